@@ -1,0 +1,65 @@
+#include "core/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static long fail_countdown = -1;
+
+static int should_fail(void)
+{
+    if (fail_countdown < 0)
+        return 0;
+    if (fail_countdown == 0) {
+        fail_countdown = -1;
+        return 1;
+    }
+    fail_countdown--;
+    return 0;
+}
+
+void mrd_alloc_fail_after(long n)
+{
+    fail_countdown = n;
+}
+
+void *mrd_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(n == 0 ? 1 : n);
+}
+
+void *mrd_calloc(size_t count, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return calloc(count == 0 ? 1 : count, size == 0 ? 1 : size);
+}
+
+void *mrd_realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, n == 0 ? 1 : n);
+}
+
+void mrd_free(void *p)
+{
+    free(p);
+}
+
+char *mrd_strndup(const char *s, size_t n)
+{
+    char *d = mrd_malloc(n + 1);
+
+    if (d == NULL)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *mrd_strdup(const char *s)
+{
+    return mrd_strndup(s, strlen(s));
+}

@@ -1,0 +1,26 @@
+/*
+ * alloc: the allocation functions every Meridian module uses.
+ *
+ * They behave as malloc/calloc/realloc/free, but a test can make the n-th
+ * allocation from now fail (mrd_alloc_fail_after) to prove that every
+ * MRD_E_NOMEM path cleans up. The counter is process-global and not
+ * thread-safe: use it only from single-threaded unit tests.
+ */
+#ifndef MRD_CORE_ALLOC_H
+#define MRD_CORE_ALLOC_H
+
+#include <stddef.h>
+
+void *mrd_malloc(size_t n);
+void *mrd_calloc(size_t count, size_t size);
+void *mrd_realloc(void *p, size_t n);
+void mrd_free(void *p);
+/* Copies n bytes and a NUL; NULL on failure. */
+char *mrd_strndup(const char *s, size_t n);
+char *mrd_strdup(const char *s);
+
+/* The n-th allocation after this call fails (n = 0: the next one); a
+ * negative n turns injection off. */
+void mrd_alloc_fail_after(long n);
+
+#endif

@@ -1,0 +1,116 @@
+#include "core/str.h"
+
+#include <string.h>
+
+bool mrd_str_eq(const char *s, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+
+    return n == l && memcmp(s, lit, n) == 0;
+}
+
+bool mrd_str_has_prefix(const char *s, size_t n, const char *prefix)
+{
+    size_t l = strlen(prefix);
+
+    return n >= l && memcmp(s, prefix, l) == 0;
+}
+
+bool mrd_str_has_suffix(const char *s, size_t n, const char *suffix)
+{
+    size_t l = strlen(suffix);
+
+    return n >= l && memcmp(s + n - l, suffix, l) == 0;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+bool mrd_str_eq_nocase(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+enum mrd_code mrd_str_to_u64(const char *s, size_t n, uint64_t max, uint64_t *ret,
+                             struct mrd_err *err)
+{
+    uint64_t v = 0;
+
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_PARSE, "expected a number, got an empty string");
+    for (size_t i = 0; i < n; i++) {
+        unsigned d;
+        if (s[i] < '0' || s[i] > '9')
+            return mrd_err_set(err, MRD_E_PARSE, "offset %zu: expected a digit", i);
+        d = (unsigned)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return mrd_err_set(err, MRD_E_TOOBIG, "number larger than %llu",
+                               (unsigned long long)max);
+        v = v * 10 + d;
+    }
+    *ret = v;
+    return MRD_OK;
+}
+
+size_t mrd_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t l = strlen(src);
+
+    if (size > 0) {
+        size_t c = l < size - 1 ? l : size - 1;
+        memcpy(dst, src, c);
+        dst[c] = '\0';
+    }
+    return l;
+}
+
+size_t mrd_utf8_check(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+                return i;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
+                return i;
+            if (c == 0xE0 && s[i + 1] < 0xA0)
+                return i; /* overlong */
+            if (c == 0xED && s[i + 1] >= 0xA0)
+                return i; /* surrogate */
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+                (s[i + 3] & 0xC0) != 0x80)
+                return i;
+            if (c == 0xF0 && s[i + 1] < 0x90)
+                return i; /* overlong */
+            if (c == 0xF4 && s[i + 1] >= 0x90)
+                return i; /* above U+10FFFF */
+            i += 4;
+        } else {
+            return i;
+        }
+    }
+    return n;
+}
+
+bool mrd_utf8_valid(const char *s, size_t n)
+{
+    return mrd_utf8_check(s, n) == n;
+}

@@ -1,0 +1,38 @@
+/*
+ * str: small helpers for (ptr, len) byte strings.
+ *
+ * Nothing here assumes NUL termination unless the name says so. Pure, no
+ * allocation, thread-safe.
+ */
+#ifndef MRD_CORE_STR_H
+#define MRD_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* (s, n) equals the NUL-terminated lit. */
+bool mrd_str_eq(const char *s, size_t n, const char *lit);
+bool mrd_str_has_prefix(const char *s, size_t n, const char *prefix);
+bool mrd_str_has_suffix(const char *s, size_t n, const char *suffix);
+/* ASCII case-insensitive equality of two byte strings. */
+bool mrd_str_eq_nocase(const char *a, size_t an, const char *b, size_t bn);
+
+/* Strict unsigned decimal: digits only, no sign, no spaces, no overflow,
+ * at most max. */
+enum mrd_code mrd_str_to_u64(const char *s, size_t n, uint64_t max, uint64_t *ret,
+                             struct mrd_err *err);
+
+/* Copies at most size-1 bytes of src and always NUL-terminates (size > 0).
+ * Returns strlen(src), so truncation is `ret >= size`. */
+size_t mrd_strlcpy(char *dst, const char *src, size_t size);
+
+/* True when (s, n) is well-formed UTF-8 (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+bool mrd_utf8_valid(const char *s, size_t n);
+/* The offset of the first byte that starts an invalid sequence, or n. */
+size_t mrd_utf8_check(const char *s, size_t n);
+
+#endif

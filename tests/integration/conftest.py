@@ -1,0 +1,32 @@
+"""Shared fixtures for integration tests: they run the real `meridian`
+binary (MERIDIAN_BIN, the ASan build under scripts/test) as a subprocess."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def meridian_bin():
+    path = os.environ.get("MERIDIAN_BIN", str(ROOT / "build-dev" / "meridian"))
+    assert os.access(path, os.X_OK), f"no meridian binary at {path} (set MERIDIAN_BIN)"
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_dir():
+    path = pathlib.Path(os.environ.get("MERIDIAN_SHARED", str(ROOT.parent / "shared")))
+    assert path.is_dir(), f"no shared/ folder at {path} (set MERIDIAN_SHARED)"
+    return path
+
+
+def run(meridian_bin, *args, input=None, timeout=60):
+    """Runs meridian with args; returns the CompletedProcess (text mode).
+    A sanitizer report on stderr fails the test whatever the exit code."""
+    p = subprocess.run([meridian_bin, *map(str, args)], input=input, capture_output=True,
+                       text=True, timeout=timeout)
+    assert "Sanitizer" not in p.stderr, p.stderr
+    return p

@@ -1,0 +1,177 @@
+/* Unit tests for core/: errors, buffers, arenas, strings, timestamps, JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+static void test_err_first_message_wins(void **state)
+{
+    struct mrd_err err = {0};
+
+    (void)state;
+    assert_int_equal(mrd_err_set(&err, MRD_E_PARSE, "inner %d", 1), MRD_E_PARSE);
+    assert_int_equal(mrd_err_set(&err, MRD_E_IO, "outer"), MRD_E_IO);
+    assert_int_equal(err.code, MRD_E_PARSE);
+    mrd_err_prefix(&err, "file.json");
+    assert_string_equal(err.msg, "file.json: inner 1");
+    assert_string_equal(mrd_code_str(MRD_E_TOOBIG), "too big");
+}
+
+static void test_buf_limit(void **state)
+{
+    struct mrd_buf b;
+    struct mrd_err err = {0};
+
+    (void)state;
+    mrd_buf_init(&b, 8);
+    assert_int_equal(mrd_buf_puts(&b, "12345", &err), MRD_OK);
+    assert_int_equal(mrd_buf_puts(&b, "6789", &err), MRD_E_TOOBIG);
+    assert_int_equal(b.len, 5); /* unchanged on failure */
+    assert_string_equal(b.data, "12345");
+    assert_int_equal(mrd_buf_printf(&b, &err, "%d", 678), MRD_OK);
+    assert_string_equal(b.data, "12345678");
+    mrd_buf_release(&b);
+}
+
+static void test_buf_nomem(void **state)
+{
+    struct mrd_buf b;
+    struct mrd_err err = {0};
+
+    (void)state;
+    mrd_buf_init(&b, 1024);
+    mrd_alloc_fail_after(0);
+    assert_int_equal(mrd_buf_puts(&b, "x", &err), MRD_E_NOMEM);
+    assert_null(b.data);
+    mrd_alloc_fail_after(-1);
+    mrd_buf_release(&b);
+}
+
+static void test_arena_limit(void **state)
+{
+    struct mrd_arena a;
+    char *s;
+
+    (void)state;
+    mrd_arena_init(&a, 100000);
+    s = mrd_arena_strndup(&a, "hello world", 5);
+    assert_string_equal(s, "hello");
+    assert_non_null(mrd_arena_alloc(&a, 50000)); /* larger than one chunk */
+    assert_null(mrd_arena_alloc(&a, 60000));     /* past the arena's max */
+    assert_int_equal((uintptr_t)mrd_arena_alloc(&a, 3) % 16, 0);
+    mrd_arena_release(&a);
+}
+
+static void test_str_u64(void **state)
+{
+    uint64_t v = 0;
+
+    (void)state;
+    assert_int_equal(mrd_str_to_u64("1234", 4, 10000, &v, NULL), MRD_OK);
+    assert_int_equal(v, 1234);
+    assert_int_equal(mrd_str_to_u64("12a", 3, 10000, &v, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_str_to_u64("", 0, 10000, &v, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_str_to_u64("10001", 5, 10000, &v, NULL), MRD_E_TOOBIG);
+    assert_int_equal(mrd_str_to_u64("18446744073709551616", 20, UINT64_MAX, &v, NULL),
+                     MRD_E_TOOBIG);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(mrd_utf8_valid("h\xc3\xa9llo \xf0\x9f\x98\x80", 11));
+    assert_int_equal(mrd_utf8_check("ab\xc0\xaf", 4), 2);        /* overlong */
+    assert_int_equal(mrd_utf8_check("a\xed\xa0\x80", 4), 1);     /* surrogate */
+    assert_int_equal(mrd_utf8_check("a\xf4\x90\x80\x80", 5), 1); /* > U+10FFFF */
+    assert_int_equal(mrd_utf8_check("abc\xe2\x82", 5), 3);       /* truncated */
+}
+
+static void test_time_parse(void **state)
+{
+    struct mrd_time t, u;
+    struct mrd_err err = {0};
+    char out[MRD_TIME_TAXII_LEN + 1];
+    char ms[MRD_TIME_STIX_MS_LEN + 1];
+
+    (void)state;
+    assert_int_equal(mrd_time_parse("2016-04-06T20:03:48.000Z", 24, &t, &err), MRD_OK);
+    assert_int_equal(t.sec, 1459973028);
+    assert_int_equal(t.frac_digits, 3);
+    assert_int_equal(mrd_time_parse("2016-04-06T20:03:48Z", 20, &u, &err), MRD_OK);
+    assert_int_equal(mrd_time_cmp(&t, &u), 0);
+    assert_int_equal(mrd_time_parse("2024-02-29T00:00:00Z", 20, &t, NULL), MRD_OK);
+    assert_int_equal(mrd_time_parse("2023-02-29T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-02-30T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-13-01T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-12-01T24:00:00Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-12-01T00:00Z", 17, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-12-01T00:00:00+01:00", 25, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-12-01t00:00:00z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2023-12-01T00:00:00.Z", 21, &t, NULL), MRD_E_PARSE);
+    err.msg[0] = '\0';
+    assert_int_equal(mrd_time_parse("2023-12-01T00:00:00", 19, &t, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "offset 19"));
+    assert_int_equal(mrd_time_parse_taxii("2016-04-06T20:03:48.123456Z", 27, &t, NULL), MRD_OK);
+    assert_int_equal(mrd_time_parse_taxii("2016-04-06T20:03:48.123Z", 24, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse_taxii("2016-04-06T20:03:48.123456Z", 27, &t, NULL), MRD_OK);
+    mrd_time_format_taxii(mrd_time_to_usec(&t), out);
+    assert_string_equal(out, "2016-04-06T20:03:48.123456Z");
+    mrd_time_format_stix_ms(mrd_time_to_usec(&t), ms);
+    assert_string_equal(ms, "2016-04-06T20:03:48.123Z");
+    mrd_time_format_taxii(-1, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.999999Z");
+}
+
+static void test_json_strict(void **state)
+{
+    struct mrd_json_limits lim = {.max_bytes = 1000, .max_depth = 3};
+    struct mrd_err err = {0};
+    json_t *v = NULL;
+
+    (void)state;
+    assert_int_equal(mrd_json_parse("{\"a\":[1,{\"b\":2}]}", 17, &lim, &v, &err), MRD_OK);
+    json_decref(v);
+    v = NULL;
+    assert_int_equal(mrd_json_parse("[[[[1]]]]", 9, &lim, &v, &err), MRD_E_TOOBIG);
+    assert_null(v);
+    assert_non_null(strstr(err.msg, "offset 3"));
+    mrd_err_clear(&err);
+    assert_int_equal(mrd_json_parse("{\"a\":1,\"a\":2}", 13, &lim, &v, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "duplicate"));
+    mrd_err_clear(&err);
+    assert_int_equal(mrd_json_parse("[\"\xff\"]", 4, &lim, &v, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "offset 2: invalid UTF-8"));
+    assert_int_equal(mrd_json_parse("[\"\\u0000\"]", 10, &lim, &v, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_json_parse("[1] x", 5, &lim, &v, NULL), MRD_E_PARSE);
+    /* brackets inside strings do not count towards depth */
+    assert_int_equal(mrd_json_parse("[\"[[[[[[\"]", 10, &lim, &v, NULL), MRD_OK);
+    json_decref(v);
+    lim.max_bytes = 4;
+    assert_int_equal(mrd_json_parse("[1,2]", 5, &lim, &v, NULL), MRD_E_TOOBIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err_first_message_wins),
+        cmocka_unit_test(test_buf_limit),
+        cmocka_unit_test(test_buf_nomem),
+        cmocka_unit_test(test_arena_limit),
+        cmocka_unit_test(test_str_u64),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_json_strict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
