@@ -29,7 +29,8 @@ void mrd_err_clear(struct mrd_err *err)
     err->msg[0] = '\0';
 }
 
-static void err_vset(struct mrd_err *err, enum mrd_code code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void err_vset(struct mrd_err *err, enum mrd_code code,
+                                                           const char *fmt, va_list ap)
 {
     /* First message wins: the innermost failure is the most precise. */
     if (err->msg[0] != '\0' && err->code != MRD_OK)
