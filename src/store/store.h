@@ -1,0 +1,517 @@
+/*
+ * store: persistence of a Meridian node (DESIGN.md §4).
+ *
+ * An ops table with one backend per file: store_sqlite.c (default, one
+ * SQLite file `meridian.db` in the data directory, WAL mode) and, later,
+ * store_pg.c (PostgreSQL, several `meridian serve` processes sharing one
+ * database). store_open() picks the backend from its argument; everything
+ * else goes through the store_* wrappers below, which dispatch to the ops.
+ * The interface carries no backend types.
+ *
+ * Holds: orgs, API tokens (hashed), API roots, collections, grants, STIX
+ * object versions (canonical bytes plus indexed columns), TAXII status
+ * resources, node metadata. Not here: HTTP (http.h), TAXII semantics
+ * (taxii.h), STIX validation (stix.h), the read decision (policy.h: the
+ * store hands each candidate row to the caller, who asks policy).
+ *
+ * Durability: every function that returns MRD_OK after a write has
+ * committed it (SQLite: synchronous=FULL in WAL mode), so `kill -9` after
+ * the return loses nothing. A failed call changes nothing.
+ *
+ * Threading: one struct store is shared by all threads of a process
+ * (libmicrohttpd's thread pool included). Each call borrows a database
+ * connection from a pool inside the store for its duration and gives it
+ * back before returning, so calls on several threads run in parallel
+ * (readers never block each other or the writer; writers are serialised
+ * by the database's write lock, with a busy timeout of STORE_BUSY_MS).
+ * Other processes (CLI verbs beside a running server) may use the same
+ * data directory at the same time.
+ * Callbacks given to a store function run on the calling thread while its
+ * connection is held: they must not call store functions themselves.
+ *
+ * Errors: MRD_E_NOTFOUND (no such org/collection/...), MRD_E_EXISTS (name
+ * taken), MRD_E_INVAL (bad argument, message names it), MRD_E_TOOBIG (a
+ * named maximum below), MRD_E_DB (database failure, message from the
+ * backend), MRD_E_TIMEOUT (busy beyond STORE_BUSY_MS), MRD_E_NOMEM,
+ * MRD_E_UNSUPP (backend not built in). Never logs.
+ *
+ * Strings travel as NUL-terminated C strings inside the fixed-size fields
+ * of the structs below (the sizes are the named maxima) or as (ptr, len)
+ * for STIX ids, types and bodies. Pointers in rows handed to callbacks are
+ * valid only during the callback.
+ */
+#ifndef MRD_STORE_H
+#define MRD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "policy/policy.h" /* enum policy_tlp, enum policy_relation (header only) */
+
+/* ---- named maxima (bytes, without the NUL) ---- */
+#define STORE_NAME_MAX 64                           /* org name, token name, API root name */
+#define STORE_TITLE_MAX 256                         /* API root and collection titles */
+#define STORE_DESC_MAX 4096                         /* descriptions */
+#define STORE_ALIAS_MAX 64                          /* collection alias */
+#define STORE_UUID_LEN 36                           /* collection and status ids (RFC 4122 v4) */
+#define STORE_STIX_ID_MAX 300                       /* "type--uuid": type is at most 250 chars */
+#define STORE_TYPE_MAX 250                          /* STIX type */
+#define STORE_SPEC_MAX 16                           /* spec_version, e.g. "2.1" */
+#define STORE_PEER_MAX 256                          /* source peer name */
+#define STORE_META_KEY_MAX 64                       /* node metadata key */
+#define STORE_META_VAL_MAX 4096                     /* node metadata value */
+#define STORE_MSG_MAX 512                           /* one status-details message */
+#define STORE_OBJECT_MAX ((size_t)16 * 1024 * 1024) /* canonical bytes of one object */
+#define STORE_RECIPIENTS_MAX 64                     /* RED recipients per object */
+#define STORE_MATCH_MAX 64                          /* values in one match[...] filter */
+#define STORE_BUSY_MS 10000                         /* busy timeout on the database write lock */
+#define STORE_STATUS_KEEP_USEC ((int64_t)48 * 3600 * 1000000) /* status kept 48 h (>= 24 h) */
+
+/* Tokens: "mrd_" + 43 base64url chars (256 random bits). The token name
+ * defaults to its first STORE_TOKEN_PREFIX_LEN chars ("mrd_" + 8), which
+ * identifies it in lists and logs without revealing it. */
+#define STORE_TOKEN_LEN 47
+#define STORE_TOKEN_PREFIX_LEN 12
+
+/* Versions: microseconds since the epoch of `modified`, else `created`.
+ * SCOs have neither: their version is STORE_VERSION_NONE, and a second
+ * copy of the same SCO id is a duplicate. */
+#define STORE_VERSION_NONE INT64_MIN
+/* "no time given" for optional time arguments */
+#define STORE_TIME_NONE INT64_MIN
+
+struct store;
+
+/* ---- records ---- */
+
+struct store_org {
+    int64_t key; /* > 0; stable; what grants, tokens and objects refer to */
+    char name[STORE_NAME_MAX + 1];
+    enum policy_relation relation;
+    int64_t created_usec;
+};
+
+struct store_token {
+    char name[STORE_NAME_MAX + 1];
+    int64_t org_key;
+    char org_name[STORE_NAME_MAX + 1];
+    enum policy_relation org_relation;
+    int64_t created_usec;
+    int64_t revoked_usec; /* STORE_TIME_NONE while valid */
+};
+
+struct store_api_root {
+    char name[STORE_NAME_MAX + 1]; /* URL path segment: [A-Za-z0-9._-]+, not "taxii2" */
+    char title[STORE_TITLE_MAX + 1];
+    char description[STORE_DESC_MAX + 1];
+    uint64_t max_content_length; /* bytes; > 0 */
+};
+#define STORE_DEFAULT_MAX_CONTENT ((uint64_t)100 * 1024 * 1024)
+
+struct store_collection {
+    int64_t key;                 /* internal handle for the object calls */
+    char id[STORE_UUID_LEN + 1]; /* uuid v4, the TAXII collection id */
+    char api_root[STORE_NAME_MAX + 1];
+    char title[STORE_TITLE_MAX + 1];
+    char description[STORE_DESC_MAX + 1];
+    char alias[STORE_ALIAS_MAX + 1]; /* "" when none; unique within the API root */
+    enum policy_tlp default_tlp;     /* for objects without a TLP marking */
+    bool public_read;                /* CLEAR objects readable without a grant */
+};
+
+struct store_grant {
+    bool can_read;
+    bool can_write;
+};
+
+/* One object version to insert. The caller has validated it (stix.h),
+ * computed the canonical bytes (RFC 8785) and the TLP (policy.h). */
+struct store_object_in {
+    const char *id; /* STIX id, (ptr, len) */
+    size_t id_len;
+    const char *type;
+    size_t type_len;
+    const char *spec_version; /* "2.1" when the object has none (SCOs) */
+    size_t spec_version_len;
+    int64_t created_usec;  /* STORE_TIME_NONE when absent (SCOs) */
+    int64_t modified_usec; /* STORE_TIME_NONE when absent */
+    bool revoked;
+    enum policy_tlp tlp;
+    bool local;              /* policy_origin_local() */
+    int64_t creator_org;     /* org key of the writer; 0 unknown */
+    const char *source_peer; /* NULL when not received from a peer */
+    size_t source_peer_len;
+    const char *community; /* NULL: the collection's API root name */
+    size_t community_len;
+    const int64_t *recipients; /* RED recipients, at most STORE_RECIPIENTS_MAX */
+    size_t n_recipients;
+    const char *body; /* canonical bytes, at most STORE_OBJECT_MAX */
+    size_t body_len;
+};
+
+enum store_insert_outcome {
+    STORE_INS_ADDED = 0,     /* a new version, with a new date_added */
+    STORE_INS_DUPLICATE = 1, /* (id, version) already in the collection: no-op */
+};
+
+/* One stored object version as handed to query callbacks. Pointers are
+ * valid during the callback only; body is NULL unless the query asked for
+ * it. */
+struct store_row {
+    int64_t seq;        /* unique across the store, ascending in insert order */
+    int64_t date_added; /* usec, unique and strictly increasing per collection */
+    const char *id;
+    size_t id_len;
+    const char *type;
+    size_t type_len;
+    const char *spec_version;
+    size_t spec_version_len;
+    int64_t created_usec;  /* STORE_TIME_NONE when absent */
+    int64_t modified_usec; /* STORE_TIME_NONE when absent */
+    int64_t version_usec;  /* modified, else created, else STORE_VERSION_NONE */
+    bool revoked;
+    struct policy_object policy; /* tlp, local, creator_org, community, recipients */
+    const char *source_peer;     /* NULL when none */
+    size_t source_peer_len;
+    const char *body; /* canonical bytes; NULL unless want_body */
+    size_t body_len;
+};
+
+/* match[version] (TAXII 2.1 §3.4.1). LAST is the default. FIRST and LAST
+ * may be combined (both bits), with timestamps too; ALL stands alone. */
+#define STORE_VER_LAST 0x1u
+#define STORE_VER_FIRST 0x2u
+#define STORE_VER_ALL 0x4u
+#define STORE_VER_TIMESTAMPS 0x8u /* version_usec IN timestamps[] */
+
+struct store_match {
+    const char *const *ids; /* match[id]: NUL-terminated STIX ids; NULL = any */
+    size_t n_ids;
+    const char *const *types; /* match[type] */
+    size_t n_types;
+    const char *const *spec_versions; /* match[spec_version] */
+    size_t n_spec_versions;
+    unsigned versions;         /* STORE_VER_* bits; 0 = STORE_VER_LAST */
+    const int64_t *timestamps; /* with STORE_VER_TIMESTAMPS: version usecs */
+    size_t n_timestamps;
+};
+
+/* A query over one collection, in (date_added, seq) order. Keyset paging:
+ * pass the last row's key of the previous page as (after_date_added,
+ * after_seq) and the next page starts strictly after it, so no row is
+ * skipped or repeated, whatever other writers do. "first"/"last" are
+ * computed over all versions in the collection, before the policy filter
+ * (see store_objects_query). */
+struct store_query {
+    int64_t collection;              /* store_collection.key */
+    int64_t added_after;             /* TAXII added_after in usec; STORE_TIME_NONE = none */
+    const struct store_match *match; /* NULL = no match[] filters (version LAST) */
+    bool has_cursor;                 /* resume after (after_date_added, after_seq) */
+    int64_t after_date_added;
+    int64_t after_seq;
+    size_t limit;   /* visible rows to deliver; 0 = no limit */
+    bool want_body; /* objects endpoints yes; manifest and versions no */
+};
+
+struct store_query_result {
+    size_t delivered;         /* rows passed to emit */
+    bool more;                /* at least one more visible row follows: exact */
+    int64_t first_date_added; /* of the first delivered row; STORE_TIME_NONE if none */
+    int64_t last_date_added;  /* of the last delivered row; STORE_TIME_NONE if none */
+    int64_t last_seq;         /* cursor of the last delivered row */
+};
+
+/* TAXII status resources (TAXII 2.1 §4.3). */
+enum store_status_kind { STORE_ST_SUCCESS = 0, STORE_ST_FAILURE = 1, STORE_ST_PENDING = 2 };
+
+struct store_status_detail {
+    enum store_status_kind kind;
+    char id[STORE_STIX_ID_MAX + 1];  /* STIX id ("" when the object had none) */
+    int64_t version_usec;            /* STORE_VERSION_NONE when unknown */
+    char message[STORE_MSG_MAX + 1]; /* "" when none */
+};
+
+struct store_status {
+    char id[STORE_UUID_LEN + 1];
+    char api_root[STORE_NAME_MAX + 1];
+    int64_t org_key;      /* the org that made the request: only it may read */
+    int64_t request_usec; /* request_timestamp */
+    bool complete;        /* "complete" or "pending" */
+    uint64_t total_count;
+    uint64_t success_count;
+    uint64_t failure_count;
+    uint64_t pending_count;
+    struct store_status_detail *details; /* owned by the struct when from status_get */
+    size_t n_details;
+};
+
+/* ---- the ops table: one per backend ---- */
+
+struct store_ops {
+    const char *name; /* "sqlite", "postgres" */
+    void (*close)(struct store *st);
+
+    enum mrd_code (*org_create)(struct store *st, const char *name, enum policy_relation rel,
+                                struct store_org *ret, struct mrd_err *err);
+    enum mrd_code (*org_get)(struct store *st, const char *name, int64_t key, struct store_org *ret,
+                             struct mrd_err *err);
+    enum mrd_code (*org_list)(struct store *st,
+                              enum mrd_code (*cb)(void *ctx, const struct store_org *org),
+                              void *ctx, struct mrd_err *err);
+
+    enum mrd_code (*token_create)(struct store *st, int64_t org_key, const char *name,
+                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                  struct mrd_err *err);
+    enum mrd_code (*token_lookup)(struct store *st, const char *secret, size_t len,
+                                  struct store_token *ret, struct mrd_err *err);
+    enum mrd_code (*token_revoke)(struct store *st, const char *name_or_prefix,
+                                  struct store_token *ret, struct mrd_err *err);
+    enum mrd_code (*token_list)(struct store *st,
+                                enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
+                                void *ctx, struct mrd_err *err);
+
+    enum mrd_code (*api_root_put)(struct store *st, const struct store_api_root *root,
+                                  bool *ret_created, struct mrd_err *err);
+    enum mrd_code (*api_root_get)(struct store *st, const char *name, size_t len,
+                                  struct store_api_root *ret, struct mrd_err *err);
+    enum mrd_code (*api_root_list)(struct store *st,
+                                   enum mrd_code (*cb)(void *ctx,
+                                                       const struct store_api_root *root),
+                                   void *ctx, struct mrd_err *err);
+
+    enum mrd_code (*collection_create)(struct store *st, struct store_collection *c,
+                                       struct mrd_err *err);
+    enum mrd_code (*collection_get)(struct store *st, const char *api_root, size_t root_len,
+                                    const char *id_or_alias, size_t len,
+                                    struct store_collection *ret, struct mrd_err *err);
+    enum mrd_code (*collection_list)(struct store *st, const char *api_root,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_collection *c),
+                                     void *ctx, struct mrd_err *err);
+
+    enum mrd_code (*grant_set)(struct store *st, int64_t org_key, int64_t collection,
+                               struct store_grant g, struct mrd_err *err);
+    enum mrd_code (*grant_get)(struct store *st, int64_t org_key, int64_t collection,
+                               struct store_grant *ret, struct mrd_err *err);
+
+    enum mrd_code (*objects_insert)(struct store *st, int64_t collection,
+                                    const struct store_object_in *objs, size_t n,
+                                    enum store_insert_outcome *ret_outcomes,
+                                    int64_t *ret_date_added, struct mrd_err *err);
+    enum mrd_code (*objects_query)(struct store *st, const struct store_query *q,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                         struct mrd_err *err),
+                                   void *ctx, struct store_query_result *ret, struct mrd_err *err);
+    enum mrd_code (*objects_delete)(struct store *st, int64_t collection, const char *id,
+                                    size_t id_len, const struct store_match *match,
+                                    bool (*visible)(void *ctx, const struct store_row *row),
+                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
+    enum mrd_code (*objects_count)(struct store *st, int64_t collection, uint64_t *ret,
+                                   struct mrd_err *err);
+
+    enum mrd_code (*status_put)(struct store *st, const struct store_status *s,
+                                struct mrd_err *err);
+    enum mrd_code (*status_get)(struct store *st, const char *id, size_t len,
+                                struct store_status **ret, struct mrd_err *err);
+    enum mrd_code (*status_purge)(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
+                                  struct mrd_err *err);
+
+    enum mrd_code (*meta_get)(struct store *st, const char *key, char *ret_val, size_t size,
+                              struct mrd_err *err);
+    enum mrd_code (*meta_set)(struct store *st, const char *key, const char *val,
+                              struct mrd_err *err);
+};
+
+/* Every backend's struct starts with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* ---- lifecycle ---- */
+
+/* The database file inside a data directory. */
+#define STORE_SQLITE_FILE "meridian.db"
+#define STORE_PATH_MAX 4096
+
+struct store_open_opts {
+    bool create;       /* create the database (and schema) when missing */
+    unsigned max_conn; /* connection pool size; 0 = STORE_DEFAULT_CONNS */
+};
+#define STORE_DEFAULT_CONNS 16
+
+/* Opens a store. where is a data directory (SQLite: DIR/meridian.db) or a
+ * PostgreSQL DSN ("postgres://..." or "postgresql://...", which gives
+ * MRD_E_UNSUPP until that backend exists). The directory must exist. A
+ * missing database is MRD_E_NOTFOUND unless opts->create. An existing
+ * database is migrated to the current schema version; a database from a
+ * newer Meridian is refused with MRD_E_UNSUPP. opts may be NULL. */
+enum mrd_code store_open(const char *where, const struct store_open_opts *opts, struct store **ret,
+                         struct mrd_err *err);
+
+/* Closes every connection and frees st. NULL is a no-op. No other thread
+ * may be inside a store call. */
+void store_close(struct store *st);
+
+/* The backend name ("sqlite"). */
+const char *store_backend(const struct store *st);
+
+/* The schema version this build writes (migrations bring older files up). */
+int store_schema_version(void);
+
+/* ---- orgs ---- */
+
+/* Creates an org; MRD_E_EXISTS when the name is taken. Names: 1..
+ * STORE_NAME_MAX chars of [A-Za-z0-9._-]. */
+enum mrd_code store_org_create(struct store *st, const char *name, enum policy_relation rel,
+                               struct store_org *ret, struct mrd_err *err);
+/* Looks an org up by name (key ignored) or, when name is NULL, by key. */
+enum mrd_code store_org_get(struct store *st, const char *name, int64_t key, struct store_org *ret,
+                            struct mrd_err *err);
+/* Calls cb for each org in key order; a cb error stops and is returned. */
+enum mrd_code store_org_list(struct store *st,
+                             enum mrd_code (*cb)(void *ctx, const struct store_org *org), void *ctx,
+                             struct mrd_err *err);
+
+/* ---- tokens ---- */
+
+/* Makes a new token for org_key: 256 random bits (libsodium), written to
+ * ret_secret once; only its SHA-256 is stored. name NULL = the token's
+ * prefix. ret may be NULL. */
+enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *name,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err);
+/* Finds the valid (not revoked) token whose secret is (secret, len):
+ * MRD_E_AUTH when there is none (never says whether it existed). */
+enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
+                                 struct store_token *ret, struct mrd_err *err);
+/* Revokes the token with that name, or the one whose prefix it is (at
+ * least STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND, MRD_E_CONFLICT when
+ * ambiguous. Revoking twice is MRD_OK. ret may be NULL. */
+enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,
+                                 struct store_token *ret, struct mrd_err *err);
+enum mrd_code store_token_list(struct store *st,
+                               enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
+                               void *ctx, struct mrd_err *err);
+
+/* ---- API roots ---- */
+
+/* Creates the API root when missing (ret_created true) and leaves an
+ * existing one untouched (ret_created false). ret_created may be NULL. */
+enum mrd_code store_api_root_put(struct store *st, const struct store_api_root *root,
+                                 bool *ret_created, struct mrd_err *err);
+enum mrd_code store_api_root_get(struct store *st, const char *name, size_t len,
+                                 struct store_api_root *ret, struct mrd_err *err);
+enum mrd_code store_api_root_list(struct store *st,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
+                                  void *ctx, struct mrd_err *err);
+
+/* ---- collections ---- */
+
+/* Creates a collection in c->api_root (which must exist) with title,
+ * description, alias, default_tlp, public_read from c; fills c->key and a
+ * fresh uuid v4 c->id. MRD_E_EXISTS when the alias is taken in that root. */
+enum mrd_code store_collection_create(struct store *st, struct store_collection *c,
+                                      struct mrd_err *err);
+/* Finds a collection by id or alias within api_root; api_root NULL
+ * searches every root (id only). */
+enum mrd_code store_collection_get(struct store *st, const char *api_root, size_t root_len,
+                                   const char *id_or_alias, size_t len,
+                                   struct store_collection *ret, struct mrd_err *err);
+/* Calls cb for each collection of api_root (NULL = all), in creation order. */
+enum mrd_code store_collection_list(struct store *st, const char *api_root,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_collection *c),
+                                    void *ctx, struct mrd_err *err);
+
+/* ---- grants ---- */
+
+/* Sets (replaces) org_key's grant on a collection. */
+enum mrd_code store_grant_set(struct store *st, int64_t org_key, int64_t collection,
+                              struct store_grant g, struct mrd_err *err);
+/* No grant row is MRD_OK with both false. */
+enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collection,
+                              struct store_grant *ret, struct mrd_err *err);
+
+/* ---- objects ---- */
+
+/* Inserts n object versions into a collection in ONE transaction, committed
+ * before returning. Each new version gets the next date_added of the
+ * collection: max(now, previous + 1 usec), strictly increasing even under
+ * concurrent writers (threads or processes). A version already present
+ * (same id and version_usec in this collection) is STORE_INS_DUPLICATE and
+ * changes nothing. ret_outcomes (n entries) and ret_date_added (n entries:
+ * the row's date_added, the existing one for duplicates) may be NULL. On
+ * error nothing is inserted. */
+enum mrd_code store_objects_insert(struct store *st, int64_t collection,
+                                   const struct store_object_in *objs, size_t n,
+                                   enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                                   struct mrd_err *err);
+
+/* Streams the rows matching q in (date_added, seq) order. For each row:
+ * visible(ctx, row) decides (call policy_may_read(reader, &row->policy));
+ * invisible rows are skipped and never counted. While fewer than q->limit
+ * rows were delivered, each visible row goes to emit(ctx, row, err) (an
+ * emit error stops the query and is returned). After the limit, the store
+ * keeps scanning only until the next visible row, to set ret->more
+ * exactly; it does not emit it. ret->last_seq/last_date_added are the
+ * cursor for the next page. visible NULL means every row is visible
+ * (admin use only). Runs in one read transaction (a consistent snapshot).
+ * Versions listing = STORE_VER_ALL with match.ids = {id}; GET object =
+ * match.ids = {id}. Known limitation: "first"/"last" are chosen among all
+ * versions before the policy filter, so when the newest version of an
+ * object is invisible to the reader, "last" returns nothing for that
+ * object (it never returns an invisible one). */
+enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                        struct mrd_err *err),
+                                  void *ctx, struct store_query_result *ret, struct mrd_err *err);
+
+/* Deletes the versions of object id in a collection selected by match
+ * (only versions, timestamps and spec_versions are used; NULL = every
+ * version) and for which visible(ctx, row) is true (NULL = all), in one
+ * committed transaction. *ret_deleted counts them; 0 is MRD_OK (the caller
+ * answers 404). */
+enum mrd_code store_objects_delete(struct store *st, int64_t collection, const char *id,
+                                   size_t id_len, const struct store_match *match,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   void *ctx, size_t *ret_deleted, struct mrd_err *err);
+
+/* Number of stored versions in a collection (all of them; admin/stats use,
+ * never shown to a reader as is). */
+enum mrd_code store_objects_count(struct store *st, int64_t collection, uint64_t *ret,
+                                  struct mrd_err *err);
+
+/* ---- status resources ---- */
+
+/* Generates a uuid v4 into out (also used for status ids). */
+void store_uuid4(char out[STORE_UUID_LEN + 1]);
+
+/* Writes (or replaces) a status with its details, committed. s->id must be
+ * set (store_uuid4). */
+enum mrd_code store_status_put(struct store *st, const struct store_status *s, struct mrd_err *err);
+/* Reads a status with its details; *ret is owned by the caller
+ * (store_status_free). MRD_E_NOTFOUND when missing or purged. */
+enum mrd_code store_status_get(struct store *st, const char *id, size_t len,
+                               struct store_status **ret, struct mrd_err *err);
+void store_status_free(struct store_status *s);
+/* Deletes statuses requested before older_than_usec (callers pass now -
+ * STORE_STATUS_KEEP_USEC). ret_purged may be NULL. */
+enum mrd_code store_status_purge(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
+                                 struct mrd_err *err);
+
+/* ---- node metadata ---- */
+
+/* Keys: 1..STORE_META_KEY_MAX chars; values at most STORE_META_VAL_MAX.
+ * Well-known keys: "node_id" (uuid v4 made by init), "own_org" (the own
+ * org's name). meta_get: MRD_E_NOTFOUND when the key is missing,
+ * MRD_E_TOOBIG when the value does not fit in size (incl. the NUL). */
+enum mrd_code store_meta_get(struct store *st, const char *key, char *ret_val, size_t size,
+                             struct mrd_err *err);
+enum mrd_code store_meta_set(struct store *st, const char *key, const char *val,
+                             struct mrd_err *err);
+
+#endif
