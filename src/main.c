@@ -9,6 +9,7 @@
 
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_ledger,
     &cli_verb_version,
 };
 
