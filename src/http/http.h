@@ -1,0 +1,191 @@
+/*
+ * http: the HTTP/1.1 server glue over libmicrohttpd (GnuTLS for HTTPS).
+ *
+ * Does: listening (plain or TLS 1.2+), the thread pool (epoll), reading a
+ * whole request into memory under named limits, the per-request arena,
+ * slow-client deadlines, handing complete requests to one application
+ * callback, sending its response, and one access record per request.
+ * Also small helpers the application needs for HTTP semantics:
+ * `Authorization` parsing, a per-key token-bucket rate limiter, and the
+ * self-signed certificate generation `meridian init` uses.
+ * Does not: routing of TAXII paths, authentication decisions, logging (the
+ * application's log callback receives records; cli/ prints them).
+ *
+ * Threading: the application callbacks run on the pool threads, several at
+ * once; the application must be thread-safe. Each request is handled by one
+ * thread from start to end.
+ * Ownership: request data lives in the request arena and dies after the
+ * response is queued; the application copies what it keeps.
+ */
+#ifndef MRD_HTTP_H
+#define MRD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+
+/* Named limits and their defaults (serve flags override them). */
+#define HTTP_DEFAULT_MAX_HEADER ((size_t)32 * 1024) /* request line + headers, per connection */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
+#define HTTP_DEFAULT_IDLE_TIMEOUT 30u              /* seconds without a byte either way */
+#define HTTP_DEFAULT_REQUEST_TIMEOUT 60u           /* seconds to receive one request whole */
+#define HTTP_DEFAULT_RATE 20000u                   /* requests per second per key (0 = unlimited) */
+#define HTTP_ARENA_MAX ((size_t)256 * 1024 * 1024) /* per-request scratch memory */
+#define HTTP_MAX_RESP_HEADERS 6
+#define HTTP_MAX_PEM ((size_t)1024 * 1024) /* a certificate or key file */
+
+struct http_server;
+struct http_request_int; /* libmicrohttpd connection state, private */
+
+struct http_kv {
+    const char *key;
+    const char *value; /* NULL when the argument has no '=' */
+};
+
+/* One complete request. Everything points into the arena or into
+ * libmicrohttpd's connection memory and lives until the handler returns. */
+struct http_request {
+    struct mrd_arena *arena;
+    const char *method;
+    const char *path; /* percent-decoded, without the query string */
+    const char *body; /* NUL-terminated; body_len excludes the NUL */
+    size_t body_len;
+    bool tls;
+    /* Subject common name of a client certificate that verified against the
+     * configured client CA, or NULL. */
+    const char *client_cert_cn;
+    struct http_request_int *in;
+};
+
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+/* What the handler fills in. The body buffer is owned by the response. */
+struct http_response {
+    unsigned status;
+    const char *content_type; /* static or arena; NULL means no body type */
+    struct http_header headers[HTTP_MAX_RESP_HEADERS];
+    size_t nheaders;
+    struct mrd_buf body;
+    const char *who;  /* authenticated principal for the access log, or NULL */
+    const char *note; /* internal detail for the log only (never sent), or NULL */
+};
+
+/* One access-log record (never carries credentials). */
+struct http_access {
+    const char *method;
+    const char *path;
+    unsigned status;
+    size_t bytes;
+    int64_t usec; /* from the start of the request to the end of the response */
+    const char *who;
+    const char *note;
+};
+
+struct http_app {
+    void *ctx;
+    /* The largest body accepted for this request; above it the request is
+     * answered with `too_big` (413) without calling handle. */
+    size_t (*body_max)(void *ctx, const char *method, const char *path);
+    /* Handles a complete request. Must set resp->status. */
+    void (*handle)(void *ctx, struct http_request *req, struct http_response *resp);
+    /* Fills resp for a refused request (status already set: 413, 400, 408)
+     * so the error body has the application's format. */
+    void (*refuse)(void *ctx, const char *method, const char *path, struct http_response *resp);
+    /* Receives one record per finished request; may be NULL. */
+    void (*log)(void *ctx, const struct http_access *rec);
+};
+
+struct http_config {
+    const char *host; /* numeric IPv4 or IPv6 address */
+    uint16_t port;    /* 0 picks a free port */
+    bool tls;
+    const char *cert_pem; /* NUL-terminated PEM, when tls */
+    const char *key_pem;
+    const char *client_ca_pem; /* optional: request and verify client certificates */
+    size_t max_header;
+    unsigned max_connections;
+    unsigned idle_timeout;
+    unsigned request_timeout;
+    unsigned threads;
+};
+
+/* The GnuTLS priority string: TLS 1.3 and 1.2 only, ECDHE key exchange and
+ * AEAD ciphers only (nothing on the RFC 7540 App. A list), no 0-RTT. */
+#define HTTP_TLS_PRIORITIES                                                                        \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+
+/* Fills cfg with the defaults above (no TLS, 127.0.0.1:0). */
+void http_config_defaults(struct http_config *cfg);
+
+/* Starts listening and serving. app is borrowed and must outlive the
+ * server. Fails with MRD_E_IO when the address cannot be bound and
+ * MRD_E_CRYPTO when the certificate or key is rejected. */
+enum mrd_code http_server_start(const struct http_config *cfg, const struct http_app *app,
+                                struct http_server **ret, struct mrd_err *err);
+
+/* The bound port (useful with port 0). */
+uint16_t http_server_port(const struct http_server *srv);
+
+/* Stops accepting, finishes or drops open connections, joins the threads
+ * and frees everything. NULL-safe. */
+void http_server_free(struct http_server *srv);
+
+/* A request header by case-insensitive name, or NULL. When the header is
+ * repeated, the first one. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Every query argument in order, repeats included, as an arena array. */
+enum mrd_code http_request_args(const struct http_request *req, struct http_kv **ret_args,
+                                size_t *ret_n, struct mrd_err *err);
+
+/* Adds a response header; name and value must outlive the response (static
+ * or arena). Fails with MRD_E_TOOBIG past HTTP_MAX_RESP_HEADERS. */
+enum mrd_code http_response_header(struct http_response *resp, const char *name, const char *value);
+
+/*
+ * Authorization (RFC 7235). Extracts the secret from `Bearer <token>` or
+ * from the password of `Basic base64(user:password)` (RFC 7617; any user
+ * name). The secret is copied into out (NUL-terminated, at most
+ * HTTP_MAX_SECRET bytes). MRD_E_AUTH for an unknown scheme or a malformed
+ * value.
+ */
+#define HTTP_MAX_SECRET 256
+enum mrd_code http_auth_secret(const char *hdr, size_t n, char out[HTTP_MAX_SECRET + 1],
+                               size_t *ret_len, struct mrd_err *err);
+
+/*
+ * Rate limiting: one token bucket per key (e.g. an API token id), refilled
+ * at `rate` per second up to `rate` (one second of burst). Thread-safe.
+ * The table holds at most HTTP_RATE_MAX_KEYS keys; when full, the least
+ * recently seen key is forgotten.
+ */
+#define HTTP_RATE_MAX_KEYS 4096
+struct http_ratelimit;
+
+/* rate 0 means unlimited (http_ratelimit_take always succeeds). */
+enum mrd_code http_ratelimit_new(unsigned rate, struct http_ratelimit **ret, struct mrd_err *err);
+void http_ratelimit_free(struct http_ratelimit *rl);
+/* True when key may make one more request now (and counts it). */
+bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, size_t n);
+
+/*
+ * TLS material for `meridian init`: writes into dir a new CA certificate
+ * (ca.pem), and a server certificate (cert.pem) for localhost, 127.0.0.1,
+ * ::1 and the host name, signed by that CA, with its key (key.pem, mode
+ * 0600). ECDSA P-256, SHA-256. The CA key is used once and never stored.
+ * Existing files are not overwritten (MRD_E_EXISTS).
+ */
+#define HTTP_TLS_CA_FILE "ca.pem"
+#define HTTP_TLS_CERT_FILE "cert.pem"
+#define HTTP_TLS_KEY_FILE "key.pem"
+enum mrd_code http_tls_generate(const char *dir, struct mrd_err *err);
+
+#endif

@@ -1,0 +1,527 @@
+/*
+ * The libmicrohttpd glue: one daemon with an internal epoll thread pool,
+ * per-connection tracking for the slow-client deadline, per-request state
+ * (arena + bounded body buffer) and the access record.
+ */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+#define HTTP_WATCHDOG_PERIOD_MS 250
+#define HTTP_MAX_CN 256
+
+/* One per TCP connection (libmicrohttpd's socket context). The watchdog
+ * reads these under srv->mu; the pool thread writes the atomics. */
+struct conn_track {
+    struct conn_track *prev, *next;
+    int fd;
+    _Atomic int64_t t_start; /* when reception of the current request began */
+    _Atomic bool receiving;  /* false while a response is being produced or sent */
+};
+
+struct http_server {
+    struct MHD_Daemon *d;
+    const struct http_app *app;
+    unsigned request_timeout;
+    bool client_certs;
+    uint16_t port;
+    pthread_mutex_t mu;
+    struct conn_track head; /* sentinel of a circular list */
+    pthread_t watchdog;
+    bool watchdog_started;
+    pthread_mutex_t stop_mu;
+    pthread_cond_t stop_cv;
+    bool stopping;
+};
+
+/* One per request (libmicrohttpd's con_cls). */
+struct http_request_int {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    struct mrd_arena arena;
+    struct mrd_buf body;
+    size_t body_max;
+    bool too_big;
+    int64_t t0;
+    struct http_request req;
+    unsigned status;
+    size_t bytes;
+    const char *who;
+    const char *note;
+};
+
+void http_config_defaults(struct http_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->host = "127.0.0.1";
+    cfg->max_header = HTTP_DEFAULT_MAX_HEADER;
+    cfg->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    cfg->idle_timeout = HTTP_DEFAULT_IDLE_TIMEOUT;
+    cfg->request_timeout = HTTP_DEFAULT_REQUEST_TIMEOUT;
+    cfg->threads = 4;
+}
+
+/* ---- slow-client deadline ------------------------------------------------
+ * libmicrohttpd's own timeout is an idle timeout, which a client sending one
+ * byte every few seconds never trips. The watchdog closes the read side of
+ * any connection that has spent longer than request_timeout receiving one
+ * request. shutdown(2) is done under srv->mu and the track leaves the list
+ * (under the same lock) before libmicrohttpd closes the descriptor, so a
+ * reused descriptor is never hit. */
+
+static void *watchdog_main(void *arg)
+{
+    struct http_server *srv = arg;
+    struct timespec ts;
+
+    pthread_mutex_lock(&srv->stop_mu);
+    while (!srv->stopping) {
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += HTTP_WATCHDOG_PERIOD_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&srv->stop_cv, &srv->stop_mu, &ts);
+        if (srv->stopping)
+            break;
+        int64_t now = mrd_time_now_usec();
+        int64_t limit = (int64_t)srv->request_timeout * 1000000;
+        pthread_mutex_lock(&srv->mu);
+        for (struct conn_track *t = srv->head.next; t != &srv->head; t = t->next) {
+            if (atomic_load(&t->receiving) && now - atomic_load(&t->t_start) > limit) {
+                (void)shutdown(t->fd, SHUT_RDWR);
+                atomic_store(&t->t_start, INT64_MAX / 2); /* once is enough */
+            }
+        }
+        pthread_mutex_unlock(&srv->mu);
+    }
+    pthread_mutex_unlock(&srv->stop_mu);
+    return NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    struct conn_track *t = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        t = mrd_calloc(1, sizeof(*t));
+        if (t == NULL || ci == NULL) {
+            /* Untracked: only the idle timeout applies to this connection. */
+            mrd_free(t);
+            *socket_context = NULL;
+            return;
+        }
+        t->fd = ci->connect_fd;
+        atomic_store(&t->t_start, mrd_time_now_usec());
+        atomic_store(&t->receiving, true);
+        pthread_mutex_lock(&srv->mu);
+        t->next = srv->head.next;
+        t->prev = &srv->head;
+        srv->head.next->prev = t;
+        srv->head.next = t;
+        pthread_mutex_unlock(&srv->mu);
+        *socket_context = t;
+        return;
+    }
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&srv->mu);
+    t->prev->next = t->next;
+    t->next->prev = t->prev;
+    pthread_mutex_unlock(&srv->mu);
+    mrd_free(t);
+    *socket_context = NULL;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci == NULL ? NULL : ci->socket_context;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void request_free(struct http_request_int *ri)
+{
+    if (ri == NULL)
+        return;
+    mrd_buf_release(&ri->body);
+    mrd_arena_release(&ri->arena);
+    mrd_free(ri);
+}
+
+static void response_init(struct http_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    mrd_buf_init(&resp->body, (size_t)-2);
+}
+
+/* Turns resp into a libmicrohttpd response and queues it. */
+static enum MHD_Result send_response(struct http_request_int *ri, struct http_response *resp)
+{
+    struct MHD_Response *r = NULL;
+    enum MHD_Result ret;
+    size_t len = 0;
+    char *data = NULL;
+    struct conn_track *t = track_of(ri->conn);
+
+    if (t != NULL)
+        atomic_store(&t->receiving, false);
+    if (resp->body.len > 0)
+        data = mrd_buf_take(&resp->body, &len);
+    mrd_buf_release(&resp->body);
+    if (data != NULL)
+        r = MHD_create_response_from_buffer_with_free_callback(len, data, mrd_free);
+    else
+        r = MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        mrd_free(data);
+        return MHD_NO;
+    }
+    if (resp->content_type != NULL)
+        (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    for (size_t i = 0; i < resp->nheaders; i++)
+        (void)MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    ri->status = resp->status;
+    ri->bytes = len;
+    ri->who = resp->who;
+    ri->note = resp->note;
+    ret = MHD_queue_response(ri->conn, resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result refuse(struct http_request_int *ri, unsigned status)
+{
+    struct http_response resp;
+
+    response_init(&resp);
+    resp.status = status;
+    if (ri->srv->app->refuse != NULL)
+        ri->srv->app->refuse(ri->srv->app->ctx, ri->req.method, ri->req.path, &resp);
+    resp.status = status;
+    return send_response(ri, &resp);
+}
+
+/* The subject CN of a verified client certificate, copied into the arena. */
+static const char *client_cn(struct http_request_int *ri)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(ri->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t s;
+    const gnutls_datum_t *certs;
+    unsigned int n = 0, status = 0;
+    gnutls_x509_crt_t crt = NULL;
+    char cn[HTTP_MAX_CN];
+    size_t cnlen = sizeof(cn);
+    const char *out = NULL;
+
+    if (ci == NULL || ci->tls_session == NULL)
+        return NULL;
+    s = ci->tls_session;
+    if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status != 0)
+        return NULL;
+    certs = gnutls_certificate_get_peers(s, &n);
+    if (certs == NULL || n == 0)
+        return NULL;
+    if (gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS)
+        return NULL;
+    if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS &&
+        gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen) ==
+            GNUTLS_E_SUCCESS &&
+        cnlen < sizeof(cn))
+        out = mrd_arena_strndup(&ri->arena, cn, cnlen);
+    gnutls_x509_crt_deinit(crt);
+    return out;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct http_request_int *ri = *con_cls;
+    struct http_response resp;
+    const char *cl;
+
+    if (ri == NULL) {
+        struct conn_track *t = track_of(c);
+
+        ri = mrd_calloc(1, sizeof(*ri));
+        if (ri == NULL)
+            return MHD_NO;
+        *con_cls = ri;
+        ri->srv = srv;
+        ri->conn = c;
+        ri->t0 = t != NULL ? atomic_load(&t->t_start) : mrd_time_now_usec();
+        mrd_arena_init(&ri->arena, HTTP_ARENA_MAX);
+        ri->req.arena = &ri->arena;
+        ri->req.in = ri;
+        ri->req.method = mrd_arena_strndup(&ri->arena, method, strlen(method));
+        ri->req.path = mrd_arena_strndup(&ri->arena, url, strlen(url));
+        if (ri->req.method == NULL || ri->req.path == NULL)
+            return MHD_NO;
+        ri->body_max = srv->app->body_max(srv->app->ctx, method, url);
+        mrd_buf_init(&ri->body, ri->body_max);
+        /* A declared length over the limit is refused before a single body
+         * byte is read (no 100 Continue is sent either). */
+        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL) {
+            uint64_t v;
+            if (mrd_str_to_u64(cl, strlen(cl), UINT64_MAX, &v, NULL) == MRD_OK && v > ri->body_max)
+                return refuse(ri, 413);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        /* Past the limit (chunked bodies): keep draining so the client gets
+         * a 413 rather than a reset; the request deadline bounds the time. */
+        if (!ri->too_big &&
+            mrd_buf_append(&ri->body, upload_data, *upload_data_size, NULL) != MRD_OK) {
+            ri->too_big = true;
+            mrd_buf_release(&ri->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ri->too_big)
+        return refuse(ri, 413);
+    if (ri->body.data == NULL && mrd_buf_reserve(&ri->body, 0, NULL) != MRD_OK)
+        return MHD_NO;
+    ri->req.body = ri->body.data;
+    ri->req.body_len = ri->body.len;
+    ri->req.tls = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
+    if (ri->req.tls && srv->client_certs)
+        ri->req.client_cert_cn = client_cn(ri);
+    response_init(&resp);
+    resp.status = 500;
+    srv->app->handle(srv->app->ctx, &ri->req, &resp);
+    return send_response(ri, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_request_int *ri = *con_cls;
+    struct conn_track *t = track_of(c);
+
+    if (t != NULL) {
+        atomic_store(&t->t_start, mrd_time_now_usec());
+        atomic_store(&t->receiving, true);
+    }
+    if (ri == NULL)
+        return;
+    if (srv->app->log != NULL && ri->status != 0) {
+        struct http_access rec = {
+            .method = ri->req.method,
+            .path = ri->req.path,
+            .status = ri->status,
+            .bytes = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ri->bytes : 0,
+            .usec = mrd_time_now_usec() - ri->t0,
+            .who = ri->who,
+            .note = ri->note,
+        };
+        srv->app->log(srv->app->ctx, &rec);
+    }
+    request_free(ri);
+    *con_cls = NULL;
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+enum mrd_code http_server_start(const struct http_config *cfg, const struct http_app *app,
+                                struct http_server **ret, struct mrd_err *err)
+{
+    struct http_server *srv = NULL;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    const union MHD_DaemonInfo *di;
+    enum mrd_code rc = MRD_OK;
+    struct MHD_OptionItem opts[16];
+    size_t no = 0;
+
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    if (inet_pton(AF_INET, cfg->host, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(cfg->port);
+        sa = (struct sockaddr *)&sin;
+    } else if (inet_pton(AF_INET6, cfg->host, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(cfg->port);
+        sa = (struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        return mrd_err_set(err, MRD_E_INVAL, "listen address '%s' is not a numeric IP address",
+                           cfg->host);
+    }
+    if (cfg->tls && (cfg->cert_pem == NULL || cfg->key_pem == NULL))
+        return mrd_err_set(err, MRD_E_INVAL, "https needs a certificate and a key");
+
+    srv = mrd_calloc(1, sizeof(*srv));
+    if (srv == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    srv->app = app;
+    srv->request_timeout = cfg->request_timeout;
+    srv->head.next = srv->head.prev = &srv->head;
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_mutex_init(&srv->stop_mu, NULL);
+    pthread_cond_init(&srv->stop_cv, NULL);
+
+#define OPT(o, v, p)                                                                               \
+    (opts[no++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(uintptr_t)(p)})
+    OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
+    OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 0 ? cfg->threads : 1, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header, NULL);
+    OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv);
+    if (cfg->tls) {
+        flags |= MHD_USE_TLS;
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->cert_pem);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->key_pem);
+        OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, HTTP_TLS_PRIORITIES);
+        if (cfg->client_ca_pem != NULL) {
+            OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, cfg->client_ca_pem);
+            srv->client_certs = true;
+        }
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+
+    srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+                              MHD_OPTION_END);
+    if (srv->d == NULL) {
+        rc = mrd_err_set(err, cfg->tls ? MRD_E_CRYPTO : MRD_E_IO, "cannot listen on %s:%u%s",
+                         cfg->host, (unsigned)cfg->port,
+                         cfg->tls ? " (address in use, or certificate/key rejected)"
+                                  : " (address in use or not local)");
+        goto out;
+    }
+    di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di != NULL ? di->port : cfg->port;
+    if (srv->request_timeout > 0) {
+        if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv) != 0) {
+            rc = mrd_err_set(err, MRD_E_INTERNAL, "cannot start the watchdog thread");
+            goto out;
+        }
+        srv->watchdog_started = true;
+    }
+    *ret = srv;
+    srv = NULL;
+out:
+    http_server_free(srv);
+    return rc;
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+void http_server_free(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->watchdog_started) {
+        pthread_mutex_lock(&srv->stop_mu);
+        srv->stopping = true;
+        pthread_cond_signal(&srv->stop_cv);
+        pthread_mutex_unlock(&srv->stop_mu);
+        (void)pthread_join(srv->watchdog, NULL);
+    }
+    if (srv->d != NULL)
+        MHD_stop_daemon(srv->d);
+    pthread_mutex_destroy(&srv->mu);
+    pthread_mutex_destroy(&srv->stop_mu);
+    pthread_cond_destroy(&srv->stop_cv);
+    mrd_free(srv);
+}
+
+/* ---- request accessors --------------------------------------------------- */
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->in->conn, MHD_HEADER_KIND, name);
+}
+
+struct args_ctx {
+    struct mrd_arena *arena;
+    struct http_kv *v;
+    size_t n, cap;
+    bool nomem;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct args_ctx *a = cls;
+
+    (void)kind;
+    if (a->n == a->cap) {
+        size_t cap = a->cap == 0 ? 8 : a->cap * 2;
+        struct http_kv *v = mrd_arena_alloc(a->arena, cap * sizeof(*v));
+        if (v == NULL) {
+            a->nomem = true;
+            return MHD_NO;
+        }
+        if (a->n > 0)
+            memcpy(v, a->v, a->n * sizeof(*v));
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n].key = key;
+    a->v[a->n].value = value;
+    a->n++;
+    return MHD_YES;
+}
+
+enum mrd_code http_request_args(const struct http_request *req, struct http_kv **ret_args,
+                                size_t *ret_n, struct mrd_err *err)
+{
+    struct args_ctx a = {.arena = req->arena};
+
+    (void)MHD_get_connection_values(req->in->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+    if (a.nomem)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory reading the query string");
+    *ret_args = a.v;
+    *ret_n = a.n;
+    return MRD_OK;
+}
+
+enum mrd_code http_response_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (resp->nheaders >= HTTP_MAX_RESP_HEADERS)
+        return MRD_E_TOOBIG;
+    resp->headers[resp->nheaders].name = name;
+    resp->headers[resp->nheaders].value = value;
+    resp->nheaders++;
+    return MRD_OK;
+}

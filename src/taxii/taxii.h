@@ -1,0 +1,69 @@
+/*
+ * taxii: the TAXII 2.1 API (OASIS TAXII 2.1 §4–§5) on top of store.h,
+ * policy.h and stix.h, served through http.h.
+ *
+ * Does: routing of every TAXII 2.1 endpoint (discovery, API root, status,
+ * collections, collection, manifest, objects GET/POST, object GET/DELETE,
+ * versions), authentication of API tokens (Bearer, or the password of HTTP
+ * Basic), per-collection grants, content negotiation, filters and paging,
+ * TAXII error resources, per-token rate limiting, and TLP enforcement: every
+ * row that any response would reveal (objects, manifest records, versions,
+ * counts, paging cursors, error messages) first passes policy_may_read().
+ * Does not: listen on sockets (http.h), store (store.h), validate STIX
+ * (stix.h), decide TLP (policy.h), log (the access record goes to cli/).
+ *
+ * Choices where the specification leaves room (docs/taxii.md lists them):
+ *  - Accept must name application/taxii+json (with version=2.1 or without a
+ *    version), or be a wildcard (*\/\* or application/\*); a missing Accept
+ *    or any other type is 406.
+ *  - Requests without credentials get 401, except reads of a collection an
+ *    operator made public (CLEAR objects only, policy.h).
+ *  - An inaccessible collection or API root is 404, exactly like a missing
+ *    one; a collection the requester can only write gives 403 on reads.
+ *  - Empty pages carry no X-TAXII-Date-Added-* headers.
+ *  - `next` is an authenticated cursor (libsodium crypto_auth) bound to the
+ *    endpoint, collection, object id, filters and requester.
+ *  - POST is processed synchronously: the status is "complete" and every
+ *    success is committed before the 202.
+ *
+ * Threading: taxii_handle() runs on many threads at once; the server state
+ * is read-only after taxii_server_new() except the rate limiter (locked).
+ */
+#ifndef MRD_TAXII_H
+#define MRD_TAXII_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+#define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
+#define TAXII_MAX_PAGE 1000               /* server cap on limit (TAXII §3.4) */
+#define TAXII_MAX_GET_BODY ((size_t)4096) /* bodies of non-POST requests */
+#define TAXII_MAX_JSON_DEPTH 64           /* nesting in POSTed envelopes */
+#define TAXII_NEXT_KEY_META "taxii_next_key"
+#define TAXII_REALM "meridian"
+
+struct taxii_server;
+
+struct taxii_config {
+    unsigned rate; /* requests per second per token; 0 = unlimited */
+    const char *title;
+    const char *description; /* may be NULL */
+};
+
+/* Creates the TAXII application over an open store (borrowed; it must
+ * outlive the server). Loads the node's paging-token key from the store
+ * metadata, creating it on first use. */
+enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
+                               struct taxii_server **ret, struct mrd_err *err);
+void taxii_server_free(struct taxii_server *ts);
+
+/* The http.h application for this server (ctx = ts). */
+void taxii_app(struct taxii_server *ts, struct http_app *ret);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * The write endpoints: Add Objects (TAXII §5.5) and Delete An Object
+ * (§5.7).
+ *
+ * POST is synchronous: every object is validated (stix.h), the valid ones
+ * are stored in one committed transaction, and the status resource (also
+ * committed) says "complete" with one detail per object. So a 202 means
+ * everything it lists as a success survives `kill -9`.
+ */
+#include "taxii/taxii_int.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+#include "stix/stix.h"
+
+json_t *taxii__status_json(const struct store_status *s);
+
+/* One POSTed element as we process it. */
+struct post_item {
+    struct mrd_buf canon; /* canonical bytes of a valid object */
+    bool valid;
+    char id[STORE_STIX_ID_MAX + 1];
+    int64_t version_usec;
+    char message[STORE_MSG_MAX + 1];
+};
+
+static const char *json_str(const json_t *o, const char *key, size_t *ret_len)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (!json_is_string(v))
+        return NULL;
+    *ret_len = json_string_length(v);
+    return json_string_value(v);
+}
+
+/* modified, else created, as usec; STORE_TIME_NONE when absent or bad. */
+static int64_t time_of(const json_t *o, const char *key)
+{
+    size_t n = 0;
+    const char *s = json_str(o, key, &n);
+    struct mrd_time t;
+
+    if (s == NULL || mrd_time_parse(s, n, &t, NULL) != MRD_OK)
+        return STORE_TIME_NONE;
+    return mrd_time_to_usec(&t);
+}
+
+/* Validates element i and, when valid, prepares its store input. */
+static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_coll *c,
+                                const struct taxii_principal *who, struct stix_report *rep,
+                                struct post_item *it, struct store_object_in *in,
+                                struct mrd_err *err)
+{
+    size_t n = 0;
+    const char *s;
+    int64_t created, modified;
+    enum mrd_code rc;
+
+    it->version_usec = STORE_VERSION_NONE;
+    if (!json_is_object(obj)) {
+        (void)snprintf(it->message, sizeof(it->message),
+                       "objects[%zu]: not a JSON object (TAXII 2.1 §3.7)", i);
+        return MRD_OK;
+    }
+    s = json_str(obj, "id", &n);
+    if (s != NULL && n <= STORE_STIX_ID_MAX && mrd_utf8_valid(s, n) && memchr(s, '\0', n) == NULL)
+        memcpy(it->id, s, n), it->id[n] = '\0';
+    created = time_of(obj, "created");
+    modified = time_of(obj, "modified");
+    it->version_usec = modified != STORE_TIME_NONE  ? modified
+                       : created != STORE_TIME_NONE ? created
+                                                    : STORE_VERSION_NONE;
+    stix_report_reset(rep);
+    rc = stix_validate_object(obj, STIX_NO_WARNINGS, rep, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (stix_report_errors(rep) > 0) {
+        char line[STIX_LINE_MAX];
+        const struct stix_finding *f = NULL;
+        for (size_t k = 0; k < rep->nfindings && f == NULL; k++)
+            if (rep->findings[k].severity == STIX_ERROR)
+                f = &rep->findings[k];
+        if (f != NULL)
+            (void)stix_finding_format(f, line, sizeof(line));
+        else
+            mrd_strlcpy(line, "invalid STIX object", sizeof(line));
+        (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, line);
+        return MRD_OK;
+    }
+    mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
+    rc = mrd_jcs_write(obj, &it->canon, err);
+    if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
+        mrd_err_clear(err);
+        (void)snprintf(it->message, sizeof(it->message),
+                       "objects[%zu]: cannot be stored: larger than %zu bytes or not "
+                       "representable as canonical JSON (RFC 8785)",
+                       i, STORE_OBJECT_MAX);
+        return MRD_OK;
+    }
+    if (rc != MRD_OK)
+        return rc;
+    it->valid = true;
+    memset(in, 0, sizeof(*in));
+    in->id = json_str(obj, "id", &in->id_len);
+    in->type = json_str(obj, "type", &in->type_len);
+    in->spec_version = json_str(obj, "spec_version", &in->spec_version_len);
+    if (in->spec_version == NULL) { /* SCOs may omit it (STIX 2.1 §6) */
+        in->spec_version = "2.1";
+        in->spec_version_len = 3;
+    }
+    in->created_usec = created;
+    in->modified_usec = modified;
+    in->revoked = json_is_true(json_object_get(obj, "revoked"));
+    in->tlp = policy_tlp_of_object(obj, c->c.default_tlp);
+    in->local = policy_origin_local(who->tok.org_relation, false);
+    in->creator_org = who->tok.org_key;
+    in->body = it->canon.data;
+    in->body_len = it->canon.len;
+    return MRD_OK;
+}
+
+/* Why an envelope as a whole is unprocessable, or NULL when it is fine. */
+static const char *envelope_problem(const json_t *doc)
+{
+    const json_t *objs, *type;
+
+    if (!json_is_object(doc))
+        return "the body must be a TAXII envelope, a JSON object with \"objects\" "
+               "(TAXII 2.1 §3.7)";
+    type = json_object_get(doc, "type");
+    if (json_is_string(type) && strcmp(json_string_value(type), "bundle") == 0)
+        return "the body is a STIX bundle; POST a TAXII envelope {\"objects\": [...]} instead "
+               "(TAXII 2.1 §5.5)";
+    if (type != NULL)
+        return "the body is a single STIX object; wrap it in a TAXII envelope "
+               "{\"objects\": [...]} (TAXII 2.1 §5.5)";
+    objs = json_object_get(doc, "objects");
+    if (!json_is_array(objs))
+        return "the envelope has no \"objects\" list (TAXII 2.1 §3.7)";
+    if (json_array_size(objs) == 0)
+        return "the envelope's \"objects\" list is empty (TAXII 2.1 §2: lists have at least one "
+               "element)";
+    return NULL;
+}
+
+void taxii_post_objects(struct taxii_req *r)
+{
+    struct taxii_coll c;
+    struct mrd_err err = {0};
+    json_t *doc = NULL, *objs;
+    struct mrd_json_limits lim;
+    struct post_item *items = NULL;
+    struct store_object_in *ins = NULL;
+    enum store_insert_outcome *out = NULL;
+    int64_t *dates = NULL;
+    struct store_status st;
+    struct store_status_detail *det = NULL;
+    struct stix_report rep;
+    size_t n = 0, nvalid = 0;
+    const char *problem;
+    enum mrd_code rc;
+
+    stix_report_init(&rep);
+    memset(&st, 0, sizeof(st));
+    if (!taxii_coll_load(r, &c))
+        goto out;
+    if (r->who.anonymous) {
+        taxii_error(r, 401, "Authentication required", "adding objects needs an API token");
+        goto out;
+    }
+    if (!c.g.can_write) {
+        taxii_error(r, 403, "Forbidden", "the requester may not write to this collection");
+        goto out;
+    }
+    if (!taxii_accept_ok(http_request_header(r->http, "Accept"))) {
+        taxii_error(r, 406, "Not acceptable",
+                    "send Accept: application/taxii+json;version=2.1 (TAXII 2.1 §3.1)");
+        goto out;
+    }
+    if (!taxii_content_type_ok(http_request_header(r->http, "Content-Type"))) {
+        taxii_error(r, 415, "Unsupported media type",
+                    "send Content-Type: application/taxii+json;version=2.1 (TAXII 2.1 §3.1)");
+        goto out;
+    }
+    lim.max_bytes = r->http->body_len + 1;
+    lim.max_depth = TAXII_MAX_JSON_DEPTH;
+    if (mrd_json_parse(r->http->body, r->http->body_len, &lim, &doc, &err) != MRD_OK) {
+        if (err.code == MRD_E_NOMEM) {
+            taxii_internal(r, &err);
+        } else {
+            char msg[MRD_ERR_MSG_MAX + 32];
+            (void)snprintf(msg, sizeof(msg), "the body is not valid JSON: %s", err.msg);
+            taxii_error(r, 400, "Bad request", msg);
+        }
+        goto out;
+    }
+    problem = envelope_problem(doc);
+    if (problem != NULL) {
+        taxii_error(r, 422, "Unprocessable entity", problem);
+        goto out;
+    }
+    objs = json_object_get(doc, "objects");
+    n = json_array_size(objs);
+    items = mrd_calloc(n, sizeof(*items));
+    ins = mrd_calloc(n, sizeof(*ins));
+    out = mrd_calloc(n, sizeof(*out));
+    dates = mrd_calloc(n, sizeof(*dates));
+    det = mrd_calloc(n, sizeof(*det));
+    if (items == NULL || ins == NULL || out == NULL || dates == NULL || det == NULL) {
+        taxii_internal(r, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = check_item(json_array_get(objs, i), i, &c, &r->who, &rep, &items[i], &ins[nvalid],
+                        &err);
+        if (rc != MRD_OK) {
+            taxii_internal(r, &err);
+            goto out;
+        }
+        if (items[i].valid)
+            nvalid++;
+    }
+    if (nvalid > 0) {
+        rc = store_objects_insert(r->ts->st, c.c.key, ins, nvalid, out, dates, &err);
+        if (rc != MRD_OK) {
+            taxii_internal(r, &err);
+            goto out;
+        }
+    }
+    store_uuid4(st.id);
+    mrd_strlcpy(st.api_root, c.c.api_root, sizeof(st.api_root));
+    st.org_key = r->who.tok.org_key;
+    st.request_usec = mrd_time_now_usec();
+    st.complete = true;
+    st.total_count = n;
+    st.details = det;
+    st.n_details = n;
+    for (size_t i = 0, v = 0; i < n; i++) {
+        struct store_status_detail *d = &det[i];
+        mrd_strlcpy(d->id, items[i].id, sizeof(d->id));
+        d->version_usec = items[i].version_usec;
+        if (items[i].valid) {
+            d->kind = STORE_ST_SUCCESS;
+            if (d->version_usec == STORE_VERSION_NONE)
+                d->version_usec = dates[v]; /* SCOs: the date_added, as elsewhere */
+            if (out[v] == STORE_INS_DUPLICATE)
+                mrd_strlcpy(d->message, "already present; nothing changed", sizeof(d->message));
+            st.success_count++;
+            v++;
+        } else {
+            d->kind = STORE_ST_FAILURE;
+            mrd_strlcpy(d->message, items[i].message, sizeof(d->message));
+            st.failure_count++;
+        }
+    }
+    rc = store_status_put(r->ts->st, &st, &err);
+    if (rc != MRD_OK) {
+        /* The objects are committed; only the status could not be kept.
+         * Still a 202 would promise a status id that 404s, so say 500 and
+         * let the client re-post (duplicates are no-ops). */
+        taxii_internal(r, &err);
+        goto out;
+    }
+    taxii_json(r, 202, taxii__status_json(&st));
+out:
+    if (items != NULL)
+        for (size_t i = 0; i < n; i++)
+            mrd_buf_release(&items[i].canon);
+    mrd_free(items);
+    mrd_free(ins);
+    mrd_free(out);
+    mrd_free(dates);
+    mrd_free(det);
+    stix_report_release(&rep);
+    json_decref(doc);
+}
+
+static bool delete_visible(void *ctx, const struct store_row *row)
+{
+    return policy_may_read(ctx, &row->policy);
+}
+
+void taxii_delete_object(struct taxii_req *r)
+{
+    struct taxii_coll c;
+    struct taxii_filter f;
+    struct http_kv *args = NULL;
+    size_t nargs = 0, deleted = 0;
+    struct mrd_err err = {0};
+    struct store_match m;
+    bool can_read;
+
+    if (!taxii_coll_load(r, &c))
+        return;
+    if (r->who.anonymous) {
+        taxii_error(r, 401, "Authentication required", "deleting objects needs an API token");
+        return;
+    }
+    /* TAXII §5.7's table: neither -> 404 (taxii_coll_load), one of the
+     * two -> 403, both -> go on. */
+    can_read = c.g.can_read || c.c.public_read;
+    if (!can_read || !c.g.can_write) {
+        taxii_error(r, 403, "Forbidden",
+                    "deleting needs both read and write access to the collection");
+        return;
+    }
+    if (!taxii_accept_ok(http_request_header(r->http, "Accept"))) {
+        taxii_error(r, 406, "Not acceptable",
+                    "send Accept: application/taxii+json;version=2.1 (TAXII 2.1 §3.1)");
+        return;
+    }
+    if (http_request_args(r->http, &args, &nargs, &err) != MRD_OK) {
+        taxii_internal(r, &err);
+        return;
+    }
+    if (taxii_filter_parse(args, nargs, TAXII_F_VERSION | TAXII_F_SPEC, r->http->arena, &f, &err) !=
+        MRD_OK) {
+        taxii_error(r, 400, "Bad request", err.msg);
+        return;
+    }
+    m = f.match;
+    if (f.raw_version == NULL)
+        m.versions = STORE_VER_ALL; /* no match[version]: the whole object */
+    /* Only versions the requester can see are deleted, so DELETE cannot be
+     * used to probe for (or destroy) objects above its TLP. */
+    if (store_objects_delete(r->ts->st, c.c.key, r->path.object_id, strlen(r->path.object_id), &m,
+                             delete_visible, &c.reader, &deleted, &err) != MRD_OK) {
+        taxii_internal(r, &err);
+        return;
+    }
+    if (deleted == 0) {
+        taxii_error(r, 404, "Not found",
+                    "no such object in this collection, or no version matches the filters");
+        return;
+    }
+    /* 200 without a body, still with the TAXII content type (§5.7). */
+    r->resp->status = 200;
+    r->resp->content_type = TAXII_MEDIA_TYPE;
+    mrd_buf_reset(&r->resp->body);
+}
