@@ -10,6 +10,7 @@
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 static const struct cli_verb *const verbs[] = {
     &cli_verb_ledger,
+    &cli_verb_match,
     &cli_verb_version,
 };
 

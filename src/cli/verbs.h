@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 extern const struct cli_verb cli_verb_ledger;
+extern const struct cli_verb cli_verb_match;
 extern const struct cli_verb cli_verb_version;
 
 #endif

@@ -1,0 +1,994 @@
+/*
+ * match_run: files in, hits/summary/sightings out, for `meridian match`.
+ *
+ * Regular files are mapped and cut into chunks at line boundaries; one
+ * worker per core takes chunks from an atomic counter and scans them with
+ * match_scan(). Hits are kept per chunk (value as a file offset, line as an
+ * offset in the chunk) because a chunk's first line number is only known
+ * once every chunk before it has been counted; they are written in file
+ * order at the end. Scanned pages are dropped with MADV_DONTNEED so a 2 GB
+ * log does not become 2 GB of resident memory.
+ * Pipes, stdin and --follow are read as streams by one thread, and hits are
+ * written as they are found.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/match_run.h"
+#include "core/alloc.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+#define VERB "match"
+#define CHUNK_SIZE ((size_t)8 << 20)
+#define DETECT_BYTES ((size_t)64 << 10)
+#define MAX_FIELDS 512                    /* distinct field names in hit output */
+#define MAX_HIT_RECORDS ((size_t)8 << 20) /* hits kept for --hits; more are counted */
+#define STREAM_BLOCK ((size_t)1 << 20)
+#define FOLLOW_POLL_USEC 200000
+
+/* ---- the indicator set ---- */
+
+void match_set_init(struct match_set *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void match_set_release(struct match_set *s)
+{
+    match_index_free(s->idx);
+    mrd_free(s->idbuf);
+    mrd_free(s->idoff);
+    memset(s, 0, sizeof(*s));
+}
+
+enum mrd_code match_set_begin(struct match_set *s, struct mrd_err *err)
+{
+    return match_index_new(&s->idx, err);
+}
+
+enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, uint32_t *ret,
+                               struct mrd_err *err)
+{
+    if (s->n >= MATCH_MAX_INDICATORS)
+        return mrd_err_set(err, MRD_E_TOOBIG, "more than %u indicators", MATCH_MAX_INDICATORS);
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        uint64_t *no = mrd_realloc(s->idoff, nc * sizeof(*no));
+        if (no == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        s->idoff = no;
+        s->cap = nc;
+    }
+    if (s->idlen + n + 1 > s->idcap) {
+        size_t nc = s->idcap ? s->idcap * 2 : 65536;
+        char *nb;
+        while (nc < s->idlen + n + 1)
+            nc *= 2;
+        nb = mrd_realloc(s->idbuf, nc);
+        if (nb == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        s->idbuf = nb;
+        s->idcap = nc;
+    }
+    memcpy(s->idbuf + s->idlen, id, n);
+    s->idbuf[s->idlen + n] = '\0';
+    s->idoff[s->n] = (uint64_t)s->idlen << 8 | (uint64_t)n;
+    s->idlen += n + 1;
+    *ret = (uint32_t)s->n;
+    s->n++;
+    return MRD_OK;
+}
+
+void match_set_drop_last(struct match_set *s)
+{
+    if (s->n == 0)
+        return;
+    s->n--;
+    s->idlen = (size_t)(s->idoff[s->n] >> 8);
+}
+
+const char *match_set_id(const struct match_set *s, uint32_t i)
+{
+    return s->idbuf + (s->idoff[i] >> 8);
+}
+
+/* ---- shared run state ---- */
+
+struct summary {
+    uint64_t count;
+    int64_t first, last;
+};
+
+struct hitrec {
+    uint64_t value_off; /* in the file */
+    int64_t time;
+    uint32_t line; /* within the chunk */
+    uint32_t ind;
+    uint32_t value_len;
+    uint16_t field;
+};
+
+struct chunk {
+    size_t off, len;
+    struct match_stats st;
+    struct hitrec *hits;
+    size_t nhits, cap;
+};
+
+struct run {
+    const struct match_set *set;
+    const struct match_opts *o;
+    FILE *hits_out;
+    struct summary *sum; /* per indicator, merged from the workers */
+    pthread_mutex_t lock;
+    const char *fields[MAX_FIELDS];
+    size_t nfields;
+    atomic_size_t records;
+    uint64_t dropped_records;
+    struct match_stats total;
+    uint64_t bytes;
+    bool failed;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+/* Field names are few; hits carry a small number instead of a pointer into
+ * a reader that a worker owns. */
+static uint16_t field_id(struct run *r, const char *name)
+{
+    uint16_t id = 0;
+
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->nfields; i++) {
+        if (strcmp(r->fields[i], name) == 0) {
+            id = (uint16_t)i;
+            goto out;
+        }
+    }
+    if (r->nfields < MAX_FIELDS) {
+        char *copy = mrd_strdup(name);
+        if (copy != NULL) {
+            r->fields[r->nfields] = copy;
+            id = (uint16_t)r->nfields++;
+        }
+    }
+out:
+    pthread_mutex_unlock(&r->lock);
+    return id;
+}
+
+static void sum_add(struct summary *s, int64_t t)
+{
+    s->count++;
+    if (t != INT64_MIN) {
+        if (s->first == INT64_MIN || t < s->first)
+            s->first = t;
+        if (s->last == INT64_MIN || t > s->last)
+            s->last = t;
+    }
+}
+
+static void sum_merge(struct summary *into, const struct summary *from)
+{
+    if (from->count == 0)
+        return;
+    into->count += from->count;
+    if (from->first != INT64_MIN && (into->first == INT64_MIN || from->first < into->first))
+        into->first = from->first;
+    if (from->last != INT64_MIN && (into->last == INT64_MIN || from->last > into->last))
+        into->last = from->last;
+}
+
+/* JSON string body: escapes, and U+FFFD for bytes that are not UTF-8. */
+static void json_str(FILE *f, const char *s, size_t n)
+{
+    size_t i = 0;
+
+    fputc('"', f);
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', f);
+            fputc(c, f);
+            i++;
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+            i++;
+        } else if (c < 0x80) {
+            fputc(c, f);
+            i++;
+        } else {
+            size_t ok = mrd_utf8_check(s + i, n - i > 4 ? 4 : n - i);
+            size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (ok >= len && c >= 0xc2 && c <= 0xf4) {
+                fwrite(s + i, 1, len, f);
+                i += len;
+            } else {
+                fputs("\\ufffd", f);
+                i++;
+            }
+        }
+    }
+    fputc('"', f);
+}
+
+static void write_hit(struct run *r, const char *file, uint64_t line, uint32_t ind, const char *v,
+                      size_t vn, const char *field)
+{
+    FILE *f = r->hits_out;
+
+    fputs("{\"file\":", f);
+    json_str(f, file, strlen(file));
+    fprintf(f, ",\"line\":%" PRIu64 ",\"indicator\":", line);
+    json_str(f, match_set_id(r->set, ind), strlen(match_set_id(r->set, ind)));
+    fputs(",\"value\":", f);
+    json_str(f, v, vn);
+    fputs(",\"field\":", f);
+    json_str(f, field, strlen(field));
+    fputs("}\n", f);
+}
+
+/* ---- parallel scan of one mapped file ---- */
+
+struct job {
+    struct run *r;
+    const char *map;
+    struct chunk *chunks;
+    size_t nchunks;
+    atomic_size_t next;
+    const struct match_reader *reader; /* after the header lines */
+};
+
+struct worker {
+    struct job *job;
+    struct chunk *cur;
+    struct summary *sum;
+    pthread_t tid;
+    bool started;
+};
+
+static bool on_chunk_hit(void *vctx, const struct match_hit *h)
+{
+    struct worker *w = vctx;
+    struct chunk *c = w->cur;
+    struct run *r = w->job->r;
+
+    sum_add(&w->sum[h->ind], h->time_usec);
+    if (r->hits_out == NULL)
+        return true;
+    if (atomic_fetch_add(&r->records, 1) >= MAX_HIT_RECORDS)
+        return true;
+    if (c->nhits == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 256;
+        struct hitrec *nh = mrd_realloc(c->hits, nc * sizeof(*nh));
+        if (nh == NULL)
+            return true; /* counted in the summary; the hit line is lost */
+        c->hits = nh;
+        c->cap = nc;
+    }
+    c->hits[c->nhits].value_off = c->off + h->value_off;
+    c->hits[c->nhits].value_len = (uint32_t)h->value_len;
+    c->hits[c->nhits].line = (uint32_t)h->line;
+    c->hits[c->nhits].ind = h->ind;
+    c->hits[c->nhits].time = h->time_usec;
+    c->hits[c->nhits].field = field_id(r, h->field);
+    c->nhits++;
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct job *j = w->job;
+    long page = sysconf(_SC_PAGESIZE);
+
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        struct match_reader rd;
+        struct chunk *c;
+        uintptr_t a0, a1;
+
+        if (i >= j->nchunks)
+            break;
+        c = &j->chunks[i];
+        w->cur = c;
+        rd = *j->reader;
+        match_scan(j->r->set->idx, &rd, j->map + c->off, c->len, j->r->o->flags, on_chunk_hit, w,
+                   &c->st);
+        /* Done with these pages: drop them from our resident set. */
+        a0 = ((uintptr_t)(j->map + c->off) + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+        a1 = (uintptr_t)(j->map + c->off + c->len) & ~((uintptr_t)page - 1);
+        if (a1 > a0)
+            (void)madvise((void *)a0, a1 - a0, MADV_DONTNEED);
+    }
+    return NULL;
+}
+
+/* Where the header lines end: Zeek '#' lines, CSV comments + header row. */
+static size_t header_end(const char *map, size_t size, enum match_format fmt)
+{
+    size_t p = 0;
+    bool csv_header_done = false;
+
+    if (fmt != MATCH_FMT_ZEEK && fmt != MATCH_FMT_CSV)
+        return 0;
+    while (p < size && p < DETECT_BYTES * 16) {
+        const char *nl = memchr(map + p, '\n', size - p);
+        size_t next = nl ? (size_t)(nl - map) + 1 : size;
+        if (map[p] != '#' && map[p] != '\n' && map[p] != '\r') {
+            if (fmt == MATCH_FMT_ZEEK || csv_header_done)
+                return p;
+            csv_header_done = true;
+        }
+        p = next;
+    }
+    return p;
+}
+
+static bool keep_going(void *ctx, const struct match_hit *h)
+{
+    (void)ctx;
+    (void)h;
+    return true;
+}
+
+static int scan_mapped(struct run *r, const char *path, int fd, size_t size, struct summary *wsum,
+                       unsigned nthreads)
+{
+    const struct match_opts *o = r->o;
+    char *map = NULL;
+    struct job job;
+    struct worker *workers = NULL;
+    struct match_reader reader;
+    struct match_stats hst = {0};
+    size_t hdr, nchunks, p;
+    uint64_t base;
+    int rc = CLI_EXIT_OK;
+    enum match_format fmt = o->fmt;
+
+    memset(&job, 0, sizeof(job));
+    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        cli_errorf(VERB, "%s: mmap: %s", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    (void)madvise(map, size, MADV_SEQUENTIAL);
+    if (fmt == MATCH_FMT_AUTO)
+        fmt = match_format_detect(map, size < DETECT_BYTES ? size : DETECT_BYTES);
+    if (fmt == MATCH_FMT_AUTO) {
+        cli_errorf(VERB, "%s: cannot detect the log format; use --format", path);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    reader = o->maps;
+    reader.fmt = fmt;
+    reader.sep = fmt == MATCH_FMT_ZEEK ? '\t' : ',';
+    reader.time_col = -1;
+    hdr = header_end(map, size, fmt);
+    match_scan(r->set->idx, &reader, map, hdr, o->flags, keep_going, NULL, &hst);
+
+    nchunks = (size - hdr + CHUNK_SIZE - 1) / CHUNK_SIZE + 1;
+    job.chunks = mrd_calloc(nchunks, sizeof(struct chunk));
+    workers = mrd_calloc(nthreads, sizeof(struct worker));
+    if (job.chunks == NULL || workers == NULL) {
+        cli_errorf(VERB, "out of memory");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    /* Chunks end right after a newline (the last one at the end). */
+    nchunks = 0;
+    p = hdr;
+    while (p < size) {
+        size_t e = p + CHUNK_SIZE;
+        if (e >= size) {
+            e = size;
+        } else {
+            const char *nl = memchr(map + e, '\n', size - e);
+            e = nl ? (size_t)(nl - map) + 1 : size;
+        }
+        job.chunks[nchunks].off = p;
+        job.chunks[nchunks].len = e - p;
+        nchunks++;
+        p = e;
+    }
+    job.r = r;
+    job.map = map;
+    job.nchunks = nchunks;
+    job.reader = &reader;
+    atomic_init(&job.next, 0);
+    if (nthreads > nchunks)
+        nthreads = nchunks ? (unsigned)nchunks : 1;
+    for (unsigned t = 0; t < nthreads; t++) {
+        workers[t].job = &job;
+        workers[t].sum = wsum + (size_t)t * r->set->n;
+        if (t == 0)
+            continue;
+        if (pthread_create(&workers[t].tid, NULL, worker_main, &workers[t]) == 0)
+            workers[t].started = true;
+    }
+    worker_main(&workers[0]);
+    for (unsigned t = 1; t < nthreads; t++)
+        if (workers[t].started)
+            pthread_join(workers[t].tid, NULL);
+
+    /* Line numbers: header lines, then every chunk's lines in order. */
+    base = hst.lines;
+    r->total.lines += hst.lines;
+    r->total.header += hst.header;
+    {
+        struct match_stats fst = hst;
+        for (size_t i = 0; i < nchunks; i++) {
+            struct chunk *c = &job.chunks[i];
+            if (r->hits_out != NULL) {
+                for (size_t k = 0; k < c->nhits; k++) {
+                    const struct hitrec *h = &c->hits[k];
+                    write_hit(r, path, base + h->line + 1, h->ind, map + h->value_off, h->value_len,
+                              r->fields[h->field]);
+                }
+            }
+            base += c->st.lines;
+            fst.lines += c->st.lines;
+            fst.header += c->st.header;
+            fst.malformed += c->st.malformed;
+            fst.too_long += c->st.too_long;
+            fst.hits += c->st.hits;
+            fst.lookups += c->st.lookups;
+        }
+        r->total.lines += fst.lines - hst.lines;
+        r->total.header += fst.header - hst.header;
+        r->total.malformed += fst.malformed;
+        r->total.too_long += fst.too_long;
+        r->total.hits += fst.hits;
+        r->total.lookups += fst.lookups;
+        r->bytes += size;
+        if (!o->quiet)
+            printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
+                   " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
+                   path, match_format_name(fmt), fst.lines, fst.header, fst.malformed, fst.too_long,
+                   fst.hits);
+    }
+out:
+    if (job.chunks != NULL)
+        for (size_t i = 0; i < job.nchunks; i++)
+            mrd_free(job.chunks[i].hits);
+    mrd_free(job.chunks);
+    mrd_free(workers);
+    munmap(map, size);
+    return rc;
+}
+
+/* ---- streams: stdin, pipes, --follow ---- */
+
+struct stream {
+    const char *path; /* "-" for stdin */
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    off_t off; /* bytes read from this file */
+    char *buf;
+    size_t len, cap;
+    bool skipping; /* inside a line over MATCH_MAX_LINE */
+    bool fmt_known;
+    bool eof;
+    bool dead;
+    struct match_reader reader;
+    uint64_t lineno; /* lines already scanned */
+    struct match_stats st;
+    struct summary *sum;
+    struct run *r;
+    const char *cur_buf;
+};
+
+static bool on_stream_hit(void *vctx, const struct match_hit *h)
+{
+    struct stream *s = vctx;
+    struct run *r = s->r;
+
+    sum_add(&s->sum[h->ind], h->time_usec);
+    if (r->hits_out != NULL) {
+        write_hit(r, s->path, s->lineno + h->line + 1, h->ind, s->cur_buf + h->value_off,
+                  h->value_len, h->field);
+        if (r->o->follow)
+            fflush(r->hits_out);
+    }
+    if (r->o->follow && !r->o->quiet) {
+        printf("hit %s:%" PRIu64 " %s %.*s\n", s->path, s->lineno + h->line + 1,
+               match_set_id(r->set, h->ind), (int)(h->value_len > 200 ? 200 : h->value_len),
+               s->cur_buf + h->value_off);
+        fflush(stdout);
+    }
+    return true;
+}
+
+static void stream_scan(struct stream *s, const char *p, size_t n)
+{
+    struct match_stats st = {0};
+
+    if (!s->fmt_known) {
+        enum match_format fmt = s->r->o->fmt;
+        if (fmt == MATCH_FMT_AUTO)
+            fmt = match_format_detect(p, n);
+        if (fmt == MATCH_FMT_AUTO) {
+            cli_errorf(VERB, "%s: cannot detect the log format; use --format", s->path);
+            s->dead = true;
+            s->r->failed = true;
+            return;
+        }
+        s->reader = s->r->o->maps;
+        s->reader.fmt = fmt;
+        s->reader.sep = fmt == MATCH_FMT_ZEEK ? '\t' : ',';
+        s->reader.time_col = -1;
+        s->fmt_known = true;
+    }
+    s->cur_buf = p;
+    match_scan(s->r->set->idx, &s->reader, p, n, s->r->o->flags, on_stream_hit, s, &st);
+    s->lineno += st.lines;
+    s->st.lines += st.lines;
+    s->st.header += st.header;
+    s->st.malformed += st.malformed;
+    s->st.too_long += st.too_long;
+    s->st.hits += st.hits;
+    s->st.lookups += st.lookups;
+}
+
+/* Scans the complete lines in the buffer; at_eof also scans a final line
+ * without a newline. */
+static void stream_drain(struct stream *s, bool at_eof)
+{
+    char *nl;
+    size_t upto;
+
+    if (s->len == 0)
+        return;
+    if (s->skipping) {
+        nl = memchr(s->buf, '\n', s->len);
+        if (nl == NULL) {
+            s->len = 0;
+            return;
+        }
+        /* the tail of an over-long line: one line, skipped */
+        s->skipping = false;
+        s->lineno++;
+        s->st.lines++;
+        s->st.too_long++;
+        upto = (size_t)(nl - s->buf) + 1;
+        memmove(s->buf, s->buf + upto, s->len - upto);
+        s->len -= upto;
+    }
+    nl = memrchr(s->buf, '\n', s->len);
+    upto = nl ? (size_t)(nl - s->buf) + 1 : 0;
+    if (at_eof)
+        upto = s->len;
+    if (upto > 0) {
+        stream_scan(s, s->buf, upto);
+        memmove(s->buf, s->buf + upto, s->len - upto);
+        s->len -= upto;
+    }
+}
+
+/* Reads what is there; returns bytes read (0 at EOF or error). */
+static size_t stream_read(struct stream *s)
+{
+    size_t total = 0;
+
+    for (;;) {
+        ssize_t got;
+        if (s->len == s->cap) {
+            if (s->cap < MATCH_MAX_LINE + 1) {
+                size_t nc = s->cap ? s->cap * 2 : STREAM_BLOCK;
+                char *nb = mrd_realloc(s->buf, nc);
+                if (nb == NULL) {
+                    cli_errorf(VERB, "%s: out of memory", s->path);
+                    s->dead = true;
+                    return total;
+                }
+                s->buf = nb;
+                s->cap = nc;
+            } else {
+                /* A line longer than MATCH_MAX_LINE: drop what we hold. */
+                s->skipping = true;
+                s->len = 0;
+            }
+        }
+        got = read(s->fd, s->buf + s->len, s->cap - s->len);
+        if (got < 0 && errno == EINTR) {
+            if (stop_flag)
+                return total;
+            continue;
+        }
+        if (got <= 0) {
+            if (got < 0) {
+                cli_errorf(VERB, "%s: read: %s", s->path, strerror(errno));
+                s->r->failed = true;
+                s->dead = true;
+            }
+            return total;
+        }
+        s->len += (size_t)got;
+        s->off += got;
+        total += (size_t)got;
+        stream_drain(s, false);
+        if (total >= ((size_t)64 << 20))
+            return total;
+    }
+}
+
+static int stream_open(struct stream *s)
+{
+    struct stat st;
+
+    if (strcmp(s->path, "-") == 0) {
+        s->fd = STDIN_FILENO;
+    } else {
+        s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0)
+            return -1;
+    }
+    if (fstat(s->fd, &st) == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
+    s->off = 0;
+    s->lineno = 0;
+    s->fmt_known = false;
+    s->len = 0;
+    s->skipping = false;
+    return 0;
+}
+
+/* --follow: the path now names another file, or ours shrank. */
+static bool stream_rotated(struct stream *s)
+{
+    struct stat st;
+
+    if (strcmp(s->path, "-") == 0)
+        return false;
+    if (stat(s->path, &st) != 0)
+        return false; /* gone for now: keep the old one until a new one appears */
+    return st.st_dev != s->dev || st.st_ino != s->ino || st.st_size < s->off;
+}
+
+static int scan_streams(struct run *r, const char **paths, size_t n, struct summary *sum)
+{
+    struct stream *ss = mrd_calloc(n, sizeof(*ss));
+    int rc = CLI_EXIT_OK;
+    bool follow = r->o->follow;
+
+    if (ss == NULL) {
+        cli_errorf(VERB, "out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ss[i].path = paths[i];
+        ss[i].r = r;
+        ss[i].sum = sum;
+        if (stream_open(&ss[i]) != 0) {
+            cli_errorf(VERB, "%s: %s", paths[i], strerror(errno));
+            ss[i].dead = true;
+            ss[i].fd = -1;
+            r->failed = true;
+        }
+    }
+    for (;;) {
+        bool any = false, progress = false;
+        for (size_t i = 0; i < n; i++) {
+            struct stream *s = &ss[i];
+            if (s->dead)
+                continue;
+            any = true;
+            if (!follow) {
+                while (!s->dead && stream_read(s) > 0)
+                    ;
+                if (s->dead)
+                    continue;
+                stream_drain(s, true);
+                s->dead = true;
+                continue;
+            }
+            if (stream_read(s) > 0)
+                progress = true;
+            if (s->dead)
+                continue;
+            if (stream_rotated(s)) {
+                /* Finish the old file (writers may have appended before
+                 * rotating), then start on the new one from line 1. */
+                while (stream_read(s) > 0)
+                    ;
+                stream_drain(s, true);
+                if (s->fd > STDIN_FILENO)
+                    close(s->fd);
+                if (!r->o->quiet)
+                    fprintf(stderr, "meridian match: %s: rotated after %" PRIu64 " lines\n",
+                            s->path, s->lineno);
+                if (stream_open(s) != 0) {
+                    s->fd = -1;
+                    s->dead = true;
+                }
+                progress = true;
+            }
+        }
+        if (!any || stop_flag)
+            break;
+        if (follow && !progress)
+            usleep(FOLLOW_POLL_USEC);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct stream *s = &ss[i];
+        if (s->fd >= 0 && follow && !s->dead)
+            stream_drain(s, true);
+        r->total.lines += s->st.lines;
+        r->total.header += s->st.header;
+        r->total.malformed += s->st.malformed;
+        r->total.too_long += s->st.too_long;
+        r->total.hits += s->st.hits;
+        r->total.lookups += s->st.lookups;
+        r->bytes += (uint64_t)s->off;
+        if (!r->o->quiet)
+            printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
+                   " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
+                   s->path, match_format_name(s->reader.fmt), s->st.lines, s->st.header,
+                   s->st.malformed, s->st.too_long, s->st.hits);
+        if (s->fd > STDIN_FILENO)
+            close(s->fd);
+        mrd_free(s->buf);
+    }
+    mrd_free(ss);
+    return rc;
+}
+
+/* ---- summary and sightings ---- */
+
+struct ranked {
+    uint32_t ind;
+    uint64_t count;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return x->ind < y->ind ? -1 : x->ind > y->ind;
+}
+
+static void fmt_time(int64_t t, char out[MRD_TIME_STIX_MS_LEN + 1])
+{
+    if (t == INT64_MIN)
+        mrd_strlcpy(out, "-", MRD_TIME_STIX_MS_LEN + 1);
+    else
+        mrd_time_format_stix_ms(t, out);
+}
+
+static void uuid4(char out[37])
+{
+    uint8_t b[16];
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        /* getrandom cannot fail for 16 bytes once the pool is ready; mix
+         * the clock in rather than abort if it somehow does. */
+        int64_t t = mrd_time_now_usec();
+        for (int i = 0; i < 16; i++)
+            b[i] ^= (uint8_t)(t >> (8 * (i % 8))) ^ (uint8_t)(i * 37);
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static int write_sightings(struct run *r, const struct ranked *rk, size_t nrk)
+{
+    const struct match_opts *o = r->o;
+    FILE *f = fopen(o->sightings_path, "w");
+    char now[MRD_TIME_STIX_MS_LEN + 1], uuid[37], ident[64];
+    bool first = true;
+
+    if (f == NULL) {
+        cli_errorf(VERB, "%s: %s", o->sightings_path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    mrd_time_format_stix_ms(mrd_time_now_usec(), now);
+    uuid4(uuid);
+    fprintf(f, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", uuid);
+    if (o->identity != NULL) {
+        mrd_strlcpy(ident, o->identity, sizeof(ident));
+    } else {
+        uuid4(uuid);
+        snprintf(ident, sizeof(ident), "identity--%s", uuid);
+        fprintf(f,
+                "\n{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                "\"created\":\"%s\",\"modified\":\"%s\",\"name\":",
+                ident, now, now);
+        json_str(f, o->org ? o->org : "local", strlen(o->org ? o->org : "local"));
+        fputs(",\"identity_class\":\"organization\"}", f);
+        first = false;
+    }
+    for (size_t i = 0; i < nrk; i++) {
+        const struct summary *s = &r->sum[rk[i].ind];
+        char t0[MRD_TIME_STIX_MS_LEN + 1], t1[MRD_TIME_STIX_MS_LEN + 1];
+        uuid4(uuid);
+        fprintf(f,
+                "%s\n{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%s\","
+                "\"created\":\"%s\",\"modified\":\"%s\",\"sighting_of_ref\":\"%s\","
+                "\"count\":%" PRIu64,
+                first ? "" : ",", uuid, now, now, match_set_id(r->set, rk[i].ind),
+                s->count > 999999999 ? (uint64_t)999999999 : s->count);
+        if (s->first != INT64_MIN) {
+            mrd_time_format_stix_ms(s->first, t0);
+            mrd_time_format_stix_ms(s->last, t1);
+            fprintf(f, ",\"first_seen\":\"%s\",\"last_seen\":\"%s\"", t0, t1);
+        }
+        fprintf(f, ",\"where_sighted_refs\":[\"%s\"]}", ident);
+        first = false;
+    }
+    fputs("\n]}\n", f);
+    if (fclose(f) != 0) {
+        cli_errorf(VERB, "%s: %s", o->sightings_path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int match_run(const struct match_set *set, const struct match_opts *o)
+{
+    struct run r;
+    struct summary *wsum = NULL;
+    struct ranked *rk = NULL;
+    unsigned nthreads = o->threads;
+    size_t nrk = 0;
+    int rc = CLI_EXIT_OK;
+    const char *stdin_only[] = {"-"};
+    const char **inputs = o->ninputs ? o->inputs : stdin_only;
+    size_t ninputs = o->ninputs ? o->ninputs : 1;
+    int64_t t0 = mrd_time_now_usec(), t1;
+    size_t nind = set->n ? set->n : 1;
+
+    memset(&r, 0, sizeof(r));
+    r.set = set;
+    r.o = o;
+    pthread_mutex_init(&r.lock, NULL);
+    atomic_init(&r.records, 0);
+    if (nthreads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = cpus > 0 ? (unsigned)(cpus > 64 ? 64 : cpus) : 1;
+    }
+    /* Per-worker summaries: untouched pages of calloc'd memory cost nothing. */
+    wsum = mrd_calloc((size_t)nthreads * nind, sizeof(struct summary));
+    r.sum = mrd_calloc(nind, sizeof(struct summary));
+    if (wsum == NULL || r.sum == NULL) {
+        cli_errorf(VERB, "out of memory");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    for (size_t i = 0; i < nind; i++) {
+        r.sum[i].first = r.sum[i].last = INT64_MIN;
+    }
+    for (size_t i = 0; i < (size_t)nthreads * nind; i++)
+        wsum[i].first = wsum[i].last = INT64_MIN;
+    if (o->hits_path != NULL) {
+        r.hits_out = strcmp(o->hits_path, "-") == 0 ? stdout : fopen(o->hits_path, "w");
+        if (r.hits_out == NULL) {
+            cli_errorf(VERB, "%s: %s", o->hits_path, strerror(errno));
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (o->follow) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (scan_streams(&r, inputs, ninputs, wsum) != CLI_EXIT_OK)
+            rc = CLI_EXIT_USAGE;
+    } else {
+        for (size_t i = 0; i < ninputs; i++) {
+            struct stat st;
+            int fd = -1;
+            if (strcmp(inputs[i], "-") != 0) {
+                fd = open(inputs[i], O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                    cli_errorf(VERB, "%s: %s", inputs[i], strerror(errno));
+                    r.failed = true;
+                    continue;
+                }
+            }
+            if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, wsum, nthreads) !=
+                    CLI_EXIT_OK)
+                    r.failed = true;
+                close(fd);
+            } else {
+                if (fd >= 0)
+                    close(fd);
+                scan_streams(&r, &inputs[i], 1, wsum);
+            }
+        }
+    }
+    for (unsigned t = 0; t < nthreads; t++)
+        for (size_t i = 0; i < set->n; i++)
+            sum_merge(&r.sum[i], &wsum[(size_t)t * nind + i]);
+    t1 = mrd_time_now_usec();
+
+    rk = mrd_calloc(nind, sizeof(*rk));
+    if (rk == NULL) {
+        cli_errorf(VERB, "out of memory");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        if (r.sum[i].count > 0) {
+            rk[nrk].ind = (uint32_t)i;
+            rk[nrk].count = r.sum[i].count;
+            nrk++;
+        }
+    }
+    qsort(rk, nrk, sizeof(*rk), cmp_ranked);
+    if (!o->quiet) {
+        double secs = (double)(t1 - t0) / 1e6;
+        printf("total: %" PRIu64 " lines, %" PRIu64 " malformed, %" PRIu64 " too long, %.1f MB"
+               " in %.3f s (%.0f MB/s), %" PRIu64 " hits on %zu indicators\n",
+               r.total.lines, r.total.malformed, r.total.too_long, (double)r.bytes / 1e6, secs,
+               secs > 0 ? (double)r.bytes / 1e6 / secs : 0.0, r.total.hits, nrk);
+        if (nrk > 0)
+            printf("%-50s %10s %-24s %-24s\n", "indicator", "count", "first_seen", "last_seen");
+        for (size_t i = 0; i < nrk; i++) {
+            char a[MRD_TIME_STIX_MS_LEN + 1], b[MRD_TIME_STIX_MS_LEN + 1];
+            const struct summary *s = &r.sum[rk[i].ind];
+            fmt_time(s->first, a);
+            fmt_time(s->last, b);
+            printf("%-50s %10" PRIu64 " %-24s %-24s\n", match_set_id(set, rk[i].ind), s->count, a,
+                   b);
+        }
+    }
+    if (atomic_load(&r.records) > MAX_HIT_RECORDS)
+        cli_errorf(VERB, "more than %zu hits: --hits holds the first %zu per run", MAX_HIT_RECORDS,
+                   MAX_HIT_RECORDS);
+    if (o->sightings_path != NULL && write_sightings(&r, rk, nrk) != CLI_EXIT_OK)
+        rc = CLI_EXIT_USAGE;
+    if (r.failed)
+        rc = CLI_EXIT_USAGE;
+out:
+    if (r.hits_out != NULL && r.hits_out != stdout) {
+        if (fclose(r.hits_out) != 0) {
+            cli_errorf(VERB, "%s: %s", o->hits_path, strerror(errno));
+            rc = CLI_EXIT_USAGE;
+        }
+    } else if (r.hits_out == stdout) {
+        fflush(stdout);
+    }
+    for (size_t i = 0; i < r.nfields; i++)
+        mrd_free((void *)(uintptr_t)r.fields[i]);
+    pthread_mutex_destroy(&r.lock);
+    mrd_free(rk);
+    mrd_free(wsum);
+    mrd_free(r.sum);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * match internals shared between index.c, norm.c, scan.c and stix.c.
+ * Not a public interface: only src/match/ includes it (and its unit tests).
+ */
+#ifndef MRD_MATCH_INT_H
+#define MRD_MATCH_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "match/match.h"
+
+static inline unsigned char match__lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* A fast 64-bit hash over n bytes, reading 8 bytes at a time. With fold,
+ * every byte is OR-ed with 0x20 first, so "EVIL.com" and "evil.com" hash
+ * alike (lower-case letters, digits, '.', '-' are unchanged by it); the
+ * exact comparison after the probe decides. */
+static inline uint64_t match__hash(const char *p, size_t n, uint64_t seed, int fold)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t mask = fold ? 0x2020202020202020ull : 0;
+    uint64_t h = seed ^ ((uint64_t)n * k);
+    uint64_t w;
+
+    while (n >= 8) {
+        memcpy(&w, p, 8);
+        w |= mask;
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        w = 0;
+        memcpy(&w, p, n);
+        w |= mask >> (64 - 8 * n);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+    }
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}
+
+/* Domain name normalisation in place is not possible on borrowed bytes, so
+ * lookups compare case-insensitively against stored lower-case keys. */
+size_t match__host_trim(const char *s, size_t n);
+
+#endif

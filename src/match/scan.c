@@ -1,0 +1,916 @@
+/*
+ * scan: log readers that parse fields, not substrings, and the per-line
+ * loop that looks each field up in the index.
+ *
+ * The loop is the hot path of `meridian match`: it runs over gigabytes, so
+ * it never allocates, never copies a line, and finds fields with memchr.
+ * Each reader knows where the observables of its format are: the client,
+ * request target and referer of a combined log line; the mapped columns of
+ * a Zeek or CSV file; the mapped key paths of a JSON object.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "match/json_lite.h"
+#include "match/match_int.h"
+
+#define JSON_MAX_DEPTH 32
+#define JSON_MAX_PATH 256
+
+/* ---- field names to observable kinds ---- */
+
+/* lit (NUL-terminated, lower-case) equals s[0..n) ignoring ASCII case. */
+static bool eq_nocase(const char *lit, const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (lit[i] == '\0' || lit[i] != (char)match__lower((unsigned char)s[i]))
+            return false;
+    return lit[i] == '\0';
+}
+
+static const struct {
+    const char *name;
+    enum match_obs obs;
+} field_names[] = {
+    {"ip", MATCH_O_IP},
+    {"src", MATCH_O_IP},
+    {"srcip", MATCH_O_IP},
+    {"src_ip", MATCH_O_IP},
+    {"src_addr", MATCH_O_IP},
+    {"source", MATCH_O_IP},
+    {"source_ip", MATCH_O_IP},
+    {"source.ip", MATCH_O_IP},
+    {"source.address", MATCH_O_HOST},
+    {"dst", MATCH_O_IP},
+    {"dstip", MATCH_O_IP},
+    {"dst_ip", MATCH_O_IP},
+    {"dst_addr", MATCH_O_IP},
+    {"dest", MATCH_O_IP},
+    {"dest_ip", MATCH_O_IP},
+    {"destination", MATCH_O_IP},
+    {"destination_ip", MATCH_O_IP},
+    {"destination.ip", MATCH_O_IP},
+    {"destination.address", MATCH_O_HOST},
+    {"client", MATCH_O_IP},
+    {"client_ip", MATCH_O_IP},
+    {"client.ip", MATCH_O_IP},
+    {"client.address", MATCH_O_HOST},
+    {"server", MATCH_O_IP},
+    {"server_ip", MATCH_O_IP},
+    {"server.ip", MATCH_O_IP},
+    {"server.address", MATCH_O_HOST},
+    {"remote_addr", MATCH_O_IP},
+    {"addr", MATCH_O_IP},
+    {"address", MATCH_O_IP},
+    {"host", MATCH_O_HOST},
+    {"hostname", MATCH_O_HOST},
+    {"domain", MATCH_O_HOST},
+    {"fqdn", MATCH_O_HOST},
+    {"query", MATCH_O_HOST},
+    {"qname", MATCH_O_HOST},
+    {"server_name", MATCH_O_HOST},
+    {"sni", MATCH_O_HOST},
+    {"dns.question.name", MATCH_O_HOST},
+    {"dns.answers.data", MATCH_O_HOST},
+    {"dns.answers.name", MATCH_O_HOST},
+    {"url.domain", MATCH_O_HOST},
+    {"destination.domain", MATCH_O_HOST},
+    {"source.domain", MATCH_O_HOST},
+    {"server.domain", MATCH_O_HOST},
+    {"tls.client.server_name", MATCH_O_HOST},
+    {"answers", MATCH_O_HOSTLIST},
+    {"url", MATCH_O_URL},
+    {"uri", MATCH_O_URL},
+    {"request_url", MATCH_O_URL},
+    {"url.full", MATCH_O_URL},
+    {"url.original", MATCH_O_URL},
+    {"referer", MATCH_O_URL},
+    {"referrer", MATCH_O_URL},
+    {"http.request.referrer", MATCH_O_URL},
+    {"email", MATCH_O_EMAIL},
+    {"mail", MATCH_O_EMAIL},
+    {"sender", MATCH_O_EMAIL},
+    {"recipient", MATCH_O_EMAIL},
+    {"from", MATCH_O_EMAIL},
+    {"to", MATCH_O_EMAIL},
+    {"mailfrom", MATCH_O_EMAIL},
+    {"rcptto", MATCH_O_EMAIL},
+    {"email.from.address", MATCH_O_EMAIL},
+    {"email.to.address", MATCH_O_EMAIL},
+    {"email.sender.address", MATCH_O_EMAIL},
+    {"hash", MATCH_O_HASH},
+    {"md5", MATCH_O_HASH},
+    {"sha1", MATCH_O_HASH},
+    {"sha256", MATCH_O_HASH},
+    {"sha512", MATCH_O_HASH},
+    {"sha_256", MATCH_O_HASH},
+    {"file_hash", MATCH_O_HASH},
+    {"file.hash.md5", MATCH_O_HASH},
+    {"file.hash.sha1", MATCH_O_HASH},
+    {"file.hash.sha256", MATCH_O_HASH},
+    {"file.hash.sha512", MATCH_O_HASH},
+    {"ts", MATCH_O_TIME},
+    {"time", MATCH_O_TIME},
+    {"timestamp", MATCH_O_TIME},
+    {"@timestamp", MATCH_O_TIME},
+    {"date", MATCH_O_TIME},
+    {"datetime", MATCH_O_TIME},
+    {"event.created", MATCH_O_TIME},
+};
+
+enum match_obs match_field_obs(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
+        if (eq_nocase(field_names[i].name, name, n))
+            return field_names[i].obs;
+    /* Zeek names addresses id.orig_h, id.resp_h: a "_h" suffix. */
+    if (n > 2 && name[n - 2] == '_' && (name[n - 1] | 0x20) == 'h')
+        return MATCH_O_IP;
+    return MATCH_O_NONE;
+}
+
+bool match_obs_parse(const char *s, size_t n, enum match_obs *ret)
+{
+    static const struct {
+        const char *word;
+        enum match_obs obs;
+    } words[] = {{"ip", MATCH_O_IP},          {"host", MATCH_O_HOST}, {"domain", MATCH_O_HOST},
+                 {"hosts", MATCH_O_HOSTLIST}, {"url", MATCH_O_URL},   {"email", MATCH_O_EMAIL},
+                 {"hash", MATCH_O_HASH},      {"time", MATCH_O_TIME}, {"none", MATCH_O_NONE}};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (eq_nocase(words[i].word, s, n)) {
+            *ret = words[i].obs;
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum match_obs reader_obs(const struct match_reader *r, const char *name, size_t n)
+{
+    for (unsigned i = 0; i < r->nmap; i++)
+        if (eq_nocase(r->map[i].name, name, n))
+            return r->map[i].obs;
+    return match_field_obs(name, n);
+}
+
+/* ---- formats ---- */
+
+const char *match_format_name(enum match_format fmt)
+{
+    switch (fmt) {
+    case MATCH_FMT_COMBINED:
+        return "combined";
+    case MATCH_FMT_ZEEK:
+        return "zeek";
+    case MATCH_FMT_CSV:
+        return "csv";
+    case MATCH_FMT_JSONL:
+        return "jsonl";
+    default:
+        return "auto";
+    }
+}
+
+bool match_format_parse(const char *s, enum match_format *ret)
+{
+    static const enum match_format all[] = {MATCH_FMT_AUTO, MATCH_FMT_COMBINED, MATCH_FMT_ZEEK,
+                                            MATCH_FMT_CSV, MATCH_FMT_JSONL};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(s, match_format_name(all[i])) == 0) {
+            *ret = all[i];
+            return true;
+        }
+    }
+    if (strcmp(s, "nginx") == 0 || strcmp(s, "apache") == 0) {
+        *ret = MATCH_FMT_COMBINED;
+        return true;
+    }
+    if (strcmp(s, "json") == 0) {
+        *ret = MATCH_FMT_JSONL;
+        return true;
+    }
+    return false;
+}
+
+enum match_format match_format_detect(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len, *nl;
+
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
+    if (end - p >= 10 && memcmp(p, "#separator", 10) == 0)
+        return MATCH_FMT_ZEEK;
+    if (end - p >= 7 && memcmp(p, "#fields", 7) == 0)
+        return MATCH_FMT_ZEEK;
+    /* Skip other comment lines and blank lines. */
+    while (p < end && (*p == '#' || *p == '\n' || *p == '\r')) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            return MATCH_FMT_AUTO;
+        p = nl + 1;
+    }
+    if (p < end && (*p == '{' || *p == ' ' || *p == '\t')) {
+        const char *q = match__json_ws(p, end);
+        if (q < end && *q == '{')
+            return MATCH_FMT_JSONL;
+    }
+    nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL)
+        nl = end;
+    {
+        size_t n = (size_t)(nl - p);
+        const char *lb = memchr(p, '[', n);
+        if (lb != NULL && memchr(lb, ']', (size_t)(nl - lb)) != NULL &&
+            memchr(lb, '"', (size_t)(nl - lb)) != NULL && memchr(p, ' ', n) != NULL)
+            return MATCH_FMT_COMBINED;
+        if (memchr(p, ',', n) != NULL)
+            return MATCH_FMT_CSV;
+    }
+    return MATCH_FMT_AUTO;
+}
+
+void match_reader_init(struct match_reader *r, enum match_format fmt)
+{
+    memset(r, 0, sizeof(*r));
+    r->fmt = fmt;
+    r->sep = fmt == MATCH_FMT_ZEEK ? '\t' : ',';
+    r->time_col = -1;
+}
+
+enum mrd_code match_reader_map(struct match_reader *r, const char *spec, struct mrd_err *err)
+{
+    const char *eq = strchr(spec, '=');
+    enum match_obs obs;
+    size_t nl;
+
+    if (eq == NULL || eq == spec)
+        return mrd_err_set(err, MRD_E_INVAL, "--map '%s': expected COLUMN=TYPE", spec);
+    nl = (size_t)(eq - spec);
+    if (nl >= sizeof(r->map[0].name))
+        return mrd_err_set(err, MRD_E_INVAL, "--map '%s': column name too long", spec);
+    if (!match_obs_parse(eq + 1, strlen(eq + 1), &obs))
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "--map '%s': type must be ip, host, domain, hosts, url, email, hash, "
+                           "time or none",
+                           spec);
+    if (r->nmap >= sizeof(r->map) / sizeof(r->map[0]))
+        return mrd_err_set(err, MRD_E_INVAL, "--map: at most 32 mappings");
+    memcpy(r->map[r->nmap].name, spec, nl);
+    r->map[r->nmap].name[nl] = '\0';
+    r->map[r->nmap].obs = obs;
+    r->nmap++;
+    return MRD_OK;
+}
+
+/* Finds the end of a CSV field starting at p; sets v and vn to the value
+ * without surrounding quotes. Returns the separator position (or end). */
+static const char *csv_field(const char *p, const char *end, char sep, const char **v, size_t *vn)
+{
+    if (p < end && *p == '"') {
+        const char *q = p + 1;
+        for (;;) {
+            q = memchr(q, '"', (size_t)(end - q));
+            if (q == NULL) {
+                *v = p + 1;
+                *vn = (size_t)(end - p - 1);
+                return end;
+            }
+            if (q + 1 < end && q[1] == '"') {
+                q += 2;
+                continue;
+            }
+            break;
+        }
+        *v = p + 1;
+        *vn = (size_t)(q - p - 1);
+        q++;
+        while (q < end && *q != sep)
+            q++;
+        return q;
+    } else {
+        const char *q = memchr(p, sep, (size_t)(end - p));
+        if (q == NULL)
+            q = end;
+        *v = p;
+        *vn = (size_t)(q - p);
+        return q;
+    }
+}
+
+/* Sets the column map from a header line (CSV header or Zeek #fields). */
+static void set_columns(struct match_reader *r, const char *p, const char *end)
+{
+    size_t used = 0;
+    unsigned c = 0;
+
+    r->ncols = 0;
+    r->time_col = -1;
+    while (p <= end && c < MATCH_MAX_COLUMNS) {
+        const char *v;
+        size_t vn;
+        const char *q = csv_field(p, end, r->sep, &v, &vn);
+        /* trim blanks around CSV header names */
+        while (vn > 0 && (*v == ' ' || *v == '\t') && r->sep != '\t') {
+            v++;
+            vn--;
+        }
+        while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\r'))
+            vn--;
+        r->col_obs[c] = (uint8_t)reader_obs(r, v, vn);
+        if (r->col_obs[c] == MATCH_O_TIME && r->time_col < 0)
+            r->time_col = (int)c;
+        if (used + vn + 1 <= sizeof(r->names)) {
+            memcpy(r->names + used, v, vn);
+            r->names[used + vn] = '\0';
+            r->col_name[c] = (uint16_t)used;
+            used += vn + 1;
+        } else {
+            r->col_name[c] = 0;
+        }
+        c++;
+        if (q >= end)
+            break;
+        p = q + 1;
+    }
+    r->ncols = c;
+    r->have_header = true;
+}
+
+/* Zeek meta lines: "#separator \x09" and "#fields\tts\tuid...". */
+static void zeek_meta(struct match_reader *r, const char *p, const char *end)
+{
+    if (end - p > 11 && memcmp(p, "#separator ", 11) == 0) {
+        const char *v = p + 11;
+        if (end - v >= 4 && v[0] == '\\' && v[1] == 'x') {
+            int hi = v[2] <= '9' ? v[2] - '0' : (v[2] | 0x20) - 'a' + 10;
+            int lo = v[3] <= '9' ? v[3] - '0' : (v[3] | 0x20) - 'a' + 10;
+            r->sep = (char)(hi * 16 + lo);
+        } else if (v < end) {
+            r->sep = *v;
+        }
+    } else if (end - p > 8 && memcmp(p, "#fields", 7) == 0 && p[7] == r->sep) {
+        set_columns(r, p + 8, end);
+    }
+}
+
+/* ---- per-line matching state ---- */
+
+struct line_ctx {
+    const struct match_index *idx;
+    const struct match_reader *r;
+    unsigned flags;
+    const char *buf;
+    const char *line;
+    size_t line_len;
+    uint64_t lineno;
+    match_hit_fn cb;
+    void *cb_ctx;
+    struct match_stats *st;
+    uint32_t seen[MATCH_MAX_LINE_HITS];
+    size_t nseen;
+    int64_t time;
+    bool have_time;
+    bool stop;
+};
+
+/* Looks v up; hits report (raw, rawn), the field as written in the line
+ * (the same bytes unless v is an unescaped copy). */
+static void lookup_raw(struct line_ctx *lc, enum match_obs obs, const char *v, size_t n,
+                       const char *raw, size_t rawn, const char *field)
+{
+    uint32_t found[MATCH_MAX_LINE_HITS];
+    size_t nf;
+
+    if (n == 0 || n > MATCH_MAX_VALUE || lc->stop || (n == 1 && *v == '-'))
+        return;
+    lc->st->lookups++;
+    nf = match_index_lookup(lc->idx, obs, v, n, lc->flags, found, MATCH_MAX_LINE_HITS);
+    for (size_t i = 0; i < nf; i++) {
+        struct match_hit hit;
+        bool dup = false;
+        for (size_t k = 0; k < lc->nseen; k++)
+            if (lc->seen[k] == found[i])
+                dup = true;
+        if (dup || lc->nseen >= MATCH_MAX_LINE_HITS)
+            continue;
+        lc->seen[lc->nseen++] = found[i];
+        if (!lc->have_time) {
+            lc->time = match_line_time(lc->r, lc->line, lc->line_len);
+            lc->have_time = true;
+        }
+        hit.line = lc->lineno;
+        hit.line_off = (size_t)(lc->line - lc->buf);
+        hit.value_off = (size_t)(raw - lc->buf);
+        hit.value_len = rawn;
+        hit.field = field;
+        hit.ind = found[i];
+        hit.time_usec = lc->time;
+        lc->st->hits++;
+        if (!lc->cb(lc->cb_ctx, &hit)) {
+            lc->stop = true;
+            return;
+        }
+    }
+}
+
+static void lookup(struct line_ctx *lc, enum match_obs obs, const char *v, size_t n,
+                   const char *field)
+{
+    lookup_raw(lc, obs, v, n, v, n, field);
+}
+
+/* nginx/Apache combined:
+ * client ident user [time] "METHOD target PROTO" status bytes "referer" "ua" */
+static bool line_combined(struct line_ctx *lc, const char *p, const char *end)
+{
+    const char *sp = memchr(p, ' ', (size_t)(end - p));
+    const char *lb, *rb, *q1, *q2, *t0, *t1;
+
+    if (sp == NULL || sp == p)
+        return false;
+    lb = memchr(sp, '[', (size_t)(end - sp));
+    if (lb == NULL)
+        return false;
+    rb = memchr(lb, ']', (size_t)(end - lb));
+    if (rb == NULL || end - rb < 3 || rb[1] != ' ' || rb[2] != '"')
+        return false;
+    q1 = rb + 3;
+    q2 = memchr(q1, '"', (size_t)(end - q1));
+    if (q2 == NULL)
+        return false;
+    lookup(lc, MATCH_O_HOST, p, (size_t)(sp - p), "client");
+    /* request line: METHOD SP target SP PROTO */
+    t0 = memchr(q1, ' ', (size_t)(q2 - q1));
+    if (t0 != NULL) {
+        size_t mlen = (size_t)(t0 - q1);
+        t0++;
+        t1 = memchr(t0, ' ', (size_t)(q2 - t0));
+        if (t1 == NULL)
+            t1 = q2;
+        if (t1 > t0) {
+            if (*t0 != '/' && memchr(t0, ':', (size_t)(t1 - t0)) != NULL) {
+                if (mlen == 7 && memcmp(q1, "CONNECT", 7) == 0)
+                    lookup(lc, MATCH_O_HOST, t0, (size_t)(t1 - t0), "request");
+                else
+                    lookup(lc, MATCH_O_URL, t0, (size_t)(t1 - t0), "request");
+            }
+        }
+    }
+    /* status bytes "referer" */
+    {
+        const char *r0 = memchr(q2 + 1, '"', (size_t)(end - q2 - 1));
+        if (r0 != NULL) {
+            const char *r1 = memchr(r0 + 1, '"', (size_t)(end - r0 - 1));
+            if (r1 != NULL && r1 > r0 + 1)
+                lookup(lc, MATCH_O_URL, r0 + 1, (size_t)(r1 - r0 - 1), "referer");
+        }
+    }
+    return true;
+}
+
+static const char *col_name(const struct match_reader *r, unsigned c)
+{
+    return r->names + r->col_name[c];
+}
+
+static bool line_columns(struct line_ctx *lc, const char *p, const char *end)
+{
+    const struct match_reader *r = lc->r;
+    unsigned c = 0;
+    bool zeek = r->fmt == MATCH_FMT_ZEEK;
+
+    if (!r->have_header)
+        return false;
+    for (;;) {
+        const char *v;
+        size_t vn;
+        const char *q;
+
+        if (zeek) {
+            q = memchr(p, r->sep, (size_t)(end - p));
+            if (q == NULL)
+                q = end;
+            v = p;
+            vn = (size_t)(q - p);
+        } else {
+            q = csv_field(p, end, r->sep, &v, &vn);
+        }
+        if (c >= r->ncols)
+            return false; /* more fields than the header names */
+        if (r->col_obs[c] != MATCH_O_NONE && r->col_obs[c] != MATCH_O_TIME) {
+            enum match_obs obs = (enum match_obs)r->col_obs[c];
+            if (zeek && obs == MATCH_O_HOST && vn > 0 && memchr(v, ',', vn) != NULL)
+                obs = MATCH_O_HOSTLIST;
+            if (!(zeek && vn == 7 && memcmp(v, "(empty)", 7) == 0))
+                lookup(lc, obs, v, vn, col_name(r, c));
+        }
+        c++;
+        if (q >= end)
+            break;
+        p = q + 1;
+    }
+    return c == r->ncols;
+}
+
+/* JSON lines: walks the object; keys build a dotted path ("dns.question.name")
+ * that decides the observable kind. Arrays keep their parent's path. */
+struct jwalk {
+    struct line_ctx *lc;
+    char path[JSON_MAX_PATH + 1];
+    size_t plen;
+};
+
+static const char *jw_value(struct jwalk *w, const char *p, const char *end, int depth);
+
+static const char *jw_object(struct jwalk *w, const char *p, const char *end, int depth)
+{
+    p = match__json_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        const char *k0, *k1;
+        size_t saved = w->plen;
+        bool esc;
+
+        if (p >= end || *p != '"')
+            return NULL;
+        k0 = p + 1;
+        k1 = match__json_string_end(p, end, &esc);
+        if (k1 == NULL)
+            return NULL;
+        {
+            size_t kn = (size_t)(k1 - 1 - k0);
+            size_t need = (w->plen ? 1 : 0) + kn;
+            if (w->plen + need < JSON_MAX_PATH) {
+                if (w->plen)
+                    w->path[w->plen++] = '.';
+                memcpy(w->path + w->plen, k0, kn);
+                w->plen += kn;
+            } else {
+                w->plen = JSON_MAX_PATH; /* too deep a path: matches nothing */
+            }
+        }
+        p = match__json_ws(k1, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = jw_value(w, p + 1, end, depth + 1);
+        w->plen = saved;
+        if (p == NULL)
+            return NULL;
+        p = match__json_ws(p, end);
+        if (p < end && *p == ',') {
+            p = match__json_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            return p + 1;
+        return NULL;
+    }
+}
+
+static const char *jw_value(struct jwalk *w, const char *p, const char *end, int depth)
+{
+    p = match__json_ws(p, end);
+    if (p >= end || depth > JSON_MAX_DEPTH)
+        return NULL;
+    if (*p == '{')
+        return jw_object(w, p, end, depth);
+    if (*p == '[') {
+        p = match__json_ws(p + 1, end);
+        if (p < end && *p == ']')
+            return p + 1;
+        for (;;) {
+            p = jw_value(w, p, end, depth + 1);
+            if (p == NULL)
+                return NULL;
+            p = match__json_ws(p, end);
+            if (p < end && *p == ',') {
+                p++;
+                continue;
+            }
+            if (p < end && *p == ']')
+                return p + 1;
+            return NULL;
+        }
+    }
+    if (*p == '"') {
+        bool esc;
+        const char *e = match__json_string_end(p, end, &esc);
+        enum match_obs obs;
+        if (e == NULL)
+            return NULL;
+        if (w->plen < JSON_MAX_PATH) {
+            obs = reader_obs(w->lc->r, w->path, w->plen);
+            w->path[w->plen] = '\0';
+            if (obs != MATCH_O_NONE && obs != MATCH_O_TIME && !esc)
+                lookup(w->lc, obs, p + 1, (size_t)(e - p - 2), w->path);
+            /* Escaped values ("http:\/\/...") are rare in logs; a value
+             * that needs unescaping cannot point into the line, so it is
+             * looked up from a copy and reported at the string's offset. */
+            if (obs != MATCH_O_NONE && obs != MATCH_O_TIME && esc) {
+                char tmp[MATCH_MAX_VALUE];
+                size_t tn = match__json_unescape(p + 1, (size_t)(e - p - 2), tmp, sizeof(tmp));
+                if (tn != (size_t)-1)
+                    lookup_raw(w->lc, obs, tmp, tn, p + 1, (size_t)(e - p - 2), w->path);
+            }
+        }
+        return e;
+    }
+    return match__json_skip(p, end);
+}
+
+static bool line_jsonl(struct line_ctx *lc, const char *p, const char *end)
+{
+    struct jwalk w;
+
+    w.lc = lc;
+    w.plen = 0;
+    p = match__json_ws(p, end);
+    if (p >= end || *p != '{')
+        return false;
+    p = jw_object(&w, p, end, 0);
+    if (p == NULL)
+        return false;
+    p = match__json_ws(p, end);
+    return p == end;
+}
+
+bool match_scan(const struct match_index *idx, struct match_reader *r, const char *buf, size_t len,
+                unsigned flags, match_hit_fn cb, void *ctx, struct match_stats *st)
+{
+    const char *p = buf, *end = buf + len;
+    struct line_ctx lc;
+
+    lc.idx = idx;
+    lc.r = r;
+    lc.flags = flags;
+    lc.buf = buf;
+    lc.cb = cb;
+    lc.cb_ctx = ctx;
+    lc.st = st;
+    lc.stop = false;
+    lc.lineno = 0;
+    while (p < end && !lc.stop) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl != NULL ? nl : end;
+        bool ok;
+
+        st->lines++;
+        if ((size_t)(le - p) > MATCH_MAX_LINE) {
+            st->too_long++;
+            goto next;
+        }
+        if (le > p && le[-1] == '\r')
+            le--;
+        if (le == p) {
+            st->header++; /* blank line: nothing to parse, nothing wrong */
+            goto next;
+        }
+        if (*p == '#') {
+            st->header++;
+            if (r->fmt == MATCH_FMT_ZEEK)
+                zeek_meta(r, p, le);
+            goto next;
+        }
+        if (r->fmt == MATCH_FMT_CSV && !r->have_header) {
+            st->header++;
+            set_columns(r, p, le);
+            goto next;
+        }
+        lc.line = p;
+        lc.line_len = (size_t)(le - p);
+        lc.nseen = 0;
+        lc.have_time = false;
+        switch (r->fmt) {
+        case MATCH_FMT_COMBINED:
+            ok = line_combined(&lc, p, le);
+            break;
+        case MATCH_FMT_ZEEK:
+        case MATCH_FMT_CSV:
+            ok = line_columns(&lc, p, le);
+            break;
+        case MATCH_FMT_JSONL:
+            ok = line_jsonl(&lc, p, le);
+            break;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok)
+            st->malformed++;
+    next:
+        lc.lineno++;
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    return !lc.stop;
+}
+
+/* ---- timestamps ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *s, size_t n, unsigned *ret)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *ret = v;
+    return true;
+}
+
+/* "+0200", "-07:00", "Z" or nothing: offset in seconds, or false. */
+static bool tz_offset(const char *s, size_t n, int64_t *ret)
+{
+    unsigned hh, mm;
+    int sign;
+
+    while (n > 0 && *s == ' ') {
+        s++;
+        n--;
+    }
+    if (n == 0 || (n == 1 && (*s == 'Z' || *s == 'z'))) {
+        *ret = 0;
+        return true;
+    }
+    if (*s != '+' && *s != '-')
+        return false;
+    sign = *s == '-' ? -1 : 1;
+    if (n == 5 && digits(s + 1, 2, &hh) && digits(s + 3, 2, &mm)) {
+        *ret = sign * (int64_t)(hh * 3600 + mm * 60);
+        return true;
+    }
+    if (n == 6 && s[3] == ':' && digits(s + 1, 2, &hh) && digits(s + 4, 2, &mm)) {
+        *ret = sign * (int64_t)(hh * 3600 + mm * 60);
+        return true;
+    }
+    return false;
+}
+
+static int64_t usec_of(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                       unsigned usec, int64_t off)
+{
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+        return INT64_MIN;
+    return ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - off) * 1000000 + usec;
+}
+
+/* ".123456" after seconds: microseconds and the bytes consumed. */
+static size_t fraction(const char *s, size_t n, unsigned *usec)
+{
+    size_t i = 1;
+    unsigned v = 0, scale = 100000;
+
+    *usec = 0;
+    if (n == 0 || (*s != '.' && *s != ','))
+        return 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        v += (unsigned)(s[i] - '0') * scale;
+        scale /= 10;
+        i++;
+    }
+    *usec = v;
+    return i;
+}
+
+int64_t match_time_parse(const char *s, size_t n)
+{
+    unsigned y, mo, d, h, mi, sec, usec;
+    int64_t off;
+    size_t k;
+
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '"'))
+        n--;
+    while (n > 0 && (*s == ' ' || *s == '"' || *s == '[')) {
+        s++;
+        n--;
+    }
+    if (n > 0 && s[n - 1] == ']')
+        n--;
+    /* ISO 8601 / RFC 3339 */
+    if (n >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't' || s[10] == ' ') &&
+        s[13] == ':' && s[16] == ':' && digits(s, 4, &y) && digits(s + 5, 2, &mo) &&
+        digits(s + 8, 2, &d) && digits(s + 11, 2, &h) && digits(s + 14, 2, &mi) &&
+        digits(s + 17, 2, &sec)) {
+        k = 19 + fraction(s + 19, n - 19, &usec);
+        if (!tz_offset(s + k, n - k, &off))
+            return INT64_MIN;
+        return usec_of(y, mo, d, h, mi, sec, usec, off);
+    }
+    /* combined log: 29/Nov/2026:17:05:56 +0000 */
+    if (n >= 20 && s[2] == '/' && s[6] == '/' && s[11] == ':' && digits(s, 2, &d) &&
+        digits(s + 7, 4, &y) && digits(s + 12, 2, &h) && digits(s + 15, 2, &mi) &&
+        digits(s + 18, 2, &sec)) {
+        static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+        char m3[3] = {(char)match__lower((unsigned char)s[3]),
+                      (char)match__lower((unsigned char)s[4]),
+                      (char)match__lower((unsigned char)s[5])};
+        mo = 0;
+        for (unsigned i = 0; i < 12; i++)
+            if (memcmp(months + 3 * i, m3, 3) == 0)
+                mo = i + 1;
+        if (mo == 0 || !tz_offset(s + 20, n - 20, &off))
+            return INT64_MIN;
+        return usec_of(y, mo, d, h, mi, sec, 0, off);
+    }
+    /* epoch seconds with an optional fraction (Zeek ts) */
+    {
+        int64_t secs = 0;
+        size_t i = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i < 12) {
+            secs = secs * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == 0)
+            return INT64_MIN;
+        k = i + fraction(s + i, n - i, &usec);
+        if (k != n)
+            return INT64_MIN;
+        return secs * 1000000 + usec;
+    }
+}
+
+static int64_t json_time(const struct match_reader *r, const char *p, const char *end)
+{
+    /* Top-level members only: "@timestamp", "ts", "time"... */
+    p = match__json_ws(p, end);
+    if (p >= end || *p != '{')
+        return INT64_MIN;
+    p = match__json_ws(p + 1, end);
+    while (p < end && *p == '"') {
+        bool esc;
+        const char *k0 = p + 1, *k1 = match__json_string_end(p, end, &esc), *v;
+        if (k1 == NULL)
+            return INT64_MIN;
+        p = match__json_ws(k1, end);
+        if (p >= end || *p != ':')
+            return INT64_MIN;
+        v = match__json_ws(p + 1, end);
+        p = match__json_skip(v, end);
+        if (p == NULL)
+            return INT64_MIN;
+        if (reader_obs(r, k0, (size_t)(k1 - 1 - k0)) == MATCH_O_TIME)
+            return match_time_parse(v, (size_t)(p - v));
+        p = match__json_ws(p, end);
+        if (p < end && *p == ',')
+            p = match__json_ws(p + 1, end);
+    }
+    return INT64_MIN;
+}
+
+int64_t match_line_time(const struct match_reader *r, const char *line, size_t len)
+{
+    const char *end = line + len;
+
+    switch (r->fmt) {
+    case MATCH_FMT_COMBINED: {
+        const char *lb = memchr(line, '[', len), *rb;
+        if (lb == NULL)
+            return INT64_MIN;
+        rb = memchr(lb, ']', (size_t)(end - lb));
+        if (rb == NULL)
+            return INT64_MIN;
+        return match_time_parse(lb + 1, (size_t)(rb - lb - 1));
+    }
+    case MATCH_FMT_ZEEK:
+    case MATCH_FMT_CSV: {
+        const char *p = line;
+        if (r->time_col < 0)
+            return INT64_MIN;
+        for (int c = 0; c <= r->time_col; c++) {
+            const char *v;
+            size_t vn;
+            const char *q = csv_field(p, end, r->sep, &v, &vn);
+            if (c == r->time_col)
+                return match_time_parse(v, vn);
+            if (q >= end)
+                return INT64_MIN;
+            p = q + 1;
+        }
+        return INT64_MIN;
+    }
+    case MATCH_FMT_JSONL:
+        return json_time(r, line, end);
+    default:
+        return INT64_MIN;
+    }
+}
