@@ -1,0 +1,294 @@
+/*
+ * rules: per-type rules that tie several properties together — orderings
+ * of timestamps, "one of these is required", "this one excludes that one".
+ *
+ * Property types were checked already (check.c); here a property of the
+ * wrong JSON type is simply skipped, so one mistake gives one finding.
+ */
+#include <string.h>
+
+#include "core/str.h"
+#include "stix/stix_rules.h"
+
+/* Parses obj[name] as a timestamp; false when absent or not one (already
+ * reported by the property check). */
+static bool get_ts(const json_t *obj, const char *name, struct mrd_time *ret)
+{
+    const json_t *v = json_object_get(obj, name);
+
+    if (!json_is_string(v))
+        return false;
+    return mrd_time_parse(json_string_value(v), json_string_length(v), ret, NULL) == MRD_OK;
+}
+
+/* Reports `later` when it is before `earlier` (strict: also when equal). */
+static void order(struct stix_ctx *c, const json_t *obj, const char *earlier, const char *later,
+                  bool strict, const char *section)
+{
+    struct mrd_time a;
+    struct mrd_time b;
+    int cmp;
+
+    if (!get_ts(obj, earlier, &a) || !get_ts(obj, later, &b))
+        return;
+    cmp = mrd_time_cmp(&b, &a);
+    if (cmp < 0 || (strict && cmp == 0))
+        stix__error_at(c, later, "timestamp-order", section, "'%s' (%s) must be %s '%s' (%s)",
+                       later, json_string_value(json_object_get(obj, later)),
+                       strict ? "later than" : "equal to or later than", earlier,
+                       json_string_value(json_object_get(obj, earlier)));
+}
+
+static bool has(const json_t *obj, const char *name)
+{
+    return json_object_get(obj, name) != NULL;
+}
+
+void stix__rule_seen(struct stix_ctx *c, const json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    const char *sec = "STIX 2.1 §4";
+
+    if (strcmp(type, "campaign") == 0)
+        sec = "STIX 2.1 §4.2";
+    else if (strcmp(type, "infrastructure") == 0)
+        sec = "STIX 2.1 §4.8";
+    else if (strcmp(type, "intrusion-set") == 0)
+        sec = "STIX 2.1 §4.9";
+    else if (strcmp(type, "threat-actor") == 0)
+        sec = "STIX 2.1 §4.17";
+    order(c, obj, "first_seen", "last_seen", false, sec);
+}
+
+void stix__rule_indicator(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *pt = json_object_get(obj, "pattern_type");
+    const json_t *p = json_object_get(obj, "pattern");
+
+    /* §4.7: "valid_until MUST be greater than valid_from". */
+    order(c, obj, "valid_from", "valid_until", true, "STIX 2.1 §4.7");
+    if (json_is_string(pt) && strcmp(json_string_value(pt), "stix") == 0 && json_is_string(p) &&
+        (c->flags & STIX_NO_PATTERN) == 0) {
+        stix__push_key(c, "pattern");
+        stix__check_pattern(c, p);
+        stix__pop(c);
+    }
+}
+
+void stix__rule_location(struct stix_ctx *c, const json_t *obj)
+{
+    bool lat = has(obj, "latitude");
+    bool lon = has(obj, "longitude");
+
+    /* §4.10: region, country, or latitude+longitude; each coordinate needs
+     * the other; precision needs both. */
+    if (!has(obj, "region") && !has(obj, "country") && !(lat && lon))
+        stix__error(c, "location-required", "STIX 2.1 §4.10",
+                    "a location needs at least one of 'region', 'country', or 'latitude' "
+                    "with 'longitude'");
+    if (lat != lon)
+        stix__error_at(c, lat ? "latitude" : "longitude", "location-coordinates", "STIX 2.1 §4.10",
+                       "'latitude' and 'longitude' must appear together");
+    if (has(obj, "precision") && !(lat && lon))
+        stix__error_at(c, "precision", "location-coordinates", "STIX 2.1 §4.10",
+                       "'precision' needs both 'latitude' and 'longitude'");
+}
+
+void stix__rule_malware(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *fam = json_object_get(obj, "is_family");
+
+    if (json_is_true(fam) && !has(obj, "name"))
+        stix__error(c, "required-property", "STIX 2.1 §4.11",
+                    "'name' is required when 'is_family' is true");
+    order(c, obj, "first_seen", "last_seen", false, "STIX 2.1 §4.11");
+}
+
+void stix__rule_malware_analysis(struct stix_ctx *c, const json_t *obj)
+{
+    if (!has(obj, "result") && !has(obj, "analysis_sco_refs"))
+        stix__error(c, "required-property", "STIX 2.1 §4.12",
+                    "a malware-analysis needs 'result' or 'analysis_sco_refs'");
+    order(c, obj, "analysis_started", "analysis_ended", false, "STIX 2.1 §4.12");
+}
+
+void stix__rule_observed_data(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *refs = json_object_get(obj, "object_refs");
+    bool objs = has(obj, "objects");
+
+    order(c, obj, "first_observed", "last_observed", false, "STIX 2.1 §4.14");
+    if (objs && refs != NULL)
+        stix__error(c, "observed-data-objects", "STIX 2.1 §4.14",
+                    "'objects' (deprecated) and 'object_refs' must not both be present");
+    else if (!objs && refs == NULL)
+        stix__error(c, "observed-data-objects", "STIX 2.1 §4.14",
+                    "observed-data needs 'object_refs' (or the deprecated 'objects')");
+    else if (objs)
+        stix__warn_at(c, "objects", "deprecated-property", "STIX 2.1 §4.14",
+                      "'objects' is deprecated; put the SCOs in the bundle and list them in "
+                      "'object_refs'");
+    if (json_is_array(refs) && json_array_size(refs) > 0) {
+        bool sco = false;
+        for (size_t i = 0; i < json_array_size(refs) && !sco; i++) {
+            const char *s = json_string_value(json_array_get(refs, i));
+            const char *dd = s != NULL ? strstr(s, "--") : NULL;
+            enum stix_class cls;
+            if (dd == NULL)
+                continue;
+            cls = stix_type_class(s, (size_t)(dd - s));
+            sco = cls == STIX_CLASS_SCO || cls == STIX_CLASS_CUSTOM;
+        }
+        if (!sco)
+            stix__error_at(c, "object_refs", "observed-data-objects", "STIX 2.1 §4.14",
+                           "'object_refs' must contain at least one SCO reference");
+    }
+}
+
+void stix__rule_relationship(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *rt = json_object_get(obj, "relationship_type");
+
+    if (json_is_string(rt)) {
+        const char *s = json_string_value(rt);
+        size_t n = json_string_length(rt);
+        bool ok = n > 0;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-';
+        if (!ok)
+            stix__error_at(c, "relationship_type", "relationship-type-format", "STIX 2.1 §5.1",
+                           "'%.60s' must be ASCII a-z, 0-9 and '-' only", s);
+    }
+    order(c, obj, "start_time", "stop_time", true, "STIX 2.1 §5.1");
+}
+
+void stix__rule_sighting(struct stix_ctx *c, const json_t *obj)
+{
+    order(c, obj, "first_seen", "last_seen", false, "STIX 2.1 §5.2");
+}
+
+void stix__rule_artifact(struct stix_ctx *c, const json_t *obj)
+{
+    if (has(obj, "payload_bin") && has(obj, "url"))
+        stix__error(c, "artifact-content", "STIX 2.1 §6.1",
+                    "'payload_bin' and 'url' must not both be present");
+    if (has(obj, "url") && !has(obj, "hashes"))
+        stix__error(c, "artifact-content", "STIX 2.1 §6.1",
+                    "'hashes' is required when 'url' is present");
+    if (has(obj, "decryption_key") && !has(obj, "encryption_algorithm"))
+        stix__error_at(c, "decryption_key", "artifact-content", "STIX 2.1 §6.1",
+                       "'decryption_key' must not appear without 'encryption_algorithm'");
+}
+
+void stix__rule_email_message(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *mp = json_object_get(obj, "is_multipart");
+
+    if (!json_is_boolean(mp))
+        return;
+    if (json_is_true(mp) && has(obj, "body"))
+        stix__error_at(c, "body", "email-body", "STIX 2.1 §6.6",
+                       "'body' must not be present when 'is_multipart' is true (use "
+                       "'body_multipart')");
+    if (!json_is_true(mp) && has(obj, "body_multipart"))
+        stix__error_at(c, "body_multipart", "email-body", "STIX 2.1 §6.6",
+                       "'body_multipart' must not be present when 'is_multipart' is false");
+}
+
+void stix__rule_file(struct stix_ctx *c, const json_t *obj)
+{
+    if (!has(obj, "hashes") && !has(obj, "name"))
+        stix__error(c, "required-property", "STIX 2.1 §6.7",
+                    "a file needs at least one of 'hashes' or 'name'");
+    if (has(obj, "name_enc") && !has(obj, "name"))
+        stix__error_at(c, "name_enc", "enc-without-base", SEC_NAMING,
+                       "'name_enc' must not appear without 'name'");
+}
+
+void stix__rule_network_traffic(struct stix_ctx *c, const json_t *obj)
+{
+    if (!has(obj, "src_ref") && !has(obj, "dst_ref"))
+        stix__error(c, "required-property", "STIX 2.1 §6.12",
+                    "network-traffic needs at least one of 'src_ref' or 'dst_ref'");
+    if (json_is_true(json_object_get(obj, "is_active")) && has(obj, "end"))
+        stix__error_at(c, "end", "network-traffic-end", "STIX 2.1 §6.12",
+                       "'end' must not be present while 'is_active' is true");
+    order(c, obj, "start", "end", false, "STIX 2.1 §6.12");
+}
+
+void stix__rule_process(struct stix_ctx *c, const json_t *obj)
+{
+    static const char *const common[] = {
+        "type", "id", "spec_version", "object_marking_refs", "granular_markings", "defanged", NULL};
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(stix__mut(obj), k, v)
+    {
+        if (!stix__in_vocab(common, k))
+            return;
+    }
+    stix__error(c, "required-property", "STIX 2.1 §6.13",
+                "a process needs at least one property of its own or an extension");
+}
+
+void stix__rule_at_least_one(struct stix_ctx *c, const json_t *obj)
+{
+    static const char *const common[] = {
+        "type",       "id", "spec_version", "object_marking_refs", "granular_markings", "defanged",
+        "extensions", NULL};
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(stix__mut(obj), k, v)
+    {
+        if (!stix__in_vocab(common, k))
+            return;
+    }
+    stix__error(c, "required-property", "STIX 2.1 §6",
+                "this object needs at least one property of its own besides the common ones");
+}
+
+void stix__rule_language_content(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *contents = json_object_get(obj, "contents");
+    const char *k;
+    json_t *v;
+
+    if (contents == NULL) {
+        stix__error(c, "required-property", "STIX 2.1 §7.1",
+                    "'contents' is required on a language-content");
+        return;
+    }
+    if (!json_is_object(contents))
+        return;
+    stix__push_key(c, "contents");
+    json_object_foreach(stix__mut(contents), k, v)
+    {
+        stix__push_key(c, k);
+        if (!stix__lang_tag_ok(k, strlen(k)))
+            stix__error(c, "language-tag", "STIX 2.1 §7.1",
+                        "'%.40s' is not an RFC 5646 language tag", k);
+        if (!json_is_object(v) || json_object_size(v) == 0)
+            stix__error(c, "property-type", "STIX 2.1 §7.1",
+                        "each language maps to a non-empty dictionary of translated properties");
+        stix__pop(c);
+    }
+    stix__pop(c);
+}
+
+void stix__rule_extension_definition(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *types = json_object_get(obj, "extension_types");
+    bool toplevel = false;
+
+    for (size_t i = 0; i < json_array_size(types); i++) {
+        const char *s = json_string_value(json_array_get(types, i));
+        if (s != NULL && strcmp(s, "toplevel-property-extension") == 0)
+            toplevel = true;
+    }
+    if (has(obj, "extension_properties") && json_is_array(types) && !toplevel)
+        stix__error_at(c, "extension_properties", "extension-properties", "STIX 2.1 §7.3",
+                       "'extension_properties' is only allowed with a "
+                       "toplevel-property-extension");
+}
