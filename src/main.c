@@ -11,7 +11,6 @@
 static const struct cli_verb *const verbs[] = {
     &cli_verb_ledger,
     &cli_verb_match,
-    &cli_verb_validate,
     &cli_verb_version,
 };
 

@@ -6,7 +6,6 @@
 
 extern const struct cli_verb cli_verb_ledger;
 extern const struct cli_verb cli_verb_match;
-extern const struct cli_verb cli_verb_validate;
 extern const struct cli_verb cli_verb_version;
 
 #endif

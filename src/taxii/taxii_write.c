@@ -89,7 +89,10 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
             (void)stix_finding_format(f, line, sizeof(line));
         else
             mrd_strlcpy(line, "invalid STIX object", sizeof(line));
-        (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, line);
+        /* Truncating a long finding is fine: the prefix says which object. */
+        int k = snprintf(it->message, sizeof(it->message), "objects[%zu]: ", i);
+        if (k > 0 && (size_t)k < sizeof(it->message))
+            (void)mrd_strlcpy(it->message + k, line, sizeof(it->message) - (size_t)k);
         return MRD_OK;
     }
     mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
