@@ -1,0 +1,399 @@
+/*
+ * store.c: picks the backend and dispatches every call through its ops.
+ * Checks that do not depend on the backend (names, limits) happen here once,
+ * so each backend only has to be correct about its database.
+ */
+#include "store/store_int.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/str.h"
+
+enum mrd_code store__check_name(const char *what, const char *s, size_t len, size_t max,
+                                struct mrd_err *err)
+{
+    if (s == NULL || len == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "%s: empty name", what);
+    if (len > max)
+        return mrd_err_set(err, MRD_E_INVAL, "%s: name longer than %zu characters", what, max);
+    if (s[0] == '.')
+        return mrd_err_set(err, MRD_E_INVAL, "%s: name may not start with '.'", what);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return mrd_err_set(err, MRD_E_INVAL,
+                               "%s: character %zu of '%.*s' is not one of [A-Za-z0-9._-]", what,
+                               i + 1, (int)(len > 64 ? 64 : len), s);
+    }
+    return MRD_OK;
+}
+
+void store__token_generate(char secret[STORE_TOKEN_LEN + 1])
+{
+    unsigned char raw[32];
+
+    randombytes_buf(raw, sizeof(raw));
+    memcpy(secret, "mrd_", 4);
+    /* 32 bytes give 43 base64url characters without padding. */
+    (void)sodium_bin2base64(secret + 4, STORE_TOKEN_LEN + 1 - 4, raw, sizeof(raw),
+                            sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+void store__token_hash(const char *secret, size_t len, unsigned char out[STORE_TOKEN_HASH_LEN])
+{
+    /* The token has 256 random bits, so a plain (unsalted, fast) hash is
+     * safe against guessing and lets lookups use an index. */
+    (void)crypto_hash_sha256(out, (const unsigned char *)secret, len);
+}
+
+void store_uuid4(char out[STORE_UUID_LEN + 1])
+{
+    unsigned char b[16];
+
+    randombytes_buf(b, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    (void)snprintf(out, STORE_UUID_LEN + 1,
+                   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                   b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                   b[14], b[15]);
+}
+
+enum mrd_code store_open(const char *where, const struct store_open_opts *opts, struct store **ret,
+                         struct mrd_err *err)
+{
+    size_t n;
+
+    if (where == NULL || where[0] == '\0')
+        return mrd_err_set(err, MRD_E_INVAL, "store: no data directory given");
+    n = strlen(where);
+    if (n > STORE_PATH_MAX - sizeof(STORE_SQLITE_FILE) - 1)
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: data directory path too long");
+    /* sodium_init is idempotent and thread-safe; tokens and uuids need it. */
+    if (sodium_init() < 0)
+        return mrd_err_set(err, MRD_E_CRYPTO, "store: libsodium failed to initialise");
+    if (mrd_str_has_prefix(where, n, "postgres://") ||
+        mrd_str_has_prefix(where, n, "postgresql://"))
+        return store__pg_open(where, opts, ret, err);
+    return store__sqlite_open(where, opts, ret, err);
+}
+
+void store_close(struct store *st)
+{
+    if (st != NULL)
+        st->ops->close(st);
+}
+
+const char *store_backend(const struct store *st)
+{
+    return st->ops->name;
+}
+
+/* ---- orgs ---- */
+
+enum mrd_code store_org_create(struct store *st, const char *name, enum policy_relation rel,
+                               struct store_org *ret, struct mrd_err *err)
+{
+    enum mrd_code rc = store__check_name("org", name, name ? strlen(name) : 0, STORE_NAME_MAX, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    if (rel != POLICY_REL_OWN && rel != POLICY_REL_CONSTITUENT && rel != POLICY_REL_PARTNER)
+        return mrd_err_set(err, MRD_E_INVAL, "org: unknown relation %d", (int)rel);
+    return st->ops->org_create(st, name, rel, ret, err);
+}
+
+enum mrd_code store_org_get(struct store *st, const char *name, int64_t key, struct store_org *ret,
+                            struct mrd_err *err)
+{
+    if (name != NULL && strlen(name) > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "org: no org with that name");
+    return st->ops->org_get(st, name, key, ret, err);
+}
+
+enum mrd_code store_org_list(struct store *st,
+                             enum mrd_code (*cb)(void *ctx, const struct store_org *org), void *ctx,
+                             struct mrd_err *err)
+{
+    return st->ops->org_list(st, cb, ctx, err);
+}
+
+/* ---- tokens ---- */
+
+enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *name,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err)
+{
+    if (name != NULL) {
+        enum mrd_code rc = store__check_name("token", name, strlen(name), STORE_NAME_MAX, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    return st->ops->token_create(st, org_key, name, ret_secret, ret, err);
+}
+
+enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
+                                 struct store_token *ret, struct mrd_err *err)
+{
+    /* Anything that cannot be one of our tokens is refused before hashing,
+     * with the same answer as an unknown token. */
+    if (secret == NULL || len != STORE_TOKEN_LEN)
+        return mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
+    return st->ops->token_lookup(st, secret, len, ret, err);
+}
+
+enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,
+                                 struct store_token *ret, struct mrd_err *err)
+{
+    if (name_or_prefix == NULL || name_or_prefix[0] == '\0' ||
+        strlen(name_or_prefix) > STORE_TOKEN_LEN)
+        return mrd_err_set(err, MRD_E_INVAL, "token: give a token name or prefix");
+    return st->ops->token_revoke(st, name_or_prefix, ret, err);
+}
+
+enum mrd_code store_token_list(struct store *st,
+                               enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
+                               void *ctx, struct mrd_err *err)
+{
+    return st->ops->token_list(st, cb, ctx, err);
+}
+
+/* ---- API roots ---- */
+
+enum mrd_code store_api_root_put(struct store *st, const struct store_api_root *root,
+                                 bool *ret_created, struct mrd_err *err)
+{
+    size_t n = strnlen(root->name, sizeof(root->name));
+    enum mrd_code rc = store__check_name("api root", root->name, n, STORE_NAME_MAX, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    /* The discovery endpoint and the dashboard own these path segments. */
+    if (mrd_str_eq(root->name, n, "taxii2") || mrd_str_eq(root->name, n, "ui"))
+        return mrd_err_set(err, MRD_E_INVAL, "api root: '%s' is reserved", root->name);
+    if (root->max_content_length == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "api root: max_content_length must be > 0");
+    if (root->title[0] == '\0')
+        return mrd_err_set(err, MRD_E_INVAL, "api root: a title is required");
+    return st->ops->api_root_put(st, root, ret_created, err);
+}
+
+enum mrd_code store_api_root_get(struct store *st, const char *name, size_t len,
+                                 struct store_api_root *ret, struct mrd_err *err)
+{
+    if (len == 0 || len > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
+    return st->ops->api_root_get(st, name, len, ret, err);
+}
+
+enum mrd_code store_api_root_list(struct store *st,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
+                                  void *ctx, struct mrd_err *err)
+{
+    return st->ops->api_root_list(st, cb, ctx, err);
+}
+
+/* ---- collections ---- */
+
+enum mrd_code store_collection_create(struct store *st, struct store_collection *c,
+                                      struct mrd_err *err)
+{
+    size_t alias_len = strnlen(c->alias, sizeof(c->alias));
+
+    if (c->title[0] == '\0')
+        return mrd_err_set(err, MRD_E_INVAL, "collection: a title is required");
+    if (alias_len > 0) {
+        enum mrd_code rc =
+            store__check_name("collection alias", c->alias, alias_len, STORE_ALIAS_MAX, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    if ((unsigned)c->default_tlp >= POLICY_TLP_COUNT)
+        return mrd_err_set(err, MRD_E_INVAL, "collection: bad default TLP");
+    return st->ops->collection_create(st, c, err);
+}
+
+enum mrd_code store_collection_get(struct store *st, const char *api_root, size_t root_len,
+                                   const char *id_or_alias, size_t len,
+                                   struct store_collection *ret, struct mrd_err *err)
+{
+    if (len == 0 || len > STORE_ALIAS_MAX || (api_root != NULL && root_len > STORE_NAME_MAX))
+        return mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
+    return st->ops->collection_get(st, api_root, root_len, id_or_alias, len, ret, err);
+}
+
+enum mrd_code store_collection_list(struct store *st, const char *api_root,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_collection *c),
+                                    void *ctx, struct mrd_err *err)
+{
+    return st->ops->collection_list(st, api_root, cb, ctx, err);
+}
+
+/* ---- grants ---- */
+
+enum mrd_code store_grant_set(struct store *st, int64_t org_key, int64_t collection,
+                              struct store_grant g, struct mrd_err *err)
+{
+    return st->ops->grant_set(st, org_key, collection, g, err);
+}
+
+enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collection,
+                              struct store_grant *ret, struct mrd_err *err)
+{
+    return st->ops->grant_get(st, org_key, collection, ret, err);
+}
+
+/* ---- objects ---- */
+
+static enum mrd_code check_object(const struct store_object_in *o, size_t i, struct mrd_err *err)
+{
+    if (o->id == NULL || o->id_len == 0 || o->id_len > STORE_STIX_ID_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad id length", i);
+    if (o->type == NULL || o->type_len == 0 || o->type_len > STORE_TYPE_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad type length", i);
+    if (o->spec_version == NULL || o->spec_version_len == 0 || o->spec_version_len > STORE_SPEC_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad spec_version", i);
+    if (o->body == NULL || o->body_len == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: empty body", i);
+    if (o->body_len > STORE_OBJECT_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "object %zu: %zu bytes exceeds %zu", i, o->body_len,
+                           STORE_OBJECT_MAX);
+    if ((unsigned)o->tlp >= POLICY_TLP_COUNT)
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad TLP level", i);
+    if (o->n_recipients > STORE_RECIPIENTS_MAX || (o->n_recipients > 0 && o->recipients == NULL))
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: more than %d recipients", i,
+                           STORE_RECIPIENTS_MAX);
+    if (o->source_peer != NULL && o->source_peer_len > STORE_PEER_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: source peer name too long", i);
+    if (o->community != NULL && (o->community_len == 0 || o->community_len > STORE_NAME_MAX))
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad community", i);
+    return MRD_OK;
+}
+
+enum mrd_code store_objects_insert(struct store *st, int64_t collection,
+                                   const struct store_object_in *objs, size_t n,
+                                   enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                                   struct mrd_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        enum mrd_code rc = check_object(&objs[i], i, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    if (n == 0)
+        return MRD_OK;
+    return st->ops->objects_insert(st, collection, objs, n, ret_outcomes, ret_date_added, err);
+}
+
+static enum mrd_code check_match(const struct store_match *m, struct mrd_err *err)
+{
+    if (m == NULL)
+        return MRD_OK;
+    if (m->n_ids > STORE_MATCH_MAX || m->n_types > STORE_MATCH_MAX ||
+        m->n_spec_versions > STORE_MATCH_MAX || m->n_timestamps > STORE_MATCH_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "match: more than %d values in one filter",
+                           STORE_MATCH_MAX);
+    if ((m->versions & STORE_VER_ALL) && (m->versions & ~STORE_VER_ALL))
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "match[version]: 'all' cannot be combined (TAXII 2.1 §3.4.1)");
+    if ((m->versions & STORE_VER_TIMESTAMPS) && m->n_timestamps == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "match[version]: no timestamps given");
+    return MRD_OK;
+}
+
+enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                        struct mrd_err *err),
+                                  void *ctx, struct store_query_result *ret, struct mrd_err *err)
+{
+    enum mrd_code rc = check_match(q->match, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    return st->ops->objects_query(st, q, visible, emit, ctx, ret, err);
+}
+
+enum mrd_code store_objects_delete(struct store *st, int64_t collection, const char *id,
+                                   size_t id_len, const struct store_match *match,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   void *ctx, size_t *ret_deleted, struct mrd_err *err)
+{
+    enum mrd_code rc = check_match(match, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    if (id == NULL || id_len == 0 || id_len > STORE_STIX_ID_MAX) {
+        *ret_deleted = 0;
+        return MRD_OK;
+    }
+    return st->ops->objects_delete(st, collection, id, id_len, match, visible, ctx, ret_deleted,
+                                   err);
+}
+
+enum mrd_code store_objects_count(struct store *st, int64_t collection, uint64_t *ret,
+                                  struct mrd_err *err)
+{
+    return st->ops->objects_count(st, collection, ret, err);
+}
+
+/* ---- status ---- */
+
+enum mrd_code store_status_put(struct store *st, const struct store_status *s, struct mrd_err *err)
+{
+    if (strnlen(s->id, sizeof(s->id)) != STORE_UUID_LEN)
+        return mrd_err_set(err, MRD_E_INVAL, "status: id must be a uuid");
+    if (s->n_details > 0 && s->details == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "status: details missing");
+    return st->ops->status_put(st, s, err);
+}
+
+enum mrd_code store_status_get(struct store *st, const char *id, size_t len,
+                               struct store_status **ret, struct mrd_err *err)
+{
+    if (len != STORE_UUID_LEN)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "status: not found");
+    return st->ops->status_get(st, id, len, ret, err);
+}
+
+void store_status_free(struct store_status *s)
+{
+    if (s == NULL)
+        return;
+    mrd_free(s->details);
+    mrd_free(s);
+}
+
+enum mrd_code store_status_purge(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
+                                 struct mrd_err *err)
+{
+    return st->ops->status_purge(st, older_than_usec, ret_purged, err);
+}
+
+/* ---- meta ---- */
+
+enum mrd_code store_meta_get(struct store *st, const char *key, char *ret_val, size_t size,
+                             struct mrd_err *err)
+{
+    if (key == NULL || key[0] == '\0' || strlen(key) > STORE_META_KEY_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "meta: bad key");
+    return st->ops->meta_get(st, key, ret_val, size, err);
+}
+
+enum mrd_code store_meta_set(struct store *st, const char *key, const char *val,
+                             struct mrd_err *err)
+{
+    if (key == NULL || key[0] == '\0' || strlen(key) > STORE_META_KEY_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "meta: bad key");
+    if (val == NULL || strlen(val) > STORE_META_VAL_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "meta: value longer than %d bytes",
+                           STORE_META_VAL_MAX);
+    return st->ops->meta_set(st, key, val, err);
+}

@@ -1,0 +1,113 @@
+/*
+ * store_int: what the store's own files share (not for other subsystems).
+ *
+ * store.c: dispatch, argument checks common to every backend, uuid and
+ * token helpers. store_sqlite.c: the SQLite connection pool, schema and
+ * migrations, and the administrative records. store_sqlite_obj.c: object
+ * versions, queries, deletion and status resources. store_pg.c: the
+ * PostgreSQL stub.
+ */
+#ifndef MRD_STORE_INT_H
+#define MRD_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* ---- backend-independent helpers (store.c) ---- */
+
+/* A name is 1..max chars of [A-Za-z0-9._-], not starting with '.'. */
+enum mrd_code store__check_name(const char *what, const char *s, size_t len, size_t max,
+                                struct mrd_err *err);
+
+/* Fills secret with a new token ("mrd_" + base64url of 32 random bytes). */
+void store__token_generate(char secret[STORE_TOKEN_LEN + 1]);
+
+/* SHA-256 of the presented token bytes: what the database keeps. */
+#define STORE_TOKEN_HASH_LEN 32
+void store__token_hash(const char *secret, size_t len, unsigned char out[STORE_TOKEN_HASH_LEN]);
+
+/* The PostgreSQL backend (store_pg.c): MRD_E_UNSUPP until it exists. */
+enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,
+                             struct store **ret, struct mrd_err *err);
+
+/* The SQLite backend (store_sqlite.c). */
+enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
+                                 struct store **ret, struct mrd_err *err);
+
+/* ---- SQLite internals shared by store_sqlite*.c ---- */
+
+#define SQ_STMT_CACHE 48 /* prepared statements kept per connection */
+
+struct sq_stmt_slot {
+    char *sql; /* key (owned copy) */
+    sqlite3_stmt *stmt;
+};
+
+struct sq_conn {
+    sqlite3 *db;
+    struct sq_conn *next; /* free list */
+    struct sq_stmt_slot cache[SQ_STMT_CACHE];
+    unsigned clock; /* next slot to evict */
+};
+
+struct sq_store {
+    struct store base;
+    char path[STORE_PATH_MAX + 1];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct sq_conn *free_conns;
+    unsigned n_open;
+    unsigned max_conn;
+};
+
+/* Borrows a connection (opening one when the pool allows, waiting
+ * otherwise) and gives it back. */
+enum mrd_code sq__acquire(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err);
+void sq__release(struct sq_store *s, struct sq_conn *c);
+
+/* A cached prepared statement for sql, reset and with bindings cleared. */
+enum mrd_code sq__prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **ret,
+                          struct mrd_err *err);
+
+/* Maps a SQLite result code to MRD_E_DB/MRD_E_TIMEOUT/MRD_E_NOMEM with the
+ * database's message, prefixed by what. */
+enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_err *err);
+
+/* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). */
+enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err);
+
+/* Rolls back when a transaction is open; ignores errors (cleanup path). */
+void sq__rollback(struct sq_conn *c);
+
+/* Text column as (ptr, len); "" for NULL. */
+const char *sq__text(sqlite3_stmt *st, int col, size_t *ret_len);
+
+/* Copies a text column into a fixed field (truncating: the fields are
+ * sized by the same maxima the writers check). */
+void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
+
+/* The object, status and count ops (store_sqlite_obj.c). */
+enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
+                                 const struct store_object_in *objs, size_t n,
+                                 enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                                 struct mrd_err *err);
+enum mrd_code sq__objects_query(struct store *st, const struct store_query *q,
+                                bool (*visible)(void *ctx, const struct store_row *row),
+                                enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                      struct mrd_err *err),
+                                void *ctx, struct store_query_result *ret, struct mrd_err *err);
+enum mrd_code sq__objects_delete(struct store *st, int64_t collection, const char *id,
+                                 size_t id_len, const struct store_match *match,
+                                 bool (*visible)(void *ctx, const struct store_row *row), void *ctx,
+                                 size_t *ret_deleted, struct mrd_err *err);
+enum mrd_code sq__objects_count(struct store *st, int64_t collection, uint64_t *ret,
+                                struct mrd_err *err);
+enum mrd_code sq__status_put(struct store *st, const struct store_status *s, struct mrd_err *err);
+enum mrd_code sq__status_get(struct store *st, const char *id, size_t len,
+                             struct store_status **ret, struct mrd_err *err);
+enum mrd_code sq__status_purge(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
+                               struct mrd_err *err);
+
+#endif

@@ -1,0 +1,1166 @@
+/*
+ * store_sqlite.c: the embedded store, one SQLite file per data directory.
+ *
+ * Locking model: a pool of connections (SQLITE_OPEN_NOMUTEX, each used by
+ * one thread at a time) behind a mutex; every store call borrows one. WAL
+ * lets readers run beside the one writer; writers start with BEGIN
+ * IMMEDIATE so they queue on the database lock (busy timeout) instead of
+ * failing on a read-to-write upgrade. The same lock serialises writers in
+ * other processes, which is what makes date_added strictly increasing
+ * across a CLI import and a running server.
+ * The SQL is kept to what PostgreSQL also accepts (ON CONFLICT, partial
+ * indexes, no SQLite-only functions), so store_pg.c can reuse it.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+/* ---- schema and migrations ---- */
+
+/* migrations[i] brings a database from version i to i + 1. Append only:
+ * a shipped migration is never edited. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE orgs (key INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " relation INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE tokens (name TEXT PRIMARY KEY, org INTEGER NOT NULL REFERENCES orgs(key),"
+    " hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, created INTEGER NOT NULL,"
+    " revoked INTEGER);"
+    "CREATE TABLE api_roots (name TEXT PRIMARY KEY, title TEXT NOT NULL,"
+    " description TEXT NOT NULL, max_content_length INTEGER NOT NULL);"
+    "CREATE TABLE collections (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " api_root TEXT NOT NULL REFERENCES api_roots(name), title TEXT NOT NULL,"
+    " description TEXT NOT NULL, alias TEXT, default_tlp INTEGER NOT NULL,"
+    " public_read INTEGER NOT NULL, last_added INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX collections_alias ON collections(api_root, alias)"
+    " WHERE alias IS NOT NULL;"
+    "CREATE TABLE grants (org INTEGER NOT NULL REFERENCES orgs(key),"
+    " collection INTEGER NOT NULL REFERENCES collections(key),"
+    " can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY (org, collection));"
+    "CREATE TABLE objects (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " collection INTEGER NOT NULL REFERENCES collections(key),"
+    " date_added INTEGER NOT NULL, stix_id TEXT NOT NULL, type TEXT NOT NULL,"
+    " spec_version TEXT NOT NULL, created INTEGER, modified INTEGER, version INTEGER NOT NULL,"
+    " revoked INTEGER NOT NULL, tlp INTEGER NOT NULL, local INTEGER NOT NULL,"
+    " creator_org INTEGER NOT NULL, source_peer TEXT, community TEXT NOT NULL,"
+    " recipients TEXT, body BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX objects_added ON objects(collection, date_added);"
+    "CREATE UNIQUE INDEX objects_version ON objects(collection, stix_id, version);"
+    "CREATE INDEX objects_type ON objects(collection, type, date_added);"
+    "CREATE TABLE status (id TEXT PRIMARY KEY, api_root TEXT NOT NULL, org INTEGER NOT NULL,"
+    " request INTEGER NOT NULL, complete INTEGER NOT NULL, total INTEGER NOT NULL,"
+    " success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL);"
+    "CREATE INDEX status_request ON status(request);"
+    "CREATE TABLE status_details (status_id TEXT NOT NULL, ord INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, stix_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " message TEXT NOT NULL, PRIMARY KEY (status_id, ord));",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}
+
+/* ---- connections ---- */
+
+enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_err *err)
+{
+    int prim = rc & 0xff;
+    const char *msg = c != NULL && c->db != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+
+    if (prim == SQLITE_NOMEM)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: %s: out of memory", what);
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        return mrd_err_set(err, MRD_E_TIMEOUT, "store: %s: database busy for more than %d ms", what,
+                           STORE_BUSY_MS);
+    if (prim == SQLITE_TOOBIG)
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: %s: %s", what, msg);
+    return mrd_err_set(err, MRD_E_DB, "store: %s: %s", what, msg);
+}
+
+enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK)
+        return sq__fail(c, rc, sql, err);
+    return MRD_OK;
+}
+
+void sq__rollback(struct sq_conn *c)
+{
+    if (c != NULL && !sqlite3_get_autocommit(c->db))
+        (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum mrd_code sq__prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **ret,
+                          struct mrd_err *err)
+{
+    struct sq_stmt_slot *slot;
+    sqlite3_stmt *stmt = NULL;
+    char *key;
+    int rc;
+
+    for (unsigned i = 0; i < SQ_STMT_CACHE; i++) {
+        slot = &c->cache[i];
+        if (slot->sql != NULL && strcmp(slot->sql, sql) == 0) {
+            (void)sqlite3_reset(slot->stmt);
+            (void)sqlite3_clear_bindings(slot->stmt);
+            *ret = slot->stmt;
+            return MRD_OK;
+        }
+    }
+    rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return sq__fail(c, rc, "prepare", err);
+    key = mrd_strdup(sql);
+    if (key == NULL) {
+        (void)sqlite3_finalize(stmt);
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    }
+    /* Round-robin eviction: the dynamic query shapes are few, so the cache
+     * rarely turns over; a victim that is still in use cannot exist because
+     * a connection serves one call at a time and calls reset statements. */
+    slot = &c->cache[c->clock];
+    c->clock = (c->clock + 1) % SQ_STMT_CACHE;
+    if (slot->stmt != NULL)
+        (void)sqlite3_finalize(slot->stmt);
+    mrd_free(slot->sql);
+    slot->sql = key;
+    slot->stmt = stmt;
+    *ret = stmt;
+    return MRD_OK;
+}
+
+const char *sq__text(sqlite3_stmt *st, int col, size_t *ret_len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    if (t == NULL) {
+        *ret_len = 0;
+        return "";
+    }
+    *ret_len = (size_t)sqlite3_column_bytes(st, col);
+    return (const char *)t;
+}
+
+void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+    size_t n;
+    const char *t = sq__text(st, col, &n);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+static void conn_free(struct sq_conn *c)
+{
+    if (c == NULL)
+        return;
+    for (unsigned i = 0; i < SQ_STMT_CACHE; i++) {
+        if (c->cache[i].stmt != NULL)
+            (void)sqlite3_finalize(c->cache[i].stmt);
+        mrd_free(c->cache[i].sql);
+    }
+    (void)sqlite3_close(c->db);
+    mrd_free(c);
+}
+
+static enum mrd_code conn_open(const char *path, bool create, struct sq_conn **ret,
+                               struct mrd_err *err)
+{
+    struct sq_conn *c = mrd_calloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    enum mrd_code rc;
+    int src;
+
+    if (c == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    src = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (src != SQLITE_OK) {
+        rc = sq__fail(c, src, path, err);
+        goto out;
+    }
+    (void)sqlite3_extended_result_codes(c->db, 1);
+    (void)sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
+    /* FULL: a commit is on disk (WAL fsynced) before the call returns, the
+     * durability promise of store.h. */
+    rc = sq__exec(c, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err);
+    if (rc != MRD_OK)
+        goto out;
+    *ret = c;
+    c = NULL;
+out:
+    conn_free(c);
+    return rc;
+}
+
+enum mrd_code sq__acquire(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err)
+{
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+
+    (void)pthread_mutex_lock(&s->mu);
+    while (s->free_conns == NULL && s->n_open >= s->max_conn)
+        (void)pthread_cond_wait(&s->cv, &s->mu);
+    if (s->free_conns != NULL) {
+        c = s->free_conns;
+        s->free_conns = c->next;
+        (void)pthread_mutex_unlock(&s->mu);
+        c->next = NULL;
+        *ret = c;
+        return MRD_OK;
+    }
+    s->n_open++; /* reserve the slot, open outside the lock */
+    (void)pthread_mutex_unlock(&s->mu);
+    rc = conn_open(s->path, false, &c, err);
+    if (rc != MRD_OK) {
+        (void)pthread_mutex_lock(&s->mu);
+        s->n_open--;
+        (void)pthread_cond_signal(&s->cv);
+        (void)pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
+    *ret = c;
+    return MRD_OK;
+}
+
+void sq__release(struct sq_store *s, struct sq_conn *c)
+{
+    if (c == NULL)
+        return;
+    sq__rollback(c); /* never hand out a connection inside a transaction */
+    (void)pthread_mutex_lock(&s->mu);
+    c->next = s->free_conns;
+    s->free_conns = c;
+    (void)pthread_cond_signal(&s->cv);
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
+static void sq_close(struct store *st)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c;
+
+    while (s->free_conns != NULL) {
+        c = s->free_conns;
+        s->free_conns = c->next;
+        conn_free(c);
+    }
+    (void)pthread_mutex_destroy(&s->mu);
+    (void)pthread_cond_destroy(&s->cv);
+    mrd_free(s);
+}
+
+/* Brings the schema to SCHEMA_VERSION in one write transaction, so two
+ * processes opening an old file at once migrate it once. */
+static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int version = 0;
+    int src;
+
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = sq__exec(c, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err);
+    if (rc != MRD_OK)
+        goto out;
+    src = sqlite3_prepare_v2(c->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = sq__fail(c, src, "schema version", err);
+        goto out;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    (void)sqlite3_finalize(st);
+    if (version > SCHEMA_VERSION) {
+        rc = mrd_err_set(err, MRD_E_UNSUPP,
+                         "store: database schema version %d is newer than this meridian "
+                         "understands (%d)",
+                         version, SCHEMA_VERSION);
+        goto out;
+    }
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        rc = sq__exec(c, migrations[v], err);
+        if (rc != MRD_OK) {
+            mrd_err_prefix(err, "migration to schema version %d", v + 1);
+            goto out;
+        }
+    }
+    if (version < SCHEMA_VERSION) {
+        char sql[96];
+        (void)snprintf(sql, sizeof(sql),
+                       "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d)",
+                       SCHEMA_VERSION);
+        rc = sq__exec(c, sql, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    rc = sq__exec(c, "COMMIT", err);
+out:
+    if (rc != MRD_OK)
+        sq__rollback(c);
+    return rc;
+}
+
+/* ---- administrative records ---- */
+
+#define ACQUIRE(s, c, err)                                                                         \
+    do {                                                                                           \
+        rc = sq__acquire((s), &(c), (err));                                                        \
+        if (rc != MRD_OK)                                                                          \
+            return rc;                                                                             \
+    } while (0)
+
+static int64_t now_usec(void)
+{
+    return mrd_time_now_usec();
+}
+
+static enum mrd_code step_done(struct sq_conn *c, sqlite3_stmt *st, const char *what,
+                               struct mrd_err *err)
+{
+    int src = sqlite3_step(st);
+
+    if (src == SQLITE_DONE)
+        return MRD_OK;
+    if ((src & 0xff) == SQLITE_CONSTRAINT)
+        return mrd_err_set(err, MRD_E_EXISTS, "%s: already exists", what);
+    return sq__fail(c, src, what, err);
+}
+
+static void org_from_row(sqlite3_stmt *st, struct store_org *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->key = sqlite3_column_int64(st, 0);
+    sq__copy(st, 1, o->name, sizeof(o->name));
+    o->relation = (enum policy_relation)sqlite3_column_int(st, 2);
+    o->created_usec = sqlite3_column_int64(st, 3);
+}
+
+static enum mrd_code sq_org_create(struct store *stp, const char *name, enum policy_relation rel,
+                                   struct store_org *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int64_t t = now_usec();
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int(st, 2, (int)rel);
+    (void)sqlite3_bind_int64(st, 3, t);
+    rc = step_done(c, st, "org", err);
+    if (rc == MRD_E_EXISTS) {
+        mrd_err_clear(err);
+        rc = mrd_err_set(err, MRD_E_EXISTS, "org '%s' already exists", name);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    if (ret != NULL) {
+        memset(ret, 0, sizeof(*ret));
+        ret->key = sqlite3_last_insert_rowid(c->db);
+        (void)mrd_strlcpy(ret->name, name, sizeof(ret->name));
+        ret->relation = rel;
+        ret->created_usec = t;
+    }
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_org_get(struct store *stp, const char *name, int64_t key,
+                                struct store_org *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    if (name != NULL) {
+        rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs WHERE name = ?1", &st,
+                         err);
+        if (rc == MRD_OK)
+            (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    } else {
+        rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs WHERE key = ?1", &st,
+                         err);
+        if (rc == MRD_OK)
+            (void)sqlite3_bind_int64(st, 1, key);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        org_from_row(st, ret);
+    else if (src == SQLITE_DONE)
+        rc = name != NULL
+                 ? mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name)
+                 : mrd_err_set(err, MRD_E_NOTFOUND, "no org with key %lld", (long long)key);
+    else
+        rc = sq__fail(c, src, "org", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_org_list(struct store *stp,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_org *org),
+                                 void *ctx, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_org o;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs ORDER BY key", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        org_from_row(st, &o);
+        rc = cb(ctx, &o);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "org list", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* ---- tokens ---- */
+
+#define TOKEN_COLS                                                                                 \
+    "SELECT t.name, t.org, o.name, o.relation, t.created, t.revoked FROM tokens t "                \
+    "JOIN orgs o ON o.key = t.org "
+
+static void token_from_row(sqlite3_stmt *st, struct store_token *t)
+{
+    memset(t, 0, sizeof(*t));
+    sq__copy(st, 0, t->name, sizeof(t->name));
+    t->org_key = sqlite3_column_int64(st, 1);
+    sq__copy(st, 2, t->org_name, sizeof(t->org_name));
+    t->org_relation = (enum policy_relation)sqlite3_column_int(st, 3);
+    t->created_usec = sqlite3_column_int64(st, 4);
+    t->revoked_usec =
+        sqlite3_column_type(st, 5) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, 5);
+}
+
+static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const char *name,
+                                     char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                     struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    char secret[STORE_TOKEN_LEN + 1];
+    char tname[STORE_NAME_MAX + 1];
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_org org;
+    enum mrd_code rc;
+    int64_t t = now_usec();
+
+    rc = sq_org_get(stp, NULL, org_key, &org, err);
+    if (rc != MRD_OK)
+        return rc;
+    store__token_generate(secret);
+    store__token_hash(secret, STORE_TOKEN_LEN, hash);
+    if (name != NULL)
+        (void)mrd_strlcpy(tname, name, sizeof(tname));
+    else
+        (void)mrd_strlcpy(tname, secret, STORE_TOKEN_PREFIX_LEN + 1);
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c,
+                     "INSERT INTO tokens (name, org, hash, prefix, created) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, tname, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 2, org_key);
+    (void)sqlite3_bind_blob(st, 3, hash, sizeof(hash), SQLITE_STATIC);
+    /* Only the public prefix is kept in clear: enough to recognise a token
+     * in a list, far too little to use it. */
+    (void)sqlite3_bind_text(st, 4, secret, STORE_TOKEN_PREFIX_LEN, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 5, t);
+    rc = step_done(c, st, "token", err);
+    if (rc == MRD_E_EXISTS) {
+        mrd_err_clear(err);
+        rc = mrd_err_set(err, MRD_E_EXISTS, "a token named '%s' already exists", tname);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    memcpy(ret_secret, secret, sizeof(secret));
+    if (ret != NULL) {
+        memset(ret, 0, sizeof(*ret));
+        (void)mrd_strlcpy(ret->name, tname, sizeof(ret->name));
+        ret->org_key = org_key;
+        (void)mrd_strlcpy(ret->org_name, org.name, sizeof(ret->org_name));
+        ret->org_relation = org.relation;
+        ret->created_usec = t;
+        ret->revoked_usec = STORE_TIME_NONE;
+    }
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st); /* drops the bound pointers to secret/hash */
+    sodium_memzero(secret, sizeof(secret));
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size_t len,
+                                     struct store_token *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    enum mrd_code rc;
+    int src;
+
+    store__token_hash(secret, len, hash);
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 AND t.revoked IS NULL", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        token_from_row(st, ret);
+    else if (src == SQLITE_DONE)
+        rc = mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
+    else
+        rc = sq__fail(c, src, "token lookup", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_prefix,
+                                     struct store_token *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_token found;
+    char name[STORE_NAME_MAX + 1] = "";
+    size_t n = strlen(name_or_prefix);
+    enum mrd_code rc;
+    int matches = 0;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        goto out;
+    /* An exact name wins; otherwise a prefix of the public token prefix
+     * (as shown by `token list`), which must be unambiguous. */
+    rc = sq__prepare(c, TOKEN_COLS "WHERE t.name = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, name_or_prefix, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        token_from_row(st, &found);
+        matches = 1;
+    } else if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "token revoke", err);
+        goto out;
+    }
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (matches == 0 && n >= 4) {
+        rc = sq__prepare(c, TOKEN_COLS "WHERE substr(t.prefix, 1, ?2) = ?1", &st, err);
+        if (rc != MRD_OK)
+            goto out;
+        (void)sqlite3_bind_text(st, 1, name_or_prefix, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            token_from_row(st, &found);
+            matches++;
+        }
+        if (src != SQLITE_DONE) {
+            rc = sq__fail(c, src, "token revoke", err);
+            goto out;
+        }
+        (void)sqlite3_reset(st);
+        st = NULL;
+    }
+    if (matches == 0) {
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no token named or starting with '%s'",
+                         name_or_prefix);
+        goto out;
+    }
+    if (matches > 1) {
+        rc = mrd_err_set(err, MRD_E_CONFLICT, "'%s' matches %d tokens: give more of it",
+                         name_or_prefix, matches);
+        goto out;
+    }
+    (void)mrd_strlcpy(name, found.name, sizeof(name));
+    if (found.revoked_usec == STORE_TIME_NONE) {
+        found.revoked_usec = now_usec();
+        rc = sq__prepare(c, "UPDATE tokens SET revoked = ?2 WHERE name = ?1", &st, err);
+        if (rc != MRD_OK)
+            goto out;
+        (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 2, found.revoked_usec);
+        rc = step_done(c, st, "token revoke", err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    rc = sq__exec(c, "COMMIT", err);
+    if (rc == MRD_OK && ret != NULL)
+        *ret = found;
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c); /* rolls back on failure */
+    return rc;
+}
+
+static enum mrd_code sq_token_list(struct store *stp,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
+                                   void *ctx, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_token t;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, TOKEN_COLS "ORDER BY t.created, t.name", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        token_from_row(st, &t);
+        rc = cb(ctx, &t);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "token list", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* ---- API roots ---- */
+
+static void root_from_row(sqlite3_stmt *st, struct store_api_root *r)
+{
+    memset(r, 0, sizeof(*r));
+    sq__copy(st, 0, r->name, sizeof(r->name));
+    sq__copy(st, 1, r->title, sizeof(r->title));
+    sq__copy(st, 2, r->description, sizeof(r->description));
+    r->max_content_length = (uint64_t)sqlite3_column_int64(st, 3);
+}
+
+static enum mrd_code sq_api_root_put(struct store *stp, const struct store_api_root *root,
+                                     bool *ret_created, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c,
+                     "INSERT INTO api_roots (name, title, description, max_content_length) "
+                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, root->name, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 2, root->title, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 3, root->description, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 4, (sqlite3_int64)root->max_content_length);
+    rc = step_done(c, st, "api root", err);
+    if (rc == MRD_OK && ret_created != NULL)
+        *ret_created = sqlite3_changes(c->db) > 0;
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+#define ROOT_COLS "SELECT name, title, description, max_content_length FROM api_roots "
+
+static enum mrd_code sq_api_root_get(struct store *stp, const char *name, size_t len,
+                                     struct store_api_root *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, ROOT_COLS "WHERE name = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, name, (int)len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        root_from_row(st, ret);
+    else if (src == SQLITE_DONE)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
+    else
+        rc = sq__fail(c, src, "api root", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code
+sq_api_root_list(struct store *stp, enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
+                 void *ctx, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_api_root *r = NULL;
+    enum mrd_code rc;
+    int src;
+
+    r = mrd_malloc(sizeof(*r)); /* ~4.5 KiB: keep it off small thread stacks */
+    if (r == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c, ROOT_COLS "ORDER BY name", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        root_from_row(st, r);
+        rc = cb(ctx, r);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "api root list", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    mrd_free(r);
+    return rc;
+}
+
+/* ---- collections ---- */
+
+#define COLL_COLS                                                                                  \
+    "SELECT key, id, api_root, title, description, alias, default_tlp, public_read "               \
+    "FROM collections "
+
+static void coll_from_row(sqlite3_stmt *st, struct store_collection *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->key = sqlite3_column_int64(st, 0);
+    sq__copy(st, 1, c->id, sizeof(c->id));
+    sq__copy(st, 2, c->api_root, sizeof(c->api_root));
+    sq__copy(st, 3, c->title, sizeof(c->title));
+    sq__copy(st, 4, c->description, sizeof(c->description));
+    sq__copy(st, 5, c->alias, sizeof(c->alias));
+    c->default_tlp = (enum policy_tlp)sqlite3_column_int(st, 6);
+    c->public_read = sqlite3_column_int(st, 7) != 0;
+}
+
+static enum mrd_code sq_collection_create(struct store *stp, struct store_collection *coll,
+                                          struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    char id[STORE_UUID_LEN + 1];
+    enum mrd_code rc;
+    int src;
+
+    store_uuid4(id);
+    ACQUIRE(s, c, err);
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c, "SELECT 1 FROM api_roots WHERE name = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, coll->api_root, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src == SQLITE_DONE) {
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root '%s' does not exist", coll->api_root);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = sq__fail(c, src, "collection", err);
+        goto out;
+    }
+    rc = sq__prepare(c,
+                     "INSERT INTO collections (id, api_root, title, description, alias, "
+                     "default_tlp, public_read) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 2, coll->api_root, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 3, coll->title, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 4, coll->description, -1, SQLITE_STATIC);
+    if (coll->alias[0] != '\0')
+        (void)sqlite3_bind_text(st, 5, coll->alias, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int(st, 6, (int)coll->default_tlp);
+    (void)sqlite3_bind_int(st, 7, coll->public_read ? 1 : 0);
+    rc = step_done(c, st, "collection", err);
+    if (rc == MRD_E_EXISTS) {
+        mrd_err_clear(err);
+        rc = mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
+                         coll->alias, coll->api_root);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "COMMIT", err);
+    if (rc != MRD_OK)
+        goto out;
+    coll->key = sqlite3_last_insert_rowid(c->db);
+    memcpy(coll->id, id, sizeof(id));
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_collection_get(struct store *stp, const char *api_root, size_t root_len,
+                                       const char *id_or_alias, size_t len,
+                                       struct store_collection *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    if (api_root != NULL) {
+        rc = sq__prepare(c, COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)", &st, err);
+        if (rc == MRD_OK)
+            (void)sqlite3_bind_text(st, 1, api_root, (int)root_len, SQLITE_STATIC);
+    } else {
+        rc = sq__prepare(c, COLL_COLS "WHERE id = ?2", &st, err);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 2, id_or_alias, (int)len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        coll_from_row(st, ret);
+    else if (src == SQLITE_DONE)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
+    else
+        rc = sq__fail(c, src, "collection", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_collection_list(struct store *stp, const char *api_root,
+                                        enum mrd_code (*cb)(void *ctx,
+                                                            const struct store_collection *c),
+                                        void *ctx, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_collection *coll;
+    enum mrd_code rc;
+    int src;
+
+    coll = mrd_malloc(sizeof(*coll));
+    if (coll == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (api_root != NULL) {
+        rc = sq__prepare(c, COLL_COLS "WHERE api_root = ?1 ORDER BY key", &st, err);
+        if (rc == MRD_OK)
+            (void)sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
+    } else {
+        rc = sq__prepare(c, COLL_COLS "ORDER BY key", &st, err);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        coll_from_row(st, coll);
+        rc = cb(ctx, coll);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "collection list", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    mrd_free(coll);
+    return rc;
+}
+
+/* ---- grants ---- */
+
+static enum mrd_code sq_grant_set(struct store *stp, int64_t org_key, int64_t collection,
+                                  struct store_grant g, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c,
+                     "INSERT INTO grants (org, collection, can_read, can_write) "
+                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
+                     "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, org_key);
+    (void)sqlite3_bind_int64(st, 2, collection);
+    (void)sqlite3_bind_int(st, 3, g.can_read ? 1 : 0);
+    (void)sqlite3_bind_int(st, 4, g.can_write ? 1 : 0);
+    src = sqlite3_step(st);
+    if ((src & 0xff) == SQLITE_CONSTRAINT)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "grant: no such org or collection");
+    else if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "grant", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_grant_get(struct store *stp, int64_t org_key, int64_t collection,
+                                  struct store_grant *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, org_key);
+    (void)sqlite3_bind_int64(st, 2, collection);
+    src = sqlite3_step(st);
+    ret->can_read = false;
+    ret->can_write = false;
+    if (src == SQLITE_ROW) {
+        ret->can_read = sqlite3_column_int(st, 0) != 0;
+        ret->can_write = sqlite3_column_int(st, 1) != 0;
+    } else if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "grant", err);
+    }
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* ---- node metadata ---- */
+
+static enum mrd_code sq_meta_get(struct store *stp, const char *key, char *ret_val, size_t size,
+                                 struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    size_t n;
+    const char *v;
+    int src;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c, "SELECT value FROM meta WHERE key = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "meta: no key '%s'", key);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = sq__fail(c, src, "meta", err);
+        goto out;
+    }
+    v = sq__text(st, 0, &n);
+    if (n + 1 > size) {
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "meta: value of '%s' does not fit", key);
+        goto out;
+    }
+    memcpy(ret_val, v, n);
+    ret_val[n] = '\0';
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+static enum mrd_code sq_meta_set(struct store *stp, const char *key, const char *val,
+                                 struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    ACQUIRE(s, c, err);
+    rc = sq__prepare(c,
+                     "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
+    rc = step_done(c, st, "meta", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* ---- open ---- */
+
+static const struct store_ops sq_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .org_create = sq_org_create,
+    .org_get = sq_org_get,
+    .org_list = sq_org_list,
+    .token_create = sq_token_create,
+    .token_lookup = sq_token_lookup,
+    .token_revoke = sq_token_revoke,
+    .token_list = sq_token_list,
+    .api_root_put = sq_api_root_put,
+    .api_root_get = sq_api_root_get,
+    .api_root_list = sq_api_root_list,
+    .collection_create = sq_collection_create,
+    .collection_get = sq_collection_get,
+    .collection_list = sq_collection_list,
+    .grant_set = sq_grant_set,
+    .grant_get = sq_grant_get,
+    .objects_insert = sq__objects_insert,
+    .objects_query = sq__objects_query,
+    .objects_delete = sq__objects_delete,
+    .objects_count = sq__objects_count,
+    .status_put = sq__status_put,
+    .status_get = sq__status_get,
+    .status_purge = sq__status_purge,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
+};
+
+enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
+                                 struct store **ret, struct mrd_err *err)
+{
+    struct sq_store *s = NULL;
+    struct sq_conn *c = NULL;
+    bool create = opts != NULL && opts->create;
+    struct stat sb;
+    enum mrd_code rc;
+
+    if (stat(dir, &sb) != 0)
+        return mrd_err_sys(err, errno == ENOENT ? MRD_E_NOTFOUND : MRD_E_IO, errno,
+                           "data directory %s", dir);
+    if (!S_ISDIR(sb.st_mode))
+        return mrd_err_set(err, MRD_E_INVAL, "data directory %s: not a directory", dir);
+    s = mrd_calloc(1, sizeof(*s));
+    if (s == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    s->base.ops = &sq_ops;
+    (void)snprintf(s->path, sizeof(s->path), "%s/%s", dir, STORE_SQLITE_FILE);
+    s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
+    (void)pthread_mutex_init(&s->mu, NULL);
+    (void)pthread_cond_init(&s->cv, NULL);
+    if (!create && stat(s->path, &sb) != 0) {
+        rc = mrd_err_sys(err, errno == ENOENT ? MRD_E_NOTFOUND : MRD_E_IO, errno,
+                         "no database in %s (run 'meridian init')", dir);
+        goto out;
+    }
+    rc = conn_open(s->path, create, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    /* WAL is a property of the file: set once, it stays. Readers then never
+     * block the writer, and CLI verbs can run beside the server. */
+    rc = sq__exec(c, "PRAGMA journal_mode=WAL", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = migrate(c, err);
+    if (rc != MRD_OK)
+        goto out;
+    s->n_open = 1;
+    s->free_conns = c;
+    c = NULL;
+    *ret = &s->base;
+    s = NULL;
+out:
+    conn_free(c);
+    if (s != NULL)
+        sq_close(&s->base);
+    return rc;
+}

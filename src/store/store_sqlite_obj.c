@@ -1,0 +1,773 @@
+/*
+ * store_sqlite_obj.c: STIX object versions and TAXII status resources in the
+ * SQLite store.
+ *
+ * date_added: each collection row keeps last_added, the newest date_added it
+ * ever handed out (deleted rows included), and every insert runs under the
+ * database write lock (BEGIN IMMEDIATE), so max(now, last_added + 1) is
+ * strictly increasing whatever the clock or other writers do.
+ * Queries: one SQL statement per filter shape (cached per connection),
+ * rows streamed in (date_added, seq) order through the caller's policy
+ * callback, so the limit counts visible rows only and `more` is exact.
+ */
+#include "store/store_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+#define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
+
+static int64_t version_of(const struct store_object_in *o)
+{
+    if (o->modified_usec != STORE_TIME_NONE)
+        return o->modified_usec;
+    if (o->created_usec != STORE_TIME_NONE)
+        return o->created_usec;
+    return STORE_VERSION_NONE;
+}
+
+/* Recipients are kept as "1,5,9": few per object, read only with RED. */
+static enum mrd_code recipients_text(const struct store_object_in *o, struct mrd_buf *b,
+                                     struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    mrd_buf_reset(b);
+    for (size_t i = 0; i < o->n_recipients && rc == MRD_OK; i++)
+        rc = mrd_buf_printf(b, err, "%s%" PRId64, i > 0 ? "," : "", o->recipients[i]);
+    return rc;
+}
+
+static void bind_opt_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v == STORE_TIME_NONE)
+        (void)sqlite3_bind_null(st, i);
+    else
+        (void)sqlite3_bind_int64(st, i, v);
+}
+
+static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
+                                const struct store_object_in *o, int64_t date_added,
+                                struct mrd_buf *rcpt, bool *ret_added, int64_t *ret_date,
+                                struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t version = version_of(o);
+    enum mrd_code rc;
+    int src;
+
+    rc = recipients_text(o, rcpt, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = sq__prepare(c,
+                     "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
+                     " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
+                     " community, recipients, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                     " ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                     " ON CONFLICT (collection, stix_id, version) DO NOTHING",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_int64(st, 2, date_added);
+    (void)sqlite3_bind_text(st, 3, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 4, o->type, (int)o->type_len, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 5, o->spec_version, (int)o->spec_version_len, SQLITE_STATIC);
+    bind_opt_time(st, 6, o->created_usec);
+    bind_opt_time(st, 7, o->modified_usec);
+    (void)sqlite3_bind_int64(st, 8, version);
+    (void)sqlite3_bind_int(st, 9, o->revoked ? 1 : 0);
+    (void)sqlite3_bind_int(st, 10, (int)o->tlp);
+    (void)sqlite3_bind_int(st, 11, o->local ? 1 : 0);
+    (void)sqlite3_bind_int64(st, 12, o->creator_org);
+    if (o->source_peer != NULL)
+        (void)sqlite3_bind_text(st, 13, o->source_peer, (int)o->source_peer_len, SQLITE_STATIC);
+    if (o->community != NULL)
+        (void)sqlite3_bind_text(st, 14, o->community, (int)o->community_len, SQLITE_STATIC);
+    else
+        (void)sqlite3_bind_text(st, 14, root, -1, SQLITE_STATIC);
+    if (o->n_recipients > 0)
+        (void)sqlite3_bind_text(st, 15, rcpt->data, (int)rcpt->len, SQLITE_STATIC);
+    (void)sqlite3_bind_blob(st, 16, o->body, (int)o->body_len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return sq__fail(c, src, "object insert", err);
+    if (sqlite3_changes(c->db) > 0) {
+        *ret_added = true;
+        *ret_date = date_added;
+        return MRD_OK;
+    }
+    /* A duplicate: report the date_added the existing version got. */
+    *ret_added = false;
+    rc = sq__prepare(c,
+                     "SELECT date_added FROM objects WHERE collection = ?1 AND stix_id = ?2 AND "
+                     "version = ?3",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, version);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *ret_date = sqlite3_column_int64(st, 0);
+    else
+        rc = sq__fail(c, src, "object insert", err);
+    (void)sqlite3_reset(st);
+    return rc;
+}
+
+enum mrd_code sq__objects_insert(struct store *stp, int64_t collection,
+                                 const struct store_object_in *objs, size_t n,
+                                 enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                                 struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct mrd_buf rcpt;
+    char root[STORE_NAME_MAX + 1];
+    int64_t last, next, now;
+    bool any = false;
+    enum mrd_code rc;
+    int src;
+
+    mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c, "SELECT last_added, api_root FROM collections WHERE key = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        rc = src == SQLITE_DONE ? mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found")
+                                : sq__fail(c, src, "object insert", err);
+        goto out;
+    }
+    last = sqlite3_column_int64(st, 0);
+    sq__copy(st, 1, root, sizeof(root));
+    (void)sqlite3_reset(st);
+    st = NULL;
+    /* Taken after the write lock: a writer that waited behind another sees
+     * that one's last_added and a clock at least as late. */
+    now = mrd_time_now_usec();
+    next = now > last ? now : last + 1;
+    for (size_t i = 0; i < n; i++) {
+        bool added = false;
+        int64_t date = 0;
+
+        rc = insert_one(c, collection, root, &objs[i], next, &rcpt, &added, &date, err);
+        if (rc != MRD_OK) {
+            mrd_err_prefix(err, "object %zu", i);
+            goto out;
+        }
+        if (ret_outcomes != NULL)
+            ret_outcomes[i] = added ? STORE_INS_ADDED : STORE_INS_DUPLICATE;
+        if (ret_date_added != NULL)
+            ret_date_added[i] = date;
+        if (added) {
+            last = next;
+            next++;
+            any = true;
+        }
+    }
+    if (any) {
+        rc = sq__prepare(c, "UPDATE collections SET last_added = ?2 WHERE key = ?1", &st, err);
+        if (rc != MRD_OK)
+            goto out;
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_int64(st, 2, last);
+        src = sqlite3_step(st);
+        (void)sqlite3_reset(st);
+        st = NULL;
+        if (src != SQLITE_DONE) {
+            rc = sq__fail(c, src, "object insert", err);
+            goto out;
+        }
+    }
+    rc = sq__exec(c, "COMMIT", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c); /* rolls back unless committed */
+    mrd_buf_release(&rcpt);
+    return rc;
+}
+
+/* ---- queries ---- */
+
+#define ROW_COLS                                                                                   \
+    "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
+    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients"
+
+/* Appends " AND col IN (?,?,...)" for n values. */
+static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, struct mrd_err *err)
+{
+    enum mrd_code rc = mrd_buf_printf(sql, err, " AND %s IN (", col);
+
+    for (size_t i = 0; i < n && rc == MRD_OK; i++)
+        rc = mrd_buf_puts(sql, i > 0 ? ",?" : "?", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(sql, ')', err);
+    return rc;
+}
+
+/* The version condition of match[version]: FIRST/LAST are found among all
+ * versions of the object in this collection; alternatives are OR-ed. */
+static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match *m,
+                                  struct mrd_err *err)
+{
+    unsigned v = m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
+    bool first = true;
+    enum mrd_code rc = MRD_OK;
+
+    if (v & STORE_VER_ALL)
+        return MRD_OK;
+    rc = mrd_buf_puts(sql, " AND (", err);
+    if (rc == MRD_OK && (v & STORE_VER_LAST)) {
+        rc = mrd_buf_puts(sql,
+                          "o.version = (SELECT MAX(v.version) FROM objects v WHERE "
+                          "v.collection = o.collection AND v.stix_id = o.stix_id)",
+                          err);
+        first = false;
+    }
+    if (rc == MRD_OK && (v & STORE_VER_FIRST)) {
+        rc = mrd_buf_printf(sql, err,
+                            "%so.version = (SELECT MIN(v.version) FROM objects v WHERE "
+                            "v.collection = o.collection AND v.stix_id = o.stix_id)",
+                            first ? "" : " OR ");
+        first = false;
+    }
+    if (rc == MRD_OK && (v & STORE_VER_TIMESTAMPS)) {
+        rc = mrd_buf_printf(sql, err, "%so.version IN (", first ? "" : " OR ");
+        for (size_t i = 0; i < m->n_timestamps && rc == MRD_OK; i++)
+            rc = mrd_buf_puts(sql, i > 0 ? ",?" : "?", err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_putc(sql, ')', err);
+    }
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(sql, ')', err);
+    return rc;
+}
+
+/* Binds the match values in the order sql_match wrote them, from *idx. */
+static void bind_match(sqlite3_stmt *st, const struct store_match *m, bool with_ids, int *idx)
+{
+    if (m == NULL)
+        return;
+    if (with_ids)
+        for (size_t i = 0; i < m->n_ids; i++)
+            (void)sqlite3_bind_text(st, (*idx)++, m->ids[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < m->n_types; i++)
+        (void)sqlite3_bind_text(st, (*idx)++, m->types[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < m->n_spec_versions; i++)
+        (void)sqlite3_bind_text(st, (*idx)++, m->spec_versions[i], -1, SQLITE_STATIC);
+    if (m->versions & STORE_VER_TIMESTAMPS)
+        for (size_t i = 0; i < m->n_timestamps; i++)
+            (void)sqlite3_bind_int64(st, (*idx)++, m->timestamps[i]);
+}
+
+static enum mrd_code sql_match(struct mrd_buf *sql, const struct store_match *m, bool with_ids,
+                               struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    if (m != NULL && with_ids && m->n_ids > 0)
+        rc = sql_in(sql, "o.stix_id", m->n_ids, err);
+    if (rc == MRD_OK && m != NULL && m->n_types > 0)
+        rc = sql_in(sql, "o.type", m->n_types, err);
+    if (rc == MRD_OK && m != NULL && m->n_spec_versions > 0)
+        rc = sql_in(sql, "o.spec_version", m->n_spec_versions, err);
+    if (rc == MRD_OK)
+        rc = sql_versions(sql, m, err);
+    return rc;
+}
+
+/* Fills row from the ROW_COLS columns (+ body at column 15 when present).
+ * recipients must hold STORE_RECIPIENTS_MAX entries. */
+static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients)
+{
+    size_t n;
+    const char *r;
+
+    memset(row, 0, sizeof(*row));
+    row->seq = sqlite3_column_int64(st, 0);
+    row->date_added = sqlite3_column_int64(st, 1);
+    row->id = sq__text(st, 2, &row->id_len);
+    row->type = sq__text(st, 3, &row->type_len);
+    row->spec_version = sq__text(st, 4, &row->spec_version_len);
+    row->created_usec =
+        sqlite3_column_type(st, 5) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, 5);
+    row->modified_usec =
+        sqlite3_column_type(st, 6) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, 6);
+    row->version_usec = sqlite3_column_int64(st, 7);
+    row->revoked = sqlite3_column_int(st, 8) != 0;
+    row->policy.tlp = (enum policy_tlp)sqlite3_column_int(st, 9);
+    row->policy.local = sqlite3_column_int(st, 10) != 0;
+    row->policy.creator_org = sqlite3_column_int64(st, 11);
+    if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+        row->source_peer = sq__text(st, 12, &row->source_peer_len);
+    row->policy.community = sq__text(st, 13, &row->policy.community_len);
+    /* Recipients: parse "1,5,9"; anything malformed simply yields fewer
+     * recipients, which only ever denies. */
+    r = sq__text(st, 14, &n);
+    for (size_t i = 0; i < n && row->policy.n_recipients < STORE_RECIPIENTS_MAX;) {
+        int64_t v = 0;
+        size_t j = i;
+        while (j < n && r[j] >= '0' && r[j] <= '9' && v < INT64_MAX / 10 - 10)
+            v = v * 10 + (r[j++] - '0');
+        if (j > i && v > 0)
+            recipients[row->policy.n_recipients++] = v;
+        i = j + 1;
+    }
+    row->policy.recipients = row->policy.n_recipients > 0 ? recipients : NULL;
+    if (body) {
+        row->body = (const char *)sqlite3_column_blob(st, 15);
+        row->body_len = (size_t)sqlite3_column_bytes(st, 15);
+    }
+}
+
+enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
+                                bool (*visible)(void *ctx, const struct store_row *row),
+                                enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                      struct mrd_err *err),
+                                void *ctx, struct store_query_result *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct mrd_buf sql;
+    struct store_row row;
+    struct store_query_result res = {0, false, STORE_TIME_NONE, STORE_TIME_NONE, 0};
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    bool in_txn = false;
+    int idx = 2;
+    int src;
+
+    mrd_buf_init(&sql, SQL_MAX);
+    rc = mrd_buf_printf(&sql, err, "SELECT " ROW_COLS "%s FROM objects o WHERE o.collection = ?1",
+                        q->want_body ? ", o.body" : "");
+    if (rc == MRD_OK && q->added_after != STORE_TIME_NONE)
+        rc = mrd_buf_puts(&sql, " AND o.date_added > ?", err);
+    /* Written so the (collection, date_added) index serves it as a range. */
+    if (rc == MRD_OK && q->has_cursor)
+        rc = mrd_buf_puts(&sql, " AND o.date_added >= ? AND NOT (o.date_added = ? AND o.seq <= ?)",
+                          err);
+    if (rc == MRD_OK)
+        rc = sql_match(&sql, q->match, true, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(&sql, " ORDER BY o.date_added, o.seq", err);
+    if (rc != MRD_OK)
+        goto out;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    /* One read transaction: the whole page, and the look-ahead for `more`,
+     * come from one snapshot. */
+    rc = sq__exec(c, "BEGIN", err);
+    if (rc != MRD_OK)
+        goto out;
+    in_txn = true;
+    rc = sq__prepare(c, sql.data, &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, q->collection);
+    if (q->added_after != STORE_TIME_NONE)
+        (void)sqlite3_bind_int64(st, idx++, q->added_after);
+    if (q->has_cursor) {
+        (void)sqlite3_bind_int64(st, idx++, q->after_date_added);
+        (void)sqlite3_bind_int64(st, idx++, q->after_date_added);
+        (void)sqlite3_bind_int64(st, idx++, q->after_seq);
+    }
+    bind_match(st, q->match, true, &idx);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, q->want_body, &row, recipients);
+        if (visible != NULL && !visible(ctx, &row))
+            continue;
+        if (q->limit > 0 && res.delivered == q->limit) {
+            res.more = true; /* a visible row beyond the page: stop here */
+            break;
+        }
+        if (emit != NULL) {
+            rc = emit(ctx, &row, err);
+            if (rc != MRD_OK)
+                goto out;
+        }
+        if (res.delivered == 0)
+            res.first_date_added = row.date_added;
+        res.last_date_added = row.date_added;
+        res.last_seq = row.seq;
+        res.delivered++;
+    }
+    if (src != SQLITE_ROW && src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "object query", err);
+        goto out;
+    }
+    if (ret != NULL)
+        *ret = res;
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    if (in_txn)
+        sq__rollback(c); /* read-only: nothing to commit */
+    sq__release(s, c);
+    mrd_buf_release(&sql);
+    return rc;
+}
+
+enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const char *id,
+                                 size_t id_len, const struct store_match *match,
+                                 bool (*visible)(void *ctx, const struct store_row *row), void *ctx,
+                                 size_t *ret_deleted, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct mrd_buf sql;
+    struct store_row row;
+    struct store_match m = {0};
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    int64_t *doomed = NULL;
+    size_t n_doomed = 0, cap = 0;
+    enum mrd_code rc;
+    int idx = 3;
+    int src;
+
+    /* Only versions and spec_versions select what DELETE removes
+     * (TAXII 2.1 §5.7); no match[version] means every version. */
+    if (match != NULL) {
+        m.spec_versions = match->spec_versions;
+        m.n_spec_versions = match->n_spec_versions;
+        m.versions = match->versions;
+        m.timestamps = match->timestamps;
+        m.n_timestamps = match->n_timestamps;
+    }
+    if (m.versions == 0)
+        m.versions = STORE_VER_ALL;
+    mrd_buf_init(&sql, SQL_MAX);
+    rc = mrd_buf_puts(&sql,
+                      "SELECT " ROW_COLS " FROM objects o WHERE o.collection = ?1"
+                      " AND o.stix_id = ?2",
+                      err);
+    if (rc == MRD_OK)
+        rc = sql_match(&sql, &m, false, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c, sql.data, &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
+    bind_match(st, &m, false, &idx);
+    /* Collect first, delete after: deleting under a running SELECT could
+     * change what MIN/MAX(version) means for the rows still to come. */
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, false, &row, recipients);
+        if (visible != NULL && !visible(ctx, &row))
+            continue;
+        if (n_doomed == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            int64_t *p = mrd_realloc(doomed, ncap * sizeof(*p));
+            if (p == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+                goto out;
+            }
+            doomed = p;
+            cap = ncap;
+        }
+        doomed[n_doomed++] = row.seq;
+    }
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "object delete", err);
+        goto out;
+    }
+    rc = sq__prepare(c, "DELETE FROM objects WHERE seq = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    for (size_t i = 0; i < n_doomed; i++) {
+        (void)sqlite3_bind_int64(st, 1, doomed[i]);
+        src = sqlite3_step(st);
+        (void)sqlite3_reset(st);
+        if (src != SQLITE_DONE) {
+            rc = sq__fail(c, src, "object delete", err);
+            goto out;
+        }
+    }
+    st = NULL;
+    rc = sq__exec(c, "COMMIT", err);
+    if (rc == MRD_OK)
+        *ret_deleted = n_doomed;
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    mrd_buf_release(&sql);
+    mrd_free(doomed);
+    return rc;
+}
+
+enum mrd_code sq__objects_count(struct store *stp, int64_t collection, uint64_t *ret,
+                                struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c, "SELECT COUNT(*) FROM objects WHERE collection = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *ret = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = sq__fail(c, src, "object count", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* ---- status resources ---- */
+
+enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c, "DELETE FROM status_details WHERE status_id = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "status", err);
+        goto out;
+    }
+    rc = sq__prepare(c,
+                     "INSERT INTO status (id, api_root, org, request, complete, total, success,"
+                     " failure, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                     " ON CONFLICT (id) DO UPDATE SET complete = excluded.complete,"
+                     " total = excluded.total, success = excluded.success,"
+                     " failure = excluded.failure, pending = excluded.pending",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 2, sts->api_root, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, sts->org_key);
+    (void)sqlite3_bind_int64(st, 4, sts->request_usec);
+    (void)sqlite3_bind_int(st, 5, sts->complete ? 1 : 0);
+    (void)sqlite3_bind_int64(st, 6, (sqlite3_int64)sts->total_count);
+    (void)sqlite3_bind_int64(st, 7, (sqlite3_int64)sts->success_count);
+    (void)sqlite3_bind_int64(st, 8, (sqlite3_int64)sts->failure_count);
+    (void)sqlite3_bind_int64(st, 9, (sqlite3_int64)sts->pending_count);
+    src = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "status", err);
+        goto out;
+    }
+    rc = sq__prepare(c,
+                     "INSERT INTO status_details (status_id, ord, kind, stix_id, version, message)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    for (size_t i = 0; i < sts->n_details; i++) {
+        const struct store_status_detail *d = &sts->details[i];
+        (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        (void)sqlite3_bind_int(st, 3, (int)d->kind);
+        (void)sqlite3_bind_text(st, 4, d->id, (int)strnlen(d->id, sizeof(d->id)), SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 5, d->version_usec);
+        (void)sqlite3_bind_text(st, 6, d->message, (int)strnlen(d->message, sizeof(d->message)),
+                                SQLITE_STATIC);
+        src = sqlite3_step(st);
+        (void)sqlite3_reset(st);
+        if (src != SQLITE_DONE) {
+            rc = sq__fail(c, src, "status", err);
+            goto out;
+        }
+    }
+    st = NULL;
+    rc = sq__exec(c, "COMMIT", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+enum mrd_code sq__status_get(struct store *stp, const char *id, size_t len,
+                             struct store_status **ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_status *sts = NULL;
+    size_t cap = 0;
+    enum mrd_code rc;
+    int src;
+
+    sts = mrd_calloc(1, sizeof(*sts));
+    if (sts == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c,
+                     "SELECT id, api_root, org, request, complete, total, success, failure,"
+                     " pending FROM status WHERE id = ?1",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, id, (int)len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        rc = src == SQLITE_DONE ? mrd_err_set(err, MRD_E_NOTFOUND, "status: not found")
+                                : sq__fail(c, src, "status", err);
+        goto out;
+    }
+    sq__copy(st, 0, sts->id, sizeof(sts->id));
+    sq__copy(st, 1, sts->api_root, sizeof(sts->api_root));
+    sts->org_key = sqlite3_column_int64(st, 2);
+    sts->request_usec = sqlite3_column_int64(st, 3);
+    sts->complete = sqlite3_column_int(st, 4) != 0;
+    sts->total_count = (uint64_t)sqlite3_column_int64(st, 5);
+    sts->success_count = (uint64_t)sqlite3_column_int64(st, 6);
+    sts->failure_count = (uint64_t)sqlite3_column_int64(st, 7);
+    sts->pending_count = (uint64_t)sqlite3_column_int64(st, 8);
+    (void)sqlite3_reset(st);
+    rc = sq__prepare(c,
+                     "SELECT kind, stix_id, version, message FROM status_details"
+                     " WHERE status_id = ?1 ORDER BY ord",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, id, (int)len, SQLITE_STATIC);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_status_detail *d;
+        if (sts->n_details == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            struct store_status_detail *p = mrd_realloc(sts->details, ncap * sizeof(*p));
+            if (p == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+                goto out;
+            }
+            sts->details = p;
+            cap = ncap;
+        }
+        d = &sts->details[sts->n_details++];
+        memset(d, 0, sizeof(*d));
+        d->kind = (enum store_status_kind)sqlite3_column_int(st, 0);
+        sq__copy(st, 1, d->id, sizeof(d->id));
+        d->version_usec = sqlite3_column_int64(st, 2);
+        sq__copy(st, 3, d->message, sizeof(d->message));
+    }
+    if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "status", err);
+        goto out;
+    }
+    *ret = sts;
+    sts = NULL;
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c); /* ends the read transaction */
+    store_status_free(sts);
+    return rc;
+}
+
+enum mrd_code sq__status_purge(struct store *stp, int64_t older_than_usec, uint64_t *ret_purged,
+                               struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+    sqlite3_stmt *st = NULL;
+    int src;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__prepare(c,
+                     "DELETE FROM status_details WHERE status_id IN"
+                     " (SELECT id FROM status WHERE request < ?1)",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, older_than_usec);
+    src = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "status purge", err);
+        goto out;
+    }
+    rc = sq__prepare(c, "DELETE FROM status WHERE request < ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, older_than_usec);
+    src = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src != SQLITE_DONE) {
+        rc = sq__fail(c, src, "status purge", err);
+        goto out;
+    }
+    if (ret_purged != NULL)
+        *ret_purged = (uint64_t)sqlite3_changes(c->db);
+    rc = sq__exec(c, "COMMIT", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}

@@ -1,0 +1,915 @@
+/* store: the SQLite backend through the public store.h interface, on a real
+ * database file in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/timestamp.h"
+#include "store/store.h"
+
+struct fx {
+    char dir[64];
+    struct store *st;
+    struct store_org own, partner;
+    struct store_collection coll;
+};
+
+static void rm_rf(const char *dir)
+{
+    char cmd[128];
+
+    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct store_open_opts opts = {.create = true, .max_conn = 4};
+    struct store_api_root root = {
+        .name = "europe", .title = "Europe", .max_content_length = STORE_DEFAULT_MAX_CONTENT};
+    struct mrd_err err = {0};
+
+    assert_non_null(f);
+    (void)snprintf(f->dir, sizeof(f->dir), "/tmp/mrd-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, &opts, &f->st, &err), MRD_OK);
+    assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_OWN, &f->own, &err), MRD_OK);
+    assert_int_equal(store_org_create(f->st, "cert-b", POLICY_REL_PARTNER, &f->partner, &err),
+                     MRD_OK);
+    assert_int_equal(store_api_root_put(f->st, &root, NULL, &err), MRD_OK);
+    (void)snprintf(f->coll.api_root, sizeof(f->coll.api_root), "europe");
+    (void)snprintf(f->coll.title, sizeof(f->coll.title), "Indicators");
+    f->coll.default_tlp = POLICY_TLP_GREEN;
+    assert_int_equal(store_collection_create(f->st, &f->coll, &err), MRD_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+
+    store_close(f->st);
+    rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* An object version with a synthetic body naming id and version. */
+struct obj {
+    char id[80];
+    char body[256];
+    struct store_object_in in;
+};
+
+static void make_obj(struct obj *o, const char *type, int n, int64_t modified, enum policy_tlp tlp)
+{
+    memset(o, 0, sizeof(*o));
+    (void)snprintf(o->id, sizeof(o->id), "%s--00000000-0000-4000-8000-%012d", type, n);
+    (void)snprintf(o->body, sizeof(o->body), "{\"id\":\"%s\",\"modified\":%lld,\"type\":\"%s\"}",
+                   o->id, (long long)modified, type);
+    o->in.id = o->id;
+    o->in.id_len = strlen(o->id);
+    o->in.type = type;
+    o->in.type_len = strlen(type);
+    o->in.spec_version = "2.1";
+    o->in.spec_version_len = 3;
+    o->in.created_usec = 1000000;
+    o->in.modified_usec = modified;
+    o->in.tlp = tlp;
+    o->in.local = true;
+    o->in.creator_org = 1;
+    o->in.body = o->body;
+    o->in.body_len = strlen(o->body);
+}
+
+static void insert(struct fx *f, struct obj *o, enum store_insert_outcome want, int64_t *ret_date)
+{
+    enum store_insert_outcome out;
+    int64_t date;
+    struct mrd_err err = {0};
+
+    assert_int_equal(store_objects_insert(f->st, f->coll.key, &o->in, 1, &out, &date, &err),
+                     MRD_OK);
+    assert_int_equal(out, want);
+    if (ret_date != NULL)
+        *ret_date = date;
+}
+
+/* Collects emitted rows. */
+struct sink {
+    size_t n;
+    char ids[64][80];
+    int64_t versions[64];
+    int64_t dates[64];
+    int64_t seqs[64];
+    char bodies[64][256];
+    int64_t hide_version; /* rows with this version are invisible */
+};
+
+static bool vis(void *ctx, const struct store_row *row)
+{
+    struct sink *s = ctx;
+    return row->version_usec != s->hide_version;
+}
+
+static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct sink *s = ctx;
+
+    (void)err;
+    assert_true(s->n < 64);
+    (void)snprintf(s->ids[s->n], sizeof(s->ids[0]), "%.*s", (int)row->id_len, row->id);
+    s->versions[s->n] = row->version_usec;
+    s->dates[s->n] = row->date_added;
+    s->seqs[s->n] = row->seq;
+    if (row->body != NULL)
+        (void)snprintf(s->bodies[s->n], sizeof(s->bodies[0]), "%.*s", (int)row->body_len,
+                       row->body);
+    s->n++;
+    return MRD_OK;
+}
+
+static struct store_query_result query(struct fx *f, struct store_query *q, struct sink *s)
+{
+    struct store_query_result res;
+    struct mrd_err err = {0};
+
+    s->n = 0;
+    q->collection = f->coll.key;
+    assert_int_equal(store_objects_query(f->st, q, vis, emit, s, &res, &err), MRD_OK);
+    assert_int_equal(res.delivered, s->n);
+    return res;
+}
+
+/* ---- opening ---- */
+
+static void test_open_errors(void **state)
+{
+    struct store *st = NULL;
+    struct mrd_err err = {0};
+    char dir[] = "/tmp/mrd-store-empty-XXXXXX";
+
+    (void)state;
+    assert_int_equal(store_open("/nonexistent/meridian", NULL, &st, &err), MRD_E_NOTFOUND);
+    assert_null(st);
+    assert_non_null(mkdtemp(dir));
+    mrd_err_clear(&err);
+    assert_int_equal(store_open(dir, NULL, &st, &err), MRD_E_NOTFOUND);
+    assert_non_null(strstr(err.msg, "meridian init"));
+    mrd_err_clear(&err);
+    assert_int_equal(store_open("postgres://localhost/meridian", NULL, &st, &err), MRD_E_UNSUPP);
+    assert_non_null(strstr(err.msg, "PostgreSQL"));
+    assert_null(st);
+    rm_rf(dir);
+}
+
+static void test_schema_version_and_wal(void **state)
+{
+    struct fx *f = *state;
+    char path[128];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    struct store *again = NULL;
+    struct mrd_err err = {0};
+
+    (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), store_schema_version());
+    (void)sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    (void)sqlite3_finalize(st);
+    /* A database from the future is refused, not damaged. */
+    assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 999", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_open(f->dir, NULL, &again, &err), MRD_E_UNSUPP);
+    assert_non_null(strstr(err.msg, "999"));
+    assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    (void)sqlite3_close(db);
+    /* Reopening a current database works and keeps the data. */
+    mrd_err_clear(&err);
+    assert_int_equal(store_open(f->dir, NULL, &again, &err), MRD_OK);
+    {
+        struct store_org o;
+        assert_int_equal(store_org_get(again, "cert-a", 0, &o, &err), MRD_OK);
+        assert_int_equal(o.relation, POLICY_REL_OWN);
+    }
+    store_close(again);
+}
+
+/* ---- orgs, tokens ---- */
+
+static enum mrd_code count_org(void *ctx, const struct store_org *o)
+{
+    (void)o;
+    (*(int *)ctx)++;
+    return MRD_OK;
+}
+
+static void test_orgs(void **state)
+{
+    struct fx *f = *state;
+    struct store_org o;
+    struct mrd_err err = {0};
+    int n = 0;
+
+    assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_PARTNER, NULL, &err),
+                     MRD_E_EXISTS);
+    assert_non_null(strstr(err.msg, "cert-a"));
+    assert_int_equal(store_org_create(f->st, "bad name", POLICY_REL_PARTNER, NULL, NULL),
+                     MRD_E_INVAL);
+    assert_int_equal(store_org_create(f->st, "", POLICY_REL_PARTNER, NULL, NULL), MRD_E_INVAL);
+    assert_int_equal(store_org_get(f->st, NULL, f->partner.key, &o, NULL), MRD_OK);
+    assert_string_equal(o.name, "cert-b");
+    assert_int_equal(o.relation, POLICY_REL_PARTNER);
+    assert_int_equal(store_org_get(f->st, "nobody", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_org_list(f->st, count_org, &n, NULL), MRD_OK);
+    assert_int_equal(n, 2);
+}
+
+/* Reads the database file and its WAL into one buffer. */
+static size_t slurp_db(const char *dir, char *buf, size_t max)
+{
+    const char *names[] = {STORE_SQLITE_FILE, STORE_SQLITE_FILE "-wal"};
+    size_t n = 0;
+
+    for (size_t i = 0; i < 2; i++) {
+        char path[128];
+        FILE *fp;
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        fp = fopen(path, "rb");
+        if (fp == NULL)
+            continue;
+        n += fread(buf + n, 1, max - n, fp);
+        (void)fclose(fp);
+    }
+    return n;
+}
+
+static bool contains(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
+static void test_tokens(void **state)
+{
+    struct fx *f = *state;
+    char secret[STORE_TOKEN_LEN + 1], secret2[STORE_TOKEN_LEN + 1];
+    struct store_token t, found;
+    struct mrd_err err = {0};
+    static char db[4 * 1024 * 1024];
+    size_t n;
+
+    assert_int_equal(store_token_create(f->st, f->partner.key, NULL, secret, &t, &err), MRD_OK);
+    assert_int_equal(strlen(secret), STORE_TOKEN_LEN);
+    assert_memory_equal(secret, "mrd_", 4);
+    assert_int_equal(strlen(t.name), STORE_TOKEN_PREFIX_LEN);
+    assert_memory_equal(t.name, secret, STORE_TOKEN_PREFIX_LEN);
+    assert_int_equal(store_token_create(f->st, f->own.key, "admin", secret2, NULL, &err), MRD_OK);
+    assert_string_not_equal(secret, secret2);
+
+    /* The secret is never stored: neither whole nor its secret part. */
+    n = slurp_db(f->dir, db, sizeof(db));
+    assert_true(n > 0);
+    assert_false(contains(db, n, secret));
+    assert_false(contains(db, n, secret + STORE_TOKEN_PREFIX_LEN));
+    assert_false(contains(db, n, secret2 + STORE_TOKEN_PREFIX_LEN));
+
+    assert_int_equal(store_token_lookup(f->st, secret, strlen(secret), &found, &err), MRD_OK);
+    assert_string_equal(found.org_name, "cert-b");
+    assert_int_equal(found.org_key, f->partner.key);
+    assert_int_equal(found.org_relation, POLICY_REL_PARTNER);
+    assert_string_equal(found.name, t.name);
+    /* a token differing in one character, a short or empty one: refused */
+    secret[20] = secret[20] == 'A' ? 'B' : 'A';
+    assert_int_equal(store_token_lookup(f->st, secret, strlen(secret), &found, NULL), MRD_E_AUTH);
+    assert_int_equal(store_token_lookup(f->st, secret, 10, &found, NULL), MRD_E_AUTH);
+    assert_int_equal(store_token_lookup(f->st, "", 0, &found, NULL), MRD_E_AUTH);
+
+    /* revoke by name; lookups fail afterwards; revoking again is fine */
+    assert_int_equal(store_token_lookup(f->st, secret2, STORE_TOKEN_LEN, &found, NULL), MRD_OK);
+    assert_int_equal(store_token_revoke(f->st, "admin", &found, &err), MRD_OK);
+    assert_true(found.revoked_usec != STORE_TIME_NONE);
+    assert_int_equal(store_token_lookup(f->st, secret2, STORE_TOKEN_LEN, &found, NULL), MRD_E_AUTH);
+    assert_int_equal(store_token_revoke(f->st, "admin", NULL, NULL), MRD_OK);
+    /* revoke by prefix; "mrd_" alone is ambiguous */
+    assert_int_equal(store_token_create(f->st, f->own.key, "third", secret2, NULL, &err), MRD_OK);
+    assert_int_equal(store_token_revoke(f->st, "mrd_", NULL, &err), MRD_E_CONFLICT);
+    assert_int_equal(store_token_revoke(f->st, "nothing-like-it", NULL, NULL), MRD_E_NOTFOUND);
+    {
+        char prefix[STORE_TOKEN_PREFIX_LEN + 1];
+        memcpy(prefix, secret2, STORE_TOKEN_PREFIX_LEN);
+        prefix[STORE_TOKEN_PREFIX_LEN] = '\0';
+        assert_int_equal(store_token_revoke(f->st, prefix, &found, &err), MRD_OK);
+        assert_string_equal(found.name, "third");
+    }
+    assert_int_equal(store_token_lookup(f->st, secret2, STORE_TOKEN_LEN, &found, NULL), MRD_E_AUTH);
+}
+
+/* ---- API roots, collections, grants, meta ---- */
+
+static void test_collections(void **state)
+{
+    struct fx *f = *state;
+    struct store_api_root root = {.name = "europe", .title = "Other", .max_content_length = 5};
+    struct store_api_root got;
+    struct store_collection c = {0}, g;
+    struct store_grant gr;
+    struct mrd_err err = {0};
+    bool created = true;
+
+    /* put leaves an existing root untouched */
+    assert_int_equal(store_api_root_put(f->st, &root, &created, &err), MRD_OK);
+    assert_false(created);
+    assert_int_equal(store_api_root_get(f->st, "europe", 6, &got, &err), MRD_OK);
+    assert_string_equal(got.title, "Europe");
+    assert_int_equal(got.max_content_length, STORE_DEFAULT_MAX_CONTENT);
+    (void)snprintf(root.name, sizeof(root.name), "taxii2");
+    assert_int_equal(store_api_root_put(f->st, &root, NULL, NULL), MRD_E_INVAL);
+    (void)snprintf(root.name, sizeof(root.name), "a/b");
+    assert_int_equal(store_api_root_put(f->st, &root, NULL, NULL), MRD_E_INVAL);
+    assert_int_equal(store_api_root_get(f->st, "asia", 4, &got, NULL), MRD_E_NOTFOUND);
+
+    /* collection ids are uuid v4 */
+    assert_int_equal(strlen(f->coll.id), 36);
+    assert_int_equal(f->coll.id[14], '4');
+    assert_true(strchr("89ab", f->coll.id[19]) != NULL);
+    (void)snprintf(c.api_root, sizeof(c.api_root), "europe");
+    (void)snprintf(c.title, sizeof(c.title), "Reports");
+    (void)snprintf(c.alias, sizeof(c.alias), "reports");
+    c.default_tlp = POLICY_TLP_AMBER;
+    c.public_read = true;
+    assert_int_equal(store_collection_create(f->st, &c, &err), MRD_OK);
+    assert_string_not_equal(c.id, f->coll.id);
+    assert_int_equal(store_collection_get(f->st, "europe", 6, "reports", 7, &g, &err), MRD_OK);
+    assert_string_equal(g.id, c.id);
+    assert_int_equal(g.default_tlp, POLICY_TLP_AMBER);
+    assert_true(g.public_read);
+    assert_int_equal(store_collection_get(f->st, NULL, 0, c.id, 36, &g, &err), MRD_OK);
+    assert_int_equal(g.key, c.key);
+    /* alias is per root; an unknown root refuses the collection */
+    assert_int_equal(store_collection_create(f->st, &c, &err), MRD_E_EXISTS);
+    (void)snprintf(c.api_root, sizeof(c.api_root), "asia");
+    assert_int_equal(store_collection_create(f->st, &c, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_collection_get(f->st, "asia", 4, g.id, 36, &g, NULL), MRD_E_NOTFOUND);
+
+    /* grants */
+    assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &gr, &err), MRD_OK);
+    assert_false(gr.can_read);
+    assert_false(gr.can_write);
+    assert_int_equal(store_grant_set(f->st, f->partner.key, f->coll.key,
+                                     (struct store_grant){true, false}, &err),
+                     MRD_OK);
+    assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &gr, &err), MRD_OK);
+    assert_true(gr.can_read);
+    assert_false(gr.can_write);
+    assert_int_equal(store_grant_set(f->st, f->partner.key, f->coll.key,
+                                     (struct store_grant){false, true}, &err),
+                     MRD_OK);
+    assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &gr, &err), MRD_OK);
+    assert_false(gr.can_read);
+    assert_true(gr.can_write);
+    assert_int_equal(
+        store_grant_set(f->st, 999, f->coll.key, (struct store_grant){true, true}, NULL),
+        MRD_E_NOTFOUND);
+}
+
+static void test_meta(void **state)
+{
+    struct fx *f = *state;
+    char v[64];
+    char small[4];
+
+    assert_int_equal(store_meta_get(f->st, "node_id", v, sizeof(v), NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_meta_set(f->st, "node_id", "abc-123", NULL), MRD_OK);
+    assert_int_equal(store_meta_get(f->st, "node_id", v, sizeof(v), NULL), MRD_OK);
+    assert_string_equal(v, "abc-123");
+    assert_int_equal(store_meta_set(f->st, "node_id", "x", NULL), MRD_OK);
+    assert_int_equal(store_meta_get(f->st, "node_id", v, sizeof(v), NULL), MRD_OK);
+    assert_string_equal(v, "x");
+    assert_int_equal(store_meta_set(f->st, "long", "abcdef", NULL), MRD_OK);
+    assert_int_equal(store_meta_get(f->st, "long", small, sizeof(small), NULL), MRD_E_TOOBIG);
+}
+
+/* ---- objects ---- */
+
+static void test_insert_duplicate_and_body(void **state)
+{
+    struct fx *f = *state;
+    struct obj a, b;
+    int64_t d1, d2, d3;
+    struct store_query q = {.added_after = STORE_TIME_NONE, .want_body = true};
+    struct sink s = {.hide_version = -1};
+    uint64_t count;
+
+    make_obj(&a, "indicator", 1, 2000000, POLICY_TLP_GREEN);
+    make_obj(&b, "indicator", 2, 2000000, POLICY_TLP_GREEN);
+    insert(f, &a, STORE_INS_ADDED, &d1);
+    insert(f, &b, STORE_INS_ADDED, &d2);
+    assert_true(d2 > d1);
+    /* the same (id, version) again: a no-op success with the old date */
+    insert(f, &a, STORE_INS_DUPLICATE, &d3);
+    assert_int_equal(d3, d1);
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_int_equal(count, 2);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.bodies[0], a.body);
+    assert_string_equal(s.bodies[1], b.body);
+    /* a batch with an internal duplicate and one bad object stores nothing */
+    {
+        struct obj c[3];
+        struct mrd_err err = {0};
+        make_obj(&c[0], "indicator", 3, 2000000, POLICY_TLP_GREEN);
+        make_obj(&c[1], "indicator", 3, 2000000, POLICY_TLP_GREEN);
+        make_obj(&c[2], "indicator", 4, 2000000, POLICY_TLP_GREEN);
+        c[2].in.body_len = 0;
+        struct store_object_in in[3] = {c[0].in, c[1].in, c[2].in};
+        assert_int_equal(store_objects_insert(f->st, f->coll.key, in, 3, NULL, NULL, &err),
+                         MRD_E_INVAL);
+        assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+        assert_int_equal(count, 2);
+        enum store_insert_outcome out[2];
+        assert_int_equal(store_objects_insert(f->st, f->coll.key, in, 2, out, NULL, &err), MRD_OK);
+        assert_int_equal(out[0], STORE_INS_ADDED);
+        assert_int_equal(out[1], STORE_INS_DUPLICATE);
+    }
+    /* unknown collection */
+    assert_int_equal(store_objects_insert(f->st, 999, &a.in, 1, NULL, NULL, NULL), MRD_E_NOTFOUND);
+}
+
+static void test_versions(void **state)
+{
+    struct fx *f = *state;
+    struct obj v[3], other;
+    struct store_query q = {.added_after = STORE_TIME_NONE};
+    struct store_match m = {0};
+    struct sink s = {.hide_version = -1};
+    const char *ids[1];
+    int64_t ts[2];
+
+    make_obj(&v[1], "malware", 7, 3000000, POLICY_TLP_GREEN);
+    make_obj(&v[0], "malware", 7, 2000000, POLICY_TLP_GREEN);
+    make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_GREEN);
+    make_obj(&other, "indicator", 8, 2000000, POLICY_TLP_GREEN);
+    insert(f, &v[1], STORE_INS_ADDED, NULL); /* versions arrive out of order */
+    insert(f, &v[0], STORE_INS_ADDED, NULL);
+    insert(f, &v[2], STORE_INS_ADDED, NULL);
+    insert(f, &other, STORE_INS_ADDED, NULL);
+
+    /* default: last version only */
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 4000000);
+    assert_string_equal(s.ids[1], other.id);
+    q.match = &m;
+    m.versions = STORE_VER_FIRST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 2000000); /* added second, so after... */
+    assert_string_equal(s.ids[0], v[0].id);
+    m.versions = STORE_VER_ALL;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 4);
+    m.versions = STORE_VER_FIRST | STORE_VER_LAST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 3); /* 2 of malware, 1 of indicator (first = last) */
+    m.versions = STORE_VER_TIMESTAMPS;
+    ts[0] = 3000000;
+    ts[1] = 9000000;
+    m.timestamps = ts;
+    m.n_timestamps = 2;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* all + another value is refused (TAXII 2.1 §3.4.1) */
+    m.versions = STORE_VER_ALL | STORE_VER_LAST;
+    {
+        struct mrd_err err = {0};
+        q.collection = f->coll.key;
+        assert_int_equal(store_objects_query(f->st, &q, NULL, emit, &s, NULL, &err), MRD_E_INVAL);
+    }
+    /* match[id] + versions listing */
+    m = (struct store_match){0};
+    ids[0] = v[0].id;
+    m.ids = ids;
+    m.n_ids = 1;
+    m.versions = STORE_VER_ALL;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 3);
+    /* match[type] */
+    m = (struct store_match){0};
+    {
+        const char *types[] = {"indicator", "report"};
+        m.types = types;
+        m.n_types = 2;
+        query(f, &q, &s);
+        assert_int_equal(s.n, 1);
+        assert_string_equal(s.ids[0], other.id);
+    }
+    /* match[spec_version] */
+    m = (struct store_match){0};
+    {
+        const char *specs[] = {"2.0"};
+        m.spec_versions = specs;
+        m.n_spec_versions = 1;
+        query(f, &q, &s);
+        assert_int_equal(s.n, 0);
+    }
+    /* when the newest version is invisible, "last" returns nothing for that
+     * object: it never falls back to an older one, never leaks the newer */
+    q.match = NULL;
+    s.hide_version = 4000000;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.ids[0], other.id);
+}
+
+/* Pages of every size return every visible row exactly once, in order,
+ * with `more` exact, while invisible rows sit between them. */
+static void test_paging(void **state)
+{
+    struct fx *f = *state;
+    struct obj o[12];
+    struct store_match all = {.versions = STORE_VER_ALL};
+    struct sink s = {.hide_version = 5000000};
+    int64_t prev_date = 0;
+
+    for (int i = 0; i < 12; i++) {
+        /* every third row is invisible to this reader */
+        make_obj(&o[i], "indicator", 100 + i, i % 3 == 2 ? 5000000 : 2000000, POLICY_TLP_GREEN);
+        insert(f, &o[i], STORE_INS_ADDED, NULL);
+    }
+    for (size_t limit = 1; limit <= 9; limit++) {
+        struct store_query q = {.added_after = STORE_TIME_NONE, .match = &all, .limit = limit};
+        size_t seen = 0;
+        for (int page = 0; page < 20; page++) {
+            struct store_query_result r = query(f, &q, &s);
+            for (size_t k = 0; k < s.n; k++) {
+                /* the k-th visible object overall */
+                size_t idx = seen + k;
+                size_t want = idx / 2 * 3 + idx % 2;
+                assert_string_equal(s.ids[k], o[want].id);
+                assert_true(s.dates[k] > prev_date || idx == 0);
+                prev_date = s.dates[k];
+            }
+            seen += s.n;
+            assert_int_equal(r.more, seen < 8);
+            if (!r.more)
+                break;
+            assert_int_equal(s.n, limit); /* a page with more is full */
+            q.has_cursor = true;
+            q.after_date_added = r.last_date_added;
+            q.after_seq = r.last_seq;
+        }
+        assert_int_equal(seen, 8);
+        prev_date = 0;
+    }
+    /* the cursor is (date_added, seq): a row sharing the cursor's date_added
+     * with a higher seq still comes, one with a lower or equal seq does not */
+    {
+        struct store_query q = {.added_after = STORE_TIME_NONE, .match = &all};
+        struct sink t = {.hide_version = -1};
+        query(f, &q, &t);
+        q.has_cursor = true;
+        q.after_date_added = t.dates[3];
+        q.after_seq = t.seqs[3] - 1;
+        s.hide_version = -1;
+        query(f, &q, &s);
+        assert_string_equal(s.ids[0], t.ids[3]);
+        q.after_seq = t.seqs[3];
+        query(f, &q, &s);
+        assert_string_equal(s.ids[0], t.ids[4]);
+        /* added_after is strict */
+        q.has_cursor = false;
+        q.added_after = t.dates[5];
+        query(f, &q, &s);
+        assert_int_equal(s.n, 12 - 6);
+        assert_string_equal(s.ids[0], t.ids[6]);
+    }
+}
+
+static void test_delete(void **state)
+{
+    struct fx *f = *state;
+    struct obj v[3];
+    struct store_match m = {0};
+    struct sink s = {.hide_version = -1};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m};
+    int64_t ts[1];
+    size_t n = 99;
+
+    for (int i = 0; i < 3; i++) {
+        make_obj(&v[i], "malware", 9, 2000000 + i * 1000000, POLICY_TLP_GREEN);
+        insert(f, &v[i], STORE_INS_ADDED, NULL);
+    }
+    /* one version */
+    m.versions = STORE_VER_TIMESTAMPS;
+    ts[0] = 3000000;
+    m.timestamps = ts;
+    m.n_timestamps = 1;
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), &m, NULL,
+                                          NULL, &n, NULL),
+                     MRD_OK);
+    assert_int_equal(n, 1);
+    m = (struct store_match){.versions = STORE_VER_ALL};
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 2000000);
+    assert_int_equal(s.versions[1], 4000000);
+    /* an invisible version survives a delete of "all" by that reader */
+    s.hide_version = 4000000;
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), NULL, vis, &s, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    s.hide_version = -1;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 4000000);
+    /* everything; then nothing left to delete */
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), NULL, NULL,
+                                          NULL, &n, NULL),
+                     MRD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), NULL, NULL,
+                                          NULL, &n, NULL),
+                     MRD_OK);
+    assert_int_equal(n, 0);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 0);
+    /* date_added never goes back after deleting the newest row */
+    {
+        int64_t before = 0, after = 0;
+        struct obj w;
+        make_obj(&w, "malware", 10, 2000000, POLICY_TLP_GREEN);
+        insert(f, &w, STORE_INS_ADDED, &before);
+        assert_int_equal(store_objects_delete(f->st, f->coll.key, w.id, strlen(w.id), NULL, NULL,
+                                              NULL, &n, NULL),
+                         MRD_OK);
+        insert(f, &w, STORE_INS_ADDED, &after);
+        assert_true(after > before);
+    }
+}
+
+static int64_t seen_rcpt[STORE_RECIPIENTS_MAX];
+static char seen_comm[STORE_NAME_MAX + 1];
+
+/* Copies the policy columns out: row pointers die with the callback. */
+static bool see_all(void *ctx, const struct store_row *row)
+{
+    struct policy_object *out = ctx;
+
+    *out = row->policy;
+    memcpy(seen_rcpt, row->policy.recipients, row->policy.n_recipients * sizeof(int64_t));
+    out->recipients = seen_rcpt;
+    (void)snprintf(seen_comm, sizeof(seen_comm), "%.*s", (int)row->policy.community_len,
+                   row->policy.community);
+    out->community = seen_comm;
+    return true;
+}
+
+static void test_policy_columns(void **state)
+{
+    struct fx *f = *state;
+    struct obj o;
+    const int64_t rcpt[] = {5, 12};
+    struct policy_object got;
+    struct store_query q = {.added_after = STORE_TIME_NONE};
+    struct mrd_err err = {0};
+
+    make_obj(&o, "report", 11, 2000000, POLICY_TLP_RED);
+    o.in.recipients = rcpt;
+    o.in.n_recipients = 2;
+    o.in.local = false;
+    o.in.creator_org = 7;
+    o.in.source_peer = "peer-x";
+    o.in.source_peer_len = 6;
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    q.collection = f->coll.key;
+    assert_int_equal(store_objects_query(f->st, &q, see_all, NULL, &got, NULL, &err), MRD_OK);
+    assert_int_equal(got.tlp, POLICY_TLP_RED);
+    assert_false(got.local);
+    assert_int_equal(got.creator_org, 7);
+    assert_int_equal(got.n_recipients, 2);
+    assert_int_equal(got.recipients[1], 12);
+    /* no community given: the collection's API root */
+    assert_int_equal(got.community_len, 6);
+    assert_memory_equal(got.community, "europe", 6);
+}
+
+static void test_status(void **state)
+{
+    struct fx *f = *state;
+    struct store_status_detail d[2] = {{0}};
+    struct store_status s = {0}, *got = NULL;
+    uint64_t purged = 0;
+
+    store_uuid4(s.id);
+    (void)snprintf(s.api_root, sizeof(s.api_root), "europe");
+    s.org_key = f->partner.key;
+    s.request_usec = mrd_time_now_usec();
+    s.complete = true;
+    s.total_count = 2;
+    s.success_count = 1;
+    s.failure_count = 1;
+    d[0].kind = STORE_ST_SUCCESS;
+    (void)snprintf(d[0].id, sizeof(d[0].id), "indicator--1");
+    d[0].version_usec = 2000000;
+    d[1].kind = STORE_ST_FAILURE;
+    (void)snprintf(d[1].id, sizeof(d[1].id), "indicator--2");
+    (void)snprintf(d[1].message, sizeof(d[1].message), "stix: missing pattern");
+    s.details = d;
+    s.n_details = 2;
+    assert_int_equal(store_status_put(f->st, &s, NULL), MRD_OK);
+    assert_int_equal(store_status_get(f->st, s.id, strlen(s.id), &got, NULL), MRD_OK);
+    assert_int_equal(got->org_key, f->partner.key);
+    assert_true(got->complete);
+    assert_int_equal(got->total_count, 2);
+    assert_int_equal(got->failure_count, 1);
+    assert_int_equal(got->n_details, 2);
+    assert_string_equal(got->details[1].message, "stix: missing pattern");
+    assert_int_equal(got->details[0].version_usec, 2000000);
+    store_status_free(got);
+    got = NULL;
+    /* kept while young, purged when old */
+    assert_int_equal(
+        store_status_purge(f->st, s.request_usec - STORE_STATUS_KEEP_USEC, &purged, NULL), MRD_OK);
+    assert_int_equal(purged, 0);
+    assert_true(STORE_STATUS_KEEP_USEC >= (int64_t)24 * 3600 * 1000000);
+    assert_int_equal(store_status_purge(f->st, s.request_usec + 1, &purged, NULL), MRD_OK);
+    assert_int_equal(purged, 1);
+    assert_int_equal(store_status_get(f->st, s.id, strlen(s.id), &got, NULL), MRD_E_NOTFOUND);
+    assert_null(got);
+    store_status_free(NULL);
+}
+
+/* ---- concurrency and durability ---- */
+
+struct writer {
+    struct store *st;
+    int64_t coll;
+    int base;
+    enum mrd_code rc;
+};
+
+#define PER_THREAD 400
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct mrd_err err = {0};
+
+    for (int i = 0; i < PER_THREAD && w->rc == MRD_OK; i += 4) {
+        struct obj o[4];
+        struct store_object_in in[4];
+        for (int k = 0; k < 4; k++) {
+            make_obj(&o[k], "indicator", w->base + i + k, 2000000, POLICY_TLP_GREEN);
+            in[k] = o[k].in;
+        }
+        w->rc = store_objects_insert(w->st, w->coll, in, 4, NULL, NULL, &err);
+    }
+    return NULL;
+}
+
+struct order {
+    int64_t last_date, last_seq;
+    size_t n;
+    bool ok;
+};
+
+static enum mrd_code check_order(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct order *o = ctx;
+
+    (void)err;
+    /* in date_added order, seq (insert order) must rise too: date_added
+     * follows commit order, and never repeats */
+    if (o->n > 0 && (row->date_added <= o->last_date || row->seq <= o->last_seq))
+        o->ok = false;
+    o->last_date = row->date_added;
+    o->last_seq = row->seq;
+    o->n++;
+    return MRD_OK;
+}
+
+static void test_concurrent_writers(void **state)
+{
+    struct fx *f = *state;
+    struct store *second = NULL;
+    struct writer w[3];
+    pthread_t th[3];
+    struct order ord = {.ok = true};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .collection = f->coll.key};
+    struct mrd_err err = {0};
+
+    /* two threads on one handle, one on a second handle (as another
+     * process would be): all three contend for the write lock */
+    assert_int_equal(store_open(f->dir, NULL, &second, &err), MRD_OK);
+    for (int i = 0; i < 3; i++) {
+        w[i] = (struct writer){i == 2 ? second : f->st, f->coll.key, 10000 * (i + 1), MRD_OK};
+        assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].rc, MRD_OK);
+    }
+    store_close(second);
+    assert_int_equal(store_objects_query(f->st, &q, NULL, check_order, &ord, NULL, &err), MRD_OK);
+    assert_int_equal(ord.n, 3 * PER_THREAD);
+    assert_true(ord.ok);
+}
+
+/* A child inserts and reports each acknowledged insert through a pipe; it
+ * is killed with SIGKILL mid-stream. Every acknowledged object must be in
+ * the database afterwards. */
+static void test_kill9_loses_nothing_acknowledged(void **state)
+{
+    struct fx *f = *state;
+    int fds[2];
+    pid_t pid;
+    int acked = 0, status;
+    char buf[4096];
+    uint64_t count = 0;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *st = NULL;
+        (void)close(fds[0]);
+        if (store_open(f->dir, NULL, &st, NULL) != MRD_OK)
+            _exit(3);
+        for (int i = 0;; i++) {
+            struct obj o;
+            make_obj(&o, "indicator", 50000 + i, 2000000, POLICY_TLP_GREEN);
+            if (store_objects_insert(st, f->coll.key, &o.in, 1, NULL, NULL, NULL) != MRD_OK)
+                _exit(4);
+            if (write(fds[1], "a", 1) != 1)
+                _exit(5);
+        }
+    }
+    (void)close(fds[1]);
+    while (acked < 50) {
+        ssize_t r = read(fds[0], buf, sizeof(buf));
+        assert_true(r > 0);
+        acked += (int)r;
+    }
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    for (;;) { /* drain acknowledgements written before the kill */
+        ssize_t r = read(fds[0], buf, sizeof(buf));
+        if (r <= 0)
+            break;
+        acked += (int)r;
+    }
+    (void)close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_true(count >= (uint64_t)acked);
+    assert_true(count <= (uint64_t)acked + 1); /* at most one committed, not yet acked */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_duplicate_and_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9_loses_nothing_acknowledged, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
