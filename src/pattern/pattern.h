@@ -58,10 +58,11 @@ enum mrd_code pat_parse(const char *src, size_t len, struct pat_ast **ret_ast, s
 /* Frees an AST; NULL is a no-op. */
 void pat_ast_free(struct pat_ast *ast);
 
-/* Appends the canonical form of ast to out: single spaces between tokens,
- * upper-case keywords, `=` / `!=` for both spellings, parentheses only where
- * the precedence needs them, strings re-escaped minimally, numbers as
- * written without a leading '+'. pat_parse(pat_print(p)) equals pat_parse(p).
+/* Appends the canonical form of ast to out: single spaces around operators,
+ * upper-case keywords, `=` / `!=` for both spellings, grouping parentheses
+ * exactly as written (they matter for qualifiers), strings re-escaped
+ * minimally, hex in lower case, numbers without a leading '+', keys quoted
+ * only when needed. pat_parse(pat_print(p)) equals pat_parse(p).
  * Fails with MRD_E_TOOBIG when out reaches its maximum. */
 enum mrd_code pat_print(const struct pat_ast *ast, struct mrd_buf *out, struct mrd_err *err);
 
@@ -97,7 +98,8 @@ struct pat_term {
  * joined only by OR — calls fn once per (path, literal) pair (IN sets give
  * one call per member) and returns MRD_OK; stops at the first non-MRD_OK
  * return of fn and returns it. Any other pattern returns MRD_E_UNSUPP
- * before calling fn at all. The term and its strings are borrowed from ast. */
+ * before calling fn at all. term->type and term->value are borrowed from
+ * ast (valid while it lives); term->path is valid only during the call. */
 enum mrd_code pat_simple_terms(const struct pat_ast *ast,
                                enum mrd_code (*fn)(void *ctx, const struct pat_term *term,
                                                    struct mrd_err *err),
