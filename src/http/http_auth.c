@@ -72,7 +72,10 @@ enum mrd_code http_auth_secret(const char *hdr, size_t n, char out[HTTP_MAX_SECR
             sodium_base642bin(dec, sizeof(dec), v, vlen, NULL, &dlen, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0)
             return mrd_err_set(err, MRD_E_AUTH, "authorization: malformed basic credentials");
-        colon = memchr(dec, ':', dlen);
+        /* RFC 7617 splits at the first colon, but clients put colons in
+         * user names anyway; tokens never contain one, so the last colon
+         * is the safe split. */
+        colon = memrchr(dec, ':', dlen);
         if (colon == NULL)
             return mrd_err_set(err, MRD_E_AUTH, "authorization: basic credentials without ':'");
         size_t plen = dlen - (size_t)(colon + 1 - dec);
