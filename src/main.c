@@ -12,6 +12,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_ledger,
     &cli_verb_match,
     &cli_verb_pattern,
+    &cli_verb_serve,
     &cli_verb_version,
 };
 

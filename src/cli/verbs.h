@@ -7,6 +7,7 @@
 extern const struct cli_verb cli_verb_ledger;
 extern const struct cli_verb cli_verb_match;
 extern const struct cli_verb cli_verb_pattern;
+extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_version;
 
 #endif
