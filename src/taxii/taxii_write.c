@@ -251,8 +251,9 @@ void taxii_post_objects(struct taxii_req *r)
             d->kind = STORE_ST_SUCCESS;
             if (d->version_usec == STORE_VERSION_NONE)
                 d->version_usec = dates[v]; /* SCOs: the date_added, as elsewhere */
-            if (out[v] == STORE_INS_DUPLICATE)
-                mrd_strlcpy(d->message, "already present; nothing changed", sizeof(d->message));
+            /* A duplicate reads exactly like a new object: saying "already
+             * present" would tell the poster that an object it may not read
+             * exists (DESIGN.md §5). */
             st.success_count++;
             v++;
         } else {
