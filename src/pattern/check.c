@@ -281,7 +281,7 @@ static bool hash_ok(const char *alg, size_t an, const char *v, size_t vn)
     return false;
 }
 
-static enum mrd_code check_hash(const struct pat_test *t, const struct pat_lit *lit,
+static enum mrd_code check_hash(const struct pat_test *t, const struct pat_lit *lit, unsigned flags,
                                 struct mrd_err *err)
 {
     const struct pat_step *last = &t->path.steps[t->path.nsteps - 1];
@@ -291,7 +291,8 @@ static enum mrd_code check_hash(const struct pat_test *t, const struct pat_lit *
         if (t->path.steps[i].kind == PAT_STEP_KEY &&
             mrd_str_eq(t->path.steps[i].key, t->path.steps[i].key_len, "hashes"))
             has_hashes = true;
-    if (!has_hashes || last->kind != PAT_STEP_KEY)
+    /* only the validator rejects these; the reference matcher evaluates them */
+    if (!(flags & PAT_CHECK_STRICT) || !has_hashes || last->kind != PAT_STEP_KEY)
         return MRD_OK;
     if (lit->kind != PAT_LIT_STRING ? !hash_ok(last->key, last->key_len, "", 0) &&
                                           !hash_ok(last->key, last->key_len, "?", 1)
@@ -344,13 +345,13 @@ static enum mrd_code check_test(struct checker *c, struct pat_test *t)
                 rc = pat__error(c->err, t->set[i].off, "§9.6",
                                 "set members must all have the same type");
             if (rc == MRD_OK)
-                rc = check_hash(t, &t->set[i], c->err);
+                rc = check_hash(t, &t->set[i], c->flags, c->err);
             if (rc != MRD_OK)
                 return rc;
         }
         return MRD_OK;
     case PAT_OP_MATCHES:
-        rc = check_hash(t, &t->lit, c->err);
+        rc = check_hash(t, &t->lit, c->flags, c->err);
         if (rc == MRD_OK)
             rc = compile_regex(c->ast, t, c->err);
         return rc;
@@ -362,11 +363,11 @@ static enum mrd_code check_test(struct checker *c, struct pat_test *t)
                               t->op == PAT_OP_ISSUBSET ? "ISSUBSET" : "ISSUPERSET",
                               (int)(t->lit.len > 60 ? 60 : t->lit.len), t->lit.text);
         t->net_ok = true;
-        return check_hash(t, &t->lit, c->err);
+        return check_hash(t, &t->lit, c->flags, c->err);
     default:
         rc = check_lit(&t->lit, c->err);
         if (rc == MRD_OK)
-            rc = check_hash(t, &t->lit, c->err);
+            rc = check_hash(t, &t->lit, c->flags, c->err);
         return rc;
     }
 }
