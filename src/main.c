@@ -9,10 +9,17 @@
 
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_collection,
+    &cli_verb_export,
+    &cli_verb_grant,
+    &cli_verb_import,
+    &cli_verb_init,
     &cli_verb_ledger,
     &cli_verb_match,
+    &cli_verb_org,
     &cli_verb_pattern,
     &cli_verb_serve,
+    &cli_verb_token,
     &cli_verb_version,
 };
 

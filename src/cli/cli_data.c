@@ -1,0 +1,84 @@
+/*
+ * cli_data.c: data directory, own org and collection lookups for the
+ * administrative verbs (see cli_data.h).
+ */
+#include "cli/cli_data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timestamp.h"
+
+const char *cli_data_dir(const char *opt)
+{
+    const char *env;
+
+    if (opt != NULL)
+        return opt;
+    env = getenv(CLI_DATA_ENV);
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return CLI_DATA_DEFAULT;
+}
+
+int cli_data_open(const char *verb, const char *dir, struct store **ret)
+{
+    struct mrd_err err = {0};
+
+    if (store_open(dir, NULL, ret, &err) != MRD_OK) {
+        cli_errorf(verb, "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_data_org(const char *verb, struct store *st, const char *name, struct store_org *ret)
+{
+    char own[STORE_META_VAL_MAX + 1];
+    struct mrd_err err = {0};
+
+    if (name == NULL) {
+        if (store_meta_get(st, "own_org", own, sizeof(own), &err) != MRD_OK) {
+            cli_errorf(verb, "the data directory names no own org (%s)", err.msg);
+            return CLI_EXIT_USAGE;
+        }
+        name = own;
+    }
+    if (store_org_get(st, name, 0, ret, &err) != MRD_OK) {
+        cli_errorf(verb, "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_data_collection(const char *verb, struct store *st, const char *arg,
+                        struct store_collection *ret)
+{
+    const char *slash = strchr(arg, '/');
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+
+    if (slash != NULL)
+        rc = store_collection_get(st, arg, (size_t)(slash - arg), slash + 1, strlen(slash + 1), ret,
+                                  &err);
+    else
+        rc = store_collection_get(st, NULL, 0, arg, strlen(arg), ret, &err);
+    if (rc != MRD_OK) {
+        if (rc == MRD_E_NOTFOUND)
+            cli_errorf(verb, "no collection '%s' (give its id or API-ROOT/ALIAS)", arg);
+        else
+            cli_errorf(verb, "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_data_time(int64_t usec, char out[32])
+{
+    if (usec == STORE_TIME_NONE) {
+        (void)snprintf(out, 32, "-");
+        return;
+    }
+    mrd_time_format_stix_ms(usec, out);
+}

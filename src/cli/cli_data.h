@@ -1,0 +1,40 @@
+/*
+ * cli_data: what the administrative verbs share about the data directory.
+ *
+ * Every verb takes `--data DIR`; without it the directory is $MERIDIAN_DATA,
+ * else ./meridian-data. The helpers open the store, find the own org and
+ * resolve a collection argument, printing a clear error as
+ * "meridian VERB: ..." on failure and returning the exit code to use, so
+ * verbs stay short. Used by init, org, token, collection, grant, import and
+ * export.
+ */
+#ifndef MRD_CLI_DATA_H
+#define MRD_CLI_DATA_H
+
+#include "cli/cli.h"
+#include "store/store.h"
+
+#define CLI_DATA_ENV "MERIDIAN_DATA"
+#define CLI_DATA_DEFAULT "./meridian-data"
+
+/* The data directory to use: opt when given, else $MERIDIAN_DATA, else
+ * CLI_DATA_DEFAULT. Never NULL. */
+const char *cli_data_dir(const char *opt);
+
+/* Opens the store in dir (which must have been made by `meridian init`).
+ * Returns CLI_EXIT_OK or prints the error and returns CLI_EXIT_USAGE. */
+int cli_data_open(const char *verb, const char *dir, struct store **ret);
+
+/* Looks up an org by name; prints "no org named ..." and returns
+ * CLI_EXIT_USAGE when missing. name NULL means the node's own org (meta key
+ * "own_org", set by init). */
+int cli_data_org(const char *verb, struct store *st, const char *name, struct store_org *ret);
+
+/* Resolves a collection argument: its uuid, or ROOT/ALIAS. */
+int cli_data_collection(const char *verb, struct store *st, const char *arg,
+                        struct store_collection *ret);
+
+/* Formats usec as a STIX millisecond timestamp, or "-" for STORE_TIME_NONE. */
+void cli_data_time(int64_t usec, char out[32]);
+
+#endif
