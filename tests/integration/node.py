@@ -228,6 +228,7 @@ class Node:
 
 
 def start_node(meridian_bin, work, extra_args=(), http=True):
+    pathlib.Path(work).mkdir(parents=True, exist_ok=True)
     n = Node(meridian_bin, work, extra_args, http)
     n.init()
     return n.start()

@@ -1,0 +1,263 @@
+"""Hostile input against a real server: malformed bodies, oversize and
+truncated requests, slow and idle clients. Every case is bounded in time,
+and after each one the server still answers others and has stored nothing
+it should not have."""
+import json
+import socket
+import time
+
+import pytest
+
+from node import TAXII, assert_taxii_error, indicator, start_node
+
+REQUEST_TIMEOUT = 3  # --request-timeout for this module's server
+
+
+@pytest.fixture(scope="module")
+def hnode(tmp_path_factory, meridian_bin):
+    n = start_node(meridian_bin, tmp_path_factory.mktemp("hostile"),
+                   extra_args=["--request-timeout", str(REQUEST_TIMEOUT), "--idle-timeout", "5"])
+    yield n
+    n.stop()
+
+
+def alive(n):
+    r = n.get("/taxii2/", timeout=5)
+    assert r.status_code == 200
+
+
+def raw(n, data, read=True, timeout=10):
+    host, port = n.addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    s.sendall(data)
+    if not read:
+        return s
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+            if b"\r\n\r\n" in out:
+                head, _, body = out.partition(b"\r\n\r\n")
+                if b"content-length:" in head.lower():
+                    cl = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                    if len(body) >= cl:
+                        break
+    finally:
+        s.close()
+    return out
+
+
+def req_head(n, method, path, extra=b""):
+    return (f"{method} {path} HTTP/1.1\r\nHost: {n.addr}\r\nAccept: {TAXII}\r\n"
+            f"Authorization: Bearer {n.admin_token}\r\n").encode() + extra
+
+
+def status_of(resp):
+    return int(resp.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize("body", [
+    b'{"objects": [',
+    b'{"objects": [{"type": "indicator"',
+    b'{"objects": [{"type": "ind\xff\xfeicator"}]}',
+    b'{"objects": [{"name": "\xed\xa0\x80"}]}',  # a UTF-16 surrogate in UTF-8
+    b'{"objects": [], "objects": [{}]}',
+    b'{"objects": [{"id": "a", "id": "b"}]}',
+    b'{"objects": [' + b"[" * 5000 + b"]" * 5000 + b"]}",
+    b'{"objects": [{"a": "\\u0000"}]}',
+    b"\x00\x01\x02",
+    b"",
+    b"null",
+    b'"just a string"',
+])
+def test_malformed_bodies_are_400_and_store_nothing(hnode, body):
+    cid = hnode.collection()
+    t0 = time.monotonic()
+    r = hnode.post(cid, body)
+    assert time.monotonic() - t0 < 5
+    assert r.status_code in (400, 422), r.text
+    assert_taxii_error(r, r.status_code)
+    assert hnode.get(hnode.objects_path(cid)).json() == {}
+    alive(hnode)
+
+
+def test_invalid_objects_inside_valid_json_do_not_block_valid_ones(hnode):
+    cid = hnode.collection()
+    deep = {"a": None}
+    cur = deep
+    for _ in range(40):
+        cur["a"] = {"a": None}
+        cur = cur["a"]
+    good = indicator()
+    weird = [indicator(x_deep=deep), {"type": "indicator"}, indicator(created="2026-13-01T00:00:00Z")]
+    st = hnode.post(cid, [good] + weird).json()
+    assert st["success_count"] >= 1 and st["failure_count"] >= 2
+    ids = [o["id"] for o in hnode.get(hnode.objects_path(cid)).json()["objects"]]
+    assert good["id"] in ids
+
+
+def test_declared_2gb_body_is_413_at_once(hnode):
+    cid = hnode.collection()
+    head = req_head(hnode, "POST", hnode.objects_path(cid),
+                    f"Content-Type: {TAXII}\r\nContent-Length: {2 * 1024**3}\r\n\r\n".encode())
+    t0 = time.monotonic()
+    resp = raw(hnode, head)
+    assert time.monotonic() - t0 < 5
+    assert status_of(resp) == 413
+    assert f"Content-Type: {TAXII}".encode() in resp
+    body = json.loads(resp.partition(b"\r\n\r\n")[2])
+    assert body["http_status"] == "413"
+    alive(hnode)
+
+
+def test_expect_100_continue_over_limit_gets_413_without_body(hnode):
+    cid = hnode.collection()
+    head = req_head(hnode, "POST", hnode.objects_path(cid),
+                    f"Content-Type: {TAXII}\r\nContent-Length: {10**12}\r\n"
+                    "Expect: 100-continue\r\n\r\n".encode())
+    resp = raw(hnode, head)
+    assert status_of(resp) == 413
+
+
+def test_chunked_body_over_limit_is_refused(hnode):
+    cid = hnode.collection()
+    limit = hnode.get("/api1/").json()["max_content_length"]
+    s = raw(hnode, req_head(hnode, "POST", hnode.objects_path(cid),
+                            f"Content-Type: {TAXII}\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            .encode()), read=False, timeout=30)
+    chunk = b"x" * (1 << 20)
+    sent, refused = 0, False
+    t0 = time.monotonic()
+    try:
+        while sent <= limit + len(chunk):
+            s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent += len(chunk)
+        s.sendall(b"0\r\n\r\n")
+        resp = s.recv(65536)
+        refused = resp == b"" or status_of(resp) == 413
+    except (ConnectionResetError, BrokenPipeError):
+        refused = True
+    finally:
+        s.close()
+    assert refused
+    assert time.monotonic() - t0 < 60
+    assert hnode.get(hnode.objects_path(cid)).json() == {}
+    alive(hnode)
+
+
+def test_truncated_body_stores_nothing(hnode):
+    cid = hnode.collection()
+    body = json.dumps({"objects": [indicator()]}).encode()
+    head = req_head(hnode, "POST", hnode.objects_path(cid),
+                    f"Content-Type: {TAXII}\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    # the client goes away mid-body
+    s = raw(hnode, head + body[: len(body) // 2], read=False)
+    s.close()
+    alive(hnode)
+    # the client stalls mid-body: the request deadline closes it
+    s = raw(hnode, head + body[: len(body) // 2], read=False, timeout=REQUEST_TIMEOUT + 10)
+    t0 = time.monotonic()
+    try:
+        got = s.recv(65536)
+    except ConnectionResetError:
+        got = b""
+    s.close()
+    assert time.monotonic() - t0 < REQUEST_TIMEOUT + 5
+    assert got == b"" or status_of(got) >= 400
+    assert hnode.get(hnode.objects_path(cid)).json() == {}
+    alive(hnode)
+
+
+def test_slowloris_is_cut_and_others_are_served(hnode):
+    host, port = hnode.addr.rsplit(":", 1)
+    slow = []
+    for _ in range(50):
+        s = socket.create_connection((host, int(port)), timeout=REQUEST_TIMEOUT + 10)
+        s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\n")
+        slow.append(s)
+    t0 = time.monotonic()
+    closed = set()
+    while time.monotonic() - t0 < REQUEST_TIMEOUT + 4 and len(closed) < len(slow):
+        for i, s in enumerate(slow):
+            if i in closed:
+                continue
+            try:
+                s.sendall(b"X")  # one byte of a header, never finished
+            except OSError:
+                closed.add(i)
+        t = time.monotonic()
+        alive(hnode)  # the others are served meanwhile, quickly
+        assert time.monotonic() - t < 2
+        time.sleep(0.3)
+    for i, s in enumerate(slow):
+        if i in closed:
+            continue
+        s.settimeout(3)
+        try:
+            data = s.recv(1024)
+            if data == b"" or data.startswith(b"HTTP/1.1 4"):  # closed, or refused
+                closed.add(i)
+        except ConnectionResetError:
+            closed.add(i)
+        except socket.timeout:
+            pass
+    for s in slow:
+        s.close()
+    assert len(closed) == len(slow), f"{len(slow) - len(closed)} slow clients still open"
+    assert time.monotonic() - t0 < REQUEST_TIMEOUT + 10
+
+
+def test_thousand_idle_connections_do_not_block(hnode):
+    host, port = hnode.addr.rsplit(":", 1)
+    idle = []
+    try:
+        for _ in range(1000):
+            idle.append(socket.create_connection((host, int(port)), timeout=10))
+        t0 = time.monotonic()
+        for _ in range(5):
+            alive(hnode)
+        assert time.monotonic() - t0 < 5
+    finally:
+        for s in idle:
+            s.close()
+    alive(hnode)
+
+
+def test_huge_header_is_refused(hnode):
+    resp = raw(hnode, req_head(hnode, "GET", "/taxii2/", b"X-Big: " + b"a" * 100000 + b"\r\n\r\n"))
+    assert resp == b"" or 400 <= status_of(resp) < 500
+    alive(hnode)
+
+
+def test_bad_bytes_in_path_and_query(hnode):
+    cid = hnode.collection()
+    resp = raw(hnode, req_head(hnode, "GET", "/api1/collections/%ff%fe/") + b"\r\n")
+    assert status_of(resp) == 404
+    resp = raw(hnode, req_head(hnode, "GET", f"/api1/collections/{cid}/objects/?match[type]=%ff")
+               + b"\r\n")
+    assert status_of(resp) == 400
+    resp = raw(hnode, b"GARBAGE\r\n\r\n")
+    assert resp == b"" or status_of(resp) >= 400
+    alive(hnode)
+
+
+def test_rate_limit_gives_429(tmp_path, meridian_bin):
+    n = start_node(meridian_bin, tmp_path / "rl", extra_args=["--rate", "5"])
+    try:
+        codes = [n.get("/taxii2/").status_code for _ in range(20)]
+        assert codes[:5] == [200] * 5
+        assert 429 in codes
+        r = n.get("/taxii2/")
+        if r.status_code == 429:
+            assert_taxii_error(r, 429)
+            assert r.headers["Retry-After"] == "1"
+        time.sleep(1.1)
+        assert n.get("/taxii2/").status_code == 200
+        # another token has its own budget
+        n.org("rl_other", "constituent")
+        assert n.get("/taxii2/", token=n.token("rl_other")).status_code == 200
+    finally:
+        n.stop()
