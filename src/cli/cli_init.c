@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "http/http.h"
 #include "store/store.h"
 
 /* What the steps share. A step may fill in more for the steps after it. */
@@ -66,6 +67,19 @@ static int step_database(struct init_ctx *ctx)
     return CLI_EXIT_OK;
 }
 
+/* The self-signed TLS material `meridian serve` uses by default:
+ * DIR/ca.pem, DIR/cert.pem and DIR/key.pem (http.h). */
+static int step_tls(struct init_ctx *ctx)
+{
+    struct mrd_err err = {0};
+
+    if (http_tls_generate(ctx->dir, &err) != MRD_OK) {
+        cli_errorf("init", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 /*
  * The steps, in order. >>> Add new init steps here <<< (one line each, in
  * your own file if it is long: declare `int init_step_NAME(struct init_ctx *)`
@@ -77,6 +91,7 @@ static int step_database(struct init_ctx *ctx)
  */
 static const struct init_step init_steps[] = {
     {"database", step_database},
+    {"tls certificate", step_tls},
 };
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -190,7 +205,9 @@ const struct cli_verb cli_verb_init = {
              "\n"
              "Creates the node's data directory DIR (default $MERIDIAN_DATA, else\n"
              "./meridian-data): the database (DIR/meridian.db), the node's own org NAME\n"
-             "(relation 'own') and a first token for it, named 'admin'.\n"
+             "(relation 'own') and a first token for it, named 'admin', and a\n"
+             "self-signed TLS certificate for HTTPS: DIR/cert.pem and DIR/key.pem,\n"
+             "signed by DIR/ca.pem (give ca.pem to clients; see docs/taxii.md).\n"
              "DIR must not exist yet or be empty: init never overwrites a node.\n"
              "\n"
              "Prints only the admin token on stdout, once; it is stored hashed and\n"
