@@ -5,15 +5,21 @@
  * the command line, so anyone holding a checkpoint can audit the node.
  * Exit codes: 0 valid, 1 invalid (the reason on stderr), 2 usage or I/O.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli/cli.h"
 #include "cli/verbs.h"
 #include "core/str.h"
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
 #include "ledger/merkle.h"
 
 #define VERB "ledger"
@@ -246,6 +252,404 @@ static int cmd_verify_proof(int argc, char **argv)
     return cli_usage_error(&cli_verb_ledger, "verify-proof: unknown proof kind '%s'", argv[1]);
 }
 
+/* ---- commands on a data directory ---- */
+
+static const char *kind_names[] = {NULL,         "object",       "hold-create",
+                                   "hold-renew", "hold-release", "hold-export"};
+
+static int parse_kind(const char *s, uint8_t *ret)
+{
+    for (uint8_t k = 1; k <= LEDGER_KIND_MAX; k++)
+        if (strcmp(s, kind_names[k]) == 0) {
+            *ret = k;
+            return CLI_EXIT_OK;
+        }
+    return cli_usage_error(&cli_verb_ledger, "--kind: unknown kind '%s'", s);
+}
+
+static int need_dir(const struct opts *o, const char **ret)
+{
+    *ret = opts_get(o, "dir");
+    if (*ret == NULL)
+        return cli_usage_error(&cli_verb_ledger, "--dir is required");
+    return CLI_EXIT_OK;
+}
+
+static int open_log(const char *dir, unsigned flags, struct ledger **ret)
+{
+    struct ledger_open_info info;
+    struct mrd_err err = {0};
+
+    if (ledger_open(dir, flags, ret, &info, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        return err.code == MRD_E_INVALID ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    if (info.dropped_bytes > 0)
+        cli_errorf(VERB, "%s: %s %llu torn leaves (%llu bytes) after the last complete leaf %llu",
+                   dir, (flags & LEDGER_OPEN_READONLY) ? "ignoring" : "truncated",
+                   (unsigned long long)info.dropped, (unsigned long long)info.dropped_bytes,
+                   (unsigned long long)info.size);
+    return CLI_EXIT_OK;
+}
+
+static void print_b64(const char *label, const uint8_t *h, const char *end)
+{
+    char b64[sodium_base64_ENCODED_LEN(MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
+
+    sodium_bin2base64(b64, sizeof(b64), h, MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
+    printf("%s%s%s", label, b64, end);
+}
+
+/* append --dir DIR (--file F | --hash B64) [--kind K] [--time-ms N] */
+static int cmd_append(int argc, char **argv)
+{
+    static const char *const allowed[] = {"dir", "file", "hash", "kind", "time-ms", NULL};
+    struct opts o;
+    const char *dir = NULL, *file, *v;
+    struct ledger_entry e = {.kind = LEDGER_KIND_OBJECT};
+    struct ledger *log = NULL;
+    struct mrd_buf data;
+    struct mrd_err err = {0};
+    uint64_t index = 0;
+    size_t len = 0;
+    int rc;
+
+    mrd_buf_init(&data, CLI_MAX_INPUT_FILE);
+    rc = opts_parse(argc, argv, allowed, &o);
+    if (rc == CLI_EXIT_OK)
+        rc = need_dir(&o, &dir);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    file = opts_get(&o, "file");
+    if ((file == NULL) == (opts_get(&o, "hash") == NULL)) {
+        rc = cli_usage_error(&cli_verb_ledger, "append needs one of --file or --hash");
+        goto out;
+    }
+    if (file != NULL) {
+        if (cli_read_file(file, CLI_MAX_INPUT_FILE, &data, &err) != MRD_OK) {
+            cli_errorf(VERB, "%s", err.msg);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+        crypto_hash_sha256(e.hash, (const uint8_t *)data.data, data.len);
+    } else {
+        uint8_t tmp[B64_ARG_MAX];
+
+        rc = need_b64(&o, "hash", tmp, sizeof(tmp), &len);
+        if (rc == CLI_EXIT_OK && len != MERKLE_HASH_LEN)
+            rc = cli_usage_error(&cli_verb_ledger, "--hash must be 32 bytes (SHA-256)");
+        if (rc != CLI_EXIT_OK)
+            goto out;
+        memcpy(e.hash, tmp, MERKLE_HASH_LEN);
+    }
+    v = opts_get(&o, "kind");
+    if (v != NULL && (rc = parse_kind(v, &e.kind)) != CLI_EXIT_OK)
+        goto out;
+    if (opts_get(&o, "time-ms") != NULL) {
+        rc = need_u64(&o, "time-ms", &e.time_ms);
+        if (rc != CLI_EXIT_OK)
+            goto out;
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        e.time_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    }
+    rc = open_log(dir, LEDGER_OPEN_CREATE, &log);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (ledger_append(log, &e, 1, &index, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    printf("leaf %llu\n", (unsigned long long)index);
+out:
+    ledger_free(log);
+    mrd_buf_release(&data);
+    return rc;
+}
+
+/* Reads a key argument: the key text itself, or a file holding it. */
+static int read_key_arg(const char *arg, struct mrd_buf *out)
+{
+    struct mrd_err err = {0};
+
+    if (strchr(arg, '+') != NULL && access(arg, F_OK) != 0)
+        return mrd_buf_puts(out, arg, NULL) == MRD_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (cli_read_file(arg, CKPT_MAX_NOTE, out, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* keygen --name NAME --out FILE: a new note signer key (0600), and the
+ * verifier key on stdout. */
+static int cmd_keygen(int argc, char **argv)
+{
+    static const char *const allowed[] = {"name", "out", NULL};
+    struct opts o;
+    const char *name, *path;
+    struct ckpt_signer s;
+    struct mrd_buf vk;
+    struct mrd_err err = {0};
+    uint8_t seed[32], id[4], data[33];
+    char b64[64];
+    FILE *f = NULL;
+    int fd, rc;
+
+    rc = opts_parse(argc, argv, allowed, &o);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    name = opts_get(&o, "name");
+    path = opts_get(&o, "out");
+    if (name == NULL || path == NULL)
+        return cli_usage_error(&cli_verb_ledger, "keygen needs --name and --out");
+    randombytes_buf(seed, sizeof(seed));
+    if (ckpt_signer_from_seed(name, seed, &s, &err) != MRD_OK)
+        return cli_usage_error(&cli_verb_ledger, "%s", err.msg);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        f = fdopen(fd, "w");
+    if (f == NULL) {
+        cli_errorf(VERB, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return CLI_EXIT_USAGE;
+    }
+    ckpt_key_id(s.name, s.sk + 32, id);
+    data[0] = 0x01;
+    memcpy(data + 1, seed, 32);
+    sodium_bin2base64(b64, sizeof(b64), data, sizeof(data), sodium_base64_VARIANT_ORIGINAL);
+    fprintf(f, "PRIVATE+KEY+%s+%02x%02x%02x%02x+%s\n", s.name, id[0], id[1], id[2], id[3], b64);
+    sodium_memzero(seed, sizeof(seed));
+    sodium_memzero(data, sizeof(data));
+    sodium_memzero(b64, sizeof(b64));
+    if (fclose(f) != 0) {
+        cli_errorf(VERB, "%s: %s", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    mrd_buf_init(&vk, 1024);
+    rc = ckpt_verifier_format(&s, &vk, NULL) == MRD_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (rc == CLI_EXIT_OK)
+        printf("%s\n", vk.data);
+    mrd_buf_release(&vk);
+    sodium_memzero(&s, sizeof(s));
+    return rc;
+}
+
+/* checkpoint --dir DIR --key KEY: sign and store a checkpoint, print it. */
+static int cmd_checkpoint(int argc, char **argv)
+{
+    static const char *const allowed[] = {"dir", "key", NULL};
+    struct opts o;
+    const char *dir = NULL, *key;
+    struct ledger *log = NULL;
+    struct ckpt_signer s;
+    struct mrd_buf kb, note;
+    struct mrd_err err = {0};
+    int rc;
+
+    mrd_buf_init(&kb, CKPT_MAX_NOTE);
+    mrd_buf_init(&note, CKPT_MAX_NOTE);
+    memset(&s, 0, sizeof(s));
+    rc = opts_parse(argc, argv, allowed, &o);
+    if (rc == CLI_EXIT_OK)
+        rc = need_dir(&o, &dir);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    key = opts_get(&o, "key");
+    if (key == NULL) {
+        rc = cli_usage_error(&cli_verb_ledger, "--key is required");
+        goto out;
+    }
+    rc = read_key_arg(key, &kb);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (ckpt_signer_parse(kb.data, kb.len, &s, &err) != MRD_OK) {
+        cli_errorf(VERB, "--key: %s", err.msg);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    rc = open_log(dir, 0, &log);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (ledger_checkpoint(log, &s, &note, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    fputs(note.data, stdout);
+out:
+    sodium_memzero(&s, sizeof(s));
+    if (kb.data != NULL)
+        sodium_memzero(kb.data, kb.len);
+    mrd_buf_release(&kb);
+    mrd_buf_release(&note);
+    ledger_free(log);
+    return rc;
+}
+
+/* verify --dir DIR [--pubkey KEY] */
+static int cmd_verify(int argc, char **argv)
+{
+    static const char *const allowed[] = {"dir", "pubkey", NULL};
+    struct opts o;
+    const char *dir = NULL, *pub;
+    struct ledger *log = NULL;
+    struct ckpt_verifier v;
+    struct ckpt c;
+    struct ledger_verify_report rep;
+    struct mrd_buf kb, note;
+    struct mrd_err err = {0};
+    int rc;
+
+    mrd_buf_init(&kb, CKPT_MAX_NOTE);
+    mrd_buf_init(&note, CKPT_MAX_NOTE);
+    rc = opts_parse(argc, argv, allowed, &o);
+    if (rc == CLI_EXIT_OK)
+        rc = need_dir(&o, &dir);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    pub = opts_get(&o, "pubkey");
+    if (pub != NULL) {
+        rc = read_key_arg(pub, &kb);
+        if (rc != CLI_EXIT_OK)
+            goto out;
+        if (ckpt_verifier_parse(kb.data, kb.len, &v, &err) != MRD_OK) {
+            cli_errorf(VERB, "--pubkey: %s", err.msg);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    rc = open_log(dir, LEDGER_OPEN_READONLY, &log);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (ledger_checkpoint_read(log, &note, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = err.code == MRD_E_NOTFOUND ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+        goto out;
+    }
+    if ((pub != NULL ? ckpt_verify(note.data, note.len, &v, &c, &err)
+                     : ckpt_parse(note.data, note.len, &c, &err)) != MRD_OK) {
+        cli_errorf(VERB, "invalid: %s/checkpoint: %s", dir, err.msg);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (ledger_verify(log, &c, &rep, &err) != MRD_OK) {
+        cli_errorf(VERB, "invalid: %s", err.msg);
+        if (rep.have_bad_leaf)
+            fprintf(stderr, "first leaf that differs: %llu\n", (unsigned long long)rep.bad_leaf);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    printf("ok: %llu leaves; the first %llu match the checkpoint of %s (%s)%s\n",
+           (unsigned long long)rep.leaves, (unsigned long long)c.size, c.origin,
+           c.time[0] ? c.time : "no time",
+           pub != NULL ? ", signature verified" : "; signature NOT checked (no --pubkey)");
+out:
+    mrd_buf_release(&kb);
+    mrd_buf_release(&note);
+    ledger_free(log);
+    return rc;
+}
+
+static void print_proof_json(const uint8_t *proof, size_t len)
+{
+    printf("  \"proof\": [");
+    for (size_t i = 0; i < len; i++)
+        print_b64(i == 0 ? "\n    \"" : ",\n    \"", proof + i * MERKLE_HASH_LEN, "\"");
+    printf(len ? "\n  ]\n" : "]\n");
+}
+
+/* prove --dir DIR (--index N | --hash B64) [--size N]
+ * prove --dir DIR --size1 N [--size2 N] */
+static int cmd_prove(int argc, char **argv)
+{
+    static const char *const allowed[] = {"dir", "index", "hash", "size", "size1", "size2", NULL};
+    struct opts o;
+    const char *dir = NULL;
+    struct ledger *log = NULL;
+    uint8_t proof[MERKLE_MAX_PROOF * MERKLE_HASH_LEN], root[MERKLE_HASH_LEN],
+        root1[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+    uint8_t tmp[B64_ARG_MAX];
+    uint64_t index = 0, size = 0, size1 = 0;
+    size_t len = 0, hlen = 0;
+    struct mrd_err err = {0};
+    enum mrd_code mc;
+    int rc;
+
+    rc = opts_parse(argc, argv, allowed, &o);
+    if (rc == CLI_EXIT_OK)
+        rc = need_dir(&o, &dir);
+    if (rc == CLI_EXIT_OK)
+        rc = open_log(dir, LEDGER_OPEN_READONLY, &log);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    size = ledger_size(log);
+    if (opts_get(&o, "size1") != NULL) {
+        rc = need_u64(&o, "size1", &size1);
+        if (rc == CLI_EXIT_OK && opts_get(&o, "size2") != NULL)
+            rc = need_u64(&o, "size2", &size);
+        if (rc != CLI_EXIT_OK)
+            goto out;
+        mc = ledger_prove_consistency(log, size1, size, proof, &len, &err);
+        if (mc == MRD_OK)
+            mc = ledger_root(log, size1, root1, &err);
+        if (mc == MRD_OK)
+            mc = ledger_root(log, size, root, &err);
+        if (mc != MRD_OK) {
+            cli_errorf(VERB, "%s", err.msg);
+            rc = CLI_EXIT_FAIL;
+            goto out;
+        }
+        printf("{\n  \"size1\": %llu,\n  \"size2\": %llu,\n", (unsigned long long)size1,
+               (unsigned long long)size);
+        print_b64("  \"root1\": \"", root1, "\",\n");
+        print_b64("  \"root2\": \"", root, "\",\n");
+        print_proof_json(proof, len);
+        printf("}\n");
+        goto out;
+    }
+    if (opts_get(&o, "size") != NULL && (rc = need_u64(&o, "size", &size)) != CLI_EXIT_OK)
+        goto out;
+    if (opts_get(&o, "hash") != NULL) {
+        rc = need_b64(&o, "hash", tmp, sizeof(tmp), &hlen);
+        if (rc == CLI_EXIT_OK && hlen != MERKLE_HASH_LEN)
+            rc = cli_usage_error(&cli_verb_ledger, "--hash must be 32 bytes");
+        if (rc != CLI_EXIT_OK)
+            goto out;
+        if (ledger_find(log, tmp, 0, &index, &err) != MRD_OK) {
+            cli_errorf(VERB, "%s", err.msg);
+            rc = CLI_EXIT_FAIL;
+            goto out;
+        }
+    } else {
+        rc = need_u64(&o, "index", &index);
+        if (rc != CLI_EXIT_OK)
+            goto out;
+    }
+    mc = ledger_prove_inclusion(log, index, size, proof, &len, &err);
+    if (mc == MRD_OK)
+        mc = ledger_root(log, size, root, &err);
+    if (mc == MRD_OK)
+        mc = ledger_leaf_hash(log, index, leaf, &err);
+    if (mc != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    printf("{\n  \"leafIdx\": %llu,\n  \"treeSize\": %llu,\n", (unsigned long long)index,
+           (unsigned long long)size);
+    print_b64("  \"root\": \"", root, "\",\n");
+    print_b64("  \"leafHash\": \"", leaf, "\",\n");
+    print_proof_json(proof, len);
+    printf("}\n");
+out:
+    ledger_free(log);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     if (sodium_init() < 0) {
@@ -256,24 +660,58 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cli_verb_ledger, "needs a command");
     if (strcmp(argv[1], "verify-proof") == 0)
         return cmd_verify_proof(argc - 1, argv + 1);
+    if (strcmp(argv[1], "append") == 0)
+        return cmd_append(argc - 2, argv + 2);
+    if (strcmp(argv[1], "checkpoint") == 0)
+        return cmd_checkpoint(argc - 2, argv + 2);
+    if (strcmp(argv[1], "verify") == 0)
+        return cmd_verify(argc - 2, argv + 2);
+    if (strcmp(argv[1], "prove") == 0)
+        return cmd_prove(argc - 2, argv + 2);
+    if (strcmp(argv[1], "keygen") == 0)
+        return cmd_keygen(argc - 2, argv + 2);
     return cli_usage_error(&cli_verb_ledger, "unknown command '%s'", argv[1]);
 }
 
 const struct cli_verb cli_verb_ledger = {
     .name = "ledger",
-    .summary = "tamper-evident log: verify RFC 9162 proofs",
-    .usage = "usage: meridian ledger verify-proof inclusion --leaf-index N --tree-size N\n"
-             "                        --root B64 --leaf-hash B64 [--proof B64[,B64...]]\n"
-             "       meridian ledger verify-proof consistency --size1 N --size2 N\n"
-             "                        --root1 B64 --root2 B64 [--proof B64[,B64...]]\n"
-             "\n"
-             "verify-proof checks an RFC 9162 §2.1.3 inclusion proof or §2.1.4 consistency\n"
-             "proof given on the command line; it needs no data directory. Hashes are\n"
-             "SHA-256 in standard base64; leaf indexes are 0-based; --proof lists the proof's\n"
-             "hashes in order, comma-separated (it may repeat). The empty proof, valid for a\n"
-             "tree of size 1 or for size1 == size2, is --proof '' or no --proof at all.\n"
-             "\n"
-             "Exit status: 0 the proof is valid, 1 it is invalid (the reason is printed),\n"
-             "2 usage error (missing option, malformed number or base64).\n",
+    .summary = "tamper-evident log: append, checkpoint, prove, verify",
+    .usage =
+        "usage: meridian ledger verify-proof inclusion --leaf-index N --tree-size N\n"
+        "                        --root B64 --leaf-hash B64 [--proof B64[,B64...]]\n"
+        "       meridian ledger verify-proof consistency --size1 N --size2 N\n"
+        "                        --root1 B64 --root2 B64 [--proof B64[,B64...]]\n"
+        "       meridian ledger append --dir DIR (--file F | --hash B64)\n"
+        "                        [--kind object|hold-create|hold-renew|hold-release|hold-export]\n"
+        "                        [--time-ms N]\n"
+        "       meridian ledger keygen --name NAME --out FILE\n"
+        "       meridian ledger checkpoint --dir DIR --key KEY\n"
+        "       meridian ledger prove --dir DIR (--index N | --hash B64) [--size N]\n"
+        "       meridian ledger prove --dir DIR --size1 N [--size2 N]\n"
+        "       meridian ledger verify --dir DIR [--pubkey KEY]\n"
+        "\n"
+        "The ledger is an RFC 9162 Merkle tree (SHA-256, leaf H(0x00||entry), node\n"
+        "H(0x01||l||r)) stored in DIR/log; see docs/ledger.md.\n"
+        "\n"
+        "verify-proof checks an RFC 9162 §2.1.3 inclusion proof or §2.1.4 consistency\n"
+        "proof given on the command line; it needs no data directory. Hashes are\n"
+        "SHA-256 in standard base64; leaf indexes are 0-based; --proof lists the proof's\n"
+        "hashes in order, comma-separated (it may repeat). The empty proof, valid for a\n"
+        "tree of size 1 or for size1 == size2, is --proof '' or no --proof at all.\n"
+        "\n"
+        "append adds one leaf (the SHA-256 of --file, or --hash) durably and prints its\n"
+        "index. keygen writes a new Ed25519 signer key in the C2SP note format\n"
+        "(PRIVATE+KEY+name+id+base64, mode 0600) and prints its verifier key\n"
+        "(name+id+base64). checkpoint signs the current tree head as a C2SP\n"
+        "tlog-checkpoint with KEY (a file, or the key text), stores it as\n"
+        "DIR/checkpoint and prints it. prove prints an inclusion proof (by leaf index\n"
+        "or by the entry's content hash) or a consistency proof as JSON with the field\n"
+        "names of the transparency-dev test vectors; --size defaults to the log's.\n"
+        "verify recomputes every leaf hash and the tree from the stored entries and\n"
+        "compares with DIR/checkpoint (its signature too with --pubkey, a verifier key\n"
+        "or a file holding one); it names the first leaf that differs.\n"
+        "\n"
+        "Exit status: 0 valid / done, 1 invalid (the reason is printed; for verify the\n"
+        "first leaf that differs), 2 usage or I/O error.\n",
     .run = run,
 };

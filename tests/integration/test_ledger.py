@@ -126,3 +126,120 @@ def test_usage_errors(meridian_bin):
         assert "usage: meridian ledger" in p.stderr
     p = run(meridian_bin, "help", "ledger")
     assert p.returncode == 0 and "verify-proof inclusion" in p.stdout
+
+
+# ---- the persistent log through the real binary ----
+
+N_LEAVES = 40
+
+
+@pytest.fixture()
+def filled(tmp_path, meridian_bin):
+    """A ledger of N_LEAVES leaves with a signed checkpoint, and its keys."""
+    d = tmp_path / "ledger"
+    key = tmp_path / "signer.key"
+    p = run(meridian_bin, "ledger", "keygen", "--name", "test.example/ledger", "--out", key)
+    assert p.returncode == 0, p.stderr
+    vkey = p.stdout.strip()
+    assert vkey.startswith("test.example/ledger+")
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    for i in range(N_LEAVES):
+        obj = tmp_path / "obj"
+        obj.write_bytes(b"object %d" % i)
+        kind = "object" if i % 5 else "hold-create"
+        p = run(meridian_bin, "ledger", "append", "--dir", d, "--file", obj, "--kind", kind)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == "leaf %d" % i
+    p = run(meridian_bin, "ledger", "checkpoint", "--dir", d, "--key", key)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split("\n")
+    assert lines[0] == "test.example/ledger" and lines[1] == str(N_LEAVES)
+    assert len(base64.b64decode(lines[2])) == 32 and lines[3].startswith("time ")
+    assert lines[4] == "" and lines[5].startswith("\u2014 test.example/ledger ")
+    return d, key, vkey
+
+
+def leaf_offset(i):
+    """Where leaf i's record starts in DIR/log (docs/ledger.md)."""
+    return 45 * i + 32 * (i - bin(i).count("1"))
+
+
+def test_log_verify_ok(meridian_bin, filled):
+    d, _, vkey = filled
+    p = run(meridian_bin, "ledger", "verify", "--dir", d, "--pubkey", vkey)
+    assert p.returncode == 0, p.stderr
+    assert "signature verified" in p.stdout
+    assert (d / "log").stat().st_size == leaf_offset(N_LEAVES)  # 77 bytes a leaf
+
+
+def test_log_proofs_verify_stand_alone(meridian_bin, filled):
+    d, _, _ = filled
+    for size in (1, 7, 16, N_LEAVES):
+        for i in range(0, size, 3):
+            p = run(meridian_bin, "ledger", "prove", "--dir", d, "--index", i, "--size", size)
+            assert p.returncode == 0, p.stderr
+            v = json.loads(p.stdout)
+            assert run(meridian_bin, *inclusion_args(v)).returncode == 0
+            bad = dict(v, leafIdx=(i + 1) % size) if size > 1 else dict(v, treeSize=2)
+            assert run(meridian_bin, *inclusion_args(bad)).returncode == 1
+        for m in range(1, size + 1, 5):
+            p = run(meridian_bin, "ledger", "prove", "--dir", d, "--size1", m, "--size2", size)
+            assert p.returncode == 0, p.stderr
+            v = json.loads(p.stdout)
+            assert run(meridian_bin, *consistency_args(v)).returncode == 0
+    p = run(meridian_bin, "ledger", "prove", "--dir", d, "--index", N_LEAVES)
+    assert p.returncode == 1
+
+
+@pytest.mark.parametrize("leaf", [0, 13, N_LEAVES - 1])
+def test_changed_leaf_is_named(meridian_bin, filled, leaf):
+    d, _, vkey = filled
+    log = d / "log"
+    data = bytearray(log.read_bytes())
+    data[leaf_offset(leaf) + 9 + 5] ^= 0x20  # a byte of the leaf's content hash
+    log.write_bytes(bytes(data))
+    p = run(meridian_bin, "ledger", "verify", "--dir", d, "--pubkey", vkey)
+    assert p.returncode == 1
+    assert "first leaf that differs: %d" % leaf in p.stderr, p.stderr
+
+
+def test_torn_tail_and_truncation(meridian_bin, filled, tmp_path):
+    d, key, vkey = filled
+    log = d / "log"
+    with open(log, "ab") as f:
+        f.write(b"\x00" * 30)  # a torn, half-written record
+    p = run(meridian_bin, "ledger", "verify", "--dir", d, "--pubkey", vkey)
+    assert p.returncode == 0, p.stderr
+    assert "ignoring" in p.stderr
+    obj = tmp_path / "more"
+    obj.write_bytes(b"after the crash")
+    p = run(meridian_bin, "ledger", "append", "--dir", d, "--file", obj)
+    assert p.returncode == 0 and p.stdout.strip() == "leaf %d" % N_LEAVES
+    assert "truncated" in p.stderr
+    assert log.stat().st_size == leaf_offset(N_LEAVES + 1)
+    # Cutting leaves the checkpoint covers is not a torn tail.
+    with open(log, "r+b") as f:
+        f.truncate(leaf_offset(N_LEAVES - 4))
+    p = run(meridian_bin, "ledger", "verify", "--dir", d)
+    assert p.returncode == 1
+    assert "first leaf that differs: %d" % (N_LEAVES - 4) in p.stderr
+    p = run(meridian_bin, "ledger", "append", "--dir", d, "--file", obj)
+    assert p.returncode == 1  # the writer refuses to build on a damaged log
+
+
+def test_checkpoint_from_another_key_fails(meridian_bin, filled, tmp_path):
+    d, _, vkey = filled
+    other = tmp_path / "other.key"
+    p = run(meridian_bin, "ledger", "keygen", "--name", "test.example/ledger", "--out", other)
+    assert p.returncode == 0
+    other_vkey = p.stdout.strip()
+    assert run(meridian_bin, "ledger", "checkpoint", "--dir", d, "--key", other).returncode == 0
+    p = run(meridian_bin, "ledger", "verify", "--dir", d, "--pubkey", vkey)
+    assert p.returncode == 1
+    assert "no signature by key" in p.stderr
+    # An edited checkpoint (tree size changed) fails its signature too.
+    note = (d / "checkpoint").read_text().replace("\n%d\n" % N_LEAVES, "\n%d\n" % (N_LEAVES - 1))
+    (d / "checkpoint").write_text(note)
+    p = run(meridian_bin, "ledger", "verify", "--dir", d, "--pubkey", other_vkey)
+    assert p.returncode == 1
+    assert "does not verify" in p.stderr
