@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 #define VERB "match"
 #define MAX_INDICATOR_FILE ((size_t)4 << 30) /* one STIX file: 4 GiB */
 #define MAX_WARNINGS 10                      /* per kind, then only counted */
+#define DROP_EVERY ((size_t)32 << 20)        /* loaded bytes between MADV_DONTNEED calls */
+#define BYTES_PER_INDICATOR 300              /* for sizing the index before loading */
 
 static const struct option long_opts[] = {
     {"indicators", required_argument, NULL, 'i'},
@@ -62,6 +65,8 @@ struct load_ctx {
     char pscratch[MATCH_MAX_PATTERN];
     uint32_t cur;
     bool cur_added;
+    const char *map; /* the file being loaded, and how much of it was dropped */
+    size_t dropped;
     struct mrd_err last;
 };
 
@@ -93,6 +98,16 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
     struct mrd_err e = {0};
     enum mrd_code rc;
 
+    if (ind->offset >= lc->dropped + DROP_EVERY) {
+        /* Pages behind us are done: keep a 350 MB bundle from becoming
+         * 350 MB of resident memory. */
+        size_t upto = (ind->offset - 65536) & ~(size_t)4095;
+        if (upto > lc->dropped) {
+            (void)madvise((void *)(uintptr_t)(lc->map + lc->dropped), upto - lc->dropped,
+                          MADV_DONTNEED);
+            lc->dropped = upto;
+        }
+    }
     if (ind->revoked || ind->valid_from > lc->now || ind->valid_until <= lc->now) {
         lc->inactive++;
         return MRD_OK;
@@ -164,6 +179,13 @@ static enum mrd_code load_file(struct load_ctx *lc, const char *path, struct mrd
         goto out;
     }
     (void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+    lc->map = map;
+    lc->dropped = 0;
+    rc = match_index_reserve(
+        lc->set->idx, match_index_size(lc->set->idx) + (size_t)st.st_size / BYTES_PER_INDICATOR,
+        err);
+    if (rc != MRD_OK)
+        goto out;
     rc = match_stix_each(map, (size_t)st.st_size, lc->scratch, on_indicator, lc, err);
     if (rc != MRD_OK)
         mrd_err_prefix(err, "%s", path);

@@ -38,6 +38,7 @@
 #define MAX_FIELDS 512                    /* distinct field names in hit output */
 #define MAX_HIT_RECORDS ((size_t)8 << 20) /* hits kept for --hits; more are counted */
 #define STREAM_BLOCK ((size_t)1 << 20)
+#define READ_BLOCK ((size_t)256 << 10) /* parsed while in L2 */
 #define FOLLOW_POLL_USEC 200000
 
 /* ---- the indicator set ---- */
@@ -108,9 +109,19 @@ const char *match_set_id(const struct match_set *s, uint32_t i)
 
 /* ---- shared run state ---- */
 
+/* Zeroed memory is an empty summary, so the per-worker arrays (one entry
+ * per indicator) cost nothing until an indicator is hit. */
 struct summary {
     uint64_t count;
-    int64_t first, last;
+    int64_t first, last; /* valid when timed */
+    bool timed;
+};
+
+/* Per-worker summaries plus a bitmap of the entries touched, so merging
+ * visits only indicators that were hit. */
+struct sums {
+    struct summary *sum;
+    uint64_t *touched;
 };
 
 struct hitrec {
@@ -177,14 +188,18 @@ out:
     return id;
 }
 
-static void sum_add(struct summary *s, int64_t t)
+static void sum_add(struct sums *ss, uint32_t ind, int64_t t)
 {
+    struct summary *s = &ss->sum[ind];
+
+    ss->touched[ind >> 6] |= 1ull << (ind & 63);
     s->count++;
     if (t != INT64_MIN) {
-        if (s->first == INT64_MIN || t < s->first)
+        if (!s->timed || t < s->first)
             s->first = t;
-        if (s->last == INT64_MIN || t > s->last)
+        if (!s->timed || t > s->last)
             s->last = t;
+        s->timed = true;
     }
 }
 
@@ -193,10 +208,13 @@ static void sum_merge(struct summary *into, const struct summary *from)
     if (from->count == 0)
         return;
     into->count += from->count;
-    if (from->first != INT64_MIN && (into->first == INT64_MIN || from->first < into->first))
-        into->first = from->first;
-    if (from->last != INT64_MIN && (into->last == INT64_MIN || from->last > into->last))
-        into->last = from->last;
+    if (from->timed) {
+        if (!into->timed || from->first < into->first)
+            into->first = from->first;
+        if (!into->timed || from->last > into->last)
+            into->last = from->last;
+        into->timed = true;
+    }
 }
 
 /* JSON string body: escapes, and U+FFFD for bytes that are not UTF-8. */
@@ -257,12 +275,34 @@ struct job {
     size_t nchunks;
     atomic_size_t next;
     const struct match_reader *reader; /* after the header lines */
+    int fd;
 };
+
+/* Reads n bytes at off; false on error or short file (then the caller
+ * falls back to the mapping). */
+static bool pread_full(int fd, char *buf, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t got = pread(fd, buf, n, off);
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR)
+                continue;
+            return false;
+        }
+        buf += got;
+        n -= (size_t)got;
+        off += got;
+    }
+    return true;
+}
 
 struct worker {
     struct job *job;
+    char *buf;          /* READ_BLOCK bytes: the chunk is read into it piece by piece */
+    uint64_t line_base; /* lines of the chunk before the piece being scanned */
+    size_t off_base;    /* file offset of that piece */
     struct chunk *cur;
-    struct summary *sum;
+    struct sums *sums;
     pthread_t tid;
     bool started;
 };
@@ -273,7 +313,7 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
     struct chunk *c = w->cur;
     struct run *r = w->job->r;
 
-    sum_add(&w->sum[h->ind], h->time_usec);
+    sum_add(w->sums, h->ind, h->time_usec);
     if (r->hits_out == NULL)
         return true;
     if (atomic_fetch_add(&r->records, 1) >= MAX_HIT_RECORDS)
@@ -286,14 +326,62 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
         c->hits = nh;
         c->cap = nc;
     }
-    c->hits[c->nhits].value_off = c->off + h->value_off;
+    c->hits[c->nhits].value_off = w->off_base + h->value_off;
     c->hits[c->nhits].value_len = (uint32_t)h->value_len;
-    c->hits[c->nhits].line = (uint32_t)h->line;
+    c->hits[c->nhits].line = (uint32_t)(w->line_base + h->line);
     c->hits[c->nhits].ind = h->ind;
     c->hits[c->nhits].time = h->time_usec;
     c->hits[c->nhits].field = field_id(r, h->field);
     c->nhits++;
     return true;
+}
+
+static void stats_add(struct match_stats *to, const struct match_stats *from)
+{
+    to->lines += from->lines;
+    to->header += from->header;
+    to->malformed += from->malformed;
+    to->too_long += from->too_long;
+    to->hits += from->hits;
+    to->lookups += from->lookups;
+}
+
+/* Scans one chunk in READ_BLOCK pieces read into the worker's buffer: the
+ * piece being parsed stays in L2, where a first touch of mapped page-cache
+ * memory costs a trip to DRAM per cache line. A piece ends at its last
+ * newline; a line longer than a piece is scanned from the mapping. */
+static void scan_chunk(struct worker *w, struct chunk *c, struct match_reader *rd)
+{
+    const struct job *j = w->job;
+    size_t done = 0;
+
+    w->line_base = 0;
+    while (done < c->len) {
+        struct match_stats st = {0};
+        size_t n = c->len - done, upto = n;
+        const char *p = NULL;
+
+        if (n > READ_BLOCK)
+            n = READ_BLOCK;
+        if (w->buf != NULL && pread_full(j->fd, w->buf, n, (off_t)(c->off + done))) {
+            upto = n;
+            if (done + n < c->len) {
+                const char *nl = memrchr(w->buf, '\n', n);
+                upto = nl != NULL ? (size_t)(nl - w->buf) + 1 : 0;
+            }
+            if (upto > 0)
+                p = w->buf;
+        }
+        if (p == NULL) {
+            p = j->map + c->off + done;
+            upto = c->len - done;
+        }
+        w->off_base = c->off + done;
+        match_scan(j->r->set->idx, rd, p, upto, j->r->o->flags, on_chunk_hit, w, &st);
+        stats_add(&c->st, &st);
+        w->line_base += st.lines;
+        done += upto;
+    }
 }
 
 static void *worker_main(void *arg)
@@ -313,8 +401,7 @@ static void *worker_main(void *arg)
         c = &j->chunks[i];
         w->cur = c;
         rd = *j->reader;
-        match_scan(j->r->set->idx, &rd, j->map + c->off, c->len, j->r->o->flags, on_chunk_hit, w,
-                   &c->st);
+        scan_chunk(w, c, &rd);
         /* Done with these pages: drop them from our resident set. */
         a0 = ((uintptr_t)(j->map + c->off) + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
         a1 = (uintptr_t)(j->map + c->off + c->len) & ~((uintptr_t)page - 1);
@@ -352,7 +439,7 @@ static bool keep_going(void *ctx, const struct match_hit *h)
     return true;
 }
 
-static int scan_mapped(struct run *r, const char *path, int fd, size_t size, struct summary *wsum,
+static int scan_mapped(struct run *r, const char *path, int fd, size_t size, struct sums *wsum,
                        unsigned nthreads)
 {
     const struct match_opts *o = r->o;
@@ -415,12 +502,14 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     job.map = map;
     job.nchunks = nchunks;
     job.reader = &reader;
+    job.fd = fd;
     atomic_init(&job.next, 0);
     if (nthreads > nchunks)
         nthreads = nchunks ? (unsigned)nchunks : 1;
     for (unsigned t = 0; t < nthreads; t++) {
         workers[t].job = &job;
-        workers[t].sum = wsum + (size_t)t * r->set->n;
+        workers[t].buf = mrd_malloc(READ_BLOCK);
+        workers[t].sums = &wsum[t];
         if (t == 0)
             continue;
         if (pthread_create(&workers[t].tid, NULL, worker_main, &workers[t]) == 0)
@@ -471,6 +560,8 @@ out:
     if (job.chunks != NULL)
         for (size_t i = 0; i < job.nchunks; i++)
             mrd_free(job.chunks[i].hits);
+    for (unsigned t = 0; workers != NULL && t < nthreads; t++)
+        mrd_free(workers[t].buf);
     mrd_free(job.chunks);
     mrd_free(workers);
     munmap(map, size);
@@ -494,7 +585,7 @@ struct stream {
     struct match_reader reader;
     uint64_t lineno; /* lines already scanned */
     struct match_stats st;
-    struct summary *sum;
+    struct sums *sums;
     struct run *r;
     const char *cur_buf;
 };
@@ -504,7 +595,7 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
     struct stream *s = vctx;
     struct run *r = s->r;
 
-    sum_add(&s->sum[h->ind], h->time_usec);
+    sum_add(s->sums, h->ind, h->time_usec);
     if (r->hits_out != NULL) {
         write_hit(r, s->path, s->lineno + h->line + 1, h->ind, s->cur_buf + h->value_off,
                   h->value_len, h->field);
@@ -668,7 +759,7 @@ static bool stream_rotated(struct stream *s)
     return st.st_dev != s->dev || st.st_ino != s->ino || st.st_size < s->off;
 }
 
-static int scan_streams(struct run *r, const char **paths, size_t n, struct summary *sum)
+static int scan_streams(struct run *r, const char **paths, size_t n, struct sums *sums)
 {
     struct stream *ss = mrd_calloc(n, sizeof(*ss));
     int rc = CLI_EXIT_OK;
@@ -681,7 +772,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct summ
     for (size_t i = 0; i < n; i++) {
         ss[i].path = paths[i];
         ss[i].r = r;
-        ss[i].sum = sum;
+        ss[i].sums = sums;
         if (stream_open(&ss[i]) != 0) {
             cli_errorf(VERB, "%s: %s", paths[i], strerror(errno));
             ss[i].dead = true;
@@ -771,9 +862,9 @@ static int cmp_ranked(const void *a, const void *b)
     return x->ind < y->ind ? -1 : x->ind > y->ind;
 }
 
-static void fmt_time(int64_t t, char out[MRD_TIME_STIX_MS_LEN + 1])
+static void fmt_time(bool timed, int64_t t, char out[MRD_TIME_STIX_MS_LEN + 1])
 {
-    if (t == INT64_MIN)
+    if (!timed)
         mrd_strlcpy(out, "-", MRD_TIME_STIX_MS_LEN + 1);
     else
         mrd_time_format_stix_ms(t, out);
@@ -840,7 +931,7 @@ static int write_sightings(struct run *r, const struct ranked *rk, size_t nrk)
                 "\"count\":%" PRIu64,
                 first ? "" : ",", uuid, now, now, match_set_id(r->set, rk[i].ind),
                 s->count > 999999999 ? (uint64_t)999999999 : s->count);
-        if (s->first != INT64_MIN) {
+        if (s->timed) {
             mrd_time_format_stix_ms(s->first, t0);
             mrd_time_format_stix_ms(s->last, t1);
             fprintf(f, ",\"first_seen\":\"%s\",\"last_seen\":\"%s\"", t0, t1);
@@ -859,7 +950,7 @@ static int write_sightings(struct run *r, const struct ranked *rk, size_t nrk)
 int match_run(const struct match_set *set, const struct match_opts *o)
 {
     struct run r;
-    struct summary *wsum = NULL;
+    struct sums *wsum = NULL;
     struct ranked *rk = NULL;
     unsigned nthreads = o->threads;
     size_t nrk = 0;
@@ -880,18 +971,22 @@ int match_run(const struct match_set *set, const struct match_opts *o)
         nthreads = cpus > 0 ? (unsigned)(cpus > 64 ? 64 : cpus) : 1;
     }
     /* Per-worker summaries: untouched pages of calloc'd memory cost nothing. */
-    wsum = mrd_calloc((size_t)nthreads * nind, sizeof(struct summary));
+    wsum = mrd_calloc(nthreads, sizeof(*wsum));
     r.sum = mrd_calloc(nind, sizeof(struct summary));
     if (wsum == NULL || r.sum == NULL) {
         cli_errorf(VERB, "out of memory");
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    for (size_t i = 0; i < nind; i++) {
-        r.sum[i].first = r.sum[i].last = INT64_MIN;
+    for (unsigned t = 0; t < nthreads; t++) {
+        wsum[t].sum = mrd_calloc(nind, sizeof(struct summary));
+        wsum[t].touched = mrd_calloc((nind + 63) / 64, sizeof(uint64_t));
+        if (wsum[t].sum == NULL || wsum[t].touched == NULL) {
+            cli_errorf(VERB, "out of memory");
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
     }
-    for (size_t i = 0; i < (size_t)nthreads * nind; i++)
-        wsum[i].first = wsum[i].last = INT64_MIN;
     if (o->hits_path != NULL) {
         r.hits_out = strcmp(o->hits_path, "-") == 0 ? stdout : fopen(o->hits_path, "w");
         if (r.hits_out == NULL) {
@@ -932,9 +1027,16 @@ int match_run(const struct match_set *set, const struct match_opts *o)
             }
         }
     }
-    for (unsigned t = 0; t < nthreads; t++)
-        for (size_t i = 0; i < set->n; i++)
-            sum_merge(&r.sum[i], &wsum[(size_t)t * nind + i]);
+    for (unsigned t = 0; t < nthreads; t++) {
+        for (size_t wi = 0; wi < (nind + 63) / 64; wi++) {
+            uint64_t m = wsum[t].touched[wi];
+            while (m != 0) {
+                size_t i = wi * 64 + (size_t)__builtin_ctzll(m);
+                m &= m - 1;
+                sum_merge(&r.sum[i], &wsum[t].sum[i]);
+            }
+        }
+    }
     t1 = mrd_time_now_usec();
 
     rk = mrd_calloc(nind, sizeof(*rk));
@@ -962,8 +1064,8 @@ int match_run(const struct match_set *set, const struct match_opts *o)
         for (size_t i = 0; i < nrk; i++) {
             char a[MRD_TIME_STIX_MS_LEN + 1], b[MRD_TIME_STIX_MS_LEN + 1];
             const struct summary *s = &r.sum[rk[i].ind];
-            fmt_time(s->first, a);
-            fmt_time(s->last, b);
+            fmt_time(s->timed, s->first, a);
+            fmt_time(s->timed, s->last, b);
             printf("%-50s %10" PRIu64 " %-24s %-24s\n", match_set_id(set, rk[i].ind), s->count, a,
                    b);
         }
@@ -988,6 +1090,10 @@ out:
         mrd_free((void *)(uintptr_t)r.fields[i]);
     pthread_mutex_destroy(&r.lock);
     mrd_free(rk);
+    for (unsigned t = 0; wsum != NULL && t < nthreads; t++) {
+        mrd_free(wsum[t].sum);
+        mrd_free(wsum[t].touched);
+    }
     mrd_free(wsum);
     mrd_free(r.sum);
     return rc;

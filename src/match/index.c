@@ -75,6 +75,7 @@ struct match_index {
     struct cidr4 *c4b;
     uint64_t c4_used[1024]; /* bucket non-empty bitmap */
     uint8_t v6_plens[129];  /* IPv6 prefix lengths in use */
+    uint64_t dom_labels;    /* bit k: some domain key has k labels (63: 63 or more) */
     bool built;
 };
 
@@ -150,6 +151,18 @@ static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
     mrd_free(idx->slots);
     idx->slots = ns;
     idx->mask = nmask;
+    return MRD_OK;
+}
+
+enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct mrd_err *err)
+{
+    /* Growing while loading a million keys rehashes everything ~20 times;
+     * a caller that can estimate the count sizes the table once. */
+    if (nkeys > ((size_t)1 << 30))
+        nkeys = (size_t)1 << 30;
+    while ((nkeys + 1) * 2 > idx->mask + 1)
+        if (grow(idx, err) != MRD_OK)
+            return MRD_E_NOMEM;
     return MRD_OK;
 }
 
@@ -322,6 +335,12 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
             if (c <= ' ' || c == '/' || c == ':' || c == '@' || c == 0x7f)
                 return mrd_err_set(err, MRD_E_INVAL, "match: '%.*s' is not a domain name",
                                    (int)(n > 64 ? 64 : n), v);
+        }
+        {
+            unsigned labels = 1;
+            for (size_t i = 0; i < len; i++)
+                labels += v[i] == '.';
+            idx->dom_labels |= 1ull << (labels > 63 ? 63 : labels);
         }
         return add_key(idx, K_DOMAIN, v, len, ind, err);
     case MATCH_T_URL:
@@ -503,7 +522,7 @@ static long lookup_ip(const struct match_index *idx, const char *v, size_t n, ui
 
     if (n >= 7 && n <= 15 && match_ipv4_parse(v, n, &a4))
         return (long)lookup_v4(idx, a4, out, nout, max);
-    if (memchr(v, ':', n) != NULL && match_ipv6_parse(v, n, a6)) {
+    if (match__find(v, v + n, ':') != v + n && match_ipv6_parse(v, n, a6)) {
         /* ::ffff:a.b.c.d is an IPv4 client seen through a v6 socket. */
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(a6, mapped, 12) == 0)
@@ -519,17 +538,29 @@ static long lookup_ip(const struct match_index *idx, const char *v, size_t n, ui
 static size_t lookup_domain(const struct match_index *idx, const char *v, size_t n, unsigned flags,
                             uint32_t *out, size_t nout, size_t max)
 {
+    unsigned labels = 1, k;
+
     n = match__host_trim(v, n);
-    if (n == 0)
+    if (n == 0 || idx->dom_labels == 0)
         return nout;
-    nout = probe(idx, K_DOMAIN, v, n, out, nout, max);
+    for (size_t i = 0; i < n; i++)
+        labels += v[i] == '.';
+    k = labels > 63 ? 63 : labels;
+    if (idx->dom_labels & (1ull << k))
+        nout = probe(idx, K_DOMAIN, v, n, out, nout, max);
     if (flags & MATCH_F_SUBDOMAINS) {
         /* Every suffix that starts right after a dot: a.b.evil.com tries
-         * b.evil.com, evil.com and com — never notevil.com-style partial
-         * labels, never evil.com.cdn.net's prefix. */
-        for (size_t i = 0; i + 1 < n; i++)
-            if (v[i] == '.')
+         * b.evil.com, evil.com and com, never notevil.com-style partial
+         * labels, never evil.com.cdn.net's prefix. Only suffixes with a
+         * label count some indicator has are probed. */
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (v[i] != '.')
+                continue;
+            labels--;
+            k = labels > 63 ? 63 : labels;
+            if (idx->dom_labels & (1ull << k))
                 nout = probe(idx, K_DOMAIN, v + i + 1, n - i - 1, out, nout, max);
+        }
     }
     return nout;
 }
@@ -544,8 +575,8 @@ static size_t lookup_host(const struct match_index *idx, const char *v, size_t n
         return nout;
     if (v[0] == '[') {
         /* [v6]:port */
-        const char *e = memchr(v, ']', n);
-        if (e == NULL)
+        const char *e = match__find(v, v + n, ']');
+        if (e == v + n)
             return nout;
         r = lookup_ip(idx, v + 1, (size_t)(e - v - 1), out, nout, max);
         return r < 0 ? nout : (size_t)r;
@@ -553,10 +584,10 @@ static size_t lookup_host(const struct match_index *idx, const char *v, size_t n
     r = lookup_ip(idx, v, n, out, nout, max);
     if (r >= 0)
         return (size_t)r;
-    colon = memchr(v, ':', n);
-    if (colon != NULL) {
+    colon = match__find(v, v + n, ':');
+    if (colon != v + n) {
         /* host:port (exactly one colon; more would be IPv6, handled above) */
-        if (memchr(colon + 1, ':', n - (size_t)(colon - v) - 1) != NULL)
+        if (match__find(colon + 1, v + n, ':') != v + n)
             return nout;
         n = (size_t)(colon - v);
         r = lookup_ip(idx, v, n, out, nout, max);

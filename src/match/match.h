@@ -83,6 +83,10 @@ void match_index_free(struct match_index *idx);
 enum mrd_code match_index_add(struct match_index *idx, enum match_type type, const char *v,
                               size_t n, uint32_t ind, struct mrd_err *err);
 
+/* Makes room for about nkeys keys so loading does not rehash (a hint;
+ * adding more still works). */
+enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct mrd_err *err);
+
 /* Freezes the index: builds the filters and CIDR tables. No adds after. */
 enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err);
 

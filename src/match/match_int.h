@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "match/match.h"
 
 static inline unsigned char match__lower(unsigned char c)
@@ -44,6 +48,25 @@ static inline uint64_t match__hash(const char *p, size_t n, uint64_t seed, int f
     h *= 0x94d049bb133111ebull;
     h ^= h >> 31;
     return h;
+}
+
+/* First c in [p, end), or end. Inline and 16 bytes at a time: fields are
+ * short, so a library call per field would cost more than the search. */
+static inline const char *match__find(const char *p, const char *end, char c)
+{
+#if defined(__SSE2__)
+    const __m128i needle = _mm_set1_epi8(c);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle));
+        if (m != 0)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != c)
+        p++;
+    return p;
 }
 
 /* Domain name normalisation in place is not possible on borrowed bytes, so
