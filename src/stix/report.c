@@ -137,6 +137,9 @@ static void render_path(const struct stix_ctx *c, char *out)
 }
 
 static void add(struct stix_ctx *c, enum stix_severity sev, const char *rule, const char *section,
+                const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void add(struct stix_ctx *c, enum stix_severity sev, const char *rule, const char *section,
                 const char *fmt, va_list ap)
 {
     struct stix_report *rep = c->rep;
