@@ -85,27 +85,44 @@ static void dec_from_e(const char *s, struct jcs_dec *d)
     d->point = atoi(p + 1) + 1;
 }
 
-/* ECMA-262 wants the smallest k for which some k-digit decimal reads back as
- * x, and among those the one nearest x. %.*e gives the correctly rounded
- * (nearest) k-digit decimal; when that one misses, the only other candidate
- * is its neighbour on the other side of x, which can still land inside the
- * rounding interval of x because that interval is asymmetric at powers of
- * two. Checking both per k is therefore exact, without a Ryu/Grisu table. */
-static void dec_shortest(double x, struct jcs_dec *ret)
+/* Finds a k-digit decimal that reads back as x, if there is one. %.*e gives
+ * the correctly rounded (nearest) k-digit decimal; when that one misses,
+ * the only other candidate is its neighbour on the other side of x, which
+ * can still land inside the rounding interval of x because that interval
+ * is asymmetric at powers of two. ECMA-262 wants the nearest one that
+ * works, so the rounded one is tried first. */
+static bool dec_try(double x, int k, struct jcs_dec *d)
 {
     char s[JCS_NUM_MAX];
-    struct jcs_dec d;
 
-    for (int k = 1; k <= 17; k++) {
-        (void)snprintf(s, sizeof(s), "%.*e", k - 1, x);
-        dec_from_e(s, &d);
-        if (dec_roundtrips(&d, x))
-            break;
-        dec_step(&d, strtod(s, NULL) < x ? 1 : -1);
-        if (dec_roundtrips(&d, x))
-            break;
+    (void)snprintf(s, sizeof(s), "%.*e", k - 1, x);
+    dec_from_e(s, d);
+    if (dec_roundtrips(d, x))
+        return true;
+    dec_step(d, strtod(s, NULL) < x ? 1 : -1);
+    return dec_roundtrips(d, x);
+}
+
+/* ECMA-262 §7.1.12.1 wants the smallest k for which some k-digit decimal
+ * reads back as x. Every k-digit decimal is also a (k+1)-digit one, so
+ * "some k-digit decimal works" is monotonic in k and a binary search over
+ * 1..17 finds the smallest (17 digits always work) in at most five tries;
+ * this is exact, without a Ryu/Grisu table. */
+static void dec_shortest(double x, struct jcs_dec *ret)
+{
+    struct jcs_dec d;
+    int lo = 1, hi = 17;
+
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+
+        if (dec_try(x, mid, &d))
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    /* 17 significant digits always round-trip; trailing zeros carry nothing */
+    (void)dec_try(x, lo, &d);
+    /* trailing zeros carry nothing (the neighbour step can produce them) */
     while (d.k > 1 && d.digits[d.k - 1] == '0')
         d.k--;
     *ret = d;
