@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_fed.h"
 #include "cli/verbs.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -33,6 +34,7 @@ static const char usage[] =
     "                      [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
     "                      [--threads N] [--max-connections N] [--max-header BYTES]\n"
     "                      [--idle-timeout SEC] [--request-timeout SEC] [--rate N]\n"
+    "                      [--sync-interval MS]\n"
     "\n"
     "Runs the node's TAXII 2.1 server (docs/taxii.md) on the data directory DIR.\n"
     "\n"
@@ -52,6 +54,8 @@ static const char usage[] =
     "                        (slow clients; default 60)\n"
     "  --rate N              requests per second per API token, 0 = unlimited\n"
     "                        (default 20000); above it: 429\n"
+    "  --sync-interval MS    federation: sync each peer every MS milliseconds (default 30000;\n"
+    "                        0 = off; failures back off, see 'meridian help peer')\n"
     "\n"
     "The request body limit is each API root's max_content_length (413 above it).\n"
     "One access-log line per request goes to stderr: method, path, status, bytes,\n"
@@ -168,6 +172,7 @@ static int run(int argc, char **argv)
         O_IDLE,
         O_REQTO,
         O_RATE,
+        O_SYNC,
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -183,6 +188,7 @@ static int run(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTO},
         {"rate", required_argument, NULL, O_RATE},
+        {"sync-interval", required_argument, NULL, O_SYNC},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *listen = SERVE_DEFAULT_LISTEN, *ready = NULL;
@@ -195,6 +201,8 @@ static int run(int argc, char **argv)
     struct taxii_server *ts = NULL;
     struct http_server *srv = NULL;
     struct http_app app;
+    struct cli_fed *fed = NULL;
+    unsigned sync_ms = CLI_FED_DEFAULT_INTERVAL_MS;
     struct mrd_err err = {0};
     sigset_t set;
     int sig = 0, ret = CLI_EXIT_USAGE, c;
@@ -235,6 +243,7 @@ static int run(int argc, char **argv)
         case O_IDLE:
         case O_REQTO:
         case O_RATE:
+        case O_SYNC:
             if (!parse_uint(optarg, 1000000000u, &u)) {
                 ret = cli_usage_error(&cli_verb_serve, "'%s' is not a number", optarg);
                 goto out;
@@ -249,6 +258,8 @@ static int run(int argc, char **argv)
                 hc.idle_timeout = u;
             else if (c == O_REQTO)
                 hc.request_timeout = u;
+            else if (c == O_SYNC)
+                sync_ms = u;
             else
                 tc.rate = u;
             break;
@@ -316,6 +327,8 @@ static int run(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (cli_fed_start(data, st, sync_ms, &app, &fed) != CLI_EXIT_OK)
+        goto out;
     if (http_server_start(&hc, &app, &srv, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
@@ -333,6 +346,7 @@ static int run(int argc, char **argv)
     ret = CLI_EXIT_OK;
 out:
     http_server_free(srv);
+    cli_fed_stop(fed);
     taxii_server_free(ts);
     store_close(st);
     mrd_buf_release(&cert);

@@ -9,11 +9,14 @@ extern const struct cli_verb cli_verb_export;
 extern const struct cli_verb cli_verb_grant;
 extern const struct cli_verb cli_verb_import;
 extern const struct cli_verb cli_verb_init;
+extern const struct cli_verb cli_verb_key;
 extern const struct cli_verb cli_verb_ledger;
 extern const struct cli_verb cli_verb_match;
 extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
+extern const struct cli_verb cli_verb_peer;
 extern const struct cli_verb cli_verb_serve;
+extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;
 extern const struct cli_verb cli_verb_version;
 

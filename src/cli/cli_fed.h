@@ -1,0 +1,26 @@
+/*
+ * cli_fed: the federation pieces `meridian serve` runs (defined in
+ * cli_sync.c): the node's JSON API in front of the TAXII application, and
+ * the background sync runner that logs each peer's round.
+ */
+#ifndef MRD_CLI_CLI_FED_H
+#define MRD_CLI_CLI_FED_H
+
+#include "http/http.h"
+#include "store/store.h"
+
+#define CLI_FED_DEFAULT_INTERVAL_MS 30000u
+
+struct cli_fed;
+
+/* Wraps *app (in place) with /api/v1/ and, when interval_ms > 0, starts a
+ * sync round per peer every interval_ms. Call after the stop signals are
+ * blocked (it starts threads). Returns CLI_EXIT_OK or prints the error. */
+int cli_fed_start(const char *data_dir, struct store *st, unsigned interval_ms,
+                  struct http_app *app, struct cli_fed **ret);
+
+/* Stops the runner and frees everything; after the HTTP server is freed
+ * and before the store is closed. NULL-safe. */
+void cli_fed_stop(struct cli_fed *f);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * fed: federation between Meridian nodes and other TAXII 2.1 servers
+ * (DESIGN.md §5–§7, issue 6).
+ *
+ * Does:
+ *  - the peer table and each peer's sync state (pull cursor, push cursor,
+ *    failures and back-off, counters), kept in their own SQLite file
+ *    FED_DB_FILE in the data directory, beside the store;
+ *  - a TAXII 2.1 client over libcurl: discovery, paging through objects/
+ *    with added_after and next, POST in batches, following the status
+ *    resource; it copes with servers that omit `next` or the
+ *    X-TAXII-Date-Added-* headers;
+ *  - one sync round for one peer (pull, then push) and for all peers, each
+ *    peer on its own thread so that a slow or dead one delays nobody;
+ *  - a background runner for `meridian serve` that syncs every peer on an
+ *    interval, backing off exponentially with jitter after failures;
+ *  - ingest checks shared by every path that writes objects: signing
+ *    objects created here, verifying signatures on received ones
+ *    (fed_ingest_*), with the node key FED_NODE_KEY_FILE;
+ *  - the sightings roll-up (per indicator: count, reporting orgs, first and
+ *    last seen) and its JSON API under /api/v1/sightings/.
+ *
+ * What travels is decided by policy_may_read() and nothing else: pushing
+ * to a peer is that peer (its org on this node, else a partner) reading the
+ * local collection through the peer's community; serving a peer's pull is
+ * the TAXII server's ordinary read. Objects received from a peer are stored
+ * with source_peer = the peer's name, local = false and community = the
+ * peer's community, so AMBER goes one hop, GREEN stays in its community and
+ * RED never leaves its creator.
+ *
+ * Not here: TAXII serving (taxii.h), storage of objects (store.h), the TLP
+ * table (policy.h), signatures themselves (crypto.h). Never prints or logs:
+ * results come back in structs and callbacks, cli/ logs them.
+ * Threading: a struct fed_state is used by one thread; every thread opens
+ * its own (they share the file through SQLite's locking).
+ */
+#ifndef MRD_FED_FED_H
+#define MRD_FED_FED_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "crypto/crypto.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define FED_DB_FILE "fed.db"         /* peers and sync state, in the data directory */
+#define FED_NODE_KEY_FILE "node.key" /* the node's Ed25519 key (crypto_key_save format) */
+
+/* Named maxima of peer fields (bytes, without the NUL). */
+#define FED_PEER_NAME_MAX 64
+#define FED_URL_MAX 2048
+#define FED_ROOT_MAX 256 /* remote API root name or URL path */
+#define FED_COLL_MAX 256 /* remote collection id */
+#define FED_TOKEN_MAX 512
+#define FED_PATH_MAX 4096
+#define FED_ERROR_MAX 256
+#define FED_MAX_PEERS 256
+
+/* Limits of the client. */
+#define FED_MAX_RESPONSE ((size_t)256 * 1024 * 1024) /* one response body */
+#define FED_PAGE_LIMIT 1000                          /* objects asked per page */
+#define FED_PUSH_BATCH 500                           /* objects per POST */
+#define FED_MAX_PAGES_PER_ROUND 100000               /* guards a server that never ends */
+#define FED_CONNECT_TIMEOUT_S 5
+#define FED_REQUEST_TIMEOUT_S 120
+#define FED_STATUS_WAIT_S 60 /* how long a push follows a pending status */
+
+/* Back-off after failures: min(base * 2^(failures-1), max), then a random
+ * factor in [0.5, 1.0] (jitter) so that many nodes do not retry together. */
+#define FED_BACKOFF_BASE_S 2
+#define FED_BACKOFF_MAX_S 600
+
+enum fed_direction {
+    FED_DIR_PULL = 1,
+    FED_DIR_PUSH = 2,
+    FED_DIR_BOTH = 3,
+};
+
+struct fed_peer {
+    char name[FED_PEER_NAME_MAX + 1]; /* [A-Za-z0-9._-], also the provenance tag */
+    char url[FED_URL_MAX + 1];        /* server base; discovery is URL/taxii2/ */
+    char api_root[FED_ROOT_MAX + 1];  /* remote API root as discovery lists it */
+    char collection[FED_COLL_MAX + 1];
+    char local_collection[STORE_UUID_LEN + 1]; /* local collection id */
+    char token[FED_TOKEN_MAX + 1];             /* credential the peer issued to us */
+    char pubkey[CRYPTO_PUBKEY_TEXT_LEN + 1];   /* "" when none was given */
+    char ca_file[FED_PATH_MAX + 1];            /* "" = system trust store */
+    enum fed_direction direction;
+    char community[STORE_NAME_MAX + 1];
+    bool enabled;
+};
+
+struct fed_peer_state {
+    int64_t pull_cursor;     /* usec of the last X-TAXII-Date-Added-Last; STORE_TIME_NONE */
+    bool push_has_cursor;    /* push resumes after (push_date_added, push_seq) */
+    int64_t push_date_added; /* of the local collection */
+    int64_t push_seq;
+    unsigned failures;         /* consecutive failed rounds */
+    int64_t next_attempt_usec; /* not before (back-off); 0 = now */
+    int64_t last_ok_usec;      /* end of the last good round; 0 = never */
+    int64_t last_attempt_usec;
+    char last_error[FED_ERROR_MAX + 1]; /* "" after a good round */
+    uint64_t pulled, pushed, rejected;  /* totals over the peer's life */
+};
+
+/* ---- the peer table (fed_state.c) ---- */
+
+struct fed_state;
+
+/* Opens (creating, mode 0600) DIR/FED_DB_FILE. */
+enum mrd_code fed_state_open(const char *data_dir, struct fed_state **ret, struct mrd_err *err);
+void fed_state_close(struct fed_state *fs);
+
+/* Checks p's fields (names, URL scheme, direction, public key syntax) and
+ * adds it with a fresh state; MRD_E_EXISTS when the name is taken. */
+enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err);
+/* MRD_E_NOTFOUND when there is no such peer. */
+enum mrd_code fed_peer_remove(struct fed_state *fs, const char *name, struct mrd_err *err);
+enum mrd_code fed_peer_set_enabled(struct fed_state *fs, const char *name, bool enabled,
+                                   struct mrd_err *err);
+/* ret_state may be NULL. */
+enum mrd_code fed_peer_get(struct fed_state *fs, const char *name, struct fed_peer *ret,
+                           struct fed_peer_state *ret_state, struct mrd_err *err);
+/* Calls cb for every peer in name order; a cb error stops and is returned. */
+enum mrd_code fed_peer_list(struct fed_state *fs,
+                            enum mrd_code (*cb)(void *ctx, const struct fed_peer *p,
+                                                const struct fed_peer_state *s),
+                            void *ctx, struct mrd_err *err);
+/* Writes a peer's state (committed). */
+enum mrd_code fed_peer_state_put(struct fed_state *fs, const char *name,
+                                 const struct fed_peer_state *s, struct mrd_err *err);
+
+/* Parses "pull", "push" or "both". */
+enum mrd_code fed_direction_parse(const char *s, enum fed_direction *ret, struct mrd_err *err);
+const char *fed_direction_name(enum fed_direction d);
+
+/* The back-off delay in usec after `failures` consecutive failures, with
+ * jitter r in [0, 1] (the caller passes a random number; tests pass fixed
+ * ones). */
+int64_t fed_backoff_usec(unsigned failures, double r);
+
+/* ---- the node key and ingest checks (fed_ingest.c) ---- */
+
+/* Everything an ingest path needs: the node key (may be absent: nothing is
+ * signed) and the keyring of trusted keys (the node's own and every
+ * peer's --pubkey). Read-only after fed_trust_load: share between threads. */
+struct fed_trust {
+    struct crypto_key *node_key; /* NULL when the data directory has none */
+    struct crypto_keyring *keyring;
+};
+
+/* Loads DIR/FED_NODE_KEY_FILE (a missing file is not an error: no
+ * signing) and the peers' public keys. */
+enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struct mrd_err *err);
+void fed_trust_free(struct fed_trust *t);
+
+/* Creates DIR/FED_NODE_KEY_FILE when it does not exist (mode 0600);
+ * MRD_OK when it already does. */
+enum mrd_code fed_node_key_ensure(const char *data_dir, struct mrd_err *err);
+
+enum fed_ingest_origin {
+    FED_ORIGIN_LOCAL = 0, /* created here: own/constituent POST, import, matcher, sensors */
+    FED_ORIGIN_REMOTE,    /* received: POST by a partner, pull from a peer */
+};
+
+struct fed_ingest_result {
+    bool reject;                 /* do not store; why is in message */
+    bool signed_here;            /* the object was signed with the node key */
+    enum crypto_verdict verdict; /* after signing or verifying */
+    char message[FED_ERROR_MAX + 1];
+};
+
+/* THE ingest check, called by every path that stores objects, after STIX
+ * validation and before the canonical form is computed. LOCAL: an object
+ * with no Meridian signature is signed in place with the node key (when
+ * there is one); an object that carries one is verified like a remote
+ * one. REMOTE: the signature, if any, is verified; a signature that does
+ * not match (whoever the signer) sets reject with a message for the status
+ * resource or log. Unknown signers and unsigned objects are accepted and
+ * reported through verdict. t may be NULL (no key, nothing trusted). */
+enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
+                               enum fed_ingest_origin origin, struct fed_ingest_result *ret,
+                               struct mrd_err *err);
+
+/* The verification status of a stored object's bytes, for exports and the
+ * dashboard: "valid", "unknown signer", "unsigned" or "invalid". */
+const char *fed_verification_of(const struct fed_trust *t, const json_t *obj);
+
+/* ---- sync (fed_sync.c) ---- */
+
+/* Call once per process before any sync (curl_global_init); not
+ * thread-safe. fed_global_cleanup at exit. */
+enum mrd_code fed_global_init(struct mrd_err *err);
+void fed_global_cleanup(void);
+
+/* What one peer's round did. */
+struct fed_round_report {
+    char peer[FED_PEER_NAME_MAX + 1];
+    bool attempted;       /* false: disabled or backing off */
+    bool ok;              /* pull and push both succeeded */
+    uint64_t pulled;      /* new versions stored */
+    uint64_t duplicates;  /* already present */
+    uint64_t rejected;    /* invalid STIX or bad signature: never stored */
+    uint64_t unverified;  /* stored but unsigned or by an unknown signer */
+    uint64_t pushed;      /* objects the peer accepted */
+    uint64_t push_failed; /* objects the peer refused */
+    uint64_t pages;
+    int64_t usec;
+    char error[FED_ERROR_MAX + 1];
+    char first_reject[FED_ERROR_MAX + 1]; /* the first rejection's reason */
+};
+
+struct fed_sync_opts {
+    bool ignore_backoff; /* `meridian sync`: try every enabled peer now */
+    const char *only;    /* one peer's name, or NULL for all */
+};
+
+/* Runs one round (pull then push, as the direction says) for every enabled
+ * peer due now, each on its own thread, and waits for all. data_dir is
+ * where fed.db and the key live; st is the open store (shared). cb (may be
+ * NULL) receives each peer's report from the peer's thread, serialised by
+ * a lock. Peer failures are reported, not returned: the return value is
+ * an error only when the round could not start at all. */
+enum mrd_code fed_sync_round(const char *data_dir, struct store *st, const struct fed_trust *trust,
+                             const struct fed_sync_opts *opts,
+                             void (*cb)(void *ctx, const struct fed_round_report *r), void *ctx,
+                             struct mrd_err *err);
+
+/* ---- the background runner for `meridian serve` (fed_runner.c) ---- */
+
+struct fed_runner;
+
+/* Starts a thread that runs a round for each peer every interval_ms
+ * (after a failure: the back-off instead), each peer independently. The
+ * store, trust and data_dir must outlive the runner. */
+enum mrd_code fed_runner_start(const char *data_dir, struct store *st,
+                               const struct fed_trust *trust, unsigned interval_ms,
+                               void (*cb)(void *ctx, const struct fed_round_report *r), void *ctx,
+                               struct fed_runner **ret, struct mrd_err *err);
+/* Stops the runner, waiting for rounds in progress (bounded by the
+ * client's timeouts). NULL-safe. */
+void fed_runner_stop(struct fed_runner *r);
+
+/* ---- the sightings roll-up (fed_sightings.c) ---- */
+
+#define FED_SIGHT_MAX_ORGS 256 /* distinct reporting orgs kept per indicator */
+#define FED_API_PREFIX "/api/v1/"
+
+/* The roll-up of the sightings of one indicator (id) that reader org_key
+ * may read, across every collection it holds a read grant on, as a JSON
+ * object: {"indicator", "count", "sightings", "orgs": [...],
+ * "first_seen", "last_seen"}; indicator NULL gives {"indicators": [...]}
+ * of every sighted indicator, most sighted first. */
+enum mrd_code fed_sightings_json(struct store *st, int64_t org_key, const char *indicator,
+                                 json_t **ret, struct mrd_err *err);
+
+/* ---- the JSON API (fed_api.c) ---- */
+
+/* An http.h application that answers FED_API_PREFIX paths itself
+ * (GET /api/v1/sightings/ and /api/v1/sightings/{indicator-id},
+ * GET /api/v1/peers/ for own orgs: peer health and lag) and hands every other
+ * request to inner. Requests need an API token (Bearer or Basic, as
+ * TAXII); answers are application/json. */
+struct fed_api {
+    struct store *st;
+    const char *data_dir;
+    struct http_app inner;
+};
+void fed_api_app(struct fed_api *api, struct http_app *ret);
+
+#endif

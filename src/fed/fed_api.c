@@ -1,0 +1,176 @@
+/*
+ * The node's JSON API for the dashboard: /api/v1/sightings/ and
+ * /api/v1/peers/, in front of the TAXII application.
+ *
+ * Authentication is the TAXII one (an API token, Bearer or Basic), and the
+ * answer for anything a reader may not see is the same as for something
+ * that does not exist. Peer state (URLs, errors) is operator information:
+ * only own orgs get it.
+ */
+#include "fed/fed_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "core/timestamp.h"
+
+#define API_MAX_BODY ((size_t)4096)
+
+static void answer(struct http_response *resp, unsigned status, json_t *v)
+{
+    char *s = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+
+    resp->status = status;
+    resp->content_type = "application/json";
+    mrd_buf_reset(&resp->body);
+    if (s != NULL)
+        (void)mrd_buf_puts(&resp->body, s, NULL);
+    free(s);
+    json_decref(v);
+}
+
+static void error(struct http_response *resp, unsigned status, const char *title)
+{
+    answer(resp, status, json_pack("{s:s,s:i}", "title", title, "http_status", (int)status));
+}
+
+static bool is_api(const char *path)
+{
+    return strncmp(path, FED_API_PREFIX, strlen(FED_API_PREFIX)) == 0 ||
+           strcmp(path, "/api/v1") == 0;
+}
+
+static size_t body_max(void *ctx, const char *method, const char *path)
+{
+    struct fed_api *api = ctx;
+
+    if (is_api(path))
+        return API_MAX_BODY;
+    return api->inner.body_max(api->inner.ctx, method, path);
+}
+
+static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
+{
+    struct fed_api *api = ctx;
+
+    if (is_api(path)) {
+        error(resp, resp->status, "Refused");
+        return;
+    }
+    api->inner.refuse(api->inner.ctx, method, path, resp);
+}
+
+static void log_rec(void *ctx, const struct http_access *a)
+{
+    struct fed_api *api = ctx;
+
+    if (api->inner.log != NULL)
+        api->inner.log(api->inner.ctx, a);
+}
+
+static json_t *peer_json(const struct fed_peer *p, const struct fed_peer_state *s)
+{
+    char ok[MRD_TIME_TAXII_LEN + 1] = "", cur[MRD_TIME_TAXII_LEN + 1] = "";
+    double lag = -1;
+
+    if (s->last_ok_usec > 0) {
+        mrd_time_format_taxii(s->last_ok_usec, ok);
+        lag = (double)(mrd_time_now_usec() - s->last_ok_usec) / 1e6;
+    }
+    if (s->pull_cursor != STORE_TIME_NONE)
+        mrd_time_format_taxii(s->pull_cursor, cur);
+    return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s?,s:s?,s:f,s:i,s:s,s:I,s:I,s:I}", "name", p->name,
+                     "url", p->url, "direction", fed_direction_name(p->direction), "enabled",
+                     p->enabled, "community", p->community, "last_ok", ok[0] ? ok : NULL,
+                     "pull_cursor", cur[0] ? cur : NULL, "lag_seconds", lag, "failures",
+                     (int)s->failures, "last_error", s->last_error, "pulled", (json_int_t)s->pulled,
+                     "pushed", (json_int_t)s->pushed, "rejected", (json_int_t)s->rejected);
+}
+
+static enum mrd_code add_peer(void *ctx, const struct fed_peer *p, const struct fed_peer_state *s)
+{
+    json_t *v = peer_json(p, s);
+
+    if (v == NULL || json_array_append_new(ctx, v) != 0)
+        return MRD_E_NOMEM;
+    return MRD_OK;
+}
+
+static void handle(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    struct fed_api *api = ctx;
+    char secret[HTTP_MAX_SECRET + 1];
+    size_t slen = 0;
+    struct store_token tok;
+    struct mrd_err err = {0};
+    const char *auth, *rest;
+    json_t *out = NULL;
+
+    if (!is_api(req->path)) {
+        api->inner.handle(api->inner.ctx, req, resp);
+        return;
+    }
+    auth = http_request_header(req, "Authorization");
+    if (auth == NULL || http_auth_secret(auth, strlen(auth), secret, &slen, NULL) != MRD_OK ||
+        store_token_lookup(api->st, secret, slen, &tok, NULL) != MRD_OK) {
+        (void)http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"meridian\"");
+        error(resp, 401, "Authentication required");
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0) {
+        error(resp, 405, "Method not allowed");
+        return;
+    }
+    rest = req->path + strlen(FED_API_PREFIX);
+    if (strncmp(rest, "sightings", 9) == 0 && (rest[9] == '\0' || rest[9] == '/')) {
+        const char *ind = rest[9] == '/' ? rest + 10 : "";
+        size_t n = strlen(ind);
+        char id[STORE_STIX_ID_MAX + 1];
+        if (n > 0 && ind[n - 1] == '/')
+            n--;
+        if (n > STORE_STIX_ID_MAX || !mrd_str_has_prefix(ind, n, "indicator--")) {
+            if (n > 0) {
+                error(resp, 404, "Not found");
+                return;
+            }
+        }
+        memcpy(id, ind, n);
+        id[n] = '\0';
+        if (fed_sightings_json(api->st, tok.org_key, n > 0 ? id : NULL, &out, &err) != MRD_OK) {
+            error(resp, 500, "Internal error");
+            return;
+        }
+        answer(resp, 200, out);
+        return;
+    }
+    if (strcmp(rest, "peers") == 0 || strcmp(rest, "peers/") == 0) {
+        struct fed_state *fs = NULL;
+        json_t *list;
+        if (tok.org_relation != POLICY_REL_OWN) {
+            error(resp, 404, "Not found");
+            return;
+        }
+        list = json_array();
+        if (list == NULL || fed_state_open(api->data_dir, &fs, &err) != MRD_OK ||
+            fed_peer_list(fs, add_peer, list, &err) != MRD_OK) {
+            fed_state_close(fs);
+            json_decref(list);
+            error(resp, 500, "Internal error");
+            return;
+        }
+        fed_state_close(fs);
+        answer(resp, 200, json_pack("{s:o}", "peers", list));
+        return;
+    }
+    error(resp, 404, "Not found");
+}
+
+void fed_api_app(struct fed_api *api, struct http_app *ret)
+{
+    ret->ctx = api;
+    ret->body_max = body_max;
+    ret->handle = handle;
+    ret->refuse = refuse;
+    ret->log = log_rec;
+}

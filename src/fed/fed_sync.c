@@ -1,0 +1,703 @@
+/*
+ * One sync round with one peer: pull, then push (DESIGN.md §7).
+ *
+ * Pull asks objects/ for what was added after the persisted cursor and
+ * follows `next` (or, for servers without it, added_after = the last
+ * X-TAXII-Date-Added-Last). Each page is stored in one committed
+ * transaction and only then is the cursor saved, so a crash re-fetches at
+ * most one page and never skips one; identical (id, version) pairs are
+ * no-ops, so the re-fetch changes nothing.
+ *
+ * Push reads the local collection after its own cursor exactly as the peer
+ * would read it through TAXII (policy_may_read with the peer as the
+ * reader, the peer's community as the community), posts batches, and
+ * follows each status resource until it is complete. Objects that came
+ * from this very peer are not sent back to it.
+ */
+#include "fed/fed_int.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+#include "policy/policy.h"
+#include "stix/stix.h"
+
+/* What one peer's round works with. */
+struct job {
+    const char *data_dir;
+    struct store *st;
+    const struct fed_trust *trust;
+    struct fed_peer peer;
+    struct fed_peer_state state;
+    struct fed_round_report rep;
+    struct store_collection coll; /* the local collection */
+    bool has_org;                 /* the peer has an org of its name on this node */
+    struct store_org org;
+    const atomic_bool *stop; /* NULL or the runner's stop flag */
+};
+
+/* Like fed__http, with the runner's stop flag able to abort the transfer. */
+static enum mrd_code request(struct job *j, struct fed_client *c, const char *url, const char *body,
+                             size_t len, struct fed_response *resp, struct mrd_err *err)
+{
+    if (j->stop != NULL && atomic_load(j->stop))
+        return mrd_err_set(err, MRD_E_IO, "stopping");
+    return fed__http(c, url, body, len, resp, err);
+}
+
+/* ---- pull ---- */
+
+struct page_item {
+    struct mrd_buf canon;
+};
+
+static const char *str_of(const json_t *o, const char *key, size_t *ret_len)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (!json_is_string(v))
+        return NULL;
+    *ret_len = json_string_length(v);
+    return json_string_value(v);
+}
+
+static int64_t usec_of(const json_t *o, const char *key)
+{
+    size_t n = 0;
+    const char *s = str_of(o, key, &n);
+    struct mrd_time t;
+
+    if (s == NULL || mrd_time_parse(s, n, &t, NULL) != MRD_OK)
+        return STORE_TIME_NONE;
+    return mrd_time_to_usec(&t);
+}
+
+static void note_reject(struct job *j, size_t i, const char *id, const char *why)
+{
+    j->rep.rejected++;
+    if (j->rep.first_reject[0] == '\0') {
+        /* Truncation is fine: the start names the object. */
+        int k = snprintf(j->rep.first_reject, sizeof(j->rep.first_reject),
+                         "objects[%zu] %.80s: ", i, id != NULL ? id : "(no id)");
+        if (k > 0 && (size_t)k < sizeof(j->rep.first_reject))
+            mrd_strlcpy(j->rep.first_reject + k, why, sizeof(j->rep.first_reject) - (size_t)k);
+    }
+}
+
+/* Validates, verifies and stores one page of objects. */
+static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err)
+{
+    size_t n = json_array_size(objs), nin = 0;
+    struct page_item *items = NULL;
+    struct store_object_in *ins = NULL;
+    enum store_insert_outcome *outs = NULL;
+    struct stix_report rep;
+    enum mrd_code rc = MRD_OK;
+
+    stix_report_init(&rep);
+    if (n == 0)
+        goto out;
+    items = mrd_calloc(n, sizeof(*items));
+    ins = mrd_calloc(n, sizeof(*ins));
+    outs = mrd_calloc(n, sizeof(*outs));
+    if (items == NULL || ins == NULL || outs == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "page of %zu objects", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(objs, i);
+        struct fed_ingest_result ir;
+        struct store_object_in *in = &ins[nin];
+        size_t idn = 0;
+        const char *id = json_is_object(o) ? str_of(o, "id", &idn) : NULL;
+
+        mrd_buf_init(&items[i].canon, STORE_OBJECT_MAX);
+        if (!json_is_object(o)) {
+            note_reject(j, i, NULL, "not a JSON object");
+            continue;
+        }
+        stix_report_reset(&rep);
+        rc = stix_validate_object(o, STIX_NO_WARNINGS, &rep, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (stix_report_errors(&rep) > 0) {
+            char line[STIX_LINE_MAX] = "invalid STIX object";
+            for (size_t k = 0; k < rep.nfindings; k++)
+                if (rep.findings[k].severity == STIX_ERROR) {
+                    (void)stix_finding_format(&rep.findings[k], line, sizeof(line));
+                    break;
+                }
+            note_reject(j, i, id, line);
+            continue;
+        }
+        rc = fed_ingest_check(j->trust, o, FED_ORIGIN_REMOTE, &ir, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (ir.reject) {
+            note_reject(j, i, id, ir.message);
+            continue;
+        }
+        if (ir.verdict != CRYPTO_VALID)
+            j->rep.unverified++;
+        rc = mrd_jcs_write(o, &items[i].canon, err);
+        if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
+            mrd_err_clear(err);
+            rc = MRD_OK;
+            note_reject(j, i, id, "too big or not representable as RFC 8785 JSON");
+            continue;
+        }
+        if (rc != MRD_OK)
+            goto out;
+        memset(in, 0, sizeof(*in));
+        in->id = id;
+        in->id_len = idn;
+        in->type = str_of(o, "type", &in->type_len);
+        in->spec_version = str_of(o, "spec_version", &in->spec_version_len);
+        if (in->spec_version == NULL) {
+            in->spec_version = "2.1";
+            in->spec_version_len = 3;
+        }
+        in->created_usec = usec_of(o, "created");
+        in->modified_usec = usec_of(o, "modified");
+        in->revoked = json_is_true(json_object_get(o, "revoked"));
+        in->tlp = policy_tlp_of_object(o, j->coll.default_tlp);
+        in->local = policy_origin_local(POLICY_REL_PARTNER, true);
+        in->creator_org = j->has_org ? j->org.key : 0;
+        in->source_peer = j->peer.name;
+        in->source_peer_len = strlen(j->peer.name);
+        in->community = j->peer.community;
+        in->community_len = strlen(j->peer.community);
+        in->body = items[i].canon.data;
+        in->body_len = items[i].canon.len;
+        nin++;
+    }
+    if (nin > 0) {
+        rc = store_objects_insert(j->st, j->coll.key, ins, nin, outs, NULL, err);
+        if (rc != MRD_OK)
+            goto out;
+        for (size_t i = 0; i < nin; i++) {
+            if (outs[i] == STORE_INS_ADDED)
+                j->rep.pulled++;
+            else
+                j->rep.duplicates++;
+        }
+    }
+out:
+    if (items != NULL)
+        for (size_t i = 0; i < n; i++)
+            mrd_buf_release(&items[i].canon);
+    mrd_free(items);
+    mrd_free(ins);
+    mrd_free(outs);
+    stix_report_release(&rep);
+    return rc;
+}
+
+static enum mrd_code save_state(struct job *j, struct mrd_err *err)
+{
+    struct fed_state *fs = NULL;
+    enum mrd_code rc = fed_state_open(j->data_dir, &fs, err);
+
+    if (rc == MRD_OK)
+        rc = fed_peer_state_put(fs, j->peer.name, &j->state, err);
+    fed_state_close(fs);
+    return rc;
+}
+
+static enum mrd_code pull(struct job *j, struct fed_client *c, struct mrd_err *err)
+{
+    char base[FED_URL_MAX * 2], url[FED_URL_MAX * 3], after[MRD_TIME_TAXII_LEN + 1];
+    int64_t query_after = j->state.pull_cursor;
+    char *next = NULL;
+    struct fed_response resp;
+    json_t *doc = NULL;
+    enum mrd_code rc = MRD_OK;
+    char *esc;
+
+    esc = curl_easy_escape(c->curl, j->peer.collection, 0);
+    if (esc == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "escape");
+    (void)snprintf(base, sizeof(base), "%scollections/%s/objects/", c->root_url, esc);
+    curl_free(esc);
+    fed__response_init(&resp);
+    for (uint64_t page = 0; page < FED_MAX_PAGES_PER_ROUND; page++) {
+        json_t *objs;
+        bool more;
+        const char *nx;
+        int k = snprintf(url, sizeof(url), "%s?limit=%d", base, FED_PAGE_LIMIT);
+
+        if (query_after != STORE_TIME_NONE) {
+            mrd_time_format_taxii(query_after, after);
+            k += snprintf(url + k, sizeof(url) - (size_t)k, "&added_after=%s", after);
+        }
+        if (next != NULL && (size_t)k < sizeof(url)) {
+            esc = curl_easy_escape(c->curl, next, 0);
+            if (esc == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "escape");
+                goto out;
+            }
+            k += snprintf(url + k, sizeof(url) - (size_t)k, "&next=%s", esc);
+            curl_free(esc);
+        }
+        if ((size_t)k >= sizeof(url)) {
+            rc = mrd_err_set(err, MRD_E_TOOBIG, "%s: request URL too long", base);
+            goto out;
+        }
+        mrd_buf_reset(&resp.body);
+        resp.date_added_last[0] = '\0';
+        rc = request(j, c, url, NULL, 0, &resp, err);
+        if (rc == MRD_OK)
+            rc = fed__json(&resp, 200, url, &doc, err);
+        if (rc != MRD_OK)
+            goto out;
+        j->rep.pages++;
+        objs = json_object_get(doc, "objects");
+        if (objs != NULL && !json_is_array(objs)) {
+            rc = mrd_err_set(err, MRD_E_PARSE, "%s: \"objects\" is not a list (TAXII 2.1 §3.7)",
+                             url);
+            goto out;
+        }
+        rc = store_page(j, objs, err);
+        if (rc != MRD_OK)
+            goto out;
+        /* The page is committed: now the cursor may move past it. */
+        if (resp.date_added_last[0] != '\0') {
+            struct mrd_time t;
+            if (mrd_time_parse(resp.date_added_last, strlen(resp.date_added_last), &t, NULL) ==
+                MRD_OK) {
+                int64_t u = mrd_time_to_usec(&t);
+                if (j->state.pull_cursor == STORE_TIME_NONE || u > j->state.pull_cursor)
+                    j->state.pull_cursor = u;
+                rc = save_state(j, err);
+                if (rc != MRD_OK)
+                    goto out;
+            }
+        }
+        more = json_is_true(json_object_get(doc, "more"));
+        nx = json_string_value(json_object_get(doc, "next"));
+        mrd_free(next);
+        next = NULL;
+        if (!more || json_array_size(objs) == 0)
+            break;
+        if (nx != NULL && strlen(nx) < FED_URL_MAX) {
+            next = mrd_strdup(nx); /* same filters, server's cursor */
+            if (next == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "next");
+                goto out;
+            }
+        } else if (resp.date_added_last[0] != '\0' && j->state.pull_cursor != query_after) {
+            query_after = j->state.pull_cursor; /* servers without `next` (TAXII 2.1 §3.4) */
+        } else {
+            break; /* neither next nor dates: nothing safe to page with */
+        }
+        json_decref(doc);
+        doc = NULL;
+    }
+out:
+    mrd_free(next);
+    json_decref(doc);
+    fed__response_release(&resp);
+    return rc;
+}
+
+/* ---- push ---- */
+
+struct push_ctx {
+    struct job *j;
+    struct policy_reader reader;
+    struct mrd_buf *env;
+    size_t n;
+};
+
+static bool push_visible(void *ctx, const struct store_row *row)
+{
+    struct push_ctx *x = ctx;
+    const char *name = x->j->peer.name;
+
+    /* Never echo an object back to the peer it came from. */
+    if (row->source_peer != NULL && mrd_str_eq(row->source_peer, row->source_peer_len, name))
+        return false;
+    return policy_may_read(&x->reader, &row->policy);
+}
+
+static enum mrd_code push_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct push_ctx *x = ctx;
+    enum mrd_code rc = MRD_OK;
+
+    if (x->n > 0)
+        rc = mrd_buf_putc(x->env, ',', err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(x->env, row->body, row->body_len, err);
+    x->n++;
+    return rc;
+}
+
+/* Reads a status resource's counters into the report; true when complete. */
+static bool status_counts(struct job *j, const json_t *st)
+{
+    json_int_t ok = json_integer_value(json_object_get(st, "success_count"));
+    json_int_t bad = json_integer_value(json_object_get(st, "failure_count"));
+    const char *s = json_string_value(json_object_get(st, "status"));
+
+    if (s != NULL && strcmp(s, "complete") != 0)
+        return false;
+    j->rep.pushed += ok > 0 ? (uint64_t)ok : 0;
+    j->rep.push_failed += bad > 0 ? (uint64_t)bad : 0;
+    return true;
+}
+
+/* Polls status/{id}/ until complete or FED_STATUS_WAIT_S passes. */
+static enum mrd_code follow_status(struct job *j, struct fed_client *c, const char *id,
+                                   struct mrd_err *err)
+{
+    char url[FED_URL_MAX * 2];
+    int64_t until = mrd_time_now_usec() + (int64_t)FED_STATUS_WAIT_S * 1000000;
+    struct fed_response resp;
+    enum mrd_code rc = MRD_OK;
+    unsigned delay_ms = 50;
+    char *esc = curl_easy_escape(c->curl, id, 0);
+
+    if (esc == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "escape");
+    (void)snprintf(url, sizeof(url), "%sstatus/%s/", c->root_url, esc);
+    curl_free(esc);
+    fed__response_init(&resp);
+    for (;;) {
+        json_t *st = NULL;
+        bool done;
+        struct timespec ts = {.tv_sec = delay_ms / 1000,
+                              .tv_nsec = (long)(delay_ms % 1000) * 1000000L};
+
+        (void)nanosleep(&ts, NULL);
+        delay_ms = delay_ms < 1000 ? delay_ms * 2 : 1000;
+        mrd_buf_reset(&resp.body);
+        rc = request(j, c, url, NULL, 0, &resp, err);
+        if (rc == MRD_OK)
+            rc = fed__json(&resp, 200, url, &st, err);
+        if (rc != MRD_OK)
+            break;
+        done = status_counts(j, st);
+        json_decref(st);
+        if (done)
+            break;
+        if (mrd_time_now_usec() > until) {
+            rc = mrd_err_set(err, MRD_E_TIMEOUT, "%s: still pending after %d s", url,
+                             FED_STATUS_WAIT_S);
+            break;
+        }
+    }
+    fed__response_release(&resp);
+    return rc;
+}
+
+static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *err)
+{
+    char url[FED_URL_MAX * 2];
+    struct mrd_buf env;
+    struct fed_response resp;
+    struct push_ctx x = {.j = j, .env = &env};
+    struct store_grant g = {.can_read = true};
+    enum mrd_code rc = MRD_OK;
+    char *esc = curl_easy_escape(c->curl, j->peer.collection, 0);
+
+    if (esc == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "escape");
+    (void)snprintf(url, sizeof(url), "%scollections/%s/objects/", c->root_url, esc);
+    curl_free(esc);
+    /* The peer reads as its org on this node when it has one (its relation
+     * and grant decide, as for a TAXII pull); otherwise as a partner that
+     * owns nothing here (creator and RED recipient of nothing). */
+    if (j->has_org) {
+        rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    x.reader = (struct policy_reader){
+        .anonymous = false,
+        .org_id = j->has_org ? j->org.key : INT64_MAX,
+        .relation = j->has_org ? j->org.relation : POLICY_REL_PARTNER,
+        .has_read_grant = g.can_read,
+        .collection_public = j->coll.public_read,
+        .community = j->peer.community,
+        .community_len = strlen(j->peer.community),
+    };
+    mrd_buf_init(&env, FED_MAX_RESPONSE);
+    fed__response_init(&resp);
+    for (;;) {
+        struct store_query q = {
+            .collection = j->coll.key,
+            .added_after = STORE_TIME_NONE,
+            .has_cursor = j->state.push_has_cursor,
+            .after_date_added = j->state.push_date_added,
+            .after_seq = j->state.push_seq,
+            .limit = FED_PUSH_BATCH,
+            .want_body = true,
+        };
+        struct store_query_result res;
+        json_t *st = NULL;
+
+        mrd_buf_reset(&env);
+        x.n = 0;
+        rc = mrd_buf_puts(&env, "{\"objects\":[", err);
+        if (rc == MRD_OK)
+            rc = store_objects_query(j->st, &q, push_visible, push_emit, &x, &res, err);
+        if (rc != MRD_OK)
+            break;
+        if (res.delivered == 0)
+            break;
+        rc = mrd_buf_puts(&env, "]}", err);
+        if (rc != MRD_OK)
+            break;
+        mrd_buf_reset(&resp.body);
+        rc = request(j, c, url, env.data, env.len, &resp, err);
+        if (rc == MRD_OK)
+            rc = fed__json(&resp, 202, url, &st, err);
+        if (rc != MRD_OK)
+            break;
+        if (!status_counts(j, st)) {
+            const char *id = json_string_value(json_object_get(st, "id"));
+            if (id == NULL)
+                rc = mrd_err_set(err, MRD_E_PARSE, "%s: pending status without an id", url);
+            else
+                rc = follow_status(j, c, id, err);
+        }
+        json_decref(st);
+        if (rc != MRD_OK)
+            break;
+        /* Accepted (objects the peer refused are counted, not retried:
+         * they would be refused again). */
+        j->state.push_has_cursor = true;
+        j->state.push_date_added = res.last_date_added;
+        j->state.push_seq = res.last_seq;
+        rc = save_state(j, err);
+        if (rc != MRD_OK || !res.more)
+            break;
+    }
+    fed__response_release(&resp);
+    mrd_buf_release(&env);
+    return rc;
+}
+
+/* ---- one peer ---- */
+
+/* Runs one peer's round and records its outcome (state and report). */
+static void run_job(struct job *j)
+{
+    struct fed_client *c = NULL;
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+    int64_t t0 = mrd_time_now_usec();
+    uint64_t rejected0;
+
+    mrd_strlcpy(j->rep.peer, j->peer.name, sizeof(j->rep.peer));
+    j->rep.attempted = true;
+    rejected0 = j->rep.rejected;
+    rc = store_collection_get(j->st, NULL, 0, j->peer.local_collection,
+                              strlen(j->peer.local_collection), &j->coll, &err);
+    if (rc != MRD_OK)
+        mrd_err_prefix(&err, "local collection %s", j->peer.local_collection);
+    if (rc == MRD_OK) {
+        struct mrd_err oerr = {0};
+        j->has_org = store_org_get(j->st, j->peer.name, 0, &j->org, &oerr) == MRD_OK;
+    }
+    if (rc == MRD_OK)
+        rc = fed__client_new(&j->peer, &c, &err);
+    if (rc == MRD_OK) {
+        c->stop = j->stop;
+        rc = fed__discover(c, &err);
+    }
+    if (rc == MRD_OK && (j->peer.direction & FED_DIR_PULL))
+        rc = pull(j, c, &err);
+    if (rc == MRD_OK && (j->peer.direction & FED_DIR_PUSH))
+        rc = push(j, c, &err);
+    j->state.last_attempt_usec = mrd_time_now_usec();
+    j->state.pulled += j->rep.pulled;
+    j->state.pushed += j->rep.pushed;
+    j->state.rejected += j->rep.rejected - rejected0;
+    if (rc == MRD_OK) {
+        j->rep.ok = true;
+        j->state.failures = 0;
+        j->state.next_attempt_usec = 0;
+        j->state.last_ok_usec = j->state.last_attempt_usec;
+        j->state.last_error[0] = '\0';
+    } else {
+        j->state.failures++;
+        j->state.next_attempt_usec =
+            j->state.last_attempt_usec +
+            fed_backoff_usec(j->state.failures, (double)randombytes_uniform(1000001) / 1e6);
+        mrd_strlcpy(j->state.last_error, err.msg, sizeof(j->state.last_error));
+        mrd_strlcpy(j->rep.error, err.msg, sizeof(j->rep.error));
+    }
+    err = (struct mrd_err){0};
+    if (save_state(j, &err) != MRD_OK && j->rep.error[0] == '\0') {
+        j->rep.ok = false;
+        mrd_strlcpy(j->rep.error, err.msg, sizeof(j->rep.error));
+    }
+    j->rep.usec = mrd_time_now_usec() - t0;
+    fed__client_free(c);
+}
+
+void fed__peer_round(const char *data_dir, struct store *st, const struct fed_trust *trust,
+                     const struct fed_peer *p, const struct fed_peer_state *s,
+                     const atomic_bool *stop, struct fed_round_report *ret)
+{
+    struct job *j = mrd_calloc(1, sizeof(*j));
+
+    memset(ret, 0, sizeof(*ret));
+    mrd_strlcpy(ret->peer, p->name, sizeof(ret->peer));
+    if (j == NULL) {
+        mrd_strlcpy(ret->error, "out of memory", sizeof(ret->error));
+        return;
+    }
+    j->data_dir = data_dir;
+    j->st = st;
+    j->trust = trust;
+    j->peer = *p;
+    j->state = *s;
+    j->stop = stop;
+    run_job(j);
+    *ret = j->rep;
+    mrd_free(j);
+}
+
+/* ---- a round over all peers ---- */
+
+struct round {
+    const char *data_dir;
+    struct store *st;
+    const struct fed_trust *trust;
+    const struct fed_sync_opts *opts;
+    struct job *jobs;
+    size_t n;
+    int64_t now;
+    void (*cb)(void *ctx, const struct fed_round_report *r);
+    void *ctx;
+    pthread_mutex_t mu;
+    const atomic_bool *stop;
+};
+
+static enum mrd_code collect(void *ctx, const struct fed_peer *p, const struct fed_peer_state *s)
+{
+    struct round *r = ctx;
+    struct job *j;
+
+    if (r->opts != NULL && r->opts->only != NULL && strcmp(r->opts->only, p->name) != 0)
+        return MRD_OK;
+    if (!p->enabled || r->n >= FED_MAX_PEERS)
+        return MRD_OK;
+    if ((r->opts == NULL || !r->opts->ignore_backoff) && s->next_attempt_usec > r->now)
+        return MRD_OK;
+    j = &r->jobs[r->n++];
+    memset(j, 0, sizeof(*j));
+    j->data_dir = r->data_dir;
+    j->st = r->st;
+    j->trust = r->trust;
+    j->peer = *p;
+    j->state = *s;
+    j->stop = r->stop;
+    return MRD_OK;
+}
+
+struct worker {
+    struct round *r;
+    struct job *j;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    run_job(w->j);
+    if (w->r->cb != NULL) {
+        pthread_mutex_lock(&w->r->mu);
+        w->r->cb(w->r->ctx, &w->j->rep);
+        pthread_mutex_unlock(&w->r->mu);
+    }
+    return NULL;
+}
+
+static enum mrd_code round_all(const char *data_dir, struct store *st,
+                               const struct fed_trust *trust, const struct fed_sync_opts *opts,
+                               const atomic_bool *stop,
+                               void (*cb)(void *ctx, const struct fed_round_report *r), void *ctx,
+                               struct mrd_err *err)
+{
+    struct round r = {.data_dir = data_dir,
+                      .st = st,
+                      .trust = trust,
+                      .opts = opts,
+                      .cb = cb,
+                      .ctx = ctx,
+                      .stop = stop};
+    struct fed_state *fs = NULL;
+    struct worker *ws = NULL;
+    pthread_t *tids = NULL;
+    bool *started = NULL;
+    enum mrd_code rc;
+
+    pthread_mutex_init(&r.mu, NULL);
+    r.now = mrd_time_now_usec();
+    r.jobs = mrd_calloc(FED_MAX_PEERS, sizeof(*r.jobs));
+    ws = mrd_calloc(FED_MAX_PEERS, sizeof(*ws));
+    tids = mrd_calloc(FED_MAX_PEERS, sizeof(*tids));
+    started = mrd_calloc(FED_MAX_PEERS, sizeof(*started));
+    if (r.jobs == NULL || ws == NULL || tids == NULL || started == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "sync round");
+        goto out;
+    }
+    rc = fed_state_open(data_dir, &fs, err);
+    if (rc == MRD_OK)
+        rc = fed_peer_list(fs, collect, &r, err);
+    fed_state_close(fs);
+    if (rc != MRD_OK)
+        goto out;
+    /* One thread per peer: a peer that hangs until its timeout delays no
+     * other peer's round. */
+    for (size_t i = 0; i < r.n; i++) {
+        ws[i] = (struct worker){.r = &r, .j = &r.jobs[i]};
+        started[i] = pthread_create(&tids[i], NULL, worker_main, &ws[i]) == 0;
+        if (!started[i])
+            worker_main(&ws[i]); /* no thread to be had: do it here */
+    }
+    for (size_t i = 0; i < r.n; i++)
+        if (started[i])
+            (void)pthread_join(tids[i], NULL);
+out:
+    mrd_free(r.jobs);
+    mrd_free(ws);
+    mrd_free(tids);
+    mrd_free(started);
+    pthread_mutex_destroy(&r.mu);
+    return rc;
+}
+
+enum mrd_code fed_sync_round(const char *data_dir, struct store *st, const struct fed_trust *trust,
+                             const struct fed_sync_opts *opts,
+                             void (*cb)(void *ctx, const struct fed_round_report *r), void *ctx,
+                             struct mrd_err *err)
+{
+    return round_all(data_dir, st, trust, opts, NULL, cb, ctx, err);
+}
+
+enum mrd_code fed_global_init(struct mrd_err *err)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return mrd_err_set(err, MRD_E_INTERNAL, "curl_global_init failed");
+    if (sodium_init() < 0)
+        return mrd_err_set(err, MRD_E_CRYPTO, "sodium_init failed");
+    return MRD_OK;
+}
+
+void fed_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
