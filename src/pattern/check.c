@@ -226,13 +226,19 @@ static enum mrd_code compile_regex(struct pat_ast *ast, struct pat_test *t, stru
 
 /* ---- checks ---------------------------------------------------------------- */
 
+static const bool is_hex_table[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
 /* Hash value shapes the reference validator enforces (its object check). */
 static bool hash_ok(const char *alg, size_t an, const char *v, size_t vn)
 {
     char up[32];
     size_t k = 0;
     size_t want[6] = {0};
-    bool hex = true;
+    bool hex = false;
 
     for (size_t i = 0; i < an && k < sizeof(up) - 1; i++) {
         char c = alg[i];
@@ -270,27 +276,19 @@ static bool hash_ok(const char *alg, size_t an, const char *v, size_t vn)
     } else {
         return true; /* unknown algorithm: nothing to check */
     }
-    for (size_t i = 0; i < vn; i++)
-        if (hexdig(v[i]) < 0)
-            hex = false;
-    if (!hex)
-        return false;
     for (size_t i = 0; i < 6; i++)
         if (want[i] == vn)
-            return true;
-    return false;
+            hex = true;
+    for (size_t i = 0; hex && i < vn; i++)
+        hex = is_hex_table[(unsigned char)v[i]];
+    return hex;
 }
 
 static enum mrd_code check_hash(const struct pat_test *t, const struct pat_lit *lit, unsigned flags,
                                 struct mrd_err *err)
 {
     const struct pat_step *last = &t->path.steps[t->path.nsteps - 1];
-    bool has_hashes = false;
-
-    for (size_t i = 0; i < t->path.nsteps; i++)
-        if (t->path.steps[i].kind == PAT_STEP_KEY &&
-            mrd_str_eq(t->path.steps[i].key, t->path.steps[i].key_len, "hashes"))
-            has_hashes = true;
+    bool has_hashes = t->path.any_hashes;
     /* only the validator rejects these; the reference matcher evaluates them */
     if (!(flags & PAT_CHECK_STRICT) || !has_hashes || last->kind != PAT_STEP_KEY)
         return MRD_OK;
@@ -462,7 +460,7 @@ enum mrd_code pat_check(const char *src, size_t len, struct mrd_err *err)
 
     memset(&ast, 0, offsetof(struct pat_ast, mem));
     pat__mem_init(&ast.mem);
-    rc = pat__parse(src, len, &ast, err);
+    rc = pat__parse(src, len, &ast, true, err);
     if (rc == MRD_OK)
         rc = pat__check(&ast, src, PAT_CHECK_STRICT, false, err);
     pat__ast_release(&ast);
@@ -479,7 +477,7 @@ enum mrd_code pat__parse_ast(const char *src, size_t len, unsigned flags, struct
         return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
     memset(ast, 0, offsetof(struct pat_ast, mem));
     pat__mem_init(&ast->mem);
-    rc = pat__parse(src, len, ast, err);
+    rc = pat__parse(src, len, ast, false, err);
     if (rc == MRD_OK)
         rc = pat__check(ast, src, flags, true, err);
     if (rc != MRD_OK)

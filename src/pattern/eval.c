@@ -37,6 +37,8 @@ struct pat_prog {
     uint32_t max_bind; /* most observations one binding can use */
 };
 
+struct pat_ident;
+
 struct pat_scratch {
     uint8_t *leafok; /* nleaves x nobs */
     size_t leafok_cap;
@@ -53,6 +55,12 @@ struct pat_scratch {
     size_t obsv_cap;
     const json_t **scos;
     size_t scos_cap;
+    const json_t **ods; /* observed-data objects found */
+    size_t nods, ods_cap;
+    struct pat_ident *idents; /* every other object with an id */
+    size_t nidents, idents_cap;
+    uint32_t *slots; /* hash table over idents */
+    size_t nslots, slots_cap;
 };
 
 /* ---- compile --------------------------------------------------------------- */
@@ -165,6 +173,9 @@ void pat_scratch_free(struct pat_scratch *s)
     pcre2_match_data_free(s->md);
     mrd_free(s->obs);
     mrd_free(s->scos);
+    mrd_free(s->ods);
+    mrd_free(s->idents);
+    mrd_free(s->slots);
     mrd_free(s);
 }
 
@@ -948,53 +959,113 @@ enum mrd_code pat_eval_obs(const struct pat_prog *prog, const struct pat_obs *ob
     return rc;
 }
 
-static bool obj_type_is(const json_t *o, const char *type)
-{
-    const json_t *t = json_object_get(o, "type");
+/* One entry of the id index of pat_eval_json. */
+struct pat_ident {
+    const char *id;
+    size_t len;
+    const json_t *obj;
+};
 
-    return json_is_string(t) && strcmp(json_string_value(t), type) == 0;
+/* STIX ids differ in their UUID tail, so hashing the length and the last
+ * 16 bytes is enough and much cheaper than hashing the whole id. */
+static uint64_t ident_hash(const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0, h;
+
+    if (n >= 16) {
+        memcpy(&a, s + n - 16, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else {
+        memcpy(&a, s, n < 8 ? n : 8);
+        if (n > 8)
+            memcpy(&b, s + 8, n - 8);
+    }
+    h = (a ^ (uint64_t)n) * 0x9e3779b97f4a7c15ull;
+    h ^= (b + (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 31);
 }
 
-/* Adds the objects of data (bundle, list, list of bundles) to index and
- * counts observed-data objects. */
-static enum mrd_code gather(const json_t *data, json_t *index, size_t *nod, unsigned depth,
-                            struct mrd_err *err)
+/* Builds the open-addressing table over s->idents (slots hold index + 1). */
+static bool ident_index(struct pat_scratch *s)
+{
+    size_t size = 16;
+
+    while (size < s->nidents * 2)
+        size *= 2;
+    if (!grow((void **)&s->slots, &s->slots_cap, size, sizeof(*s->slots)))
+        return false;
+    memset(s->slots, 0, size * sizeof(*s->slots));
+    s->nslots = size;
+    for (size_t i = 0; i < s->nidents; i++) {
+        size_t k = (size_t)ident_hash(s->idents[i].id, s->idents[i].len) & (size - 1);
+        while (s->slots[k] != 0)
+            k = (k + 1) & (size - 1);
+        s->slots[k] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
+static const json_t *ident_find(const struct pat_scratch *s, const json_t *ref)
+{
+    const char *id = json_string_value(ref);
+    size_t n = json_string_length(ref), k;
+
+    if (id == NULL || s->nslots == 0)
+        return NULL;
+    k = (size_t)ident_hash(id, n) & (s->nslots - 1);
+    while (s->slots[k] != 0) {
+        const struct pat_ident *e = &s->idents[s->slots[k] - 1];
+        if (e->len == n && memcmp(e->id, id, n) == 0)
+            return e->obj;
+        k = (k + 1) & (s->nslots - 1);
+    }
+    return NULL;
+}
+
+static bool type_is(const json_t *t, const char *type, size_t n)
+{
+    return json_is_string(t) && json_string_length(t) == n &&
+           memcmp(json_string_value(t), type, n) == 0;
+}
+
+/* Flattens data (bundle, list, list of bundles, single object) into the
+ * observed-data list and the id index of everything else. */
+static bool gather(struct pat_scratch *s, const json_t *data, unsigned depth)
 {
     size_t i;
-    const json_t *v;
+    const json_t *v, *t;
 
     if (depth > 2)
-        return MRD_OK;
+        return true;
     if (json_is_array(data)) {
         json_array_foreach(data, i, v)
         {
-            enum mrd_code rc = gather(v, index, nod, depth + 1, err);
-            if (rc != MRD_OK)
-                return rc;
+            if (!gather(s, v, depth + 1))
+                return false;
         }
-        return MRD_OK;
+        return true;
     }
     if (!json_is_object(data))
-        return MRD_OK;
-    if (obj_type_is(data, "bundle"))
-        return gather(json_object_get(data, "objects"), index, nod, depth + 1, err);
-    if (obj_type_is(data, "observed-data")) {
-        (*nod)++;
-        return MRD_OK;
+        return true;
+    t = json_object_get(data, "type");
+    if (type_is(t, "bundle", 6))
+        return gather(s, json_object_get(data, "objects"), depth + 1);
+    if (type_is(t, "observed-data", 13)) {
+        if (!grow((void **)&s->ods, &s->ods_cap, s->nods + 1, sizeof(*s->ods)))
+            return false;
+        s->ods[s->nods++] = data;
+        return true;
     }
     v = json_object_get(data, "id");
-    if (json_is_string(v) &&
-        json_object_set(index, json_string_value(v), (json_t *)(uintptr_t)data) != 0)
-        return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
-    return MRD_OK;
+    if (json_is_string(v)) {
+        if (!grow((void **)&s->idents, &s->idents_cap, s->nidents + 1, sizeof(*s->idents)))
+            return false;
+        s->idents[s->nidents].id = json_string_value(v);
+        s->idents[s->nidents].len = json_string_length(v);
+        s->idents[s->nidents++].obj = data;
+    }
+    return true;
 }
-
-struct fill {
-    struct pat_scratch *s;
-    const json_t *index;
-    size_t nobs, nsco;
-    struct mrd_err *err;
-};
 
 static enum mrd_code time_prop(const json_t *od, const char *name, int64_t *ret,
                                struct mrd_err *err)
@@ -1009,118 +1080,89 @@ static enum mrd_code time_prop(const json_t *od, const char *name, int64_t *ret,
     return MRD_OK;
 }
 
-/* First pass counts SCO slots, second pass fills observations. */
-static enum mrd_code fill_obs(struct fill *F, const json_t *data, unsigned depth, bool count_only)
+/* Turns one observed-data object into an observation; its SCOs go to
+ * s->scos from *nsco on. */
+static enum mrd_code fill_obs(struct pat_scratch *s, const json_t *od, struct pat_obs *o,
+                              size_t *nsco, struct mrd_err *err)
 {
-    size_t i;
+    const json_t *refs = json_object_get(od, "object_refs");
+    const json_t *objs = json_object_get(od, "objects");
+    const json_t *num = json_object_get(od, "number_observed");
     const json_t *v;
-    enum mrd_code rc = MRD_OK;
+    enum mrd_code rc;
+    size_t i;
 
-    if (depth > 2)
-        return MRD_OK;
-    if (json_is_array(data)) {
-        json_array_foreach(data, i, v)
+    memset(o, 0, sizeof(*o));
+    if (!json_is_integer(num) || json_integer_value(num) < 1 || json_integer_value(num) > 999999999)
+        return mrd_err_set(err, MRD_E_INVALID,
+                           "pattern: observed-data number_observed missing or not 1..999999999");
+    o->count = (uint32_t)json_integer_value(num);
+    rc = time_prop(od, "first_observed", &o->first_usec, err);
+    if (rc == MRD_OK)
+        rc = time_prop(od, "last_observed", &o->last_usec, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (json_is_array(refs)) {
+        if (!grow((void **)&s->scos, &s->scos_cap, *nsco + json_array_size(refs) + 1,
+                  sizeof(*s->scos)))
+            return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
+        json_array_foreach(refs, i, v)
         {
-            rc = fill_obs(F, v, depth + 1, count_only);
-            if (rc != MRD_OK)
-                return rc;
+            const json_t *sco = ident_find(s, v);
+            if (sco != NULL)
+                s->scos[*nsco + o->nscos++] = sco;
         }
+        *nsco += o->nscos;
         return MRD_OK;
     }
-    if (!json_is_object(data))
+    if (json_is_object(objs)) {
+        o->objects = objs;
         return MRD_OK;
-    if (obj_type_is(data, "bundle"))
-        return fill_obs(F, json_object_get(data, "objects"), depth + 1, count_only);
-    if (!obj_type_is(data, "observed-data"))
-        return MRD_OK;
-    {
-        const json_t *refs = json_object_get(data, "object_refs");
-        const json_t *objs = json_object_get(data, "objects");
-        const json_t *num = json_object_get(data, "number_observed");
-        struct pat_obs *o;
-        if (count_only) {
-            F->nsco += json_is_array(refs) ? json_array_size(refs) : 0;
-            return MRD_OK;
-        }
-        o = &F->s->obs[F->nobs];
-        memset(o, 0, sizeof(*o));
-        if (!json_is_integer(num) || json_integer_value(num) < 1 ||
-            json_integer_value(num) > 999999999)
-            return mrd_err_set(
-                F->err, MRD_E_INVALID,
-                "pattern: observed-data number_observed missing or not 1..999999999");
-        o->count = (uint32_t)json_integer_value(num);
-        rc = time_prop(data, "first_observed", &o->first_usec, F->err);
-        if (rc == MRD_OK)
-            rc = time_prop(data, "last_observed", &o->last_usec, F->err);
-        if (rc != MRD_OK)
-            return rc;
-        if (json_is_array(refs)) {
-            o->scos = F->s->scos + F->nsco;
-            json_array_foreach(refs, i, v)
-            {
-                const json_t *sco =
-                    json_is_string(v) ? json_object_get(F->index, json_string_value(v)) : NULL;
-                if (sco != NULL)
-                    F->s->scos[F->nsco + o->nscos++] = sco;
-            }
-            F->nsco += o->nscos;
-        } else if (json_is_object(objs)) {
-            o->objects = objs;
-        } else {
-            return mrd_err_set(F->err, MRD_E_INVALID,
-                               "pattern: observed-data has neither object_refs nor objects");
-        }
-        F->nobs++;
     }
-    return MRD_OK;
+    return mrd_err_set(err, MRD_E_INVALID,
+                       "pattern: observed-data has neither object_refs nor objects");
 }
 
 enum mrd_code pat_eval_json(const struct pat_prog *prog, const json_t *data,
                             struct pat_scratch *scratch, bool *ret_match, struct mrd_err *err)
 {
     struct pat_scratch *own = NULL;
-    json_t *index = json_object();
-    size_t nod = 0;
-    struct fill F;
-    enum mrd_code rc;
+    size_t nsco = 0;
+    enum mrd_code rc = MRD_OK;
 
-    if (index == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
+    if (!json_is_array(data) && !json_is_object(data))
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "pattern: observed data must be a bundle, a list or an observed-data");
     if (scratch == NULL) {
         own = pat_scratch_new();
-        if (own == NULL) {
-            rc = mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
-            goto out;
-        }
+        if (own == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
         scratch = own;
     }
-    if (!json_is_array(data) && !json_is_object(data)) {
-        rc = mrd_err_set(err, MRD_E_INVAL,
-                         "pattern: observed data must be a bundle, a list or an observed-data");
-        goto out;
-    }
-    rc = gather(data, index, &nod, 0, err);
-    if (rc != MRD_OK)
-        goto out;
-    memset(&F, 0, sizeof(F));
-    F.s = scratch;
-    F.index = index;
-    F.err = err;
-    rc = fill_obs(&F, data, 0, true);
-    if (rc != MRD_OK)
-        goto out;
-    if (!grow((void **)&scratch->obs, &scratch->obsv_cap, nod + 1, sizeof(*scratch->obs)) ||
-        !grow((void **)&scratch->scos, &scratch->scos_cap, F.nsco + 1, sizeof(*scratch->scos))) {
+    scratch->nods = scratch->nidents = 0;
+    if (!gather(scratch, data, 0) || !grow((void **)&scratch->obs, &scratch->obsv_cap,
+                                           scratch->nods + 1, sizeof(*scratch->obs))) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
         goto out;
     }
-    F.nsco = 0;
-    rc = fill_obs(&F, data, 0, false);
+    if (scratch->nidents >= UINT32_MAX / 2 || !ident_index(scratch)) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; rc == MRD_OK && i < scratch->nods; i++)
+        rc = fill_obs(scratch, scratch->ods[i], &scratch->obs[i], &nsco, err);
+    /* the SCO array may have moved while growing: point the observations
+     * at their slices again */
+    nsco = 0;
+    for (size_t i = 0; rc == MRD_OK && i < scratch->nods; i++) {
+        if (scratch->obs[i].objects == NULL) {
+            scratch->obs[i].scos = scratch->scos + nsco;
+            nsco += scratch->obs[i].nscos;
+        }
+    }
     if (rc == MRD_OK)
-        rc = eval_obs(prog, scratch->obs, F.nobs, scratch, ret_match, err);
+        rc = eval_obs(prog, scratch->obs, scratch->nods, scratch, ret_match, err);
 out:
-    json_decref(index);
     pat_scratch_free(own);
     return rc;
 }

@@ -139,37 +139,53 @@ enum tok {
     T_TIMES,
 };
 
+#define KW(w, t)                                                                                   \
+    {                                                                                              \
+        w, sizeof(w) - 1, t                                                                        \
+    }
+
 static const struct {
     const char *word;
+    size_t len;
     enum tok tok;
 } keywords[] = {
-    {"AND", T_AND},
-    {"OR", T_OR},
-    {"NOT", T_NOT},
-    {"FOLLOWEDBY", T_FOLLOWEDBY},
-    {"LIKE", T_LIKE},
-    {"MATCHES", T_MATCHES},
-    {"ISSUPERSET", T_ISSUPERSET},
-    {"ISSUBSET", T_ISSUBSET},
-    {"EXISTS", T_EXISTS},
-    {"LAST", T_LAST},
-    {"IN", T_IN},
-    {"START", T_START},
-    {"STOP", T_STOP},
-    {"SECONDS", T_SECONDS},
-    {"WITHIN", T_WITHIN},
-    {"REPEATS", T_REPEATS},
-    {"TIMES", T_TIMES},
-    {"true", T_BOOL},
-    {"false", T_BOOL},
+    KW("AND", T_AND),
+    KW("OR", T_OR),
+    KW("NOT", T_NOT),
+    KW("FOLLOWEDBY", T_FOLLOWEDBY),
+    KW("LIKE", T_LIKE),
+    KW("MATCHES", T_MATCHES),
+    KW("ISSUPERSET", T_ISSUPERSET),
+    KW("ISSUBSET", T_ISSUBSET),
+    KW("EXISTS", T_EXISTS),
+    KW("LAST", T_LAST),
+    KW("IN", T_IN),
+    KW("START", T_START),
+    KW("STOP", T_STOP),
+    KW("SECONDS", T_SECONDS),
+    KW("WITHIN", T_WITHIN),
+    KW("REPEATS", T_REPEATS),
+    KW("TIMES", T_TIMES),
+    KW("true", T_BOOL),
+    KW("false", T_BOOL),
 };
+
+/* The keyword of (s, n), or T_IDENT. Called for every identifier, so it
+ * looks at the length and first byte before comparing anything. */
+static enum tok keyword(const char *s, size_t n)
+{
+    if (n < 2 || n > 10 || !((s[0] >= 'A' && s[0] <= 'Z') || s[0] == 't' || s[0] == 'f'))
+        return T_IDENT;
+    for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+        if (keywords[i].len == n && keywords[i].word[0] == s[0] &&
+            memcmp(keywords[i].word, s, n) == 0)
+            return keywords[i].tok;
+    return T_IDENT;
+}
 
 bool pat__is_keyword(const char *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-        if (mrd_str_eq(s, n, keywords[i].word))
-            return true;
-    return false;
+    return keyword(s, n) != T_IDENT;
 }
 
 struct token {
@@ -177,6 +193,7 @@ struct token {
     size_t off; /* start in source */
     size_t len; /* bytes of source */
     bool hyphen;
+    bool escaped; /* a quoted token that contains a backslash */
 };
 
 struct parser {
@@ -188,6 +205,7 @@ struct parser {
     struct mrd_err *err;
     unsigned depth;
     size_t nleaves;
+    bool borrow; /* names and strings may point into src (pat_check only) */
 };
 
 static const char *tok_name(enum tok t)
@@ -329,7 +347,7 @@ static enum mrd_code skip_space(struct parser *p)
 
 /* Scans a quoted body starting at the quote at q; returns the offset just
  * past the closing quote, or 0 when unterminated or a bad escape is met. */
-static size_t scan_string(const struct parser *p, size_t q, size_t *ret_bad)
+static size_t scan_string(struct parser *p, size_t q, size_t *ret_bad)
 {
     size_t i = q + 1;
 
@@ -338,6 +356,7 @@ static size_t scan_string(const struct parser *p, size_t q, size_t *ret_bad)
         if (c == '\'')
             return i + 1;
         if (c == '\\') {
+            p->tok.escaped = true;
             if (i + 1 < p->len && (p->src[i + 1] == '\'' || p->src[i + 1] == '\\')) {
                 i += 2;
                 continue;
@@ -436,6 +455,7 @@ static enum mrd_code next(struct parser *p)
     start = p->pos;
     p->tok.off = start;
     p->tok.hyphen = false;
+    p->tok.escaped = false;
     if (start >= p->len) {
         p->tok.t = T_EOF;
         p->tok.len = 0;
@@ -541,15 +561,7 @@ static enum mrd_code next(struct parser *p)
                     p->tok.hyphen = true;
                 i++;
             }
-            p->tok.t = T_IDENT;
-            if (!p->tok.hyphen) {
-                for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++) {
-                    if (mrd_str_eq(s + start, i - start, keywords[k].word)) {
-                        p->tok.t = keywords[k].tok;
-                        break;
-                    }
-                }
-            }
+            p->tok.t = p->tok.hyphen ? T_IDENT : keyword(s + start, i - start);
             break;
         }
         if ((unsigned char)c >= 0x80)
@@ -597,9 +609,14 @@ static int b64val(char c)
 /* Decodes a quoted body (between the quotes) into a NUL-terminated copy. */
 static char *unescape(struct parser *p, const char *s, size_t n, size_t *ret_len)
 {
-    char *d = pat__mem_alloc(p->mem, n + 1);
+    char *d;
     size_t k = 0;
 
+    if (p->borrow && !p->tok.escaped) {
+        *ret_len = n;
+        return (char *)(uintptr_t)s; /* read-only use during pat_check */
+    }
+    d = pat__mem_alloc(p->mem, n + 1);
     if (d == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -620,7 +637,11 @@ static enum mrd_code nomem(struct parser *p)
 /* Copies (s, n) into the pattern's memory, NUL-terminated. */
 static char *copy(struct parser *p, const char *s, size_t n)
 {
-    char *d = pat__mem_alloc(p->mem, n + 1);
+    char *d;
+
+    if (p->borrow)
+        return (char *)(uintptr_t)s; /* read-only use during pat_check */
+    d = pat__mem_alloc(p->mem, n + 1);
 
     if (d != NULL)
         memcpy(d, s, n);
@@ -648,9 +669,12 @@ static enum mrd_code lit_int(struct parser *p, const char *s, size_t n, struct p
     }
     if (negative ? mag > (uint64_t)INT64_MAX + 1 : mag > (uint64_t)INT64_MAX)
         lit->int_overflow = true;
-    if (!lit->int_overflow)
+    if (!lit->int_overflow) {
         lit->i = negative ? (int64_t)(0 - mag) : (int64_t)mag;
-    lit->f = strtod(lit->text, NULL);
+        lit->f = (double)lit->i;
+    } else {
+        lit->f = strtod(lit->text, NULL);
+    }
     return MRD_OK;
 }
 
@@ -772,12 +796,18 @@ static bool is_literal(enum tok t)
 
 #define PAT_MAX_STEPS 64 /* components of one object path */
 
+static bool suffix(const struct pat_step *st, const char *sfx, size_t n)
+{
+    return st->key_len >= n && memcmp(st->key + st->key_len - n, sfx, n) == 0;
+}
+
 static void step_flags(struct pat_step *st)
 {
-    st->ref = mrd_str_has_suffix(st->key, st->key_len, "_ref");
-    st->refs = mrd_str_has_suffix(st->key, st->key_len, "_refs");
-    st->hex = mrd_str_has_suffix(st->key, st->key_len, "_hex");
-    st->bin = mrd_str_has_suffix(st->key, st->key_len, "_bin");
+    st->ref = suffix(st, "_ref", 4);
+    st->refs = suffix(st, "_refs", 5);
+    st->hex = suffix(st, "_hex", 4);
+    st->bin = suffix(st, "_bin", 4);
+    st->hashes = st->key_len == 6 && memcmp(st->key, "hashes", 6) == 0;
 }
 
 /* A key from an identifier (no '-') or a quoted string. */
@@ -822,12 +852,13 @@ static enum mrd_code path(struct parser *p, struct pat_path *path)
         rc = expect(p, T_COLON, "':' after the object type", "§9.7");
     if (rc != MRD_OK)
         return rc;
-    memset(steps, 0, sizeof(steps));
+    memset(&steps[0], 0, sizeof(steps[0]));
     rc = key_step(p, &steps[n++]);
     while (rc == MRD_OK && (p->tok.t == T_DOT || p->tok.t == T_LBRACK)) {
         if (n == PAT_MAX_STEPS)
             return pat__error(p->err, p->tok.off, "§9.7", "object path has more than %d steps",
                               PAT_MAX_STEPS);
+        memset(&steps[n], 0, sizeof(steps[n]));
         if (p->tok.t == T_DOT) {
             rc = next(p);
             if (rc == MRD_OK)
@@ -863,9 +894,10 @@ static enum mrd_code path(struct parser *p, struct pat_path *path)
         return nomem(p);
     memcpy(path->steps, steps, n * sizeof(*path->steps));
     path->nsteps = n;
-    path->hashes = n >= 2 && steps[n - 2].kind == PAT_STEP_KEY &&
-                   mrd_str_eq(steps[n - 2].key, steps[n - 2].key_len, "hashes") &&
+    path->hashes = n >= 2 && steps[n - 2].kind == PAT_STEP_KEY && steps[n - 2].hashes &&
                    steps[n - 1].kind == PAT_STEP_KEY;
+    for (size_t k = 0; k < n; k++)
+        path->any_hashes |= steps[k].kind == PAT_STEP_KEY && steps[k].hashes;
     return MRD_OK;
 }
 
@@ -1184,7 +1216,23 @@ static enum mrd_code obs_followedby(struct parser *p, struct pat_oexpr **ret)
     return rc;
 }
 
-enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, struct mrd_err *err)
+/* True when (s, n) is pure ASCII, eight bytes at a time. */
+static bool ascii(const char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t acc = 0, w;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
+enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, bool borrow,
+                         struct mrd_err *err)
 {
     struct parser p;
     size_t bad;
@@ -1192,10 +1240,13 @@ enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, struc
 
     if (len > PAT_MAX_LEN)
         return mrd_err_set(err, MRD_E_TOOBIG, "pattern: longer than %zu bytes", PAT_MAX_LEN);
-    bad = mrd_utf8_check(src, len);
-    if (bad != len)
-        return pat__error(err, bad, "§9", "invalid UTF-8");
+    if (!ascii(src, len)) {
+        bad = mrd_utf8_check(src, len);
+        if (bad != len)
+            return pat__error(err, bad, "§9", "invalid UTF-8");
+    }
     memset(&p, 0, sizeof(p));
+    p.borrow = borrow;
     p.src = src;
     p.len = len;
     p.mem = &ast->mem;

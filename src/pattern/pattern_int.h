@@ -72,10 +72,11 @@ struct pat_step {
     const char *key; /* PAT_STEP_KEY, NUL-terminated */
     size_t key_len;
     int64_t index;
-    bool ref;  /* key ends in _ref: dereference before a following step */
-    bool refs; /* key ends in _refs: elements are references */
-    bool hex;  /* key ends in _hex: value is hex-encoded bytes */
-    bool bin;  /* key ends in _bin: value is base64-encoded bytes */
+    bool ref;    /* key ends in _ref: dereference before a following step */
+    bool refs;   /* key ends in _refs: elements are references */
+    bool hex;    /* key ends in _hex: value is hex-encoded bytes */
+    bool bin;    /* key ends in _bin: value is base64-encoded bytes */
+    bool hashes; /* key is "hashes" */
 };
 
 struct pat_path {
@@ -84,7 +85,8 @@ struct pat_path {
     size_t off;
     struct pat_step *steps;
     size_t nsteps;
-    bool hashes; /* ... hashes.X as the last two steps */
+    bool hashes;     /* ... hashes.X as the last two steps */
+    bool any_hashes; /* some step is the key "hashes" */
 };
 
 /* A compiled MATCHES operand: UTF-8 for text, Latin-1 for binary values
@@ -152,7 +154,10 @@ struct pat_ast {
 /* Parsing and checking. */
 #define PAT_CHECK_STRICT 1u /* validator rules: duplicate qualifiers, START < STOP */
 
-enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, struct mrd_err *err);
+/* borrow: names and strings may point into src instead of being copied
+ * (only when the AST dies before src, as in pat_check). */
+enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, bool borrow,
+                         struct mrd_err *err);
 enum mrd_code pat__check(struct pat_ast *ast, const char *src, unsigned flags, bool keep_regex,
                          struct mrd_err *err);
 void pat__ast_release(struct pat_ast *ast); /* frees regexes and heap chunks */
