@@ -56,6 +56,16 @@ struct front {
     size_t top;
 };
 
+/* The hashes of the right spine of the tree of one size: MTH(D[start:size])
+ * for each imperfect node ending at size. Every proof at that size needs
+ * one of them, which would otherwise cost up to log n hashes per proof. */
+struct edge_cache {
+    uint64_t size; /* 0: empty */
+    size_t n;
+    uint64_t start[64];
+    uint8_t h[64][MERKLE_HASH_LEN];
+};
+
 struct ledger {
     char dir[LEDGER_MAX_PATH];
     int fd;
@@ -63,6 +73,8 @@ struct ledger {
     int readonly;
     const uint8_t *map;
     _Atomic uint64_t durable; /* leaves on disk and readable through map */
+    pthread_mutex_t edge_mu;
+    struct edge_cache edge;
 
     /* Writer state, under mu. */
     pthread_mutex_t mu;
@@ -164,10 +176,55 @@ static enum mrd_code source_perfect(void *ctx, unsigned level, uint64_t index,
     return MRD_OK;
 }
 
+static void front_load(struct front *f, const uint8_t *map, uint64_t n);
+
+static int source_cached(void *ctx, uint64_t start, uint64_t end, uint8_t ret[MERKLE_HASH_LEN])
+{
+    struct ledger *log = ctx;
+    struct edge_cache *c = &log->edge;
+    int found = 0;
+
+    if (end > atomic_load(&log->durable))
+        return 0;
+    pthread_mutex_lock(&log->edge_mu);
+    if (c->size != end) {
+        /* Fold the perfect subtrees of `end` from the smallest up; each
+         * partial fold of two or more is a spine node [start_i, end). */
+        struct front f;
+        uint64_t starts[64], s = 0;
+        uint8_t acc[MERKLE_HASH_LEN];
+
+        front_load(&f, log->map, end);
+        for (size_t i = 0; i < f.top; i++) {
+            starts[i] = s;
+            s += (uint64_t)1 << f.level[i];
+        }
+        c->n = 0;
+        memcpy(acc, f.h[f.top - 1], MERKLE_HASH_LEN);
+        for (size_t i = f.top - 1; i > 0; i--) {
+            merkle_hash_node(f.h[i - 1], acc, acc);
+            c->start[c->n] = starts[i - 1];
+            memcpy(c->h[c->n], acc, MERKLE_HASH_LEN);
+            c->n++;
+        }
+        c->size = end;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->start[i] == start) {
+            memcpy(ret, c->h[i], MERKLE_HASH_LEN);
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&log->edge_mu);
+    return found;
+}
+
 static void source_of(struct ledger *log, struct merkle_source *src)
 {
     src->ctx = log;
     src->perfect = source_perfect;
+    src->cached = source_cached;
 }
 
 uint64_t ledger_size(struct ledger *log)
@@ -466,6 +523,7 @@ enum mrd_code ledger_open(const char *dir, unsigned flags, struct ledger **ret,
     mrd_buf_init(&log->pend, PEND_MAX);
     mrd_buf_init(&log->spare, PEND_MAX);
     pthread_mutex_init(&log->mu, NULL);
+    pthread_mutex_init(&log->edge_mu, NULL);
     pthread_cond_init(&log->cv, NULL);
     log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (log->dirfd < 0) {
@@ -522,6 +580,7 @@ void ledger_free(struct ledger *log)
     mrd_buf_release(&log->pend);
     mrd_buf_release(&log->spare);
     pthread_mutex_destroy(&log->mu);
+    pthread_mutex_destroy(&log->edge_mu);
     pthread_cond_destroy(&log->cv);
     mrd_free(log);
 }

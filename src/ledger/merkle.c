@@ -122,6 +122,7 @@ void merkle_array_source(const struct merkle_array *arr, struct merkle_source *s
     /* The source's ctx is not const because other sources keep state. */
     src->ctx = (void *)(uintptr_t)arr;
     src->perfect = array_perfect;
+    src->cached = NULL;
 }
 
 enum mrd_code merkle_range_hash(const struct merkle_source *src, uint64_t start, uint64_t end,
@@ -140,6 +141,8 @@ enum mrd_code merkle_range_hash(const struct merkle_source *src, uint64_t start,
     /* Not perfect: split as §2.1.1 does; the left part is perfect when the
      * range is a tree node, so the recursion only walks down the right edge
      * (depth <= 64). */
+    if (src->cached != NULL && src->cached(src->ctx, start, end, ret))
+        return MRD_OK;
     k = split_point(n);
     rc = merkle_range_hash(src, start, start + k, left, err);
     if (rc == MRD_OK)

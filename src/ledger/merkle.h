@@ -31,6 +31,10 @@ struct merkle_source {
     void *ctx;
     enum mrd_code (*perfect)(void *ctx, unsigned level, uint64_t index,
                              uint8_t ret[MERKLE_HASH_LEN], struct mrd_err *err);
+    /* Optional (NULL: none): fills ret with MTH(D[start:end]) of a range
+     * that is not a perfect subtree, from a cache, and returns 1; 0 when it
+     * has no answer (the range is then computed from perfect subtrees). */
+    int (*cached)(void *ctx, uint64_t start, uint64_t end, uint8_t ret[MERKLE_HASH_LEN]);
 };
 
 /* An in-memory tree over n leaf hashes, for tests and for small trees (an
