@@ -418,7 +418,8 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
 
     /* IPv4 ranges into /16 buckets; a prefix shorter than /16 covers
      * 2^(16-plen) buckets and is copied into each. */
-    qsort(idx->c4, idx->nc4, sizeof(*idx->c4), cmp_c4);
+    if (idx->nc4 > 0)
+        qsort(idx->c4, idx->nc4, sizeof(*idx->c4), cmp_c4);
     for (size_t i = 0; i < idx->nc4; i++)
         total += idx->c4[i].plen >= 16 ? 1 : (size_t)1 << (16 - idx->c4[i].plen);
     if (total > MAX_V4_EXPANSION)

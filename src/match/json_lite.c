@@ -18,7 +18,10 @@ const char *match__json_ws(const char *p, const char *end)
 
 const char *match__json_string_end(const char *p, const char *end, bool *has_esc)
 {
-    /* p points at the opening quote. */
+    const char *start = p + 1;
+
+    /* p points at the opening quote. A quote ends the string unless an odd
+     * number of backslashes precede it. */
     p++;
     *has_esc = false;
     while (p < end) {
@@ -27,12 +30,12 @@ const char *match__json_string_end(const char *p, const char *end, bool *has_esc
         if (q == NULL)
             return NULL;
         b = q;
-        while (b > p && b[-1] == '\\')
+        while (b > start && b[-1] == '\\')
             b--;
-        if (b != q)
-            *has_esc = true;
-        if (((q - b) & 1) == 0)
+        if (((q - b) & 1) == 0) {
+            *has_esc = memchr(start, '\\', (size_t)(q - start)) != NULL;
             return q + 1;
+        }
         p = q + 1;
     }
     return NULL;

@@ -9,6 +9,7 @@
  * a Zeek or CSV file; the mapped key paths of a JSON object.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #if defined(__SSE2__)
@@ -390,6 +391,10 @@ struct line_ctx {
     struct match_stats *st;
     uint32_t seen[MATCH_MAX_LINE_HITS];
     size_t nseen;
+    /* hits of the current line, reported only once the line parsed: a
+     * malformed line is skipped whole */
+    struct match_hit pending[MATCH_MAX_LINE_HITS];
+    char fields[MATCH_MAX_LINE_HITS][64]; /* copies: JSON paths are transient */
     int64_t time;
     bool have_time;
     bool stop;
@@ -427,11 +432,9 @@ static void lookup_raw(struct line_ctx *lc, enum match_obs obs, const char *v, s
         hit.field = field;
         hit.ind = found[i];
         hit.time_usec = lc->time;
-        lc->st->hits++;
-        if (!lc->cb(lc->cb_ctx, &hit)) {
-            lc->stop = true;
-            return;
-        }
+        snprintf(lc->fields[lc->nseen - 1], sizeof(lc->fields[0]), "%s", field);
+        hit.field = lc->fields[lc->nseen - 1];
+        lc->pending[lc->nseen - 1] = hit;
     }
 }
 
@@ -744,8 +747,15 @@ bool match_scan(const struct match_index *idx, struct match_reader *r, const cha
             ok = false;
             break;
         }
-        if (!ok)
+        if (!ok) {
             st->malformed++;
+        } else {
+            for (size_t i = 0; i < lc.nseen && !lc.stop; i++) {
+                st->hits++;
+                if (!cb(ctx, &lc.pending[i]))
+                    lc.stop = true;
+            }
+        }
     next:
         lc.lineno++;
         if (nl == end)
