@@ -160,3 +160,23 @@ def test_versions_hide_invisible_versions(node, world):
     got = node.get(base, token=tok, params={"match[version]": "all"}).json()["objects"]
     assert [o["modified"] for o in got] == [v1["modified"]]
     assert node.get(base + "versions/").json()["versions"] == [v1["modified"], v2["modified"]]
+
+
+def test_public_collection_anonymous_reads_clear_only(node):
+    p = node.cli("collection", "create", "--data", node.data, "--api-root", "pub", "--title",
+                 "public", "--public")
+    cid = p.stdout.strip()
+    clear, green = indicator(TLP_CLEAR), indicator(TLP_GREEN)
+    node.post_ok(cid, [clear, green], root="pub")
+    base = f"/pub/collections/{cid}/"
+    r = node.get(base + "objects/", token=None)
+    assert r.status_code == 200
+    assert [o["id"] for o in r.json()["objects"]] == [clear["id"]]
+    assert_taxii_error(node.get(base + f"objects/{green['id']}/", token=None), 404)
+    assert_taxii_error(node.post(cid, [indicator(TLP_CLEAR)], token=None, root="pub"), 401)
+    assert_taxii_error(node.get("/pub/collections/", token=None), 401)
+    assert_taxii_error(node.get("/pub/", token=None), 401)
+    # a private collection stays 401 for anonymous callers, like a missing one
+    priv = node.collection("pub")
+    assert_taxii_error(node.get(f"/pub/collections/{priv}/objects/", token=None), 401)
+    assert_taxii_error(node.get(f"/pub/collections/{uuid.uuid4()}/objects/", token=None), 401)
