@@ -245,6 +245,26 @@ void stix__check_ref(struct stix_ctx *c, const json_t *v, const char *targets, c
     const char *s;
     size_t n;
 
+    if (c->container != NULL) {
+        /* Inside observed-data "objects": a reference is a key of it. */
+        const json_t *target;
+        const char *tt;
+        if (!json_is_string(v)) {
+            stix__error(c, "ref-format", "STIX 2.1 §4.14",
+                        "must be a key of the observed-data 'objects' dictionary");
+            return;
+        }
+        target = json_object_get(c->container, json_string_value(v));
+        tt = json_string_value(json_object_get(target, "type"));
+        if (target == NULL)
+            stix__error(c, "ref-unresolved", "STIX 2.1 §4.14",
+                        "'%.60s' is not a key of the observed-data 'objects' dictionary",
+                        json_string_value(v));
+        else if (tt != NULL && !target_ok(tt, strlen(tt), targets))
+            stix__error(c, "ref-type", section, "'%.60s' is a '%.60s', which does not fit here",
+                        json_string_value(v), tt);
+        return;
+    }
     if (!json_is_string(v)) {
         stix__error(c, "ref-format", SEC_ID, "must be an identifier string (type--UUID)");
         return;
@@ -691,6 +711,21 @@ static bool prop_name_ok(const char *k, size_t n)
     return true;
 }
 
+/* §3.8 reserves these names (the plural and *_precision forms were
+ * reserved in STIX 2.0 and are still refused by the OASIS schemas). */
+static const char *const reserved_props[] = {"severity",
+                                             "username",
+                                             "usernames",
+                                             "phone_number",
+                                             "phone_numbers",
+                                             "action",
+                                             "addresses",
+                                             "first_seen_precision",
+                                             "last_seen_precision",
+                                             "valid_from_precision",
+                                             "valid_until_precision",
+                                             NULL};
+
 static void check_custom_prop(struct stix_ctx *c, const char *k, const json_t *v, bool spec_type,
                               bool ext_declared)
 {
@@ -700,8 +735,7 @@ static void check_custom_prop(struct stix_ctx *c, const char *k, const json_t *v
         stix__error(c, "property-name", SEC_CUSTOM,
                     "property names must be 3-250 characters of a-z, 0-9 and '_', starting "
                     "with a letter");
-    } else if (spec_type && (strcmp(k, "severity") == 0 || strcmp(k, "username") == 0 ||
-                             strcmp(k, "phone_number") == 0 || strcmp(k, "action") == 0)) {
+    } else if (spec_type && stix__in_vocab(reserved_props, k)) {
         stix__error(c, "reserved-property", "STIX 2.1 §3.8",
                     "'%s' is a reserved property name and must not be used", k);
     } else if (spec_type && !ext_declared && strncmp(k, "x_", 2) != 0) {
@@ -974,6 +1008,11 @@ void stix__check_object(struct stix_ctx *c, const json_t *obj)
     cls = t != NULL ? t->cls : declared_class(obj, &toplevel);
     if (t != NULL)
         (void)declared_class(obj, &toplevel);
+    if (c->container != NULL && cls != STIX_CLASS_SCO && cls != STIX_CLASS_CUSTOM) {
+        stix__error_at(c, "type", "observed-data-objects", "STIX 2.1 §4.14",
+                       "observed-data 'objects' may only hold SCOs, not a '%.60s'", type);
+        return;
+    }
     if (cls == STIX_CLASS_BUNDLE) {
         stix__error_at(c, "type", "nested-bundle", SEC_BUNDLE,
                        "a bundle is not a STIX object and cannot appear inside a document");
@@ -1022,10 +1061,11 @@ void stix__check_object(struct stix_ctx *c, const json_t *obj)
      * type and id; with one, the common rules of that class apply. */
     if (cls != STIX_CLASS_CUSTOM) {
         for (const struct stix_prop *p = common; p->name != NULL; p++)
-            if ((p->flags & P_REQ) && json_object_get(obj, p->name) == NULL)
+            if ((p->flags & P_REQ) && json_object_get(obj, p->name) == NULL &&
+                !(c->container != NULL && strcmp(p->name, "id") == 0))
                 stix__error(c, "required-property", SEC_COMMON, "'%s' is required on every %s",
                             p->name, class_name(cls));
-    } else if (json_object_get(obj, "id") == NULL) {
+    } else if (json_object_get(obj, "id") == NULL && c->container == NULL) {
         stix__error(c, "required-property", SEC_COMMON, "'id' is required on every object");
     }
     if (t != NULL)
@@ -1034,7 +1074,8 @@ void stix__check_object(struct stix_ctx *c, const json_t *obj)
                 stix__error(c, "required-property", t->section, "'%s' is required on a %s", p->name,
                             type);
 
-    check_id(c, obj, type, tn, cls);
+    if (c->container == NULL)
+        check_id(c, obj, type, tn, cls);
     check_created_modified(c, obj);
     if (cls == STIX_CLASS_SCO &&
         (json_object_get(obj, "created") != NULL || json_object_get(obj, "modified") != NULL))
@@ -1043,6 +1084,6 @@ void stix__check_object(struct stix_ctx *c, const json_t *obj)
     if (t != NULL && t->extra != NULL)
         t->extra(c, obj);
     if (cls == STIX_CLASS_SCO && t != NULL && (c->flags & STIX_NO_SCO_IDCHECK) == 0 &&
-        stix__warnings_on(c))
+        c->container == NULL && stix__warnings_on(c))
         stix__check_sco_id(c, obj, type);
 }

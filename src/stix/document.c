@@ -27,6 +27,7 @@ static void ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep
     c->rc = MRD_OK;
     c->object = -1;
     c->depth = 0;
+    c->container = NULL;
 }
 
 static enum mrd_code ctx_finish(struct stix_ctx *c)

@@ -128,6 +128,21 @@ void stix__rule_observed_data(struct stix_ctx *c, const json_t *obj)
         stix__warn_at(c, "objects", "deprecated-property", "STIX 2.1 §4.14",
                       "'objects' is deprecated; put the SCOs in the bundle and list them in "
                       "'object_refs'");
+    if (json_is_object(json_object_get(obj, "objects")) && c->container == NULL) {
+        const json_t *dict = json_object_get(obj, "objects");
+        const char *k;
+        json_t *v;
+        c->container = dict;
+        stix__push_key(c, "objects");
+        json_object_foreach(stix__mut(dict), k, v)
+        {
+            stix__push_key(c, k);
+            stix__check_object(c, v);
+            stix__pop(c);
+        }
+        stix__pop(c);
+        c->container = NULL;
+    }
     if (json_is_array(refs) && json_array_size(refs) > 0) {
         bool sco = false;
         for (size_t i = 0; i < json_array_size(refs) && !sco; i++) {

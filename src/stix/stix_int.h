@@ -61,7 +61,9 @@ struct stix_ctx {
     long object;      /* index of the current object in the document, or -1 */
     struct stix_seg segs[STIX_PATH_DEPTH];
     size_t depth;
-    const char *root; /* "$" */
+    /* The deprecated observed-data "objects" dictionary being walked (§4.14):
+     * while set, references are keys of it, and objects have no id. */
+    const json_t *container;
 };
 
 /* Path stack. Pushes past STIX_PATH_DEPTH are counted but not recorded. */
