@@ -155,7 +155,6 @@ void taxii_delete_object(struct taxii_req *r);
  * the policy reader. Answers 404 itself (and returns false) when the API
  * root or collection does not exist or is inaccessible. */
 struct taxii_coll {
-    struct store_api_root root;
     struct store_collection c;
     struct store_grant g; /* what this requester may do */
     struct policy_reader reader;

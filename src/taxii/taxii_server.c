@@ -242,9 +242,9 @@ bool taxii_coll_load(struct taxii_req *r, struct taxii_coll *ret)
     const char *root = r->path.root, *id = r->path.id;
 
     memset(ret, 0, sizeof(*ret));
-    rc = store_api_root_get(r->ts->st, root, strlen(root), &ret->root, &err);
-    if (rc == MRD_OK)
-        rc = store_collection_get(r->ts->st, root, strlen(root), id, strlen(id), &ret->c, &err);
+    /* The collection lookup is scoped to the API root, so a missing root
+     * is a missing collection: one read transaction fewer per request. */
+    rc = store_collection_get(r->ts->st, root, strlen(root), id, strlen(id), &ret->c, &err);
     if (rc == MRD_OK && !r->who.anonymous)
         rc = store_grant_get(r->ts->st, r->who.tok.org_key, ret->c.key, &ret->g, &err);
     if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL)
