@@ -211,16 +211,21 @@ static enum mrd_code unsigned_view(const json_t *obj, json_t **ret, struct mrd_e
     json_t *view = NULL, *ecopy = NULL;
     enum mrd_code rc = MRD_OK;
 
-    if (!json_is_object(exts) || json_object_get(exts, CRYPTO_SIG_EXT_ID) == NULL) {
+    /* An empty `extensions` (invalid STIX, but it happens) is dropped too:
+     * signing one would otherwise cover "extensions":{} while the verifier,
+     * after removing the block it then holds, would see no extensions. */
+    if (!json_is_object(exts) ||
+        (json_object_get(exts, CRYPTO_SIG_EXT_ID) == NULL && json_object_size(exts) > 0)) {
         *ret = json_incref(unconst(obj));
         return MRD_OK;
     }
     view = json_copy(unconst(obj));
     ecopy = json_copy(exts);
-    if (view == NULL || ecopy == NULL || json_object_del(ecopy, CRYPTO_SIG_EXT_ID) != 0) {
+    if (view == NULL || ecopy == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "crypto: out of memory copying the object");
         goto out;
     }
+    (void)json_object_del(ecopy, CRYPTO_SIG_EXT_ID); /* may be absent (empty case) */
     if (json_object_size(ecopy) == 0)
         (void)json_object_del(view, "extensions");
     else if (json_object_set(view, "extensions", ecopy) != 0)

@@ -281,6 +281,12 @@ static void test_sign_verify(void **state)
     assert_int_equal(crypto_object_sign(obj, k, NULL), MRD_OK);
     assert_int_equal(json_object_size(json_object_get(obj, "extensions")), 1);
     assert_int_equal(verdict_of(obj, kr), CRYPTO_VALID);
+    /* an empty extensions dictionary (invalid STIX) still round-trips */
+    json_decref(obj);
+    obj = parse("{\"type\":\"x-thing\",\"extensions\":{}}");
+    assert_int_equal(crypto_object_sign(obj, k, NULL), MRD_OK);
+    assert_int_equal(json_object_size(json_object_get(obj, "extensions")), 1);
+    assert_int_equal(verdict_of(obj, kr), CRYPTO_VALID);
     /* dropping the block leaves an unsigned object, not an invalid one */
     assert_int_equal(json_object_del(json_object_get(obj, "extensions"), CRYPTO_SIG_EXT_ID), 0);
     assert_int_equal(verdict_of(obj, kr), CRYPTO_UNSIGNED);
