@@ -8,16 +8,21 @@
 
 #include "http/http.h"
 #include "store/store.h"
+#include "taxii/taxii.h"
 
 #define CLI_FED_DEFAULT_INTERVAL_MS 30000u
 
 struct cli_fed;
 
+/* Loads the node key and the peers' keys of data_dir (no threads yet) and
+ * fills *ret_ingest with the POST ingest step (sign local objects, verify
+ * received ones). Returns CLI_EXIT_OK or prints the error. */
+int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cli_fed **ret);
+
 /* Wraps *app (in place) with /api/v1/ and, when interval_ms > 0, starts a
  * sync round per peer every interval_ms. Call after the stop signals are
  * blocked (it starts threads). Returns CLI_EXIT_OK or prints the error. */
-int cli_fed_start(const char *data_dir, struct store *st, unsigned interval_ms,
-                  struct http_app *app, struct cli_fed **ret);
+int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms, struct http_app *app);
 
 /* Stops the runner and frees everything; after the HTTP server is freed
  * and before the store is closed. NULL-safe. */

@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/timestamp.h"
+#include "fed/fed.h"
 #include "policy/policy.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -34,7 +35,8 @@ struct counts {
 struct importer {
     struct store *st;
     struct store_collection coll;
-    struct store_org org; /* the creator of everything imported */
+    struct store_org org;    /* the creator of everything imported */
+    struct fed_trust *trust; /* node key (signs local objects) and trusted keys */
     int64_t recipients[IMPORT_MAX_RECIPIENTS];
     size_t n_recipients;
     struct stix_report rep;
@@ -109,6 +111,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
                                 const json_t *obj, struct counts *cnt, struct mrd_err *err)
 {
     struct store_object_in *row;
+    struct fed_ingest_result ir = {0};
     struct mrd_buf *body;
     const json_t *id, *type, *spec;
     enum mrd_code rc;
@@ -146,7 +149,13 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
         report_invalid(path, index, obj, NULL, "id, type or timestamps unusable");
         return MRD_OK;
     }
-    rc = mrd_jcs_write(obj, body, err);
+    /* signs what this node creates, verifies what it relays (fed.h) */
+    rc = fed_ingest_canon(im->trust, obj,
+                          policy_origin_local(im->org.relation, false) ? FED_ORIGIN_LOCAL
+                                                                       : FED_ORIGIN_REMOTE,
+                          body, &ir, err);
+    if (rc == MRD_OK && ir.reject)
+        rc = mrd_err_set(err, MRD_E_INVALID, "%s", ir.message);
     if (rc != MRD_OK) {
         mrd_buf_reset(body);
         cnt->invalid++;
@@ -273,6 +282,7 @@ static int run(int argc, char **argv)
     size_t n_rcpt = 0;
     struct importer *im = NULL;
     struct counts total = {0};
+    struct mrd_err ferr = {0};
     int ret = CLI_EXIT_USAGE, c;
 
     optind = 1;
@@ -319,6 +329,10 @@ static int run(int argc, char **argv)
         ret = cli_data_org("import", im->st, rcpt[i], &r);
         im->recipients[im->n_recipients++] = r.key;
     }
+    if (ret == CLI_EXIT_OK && fed_trust_load(cli_data_dir(data), &im->trust, &ferr) != MRD_OK) {
+        cli_errorf("import", "%s", ferr.msg);
+        ret = CLI_EXIT_USAGE;
+    }
     if (ret != CLI_EXIT_OK)
         goto out;
     for (int i = optind; i < argc; i++) {
@@ -337,6 +351,7 @@ out:
         for (size_t i = 0; i < IMPORT_BATCH; i++)
             mrd_buf_release(&im->bodies[i]);
         stix_report_release(&im->rep);
+        fed_trust_free(im->trust);
         store_close(im->st);
         mrd_free(im);
     }

@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "fed/fed.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -80,6 +81,19 @@ static int step_tls(struct init_ctx *ctx)
     return CLI_EXIT_OK;
 }
 
+/* The node's Ed25519 signing key, DIR/node.key (mode 0600): objects
+ * created here are signed with it (fed.h, docs/federation.md). */
+static int step_node_key(struct init_ctx *ctx)
+{
+    struct mrd_err err = {0};
+
+    if (fed_node_key_ensure(ctx->dir, &err) != MRD_OK) {
+        cli_errorf("init", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 /*
  * The steps, in order. >>> Add new init steps here <<< (one line each, in
  * your own file if it is long: declare `int init_step_NAME(struct init_ctx *)`
@@ -92,6 +106,7 @@ static int step_tls(struct init_ctx *ctx)
 static const struct init_step init_steps[] = {
     {"database", step_database},
     {"tls certificate", step_tls},
+    {"node key", step_node_key},
 };
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -207,7 +222,8 @@ const struct cli_verb cli_verb_init = {
              "./meridian-data): the database (DIR/meridian.db), the node's own org NAME\n"
              "(relation 'own') and a first token for it, named 'admin', and a\n"
              "self-signed TLS certificate for HTTPS: DIR/cert.pem and DIR/key.pem,\n"
-             "signed by DIR/ca.pem (give ca.pem to clients; see docs/taxii.md).\n"
+             "signed by DIR/ca.pem (give ca.pem to clients; see docs/taxii.md), and\n"
+             "the node's Ed25519 signing key DIR/node.key ('meridian key show').\n"
              "DIR must not exist yet or be empty: init never overwrites a node.\n"
              "\n"
              "Prints only the admin token on stdout, once; it is stored hashed and\n"

@@ -20,11 +20,18 @@
 static const char usage[] =
     "usage: meridian key show [--data DIR]\n"
     "       meridian key create [--data DIR]\n"
+    "       meridian key trust NAME KEY [--data DIR]\n"
+    "       meridian key untrust NAME [--data DIR]\n"
+    "       meridian key list [--data DIR]\n"
     "\n"
     "show    prints the node's public key, ed25519:<base64>, one line on stdout: give\n"
     "        it to partners, who pass it to 'meridian peer add --pubkey'. Objects this\n"
     "        node creates are signed with the matching secret key (docs/federation.md).\n"
     "create  makes DIR/" FED_NODE_KEY_FILE " (mode 0600) when it does not exist yet.\n"
+    "trust   adds the public key KEY of a node further away (not a direct peer, whose\n"
+    "        key is 'peer add --pubkey'), so objects it signed verify as valid here\n"
+    "untrust removes such a key\n"
+    "list    prints NAME<TAB>KEY of every trusted key (peers' keys marked 'peer')\n"
     "\n"
     "  --data DIR   data directory (default $MERIDIAN_DATA or ./meridian-data)\n"
     "\n"
@@ -38,6 +45,48 @@ const struct cli_verb cli_verb_key = {
     .usage = usage,
     .run = run,
 };
+
+static enum mrd_code print_key(void *ctx, const char *name, const char *pubkey)
+{
+    (void)ctx;
+    printf("%s\t%s\n", name, pubkey);
+    return MRD_OK;
+}
+
+static enum mrd_code print_peer_key(void *ctx, const struct fed_peer *p,
+                                    const struct fed_peer_state *s)
+{
+    (void)s;
+    if (p->pubkey[0] != '\0')
+        printf("%s\t%s\tpeer\n", p->name, p->pubkey);
+    (void)ctx;
+    return MRD_OK;
+}
+
+/* trust, untrust and list: the keyring kept in fed.db. */
+static int keyring_verb(const char *data, const char *sub, char **args, int nargs)
+{
+    struct fed_state *fs = NULL;
+    struct mrd_err err = {0};
+
+    if ((strcmp(sub, "trust") == 0 && nargs != 2) || (strcmp(sub, "untrust") == 0 && nargs != 1) ||
+        (strcmp(sub, "list") == 0 && nargs != 0))
+        return cli_usage_error(&cli_verb_key, "key %s: wrong number of arguments", sub);
+    if (fed_state_open(data, &fs, &err) == MRD_OK) {
+        if (sub[0] == 't')
+            (void)fed_key_trust(fs, args[0], args[1], &err);
+        else if (sub[0] == 'u')
+            (void)fed_key_untrust(fs, args[0], &err);
+        else if (fed_peer_list(fs, print_peer_key, NULL, &err) == MRD_OK)
+            (void)fed_key_list(fs, print_key, NULL, &err);
+    }
+    fed_state_close(fs);
+    if (err.code != MRD_OK) {
+        cli_errorf("key", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
 
 static int run(int argc, char **argv)
 {
@@ -60,9 +109,11 @@ static int run(int argc, char **argv)
             return cli_usage_error(&cli_verb_key, "unknown option");
         data = optarg;
     }
+    data = cli_data_dir(data);
+    if (strcmp(sub, "trust") == 0 || strcmp(sub, "untrust") == 0 || strcmp(sub, "list") == 0)
+        return keyring_verb(data, sub, argv + optind, argc - optind);
     if (optind != argc)
         return cli_usage_error(&cli_verb_key, "unexpected argument '%s'", argv[optind]);
-    data = cli_data_dir(data);
     if (strcmp(sub, "create") == 0) {
         if (fed_node_key_ensure(data, &err) != MRD_OK) {
             cli_errorf("key", "%s", err.msg);

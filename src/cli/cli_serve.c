@@ -313,6 +313,8 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "%s: %s", data, err.msg);
         goto out;
     }
+    if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
+        goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
@@ -327,7 +329,7 @@ static int run(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (cli_fed_start(data, st, sync_ms, &app, &fed) != CLI_EXIT_OK)
+    if (cli_fed_start(fed, st, sync_ms, &app) != CLI_EXIT_OK)
         goto out;
     if (http_server_start(&hc, &app, &srv, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);

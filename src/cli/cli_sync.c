@@ -150,8 +150,23 @@ static void log_round(void *ctx, const struct fed_round_report *r)
         mrd_log(MRD_LOG_WARN, "sync peer=%s rejected %s", r->peer, r->first_reject);
 }
 
-int cli_fed_start(const char *data_dir, struct store *st, unsigned interval_ms,
-                  struct http_app *app, struct cli_fed **ret)
+static enum mrd_code ingest_canon(void *ctx, const json_t *obj, bool local, struct mrd_buf *out,
+                                  char *ret_refusal, size_t size, struct mrd_err *err)
+{
+    const struct cli_fed *f = ctx;
+    struct fed_ingest_result r;
+    enum mrd_code rc;
+
+    rc =
+        fed_ingest_canon(f->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, out, &r, err);
+    if (rc == MRD_OK && r.reject) {
+        mrd_log(MRD_LOG_WARN, "ingest: %s", r.message);
+        (void)snprintf(ret_refusal, size, "%s", r.message);
+    }
+    return rc;
+}
+
+int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cli_fed **ret)
 {
     struct cli_fed *f = calloc(1, sizeof(*f));
     struct mrd_err err = {0};
@@ -160,24 +175,35 @@ int cli_fed_start(const char *data_dir, struct store *st, unsigned interval_ms,
         cli_errorf("serve", "out of memory");
         return CLI_EXIT_USAGE;
     }
-    f->api.st = st;
     f->api.data_dir = data_dir;
-    f->api.inner = *app;
-    if (fed_global_init(&err) != MRD_OK || fed_trust_load(data_dir, &f->trust, &err) != MRD_OK)
-        goto fail;
+    if (fed_global_init(&err) != MRD_OK || fed_trust_load(data_dir, &f->trust, &err) != MRD_OK) {
+        cli_errorf("serve", "federation: %s", err.msg);
+        fed_global_cleanup();
+        free(f);
+        return CLI_EXIT_USAGE;
+    }
     f->global = true;
-    if (interval_ms > 0 && fed_runner_start(data_dir, st, f->trust, interval_ms, log_round, NULL,
-                                            &f->runner, &err) != MRD_OK)
-        goto fail;
+    ret_ingest->canon = ingest_canon;
+    ret_ingest->ctx = f;
+    *ret = f;
+    return CLI_EXIT_OK;
+}
+
+int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms, struct http_app *app)
+{
+    struct mrd_err err = {0};
+
+    f->api.st = st;
+    f->api.inner = *app;
+    if (interval_ms > 0 && fed_runner_start(f->api.data_dir, st, f->trust, interval_ms, log_round,
+                                            NULL, &f->runner, &err) != MRD_OK) {
+        cli_errorf("serve", "federation: %s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
     fed_api_app(&f->api, app);
     if (interval_ms > 0)
         mrd_log(MRD_LOG_INFO, "federation: syncing each peer every %u ms", interval_ms);
-    *ret = f;
     return CLI_EXIT_OK;
-fail:
-    cli_errorf("serve", "federation: %s", err.msg);
-    cli_fed_stop(f);
-    return CLI_EXIT_USAGE;
 }
 
 void cli_fed_stop(struct cli_fed *f)

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
@@ -134,6 +135,16 @@ enum mrd_code fed_peer_list(struct fed_state *fs,
 enum mrd_code fed_peer_state_put(struct fed_state *fs, const char *name,
                                  const struct fed_peer_state *s, struct mrd_err *err);
 
+/* Keys trusted beyond the peers' --pubkey: authors further away whose
+ * signatures should verify as valid here (`meridian key trust`). */
+enum mrd_code fed_key_trust(struct fed_state *fs, const char *name, const char *pubkey,
+                            struct mrd_err *err);
+/* MRD_E_NOTFOUND when no key has that name. */
+enum mrd_code fed_key_untrust(struct fed_state *fs, const char *name, struct mrd_err *err);
+enum mrd_code fed_key_list(struct fed_state *fs,
+                           enum mrd_code (*cb)(void *ctx, const char *name, const char *pubkey),
+                           void *ctx, struct mrd_err *err);
+
 /* Parses "pull", "push" or "both". */
 enum mrd_code fed_direction_parse(const char *s, enum fed_direction *ret, struct mrd_err *err);
 const char *fed_direction_name(enum fed_direction d);
@@ -185,6 +196,14 @@ struct fed_ingest_result {
 enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
                                enum fed_ingest_origin origin, struct fed_ingest_result *ret,
                                struct mrd_err *err);
+
+/* fed_ingest_check on a copy of obj, then its RFC 8785 form appended to
+ * out: the stored bytes of an accepted object, signed when LOCAL. When
+ * ret->reject is set nothing is appended. MRD_E_TOOBIG / MRD_E_INVAL from
+ * the canonical form are returned as they are (out's maximum; NaN). */
+enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
+                               enum fed_ingest_origin origin, struct mrd_buf *out,
+                               struct fed_ingest_result *ret, struct mrd_err *err);
 
 /* The verification status of a stored object's bytes, for exports and the
  * dashboard: "valid", "unknown signer", "unsigned" or "invalid". */

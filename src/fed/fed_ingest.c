@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/str.h"
 
 enum mrd_code fed_node_key_ensure(const char *data_dir, struct mrd_err *err)
@@ -51,6 +52,16 @@ static enum mrd_code add_peer_key(void *ctx, const struct fed_peer *p,
     return crypto_keyring_add(kr, pk, p->name, strlen(p->name), NULL);
 }
 
+static enum mrd_code add_trusted(void *ctx, const char *name, const char *pubkey)
+{
+    uint8_t pk[CRYPTO_PUBKEY_LEN];
+
+    if (name == NULL || pubkey == NULL ||
+        crypto_pubkey_parse(pubkey, strlen(pubkey), pk, NULL) != MRD_OK)
+        return MRD_OK;
+    return crypto_keyring_add(ctx, pk, name, strlen(name), NULL);
+}
+
 enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struct mrd_err *err)
 {
     char path[PATH_MAX];
@@ -78,6 +89,8 @@ enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struc
     rc = fed_state_open(data_dir, &fs, err);
     if (rc == MRD_OK)
         rc = fed_peer_list(fs, add_peer_key, t->keyring, err);
+    if (rc == MRD_OK)
+        rc = fed_key_list(fs, add_trusted, t->keyring, err);
     if (rc != MRD_OK)
         goto out;
     *ret = t;
@@ -124,6 +137,27 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
     }
     *ret = r;
     return MRD_OK;
+}
+
+enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
+                               enum fed_ingest_origin origin, struct mrd_buf *out,
+                               struct fed_ingest_result *ret, struct mrd_err *err)
+{
+    /* A copy, so that callers keep their const view and a refused object
+     * is never half-signed. */
+    json_t *copy = json_deep_copy(obj);
+    struct fed_ingest_result r;
+    enum mrd_code rc;
+
+    if (copy == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "copy of an object");
+    rc = fed_ingest_check(t, copy, origin, &r, err);
+    if (rc == MRD_OK && !r.reject)
+        rc = mrd_jcs_write(copy, out, err);
+    if (rc == MRD_OK)
+        *ret = r;
+    json_decref(copy);
+    return rc;
 }
 
 const char *fed_verification_of(const struct fed_trust *t, const json_t *obj)

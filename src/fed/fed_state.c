@@ -38,7 +38,8 @@ static const char schema[] =
     " failures INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL DEFAULT 0,"
     " last_ok INTEGER NOT NULL DEFAULT 0, last_attempt INTEGER NOT NULL DEFAULT 0,"
     " last_error TEXT NOT NULL DEFAULT '', pulled INTEGER NOT NULL DEFAULT 0,"
-    " pushed INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0);";
+    " pushed INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS trusted_key (name TEXT PRIMARY KEY, pubkey TEXT NOT NULL);";
 
 static enum mrd_code db_fail(sqlite3 *db, const char *what, struct mrd_err *err)
 {
@@ -387,6 +388,83 @@ enum mrd_code fed_peer_state_put(struct fed_state *fs, const char *name,
         rc = db_fail(fs->db, "save peer state", err);
     else if (sqlite3_changes(fs->db) == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "peer '%s' was removed", name);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum mrd_code fed_key_trust(struct fed_state *fs, const char *name, const char *pubkey,
+                            struct mrd_err *err)
+{
+    struct fed_peer probe;
+    struct mrd_err perr = {0};
+    uint8_t pk[CRYPTO_PUBKEY_LEN];
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    /* The same name rules as peers: the name shows in verification reports. */
+    memset(&probe, 0, sizeof(probe));
+    if (strlen(name) > FED_PEER_NAME_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "key name '%.64s...': too long", name);
+    mrd_strlcpy(probe.name, name, sizeof(probe.name));
+    mrd_strlcpy(probe.url, "http://x", sizeof(probe.url));
+    mrd_strlcpy(probe.api_root, "x", sizeof(probe.api_root));
+    mrd_strlcpy(probe.collection, "x", sizeof(probe.collection));
+    mrd_strlcpy(probe.local_collection, "x", sizeof(probe.local_collection));
+    mrd_strlcpy(probe.token, "x", sizeof(probe.token));
+    mrd_strlcpy(probe.community, "x", sizeof(probe.community));
+    probe.direction = FED_DIR_PULL;
+    rc = check_peer(&probe, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (crypto_pubkey_parse(pubkey, strlen(pubkey), pk, &perr) != MRD_OK)
+        return mrd_err_set(err, MRD_E_INVAL, "key '%.60s': %s", pubkey, perr.msg);
+    if (sqlite3_prepare_v2(fs->db, "INSERT OR REPLACE INTO trusted_key(name,pubkey) VALUES(?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(fs->db, "trust key", err);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pubkey, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(fs->db, "trust key", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum mrd_code fed_key_untrust(struct fed_state *fs, const char *name, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    if (sqlite3_prepare_v2(fs->db, "DELETE FROM trusted_key WHERE name=?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(fs->db, "untrust key", err);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(fs->db, "untrust key", err);
+    else if (sqlite3_changes(fs->db) == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no trusted key named '%s'", name);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum mrd_code fed_key_list(struct fed_state *fs,
+                           enum mrd_code (*cb)(void *ctx, const char *name, const char *pubkey),
+                           void *ctx, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc = MRD_OK;
+    int src;
+
+    if (sqlite3_prepare_v2(fs->db, "SELECT name, pubkey FROM trusted_key ORDER BY name", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(fs->db, "list keys", err);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+                (const char *)sqlite3_column_text(st, 1));
+        if (rc != MRD_OK)
+            break;
+    }
+    if (rc == MRD_OK && src != SQLITE_DONE)
+        rc = db_fail(fs->db, "list keys", err);
     sqlite3_finalize(st);
     return rc;
 }

@@ -32,10 +32,12 @@
 #ifndef MRD_TAXII_H
 #define MRD_TAXII_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -50,10 +52,22 @@
 
 struct taxii_server;
 
+/* The ingest step of POST (DESIGN.md §6), set by serve to fed's
+ * fed_ingest_canon: for each valid object, append the bytes to store to
+ * out (signed when local: the writer is own or constituent), or refuse it
+ * with a message for the status resource (ret_refusal non-empty). NULL:
+ * the plain RFC 8785 form. */
+struct taxii_ingest {
+    enum mrd_code (*canon)(void *ctx, const json_t *obj, bool local, struct mrd_buf *out,
+                           char *ret_refusal, size_t size, struct mrd_err *err);
+    void *ctx;
+};
+
 struct taxii_config {
     unsigned rate; /* requests per second per token; 0 = unlimited */
     const char *title;
-    const char *description; /* may be NULL */
+    const char *description;    /* may be NULL */
+    struct taxii_ingest ingest; /* .canon NULL: none */
 };
 
 /* Creates the TAXII application over an open store (borrowed; it must

@@ -23,6 +23,7 @@ struct taxii_server {
     char title[STORE_TITLE_MAX + 1];
     char description[STORE_DESC_MAX + 1];
     _Atomic int64_t last_purge; /* usec of the last status purge */
+    struct taxii_ingest ingest;
 };
 
 /* Who is asking. */

@@ -420,6 +420,7 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
     if (ts == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     ts->st = st;
+    ts->ingest = cfg->ingest;
     mrd_strlcpy(ts->title, cfg->title != NULL ? cfg->title : "Meridian TAXII 2.1 server",
                 sizeof(ts->title));
     if (cfg->description != NULL)

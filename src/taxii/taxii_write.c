@@ -52,9 +52,9 @@ static int64_t time_of(const json_t *o, const char *key)
 
 /* Validates element i and, when valid, prepares its store input. */
 static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_coll *c,
-                                const struct taxii_principal *who, struct stix_report *rep,
-                                struct post_item *it, struct store_object_in *in,
-                                struct mrd_err *err)
+                                const struct taxii_principal *who, const struct taxii_ingest *ing,
+                                struct stix_report *rep, struct post_item *it,
+                                struct store_object_in *in, struct mrd_err *err)
 {
     size_t n = 0;
     const char *s;
@@ -96,7 +96,17 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         return MRD_OK;
     }
     mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
-    rc = mrd_jcs_write(obj, &it->canon, err);
+    if (ing->canon != NULL) {
+        char why[STORE_MSG_MAX - 32] = "";
+        rc = ing->canon(ing->ctx, obj, policy_origin_local(who->tok.org_relation, false),
+                        &it->canon, why, sizeof(why), err);
+        if (rc == MRD_OK && why[0] != '\0') { /* e.g. a signature that does not match */
+            (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, why);
+            return MRD_OK;
+        }
+    } else {
+        rc = mrd_jcs_write(obj, &it->canon, err);
+    }
     if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
         mrd_err_clear(err);
         (void)snprintf(it->message, sizeof(it->message),
@@ -219,8 +229,8 @@ void taxii_post_objects(struct taxii_req *r)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        rc = check_item(json_array_get(objs, i), i, &c, &r->who, &rep, &items[i], &ins[nvalid],
-                        &err);
+        rc = check_item(json_array_get(objs, i), i, &c, &r->who, &r->ts->ingest, &rep, &items[i],
+                        &ins[nvalid], &err);
         if (rc != MRD_OK) {
             taxii_internal(r, &err);
             goto out;
