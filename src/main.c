@@ -8,6 +8,7 @@
 #include "cli/verbs.h"
 
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
+/* clang-format off */
 static const struct cli_verb *const verbs[] = {
     &cli_verb_collection,
     &cli_verb_export,
@@ -23,8 +24,10 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_serve,
     &cli_verb_sync,
     &cli_verb_token,
+    &cli_verb_validate,
     &cli_verb_version,
 };
+/* clang-format on */
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 

@@ -18,6 +18,7 @@ extern const struct cli_verb cli_verb_peer;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;
+extern const struct cli_verb cli_verb_validate;
 extern const struct cli_verb cli_verb_version;
 
 #endif
