@@ -181,9 +181,7 @@ static enum mrd_code load_file(struct load_ctx *lc, const char *path, struct mrd
     (void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
     lc->map = map;
     lc->dropped = 0;
-    rc = match_index_reserve(
-        lc->set->idx, match_index_size(lc->set->idx) + (size_t)st.st_size / BYTES_PER_INDICATOR,
-        err);
+    rc = match_set_reserve(lc->set, lc->set->n + (size_t)st.st_size / BYTES_PER_INDICATOR, err);
     if (rc != MRD_OK)
         goto out;
     rc = match_stix_each(map, (size_t)st.st_size, lc->scratch, on_indicator, lc, err);

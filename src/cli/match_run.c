@@ -94,6 +94,25 @@ enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, ui
     return MRD_OK;
 }
 
+enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err)
+{
+    if (n > s->cap) {
+        uint64_t *no = mrd_realloc(s->idoff, n * sizeof(*no));
+        if (no == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        s->idoff = no;
+        s->cap = n;
+    }
+    if (n * 48 > s->idcap) {
+        char *nb = mrd_realloc(s->idbuf, n * 48);
+        if (nb == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        s->idbuf = nb;
+        s->idcap = n * 48;
+    }
+    return match_index_reserve(s->idx, n, err);
+}
+
 void match_set_drop_last(struct match_set *s)
 {
     if (s->n == 0)

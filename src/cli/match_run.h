@@ -29,6 +29,8 @@ enum mrd_code match_set_begin(struct match_set *s, struct mrd_err *err);
 /* Appends an id; *ret is its indicator number. */
 enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, uint32_t *ret,
                                struct mrd_err *err);
+/* Makes room for about n more indicators (ids and index keys). */
+enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err);
 /* Forgets the last id (its indicator added no value). Values it already
  * added stay in the index under its number, which then reports no id:
  * callers drop it only before adding values or when none were added. */

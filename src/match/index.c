@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/alloc.h"
 #include "match/match_int.h"
@@ -32,6 +33,28 @@ enum ktype {
     K_HASH,
     K_CIDR6, /* 1 byte prefix length + masked address bytes */
 };
+
+/* Asks for transparent huge pages on a big table: random probes into tens
+ * of megabytes otherwise miss the TLB as well as the cache, and loading a
+ * million keys takes a page fault per 4 KiB. Advice only; errors ignored. */
+static void hint_huge(void *p, size_t n)
+{
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+    if (n >= ((size_t)4 << 20) && e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
+static inline void bit_set(uint64_t *bits, unsigned i)
+{
+    bits[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline bool bit_test(const uint64_t *bits, unsigned i)
+{
+    return (bits[i >> 6] >> (i & 63)) & 1;
+}
 
 static int ktype_fold(enum ktype t)
 {
@@ -76,6 +99,14 @@ struct match_index {
     uint64_t c4_used[1024]; /* bucket non-empty bitmap */
     uint8_t v6_plens[129];  /* IPv6 prefix lengths in use */
     uint64_t dom_labels;    /* bit k: some domain key has k labels (63: 63 or more) */
+    /* Cheap shape filters in front of the bit filter. They fit in L1/L2,
+     * where the bit filter of a million keys (2 MiB) does not: a value
+     * whose shape no key has is rejected without touching it. */
+    uint64_t v4_16[1024];                          /* /16 of every exact IPv4 key */
+    uint64_t v6_16[1024];                          /* first 16 bits of every IPv6 key and range */
+    bool v6_short;                                 /* an IPv6 range shorter than /16 exists */
+    uint64_t dom_len[64][4];                       /* [labels][length, 255 = longer]: domain keys */
+    uint64_t url_len[(MATCH_MAX_VALUE + 64) / 64]; /* normalised URL key lengths */
     bool built;
 };
 
@@ -135,6 +166,7 @@ static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
 
     if (ns == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory growing the index");
+    hint_huge(ns, (nmask + 1) * sizeof(struct slot));
     for (size_t i = 0; i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
         uint64_t h;
@@ -163,6 +195,20 @@ enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct 
     while ((nkeys + 1) * 2 > idx->mask + 1)
         if (grow(idx, err) != MRD_OK)
             return MRD_E_NOMEM;
+    if (nkeys > idx->posts_cap) {
+        struct posting *np = mrd_realloc(idx->posts, nkeys * sizeof(*np));
+        if (np == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
+        idx->posts = np;
+        idx->posts_cap = nkeys;
+    }
+    if (nkeys * 32 > idx->keys_cap && nkeys * 32 < UINT32_MAX) {
+        char *nk = mrd_realloc(idx->keys, nkeys * 32);
+        if (nk == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
+        idx->keys = nk;
+        idx->keys_cap = nkeys * 32;
+    }
     return MRD_OK;
 }
 
@@ -310,6 +356,7 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
         buf[1] = (char)(a >> 16);
         buf[2] = (char)(a >> 8);
         buf[3] = (char)a;
+        idx->v4_16[a >> 22] |= 1ull << ((a >> 16) & 63);
         return add_key(idx, K_IPV4, buf, 4, ind, err);
     }
     case MATCH_T_IPV6: {
@@ -323,9 +370,14 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
             buf[0] = (char)plen;
             memcpy(buf + 1, a, (size_t)(plen + 7) / 8);
             idx->v6_plens[plen] = 1;
+            if (plen < 16)
+                idx->v6_short = true;
+            else
+                bit_set(idx->v6_16, (unsigned)a[0] << 8 | a[1]);
             return add_key(idx, K_CIDR6, buf, 1 + (size_t)(plen + 7) / 8, ind, err);
         }
         memcpy(buf, a, 16);
+        bit_set(idx->v6_16, (unsigned)a[0] << 8 | a[1]);
         return add_key(idx, K_IPV6, buf, 16, ind, err);
     }
     case MATCH_T_DOMAIN:
@@ -341,6 +393,7 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
             for (size_t i = 0; i < len; i++)
                 labels += v[i] == '.';
             idx->dom_labels |= 1ull << (labels > 63 ? 63 : labels);
+            bit_set(idx->dom_len[labels > 63 ? 63 : labels], len > 255 ? 255 : (unsigned)len);
         }
         return add_key(idx, K_DOMAIN, v, len, ind, err);
     case MATCH_T_URL:
@@ -348,6 +401,7 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
         if (len == 0)
             return mrd_err_set(err, MRD_E_INVAL, "match: '%.*s' is not an absolute URL",
                                (int)(n > 64 ? 64 : n), v);
+        bit_set(idx->url_len, (unsigned)len);
         return add_key(idx, K_URL, buf, len, ind, err);
     case MATCH_T_EMAIL:
         if (memchr(v, '@', n) == NULL)
@@ -409,6 +463,7 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
     if (idx->filter == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
     idx->filter_mask = words - 1;
+    hint_huge(idx->filter, words * sizeof(uint64_t));
     for (size_t i = 0; i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
         if (s->type != K_EMPTY)
@@ -484,7 +539,8 @@ static size_t lookup_v4(const struct match_index *idx, uint32_t a, uint32_t *out
     char k[4] = {(char)(a >> 24), (char)(a >> 16), (char)(a >> 8), (char)a};
     uint32_t b = a >> 16;
 
-    nout = probe(idx, K_IPV4, k, 4, out, nout, max);
+    if (bit_test(idx->v4_16, b))
+        nout = probe(idx, K_IPV4, k, 4, out, nout, max);
     if (idx->c4_used[b >> 6] & (1ull << (b & 63))) {
         for (uint32_t i = idx->c4_start[b]; i < idx->c4_start[b + 1] && nout < max; i++) {
             const struct cidr4 *c = &idx->c4b[i];
@@ -501,6 +557,8 @@ static size_t lookup_v6(const struct match_index *idx, const uint8_t a[16], uint
 {
     char k[17];
 
+    if (!idx->v6_short && !bit_test(idx->v6_16, (unsigned)a[0] << 8 | a[1]))
+        return nout;
     nout = probe(idx, K_IPV6, (const char *)a, 16, out, nout, max);
     for (int plen = 0; plen < 128; plen++) {
         if (!idx->v6_plens[plen])
@@ -547,7 +605,7 @@ static size_t lookup_domain(const struct match_index *idx, const char *v, size_t
     for (size_t i = 0; i < n; i++)
         labels += v[i] == '.';
     k = labels > 63 ? 63 : labels;
-    if (idx->dom_labels & (1ull << k))
+    if (bit_test(idx->dom_len[k], n > 255 ? 255 : (unsigned)n))
         nout = probe(idx, K_DOMAIN, v, n, out, nout, max);
     if (flags & MATCH_F_SUBDOMAINS) {
         /* Every suffix that starts right after a dot: a.b.evil.com tries
@@ -559,7 +617,7 @@ static size_t lookup_domain(const struct match_index *idx, const char *v, size_t
                 continue;
             labels--;
             k = labels > 63 ? 63 : labels;
-            if (idx->dom_labels & (1ull << k))
+            if (bit_test(idx->dom_len[k], n - i - 1 > 255 ? 255 : (unsigned)(n - i - 1)))
                 nout = probe(idx, K_DOMAIN, v + i + 1, n - i - 1, out, nout, max);
         }
     }
@@ -638,7 +696,8 @@ size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, con
         size_t len = match_url_normalize(v, n, buf, sizeof(buf), &host, &hl);
         if (len == 0)
             return 0;
-        nout = probe(idx, K_URL, buf, len, out, 0, max);
+        if (bit_test(idx->url_len, (unsigned)len))
+            nout = probe(idx, K_URL, buf, len, out, 0, max);
         return lookup_host(idx, host, hl, flags, out, nout, max);
     }
     case MATCH_O_EMAIL:
