@@ -28,10 +28,12 @@ static void ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep
     c->object = -1;
     c->depth = 0;
     c->container = NULL;
+    mrd_buf_init(&c->scratch, STIX_SCOID_MAX_NAME);
 }
 
 static enum mrd_code ctx_finish(struct stix_ctx *c)
 {
+    mrd_buf_release(&c->scratch);
     if (c->rc != MRD_OK)
         return mrd_err_set(c->err, c->rc, "stix: out of memory recording findings");
     return MRD_OK;

@@ -15,10 +15,6 @@
 #include "core/uuid.h"
 #include "stix/stix_int.h"
 
-/* Largest canonical name we hash; SCOs with bigger contributing values
- * (e.g. a huge email body) are skipped rather than buffered. */
-#define SCOID_MAX_NAME ((size_t)1024 * 1024)
-
 struct idprops {
     const char *type;
     const char *props[9];
@@ -55,27 +51,63 @@ static const struct idprops *find(const char *type)
     return NULL;
 }
 
-/* Does v5(JCS(name)) equal uuid (36 chars, any case)? */
-static enum mrd_code matches(const json_t *name, const char *uuid, bool *ret)
+/* Compares the UUIDv5 of the canonical name in b with uuid (36 chars, any
+ * case). */
+static enum mrd_code matches(const struct mrd_buf *b, const char *uuid, bool *ret)
 {
-    struct mrd_buf b;
     char out[MRD_UUID_STR_LEN + 1];
     enum mrd_code rc;
 
-    mrd_buf_init(&b, SCOID_MAX_NAME);
-    rc = mrd_jcs_write(name, &b, NULL);
-    if (rc == MRD_OK)
-        rc = mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, b.data != NULL ? b.data : "", b.len, out, NULL);
-    if (rc == MRD_OK) {
-        *ret = true;
-        for (size_t i = 0; i < MRD_UUID_STR_LEN && *ret; i++) {
-            char a = uuid[i];
-            if (a >= 'A' && a <= 'F')
-                a = (char)(a - 'A' + 'a');
-            *ret = a == out[i];
+    rc = mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, b->data != NULL ? b->data : "", b->len, out, NULL);
+    if (rc != MRD_OK)
+        return rc;
+    *ret = true;
+    for (size_t i = 0; i < MRD_UUID_STR_LEN && *ret; i++) {
+        char a = uuid[i];
+        if (a >= 'A' && a <= 'F')
+            a = (char)(a - 'A' + 'a');
+        *ret = a == out[i];
+    }
+    return MRD_OK;
+}
+
+/* Writes the RFC 8785 form of {name: obj[name] for the n names} into b.
+ * The names are ASCII, so sorting them with strcmp is the UTF-16 order JCS
+ * wants; writing the object by hand saves building a jansson object per SCO
+ * (the id check is on the validator's hot path for bundles full of SCOs).
+ * When hkey is set, "hashes" is written as {hkey: hval} instead. */
+static enum mrd_code canon(struct mrd_buf *b, const json_t *obj, const char *const *names, size_t n,
+                           const char *hkey, const json_t *hval)
+{
+    enum mrd_code rc = MRD_OK;
+
+    mrd_buf_reset(b);
+    rc = mrd_buf_putc(b, '{', NULL);
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        if (i > 0)
+            rc = mrd_buf_putc(b, ',', NULL);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, NULL, "\"%s\":", names[i]);
+        if (rc != MRD_OK)
+            break;
+        if (hkey != NULL && strcmp(names[i], "hashes") == 0) {
+            json_t *k = json_string(hkey);
+            rc = k == NULL ? MRD_E_NOMEM : mrd_buf_putc(b, '{', NULL);
+            if (rc == MRD_OK)
+                rc = mrd_jcs_write(k, b, NULL);
+            if (rc == MRD_OK)
+                rc = mrd_buf_putc(b, ':', NULL);
+            if (rc == MRD_OK)
+                rc = mrd_jcs_write(hval, b, NULL);
+            if (rc == MRD_OK)
+                rc = mrd_buf_putc(b, '}', NULL);
+            json_decref(k);
+        } else {
+            rc = mrd_jcs_write(json_object_get(obj, names[i]), b, NULL);
         }
     }
-    mrd_buf_release(&b);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(b, '}', NULL);
     return rc;
 }
 
@@ -84,12 +116,11 @@ void stix__check_sco_id(struct stix_ctx *c, const json_t *obj, const char *type)
     const struct idprops *ip = find(type);
     const json_t *idv = json_object_get(obj, "id");
     const json_t *hashes;
-    json_t *name = NULL;
-    json_t *one = NULL;
+    const char *names[9];
+    size_t n = 0;
     const char *id;
     const char *uuid;
     bool ok = false;
-    bool any = false;
     enum mrd_code rc = MRD_OK;
 
     if (ip == NULL || !json_is_string(idv))
@@ -99,24 +130,21 @@ void stix__check_sco_id(struct stix_ctx *c, const json_t *obj, const char *type)
     if (uuid == NULL || strlen(uuid + 2) != MRD_UUID_STR_LEN)
         return; /* malformed ids are reported elsewhere */
     uuid += 2;
-    name = json_object();
-    if (name == NULL) {
-        c->rc = MRD_E_NOMEM;
-        return;
-    }
+    /* The contributing properties present, sorted (insertion sort of <= 8). */
     for (size_t i = 0; ip->props[i] != NULL; i++) {
-        json_t *v = json_object_get(obj, ip->props[i]);
-        if (v == NULL)
+        size_t j;
+        if (json_object_get(obj, ip->props[i]) == NULL)
             continue;
-        any = true;
-        if (json_object_set(name, ip->props[i], v) != 0) {
-            rc = MRD_E_NOMEM;
-            goto out;
-        }
+        for (j = n; j > 0 && strcmp(names[j - 1], ip->props[i]) > 0; j--)
+            names[j] = names[j - 1];
+        names[j] = ip->props[i];
+        n++;
     }
-    if (!any)
-        goto out; /* §2.9: no contributing property, so UUIDv4 is right */
-    rc = matches(name, uuid, &ok);
+    if (n == 0)
+        return; /* §2.9: no contributing property, so UUIDv4 is right */
+    rc = canon(&c->scratch, obj, names, n, NULL, NULL);
+    if (rc == MRD_OK)
+        rc = matches(&c->scratch, uuid, &ok);
     hashes = json_object_get(obj, "hashes");
     /* Readings that keep a single hash (whichever a producer preferred). */
     if (rc == MRD_OK && !ok && json_is_object(hashes) && json_object_size(hashes) > 1) {
@@ -124,25 +152,18 @@ void stix__check_sco_id(struct stix_ctx *c, const json_t *obj, const char *type)
         json_t *hv;
         json_object_foreach(stix__mut(hashes), k, hv)
         {
-            json_decref(one);
-            one = json_pack("{s:O}", k, hv);
-            if (one == NULL || json_object_set(name, "hashes", one) != 0) {
-                rc = MRD_E_NOMEM;
-                goto out;
-            }
-            rc = matches(name, uuid, &ok);
+            rc = canon(&c->scratch, obj, names, n, k, hv);
+            if (rc == MRD_OK)
+                rc = matches(&c->scratch, uuid, &ok);
             if (rc != MRD_OK || ok)
                 break;
         }
     }
-out:
     if (rc == MRD_E_NOMEM)
         c->rc = MRD_E_NOMEM;
-    else if (rc == MRD_OK && any && !ok)
+    else if (rc == MRD_OK && !ok)
         stix__warn_at(c, "id", "sco-id-deterministic", "STIX 2.1 §2.9",
                       "the id is not the UUIDv5 of this %s's ID contributing properties "
                       "(RFC 8785 form, namespace " MRD_UUID_STIX_NAMESPACE ")",
                       type);
-    json_decref(one);
-    json_decref(name);
 }

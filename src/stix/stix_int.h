@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "stix/stix.h"
@@ -64,7 +65,13 @@ struct stix_ctx {
     /* The deprecated observed-data "objects" dictionary being walked (§4.14):
      * while set, references are keys of it, and objects have no id. */
     const json_t *container;
+    /* Reused for the canonical names of SCO ids (scoid.c). */
+    struct mrd_buf scratch;
 };
+
+/* Largest canonical SCO name hashed for the deterministic id check; SCOs
+ * with bigger contributing values (a huge email body) are not checked. */
+#define STIX_SCOID_MAX_NAME ((size_t)1024 * 1024)
 
 /* Path stack. Pushes past STIX_PATH_DEPTH are counted but not recorded. */
 static inline void stix__push_key(struct stix_ctx *c, const char *key)
