@@ -23,6 +23,7 @@
 #define SIGHT_MAX_INDICATORS 100000 /* distinct indicators in one roll-up */
 
 struct roll {
+    json_t *names;    /* identity id -> name, for the reporting orgs */
     json_t *by_ind;   /* indicator id -> {count, sightings, orgs{}, first, last} */
     json_t *seen;     /* sighting ids already counted */
     const char *only; /* one indicator, or NULL */
@@ -70,6 +71,13 @@ static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err
 
     if (mrd_json_parse(row->body, row->body_len, &lim, &o, NULL) != MRD_OK)
         return MRD_OK; /* stored bytes were validated; skip rather than fail the API */
+    if (mrd_str_eq(row->type, row->type_len, "identity")) {
+        const char *iid = json_string_value(json_object_get(o, "id"));
+        json_t *nm = json_object_get(o, "name");
+        if (iid != NULL && json_is_string(nm) && json_object_size(r->names) < SIGHT_MAX_INDICATORS)
+            (void)json_object_set(r->names, iid, nm);
+        goto out;
+    }
     ind = json_string_value(json_object_get(o, "sighting_of_ref"));
     sid = json_string_value(json_object_get(o, "id"));
     if (ind == NULL || sid == NULL || (r->only != NULL && strcmp(ind, r->only) != 0) ||
@@ -150,8 +158,9 @@ static enum mrd_code collect(void *ctx, const struct store_collection *c)
     return MRD_OK;
 }
 
-/* The public shape of one entry. */
-static json_t *entry_json(const char *ind, const json_t *e)
+/* The public shape of one entry; orgs by identity name when the reader
+ * can see the identity object, else by id. */
+static json_t *entry_json(const char *ind, const json_t *e, const json_t *names)
 {
     char first[MRD_TIME_TAXII_LEN + 1] = "", last[MRD_TIME_TAXII_LEN + 1] = "";
     json_int_t f = json_integer_value(json_object_get(e, "first"));
@@ -162,8 +171,9 @@ static json_t *entry_json(const char *ind, const json_t *e)
 
     json_object_foreach(json_object_get(e, "orgs"), k, v)
     {
+        const char *nm = json_string_value(json_object_get(names, k));
         (void)v;
-        (void)json_array_append_new(orgs, json_string(k));
+        (void)json_array_append_new(orgs, json_string(nm != NULL ? nm : k));
     }
     if (f != INT64_MAX)
         mrd_time_format_taxii(f, first);
@@ -187,17 +197,18 @@ static int by_count_desc(const void *a, const void *b)
 enum mrd_code fed_sightings_json(struct store *st, int64_t org_key, const char *indicator,
                                  json_t **ret, struct mrd_err *err)
 {
-    static const char *const types[] = {"sighting"};
+    static const char *const types[] = {"sighting", "identity"};
     struct roll r = {.only = indicator};
     struct coll_list cl = {0};
     struct store_org org;
-    struct store_match m = {.types = types, .n_types = 1};
+    struct store_match m = {.types = types, .n_types = 2};
     json_t *out = NULL;
     enum mrd_code rc;
 
     r.by_ind = json_object();
     r.seen = json_object();
-    if (r.by_ind == NULL || r.seen == NULL) {
+    r.names = json_object();
+    if (r.by_ind == NULL || r.seen == NULL || r.names == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "roll-up");
         goto out;
     }
@@ -234,7 +245,7 @@ enum mrd_code fed_sightings_json(struct store *st, int64_t org_key, const char *
     if (indicator != NULL) {
         json_t *e = json_object_get(r.by_ind, indicator);
         if (e != NULL) {
-            out = entry_json(indicator, e);
+            out = entry_json(indicator, e, r.names);
         } else {
             /* No visible sighting: the same answer whether or not the
              * indicator exists, so the API reveals nothing more. */
@@ -254,7 +265,7 @@ enum mrd_code fed_sightings_json(struct store *st, int64_t org_key, const char *
             rc = mrd_err_set(err, MRD_E_NOMEM, "roll-up");
             goto out;
         }
-        json_object_foreach(r.by_ind, key, v) arr[k++] = entry_json(key, v);
+        json_object_foreach(r.by_ind, key, v) arr[k++] = entry_json(key, v, r.names);
         qsort(arr, k, sizeof(*arr), by_count_desc);
         for (size_t i = 0; i < k; i++)
             (void)json_array_append_new(list, arr[i]);
@@ -269,6 +280,7 @@ enum mrd_code fed_sightings_json(struct store *st, int64_t org_key, const char *
 out:
     json_decref(r.by_ind);
     json_decref(r.seen);
+    json_decref(r.names);
     mrd_free(cl.c);
     return rc;
 }
