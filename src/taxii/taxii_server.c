@@ -180,6 +180,38 @@ static bool method_allowed(enum taxii_route rt, const char *m)
 
 /* ---- authentication ------------------------------------------------------- */
 
+/* A client certificate that verified against --client-ca (http.h) names
+ * an org by its subject CN. The principal is that org; its "token name"
+ * (logs, paging-token binding) is "cert:CN". An unknown CN is a 401 like a
+ * bad token. */
+static bool authenticate_cert(struct taxii_req *r)
+{
+    struct store_org org;
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+    struct store_token *t = &r->who.tok;
+
+    rc = store_org_get(r->ts->st, r->http->client_cert_cn, 0, &org, &err);
+    if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
+        taxii_error(r, 401, "Authentication required",
+                    "the client certificate names no org on this node");
+        return false;
+    }
+    if (rc != MRD_OK) {
+        taxii_internal(r, &err);
+        return false;
+    }
+    memset(t, 0, sizeof(*t));
+    (void)snprintf(t->name, sizeof(t->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
+    t->org_key = org.key;
+    mrd_strlcpy(t->org_name, org.name, sizeof(t->org_name));
+    t->org_relation = org.relation;
+    t->revoked_usec = STORE_TIME_NONE;
+    r->who.anonymous = false;
+    r->resp->who = mrd_arena_strndup(r->http->arena, t->name, strlen(t->name));
+    return true;
+}
+
 /* Returns true when the request may go on; answers 401/500 itself
  * otherwise. No Authorization header at all leaves r->who anonymous: the
  * endpoint decides whether anonymous is enough (public collections). */
@@ -192,6 +224,8 @@ static bool authenticate(struct taxii_req *r)
     enum mrd_code rc;
 
     r->who.anonymous = true;
+    if (h == NULL && r->http->client_cert_cn != NULL)
+        return authenticate_cert(r);
     if (h == NULL)
         return true;
     if (http_auth_secret(h, strlen(h), secret, &n, NULL) != MRD_OK) {

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import requests
 
-from node import TAXII, start_node
+from node import TAXII, assert_taxii_error, start_node, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +66,52 @@ def gnutls(tnode, priority):
 def test_tls_versions_and_suites(tnode, priority, ok):
     rc, out = gnutls(tnode, priority)
     assert (rc == 0) == ok, out
+
+
+def make_client_pki(d, cn):
+    """A client CA and a client certificate for CN, with GnuTLS's certtool."""
+    d.mkdir(parents=True, exist_ok=True)
+
+    def certtool(*args, template=None):
+        if template is not None:
+            (d / "tmpl").write_text(template)
+            args = args + ("--template", str(d / "tmpl"))
+        subprocess.run(["certtool", *args], check=True, capture_output=True, timeout=60)
+
+    certtool("--generate-privkey", "--key-type", "ecdsa", "--outfile", str(d / "ca.key"))
+    certtool("--generate-self-signed", "--load-privkey", str(d / "ca.key"),
+             "--outfile", str(d / "ca.pem"),
+             template='cn = "test client CA"\nca\ncert_signing_key\nexpiration_days = 2\n')
+    certtool("--generate-privkey", "--key-type", "ecdsa", "--outfile", str(d / "client.key"))
+    certtool("--generate-certificate", "--load-privkey", str(d / "client.key"),
+             "--load-ca-certificate", str(d / "ca.pem"), "--load-ca-privkey", str(d / "ca.key"),
+             "--outfile", str(d / "client.pem"),
+             template=f'cn = "{cn}"\ntls_www_client\nsigning_key\nexpiration_days = 2\n')
+    return d / "ca.pem", (str(d / "client.pem"), str(d / "client.key"))
+
+
+@pytest.mark.skipif(shutil.which("certtool") is None, reason="gnutls-bin not installed")
+def test_client_certificate_authentication(tmp_path, meridian_bin):
+    good_ca, good = make_client_pki(tmp_path / "pki", "certorg")
+    _, stranger = make_client_pki(tmp_path / "other", "certorg")
+    n = start_node(meridian_bin, tmp_path / "node", http=False)
+    try:
+        n.stop()
+        n.extra_args = ["--client-ca", str(good_ca)]
+        n.org("certorg", "constituent")
+        cid = n.collection(grants=(("own", True, True), ("certorg", True, False)))
+        n.start()
+        path = f"/api1/collections/{cid}/objects/"
+        r = n.get(path, token=None, cert=good)
+        assert r.status_code == 200, r.text
+        wait_for(lambda: "token=cert:certorg" in n.stderr(), 5)  # logged after the response
+        assert_taxii_error(n.get(path, token=None, cert=stranger), 401)  # other CA
+        assert_taxii_error(n.get(path, token=None), 401)  # no certificate
+        # the certificate names an org that has no grant on this collection
+        ucid = n.collection()
+        assert_taxii_error(n.get(f"/api1/collections/{ucid}/objects/", token=None, cert=good),
+                           404)
+        # a token still works, and wins over the certificate
+        assert n.get(path, cert=good).status_code == 200
+    finally:
+        n.stop()
