@@ -12,7 +12,9 @@
  * qualifier numbers, STOP not after START, integers beyond 64 bits.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <uninorm.h>
 
 #include "core/alloc.h"
 #include "core/str.h"
@@ -195,13 +197,15 @@ static enum mrd_code compile_regex(struct pat_ast *ast, struct pat_test *t, stru
     size_t ln = 0;
     bool latin_ok = t->lit.len < sizeof(latin);
     const unsigned char *s = (const unsigned char *)t->lit.text;
+    const char *text = t->nfc != NULL ? t->nfc : t->lit.text;
+    size_t text_len = t->nfc != NULL ? t->nfc_len : t->lit.len;
 
     r = mrd_calloc(1, sizeof(*r));
     if (r == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
     r->next = ast->regexes;
     ast->regexes = r;
-    r->utf = pcre2_compile((PCRE2_SPTR)t->lit.text, t->lit.len, PCRE2_UTF, &code, &where, NULL);
+    r->utf = pcre2_compile((PCRE2_SPTR)text, text_len, PCRE2_UTF, &code, &where, NULL);
     if (r->utf == NULL) {
         PCRE2_UCHAR msg[120];
         (void)pcre2_get_error_message(code, msg, sizeof(msg));
@@ -221,6 +225,56 @@ static enum mrd_code compile_regex(struct pat_ast *ast, struct pat_test *t, stru
     if (latin_ok)
         r->bytes = pcre2_compile((PCRE2_SPTR)latin, ln, 0, &code, &where, NULL);
     t->re = r;
+    return MRD_OK;
+}
+
+/* ---- normalisation --------------------------------------------------------- */
+
+const char *pat__nfc(const char *s, size_t n, char *buf, size_t cap, size_t *ret_len, bool *ret_own)
+{
+    size_t len = cap;
+    uint8_t *r;
+    bool ascii = true;
+
+    *ret_own = false;
+    for (size_t i = 0; i < n && ascii; i++)
+        ascii = (unsigned char)s[i] < 0x80;
+    if (ascii) {
+        *ret_len = n;
+        return s;
+    }
+    r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, (uint8_t *)buf, &len);
+    if (r == NULL)
+        return NULL;
+    *ret_own = (char *)r != buf;
+    *ret_len = len;
+    return (const char *)r;
+}
+
+/* Keeps the NFC form of a LIKE or MATCHES operand next to it. */
+static enum mrd_code set_nfc(struct pat_ast *ast, struct pat_test *t, struct mrd_err *err)
+{
+    size_t n;
+    bool own;
+    const char *r = pat__nfc(t->lit.text, t->lit.len, NULL, 0, &n, &own);
+    char *d;
+
+    if (r == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
+    if (r == t->lit.text) {
+        t->nfc = r;
+        t->nfc_len = n;
+        return MRD_OK;
+    }
+    d = pat__mem_alloc(&ast->mem, n + 1);
+    if (d != NULL)
+        memcpy(d, r, n);
+    if (own)
+        free((void *)(uintptr_t)r);
+    if (d == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
+    t->nfc = d;
+    t->nfc_len = n;
     return MRD_OK;
 }
 
@@ -351,7 +405,14 @@ static enum mrd_code check_test(struct checker *c, struct pat_test *t)
     case PAT_OP_MATCHES:
         rc = check_hash(t, &t->lit, c->flags, c->err);
         if (rc == MRD_OK)
+            rc = set_nfc(c->ast, t, c->err);
+        if (rc == MRD_OK)
             rc = compile_regex(c->ast, t, c->err);
+        return rc;
+    case PAT_OP_LIKE:
+        rc = check_hash(t, &t->lit, c->flags, c->err);
+        if (rc == MRD_OK)
+            rc = set_nfc(c->ast, t, c->err);
         return rc;
     case PAT_OP_ISSUBSET:
     case PAT_OP_ISSUPERSET:

@@ -19,6 +19,7 @@
  * REPEATS operands to avoid permutations, and gives up with MRD_E_TOOBIG
  * after PAT_EVAL_MAX_STEPS steps so a hostile pattern cannot spin forever.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -50,6 +51,7 @@ struct pat_scratch {
     unsigned char *bytes2;
     size_t bytes2_cap;
     pcre2_match_data *md;
+    char nfc[4096]; /* NFC of one value; longer ones are allocated */
     /* JSON front end */
     struct pat_obs *obs;
     size_t obsv_cap;
@@ -463,7 +465,19 @@ static bool regex(struct ectx *E, const struct pat_test *t, const struct val *v)
             return false;
         }
     }
-    r = pcre2_match(code, v->s, v->n, 0, v->kind == V_STR ? PCRE2_NO_UTF_CHECK : 0, E->s->md, NULL);
+    if (v->kind == V_STR) {
+        size_t n;
+        bool own;
+        const char *norm =
+            pat__nfc((const char *)v->s, v->n, E->s->nfc, sizeof(E->s->nfc), &n, &own);
+        if (norm == NULL)
+            return false;
+        r = pcre2_match(code, (PCRE2_SPTR)norm, n, 0, PCRE2_NO_UTF_CHECK, E->s->md, NULL);
+        if (own)
+            free((void *)(uintptr_t)norm);
+        return r >= 0;
+    }
+    r = pcre2_match(code, v->s, v->n, 0, 0, E->s->md, NULL);
     return r >= 0;
 }
 
@@ -544,7 +558,15 @@ static bool test_value(struct ectx *E, const struct pat_test *t, const json_t *j
         break;
     case PAT_OP_LIKE:
         if (v.kind == V_STR) {
-            r = like(v.s, v.n, (const unsigned char *)t->lit.text, t->lit.len, true);
+            size_t n;
+            bool own = false;
+            const char *norm =
+                pat__nfc((const char *)v.s, v.n, E->s->nfc, sizeof(E->s->nfc), &n, &own);
+            if (norm != NULL)
+                r = like((const unsigned char *)norm, n, (const unsigned char *)t->nfc, t->nfc_len,
+                         true);
+            if (own)
+                free((void *)(uintptr_t)norm);
         } else if (v.kind == V_BYTES) {
             size_t pn;
             unsigned char *copy = NULL;

@@ -107,6 +107,8 @@ struct pat_test {
     struct pat_lit *set; /* IN */
     size_t nset;
     struct pat_regex *re; /* MATCHES, after checking */
+    const char *nfc;      /* LIKE: the operand in Unicode NFC (§9.6) */
+    size_t nfc_len;
     /* ISSUBSET / ISSUPERSET: the operand as an address block */
     uint8_t net[16];
     unsigned net_bits;
@@ -180,6 +182,13 @@ enum mrd_code pat__print_path(const struct pat_path *p, bool with_type, struct m
 bool pat__is_keyword(const char *s, size_t n);
 /* Structural equality of two ASTs (the round-trip oracle). */
 bool pat__ast_equal(const struct pat_ast *a, const struct pat_ast *b);
+
+/* NFC form of UTF-8 (s, n) (STIX 2.1 §9.6: LIKE and MATCHES compare
+ * normalised text). ASCII comes back as is. Otherwise the result is in buf
+ * (grown as needed) or freshly allocated: *ret_own is then set and the
+ * caller frees it with free(). NULL when out of memory. */
+const char *pat__nfc(const char *s, size_t n, char *buf, size_t cap, size_t *ret_len,
+                     bool *ret_own);
 
 /* Timestamps in the pattern grammar (t'...' bodies and observed-data). */
 bool pat__parse_time(const char *s, size_t n, struct mrd_time *ret);

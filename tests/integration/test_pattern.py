@@ -82,6 +82,12 @@ V20 = [{
     },
 }]
 
+NFC = bundle(od(1, "2011-08-08T20:02:48Z", [{
+    "type": "test",
+    # three spellings of d with dot below and dot above
+    "ddots": {"nfc": "\u1e0d\u0307", "nfd": "d\u0323\u0307", "alt": "\u1e0b\u0323"},
+}]))
+
 CASES = [
     # numbers and mixed types (incomparable: only != holds)
     (BASIC, "[test:int = 5]", True),
@@ -166,6 +172,11 @@ CASES = [
     (REFS, "[network-traffic:protocols[*] = 'tls' AND network-traffic:dst_port = 443]", True),
     (REFS, "[email-message:to_refs[*].value LIKE '%@evil.example']", True),
     (REFS, "[email-message:to_refs[0].value LIKE '%@evil.example']", False),
+    # LIKE and MATCHES compare NFC-normalised text, = compares code points
+    (NFC, "[test:ddots.nfd LIKE '\u1e0b\u0323']", True),
+    (NFC, "[test:ddots.alt MATCHES '^d\u0323\u0307$']", True),
+    (NFC, "[test:ddots.nfc = 'd\u0323\u0307']", False),
+    (NFC, "[test:ddots.nfc = '\u1e0d\u0307']", True),
     # 2.0-style objects dictionary
     (V20, "[file:parent_directory_ref.path = 'C:\\\\Windows']", True),
     (V20, "[file:hashes.MD5 = '22a0fb8f3879fb569f8a3ff65850a82e']", True),
