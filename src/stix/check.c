@@ -323,6 +323,12 @@ static bool has_suffix(const char *s, size_t n, const char *suf)
     return n >= m && memcmp(s + n - m, suf, m) == 0;
 }
 
+/* §2.10: integers are exact in an IEEE double, |i| <= 2^53 - 1. */
+static bool int_ok(json_int_t i)
+{
+    return i <= 9007199254740991LL && i >= -9007199254740991LL;
+}
+
 /* Rules that hold for any property value, known or custom: no null, no
  * empty list (§2.8), _bin/_hex/_ref(s) suffix conventions (§3.1). */
 static void check_generic(struct stix_ctx *c, const char *name, const json_t *v)
@@ -337,6 +343,11 @@ static void check_generic(struct stix_ctx *c, const char *name, const json_t *v)
     if (json_is_array(v) && json_array_size(v) == 0) {
         stix__error(c, "empty-list", SEC_LIST,
                     "a list must have at least one element; leave the property out instead");
+        return;
+    }
+    if (json_is_integer(v) && !int_ok(json_integer_value(v))) {
+        stix__error(c, "integer-range", "STIX 2.1 §2.10",
+                    "integers must lie within -(2^53)+1 .. 2^53-1");
         return;
     }
     if (has_suffix(name, n, "_bin")) {
@@ -597,6 +608,9 @@ static void check_value(struct stix_ctx *c, const json_t *obj, const struct stix
     case PK_INT:
         if (!json_is_integer(v)) {
             stix__error(c, "property-type", section, "must be an integer");
+        } else if (!int_ok(json_integer_value(v))) {
+            stix__error(c, "integer-range", "STIX 2.1 §2.10",
+                        "integers must lie within -(2^53)+1 .. 2^53-1");
         } else if (p->flags & P_RANGE) {
             double d = (double)json_integer_value(v);
             if (d < p->min || d > p->max)
@@ -699,7 +713,7 @@ static void check_value(struct stix_ctx *c, const json_t *obj, const struct stix
 
 /* Property names (§3.1, §11.1): a-z, 0-9 and '_', 3-250 long, starting
  * with a letter. */
-static bool prop_name_ok(const char *k, size_t n)
+bool stix__prop_name_ok(const char *k, size_t n)
 {
     if (n < 3 || n > 250 || !is_lower_alpha((unsigned char)k[0]))
         return false;
@@ -731,7 +745,7 @@ static void check_custom_prop(struct stix_ctx *c, const char *k, const json_t *v
 {
     size_t n = strlen(k);
 
-    if (!prop_name_ok(k, n)) {
+    if (!stix__prop_name_ok(k, n)) {
         stix__error(c, "property-name", SEC_CUSTOM,
                     "property names must be 3-250 characters of a-z, 0-9 and '_', starting "
                     "with a letter");

@@ -250,6 +250,11 @@ static void check_bundle(struct stix_ctx *c, const json_t *doc, bool typed)
                           "STIX 2.1 bundles have no 'spec_version' (it was a STIX 2.0 property)");
         else if (json_is_null(v))
             stix__error_at(c, k, "null-value", SEC_BUNDLE, "null is not a STIX value");
+        else if (strcmp(k, "type") != 0 && strcmp(k, "id") != 0 && strcmp(k, "objects") != 0 &&
+                 !stix__prop_name_ok(k, strlen(k)))
+            stix__error_at(c, k, "property-name", SEC_CUSTOM,
+                           "property names must be 3-250 characters of a-z, 0-9 and '_', "
+                           "starting with a letter");
     }
     check_objects_member(c, doc, SEC_BUNDLE);
 }

@@ -194,6 +194,8 @@ bool stix__id_parse(const char *s, size_t n, size_t *ret_tlen, int *ret_version,
 /* A type name: [a-z0-9-], starts with a letter, no "--", not ending in
  * '-', 3..250 bytes. */
 bool stix__type_name_ok(const char *s, size_t n);
+/* A property name (§3.1, §11.1): a-z, 0-9, '_', 3-250, starting with a letter. */
+bool stix__prop_name_ok(const char *k, size_t n);
 /* RFC 5646 language tag, syntax only (no registry look-up). */
 bool stix__lang_tag_ok(const char *s, size_t n);
 /* Checks that v is a STIX timestamp; reports and returns false if not.

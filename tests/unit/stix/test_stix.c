@@ -233,6 +233,8 @@ static const struct tcase cases[] = {
     {"count too big", &SIGHT, "{`count`:1000000000}", NULL, "integer-range"},
     {"count 0", &SIGHT, "{`count`:0}", NULL, NULL},
     {"number_observed 0", &OBS, "{`number_observed`:0}", NULL, "integer-range"},
+    {"integer beyond 2^53", &MAL, "{`x_acme_count`:9007199254740992}", NULL, "integer-range"},
+    {"integer at 2^53-1", &MAL, "{`x_acme_count`:9007199254740991}", NULL, NULL},
     {"port 65536", &NT, "{`dst_port`:65536}", NULL, "integer-range"},
 
     /* S11/S12: external references, kill chain phases */
