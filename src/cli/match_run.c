@@ -760,9 +760,17 @@ static int stream_open(struct stream *s)
     }
     s->off = 0;
     s->lineno = 0;
-    s->fmt_known = false;
     s->len = 0;
     s->skipping = false;
+    if (s->fmt_known) {
+        /* A rotated log keeps its format; its header (Zeek #fields, the
+         * CSV header row) is read again from the new file. */
+        enum match_format fmt = s->reader.fmt;
+        s->reader = s->r->o->maps;
+        s->reader.fmt = fmt;
+        s->reader.sep = fmt == MATCH_FMT_ZEEK ? '\t' : ',';
+        s->reader.time_col = -1;
+    }
     return 0;
 }
 
