@@ -57,6 +57,13 @@ enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limi
     if (bad != n)
         return mrd_err_set(err, MRD_E_PARSE, "json: offset %zu: invalid UTF-8", bad);
     v = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (v == NULL && json_error_code(&jerr) == json_error_numeric_overflow) {
+        /* An integer beyond 64 bits is still a JSON number (and RFC 8785
+         * writes doubles up to 1e21 without an exponent): read every integer
+         * as a double, as an ECMAScript parser would. A real overflow
+         * (1e400) fails again and is reported below. */
+        v = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+    }
     if (v == NULL)
         return mrd_err_set(err, MRD_E_PARSE, "json: offset %d: %s", jerr.position, jerr.text);
     *ret = v;

@@ -157,6 +157,12 @@ static void test_json_strict(void **state)
     /* brackets inside strings do not count towards depth */
     assert_int_equal(mrd_json_parse("[\"[[[[[[\"]", 10, &lim, &v, NULL), MRD_OK);
     json_decref(v);
+    /* integers beyond 64 bits are numbers, read as doubles */
+    assert_int_equal(mrd_json_parse("[100000000000000000000]", 23, &lim, &v, NULL), MRD_OK);
+    assert_true(json_is_real(json_array_get(v, 0)));
+    assert_true(json_real_value(json_array_get(v, 0)) == 1e20);
+    json_decref(v);
+    assert_int_equal(mrd_json_parse("[1e400]", 7, &lim, &v, &err), MRD_E_PARSE);
     lim.max_bytes = 4;
     assert_int_equal(mrd_json_parse("[1,2]", 5, &lim, &v, NULL), MRD_E_TOOBIG);
 }
