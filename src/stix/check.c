@@ -388,7 +388,35 @@ static bool dict_key_ok(const char *k, size_t n)
     return true;
 }
 
-static void check_dict(struct stix_ctx *c, const json_t *v, const char *section)
+/* Does x fit the value kind of a typed dictionary ("S", "LS", "I", "IS")? */
+static bool dict_value_ok(const json_t *x, const char *kind)
+{
+    if (strcmp(kind, "S") == 0)
+        return json_is_string(x);
+    if (strcmp(kind, "I") == 0)
+        return json_is_integer(x);
+    if (strcmp(kind, "IS") == 0)
+        return json_is_integer(x) || json_is_string(x);
+    if (!json_is_array(x) || json_array_size(x) == 0)
+        return false;
+    for (size_t i = 0; i < json_array_size(x); i++)
+        if (!json_is_string(json_array_get(x, i)))
+            return false;
+    return true;
+}
+
+static const char *dict_value_what(const char *kind)
+{
+    if (strcmp(kind, "S") == 0)
+        return "a string";
+    if (strcmp(kind, "I") == 0)
+        return "an integer";
+    if (strcmp(kind, "IS") == 0)
+        return "an integer or a string";
+    return "a non-empty list of strings";
+}
+
+static void check_dict(struct stix_ctx *c, const json_t *v, const char *section, const char *values)
 {
     const char *k;
     json_t *x;
@@ -410,6 +438,11 @@ static void check_dict(struct stix_ctx *c, const json_t *v, const char *section)
         if (json_is_null(x)) {
             stix__push_key(c, k);
             stix__error(c, "null-value", SEC_DICT, "null is not a STIX value");
+            stix__pop(c);
+        } else if (values != NULL && !dict_value_ok(x, values)) {
+            stix__push_key(c, k);
+            stix__error(c, "property-type", section, "each value of this dictionary must be %s",
+                        dict_value_what(values));
             stix__pop(c);
         }
     }
@@ -437,7 +470,7 @@ static void check_hashes(struct stix_ctx *c, const json_t *v)
     const char *k;
     json_t *x;
 
-    check_dict(c, v, "STIX 2.1 §2.7");
+    check_dict(c, v, "STIX 2.1 §2.7", "S");
     if (!json_is_object(v))
         return;
     json_object_foreach(stix__mut(v), k, x)
@@ -667,7 +700,20 @@ static void check_value(struct stix_ctx *c, const json_t *obj, const struct stix
         check_hashes(c, v);
         break;
     case PK_DICT:
-        check_dict(c, v, section);
+        check_dict(c, v, section, p->arg);
+        break;
+    case PK_LANGS:
+        if (!is_strlist(c, v, section))
+            break;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            const json_t *x = json_array_get(v, i);
+            if (!stix__lang_tag_ok(json_string_value(x), json_string_length(x))) {
+                stix__push_index(c, i);
+                stix__error(c, "language-tag", section, "'%.40s' is not an RFC 5646 language tag",
+                            json_string_value(x));
+                stix__pop(c);
+            }
+        }
         break;
     case PK_BIN:
         if (!json_is_string(v) || !base64_ok(json_string_value(v), json_string_length(v)))
@@ -790,6 +836,16 @@ static void check_sub_object(struct stix_ctx *c, const json_t *v, const struct s
     for (const struct stix_prop *p = sub; p->name != NULL; p++)
         if ((p->flags & P_REQ) && json_object_get(v, p->name) == NULL)
             stix__error(c, "required-property", section, "'%s' is required here", p->name);
+    /* §6.6.2: a MIME part has body or body_raw_ref; §6.7.6: the PE
+     * extension has something besides pe_type. */
+    if (stix__prop_find(sub, "body_raw_ref") != NULL && json_object_get(v, "body") == NULL &&
+        json_object_get(v, "body_raw_ref") == NULL)
+        stix__error(c, "required-property", "STIX 2.1 §6.6.2",
+                    "a MIME part needs 'body' or 'body_raw_ref'");
+    if (stix__prop_find(sub, "pe_type") != NULL && json_object_get(v, "pe_type") != NULL &&
+        json_object_size(v) == 1)
+        stix__error(c, "required-property", "STIX 2.1 §6.7.6",
+                    "windows-pebinary-ext needs at least one property besides 'pe_type'");
 }
 
 /* ---- extensions (§3.10, §7.3) ---- */

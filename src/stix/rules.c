@@ -184,6 +184,9 @@ void stix__rule_sighting(struct stix_ctx *c, const json_t *obj)
 
 void stix__rule_artifact(struct stix_ctx *c, const json_t *obj)
 {
+    if (!has(obj, "payload_bin") && !has(obj, "url"))
+        stix__error(c, "required-property", "STIX 2.1 §6.1",
+                    "an artifact needs 'payload_bin' or 'url'");
     if (has(obj, "payload_bin") && has(obj, "url"))
         stix__error(c, "artifact-content", "STIX 2.1 §6.1",
                     "'payload_bin' and 'url' must not both be present");

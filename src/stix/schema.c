@@ -372,6 +372,12 @@ static const char *const e_reg_datatype[] = {"REG_NONE",
     {                                                                                              \
         .name = n, .kind = PK_DICT                                                                 \
     }
+/* Dictionaries whose values the spec types: "S" strings, "LS" lists of
+ * strings, "I" integers, "IS" integers or strings. */
+#define DICTV(n, v)                                                                                \
+    {                                                                                              \
+        .name = n, .kind = PK_DICT, .arg = v                                                       \
+    }
 #define BIN(n)                                                                                     \
     {                                                                                              \
         .name = n, .kind = PK_BIN                                                                  \
@@ -488,10 +494,10 @@ static const struct stix_prop x_archive[] = {REFS_R("contains_refs", "file direc
 static const struct stix_prop x_ntfs[] = {STR("sid"), OBJS("alternate_data_streams", p_alt_stream),
                                           END};
 static const struct stix_prop x_pdf[] = {
-    STR("version"), BOOL("is_optimized"), DICT("document_info_dict"),
+    STR("version"), BOOL("is_optimized"), DICTV("document_info_dict", "S"),
     STR("pdfid0"),  STR("pdfid1"),        END};
 static const struct stix_prop x_raster[] = {INT("image_height"), INT("image_width"),
-                                            INT("bits_per_pixel"), DICT("exif_tags"), END};
+                                            INT("bits_per_pixel"), DICTV("exif_tags", "IS"), END};
 static const struct stix_prop x_pebin[] = {
     OV_R("pe_type", v_pebin_type, "windows-pebinary-type-ov"),
     STR("imphash"),
@@ -503,13 +509,13 @@ static const struct stix_prop x_pebin[] = {
     INTR("size_of_optional_header", 0, 9007199254740991.0),
     HEX("characteristics_hex"),
     HASHES("file_header_hashes"),
-    ANY("optional_header"),
+    DICT("optional_header"),
     OBJS("sections", p_pe_section),
     END};
 static const struct stix_prop x_http[] = {STR_R("request_method"),
                                           STR_R("request_value"),
                                           STR("request_version"),
-                                          DICT("request_header"),
+                                          DICTV("request_header", "LS"),
                                           INT("message_body_length"),
                                           REF("message_body_data_ref", "artifact"),
                                           END};
@@ -518,7 +524,7 @@ static const struct stix_prop x_socket[] = {
     ENUM_R("address_family", e_addr_family, "network-socket-address-family-enum"),
     BOOL("is_blocking"),
     BOOL("is_listening"),
-    DICT("options"),
+    DICTV("options", "I"),
     ENUM("socket_type", e_socket_type, "network-socket-type-enum"),
     INT("socket_descriptor"),
     INT("socket_handle"),
@@ -767,7 +773,7 @@ static const struct stix_prop t_email_msg[] = {BOOL_R("is_multipart"),
                                                STR("message_id"),
                                                STR("subject"),
                                                STRS("received_lines"),
-                                               DICT("additional_header_fields"),
+                                               DICTV("additional_header_fields", "LS"),
                                                STR("body"),
                                                OBJS("body_multipart", p_mime_part),
                                                REF("raw_email_ref", "artifact"),
@@ -802,7 +808,7 @@ static const struct stix_prop t_traffic[] = {
     INTR("dst_byte_count", 0, 9007199254740991.0),
     INTR("src_packets", 0, 9007199254740991.0),
     INTR("dst_packets", 0, 9007199254740991.0),
-    DICT("ipfix"),
+    DICTV("ipfix", "IS"),
     REF("src_payload_ref", "artifact"),
     REF("dst_payload_ref", "artifact"),
     REFS("encapsulates_refs", "network-traffic"),
@@ -813,7 +819,7 @@ static const struct stix_prop t_process[] = {BOOL("is_hidden"),
                                              TS("created_time"),
                                              STR("cwd"),
                                              STR("command_line"),
-                                             DICT("environment_variables"),
+                                             DICTV("environment_variables", "S"),
                                              REFS("opened_connection_refs", "network-traffic"),
                                              REF("creator_user_ref", "user-account"),
                                              REF("image_ref", "file"),
@@ -821,7 +827,8 @@ static const struct stix_prop t_process[] = {BOOL("is_hidden"),
                                              REFS("child_refs", "process"),
                                              END};
 static const struct stix_prop t_software[] = {
-    STR_R("name"), STR("cpe"), STR("swid"), STRS("languages"), STR("vendor"), STR("version"), END};
+    STR_R("name"), STR("cpe"),     STR("swid"), {.name = "languages", .kind = PK_LANGS},
+    STR("vendor"), STR("version"), END};
 static const struct stix_prop t_url[] = {STR_R("value"), END};
 static const struct stix_prop t_account[] = {STR("user_id"),
                                              STR("credential"),
@@ -931,7 +938,7 @@ static const struct stix_type types[] = {
     SCO("url", t_url, "§6.15", NULL, ext_none),
     SCO("user-account", t_account, "§6.16", NULL, ext_account),
     SDO("vulnerability", t_vulnerability, "§4.19", NULL),
-    SCO("windows-registry-key", t_regkey, "§6.17", stix__rule_at_least_one, ext_none),
+    SCO("windows-registry-key", t_regkey, "§6.17", NULL, ext_none),
     SCO("x509-certificate", t_x509, "§6.18", stix__rule_at_least_one, ext_none),
 };
 

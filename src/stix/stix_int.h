@@ -144,6 +144,7 @@ enum stix_pk {
     PK_MARKREFS, /* object_marking_refs */
     PK_GRANULAR, /* granular_markings (checked in markings.c) */
     PK_EXTS,     /* extensions dictionary */
+    PK_LANGS,    /* non-empty list of RFC 5646 tags */
 };
 
 enum {

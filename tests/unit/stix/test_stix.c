@@ -77,6 +77,9 @@ static const char *const EMAIL = "{`type`:`email-message`,"
 static const char *const ARTIFACT = "{`type`:`artifact`,"
                                     "`id`:`artifact--c31e8e38-8283-504b-9e75-800b29a09186`,"
                                     "`payload_bin`:`aGVsbG8=`}";
+static const char *const SOFTWARE = "{`type`:`software`,"
+                                    "`id`:`software--1c71adc6-f8a7-51eb-9be8-cc312594e1e3`,"
+                                    "`name`:`word`}";
 static const char *const PROC = "{`type`:`process`,`id`:`process--" U1 "`,`pid`:4}";
 static const char *const X509 = "{`type`:`x509-certificate`,"
                                 "`id`:`x509-certificate--523001db-9d41-58eb-99c9-f940c79385c2`,"
@@ -342,6 +345,22 @@ static const struct tcase cases[] = {
      "{`url`:`https://e/x`,`hashes`:{`MD5`:"
      "`1717b7fff97d37a1e1a0029d83492de1`}}",
      NULL, "artifact-content"},
+    {"artifact needs payload_bin or url", &ARTIFACT, "{`mime_type`:`text/plain`}", "payload_bin",
+     "required-property"},
+    {"mime part without body", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`content_type`:`text/plain`}]}", NULL,
+     "required-property"},
+    {"mime part ok", &EMAIL, "{`is_multipart`:true,`body_multipart`:[{`body`:`hi`}]}", NULL, NULL},
+    {"header fields must be lists", &EMAIL, "{`additional_header_fields`:{`X-Mailer`:`mutt`}}",
+     NULL, "property-type"},
+    {"header fields as lists", &EMAIL, "{`additional_header_fields`:{`X-Mailer`:[`mutt`]}}", NULL,
+     NULL},
+    {"environment variable not a string", &PROC, "{`environment_variables`:{`PATH`:1}}", NULL,
+     "property-type"},
+    {"software languages ok", &SOFTWARE, "{`languages`:[`en`,`pt-BR`]}", NULL, NULL},
+    {"software language not a tag", &SOFTWARE, "{`languages`:[`english!`]}", NULL, "language-tag"},
+    {"pebinary with pe_type only", &FILE_,
+     "{`extensions`:{`windows-pebinary-ext`:{`pe_type`:`exe`}}}", NULL, "required-property"},
     {"email body with multipart", &EMAIL, "{`is_multipart`:true,`body`:`x`}", NULL, "email-body"},
     {"file needs hashes or name", &FILE_, "{`size`:3}", "name", "required-property"},
     {"network-traffic needs src or dst", &NT, NULL, "dst_ref", "required-property"},
