@@ -34,6 +34,7 @@ static const char usage[] =
     "                      [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
     "                      [--threads N] [--max-connections N] [--max-header BYTES]\n"
     "                      [--idle-timeout SEC] [--request-timeout SEC] [--rate N]\n"
+    "                      [--max-body-memory MIB]\n"
     "                      [--sync-interval MS]\n"
     "\n"
     "Runs the node's TAXII 2.1 server (docs/taxii.md) on the data directory DIR.\n"
@@ -54,6 +55,8 @@ static const char usage[] =
     "                        (slow clients; default 60)\n"
     "  --rate N              requests per second per API token, 0 = unlimited\n"
     "                        (default 20000); above it: 429\n"
+    "  --max-body-memory MIB request bodies held in memory at once, all requests\n"
+    "                        together (default 512, 0 = unlimited); above it: 503\n"
     "  --sync-interval MS    federation: sync each peer every MS milliseconds (default 30000;\n"
     "                        0 = off; failures back off, see 'meridian help peer')\n"
     "\n"
@@ -172,6 +175,7 @@ static int run(int argc, char **argv)
         O_IDLE,
         O_REQTO,
         O_RATE,
+        O_MAXMEM,
         O_SYNC,
     };
     static const struct option opts[] = {
@@ -188,6 +192,7 @@ static int run(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_REQTO},
         {"rate", required_argument, NULL, O_RATE},
+        {"max-body-memory", required_argument, NULL, O_MAXMEM},
         {"sync-interval", required_argument, NULL, O_SYNC},
         {NULL, 0, NULL, 0},
     };
@@ -243,6 +248,7 @@ static int run(int argc, char **argv)
         case O_IDLE:
         case O_REQTO:
         case O_RATE:
+        case O_MAXMEM:
         case O_SYNC:
             if (!parse_uint(optarg, 1000000000u, &u)) {
                 ret = cli_usage_error(&cli_verb_serve, "'%s' is not a number", optarg);
@@ -260,6 +266,8 @@ static int run(int argc, char **argv)
                 hc.request_timeout = u;
             else if (c == O_SYNC)
                 sync_ms = u;
+            else if (c == O_MAXMEM)
+                hc.max_inflight_body = (size_t)u * 1024 * 1024;
             else
                 tc.rate = u;
             break;

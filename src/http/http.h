@@ -31,9 +31,12 @@
 /* Named limits and their defaults (serve flags override them). */
 #define HTTP_DEFAULT_MAX_HEADER ((size_t)32 * 1024) /* request line + headers, per connection */
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
-#define HTTP_DEFAULT_IDLE_TIMEOUT 30u              /* seconds without a byte either way */
-#define HTTP_DEFAULT_REQUEST_TIMEOUT 60u           /* seconds to receive one request whole */
-#define HTTP_DEFAULT_RATE 20000u                   /* requests per second per key (0 = unlimited) */
+#define HTTP_DEFAULT_IDLE_TIMEOUT 30u    /* seconds without a byte either way */
+#define HTTP_DEFAULT_REQUEST_TIMEOUT 60u /* seconds to receive one request whole */
+#define HTTP_DEFAULT_RATE 20000u         /* requests per second per key (0 = unlimited) */
+/* Request bodies held in memory at once, all requests together; past it a
+ * request is answered 503 (refuse) instead of being buffered. */
+#define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)512 * 1024 * 1024)
 #define HTTP_ARENA_MAX ((size_t)256 * 1024 * 1024) /* per-request scratch memory */
 #define HTTP_MAX_RESP_HEADERS 6
 #define HTTP_MAX_PEM ((size_t)1024 * 1024) /* a certificate or key file */
@@ -95,7 +98,7 @@ struct http_app {
     size_t (*body_max)(void *ctx, const char *method, const char *path);
     /* Handles a complete request. Must set resp->status. */
     void (*handle)(void *ctx, struct http_request *req, struct http_response *resp);
-    /* Fills resp for a refused request (status already set: 413, 400, 408)
+    /* Fills resp for a refused request (status already set: 413 or 503)
      * so the error body has the application's format. */
     void (*refuse)(void *ctx, const char *method, const char *path, struct http_response *resp);
     /* Receives one record per finished request; may be NULL. */
@@ -114,6 +117,7 @@ struct http_config {
     unsigned idle_timeout;
     unsigned request_timeout;
     unsigned threads;
+    size_t max_inflight_body; /* 0 = unlimited */
 };
 
 /* The GnuTLS priority string: TLS 1.3 and 1.2 only, ECDHE key exchange and

@@ -39,6 +39,8 @@ struct http_server {
     const struct http_app *app;
     unsigned request_timeout;
     bool client_certs;
+    size_t max_inflight;
+    _Atomic size_t inflight; /* body bytes held by requests being received or handled */
     uint16_t port;
     pthread_mutex_t mu;
     struct conn_track head; /* sentinel of a circular list */
@@ -57,6 +59,8 @@ struct http_request_int {
     struct mrd_buf body;
     size_t body_max;
     bool too_big;
+    bool busy;       /* the server-wide body budget was exhausted */
+    size_t reserved; /* bytes of that budget this request holds */
     int64_t t0;
     struct http_request req;
     unsigned status;
@@ -74,6 +78,7 @@ void http_config_defaults(struct http_config *cfg)
     cfg->idle_timeout = HTTP_DEFAULT_IDLE_TIMEOUT;
     cfg->request_timeout = HTTP_DEFAULT_REQUEST_TIMEOUT;
     cfg->threads = 4;
+    cfg->max_inflight_body = HTTP_DEFAULT_MAX_INFLIGHT_BODY;
 }
 
 /* ---- slow-client deadline ------------------------------------------------
@@ -163,10 +168,27 @@ static struct conn_track *track_of(struct MHD_Connection *c)
 
 /* ---- requests ------------------------------------------------------------ */
 
+/* Takes n bytes of the server-wide body budget: many large bodies at
+ * once (each under its own limit) must not exhaust memory together. */
+static bool reserve(struct http_request_int *ri, size_t n)
+{
+    struct http_server *srv = ri->srv;
+    size_t cur = atomic_load(&srv->inflight);
+
+    do {
+        if (srv->max_inflight > 0 && (n > srv->max_inflight || cur > srv->max_inflight - n))
+            return false;
+    } while (!atomic_compare_exchange_weak(&srv->inflight, &cur, cur + n));
+    ri->reserved += n;
+    return true;
+}
+
 static void request_free(struct http_request_int *ri)
 {
     if (ri == NULL)
         return;
+    if (ri->reserved > 0)
+        atomic_fetch_sub(&ri->srv->inflight, ri->reserved);
     mrd_buf_release(&ri->body);
     mrd_arena_release(&ri->arena);
     mrd_free(ri);
@@ -298,7 +320,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size != 0) {
         /* Past the limit (chunked bodies): keep draining so the client gets
          * a 413 rather than a reset; the request deadline bounds the time. */
-        if (!ri->too_big &&
+        if (!ri->too_big && !ri->busy && !reserve(ri, *upload_data_size)) {
+            ri->busy = true;
+            mrd_buf_release(&ri->body);
+        }
+        if (!ri->too_big && !ri->busy &&
             mrd_buf_append(&ri->body, upload_data, *upload_data_size, NULL) != MRD_OK) {
             ri->too_big = true;
             mrd_buf_release(&ri->body);
@@ -308,6 +334,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (ri->too_big)
         return refuse(ri, 413);
+    if (ri->busy)
+        return refuse(ri, 503);
     if (ri->body.data == NULL && mrd_buf_reserve(&ri->body, 0, NULL) != MRD_OK)
         return MHD_NO;
     ri->req.body = ri->body.data;
@@ -388,6 +416,7 @@ enum mrd_code http_server_start(const struct http_config *cfg, const struct http
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     srv->app = app;
     srv->request_timeout = cfg->request_timeout;
+    srv->max_inflight = cfg->max_inflight_body;
     srv->head.next = srv->head.prev = &srv->head;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_mutex_init(&srv->stop_mu, NULL);

@@ -422,10 +422,14 @@ static void refuse(void *ctx, const char *method, const char *path, struct http_
 
     (void)method;
     (void)path;
-    if (resp->status == 413)
+    if (resp->status == 413) {
         taxii_error(&r, 413, "Request entity too large",
                     "the body is larger than the API root's max_content_length");
-    else
+    } else if (resp->status == 503) {
+        taxii_error(&r, 503, "Service busy",
+                    "too many large requests are being processed; retry later");
+        (void)http_response_header(resp, "Retry-After", "1");
+    } else
         taxii_error(&r, resp->status, "Request refused", NULL);
 }
 

@@ -261,3 +261,28 @@ def test_rate_limit_gives_429(tmp_path, meridian_bin):
         assert n.get("/taxii2/", token=n.token("rl_other")).status_code == 200
     finally:
         n.stop()
+
+
+def test_body_memory_budget_gives_503(tmp_path, meridian_bin):
+    """Bodies held at once are bounded server-wide (--max-body-memory): a
+    second large upload while one is in flight gets 503, not memory."""
+    n = start_node(meridian_bin, tmp_path / "mem", extra_args=["--max-body-memory", "1"])
+    try:
+        cid = n.collection()
+        big = b'{"objects": [' + b" " * (700 * 1024)
+        head = req_head(n, "POST", n.objects_path(cid),
+                        f"Content-Type: {TAXII}\r\nContent-Length: {len(big) + 10}\r\n\r\n"
+                        .encode())
+        holder = raw(n, head + big, read=False)  # holds 700 KiB, never finishes
+        time.sleep(0.5)
+        r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
+        assert_taxii_error(r, 503)
+        assert r.headers["Retry-After"] == "1"
+        holder.close()
+        time.sleep(0.5)
+        # the budget is given back: small and then large posts work again
+        assert n.post(cid, [indicator()]).status_code == 202
+        r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
+        assert_taxii_error(r, 422)  # understood (and empty), not refused
+    finally:
+        n.stop()
