@@ -521,7 +521,7 @@ enum mrd_code pat_check(const char *src, size_t len, struct mrd_err *err)
 
     memset(&ast, 0, offsetof(struct pat_ast, mem));
     pat__mem_init(&ast.mem);
-    rc = pat__parse(src, len, &ast, true, err);
+    rc = pat__parse(src, len, &ast, PAT_CHECK_STRICT | PAT_PARSE_BORROW, err);
     if (rc == MRD_OK)
         rc = pat__check(&ast, src, PAT_CHECK_STRICT, false, err);
     pat__ast_release(&ast);
@@ -538,7 +538,7 @@ enum mrd_code pat__parse_ast(const char *src, size_t len, unsigned flags, struct
         return mrd_err_set(err, MRD_E_NOMEM, "pattern: out of memory");
     memset(ast, 0, offsetof(struct pat_ast, mem));
     pat__mem_init(&ast->mem);
-    rc = pat__parse(src, len, ast, false, err);
+    rc = pat__parse(src, len, ast, flags & PAT_CHECK_STRICT, err);
     if (rc == MRD_OK)
         rc = pat__check(ast, src, flags, true, err);
     if (rc != MRD_OK)

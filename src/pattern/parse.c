@@ -206,6 +206,7 @@ struct parser {
     unsigned depth;
     size_t nleaves;
     bool borrow; /* names and strings may point into src (pat_check only) */
+    bool strict; /* the validator's grammar: START/STOP take t'' only */
 };
 
 static const char *tok_name(enum tok t)
@@ -1082,6 +1083,24 @@ static enum mrd_code cmp_or(struct parser *p, struct pat_cexpr **ret)
 
 static enum mrd_code obs_followedby(struct parser *p, struct pat_oexpr **ret);
 
+/* The timestamp after START or STOP: t'...', or in lenient mode also a
+ * plain string holding a timestamp (STIX 2.0 syntax). */
+static enum mrd_code stamp(struct parser *p, struct pat_lit *lit, const char *after)
+{
+    enum mrd_code rc;
+    size_t off = p->tok.off;
+
+    if (p->tok.t == T_TS || (p->tok.t == T_STRING && !p->strict)) {
+        bool string = p->tok.t == T_STRING;
+        rc = literal(p, lit);
+        if (rc == MRD_OK && string && !pat__parse_time(lit->text, lit->len, &lit->ts))
+            rc = pat__error(p->err, off, "§9.5.1", "invalid timestamp after %s", after);
+        return rc;
+    }
+    return pat__error(p->err, off, "§9.5.1", "expected a timestamp t'...' after %s, found %s",
+                      after, tok_name(p->tok.t));
+}
+
 static enum mrd_code qualifier(struct parser *p, struct pat_oexpr **unit)
 {
     struct pat_oexpr *q = pat__mem_alloc(p->mem, sizeof(*q));
@@ -1116,19 +1135,11 @@ static enum mrd_code qualifier(struct parser *p, struct pat_oexpr **unit)
             rc = expect(p, T_TIMES, "TIMES", "§9.5.1");
     } else {
         q->kind = PAT_O_STARTSTOP;
-        if (p->tok.t != T_TS)
-            return pat__error(p->err, p->tok.off, "§9.5.1",
-                              "expected a timestamp t'...' after START, found %s",
-                              tok_name(p->tok.t));
-        rc = literal(p, &q->q1);
+        rc = stamp(p, &q->q1, "START");
         if (rc == MRD_OK)
             rc = expect(p, T_STOP, "STOP", "§9.5.1");
-        if (rc == MRD_OK && p->tok.t != T_TS)
-            return pat__error(p->err, p->tok.off, "§9.5.1",
-                              "expected a timestamp t'...' after STOP, found %s",
-                              tok_name(p->tok.t));
         if (rc == MRD_OK)
-            rc = literal(p, &q->q2);
+            rc = stamp(p, &q->q2, "STOP");
     }
     return rc;
 }
@@ -1231,7 +1242,7 @@ static bool ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ull) == 0;
 }
 
-enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, bool borrow,
+enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, unsigned flags,
                          struct mrd_err *err)
 {
     struct parser p;
@@ -1246,7 +1257,8 @@ enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, bool 
             return pat__error(err, bad, "§9", "invalid UTF-8");
     }
     memset(&p, 0, sizeof(p));
-    p.borrow = borrow;
+    p.borrow = (flags & PAT_PARSE_BORROW) != 0;
+    p.strict = (flags & PAT_CHECK_STRICT) != 0;
     p.src = src;
     p.len = len;
     p.mem = &ast->mem;

@@ -156,9 +156,11 @@ struct pat_ast {
 /* Parsing and checking. */
 #define PAT_CHECK_STRICT 1u /* validator rules: duplicate qualifiers, START < STOP */
 
-/* borrow: names and strings may point into src instead of being copied
- * (only when the AST dies before src, as in pat_check). */
-enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, bool borrow,
+#define PAT_PARSE_BORROW 2u /* names and strings may point into src (pat_check only) */
+
+/* flags: PAT_CHECK_STRICT (without it, START/STOP also take the plain
+ * strings of STIX 2.0, as the reference matcher does) and PAT_PARSE_BORROW. */
+enum mrd_code pat__parse(const char *src, size_t len, struct pat_ast *ast, unsigned flags,
                          struct mrd_err *err);
 enum mrd_code pat__check(struct pat_ast *ast, const char *src, unsigned flags, bool keep_regex,
                          struct mrd_err *err);

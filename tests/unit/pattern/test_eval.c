@@ -91,6 +91,9 @@ static void test_observation_operators(void **state)
     expect("[person:name = 'bob'] START t'2004-10-11T21:45:09Z' STOP t'2004-10-11T21:45:00Z'", d,
            false);
     expect("[person:age > 0] REPEATS 2 TIMES REPEATS 2 TIMES", d, true);
+    /* STIX 2.0 spelling of START/STOP, evaluated like the reference matcher */
+    expect("[person:age > 0] START '2004-10-11T21:44:00Z' STOP '2004-10-11T21:45:00Z'", d, true);
+    expect("[person:age > 0] START '2004-10-11T21:46:00Z' STOP '2004-10-11T21:47:00Z'", d, false);
     json_decref(d);
 }
 
