@@ -98,7 +98,7 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
     struct mrd_err e = {0};
     enum mrd_code rc;
 
-    if (ind->offset >= lc->dropped + DROP_EVERY) {
+    if (lc->map != NULL && ind->offset >= lc->dropped + DROP_EVERY) {
         /* Pages behind us are done: keep a 350 MB bundle from becoming
          * 350 MB of resident memory. */
         size_t upto = (ind->offset - 65536) & ~(size_t)4095;
@@ -321,8 +321,11 @@ static int run(int argc, char **argv)
         }
     }
     if (data_dir != NULL) {
-        if (match_load_store(&set, data_dir, o.collection, o.now, &lc->active, &lc->inactive,
-                             &lc->unsupported, &err) != MRD_OK) {
+        lc->file = data_dir;
+        lc->map = NULL;
+        lc->dropped = 0;
+        if (match_load_store(data_dir, o.collection, lc->scratch, on_indicator, lc, &err) !=
+            MRD_OK) {
             cli_errorf(VERB, "%s", err.msg);
             goto out;
         }

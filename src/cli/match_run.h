@@ -58,10 +58,10 @@ struct match_opts {
 /* Scans the inputs and writes the outputs; returns a CLI exit code. */
 int match_run(const struct match_set *set, const struct match_opts *o);
 
-/* Loads the active indicators of the node's store at data_dir (all
- * collections, or the one named/identified by collection). */
-enum mrd_code match_load_store(struct match_set *set, const char *data_dir, const char *collection,
-                               int64_t now, uint64_t *active, uint64_t *inactive,
-                               uint64_t *unsupported, struct mrd_err *err);
+/* Walks the latest version of every indicator stored at data_dir (all
+ * collections, or the one whose id is collection) and calls cb for each,
+ * as match_stix_each() does for a file. */
+enum mrd_code match_load_store(const char *data_dir, const char *collection, char *scratch,
+                               match_stix_fn cb, void *ctx, struct mrd_err *err);
 
 #endif

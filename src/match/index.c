@@ -480,6 +480,11 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
     if (total > MAX_V4_EXPANSION)
         return mrd_err_set(err, MRD_E_TOOBIG,
                            "match: IPv4 CIDR ranges cover too many /16 buckets (%zu)", total);
+    if (idx->nc4 == 0) {
+        /* no IPv4 ranges: c4_used stays empty and lookups never look further */
+        idx->built = true;
+        return MRD_OK;
+    }
     idx->c4_start = mrd_calloc(65537, sizeof(uint32_t));
     idx->c4b = mrd_calloc(total + 1, sizeof(struct cidr4));
     if (idx->c4_start == NULL || idx->c4b == NULL)

@@ -219,3 +219,27 @@ def test_follow_with_rotation(meridian_bin, inds, tmp_path):
     assert got == [(1, ID.format(2)), (3, ID.format(2)), (3, ID.format(3)), (2, ID.format(2))]
     assert "rotated" in err
     assert "hit " in out
+
+
+def test_indicators_from_the_store(meridian_bin, inds, tmp_path):
+    if run(meridian_bin, "help", "init").returncode != 0:
+        pytest.skip("this binary has no 'init' verb")
+    data = tmp_path / "node"
+    assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
+    p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",
+            "--data", data)
+    assert p.returncode == 0, p.stderr
+    coll = p.stdout.strip()
+    p = run(meridian_bin, "import", "--collection", coll, "--data", data, inds)
+    assert p.returncode == 0, p.stderr
+    (tmp_path / "access.log").write_text(ACCESS)
+    hits = tmp_path / "hits.jsonl"
+    p = run(meridian_bin, "match", "--data", data, "--collection", coll, "--hits", hits,
+            tmp_path / "access.log")
+    assert p.returncode == 0, p.stderr
+    assert "3 inactive" in p.stderr  # revoked, not yet valid, expired: as from the file
+    assert [(h["line"], h["indicator"]) for h in read_hits(hits)] == [
+        (2, ID.format(2)), (4, ID.format(2)), (4, ID.format(3)), (6, ID.format(4))]
+    p = run(meridian_bin, "match", "--data", data, "--collection", "no-such", tmp_path / "x")
+    assert p.returncode == 2
+    assert "not found" in p.stderr
