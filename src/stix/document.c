@@ -63,7 +63,8 @@ struct slot {
 struct vtable {
     struct slot *slots;
     size_t mask;
-    size_t *next; /* next[i]: next object index with the same id, or SIZE_MAX */
+    size_t *next;       /* next[i]: next object index with the same id, or SIZE_MAX */
+    struct slot *uuids; /* keyed by the UUID part of non-SCO ids (S4) */
 };
 
 static uint64_t hash(const char *s, size_t n)
@@ -165,6 +166,42 @@ static void check_versions(struct stix_ctx *c, const json_t *list, struct vtable
     }
 }
 
+/* §2.9 / S4: one UUID should not serve two objects of different types. A
+ * warning, not an error: the spec's own examples (apt1, poisonivy) give a
+ * threat actor and its identity one UUID, and no MUST in the text forbids
+ * it. SCOs are left out: deterministic ids of different SCO types may share
+ * a UUID by construction (the type is not part of the UUIDv5 name). */
+static void check_uuid_reuse(struct stix_ctx *c, const json_t *list, struct vtable *vt, size_t i)
+{
+    const json_t *idv = json_object_get(json_array_get(list, i), "id");
+    const char *id = json_string_value(idv);
+    const char *u;
+    size_t tlen;
+    size_t h;
+
+    if (id == NULL || json_string_length(idv) < 40)
+        return;
+    u = id + json_string_length(idv) - 36;
+    if (u[-1] != '-' || u[-2] != '-')
+        return;
+    tlen = (size_t)(u - 2 - id);
+    if (stix_type_class(id, tlen) == STIX_CLASS_SCO)
+        return;
+    h = (size_t)hash(u, 36) & vt->mask;
+    while (vt->uuids[h].id != NULL && memcmp(vt->uuids[h].id + vt->uuids[h].len - 36, u, 36) != 0)
+        h = (h + 1) & vt->mask;
+    if (vt->uuids[h].id == NULL) {
+        vt->uuids[h].id = id;
+        vt->uuids[h].len = json_string_length(idv);
+        vt->uuids[h].first = i;
+    } else if (vt->uuids[h].len - 38 != tlen || memcmp(vt->uuids[h].id, id, tlen) != 0) {
+        stix__warn_at(c, "id", "uuid-reused", SEC_ID,
+                      "the UUID of this id is also used by '%.80s' (object [%zu]); a UUID "
+                      "should not be reused across object types",
+                      vt->uuids[h].id, vt->uuids[h].first);
+    }
+}
+
 /* Checks each element of list as an object at key[i] (key NULL: $[i]). */
 static void check_list(struct stix_ctx *c, const json_t *list, const char *key)
 {
@@ -178,7 +215,8 @@ static void check_list(struct stix_ctx *c, const json_t *list, const char *key)
         cap *= 2;
     vt.slots = mrd_calloc(cap, sizeof(*vt.slots));
     vt.next = mrd_malloc((n == 0 ? 1 : n) * sizeof(*vt.next));
-    if (vt.slots == NULL || vt.next == NULL) {
+    vt.uuids = mrd_calloc(cap, sizeof(*vt.uuids));
+    if (vt.slots == NULL || vt.next == NULL || vt.uuids == NULL) {
         c->rc = MRD_E_NOMEM;
         goto out;
     }
@@ -189,8 +227,10 @@ static void check_list(struct stix_ctx *c, const json_t *list, const char *key)
         c->object = (long)i;
         stix__push_index(c, i);
         stix__check_object(c, o);
-        if (json_is_object(o))
+        if (json_is_object(o)) {
             check_versions(c, list, &vt, i);
+            check_uuid_reuse(c, list, &vt, i);
+        }
         stix__pop(c);
         c->rep->objects++;
     }
@@ -198,6 +238,7 @@ static void check_list(struct stix_ctx *c, const json_t *list, const char *key)
 out:
     mrd_free(vt.slots);
     mrd_free(vt.next);
+    mrd_free(vt.uuids);
     if (key != NULL)
         stix__pop(c);
 }
