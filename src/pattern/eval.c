@@ -26,10 +26,13 @@
 #include "core/str.h"
 #include "pattern/pattern_int.h"
 
-#define PAT_EVAL_MAX_BIND 2048        /* observations one binding may hold */
+/* The search recurses a few frames per bound observation and per nested
+ * window, so these bounds also bound its stack use (well under 1 MiB). */
+#define PAT_EVAL_MAX_BIND 1024        /* observations one binding may hold */
+#define PAT_EVAL_MAX_LEAVES 1024      /* bracketed expressions in one pattern */
 #define PAT_EVAL_MAX_STEPS 20000000L  /* search steps per evaluation */
 #define PAT_EVAL_MAX_BYTES (1u << 24) /* one decoded _hex/_bin value */
-#define PAT_EVAL_MAX_WINDOWS 64       /* nested WITHIN / START-STOP */
+#define PAT_EVAL_MAX_WINDOWS 8        /* nested WITHIN / START-STOP */
 
 struct pat_prog {
     struct pat_ast *ast;
@@ -116,6 +119,12 @@ enum mrd_code pat_prog_new(const char *src, size_t len, struct pat_prog **ret_pr
     rc = pat__parse_ast(src, len, 0, &ast, err);
     if (rc != MRD_OK)
         goto out;
+    if (ast->nleaves > PAT_EVAL_MAX_LEAVES) {
+        rc = mrd_err_set(err, MRD_E_TOOBIG,
+                         "pattern: more than %d observation expressions to evaluate",
+                         PAT_EVAL_MAX_LEAVES);
+        goto out;
+    }
     bind = bind_size(ast->root);
     if (bind > PAT_EVAL_MAX_BIND) {
         rc = mrd_err_set(err, MRD_E_TOOBIG,
@@ -569,12 +578,10 @@ static bool test_value(struct ectx *E, const struct pat_test *t, const json_t *j
                 free((void *)(uintptr_t)norm);
         } else if (v.kind == V_BYTES) {
             size_t pn;
-            unsigned char *copy = NULL;
-            size_t cap = 0;
-            /* the value sits in bytes; convert the operand into its own buffer */
-            if (to_latin1((const unsigned char *)t->lit.text, t->lit.len, &copy, &cap, &pn))
-                r = like(v.s, v.n, copy, pn, false);
-            mrd_free(copy);
+            /* the value sits in bytes; the operand goes to bytes2 */
+            if (to_latin1((const unsigned char *)t->lit.text, t->lit.len, &E->s->bytes2,
+                          &E->s->bytes2_cap, &pn))
+                r = like(v.s, v.n, E->s->bytes2, pn, false);
         }
         break;
     case PAT_OP_MATCHES:
@@ -957,9 +964,9 @@ static enum mrd_code eval_obs(const struct pat_prog *prog, const struct pat_obs 
     r = solve(&S, prog->ast->root, &top);
     if (S.overflow)
         return mrd_err_set(err, MRD_E_TOOBIG,
-                           "pattern: evaluation gave up after %ld steps (pattern too complex for "
-                           "this data)",
-                           (long)PAT_EVAL_MAX_STEPS);
+                           "pattern: evaluation gave up: more than %ld search steps or %d nested "
+                           "WITHIN/START-STOP windows",
+                           (long)PAT_EVAL_MAX_STEPS, PAT_EVAL_MAX_WINDOWS);
     *ret_match = r;
     return MRD_OK;
 }

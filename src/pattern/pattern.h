@@ -98,8 +98,11 @@ struct pat_term {
  * joined only by OR — calls fn once per (path, literal) pair (IN sets give
  * one call per member) and returns MRD_OK; stops at the first non-MRD_OK
  * return of fn and returns it. Any other pattern returns MRD_E_UNSUPP
- * before calling fn at all. term->type and term->value are borrowed from
- * ast (valid while it lives); term->path is valid only during the call. */
+ * before calling fn at all. Two evaluator rules an index must honour:
+ * a term with hash set compares case-insensitively, and a string literal
+ * holding a CIDR block ('10.0.0.0/8') matches every address inside it.
+ * term->type and term->value are borrowed from ast (valid while it lives);
+ * term->path is valid only during the call. */
 enum mrd_code pat_simple_terms(const struct pat_ast *ast,
                                enum mrd_code (*fn)(void *ctx, const struct pat_term *term,
                                                    struct mrd_err *err),
@@ -128,8 +131,9 @@ void pat_scratch_free(struct pat_scratch *s);
  *   objects: a 2.0-style dictionary {"0": {...SCO...}, "1": ...}; `_ref`
  *            values are keys of this dictionary;
  *   scos:    nscos SCOs (2.1 style); `_ref` values are STIX ids resolved
- *            among them (and among resolver, when set).
- * Every SCO in the observation is a candidate root object. */
+ *            among them.
+ * Every SCO in the observation is a candidate root object. count copies
+ * of the observation exist for AND, FOLLOWEDBY and REPEATS. */
 struct pat_obs {
     const json_t *objects;
     const json_t *const *scos;
@@ -140,10 +144,14 @@ struct pat_obs {
 };
 
 /* Does the pattern match the observations? Sets *ret_match. scratch may be
- * NULL (then memory is allocated and freed inside the call). Fails only on
- * out-of-memory or a pathological pattern (MRD_E_TOOBIG when the search
- * exceeds its internal work bound); a malformed observation never errors,
- * it simply does not match. */
+ * NULL (then memory is allocated and freed inside the call); with a reused
+ * scratch the steady state allocates nothing (a value longer than 4 KiB
+ * that needs NFC normalisation excepted). Fails with MRD_E_NOMEM, with
+ * MRD_E_TOOBIG when the search exceeds its work bound (20 million steps),
+ * and with MRD_E_INVALID when a timestamp literal meets a string value that
+ * is not a timestamp (the reference matcher's rule: a silent "no match"
+ * would hide bad data). Anything else that does not fit simply does not
+ * match. */
 enum mrd_code pat_eval_obs(const struct pat_prog *prog, const struct pat_obs *obs, size_t nobs,
                            struct pat_scratch *scratch, bool *ret_match, struct mrd_err *err);
 
@@ -151,9 +159,11 @@ enum mrd_code pat_eval_obs(const struct pat_prog *prog, const struct pat_obs *ob
  * objects, or a single observed-data object. Each observed-data object
  * (2.1 `object_refs` resolved by id among the other objects in data, or
  * 2.0 `objects` dictionary) is one observation; first_observed,
- * last_observed and number_observed feed the qualifiers. Observed-data
- * objects that lack required properties are skipped. Fails with MRD_E_INVAL
- * when data is none of the accepted shapes. */
+ * last_observed and number_observed feed the qualifiers. A JSON list may
+ * also hold bundles. Fails with MRD_E_INVAL when data is none of the
+ * accepted shapes and with MRD_E_INVALID when an observed-data object lacks
+ * valid first_observed, last_observed, number_observed (1..999,999,999) or
+ * both object_refs and objects. */
 enum mrd_code pat_eval_json(const struct pat_prog *prog, const json_t *data,
                             struct pat_scratch *scratch, bool *ret_match, struct mrd_err *err);
 

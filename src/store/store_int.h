@@ -52,14 +52,33 @@ struct sq_conn {
     unsigned clock; /* next slot to evict */
 };
 
+/* One store_objects_insert call waiting for a group commit. */
+struct sq_ins_req {
+    int64_t collection;
+    const struct store_object_in *objs;
+    size_t n;
+    enum store_insert_outcome *outcomes; /* may be NULL */
+    int64_t *dates;                      /* may be NULL */
+    enum mrd_code rc;
+    struct mrd_err err;
+    bool done;
+    struct sq_ins_req *next;
+};
+
 struct sq_store {
     struct store base;
     char path[STORE_PATH_MAX + 1];
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* the connection pool */
     pthread_cond_t cv;
     struct sq_conn *free_conns;
     unsigned n_open;
     unsigned max_conn;
+    /* Group commit: concurrent inserts queue here; one of them (the
+     * leader) writes the whole queue in one transaction, one fsync. */
+    pthread_mutex_t ins_mu;
+    pthread_cond_t ins_cv;
+    struct sq_ins_req *ins_head, *ins_tail;
+    bool ins_leader;
 };
 
 /* Borrows a connection (opening one when the pool allows, waiting

@@ -64,6 +64,15 @@ static const char *const migrations[] = {
     "CREATE TABLE status_details (status_id TEXT NOT NULL, ord INTEGER NOT NULL,"
     " kind INTEGER NOT NULL, stix_id TEXT NOT NULL, version INTEGER NOT NULL,"
     " message TEXT NOT NULL, PRIMARY KEY (status_id, ord));",
+    /* 1 -> 2: first/last version flags, so match[version]=first|last is a
+     * column test instead of a MIN/MAX subquery per row */
+    "ALTER TABLE objects ADD COLUMN is_first INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE objects ADD COLUMN is_last INTEGER NOT NULL DEFAULT 1;"
+    "UPDATE objects SET"
+    " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
+    "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END,"
+    " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
+    "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -263,6 +272,8 @@ static void sq_close(struct store *st)
     }
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_cond_destroy(&s->cv);
+    (void)pthread_mutex_destroy(&s->ins_mu);
+    (void)pthread_cond_destroy(&s->ins_cv);
     mrd_free(s);
 }
 
@@ -1137,6 +1148,8 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
+    (void)pthread_mutex_init(&s->ins_mu, NULL);
+    (void)pthread_cond_init(&s->ins_cv, NULL);
     if (!create && stat(s->path, &sb) != 0) {
         rc = mrd_err_sys(err, errno == ENOENT ? MRD_E_NOTFOUND : MRD_E_IO, errno,
                          "no database in %s (run 'meridian init')", dir);

@@ -52,6 +52,41 @@ static void bind_opt_time(sqlite3_stmt *st, int i, int64_t v)
         (void)sqlite3_bind_int64(st, i, v);
 }
 
+/* Steps a statement that returns no rows and resets it. */
+static enum mrd_code step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
+                                struct mrd_err *err)
+{
+    int src = sqlite3_step(st);
+
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return sq__fail(c, src, what, err);
+    return MRD_OK;
+}
+
+/* Clears the first/last flag of the other versions of (collection, id)
+ * when a new version takes it over. */
+static enum mrd_code clear_flag(struct sq_conn *c, int64_t collection,
+                                const struct store_object_in *o, int64_t version, bool last,
+                                struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = sq__prepare(c,
+                     last ? "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND stix_id = ?2"
+                            " AND is_last = 1 AND version <> ?3"
+                          : "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND"
+                            " stix_id = ?2 AND is_first = 1 AND version <> ?3",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, version);
+    return step_reset(c, st, "object insert", err);
+}
+
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
                                 struct mrd_buf *rcpt, bool *ret_added, int64_t *ret_date,
@@ -59,17 +94,41 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
 {
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
+    int64_t vmin = 0, vmax = 0, nver = 0;
+    bool first, last;
     enum mrd_code rc;
     int src;
 
     rc = recipients_text(o, rcpt, err);
     if (rc != MRD_OK)
         return rc;
+    /* Where the new version falls among the stored ones decides the
+     * first/last flags (a covering index range, usually empty). */
+    rc = sq__prepare(c,
+                     "SELECT COUNT(*), MIN(version), MAX(version) FROM objects"
+                     " WHERE collection = ?1 AND stix_id = ?2",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        nver = sqlite3_column_int64(st, 0);
+        vmin = sqlite3_column_int64(st, 1);
+        vmax = sqlite3_column_int64(st, 2);
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_ROW)
+        return sq__fail(c, src, "object insert", err);
+    first = nver == 0 || version < vmin;
+    last = nver == 0 || version > vmax;
+
     rc = sq__prepare(c,
                      "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
                      " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
-                     " community, recipients, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                     " ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                     " community, recipients, body, is_first, is_last) VALUES (?1, ?2, ?3, ?4,"
+                     " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
                      " ON CONFLICT (collection, stix_id, version) DO NOTHING",
                      &st, err);
     if (rc != MRD_OK)
@@ -95,14 +154,19 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     if (o->n_recipients > 0)
         (void)sqlite3_bind_text(st, 15, rcpt->data, (int)rcpt->len, SQLITE_STATIC);
     (void)sqlite3_bind_blob(st, 16, o->body, (int)o->body_len, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(c, src, "object insert", err);
+    (void)sqlite3_bind_int(st, 17, first ? 1 : 0);
+    (void)sqlite3_bind_int(st, 18, last ? 1 : 0);
+    rc = step_reset(c, st, "object insert", err);
+    if (rc != MRD_OK)
+        return rc;
     if (sqlite3_changes(c->db) > 0) {
         *ret_added = true;
         *ret_date = date_added;
-        return MRD_OK;
+        if (nver > 0 && last)
+            rc = clear_flag(c, collection, o, version, true, err);
+        if (rc == MRD_OK && nver > 0 && first)
+            rc = clear_flag(c, collection, o, version, false, err);
+        return rc;
     }
     /* A duplicate: report the date_added the existing version got. */
     *ret_added = false;
@@ -124,86 +188,147 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     return rc;
 }
 
-enum mrd_code sq__objects_insert(struct store *stp, int64_t collection,
-                                 const struct store_object_in *objs, size_t n,
-                                 enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
-                                 struct mrd_err *err)
+/* Writes one request's objects inside the open transaction. */
+static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct mrd_buf *rcpt,
+                                struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
     sqlite3_stmt *st = NULL;
-    struct mrd_buf rcpt;
     char root[STORE_NAME_MAX + 1];
     int64_t last, next, now;
     bool any = false;
     enum mrd_code rc;
     int src;
 
-    mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc != MRD_OK)
-        goto out;
     rc = sq__prepare(c, "SELECT last_added, api_root FROM collections WHERE key = ?1", &st, err);
     if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, collection);
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, q->collection);
     src = sqlite3_step(st);
     if (src != SQLITE_ROW) {
-        rc = src == SQLITE_DONE ? mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found")
-                                : sq__fail(c, src, "object insert", err);
-        goto out;
+        (void)sqlite3_reset(st);
+        return src == SQLITE_DONE ? mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found")
+                                  : sq__fail(c, src, "object insert", err);
     }
     last = sqlite3_column_int64(st, 0);
     sq__copy(st, 1, root, sizeof(root));
     (void)sqlite3_reset(st);
-    st = NULL;
-    /* Taken after the write lock: a writer that waited behind another sees
+    /* Taken under the write lock: a writer that waited behind another sees
      * that one's last_added and a clock at least as late. */
     now = mrd_time_now_usec();
     next = now > last ? now : last + 1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < q->n; i++) {
         bool added = false;
         int64_t date = 0;
 
-        rc = insert_one(c, collection, root, &objs[i], next, &rcpt, &added, &date, err);
+        rc = insert_one(c, q->collection, root, &q->objs[i], next, rcpt, &added, &date, err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "object %zu", i);
-            goto out;
+            return rc;
         }
-        if (ret_outcomes != NULL)
-            ret_outcomes[i] = added ? STORE_INS_ADDED : STORE_INS_DUPLICATE;
-        if (ret_date_added != NULL)
-            ret_date_added[i] = date;
+        if (q->outcomes != NULL)
+            q->outcomes[i] = added ? STORE_INS_ADDED : STORE_INS_DUPLICATE;
+        if (q->dates != NULL)
+            q->dates[i] = date;
         if (added) {
             last = next;
             next++;
             any = true;
         }
     }
-    if (any) {
-        rc = sq__prepare(c, "UPDATE collections SET last_added = ?2 WHERE key = ?1", &st, err);
-        if (rc != MRD_OK)
-            goto out;
-        (void)sqlite3_bind_int64(st, 1, collection);
-        (void)sqlite3_bind_int64(st, 2, last);
-        src = sqlite3_step(st);
-        (void)sqlite3_reset(st);
-        st = NULL;
-        if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "object insert", err);
-            goto out;
+    if (!any)
+        return MRD_OK;
+    rc = sq__prepare(c, "UPDATE collections SET last_added = ?2 WHERE key = ?1", &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, q->collection);
+    (void)sqlite3_bind_int64(st, 2, last);
+    return step_reset(c, st, "object insert", err);
+}
+
+/* Writes a queue of requests in one transaction: each request in its own
+ * savepoint, so one failing request (unknown collection, database error)
+ * leaves the others whole; then one COMMIT, one fsync, for all. */
+static void run_group(struct sq_store *s, struct sq_ins_req *head)
+{
+    struct sq_conn *c = NULL;
+    struct mrd_buf rcpt;
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+
+    mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
+    rc = sq__acquire(s, &c, &err);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "BEGIN IMMEDIATE", &err);
+    for (struct sq_ins_req *q = head; q != NULL && rc == MRD_OK; q = q->next) {
+        q->rc = sq__exec(c, "SAVEPOINT ins", &q->err);
+        if (q->rc == MRD_OK) {
+            q->rc = insert_req(c, q, &rcpt, &q->err);
+            if (q->rc != MRD_OK)
+                (void)sqlite3_exec(c->db, "ROLLBACK TO ins", NULL, NULL, NULL);
+            rc = sq__exec(c, "RELEASE ins", &err);
         }
     }
-    rc = sq__exec(c, "COMMIT", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", &err);
+    /* Without the COMMIT nothing of the group is stored: every request
+     * that had succeeded fails with the commit's error. */
+    for (struct sq_ins_req *q = head; q != NULL; q = q->next) {
+        if (rc != MRD_OK && q->rc == MRD_OK) {
+            q->rc = rc;
+            q->err = err;
+        }
+    }
     sq__release(s, c); /* rolls back unless committed */
     mrd_buf_release(&rcpt);
-    return rc;
+}
+
+enum mrd_code sq__objects_insert(struct store *stp, int64_t collection,
+                                 const struct store_object_in *objs, size_t n,
+                                 enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                                 struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_ins_req req;
+    struct sq_ins_req *group;
+
+    memset(&req, 0, sizeof(req));
+    req.collection = collection;
+    req.objs = objs;
+    req.n = n;
+    req.outcomes = ret_outcomes;
+    req.dates = ret_date_added;
+    req.rc = MRD_OK; /* run_group overwrites it with any failure */
+    /* Group commit: queue the request; whoever finds no leader becomes it,
+     * takes everything queued so far and writes it; the others wait for
+     * their request to be marked done. Durability per request is the
+     * same as alone (committed before returning), at one fsync per group. */
+    (void)pthread_mutex_lock(&s->ins_mu);
+    if (s->ins_tail != NULL)
+        s->ins_tail->next = &req;
+    else
+        s->ins_head = &req;
+    s->ins_tail = &req;
+    while (!req.done) {
+        if (s->ins_leader) {
+            (void)pthread_cond_wait(&s->ins_cv, &s->ins_mu);
+            continue;
+        }
+        s->ins_leader = true;
+        group = s->ins_head;
+        s->ins_head = NULL;
+        s->ins_tail = NULL;
+        (void)pthread_mutex_unlock(&s->ins_mu);
+        run_group(s, group);
+        (void)pthread_mutex_lock(&s->ins_mu);
+        for (struct sq_ins_req *q = group; q != NULL; q = q->next)
+            q->done = true;
+        s->ins_leader = false;
+        (void)pthread_cond_broadcast(&s->ins_cv);
+    }
+    (void)pthread_mutex_unlock(&s->ins_mu);
+    if (req.rc != MRD_OK)
+        return mrd_err_set(err, req.rc, "%s", req.err.msg);
+    return MRD_OK;
 }
 
 /* ---- queries ---- */
@@ -224,8 +349,9 @@ static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, stru
     return rc;
 }
 
-/* The version condition of match[version]: FIRST/LAST are found among all
- * versions of the object in this collection; alternatives are OR-ed. */
+/* The version condition of match[version]: FIRST/LAST are the flags kept
+ * by insert and delete (among all versions of the object in this
+ * collection); alternatives are OR-ed. */
 static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match *m,
                                   struct mrd_err *err)
 {
@@ -237,17 +363,11 @@ static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match 
         return MRD_OK;
     rc = mrd_buf_puts(sql, " AND (", err);
     if (rc == MRD_OK && (v & STORE_VER_LAST)) {
-        rc = mrd_buf_puts(sql,
-                          "o.version = (SELECT MAX(v.version) FROM objects v WHERE "
-                          "v.collection = o.collection AND v.stix_id = o.stix_id)",
-                          err);
+        rc = mrd_buf_puts(sql, "o.is_last = 1", err);
         first = false;
     }
     if (rc == MRD_OK && (v & STORE_VER_FIRST)) {
-        rc = mrd_buf_printf(sql, err,
-                            "%so.version = (SELECT MIN(v.version) FROM objects v WHERE "
-                            "v.collection = o.collection AND v.stix_id = o.stix_id)",
-                            first ? "" : " OR ");
+        rc = mrd_buf_printf(sql, err, "%so.is_first = 1", first ? "" : " OR ");
         first = false;
     }
     if (rc == MRD_OK && (v & STORE_VER_TIMESTAMPS)) {
@@ -352,14 +472,28 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     struct store_row row;
     struct store_query_result res = {0, false, STORE_TIME_NONE, STORE_TIME_NONE, 0};
     int64_t recipients[STORE_RECIPIENTS_MAX];
+    const char *index;
     enum mrd_code rc;
     bool in_txn = false;
     int idx = 2;
     int src;
 
     mrd_buf_init(&sql, SQL_MAX);
-    rc = mrd_buf_printf(&sql, err, "SELECT " ROW_COLS "%s FROM objects o WHERE o.collection = ?1",
-                        q->want_body ? ", o.body" : "");
+    /* The index is chosen here, not left to the planner: without
+     * statistics it prefers a full scan of objects_added (to avoid a sort)
+     * over a seek by id, and with several types it would sort every
+     * matching row before the first one streams out. A single type walks
+     * objects_type in date_added order; ids seek objects_version and sort
+     * their few rows; everything else walks objects_added. */
+    if (q->match != NULL && q->match->n_ids > 0)
+        index = "objects_version";
+    else if (q->match != NULL && q->match->n_types == 1)
+        index = "objects_type";
+    else
+        index = "objects_added";
+    rc = mrd_buf_printf(
+        &sql, err, "SELECT " ROW_COLS "%s FROM objects o INDEXED BY %s WHERE o.collection = ?1",
+        q->want_body ? ", o.body" : "", index);
     if (rc == MRD_OK && q->added_after != STORE_TIME_NONE)
         rc = mrd_buf_puts(&sql, " AND o.date_added > ?", err);
     /* Written so the (collection, date_added) index serves it as a range. */
@@ -460,7 +594,8 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
         m.versions = STORE_VER_ALL;
     mrd_buf_init(&sql, SQL_MAX);
     rc = mrd_buf_puts(&sql,
-                      "SELECT " ROW_COLS " FROM objects o WHERE o.collection = ?1"
+                      "SELECT " ROW_COLS
+                      " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
                       " AND o.stix_id = ?2",
                       err);
     if (rc == MRD_OK)
@@ -479,8 +614,8 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     (void)sqlite3_bind_int64(st, 1, collection);
     (void)sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
     bind_match(st, &m, false, &idx);
-    /* Collect first, delete after: deleting under a running SELECT could
-     * change what MIN/MAX(version) means for the rows still to come. */
+    /* Collect first, delete after: never modify a table under a running
+     * SELECT on it. */
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
@@ -516,6 +651,25 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
         }
     }
     st = NULL;
+    if (n_doomed > 0) {
+        /* The surviving versions may have become the first or the last. */
+        rc = sq__prepare(c,
+                         "UPDATE objects SET"
+                         " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
+                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                         " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
+                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END"
+                         " WHERE collection = ?1 AND stix_id = ?2",
+                         &st, err);
+        if (rc != MRD_OK)
+            goto out;
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
+        rc = step_reset(c, st, "object delete", err);
+        st = NULL;
+        if (rc != MRD_OK)
+            goto out;
+    }
     rc = sq__exec(c, "COMMIT", err);
     if (rc == MRD_OK)
         *ret_deleted = n_doomed;

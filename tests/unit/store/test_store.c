@@ -201,8 +201,12 @@ static void test_schema_version_and_wal(void **state)
                      SQLITE_OK);
     assert_int_equal(store_open(f->dir, NULL, &again, &err), MRD_E_UNSUPP);
     assert_non_null(strstr(err.msg, "999"));
-    assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 1", NULL, NULL, NULL),
-                     SQLITE_OK);
+    {
+        char sql[64];
+        (void)snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
+                       store_schema_version());
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
     (void)sqlite3_close(db);
     /* Reopening a current database works and keeps the data. */
     mrd_err_clear(&err);
@@ -893,6 +897,113 @@ static void test_kill9_loses_nothing_acknowledged(void **state)
     assert_true(count <= (uint64_t)acked + 1); /* at most one committed, not yet acked */
 }
 
+/* A schema-1 database (no first/last flags) is migrated on open, and the
+ * flags it gets are right for objects stored before. */
+static void test_migration_from_v1(void **state)
+{
+    struct fx *f = *state;
+    struct obj v[3];
+    struct store *again = NULL;
+    struct store_match m = {.versions = STORE_VER_LAST};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m};
+    struct sink s = {.hide_version = -1};
+    char path[128];
+    sqlite3 *db;
+    struct mrd_err err = {0};
+
+    for (int i = 0; i < 3; i++) {
+        make_obj(&v[i], "malware", 30, 3000000 - i * 500000, POLICY_TLP_GREEN);
+        insert(f, &v[i], STORE_INS_ADDED, NULL);
+    }
+    store_close(f->st);
+    f->st = NULL;
+    (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE objects DROP COLUMN is_first;"
+                                  "ALTER TABLE objects DROP COLUMN is_last;"
+                                  "UPDATE schema_version SET version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    (void)sqlite3_close(db);
+    assert_int_equal(store_open(f->dir, NULL, &again, &err), MRD_OK);
+    f->st = again;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    m.versions = STORE_VER_FIRST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+    /* a new newest version takes the flag over */
+    make_obj(&v[0], "malware", 30, 4000000, POLICY_TLP_GREEN);
+    insert(f, &v[0], STORE_INS_ADDED, NULL);
+    m.versions = STORE_VER_LAST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 4000000);
+}
+
+/* Many threads inserting at once share commits (group commit) and every
+ * request still gets its own outcome; a request for a missing collection
+ * fails alone. */
+struct grp {
+    struct store *st;
+    int64_t coll;
+    int base;
+    enum mrd_code rc;
+    enum store_insert_outcome out[8];
+};
+
+static void *grp_main(void *arg)
+{
+    struct grp *g = arg;
+    struct obj o[8];
+    struct store_object_in in[8];
+
+    for (int k = 0; k < 8; k++) {
+        /* half of each batch repeats the previous thread's objects */
+        make_obj(&o[k], "indicator", g->base + k, 2000000, POLICY_TLP_GREEN);
+        in[k] = o[k].in;
+    }
+    g->rc = store_objects_insert(g->st, g->coll, in, 8, g->out, NULL, NULL);
+    return NULL;
+}
+
+static void test_group_commit_outcomes(void **state)
+{
+    struct fx *f = *state;
+    struct grp g[12];
+    pthread_t th[12];
+    uint64_t count = 0;
+    size_t added = 0, dups = 0;
+
+    for (int i = 0; i < 12; i++) {
+        g[i] = (struct grp){f->st, i == 5 ? 9999 : f->coll.key, 4 * i, MRD_OK, {0}};
+        assert_int_equal(pthread_create(&th[i], NULL, grp_main, &g[i]), 0);
+    }
+    for (int i = 0; i < 12; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        if (i == 5) {
+            assert_int_equal(g[i].rc, MRD_E_NOTFOUND);
+            continue;
+        }
+        assert_int_equal(g[i].rc, MRD_OK);
+        for (int k = 0; k < 8; k++) {
+            if (g[i].out[k] == STORE_INS_ADDED)
+                added++;
+            else
+                dups++;
+        }
+    }
+    /* thread i writes ids 4i..4i+7: without thread 5, ids 0..51 are still
+     * all covered, most of them twice */
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_int_equal(count, added);
+    assert_int_equal(added + dups, 11 * 8);
+    assert_int_equal(count, 52);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -910,6 +1021,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_loses_nothing_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_outcomes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
