@@ -10,7 +10,7 @@
  *   3. bytes of storage per leaf (the log file's size / N).
  *
  * usage: bench_ledger [--dir DIR] [--leaves N] [--threads T] [--batch B]
- *                     [--seconds S] [--keep] [--proofs-only]
+ *                     [--prove-threads P] [--seconds S] [--keep] [--proofs-only]
  * DIR is created (default /tmp/bench-ledger-PID) and removed unless --keep;
  * --proofs-only skips the append figures (reuse a --keep'd tree).
  */
@@ -79,6 +79,35 @@ static void *append_loop(void *arg)
     return NULL;
 }
 
+struct prover {
+    struct ledger *log;
+    uint64_t size;
+    double until;
+    uint64_t seed;
+    uint64_t done;
+};
+
+static void *prove_loop(void *arg)
+{
+    struct prover *p = arg;
+    uint8_t proof[MERKLE_MAX_PROOF * MERKLE_HASH_LEN];
+    size_t len = 0;
+    struct mrd_err err = {0};
+
+    while (now() < p->until) {
+        for (int k = 0; k < 1000; k++) {
+            p->seed ^= p->seed << 13;
+            p->seed ^= p->seed >> 7;
+            p->seed ^= p->seed << 17;
+            if (ledger_prove_inclusion(p->log, p->seed % p->size, p->size, proof, &len, &err) !=
+                MRD_OK)
+                die("prove", &err);
+            p->done++;
+        }
+    }
+    return NULL;
+}
+
 static void remove_dir(const char *dir)
 {
     char p[4200];
@@ -93,7 +122,7 @@ static void remove_dir(const char *dir)
 int main(int argc, char **argv)
 {
     char dir[4096];
-    uint64_t leaves = 10000000, threads = 64, batch = 1024;
+    uint64_t leaves = 10000000, threads = 64, batch = 1024, provers = 2;
     double seconds = 3;
     int keep = 0, proofs_only = 0;
     struct ledger *log = NULL;
@@ -122,6 +151,8 @@ int main(int argc, char **argv)
             leaves = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--threads") == 0)
             threads = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--prove-threads") == 0)
+            provers = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--batch") == 0)
             batch = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--seconds") == 0)
@@ -240,6 +271,25 @@ int main(int argc, char **argv)
                 die("verify", &err);
         }
         printf("10000 sampled proofs verified against the root\n");
+    }
+    if (provers > 1 && provers <= 64) {
+        pthread_t th[64];
+        struct prover pv[64];
+        uint64_t total = 0;
+
+        t0 = now();
+        for (uint64_t i = 0; i < provers; i++) {
+            pv[i] =
+                (struct prover){log, ledger_size(log), t0 + seconds, 0x9e3779b97f4a7c15ull + i, 0};
+            pthread_create(&th[i], NULL, prove_loop, &pv[i]);
+        }
+        for (uint64_t i = 0; i < provers; i++) {
+            pthread_join(th[i], NULL);
+            total += pv[i].done;
+        }
+        t1 = now();
+        printf("inclusion proofs, %llu threads: %.0f /s wall clock\n", (unsigned long long)provers,
+               (double)total / (t1 - t0));
     }
 
     /* 3. Storage. */
