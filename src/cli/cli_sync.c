@@ -194,6 +194,7 @@ int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms, str
     struct mrd_err err = {0};
 
     f->api.st = st;
+    f->api.trust = f->trust;
     f->api.inner = *app;
     if (interval_ms > 0 && fed_runner_start(f->api.data_dir, st, f->trust, interval_ms, log_round,
                                             NULL, &f->runner, &err) != MRD_OK) {

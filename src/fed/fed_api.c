@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
@@ -97,6 +98,85 @@ static enum mrd_code add_peer(void *ctx, const struct fed_peer *p, const struct 
     return MRD_OK;
 }
 
+struct verif_ctx {
+    const struct fed_trust *trust;
+    struct policy_reader reader;
+    json_t *list;
+};
+
+static bool verif_visible(void *ctx, const struct store_row *row)
+{
+    return policy_may_read(&((struct verif_ctx *)ctx)->reader, &row->policy);
+}
+
+static enum mrd_code verif_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct verif_ctx *x = ctx;
+    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
+    struct crypto_verify_result vr = {.verdict = CRYPTO_INVALID};
+    char signer[CRYPTO_PUBKEY_TEXT_LEN + 1] = "", ver[MRD_TIME_TAXII_LEN + 1] = "";
+    json_t *o = NULL, *e;
+
+    if (mrd_json_parse(row->body, row->body_len, &lim, &o, NULL) == MRD_OK)
+        (void)crypto_object_verify(o, x->trust != NULL ? x->trust->keyring : NULL, &vr, NULL);
+    json_decref(o);
+    if (vr.has_signer)
+        crypto_pubkey_format(vr.signer, signer);
+    if (row->version_usec != STORE_VERSION_NONE)
+        mrd_time_format_taxii(row->version_usec, ver);
+    e = json_pack("{s:s%,s:s?,s:s,s:s?,s:s?}", "id", row->id, row->id_len, "version",
+                  ver[0] ? ver : NULL, "verification", crypto_verdict_str(vr.verdict), "signer",
+                  signer[0] ? signer : NULL, "signer_name", vr.signer_name);
+    if (e != NULL && row->source_peer != NULL &&
+        json_object_set_new(e, "source_peer",
+                            json_stringn(row->source_peer, row->source_peer_len)) != 0) {
+        json_decref(e);
+        e = NULL;
+    }
+    if (e == NULL || json_array_append_new(x->list, e) != 0)
+        return mrd_err_set(err, MRD_E_NOMEM, "verification list");
+    return MRD_OK;
+}
+
+/* GET /api/v1/verification/{collection-id}/: what the reader may read. */
+static void verification(struct fed_api *api, const struct store_token *tok, const char *cid,
+                         struct http_response *resp)
+{
+    struct store_collection c;
+    struct store_grant g;
+    struct store_query q = {
+        .added_after = STORE_TIME_NONE, .limit = FED_API_MAX_ROWS, .want_body = true};
+    struct store_query_result res;
+    struct verif_ctx x = {.trust = api->trust};
+    size_t n = strlen(cid);
+
+    if (n > 0 && cid[n - 1] == '/')
+        n--;
+    if (store_collection_get(api->st, NULL, 0, cid, n, &c, NULL) != MRD_OK ||
+        store_grant_get(api->st, tok->org_key, c.key, &g, NULL) != MRD_OK ||
+        (!g.can_read && !c.public_read)) {
+        error(resp, 404, "Not found"); /* missing and inaccessible look the same */
+        return;
+    }
+    x.reader = (struct policy_reader){
+        .org_id = tok->org_key,
+        .relation = tok->org_relation,
+        .has_read_grant = g.can_read,
+        .collection_public = c.public_read,
+        .community = c.api_root,
+        .community_len = strlen(c.api_root),
+    };
+    x.list = json_array();
+    q.collection = c.key;
+    if (x.list == NULL ||
+        store_objects_query(api->st, &q, verif_visible, verif_emit, &x, &res, NULL) != MRD_OK) {
+        json_decref(x.list);
+        error(resp, 500, "Internal error");
+        return;
+    }
+    answer(resp, 200, json_pack("{s:o,s:b}", "objects", x.list, "more", res.more));
+}
+
 static void handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
     struct fed_api *api = ctx;
@@ -142,6 +222,10 @@ static void handle(void *ctx, struct http_request *req, struct http_response *re
             return;
         }
         answer(resp, 200, out);
+        return;
+    }
+    if (strncmp(rest, "verification/", 13) == 0) {
+        verification(api, &tok, rest + 13, resp);
         return;
     }
     if (strcmp(rest, "peers") == 0 || strcmp(rest, "peers/") == 0) {

@@ -119,6 +119,26 @@ def test_unknown_signer_is_stored_unverified(fed):
     p = fed.sync("B")
     assert "pulled=1" in p.stdout and "unverified=1" in p.stdout, p.stdout
     assert ind["id"] in fed.ids("B")
+    # the status is visible on the node's API, with the provenance
+    import requests
+    b, a = fed.nodes["B"], fed.nodes["A"]
+    r = requests.get(f"{b.url}/api/v1/verification/{fed.coll['B']}/",
+                     headers={"Authorization": f"Bearer {b.admin_token}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    [e] = [e for e in r.json()["objects"] if e["id"] == ind["id"]]
+    assert e["verification"] == "unknown signer" and e["source_peer"] == "A", e
+    assert e["signer"] == fed.pubkey("A")
+    r = requests.get(f"{a.url}/api/v1/verification/{fed.coll['A']}/",
+                     headers={"Authorization": f"Bearer {a.admin_token}"}, timeout=10)
+    [e] = [e for e in r.json()["objects"] if e["id"] == ind["id"]]
+    assert e["verification"] == "valid" and e["signer_name"] == "self", e
+    assert "source_peer" not in e
+    # a collection the reader cannot read looks like a missing one
+    b.org("Z", "partner")
+    tz = b.token("Z")
+    r = requests.get(f"{b.url}/api/v1/verification/{fed.coll['B']}/",
+                     headers={"Authorization": f"Bearer {tz}"}, timeout=10)
+    assert r.status_code == 404
 
 
 def test_tampered_object_in_transit_is_rejected(fed):
