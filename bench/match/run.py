@@ -28,10 +28,12 @@ SETS = {"10k": 10000, "100k": 100000, "1m": 1000000}
 
 
 def timed(cmd, stdout=subprocess.DEVNULL, shell=False):
-    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak RSS KiB, rc)."""
+    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak RSS KiB, rc,
+    stderr, user+system CPU seconds)."""
     full = ["/usr/bin/time", "-v"] + (["sh", "-c", cmd] if shell else cmd)
     p = subprocess.run(full, stdout=stdout, stderr=subprocess.PIPE, text=True)
     wall = rss = None
+    cpu = 0.0
     for line in p.stderr.splitlines():
         line = line.strip()
         if line.startswith("Elapsed (wall clock) time"):
@@ -40,7 +42,9 @@ def timed(cmd, stdout=subprocess.DEVNULL, shell=False):
             wall = sum(v * 60 ** i for i, v in enumerate(reversed(parts)))
         elif line.startswith("Maximum resident set size"):
             rss = int(line.split(": ", 1)[1])
-    return wall, rss, p.returncode, p.stderr
+        elif line.startswith("User time (seconds)") or line.startswith("System time (seconds)"):
+            cpu += float(line.split(": ", 1)[1])
+    return wall, rss, p.returncode, p.stderr, cpu
 
 
 def truth_sets(out, nset):
@@ -86,25 +90,26 @@ def main():
     nlines = int(subprocess.run(["sh", "-c", "cat " + " ".join(files) + " | wc -l"],
                                 capture_output=True, text=True).stdout)
     print(f"corpus: {size / 1e9:.3f} GB, {nlines} lines; indicator set {a.set}; "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     # warm the page cache
     subprocess.run(["cat"] + files, stdout=subprocess.DEVNULL)
 
     rows = []
 
     def bench(name, cmd, shell=False, nbytes=size, note=""):
-        walls, rss = [], 0
+        walls, cpus, rss = [], [], 0
         for _ in range(a.repeat):
-            w, r, rc, err = timed(cmd, shell=shell)
+            w, r, rc, err, cpu = timed(cmd, shell=shell)
             if rc not in (0, 1):
                 print(f"{name}: exit {rc}\n{err[-2000:]}", file=sys.stderr)
             walls.append(w)
+            cpus.append(cpu)
             rss = max(rss, r or 0)
         best, med = min(walls), statistics.median(walls)
         rows.append((name, best, med, nbytes / 1e6 / best, rss / 1024, note))
         print(f"  {name:<34} best {best:7.2f} s  median {med:7.2f} s  "
-              f"{nbytes / 1e6 / best:8.0f} MB/s  peak RSS {rss / 1024:8.0f} MB  {note}",
-              flush=True)
+              f"{nbytes / 1e6 / best:8.0f} MB/s  cpu {min(cpus):7.2f} s  "
+              f"peak RSS {rss / 1024:8.0f} MB  {note}", flush=True)
 
     bench("cat", ["sh", "-c", "cat " + " ".join(files) + " > /dev/null"])
     bench("wc -l", ["wc", "-l"] + files)
@@ -115,13 +120,14 @@ def main():
     empty.write_text("")
     load = []
     for _ in range(a.repeat):
-        w, r, rc, err = timed([a.meridian, "match", "--indicators", ind, "--format", "combined",
-                               str(empty)])
+        w, r, rc, err, cpu = timed([a.meridian, "match", "--indicators", ind, "--format",
+                                    "combined", str(empty)])
         m = re.search(r"indicators \((\d+) index keys\) in ([\d.]+) s", err)
-        load.append((w, r, float(m.group(2)) if m else None))
+        load.append((w, r, float(m.group(2)) if m else None, cpu))
     print(f"  {'meridian load+index ' + a.set:<34} best {min(x[0] for x in load):7.2f} s  "
           f"median {statistics.median(x[0] for x in load):7.2f} s  (reported load "
-          f"{min(x[2] for x in load if x[2] is not None):.2f} s)  peak RSS "
+          f"{min(x[2] for x in load if x[2] is not None):.2f} s, cpu "
+          f"{min(x[3] for x in load):.2f} s)  peak RSS "
           f"{max(x[1] for x in load) / 1024:8.0f} MB", flush=True)
 
     hits = out / "hits.jsonl"
