@@ -212,14 +212,72 @@ static enum mrd_code save_state(struct job *j, struct mrd_err *err)
     return rc;
 }
 
+/* One page request, run on a helper thread so that the next page travels
+ * while this one is validated, verified and stored. */
+struct fetch {
+    struct job *j;
+    struct fed_client *c;
+    char url[FED_URL_MAX * 3];
+    struct fed_response resp;
+    enum mrd_code rc;
+    struct mrd_err err;
+};
+
+static void *fetch_main(void *arg)
+{
+    struct fetch *f = arg;
+
+    mrd_buf_reset(&f->resp.body);
+    f->resp.date_added_last[0] = '\0';
+    f->resp.status = 0;
+    f->err = (struct mrd_err){0};
+    f->rc = request(f->j, f->c, f->url, NULL, 0, &f->resp, &f->err);
+    return NULL;
+}
+
+/* base?limit=..[&added_after=..][&next=..] into url. */
+static enum mrd_code page_url(struct fed_client *c, const char *base, int64_t after,
+                              const char *next, char *url, size_t size, struct mrd_err *err)
+{
+    char ts[MRD_TIME_TAXII_LEN + 1];
+    int k = snprintf(url, size, "%s?limit=%d", base, FED_PAGE_LIMIT);
+
+    if (after != STORE_TIME_NONE && k > 0 && (size_t)k < size) {
+        mrd_time_format_taxii(after, ts);
+        k += snprintf(url + k, size - (size_t)k, "&added_after=%s", ts);
+    }
+    if (next != NULL && k > 0 && (size_t)k < size) {
+        char *esc = curl_easy_escape(c->curl, next, 0);
+        if (esc == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "escape");
+        k += snprintf(url + k, size - (size_t)k, "&next=%s", esc);
+        curl_free(esc);
+    }
+    if (k < 0 || (size_t)k >= size)
+        return mrd_err_set(err, MRD_E_TOOBIG, "%s: request URL too long", base);
+    return MRD_OK;
+}
+
+static int64_t header_usec(const char *s)
+{
+    struct mrd_time t;
+
+    if (s[0] == '\0' || mrd_time_parse(s, strlen(s), &t, NULL) != MRD_OK)
+        return STORE_TIME_NONE;
+    return mrd_time_to_usec(&t);
+}
+
 static enum mrd_code pull(struct job *j, struct fed_client *c, struct mrd_err *err)
 {
-    char base[FED_URL_MAX * 2], url[FED_URL_MAX * 3], after[MRD_TIME_TAXII_LEN + 1];
+    char base[FED_URL_MAX * 2];
     int64_t query_after = j->state.pull_cursor;
-    char *next = NULL;
-    struct fed_response resp;
+    struct fed_client *c2 = NULL;
+    struct fetch *f = NULL;
+    pthread_t tid;
+    bool running = false;
     json_t *doc = NULL;
-    enum mrd_code rc = MRD_OK;
+    enum mrd_code rc;
+    int cur = 0;
     char *esc;
 
     esc = curl_easy_escape(c->curl, j->peer.collection, 0);
@@ -227,84 +285,91 @@ static enum mrd_code pull(struct job *j, struct fed_client *c, struct mrd_err *e
         return mrd_err_set(err, MRD_E_NOMEM, "escape");
     (void)snprintf(base, sizeof(base), "%scollections/%s/objects/", c->root_url, esc);
     curl_free(esc);
-    fed__response_init(&resp);
+    f = mrd_calloc(2, sizeof(*f));
+    if (f == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "pull");
+    fed__response_init(&f[0].resp);
+    fed__response_init(&f[1].resp);
+    rc = fed__client_new(&j->peer, &c2, err);
+    if (rc != MRD_OK)
+        goto out;
+    memcpy(c2->root_url, c->root_url, sizeof(c2->root_url));
+    c2->stop = c->stop;
+    f[0].j = f[1].j = j;
+    f[0].c = c;
+    f[1].c = c2;
+    rc = page_url(c, base, query_after, NULL, f[0].url, sizeof(f[0].url), err);
+    if (rc != MRD_OK)
+        goto out;
+    fetch_main(&f[0]);
     for (uint64_t page = 0; page < FED_MAX_PAGES_PER_ROUND; page++) {
-        json_t *objs;
-        bool more;
+        struct fetch *cf = &f[cur], *nf = &f[1 - cur];
+        bool more, have_next = false;
         const char *nx;
-        int k = snprintf(url, sizeof(url), "%s?limit=%d", base, FED_PAGE_LIMIT);
+        int64_t last;
+        json_t *objs;
 
-        if (query_after != STORE_TIME_NONE) {
-            mrd_time_format_taxii(query_after, after);
-            k += snprintf(url + k, sizeof(url) - (size_t)k, "&added_after=%s", after);
-        }
-        if (next != NULL && (size_t)k < sizeof(url)) {
-            esc = curl_easy_escape(c->curl, next, 0);
-            if (esc == NULL) {
-                rc = mrd_err_set(err, MRD_E_NOMEM, "escape");
-                goto out;
-            }
-            k += snprintf(url + k, sizeof(url) - (size_t)k, "&next=%s", esc);
-            curl_free(esc);
-        }
-        if ((size_t)k >= sizeof(url)) {
-            rc = mrd_err_set(err, MRD_E_TOOBIG, "%s: request URL too long", base);
+        if (cf->rc != MRD_OK) {
+            rc = mrd_err_set(err, cf->rc, "%s", cf->err.msg);
             goto out;
         }
-        mrd_buf_reset(&resp.body);
-        resp.date_added_last[0] = '\0';
-        rc = request(j, c, url, NULL, 0, &resp, err);
-        if (rc == MRD_OK)
-            rc = fed__json(&resp, 200, url, &doc, err);
+        rc = fed__json(&cf->resp, 200, cf->url, &doc, err);
         if (rc != MRD_OK)
             goto out;
         j->rep.pages++;
         objs = json_object_get(doc, "objects");
         if (objs != NULL && !json_is_array(objs)) {
             rc = mrd_err_set(err, MRD_E_PARSE, "%s: \"objects\" is not a list (TAXII 2.1 §3.7)",
-                             url);
+                             cf->url);
             goto out;
         }
-        rc = store_page(j, objs, err);
-        if (rc != MRD_OK)
-            goto out;
-        /* The page is committed: now the cursor may move past it. */
-        if (resp.date_added_last[0] != '\0') {
-            struct mrd_time t;
-            if (mrd_time_parse(resp.date_added_last, strlen(resp.date_added_last), &t, NULL) ==
-                MRD_OK) {
-                int64_t u = mrd_time_to_usec(&t);
-                if (j->state.pull_cursor == STORE_TIME_NONE || u > j->state.pull_cursor)
-                    j->state.pull_cursor = u;
-                rc = save_state(j, err);
-                if (rc != MRD_OK)
-                    goto out;
-            }
-        }
+        last = header_usec(cf->resp.date_added_last);
         more = json_is_true(json_object_get(doc, "more"));
         nx = json_string_value(json_object_get(doc, "next"));
-        mrd_free(next);
-        next = NULL;
-        if (!more || json_array_size(objs) == 0)
-            break;
-        if (nx != NULL && strlen(nx) < FED_URL_MAX) {
-            next = mrd_strdup(nx); /* same filters, server's cursor */
-            if (next == NULL) {
-                rc = mrd_err_set(err, MRD_E_NOMEM, "next");
+        if (more && json_array_size(objs) > 0) {
+            if (nx != NULL && strlen(nx) < FED_URL_MAX) {
+                /* same filters, the server's cursor */
+                rc = page_url(c, base, query_after, nx, nf->url, sizeof(nf->url), err);
+                have_next = rc == MRD_OK;
+            } else if (last != STORE_TIME_NONE && last != query_after) {
+                query_after = last; /* servers without `next` (TAXII 2.1 §3.4) */
+                rc = page_url(c, base, query_after, NULL, nf->url, sizeof(nf->url), err);
+                have_next = rc == MRD_OK;
+            } /* else neither next nor dates: nothing safe to page with */
+            if (rc != MRD_OK)
                 goto out;
-            }
-        } else if (resp.date_added_last[0] != '\0' && j->state.pull_cursor != query_after) {
-            query_after = j->state.pull_cursor; /* servers without `next` (TAXII 2.1 §3.4) */
-        } else {
-            break; /* neither next nor dates: nothing safe to page with */
         }
+        if (have_next)
+            running = pthread_create(&tid, NULL, fetch_main, nf) == 0;
+        rc = store_page(j, objs, err);
+        /* The page is committed: now the cursor may move past it. */
+        if (rc == MRD_OK && last != STORE_TIME_NONE) {
+            if (j->state.pull_cursor == STORE_TIME_NONE || last > j->state.pull_cursor)
+                j->state.pull_cursor = last;
+            rc = save_state(j, err);
+        }
+        if (running) {
+            (void)pthread_join(tid, NULL);
+            running = false;
+        } else if (have_next && rc == MRD_OK) {
+            fetch_main(nf); /* no thread to be had: fetch here */
+        }
+        if (rc != MRD_OK || !have_next)
+            goto out;
         json_decref(doc);
         doc = NULL;
+        cur = 1 - cur;
     }
 out:
-    mrd_free(next);
+    if (running)
+        (void)pthread_join(tid, NULL);
     json_decref(doc);
-    fed__response_release(&resp);
+    if (f != NULL) {
+        fed__response_release(&f[0].resp);
+        fed__response_release(&f[1].resp);
+    }
+    mrd_free(f);
+    fed__client_free(c2);
     return rc;
 }
 
