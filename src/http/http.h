@@ -86,7 +86,7 @@ struct http_access {
     const char *path;
     unsigned status;
     size_t bytes;
-    int64_t usec; /* from the start of the request to the end of the response */
+    int64_t usec; /* from the request's headers to the end of the response */
     const char *who;
     const char *note;
 };

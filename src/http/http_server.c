@@ -289,15 +289,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     const char *cl;
 
     if (ri == NULL) {
-        struct conn_track *t = track_of(c);
-
         ri = mrd_calloc(1, sizeof(*ri));
         if (ri == NULL)
             return MHD_NO;
         *con_cls = ri;
         ri->srv = srv;
         ri->conn = c;
-        ri->t0 = t != NULL ? atomic_load(&t->t_start) : mrd_time_now_usec();
+        ri->t0 = mrd_time_now_usec(); /* headers complete; keep-alive idle time excluded */
         mrd_arena_init(&ri->arena, HTTP_ARENA_MAX);
         ri->req.arena = &ri->arena;
         ri->req.in = ri;
