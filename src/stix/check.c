@@ -109,8 +109,8 @@ bool stix__id_parse(const char *s, size_t n, size_t *ret_tlen, int *ret_version,
     return true;
 }
 
-/* RFC 5646 §2.1, syntax only: language (2-3 or 4-8 letters, or 2-3 with
- * extlangs) then subtags of 1-8 alphanumerics; "x-..." private use and the
+/* RFC 5646 §2.1, syntax only: a primary language subtag of 2-3 letters
+ * then subtags of 1-8 alphanumerics; "x-..." private use and the
  * grandfathered "i-..." forms are accepted by the same shape. */
 bool stix__lang_tag_ok(const char *s, size_t n)
 {
@@ -120,7 +120,9 @@ bool stix__lang_tag_ok(const char *s, size_t n)
     while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
         i++;
     first = i;
-    if (first == 0 || first > 8)
+    /* The IANA registry holds 2- and 3-letter primary language subtags only
+     * (4 letters are reserved, 5-8 unused), so "english" is not a tag. */
+    if (first == 0 || first > 3)
         return false;
     if (first == 1 && !(s[0] == 'x' || s[0] == 'X' || s[0] == 'i' || s[0] == 'I'))
         return false;

@@ -259,6 +259,9 @@ static const struct tcase cases[] = {
     {"reserved severity", &MAL, "{`severity`:`high`}", NULL, "reserved-property"},
     {"lang bad", &MAL, "{`lang`:`english!`}", NULL, "language-tag"},
     {"lang ok", &MAL, "{`lang`:`pt-BR`}", NULL, NULL},
+    {"lang a word, not a subtag", &MAL, "{`lang`:`english`}", NULL, "language-tag"},
+    {"lang with script and region", &MAL, "{`lang`:`zh-Hant-TW`}", NULL, NULL},
+    {"lang private use", &MAL, "{`lang`:`x-klingon`}", NULL, NULL},
     {"defanged on an SDO", &MAL, "{`defanged`:true}", NULL, "defanged-sco-only"},
     {"defanged on an SCO", &IPV4, "{`defanged`:true}", NULL, NULL},
 
