@@ -387,9 +387,10 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
  * MRD_E_AUTH when there is none (never says whether it existed). */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
-/* Revokes the token with that name, or the one whose prefix it is (at
- * least STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND, MRD_E_CONFLICT when
- * ambiguous. Revoking twice is MRD_OK. ret may be NULL. */
+/* Revokes the token with that name, else the token itself (the whole
+ * secret, e.g. a leaked one), else the only token whose public prefix
+ * starts with it (4..STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND,
+ * MRD_E_CONFLICT when ambiguous. Revoking twice is MRD_OK. ret may be NULL. */
 enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,
                                  struct store_token *ret, struct mrd_err *err);
 enum mrd_code store_token_list(struct store *st,
@@ -438,8 +439,10 @@ enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collect
 /* ---- objects ---- */
 
 /* Inserts n object versions into a collection in ONE transaction, committed
- * before returning. Each new version gets the next date_added of the
- * collection: max(now, previous + 1 usec), strictly increasing even under
+ * before returning. Concurrent calls (threads of one process) are grouped
+ * into one transaction and one fsync (group commit); each call still gets
+ * its own result, and a failing call does not fail the others. Each new version gets the next
+ * date_added of the collection: max(now, previous + 1 usec), strictly increasing even under
  * concurrent writers (threads or processes). A version already present
  * (same id and version_usec in this collection) is STORE_INS_DUPLICATE and
  * changes nothing. ret_outcomes (n entries) and ret_date_added (n entries:
@@ -471,10 +474,11 @@ enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
                                   void *ctx, struct store_query_result *ret, struct mrd_err *err);
 
 /* Deletes the versions of object id in a collection selected by match
- * (only versions, timestamps and spec_versions are used; NULL = every
- * version) and for which visible(ctx, row) is true (NULL = all), in one
- * committed transaction. *ret_deleted counts them; 0 is MRD_OK (the caller
- * answers 404). */
+ * (only versions, timestamps and spec_versions are used; match NULL or
+ * match->versions 0 = every version, unlike queries where 0 means LAST)
+ * and for which visible(ctx, row) is true (NULL = all), in one committed
+ * transaction. The remaining versions' first/last status is updated. *ret_deleted counts them; 0 is
+ * MRD_OK (the caller answers 404). */
 enum mrd_code store_objects_delete(struct store *st, int64_t collection, const char *id,
                                    size_t id_len, const struct store_match *match,
                                    bool (*visible)(void *ctx, const struct store_row *row),

@@ -84,6 +84,12 @@ int store_schema_version(void)
 
 /* ---- connections ---- */
 
+/* Page cache per connection, in KiB (negative = KiB for SQLite): enough for
+ * the interior B-tree pages of a few million objects, so a lookup reads
+ * only leaf pages from the OS; small enough that a server's pool stays
+ * within its memory budget (it grows only as pages are used). */
+#define SQ_CACHE_KIB "-8192"
+
 enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_err *err)
 {
     int prim = rc & 0xff;
@@ -208,7 +214,8 @@ static enum mrd_code conn_open(const char *path, bool create, struct sq_conn **r
     (void)sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
     /* FULL: a commit is on disk (WAL fsynced) before the call returns, the
      * durability promise of store.h. */
-    rc = sq__exec(c, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err);
+    rc = sq__exec(
+        c, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=" SQ_CACHE_KIB, err);
     if (rc != MRD_OK)
         goto out;
     *ret = c;
@@ -616,7 +623,26 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
     }
     (void)sqlite3_reset(st);
     st = NULL;
-    if (matches == 0 && n >= 4) {
+    if (matches == 0 && n == STORE_TOKEN_LEN) {
+        /* the whole secret (a leaked token pasted as is): find it by hash */
+        unsigned char hash[STORE_TOKEN_HASH_LEN];
+        store__token_hash(name_or_prefix, n, hash);
+        rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1", &st, err);
+        if (rc != MRD_OK)
+            goto out;
+        (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            token_from_row(st, &found);
+            matches = 1;
+        } else if (src != SQLITE_DONE) {
+            rc = sq__fail(c, src, "token revoke", err);
+            goto out;
+        }
+        (void)sqlite3_reset(st);
+        st = NULL;
+    }
+    if (matches == 0 && n >= 4 && n <= STORE_TOKEN_PREFIX_LEN) {
         rc = sq__prepare(c, TOKEN_COLS "WHERE substr(t.prefix, 1, ?2) = ?1", &st, err);
         if (rc != MRD_OK)
             goto out;

@@ -193,6 +193,11 @@ def test_token_create_revoke_list(node, meridian_bin):
     assert re.search(r"^sync\tcert-b\t\S+\trevoked ", lst, re.M)
     assert re.search(rf"^{re.escape(t1[:12])}\tcert-b\t\S+\trevoked ", lst, re.M)
     assert re.search(r"^admin\tcert-a\t\S+\tactive$", lst, re.M)
+    # a leaked token can be revoked by pasting it whole
+    t3 = ok(run(meridian_bin, "token", "create", "--org", "cert-b", "--data", d)).strip()
+    ok(run(meridian_bin, "token", "revoke", t3, "--data", d))
+    assert re.search(rf"^{re.escape(t3[:12])}\tcert-b\t\S+\trevoked ",
+                     ok(run(meridian_bin, "token", "list", "--data", d)), re.M)
     p = run(meridian_bin, "token", "revoke", "nope-nope", "--data", d)
     assert p.returncode == 2 and "no token" in p.stderr
     p = run(meridian_bin, "token", "create", "--org", "ghost", "--data", d)

@@ -331,6 +331,11 @@ static void test_tokens(void **state)
         assert_string_equal(found.name, "third");
     }
     assert_int_equal(store_token_lookup(f->st, secret2, STORE_TOKEN_LEN, &found, NULL), MRD_E_AUTH);
+    /* revoke by the whole secret (a leaked token) */
+    assert_int_equal(store_token_create(f->st, f->own.key, "fourth", secret2, NULL, &err), MRD_OK);
+    assert_int_equal(store_token_revoke(f->st, secret2, &found, &err), MRD_OK);
+    assert_string_equal(found.name, "fourth");
+    assert_int_equal(store_token_lookup(f->st, secret2, STORE_TOKEN_LEN, &found, NULL), MRD_E_AUTH);
 }
 
 /* ---- API roots, collections, grants, meta ---- */
