@@ -234,6 +234,30 @@ void stix__rule_network_traffic(struct stix_ctx *c, const json_t *obj)
     order(c, obj, "start", "end", false, "STIX 2.1 §6.12");
 }
 
+/* §6.10: "a single colon-delimited, lowercase MAC-48 address, which MUST
+ * include leading zeros for each octet". */
+void stix__rule_mac(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *v = json_object_get(obj, "value");
+    const char *s = json_string_value(v);
+    bool ok;
+
+    if (s == NULL)
+        return;
+    ok = json_string_length(v) == 17;
+    for (size_t i = 0; ok && i < 17; i++) {
+        if (i % 3 == 2)
+            ok = s[i] == ':';
+        else
+            ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+    }
+    if (!ok)
+        stix__error_at(c, "value", "mac-format", "STIX 2.1 §6.10",
+                       "'%.40s' must be a lowercase, colon-separated MAC-48 address with "
+                       "leading zeros, e.g. d2:fb:49:24:37:18",
+                       s);
+}
+
 void stix__rule_process(struct stix_ctx *c, const json_t *obj)
 {
     static const char *const common[] = {

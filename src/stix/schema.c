@@ -681,12 +681,9 @@ static const struct stix_prop t_malware_analysis[] = {
     END};
 static const struct stix_prop t_note[] = {STR("abstract"), STR_R("content"), STRS("authors"),
                                           REFS_R("object_refs", "ANY"), END};
-static const struct stix_prop t_observed_data[] = {TS_R("first_observed"),
-                                                   TS_R("last_observed"),
-                                                   INTR_R("number_observed", 1, 999999999),
-                                                   DICT("objects"),
-                                                   REFS("object_refs", "SCO relationship"),
-                                                   END};
+static const struct stix_prop t_observed_data[] = {
+    TS_R("first_observed"), TS_R("last_observed"),          INTR_R("number_observed", 1, 999999999),
+    DICT("objects"),        REFS("object_refs", "SCO SRO"), END};
 static const struct stix_prop t_opinion[] = {STR("explanation"), STRS("authors"),
                                              ENUM_R("opinion", e_opinion, "opinion-enum"),
                                              REFS_R("object_refs", "ANY"), END};
@@ -917,7 +914,7 @@ static const struct stix_type types[] = {
     {"language-content", STIX_CLASS_META, "STIX 2.1 §7.1", t_language, stix__rule_language_content,
      NULL},
     SDO("location", t_location, "§4.10", stix__rule_location),
-    SCO("mac-addr", t_mac, "§6.10", NULL, ext_none),
+    SCO("mac-addr", t_mac, "§6.10", stix__rule_mac, ext_none),
     SDO("malware", t_malware, "§4.11", stix__rule_malware),
     SDO("malware-analysis", t_malware_analysis, "§4.12", stix__rule_malware_analysis),
     {"marking-definition", STIX_CLASS_META, "STIX 2.1 §7.2.1", t_marking,

@@ -80,6 +80,9 @@ static const char *const ARTIFACT = "{`type`:`artifact`,"
 static const char *const SOFTWARE = "{`type`:`software`,"
                                     "`id`:`software--1c71adc6-f8a7-51eb-9be8-cc312594e1e3`,"
                                     "`name`:`word`}";
+static const char *const MAC = "{`type`:`mac-addr`,"
+                               "`id`:`mac-addr--757b1725-9903-54f5-a855-1240691d7659`,"
+                               "`value`:`d2:fb:49:24:37:18`}";
 static const char *const PROC = "{`type`:`process`,`id`:`process--" U1 "`,`pid`:4}";
 static const char *const X509 = "{`type`:`x509-certificate`,"
                                 "`id`:`x509-certificate--523001db-9d41-58eb-99c9-f940c79385c2`,"
@@ -369,6 +372,11 @@ static const struct tcase cases[] = {
     {"network-traffic needs src or dst", &NT, NULL, "dst_ref", "required-property"},
     {"network-traffic active with end", &NT, "{`is_active`:true,`end`:" TS "}", NULL,
      "network-traffic-end"},
+    {"mac upper case", &MAC, "{`value`:`D2:FB:49:24:37:18`}", NULL, "mac-format"},
+    {"mac without leading zeros", &MAC, "{`value`:`2:fb:49:24:37:18`}", NULL, "mac-format"},
+    {"mac ok", &MAC, NULL, NULL, NULL},
+    {"observed-data refs an SCO and a sighting", &OBS,
+     "{`object_refs`:[`ipv4-addr--" U1 "`,`sighting--" U1 "`]}", NULL, NULL},
     {"process with nothing", &PROC, NULL, "pid", "required-property"},
     {"x509 with nothing", &X509, NULL, "serial_number", "required-property"},
     {"extension_properties without toplevel", &EXTDEF, "{`extension_properties`:[`a_b`]}", NULL,
