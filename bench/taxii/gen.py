@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Writes N indicators as TAXII envelopes of at most 100,000 objects each
+(OUTDIR/part-NNN.json) for `meridian import`, and every 1000th id to
+IDS_FILE. The fast way to fill a collection with 1,000,000 objects.
+
+usage: gen.py N OUTDIR IDS_FILE
+"""
+import json
+import os
+import sys
+import uuid
+
+n, outdir, ids_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+PART = 100000
+os.makedirs(outdir, exist_ok=True)
+ids = []
+for p in range(0, n, PART):
+    with open(os.path.join(outdir, f"part-{p // PART:03d}.json"), "w") as f:
+        f.write('{"objects":[')
+        for i in range(p, min(n, p + PART)):
+            oid = f"indicator--{uuid.uuid4()}"
+            if i % 1000 == 0:
+                ids.append(oid)
+            f.write(("," if i > p else "") + json.dumps({
+                "type": "indicator", "spec_version": "2.1", "id": oid,
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "name": f"bench {i}", "indicator_types": ["malicious-activity"],
+                "pattern": f"[ipv4-addr:value = '10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}']",
+                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}))
+        f.write("]}")
+with open(ids_file, "w") as f:
+    f.write("\n".join(ids) + "\n")
