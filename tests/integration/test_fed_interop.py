@@ -204,3 +204,43 @@ def test_wrong_token_fails_cleanly_and_backs_off(fed):
         assert p.stdout == "", p.stdout
     finally:
         tp.close()
+
+
+def test_tls_is_verified_against_the_pinned_ca(meridian_bin, tmp_path):
+    from node import Node
+    a = Node(meridian_bin, tmp_path / "A", extra_args=["--sync-interval", "0"], http=False)
+    a.init(org="own")
+    coll_a = a.collection(root="europe", title="a")
+    a.start()
+    b = Node(meridian_bin, tmp_path / "B", extra_args=["--sync-interval", "0"])
+    b.init(org="own")
+    coll_b = b.collection(root="europe", title="b")
+    b.start()
+    try:
+        assert a.url.startswith("https://")
+        a.org("B", "partner")
+        tok = a.token("B")
+        a.grant("B", coll_a, True, False)
+        ind = indicator(tlp=TLP_CLEAR, value="10.9.9.1")
+        a.post_ok(coll_a, [ind], root="europe")
+        common = ["--url", a.url, "--api-root", "europe", "--collection", coll_a,
+                  "--local-collection", coll_b, "--token", tok, "--direction", "pull",
+                  "--community", "europe", "--data", b.data]
+        # without the CA: the self-signed chain is refused, nothing is stored
+        b.cli("peer", "add", "nopin", *common)
+        p = b.cli("sync", "--data", b.data, "--peer", "nopin", check=False)
+        assert p.returncode == 1 and "FAILED" in p.stdout, p.stdout
+        assert "certificate" in p.stdout.lower() or "ssl" in p.stdout.lower(), p.stdout
+        # with A's CA pinned: verified, pulled
+        b.cli("peer", "add", "pinned", *common, "--ca", a.ca)
+        p = b.cli("sync", "--data", b.data, "--peer", "pinned")
+        assert "pulled=1" in p.stdout, p.stdout
+        # a CA that did not sign A's certificate is refused too
+        other = Node(meridian_bin, tmp_path / "O")
+        other.init(org="own")
+        b.cli("peer", "add", "wrongca", *common, "--ca", other.ca)
+        p = b.cli("sync", "--data", b.data, "--peer", "wrongca", check=False)
+        assert p.returncode == 1, p.stdout
+    finally:
+        a.stop()
+        b.stop()
