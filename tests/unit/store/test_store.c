@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/timestamp.h"
 #include "store/store.h"
 
@@ -1009,6 +1010,55 @@ static void test_group_commit_outcomes(void **state)
     assert_int_equal(count, 52);
 }
 
+/* Every allocation failure in the store's own code comes back as
+ * MRD_E_NOMEM (ASan checks nothing leaks), and the store keeps working. */
+static void test_alloc_failures(void **state)
+{
+    struct fx *f = *state;
+    struct store_status_detail d[3] = {{0}};
+    struct store_status s = {0}, *got = NULL;
+    struct obj o;
+    struct store_match all = {.versions = STORE_VER_ALL};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &all};
+    struct sink sk = {.hide_version = -1};
+    struct store *other = NULL;
+    bool saw_nomem = false;
+
+    store_uuid4(s.id);
+    s.details = d;
+    s.n_details = 3;
+    assert_int_equal(store_status_put(f->st, &s, NULL), MRD_OK);
+    make_obj(&o, "indicator", 1, 2000000, POLICY_TLP_GREEN);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    q.collection = f->coll.key;
+    for (long n = 0; n < 40; n++) {
+        enum mrd_code rc;
+        mrd_alloc_fail_after(n);
+        rc = store_status_get(f->st, s.id, strlen(s.id), &got, NULL);
+        mrd_alloc_fail_after(-1);
+        assert_true(rc == MRD_OK || rc == MRD_E_NOMEM);
+        saw_nomem = saw_nomem || rc == MRD_E_NOMEM;
+        store_status_free(got);
+        got = NULL;
+        mrd_alloc_fail_after(n);
+        rc = store_objects_query(f->st, &q, vis, emit, &sk, NULL, NULL);
+        mrd_alloc_fail_after(-1);
+        assert_true(rc == MRD_OK || rc == MRD_E_NOMEM);
+        mrd_alloc_fail_after(n);
+        rc = store_open(f->dir, NULL, &other, NULL);
+        mrd_alloc_fail_after(-1);
+        assert_true(rc == MRD_OK || rc == MRD_E_NOMEM);
+        store_close(other);
+        other = NULL;
+    }
+    assert_true(saw_nomem);
+    assert_int_equal(store_status_get(f->st, s.id, strlen(s.id), &got, NULL), MRD_OK);
+    assert_int_equal(got->n_details, 3);
+    store_status_free(got);
+    query(f, &q, &sk);
+    assert_int_equal(sk.n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1028,6 +1078,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kill9_loses_nothing_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_outcomes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
