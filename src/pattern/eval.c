@@ -366,7 +366,7 @@ static int compare(struct ectx *E, const struct pat_test *t, const struct val *v
     switch (l->kind) {
     case PAT_LIT_INT:
     case PAT_LIT_FLOAT:
-        if (v->kind == V_INT && l->kind == PAT_LIT_INT)
+        if (v->kind == V_INT && l->kind == PAT_LIT_INT && !l->int_overflow)
             return v->i < l->i ? -1 : v->i > l->i;
         if (v->kind == V_INT || v->kind == V_REAL) {
             double x = v->kind == V_INT ? (double)v->i : v->f;

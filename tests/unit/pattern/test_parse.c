@@ -88,6 +88,8 @@ static const char *const valid[] = {
     "[a:b_ref.c_refs[*].d = 1]",
     "[x_whatever:detected == t'2018-03-22T12:11:14.1Z']",
     "[foo:bar=1] REPEATS 9 TIMES",
+    "[a:b = 99999999999999999999]",
+    "[file:'' = 1]",
 };
 
 static const struct {
@@ -154,7 +156,6 @@ static const struct {
     {"[some-type:needs-quotes = 1]", "must be quoted"},
     {"[a:b.c-d = 1]", "must be quoted"},
     {"[a:b[x] = 1]", "list index"},
-    {"[a:b = 99999999999999999999]", "64-bit"},
     {"[a:b = 1] /* open", "unterminated comment"},
     {"[a:b = 1] @", "unexpected character '@'"},
     {"[a:b = 1]\x01", "control character"},
