@@ -68,8 +68,10 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         return MRD_OK;
     }
     s = json_str(obj, "id", &n);
-    if (s != NULL && n <= STORE_STIX_ID_MAX && mrd_utf8_valid(s, n) && memchr(s, '\0', n) == NULL)
-        memcpy(it->id, s, n), it->id[n] = '\0';
+    if (s != NULL && n <= STORE_STIX_ID_MAX && mrd_utf8_valid(s, n) && memchr(s, '\0', n) == NULL) {
+        memcpy(it->id, s, n);
+        it->id[n] = '\0';
+    }
     created = time_of(obj, "created");
     modified = time_of(obj, "modified");
     it->version_usec = modified != STORE_TIME_NONE  ? modified
