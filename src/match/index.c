@@ -56,6 +56,15 @@ static inline bool bit_test(const uint64_t *bits, unsigned i)
     return (bits[i >> 6] >> (i & 63)) & 1;
 }
 
+/* Labels of a host name, capped at 63 (the shape filters' rows). */
+static inline unsigned host_labels(const char *h, size_t n)
+{
+    unsigned labels = 1;
+    for (size_t i = 0; i < n; i++)
+        labels += h[i] == '.';
+    return labels > 63 ? 63 : labels;
+}
+
 static int ktype_fold(enum ktype t)
 {
     return t == K_DOMAIN || t == K_EMAIL || t == K_HASH;
@@ -107,6 +116,7 @@ struct match_index {
     bool v6_short;                                 /* an IPv6 range shorter than /16 exists */
     uint64_t dom_len[64][4];                       /* [labels][length, 255 = longer]: domain keys */
     uint64_t url_len[(MATCH_MAX_VALUE + 64) / 64]; /* normalised URL key lengths */
+    uint64_t url_host[64][4];                      /* [labels][length] of URL key hosts */
     bool built;
 };
 
@@ -396,12 +406,16 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
             bit_set(idx->dom_len[labels > 63 ? 63 : labels], len > 255 ? 255 : (unsigned)len);
         }
         return add_key(idx, K_DOMAIN, v, len, ind, err);
-    case MATCH_T_URL:
-        len = match_url_normalize(v, n, buf, sizeof(buf), NULL, NULL);
+    case MATCH_T_URL: {
+        const char *host = NULL;
+        size_t hl = 0;
+        len = match_url_normalize(v, n, buf, sizeof(buf), &host, &hl);
         if (len == 0)
             return mrd_err_set(err, MRD_E_INVAL, "match: '%.*s' is not an absolute URL",
                                (int)(n > 64 ? 64 : n), v);
         bit_set(idx->url_len, (unsigned)len);
+        bit_set(idx->url_host[host_labels(host, hl)], hl > 255 ? 255 : (unsigned)hl);
+    }
         return add_key(idx, K_URL, buf, len, ind, err);
     case MATCH_T_EMAIL:
         if (memchr(v, '@', n) == NULL)
@@ -437,15 +451,20 @@ static int cmp_c4(const void *a, const void *b)
     return (int)y->plen - (int)x->plen; /* longest prefix first */
 }
 
-static void filter_set(struct match_index *idx, uint64_t h)
+/* The filter is addressed by the slot tag (the hash's high 32 bits):
+ * building it reads the tags in slot order and never touches a key. */
+#define FILTER_MAX_WORDS ((size_t)1 << 20) /* 12 tag bits pick bits, 20 the word */
+
+static void filter_set(struct match_index *idx, uint32_t tag)
 {
-    idx->filter[(h >> 12) & idx->filter_mask] |= (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+    idx->filter[(tag >> 12) & idx->filter_mask] |=
+        (1ull << (tag & 63)) | (1ull << ((tag >> 6) & 63));
 }
 
-static inline bool filter_test(const struct match_index *idx, uint64_t h)
+static inline bool filter_test(const struct match_index *idx, uint32_t tag)
 {
-    uint64_t w = idx->filter[(h >> 12) & idx->filter_mask];
-    uint64_t m = (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+    uint64_t w = idx->filter[(tag >> 12) & idx->filter_mask];
+    uint64_t m = (1ull << (tag & 63)) | (1ull << ((tag >> 6) & 63));
     return (w & m) == m;
 }
 
@@ -457,7 +476,7 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
         return MRD_OK;
     /* ~16 filter bits per key: two bits in one word gives ~1.5% false
      * positives, and 1M keys fit in 2 MiB. */
-    while (words * 4 < idx->nkeys + 1)
+    while (words * 4 < idx->nkeys + 1 && words < FILTER_MAX_WORDS)
         words *= 2;
     idx->filter = mrd_calloc(words, sizeof(uint64_t));
     if (idx->filter == NULL)
@@ -467,8 +486,7 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
     for (size_t i = 0; i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
         if (s->type != K_EMPTY)
-            filter_set(
-                idx, match__hash(idx->keys + s->key, s->len, SEED + s->type, ktype_fold(s->type)));
+            filter_set(idx, s->tag);
     }
 
     /* IPv4 ranges into /16 buckets; a prefix shorter than /16 covers
@@ -522,7 +540,7 @@ static size_t probe(const struct match_index *idx, enum ktype t, const char *k, 
     uint64_t h = match__hash(k, n, SEED + t, ktype_fold(t));
     size_t j;
 
-    if (!filter_test(idx, h))
+    if (!filter_test(idx, (uint32_t)(h >> 32)))
         return nout;
     j = h & idx->mask;
     for (;;) {
@@ -701,7 +719,8 @@ size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, con
         size_t len = match_url_normalize(v, n, buf, sizeof(buf), &host, &hl);
         if (len == 0)
             return 0;
-        if (bit_test(idx->url_len, (unsigned)len))
+        if (bit_test(idx->url_len, (unsigned)len) &&
+            bit_test(idx->url_host[host_labels(host, hl)], hl > 255 ? 255 : (unsigned)hl))
             nout = probe(idx, K_URL, buf, len, out, 0, max);
         return lookup_host(idx, host, hl, flags, out, nout, max);
     }

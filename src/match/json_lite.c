@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "match/json_lite.h"
+#include "match/match_int.h"
 
 const char *match__json_ws(const char *p, const char *end)
 {
@@ -18,27 +19,21 @@ const char *match__json_ws(const char *p, const char *end)
 
 const char *match__json_string_end(const char *p, const char *end, bool *has_esc)
 {
-    const char *start = p + 1;
+    /* p points at the opening quote; a backslash escapes the next byte. */
+    bool esc = false;
 
-    /* p points at the opening quote. A quote ends the string unless an odd
-     * number of backslashes precede it. */
     p++;
-    *has_esc = false;
-    while (p < end) {
-        const char *q = memchr(p, '"', (size_t)(end - p));
-        const char *b;
-        if (q == NULL)
+    for (;;) {
+        p = match__find2(p, end, '"', '\\');
+        if (p >= end)
             return NULL;
-        b = q;
-        while (b > start && b[-1] == '\\')
-            b--;
-        if (((q - b) & 1) == 0) {
-            *has_esc = memchr(start, '\\', (size_t)(q - start)) != NULL;
-            return q + 1;
+        if (*p == '"') {
+            *has_esc = esc;
+            return p + 1;
         }
-        p = q + 1;
+        esc = true;
+        p += 2;
     }
-    return NULL;
 }
 
 const char *match__json_skip(const char *p, const char *end)

@@ -69,6 +69,25 @@ static inline const char *match__find(const char *p, const char *end, char c)
     return p;
 }
 
+/* First byte in [p, end) that is a or b, or end. */
+static inline const char *match__find2(const char *p, const char *end, char a, char b)
+{
+#if defined(__SSE2__)
+    const __m128i na = _mm_set1_epi8(a), nb = _mm_set1_epi8(b);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, na), _mm_cmpeq_epi8(v, nb)));
+        if (m != 0)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != a && *p != b)
+        p++;
+    return p;
+}
+
 /* Domain name normalisation in place is not possible on borrowed bytes, so
  * lookups compare case-insensitively against stored lower-case keys. */
 size_t match__host_trim(const char *s, size_t n);
