@@ -11,6 +11,7 @@
  * that are not addresses or CIDR blocks, sets mixing types, zero or huge
  * qualifier numbers, STOP not after START.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,114 +26,26 @@
 
 /* ---- addresses ------------------------------------------------------------- */
 
-static bool parse_v4(const char *s, size_t n, uint8_t out[4])
+/* The address part of a block. IPv4 follows inet_aton() ("10.1", "1234",
+ * "0x7f.1" are addresses too), which is what the reference matcher uses;
+ * IPv6 follows inet_pton(). Both are pure libc functions (no lookups). */
+static bool parse_addr(const char *s, size_t n, bool v6, uint8_t out[16])
 {
-    size_t i = 0;
+    char buf[64];
+    struct in_addr a;
 
-    for (int part = 0; part < 4; part++) {
-        unsigned v = 0, digits = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            digits++;
-        }
-        if (digits == 0 || digits > 3 || v > 255)
-            return false;
-        out[part] = (uint8_t)v;
-        if (part < 3) {
-            if (i >= n || s[i] != '.')
-                return false;
-            i++;
-        }
-    }
-    return i == n;
-}
-
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool parse_v6(const char *s, size_t n, uint8_t out[16])
-{
-    uint16_t groups[8] = {0};
-    int ng = 0, gap = -1;
-    size_t i = 0;
-
-    if (n >= 2 && s[0] == ':' && s[1] == ':') {
-        gap = 0;
-        i = 2;
-    } else if (n >= 1 && s[0] == ':') {
+    if (n == 0 || n >= sizeof(buf))
         return false;
-    }
-    while (i < n) {
-        size_t start = i;
-        unsigned v = 0;
-        int d;
-        /* an embedded IPv4 tail */
-        size_t j = i;
-        while (j < n && s[j] != ':')
-            j++;
-        if (j == n && memchr(s + i, '.', n - i) != NULL) {
-            uint8_t v4[4];
-            if (ng > 6 || !parse_v4(s + i, n - i, v4))
-                return false;
-            groups[ng++] = (uint16_t)(v4[0] << 8 | v4[1]);
-            groups[ng++] = (uint16_t)(v4[2] << 8 | v4[3]);
-            i = n;
-            break;
-        }
-        while (i < n && (d = hexdig(s[i])) >= 0 && i - start < 4) {
-            v = v << 4 | (unsigned)d;
-            i++;
-        }
-        if (i == start || ng == 8)
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
             return false;
-        groups[ng++] = (uint16_t)v;
-        if (i == n)
-            break;
-        if (s[i] != ':')
-            return false;
-        i++;
-        if (i < n && s[i] == ':') {
-            if (gap >= 0)
-                return false;
-            gap = ng;
-            i++;
-            if (i == n)
-                break;
-        } else if (i == n) {
-            return false;
-        }
-    }
-    if (gap < 0 && ng != 8)
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (v6)
+        return inet_pton(AF_INET6, buf, out) == 1;
+    if (inet_aton(buf, &a) == 0)
         return false;
-    if (gap >= 0 && ng > 7)
-        return false;
-    memset(out, 0, 16);
-    if (gap < 0) {
-        for (int k = 0; k < 8; k++) {
-            out[2 * k] = (uint8_t)(groups[k] >> 8);
-            out[2 * k + 1] = (uint8_t)groups[k];
-        }
-    } else {
-        int tail = ng - gap;
-        for (int k = 0; k < gap; k++) {
-            out[2 * k] = (uint8_t)(groups[k] >> 8);
-            out[2 * k + 1] = (uint8_t)groups[k];
-        }
-        for (int k = 0; k < tail; k++) {
-            int dst = 8 - tail + k;
-            out[2 * dst] = (uint8_t)(groups[gap + k] >> 8);
-            out[2 * dst + 1] = (uint8_t)groups[gap + k];
-        }
-    }
+    memcpy(out, &a.s_addr, 4);
     return true;
 }
 
@@ -145,7 +58,7 @@ bool pat__parse_net(const char *s, size_t n, uint8_t out[16], unsigned *ret_bits
     bool v6 = memchr(s, ':', an) != NULL;
 
     memset(out, 0, 16);
-    if (v6 ? !parse_v6(s, an, out) : !parse_v4(s, an, out))
+    if (!parse_addr(s, an, v6, out))
         return false;
     max = v6 ? 128 : 32;
     bits = max;

@@ -481,7 +481,7 @@ static bool regex(struct ectx *E, const struct pat_test *t, const struct val *v)
             pat__nfc((const char *)v->s, v->n, E->s->nfc, sizeof(E->s->nfc), &n, &own);
         if (norm == NULL)
             return false;
-        r = pcre2_match(code, (PCRE2_SPTR)norm, n, 0, PCRE2_NO_UTF_CHECK, E->s->md, NULL);
+        r = pcre2_match(code, (PCRE2_SPTR)norm, n, 0, 0, E->s->md, NULL); /* checks UTF-8 */
         if (own)
             free((void *)(uintptr_t)norm);
         return r >= 0;

@@ -57,6 +57,8 @@ static const char *const valid[] = {
     "[ipv4-addr:value NOT ISSUPERSET '198.51.100.7']",
     "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
     "[ipv6-addr:value ISSUBSET '::ffff:10.0.0.1/128']",
+    "[baz:bar ISSUBSET '1234']", /* inet_aton form, as the reference matcher reads it */
+    "[obj-type:a.b[*][1].'c-d' NOT ISSUPERSET '1.2.3.4/16']",
     "[EXISTS file:name]",
     "[file:magic_number_hex = h'ffD8']",
     "[file:magic_number_hex = h'']",
@@ -145,6 +147,8 @@ static const struct {
     {"[a:b ISSUBSET 'example.com']", "ISSUBSET needs"},
     {"[a:b ISSUPERSET '10.0.0.0/33']", "ISSUPERSET needs"},
     {"[a:b ISSUBSET '10.0.0.256']", "ISSUBSET needs"},
+    {"[a:b ISSUBSET '10.0.0.1 /8']", "ISSUBSET needs"},
+    {"[a:b ISSUBSET '2001:db8::/129']", "ISSUBSET needs"},
     {"[a:b IN (1, 'x')]", "same type"},
     {"[a:b IN (1, true)]", "same type"},
     {"[a:b IN (1,)]", "expected a literal in the set"},
