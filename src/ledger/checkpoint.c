@@ -172,26 +172,21 @@ enum mrd_code ckpt_sign(const struct ckpt *c, const struct ckpt_signer *signer, 
                         struct mrd_err *err)
 {
     char root[sodium_base64_ENCODED_LEN(MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
-    uint8_t blob[4 + crypto_sign_BYTES];
-    char sig[sodium_base64_ENCODED_LEN(sizeof(blob), sodium_base64_VARIANT_ORIGINAL)];
-    size_t start = out->len;
+    struct mrd_buf text;
     enum mrd_code rc;
 
     rc = check_name(c->origin, strlen(c->origin), "origin", err);
     if (rc != MRD_OK)
         return rc;
     sodium_bin2base64(root, sizeof(root), c->root, MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
-    rc = mrd_buf_printf(out, err, "%s\n%llu\n%s\n", c->origin, (unsigned long long)c->size, root);
+    mrd_buf_init(&text, CKPT_MAX_NOTE);
+    rc = mrd_buf_printf(&text, err, "%s\n%llu\n%s\n", c->origin, (unsigned long long)c->size, root);
     if (rc == MRD_OK && c->time[0] != '\0')
-        rc = mrd_buf_printf(out, err, "time %s\n", c->time);
-    if (rc != MRD_OK)
-        return rc;
-    /* The signature covers the text just written, final newline included. */
-    ckpt_key_id(signer->name, signer->sk + 32, blob);
-    crypto_sign_detached(blob + 4, NULL, (const uint8_t *)out->data + start, out->len - start,
-                         signer->sk);
-    sodium_bin2base64(sig, sizeof(sig), blob, sizeof(blob), sodium_base64_VARIANT_ORIGINAL);
-    return mrd_buf_printf(out, err, "\n" EM_DASH " %s %s\n", signer->name, sig);
+        rc = mrd_buf_printf(&text, err, "time %s\n", c->time);
+    if (rc == MRD_OK)
+        rc = note_sign(text.data, text.len, signer, out, err);
+    mrd_buf_release(&text);
+    return rc;
 }
 
 /* Finds the end of the note text: just after the newline that precedes the
@@ -200,18 +195,17 @@ static enum mrd_code split_note(const char *note, size_t len, size_t *ret_text_l
                                 struct mrd_err *err)
 {
     if (len > CKPT_MAX_NOTE)
-        return mrd_err_set(err, MRD_E_TOOBIG, "checkpoint: note larger than %d bytes",
-                           CKPT_MAX_NOTE);
+        return mrd_err_set(err, MRD_E_TOOBIG, "note: note larger than %d bytes", CKPT_MAX_NOTE);
     if (!mrd_utf8_valid(note, len))
-        return mrd_err_set(err, MRD_E_PARSE, "checkpoint: offset %zu: not UTF-8",
+        return mrd_err_set(err, MRD_E_PARSE, "note: offset %zu: not UTF-8",
                            mrd_utf8_check(note, len));
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)note[i] < 0x20 && note[i] != '\n')
             return mrd_err_set(err, MRD_E_PARSE,
-                               "checkpoint: offset %zu: control character (c2sp signed-note)", i);
+                               "note: offset %zu: control character (c2sp signed-note)", i);
     if (len == 0 || note[len - 1] != '\n')
         return mrd_err_set(err, MRD_E_PARSE,
-                           "checkpoint: note does not end in a newline (c2sp signed-note)");
+                           "note: note does not end in a newline (c2sp signed-note)");
     for (size_t i = len - 1; i > 0; i--) {
         if (note[i] == '\n' && note[i - 1] == '\n') {
             *ret_text_len = i;
@@ -219,7 +213,7 @@ static enum mrd_code split_note(const char *note, size_t len, size_t *ret_text_l
         }
     }
     return mrd_err_set(err, MRD_E_PARSE,
-                       "checkpoint: no blank line before the signatures (c2sp signed-note)");
+                       "note: no blank line before the signatures (c2sp signed-note)");
 }
 
 /* Parses the note text (text_len bytes, ending in '\n'). */
@@ -279,15 +273,16 @@ enum mrd_code ckpt_parse(const char *note, size_t len, struct ckpt *ret, struct 
     size_t text_len = 0;
     enum mrd_code rc = split_note(note, len, &text_len, err);
 
-    if (rc == MRD_OK)
-        rc = parse_text(note, text_len, ret, err);
-    return rc;
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "checkpoint");
+        return rc;
+    }
+    return parse_text(note, text_len, ret, err);
 }
 
-enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifier *v,
-                          struct ckpt *ret, struct mrd_err *err)
+enum mrd_code note_verify(const char *note, size_t len, const struct ckpt_verifier *v,
+                          size_t *ret_text_len, struct mrd_err *err)
 {
-    struct ckpt c;
     size_t text_len = 0, name_len = strlen(v->name);
     const char *line, *end = note + len, *nl;
     /* Room for post-quantum signatures too, so that a co-signer's line
@@ -297,8 +292,6 @@ enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifi
     enum mrd_code rc;
 
     rc = split_note(note, len, &text_len, err);
-    if (rc == MRD_OK)
-        rc = parse_text(note, text_len, &c, err);
     if (rc != MRD_OK)
         return rc;
     ckpt_key_id(v->name, v->pk, id);
@@ -308,13 +301,13 @@ enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifi
 
         nl = memchr(line, '\n', (size_t)(end - line));
         if (++nsig > CKPT_MAX_SIGNATURES)
-            return mrd_err_set(err, MRD_E_TOOBIG, "checkpoint: more than %d signature lines",
+            return mrd_err_set(err, MRD_E_TOOBIG, "note: more than %d signature lines",
                                CKPT_MAX_SIGNATURES);
         sp = (size_t)(nl - line) > 4 ? memchr(line + 4, ' ', (size_t)(nl - line - 4)) : NULL;
         if ((size_t)(nl - line) < 4 || memcmp(line, EM_DASH " ", 4) != 0 || sp == NULL ||
             sp == line + 4)
             return mrd_err_set(err, MRD_E_PARSE,
-                               "checkpoint: offset %zu: a signature line is an em dash, a space, "
+                               "note: offset %zu: a signature line is an em dash, a space, "
                                "a key name, a space and base64 (c2sp signed-note)",
                                (size_t)(line - note));
         if ((size_t)(sp - line - 4) != name_len || memcmp(line + 4, v->name, name_len) != 0)
@@ -323,7 +316,7 @@ enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifi
                               &b64end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
             b64end != nl || blen < 4)
             return mrd_err_set(err, MRD_E_PARSE,
-                               "checkpoint: offset %zu: signature is not base64 of a key ID and "
+                               "note: offset %zu: signature is not base64 of a key ID and "
                                "a signature (c2sp signed-note)",
                                (size_t)(sp + 1 - note));
         if (memcmp(blob, id, 4) != 0)
@@ -331,15 +324,45 @@ enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifi
         if (blen != 4 + crypto_sign_BYTES ||
             crypto_sign_verify_detached(blob + 4, (const uint8_t *)note, text_len, v->pk) != 0)
             return mrd_err_set(err, MRD_E_CRYPTO,
-                               "checkpoint: the signature by %s does not verify (the note was "
+                               "note: the signature by %s does not verify (the note was "
                                "altered or signed by another key)",
                                v->name);
         found = 1;
     }
     if (!found)
-        return mrd_err_set(err, MRD_E_CRYPTO,
-                           "checkpoint: no signature by key %s (id %02x%02x%02x%02x)", v->name,
-                           id[0], id[1], id[2], id[3]);
-    *ret = c;
+        return mrd_err_set(err, MRD_E_CRYPTO, "note: no signature by key %s (id %02x%02x%02x%02x)",
+                           v->name, id[0], id[1], id[2], id[3]);
+    *ret_text_len = text_len;
     return MRD_OK;
+}
+
+enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifier *v,
+                          struct ckpt *ret, struct mrd_err *err)
+{
+    size_t text_len = 0;
+    enum mrd_code rc = note_verify(note, len, v, &text_len, err);
+
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "checkpoint");
+        return rc;
+    }
+    return parse_text(note, text_len, ret, err);
+}
+
+enum mrd_code note_sign(const char *text, size_t len, const struct ckpt_signer *signer,
+                        struct mrd_buf *out, struct mrd_err *err)
+{
+    uint8_t blob[4 + crypto_sign_BYTES];
+    char sig[sodium_base64_ENCODED_LEN(sizeof(blob), sodium_base64_VARIANT_ORIGINAL)];
+    enum mrd_code rc;
+
+    if (len == 0 || text[len - 1] != '\n' || memchr(text, '\0', len) != NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "note: text must end in a newline (c2sp signed-note)");
+    ckpt_key_id(signer->name, signer->sk + 32, blob);
+    crypto_sign_detached(blob + 4, NULL, (const uint8_t *)text, len, signer->sk);
+    sodium_bin2base64(sig, sizeof(sig), blob, sizeof(blob), sodium_base64_VARIANT_ORIGINAL);
+    rc = mrd_buf_append(out, text, len, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_printf(out, err, "\n" EM_DASH " %s %s\n", signer->name, sig);
+    return rc;
 }

@@ -90,4 +90,16 @@ enum mrd_code ckpt_parse(const char *note, size_t len, struct ckpt *ret, struct 
 enum mrd_code ckpt_verify(const char *note, size_t len, const struct ckpt_verifier *v,
                           struct ckpt *ret, struct mrd_err *err);
 
+/* Generic signed notes (c2sp signed-note), for other signed statements
+ * (an evidence package's manifest). note_sign appends text (which must end
+ * in '\n'), a blank line and a signature line by signer to out. */
+enum mrd_code note_sign(const char *text, size_t len, const struct ckpt_signer *signer,
+                        struct mrd_buf *out, struct mrd_err *err);
+
+/* Checks that note carries a valid signature by v (others are ignored) and
+ * returns the length of its text (up to and including its last newline).
+ * MRD_E_PARSE when malformed, MRD_E_CRYPTO when no signature by v verifies. */
+enum mrd_code note_verify(const char *note, size_t len, const struct ckpt_verifier *v,
+                          size_t *ret_text_len, struct mrd_err *err);
+
 #endif
