@@ -243,3 +243,168 @@ def test_checkpoint_from_another_key_fails(meridian_bin, filled, tmp_path):
     p = run(meridian_bin, "ledger", "verify", "--dir", d, "--pubkey", other_vkey)
     assert p.returncode == 1
     assert "does not verify" in p.stderr
+
+
+# ---- evidence packages ----
+
+import io
+import tarfile
+
+
+@pytest.fixture()
+def package(tmp_path, meridian_bin):
+    """A ledger of 9 objects, a checkpoint, and a package of 3 of them."""
+    d = tmp_path / "ledger"
+    key = tmp_path / "node.key"
+    p = run(meridian_bin, "ledger", "keygen", "--name", "node.example/ledger", "--out", key)
+    vkey = p.stdout.strip()
+    files = []
+    for i in range(9):
+        f = tmp_path / ("o%d.json" % i)
+        f.write_text(json.dumps({"type": "indicator", "spec_version": "2.1",
+                                 "id": "indicator--%08d-0000-4000-8000-000000000000" % i,
+                                 "modified": "2026-01-01T00:00:0%d.000Z" % i}))
+        assert run(meridian_bin, "ledger", "append", "--dir", d, "--file", f).returncode == 0
+        files.append(f)
+    assert run(meridian_bin, "ledger", "checkpoint", "--dir", d, "--key", key).returncode == 0
+    pkg = tmp_path / "case.tar"
+    p = run(meridian_bin, "evidence", "export", "--ledger", d, "--key", key, "--case", "CASE-7",
+            "-o", pkg, files[1], files[4], files[8])
+    assert p.returncode == 0, p.stderr
+    return pkg, vkey, key, d, files
+
+
+def members(pkg):
+    with tarfile.open(pkg) as t:
+        return [(m.name, t.extractfile(m).read()) for m in t.getmembers()]
+
+
+def rewrite(pkg, items):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in items:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    pkg.write_bytes(buf.getvalue())
+
+
+def verify(meridian_bin, pkg, key):
+    return run(meridian_bin, "evidence", "verify", pkg, "--pubkey", key)
+
+
+def test_evidence_verifies(meridian_bin, package):
+    pkg, vkey, _, _, files = package
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 0, p.stderr
+    assert "3 objects" in p.stdout and "CASE-7" in p.stdout
+    names = [n for n, _ in members(pkg)]
+    assert names[:4] == ["manifest.json", "manifest.sig", "checkpoint", "pubkey"]
+    got = dict(members(pkg))
+    assert got["objects/000002"] == files[4].read_bytes()  # the exact bytes
+    # The node key's crypto text form works too (the name comes from the package).
+    raw = base64.b64decode(vkey.split("+", 2)[2])[1:]
+    p = verify(meridian_bin, pkg, "ed25519:" + base64.b64encode(raw).decode())
+    assert p.returncode == 0, p.stderr
+    # A rewritten but unchanged package still verifies (the format is plain ustar).
+    rewrite(pkg, members(pkg))
+    assert verify(meridian_bin, pkg, vkey).returncode == 0
+
+
+def test_evidence_single_byte_changed(meridian_bin, package):
+    pkg, vkey, _, _, _ = package
+    with tarfile.open(pkg) as t:
+        m = t.getmember("objects/000002")
+    data = bytearray(pkg.read_bytes())
+    data[m.offset_data + 10] ^= 0x01
+    pkg.write_bytes(bytes(data))
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 1
+    assert "objects/000002 (indicator--00000004" in p.stderr and "bytes altered" in p.stderr
+
+
+def test_evidence_object_dropped(meridian_bin, package):
+    pkg, vkey, _, _, _ = package
+    items = [(n, d) for n, d in members(pkg) if n != "objects/000003"]
+    rewrite(pkg, items)
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 1
+    assert "objects/000003" in p.stderr and "missing" in p.stderr
+    # Dropping it from the manifest too breaks the node's signature on it.
+    items = dict(items)
+    man = json.loads(items["manifest.json"])
+    man["objects"] = man["objects"][:2]
+    items["manifest.json"] = json.dumps(man, indent=2).encode()
+    rewrite(pkg, list(items.items()))
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 1
+    assert "manifest.json: altered" in p.stderr
+
+
+def test_evidence_reordered(meridian_bin, package):
+    pkg, vkey, _, _, _ = package
+    items = dict(members(pkg))
+    a, b = items["objects/000001"], items["objects/000002"]
+    items["objects/000001"], items["objects/000002"] = b, a
+    rewrite(pkg, list(items.items()))
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 1
+    assert "objects/000001" in p.stderr and "bytes altered" in p.stderr
+
+
+def test_evidence_leaf_index_changed(meridian_bin, package):
+    """A manifest edited to claim another leaf fails its signature; a node
+    that signed a wrong leaf index would fail the inclusion proof."""
+    pkg, vkey, _, _, _ = package
+    items = dict(members(pkg))
+    man = json.loads(items["manifest.json"])
+    man["objects"][0]["leaf"]["index"] = 2
+    items["manifest.json"] = json.dumps(man, indent=2).encode()
+    rewrite(pkg, list(items.items()))
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 1 and "manifest.json: altered" in p.stderr
+
+
+def test_evidence_resigned_checkpoint(meridian_bin, package, tmp_path):
+    pkg, vkey, _, d, files = package
+    other = tmp_path / "other.key"
+    assert run(meridian_bin, "ledger", "keygen", "--name", "node.example/ledger",
+               "--out", other).returncode == 0
+    assert run(meridian_bin, "ledger", "checkpoint", "--dir", d, "--key", other).returncode == 0
+    forged = tmp_path / "forged.tar"
+    assert run(meridian_bin, "evidence", "export", "--ledger", d, "--key", other, "--case", "X",
+               "-o", forged, files[1]).returncode == 0
+    p = verify(meridian_bin, forged, vkey)
+    assert p.returncode == 1
+    assert "checkpoint" in p.stderr and "no signature by key node.example/ledger" in p.stderr
+    # Swapping the forged checkpoint into the genuine package fails the same way.
+    items = dict(members(pkg))
+    items["checkpoint"] = dict(members(forged))["checkpoint"]
+    rewrite(pkg, list(items.items()))
+    p = verify(meridian_bin, pkg, vkey)
+    assert p.returncode == 1 and "checkpoint" in p.stderr
+
+
+def test_evidence_hostile_packages(meridian_bin, package, tmp_path):
+    pkg, vkey, _, _, _ = package
+    good = pkg.read_bytes()
+    cases = {
+        "truncated": good[:1000],
+        "empty": b"",
+        "garbage": b"\x00" * 100 + b"x" * 5000,
+        "extra member": None,
+    }
+    items = members(pkg) + [("objects/000099", b"smuggled")]
+    for name, data in cases.items():
+        bad = tmp_path / "bad.tar"
+        if data is None:
+            rewrite(bad, items)
+        else:
+            bad.write_bytes(data)
+        p = verify(meridian_bin, bad, vkey)
+        assert p.returncode == 1, (name, p.stderr)
+        assert "invalid" in p.stderr, (name, p.stderr)
+    p = run(meridian_bin, "evidence", "verify", pkg)
+    assert p.returncode == 2
+    p = verify(meridian_bin, tmp_path / "nope.tar", vkey)
+    assert p.returncode == 2
