@@ -52,7 +52,7 @@ run_scenarios() { # scheme
   [ "$scheme" = http ] && flags+=(--http)
   rm -f "$out/ready"
   "$bin" serve --data "$data" --listen 127.0.0.1:0 --ready-file "$out/ready" --rate 0 \
-    --threads "${SERVE_THREADS:-4}" "${flags[@]}" 2>"$out/serve-$scheme.log" &
+    --threads "${SERVE_THREADS:-16}" "${flags[@]}" 2>"$out/serve-$scheme.log" &
   pid=$!
   for _ in $(seq 100); do [ -s "$out/ready" ] && break; sleep 0.1; done
   url=$scheme://$(cat "$out/ready")

@@ -47,7 +47,7 @@ static const char usage[] =
     "  --tls-cert FILE       server certificate chain, PEM (default DIR/cert.pem)\n"
     "  --tls-key FILE        its private key, PEM (default DIR/key.pem)\n"
     "  --client-ca FILE      request client certificates and verify them against FILE\n"
-    "  --threads N           worker threads (default 4)\n"
+    "  --threads N           worker threads (default 16)\n"
     "  --max-connections N   open connections at most (default 4096)\n"
     "  --max-header BYTES    request line and headers at most (default 32768)\n"
     "  --idle-timeout SEC    close a connection silent that long (default 30)\n"

@@ -31,6 +31,9 @@
 /* Named limits and their defaults (serve flags override them). */
 #define HTTP_DEFAULT_MAX_HEADER ((size_t)32 * 1024) /* request line + headers, per connection */
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
+/* Pool threads. Handlers block on the store (a commit waits for fsync), so
+ * more threads than cores let concurrent POSTs share one group commit. */
+#define HTTP_DEFAULT_THREADS 16u
 #define HTTP_DEFAULT_IDLE_TIMEOUT 30u    /* seconds without a byte either way */
 #define HTTP_DEFAULT_REQUEST_TIMEOUT 60u /* seconds to receive one request whole */
 #define HTTP_DEFAULT_RATE 20000u         /* requests per second per key (0 = unlimited) */

@@ -77,7 +77,7 @@ void http_config_defaults(struct http_config *cfg)
     cfg->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
     cfg->idle_timeout = HTTP_DEFAULT_IDLE_TIMEOUT;
     cfg->request_timeout = HTTP_DEFAULT_REQUEST_TIMEOUT;
-    cfg->threads = 4;
+    cfg->threads = HTTP_DEFAULT_THREADS;
     cfg->max_inflight_body = HTTP_DEFAULT_MAX_INFLIGHT_BODY;
 }
 
