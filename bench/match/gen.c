@@ -354,8 +354,8 @@ static void ts_combined(char *out, uint64_t sec)
 #define T0 ((uint64_t)1793491200) /* 2026-11-01T00:00:00Z */
 
 static const char *uas[] = {
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
-    "Safari/537.36",
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+     "Safari/537.36"),
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
     "curl/8.4.0", "python-requests/2.31.0"};
 
