@@ -112,6 +112,8 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
 {
     struct store_object_in *row;
     struct fed_ingest_result ir = {0};
+    enum policy_tlp marking_tlp;
+    bool canonical_tlp;
     struct mrd_buf *body;
     const json_t *id, *type, *spec;
     enum mrd_code rc;
@@ -149,10 +151,16 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
         report_invalid(path, index, obj, NULL, "id, type or timestamps unusable");
         return MRD_OK;
     }
-    /* signs what this node creates, verifies what it relays (fed.h) */
+    /* signs what this node creates, verifies what it relays (fed.h). The
+     * canonical TLP marking definitions are nobody's creation: they are
+     * fixed by the spec, and a signature (an extension) would make them
+     * invalid (STIX 2.1 §7.2.1.4), so they are only verified. */
+    canonical_tlp =
+        policy_tlp_of_marking(json_string_value(id), json_string_length(id), &marking_tlp);
     rc = fed_ingest_canon(im->trust, obj,
-                          policy_origin_local(im->org.relation, false) ? FED_ORIGIN_LOCAL
-                                                                       : FED_ORIGIN_REMOTE,
+                          policy_origin_local(im->org.relation, false) && !canonical_tlp
+                              ? FED_ORIGIN_LOCAL
+                              : FED_ORIGIN_REMOTE,
                           body, &ir, err);
     if (rc == MRD_OK && ir.reject)
         rc = mrd_err_set(err, MRD_E_INVALID, "%s", ir.message);

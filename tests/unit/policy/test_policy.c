@@ -326,9 +326,14 @@ static void test_marking_files(void **state)
         {"tlp2/tlp-red.json", POLICY_TLP_RED},
     };
     const char *dir = getenv("MERIDIAN_MARKINGS");
-    char path[4096];
+    const char *shared = getenv("MERIDIAN_SHARED"); /* as the integration tests */
+    char path[4096], shared_dir[4096];
 
     (void)state;
+    if (dir == NULL && shared != NULL) {
+        (void)snprintf(shared_dir, sizeof(shared_dir), "%s/testdata/stix-markings", shared);
+        dir = shared_dir;
+    }
     if (dir == NULL)
         dir = MERIDIAN_MARKINGS_DIR;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
