@@ -60,7 +60,7 @@ struct load_ctx {
     struct match_set *set;
     int64_t now;
     const char *file;
-    uint64_t active, inactive, unsupported, bad_values, not_stix;
+    uint64_t active, inactive, unsupported, bad_values, not_stix, evaluated;
     char scratch[MATCH_MAX_PATTERN];
     char pscratch[MATCH_MAX_PATTERN];
     uint32_t cur;
@@ -129,8 +129,19 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
     lc->cur_added = false;
     rc = match_pattern_pairs(ind->pattern, ind->pattern_len, lc->pscratch, add_pair, lc, &e);
     if (rc == MRD_E_UNSUPP || rc == MRD_E_PARSE) {
-        /* Until the pattern evaluator is wired in, such indicators are
-         * counted and named, never silently matched wrongly. */
+        /* Not expressible by the index: the pattern evaluator runs it on
+         * every parsed line. One it rejects is named and skipped. */
+        mrd_err_clear(&e);
+        rc = match_set_add_prog(lc->set, ind->pattern, ind->pattern_len, lc->cur, &e);
+        if (rc == MRD_OK) {
+            lc->evaluated++;
+            lc->active++;
+            return MRD_OK;
+        }
+        if (rc == MRD_E_NOMEM) {
+            *err = e;
+            return rc;
+        }
         if (lc->unsupported++ < MAX_WARNINGS)
             cli_errorf(VERB, "%s: %.*s: %s", lc->file, (int)ind->id_len, ind->id, e.msg);
         match_set_drop_last(lc->set);
@@ -338,10 +349,10 @@ static int run(int argc, char **argv)
     if (!o.quiet)
         fprintf(stderr,
                 "meridian match: %" PRIu64 " active indicators (%zu index keys) in %.2f s; "
-                "skipped %" PRIu64 " inactive, %" PRIu64 " not STIX patterns, %" PRIu64
-                " patterns needing the evaluator, %" PRIu64 " bad values\n",
-                lc->active, match_index_size(set.idx), (double)(t1 - t0) / 1e6, lc->inactive,
-                lc->not_stix, lc->unsupported, lc->bad_values);
+                "%" PRIu64 " by the pattern evaluator; skipped %" PRIu64 " inactive, %" PRIu64
+                " not STIX patterns, %" PRIu64 " invalid patterns, %" PRIu64 " bad values\n",
+                lc->active, match_index_size(set.idx), (double)(t1 - t0) / 1e6, lc->evaluated,
+                lc->inactive, lc->not_stix, lc->unsupported, lc->bad_values);
     rc = match_run(&set, &o);
 out:
     match_set_release(&set);

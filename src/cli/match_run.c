@@ -50,6 +50,7 @@ void match_set_init(struct match_set *s)
 
 void match_set_release(struct match_set *s)
 {
+    match_set_free_progs(s);
     match_index_free(s->idx);
     mrd_free(s->idbuf);
     mrd_free(s->idoff);
@@ -322,6 +323,8 @@ struct worker {
     size_t off_base;    /* file offset of that piece */
     struct chunk *cur;
     struct sums *sums;
+    void *eval_scratch;   /* pattern evaluator memory, when patterns need it */
+    const char *scan_buf; /* the piece being scanned (hit offsets are relative to it) */
     pthread_t tid;
     bool started;
 };
@@ -354,6 +357,37 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
     c->nhits++;
     return true;
 }
+
+/* A parsed line: evaluate the patterns the index cannot express. Their
+ * hits are reported like index hits, with the line's first field as the
+ * value and "pattern" as the field. */
+static bool eval_line(const struct match_set *set, void **scratch, const struct match_hit *line,
+                      const struct match_field *f, size_t nf, match_hit_fn cb, void *ctx,
+                      const char *buf, uint64_t *hits)
+{
+    uint32_t out[MATCH_MAX_LINE_HITS];
+    size_t n;
+
+    if (*scratch == NULL)
+        *scratch = match_eval_scratch_new();
+    if (*scratch == NULL)
+        return true;
+    n = match_eval_line(set, *scratch, f, nf, line->time_usec, out, MATCH_MAX_LINE_HITS);
+    for (size_t i = 0; i < n; i++) {
+        struct match_hit h = *line;
+        h.ind = out[i];
+        h.value_off = (size_t)(f[0].v - buf);
+        h.value_len = f[0].n;
+        h.field = "pattern";
+        (*hits)++;
+        if (!cb(ctx, &h))
+            return false;
+    }
+    return true;
+}
+
+static bool on_chunk_line(void *vctx, const struct match_hit *line, const struct match_field *f,
+                          size_t nf);
 
 static void stats_add(struct match_stats *to, const struct match_stats *from)
 {
@@ -396,11 +430,21 @@ static void scan_chunk(struct worker *w, struct chunk *c, struct match_reader *r
             upto = c->len - done;
         }
         w->off_base = c->off + done;
-        match_scan(j->r->set->idx, rd, p, upto, j->r->o->flags, on_chunk_hit, w, &st);
+        w->scan_buf = p;
+        match_scan_ex(j->r->set->idx, rd, p, upto, j->r->o->flags, on_chunk_hit, w,
+                      j->r->set->nprogs > 0 ? on_chunk_line : NULL, w, &st);
         stats_add(&c->st, &st);
         w->line_base += st.lines;
         done += upto;
     }
+}
+
+static bool on_chunk_line(void *vctx, const struct match_hit *line, const struct match_field *f,
+                          size_t nf)
+{
+    struct worker *w = vctx;
+    return eval_line(w->job->r->set, &w->eval_scratch, line, f, nf, on_chunk_hit, w, w->scan_buf,
+                     &w->cur->st.hits);
 }
 
 static void *worker_main(void *arg)
@@ -579,8 +623,10 @@ out:
     if (job.chunks != NULL)
         for (size_t i = 0; i < job.nchunks; i++)
             mrd_free(job.chunks[i].hits);
-    for (unsigned t = 0; workers != NULL && t < nthreads; t++)
+    for (unsigned t = 0; workers != NULL && t < nthreads; t++) {
         mrd_free(workers[t].buf);
+        match_eval_scratch_free(workers[t].eval_scratch);
+    }
     mrd_free(job.chunks);
     mrd_free(workers);
     munmap(map, size);
@@ -607,6 +653,7 @@ struct stream {
     struct sums *sums;
     struct run *r;
     const char *cur_buf;
+    void *eval_scratch;
 };
 
 static bool on_stream_hit(void *vctx, const struct match_hit *h)
@@ -630,6 +677,14 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
     return true;
 }
 
+static bool on_stream_line(void *vctx, const struct match_hit *line, const struct match_field *f,
+                           size_t nf)
+{
+    struct stream *s = vctx;
+    return eval_line(s->r->set, &s->eval_scratch, line, f, nf, on_stream_hit, s, s->cur_buf,
+                     &s->st.hits);
+}
+
 static void stream_scan(struct stream *s, const char *p, size_t n)
 {
     struct match_stats st = {0};
@@ -651,7 +706,8 @@ static void stream_scan(struct stream *s, const char *p, size_t n)
         s->fmt_known = true;
     }
     s->cur_buf = p;
-    match_scan(s->r->set->idx, &s->reader, p, n, s->r->o->flags, on_stream_hit, s, &st);
+    match_scan_ex(s->r->set->idx, &s->reader, p, n, s->r->o->flags, on_stream_hit, s,
+                  s->r->set->nprogs > 0 ? on_stream_line : NULL, s, &st);
     s->lineno += st.lines;
     s->st.lines += st.lines;
     s->st.header += st.header;
@@ -869,6 +925,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
         if (s->fd > STDIN_FILENO)
             close(s->fd);
         mrd_free(s->buf);
+        match_eval_scratch_free(s->eval_scratch);
     }
     mrd_free(ss);
     return rc;

@@ -14,6 +14,8 @@
 #include "core/err.h"
 #include "match/match.h"
 
+struct pat_prog;
+
 /* The compiled index and the STIX id of each indicator number. */
 struct match_set {
     struct match_index *idx;
@@ -21,6 +23,10 @@ struct match_set {
     size_t idlen, idcap;
     uint64_t *idoff; /* offset << 8 | length */
     size_t n, cap;
+    /* patterns the index cannot express, for the evaluator (match_eval.c) */
+    struct pat_prog **progs;
+    uint32_t *prog_ind;
+    size_t nprogs, progs_cap;
 };
 
 void match_set_init(struct match_set *s);
@@ -37,6 +43,19 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
 void match_set_drop_last(struct match_set *s);
 /* The id of indicator i (NUL-terminated inside idbuf). */
 const char *match_set_id(const struct match_set *s, uint32_t i);
+
+/* Compiles pat for the evaluator under indicator number ind. MRD_E_PARSE
+ * (message in err) when pattern/ rejects it. */
+enum mrd_code match_set_add_prog(struct match_set *s, const char *pat, size_t n, uint32_t ind,
+                                 struct mrd_err *err);
+void match_set_free_progs(struct match_set *s);
+/* Per-thread evaluation memory (a struct pat_scratch). */
+void *match_eval_scratch_new(void);
+void match_eval_scratch_free(void *scratch);
+/* Evaluates every compiled pattern on the observation made of one line's
+ * fields; writes the indicator numbers that match to out (at most max). */
+size_t match_eval_line(const struct match_set *s, void *scratch, const struct match_field *f,
+                       size_t nf, int64_t time_usec, uint32_t *out, size_t max);
 
 struct match_opts {
     enum match_format fmt;

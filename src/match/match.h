@@ -187,6 +187,29 @@ typedef bool (*match_hit_fn)(void *ctx, const struct match_hit *hit);
 bool match_scan(const struct match_index *idx, struct match_reader *r, const char *buf, size_t len,
                 unsigned flags, match_hit_fn cb, void *ctx, struct match_stats *st);
 
+/* One looked-up field of a parsed line, for the pattern evaluator. */
+#define MATCH_MAX_LINE_FIELDS 32
+struct match_field {
+    enum match_obs obs;
+    const char *v; /* inside the scanned buffer */
+    size_t n;
+    const char *field; /* valid during the callback */
+};
+
+/* Called once per line that parsed, with the fields looked up in it (at
+ * most MATCH_MAX_LINE_FIELDS; JSON values that needed unescaping are left
+ * out). Return false to stop scanning. */
+typedef bool (*match_line_fn)(void *ctx, const struct match_hit *line,
+                              const struct match_field *fields, size_t nfields);
+
+/* As match_scan, and also calls on_line (when not NULL) for every parsed
+ * line, so that patterns the index cannot express can be evaluated on an
+ * observation built from the line. line->line, line_off and time_usec are
+ * set; value fields and ind are not. */
+bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const char *buf,
+                   size_t len, unsigned flags, match_hit_fn cb, void *ctx, match_line_fn on_line,
+                   void *line_ctx, struct match_stats *st);
+
 /* Extracts the timestamp of one line (nginx [..], Zeek ts, ISO 8601, epoch);
  * INT64_MIN when none. */
 int64_t match_line_time(const struct match_reader *r, const char *line, size_t len);

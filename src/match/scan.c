@@ -395,6 +395,11 @@ struct line_ctx {
      * malformed line is skipped whole */
     struct match_hit pending[MATCH_MAX_LINE_HITS];
     char fields[MATCH_MAX_LINE_HITS][64]; /* copies: JSON paths are transient */
+    /* every field of the line, when an on_line observer wants them */
+    bool observe;
+    struct match_field obs[MATCH_MAX_LINE_FIELDS];
+    char obs_names[MATCH_MAX_LINE_FIELDS][64];
+    size_t nobs;
     int64_t time;
     bool have_time;
     bool stop;
@@ -411,6 +416,15 @@ static void lookup_raw(struct line_ctx *lc, enum match_obs obs, const char *v, s
     if (n == 0 || n > MATCH_MAX_VALUE || lc->stop || (n == 1 && *v == '-'))
         return;
     lc->st->lookups++;
+    if (lc->observe && v == raw && lc->nobs < MATCH_MAX_LINE_FIELDS) {
+        struct match_field *f = &lc->obs[lc->nobs];
+        f->obs = obs;
+        f->v = v;
+        f->n = n;
+        snprintf(lc->obs_names[lc->nobs], sizeof(lc->obs_names[0]), "%s", field);
+        f->field = lc->obs_names[lc->nobs];
+        lc->nobs++;
+    }
     nf = match_index_lookup(lc->idx, obs, v, n, lc->flags, found, MATCH_MAX_LINE_HITS);
     for (size_t i = 0; i < nf; i++) {
         struct match_hit hit;
@@ -689,6 +703,13 @@ static bool line_jsonl(struct line_ctx *lc, const char *p, const char *end)
 bool match_scan(const struct match_index *idx, struct match_reader *r, const char *buf, size_t len,
                 unsigned flags, match_hit_fn cb, void *ctx, struct match_stats *st)
 {
+    return match_scan_ex(idx, r, buf, len, flags, cb, ctx, NULL, NULL, st);
+}
+
+bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const char *buf,
+                   size_t len, unsigned flags, match_hit_fn cb, void *ctx, match_line_fn on_line,
+                   void *line_ctx, struct match_stats *st)
+{
     const char *p = buf, *end = buf + len;
     struct line_ctx lc;
 
@@ -699,6 +720,7 @@ bool match_scan(const struct match_index *idx, struct match_reader *r, const cha
     lc.cb = cb;
     lc.cb_ctx = ctx;
     lc.st = st;
+    lc.observe = on_line != NULL;
     lc.stop = false;
     lc.lineno = 0;
     while (p < end && !lc.stop) {
@@ -731,6 +753,7 @@ bool match_scan(const struct match_index *idx, struct match_reader *r, const cha
         lc.line = p;
         lc.line_len = (size_t)(le - p);
         lc.nseen = 0;
+        lc.nobs = 0;
         lc.have_time = false;
         switch (r->fmt) {
         case MATCH_FMT_COMBINED:
@@ -753,6 +776,15 @@ bool match_scan(const struct match_index *idx, struct match_reader *r, const cha
             for (size_t i = 0; i < lc.nseen && !lc.stop; i++) {
                 st->hits++;
                 if (!cb(ctx, &lc.pending[i]))
+                    lc.stop = true;
+            }
+            if (on_line != NULL && lc.nobs > 0 && !lc.stop) {
+                struct match_hit lh;
+                memset(&lh, 0, sizeof(lh));
+                lh.line = lc.lineno;
+                lh.line_off = (size_t)(lc.line - buf);
+                lh.time_usec = lc.have_time ? lc.time : match_line_time(r, lc.line, lc.line_len);
+                if (!on_line(line_ctx, &lh, lc.obs, lc.nobs))
                     lc.stop = true;
             }
         }

@@ -102,7 +102,7 @@ def test_hits_exact_lines_and_summary(meridian_bin, inds, tmp_path):
     assert one["value"] == "HTTP://BAD.EXAMPLE:80/x?y=1"
     # inactive (revoked, not yet valid, expired) and AND patterns are reported on stderr
     assert "3 inactive" in p.stderr
-    assert "1 patterns needing the evaluator" in p.stderr
+    assert "1 by the pattern evaluator" in p.stderr
     # summary: per-file counts and per-indicator first/last seen from the logs
     assert "access.log: combined, 6 lines (1 header/comment, 1 malformed" in p.stdout
     assert "dns.log: zeek, 8 lines (6 header/comment, 0 malformed" in p.stdout
@@ -243,3 +243,26 @@ def test_indicators_from_the_store(meridian_bin, inds, tmp_path):
     p = run(meridian_bin, "match", "--data", data, "--collection", "no-such", tmp_path / "x")
     assert p.returncode == 2
     assert "not found" in p.stderr
+
+
+def test_patterns_for_the_evaluator(meridian_bin, tmp_path):
+    """Patterns the index cannot express run in pattern/ on each line's
+    observation; an invalid one is named and skipped."""
+    objs = [indicator(1, "[domain-name:value LIKE '%.evil.org']"),
+            indicator(2, "[ipv4-addr:value = '45.6.7.8'] OR [url:value MATCHES '^http://x\\\\.org/']"),
+            indicator(3, "[ipv4-addr:value = '45.6.7.8' AND ipv4-addr:value = '9.9.9.9']"),
+            indicator(4, "[bogus")]
+    inds = tmp_path / "ind.json"
+    inds.write_text(json.dumps(objs))
+    (tmp_path / "fw.csv").write_text("src,dst,host,url\n"
+                                     "1.1.1.1,9.9.9.9,a.evil.org,http://y.org/\n"
+                                     "2.2.2.2,8.8.8.8,evil.org,http://x.org/z\n")
+    hits = tmp_path / "hits.jsonl"
+    p = run(meridian_bin, "match", "--indicators", inds, "--hits", hits, tmp_path / "fw.csv")
+    assert p.returncode == 0, p.stderr
+    assert "3 by the pattern evaluator" in p.stderr
+    assert "1 invalid patterns" in p.stderr and ID.format(4) in p.stderr
+    got = [(h["line"], h["indicator"], h["field"]) for h in read_hits(hits)]
+    # LIKE matches a.evil.org (not evil.org); MATCHES matches the URL; the
+    # one-object AND never holds for two different addresses
+    assert got == [(2, ID.format(1), "pattern"), (3, ID.format(2), "pattern")]
