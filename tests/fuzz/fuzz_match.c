@@ -21,6 +21,7 @@ static char scratch[MATCH_MAX_PATTERN];
 static char pscratch[MATCH_MAX_PATTERN];
 
 struct ctx {
+    const char *base;
     size_t size;
     uint64_t lines;
 };
@@ -31,6 +32,19 @@ static bool on_hit(void *vctx, const struct match_hit *h)
     if (h->value_off + h->value_len > c->size || h->line_off > h->value_off)
         abort();
     c->lines = h->line > c->lines ? h->line : c->lines;
+    return true;
+}
+
+static bool on_line(void *vctx, const struct match_hit *line, const struct match_field *f,
+                    size_t nf)
+{
+    struct ctx *c = vctx;
+    if (nf == 0 || nf > MATCH_MAX_LINE_FIELDS || line->line_off > c->size)
+        abort();
+    for (size_t i = 0; i < nf; i++)
+        if (f[i].n == 0 || f[i].field == NULL || f[i].v < c->base ||
+            f[i].v + f[i].n > c->base + c->size)
+            abort();
     return true;
 }
 
@@ -97,9 +111,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* readers */
     match_reader_init(&r, fmts[data[0] & 3]);
+    c.base = s + 1;
     c.size = size - 1;
     c.lines = 0;
-    match_scan(idx, &r, s + 1, size - 1, (data[0] & 4) ? MATCH_F_SUBDOMAINS : 0, on_hit, &c, &st);
+    match_scan_ex(idx, &r, s + 1, size - 1, (data[0] & 4) ? MATCH_F_SUBDOMAINS : 0, on_hit, &c,
+                  (data[0] & 8) ? on_line : NULL, &c, &st);
     if (st.hits > 0 && c.lines >= st.lines)
         abort();
     (void)match_format_detect(s, size);
