@@ -44,6 +44,24 @@ def mknode(bin_, base, name, sync_ms=0):
     return n
 
 
+def timed(args):
+    """Runs args; returns (wall seconds, cpu seconds of the process, stdout)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 0, (args, out)
+    return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, out.strip()
+
+
+def count(node):
+    out = subprocess.run([node.bin, "collection", "list", "--data", str(node.data)],
+                         capture_output=True, text=True).stdout
+    return int(out.split("\t")[-1])
+
+
 def throughput(bin_, n_objects):
     base = pathlib.Path(tempfile.mkdtemp(prefix="meridian-bench-fed-"))
     a, b, c = (mknode(bin_, base, x) for x in "ABC")
@@ -53,54 +71,54 @@ def throughput(bin_, n_objects):
             for i in range(n_objects)]
     bundle.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
                                   "objects": objs}))
-    t0 = time.monotonic()
-    a.cli("import", "--data", a.data, "--collection", a.coll, bundle)
-    t_import = time.monotonic() - t0
-    for n in (a, b, c):
-        n.start()
-    link(a, b, a.coll, b.coll, "pull", "A")
-    link(c, a, c.coll, a.coll, "push", "C")
-    t0 = time.monotonic()
-    p = b.cli("sync", "--data", b.data)
-    t_pull = time.monotonic() - t0
-    t0 = time.monotonic()
-    q = a.cli("sync", "--data", a.data, "--peer", "C")
-    t_push = time.monotonic() - t0
-    got_b = int(b.cli("collection", "list", "--data", b.data).stdout.split("\t")[-1])
-    got_c = int(c.cli("collection", "list", "--data", c.data).stdout.split("\t")[-1])
-    for n in (a, b, c):
-        n.stop()
-    print(f"objects: {n_objects} (import at A, signing included: {n_objects / t_import:,.0f}/s)")
-    print(f"pull A->B: {got_b} stored in {t_pull:.2f} s = {got_b / t_pull:,.0f} objects/s")
-    print(f"   {p.stdout.strip()}")
-    print(f"push A->C: {got_c} stored in {t_push:.2f} s = {got_c / t_push:,.0f} objects/s")
-    print(f"   {q.stdout.strip()}")
+    wall, cpu, _ = timed([bin_, "import", "--data", a.data, "--collection", a.coll, bundle])
+    print(f"objects: {n_objects}; import at A (validate, sign, store): {wall:.1f} s wall, "
+          f"{n_objects / wall:,.0f}/s", flush=True)
+    try:
+        for n in (a, b, c):
+            n.start()
+        link(a, b, a.coll, b.coll, "pull", "A")
+        link(c, a, c.coll, a.coll, "push", "C")
+        wall, cpu, out = timed([bin_, "sync", "--data", b.data])
+        got = count(b)
+        print(f"pull A->B: {got} stored in {wall:.2f} s = {got / wall:,.0f} objects/s "
+              f"(sync process CPU {cpu:.2f} s = {got / cpu:,.0f} objects per CPU-second)\n"
+              f"   {out}", flush=True)
+        wall, cpu, out = timed([bin_, "sync", "--data", a.data, "--peer", "C"])
+        got = count(c)
+        print(f"push A->C: {got} stored in {wall:.2f} s = {got / wall:,.0f} objects/s "
+              f"(sync process CPU {cpu:.2f} s)\n   {out}", flush=True)
+    finally:
+        for n in (a, b, c):
+            n.stop()
 
 
 def latency(bin_, samples, interval_ms):
     base = pathlib.Path(tempfile.mkdtemp(prefix="meridian-bench-fed-"))
     a, b, c = (mknode(bin_, base, x, interval_ms) for x in "ABC")
-    for n in (a, b, c):
-        n.start()
-    link(a, b, a.coll, b.coll, "pull", "A")
-    link(b, c, b.coll, c.coll, "pull", "B")
     res = []
-    for i in range(samples):
-        ind = indicator(value=f"172.16.{i >> 8}.{i & 255}")
-        t0 = time.monotonic()
-        a.post_ok(a.coll, [ind], root="europe")
+    try:
+        for n in (a, b, c):
+            n.start()
+        link(a, b, a.coll, b.coll, "pull", "A")
+        link(b, c, b.coll, c.coll, "pull", "B")
         path = f"/europe/collections/{c.coll}/objects/"
-        while True:
-            r = c.get(path, params={"match[id]": ind["id"]})
-            if r.status_code == 200 and r.json().get("objects"):
-                break
-            if time.monotonic() - t0 > 60:
-                raise TimeoutError(ind["id"])
-            time.sleep(0.01)
-        res.append(time.monotonic() - t0)
-        time.sleep(random.uniform(0, interval_ms / 1000))  # sample the timer phase
-    for n in (a, b, c):
-        n.stop()
+        for i in range(samples):
+            ind = indicator(value=f"172.16.{i >> 8}.{i & 255}")
+            t0 = time.monotonic()
+            a.post_ok(a.coll, [ind], root="europe")
+            while True:
+                r = c.get(path, params={"match[id]": ind["id"]})
+                if r.status_code == 200 and r.json().get("objects"):
+                    break
+                if time.monotonic() - t0 > 60:
+                    raise TimeoutError(ind["id"])
+                time.sleep(0.01)
+            res.append(time.monotonic() - t0)
+            time.sleep(random.uniform(0, interval_ms / 1000))  # sample the timer phase
+    finally:
+        for n in (a, b, c):
+            n.stop()
     res.sort()
     p99 = res[min(len(res) - 1, int(round(0.99 * (len(res) - 1))))]
     print(f"latency A->B->C, sync interval {interval_ms} ms, {samples} samples: "

@@ -202,6 +202,10 @@ static void handle(void *ctx, struct http_request *req, struct http_response *re
         error(resp, 405, "Method not allowed");
         return;
     }
+    if (strlen(req->path) < strlen(FED_API_PREFIX)) { /* "/api/v1" itself */
+        error(resp, 404, "Not found");
+        return;
+    }
     rest = req->path + strlen(FED_API_PREFIX);
     if (strncmp(rest, "sightings", 9) == 0 && (rest[9] == '\0' || rest[9] == '/')) {
         const char *ind = rest[9] == '/' ? rest + 10 : "";

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -55,10 +56,6 @@ static enum mrd_code request(struct job *j, struct fed_client *c, const char *ur
 
 /* ---- pull ---- */
 
-struct page_item {
-    struct mrd_buf canon;
-};
-
 static const char *str_of(const json_t *o, const char *key, size_t *ret_len)
 {
     const json_t *v = json_object_get(o, key);
@@ -92,71 +89,145 @@ static void note_reject(struct job *j, size_t i, const char *id, const char *why
     }
 }
 
-/* Validates, verifies and stores one page of objects. */
-static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err)
+/* One object of a page: checked on a worker thread, stored in order. */
+struct page_obj {
+    struct mrd_buf canon;
+    bool ok;
+    bool unverified;
+    char why[FED_ERROR_MAX + 1];
+};
+
+/* Validates (STIX), verifies (signature) and canonicalises one object.
+ * MRD_OK also for a rejected one (ok false, why set). */
+static enum mrd_code check_one(struct job *j, json_t *o, struct stix_report *rep,
+                               struct page_obj *po, struct mrd_err *err)
 {
-    size_t n = json_array_size(objs), nin = 0;
-    struct page_item *items = NULL;
-    struct store_object_in *ins = NULL;
-    enum store_insert_outcome *outs = NULL;
+    struct fed_ingest_result ir;
+    enum mrd_code rc;
+
+    if (!json_is_object(o)) {
+        mrd_strlcpy(po->why, "not a JSON object", sizeof(po->why));
+        return MRD_OK;
+    }
+    stix_report_reset(rep);
+    rc = stix_validate_object(o, STIX_NO_WARNINGS, rep, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (stix_report_errors(rep) > 0) {
+        char line[STIX_LINE_MAX] = "invalid STIX object";
+        for (size_t k = 0; k < rep->nfindings; k++)
+            if (rep->findings[k].severity == STIX_ERROR) {
+                (void)stix_finding_format(&rep->findings[k], line, sizeof(line));
+                break;
+            }
+        mrd_strlcpy(po->why, line, sizeof(po->why));
+        return MRD_OK;
+    }
+    rc = fed_ingest_check(j->trust, o, FED_ORIGIN_REMOTE, &ir, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (ir.reject) {
+        mrd_strlcpy(po->why, ir.message, sizeof(po->why));
+        return MRD_OK;
+    }
+    rc = mrd_jcs_write(o, &po->canon, err);
+    if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
+        mrd_err_clear(err);
+        mrd_strlcpy(po->why, "too big or not representable as RFC 8785 JSON", sizeof(po->why));
+        return MRD_OK;
+    }
+    if (rc != MRD_OK)
+        return rc;
+    po->ok = true;
+    po->unverified = ir.verdict != CRYPTO_VALID;
+    return MRD_OK;
+}
+
+#define FED_CHECK_THREADS 4 /* workers per page; signature checks dominate */
+
+struct stripe {
+    struct job *j;
+    json_t *objs;
+    struct page_obj *po;
+    size_t first, step;
+    enum mrd_code rc;
+    struct mrd_err err;
+};
+
+static void *stripe_main(void *arg)
+{
+    struct stripe *sp = arg;
+    size_t n = json_array_size(sp->objs);
     struct stix_report rep;
-    enum mrd_code rc = MRD_OK;
 
     stix_report_init(&rep);
+    sp->rc = MRD_OK;
+    for (size_t i = sp->first; i < n && sp->rc == MRD_OK; i += sp->step)
+        sp->rc = check_one(sp->j, json_array_get(sp->objs, i), &rep, &sp->po[i], &sp->err);
+    stix_report_release(&rep);
+    return NULL;
+}
+
+/* Validates, verifies and stores one page of objects. The checks (mostly
+ * Ed25519 verification) run on up to FED_CHECK_THREADS threads, each on
+ * its own objects of the page; the insert is one transaction, in order. */
+static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err)
+{
+    size_t n = json_array_size(objs), nin = 0, nthreads;
+    struct page_obj *po = NULL;
+    struct store_object_in *ins = NULL;
+    enum store_insert_outcome *outs = NULL;
+    struct stripe sp[FED_CHECK_THREADS];
+    pthread_t tids[FED_CHECK_THREADS];
+    bool started[FED_CHECK_THREADS] = {false};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    enum mrd_code rc = MRD_OK;
+
     if (n == 0)
-        goto out;
-    items = mrd_calloc(n, sizeof(*items));
+        return MRD_OK;
+    po = mrd_calloc(n, sizeof(*po));
     ins = mrd_calloc(n, sizeof(*ins));
     outs = mrd_calloc(n, sizeof(*outs));
-    if (items == NULL || ins == NULL || outs == NULL) {
+    if (po == NULL || ins == NULL || outs == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "page of %zu objects", n);
         goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        mrd_buf_init(&po[i].canon, STORE_OBJECT_MAX);
+    nthreads = cpus > 1 ? (size_t)cpus : 1;
+    if (nthreads > FED_CHECK_THREADS)
+        nthreads = FED_CHECK_THREADS;
+    if (nthreads > n / 64 + 1)
+        nthreads = n / 64 + 1; /* small pages: not worth a thread */
+    for (size_t t = 0; t < nthreads; t++) {
+        sp[t] = (struct stripe){.j = j, .objs = objs, .po = po, .first = t, .step = nthreads};
+        if (t > 0)
+            started[t] = pthread_create(&tids[t], NULL, stripe_main, &sp[t]) == 0;
+    }
+    stripe_main(&sp[0]);
+    for (size_t t = 1; t < nthreads; t++) {
+        if (started[t])
+            (void)pthread_join(tids[t], NULL);
+        else
+            stripe_main(&sp[t]); /* no thread to be had: do it here */
+    }
+    for (size_t t = 0; t < nthreads && rc == MRD_OK; t++)
+        if (sp[t].rc != MRD_OK)
+            rc = mrd_err_set(err, sp[t].rc, "%s", sp[t].err.msg);
+    if (rc != MRD_OK)
+        goto out;
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(objs, i);
-        struct fed_ingest_result ir;
         struct store_object_in *in = &ins[nin];
         size_t idn = 0;
         const char *id = json_is_object(o) ? str_of(o, "id", &idn) : NULL;
 
-        mrd_buf_init(&items[i].canon, STORE_OBJECT_MAX);
-        if (!json_is_object(o)) {
-            note_reject(j, i, NULL, "not a JSON object");
+        if (!po[i].ok) {
+            note_reject(j, i, id, po[i].why);
             continue;
         }
-        stix_report_reset(&rep);
-        rc = stix_validate_object(o, STIX_NO_WARNINGS, &rep, err);
-        if (rc != MRD_OK)
-            goto out;
-        if (stix_report_errors(&rep) > 0) {
-            char line[STIX_LINE_MAX] = "invalid STIX object";
-            for (size_t k = 0; k < rep.nfindings; k++)
-                if (rep.findings[k].severity == STIX_ERROR) {
-                    (void)stix_finding_format(&rep.findings[k], line, sizeof(line));
-                    break;
-                }
-            note_reject(j, i, id, line);
-            continue;
-        }
-        rc = fed_ingest_check(j->trust, o, FED_ORIGIN_REMOTE, &ir, err);
-        if (rc != MRD_OK)
-            goto out;
-        if (ir.reject) {
-            note_reject(j, i, id, ir.message);
-            continue;
-        }
-        if (ir.verdict != CRYPTO_VALID)
+        if (po[i].unverified)
             j->rep.unverified++;
-        rc = mrd_jcs_write(o, &items[i].canon, err);
-        if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
-            mrd_err_clear(err);
-            rc = MRD_OK;
-            note_reject(j, i, id, "too big or not representable as RFC 8785 JSON");
-            continue;
-        }
-        if (rc != MRD_OK)
-            goto out;
-        memset(in, 0, sizeof(*in));
         in->id = id;
         in->id_len = idn;
         in->type = str_of(o, "type", &in->type_len);
@@ -175,8 +246,8 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         in->source_peer_len = strlen(j->peer.name);
         in->community = j->peer.community;
         in->community_len = strlen(j->peer.community);
-        in->body = items[i].canon.data;
-        in->body_len = items[i].canon.len;
+        in->body = po[i].canon.data;
+        in->body_len = po[i].canon.len;
         nin++;
     }
     if (nin > 0) {
@@ -191,13 +262,12 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         }
     }
 out:
-    if (items != NULL)
+    if (po != NULL)
         for (size_t i = 0; i < n; i++)
-            mrd_buf_release(&items[i].canon);
-    mrd_free(items);
+            mrd_buf_release(&po[i].canon);
+    mrd_free(po);
     mrd_free(ins);
     mrd_free(outs);
-    stix_report_release(&rep);
     return rc;
 }
 

@@ -110,6 +110,15 @@ def test_sightings_flow_back_and_roll_up(fed, tmp_path):
     assert api(a, "/api/v1/peers/", token=tp).status_code == 404
     # TAXII is still served behind the API
     assert a.get("/taxii2/").status_code == 200
+    # odd requests get clean answers
+    assert api(a, "/api/v1").status_code == 404
+    assert api(a, "/api/v1/").status_code == 404
+    assert api(a, "/api/v1/sightings/not-an-indicator").status_code == 404
+    assert api(a, "/api/v1/sightings/indicator--" + "a" * 5000).status_code in (404, 414, 431)
+    assert api(a, "/api/v1/verification/nope/").status_code == 404
+    r = requests.post(a.url + "/api/v1/sightings/", data="{}", timeout=10,
+                      headers={"Authorization": f"Bearer {a.admin_token}"})
+    assert r.status_code == 405
 
 
 def test_demo_runs_and_stops_cleanly(meridian_bin, tmp_path):
