@@ -165,7 +165,7 @@ static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, si
             return mrd_err_set(err, MRD_E_PARSE,
                                "package: offset %zu: member size is malformed or past the end",
                                off);
-        if (n >= MAX_MEMBERS)
+        if (n >= MAX_MEMBERS || n >= len / TAR_BLOCK)
             return mrd_err_set(err, MRD_E_TOOBIG, "package: more than %d members", MAX_MEMBERS);
         memcpy(m[n].name, h, namelen);
         m[n].name[namelen] = '\0';
@@ -173,6 +173,11 @@ static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, si
         m[n].len = (size_t)size;
         m[n].used = 0;
         n++;
+        /* The padding is zeros too: no byte of a package goes unchecked. */
+        if (size % TAR_BLOCK != 0 &&
+            !all_zero(h + TAR_BLOCK + size, TAR_BLOCK - (size_t)(size % TAR_BLOCK)))
+            return mrd_err_set(err, MRD_E_PARSE, "package: member %s: padding is not zero",
+                               m[n - 1].name);
         off += TAR_BLOCK + ((size_t)size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
     }
     return mrd_err_set(err, MRD_E_PARSE, "package: truncated (no end-of-archive blocks)");
@@ -501,7 +506,8 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
     if (len > EVIDENCE_MAX_PACKAGE)
         return mrd_err_set(err, MRD_E_TOOBIG, "package: larger than %zu bytes",
                            EVIDENCE_MAX_PACKAGE);
-    m = mrd_calloc(MAX_MEMBERS, sizeof(*m));
+    /* Each member takes at least one 512-byte header. */
+    m = mrd_calloc(len / TAR_BLOCK < MAX_MEMBERS ? len / TAR_BLOCK + 1 : MAX_MEMBERS, sizeof(*m));
     if (m == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "evidence: out of memory");
     rc = tar_read(pkg, len, m, &nm, err);
@@ -517,8 +523,6 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
         goto out;
     }
     man_m->used = sig_m->used = ck_m->used = 1;
-    if (find_member(m, nm, "pubkey") != NULL)
-        find_member(m, nm, "pubkey")->used = 1;
     /* 1. The checkpoint, signed by the node key given to us. */
     rc = ckpt_verify((const char *)ck_m->data, ck_m->len, v, &c, err);
     if (rc != MRD_OK) {
@@ -540,6 +544,20 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
                          "manifest.json: altered: its SHA-256 is not the one the node signed in "
                          "manifest.sig (an entry added, dropped or changed)");
         goto out;
+    }
+    if (find_member(m, nm, "pubkey") != NULL) {
+        struct member *pk = find_member(m, nm, "pubkey");
+        struct ckpt_verifier named;
+
+        /* Informational, but it must not contradict the key we trust. */
+        pk->used = 1;
+        if (ckpt_verifier_parse((const char *)pk->data, pk->len, &named, NULL) != MRD_OK ||
+            strcmp(named.name, v->name) != 0 || memcmp(named.pk, v->pk, sizeof(v->pk)) != 0) {
+            rc = mrd_err_set(err, MRD_E_INVALID,
+                             "pubkey: the package names another key than the one given (%s)",
+                             v->name);
+            goto out;
+        }
     }
     /* 3. The manifest agrees with the checkpoint. */
     rc = mrd_json_parse((const char *)man_m->data, man_m->len, &lim, &man, err);
