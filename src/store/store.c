@@ -250,6 +250,13 @@ enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collect
     return st->ops->grant_get(st, org_key, collection, ret, err);
 }
 
+enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collection,
+                               enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
+                               void *ctx, struct mrd_err *err)
+{
+    return st->ops->grant_list(st, org_key, collection, cb, ctx, err);
+}
+
 /* ---- objects ---- */
 
 static enum mrd_code check_object(const struct store_object_in *o, size_t i, struct mrd_err *err)

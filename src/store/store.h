@@ -126,6 +126,16 @@ struct store_grant {
     bool can_write;
 };
 
+/* One grant as listed by store_grant_list. */
+struct store_grant_row {
+    int64_t org_key;
+    char org_name[STORE_NAME_MAX + 1];
+    int64_t collection; /* store_collection.key */
+    char collection_id[STORE_UUID_LEN + 1];
+    char api_root[STORE_NAME_MAX + 1];
+    struct store_grant grant;
+};
+
 /* One object version to insert. The caller has validated it (stix.h),
  * computed the canonical bytes (RFC 8785) and the TLP (policy.h). */
 struct store_object_in {
@@ -323,6 +333,10 @@ struct store_ops {
                               struct mrd_err *err);
     enum mrd_code (*meta_set)(struct store *st, const char *key, const char *val,
                               struct mrd_err *err);
+
+    enum mrd_code (*grant_list)(struct store *st, int64_t org_key, int64_t collection,
+                                enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
+                                void *ctx, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -435,6 +449,12 @@ enum mrd_code store_grant_set(struct store *st, int64_t org_key, int64_t collect
 /* No grant row is MRD_OK with both false. */
 enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collection,
                               struct store_grant *ret, struct mrd_err *err);
+/* Calls cb for each grant row (org_key 0 = every org, collection 0 = every
+ * collection), ordered by org then collection. Rows with neither read nor
+ * write are left out. */
+enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collection,
+                               enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
+                               void *ctx, struct mrd_err *err);
 
 /* ---- objects ---- */
 

@@ -1055,6 +1055,54 @@ out:
     return rc;
 }
 
+static enum mrd_code sq_grant_list(struct store *stp, int64_t org_key, int64_t collection,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
+                                   void *ctx, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_grant_row g;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    /* 0 matches everything: keys start at 1 */
+    rc = sq__prepare(c,
+                     "SELECT g.org, o.name, g.collection, c.id, c.api_root, g.can_read,"
+                     " g.can_write FROM grants g JOIN orgs o ON o.key = g.org"
+                     " JOIN collections c ON c.key = g.collection"
+                     " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"
+                     " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, org_key);
+    (void)sqlite3_bind_int64(st, 2, collection);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&g, 0, sizeof(g));
+        g.org_key = sqlite3_column_int64(st, 0);
+        sq__copy(st, 1, g.org_name, sizeof(g.org_name));
+        g.collection = sqlite3_column_int64(st, 2);
+        sq__copy(st, 3, g.collection_id, sizeof(g.collection_id));
+        sq__copy(st, 4, g.api_root, sizeof(g.api_root));
+        g.grant.can_read = sqlite3_column_int(st, 5) != 0;
+        g.grant.can_write = sqlite3_column_int(st, 6) != 0;
+        rc = cb(ctx, &g);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "grant list", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
 /* ---- node metadata ---- */
 
 static enum mrd_code sq_meta_get(struct store *stp, const char *key, char *ret_val, size_t size,
@@ -1150,6 +1198,7 @@ static const struct store_ops sq_ops = {
     .status_purge = sq__status_purge,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
+    .grant_list = sq_grant_list,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

@@ -244,6 +244,13 @@ def test_grant_controls_export(node, meridian_bin):
     ok(run(meridian_bin, "grant", "--data", d, "--org", "cert-b", "--collection", "europe/ind",
            "--write"))
     assert export_ids(meridian_bin, d, c, "--as-org", "cert-b") == set()
+    lines = ok(run(meridian_bin, "grant", "list", "--data", d)).splitlines()
+    assert lines == [f"cert-a\t{c}\teurope\tread\twrite", f"cert-b\t{c}\teurope\t-\twrite"]
+    assert ok(run(meridian_bin, "grant", "list", "--data", d, "--org", "cert-b")) == \
+        lines[1] + "\n"
+    ok(run(meridian_bin, "grant", "--data", d, "--org", "cert-b", "--collection", c))
+    assert ok(run(meridian_bin, "grant", "list", "--data", d, "--collection", c)) == \
+        lines[0] + "\n"  # withdrawn: no longer listed
     p = run(meridian_bin, "grant", "--data", d, "--org", "cert-b", "--collection",
             "00000000-0000-4000-8000-000000000000", "--read")
     assert p.returncode == 2 and "no collection" in p.stderr

@@ -341,6 +341,15 @@ static void test_tokens(void **state)
 
 /* ---- API roots, collections, grants, meta ---- */
 
+static enum mrd_code count_grant(void *ctx, const struct store_grant_row *g)
+{
+    assert_true(g->grant.can_read || g->grant.can_write);
+    assert_int_equal(strlen(g->collection_id), STORE_UUID_LEN);
+    assert_true(g->org_name[0] != '\0');
+    (*(int *)ctx)++;
+    return MRD_OK;
+}
+
 static void test_collections(void **state)
 {
     struct fx *f = *state;
@@ -405,6 +414,27 @@ static void test_collections(void **state)
     assert_int_equal(
         store_grant_set(f->st, 999, f->coll.key, (struct store_grant){true, true}, NULL),
         MRD_E_NOTFOUND);
+    /* listing: by org, by collection, all; withdrawn grants are not listed */
+    {
+        int n = 0;
+        assert_int_equal(
+            store_grant_set(f->st, f->own.key, c.key, (struct store_grant){true, true}, &err),
+            MRD_OK);
+        assert_int_equal(store_grant_list(f->st, 0, 0, count_grant, &n, &err), MRD_OK);
+        assert_int_equal(n, 2);
+        n = 0;
+        assert_int_equal(store_grant_list(f->st, f->partner.key, 0, count_grant, &n, &err), MRD_OK);
+        assert_int_equal(n, 1);
+        n = 0;
+        assert_int_equal(store_grant_list(f->st, 0, c.key, count_grant, &n, &err), MRD_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(store_grant_set(f->st, f->partner.key, f->coll.key,
+                                         (struct store_grant){false, false}, &err),
+                         MRD_OK);
+        n = 0;
+        assert_int_equal(store_grant_list(f->st, 0, 0, count_grant, &n, &err), MRD_OK);
+        assert_int_equal(n, 1);
+    }
 }
 
 static void test_meta(void **state)
