@@ -1064,7 +1064,8 @@ static bool gather(struct pat_scratch *s, const json_t *data, unsigned depth)
     size_t i;
     const json_t *v, *t;
 
-    if (depth > 2)
+    /* list > bundle > objects > object is the deepest shape accepted */
+    if (depth > 3)
         return true;
     if (json_is_array(data)) {
         json_array_foreach(data, i, v)

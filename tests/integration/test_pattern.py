@@ -289,6 +289,20 @@ def test_eval_errors(meridian_bin, tmp_path):
     assert ts.returncode == 2 and "not a timestamp" in ts.stderr
 
 
+def test_eval_stdin_and_list_of_bundles(meridian_bin):
+    # the reference matcher's test data: one bundle per observation
+    bundles = [bundle(od(1, "2004-10-11T21:44:58Z", [{"type": "person", "name": "alice"}])),
+               bundle(od(2, "2004-10-11T21:45:03Z", [{"type": "person", "name": "bob"}]))]
+    p = run(meridian_bin, "pattern", "eval",
+            "[person:name = 'alice'] FOLLOWEDBY [person:name = 'bob']", "-",
+            input=json.dumps(bundles))
+    assert p.returncode == 0 and p.stdout == "match\n", p.stderr
+    p = run(meridian_bin, "pattern", "eval",
+            "[person:name = 'bob'] FOLLOWEDBY [person:name = 'alice']", "-",
+            input=json.dumps(bundles))
+    assert p.returncode == 1 and p.stdout == "no match\n", p.stderr
+
+
 def test_usage(meridian_bin):
     assert run(meridian_bin, "pattern").returncode == 2
     assert run(meridian_bin, "pattern", "frobnicate", "x").returncode == 2
