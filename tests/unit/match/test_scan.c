@@ -300,6 +300,55 @@ static void test_hostile_lines(void **state)
     match_index_free(idx);
 }
 
+struct lines {
+    size_t n;
+    uint64_t line[8];
+    size_t nf[8];
+    char first[8][64];
+};
+
+static bool on_line(void *ctx, const struct match_hit *line, const struct match_field *f, size_t nf)
+{
+    struct lines *l = ctx;
+    if (l->n < 8) {
+        l->line[l->n] = line->line;
+        l->nf[l->n] = nf;
+        snprintf(l->first[l->n], 64, "%s=%.*s", f[0].field, (int)f[0].n, f[0].v);
+        l->n++;
+    }
+    return true;
+}
+
+static void test_line_observer(void **state)
+{
+    /* every parsed line's fields reach the observer (for the pattern
+     * evaluator); malformed lines and header lines do not */
+    struct match_index *idx = sample_index();
+    struct match_reader r;
+    struct match_stats st;
+    struct got g;
+    struct lines l;
+    const char *log = "src,dst,host\n"
+                      "1.1.1.1,45.6.7.8,x.org\n"
+                      "bad\n"
+                      "2.2.2.2,-,y.org\n";
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    memset(&l, 0, sizeof(l));
+    memset(&st, 0, sizeof(st));
+    match_reader_init(&r, MATCH_FMT_CSV);
+    assert_true(match_scan_ex(idx, &r, log, strlen(log), 0, on_hit, &g, on_line, &l, &st));
+    assert_int_equal(g.n, 1);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.line[0], 1);
+    assert_int_equal(l.nf[0], 3);
+    assert_string_equal(l.first[0], "src=1.1.1.1");
+    assert_int_equal(l.line[1], 3);
+    assert_int_equal(l.nf[1], 2); /* '-' is no value */
+    match_index_free(idx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_detect_and_times),
         cmocka_unit_test(test_hostile_lines),
+        cmocka_unit_test(test_line_observer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
