@@ -134,6 +134,10 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     in->tlp = policy_tlp_of_object(obj, c->c.default_tlp);
     in->local = policy_origin_local(who->tok.org_relation, false);
     in->creator_org = who->tok.org_key;
+    if (who->tok.org_relation == POLICY_REL_PARTNER) { /* provenance: a peer pushing (fed.h) */
+        in->source_peer = who->tok.org_name;
+        in->source_peer_len = strlen(who->tok.org_name);
+    }
     in->body = it->canon.data;
     in->body_len = it->canon.len;
     return MRD_OK;

@@ -134,6 +134,13 @@ def test_propagation_by_push(fed):
     p = fed.sync("A")
     assert "pushed=1" in p.stdout, p.stdout
     assert ind["id"] in fed.ids("B")
+    # provenance: B records that A (its partner org "A") pushed it
+    import requests
+    b = fed.nodes["B"]
+    r = requests.get(f"{b.url}/api/v1/verification/{fed.coll['B']}/",
+                     headers={"Authorization": f"Bearer {b.admin_token}"}, timeout=10)
+    [e] = [e for e in r.json()["objects"] if e["id"] == ind["id"]]
+    assert e["source_peer"] == "A", e
     fed.sync("B")
     assert ind["id"] in fed.ids("C")
     # nothing new: the push cursor moved
