@@ -93,6 +93,13 @@ static int member_cmp(const void *a, const void *b)
     return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
 }
 
+/* The padding bytes present: a truncated package may end inside them (and
+ * is then reported as truncated). */
+static size_t pad_len(size_t want, uint64_t have)
+{
+    return have < want ? (size_t)have : want;
+}
+
 static int all_zero(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -175,7 +182,8 @@ static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, si
         n++;
         /* The padding is zeros too: no byte of a package goes unchecked. */
         if (size % TAR_BLOCK != 0 &&
-            !all_zero(h + TAR_BLOCK + size, TAR_BLOCK - (size_t)(size % TAR_BLOCK)))
+            !all_zero(h + TAR_BLOCK + size, pad_len(TAR_BLOCK - (size_t)(size % TAR_BLOCK),
+                                                    len - off - TAR_BLOCK - size)))
             return mrd_err_set(err, MRD_E_PARSE, "package: member %s: padding is not zero",
                                m[n - 1].name);
         off += TAR_BLOCK + ((size_t)size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
