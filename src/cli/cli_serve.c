@@ -320,7 +320,11 @@ static int run(int argc, char **argv)
         }
     }
     if (store_open(data, NULL, &st, &err) != MRD_OK) {
-        cli_errorf("serve", "%s: %s", data, err.msg);
+        if (err.code == MRD_E_NOTFOUND || err.code == MRD_E_IO)
+            cli_errorf("serve", "%s (run 'meridian init --data %s --org NAME' first)", err.msg,
+                       data);
+        else
+            cli_errorf("serve", "%s: %s", data, err.msg);
         goto out;
     }
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
