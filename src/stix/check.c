@@ -390,11 +390,14 @@ static bool dict_key_ok(const char *k, size_t n)
     return true;
 }
 
-/* Does x fit the value kind of a typed dictionary ("S", "LS", "I", "IS")? */
+/* Does x fit the value kind of a typed dictionary ("S", "LS", "SLS", "I",
+ * "IS")? */
 static bool dict_value_ok(const json_t *x, const char *kind)
 {
     if (strcmp(kind, "S") == 0)
         return json_is_string(x);
+    if (strcmp(kind, "SLS") == 0 && json_is_string(x))
+        return true;
     if (strcmp(kind, "I") == 0)
         return json_is_integer(x);
     if (strcmp(kind, "IS") == 0)
@@ -415,6 +418,8 @@ static const char *dict_value_what(const char *kind)
         return "an integer";
     if (strcmp(kind, "IS") == 0)
         return "an integer or a string";
+    if (strcmp(kind, "SLS") == 0)
+        return "a string or a non-empty list of strings";
     return "a non-empty list of strings";
 }
 
@@ -934,6 +939,10 @@ static void check_extensions(struct stix_ctx *c, const json_t *v, const struct s
             const struct stix_prop *props = stix__ext_props(k);
             if (t != NULL && in_list(t->exts, k)) {
                 check_sub_object(c, x, props, t->section);
+            } else if (t == NULL) {
+                /* A custom type owns its extension names: a predefined name
+                 * there is not the predefined extension (the OASIS validator
+                 * accepts archive-ext on a custom observable). */
             } else if (props != NULL) {
                 stix__error(c, "extension-key", SEC_EXT,
                             "'%s' is a predefined extension of another object type, not of "
@@ -946,10 +955,18 @@ static void check_extensions(struct stix_ctx *c, const json_t *v, const struct s
                 stix__warn(c, "custom-prefix", SEC_CUSTOM,
                            "custom extension '%.60s' should start with x-", k);
             }
+        } else if (stix__type_name_ok(k, kn)) {
+            /* A deprecated custom object extension (§11.3): its name only
+             * SHOULD follow the conventions, so this is a warning, as in the
+             * OASIS validator (custom-prefix). */
+            stix__warn(c, "custom-extension", SEC_CUSTOM,
+                       "'%.60s' is neither an extension-definition id nor a predefined "
+                       "extension name (ending in -ext); custom extensions are deprecated",
+                       k);
         } else {
             stix__error(c, "extension-key", SEC_EXT,
-                        "'%.60s' is neither an extension-definition id nor a predefined "
-                        "extension name (ending in -ext)",
+                        "'%.60s' is neither an extension-definition id nor an extension name "
+                        "(3-250 of a-z, 0-9 and '-')",
                         k);
         }
         stix__pop(c);

@@ -373,7 +373,7 @@ static const char *const e_reg_datatype[] = {"REG_NONE",
         .name = n, .kind = PK_DICT                                                                 \
     }
 /* Dictionaries whose values the spec types: "S" strings, "LS" lists of
- * strings, "I" integers, "IS" integers or strings. */
+ * strings, "SLS" either, "I" integers, "IS" integers or strings. */
 #define DICTV(n, v)                                                                                \
     {                                                                                              \
         .name = n, .kind = PK_DICT, .arg = v                                                       \
@@ -515,7 +515,7 @@ static const struct stix_prop x_pebin[] = {
 static const struct stix_prop x_http[] = {STR_R("request_method"),
                                           STR_R("request_value"),
                                           STR("request_version"),
-                                          DICTV("request_header", "LS"),
+                                          DICTV("request_header", "SLS"),
                                           INT("message_body_length"),
                                           REF("message_body_data_ref", "artifact"),
                                           END};
