@@ -269,8 +269,22 @@ static const struct tcase cases[] = {
     {"defanged on an SCO", &IPV4, "{`defanged`:true}", NULL, NULL},
 
     /* S15/S16: extensions and custom naming */
-    {"extension key neither id nor -ext", &MAL, "{`extensions`:{`acme`:{`a`:1}}}", NULL,
+    {"extension key neither id nor -ext (deprecated custom extension)", &MAL,
+     "{`extensions`:{`acme`:{`a`:1}}}", NULL, "w:custom-extension"},
+    {"extension key not a name", &MAL, "{`extensions`:{`Acme Ext`:{`a`:1}}}", NULL,
      "extension-key"},
+    {"predefined extension name on a custom type", &CUSTOM,
+     "{`extensions`:{`archive-ext`:{`contains_refs`:[`file--" U1 "`]}}}", NULL, NULL},
+    {"predefined extension of another type", &MAL, "{`extensions`:{`ntfs-ext`:{`sid`:`x`}}}", NULL,
+     "extension-key"},
+    {"http request_header values as strings", &NT,
+     "{`extensions`:{`http-request-ext`:{`request_method`:`get`,`request_value`:`/`,"
+     "`request_header`:{`Host`:`example.com`}}}}",
+     NULL, NULL},
+    {"http request_header value a number", &NT,
+     "{`extensions`:{`http-request-ext`:{`request_method`:`get`,`request_value`:`/`,"
+     "`request_header`:{`Host`:5}}}}",
+     NULL, "property-type"},
     {"extension value empty", &MAL, "{`extensions`:{`extension-definition--" U1 "`:{}}}", NULL,
      "extension-value"},
     {"extension_type not in enum", &MAL,
