@@ -374,7 +374,7 @@ static int read_key_arg(const char *arg, struct mrd_buf *out)
 {
     struct mrd_err err = {0};
 
-    if (strchr(arg, '+') != NULL && access(arg, F_OK) != 0)
+    if ((strchr(arg, '+') != NULL || strncmp(arg, "ed25519:", 8) == 0) && access(arg, F_OK) != 0)
         return mrd_buf_puts(out, arg, NULL) == MRD_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     if (cli_read_file(arg, CKPT_MAX_NOTE, out, &err) != MRD_OK) {
         cli_errorf(VERB, "%s", err.msg);
@@ -516,7 +516,10 @@ static int cmd_verify(int argc, char **argv)
         rc = read_key_arg(pub, &kb);
         if (rc != CLI_EXIT_OK)
             goto out;
-        if (ckpt_verifier_parse(kb.data, kb.len, &v, &err) != MRD_OK) {
+        while (kb.len > 0 && (kb.data[kb.len - 1] == '\n' || kb.data[kb.len - 1] == '\r'))
+            kb.data[--kb.len] = '\0';
+        if (strncmp(kb.data, "ed25519:", 8) != 0 &&
+            ckpt_verifier_parse(kb.data, kb.len, &v, &err) != MRD_OK) {
             cli_errorf(VERB, "--pubkey: %s", err.msg);
             rc = CLI_EXIT_USAGE;
             goto out;
@@ -529,6 +532,25 @@ static int cmd_verify(int argc, char **argv)
         cli_errorf(VERB, "%s", err.msg);
         rc = err.code == MRD_E_NOTFOUND ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
         goto out;
+    }
+    if (pub != NULL && strncmp(kb.data, "ed25519:", 8) == 0) {
+        /* The node key's text form (crypto.h) has no name: C2SP key IDs
+         * hash one, and ours is the checkpoint's origin. */
+        size_t n = 0;
+        const char *end = NULL;
+
+        if (sodium_base642bin(v.pk, sizeof(v.pk), kb.data + 8, kb.len - 8, NULL, &n, &end,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            end != kb.data + kb.len || n != sizeof(v.pk)) {
+            rc = cli_usage_error(&cli_verb_ledger, "--pubkey: malformed ed25519: key");
+            goto out;
+        }
+        if (ckpt_parse(note.data, note.len, &c, &err) != MRD_OK) {
+            cli_errorf(VERB, "invalid: %s/checkpoint: %s", dir, err.msg);
+            rc = CLI_EXIT_FAIL;
+            goto out;
+        }
+        mrd_strlcpy(v.name, c.origin, sizeof(v.name));
     }
     if ((pub != NULL ? ckpt_verify(note.data, note.len, &v, &c, &err)
                      : ckpt_parse(note.data, note.len, &c, &err)) != MRD_OK) {
@@ -708,8 +730,9 @@ const struct cli_verb cli_verb_ledger = {
         "or by the entry's content hash) or a consistency proof as JSON with the field\n"
         "names of the transparency-dev test vectors; --size defaults to the log's.\n"
         "verify recomputes every leaf hash and the tree from the stored entries and\n"
-        "compares with DIR/checkpoint (its signature too with --pubkey, a verifier key\n"
-        "or a file holding one); it names the first leaf that differs.\n"
+        "compares with DIR/checkpoint (its signature too with --pubkey: a verifier key\n"
+        "name+id+base64 or the node key's ed25519:BASE64, or a file holding one); it\n"
+        "names the first leaf that differs.\n"
         "\n"
         "Exit status: 0 valid / done, 1 invalid (the reason is printed; for verify the\n"
         "first leaf that differs), 2 usage or I/O error.\n",

@@ -73,6 +73,19 @@ static int hex_nibble(char c)
     return -1;
 }
 
+/* True when (s, n) is the one base64 encoding of (bin, len): decoders
+ * ignore the unused low bits of the last character, which would let a
+ * byte of a signed file change without any check noticing. */
+static int b64_canonical(const char *s, size_t n, const uint8_t *bin, size_t len)
+{
+    char buf[sodium_base64_ENCODED_LEN(8192, sodium_base64_VARIANT_ORIGINAL)];
+
+    if (len > 8192)
+        return 0;
+    sodium_bin2base64(buf, sizeof(buf), bin, len, sodium_base64_VARIANT_ORIGINAL);
+    return strlen(buf) == n && memcmp(buf, s, n) == 0;
+}
+
 /* Splits "name+hexid+base64" (the last two '+' separate, as names have no
  * '+'), decodes the key data (0x01 || 32 bytes) into key. */
 static enum mrd_code parse_note_key(const char *s, size_t n, char *name, uint8_t id[4],
@@ -99,8 +112,10 @@ static enum mrd_code parse_note_key(const char *s, size_t n, char *name, uint8_t
     }
     if (sodium_base642bin(data, sizeof(data), p2 + 1, n - (size_t)(p2 + 1 - s), NULL, &dlen, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        end != s + n || dlen != sizeof(data) || data[0] != ALG_ED25519)
-        return mrd_err_set(err, MRD_E_PARSE, "note key: key data is not base64(0x01 || 32 bytes)");
+        end != s + n || dlen != sizeof(data) || data[0] != ALG_ED25519 ||
+        !b64_canonical(p2 + 1, n - (size_t)(p2 + 1 - s), data, dlen))
+        return mrd_err_set(err, MRD_E_PARSE,
+                           "note key: key data is not canonical base64(0x01 || 32 bytes)");
     memcpy(name, s, (size_t)(p1 - s));
     name[p1 - s] = '\0';
     memcpy(key, data + 1, 32);
@@ -249,10 +264,10 @@ static enum mrd_code parse_text(const char *t, size_t text_len, struct ckpt *ret
         } else if (lineno == 3) {
             if (sodium_base642bin(c.root, sizeof(c.root), line, n, NULL, &rlen, &b64end,
                                   sodium_base64_VARIANT_ORIGINAL) != 0 ||
-                b64end != nl || rlen != MERKLE_HASH_LEN)
+                b64end != nl || rlen != MERKLE_HASH_LEN || !b64_canonical(line, n, c.root, rlen))
                 return mrd_err_set(err, MRD_E_PARSE,
-                                   "checkpoint: line 3: root hash is not base64 of 32 bytes "
-                                   "(c2sp tlog-checkpoint)");
+                                   "checkpoint: line 3: root hash is not canonical base64 of 32 "
+                                   "bytes (c2sp tlog-checkpoint)");
         } else if (lineno == 4 && n == 5 + CKPT_TIME_LEN && memcmp(line, "time ", 5) == 0) {
             memcpy(c.time, line + 5, CKPT_TIME_LEN);
         }
@@ -318,6 +333,11 @@ enum mrd_code note_verify(const char *note, size_t len, const struct ckpt_verifi
             return mrd_err_set(err, MRD_E_PARSE,
                                "note: offset %zu: signature is not base64 of a key ID and "
                                "a signature (c2sp signed-note)",
+                               (size_t)(sp + 1 - note));
+        if (!b64_canonical(sp + 1, (size_t)(nl - sp - 1), blob, blen))
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "note: offset %zu: signature is not canonical base64 (unused "
+                               "bits set; RFC 4648 §3.5)",
                                (size_t)(sp + 1 - note));
         if (memcmp(blob, id, 4) != 0)
             continue; /* same name, other key: also ignored */

@@ -157,14 +157,20 @@ static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, si
         if (parse_octal(h + 148, 8, &sum) != MRD_OK || sum != header_sum(h))
             return mrd_err_set(err, MRD_E_PARSE,
                                "package: offset %zu: tar header checksum does not match", off);
-        if (memcmp(h + 257, "ustar", 5) != 0 || (h[156] != '0' && h[156] != '\0'))
+        if (memcmp(h + 257, "ustar", 5) != 0 || h[156] != '0')
             return mrd_err_set(err, MRD_E_PARSE,
                                "package: offset %zu: not a ustar regular file (type '%c')", off,
                                h[156] >= 0x20 && h[156] < 0x7f ? h[156] : '?');
-        if (h[345] != '\0')
-            return mrd_err_set(err, MRD_E_PARSE, "package: offset %zu: long names not allowed",
-                               off);
         namelen = strnlen((const char *)h, 100);
+        /* Only the owner, mode and time fields may vary between tar
+         * writers; the rest of a header (name padding, link name, prefix,
+         * trailing bytes) must be zero so that nothing hides in it. */
+        if (!all_zero(h + namelen, 100 - namelen) || !all_zero(h + 157, 100) ||
+            !all_zero(h + 345, TAR_BLOCK - 345))
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "package: offset %zu: tar header has data in unused fields (link "
+                               "name, long-name prefix or padding)",
+                               off);
         if (namelen == 0 || namelen > TAR_NAME_MAX)
             return mrd_err_set(err, MRD_E_PARSE, "package: offset %zu: bad member name", off);
         if (parse_octal(h + 124, 12, &size) != MRD_OK || size > EVIDENCE_MAX_MEMBER ||

@@ -170,6 +170,14 @@ def test_log_verify_ok(meridian_bin, filled):
     assert p.returncode == 0, p.stderr
     assert "signature verified" in p.stdout
     assert (d / "log").stat().st_size == leaf_offset(N_LEAVES)  # 77 bytes a leaf
+    # The node key's crypto text form, named by the checkpoint's origin.
+    raw = base64.b64decode(vkey.split("+", 2)[2])[1:]
+    p = run(meridian_bin, "ledger", "verify", "--dir", d,
+            "--pubkey", "ed25519:" + base64.b64encode(raw).decode())
+    assert p.returncode == 0, p.stderr
+    p = run(meridian_bin, "ledger", "verify", "--dir", d,
+            "--pubkey", "ed25519:" + base64.b64encode(bytes(32)).decode())
+    assert p.returncode == 1
 
 
 def test_log_proofs_verify_stand_alone(meridian_bin, filled):
