@@ -213,8 +213,9 @@ void taxii_post_objects(struct taxii_req *r)
             taxii_internal(r, &err);
         } else {
             char msg[MRD_ERR_MSG_MAX + 32];
+            /* TAXII §5.5 lists "a malformed body" under 422. */
             (void)snprintf(msg, sizeof(msg), "the body is not valid JSON: %s", err.msg);
-            taxii_error(r, 400, "Bad request", msg);
+            taxii_error(r, 422, "Unprocessable entity", msg);
         }
         goto out;
     }

@@ -88,7 +88,8 @@ def test_stix_20_object_is_a_failure(node):
 def test_post_body_errors(node):
     cid = node.collection()
     path = coll_paths(cid)[0]
-    assert_taxii_error(node.post(cid, b"{not json"), 400)
+    e = assert_taxii_error(node.post(cid, b"{not json"), 422)  # "a malformed body" (§5.5)
+    assert "offset" in e["description"]
     assert_taxii_error(node.post(cid, json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
                                                   "objects": [indicator()]})), 422)
     assert_taxii_error(node.post(cid, json.dumps(indicator())), 422)
