@@ -1154,8 +1154,19 @@ void stix__check_object(struct stix_ctx *c, const json_t *obj)
                 !(c->container != NULL && strcmp(p->name, "id") == 0))
                 stix__error(c, "required-property", SEC_COMMON, "'%s' is required on every %s",
                             p->name, class_name(cls));
-    } else if (json_object_get(obj, "id") == NULL && c->container == NULL) {
-        stix__error(c, "required-property", SEC_COMMON, "'id' is required on every object");
+    } else {
+        bool has_c = json_object_get(obj, "created") != NULL;
+        bool has_m = json_object_get(obj, "modified") != NULL;
+        if (json_object_get(obj, "id") == NULL && c->container == NULL)
+            stix__error(c, "required-property", SEC_COMMON, "'id' is required on every object");
+        /* An undeclared custom object may be SDO-like (created and modified
+         * required, §3.2) or SCO-like (neither, §6); one without the other
+         * is neither. The OASIS validator rejects both halves. */
+        if (has_c != has_m)
+            stix__error(c, "required-property", SEC_COMMON,
+                        "'%s' is required on a custom object that has '%s' (SDO common "
+                        "properties go together)",
+                        has_c ? "modified" : "created", has_c ? "created" : "modified");
     }
     if (t != NULL)
         for (const struct stix_prop *p = t->props; p->name != NULL; p++)

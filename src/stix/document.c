@@ -296,6 +296,12 @@ static void check_bundle(struct stix_ctx *c, const json_t *doc, bool typed)
             stix__error_at(c, k, "property-name", SEC_CUSTOM,
                            "property names must be 3-250 characters of a-z, 0-9 and '_', "
                            "starting with a letter");
+        else if (strcmp(k, "type") != 0 && strcmp(k, "id") != 0 && strcmp(k, "objects") != 0)
+            /* §8 defines only these three; nothing forbids more, and the
+             * OASIS validator treats them as custom properties (a warning). */
+            stix__warn_at(c, k, "bundle-property", SEC_BUNDLE,
+                          "'%.60s' is not a bundle property (a bundle has type, id and objects)",
+                          k);
     }
     check_objects_member(c, doc, SEC_BUNDLE);
 }

@@ -311,9 +311,23 @@ void stix__rule_language_content(struct stix_ctx *c, const json_t *obj)
         if (!stix__lang_tag_ok(k, strlen(k)))
             stix__error(c, "language-tag", "STIX 2.1 §7.1",
                         "'%.40s' is not an RFC 5646 language tag", k);
-        if (!json_is_object(v) || json_object_size(v) == 0)
+        if (!json_is_object(v) || json_object_size(v) == 0) {
             stix__error(c, "property-type", "STIX 2.1 §7.1",
                         "each language maps to a non-empty dictionary of translated properties");
+        } else {
+            /* Its keys name properties of the object translated, so they
+             * must be property names (§3.1): "a" can name nothing. */
+            const char *pk;
+            json_t *pv;
+            json_object_foreach(stix__mut(v), pk, pv)
+            {
+                if (!stix__prop_name_ok(pk, strlen(pk)))
+                    stix__error(c, "property-name", "STIX 2.1 §7.1",
+                                "'%.60s' is not a property name (3-250 of a-z, 0-9 and '_', "
+                                "starting with a letter), so it translates nothing",
+                                pk);
+            }
+        }
         stix__pop(c);
     }
     stix__pop(c);

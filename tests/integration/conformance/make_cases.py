@@ -951,6 +951,100 @@ case("invalid", "number", 5)
 case("invalid", "object-without-type-in-list", [{"id": "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}])
 
 
+# ---- more from the reference validator's v21 tests ----
+mut("invalid", "custom-property-bang", "indicator", setk(**{"my_new_property!": "abc123"}))
+mut("invalid", "custom-property-two-chars", "indicator", setk(mp="abc123"))
+mut("invalid", "custom-property-256-chars", "indicator", setk(**{"my_new_property_" * 16: "abc123"}))
+mut("valid", "custom-property-foobar", "indicator", setk(foobar="abc123"))
+mut("invalid", "custom-property-empty-list-indicator", "indicator", setk(my_new_property=[]))
+mut("invalid", "id-unknown-type-part", "indicator", setk(id="something--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"))
+mut("invalid", "reserved-usernames", "indicator", setk(usernames="Something"))
+mut("invalid", "reserved-phone-numbers", "indicator", setk(phone_numbers="Something"))
+mut("invalid", "reserved-addresses", "indicator", setk(addresses="Something"))
+mut("invalid", "indicator-typed-incident", "indicator", setk(type="incident"))
+mut("invalid", "indicator-typed-infrastructure", "indicator", setk(type="infrastructure"))
+mut("valid", "indicator-labels-suspicious", "indicator", setk(labels=["suspicious"]))
+mut("invalid", "indicator-pattern-double-quotes", "indicator",
+    setk(pattern="[file:hashes.\"SHA-256\" = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']"))
+mut("invalid", "indicator-pattern-type-too-short", "indicator", setk(pattern="[ab:yz = 'something']"))
+mut("valid", "indicator-pattern-custom-noprefix", "indicator", setk(pattern="[foo:name = 'something']"))
+mut("valid", "indicator-pattern-custom-xx", "indicator", setk(pattern="[x-x-foo:x_x_name = 'something']"))
+mut("valid", "indicator-pattern-custom-x", "indicator", setk(pattern="[x-foo:x_name = 'something']"))
+mut("valid", "indicator-pattern-custom-property", "indicator", setk(pattern="[file:x_x_name = 'something']"))
+mut("valid", "indicator-pattern-list-star", "indicator",
+    setk(pattern="[windows-registry-key:values[*].data='badstuff']"))
+mut("valid", "indicator-pattern-escaped-backslashes", "indicator",
+    setk(pattern="[windows-registry-key:key LIKE 'HKEY_LOCAL_MACHINE\\\\Foo\\\\Bar%']"))
+mut("invalid", "custom-type-id-mismatch", CUSTOM, setk(type="x-foo-bar"))
+mut("invalid", "custom-object-no-type", CUSTOM, delk("type"))
+mut("invalid", "custom-object-no-created", CUSTOM, delk("created"))
+mut("invalid", "custom-object-no-modified", CUSTOM, delk("modified"))
+mut("invalid", "custom-object-type-underscore", CUSTOM,
+    setk(type="corpo_ration", id="corpo_ration--4527e5de-8572-446a-a57a-706f15467461"))
+mut("invalid", "custom-object-type-at-sign", CUSTOM,
+    setk(type="corpor@tion", id="corpor@tion--4527e5de-8572-446a-a57a-706f15467461"))
+mut("valid", "custom-object-x-corporation", CUSTOM,
+    setk(type="x-corporation", id="x-corporation--4527e5de-8572-446a-a57a-706f15467461"))
+mut("valid", "custom-object-x-corp-oration", CUSTOM,
+    setk(type="x-corp-oration", id="x-corp-oration--4527e5de-8572-446a-a57a-706f15467461"))
+B21 = {"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982",
+       "objects": [{"type": "identity", "spec_version": "2.1",
+                    "id": "identity--8ae20dde-83d4-4218-88fd-41ef0dabf9d1",
+                    "created": "2016-08-22T14:09:00.123Z", "modified": "2016-08-22T14:09:00.123Z",
+                    "name": "mitre.org", "identity_class": "organization"}]}
+case("valid", "bundle-reference-wellformed", B21)
+mut("valid", "bundle-spec-version-21-on-bundle", B21, setk(spec_version="2.1"))
+mut("valid", "bundle-identities-instead-of-objects", B21,
+    lambda o: o.update(identities=o.pop("objects")))
+mut("valid", "bundle-created", B21, setk(created="2016-08-22T14:09:00.123456Z"))
+mut("valid", "bundle-version", B21, setk(version=1))
+mut("valid", "bundle-duplicate-identical", B21, lambda o: o["objects"].append(dict(o["objects"][0])))
+mut("valid", "bundle-duplicate-new-version", B21,
+    lambda o: o["objects"].append({**o["objects"][0], "modified": "2017-06-22T14:09:00.123Z"}))
+mut("invalid", "bundle-sdo-missing-type", B21, lambda o: o["objects"][0].pop("type"))
+mut("invalid", "location-created-april-31", "location", setk(created="2016-04-31T20:03:00.000Z"))
+mut("invalid", "location-created-after-modified-micro", "location",
+    setk(created="2016-04-06T20:03:48.000123Z"))
+mut("valid", "location-created-micro-modified-later", "location",
+    setk(created="2016-04-06T20:03:48.000123Z", modified="2016-04-06T20:03:48.001Z"))
+mut("valid", "location-lat-long", "location", setk(latitude=48.8566, longitude=2.3522))
+mut("valid", "location-region-global", "location", setk(region="global"))
+mut("valid", "location-country-xx", "location", setk(country="xx"))
+mut("valid", "location-admin-area-postal", "location", setk(administrative_area="Tak", postal_code="63170"))
+mut("invalid", "location-latitude-only", "location", setk(latitude=48.8566))
+mut("invalid", "location-latitude-range", "location", setk(latitude=91.0, longitude=2.0))
+mut("invalid", "location-longitude-range", "location", setk(latitude=9.0, longitude=-180.5))
+mut("invalid", "location-precision-without-coords", "location", setk(precision=10.0))
+mut("valid", "location-precision", "location", setk(latitude=9.0, longitude=9.0, precision=10.0))
+mut("invalid", "location-nothing", "location", delk("region", "country"))
+mut("valid", "location-only-region", "location", delk("country"))
+mut("valid", "location-only-country", "location", delk("region"))
+mut("invalid", "malware-analysis-no-result-no-scos", "malware-analysis", delk("result"))
+mut("valid", "malware-analysis-scos-only", "malware-analysis",
+    lambda o: (o.pop("result"), o.update(analysis_sco_refs=["file--fa7cbf58-0e2f-5c7b-9bd4-6d7e1a8a5b0a"])))
+mut("invalid", "malware-analysis-host-vm-bad-ref", "malware-analysis", setk(host_vm_ref="soft-id-false"))
+mut("valid", "malware-analysis-host-vm-software", "malware-analysis",
+    setk(host_vm_ref="software--a4186d48-a4de-4146-af88-6cec55e65c69"))
+mut("invalid", "malware-analysis-host-vm-not-software", "malware-analysis",
+    setk(host_vm_ref="file--fa7cbf58-0e2f-5c7b-9bd4-6d7e1a8a5b0a"))
+mut("valid", "malware-analysis-result-custom-ov", "malware-analysis", setk(result="bad"))
+mut("invalid", "malware-analysis-analysis-started-bad", "malware-analysis", setk(analysis_started="x"))
+mut("invalid", "malware-analysis-sample-ref-identity", "malware-analysis", setk(sample_ref=IDENT))
+LC2 = {"type": "language-content", "id": "language-content--fa8daccd-4df2-4e83-93a4-e1990a2355c2",
+       "spec_version": "2.1", "created": "2018-02-08T21:31:22.007Z", "modified": "2018-02-08T21:31:22.007Z",
+       "object_ref": "identity--2d1c6ab3-5e4e-48ac-a32b-f0c01c2836a8",
+       "object_modified": "2014-08-08T15:50:10.983Z",
+       "contents": {"es": {"identity_class": "organización"}}}
+case("valid", "lc-reference-wellformed", LC2)
+mut("invalid", "lc-contents-key-not-ascii", LC2,
+    lambda o: o["contents"].update({"español": {"identity_class": "organización"}}))
+mut("invalid", "lc-contents-subkey-short", LC2, lambda o: o["contents"].update(es={"a": "boo"}))
+mut("invalid", "lc-created-feb-30", LC2, setk(created="2018-02-30T21:31:22.007Z"))
+mut("invalid", "lc-created-micro-after-modified", LC2, setk(created="2018-02-08T21:31:22.007123Z"))
+mut("valid", "lc-created-micro-modified-later", LC2,
+    setk(created="2018-02-08T21:31:22.007123Z", modified="2018-02-08T21:31:22.008Z"))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):

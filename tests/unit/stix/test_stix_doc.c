@@ -150,6 +150,12 @@ static void test_bundle_rules(void **state)
     assert_true(has_rule(&rep, "property-name"));
     stix_report_release(&rep);
     assert_int_equal(run_doc("{`type`:`bundle`,`id`:`bundle--" B "`,`x_acme_note`:`n`}", &rep), 0);
+    assert_true(has_rule(&rep, "bundle-property"));
+    assert_int_equal(stix_report_warnings(&rep), 1);
+    stix_report_release(&rep);
+    /* the OASIS validator's bundle with 'created': a custom property, valid */
+    assert_int_equal(run_doc("{`type`:`bundle`,`id`:`bundle--" B "`,`created`:`x`}", &rep), 0);
+    assert_true(has_rule(&rep, "bundle-property"));
     stix_report_release(&rep);
 
     assert_true(run_doc("{`objects`:[],`more`:`yes`}", &rep) > 0);
