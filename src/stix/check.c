@@ -1093,6 +1093,11 @@ void stix__check_object(struct stix_ctx *c, const json_t *obj)
                        type);
         return;
     }
+    if (strcmp(type, "action") == 0) {
+        /* Reserved since STIX 2.0 (the OASIS schemas forbid it too). */
+        stix__error_at(c, "type", "type-name", SEC_NAMING, "'action' is a reserved type name");
+        return;
+    }
     t = stix__type_find(type, tn);
     cls = t != NULL ? t->cls : declared_class(obj, &toplevel);
     if (t != NULL)

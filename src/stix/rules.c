@@ -182,8 +182,78 @@ void stix__rule_sighting(struct stix_ctx *c, const json_t *obj)
     order(c, obj, "first_seen", "last_seen", false, "STIX 2.1 §5.2");
 }
 
+/* RFC 3986 §3: a URI (not a relative reference) starts with a scheme,
+ * ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), and a ':'. */
+static bool uri_has_scheme(const char *s)
+{
+    size_t i = 0;
+
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return false;
+    while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+           (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == '.')
+        i++;
+    return s[i] == ':';
+}
+
+static void check_uri(struct stix_ctx *c, const json_t *obj, const char *key, const char *section)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    if (json_is_string(v) && !uri_has_scheme(json_string_value(v)))
+        stix__error_at(c, key, "url-format", section,
+                       "'%.60s' is not a URL: RFC 3986 requires a scheme such as 'http:'",
+                       json_string_value(v));
+}
+
+void stix__rule_url(struct stix_ctx *c, const json_t *obj)
+{
+    check_uri(c, obj, "value", "STIX 2.1 §6.15");
+}
+
+void stix__rule_email_addr(struct stix_ctx *c, const json_t *obj)
+{
+    const char *v = json_string_value(json_object_get(obj, "value"));
+
+    /* "John Doe <jd@example.com>" is the name-addr form; the value is the
+     * addr-spec only and the name goes in display_name. */
+    if (v != NULL && (strchr(v, '<') != NULL || strchr(v, '>') != NULL))
+        stix__error_at(c, "value", "email-format", "STIX 2.1 §6.4",
+                       "the value must be the address alone, without a display name or angle "
+                       "brackets (use 'display_name')");
+}
+
+/* a (any case) equals lower-case b over n bytes. */
+static bool ascii_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+        if (ch != b[i])
+            return false;
+    }
+    return true;
+}
+
+void stix__rule_regkey(struct stix_ctx *c, const json_t *obj)
+{
+    static const char *const abbrev[] = {"hklm", "hkcu", "hkcr", "hku", "hkcc", "hkpd", NULL};
+    const char *v = json_string_value(json_object_get(obj, "key"));
+    size_t n = 0;
+
+    if (v == NULL)
+        return;
+    while (v[n] != '\0' && v[n] != '\\')
+        n++;
+    for (size_t i = 0; abbrev[i] != NULL; i++)
+        if (n == strlen(abbrev[i]) && ascii_ieq(v, abbrev[i], n))
+            stix__error_at(c, "key", "registry-hive", "STIX 2.1 §6.17",
+                           "the hive must be written out in full (e.g. HKEY_LOCAL_MACHINE, "
+                           "not HKLM)");
+}
+
 void stix__rule_artifact(struct stix_ctx *c, const json_t *obj)
 {
+    check_uri(c, obj, "url", "STIX 2.1 §6.1");
     if (!has(obj, "payload_bin") && !has(obj, "url"))
         stix__error(c, "required-property", "STIX 2.1 §6.1",
                     "an artifact needs 'payload_bin' or 'url'");

@@ -898,7 +898,7 @@ static const struct stix_type types[] = {
     SDO("course-of-action", t_coa, "§4.3", NULL),
     SCO("directory", t_directory, "§6.3", NULL, ext_none),
     SCO("domain-name", t_domain, "§6.4", NULL, ext_none),
-    SCO("email-addr", t_email_addr, "§6.5", NULL, ext_none),
+    SCO("email-addr", t_email_addr, "§6.5", stix__rule_email_addr, ext_none),
     SCO("email-message", t_email_msg, "§6.6", stix__rule_email_message, ext_none),
     {"extension-definition", STIX_CLASS_META, "STIX 2.1 §7.3", t_extdef,
      stix__rule_extension_definition, NULL},
@@ -932,10 +932,10 @@ static const struct stix_type types[] = {
     SCO("software", t_software, "§6.14", NULL, ext_none),
     SDO("threat-actor", t_threat_actor, "§4.17", stix__rule_seen),
     SDO("tool", t_tool, "§4.18", NULL),
-    SCO("url", t_url, "§6.15", NULL, ext_none),
+    SCO("url", t_url, "§6.15", stix__rule_url, ext_none),
     SCO("user-account", t_account, "§6.16", NULL, ext_account),
     SDO("vulnerability", t_vulnerability, "§4.19", NULL),
-    SCO("windows-registry-key", t_regkey, "§6.17", NULL, ext_none),
+    SCO("windows-registry-key", t_regkey, "§6.17", stix__rule_regkey, ext_none),
     SCO("x509-certificate", t_x509, "§6.18", stix__rule_at_least_one, ext_none),
 };
 

@@ -1045,6 +1045,117 @@ mut("valid", "lc-created-micro-modified-later", LC2,
     setk(created="2018-02-08T21:31:22.007123Z", modified="2018-02-08T21:31:22.008Z"))
 
 
+# ---- network-traffic and observed-data tests of the reference validator ----
+NT2 = {"type": "network-traffic", "spec_version": "2.1",
+       "id": "network-traffic--280d1c0d-51d1-4ee8-951f-1fb434a38686",
+       "src_ref": "ipv4-addr--e42c19c8-f9fe-5ae9-9fc8-22c398f78fbd", "src_port": 24678,
+       "dst_port": 80, "protocols": ["ipv4", "tcp"], "src_byte_count": 147600, "src_packets": 100}
+case("valid", "nt-reference-wellformed", NT2)
+mut("invalid", "nt-no-src-ref-no-dst-ref", NT2, delk("src_ref"))
+mut("invalid", "nt-no-protocols", NT2, delk("protocols"))
+mut("valid", "nt-no-ports", NT2, delk("src_port", "dst_port"))
+mut("valid", "nt-only-src-port", NT2, delk("dst_port"))
+mut("invalid", "nt-src-port-huge", NT2, setk(src_port=9999999))
+mut("valid", "nt-protocol-not-iana", NT2, setk(protocols=["ipv4", "tcp", "foo_bar"]))
+mut("valid", "nt-protocol-https", NT2, setk(protocols=["ipv4", "tcp", "https"]))
+mut("valid", "nt-ipfix-odd-key", NT2, setk(ipfix={"minimumIpTotalLength": 32, "maximumIpTotalLength": 2556, "Foo": "bar"}))
+mut("invalid", "nt-http-request-method-list", NT2,
+    setk(extensions={"http-request-ext": {"request_method": ["get"], "request_value": "/download.html",
+                                          "request_version": "http/1.1",
+                                          "request_header": {"Accept-Encoding": "gzip,deflate",
+                                                             "Host": "www.example.com",
+                                                             "x-foobar": "something"}}}))
+mut("valid", "nt-http-request-custom-header", NT2,
+    setk(extensions={"http-request-ext": {"request_method": "get", "request_value": "/download.html",
+                                          "request_version": "http/1.1",
+                                          "request_header": {"Accept-Encoding": "gzip,deflate",
+                                                             "Host": "www.example.com",
+                                                             "x-foobar": "something"}}}))
+mut("invalid", "nt-socket-options-string-value", NT2,
+    setk(extensions={"socket-ext": {"address_family": "AF_INET", "socket_type": "SOCK_STREAM",
+                                    "options": {"foo": "bar"}}}))
+mut("valid", "nt-socket-options-odd-key", NT2,
+    setk(extensions={"socket-ext": {"address_family": "AF_INET", "socket_type": "SOCK_STREAM",
+                                    "options": {"foo": 1}}}))
+mut("invalid", "nt-active-with-end", NT2, setk(is_active=True, end="2016-12-21T19:00:00Z"))
+mut("valid", "nt-active", NT2, setk(is_active=True))
+mut("valid", "nt-end-equals-start", NT2,
+    setk(start="2016-04-06T20:06:37.000Z", end="2016-04-06T20:06:37.000Z"))
+mut("invalid", "nt-end-before-start", NT2,
+    setk(start="2016-04-06T20:06:37.000Z", end="2016-01-01T00:00:00.000Z"))
+mut("valid", "nt-end-after-start", NT2,
+    setk(start="2016-04-06T20:06:37.000Z", end="2016-05-07T20:06:37.000Z"))
+mut("valid", "od-objects-x509-ext-custom-key", OD, lambda o: o["objects"].update({"2": {
+    "type": "x509-certificate", "x509_v3_extensions": {"issuer_alternative_name": "Example Corp", "foo": "bar"}}}))
+mut("valid", "od-objects-registry-value-custom-key", OD, lambda o: o["objects"].update({"2": {
+    "type": "windows-registry-key", "key": "hkey_local_machine\\system\\bar\\foo",
+    "values": [{"name": "Foo", "data": "qwerty", "data_type": "REG_SZ", "foo": "buzz"}]}}))
+mut("valid", "od-objects-ads-custom-key", OD, lambda o: o["objects"]["0"]["extensions"].update({
+    "ntfs-ext": {"alternate_data_streams": [{"name": "second.stream", "size": 25536, "foo": "bar"}]}}))
+mut("valid", "od-objects-directory-contains-file", OD, lambda o: o["objects"].update({"2": {
+    "type": "directory", "path": "C:\\Windows\\System32", "contains_refs": ["0"]}}))
+mut("invalid", "od-objects-directory-contains-unresolved", OD, lambda o: o["objects"].update({"2": {
+    "type": "directory", "path": "C:\\Windows\\System32", "contains_refs": ["999"]}}))
+mut("invalid", "od-objects-directory-contains-ipv4", OD, lambda o: o["objects"].update({
+    "2": {"type": "directory", "path": "C:\\Windows\\System32", "contains_refs": ["3"]},
+    "3": {"type": "ipv4-addr", "value": "203.0.113.1"}}))
+mut("invalid", "od-objects-type-action", OD, lambda o: o["objects"]["0"].update(type="action"))
+mut("invalid", "od-objects-property-action", OD, lambda o: o["objects"]["0"].update(action=True))
+mut("invalid", "od-objects-registry-hive-abbreviated", OD, lambda o: o["objects"].update({"2": {
+    "type": "windows-registry-key", "key": "HKLM\\system\\bar\\foo"}}))
+mut("valid", "od-objects-registry-hive-full", OD, lambda o: o["objects"].update({"2": {
+    "type": "windows-registry-key", "key": "hkey_local_machine\\system\\bar\\foo"}}))
+mut("valid", "od-objects-process-priority-odd", OD, lambda o: o["objects"].update({"2": {
+    "type": "process", "pid": 314, "extensions": {"windows-process-ext": {
+        "aslr_enabled": True, "dep_enabled": True, "priority": "HIGH_PRIORITY",
+        "owner_sid": "S-1-5-21-186985262-1144665072-74031268-1309"}}}}))
+mut("valid", "od-objects-file-mime-odd", OD, lambda o: o["objects"]["0"].update(mime_type="bla"))
+mut("valid", "od-objects-artifact-mime-odd", OD, lambda o: o["objects"].update({"2": {
+    "type": "artifact", "url": "http://www.example.com/file.txt",
+    "hashes": {"MD5": "B4D33B0C7306351B9ED96578465C5579"}, "mime_type": "bla/blabla"}}))
+mut("invalid", "od-objects-artifact-no-url-no-payload", OD, lambda o: o["objects"].update({"2": {
+    "type": "artifact", "hashes": {"MD5": "B4D33B0C7306351B9ED96578465C5579"}, "mime_type": "text/plain"}}))
+mut("invalid", "od-objects-email-addr-with-display-name", OD, lambda o: o["objects"].update({"2": {
+    "type": "email-addr", "value": "John Doe <jdoe@example.com>", "display_name": "John Doe"}}))
+mut("valid", "od-objects-email-addr", OD, lambda o: o["objects"].update({"2": {
+    "type": "email-addr", "value": "jdoe@example.com", "display_name": "John Doe"}}))
+mut("invalid", "od-objects-multipart-unresolved-raw-ref", OD, lambda o: o["objects"].update({"2": {
+    "type": "email-message", "is_multipart": True,
+    "body_multipart": [{"content_type": "text/plain; charset=utf-8", "body": "Cats are cute!"},
+                       {"body_raw_ref": "999"}]}}))
+mut("valid", "od-objects-multipart-raw-ref", OD, lambda o: o["objects"].update({"2": {
+    "type": "email-message", "is_multipart": True,
+    "body_multipart": [{"content_type": "text/plain; charset=utf-8", "body": "Cats are cute!"},
+                       {"body_raw_ref": "0"}]}}))
+mut("invalid", "od-objects-artifact-key-without-algorithm", OD, lambda o: o["objects"].update({"2": {
+    "type": "artifact", "mime_type": "application/zip", "payload_bin": "VBORw0KGgoAAAANSUhEUgAAADI==",
+    "decryption_key": "My voice is my passport"}}))
+mut("invalid", "od-objects-hash-name-two-chars", OD,
+    lambda o: o["objects"]["0"]["hashes"].update(MD="8D98A25E9D0662B1F4CA3BF22D6F53E9"))
+mut("invalid", "od-objects-file-created-nov-31", OD,
+    lambda o: o["objects"]["1"].update(ctime="2016-11-31T08:17:27.000000Z"))
+mut("invalid", "od-objects-pe-timestamp-nov-31", OD, lambda o: o["objects"]["1"].update(extensions={
+    "windows-pebinary-ext": {"pe_type": "dll", "time_date_stamp": "2016-11-31T08:17:27Z"}}))
+mut("invalid", "od-objects-x509-ext-timestamp-nov-31", OD, lambda o: o["objects"].update({"2": {
+    "type": "x509-certificate",
+    "x509_v3_extensions": {"private_key_usage_period_not_before": "2016-11-31T08:17:27.000000Z"}}}))
+mut("invalid", "od-objects-as-list", OD, setk(objects=[{"type": "windows-registry-key",
+    "id": "windows-registry-key--ff1e0780-358c-4808-a8c7-d0fca4ef6ef4",
+    "key": "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\WSALG2"}]))
+mut("invalid", "od-objects-url-not-a-url", OD, lambda o: o["objects"].update({"2": {"type": "url", "value": "foo"}}))
+mut("valid", "od-objects-url", OD, lambda o: o["objects"].update({"2": {"type": "url", "value": "http://www.example.com/file.txt"}}))
+mut("invalid", "od-objects-artifact-url-not-a-url", OD, lambda o: o["objects"].update({"2": {
+    "type": "artifact", "url": "foo", "hashes": {"MD5": "B4D33B0C7306351B9ED96578465C5579"}, "mime_type": "text/plain"}}))
+mut("valid", "od-first-equals-last-observed", OD,
+    setk(first_observed="2016-04-06T20:06:37.000Z", last_observed="2016-04-06T20:06:37.000Z"))
+mut("invalid", "url-value-no-scheme", "url", setk(value="www.example.com/index.html"))
+mut("invalid", "registry-key-hklm", "windows-registry-key", setk(key="HKLM\\Software\\foo"))
+mut("valid", "registry-key-uppercase-hive", "windows-registry-key", setk(key="HKEY_LOCAL_MACHINE\\Software\\foo"))
+mut("invalid", "email-addr-display-name-in-value", "email-addr", setk(value="John Doe <john@example.com>"))
+mut("invalid", "artifact-decryption-key-without-algorithm", "artifact", setk(decryption_key="x"))
+mut("invalid", "artifact-nothing", "artifact", delk("payload_bin"))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):

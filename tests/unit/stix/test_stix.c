@@ -102,6 +102,15 @@ static const char *const TLP2C =
     "`created`:`2022-10-01T00:00:00.000Z`,`name`:`TLP:CLEAR`,`extensions`:{"
     "`extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d`:"
     "{`extension_type`:`property-extension`,`tlp_2_0`:`clear`}}}";
+static const char *const URL_ =
+    "{`type`:`url`,`id`:`url--c1477287-23ac-5971-a010-5c287877fa60`,`value`:`https://e.com/`}";
+static const char *const EMAILADDR =
+    "{`type`:`email-addr`,`id`:`email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3`,"
+    "`value`:`jd@example.com`}";
+static const char *const REGKEY =
+    "{`type`:`windows-registry-key`,"
+    "`id`:`windows-registry-key--2ba37ae7-2745-5082-9dfd-9486dad41016`,"
+    "`key`:`hkey_local_machine\\\\system`}";
 static const char *const CUSTOM = "{`type`:`x-acme-widget`,`id`:`x-acme-widget--" U1 "`,`size`:3}";
 
 struct tcase {
@@ -329,6 +338,17 @@ static const struct tcase cases[] = {
     {"custom object with modified but no created", &CUSTOM, "{`modified`:" TS "}", NULL,
      "required-property"},
     {"custom object with both", &CUSTOM, "{`created`:" TS ",`modified`:" TS "}", NULL, NULL},
+    {"type action is reserved", &CUSTOM,
+     "{`type`:`action`,`id`:`action--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f`}", NULL, "type-name"},
+    {"url value without a scheme", &URL_, "{`value`:`www.example.com/x`}", NULL, "url-format"},
+    {"url value with a scheme", &URL_, "{`value`:`hxxp://example.com/x`}", NULL, NULL},
+    {"artifact url without a scheme", &ARTIFACT,
+     "{`url`:`foo`,`hashes`:{`MD5`:`B4D33B0C7306351B9ED96578465C5579`}}", "payload_bin",
+     "url-format"},
+    {"email value with a display name", &EMAILADDR, "{`value`:`J D <jd@example.com>`}", NULL,
+     "email-format"},
+    {"registry hive abbreviated", &REGKEY, "{`key`:`HKLM\\\\Software`}", NULL, "registry-hive"},
+    {"registry hive in full", &REGKEY, "{`key`:`HKEY_LOCAL_MACHINE\\\\Software`}", NULL, NULL},
     {"non-stix pattern not parsed", &IND, "{`pattern_type`:`snort`,`pattern`:`alert tcp any`}",
      NULL, NULL},
     {"last_seen before first_seen", &CAMPAIGN,

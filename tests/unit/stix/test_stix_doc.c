@@ -238,10 +238,11 @@ static void test_uuid_reuse(void **state)
     assert_string_equal(rep.findings[0].path, "$.objects[1].id");
     stix_report_release(&rep);
     /* deterministic SCO ids of different types may collide by design */
-    assert_int_equal(run_doc(BUNDLE("{`type`:`domain-name`,`id`:`domain-name--" A
-                                    "`,`value`:`x`},{`type`:`url`,`id`:`url--" A "`,`value`:`x`}"),
-                             &rep),
-                     0);
+    assert_int_equal(
+        run_doc(BUNDLE("{`type`:`domain-name`,`id`:`domain-name--" A
+                       "`,`value`:`x`},{`type`:`url`,`id`:`url--" A "`,`value`:`http://x`}"),
+                &rep),
+        0);
     stix_report_release(&rep);
 }
 
