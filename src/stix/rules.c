@@ -206,6 +206,140 @@ static void check_uri(struct stix_ctx *c, const json_t *obj, const char *key, co
                        json_string_value(v));
 }
 
+static bool is_dec(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+static int hex_val(char ch)
+{
+    if (is_dec(ch))
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Dotted-quad IPv4 in s[0..n): four decimal octets 0-255, 1-3 digits. */
+static bool ipv4_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    for (int part = 0; part < 4; part++) {
+        unsigned v = 0;
+        size_t d = 0;
+        if (part > 0) {
+            if (i >= n || s[i] != '.')
+                return false;
+            i++;
+        }
+        while (i < n && is_dec(s[i]) && d < 4) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            d++;
+        }
+        if (d == 0 || d > 3 || v > 255)
+            return false;
+    }
+    return i == n;
+}
+
+/* RFC 4291 §2.2 text form in s[0..n): up to eight 1-4 digit hex groups,
+ * at most one "::", optionally ending in a dotted quad worth two groups. */
+static bool ipv6_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    int groups = 0;
+    bool gap = false;
+
+    if (n >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = true;
+        i = 2;
+        if (i == n)
+            return true;
+    } else if (n >= 1 && s[0] == ':') {
+        return false;
+    }
+    while (i < n) {
+        size_t start = i;
+        size_t d = 0;
+        while (i < n && hex_val(s[i]) >= 0 && d < 5) {
+            i++;
+            d++;
+        }
+        if (i < n && s[i] == '.') {
+            /* the embedded IPv4 tail */
+            if (!ipv4_ok(s + start, n - start))
+                return false;
+            groups += 2;
+            i = n;
+            break;
+        }
+        if (d == 0 || d > 4)
+            return false;
+        groups++;
+        if (i == n)
+            break;
+        if (s[i] != ':')
+            return false;
+        i++;
+        if (i < n && s[i] == ':') {
+            if (gap)
+                return false;
+            gap = true;
+            i++;
+            if (i == n)
+                break;
+        } else if (i == n) {
+            return false; /* a single trailing ':' */
+        }
+    }
+    return gap ? groups < 8 : groups == 8;
+}
+
+/* An address, optionally "/prefix" with a decimal prefix of at most max
+ * and no leading zero (RFC 4632 §3.1 CIDR notation). */
+static bool cidr_ok(const char *s, size_t max, bool v6)
+{
+    const char *slash = strchr(s, '/');
+    size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    size_t p = 0;
+    size_t d = 0;
+
+    if (!(v6 ? ipv6_ok(s, n) : ipv4_ok(s, n)))
+        return false;
+    if (slash == NULL)
+        return true;
+    for (const char *q = slash + 1; *q != '\0'; q++, d++) {
+        if (!is_dec(*q) || d >= 3)
+            return false;
+        p = p * 10 + (size_t)(*q - '0');
+    }
+    return d > 0 && !(d > 1 && slash[1] == '0') && p <= max;
+}
+
+void stix__rule_ipv4(struct stix_ctx *c, const json_t *obj)
+{
+    const char *v = json_string_value(json_object_get(obj, "value"));
+
+    if (v != NULL && !cidr_ok(v, 32, false))
+        stix__error_at(c, "value", "ip-format", "STIX 2.1 §6.8",
+                       "'%.60s' is not an IPv4 address or CIDR block (a.b.c.d or a.b.c.d/0-32)", v);
+}
+
+void stix__rule_ipv6(struct stix_ctx *c, const json_t *obj)
+{
+    const char *v = json_string_value(json_object_get(obj, "value"));
+
+    if (v != NULL && !cidr_ok(v, 128, true))
+        stix__error_at(c, "value", "ip-format", "STIX 2.1 §6.9",
+                       "'%.60s' is not an IPv6 address or CIDR block (RFC 4291 text form, "
+                       "optional /0-128)",
+                       v);
+}
+
 void stix__rule_url(struct stix_ctx *c, const json_t *obj)
 {
     check_uri(c, obj, "value", "STIX 2.1 §6.15");

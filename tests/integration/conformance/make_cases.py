@@ -1156,6 +1156,51 @@ mut("invalid", "artifact-decryption-key-without-algorithm", "artifact", setk(dec
 mut("invalid", "artifact-nothing", "artifact", delk("payload_bin"))
 
 
+# ---- addresses, relationships, sightings, malware (reference v21 tests) ----
+for i, v in enumerate(["192.168.0.1", "192.168.0.1/0", "192.168.0.1/5", "192.168.0.1/32"]):
+    mut("valid", f"ipv4-value-{i}", "ipv4-addr", setk(value=v))
+for i, v in enumerate(["foo", "999.999.999.999", "192.168.0.1/", "192.168.0.1/33", "192.168.0.1/a",
+                       "192.168.0.1/01"]):
+    mut("invalid", f"ipv4-bad-value-{i}", "ipv4-addr", setk(value=v))
+for i, v in enumerate(["fe80:0000:0000:0000:0204:61ff:fe9d:f156", "fe80:0000:0000:0000:0204:61ff:fe9d:f156/0",
+                       "fe80:0000:0000:0000:0204:61ff:fe9d:f156/6", "fe80:0000:0000:0000:0204:61ff:fe9d:f156/128",
+                       "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "::1", "fe80::204:61ff:fe9d:f156"]):
+    mut("valid", f"ipv6-value-{i}", "ipv6-addr", setk(value=v))
+for i, v in enumerate(["foo", "fe80:0000:0000:0000:0204:61ff:fe9d:f156/", "fe80:0000:0000:0000:0204:61ff:fe9d:f156/129",
+                       "fe80:0000:0000:0000:0204:61ff:fe9d:f156/a", "fe80:0000:0000:0000:0204:61ff:fe9d:f156/00",
+                       "fe80:0000:0000:0000:0204:61ff:fe9d:f156/03", "1::2::3", "198.51.100.3"]):
+    mut("invalid", f"ipv6-bad-value-{i}", "ipv6-addr", setk(value=v))
+mut("invalid", "relationship-source-sighting", "relationship",
+    setk(source_ref="sighting--31b940d4-6f7f-459a-80ea-9c1f17b5891b"))
+mut("invalid", "relationship-target-marking-definition", "relationship",
+    setk(target_ref="marking-definition--31b940d4-6f7f-459a-80ea-9c1f17b5891b"))
+mut("valid", "relationship-mitigates-odd-pair", "relationship",
+    setk(source_ref="malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+         target_ref="campaign--a2576331-d670-4fb3-8ff3-6fb6b4e698b2", relationship_type="mitigates"))
+mut("valid", "relationship-indicates-from-identity", "relationship",
+    setk(source_ref="identity--b5437038-eb96-4652-88bc-5f94993b7326"))
+mut("valid", "relationship-indicates-report", "relationship",
+    setk(target_ref="report--af0976b2-e8f3-4646-8026-1cf4d0ce4d8a"))
+mut("valid", "relationship-tool-targets-vulnerability", "relationship",
+    setk(source_ref="tool--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+         target_ref="vulnerability--280d1c0d-51d1-4ee8-951f-1fb434a38686", relationship_type="targets"))
+SIGHT2 = sdo("sighting", "6b0e3956-95f3-4c04-a882-116832996da0", created="2016-08-22T14:09:00.123Z",
+             modified="2016-08-22T14:09:00.123Z", first_seen="2016-08-22T14:09:00.123456Z",
+             sighting_of_ref="malware--36ffb872-1dd9-446e-b6f5-d58527e5b5d2",
+             observed_data_refs=["observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf"],
+             where_sighted_refs=["identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"])
+case("valid", "sighting-reference-wellformed", SIGHT2)
+mut("invalid", "sighting-of-bundle", SIGHT2, setk(sighting_of_ref="bundle--36ffb872-1dd9-446e-b6f5-d58527e5b5d2"))
+mut("invalid", "sighting-observed-data-refs-tool", SIGHT2,
+    lambda o: o["observed_data_refs"].append("tool--36ffb872-1dd9-446e-b6f5-d58527e5b5d2"))
+mut("invalid", "sighting-where-sighted-tool", SIGHT2,
+    lambda o: o["where_sighted_refs"].append("tool--36ffb872-1dd9-446e-b6f5-d58527e5b5d2"))
+mut("valid", "malware-types-single-chars", "malware", lambda o: o["malware_types"].extend(list("something")))
+mut("valid", "malware-types-uppercase", "malware", lambda o: o["malware_types"].append("Ransomware"))
+mut("valid", "malware-types-underscore", "malware", lambda o: o["malware_types"].append("ransom_ware"))
+mut("valid", "malware-types-space", "malware", lambda o: o["malware_types"].append("ransom ware"))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):

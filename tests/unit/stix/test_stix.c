@@ -102,6 +102,9 @@ static const char *const TLP2C =
     "`created`:`2022-10-01T00:00:00.000Z`,`name`:`TLP:CLEAR`,`extensions`:{"
     "`extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d`:"
     "{`extension_type`:`property-extension`,`tlp_2_0`:`clear`}}}";
+static const char *const IPV6 = "{`type`:`ipv6-addr`,"
+                                "`id`:`ipv6-addr--1e61d36c-a16c-53b7-a80f-2a00161c96b1`,"
+                                "`value`:`2001:db8::1`}";
 static const char *const URL_ =
     "{`type`:`url`,`id`:`url--c1477287-23ac-5971-a010-5c287877fa60`,`value`:`https://e.com/`}";
 static const char *const EMAILADDR =
@@ -340,6 +343,17 @@ static const struct tcase cases[] = {
     {"custom object with both", &CUSTOM, "{`created`:" TS ",`modified`:" TS "}", NULL, NULL},
     {"type action is reserved", &CUSTOM,
      "{`type`:`action`,`id`:`action--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f`}", NULL, "type-name"},
+    {"ipv4 cidr", &IPV4, "{`value`:`192.168.0.1/32`}", NULL, NULL},
+    {"ipv4 octet too big", &IPV4, "{`value`:`999.1.1.1`}", NULL, "ip-format"},
+    {"ipv4 prefix too long", &IPV4, "{`value`:`192.168.0.1/33`}", NULL, "ip-format"},
+    {"ipv4 prefix leading zero", &IPV4, "{`value`:`192.168.0.1/01`}", NULL, "ip-format"},
+    {"ipv4 prefix empty", &IPV4, "{`value`:`192.168.0.1/`}", NULL, "ip-format"},
+    {"ipv6 compressed", &IPV6, "{`value`:`fe80::1/64`}", NULL, NULL},
+    {"ipv6 embedded ipv4", &IPV6, "{`value`:`::ffff:192.0.2.1`}", NULL, NULL},
+    {"ipv6 two gaps", &IPV6, "{`value`:`1::2::3`}", NULL, "ip-format"},
+    {"ipv6 nine groups", &IPV6, "{`value`:`1:2:3:4:5:6:7:8:9`}", NULL, "ip-format"},
+    {"ipv6 prefix too long", &IPV6, "{`value`:`fe80::/129`}", NULL, "ip-format"},
+    {"ipv6 given an ipv4", &IPV6, "{`value`:`198.51.100.3`}", NULL, "ip-format"},
     {"url value without a scheme", &URL_, "{`value`:`www.example.com/x`}", NULL, "url-format"},
     {"url value with a scheme", &URL_, "{`value`:`hxxp://example.com/x`}", NULL, NULL},
     {"artifact url without a scheme", &ARTIFACT,
