@@ -56,6 +56,12 @@ def timed(args):
     return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, out.strip()
 
 
+def proc_cpu(pid):
+    """utime + stime of a running process, in seconds."""
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def count(node):
     out = subprocess.run([node.bin, "collection", "list", "--data", str(node.data)],
                          capture_output=True, text=True).stdout
@@ -79,11 +85,14 @@ def throughput(bin_, n_objects):
             n.start()
         link(a, b, a.coll, b.coll, "pull", "A")
         link(c, a, c.coll, a.coll, "push", "C")
+        a0 = proc_cpu(a.proc.pid)
         wall, cpu, out = timed([bin_, "sync", "--data", b.data])
+        served = proc_cpu(a.proc.pid) - a0
         got = count(b)
         print(f"pull A->B: {got} stored in {wall:.2f} s = {got / wall:,.0f} objects/s "
-              f"(sync process CPU {cpu:.2f} s = {got / cpu:,.0f} objects per CPU-second)\n"
-              f"   {out}", flush=True)
+              f"(sync process CPU {cpu:.2f} s = {got / cpu:,.0f} objects per CPU-second; "
+              f"serving node CPU {served:.2f} s; both together {got / (cpu + served):,.0f} "
+              f"objects per CPU-second)\n   {out}", flush=True)
         wall, cpu, out = timed([bin_, "sync", "--data", a.data, "--peer", "C"])
         got = count(c)
         print(f"push A->C: {got} stored in {wall:.2f} s = {got / wall:,.0f} objects/s "
