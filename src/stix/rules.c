@@ -340,6 +340,76 @@ void stix__rule_ipv6(struct stix_ctx *c, const json_t *obj)
                        v);
 }
 
+/* CAPEC-<digits> (§4.1). */
+static bool capec_id_ok(const char *s)
+{
+    if (strncmp(s, "CAPEC-", 6) != 0 || s[6] == '\0')
+        return false;
+    for (s += 6; *s != '\0'; s++)
+        if (!is_dec(*s))
+            return false;
+    return true;
+}
+
+/* CVE-YYYY-NNNN with four or more sequence digits, no leading zero beyond
+ * four (the CVE ID syntax §4.19 refers to). */
+static bool cve_id_ok(const char *s)
+{
+    size_t n = 0;
+
+    if (strncmp(s, "CVE-", 4) != 0)
+        return false;
+    for (int i = 4; i < 8; i++)
+        if (!is_dec(s[i]))
+            return false;
+    if (s[8] != '-')
+        return false;
+    s += 9;
+    while (is_dec(s[n]))
+        n++;
+    if (s[n] != '\0' || n < 4)
+        return false;
+    return n == 4 || s[0] != '0';
+}
+
+/* Walks external_references with the CAPEC or CVE rule: a reference with
+ * source_name `source` needs an external_id in the right form; with
+ * `strict_source`, an id in that form needs that source_name. */
+static void check_extref_ids(struct stix_ctx *c, const json_t *obj, const char *source,
+                             bool (*id_ok)(const char *), bool strict_source, const char *section)
+{
+    const json_t *refs = json_object_get(obj, "external_references");
+
+    for (size_t i = 0; i < json_array_size(refs); i++) {
+        const json_t *r = json_array_get(refs, i);
+        const char *src = json_string_value(json_object_get(r, "source_name"));
+        const char *eid = json_string_value(json_object_get(r, "external_id"));
+        if (src == NULL)
+            continue;
+        stix__push_key(c, "external_references");
+        stix__push_index(c, i);
+        if (strcmp(src, source) == 0 && (eid == NULL || !id_ok(eid)))
+            stix__error(c, "external-reference", section,
+                        "a '%s' reference needs an external_id in the %s form", source,
+                        source[1] == 'v' ? "CVE-YYYY-NNNN" : "CAPEC-<number>");
+        else if (strict_source && strcmp(src, source) != 0 && eid != NULL && id_ok(eid))
+            stix__error(c, "external-reference", section,
+                        "a reference to '%.40s' must have the source_name '%s'", eid, source);
+        stix__pop(c);
+        stix__pop(c);
+    }
+}
+
+void stix__rule_attack_pattern(struct stix_ctx *c, const json_t *obj)
+{
+    check_extref_ids(c, obj, "capec", capec_id_ok, false, "STIX 2.1 §4.1");
+}
+
+void stix__rule_vulnerability(struct stix_ctx *c, const json_t *obj)
+{
+    check_extref_ids(c, obj, "cve", cve_id_ok, true, "STIX 2.1 §4.19");
+}
+
 void stix__rule_url(struct stix_ctx *c, const json_t *obj)
 {
     check_uri(c, obj, "value", "STIX 2.1 §6.15");

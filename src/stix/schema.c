@@ -891,7 +891,7 @@ static const struct stix_prop t_extdef[] = {
 /* Sorted by name: looked up by binary search. */
 static const struct stix_type types[] = {
     SCO("artifact", t_artifact, "§6.1", stix__rule_artifact, ext_none),
-    SDO("attack-pattern", t_attack_pattern, "§4.1", NULL),
+    SDO("attack-pattern", t_attack_pattern, "§4.1", stix__rule_attack_pattern),
     SCO("autonomous-system", t_as, "§6.2", NULL, ext_none),
     {"bundle", STIX_CLASS_BUNDLE, "STIX 2.1 §8", NULL, NULL, NULL},
     SDO("campaign", t_campaign, "§4.2", stix__rule_seen),
@@ -934,7 +934,7 @@ static const struct stix_type types[] = {
     SDO("tool", t_tool, "§4.18", NULL),
     SCO("url", t_url, "§6.15", stix__rule_url, ext_none),
     SCO("user-account", t_account, "§6.16", NULL, ext_account),
-    SDO("vulnerability", t_vulnerability, "§4.19", NULL),
+    SDO("vulnerability", t_vulnerability, "§4.19", stix__rule_vulnerability),
     SCO("windows-registry-key", t_regkey, "§6.17", stix__rule_regkey, ext_none),
     SCO("x509-certificate", t_x509, "§6.18", stix__rule_at_least_one, ext_none),
 };

@@ -26,6 +26,8 @@ void stix__rule_process(struct stix_ctx *c, const json_t *obj);
 void stix__rule_at_least_one(struct stix_ctx *c, const json_t *obj);
 void stix__rule_email_addr(struct stix_ctx *c, const json_t *obj);
 void stix__rule_url(struct stix_ctx *c, const json_t *obj);
+void stix__rule_attack_pattern(struct stix_ctx *c, const json_t *obj);
+void stix__rule_vulnerability(struct stix_ctx *c, const json_t *obj);
 void stix__rule_ipv4(struct stix_ctx *c, const json_t *obj);
 void stix__rule_ipv6(struct stix_ctx *c, const json_t *obj);
 void stix__rule_regkey(struct stix_ctx *c, const json_t *obj);

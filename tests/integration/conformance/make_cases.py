@@ -278,7 +278,7 @@ mut("invalid", "external-ref-bad-sha256", "campaign",
     setk(external_references=[{"source_name": "x", "url": "http://x.com",
                                "hashes": {"SHA-256": "6db12788"}}]))
 mut("invalid", "external-refs-empty", "campaign", setk(external_references=[]))
-mut("valid", "external-ref-capec-without-id", "attack-pattern",
+mut("invalid", "external-ref-capec-without-id", "attack-pattern",
     setk(external_references=[{"source_name": "capec", "description": "phishing"}]))
 
 # ---- timestamps ----
@@ -1199,6 +1199,39 @@ mut("valid", "malware-types-single-chars", "malware", lambda o: o["malware_types
 mut("valid", "malware-types-uppercase", "malware", lambda o: o["malware_types"].append("Ransomware"))
 mut("valid", "malware-types-underscore", "malware", lambda o: o["malware_types"].append("ransom_ware"))
 mut("valid", "malware-types-space", "malware", lambda o: o["malware_types"].append("ransom ware"))
+
+
+# ---- vulnerability / attack-pattern references, tool, identity, report ----
+for i, v in enumerate(["2016-1234", "CVE-20161234", "CVE-2016-abc", "cve-2016-1234", "CVE-2016-0123x", "CVE-2016-01234"]):
+    mut("invalid", f"vulnerability-cve-id-bad-{i}", "vulnerability",
+        lambda o: o["external_references"][0].update(external_id=v))
+mut("valid", "vulnerability-cve-id-long", "vulnerability",
+    lambda o: o["external_references"][0].update(external_id="CVE-2021-44228"))
+mut("invalid", "vulnerability-cve-source-uppercase", "vulnerability",
+    lambda o: o["external_references"][0].update(source_name="CVE"))
+mut("invalid", "vulnerability-cve-without-id", "vulnerability",
+    lambda o: o["external_references"][0].pop("external_id"))
+mut("valid", "vulnerability-veris-url-no-hash", "vulnerability",
+    lambda o: o["external_references"][0].update(
+        source_name="veris", url="https://github.com/vz-risk/VCDB/blob/master/data/json/0001AA7F.json",
+        external_id="0001AA7F-C601-424A-B2B8-BE6C9F5164E7"))
+mut("valid", "vulnerability-no-external-references", "vulnerability", delk("external_references"))
+mut("invalid", "attack-pattern-capec-bad-id", "attack-pattern",
+    lambda o: o["external_references"][0].update(external_id="163"))
+mut("valid", "attack-pattern-other-source", "attack-pattern",
+    lambda o: o["external_references"].append({"source_name": "mitre-attack", "external_id": "T1566"}))
+mut("valid", "tool-labels-odd", "tool", setk(labels=["remote-access", "multi-purpose"]))
+mut("valid", "tool-kill-chain-odd-names", "tool",
+    setk(kill_chain_phases=[{"kill_chain_name": "Some thing", "phase_name": "Something_invalid"}]))
+mut("valid", "identity-class-corporation", "identity", setk(identity_class="corporation"))
+mut("valid", "report-type-something", "report", setk(report_types=["something"]))
+mut("invalid", "report-published-nov-31", "report", setk(published="2016-11-31T08:17:27.000000Z"))
+mut("valid", "threat-actor-odd-vocab", "threat-actor",
+    setk(primary_motivation="selfishness", resource_level="high", roles=["contributor"],
+         sophistication="high", threat_actor_types=["anonymous"]))
+case("valid", "list-attack-pattern-identity", [BASE["attack-pattern"], BASE["identity"]])
+case("invalid", "list-identity-id-wrong-type",
+     [BASE["attack-pattern"], {**BASE["identity"], "id": BASE["identity"]["id"].replace("identity", "abc")}])
 
 
 def main():

@@ -102,6 +102,8 @@ static const char *const TLP2C =
     "`created`:`2022-10-01T00:00:00.000Z`,`name`:`TLP:CLEAR`,`extensions`:{"
     "`extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d`:"
     "{`extension_type`:`property-extension`,`tlp_2_0`:`clear`}}}";
+static const char *const VULN = "{" COMMON("vulnerability", U1) ",`name`:`v`}";
+static const char *const ATTACKP = "{" COMMON("attack-pattern", U1) ",`name`:`a`}";
 static const char *const IPV6 = "{`type`:`ipv6-addr`,"
                                 "`id`:`ipv6-addr--1e61d36c-a16c-53b7-a80f-2a00161c96b1`,"
                                 "`value`:`2001:db8::1`}";
@@ -354,6 +356,19 @@ static const struct tcase cases[] = {
     {"ipv6 nine groups", &IPV6, "{`value`:`1:2:3:4:5:6:7:8:9`}", NULL, "ip-format"},
     {"ipv6 prefix too long", &IPV6, "{`value`:`fe80::/129`}", NULL, "ip-format"},
     {"ipv6 given an ipv4", &IPV6, "{`value`:`198.51.100.3`}", NULL, "ip-format"},
+    {"cve reference with a bad id", &VULN,
+     "{`external_references`:[{`source_name`:`cve`,`external_id`:`CVE-20161234`}]}", NULL,
+     "external-reference"},
+    {"cve id under another source_name", &VULN,
+     "{`external_references`:[{`source_name`:`CVE`,`external_id`:`CVE-2016-1234`}]}", NULL,
+     "external-reference"},
+    {"cve id with five digits", &VULN,
+     "{`external_references`:[{`source_name`:`cve`,`external_id`:`CVE-2021-44228`}]}", NULL, NULL},
+    {"capec reference without an id", &ATTACKP,
+     "{`external_references`:[{`source_name`:`capec`,`description`:`d`}]}", NULL,
+     "external-reference"},
+    {"capec reference with an id", &ATTACKP,
+     "{`external_references`:[{`source_name`:`capec`,`external_id`:`CAPEC-163`}]}", NULL, NULL},
     {"url value without a scheme", &URL_, "{`value`:`www.example.com/x`}", NULL, "url-format"},
     {"url value with a scheme", &URL_, "{`value`:`hxxp://example.com/x`}", NULL, NULL},
     {"artifact url without a scheme", &ARTIFACT,
