@@ -168,6 +168,11 @@ SCO = {
 ALL = {**BASE, **SCO}
 
 
+class Raw(str):
+    """A case whose file text is given as is (not JSON, or JSON with a
+    quirk json.dumps would remove)."""
+
+
 def case(expected, what, doc):
     assert expected in ("valid", "invalid")
     name = f"{expected}-{what}.json"
@@ -1234,12 +1239,45 @@ case("invalid", "list-identity-id-wrong-type",
      [BASE["attack-pattern"], {**BASE["identity"], "id": BASE["identity"]["id"].replace("identity", "abc")}])
 
 
+# ---- course of action, interop and raw-text cases ----
+COA2 = sdo("course-of-action", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", created_by_ref=IDENT,
+           name="mitigation-poison-ivy-firewall",
+           description="Recommended steps to respond to the Poison Ivy malware")
+case("valid", "coa-reference-wellformed", COA2)
+mut("invalid", "coa-action-reserved", COA2, setk(action="block"))
+mut("valid", "coa-draft-properties-are-custom", COA2,
+    setk(action_type="textual:text/plain", action_bin="SGVsbG8gV29ybGQ=",
+         action_reference={"source_name": "internet", "url": "hxxps://www.stopthebad.com/x.asa"}))
+mut("invalid", "coa-custom-bin-not-base64", COA2, setk(x_action_bin="Hello World!"))
+CAMP2 = sdo("campaign", "0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", created_by_ref=IDENT,
+            name="Spear Phishing", external_references=[{"source_name": "capec", "external_id": "CAPEC-163"}],
+            kill_chain_phases=[{"kill_chain_name": "example-kill-chain", "phase_name": "lateral-movement"}],
+            object_marking_refs=[TLP_RED, "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ef"])
+case("valid", "interop-campaign-markings", CAMP2)
+case("invalid", "json-missing-comma", Raw('{\n  "type": "campaign",\n  "spec_version": "2.1",\n'
+     '  "id": "campaign--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061",\n'
+     '  "created": "2016-05-12T08:17:27.000Z",\n  "modified": "2016-05-12T08:17:27.000Z"\n'
+     '  "name": "Spear Phishing"\n}\n'))
+case("invalid", "json-unbalanced-braces", Raw('{"type": "identity", "spec_version": "2.1", '
+     '"id": "identity--023d105b-752e-4e3c-941c-7d3f3cb15e9e", "created": "2016-04-06T20:03:48.000Z", '
+     '"modified": "2016-04-06T20:03:48.000Z", "name": "x"}}\n'))
+case("invalid", "json-duplicate-member", Raw('{"type": "identity", "spec_version": "2.1", '
+     '"id": "identity--023d105b-752e-4e3c-941c-7d3f3cb15e9e", "created": "2016-04-06T20:03:48.000Z", '
+     '"modified": "2016-04-06T20:03:48.000Z", "name": "x", "name": "y"}\n'))
+case("invalid", "json-empty-file", Raw(''))
+case("valid", "unicode-identity", {**BASE["identity"], "name": "Gruppe Süd – 東京", "description": "emoji 🛡"})
+mut("invalid", "identity-missing-modified-reference", "identity", delk("modified"))
+mut("invalid", "identity-modified-before-created-reference", "identity",
+    setk(created="2016-04-06T20:03:48.000Z", modified="2016-01-01T00:00:00.000Z"))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):
             old.unlink()
     for name, doc in sorted(CASES.items()):
-        (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        text = doc if isinstance(doc, Raw) else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        (HERE / name).write_text(text)
     print(f"{len(CASES)} cases written to {HERE}")
 
 
