@@ -79,6 +79,7 @@ struct ledger {
     int dirfd;
     int readonly;
     const uint8_t *map;
+    uint64_t map_len;         /* bytes of address space reserved at map */
     _Atomic uint64_t durable; /* leaves on disk and readable through map */
     pthread_mutex_t edge_mu;
     struct edge_cache edge;
@@ -626,9 +627,11 @@ static enum mrd_code recover(struct ledger *log, struct ledger_open_info *info, 
 
     if (fstat(log->fd, &st) != 0)
         return mrd_err_sys(err, MRD_E_IO, errno, "ledger: %s/log", log->dir);
-    if ((uint64_t)st.st_size > LEDGER_MAP_RESERVE)
-        return mrd_err_set(err, MRD_E_TOOBIG, "ledger: %s/log is larger than %llu bytes", log->dir,
-                           (unsigned long long)LEDGER_MAP_RESERVE);
+    if ((uint64_t)st.st_size > log->map_len)
+        return mrd_err_set(err, MRD_E_TOOBIG,
+                           "ledger: %s/log is larger than the %llu bytes of address space "
+                           "reserved for it",
+                           log->dir, (unsigned long long)log->map_len);
     /* The largest n whose log fits in the file. */
     n = (uint64_t)st.st_size / (LEDGER_RECORD_LEN + NODE_LEN);
     while (ledger_file_size(n + 1) <= (uint64_t)st.st_size)
@@ -711,7 +714,16 @@ enum mrd_code ledger_open(const char *dir, unsigned flags, struct ledger **ret,
                  : mrd_err_sys(err, MRD_E_IO, errno, "ledger: lock %s/log", dir);
         goto out;
     }
-    map = mmap(NULL, (size_t)LEDGER_MAP_RESERVE, PROT_READ, MAP_SHARED, log->fd, 0);
+    /* Reserve as much as the address space allows (sanitizers' layouts
+     * refuse 1 TiB); appends past the reservation fail cleanly. */
+    log->map_len = LEDGER_MAP_RESERVE;
+    map = MAP_FAILED;
+    while (log->map_len >= ((uint64_t)1 << 30)) {
+        map = mmap(NULL, (size_t)log->map_len, PROT_READ, MAP_SHARED, log->fd, 0);
+        if (map != MAP_FAILED)
+            break;
+        log->map_len >>= 1;
+    }
     if (map == MAP_FAILED) {
         rc = mrd_err_sys(err, MRD_E_IO, errno, "ledger: mmap %s/log", dir);
         goto out;
@@ -743,7 +755,7 @@ void ledger_free(struct ledger *log)
     if (log == NULL)
         return;
     if (log->map != NULL)
-        (void)munmap((void *)(uintptr_t)log->map, (size_t)LEDGER_MAP_RESERVE);
+        (void)munmap((void *)(uintptr_t)log->map, (size_t)log->map_len);
     if (log->fd >= 0)
         (void)close(log->fd); /* also drops the flock */
     if (log->dirfd >= 0)
@@ -840,6 +852,11 @@ enum mrd_code ledger_append(struct ledger *log, const struct ledger_entry *entri
     if (log->broken != MRD_OK) {
         rc = mrd_err_set(err, log->broken, "ledger: an earlier write failed (%s); reopen the log",
                          log->broken_msg);
+        goto out;
+    }
+    if (ledger_file_size(log->pending_n + n) > log->map_len) {
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "ledger: the log would outgrow its %llu-byte mapping",
+                         (unsigned long long)log->map_len);
         goto out;
     }
     /* Reserve first so that nothing below can fail halfway. */
