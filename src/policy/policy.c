@@ -101,8 +101,11 @@ bool policy_origin_local(enum policy_relation writer, bool from_peer)
 
 bool policy_tlp_of_marking(const char *id, size_t len, enum policy_tlp *ret)
 {
+    /* Case-insensitive: RFC 4122 UUIDs are, and the validator accepts an
+     * upper-case one. An exact match would read an upper-case RED id as
+     * "no TLP marking", i.e. the GREEN default: a downgrade. */
     for (size_t i = 0; i < sizeof(markings) / sizeof(markings[0]); i++) {
-        if (mrd_str_eq(id, len, markings[i].id)) {
+        if (mrd_str_eq_nocase(id, len, markings[i].id, strlen(markings[i].id))) {
             *ret = markings[i].tlp;
             return true;
         }

@@ -109,7 +109,9 @@ bool policy_may_read(const struct policy_reader *r, const struct policy_object *
 bool policy_origin_local(enum policy_relation writer, bool from_peer);
 
 /* The TLP level named by a marking-definition id (TLP 1.0 or 2.0), as
- * (ptr, len). Returns false for any other id (not a TLP marking). */
+ * (ptr, len), compared ASCII case-insensitively (an upper-case UUID is the
+ * same UUID, RFC 4122 §3). Returns false for any other id (not a TLP
+ * marking). */
 bool policy_tlp_of_marking(const char *id, size_t len, enum policy_tlp *ret);
 
 /* The effective TLP level of a STIX object (a JSON object): the most

@@ -296,6 +296,7 @@ static void test_marking_ids(void **state)
     };
     enum policy_tlp t;
     const char *other = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41db";
+    const char *red_upper = "marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1";
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -305,6 +306,9 @@ static void test_marking_ids(void **state)
     assert_false(policy_tlp_of_marking(other, strlen(other), &t));
     /* (ptr, len): a prefix of a real id is not that id */
     assert_false(policy_tlp_of_marking(POLICY_TLP1_RED_ID, 20, &t));
+    /* an upper-case UUID is the same marking, never the (lower) default */
+    assert_true(policy_tlp_of_marking(red_upper, strlen(red_upper), &t));
+    assert_int_equal(t, POLICY_TLP_RED);
 }
 
 /* The marking-definition files shipped in testdata carry exactly the ids
