@@ -1271,6 +1271,53 @@ mut("invalid", "identity-modified-before-created-reference", "identity",
     setk(created="2016-04-06T20:03:48.000Z", modified="2016-01-01T00:00:00.000Z"))
 
 
+# ---- timestamps and custom properties (attack-pattern, campaign, incident) ----
+AP2 = sdo("attack-pattern", "0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", created="2016-02-12T08:17:27.000Z",
+          modified="2016-02-12T08:17:27.000Z", name="Spear Phishing", description="...",
+          external_references=[{"source_name": "capec", "external_id": "CAPEC-463"}])
+case("valid", "ap-reference-wellformed", AP2)
+mut("invalid", "ap-capec-abc", AP2, lambda o: o["external_references"][0].update(external_id="CAPEC-abc"))
+mut("invalid", "ap-capec-no-external-id", AP2, lambda o: o["external_references"][0].pop("external_id"))
+mut("invalid", "ap-property-hyphen", AP2, setk(**{"x-something": "some value"}))
+mut("valid", "ap-property-x", AP2, setk(x_something="some value"))
+mut("valid", "ap-property-x-source", AP2, setk(x_source_something="some value"))
+mut("valid", "ap-property-unprefixed", AP2, setk(something="some value"))
+mut("valid", "ap-property-extension", AP2, setk(extensions={
+    "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e": {
+        "extension_type": "property-extension", "rank": 5, "toxicity": 8}}))
+mut("valid", "ap-toplevel-extension", AP2, setk(something="some value", rank=5, toxicity=8, extensions={
+    "extension-definition--a932fcc6-e032-176c-826f-cb970a5a1fff": {"extension_type": "toplevel-property-extension"}}))
+for i, ts in enumerate(["2016-13-12T08:17:27.000Z", "2016-03-42T08:17:27.000Z", "2016-03-00T08:17:27.000Z",
+                        "2016-03-12T99:17:27.000Z", "2016-03-12T08:99:27.000Z", "2016-11-31T08:17:27.000Z",
+                        "2017-02-29T08:17:27.000Z", "2016-03-12T08:17:99.000Z", "16-03-12T08:17:27.000Z"]):
+    mut("invalid", f"ap-modified-bad-{i}", AP2, setk(modified=ts))
+mut("invalid", "ap-created-micro-after-modified", AP2,
+    setk(created="2016-02-29T08:17:27.000036Z", modified="2016-02-29T08:17:27.000Z"))
+mut("valid", "ap-created-micro-modified-later", AP2,
+    setk(created="2016-02-29T08:17:27.000036Z", modified="2016-02-29T08:17:27.001Z"))
+CAMP3 = sdo("campaign", "0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", created="2023-03-17T13:37:42.596Z",
+            modified="2023-09-27T20:12:54.984Z", created_by_ref=IDENT, name="Operation Dream Job",
+            aliases=["Operation Dream Job", "Operation North Star"],
+            first_seen="2019-09-01T04:00:00.000Z", last_seen="2020-08-01T04:00:00.000Z")
+case("valid", "campaign-reference-wellformed", CAMP3)
+mut("invalid", "campaign-created-sep-31", CAMP3, setk(created="2016-09-31T08:17:27.000Z"))
+mut("invalid", "campaign-created-micro-after-modified", CAMP3, setk(created="2023-09-27T20:12:54.984123Z"))
+mut("valid", "campaign-created-micro-modified-later", CAMP3,
+    setk(created="2023-09-27T20:12:54.984123Z", modified="2023-09-27T20:12:54.985Z"))
+mut("invalid", "campaign-first-seen-sep-31", CAMP3, setk(first_seen="2019-09-31T04:00:00.000Z"))
+mut("invalid", "campaign-first-seen-micro-after-last", CAMP3, setk(first_seen="2020-08-01T04:00:00.000123Z"))
+mut("valid", "campaign-first-seen-micro-last-later", CAMP3,
+    setk(first_seen="2020-08-01T04:00:00.000123Z", last_seen="2020-08-01T04:00:00.001Z"))
+INC2 = sdo("incident", "dd8651ee-d529-44fe-b063-bb6f006fbe5c", created="2021-03-20T08:17:27.000Z",
+           modified="2021-03-20T08:17:27.000Z", name="FUBAR", description="Something happened")
+case("valid", "incident-reference-wellformed", INC2)
+mut("invalid", "incident-created-march-32", INC2, setk(created="2021-03-32T08:17:27.000Z"))
+mut("invalid", "incident-reference-missing-name", INC2, delk("name"))
+mut("valid", "intrusion-set-custom-country", "intrusion-set", setk(country="USA"))
+mut("valid", "intrusion-set-goals", "intrusion-set", setk(aliases=["Zookeeper"], goals=["acquisition-theft", "harassment"]))
+mut("valid", "intrusion-set-motivation-ov", "intrusion-set", setk(primary_motivation="selfishness", resource_level="high"))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):
