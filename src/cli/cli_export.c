@@ -15,6 +15,7 @@
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
 #include "core/json.h"
+#include "fed/fed.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -25,6 +26,8 @@ struct exporter {
     enum format fmt;
     size_t n;
     bool io_error;
+    struct fed_trust *trust; /* signature statuses for the summary (fed.h) */
+    size_t verdicts[4];      /* by enum crypto_verdict */
 };
 
 static bool visible(void *ctx, const struct store_row *row)
@@ -75,6 +78,11 @@ static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err
     enum mrd_code rc;
 
     if (ex->fmt == FMT_STIX) {
+        struct crypto_verify_result vr;
+        if (mrd_json_parse(row->body, row->body_len, NULL, &obj, NULL) == MRD_OK &&
+            crypto_object_verify(obj, ex->trust->keyring, &vr, NULL) == MRD_OK)
+            ex->verdicts[vr.verdict & 3]++;
+        json_decref(obj);
         if (ex->n > 0)
             putchar(',');
         if (fwrite(row->body, 1, row->body_len, stdout) != row->body_len)
@@ -165,7 +173,8 @@ static int run(int argc, char **argv)
     if (ret != CLI_EXIT_OK)
         goto out;
     ret = CLI_EXIT_USAGE;
-    if (store_grant_get(st, org.key, coll.key, &g, &err) != MRD_OK) {
+    if (fed_trust_load(cli_data_dir(data), &ex.trust, &err) != MRD_OK ||
+        store_grant_get(st, org.key, coll.key, &g, &err) != MRD_OK) {
         cli_errorf("export", "%s", err.msg);
         goto out;
     }
@@ -195,8 +204,14 @@ static int run(int argc, char **argv)
     fprintf(stderr, "meridian export: %zu object version%s exported as org '%s' (%s)%s\n", ex.n,
             ex.n == 1 ? "" : "s", org.name, policy_relation_name(org.relation),
             g.can_read ? "" : "; it has no read grant on this collection");
+    if (ex.fmt == FMT_STIX)
+        fprintf(stderr,
+                "meridian export: signatures: %zu valid, %zu unknown signer, %zu unsigned\n",
+                ex.verdicts[CRYPTO_VALID], ex.verdicts[CRYPTO_UNKNOWN_SIGNER],
+                ex.verdicts[CRYPTO_UNSIGNED]);
     ret = CLI_EXIT_OK;
 out:
+    fed_trust_free(ex.trust);
     store_close(st);
     return ret;
 }
