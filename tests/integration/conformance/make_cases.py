@@ -1318,6 +1318,23 @@ mut("valid", "intrusion-set-goals", "intrusion-set", setk(aliases=["Zookeeper"],
 mut("valid", "intrusion-set-motivation-ov", "intrusion-set", setk(primary_motivation="selfishness", resource_level="high"))
 
 
+# ---- whole-file examples in the shape of the reference validator's ----
+case("valid", "bundle-identity-custom-property", bundle({**BASE["identity"], "foo": "bar"}))
+case("valid", "tool-custom-properties", {**BASE["tool"], "foo_value": "bizz", "bar_value": "buzz"})
+case("valid", "bundle-tlp2-amber", bundle({
+    "type": "marking-definition", "spec_version": "2.1",
+    "id": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", "created": "2022-10-01T00:00:00.000Z",
+    "name": "TLP:AMBER", "extensions": {TLP2_EXT: {"extension_type": "property-extension", "tlp_2_0": "amber"}}}))
+case("valid", "bundle-tlp2-and-extension-definition", bundle(
+    {"type": "marking-definition", "spec_version": "2.1",
+     "id": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", "created": "2022-10-01T00:00:00.000Z",
+     "name": "TLP:CLEAR", "extensions": {TLP2_EXT: {"extension_type": "property-extension", "tlp_2_0": "clear"}}},
+    {**BASE["indicator"], "object_marking_refs": ["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"]}))
+case("invalid", "bundle-identity-modified-before-created",
+     bundle({**BASE["identity"], "created": "2016-08-08T15:50:10.983Z", "modified": "2015-08-08T15:50:10.983Z"}))
+case("invalid", "bundle-identity-missing-modified", bundle({k: v for k, v in BASE["identity"].items() if k != "modified"}))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):
