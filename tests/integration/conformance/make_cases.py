@@ -1335,6 +1335,18 @@ case("invalid", "bundle-identity-modified-before-created",
 case("invalid", "bundle-identity-missing-modified", bundle({k: v for k, v in BASE["identity"].items() if k != "modified"}))
 
 
+# ---- the canonical TLP ids carry only the canonical content (S40, S41) ----
+TLPG = {"type": "marking-definition", "spec_version": "2.1", "id": TLP_GREEN,
+        "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "green"}}
+mut("invalid", "tlp1-green-id-other-definition-type", TLPG, setk(definition_type="something"))
+mut("invalid", "tlp1-green-id-granular-markings", TLPG,
+    setk(granular_markings=[{"marking_ref": MARK, "selectors": ["id"]}]))
+mut("invalid", "tlp1-green-id-marks-itself", TLPG, setk(object_marking_refs=[TLP_GREEN]))
+mut("invalid", "tlp1-green-id-marked-by-other", TLPG, setk(object_marking_refs=[MARK]))
+mut("invalid", "tlp1-green-definition-21", TLPG, setk(definition={"tlp": 21}))
+mut("invalid", "tlp1-green-extra-property", TLPG, setk(x_note="mine"))
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):
