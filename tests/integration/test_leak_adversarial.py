@@ -610,3 +610,174 @@ def test_api_errors_name_nothing_hidden(node, w):
         assert "10.9.0.4" not in r.text
     r = api(node, "/api/v1/peers/", w["toks"]["x_p"])
     assert r.status_code in (403, 404), r.status_code
+
+
+# ---- more TAXII attacks -------------------------------------------------------------
+
+def test_red_by_partner_is_its_own_only(node, w):
+    """A partner's RED post: it reads it back; other partners, the
+    constituent and even the own org do not (the relation gives nothing),
+    and created_by_ref naming someone else changes nothing."""
+    ident = f"identity--{uuid.uuid4()}"
+    o = indicator(TLP_RED, value="10.9.7.7", created_by_ref=ident)
+    node.post_ok(w["cid"], [o], token=w["toks"]["x_p"])
+    assert node.get(base(w) + f"objects/{o['id']}/", token=w["toks"]["x_p"]).status_code == 200
+    for who in ("x_pr", "x_c", "own"):
+        same_error(node.get(base(w) + f"objects/{o['id']}/", token=w["toks"][who]),
+                   node.get(base(w) + f"objects/{ghost_id()}/", token=w["toks"][who]), 404)
+
+
+def test_amber_by_partner_is_not_one_hop(node, w):
+    """AMBER written by a partner (TAXII POST or import --as-org) is not
+    created on this node: other partners never read it."""
+    a = indicator(TLP_AMBER, value="10.9.8.1")
+    node.post_ok(w["cid"], [a], token=w["toks"]["x_p"])
+    b = indicator(TLP_AMBER_STRICT, value="10.9.8.2")
+    f = node.data / "imp.json"
+    f.write_text(json.dumps({"objects": [b]}))
+    node.cli("import", "--data", node.data, "--collection", w["cid"], "--as-org", "x_p", f)
+    for oid in (a["id"], b["id"]):
+        same_error(node.get(base(w) + f"objects/{oid}/", token=w["toks"]["x_pr"]),
+                   node.get(base(w) + f"objects/{ghost_id()}/", token=w["toks"]["x_pr"]), 404)
+        p = node.cli("export", "--data", node.data, "--collection", w["cid"], "--as-org", "x_pr")
+        assert oid not in p.stdout
+
+
+def test_match_id_list_mixing_hidden_and_visible(node, w):
+    tok = w["toks"]["x_p"]
+    vis = w["objs"]["clear"]["id"]
+    ids = [w["objs"][k]["id"] for k in HIDDEN_FROM_PARTNER] + [vis]
+    for path in ("objects/", "manifest/"):
+        r = node.get(base(w) + path, token=tok, params={"match[id]": ",".join(ids),
+                                                        "limit": "1"})
+        body = r.json()
+        assert [o["id"] for o in body["objects"]] == [vis]
+        assert body["more"] is False and "next" not in body
+        assert r.headers["X-TAXII-Date-Added-First"] == r.headers["X-TAXII-Date-Added-Last"]
+
+
+def test_grant_withdrawn_mid_paging(node, w):
+    node.org("x_wd", "partner")
+    node.grant("x_wd", w["cid"], True, False)
+    tok = node.token("x_wd")
+    nxt = node.get(base(w) + "objects/", token=tok, params={"limit": "1"}).json()["next"]
+    node.grant("x_wd", w["cid"], False, False)
+    same_error(node.get(base(w) + "objects/", token=tok, params={"limit": "1", "next": nxt}),
+               node.get(f"/api1/collections/{uuid.uuid4()}/objects/", token=tok,
+                        params={"limit": "1", "next": nxt}), 404)
+
+
+def test_odd_spellings_of_a_hidden_id(node, w):
+    """Upper case, percent-encoding and a trailing junk segment: never the
+    hidden object, and the same answer as for a ghost."""
+    tok = w["toks"]["x_p"]
+    oid = w["objs"]["red"]["id"]
+    g = ghost_id()
+    for f in (str.upper, lambda s: s.replace("--", "%2D%2D"), lambda s: s + "%2F",
+              lambda s: s + "/versions/.."):
+        a = node.get(base(w) + f"objects/{f(oid)}/", token=tok)
+        b = node.get(base(w) + f"objects/{f(g)}/", token=tok)
+        assert a.status_code == b.status_code and a.status_code in (400, 404), a.status_code
+        assert "10.9.0.4" not in a.text
+        assert a.text.replace(f(oid), "X").replace(oid, "X") == \
+            b.text.replace(f(g), "X").replace(g, "X")
+
+
+def test_head_and_content_length_match_visible_rows(node, w):
+    tok = w["toks"]["x_p"]
+    for path in ("objects/", "manifest/"):
+        g = node.get(base(w) + path, token=tok)
+        h = node.req("HEAD", base(w) + path, token=tok)
+        assert h.status_code == 200
+        assert int(h.headers["Content-Length"]) == len(g.content)
+    oid = w["objs"]["red"]["id"]
+    a = node.req("HEAD", base(w) + f"objects/{oid}/", token=tok)
+    b = node.req("HEAD", base(w) + f"objects/{ghost_id()}/", token=tok)
+    assert a.status_code == b.status_code == 404
+    assert a.headers.get("Content-Length") == b.headers.get("Content-Length")
+
+
+# ---- federation -------------------------------------------------------------------
+
+@pytest.fixture
+def fed(meridian_bin, tmp_path):
+    from test_fed_propagation import Fed
+    f = Fed(meridian_bin, tmp_path)
+    yield f
+    f.stop()
+
+
+def _all_versions_ids(fed, name):
+    n = fed.nodes[name]
+    items, _ = n.page_all(n.objects_path(fed.coll[name], n.root),
+                          params={"match[version]": "all"})
+    return [o["id"] for o in items]
+
+
+def test_fed_nothing_hidden_travels(fed):
+    """A <- B <- C by pull, and B -> C by push. At A: AMBER written by a
+    partner of A (not one hop), granular RED, upper-case RED, TLP 1.0 RED,
+    a GREEN object whose newer version is RED, AMBER+STRICT created at A.
+    B may receive only CLEAR, GREEN (v1 at most), and A's own AMBER+STRICT;
+    C only what B may forward: CLEAR and GREEN of the community."""
+    for name in "ABC":
+        fed.node(name)
+    fed.link("A", "B", "pull")
+    fed.link("B", "C", "pull")
+    fed.link("C", "B", "push")
+    a = fed.nodes["A"]
+    a.org("a_partner", "partner")
+    ptok = a.token("a_partner")
+    a.grant("a_partner", fed.coll["A"], True, True)
+    p_amber = indicator(TLP_AMBER, value="10.8.0.1")
+    a.post_ok(fed.coll["A"], [p_amber], token=ptok, root="europe")
+    gran = indicator(TLP_CLEAR, value="10.8.0.2", granular_markings=[
+        {"marking_ref": TLP_RED, "selectors": ["name"]}])
+    upper = indicator(value="10.8.0.3", object_marking_refs=[
+        "marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1"])
+    red1 = indicator(TLP1_RED, value="10.8.0.4")
+    oid = f"indicator--{uuid.uuid4()}"
+    v1 = indicator(TLP_GREEN, ident=oid, value="10.8.0.5")
+    v2 = indicator(TLP_RED, ident=oid, modified="2026-05-01T00:00:00.000Z", value="10.8.0.6")
+    strict = indicator(TLP_AMBER_STRICT, value="10.8.0.7")
+    clear = indicator(TLP_CLEAR, value="10.8.0.8")
+    fed.post("A", [gran, upper, red1, v1, v2, strict, clear])
+    fed.sync("B")
+    at_b = fed.nodes["B"].get(fed.nodes["B"].objects_path(fed.coll["B"], "europe"),
+                              params={"match[version]": "all"}).text
+    for o in (p_amber, gran, upper, red1, v2):
+        assert o["pattern"] not in at_b, o["pattern"]
+    assert clear["pattern"] in at_b and strict["pattern"] in at_b
+    fed.sync("C")
+    fed.sync("B", peer="C")
+    at_c = fed.nodes["C"].get(fed.nodes["C"].objects_path(fed.coll["C"], "europe"),
+                              params={"match[version]": "all"}).text
+    for o in (p_amber, gran, upper, red1, v2, strict):
+        assert o["pattern"] not in at_c, o["pattern"]
+    assert clear["pattern"] in at_c
+
+
+def test_fed_red_for_a_named_recipient_goes_no_further(fed, tmp_path):
+    """RED imported at A for recipient B: B's pull may fetch it (B is a
+    named recipient), but neither C's pull from B nor B's push to C
+    carries it on."""
+    for name in "ABC":
+        fed.node(name)
+    fed.link("A", "B", "pull")
+    fed.link("B", "C", "pull")
+    fed.link("C", "B", "push")
+    a = fed.nodes["A"]
+    red = indicator(TLP_RED, value="10.8.1.1")
+    f = tmp_path / "red.json"
+    f.write_text(json.dumps({"objects": [red]}))
+    a.cli("import", "--data", a.data, "--collection", fed.coll["A"], "--recipient", "B", f)
+    fed.sync("B")
+    fed.sync("C")
+    fed.sync("B", peer="C")
+    c = fed.nodes["C"]
+    r = c.get(c.objects_path(fed.coll["C"], "europe"), params={"match[version]": "all"})
+    assert red["id"] not in r.text
+    # export at B as C's org: nothing either
+    b = fed.nodes["B"]
+    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"], "--as-org", "C")
+    assert red["id"] not in p.stdout
