@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
@@ -194,10 +196,12 @@ static void handle(void *ctx, struct http_request *req, struct http_response *re
     auth = http_request_header(req, "Authorization");
     if (auth == NULL || http_auth_secret(auth, strlen(auth), secret, &slen, NULL) != MRD_OK ||
         store_token_lookup(api->st, secret, slen, &tok, NULL) != MRD_OK) {
+        sodium_memzero(secret, sizeof(secret));
         (void)http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"meridian\"");
         error(resp, 401, "Authentication required");
         return;
     }
+    sodium_memzero(secret, sizeof(secret));
     if (strcmp(req->method, "GET") != 0) {
         error(resp, 405, "Method not allowed");
         return;
