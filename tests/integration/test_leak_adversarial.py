@@ -828,3 +828,42 @@ def test_fed_amber_by_default_travels_one_hop_only(fed):
     c = fed.nodes["C"]
     r = c.get(c.objects_path(fed.coll["C"], "europe"), params={"match[version]": "all"})
     assert unmarked["id"] not in r.text
+
+
+def test_sightings_rollup_never_names_a_hidden_identity(node, w):
+    """A GREEN sighting whose creator identity is RED: the roll-up shows
+    the reader the identity id it can already see, never the hidden
+    identity's name."""
+    ident = {"type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+             "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+             "name": "Nightjar Informant", "identity_class": "individual",
+             "object_marking_refs": [TLP_RED]}
+    ind = w["objs"]["clear"]["id"]
+    s = _sighting(ind, TLP_GREEN, 4)
+    s["created_by_ref"] = ident["id"]
+    node.post_ok(w["cid"], [ident, s])
+    tok = w["toks"]["x_p"]
+    for path in (f"/api/v1/sightings/{ind}", "/api/v1/sightings/"):
+        r = api(node, path, tok)
+        assert r.status_code == 200
+        assert "Nightjar Informant" not in r.text, path
+    # the own org may read neither (RED, created by itself: yes it may)
+    assert "Nightjar Informant" in api(node, f"/api/v1/sightings/{ind}", node.admin_token).text
+
+
+def test_public_collection_next_token_is_bound_to_the_anonymous_reader(node):
+    p = node.cli("collection", "create", "--data", node.data, "--api-root", "puby",
+                 "--title", "public y", "--public")
+    cid = p.stdout.strip()
+    node.post_ok(cid, [indicator(TLP_CLEAR), indicator(TLP_CLEAR), indicator(TLP_RED)],
+                 root="puby")
+    path = f"/puby/collections/{cid}/objects/"
+    body = node.get(path, token=None, params={"limit": "1"}).json()
+    assert body["more"] is True
+    node.org("x_anon2", "partner")
+    tok = node.token("x_anon2")
+    r = node.get(path, token=tok, params={"limit": "1", "next": body["next"]})
+    assert_taxii_error(r, 400)
+    # anonymous paging to the end: CLEAR only, more=false at the last CLEAR
+    items, pages = node.page_all(path, token=None, limit=1)
+    assert len(items) == 2 and pages == 2
