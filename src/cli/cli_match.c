@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_data.h"
 #include "cli/match_run.h"
 #include "cli/verbs.h"
 #include "core/alloc.h"
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, 'j'},
     {"at", required_argument, NULL, 'a'},
     {"quiet", no_argument, NULL, 'q'},
+    {"report", required_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -216,7 +218,8 @@ static int run(int argc, char **argv)
     struct mrd_err err = {0};
     const char **ind_files = NULL, **inputs = NULL;
     size_t nind_files = 0;
-    const char *data_dir = NULL;
+    const char *data_dir = NULL, *report_coll = NULL;
+    char report_tmp[4096] = "";
     int rc = CLI_EXIT_USAGE, c;
     int64_t t0 = mrd_time_now_usec(), t1;
 
@@ -234,7 +237,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:d:c:f:m:sH:S:I:o:Fj:a:qh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:d:c:f:m:sH:S:I:o:Fj:a:qR:h", long_opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             ind_files[nind_files++] = optarg;
@@ -296,6 +299,9 @@ static int run(int argc, char **argv)
         case 'q':
             o.quiet = true;
             break;
+        case 'R':
+            report_coll = optarg;
+            break;
         case 'h':
             fputs(cli_verb_match.usage, stdout);
             rc = CLI_EXIT_OK;
@@ -313,6 +319,17 @@ static int run(int argc, char **argv)
         (strncmp(o.identity, "identity--", 10) != 0 || strlen(o.identity) != 46)) {
         rc = cli_usage_error(&cli_verb_match, "--identity: expected identity--<uuid>");
         goto out;
+    }
+    if (report_coll != NULL && o.follow) {
+        rc = cli_usage_error(&cli_verb_match, "--report needs a scan that ends: not with --follow");
+        goto out;
+    }
+    if (report_coll != NULL && o.sightings_path == NULL) {
+        /* The sightings go through a file so that reporting is exactly an
+         * import: validated, signed as this node's, stored durably. */
+        (void)snprintf(report_tmp, sizeof(report_tmp), "%s/.match-report-%ld.json",
+                       cli_data_dir(data_dir), (long)getpid());
+        o.sightings_path = report_tmp;
     }
     for (int k = optind; k < argc; k++)
         inputs[o.ninputs++] = argv[k];
@@ -354,7 +371,20 @@ static int run(int argc, char **argv)
                 lc->active, match_index_size(set.idx), (double)(t1 - t0) / 1e6, lc->evaluated,
                 lc->inactive, lc->not_stix, lc->unsupported, lc->bad_values);
     rc = match_run(&set, &o);
+    if (rc == CLI_EXIT_OK && report_coll != NULL) {
+        /* import's argv is mutable (getopt may permute it): copies, not casts */
+        static char a0[] = "import", a1[] = "--data", a3[] = "--collection";
+        char dir[4096], coll[512], path[4096];
+        char *imp[] = {a0, a1, dir, a3, coll, path, NULL};
+
+        mrd_strlcpy(dir, cli_data_dir(data_dir), sizeof(dir));
+        mrd_strlcpy(coll, report_coll, sizeof(coll));
+        mrd_strlcpy(path, o.sightings_path, sizeof(path));
+        rc = cli_verb_import.run(6, imp);
+    }
 out:
+    if (report_tmp[0] != '\0')
+        (void)unlink(report_tmp);
     match_set_release(&set);
     mrd_free(lc);
     mrd_free(ind_files);
@@ -369,7 +399,8 @@ const struct cli_verb cli_verb_match = {
              "                      [--format auto|combined|zeek|csv|jsonl] [--map COL=TYPE]...\n"
              "                      [--subdomains] [--hits FILE] [--sightings FILE]\n"
              "                      [--identity identity--UUID] [--org NAME] [--follow]\n"
-             "                      [--threads N] [--at TIME] [--quiet] [LOG...]\n"
+             "                      [--threads N] [--at TIME] [--quiet]\n"
+             "                      [--report COLLECTION [--data DIR]] [LOG...]\n"
              "\n"
              "Compiles the active indicators (not revoked, valid_from <= now < valid_until;\n"
              "--at TIME sets now) of STIX bundles, envelopes or object files, or of the\n"
@@ -406,6 +437,10 @@ const struct cli_verb cli_verb_match = {
              "--sightings FILE writes a STIX 2.1 bundle: the local identity (--identity,\n"
              "or a new one named --org, default \"local\") and one sighting per indicator\n"
              "hit (count, first_seen, last_seen, where_sighted_refs).\n"
+             "--report COLLECTION stores those sightings (and the identity) in the\n"
+             "node's collection (uuid or API-ROOT/ALIAS) exactly as 'meridian import'\n"
+             "would: validated, signed by this node, and from there they travel to the\n"
+             "indicator's creator through federation. Not with --follow.\n"
              "--follow keeps reading growing files (rotation and truncation included)\n"
              "and prints hits as they appear until interrupted (SIGINT/SIGTERM).\n"
              "--threads N sets the workers (default: one per core).\n"

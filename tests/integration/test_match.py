@@ -266,3 +266,45 @@ def test_patterns_for_the_evaluator(meridian_bin, tmp_path):
     # LIKE matches a.evil.org (not evil.org); MATCHES matches the URL; the
     # one-object AND never holds for two different addresses
     assert got == [(2, ID.format(1), "pattern"), (3, ID.format(2), "pattern")]
+
+
+def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path):
+    """--report is an import of the sightings: they land in the collection,
+    valid, counted per indicator, and signed by this node."""
+    data = tmp_path / "node"
+    assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
+    p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",
+            "--data", data)
+    assert p.returncode == 0, p.stderr
+    coll = p.stdout.strip()
+    assert run(meridian_bin, "import", "--collection", coll, "--data", data,
+               inds).returncode == 0
+    (tmp_path / "access.log").write_text(ACCESS)
+    p = run(meridian_bin, "match", "--data", data, "--collection", coll, "--report", coll,
+            tmp_path / "access.log")
+    assert p.returncode == 0, p.stderr
+    assert not list(data.glob(".match-report-*")), "temporary sightings file left behind"
+    p = run(meridian_bin, "export", "--collection", coll, "--data", data)
+    assert p.returncode == 0, p.stderr
+    objs = json.loads(p.stdout)["objects"]
+    sightings = {o["sighting_of_ref"]: o for o in objs if o["type"] == "sighting"}
+    # indicator 2 hit twice (lines 2 and 4), 3 and 4 once each, as --hits says
+    assert {k: v["count"] for k, v in sightings.items()} == {
+        ID.format(2): 2, ID.format(3): 1, ID.format(4): 1}
+    for s in sightings.values():
+        assert any(k.startswith("extension-definition--") for k in s.get("extensions", {})), \
+            "a sighting created on this node must carry the node's signature"
+    p = run(meridian_bin, "match", "--data", data, "--report", coll, "--follow",
+            tmp_path / "access.log")
+    assert p.returncode == 2 and "--follow" in p.stderr
+
+
+def test_report_unknown_collection_fails_cleanly(meridian_bin, inds, tmp_path):
+    data = tmp_path / "node"
+    assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
+    (tmp_path / "access.log").write_text(ACCESS)
+    p = run(meridian_bin, "match", "--indicators", inds, "--data", data, "--report",
+            "no-such", tmp_path / "access.log")
+    assert p.returncode == 2
+    assert "no collection 'no-such'" in p.stderr
+    assert not list(data.glob(".match-report-*"))
