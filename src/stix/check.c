@@ -926,12 +926,17 @@ static void check_extensions(struct stix_ctx *c, const json_t *v, const struct s
             if (!stix__id_parse(k, kn, &tlen, &ver, &upper, &why))
                 stix__error(c, "extension-key", SEC_EXT,
                             "'%.80s' is not an extension-definition identifier: %s", k, why);
-            if (et != NULL && (!json_is_string(et) ||
-                               !stix__in_vocab(stix__ext_type_enum(), json_string_value(et))))
+            if (et == NULL)
+                /* The TC's JSON schema (common/extension.json) requires it:
+                 * without it a consumer cannot tell what the extension adds. */
+                stix__error(c, "required-property", "STIX 2.1 §7.3",
+                            "an extension-definition extension needs 'extension_type'");
+            else if (!json_is_string(et) ||
+                     !stix__in_vocab(stix__ext_type_enum(), json_string_value(et)))
                 stix__error_at(c, "extension_type", "enum-value", "STIX 2.1 §7.3",
                                "must be one of new-sdo, new-sco, new-sro, property-extension, "
                                "toplevel-property-extension");
-            else if (et != NULL && t != NULL && strncmp(json_string_value(et), "new-", 4) == 0)
+            else if (t != NULL && strncmp(json_string_value(et), "new-", 4) == 0)
                 stix__error_at(c, "extension_type", "extension-type", "STIX 2.1 §7.3",
                                "'%s' extensions define new object types; '%s' is a STIX type",
                                json_string_value(et), t->name);

@@ -1347,6 +1347,26 @@ mut("invalid", "tlp1-green-definition-21", TLPG, setk(definition={"tlp": 21}))
 mut("invalid", "tlp1-green-extra-property", TLPG, setk(x_note="mine"))
 
 
+# ---- extension blocks keyed by an extension-definition need extension_type ----
+mut("invalid", "ext-without-extension-type", "campaign", setk(extensions={EXTDEF: {"rank": 5}}))
+mut("invalid", "ext-sco-without-extension-type", "file", setk(extensions={EXTDEF: {"x": 1}}))
+mut("valid", "ext-sco-property-extension", "file", setk(extensions={EXTDEF: {"extension_type": "property-extension", "x": 1}}))
+mut("valid", "lc-granular-selector-into-contents", "language-content",
+    setk(granular_markings=[{"marking_ref": TLP_GREEN, "selectors": ["contents.de.name"]}]))
+mut("invalid", "lc-granular-selector-missing-language", "language-content",
+    setk(granular_markings=[{"marking_ref": TLP_GREEN, "selectors": ["contents.es.name"]}]))
+mut("invalid", "marking-extension-new-sdo", "marking-definition",
+    lambda o: (o.pop("definition"), o.pop("definition_type"),
+               o.update(extensions={EXTDEF: {"extension_type": "new-sdo"}})))
+mut("invalid", "indicator-pattern-type-list", "indicator", setk(pattern_type=["stix"]))
+mut("valid", "new-sco-declared", {"type": "x-new-sco", "spec_version": "2.1",
+    "id": "x-new-sco--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "value": "v",
+    "extensions": {EXTDEF: {"extension_type": "new-sco"}}}, lambda o: None)
+mut("invalid", "new-sdo-declared-without-modified", {"type": "x-new-sdo", "spec_version": "2.1",
+    "id": "x-new-sdo--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-01-01T00:00:00.000Z",
+    "extensions": {EXTDEF: {"extension_type": "new-sdo"}}}, lambda o: None)
+
+
 def main():
     for old in HERE.glob("*.json"):
         if old.name.startswith(("valid-", "invalid-")):

@@ -299,6 +299,8 @@ static const struct tcase cases[] = {
      "{`extensions`:{`http-request-ext`:{`request_method`:`get`,`request_value`:`/`,"
      "`request_header`:{`Host`:5}}}}",
      NULL, "property-type"},
+    {"extension-definition extension without extension_type", &MAL,
+     "{`extensions`:{`extension-definition--" U1 "`:{`rank`:5}}}", NULL, "required-property"},
     {"extension value empty", &MAL, "{`extensions`:{`extension-definition--" U1 "`:{}}}", NULL,
      "extension-value"},
     {"extension_type not in enum", &MAL,
