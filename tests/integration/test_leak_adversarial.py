@@ -867,3 +867,52 @@ def test_public_collection_next_token_is_bound_to_the_anonymous_reader(node):
     # anonymous paging to the end: CLEAR only, more=false at the last CLEAR
     items, pages = node.page_all(path, token=None, limit=1)
     assert len(items) == 2 and pages == 2
+
+
+def _raw_post(node, path, token, headers, body=b""):
+    import socket
+    host, port = node.addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        req = [f"POST {path} HTTP/1.1", f"Host: {node.addr}", f"Authorization: Bearer {token}",
+               "Accept: application/taxii+json;version=2.1", "Connection: close"]
+        req += [f"{k}: {v}" for k, v in headers.items()]
+        s.sendall(("\r\n".join(req) + "\r\n\r\n").encode() + body)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data and len(data) > 4096:
+                break
+        return data
+    finally:
+        s.close()
+
+
+def _status_and_body(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].split(b" ")[1], body
+
+
+def test_post_limits_and_media_type_do_not_confirm_a_collection(node, w):
+    """413 (announced body too large) and 415 (wrong Content-Type) sent by
+    an org without a grant: the same answer for the real collection and a
+    ghost, so neither check runs before the access check."""
+    tok = w["toks"]["x_ng"]
+    real = f"/api1/collections/{w['cid']}/objects/"
+    fake = f"/api1/collections/{uuid.uuid4()}/objects/"
+    for headers, body in (
+            ({"Content-Type": "application/taxii+json;version=2.1",
+              "Content-Length": str(200 * 1024 * 1024 * 1024)}, b""),
+            ({"Content-Type": "text/plain", "Content-Length": "2"}, b"{}"),
+            ({"Content-Type": "application/taxii+json;version=2.1",
+              "Transfer-Encoding": "chunked"}, b"2\r\n{}\r\n0\r\n\r\n")):
+        a = _status_and_body(_raw_post(node, real, tok, headers, body))
+        b = _status_and_body(_raw_post(node, fake, tok, headers, body))
+        assert a == b, (headers, a, b)
+        assert a[0] in (b"404", b"413"), a
