@@ -167,6 +167,31 @@ static const char *envelope_problem(const json_t *doc)
     return NULL;
 }
 
+static bool row_readable(void *ctx, const struct store_row *row)
+{
+    return policy_may_read(ctx, &row->policy);
+}
+
+/* The status version of a duplicate SCO is the stored row's date_added,
+ * which tells "it was already here" (and since when). SCO ids are
+ * deterministic, so for a row the poster may not read that would answer
+ * "does the node hold this value?" (DESIGN.md §5): only a readable copy
+ * gives its date; otherwise the caller reports a date of this request. */
+static enum mrd_code dup_readable(struct taxii_req *r, struct taxii_coll *c, const char *id,
+                                  bool *ret, struct mrd_err *err)
+{
+    const char *ids[1] = {id};
+    struct store_match m = {.ids = ids, .n_ids = 1, .versions = STORE_VER_ALL};
+    struct store_query q = {
+        .collection = c->c.key, .added_after = STORE_TIME_NONE, .match = &m, .limit = 1};
+    struct store_query_result res;
+    enum mrd_code rc;
+
+    rc = store_objects_query(r->ts->st, &q, row_readable, NULL, &c->reader, &res, err);
+    *ret = rc == MRD_OK && res.delivered > 0;
+    return rc;
+}
+
 void taxii_post_objects(struct taxii_req *r)
 {
     struct taxii_coll c;
@@ -182,6 +207,7 @@ void taxii_post_objects(struct taxii_req *r)
     struct stix_report rep;
     size_t n = 0, nvalid = 0;
     const char *problem;
+    int64_t t0 = 0;
     enum mrd_code rc;
 
     stix_report_init(&rep);
@@ -246,6 +272,7 @@ void taxii_post_objects(struct taxii_req *r)
             nvalid++;
     }
     if (nvalid > 0) {
+        t0 = mrd_time_now_usec();
         rc = store_objects_insert(r->ts->st, c.c.key, ins, nvalid, out, dates, &err);
         if (rc != MRD_OK) {
             taxii_internal(r, &err);
@@ -266,8 +293,16 @@ void taxii_post_objects(struct taxii_req *r)
         d->version_usec = items[i].version_usec;
         if (items[i].valid) {
             d->kind = STORE_ST_SUCCESS;
-            if (d->version_usec == STORE_VERSION_NONE)
-                d->version_usec = dates[v]; /* SCOs: the date_added, as elsewhere */
+            if (d->version_usec == STORE_VERSION_NONE) {
+                bool readable = true;
+                if (out[v] == STORE_INS_DUPLICATE &&
+                    dup_readable(r, &c, items[i].id, &readable, &err) != MRD_OK) {
+                    taxii_internal(r, &err);
+                    goto out;
+                }
+                /* SCOs: the date_added, as elsewhere */
+                d->version_usec = readable ? dates[v] : t0;
+            }
             /* A duplicate reads exactly like a new object: saying "already
              * present" would tell the poster that an object it may not read
              * exists (DESIGN.md §5). */

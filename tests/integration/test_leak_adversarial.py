@@ -916,3 +916,38 @@ def test_post_limits_and_media_type_do_not_confirm_a_collection(node, w):
         b = _status_and_body(_raw_post(node, fake, tok, headers, body))
         assert a == b, (headers, a, b)
         assert a[0] in (b"404", b"413"), a
+
+
+def _ipv4(value, tlp=None):
+    o = {"type": "ipv4-addr", "spec_version": "2.1",
+         "id": f"ipv4-addr--{uuid.uuid5(uuid.UUID('00abedb4-aa42-466c-9c01-fed23315a9b7'), json.dumps({'value': value}))}",
+         "value": value}
+    if tlp:
+        o["object_marking_refs"] = [tlp]
+    return o
+
+
+def test_status_version_of_a_duplicate_sco_reveals_nothing(node, w):
+    """SCO ids are deterministic (UUIDv5 of the value), and an SCO's status
+    version is its date_added. A partner posting the SCO of a value the own
+    org holds as RED must not get back the hidden row's (old) date_added:
+    its answer must look like the one for a value nobody posted."""
+    import time
+    hidden = _ipv4("203.0.113.66", TLP_RED)
+    node.post_ok(w["cid"], [hidden])
+    time.sleep(1.2)
+    tok = w["toks"]["x_p"]
+    probe = dict(_ipv4("203.0.113.66"))
+    fresh = _ipv4(f"198.51.100.{uuid.uuid4().int % 250}")
+    st = node.post_ok(w["cid"], [probe, fresh], token=tok)
+    ver = {d["id"]: d["version"] for d in st["successes"]}
+    hidden_date = node.get(base(w) + "manifest/",
+                           params={"match[id]": hidden["id"]}).json()["objects"][0]["date_added"]
+    assert ver[probe["id"]] != hidden_date, (ver, hidden_date)
+    # a date of this request (the hidden row is over a second older)
+    assert ver[probe["id"]] > hidden_date, (ver, hidden_date)
+    assert ver[probe["id"]] <= st["request_timestamp"], (ver, st["request_timestamp"])
+    # the own org's own duplicate still gets the true date_added
+    own = node.post_ok(w["cid"], [hidden])
+    man = node.get(base(w) + "manifest/", params={"match[id]": hidden["id"]}).json()
+    assert own["successes"][0]["version"] == man["objects"][0]["version"]
