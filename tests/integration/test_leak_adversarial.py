@@ -951,3 +951,19 @@ def test_status_version_of_a_duplicate_sco_reveals_nothing(node, w):
     own = node.post_ok(w["cid"], [hidden])
     man = node.get(base(w) + "manifest/", params={"match[id]": hidden["id"]}).json()
     assert own["successes"][0]["version"] == man["objects"][0]["version"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LEAK (open, same mechanism as test_post_same_version_as_hidden_then_read_back, but "
+    "practical): an SCO has one version and a deterministic id, so a partner that POSTs "
+    "ipv4-addr 203.0.113.77 and cannot read it back learns that the node holds that value "
+    "above its TLP. Needs per-writer rows for duplicates (store change)"))
+def test_sco_read_back_oracle(node, w):
+    hidden = _ipv4("203.0.113.77", TLP_RED)
+    node.post_ok(w["cid"], [hidden])
+    tok = w["toks"]["x_p"]
+    probe, fresh = _ipv4("203.0.113.77"), _ipv4("203.0.113.78")
+    node.post_ok(w["cid"], [probe, fresh], token=tok)
+    a = node.get(base(w) + f"objects/{probe['id']}/", token=tok)
+    b = node.get(base(w) + f"objects/{fresh['id']}/", token=tok)
+    assert a.status_code == b.status_code == 200, (a.status_code, b.status_code)
