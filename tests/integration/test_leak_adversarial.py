@@ -987,3 +987,21 @@ def test_versions_next_token_is_bound_to_its_object(node, w):
     last = node.get(base(w) + f"objects/{ids[0]}/versions/", token=tok,
                     params={"limit": "1", "next": body["next"]})
     assert last.json() == {"more": False, "versions": ["2026-03-01T00:00:00.000Z"]}, last.text
+
+
+def test_home_made_tlp_marking_definitions_are_refused(node, w):
+    """A TLP marking-definition under a new id (TLP 1.0 style or the TLP
+    2.0 extension) would be a non-TLP marking, i.e. the GREEN default, for
+    objects its author meant as RED: the validator must refuse it."""
+    md1 = {"type": "marking-definition", "spec_version": "2.1",
+           "id": f"marking-definition--{uuid.uuid4()}", "created": "2026-01-01T00:00:00.000Z",
+           "definition_type": "tlp", "name": "TLP:RED", "definition": {"tlp": "red"}}
+    md2 = {"type": "marking-definition", "spec_version": "2.1",
+           "id": f"marking-definition--{uuid.uuid4()}", "created": "2026-01-01T00:00:00.000Z",
+           "name": "TLP:RED", "extensions": {
+               "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                   "extension_type": "property-extension", "tlp_2_0": "red"}}}
+    for md in (md1, md2):
+        st = node.post(w["cid"], [md], token=w["toks"]["x_p"]).json()
+        assert (st["success_count"], st["failure_count"]) == (0, 1), st
+        assert "tlp" in st["failures"][0]["message"].lower()
