@@ -113,7 +113,8 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     struct store_object_in *row;
     struct fed_ingest_result ir = {0};
     enum policy_tlp marking_tlp;
-    bool canonical_tlp;
+    bool canonical_tlp, local;
+    json_t *marked = NULL;
     struct mrd_buf *body;
     const json_t *id, *type, *spec;
     enum mrd_code rc;
@@ -157,11 +158,21 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
      * invalid (STIX 2.1 §7.2.1.4), so they are only verified. */
     canonical_tlp =
         policy_tlp_of_marking(json_string_value(id), json_string_length(id), &marking_tlp);
-    rc = fed_ingest_canon(im->trust, obj,
-                          policy_origin_local(im->org.relation, false) && !canonical_tlp
-                              ? FED_ORIGIN_LOCAL
-                              : FED_ORIGIN_REMOTE,
-                          body, &ir, err);
+    local = policy_origin_local(im->org.relation, false) && !canonical_tlp;
+    /* A default stricter than GREEN travels inside what we sign (policy.h). */
+    if (local && policy_tlp_needs_mark(obj, im->coll.default_tlp)) {
+        marked = json_deep_copy(obj);
+        if (marked == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "import: out of memory");
+        rc = policy_tlp_mark(marked, im->coll.default_tlp, err);
+        if (rc != MRD_OK) {
+            json_decref(marked);
+            return rc;
+        }
+    }
+    rc = fed_ingest_canon(im->trust, marked != NULL ? marked : obj,
+                          local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, body, &ir, err);
+    json_decref(marked);
     if (rc == MRD_OK && ir.reject)
         rc = mrd_err_set(err, MRD_E_INVALID, "%s", ir.message);
     if (rc != MRD_OK) {

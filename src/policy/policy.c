@@ -151,6 +151,53 @@ enum policy_tlp policy_tlp_of_object(const json_t *obj, enum policy_tlp dflt)
     return found ? level : dflt;
 }
 
+bool policy_tlp_needs_mark(const json_t *obj, enum policy_tlp dflt)
+{
+    const json_t *type;
+
+    if (dflt <= POLICY_TLP_GREEN || !json_is_object(obj))
+        return false;
+    type = json_object_get(obj, "type");
+    if (json_is_string(type) && strcmp(json_string_value(type), "marking-definition") == 0)
+        return false;
+    /* Unmarked exactly when the default decides: probe with two defaults. */
+    return policy_tlp_of_object(obj, POLICY_TLP_CLEAR) == POLICY_TLP_CLEAR &&
+           policy_tlp_of_object(obj, POLICY_TLP_RED) == POLICY_TLP_RED;
+}
+
+enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp dflt, struct mrd_err *err)
+{
+    static const char *const ids[POLICY_TLP_COUNT] = {
+        POLICY_TLP2_CLEAR_ID, POLICY_TLP2_GREEN_ID, POLICY_TLP2_AMBER_ID,
+        POLICY_TLP2_AMBER_STRICT_ID, POLICY_TLP2_RED_ID};
+    json_t *refs, *id;
+
+    if ((unsigned)dflt >= POLICY_TLP_COUNT || !json_is_object(obj))
+        return mrd_err_set(err, MRD_E_INVAL, "policy: cannot mark a non-object");
+    id = json_string(ids[dflt]);
+    if (id == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
+    refs = json_object_get(obj, "object_marking_refs");
+    if (json_is_array(refs)) {
+        if (json_array_append_new(refs, id) != 0)
+            return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
+        return MRD_OK;
+    }
+    /* jansson's _new setters take the reference even when they fail. */
+    refs = json_array();
+    if (refs == NULL) {
+        json_decref(id);
+        return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
+    }
+    if (json_array_append_new(refs, id) != 0) {
+        json_decref(refs);
+        return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
+    }
+    if (json_object_set_new(obj, "object_marking_refs", refs) != 0)
+        return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
+    return MRD_OK;
+}
+
 const char *policy_tlp_name(enum policy_tlp tlp)
 {
     if ((unsigned)tlp >= POLICY_TLP_COUNT)

@@ -124,6 +124,18 @@ enum policy_tlp policy_tlp_of_object(const json_t *obj, enum policy_tlp dflt);
 
 /* Lower-case names: "clear", "green", "amber", "amber+strict", "red";
  * "unknown" for an out-of-range value. Never NULL. */
+/* Forwarding carries bytes, not this node's collection settings: an object
+ * created here whose level comes only from the collection's default would
+ * arrive unmarked at a peer, which applies its own (usually GREEN) default,
+ * and AMBER would travel a second hop. So before this node signs an object
+ * it created, a default stricter than GREEN is written into the object:
+ * policy_tlp_needs_mark() says whether obj (not a marking-definition) has no
+ * TLP marking while dflt is AMBER, AMBER+STRICT or RED; policy_tlp_mark()
+ * appends the TLP 2.0 marking-definition id of dflt to object_marking_refs
+ * (creating the list). MRD_E_NOMEM on allocation failure, obj unchanged. */
+bool policy_tlp_needs_mark(const json_t *obj, enum policy_tlp dflt);
+enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp dflt, struct mrd_err *err);
+
 const char *policy_tlp_name(enum policy_tlp tlp);
 
 /* Parses a TLP name (case-insensitive; "white" = "clear"; "amber-strict"

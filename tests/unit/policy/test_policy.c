@@ -438,6 +438,47 @@ static void test_names(void **state)
     assert_false(policy_origin_local(POLICY_REL_OWN, true));
 }
 
+/* A default stricter than GREEN is written into unmarked objects created
+ * here, so that it travels with them; marked objects, marking definitions
+ * and GREEN/CLEAR defaults are left alone. */
+static void test_tlp_mark_default(void **state)
+{
+    json_t *o = json_pack("{s:s, s:s}", "type", "indicator", "id",
+                          "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+    json_t *md = json_pack("{s:s}", "type", "marking-definition");
+    json_t *marked =
+        json_pack("{s:s, s:[s]}", "type", "indicator", "object_marking_refs", POLICY_TLP1_GREEN_ID);
+    struct mrd_err err = {0};
+
+    (void)state;
+    assert_false(policy_tlp_needs_mark(o, POLICY_TLP_GREEN));
+    assert_false(policy_tlp_needs_mark(o, POLICY_TLP_CLEAR));
+    assert_true(policy_tlp_needs_mark(o, POLICY_TLP_AMBER));
+    assert_true(policy_tlp_needs_mark(o, POLICY_TLP_RED));
+    assert_false(policy_tlp_needs_mark(md, POLICY_TLP_AMBER));
+    assert_false(policy_tlp_needs_mark(marked, POLICY_TLP_RED));
+
+    assert_int_equal(policy_tlp_mark(o, POLICY_TLP_AMBER_STRICT, &err), MRD_OK);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(o, "object_marking_refs"), 0)),
+        POLICY_TLP2_AMBER_STRICT_ID);
+    /* once marked, the object carries its level whatever the reader's default */
+    assert_int_equal(policy_tlp_of_object(o, POLICY_TLP_CLEAR), POLICY_TLP_AMBER_STRICT);
+    assert_false(policy_tlp_needs_mark(o, POLICY_TLP_AMBER_STRICT));
+
+    /* an existing non-TLP marking list is extended, not replaced */
+    json_object_set_new(
+        marked, "object_marking_refs",
+        json_pack("[s]", "marking-definition--1d2f7e33-56b1-4b3c-9d8e-6a0f2c4b7e11"));
+    assert_true(policy_tlp_needs_mark(marked, POLICY_TLP_RED));
+    assert_int_equal(policy_tlp_mark(marked, POLICY_TLP_RED, &err), MRD_OK);
+    assert_int_equal(json_array_size(json_object_get(marked, "object_marking_refs")), 2);
+    assert_int_equal(policy_tlp_of_object(marked, POLICY_TLP_CLEAR), POLICY_TLP_RED);
+    json_decref(o);
+    json_decref(md);
+    json_decref(marked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_marking_files),
         cmocka_unit_test(test_tlp_of_object),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_tlp_mark_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
