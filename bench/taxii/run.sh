@@ -24,15 +24,28 @@ rm -rf "$out"
 mkdir -p "$out"
 data=$out/data
 
+# SEED=DIR: reuse a loaded data set. The first run with an empty DIR loads
+# as usual and saves data, token, collection, ids and mid there; later runs
+# copy it (each run starts from the same N objects, the POST scenario grows
+# only the copy).
+seed=${SEED:-}
+if [ -n "$seed" ] && [ -s "$seed/mid" ]; then
+  echo "== copy seed $seed"
+  cp -a "$seed/." "$out/"
+  TOKEN=$(cat "$out/token")
+  coll=$(cat "$out/coll")
+fi
 export TOKEN
-TOKEN=$("$bin" init --data "$data" --org bench 2>/dev/null)
-coll=$("$bin" collection create --data "$data" --api-root bench --title bench 2>/dev/null)
+if [ ! -d "$data" ]; then
+  TOKEN=$("$bin" init --data "$data" --org bench 2>/dev/null)
+  coll=$("$bin" collection create --data "$data" --api-root bench --title bench 2>/dev/null)
+fi
 export BASE=/bench/collections/$coll/objects/
 export IDS_FILE=$out/ids
 
 # LOADER=import: fill the collection with gen.py + `meridian import` (no
 # HTTP; the quick way to 1,000,000) instead of TAXII POSTs.
-if [ "${LOADER:-taxii}" = import ]; then
+if [ "${LOADER:-taxii}" = import ] && [ ! -s "$out/mid" ]; then
   echo "== generate and import $n indicators"
   /usr/bin/python3 "$here/gen.py" "$n" "$out/gen" "$IDS_FILE"
   t0=$SECONDS
@@ -45,6 +58,10 @@ fi
 
 rss() { # current and peak RSS of the server, in MB
   awk '/VmRSS|VmHWM/ {printf "%s %.0f MB  ", $1, $2/1024}' "/proc/$1/status"
+}
+
+cpu_ticks() { # utime + stime of a process, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
 run_scenarios() { # scheme
@@ -63,6 +80,20 @@ run_scenarios() { # scheme
     /usr/bin/python3 "$here/load.py" "$url" "$BASE" "$TOKEN" "$count" "$IDS_FILE" "$out/mid" \
       "$data/ca.pem"
     echo "   server $(rss $pid)"
+    if [ -n "$seed" ]; then # save the loaded set (server stopped first: a clean copy)
+      kill -TERM "$pid"
+      wait "$pid" || true
+      mkdir -p "$seed"
+      echo "$TOKEN" >"$out/token"
+      echo "$coll" >"$out/coll"
+      cp -a "$data" "$IDS_FILE" "$out/mid" "$out/token" "$out/coll" "$seed/"
+      rm -f "$out/ready"
+      "$bin" serve --data "$data" --listen 127.0.0.1:0 --ready-file "$out/ready" --rate 0 \
+        --threads "${SERVE_THREADS:-16}" "${flags[@]}" 2>>"$out/serve-$scheme.log" &
+      pid=$!
+      for _ in $(seq 100); do [ -s "$out/ready" ] && break; sleep 0.1; done
+      url=$scheme://$(cat "$out/ready")
+    fi
   fi
   local mid
   mid=$(cat "$out/mid")
@@ -70,11 +101,19 @@ run_scenarios() { # scheme
   bench() { # name, wrk args...
     local name=$1
     shift
+    [[ $name =~ ${ONLY:-.} ]] || return 0
     local res
+    local c0 c1 rps
+    c0=$(cpu_ticks "$pid")
     res=$(wrk -t"$wthreads" -c"$conns" -d"${secs}s" --latency "$@" 2>"$out/wrk.err")
-    printf '%-28s %10s req/s  p50 %8s  p99 %8s   %s\n' "$name" \
-      "$(awk '/Requests\/sec/ {print $2}' <<<"$res")" \
+    c1=$(cpu_ticks "$pid")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$res")
+    # CPU-normalised: requests per second of server CPU (user + system),
+    # which the other load on a shared machine disturbs far less than req/s.
+    printf '%-28s %10s req/s  p50 %8s  p99 %8s  %8s req/cpu-s  %s\n' "$name" "$rps" \
       "$(awk '$1=="50%" {print $2}' <<<"$res")" "$(awk '$1=="99%" {print $2}' <<<"$res")" \
+      "$(awk -v r="$rps" -v s="$secs" -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (d > 0) printf "%.0f", r * s / (d / hz); else print "-" }')" \
       "$(rss $pid)"
     if [ -s "$out/wrk.err" ]; then sort "$out/wrk.err" | uniq -c | head -3; fi
   }
@@ -89,6 +128,6 @@ run_scenarios() { # scheme
   wait "$pid" || true
 }
 
-run_scenarios http
-run_scenarios https
+# SCHEMES="http" skips the HTTPS pass; ONLY=regex runs the matching scenarios.
+for scheme in ${SCHEMES:-http https}; do run_scenarios "$scheme"; done
 du -sh "$data/meridian.db"* | sed 's/^/   db: /'

@@ -299,6 +299,39 @@ enum mrd_code store_objects_insert(struct store *st, int64_t collection,
     return st->ops->objects_insert(st, collection, objs, n, ret_outcomes, ret_date_added, err);
 }
 
+enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
+                                          const struct store_object_in *objs, size_t n,
+                                          enum store_insert_outcome *ret_outcomes,
+                                          int64_t *ret_date_added,
+                                          const struct store_status *status, struct mrd_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        enum mrd_code rc = check_object(&objs[i], i, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    if (status != NULL && strnlen(status->id, sizeof(status->id)) != STORE_UUID_LEN)
+        return mrd_err_set(err, MRD_E_INVAL, "status: id must be a uuid");
+    if (status != NULL && status->n_details > 0 && status->details == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "status: details missing");
+    if (st->ops->objects_insert_status == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: insert with status not supported",
+                           st->ops->name);
+    return st->ops->objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added,
+                                          status, err);
+}
+
+enum mrd_code store_read_begin(struct store *st, struct mrd_err *err)
+{
+    return st->ops->read_begin != NULL ? st->ops->read_begin(st, err) : MRD_OK;
+}
+
+void store_read_end(struct store *st)
+{
+    if (st != NULL && st->ops->read_end != NULL)
+        st->ops->read_end(st);
+}
+
 static enum mrd_code check_match(const struct store_match *m, struct mrd_err *err)
 {
     if (m == NULL)

@@ -15,8 +15,10 @@
  * store hands each candidate row to the caller, who asks policy).
  *
  * Durability: every function that returns MRD_OK after a write has
- * committed it (SQLite: synchronous=FULL in WAL mode), so `kill -9` after
- * the return loses nothing. A failed call changes nothing.
+ * committed it (SQLite: synchronous=FULL in WAL mode: the WAL is fsynced at
+ * every commit, so not even power loss undoes it; NORMAL would only sync at
+ * checkpoints and is deliberately not used), so `kill -9` after the return
+ * loses nothing. A failed call changes nothing.
  *
  * Threading: one struct store is shared by all threads of a process
  * (libmicrohttpd's thread pool included). Each call borrows a database
@@ -337,6 +339,18 @@ struct store_ops {
     enum mrd_code (*grant_list)(struct store *st, int64_t org_key, int64_t collection,
                                 enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
                                 void *ctx, struct mrd_err *err);
+
+    /* optional (NULL: no-op): pinned read snapshots */
+    enum mrd_code (*read_begin)(struct store *st, struct mrd_err *err);
+    void (*read_end)(struct store *st);
+
+    /* objects_insert plus a status resource in the same transaction
+     * (status may be NULL). */
+    enum mrd_code (*objects_insert_status)(struct store *st, int64_t collection,
+                                           const struct store_object_in *objs, size_t n,
+                                           enum store_insert_outcome *ret_outcomes,
+                                           int64_t *ret_date_added,
+                                           const struct store_status *status, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -368,6 +382,20 @@ enum mrd_code store_open(const char *where, const struct store_open_opts *opts, 
 /* Closes every connection and frees st. NULL is a no-op. No other thread
  * may be inside a store call. */
 void store_close(struct store *st);
+
+/* Pins one read snapshot to the calling thread until store_read_end: the
+ * read-only calls this thread makes in between (org_get, token_lookup,
+ * api_root_get, collection_get/list, grant_get, objects_query,
+ * status_get) share one read transaction on a connection kept for this
+ * thread, instead of borrowing a pooled connection and opening a
+ * transaction each (one request, one snapshot: what a TAXII GET wants).
+ * Writes made meanwhile -- by this thread too -- run on other
+ * connections, are committed as usual, and are NOT visible to the pinned
+ * reads; keep pins short (a snapshot holds back WAL checkpoints). Nested
+ * calls are no-ops; store_read_end without a pin is a no-op. Backends
+ * without snapshots make both no-ops. */
+enum mrd_code store_read_begin(struct store *st, struct mrd_err *err);
+void store_read_end(struct store *st);
 
 /* The backend name ("sqlite"). */
 const char *store_backend(const struct store *st);
@@ -472,6 +500,19 @@ enum mrd_code store_objects_insert(struct store *st, int64_t collection,
                                    const struct store_object_in *objs, size_t n,
                                    enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                                    struct mrd_err *err);
+
+/* store_objects_insert that also writes (or replaces) the status resource
+ * *status in the SAME transaction, so one commit (one fsync, shared by
+ * the group) makes both the objects and the status that reports them
+ * durable: a TAXII POST answered 202 costs one commit, not two. n may be
+ * 0 (a status with failures only). The status is written as given (its
+ * details cannot depend on the dates this insert hands out). On error
+ * neither the objects nor the status are stored. */
+enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
+                                          const struct store_object_in *objs, size_t n,
+                                          enum store_insert_outcome *ret_outcomes,
+                                          int64_t *ret_date_added,
+                                          const struct store_status *status, struct mrd_err *err);
 
 /* Streams the rows matching q in (date_added, seq) order. For each row:
  * visible(ctx, row) decides (call policy_may_read(reader, &row->policy));

@@ -59,6 +59,7 @@ struct sq_ins_req {
     size_t n;
     enum store_insert_outcome *outcomes; /* may be NULL */
     int64_t *dates;                      /* may be NULL */
+    const struct store_status *status;   /* written in the same transaction; may be NULL */
     enum mrd_code rc;
     struct mrd_err err;
     bool done;
@@ -79,12 +80,21 @@ struct sq_store {
     pthread_cond_t ins_cv;
     struct sq_ins_req *ins_head, *ins_tail;
     bool ins_leader;
+    /* Pinned read snapshots (store_read_begin): one connection per thread
+     * that pinned, listed here to be closed with the store. */
+    uint64_t gen; /* unique per opened store in this process */
+    struct sq_conn *thread_conns;
 };
 
 /* Borrows a connection (opening one when the pool allows, waiting
  * otherwise) and gives it back. */
 enum mrd_code sq__acquire(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err);
 void sq__release(struct sq_store *s, struct sq_conn *c);
+/* For read-only calls: the calling thread's pinned connection, inside its
+ * open snapshot, when store_read_begin pinned one (sq__release then leaves
+ * it alone); else sq__acquire. Callers start a transaction only when
+ * sqlite3_get_autocommit() says none is open. */
+enum mrd_code sq__acquire_read(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err);
 
 /* A cached prepared statement for sql, reset and with bindings cleared. */
 enum mrd_code sq__prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **ret,
@@ -112,6 +122,11 @@ enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
                                  const struct store_object_in *objs, size_t n,
                                  enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                                  struct mrd_err *err);
+enum mrd_code sq__objects_insert_status(struct store *st, int64_t collection,
+                                        const struct store_object_in *objs, size_t n,
+                                        enum store_insert_outcome *ret_outcomes,
+                                        int64_t *ret_date_added, const struct store_status *status,
+                                        struct mrd_err *err);
 enum mrd_code sq__objects_query(struct store *st, const struct store_query *q,
                                 bool (*visible)(void *ctx, const struct store_row *row),
                                 enum mrd_code (*emit)(void *ctx, const struct store_row *row,

@@ -14,6 +14,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -225,6 +226,28 @@ out:
     return rc;
 }
 
+/* ---- pinned read snapshots (store_read_begin) ----
+ *
+ * Each thread that pins gets a connection of its own, opened once and kept
+ * until store_close (not taken from the pool: a pinned thread that also
+ * writes -- or a group-commit leader -- must never wait for a pool slot
+ * held by pinned readers). The thread-local slot names its store by a
+ * generation number, not a pointer, so a store closed and another opened
+ * at the same address never inherit a stale connection. */
+static _Atomic uint64_t sq_generation;
+
+struct sq_pin {
+    uint64_t gen;      /* store generation the connection belongs to; 0 none */
+    struct sq_conn *c; /* this thread's connection for that store */
+    bool active;       /* inside store_read_begin .. store_read_end */
+};
+static _Thread_local struct sq_pin sq_pin;
+
+static bool pinned(const struct sq_store *s)
+{
+    return sq_pin.active && sq_pin.gen == s->gen;
+}
+
 enum mrd_code sq__acquire(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err)
 {
     struct sq_conn *c = NULL;
@@ -259,6 +282,8 @@ void sq__release(struct sq_store *s, struct sq_conn *c)
 {
     if (c == NULL)
         return;
+    if (pinned(s) && c == sq_pin.c)
+        return;      /* the thread's snapshot stays open until store_read_end */
     sq__rollback(c); /* never hand out a connection inside a transaction */
     (void)pthread_mutex_lock(&s->mu);
     c->next = s->free_conns;
@@ -267,10 +292,66 @@ void sq__release(struct sq_store *s, struct sq_conn *c)
     (void)pthread_mutex_unlock(&s->mu);
 }
 
+enum mrd_code sq__acquire_read(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err)
+{
+    if (pinned(s)) {
+        *ret = sq_pin.c;
+        return MRD_OK;
+    }
+    return sq__acquire(s, ret, err);
+}
+
+static enum mrd_code sq_read_begin(struct store *st, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+
+    if (sq_pin.active) /* nested or for another store: no pin, calls still work */
+        return MRD_OK;
+    if (sq_pin.gen != s->gen) {
+        rc = conn_open(s->path, false, &c, err);
+        if (rc != MRD_OK)
+            return rc;
+        (void)pthread_mutex_lock(&s->mu);
+        c->next = s->thread_conns;
+        s->thread_conns = c;
+        (void)pthread_mutex_unlock(&s->mu);
+        sq_pin.gen = s->gen;
+        sq_pin.c = c;
+    }
+    /* Deferred: the snapshot starts with the first read. */
+    rc = sq__exec(sq_pin.c, "BEGIN", err);
+    if (rc == MRD_OK)
+        sq_pin.active = true;
+    return rc;
+}
+
+static void sq_read_end(struct store *st)
+{
+    struct sq_store *s = (struct sq_store *)st;
+
+    if (!pinned(s))
+        return;
+    sq__rollback(sq_pin.c); /* read-only: nothing to commit */
+    sq_pin.active = false;
+}
+
 static void sq_close(struct store *st)
 {
     struct sq_store *s = (struct sq_store *)st;
     struct sq_conn *c;
+
+    while (s->thread_conns != NULL) {
+        c = s->thread_conns;
+        s->thread_conns = c->next;
+        conn_free(c);
+    }
+    if (sq_pin.gen == s->gen) { /* the closing thread's own slot */
+        sq_pin.gen = 0;
+        sq_pin.c = NULL;
+        sq_pin.active = false;
+    }
 
     while (s->free_conns != NULL) {
         c = s->free_conns;
@@ -342,6 +423,14 @@ out:
 #define ACQUIRE(s, c, err)                                                                         \
     do {                                                                                           \
         rc = sq__acquire((s), &(c), (err));                                                        \
+        if (rc != MRD_OK)                                                                          \
+            return rc;                                                                             \
+    } while (0)
+
+/* Read-only calls use the thread's pinned snapshot when there is one. */
+#define ACQUIRE_READ(s, c, err)                                                                    \
+    do {                                                                                           \
+        rc = sq__acquire_read((s), &(c), (err));                                                   \
         if (rc != MRD_OK)                                                                          \
             return rc;                                                                             \
     } while (0)
@@ -418,7 +507,7 @@ static enum mrd_code sq_org_get(struct store *stp, const char *name, int64_t key
     enum mrd_code rc;
     int src;
 
-    ACQUIRE(s, c, err);
+    ACQUIRE_READ(s, c, err);
     if (name != NULL) {
         rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs WHERE name = ?1", &st,
                          err);
@@ -571,7 +660,7 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
     int src;
 
     store__token_hash(secret, len, hash);
-    ACQUIRE(s, c, err);
+    ACQUIRE_READ(s, c, err);
     rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 AND t.revoked IS NULL", &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -772,7 +861,7 @@ static enum mrd_code sq_api_root_get(struct store *stp, const char *name, size_t
     enum mrd_code rc;
     int src;
 
-    ACQUIRE(s, c, err);
+    ACQUIRE_READ(s, c, err);
     rc = sq__prepare(c, ROOT_COLS "WHERE name = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -920,7 +1009,7 @@ static enum mrd_code sq_collection_get(struct store *stp, const char *api_root, 
     enum mrd_code rc;
     int src;
 
-    ACQUIRE(s, c, err);
+    ACQUIRE_READ(s, c, err);
     if (api_root != NULL) {
         rc = sq__prepare(c, COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)", &st, err);
         if (rc == MRD_OK)
@@ -960,7 +1049,7 @@ static enum mrd_code sq_collection_list(struct store *stp, const char *api_root,
     coll = mrd_malloc(sizeof(*coll));
     if (coll == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = sq__acquire(s, &c, err);
+    rc = sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
         goto out;
     if (api_root != NULL) {
@@ -1032,7 +1121,7 @@ static enum mrd_code sq_grant_get(struct store *stp, int64_t org_key, int64_t co
     enum mrd_code rc;
     int src;
 
-    ACQUIRE(s, c, err);
+    ACQUIRE_READ(s, c, err);
     rc = sq__prepare(c, "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
                      &st, err);
     if (rc != MRD_OK)
@@ -1199,6 +1288,9 @@ static const struct store_ops sq_ops = {
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .grant_list = sq_grant_list,
+    .objects_insert_status = sq__objects_insert_status,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
@@ -1219,6 +1311,7 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     if (s == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     s->base.ops = &sq_ops;
+    s->gen = atomic_fetch_add(&sq_generation, 1) + 1;
     (void)snprintf(s->path, sizeof(s->path), "%s/%s", dir, STORE_SQLITE_FILE);
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
     (void)pthread_mutex_init(&s->mu, NULL);

@@ -188,7 +188,11 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     return rc;
 }
 
-/* Writes one request's objects inside the open transaction. */
+static enum mrd_code status_write(struct sq_conn *c, const struct store_status *sts,
+                                  struct mrd_err *err);
+
+/* Writes one request's objects, and its status when it has one, inside
+ * the open transaction. */
 static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct mrd_buf *rcpt,
                                 struct mrd_err *err)
 {
@@ -235,14 +239,20 @@ static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct 
             any = true;
         }
     }
-    if (!any)
-        return MRD_OK;
-    rc = sq__prepare(c, "UPDATE collections SET last_added = ?2 WHERE key = ?1", &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, q->collection);
-    (void)sqlite3_bind_int64(st, 2, last);
-    return step_reset(c, st, "object insert", err);
+    if (any) {
+        rc = sq__prepare(c, "UPDATE collections SET last_added = ?2 WHERE key = ?1", &st, err);
+        if (rc != MRD_OK)
+            return rc;
+        (void)sqlite3_bind_int64(st, 1, q->collection);
+        (void)sqlite3_bind_int64(st, 2, last);
+        rc = step_reset(c, st, "object insert", err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    /* The status rides in the same transaction: one commit for both. */
+    if (q->status != NULL)
+        rc = status_write(c, q->status, err);
+    return rc;
 }
 
 /* Writes a queue of requests in one transaction: each request in its own
@@ -287,6 +297,16 @@ enum mrd_code sq__objects_insert(struct store *stp, int64_t collection,
                                  enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                                  struct mrd_err *err)
 {
+    return sq__objects_insert_status(stp, collection, objs, n, ret_outcomes, ret_date_added, NULL,
+                                     err);
+}
+
+enum mrd_code sq__objects_insert_status(struct store *stp, int64_t collection,
+                                        const struct store_object_in *objs, size_t n,
+                                        enum store_insert_outcome *ret_outcomes,
+                                        int64_t *ret_date_added, const struct store_status *status,
+                                        struct mrd_err *err)
+{
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_ins_req req;
     struct sq_ins_req *group;
@@ -297,6 +317,7 @@ enum mrd_code sq__objects_insert(struct store *stp, int64_t collection,
     req.n = n;
     req.outcomes = ret_outcomes;
     req.dates = ret_date_added;
+    req.status = status;
     req.rc = MRD_OK; /* run_group overwrites it with any failure */
     /* Group commit: queue the request; whoever finds no leader becomes it,
      * takes everything queued so far and writes it; the others wait for
@@ -507,15 +528,17 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     if (rc != MRD_OK)
         goto out;
 
-    rc = sq__acquire(s, &c, err);
+    rc = sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
         goto out;
     /* One read transaction: the whole page, and the look-ahead for `more`,
-     * come from one snapshot. */
-    rc = sq__exec(c, "BEGIN", err);
-    if (rc != MRD_OK)
-        goto out;
-    in_txn = true;
+     * come from one snapshot (the thread's pinned one when there is one). */
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+        in_txn = true;
+    }
     rc = sq__prepare(c, sql.data, &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -712,31 +735,23 @@ out:
 
 /* ---- status resources ---- */
 
-enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, struct mrd_err *err)
+/* Writes (or replaces) a status and its details inside the open write
+ * transaction. */
+static enum mrd_code status_write(struct sq_conn *c, const struct store_status *sts,
+                                  struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
     sqlite3_stmt *st = NULL;
     enum mrd_code rc;
     int src;
 
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc != MRD_OK)
-        goto out;
     rc = sq__prepare(c, "DELETE FROM status_details WHERE status_id = ?1", &st, err);
     if (rc != MRD_OK)
-        goto out;
+        return rc;
     (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
     src = sqlite3_step(st);
     (void)sqlite3_reset(st);
-    st = NULL;
-    if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "status", err);
-        goto out;
-    }
+    if (src != SQLITE_DONE)
+        return sq__fail(c, src, "status", err);
     rc = sq__prepare(c,
                      "INSERT INTO status (id, api_root, org, request, complete, total, success,"
                      " failure, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -745,7 +760,7 @@ enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, 
                      " failure = excluded.failure, pending = excluded.pending",
                      &st, err);
     if (rc != MRD_OK)
-        goto out;
+        return rc;
     (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
     (void)sqlite3_bind_text(st, 2, sts->api_root, -1, SQLITE_STATIC);
     (void)sqlite3_bind_int64(st, 3, sts->org_key);
@@ -757,17 +772,14 @@ enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, 
     (void)sqlite3_bind_int64(st, 9, (sqlite3_int64)sts->pending_count);
     src = sqlite3_step(st);
     (void)sqlite3_reset(st);
-    st = NULL;
-    if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "status", err);
-        goto out;
-    }
+    if (src != SQLITE_DONE)
+        return sq__fail(c, src, "status", err);
     rc = sq__prepare(c,
                      "INSERT INTO status_details (status_id, ord, kind, stix_id, version, message)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                      &st, err);
     if (rc != MRD_OK)
-        goto out;
+        return rc;
     for (size_t i = 0; i < sts->n_details; i++) {
         const struct store_status_detail *d = &sts->details[i];
         (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
@@ -779,17 +791,28 @@ enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, 
                                 SQLITE_STATIC);
         src = sqlite3_step(st);
         (void)sqlite3_reset(st);
-        if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "status", err);
-            goto out;
-        }
+        if (src != SQLITE_DONE)
+            return sq__fail(c, src, "status", err);
     }
-    st = NULL;
-    rc = sq__exec(c, "COMMIT", err);
+    return MRD_OK;
+}
+
+enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = status_write(c, sts, err);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
+    sq__release(s, c); /* rolls back unless committed */
     return rc;
 }
 
@@ -807,12 +830,14 @@ enum mrd_code sq__status_get(struct store *stp, const char *id, size_t len,
     sts = mrd_calloc(1, sizeof(*sts));
     if (sts == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = sq__acquire(s, &c, err);
+    rc = sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__exec(c, "BEGIN", err);
-    if (rc != MRD_OK)
-        goto out;
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+    }
     rc = sq__prepare(c,
                      "SELECT id, api_root, org, request, complete, total, success, failure,"
                      " pending FROM status WHERE id = ?1",
@@ -871,7 +896,7 @@ enum mrd_code sq__status_get(struct store *stp, const char *id, size_t len,
 out:
     if (st != NULL)
         (void)sqlite3_reset(st);
-    sq__release(s, c); /* ends the read transaction */
+    sq__release(s, c); /* ends the read transaction unless pinned */
     store_status_free(sts);
     return rc;
 }

@@ -328,7 +328,7 @@ static void maybe_purge(struct taxii_server *ts)
     (void)store_status_purge(ts->st, now - STORE_STATUS_KEEP_USEC, NULL, NULL);
 }
 
-static void handle(void *ctx, struct http_request *req, struct http_response *resp)
+static void handle_request(void *ctx, struct http_request *req, struct http_response *resp)
 {
     struct taxii_req r = {.ts = ctx, .http = req, .resp = resp};
     const char *m = req->method;
@@ -396,6 +396,24 @@ static void handle(void *ctx, struct http_request *req, struct http_response *re
         taxii_error(&r, 404, "Not found", NULL);
         break;
     }
+}
+
+/* A GET (or HEAD) reads the token, collection, grant and rows in ONE
+ * read snapshot on this thread's own connection (store_read_begin), not
+ * in one pooled transaction each. Revocation is not delayed: every
+ * request reads the token anew. Writes a GET may trigger (the status
+ * purge) use other connections. If pinning fails, the calls run
+ * unpinned, as before. */
+static void handle(void *ctx, struct http_request *req, struct http_response *resp)
+{
+    struct taxii_server *ts = ctx;
+    bool pin = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+    if (pin && store_read_begin(ts->st, NULL) != MRD_OK)
+        pin = false;
+    handle_request(ctx, req, resp);
+    if (pin)
+        store_read_end(ts->st);
 }
 
 /* Bodies: only POST .../objects/ carries one, up to its API root's

@@ -3,9 +3,10 @@
  * (§5.7).
  *
  * POST is synchronous: every object is validated (stix.h), the valid ones
- * are stored in one committed transaction, and the status resource (also
- * committed) says "complete" with one detail per object. So a 202 means
- * everything it lists as a success survives `kill -9`.
+ * are stored in one committed transaction, and the status resource (in
+ * the same transaction unless the envelope holds SCOs) says "complete"
+ * with one detail per object. So a 202 means everything it lists as a
+ * success survives `kill -9`.
  */
 #include "taxii/taxii_int.h"
 
@@ -59,6 +60,8 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     size_t n = 0;
     const char *s;
     int64_t created, modified;
+    json_t *marked = NULL;
+    bool local;
     enum mrd_code rc;
 
     it->version_usec = STORE_VERSION_NONE;
@@ -98,17 +101,31 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         return MRD_OK;
     }
     mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
+    local = policy_origin_local(who->tok.org_relation, false);
+    /* A default stricter than GREEN travels inside what we sign (policy.h). */
+    if (local && policy_tlp_needs_mark(obj, c->c.default_tlp)) {
+        marked = json_deep_copy(obj);
+        if (marked == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory marking an object");
+        rc = policy_tlp_mark(marked, c->c.default_tlp, err);
+        if (rc != MRD_OK) {
+            json_decref(marked);
+            return rc;
+        }
+    }
     if (ing->canon != NULL) {
         char why[STORE_MSG_MAX - 32] = "";
-        rc = ing->canon(ing->ctx, obj, policy_origin_local(who->tok.org_relation, false),
-                        &it->canon, why, sizeof(why), err);
+        rc = ing->canon(ing->ctx, marked != NULL ? marked : obj, local, &it->canon, why,
+                        sizeof(why), err);
         if (rc == MRD_OK && why[0] != '\0') { /* e.g. a signature that does not match */
+            json_decref(marked);
             (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, why);
             return MRD_OK;
         }
     } else {
-        rc = mrd_jcs_write(obj, &it->canon, err);
+        rc = mrd_jcs_write(marked != NULL ? marked : obj, &it->canon, err);
     }
+    json_decref(marked);
     if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
         mrd_err_clear(err);
         (void)snprintf(it->message, sizeof(it->message),
@@ -208,6 +225,7 @@ void taxii_post_objects(struct taxii_req *r)
     size_t n = 0, nvalid = 0;
     const char *problem;
     int64_t t0 = 0;
+    bool one_txn = true;
     enum mrd_code rc;
 
     stix_report_init(&rep);
@@ -271,7 +289,14 @@ void taxii_post_objects(struct taxii_req *r)
         if (items[i].valid)
             nvalid++;
     }
-    if (nvalid > 0) {
+    /* The status normally rides in the objects' transaction: one commit
+     * (one fsync, shared by the store's group commit) for both. Only a
+     * valid object without created/modified (an SCO) needs its date_added
+     * -- and, when a duplicate, a read check -- before its status detail
+     * can be written; then the status gets a commit of its own. */
+    for (size_t i = 0; i < n && one_txn; i++)
+        one_txn = !items[i].valid || items[i].version_usec != STORE_VERSION_NONE;
+    if (nvalid > 0 && !one_txn) {
         t0 = mrd_time_now_usec();
         rc = store_objects_insert(r->ts->st, c.c.key, ins, nvalid, out, dates, &err);
         if (rc != MRD_OK) {
@@ -314,11 +339,15 @@ void taxii_post_objects(struct taxii_req *r)
             st.failure_count++;
         }
     }
-    rc = store_status_put(r->ts->st, &st, &err);
+    if (one_txn)
+        rc = store_objects_insert_status(r->ts->st, c.c.key, ins, nvalid, out, dates, &st, &err);
+    else
+        rc = store_status_put(r->ts->st, &st, &err);
     if (rc != MRD_OK) {
-        /* The objects are committed; only the status could not be kept.
-         * Still a 202 would promise a status id that 404s, so say 500 and
-         * let the client re-post (duplicates are no-ops). */
+        /* One transaction: nothing was stored. Two: the objects are
+         * committed, only the status could not be kept, and a 202 would
+         * promise a status id that 404s. Either way 500, and the client
+         * re-posts (duplicates are no-ops). */
         taxii_internal(r, &err);
         goto out;
     }
