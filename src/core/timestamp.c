@@ -7,7 +7,7 @@
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * days_from_civil), exact for every year we accept. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t mrd_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
     unsigned yoe, doy, doe;
@@ -118,7 +118,7 @@ enum mrd_code mrd_time_parse(const char *s, size_t n, struct mrd_time *ret, stru
     if (h > 23 || mi > 59 || se > 59)
         return mrd_err_set(err, MRD_E_PARSE, "%s: time of day %02u:%02u:%02u out of range", what, h,
                            mi, se);
-    ret->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
+    ret->sec = mrd_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
     ret->nsec = nsec;
     ret->frac_digits = (uint8_t)(fd > 255 ? 255 : fd);
     return MRD_OK;

@@ -45,6 +45,10 @@ void mrd_time_format_taxii(int64_t usec, char out[MRD_TIME_TAXII_LEN + 1]);
 /* Writes the STIX millisecond form (24 chars + NUL). */
 void mrd_time_format_stix_ms(int64_t usec, char out[MRD_TIME_STIX_MS_LEN + 1]);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (y, m 1-12, d 1-31;
+ * not range-checked), for parsers of other timestamp formats (log lines). */
+int64_t mrd_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* Wall-clock now, microseconds since the epoch. */
 int64_t mrd_time_now_usec(void);
 

@@ -16,6 +16,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/timestamp.h"
 #include "match/json_lite.h"
 #include "match/match_int.h"
 
@@ -799,20 +800,6 @@ bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const 
 
 /* ---- timestamps ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static bool digits(const char *s, size_t n, unsigned *ret)
 {
     unsigned v = 0;
@@ -858,7 +845,8 @@ static int64_t usec_of(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned 
 {
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return INT64_MIN;
-    return ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - off) * 1000000 + usec;
+    return ((mrd_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) - off) * 1000000 +
+           usec;
 }
 
 /* ".123456" after seconds: microseconds and the bytes consumed. */
