@@ -90,6 +90,7 @@ int store_schema_version(void)
  * only leaf pages from the OS; small enough that a server's pool stays
  * within its memory budget (it grows only as pages are used). */
 #define SQ_CACHE_KIB "-8192"
+#define SQ_PIN_CACHE_KIB "-4096" /* per-thread read connections (store_read_begin) */
 
 enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_err *err)
 {
@@ -311,8 +312,14 @@ static enum mrd_code sq_read_begin(struct store *st, struct mrd_err *err)
         return MRD_OK;
     if (sq_pin.gen != s->gen) {
         rc = conn_open(s->path, false, &c, err);
-        if (rc != MRD_OK)
+        /* Half the pool's page cache: one of these per server thread on
+         * top of the pool, and RSS must stay bounded (SQ_PIN_CACHE_KIB). */
+        if (rc == MRD_OK)
+            rc = sq__exec(c, "PRAGMA cache_size=" SQ_PIN_CACHE_KIB, err);
+        if (rc != MRD_OK) {
+            conn_free(c);
             return rc;
+        }
         (void)pthread_mutex_lock(&s->mu);
         c->next = s->thread_conns;
         s->thread_conns = c;
