@@ -801,14 +801,6 @@ def test_fed_red_for_a_named_recipient_goes_no_further(fed, tmp_path):
     assert red["id"] not in p.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "LEAK (open, needs a design decision): an object with no TLP marking takes the collection's "
-    "--default-tlp on each node separately (fed_sync.c pull: policy_tlp_of_object(o, "
-    "j->coll.default_tlp)). Unmarked objects in an AMBER-default collection at A are AMBER there "
-    "and go one hop to B, where B's GREEN default makes them GREEN, and B forwards them to C: "
-    "AMBER travelled two hops. Receivers cannot know the sender's default; the safe rule (e.g. "
-    "received unmarked = at least AMBER) would stop unmarked matcher sightings from flowing back "
-    "(meridian demo), so it is left to the federation owner"))
 def test_fed_amber_by_default_travels_one_hop_only(fed):
     for name in "ABC":
         fed.node(name)
@@ -823,6 +815,13 @@ def test_fed_amber_by_default_travels_one_hop_only(fed):
     fed.post("A", [unmarked])
     fed.sync("B")
     fed.sync("C")
+    # One hop: B has it, and A wrote the default into the signed object, so
+    # B knows it is AMBER (policy.h: policy_tlp_needs_mark).
+    b = fed.nodes["B"]
+    r = b.get(b.objects_path(fed.coll["B"], "europe"), params={"match[version]": "all"})
+    got = [o for o in r.json().get("objects", []) if o["id"] == unmarked["id"]]
+    assert len(got) == 1, "AMBER must still go one hop"
+    assert TLP_AMBER in got[0]["object_marking_refs"]
     c = fed.nodes["C"]
     r = c.get(c.objects_path(fed.coll["C"], "europe"), params={"match[version]": "all"})
     assert unmarked["id"] not in r.text
