@@ -344,6 +344,8 @@ static enum mrd_code pstring(struct pscan *s, enum match_type t)
     return MRD_OK;
 }
 
+static enum mrd_code pcomp_or(struct pscan *s, char close);
+
 static enum mrd_code pcomp(struct pscan *s)
 {
     enum match_type t = MATCH_T_NONE;
@@ -352,18 +354,7 @@ static enum mrd_code pcomp(struct pscan *s)
     pws(s);
     if (s->p < s->end && *s->p == '(') {
         s->p++;
-        rc = pcomp(s);
-        while (rc == MRD_OK && pword(s, "OR"))
-            rc = pcomp(s);
-        if (rc != MRD_OK)
-            return rc;
-        if (pword(s, "AND"))
-            return unsupp(s, "AND inside an observation expression");
-        pws(s);
-        if (s->p >= s->end || *s->p != ')')
-            return perr(s, "expected ')'");
-        s->p++;
-        return MRD_OK;
+        return pcomp_or(s, ')');
     }
     if (pword(s, "NOT"))
         return unsupp(s, "NOT");
@@ -404,6 +395,25 @@ static enum mrd_code pcomp(struct pscan *s)
     return unsupp(s, "comparison operator");
 }
 
+/* Comparisons joined by OR, then the closing character: the only shape
+ * inside an observation the index can express (AND goes elsewhere). */
+static enum mrd_code pcomp_or(struct pscan *s, char close)
+{
+    enum mrd_code rc = pcomp(s);
+
+    while (rc == MRD_OK && pword(s, "OR"))
+        rc = pcomp(s);
+    if (rc != MRD_OK)
+        return rc;
+    if (pword(s, "AND"))
+        return unsupp(s, "AND inside an observation expression");
+    pws(s);
+    if (s->p >= s->end || *s->p != close)
+        return perr(s, close == ')' ? "expected ')'" : "expected ']'");
+    s->p++;
+    return MRD_OK;
+}
+
 static enum mrd_code pobs(struct pscan *s)
 {
     enum mrd_code rc;
@@ -425,18 +435,7 @@ static enum mrd_code pobs(struct pscan *s)
     if (s->p >= s->end || *s->p != '[')
         return perr(s, "expected '['");
     s->p++;
-    rc = pcomp(s);
-    while (rc == MRD_OK && pword(s, "OR"))
-        rc = pcomp(s);
-    if (rc != MRD_OK)
-        return rc;
-    if (pword(s, "AND"))
-        return unsupp(s, "AND inside an observation expression");
-    pws(s);
-    if (s->p >= s->end || *s->p != ']')
-        return perr(s, "expected ']'");
-    s->p++;
-    return MRD_OK;
+    return pcomp_or(s, ']');
 }
 
 static enum mrd_code pattern_pass(struct pscan *s)

@@ -312,6 +312,18 @@ static void test_pattern_pairs(void **state)
     assert_int_equal(pairs_of("[ipv6-addr:value IN ('::1', '2001:db8::/32')]", &p), MRD_OK);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.v[1], "2001:db8::/32");
+    /* parentheses inside an observation, and around observations */
+    assert_int_equal(
+        pairs_of("[(ipv4-addr:value = '1.2.3.4' OR (domain-name:value = 'a.com'))]", &p), MRD_OK);
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.t[1], MATCH_T_DOMAIN);
+    assert_int_equal(
+        pairs_of("([ipv4-addr:value = '1.2.3.4'] OR [ipv4-addr:value = '5.6.7.8'])", &p), MRD_OK);
+    assert_int_equal(p.n, 2);
+    assert_int_equal(
+        pairs_of("[(ipv4-addr:value = '1.2.3.4' AND ipv4-addr:value = '5.6.7.8')]", &p),
+        MRD_E_UNSUPP);
+    assert_int_equal(pairs_of("[(ipv4-addr:value = '1.2.3.4']", &p), MRD_E_PARSE);
     assert_int_equal(pairs_of("[ipv4-addr:value ISSUBSET '10.0.0.0/8']", &p), MRD_OK);
     assert_int_equal(pairs_of("[email-addr:value = 'o\\'brien@x.org']", &p), MRD_OK);
     assert_string_equal(p.v[0], "o'brien@x.org");
