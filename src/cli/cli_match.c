@@ -31,6 +31,8 @@
 #include "core/timestamp.h"
 
 #define VERB "match"
+#define CLI_REPORT_PATH_MAX 4096             /* --report: data dir and sightings file paths */
+#define CLI_REPORT_COLL_MAX 512              /* --report: collection id or API-ROOT/ALIAS */
 #define MAX_INDICATOR_FILE ((size_t)4 << 30) /* one STIX file: 4 GiB */
 #define MAX_WARNINGS 10                      /* per kind, then only counted */
 #define DROP_EVERY ((size_t)32 << 20)        /* loaded bytes between MADV_DONTNEED calls */
@@ -219,7 +221,7 @@ static int run(int argc, char **argv)
     const char **ind_files = NULL, **inputs = NULL;
     size_t nind_files = 0;
     const char *data_dir = NULL, *report_coll = NULL;
-    char report_tmp[4096] = "";
+    char report_tmp[CLI_REPORT_PATH_MAX] = "";
     int rc = CLI_EXIT_USAGE, c;
     int64_t t0 = mrd_time_now_usec(), t1;
 
@@ -324,6 +326,14 @@ static int run(int argc, char **argv)
         rc = cli_usage_error(&cli_verb_match, "--report needs a scan that ends: not with --follow");
         goto out;
     }
+    if (report_coll != NULL &&
+        (strlen(cli_data_dir(data_dir)) > CLI_REPORT_PATH_MAX - 64 ||
+         strlen(report_coll) >= CLI_REPORT_COLL_MAX ||
+         (o.sightings_path != NULL && strlen(o.sightings_path) >= CLI_REPORT_PATH_MAX))) {
+        rc = cli_usage_error(&cli_verb_match, "--report: data directory, collection or "
+                                              "--sightings path too long");
+        goto out;
+    }
     if (report_coll != NULL && o.sightings_path == NULL) {
         /* The sightings go through a file so that reporting is exactly an
          * import: validated, signed as this node's, stored durably. */
@@ -374,7 +384,7 @@ static int run(int argc, char **argv)
     if (rc == CLI_EXIT_OK && report_coll != NULL) {
         /* import's argv is mutable (getopt may permute it): copies, not casts */
         static char a0[] = "import", a1[] = "--data", a3[] = "--collection";
-        char dir[4096], coll[512], path[4096];
+        char dir[CLI_REPORT_PATH_MAX], coll[CLI_REPORT_COLL_MAX], path[CLI_REPORT_PATH_MAX];
         char *imp[] = {a0, a1, dir, a3, coll, path, NULL};
 
         mrd_strlcpy(dir, cli_data_dir(data_dir), sizeof(dir));

@@ -308,3 +308,6 @@ def test_report_unknown_collection_fails_cleanly(meridian_bin, inds, tmp_path):
     assert p.returncode == 2
     assert "no collection 'no-such'" in p.stderr
     assert not list(data.glob(".match-report-*"))
+    p = run(meridian_bin, "match", "--indicators", inds, "--data", data, "--report",
+            "a" * 600, tmp_path / "access.log")
+    assert p.returncode == 2 and "too long" in p.stderr
