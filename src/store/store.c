@@ -437,3 +437,123 @@ enum mrd_code store_meta_set(struct store *st, const char *key, const char *val,
                            STORE_META_VAL_MAX);
     return st->ops->meta_set(st, key, val, err);
 }
+
+/* ---- holds and the ledger queue ---- */
+
+static enum mrd_code unsupported(const struct store *st, struct mrd_err *err)
+{
+    return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no legal holds or ledger",
+                       st->ops->name);
+}
+
+static enum mrd_code check_hold(const struct store_hold *h, struct mrd_err *err)
+{
+    size_t n = strnlen(h->case_id, sizeof(h->case_id));
+
+    if (strnlen(h->id, sizeof(h->id)) != STORE_UUID_LEN)
+        return mrd_err_set(err, MRD_E_INVAL, "hold: id must be a uuid");
+    if (n == 0 || n > STORE_CASE_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "hold: case id must be 1..%d characters",
+                           STORE_CASE_MAX);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)h->case_id[i] < 0x20 || h->case_id[i] == 0x7f)
+            return mrd_err_set(err, MRD_E_INVAL, "hold: case id has a control character");
+    if (h->record == NULL || h->record_len == 0 || h->record_len > STORE_HOLD_RECORD_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "hold: record must be 1..%zu bytes",
+                           STORE_HOLD_RECORD_MAX);
+    return MRD_OK;
+}
+
+static enum mrd_code check_event(const struct store_ledger_event *ev, struct mrd_err *err)
+{
+    if (ev == NULL || ev->record == NULL || ev->record_len == 0 ||
+        ev->record_len > STORE_HOLD_RECORD_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "ledger event: record must be 1..%zu bytes",
+                           STORE_HOLD_RECORD_MAX);
+    return MRD_OK;
+}
+
+enum mrd_code store_hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
+                                size_t n, const struct store_ledger_event *ev, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    if (st->ops->hold_create == NULL)
+        return unsupported(st, err);
+    if (n > STORE_HOLD_ITEMS_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "hold: %zu object versions (at most %d)", n,
+                           STORE_HOLD_ITEMS_MAX);
+    if ((rc = check_hold(h, err)) != MRD_OK || (rc = check_event(ev, err)) != MRD_OK)
+        return rc;
+    return st->ops->hold_create(st, h, seqs, n, ev, err);
+}
+
+enum mrd_code store_hold_update(struct store *st, const struct store_hold *h,
+                                const struct store_ledger_event *ev, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    if (st->ops->hold_update == NULL)
+        return unsupported(st, err);
+    if ((rc = check_hold(h, err)) != MRD_OK || (rc = check_event(ev, err)) != MRD_OK)
+        return rc;
+    return st->ops->hold_update(st, h, ev, err);
+}
+
+enum mrd_code store_hold_list(struct store *st, const char *id, const char *case_id,
+                              enum mrd_code (*cb)(void *ctx, const struct store_hold *h,
+                                                  struct mrd_err *err),
+                              void *ctx, struct mrd_err *err)
+{
+    if (st->ops->hold_list == NULL)
+        return unsupported(st, err);
+    return st->ops->hold_list(st, id, case_id, cb, ctx, err);
+}
+
+enum mrd_code store_hold_objects(struct store *st, const char *id,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err)
+{
+    if (st->ops->hold_objects == NULL)
+        return unsupported(st, err);
+    return st->ops->hold_objects(st, id, cb, ctx, err);
+}
+
+enum mrd_code store_objects_find(struct store *st, const struct store_find *f,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err)
+{
+    static const struct store_find all = {.version_usec = STORE_TIME_NONE, .leaf = -1};
+
+    if (st->ops->objects_find == NULL)
+        return unsupported(st, err);
+    return st->ops->objects_find(st, f != NULL ? f : &all, cb, ctx, err);
+}
+
+enum mrd_code store_ledger_pending(struct store *st, size_t limit,
+                                   enum mrd_code (*cb)(void *ctx,
+                                                       const struct store_ledger_item *it,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err)
+{
+    if (st->ops->ledger_pending == NULL)
+        return unsupported(st, err);
+    return st->ops->ledger_pending(st, limit, cb, ctx, err);
+}
+
+enum mrd_code store_ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
+                                struct mrd_err *err)
+{
+    if (st->ops->ledger_mark == NULL)
+        return unsupported(st, err);
+    return st->ops->ledger_mark(st, marks, n, err);
+}
+
+enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err)
+{
+    if (st->ops->ledger_max_leaf == NULL)
+        return unsupported(st, err);
+    return st->ops->ledger_max_leaf(st, ret, err);
+}

@@ -259,6 +259,74 @@ struct store_status {
     size_t n_details;
 };
 
+/* Legal holds (preservation orders, docs/ledger.md "Holds"). The store
+ * keeps a hold's indexed fields and its JSON record (what the authority
+ * asked for, as the CLI wrote it) and the object versions it preserves. */
+#define STORE_CASE_MAX 128                        /* case id */
+#define STORE_HOLD_RECORD_MAX ((size_t)64 * 1024) /* a hold's JSON record */
+#define STORE_HOLD_ITEMS_MAX 100000               /* object versions one hold preserves */
+
+struct store_hold {
+    char id[STORE_UUID_LEN + 1];
+    char case_id[STORE_CASE_MAX + 1];
+    int64_t created_usec;
+    int64_t expires_usec;
+    int64_t released_usec; /* STORE_TIME_NONE while not released */
+    uint64_t n_items;      /* object versions held (filled by reads) */
+    const char *record;    /* JSON text; borrowed */
+    size_t record_len;
+};
+
+/* A leaf the ledger must record besides object versions: a preservation
+ * action. Queued in the same transaction as the change it records; the
+ * store computes hash = SHA-256(record). */
+struct store_ledger_event {
+    uint8_t kind; /* enum ledger_kind (ledger.h) */
+    int64_t time_usec;
+    const char *record; /* the action's canonical JSON */
+    size_t record_len;
+};
+
+/* One stored object version with where it lives and its ledger leaf. */
+struct store_held {
+    const struct store_row *row; /* body set */
+    int64_t collection;          /* store_collection.key */
+    const char *collection_id;
+    const char *api_root;
+    int64_t leaf; /* ledger leaf index; -1 until the ledger has it */
+};
+
+/* Which object versions store_objects_find reports (all set fields must
+ * hold). */
+struct store_find {
+    const char *id; /* STIX id; NULL = any */
+    size_t id_len;
+    int64_t version_usec; /* STORE_TIME_NONE = any version */
+    int64_t collection;   /* 0 = every collection */
+    int64_t leaf;         /* -1 = any; else the version the ledger leaf records */
+    const char *type;     /* NULL = any */
+    size_t type_len;
+};
+
+/* One entry waiting for the ledger: an object version (event false, key =
+ * its seq, body = its stored bytes) or a queued event (event true, key =
+ * its number, hash given). */
+struct store_ledger_item {
+    bool event;
+    int64_t key;
+    uint8_t kind;
+    int64_t time_usec;
+    const char *body;
+    size_t body_len;
+    const uint8_t *hash; /* events: 32 bytes */
+};
+
+struct store_ledger_mark {
+    bool event;
+    int64_t key;
+    int64_t leaf;
+};
+
 /* ---- the ops table: one per backend ---- */
 
 struct store_ops {
@@ -351,6 +419,33 @@ struct store_ops {
                                            enum store_insert_outcome *ret_outcomes,
                                            int64_t *ret_date_added,
                                            const struct store_status *status, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): holds and the ledger queue */
+    enum mrd_code (*hold_create)(struct store *st, const struct store_hold *h, const int64_t *seqs,
+                                 size_t n, const struct store_ledger_event *ev,
+                                 struct mrd_err *err);
+    enum mrd_code (*hold_update)(struct store *st, const struct store_hold *h,
+                                 const struct store_ledger_event *ev, struct mrd_err *err);
+    enum mrd_code (*hold_list)(struct store *st, const char *id, const char *case_id,
+                               enum mrd_code (*cb)(void *ctx, const struct store_hold *h,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
+    enum mrd_code (*hold_objects)(struct store *st, const char *id,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+    enum mrd_code (*objects_find)(struct store *st, const struct store_find *f,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+    enum mrd_code (*ledger_pending)(struct store *st, size_t limit,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+    enum mrd_code (*ledger_mark)(struct store *st, const struct store_ledger_mark *marks, size_t n,
+                                 struct mrd_err *err);
+    enum mrd_code (*ledger_max_leaf)(struct store *st, int64_t *ret, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -567,6 +662,62 @@ void store_status_free(struct store_status *s);
  * STORE_STATUS_KEEP_USEC). ret_purged may be NULL. */
 enum mrd_code store_status_purge(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
                                  struct mrd_err *err);
+
+/* ---- legal holds ---- */
+
+/* Creates hold h (h->id a fresh uuid, case_id 1..STORE_CASE_MAX printable
+ * chars, record <= STORE_HOLD_RECORD_MAX) preserving the n object rows
+ * seqs (store_row.seq; n <= STORE_HOLD_ITEMS_MAX, may be 0), and queues ev
+ * for the ledger, in one committed transaction. While a hold is active
+ * (not released, expires_usec in the future) store_objects_delete refuses
+ * its versions with MRD_E_PERM naming the hold. MRD_E_EXISTS: id taken. */
+enum mrd_code store_hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
+                                size_t n, const struct store_ledger_event *ev, struct mrd_err *err);
+
+/* Replaces hold h->id's expires_usec, released_usec and record, and queues
+ * ev, in one committed transaction. MRD_E_NOTFOUND when no such hold. */
+enum mrd_code store_hold_update(struct store *st, const struct store_hold *h,
+                                const struct store_ledger_event *ev, struct mrd_err *err);
+
+/* Calls cb for the hold with that id (id non-NULL), else for every hold of
+ * case_id (non-NULL), else for every hold, in creation order. With an id,
+ * MRD_E_NOTFOUND when there is none. */
+enum mrd_code store_hold_list(struct store *st, const char *id, const char *case_id,
+                              enum mrd_code (*cb)(void *ctx, const struct store_hold *h,
+                                                  struct mrd_err *err),
+                              void *ctx, struct mrd_err *err);
+
+/* Calls cb for each object version hold id preserves that is still stored
+ * (held versions cannot be deleted while the hold is active), in seq
+ * order. */
+enum mrd_code store_hold_objects(struct store *st, const char *id,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err);
+
+/* Calls cb for each stored object version selected by f (NULL = all), in
+ * seq order, with its body. Administrative: no policy filter. */
+enum mrd_code store_objects_find(struct store *st, const struct store_find *f,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err);
+
+/* ---- the ledger queue (ledger/sync.h drains it) ---- */
+
+/* Calls cb for up to limit entries the ledger does not have yet: object
+ * versions in seq order, then queued events in order. */
+enum mrd_code store_ledger_pending(struct store *st, size_t limit,
+                                   enum mrd_code (*cb)(void *ctx,
+                                                       const struct store_ledger_item *it,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+
+/* Records, in one committed transaction, the ledger leaf of each entry. */
+enum mrd_code store_ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
+                                struct mrd_err *err);
+
+/* The highest leaf index recorded by store_ledger_mark; -1 when none. */
+enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
 
 /* ---- node metadata ---- */
 

@@ -117,6 +117,47 @@ const char *sq__text(sqlite3_stmt *st, int col, size_t *ret_len);
  * sized by the same maxima the writers check). */
 void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
 
+/* The columns sq__row_from_stmt reads, in order (the body, when wanted,
+ * follows as column 15). */
+#define SQ_ROW_COLS                                                                                \
+    "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
+    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients"
+
+/* Fills row from the SQ_ROW_COLS columns (+ body at column 15 when body);
+ * recipients has room for STORE_RECIPIENTS_MAX. */
+void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
+
+/* MRD_E_PERM naming the hold when one of the n object rows (seqs) is under
+ * an active legal hold; called inside the deleting transaction
+ * (store_sqlite_hold.c). */
+enum mrd_code sq__check_holds(struct sq_conn *c, const int64_t *seqs, size_t n,
+                              struct mrd_err *err);
+
+/* Holds, object lookups and the ledger queue (store_sqlite_hold.c). */
+enum mrd_code sq__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
+                              size_t n, const struct store_ledger_event *ev, struct mrd_err *err);
+enum mrd_code sq__hold_update(struct store *st, const struct store_hold *h,
+                              const struct store_ledger_event *ev, struct mrd_err *err);
+enum mrd_code sq__hold_list(struct store *st, const char *id, const char *case_id,
+                            enum mrd_code (*cb)(void *ctx, const struct store_hold *h,
+                                                struct mrd_err *err),
+                            void *ctx, struct mrd_err *err);
+enum mrd_code sq__hold_objects(struct store *st, const char *id,
+                               enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
+enum mrd_code sq__objects_find(struct store *st, const struct store_find *f,
+                               enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
+enum mrd_code sq__ledger_pending(struct store *st, size_t limit,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err);
+enum mrd_code sq__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
+                              struct mrd_err *err);
+enum mrd_code sq__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
                                  const struct store_object_in *objs, size_t n,

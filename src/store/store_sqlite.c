@@ -74,6 +74,21 @@ static const char *const migrations[] = {
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END,"
     " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END;",
+    /* 2 -> 3: legal holds and the ledger queue. objects.leaf is the ledger
+     * leaf that records the version (NULL until the ledger has it);
+     * ledger_events queues preservation actions the same way. */
+    "CREATE TABLE holds (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, released INTEGER, record TEXT NOT NULL);"
+    "CREATE INDEX holds_case ON holds(case_id);"
+    "CREATE TABLE hold_items (hold TEXT NOT NULL REFERENCES holds(id), seq INTEGER NOT NULL,"
+    " PRIMARY KEY (hold, seq)) WITHOUT ROWID;"
+    "CREATE INDEX hold_items_seq ON hold_items(seq);"
+    "CREATE TABLE ledger_events (ev INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
+    " time INTEGER NOT NULL, hash BLOB NOT NULL, record TEXT NOT NULL, leaf INTEGER);"
+    "CREATE INDEX ledger_events_pending ON ledger_events(ev) WHERE leaf IS NULL;"
+    "ALTER TABLE objects ADD COLUMN leaf INTEGER;"
+    "CREATE INDEX objects_unledgered ON objects(seq) WHERE leaf IS NULL;"
+    "CREATE INDEX objects_leaf ON objects(leaf) WHERE leaf IS NOT NULL;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1298,6 +1313,14 @@ static const struct store_ops sq_ops = {
     .objects_insert_status = sq__objects_insert_status,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
+    .hold_create = sq__hold_create,
+    .hold_update = sq__hold_update,
+    .hold_list = sq__hold_list,
+    .hold_objects = sq__hold_objects,
+    .objects_find = sq__objects_find,
+    .ledger_pending = sq__ledger_pending,
+    .ledger_mark = sq__ledger_mark,
+    .ledger_max_leaf = sq__ledger_max_leaf,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

@@ -354,9 +354,7 @@ enum mrd_code sq__objects_insert_status(struct store *stp, int64_t collection,
 
 /* ---- queries ---- */
 
-#define ROW_COLS                                                                                   \
-    "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
-    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients"
+#define ROW_COLS SQ_ROW_COLS
 
 /* Appends " AND col IN (?,?,...)" for n values. */
 static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, struct mrd_err *err)
@@ -478,6 +476,11 @@ static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, in
         row->body = (const char *)sqlite3_column_blob(st, 15);
         row->body_len = (size_t)sqlite3_column_bytes(st, 15);
     }
+}
+
+void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients)
+{
+    row_from_stmt(st, body, row, recipients);
 }
 
 enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
@@ -661,6 +664,10 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
         rc = sq__fail(c, src, "object delete", err);
         goto out;
     }
+    /* A version under an active legal hold is never deleted. */
+    rc = sq__check_holds(c, doomed, n_doomed, err);
+    if (rc != MRD_OK)
+        goto out;
     rc = sq__prepare(c, "DELETE FROM objects WHERE seq = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;
