@@ -104,6 +104,16 @@ bool crypto_key_has_secret(const struct crypto_key *k)
     return k->has_secret;
 }
 
+enum mrd_code crypto_key_seed(const struct crypto_key *k, uint8_t ret[CRYPTO_SEED_LEN],
+                              struct mrd_err *err)
+{
+    if (!k->has_secret)
+        return mrd_err_set(err, MRD_E_INVAL, "key: a public key alone has no seed");
+    /* libsodium keeps the secret key as seed || public key */
+    memcpy(ret, k->sk, CRYPTO_SEED_LEN);
+    return MRD_OK;
+}
+
 void crypto_pubkey_format(const uint8_t pk[CRYPTO_PUBKEY_LEN], char out[CRYPTO_PUBKEY_TEXT_LEN + 1])
 {
     size_t plen = sizeof(CRYPTO_PUBKEY_TEXT_PREFIX) - 1;

@@ -92,6 +92,11 @@ const uint8_t *crypto_key_public(const struct crypto_key *k);
 /* True when k can sign (it was generated, derived from a seed or loaded). */
 bool crypto_key_has_secret(const struct crypto_key *k);
 
+/* Copies k's 32-byte seed (its RFC 8032 private key) into ret, for signers
+ * of other formats (ledger checkpoints); MRD_E_INVAL when k cannot sign. */
+enum mrd_code crypto_key_seed(const struct crypto_key *k, uint8_t ret[CRYPTO_SEED_LEN],
+                              struct mrd_err *err);
+
 /* Writes the private key file at path: created with mode 0600 (whatever the
  * umask), never over an existing file (MRD_E_EXISTS), synced to disk before
  * returning. A key without secret fails with MRD_E_INVAL. On failure no

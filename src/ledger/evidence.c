@@ -390,6 +390,31 @@ enum mrd_code evidence_object_from_ledger(struct ledger *log, const uint8_t *dat
     return ledger_prove_inclusion(log, index, size, ret->proof, &ret->proof_len, err);
 }
 
+enum mrd_code evidence_object_at(struct ledger *log, uint64_t index, const uint8_t *data,
+                                 size_t len, uint64_t size, struct evidence_object *ret,
+                                 struct mrd_err *err)
+{
+    uint8_t h[MERKLE_HASH_LEN];
+    enum mrd_code rc;
+
+    if (index >= size)
+        return mrd_err_set(err, MRD_E_INVALID, "evidence: leaf %llu is not below tree size %llu",
+                           (unsigned long long)index, (unsigned long long)size);
+    rc = ledger_entry_get(log, index, &ret->entry, err);
+    if (rc != MRD_OK)
+        return rc;
+    crypto_hash_sha256(h, data, len);
+    if (ret->entry.kind != LEDGER_KIND_OBJECT || memcmp(h, ret->entry.hash, sizeof(h)) != 0)
+        return mrd_err_set(err, MRD_E_INVALID,
+                           "evidence: leaf %llu does not record these bytes (the store and the "
+                           "ledger disagree: run `meridian ledger verify`)",
+                           (unsigned long long)index);
+    ret->data = data;
+    ret->len = len;
+    ret->leaf_index = index;
+    return ledger_prove_inclusion(log, index, size, ret->proof, &ret->proof_len, err);
+}
+
 /* ---- verifying ---- */
 
 static enum mrd_code b64_field(const json_t *j, const char *what, uint8_t out[MERKLE_HASH_LEN],

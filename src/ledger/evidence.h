@@ -66,6 +66,13 @@ enum mrd_code evidence_object_from_ledger(struct ledger *log, const uint8_t *dat
                                           uint64_t size, struct evidence_object *ret,
                                           struct mrd_err *err);
 
+/* Fills ret for data (borrowed) recorded by leaf index, with its proof into
+ * the tree of the given size: MRD_E_INVALID when that leaf is not an object
+ * leaf recording these bytes. */
+enum mrd_code evidence_object_at(struct ledger *log, uint64_t index, const uint8_t *data,
+                                 size_t len, uint64_t size, struct evidence_object *ret,
+                                 struct mrd_err *err);
+
 /* What evidence_verify checked. */
 struct evidence_report {
     char case_id[EVIDENCE_MAX_TEXT + 1];

@@ -490,6 +490,30 @@ enum mrd_code ledger_find(struct ledger *log, const uint8_t hash[MERKLE_HASH_LEN
     return mrd_err_set(err, MRD_E_NOTFOUND, "ledger: no leaf records that hash");
 }
 
+enum mrd_code ledger_find_leaf(struct ledger *log, const uint8_t leaf_hash[MERKLE_HASH_LEN],
+                               uint64_t size, uint64_t *ret_index, struct mrd_err *err)
+{
+    uint64_t n = ledger_size(log);
+
+    if (size < n)
+        n = size;
+    /* Each record carries the first CHECK_LEN bytes of its leaf hash:
+     * compare those, hash only the candidates. */
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *rec = record_at(log, i);
+        uint8_t h[MERKLE_HASH_LEN];
+
+        if (memcmp(rec + LEDGER_ENTRY_LEN, leaf_hash, CHECK_LEN) != 0)
+            continue;
+        merkle_hash_leaf(rec, LEDGER_ENTRY_LEN, h);
+        if (memcmp(h, leaf_hash, MERKLE_HASH_LEN) == 0) {
+            *ret_index = i;
+            return MRD_OK;
+        }
+    }
+    return mrd_err_set(err, MRD_E_NOTFOUND, "ledger: no leaf with that leaf hash");
+}
+
 /* ---- the right edge (frontier) ---- */
 
 /* Pushes a leaf hash; every node it completes is appended to out (if not

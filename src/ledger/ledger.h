@@ -126,6 +126,11 @@ enum mrd_code ledger_prove_consistency(struct ledger *log, uint64_t size1, uint6
 enum mrd_code ledger_find(struct ledger *log, const uint8_t hash[MERKLE_HASH_LEN], uint64_t start,
                           uint64_t *ret_index, struct mrd_err *err);
 
+/* The first leaf below size whose RFC 9162 leaf hash is leaf_hash (a
+ * linear scan of the records' 4-byte checks; MRD_E_NOTFOUND if none). */
+enum mrd_code ledger_find_leaf(struct ledger *log, const uint8_t leaf_hash[MERKLE_HASH_LEN],
+                               uint64_t size, uint64_t *ret_index, struct mrd_err *err);
+
 /* Signs a checkpoint of the current size with signer (origin = its key
  * name; time = now), stores it as DIR/checkpoint (write, fsync, rename,
  * fsync DIR) and appends the note to out (may be NULL). */

@@ -1,0 +1,163 @@
+/*
+ * sync.c: draining the store's ledger queue into the ledger (sync.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "ledger/sync.h"
+
+/* One batch being prepared. */
+struct batch {
+    struct store_ledger_mark marks[LEDGER_MAX_BATCH];
+    struct ledger_entry entries[LEDGER_MAX_BATCH]; /* entry of marks[i] */
+    size_t n;
+};
+
+/* Leaves appended before a crash whose leaves the store never recorded. */
+struct orphans {
+    uint64_t first; /* leaf index of orphan 0 */
+    size_t n;
+    uint8_t (*enc)[LEDGER_ENTRY_LEN];
+    bool *used;
+};
+
+void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
+                         struct ledger_entry *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->kind = LEDGER_KIND_OBJECT;
+    ret->time_ms = date_added_usec > 0 ? (uint64_t)date_added_usec / 1000 : 0;
+    crypto_hash_sha256(ret->hash, body, len);
+}
+
+static enum mrd_code collect(void *ctx, const struct store_ledger_item *it, struct mrd_err *err)
+{
+    struct batch *b = ctx;
+    struct ledger_entry *e = &b->entries[b->n];
+
+    (void)err;
+    if (b->n >= LEDGER_MAX_BATCH)
+        return MRD_OK;
+    if (it->event) {
+        memset(e, 0, sizeof(*e));
+        e->kind = it->kind;
+        e->time_ms = it->time_usec > 0 ? (uint64_t)it->time_usec / 1000 : 0;
+        memcpy(e->hash, it->hash, MERKLE_HASH_LEN);
+    } else {
+        ledger_object_entry(it->time_usec, it->body, it->body_len, e);
+    }
+    b->marks[b->n].event = it->event;
+    b->marks[b->n].key = it->key;
+    b->n++;
+    return MRD_OK;
+}
+
+static enum mrd_code orphans_load(struct ledger *log, struct store *st, struct orphans *o,
+                                  struct mrd_err *err)
+{
+    int64_t max_leaf = -1;
+    uint64_t size = ledger_size(log);
+    enum mrd_code rc;
+
+    memset(o, 0, sizeof(*o));
+    rc = store_ledger_max_leaf(st, &max_leaf, err);
+    if (rc != MRD_OK)
+        return rc;
+    o->first = (uint64_t)(max_leaf + 1);
+    if (o->first >= size)
+        return MRD_OK;
+    o->n = (size_t)(size - o->first < LEDGER_SYNC_MAX_ORPHANS ? size - o->first
+                                                              : LEDGER_SYNC_MAX_ORPHANS);
+    o->enc = mrd_malloc(o->n * sizeof(*o->enc));
+    o->used = mrd_calloc(o->n, sizeof(*o->used));
+    if (o->enc == NULL || o->used == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "ledger sync: out of memory");
+    for (size_t i = 0; i < o->n; i++) {
+        struct ledger_entry e;
+
+        rc = ledger_entry_get(log, o->first + i, &e, err);
+        if (rc != MRD_OK)
+            return rc;
+        ledger_entry_encode(&e, o->enc[i]);
+    }
+    return MRD_OK;
+}
+
+/* The orphan leaf recording e, claimed; -1 when none. Linear: orphans
+ * exist only on the first sync after a crash. */
+static int64_t orphan_claim(struct orphans *o, const struct ledger_entry *e)
+{
+    uint8_t enc[LEDGER_ENTRY_LEN];
+
+    if (o->n == 0)
+        return -1;
+    ledger_entry_encode(e, enc);
+    for (size_t i = 0; i < o->n; i++)
+        if (!o->used[i] && memcmp(o->enc[i], enc, LEDGER_ENTRY_LEN) == 0) {
+            o->used[i] = true;
+            return (int64_t)(o->first + i);
+        }
+    return -1;
+}
+
+enum mrd_code ledger_sync(struct ledger *log, struct store *st, uint64_t *ret_appended,
+                          struct mrd_err *err)
+{
+    struct batch *b = mrd_malloc(sizeof(*b));
+    struct ledger_entry *fresh = mrd_malloc(LEDGER_MAX_BATCH * sizeof(*fresh));
+    size_t *fresh_at = mrd_malloc(LEDGER_MAX_BATCH * sizeof(*fresh_at));
+    struct orphans o;
+    uint64_t appended = 0;
+    enum mrd_code rc;
+
+    memset(&o, 0, sizeof(o));
+    if (b == NULL || fresh == NULL || fresh_at == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "ledger sync: out of memory");
+        goto out;
+    }
+    rc = orphans_load(log, st, &o, err);
+    while (rc == MRD_OK) {
+        size_t n_fresh = 0;
+        uint64_t first = 0;
+
+        b->n = 0;
+        rc = store_ledger_pending(st, LEDGER_MAX_BATCH, collect, b, err);
+        if (rc != MRD_OK || b->n == 0)
+            break;
+        for (size_t i = 0; i < b->n; i++) {
+            int64_t leaf = orphan_claim(&o, &b->entries[i]);
+
+            if (leaf >= 0) {
+                b->marks[i].leaf = leaf;
+            } else {
+                fresh[n_fresh] = b->entries[i];
+                fresh_at[n_fresh++] = i;
+            }
+        }
+        if (n_fresh > 0) {
+            rc = ledger_append(log, fresh, n_fresh, &first, err);
+            if (rc != MRD_OK)
+                break;
+            for (size_t k = 0; k < n_fresh; k++)
+                b->marks[fresh_at[k]].leaf = (int64_t)(first + k);
+            appended += n_fresh;
+        }
+        rc = store_ledger_mark(st, b->marks, b->n, err);
+        if (b->n < LEDGER_MAX_BATCH)
+            break;
+    }
+    if (rc != MRD_OK)
+        mrd_err_prefix(err, "ledger sync");
+out:
+    if (ret_appended != NULL)
+        *ret_appended = appended;
+    mrd_free(o.enc);
+    mrd_free(o.used);
+    mrd_free(fresh_at);
+    mrd_free(fresh);
+    mrd_free(b);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * sync: brings the ledger up to date with the store.
+ *
+ * The store queues what the ledger must record (store.h, "the ledger
+ * queue"): every object version it accepts (objects.leaf is NULL until
+ * recorded) and every preservation action (ledger_events). ledger_sync
+ * drains that queue into the ledger in batches (one ledger_append, one
+ * store_ledger_mark per batch), so ingest never waits for the ledger and
+ * every path that stores objects -- TAXII POST, import, federation pulls,
+ * match --report -- is covered by the one queue.
+ *
+ * Crash safety: the ledger append is durable before the store records the
+ * leaves. After a crash between the two, the store's highest recorded
+ * leaf is below the ledger's size; the next sync reads those leaves back
+ * and, when a pending entry equals one of them (same kind, time and
+ * hash), records that leaf instead of appending it again.
+ *
+ * Not thread-safe for one ledger: one caller at a time (the serve loop, or
+ * a CLI verb holding the ledger's writer lock). Never logs.
+ */
+#ifndef MRD_LEDGER_SYNC_H
+#define MRD_LEDGER_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+/* The ledger directory inside a data directory. */
+#define LEDGER_DATA_SUBDIR "ledger"
+/* Leaves read back after a crash to recognise already-appended entries. */
+#define LEDGER_SYNC_MAX_ORPHANS ((uint64_t)4 * LEDGER_MAX_BATCH)
+
+/* Appends every queued entry to log and records its leaf in st.
+ * *ret_appended (may be NULL) counts the leaves appended. */
+enum mrd_code ledger_sync(struct ledger *log, struct store *st, uint64_t *ret_appended,
+                          struct mrd_err *err);
+
+/* The ledger entry that records an object version stored with date_added
+ * (usec) and these bytes. */
+void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
+                         struct ledger_entry *ret);
+
+/* ---- the ledger service of `meridian serve` ---- */
+
+/* A ledger kept in step with a store by a background thread: it syncs
+ * every LEDGER_SERVICE_TICK_MS (sooner when kicked) and signs a checkpoint
+ * every interval when the tree grew. */
+#define LEDGER_SERVICE_TICK_MS 1000
+#define LEDGER_CHECKPOINT_INTERVAL_DEFAULT 300 /* seconds */
+
+struct ledger_service;
+
+/* Opens DIR/ledger (creating it) for writing with fast proofs, syncs it and
+ * signs a first checkpoint when it has none or the tree grew, then starts
+ * the thread. signer is copied. interval_s >= 1. */
+enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
+                                   const struct ckpt_signer *signer, unsigned interval_s,
+                                   struct ledger_service **ret, struct mrd_err *err);
+
+/* Stops the thread, runs a last sync and checkpoint, closes the ledger.
+ * NULL is a no-op. */
+void ledger_service_stop(struct ledger_service *svc);
+
+/* The log, for proofs and reads (no lock needed). */
+struct ledger *ledger_service_log(struct ledger_service *svc);
+
+/* Syncs, then signs a checkpoint of the current tree now (serialised with
+ * the thread) and appends the note to out (may be NULL). */
+enum mrd_code ledger_service_checkpoint(struct ledger_service *svc, struct mrd_buf *out,
+                                        struct mrd_err *err);
+
+/* Wakes the thread to sync soon (after a write). Cheap; never blocks long. */
+void ledger_service_kick(struct ledger_service *svc);
+
+/* The last error the thread met ("" when none), copied into out. */
+void ledger_service_last_error(struct ledger_service *svc, char out[MRD_ERR_MSG_MAX]);
+
+#endif
