@@ -42,6 +42,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct ledger_service;
+
 #define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
 #define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
 #define TAXII_MAX_PAGE 1000               /* server cap on limit (TAXII §3.4) */
@@ -76,6 +78,11 @@ struct taxii_config {
 enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
                                struct taxii_server **ret, struct mrd_err *err);
 void taxii_server_free(struct taxii_server *ts);
+
+/* Serves the node's ledger (ledger/sync.h; borrowed, it must outlive the
+ * server) under /ledger/v1/; call before the HTTP server starts. Without
+ * one those routes answer 404. */
+void taxii_server_set_ledger(struct taxii_server *ts, struct ledger_service *ledger);
 
 /* The http.h application for this server (ctx = ts). */
 void taxii_app(struct taxii_server *ts, struct http_app *ret);

@@ -24,6 +24,7 @@ struct taxii_server {
     char description[STORE_DESC_MAX + 1];
     _Atomic int64_t last_purge; /* usec of the last status purge */
     struct taxii_ingest ingest;
+    struct ledger_service *ledger; /* NULL: no ledger routes */
 };
 
 /* Who is asking. */
@@ -151,6 +152,11 @@ void taxii_get_collection(struct taxii_req *r);
 void taxii_get_rows(struct taxii_req *r); /* manifest, objects, object, versions */
 void taxii_post_objects(struct taxii_req *r);
 void taxii_delete_object(struct taxii_req *r);
+
+/* ---- taxii_ledger.c: /ledger/v1/ routes ---- */
+
+bool taxii_ledger_path(const char *path);
+void taxii_ledger_handle(struct taxii_req *r);
 
 /* The collection of the request's path, with the requester's grant and
  * the policy reader. Answers 404 itself (and returns false) when the API

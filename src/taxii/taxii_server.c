@@ -335,6 +335,10 @@ static void handle_request(void *ctx, struct http_request *req, struct http_resp
 
     if (!authenticate(&r) || !rate_ok(&r))
         return;
+    if (taxii_ledger_path(req->path)) {
+        taxii_ledger_handle(&r);
+        return;
+    }
     route(&r);
     if (r.path.route == TAXII_R_NONE) {
         if (r.who.anonymous)
@@ -517,4 +521,9 @@ void taxii_server_free(struct taxii_server *ts)
     http_ratelimit_free(ts->rl);
     sodium_memzero(ts->next_key, sizeof(ts->next_key));
     mrd_free(ts);
+}
+
+void taxii_server_set_ledger(struct taxii_server *ts, struct ledger_service *ledger)
+{
+    ts->ledger = ledger;
 }

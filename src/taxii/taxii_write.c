@@ -415,7 +415,12 @@ void taxii_delete_object(struct taxii_req *r)
      * used to probe for (or destroy) objects above its TLP. */
     if (store_objects_delete(r->ts->st, c.c.key, r->path.object_id, strlen(r->path.object_id), &m,
                              delete_visible, &c.reader, &deleted, &err) != MRD_OK) {
-        taxii_internal(r, &err);
+        /* A legal hold (docs/ledger.md): name it, nothing more. Only a
+         * version the requester can see reaches the check. */
+        if (err.code == MRD_E_PERM)
+            taxii_error(r, 403, "Forbidden", err.msg);
+        else
+            taxii_internal(r, &err);
         return;
     }
     if (deleted == 0) {
