@@ -15,6 +15,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_evidence,
     &cli_verb_export,
     &cli_verb_grant,
+    &cli_verb_hold,
     &cli_verb_import,
     &cli_verb_init,
     &cli_verb_key,

@@ -4,6 +4,13 @@
  */
 #include "cli/cli_data.h"
 
+#include <sodium.h>
+
+#include "crypto/crypto.h"
+#include "fed/fed.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sync.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,4 +88,68 @@ void cli_data_time(int64_t usec, char out[32])
         return;
     }
     mrd_time_format_stix_ms(usec, out);
+}
+
+int cli_data_signer(const char *verb, struct store *st, const char *dir, struct ckpt_signer *ret)
+{
+    char path[LEDGER_MAX_PATH], own[STORE_META_VAL_MAX + 1], node_id[STORE_META_VAL_MAX + 1];
+    char name[CKPT_MAX_ORIGIN + 1];
+    uint8_t seed[CRYPTO_SEED_LEN];
+    struct crypto_key *k = NULL;
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+
+    if (store_meta_get(st, "own_org", own, sizeof(own), &err) != MRD_OK ||
+        store_meta_get(st, "node_id", node_id, sizeof(node_id), &err) != MRD_OK) {
+        cli_errorf(verb, "the data directory has no own org or node id (%s)", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    (void)snprintf(name, sizeof(name), "meridian/%s/%s", own, node_id);
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, FED_NODE_KEY_FILE);
+    rc = crypto_key_load(path, &k, &err);
+    if (rc == MRD_OK)
+        rc = crypto_key_seed(k, seed, &err);
+    if (rc == MRD_OK)
+        rc = ckpt_signer_from_seed(name, seed, ret, &err);
+    sodium_memzero(seed, sizeof(seed));
+    crypto_key_free(k);
+    if (rc != MRD_OK) {
+        cli_errorf(verb, "node key: %s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_data_ledger(const char *verb, struct store *st, const char *dir, struct ledger **ret)
+{
+    char path[LEDGER_MAX_PATH];
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+
+    *ret = NULL;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, LEDGER_DATA_SUBDIR) >= sizeof(path)) {
+        cli_errorf(verb, "data directory path too long");
+        return CLI_EXIT_USAGE;
+    }
+    rc = ledger_open(path, LEDGER_OPEN_CREATE, ret, NULL, &err);
+    if (rc == MRD_E_CONFLICT)
+        return CLI_EXIT_OK; /* a server holds it and syncs itself */
+    if (rc == MRD_OK)
+        rc = ledger_sync(*ret, st, NULL, &err);
+    if (rc != MRD_OK) {
+        cli_errorf(verb, "ledger %s: %s", path, err.msg);
+        ledger_free(*ret);
+        *ret = NULL;
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_data_ledger_catch_up(const char *verb, struct store *st, const char *dir)
+{
+    struct ledger *log = NULL;
+
+    if (cli_data_ledger(verb, st, dir, &log) != CLI_EXIT_OK)
+        cli_errorf(verb, "warning: the ledger will record these changes at its next sync");
+    ledger_free(log);
 }

@@ -34,6 +34,25 @@ int cli_data_org(const char *verb, struct store *st, const char *name, struct st
 int cli_data_collection(const char *verb, struct store *st, const char *arg,
                         struct store_collection *ret);
 
+struct ckpt_signer;
+struct ledger;
+
+/* The node's checkpoint signer: the node key (DIR/node.key) under the key
+ * name "meridian/<own org>/<node id>", which is also the checkpoints'
+ * origin. Prints the error and returns CLI_EXIT_USAGE on failure. */
+int cli_data_signer(const char *verb, struct store *st, const char *dir, struct ckpt_signer *ret);
+
+/* Opens DIR/ledger (creating it) for writing and brings it up to date with
+ * the store (ledger/sync.h). When a running server holds the ledger, *ret
+ * is NULL and CLI_EXIT_OK: the server records the store's queue itself
+ * within a second. */
+int cli_data_ledger(const char *verb, struct store *st, const char *dir, struct ledger **ret);
+
+/* cli_data_ledger and close: for verbs that stored objects or holds, so
+ * the ledger records them now when no server runs. Failures are printed as
+ * a warning (the queue stays in the store; the next sync takes it). */
+void cli_data_ledger_catch_up(const char *verb, struct store *st, const char *dir);
+
 /* Formats usec as a STIX millisecond timestamp, or "-" for STORE_TIME_NONE. */
 void cli_data_time(int64_t usec, char out[32]);
 

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cli_hold.h"
 #include "cli/verbs.h"
 #include "core/alloc.h"
 #include "core/json.h"
@@ -157,7 +158,7 @@ static void object_names(const struct mrd_buf *b, char *id, char *version)
 
 static int cmd_export(int argc, char **argv)
 {
-    const char *dir = NULL, *key = NULL, *case_id = NULL, *outp = NULL;
+    const char *dir = NULL, *key = NULL, *case_id = NULL, *outp = NULL, *data_dir = NULL;
     const char *files[MAX_EXPORT_FILES];
     size_t nfiles = 0;
     struct mrd_buf kb, note, pkg;
@@ -176,6 +177,8 @@ static int cmd_export(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--ledger") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data_dir = argv[++i];
         else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
             key = argv[++i];
         else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
@@ -187,6 +190,15 @@ static int cmd_export(int argc, char **argv)
         else
             return cli_usage_error(&cli_verb_evidence, "export: unexpected argument '%s'", argv[i]);
     }
+    if (dir == NULL && key == NULL && nfiles == 0) {
+        /* The node's own: what the case's holds preserve. */
+        if (case_id == NULL || outp == NULL)
+            return cli_usage_error(&cli_verb_evidence, "export needs --case ID and -o FILE");
+        return cli_hold_export_case(data_dir, case_id, outp);
+    }
+    if (data_dir != NULL)
+        return cli_usage_error(&cli_verb_evidence,
+                               "export: --data goes with --case alone, not --ledger/--key/files");
     if (dir == NULL || key == NULL || case_id == NULL || outp == NULL || nfiles == 0)
         return cli_usage_error(&cli_verb_evidence,
                                "export needs --ledger, --key, --case, -o and object files");
@@ -291,25 +303,32 @@ static int run(int argc, char **argv)
 const struct cli_verb cli_verb_evidence = {
     .name = "evidence",
     .summary = "evidence packages: export objects with proofs, verify offline",
-    .usage = "usage: meridian evidence verify FILE --pubkey KEY\n"
-             "       meridian evidence export --ledger DIR --key KEY --case ID -o FILE OBJECT...\n"
-             "\n"
-             "An evidence package (docs/ledger.md) is one tar file: each object's exact\n"
-             "bytes, its ledger leaf and RFC 9162 inclusion proof, the node's signed C2SP\n"
-             "checkpoint the proofs lead to, the node's public key, and a manifest signed\n"
-             "by the node.\n"
-             "\n"
-             "verify checks all of it offline with nothing but FILE and KEY, the node's\n"
-             "verifier key (name+id+base64, or ed25519:BASE64), given as text or as a file:\n"
-             "the checkpoint's and the manifest's signatures, that each object's bytes hash\n"
-             "to its leaf and that each leaf proves into the checkpoint. It names the first\n"
-             "thing that fails (an object's file, id and leaf; the manifest; the checkpoint).\n"
-             "\n"
-             "export writes FILE with the given object files, each found in the ledger in\n"
-             "DIR by its SHA-256 and proved into DIR/checkpoint; KEY is the signer key of\n"
-             "that checkpoint (PRIVATE+KEY+...), which also signs the manifest.\n"
-             "\n"
-             "Exit status: 0 valid / written, 1 invalid (the reason is printed), 2 usage\n"
-             "or I/O error.\n",
+    .usage =
+        "usage: meridian evidence verify FILE --pubkey KEY\n"
+        "       meridian evidence export [--data DIR] --case ID -o FILE\n"
+        "       meridian evidence export --ledger DIR --key KEY --case ID -o FILE OBJECT...\n"
+        "\n"
+        "An evidence package (docs/ledger.md) is one tar file: each object's exact\n"
+        "bytes, its ledger leaf and RFC 9162 inclusion proof, the node's signed C2SP\n"
+        "checkpoint the proofs lead to, the node's public key, and a manifest signed\n"
+        "by the node.\n"
+        "\n"
+        "verify checks all of it offline with nothing but FILE and KEY, the node's\n"
+        "verifier key (name+id+base64, or ed25519:BASE64), given as text or as a file:\n"
+        "the checkpoint's and the manifest's signatures, that each object's bytes hash\n"
+        "to its leaf and that each leaf proves into the checkpoint. It names the first\n"
+        "thing that fails (an object's file, id and leaf; the manifest; the checkpoint).\n"
+        "\n"
+        "export --case writes FILE with every object version the case's active holds\n"
+        "preserve ('meridian hold'), proved into a checkpoint the node key signs now,\n"
+        "and records the export as a ledger leaf of each hold. Give the node's public\n"
+        "key ('meridian key show --data DIR') to whoever verifies.\n"
+        "\n"
+        "export --ledger writes FILE with the given object files, each found in the ledger in\n"
+        "DIR by its SHA-256 and proved into DIR/checkpoint; KEY is the signer key of\n"
+        "that checkpoint (PRIVATE+KEY+...), which also signs the manifest.\n"
+        "\n"
+        "Exit status: 0 valid / written, 1 invalid (the reason is printed), 2 usage\n"
+        "or I/O error.\n",
     .run = run,
 };

@@ -365,6 +365,8 @@ static int run(int argc, char **argv)
                 "invalid\n",
                 total.objects, total.objects == 1 ? "" : "s", total.added, total.duplicates,
                 total.invalid);
+    if (total.added > 0)
+        cli_data_ledger_catch_up("import", im->st, cli_data_dir(data));
 out:
     if (im != NULL) {
         for (size_t i = 0; i < IMPORT_BATCH; i++)

@@ -16,11 +16,17 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cli_data.h"
 #include "cli/verbs.h"
 #include "core/str.h"
+#include "core/timestamp.h"
+#include "crypto/crypto.h"
+#include "fed/fed.h"
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
+#include "ledger/sync.h"
+#include "store/store.h"
 
 #define VERB "ledger"
 /* Longest base64 argument we decode (a hash is 44 characters; roots from
@@ -267,12 +273,78 @@ static int parse_kind(const char *s, uint8_t *ret)
     return cli_usage_error(&cli_verb_ledger, "--kind: unknown kind '%s'", s);
 }
 
+/* The ledger directory: --dir DIR, or DATA/ledger for --data DATA. */
 static int need_dir(const struct opts *o, const char **ret)
 {
+    static char path[LEDGER_MAX_PATH];
+    const char *data = opts_get(o, "data");
+
     *ret = opts_get(o, "dir");
+    if (*ret != NULL && data != NULL)
+        return cli_usage_error(&cli_verb_ledger, "give --dir or --data, not both");
+    if (data != NULL) {
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", data, LEDGER_DATA_SUBDIR) >= sizeof(path))
+            return cli_usage_error(&cli_verb_ledger, "--data: path too long");
+        *ret = path;
+    }
     if (*ret == NULL)
-        return cli_usage_error(&cli_verb_ledger, "--dir is required");
+        return cli_usage_error(&cli_verb_ledger, "--dir DIR or --data DIR is required");
     return CLI_EXIT_OK;
+}
+
+/* The node's public key in the text form "ed25519:BASE64", into out. */
+static int node_pubkey(const char *data, struct mrd_buf *out)
+{
+    char path[LEDGER_MAX_PATH], text[CRYPTO_PUBKEY_TEXT_LEN + 1];
+    struct crypto_key *k = NULL;
+    struct mrd_err err = {0};
+
+    (void)snprintf(path, sizeof(path), "%s/%s", data, FED_NODE_KEY_FILE);
+    if (crypto_key_load(path, &k, &err) != MRD_OK) {
+        cli_errorf(VERB, "node key: %s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    crypto_pubkey_format(crypto_key_public(k), text);
+    crypto_key_free(k);
+    mrd_buf_reset(out);
+    return mrd_buf_puts(out, text, NULL) == MRD_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+/* checkpoint --data DATA: sign with the node key, after recording what the
+ * store has queued. */
+static int checkpoint_node(const char *data)
+{
+    struct store *st = NULL;
+    struct ledger *log = NULL;
+    struct ckpt_signer s;
+    struct mrd_buf note;
+    struct mrd_err err = {0};
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    mrd_buf_init(&note, CKPT_MAX_NOTE);
+    rc = cli_data_open(VERB, data, &st);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_data_signer(VERB, st, data, &s);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_data_ledger(VERB, st, data, &log);
+    if (rc == CLI_EXIT_OK && log == NULL) {
+        cli_errorf(VERB, "a running 'meridian serve' holds the ledger: it signs one every "
+                         "--checkpoint-interval; ask it now with an own-org token: curl -X POST "
+                         "URL/ledger/v1/checkpoint");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK && ledger_checkpoint(log, &s, &note, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_EXIT_OK)
+        fputs(note.data, stdout);
+    sodium_memzero(&s, sizeof(s));
+    mrd_buf_release(&note);
+    ledger_free(log);
+    store_close(st);
+    return rc;
 }
 
 static int open_log(const char *dir, unsigned flags, struct ledger **ret)
@@ -441,7 +513,7 @@ static int cmd_keygen(int argc, char **argv)
 /* checkpoint --dir DIR --key KEY: sign and store a checkpoint, print it. */
 static int cmd_checkpoint(int argc, char **argv)
 {
-    static const char *const allowed[] = {"dir", "key", NULL};
+    static const char *const allowed[] = {"dir", "key", "data", NULL};
     struct opts o;
     const char *dir = NULL, *key;
     struct ledger *log = NULL;
@@ -454,6 +526,12 @@ static int cmd_checkpoint(int argc, char **argv)
     mrd_buf_init(&note, CKPT_MAX_NOTE);
     memset(&s, 0, sizeof(s));
     rc = opts_parse(argc, argv, allowed, &o);
+    if (rc == CLI_EXIT_OK && opts_get(&o, "data") != NULL) {
+        if (opts_get(&o, "dir") != NULL || opts_get(&o, "key") != NULL)
+            return cli_usage_error(&cli_verb_ledger,
+                                   "checkpoint: --data signs with the node key; --dir needs --key");
+        return checkpoint_node(opts_get(&o, "data"));
+    }
     if (rc == CLI_EXIT_OK)
         rc = need_dir(&o, &dir);
     if (rc != CLI_EXIT_OK)
@@ -493,7 +571,7 @@ out:
 /* verify --dir DIR [--pubkey KEY] */
 static int cmd_verify(int argc, char **argv)
 {
-    static const char *const allowed[] = {"dir", "pubkey", NULL};
+    static const char *const allowed[] = {"dir", "pubkey", "data", NULL};
     struct opts o;
     const char *dir = NULL, *pub;
     struct ledger *log = NULL;
@@ -512,10 +590,18 @@ static int cmd_verify(int argc, char **argv)
     if (rc != CLI_EXIT_OK)
         goto out;
     pub = opts_get(&o, "pubkey");
-    if (pub != NULL) {
+    if (pub == NULL && opts_get(&o, "data") != NULL) {
+        /* The node's own ledger: check the node key's signature. */
+        rc = node_pubkey(opts_get(&o, "data"), &kb);
+        if (rc != CLI_EXIT_OK)
+            goto out;
+        pub = "the node key";
+    } else if (pub != NULL) {
         rc = read_key_arg(pub, &kb);
         if (rc != CLI_EXIT_OK)
             goto out;
+    }
+    if (pub != NULL) {
         while (kb.len > 0 && (kb.data[kb.len - 1] == '\n' || kb.data[kb.len - 1] == '\r'))
             kb.data[--kb.len] = '\0';
         if (strncmp(kb.data, "ed25519:", 8) != 0 &&
@@ -584,11 +670,110 @@ static void print_proof_json(const uint8_t *proof, size_t len)
     printf(len ? "\n  ]\n" : "]\n");
 }
 
+/* The version of an object to prove: the newest, or the one asked for. */
+struct pick {
+    int64_t want; /* STORE_TIME_NONE: the newest */
+    bool found;
+    int64_t version, leaf;
+    char collection[STORE_UUID_LEN + 1];
+};
+
+static enum mrd_code pick_cb(void *ctx, const struct store_held *o, struct mrd_err *err)
+{
+    struct pick *p = ctx;
+
+    (void)err;
+    if (p->found && o->row->version_usec <= p->version)
+        return MRD_OK;
+    p->found = true;
+    p->version = o->row->version_usec;
+    p->leaf = o->leaf;
+    mrd_strlcpy(p->collection, o->collection_id, sizeof(p->collection));
+    return MRD_OK;
+}
+
+/* prove --data DATA --object ID [--version V] */
+static int prove_object(const char *data, const char *id, const char *version)
+{
+    struct store *st = NULL;
+    struct ledger *log = NULL;
+    struct pick p = {.want = STORE_TIME_NONE};
+    struct store_find f = {.id = id, .id_len = strlen(id), .leaf = -1};
+    uint8_t proof[MERKLE_MAX_PROOF * MERKLE_HASH_LEN], root[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+    char path[LEDGER_MAX_PATH], vs[MRD_TIME_TAXII_LEN + 1];
+    struct mrd_time t;
+    struct mrd_err err = {0};
+    size_t len = 0;
+    uint64_t size;
+    int rc;
+
+    if (version != NULL) {
+        if (mrd_time_parse(version, strlen(version), &t, &err) != MRD_OK)
+            return cli_usage_error(&cli_verb_ledger, "--version: %s", err.msg);
+        p.want = mrd_time_to_usec(&t);
+    }
+    f.version_usec = p.want;
+    rc = cli_data_open(VERB, data, &st);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_data_ledger(VERB, st, data, &log);
+    if (rc != CLI_EXIT_OK)
+        goto out;
+    if (log == NULL) { /* a server holds it: prove from a read-only view */
+        (void)snprintf(path, sizeof(path), "%s/%s", data, LEDGER_DATA_SUBDIR);
+        if ((rc = open_log(path, LEDGER_OPEN_READONLY, &log)) != CLI_EXIT_OK)
+            goto out;
+    }
+    if (store_objects_find(st, &f, pick_cb, &p, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!p.found) {
+        cli_errorf(VERB, "no stored object %s%s%s", id, version ? " version " : "",
+                   version ? version : "");
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    size = ledger_size(log);
+    if (p.leaf < 0 || (uint64_t)p.leaf >= size) {
+        cli_errorf(VERB,
+                   "%s: the ledger has not recorded this version yet (a running server records "
+                   "new versions within a second); try again",
+                   id);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (ledger_prove_inclusion(log, (uint64_t)p.leaf, size, proof, &len, &err) != MRD_OK ||
+        ledger_root(log, size, root, &err) != MRD_OK ||
+        ledger_leaf_hash(log, (uint64_t)p.leaf, leaf, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    printf("{\n  \"id\": \"%s\",\n", id);
+    if (p.version != STORE_VERSION_NONE) {
+        mrd_time_format_taxii(p.version, vs);
+        printf("  \"version\": \"%s\",\n", vs);
+    }
+    printf("  \"collection\": \"%s\",\n", p.collection);
+    printf("  \"leafIdx\": %lld,\n  \"treeSize\": %llu,\n", (long long)p.leaf,
+           (unsigned long long)size);
+    print_b64("  \"root\": \"", root, "\",\n");
+    print_b64("  \"leafHash\": \"", leaf, "\",\n");
+    print_proof_json(proof, len);
+    printf("}\n");
+out:
+    ledger_free(log);
+    store_close(st);
+    return rc;
+}
+
 /* prove --dir DIR (--index N | --hash B64) [--size N]
  * prove --dir DIR --size1 N [--size2 N] */
 static int cmd_prove(int argc, char **argv)
 {
-    static const char *const allowed[] = {"dir", "index", "hash", "size", "size1", "size2", NULL};
+    static const char *const allowed[] = {"dir",   "index", "hash",   "size",    "size1",
+                                          "size2", "data",  "object", "version", NULL};
     struct opts o;
     const char *dir = NULL;
     struct ledger *log = NULL;
@@ -602,6 +787,14 @@ static int cmd_prove(int argc, char **argv)
     int rc;
 
     rc = opts_parse(argc, argv, allowed, &o);
+    if (rc == CLI_EXIT_OK && opts_get(&o, "object") != NULL) {
+        if (opts_get(&o, "data") == NULL || o.n != 2 + (opts_get(&o, "version") != NULL))
+            return cli_usage_error(&cli_verb_ledger,
+                                   "prove --object ID takes --data DIR and --version V only");
+        return prove_object(opts_get(&o, "data"), opts_get(&o, "object"), opts_get(&o, "version"));
+    }
+    if (rc == CLI_EXIT_OK && opts_get(&o, "version") != NULL)
+        rc = cli_usage_error(&cli_verb_ledger, "--version goes with --object");
     if (rc == CLI_EXIT_OK)
         rc = need_dir(&o, &dir);
     if (rc == CLI_EXIT_OK)

@@ -17,12 +17,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
+#include "cli/cli_data.h"
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/http.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sync.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
 
@@ -35,7 +40,7 @@ static const char usage[] =
     "                      [--threads N] [--max-connections N] [--max-header BYTES]\n"
     "                      [--idle-timeout SEC] [--request-timeout SEC] [--rate N]\n"
     "                      [--max-body-memory MIB]\n"
-    "                      [--sync-interval MS]\n"
+    "                      [--sync-interval MS] [--checkpoint-interval SEC]\n"
     "\n"
     "Runs the node's TAXII 2.1 server (docs/taxii.md) on the data directory DIR.\n"
     "\n"
@@ -61,11 +66,17 @@ static const char usage[] =
     "                        together (default 512, 0 = unlimited); above it: 503\n"
     "  --sync-interval MS    federation: sync each peer every MS milliseconds (default 30000;\n"
     "                        0 = off; failures back off, see 'meridian help peer')\n"
+    "  --checkpoint-interval SEC\n"
+    "                        ledger: sign a checkpoint every SEC seconds when the tree\n"
+    "                        grew (default 300; docs/ledger.md)\n"
     "\n"
     "The request body limit is each API root's max_content_length (413 above it).\n"
     "One access-log line per request goes to stderr: method, path, status, bytes,\n"
     "duration and token name (never the token). SIGTERM or SIGINT stops the server\n"
     "cleanly (exit 0).\n"
+    "\n"
+    "The ledger (DIR/ledger) records every stored object version and preservation\n"
+    "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
     "\n"
     "Exit status: 0 after a clean stop, 2 on a usage, TLS, address or data error.\n";
 
@@ -179,6 +190,7 @@ static int run(int argc, char **argv)
         O_RATE,
         O_MAXMEM,
         O_SYNC,
+        O_CKPT,
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -196,6 +208,7 @@ static int run(int argc, char **argv)
         {"rate", required_argument, NULL, O_RATE},
         {"max-body-memory", required_argument, NULL, O_MAXMEM},
         {"sync-interval", required_argument, NULL, O_SYNC},
+        {"checkpoint-interval", required_argument, NULL, O_CKPT},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *listen = SERVE_DEFAULT_LISTEN, *ready = NULL;
@@ -210,9 +223,13 @@ static int run(int argc, char **argv)
     struct http_app app;
     struct cli_fed *fed = NULL;
     unsigned sync_ms = CLI_FED_DEFAULT_INTERVAL_MS;
+    unsigned ckpt_s = LEDGER_CHECKPOINT_INTERVAL_DEFAULT;
+    struct ledger_service *ledger = NULL;
+    struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
     int sig = 0, ret = CLI_EXIT_USAGE, c;
+    enum mrd_code rc;
     unsigned u;
     bool plain = false;
 
@@ -252,6 +269,7 @@ static int run(int argc, char **argv)
         case O_RATE:
         case O_MAXMEM:
         case O_SYNC:
+        case O_CKPT:
             if (!parse_uint(optarg, 1000000000u, &u)) {
                 ret = cli_usage_error(&cli_verb_serve, "'%s' is not a number", optarg);
                 goto out;
@@ -268,6 +286,8 @@ static int run(int argc, char **argv)
                 hc.request_timeout = u;
             else if (c == O_SYNC)
                 sync_ms = u;
+            else if (c == O_CKPT)
+                ckpt_s = u > 0 ? u : 1;
             else if (c == O_MAXMEM)
                 hc.max_inflight_body = (size_t)u * 1024 * 1024;
             else
@@ -329,6 +349,8 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
         goto out;
+    if (cli_data_signer("serve", st, data, &signer) != CLI_EXIT_OK)
+        goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
@@ -343,6 +365,13 @@ static int run(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    rc = ledger_service_start(data, st, &signer, ckpt_s, &ledger, &err);
+    sodium_memzero(&signer, sizeof(signer));
+    if (rc != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
+    taxii_server_set_ledger(ts, ledger);
     if (cli_fed_start(fed, st, sync_ms, &app) != CLI_EXIT_OK)
         goto out;
     if (http_server_start(&hc, &app, &srv, &err) != MRD_OK) {
@@ -363,6 +392,7 @@ static int run(int argc, char **argv)
 out:
     http_server_free(srv);
     cli_fed_stop(fed);
+    ledger_service_stop(ledger);
     taxii_server_free(ts);
     store_close(st);
     mrd_buf_release(&cert);

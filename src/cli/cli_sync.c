@@ -117,6 +117,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     ret = t.failed > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    cli_data_ledger_catch_up("sync", st, data);
 out:
     fed_trust_free(trust);
     store_close(st);
