@@ -126,7 +126,7 @@ enum mrd_code sq__hold_create(struct store *stp, const struct store_hold *h, con
     bind_hold_fields(st, h);
     src = sqlite3_step(st);
     (void)sqlite3_reset(st);
-    if (src == SQLITE_CONSTRAINT) {
+    if ((src & 0xff) == SQLITE_CONSTRAINT) {
         rc = mrd_err_set(err, MRD_E_EXISTS, "hold %s already exists", h->id);
         goto out;
     }

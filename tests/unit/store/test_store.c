@@ -1153,6 +1153,115 @@ static void test_insert_with_status(void **state)
 /* A pinned read snapshot: reads on this thread see the database as of the
  * first read after store_read_begin, even after a committed write made by
  * this same thread; store_read_end lets the next read see it. */
+/* ---- holds and the ledger queue ---- */
+
+struct queue_sink {
+    size_t n;
+    bool event[16];
+    int64_t key[16];
+};
+
+static enum mrd_code queue_cb(void *ctx, const struct store_ledger_item *it, struct mrd_err *err)
+{
+    struct queue_sink *q = ctx;
+
+    (void)err;
+    assert_true(q->n < 16);
+    q->event[q->n] = it->event;
+    q->key[q->n] = it->key;
+    q->n++;
+    return MRD_OK;
+}
+
+static enum mrd_code held_cb(void *ctx, const struct store_held *o, struct mrd_err *err)
+{
+    struct sink *s = ctx;
+
+    (void)err;
+    assert_non_null(o->row->body);
+    s->seqs[s->n++] = o->row->seq;
+    return MRD_OK;
+}
+
+static void test_holds_and_ledger_queue(void **state)
+{
+    struct fx *f = *state;
+    struct obj v[2];
+    struct sink s = {.hide_version = -1};
+    struct store_find find = {.version_usec = STORE_TIME_NONE, .leaf = -1};
+    struct store_hold h = {.created_usec = 1, .released_usec = STORE_TIME_NONE};
+    struct store_ledger_event ev = {.kind = 2, .time_usec = 5, .record = "{}", .record_len = 2};
+    struct store_ledger_mark marks[3];
+    struct queue_sink q = {0};
+    struct mrd_err err = {0};
+    int64_t max_leaf = 0;
+    size_t n = 0;
+
+    for (int i = 0; i < 2; i++) {
+        make_obj(&v[i], "malware", 20, 2000000 + i * 1000000, POLICY_TLP_GREEN);
+        insert(f, &v[i], STORE_INS_ADDED, NULL);
+    }
+    find.id = v[0].id;
+    find.id_len = strlen(v[0].id);
+    assert_int_equal(store_objects_find(f->st, &find, held_cb, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 2);
+    /* hold the first version only */
+    store_uuid4(h.id);
+    (void)snprintf(h.case_id, sizeof(h.case_id), "case-1");
+    h.expires_usec = mrd_time_now_usec() + 3600000000;
+    h.record = "{\"a\":1}";
+    h.record_len = strlen(h.record);
+    assert_int_equal(store_hold_create(f->st, &h, &s.seqs[0], 1, &ev, &err), MRD_OK);
+    assert_int_equal(store_hold_create(f->st, &h, &s.seqs[0], 1, &ev, &err), MRD_E_EXISTS);
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), NULL, NULL,
+                                          NULL, &n, &err),
+                     MRD_E_PERM);
+    assert_non_null(strstr(err.msg, h.id));
+    /* nothing was deleted, not even the version the hold does not cover */
+    s.n = 0;
+    assert_int_equal(store_objects_find(f->st, &find, held_cb, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 2);
+    /* the queue: both versions, then the event */
+    assert_int_equal(store_ledger_pending(f->st, 100, queue_cb, &q, &err), MRD_OK);
+    assert_int_equal(q.n, 3);
+    assert_false(q.event[0]);
+    assert_false(q.event[1]);
+    assert_true(q.event[2]);
+    assert_int_equal(store_ledger_max_leaf(f->st, &max_leaf, &err), MRD_OK);
+    assert_int_equal(max_leaf, -1);
+    for (size_t i = 0; i < 3; i++)
+        marks[i] =
+            (struct store_ledger_mark){.event = q.event[i], .key = q.key[i], .leaf = (int64_t)i};
+    assert_int_equal(store_ledger_mark(f->st, marks, 3, &err), MRD_OK);
+    assert_int_equal(store_ledger_max_leaf(f->st, &max_leaf, &err), MRD_OK);
+    assert_int_equal(max_leaf, 2);
+    q.n = 0;
+    assert_int_equal(store_ledger_pending(f->st, 100, queue_cb, &q, &err), MRD_OK);
+    assert_int_equal(q.n, 0);
+    /* by leaf */
+    find = (struct store_find){.version_usec = STORE_TIME_NONE, .leaf = 1};
+    s.n = 0;
+    assert_int_equal(store_objects_find(f->st, &find, held_cb, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 1);
+    /* released: the delete goes through, and the release is queued */
+    h.released_usec = mrd_time_now_usec();
+    assert_int_equal(store_hold_update(f->st, &h, &ev, &err), MRD_OK);
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), NULL, NULL,
+                                          NULL, &n, &err),
+                     MRD_OK);
+    assert_int_equal(n, 2);
+    q.n = 0;
+    assert_int_equal(store_ledger_pending(f->st, 100, queue_cb, &q, &err), MRD_OK);
+    assert_int_equal(q.n, 1);
+    assert_true(q.event[0]);
+    /* argument checks */
+    h.case_id[0] = '\0';
+    assert_int_equal(store_hold_create(f->st, &h, NULL, 0, &ev, &err), MRD_E_INVAL);
+    store_uuid4(h.id);
+    assert_int_equal(store_hold_update(f->st, &(struct store_hold){.id = "x"}, &ev, &err),
+                     MRD_E_INVAL);
+}
+
 static void test_read_pin(void **state)
 {
     struct fx *f = *state;
@@ -1208,6 +1317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_with_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_pin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_holds_and_ledger_queue, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
