@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "ledger/sync.h"
 
@@ -21,12 +22,11 @@ struct ledger_service {
     pthread_mutex_t mu; /* serialises sync and checkpoint; guards the fields below */
     pthread_cond_t cv;
     bool stop;
-    bool kicked;
     bool started;
     uint64_t signed_size; /* size of the last checkpoint we signed or found */
     bool have_signed;
     time_t signed_at;
-    char last_error[MRD_ERR_MSG_MAX];
+    bool failing; /* the last round failed (logged once) */
 };
 
 /* Sync and, when due (or forced) and the tree grew, sign. Holds mu. */
@@ -62,16 +62,18 @@ static void *service_main(void *arg)
 
         (void)clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += LEDGER_SERVICE_TICK_MS / 1000;
-        while (!svc->stop && !svc->kicked &&
-               pthread_cond_timedwait(&svc->cv, &svc->mu, &until) == 0) {
+        while (!svc->stop && pthread_cond_timedwait(&svc->cv, &svc->mu, &until) == 0) {
         }
-        svc->kicked = false;
         if (svc->stop)
             break;
-        if (step_locked(svc, false, NULL, &err) != MRD_OK)
-            mrd_strlcpy(svc->last_error, err.msg, sizeof(svc->last_error));
-        else
-            svc->last_error[0] = '\0';
+        if (step_locked(svc, false, NULL, &err) != MRD_OK) {
+            if (!svc->failing)
+                mrd_log(MRD_LOG_WARN, "ledger: %s (retrying every second)", err.msg);
+            svc->failing = true;
+        } else if (svc->failing) {
+            mrd_log(MRD_LOG_INFO, "ledger: recording again");
+            svc->failing = false;
+        }
     }
     (void)pthread_mutex_unlock(&svc->mu);
     return NULL;
@@ -167,21 +169,4 @@ enum mrd_code ledger_service_checkpoint(struct ledger_service *svc, struct mrd_b
     rc = step_locked(svc, true, out, err);
     (void)pthread_mutex_unlock(&svc->mu);
     return rc;
-}
-
-void ledger_service_kick(struct ledger_service *svc)
-{
-    /* A trylock: a thread busy syncing will see the new rows anyway. */
-    if (pthread_mutex_trylock(&svc->mu) != 0)
-        return;
-    svc->kicked = true;
-    (void)pthread_cond_signal(&svc->cv);
-    (void)pthread_mutex_unlock(&svc->mu);
-}
-
-void ledger_service_last_error(struct ledger_service *svc, char out[MRD_ERR_MSG_MAX])
-{
-    (void)pthread_mutex_lock(&svc->mu);
-    mrd_strlcpy(out, svc->last_error, MRD_ERR_MSG_MAX);
-    (void)pthread_mutex_unlock(&svc->mu);
 }

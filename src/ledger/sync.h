@@ -2,8 +2,9 @@
  * sync: brings the ledger up to date with the store.
  *
  * The store queues what the ledger must record (store.h, "the ledger
- * queue"): every object version it accepts (objects.leaf is NULL until
- * recorded) and every preservation action (ledger_events). ledger_sync
+ * queue"): every object version it accepts (those above the highest seq
+ * the store has a leaf for) and every preservation action (ledger_events
+ * rows without a leaf). ledger_sync
  * drains that queue into the ledger in batches (one ledger_append, one
  * store_ledger_mark per batch), so ingest never waits for the ledger and
  * every path that stores objects -- TAXII POST, import, federation pulls,
@@ -16,7 +17,7 @@
  * hash), records that leaf instead of appending it again.
  *
  * Not thread-safe for one ledger: one caller at a time (the serve loop, or
- * a CLI verb holding the ledger's writer lock). Never logs.
+ * a CLI verb holding the ledger's writer lock). ledger_sync never logs.
  */
 #ifndef MRD_LEDGER_SYNC_H
 #define MRD_LEDGER_SYNC_H
@@ -47,8 +48,10 @@ void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
 /* ---- the ledger service of `meridian serve` ---- */
 
 /* A ledger kept in step with a store by a background thread: it syncs
- * every LEDGER_SERVICE_TICK_MS (sooner when kicked) and signs a checkpoint
- * every interval when the tree grew. */
+ * every LEDGER_SERVICE_TICK_MS and signs a checkpoint
+ * every interval when the tree grew. Its thread logs (core/log.h) a
+ * failed round as a warning, and the next success; the queue stays in the
+ * store, so nothing is lost while it fails. */
 #define LEDGER_SERVICE_TICK_MS 1000
 #define LEDGER_CHECKPOINT_INTERVAL_DEFAULT 300 /* seconds */
 
@@ -72,11 +75,5 @@ struct ledger *ledger_service_log(struct ledger_service *svc);
  * the thread) and appends the note to out (may be NULL). */
 enum mrd_code ledger_service_checkpoint(struct ledger_service *svc, struct mrd_buf *out,
                                         struct mrd_err *err);
-
-/* Wakes the thread to sync soon (after a write). Cheap; never blocks long. */
-void ledger_service_kick(struct ledger_service *svc);
-
-/* The last error the thread met ("" when none), copied into out. */
-void ledger_service_last_error(struct ledger_service *svc, char out[MRD_ERR_MSG_MAX]);
 
 #endif

@@ -705,7 +705,10 @@ enum mrd_code store_objects_find(struct store *st, const struct store_find *f,
 /* ---- the ledger queue (ledger/sync.h drains it) ---- */
 
 /* Calls cb for up to limit entries the ledger does not have yet: object
- * versions in seq order, then queued events in order. */
+ * versions in seq order, then queued events in order. The object versions
+ * pending are those with a seq above the highest one store_ledger_mark
+ * recorded, so a backend must make seqs visible in increasing order
+ * (SQLite does: one writer at a time) and marks must go in seq order. */
 enum mrd_code store_ledger_pending(struct store *st, size_t limit,
                                    enum mrd_code (*cb)(void *ctx,
                                                        const struct store_ledger_item *it,

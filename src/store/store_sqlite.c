@@ -74,9 +74,11 @@ static const char *const migrations[] = {
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END,"
     " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END;",
-    /* 2 -> 3: legal holds and the ledger queue. objects.leaf is the ledger
-     * leaf that records the version (NULL until the ledger has it);
-     * ledger_events queues preservation actions the same way. */
+    /* 2 -> 3: legal holds and the ledger queue. object_leaves maps an
+     * object version (seq) to the ledger leaf recording it; versions with
+     * a seq above its highest are the ones the ledger still lacks (seqs
+     * commit in increasing order: one writer at a time). ledger_events
+     * queues preservation actions (leaf NULL until recorded). */
     "CREATE TABLE holds (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, created INTEGER NOT NULL,"
     " expires INTEGER NOT NULL, released INTEGER, record TEXT NOT NULL);"
     "CREATE INDEX holds_case ON holds(case_id);"
@@ -86,9 +88,7 @@ static const char *const migrations[] = {
     "CREATE TABLE ledger_events (ev INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
     " time INTEGER NOT NULL, hash BLOB NOT NULL, record TEXT NOT NULL, leaf INTEGER);"
     "CREATE INDEX ledger_events_pending ON ledger_events(ev) WHERE leaf IS NULL;"
-    "ALTER TABLE objects ADD COLUMN leaf INTEGER;"
-    "CREATE INDEX objects_unledgered ON objects(seq) WHERE leaf IS NULL;"
-    "CREATE INDEX objects_leaf ON objects(leaf) WHERE leaf IS NOT NULL;",
+    "CREATE TABLE object_leaves (seq INTEGER PRIMARY KEY, leaf INTEGER NOT NULL UNIQUE);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -6,9 +6,10 @@
  * Tables (schema version 3): holds (one row per preservation order, its
  * JSON record as written by the CLI), hold_items (hold, object seq),
  * ledger_events (preservation actions waiting for, then recorded in, the
- * ledger) and objects.leaf (the leaf recording each object version, NULL
- * until the ledger has it; two partial indexes find the pending rows and
- * the row of a leaf).
+ * ledger) and object_leaves (object seq -> the leaf recording it). The
+ * object versions the ledger lacks are those above object_leaves' highest
+ * seq, so ingest writes nothing for the ledger: the queue costs the insert
+ * path no row and no index.
  */
 #include <string.h>
 
@@ -20,7 +21,9 @@
 #define HOLD_COLS "h.id, h.case_id, h.created, h.expires, h.released, h.record"
 /* Object versions with where they live (SQ_ROW_COLS, body, collection
  * key, collection id, API root, leaf). */
-#define HELD_COLS SQ_ROW_COLS ", o.body, o.collection, c.id, c.api_root, o.leaf"
+#define HELD_COLS SQ_ROW_COLS ", o.body, o.collection, c.id, c.api_root, l.leaf"
+#define HELD_JOIN                                                                                  \
+    " JOIN collections c ON c.key = o.collection LEFT JOIN object_leaves l ON l.seq = o.seq"
 
 static enum mrd_code step_done(struct sq_conn *c, sqlite3_stmt *st, const char *what,
                                struct mrd_err *err)
@@ -279,9 +282,9 @@ enum mrd_code sq__hold_objects(struct store *stp, const char *id,
     if (rc != MRD_OK)
         return rc;
     rc = sq__prepare(c,
-                     "SELECT " HELD_COLS " FROM hold_items i JOIN objects o ON o.seq = i.seq"
-                     " JOIN collections c ON c.key = o.collection WHERE i.hold = ?1"
-                     " ORDER BY o.seq",
+                     "SELECT " HELD_COLS
+                     " FROM hold_items i JOIN objects o ON o.seq = i.seq" HELD_JOIN
+                     " WHERE i.hold = ?1 ORDER BY o.seq",
                      &st, err);
     if (rc == MRD_OK) {
         (void)sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -307,20 +310,20 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
     /* One statement per shape keeps each on its index. */
     if (f->leaf >= 0)
         rc = sq__prepare(c,
-                         "SELECT " HELD_COLS " FROM objects o JOIN collections c"
-                         " ON c.key = o.collection WHERE o.leaf = ?5",
+                         "SELECT " SQ_ROW_COLS ", o.body, o.collection, c.id, c.api_root, l.leaf"
+                         " FROM object_leaves l JOIN objects o ON o.seq = l.seq"
+                         " JOIN collections c ON c.key = o.collection WHERE l.leaf = ?5",
                          &st, err);
     else if (f->id != NULL)
         rc = sq__prepare(c,
-                         "SELECT " HELD_COLS " FROM objects o JOIN collections c"
-                         " ON c.key = o.collection WHERE o.stix_id = ?1"
+                         "SELECT " HELD_COLS " FROM objects o" HELD_JOIN " WHERE o.stix_id = ?1"
                          " AND (?2 IS NULL OR o.version = ?2) AND (?3 = 0 OR o.collection = ?3)"
                          " ORDER BY o.seq",
                          &st, err);
     else
         rc = sq__prepare(c,
-                         "SELECT " HELD_COLS " FROM objects o JOIN collections c"
-                         " ON c.key = o.collection WHERE (?3 = 0 OR o.collection = ?3)"
+                         "SELECT " HELD_COLS " FROM objects o" HELD_JOIN
+                         " WHERE (?3 = 0 OR o.collection = ?3)"
                          " AND (?4 IS NULL OR o.type = ?4) AND (?2 IS NULL OR o.version = ?2)"
                          " ORDER BY o.seq",
                          &st, err);
@@ -362,8 +365,8 @@ enum mrd_code sq__ledger_pending(struct store *stp, size_t limit,
     if (rc != MRD_OK)
         goto out;
     rc = sq__prepare(c,
-                     "SELECT seq, date_added, body FROM objects INDEXED BY objects_unledgered"
-                     " WHERE leaf IS NULL ORDER BY seq LIMIT ?1",
+                     "SELECT seq, date_added, body FROM objects WHERE seq >"
+                     " COALESCE((SELECT MAX(seq) FROM object_leaves), 0) ORDER BY seq LIMIT ?1",
                      &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -424,7 +427,8 @@ enum mrd_code sq__ledger_mark(struct store *stp, const struct store_ledger_mark 
         return rc;
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
     if (rc == MRD_OK)
-        rc = sq__prepare(c, "UPDATE objects SET leaf = ?2 WHERE seq = ?1", &obj, err);
+        rc = sq__prepare(c, "INSERT OR REPLACE INTO object_leaves (seq, leaf) VALUES (?1, ?2)",
+                         &obj, err);
     if (rc == MRD_OK)
         rc = sq__prepare(c, "UPDATE ledger_events SET leaf = ?2 WHERE ev = ?1", &ev, err);
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
@@ -454,9 +458,8 @@ enum mrd_code sq__ledger_max_leaf(struct store *stp, int64_t *ret, struct mrd_er
     if (rc != MRD_OK)
         return rc;
     rc = sq__prepare(c,
-                     "SELECT MAX(COALESCE((SELECT MAX(leaf) FROM objects INDEXED BY objects_leaf"
-                     " WHERE leaf IS NOT NULL), -1), COALESCE((SELECT MAX(leaf) FROM"
-                     " ledger_events), -1))",
+                     "SELECT MAX(COALESCE((SELECT MAX(leaf) FROM object_leaves), -1),"
+                     " COALESCE((SELECT MAX(leaf) FROM ledger_events), -1))",
                      &st, err);
     if (rc == MRD_OK) {
         src = sqlite3_step(st);

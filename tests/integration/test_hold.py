@@ -382,13 +382,13 @@ def test_sync_reuses_leaves_appended_before_a_crash(tmp_path, meridian_bin):
     assert run(meridian_bin, "import", "--data", n.data, "--collection", coll,
                bundle).returncode == 0
     with db(n) as c:
-        assert c.execute("SELECT COUNT(*) FROM objects WHERE leaf IS NULL").fetchone()[0] == 0
-        c.execute("UPDATE objects SET leaf = NULL WHERE leaf >= 2")  # the crash
+        assert c.execute("SELECT COUNT(*) FROM object_leaves").fetchone()[0] == 5
+        c.execute("DELETE FROM object_leaves WHERE leaf >= 2")  # the crash
     p = run(meridian_bin, "ledger", "checkpoint", "--data", n.data)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[1] == "5"  # not 8
     with db(n) as c:
-        assert sorted(r[0] for r in c.execute("SELECT leaf FROM objects")) == [0, 1, 2, 3, 4]
+        assert sorted(r[0] for r in c.execute("SELECT leaf FROM object_leaves")) == [0, 1, 2, 3, 4]
     assert run(meridian_bin, "ledger", "verify", "--data", n.data).returncode == 0
 
 

@@ -958,8 +958,7 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE hold_items; DROP TABLE holds;"
                                   "DROP TABLE ledger_events;"
-                                  "DROP INDEX objects_unledgered; DROP INDEX objects_leaf;"
-                                  "ALTER TABLE objects DROP COLUMN leaf;"
+                                  "DROP TABLE object_leaves;"
                                   "ALTER TABLE objects DROP COLUMN is_first;"
                                   "ALTER TABLE objects DROP COLUMN is_last;"
                                   "UPDATE schema_version SET version = 1",
