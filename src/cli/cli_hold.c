@@ -190,17 +190,6 @@ static enum mrd_code query_emit(void *ctx, const struct store_row *row, struct m
     return items_add(q->it, &o, err);
 }
 
-static int pct(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Splits "k=v&k=v" (percent-decoding in place) into args. */
 static int split_query(char *q, struct http_kv *args, size_t *ret_n)
 {
@@ -216,8 +205,10 @@ static int split_query(char *q, struct http_kv *args, size_t *ret_n)
                 return cli_usage_error(&cli_verb_hold, "--query: more than %d filters",
                                        HOLD_QUERY_ARGS);
             for (w = r = p; *r != '\0'; r++) {
-                if (*r == '%' && pct(r[1]) >= 0 && pct(r[2]) >= 0) {
-                    *w++ = (char)(pct(r[1]) * 16 + pct(r[2]));
+                if (*r == '%' && mrd_hex_digit((unsigned char)r[1]) >= 0 &&
+                    mrd_hex_digit((unsigned char)r[2]) >= 0) {
+                    *w++ = (char)(mrd_hex_digit((unsigned char)r[1]) * 16 +
+                                  mrd_hex_digit((unsigned char)r[2]));
                     r += 2;
                 } else {
                     *w++ = *r == '+' ? ' ' : *r;

@@ -670,6 +670,30 @@ static void print_proof_json(const uint8_t *proof, size_t len)
     printf(len ? "\n  ]\n" : "]\n");
 }
 
+/* Prints the inclusion proof of leaf index into the tree of size as JSON
+ * with the transparency-dev vectors' field names, after the member lines
+ * in head ("" for none). CLI_EXIT_FAIL when the log cannot prove it. */
+static int print_inclusion(struct ledger *log, uint64_t index, uint64_t size, const char *head)
+{
+    uint8_t proof[MERKLE_MAX_PROOF * MERKLE_HASH_LEN], root[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+    struct mrd_err err = {0};
+    size_t len = 0;
+
+    if (ledger_prove_inclusion(log, index, size, proof, &len, &err) != MRD_OK ||
+        ledger_root(log, size, root, &err) != MRD_OK ||
+        ledger_leaf_hash(log, index, leaf, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        return CLI_EXIT_FAIL;
+    }
+    printf("{\n%s  \"leafIdx\": %llu,\n  \"treeSize\": %llu,\n", head, (unsigned long long)index,
+           (unsigned long long)size);
+    print_b64("  \"root\": \"", root, "\",\n");
+    print_b64("  \"leafHash\": \"", leaf, "\",\n");
+    print_proof_json(proof, len);
+    printf("}\n");
+    return CLI_EXIT_OK;
+}
+
 /* The version of an object to prove: the newest, or the one asked for. */
 struct pick {
     int64_t want; /* STORE_TIME_NONE: the newest */
@@ -699,11 +723,10 @@ static int prove_object(const char *data, const char *id, const char *version)
     struct ledger *log = NULL;
     struct pick p = {.want = STORE_TIME_NONE};
     struct store_find f = {.id = id, .id_len = strlen(id), .leaf = -1};
-    uint8_t proof[MERKLE_MAX_PROOF * MERKLE_HASH_LEN], root[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
     char path[LEDGER_MAX_PATH], vs[MRD_TIME_TAXII_LEN + 1];
+    char head[STORE_STIX_ID_MAX + STORE_UUID_LEN + MRD_TIME_TAXII_LEN + 64];
     struct mrd_time t;
     struct mrd_err err = {0};
-    size_t len = 0;
     uint64_t size;
     int rc;
 
@@ -743,25 +766,12 @@ static int prove_object(const char *data, const char *id, const char *version)
         rc = CLI_EXIT_FAIL;
         goto out;
     }
-    if (ledger_prove_inclusion(log, (uint64_t)p.leaf, size, proof, &len, &err) != MRD_OK ||
-        ledger_root(log, size, root, &err) != MRD_OK ||
-        ledger_leaf_hash(log, (uint64_t)p.leaf, leaf, &err) != MRD_OK) {
-        cli_errorf(VERB, "%s", err.msg);
-        rc = CLI_EXIT_FAIL;
-        goto out;
-    }
-    printf("{\n  \"id\": \"%s\",\n", id);
-    if (p.version != STORE_VERSION_NONE) {
+    vs[0] = '\0';
+    if (p.version != STORE_VERSION_NONE)
         mrd_time_format_taxii(p.version, vs);
-        printf("  \"version\": \"%s\",\n", vs);
-    }
-    printf("  \"collection\": \"%s\",\n", p.collection);
-    printf("  \"leafIdx\": %lld,\n  \"treeSize\": %llu,\n", (long long)p.leaf,
-           (unsigned long long)size);
-    print_b64("  \"root\": \"", root, "\",\n");
-    print_b64("  \"leafHash\": \"", leaf, "\",\n");
-    print_proof_json(proof, len);
-    printf("}\n");
+    (void)snprintf(head, sizeof(head), "  \"id\": \"%s\",\n%s%s%s  \"collection\": \"%s\",\n", id,
+                   vs[0] ? "  \"version\": \"" : "", vs, vs[0] ? "\",\n" : "", p.collection);
+    rc = print_inclusion(log, (uint64_t)p.leaf, size, head);
 out:
     ledger_free(log);
     store_close(st);
@@ -778,7 +788,7 @@ static int cmd_prove(int argc, char **argv)
     const char *dir = NULL;
     struct ledger *log = NULL;
     uint8_t proof[MERKLE_MAX_PROOF * MERKLE_HASH_LEN], root[MERKLE_HASH_LEN],
-        root1[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+        root1[MERKLE_HASH_LEN];
     uint8_t tmp[B64_ARG_MAX];
     uint64_t index = 0, size = 0, size1 = 0;
     size_t len = 0, hlen = 0;
@@ -844,22 +854,7 @@ static int cmd_prove(int argc, char **argv)
         if (rc != CLI_EXIT_OK)
             goto out;
     }
-    mc = ledger_prove_inclusion(log, index, size, proof, &len, &err);
-    if (mc == MRD_OK)
-        mc = ledger_root(log, size, root, &err);
-    if (mc == MRD_OK)
-        mc = ledger_leaf_hash(log, index, leaf, &err);
-    if (mc != MRD_OK) {
-        cli_errorf(VERB, "%s", err.msg);
-        rc = CLI_EXIT_FAIL;
-        goto out;
-    }
-    printf("{\n  \"leafIdx\": %llu,\n  \"treeSize\": %llu,\n", (unsigned long long)index,
-           (unsigned long long)size);
-    print_b64("  \"root\": \"", root, "\",\n");
-    print_b64("  \"leafHash\": \"", leaf, "\",\n");
-    print_proof_json(proof, len);
-    printf("}\n");
+    rc = print_inclusion(log, index, size, "");
 out:
     ledger_free(log);
     return rc;

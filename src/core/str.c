@@ -114,3 +114,14 @@ bool mrd_utf8_valid(const char *s, size_t n)
 {
     return mrd_utf8_check(s, n) == n;
 }
+
+int mrd_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

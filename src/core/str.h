@@ -35,4 +35,7 @@ bool mrd_utf8_valid(const char *s, size_t n);
 /* The offset of the first byte that starts an invalid sequence, or n. */
 size_t mrd_utf8_check(const char *s, size_t n);
 
+/* The value of hexadecimal digit c (either case), or -1. */
+int mrd_hex_digit(int c);
+
 #endif

@@ -6,17 +6,9 @@
 #include <sys/random.h>
 
 #include "core/sha1.h"
+#include "core/str.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#define hexval(c) mrd_hex_digit((unsigned char)(c))
 
 /* Offsets of the four hyphens in 8-4-4-4-12. */
 static int is_hyphen_at(size_t i)

@@ -230,16 +230,7 @@ struct ectx {
     enum mrd_code rc; /* first hard error (a bad timestamp, out of memory) */
 };
 
-static int hexv(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#define hexv(c) mrd_hex_digit((unsigned char)(c))
 
 static int b64v(unsigned char c)
 {

@@ -31,16 +31,7 @@ static bool is_digit(unsigned char ch)
     return ch >= '0' && ch <= '9';
 }
 
-static int hexval(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
+#define hexval(ch) mrd_hex_digit((unsigned char)(ch))
 
 bool stix__type_name_ok(const char *s, size_t n)
 {

@@ -46,6 +46,16 @@ static json_t *b64(const uint8_t *h, size_t n)
     return json_string(out);
 }
 
+/* A proof of n hashes as a JSON array of base64 strings. */
+static json_t *proof_array(const uint8_t *proof, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        (void)json_array_append_new(a, b64(proof + i * MERKLE_HASH_LEN, MERKLE_HASH_LEN));
+    return a;
+}
+
 static void answer_json(struct taxii_req *r, json_t *v)
 {
     taxii_json(r, 200, v);
@@ -241,9 +251,7 @@ static void get_inclusion(struct taxii_req *r, struct ledger *log)
         return;
     }
     o = json_object();
-    path = json_array();
-    for (size_t i = 0; i < plen; i++) /* plen counts hashes */
-        (void)json_array_append_new(path, b64(proof + i * MERKLE_HASH_LEN, MERKLE_HASH_LEN));
+    path = proof_array(proof, plen);
     (void)json_object_set_new(o, "leaf_index", json_integer((json_int_t)index));
     (void)json_object_set_new(o, "tree_size", json_integer((json_int_t)size));
     (void)json_object_set_new(o, "audit_path", path);
@@ -270,9 +278,7 @@ static void get_consistency(struct taxii_req *r, struct ledger *log)
         return;
     }
     o = json_object();
-    path = json_array();
-    for (size_t i = 0; i < plen; i++) /* plen counts hashes */
-        (void)json_array_append_new(path, b64(proof + i * MERKLE_HASH_LEN, MERKLE_HASH_LEN));
+    path = proof_array(proof, plen);
     (void)json_object_set_new(o, "first", json_integer((json_int_t)first));
     (void)json_object_set_new(o, "second", json_integer((json_int_t)second));
     (void)json_object_set_new(o, "consistency", path);
