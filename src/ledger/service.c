@@ -56,13 +56,15 @@ static void *service_main(void *arg)
     struct ledger_service *svc = arg;
 
     (void)pthread_mutex_lock(&svc->mu);
-    while (!svc->stop) {
+    for (bool first = true; !svc->stop; first = false) {
         struct timespec until;
         struct mrd_err err = {0};
 
+        /* The first round runs at once: a store that never had a ledger
+         * (an upgrade) is recorded while the server already serves. */
         (void)clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += LEDGER_SERVICE_TICK_MS / 1000;
-        while (!svc->stop && pthread_cond_timedwait(&svc->cv, &svc->mu, &until) == 0) {
+        while (!first && !svc->stop && pthread_cond_timedwait(&svc->cv, &svc->mu, &until) == 0) {
         }
         if (svc->stop)
             break;
@@ -114,12 +116,7 @@ enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
         }
     }
     mrd_buf_release(&note);
-    svc->signed_at = 0; /* the first tick signs when the tree grew */
-    (void)pthread_mutex_lock(&svc->mu);
-    rc = step_locked(svc, false, NULL, err);
-    (void)pthread_mutex_unlock(&svc->mu);
-    if (rc != MRD_OK)
-        goto fail;
+    svc->signed_at = 0; /* the first round signs when the tree grew */
     if (pthread_create(&svc->thread, NULL, service_main, svc) != 0) {
         rc = mrd_err_set(err, MRD_E_INTERNAL, "ledger: cannot start its thread");
         goto fail;

@@ -57,9 +57,9 @@ void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
 
 struct ledger_service;
 
-/* Opens DIR/ledger (creating it) for writing with fast proofs, syncs it and
- * signs a first checkpoint when it has none or the tree grew, then starts
- * the thread. signer is copied. interval_s >= 1. */
+/* Opens DIR/ledger (creating it) for writing with fast proofs and starts
+ * the thread, whose first round (at once) syncs and signs a checkpoint
+ * when there is none or the tree grew. signer is copied. interval_s >= 1. */
 enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
                                    const struct ckpt_signer *signer, unsigned interval_s,
                                    struct ledger_service **ret, struct mrd_err *err);
