@@ -74,6 +74,13 @@ static const char *const migrations[] = {
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END,"
     " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END;",
+    /* 2 -> 3: writer-scoped copies (store_objects_insert): one (id, version)
+     * may have several rows, one per writer that could not read the
+     * others; `twin` marks the rows of such a group, so readers pay for
+     * choosing among them only there */
+    "DROP INDEX objects_version;"
+    "CREATE INDEX objects_version ON objects(collection, stix_id, version);"
+    "ALTER TABLE objects ADD COLUMN twin INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -148,9 +155,15 @@ enum mrd_code sq__prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **ret
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     }
     /* Round-robin eviction: the dynamic query shapes are few, so the cache
-     * rarely turns over; a victim that is still in use cannot exist because
-     * a connection serves one call at a time and calls reset statements. */
+     * rarely turns over. A connection serves one call at a time, but a
+     * call may step a second statement while a first one is mid-scan (the
+     * object query's look-ups): a busy statement is never the victim. */
     slot = &c->cache[c->clock];
+    for (unsigned i = 0; i < SQ_STMT_CACHE && slot->stmt != NULL && sqlite3_stmt_busy(slot->stmt);
+         i++) {
+        c->clock = (c->clock + 1) % SQ_STMT_CACHE;
+        slot = &c->cache[c->clock];
+    }
     c->clock = (c->clock + 1) % SQ_STMT_CACHE;
     if (slot->stmt != NULL)
         (void)sqlite3_finalize(slot->stmt);

@@ -23,6 +23,16 @@
 
 #define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
 
+/* The columns of a row (row_from_stmt), then its version flags
+ * (row_flags), then the body when asked for (column ROW_BODY_COL). */
+#define ROW_COLS                                                                                   \
+    "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
+    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
+    " o.is_first, o.is_last, o.twin"
+#define ROW_BODY_COL 18
+
+static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
+
 static int64_t version_of(const struct store_object_in *o)
 {
     if (o->modified_usec != STORE_TIME_NONE)
@@ -87,6 +97,75 @@ static enum mrd_code clear_flag(struct sq_conn *c, int64_t collection,
     return step_reset(c, st, "object insert", err);
 }
 
+enum dup_kind {
+    DUP_NONE = 0,   /* no stored copy of this (id, version) */
+    DUP_YES = 1,    /* a copy the writer may read, or its own org's: a no-op */
+    DUP_HIDDEN = 2, /* only copies hidden from the writer: store its own */
+};
+
+/* Whether (collection, id, version) is already stored for this writer
+ * (store_objects_insert's duplicate rule). The writer is asked about the
+ * stored rows only: nothing of a hidden row reaches the caller, and its
+ * date_added is reported only for a copy that makes a duplicate. */
+static enum mrd_code find_dup(struct sq_conn *c, int64_t collection,
+                              const struct store_object_in *o, int64_t version,
+                              enum dup_kind *ret_dup, int64_t *ret_date, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src;
+
+    *ret_dup = DUP_NONE;
+    rc = sq__prepare(c,
+                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+                     " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.version = ?3"
+                     " ORDER BY o.seq",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, version);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, false, &row, recipients);
+        if (o->writer_sees == NULL ||
+            (o->creator_org != 0 && row.policy.creator_org == o->creator_org) ||
+            o->writer_sees(o->writer_ctx, &row)) {
+            *ret_dup = DUP_YES;
+            *ret_date = row.date_added;
+            break;
+        }
+        *ret_dup = DUP_HIDDEN;
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return sq__fail(c, src, "object insert", err);
+    return MRD_OK;
+}
+
+/* Marks every copy of (collection, id, version) as one of several, so
+ * queries choose among them (store_objects_query). */
+static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
+                                const struct store_object_in *o, int64_t version,
+                                struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = sq__prepare(c,
+                     "UPDATE objects SET twin = 1 WHERE collection = ?1 AND stix_id = ?2"
+                     " AND version = ?3 AND twin = 0",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, version);
+    return step_reset(c, st, "object insert", err);
+}
+
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
                                 struct mrd_buf *rcpt, bool *ret_added, int64_t *ret_date,
@@ -95,6 +174,7 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
     int64_t vmin = 0, vmax = 0, nver = 0;
+    enum dup_kind dup = DUP_NONE;
     bool first, last;
     enum mrd_code rc;
     int src;
@@ -121,15 +201,23 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     (void)sqlite3_reset(st);
     if (src != SQLITE_ROW)
         return sq__fail(c, src, "object insert", err);
-    first = nver == 0 || version < vmin;
-    last = nver == 0 || version > vmax;
+    /* Copies of one version share its flags: first/last is "no other
+     * version is older/newer". */
+    first = nver == 0 || version <= vmin;
+    last = nver == 0 || version >= vmax;
+    if (nver > 0 && version >= vmin && version <= vmax) {
+        rc = find_dup(c, collection, o, version, &dup, ret_date, err);
+        if (rc != MRD_OK || dup == DUP_YES) {
+            *ret_added = false;
+            return rc;
+        }
+    }
 
     rc = sq__prepare(c,
                      "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
                      " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
-                     " community, recipients, body, is_first, is_last) VALUES (?1, ?2, ?3, ?4,"
-                     " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-                     " ON CONFLICT (collection, stix_id, version) DO NOTHING",
+                     " community, recipients, body, is_first, is_last, twin) VALUES (?1, ?2, ?3,"
+                     " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                      &st, err);
     if (rc != MRD_OK)
         return rc;
@@ -156,35 +244,18 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     (void)sqlite3_bind_blob(st, 16, o->body, (int)o->body_len, SQLITE_STATIC);
     (void)sqlite3_bind_int(st, 17, first ? 1 : 0);
     (void)sqlite3_bind_int(st, 18, last ? 1 : 0);
+    (void)sqlite3_bind_int(st, 19, dup == DUP_HIDDEN ? 1 : 0);
     rc = step_reset(c, st, "object insert", err);
     if (rc != MRD_OK)
         return rc;
-    if (sqlite3_changes(c->db) > 0) {
-        *ret_added = true;
-        *ret_date = date_added;
-        if (nver > 0 && last)
-            rc = clear_flag(c, collection, o, version, true, err);
-        if (rc == MRD_OK && nver > 0 && first)
-            rc = clear_flag(c, collection, o, version, false, err);
-        return rc;
-    }
-    /* A duplicate: report the date_added the existing version got. */
-    *ret_added = false;
-    rc = sq__prepare(c,
-                     "SELECT date_added FROM objects WHERE collection = ?1 AND stix_id = ?2 AND "
-                     "version = ?3",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, version);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *ret_date = sqlite3_column_int64(st, 0);
-    else
-        rc = sq__fail(c, src, "object insert", err);
-    (void)sqlite3_reset(st);
+    *ret_added = true;
+    *ret_date = date_added;
+    if (nver > 0 && last)
+        rc = clear_flag(c, collection, o, version, true, err);
+    if (rc == MRD_OK && nver > 0 && first)
+        rc = clear_flag(c, collection, o, version, false, err);
+    if (rc == MRD_OK && dup == DUP_HIDDEN)
+        rc = mark_twins(c, collection, o, version, err);
     return rc;
 }
 
@@ -354,10 +425,6 @@ enum mrd_code sq__objects_insert_status(struct store *stp, int64_t collection,
 
 /* ---- queries ---- */
 
-#define ROW_COLS                                                                                   \
-    "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
-    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients"
-
 /* Appends " AND col IN (?,?,...)" for n values. */
 static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, struct mrd_err *err)
 {
@@ -370,34 +437,25 @@ static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, stru
     return rc;
 }
 
-/* The version condition of match[version]: FIRST/LAST are the flags kept
- * by insert and delete (among all versions of the object in this
- * collection); alternatives are OR-ed. */
+static unsigned match_versions(const struct store_match *m)
+{
+    return m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
+}
+
+/* The SQL part of match[version]: only timestamps alone narrow the rows in
+ * SQL. FIRST/LAST depend on what the reader may read, so the scan decides
+ * them row by row (row_selected); alternatives are OR-ed there. */
 static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match *m,
                                   struct mrd_err *err)
 {
-    unsigned v = m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
-    bool first = true;
+    unsigned v = match_versions(m);
     enum mrd_code rc = MRD_OK;
 
-    if (v & STORE_VER_ALL)
+    if (v & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST))
         return MRD_OK;
-    rc = mrd_buf_puts(sql, " AND (", err);
-    if (rc == MRD_OK && (v & STORE_VER_LAST)) {
-        rc = mrd_buf_puts(sql, "o.is_last = 1", err);
-        first = false;
-    }
-    if (rc == MRD_OK && (v & STORE_VER_FIRST)) {
-        rc = mrd_buf_printf(sql, err, "%so.is_first = 1", first ? "" : " OR ");
-        first = false;
-    }
-    if (rc == MRD_OK && (v & STORE_VER_TIMESTAMPS)) {
-        rc = mrd_buf_printf(sql, err, "%so.version IN (", first ? "" : " OR ");
-        for (size_t i = 0; i < m->n_timestamps && rc == MRD_OK; i++)
-            rc = mrd_buf_puts(sql, i > 0 ? ",?" : "?", err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_putc(sql, ')', err);
-    }
+    rc = mrd_buf_puts(sql, " AND o.version IN (", err);
+    for (size_t i = 0; i < m->n_timestamps && rc == MRD_OK; i++)
+        rc = mrd_buf_puts(sql, i > 0 ? ",?" : "?", err);
     if (rc == MRD_OK)
         rc = mrd_buf_putc(sql, ')', err);
     return rc;
@@ -415,7 +473,7 @@ static void bind_match(sqlite3_stmt *st, const struct store_match *m, bool with_
         (void)sqlite3_bind_text(st, (*idx)++, m->types[i], -1, SQLITE_STATIC);
     for (size_t i = 0; i < m->n_spec_versions; i++)
         (void)sqlite3_bind_text(st, (*idx)++, m->spec_versions[i], -1, SQLITE_STATIC);
-    if (m->versions & STORE_VER_TIMESTAMPS)
+    if (!(match_versions(m) & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST)))
         for (size_t i = 0; i < m->n_timestamps; i++)
             (void)sqlite3_bind_int64(st, (*idx)++, m->timestamps[i]);
 }
@@ -436,7 +494,7 @@ static enum mrd_code sql_match(struct mrd_buf *sql, const struct store_match *m,
     return rc;
 }
 
-/* Fills row from the ROW_COLS columns (+ body at column 15 when present).
+/* Fills row from the ROW_COLS columns (+ body at ROW_BODY_COL when present).
  * recipients must hold STORE_RECIPIENTS_MAX entries. */
 static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients)
 {
@@ -475,9 +533,101 @@ static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, in
     }
     row->policy.recipients = row->policy.n_recipients > 0 ? recipients : NULL;
     if (body) {
-        row->body = (const char *)sqlite3_column_blob(st, 15);
-        row->body_len = (size_t)sqlite3_column_bytes(st, 15);
+        row->body = (const char *)sqlite3_column_blob(st, ROW_BODY_COL);
+        row->body_len = (size_t)sqlite3_column_bytes(st, ROW_BODY_COL);
     }
+}
+
+enum other_kind {
+    OTHER_NEWER = 0,  /* a newer version of the object */
+    OTHER_OLDER = 1,  /* an older version */
+    OTHER_EARLIER = 2 /* an earlier-stored copy of the same version */
+};
+
+/* Whether the reader may read another row of row's object (kind says
+ * which): one index seek, stepping only until the first visible row. */
+static enum mrd_code other_visible(struct sq_conn *c, int64_t collection,
+                                   const struct store_row *row, enum other_kind kind,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   void *ctx, bool *ret, struct mrd_err *err)
+{
+    static const char *const sql[] = {
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version > ?3 ORDER BY o.version DESC",
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version < ?3 ORDER BY o.version",
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version = ?3 AND o.seq < ?4",
+    };
+    sqlite3_stmt *st = NULL;
+    struct store_row other;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src;
+
+    *ret = false;
+    rc = sq__prepare(c, sql[kind], &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, row->id, (int)row->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, row->version_usec);
+    if (kind == OTHER_EARLIER)
+        (void)sqlite3_bind_int64(st, 4, row->seq);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, false, &other, recipients);
+        if (visible == NULL || visible(ctx, &other)) {
+            *ret = true;
+            break;
+        }
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return sq__fail(c, src, "object query", err);
+    return MRD_OK;
+}
+
+/* Whether a visible row (the current one of st, read by row_from_stmt)
+ * answers match[version] for this reader: its timestamp is asked for, or
+ * it is the last/first of the versions the reader may read. The stored
+ * is_last/is_first flags (over all versions) are the fast path: a visible
+ * row that has one needs no look-up. one_copy: of several copies of one
+ * version (writer-scoped, store_objects_insert) only the earliest visible
+ * one is selected. */
+static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t collection,
+                                  const struct store_match *m, bool one_copy,
+                                  const struct store_row *row,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  void *ctx, bool *ret, struct mrd_err *err)
+{
+    unsigned v = match_versions(m);
+    bool sel = (v & STORE_VER_ALL) != 0;
+    bool other = false;
+    enum mrd_code rc = MRD_OK;
+
+    if (!sel && (v & STORE_VER_TIMESTAMPS))
+        for (size_t i = 0; i < m->n_timestamps && !sel; i++)
+            sel = m->timestamps[i] == row->version_usec;
+    if (!sel && (v & STORE_VER_LAST)) {
+        sel = sqlite3_column_int(st, 16) != 0; /* is_last */
+        if (!sel) {
+            rc = other_visible(c, collection, row, OTHER_NEWER, visible, ctx, &other, err);
+            sel = !other;
+        }
+    }
+    if (rc == MRD_OK && !sel && (v & STORE_VER_FIRST)) {
+        sel = sqlite3_column_int(st, 15) != 0; /* is_first */
+        if (!sel) {
+            rc = other_visible(c, collection, row, OTHER_OLDER, visible, ctx, &other, err);
+            sel = !other;
+        }
+    }
+    if (rc == MRD_OK && sel && one_copy && sqlite3_column_int(st, 17) != 0) { /* twin */
+        rc = other_visible(c, collection, row, OTHER_EARLIER, visible, ctx, &other, err);
+        sel = !other;
+    }
+    *ret = rc == MRD_OK && sel;
+    return rc;
 }
 
 enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
@@ -495,7 +645,7 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     int64_t recipients[STORE_RECIPIENTS_MAX];
     const char *index;
     enum mrd_code rc;
-    bool in_txn = false;
+    bool in_txn = false, sel = false;
     int idx = 2;
     int src;
 
@@ -555,6 +705,11 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
         row_from_stmt(st, q->want_body, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
             continue;
+        rc = row_selected(c, st, q->collection, q->match, true, &row, visible, ctx, &sel, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (!sel)
+            continue;
         if (q->limit > 0 && res.delivered == q->limit) {
             res.more = true; /* a visible row beyond the page: stop here */
             break;
@@ -601,6 +756,7 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     int64_t *doomed = NULL;
     size_t n_doomed = 0, cap = 0;
     enum mrd_code rc;
+    bool sel = false;
     int idx = 3;
     int src;
 
@@ -642,6 +798,12 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
+            continue;
+        /* first/last: among the versions the deleter may read */
+        rc = row_selected(c, st, collection, &m, false, &row, visible, ctx, &sel, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (!sel)
             continue;
         if (n_doomed == cap) {
             size_t ncap = cap == 0 ? 16 : cap * 2;

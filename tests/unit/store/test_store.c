@@ -118,12 +118,21 @@ struct sink {
     int64_t seqs[64];
     char bodies[64][256];
     int64_t hide_version; /* rows with this version are invisible */
+    int64_t hide_org;     /* and rows written by this org (0: none) */
 };
 
 static bool vis(void *ctx, const struct store_row *row)
 {
     struct sink *s = ctx;
-    return row->version_usec != s->hide_version;
+    return row->version_usec != s->hide_version &&
+           (s->hide_org == 0 || row->policy.creator_org != s->hide_org);
+}
+
+static bool hide_all(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    (void)row;
+    return false;
 }
 
 static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err *err)
@@ -579,13 +588,44 @@ static void test_versions(void **state)
         query(f, &q, &s);
         assert_int_equal(s.n, 0);
     }
-    /* when the newest version is invisible, "last" returns nothing for that
-     * object: it never falls back to an older one, never leaks the newer */
+    /* when the newest version is invisible, "last" is the newest visible
+     * one, at its own place in date_added order (v[1] was stored first) */
     q.match = NULL;
     s.hide_version = 4000000;
     query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], v[1].id);
+    assert_int_equal(s.versions[0], 3000000);
+    assert_string_equal(s.ids[1], other.id);
+    /* and "first" the oldest visible one (other's only version is hidden) */
+    q.match = &m;
+    m = (struct store_match){.versions = STORE_VER_FIRST};
+    s.hide_version = 2000000;
+    query(f, &q, &s);
     assert_int_equal(s.n, 1);
-    assert_string_equal(s.ids[0], other.id);
+    assert_string_equal(s.ids[0], v[1].id);
+    assert_int_equal(s.versions[0], 3000000);
+    /* the same through match[id] (GET object), and with first+last */
+    ids[0] = v[0].id;
+    m = (struct store_match){.ids = ids, .n_ids = 1, .versions = STORE_VER_LAST};
+    s.hide_version = 4000000;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    m.versions = STORE_VER_FIRST | STORE_VER_LAST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 3000000);
+    assert_int_equal(s.versions[1], 2000000);
+    /* nothing visible: nothing at all */
+    m.versions = STORE_VER_LAST;
+    s.hide_version = -1;
+    q.collection = f->coll.key;
+    {
+        struct store_query_result res;
+        assert_int_equal(store_objects_query(f->st, &q, hide_all, emit, &s, &res, NULL), MRD_OK);
+        assert_int_equal(res.delivered, 0);
+    }
 }
 
 /* Pages of every size return every visible row exactly once, in order,
@@ -712,6 +752,181 @@ static void test_delete(void **state)
                          MRD_OK);
         insert(f, &w, STORE_INS_ADDED, &after);
         assert_true(after > before);
+    }
+}
+
+/* match[version]=last (the default) pages exactly while the newest
+ * version of some objects is hidden: every page size delivers the newest
+ * visible version of each object once, in date_added order. */
+static void test_paging_last_among_visible(void **state)
+{
+    struct fx *f = *state;
+    struct obj o[15];
+    struct sink s = {.hide_version = 9000000};
+    struct sink whole = {.hide_version = 9000000};
+    struct store_query all_q = {.added_after = STORE_TIME_NONE};
+
+    /* 5 objects, 3 versions each, stored interleaved; objects 0, 2 and 4
+     * have a hidden newest version (9000000) */
+    for (int v = 0; v < 3; v++)
+        for (int k = 0; k < 5; k++) {
+            int64_t ver = v == 2 && k % 2 == 0 ? 9000000 : 2000000 + v * 1000000;
+            make_obj(&o[v * 5 + k], "indicator", 300 + k, ver, POLICY_TLP_GREEN);
+            insert(f, &o[v * 5 + k], STORE_INS_ADDED, NULL);
+        }
+    query(f, &all_q, &whole);
+    assert_int_equal(whole.n, 5);
+    for (size_t k = 0; k < whole.n; k++) {
+        int n = atoi(whole.ids[k] + strlen(whole.ids[k]) - 3) - 300;
+        assert_int_equal(whole.versions[k], n % 2 == 0 ? 3000000 : 4000000);
+        assert_true(k == 0 || whole.dates[k] > whole.dates[k - 1]);
+    }
+    for (size_t limit = 1; limit <= 6; limit++) {
+        struct store_query q = {.added_after = STORE_TIME_NONE, .limit = limit};
+        size_t seen = 0;
+        for (int page = 0; page < 10; page++) {
+            struct store_query_result r = query(f, &q, &s);
+            for (size_t k = 0; k < s.n; k++) {
+                assert_string_equal(s.ids[k], whole.ids[seen + k]);
+                assert_int_equal(s.versions[k], whole.versions[seen + k]);
+            }
+            seen += s.n;
+            assert_int_equal(r.more, seen < whole.n);
+            if (!r.more)
+                break;
+            q.has_cursor = true;
+            q.after_date_added = r.last_date_added;
+            q.after_seq = r.last_seq;
+        }
+        assert_int_equal(seen, whole.n);
+    }
+}
+
+/* DELETE match[version]=last removes the newest version the deleter may
+ * read, not nothing (which would tell it a newer one exists). */
+static void test_delete_last_among_visible(void **state)
+{
+    struct fx *f = *state;
+    struct obj v[3];
+    struct store_match m = {.versions = STORE_VER_LAST};
+    struct store_match all = {.versions = STORE_VER_ALL};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &all};
+    struct sink s = {.hide_version = 4000000};
+    size_t n = 99;
+
+    for (int i = 0; i < 3; i++) {
+        make_obj(&v[i], "malware", 40, 2000000 + i * 1000000, POLICY_TLP_GREEN);
+        insert(f, &v[i], STORE_INS_ADDED, NULL);
+    }
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), &m, vis, &s, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    s.hide_version = -1;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 2000000);
+    assert_int_equal(s.versions[1], 4000000);
+    /* first among visible too */
+    m.versions = STORE_VER_FIRST;
+    s.hide_version = 2000000;
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), &m, vis, &s, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    s.hide_version = -1;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+}
+
+/* Copies the object, pointing its fields at the copy's own buffers. */
+static void obj_copy(struct obj *dst, const struct obj *src)
+{
+    *dst = *src;
+    dst->in.id = dst->id;
+    dst->in.body = dst->body;
+}
+
+/* A version stored only where the writer may not read it is stored again
+ * as the writer's own copy; whoever reads several copies gets one. */
+static void test_writer_scoped_copies(void **state)
+{
+    struct fx *f = *state;
+    struct obj hidden, mine, again, admin;
+    struct sink wv = {.hide_version = -1, .hide_org = 1}; /* org 2: hides org 1 */
+    struct sink none = {.hide_version = -1, .hide_org = 3};
+    const char *ids[1];
+    int64_t d0, d1, d2;
+    uint64_t count;
+    size_t n = 0;
+
+    make_obj(&hidden, "ipv4-addr", 50, STORE_TIME_NONE, POLICY_TLP_RED);
+    hidden.in.created_usec = STORE_TIME_NONE; /* an SCO: one version */
+    insert(f, &hidden, STORE_INS_ADDED, &d0);
+    /* org 2 cannot read org 1's row: its post is stored as its own */
+    obj_copy(&mine, &hidden);
+    (void)snprintf(mine.body, sizeof(mine.body), "{\"id\":\"%s\",\"by\":2}", mine.id);
+    mine.in.body_len = strlen(mine.body);
+    mine.in.creator_org = 2;
+    mine.in.tlp = POLICY_TLP_CLEAR;
+    mine.in.writer_sees = vis;
+    mine.in.writer_ctx = &wv;
+    insert(f, &mine, STORE_INS_ADDED, &d1);
+    assert_true(d1 > d0);
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_int_equal(count, 2);
+    /* re-posting it: org 2 reads its own copy, a no-op with its date */
+    insert(f, &mine, STORE_INS_DUPLICATE, &d2);
+    assert_int_equal(d2, d1);
+    /* org 2 again, through a view that reads nothing: still its own */
+    obj_copy(&again, &mine);
+    again.in.writer_sees = hide_all;
+    insert(f, &again, STORE_INS_DUPLICATE, &d2);
+    assert_int_equal(d2, d1);
+    /* an import (writer_sees NULL): a no-op, the oldest copy's date */
+    obj_copy(&admin, &hidden);
+    admin.in.creator_org = 3;
+    insert(f, &admin, STORE_INS_DUPLICATE, &d2);
+    assert_int_equal(d2, d0);
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_int_equal(count, 2);
+
+    /* org 2 reads its own bytes; a reader of both (org 3) gets the oldest
+     * copy, once, in every version mode and by id */
+    ids[0] = hidden.id;
+    for (int mode = 0; mode < 5; mode++) {
+        struct store_match mm = {0};
+        struct store_query q = {.added_after = STORE_TIME_NONE, .match = &mm, .want_body = true};
+        if (mode == 1)
+            mm.versions = STORE_VER_ALL;
+        if (mode == 2)
+            mm.versions = STORE_VER_FIRST | STORE_VER_LAST;
+        if (mode >= 3) {
+            mm.ids = ids;
+            mm.n_ids = 1;
+            mm.versions = mode == 4 ? STORE_VER_ALL : 0;
+        }
+        query(f, &q, &wv);
+        assert_int_equal(wv.n, 1);
+        assert_string_equal(wv.bodies[0], mine.body);
+        query(f, &q, &none);
+        assert_int_equal(none.n, 1);
+        assert_string_equal(none.bodies[0], hidden.body);
+        assert_int_equal(none.dates[0], d0);
+    }
+    /* org 2 deletes its copy only; the hidden row stays */
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, hidden.id, strlen(hidden.id), NULL,
+                                          vis, &wv, &n, NULL),
+                     MRD_OK);
+    assert_int_equal(n, 1);
+    {
+        struct store_query q = {.added_after = STORE_TIME_NONE, .want_body = true};
+        query(f, &q, &none);
+        assert_int_equal(none.n, 1);
+        assert_string_equal(none.bodies[0], hidden.body);
+        query(f, &q, &wv);
+        assert_int_equal(wv.n, 0);
     }
 }
 
@@ -958,6 +1173,10 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(sqlite3_exec(db,
                                   "ALTER TABLE objects DROP COLUMN is_first;"
                                   "ALTER TABLE objects DROP COLUMN is_last;"
+                                  "ALTER TABLE objects DROP COLUMN twin;"
+                                  "DROP INDEX objects_version;"
+                                  "CREATE UNIQUE INDEX objects_version ON"
+                                  " objects(collection, stix_id, version);"
                                   "UPDATE schema_version SET version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1195,6 +1414,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
