@@ -95,7 +95,8 @@ def same_error(a, b, status):
 def test_ungranted_org_never_sees_collection(node, w):
     tok = w["toks"]["x_ng"]
     r = node.get("/api1/collections/", token=tok)
-    assert r.status_code == 200
+    # no grant in api1 at all: the root itself does not exist for x_ng
+    same_error(r, node.get("/nosuchroot/collections/", token=tok), 404)
     assert w["cid"] not in r.text and HIDDEN_TITLE not in r.text and "nightjar" not in r.text
     for ident, fake in ((w["cid"], str(uuid.uuid4())), ("nightjar", "nosuchalias")):
         same_error(node.get(f"/api1/collections/{ident}/", token=tok),
@@ -123,6 +124,33 @@ def test_collection_in_another_community_is_invisible(node, w):
                node.get(f"/asia/collections/{uuid.uuid4()}/objects/", token=tok), 404)
     same_error(node.get(f"/api1/collections/{w['cid']}/objects/", token=tok),
                node.get(f"/api1/collections/{uuid.uuid4()}/objects/", token=tok), 404)
+
+
+def test_api_root_without_access_does_not_exist(node, w):
+    """An API root in which the requester has no grant on any collection
+    (and no public collection) is not listed by discovery, and its
+    information and collections endpoints answer like a root that does
+    not exist."""
+    node.collection(root="hidroot", title="hidden community")
+    assert "/hidroot/" in node.get("/taxii2/").json()["api_roots"]
+    assert node.get("/hidroot/").status_code == 200
+    for who in ("x_ng", "x_other", "x_p"):
+        tok = w["toks"][who]
+        d = node.get("/taxii2/", token=tok)
+        assert d.status_code == 200
+        assert "/hidroot/" not in d.json().get("api_roots", []), who
+        assert "hidroot" not in d.text
+        for suffix in ("", "collections/"):
+            same_error(node.get(f"/hidroot/{suffix}", token=tok),
+                       node.get(f"/nosuchroot/{suffix}", token=tok), 404)
+    # a grant, read or write, on one collection of a root makes it exist
+    assert "/asia/" in node.get("/taxii2/", token=w["toks"]["x_other"]).json()["api_roots"]
+    assert "/api1/" not in node.get("/taxii2/", token=w["toks"]["x_other"]).json().get(
+        "api_roots", [])
+    assert "/api1/" in node.get("/taxii2/", token=w["toks"]["x_pw"]).json()["api_roots"]
+    assert node.get("/api1/", token=w["toks"]["x_pw"]).status_code == 200
+    same_error(node.get("/api1/", token=w["toks"]["x_other"]),
+               node.get("/nosuchroot/", token=w["toks"]["x_other"]), 404)
 
 
 def test_write_only_org_learns_no_rows(node, w):
