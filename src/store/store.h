@@ -564,7 +564,10 @@ enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
  * (only versions, timestamps and spec_versions are used; match NULL or
  * match->versions 0 = every version, unlike queries where 0 means LAST)
  * and for which visible(ctx, row) is true (NULL = all), in one committed
- * transaction. The remaining versions' first/last status is updated. *ret_deleted counts them; 0 is
+ * transaction. First/last are chosen among the versions visible() lets
+ * through, as in store_objects_query; every visible copy of a selected
+ * version is deleted (copies others may not read stay). The remaining
+ * versions' first/last status is updated. *ret_deleted counts them; 0 is
  * MRD_OK (the caller answers 404). */
 enum mrd_code store_objects_delete(struct store *st, int64_t collection, const char *id,
                                    size_t id_len, const struct store_match *match,
