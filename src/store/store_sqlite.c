@@ -77,10 +77,19 @@ static const char *const migrations[] = {
     /* 2 -> 3: writer-scoped copies (store_objects_insert): one (id, version)
      * may have several rows, one per writer that could not read the
      * others; `twin` marks the rows of such a group, so readers pay for
-     * choosing among them only there */
+     * choosing among them only there. `shadowed`: an older version whose
+     * policy columns equal those of a newest copy, so a reader who may
+     * read it may read that one too and it is never "last" (the scan
+     * skips it without a look-up) */
     "DROP INDEX objects_version;"
     "CREATE INDEX objects_version ON objects(collection, stix_id, version);"
-    "ALTER TABLE objects ADD COLUMN twin INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE objects ADD COLUMN twin INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN shadowed INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET shadowed = 1 WHERE is_last = 0 AND EXISTS (SELECT 1 FROM objects l"
+    " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_last = 1"
+    " AND l.tlp = objects.tlp AND l.local = objects.local AND l.creator_org = objects.creator_org"
+    " AND l.community = objects.community AND l.recipients IS objects.recipients"
+    " AND l.source_peer IS objects.source_peer);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

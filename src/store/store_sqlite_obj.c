@@ -28,8 +28,8 @@
 #define ROW_COLS                                                                                   \
     "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
     " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
-    " o.is_first, o.is_last, o.twin"
-#define ROW_BODY_COL 18
+    " o.is_first, o.is_last, o.twin, o.shadowed"
+#define ROW_BODY_COL 19
 
 static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
 
@@ -166,6 +166,46 @@ static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
     return step_reset(c, st, "object insert", err);
 }
 
+/* Keeps `shadowed` (see the schema) after an insert: a new newest
+ * version decides it for every older one; an older version gets it
+ * against the newest copies. (A copy of the newest version changes
+ * nothing: flags that hold stay true; one it could set stays 0, which
+ * only costs a look-up. DELETE clears the flags of the object it touches.) */
+static enum mrd_code set_shadowed(struct sq_conn *c, int64_t collection,
+                                  const struct store_object_in *o, int64_t version, bool newest,
+                                  struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    if (newest)
+        rc = sq__prepare(c,
+                         "UPDATE objects SET shadowed = (n.tlp = objects.tlp AND n.local ="
+                         " objects.local AND n.creator_org = objects.creator_org AND n.community ="
+                         " objects.community AND n.recipients IS objects.recipients AND"
+                         " n.source_peer IS objects.source_peer) FROM (SELECT * FROM objects"
+                         " WHERE seq = last_insert_rowid()) AS n WHERE objects.collection = ?1"
+                         " AND objects.stix_id = ?2 AND objects.version < ?3",
+                         &st, err);
+    else
+        rc = sq__prepare(c,
+                         "UPDATE objects SET shadowed = EXISTS (SELECT 1 FROM objects l"
+                         " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id"
+                         " AND l.is_last = 1 AND l.tlp = objects.tlp AND l.local = objects.local"
+                         " AND l.creator_org = objects.creator_org AND l.community ="
+                         " objects.community AND l.recipients IS objects.recipients AND"
+                         " l.source_peer IS objects.source_peer) WHERE seq = last_insert_rowid()",
+                         &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (newest) {
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 3, version);
+    }
+    return step_reset(c, st, "object insert", err);
+}
+
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
                                 struct mrd_buf *rcpt, bool *ret_added, int64_t *ret_date,
@@ -256,6 +296,8 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
         rc = clear_flag(c, collection, o, version, false, err);
     if (rc == MRD_OK && dup == DUP_HIDDEN)
         rc = mark_twins(c, collection, o, version, err);
+    if (rc == MRD_OK && nver > 0 && version != vmax)
+        rc = set_shadowed(c, collection, o, version, version > vmax, err);
     return rc;
 }
 
@@ -442,15 +484,21 @@ static unsigned match_versions(const struct store_match *m)
     return m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
 }
 
-/* The SQL part of match[version]: only timestamps alone narrow the rows in
- * SQL. FIRST/LAST depend on what the reader may read, so the scan decides
- * them row by row (row_selected); alternatives are OR-ed there. */
+/* The SQL part of match[version]. FIRST/LAST depend on what the reader
+ * may read, so the scan decides them row by row (row_selected;
+ * alternatives are OR-ed there); SQL only drops rows that cannot be
+ * selected for any reader: for LAST alone, older versions shadowed by a
+ * newest copy with the same policy columns (the common case: a new version
+ * keeps its markings), so those cost what they did when LAST was the
+ * is_last flag alone. Timestamps alone are an IN list. */
 static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match *m,
                                   struct mrd_err *err)
 {
     unsigned v = match_versions(m);
     enum mrd_code rc = MRD_OK;
 
+    if (v == STORE_VER_LAST)
+        return mrd_buf_puts(sql, " AND (o.is_last = 1 OR o.shadowed = 0)", err);
     if (v & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST))
         return MRD_OK;
     rc = mrd_buf_puts(sql, " AND o.version IN (", err);
@@ -610,7 +658,9 @@ static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t c
             sel = m->timestamps[i] == row->version_usec;
     if (!sel && (v & STORE_VER_LAST)) {
         sel = sqlite3_column_int(st, 16) != 0; /* is_last */
-        if (!sel) {
+        /* shadowed: a newest copy this reader may read too (same policy
+         * columns), so not the last for it */
+        if (!sel && sqlite3_column_int(st, 18) == 0) {
             rc = other_visible(c, collection, row, OTHER_NEWER, visible, ctx, &other, err);
             sel = !other;
         }
@@ -702,7 +752,7 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     }
     bind_match(st, q->match, true, &idx);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        row_from_stmt(st, q->want_body, &row, recipients);
+        row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
             continue;
         rc = row_selected(c, st, q->collection, q->match, true, &row, visible, ctx, &sel, err);
@@ -710,6 +760,10 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
             goto out;
         if (!sel)
             continue;
+        if (q->want_body) { /* only now: a skipped row's body is never read */
+            row.body = (const char *)sqlite3_column_blob(st, ROW_BODY_COL);
+            row.body_len = (size_t)sqlite3_column_bytes(st, ROW_BODY_COL);
+        }
         if (q->limit > 0 && res.delivered == q->limit) {
             res.more = true; /* a visible row beyond the page: stop here */
             break;
@@ -843,7 +897,8 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
                          " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
                          "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
                          " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
-                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END"
+                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                         " shadowed = 0" /* safe (costs look-ups) until the next insert */
                          " WHERE collection = ?1 AND stix_id = ?2",
                          &st, err);
         if (rc != MRD_OK)

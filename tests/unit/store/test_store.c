@@ -119,13 +119,19 @@ struct sink {
     char bodies[64][256];
     int64_t hide_version; /* rows with this version are invisible */
     int64_t hide_org;     /* and rows written by this org (0: none) */
+    bool hide_red;        /* and RED rows */
 };
 
+/* Hiding by version is not a policy decision: the store assumes visible()
+ * depends on the policy columns (and source_peer) only when it skips an
+ * older version whose policy equals the newest's; tests of "last among
+ * visible" therefore hide by TLP (hide_red) or by writer. */
 static bool vis(void *ctx, const struct store_row *row)
 {
     struct sink *s = ctx;
     return row->version_usec != s->hide_version &&
-           (s->hide_org == 0 || row->policy.creator_org != s->hide_org);
+           (s->hide_org == 0 || row->policy.creator_org != s->hide_org) &&
+           !(s->hide_red && row->policy.tlp == POLICY_TLP_RED);
 }
 
 static bool hide_all(void *ctx, const struct store_row *row)
@@ -522,7 +528,7 @@ static void test_versions(void **state)
 
     make_obj(&v[1], "malware", 7, 3000000, POLICY_TLP_GREEN);
     make_obj(&v[0], "malware", 7, 2000000, POLICY_TLP_GREEN);
-    make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_GREEN);
+    make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_RED);
     make_obj(&other, "indicator", 8, 2000000, POLICY_TLP_GREEN);
     insert(f, &v[1], STORE_INS_ADDED, NULL); /* versions arrive out of order */
     insert(f, &v[0], STORE_INS_ADDED, NULL);
@@ -591,7 +597,7 @@ static void test_versions(void **state)
     /* when the newest version is invisible, "last" is the newest visible
      * one, at its own place in date_added order (v[1] was stored first) */
     q.match = NULL;
-    s.hide_version = 4000000;
+    s.hide_red = true; /* v[2] */
     query(f, &q, &s);
     assert_int_equal(s.n, 2);
     assert_string_equal(s.ids[0], v[1].id);
@@ -600,6 +606,7 @@ static void test_versions(void **state)
     /* and "first" the oldest visible one (other's only version is hidden) */
     q.match = &m;
     m = (struct store_match){.versions = STORE_VER_FIRST};
+    s.hide_red = false;
     s.hide_version = 2000000;
     query(f, &q, &s);
     assert_int_equal(s.n, 1);
@@ -608,7 +615,8 @@ static void test_versions(void **state)
     /* the same through match[id] (GET object), and with first+last */
     ids[0] = v[0].id;
     m = (struct store_match){.ids = ids, .n_ids = 1, .versions = STORE_VER_LAST};
-    s.hide_version = 4000000;
+    s.hide_version = -1;
+    s.hide_red = true;
     query(f, &q, &s);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.versions[0], 3000000);
@@ -619,7 +627,7 @@ static void test_versions(void **state)
     assert_int_equal(s.versions[1], 2000000);
     /* nothing visible: nothing at all */
     m.versions = STORE_VER_LAST;
-    s.hide_version = -1;
+    s.hide_red = false;
     q.collection = f->coll.key;
     {
         struct store_query_result res;
@@ -762,16 +770,17 @@ static void test_paging_last_among_visible(void **state)
 {
     struct fx *f = *state;
     struct obj o[15];
-    struct sink s = {.hide_version = 9000000};
-    struct sink whole = {.hide_version = 9000000};
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    struct sink whole = {.hide_version = -1, .hide_red = true};
     struct store_query all_q = {.added_after = STORE_TIME_NONE};
 
     /* 5 objects, 3 versions each, stored interleaved; objects 0, 2 and 4
-     * have a hidden newest version (9000000) */
+     * have a hidden (RED) newest version (9000000) */
     for (int v = 0; v < 3; v++)
         for (int k = 0; k < 5; k++) {
-            int64_t ver = v == 2 && k % 2 == 0 ? 9000000 : 2000000 + v * 1000000;
-            make_obj(&o[v * 5 + k], "indicator", 300 + k, ver, POLICY_TLP_GREEN);
+            bool red = v == 2 && k % 2 == 0;
+            make_obj(&o[v * 5 + k], "indicator", 300 + k, red ? 9000000 : 2000000 + v * 1000000,
+                     red ? POLICY_TLP_RED : POLICY_TLP_GREEN);
             insert(f, &o[v * 5 + k], STORE_INS_ADDED, NULL);
         }
     query(f, &all_q, &whole);
@@ -802,6 +811,93 @@ static void test_paging_last_among_visible(void **state)
     }
 }
 
+/* The shortcut for older versions (same policy as the newest: never the
+ * last for anyone) follows inserts in any order and deletes. */
+static void test_last_shortcut_follows_changes(void **state)
+{
+    struct fx *f = *state;
+    struct obj a, b, c, d;
+    struct store_query q = {.added_after = STORE_TIME_NONE};
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    size_t n = 0;
+
+    make_obj(&a, "tool", 60, 2000000, POLICY_TLP_GREEN);
+    make_obj(&b, "tool", 60, 3000000, POLICY_TLP_GREEN);
+    make_obj(&c, "tool", 60, 1000000, POLICY_TLP_GREEN); /* older, same policy */
+    insert(f, &a, STORE_INS_ADDED, NULL);
+    insert(f, &b, STORE_INS_ADDED, NULL);
+    insert(f, &c, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* a RED newest version: the older ones are no longer shadowed */
+    make_obj(&d, "tool", 60, 4000000, POLICY_TLP_RED);
+    insert(f, &d, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* deleting the GREEN 3000000 (visible, not last): 2000000 is next */
+    {
+        struct store_match m = {.versions = STORE_VER_TIMESTAMPS};
+        int64_t ts[1] = {3000000};
+        m.timestamps = ts;
+        m.n_timestamps = 1;
+        assert_int_equal(
+            store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id), &m, NULL, NULL, &n, NULL),
+            MRD_OK);
+        assert_int_equal(n, 1);
+    }
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+    /* deleting the RED newest: 2000000 is the last for everyone */
+    {
+        struct store_match m = {.versions = STORE_VER_LAST};
+        assert_int_equal(
+            store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id), &m, NULL, NULL, &n, NULL),
+            MRD_OK);
+        assert_int_equal(n, 1);
+    }
+    s.hide_red = false;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+    /* a GREEN newest again; then an older RED one arrives: a reader who
+     * sees GREEN only still gets the GREEN newest, once */
+    make_obj(&b, "tool", 60, 5000000, POLICY_TLP_GREEN);
+    insert(f, &b, STORE_INS_ADDED, NULL);
+    make_obj(&d, "tool", 60, 1500000, POLICY_TLP_RED);
+    insert(f, &d, STORE_INS_ADDED, NULL);
+    s.hide_red = true;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 5000000);
+    /* deleting that GREEN newest leaves the RED 1500000 hidden and GREEN
+     * 2000000 newest: the flags set against the deleted row are gone */
+    {
+        struct store_match m = {.versions = STORE_VER_LAST};
+        assert_int_equal(
+            store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id), &m, NULL, NULL, &n, NULL),
+            MRD_OK);
+    }
+    make_obj(&d, "tool", 60, 2500000, POLICY_TLP_RED);
+    insert(f, &d, STORE_INS_ADDED, NULL);
+    make_obj(&b, "tool", 60, 2200000, POLICY_TLP_GREEN);
+    insert(f, &b, STORE_INS_ADDED, NULL); /* older than the RED newest */
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2200000);
+    make_obj(&b, "tool", 60, 6000000, POLICY_TLP_GREEN);
+    insert(f, &b, STORE_INS_ADDED, NULL); /* 1000000..2200000 shadowed by it */
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id),
+                                          &(struct store_match){.versions = STORE_VER_LAST}, NULL,
+                                          NULL, &n, NULL),
+                     MRD_OK);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2200000);
+}
+
 /* DELETE match[version]=last removes the newest version the deleter may
  * read, not nothing (which would tell it a newer one exists). */
 static void test_delete_last_among_visible(void **state)
@@ -811,18 +907,19 @@ static void test_delete_last_among_visible(void **state)
     struct store_match m = {.versions = STORE_VER_LAST};
     struct store_match all = {.versions = STORE_VER_ALL};
     struct store_query q = {.added_after = STORE_TIME_NONE, .match = &all};
-    struct sink s = {.hide_version = 4000000};
+    struct sink s = {.hide_version = -1, .hide_red = true};
     size_t n = 99;
 
     for (int i = 0; i < 3; i++) {
-        make_obj(&v[i], "malware", 40, 2000000 + i * 1000000, POLICY_TLP_GREEN);
+        make_obj(&v[i], "malware", 40, 2000000 + i * 1000000,
+                 i == 2 ? POLICY_TLP_RED : POLICY_TLP_GREEN);
         insert(f, &v[i], STORE_INS_ADDED, NULL);
     }
     assert_int_equal(
         store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), &m, vis, &s, &n, NULL),
         MRD_OK);
     assert_int_equal(n, 1);
-    s.hide_version = -1;
+    s.hide_red = false;
     query(f, &q, &s);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.versions[0], 2000000);
@@ -1174,6 +1271,7 @@ static void test_migration_from_v1(void **state)
                                   "ALTER TABLE objects DROP COLUMN is_first;"
                                   "ALTER TABLE objects DROP COLUMN is_last;"
                                   "ALTER TABLE objects DROP COLUMN twin;"
+                                  "ALTER TABLE objects DROP COLUMN shadowed;"
                                   "DROP INDEX objects_version;"
                                   "CREATE UNIQUE INDEX objects_version ON"
                                   " objects(collection, stix_id, version);"
@@ -1415,6 +1513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
