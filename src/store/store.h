@@ -549,8 +549,14 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
  * at its own (date_added, seq) place, so neither the answer, its paging
  * nor its date headers tell that a newer version exists. Cost: a visible
  * row flagged last (is_last, kept by insert and delete) needs no look-up;
- * a visible older version costs one index seek over the object's newer
- * versions, which stops at the first visible one.
+ * an older version with the same policy columns as a newest copy (tlp,
+ * local, creator_org, community, recipients, source_peer: the usual case)
+ * is dropped in SQL as before; any other visible older version costs one
+ * index seek over the object's newer versions, which stops at the first
+ * visible one. This assumes visible() depends on row->policy and
+ * row->source_peer only (as policy_may_read does); a callback that also
+ * looks at other columns can miss an object's last version (it never
+ * gets a hidden one).
  * Copies: of several rows with one (id, version) (writer-scoped copies,
  * store_objects_insert) a reader gets only the visible one with the
  * lowest seq, so no reader ever sees one version twice. */
