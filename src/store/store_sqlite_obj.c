@@ -23,8 +23,8 @@
 
 #define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
 
-/* The columns of a row (row_from_stmt), then its version flags
- * (row_flags), then the body when asked for (column ROW_BODY_COL). */
+/* The columns of a row (row_from_stmt), then its version flags (15-18,
+ * read by row_selected), then the body when asked for (ROW_BODY_COL). */
 #define ROW_COLS                                                                                   \
     "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
     " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
