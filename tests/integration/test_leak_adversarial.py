@@ -977,6 +977,43 @@ def test_sco_read_back_oracle(node, w):
     assert a.status_code == b.status_code == 200, (a.status_code, b.status_code)
 
 
+def test_writer_copy_and_hidden_copy_are_one_object_to_each_reader(node, w):
+    """After a partner's copy of an SCO the own org holds as RED: a reader
+    of both copies (own) gets one object, one version, one manifest record:
+    the original; readers of the partner's copy only get that copy; the
+    partner's DELETE removes its copy and nothing else."""
+    hidden = _ipv4("203.0.113.99", TLP_RED)
+    node.post_ok(w["cid"], [hidden])
+    copy = _ipv4("203.0.113.99", TLP_CLEAR)
+    node.post_ok(w["cid"], [copy], token=w["toks"]["x_p"])
+    oid = hidden["id"]
+
+    def bare(objs):  # without the node's signature extension (own posts are signed)
+        return [{k: v for k, v in o.items() if k != "extensions"} for o in objs]
+
+    for who, want in (("own", hidden), ("x_p", copy), ("x_pr", copy), ("x_c", copy)):
+        tok = w["toks"][who]
+        objs = node.get(base(w) + f"objects/{oid}/", token=tok).json()["objects"]
+        assert bare(objs) == [want], (who, objs)
+        for ver in ("all", "first", "last"):
+            got = node.get(base(w) + "objects/", token=tok,
+                           params={"match[id]": oid, "match[version]": ver}).json()["objects"]
+            assert bare(got) == [want], (who, ver, got)
+        assert len(node.get(base(w) + f"objects/{oid}/versions/", token=tok)
+                   .json()["versions"]) == 1, who
+        man = node.get(base(w) + "manifest/", token=tok, params={"match[id]": oid}).json()
+        assert len(man["objects"]) == 1, (who, man)
+        listed = [o for o in node.get(base(w) + "objects/", token=tok,
+                                      params={"match[type]": "ipv4-addr"}).json()["objects"]
+                  if o["id"] == oid]
+        assert bare(listed) == [want], (who, listed)
+    r = node.req("DELETE", base(w) + f"objects/{oid}/", token=w["toks"]["x_p"])
+    assert r.status_code == 200
+    assert bare(node.get(base(w) + f"objects/{oid}/").json()["objects"]) == [hidden]
+    same_error(node.get(base(w) + f"objects/{oid}/", token=w["toks"]["x_pr"]),
+               node.get(base(w) + f"objects/{ghost_id()}/", token=w["toks"]["x_pr"]), 404)
+
+
 def test_versions_next_token_is_bound_to_its_object(node, w):
     ids = []
     for n in range(2):
