@@ -80,13 +80,20 @@ static const char *const migrations[] = {
      * choosing among them only there. `shadowed`: an older version whose
      * policy columns equal those of a newest copy, so a reader who may
      * read it may read that one too and it is never "last" (the scan
-     * skips it without a look-up) */
+     * skips it without a look-up); `shadowed_first` the same towards an
+     * oldest copy, for "first" */
     "DROP INDEX objects_version;"
     "CREATE INDEX objects_version ON objects(collection, stix_id, version);"
     "ALTER TABLE objects ADD COLUMN twin INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE objects ADD COLUMN shadowed INTEGER NOT NULL DEFAULT 0;"
     "UPDATE objects SET shadowed = 1 WHERE is_last = 0 AND EXISTS (SELECT 1 FROM objects l"
     " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_last = 1"
+    " AND l.tlp = objects.tlp AND l.local = objects.local AND l.creator_org = objects.creator_org"
+    " AND l.community = objects.community AND l.recipients IS objects.recipients"
+    " AND l.source_peer IS objects.source_peer);"
+    "ALTER TABLE objects ADD COLUMN shadowed_first INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET shadowed_first = 1 WHERE is_first = 0 AND EXISTS (SELECT 1 FROM objects l"
+    " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_first = 1"
     " AND l.tlp = objects.tlp AND l.local = objects.local AND l.creator_org = objects.creator_org"
     " AND l.community = objects.community AND l.recipients IS objects.recipients"
     " AND l.source_peer IS objects.source_peer);",

@@ -23,13 +23,13 @@
 
 #define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
 
-/* The columns of a row (row_from_stmt), then its version flags (15-18,
+/* The columns of a row (row_from_stmt), then its version flags (15-19,
  * read by row_selected), then the body when asked for (ROW_BODY_COL). */
 #define ROW_COLS                                                                                   \
     "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
     " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
-    " o.is_first, o.is_last, o.twin, o.shadowed"
-#define ROW_BODY_COL 19
+    " o.is_first, o.is_last, o.twin, o.shadowed, o.shadowed_first"
+#define ROW_BODY_COL 20
 
 static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
 
@@ -166,39 +166,46 @@ static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
     return step_reset(c, st, "object insert", err);
 }
 
-/* Keeps `shadowed` (see the schema) after an insert: a new newest
- * version decides it for every older one; an older version gets it
- * against the newest copies. (A copy of the newest version changes
- * nothing: flags that hold stay true; one it could set stays 0, which
- * only costs a look-up. DELETE clears the flags of the object it touches.) */
+/* The policy columns of row `a` equal those of table row `objects`. */
+#define SAME_POLICY(a)                                                                             \
+    " " a ".tlp = objects.tlp AND " a ".local = objects.local AND " a ".creator_org ="             \
+    " objects.creator_org AND " a ".community = objects.community AND " a ".recipients IS"         \
+    " objects.recipients AND " a ".source_peer IS objects.source_peer"
+
+/* Keeps `shadowed` (towards the newest copies) or `shadowed_first`
+ * (towards the oldest) after an insert (see the schema): a new newest
+ * (oldest) version decides it for every other one; any other new version
+ * gets it against the current newest (oldest) copies. (A copy of the
+ * newest version changes nothing: flags that hold stay true; one it could
+ * set stays 0, which only costs a look-up. DELETE clears the flags of the
+ * object it touches.) */
 static enum mrd_code set_shadowed(struct sq_conn *c, int64_t collection,
-                                  const struct store_object_in *o, int64_t version, bool newest,
-                                  struct mrd_err *err)
+                                  const struct store_object_in *o, int64_t version, bool first,
+                                  bool extreme, struct mrd_err *err)
 {
+    static const char *const sql[2][2] = {
+        {"UPDATE objects SET shadowed = EXISTS (SELECT 1 FROM objects l WHERE l.collection ="
+         " objects.collection AND l.stix_id = objects.stix_id AND l.is_last = 1 AND" SAME_POLICY(
+             "l") ") WHERE seq = last_insert_rowid()",
+         "UPDATE objects SET shadowed = (" SAME_POLICY(
+             "n") ") FROM (SELECT * FROM objects WHERE seq = last_insert_rowid()) AS n"
+                  " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version < "
+                  "?3"},
+        {"UPDATE objects SET shadowed_first = EXISTS (SELECT 1 FROM objects l WHERE l.collection ="
+         " objects.collection AND l.stix_id = objects.stix_id AND l.is_first = 1 AND" SAME_POLICY(
+             "l") ") WHERE seq = last_insert_rowid()",
+         "UPDATE objects SET shadowed_first = (" SAME_POLICY(
+             "n") ") FROM (SELECT * FROM objects WHERE seq = last_insert_rowid()) AS n"
+                  " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version > "
+                  "?3"},
+    };
     sqlite3_stmt *st = NULL;
     enum mrd_code rc;
 
-    if (newest)
-        rc = sq__prepare(c,
-                         "UPDATE objects SET shadowed = (n.tlp = objects.tlp AND n.local ="
-                         " objects.local AND n.creator_org = objects.creator_org AND n.community ="
-                         " objects.community AND n.recipients IS objects.recipients AND"
-                         " n.source_peer IS objects.source_peer) FROM (SELECT * FROM objects"
-                         " WHERE seq = last_insert_rowid()) AS n WHERE objects.collection = ?1"
-                         " AND objects.stix_id = ?2 AND objects.version < ?3",
-                         &st, err);
-    else
-        rc = sq__prepare(c,
-                         "UPDATE objects SET shadowed = EXISTS (SELECT 1 FROM objects l"
-                         " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id"
-                         " AND l.is_last = 1 AND l.tlp = objects.tlp AND l.local = objects.local"
-                         " AND l.creator_org = objects.creator_org AND l.community ="
-                         " objects.community AND l.recipients IS objects.recipients AND"
-                         " l.source_peer IS objects.source_peer) WHERE seq = last_insert_rowid()",
-                         &st, err);
+    rc = sq__prepare(c, sql[first][extreme], &st, err);
     if (rc != MRD_OK)
         return rc;
-    if (newest) {
+    if (extreme) {
         (void)sqlite3_bind_int64(st, 1, collection);
         (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 3, version);
@@ -297,7 +304,9 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     if (rc == MRD_OK && dup == DUP_HIDDEN)
         rc = mark_twins(c, collection, o, version, err);
     if (rc == MRD_OK && nver > 0 && version != vmax)
-        rc = set_shadowed(c, collection, o, version, version > vmax, err);
+        rc = set_shadowed(c, collection, o, version, false, version > vmax, err);
+    if (rc == MRD_OK && nver > 0 && version != vmin)
+        rc = set_shadowed(c, collection, o, version, true, version < vmin, err);
     return rc;
 }
 
@@ -499,6 +508,13 @@ static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match 
 
     if (v == STORE_VER_LAST)
         return mrd_buf_puts(sql, " AND (o.is_last = 1 OR o.shadowed = 0)", err);
+    if (v == STORE_VER_FIRST)
+        return mrd_buf_puts(sql, " AND (o.is_first = 1 OR o.shadowed_first = 0)", err);
+    if (v == (STORE_VER_FIRST | STORE_VER_LAST))
+        return mrd_buf_puts(sql,
+                            " AND (o.is_last = 1 OR o.shadowed = 0 OR o.is_first = 1"
+                            " OR o.shadowed_first = 0)",
+                            err);
     if (v & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST))
         return MRD_OK;
     rc = mrd_buf_puts(sql, " AND o.version IN (", err);
@@ -666,8 +682,8 @@ static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t c
         }
     }
     if (rc == MRD_OK && !sel && (v & STORE_VER_FIRST)) {
-        sel = sqlite3_column_int(st, 15) != 0; /* is_first */
-        if (!sel) {
+        sel = sqlite3_column_int(st, 15) != 0;         /* is_first */
+        if (!sel && sqlite3_column_int(st, 19) == 0) { /* shadowed_first, as above */
             rc = other_visible(c, collection, row, OTHER_OLDER, visible, ctx, &other, err);
             sel = !other;
         }
@@ -898,7 +914,7 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
                          "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
                          " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
                          "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
-                         " shadowed = 0" /* safe (costs look-ups) until the next insert */
+                         " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
                          " WHERE collection = ?1 AND stix_id = ?2",
                          &st, err);
         if (rc != MRD_OK)

@@ -528,6 +528,7 @@ static void test_versions(void **state)
 
     make_obj(&v[1], "malware", 7, 3000000, POLICY_TLP_GREEN);
     make_obj(&v[0], "malware", 7, 2000000, POLICY_TLP_GREEN);
+    v[0].in.creator_org = 5;
     make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_RED);
     make_obj(&other, "indicator", 8, 2000000, POLICY_TLP_GREEN);
     insert(f, &v[1], STORE_INS_ADDED, NULL); /* versions arrive out of order */
@@ -603,15 +604,17 @@ static void test_versions(void **state)
     assert_string_equal(s.ids[0], v[1].id);
     assert_int_equal(s.versions[0], 3000000);
     assert_string_equal(s.ids[1], other.id);
-    /* and "first" the oldest visible one (other's only version is hidden) */
+    /* and "first" the oldest visible one (v[0] was written by org 5) */
     q.match = &m;
     m = (struct store_match){.versions = STORE_VER_FIRST};
     s.hide_red = false;
-    s.hide_version = 2000000;
+    s.hide_org = 5;
     query(f, &q, &s);
-    assert_int_equal(s.n, 1);
+    assert_int_equal(s.n, 2);
     assert_string_equal(s.ids[0], v[1].id);
     assert_int_equal(s.versions[0], 3000000);
+    assert_string_equal(s.ids[1], other.id);
+    s.hide_org = 0;
     /* the same through match[id] (GET object), and with first+last */
     ids[0] = v[0].id;
     m = (struct store_match){.ids = ids, .n_ids = 1, .versions = STORE_VER_LAST};
@@ -896,6 +899,49 @@ static void test_last_shortcut_follows_changes(void **state)
     query(f, &q, &s);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.versions[0], 2200000);
+}
+
+/* The same shortcut towards the oldest version, for "first". */
+static void test_first_shortcut_follows_changes(void **state)
+{
+    struct fx *f = *state;
+    struct obj o;
+    struct store_match m = {.versions = STORE_VER_FIRST};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m};
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    size_t n = 0;
+
+    make_obj(&o, "tool", 70, 3000000, POLICY_TLP_GREEN);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    make_obj(&o, "tool", 70, 4000000, POLICY_TLP_GREEN); /* shadowed towards 3000000 */
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* a hidden oldest: 3000000 is the first this reader may read */
+    make_obj(&o, "tool", 70, 1000000, POLICY_TLP_RED);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* with last too: both ends, once each */
+    m.versions = STORE_VER_FIRST | STORE_VER_LAST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    /* a GREEN oldest again, then deleting it: back to 3000000 */
+    m.versions = STORE_VER_FIRST;
+    make_obj(&o, "tool", 70, 500000, POLICY_TLP_GREEN);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 500000);
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, o.id, strlen(o.id), &m, NULL, NULL, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
 }
 
 /* DELETE match[version]=last removes the newest version the deleter may
@@ -1272,6 +1318,7 @@ static void test_migration_from_v1(void **state)
                                   "ALTER TABLE objects DROP COLUMN is_last;"
                                   "ALTER TABLE objects DROP COLUMN twin;"
                                   "ALTER TABLE objects DROP COLUMN shadowed;"
+                                  "ALTER TABLE objects DROP COLUMN shadowed_first;"
                                   "DROP INDEX objects_version;"
                                   "CREATE UNIQUE INDEX objects_version ON"
                                   " objects(collection, stix_id, version);"
@@ -1514,6 +1561,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
