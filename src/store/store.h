@@ -551,9 +551,10 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
  * row flagged last (is_last, kept by insert and delete) needs no look-up;
  * an older version with the same policy columns as a newest copy (tlp,
  * local, creator_org, community, recipients, source_peer: the usual case)
- * is dropped in SQL as before; any other visible older version costs one
- * index seek over the object's newer versions, which stops at the first
- * visible one. This assumes visible() depends on row->policy and
+ * is dropped in SQL as before (and for "first", a newer version with an
+ * oldest copy's policy columns); any other visible older version costs
+ * one index seek over the object's newer versions, which stops at the
+ * first visible one. This assumes visible() depends on row->policy and
  * row->source_peer only (as policy_may_read does); a callback that also
  * looks at other columns can miss an object's last version (it never
  * gets a hidden one).
