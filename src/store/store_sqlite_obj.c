@@ -23,13 +23,21 @@
 
 #define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
 
-/* The columns of a row (row_from_stmt), then its version flags (15-19,
- * read by row_selected), then the body when asked for (ROW_BODY_COL). */
+/* The columns of a row (row_from_stmt), then its version flags packed in
+ * one column (ROW_FLAGS_COL, F_* bits: one column to fetch per row, not
+ * five), then the body when asked for (ROW_BODY_COL). */
 #define ROW_COLS                                                                                   \
     "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
     " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
-    " o.is_first, o.is_last, o.twin, o.shadowed, o.shadowed_first"
-#define ROW_BODY_COL 20
+    " (o.is_first | (o.is_last << 1) | (o.twin << 2) | (o.shadowed << 3)"                          \
+    " | (o.shadowed_first << 4))"
+#define ROW_FLAGS_COL 15
+#define ROW_BODY_COL 16
+#define F_FIRST 0x1
+#define F_LAST 0x2
+#define F_TWIN 0x4
+#define F_SHADOWED 0x8
+#define F_SHADOWED_FIRST 0x10
 
 static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
 
@@ -665,6 +673,7 @@ static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t c
                                   void *ctx, bool *ret, struct mrd_err *err)
 {
     unsigned v = match_versions(m);
+    int flags = sqlite3_column_int(st, ROW_FLAGS_COL);
     bool sel = (v & STORE_VER_ALL) != 0;
     bool other = false;
     enum mrd_code rc = MRD_OK;
@@ -673,22 +682,22 @@ static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t c
         for (size_t i = 0; i < m->n_timestamps && !sel; i++)
             sel = m->timestamps[i] == row->version_usec;
     if (!sel && (v & STORE_VER_LAST)) {
-        sel = sqlite3_column_int(st, 16) != 0; /* is_last */
+        sel = (flags & F_LAST) != 0;
         /* shadowed: a newest copy this reader may read too (same policy
          * columns), so not the last for it */
-        if (!sel && sqlite3_column_int(st, 18) == 0) {
+        if (!sel && !(flags & F_SHADOWED)) {
             rc = other_visible(c, collection, row, OTHER_NEWER, visible, ctx, &other, err);
             sel = !other;
         }
     }
     if (rc == MRD_OK && !sel && (v & STORE_VER_FIRST)) {
-        sel = sqlite3_column_int(st, 15) != 0;         /* is_first */
-        if (!sel && sqlite3_column_int(st, 19) == 0) { /* shadowed_first, as above */
+        sel = (flags & F_FIRST) != 0;
+        if (!sel && !(flags & F_SHADOWED_FIRST)) { /* as above, towards the oldest */
             rc = other_visible(c, collection, row, OTHER_OLDER, visible, ctx, &other, err);
             sel = !other;
         }
     }
-    if (rc == MRD_OK && sel && one_copy && sqlite3_column_int(st, 17) != 0) { /* twin */
+    if (rc == MRD_OK && sel && one_copy && (flags & F_TWIN)) {
         rc = other_visible(c, collection, row, OTHER_EARLIER, visible, ctx, &other, err);
         sel = !other;
     }
