@@ -168,11 +168,22 @@ static void *stripe_main(void *arg)
     return NULL;
 }
 
+static bool pull_writer_sees(void *ctx, const struct store_row *row)
+{
+    return policy_may_read(ctx, &row->policy);
+}
+
 /* Validates, verifies and stores one page of objects. The checks (mostly
  * Ed25519 verification) run on up to FED_CHECK_THREADS threads, each on
- * its own objects of the page; the insert is one transaction, in order. */
+ * its own objects of the page; the insert is one transaction, in order.
+ * A peer with an org here writes as that org: a version it serves that
+ * this node holds only where that org may not read it is stored as the
+ * peer's own copy (store_objects_insert), so the peer, reading back over
+ * TAXII, cannot tell whether the node held it (DESIGN.md §5). */
 static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err)
 {
+    struct store_grant g = {0};
+    struct policy_reader writer;
     size_t n = json_array_size(objs), nin = 0, nthreads;
     struct page_obj *po = NULL;
     struct store_object_in *ins = NULL;
@@ -185,6 +196,21 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
 
     if (n == 0)
         return MRD_OK;
+    /* What the peer's org would read here over TAXII (taxii_coll_load) */
+    if (j->has_org) {
+        rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    writer = (struct policy_reader){
+        .anonymous = false,
+        .org_id = j->org.key,
+        .relation = j->org.relation,
+        .has_read_grant = g.can_read,
+        .collection_public = j->coll.public_read,
+        .community = j->coll.api_root,
+        .community_len = strlen(j->coll.api_root),
+    };
     po = mrd_calloc(n, sizeof(*po));
     ins = mrd_calloc(n, sizeof(*ins));
     outs = mrd_calloc(n, sizeof(*outs));
@@ -248,6 +274,10 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         in->community_len = strlen(j->peer.community);
         in->body = po[i].canon.data;
         in->body_len = po[i].canon.len;
+        if (j->has_org) { /* else nobody reads as the peer: any copy is a duplicate */
+            in->writer_sees = pull_writer_sees;
+            in->writer_ctx = &writer;
+        }
         nin++;
     }
     if (nin > 0) {

@@ -30,6 +30,11 @@
 
 /* Named limits and their defaults (serve flags override them). */
 #define HTTP_DEFAULT_MAX_HEADER ((size_t)32 * 1024) /* request line + headers, per connection */
+/* libmicrohttpd's per-connection memory is HTTP_POOL_FACTOR x max_header,
+ * so a head over max_header still reaches us and is refused with 431 in
+ * the application's format (http_app.refuse); libmicrohttpd answers by
+ * itself (HTML, no Content-Type) only past that. */
+#define HTTP_POOL_FACTOR 2
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
 /* Pool threads. Handlers block on the store (a commit waits for fsync), so
  * more threads than cores let concurrent POSTs share one group commit. */

@@ -39,6 +39,7 @@ struct http_server {
     const struct http_app *app;
     unsigned request_timeout;
     bool client_certs;
+    size_t max_header; /* request line + headers we accept; more is our 431 */
     size_t max_inflight;
     _Atomic size_t inflight; /* body bytes held by requests being received or handled */
     uint16_t port;
@@ -235,6 +236,30 @@ static enum MHD_Result send_response(struct http_request_int *ri, struct http_re
     return ret;
 }
 
+static enum MHD_Result add_field_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_len, const char *value, size_t value_len)
+{
+    size_t *n = cls;
+
+    (void)kind;
+    (void)key;
+    (void)value;
+    *n += key_len + value_len + 4; /* "key: value\r\n" or "&key=value" */
+    return MHD_YES;
+}
+
+/* The size of the request's head as received, give or take a few bytes
+ * per line: request line, headers, query arguments. */
+static size_t head_len(struct MHD_Connection *c, const char *url, const char *method,
+                       const char *version)
+{
+    size_t n = strlen(method) + strlen(url) + strlen(version) + 4;
+
+    (void)MHD_get_connection_values_n(c, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, add_field_len,
+                                      &n);
+    return n;
+}
+
 static enum MHD_Result refuse(struct http_request_int *ri, unsigned status)
 {
     struct http_response resp;
@@ -305,6 +330,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         ri->body_max = srv->app->body_max(srv->app->ctx, method, url);
         mrd_buf_init(&ri->body, ri->body_max);
+        if (head_len(c, url, method, version) > srv->max_header)
+            return refuse(ri, 431);
         /* A declared length over the limit is refused before a single body
          * byte is read (no 100 Continue is sent either). */
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -414,6 +441,7 @@ enum mrd_code http_server_start(const struct http_config *cfg, const struct http
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     srv->app = app;
     srv->request_timeout = cfg->request_timeout;
+    srv->max_header = cfg->max_header;
     srv->max_inflight = cfg->max_inflight_body;
     srv->head.next = srv->head.prev = &srv->head;
     pthread_mutex_init(&srv->mu, NULL);
@@ -426,7 +454,11 @@ enum mrd_code http_server_start(const struct http_config *cfg, const struct http
     OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 0 ? cfg->threads : 1, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, NULL);
-    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header, NULL);
+    /* Twice the header limit: a request whose head is over max_header
+     * still fits in libmicrohttpd's per-connection pool, reaches
+     * on_request and gets our own 431 in the application's format; only a
+     * head over twice the limit hits libmicrohttpd's own (HTML) 431. */
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_POOL_FACTOR * cfg->max_header, NULL);
     OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv);

@@ -138,6 +138,8 @@ struct store_grant_row {
     struct store_grant grant;
 };
 
+struct store_row;
+
 /* One object version to insert. The caller has validated it (stix.h),
  * computed the canonical bytes (RFC 8785) and the TLP (policy.h). */
 struct store_object_in {
@@ -161,11 +163,18 @@ struct store_object_in {
     size_t n_recipients;
     const char *body; /* canonical bytes, at most STORE_OBJECT_MAX */
     size_t body_len;
+    /* What the writer may read (DESIGN.md §5), for the duplicate rule of
+     * store_objects_insert: writer_sees(writer_ctx, row) is the writer's
+     * policy_may_read. NULL = the writer sees every row (import, federation
+     * pulls, admin). Called on whichever thread commits the insert, while
+     * the caller waits: it must only read ctx. */
+    bool (*writer_sees)(void *writer_ctx, const struct store_row *row);
+    void *writer_ctx;
 };
 
 enum store_insert_outcome {
-    STORE_INS_ADDED = 0,     /* a new version, with a new date_added */
-    STORE_INS_DUPLICATE = 1, /* (id, version) already in the collection: no-op */
+    STORE_INS_ADDED = 0,     /* a new row, with a new date_added */
+    STORE_INS_DUPLICATE = 1, /* (id, version) already there for this writer: no-op */
 };
 
 /* One stored object version as handed to query callbacks. Pointers are
@@ -214,8 +223,7 @@ struct store_match {
  * pass the last row's key of the previous page as (after_date_added,
  * after_seq) and the next page starts strictly after it, so no row is
  * skipped or repeated, whatever other writers do. "first"/"last" are
- * computed over all versions in the collection, before the policy filter
- * (see store_objects_query). */
+ * chosen among the versions the reader may read (see store_objects_query). */
 struct store_query {
     int64_t collection;              /* store_collection.key */
     int64_t added_after;             /* TAXII added_after in usec; STORE_TIME_NONE = none */
@@ -586,11 +594,21 @@ enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collec
  * into one transaction and one fsync (group commit); each call still gets
  * its own result, and a failing call does not fail the others. Each new version gets the next
  * date_added of the collection: max(now, previous + 1 usec), strictly increasing even under
- * concurrent writers (threads or processes). A version already present
- * (same id and version_usec in this collection) is STORE_INS_DUPLICATE and
- * changes nothing. ret_outcomes (n entries) and ret_date_added (n entries:
- * the row's date_added, the existing one for duplicates) may be NULL. On
- * error nothing is inserted. */
+ * concurrent writers (threads or processes).
+ * Duplicates (DESIGN.md §5, docs/taxii.md "Re-posting a version"): a
+ * version already stored (same id and version_usec in this collection) is
+ * STORE_INS_DUPLICATE and changes nothing when the writer may read one of
+ * its stored copies (o->writer_sees; NULL sees all) or one of them was
+ * written by the same org (o->creator_org, when not 0): re-posting is
+ * idempotent. When every stored copy is hidden from the writer, its
+ * version is stored again as a row of its own, a writer-scoped copy
+ * (STORE_INS_ADDED, the writer's own bytes, markings and a new
+ * date_added), so that the writer reads back exactly what it posted and a
+ * hidden copy changes nothing it can observe. Readers who may read several
+ * copies of one (id, version) get one of them (store_objects_query).
+ * ret_outcomes (n entries) and ret_date_added (n entries: the row's
+ * date_added; for a duplicate, that of the copy that made it one) may be
+ * NULL. On error nothing is inserted. */
 enum mrd_code store_objects_insert(struct store *st, int64_t collection,
                                    const struct store_object_in *objs, size_t n,
                                    enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
@@ -619,10 +637,25 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
  * cursor for the next page. visible NULL means every row is visible
  * (admin use only). Runs in one read transaction (a consistent snapshot).
  * Versions listing = STORE_VER_ALL with match.ids = {id}; GET object =
- * match.ids = {id}. Known limitation: "first"/"last" are chosen among all
- * versions before the policy filter, so when the newest version of an
- * object is invisible to the reader, "last" returns nothing for that
- * object (it never returns an invisible one). */
+ * match.ids = {id}.
+ * First/last (match[version], LAST by default) are chosen among the
+ * versions the reader may read, inside the scan: when the newest version
+ * of an object is invisible, "last" is the newest visible one, delivered
+ * at its own (date_added, seq) place, so neither the answer, its paging
+ * nor its date headers tell that a newer version exists. Cost: a visible
+ * row flagged last (is_last, kept by insert and delete) needs no look-up;
+ * an older version with the same policy columns as a newest copy (tlp,
+ * local, creator_org, community, recipients, source_peer: the usual case)
+ * is dropped in SQL as before (and for "first", a newer version with an
+ * oldest copy's policy columns); any other visible older version costs
+ * one index seek over the object's newer versions, which stops at the
+ * first visible one. This assumes visible() depends on row->policy and
+ * row->source_peer only (as policy_may_read does); a callback that also
+ * looks at other columns can miss an object's last version (it never
+ * gets a hidden one).
+ * Copies: of several rows with one (id, version) (writer-scoped copies,
+ * store_objects_insert) a reader gets only the visible one with the
+ * lowest seq, so no reader ever sees one version twice. */
 enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
                                   bool (*visible)(void *ctx, const struct store_row *row),
                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,
@@ -633,7 +666,10 @@ enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
  * (only versions, timestamps and spec_versions are used; match NULL or
  * match->versions 0 = every version, unlike queries where 0 means LAST)
  * and for which visible(ctx, row) is true (NULL = all), in one committed
- * transaction. The remaining versions' first/last status is updated. *ret_deleted counts them; 0 is
+ * transaction. First/last are chosen among the versions visible() lets
+ * through, as in store_objects_query; every visible copy of a selected
+ * version is deleted (copies others may not read stay). The remaining
+ * versions' first/last status is updated. *ret_deleted counts them; 0 is
  * MRD_OK (the caller answers 404). */
 enum mrd_code store_objects_delete(struct store *st, int64_t collection, const char *id,
                                    size_t id_len, const struct store_match *match,

@@ -117,13 +117,17 @@ const char *sq__text(sqlite3_stmt *st, int col, size_t *ret_len);
  * sized by the same maxima the writers check). */
 void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
 
-/* The columns sq__row_from_stmt reads, in order (the body, when wanted,
- * follows as column 15). */
+/* The columns sq__row_from_stmt reads, in order: the row's fields, then
+ * the packed version flags (store_sqlite_obj.c's F_*), then -- when wanted
+ * -- the body as column SQ_ROW_BODY_COL. */
 #define SQ_ROW_COLS                                                                                \
     "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
-    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients"
+    " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
+    " (o.is_first | (o.is_last << 1) | (o.twin << 2) | (o.shadowed << 3)"                          \
+    " | (o.shadowed_first << 4))"
+#define SQ_ROW_BODY_COL 16
 
-/* Fills row from the SQ_ROW_COLS columns (+ body at column 15 when body);
+/* Fills row from the SQ_ROW_COLS columns (+ the body when body);
  * recipients has room for STORE_RECIPIENTS_MAX. */
 void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
 

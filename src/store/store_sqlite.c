@@ -74,7 +74,30 @@ static const char *const migrations[] = {
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END,"
     " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
     "  WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id) THEN 1 ELSE 0 END;",
-    /* 2 -> 3: legal holds and the ledger queue. object_leaves maps an
+    /* 2 -> 3: writer-scoped copies (store_objects_insert): one (id, version)
+     * may have several rows, one per writer that could not read the
+     * others; `twin` marks the rows of such a group, so readers pay for
+     * choosing among them only there. `shadowed`: an older version whose
+     * policy columns equal those of a newest copy, so a reader who may
+     * read it may read that one too and it is never "last" (the scan
+     * skips it without a look-up); `shadowed_first` the same towards an
+     * oldest copy, for "first" */
+    "DROP INDEX objects_version;"
+    "CREATE INDEX objects_version ON objects(collection, stix_id, version);"
+    "ALTER TABLE objects ADD COLUMN twin INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN shadowed INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET shadowed = 1 WHERE is_last = 0 AND EXISTS (SELECT 1 FROM objects l"
+    " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_last = 1"
+    " AND l.tlp = objects.tlp AND l.local = objects.local AND l.creator_org = objects.creator_org"
+    " AND l.community = objects.community AND l.recipients IS objects.recipients"
+    " AND l.source_peer IS objects.source_peer);"
+    "ALTER TABLE objects ADD COLUMN shadowed_first INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET shadowed_first = 1 WHERE is_first = 0 AND EXISTS (SELECT 1 FROM objects l"
+    " WHERE l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_first = 1"
+    " AND l.tlp = objects.tlp AND l.local = objects.local AND l.creator_org = objects.creator_org"
+    " AND l.community = objects.community AND l.recipients IS objects.recipients"
+    " AND l.source_peer IS objects.source_peer);",
+    /* 3 -> 4: legal holds and the ledger queue. object_leaves maps an
      * object version (seq) to the ledger leaf recording it; versions with
      * a seq above its highest are the ones the ledger still lacks (seqs
      * commit in increasing order: one writer at a time). ledger_events
@@ -163,9 +186,15 @@ enum mrd_code sq__prepare(struct sq_conn *c, const char *sql, sqlite3_stmt **ret
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     }
     /* Round-robin eviction: the dynamic query shapes are few, so the cache
-     * rarely turns over; a victim that is still in use cannot exist because
-     * a connection serves one call at a time and calls reset statements. */
+     * rarely turns over. A connection serves one call at a time, but a
+     * call may step a second statement while a first one is mid-scan (the
+     * object query's look-ups): a busy statement is never the victim. */
     slot = &c->cache[c->clock];
+    for (unsigned i = 0; i < SQ_STMT_CACHE && slot->stmt != NULL && sqlite3_stmt_busy(slot->stmt);
+         i++) {
+        c->clock = (c->clock + 1) % SQ_STMT_CACHE;
+        slot = &c->cache[c->clock];
+    }
     c->clock = (c->clock + 1) % SQ_STMT_CACHE;
     if (slot->stmt != NULL)
         (void)sqlite3_finalize(slot->stmt);

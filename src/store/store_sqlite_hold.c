@@ -19,8 +19,8 @@
 #include "store/store_int.h"
 
 #define HOLD_COLS "h.id, h.case_id, h.created, h.expires, h.released, h.record"
-/* Object versions with where they live (SQ_ROW_COLS, body, collection
- * key, collection id, API root, leaf). */
+/* Object versions with where they live (SQ_ROW_COLS, body at
+ * SQ_ROW_BODY_COL, then collection key, collection id, API root, leaf). */
 #define HELD_COLS SQ_ROW_COLS ", o.body, o.collection, c.id, c.api_root, l.leaf"
 #define HELD_JOIN                                                                                  \
     " JOIN collections c ON c.key = o.collection LEFT JOIN object_leaves l ON l.seq = o.seq"
@@ -256,10 +256,12 @@ static enum mrd_code emit_held(struct sq_conn *c, sqlite3_stmt *st,
 
         sq__row_from_stmt(st, true, &row, recipients);
         o.row = &row;
-        o.collection = sqlite3_column_int64(st, 16);
-        o.collection_id = (const char *)sqlite3_column_text(st, 17);
-        o.api_root = (const char *)sqlite3_column_text(st, 18);
-        o.leaf = sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 19);
+        o.collection = sqlite3_column_int64(st, SQ_ROW_BODY_COL + 1);
+        o.collection_id = (const char *)sqlite3_column_text(st, SQ_ROW_BODY_COL + 2);
+        o.api_root = (const char *)sqlite3_column_text(st, SQ_ROW_BODY_COL + 3);
+        o.leaf = sqlite3_column_type(st, SQ_ROW_BODY_COL + 4) == SQLITE_NULL
+                     ? -1
+                     : sqlite3_column_int64(st, SQ_ROW_BODY_COL + 4);
         rc = cb(ctx, &o, err);
     }
     if (rc == MRD_OK && src != SQLITE_DONE)

@@ -23,6 +23,20 @@
 
 #define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
 
+/* The columns of a row (row_from_stmt), then its version flags packed in
+ * one column (ROW_FLAGS_COL, F_* bits: one column to fetch per row, not
+ * five), then the body when asked for (ROW_BODY_COL). */
+#define ROW_COLS SQ_ROW_COLS
+#define ROW_FLAGS_COL 15
+#define ROW_BODY_COL SQ_ROW_BODY_COL
+#define F_FIRST 0x1
+#define F_LAST 0x2
+#define F_TWIN 0x4
+#define F_SHADOWED 0x8
+#define F_SHADOWED_FIRST 0x10
+
+static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
+
 static int64_t version_of(const struct store_object_in *o)
 {
     if (o->modified_usec != STORE_TIME_NONE)
@@ -87,6 +101,122 @@ static enum mrd_code clear_flag(struct sq_conn *c, int64_t collection,
     return step_reset(c, st, "object insert", err);
 }
 
+enum dup_kind {
+    DUP_NONE = 0,   /* no stored copy of this (id, version) */
+    DUP_YES = 1,    /* a copy the writer may read, or its own org's: a no-op */
+    DUP_HIDDEN = 2, /* only copies hidden from the writer: store its own */
+};
+
+/* Whether (collection, id, version) is already stored for this writer
+ * (store_objects_insert's duplicate rule). The writer is asked about the
+ * stored rows only: nothing of a hidden row reaches the caller, and its
+ * date_added is reported only for a copy that makes a duplicate. */
+static enum mrd_code find_dup(struct sq_conn *c, int64_t collection,
+                              const struct store_object_in *o, int64_t version,
+                              enum dup_kind *ret_dup, int64_t *ret_date, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src;
+
+    *ret_dup = DUP_NONE;
+    rc = sq__prepare(c,
+                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+                     " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.version = ?3"
+                     " ORDER BY o.seq",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, version);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, false, &row, recipients);
+        if (o->writer_sees == NULL ||
+            (o->creator_org != 0 && row.policy.creator_org == o->creator_org) ||
+            o->writer_sees(o->writer_ctx, &row)) {
+            *ret_dup = DUP_YES;
+            *ret_date = row.date_added;
+            break;
+        }
+        *ret_dup = DUP_HIDDEN;
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return sq__fail(c, src, "object insert", err);
+    return MRD_OK;
+}
+
+/* Marks every copy of (collection, id, version) as one of several, so
+ * queries choose among them (store_objects_query). */
+static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
+                                const struct store_object_in *o, int64_t version,
+                                struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = sq__prepare(c,
+                     "UPDATE objects SET twin = 1 WHERE collection = ?1 AND stix_id = ?2"
+                     " AND version = ?3 AND twin = 0",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, version);
+    return step_reset(c, st, "object insert", err);
+}
+
+/* The policy columns of row `a` equal those of table row `objects`. */
+#define SAME_POLICY(a)                                                                             \
+    " " a ".tlp = objects.tlp AND " a ".local = objects.local AND " a ".creator_org ="             \
+    " objects.creator_org AND " a ".community = objects.community AND " a ".recipients IS"         \
+    " objects.recipients AND " a ".source_peer IS objects.source_peer"
+
+/* Keeps `shadowed` (towards the newest copies) or `shadowed_first`
+ * (towards the oldest) after an insert (see the schema): a new newest
+ * (oldest) version decides it for every other one; any other new version
+ * gets it against the current newest (oldest) copies. (A copy of the
+ * newest version changes nothing: flags that hold stay true; one it could
+ * set stays 0, which only costs a look-up. DELETE clears the flags of the
+ * object it touches.) */
+static enum mrd_code set_shadowed(struct sq_conn *c, int64_t collection,
+                                  const struct store_object_in *o, int64_t version, bool first,
+                                  bool extreme, struct mrd_err *err)
+{
+    static const char *const sql[2][2] = {
+        {"UPDATE objects SET shadowed = EXISTS (SELECT 1 FROM objects l WHERE l.collection ="
+         " objects.collection AND l.stix_id = objects.stix_id AND l.is_last = 1 AND" SAME_POLICY(
+             "l") ") WHERE seq = last_insert_rowid()",
+         "UPDATE objects SET shadowed = (" SAME_POLICY(
+             "n") ") FROM (SELECT * FROM objects WHERE seq = last_insert_rowid()) AS n"
+                  " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version < "
+                  "?3"},
+        {"UPDATE objects SET shadowed_first = EXISTS (SELECT 1 FROM objects l WHERE l.collection ="
+         " objects.collection AND l.stix_id = objects.stix_id AND l.is_first = 1 AND" SAME_POLICY(
+             "l") ") WHERE seq = last_insert_rowid()",
+         "UPDATE objects SET shadowed_first = (" SAME_POLICY(
+             "n") ") FROM (SELECT * FROM objects WHERE seq = last_insert_rowid()) AS n"
+                  " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version > "
+                  "?3"},
+    };
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = sq__prepare(c, sql[first][extreme], &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (extreme) {
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 3, version);
+    }
+    return step_reset(c, st, "object insert", err);
+}
+
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
                                 struct mrd_buf *rcpt, bool *ret_added, int64_t *ret_date,
@@ -95,6 +225,7 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
     int64_t vmin = 0, vmax = 0, nver = 0;
+    enum dup_kind dup = DUP_NONE;
     bool first, last;
     enum mrd_code rc;
     int src;
@@ -121,15 +252,23 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     (void)sqlite3_reset(st);
     if (src != SQLITE_ROW)
         return sq__fail(c, src, "object insert", err);
-    first = nver == 0 || version < vmin;
-    last = nver == 0 || version > vmax;
+    /* Copies of one version share its flags: first/last is "no other
+     * version is older/newer". */
+    first = nver == 0 || version <= vmin;
+    last = nver == 0 || version >= vmax;
+    if (nver > 0 && version >= vmin && version <= vmax) {
+        rc = find_dup(c, collection, o, version, &dup, ret_date, err);
+        if (rc != MRD_OK || dup == DUP_YES) {
+            *ret_added = false;
+            return rc;
+        }
+    }
 
     rc = sq__prepare(c,
                      "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
                      " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
-                     " community, recipients, body, is_first, is_last) VALUES (?1, ?2, ?3, ?4,"
-                     " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-                     " ON CONFLICT (collection, stix_id, version) DO NOTHING",
+                     " community, recipients, body, is_first, is_last, twin) VALUES (?1, ?2, ?3,"
+                     " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                      &st, err);
     if (rc != MRD_OK)
         return rc;
@@ -156,35 +295,22 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     (void)sqlite3_bind_blob(st, 16, o->body, (int)o->body_len, SQLITE_STATIC);
     (void)sqlite3_bind_int(st, 17, first ? 1 : 0);
     (void)sqlite3_bind_int(st, 18, last ? 1 : 0);
+    (void)sqlite3_bind_int(st, 19, dup == DUP_HIDDEN ? 1 : 0);
     rc = step_reset(c, st, "object insert", err);
     if (rc != MRD_OK)
         return rc;
-    if (sqlite3_changes(c->db) > 0) {
-        *ret_added = true;
-        *ret_date = date_added;
-        if (nver > 0 && last)
-            rc = clear_flag(c, collection, o, version, true, err);
-        if (rc == MRD_OK && nver > 0 && first)
-            rc = clear_flag(c, collection, o, version, false, err);
-        return rc;
-    }
-    /* A duplicate: report the date_added the existing version got. */
-    *ret_added = false;
-    rc = sq__prepare(c,
-                     "SELECT date_added FROM objects WHERE collection = ?1 AND stix_id = ?2 AND "
-                     "version = ?3",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, version);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *ret_date = sqlite3_column_int64(st, 0);
-    else
-        rc = sq__fail(c, src, "object insert", err);
-    (void)sqlite3_reset(st);
+    *ret_added = true;
+    *ret_date = date_added;
+    if (nver > 0 && last)
+        rc = clear_flag(c, collection, o, version, true, err);
+    if (rc == MRD_OK && nver > 0 && first)
+        rc = clear_flag(c, collection, o, version, false, err);
+    if (rc == MRD_OK && dup == DUP_HIDDEN)
+        rc = mark_twins(c, collection, o, version, err);
+    if (rc == MRD_OK && nver > 0 && version != vmax)
+        rc = set_shadowed(c, collection, o, version, false, version > vmax, err);
+    if (rc == MRD_OK && nver > 0 && version != vmin)
+        rc = set_shadowed(c, collection, o, version, true, version < vmin, err);
     return rc;
 }
 
@@ -354,8 +480,6 @@ enum mrd_code sq__objects_insert_status(struct store *stp, int64_t collection,
 
 /* ---- queries ---- */
 
-#define ROW_COLS SQ_ROW_COLS
-
 /* Appends " AND col IN (?,?,...)" for n values. */
 static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, struct mrd_err *err)
 {
@@ -368,34 +492,38 @@ static enum mrd_code sql_in(struct mrd_buf *sql, const char *col, size_t n, stru
     return rc;
 }
 
-/* The version condition of match[version]: FIRST/LAST are the flags kept
- * by insert and delete (among all versions of the object in this
- * collection); alternatives are OR-ed. */
+static unsigned match_versions(const struct store_match *m)
+{
+    return m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
+}
+
+/* The SQL part of match[version]. FIRST/LAST depend on what the reader
+ * may read, so the scan decides them row by row (row_selected;
+ * alternatives are OR-ed there); SQL only drops rows that cannot be
+ * selected for any reader: for LAST alone, older versions shadowed by a
+ * newest copy with the same policy columns (the common case: a new version
+ * keeps its markings), so those cost what they did when LAST was the
+ * is_last flag alone. Timestamps alone are an IN list. */
 static enum mrd_code sql_versions(struct mrd_buf *sql, const struct store_match *m,
                                   struct mrd_err *err)
 {
-    unsigned v = m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
-    bool first = true;
+    unsigned v = match_versions(m);
     enum mrd_code rc = MRD_OK;
 
-    if (v & STORE_VER_ALL)
+    if (v == STORE_VER_LAST)
+        return mrd_buf_puts(sql, " AND (o.is_last = 1 OR o.shadowed = 0)", err);
+    if (v == STORE_VER_FIRST)
+        return mrd_buf_puts(sql, " AND (o.is_first = 1 OR o.shadowed_first = 0)", err);
+    if (v == (STORE_VER_FIRST | STORE_VER_LAST))
+        return mrd_buf_puts(sql,
+                            " AND (o.is_last = 1 OR o.shadowed = 0 OR o.is_first = 1"
+                            " OR o.shadowed_first = 0)",
+                            err);
+    if (v & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST))
         return MRD_OK;
-    rc = mrd_buf_puts(sql, " AND (", err);
-    if (rc == MRD_OK && (v & STORE_VER_LAST)) {
-        rc = mrd_buf_puts(sql, "o.is_last = 1", err);
-        first = false;
-    }
-    if (rc == MRD_OK && (v & STORE_VER_FIRST)) {
-        rc = mrd_buf_printf(sql, err, "%so.is_first = 1", first ? "" : " OR ");
-        first = false;
-    }
-    if (rc == MRD_OK && (v & STORE_VER_TIMESTAMPS)) {
-        rc = mrd_buf_printf(sql, err, "%so.version IN (", first ? "" : " OR ");
-        for (size_t i = 0; i < m->n_timestamps && rc == MRD_OK; i++)
-            rc = mrd_buf_puts(sql, i > 0 ? ",?" : "?", err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_putc(sql, ')', err);
-    }
+    rc = mrd_buf_puts(sql, " AND o.version IN (", err);
+    for (size_t i = 0; i < m->n_timestamps && rc == MRD_OK; i++)
+        rc = mrd_buf_puts(sql, i > 0 ? ",?" : "?", err);
     if (rc == MRD_OK)
         rc = mrd_buf_putc(sql, ')', err);
     return rc;
@@ -413,7 +541,7 @@ static void bind_match(sqlite3_stmt *st, const struct store_match *m, bool with_
         (void)sqlite3_bind_text(st, (*idx)++, m->types[i], -1, SQLITE_STATIC);
     for (size_t i = 0; i < m->n_spec_versions; i++)
         (void)sqlite3_bind_text(st, (*idx)++, m->spec_versions[i], -1, SQLITE_STATIC);
-    if (m->versions & STORE_VER_TIMESTAMPS)
+    if (!(match_versions(m) & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST)))
         for (size_t i = 0; i < m->n_timestamps; i++)
             (void)sqlite3_bind_int64(st, (*idx)++, m->timestamps[i]);
 }
@@ -434,7 +562,7 @@ static enum mrd_code sql_match(struct mrd_buf *sql, const struct store_match *m,
     return rc;
 }
 
-/* Fills row from the ROW_COLS columns (+ body at column 15 when present).
+/* Fills row from the ROW_COLS columns (+ body at ROW_BODY_COL when present).
  * recipients must hold STORE_RECIPIENTS_MAX entries. */
 static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients)
 {
@@ -473,14 +601,109 @@ static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, in
     }
     row->policy.recipients = row->policy.n_recipients > 0 ? recipients : NULL;
     if (body) {
-        row->body = (const char *)sqlite3_column_blob(st, 15);
-        row->body_len = (size_t)sqlite3_column_bytes(st, 15);
+        row->body = (const char *)sqlite3_column_blob(st, ROW_BODY_COL);
+        row->body_len = (size_t)sqlite3_column_bytes(st, ROW_BODY_COL);
     }
 }
 
 void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients)
 {
     row_from_stmt(st, body, row, recipients);
+}
+
+enum other_kind {
+    OTHER_NEWER = 0,  /* a newer version of the object */
+    OTHER_OLDER = 1,  /* an older version */
+    OTHER_EARLIER = 2 /* an earlier-stored copy of the same version */
+};
+
+/* Whether the reader may read another row of row's object (kind says
+ * which): one index seek, stepping only until the first visible row. */
+static enum mrd_code other_visible(struct sq_conn *c, int64_t collection,
+                                   const struct store_row *row, enum other_kind kind,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   void *ctx, bool *ret, struct mrd_err *err)
+{
+    static const char *const sql[] = {
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version > ?3 ORDER BY o.version DESC",
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version < ?3 ORDER BY o.version",
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version = ?3 AND o.seq < ?4",
+    };
+    sqlite3_stmt *st = NULL;
+    struct store_row other;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src;
+
+    *ret = false;
+    rc = sq__prepare(c, sql[kind], &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, row->id, (int)row->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, row->version_usec);
+    if (kind == OTHER_EARLIER)
+        (void)sqlite3_bind_int64(st, 4, row->seq);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, false, &other, recipients);
+        if (visible == NULL || visible(ctx, &other)) {
+            *ret = true;
+            break;
+        }
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return sq__fail(c, src, "object query", err);
+    return MRD_OK;
+}
+
+/* Whether a visible row (the current one of st, read by row_from_stmt)
+ * answers match[version] for this reader: its timestamp is asked for, or
+ * it is the last/first of the versions the reader may read. The stored
+ * is_last/is_first flags (over all versions) are the fast path: a visible
+ * row that has one needs no look-up. one_copy: of several copies of one
+ * version (writer-scoped, store_objects_insert) only the earliest visible
+ * one is selected. */
+static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t collection,
+                                  const struct store_match *m, bool one_copy,
+                                  const struct store_row *row,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  void *ctx, bool *ret, struct mrd_err *err)
+{
+    unsigned v = match_versions(m);
+    int flags = sqlite3_column_int(st, ROW_FLAGS_COL);
+    bool sel = (v & STORE_VER_ALL) != 0;
+    bool other = false;
+    enum mrd_code rc = MRD_OK;
+
+    if (!sel && (v & STORE_VER_TIMESTAMPS))
+        for (size_t i = 0; i < m->n_timestamps && !sel; i++)
+            sel = m->timestamps[i] == row->version_usec;
+    if (!sel && (v & STORE_VER_LAST)) {
+        sel = (flags & F_LAST) != 0;
+        /* shadowed: a newest copy this reader may read too (same policy
+         * columns), so not the last for it */
+        if (!sel && !(flags & F_SHADOWED)) {
+            rc = other_visible(c, collection, row, OTHER_NEWER, visible, ctx, &other, err);
+            sel = !other;
+        }
+    }
+    if (rc == MRD_OK && !sel && (v & STORE_VER_FIRST)) {
+        sel = (flags & F_FIRST) != 0;
+        if (!sel && !(flags & F_SHADOWED_FIRST)) { /* as above, towards the oldest */
+            rc = other_visible(c, collection, row, OTHER_OLDER, visible, ctx, &other, err);
+            sel = !other;
+        }
+    }
+    if (rc == MRD_OK && sel && one_copy && (flags & F_TWIN)) {
+        rc = other_visible(c, collection, row, OTHER_EARLIER, visible, ctx, &other, err);
+        sel = !other;
+    }
+    *ret = rc == MRD_OK && sel;
+    return rc;
 }
 
 enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
@@ -498,7 +721,7 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     int64_t recipients[STORE_RECIPIENTS_MAX];
     const char *index;
     enum mrd_code rc;
-    bool in_txn = false;
+    bool in_txn = false, sel = false;
     int idx = 2;
     int src;
 
@@ -555,9 +778,18 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     }
     bind_match(st, q->match, true, &idx);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        row_from_stmt(st, q->want_body, &row, recipients);
+        row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
             continue;
+        rc = row_selected(c, st, q->collection, q->match, true, &row, visible, ctx, &sel, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (!sel)
+            continue;
+        if (q->want_body) { /* only now: a skipped row's body is never read */
+            row.body = (const char *)sqlite3_column_blob(st, ROW_BODY_COL);
+            row.body_len = (size_t)sqlite3_column_bytes(st, ROW_BODY_COL);
+        }
         if (q->limit > 0 && res.delivered == q->limit) {
             res.more = true; /* a visible row beyond the page: stop here */
             break;
@@ -604,6 +836,7 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     int64_t *doomed = NULL;
     size_t n_doomed = 0, cap = 0;
     enum mrd_code rc;
+    bool sel = false;
     int idx = 3;
     int src;
 
@@ -645,6 +878,12 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
+            continue;
+        /* first/last: among the versions the deleter may read */
+        rc = row_selected(c, st, collection, &m, false, &row, visible, ctx, &sel, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (!sel)
             continue;
         if (n_doomed == cap) {
             size_t ncap = cap == 0 ? 16 : cap * 2;
@@ -688,7 +927,8 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
                          " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
                          "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
                          " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
-                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END"
+                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                         " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
                          " WHERE collection = ?1 AND stix_id = ?2",
                          &st, err);
         if (rc != MRD_OK)

@@ -27,20 +27,119 @@ static json_t *str_or_null(const char *s)
     return s != NULL && s[0] != '\0' ? json_string(s) : NULL;
 }
 
+/* ---- which API roots exist for the requester -------------------------------- */
+
+/* The API roots in which the requester has a grant (read or write) on a
+ * collection, or which hold a public collection. The others do not exist
+ * for it (TAXII App. B; DESIGN.md §5): discovery does not list them, and
+ * their information and collections endpoints answer 404 exactly like a
+ * root that does not exist. */
+struct root_set {
+    struct mrd_arena *arena;
+    char (*names)[STORE_NAME_MAX + 1];
+    size_t n, cap;
+};
+
+static bool root_set_has(const struct root_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static enum mrd_code root_set_add(struct root_set *rs, const char *name)
+{
+    if (root_set_has(rs, name))
+        return MRD_OK;
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap == 0 ? 8 : rs->cap * 2;
+        char(*v)[STORE_NAME_MAX + 1] = mrd_arena_alloc(rs->arena, cap * sizeof(*v));
+        if (v == NULL)
+            return MRD_E_NOMEM;
+        if (rs->n > 0)
+            memcpy(v, rs->names, rs->n * sizeof(*v));
+        rs->names = v;
+        rs->cap = cap;
+    }
+    mrd_strlcpy(rs->names[rs->n++], name, sizeof(rs->names[0]));
+    return MRD_OK;
+}
+
+static enum mrd_code root_of_grant(void *ctx, const struct store_grant_row *g)
+{
+    if (!g->grant.can_read && !g->grant.can_write)
+        return MRD_OK;
+    return root_set_add(ctx, g->api_root);
+}
+
+static enum mrd_code root_of_public(void *ctx, const struct store_collection *c)
+{
+    return c->public_read ? root_set_add(ctx, c->api_root) : MRD_OK;
+}
+
+static enum mrd_code roots_of_requester(struct taxii_req *r, struct root_set *rs,
+                                        struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    rs->arena = r->http->arena;
+    if (!r->who.anonymous && r->who.tok.org_key > 0)
+        rc = store_grant_list(r->ts->st, r->who.tok.org_key, 0, root_of_grant, rs, err);
+    if (rc == MRD_OK)
+        rc = store_collection_list(r->ts->st, NULL, root_of_public, rs, err);
+    if (rc == MRD_E_NOMEM)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "taxii: out of memory");
+    return rc;
+}
+
+/* The API root of the request path, when it exists for the requester.
+ * Answers 404 (no such root, or none for it) or 500 itself and returns
+ * false. */
+static bool root_load(struct taxii_req *r, struct store_api_root *ret)
+{
+    struct root_set rs = {0};
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+
+    rc = store_api_root_get(r->ts->st, r->path.root, strlen(r->path.root), ret, &err);
+    if (rc == MRD_OK)
+        rc = roots_of_requester(r, &rs, &err);
+    if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL ||
+        (rc == MRD_OK && !root_set_has(&rs, ret->name))) {
+        taxii_error(r, 404, "Not found", "no such API root");
+        return false;
+    }
+    if (rc != MRD_OK) {
+        taxii_internal(r, &err);
+        return false;
+    }
+    return true;
+}
+
 /* ---- discovery ------------------------------------------------------------ */
+
+struct root_urls {
+    json_t *a;
+    const struct root_set *rs;
+};
 
 static enum mrd_code add_root(void *ctx, const struct store_api_root *root)
 {
-    json_t *a = ctx;
+    struct root_urls *u = ctx;
     char url[STORE_NAME_MAX + 3];
 
+    if (!root_set_has(u->rs, root->name))
+        return MRD_OK;
     (void)snprintf(url, sizeof(url), "/%s/", root->name);
-    return json_array_append_new(a, json_string(url)) == 0 ? MRD_OK : MRD_E_NOMEM;
+    return json_array_append_new(u->a, json_string(url)) == 0 ? MRD_OK : MRD_E_NOMEM;
 }
 
 void taxii_get_discovery(struct taxii_req *r)
 {
     json_t *d = NULL, *roots = NULL;
+    struct root_set rs = {0};
+    struct root_urls u;
     struct mrd_err err = {0};
 
     if (!accept_or_406(r))
@@ -53,7 +152,10 @@ void taxii_get_discovery(struct taxii_req *r)
         taxii_internal(r, NULL);
         return;
     }
-    if (store_api_root_list(r->ts->st, add_root, roots, &err) != MRD_OK) {
+    u.a = roots;
+    u.rs = &rs;
+    if (roots_of_requester(r, &rs, &err) != MRD_OK ||
+        store_api_root_list(r->ts->st, add_root, &u, &err) != MRD_OK) {
         json_decref(d);
         json_decref(roots);
         taxii_internal(r, &err);
@@ -77,20 +179,9 @@ void taxii_get_discovery(struct taxii_req *r)
 void taxii_get_api_root(struct taxii_req *r)
 {
     struct store_api_root root;
-    struct mrd_err err = {0};
-    enum mrd_code rc;
     json_t *o, *v;
 
-    rc = store_api_root_get(r->ts->st, r->path.root, strlen(r->path.root), &root, &err);
-    if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
-        taxii_error(r, 404, "Not found", "no such API root");
-        return;
-    }
-    if (rc != MRD_OK) {
-        taxii_internal(r, &err);
-        return;
-    }
-    if (!accept_or_406(r))
+    if (!root_load(r, &root) || !accept_or_406(r))
         return;
     o = json_object();
     v = json_array();
@@ -252,15 +343,9 @@ void taxii_get_collections(struct taxii_req *r)
     enum mrd_code rc;
     json_t *o = NULL, *a = NULL;
 
-    rc = store_api_root_get(r->ts->st, r->path.root, strlen(r->path.root), &root, &err);
-    if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
-        taxii_error(r, 404, "Not found", "no such API root");
+    if (!root_load(r, &root) || !accept_or_406(r))
         return;
-    }
-    if (rc == MRD_OK && !accept_or_406(r))
-        return;
-    if (rc == MRD_OK)
-        rc = store_collection_list(r->ts->st, r->path.root, add_coll, &l, &err);
+    rc = store_collection_list(r->ts->st, r->path.root, add_coll, &l, &err);
     o = json_object();
     a = json_array();
     if (rc != MRD_OK || o == NULL || a == NULL)

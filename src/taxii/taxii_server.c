@@ -447,6 +447,9 @@ static void refuse(void *ctx, const char *method, const char *path, struct http_
     if (resp->status == 413) {
         taxii_error(&r, 413, "Request entity too large",
                     "the body is larger than the API root's max_content_length");
+    } else if (resp->status == 431) {
+        taxii_error(&r, 431, "Request header fields too large",
+                    "the request line and headers are larger than this server accepts");
     } else if (resp->status == 503) {
         taxii_error(&r, 503, "Service busy",
                     "too many large requests are being processed; retry later");

@@ -289,6 +289,14 @@ void taxii_post_objects(struct taxii_req *r)
         if (items[i].valid)
             nvalid++;
     }
+    /* The writer's view decides what counts as a duplicate: a version
+     * stored only where the writer may not read it is stored again as the
+     * writer's own copy (store_objects_insert), so reading back what it
+     * posted never tells it a hidden copy exists (DESIGN.md §5). */
+    for (size_t i = 0; i < nvalid; i++) {
+        ins[i].writer_sees = row_readable;
+        ins[i].writer_ctx = &c.reader;
+    }
     /* The status normally rides in the objects' transaction: one commit
      * (one fsync, shared by the store's group commit) for both. Only a
      * valid object without created/modified (an SCO) needs its date_added

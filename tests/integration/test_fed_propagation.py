@@ -337,3 +337,31 @@ def test_peer_verbs(fed):
     assert b.cli("peer", "list", "--data", b.data).stdout == ""
     p = b.cli("peer", "remove", "A", "--data", b.data, check=False)
     assert p.returncode == 2 and "no peer named" in p.stderr
+
+
+def test_pulled_copy_of_a_hidden_version_reads_back_like_a_new_one(fed):
+    """A peer that serves a version A holds only as RED (a guessed id and
+    version, or an SCO's deterministic id) and then reads A over TAXII as
+    its org must get its own copy back, as for any object it served: not
+    a 404 that says A holds the RED one (the POST read-back oracle, through
+    a pull)."""
+    a = fed.node("A")
+    fed.node("B")
+    fed.link("B", "A", "pull")  # A pulls from B
+    a.org("B", "partner")  # B's org on A, which B reads A with
+    tok = a.token("B")
+    a.grant("B", fed.coll["A"], True, False)
+    hidden = indicator(tlp=TLP_RED, value="10.7.0.1")
+    fed.post("A", [hidden])
+    probe = dict(hidden, name="B's copy", object_marking_refs=[TLP_CLEAR])
+    fresh = indicator(tlp=TLP_CLEAR, value="10.7.0.2")
+    fed.post("B", [probe, fresh])
+    fed.sync("A")
+    base = a.objects_path(fed.coll["A"], a.root)
+    for o in (probe, fresh):
+        r = a.get(base + f"{o['id']}/", token=tok)
+        assert r.status_code == 200, (o["id"], r.status_code)
+        assert [x["name"] for x in r.json()["objects"]] == [o["name"]]
+    # A's own org still gets its RED original, once
+    own = a.get(base + f"{hidden['id']}/").json()["objects"]
+    assert [x["object_marking_refs"] for x in own] == [[TLP_RED]]

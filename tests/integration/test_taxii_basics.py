@@ -121,13 +121,19 @@ def test_collections_and_collection(node):
     assert_taxii_error(node.get("/colls/collections/00000000-0000-4000-8000-000000000000/"), 404)
 
 
-def test_empty_collections_is_empty_object(node):
+def test_root_without_access_is_404(node):
+    """A root in which the requester has no collection is not its root:
+    404 like a root that does not exist (so an empty `collections` list,
+    `{}`, is never what a requester without access gets)."""
     node.org("nogrant", "partner")
     tok = node.token("nogrant")
     node.collection("hidden")
-    r = node.get("/hidden/collections/", token=tok)
-    assert r.status_code == 200
-    assert r.json() == {}
+    for suffix in ("", "collections/"):
+        a = node.get(f"/hidden/{suffix}", token=tok)
+        b = node.get(f"/nosuchroot/{suffix}", token=tok)
+        assert_taxii_error(a, 404)
+        assert a.content == b.content
+    assert "/hidden/" not in node.get("/taxii2/", token=tok).json().get("api_roots", [])
 
 
 def test_can_read_can_write_are_per_requester(node):

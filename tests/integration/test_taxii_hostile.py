@@ -231,6 +231,28 @@ def test_huge_header_is_refused(hnode):
     alive(hnode)
 
 
+def test_header_over_the_limit_is_a_taxii_431(hnode):
+    """Headers (or a query string) over --max-header (32 KiB) but within
+    libmicrohttpd's pool (twice that) reach Meridian and get a TAXII error
+    431 with the TAXII content type; only heads past the pool get
+    libmicrohttpd's own HTML answer (docs/taxii.md, Limits)."""
+    for extra in (b"X-Big: " + b"a" * 40000 + b"\r\n\r\n",
+                  b"X-A: " + b"a" * 20000 + b"\r\nX-B: " + b"b" * 20000 + b"\r\n\r\n"):
+        resp = raw(hnode, req_head(hnode, "GET", "/taxii2/", extra))
+        head, _, body = resp.partition(b"\r\n\r\n")
+        assert status_of(resp) == 431, resp[:200]
+        assert f"Content-Type: {TAXII}".encode() in head, head
+        err = json.loads(body)
+        assert err["http_status"] == "431" and err["title"]
+    resp = raw(hnode, req_head(hnode, "GET", "/taxii2/?x=" + "q" * 40000) + b"\r\n")
+    assert status_of(resp) == 431 and f"Content-Type: {TAXII}".encode() in resp
+    # just under the limit: served
+    resp = raw(hnode, req_head(hnode, "GET", "/taxii2/", b"X-Big: " + b"a" * 30000 +
+                               b"\r\nConnection: close\r\n\r\n"))
+    assert status_of(resp) == 200
+    alive(hnode)
+
+
 def test_bad_bytes_in_path_and_query(hnode):
     cid = hnode.collection()
     resp = raw(hnode, req_head(hnode, "GET", "/api1/collections/%ff%fe/") + b"\r\n")

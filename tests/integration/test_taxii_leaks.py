@@ -141,9 +141,16 @@ def test_duplicate_of_invisible_object_reads_like_new(node, world):
     for st in (a, b):
         assert (st["success_count"], st["failure_count"]) == (1, 0)
         assert set(st["successes"][0]) == {"id", "version"}
-    # and the partner still cannot read the own org's RED object
-    assert_taxii_error(node.get(f"/api1/collections/{cid}/objects/{red['id']}/", token=tok),
-                       404)
+    # reading back: both the same (200, the poster's own bytes); what the
+    # partner gets for the collision is its own copy, never the own org's
+    # RED row (its date_added is not the hidden row's)
+    base = f"/api1/collections/{cid}/"
+    for o in (red, fresh):
+        r = node.get(base + f"objects/{o['id']}/", token=tok)
+        assert r.status_code == 200 and r.json()["objects"] == [o]
+    mine = node.get(base + "manifest/", token=tok, params={"match[id]": red["id"]}).json()
+    own = node.get(base + "manifest/", params={"match[id]": red["id"]}).json()
+    assert [x["date_added"] for x in mine["objects"]] != [x["date_added"] for x in own["objects"]]
 
 
 def test_versions_hide_invisible_versions(node, world):

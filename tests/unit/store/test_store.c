@@ -118,12 +118,27 @@ struct sink {
     int64_t seqs[64];
     char bodies[64][256];
     int64_t hide_version; /* rows with this version are invisible */
+    int64_t hide_org;     /* and rows written by this org (0: none) */
+    bool hide_red;        /* and RED rows */
 };
 
+/* Hiding by version is not a policy decision: the store assumes visible()
+ * depends on the policy columns (and source_peer) only when it skips an
+ * older version whose policy equals the newest's; tests of "last among
+ * visible" therefore hide by TLP (hide_red) or by writer. */
 static bool vis(void *ctx, const struct store_row *row)
 {
     struct sink *s = ctx;
-    return row->version_usec != s->hide_version;
+    return row->version_usec != s->hide_version &&
+           (s->hide_org == 0 || row->policy.creator_org != s->hide_org) &&
+           !(s->hide_red && row->policy.tlp == POLICY_TLP_RED);
+}
+
+static bool hide_all(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    (void)row;
+    return false;
 }
 
 static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err *err)
@@ -513,7 +528,8 @@ static void test_versions(void **state)
 
     make_obj(&v[1], "malware", 7, 3000000, POLICY_TLP_GREEN);
     make_obj(&v[0], "malware", 7, 2000000, POLICY_TLP_GREEN);
-    make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_GREEN);
+    v[0].in.creator_org = 5;
+    make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_RED);
     make_obj(&other, "indicator", 8, 2000000, POLICY_TLP_GREEN);
     insert(f, &v[1], STORE_INS_ADDED, NULL); /* versions arrive out of order */
     insert(f, &v[0], STORE_INS_ADDED, NULL);
@@ -579,13 +595,48 @@ static void test_versions(void **state)
         query(f, &q, &s);
         assert_int_equal(s.n, 0);
     }
-    /* when the newest version is invisible, "last" returns nothing for that
-     * object: it never falls back to an older one, never leaks the newer */
+    /* when the newest version is invisible, "last" is the newest visible
+     * one, at its own place in date_added order (v[1] was stored first) */
     q.match = NULL;
-    s.hide_version = 4000000;
+    s.hide_red = true; /* v[2] */
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], v[1].id);
+    assert_int_equal(s.versions[0], 3000000);
+    assert_string_equal(s.ids[1], other.id);
+    /* and "first" the oldest visible one (v[0] was written by org 5) */
+    q.match = &m;
+    m = (struct store_match){.versions = STORE_VER_FIRST};
+    s.hide_red = false;
+    s.hide_org = 5;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], v[1].id);
+    assert_int_equal(s.versions[0], 3000000);
+    assert_string_equal(s.ids[1], other.id);
+    s.hide_org = 0;
+    /* the same through match[id] (GET object), and with first+last */
+    ids[0] = v[0].id;
+    m = (struct store_match){.ids = ids, .n_ids = 1, .versions = STORE_VER_LAST};
+    s.hide_version = -1;
+    s.hide_red = true;
     query(f, &q, &s);
     assert_int_equal(s.n, 1);
-    assert_string_equal(s.ids[0], other.id);
+    assert_int_equal(s.versions[0], 3000000);
+    m.versions = STORE_VER_FIRST | STORE_VER_LAST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 3000000);
+    assert_int_equal(s.versions[1], 2000000);
+    /* nothing visible: nothing at all */
+    m.versions = STORE_VER_LAST;
+    s.hide_red = false;
+    q.collection = f->coll.key;
+    {
+        struct store_query_result res;
+        assert_int_equal(store_objects_query(f->st, &q, hide_all, emit, &s, &res, NULL), MRD_OK);
+        assert_int_equal(res.delivered, 0);
+    }
 }
 
 /* Pages of every size return every visible row exactly once, in order,
@@ -712,6 +763,313 @@ static void test_delete(void **state)
                          MRD_OK);
         insert(f, &w, STORE_INS_ADDED, &after);
         assert_true(after > before);
+    }
+}
+
+/* match[version]=last (the default) pages exactly while the newest
+ * version of some objects is hidden: every page size delivers the newest
+ * visible version of each object once, in date_added order. */
+static void test_paging_last_among_visible(void **state)
+{
+    struct fx *f = *state;
+    struct obj o[15];
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    struct sink whole = {.hide_version = -1, .hide_red = true};
+    struct store_query all_q = {.added_after = STORE_TIME_NONE};
+
+    /* 5 objects, 3 versions each, stored interleaved; objects 0, 2 and 4
+     * have a hidden (RED) newest version (9000000) */
+    for (int v = 0; v < 3; v++)
+        for (int k = 0; k < 5; k++) {
+            bool red = v == 2 && k % 2 == 0;
+            make_obj(&o[v * 5 + k], "indicator", 300 + k, red ? 9000000 : 2000000 + v * 1000000,
+                     red ? POLICY_TLP_RED : POLICY_TLP_GREEN);
+            insert(f, &o[v * 5 + k], STORE_INS_ADDED, NULL);
+        }
+    query(f, &all_q, &whole);
+    assert_int_equal(whole.n, 5);
+    for (size_t k = 0; k < whole.n; k++) {
+        int n = atoi(whole.ids[k] + strlen(whole.ids[k]) - 3) - 300;
+        assert_int_equal(whole.versions[k], n % 2 == 0 ? 3000000 : 4000000);
+        assert_true(k == 0 || whole.dates[k] > whole.dates[k - 1]);
+    }
+    for (size_t limit = 1; limit <= 6; limit++) {
+        struct store_query q = {.added_after = STORE_TIME_NONE, .limit = limit};
+        size_t seen = 0;
+        for (int page = 0; page < 10; page++) {
+            struct store_query_result r = query(f, &q, &s);
+            for (size_t k = 0; k < s.n; k++) {
+                assert_string_equal(s.ids[k], whole.ids[seen + k]);
+                assert_int_equal(s.versions[k], whole.versions[seen + k]);
+            }
+            seen += s.n;
+            assert_int_equal(r.more, seen < whole.n);
+            if (!r.more)
+                break;
+            q.has_cursor = true;
+            q.after_date_added = r.last_date_added;
+            q.after_seq = r.last_seq;
+        }
+        assert_int_equal(seen, whole.n);
+    }
+}
+
+/* The shortcut for older versions (same policy as the newest: never the
+ * last for anyone) follows inserts in any order and deletes. */
+static void test_last_shortcut_follows_changes(void **state)
+{
+    struct fx *f = *state;
+    struct obj a, b, c, d;
+    struct store_query q = {.added_after = STORE_TIME_NONE};
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    size_t n = 0;
+
+    make_obj(&a, "tool", 60, 2000000, POLICY_TLP_GREEN);
+    make_obj(&b, "tool", 60, 3000000, POLICY_TLP_GREEN);
+    make_obj(&c, "tool", 60, 1000000, POLICY_TLP_GREEN); /* older, same policy */
+    insert(f, &a, STORE_INS_ADDED, NULL);
+    insert(f, &b, STORE_INS_ADDED, NULL);
+    insert(f, &c, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* a RED newest version: the older ones are no longer shadowed */
+    make_obj(&d, "tool", 60, 4000000, POLICY_TLP_RED);
+    insert(f, &d, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* deleting the GREEN 3000000 (visible, not last): 2000000 is next */
+    {
+        struct store_match m = {.versions = STORE_VER_TIMESTAMPS};
+        int64_t ts[1] = {3000000};
+        m.timestamps = ts;
+        m.n_timestamps = 1;
+        assert_int_equal(
+            store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id), &m, NULL, NULL, &n, NULL),
+            MRD_OK);
+        assert_int_equal(n, 1);
+    }
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+    /* deleting the RED newest: 2000000 is the last for everyone */
+    {
+        struct store_match m = {.versions = STORE_VER_LAST};
+        assert_int_equal(
+            store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id), &m, NULL, NULL, &n, NULL),
+            MRD_OK);
+        assert_int_equal(n, 1);
+    }
+    s.hide_red = false;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+    /* a GREEN newest again; then an older RED one arrives: a reader who
+     * sees GREEN only still gets the GREEN newest, once */
+    make_obj(&b, "tool", 60, 5000000, POLICY_TLP_GREEN);
+    insert(f, &b, STORE_INS_ADDED, NULL);
+    make_obj(&d, "tool", 60, 1500000, POLICY_TLP_RED);
+    insert(f, &d, STORE_INS_ADDED, NULL);
+    s.hide_red = true;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 5000000);
+    /* deleting that GREEN newest leaves the RED 1500000 hidden and GREEN
+     * 2000000 newest: the flags set against the deleted row are gone */
+    {
+        struct store_match m = {.versions = STORE_VER_LAST};
+        assert_int_equal(
+            store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id), &m, NULL, NULL, &n, NULL),
+            MRD_OK);
+    }
+    make_obj(&d, "tool", 60, 2500000, POLICY_TLP_RED);
+    insert(f, &d, STORE_INS_ADDED, NULL);
+    make_obj(&b, "tool", 60, 2200000, POLICY_TLP_GREEN);
+    insert(f, &b, STORE_INS_ADDED, NULL); /* older than the RED newest */
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2200000);
+    make_obj(&b, "tool", 60, 6000000, POLICY_TLP_GREEN);
+    insert(f, &b, STORE_INS_ADDED, NULL); /* 1000000..2200000 shadowed by it */
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, a.id, strlen(a.id),
+                                          &(struct store_match){.versions = STORE_VER_LAST}, NULL,
+                                          NULL, &n, NULL),
+                     MRD_OK);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2200000);
+}
+
+/* The same shortcut towards the oldest version, for "first". */
+static void test_first_shortcut_follows_changes(void **state)
+{
+    struct fx *f = *state;
+    struct obj o;
+    struct store_match m = {.versions = STORE_VER_FIRST};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m};
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    size_t n = 0;
+
+    make_obj(&o, "tool", 70, 3000000, POLICY_TLP_GREEN);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    make_obj(&o, "tool", 70, 4000000, POLICY_TLP_GREEN); /* shadowed towards 3000000 */
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* a hidden oldest: 3000000 is the first this reader may read */
+    make_obj(&o, "tool", 70, 1000000, POLICY_TLP_RED);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+    /* with last too: both ends, once each */
+    m.versions = STORE_VER_FIRST | STORE_VER_LAST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    /* a GREEN oldest again, then deleting it: back to 3000000 */
+    m.versions = STORE_VER_FIRST;
+    make_obj(&o, "tool", 70, 500000, POLICY_TLP_GREEN);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 500000);
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, o.id, strlen(o.id), &m, NULL, NULL, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 3000000);
+}
+
+/* DELETE match[version]=last removes the newest version the deleter may
+ * read, not nothing (which would tell it a newer one exists). */
+static void test_delete_last_among_visible(void **state)
+{
+    struct fx *f = *state;
+    struct obj v[3];
+    struct store_match m = {.versions = STORE_VER_LAST};
+    struct store_match all = {.versions = STORE_VER_ALL};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &all};
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    size_t n = 99;
+
+    for (int i = 0; i < 3; i++) {
+        make_obj(&v[i], "malware", 40, 2000000 + i * 1000000,
+                 i == 2 ? POLICY_TLP_RED : POLICY_TLP_GREEN);
+        insert(f, &v[i], STORE_INS_ADDED, NULL);
+    }
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), &m, vis, &s, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    s.hide_red = false;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 2000000);
+    assert_int_equal(s.versions[1], 4000000);
+    /* first among visible too */
+    m.versions = STORE_VER_FIRST;
+    s.hide_version = 2000000;
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, v[0].id, strlen(v[0].id), &m, vis, &s, &n, NULL),
+        MRD_OK);
+    assert_int_equal(n, 1);
+    s.hide_version = -1;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+}
+
+/* Copies the object, pointing its fields at the copy's own buffers. */
+static void obj_copy(struct obj *dst, const struct obj *src)
+{
+    *dst = *src;
+    dst->in.id = dst->id;
+    dst->in.body = dst->body;
+}
+
+/* A version stored only where the writer may not read it is stored again
+ * as the writer's own copy; whoever reads several copies gets one. */
+static void test_writer_scoped_copies(void **state)
+{
+    struct fx *f = *state;
+    struct obj hidden, mine, again, admin;
+    struct sink wv = {.hide_version = -1, .hide_org = 1}; /* org 2: hides org 1 */
+    struct sink none = {.hide_version = -1, .hide_org = 3};
+    const char *ids[1];
+    int64_t d0, d1, d2;
+    uint64_t count;
+    size_t n = 0;
+
+    make_obj(&hidden, "ipv4-addr", 50, STORE_TIME_NONE, POLICY_TLP_RED);
+    hidden.in.created_usec = STORE_TIME_NONE; /* an SCO: one version */
+    insert(f, &hidden, STORE_INS_ADDED, &d0);
+    /* org 2 cannot read org 1's row: its post is stored as its own */
+    obj_copy(&mine, &hidden);
+    (void)snprintf(mine.body, sizeof(mine.body), "{\"id\":\"%s\",\"by\":2}", mine.id);
+    mine.in.body_len = strlen(mine.body);
+    mine.in.creator_org = 2;
+    mine.in.tlp = POLICY_TLP_CLEAR;
+    mine.in.writer_sees = vis;
+    mine.in.writer_ctx = &wv;
+    insert(f, &mine, STORE_INS_ADDED, &d1);
+    assert_true(d1 > d0);
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_int_equal(count, 2);
+    /* re-posting it: org 2 reads its own copy, a no-op with its date */
+    insert(f, &mine, STORE_INS_DUPLICATE, &d2);
+    assert_int_equal(d2, d1);
+    /* org 2 again, through a view that reads nothing: still its own */
+    obj_copy(&again, &mine);
+    again.in.writer_sees = hide_all;
+    insert(f, &again, STORE_INS_DUPLICATE, &d2);
+    assert_int_equal(d2, d1);
+    /* an import (writer_sees NULL): a no-op, the oldest copy's date */
+    obj_copy(&admin, &hidden);
+    admin.in.creator_org = 3;
+    insert(f, &admin, STORE_INS_DUPLICATE, &d2);
+    assert_int_equal(d2, d0);
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, NULL), MRD_OK);
+    assert_int_equal(count, 2);
+
+    /* org 2 reads its own bytes; a reader of both (org 3) gets the oldest
+     * copy, once, in every version mode and by id */
+    ids[0] = hidden.id;
+    for (int mode = 0; mode < 5; mode++) {
+        struct store_match mm = {0};
+        struct store_query q = {.added_after = STORE_TIME_NONE, .match = &mm, .want_body = true};
+        if (mode == 1)
+            mm.versions = STORE_VER_ALL;
+        if (mode == 2)
+            mm.versions = STORE_VER_FIRST | STORE_VER_LAST;
+        if (mode >= 3) {
+            mm.ids = ids;
+            mm.n_ids = 1;
+            mm.versions = mode == 4 ? STORE_VER_ALL : 0;
+        }
+        query(f, &q, &wv);
+        assert_int_equal(wv.n, 1);
+        assert_string_equal(wv.bodies[0], mine.body);
+        query(f, &q, &none);
+        assert_int_equal(none.n, 1);
+        assert_string_equal(none.bodies[0], hidden.body);
+        assert_int_equal(none.dates[0], d0);
+    }
+    /* org 2 deletes its copy only; the hidden row stays */
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, hidden.id, strlen(hidden.id), NULL,
+                                          vis, &wv, &n, NULL),
+                     MRD_OK);
+    assert_int_equal(n, 1);
+    {
+        struct store_query q = {.added_after = STORE_TIME_NONE, .want_body = true};
+        query(f, &q, &none);
+        assert_int_equal(none.n, 1);
+        assert_string_equal(none.bodies[0], hidden.body);
+        query(f, &q, &wv);
+        assert_int_equal(wv.n, 0);
     }
 }
 
@@ -961,6 +1319,12 @@ static void test_migration_from_v1(void **state)
                                   "DROP TABLE object_leaves;"
                                   "ALTER TABLE objects DROP COLUMN is_first;"
                                   "ALTER TABLE objects DROP COLUMN is_last;"
+                                  "ALTER TABLE objects DROP COLUMN twin;"
+                                  "ALTER TABLE objects DROP COLUMN shadowed;"
+                                  "ALTER TABLE objects DROP COLUMN shadowed_first;"
+                                  "DROP INDEX objects_version;"
+                                  "CREATE UNIQUE INDEX objects_version ON"
+                                  " objects(collection, stix_id, version);"
                                   "UPDATE schema_version SET version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1307,6 +1671,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
