@@ -3,7 +3,7 @@
  * ledger queue of the SQLite backend (store.h, "legal holds" and "the
  * ledger queue").
  *
- * Tables (schema version 3): holds (one row per preservation order, its
+ * Tables (schema version 4): holds (one row per preservation order, its
  * JSON record as written by the CLI), hold_items (hold, object seq),
  * ledger_events (preservation actions waiting for, then recorded in, the
  * ledger) and object_leaves (object seq -> the leaf recording it). The
