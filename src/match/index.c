@@ -98,8 +98,14 @@ struct match_index {
     size_t keys_len, keys_cap;
     struct posting *posts;
     size_t nposts, posts_cap;
-    uint64_t *filter;
+    uint64_t *filter; /* inside filter_mem, aligned for a huge page */
+    void *filter_mem;
     size_t filter_mask; /* words - 1 */
+    /* A second, small filter over the hash keys only. A log's hash column
+     * is mostly hashes that are no indicator, and each would otherwise miss
+     * the cache in the big filter; this one stays in L2. */
+    uint64_t *hash_filter;
+    size_t hash_filter_mask;
     /* IPv4 CIDR: collected, then bucketed by build */
     struct cidr4 *c4;
     size_t nc4, c4_cap;
@@ -115,6 +121,7 @@ struct match_index {
     uint64_t v6_16[1024];                          /* first 16 bits of every IPv6 key and range */
     bool v6_short;                                 /* an IPv6 range shorter than /16 exists */
     uint64_t dom_len[64][4];                       /* [labels][length, 255 = longer]: domain keys */
+    uint64_t dom_first[64];                        /* [labels]: first label lengths, 63 = longer */
     uint64_t url_len[(MATCH_MAX_VALUE + 64) / 64]; /* normalised URL key lengths */
     uint64_t url_host[64][4];                      /* [labels][length] of URL key hosts */
     bool built;
@@ -143,7 +150,8 @@ void match_index_free(struct match_index *idx)
     mrd_free(idx->slots);
     mrd_free(idx->keys);
     mrd_free(idx->posts);
-    mrd_free(idx->filter);
+    mrd_free(idx->filter_mem);
+    mrd_free(idx->hash_filter);
     mrd_free(idx->c4);
     mrd_free(idx->c4_start);
     mrd_free(idx->c4b);
@@ -402,8 +410,10 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
             unsigned labels = 1;
             for (size_t i = 0; i < len; i++)
                 labels += v[i] == '.';
+            size_t first = (size_t)(match__find(v, v + len, '.') - v);
             idx->dom_labels |= 1ull << (labels > 63 ? 63 : labels);
             bit_set(idx->dom_len[labels > 63 ? 63 : labels], len > 255 ? 255 : (unsigned)len);
+            idx->dom_first[labels > 63 ? 63 : labels] |= 1ull << (first > 63 ? 63 : first);
         }
         return add_key(idx, K_DOMAIN, v, len, ind, err);
     case MATCH_T_URL: {
@@ -468,6 +478,45 @@ static inline bool filter_test(const struct match_index *idx, uint32_t tag)
     return (w & m) == m;
 }
 
+/* The hash-key filter takes the low half of the hash, which the big
+ * filter does not use, so that their false positives are independent. */
+static inline uint64_t hash_filter_bits(uint64_t h)
+{
+    return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+}
+
+static inline bool hash_filter_test(const struct match_index *idx, uint64_t h)
+{
+    uint64_t m = hash_filter_bits(h);
+    return (idx->hash_filter[(h >> 12) & idx->hash_filter_mask] & m) == m;
+}
+
+#define HASH_FILTER_MAX_WORDS ((size_t)1 << 14) /* 128 KiB: ~7 bits per key at 150k keys */
+
+static enum mrd_code build_hash_filter(struct match_index *idx, struct mrd_err *err)
+{
+    size_t nhash = 0, words = 64;
+
+    for (size_t i = 0; i <= idx->mask; i++)
+        nhash += idx->slots[i].type == K_HASH;
+    /* ~8 bits per key: two bits in one word gives ~5% false positives */
+    while (words * 8 < nhash && words < HASH_FILTER_MAX_WORDS)
+        words *= 2;
+    idx->hash_filter = mrd_calloc(words, sizeof(uint64_t));
+    if (idx->hash_filter == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
+    idx->hash_filter_mask = words - 1;
+    for (size_t i = 0; i <= idx->mask; i++) {
+        const struct slot *s = &idx->slots[i];
+        uint64_t h;
+        if (s->type != K_HASH)
+            continue;
+        h = match__hash(idx->keys + s->key, s->len, SEED + K_HASH, 1);
+        idx->hash_filter[(h >> 12) & idx->hash_filter_mask] |= hash_filter_bits(h);
+    }
+    return MRD_OK;
+}
+
 enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
 {
     size_t words = 64, total = 0;
@@ -478,16 +527,31 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
      * positives, and 1M keys fit in 2 MiB. */
     while (words * 4 < idx->nkeys + 1 && words < FILTER_MAX_WORDS)
         words *= 2;
-    idx->filter = mrd_calloc(words, sizeof(uint64_t));
-    if (idx->filter == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
+    /* Every lookup that passes the shape filters reads one random word:
+     * a filter of 2 MiB in one huge page costs a cache miss, in 512 small
+     * pages a TLB miss as well. Over-allocated so it can be aligned. */
+    {
+        size_t bytes = words * sizeof(uint64_t), align = (size_t)2 << 20;
+        uintptr_t a;
+        if (bytes < align)
+            align = 64;
+        idx->filter_mem = mrd_malloc(bytes + align);
+        if (idx->filter_mem == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
+        a = ((uintptr_t)idx->filter_mem + align - 1) & ~(uintptr_t)(align - 1);
+        idx->filter = (uint64_t *)a;
+        if (align > 64)
+            (void)madvise(idx->filter, bytes, MADV_HUGEPAGE);
+        memset(idx->filter, 0, bytes);
+    }
     idx->filter_mask = words - 1;
-    hint_huge(idx->filter, words * sizeof(uint64_t));
     for (size_t i = 0; i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
         if (s->type != K_EMPTY)
             filter_set(idx, s->tag);
     }
+    if (build_hash_filter(idx, err) != MRD_OK)
+        return MRD_E_NOMEM;
 
     /* IPv4 ranges into /16 buckets; a prefix shorter than /16 covers
      * 2^(16-plen) buckets and is copied into each. */
@@ -540,6 +604,8 @@ static size_t probe(const struct match_index *idx, enum ktype t, const char *k, 
     uint64_t h = match__hash(k, n, SEED + t, ktype_fold(t));
     size_t j;
 
+    if (t == K_HASH && !hash_filter_test(idx, h))
+        return nout;
     if (!filter_test(idx, (uint32_t)(h >> 32)))
         return nout;
     j = h & idx->mask;
@@ -617,18 +683,31 @@ static long lookup_ip(const struct match_index *idx, const char *v, size_t n, ui
     return -1;
 }
 
+/* Whether some domain key has the shape of v[0..n): its label count, its
+ * length and the length of its first label. All three live in L1. */
+static inline bool dom_shape(const struct match_index *idx, unsigned labels, const char *v,
+                             size_t n)
+{
+    unsigned k = labels > 63 ? 63 : labels;
+    size_t first;
+
+    if (!bit_test(idx->dom_len[k], n > 255 ? 255 : (unsigned)n))
+        return false;
+    first = (size_t)(match__find(v, v + n, '.') - v);
+    return (idx->dom_first[k] >> (first > 63 ? 63 : first)) & 1;
+}
+
 static size_t lookup_domain(const struct match_index *idx, const char *v, size_t n, unsigned flags,
                             uint32_t *out, size_t nout, size_t max)
 {
-    unsigned labels = 1, k;
+    unsigned labels = 1;
 
     n = match__host_trim(v, n);
     if (n == 0 || idx->dom_labels == 0)
         return nout;
     for (size_t i = 0; i < n; i++)
         labels += v[i] == '.';
-    k = labels > 63 ? 63 : labels;
-    if (bit_test(idx->dom_len[k], n > 255 ? 255 : (unsigned)n))
+    if (dom_shape(idx, labels, v, n))
         nout = probe(idx, K_DOMAIN, v, n, out, nout, max);
     if (flags & MATCH_F_SUBDOMAINS) {
         /* Every suffix that starts right after a dot: a.b.evil.com tries
@@ -639,8 +718,7 @@ static size_t lookup_domain(const struct match_index *idx, const char *v, size_t
             if (v[i] != '.')
                 continue;
             labels--;
-            k = labels > 63 ? 63 : labels;
-            if (bit_test(idx->dom_len[k], n - i - 1 > 255 ? 255 : (unsigned)(n - i - 1)))
+            if (dom_shape(idx, labels, v + i + 1, n - i - 1))
                 nout = probe(idx, K_DOMAIN, v + i + 1, n - i - 1, out, nout, max);
         }
     }

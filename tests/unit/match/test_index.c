@@ -237,6 +237,41 @@ static void test_index_many_keys(void **state)
     match_index_free(idx);
 }
 
+/* The shape filters (label count, length, first label) and the small
+ * hash-key filter in front of the big one must never drop a key. */
+static void test_filters_keep_every_key(void **state)
+{
+    struct match_index *idx = NULL;
+    struct mrd_err err = {0};
+    char buf[80];
+
+    (void)state;
+    assert_int_equal(match_index_new(&idx, &err), MRD_OK);
+    for (uint32_t i = 0; i < 20000; i++) {
+        int n = snprintf(buf, sizeof(buf), "%08x%056x", i * 2654435761u, i);
+        assert_int_equal(match_index_add(idx, MATCH_T_SHA256, buf, (size_t)n, i, &err), MRD_OK);
+    }
+    assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, "ab.example", 10, 20000, &err), MRD_OK);
+    assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, "abcdefgh.example", 16, 20001, &err),
+                     MRD_OK);
+    assert_int_equal(match_index_build(idx, &err), MRD_OK);
+    for (uint32_t i = 0; i < 20000; i++) {
+        uint32_t first = 0;
+        snprintf(buf, sizeof(buf), "%08X%056x", i * 2654435761u, i);
+        assert_int_equal(look(idx, MATCH_O_HASH, buf, 0, &first), 1);
+        assert_int_equal(first, i);
+    }
+    snprintf(buf, sizeof(buf), "%08x%056x", 1u, 20000u);
+    assert_int_equal(look(idx, MATCH_O_HASH, buf, 0, NULL), 0);
+    assert_int_equal(look(idx, MATCH_O_HOST, "x.ab.example", MATCH_F_SUBDOMAINS, NULL), 1);
+    assert_int_equal(
+        look(idx, MATCH_O_HOST, "longer-label.abcdefgh.example", MATCH_F_SUBDOMAINS, NULL), 1);
+    /* right label count and length, wrong first label: not a key */
+    assert_int_equal(look(idx, MATCH_O_HOST, "abcdefghijk.ab", MATCH_F_SUBDOMAINS, NULL), 0);
+    assert_int_equal(look(idx, MATCH_O_HOST, "abc.example", MATCH_F_SUBDOMAINS, NULL), 0);
+    match_index_free(idx);
+}
+
 static void test_alloc_failure(void **state)
 {
     /* Out-of-memory at every allocation: a clean MRD_E_NOMEM, no leak. */
@@ -419,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_url_normalisation),
         cmocka_unit_test(test_hashes_emails_duplicates),
         cmocka_unit_test(test_index_many_keys),
+        cmocka_unit_test(test_filters_keep_every_key),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_pattern_pairs),
         cmocka_unit_test(test_stix_walker),
