@@ -782,9 +782,7 @@ size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, con
     case MATCH_O_HOSTLIST: {
         size_t i = 0;
         while (i < n) {
-            size_t j = i;
-            while (j < n && v[j] != ',')
-                j++;
+            size_t j = (size_t)(match__find(v + i, v + n, ',') - v);
             nout = lookup_host(idx, v + i, j - i, flags, out, nout, max);
             i = j + 1;
         }

@@ -129,6 +129,8 @@ struct match_reader {
     char sep;         /* CSV/Zeek field separator */
     unsigned ncols;
     uint8_t col_obs[MATCH_MAX_COLUMNS];   /* enum match_obs per column */
+    uint8_t looked_up[MATCH_MAX_COLUMNS]; /* the columns whose values are looked up, in order */
+    unsigned nlooked_up;
     uint16_t col_name[MATCH_MAX_COLUMNS]; /* index into names[] */
     int time_col;                         /* -1 when none */
     char names[4096];                     /* NUL-separated column names */

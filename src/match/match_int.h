@@ -50,6 +50,24 @@ static inline uint64_t match__hash(const char *p, size_t n, uint64_t seed, int f
     return h;
 }
 
+#if defined(__SSE2__)
+/* The last 1-15 bytes of [p, end) as one 16-byte block when that read
+ * stays inside p's page, which is mapped because p is: most fields are
+ * shorter than 16 bytes, and a byte loop over them costs more than the
+ * search. Bytes past end are read but masked off; AddressSanitizer, which
+ * would call that read an overflow, is told not to check it. */
+#define MATCH_TAIL_OK(p) (((uintptr_t)(p)&4095) <= 4096 - 16)
+#if defined(__clang__) || defined(__GNUC__)
+#define MATCH_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define MATCH_NO_ASAN
+#endif
+static inline MATCH_NO_ASAN __m128i match__load_tail(const char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+#endif
+
 /* First c in [p, end), or end. Inline and 16 bytes at a time: fields are
  * short, so a library call per field would cost more than the search. */
 static inline const char *match__find(const char *p, const char *end, char c)
@@ -62,6 +80,11 @@ static inline const char *match__find(const char *p, const char *end, char c)
         if (m != 0)
             return p + __builtin_ctz(m);
         p += 16;
+    }
+    if (p < end && MATCH_TAIL_OK(p)) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(match__load_tail(p), needle));
+        m &= (1u << (end - p)) - 1;
+        return m != 0 ? p + __builtin_ctz(m) : end;
     }
 #endif
     while (p < end && *p != c)

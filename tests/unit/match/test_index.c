@@ -114,6 +114,18 @@ static void test_ipv4_and_near_misses(void **state)
     assert_false(match_ipv4_parse("10.0.0", 6, &a));
     assert_false(match_ipv4_parse("10.0.0.1.", 9, &a));
     assert_false(match_ipv4_parse("1.2.3.4x", 8, &a));
+    assert_true(match_ipv4_parse("1.2.3.4", 7, &a));
+    assert_int_equal(a, 0x01020304);
+    assert_true(match_ipv4_parse("255.255.255.255", 15, &a));
+    assert_int_equal(a, 0xffffffff);
+    assert_true(match_ipv4_parse("010.0.0.1", 9, &a)); /* up to three digits, as before */
+    assert_int_equal(a, 0x0a000001);
+    assert_false(match_ipv4_parse("1.2.3.0004", 10, &a));
+    assert_false(match_ipv4_parse("1234.1.1.1", 10, &a));
+    assert_false(match_ipv4_parse(" 1.2.3.4", 8, &a));
+    assert_false(match_ipv4_parse("1..2.3.4", 8, &a));
+    assert_false(match_ipv4_parse("1.2.3.4 trailing", 7 + 9, &a));
+    assert_true(match_ipv4_parse("1.2.3.4 trailing", 7, &a)); /* (ptr, len), not a C string */
     assert_int_equal(look(idx, MATCH_O_IP, "45.6.7.8", 0, NULL), 1);
     assert_int_equal(look(idx, MATCH_O_IP, "145.6.7.8", 0, NULL), 0);
     assert_int_equal(look(idx, MATCH_O_IP, "45.6.7.80", 0, NULL), 0);
