@@ -177,15 +177,35 @@ static bool key_eq(const struct match_index *idx, const struct slot *s, const ch
     return true;
 }
 
-static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
+/* Pre-faults memory about to be filled, in one call rather than a page
+ * fault per 4 KiB as it is first written: on a virtual machine each fault
+ * costs microseconds, and loading a million indicators writes 100 MB.
+ * Linux 5.14+; advice only, errors ignored. */
+static void prefault(void *p, size_t n)
 {
-    size_t nmask = idx->mask * 2 + 1;
+#if defined(MADV_POPULATE_WRITE)
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+/* Moves the keys into a table of nmask + 1 slots. */
+static enum mrd_code rehash(struct match_index *idx, size_t nmask, struct mrd_err *err)
+{
     struct slot *ns = mrd_calloc(nmask + 1, sizeof(struct slot));
 
     if (ns == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory growing the index");
     hint_huge(ns, (nmask + 1) * sizeof(struct slot));
-    for (size_t i = 0; i <= idx->mask; i++) {
+    /* an empty table has nothing to move, and reading it would fault in
+     * every page of it */
+    for (size_t i = 0; idx->nkeys > 0 && i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
         uint64_t h;
         size_t j;
@@ -204,21 +224,30 @@ static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
     return MRD_OK;
 }
 
+static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
+{
+    return rehash(idx, idx->mask * 2 + 1, err);
+}
+
 enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct mrd_err *err)
 {
     /* Growing while loading a million keys rehashes everything ~20 times;
      * a caller that can estimate the count sizes the table once. */
+    size_t nmask = idx->mask;
+
     if (nkeys > ((size_t)1 << 30))
         nkeys = (size_t)1 << 30;
-    while ((nkeys + 1) * 2 > idx->mask + 1)
-        if (grow(idx, err) != MRD_OK)
-            return MRD_E_NOMEM;
+    while ((nkeys + 1) * 2 > nmask + 1)
+        nmask = nmask * 2 + 1;
+    if (nmask != idx->mask && rehash(idx, nmask, err) != MRD_OK)
+        return MRD_E_NOMEM;
     if (nkeys > idx->posts_cap) {
         struct posting *np = mrd_realloc(idx->posts, nkeys * sizeof(*np));
         if (np == NULL)
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
         idx->posts = np;
         idx->posts_cap = nkeys;
+        prefault(idx->posts + idx->nposts, (nkeys - idx->nposts) * sizeof(*np));
     }
     if (nkeys * 32 > idx->keys_cap && nkeys * 32 < UINT32_MAX) {
         char *nk = mrd_realloc(idx->keys, nkeys * 32);
@@ -226,6 +255,7 @@ enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct 
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
         idx->keys = nk;
         idx->keys_cap = nkeys * 32;
+        prefault(idx->keys + idx->keys_len, idx->keys_cap - idx->keys_len);
     }
     return MRD_OK;
 }
