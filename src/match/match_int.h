@@ -105,6 +105,13 @@ static inline const char *match__find2(const char *p, const char *end, char a, c
             return p + __builtin_ctz(m);
         p += 16;
     }
+    if (p < end && MATCH_TAIL_OK(p)) {
+        __m128i v = match__load_tail(p);
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, na), _mm_cmpeq_epi8(v, nb)));
+        m &= (1u << (end - p)) - 1;
+        return m != 0 ? p + __builtin_ctz(m) : end;
+    }
 #endif
     while (p < end && *p != a && *p != b)
         p++;

@@ -182,6 +182,14 @@ static void test_url_normalisation(void **state)
     assert_int_equal(match_url_normalize("/relative", 9, out, sizeof(out), NULL, NULL), 0);
     assert_int_equal(match_url_normalize("http://", 7, out, sizeof(out), NULL, NULL), 0);
     assert_int_equal(match_url_normalize("http://h:8x/", 12, out, sizeof(out), NULL, NULL), 0);
+    /* userinfo up to the last '@'; the authority ends at '/', '?' or '#' */
+    n = match_url_normalize("http://u@x:p@Host.EXAMPLE:80#f/g", 32, out, sizeof(out), &host, &hl);
+    assert_memory_equal(out, "http://u@x:p@host.example/#f/g", n);
+    assert_int_equal(hl, 12);
+    n = match_url_normalize("ftp://H.org?q=/x", 16, out, sizeof(out), &host, &hl);
+    assert_memory_equal(out, "ftp://h.org/?q=/x", n);
+    assert_int_equal(hl, 5);
+    assert_int_equal(match_url_normalize("http://[::1/x", 13, out, sizeof(out), NULL, NULL), 0);
 
     assert_int_equal(look(idx, MATCH_O_URL, "HTTP://EVIL.EXAMPLE:80/a/B?x=1", 0, NULL), 1);
     assert_int_equal(look(idx, MATCH_O_URL, "http://evil.example/a/b?x=1", 0, NULL), 0);
