@@ -79,6 +79,17 @@ struct slot {
     uint8_t pad;
 };
 
+/* An insert waiting in the queue (see add_key). */
+#define ADD_QUEUE 16     /* inserts in flight, their slots being prefetched */
+#define ADD_QUEUE_KEY 64 /* longer keys are inserted at once */
+struct pending {
+    uint64_t h;
+    uint32_t ind;
+    uint16_t len;
+    uint8_t type;
+    char key[ADD_QUEUE_KEY];
+};
+
 struct posting {
     uint32_t ind;
     uint32_t next; /* index + 1 of the next posting for the same key, 0 ends */
@@ -124,6 +135,8 @@ struct match_index {
     uint64_t dom_first[64];                        /* [labels]: first label lengths, 63 = longer */
     uint64_t url_len[(MATCH_MAX_VALUE + 64) / 64]; /* normalised URL key lengths */
     uint64_t url_host[64][4];                      /* [labels][length] of URL key hosts */
+    struct pending queue[ADD_QUEUE];               /* a ring: inserts not done yet */
+    size_t qhead, qlen;
     bool built;
 };
 
@@ -260,18 +273,15 @@ enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct 
     return MRD_OK;
 }
 
-static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *k, size_t n,
-                             uint32_t ind, struct mrd_err *err)
+/* Inserts key k (hash h) for indicator ind. */
+static enum mrd_code insert(struct match_index *idx, enum ktype t, const char *k, size_t n,
+                            uint64_t h, uint32_t ind, struct mrd_err *err)
 {
-    uint64_t h;
     size_t j;
     struct slot *s;
 
-    if (n == 0 || n > MATCH_MAX_VALUE)
-        return mrd_err_set(err, MRD_E_INVAL, "match: value length %zu out of range", n);
     if ((idx->nkeys + 1) * 2 > idx->mask + 1 && grow(idx, err) != MRD_OK)
         return MRD_E_NOMEM;
-    h = match__hash(k, n, SEED + t, ktype_fold(t));
     j = h & idx->mask;
     for (;;) {
         s = &idx->slots[j];
@@ -323,6 +333,60 @@ static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *
     idx->posts[idx->nposts].next = s->post;
     idx->nposts++;
     s->post = (uint32_t)idx->nposts;
+    return MRD_OK;
+}
+
+/* Inserts the oldest queued key. */
+static enum mrd_code insert_oldest(struct match_index *idx, struct mrd_err *err)
+{
+    const struct pending *q = &idx->queue[idx->qhead];
+
+    idx->qhead = (idx->qhead + 1) % ADD_QUEUE;
+    idx->qlen--;
+    return insert(idx, (enum ktype)q->type, q->key, q->len, q->h, q->ind, err);
+}
+
+static enum mrd_code flush_queue(struct match_index *idx, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    while (idx->qlen > 0 && rc == MRD_OK)
+        rc = insert_oldest(idx, err);
+    return rc;
+}
+
+/* Adds a key. Each insert is a random access into a table of tens of
+ * megabytes, a cache and TLB miss that was most of the time spent loading
+ * a million indicators. So a key is hashed, its slot prefetched, and the
+ * insert made ADD_QUEUE keys later, when the slot is in cache. Inserts
+ * stay in order, so a repeated key still finds its first copy; an error
+ * of a queued insert is returned by a later add or by build. */
+static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *k, size_t n,
+                             uint32_t ind, struct mrd_err *err)
+{
+    uint64_t h;
+    struct pending *q;
+    enum mrd_code rc = MRD_OK;
+
+    if (n == 0 || n > MATCH_MAX_VALUE)
+        return mrd_err_set(err, MRD_E_INVAL, "match: value length %zu out of range", n);
+    h = match__hash(k, n, SEED + t, ktype_fold(t));
+    if (n > ADD_QUEUE_KEY) {
+        rc = flush_queue(idx, err);
+        return rc != MRD_OK ? rc : insert(idx, t, k, n, h, ind, err);
+    }
+    __builtin_prefetch(&idx->slots[h & idx->mask], 1);
+    if (idx->qlen == ADD_QUEUE)
+        rc = insert_oldest(idx, err);
+    if (rc != MRD_OK)
+        return rc;
+    q = &idx->queue[(idx->qhead + idx->qlen) % ADD_QUEUE];
+    q->h = h;
+    q->ind = ind;
+    q->len = (uint16_t)n;
+    q->type = (uint8_t)t;
+    memcpy(q->key, k, n);
+    idx->qlen++;
     return MRD_OK;
 }
 
@@ -550,9 +614,13 @@ static enum mrd_code build_hash_filter(struct match_index *idx, struct mrd_err *
 enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
 {
     size_t words = 64, total = 0;
+    enum mrd_code rc;
 
     if (idx->built)
         return MRD_OK;
+    rc = flush_queue(idx, err);
+    if (rc != MRD_OK)
+        return rc;
     /* ~16 filter bits per key: two bits in one word gives ~1.5% false
      * positives, and 1M keys fit in 2 MiB. */
     while (words * 4 < idx->nkeys + 1 && words < FILTER_MAX_WORDS)

@@ -292,6 +292,42 @@ static void test_filters_keep_every_key(void **state)
     match_index_free(idx);
 }
 
+/* Keys are inserted a few adds late (their slots prefetched); repeats must
+ * still find their first copy, in and across the queue, and long keys,
+ * which skip the queue, must keep the order. */
+static void test_queued_inserts(void **state)
+{
+    struct match_index *idx = NULL;
+    struct mrd_err err = {0};
+    char buf[160];
+    uint32_t out[8];
+
+    (void)state;
+    assert_int_equal(match_index_new(&idx, &err), MRD_OK);
+    for (uint32_t i = 0; i < 200; i++) {
+        /* ten domains, each added 20 times by indicator (i % 10) */
+        int n = snprintf(buf, sizeof(buf), "d%u.example", i % 10);
+        assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, buf, (size_t)n, i % 10, &err),
+                         MRD_OK);
+        /* a long URL every 7th add: it skips the queue */
+        if (i % 7 == 0) {
+            n = snprintf(buf, sizeof(buf), "https://long.example/%0100u", i % 3);
+            assert_int_equal(match_index_add(idx, MATCH_T_URL, buf, (size_t)n, 100 + i % 3, &err),
+                             MRD_OK);
+        }
+    }
+    assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, "d0.example", 10, 99, &err), MRD_OK);
+    assert_int_equal(match_index_build(idx, &err), MRD_OK);
+    assert_int_equal(match_index_size(idx), 13);
+    assert_int_equal(match_index_lookup(idx, MATCH_O_HOST, "d3.example", 10, 0, out, 8), 1);
+    assert_int_equal(out[0], 3);
+    assert_int_equal(match_index_lookup(idx, MATCH_O_HOST, "d0.example", 10, 0, out, 8), 2);
+    snprintf(buf, sizeof(buf), "https://long.example/%0100u", 2u);
+    assert_int_equal(match_index_lookup(idx, MATCH_O_URL, buf, strlen(buf), 0, out, 8), 1);
+    assert_int_equal(out[0], 102);
+    match_index_free(idx);
+}
+
 static void test_alloc_failure(void **state)
 {
     /* Out-of-memory at every allocation: a clean MRD_E_NOMEM, no leak. */
@@ -475,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_hashes_emails_duplicates),
         cmocka_unit_test(test_index_many_keys),
         cmocka_unit_test(test_filters_keep_every_key),
+        cmocka_unit_test(test_queued_inserts),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_pattern_pairs),
         cmocka_unit_test(test_stix_walker),
