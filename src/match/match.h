@@ -79,7 +79,9 @@ void match_index_free(struct match_index *idx);
  * value is normalised: IPs parsed (CIDR accepted for IPv4/IPv6), hosts
  * lower-cased without a trailing dot, URLs normalised, hashes hex-checked.
  * MRD_E_INVAL with a message naming the value when it is not a valid value
- * of its type. Adding the same value twice (for two indicators) is fine. */
+ * of its type. Adding the same value twice (for two indicators) is fine.
+ * Keys are inserted a few adds late (to prefetch their slots), so running
+ * out of memory may be reported by a later add or by match_index_build(). */
 enum mrd_code match_index_add(struct match_index *idx, enum match_type type, const char *v,
                               size_t n, uint32_t ind, struct mrd_err *err);
 
