@@ -33,7 +33,7 @@
 #include "core/timestamp.h"
 
 #define VERB "match"
-#define CHUNK_SIZE ((size_t)8 << 20)
+#define CHUNK_SIZE ((size_t)4 << 20) /* small enough that the last ones balance the cores */
 #define DETECT_BYTES ((size_t)64 << 10)
 #define MAX_FIELDS 512                    /* distinct field names in hit output */
 #define MAX_HIT_RECORDS ((size_t)8 << 20) /* hits kept for --hits; more are counted */
@@ -552,6 +552,28 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The offset just after the first newline at or after off (or size).
+ * Read with pread: looking in the mapping would fault a page in per
+ * chunk, before the workers start. */
+static size_t line_end(int fd, const char *map, size_t size, size_t off)
+{
+    char buf[4096];
+
+    while (off < size) {
+        size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+        const char *nl;
+        if (!pread_full(fd, buf, n, (off_t)off)) {
+            nl = memchr(map + off, '\n', size - off);
+            return nl ? (size_t)(nl - map) + 1 : size;
+        }
+        nl = memchr(buf, '\n', n);
+        if (nl != NULL)
+            return off + (size_t)(nl - buf) + 1;
+        off += n;
+    }
+    return size;
+}
+
 /* Where the header lines end: Zeek '#' lines, CSV comments + header row. */
 static size_t header_end(const char *map, size_t size, enum match_format fmt)
 {
@@ -631,8 +653,7 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
         if (e >= size) {
             e = size;
         } else {
-            const char *nl = memchr(map + e, '\n', size - e);
-            e = nl ? (size_t)(nl - map) + 1 : size;
+            e = line_end(fd, map, size, e);
         }
         job.chunks[nchunks].off = p;
         job.chunks[nchunks].len = e - p;
