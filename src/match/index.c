@@ -105,6 +105,7 @@ struct match_index {
     struct slot *slots;
     size_t mask; /* nslots - 1 */
     size_t nkeys;
+    size_t nhash; /* keys of type K_HASH */
     char *keys;
     size_t keys_len, keys_cap;
     struct posting *posts;
@@ -323,6 +324,7 @@ static enum mrd_code insert(struct match_index *idx, enum ktype t, const char *k
         s->post = 0;
         idx->keys_len += n;
         idx->nkeys++;
+        idx->nhash += t == K_HASH;
     } else {
         /* The same value for the same indicator twice is one posting. */
         for (uint32_t p = s->post; p != 0; p = idx->posts[p - 1].next)
@@ -587,28 +589,25 @@ static inline bool hash_filter_test(const struct match_index *idx, uint64_t h)
 
 #define HASH_FILTER_MAX_WORDS ((size_t)1 << 14) /* 128 KiB: ~7 bits per key at 150k keys */
 
-static enum mrd_code build_hash_filter(struct match_index *idx, struct mrd_err *err)
+static enum mrd_code alloc_hash_filter(struct match_index *idx, struct mrd_err *err)
 {
-    size_t nhash = 0, words = 64;
+    size_t words = 64;
 
-    for (size_t i = 0; i <= idx->mask; i++)
-        nhash += idx->slots[i].type == K_HASH;
     /* ~8 bits per key: two bits in one word gives ~5% false positives */
-    while (words * 8 < nhash && words < HASH_FILTER_MAX_WORDS)
+    while (words * 8 < idx->nhash && words < HASH_FILTER_MAX_WORDS)
         words *= 2;
     idx->hash_filter = mrd_calloc(words, sizeof(uint64_t));
     if (idx->hash_filter == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
     idx->hash_filter_mask = words - 1;
-    for (size_t i = 0; i <= idx->mask; i++) {
-        const struct slot *s = &idx->slots[i];
-        uint64_t h;
-        if (s->type != K_HASH)
-            continue;
-        h = match__hash(idx->keys + s->key, s->len, SEED + K_HASH, 1);
-        idx->hash_filter[(h >> 12) & idx->hash_filter_mask] |= hash_filter_bits(h);
-    }
     return MRD_OK;
+}
+
+static void hash_filter_set(struct match_index *idx, const struct slot *s)
+{
+    uint64_t h = match__hash(idx->keys + s->key, s->len, SEED + K_HASH, 1);
+
+    idx->hash_filter[(h >> 12) & idx->hash_filter_mask] |= hash_filter_bits(h);
 }
 
 enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
@@ -643,13 +642,17 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
         memset(idx->filter, 0, bytes);
     }
     idx->filter_mask = words - 1;
+    if (alloc_hash_filter(idx, err) != MRD_OK)
+        return MRD_E_NOMEM;
+    /* one pass over the table (tens of megabytes) fills both filters */
     for (size_t i = 0; i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
-        if (s->type != K_EMPTY)
-            filter_set(idx, s->tag);
+        if (s->type == K_EMPTY)
+            continue;
+        filter_set(idx, s->tag);
+        if (s->type == K_HASH)
+            hash_filter_set(idx, s);
     }
-    if (build_hash_filter(idx, err) != MRD_OK)
-        return MRD_E_NOMEM;
 
     /* IPv4 ranges into /16 buckets; a prefix shorter than /16 covers
      * 2^(16-plen) buckets and is copied into each. */
