@@ -106,7 +106,7 @@ static void *touch_main(void *arg)
         if (off < parsed)
             off = parsed & ~(size_t)4095;
         if (off >= parsed + TOUCH_AHEAD) {
-            usleep(100);
+            usleep(1000); /* the parser needs ~0.1 s for the window */
             continue;
         }
         n = t->size - off < TOUCH_STEP ? t->size - off : TOUCH_STEP;
