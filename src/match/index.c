@@ -723,8 +723,8 @@ static size_t probe(const struct match_index *idx, enum ktype t, const char *k, 
     }
 }
 
-static size_t lookup_v4(const struct match_index *idx, uint32_t a, uint32_t *out, size_t nout,
-                        size_t max)
+static inline size_t lookup_v4(const struct match_index *idx, uint32_t a, uint32_t *out,
+                               size_t nout, size_t max)
 {
     char k[4] = {(char)(a >> 24), (char)(a >> 16), (char)(a >> 8), (char)a};
     uint32_t b = a >> 16;
@@ -769,7 +769,7 @@ static long lookup_ip(const struct match_index *idx, const char *v, size_t n, ui
     uint32_t a4;
     uint8_t a6[16];
 
-    if (n >= 7 && n <= 15 && match_ipv4_parse(v, n, &a4))
+    if (n >= 7 && n <= 15 && match__ipv4_parse(v, n, &a4))
         return (long)lookup_v4(idx, a4, out, nout, max);
     if (match__find(v, v + n, ':') != v + n && match_ipv6_parse(v, n, a6)) {
         /* ::ffff:a.b.c.d is an IPv4 client seen through a v6 socket. */

@@ -118,6 +118,53 @@ static inline const char *match__find2(const char *p, const char *end, char a, c
     return p;
 }
 
+/* match_ipv4_parse(), inline: the scan parses an address in most fields. */
+static inline bool match__ipv4_parse(const char *s, size_t n, uint32_t *ret)
+{
+    unsigned char b[16] = {0};
+    uint32_t addr = 0;
+    size_t i = 0;
+
+    /* Every address is 7 to 15 bytes ("1.2.3.4" to "255.255.255.255"):
+     * most host names fail here or at their first letter. The copy ends
+     * in a NUL, which is neither a digit nor a dot, so the loop needs no
+     * bounds checks: this runs for every address field of every line. */
+    if (n < 7 || n > 15)
+        return false;
+    /* fixed-size copies (the second overlaps the first): no memcpy call */
+    if (n >= 8) {
+        memcpy(b, s, 8);
+        memcpy(b + n - 8, s + n - 8, 8);
+    } else {
+        memcpy(b, s, 7);
+    }
+    for (int part = 0; part < 4; part++) {
+        unsigned v, d;
+
+        if (part > 0 && b[i++] != '.')
+            return false;
+        if ((v = (unsigned)(b[i] - '0')) > 9)
+            return false;
+        i++;
+        /* up to three digits; a fourth fails the '.' or length test */
+        if ((d = (unsigned)(b[i] - '0')) <= 9) {
+            v = v * 10 + d;
+            i++;
+            if ((d = (unsigned)(b[i] - '0')) <= 9) {
+                v = v * 10 + d;
+                i++;
+            }
+        }
+        if (v > 255)
+            return false;
+        addr = (addr << 8) | v;
+    }
+    if (i != n)
+        return false;
+    *ret = addr;
+    return true;
+}
+
 /* Domain name normalisation in place is not possible on borrowed bytes, so
  * lookups compare case-insensitively against stored lower-case keys. */
 size_t match__host_trim(const char *s, size_t n);
