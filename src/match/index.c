@@ -6,7 +6,9 @@
  * URLs, e-mail addresses and hex hashes. A bit filter (two bits in one
  * 64-bit word per key, ~16 bits per key) sits in front of it so that the
  * common case, a value that is no indicator, costs one cache line instead
- * of a probe into a table of tens of megabytes.
+ * of a probe into a table of tens of megabytes; shape filters (address
+ * /16s, domain label counts and lengths) and a small filter of the hash
+ * keys alone keep most values from reaching even that line.
  * IPv4 CIDR ranges live in 65,536 buckets indexed by the top 16 bits of
  * the address (shorter prefixes are expanded over the buckets they cover),
  * so a lookup reads one bucket and tests the few ranges in it. IPv6 ranges
@@ -632,6 +634,9 @@ enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
         uintptr_t a;
         if (bytes < align)
             align = 64;
+        mrd_free(idx->filter_mem); /* from a build that failed part way */
+        mrd_free(idx->hash_filter);
+        idx->hash_filter = NULL;
         idx->filter_mem = mrd_malloc(bytes + align);
         if (idx->filter_mem == NULL)
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
