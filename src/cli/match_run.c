@@ -33,7 +33,7 @@
 #include "core/timestamp.h"
 
 #define VERB "match"
-#define CHUNK_SIZE ((size_t)8 << 20)
+#define CHUNK_SIZE ((size_t)4 << 20) /* small enough that the last ones balance the cores */
 #define DETECT_BYTES ((size_t)64 << 10)
 #define MAX_FIELDS 512                    /* distinct field names in hit output */
 #define MAX_HIT_RECORDS ((size_t)8 << 20) /* hits kept for --hits; more are counted */
@@ -95,6 +95,23 @@ enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, ui
     return MRD_OK;
 }
 
+/* Pre-faults memory about to be filled in one call: a page fault per
+ * 4 KiB costs microseconds on a virtual machine, and a million ids are
+ * 56 MB. Advice only (Linux 5.14+), errors ignored. */
+static void prefault(void *p, size_t n)
+{
+#if defined(MADV_POPULATE_WRITE)
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err)
 {
     if (n > s->cap) {
@@ -103,6 +120,7 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         s->idoff = no;
         s->cap = n;
+        prefault(s->idoff + s->n, (n - s->n) * sizeof(*no));
     }
     if (n * 48 > s->idcap) {
         char *nb = mrd_realloc(s->idbuf, n * 48);
@@ -110,6 +128,7 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         s->idbuf = nb;
         s->idcap = n * 48;
+        prefault(s->idbuf + s->idlen, s->idcap - s->idlen);
     }
     return match_index_reserve(s->idx, n, err);
 }
@@ -129,23 +148,27 @@ const char *match_set_id(const struct match_set *s, uint32_t i)
 
 /* ---- shared run state ---- */
 
-/* Zeroed memory is an empty summary, so the per-worker arrays (one entry
- * per indicator) cost nothing until an indicator is hit. */
+/* One indicator's hits; count 0 marks a free entry of a struct sums. */
 struct summary {
     uint64_t count;
     int64_t first, last; /* valid when timed */
+    uint32_t ind;
     bool timed;
 };
 
-/* Per-worker summaries plus a bitmap of the entries touched, so merging
- * visits only indicators that were hit. */
+/* Summaries of the indicators that were hit, in an open-addressing table
+ * keyed by indicator number. An array with an entry for each of a million
+ * indicators would cost a page fault on the first hit of each page, and
+ * fresh pages are what a scan that is otherwise done in L2 pays most for. */
 struct sums {
-    struct summary *sum;
-    uint64_t *touched;
+    struct summary *tab;
+    size_t mask; /* slots - 1; tab is NULL until the first hit */
+    size_t n;
+    bool nomem; /* a hit could not be counted */
 };
 
 struct hitrec {
-    uint64_t value_off; /* in the file */
+    uint64_t value_off; /* in the chunk's vals */
     int64_t time;
     uint32_t line; /* within the chunk */
     uint32_t ind;
@@ -158,13 +181,15 @@ struct chunk {
     struct match_stats st;
     struct hitrec *hits;
     size_t nhits, cap;
+    char *vals; /* the hit values, copied while their piece is in the buffer */
+    size_t vlen, vcap;
 };
 
 struct run {
     const struct match_set *set;
     const struct match_opts *o;
     FILE *hits_out;
-    struct summary *sum; /* per indicator, merged from the workers */
+    struct sums sums; /* merged from the workers */
     pthread_mutex_t lock;
     const char *fields[MAX_FIELDS];
     size_t nfields;
@@ -208,11 +233,51 @@ out:
     return id;
 }
 
+static inline size_t sum_slot(const struct sums *ss, uint32_t ind)
+{
+    return (size_t)(((uint64_t)ind * 0x9E3779B97F4A7C15ull) >> 32) & ss->mask;
+}
+
+/* The entry of ind, added when missing; NULL when out of memory. */
+static struct summary *sum_get(struct sums *ss, uint32_t ind)
+{
+    size_t j;
+
+    if (ss->tab == NULL || (ss->n + 1) * 2 > ss->mask + 1) {
+        size_t nslots = ss->tab == NULL ? 256 : (ss->mask + 1) * 2;
+        struct sums ns = {mrd_calloc(nslots, sizeof(struct summary)), nslots - 1, 0, false};
+        if (ns.tab == NULL)
+            return NULL;
+        for (size_t i = 0; ss->tab != NULL && i <= ss->mask; i++) {
+            if (ss->tab[i].count == 0)
+                continue;
+            j = sum_slot(&ns, ss->tab[i].ind);
+            while (ns.tab[j].count != 0)
+                j = (j + 1) & ns.mask;
+            ns.tab[j] = ss->tab[i];
+        }
+        mrd_free(ss->tab);
+        ss->tab = ns.tab;
+        ss->mask = ns.mask;
+    }
+    j = sum_slot(ss, ind);
+    while (ss->tab[j].count != 0 && ss->tab[j].ind != ind)
+        j = (j + 1) & ss->mask;
+    if (ss->tab[j].count == 0) {
+        ss->tab[j].ind = ind;
+        ss->n++;
+    }
+    return &ss->tab[j];
+}
+
 static void sum_add(struct sums *ss, uint32_t ind, int64_t t)
 {
-    struct summary *s = &ss->sum[ind];
+    struct summary *s = sum_get(ss, ind);
 
-    ss->touched[ind >> 6] |= 1ull << (ind & 63);
+    if (s == NULL) {
+        ss->nomem = true;
+        return;
+    }
     s->count++;
     if (t != INT64_MIN) {
         if (!s->timed || t < s->first)
@@ -320,7 +385,6 @@ struct worker {
     struct job *job;
     char *buf;          /* READ_BLOCK bytes: the chunk is read into it piece by piece */
     uint64_t line_base; /* lines of the chunk before the piece being scanned */
-    size_t off_base;    /* file offset of that piece */
     struct chunk *cur;
     struct sums *sums;
     void *eval_scratch;   /* pattern evaluator memory, when patterns need it */
@@ -348,8 +412,23 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
         c->hits = nh;
         c->cap = nc;
     }
-    c->hits[c->nhits].value_off = w->off_base + h->value_off;
+    if (c->vlen + h->value_len > c->vcap) {
+        size_t nc = c->vcap ? c->vcap * 2 : 4096;
+        char *nv;
+        while (nc < c->vlen + h->value_len)
+            nc *= 2;
+        nv = mrd_realloc(c->vals, nc);
+        if (nv == NULL)
+            return true;
+        c->vals = nv;
+        c->vcap = nc;
+    }
+    /* A copy, not a file offset: reading the value back from the mapping
+     * at the end would fault its page in again. */
+    memcpy(c->vals + c->vlen, w->scan_buf + h->value_off, h->value_len);
+    c->hits[c->nhits].value_off = c->vlen;
     c->hits[c->nhits].value_len = (uint32_t)h->value_len;
+    c->vlen += h->value_len;
     c->hits[c->nhits].line = (uint32_t)(w->line_base + h->line);
     c->hits[c->nhits].ind = h->ind;
     c->hits[c->nhits].time = h->time_usec;
@@ -429,7 +508,6 @@ static void scan_chunk(struct worker *w, struct chunk *c, struct match_reader *r
             p = j->map + c->off + done;
             upto = c->len - done;
         }
-        w->off_base = c->off + done;
         w->scan_buf = p;
         match_scan_ex(j->r->set->idx, rd, p, upto, j->r->o->flags, on_chunk_hit, w,
                       j->r->set->nprogs > 0 ? on_chunk_line : NULL, w, &st);
@@ -472,6 +550,28 @@ static void *worker_main(void *arg)
             (void)madvise((void *)a0, a1 - a0, MADV_DONTNEED);
     }
     return NULL;
+}
+
+/* The offset just after the first newline at or after off (or size).
+ * Read with pread: looking in the mapping would fault a page in per
+ * chunk, before the workers start. */
+static size_t line_end(int fd, const char *map, size_t size, size_t off)
+{
+    char buf[4096];
+
+    while (off < size) {
+        size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+        const char *nl;
+        if (!pread_full(fd, buf, n, (off_t)off)) {
+            nl = memchr(map + off, '\n', size - off);
+            return nl ? (size_t)(nl - map) + 1 : size;
+        }
+        nl = memchr(buf, '\n', n);
+        if (nl != NULL)
+            return off + (size_t)(nl - buf) + 1;
+        off += n;
+    }
+    return size;
 }
 
 /* Where the header lines end: Zeek '#' lines, CSV comments + header row. */
@@ -553,8 +653,7 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
         if (e >= size) {
             e = size;
         } else {
-            const char *nl = memchr(map + e, '\n', size - e);
-            e = nl ? (size_t)(nl - map) + 1 : size;
+            e = line_end(fd, map, size, e);
         }
         job.chunks[nchunks].off = p;
         job.chunks[nchunks].len = e - p;
@@ -594,8 +693,8 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
             if (r->hits_out != NULL) {
                 for (size_t k = 0; k < c->nhits; k++) {
                     const struct hitrec *h = &c->hits[k];
-                    write_hit(r, path, base + h->line + 1, h->ind, map + h->value_off, h->value_len,
-                              r->fields[h->field]);
+                    write_hit(r, path, base + h->line + 1, h->ind, c->vals + h->value_off,
+                              h->value_len, r->fields[h->field]);
                 }
             }
             base += c->st.lines;
@@ -621,8 +720,10 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     }
 out:
     if (job.chunks != NULL)
-        for (size_t i = 0; i < job.nchunks; i++)
+        for (size_t i = 0; i < job.nchunks; i++) {
             mrd_free(job.chunks[i].hits);
+            mrd_free(job.chunks[i].vals);
+        }
     for (unsigned t = 0; workers != NULL && t < nthreads; t++) {
         mrd_free(workers[t].buf);
         match_eval_scratch_free(workers[t].eval_scratch);
@@ -933,14 +1034,10 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
 
 /* ---- summary and sightings ---- */
 
-struct ranked {
-    uint32_t ind;
-    uint64_t count;
-};
-
+/* Most hits first, then by indicator number. */
 static int cmp_ranked(const void *a, const void *b)
 {
-    const struct ranked *x = a, *y = b;
+    const struct summary *x = a, *y = b;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
     return x->ind < y->ind ? -1 : x->ind > y->ind;
@@ -978,7 +1075,7 @@ static void uuid4(char out[37])
     out[o] = '\0';
 }
 
-static int write_sightings(struct run *r, const struct ranked *rk, size_t nrk)
+static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
 {
     const struct match_opts *o = r->o;
     FILE *f = fopen(o->sightings_path, "w");
@@ -1006,7 +1103,7 @@ static int write_sightings(struct run *r, const struct ranked *rk, size_t nrk)
         first = false;
     }
     for (size_t i = 0; i < nrk; i++) {
-        const struct summary *s = &r->sum[rk[i].ind];
+        const struct summary *s = &rk[i];
         char t0[MRD_TIME_STIX_MS_LEN + 1], t1[MRD_TIME_STIX_MS_LEN + 1];
         uuid4(uuid);
         fprintf(f,
@@ -1035,7 +1132,7 @@ int match_run(const struct match_set *set, const struct match_opts *o)
 {
     struct run r;
     struct sums *wsum = NULL;
-    struct ranked *rk = NULL;
+    struct summary *rk = NULL;
     unsigned nthreads = o->threads;
     size_t nrk = 0;
     int rc = CLI_EXIT_OK;
@@ -1043,7 +1140,6 @@ int match_run(const struct match_set *set, const struct match_opts *o)
     const char **inputs = o->ninputs ? o->inputs : stdin_only;
     size_t ninputs = o->ninputs ? o->ninputs : 1;
     int64_t t0 = mrd_time_now_usec(), t1;
-    size_t nind = set->n ? set->n : 1;
 
     memset(&r, 0, sizeof(r));
     r.set = set;
@@ -1054,22 +1150,11 @@ int match_run(const struct match_set *set, const struct match_opts *o)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = cpus > 0 ? (unsigned)(cpus > 64 ? 64 : cpus) : 1;
     }
-    /* Per-worker summaries: untouched pages of calloc'd memory cost nothing. */
     wsum = mrd_calloc(nthreads, sizeof(*wsum));
-    r.sum = mrd_calloc(nind, sizeof(struct summary));
-    if (wsum == NULL || r.sum == NULL) {
+    if (wsum == NULL) {
         cli_errorf(VERB, "out of memory");
         rc = CLI_EXIT_USAGE;
         goto out;
-    }
-    for (unsigned t = 0; t < nthreads; t++) {
-        wsum[t].sum = mrd_calloc(nind, sizeof(struct summary));
-        wsum[t].touched = mrd_calloc((nind + 63) / 64, sizeof(uint64_t));
-        if (wsum[t].sum == NULL || wsum[t].touched == NULL) {
-            cli_errorf(VERB, "out of memory");
-            rc = CLI_EXIT_USAGE;
-            goto out;
-        }
     }
     if (o->hits_path != NULL) {
         r.hits_out = strcmp(o->hits_path, "-") == 0 ? stdout : fopen(o->hits_path, "w");
@@ -1112,30 +1197,35 @@ int match_run(const struct match_set *set, const struct match_opts *o)
         }
     }
     for (unsigned t = 0; t < nthreads; t++) {
-        for (size_t wi = 0; wi < (nind + 63) / 64; wi++) {
-            uint64_t m = wsum[t].touched[wi];
-            while (m != 0) {
-                size_t i = wi * 64 + (size_t)__builtin_ctzll(m);
-                m &= m - 1;
-                sum_merge(&r.sum[i], &wsum[t].sum[i]);
-            }
+        r.sums.nomem |= wsum[t].nomem;
+        for (size_t i = 0; wsum[t].tab != NULL && i <= wsum[t].mask; i++) {
+            const struct summary *from = &wsum[t].tab[i];
+            struct summary *into;
+            if (from->count == 0)
+                continue;
+            into = sum_get(&r.sums, from->ind);
+            if (into == NULL)
+                r.sums.nomem = true;
+            else
+                sum_merge(into, from);
         }
     }
     t1 = mrd_time_now_usec();
+    if (r.sums.nomem) {
+        cli_errorf(VERB, "out of memory counting hits");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
 
-    rk = mrd_calloc(nind, sizeof(*rk));
+    rk = mrd_calloc(r.sums.n ? r.sums.n : 1, sizeof(*rk));
     if (rk == NULL) {
         cli_errorf(VERB, "out of memory");
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    for (size_t i = 0; i < set->n; i++) {
-        if (r.sum[i].count > 0) {
-            rk[nrk].ind = (uint32_t)i;
-            rk[nrk].count = r.sum[i].count;
-            nrk++;
-        }
-    }
+    for (size_t i = 0; r.sums.tab != NULL && i <= r.sums.mask; i++)
+        if (r.sums.tab[i].count > 0)
+            rk[nrk++] = r.sums.tab[i];
     qsort(rk, nrk, sizeof(*rk), cmp_ranked);
     if (!o->quiet) {
         double secs = (double)(t1 - t0) / 1e6;
@@ -1147,7 +1237,7 @@ int match_run(const struct match_set *set, const struct match_opts *o)
             printf("%-50s %10s %-24s %-24s\n", "indicator", "count", "first_seen", "last_seen");
         for (size_t i = 0; i < nrk; i++) {
             char a[MRD_TIME_STIX_MS_LEN + 1], b[MRD_TIME_STIX_MS_LEN + 1];
-            const struct summary *s = &r.sum[rk[i].ind];
+            const struct summary *s = &rk[i];
             fmt_time(s->timed, s->first, a);
             fmt_time(s->timed, s->last, b);
             printf("%-50s %10" PRIu64 " %-24s %-24s\n", match_set_id(set, rk[i].ind), s->count, a,
@@ -1174,11 +1264,9 @@ out:
         mrd_free((void *)(uintptr_t)r.fields[i]);
     pthread_mutex_destroy(&r.lock);
     mrd_free(rk);
-    for (unsigned t = 0; wsum != NULL && t < nthreads; t++) {
-        mrd_free(wsum[t].sum);
-        mrd_free(wsum[t].touched);
-    }
+    for (unsigned t = 0; wsum != NULL && t < nthreads; t++)
+        mrd_free(wsum[t].tab);
     mrd_free(wsum);
-    mrd_free(r.sum);
+    mrd_free(r.sums.tab);
     return rc;
 }

@@ -6,7 +6,9 @@
  * URLs, e-mail addresses and hex hashes. A bit filter (two bits in one
  * 64-bit word per key, ~16 bits per key) sits in front of it so that the
  * common case, a value that is no indicator, costs one cache line instead
- * of a probe into a table of tens of megabytes.
+ * of a probe into a table of tens of megabytes; shape filters (address
+ * /16s, domain label counts and lengths) and a small filter of the hash
+ * keys alone keep most values from reaching even that line.
  * IPv4 CIDR ranges live in 65,536 buckets indexed by the top 16 bits of
  * the address (shorter prefixes are expanded over the buckets they cover),
  * so a lookup reads one bucket and tests the few ranges in it. IPv6 ranges
@@ -79,6 +81,17 @@ struct slot {
     uint8_t pad;
 };
 
+/* An insert waiting in the queue (see add_key). */
+#define ADD_QUEUE 16     /* inserts in flight, their slots being prefetched */
+#define ADD_QUEUE_KEY 64 /* longer keys are inserted at once */
+struct pending {
+    uint64_t h;
+    uint32_t ind;
+    uint16_t len;
+    uint8_t type;
+    char key[ADD_QUEUE_KEY];
+};
+
 struct posting {
     uint32_t ind;
     uint32_t next; /* index + 1 of the next posting for the same key, 0 ends */
@@ -94,12 +107,19 @@ struct match_index {
     struct slot *slots;
     size_t mask; /* nslots - 1 */
     size_t nkeys;
+    size_t nhash; /* keys of type K_HASH */
     char *keys;
     size_t keys_len, keys_cap;
     struct posting *posts;
     size_t nposts, posts_cap;
-    uint64_t *filter;
+    uint64_t *filter; /* inside filter_mem, aligned for a huge page */
+    void *filter_mem;
     size_t filter_mask; /* words - 1 */
+    /* A second, small filter over the hash keys only. A log's hash column
+     * is mostly hashes that are no indicator, and each would otherwise miss
+     * the cache in the big filter; this one stays in L2. */
+    uint64_t *hash_filter;
+    size_t hash_filter_mask;
     /* IPv4 CIDR: collected, then bucketed by build */
     struct cidr4 *c4;
     size_t nc4, c4_cap;
@@ -115,8 +135,11 @@ struct match_index {
     uint64_t v6_16[1024];                          /* first 16 bits of every IPv6 key and range */
     bool v6_short;                                 /* an IPv6 range shorter than /16 exists */
     uint64_t dom_len[64][4];                       /* [labels][length, 255 = longer]: domain keys */
+    uint64_t dom_first[64];                        /* [labels]: first label lengths, 63 = longer */
     uint64_t url_len[(MATCH_MAX_VALUE + 64) / 64]; /* normalised URL key lengths */
     uint64_t url_host[64][4];                      /* [labels][length] of URL key hosts */
+    struct pending queue[ADD_QUEUE];               /* a ring: inserts not done yet */
+    size_t qhead, qlen;
     bool built;
 };
 
@@ -143,7 +166,8 @@ void match_index_free(struct match_index *idx)
     mrd_free(idx->slots);
     mrd_free(idx->keys);
     mrd_free(idx->posts);
-    mrd_free(idx->filter);
+    mrd_free(idx->filter_mem);
+    mrd_free(idx->hash_filter);
     mrd_free(idx->c4);
     mrd_free(idx->c4_start);
     mrd_free(idx->c4b);
@@ -169,15 +193,35 @@ static bool key_eq(const struct match_index *idx, const struct slot *s, const ch
     return true;
 }
 
-static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
+/* Pre-faults memory about to be filled, in one call rather than a page
+ * fault per 4 KiB as it is first written: on a virtual machine each fault
+ * costs microseconds, and loading a million indicators writes 100 MB.
+ * Linux 5.14+; advice only, errors ignored. */
+static void prefault(void *p, size_t n)
 {
-    size_t nmask = idx->mask * 2 + 1;
+#if defined(MADV_POPULATE_WRITE)
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+/* Moves the keys into a table of nmask + 1 slots. */
+static enum mrd_code rehash(struct match_index *idx, size_t nmask, struct mrd_err *err)
+{
     struct slot *ns = mrd_calloc(nmask + 1, sizeof(struct slot));
 
     if (ns == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory growing the index");
     hint_huge(ns, (nmask + 1) * sizeof(struct slot));
-    for (size_t i = 0; i <= idx->mask; i++) {
+    /* an empty table has nothing to move, and reading it would fault in
+     * every page of it */
+    for (size_t i = 0; idx->nkeys > 0 && i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
         uint64_t h;
         size_t j;
@@ -196,21 +240,30 @@ static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
     return MRD_OK;
 }
 
+static enum mrd_code grow(struct match_index *idx, struct mrd_err *err)
+{
+    return rehash(idx, idx->mask * 2 + 1, err);
+}
+
 enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct mrd_err *err)
 {
     /* Growing while loading a million keys rehashes everything ~20 times;
      * a caller that can estimate the count sizes the table once. */
+    size_t nmask = idx->mask;
+
     if (nkeys > ((size_t)1 << 30))
         nkeys = (size_t)1 << 30;
-    while ((nkeys + 1) * 2 > idx->mask + 1)
-        if (grow(idx, err) != MRD_OK)
-            return MRD_E_NOMEM;
+    while ((nkeys + 1) * 2 > nmask + 1)
+        nmask = nmask * 2 + 1;
+    if (nmask != idx->mask && rehash(idx, nmask, err) != MRD_OK)
+        return MRD_E_NOMEM;
     if (nkeys > idx->posts_cap) {
         struct posting *np = mrd_realloc(idx->posts, nkeys * sizeof(*np));
         if (np == NULL)
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
         idx->posts = np;
         idx->posts_cap = nkeys;
+        prefault(idx->posts + idx->nposts, (nkeys - idx->nposts) * sizeof(*np));
     }
     if (nkeys * 32 > idx->keys_cap && nkeys * 32 < UINT32_MAX) {
         char *nk = mrd_realloc(idx->keys, nkeys * 32);
@@ -218,22 +271,20 @@ enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct 
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
         idx->keys = nk;
         idx->keys_cap = nkeys * 32;
+        prefault(idx->keys + idx->keys_len, idx->keys_cap - idx->keys_len);
     }
     return MRD_OK;
 }
 
-static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *k, size_t n,
-                             uint32_t ind, struct mrd_err *err)
+/* Inserts key k (hash h) for indicator ind. */
+static enum mrd_code insert(struct match_index *idx, enum ktype t, const char *k, size_t n,
+                            uint64_t h, uint32_t ind, struct mrd_err *err)
 {
-    uint64_t h;
     size_t j;
     struct slot *s;
 
-    if (n == 0 || n > MATCH_MAX_VALUE)
-        return mrd_err_set(err, MRD_E_INVAL, "match: value length %zu out of range", n);
     if ((idx->nkeys + 1) * 2 > idx->mask + 1 && grow(idx, err) != MRD_OK)
         return MRD_E_NOMEM;
-    h = match__hash(k, n, SEED + t, ktype_fold(t));
     j = h & idx->mask;
     for (;;) {
         s = &idx->slots[j];
@@ -275,6 +326,7 @@ static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *
         s->post = 0;
         idx->keys_len += n;
         idx->nkeys++;
+        idx->nhash += t == K_HASH;
     } else {
         /* The same value for the same indicator twice is one posting. */
         for (uint32_t p = s->post; p != 0; p = idx->posts[p - 1].next)
@@ -285,6 +337,60 @@ static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *
     idx->posts[idx->nposts].next = s->post;
     idx->nposts++;
     s->post = (uint32_t)idx->nposts;
+    return MRD_OK;
+}
+
+/* Inserts the oldest queued key. */
+static enum mrd_code insert_oldest(struct match_index *idx, struct mrd_err *err)
+{
+    const struct pending *q = &idx->queue[idx->qhead];
+
+    idx->qhead = (idx->qhead + 1) % ADD_QUEUE;
+    idx->qlen--;
+    return insert(idx, (enum ktype)q->type, q->key, q->len, q->h, q->ind, err);
+}
+
+static enum mrd_code flush_queue(struct match_index *idx, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    while (idx->qlen > 0 && rc == MRD_OK)
+        rc = insert_oldest(idx, err);
+    return rc;
+}
+
+/* Adds a key. Each insert is a random access into a table of tens of
+ * megabytes, a cache and TLB miss that was most of the time spent loading
+ * a million indicators. So a key is hashed, its slot prefetched, and the
+ * insert made ADD_QUEUE keys later, when the slot is in cache. Inserts
+ * stay in order, so a repeated key still finds its first copy; an error
+ * of a queued insert is returned by a later add or by build. */
+static enum mrd_code add_key(struct match_index *idx, enum ktype t, const char *k, size_t n,
+                             uint32_t ind, struct mrd_err *err)
+{
+    uint64_t h;
+    struct pending *q;
+    enum mrd_code rc = MRD_OK;
+
+    if (n == 0 || n > MATCH_MAX_VALUE)
+        return mrd_err_set(err, MRD_E_INVAL, "match: value length %zu out of range", n);
+    h = match__hash(k, n, SEED + t, ktype_fold(t));
+    if (n > ADD_QUEUE_KEY) {
+        rc = flush_queue(idx, err);
+        return rc != MRD_OK ? rc : insert(idx, t, k, n, h, ind, err);
+    }
+    __builtin_prefetch(&idx->slots[h & idx->mask], 1);
+    if (idx->qlen == ADD_QUEUE)
+        rc = insert_oldest(idx, err);
+    if (rc != MRD_OK)
+        return rc;
+    q = &idx->queue[(idx->qhead + idx->qlen) % ADD_QUEUE];
+    q->h = h;
+    q->ind = ind;
+    q->len = (uint16_t)n;
+    q->type = (uint8_t)t;
+    memcpy(q->key, k, n);
+    idx->qlen++;
     return MRD_OK;
 }
 
@@ -402,8 +508,10 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
             unsigned labels = 1;
             for (size_t i = 0; i < len; i++)
                 labels += v[i] == '.';
+            size_t first = (size_t)(match__find(v, v + len, '.') - v);
             idx->dom_labels |= 1ull << (labels > 63 ? 63 : labels);
             bit_set(idx->dom_len[labels > 63 ? 63 : labels], len > 255 ? 255 : (unsigned)len);
+            idx->dom_first[labels > 63 ? 63 : labels] |= 1ull << (first > 63 ? 63 : first);
         }
         return add_key(idx, K_DOMAIN, v, len, ind, err);
     case MATCH_T_URL: {
@@ -468,25 +576,87 @@ static inline bool filter_test(const struct match_index *idx, uint32_t tag)
     return (w & m) == m;
 }
 
+/* The hash-key filter takes the low half of the hash, which the big
+ * filter does not use, so that their false positives are independent. */
+static inline uint64_t hash_filter_bits(uint64_t h)
+{
+    return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+}
+
+static inline bool hash_filter_test(const struct match_index *idx, uint64_t h)
+{
+    uint64_t m = hash_filter_bits(h);
+    return (idx->hash_filter[(h >> 12) & idx->hash_filter_mask] & m) == m;
+}
+
+#define HASH_FILTER_MAX_WORDS ((size_t)1 << 14) /* 128 KiB: ~7 bits per key at 150k keys */
+
+static enum mrd_code alloc_hash_filter(struct match_index *idx, struct mrd_err *err)
+{
+    size_t words = 64;
+
+    /* ~8 bits per key: two bits in one word gives ~5% false positives */
+    while (words * 8 < idx->nhash && words < HASH_FILTER_MAX_WORDS)
+        words *= 2;
+    idx->hash_filter = mrd_calloc(words, sizeof(uint64_t));
+    if (idx->hash_filter == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
+    idx->hash_filter_mask = words - 1;
+    return MRD_OK;
+}
+
+static void hash_filter_set(struct match_index *idx, const struct slot *s)
+{
+    uint64_t h = match__hash(idx->keys + s->key, s->len, SEED + K_HASH, 1);
+
+    idx->hash_filter[(h >> 12) & idx->hash_filter_mask] |= hash_filter_bits(h);
+}
+
 enum mrd_code match_index_build(struct match_index *idx, struct mrd_err *err)
 {
     size_t words = 64, total = 0;
+    enum mrd_code rc;
 
     if (idx->built)
         return MRD_OK;
+    rc = flush_queue(idx, err);
+    if (rc != MRD_OK)
+        return rc;
     /* ~16 filter bits per key: two bits in one word gives ~1.5% false
      * positives, and 1M keys fit in 2 MiB. */
     while (words * 4 < idx->nkeys + 1 && words < FILTER_MAX_WORDS)
         words *= 2;
-    idx->filter = mrd_calloc(words, sizeof(uint64_t));
-    if (idx->filter == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
+    /* Every lookup that passes the shape filters reads one random word:
+     * a filter of 2 MiB in one huge page costs a cache miss, in 512 small
+     * pages a TLB miss as well. Over-allocated so it can be aligned. */
+    {
+        size_t bytes = words * sizeof(uint64_t), align = (size_t)2 << 20;
+        uintptr_t a;
+        if (bytes < align)
+            align = 64;
+        mrd_free(idx->filter_mem); /* from a build that failed part way */
+        mrd_free(idx->hash_filter);
+        idx->hash_filter = NULL;
+        idx->filter_mem = mrd_malloc(bytes + align);
+        if (idx->filter_mem == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory building the filter");
+        a = ((uintptr_t)idx->filter_mem + align - 1) & ~(uintptr_t)(align - 1);
+        idx->filter = (uint64_t *)a;
+        if (align > 64)
+            (void)madvise(idx->filter, bytes, MADV_HUGEPAGE);
+        memset(idx->filter, 0, bytes);
+    }
     idx->filter_mask = words - 1;
-    hint_huge(idx->filter, words * sizeof(uint64_t));
+    if (alloc_hash_filter(idx, err) != MRD_OK)
+        return MRD_E_NOMEM;
+    /* one pass over the table (tens of megabytes) fills both filters */
     for (size_t i = 0; i <= idx->mask; i++) {
         const struct slot *s = &idx->slots[i];
-        if (s->type != K_EMPTY)
-            filter_set(idx, s->tag);
+        if (s->type == K_EMPTY)
+            continue;
+        filter_set(idx, s->tag);
+        if (s->type == K_HASH)
+            hash_filter_set(idx, s);
     }
 
     /* IPv4 ranges into /16 buckets; a prefix shorter than /16 covers
@@ -540,6 +710,8 @@ static size_t probe(const struct match_index *idx, enum ktype t, const char *k, 
     uint64_t h = match__hash(k, n, SEED + t, ktype_fold(t));
     size_t j;
 
+    if (t == K_HASH && !hash_filter_test(idx, h))
+        return nout;
     if (!filter_test(idx, (uint32_t)(h >> 32)))
         return nout;
     j = h & idx->mask;
@@ -556,8 +728,8 @@ static size_t probe(const struct match_index *idx, enum ktype t, const char *k, 
     }
 }
 
-static size_t lookup_v4(const struct match_index *idx, uint32_t a, uint32_t *out, size_t nout,
-                        size_t max)
+static inline size_t lookup_v4(const struct match_index *idx, uint32_t a, uint32_t *out,
+                               size_t nout, size_t max)
 {
     char k[4] = {(char)(a >> 24), (char)(a >> 16), (char)(a >> 8), (char)a};
     uint32_t b = a >> 16;
@@ -602,7 +774,7 @@ static long lookup_ip(const struct match_index *idx, const char *v, size_t n, ui
     uint32_t a4;
     uint8_t a6[16];
 
-    if (n >= 7 && n <= 15 && match_ipv4_parse(v, n, &a4))
+    if (n >= 7 && n <= 15 && match__ipv4_parse(v, n, &a4))
         return (long)lookup_v4(idx, a4, out, nout, max);
     if (match__find(v, v + n, ':') != v + n && match_ipv6_parse(v, n, a6)) {
         /* ::ffff:a.b.c.d is an IPv4 client seen through a v6 socket. */
@@ -617,18 +789,31 @@ static long lookup_ip(const struct match_index *idx, const char *v, size_t n, ui
     return -1;
 }
 
+/* Whether some domain key has the shape of v[0..n): its label count, its
+ * length and the length of its first label. All three live in L1. */
+static inline bool dom_shape(const struct match_index *idx, unsigned labels, const char *v,
+                             size_t n)
+{
+    unsigned k = labels > 63 ? 63 : labels;
+    size_t first;
+
+    if (!bit_test(idx->dom_len[k], n > 255 ? 255 : (unsigned)n))
+        return false;
+    first = (size_t)(match__find(v, v + n, '.') - v);
+    return (idx->dom_first[k] >> (first > 63 ? 63 : first)) & 1;
+}
+
 static size_t lookup_domain(const struct match_index *idx, const char *v, size_t n, unsigned flags,
                             uint32_t *out, size_t nout, size_t max)
 {
-    unsigned labels = 1, k;
+    unsigned labels = 1;
 
     n = match__host_trim(v, n);
     if (n == 0 || idx->dom_labels == 0)
         return nout;
     for (size_t i = 0; i < n; i++)
         labels += v[i] == '.';
-    k = labels > 63 ? 63 : labels;
-    if (bit_test(idx->dom_len[k], n > 255 ? 255 : (unsigned)n))
+    if (dom_shape(idx, labels, v, n))
         nout = probe(idx, K_DOMAIN, v, n, out, nout, max);
     if (flags & MATCH_F_SUBDOMAINS) {
         /* Every suffix that starts right after a dot: a.b.evil.com tries
@@ -639,8 +824,7 @@ static size_t lookup_domain(const struct match_index *idx, const char *v, size_t
             if (v[i] != '.')
                 continue;
             labels--;
-            k = labels > 63 ? 63 : labels;
-            if (bit_test(idx->dom_len[k], n - i - 1 > 255 ? 255 : (unsigned)(n - i - 1)))
+            if (dom_shape(idx, labels, v + i + 1, n - i - 1))
                 nout = probe(idx, K_DOMAIN, v + i + 1, n - i - 1, out, nout, max);
         }
     }
@@ -704,9 +888,7 @@ size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, con
     case MATCH_O_HOSTLIST: {
         size_t i = 0;
         while (i < n) {
-            size_t j = i;
-            while (j < n && v[j] != ',')
-                j++;
+            size_t j = (size_t)(match__find(v + i, v + n, ',') - v);
             nout = lookup_host(idx, v + i, j - i, flags, out, nout, max);
             i = j + 1;
         }

@@ -79,7 +79,9 @@ void match_index_free(struct match_index *idx);
  * value is normalised: IPs parsed (CIDR accepted for IPv4/IPv6), hosts
  * lower-cased without a trailing dot, URLs normalised, hashes hex-checked.
  * MRD_E_INVAL with a message naming the value when it is not a valid value
- * of its type. Adding the same value twice (for two indicators) is fine. */
+ * of its type. Adding the same value twice (for two indicators) is fine.
+ * Keys are inserted a few adds late (to prefetch their slots), so running
+ * out of memory may be reported by a later add or by match_index_build(). */
 enum mrd_code match_index_add(struct match_index *idx, enum match_type type, const char *v,
                               size_t n, uint32_t ind, struct mrd_err *err);
 
@@ -129,6 +131,8 @@ struct match_reader {
     char sep;         /* CSV/Zeek field separator */
     unsigned ncols;
     uint8_t col_obs[MATCH_MAX_COLUMNS];   /* enum match_obs per column */
+    uint8_t looked_up[MATCH_MAX_COLUMNS]; /* the columns whose values are looked up, in order */
+    unsigned nlooked_up;
     uint16_t col_name[MATCH_MAX_COLUMNS]; /* index into names[] */
     int time_col;                         /* -1 when none */
     char names[4096];                     /* NUL-separated column names */

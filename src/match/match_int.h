@@ -50,6 +50,24 @@ static inline uint64_t match__hash(const char *p, size_t n, uint64_t seed, int f
     return h;
 }
 
+#if defined(__SSE2__)
+/* The last 1-15 bytes of [p, end) as one 16-byte block when that read
+ * stays inside p's page, which is mapped because p is: most fields are
+ * shorter than 16 bytes, and a byte loop over them costs more than the
+ * search. Bytes past end are read but masked off; AddressSanitizer, which
+ * would call that read an overflow, is told not to check it. */
+#define MATCH_TAIL_OK(p) (((uintptr_t)(p)&4095) <= 4096 - 16)
+#if defined(__clang__) || defined(__GNUC__)
+#define MATCH_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define MATCH_NO_ASAN
+#endif
+static inline MATCH_NO_ASAN __m128i match__load_tail(const char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+#endif
+
 /* First c in [p, end), or end. Inline and 16 bytes at a time: fields are
  * short, so a library call per field would cost more than the search. */
 static inline const char *match__find(const char *p, const char *end, char c)
@@ -62,6 +80,11 @@ static inline const char *match__find(const char *p, const char *end, char c)
         if (m != 0)
             return p + __builtin_ctz(m);
         p += 16;
+    }
+    if (p < end && MATCH_TAIL_OK(p)) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(match__load_tail(p), needle));
+        m &= (1u << (end - p)) - 1;
+        return m != 0 ? p + __builtin_ctz(m) : end;
     }
 #endif
     while (p < end && *p != c)
@@ -82,10 +105,64 @@ static inline const char *match__find2(const char *p, const char *end, char a, c
             return p + __builtin_ctz(m);
         p += 16;
     }
+    if (p < end && MATCH_TAIL_OK(p)) {
+        __m128i v = match__load_tail(p);
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, na), _mm_cmpeq_epi8(v, nb)));
+        m &= (1u << (end - p)) - 1;
+        return m != 0 ? p + __builtin_ctz(m) : end;
+    }
 #endif
     while (p < end && *p != a && *p != b)
         p++;
     return p;
+}
+
+/* match_ipv4_parse(), inline: the scan parses an address in most fields. */
+static inline bool match__ipv4_parse(const char *s, size_t n, uint32_t *ret)
+{
+    unsigned char b[16] = {0};
+    uint32_t addr = 0;
+    size_t i = 0;
+
+    /* Every address is 7 to 15 bytes ("1.2.3.4" to "255.255.255.255"):
+     * most host names fail here or at their first letter. The copy ends
+     * in a NUL, which is neither a digit nor a dot, so the loop needs no
+     * bounds checks: this runs for every address field of every line. */
+    if (n < 7 || n > 15)
+        return false;
+    /* fixed-size copies (the second overlaps the first): no memcpy call */
+    if (n >= 8) {
+        memcpy(b, s, 8);
+        memcpy(b + n - 8, s + n - 8, 8);
+    } else {
+        memcpy(b, s, 7);
+    }
+    for (int part = 0; part < 4; part++) {
+        unsigned v, d;
+
+        if (part > 0 && b[i++] != '.')
+            return false;
+        if ((v = (unsigned)(b[i] - '0')) > 9)
+            return false;
+        i++;
+        /* up to three digits; a fourth fails the '.' or length test */
+        if ((d = (unsigned)(b[i] - '0')) <= 9) {
+            v = v * 10 + d;
+            i++;
+            if ((d = (unsigned)(b[i] - '0')) <= 9) {
+                v = v * 10 + d;
+                i++;
+            }
+        }
+        if (v > 255)
+            return false;
+        addr = (addr << 8) | v;
+    }
+    if (i != n)
+        return false;
+    *ret = addr;
+    return true;
 }
 
 /* Domain name normalisation in place is not possible on borrowed bytes, so

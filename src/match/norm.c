@@ -11,31 +11,7 @@
 
 bool match_ipv4_parse(const char *s, size_t n, uint32_t *ret)
 {
-    uint32_t addr = 0;
-    size_t i = 0;
-
-    for (int part = 0; part < 4; part++) {
-        unsigned v = 0;
-        size_t digits = 0;
-
-        if (part > 0) {
-            if (i >= n || s[i] != '.')
-                return false;
-            i++;
-        }
-        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            digits++;
-        }
-        if (digits == 0 || v > 255)
-            return false;
-        addr = (addr << 8) | v;
-    }
-    if (i != n)
-        return false;
-    *ret = addr;
-    return true;
+    return match__ipv4_parse(s, n, ret);
 }
 
 static int hexval(unsigned char c)
@@ -179,27 +155,24 @@ size_t match_url_normalize(const char *s, size_t n, char *out, size_t outmax, co
     if (sn == 0 || sn > 16 || n - i < 3 || s[i + 1] != '/' || s[i + 2] != '/')
         return 0;
     i += 3;
-    auth_end = i;
-    while (auth_end < n && s[auth_end] != '/' && s[auth_end] != '?' && s[auth_end] != '#')
-        auth_end++;
+    /* The searches below run for every URL in a log (referers): block
+     * searches, not byte loops. The authority ends at '/', '?' or '#'. */
+    auth_end = (size_t)(match__find2(s + i, s + n, '/', '?') - s);
+    auth_end = (size_t)(match__find(s + i, s + auth_end, '#') - s);
     /* userinfo@ stays as written; the host starts after the last '@'. */
     h0 = i;
-    for (size_t k = i; k < auth_end; k++)
-        if (s[k] == '@')
-            h0 = k + 1;
+    for (size_t k = (size_t)(match__find(s + i, s + auth_end, '@') - s); k < auth_end;
+         k = (size_t)(match__find(s + k + 1, s + auth_end, '@') - s))
+        h0 = k + 1;
     if (h0 < auth_end && s[h0] == '[') {
-        h1 = h0;
-        while (h1 < auth_end && s[h1] != ']')
-            h1++;
+        h1 = (size_t)(match__find(s + h0, s + auth_end, ']') - s);
         if (h1 == auth_end)
             return 0;
         hp0 = h0 + 1;
         hp1 = h1;
         h1++;
     } else {
-        h1 = h0;
-        while (h1 < auth_end && s[h1] != ':')
-            h1++;
+        h1 = (size_t)(match__find(s + h0, s + auth_end, ':') - s);
         hp0 = h0;
         hp1 = h0 + match__host_trim(s + h0, h1 - h0);
     }

@@ -114,6 +114,18 @@ static void test_ipv4_and_near_misses(void **state)
     assert_false(match_ipv4_parse("10.0.0", 6, &a));
     assert_false(match_ipv4_parse("10.0.0.1.", 9, &a));
     assert_false(match_ipv4_parse("1.2.3.4x", 8, &a));
+    assert_true(match_ipv4_parse("1.2.3.4", 7, &a));
+    assert_int_equal(a, 0x01020304);
+    assert_true(match_ipv4_parse("255.255.255.255", 15, &a));
+    assert_int_equal(a, 0xffffffff);
+    assert_true(match_ipv4_parse("010.0.0.1", 9, &a)); /* up to three digits, as before */
+    assert_int_equal(a, 0x0a000001);
+    assert_false(match_ipv4_parse("1.2.3.0004", 10, &a));
+    assert_false(match_ipv4_parse("1234.1.1.1", 10, &a));
+    assert_false(match_ipv4_parse(" 1.2.3.4", 8, &a));
+    assert_false(match_ipv4_parse("1..2.3.4", 8, &a));
+    assert_false(match_ipv4_parse("1.2.3.4 trailing", 7 + 9, &a));
+    assert_true(match_ipv4_parse("1.2.3.4 trailing", 7, &a)); /* (ptr, len), not a C string */
     assert_int_equal(look(idx, MATCH_O_IP, "45.6.7.8", 0, NULL), 1);
     assert_int_equal(look(idx, MATCH_O_IP, "145.6.7.8", 0, NULL), 0);
     assert_int_equal(look(idx, MATCH_O_IP, "45.6.7.80", 0, NULL), 0);
@@ -170,6 +182,14 @@ static void test_url_normalisation(void **state)
     assert_int_equal(match_url_normalize("/relative", 9, out, sizeof(out), NULL, NULL), 0);
     assert_int_equal(match_url_normalize("http://", 7, out, sizeof(out), NULL, NULL), 0);
     assert_int_equal(match_url_normalize("http://h:8x/", 12, out, sizeof(out), NULL, NULL), 0);
+    /* userinfo up to the last '@'; the authority ends at '/', '?' or '#' */
+    n = match_url_normalize("http://u@x:p@Host.EXAMPLE:80#f/g", 32, out, sizeof(out), &host, &hl);
+    assert_memory_equal(out, "http://u@x:p@host.example/#f/g", n);
+    assert_int_equal(hl, 12);
+    n = match_url_normalize("ftp://H.org?q=/x", 16, out, sizeof(out), &host, &hl);
+    assert_memory_equal(out, "ftp://h.org/?q=/x", n);
+    assert_int_equal(hl, 5);
+    assert_int_equal(match_url_normalize("http://[::1/x", 13, out, sizeof(out), NULL, NULL), 0);
 
     assert_int_equal(look(idx, MATCH_O_URL, "HTTP://EVIL.EXAMPLE:80/a/B?x=1", 0, NULL), 1);
     assert_int_equal(look(idx, MATCH_O_URL, "http://evil.example/a/b?x=1", 0, NULL), 0);
@@ -234,6 +254,77 @@ static void test_index_many_keys(void **state)
         assert_int_equal(first, i);
     }
     assert_int_equal(look(idx, MATCH_O_HOST, "host20000.example", 0, NULL), 0);
+    match_index_free(idx);
+}
+
+/* The shape filters (label count, length, first label) and the small
+ * hash-key filter in front of the big one must never drop a key. */
+static void test_filters_keep_every_key(void **state)
+{
+    struct match_index *idx = NULL;
+    struct mrd_err err = {0};
+    char buf[80];
+
+    (void)state;
+    assert_int_equal(match_index_new(&idx, &err), MRD_OK);
+    for (uint32_t i = 0; i < 20000; i++) {
+        int n = snprintf(buf, sizeof(buf), "%08x%056x", i * 2654435761u, i);
+        assert_int_equal(match_index_add(idx, MATCH_T_SHA256, buf, (size_t)n, i, &err), MRD_OK);
+    }
+    assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, "ab.example", 10, 20000, &err), MRD_OK);
+    assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, "abcdefgh.example", 16, 20001, &err),
+                     MRD_OK);
+    assert_int_equal(match_index_build(idx, &err), MRD_OK);
+    for (uint32_t i = 0; i < 20000; i++) {
+        uint32_t first = 0;
+        snprintf(buf, sizeof(buf), "%08X%056x", i * 2654435761u, i);
+        assert_int_equal(look(idx, MATCH_O_HASH, buf, 0, &first), 1);
+        assert_int_equal(first, i);
+    }
+    snprintf(buf, sizeof(buf), "%08x%056x", 1u, 20000u);
+    assert_int_equal(look(idx, MATCH_O_HASH, buf, 0, NULL), 0);
+    assert_int_equal(look(idx, MATCH_O_HOST, "x.ab.example", MATCH_F_SUBDOMAINS, NULL), 1);
+    assert_int_equal(
+        look(idx, MATCH_O_HOST, "longer-label.abcdefgh.example", MATCH_F_SUBDOMAINS, NULL), 1);
+    /* right label count and length, wrong first label: not a key */
+    assert_int_equal(look(idx, MATCH_O_HOST, "abcdefghijk.ab", MATCH_F_SUBDOMAINS, NULL), 0);
+    assert_int_equal(look(idx, MATCH_O_HOST, "abc.example", MATCH_F_SUBDOMAINS, NULL), 0);
+    match_index_free(idx);
+}
+
+/* Keys are inserted a few adds late (their slots prefetched); repeats must
+ * still find their first copy, in and across the queue, and long keys,
+ * which skip the queue, must keep the order. */
+static void test_queued_inserts(void **state)
+{
+    struct match_index *idx = NULL;
+    struct mrd_err err = {0};
+    char buf[160];
+    uint32_t out[8];
+
+    (void)state;
+    assert_int_equal(match_index_new(&idx, &err), MRD_OK);
+    for (uint32_t i = 0; i < 200; i++) {
+        /* ten domains, each added 20 times by indicator (i % 10) */
+        int n = snprintf(buf, sizeof(buf), "d%u.example", i % 10);
+        assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, buf, (size_t)n, i % 10, &err),
+                         MRD_OK);
+        /* a long URL every 7th add: it skips the queue */
+        if (i % 7 == 0) {
+            n = snprintf(buf, sizeof(buf), "https://long.example/%0100u", i % 3);
+            assert_int_equal(match_index_add(idx, MATCH_T_URL, buf, (size_t)n, 100 + i % 3, &err),
+                             MRD_OK);
+        }
+    }
+    assert_int_equal(match_index_add(idx, MATCH_T_DOMAIN, "d0.example", 10, 99, &err), MRD_OK);
+    assert_int_equal(match_index_build(idx, &err), MRD_OK);
+    assert_int_equal(match_index_size(idx), 13);
+    assert_int_equal(match_index_lookup(idx, MATCH_O_HOST, "d3.example", 10, 0, out, 8), 1);
+    assert_int_equal(out[0], 3);
+    assert_int_equal(match_index_lookup(idx, MATCH_O_HOST, "d0.example", 10, 0, out, 8), 2);
+    snprintf(buf, sizeof(buf), "https://long.example/%0100u", 2u);
+    assert_int_equal(match_index_lookup(idx, MATCH_O_URL, buf, strlen(buf), 0, out, 8), 1);
+    assert_int_equal(out[0], 102);
     match_index_free(idx);
 }
 
@@ -419,6 +510,8 @@ int main(void)
         cmocka_unit_test(test_url_normalisation),
         cmocka_unit_test(test_hashes_emails_duplicates),
         cmocka_unit_test(test_index_many_keys),
+        cmocka_unit_test(test_filters_keep_every_key),
+        cmocka_unit_test(test_queued_inserts),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_pattern_pairs),
         cmocka_unit_test(test_stix_walker),

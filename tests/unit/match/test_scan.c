@@ -196,6 +196,26 @@ static void test_csv(void **state)
     }
     assert_int_equal(g.n, 1);
     assert_string_equal(g.field[0], "comment");
+
+    /* first and last columns, CRLF, one field too many, a quoted line */
+    memset(&g, 0, sizeof(g));
+    {
+        const char *log3 = "dst,x,src\r\n"
+                           "45.6.7.8,1,8.8.8.8\r\n"
+                           "8.8.8.8,1,45.6.7.8\r\n"
+                           "45.6.7.8,1,2,3\r\n"
+                           "\"45.6.7.8\",\"1\",8.8.8.8\r\n"
+                           "8.8.8.8,1,45.6.7.8";
+        scan(MATCH_FMT_CSV, log3, 0, &g, &st);
+    }
+    assert_int_equal(st.malformed, 1);
+    assert_int_equal(g.n, 4);
+    assert_int_equal(g.line[0], 1);
+    assert_string_equal(g.field[0], "dst");
+    assert_int_equal(g.line[1], 2);
+    assert_string_equal(g.field[1], "src");
+    assert_int_equal(g.line[2], 4);
+    assert_int_equal(g.line[3], 5);
     match_index_free(idx);
 }
 
