@@ -310,14 +310,14 @@ static json_t *fast_number(struct fast *f)
         q++;
         digits = 1;
     } else {
-        while (q < f->end && *q >= '0' && *q <= '9' && digits <= 18) {
+        /* a 19th digit stops here and is seen below */
+        while (q < f->end && *q >= '0' && *q <= '9' && digits < 18) {
             v = v * 10 + (*q - '0');
             q++;
             digits++;
         }
     }
-    if (digits > 18 ||
-        (q < f->end && (*q == '.' || *q == 'e' || *q == 'E' || (*q >= '0' && *q <= '9'))))
+    if (q < f->end && (*q == '.' || *q == 'e' || *q == 'E' || (*q >= '0' && *q <= '9')))
         return NULL;
     f->p = q;
     return json_integer(neg ? -v : v);
