@@ -54,7 +54,7 @@ static const char usage[] =
     "  --client-ca FILE      request client certificates and verify them against FILE;\n"
     "                        without a token, a verified certificate's subject CN\n"
     "                        names the org the request acts as\n"
-    "  --threads N           worker threads (default 16)\n"
+    "  --threads N           listener threads, and as many for writes (default 16)\n"
     "  --max-connections N   open connections at most (default 4096)\n"
     "  --max-header BYTES    request line and headers at most (default 32768)\n"
     "  --idle-timeout SEC    close a connection silent that long (default 30)\n"

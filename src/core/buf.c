@@ -64,6 +64,23 @@ enum mrd_code mrd_buf_append(struct mrd_buf *b, const void *p, size_t n, struct 
     return MRD_OK;
 }
 
+enum mrd_code mrd_buf_insert(struct mrd_buf *b, size_t at, const void *p, size_t n,
+                             struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    if (at > b->len)
+        return mrd_err_set(err, MRD_E_INVAL, "buffer insert at %zu past the end (%zu)", at, b->len);
+    rc = mrd_buf_reserve(b, n, err);
+    if (rc != MRD_OK || n == 0)
+        return rc;
+    memmove(b->data + at + n, b->data + at, b->len - at);
+    memcpy(b->data + at, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return MRD_OK;
+}
+
 enum mrd_code mrd_buf_puts(struct mrd_buf *b, const char *s, struct mrd_err *err)
 {
     return mrd_buf_append(b, s, strlen(s), err);

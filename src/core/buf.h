@@ -35,6 +35,9 @@ void mrd_buf_reset(struct mrd_buf *b);
 enum mrd_code mrd_buf_reserve(struct mrd_buf *b, size_t n, struct mrd_err *err);
 
 enum mrd_code mrd_buf_append(struct mrd_buf *b, const void *p, size_t n, struct mrd_err *err);
+/* Inserts n bytes at offset at (at most len), moving what follows. */
+enum mrd_code mrd_buf_insert(struct mrd_buf *b, size_t at, const void *p, size_t n,
+                             struct mrd_err *err);
 enum mrd_code mrd_buf_puts(struct mrd_buf *b, const char *s, struct mrd_err *err);
 enum mrd_code mrd_buf_putc(struct mrd_buf *b, char c, struct mrd_err *err);
 enum mrd_code mrd_buf_printf(struct mrd_buf *b, struct mrd_err *err, const char *fmt, ...)

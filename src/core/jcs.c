@@ -304,8 +304,28 @@ static enum mrd_code write_string(const char *s, size_t n, struct mrd_buf *out, 
 static enum mrd_code write_value(const json_t *v, unsigned depth, struct mrd_buf *out,
                                  struct mrd_err *err);
 
-static enum mrd_code write_object(const json_t *v, unsigned depth, struct mrd_buf *out,
-                                  struct mrd_err *err)
+/* What mrd_jcs_write_slot() looks for: a member name at the top level and,
+ * when that member exists, a name inside it. */
+struct jcs_probe {
+    struct jcs_key name[2];
+    unsigned level; /* which of the two names this object is searched for */
+    struct mrd_jcs_slot *slot;
+    bool found;
+};
+
+/* The slot for probe->name[level] among the sorted keys of an object being
+ * written: before keys[i], the first key that sorts after it. */
+static void probe_mark(struct jcs_probe *probe, size_t i, size_t count, size_t at)
+{
+    probe->slot->at = at;
+    probe->slot->comma_before = i > 0;
+    probe->slot->comma_after = i == 0 && count > 0;
+    probe->slot->inside = probe->level == 1;
+    probe->found = true;
+}
+
+static enum mrd_code write_object(const json_t *v, unsigned depth, struct jcs_probe *probe,
+                                  struct mrd_buf *out, struct mrd_err *err)
 {
     struct jcs_key *keys = NULL;
     size_t count = json_object_size(v), i = 0;
@@ -313,6 +333,7 @@ static enum mrd_code write_object(const json_t *v, unsigned depth, struct mrd_bu
     size_t klen;
     json_t *m;
     enum mrd_code rc = MRD_OK;
+    const struct jcs_key *want = probe != NULL ? &probe->name[probe->level] : NULL;
 
     if (count > 0) {
         keys = mrd_calloc(count, sizeof(*keys));
@@ -336,15 +357,38 @@ static enum mrd_code write_object(const json_t *v, unsigned depth, struct mrd_bu
         qsort(keys, count, sizeof(*keys), key_cmp);
     rc = mrd_buf_putc(out, '{', err);
     for (i = 0; i < count && rc == MRD_OK; i++) {
+        struct jcs_probe *inner = NULL;
+
+        if (want != NULL && !probe->found) {
+            int c = key_cmp(want, &keys[i]);
+            if (c < 0) {
+                probe_mark(probe, i, count, out->len);
+            } else if (c == 0) {
+                /* the name is there: the slot is inside it (level 0), or
+                 * there is no room for a second member of that name */
+                if (probe->level == 1 || !json_is_object(keys[i].v)) {
+                    rc = mrd_err_set(err, MRD_E_INVAL, "jcs: member \"%.*s\" already present",
+                                     (int)(want->n < 64 ? want->n : 64), want->s);
+                    break;
+                }
+                inner = probe;
+            }
+        }
         if (i > 0)
             rc = mrd_buf_putc(out, ',', err);
         if (rc == MRD_OK)
             rc = write_string(keys[i].s, keys[i].n, out, err);
         if (rc == MRD_OK)
             rc = mrd_buf_putc(out, ':', err);
-        if (rc == MRD_OK)
+        if (rc == MRD_OK && inner != NULL) {
+            inner->level = 1;
+            rc = write_object(keys[i].v, depth + 1, inner, out, err);
+        } else if (rc == MRD_OK) {
             rc = write_value(keys[i].v, depth + 1, out, err);
+        }
     }
+    if (rc == MRD_OK && want != NULL && !probe->found)
+        probe_mark(probe, count, count, out->len); /* after the last member */
     if (rc == MRD_OK)
         rc = mrd_buf_putc(out, '}', err);
 out:
@@ -364,7 +408,7 @@ static enum mrd_code write_value(const json_t *v, unsigned depth, struct mrd_buf
         return mrd_err_set(err, MRD_E_TOOBIG, "jcs: nesting deeper than %d levels", JCS_MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        return write_object(v, depth, out, err);
+        return write_object(v, depth, NULL, out, err);
     case JSON_ARRAY:
         rc = mrd_buf_putc(out, '[', err);
         for (size_t i = 0; i < json_array_size(v) && rc == MRD_OK; i++) {
@@ -415,4 +459,26 @@ enum mrd_code mrd_jcs_write(const json_t *v, struct mrd_buf *out, struct mrd_err
             out->data[start] = '\0';
     }
     return rc;
+}
+
+enum mrd_code mrd_jcs_write_slot(const json_t *v, const char *outer, const char *inner,
+                                 struct mrd_buf *out, struct mrd_jcs_slot *ret, struct mrd_err *err)
+{
+    size_t start = out->len;
+    struct mrd_jcs_slot slot = {0};
+    struct jcs_probe probe = {.name = {{outer, strlen(outer), NULL}, {inner, strlen(inner), NULL}},
+                              .slot = &slot};
+    enum mrd_code rc;
+
+    if (!json_is_object(v))
+        return mrd_err_set(err, MRD_E_INVAL, "jcs: not an object");
+    rc = write_object(v, 0, &probe, out, err);
+    if (rc != MRD_OK) {
+        out->len = start; /* as mrd_jcs_write: nothing half-written */
+        if (out->data != NULL)
+            out->data[start] = '\0';
+        return rc;
+    }
+    *ret = slot;
+    return MRD_OK;
 }

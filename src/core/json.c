@@ -1,7 +1,10 @@
 #include "core/json.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
+#include "core/alloc.h"
 #include "core/str.h"
 
 /* jansson's own depth limit is a compile-time 2048; we want a smaller,
@@ -35,6 +38,348 @@ static enum mrd_code check_depth(const char *s, size_t n, unsigned max, struct m
     return MRD_OK;
 }
 
+/* ---- the fast path ------------------------------------------------------
+ * jansson's reader goes through the text one character at a time through
+ * a stream layer; on a TAXII envelope it was most of the parse. This
+ * reader builds the same jansson values straight from the bytes, for the
+ * common case only: anything unusual -- any syntax error, a duplicate
+ * member name, \u0000, a lone surrogate, a number with a fraction or
+ * exponent, or an integer of more than 18 digits -- makes it give up, and
+ * jansson parses the whole text as before (so every error message, and
+ * every number, is still jansson's). What it accepts, jansson accepts with
+ * the same result: the tests parse documents both ways and compare. */
+
+struct fast {
+    const char *p, *end;
+    char *scratch; /* for strings with escapes */
+    size_t scap;
+    unsigned depth, max_depth;
+};
+
+static void fast_ws(struct fast *f)
+{
+    while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
+        f->p++;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at p (which has at least 4 bytes); -1 when not hex. */
+static int32_t hex4(const char *p)
+{
+    int32_t v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Reads a string (f->p at the opening quote) into ret_s and ret_n: a
+ * pointer into the text when it has no escapes, else into f->scratch. */
+static bool fast_string(struct fast *f, const char **ret_s, size_t *ret_n)
+{
+    const char *start = ++f->p, *q = start;
+    size_t out = 0;
+
+    while (q < f->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+        q++;
+    if (q >= f->end || (unsigned char)*q < 0x20)
+        return false;
+    if (*q == '"') {
+        *ret_s = start;
+        *ret_n = (size_t)(q - start);
+        f->p = q + 1;
+        return true;
+    }
+    /* escapes: decode into scratch, which the decoded text never outgrows */
+    if ((size_t)(f->end - start) > f->scap) {
+        size_t cap = (size_t)(f->end - start);
+        char *nb = mrd_realloc(f->scratch, cap);
+        if (nb == NULL)
+            return false;
+        f->scratch = nb;
+        f->scap = cap;
+    }
+    q = start;
+    while (q < f->end && *q != '"') {
+        unsigned char c = (unsigned char)*q;
+        int32_t u, lo;
+
+        if (c < 0x20)
+            return false;
+        if (c != '\\') {
+            f->scratch[out++] = (char)c;
+            q++;
+            continue;
+        }
+        if (q + 1 >= f->end)
+            return false;
+        switch (q[1]) {
+        case '"':
+        case '\\':
+        case '/':
+            f->scratch[out++] = q[1];
+            q += 2;
+            continue;
+        case 'b':
+            f->scratch[out++] = '\b';
+            q += 2;
+            continue;
+        case 'f':
+            f->scratch[out++] = '\f';
+            q += 2;
+            continue;
+        case 'n':
+            f->scratch[out++] = '\n';
+            q += 2;
+            continue;
+        case 'r':
+            f->scratch[out++] = '\r';
+            q += 2;
+            continue;
+        case 't':
+            f->scratch[out++] = '\t';
+            q += 2;
+            continue;
+        case 'u':
+            break;
+        default:
+            return false;
+        }
+        if (f->end - q < 6 || (u = hex4(q + 2)) <= 0) /* \u0000 is refused too */
+            return false;
+        q += 6;
+        if (u >= 0xDC00 && u <= 0xDFFF)
+            return false; /* a low surrogate first */
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (f->end - q < 6 || q[0] != '\\' || q[1] != 'u')
+                return false;
+            lo = hex4(q + 2);
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                return false;
+            q += 6;
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        /* UTF-8; never longer than the 6 or 12 bytes of its escape */
+        if (u < 0x80) {
+            f->scratch[out++] = (char)u;
+        } else if (u < 0x800) {
+            f->scratch[out++] = (char)(0xC0 | (u >> 6));
+            f->scratch[out++] = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            f->scratch[out++] = (char)(0xE0 | (u >> 12));
+            f->scratch[out++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            f->scratch[out++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            f->scratch[out++] = (char)(0xF0 | (u >> 18));
+            f->scratch[out++] = (char)(0x80 | ((u >> 12) & 0x3F));
+            f->scratch[out++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            f->scratch[out++] = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    if (q >= f->end)
+        return false;
+    f->p = q + 1;
+    *ret_s = f->scratch;
+    *ret_n = out;
+    return true;
+}
+
+static json_t *fast_value(struct fast *f);
+
+static json_t *fast_object(struct fast *f)
+{
+    json_t *o = json_object();
+
+    f->p++; /* '{' */
+    fast_ws(f);
+    if (o != NULL && f->p < f->end && *f->p == '}') {
+        f->p++;
+        return o;
+    }
+    while (o != NULL) {
+        const char *k;
+        size_t kn;
+        char kbuf[64];
+        char *kheap = NULL;
+        json_t *v;
+
+        if (f->p >= f->end || *f->p != '"' || !fast_string(f, &k, &kn))
+            break;
+        /* the value's strings reuse the scratch buffer: keep the key */
+        if (k == f->scratch) {
+            if (kn < sizeof(kbuf)) {
+                memcpy(kbuf, k, kn);
+                k = kbuf;
+            } else {
+                kheap = mrd_strndup(k, kn);
+                if (kheap == NULL)
+                    break;
+                k = kheap;
+            }
+        }
+        fast_ws(f);
+        if (f->p >= f->end || *f->p != ':' || json_object_getn(o, k, kn) != NULL) {
+            mrd_free(kheap);
+            break; /* jansson reports duplicates (JSON_REJECT_DUPLICATES) */
+        }
+        f->p++;
+        fast_ws(f);
+        v = fast_value(f);
+        if (v == NULL || json_object_setn_new_nocheck(o, k, kn, v) != 0) {
+            mrd_free(kheap);
+            break;
+        }
+        mrd_free(kheap);
+        fast_ws(f);
+        if (f->p < f->end && *f->p == ',') {
+            f->p++;
+            fast_ws(f);
+            continue;
+        }
+        if (f->p < f->end && *f->p == '}') {
+            f->p++;
+            return o;
+        }
+        break;
+    }
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *fast_array(struct fast *f)
+{
+    json_t *a = json_array();
+
+    f->p++; /* '[' */
+    fast_ws(f);
+    if (a != NULL && f->p < f->end && *f->p == ']') {
+        f->p++;
+        return a;
+    }
+    while (a != NULL) {
+        json_t *v = fast_value(f);
+
+        if (v == NULL || json_array_append_new(a, v) != 0)
+            break;
+        fast_ws(f);
+        if (f->p < f->end && *f->p == ',') {
+            f->p++;
+            fast_ws(f);
+            continue;
+        }
+        if (f->p < f->end && *f->p == ']') {
+            f->p++;
+            return a;
+        }
+        break;
+    }
+    json_decref(a);
+    return NULL;
+}
+
+/* An integer of at most 18 digits (no fraction, no exponent): exact in a
+ * json_int_t, and what jansson's strtoll gives. Anything else: NULL. */
+static json_t *fast_number(struct fast *f)
+{
+    const char *q = f->p;
+    bool neg = false;
+    int64_t v = 0;
+    int digits = 0;
+
+    if (*q == '-') {
+        neg = true;
+        q++;
+    }
+    if (q >= f->end || *q < '0' || *q > '9')
+        return NULL;
+    if (*q == '0') {
+        q++;
+        digits = 1;
+    } else {
+        /* a 19th digit stops here and is seen below */
+        while (q < f->end && *q >= '0' && *q <= '9' && digits < 18) {
+            v = v * 10 + (*q - '0');
+            q++;
+            digits++;
+        }
+    }
+    if (q < f->end && (*q == '.' || *q == 'e' || *q == 'E' || (*q >= '0' && *q <= '9')))
+        return NULL;
+    f->p = q;
+    return json_integer(neg ? -v : v);
+}
+
+static bool fast_word(struct fast *f, const char *w, size_t n)
+{
+    if ((size_t)(f->end - f->p) < n || memcmp(f->p, w, n) != 0)
+        return false;
+    f->p += n;
+    return true;
+}
+
+static json_t *fast_value(struct fast *f)
+{
+    const char *s;
+    size_t n;
+    json_t *v = NULL;
+
+    if (f->p >= f->end)
+        return NULL;
+    switch (*f->p) {
+    case '{':
+    case '[':
+        if (f->depth >= f->max_depth)
+            return NULL;
+        f->depth++;
+        v = *f->p == '{' ? fast_object(f) : fast_array(f);
+        f->depth--;
+        return v;
+    case '"':
+        return fast_string(f, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
+    case 't':
+        return fast_word(f, "true", 4) ? json_true() : NULL;
+    case 'f':
+        return fast_word(f, "false", 5) ? json_false() : NULL;
+    case 'n':
+        return fast_word(f, "null", 4) ? json_null() : NULL;
+    default:
+        return fast_number(f);
+    }
+}
+
+/* The document as jansson would read it, or NULL: then ask jansson. */
+static json_t *fast_parse(const char *s, size_t n, unsigned max_depth)
+{
+    struct fast f = {.p = s, .end = s + n, .max_depth = max_depth};
+    json_t *v = NULL;
+
+    fast_ws(&f);
+    /* jansson (without JSON_DECODE_ANY) wants an object or array */
+    if (f.p < f.end && (*f.p == '{' || *f.p == '['))
+        v = fast_value(&f);
+    fast_ws(&f);
+    if (v != NULL && f.p != f.end) {
+        json_decref(v);
+        v = NULL;
+    }
+    mrd_free(f.scratch);
+    return v;
+}
+
 enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limits *limits,
                              json_t **ret, struct mrd_err *err)
 {
@@ -56,6 +401,11 @@ enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limi
     bad = mrd_utf8_check(s, n);
     if (bad != n)
         return mrd_err_set(err, MRD_E_PARSE, "json: offset %zu: invalid UTF-8", bad);
+    v = fast_parse(s, n, max_depth);
+    if (v != NULL) {
+        *ret = v;
+        return MRD_OK;
+    }
     v = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
     if (v == NULL && json_error_code(&jerr) == json_error_numeric_overflow) {
         /* An integer beyond 64 bits is still a JSON number (and RFC 8785

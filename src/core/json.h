@@ -13,6 +13,7 @@
 #define MRD_CORE_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -35,6 +36,27 @@ enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limi
  * for a number JSON cannot express (NaN, infinity) and MRD_E_TOOBIG when out
  * reaches its maximum. */
 enum mrd_code mrd_jcs_write(const json_t *v, struct mrd_buf *out, struct mrd_err *err);
+
+/* Where one more member fits into canonical text (mrd_jcs_write_slot). */
+struct mrd_jcs_slot {
+    size_t at;         /* offset in the output where the member's text goes */
+    bool comma_before; /* a member precedes it: write "," before the member */
+    bool comma_after;  /* a member follows it: write "," after the member */
+    bool inside;       /* the slot is inside the existing `outer` dictionary */
+};
+
+/* mrd_jcs_write of the object v, which also finds where a member named
+ * inner of v's member outer would be in v's canonical form: inside outer
+ * when v has it (ret->inside; it must then be an object without inner),
+ * else where a new member outer (holding inner) would go among v's
+ * members. Inserting `"inner":value` (inside) or `"outer":{"inner":value}`
+ * at ret->at, with the commas ret says, gives the canonical form of v
+ * with that member added, without a second pass over v: how a signature
+ * is added to the bytes it covers (crypto.h). MRD_E_INVAL when v is not an
+ * object, outer is not an object or already holds inner. */
+enum mrd_code mrd_jcs_write_slot(const json_t *v, const char *outer, const char *inner,
+                                 struct mrd_buf *out, struct mrd_jcs_slot *ret,
+                                 struct mrd_err *err);
 
 /* Appends the ECMAScript Number::toString form of d (RFC 8785 §3.2.2.3). */
 enum mrd_code mrd_jcs_number(double d, struct mrd_buf *out, struct mrd_err *err);

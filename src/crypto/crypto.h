@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #define CRYPTO_PUBKEY_LEN 32 /* Ed25519 public key bytes */
@@ -142,6 +143,15 @@ const char *crypto_keyring_find(const struct crypto_keyring *kr,
  * MRD_E_INVAL when obj is not an object, `extensions` is present but not an
  * object, or k has no secret; obj is unchanged on failure. */
 enum mrd_code crypto_object_sign(json_t *obj, const struct crypto_key *k, struct mrd_err *err);
+
+/* Appends to out the RFC 8785 form of obj signed with k: the same bytes
+ * as crypto_object_sign() on a copy followed by mrd_jcs_write(), but obj
+ * is left alone (no copy is made) and the object is canonicalised once.
+ * The ingest path (fed_ingest_canon) stores these bytes. Fails as
+ * crypto_object_sign() does, or with MRD_E_TOOBIG at out's maximum; out
+ * is as it was on failure. */
+enum mrd_code crypto_object_sign_canon(const json_t *obj, const struct crypto_key *k,
+                                       struct mrd_buf *out, struct mrd_err *err);
 
 enum crypto_verdict {
     CRYPTO_UNSIGNED,       /* no Meridian block: accept, mark unverified */

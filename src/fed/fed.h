@@ -197,10 +197,11 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
                                enum fed_ingest_origin origin, struct fed_ingest_result *ret,
                                struct mrd_err *err);
 
-/* fed_ingest_check on a copy of obj, then its RFC 8785 form appended to
- * out: the stored bytes of an accepted object, signed when LOCAL. When
- * ret->reject is set nothing is appended. MRD_E_TOOBIG / MRD_E_INVAL from
- * the canonical form are returned as they are (out's maximum; NaN). */
+/* What fed_ingest_check decides, without changing obj, and the RFC 8785
+ * form of the result appended to out: the stored bytes of an accepted
+ * object, signed when LOCAL. When ret->reject is set nothing is appended.
+ * MRD_E_TOOBIG / MRD_E_INVAL from the canonical form are returned as they
+ * are (out's maximum; NaN). */
 enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
                                enum fed_ingest_origin origin, struct mrd_buf *out,
                                struct fed_ingest_result *ret, struct mrd_err *err);

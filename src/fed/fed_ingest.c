@@ -110,53 +110,72 @@ void fed_trust_free(struct fed_trust *t)
     mrd_free(t);
 }
 
+/* The verdict on obj and whether the node key is to sign it: an unsigned
+ * object created here, on a node that has a key. */
+static enum mrd_code ingest_decide(const struct fed_trust *t, const json_t *obj,
+                                   enum fed_ingest_origin origin, struct fed_ingest_result *ret,
+                                   bool *ret_sign, struct mrd_err *err)
+{
+    struct crypto_verify_result vr;
+    enum mrd_code rc;
+
+    memset(ret, 0, sizeof(*ret));
+    *ret_sign = false;
+    rc = crypto_object_verify(obj, t != NULL ? t->keyring : NULL, &vr, err);
+    if (rc != MRD_OK)
+        return rc;
+    ret->verdict = vr.verdict;
+    if (vr.verdict == CRYPTO_INVALID) {
+        ret->reject = true;
+        (void)snprintf(ret->message, sizeof(ret->message), "rejected: %s (Meridian signature, %s)",
+                       vr.reason, CRYPTO_SIG_EXT_ID);
+    } else if (vr.verdict == CRYPTO_UNSIGNED && origin == FED_ORIGIN_LOCAL && t != NULL &&
+               t->node_key != NULL) {
+        *ret_sign = true;
+    }
+    return MRD_OK;
+}
+
 enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
                                enum fed_ingest_origin origin, struct fed_ingest_result *ret,
                                struct mrd_err *err)
 {
-    struct crypto_verify_result vr;
     struct fed_ingest_result r;
+    bool sign;
     enum mrd_code rc;
 
-    memset(&r, 0, sizeof(r));
-    rc = crypto_object_verify(obj, t != NULL ? t->keyring : NULL, &vr, err);
-    if (rc != MRD_OK)
-        return rc;
-    r.verdict = vr.verdict;
-    if (vr.verdict == CRYPTO_INVALID) {
-        r.reject = true;
-        (void)snprintf(r.message, sizeof(r.message), "rejected: %s (Meridian signature, %s)",
-                       vr.reason, CRYPTO_SIG_EXT_ID);
-    } else if (vr.verdict == CRYPTO_UNSIGNED && origin == FED_ORIGIN_LOCAL && t != NULL &&
-               t->node_key != NULL) {
+    rc = ingest_decide(t, obj, origin, &r, &sign, err);
+    if (rc == MRD_OK && sign) {
         rc = crypto_object_sign(obj, t->node_key, err);
-        if (rc != MRD_OK)
-            return rc;
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;
     }
-    *ret = r;
-    return MRD_OK;
+    if (rc == MRD_OK)
+        *ret = r;
+    return rc;
 }
 
 enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
                                enum fed_ingest_origin origin, struct mrd_buf *out,
                                struct fed_ingest_result *ret, struct mrd_err *err)
 {
-    /* A copy, so that callers keep their const view and a refused object
-     * is never half-signed. */
-    json_t *copy = json_deep_copy(obj);
     struct fed_ingest_result r;
+    bool sign;
     enum mrd_code rc;
 
-    if (copy == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "copy of an object");
-    rc = fed_ingest_check(t, copy, origin, &r, err);
-    if (rc == MRD_OK && !r.reject)
-        rc = mrd_jcs_write(copy, out, err);
+    /* obj is only read: signing writes the signed object's canonical form
+     * straight into out (crypto_object_sign_canon), so nothing is copied
+     * and a refused object is never half-signed. */
+    rc = ingest_decide(t, obj, origin, &r, &sign, err);
+    if (rc == MRD_OK && sign) {
+        rc = crypto_object_sign_canon(obj, t->node_key, out, err);
+        r.signed_here = true;
+        r.verdict = CRYPTO_VALID;
+    } else if (rc == MRD_OK && !r.reject) {
+        rc = mrd_jcs_write(obj, out, err);
+    }
     if (rc == MRD_OK)
         *ret = r;
-    json_decref(copy);
     return rc;
 }
 

@@ -11,8 +11,12 @@
  * Does not: routing of TAXII paths, authentication decisions, logging (the
  * application's log callback receives records; cli/ prints them).
  *
- * Threading: the application callbacks run on the pool threads, several at
- * once; the application must be thread-safe. Each request is handled by one
+ * Threading: the application callbacks run on several threads at once;
+ * the application must be thread-safe. GET and HEAD are handled on the
+ * listener pool's threads; every other method (they write, and wait for
+ * commits) on a pool of as many worker threads while the connection is
+ * suspended, so that one waiting handler never holds up the other
+ * connections of its listener thread. Each request is handled by one
  * thread from start to end.
  * Ownership: request data lives in the request arena and dies after the
  * response is queued; the application copies what it keeps.
@@ -36,8 +40,9 @@
  * itself (HTML, no Content-Type) only past that. */
 #define HTTP_POOL_FACTOR 2
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
-/* Pool threads. Handlers block on the store (a commit waits for fsync), so
- * more threads than cores let concurrent POSTs share one group commit. */
+/* Listener threads, and as many worker threads for writes. Handlers block
+ * on the store (a commit waits for fsync), so more threads than cores let
+ * concurrent POSTs share one group commit. */
 #define HTTP_DEFAULT_THREADS 16u
 #define HTTP_DEFAULT_IDLE_TIMEOUT 30u    /* seconds without a byte either way */
 #define HTTP_DEFAULT_REQUEST_TIMEOUT 60u /* seconds to receive one request whole */

@@ -1,7 +1,8 @@
 /*
  * The libmicrohttpd glue: one daemon with an internal epoll thread pool,
- * per-connection tracking for the slow-client deadline, per-request state
- * (arena + bounded body buffer) and the access record.
+ * a pool of worker threads for requests that write, per-connection
+ * tracking for the slow-client deadline, per-request state (arena +
+ * bounded body buffer) and the access record.
  */
 #include "http/http.h"
 
@@ -50,6 +51,13 @@ struct http_server {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     bool stopping;
+    /* Requests that write wait for their jobs here (see dispatch()). */
+    pthread_mutex_t jobs_mu;
+    pthread_cond_t jobs_cv;
+    struct http_request_int *jobs_head, *jobs_tail;
+    bool jobs_closed; /* no more queueing: the workers are finishing */
+    pthread_t *workers;
+    unsigned nworkers; /* started */
 };
 
 /* One per request (libmicrohttpd's con_cls). */
@@ -68,6 +76,9 @@ struct http_request_int {
     size_t bytes;
     const char *who;
     const char *note;
+    struct http_response resp;         /* produced by a worker */
+    struct http_request_int *next_job; /* in srv->jobs_head's queue */
+    _Atomic bool handled;              /* resp is ready: send it when resumed */
 };
 
 void http_config_defaults(struct http_config *cfg)
@@ -191,6 +202,7 @@ static void request_free(struct http_request_int *ri)
     if (ri->reserved > 0)
         atomic_fetch_sub(&ri->srv->inflight, ri->reserved);
     mrd_buf_release(&ri->body);
+    mrd_buf_release(&ri->resp.body); /* produced but never sent */
     mrd_arena_release(&ri->arena);
     mrd_free(ri);
 }
@@ -304,13 +316,93 @@ static const char *client_cn(struct http_request_int *ri)
     return out;
 }
 
+/* ---- workers -------------------------------------------------------------
+ * A request that writes (any method but GET and HEAD) can wait a long time
+ * in its handler: a POST waits for the store's group commit. On the
+ * listener thread that wait would hold up every other connection the
+ * thread happens to serve, and libmicrohttpd gives a burst of new
+ * connections to whichever thread wakes first (16 clients ended up on 6 of
+ * 16 threads), so concurrent POSTs queued behind one another instead of
+ * sharing commits. So the connection is suspended and the handler runs on
+ * a worker; the worker resumes the connection and the listener thread
+ * sends the response. GET and HEAD (no waiting) stay on the listener. */
+
+static bool offloaded(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_server *srv = arg;
+
+    pthread_mutex_lock(&srv->jobs_mu);
+    for (;;) {
+        struct http_request_int *ri = srv->jobs_head;
+        if (ri == NULL) {
+            if (srv->jobs_closed)
+                break;
+            (void)pthread_cond_wait(&srv->jobs_cv, &srv->jobs_mu);
+            continue;
+        }
+        srv->jobs_head = ri->next_job;
+        if (srv->jobs_head == NULL)
+            srv->jobs_tail = NULL;
+        pthread_mutex_unlock(&srv->jobs_mu);
+        srv->app->handle(srv->app->ctx, &ri->req, &ri->resp);
+        atomic_store(&ri->handled, true);
+        /* libmicrohttpd calls on_request again, which sends ri->resp */
+        (void)MHD_resume_connection(ri->conn);
+        pthread_mutex_lock(&srv->jobs_mu);
+    }
+    pthread_mutex_unlock(&srv->jobs_mu);
+    return NULL;
+}
+
+/* Suspends the connection and queues ri for a worker; false when the
+ * workers are shutting down (the caller handles the request itself). The
+ * connection is suspended before a worker can see the job, so its resume
+ * always follows the suspend. */
+static bool dispatch(struct http_request_int *ri)
+{
+    struct http_server *srv = ri->srv;
+    bool queued = false;
+
+    pthread_mutex_lock(&srv->jobs_mu);
+    if (!srv->jobs_closed && srv->nworkers > 0) {
+        MHD_suspend_connection(ri->conn);
+        ri->next_job = NULL;
+        if (srv->jobs_tail != NULL)
+            srv->jobs_tail->next_job = ri;
+        else
+            srv->jobs_head = ri;
+        srv->jobs_tail = ri;
+        (void)pthread_cond_signal(&srv->jobs_cv);
+        queued = true;
+    }
+    pthread_mutex_unlock(&srv->jobs_mu);
+    return queued;
+}
+
+/* Lets the workers finish the queue, then joins them. */
+static void workers_stop(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->jobs_mu);
+    srv->jobs_closed = true;
+    (void)pthread_cond_broadcast(&srv->jobs_cv);
+    pthread_mutex_unlock(&srv->jobs_mu);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        (void)pthread_join(srv->workers[i], NULL);
+    srv->nworkers = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     struct http_server *srv = cls;
     struct http_request_int *ri = *con_cls;
-    struct http_response resp;
+    struct conn_track *t;
     const char *cl;
 
     if (ri == NULL) {
@@ -357,6 +449,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (atomic_load(&ri->handled)) /* resumed after a worker ran the handler */
+        return send_response(ri, &ri->resp);
     if (ri->too_big)
         return refuse(ri, 413);
     if (ri->busy)
@@ -368,10 +462,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     ri->req.tls = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
     if (ri->req.tls && srv->client_certs)
         ri->req.client_cert_cn = client_cn(ri);
-    response_init(&resp);
-    resp.status = 500;
-    srv->app->handle(srv->app->ctx, &ri->req, &resp);
-    return send_response(ri, &resp);
+    /* Received whole: the slow-client deadline no longer applies. */
+    t = track_of(c);
+    if (t != NULL)
+        atomic_store(&t->receiving, false);
+    response_init(&ri->resp);
+    ri->resp.status = 500;
+    if (offloaded(ri->req.method) && dispatch(ri))
+        return MHD_YES;
+    srv->app->handle(srv->app->ctx, &ri->req, &ri->resp);
+    return send_response(ri, &ri->resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -412,7 +512,7 @@ enum mrd_code http_server_start(const struct http_config *cfg, const struct http
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
     struct sockaddr *sa;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     const union MHD_DaemonInfo *di;
     enum mrd_code rc = MRD_OK;
     struct MHD_OptionItem opts[16];
@@ -447,6 +547,21 @@ enum mrd_code http_server_start(const struct http_config *cfg, const struct http
     pthread_mutex_init(&srv->mu, NULL);
     pthread_mutex_init(&srv->stop_mu, NULL);
     pthread_cond_init(&srv->stop_cv, NULL);
+    pthread_mutex_init(&srv->jobs_mu, NULL);
+    pthread_cond_init(&srv->jobs_cv, NULL);
+    srv->workers = mrd_calloc(cfg->threads > 0 ? cfg->threads : 1, sizeof(*srv->workers));
+    if (srv->workers == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        goto out;
+    }
+    /* Started before the daemon: no request can find the pool empty. */
+    while (srv->nworkers < (cfg->threads > 0 ? cfg->threads : 1)) {
+        if (pthread_create(&srv->workers[srv->nworkers], NULL, worker_main, srv) != 0) {
+            rc = mrd_err_set(err, MRD_E_INTERNAL, "cannot start the worker threads");
+            goto out;
+        }
+        srv->nworkers++;
+    }
 
 #define OPT(o, v, p)                                                                               \
     (opts[no++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(uintptr_t)(p)})
@@ -516,11 +631,18 @@ void http_server_free(struct http_server *srv)
         pthread_mutex_unlock(&srv->stop_mu);
         (void)pthread_join(srv->watchdog, NULL);
     }
+    /* Every queued request is handled and its connection resumed before
+     * the daemon stops (libmicrohttpd refuses to stop with connections
+     * still suspended); later ones run on the listener threads. */
+    workers_stop(srv);
     if (srv->d != NULL)
         MHD_stop_daemon(srv->d);
     pthread_mutex_destroy(&srv->mu);
     pthread_mutex_destroy(&srv->stop_mu);
     pthread_cond_destroy(&srv->stop_cv);
+    pthread_mutex_destroy(&srv->jobs_mu);
+    pthread_cond_destroy(&srv->jobs_cv);
+    mrd_free(srv->workers);
     mrd_free(srv);
 }
 

@@ -5,9 +5,12 @@
  * canonical forms must be byte-identical (signatures depend on it), and
  * canonical output must always parse. When the input is an object, it is
  * also signed (crypto/), written canonically, read back, and must verify
- * as valid; verifying the input as received must never fail. Finally the
- * first 8 bytes, taken as a double, must print (mrd_jcs_number) as a
- * decimal that reads back as the same double. */
+ * as valid; verifying the input as received must never fail, and the
+ * one-pass signer (crypto_object_sign_canon) must give the same bytes.
+ * mrd_json_parse's own reader must agree with jansson on every input
+ * (same verdict, same value). Finally the first 8 bytes, taken as a
+ * double, must print (mrd_jcs_number) as a decimal that reads back as the
+ * same double. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "crypto/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,6 +48,42 @@ static void check_number(const uint8_t *data, size_t size)
         abort();
     }
     mrd_buf_release(&b);
+}
+
+/* mrd_json_parse must read what jansson reads (after the same UTF-8
+ * check), and nothing else; a refusal for depth or size is its own. */
+static void check_reader(const uint8_t *data, size_t size, json_t *v, enum mrd_code rc)
+{
+    json_error_t jerr;
+    json_t *ref = NULL;
+    char *a, *b;
+
+    if (mrd_utf8_valid((const char *)data, size)) {
+        ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+        if (ref == NULL && json_error_code(&jerr) == json_error_numeric_overflow)
+            ref = json_loadb((const char *)data, size,
+                             JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+    }
+    if (rc == MRD_E_TOOBIG) {
+        json_decref(ref);
+        return;
+    }
+    if ((ref == NULL) != (rc != MRD_OK)) {
+        fprintf(stderr, "mrd_json_parse %s what jansson %s\n", rc == MRD_OK ? "accepts" : "refuses",
+                ref == NULL ? "refuses" : "accepts");
+        abort();
+    }
+    if (ref == NULL)
+        return;
+    a = json_dumps(ref, JSON_COMPACT | JSON_ENCODE_ANY);
+    b = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (a == NULL || b == NULL || strcmp(a, b) != 0 || !json_equal(ref, v)) {
+        fprintf(stderr, "readers differ:\n%s\n%s\n", a, b);
+        abort();
+    }
+    free(a);
+    free(b);
+    json_decref(ref);
 }
 
 /* Reads canonical output back; aborts if it is not JSON. */
@@ -90,7 +130,8 @@ static void check_signature(json_t *v, size_t size)
     static struct crypto_keyring *ring;
     static const uint8_t seed[CRYPTO_SEED_LEN] = {42};
     struct crypto_verify_result r;
-    struct mrd_buf b;
+    struct mrd_buf b, once;
+    enum mrd_code one_pass;
     json_t *w;
 
     if (key == NULL &&
@@ -101,10 +142,21 @@ static void check_signature(json_t *v, size_t size)
     /* whatever the input holds (a forged block, too), verification copes */
     if (crypto_object_verify(v, ring, &r, NULL) != MRD_OK)
         abort();
-    if (crypto_object_sign(v, key, NULL) != MRD_OK)
-        return; /* `extensions` is not a dictionary */
+    mrd_buf_init(&once, FUZZ_OUT_MAX(size));
+    one_pass = crypto_object_sign_canon(v, key, &once, NULL);
+    if (crypto_object_sign(v, key, NULL) != MRD_OK) {
+        if (one_pass == MRD_OK)
+            abort(); /* both refuse `extensions` that is not a dictionary */
+        mrd_buf_release(&once);
+        return;
+    }
     mrd_buf_init(&b, FUZZ_OUT_MAX(size));
     write_or_abort(v, &b, "signed object");
+    if (one_pass != MRD_OK || once.len != b.len || memcmp(once.data, b.data, b.len) != 0) {
+        fprintf(stderr, "one-pass signer differs:\n%s\n%s\n", once.data, b.data);
+        abort();
+    }
+    mrd_buf_release(&once);
     w = reparse(&b);
     if (crypto_object_verify(w, ring, &r, NULL) != MRD_OK || r.verdict != CRYPTO_VALID) {
         fprintf(stderr, "signed object verifies as %s (%s):\n%s\n", crypto_verdict_str(r.verdict),
@@ -119,9 +171,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct mrd_buf once, twice;
     json_t *v = NULL, *w = NULL;
+    enum mrd_code rc;
 
     check_number(data, size);
-    if (mrd_json_parse((const char *)data, size, NULL, &v, NULL) != MRD_OK)
+    rc = mrd_json_parse((const char *)data, size, NULL, &v, NULL);
+    check_reader(data, size, v, rc);
+    if (rc != MRD_OK)
         return 0;
     mrd_buf_init(&once, FUZZ_OUT_MAX(size));
     mrd_buf_init(&twice, FUZZ_OUT_MAX(size));

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -167,6 +168,172 @@ static void test_json_strict(void **state)
     assert_int_equal(mrd_json_parse("[1,2]", 5, &lim, &v, NULL), MRD_E_TOOBIG);
 }
 
+/* What mrd_json_parse did before its own reader: the UTF-8 check, then
+ * jansson (again with integers as doubles when one overflows). */
+static json_t *ref_parse(const char *s, size_t n)
+{
+    json_error_t jerr;
+    json_t *v;
+
+    if (!mrd_utf8_valid(s, n))
+        return NULL;
+    v = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (v == NULL && json_error_code(&jerr) == json_error_numeric_overflow)
+        v = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+    return v;
+}
+
+/* Same verdict and the same value (types, member order) both ways. */
+static void assert_same_parse(const char *s, size_t n)
+{
+    json_t *want = ref_parse(s, n), *got = NULL;
+    enum mrd_code rc = mrd_json_parse(s, n, NULL, &got, NULL);
+
+    if (want == NULL) {
+        if (rc == MRD_OK)
+            fail_msg("accepted, jansson refuses: %.*s", (int)n, s);
+        return;
+    }
+    if (rc != MRD_OK)
+        fail_msg("refused, jansson accepts: %.*s", (int)n, s);
+    char *a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *b = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_non_null(a);
+    assert_non_null(b);
+    if (strcmp(a, b) != 0 || !json_equal(want, got))
+        fail_msg("%.*s: jansson %s, ours %s", (int)n, s, a, b);
+    free(a);
+    free(b);
+    json_decref(want);
+    json_decref(got);
+}
+
+/* mrd_json_parse reads common documents itself and hands everything else
+ * to jansson: either way the result must be jansson's. */
+static void test_json_fast_reader(void **state)
+{
+    static const char *const docs[] = {
+        "{}",
+        "[]",
+        " { } ",
+        "\t[\r\n]\n",
+        "{\"a\":1}",
+        "[1,2,3]",
+        "[0]",
+        "[-0]",
+        "[-1]",
+        "[123456789012345678]",
+        "[-123456789012345678]",
+        "[1234567890123456789]",
+        "[9223372036854775807]",
+        "[9223372036854775808]",
+        "[99999999999999999999]",
+        "[1.5]",
+        "[1e3]",
+        "[1E+3]",
+        "[-0.0]",
+        "[01]",
+        "[-]",
+        "[1.]",
+        "[.5]",
+        "[+1]",
+        "[1x]",
+        "[1 2]",
+        "[true,false,null]",
+        "[tru]",
+        "[nul]",
+        "[True]",
+        "{\"a\":{\"b\":[{\"c\":\"d\"}]}}",
+        "{\"a\":1,}",
+        "[1,]",
+        "[,1]",
+        "{,}",
+        "{\"a\" 1}",
+        "{\"a\":}",
+        "{1:2}",
+        "{\"a\":1",
+        "[",
+        "",
+        " ",
+        "1",
+        "\"x\"",
+        "null",
+        "{} {}",
+        "{}x",
+        "\xef\xbb\xbf{}",
+        "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+        "[\"\\u0041\\u00e9\\u20ac\"]",
+        "[\"\\ud83d\\ude00\"]",
+        "[\"\\ud83d\"]",
+        "[\"\\ude00\"]",
+        "[\"\\ud83dx\"]",
+        "[\"\\ud83d\\u0041\"]",
+        "[\"\\u0000\"]",
+        "[\"\\u00\"]",
+        "[\"\\uZZZZ\"]",
+        "[\"\\x\"]",
+        "[\"a\tb\"]",
+        "[\"a\x01\"]",
+        "[\"\x7f\"]",
+        "[\"\xc3\xa9\"]",
+        "[\"abc",
+        "[\"abc\\",
+        "[\"\\u12",
+        "{\"a\":1,\"a\":2}",
+        "{\"a\":1,\"\\u0061\":2}",
+        "{\"\\u0061\":1,\"b\":\"\\u0062\"}",
+        "{\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+        "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+        "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+        "\\u00e9x\":\"\\n\",\"k\\n\":[\"\\t\"]}",
+        "{\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-"
+        "98ee46b3cd3f\",\"confidence\":85,\"x_score\":0.5,\"labels\":[\"a\",\"b\"],"
+        "\"revoked\":false,\"pattern\":\"[ipv4-addr:value = '198.51.100.3']\"}]}",
+    };
+    char buf[512];
+    uint32_t seed = 12345;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        assert_same_parse(docs[i], strlen(docs[i]));
+    assert_same_parse("[\"a\0b\"]", 7); /* a raw NUL */
+    /* every truncation and every single-byte change of a real document */
+    {
+        const char *d = docs[sizeof(docs) / sizeof(docs[0]) - 1];
+        size_t n = strlen(d);
+        static const char subst[] = "{}[]\",:\\u0aZ -.e\x01\xc3";
+        assert_true(n < sizeof(buf));
+        for (size_t k = 0; k <= n; k++)
+            assert_same_parse(d, k);
+        for (size_t k = 0; k < n; k++) {
+            for (size_t j = 0; j < sizeof(subst) - 1; j++) {
+                memcpy(buf, d, n);
+                buf[k] = subst[j];
+                assert_same_parse(buf, n);
+            }
+        }
+    }
+    /* random documents from a small alphabet */
+    for (int round = 0; round < 20000; round++) {
+        static const char *const atoms[] = {
+            "{", "}",  "[", "]",   ",",    ":",    "\"a\"", "\"b\"", "\"\\u0061\"", "\"\\n\"",
+            "1", "-2", "0", "1.5", "true", "null", " ",     "\"",    "\\"};
+        size_t len = 0, parts;
+        seed = seed * 1103515245u + 12345u;
+        parts = 1 + (seed >> 16) % 12;
+        for (size_t k = 0; k < parts; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *a = atoms[(seed >> 16) % (sizeof(atoms) / sizeof(atoms[0]))];
+            size_t an = strlen(a);
+            if (len + an >= sizeof(buf))
+                break;
+            memcpy(buf + len, a, an);
+            len += an;
+        }
+        assert_same_parse(buf, len);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_json_strict),
+        cmocka_unit_test(test_json_fast_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

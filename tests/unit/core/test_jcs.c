@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,70 @@ static void test_write_nomem(void **state)
 }
 
 /* Canonicalising canonical output changes nothing. */
+/* Inserts "inner":1 (or "outer":{"inner":1}) at the slot found. */
+static char *with_member(const char *text)
+{
+    struct mrd_buf b;
+    struct mrd_jcs_slot slot;
+    json_t *v = NULL;
+    char m[64];
+    int n;
+
+    assert_int_equal(mrd_json_parse(text, strlen(text), NULL, &v, NULL), MRD_OK);
+    mrd_buf_init(&b, 1 << 20);
+    assert_int_equal(mrd_buf_append(&b, "[", 1, NULL), MRD_OK);
+    assert_int_equal(mrd_jcs_write_slot(v, "outer", "inner", &b, &slot, NULL), MRD_OK);
+    n = snprintf(m, sizeof(m), "%s%s%s", slot.comma_before ? "," : "",
+                 slot.inside ? "\"inner\":1" : "\"outer\":{\"inner\":1}",
+                 slot.comma_after ? "," : "");
+    assert_int_equal(mrd_buf_insert(&b, slot.at, m, (size_t)n, NULL), MRD_OK);
+    json_decref(v);
+    return mrd_buf_take(&b, NULL);
+}
+
+static void test_write_slot(void **state)
+{
+    static const char *const cases[][2] = {
+        {"{}", "[{\"outer\":{\"inner\":1}}"},
+        {"{\"a\":1}", "[{\"a\":1,\"outer\":{\"inner\":1}}"},
+        {"{\"z\":1}", "[{\"outer\":{\"inner\":1},\"z\":1}"},
+        {"{\"z\":1,\"a\":[{}]}", "[{\"a\":[{}],\"outer\":{\"inner\":1},\"z\":1}"},
+        {"{\"outer\":{}}", "[{\"outer\":{\"inner\":1}}"},
+        {"{\"outer\":{\"a\":{\"inner\":2}}}", "[{\"outer\":{\"a\":{\"inner\":2},\"inner\":1}}"},
+        {"{\"outer\":{\"z\":2,\"a\":3},\"p\":4}",
+         "[{\"outer\":{\"a\":3,\"inner\":1,\"z\":2},\"p\":4}"},
+        {"{\"outerx\":1,\"oute\":2}", "[{\"oute\":2,\"outer\":{\"inner\":1},\"outerx\":1}"},
+    };
+    struct mrd_buf b;
+    struct mrd_jcs_slot slot;
+    json_t *v = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = with_member(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        mrd_free(got);
+    }
+    /* no slot: outer not a dictionary, inner already there, not an object */
+    mrd_buf_init(&b, 1 << 20);
+    assert_int_equal(mrd_buf_append(&b, "x", 1, NULL), MRD_OK);
+    v = json_pack("{s:i}", "outer", 1);
+    assert_int_equal(mrd_jcs_write_slot(v, "outer", "inner", &b, &slot, NULL), MRD_E_INVAL);
+    json_decref(v);
+    v = json_pack("{s:{s:i}}", "outer", "inner", 1);
+    assert_int_equal(mrd_jcs_write_slot(v, "outer", "inner", &b, &slot, NULL), MRD_E_INVAL);
+    json_decref(v);
+    v = json_pack("[i]", 1);
+    assert_int_equal(mrd_jcs_write_slot(v, "outer", "inner", &b, &slot, NULL), MRD_E_INVAL);
+    json_decref(v);
+    assert_string_equal(b.data, "x");
+    /* inserting past the end is refused */
+    assert_int_equal(mrd_buf_insert(&b, 2, "y", 1, NULL), MRD_E_INVAL);
+    assert_int_equal(mrd_buf_insert(&b, 0, "y", 1, NULL), MRD_OK);
+    assert_string_equal(b.data, "yx");
+    mrd_buf_release(&b);
+}
+
 static void test_idempotent(void **state)
 {
     const char *text = "{ \"n\" : [ 1e400000000 ] }";
@@ -366,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_sorting),
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_write_nomem),
+        cmocka_unit_test(test_write_slot),
         cmocka_unit_test(test_idempotent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -663,6 +663,91 @@ static void test_extension_definition(void **state)
     json_decref(ident);
 }
 
+/* crypto_object_sign_canon gives, byte for byte, what signing a copy in
+ * place and canonicalising it gives, for every place the block can go:
+ * no extensions, an empty dictionary, other extensions sorting before and
+ * after the block's id, an old block to replace, and `extensions` as the
+ * first or last member. The object itself is left alone. */
+static void test_sign_canon_same_bytes(void **state)
+{
+    static const char *const texts[] = {
+        "{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+        "\"name\":\"x\"}",
+        "{\"type\":\"x-thing\",\"extensions\":{}}",
+        "{\"a\":1,\"extensions\":{\"extension-definition--00000000-0000-4000-8000-000000000000\""
+        ":{\"extension_type\":\"property-extension\"}}}",
+        "{\"zz\":[1,2,{\"extensions\":3}],\"extensions\":{\"extension-definition--ffffffff-0000-"
+        "4000-8000-000000000000\":{\"extension_type\":\"property-extension\"}}}",
+        "{\"extensions\":{\"extension-definition--00000000-0000-4000-8000-000000000000\":{},"
+        "\"x-other\":{\"k\":\"v\"}}}",
+        "{}",
+        "{\"a\":0.5}",
+        "{\"extensionz\":1,\"extension\":2,\"e\":3,\"f\":4}",
+        "{\"\\u00e9\":\"\\u20ac\",\"\\ud83d\\ude00\":1,\"A\":[]}",
+        indicator_text,
+    };
+    struct crypto_key *k = key_n(12), *other = key_n(13);
+    struct crypto_keyring *kr = ring_of(k, "self");
+    struct mrd_buf want, got;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        json_t *obj = parse(texts[i]), *copy = json_deep_copy(obj), *back = NULL;
+        json_t *before = json_deep_copy(obj);
+
+        for (int pass = 0; pass < 2; pass++) {
+            mrd_buf_init(&want, 1 << 20);
+            mrd_buf_init(&got, 1 << 20);
+            assert_int_equal(mrd_buf_append(&got, "prefix", 6, NULL), MRD_OK);
+            assert_int_equal(crypto_object_sign(copy, k, NULL), MRD_OK);
+            assert_int_equal(mrd_jcs_write(copy, &want, NULL), MRD_OK);
+            assert_int_equal(crypto_object_sign_canon(obj, k, &got, NULL), MRD_OK);
+            assert_true(json_equal(obj, before));
+            assert_memory_equal(got.data, "prefix", 6);
+            assert_string_equal(got.data + 6, want.data);
+            back = parse(got.data + 6);
+            assert_int_equal(verdict_of(back, kr), CRYPTO_VALID);
+            json_decref(back);
+            mrd_buf_release(&want);
+            mrd_buf_release(&got);
+            /* a second round replaces a block signed by another key */
+            json_decref(obj);
+            obj = json_deep_copy(copy);
+            assert_int_equal(crypto_object_sign(obj, other, NULL), MRD_OK);
+            json_decref(before);
+            before = json_deep_copy(obj);
+        }
+        json_decref(before);
+        json_decref(copy);
+        json_decref(obj);
+    }
+    /* refusals as crypto_object_sign, and out untouched */
+    mrd_buf_init(&got, 1 << 20);
+    assert_int_equal(mrd_buf_append(&got, "keep", 4, NULL), MRD_OK);
+    {
+        json_t *bad = parse("{\"extensions\":[1]}"), *arr = parse("[1]");
+        assert_int_equal(crypto_object_sign_canon(bad, k, &got, NULL), MRD_E_INVAL);
+        assert_int_equal(crypto_object_sign_canon(arr, k, &got, NULL), MRD_E_INVAL);
+        json_decref(bad);
+        json_decref(arr);
+    }
+    assert_string_equal(got.data, "keep");
+    mrd_buf_release(&got);
+    /* an out too small for the signed form: MRD_E_TOOBIG, out as it was */
+    {
+        json_t *obj = parse(indicator_text);
+        mrd_buf_init(&got, 600);
+        assert_int_equal(mrd_buf_append(&got, "keep", 4, NULL), MRD_OK);
+        assert_int_equal(crypto_object_sign_canon(obj, k, &got, NULL), MRD_E_TOOBIG);
+        assert_string_equal(got.data, "keep");
+        mrd_buf_release(&got);
+        json_decref(obj);
+    }
+    crypto_keyring_free(kr);
+    crypto_key_free(other);
+    crypto_key_free(k);
+}
+
 /* Every allocation failure is MRD_E_NOMEM, leaves the object as it was,
  * and leaks nothing (LeakSanitizer in the ASan build). */
 static void test_nomem(void **state)
@@ -692,6 +777,21 @@ static void test_nomem(void **state)
     }
     assert_int_equal(rc, MRD_OK);
     assert_int_equal(r.verdict, CRYPTO_VALID);
+    /* the one-pass signer: out as it was on every failure, no leaks */
+    rc = MRD_E_NOMEM;
+    for (long n = 0; rc == MRD_E_NOMEM; n++) {
+        struct mrd_buf out;
+        mrd_buf_init(&out, 1 << 20);
+        assert_int_equal(mrd_buf_append(&out, "keep", 4, NULL), MRD_OK);
+        mrd_alloc_fail_after(n);
+        rc = crypto_object_sign_canon(before, k, &out, NULL);
+        mrd_alloc_fail_after(-1);
+        if (rc != MRD_OK)
+            assert_string_equal(out.data, "keep");
+        mrd_buf_release(&out);
+        assert_true(n < 1000);
+    }
+    assert_int_equal(rc, MRD_OK);
     json_decref(before);
     json_decref(obj);
     crypto_keyring_free(kr);
@@ -713,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_malformed_blocks),
         cmocka_unit_test(test_keyring),
         cmocka_unit_test(test_extension_definition),
+        cmocka_unit_test(test_sign_canon_same_bytes),
         cmocka_unit_test(test_nomem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
