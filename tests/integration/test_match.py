@@ -243,6 +243,15 @@ def test_indicators_from_the_store(meridian_bin, inds, tmp_path):
     p = run(meridian_bin, "match", "--data", data, "--collection", "no-such", tmp_path / "x")
     assert p.returncode == 2
     assert "not found" in p.stderr
+    # without --collection: every collection (a second one, empty, changes nothing),
+    # in chunks larger than one indicator (the store reader runs beside the parser)
+    p = run(meridian_bin, "collection", "create", "--api-root", "other", "--title", "U",
+            "--data", data)
+    assert p.returncode == 0, p.stderr
+    p = run(meridian_bin, "match", "--data", data, "--hits", hits, tmp_path / "access.log")
+    assert p.returncode == 0, p.stderr
+    assert [(h["line"], h["indicator"]) for h in read_hits(hits)] == [
+        (2, ID.format(2)), (4, ID.format(2)), (4, ID.format(3)), (6, ID.format(4))]
 
 
 def test_patterns_for_the_evaluator(meridian_bin, tmp_path):
