@@ -95,23 +95,6 @@ enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, ui
     return MRD_OK;
 }
 
-/* Pre-faults memory about to be filled in one call: a page fault per
- * 4 KiB costs microseconds on a virtual machine, and a million ids are
- * 56 MB. Advice only (Linux 5.14+), errors ignored. */
-static void prefault(void *p, size_t n)
-{
-#if defined(MADV_POPULATE_WRITE)
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-
-    if (e > a)
-        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
-
 enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err)
 {
     if (n > s->cap) {
@@ -120,7 +103,7 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         s->idoff = no;
         s->cap = n;
-        prefault(s->idoff + s->n, (n - s->n) * sizeof(*no));
+        mrd_prefault(s->idoff + s->n, (n - s->n) * sizeof(*no));
     }
     if (n * 48 > s->idcap) {
         char *nb = mrd_realloc(s->idbuf, n * 48);
@@ -128,7 +111,7 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         s->idbuf = nb;
         s->idcap = n * 48;
-        prefault(s->idbuf + s->idlen, s->idcap - s->idlen);
+        mrd_prefault(s->idbuf + s->idlen, s->idcap - s->idlen);
     }
     return match_index_reserve(s->idx, n, err);
 }

@@ -1,5 +1,8 @@
 #include "core/alloc.h"
 
+#include <stdint.h>
+#include <sys/mman.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,4 +65,18 @@ char *mrd_strndup(const char *s, size_t n)
 char *mrd_strdup(const char *s)
 {
     return mrd_strndup(s, strlen(s));
+}
+
+void mrd_prefault(void *p, size_t n)
+{
+#if defined(MADV_POPULATE_WRITE)
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }

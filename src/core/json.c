@@ -62,16 +62,7 @@ static void fast_ws(struct fast *f)
         f->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#define hexval(c) mrd_hex_digit((unsigned char)(c))
 
 /* Four hex digits at p (which has at least 4 bytes); -1 when not hex. */
 static int32_t hex4(const char *p)

@@ -266,6 +266,22 @@ static enum mrd_code signed_bytes(const json_t *obj, struct mrd_buf *out, struct
     return rc;
 }
 
+/* What both signers require of obj and k, and libsodium started. */
+static enum mrd_code sign_check(const json_t *obj, const struct crypto_key *k, struct mrd_err *err)
+{
+    const json_t *exts;
+
+    if (!json_is_object(obj))
+        return mrd_err_set(err, MRD_E_INVAL, "sign: not a JSON object");
+    if (!k->has_secret)
+        return mrd_err_set(err, MRD_E_INVAL, "sign: key has no secret part");
+    exts = json_object_get(obj, "extensions");
+    if (exts != NULL && !json_is_object(exts))
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "sign: $.extensions is not a dictionary (STIX 2.1 §3.2)");
+    return crypto__init(err);
+}
+
 enum mrd_code crypto_object_sign(json_t *obj, const struct crypto_key *k, struct mrd_err *err)
 {
     struct mrd_buf canon;
@@ -276,15 +292,7 @@ enum mrd_code crypto_object_sign(json_t *obj, const struct crypto_key *k, struct
     enum mrd_code rc;
 
     mrd_buf_init(&canon, CRYPTO_SIGN_MAX_BYTES);
-    if (!json_is_object(obj))
-        return mrd_err_set(err, MRD_E_INVAL, "sign: not a JSON object");
-    if (!k->has_secret)
-        return mrd_err_set(err, MRD_E_INVAL, "sign: key has no secret part");
-    exts = json_object_get(obj, "extensions");
-    if (exts != NULL && !json_is_object(exts))
-        return mrd_err_set(err, MRD_E_INVAL,
-                           "sign: $.extensions is not a dictionary (STIX 2.1 §3.2)");
-    rc = crypto__init(err);
+    rc = sign_check(obj, k, err);
     if (rc == MRD_OK)
         rc = signed_bytes(obj, &canon, err);
     if (rc != MRD_OK)
@@ -301,6 +309,7 @@ enum mrd_code crypto_object_sign(json_t *obj, const struct crypto_key *k, struct
     }
     /* Each branch changes obj in one step that either fully happens or
      * not at all, so obj is untouched on failure. */
+    exts = json_object_get(obj, "extensions");
     if (exts != NULL) {
         if (json_object_set(exts, CRYPTO_SIG_EXT_ID, block) != 0)
             rc = mrd_err_set(err, MRD_E_NOMEM, "sign: out of memory adding the signature");
@@ -327,19 +336,11 @@ enum mrd_code crypto_object_sign_canon(const json_t *obj, const struct crypto_ke
     /* the member that goes into the signed bytes' slot: at most
      * ,"extensions":{"<id>":{block}}, */
     char member[512];
-    json_t *exts, *view = NULL;
+    json_t *view = NULL;
     enum mrd_code rc;
     int len;
 
-    if (!json_is_object(obj))
-        return mrd_err_set(err, MRD_E_INVAL, "sign: not a JSON object");
-    if (!k->has_secret)
-        return mrd_err_set(err, MRD_E_INVAL, "sign: key has no secret part");
-    exts = json_object_get(obj, "extensions");
-    if (exts != NULL && !json_is_object(exts))
-        return mrd_err_set(err, MRD_E_INVAL,
-                           "sign: $.extensions is not a dictionary (STIX 2.1 §3.2)");
-    rc = crypto__init(err);
+    rc = sign_check(obj, k, err);
     if (rc == MRD_OK)
         rc = unsigned_view(obj, &view, err);
     /* The signed bytes go straight into out, remembering where the block

@@ -193,24 +193,6 @@ static bool key_eq(const struct match_index *idx, const struct slot *s, const ch
     return true;
 }
 
-/* Pre-faults memory about to be filled, in one call rather than a page
- * fault per 4 KiB as it is first written: on a virtual machine each fault
- * costs microseconds, and loading a million indicators writes 100 MB.
- * Linux 5.14+; advice only, errors ignored. */
-static void prefault(void *p, size_t n)
-{
-#if defined(MADV_POPULATE_WRITE)
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-
-    if (e > a)
-        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
-
 /* Moves the keys into a table of nmask + 1 slots. */
 static enum mrd_code rehash(struct match_index *idx, size_t nmask, struct mrd_err *err)
 {
@@ -263,7 +245,7 @@ enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct 
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
         idx->posts = np;
         idx->posts_cap = nkeys;
-        prefault(idx->posts + idx->nposts, (nkeys - idx->nposts) * sizeof(*np));
+        mrd_prefault(idx->posts + idx->nposts, (nkeys - idx->nposts) * sizeof(*np));
     }
     if (nkeys * 32 > idx->keys_cap && nkeys * 32 < UINT32_MAX) {
         char *nk = mrd_realloc(idx->keys, nkeys * 32);
@@ -271,7 +253,7 @@ enum mrd_code match_index_reserve(struct match_index *idx, size_t nkeys, struct 
             return mrd_err_set(err, MRD_E_NOMEM, "match: out of memory");
         idx->keys = nk;
         idx->keys_cap = nkeys * 32;
-        prefault(idx->keys + idx->keys_len, idx->keys_cap - idx->keys_len);
+        mrd_prefault(idx->keys + idx->keys_len, idx->keys_cap - idx->keys_len);
     }
     return MRD_OK;
 }
