@@ -105,8 +105,12 @@ static void bind_hold_fields(sqlite3_stmt *st, const struct store_hold *h)
     (void)sqlite3_bind_text(st, 6, h->record, (int)h->record_len, SQLITE_STATIC);
 }
 
-enum mrd_code sq__hold_create(struct store *stp, const struct store_hold *h, const int64_t *seqs,
-                              size_t n, const struct store_ledger_event *ev, struct mrd_err *err)
+/* Creates (create: with its items, MRD_E_EXISTS when the id is taken) or
+ * updates (MRD_E_NOTFOUND when missing) hold h, and queues ev, in one
+ * write transaction. */
+static enum mrd_code hold_write(struct store *stp, bool create, const struct store_hold *h,
+                                const int64_t *seqs, size_t n, const struct store_ledger_event *ev,
+                                struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
@@ -118,26 +122,28 @@ enum mrd_code sq__hold_create(struct store *stp, const struct store_hold *h, con
     if (rc != MRD_OK)
         return rc;
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__prepare(c,
-                     "INSERT INTO holds (id, case_id, created, expires, released, record)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                     &st, err);
+    if (rc == MRD_OK)
+        rc = sq__prepare(c,
+                         create ? "INSERT INTO holds (id, case_id, created, expires, released,"
+                                  " record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                                /* case and created never change: compared, not set */
+                                : "UPDATE holds SET expires = ?4, released = ?5, record = ?6"
+                                  " WHERE id = ?1 AND case_id = ?2 AND created = ?3",
+                         &st, err);
     if (rc != MRD_OK)
         goto out;
     bind_hold_fields(st, h);
     src = sqlite3_step(st);
     (void)sqlite3_reset(st);
-    if ((src & 0xff) == SQLITE_CONSTRAINT) {
+    if (create && (src & 0xff) == SQLITE_CONSTRAINT)
         rc = mrd_err_set(err, MRD_E_EXISTS, "hold %s already exists", h->id);
-        goto out;
-    }
-    if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "hold create", err);
-        goto out;
-    }
-    rc = sq__prepare(c, "INSERT OR IGNORE INTO hold_items (hold, seq) VALUES (?1, ?2)", &st, err);
+    else if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, create ? "hold create" : "hold update", err);
+    else if (!create && sqlite3_changes(c->db) != 1)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no hold %s", h->id);
+    if (rc == MRD_OK && n > 0)
+        rc = sq__prepare(c, "INSERT OR IGNORE INTO hold_items (hold, seq) VALUES (?1, ?2)", &st,
+                         err);
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
         (void)sqlite3_bind_text(st, 1, h->id, -1, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 2, seqs[i]);
@@ -154,40 +160,16 @@ out:
     return rc;
 }
 
+enum mrd_code sq__hold_create(struct store *stp, const struct store_hold *h, const int64_t *seqs,
+                              size_t n, const struct store_ledger_event *ev, struct mrd_err *err)
+{
+    return hold_write(stp, true, h, seqs, n, ev, err);
+}
+
 enum mrd_code sq__hold_update(struct store *stp, const struct store_hold *h,
                               const struct store_ledger_event *ev, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc != MRD_OK)
-        goto out;
-    /* ?2 and ?3 (case, created) never change: bound, compared, not set. */
-    rc = sq__prepare(c,
-                     "UPDATE holds SET expires = ?4, released = ?5, record = ?6"
-                     " WHERE id = ?1 AND case_id = ?2 AND created = ?3",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    bind_hold_fields(st, h);
-    rc = step_done(c, st, "hold update", err);
-    if (rc == MRD_OK && sqlite3_changes(c->db) != 1)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no hold %s", h->id);
-    if (rc == MRD_OK)
-        rc = queue_event(c, ev, err);
-    if (rc == MRD_OK)
-        rc = sq__exec(c, "COMMIT", err);
-out:
-    if (rc != MRD_OK)
-        sq__rollback(c);
-    sq__release(s, c);
-    return rc;
+    return hold_write(stp, false, h, NULL, 0, ev, err);
 }
 
 enum mrd_code sq__hold_list(struct store *stp, const char *id, const char *case_id,
