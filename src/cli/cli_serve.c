@@ -68,7 +68,7 @@ static const char usage[] =
     "                        0 = off; failures back off, see 'meridian help peer')\n"
     "  --checkpoint-interval SEC\n"
     "                        ledger: sign a checkpoint every SEC seconds when the tree\n"
-    "                        grew (default 300; docs/ledger.md)\n"
+    "                        grew (default 60; docs/ledger.md)\n"
     "\n"
     "The request body limit is each API root's max_content_length (413 above it).\n"
     "One access-log line per request goes to stderr: method, path, status, bytes,\n"

@@ -53,7 +53,7 @@ void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
  * failed round as a warning, and the next success; the queue stays in the
  * store, so nothing is lost while it fails. */
 #define LEDGER_SERVICE_TICK_MS 1000
-#define LEDGER_CHECKPOINT_INTERVAL_DEFAULT 300 /* seconds */
+#define LEDGER_CHECKPOINT_INTERVAL_DEFAULT 60 /* seconds */
 
 struct ledger_service;
 
