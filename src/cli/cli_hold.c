@@ -69,9 +69,9 @@ static enum mrd_code items_add(struct items *it, const struct store_held *o, str
     uint8_t h[crypto_hash_sha256_BYTES];
     char hex[crypto_hash_sha256_BYTES * 2 + 1];
 
-    for (size_t i = 0; i < it->n; i++)
-        if (it->seqs[i] == o->row->seq)
-            return MRD_OK;
+    /* Each selector yields a version once: --object ids are deduplicated
+     * when parsed, a query's rows are distinct, and the pattern's two
+     * passes take disjoint types. */
     if (it->n >= STORE_HOLD_ITEMS_MAX)
         return mrd_err_set(err, MRD_E_TOOBIG, "more than %d object versions selected",
                            STORE_HOLD_ITEMS_MAX);
@@ -99,12 +99,16 @@ static enum mrd_code add_cb(void *ctx, const struct store_held *o, struct mrd_er
     return items_add(ctx, o, err);
 }
 
-static bool is_matched(const struct items *it, const char *id, size_t len)
+static int cmp_id(const void *a, const void *b)
 {
-    for (size_t i = 0; i < it->n_matched; i++)
-        if (strlen(it->matched[i]) == len && memcmp(it->matched[i], id, len) == 0)
-            return true;
-    return false;
+    return strcmp(a, b);
+}
+
+/* Whether id is one of the SCOs the first pass matched (sorted by then). */
+static bool is_matched(const struct items *it, const char *id)
+{
+    return it->n_matched > 0 &&
+           bsearch(id, it->matched, it->n_matched, sizeof(*it->matched), cmp_id) != NULL;
 }
 
 /* --pattern, first pass: each SCO is an observation of its own. */
@@ -132,7 +136,7 @@ static enum mrd_code pattern_cb(void *ctx, const struct store_held *o, struct mr
         {
             const char *s = json_string_value(v);
 
-            if (s != NULL && is_matched(it, s, strlen(s)))
+            if (s != NULL && is_matched(it, s))
                 match = true;
         }
         json_decref(j);
@@ -425,7 +429,15 @@ static int parse_create(int argc, char **argv, const char **data, struct create_
         if (strcmp(a, "--object") == 0) {
             if (o->n_objects >= HOLD_OBJECTS_MAX)
                 return cli_usage_error(&cli_verb_hold, "more than %d --object", HOLD_OBJECTS_MAX);
-            o->objects[o->n_objects++] = argv[++i];
+            {
+                const char *id = argv[++i];
+                bool dup = false;
+
+                for (size_t j = 0; j < o->n_objects && !dup; j++)
+                    dup = strcmp(o->objects[j], id) == 0;
+                if (!dup)
+                    o->objects[o->n_objects++] = id;
+            }
             continue;
         }
         for (k = 0; text_opts[k] != NULL; k++)
@@ -493,6 +505,7 @@ static int select_items(struct store *st, const struct create_opts *o,
         it->scratch = pat_scratch_new();
         rc = store_objects_find(st, &f, pattern_cb, it, &err);
         if (rc == MRD_OK && it->n_matched > 0) {
+            qsort(it->matched, it->n_matched, sizeof(*it->matched), cmp_id);
             it->observed_pass = true;
             rc = store_objects_find(st, &f, pattern_cb, it, &err);
         }
@@ -908,17 +921,35 @@ struct export_obj {
 struct export_ctx {
     struct export_obj *objs;
     size_t n, cap;
-    enum mrd_code rc;
 };
+
+static int cmp_seq(const void *a, const void *b)
+{
+    int64_t x = ((const struct export_obj *)a)->seq, y = ((const struct export_obj *)b)->seq;
+
+    return (x > y) - (x < y);
+}
+
+/* Sorts by seq and drops the versions two holds of the case share. */
+static void export_unique(struct export_ctx *x)
+{
+    size_t k = 0;
+
+    qsort(x->objs, x->n, sizeof(*x->objs), cmp_seq);
+    for (size_t i = 0; i < x->n; i++) {
+        if (k > 0 && x->objs[k - 1].seq == x->objs[i].seq)
+            mrd_free(x->objs[i].data);
+        else
+            x->objs[k++] = x->objs[i];
+    }
+    x->n = k;
+}
 
 static enum mrd_code export_cb(void *ctx, const struct store_held *o, struct mrd_err *err)
 {
     struct export_ctx *x = ctx;
     struct export_obj *e;
 
-    for (size_t i = 0; i < x->n; i++)
-        if (x->objs[i].seq == o->row->seq)
-            return MRD_OK;
     if (x->n >= EVIDENCE_MAX_OBJECTS)
         return mrd_err_set(err, MRD_E_TOOBIG, "more than %d objects in one package",
                            EVIDENCE_MAX_OBJECTS);
@@ -1054,6 +1085,7 @@ int cli_hold_export_case(const char *data, const char *case_id, const char *outp
             ret = CLI_EXIT_USAGE;
             goto out;
         }
+    export_unique(&x);
     if (x.n == 0) {
         cli_errorf("evidence", "the holds of case '%s' preserve no stored object", case_id);
         ret = CLI_EXIT_FAIL;

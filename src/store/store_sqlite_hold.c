@@ -294,8 +294,7 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
     /* One statement per shape keeps each on its index. */
     if (f->leaf >= 0)
         rc = sq__prepare(c,
-                         "SELECT " SQ_ROW_COLS ", o.body, o.collection, c.id, c.api_root, l.leaf"
-                         " FROM object_leaves l JOIN objects o ON o.seq = l.seq"
+                         "SELECT " HELD_COLS " FROM object_leaves l JOIN objects o ON o.seq = l.seq"
                          " JOIN collections c ON c.key = o.collection WHERE l.leaf = ?5",
                          &st, err);
     else if (f->id != NULL)
