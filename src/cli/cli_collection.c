@@ -1,7 +1,7 @@
 /*
  * meridian collection: create and list TAXII collections.
  *
- * An API root is a trust community (DESIGN.md §5); `collection create`
+ * An API root is a trust community (docs/design.md §5); `collection create`
  * makes the API root on first use, and gives the node's own org read and
  * write on the new collection (the team that runs the node administers
  * what it creates; `meridian grant` changes that). Only the new

@@ -1,5 +1,5 @@
 /*
- * meridian key: the node's Ed25519 key (DESIGN.md §6).
+ * meridian key: the node's Ed25519 key (docs/design.md §6).
  *
  * `key show` prints the public key in the exact form a partner pastes into
  * `meridian peer add --pubkey`; `key create` makes the key for a data

@@ -1,5 +1,5 @@
 /*
- * meridian org: register the orgs this node knows (DESIGN.md §5).
+ * meridian org: register the orgs this node knows (docs/design.md §5).
  *
  * `org create` prints only the new org's name on stdout, so scripts can
  * chain it; `org list` prints one tab-separated line per org.

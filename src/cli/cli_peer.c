@@ -50,7 +50,7 @@ static const char usage[] =
     "                       (default: the API root of --local-collection)\n"
     "  --data DIR           data directory (default $MERIDIAN_DATA or ./meridian-data)\n"
     "\n"
-    "What is pushed is what the peer could read through TAXII (TLP, DESIGN.md §5):\n"
+    "What is pushed is what the peer could read through TAXII (TLP, docs/design.md §5):\n"
     "CLEAR anywhere, GREEN within the community, AMBER only if created here, RED never.\n"
     "disable keeps the peer and its cursors but stops syncing; enable resumes it now.\n"
     "\n"

@@ -4,7 +4,7 @@
  * Does: key generation (libsodium), the private key file, the textual public
  * key "ed25519:<base64>" that operators paste into a peer's configuration,
  * a keyring of trusted public keys, and signing and verifying STIX objects
- * as DESIGN.md §6 describes.
+ * as docs/design.md §6 describes.
  *
  * The signature block is a STIX 2.1 property-extension (§7.3) in the
  * object's `extensions` dictionary, under CRYPTO_SIG_EXT_ID:

@@ -1,6 +1,6 @@
 /*
  * fed: federation between Meridian nodes and other TAXII 2.1 servers
- * (DESIGN.md §5–§7, issue 6).
+ * (docs/design.md §5–§7, issue 6).
  *
  * Does:
  *  - the peer table and each peer's sync state (pull cursor, push cursor,

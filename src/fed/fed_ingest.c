@@ -1,6 +1,6 @@
 /*
  * The node key, the keyring of trusted keys and THE ingest check that
- * every write path calls (DESIGN.md §6).
+ * every write path calls (docs/design.md §6).
  *
  * Signing happens once, where an object is created; afterwards the bytes
  * never change (the store keeps the canonical form, relays forward it as

@@ -12,7 +12,7 @@
 #include "core/buf.h"
 #include "fed/fed.h"
 
-/* One peer's HTTP client: owns its CURL handle (STYLE.md §4.4). */
+/* One peer's HTTP client: owns its CURL handle (docs/design.md, Conventions). */
 struct fed_client {
     CURL *curl;
     const struct fed_peer *peer;    /* borrowed */

@@ -1,5 +1,5 @@
 /*
- * One sync round with one peer: pull, then push (DESIGN.md §7).
+ * One sync round with one peer: pull, then push (docs/design.md §7).
  *
  * Pull asks objects/ for what was added after the persisted cursor and
  * follows `next` (or, for servers without it, added_after = the last
@@ -179,7 +179,7 @@ static bool pull_writer_sees(void *ctx, const struct store_row *row)
  * A peer with an org here writes as that org: a version it serves that
  * this node holds only where that org may not read it is stored as the
  * peer's own copy (store_objects_insert), so the peer, reading back over
- * TAXII, cannot tell whether the node held it (DESIGN.md §5). */
+ * TAXII, cannot tell whether the node held it (docs/design.md §5). */
 static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err)
 {
     struct store_grant g = {0};

@@ -1,5 +1,5 @@
 /*
- * index: the compiled indicator index (DESIGN.md §8).
+ * index: the compiled indicator index (docs/design.md §8).
  *
  * One open-addressing hash table holds every exact key, tagged with its
  * type: IPv4 (4 bytes), IPv6 (16 bytes), and lower-case text for domains,

@@ -3,7 +3,7 @@
  *
  * Does: turns indicator values (IPv4/IPv6 addresses and CIDR ranges, domain
  * names, URLs, e-mail addresses, MD5/SHA-1/SHA-256/SHA-512 hashes) into an
- * in-memory index (DESIGN.md §8): one open-addressing hash table over
+ * in-memory index (docs/design.md §8): one open-addressing hash table over
  * normalised bytes with a small bit-filter in front of it, longest-prefix
  * buckets for CIDR ranges (v4 and v6), and label-suffix lookup for domains.
  * Parses log lines field by field (nginx/Apache combined, Zeek TSV, CSV with
@@ -17,7 +17,7 @@
  * borrowed and hits point into them.
  * Threading: an index is built by one thread; once match_index_build()
  * returned it is read-only and may be scanned by many threads at once.
- * Errors: enum mrd_code + struct mrd_err (STYLE.md §3). Never logs.
+ * Errors: enum mrd_code + struct mrd_err (docs/design.md, Conventions). Never logs.
  * Domain semantics follow issue #5: exact by default, label-suffix with
  * MATCH_F_SUBDOMAINS; hosts case-insensitive, trailing dot ignored; URLs
  * compared after RFC 3986 §6.2.2/§6.2.3 scheme/host case and port

@@ -1,5 +1,5 @@
 /*
- * policy: who may read which STIX object on this node (DESIGN.md §5).
+ * policy: who may read which STIX object on this node (docs/design.md §5).
  *
  * Two things live here and nowhere else:
  *  - the effective TLP level of an object, from its marking references
@@ -56,7 +56,7 @@ enum policy_tlp {
 };
 #define POLICY_TLP_COUNT 5
 
-/* An org's relation to this node (DESIGN.md §5). Stored in the database:
+/* An org's relation to this node (docs/design.md §5). Stored in the database:
  * append-only, never renumber. */
 enum policy_relation {
     POLICY_REL_OWN = 0,         /* the team that runs the node */

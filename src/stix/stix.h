@@ -4,7 +4,7 @@
  *
  * Does: checks already-parsed JSON (jansson values from mrd_json_parse, which
  * has enforced I-JSON: UTF-8, no duplicate names, depth and size limits)
- * against the MUST rules of STIX 2.1 (checklist §2, items S1–S47): identifier
+ * against the MUST rules of STIX 2.1 (items S1–S47, see docs/validate.md): identifier
  * syntax and type prefix, timestamps and their ordering, required and
  * forbidden properties per object type, versioning properties, the canonical
  * TLP 1.0 / TLP 2.0 marking definitions, granular marking selectors,
@@ -24,7 +24,7 @@
  * says nothing about the input.
  *
  * Findings: each has a severity, a stable rule id (docs/validate.md lists
- * them with their checklist item), a JSON path ("$" is the value passed in:
+ * them with their item number, see docs/validate.md), a JSON path ("$" is the value passed in:
  * the document, or the object for stix_validate_object), the spec section,
  * and a message saying what to change. At most STIX_MAX_FINDINGS are kept;
  * the counts stay exact past that.

@@ -1,5 +1,5 @@
 /*
- * store: persistence of a Meridian node (DESIGN.md §4).
+ * store: persistence of a Meridian node (docs/design.md §4).
  *
  * An ops table with one backend per file: store_sqlite.c (default, one
  * SQLite file `meridian.db` in the data directory, WAL mode) and, later,
@@ -163,7 +163,7 @@ struct store_object_in {
     size_t n_recipients;
     const char *body; /* canonical bytes, at most STORE_OBJECT_MAX */
     size_t body_len;
-    /* What the writer may read (DESIGN.md §5), for the duplicate rule of
+    /* What the writer may read (docs/design.md §5), for the duplicate rule of
      * store_objects_insert: writer_sees(writer_ctx, row) is the writer's
      * policy_may_read. NULL = the writer sees every row (import, federation
      * pulls, admin). Called on whichever thread commits the insert, while
@@ -595,7 +595,7 @@ enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collec
  * its own result, and a failing call does not fail the others. Each new version gets the next
  * date_added of the collection: max(now, previous + 1 usec), strictly increasing even under
  * concurrent writers (threads or processes).
- * Duplicates (DESIGN.md §5, docs/taxii.md "Re-posting a version"): a
+ * Duplicates (docs/design.md §5, docs/taxii.md "Re-posting a version"): a
  * version already stored (same id and version_usec in this collection) is
  * STORE_INS_DUPLICATE and changes nothing when the writer may read one of
  * its stored copies (o->writer_sees; NULL sees all) or one of them was

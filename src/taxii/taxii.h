@@ -54,7 +54,7 @@ struct ledger_service;
 
 struct taxii_server;
 
-/* The ingest step of POST (DESIGN.md §6), set by serve to fed's
+/* The ingest step of POST (docs/design.md §6), set by serve to fed's
  * fed_ingest_canon: for each valid object, append the bytes to store to
  * out (signed when local: the writer is own or constituent), or refuse it
  * with a message for the status resource (ret_refusal non-empty). NULL:

@@ -31,7 +31,7 @@ static json_t *str_or_null(const char *s)
 
 /* The API roots in which the requester has a grant (read or write) on a
  * collection, or which hold a public collection. The others do not exist
- * for it (TAXII App. B; DESIGN.md §5): discovery does not list them, and
+ * for it (TAXII App. B; docs/design.md §5): discovery does not list them, and
  * their information and collections endpoints answer 404 exactly like a
  * root that does not exist. */
 struct root_set {

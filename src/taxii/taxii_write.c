@@ -192,7 +192,7 @@ static bool row_readable(void *ctx, const struct store_row *row)
 /* The status version of a duplicate SCO is the stored row's date_added,
  * which tells "it was already here" (and since when). SCO ids are
  * deterministic, so for a row the poster may not read that would answer
- * "does the node hold this value?" (DESIGN.md §5): only a readable copy
+ * "does the node hold this value?" (docs/design.md §5): only a readable copy
  * gives its date; otherwise the caller reports a date of this request. */
 static enum mrd_code dup_readable(struct taxii_req *r, struct taxii_coll *c, const char *id,
                                   bool *ret, struct mrd_err *err)
@@ -292,7 +292,7 @@ void taxii_post_objects(struct taxii_req *r)
     /* The writer's view decides what counts as a duplicate: a version
      * stored only where the writer may not read it is stored again as the
      * writer's own copy (store_objects_insert), so reading back what it
-     * posted never tells it a hidden copy exists (DESIGN.md §5). */
+     * posted never tells it a hidden copy exists (docs/design.md §5). */
     for (size_t i = 0; i < nvalid; i++) {
         ins[i].writer_sees = row_readable;
         ins[i].writer_ctx = &c.reader;
@@ -338,7 +338,7 @@ void taxii_post_objects(struct taxii_req *r)
             }
             /* A duplicate reads exactly like a new object: saying "already
              * present" would tell the poster that an object it may not read
-             * exists (DESIGN.md §5). */
+             * exists (docs/design.md §5). */
             st.success_count++;
             v++;
         } else {

@@ -16,10 +16,21 @@ def meridian_bin():
     return path
 
 
+DATA = ROOT / "tests" / "data"
+
+
 @pytest.fixture(scope="session")
-def shared_dir():
-    path = pathlib.Path(os.environ.get("MERIDIAN_SHARED", str(ROOT.parent / "shared")))
-    assert path.is_dir(), f"no shared/ folder at {path} (set MERIDIAN_SHARED)"
+def data_dir():
+    """tests/data: third-party test data kept in the repository, each folder
+    with its licence (see tests/data/README.md)."""
+    assert DATA.is_dir(), f"test data folder missing: {DATA}"
+    return DATA
+
+
+def data_file(rel):
+    """A file under tests/data, or a failure naming the missing file."""
+    path = DATA / rel
+    assert path.is_file(), f"test data file missing: {path}"
     return path
 
 

@@ -1,4 +1,4 @@
-"""A real `meridian serve` for integration tests (STYLE.md §6).
+"""A real `meridian serve` for integration tests (docs/design.md, Conventions).
 
 `start_node()` makes a data directory with `meridian init`, starts
 `meridian serve` on 127.0.0.1:0 and waits for its --ready-file; `Node` then
@@ -243,7 +243,7 @@ def node(tmp_path_factory, meridian_bin):
 
 def assert_taxii_error(r, status):
     """Status, TAXII content type and an error resource whose http_status
-    matches (checklist T22, T90)."""
+    matches (TAXII 2.1 §3.1)."""
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers.get("Content-Type") == TAXII, r.headers
     e = r.json()

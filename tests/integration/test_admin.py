@@ -258,13 +258,13 @@ def test_grant_controls_export(node, meridian_bin):
 
 # ---- import / export ----
 
-def all_bundles(shared_dir):
-    return sorted((shared_dir / "testdata" / "stix-bundles").rglob("*.json"))
+def all_bundles(data_dir):
+    return sorted((data_dir / "stix-bundles").rglob("*.json"))
 
 
-def test_import_testdata_and_export_round_trip(node, meridian_bin, shared_dir, tmp_path):
+def test_import_testdata_and_export_round_trip(node, meridian_bin, data_dir, tmp_path):
     d, c = node["data"], node["coll"]
-    files = all_bundles(shared_dir)
+    files = all_bundles(data_dir)
     assert len(files) >= 10
     p = run(meridian_bin, "import", "--data", d, "--collection", c, *files, timeout=300)
     assert p.returncode in (0, 1), p.stderr
@@ -383,7 +383,7 @@ def test_export_csv(node, meridian_bin, tmp_path):
 
 
 def test_export_applies_tlp_policy(node, meridian_bin, tmp_path):
-    """export --as-org gives each reader exactly what DESIGN.md §5 allows."""
+    """export --as-org gives each reader exactly what docs/design.md §5 allows."""
     d, c = node["data"], node["coll"]
     for org, rel in (("cert-b", "partner"), ("cert-c", "partner"), ("ministry", "constituent"),
                      ("isp", "constituent")):
@@ -448,11 +448,11 @@ def test_help_for_every_admin_verb(meridian_bin):
         assert re.search(rf"^  {verb} ", p.stdout, re.M)
 
 
-def test_import_upstream_malformed_example(node, meridian_bin, shared_dir):
+def test_import_upstream_malformed_example(node, meridian_bin, data_dir):
     """The TLP 2.0 example published malformed upstream: its bad object is
     refused with the validator's reason, the good ones are stored."""
     d, c = node["data"], node["coll"]
-    f = shared_dir / "testdata" / "stix-markings" / "tlp2" / \
+    f = data_dir / "stix-markings" / "tlp2" / \
         "upstream-example-using-tlp2.0-green.MALFORMED.json"
     p = run(meridian_bin, "import", "--data", d, "--collection", c, f)
     assert p.returncode == 1

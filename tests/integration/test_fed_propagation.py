@@ -1,4 +1,4 @@
-"""Federation between real nodes on 127.0.0.1 (issue 6, DESIGN.md §5-§7).
+"""Federation between real nodes on 127.0.0.1 (issue 6, docs/design.md §5-§7).
 
 Each test starts its own `meridian serve` processes with separate data
 directories and peers them with `meridian peer add`; rounds are run with

@@ -1,4 +1,4 @@
-"""End-to-end signatures across the federation (issue 6, DESIGN.md §6).
+"""End-to-end signatures across the federation (issue 6, docs/design.md §6).
 
 Objects created at a node are signed with its node key; relays never change
 the bytes, so C verifies A's signature after two hops; one byte changed in

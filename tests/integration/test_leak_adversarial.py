@@ -1,7 +1,7 @@
 """Adversarial leak tests: a hostile partner (or an org with no grant)
 attacks Meridian's access control through the real interfaces only (a
 real `meridian serve` on 127.0.0.1, the real CLI, real HTTP). The rule under
-attack (DESIGN.md §5, issue 3): a requester without a grant, or below an
+attack (docs/design.md §5, issue 3): a requester without a grant, or below an
 object's TLP level, must never learn of the object by any endpoint, filter,
 paging token, count, header or error message.
 

@@ -1,5 +1,5 @@
 """`meridian ledger`: the stand-alone proof verifier over every
-transparency-dev vector in shared/ (and mutations of the valid ones), and the
+transparency-dev vector in tests/data/ (and mutations of the valid ones), and the
 persistent log driven through the real binary on a temp dir."""
 import base64
 import json
@@ -10,8 +10,8 @@ import pytest
 from conftest import run
 
 
-def vectors(shared_dir, kind):
-    root = shared_dir / "testdata" / "transparency-dev-merkle" / kind
+def vectors(data_dir, kind):
+    root = data_dir / "transparency-dev-merkle" / kind
     files = sorted(root.rglob("*.json"))
     assert files, f"no vectors under {root}"
     return files
@@ -69,10 +69,10 @@ def mutants(v, kind):
 
 
 @pytest.mark.parametrize("kind", ["inclusion", "consistency"])
-def test_vectors_and_mutants(meridian_bin, shared_dir, kind):
+def test_vectors_and_mutants(meridian_bin, data_dir, kind):
     build = inclusion_args if kind == "inclusion" else consistency_args
     valid = invalid = rejected = 0
-    for path in vectors(shared_dir, kind):
+    for path in vectors(data_dir, kind):
         v = json.loads(path.read_text())
         if v.get("proof") == [""]:
             # A lone empty hash and the empty proof are the same command line

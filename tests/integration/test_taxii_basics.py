@@ -1,5 +1,5 @@
 """TAXII 2.1 transport, authentication, negotiation and the resources
-outside collections (checklist T3-T9, T20-T27, T30-T31, T50-T54, T90)."""
+outside collections (TAXII 2.1 §1.6, §2, §3.1-§3.2, §4, §5.1-§5.2)."""
 import base64
 import re
 

@@ -1,5 +1,5 @@
 """kill -9 during ingest loses nothing that was acknowledged (issue 3,
-DESIGN.md §4): every object a 202 listed as a success is there after a
+docs/design.md §4): every object a 202 listed as a success is there after a
 restart, and the server restarts cleanly on the same data."""
 import threading
 import time

@@ -1,6 +1,6 @@
 """Leak tests: a requester without a grant, or below an object's TLP, must
 never learn of it through any endpoint, filter, paging token, count, header
-or error message (DESIGN.md §5, checklist T34, T39, T40)."""
+or error message (docs/design.md §5, TAXII 2.1 §8.2.2 and App. B)."""
 import uuid
 
 import pytest
@@ -41,7 +41,7 @@ def world(node):
     return {"cid": cid, "toks": toks, "objs": objs, "order": order}
 
 
-# What each reader may see (DESIGN.md §5 and policy.h's table).
+# What each reader may see (docs/design.md §5 and policy.h's table).
 VISIBLE = {
     "own": {"clear", "green", "red", "amber", "strict", "nomark", "p_amber", "red_last"},
     "l_cons": {"clear", "green", "amber", "nomark", "p_amber"},

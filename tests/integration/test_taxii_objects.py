@@ -1,6 +1,6 @@
 """TAXII 2.1 collection content: add objects, status, objects, object,
-manifest, versions, delete, filters and paging (checklist T52-T60,
-T70-T82)."""
+manifest, versions, delete, filters and paging (TAXII 2.1 §3.4-§3.7, §4.3,
+§5.3-§5.8)."""
 import json
 import threading
 import uuid
@@ -34,7 +34,7 @@ def test_post_returns_complete_status_and_stores(node):
     got = node.get(coll_paths(cid)[0]).json()["objects"]
     assert [o["id"] for o in got] == [o["id"] for o in objs]
     # stored as sent, except the node's signature on objects created here
-    # (DESIGN.md §6), which lives in an extension of its own
+    # (docs/design.md §6), which lives in an extension of its own
     assert [unsigned(g, o) for g, o in zip(got, objs)] == objs
 
 
@@ -239,7 +239,7 @@ def test_added_after_is_exclusive(node):
     recs = node.get(manifest).json()["objects"]
     got = node.get(objects, params={"added_after": recs[1]["date_added"]}).json()["objects"]
     assert [o["id"] for o in got] == [o["id"] for o in objs[2:]]
-    # any RFC 3339 UTC form is accepted (checklist §3 point 3)
+    # any RFC 3339 UTC form is accepted (TAXII 2.1 §3.4)
     got = node.get(objects, params={"added_after": "2000-01-01T00:00:00Z"}).json()["objects"]
     assert len(got) == 4
     assert node.get(objects, params={"added_after": recs[3]["date_added"]}).json() == {}

@@ -1,6 +1,6 @@
 """HTTPS: the certificate `meridian init` makes, verified with its CA by
-requests, curl and gnutls-cli; TLS 1.2+ and AEAD suites only (checklist
-T1, RFC 7540 App. A)."""
+requests, curl and gnutls-cli; TLS 1.2+ and AEAD suites only (TAXII 2.1
+§8.2.2, RFC 7540 App. A)."""
 import shutil
 import subprocess
 

@@ -1,4 +1,4 @@
-"""`meridian validate` over the shared STIX sample data and over mutated
+"""`meridian validate` over the STIX sample data in tests/data and over mutated
 copies of it: verdicts, exit codes, the --json shape and stdin.
 
 The expected verdict of every sample file was decided by reading the file
@@ -14,7 +14,7 @@ import pathlib
 
 import pytest
 
-from conftest import run
+from conftest import data_file, run
 
 VALID = [
     "stix-bundles/cti-documentation/apt1.json",
@@ -56,26 +56,26 @@ INVALID = {
 }
 
 
-def test_every_sample_file_has_a_verdict(shared_dir):
+def test_every_sample_file_has_a_verdict(data_dir):
     """A new file in the sample folders must get a verdict here."""
     listed = set(VALID) | set(INVALID)
     for sub in ("stix-bundles", "stix-markings"):
-        for p in (shared_dir / "testdata" / sub).rglob("*.json"):
-            rel = str(p.relative_to(shared_dir / "testdata"))
+        for p in (data_dir / sub).rglob("*.json"):
+            rel = str(p.relative_to(data_dir))
             assert rel in listed, f"{rel} has no expected verdict in test_validate.py"
 
 
 @pytest.mark.parametrize("rel", VALID)
-def test_valid_sample(meridian_bin, shared_dir, rel):
-    p = run(meridian_bin, "validate", shared_dir / "testdata" / rel)
+def test_valid_sample(meridian_bin, data_dir, rel):
+    p = run(meridian_bin, "validate", data_file(rel))
     assert p.returncode == 0, p.stdout + p.stderr
     assert ": valid (" in p.stdout
     assert "error " not in p.stdout
 
 
 @pytest.mark.parametrize("rel", sorted(INVALID))
-def test_invalid_sample(meridian_bin, shared_dir, rel):
-    p = run(meridian_bin, "validate", "--json", shared_dir / "testdata" / rel)
+def test_invalid_sample(meridian_bin, data_dir, rel):
+    p = run(meridian_bin, "validate", "--json", data_file(rel))
     assert p.returncode == 1, p.stdout + p.stderr
     res = json.loads(p.stdout)
     assert res["valid"] is False
@@ -83,16 +83,16 @@ def test_invalid_sample(meridian_bin, shared_dir, rel):
     assert INVALID[rel] <= rules, rules
 
 
-def test_malformed_tlp2_example_paths(meridian_bin, shared_dir):
+def test_malformed_tlp2_example_paths(meridian_bin, data_dir):
     rel = "stix-markings/tlp2/upstream-example-using-tlp2.0-green.MALFORMED.json"
-    p = run(meridian_bin, "validate", shared_dir / "testdata" / rel)
+    p = run(meridian_bin, "validate", data_file(rel))
     assert p.returncode == 1
     assert "$.objects[2].created: timestamp-format (STIX 2.1 §2.16)" in p.stdout
     assert "$: required-property (STIX 2.1 §8)" in p.stdout
 
 
-def load(shared_dir, rel):
-    return json.loads((shared_dir / "testdata" / rel).read_text())
+def load(data_dir, rel):
+    return json.loads(data_file(rel).read_text())
 
 
 def first(bundle, type_):
@@ -175,8 +175,8 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize("name,mutate,rule", MUTATIONS, ids=[m[0] for m in MUTATIONS])
-def test_mutated_sample_is_invalid(meridian_bin, shared_dir, tmp_path, name, mutate, rule):
-    b = load(shared_dir, "stix-bundles/cti-documentation/indicator-for-malicious-url.json")
+def test_mutated_sample_is_invalid(meridian_bin, data_dir, tmp_path, name, mutate, rule):
+    b = load(data_dir, "stix-bundles/cti-documentation/indicator-for-malicious-url.json")
     mutate(b)
     f = tmp_path / "b.json"
     f.write_text(json.dumps(b))
@@ -186,8 +186,8 @@ def test_mutated_sample_is_invalid(meridian_bin, shared_dir, tmp_path, name, mut
     assert rule in {x["rule"] for x in res["findings"] if x["severity"] == "error"}, res
 
 
-def test_json_shape(meridian_bin, shared_dir):
-    d = shared_dir / "testdata"
+def test_json_shape(meridian_bin, data_dir):
+    d = data_dir
     p = run(meridian_bin, "validate", "--json", d / VALID[0],
             d / "stix-markings/tlp2/upstream-example-using-tlp2.0-green.MALFORMED.json")
     assert p.returncode == 1
@@ -205,8 +205,8 @@ def test_json_shape(meridian_bin, shared_dir):
     assert f["path"].startswith("$")
 
 
-def test_stdin(meridian_bin, shared_dir):
-    text = (shared_dir / "testdata" / VALID[3]).read_text()
+def test_stdin(meridian_bin, data_dir):
+    text = (data_dir / VALID[3]).read_text()
     p = run(meridian_bin, "validate", "-", input=text)
     assert p.returncode == 0, p.stdout
     assert p.stdout.startswith("-: valid (bundle")
@@ -227,22 +227,22 @@ def test_not_json_is_invalid_not_an_io_error(meridian_bin, tmp_path):
     assert json.loads(p.stdout)["findings"][0]["rule"] == "json-syntax"
 
 
-def test_exit_codes(meridian_bin, shared_dir, tmp_path):
-    good = shared_dir / "testdata" / VALID[0]
+def test_exit_codes(meridian_bin, data_dir, tmp_path):
+    good = data_dir / VALID[0]
     assert run(meridian_bin, "validate").returncode == 2
     assert run(meridian_bin, "validate", "--bogus", good).returncode == 2
     p = run(meridian_bin, "validate", tmp_path / "missing.json")
     assert p.returncode == 2
     assert "missing.json" in p.stderr
     # an unreadable file outranks an invalid one
-    bad = shared_dir / "testdata" / "stix-markings/tlp2/provenance.json"
+    bad = data_dir / "stix-markings/tlp2/provenance.json"
     assert run(meridian_bin, "validate", good, bad).returncode == 1
     assert run(meridian_bin, "validate", good, bad, tmp_path / "missing.json").returncode == 2
     assert run(meridian_bin, "validate", good, good).returncode == 0
 
 
-def test_strict_turns_warnings_into_errors(meridian_bin, shared_dir):
-    f = shared_dir / "testdata" / "stix-bundles/json-schemas-examples/infrastructure.json"
+def test_strict_turns_warnings_into_errors(meridian_bin, data_dir):
+    f = data_dir / "stix-bundles/json-schemas-examples/infrastructure.json"
     p = run(meridian_bin, "validate", f)
     assert p.returncode == 0 and "warning" in p.stdout  # non-deterministic SCO ids
     p = run(meridian_bin, "validate", "--strict", f)

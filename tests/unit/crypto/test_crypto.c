@@ -1,5 +1,5 @@
 /* Unit tests for crypto/: keys, key files, public key text, and STIX
- * object signatures (DESIGN.md §6) through the public interface. */
+ * object signatures (docs/design.md §6) through the public interface. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* policy: every cell of DESIGN.md §5's table, the TLP marking ids of both
+/* policy: every cell of docs/design.md §5's table, the TLP marking ids of both
  * schemes, and the properties that make leaks impossible (monotonic
  * levels, deny on anything unexpected). */
 #include <setjmp.h>
@@ -330,14 +330,9 @@ static void test_marking_files(void **state)
         {"tlp2/tlp-red.json", POLICY_TLP_RED},
     };
     const char *dir = getenv("MERIDIAN_MARKINGS");
-    const char *shared = getenv("MERIDIAN_SHARED"); /* as the integration tests */
-    char path[4096], shared_dir[4096];
+    char path[4096];
 
     (void)state;
-    if (dir == NULL && shared != NULL) {
-        (void)snprintf(shared_dir, sizeof(shared_dir), "%s/testdata/stix-markings", shared);
-        dir = shared_dir;
-    }
     if (dir == NULL)
         dir = MERIDIAN_MARKINGS_DIR;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -348,7 +343,8 @@ static void test_marking_files(void **state)
 
         snprintf(path, sizeof(path), "%s/%s", dir, files[i].file);
         m = json_load_file(path, 0, &jerr);
-        assert_non_null(m);
+        if (m == NULL)
+            fail_msg("test data file %s: %s", path, jerr.text);
         id = json_object_get(m, "id");
         assert_true(policy_tlp_of_marking(json_string_value(id), json_string_length(id), &t));
         assert_int_equal(t, files[i].tlp);
