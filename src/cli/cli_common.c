@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/str.h"
+
 enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, struct mrd_err *err)
 {
     int fd = -1;
@@ -45,25 +47,34 @@ out:
     return rc;
 }
 
+/* Messages carry names, values and errors from outside (file contents,
+ * peers' answers, command-line arguments): each is printed escaped
+ * (str.h), so none can drive the terminal or forge another line. */
+__attribute__((format(printf, 2, 0))) static void print_escaped(const char *verb, const char *fmt,
+                                                                va_list ap)
+{
+    char msg[4096], out[4 * sizeof(msg)];
+
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "meridian %s: %s\n", verb, mrd_str_escape(out, sizeof(out), msg, strlen(msg)));
+}
+
 void cli_errorf(const char *verb, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "meridian %s: ", verb);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_escaped(verb, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "meridian %s: ", verb->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_escaped(verb->name, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n\n%s", verb->usage);
+    fprintf(stderr, "\n%s", verb->usage);
     return CLI_EXIT_USAGE;
 }
