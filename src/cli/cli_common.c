@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,4 +78,34 @@ int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n%s", verb->usage);
     return CLI_EXIT_USAGE;
+}
+
+void cli_print_escaped(const char *s, size_t n)
+{
+    struct mrd_buf b;
+
+    mrd_buf_init(&b, 4 * n + 1);
+    if (mrd_buf_escape(&b, s, n, NULL) == MRD_OK)
+        fwrite(b.data, 1, b.len, stdout);
+    fputc('\n', stdout);
+    mrd_buf_release(&b);
+}
+
+enum mrd_code cli_print_json(const json_t *j, size_t flags)
+{
+    char *s = json_dumps(j, flags | JSON_ENSURE_ASCII);
+
+    if (s == NULL)
+        return MRD_E_NOMEM;
+    /* ENSURE_ASCII leaves DEL (0x7F) alone; in JSON text it can only be
+     * inside a string, where \u007f is the same character. */
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == 0x7F)
+            fputs("\\u007f", stdout);
+        else
+            fputc(*p, stdout);
+    }
+    fputc('\n', stdout);
+    free(s); /* jansson's allocator */
+    return MRD_OK;
 }

@@ -280,7 +280,7 @@ static int cmd_export(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    printf("%s: %zu objects, proved into tree size %llu\n", outp, nfiles,
+    printf("%s: %zu objects, proved into tree size %llu\n", MRD_ESC(outp), nfiles,
            (unsigned long long)c.size);
 out:
     if (fd >= 0)
