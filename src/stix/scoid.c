@@ -142,14 +142,21 @@ void stix__check_sco_id(struct stix_ctx *c, const json_t *obj, const char *type)
         n++;
     }
     if (n == 0) {
-        /* §2.9: "If the contributing properties are not present ... then a
-         * UUIDv4 MUST be used" (a process has none at all). The version is
-         * the UUID's 13th hex digit. */
-        if (uuid[14] != '4')
+        /* §2.9: without ID contributing properties a UUIDv4 MUST be used.
+         * A process has none at all, so its id is always v4: an error.
+         * Where the type has some but this object carries none, the TC's
+         * own examples (x509-certificate without hashes or serial_number)
+         * use v5 ids, so that is reported as a warning only. */
+        if (uuid[14] != '4' && ip->props[0] == NULL)
             stix__error_at(c, "id", "sco-id-uuid4", "STIX 2.1 §2.9",
-                           "a %s without ID contributing properties must have a UUIDv4 id, "
+                           "a %s has no ID contributing properties, so its id must be a UUIDv4, "
                            "not a version %c UUID",
                            type, uuid[14]);
+        else if (uuid[14] != '4')
+            stix__warn_at(c, "id", "sco-id-uuid4", "STIX 2.1 §2.9",
+                          "this %s has none of its ID contributing properties, so its id should "
+                          "be a UUIDv4, not a version %c UUID",
+                          type, uuid[14]);
         return;
     }
     rc = canon(&c->scratch, obj, names, n, NULL, NULL);
