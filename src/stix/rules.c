@@ -475,7 +475,22 @@ void stix__rule_artifact(struct stix_ctx *c, const json_t *obj)
 void stix__rule_email_message(struct stix_ctx *c, const json_t *obj)
 {
     const json_t *mp = json_object_get(obj, "is_multipart");
+    const json_t *parts = json_object_get(obj, "body_multipart"), *part;
+    size_t i;
 
+    /* §6.6.2: each MIME part has one of 'body' or 'body_raw_ref', and
+     * "One of body OR body_raw_ref MUST be included", not both. */
+    json_array_foreach(parts, i, part)
+    {
+        if (json_is_object(part) && has(part, "body") == has(part, "body_raw_ref")) {
+            stix__push_key(c, "body_multipart");
+            stix__push_index(c, i);
+            stix__error(c, "email-body", "STIX 2.1 §6.6.2",
+                        "a MIME part needs exactly one of 'body' or 'body_raw_ref'");
+            stix__pop(c);
+            stix__pop(c);
+        }
+    }
     if (!json_is_boolean(mp))
         return;
     if (json_is_true(mp) && has(obj, "body"))

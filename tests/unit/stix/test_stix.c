@@ -221,6 +221,17 @@ static const struct tcase cases[] = {
     {"email-message without contributing properties, v5 id: a warning", &EMAIL,
      "{`id`:`email-message--f52a906a-0dfc-50bd-92f1-e7778ead38a9`}", "subject", "w:sco-id-uuid4"},
 
+    /* §6.6.2: a MIME part has exactly one of body / body_raw_ref */
+    {"mime part with body", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`body`:`x`,`content_type`:`text/plain`}]}", "subject",
+     NULL},
+    {"mime part with body and body_raw_ref", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`body`:`x`,`body_raw_ref`:`artifact--" U1 "`}]}",
+     "subject", "email-body"},
+    {"mime part with neither body nor body_raw_ref", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`content_type`:`text/plain`}]}", "subject",
+     "email-body"},
+
     /* §6.3, §6.7: *_enc names come from the IANA character set registry */
     {"name_enc IANA name", &FILE_, "{`name_enc`:`UTF-8`}", NULL, NULL},
     {"name_enc IANA name, other case", &FILE_, "{`name_enc`:`windows-1252`}", NULL, NULL},
