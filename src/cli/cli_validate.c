@@ -90,7 +90,11 @@ static int one(const char *path, const struct opts *o, struct stix_report *rep)
     if (rc != MRD_OK) {
         cli_errorf("validate", "%s", err.msg);
         if (o->json) {
-            json_t *j = json_pack("{s:s, s:s}", "file", path, "error", err.msg);
+            /* JSON strings are UTF-8: a name or message that is not
+             * shows escaped. */
+            json_t *j = json_pack("{s:s, s:s}", "file",
+                                  mrd_utf8_valid(path, strlen(path)) ? path : MRD_ESC(path),
+                                  "error", MRD_ESC(err.msg));
             if (j != NULL)
                 (void)cli_print_json(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
             json_decref(j);

@@ -82,6 +82,10 @@ def test_validate_escapes_paths_and_values(meridian_bin, tmp_path):
     p = run_raw(meridian_bin, "validate", name + b".missing")
     assert p.returncode == 2
     assert_escaped(p, SHOWN + "\\xFF\\xC0\\xAF.json.missing")
+    p = run_raw(meridian_bin, "validate", "--json", name + b".missing")
+    assert p.returncode == 2
+    assert raw_controls(p.stdout) == [] and raw_controls(p.stderr) == [], p.stdout
+    assert json.loads(p.stdout)["file"].endswith("\\xFF\\xC0\\xAF.json.missing"), p.stdout
 
 
 def test_pattern_escapes(meridian_bin, tmp_path):
