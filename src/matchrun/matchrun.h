@@ -1,86 +1,143 @@
 /*
- * match_run: the I/O side of `meridian match` (cli/ only): the indicator
- * set (index + STIX ids), scanning files with worker threads or as
- * streams, and writing hits, the summary and sightings.
- * Prints: yes (this is cli/). Threads: match_run() starts and joins them.
+ * matchrun: a matching run over log files, the service `meridian match`,
+ * serve's sensors and the console share.
+ *
+ * Does: loads the active indicators of STIX files or of the node's store
+ * into a match/ index (plus the pattern evaluator for patterns the index
+ * cannot express), scans files with worker threads (regular files, mapped
+ * and cut into chunks) or as streams (stdin, pipes, --follow with rotation),
+ * and writes hits (JSON lines), a per-file and per-indicator summary and
+ * STIX sightings.
+ * Does not: parse command lines, install signal handlers or choose exit
+ * codes (cli/cli_match.c does); parse logs or look values up (match/ does,
+ * purely); evaluate patterns (pattern/ does).
+ * Output: the summary goes to opts->out (NULL: none), hits to
+ * opts->hits_path, sightings to opts->sightings_path; every diagnostic (bad
+ * indicator value, unreadable file, rotation) goes to the log callback as
+ * one line, never to stderr directly.
+ * Threads: matchrun_run() starts and joins its workers; a set is read-only
+ * while a run uses it. Loading uses a second thread (page toucher, store
+ * reader) and joins it before returning.
+ * Errors: enum mrd_code + struct mrd_err.
  */
-#ifndef MRD_CLI_MATCH_RUN_H
-#define MRD_CLI_MATCH_RUN_H
+#ifndef MRD_MATCHRUN_H
+#define MRD_MATCHRUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/err.h"
 #include "match/match.h"
 
 struct pat_prog;
 
+#define MATCHRUN_MAX_INDICATOR_FILE ((size_t)4 << 30) /* one STIX file: 4 GiB */
+#define MATCHRUN_MAX_WARNINGS 10 /* per kind of bad indicator, then only counted */
+
+/* Where diagnostics go: one line each, without a trailing newline. */
+struct matchrun_log {
+    void (*fn)(void *ctx, const char *line);
+    void *ctx;
+};
+
+/* What loading found, across every file and store loaded into a set. */
+struct matchrun_load_stats {
+    uint64_t active;      /* indicators in the index or the evaluator */
+    uint64_t inactive;    /* revoked, not yet valid, expired */
+    uint64_t unsupported; /* invalid patterns (named through the log) */
+    uint64_t bad_values;  /* values the index refused, indicators without id or pattern */
+    uint64_t not_stix;    /* pattern_type other than stix */
+    uint64_t evaluated;   /* active ones left to the pattern evaluator */
+};
+
 /* The compiled index and the STIX id of each indicator number. */
-struct match_set {
+struct matchrun_set {
     struct match_index *idx;
     char *idbuf;
     size_t idlen, idcap;
     uint64_t *idoff; /* offset << 8 | length */
     size_t n, cap;
-    /* patterns the index cannot express, for the evaluator (match_eval.c) */
+    /* patterns the index cannot express, for the evaluator (eval.c) */
     struct pat_prog **progs;
     uint32_t *prog_ind;
     size_t nprogs, progs_cap;
+    struct matchrun_load_stats stats;
 };
 
-void match_set_init(struct match_set *s);
-void match_set_release(struct match_set *s);
-enum mrd_code match_set_begin(struct match_set *s, struct mrd_err *err);
+void matchrun_set_init(struct matchrun_set *s);
+void matchrun_set_release(struct matchrun_set *s);
+enum mrd_code matchrun_set_begin(struct matchrun_set *s, struct mrd_err *err);
 /* Appends an id; *ret is its indicator number. */
-enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, uint32_t *ret,
-                               struct mrd_err *err);
+enum mrd_code matchrun_set_add_id(struct matchrun_set *s, const char *id, size_t n, uint32_t *ret,
+                                  struct mrd_err *err);
 /* Makes room for about n more indicators (ids and index keys). */
-enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err);
+enum mrd_code matchrun_set_reserve(struct matchrun_set *s, size_t n, struct mrd_err *err);
 /* Forgets the last id (its indicator added no value). Values it already
  * added stay in the index under its number, which then reports no id:
  * callers drop it only before adding values or when none were added. */
-void match_set_drop_last(struct match_set *s);
+void matchrun_set_drop_last(struct matchrun_set *s);
 /* The id of indicator i (NUL-terminated inside idbuf). */
-const char *match_set_id(const struct match_set *s, uint32_t i);
+const char *matchrun_set_id(const struct matchrun_set *s, uint32_t i);
+
+/* Loads the indicators of one STIX file (bundle, envelope, list or object)
+ * that are active at now into s: index values, or evaluator programs for
+ * patterns the index cannot express. Bad values and invalid patterns are
+ * counted in s->stats and the first MATCHRUN_MAX_WARNINGS of each kind
+ * named through log; they never fail the load. */
+enum mrd_code matchrun_load_file(struct matchrun_set *s, const char *path, int64_t now,
+                                 const struct matchrun_log *log, struct mrd_err *err);
+
+/* As matchrun_load_file for the latest version of every indicator stored
+ * at data_dir (all collections, or the one whose id or ROOT/ALIAS is
+ * collection). Reads with no policy filter: this is the node operator
+ * matching the node's own data. */
+enum mrd_code matchrun_load_store(struct matchrun_set *s, const char *data_dir,
+                                  const char *collection, int64_t now,
+                                  const struct matchrun_log *log, struct mrd_err *err);
+
+/* Freezes the index: no loading after. */
+enum mrd_code matchrun_set_build(struct matchrun_set *s, struct mrd_err *err);
 
 /* Compiles pat for the evaluator under indicator number ind. MRD_E_PARSE
  * (message in err) when pattern/ rejects it. */
-enum mrd_code match_set_add_prog(struct match_set *s, const char *pat, size_t n, uint32_t ind,
-                                 struct mrd_err *err);
-void match_set_free_progs(struct match_set *s);
+enum mrd_code matchrun_set_add_prog(struct matchrun_set *s, const char *pat, size_t n, uint32_t ind,
+                                    struct mrd_err *err);
+void matchrun_set_free_progs(struct matchrun_set *s);
 /* Per-thread evaluation memory (a struct pat_scratch). */
-void *match_eval_scratch_new(void);
-void match_eval_scratch_free(void *scratch);
+void *matchrun_eval_scratch_new(void);
+void matchrun_eval_scratch_free(void *scratch);
 /* Evaluates every compiled pattern on the observation made of one line's
  * fields; writes the indicator numbers that match to out (at most max). */
-size_t match_eval_line(const struct match_set *s, void *scratch, const struct match_field *f,
-                       size_t nf, int64_t time_usec, uint32_t *out, size_t max);
+size_t matchrun_eval_line(const struct matchrun_set *s, void *scratch, const struct match_field *f,
+                          size_t nf, int64_t time_usec, uint32_t *out, size_t max);
 
-struct match_opts {
+struct matchrun_opts {
     enum match_format fmt;
     struct match_reader maps; /* --map overrides only */
-    unsigned flags;
-    const char *hits_path;
+    unsigned flags;           /* MATCH_F_* */
+    const char *hits_path;    /* NULL: none; "-": stdout */
     const char *sightings_path;
-    const char *identity;
+    const char *identity; /* identity--UUID of the sightings, or NULL: a new one named org */
     const char *org;
-    const char *collection;
-    bool follow;
-    bool quiet;
+    bool follow; /* keep reading growing files until *stop */
+    bool quiet;  /* no summary */
     unsigned threads;
     int64_t now;
-    const char **inputs;
+    const char **inputs; /* "-" or none: stdin */
     size_t ninputs;
+    FILE *out;                         /* the summary (and --follow hit lines); NULL: none */
+    const volatile sig_atomic_t *stop; /* set (by a signal handler) to end --follow */
+    struct matchrun_log log;
 };
 
-/* Scans the inputs and writes the outputs; returns a CLI exit code. */
-int match_run(const struct match_set *set, const struct match_opts *o);
-
-/* Walks the latest version of every indicator stored at data_dir (all
- * collections, or the one whose id is collection) and calls cb for each,
- * as match_stix_each() does for a file. */
-enum mrd_code match_load_store(const char *data_dir, const char *collection, char *scratch,
-                               match_stix_fn cb, void *ctx, struct mrd_err *err);
+/* Scans the inputs and writes the outputs. Problems (an unreadable input,
+ * an undetectable format, an output that cannot be written) are reported
+ * through o->log as they happen and make the result MRD_E_IO; the other
+ * inputs are still scanned. */
+enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun_opts *o,
+                           struct mrd_err *err);
 
 #endif

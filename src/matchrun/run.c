@@ -1,5 +1,5 @@
 /*
- * match_run: files in, hits/summary/sightings out, for `meridian match`.
+ * run.c: files in, hits/summary/sightings out (matchrun.h).
  *
  * Regular files are mapped and cut into chunks at line boundaries; one
  * worker per core takes chunks from an atomic counter and scans them with
@@ -15,7 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/match_run.h"
 #include "core/alloc.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "matchrun/matchrun_int.h"
 
-#define VERB "match"
 #define CHUNK_SIZE ((size_t)4 << 20) /* small enough that the last ones balance the cores */
 #define DETECT_BYTES ((size_t)64 << 10)
 #define MAX_FIELDS 512                    /* distinct field names in hit output */
@@ -43,27 +41,27 @@
 
 /* ---- the indicator set ---- */
 
-void match_set_init(struct match_set *s)
+void matchrun_set_init(struct matchrun_set *s)
 {
     memset(s, 0, sizeof(*s));
 }
 
-void match_set_release(struct match_set *s)
+void matchrun_set_release(struct matchrun_set *s)
 {
-    match_set_free_progs(s);
+    matchrun_set_free_progs(s);
     match_index_free(s->idx);
     mrd_free(s->idbuf);
     mrd_free(s->idoff);
     memset(s, 0, sizeof(*s));
 }
 
-enum mrd_code match_set_begin(struct match_set *s, struct mrd_err *err)
+enum mrd_code matchrun_set_begin(struct matchrun_set *s, struct mrd_err *err)
 {
     return match_index_new(&s->idx, err);
 }
 
-enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, uint32_t *ret,
-                               struct mrd_err *err)
+enum mrd_code matchrun_set_add_id(struct matchrun_set *s, const char *id, size_t n, uint32_t *ret,
+                                  struct mrd_err *err)
 {
     if (s->n >= MATCH_MAX_INDICATORS)
         return mrd_err_set(err, MRD_E_TOOBIG, "more than %u indicators", MATCH_MAX_INDICATORS);
@@ -95,7 +93,7 @@ enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, ui
     return MRD_OK;
 }
 
-enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err)
+enum mrd_code matchrun_set_reserve(struct matchrun_set *s, size_t n, struct mrd_err *err)
 {
     if (n > s->cap) {
         uint64_t *no = mrd_realloc(s->idoff, n * sizeof(*no));
@@ -116,7 +114,7 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
     return match_index_reserve(s->idx, n, err);
 }
 
-void match_set_drop_last(struct match_set *s)
+void matchrun_set_drop_last(struct matchrun_set *s)
 {
     if (s->n == 0)
         return;
@@ -124,7 +122,7 @@ void match_set_drop_last(struct match_set *s)
     s->idlen = (size_t)(s->idoff[s->n] >> 8);
 }
 
-const char *match_set_id(const struct match_set *s, uint32_t i)
+const char *matchrun_set_id(const struct matchrun_set *s, uint32_t i)
 {
     return s->idbuf + (s->idoff[i] >> 8);
 }
@@ -169,8 +167,8 @@ struct chunk {
 };
 
 struct run {
-    const struct match_set *set;
-    const struct match_opts *o;
+    const struct matchrun_set *set;
+    const struct matchrun_opts *o;
     FILE *hits_out;
     struct sums sums; /* merged from the workers */
     pthread_mutex_t lock;
@@ -183,12 +181,26 @@ struct run {
     bool failed;
 };
 
-static volatile sig_atomic_t stop_flag;
+#define say matchrun__say
 
-static void on_signal(int sig)
+/* The summary, when the caller wants one. */
+static void summary(const struct matchrun_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void summary(const struct matchrun_opts *o, const char *fmt, ...)
 {
-    (void)sig;
-    stop_flag = 1;
+    va_list ap;
+
+    if (o->out == NULL)
+        return;
+    va_start(ap, fmt);
+    (void)vfprintf(o->out, fmt, ap);
+    va_end(ap);
+}
+
+static bool stopped(const struct matchrun_opts *o)
+{
+    return o->stop != NULL && *o->stop != 0;
 }
 
 /* Field names are few; hits carry a small number instead of a pointer into
@@ -326,7 +338,7 @@ static void write_hit(struct run *r, const char *file, uint64_t line, uint32_t i
     fputs("{\"file\":", f);
     json_str(f, file, strlen(file));
     fprintf(f, ",\"line\":%" PRIu64 ",\"indicator\":", line);
-    json_str(f, match_set_id(r->set, ind), strlen(match_set_id(r->set, ind)));
+    json_str(f, matchrun_set_id(r->set, ind), strlen(matchrun_set_id(r->set, ind)));
     fputs(",\"value\":", f);
     json_str(f, v, vn);
     fputs(",\"field\":", f);
@@ -423,7 +435,7 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
 /* A parsed line: evaluate the patterns the index cannot express. Their
  * hits are reported like index hits, with the line's first field as the
  * value and "pattern" as the field. */
-static bool eval_line(const struct match_set *set, void **scratch, const struct match_hit *line,
+static bool eval_line(const struct matchrun_set *set, void **scratch, const struct match_hit *line,
                       const struct match_field *f, size_t nf, match_hit_fn cb, void *ctx,
                       const char *buf, uint64_t *hits)
 {
@@ -431,10 +443,10 @@ static bool eval_line(const struct match_set *set, void **scratch, const struct 
     size_t n;
 
     if (*scratch == NULL)
-        *scratch = match_eval_scratch_new();
+        *scratch = matchrun_eval_scratch_new();
     if (*scratch == NULL)
         return true;
-    n = match_eval_line(set, *scratch, f, nf, line->time_usec, out, MATCH_MAX_LINE_HITS);
+    n = matchrun_eval_line(set, *scratch, f, nf, line->time_usec, out, MATCH_MAX_LINE_HITS);
     for (size_t i = 0; i < n; i++) {
         struct match_hit h = *line;
         h.ind = out[i];
@@ -585,10 +597,10 @@ static bool keep_going(void *ctx, const struct match_hit *h)
     return true;
 }
 
-static int scan_mapped(struct run *r, const char *path, int fd, size_t size, struct sums *wsum,
-                       unsigned nthreads)
+static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t size,
+                                 struct sums *wsum, unsigned nthreads)
 {
-    const struct match_opts *o = r->o;
+    const struct matchrun_opts *o = r->o;
     char *map = NULL;
     struct job job;
     struct worker *workers = NULL;
@@ -596,21 +608,21 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     struct match_stats hst = {0};
     size_t hdr, nchunks, p;
     uint64_t base;
-    int rc = CLI_EXIT_OK;
+    enum mrd_code rc = MRD_OK;
     enum match_format fmt = o->fmt;
 
     memset(&job, 0, sizeof(job));
     map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
-        cli_errorf(VERB, "%s: mmap: %s", path, strerror(errno));
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: mmap: %s", path, strerror(errno));
+        return MRD_E_IO;
     }
     (void)madvise(map, size, MADV_SEQUENTIAL);
     if (fmt == MATCH_FMT_AUTO)
         fmt = match_format_detect(map, size < DETECT_BYTES ? size : DETECT_BYTES);
     if (fmt == MATCH_FMT_AUTO) {
-        cli_errorf(VERB, "%s: cannot detect the log format; use --format", path);
-        rc = CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: cannot detect the log format; use --format", path);
+        rc = MRD_E_IO;
         goto out;
     }
     reader = o->maps;
@@ -624,8 +636,8 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     job.chunks = mrd_calloc(nchunks, sizeof(struct chunk));
     workers = mrd_calloc(nthreads, sizeof(struct worker));
     if (job.chunks == NULL || workers == NULL) {
-        cli_errorf(VERB, "out of memory");
-        rc = CLI_EXIT_USAGE;
+        say(&r->o->log, "out of memory");
+        rc = MRD_E_IO;
         goto out;
     }
     /* Chunks end right after a newline (the last one at the end). */
@@ -696,10 +708,11 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
         r->total.lookups += fst.lookups;
         r->bytes += size;
         if (!o->quiet)
-            printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
-                   " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                   path, match_format_name(fmt), fst.lines, fst.header, fst.malformed, fst.too_long,
-                   fst.hits);
+            summary(o,
+                    "file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
+                    " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
+                    path, match_format_name(fmt), fst.lines, fst.header, fst.malformed,
+                    fst.too_long, fst.hits);
     }
 out:
     if (job.chunks != NULL)
@@ -709,7 +722,7 @@ out:
         }
     for (unsigned t = 0; workers != NULL && t < nthreads; t++) {
         mrd_free(workers[t].buf);
-        match_eval_scratch_free(workers[t].eval_scratch);
+        matchrun_eval_scratch_free(workers[t].eval_scratch);
     }
     mrd_free(job.chunks);
     mrd_free(workers);
@@ -753,10 +766,11 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
             fflush(r->hits_out);
     }
     if (r->o->follow && !r->o->quiet) {
-        printf("hit %s:%" PRIu64 " %s %.*s\n", s->path, s->lineno + h->line + 1,
-               match_set_id(r->set, h->ind), (int)(h->value_len > 200 ? 200 : h->value_len),
-               s->cur_buf + h->value_off);
-        fflush(stdout);
+        summary(r->o, "hit %s:%" PRIu64 " %s %.*s\n", s->path, s->lineno + h->line + 1,
+                matchrun_set_id(r->set, h->ind), (int)(h->value_len > 200 ? 200 : h->value_len),
+                s->cur_buf + h->value_off);
+        if (r->o->out != NULL)
+            fflush(r->o->out);
     }
     return true;
 }
@@ -778,7 +792,7 @@ static void stream_scan(struct stream *s, const char *p, size_t n)
         if (fmt == MATCH_FMT_AUTO)
             fmt = match_format_detect(p, n);
         if (fmt == MATCH_FMT_AUTO) {
-            cli_errorf(VERB, "%s: cannot detect the log format; use --format", s->path);
+            say(&s->r->o->log, "%s: cannot detect the log format; use --format", s->path);
             s->dead = true;
             s->r->failed = true;
             return;
@@ -848,7 +862,7 @@ static size_t stream_read(struct stream *s)
                 size_t nc = s->cap ? s->cap * 2 : STREAM_BLOCK;
                 char *nb = mrd_realloc(s->buf, nc);
                 if (nb == NULL) {
-                    cli_errorf(VERB, "%s: out of memory", s->path);
+                    say(&s->r->o->log, "%s: out of memory", s->path);
                     s->dead = true;
                     return total;
                 }
@@ -862,13 +876,13 @@ static size_t stream_read(struct stream *s)
         }
         got = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (got < 0 && errno == EINTR) {
-            if (stop_flag)
+            if (stopped(s->r->o))
                 return total;
             continue;
         }
         if (got <= 0) {
             if (got < 0) {
-                cli_errorf(VERB, "%s: read: %s", s->path, strerror(errno));
+                say(&s->r->o->log, "%s: read: %s", s->path, strerror(errno));
                 s->r->failed = true;
                 s->dead = true;
             }
@@ -926,22 +940,22 @@ static bool stream_rotated(struct stream *s)
     return st.st_dev != s->dev || st.st_ino != s->ino || st.st_size < s->off;
 }
 
-static int scan_streams(struct run *r, const char **paths, size_t n, struct sums *sums)
+static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, struct sums *sums)
 {
     struct stream *ss = mrd_calloc(n, sizeof(*ss));
-    int rc = CLI_EXIT_OK;
+    enum mrd_code rc = MRD_OK;
     bool follow = r->o->follow;
 
     if (ss == NULL) {
-        cli_errorf(VERB, "out of memory");
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "out of memory");
+        return MRD_E_IO;
     }
     for (size_t i = 0; i < n; i++) {
         ss[i].path = paths[i];
         ss[i].r = r;
         ss[i].sums = sums;
         if (stream_open(&ss[i]) != 0) {
-            cli_errorf(VERB, "%s: %s", paths[i], strerror(errno));
+            say(&r->o->log, "%s: %s", paths[i], strerror(errno));
             ss[i].dead = true;
             ss[i].fd = -1;
             r->failed = true;
@@ -976,8 +990,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
                 if (s->fd > STDIN_FILENO)
                     close(s->fd);
                 if (!r->o->quiet)
-                    fprintf(stderr, "meridian match: %s: rotated after %" PRIu64 " lines\n",
-                            s->path, s->lineno);
+                    say(&r->o->log, "%s: rotated after %" PRIu64 " lines", s->path, s->lineno);
                 if (stream_open(s) != 0) {
                     s->fd = -1;
                     s->dead = true;
@@ -985,7 +998,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
                 progress = true;
             }
         }
-        if (!any || stop_flag)
+        if (!any || stopped(r->o))
             break;
         if (follow && !progress)
             usleep(FOLLOW_POLL_USEC);
@@ -1002,14 +1015,15 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
         r->total.lookups += s->st.lookups;
         r->bytes += (uint64_t)s->off;
         if (!r->o->quiet)
-            printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
-                   " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                   s->path, match_format_name(s->reader.fmt), s->st.lines, s->st.header,
-                   s->st.malformed, s->st.too_long, s->st.hits);
+            summary(r->o,
+                    "file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
+                    " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
+                    s->path, match_format_name(s->reader.fmt), s->st.lines, s->st.header,
+                    s->st.malformed, s->st.too_long, s->st.hits);
         if (s->fd > STDIN_FILENO)
             close(s->fd);
         mrd_free(s->buf);
-        match_eval_scratch_free(s->eval_scratch);
+        matchrun_eval_scratch_free(s->eval_scratch);
     }
     mrd_free(ss);
     return rc;
@@ -1058,16 +1072,16 @@ static void uuid4(char out[37])
     out[o] = '\0';
 }
 
-static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
+static enum mrd_code write_sightings(struct run *r, const struct summary *rk, size_t nrk)
 {
-    const struct match_opts *o = r->o;
+    const struct matchrun_opts *o = r->o;
     FILE *f = fopen(o->sightings_path, "w");
     char now[MRD_TIME_STIX_MS_LEN + 1], uuid[37], ident[64];
     bool first = true;
 
     if (f == NULL) {
-        cli_errorf(VERB, "%s: %s", o->sightings_path, strerror(errno));
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: %s", o->sightings_path, strerror(errno));
+        return MRD_E_IO;
     }
     mrd_time_format_stix_ms(mrd_time_now_usec(), now);
     uuid4(uuid);
@@ -1093,7 +1107,7 @@ static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
                 "%s\n{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%s\","
                 "\"created\":\"%s\",\"modified\":\"%s\",\"sighting_of_ref\":\"%s\","
                 "\"count\":%" PRIu64,
-                first ? "" : ",", uuid, now, now, match_set_id(r->set, rk[i].ind),
+                first ? "" : ",", uuid, now, now, matchrun_set_id(r->set, rk[i].ind),
                 s->count > 999999999 ? (uint64_t)999999999 : s->count);
         if (s->timed) {
             mrd_time_format_stix_ms(s->first, t0);
@@ -1105,20 +1119,21 @@ static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
     }
     fputs("\n]}\n", f);
     if (fclose(f) != 0) {
-        cli_errorf(VERB, "%s: %s", o->sightings_path, strerror(errno));
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: %s", o->sightings_path, strerror(errno));
+        return MRD_E_IO;
     }
-    return CLI_EXIT_OK;
+    return MRD_OK;
 }
 
-int match_run(const struct match_set *set, const struct match_opts *o)
+enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun_opts *o,
+                           struct mrd_err *err)
 {
     struct run r;
     struct sums *wsum = NULL;
     struct summary *rk = NULL;
     unsigned nthreads = o->threads;
     size_t nrk = 0;
-    int rc = CLI_EXIT_OK;
+    enum mrd_code rc = MRD_OK;
     const char *stdin_only[] = {"-"};
     const char **inputs = o->ninputs ? o->inputs : stdin_only;
     size_t ninputs = o->ninputs ? o->ninputs : 1;
@@ -1135,26 +1150,21 @@ int match_run(const struct match_set *set, const struct match_opts *o)
     }
     wsum = mrd_calloc(nthreads, sizeof(*wsum));
     if (wsum == NULL) {
-        cli_errorf(VERB, "out of memory");
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "out of memory");
+        rc = MRD_E_IO;
         goto out;
     }
     if (o->hits_path != NULL) {
         r.hits_out = strcmp(o->hits_path, "-") == 0 ? stdout : fopen(o->hits_path, "w");
         if (r.hits_out == NULL) {
-            cli_errorf(VERB, "%s: %s", o->hits_path, strerror(errno));
-            rc = CLI_EXIT_USAGE;
+            say(&o->log, "%s: %s", o->hits_path, strerror(errno));
+            rc = MRD_E_IO;
             goto out;
         }
     }
     if (o->follow) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        if (scan_streams(&r, inputs, ninputs, wsum) != CLI_EXIT_OK)
-            rc = CLI_EXIT_USAGE;
+        if (scan_streams(&r, inputs, ninputs, wsum) != MRD_OK)
+            rc = MRD_E_IO;
     } else {
         for (size_t i = 0; i < ninputs; i++) {
             struct stat st;
@@ -1162,14 +1172,13 @@ int match_run(const struct match_set *set, const struct match_opts *o)
             if (strcmp(inputs[i], "-") != 0) {
                 fd = open(inputs[i], O_RDONLY | O_CLOEXEC);
                 if (fd < 0) {
-                    cli_errorf(VERB, "%s: %s", inputs[i], strerror(errno));
+                    say(&o->log, "%s: %s", inputs[i], strerror(errno));
                     r.failed = true;
                     continue;
                 }
             }
             if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, wsum, nthreads) !=
-                    CLI_EXIT_OK)
+                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, wsum, nthreads) != MRD_OK)
                     r.failed = true;
                 close(fd);
             } else {
@@ -1195,15 +1204,15 @@ int match_run(const struct match_set *set, const struct match_opts *o)
     }
     t1 = mrd_time_now_usec();
     if (r.sums.nomem) {
-        cli_errorf(VERB, "out of memory counting hits");
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "out of memory counting hits");
+        rc = MRD_E_IO;
         goto out;
     }
 
     rk = mrd_calloc(r.sums.n ? r.sums.n : 1, sizeof(*rk));
     if (rk == NULL) {
-        cli_errorf(VERB, "out of memory");
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "out of memory");
+        rc = MRD_E_IO;
         goto out;
     }
     for (size_t i = 0; r.sums.tab != NULL && i <= r.sums.mask; i++)
@@ -1212,33 +1221,34 @@ int match_run(const struct match_set *set, const struct match_opts *o)
     qsort(rk, nrk, sizeof(*rk), cmp_ranked);
     if (!o->quiet) {
         double secs = (double)(t1 - t0) / 1e6;
-        printf("total: %" PRIu64 " lines, %" PRIu64 " malformed, %" PRIu64 " too long, %.1f MB"
-               " in %.3f s (%.0f MB/s), %" PRIu64 " hits on %zu indicators\n",
-               r.total.lines, r.total.malformed, r.total.too_long, (double)r.bytes / 1e6, secs,
-               secs > 0 ? (double)r.bytes / 1e6 / secs : 0.0, r.total.hits, nrk);
+        summary(o,
+                "total: %" PRIu64 " lines, %" PRIu64 " malformed, %" PRIu64 " too long, %.1f MB"
+                " in %.3f s (%.0f MB/s), %" PRIu64 " hits on %zu indicators\n",
+                r.total.lines, r.total.malformed, r.total.too_long, (double)r.bytes / 1e6, secs,
+                secs > 0 ? (double)r.bytes / 1e6 / secs : 0.0, r.total.hits, nrk);
         if (nrk > 0)
-            printf("%-50s %10s %-24s %-24s\n", "indicator", "count", "first_seen", "last_seen");
+            summary(o, "%-50s %10s %-24s %-24s\n", "indicator", "count", "first_seen", "last_seen");
         for (size_t i = 0; i < nrk; i++) {
             char a[MRD_TIME_STIX_MS_LEN + 1], b[MRD_TIME_STIX_MS_LEN + 1];
             const struct summary *s = &rk[i];
             fmt_time(s->timed, s->first, a);
             fmt_time(s->timed, s->last, b);
-            printf("%-50s %10" PRIu64 " %-24s %-24s\n", match_set_id(set, rk[i].ind), s->count, a,
-                   b);
+            summary(o, "%-50s %10" PRIu64 " %-24s %-24s\n", matchrun_set_id(set, rk[i].ind),
+                    s->count, a, b);
         }
     }
     if (atomic_load(&r.records) > MAX_HIT_RECORDS)
-        cli_errorf(VERB, "more than %zu hits: --hits holds the first %zu per run", MAX_HIT_RECORDS,
-                   MAX_HIT_RECORDS);
-    if (o->sightings_path != NULL && write_sightings(&r, rk, nrk) != CLI_EXIT_OK)
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "more than %zu hits: --hits holds the first %zu per run", MAX_HIT_RECORDS,
+            MAX_HIT_RECORDS);
+    if (o->sightings_path != NULL && write_sightings(&r, rk, nrk) != MRD_OK)
+        rc = MRD_E_IO;
     if (r.failed)
-        rc = CLI_EXIT_USAGE;
+        rc = MRD_E_IO;
 out:
     if (r.hits_out != NULL && r.hits_out != stdout) {
         if (fclose(r.hits_out) != 0) {
-            cli_errorf(VERB, "%s: %s", o->hits_path, strerror(errno));
-            rc = CLI_EXIT_USAGE;
+            say(&o->log, "%s: %s", o->hits_path, strerror(errno));
+            rc = MRD_E_IO;
         }
     } else if (r.hits_out == stdout) {
         fflush(stdout);
@@ -1251,5 +1261,7 @@ out:
         mrd_free(wsum[t].tab);
     mrd_free(wsum);
     mrd_free(r.sums.tab);
+    if (rc != MRD_OK)
+        (void)mrd_err_set(err, rc, "the run had errors (reported through the log)");
     return rc;
 }
