@@ -11,7 +11,7 @@
  * indicator) hit through a callback. Also: a streaming reader for STIX
  * bundles/envelopes that pulls out indicators without building a DOM, and
  * an extractor for the simple pattern shapes the index can express.
- * Does not: read files, start threads or print (cli/cli_match.c does);
+ * Does not: read files, start threads or print (matchrun/ does);
  * evaluate complex patterns (pattern/ does).
  * Owns: the index copies every value it is given; scanned buffers are
  * borrowed and hits point into them.
