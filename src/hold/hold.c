@@ -29,16 +29,24 @@
 
 /* ---- the held set ---- */
 
+/* Ids as NUL-terminated strings: the pattern's matches so far. */
+struct idset {
+    char (*ids)[STORE_STIX_ID_MAX + 1];
+    size_t n, cap;
+};
+
 /* Object versions a hold will preserve, and a running digest of them. */
 struct items {
     int64_t *seqs;
     size_t n, cap;
     crypto_hash_sha256_state digest;
-    const struct pat_prog *prog; /* --pattern: keep only SCOs it matches */
+    /* --pattern */
+    const struct pat_prog *prog; /* the hold's pattern */
     struct pat_scratch *scratch;
-    char (*matched)[STORE_STIX_ID_MAX + 1]; /* --pattern: SCO ids matched */
-    size_t n_matched, cap_matched;
-    bool observed_pass; /* --pattern, second pass: observed-data refs */
+    json_t *term_scos;    /* an SCO per term of the hold's pattern when simple, else NULL */
+    struct idset matched; /* ids held so far, sorted between passes */
+    struct idset found;   /* ids the current referrer pass adds */
+    bool referrer_pass;   /* passes after the first: objects that refer to matched ids */
     enum mrd_code eval_rc;
     char eval_msg[MRD_ERR_MSG_MAX];
 };
@@ -84,75 +92,254 @@ static int cmp_id(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-/* Whether id is one of the SCOs the first pass matched (sorted by then). */
-static bool is_matched(const struct items *it, const char *id)
+static enum mrd_code idset_add(struct idset *s, const char *id, size_t n, struct mrd_err *err)
 {
-    return it->n_matched > 0 &&
-           bsearch(id, it->matched, it->n_matched, sizeof(*it->matched), cmp_id) != NULL;
+    if (s->n == s->cap) {
+        size_t ncap = s->cap == 0 ? 16 : s->cap * 2;
+        void *p = mrd_realloc(s->ids, ncap * sizeof(*s->ids));
+
+        if (p == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        s->ids = p;
+        s->cap = ncap;
+    }
+    (void)snprintf(s->ids[s->n++], STORE_STIX_ID_MAX + 1, "%.*s", (int)n, id);
+    return MRD_OK;
 }
 
-/* --pattern, first pass: each SCO is an observation of its own. */
+/* Whether id is in s (sorted by then). */
+static bool idset_has(const struct idset *s, const char *id)
+{
+    return s->n > 0 && bsearch(id, s->ids, s->n, sizeof(*s->ids), cmp_id) != NULL;
+}
+
+/* Evaluates the hold's pattern on one SCO taken as an observation. */
+static bool eval_sco(struct items *it, const json_t *sco, int64_t t)
+{
+    const json_t *scos[1] = {sco};
+    struct pat_obs obs = {.scos = scos, .nscos = 1, .count = 1};
+    struct mrd_err e = {0};
+    bool match = false;
+    enum mrd_code rc;
+
+    obs.first_usec = obs.last_usec = t;
+    rc = pat_eval_obs(it->prog, &obs, 1, it->scratch, &match, &e);
+    if (rc != MRD_OK && rc != MRD_E_INVALID && it->eval_rc == MRD_OK) {
+        it->eval_rc = rc;
+        mrd_strlcpy(it->eval_msg, e.msg, sizeof(it->eval_msg));
+    }
+    return rc == MRD_OK && match;
+}
+
+/* The SCO a `type:path = literal` term describes, for the paths an SCO
+ * carries at its top level ("value", "name", ...) or as a hash
+ * ("hashes.'SHA-256'"); NULL for other paths and literal kinds. */
+static json_t *term_sco(const struct pat_term *t)
+{
+    json_t *o, *v;
+
+    if (t->kind != PAT_LIT_STRING)
+        return NULL;
+    v = json_stringn(t->value, t->value_len);
+    if (v == NULL)
+        return NULL;
+    o = json_pack("{s:s%, s:s}", "type", t->type, t->type_len, "spec_version", "2.1");
+    if (o == NULL) {
+        json_decref(v);
+        return NULL;
+    }
+    if (t->path_len > 7 && memcmp(t->path, "hashes.", 7) == 0) {
+        const char *alg = t->path + 7;
+        size_t n = t->path_len - 7;
+
+        if (n >= 2 && alg[0] == '\'' && alg[n - 1] == '\'') {
+            alg++;
+            n -= 2;
+        }
+        (void)json_object_set_new(o, "hashes", json_pack("{s%:o}", alg, n, v));
+        return o;
+    }
+    if (memchr(t->path, '.', t->path_len) != NULL || memchr(t->path, '[', t->path_len) != NULL) {
+        json_decref(v);
+        json_decref(o);
+        return NULL;
+    }
+    {
+        char key[128];
+
+        if (t->path_len >= sizeof(key)) {
+            json_decref(v);
+            json_decref(o);
+            return NULL;
+        }
+        memcpy(key, t->path, t->path_len);
+        key[t->path_len] = '\0';
+        (void)json_object_set_new(o, key, v);
+    }
+    return o;
+}
+
+static enum mrd_code collect_term(void *ctx, const struct pat_term *t, struct mrd_err *err)
+{
+    json_t *arr = ctx;
+    json_t *o = term_sco(t);
+
+    (void)err;
+    if (o != NULL)
+        (void)json_array_append_new(arr, o);
+    return MRD_OK;
+}
+
+/* The SCOs the simple terms of prog describe (an empty array when prog is
+ * not simple). */
+static json_t *prog_term_scos(const struct pat_prog *prog)
+{
+    json_t *arr = json_array();
+
+    if (arr != NULL && pat_simple_terms(pat_prog_ast(prog), collect_term, arr, NULL) != MRD_OK)
+        json_array_clear(arr);
+    return arr;
+}
+
+/* An indicator is held when its pattern compares what the hold's pattern
+ * matches: an SCO its simple terms describe matches the hold's pattern, or
+ * its pattern matches an SCO the hold pattern's terms describe (so a CIDR
+ * indicator is held by a hold on an address inside it). */
+static bool indicator_matches(struct items *it, const json_t *ind, int64_t t)
+{
+    const json_t *pat = json_object_get(ind, "pattern");
+    const json_t *ptype = json_object_get(ind, "pattern_type");
+    struct pat_prog *prog = NULL;
+    json_t *scos, *v;
+    bool match = false;
+    size_t i;
+
+    if (!json_is_string(pat) ||
+        (ptype != NULL && (!json_is_string(ptype) || strcmp(json_string_value(ptype), "stix"))))
+        return false;
+    if (pat_prog_new(json_string_value(pat), json_string_length(pat), &prog, NULL) != MRD_OK)
+        return false;
+    scos = prog_term_scos(prog);
+    json_array_foreach(scos, i, v)
+    {
+        if (!match && eval_sco(it, v, t))
+            match = true;
+    }
+    json_decref(scos);
+    json_array_foreach(it->term_scos, i, v)
+    {
+        const json_t *one[1] = {v};
+        struct pat_obs obs = {.scos = one, .nscos = 1, .count = 1};
+        bool m = false;
+
+        obs.first_usec = obs.last_usec = t;
+        if (!match && pat_eval_obs(prog, &obs, 1, it->scratch, &m, NULL) == MRD_OK && m)
+            match = true;
+    }
+    pat_prog_free(prog);
+    return match;
+}
+
+/* Whether a property of obj that holds a reference (a string, or a list of
+ * them) names an id already held. */
+static bool refers_to_held(const struct items *it, const json_t *obj)
+{
+    static const char *const ref_props[] = {"object_refs", "sighting_of_ref", "observed_data_refs",
+                                            "source_ref",  "target_ref",      NULL};
+
+    for (size_t k = 0; ref_props[k] != NULL; k++) {
+        const json_t *r = json_object_get(obj, ref_props[k]), *v;
+        size_t i;
+
+        if (json_is_string(r) && idset_has(&it->matched, json_string_value(r)))
+            return true;
+        json_array_foreach(r, i, v)
+        {
+            if (json_is_string(v) && idset_has(&it->matched, json_string_value(v)))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The object types that refer to what a pattern hold preserves. */
+static bool is_referrer(const struct store_row *row)
+{
+    static const char *const types[] = {"observed-data", "sighting", "relationship", "report",
+                                        "note",          "grouping", "opinion",      NULL};
+
+    for (size_t k = 0; types[k] != NULL; k++)
+        if (row->type_len == strlen(types[k]) && memcmp(row->type, types[k], row->type_len) == 0)
+            return true;
+    return false;
+}
+
+/* --pattern. First pass: each SCO is an observation of its own; each
+ * indicator is held when its pattern compares what the hold's matches.
+ * Later passes: the objects that refer to something held (observed-data,
+ * sightings, relationships, reports, notes, groupings, opinions). */
 static enum mrd_code pattern_cb(void *ctx, const struct store_held *o, struct mrd_err *err)
 {
     struct items *it = ctx;
     const struct store_row *row = o->row;
     struct mrd_json_limits lim = {STORE_OBJECT_MAX, 128};
+    bool indicator = row->type_len == 9 && memcmp(row->type, "indicator", 9) == 0;
     json_t *j = NULL;
     bool match = false;
     enum mrd_code rc;
 
     if (it->eval_rc != MRD_OK)
         return MRD_OK;
-    if (it->observed_pass) {
-        json_t *refs, *v;
-        size_t i;
+    if (it->referrer_pass) {
+        char id[STORE_STIX_ID_MAX + 1];
 
-        if (row->type_len != 13 || memcmp(row->type, "observed-data", 13) != 0)
+        if (!is_referrer(row))
+            return MRD_OK;
+        (void)snprintf(id, sizeof(id), "%.*s", (int)row->id_len, row->id);
+        if (idset_has(&it->matched, id)) /* held by an earlier pass */
             return MRD_OK;
         if (mrd_json_parse(row->body, row->body_len, &lim, &j, NULL) != MRD_OK)
             return MRD_OK;
-        refs = json_object_get(j, "object_refs");
-        json_array_foreach(refs, i, v)
-        {
-            const char *s = json_string_value(v);
-
-            if (s != NULL && is_matched(it, s))
-                match = true;
-        }
+        match = refers_to_held(it, j);
         json_decref(j);
-        return match ? items_add(it, o, err) : MRD_OK;
+        if (!match)
+            return MRD_OK;
+        rc = idset_add(&it->found, row->id, row->id_len, err);
+        return rc == MRD_OK ? items_add(it, o, err) : rc;
     }
-    if (row->created_usec != STORE_TIME_NONE)
-        return MRD_OK; /* SDOs and SROs carry `created`; SCOs do not */
+    /* SDOs and SROs carry `created`; SCOs do not */
+    if (row->created_usec != STORE_TIME_NONE && !indicator)
+        return MRD_OK;
     if (mrd_json_parse(row->body, row->body_len, &lim, &j, NULL) != MRD_OK)
         return MRD_OK;
-    {
-        const json_t *scos[1] = {j};
-        struct pat_obs obs = {.scos = scos, .nscos = 1, .count = 1};
-        struct mrd_err e = {0};
-
-        obs.first_usec = obs.last_usec = row->date_added;
-        rc = pat_eval_obs(it->prog, &obs, 1, it->scratch, &match, &e);
-        if (rc != MRD_OK && rc != MRD_E_INVALID) {
-            it->eval_rc = rc;
-            mrd_strlcpy(it->eval_msg, e.msg, sizeof(it->eval_msg));
-        }
-    }
+    match =
+        indicator ? indicator_matches(it, j, row->date_added) : eval_sco(it, j, row->date_added);
     json_decref(j);
     if (!match)
         return MRD_OK;
-    if (it->n_matched == it->cap_matched) {
-        size_t ncap = it->cap_matched == 0 ? 16 : it->cap_matched * 2;
-        void *p = mrd_realloc(it->matched, ncap * sizeof(*it->matched));
+    rc = idset_add(&it->matched, row->id, row->id_len, err);
+    return rc == MRD_OK ? items_add(it, o, err) : rc;
+}
 
-        if (p == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-        it->matched = p;
-        it->cap_matched = ncap;
+#define HOLD_REFERRER_PASSES 4 /* a report on a sighting of an indicator: three hops, and one */
+
+/* Every pass over the store the --pattern selector makes. */
+static enum mrd_code select_pattern(struct store *st, const struct store_find *f, struct items *it,
+                                    struct mrd_err *err)
+{
+    enum mrd_code rc = store_objects_find(st, f, pattern_cb, it, err);
+
+    for (int pass = 0; rc == MRD_OK && pass < HOLD_REFERRER_PASSES && it->matched.n > 0; pass++) {
+        qsort(it->matched.ids, it->matched.n, sizeof(*it->matched.ids), cmp_id);
+        it->referrer_pass = true;
+        it->found.n = 0;
+        rc = store_objects_find(st, f, pattern_cb, it, err);
+        if (rc != MRD_OK || it->found.n == 0)
+            break;
+        for (size_t i = 0; i < it->found.n && rc == MRD_OK; i++)
+            rc = idset_add(&it->matched, it->found.ids[i], strlen(it->found.ids[i]), err);
     }
-    (void)snprintf(it->matched[it->n_matched++], STORE_STIX_ID_MAX + 1, "%.*s", (int)row->id_len,
-                   row->id);
-    return items_add(it, o, err);
+    return rc;
 }
 
 /* --query FILTERS: TAXII 2.1 filters (added_after, match[id|type|version|
@@ -271,12 +458,13 @@ static enum mrd_code select_items(struct store *st, const struct hold_request *r
             return mrd_err_set(err, MRD_E_INVAL, "--pattern: %s", e.msg);
         it->prog = prog;
         it->scratch = pat_scratch_new();
-        rc = store_objects_find(st, &f, pattern_cb, it, &e);
-        if (rc == MRD_OK && it->n_matched > 0) {
-            qsort(it->matched, it->n_matched, sizeof(*it->matched), cmp_id);
-            it->observed_pass = true;
-            rc = store_objects_find(st, &f, pattern_cb, it, &e);
-        }
+        it->term_scos = prog_term_scos(prog);
+        if (it->scratch == NULL || it->term_scos == NULL)
+            rc = mrd_err_set(&e, MRD_E_NOMEM, "out of memory");
+        else
+            rc = select_pattern(st, &f, it, &e);
+        json_decref(it->term_scos);
+        it->term_scos = NULL;
         pat_scratch_free(it->scratch);
         pat_prog_free(prog);
         if (rc == MRD_OK && it->eval_rc != MRD_OK)
@@ -451,6 +639,10 @@ enum mrd_code hold_create(struct store *st, const struct hold_request *req, int6
     rc = check_request(req, err);
     if (rc == MRD_OK)
         rc = select_items(st, req, &it, err);
+    if (rc == MRD_OK && it.n == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "%s selects no stored object%s; nothing held",
+                         req->pattern != NULL ? "--pattern" : "--query",
+                         req->collection != NULL ? " in that collection" : "");
     if (rc != MRD_OK)
         goto out;
     if (store_meta_get(st, "node_id", node_id, sizeof(node_id), &e) != MRD_OK ||
@@ -499,7 +691,8 @@ enum mrd_code hold_create(struct store *st, const struct hold_request *req, int6
 out:
     json_decref(record);
     mrd_free(it.seqs);
-    mrd_free(it.matched);
+    mrd_free(it.matched.ids);
+    mrd_free(it.found.ids);
     mrd_buf_release(&rec);
     mrd_buf_release(&evrec);
     return rc;
