@@ -346,6 +346,62 @@ static void write_hit(struct run *r, const char *file, uint64_t line, uint32_t i
     fputs("}\n", f);
 }
 
+/* Appends a column name from the file to out, control bytes as '?'. */
+static void put_name(char *out, size_t max, size_t *len, const char *name)
+{
+    for (size_t i = 0; name[i] != '\0' && i < 64 && *len + 1 < max; i++) {
+        unsigned char c = (unsigned char)name[i];
+
+        out[(*len)++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    out[*len] = '\0';
+}
+
+static void put_str(char *out, size_t max, size_t *len, const char *s)
+{
+    int n = snprintf(out + *len, max - *len, "%s", s);
+
+    if (n > 0)
+        *len = *len + (size_t)n < max ? *len + (size_t)n : max - 1;
+}
+
+/* "  columns: src as ip, file_sha256 as hash (by its values), ...; not
+ * scanned: action, bytes": which column of a Zeek/CSV file was read as
+ * which kind, so a column that was not scanned is never a silent miss. */
+static void print_columns(const struct matchrun_opts *o, const struct match_reader *rd)
+{
+    char line[8192];
+    size_t len = 0, n_read = 0, n_skip = 0;
+
+    if ((rd->fmt != MATCH_FMT_CSV && rd->fmt != MATCH_FMT_ZEEK) || !rd->have_header)
+        return;
+    line[0] = '\0';
+    put_str(line, sizeof(line), &len, "  columns:");
+    for (unsigned c = 0; c < rd->ncols; c++) {
+        enum match_obs obs = (enum match_obs)rd->col_obs[c];
+
+        if (obs == MATCH_O_NONE)
+            continue;
+        put_str(line, sizeof(line), &len, n_read++ == 0 ? " " : ", ");
+        put_name(line, sizeof(line), &len, match_reader_column(rd, c));
+        put_str(line, sizeof(line), &len, " as ");
+        put_str(line, sizeof(line), &len, match_obs_name(obs));
+        if (rd->col_how[c] == MATCH_COL_SNIFFED)
+            put_str(line, sizeof(line), &len, " (by its values)");
+        else if (rd->col_how[c] == MATCH_COL_MAPPED)
+            put_str(line, sizeof(line), &len, " (--map)");
+    }
+    if (n_read == 0)
+        put_str(line, sizeof(line), &len, " none read");
+    for (unsigned c = 0; c < rd->ncols; c++) {
+        if (rd->col_obs[c] != MATCH_O_NONE)
+            continue;
+        put_str(line, sizeof(line), &len, n_skip++ == 0 ? "; not scanned: " : ", ");
+        put_name(line, sizeof(line), &len, match_reader_column(rd, c));
+    }
+    summary(o, "%s\n", line);
+}
+
 /* ---- parallel scan of one mapped file ---- */
 
 struct job {
@@ -631,6 +687,18 @@ static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t
     reader.time_col = -1;
     hdr = header_end(map, size, fmt);
     match_scan(r->set->idx, &reader, map, hdr, o->flags, keep_going, NULL, &hst);
+    if (fmt == MATCH_FMT_CSV && reader.have_header) {
+        /* Unnamed columns are decided once, from the first rows, before the
+         * reader is copied to the workers. */
+        size_t w = size - hdr < DETECT_BYTES ? size - hdr : DETECT_BYTES;
+
+        if (hdr + w < size) {
+            const char *nl = memrchr(map + hdr, '\n', w);
+
+            w = nl != NULL ? (size_t)(nl - (map + hdr)) + 1 : 0;
+        }
+        match_reader_sniff(&reader, map + hdr, w);
+    }
 
     nchunks = (size - hdr + CHUNK_SIZE - 1) / CHUNK_SIZE + 1;
     job.chunks = mrd_calloc(nchunks, sizeof(struct chunk));
@@ -713,6 +781,8 @@ static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t
                     " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
                     path, match_format_name(fmt), fst.lines, fst.header, fst.malformed,
                     fst.too_long, fst.hits);
+        if (!o->quiet)
+            print_columns(o, &reader);
     }
 out:
     if (job.chunks != NULL)
@@ -1020,6 +1090,8 @@ static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, s
                     " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
                     s->path, match_format_name(s->reader.fmt), s->st.lines, s->st.header,
                     s->st.malformed, s->st.too_long, s->st.hits);
+        if (!r->o->quiet)
+            print_columns(r->o, &s->reader);
         if (s->fd > STDIN_FILENO)
             close(s->fd);
         mrd_free(s->buf);

@@ -320,3 +320,33 @@ def test_report_unknown_collection_fails_cleanly(meridian_bin, inds, tmp_path):
     p = run(meridian_bin, "match", "--indicators", inds, "--data", data, "--report",
             "a" * 600, tmp_path / "access.log")
     assert p.returncode == 2 and "too long" in p.stderr
+
+
+def test_csv_columns_by_name_pattern_and_values(meridian_bin, inds, tmp_path):
+    """A hash column called file_sha256 and columns named nothing useful but
+    holding addresses or domains are scanned; the summary says which column
+    was read as what and which were not scanned (issue 17, item 14)."""
+    csv = ("event_time,action,file_sha256,peer,col x,fname,bytes,w\x1b[31m\n"
+           "2026-11-29T11:00:00Z,allow," + "AB" * 32 + ",45.6.7.8,evil.com,setup.exe,10,x\n"
+           "2026-11-29T11:00:01Z,deny,,10.1.2.3,www.example.org,a.pdf,20,y\n")
+    path = tmp_path / "fw.csv"
+    path.write_text(csv)
+    hits = tmp_path / "hits.jsonl"
+    for args in ([path], []):  # a mapped file, and the same bytes as a stream
+        p = subprocess.run([meridian_bin, "match", "--indicators", str(inds), "--hits",
+                            str(hits)] + [str(a) for a in args], input=csv,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        got = [(h["line"], h["indicator"], h["field"]) for h in read_hits(hits)]
+        assert got == [(2, ID.format(5), "file_sha256"), (2, ID.format(2), "peer"),
+                       (2, ID.format(1), "col x"), (3, ID.format(2), "peer")]
+        cols = [l for l in p.stdout.splitlines() if l.startswith("  columns:")]
+        assert cols == ["  columns: event_time as time, file_sha256 as hash, peer as ip "
+                        "(by its values), col x as host (by its values); not scanned: action, "
+                        "fname, bytes, w?[31m"], p.stdout
+    # --map wins over both, and says so
+    p = run(meridian_bin, "match", "--indicators", inds, "--map", "peer=none", "--map",
+            "fname=host", path)
+    assert p.returncode == 0, p.stderr
+    assert ("  columns: event_time as time, file_sha256 as hash, col x as host (by its values), "
+            "fname as host (--map); not scanned: action, peer, bytes, w?[31m") in p.stdout
