@@ -55,6 +55,50 @@ static void log_line(void *ctx, const char *line)
     cli_errorf(VERB, "%s", line);
 }
 
+/* --report: writes to path what the run adds to the sightings the node
+ * already has (matchrun_report_write): the same sighting ids every run, one
+ * identity per reporting sensor. */
+static int report_prepare(const char *data_dir, const char *coll_arg, const struct matchrun_opts *o,
+                          const struct matchrun_set *set, struct matchrun_result *res,
+                          const char *path)
+{
+    struct store *st = NULL;
+    struct store_collection coll;
+    struct matchrun_sensor sensor;
+    char node_id[STORE_META_VAL_MAX + 1];
+    struct mrd_err err = {0};
+    size_t changed = 0;
+    int ret;
+
+    memset(&sensor, 0, sizeof(sensor));
+    sensor.name = o->org != NULL ? o->org : "local";
+    ret = cli_data_open(VERB, cli_data_dir(data_dir), &st);
+    if (ret == CLI_EXIT_OK)
+        ret = cli_data_collection(VERB, st, coll_arg, &coll);
+    if (ret != CLI_EXIT_OK)
+        goto out;
+    if (o->identity != NULL)
+        mrd_strlcpy(sensor.identity, o->identity, sizeof(sensor.identity));
+    else if (store_meta_get(st, "node_id", node_id, sizeof(node_id), &err) != MRD_OK ||
+             matchrun_sensor_identity(node_id, sensor.name, sensor.identity, &err) != MRD_OK) {
+        cli_errorf(VERB, "--report: %s", err.msg);
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (matchrun_report_write(set, res, st, coll.key, &sensor, mrd_time_now_usec(), path, &changed,
+                              &err) != MRD_OK) {
+        cli_errorf(VERB, "--report: %s", err.msg);
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "meridian match: --report: %zu sighting%s new or updated as %s\n", changed,
+                changed == 1 ? "" : "s", sensor.identity);
+out:
+    store_close(st);
+    return ret;
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -74,10 +118,13 @@ static int run(int argc, char **argv)
     size_t nind_files = 0;
     const char *data_dir = NULL, *report_coll = NULL, *collection = NULL;
     char report_tmp[CLI_REPORT_PATH_MAX] = "";
+    const char *report_path = NULL;
+    struct matchrun_result result;
     int rc = CLI_EXIT_USAGE, c;
     int64_t t0 = mrd_time_now_usec(), t1;
 
     matchrun_set_init(&set);
+    memset(&result, 0, sizeof(result));
     memset(&o, 0, sizeof(o));
     o.fmt = MATCH_FMT_AUTO;
     o.now = t0;
@@ -186,12 +233,19 @@ static int run(int argc, char **argv)
                                               "--sightings path too long");
         goto out;
     }
-    if (report_coll != NULL && o.sightings_path == NULL) {
+    if (report_coll != NULL) {
         /* The sightings go through a file so that reporting is exactly an
-         * import: validated, signed as this node's, stored durably. */
-        (void)snprintf(report_tmp, sizeof(report_tmp), "%s/.match-report-%ld.json",
-                       cli_data_dir(data_dir), (long)getpid());
-        o.sightings_path = report_tmp;
+         * import: validated, signed as this node's, stored durably. They
+         * are written after the run, merged with what the node has. */
+        if (o.sightings_path == NULL) {
+            (void)snprintf(report_tmp, sizeof(report_tmp), "%s/.match-report-%ld.json",
+                           cli_data_dir(data_dir), (long)getpid());
+            report_path = report_tmp;
+        } else {
+            report_path = o.sightings_path;
+        }
+        o.sightings_path = NULL;
+        o.result = &result;
     }
     for (int k = optind; k < argc; k++)
         inputs[o.ninputs++] = argv[k];
@@ -237,6 +291,8 @@ static int run(int argc, char **argv)
                 set.stats.evaluated, set.stats.inactive, set.stats.not_stix, set.stats.unsupported,
                 set.stats.bad_values);
     rc = matchrun_run(&set, &o, &err) == MRD_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (rc == CLI_EXIT_OK && report_coll != NULL)
+        rc = report_prepare(data_dir, report_coll, &o, &set, &result, report_path);
     if (rc == CLI_EXIT_OK && report_coll != NULL) {
         /* import's argv is mutable (getopt may permute it): copies, not casts */
         static char a0[] = "import", a1[] = "--data", a3[] = "--collection";
@@ -245,12 +301,13 @@ static int run(int argc, char **argv)
 
         mrd_strlcpy(dir, cli_data_dir(data_dir), sizeof(dir));
         mrd_strlcpy(coll, report_coll, sizeof(coll));
-        mrd_strlcpy(path, o.sightings_path, sizeof(path));
+        mrd_strlcpy(path, report_path, sizeof(path));
         rc = cli_verb_import.run(6, imp);
     }
 out:
     if (report_tmp[0] != '\0')
         (void)unlink(report_tmp);
+    matchrun_result_release(&result);
     matchrun_set_release(&set);
     mrd_free(ind_files);
     mrd_free(inputs);
@@ -309,7 +366,11 @@ const struct cli_verb cli_verb_match = {
              "--report COLLECTION stores those sightings (and the identity) in the\n"
              "node's collection (uuid or API-ROOT/ALIAS) exactly as 'meridian import'\n"
              "would: validated, signed by this node, and from there they travel to the\n"
-             "indicator's creator through federation. Not with --follow.\n"
+             "indicator's creator through federation. Not with --follow. A re-run is\n"
+             "idempotent: one identity per sensor (node id and --org, created once),\n"
+             "one sighting id per (identity, indicator), new versions with counts\n"
+             "merged per log (a log is known by its first 4 KiB: the same bytes add\n"
+             "nothing, new lines add their hits once, another log adds its own).\n"
              "--follow keeps reading growing files (rotation and truncation included)\n"
              "and prints hits as they appear until interrupted (SIGINT/SIGTERM).\n"
              "--threads N sets the workers (default: one per core).\n"

@@ -114,6 +114,67 @@ void matchrun_eval_scratch_free(void *scratch);
 size_t matchrun_eval_line(const struct matchrun_set *s, void *scratch, const struct match_field *f,
                           size_t nf, int64_t time_usec, uint32_t *out, size_t max);
 
+/* What identifies "the same log" between runs: its first bytes. */
+#define MATCHRUN_HEAD_MAX 4096
+struct matchrun_head {
+    uint8_t bytes[MATCHRUN_HEAD_MAX];
+    size_t len; /* 0 when unknown (unreadable input) */
+};
+
+/* The hits of one indicator in one input. */
+struct matchrun_sum {
+    uint32_t ind;  /* indicator number (matchrun_set_id) */
+    uint32_t file; /* index into opts->inputs */
+    uint64_t count;
+    int64_t first, last; /* log timestamps, valid when timed */
+    bool timed;
+};
+
+/* What a run found, per input: for reporting sightings into the store. */
+struct matchrun_result {
+    struct matchrun_head *heads; /* one per input */
+    size_t nfiles;
+    struct matchrun_sum *sums;
+    size_t nsums;
+};
+
+void matchrun_result_release(struct matchrun_result *res);
+
+/* ---- reporting sightings into the store (report.c) ---- */
+
+struct store;
+
+#define MATCHRUN_ID_MAX 100     /* a STIX id we make */
+#define MATCHRUN_REPORT_LOGS 64 /* logs one sighting keeps counts of; older ones are folded */
+
+/* The sensor that reports: its identity and, for a first report, its name. */
+struct matchrun_sensor {
+    char identity[MATCHRUN_ID_MAX + 1];
+    const char *name;
+};
+
+/* The deterministic identity of a reporting sensor: identity--UUIDv5 of
+ * the node id and the org name. The same node and org always report as the
+ * same identity. */
+enum mrd_code matchrun_sensor_identity(const char *node_id, const char *org,
+                                       char out[MATCHRUN_ID_MAX + 1], struct mrd_err *err);
+
+/* Writes to path a STIX bundle of what a run adds to the sightings stored
+ * in the collection (store key): the sensor's identity when the
+ * collection does not have it yet, and for each indicator hit a sighting
+ * with a deterministic id (UUIDv5 of identity and indicator): its first
+ * version, or a new version (same created, later modified) whose per-log
+ * counts (x_meridian_log_counts) have the logs of this run replaced, not
+ * added; count, first_seen and last_seen are over all its logs. A log is
+ * "the same" when its first bytes (res->heads) start with the bytes an
+ * entry's digest covers, so a re-run over the same bytes writes no new
+ * version and a grown log adds only its new lines. ret_changed (may be
+ * NULL) gets the number of sightings written. res->sums is reordered. */
+enum mrd_code matchrun_report_write(const struct matchrun_set *set, struct matchrun_result *res,
+                                    struct store *st, int64_t collection,
+                                    const struct matchrun_sensor *sensor, int64_t now,
+                                    const char *path, size_t *ret_changed, struct mrd_err *err);
+
 struct matchrun_opts {
     enum match_format fmt;
     struct match_reader maps; /* --map overrides only */
@@ -131,6 +192,7 @@ struct matchrun_opts {
     FILE *out;                         /* the summary (and --follow hit lines); NULL: none */
     const volatile sig_atomic_t *stop; /* set (by a signal handler) to end --follow */
     struct matchrun_log log;
+    struct matchrun_result *result; /* filled when not NULL (release it after) */
 };
 
 /* Scans the inputs and writes the outputs. Problems (an unreadable input,

@@ -134,6 +134,7 @@ struct summary {
     uint64_t count;
     int64_t first, last; /* valid when timed */
     uint32_t ind;
+    uint32_t file; /* the input's index; 0 in the per-indicator totals */
     bool timed;
 };
 
@@ -170,7 +171,9 @@ struct run {
     const struct matchrun_set *set;
     const struct matchrun_opts *o;
     FILE *hits_out;
-    struct sums sums; /* merged from the workers */
+    struct sums sums;            /* per indicator (file 0), for the summary and sightings */
+    struct sums files;           /* per (indicator, input), merged from the workers */
+    struct matchrun_head *heads; /* the first bytes of each input, for reports */
     pthread_mutex_t lock;
     const char *fields[MAX_FIELDS];
     size_t nfields;
@@ -228,13 +231,13 @@ out:
     return id;
 }
 
-static inline size_t sum_slot(const struct sums *ss, uint32_t ind)
+static inline size_t sum_slot(const struct sums *ss, uint32_t ind, uint32_t file)
 {
-    return (size_t)(((uint64_t)ind * 0x9E3779B97F4A7C15ull) >> 32) & ss->mask;
+    return (size_t)((((uint64_t)file << 32 | ind) * 0x9E3779B97F4A7C15ull) >> 32) & ss->mask;
 }
 
-/* The entry of ind, added when missing; NULL when out of memory. */
-static struct summary *sum_get(struct sums *ss, uint32_t ind)
+/* The entry of (ind, file), added when missing; NULL when out of memory. */
+static struct summary *sum_get(struct sums *ss, uint32_t ind, uint32_t file)
 {
     size_t j;
 
@@ -246,7 +249,7 @@ static struct summary *sum_get(struct sums *ss, uint32_t ind)
         for (size_t i = 0; ss->tab != NULL && i <= ss->mask; i++) {
             if (ss->tab[i].count == 0)
                 continue;
-            j = sum_slot(&ns, ss->tab[i].ind);
+            j = sum_slot(&ns, ss->tab[i].ind, ss->tab[i].file);
             while (ns.tab[j].count != 0)
                 j = (j + 1) & ns.mask;
             ns.tab[j] = ss->tab[i];
@@ -255,19 +258,20 @@ static struct summary *sum_get(struct sums *ss, uint32_t ind)
         ss->tab = ns.tab;
         ss->mask = ns.mask;
     }
-    j = sum_slot(ss, ind);
-    while (ss->tab[j].count != 0 && ss->tab[j].ind != ind)
+    j = sum_slot(ss, ind, file);
+    while (ss->tab[j].count != 0 && (ss->tab[j].ind != ind || ss->tab[j].file != file))
         j = (j + 1) & ss->mask;
     if (ss->tab[j].count == 0) {
         ss->tab[j].ind = ind;
+        ss->tab[j].file = file;
         ss->n++;
     }
     return &ss->tab[j];
 }
 
-static void sum_add(struct sums *ss, uint32_t ind, int64_t t)
+static void sum_add(struct sums *ss, uint32_t ind, uint32_t file, int64_t t)
 {
-    struct summary *s = sum_get(ss, ind);
+    struct summary *s = sum_get(ss, ind, file);
 
     if (s == NULL) {
         ss->nomem = true;
@@ -412,6 +416,7 @@ struct job {
     atomic_size_t next;
     const struct match_reader *reader; /* after the header lines */
     int fd;
+    uint32_t file; /* the input's index */
 };
 
 /* Reads n bytes at off; false on error or short file (then the caller
@@ -450,7 +455,7 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
     struct chunk *c = w->cur;
     struct run *r = w->job->r;
 
-    sum_add(w->sums, h->ind, h->time_usec);
+    sum_add(w->sums, h->ind, w->job->file, h->time_usec);
     if (r->hits_out == NULL)
         return true;
     if (atomic_fetch_add(&r->records, 1) >= MAX_HIT_RECORDS)
@@ -654,7 +659,7 @@ static bool keep_going(void *ctx, const struct match_hit *h)
 }
 
 static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t size,
-                                 struct sums *wsum, unsigned nthreads)
+                                 uint32_t file, struct sums *wsum, unsigned nthreads)
 {
     const struct matchrun_opts *o = r->o;
     char *map = NULL;
@@ -728,6 +733,7 @@ static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t
     job.nchunks = nchunks;
     job.reader = &reader;
     job.fd = fd;
+    job.file = file;
     atomic_init(&job.next, 0);
     if (nthreads > nchunks)
         nthreads = nchunks ? (unsigned)nchunks : 1;
@@ -821,6 +827,7 @@ struct stream {
     struct run *r;
     const char *cur_buf;
     void *eval_scratch;
+    uint32_t file; /* the input's index */
 };
 
 static bool on_stream_hit(void *vctx, const struct match_hit *h)
@@ -828,7 +835,7 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
     struct stream *s = vctx;
     struct run *r = s->r;
 
-    sum_add(s->sums, h->ind, h->time_usec);
+    sum_add(s->sums, h->ind, s->file, h->time_usec);
     if (r->hits_out != NULL) {
         write_hit(r, s->path, s->lineno + h->line + 1, h->ind, s->cur_buf + h->value_off,
                   h->value_len, h->field);
@@ -958,6 +965,15 @@ static size_t stream_read(struct stream *s)
             }
             return total;
         }
+        if (s->r->heads != NULL && s->off < (off_t)MATCHRUN_HEAD_MAX) {
+            struct matchrun_head *h = &s->r->heads[s->file];
+            size_t take = MATCHRUN_HEAD_MAX - (size_t)s->off;
+
+            if (take > (size_t)got)
+                take = (size_t)got;
+            memcpy(h->bytes + s->off, s->buf + s->len, take);
+            h->len = (size_t)s->off + take;
+        }
         s->len += (size_t)got;
         s->off += got;
         total += (size_t)got;
@@ -1010,7 +1026,8 @@ static bool stream_rotated(struct stream *s)
     return st.st_dev != s->dev || st.st_ino != s->ino || st.st_size < s->off;
 }
 
-static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, struct sums *sums)
+static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, uint32_t first_file,
+                                  struct sums *sums)
 {
     struct stream *ss = mrd_calloc(n, sizeof(*ss));
     enum mrd_code rc = MRD_OK;
@@ -1024,6 +1041,7 @@ static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, s
         ss[i].path = paths[i];
         ss[i].r = r;
         ss[i].sums = sums;
+        ss[i].file = first_file + (uint32_t)i;
         if (stream_open(&ss[i]) != 0) {
             say(&r->o->log, "%s: %s", paths[i], strerror(errno));
             ss[i].dead = true;
@@ -1197,6 +1215,54 @@ static enum mrd_code write_sightings(struct run *r, const struct summary *rk, si
     return MRD_OK;
 }
 
+/* The first bytes of a mapped input (pread: its pages stay untouched). */
+static void head_read(int fd, size_t size, struct matchrun_head *h)
+{
+    size_t n = size < MATCHRUN_HEAD_MAX ? size : MATCHRUN_HEAD_MAX;
+
+    h->len = pread_full(fd, (char *)h->bytes, n, 0) ? n : 0;
+}
+
+/* Hands the per-(indicator, input) sums and the inputs' heads over. */
+static enum mrd_code result_fill(struct run *r, size_t ninputs, struct matchrun_result *res,
+                                 const struct matchrun_log *log)
+{
+    size_t k = 0;
+
+    memset(res, 0, sizeof(*res));
+    res->sums = mrd_calloc(r->files.n ? r->files.n : 1, sizeof(*res->sums));
+    if (res->sums == NULL) {
+        say(log, "out of memory");
+        return MRD_E_IO;
+    }
+    for (size_t i = 0; r->files.tab != NULL && i <= r->files.mask; i++) {
+        const struct summary *f = &r->files.tab[i];
+
+        if (f->count == 0)
+            continue;
+        res->sums[k++] = (struct matchrun_sum){.ind = f->ind,
+                                               .file = f->file,
+                                               .count = f->count,
+                                               .first = f->first,
+                                               .last = f->last,
+                                               .timed = f->timed};
+    }
+    res->nsums = k;
+    res->heads = r->heads;
+    res->nfiles = ninputs;
+    r->heads = NULL;
+    return MRD_OK;
+}
+
+void matchrun_result_release(struct matchrun_result *res)
+{
+    if (res == NULL)
+        return;
+    mrd_free(res->sums);
+    mrd_free(res->heads);
+    memset(res, 0, sizeof(*res));
+}
+
 enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun_opts *o,
                            struct mrd_err *err)
 {
@@ -1226,6 +1292,14 @@ enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun
         rc = MRD_E_IO;
         goto out;
     }
+    if (o->result != NULL) {
+        r.heads = mrd_calloc(ninputs, sizeof(*r.heads));
+        if (r.heads == NULL) {
+            say(&o->log, "out of memory");
+            rc = MRD_E_IO;
+            goto out;
+        }
+    }
     if (o->hits_path != NULL) {
         r.hits_out = strcmp(o->hits_path, "-") == 0 ? stdout : fopen(o->hits_path, "w");
         if (r.hits_out == NULL) {
@@ -1235,7 +1309,7 @@ enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun
         }
     }
     if (o->follow) {
-        if (scan_streams(&r, inputs, ninputs, wsum) != MRD_OK)
+        if (scan_streams(&r, inputs, ninputs, 0, wsum) != MRD_OK)
             rc = MRD_E_IO;
     } else {
         for (size_t i = 0; i < ninputs; i++) {
@@ -1250,13 +1324,16 @@ enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun
                 }
             }
             if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, wsum, nthreads) != MRD_OK)
+                if (r.heads != NULL)
+                    head_read(fd, (size_t)st.st_size, &r.heads[i]);
+                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, (uint32_t)i, wsum,
+                                nthreads) != MRD_OK)
                     r.failed = true;
                 close(fd);
             } else {
                 if (fd >= 0)
                     close(fd);
-                scan_streams(&r, &inputs[i], 1, wsum);
+                scan_streams(&r, &inputs[i], 1, (uint32_t)i, wsum);
             }
         }
     }
@@ -1267,13 +1344,27 @@ enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun
             struct summary *into;
             if (from->count == 0)
                 continue;
-            into = sum_get(&r.sums, from->ind);
+            into = sum_get(&r.files, from->ind, from->file);
             if (into == NULL)
                 r.sums.nomem = true;
             else
                 sum_merge(into, from);
         }
     }
+    /* the per-indicator totals, over every input */
+    for (size_t i = 0; r.files.tab != NULL && i <= r.files.mask; i++) {
+        const struct summary *from = &r.files.tab[i];
+        struct summary *into;
+
+        if (from->count == 0)
+            continue;
+        into = sum_get(&r.sums, from->ind, 0);
+        if (into == NULL)
+            r.sums.nomem = true;
+        else
+            sum_merge(into, from);
+    }
+    r.sums.nomem |= r.files.nomem;
     t1 = mrd_time_now_usec();
     if (r.sums.nomem) {
         say(&o->log, "out of memory counting hits");
@@ -1316,6 +1407,8 @@ enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun
         rc = MRD_E_IO;
     if (r.failed)
         rc = MRD_E_IO;
+    if (rc == MRD_OK && o->result != NULL)
+        rc = result_fill(&r, ninputs, o->result, &o->log);
 out:
     if (r.hits_out != NULL && r.hits_out != stdout) {
         if (fclose(r.hits_out) != 0) {
@@ -1333,6 +1426,8 @@ out:
         mrd_free(wsum[t].tab);
     mrd_free(wsum);
     mrd_free(r.sums.tab);
+    mrd_free(r.files.tab);
+    mrd_free(r.heads);
     if (rc != MRD_OK)
         (void)mrd_err_set(err, rc, "the run had errors (reported through the log)");
     return rc;

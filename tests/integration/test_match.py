@@ -12,6 +12,7 @@ import pytest
 from conftest import run
 
 ID = "indicator--{:08x}-0000-4000-8000-000000000000"
+FIXTURE_IDENT = "identity--11111111-1111-4111-8111-111111111111"
 
 
 def indicator(n, pattern, **extra):
@@ -350,3 +351,57 @@ def test_csv_columns_by_name_pattern_and_values(meridian_bin, inds, tmp_path):
     assert p.returncode == 0, p.stderr
     assert ("  columns: event_time as time, file_sha256 as hash, col x as host (by its values), "
             "fname as host (--map); not scanned: action, peer, bytes, w?[31m") in p.stdout
+
+
+def test_report_twice_is_idempotent(meridian_bin, inds, tmp_path):
+    """Re-running --report over the same log updates the same sightings and
+    adds nothing; new lines add their counts once; another log adds its own;
+    one identity per reporting sensor, created once (issue 17, item 16)."""
+    data = tmp_path / "node"
+    assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
+    p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",
+            "--data", data)
+    assert p.returncode == 0, p.stderr
+    coll = p.stdout.strip()
+    assert run(meridian_bin, "import", "--collection", coll, "--data", data,
+               inds).returncode == 0
+    log = tmp_path / "access.log"
+    log.write_text(ACCESS + "x" * 5000 + "\n")  # longer than the bytes that identify a log
+
+    def report(*logs):
+        p = run(meridian_bin, "match", "--data", data, "--collection", coll, "--report", coll,
+                *logs)
+        assert p.returncode == 0, p.stderr
+        p = run(meridian_bin, "export", "--collection", coll, "--data", data)
+        assert p.returncode == 0, p.stderr
+        objs = json.loads(p.stdout)["objects"]
+        ids = [o["id"] for o in objs if o["type"] == "identity" and o["id"] != FIXTURE_IDENT]
+        sightings = {o["sighting_of_ref"]: o for o in objs if o["type"] == "sighting"}
+        assert all(s["where_sighted_refs"] == ids for s in sightings.values())
+        return ids, sightings
+
+    ids1, s1 = report(log)
+    assert {k: v["count"] for k, v in s1.items()} == {ID.format(2): 2, ID.format(3): 1,
+                                                      ID.format(4): 1}
+    ids2, s2 = report(log)  # the same bytes again: nothing added, no new version
+    assert ids2 == ids1 and len(ids1) == 1
+    assert s2 == s1
+    with open(log, "a") as f:  # the log grows by one line with a hit of indicator 2
+        f.write(ACCESS.splitlines(keepends=True)[1])
+    ids3, s3 = report(log)
+    assert ids3 == ids1
+    assert {k: v["id"] for k, v in s3.items()} == {k: v["id"] for k, v in s1.items()}
+    assert s3[ID.format(2)]["count"] == 3  # 2 + the new line, not 2 + 3
+    assert s3[ID.format(2)]["modified"] > s1[ID.format(2)]["modified"]
+    assert s3[ID.format(2)]["created"] == s1[ID.format(2)]["created"]
+    assert s3[ID.format(3)] == s1[ID.format(3)]  # not hit by new lines: untouched
+    other = tmp_path / "other.log"  # a different log (another day's file): counts add
+    other.write_text(ACCESS.splitlines(keepends=True)[1] * 2)
+    ids4, s4 = report(other)
+    assert ids4 == ids1 and s4[ID.format(2)]["count"] == 5
+    ids5, s5 = report(other, log)  # both again: nothing new
+    assert s5 == s4 and ids5 == ids1
+    # the same sighting, versioned: the export holds its last version only
+    p = run(meridian_bin, "export", "--collection", coll, "--data", data)
+    assert sum(1 for o in json.loads(p.stdout)["objects"] if o["type"] == "identity" and
+               o["id"] != FIXTURE_IDENT) == 1
