@@ -194,7 +194,7 @@ static json_t *merge_logs(const json_t *old, const struct matchrun_result *res,
                        json_integer_value(json_object_get(b, "count"));
         json_t *f = json_pack("{s:s, s:I, s:I}", "log_sha256", "folded", "log_bytes", (json_int_t)0,
                               "count", c > COUNT_MAX ? COUNT_MAX : c);
-        int64_t t0, t1, u0, u1;
+        int64_t t0 = 0, t1 = 0, u0 = 0, u1 = 0;
         bool ta = time_of(a, "first_seen", &t0) && time_of(a, "last_seen", &t1);
         bool tb = time_of(b, "first_seen", &u0) && time_of(b, "last_seen", &u1);
 
