@@ -63,15 +63,8 @@ static enum mrd_code items_add(struct items *it, const struct store_held *o, str
     if (it->n >= STORE_HOLD_ITEMS_MAX)
         return mrd_err_set(err, MRD_E_TOOBIG, "more than %d object versions selected",
                            STORE_HOLD_ITEMS_MAX);
-    if (it->n == it->cap) {
-        size_t ncap = it->cap == 0 ? 64 : it->cap * 2;
-        int64_t *p = mrd_realloc(it->seqs, ncap * sizeof(*p));
-
-        if (p == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-        it->seqs = p;
-        it->cap = ncap;
-    }
+    if (mrd_array_grow(&it->seqs, it->n, &it->cap, sizeof(*it->seqs), 64) != MRD_OK)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     it->seqs[it->n++] = o->row->seq;
     crypto_hash_sha256(h, (const unsigned char *)o->row->body, o->row->body_len);
     sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
@@ -94,15 +87,8 @@ static int cmp_id(const void *a, const void *b)
 
 static enum mrd_code idset_add(struct idset *s, const char *id, size_t n, struct mrd_err *err)
 {
-    if (s->n == s->cap) {
-        size_t ncap = s->cap == 0 ? 16 : s->cap * 2;
-        void *p = mrd_realloc(s->ids, ncap * sizeof(*s->ids));
-
-        if (p == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-        s->ids = p;
-        s->cap = ncap;
-    }
+    if (mrd_array_grow(&s->ids, s->n, &s->cap, sizeof(*s->ids), 16) != MRD_OK)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     (void)snprintf(s->ids[s->n++], STORE_STIX_ID_MAX + 1, "%.*s", (int)n, id);
     return MRD_OK;
 }
@@ -370,15 +356,8 @@ static enum mrd_code coll_cb(void *ctx, const struct store_collection *c)
 {
     struct coll_list *l = ctx;
 
-    if (l->n == l->cap) {
-        size_t ncap = l->cap == 0 ? 8 : l->cap * 2;
-        void *p = mrd_realloc(l->c, ncap * sizeof(*l->c));
-
-        if (p == NULL)
-            return MRD_E_NOMEM;
-        l->c = p;
-        l->cap = ncap;
-    }
+    if (mrd_array_grow(&l->c, l->n, &l->cap, sizeof(*l->c), 8) != MRD_OK)
+        return MRD_E_NOMEM;
     l->c[l->n++] = *c;
     return MRD_OK;
 }
@@ -946,15 +925,8 @@ static enum mrd_code export_cb(void *ctx, const struct store_held *o, struct mrd
     if (x->n >= EVIDENCE_MAX_OBJECTS)
         return mrd_err_set(err, MRD_E_TOOBIG, "more than %d objects in one package",
                            EVIDENCE_MAX_OBJECTS);
-    if (x->n == x->cap) {
-        size_t ncap = x->cap == 0 ? 64 : x->cap * 2;
-        void *p = mrd_realloc(x->objs, ncap * sizeof(*x->objs));
-
-        if (p == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-        x->objs = p;
-        x->cap = ncap;
-    }
+    if (mrd_array_grow(&x->objs, x->n, &x->cap, sizeof(*x->objs), 64) != MRD_OK)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     e = &x->objs[x->n];
     memset(e, 0, sizeof(*e));
     e->seq = o->row->seq;

@@ -251,8 +251,11 @@ out:
     return rc;
 }
 
-enum mrd_code matchrun_load_file(struct matchrun_set *s, const char *path, int64_t now,
-                                 const struct matchrun_log *log, struct mrd_err *err)
+/* Loads from a file (data_dir NULL) or from the store at data_dir. The
+ * context is on the heap: its two pattern scratch buffers are 128 KiB. */
+static enum mrd_code load(struct matchrun_set *s, const char *path, const char *data_dir,
+                          const char *collection, int64_t now, const struct matchrun_log *log,
+                          struct mrd_err *err)
 {
     struct load_ctx *lc = mrd_calloc(1, sizeof(*lc));
     enum mrd_code rc;
@@ -262,27 +265,27 @@ enum mrd_code matchrun_load_file(struct matchrun_set *s, const char *path, int64
     lc->set = s;
     lc->now = now;
     lc->log = log;
-    rc = load_file(lc, path, err);
+    if (data_dir == NULL) {
+        rc = load_file(lc, path, err);
+    } else {
+        lc->file = data_dir;
+        rc = matchrun__store_each(data_dir, collection, lc->scratch, on_indicator, lc, err);
+    }
     mrd_free(lc);
     return rc;
+}
+
+enum mrd_code matchrun_load_file(struct matchrun_set *s, const char *path, int64_t now,
+                                 const struct matchrun_log *log, struct mrd_err *err)
+{
+    return load(s, path, NULL, NULL, now, log, err);
 }
 
 enum mrd_code matchrun_load_store(struct matchrun_set *s, const char *data_dir,
                                   const char *collection, int64_t now,
                                   const struct matchrun_log *log, struct mrd_err *err)
 {
-    struct load_ctx *lc = mrd_calloc(1, sizeof(*lc));
-    enum mrd_code rc;
-
-    if (lc == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-    lc->set = s;
-    lc->now = now;
-    lc->log = log;
-    lc->file = data_dir;
-    rc = matchrun__store_each(data_dir, collection, lc->scratch, on_indicator, lc, err);
-    mrd_free(lc);
-    return rc;
+    return load(s, NULL, data_dir, collection, now, log, err);
 }
 
 enum mrd_code matchrun_set_build(struct matchrun_set *s, struct mrd_err *err)

@@ -108,18 +108,10 @@ static enum mrd_code coll_cb(void *ctx, const struct store_collection *c)
 {
     struct coll_list *cl = ctx;
 
-    if (cl->n == cl->cap) {
-        size_t ncap = cl->cap == 0 ? 8 : cl->cap * 2;
-        void *p;
-
-        if (ncap > LOAD_MAX_COLLECTIONS)
-            return MRD_E_TOOBIG;
-        p = mrd_realloc(cl->c, ncap * sizeof(*cl->c));
-        if (p == NULL)
-            return MRD_E_NOMEM;
-        cl->c = p;
-        cl->cap = ncap;
-    }
+    if (cl->n == cl->cap && cl->cap * 2 > LOAD_MAX_COLLECTIONS)
+        return MRD_E_TOOBIG;
+    if (mrd_array_grow(&cl->c, cl->n, &cl->cap, sizeof(*cl->c), 8) != MRD_OK)
+        return MRD_E_NOMEM;
     cl->c[cl->n++] = *c;
     return MRD_OK;
 }

@@ -278,9 +278,8 @@ def test_patterns_for_the_evaluator(meridian_bin, tmp_path):
     assert got == [(2, ID.format(1), "pattern"), (3, ID.format(2), "pattern")]
 
 
-def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path):
-    """--report is an import of the sightings: they land in the collection,
-    valid, counted per indicator, and signed by this node."""
+def node_with_indicators(meridian_bin, inds, tmp_path):
+    """A data directory with one collection holding the indicators of inds."""
     data = tmp_path / "node"
     assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
     p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",
@@ -289,6 +288,13 @@ def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path
     coll = p.stdout.strip()
     assert run(meridian_bin, "import", "--collection", coll, "--data", data,
                inds).returncode == 0
+    return data, coll
+
+
+def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path):
+    """--report is an import of the sightings: they land in the collection,
+    valid, counted per indicator, and signed by this node."""
+    data, coll = node_with_indicators(meridian_bin, inds, tmp_path)
     (tmp_path / "access.log").write_text(ACCESS)
     p = run(meridian_bin, "match", "--data", data, "--collection", coll, "--report", coll,
             tmp_path / "access.log")
@@ -357,14 +363,7 @@ def test_report_twice_is_idempotent(meridian_bin, inds, tmp_path):
     """Re-running --report over the same log updates the same sightings and
     adds nothing; new lines add their counts once; another log adds its own;
     one identity per reporting sensor, created once (issue 17, item 16)."""
-    data = tmp_path / "node"
-    assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
-    p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",
-            "--data", data)
-    assert p.returncode == 0, p.stderr
-    coll = p.stdout.strip()
-    assert run(meridian_bin, "import", "--collection", coll, "--data", data,
-               inds).returncode == 0
+    data, coll = node_with_indicators(meridian_bin, inds, tmp_path)
     log = tmp_path / "access.log"
     log.write_text(ACCESS + "x" * 5000 + "\n")  # longer than the bytes that identify a log
 
