@@ -18,6 +18,7 @@
 #include "cli/cli_data.h"
 #include "cli/cli_hold.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "hold/hold.h"
 #include "ledger/checkpoint.h"
 #include "ledger/evidence.h"
@@ -142,7 +143,7 @@ static int cmd_create(int argc, char **argv)
     }
     cli_data_ledger_catch_up(VERB, st, data);
     fprintf(stderr, "meridian hold: %s preserves %zu object version(s) of case '%s' until %s\n",
-            h.id, h.items, o.req.case_id, h.expires);
+            h.id, h.items, MRD_ESC(o.req.case_id), h.expires);
     printf("%s\n", h.id);
 out:
     store_close(st);
@@ -191,9 +192,10 @@ static int cmd_change(int argc, char **argv, bool renew)
         ret = fail(rc, &err, false);
     } else {
         if (renew)
-            fprintf(stderr, "meridian hold: %s renewed until %s\n", id, ts);
+            fprintf(stderr, "meridian hold: %s renewed until %s\n", MRD_ESC(id), ts);
         else
-            fprintf(stderr, "meridian hold: %s released; its objects may be deleted again\n", id);
+            fprintf(stderr, "meridian hold: %s released; its objects may be deleted again\n",
+                    MRD_ESC(id));
         cli_data_ledger_catch_up(VERB, st, data);
     }
     store_close(st);
@@ -210,7 +212,7 @@ static enum mrd_code list_cb(void *ctx, const struct hold_summary *s, struct mrd
         printf("%-36s  %-8s  %-27s  %7s  %s\n", "HOLD", "STATE", "EXPIRES", "OBJECTS", "CASE");
     mrd_time_format_taxii(s->h->expires_usec, ts);
     printf("%-36s  %-8s  %-27s  %7llu  %s (%s)\n", s->h->id, s->state, ts,
-           (unsigned long long)s->h->n_items, s->h->case_id, s->authority);
+           (unsigned long long)s->h->n_items, MRD_ESC(s->h->case_id), MRD_ESC(s->authority));
     return MRD_OK;
 }
 
@@ -254,7 +256,6 @@ static int cmd_show(int argc, char **argv)
     struct mrd_err err = {0};
     json_t *rec = NULL;
     enum mrd_code rc;
-    char *s;
     int ret;
 
     for (int i = 0; i < argc; i++) {
@@ -274,10 +275,7 @@ static int cmd_show(int argc, char **argv)
     if (rc != MRD_OK) {
         ret = fail(rc, &err, false);
     } else {
-        s = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
-        if (s != NULL)
-            printf("%s\n", s);
-        free(s);
+        (void)cli_print_json(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
     }
     json_decref(rec);
     store_close(st);
@@ -373,8 +371,8 @@ int cli_hold_export_case(const char *data, const char *case_id, const char *outp
     ledger_free(log);
     log = NULL;
     cli_data_ledger_catch_up("evidence", st, data);
-    printf("%s: %zu objects of case '%s', proved into tree size %llu\n", outp, x.objects, case_id,
-           (unsigned long long)x.tree_size);
+    printf("%s: %zu objects of case '%s', proved into tree size %llu\n", MRD_ESC(outp), x.objects,
+           MRD_ESC(case_id), (unsigned long long)x.tree_size);
 out:
     if (fd >= 0)
         (void)close(fd);

@@ -301,7 +301,9 @@ static void sum_merge(struct summary *into, const struct summary *from)
     }
 }
 
-/* JSON string body: escapes, and U+FFFD for bytes that are not UTF-8. */
+/* JSON string body: escapes, and U+FFFD for bytes that are not UTF-8.
+ * Controls (C0, DEL, C1) and bidi controls become \u escapes too, so that
+ * no value from a log reaches a terminal raw (core/str.h). */
 static void json_str(FILE *f, const char *s, size_t n)
 {
     size_t i = 0;
@@ -313,7 +315,7 @@ static void json_str(FILE *f, const char *s, size_t n)
             fputc('\\', f);
             fputc(c, f);
             i++;
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f) {
             fprintf(f, "\\u%04x", c);
             i++;
         } else if (c < 0x80) {
@@ -322,7 +324,15 @@ static void json_str(FILE *f, const char *s, size_t n)
         } else {
             size_t ok = mrd_utf8_check(s + i, n - i > 4 ? 4 : n - i);
             size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (ok >= len && c >= 0xc2 && c <= 0xf4) {
+            if (ok >= len && c >= 0xc2 && c <= 0xf4 && mrd_str_needs_escape(s + i, len)) {
+                /* Only C1 and bidi controls (two or three bytes) get here. */
+                unsigned cp = len == 2
+                                  ? (c & 0x1fu) << 6 | ((unsigned char)s[i + 1] & 0x3fu)
+                                  : (c & 0x0fu) << 12 | ((unsigned char)s[i + 1] & 0x3fu) << 6 |
+                                        ((unsigned char)s[i + 2] & 0x3fu);
+                fprintf(f, "\\u%04x", cp);
+                i += len;
+            } else if (ok >= len && c >= 0xc2 && c <= 0xf4) {
                 fwrite(s + i, 1, len, f);
                 i += len;
             } else {
@@ -348,17 +358,6 @@ static void write_hit(struct run *r, const char *file, uint64_t line, uint32_t i
     fputs(",\"field\":", f);
     json_str(f, field, strlen(field));
     fputs("}\n", f);
-}
-
-/* Appends a column name from the file to out, control bytes as '?'. */
-static void put_name(char *out, size_t max, size_t *len, const char *name)
-{
-    for (size_t i = 0; name[i] != '\0' && i < 64 && *len + 1 < max; i++) {
-        unsigned char c = (unsigned char)name[i];
-
-        out[(*len)++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-    }
-    out[*len] = '\0';
 }
 
 static void put_str(char *out, size_t max, size_t *len, const char *s)
@@ -387,7 +386,7 @@ static void print_columns(const struct matchrun_opts *o, const struct match_read
         if (obs == MATCH_O_NONE)
             continue;
         put_str(line, sizeof(line), &len, n_read++ == 0 ? " " : ", ");
-        put_name(line, sizeof(line), &len, match_reader_column(rd, c));
+        put_str(line, sizeof(line), &len, MRD_ESC(match_reader_column(rd, c)));
         put_str(line, sizeof(line), &len, " as ");
         put_str(line, sizeof(line), &len, match_obs_name(obs));
         if (rd->col_how[c] == MATCH_COL_SNIFFED)
@@ -401,7 +400,7 @@ static void print_columns(const struct matchrun_opts *o, const struct match_read
         if (rd->col_obs[c] != MATCH_O_NONE)
             continue;
         put_str(line, sizeof(line), &len, n_skip++ == 0 ? "; not scanned: " : ", ");
-        put_name(line, sizeof(line), &len, match_reader_column(rd, c));
+        put_str(line, sizeof(line), &len, MRD_ESC(match_reader_column(rd, c)));
     }
     summary(o, "%s\n", line);
 }
@@ -785,7 +784,7 @@ static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t
             summary(o,
                     "file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
                     " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                    path, match_format_name(fmt), fst.lines, fst.header, fst.malformed,
+                    MRD_ESC(path), match_format_name(fmt), fst.lines, fst.header, fst.malformed,
                     fst.too_long, fst.hits);
         if (!o->quiet)
             print_columns(o, &reader);
@@ -843,9 +842,10 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
             fflush(r->hits_out);
     }
     if (r->o->follow && !r->o->quiet) {
-        summary(r->o, "hit %s:%" PRIu64 " %s %.*s\n", s->path, s->lineno + h->line + 1,
-                matchrun_set_id(r->set, h->ind), (int)(h->value_len > 200 ? 200 : h->value_len),
-                s->cur_buf + h->value_off);
+        /* The value comes from the log: escaped (core/str.h). */
+        summary(r->o, "hit %s:%" PRIu64 " %s %s\n", MRD_ESC(s->path), s->lineno + h->line + 1,
+                MRD_ESC(matchrun_set_id(r->set, h->ind)),
+                MRD_ESCN(s->cur_buf + h->value_off, h->value_len > 200 ? 200 : h->value_len));
         if (r->o->out != NULL)
             fflush(r->o->out);
     }
@@ -1106,7 +1106,7 @@ static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, u
             summary(r->o,
                     "file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
                     " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                    s->path, match_format_name(s->reader.fmt), s->st.lines, s->st.header,
+                    MRD_ESC(s->path), match_format_name(s->reader.fmt), s->st.lines, s->st.header,
                     s->st.malformed, s->st.too_long, s->st.hits);
         if (!r->o->quiet)
             print_columns(r->o, &s->reader);
@@ -1396,8 +1396,8 @@ enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun
             const struct summary *s = &rk[i];
             fmt_time(s->timed, s->first, a);
             fmt_time(s->timed, s->last, b);
-            summary(o, "%-50s %10" PRIu64 " %-24s %-24s\n", matchrun_set_id(set, rk[i].ind),
-                    s->count, a, b);
+            summary(o, "%-50s %10" PRIu64 " %-24s %-24s\n",
+                    MRD_ESC(matchrun_set_id(set, rk[i].ind)), s->count, a, b);
         }
     }
     if (atomic_load(&r.records) > MAX_HIT_RECORDS)
