@@ -350,13 +350,13 @@ def test_csv_columns_by_name_pattern_and_values(meridian_bin, inds, tmp_path):
         cols = [l for l in p.stdout.splitlines() if l.startswith("  columns:")]
         assert cols == ["  columns: event_time as time, file_sha256 as hash, peer as ip "
                         "(by its values), col x as host (by its values); not scanned: action, "
-                        "fname, bytes, w\\x1b[31m"], p.stdout
+                        "fname, bytes, w\\x1B[31m"], p.stdout
     # --map wins over both, and says so
     p = run(meridian_bin, "match", "--indicators", inds, "--map", "peer=none", "--map",
             "fname=host", path)
     assert p.returncode == 0, p.stderr
     assert ("  columns: event_time as time, file_sha256 as hash, col x as host (by its values), "
-            "fname as host (--map); not scanned: action, peer, bytes, w\\x1b[31m") in p.stdout
+            "fname as host (--map); not scanned: action, peer, bytes, w\\x1B[31m") in p.stdout
 
 
 def test_report_twice_is_idempotent(meridian_bin, inds, tmp_path):
