@@ -93,7 +93,7 @@ static int report_prepare(const char *data_dir, const char *coll_arg, const stru
     }
     if (!o->quiet)
         fprintf(stderr, "meridian match: --report: %zu sighting%s new or updated as %s\n", changed,
-                changed == 1 ? "" : "s", sensor.identity);
+                changed == 1 ? "" : "s", MRD_ESC(sensor.identity));
 out:
     store_close(st);
     return ret;
