@@ -112,20 +112,6 @@ static enum mrd_code grow_slots(struct bgp_scan *s, struct mrd_err *err)
     return MRD_OK;
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-    size_t c = *cap == 0 ? 1024 : *cap;
-    void *np;
-    while (c < need)
-        c *= 2;
-    if (c == *cap)
-        return p;
-    np = mrd_realloc(p, c * size);
-    if (np != NULL)
-        *cap = c;
-    return np;
-}
-
 enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, struct mrd_err *err)
 {
     size_t n, j;
@@ -157,16 +143,11 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
     if (s->nrecs >= BGP_MAX_SCAN_ROUTES)
         return mrd_err_set(err, MRD_E_TOOBIG, "scan: more than %zu distinct routes",
                            BGP_MAX_SCAN_ROUTES);
-    {
-        struct rec *nr = grow(s->recs, &s->caprecs, s->nrecs + 1, sizeof(*nr));
-        uint32_t *np;
-        if (nr == NULL)
+    if (mrd_array_grow(&s->recs, s->nrecs, &s->caprecs, sizeof(*s->recs), 1024) != MRD_OK)
+        return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+    while (s->npool + n > s->cappool) {
+        if (mrd_array_grow(&s->pool, s->cappool, &s->cappool, sizeof(*s->pool), 4096) != MRD_OK)
             return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
-        s->recs = nr;
-        np = grow(s->pool, &s->cappool, s->npool + n, sizeof(*np));
-        if (np == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
-        s->pool = np;
     }
     memcpy(s->pool + s->npool, s->scratch, n * sizeof(uint32_t));
     rec = &s->recs[s->nrecs];

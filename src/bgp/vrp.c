@@ -101,14 +101,8 @@ enum mrd_code bgp_vrps_add(struct bgp_vrps *vrps, const struct bgp_vrp *vrp, int
         return MRD_OK;
     if (bgp_vrps_count(vrps) >= BGP_MAX_VRPS)
         return mrd_err_set(err, MRD_E_TOOBIG, "vrp: more than %zu VRPs", BGP_MAX_VRPS);
-    if (f->n == f->cap) {
-        size_t cap = f->cap == 0 ? 1024 : f->cap * 2;
-        struct entry *nv = mrd_realloc(f->v, cap * sizeof(*nv));
-        if (nv == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "vrp: out of memory");
-        f->v = nv;
-        f->cap = cap;
-    }
+    if (mrd_array_grow(&f->v, f->n, &f->cap, sizeof(*f->v), 1024) != MRD_OK)
+        return mrd_err_set(err, MRD_E_NOMEM, "vrp: out of memory");
     e = &f->v[f->n++];
     to_key(&vrp->prefix.addr, &e->hi, &e->lo);
     e->len = vrp->prefix.len;
