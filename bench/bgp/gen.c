@@ -49,9 +49,18 @@ static void p32(uint32_t v)
 
 static void record(FILE *f, uint16_t type, uint16_t subtype)
 {
-    uint8_t h[12] = {0x65, 0x70, 0x00, 0x00, (uint8_t)(type >> 8), (uint8_t)type,
-                     (uint8_t)(subtype >> 8), (uint8_t)subtype, (uint8_t)(blen >> 24),
-                     (uint8_t)(blen >> 16), (uint8_t)(blen >> 8), (uint8_t)blen};
+    uint8_t h[12] = {0x65,
+                     0x70,
+                     0x00,
+                     0x00,
+                     (uint8_t)(type >> 8),
+                     (uint8_t)type,
+                     (uint8_t)(subtype >> 8),
+                     (uint8_t)subtype,
+                     (uint8_t)(blen >> 24),
+                     (uint8_t)(blen >> 16),
+                     (uint8_t)(blen >> 8),
+                     (uint8_t)blen};
     if (fwrite(h, 1, 12, f) != 12 || fwrite(buf, 1, blen, f) != blen) {
         perror("write");
         exit(1);
@@ -204,16 +213,16 @@ int main(int argc, char **argv)
             const struct pfx *p = &px[i];
             uint32_t asn = i % 100 < 7 ? p->origin + 1 : p->origin;
             if (p->v6)
-                fprintf(f, "AS%u,2a00:%02x%02x:%02x00::/%u,%u,bench,2000000000\n", asn,
-                        p->addr[2], p->addr[3], p->addr[4], p->len - 8, p->len);
+                fprintf(f, "AS%u,2a00:%02x%02x:%02x00::/%u,%u,bench,2000000000\n", asn, p->addr[2],
+                        p->addr[3], p->addr[4], p->len - 8, p->len);
             else
-                fprintf(f, "AS%u,%u.%u.%u.0/%u,%u,bench,2000000000\n", asn, p->addr[0],
-                        p->addr[1], p->addr[2], p->len, p->len);
+                fprintf(f, "AS%u,%u.%u.%u.0/%u,%u,bench,2000000000\n", asn, p->addr[0], p->addr[1],
+                        p->addr[2], p->len, p->len);
         } else {
             /* Unannounced space, 100.0.0.0 upwards. */
             uint32_t a = 0x64000000u + (uint32_t)i * 256u;
-            fprintf(f, "AS%u,%u.%u.%u.0/24,24,bench,2000000000\n", 1000 + rnd() % 60000,
-                    a >> 24, (a >> 16) & 255, (a >> 8) & 255);
+            fprintf(f, "AS%u,%u.%u.%u.0/24,24,bench,2000000000\n", 1000 + rnd() % 60000, a >> 24,
+                    (a >> 16) & 255, (a >> 8) & 255);
         }
     }
     if (fclose(f) != 0)
