@@ -1,0 +1,196 @@
+/* Unit tests for privacy/ OPRF: every RFC 9497 Appendix A.1.1 vector
+ * (ristretto255-SHA512, OPRF mode) read from tests/data/oprf/, a random-blind
+ * round trip, and refusal of bad elements and scalars. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "privacy/privacy.h"
+
+#ifndef DATA_DIR
+#error "DATA_DIR must name tests/data"
+#endif
+
+#define VEC_FILE "/oprf/rfc9497-a.1.1-ristretto255-sha512-oprf.txt"
+#define MAX_HEX 256
+
+struct hexval {
+    uint8_t b[MAX_HEX];
+    size_t len;
+};
+
+struct vector {
+    struct hexval input, blind, blinded, evaluated, output;
+};
+
+struct suite {
+    struct hexval seed, info, sk;
+    struct vector v[8];
+    size_t n;
+};
+
+static void unhex(const char *s, struct hexval *out)
+{
+    size_t bin_len = 0;
+
+    assert_int_equal(sodium_hex2bin(out->b, sizeof(out->b), s, strlen(s), NULL, &bin_len, NULL), 0);
+    out->len = bin_len;
+}
+
+/* Reads the "Name = hex" lines; "Input" starts a new test vector. */
+static void load(struct suite *s)
+{
+    char line[512];
+    FILE *f = fopen(DATA_DIR VEC_FILE, "r");
+
+    if (f == NULL)
+        fail_msg("cannot open %s", DATA_DIR VEC_FILE);
+    memset(s, 0, sizeof(*s));
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char name[32], value[300];
+        struct vector *v = s->n > 0 ? &s->v[s->n - 1] : NULL;
+
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        assert_int_equal(sscanf(line, "%31s = %299s", name, value), 2);
+        if (strcmp(name, "Seed") == 0)
+            unhex(value, &s->seed);
+        else if (strcmp(name, "KeyInfo") == 0)
+            unhex(value, &s->info);
+        else if (strcmp(name, "skSm") == 0)
+            unhex(value, &s->sk);
+        else if (strcmp(name, "Input") == 0) {
+            assert_true(s->n < sizeof(s->v) / sizeof(s->v[0]));
+            unhex(value, &s->v[s->n++].input);
+        } else {
+            assert_non_null(v);
+            if (strcmp(name, "Blind") == 0)
+                unhex(value, &v->blind);
+            else if (strcmp(name, "BlindedElement") == 0)
+                unhex(value, &v->blinded);
+            else if (strcmp(name, "EvaluationElement") == 0)
+                unhex(value, &v->evaluated);
+            else if (strcmp(name, "Output") == 0)
+                unhex(value, &v->output);
+            else
+                fail_msg("unknown field %s", name);
+        }
+    }
+    fclose(f);
+    assert_int_equal(s->seed.len, PRIVACY_OPRF_SEED_LEN);
+    assert_int_equal(s->sk.len, PRIVACY_OPRF_SCALAR_LEN);
+    assert_int_equal(s->n, 2); /* A.1.1 has two vectors in OPRF mode */
+}
+
+static void test_derive_key_pair(void **state)
+{
+    struct suite s;
+    uint8_t sk[PRIVACY_OPRF_SCALAR_LEN], pk[PRIVACY_OPRF_ELEMENT_LEN], want_pk[32];
+
+    (void)state;
+    load(&s);
+    assert_int_equal(privacy_oprf_derive_key_pair(s.seed.b, s.info.b, s.info.len, sk, pk, NULL),
+                     MRD_OK);
+    assert_memory_equal(sk, s.sk.b, sizeof(sk));
+    assert_int_equal(crypto_scalarmult_ristretto255_base(want_pk, s.sk.b), 0);
+    assert_memory_equal(pk, want_pk, sizeof(pk));
+}
+
+static void test_rfc9497_vectors(void **state)
+{
+    struct suite s;
+
+    (void)state;
+    load(&s);
+    for (size_t i = 0; i < s.n; i++) {
+        const struct vector *v = &s.v[i];
+        uint8_t blinded[32], evaluated[32], output[64], direct[64];
+
+        assert_int_equal(v->blind.len, 32);
+        assert_int_equal(v->output.len, 64);
+        assert_int_equal(privacy_oprf_blind(v->input.b, v->input.len, v->blind.b, blinded, NULL),
+                         MRD_OK);
+        assert_memory_equal(blinded, v->blinded.b, 32);
+        assert_int_equal(privacy_oprf_blind_evaluate(s.sk.b, blinded, evaluated, NULL), MRD_OK);
+        assert_memory_equal(evaluated, v->evaluated.b, 32);
+        assert_int_equal(
+            privacy_oprf_finalize(v->input.b, v->input.len, v->blind.b, evaluated, output, NULL),
+            MRD_OK);
+        assert_memory_equal(output, v->output.b, 64);
+        assert_int_equal(privacy_oprf_evaluate(s.sk.b, v->input.b, v->input.len, direct, NULL),
+                         MRD_OK);
+        assert_memory_equal(direct, v->output.b, 64);
+    }
+}
+
+/* A fresh random blind gives a different blinded element but the same
+ * output: the server's view is independent of the input. */
+static void test_random_blind_round_trip(void **state)
+{
+    struct suite s;
+
+    (void)state;
+    load(&s);
+    for (size_t i = 0; i < s.n; i++) {
+        const struct vector *v = &s.v[i];
+        uint8_t blind[32], blinded[32], evaluated[32], output[64];
+
+        assert_int_equal(privacy_oprf_blind_random(v->input.b, v->input.len, blind, blinded, NULL),
+                         MRD_OK);
+        assert_memory_not_equal(blinded, v->blinded.b, 32);
+        assert_int_equal(privacy_oprf_blind_evaluate(s.sk.b, blinded, evaluated, NULL), MRD_OK);
+        assert_int_equal(
+            privacy_oprf_finalize(v->input.b, v->input.len, blind, evaluated, output, NULL),
+            MRD_OK);
+        assert_memory_equal(output, v->output.b, 64);
+    }
+}
+
+static void test_rejects(void **state)
+{
+    struct suite s;
+    uint8_t zero[32] = {0}, ff[32], out32[32], out64[64];
+    struct mrd_err err = {0};
+
+    (void)state;
+    load(&s);
+    memset(ff, 0xff, sizeof(ff));
+    /* the identity and a non-canonical encoding are not accepted elements */
+    assert_int_equal(privacy_oprf_blind_evaluate(s.sk.b, zero, out32, &err), MRD_E_INVALID);
+    assert_non_null(strstr(err.msg, "blinded element"));
+    assert_int_equal(privacy_oprf_blind_evaluate(s.sk.b, ff, out32, NULL), MRD_E_INVALID);
+    assert_int_equal(
+        privacy_oprf_finalize((const uint8_t *)"x", 1, s.v[0].blind.b, zero, out64, NULL),
+        MRD_E_INVALID);
+    /* a zero or non-canonical (>= L) scalar is neither a blind nor a key */
+    assert_int_equal(privacy_oprf_blind((const uint8_t *)"x", 1, zero, out32, NULL), MRD_E_INVAL);
+    assert_int_equal(privacy_oprf_blind((const uint8_t *)"x", 1, ff, out32, NULL), MRD_E_INVAL);
+    assert_int_equal(privacy_oprf_blind_evaluate(zero, s.v[0].blinded.b, out32, NULL), MRD_E_INVAL);
+    assert_int_equal(privacy_oprf_evaluate(ff, (const uint8_t *)"x", 1, out64, NULL), MRD_E_INVAL);
+    /* inputs are length-prefixed with two bytes */
+    assert_int_equal(
+        privacy_oprf_blind(s.v[0].input.b, PRIVACY_OPRF_MAX_INPUT + 1, s.v[0].blind.b, out32, NULL),
+        MRD_E_TOOBIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_derive_key_pair),
+        cmocka_unit_test(test_rfc9497_vectors),
+        cmocka_unit_test(test_random_blind_round_trip),
+        cmocka_unit_test(test_rejects),
+    };
+
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
