@@ -177,32 +177,41 @@ out:
     return rc;
 }
 
-enum mrd_code privacy_oprf_blind(const uint8_t *input, size_t input_len,
-                                 const uint8_t blind[PRIVACY_OPRF_SCALAR_LEN],
-                                 uint8_t ret_blinded[PRIVACY_OPRF_ELEMENT_LEN], struct mrd_err *err)
+/* scalar * HashToGroup(input), the shared core of Blind and Evaluate, with
+ * their checks: the input length (it is length-prefixed with two bytes),
+ * the scalar (what names it: "blind" or "key"), and the identity.
+ * crypto_scalarmult_ristretto255 fails exactly when the product is the
+ * identity, which for a valid scalar means the input hashed to it
+ * (InvalidInputError, §3.3.1). */
+static enum mrd_code mult_hashed(const uint8_t *input, size_t input_len,
+                                 const uint8_t scalar[PRIVACY_OPRF_SCALAR_LEN], const char *what,
+                                 uint8_t ret_point[PRIVACY_OPRF_ELEMENT_LEN], struct mrd_err *err)
 {
     uint8_t point[PRIVACY_OPRF_ELEMENT_LEN];
-    uint8_t out[PRIVACY_OPRF_ELEMENT_LEN];
     enum mrd_code rc;
 
     if (input_len > PRIVACY_OPRF_MAX_INPUT)
         return mrd_err_set(err, MRD_E_TOOBIG, "oprf: input of %zu bytes, at most %d", input_len,
                            PRIVACY_OPRF_MAX_INPUT);
-    if (!scalar_ok(blind))
-        return mrd_err_set(err, MRD_E_INVAL, "oprf: blind is zero or not a canonical scalar");
+    if (!scalar_ok(scalar))
+        return mrd_err_set(err, MRD_E_INVAL, "oprf: %s is zero or not a canonical scalar", what);
     rc = privacy_oprf_hash_to_group(input, input_len, point, err);
-    if (rc != MRD_OK)
-        goto out;
-    /* crypto_scalarmult_ristretto255 fails exactly when the product is the
-     * identity: the input hashed to it (InvalidInputError, §3.3.1). */
-    if (sodium_is_zero(point, sizeof(point)) ||
-        crypto_scalarmult_ristretto255(out, blind, point) != 0) {
+    if (rc == MRD_OK && crypto_scalarmult_ristretto255(ret_point, scalar, point) != 0)
         rc = mrd_err_set(err, MRD_E_CRYPTO, "oprf: input maps to the identity element");
-        goto out;
-    }
-    memcpy(ret_blinded, out, sizeof(out));
-out:
     sodium_memzero(point, sizeof(point));
+    return rc;
+}
+
+enum mrd_code privacy_oprf_blind(const uint8_t *input, size_t input_len,
+                                 const uint8_t blind[PRIVACY_OPRF_SCALAR_LEN],
+                                 uint8_t ret_blinded[PRIVACY_OPRF_ELEMENT_LEN], struct mrd_err *err)
+{
+    uint8_t out[PRIVACY_OPRF_ELEMENT_LEN];
+    enum mrd_code rc;
+
+    rc = mult_hashed(input, input_len, blind, "blind", out, err);
+    if (rc == MRD_OK)
+        memcpy(ret_blinded, out, sizeof(out));
     return rc;
 }
 
@@ -294,26 +303,12 @@ enum mrd_code privacy_oprf_evaluate(const uint8_t sk[PRIVACY_OPRF_SCALAR_LEN], c
                                     size_t input_len, uint8_t ret_output[PRIVACY_OPRF_OUTPUT_LEN],
                                     struct mrd_err *err)
 {
-    uint8_t point[PRIVACY_OPRF_ELEMENT_LEN];
     uint8_t issued[PRIVACY_OPRF_ELEMENT_LEN];
     enum mrd_code rc;
 
-    if (input_len > PRIVACY_OPRF_MAX_INPUT)
-        return mrd_err_set(err, MRD_E_TOOBIG, "oprf: input of %zu bytes, at most %d", input_len,
-                           PRIVACY_OPRF_MAX_INPUT);
-    if (!scalar_ok(sk))
-        return mrd_err_set(err, MRD_E_INVAL, "oprf: key is zero or not a canonical scalar");
-    rc = privacy_oprf_hash_to_group(input, input_len, point, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (sodium_is_zero(point, sizeof(point)) ||
-        crypto_scalarmult_ristretto255(issued, sk, point) != 0) {
-        rc = mrd_err_set(err, MRD_E_CRYPTO, "oprf: input maps to the identity element");
-        goto out;
-    }
-    finalize_hash(input, input_len, issued, ret_output);
-out:
-    sodium_memzero(point, sizeof(point));
+    rc = mult_hashed(input, input_len, sk, "key", issued, err);
+    if (rc == MRD_OK)
+        finalize_hash(input, input_len, issued, ret_output);
     sodium_memzero(issued, sizeof(issued));
     return rc;
 }
