@@ -154,6 +154,43 @@ static void test_random_blind_round_trip(void **state)
     }
 }
 
+/* RFC 9380 Appendix K.3, expand_message_xmd(SHA-512): output shorter than
+ * one hash (truncation) and two hashes long (the b_i chain). */
+static void test_expand_message_xmd_rfc9380(void **state)
+{
+    static const struct {
+        const char *msg;
+        size_t len;
+        const char *hex;
+    } k3[] = {
+        {"", 0x20, "6b9a7312411d92f921c6f68ca0b6380730a1a4d982c507211a90964c394179ba"},
+        {"abc", 0x20, "0da749f12fbe5483eb066a5f595055679b976e93abe9be6f0f6318bce7aca8dc"},
+        {"abcdef0123456789", 0x20,
+         "087e45a86e2939ee8b91100af1583c4938e0f5fc6c9db4b107b83346bc967f58"},
+        {"", 0x80,
+         "41b037d1734a5f8df225dd8c7de38f851efdb45c372887be655212d07251b921b052b62eaed99b46f72f2ef4"
+         "cc96bfaf254ebbbec091e1a3b9e4fb5e5b619d2e0c5414800a1d882b62bb5cd1778f098b8eb6cb399d5d9d18"
+         "f5d5842cf5d13d7eb00a7cff859b605da678b318bd0e65ebff70bec88c753b159a805d2c89c55961"},
+    };
+    static const char dst[] = "QUUX-V01-CS02-with-expander-SHA512-256";
+    uint8_t out[0x80];
+    struct hexval want;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(k3) / sizeof(k3[0]); i++) {
+        unhex(k3[i].hex, &want);
+        assert_int_equal(want.len, k3[i].len);
+        assert_int_equal(privacy_expand_message_xmd_sha512((const uint8_t *)k3[i].msg,
+                                                           strlen(k3[i].msg), (const uint8_t *)dst,
+                                                           strlen(dst), out, k3[i].len, NULL),
+                         MRD_OK);
+        assert_memory_equal(out, want.b, k3[i].len);
+    }
+    assert_int_equal(privacy_expand_message_xmd_sha512((const uint8_t *)"", 0, (const uint8_t *)dst,
+                                                       0, out, 32, NULL),
+                     MRD_E_INVAL);
+}
+
 static void test_rejects(void **state)
 {
     struct suite s;
@@ -184,6 +221,7 @@ static void test_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expand_message_xmd_rfc9380),
         cmocka_unit_test(test_derive_key_pair),
         cmocka_unit_test(test_rfc9497_vectors),
         cmocka_unit_test(test_random_blind_round_trip),
