@@ -175,6 +175,18 @@ enum mrd_code privacy_oprf_finalize(const uint8_t *input, size_t input_len,
                                     uint8_t ret_output[PRIVACY_OPRF_OUTPUT_LEN],
                                     struct mrd_err *err);
 
+/* Finalize for n values at once, sharing one scalar inversion per 64
+ * values (a partner checks many log values per session). Value i is
+ * (inputs[i], input_lens[i]) with the blind at blinds + 32 i and the
+ * evaluated element at evaluated + 32 i; its output goes to
+ * ret_outputs + 64 i. Outputs equal privacy_oprf_finalize's. On
+ * failure the message names the value's index, and ret_outputs holds
+ * unspecified bytes. */
+enum mrd_code privacy_oprf_finalize_batch(size_t n, const uint8_t *const *inputs,
+                                          const size_t *input_lens, const uint8_t *blinds,
+                                          const uint8_t *evaluated, uint8_t *ret_outputs,
+                                          struct mrd_err *err);
+
 /* The server's direct evaluation of its own key on input (RFC 9497
  * §3.3.1 Evaluate in OPRF mode): the same output Finalize yields for that
  * input. This is how a node publishes the OPRF outputs of its set. */

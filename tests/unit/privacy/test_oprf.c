@@ -191,6 +191,40 @@ static void test_expand_message_xmd_rfc9380(void **state)
                      MRD_E_INVAL);
 }
 
+/* The batch (one inversion per 64 values) gives exactly the direct
+ * evaluation for every value across several chunks, and names a bad one. */
+static void test_finalize_batch(void **state)
+{
+    enum { N = 150 };
+    struct suite s;
+    static uint8_t in[N][8], blinds[N][32], ev[N][32], out[N][64];
+    const uint8_t *inputs[N];
+    size_t lens[N];
+    uint8_t blinded[32], direct[64];
+    struct mrd_err err = {0};
+
+    (void)state;
+    load(&s);
+    for (size_t i = 0; i < N; i++) {
+        randombytes_buf(in[i], sizeof(in[i]));
+        inputs[i] = in[i];
+        lens[i] = 1 + i % sizeof(in[i]);
+        assert_int_equal(privacy_oprf_blind_random(in[i], lens[i], blinds[i], blinded, NULL),
+                         MRD_OK);
+        assert_int_equal(privacy_oprf_blind_evaluate(s.sk.b, blinded, ev[i], NULL), MRD_OK);
+    }
+    assert_int_equal(privacy_oprf_finalize_batch(N, inputs, lens, blinds[0], ev[0], out[0], NULL),
+                     MRD_OK);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(privacy_oprf_evaluate(s.sk.b, in[i], lens[i], direct, NULL), MRD_OK);
+        assert_memory_equal(out[i], direct, 64);
+    }
+    memset(ev[70], 0, 32); /* the identity, from a hostile server */
+    assert_int_equal(privacy_oprf_finalize_batch(N, inputs, lens, blinds[0], ev[0], out[0], &err),
+                     MRD_E_INVALID);
+    assert_non_null(strstr(err.msg, "value 70"));
+}
+
 static void test_rejects(void **state)
 {
     struct suite s;
@@ -225,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_derive_key_pair),
         cmocka_unit_test(test_rfc9497_vectors),
         cmocka_unit_test(test_random_blind_round_trip),
+        cmocka_unit_test(test_finalize_batch),
         cmocka_unit_test(test_rejects),
     };
 
