@@ -111,8 +111,10 @@ struct http_app {
     size_t (*body_max)(void *ctx, const char *method, const char *path);
     /* Handles a complete request. Must set resp->status. */
     void (*handle)(void *ctx, struct http_request *req, struct http_response *resp);
-    /* Fills resp for a refused request (status already set: 413 or 503)
-     * so the error body has the application's format. */
+    /* Fills resp for a refused request (status already set: 400 or 501
+     * from the head check, 413, 431 or 503) so the error body has the
+     * application's format. resp->note, when set, is the http layer's
+     * reason: a fixed sentence without request bytes, fit to send. */
     void (*refuse)(void *ctx, const char *method, const char *path, struct http_response *resp);
     /* Receives one record per finished request; may be NULL. */
     void (*log)(void *ctx, const struct http_access *rec);
@@ -155,8 +157,10 @@ uint16_t http_server_port(const struct http_server *srv);
  * and frees everything. NULL-safe. */
 void http_server_free(struct http_server *srv);
 
-/* A request header by case-insensitive name, or NULL. When the header is
- * repeated, the first one. */
+/* A request header by case-insensitive name, or NULL. Host,
+ * Authorization, Content-Type and Content-Length are never repeated and no
+ * value holds a control character (the head check refused such requests);
+ * another repeated header gives its first line. */
 const char *http_request_header(const struct http_request *req, const char *name);
 
 /* Every query argument in order, repeats included, as an arena array. */
@@ -166,6 +170,41 @@ enum mrd_code http_request_args(const struct http_request *req, struct http_kv *
 /* Adds a response header; name and value must outlive the response (static
  * or arena). Fails with MRD_E_TOOBIG past HTTP_MAX_RESP_HEADERS. */
 enum mrd_code http_response_header(struct http_response *resp, const char *name, const char *value);
+
+/*
+ * The request-head check, run on every request once its head is parsed and
+ * before any body byte is read (http_server.c feeds it every header line
+ * as received, duplicates included). A request it refuses is answered
+ * with the status it returns and the connection is closed, so bytes after
+ * the head never run as a request of their own (request smuggling):
+ *   400  a field name that is not a token, or white space before the colon
+ *        (RFC 9112 §5.1); a control character in a value, NUL included
+ *        (RFC 9110 §5.5), or a folded line (RFC 9112 §5.2); two Content-Length lines or a
+ * non-numeric one; Content-Length with Transfer-Encoding; Transfer-Encoding in HTTP/1.0; chunked
+ * not the final coding, or applied twice (RFC 9112 §6.1, §6.3); a repeated Host, Authorization or
+ *        Content-Type;
+ *   501  a transfer coding other than chunked before chunked (RFC 9112
+ *        §6.1: only chunked is implemented).
+ * Pure: no I/O, no allocation.
+ */
+struct http_head_check {
+    unsigned content_length, transfer_encoding, host, authorization, content_type;
+    unsigned te_codings, te_chunked;
+    bool te_last_chunked;
+    bool bad_name, bad_value, bad_length;
+};
+
+void http_head_check_init(struct http_head_check *hc);
+/* One header line, name and value as (ptr, len) without the OWS around
+ * the value. */
+void http_head_check_field(struct http_head_check *hc, const char *name, size_t name_len,
+                           const char *value, size_t value_len);
+/* Marks the head as hiding bytes from the field API (http_server.c: a NUL
+ * inside a value, or a folded line): refused like a control character. */
+void http_head_check_hidden(struct http_head_check *hc);
+/* 0 when the head is acceptable; else 400 or 501 and *ret_why, a fixed
+ * sentence (no request bytes) that may be sent to the client. */
+unsigned http_head_check_end(const struct http_head_check *hc, bool http10, const char **ret_why);
 
 /*
  * Authorization (RFC 7235). Extracts the secret from `Bearer <token>` or

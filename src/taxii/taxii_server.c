@@ -454,6 +454,11 @@ static void refuse(void *ctx, const char *method, const char *path, struct http_
         taxii_error(&r, 503, "Service busy",
                     "too many large requests are being processed; retry later");
         (void)http_response_header(resp, "Retry-After", "1");
+    } else if (resp->status == 400) {
+        /* The head check (http.h): ambiguous framing or credentials. */
+        taxii_error(&r, 400, "Bad request", resp->note);
+    } else if (resp->status == 501) {
+        taxii_error(&r, 501, "Not implemented", resp->note);
     } else
         taxii_error(&r, resp->status, "Request refused", NULL);
 }
