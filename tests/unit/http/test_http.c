@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../testdir.h"
 #include <gnutls/x509.h>
 #include <sodium.h>
 
@@ -211,8 +213,8 @@ static void read_pem(const char *dir, const char *name, gnutls_datum_t *d)
 
 static void test_tls_generate(void **state)
 {
-    char dir[] = "/tmp/mrd-http-test-XXXXXX";
-    char path[600];
+    char dir[TEST_DIR_MAX];
+    char path[TEST_DIR_MAX + 64];
     struct stat sb;
     gnutls_x509_crt_t ca, crt;
     gnutls_datum_t d;
@@ -220,7 +222,7 @@ static void test_tls_generate(void **state)
     struct mrd_err err = {0};
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    test_dir_make(dir, "mrd-http-test");
     assert_int_equal(http_tls_generate(dir, &err), MRD_OK);
     snprintf(path, sizeof(path), "%s/%s", dir, HTTP_TLS_KEY_FILE);
     assert_int_equal(stat(path, &sb), 0);
