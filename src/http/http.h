@@ -47,9 +47,10 @@
 #define HTTP_DEFAULT_IDLE_TIMEOUT 30u    /* seconds without a byte either way */
 #define HTTP_DEFAULT_REQUEST_TIMEOUT 60u /* seconds to receive one request whole */
 #define HTTP_DEFAULT_RATE 20000u         /* requests per second per key (0 = unlimited) */
-/* Request bodies held in memory at once, all requests together; past it a
- * request is answered 503 (refuse) instead of being buffered. */
-#define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)512 * 1024 * 1024)
+/* Request bodies held in memory at once, all requests together, and what
+ * handlers build from them (http_app.body_factor, http_request_reserve);
+ * past it a request is answered 503 (refuse) instead of being buffered. */
+#define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)1024 * 1024 * 1024)
 #define HTTP_ARENA_MAX ((size_t)256 * 1024 * 1024) /* per-request scratch memory */
 #define HTTP_MAX_RESP_HEADERS 6
 #define HTTP_MAX_PEM ((size_t)1024 * 1024) /* a certificate or key file */
@@ -109,6 +110,15 @@ struct http_app {
     /* The largest body accepted for this request; above it the request is
      * answered with `too_big` (413) without calling handle. */
     size_t (*body_max)(void *ctx, const char *method, const char *path);
+    /* Bytes of the server-wide body budget (http_config.max_inflight_body)
+     * to hold per body byte while the request lives: the body itself and
+     * what handle builds from it (a parsed JSON tree). A declared
+     * Content-Length reserves body x factor (at most the whole budget)
+     * before any body byte is read, 503 when it does not fit; a chunked
+     * body reserves (factor + 1) x its bytes as they come (the buffer
+     * doubles). handle may take more (http_request_reserve). NULL means
+     * 1. */
+    size_t (*body_factor)(void *ctx, const char *method, const char *path);
     /* Handles a complete request. Must set resp->status. */
     void (*handle)(void *ctx, struct http_request *req, struct http_response *resp);
     /* Fills resp for a refused request (status already set: 400 or 501
@@ -162,6 +172,17 @@ void http_server_free(struct http_server *srv);
  * value holds a control character (the head check refused such requests);
  * another repeated header gives its first line. */
 const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Takes n more bytes of the server-wide body budget for this request;
+ * they are given back when the request ends. False, taking nothing, when
+ * the budget cannot hold them now (answer 503 with Retry-After), with
+ * *ret_never (may be NULL) set when it never could: n is more than the
+ * whole budget less what this request already holds. Always true when the
+ * budget is unlimited. */
+bool http_request_reserve(struct http_request *req, size_t n, bool *ret_never);
+
+/* Bytes of the budget this request holds (its body's share included). */
+size_t http_request_reserved(const struct http_request *req);
 
 /* Every query argument in order, repeats included, as an arena array. */
 enum mrd_code http_request_args(const struct http_request *req, struct http_kv **ret_args,

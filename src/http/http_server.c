@@ -70,6 +70,8 @@ struct http_request_int {
     bool too_big;
     bool busy;       /* the server-wide body budget was exhausted */
     size_t reserved; /* bytes of that budget this request holds */
+    size_t factor;   /* budget bytes per body byte (http_app.body_factor) */
+    bool declared;   /* Content-Length was reserved up front */
     int64_t t0;
     struct http_request req;
     unsigned status;
@@ -518,18 +520,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return refuse_why(ri, status, why, true);
         /* A declared length over the limit is refused before a single body
          * byte is read (no 100 Continue is sent either). */
+        ri->factor =
+            srv->app->body_factor != NULL ? srv->app->body_factor(srv->app->ctx, method, url) : 1;
+        if (ri->factor == 0)
+            ri->factor = 1;
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL) {
             uint64_t v;
             if (mrd_str_to_u64(cl, strlen(cl), UINT64_MAX, &v, NULL) == MRD_OK && v > ri->body_max)
                 return refuse(ri, 413);
+            /* A declared body takes its whole share of the budget now: the
+             * body and what the handler will build from it (body_factor),
+             * capped at the whole budget (the handler reserves exactly once
+             * it knows; http_request_reserve). Refused before any body byte
+             * when the budget cannot hold it, so admitted requests never
+             * starve each other half-way. */
+            if (v > 0) {
+                size_t want = v > SIZE_MAX / ri->factor ? SIZE_MAX : (size_t)v * ri->factor;
+                if (srv->max_inflight > 0 && want > srv->max_inflight)
+                    want = srv->max_inflight;
+                if (!reserve(ri, want) || mrd_buf_reserve(&ri->body, (size_t)v, NULL) != MRD_OK)
+                    return refuse_why(ri, 503, NULL, true);
+                ri->declared = true;
+            }
         }
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
         /* Past the limit (chunked bodies): keep draining so the client gets
          * a 413 rather than a reset; the request deadline bounds the time. */
-        if (!ri->too_big && !ri->busy && !reserve(ri, *upload_data_size)) {
+        /* A chunked body reserves as it comes: twice its bytes for the
+         * buffer's doubling, plus what the handler builds from them. */
+        if (!ri->too_big && !ri->busy && !ri->declared &&
+            !reserve(ri, *upload_data_size > SIZE_MAX / (ri->factor + 1)
+                             ? SIZE_MAX
+                             : *upload_data_size * (ri->factor + 1))) {
             ri->busy = true;
             mrd_buf_release(&ri->body);
         }
@@ -787,6 +812,20 @@ enum mrd_code http_request_args(const struct http_request *req, struct http_kv *
     *ret_args = a.v;
     *ret_n = a.n;
     return MRD_OK;
+}
+
+bool http_request_reserve(struct http_request *req, size_t n, bool *ret_never)
+{
+    struct http_server *srv = req->in->srv;
+
+    if (ret_never != NULL)
+        *ret_never = srv->max_inflight > 0 && n > srv->max_inflight - req->in->reserved;
+    return reserve(req->in, n);
+}
+
+size_t http_request_reserved(const struct http_request *req)
+{
+    return req->in->reserved;
 }
 
 enum mrd_code http_response_header(struct http_response *resp, const char *name, const char *value)
