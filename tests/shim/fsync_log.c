@@ -87,15 +87,23 @@ done:
     errno = saved;
 }
 
+/* dlsym returns an object pointer; POSIX guarantees it converts to a
+ * function pointer, ISO C does not, so the bytes are copied. */
+static void load(void *fn, const char *name)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+
+    memcpy(fn, &p, sizeof(p));
+}
+
 static void resolve(void)
 {
     if (real_write == NULL) {
-        real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-        real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-        real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
-        real_pwrite64 =
-            (ssize_t(*)(int, const void *, size_t, off64_t))dlsym(RTLD_NEXT, "pwrite64");
-        real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+        load(&real_fsync, "fsync");
+        load(&real_fdatasync, "fdatasync");
+        load(&real_pwrite, "pwrite");
+        load(&real_pwrite64, "pwrite64");
+        load(&real_write, "write");
     }
 }
 
