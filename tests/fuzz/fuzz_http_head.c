@@ -18,6 +18,8 @@
 
 #include "http/http.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 struct tally {
     unsigned content_length;
     bool nul;
