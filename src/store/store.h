@@ -335,6 +335,22 @@ struct store_ledger_mark {
     int64_t leaf;
 };
 
+/* A console session (api.h): a browser signed in with an API token. The
+ * cookie carries a random id; the store keeps only its SHA-256, so a copy
+ * of the database opens no session. */
+#define STORE_SESSION_ID_LEN 43 /* base64url of 32 random bytes */
+/* last_seen is written at most this often per session (and at most every
+ * idle/8 for idle times under 8 of these): the idle expiry is exact to
+ * within it, and a busy console costs one write per interval. */
+#define STORE_SESSION_TOUCH_USEC ((int64_t)30 * 1000000)
+
+struct store_session {
+    struct store_token tok; /* the token it was opened with: org and relation */
+    int64_t created_usec;
+    int64_t last_seen_usec;
+    int64_t expires_usec; /* absolute expiry */
+};
+
 /* ---- the ops table: one per backend ---- */
 
 struct store_ops {
@@ -454,6 +470,15 @@ struct store_ops {
     enum mrd_code (*ledger_mark)(struct store *st, const struct store_ledger_mark *marks, size_t n,
                                  struct mrd_err *err);
     enum mrd_code (*ledger_max_leaf)(struct store *st, int64_t *ret, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): console sessions */
+    enum mrd_code (*session_create)(struct store *st, const char *token_name, int64_t expires_usec,
+                                    char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+    enum mrd_code (*session_lookup)(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                    struct store_session *ret, struct mrd_err *err);
+    enum mrd_code (*session_end)(struct store *st, const char *id, size_t len, struct mrd_err *err);
+    enum mrd_code (*sessions_end)(struct store *st, const char *token_name, int64_t org_key,
+                                  uint64_t *ret_n, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -535,7 +560,8 @@ enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t le
 /* Revokes the token with that name, else the token itself (the whole
  * secret, e.g. a leaked one), else the only token whose public prefix
  * starts with it (4..STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND,
- * MRD_E_CONFLICT when ambiguous. Revoking twice is MRD_OK. ret may be NULL. */
+ * MRD_E_CONFLICT when ambiguous. Revoking twice is MRD_OK. ret may be NULL.
+ * The token's console sessions end in the same transaction. */
 enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,
                                  struct store_token *ret, struct mrd_err *err);
 enum mrd_code store_token_list(struct store *st,
@@ -580,6 +606,16 @@ enum mrd_code store_grant_set(struct store *st, int64_t org_key, int64_t collect
 /* No grant row is MRD_OK with both false. */
 enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collection,
                               struct store_grant *ret, struct mrd_err *err);
+/* The policy reader (policy.h) for org org_key, of relation rel, reading
+ * collection c: its grant on c (looked up), c's public flag and c's API
+ * root as the community. ret->community points into c, which must outlive
+ * the reader. ret_can_read says whether the org may read c at all (a read
+ * grant, or a public collection): when false nothing of c may be shown,
+ * counted or mentioned. The one way routes outside TAXII build readers. */
+enum mrd_code store_reader_for(struct store *st, int64_t org_key, enum policy_relation rel,
+                               const struct store_collection *c, struct policy_reader *ret,
+                               bool *ret_can_read, struct mrd_err *err);
+
 /* Calls cb for each grant row (org_key 0 = every org, collection 0 = every
  * collection), ordered by org then collection. Rows with neither read nor
  * write are left out. */
@@ -768,5 +804,39 @@ enum mrd_code store_meta_get(struct store *st, const char *key, char *ret_val, s
                              struct mrd_err *err);
 enum mrd_code store_meta_set(struct store *st, const char *key, const char *val,
                              struct mrd_err *err);
+
+/* ---- console sessions (api.h) ----
+ *
+ * Server-side sessions for the console. Revocable at any time: a session
+ * lives only while its row exists, its token is not revoked, its
+ * absolute expiry has not passed and it was used within the idle time. */
+
+/* Opens a session for the (valid, not revoked) token named token_name,
+ * ending at expires_usec at the latest, and writes its new random id (the
+ * cookie value) to ret_id. Sessions already expired are deleted on the
+ * way. MRD_E_AUTH when the token is unknown or revoked. */
+enum mrd_code store_session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                   char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+
+/* Finds the live session with id (id, len): not ended, before its
+ * absolute expiry, used within the last idle_usec, its token not revoked.
+ * Anything else is MRD_E_AUTH, which never says why. Records the use
+ * (last_seen, at most every STORE_SESSION_TOUCH_USEC). */
+enum mrd_code store_session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                   struct store_session *ret, struct mrd_err *err);
+
+/* Ends one session (sign-out). An unknown id is MRD_OK. */
+enum mrd_code store_session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
+
+/* END THE SESSIONS OF A TOKEN OR AN ORG: every console session opened
+ * with the token named token_name, or by any token of org org_key, ends
+ * now (committed before returning). For whoever disables an org, revokes
+ * a partner or rotates a token; store_token_revoke already does it for
+ * the token it revokes, in the same transaction. ret_n (may be NULL)
+ * receives how many sessions ended. */
+enum mrd_code store_sessions_end_token(struct store *st, const char *token_name, uint64_t *ret_n,
+                                       struct mrd_err *err);
+enum mrd_code store_sessions_end_org(struct store *st, int64_t org_key, uint64_t *ret_n,
+                                     struct mrd_err *err);
 
 #endif

@@ -28,6 +28,9 @@ void store__token_generate(char secret[STORE_TOKEN_LEN + 1]);
 #define STORE_TOKEN_HASH_LEN 32
 void store__token_hash(const char *secret, size_t len, unsigned char out[STORE_TOKEN_HASH_LEN]);
 
+/* Fills id with a new console session id (base64url of 32 random bytes). */
+void store__session_id_generate(char id[STORE_SESSION_ID_LEN + 1]);
+
 /* The PostgreSQL backend (store_pg.c): MRD_E_UNSUPP until it exists. */
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,
                              struct store **ret, struct mrd_err *err);
@@ -127,6 +130,11 @@ void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
     " | (o.shadowed_first << 4))"
 #define SQ_ROW_BODY_COL 16
 
+/* The columns of a token (tokens t JOIN orgs o), in the order
+ * sq__token_from_row reads them from column 0. */
+#define SQ_TOKEN_COLS "t.name, t.org, o.name, o.relation, t.created, t.revoked"
+void sq__token_from_row(sqlite3_stmt *st, struct store_token *t);
+
 /* Fills row from the SQ_ROW_COLS columns (+ the body when body);
  * recipients has room for STORE_RECIPIENTS_MAX. */
 void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
@@ -161,6 +169,18 @@ enum mrd_code sq__ledger_pending(struct store *st, size_t limit,
 enum mrd_code sq__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
                               struct mrd_err *err);
 enum mrd_code sq__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+
+/* Console sessions (store_sqlite_session.c). */
+enum mrd_code sq__session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                 char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+enum mrd_code sq__session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                 struct store_session *ret, struct mrd_err *err);
+enum mrd_code sq__session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
+enum mrd_code sq__sessions_end(struct store *st, const char *token_name, int64_t org_key,
+                               uint64_t *ret_n, struct mrd_err *err);
+/* Deletes the sessions of the token named name inside the caller's open
+ * transaction (token revocation). */
+enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
