@@ -651,3 +651,25 @@ enum mrd_code store_reader_for(struct store *st, int64_t org_key, enum policy_re
     *ret_can_read = g.can_read || c->public_read;
     return MRD_OK;
 }
+
+/* ---- search by value ---- */
+
+enum mrd_code store_value_search(struct store *st, const struct store_value *v, size_t limit,
+                                 bool (*visible)(void *ctx, int64_t collection,
+                                                 const struct store_row *row),
+                                 enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                       struct mrd_err *err),
+                                 void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    if (v == NULL || v->kind < STORE_V_IPV4 || v->kind > STORE_V_HASH || v->len == 0 ||
+        v->len > STORE_VALUE_KEY_MAX || visible == NULL || emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "search: bad value");
+    if ((v->kind == STORE_V_IPV4 && v->len != 5) || (v->kind == STORE_V_IPV6 && v->len != 17))
+        return mrd_err_set(err, MRD_E_INVAL, "search: bad address key");
+    if (st->ops->value_search == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no value index",
+                           st->ops->name);
+    if (limit == 0 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    return st->ops->value_search(st, v, limit, visible, emit, ctx, ret_more, err);
+}

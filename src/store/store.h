@@ -351,6 +351,9 @@ struct store_session {
     int64_t expires_usec; /* absolute expiry */
 };
 
+struct store_value;
+struct store_value_hit;
+
 /* ---- the ops table: one per backend ---- */
 
 struct store_ops {
@@ -479,6 +482,14 @@ struct store_ops {
     enum mrd_code (*session_end)(struct store *st, const char *id, size_t len, struct mrd_err *err);
     enum mrd_code (*sessions_end)(struct store *st, const char *token_name, int64_t org_key,
                                   uint64_t *ret_n, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): search by value */
+    enum mrd_code (*value_search)(struct store *st, const struct store_value *v, size_t limit,
+                                  bool (*visible)(void *ctx, int64_t collection,
+                                                  const struct store_row *row),
+                                  enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                        struct mrd_err *err),
+                                  void *ctx, bool *ret_more, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -838,5 +849,91 @@ enum mrd_code store_sessions_end_token(struct store *st, const char *token_name,
                                        struct mrd_err *err);
 enum mrd_code store_sessions_end_org(struct store *st, int64_t org_key, uint64_t *ret_n,
                                      struct mrd_err *err);
+
+/* ---- search by value (the value index) ----
+ *
+ * Every object version stored gets its searchable values indexed in the
+ * same transaction (store_objects_insert): an SCO's own value (IPv4/IPv6
+ * address or CIDR, domain, URL and the URL's host, e-mail address, file
+ * hashes) and the values an indicator's pattern compares against (the
+ * shapes match/ indexes). store_value_parse() turns what a person types
+ * into the same keys; store_value_search() finds the versions mentioning
+ * it, exactly, by CIDR containment both ways (an address inside an
+ * indicator's range, a range holding stored addresses) and by domain
+ * suffix both ways (evil.com's indicator for a.evil.com; a.evil.com's
+ * records for evil.com; never notevil.com). The extraction is pure
+ * (store_values.c). */
+
+enum store_vkind {
+    STORE_V_IPV4 = 1,
+    STORE_V_IPV6 = 2,
+    STORE_V_DOMAIN = 3,
+    STORE_V_URL = 4,
+    STORE_V_EMAIL = 5,
+    STORE_V_HASH = 6,
+};
+/* How an object mentions a value. Stored: append-only. */
+enum store_vhow {
+    STORE_VH_VALUE = 0,    /* the SCO's own value (or hash) */
+    STORE_VH_PATTERN = 1,  /* an indicator's pattern compares against it */
+    STORE_VH_URL_HOST = 2, /* the host of a URL the object holds */
+};
+/* How a stored value relates to the one searched for. */
+enum store_vmatch {
+    STORE_VM_EXACT = 0,
+    STORE_VM_CONTAINS = 1, /* the stored value holds the searched one (its CIDR, parent domain) */
+    STORE_VM_WITHIN = 2,   /* the stored value lies inside the searched one (subdomain, in CIDR) */
+};
+#define STORE_VALUE_KEY_MAX 256 /* bytes of one key (longer URLs are not indexed) */
+#define STORE_VALUES_MAX 4096   /* values indexed per object version */
+#define STORE_SEARCH_MAX 1000   /* visible hits one search hands out at most */
+
+struct store_value {
+    uint8_t kind; /* enum store_vkind */
+    uint8_t how;  /* enum store_vhow */
+    uint16_t len;
+    uint8_t key[STORE_VALUE_KEY_MAX];
+};
+
+/* Parses a value as a person types it: IPv4/IPv6 address or CIDR, domain,
+ * URL, e-mail address, MD5/SHA-1/SHA-256/SHA-512 in hex; defanged forms
+ * ("evil[.]com", "hxxp://") are accepted. MRD_E_INVAL when it is none of
+ * them. Pure. */
+enum mrd_code store_value_parse(const char *s, size_t n, struct store_value *ret,
+                                struct mrd_err *err);
+
+/* The value's display form ("10.0.0.0/8", "a.evil.com", hex); returns its
+ * length (truncated to size - 1). Pure. */
+size_t store_value_format(const struct store_value *v, char *out, size_t size);
+
+/* Calls cb for each value the stored object (canonical JSON, body/len)
+ * mentions, at most STORE_VALUES_MAX. Unparseable bodies and patterns the
+ * extractor cannot express give no values, not an error. Pure. */
+enum mrd_code store_values_of_object(const char *body, size_t len,
+                                     enum mrd_code (*cb)(void *ctx, const struct store_value *v,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+
+/* One stored version mentioning the searched value. */
+struct store_value_hit {
+    const struct store_row *row; /* body set */
+    int64_t collection;          /* store_collection.key */
+    enum store_vhow how;
+    enum store_vmatch match;
+    const struct store_value *stored; /* the indexed value that matched */
+};
+
+/* Finds the stored object versions mentioning v (see above). Each
+ * candidate goes to visible(ctx, collection, row) first -- the caller's
+ * policy_may_read with the reader of that collection -- and only visible
+ * ones reach emit, at most limit of them (0 or above STORE_SEARCH_MAX =
+ * STORE_SEARCH_MAX); *ret_more (may be NULL) tells whether another
+ * visible one exists. One read transaction. */
+enum mrd_code store_value_search(struct store *st, const struct store_value *v, size_t limit,
+                                 bool (*visible)(void *ctx, int64_t collection,
+                                                 const struct store_row *row),
+                                 enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                       struct mrd_err *err),
+                                 void *ctx, bool *ret_more, struct mrd_err *err);
 
 #endif

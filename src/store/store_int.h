@@ -182,6 +182,19 @@ enum mrd_code sq__sessions_end(struct store *st, const char *token_name, int64_t
  * transaction (token revocation). */
 enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err);
 
+/* The value index (store_sqlite_values.c): index one new version inside
+ * the inserting transaction; index every stored version once, when a
+ * database from before the index is opened; search. */
+enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                               struct mrd_err *err);
+enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
+enum mrd_code sq__value_search(struct store *st, const struct store_value *v, size_t limit,
+                               bool (*visible)(void *ctx, int64_t collection,
+                                               const struct store_row *row),
+                               enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                     struct mrd_err *err),
+                               void *ctx, bool *ret_more, struct mrd_err *err);
+
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
                                  const struct store_object_in *objs, size_t n,

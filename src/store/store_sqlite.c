@@ -120,6 +120,12 @@ static const char *const migrations[] = {
     "CREATE INDEX sessions_token ON sessions(token);"
     "CREATE INDEX sessions_org ON sessions(org);"
     "CREATE INDEX sessions_expires ON sessions(expires);",
+    /* 5 -> 6: the value index (store_value_search): one row per value an
+     * object version mentions; filled by the insert path, and for the
+     * versions already stored by sq__index_backfill when the database is
+     * opened. */
+    "CREATE TABLE value_index (kind INTEGER NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq)) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1366,6 +1372,7 @@ static const struct store_ops sq_ops = {
     .session_lookup = sq__session_lookup,
     .session_end = sq__session_end,
     .sessions_end = sq__sessions_end,
+    .value_search = sq__value_search,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
@@ -1407,6 +1414,8 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     if (rc != MRD_OK)
         goto out;
     rc = migrate(c, err);
+    if (rc == MRD_OK)
+        rc = sq__index_backfill(c, err);
     if (rc != MRD_OK)
         goto out;
     s->n_open = 1;

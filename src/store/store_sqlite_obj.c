@@ -224,7 +224,7 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
 {
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
-    int64_t vmin = 0, vmax = 0, nver = 0;
+    int64_t vmin = 0, vmax = 0, nver = 0, seq;
     enum dup_kind dup = DUP_NONE;
     bool first, last;
     enum mrd_code rc;
@@ -299,6 +299,7 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     rc = step_reset(c, st, "object insert", err);
     if (rc != MRD_OK)
         return rc;
+    seq = sqlite3_last_insert_rowid(c->db);
     *ret_added = true;
     *ret_date = date_added;
     if (nver > 0 && last)
@@ -311,6 +312,9 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
         rc = set_shadowed(c, collection, o, version, false, version > vmax, err);
     if (rc == MRD_OK && nver > 0 && version != vmin)
         rc = set_shadowed(c, collection, o, version, true, version < vmin, err);
+    /* The value index is written with the version: search is never behind. */
+    if (rc == MRD_OK)
+        rc = sq__index_object(c, seq, o->body, o->body_len, err);
     return rc;
 }
 
