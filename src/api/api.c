@@ -50,6 +50,17 @@ void api_json(struct api_req *r, unsigned status, json_t *v)
     free(s);
 }
 
+void api_raw(struct api_req *r, unsigned status, const char *content_type, const char *data,
+             size_t len)
+{
+    r->answered = true;
+    r->resp->status = status;
+    r->resp->content_type = content_type;
+    mrd_buf_reset(&r->resp->body);
+    if (mrd_buf_append(&r->resp->body, data, len, NULL) != MRD_OK)
+        api_error(r, 500, "Internal error", "out of memory");
+}
+
 void api_error(struct api_req *r, unsigned status, const char *title, const char *detail)
 {
     json_t *e = json_pack("{s:s,s:i}", "title", title, "http_status", (int)status);

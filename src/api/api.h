@@ -132,6 +132,9 @@ void api_router_app(struct api_router *r, const struct http_app *inner, struct h
 
 /* Answers with v (consumed; NULL answers 500) as application/json. */
 void api_json(struct api_req *r, unsigned status, json_t *v);
+/* Answers with len bytes of data (copied) as content_type (static). */
+void api_raw(struct api_req *r, unsigned status, const char *content_type, const char *data,
+             size_t len);
 /* Answers {"title", "detail"?, "http_status"} with status. The strings
  * must not name anything the principal may not read. */
 void api_error(struct api_req *r, unsigned status, const char *title, const char *detail);

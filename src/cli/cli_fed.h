@@ -7,6 +7,7 @@
 #define MRD_CLI_CLI_FED_H
 
 #include "api/api.h"
+#include "crypto/crypto.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -26,6 +27,10 @@ int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cl
  * the error. */
 int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms,
                   struct api_router *router);
+
+/* The keys signatures verify against (the node's and the peers'), for the
+ * console's object pages; NULL before cli_fed_new succeeded. */
+const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f);
 
 /* Stops the runner and frees everything; after the HTTP server is freed
  * and before the store is closed. NULL-safe. */

@@ -24,6 +24,7 @@
 #include "cli/cli_data.h"
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
+#include "dash/dash.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/http.h"
@@ -231,7 +232,8 @@ static int run(int argc, char **argv)
     struct store *st = NULL;
     struct taxii_server *ts = NULL;
     struct http_server *srv = NULL;
-    struct http_app app, taxii;
+    struct http_app app, taxii, api_app;
+    struct dash *dash = NULL;
     struct api_config api_cfg = {0};
     struct api_router *router = NULL;
     struct cli_fed *fed = NULL;
@@ -398,8 +400,17 @@ static int run(int argc, char **argv)
     taxii_server_set_ledger(ts, ledger);
     if (cli_fed_start(fed, st, sync_ms, router) != CLI_EXIT_OK)
         goto out;
-    /* /api/v1/ in front of TAXII: the router hands TAXII every other path. */
-    api_router_app(router, &taxii, &app);
+    {
+        struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed)};
+        if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
+            cli_errorf("serve", "console: %s", err.msg);
+            goto out;
+        }
+    }
+    /* /ui/ in front of /api/v1/ in front of TAXII: each hands the next one
+     * every path it does not own. */
+    api_router_app(router, &taxii, &api_app);
+    dash_ui_app(dash, &api_app, &app);
     if (http_server_start(&hc, &app, &srv, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
@@ -420,6 +431,7 @@ out:
     cli_fed_stop(fed);
     ledger_service_stop(ledger);
     api_router_free(router);
+    dash_free(dash);
     taxii_server_free(ts);
     store_close(st);
     mrd_buf_release(&cert);

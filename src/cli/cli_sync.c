@@ -211,6 +211,11 @@ int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms,
     return CLI_EXIT_OK;
 }
 
+const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f)
+{
+    return f != NULL && f->trust != NULL ? f->trust->keyring : NULL;
+}
+
 void cli_fed_stop(struct cli_fed *f)
 {
     if (f == NULL)

@@ -1,0 +1,549 @@
+/*
+ * Meridian console. Everything comes from this node's JSON API (/api/v1/,
+ * docs/api.md) as the signed-in org; nothing is fetched from anywhere else.
+ *
+ * Every string shown comes from someone else's STIX object and may be
+ * hostile. So the DOM is built with createElement and textContent only
+ * (never innerHTML: the page's CSP requires Trusted Types, so an
+ * accidental innerHTML would throw), links are made only from http(s)
+ * URLs, bidirectional-override and control characters are shown as
+ * visible escapes, text runs sit in <bdi dir="auto">, and long strings are
+ * cut with a button to show more.
+ */
+"use strict";
+
+const state = { who: null, csrf: null };
+const LIST_MAX = 300;       /* characters of a string in tables */
+const FIELD_MAX = 4000;     /* characters of a field before "show more" */
+
+/* ---- safe text -------------------------------------------------------- */
+
+/* Bidi controls (LRE RLE PDF LRO RLO, LRI RLI FSI PDI, LRM RLM ALM) and
+ * C0/C1 controls become visible escapes, so no string can reorder or hide
+ * the text around it. */
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+const CTRL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+function clean(s) {
+  s = String(s);
+  return s.replace(BIDI, (c) => "\u27e6U+" + c.charCodeAt(0).toString(16).toUpperCase()
+    .padStart(4, "0") + "\u27e7").replace(CTRL, "\ufffd");
+}
+
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = clean(v);
+    else if (k === "href") el.setAttribute("href", v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(clean(kid)));
+  }
+  return el;
+}
+
+/* Untrusted text: isolated direction, cut at max with a button for more. */
+function ut(s, max) {
+  const full = clean(s);
+  const b = h("bdi", { dir: "auto" });
+  if (max && full.length > max) {
+    b.textContent = full.slice(0, max) + "\u2026";
+    const more = h("button", { type: "button", class: "quiet more", text: "show all " +
+      full.length.toLocaleString() + " characters" });
+    more.addEventListener("click", () => { b.textContent = full; more.remove(); });
+    return h("span", {}, b, " ", more);
+  }
+  b.textContent = full;
+  return b;
+}
+
+/* Only absolute http(s) URLs become links; anything else (javascript:,
+ * data:, relative) stays text. */
+function safeUrl(u) {
+  try {
+    const url = new URL(String(u));
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function extLink(u) {
+  const ok = safeUrl(u);
+  if (!ok) return h("span", { class: "mono" }, ut(u, LIST_MAX));
+  return h("a", { href: ok, rel: "noopener noreferrer nofollow", target: "_blank",
+    class: "mono" }, ut(u, LIST_MAX));
+}
+
+function isStixId(s) {
+  return typeof s === "string" && /^[a-z0-9-]{1,250}--[0-9a-fA-F-]{36}$/.test(s);
+}
+
+function objLink(id, label) {
+  if (!isStixId(id)) return ut(id, LIST_MAX);
+  return h("a", { href: "#/object/" + encodeURIComponent(id), class: "mono" },
+    ut(label || id, LIST_MAX));
+}
+
+function tlp(t) {
+  const name = String(t || "unknown");
+  return h("span", { class: "tlp tlp-" + name.replace(/[^a-z+]/g, ""),
+    text: "TLP:" + name.toUpperCase() });
+}
+
+function when(ts) {
+  return ts ? String(ts).replace("T", " ").replace(/\.\d+Z$/, "Z") : "";
+}
+
+/* ---- the API ---------------------------------------------------------- */
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.title)) || ("HTTP " + status));
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { "Accept": "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
+  }
+  const r = await fetch("/api/v1/" + path, { method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (r.status === 401 && path !== "session") {
+    state.who = null;
+    state.csrf = null;
+    renderSignin("Your session has ended: sign in again.");
+    throw new ApiError(401, data);
+  }
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+/* ---- frame ------------------------------------------------------------ */
+
+const main = () => document.getElementById("main");
+
+function show(...nodes) {
+  main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
+}
+
+function setWho() {
+  const who = document.getElementById("who");
+  const out = document.getElementById("signout");
+  if (state.who) {
+    who.textContent = clean(state.who.org + " (" + state.who.relation + ")");
+    out.hidden = !state.who.session;
+  } else {
+    who.textContent = "";
+    out.hidden = true;
+  }
+  document.getElementById("nav").hidden = !state.who;
+}
+
+function markNav(page) {
+  for (const a of document.querySelectorAll("#nav a")) {
+    a.classList.toggle("current", a.dataset.page === page);
+    if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function failure(e) {
+  if (e instanceof ApiError && e.status === 401) return;
+  show(h("h1", { text: "Something went wrong" }), h("p", { class: "error", text: e.message }));
+}
+
+/* ---- sign-in ---------------------------------------------------------- */
+
+function renderSignin(msg) {
+  setWho();
+  markNav("");
+  const input = h("input", { type: "password", id: "token", name: "token",
+    autocomplete: "current-password", required: true, spellcheck: "false" });
+  const err = h("p", { class: "error", id: "signin-error", role: "alert" });
+  if (msg) err.textContent = msg;
+  const form = h("form", { class: "panel signin", id: "signin" },
+    h("h1", { text: "Sign in" }),
+    h("p", { class: "hint", text: "Use an API token of your organisation (meridian token " +
+      "create). It opens a session on this node; the token itself is not kept in the browser." }),
+    h("label", { for: "token", text: "API token" }), input, err,
+    h("p", {}, h("button", { type: "submit", id: "signin-button", text: "Sign in" })));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const who = await api("POST", "session", { token: input.value });
+      input.value = "";
+      state.who = who;
+      state.csrf = who.csrf;
+      setWho();
+      if (!location.hash || location.hash === "#/" || location.hash === "#/signin")
+        location.hash = "#/overview";
+      else route();
+    } catch (e) {
+      err.textContent = e.status === 401 ? "That token was not accepted." : e.message;
+    }
+  });
+  show(form);
+  input.focus();
+}
+
+async function signout() {
+  try { await api("DELETE", "session"); } catch (e) { /* gone already */ }
+  state.who = null;
+  state.csrf = null;
+  location.hash = "#/";
+  renderSignin("Signed out.");
+}
+
+/* ---- overview --------------------------------------------------------- */
+
+function barChart(rows, title) {
+  const W = 640, rowH = 24, left = 330, top = 8;
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  const svgNS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNS, "svg");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("viewBox", "0 0 " + W + " " + (top * 2 + rows.length * rowH));
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", title);
+  const t = document.createElementNS(svgNS, "title");
+  t.textContent = title;
+  svg.append(t);
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const g = document.createElementNS(svgNS, "g");
+    const label = document.createElementNS(svgNS, "text");
+    label.setAttribute("x", "0");
+    label.setAttribute("y", String(y + 16));
+    label.textContent = clean(r.label).slice(0, 48);
+    const bar = document.createElementNS(svgNS, "rect");
+    bar.setAttribute("class", "bar");
+    bar.setAttribute("x", String(left));
+    bar.setAttribute("y", String(y + 3));
+    bar.setAttribute("height", String(rowH - 7));
+    bar.setAttribute("width", String(Math.max(1, (W - left - 60) * r.value / max)));
+    const tip = document.createElementNS(svgNS, "title");
+    tip.textContent = clean(r.label) + ": " + r.value.toLocaleString();
+    bar.append(tip);
+    const num = document.createElementNS(svgNS, "text");
+    num.setAttribute("x", String(left + 6 + (W - left - 60) * r.value / max));
+    num.setAttribute("y", String(y + 16));
+    num.textContent = r.value.toLocaleString();
+    g.append(label, bar, num);
+    svg.append(g);
+  });
+  return svg;
+}
+
+async function renderOverview() {
+  markNav("overview");
+  const sightPanel = h("section", { class: "panel", id: "top-sighted" },
+    h("h2", { text: "Most-sighted indicators" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  const peerPanel = h("section", { class: "panel", id: "peer-health" },
+    h("h2", { text: "Peer health" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  show(h("h1", { text: "Overview" }), h("div", { class: "grid" }, sightPanel, peerPanel));
+  try {
+    const s = await api("GET", "sightings");
+    const top = (s.indicators || []).slice(0, 10);
+    const body = [];
+    if (top.length === 0) body.push(h("p", { class: "empty", text: "No sightings you may read." }));
+    else {
+      body.push(barChart(top.map((x) => ({ label: x.indicator, value: x.count })),
+        "Sighting counts of the ten most-sighted indicators"));
+      body.push(h("table", {}, h("thead", {}, h("tr", {}, h("th", { text: "Indicator" }),
+        h("th", { text: "Count" }), h("th", { text: "Reported by" }),
+        h("th", { text: "Last seen" }))),
+        h("tbody", {}, top.map((x) => h("tr", {}, h("td", {}, objLink(x.indicator)),
+          h("td", { class: "num", text: String(x.count) }),
+          h("td", {}, ut((x.orgs || []).join(", "), LIST_MAX)),
+          h("td", { text: when(x.last_seen) }))))));
+    }
+    sightPanel.replaceChildren(h("h2", { text: "Most-sighted indicators" }), ...body);
+  } catch (e) {
+    sightPanel.replaceChildren(h("h2", { text: "Most-sighted indicators" }),
+      h("p", { class: "error", text: e.message }));
+  }
+  if (!state.who || state.who.relation !== "own") {
+    peerPanel.replaceChildren(h("h2", { text: "Peer health" }),
+      h("p", { class: "hint", text: "Peer state is shown to the node's own organisation." }));
+    return;
+  }
+  try {
+    const p = await api("GET", "peers");
+    peerPanel.replaceChildren(h("h2", { text: "Peer health" }), peerTable(p.peers || [], true));
+  } catch (e) {
+    peerPanel.replaceChildren(h("h2", { text: "Peer health" }),
+      h("p", { class: "error", text: e.message }));
+  }
+}
+
+/* ---- federation --------------------------------------------------------- */
+
+function lag(s) {
+  if (s === undefined || s === null || s < 0) return "never";
+  if (s < 120) return Math.round(s) + " s";
+  if (s < 7200) return Math.round(s / 60) + " min";
+  return Math.round(s / 3600) + " h";
+}
+
+function peerTable(peers, brief) {
+  if (peers.length === 0) return h("p", { class: "empty", text: "No peers configured." });
+  const cols = brief ? ["Peer", "Last good sync", "Lag", "State"]
+    : ["Peer", "Direction", "Community", "Cursor", "Last good sync", "Lag", "Pulled", "Pushed",
+      "Rejected", "State"];
+  return h("table", {}, h("thead", {}, h("tr", {}, cols.map((c) => h("th", { text: c })))),
+    h("tbody", {}, peers.map((p) => {
+      const st = !p.enabled ? h("span", { class: "tag warn", text: "disabled" })
+        : p.failures > 0 ? h("span", {}, h("span", { class: "tag bad",
+          text: "failing \u00d7" + p.failures + " (backing off)" }), " ", ut(p.last_error, 200))
+          : h("span", { class: "tag good", text: "ok" });
+      const cells = brief
+        ? [ut(p.name, 64), when(p.last_ok) || "never", lag(p.lag_seconds), st]
+        : [ut(p.name, 64), p.direction, ut(p.community, 64), when(p.pull_cursor) || "\u2013",
+          when(p.last_ok) || "never", lag(p.lag_seconds), String(p.pulled), String(p.pushed),
+          String(p.rejected), st];
+      return h("tr", {}, cells.map((c) => h("td", {}, c)));
+    })));
+}
+
+async function renderFederation() {
+  markNav("federation");
+  show(h("h1", { text: "Federation" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  try {
+    const p = await api("GET", "peers");
+    show(h("h1", { text: "Federation" }), h("section", { class: "panel" },
+      peerTable(p.peers || [], false)));
+  } catch (e) {
+    if (e.status === 404)
+      show(h("h1", { text: "Federation" }), h("p", { class: "hint",
+        text: "Peer state is shown to the node's own organisation only." }));
+    else failure(e);
+  }
+}
+
+/* ---- search ------------------------------------------------------------- */
+
+function resultsTable(results) {
+  return h("table", { class: "results" }, h("thead", {}, h("tr", {},
+    ["TLP", "Object", "Type", "Match", "Source", "Collection", "Version"].map((c) =>
+      h("th", { text: c })))),
+  h("tbody", {}, results.map((r) => h("tr", {},
+    h("td", {}, tlp(r.tlp)),
+    h("td", {}, objLink(r.id, r.label || r.id), r.revoked ? h("span", { class: "tag warn",
+      text: "revoked" }) : null),
+    h("td", { text: r.type }),
+    h("td", {}, h("span", { class: "tag", text: r.match }), h("span", { class: "hint",
+      text: r.via === "pattern" ? "in pattern " : r.via === "url-host" ? "URL host " : "" }),
+    h("span", { class: "mono" }, ut(r.matched, 80))),
+    h("td", {}, ut(r.source, 64)),
+    h("td", {}, ut(r.collection, 80)),
+    h("td", { text: when(r.version || r.date_added) })))));
+}
+
+async function renderSearch(params) {
+  markNav("search");
+  const q = params.get("q") || "";
+  const input = h("input", { type: "search", id: "q", name: "q", value: q,
+    placeholder: "203.0.113.7, 10.0.0.0/8, evil.example, https://\u2026, a@b.example, hash",
+    "aria-label": "Value to search for" });
+  const form = h("form", { class: "row", id: "search-form", role: "search" }, input,
+    h("button", { type: "submit", text: "Search" }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    location.hash = "#/search?q=" + encodeURIComponent(input.value.trim());
+  });
+  const out = h("div", { id: "search-results", "aria-live": "polite" });
+  show(h("h1", { text: "Search" }), h("p", { class: "hint", text: "Exact values, CIDR " +
+    "containment both ways (an address inside an indicator's range; the records inside a " +
+    "range) and domain suffixes both ways (evil.example finds a.evil.example, never " +
+    "notevil.example)." }), form, out);
+  if (!q) { input.focus(); return; }
+  out.replaceChildren(h("p", { class: "hint", text: "Searching\u2026" }));
+  try {
+    const r = await api("GET", "search?q=" + encodeURIComponent(q));
+    const n = r.results.length;
+    out.replaceChildren(
+      h("p", {}, h("strong", { text: n + (r.more ? "+" : "") + " object" + (n === 1 ? "" : "s") }),
+        n === 1 && !r.more ? " mentions " : " mention ", h("span", { class: "mono" }, ut(r.value, 200)), " (" + r.kind + ")"),
+      n ? resultsTable(r.results) : h("p", { class: "empty", text: "Not known here." }));
+  } catch (e) {
+    if (e.status === 401) return;
+    out.replaceChildren(h("p", { class: "error", text: e.message }));
+  }
+}
+
+async function renderBulk() {
+  markNav("bulk");
+  const ta = h("textarea", { id: "bulk-text", name: "text", spellcheck: "false",
+    placeholder: "One value per line, or paste an incident report: addresses, domains, " +
+      "URLs, e-mail addresses and hashes are picked out (defanged forms too)." });
+  const out = h("div", { id: "bulk-results", "aria-live": "polite" });
+  const form = h("form", { id: "bulk-form" }, h("label", { for: "bulk-text",
+    text: "Values or text (up to 10,000 values)" }), ta,
+  h("p", {}, h("button", { type: "submit", text: "Look up" })));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren(h("p", { class: "hint", text: "Looking up\u2026" }));
+    try {
+      const t0 = performance.now();
+      const r = await api("POST", "search", { text: ta.value });
+      const ms = Math.round(performance.now() - t0);
+      out.replaceChildren(
+        h("p", {}, h("strong", { text: r.known + " known" }), ", " + r.unknown + " unknown, " +
+          (r.known + r.unknown) + " values in " + ms + " ms" +
+          (r.truncated ? " (only the first 10,000 values were looked up)" : "")),
+        h("table", {}, h("thead", {}, h("tr", {}, ["Value", "Kind", "Known as"].map((c) =>
+          h("th", { text: c })))),
+        h("tbody", {}, r.values.map((v) => h("tr", {},
+          h("td", {}, h("a", { href: "#/search?q=" + encodeURIComponent(v.value),
+            class: "mono" }, ut(v.value, 200))),
+          h("td", { text: v.kind }),
+          h("td", {}, v.found === 0 ? h("span", { class: "empty", text: "not known" })
+            : v.results.map((x) => h("div", {}, tlp(x.tlp), " ", objLink(x.id, x.label || x.id),
+              " ", h("span", { class: "hint", text: x.type + ", " + x.match })))
+              .concat(v.more ? [h("div", { class: "hint", text: "and more\u2026" })] : [])))))));
+    } catch (e) {
+      if (e.status !== 401) out.replaceChildren(h("p", { class: "error", text: e.message }));
+    }
+  });
+  show(h("h1", { text: "Bulk lookup" }), form, out);
+  ta.focus();
+}
+
+/* ---- object pages ------------------------------------------------------- */
+
+function value(v, key) {
+  if (v === null || v === undefined) return h("span", { class: "empty", text: "null" });
+  if (typeof v === "string") {
+    if (isStixId(v) && (key.endsWith("_ref") || key.endsWith("_refs"))) return objLink(v);
+    return ut(v, FIELD_MAX);
+  }
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) {
+    if (key === "external_references")
+      return h("ul", {}, v.map((r) => h("li", {}, ut(r && r.source_name || "", 200),
+        r && r.external_id ? [" ", h("span", { class: "mono" }, ut(r.external_id, 200))] : null,
+        r && r.url ? [" ", extLink(r.url)] : null,
+        r && r.description ? [" \u2013 ", ut(r.description, 500)] : null)));
+    if (v.every((x) => typeof x !== "object" || x === null))
+      return h("ul", {}, v.slice(0, 500).map((x) => h("li", {}, value(x, key))),
+        v.length > 500 ? h("li", { class: "hint", text: (v.length - 500) + " more" }) : null);
+  }
+  return h("pre", {}, ut(JSON.stringify(v, null, 2), FIELD_MAX));
+}
+
+async function renderObject(id) {
+  markNav("");
+  show(h("h1", {}, ut(id, 200)), h("p", { class: "hint", text: "Loading\u2026" }));
+  let r;
+  try {
+    r = await api("GET", "objects/" + encodeURIComponent(id));
+  } catch (e) {
+    if (e.status === 404)
+      show(h("h1", { text: "Not found" }), h("p", { text: "No object with that id that you " +
+        "may read." }));
+    else failure(e);
+    return;
+  }
+  const o = r.object;
+  const label = o.name || o.value || o.pattern || id;
+  const sig = r.signature || {};
+  const signedBy = sig.verdict === "valid"
+    ? h("span", {}, h("span", { class: "tag good", text: "verifies here" }), " signed by ",
+      h("strong", {}, ut(sig.signer_name || sig.signer, 80)))
+    : sig.verdict === "unsigned" ? h("span", { class: "tag warn", text: "unsigned" })
+      : h("span", {}, h("span", { class: sig.verdict === "invalid" ? "tag bad" : "tag warn",
+        text: sig.verdict }), sig.signer ? [" key ", h("span", { class: "mono" },
+        ut(sig.signer, 80))] : null);
+  const prov = h("dl", { class: "prov", id: "provenance" },
+    h("dt", { text: "Created by" }), h("dd", {}, r.created_by ? ut(r.created_by, 200)
+      : o.created_by_ref ? objLink(o.created_by_ref) : h("span", { class: "empty",
+        text: "not stated" })),
+    h("dt", { text: "Signature" }), h("dd", { id: "signature" }, signedBy),
+    h("dt", { text: "Received from" }), h("dd", { id: "received-from" },
+      r.received_from.length ? r.received_from.map((p) => h("span", { class: "tag" }, ut(p, 64)))
+        : h("span", { text: "created on this node or posted to it directly" })));
+  const skip = new Set(["type", "id", "spec_version"]);
+  const fields = h("table", { class: "fields" }, h("tbody", {},
+    Object.keys(o).filter((k) => !skip.has(k) && k !== "extensions").map((k) =>
+      h("tr", {}, h("th", { scope: "row" }, ut(k, 100)), h("td", {}, value(o[k], k))))));
+  const versions = h("table", {}, h("thead", {}, h("tr", {},
+    ["Version", "Added", "TLP", "Source", "Collection"].map((c) => h("th", { text: c })))),
+  h("tbody", {}, r.versions.map((v) => h("tr", {}, h("td", { text: when(v.version) }),
+    h("td", { text: when(v.date_added) }), h("td", {}, tlp(v.tlp)),
+    h("td", {}, ut(v.source, 64)), h("td", {}, ut(v.collection, 80))))));
+  show(
+    h("h1", {}, h("span", { class: "hint", text: o.type + " " }), ut(label, 300)),
+    h("p", {}, tlp(r.tlp), " ", o.revoked ? h("span", { class: "tag warn", text: "revoked" })
+      : null, h("span", { class: "mono" }, ut(id, 200))),
+    r.truncated ? h("p", { class: "hint", text: "Very long strings are cut here; the raw " +
+      "JSON has them whole." }) : null,
+    h("section", { class: "panel" }, h("h2", { text: "Provenance" }), prov),
+    h("section", { class: "panel" }, h("h2", { text: "Fields" }), fields),
+    h("section", { class: "panel" }, h("h2", { text: "Versions you may read" }), versions),
+    h("details", { class: "panel", id: "raw" }, h("summary", { text: "Raw JSON" }),
+      h("p", {}, h("a", { href: "/api/v1/objects/" + encodeURIComponent(id) + "/raw",
+        target: "_blank", rel: "noopener", text: "open as stored" })),
+      h("pre", {}, ut(JSON.stringify(o, null, 2), 200000))));
+}
+
+/* ---- later pages -------------------------------------------------------- */
+
+function renderLater(page, title, what) {
+  markNav(page);
+  show(h("h1", { text: title }), h("p", { class: "later-page", text: what }));
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+function route() {
+  if (!state.who) { renderSignin(); return; }
+  const hash = location.hash.replace(/^#\/?/, "");
+  const [path, query] = hash.split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/");
+  main().focus({ preventScroll: true });
+  switch (parts[0]) {
+    case "": case "overview": renderOverview().catch(failure); break;
+    case "search": renderSearch(params).catch(failure); break;
+    case "bulk": renderBulk().catch(failure); break;
+    case "federation": renderFederation().catch(failure); break;
+    case "object": renderObject(decodeURIComponent(parts.slice(1).join("/"))).catch(failure);
+      break;
+    case "holds": renderLater("holds", "Holds", "Legal holds: create a hold from a search " +
+      "result and export a case's evidence package. Until this page lands, use meridian hold " +
+      "and meridian evidence (docs/ledger.md)."); break;
+    case "alerts": renderLater("alerts", "Routing alerts", "BGP hijack and outage alerts " +
+      "will appear here."); break;
+    case "notifications": renderLater("notifications", "Notifications", "Notifications will " +
+      "appear here."); break;
+    default: show(h("h1", { text: "Not found" }), h("p", { text: "No such page." }));
+  }
+}
+
+async function start() {
+  document.getElementById("signout").addEventListener("click", signout);
+  window.addEventListener("hashchange", route);
+  try {
+    const r = await fetch("/api/v1/session", { credentials: "same-origin",
+      headers: { "Accept": "application/json" }, cache: "no-store" });
+    if (r.ok) {
+      state.who = await r.json();
+      state.csrf = state.who.csrf || null;
+    }
+  } catch (e) { /* offline: sign-in shows */ }
+  setWho();
+  route();
+}
+
+document.addEventListener("DOMContentLoaded", start);
