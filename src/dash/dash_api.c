@@ -343,7 +343,33 @@ static void get_raw(struct api_req *r)
     dash__view_release(&view);
 }
 
+/* GET /api/v1/overview?days=N */
+static void get_overview(struct api_req *r)
+{
+    struct dash *d = r->ctx;
+    struct dash_who who = who_of(r);
+    bool dup = false;
+    const char *ds = api_query(r, "days", &dup);
+    uint64_t days = 7;
+    struct mrd_err err = {0};
+    json_t *out = NULL;
+
+    if (dup ||
+        (ds != NULL && (mrd_str_to_u64(ds, strlen(ds), 30, &days, NULL) != MRD_OK || days == 0))) {
+        api_error(r, 400, "Bad request", "days must be 1..30");
+        return;
+    }
+    if (dash__overview(d->st, &who, (unsigned)days, &out, &err) != MRD_OK) {
+        api_internal(r, &err);
+        return;
+    }
+    api_json(r, 200, out);
+}
+
 static const struct api_route routes[] = {
+    {"GET", "overview", 0, 0, get_overview,
+     "overview figures for the last ?days=N (1..30): objects received by TLP and source, "
+     "sightings by reporter, most-sighted indicators, new partner indicators not sighted here"},
     {"GET", "search", 0, 0, get_search,
      "search one value (?q=): address or CIDR, domain, URL, e-mail, hash; exact, CIDR "
      "containment both ways, domain suffix both ways"},

@@ -316,3 +316,86 @@ def test_federation_page(w, browser, shots):
     signin(d, n, w["toks"]["px"])
     go(d, n, "federation", "#main .hint")
     assert "own organisation" in d.find_element(By.ID, "main").text
+
+
+# ---- three federating nodes: overview figures and provenance ------------------------
+
+def _sighting(ind_id, reporter, count, first_seen, tlp=TLP_GREEN):
+    return {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}",
+            "created": first_seen, "modified": first_seen, "first_seen": first_seen,
+            "last_seen": first_seen, "sighting_of_ref": ind_id, "count": count,
+            "created_by_ref": reporter, "object_marking_refs": [tlp]}
+
+
+@pytest.fixture(scope="module")
+def fed3(tmp_path_factory, meridian_bin):
+    """A -> B -> C: C pulls from B, B pulls from A; C trusts A's key."""
+    from test_fed_propagation import Fed
+    f = Fed(meridian_bin, tmp_path_factory.mktemp("fed3"))
+    f.node("A")
+    f.node("B")
+    f.node("C", start=False)  # its server loads the trusted keys when it starts
+    f.link("A", "B")
+    f.link("B", "C")
+    f.nodes["C"].cli("key", "trust", "A", f.pubkey("A"), "--data", f.nodes["C"].data)
+    f.nodes["C"].start()
+    yield f
+    for n in f.nodes.values():
+        n.stop()
+
+
+def test_overview_figures_and_provenance_across_nodes(fed3, browser, shots):
+    f, d = fed3, browser
+    a, c = f.nodes["A"], f.nodes["C"]
+    now = time.time()
+
+    def ts(hours_ago):
+        t = time.gmtime(now - hours_ago * 3600)
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", t)
+
+    ident = {"type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+             "created": ts(1), "modified": ts(1), "name": "CERT-A sensors",
+             "identity_class": "organization", "object_marking_refs": [TLP_GREEN]}
+    from_a = indicator(TLP_GREEN, name="A's C2 address", value="192.0.2.10")
+    a.post_ok(f.coll["A"], [ident, from_a], root="europe")
+    f.sync("B")
+    f.sync("C")
+    # C's own data: indicators of two TLPs and sightings by two reporters
+    own_id = {"type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+              "created": ts(1), "modified": ts(1), "name": "C honeypot",
+              "identity_class": "system", "object_marking_refs": [TLP_GREEN]}
+    local = [indicator(TLP_GREEN, name=f"local {i}", value=f"198.18.0.{i}") for i in range(5)]
+    local += [indicator(TLP_AMBER, name=f"amber {i}", value=f"198.18.1.{i}") for i in range(3)]
+    c.post_ok(f.coll["C"], [own_id] + local, root="europe")
+    sights = [_sighting(local[0]["id"], own_id["id"], 40, ts(20)),
+              _sighting(local[0]["id"], own_id["id"], 2, ts(3)),
+              _sighting(local[1]["id"], own_id["id"], 7, ts(30)),
+              _sighting(local[2]["id"], ident["id"], 5, ts(2))]
+    c.post_ok(f.coll["C"], sights, root="europe")
+
+    # the API's figures match what was seeded
+    r = c.get("/api/v1/overview?days=7", accept="application/json").json()
+    assert sum(r["received"]["by_tlp"]["amber"]) == 3
+    assert sum(r["received"]["by_source"]["B"]) == 2  # A's identity and indicator, via B
+    assert sum(r["received"]["by_source"]["local"]) == 13
+    top = {x["indicator"]: x["count"] for x in r["top_sighted"]}
+    assert top[local[0]["id"]] == 42 and top[local[1]["id"]] == 7 and top[local[2]["id"]] == 5
+    assert r["top_sighted"][0]["label"] == "local 0"
+    assert sum(r["sightings"]["by_reporter"]["C honeypot"]) == 49
+    assert sum(r["sightings"]["by_reporter"]["CERT-A sensors"]) == 5
+    assert r["sightings"]["total"] == 54
+    assert [x["id"] for x in r["new_partner_indicators"]] == [from_a["id"]]
+
+    # the page shows the same figures
+    signin(d, c, c.admin_token)
+    wait(d, lambda d: d.find_elements(By.ID, "received-tlp"))
+    text = d.find_element(By.ID, "main").text
+    assert "54 sighted" in text and "local 0" in text and "A's C2 address" in text
+    d.save_screenshot(str(shots / "overview.png"))
+    # provenance on C: signed by A (verifies here), received from B
+    d.get(c.url + "/ui/#/object/" + from_a["id"])
+    wait(d, lambda d: d.find_elements(By.ID, "provenance"))
+    sig = d.find_element(By.ID, "signature").text
+    assert "verifies here" in sig and "signed by A" in sig, sig
+    assert d.find_element(By.ID, "received-from").text == "B"
+    d.save_screenshot(str(shots / "object-provenance.png"))

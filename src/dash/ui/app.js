@@ -245,33 +245,130 @@ function barChart(rows, title) {
   return svg;
 }
 
-async function renderOverview() {
+const TLP_COLORS = { clear: "#9aa5b1", green: "#2f9e44", amber: "#f08c00",
+  "amber+strict": "#d9480f", red: "#c92a2a" };
+const PALETTE = ["#1c7ed6", "#f59f00", "#37b24d", "#ae3ec9", "#e8590c", "#0ca678", "#d6336c",
+  "#495057", "#74c0fc", "#a9e34b"];
+
+/* A stacked bar chart: series {name: [count per bucket]} over labels. */
+function stackedChart(labels, series, colors, title, hourly) {
+  const svgNS = "http://www.w3.org/2000/svg";
+  const W = 560, H = 220, L = 44, B = 28, T = 10, R = 8;
+  const names = Object.keys(series);
+  const totals = labels.map((_, i) => names.reduce((a, n) => a + (series[n][i] || 0), 0));
+  const raw = Math.max(1, ...totals);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw / 4)));
+  const step = raw <= 4 ? 1 : [1, 2, 5, 10].map((m) => m * mag).find((x) => raw / x <= 4) ||
+    10 * mag;
+  const ticks = Math.max(1, Math.ceil(raw / step));
+  const max = ticks * step;
+  const svg = document.createElementNS(svgNS, "svg");
+  const el = (tag, attrs) => {
+    const e = document.createElementNS(svgNS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    return e;
+  };
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", title);
+  const tt = el("title", {});
+  tt.textContent = title;
+  svg.append(tt);
+  const plotW = W - L - R, plotH = H - T - B, bw = plotW / Math.max(1, labels.length);
+  for (let k = 0; k <= ticks; k++) {
+    const y = T + plotH - plotH * k / ticks;
+    svg.append(el("line", { x1: L, x2: W - R, y1: y, y2: y, class: "axis" }));
+    const tx = el("text", { x: L - 6, y: y + 4, "text-anchor": "end" });
+    tx.textContent = (step * k).toLocaleString();
+    svg.append(tx);
+  }
+  labels.forEach((lab, i) => {
+    let y = T + plotH;
+    names.forEach((n, j) => {
+      const v = series[n][i] || 0;
+      if (!v) return;
+      const hgt = plotH * v / max;
+      y -= hgt;
+      const r = el("rect", { x: L + i * bw + 1, y, width: Math.max(1, bw - 2), height: hgt,
+        fill: colors[n] || PALETTE[j % PALETTE.length] });
+      const tip = el("title", {});
+      tip.textContent = clean(n) + " \u2013 " + when(lab) + ": " + v.toLocaleString();
+      r.append(tip);
+      svg.append(r);
+    });
+    const every = Math.ceil(labels.length / 8);
+    if (i % every === 0) {
+      const tx = el("text", { x: L + i * bw + bw / 2, y: H - 8, "text-anchor": "middle" });
+      tx.textContent = hourly ? String(lab).slice(11, 16) : String(lab).slice(5, 10);
+      svg.append(tx);
+    }
+  });
+  const legend = h("ul", { class: "legend" }, names.map((n, j) => h("li", {},
+    h("span", { class: "swatch swatch-" + (j % PALETTE.length) +
+      (colors[n] ? " tlp-sw-" + n.replace(/[^a-z]/g, "") : "") }),
+    ut(n, 60), " ",
+    h("span", { class: "hint", text: series[n].reduce((a, x) => a + x, 0).toLocaleString() }))));
+  const table = h("details", {}, h("summary", { text: "Figures" }), h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { text: hourly ? "Hour" : "Day" }),
+      names.map((n) => h("th", {}, ut(n, 40))))),
+    h("tbody", {}, labels.map((lab, i) => h("tr", {}, h("td", { text: when(lab) }),
+      names.map((n) => h("td", { class: "num", text: String(series[n][i] || 0) })))))));
+  return h("div", {}, svg, legend, table);
+}
+
+async function renderOverview(params) {
   markNav("overview");
+  const days = ["1", "7", "30"].includes(params.get("days")) ? params.get("days") : "7";
+  const pick = h("select", { id: "days", "aria-label": "Window" },
+    [["1", "last 24 hours"], ["7", "last 7 days"], ["30", "last 30 days"]].map(([v, t]) =>
+      h("option", { value: v, selected: v === days, text: t })));
+  pick.addEventListener("change", () => { location.hash = "#/overview?days=" + pick.value; });
+  const grid = h("div", { class: "grid", id: "overview-grid" },
+    h("p", { class: "hint", text: "Loading\u2026" }));
   const sightPanel = h("section", { class: "panel", id: "top-sighted" },
-    h("h2", { text: "Most-sighted indicators" }), h("p", { class: "hint", text: "Loading\u2026" }));
+    h("h2", { text: "Most-sighted indicators" }));
   const peerPanel = h("section", { class: "panel", id: "peer-health" },
     h("h2", { text: "Peer health" }), h("p", { class: "hint", text: "Loading\u2026" }));
-  show(h("h1", { text: "Overview" }), h("div", { class: "grid" }, sightPanel, peerPanel));
+  show(h("div", { class: "head" }, h("h1", { text: "Overview" }), pick), grid);
   try {
-    const s = await api("GET", "sightings");
-    const top = (s.indicators || []).slice(0, 10);
-    const body = [];
-    if (top.length === 0) body.push(h("p", { class: "empty", text: "No sightings you may read." }));
-    else {
-      body.push(barChart(top.map((x) => ({ label: x.indicator, value: x.count })),
-        "Sighting counts of the ten most-sighted indicators"));
-      body.push(h("table", {}, h("thead", {}, h("tr", {}, h("th", { text: "Indicator" }),
-        h("th", { text: "Count" }), h("th", { text: "Reported by" }),
-        h("th", { text: "Last seen" }))),
-        h("tbody", {}, top.map((x) => h("tr", {}, h("td", {}, objLink(x.indicator)),
-          h("td", { class: "num", text: String(x.count) }),
-          h("td", {}, ut((x.orgs || []).join(", "), LIST_MAX)),
-          h("td", { text: when(x.last_seen) }))))));
-    }
-    sightPanel.replaceChildren(h("h2", { text: "Most-sighted indicators" }), ...body);
+    const o = await api("GET", "overview?days=" + days);
+    const hourly = o.bucket === "hour";
+    const rec = h("section", { class: "panel", id: "received-tlp" },
+      h("h2", {}, "Objects received by TLP ", h("span", { class: "hint",
+        text: o.received.total.toLocaleString() + " in the window" })),
+      stackedChart(o.buckets, o.received.by_tlp, TLP_COLORS, "Objects received per " +
+        o.bucket + " by TLP", hourly));
+    const src = h("section", { class: "panel", id: "received-source" },
+      h("h2", { text: "Objects received by source" }),
+      stackedChart(o.buckets, o.received.by_source, {}, "Objects received per " + o.bucket +
+        " by source (local or peer)", hourly));
+    const sig = h("section", { class: "panel", id: "sightings" },
+      h("h2", {}, "Sightings by reporter ", h("span", { class: "hint",
+        text: o.sightings.total.toLocaleString() + " sighted" })),
+      stackedChart(o.buckets, o.sightings.by_reporter, {}, "Sighting counts per " + o.bucket +
+        " by reporting organisation", hourly));
+    const top = o.top_sighted;
+    sightPanel.append(...[top.length === 0 ? h("p", { class: "empty",
+      text: "No sightings you may read in this window." })
+      : barChart(top.map((x) => ({ label: x.label || x.indicator, value: x.count })),
+        "Sighting counts of the most-sighted indicators"),
+    top.length ? h("table", {}, h("tbody", {}, top.map((x) => h("tr", {},
+      h("td", {}, objLink(x.indicator, x.label || x.indicator)),
+      h("td", { class: "num", text: x.count.toLocaleString() }),
+      h("td", { class: "hint", text: x.sightings + " sighting" + (x.sightings === 1 ? "" :
+        "s") }))))) : null].filter((x) => x !== null));
+    const fresh = h("section", { class: "panel", id: "new-partner" },
+      h("h2", {}, "New from partners, not sighted here ", h("span", { class: "hint",
+        text: o.partner_indicators.toLocaleString() + " partner indicators in the window" })),
+      o.new_partner_indicators.length === 0 ? h("p", { class: "empty", text: "None." })
+        : h("table", {}, h("tbody", {}, o.new_partner_indicators.map((x) => h("tr", {},
+          h("td", {}, tlp(x.tlp)), h("td", {}, objLink(x.id, x.label || x.id)),
+          h("td", {}, ut(x.source, 64)), h("td", { text: when(x.date_added) }))))));
+    grid.replaceChildren(rec, src, sig, sightPanel, fresh, peerPanel);
   } catch (e) {
-    sightPanel.replaceChildren(h("h2", { text: "Most-sighted indicators" }),
-      h("p", { class: "error", text: e.message }));
+    grid.replaceChildren(h("p", { class: "error", text: e.message }));
+    return;
   }
   if (!state.who || state.who.relation !== "own") {
     peerPanel.replaceChildren(h("h2", { text: "Peer health" }),
@@ -514,7 +611,7 @@ function route() {
   const parts = path.split("/");
   main().focus({ preventScroll: true });
   switch (parts[0]) {
-    case "": case "overview": renderOverview().catch(failure); break;
+    case "": case "overview": renderOverview(params).catch(failure); break;
     case "search": renderSearch(params).catch(failure); break;
     case "bulk": renderBulk().catch(failure); break;
     case "federation": renderFederation().catch(failure); break;
