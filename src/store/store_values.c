@@ -53,7 +53,14 @@ static bool domain_key(const char *s, size_t n, struct store_value *v)
             return false;
         low[i] = (char)c;
     }
+    low[n] = '\0';
     if (low[0] == '.' || strstr(low, "..") != NULL)
+        return false;
+    /* an all-numeric top-level label is an address, never a host name
+     * (RFC 3696 §2) */
+    for (end = n; end > 0 && low[end - 1] != '.'; end--)
+        ;
+    if (strspn(low + end, "0123456789") == n - end)
         return false;
     /* reverse the labels */
     end = n;
@@ -142,6 +149,9 @@ static bool url_key(const char *s, size_t n, struct store_value *v, struct store
 
     if (len == 0 || len > STORE_VALUE_KEY_MAX)
         return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)norm[i] <= ' ' || norm[i] == 0x7f)
+            return false; /* no URL holds spaces or control characters */
     memcpy(v->key, norm, len);
     v->kind = STORE_V_URL;
     v->len = (uint16_t)len;
@@ -216,7 +226,7 @@ enum mrd_code store_value_parse(const char *s, size_t n, struct store_value *ret
     if (ip_key(buf, n, &v) || hash_key(buf, n, &v) ||
         (memmem(buf, n, "://", 3) != NULL && url_key(buf, n, &v, NULL)) ||
         (memchr(buf, '@', n) != NULL && email_key(buf, n, &v)) ||
-        (memchr(buf, '.', n) != NULL && domain_key(buf, n, &v))) {
+        (memchr(buf, '.', n) != NULL && domain_key(buf, n, &v) && memchr(v.key, '.', v.len))) {
         v.how = STORE_VH_VALUE;
         *ret = v;
         return MRD_OK;
