@@ -300,7 +300,7 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
     struct dash_view view;
     json_t *seen = json_object(), *values = json_array();
     size_t i = 0, known = 0, n = 0;
-    bool truncated = false;
+    bool truncated = false, pinned;
     enum mrd_code rc = MRD_OK;
 
     if (len > DASH_BULK_TEXT_MAX) {
@@ -313,8 +313,13 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
         json_decref(values);
         return mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
     }
+    /* One read snapshot for the whole list: one transaction, not one per
+     * value (and every value is answered from the same state). */
+    pinned = store_read_begin(st, NULL) == MRD_OK;
     rc = dash__view_load(st, who, &view, err);
     if (rc != MRD_OK) {
+        if (pinned)
+            store_read_end(st);
         json_decref(seen);
         json_decref(values);
         return rc;
@@ -359,6 +364,8 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
             rc = mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
     }
     dash__view_release(&view);
+    if (pinned)
+        store_read_end(st);
     json_decref(seen);
     if (rc != MRD_OK) {
         json_decref(values);

@@ -124,8 +124,8 @@ static const char *const migrations[] = {
      * object version mentions; filled by the insert path, and for the
      * versions already stored by sq__index_backfill when the database is
      * opened. */
-    "CREATE TABLE value_index (kind INTEGER NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,"
-    " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq)) WITHOUT ROWID;",
+    ("CREATE TABLE value_index (kind INTEGER NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,"
+     " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq)) WITHOUT ROWID;"),
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
