@@ -5,7 +5,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -52,15 +51,14 @@ const struct cli_verb cli_verb_search = {
     .run = run,
 };
 
-/* Prints s with control characters replaced: labels are other people's
- * text and must not drive the terminal. */
+/* Prints s, cut at max bytes, escaped (core/str.h): labels are other
+ * people's text and must not drive the terminal. */
 static void put_clean(const char *s, size_t max)
 {
-    size_t n = 0;
+    size_t n = strlen(s);
 
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n < max; p++, n++)
-        putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
-    if (s[n] != '\0')
+    fputs(MRD_ESCN(s, n > max ? max : n), stdout);
+    if (n > max)
         fputs("...", stdout);
 }
 
@@ -75,8 +73,12 @@ static void print_result(const json_t *r)
 {
     const char *via = str(r, "via");
 
-    printf("  %-12s %s %s %s%s%s ", str(r, "tlp"), str(r, "id"), str(r, "type"), str(r, "match"),
-           strcmp(via, "value") == 0 ? "" : " via ", strcmp(via, "value") == 0 ? "" : via);
+    printf("  %-12s ", str(r, "tlp"));
+    put_clean(str(r, "id"), STORE_STIX_ID_MAX);
+    putchar(' ');
+    put_clean(str(r, "type"), STORE_TYPE_MAX);
+    printf(" %s%s%s ", str(r, "match"), strcmp(via, "value") == 0 ? "" : " via ",
+           strcmp(via, "value") == 0 ? "" : via);
     put_clean(str(r, "matched"), 80);
     fputs(" source=", stdout);
     put_clean(str(r, "source"), 64);
@@ -158,11 +160,9 @@ static int run(int argc, char **argv)
         cli_errorf("search", "%s", err.msg);
         goto out;
     }
-    if (as_json) {
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-        if (s != NULL)
-            puts(s);
-        free(s);
+    if (as_json && cli_print_json(out, JSON_INDENT(2)) != MRD_OK) {
+        cli_errorf("search", "out of memory");
+        goto out;
     }
     if (json_object_get(out, "values") != NULL) {
         json_array_foreach(json_object_get(out, "values"), i, e)
@@ -173,17 +173,19 @@ static int run(int argc, char **argv)
             found += n > 0;
             if (as_json)
                 continue;
-            printf("%s (%s): %s%s\n", str(e, "value"), str(e, "kind"),
-                   n > 0 ? "known" : "not known",
+            put_clean(str(e, "value"), STORE_VALUE_KEY_MAX * 3);
+            printf(" (%s): %s%s\n", str(e, "kind"), n > 0 ? "known" : "not known",
                    json_is_true(json_object_get(e, "more")) ? ", more than listed" : "");
             json_array_foreach(json_object_get(e, "results"), k, r) print_result(r);
         }
     } else {
         found = json_array_size(json_object_get(out, "results"));
         if (!as_json) {
-            printf("%zu%s object%s mention %s (%s)\n", found,
+            printf("%zu%s object%s mention%s ", found,
                    json_is_true(json_object_get(out, "more")) ? "+" : "", found == 1 ? "" : "s",
-                   str(out, "value"), str(out, "kind"));
+                   found == 1 ? "s" : "");
+            put_clean(str(out, "value"), STORE_VALUE_KEY_MAX * 3);
+            printf(" (%s)\n", str(out, "kind"));
             json_array_foreach(json_object_get(out, "results"), i, e) print_result(e);
         }
     }
