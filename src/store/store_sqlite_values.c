@@ -136,7 +136,8 @@ struct search {
     const struct store_value *q;
     size_t limit, delivered;
     bool more;
-    int64_t *seen; /* seqs already handed out */
+    sqlite3_stmt *exact_st; /* prepared once per search: one look-up per prefix length */
+    int64_t *seen;          /* seqs already handed out */
     size_t nseen;
     bool (*visible)(void *ctx, int64_t collection, const struct store_row *row);
     enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h, struct mrd_err *err);
@@ -204,12 +205,21 @@ static enum mrd_code run(struct search *s, sqlite3_stmt *st, enum store_vmatch m
 static enum mrd_code exact(struct search *s, const uint8_t *key, size_t len,
                            enum store_vmatch match, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = s->exact_st;
     enum mrd_code rc;
 
-    rc = sq__prepare(s->c, SEARCH_COLS "v.key = ?2 ORDER BY v.seq DESC", &st, err);
-    if (rc != MRD_OK)
-        return rc;
+    /* The statement cache compares SQL texts: finding this one again for
+     * each of an address's 33 (or 129) prefix lengths would cost more
+     * than the look-ups themselves. */
+    if (st == NULL) {
+        rc = sq__prepare(s->c, SEARCH_COLS "v.key = ?2 ORDER BY v.seq DESC", &st, err);
+        if (rc != MRD_OK)
+            return rc;
+        s->exact_st = st;
+    } else {
+        (void)sqlite3_reset(st);
+        (void)sqlite3_clear_bindings(st);
+    }
     (void)sqlite3_bind_int(st, 1, s->q->kind);
     (void)sqlite3_bind_blob(st, 2, key, (int)len, SQLITE_STATIC);
     return run(s, st, match, NULL, err);
@@ -224,6 +234,7 @@ static enum mrd_code range(struct search *s, const uint8_t *lo, size_t lon, cons
     sqlite3_stmt *st = NULL;
     enum mrd_code rc;
 
+    s->exact_st = NULL; /* preparing another statement may evict it from the cache */
     rc = sq__prepare(s->c,
                      hi_open ? SEARCH_COLS "v.key >= ?2 AND v.key < ?3 ORDER BY v.key, v.seq DESC"
                              : SEARCH_COLS "v.key >= ?2 AND v.key <= ?3 ORDER BY v.key, v.seq DESC",
