@@ -316,13 +316,12 @@ static bool unsafe_method(const char *m)
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
 }
 
-static void security_headers(struct http_response *resp)
+void api_security_headers(struct http_response *resp)
 {
     (void)http_response_header(resp, "Content-Security-Policy", API_CSP);
     (void)http_response_header(resp, "X-Content-Type-Options", "nosniff");
     (void)http_response_header(resp, "X-Frame-Options", "DENY");
     (void)http_response_header(resp, "Referrer-Policy", API_REFERRER_POLICY);
-    (void)http_response_header(resp, "Cache-Control", "no-store");
 }
 
 static void dispatch(struct api_router *rt, struct http_request *req, struct http_response *resp)
@@ -394,7 +393,8 @@ static void handle(void *ctx, struct http_request *req, struct http_response *re
     } else {
         dispatch(rt, req, resp);
     }
-    security_headers(resp);
+    api_security_headers(resp);
+    (void)http_response_header(resp, "Cache-Control", "no-store");
     /* Server time for benchmarks and the browser's devtools. */
     timing = mrd_arena_alloc(req->arena, 48);
     if (timing != NULL) {
@@ -447,7 +447,8 @@ static void refuse(void *ctx, const char *method, const char *path, struct http_
     else
         api_error(&r, status, "Request refused", NULL);
     resp->status = status;
-    security_headers(resp);
+    api_security_headers(resp);
+    (void)http_response_header(resp, "Cache-Control", "no-store");
 }
 
 static void log_rec(void *ctx, const struct http_access *a)
@@ -496,31 +497,6 @@ static const struct api_route index_routes[] = {
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static enum mrd_code load_key(struct api_router *r, struct mrd_err *err)
-{
-    char hex[sizeof(r->csrf_key) * 2 + 1];
-    size_t n = 0;
-    enum mrd_code rc;
-
-    rc = store_meta_get(r->st, API_CSRF_KEY_META, hex, sizeof(hex), err);
-    if (rc == MRD_E_NOTFOUND) {
-        mrd_err_clear(err);
-        randombytes_buf(r->csrf_key, sizeof(r->csrf_key));
-        sodium_bin2hex(hex, sizeof(hex), r->csrf_key, sizeof(r->csrf_key));
-        rc = store_meta_set(r->st, API_CSRF_KEY_META, hex, err);
-        /* Read back: another server on the same database may have won. */
-        if (rc == MRD_OK)
-            rc = store_meta_get(r->st, API_CSRF_KEY_META, hex, sizeof(hex), err);
-    }
-    if (rc != MRD_OK)
-        return rc;
-    if (sodium_hex2bin(r->csrf_key, sizeof(r->csrf_key), hex, strlen(hex), NULL, &n, NULL) != 0 ||
-        n != sizeof(r->csrf_key))
-        return mrd_err_set(err, MRD_E_CRYPTO, "store metadata %s is not a %zu-byte hex key",
-                           API_CSRF_KEY_META, sizeof(r->csrf_key));
-    return MRD_OK;
-}
-
 enum mrd_code api_router_new(struct store *st, const struct api_config *cfg,
                              struct api_router **ret, struct mrd_err *err)
 {
@@ -539,7 +515,7 @@ enum mrd_code api_router_new(struct store *st, const struct api_config *cfg,
         r->cfg.idle_s = API_SESSION_IDLE_DEFAULT_S;
     if (r->cfg.max_s == 0)
         r->cfg.max_s = API_SESSION_MAX_DEFAULT_S;
-    rc = load_key(r, err);
+    rc = store_meta_key(st, API_CSRF_KEY_META, r->csrf_key, sizeof(r->csrf_key), err);
     if (rc == MRD_OK)
         rc = api_router_add(r, index_routes, 1, NULL, err);
     if (rc == MRD_OK)

@@ -154,6 +154,10 @@ bool api_body_json(struct api_req *r, json_t **ret);
 /* Adds a response header (name and value static or in the request arena). */
 void api_header(struct api_req *r, const char *name, const char *value);
 
+/* Adds the headers every answer of the API and the console carries:
+ * API_CSP, nosniff, X-Frame-Options DENY, API_REFERRER_POLICY. */
+void api_security_headers(struct http_response *resp);
+
 /* Walks the route table (docs, GET /api/v1/ and tests). */
 size_t api_router_count(const struct api_router *r);
 const struct api_route *api_router_route(const struct api_router *r, size_t i);

@@ -134,12 +134,10 @@ static enum mrd_code session_auth(struct api_req *r, const char *hdr, bool *ret_
 
 static bool cert_auth(struct api_req *r)
 {
-    struct store_org org;
     struct mrd_err err = {0};
-    struct store_token *t = &r->who.tok;
     enum mrd_code rc;
 
-    rc = store_org_get(r->st, r->http->client_cert_cn, 0, &org, &err);
+    rc = store_cert_principal(r->st, r->http->client_cert_cn, &r->who.tok, &err);
     if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
         unauthorized(r, "the client certificate names no org on this node");
         return false;
@@ -148,12 +146,6 @@ static bool cert_auth(struct api_req *r)
         api_internal(r, &err);
         return false;
     }
-    memset(t, 0, sizeof(*t));
-    (void)snprintf(t->name, sizeof(t->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
-    t->org_key = org.key;
-    mrd_strlcpy(t->org_name, org.name, sizeof(t->org_name));
-    t->org_relation = org.relation;
-    t->revoked_usec = STORE_TIME_NONE;
     return true;
 }
 

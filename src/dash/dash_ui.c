@@ -31,10 +31,7 @@ static bool accepts_gzip(const struct http_request *req)
 
 static void headers(struct http_response *resp)
 {
-    (void)http_response_header(resp, "Content-Security-Policy", API_CSP);
-    (void)http_response_header(resp, "X-Content-Type-Options", "nosniff");
-    (void)http_response_header(resp, "X-Frame-Options", "DENY");
-    (void)http_response_header(resp, "Referrer-Policy", API_REFERRER_POLICY);
+    api_security_headers(resp);
     (void)http_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 }
 

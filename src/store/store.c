@@ -673,3 +673,51 @@ enum mrd_code store_value_search(struct store *st, const struct store_value *v, 
         limit = STORE_SEARCH_MAX;
     return st->ops->value_search(st, v, limit, visible, emit, ctx, ret_more, err);
 }
+
+enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,
+                                   struct mrd_err *err)
+{
+    struct store_org org;
+    enum mrd_code rc;
+
+    rc = store_org_get(st, cn, 0, &org, err);
+    if (rc != MRD_OK)
+        return rc;
+    memset(ret, 0, sizeof(*ret));
+    (void)snprintf(ret->name, sizeof(ret->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
+    ret->org_key = org.key;
+    mrd_strlcpy(ret->org_name, org.name, sizeof(ret->org_name));
+    ret->org_relation = org.relation;
+    ret->revoked_usec = STORE_TIME_NONE;
+    return MRD_OK;
+}
+
+enum mrd_code store_meta_key(struct store *st, const char *key, unsigned char *ret, size_t len,
+                             struct mrd_err *err)
+{
+    char hex[64 * 2 + 1];
+    unsigned char fresh[64];
+    size_t n = 0;
+    enum mrd_code rc;
+
+    if (len == 0 || len > sizeof(fresh))
+        return mrd_err_set(err, MRD_E_INVAL, "meta: key length %zu", len);
+    rc = store_meta_get(st, key, hex, sizeof(hex), err);
+    if (rc == MRD_E_NOTFOUND) {
+        mrd_err_clear(err);
+        randombytes_buf(fresh, len);
+        sodium_bin2hex(hex, sizeof(hex), fresh, len);
+        sodium_memzero(fresh, sizeof(fresh));
+        rc = store_meta_set(st, key, hex, err);
+        /* read back: another process on the same database may have won */
+        if (rc == MRD_OK)
+            rc = store_meta_get(st, key, hex, sizeof(hex), err);
+    }
+    if (rc != MRD_OK)
+        return rc;
+    if (sodium_hex2bin(ret, len, hex, strlen(hex), NULL, &n, NULL) != 0 || n != len)
+        rc =
+            mrd_err_set(err, MRD_E_CRYPTO, "store metadata %s is not a %zu-byte hex key", key, len);
+    sodium_memzero(hex, sizeof(hex));
+    return rc;
+}

@@ -805,6 +805,13 @@ enum mrd_code store_ledger_mark(struct store *st, const struct store_ledger_mark
 /* The highest leaf index recorded by store_ledger_mark; -1 when none. */
 enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
 
+/* The principal a verified client certificate stands for: the org named
+ * by its subject CN, as a token named "cert:CN" (never revoked).
+ * MRD_E_NOTFOUND (or MRD_E_INVAL for a bad name) when there is no such
+ * org. */
+enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,
+                                   struct mrd_err *err);
+
 /* ---- node metadata ---- */
 
 /* Keys: 1..STORE_META_KEY_MAX chars; values at most STORE_META_VAL_MAX.
@@ -814,6 +821,12 @@ enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_e
 enum mrd_code store_meta_get(struct store *st, const char *key, char *ret_val, size_t size,
                              struct mrd_err *err);
 enum mrd_code store_meta_set(struct store *st, const char *key, const char *val,
+                             struct mrd_err *err);
+
+/* A secret key of len bytes (at most 64) kept in the metadata under key
+ * (hex), made from random bytes on first use: every server process on the
+ * same database gets the same one (paging tokens, CSRF tokens). */
+enum mrd_code store_meta_key(struct store *st, const char *key, unsigned char *ret, size_t len,
                              struct mrd_err *err);
 
 /* ---- console sessions (api.h) ----

@@ -110,6 +110,10 @@ enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_e
 /* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). */
 enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err);
 
+/* Steps a statement that returns no rows and resets it. */
+enum mrd_code sq__step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
+                             struct mrd_err *err);
+
 /* Rolls back when a transaction is open; ignores errors (cleanup path). */
 void sq__rollback(struct sq_conn *c);
 

@@ -17,17 +17,6 @@
 
 #include "core/timestamp.h"
 
-static enum mrd_code step_done(struct sq_conn *c, sqlite3_stmt *st, const char *what,
-                               struct mrd_err *err)
-{
-    int src = sqlite3_step(st);
-
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(c, src, what, err);
-    return MRD_OK;
-}
-
 enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -37,7 +26,7 @@ enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struc
     if (rc != MRD_OK)
         return rc;
     (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    return step_done(c, st, "session end", err);
+    return sq__step_reset(c, st, "session end", err);
 }
 
 enum mrd_code sq__session_create(struct store *stp, const char *token_name, int64_t expires_usec,
@@ -65,7 +54,7 @@ enum mrd_code sq__session_create(struct store *stp, const char *token_name, int6
     if (rc != MRD_OK)
         goto out;
     (void)sqlite3_bind_int64(st, 1, now);
-    rc = step_done(c, st, "session create", err);
+    rc = sq__step_reset(c, st, "session create", err);
     if (rc != MRD_OK)
         goto out;
     rc = sq__prepare(c, "SELECT org FROM tokens WHERE name = ?1 AND revoked IS NULL", &st, err);
@@ -95,7 +84,7 @@ enum mrd_code sq__session_create(struct store *stp, const char *token_name, int6
     (void)sqlite3_bind_int64(st, 3, org);
     (void)sqlite3_bind_int64(st, 4, now);
     (void)sqlite3_bind_int64(st, 5, expires_usec);
-    rc = step_done(c, st, "session create", err);
+    rc = sq__step_reset(c, st, "session create", err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     if (rc == MRD_OK)
@@ -130,7 +119,7 @@ static enum mrd_code touch(struct sq_store *s, const unsigned char *hash, int64_
     if (rc == MRD_OK) {
         (void)sqlite3_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 2, now);
-        rc = step_done(c, st, "session touch", err);
+        rc = sq__step_reset(c, st, "session touch", err);
     }
     sq__release(s, c);
     return rc;
@@ -210,7 +199,7 @@ enum mrd_code sq__session_end(struct store *stp, const char *id, size_t len, str
     rc = sq__prepare(c, "DELETE FROM sessions WHERE hash = ?1", &st, err);
     if (rc == MRD_OK) {
         (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-        rc = step_done(c, st, "session end", err);
+        rc = sq__step_reset(c, st, "session end", err);
     }
     sq__release(s, c);
     return rc;
@@ -241,7 +230,7 @@ enum mrd_code sq__sessions_end(struct store *stp, const char *token_name, int64_
             (void)sqlite3_bind_int64(st, 1, org_key);
     }
     if (rc == MRD_OK)
-        rc = step_done(c, st, "session end", err);
+        rc = sq__step_reset(c, st, "session end", err);
     if (rc == MRD_OK && ret_n != NULL)
         *ret_n = (uint64_t)sqlite3_changes(c->db);
     sq__release(s, c);
