@@ -401,7 +401,7 @@ static int run(int argc, char **argv)
     if (cli_fed_start(fed, st, sync_ms, router) != CLI_EXIT_OK)
         goto out;
     {
-        struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed)};
+        struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed), .data_dir = data};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;

@@ -63,6 +63,7 @@ struct dash;
 struct dash_config {
     struct store *st;
     const struct crypto_keyring *keyring; /* to verify signatures on object pages; may be NULL */
+    const char *data_dir;                 /* named in holds' records; may be NULL */
 };
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err);

@@ -382,7 +382,11 @@ static const struct api_route routes[] = {
 
 enum mrd_code dash_api_routes(struct dash *d, struct api_router *r, struct mrd_err *err)
 {
-    return api_router_add(r, routes, sizeof(routes) / sizeof(routes[0]), d, err);
+    enum mrd_code rc = api_router_add(r, routes, sizeof(routes) / sizeof(routes[0]), d, err);
+
+    if (rc == MRD_OK)
+        rc = dash__holds_routes(d, r, err);
+    return rc;
 }
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err)
@@ -393,6 +397,7 @@ enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct 
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     d->st = cfg->st;
     d->keyring = cfg->keyring;
+    d->data_dir = cfg->data_dir;
     *ret = d;
     return MRD_OK;
 }

@@ -11,7 +11,11 @@ struct dash {
     struct store *st;
     const struct crypto_keyring *keyring;
     struct http_app inner; /* what /ui/ is in front of */
+    const char *data_dir;  /* for holds' default location; may be NULL */
 };
+
+/* The holds page's routes (dash_holds.c). */
+enum mrd_code dash__holds_routes(struct dash *d, struct api_router *r, struct mrd_err *err);
 
 /* The reader's view of the node: every collection with the policy reader
  * of the principal for it. */

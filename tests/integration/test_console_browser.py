@@ -399,3 +399,28 @@ def test_overview_figures_and_provenance_across_nodes(fed3, browser, shots):
     assert "verifies here" in sig and "signed by A" in sig, sig
     assert d.find_element(By.ID, "received-from").text == "B"
     d.save_screenshot(str(shots / "object-provenance.png"))
+
+
+def test_hold_from_a_search_result(w, browser, shots):
+    d, n = browser, w["node"]
+    signin(d, n, n.admin_token)
+    go(d, n, "search?q=203.0.113.7", "input.pick")
+    for box in d.find_elements(By.CSS_SELECTOR, "input.pick"):
+        if box.get_attribute("value") == w["objs"]["evil"]["id"]:
+            box.click()
+    d.find_element(By.ID, "hold-selected").click()
+    wait(d, lambda d: d.find_elements(By.ID, "hold-form"))
+    assert d.find_element(By.ID, "hold-objects").get_attribute("value") == w["objs"]["evil"]["id"]
+    d.find_element(By.ID, "hold-case").send_keys("2026/CR/77 <b>x</b>")
+    d.find_element(By.ID, "hold-authority").send_keys("Public prosecutor, Town")
+    d.find_element(By.ID, "hold-reason").send_keys("preserve C2 infrastructure")
+    d.find_element(By.ID, "hold-create").click()
+    wait(d, lambda d: "preserves" in d.find_element(By.ID, "hold-msg").text)
+    wait(d, lambda d: "2026/CR/77" in d.find_element(By.ID, "hold-list").text)
+    d.save_screenshot(str(shots / "holds.png"))
+    # the CLI sees the same hold, with the ledger record the CLI itself makes
+    p = n.cli("hold", "list", "--data", n.data)
+    assert "2026/CR/77" in p.stdout and "Public prosecutor" in p.stdout, p.stdout
+    # a partner has no holds page and no holds route
+    r = n.get("/api/v1/holds", token=w["toks"]["px"], accept="application/json")
+    assert r.status_code == 404

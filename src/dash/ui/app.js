@@ -158,6 +158,10 @@ function markNav(page) {
   }
 }
 
+function own() {
+  return !!state.who && state.who.relation === "own";
+}
+
 function failure(e) {
   if (e instanceof ApiError && e.status === 401) return;
   show(h("h1", { text: "Something went wrong" }), h("p", { class: "error", text: e.message }));
@@ -430,11 +434,13 @@ async function renderFederation() {
 
 /* ---- search ------------------------------------------------------------- */
 
-function resultsTable(results) {
+function resultsTable(results, pickable) {
   return h("table", { class: "results" }, h("thead", {}, h("tr", {},
-    ["TLP", "Object", "Type", "Match", "Source", "Collection", "Version"].map((c) =>
-      h("th", { text: c })))),
+    (pickable ? ["Hold"] : []).concat(["TLP", "Object", "Type", "Match", "Source", "Collection",
+      "Version"]).map((c) => h("th", { text: c })))),
   h("tbody", {}, results.map((r) => h("tr", {},
+    pickable ? h("td", {}, h("input", { type: "checkbox", class: "pick", value: r.id,
+      "aria-label": "Select for a hold" })) : null,
     h("td", {}, tlp(r.tlp)),
     h("td", {}, objLink(r.id, r.label || r.id), r.revoked ? h("span", { class: "tag warn",
       text: "revoked" }) : null),
@@ -469,10 +475,16 @@ async function renderSearch(params) {
   try {
     const r = await api("GET", "search?q=" + encodeURIComponent(q));
     const n = r.results.length;
-    out.replaceChildren(
+    const put = (...nodes) => out.replaceChildren(...nodes.filter((x) => x));
+    put(
       h("p", {}, h("strong", { text: n + (r.more ? "+" : "") + " object" + (n === 1 ? "" : "s") }),
         n === 1 && !r.more ? " mentions " : " mention ", h("span", { class: "mono" }, ut(r.value, 200)), " (" + r.kind + ")"),
-      n ? resultsTable(r.results) : h("p", { class: "empty", text: "Not known here." }));
+      n ? resultsTable(r.results, own()) : h("p", { class: "empty", text: "Not known here." }),
+      n && own() ? h("p", {}, h("button", { type: "button", id: "hold-selected",
+        text: "Hold selected objects\u2026", onclick: () => {
+          const ids = [...document.querySelectorAll("input.pick:checked")].map((c) => c.value);
+          location.hash = "#/holds?objects=" + encodeURIComponent(ids.join(","));
+        } })) : null);
   } catch (e) {
     if (e.status === 401) return;
     out.replaceChildren(h("p", { class: "error", text: e.message }));
@@ -594,6 +606,71 @@ async function renderObject(id) {
       h("pre", {}, ut(JSON.stringify(o, null, 2), 200000))));
 }
 
+/* ---- holds ----------------------------------------------------------------- */
+
+async function renderHolds(params) {
+  markNav("holds");
+  if (!own()) {
+    show(h("h1", { text: "Holds" }), h("p", { class: "hint",
+      text: "Legal holds are managed by the node's own organisation." }));
+    return;
+  }
+  const picked = (params.get("objects") || "").split(",").filter(isStixId);
+  const field = (id, label, attrs) => [h("label", { for: id, text: label }),
+    h(attrs && attrs.rows ? "textarea" : "input", Object.assign({ id, name: id }, attrs || {}))];
+  const msg = h("p", { id: "hold-msg", role: "status" });
+  const form = h("form", { class: "panel", id: "hold-form" },
+    h("h2", { text: "New hold" }),
+    h("p", { class: "hint", text: "Preserves every stored version of the objects (no deletion " +
+      "until released or lapsed), records the order in the ledger: the same as meridian hold " +
+      "create --object." }),
+    ...field("hold-case", "Case", { required: true, maxlength: 128 }),
+    ...field("hold-authority", "Authority", { required: true }),
+    ...field("hold-reason", "Reason", { required: true }),
+    ...field("hold-days", "Days (1\u201390)", { type: "number", min: 1, max: 90, value: 90,
+      required: true }),
+    ...field("hold-objects", "Object ids, one per line", { rows: 4, required: true,
+      class: "mono" }),
+    msg, h("p", {}, h("button", { type: "submit", id: "hold-create", text: "Create hold" })));
+  form.querySelector("#hold-objects").value = picked.join("\n");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (id) => form.querySelector("#" + id).value.trim();
+    try {
+      const r = await api("POST", "holds", { case: v("hold-case"), authority: v("hold-authority"),
+        reason: v("hold-reason"), days: parseInt(v("hold-days"), 10),
+        objects: v("hold-objects").split(/\s+/).filter((x) => x) });
+      msg.className = "";
+      msg.textContent = clean("Hold " + r.id + " preserves " + r.objects +
+        " object versions until " + when(r.expires) + ".");
+      loadList();
+    } catch (e) {
+      if (e.status !== 401) { msg.className = "error"; msg.textContent = clean(e.message); }
+    }
+  });
+  const list = h("section", { class: "panel", id: "hold-list" }, h("h2", { text: "Holds" }));
+  async function loadList() {
+    try {
+      const r = await api("GET", "holds");
+      list.replaceChildren(h("h2", { text: "Holds" }), r.holds.length === 0
+        ? h("p", { class: "empty", text: "No holds." })
+        : h("table", {}, h("thead", {}, h("tr", {}, ["Case", "State", "Authority", "Objects",
+          "Created", "Expires"].map((c) => h("th", { text: c })))),
+        h("tbody", {}, r.holds.map((x) => h("tr", {}, h("td", {}, ut(x.case, 128)),
+          h("td", {}, h("span", { class: x.state === "active" ? "tag good" : "tag warn",
+            text: x.state })), h("td", {}, ut(x.authority, 200)),
+          h("td", { class: "num", text: String(x.objects) }), h("td", { text: when(x.created) }),
+          h("td", { text: when(x.expires) }))))),
+      h("p", { class: "hint", text: "Evidence packages of a case: meridian evidence export " +
+        "--case CASE (docs/ledger.md)." }));
+    } catch (e) {
+      if (e.status !== 401) list.replaceChildren(h("p", { class: "error", text: e.message }));
+    }
+  }
+  show(h("h1", { text: "Holds" }), form, list);
+  loadList();
+}
+
 /* ---- later pages -------------------------------------------------------- */
 
 function renderLater(page, title, what) {
@@ -617,9 +694,7 @@ function route() {
     case "federation": renderFederation().catch(failure); break;
     case "object": renderObject(decodeURIComponent(parts.slice(1).join("/"))).catch(failure);
       break;
-    case "holds": renderLater("holds", "Holds", "Legal holds: create a hold from a search " +
-      "result and export a case's evidence package. Until this page lands, use meridian hold " +
-      "and meridian evidence (docs/ledger.md)."); break;
+    case "holds": renderHolds(params).catch(failure); break;
     case "alerts": renderLater("alerts", "Routing alerts", "BGP hijack and outage alerts " +
       "will appear here."); break;
     case "notifications": renderLater("notifications", "Notifications", "Notifications will " +
