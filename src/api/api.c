@@ -427,6 +427,15 @@ static size_t body_max(void *ctx, const char *method, const char *path)
     return max;
 }
 
+static size_t body_factor(void *ctx, const char *method, const char *path)
+{
+    struct api_router *rt = ctx;
+
+    if (is_api(path) || rt->inner.body_factor == NULL)
+        return 1;
+    return rt->inner.body_factor(rt->inner.ctx, method, path);
+}
+
 static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
 {
     struct api_router *rt = ctx;
@@ -465,6 +474,7 @@ void api_router_app(struct api_router *r, const struct http_app *inner, struct h
     memset(ret, 0, sizeof(*ret));
     ret->ctx = r;
     ret->body_max = body_max;
+    ret->body_factor = body_factor;
     ret->handle = handle;
     ret->refuse = refuse;
     ret->log = log_rec;

@@ -106,6 +106,16 @@ static size_t body_max(void *ctx, const char *method, const char *path)
     return inner->body_max(inner->ctx, method, path);
 }
 
+static size_t body_factor(void *ctx, const char *method, const char *path)
+{
+    const struct http_app *inner = &((struct dash *)ctx)->inner;
+
+    if (strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0 || strcmp(path, "/") == 0 ||
+        inner->body_factor == NULL)
+        return 1;
+    return inner->body_factor(inner->ctx, method, path);
+}
+
 static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
 {
     const struct http_app *inner = &((struct dash *)ctx)->inner;
@@ -132,6 +142,7 @@ void dash_ui_app(struct dash *d, const struct http_app *inner, struct http_app *
     ret->ctx = d;
     ret->handle = handle;
     ret->body_max = body_max;
+    ret->body_factor = body_factor;
     ret->refuse = refuse;
     ret->log = log_rec;
 }
