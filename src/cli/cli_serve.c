@@ -19,10 +19,12 @@
 
 #include <sodium.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
+#include "dash/dash.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/http.h"
@@ -41,8 +43,11 @@ static const char usage[] =
     "                      [--idle-timeout SEC] [--request-timeout SEC] [--rate N]\n"
     "                      [--max-body-memory MIB]\n"
     "                      [--sync-interval MS] [--checkpoint-interval SEC]\n"
+    "                      [--session-idle SEC] [--session-max SEC]\n"
     "\n"
-    "Runs the node's TAXII 2.1 server (docs/taxii.md) on the data directory DIR.\n"
+    "Runs the node on the data directory DIR: the TAXII 2.1 server (docs/taxii.md),\n"
+    "the JSON API under /api/v1/ (docs/api.md) and the analyst console at /ui/\n"
+    "(docs/console.md), all on one port.\n"
     "\n"
     "  --data DIR            data directory made by 'meridian init' (required)\n"
     "  --listen HOST:PORT    numeric address to listen on (default " SERVE_DEFAULT_LISTEN ");\n"
@@ -71,6 +76,9 @@ static const char usage[] =
     "  --checkpoint-interval SEC\n"
     "                        ledger: sign a checkpoint every SEC seconds when the tree\n"
     "                        grew (default 60; docs/ledger.md)\n"
+    "  --session-idle SEC    console: a session unused for SEC seconds ends (default 1800)\n"
+    "  --session-max SEC     console: a session ends SEC seconds after sign-in, used or\n"
+    "                        not (default 43200)\n"
     "\n"
     "The request body limit is each API root's max_content_length (413 above it).\n"
     "One access-log line per request goes to stderr: method, path, status, bytes,\n"
@@ -193,6 +201,8 @@ static int run(int argc, char **argv)
         O_MAXMEM,
         O_SYNC,
         O_CKPT,
+        O_SIDLE,
+        O_SMAX,
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -211,6 +221,8 @@ static int run(int argc, char **argv)
         {"max-body-memory", required_argument, NULL, O_MAXMEM},
         {"sync-interval", required_argument, NULL, O_SYNC},
         {"checkpoint-interval", required_argument, NULL, O_CKPT},
+        {"session-idle", required_argument, NULL, O_SIDLE},
+        {"session-max", required_argument, NULL, O_SMAX},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *listen = SERVE_DEFAULT_LISTEN, *ready = NULL;
@@ -222,7 +234,10 @@ static int run(int argc, char **argv)
     struct store *st = NULL;
     struct taxii_server *ts = NULL;
     struct http_server *srv = NULL;
-    struct http_app app;
+    struct http_app app, taxii, api_app;
+    struct dash *dash = NULL;
+    struct api_config api_cfg = {0};
+    struct api_router *router = NULL;
     struct cli_fed *fed = NULL;
     unsigned sync_ms = CLI_FED_DEFAULT_INTERVAL_MS;
     unsigned ckpt_s = LEDGER_CHECKPOINT_INTERVAL_DEFAULT;
@@ -272,6 +287,8 @@ static int run(int argc, char **argv)
         case O_MAXMEM:
         case O_SYNC:
         case O_CKPT:
+        case O_SIDLE:
+        case O_SMAX:
             if (!parse_uint(optarg, 1000000000u, &u)) {
                 ret = cli_usage_error(&cli_verb_serve, "'%s' is not a number", optarg);
                 goto out;
@@ -290,6 +307,10 @@ static int run(int argc, char **argv)
                 sync_ms = u;
             else if (c == O_CKPT)
                 ckpt_s = u > 0 ? u : 1;
+            else if (c == O_SIDLE)
+                api_cfg.idle_s = u > 0 ? u : 1;
+            else if (c == O_SMAX)
+                api_cfg.max_s = u > 0 ? u : 1;
             else if (c == O_MAXMEM)
                 hc.max_inflight_body = (size_t)u * 1024 * 1024;
             else
@@ -357,8 +378,13 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
-    taxii_app(ts, &app);
-    app.log = access_log;
+    taxii_app(ts, &taxii);
+    taxii.log = access_log;
+    api_cfg.tls = hc.tls;
+    if (api_router_new(st, &api_cfg, &router, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
     raise_nofile();
     /* Block the stop signals before any thread exists: they inherit the
      * mask, and only sigwait() below receives them. */
@@ -374,8 +400,19 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
-    if (cli_fed_start(fed, st, sync_ms, &app) != CLI_EXIT_OK)
+    if (cli_fed_start(fed, st, sync_ms, router) != CLI_EXIT_OK)
         goto out;
+    {
+        struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed), .data_dir = data};
+        if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
+            cli_errorf("serve", "console: %s", err.msg);
+            goto out;
+        }
+    }
+    /* /ui/ in front of /api/v1/ in front of TAXII: each hands the next one
+     * every path it does not own. */
+    api_router_app(router, &taxii, &api_app);
+    dash_ui_app(dash, &api_app, &app);
     if (http_server_start(&hc, &app, &srv, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
@@ -395,6 +432,8 @@ out:
     http_server_free(srv);
     cli_fed_stop(fed);
     ledger_service_stop(ledger);
+    api_router_free(router);
+    dash_free(dash);
     taxii_server_free(ts);
     store_close(st);
     mrd_buf_release(&cert);

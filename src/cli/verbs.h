@@ -20,6 +20,7 @@ extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
 extern const struct cli_verb cli_verb_peer;
 extern const struct cli_verb cli_verb_privacy;
+extern const struct cli_verb cli_verb_search;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;

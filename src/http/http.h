@@ -52,7 +52,7 @@
  * past it a request is answered 503 (refuse) instead of being buffered. */
 #define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)1024 * 1024 * 1024)
 #define HTTP_ARENA_MAX ((size_t)256 * 1024 * 1024) /* per-request scratch memory */
-#define HTTP_MAX_RESP_HEADERS 6
+#define HTTP_MAX_RESP_HEADERS 16
 #define HTTP_MAX_PEM ((size_t)1024 * 1024) /* a certificate or key file */
 
 struct http_server;

@@ -186,12 +186,10 @@ static bool method_allowed(enum taxii_route rt, const char *m)
  * bad token. */
 static bool authenticate_cert(struct taxii_req *r)
 {
-    struct store_org org;
     struct mrd_err err = {0};
     enum mrd_code rc;
-    struct store_token *t = &r->who.tok;
 
-    rc = store_org_get(r->ts->st, r->http->client_cert_cn, 0, &org, &err);
+    rc = store_cert_principal(r->ts->st, r->http->client_cert_cn, &r->who.tok, &err);
     if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
         taxii_error(r, 401, "Authentication required",
                     "the client certificate names no org on this node");
@@ -201,14 +199,8 @@ static bool authenticate_cert(struct taxii_req *r)
         taxii_internal(r, &err);
         return false;
     }
-    memset(t, 0, sizeof(*t));
-    (void)snprintf(t->name, sizeof(t->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
-    t->org_key = org.key;
-    mrd_strlcpy(t->org_name, org.name, sizeof(t->org_name));
-    t->org_relation = org.relation;
-    t->revoked_usec = STORE_TIME_NONE;
     r->who.anonymous = false;
-    r->resp->who = mrd_arena_strndup(r->http->arena, t->name, strlen(t->name));
+    r->resp->who = mrd_arena_strndup(r->http->arena, r->who.tok.name, strlen(r->who.tok.name));
     return true;
 }
 
@@ -489,8 +481,6 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
                                struct taxii_server **ret, struct mrd_err *err)
 {
     struct taxii_server *ts = NULL;
-    char hex[crypto_auth_KEYBYTES * 2 + 1];
-    size_t n = 0;
     enum mrd_code rc;
 
     if (sodium_init() < 0)
@@ -509,23 +499,9 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
         goto out;
     /* The paging-token key lives in the store so that every server process
      * on the same database accepts the others' tokens. */
-    rc = store_meta_get(st, TAXII_NEXT_KEY_META, hex, sizeof(hex), err);
-    if (rc == MRD_E_NOTFOUND) {
-        mrd_err_clear(err);
-        randombytes_buf(ts->next_key, sizeof(ts->next_key));
-        sodium_bin2hex(hex, sizeof(hex), ts->next_key, sizeof(ts->next_key));
-        rc = store_meta_set(st, TAXII_NEXT_KEY_META, hex, err);
-        if (rc == MRD_OK)
-            rc = store_meta_get(st, TAXII_NEXT_KEY_META, hex, sizeof(hex), err);
-    }
+    rc = store_meta_key(st, TAXII_NEXT_KEY_META, ts->next_key, sizeof(ts->next_key), err);
     if (rc != MRD_OK)
         goto out;
-    if (sodium_hex2bin(ts->next_key, sizeof(ts->next_key), hex, strlen(hex), NULL, &n, NULL) != 0 ||
-        n != sizeof(ts->next_key)) {
-        rc = mrd_err_set(err, MRD_E_CRYPTO, "store metadata %s is not a %zu-byte hex key",
-                         TAXII_NEXT_KEY_META, sizeof(ts->next_key));
-        goto out;
-    }
     *ret = ts;
     ts = NULL;
 out:
