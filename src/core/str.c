@@ -125,3 +125,53 @@ int mrd_hex_digit(int c)
         return c - 'A' + 10;
     return -1;
 }
+
+/* The length of the valid UTF-8 sequence at s[0] (1..4), or 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+
+    if (len > n || mrd_utf8_check((const char *)s, len) != len)
+        return 0;
+    return len;
+}
+
+size_t mrd_str_escape(const char *str, size_t n, char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, o = 0;
+
+    if (size == 0)
+        return 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : utf8_seq_len(s + i, n - i);
+        /* C1 controls (U+0080..U+009F) and the bidi overrides and isolates
+         * (U+202A..U+202E, U+2066..U+2069) reorder or hide what follows. */
+        bool hide =
+            len == 0 || c <= 0x20 || c == 0x7f || c == '\\' || c == '"' ||
+            (len == 2 && c == 0xC2 && s[i + 1] < 0xA0) ||
+            (len == 3 && c == 0xE2 && s[i + 1] == 0x80 && s[i + 2] >= 0xAA && s[i + 2] <= 0xAE) ||
+            (len == 3 && c == 0xE2 && s[i + 1] == 0x81 && s[i + 2] >= 0xA6 && s[i + 2] <= 0xA9);
+        size_t need = hide ? 4 * (len == 0 ? 1 : len) : len;
+
+        if (o + need >= size)
+            break;
+        if (!hide) {
+            memcpy(out + o, s + i, len);
+            o += len;
+            i += len;
+            continue;
+        }
+        for (size_t k = 0; k < (len == 0 ? 1 : len); k++) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[s[i + k] >> 4];
+            out[o++] = hex[s[i + k] & 15];
+        }
+        i += len == 0 ? 1 : len;
+    }
+    out[o] = '\0';
+    return o;
+}

@@ -35,6 +35,14 @@ bool mrd_utf8_valid(const char *s, size_t n);
 /* The offset of the first byte that starts an invalid sequence, or n. */
 size_t mrd_utf8_check(const char *s, size_t n);
 
+/* Copies (s, n) into out as one printable token for logs and terminals:
+ * every byte of a control character (C0, DEL, C1), a space, '"', '\\', a
+ * Unicode bidi override or isolate (U+202A..U+202E, U+2066..U+2069) and of
+ * invalid UTF-8 becomes "\xNN"; other UTF-8 is kept. Always NUL-terminates
+ * (size > 0) and never cuts an escape or a character in half: output that
+ * does not fit is dropped. Returns the length written. */
+size_t mrd_str_escape(const char *s, size_t n, char *out, size_t size);
+
 /* The value of hexadecimal digit c (either case), or -1. */
 int mrd_hex_digit(int c);
 
