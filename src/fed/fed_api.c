@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "taxii/taxii.h"
 
 #define API_MAX_BODY ((size_t)4096)
 
@@ -179,29 +180,48 @@ static void verification(struct fed_api *api, const struct store_token *tok, con
     answer(resp, 200, json_pack("{s:o,s:b}", "objects", x.list, "more", res.more));
 }
 
+/* The route template of an /api/v1/ path, for the access log and metrics. */
+static const char *api_route(const char *path)
+{
+    const char *rest = path + strlen(FED_API_PREFIX);
+
+    if (strlen(path) < strlen(FED_API_PREFIX))
+        return "/api/v1";
+    if (strcmp(rest, "sightings") == 0 || strcmp(rest, "sightings/") == 0)
+        return "/api/v1/sightings/";
+    if (strncmp(rest, "sightings/", 10) == 0)
+        return "/api/v1/sightings/{indicator_id}";
+    if (strncmp(rest, "verification/", 13) == 0)
+        return "/api/v1/verification/{collection_id}/";
+    if (strcmp(rest, "peers") == 0 || strcmp(rest, "peers/") == 0)
+        return "/api/v1/peers/";
+    return "/api/v1/{other}";
+}
+
 static void handle(void *ctx, struct http_request *req, struct http_response *resp)
 {
     struct fed_api *api = ctx;
-    char secret[HTTP_MAX_SECRET + 1];
-    size_t slen = 0;
     struct store_token tok;
     struct mrd_err err = {0};
-    const char *auth, *rest;
+    const char *rest;
     json_t *out = NULL;
 
     if (!is_api(req->path)) {
         api->inner.handle(api->inner.ctx, req, resp);
         return;
     }
-    auth = http_request_header(req, "Authorization");
-    if (auth == NULL || http_auth_secret(auth, strlen(auth), secret, &slen, NULL) != MRD_OK ||
-        store_token_lookup(api->st, secret, slen, &tok, NULL) != MRD_OK) {
-        sodium_memzero(secret, sizeof(secret));
+    resp->route = api_route(req->path);
+    switch (taxii_auth_token(api->st, req, resp, &tok, &err)) {
+    case TAXII_AUTH_OK:
+        break;
+    case TAXII_AUTH_ERROR:
+        error(resp, 500, "Internal error");
+        return;
+    default:
         (void)http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"meridian\"");
         error(resp, 401, "Authentication required");
         return;
     }
-    sodium_memzero(secret, sizeof(secret));
     if (strcmp(req->method, "GET") != 0) {
         error(resp, 405, "Method not allowed");
         return;

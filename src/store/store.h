@@ -352,6 +352,8 @@ struct store_ops {
     enum mrd_code (*token_create)(struct store *st, int64_t org_key, const char *name,
                                   char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
                                   struct mrd_err *err);
+    /* The token whose secret this is, revoked or not (store.c decides):
+     * MRD_E_AUTH when none. */
     enum mrd_code (*token_lookup)(struct store *st, const char *secret, size_t len,
                                   struct store_token *ret, struct mrd_err *err);
     enum mrd_code (*token_revoke)(struct store *st, const char *name_or_prefix,
@@ -532,6 +534,22 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
  * MRD_E_AUTH when there is none (never says whether it existed). */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
+/* Why a secret was refused: for the operator's access log and metrics,
+ * never for the client (which gets the same 401 for all of them). */
+enum store_token_fail {
+    STORE_TOKEN_OK = 0,
+    STORE_TOKEN_UNKNOWN, /* no such token (or not token-shaped) */
+    STORE_TOKEN_REVOKED,
+    STORE_TOKEN_EXPIRED,
+};
+/* "unknown", "revoked", "expired" (static; "" for STORE_TOKEN_OK). */
+const char *store_token_fail_name(enum store_token_fail f);
+/* store_token_lookup that also says why it refused: *ret_fail is set on
+ * every return (STORE_TOKEN_OK on success; unchanged on errors other than
+ * MRD_E_AUTH). */
+enum mrd_code store_token_auth(struct store *st, const char *secret, size_t len,
+                               struct store_token *ret, enum store_token_fail *ret_fail,
+                               struct mrd_err *err);
 /* Revokes the token with that name, else the token itself (the whole
  * secret, e.g. a leaked one), else the only token whose public prefix
  * starts with it (4..STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND,
@@ -676,8 +694,9 @@ enum mrd_code store_objects_delete(struct store *st, int64_t collection, const c
                                    bool (*visible)(void *ctx, const struct store_row *row),
                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
 
-/* Number of stored versions in a collection (all of them; admin/stats use,
- * never shown to a reader as is). */
+/* Number of stored versions in a collection, or in every collection when
+ * collection is 0 (all of them; admin/stats use, never shown to a reader
+ * as is). */
 enum mrd_code store_objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                   struct mrd_err *err);
 

@@ -712,7 +712,7 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
 
     store__token_hash(secret, len, hash);
     ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 AND t.revoked IS NULL", &st, err);
+    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;
     (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -720,7 +720,7 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
     if (src == SQLITE_ROW)
         token_from_row(st, ret);
     else if (src == SQLITE_DONE)
-        rc = mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
+        rc = mrd_err_set(err, MRD_E_AUTH, "token: no such token");
     else
         rc = sq__fail(c, src, "token lookup", err);
 out:
