@@ -64,6 +64,11 @@ int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n\n%s", verb->usage);
+    fprintf(stderr, "\n\n%s", cli_verb_usage(verb));
     return CLI_EXIT_USAGE;
+}
+
+const char *cli_verb_usage(const struct cli_verb *verb)
+{
+    return verb->usage_fn != NULL ? verb->usage_fn() : verb->usage;
 }
