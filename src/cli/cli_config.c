@@ -62,7 +62,7 @@ static int run(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "keys") == 0)
         return print_buf(conf_usage);
     if (argc == 2 && strcmp(argv[1], "example") == 0) {
-        printf("# meridian.conf: settings of 'meridian serve' (docs/operations.md).\n"
+        printf("# meridian.conf: settings of 'meridian serve' (docs/deployment.md).\n"
                "# 'NAME = VALUE' sets what --NAME VALUE sets; flags override this file.\n"
                "# Every setting is listed with its default, commented out.\n");
         return print_buf(conf_example);

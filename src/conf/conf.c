@@ -337,35 +337,41 @@ static enum mrd_code read_whole(const char *path, struct mrd_buf *b, struct mrd_
     return rc;
 }
 
-enum mrd_code conf_load(struct conf *c, const char *path, struct mrd_err *err)
+enum mrd_code conf_load_buf(struct conf *c, const char *name, const char *data, size_t len,
+                            struct mrd_err *err)
 {
-    struct mrd_buf b;
-    struct reader r = {.c = c, .path = path};
-    enum mrd_code rc;
+    struct reader r = {.c = c, .path = name, .p = data, .end = data + len};
     int at;
 
     c->nerrors = 0;
-    mrd_buf_init(&b, CONF_MAX_FILE);
-    rc = read_whole(path, &b, err);
-    if (rc != MRD_OK)
-        goto out;
-    r.p = b.data != NULL ? b.data : "";
-    r.end = r.p + b.len;
+    if (len > CONF_MAX_FILE)
+        return mrd_err_set(err, MRD_E_TOOBIG, "%s: larger than %zu bytes", name, CONF_MAX_FILE);
     at = ini_parse_stream(read_line, &r, on_pair, &r);
     if (at > 0) {
         /* inih reports its first syntax error (a line that is neither a
          * section, a comment nor name = value) by line number. */
         char msg[MRD_ERR_MSG_MAX];
         (void)snprintf(msg, sizeof(msg), "%s:%d: expected 'name = value', '[serve]' or a comment",
-                       path, at);
-        insert_error(c, path, at, msg);
+                       name, at);
+        insert_error(c, name, at, msg);
     } else if (at < 0) {
-        rc = mrd_err_set(err, MRD_E_NOMEM, "%s: out of memory", path);
-        goto out;
+        return mrd_err_set(err, MRD_E_NOMEM, "%s: out of memory", name);
     }
     if (c->nerrors > 0)
-        rc = mrd_err_set(err, MRD_E_PARSE, "%s", c->errors[0]);
-out:
+        return mrd_err_set(err, MRD_E_PARSE, "%s", c->errors[0]);
+    return MRD_OK;
+}
+
+enum mrd_code conf_load(struct conf *c, const char *path, struct mrd_err *err)
+{
+    struct mrd_buf b;
+    enum mrd_code rc;
+
+    c->nerrors = 0;
+    mrd_buf_init(&b, CONF_MAX_FILE);
+    rc = read_whole(path, &b, err);
+    if (rc == MRD_OK)
+        rc = conf_load_buf(c, path, b.data != NULL ? b.data : "", b.len, err);
     mrd_buf_release(&b);
     return rc;
 }

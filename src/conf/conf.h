@@ -1,7 +1,7 @@
 /*
  * conf: the key table behind `meridian serve`'s flags and its config file
  * (INI, read with libinih), `meridian config check` and the docs
- * (docs/operations.md, "Configuration").
+ * (docs/deployment.md).
  *
  * One table (conf_serve_keys, keys.c) gives each setting its name (the
  * file's key and the flag: `listen = ...` in the file is `--listen ...`),
@@ -109,6 +109,11 @@ enum mrd_code conf_set(struct conf *c, const char *name, const char *value, cons
  * with every error in c->errors ("PATH:LINE: ...") and the first in err;
  * the valid keys are still set. */
 enum mrd_code conf_load(struct conf *c, const char *path, struct mrd_err *err);
+
+/* conf_load over bytes already in memory; name stands for the path in
+ * messages. */
+enum mrd_code conf_load_buf(struct conf *c, const char *name, const char *data, size_t len,
+                            struct mrd_err *err);
 
 /* The file serve and the other verbs read when no --config is given:
  * $MERIDIAN_CONFIG, else CONF_DEFAULT_FILE. */

@@ -125,22 +125,56 @@ static size_t put(char *line, size_t n, size_t cap, const char *s, size_t len)
     return n + len;
 }
 
-/* Appends (s, len) escaped; in JSON the escapes' backslashes are doubled
- * so the value stays a valid JSON string (it holds no '"' or control
- * characters after mrd_str_escape). */
+/* Appends (s, len) as the inside of a JSON string: '"', '\\', controls
+ * (C0, DEL, C1) and the bidi overrides and isolates as \uXXXX, so the line
+ * holds no raw control character; a byte of invalid UTF-8 as the text
+ * "\xNN" (its backslash escaped). */
+static size_t put_json(char *line, size_t n, size_t cap, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    char esc[16];
+    size_t i = 0;
+
+    while (i < len) {
+        size_t cl = s[i] < 0x80 ? 1 : s[i] < 0xE0 ? 2 : s[i] < 0xF0 ? 3 : 4;
+        unsigned cp = s[i];
+
+        if (cl > len - i || mrd_utf8_check(str + i, cl) != cl) { /* invalid UTF-8 here */
+            (void)snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+            n = put(line, n, cap, esc, strlen(esc));
+            i++;
+            continue;
+        }
+        if (cl == 2)
+            cp = ((s[i] & 0x1fu) << 6) | (s[i + 1] & 0x3fu);
+        else if (cl == 3)
+            cp = ((s[i] & 0x0fu) << 12) | ((s[i + 1] & 0x3fu) << 6) | (s[i + 2] & 0x3fu);
+        if (cp == '"' || cp == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)cp;
+            n = put(line, n, cap, esc, 2);
+        } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+                   (cp >= 0x2066 && cp <= 0x2069)) {
+            (void)snprintf(esc, sizeof(esc), "\\u%04x", cp);
+            n = put(line, n, cap, esc, 6);
+        } else {
+            n = put(line, n, cap, str + i, cl);
+        }
+        i += cl;
+    }
+    return n;
+}
+
+/* Appends (s, len) escaped for the current format. */
 static size_t put_escaped(char *line, size_t n, size_t cap, const char *s, size_t len)
 {
     char esc[MRD_LOG_MAX_LINE];
-    size_t k = mrd_str_escape(s, len, esc, sizeof(esc));
+    size_t k;
 
-    if (!json)
-        return put(line, n, cap, esc, k);
-    for (size_t i = 0; i < k; i++) {
-        if (esc[i] == '\\')
-            n = put(line, n, cap, "\\", 1);
-        n = put(line, n, cap, esc + i, 1);
-    }
-    return n;
+    if (json)
+        return put_json(line, n, cap, s, len);
+    k = mrd_str_escape(s, len, esc, sizeof(esc));
+    return put(line, n, cap, esc, k);
 }
 
 /* "TS LEVEL " or {"time":"TS","level":"LEVEL", into line. */

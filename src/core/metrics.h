@@ -1,7 +1,7 @@
 /*
  * metrics: the process's counters and request-latency histograms, written
  * out in the Prometheus text exposition format (version 0.0.4) for
- * `GET /metrics` (docs/operations.md, "Metrics").
+ * `GET /metrics` (docs/monitoring.md).
  *
  * Does: counting. Every update is a relaxed atomic add on a fixed slot:
  * no allocation, no I/O, and no lock once a label value has been seen (a

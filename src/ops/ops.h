@@ -1,5 +1,5 @@
 /*
- * ops: what an operator's tooling asks a running node (docs/operations.md):
+ * ops: what an operator's tooling asks a running node (docs/monitoring.md):
  * `GET /metrics` (Prometheus text exposition format 0.0.4), `GET /healthz`
  * (the process answers) and `GET /readyz` (the store and the ledger are
  * usable).
