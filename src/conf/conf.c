@@ -310,33 +310,6 @@ static void insert_error(struct conf *c, const char *path, int at, const char *m
     c->nerrors++;
 }
 
-static enum mrd_code read_whole(const char *path, struct mrd_buf *b, struct mrd_err *err)
-{
-    char chunk[8192];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    enum mrd_code rc = MRD_OK;
-
-    if (fd < 0)
-        return mrd_err_sys(err, MRD_E_IO, errno, "%s", path);
-    for (;;) {
-        ssize_t k = read(fd, chunk, sizeof(chunk));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            rc = mrd_err_sys(err, MRD_E_IO, errno, "%s", path);
-            break;
-        }
-        if (k == 0)
-            break;
-        if (mrd_buf_append(b, chunk, (size_t)k, NULL) != MRD_OK) {
-            rc = mrd_err_set(err, MRD_E_TOOBIG, "%s: larger than %zu bytes", path, CONF_MAX_FILE);
-            break;
-        }
-    }
-    (void)close(fd);
-    return rc;
-}
-
 enum mrd_code conf_load_buf(struct conf *c, const char *name, const char *data, size_t len,
                             struct mrd_err *err)
 {
@@ -369,7 +342,9 @@ enum mrd_code conf_load(struct conf *c, const char *path, struct mrd_err *err)
 
     c->nerrors = 0;
     mrd_buf_init(&b, CONF_MAX_FILE);
-    rc = read_whole(path, &b, err);
+    rc = mrd_buf_read_file(&b, path, err);
+    if (rc == MRD_E_TOOBIG)
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "%s: larger than %zu bytes", path, CONF_MAX_FILE);
     if (rc == MRD_OK)
         rc = conf_load_buf(c, path, b.data != NULL ? b.data : "", b.len, err);
     mrd_buf_release(&b);
