@@ -802,7 +802,7 @@ static int cmd_prove(int argc, char **argv)
 
     rc = opts_parse(argc, argv, allowed, &o);
     if (rc == CLI_EXIT_OK && opts_get(&o, "object") != NULL) {
-        if (o.n != 1 + (opts_get(&o, "data") != NULL) + (opts_get(&o, "version") != NULL))
+        if (o.n != (size_t)1 + (opts_get(&o, "data") != NULL) + (opts_get(&o, "version") != NULL))
             return cli_usage_error(&cli_verb_ledger,
                                    "prove --object ID takes --data DIR and --version V only");
         return prove_object(cli_data_dir(opts_get(&o, "data")), opts_get(&o, "object"),

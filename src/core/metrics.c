@@ -340,7 +340,11 @@ void mrd_metrics_reset(void)
             atomic_store(&families[m].v[i], 0);
     }
     atomic_store(&req.l.n, 0);
-    memset((void *)req.count, 0, sizeof(req.count));
-    memset((void *)req.bucket, 0, sizeof(req.bucket));
-    memset((void *)req.sum_usec, 0, sizeof(req.sum_usec));
+    for (unsigned r = 0; r <= MRD_METRIC_MAX_ROUTES; r++) {
+        for (unsigned s = 0; s <= NSTATUS; s++)
+            atomic_store(&req.count[r][s], 0);
+        for (unsigned b = 0; b <= MRD_METRIC_BUCKETS; b++)
+            atomic_store(&req.bucket[r][b], 0);
+        atomic_store(&req.sum_usec[r], 0);
+    }
 }

@@ -59,8 +59,13 @@ def test_package_installs_binary_unit_man_pages_config_and_user(root):
     man = sorted(p.name for p in (root / "usr/share/man/man1").glob("meridian*.1.gz"))
     assert "meridian.1.gz" in man and "meridian-serve.1.gz" in man and len(man) >= 20
     passwd = (root / "etc/passwd").read_text()
-    assert any(l.startswith("meridian:") and ":/var/lib/meridian:" in l
-               for l in passwd.splitlines()), passwd
+    user = [l.split(":") for l in passwd.splitlines() if l.startswith("meridian:")]
+    assert user and user[0][5] == "/var/lib/meridian", passwd
+    # the data directory exists for `sudo -u meridian meridian init`, the
+    # user's alone
+    st = (root / "var/lib/meridian").stat()
+    assert (st.st_uid, st.st_gid) == (int(user[0][2]), int(user[0][3]))
+    assert st.st_mode & 0o777 == 0o750
     conf = root / "etc/meridian/meridian.conf"
     assert "data = /var/lib/meridian" in conf.read_text()
     # the installed binary accepts the installed config file
