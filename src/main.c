@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/cli_man.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
@@ -105,7 +106,7 @@ static int help(int argc, char **argv)
     }
     v = strcmp(name, "help") == 0 ? &help_verb : find(name);
     if (v == NULL) {
-        fprintf(stderr, "meridian help: no verb named '%s'\n", name);
+        fprintf(stderr, "meridian help: no verb named '%s'\n", MRD_ESC(name));
         return CLI_EXIT_USAGE;
     }
     if (man)
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
     }
     v = find(argv[1]);
     if (v == NULL) {
-        fprintf(stderr, "meridian: no verb named '%s' (try 'meridian help')\n", argv[1]);
+        fprintf(stderr, "meridian: no verb named '%s' (try 'meridian help')\n", MRD_ESC(argv[1]));
         return CLI_EXIT_USAGE;
     }
     return v->run(argc - 1, argv + 1);

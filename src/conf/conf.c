@@ -108,8 +108,7 @@ bad:
 /* value as it may appear in a message: escaped (mrd_str_escape), cut. */
 static const char *shown(const char *value, char out[96])
 {
-    (void)mrd_str_escape(value, strlen(value), out, 96);
-    return out;
+    return mrd_str_escape(out, 96, value, strlen(value));
 }
 
 static enum mrd_code parse_bool(const char *s, bool *ret)

@@ -173,8 +173,13 @@ static size_t put_escaped(char *line, size_t n, size_t cap, const char *s, size_
 
     if (json)
         return put_json(line, n, cap, s, len);
-    k = mrd_str_escape(s, len, esc, sizeof(esc));
-    return put(line, n, cap, esc, k);
+    /* A value is one token of "key=value ...": its spaces too are
+     * escaped, so a path cannot carry a forged " token=admin". */
+    mrd_str_escape(esc, sizeof(esc), s, len);
+    k = strlen(esc);
+    for (size_t i = 0; i < k; i++)
+        n = esc[i] == ' ' ? put(line, n, cap, "\\x20", 4) : put(line, n, cap, esc + i, 1);
+    return n;
 }
 
 /* "TS LEVEL " or {"time":"TS","level":"LEVEL", into line. */
@@ -216,7 +221,11 @@ void mrd_log(enum mrd_log_level level, const char *fmt, ...)
         n = put_escaped(line, n, sizeof(line), msg, (size_t)m);
         n = put(line, n, sizeof(line), "\"}", 2);
     } else {
-        n = put(line, n, sizeof(line), msg, (size_t)m);
+        /* Messages carry request paths, names and peers' errors: escaped
+         * (str.h), no outside byte can forge a record or drive a terminal. */
+        char esc[MRD_LOG_MAX_LINE];
+        mrd_str_escape(esc, sizeof(esc), msg, (size_t)m);
+        n = put(line, n, sizeof(line), esc, strlen(esc));
     }
     emit(level, line, n, prefix);
 }

@@ -1,8 +1,8 @@
 /*
- * fuzz_conf: config files (conf_load_buf over the serve key table) and the
- * log escaper (mrd_str_escape). Never crashes; every error names a line
- * ("fuzz:N: ..."); nothing either prints holds a raw control character or
- * invalid UTF-8.
+ * fuzz_conf: config files (conf_load_buf over the serve key table). Never
+ * crashes; every error names a line ("fuzz:N: ..."); no error message (they
+ * quote names and values from the file) holds a raw control character or
+ * invalid UTF-8, nor does the escaped input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,11 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         printable(e, strlen(e));
     }
     conf_release(&c);
-    n = mrd_str_escape((const char *)data, size, esc, sizeof(esc));
-    if (n >= sizeof(esc) || esc[n] != '\0')
+    n = strlen(mrd_str_escape(esc, sizeof(esc), (const char *)data, size));
+    if (n >= sizeof(esc))
         abort();
     printable(esc, n);
-    if (memchr(esc, ' ', n) != NULL || memchr(esc, '"', n) != NULL)
-        abort();
     return 0;
 }

@@ -1,5 +1,5 @@
-/* Unit tests for core/metrics.c (counters, bounded labels, histogram,
- * exposition text) and mrd_str_escape (core/str.c). */
+/* Unit tests for core/metrics.c: counters, bounded labels, histogram,
+ * exposition text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,6 @@
 
 #include "core/buf.h"
 #include "core/metrics.h"
-#include "core/str.h"
 
 static char *render(struct mrd_buf *b)
 {
@@ -110,24 +109,6 @@ static void test_render_fails_cleanly_when_full(void **state)
     mrd_buf_release(&b);
 }
 
-static void test_escape(void **state)
-{
-    char out[128];
-    const char in[] = "a b\x1b[31m\r\n\"\\\xe2\x80\xae\xc2\x85\xff\xc3\xa9z";
-    size_t n;
-
-    (void)state;
-    n = mrd_str_escape(in, sizeof(in) - 1, out, sizeof(out));
-    assert_int_equal(n, strlen(out));
-    assert_string_equal(out, "a\\x20b\\x1b[31m\\x0d\\x0a\\x22\\x5c\\xe2\\x80\\xae\\xc2\\x85\\xff"
-                             "\xc3\xa9z");
-    /* cut at a whole escape, never in the middle */
-    assert_int_equal(mrd_str_escape("\x01\x02\x03", 3, out, 10), 8);
-    assert_string_equal(out, "\\x01\\x02");
-    assert_int_equal(mrd_str_escape("\xc3\xa9", 2, out, 2), 0);
-    assert_string_equal(out, "");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,7 +116,6 @@ int main(void)
         cmocka_unit_test(test_label_values_are_bounded_and_escaped),
         cmocka_unit_test(test_request_histogram_is_cumulative),
         cmocka_unit_test(test_render_fails_cleanly_when_full),
-        cmocka_unit_test(test_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
