@@ -36,7 +36,7 @@ def test_config_check_reports_every_error_with_its_line(tmp_path, meridian_bin):
     for line, (n, text) in zip(errs, want):
         assert line.startswith(f"{f}:{n}: "), (line, n)
         assert text in line, (line, text)
-    assert "\x1b" not in p.stderr and "name\\x1b[31m" in p.stderr
+    assert "\x1b" not in p.stderr and "name\\x1B[31m" in p.stderr
 
 
 def test_config_check_accepts_every_default_and_the_example(tmp_path, meridian_bin):
