@@ -53,7 +53,7 @@ static const char usage_tail[] =
     "Access log: one record per request with the client's address, method, path,\n"
     "route template, status, bytes, duration, and the token's name (never the\n"
     "token) or why authentication failed (auth=unknown, revoked, expired,\n"
-    "malformed, certificate). Values from the request are escaped (\\xNN).\n"
+    "disabled, malformed, certificate). Values from the request are escaped.\n"
     "\n"
     "Operations (docs/monitoring.md): GET /metrics (Prometheus text format; an API\n"
     "token of the own org, or none on --metrics-listen), GET /healthz and\n"

@@ -32,13 +32,13 @@
 /* The counter families. Each has at most one label (its name is in the
  * table in metrics.c); label NULL or "" means the family's only series. */
 enum mrd_metric {
-    MRD_M_OBJECTS_INGESTED,   /* origin: local, received: new versions stored */
-    MRD_M_OBJECTS_REJECTED,   /* reason: objects refused at ingest, never stored */
-    MRD_M_AUTH_FAILURES,      /* reason: unknown, revoked, expired, malformed, certificate */
-    MRD_M_SYNC_ROUNDS,        /* peer: federation rounds attempted */
-    MRD_M_SYNC_ERRORS,        /* peer: rounds that failed */
-    MRD_M_SYNC_PULLED,        /* peer: versions stored from the peer */
-    MRD_M_SYNC_PUSHED,        /* peer: objects the peer accepted */
+    MRD_M_OBJECTS_INGESTED, /* origin: local, received: new versions stored */
+    MRD_M_OBJECTS_REJECTED, /* reason: objects refused at ingest, never stored */
+    MRD_M_AUTH_FAILURES, /* reason: unknown, revoked, expired, disabled, malformed, certificate */
+    MRD_M_SYNC_ROUNDS,   /* peer: federation rounds attempted */
+    MRD_M_SYNC_ERRORS,   /* peer: rounds that failed */
+    MRD_M_SYNC_PULLED,   /* peer: versions stored from the peer */
+    MRD_M_SYNC_PUSHED,   /* peer: objects the peer accepted */
     MRD_M_LEDGER_CHECKPOINTS, /* (none): checkpoints signed */
     MRD_M_SESSIONS_STARTED,   /* (none): console sign-ins */
     MRD_M_SESSIONS_ENDED,     /* reason: signout, expired, revoked */

@@ -96,7 +96,7 @@ struct http_response {
      * label (core/metrics.h). NULL: "other". */
     const char *route;
     /* Why the credentials were refused (static: "unknown", "revoked",
-     * "expired", "malformed", "certificate"), or NULL. */
+     * "expired", "disabled", "malformed", "certificate"), or NULL. */
     const char *auth_fail;
 };
 

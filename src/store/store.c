@@ -139,58 +139,14 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
     return st->ops->token_create(st, org_key, name, ret_secret, ret, err);
 }
 
-const char *store_token_fail_name(enum store_token_fail f)
-{
-    switch (f) {
-    case STORE_TOKEN_UNKNOWN:
-        return "unknown";
-    case STORE_TOKEN_REVOKED:
-        return "revoked";
-    case STORE_TOKEN_EXPIRED:
-        return "expired";
-    default:
-        return "";
-    }
-}
-
-enum mrd_code store_token_auth(struct store *st, const char *secret, size_t len,
-                               struct store_token *ret, enum store_token_fail *ret_fail,
-                               struct mrd_err *err)
-{
-    struct store_token t;
-    enum store_token_fail fail = STORE_TOKEN_UNKNOWN;
-    enum mrd_code rc;
-
-    /* Anything that cannot be one of our tokens is refused before hashing,
-     * with the same answer as an unknown token. */
-    if (secret == NULL || len != STORE_TOKEN_LEN)
-        goto refused;
-    rc = st->ops->token_lookup(st, secret, len, &t, err);
-    if (rc == MRD_E_AUTH || rc == MRD_E_NOTFOUND) {
-        mrd_err_clear(err);
-        goto refused;
-    }
-    if (rc != MRD_OK)
-        return rc;
-    if (t.revoked_usec != STORE_TIME_NONE) {
-        fail = STORE_TOKEN_REVOKED;
-        goto refused;
-    }
-    if (ret_fail != NULL)
-        *ret_fail = STORE_TOKEN_OK;
-    *ret = t;
-    return MRD_OK;
-refused:
-    if (ret_fail != NULL)
-        *ret_fail = fail;
-    /* One message for every reason: callers may show it to clients. */
-    return mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
-}
-
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err)
 {
-    return store_token_auth(st, secret, len, ret, NULL, err);
+    /* Anything that cannot be one of our tokens is refused before hashing,
+     * with the same answer as an unknown token. */
+    if (secret == NULL || len != STORE_TOKEN_LEN)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
+    return st->ops->token_lookup(st, secret, len, ret, err);
 }
 
 enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,

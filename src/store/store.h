@@ -352,8 +352,6 @@ struct store_ops {
     enum mrd_code (*token_create)(struct store *st, int64_t org_key, const char *name,
                                   char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
                                   struct mrd_err *err);
-    /* The token whose secret this is, revoked or not (store.c decides):
-     * MRD_E_AUTH when none. */
     enum mrd_code (*token_lookup)(struct store *st, const char *secret, size_t len,
                                   struct store_token *ret, struct mrd_err *err);
     enum mrd_code (*token_revoke)(struct store *st, const char *name_or_prefix,
@@ -524,6 +522,13 @@ enum mrd_code store_org_list(struct store *st,
 
 /* ---- tokens ---- */
 
+/* Why store_token_lookup refused a token: err->msg is exactly one of these
+ * (for the operator's access log; clients get one answer for all). */
+#define STORE_AUTH_UNKNOWN "token: unknown"
+#define STORE_AUTH_REVOKED "token: revoked"
+#define STORE_AUTH_EXPIRED "token: expired"
+#define STORE_AUTH_DISABLED "token: org disabled"
+
 /* Makes a new token for org_key: 256 random bits (libsodium), written to
  * ret_secret once; only its SHA-256 is stored. name NULL = the token's
  * prefix. ret may be NULL. */
@@ -531,25 +536,10 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
                                  struct mrd_err *err);
 /* Finds the valid (not revoked) token whose secret is (secret, len):
- * MRD_E_AUTH when there is none (never says whether it existed). */
+ * MRD_E_AUTH when there is none, with one of the STORE_AUTH_ messages
+ * above (never shown to the client). */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
-/* Why a secret was refused: for the operator's access log and metrics,
- * never for the client (which gets the same 401 for all of them). */
-enum store_token_fail {
-    STORE_TOKEN_OK = 0,
-    STORE_TOKEN_UNKNOWN, /* no such token (or not token-shaped) */
-    STORE_TOKEN_REVOKED,
-    STORE_TOKEN_EXPIRED,
-};
-/* "unknown", "revoked", "expired" (static; "" for STORE_TOKEN_OK). */
-const char *store_token_fail_name(enum store_token_fail f);
-/* store_token_lookup that also says why it refused: *ret_fail is set on
- * every return (STORE_TOKEN_OK on success; unchanged on errors other than
- * MRD_E_AUTH). */
-enum mrd_code store_token_auth(struct store *st, const char *secret, size_t len,
-                               struct store_token *ret, enum store_token_fail *ret_fail,
-                               struct mrd_err *err);
 /* Revokes the token with that name, else the token itself (the whole
  * secret, e.g. a leaked one), else the only token whose public prefix
  * starts with it (4..STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND,

@@ -239,14 +239,27 @@ static bool authenticate_cert(struct taxii_req *r)
     return true;
 }
 
+/* The access log's name for a refusal (store.h's STORE_AUTH_ messages). */
+static const char *refusal(const char *msg)
+{
+    if (strcmp(msg, STORE_AUTH_REVOKED) == 0)
+        return "revoked";
+    if (strcmp(msg, STORE_AUTH_EXPIRED) == 0)
+        return "expired";
+    if (strcmp(msg, STORE_AUTH_DISABLED) == 0)
+        return "disabled";
+    return "unknown";
+}
+
 enum taxii_auth taxii_auth_token(struct store *st, const struct http_request *req,
                                  struct http_response *resp, struct store_token *ret,
                                  struct mrd_err *err)
 {
     const char *h = http_request_header(req, "Authorization");
     char secret[HTTP_MAX_SECRET + 1];
+    struct store_token tok;
+    struct mrd_err lerr = {0};
     size_t n = 0;
-    enum store_token_fail fail = STORE_TOKEN_UNKNOWN;
     enum mrd_code rc;
 
     if (h == NULL)
@@ -257,17 +270,20 @@ enum taxii_auth taxii_auth_token(struct store *st, const struct http_request *re
         mrd_metric_inc(MRD_M_AUTH_FAILURES, "malformed");
         return TAXII_AUTH_MALFORMED;
     }
-    rc = store_token_auth(st, secret, n, ret, &fail, err);
+    rc = store_token_lookup(st, secret, n, &tok, &lerr);
     sodium_memzero(secret, sizeof(secret));
     if (rc == MRD_E_AUTH || rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
-        mrd_err_clear(err);
-        resp->auth_fail = store_token_fail_name(fail);
+        resp->auth_fail = refusal(lerr.msg);
         mrd_metric_inc(MRD_M_AUTH_FAILURES, resp->auth_fail);
         return TAXII_AUTH_REFUSED;
     }
-    if (rc != MRD_OK)
+    if (rc != MRD_OK) {
+        if (err != NULL)
+            *err = lerr;
         return TAXII_AUTH_ERROR;
-    resp->who = mrd_arena_strndup(req->arena, ret->name, strlen(ret->name));
+    }
+    *ret = tok;
+    resp->who = mrd_arena_strndup(req->arena, tok.name, strlen(tok.name));
     return TAXII_AUTH_OK;
 }
 
