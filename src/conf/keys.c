@@ -40,9 +40,11 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "close a connection still sending one request\nafter SEC (slow clients; 0 = never)"},
     [CONF_RATE] = {"rate", CONF_UINT, "20000", 0, 1000000000, NULL, "N",
         "requests per second per API token, 0 =\nunlimited; above it: 429"},
-    [CONF_MAX_BODY_MEMORY] = {"max-body-memory", CONF_UINT, "512", 0, 1048576, NULL, "MIB",
-        "request bodies held in memory at once, all\n"
-        "requests together (0 = unlimited); above it: 503"},
+    [CONF_MAX_BODY_MEMORY] = {"max-body-memory", CONF_UINT, "1024", 0, 1048576, NULL, "MIB",
+        "memory for request bodies and what is parsed\n"
+        "from them (a POST's JSON takes about 10 times\n"
+        "its size), all requests together (0 =\n"
+        "unlimited); above it: 503 with Retry-After"},
     [CONF_SYNC_INTERVAL] = {"sync-interval", CONF_UINT, "30000", 0, 1000000000, NULL, "MS",
         "federation: sync each peer every MS\n"
         "milliseconds (0 = off; failures back off, see\n"

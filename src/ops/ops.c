@@ -240,6 +240,17 @@ static size_t body_max(void *ctx, const char *method, const char *path)
     return o->inner.body_max(o->inner.ctx, method, path);
 }
 
+/* The inner application's accounting of what it builds from a body
+ * (http.h); these three paths take no body worth counting. */
+static size_t body_factor(void *ctx, const char *method, const char *path)
+{
+    struct ops_app *o = ctx;
+
+    if (is_ops(path) || o->inner.body_factor == NULL)
+        return 1;
+    return o->inner.body_factor(o->inner.ctx, method, path);
+}
+
 static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
 {
     struct ops_app *o = ctx;
@@ -264,6 +275,7 @@ void ops_app(struct ops_app *o, struct http_app *ret)
     memset(ret, 0, sizeof(*ret));
     ret->ctx = o;
     ret->body_max = body_max;
+    ret->body_factor = body_factor;
     ret->handle = handle;
     ret->refuse = refuse;
     ret->log = log_rec;

@@ -45,6 +45,29 @@ static void test_buf_limit(void **state)
     mrd_buf_release(&b);
 }
 
+static void test_array_grow(void **state)
+{
+    int64_t *a = NULL;
+    size_t n = 0, cap = 0;
+
+    (void)state;
+    for (int64_t i = 0; i < 100; i++) {
+        assert_int_equal(mrd_array_grow(&a, n, &cap, sizeof(*a), 4), MRD_OK);
+        assert_true(cap > n);
+        a[n++] = i;
+    }
+    assert_int_equal(cap, 128);
+    assert_int_equal(a[99], 99);
+    /* out of memory: the array and its capacity are kept */
+    n = cap;
+    mrd_alloc_fail_after(0);
+    assert_int_equal(mrd_array_grow(&a, n, &cap, sizeof(*a), 4), MRD_E_NOMEM);
+    mrd_alloc_fail_after(-1);
+    assert_int_equal(cap, 128);
+    assert_int_equal(a[0], 0);
+    mrd_free(a);
+}
+
 static void test_buf_nomem(void **state)
 {
     struct mrd_buf b;
@@ -179,6 +202,14 @@ static void test_time_parse(void **state)
     assert_int_equal(mrd_time_parse("2023-02-30T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-13-01T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-12-01T24:00:00Z", 20, &t, NULL), MRD_E_PARSE);
+    /* no leap second: 60 is out of range (STIX 2.1 §3.2 allows 00-59) */
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:60Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:60.000Z", 24, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:60:00Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:59.999999999Z", 30, &t, NULL), MRD_OK);
+    assert_int_equal(t.frac_digits, 9);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:59.1Z", 22, &t, NULL), MRD_OK);
+    assert_int_equal(t.frac_digits, 1);
     assert_int_equal(mrd_time_parse("2023-12-01T00:00Z", 17, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-12-01T00:00:00+01:00", 25, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-12-01t00:00:00z", 20, &t, NULL), MRD_E_PARSE);
@@ -403,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_err_first_message_wins),
         cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_buf_nomem),
+        cmocka_unit_test(test_array_grow),
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_str_u64),
         cmocka_unit_test(test_utf8),
