@@ -204,6 +204,7 @@ enum mrd_code api_router_add(struct api_router *r, const struct api_route *route
         e = &r->routes[r->n];
         memset(e, 0, sizeof(*e));
         e->route = routes[i];
+        (void)snprintf(e->template, sizeof(e->template), "%s%s", API_PREFIX, routes[i].path);
         e->ctx = ctx;
         rc = parse_pattern(routes[i].path, e, err);
         if (rc != MRD_OK) {
@@ -337,6 +338,7 @@ static void dispatch(struct api_router *rt, struct http_request *req, struct htt
     }
     api__split_path(req->path, req->arena, &s);
     e = api__find_route(rt, req->method, &s, &known);
+    resp->route = e != NULL ? e->template : "/api/v1/{other}";
     if (e != NULL && (e->route.flags & API_F_PUBLIC)) {
         r.authenticated = api__authenticate(&r, true);
         if (!r.authenticated && r.answered)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/metrics.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
@@ -85,12 +86,16 @@ static bool token_auth(struct api_req *r, const char *hdr)
     enum mrd_code rc;
 
     if (http_auth_secret(hdr, strlen(hdr), secret, &n, NULL) != MRD_OK) {
+        r->resp->auth_fail = "malformed";
+        mrd_metric_inc(MRD_M_AUTH_FAILURES, r->resp->auth_fail);
         unauthorized(r, "send an API token as 'Authorization: Bearer TOKEN'");
         return false;
     }
     rc = store_token_lookup(r->st, secret, n, &r->who.tok, &err);
     sodium_memzero(secret, sizeof(secret));
     if (rc == MRD_E_AUTH || rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
+        r->resp->auth_fail = store_auth_refusal(err.msg);
+        mrd_metric_inc(MRD_M_AUTH_FAILURES, r->resp->auth_fail);
         unauthorized(r, "the credentials were not accepted");
         return false;
     }

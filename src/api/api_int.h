@@ -16,6 +16,7 @@ struct api_entry {
     void *ctx;
     const char *seg[API_MAX_SEGMENTS]; /* pattern segments (owned copies); "{...}" = a parameter */
     size_t nseg;
+    char template[256]; /* "/api/v1/" + path: the access log's and metrics' route */
 };
 
 struct api_router {

@@ -231,8 +231,7 @@ const struct cli_verb cli_verb_export = {
         "  --format csv    id,type,created,modified,tlp,pattern_or_value with a header\n"
         "                  line (indicators: pattern; observables: value, else name)\n"
         "  --as-org ORG    the reader (default: the node's own org); it needs a read grant\n"
-        "  --latest        only the newest version of each object (default: all versions)\n"
-        "  --data DIR      the data directory (default $MERIDIAN_DATA, else ./meridian-data)\n"
-        "Exit status: 0 written, 2 usage, data or output error.\n",
+        "  --latest        only the newest version of each object (default: all "
+        "versions)\n" CLI_DATA_HELP "Exit status: 0 written, 2 usage, data or output error.\n",
     .run = run,
 };

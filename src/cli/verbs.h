@@ -6,6 +6,7 @@
 
 extern const struct cli_verb cli_verb_bgp;
 extern const struct cli_verb cli_verb_collection;
+extern const struct cli_verb cli_verb_config;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_evidence;
 extern const struct cli_verb cli_verb_export;

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "taxii/taxii.h"
 
 static json_t *peer_json(const struct fed_peer *p, const struct fed_peer_state *s)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/metrics.h"
 #include "core/str.h"
 
 enum mrd_code store__check_name(const char *what, const char *s, size_t len, size_t max,
@@ -144,7 +145,7 @@ enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t le
     /* Anything that cannot be one of our tokens is refused before hashing,
      * with the same answer as an unknown token. */
     if (secret == NULL || len != STORE_TOKEN_LEN)
-        return mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
     return st->ops->token_lookup(st, secret, len, ret, err);
 }
 
@@ -284,19 +285,47 @@ static enum mrd_code check_object(const struct store_object_in *o, size_t i, str
     return MRD_OK;
 }
 
+/* Every path that stores objects (TAXII POST, sync, import, the matcher)
+ * comes through here: new versions are counted once, for /metrics. */
+static void count_ingested(const struct store_object_in *objs, size_t n,
+                           const enum store_insert_outcome *out)
+{
+    uint64_t local = 0, received = 0;
+
+    if (out == NULL) /* the caller did not ask which were new */
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] != STORE_INS_ADDED)
+            continue;
+        if (objs[i].local)
+            local++;
+        else
+            received++;
+    }
+    if (local > 0)
+        mrd_metric_add(MRD_M_OBJECTS_INGESTED, "local", local);
+    if (received > 0)
+        mrd_metric_add(MRD_M_OBJECTS_INGESTED, "received", received);
+}
+
 enum mrd_code store_objects_insert(struct store *st, int64_t collection,
                                    const struct store_object_in *objs, size_t n,
                                    enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                                    struct mrd_err *err)
 {
+    enum mrd_code rc;
+
     for (size_t i = 0; i < n; i++) {
-        enum mrd_code rc = check_object(&objs[i], i, err);
+        rc = check_object(&objs[i], i, err);
         if (rc != MRD_OK)
             return rc;
     }
     if (n == 0)
         return MRD_OK;
-    return st->ops->objects_insert(st, collection, objs, n, ret_outcomes, ret_date_added, err);
+    rc = st->ops->objects_insert(st, collection, objs, n, ret_outcomes, ret_date_added, err);
+    if (rc == MRD_OK)
+        count_ingested(objs, n, ret_outcomes);
+    return rc;
 }
 
 enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
@@ -305,8 +334,10 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
                                           int64_t *ret_date_added,
                                           const struct store_status *status, struct mrd_err *err)
 {
+    enum mrd_code rc;
+
     for (size_t i = 0; i < n; i++) {
-        enum mrd_code rc = check_object(&objs[i], i, err);
+        rc = check_object(&objs[i], i, err);
         if (rc != MRD_OK)
             return rc;
     }
@@ -317,8 +348,11 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
     if (st->ops->objects_insert_status == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: insert with status not supported",
                            st->ops->name);
-    return st->ops->objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added,
-                                          status, err);
+    rc = st->ops->objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added,
+                                        status, err);
+    if (rc == MRD_OK)
+        count_ingested(objs, n, ret_outcomes);
+    return rc;
 }
 
 enum mrd_code store_read_begin(struct store *st, struct mrd_err *err)
@@ -720,4 +754,15 @@ enum mrd_code store_meta_key(struct store *st, const char *key, unsigned char *r
             mrd_err_set(err, MRD_E_CRYPTO, "store metadata %s is not a %zu-byte hex key", key, len);
     sodium_memzero(hex, sizeof(hex));
     return rc;
+}
+
+const char *store_auth_refusal(const char *msg)
+{
+    if (strcmp(msg, STORE_AUTH_REVOKED) == 0)
+        return "revoked";
+    if (strcmp(msg, STORE_AUTH_EXPIRED) == 0)
+        return "expired";
+    if (strcmp(msg, STORE_AUTH_DISABLED) == 0)
+        return "disabled";
+    return "unknown";
 }

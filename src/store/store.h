@@ -558,6 +558,16 @@ enum mrd_code store_org_list(struct store *st,
 
 /* ---- tokens ---- */
 
+/* Why store_token_lookup refused a token: err->msg is exactly one of these
+ * (for the operator's access log; clients get one answer for all). */
+#define STORE_AUTH_UNKNOWN "token: unknown"
+#define STORE_AUTH_REVOKED "token: revoked"
+#define STORE_AUTH_EXPIRED "token: expired"
+#define STORE_AUTH_DISABLED "token: org disabled"
+/* The access log's word for a refusal message above: "revoked", "expired",
+ * "disabled" or "unknown" (static). */
+const char *store_auth_refusal(const char *msg);
+
 /* Makes a new token for org_key: 256 random bits (libsodium), written to
  * ret_secret once; only its SHA-256 is stored. name NULL = the token's
  * prefix. ret may be NULL. */
@@ -565,7 +575,8 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
                                  struct mrd_err *err);
 /* Finds the valid (not revoked) token whose secret is (secret, len):
- * MRD_E_AUTH when there is none (never says whether it existed). */
+ * MRD_E_AUTH when there is none, with one of the STORE_AUTH_ messages
+ * above (never shown to the client). */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
 /* Revokes the token with that name, else the token itself (the whole
@@ -723,8 +734,9 @@ enum mrd_code store_objects_delete(struct store *st, int64_t collection, const c
                                    bool (*visible)(void *ctx, const struct store_row *row),
                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
 
-/* Number of stored versions in a collection (all of them; admin/stats use,
- * never shown to a reader as is). */
+/* Number of stored versions in a collection, or in every collection when
+ * collection is 0 (all of them; admin/stats use, never shown to a reader
+ * as is). */
 enum mrd_code store_objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                   struct mrd_err *err);
 

@@ -719,22 +719,30 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
     struct sq_conn *c = NULL;
     sqlite3_stmt *st = NULL;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_token t;
     enum mrd_code rc;
     int src;
 
     store__token_hash(secret, len, hash);
     ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 AND t.revoked IS NULL", &st, err);
+    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;
     (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
     src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        sq__token_from_row(st, ret);
-    else if (src == SQLITE_DONE)
-        rc = mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
-    else
+    if (src == SQLITE_ROW) {
+        sq__token_from_row(st, &t);
+        /* The reasons are for the operator's log (store.h); a client gets
+         * one answer whatever the reason. */
+        if (t.revoked_usec != STORE_TIME_NONE)
+            rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
+        else
+            *ret = t;
+    } else if (src == SQLITE_DONE) {
+        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
+    } else {
         rc = sq__fail(c, src, "token lookup", err);
+    }
 out:
     if (st != NULL)
         (void)sqlite3_reset(st);

@@ -967,10 +967,14 @@ enum mrd_code sq__objects_count(struct store *stp, int64_t collection, uint64_t 
     rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__prepare(c, "SELECT COUNT(*) FROM objects WHERE collection = ?1", &st, err);
+    rc = sq__prepare(c,
+                     collection > 0 ? "SELECT COUNT(*) FROM objects WHERE collection = ?1"
+                                    : "SELECT COUNT(*) FROM objects",
+                     &st, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_int64(st, 1, collection);
+    if (collection > 0)
+        (void)sqlite3_bind_int64(st, 1, collection);
     src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *ret = (uint64_t)sqlite3_column_int64(st, 0);
