@@ -19,65 +19,29 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "core/tar.h"
 #include "ledger/evidence.h"
 
-#define TAR_BLOCK 512
-#define TAR_NAME_MAX 99
+#define TAR_BLOCK MRD_TAR_BLOCK
+#define TAR_NAME_MAX MRD_TAR_NAME_MAX
 #define MAX_MEMBERS (EVIDENCE_MAX_OBJECTS + 4)
 #define SIG_TITLE "meridian evidence manifest"
 
-static const char *const kind_name[] = {"",           "object",       "hold-create",
-                                        "hold-renew", "hold-release", "hold-export"};
-
-/* ---- ustar ---- */
-
-static void octal(char *field, size_t width, uint64_t v)
-{
-    /* width - 1 digits and a NUL, as POSIX ustar numeric fields are. */
-    field[width - 1] = '\0';
-    for (size_t i = width - 1; i > 0; i--) {
-        field[i - 1] = (char)('0' + (v & 7));
-        v >>= 3;
-    }
-}
-
-static unsigned header_sum(const uint8_t *h)
-{
-    unsigned sum = 0;
-
-    for (size_t i = 0; i < TAR_BLOCK; i++)
-        sum += (i >= 148 && i < 156) ? (unsigned)' ' : h[i];
-    return sum;
-}
+/* ---- ustar (core/tar.h) ---- */
 
 static enum mrd_code tar_add(struct mrd_buf *out, const char *name, const void *data, size_t len,
                              struct mrd_err *err)
 {
-    uint8_t h[TAR_BLOCK];
-    static const uint8_t zeros[TAR_BLOCK];
-    enum mrd_code rc;
+    uint8_t h[MRD_TAR_BLOCK];
+    static const uint8_t zeros[MRD_TAR_BLOCK];
+    enum mrd_code rc = mrd_tar_header(h, name, len, 0644, err);
 
-    if (strlen(name) > TAR_NAME_MAX)
-        return mrd_err_set(err, MRD_E_INVAL, "evidence: member name too long");
-    memset(h, 0, sizeof(h));
-    memcpy(h, name, strlen(name));
-    octal((char *)h + 100, 8, 0644);
-    octal((char *)h + 108, 8, 0);
-    octal((char *)h + 116, 8, 0);
-    octal((char *)h + 124, 12, len);
-    octal((char *)h + 136, 12, 0); /* no mtime: a package's bytes depend on its content only */
-    h[156] = '0';
-    memcpy(h + 257, "ustar", 6);
-    memcpy(h + 263, "00", 2);
-    memcpy(h + 265, "meridian", 8);
-    memcpy(h + 297, "meridian", 8);
-    octal((char *)h + 148, 7, header_sum(h));
-    h[155] = ' ';
-    rc = mrd_buf_append(out, h, sizeof(h), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(out, h, sizeof(h), err);
     if (rc == MRD_OK && len > 0)
         rc = mrd_buf_append(out, data, len, err);
-    if (rc == MRD_OK && len % TAR_BLOCK != 0)
-        rc = mrd_buf_append(out, zeros, TAR_BLOCK - len % TAR_BLOCK, err);
+    if (rc == MRD_OK && mrd_tar_padding(len) > 0)
+        rc = mrd_buf_append(out, zeros, mrd_tar_padding(len), err);
     return rc;
 }
 
@@ -100,48 +64,21 @@ static size_t pad_len(size_t want, uint64_t have)
     return have < want ? (size_t)have : want;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return 0;
-    return 1;
-}
-
-static enum mrd_code parse_octal(const uint8_t *f, size_t width, uint64_t *ret)
-{
-    uint64_t v = 0;
-    size_t i = 0;
-
-    while (i < width && f[i] == ' ')
-        i++;
-    if (i == width || f[i] < '0' || f[i] > '7')
-        return MRD_E_PARSE;
-    for (; i < width && f[i] >= '0' && f[i] <= '7'; i++) {
-        if (v >> 60)
-            return MRD_E_PARSE;
-        v = v << 3 | (uint64_t)(f[i] - '0');
-    }
-    for (; i < width; i++)
-        if (f[i] != ' ' && f[i] != '\0')
-            return MRD_E_PARSE;
-    *ret = v;
-    return MRD_OK;
-}
-
 /* Splits a ustar file into members; strict (see the file comment). */
 static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, size_t *ret_n,
                               struct mrd_err *err)
 {
     size_t off = 0, n = 0;
+    enum mrd_code rc;
 
     while (off + TAR_BLOCK <= len) {
         const uint8_t *h = p + off;
-        uint64_t size = 0, sum = 0;
+        uint64_t size = 0;
+        char name[MRD_TAR_NAME_MAX + 1];
         size_t namelen;
 
-        if (all_zero(h, TAR_BLOCK)) {
-            if (!all_zero(p + off, len - off))
+        if (mrd_tar_zero(h, TAR_BLOCK)) {
+            if (!mrd_tar_zero(p + off, len - off))
                 return mrd_err_set(err, MRD_E_PARSE,
                                    "package: offset %zu: data after the end-of-archive blocks",
                                    off);
@@ -154,42 +91,27 @@ static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, si
             *ret_n = n;
             return MRD_OK;
         }
-        if (parse_octal(h + 148, 8, &sum) != MRD_OK || sum != header_sum(h))
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: tar header checksum does not match", off);
-        if (memcmp(h + 257, "ustar", 5) != 0 || h[156] != '0')
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: not a ustar regular file (type '%c')", off,
-                               h[156] >= 0x20 && h[156] < 0x7f ? h[156] : '?');
-        namelen = strnlen((const char *)h, 100);
-        /* Only the owner, mode and time fields may vary between tar
-         * writers; the rest of a header (name padding, link name, prefix,
-         * trailing bytes) must be zero so that nothing hides in it. */
-        if (!all_zero(h + namelen, 100 - namelen) || !all_zero(h + 157, 100) ||
-            !all_zero(h + 345, TAR_BLOCK - 345))
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: tar header has data in unused fields (link "
-                               "name, long-name prefix or padding)",
-                               off);
-        if (namelen == 0 || namelen > TAR_NAME_MAX)
-            return mrd_err_set(err, MRD_E_PARSE, "package: offset %zu: bad member name", off);
-        if (parse_octal(h + 124, 12, &size) != MRD_OK || size > EVIDENCE_MAX_MEMBER ||
-            size > len - off - TAR_BLOCK)
+        rc = mrd_tar_header_parse(h, name, &size, NULL, err);
+        if (rc != MRD_OK) {
+            mrd_err_prefix(err, "package: offset %zu", off);
+            return rc;
+        }
+        namelen = strlen(name);
+        if (size > EVIDENCE_MAX_MEMBER || size > len - off - TAR_BLOCK)
             return mrd_err_set(err, MRD_E_PARSE,
                                "package: offset %zu: member size is malformed or past the end",
                                off);
         if (n >= MAX_MEMBERS || n >= len / TAR_BLOCK)
             return mrd_err_set(err, MRD_E_TOOBIG, "package: more than %d members", MAX_MEMBERS);
-        memcpy(m[n].name, h, namelen);
-        m[n].name[namelen] = '\0';
+        memcpy(m[n].name, name, namelen + 1);
         m[n].data = h + TAR_BLOCK;
         m[n].len = (size_t)size;
         m[n].used = 0;
         n++;
         /* The padding is zeros too: no byte of a package goes unchecked. */
         if (size % TAR_BLOCK != 0 &&
-            !all_zero(h + TAR_BLOCK + size, pad_len(TAR_BLOCK - (size_t)(size % TAR_BLOCK),
-                                                    len - off - TAR_BLOCK - size)))
+            !mrd_tar_zero(h + TAR_BLOCK + size, pad_len(TAR_BLOCK - (size_t)(size % TAR_BLOCK),
+                                                        len - off - TAR_BLOCK - size)))
             return mrd_err_set(err, MRD_E_PARSE, "package: member %s: padding is not zero",
                                m[n - 1].name);
         off += TAR_BLOCK + ((size_t)size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
@@ -243,7 +165,8 @@ static json_t *object_json(const struct evidence_object *o, const char *file)
         bad = bad || json_object_set_new(j, "version", json_string(o->version)) != 0;
     bad = bad || json_object_set_new(j, "sha256", json_string(hex)) != 0;
     bad = bad || json_object_set_new(leaf, "index", json_integer((json_int_t)o->leaf_index)) != 0;
-    bad = bad || json_object_set_new(leaf, "kind", json_string(kind_name[o->entry.kind])) != 0;
+    bad =
+        bad || json_object_set_new(leaf, "kind", json_string(ledger_kind_name(o->entry.kind))) != 0;
     bad = bad ||
           json_object_set_new(leaf, "time_ms", json_integer((json_int_t)o->entry.time_ms)) != 0;
     bad = bad || json_object_set_new(leaf, "leaf_hash", b64_json(lh)) != 0;
@@ -486,7 +409,7 @@ static enum mrd_code verify_object(const json_t *o, size_t i, struct member *m, 
                            "manifest: %s: leaf needs index, kind, time_ms and proof", file);
     memset(&e, 0, sizeof(e));
     for (uint8_t kk = 1; kk <= LEDGER_KIND_MAX; kk++)
-        if (strcmp(kind, kind_name[kk]) == 0)
+        if (strcmp(kind, ledger_kind_name(kk)) == 0)
             e.kind = kk;
     if (e.kind != LEDGER_KIND_OBJECT)
         return mrd_err_set(err, MRD_E_INVALID, "manifest: %s: leaf kind '%.32s' is not 'object'",
