@@ -116,6 +116,12 @@ struct fed_state;
 enum mrd_code fed_state_open(const char *data_dir, struct fed_state **ret, struct mrd_err *err);
 void fed_state_close(struct fed_state *fs);
 
+/* Writes a consistent copy of the peer table and sync state (cursors
+ * included) to path, a new file (mode 0600: it holds peer tokens), with
+ * SQLite's online backup; *ret_peers (may be NULL) counts the peers. */
+enum mrd_code fed_state_snapshot(struct fed_state *fs, const char *path, unsigned *ret_peers,
+                                 struct mrd_err *err);
+
 /* Checks p's fields (names, URL scheme, direction, public key syntax) and
  * adds it with a fresh state; MRD_E_EXISTS when the name is taken. */
 enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err);

@@ -99,6 +99,50 @@ void fed_state_close(struct fed_state *fs)
     mrd_free(fs);
 }
 
+enum mrd_code fed_state_snapshot(struct fed_state *fs, const char *path, unsigned *ret_peers,
+                                 struct mrd_err *err)
+{
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc = MRD_OK;
+    int fd, src;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return mrd_err_sys(err, errno == EEXIST ? MRD_E_EXISTS : MRD_E_IO, errno, "%s", path);
+    (void)close(fd);
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = mrd_err_set(err, MRD_E_IO, "%s: cannot open", path);
+        goto out;
+    }
+    b = sqlite3_backup_init(dst, "main", fs->db, "main");
+    if (b == NULL) {
+        rc = db_fail(dst, "snapshot", err);
+        goto out;
+    }
+    src = sqlite3_backup_step(b, -1); /* one read transaction: consistent */
+    (void)sqlite3_backup_finish(b);
+    if (src != SQLITE_DONE) {
+        rc = db_fail(fs->db, "snapshot", err);
+        goto out;
+    }
+    if (ret_peers != NULL) {
+        *ret_peers = 0;
+        if (sqlite3_prepare_v2(dst, "SELECT COUNT(*) FROM peer", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            *ret_peers = (unsigned)sqlite3_column_int(st, 0);
+    }
+out:
+    sqlite3_finalize(st);
+    if (dst != NULL)
+        (void)sqlite3_close(dst);
+    if (rc != MRD_OK)
+        (void)unlink(path);
+    return rc;
+}
+
 enum mrd_code fed_direction_parse(const char *s, enum fed_direction *ret, struct mrd_err *err)
 {
     if (strcmp(s, "pull") == 0)

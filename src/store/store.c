@@ -557,3 +557,46 @@ enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_e
         return unsupported(st, err);
     return st->ops->ledger_max_leaf(st, ret, err);
 }
+
+/* ---- backups and the audit trail ---- */
+
+enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
+                             struct mrd_err *err)
+{
+    if (st->ops->snapshot == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no snapshots", st->ops->name);
+    return st->ops->snapshot(st, path, ret, err);
+}
+
+enum mrd_code store_ledger_recorded(struct store *st,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        int64_t leaf, struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err)
+{
+    if (st->ops->ledger_recorded == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
+    return st->ops->ledger_recorded(st, cb, ctx, err);
+}
+
+enum mrd_code store_ledger_events(struct store *st, int64_t since_usec,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err)
+{
+    if (st->ops->ledger_events == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
+    return st->ops->ledger_events(st, since_usec, cb, ctx, err);
+}
+
+enum mrd_code store_event_add(struct store *st, const struct store_ledger_event *ev,
+                              int64_t *ret_ev, struct mrd_err *err)
+{
+    if (ev == NULL || ev->record == NULL || ev->record_len == 0 ||
+        ev->record_len > STORE_HOLD_RECORD_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "store: an event needs a record of 1..%zu bytes",
+                           STORE_HOLD_RECORD_MAX);
+    if (st->ops->event_add == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
+    return st->ops->event_add(st, ev, ret_ev, err);
+}

@@ -335,6 +335,25 @@ struct store_ledger_mark {
     int64_t leaf;
 };
 
+/* What a snapshot (store_snapshot) holds. */
+struct store_snapshot_info {
+    int64_t max_leaf;   /* the highest ledger leaf the snapshot records; -1 when none */
+    uint64_t objects;   /* object versions */
+    int schema_version; /* of the copy (the current one: the source was migrated at open) */
+};
+
+/* One queued or recorded ledger event (preservation or administrative
+ * action), as store_ledger_events lists them. */
+struct store_event_row {
+    int64_t ev; /* its number, ascending in queue order */
+    uint8_t kind;
+    int64_t time_usec;
+    const char *record; /* the canonical JSON whose SHA-256 the leaf holds */
+    size_t record_len;
+    const uint8_t *hash; /* 32 bytes */
+    int64_t leaf;        /* -1 until the ledger has it */
+};
+
 /* ---- the ops table: one per backend ---- */
 
 struct store_ops {
@@ -454,6 +473,21 @@ struct store_ops {
     enum mrd_code (*ledger_mark)(struct store *st, const struct store_ledger_mark *marks, size_t n,
                                  struct mrd_err *err);
     enum mrd_code (*ledger_max_leaf)(struct store *st, int64_t *ret, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): backups and the audit trail */
+    enum mrd_code (*snapshot)(struct store *st, const char *path, struct store_snapshot_info *ret,
+                              struct mrd_err *err);
+    enum mrd_code (*ledger_recorded)(struct store *st,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_ledger_item *it,
+                                                         int64_t leaf, struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+    enum mrd_code (*ledger_events)(struct store *st, int64_t since_usec,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+    enum mrd_code (*event_add)(struct store *st, const struct store_ledger_event *ev,
+                               int64_t *ret_ev, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -757,6 +791,38 @@ enum mrd_code store_ledger_mark(struct store *st, const struct store_ledger_mark
 
 /* The highest leaf index recorded by store_ledger_mark; -1 when none. */
 enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+
+/* ---- backups and the audit trail ---- */
+
+/* Writes a consistent copy of the whole database, as of one moment, to
+ * path (a new file: MRD_E_EXISTS when it exists) while other threads and
+ * processes keep reading and writing; fills ret from the copy. The copy is
+ * not fsynced (the caller packs it and syncs what it writes). */
+enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
+                             struct mrd_err *err);
+
+/* Calls cb for every entry the store says the ledger records, with its
+ * leaf: object versions (event false, body and time = date_added) and
+ * events (event true, hash), each once, objects first. For checking a
+ * ledger against its store (ledger/sync.h). */
+enum mrd_code store_ledger_recorded(struct store *st,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        int64_t leaf, struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+
+/* Calls cb for every ledger event (hold and administrative actions)
+ * queued at or after since_usec (STORE_TIME_NONE: all), in queue order. */
+enum mrd_code store_ledger_events(struct store *st, int64_t since_usec,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+
+/* Queues ev for the ledger in a transaction of its own (committed) and
+ * gives its number (ret_ev may be NULL). For records not tied to a store
+ * change (audit records of changes elsewhere, audit.h). */
+enum mrd_code store_event_add(struct store *st, const struct store_ledger_event *ev,
+                              int64_t *ret_ev, struct mrd_err *err);
 
 /* ---- node metadata ---- */
 

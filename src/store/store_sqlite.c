@@ -1350,6 +1350,10 @@ static const struct store_ops sq_ops = {
     .ledger_pending = sq__ledger_pending,
     .ledger_mark = sq__ledger_mark,
     .ledger_max_leaf = sq__ledger_max_leaf,
+    .snapshot = sq__snapshot,
+    .ledger_recorded = sq__ledger_recorded,
+    .ledger_events = sq__ledger_events,
+    .event_add = sq__event_add,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
