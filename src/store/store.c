@@ -135,7 +135,76 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
         if (rc != MRD_OK)
             return rc;
     }
-    return st->ops->token_create(st, org_key, name, ret_secret, ret, err);
+    return st->ops->token_create(st, org_key, name, STORE_TIME_NONE, ret_secret, ret, err);
+}
+
+enum mrd_code store_token_issue(struct store *st, int64_t org_key, const char *name,
+                                int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                struct store_token *ret, struct mrd_err *err)
+{
+    if (name != NULL) {
+        enum mrd_code rc = store__check_name("token", name, strlen(name), STORE_NAME_MAX, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    return st->ops->token_create(st, org_key, name, expires_usec, ret_secret, ret, err);
+}
+
+enum mrd_code store_token_rotate(struct store *st, const char *name, int64_t overlap_usec,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err)
+{
+    if (name == NULL || name[0] == '\0' || strlen(name) > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "token: give the token's name");
+    if (st->ops->token_rotate == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s cannot rotate tokens", st->ops->name);
+    return st->ops->token_rotate(st, name, overlap_usec, ret_secret, ret, err);
+}
+
+static enum mrd_code org_state(struct store *st, const char *name, bool disable, bool del,
+                               struct store_org_change *ret, struct mrd_err *err)
+{
+    if (name == NULL || strlen(name) > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "org: no org with that name");
+    if (st->ops->org_state == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s cannot change orgs", st->ops->name);
+    return st->ops->org_state(st, name, disable, del, ret, err);
+}
+
+enum mrd_code store_org_disable(struct store *st, const char *name, struct store_org_change *ret,
+                                struct mrd_err *err)
+{
+    return org_state(st, name, true, false, ret, err);
+}
+
+enum mrd_code store_org_enable(struct store *st, const char *name, struct store_org_change *ret,
+                               struct mrd_err *err)
+{
+    return org_state(st, name, false, false, ret, err);
+}
+
+enum mrd_code store_org_delete(struct store *st, const char *name, struct store_org_change *ret,
+                               struct mrd_err *err)
+{
+    return org_state(st, name, true, true, ret, err);
+}
+
+enum mrd_code store_org_revoke_access(struct store *st, int64_t org_key,
+                                      struct store_org_change *ret, struct mrd_err *err)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (st->ops->org_revoke_access == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s cannot change orgs", st->ops->name);
+    return st->ops->org_revoke_access(st, org_key, ret, err);
+}
+
+enum mrd_code store_sessions_end(struct store *st, int64_t org_key, const char *token_name,
+                                 unsigned *ret_ended, struct mrd_err *err)
+{
+    *ret_ended = 0;
+    if (st->ops->sessions_end == NULL)
+        return MRD_OK; /* no console sessions in this build */
+    return st->ops->sessions_end(st, org_key, token_name, ret_ended, err);
 }
 
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
@@ -144,7 +213,7 @@ enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t le
     /* Anything that cannot be one of our tokens is refused before hashing,
      * with the same answer as an unknown token. */
     if (secret == NULL || len != STORE_TOKEN_LEN)
-        return mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
     return st->ops->token_lookup(st, secret, len, ret, err);
 }
 

@@ -192,6 +192,8 @@ static bool authenticate_cert(struct taxii_req *r)
     struct store_token *t = &r->who.tok;
 
     rc = store_org_get(r->ts->st, r->http->client_cert_cn, 0, &org, &err);
+    if (rc == MRD_OK && org.disabled_usec != STORE_TIME_NONE)
+        rc = MRD_E_NOTFOUND; /* a disabled or deleted org: as unknown */
     if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
         taxii_error(r, 401, "Authentication required",
                     "the client certificate names no org on this node");
