@@ -10,6 +10,7 @@
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_audit,
     &cli_verb_backup,
     &cli_verb_collection,
     &cli_verb_demo,
@@ -24,6 +25,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_match,
     &cli_verb_org,
     &cli_verb_pattern,
+    &cli_verb_partner,
     &cli_verb_peer,
     &cli_verb_restore,
     &cli_verb_serve,

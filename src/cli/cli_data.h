@@ -53,6 +53,20 @@ int cli_data_ledger(const char *verb, struct store *st, const char *dir, struct 
  * a warning (the queue stays in the store; the next sync takes it). */
 void cli_data_ledger_catch_up(const char *verb, struct store *st, const char *dir);
 
+struct admin;
+
+/* An admin context (admin/admin.h) for a CLI verb: the actor is the local
+ * user; each audit record's line goes to stderr. */
+void cli_data_admin(struct store *st, const char *dir, struct admin *ret);
+
+/* A point in time given as a timestamp (2026-12-31T00:00:00Z) or as a
+ * duration from now (90d, 12h, 30m, 45s): usec since the epoch. Prints the
+ * error (naming opt) and returns CLI_EXIT_USAGE when it is neither. */
+int cli_data_when(const char *verb, const char *opt, const char *s, int64_t *ret);
+
+/* A duration (90d, 12h, 30m, 45s, or plain seconds) in usec. */
+int cli_data_duration(const char *verb, const char *opt, const char *s, int64_t *ret);
+
 /* Formats usec as a STIX millisecond timestamp, or "-" for STORE_TIME_NONE. */
 void cli_data_time(int64_t usec, char out[32]);
 

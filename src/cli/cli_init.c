@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "admin/admin.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -48,19 +49,23 @@ static int step_database(struct init_ctx *ctx)
 {
     struct store_open_opts opts = {.create = true};
     char node_id[STORE_UUID_LEN + 1];
+    struct admin a;
     struct mrd_err err = {0};
     enum mrd_code rc;
 
     rc = store_open(ctx->dir, &opts, &ctx->st, &err);
+    cli_data_admin(ctx->st, ctx->dir, &a);
+    a.log = NULL; /* init prints its own summary */
     if (rc == MRD_OK)
-        rc = store_org_create(ctx->st, ctx->org_name, POLICY_REL_OWN, &ctx->own, &err);
+        rc = admin_org_create(&a, ctx->org_name, POLICY_REL_OWN, &ctx->own, &err);
     if (rc == MRD_OK)
         rc = store_meta_set(ctx->st, "own_org", ctx->org_name, &err);
     store_uuid4(node_id);
     if (rc == MRD_OK)
         rc = store_meta_set(ctx->st, "node_id", node_id, &err);
     if (rc == MRD_OK)
-        rc = store_token_create(ctx->st, ctx->own.key, "admin", ctx->token, NULL, &err);
+        rc =
+            admin_token_create(&a, ctx->org_name, "admin", STORE_TIME_NONE, ctx->token, NULL, &err);
     if (rc != MRD_OK) {
         cli_errorf("init", "%s", err.msg);
         return CLI_EXIT_USAGE;

@@ -84,6 +84,18 @@ enum mrd_code fed_state_open(const char *data_dir, struct fed_state **ret, struc
         rc = db_fail(fs->db, "schema", err);
         goto out;
     }
+    /* Columns added later: present in files made since, added to older
+     * ones (a "duplicate column" error means it is there already). */
+    {
+        sqlite3_stmt *probe = NULL;
+
+        if (sqlite3_prepare_v2(fs->db, "SELECT interval_ms FROM peer LIMIT 0", -1, &probe, NULL) !=
+            SQLITE_OK)
+            (void)sqlite3_exec(fs->db,
+                               "ALTER TABLE peer ADD COLUMN interval_ms INTEGER NOT NULL DEFAULT 0",
+                               NULL, NULL, NULL);
+        sqlite3_finalize(probe);
+    }
     *ret = fs;
     fs = NULL;
 out:
@@ -245,8 +257,8 @@ enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struc
         return rc;
     if (sqlite3_prepare_v2(fs->db,
                            "INSERT INTO peer(name,url,api_root,collection,local_collection,token,"
-                           "pubkey,ca_file,direction,community,enabled) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                           "pubkey,ca_file,direction,community,enabled,interval_ms) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(fs->db, "add peer", err);
     sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
@@ -260,11 +272,48 @@ enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struc
     sqlite3_bind_int(st, 9, (int)p->direction);
     sqlite3_bind_text(st, 10, p->community, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 11, p->enabled ? 1 : 0);
+    sqlite3_bind_int64(st, 12, (int64_t)p->interval_ms);
     src = sqlite3_step(st);
     if (src == SQLITE_CONSTRAINT)
         rc = mrd_err_set(err, MRD_E_EXISTS, "peer '%s' already exists", p->name);
     else if (src != SQLITE_DONE)
         rc = db_fail(fs->db, "add peer", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum mrd_code fed_peer_update(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = check_peer(p, err);
+    if (rc != MRD_OK)
+        return rc;
+    /* The configuration only: cursors and counters stay as they are. */
+    if (sqlite3_prepare_v2(
+            fs->db,
+            "UPDATE peer SET url=?2, api_root=?3, collection=?4, local_collection=?5,"
+            " token=?6, pubkey=?7, ca_file=?8, direction=?9, community=?10,"
+            " enabled=?11, interval_ms=?12, next_attempt=0 WHERE name=?1",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_fail(fs->db, "update peer", err);
+    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, p->collection, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, p->local_collection, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, p->token, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, p->pubkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, p->ca_file, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, (int)p->direction);
+    sqlite3_bind_text(st, 10, p->community, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, p->enabled ? 1 : 0);
+    sqlite3_bind_int64(st, 12, (int64_t)p->interval_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(fs->db, "update peer", err);
+    else if (sqlite3_changes(fs->db) == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no peer named '%s'", p->name);
     sqlite3_finalize(st);
     return rc;
 }
@@ -306,7 +355,7 @@ enum mrd_code fed_peer_set_enabled(struct fed_state *fs, const char *name, bool 
 #define PEER_COLS                                                                                  \
     "name,url,api_root,collection,local_collection,token,pubkey,ca_file,direction,community,"      \
     "enabled,pull_cursor,push_has_cursor,push_date_added,push_seq,failures,next_attempt,last_ok,"  \
-    "last_attempt,last_error,pulled,pushed,rejected"
+    "last_attempt,last_error,pulled,pushed,rejected,interval_ms"
 
 static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
@@ -343,6 +392,7 @@ static void read_row(sqlite3_stmt *st, struct fed_peer *p, struct fed_peer_state
     s->pulled = (uint64_t)sqlite3_column_int64(st, 20);
     s->pushed = (uint64_t)sqlite3_column_int64(st, 21);
     s->rejected = (uint64_t)sqlite3_column_int64(st, 22);
+    p->interval_ms = (unsigned)sqlite3_column_int64(st, 23);
 }
 
 enum mrd_code fed_peer_get(struct fed_state *fs, const char *name, struct fed_peer *ret,
