@@ -23,6 +23,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_key,
     &cli_verb_ledger,
     &cli_verb_match,
+    &cli_verb_migrate,
     &cli_verb_org,
     &cli_verb_pattern,
     &cli_verb_partner,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/timestamp.h"
 
@@ -32,11 +33,33 @@ const char *cli_data_dir(const char *opt)
     return CLI_DATA_DEFAULT;
 }
 
+void cli_data_progress(void *ctx, const struct store_progress *p)
+{
+    (void)ctx;
+    if (p->finished) {
+        fprintf(stderr, "\rmeridian: migrated the database from schema %d to %d in %.1f s%20s\n",
+                p->from_version, p->to_version, p->elapsed_s, "");
+        return;
+    }
+    fprintf(stderr, "\rmeridian: migrating the database from schema %d to %d: step %u/%u, %.1f s",
+            p->from_version, p->to_version, p->done_steps + 1, p->total_steps, p->elapsed_s);
+    (void)fflush(stderr);
+}
+
+void cli_data_open_opts(struct store_open_opts *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (isatty(STDERR_FILENO))
+        ret->progress = cli_data_progress; /* silent when not a terminal */
+}
+
 int cli_data_open(const char *verb, const char *dir, struct store **ret)
 {
+    struct store_open_opts opts;
     struct mrd_err err = {0};
 
-    if (store_open(dir, NULL, ret, &err) != MRD_OK) {
+    cli_data_open_opts(&opts);
+    if (store_open(dir, &opts, ret, &err) != MRD_OK) {
         cli_errorf(verb, "%s", err.msg);
         return CLI_EXIT_USAGE;
     }

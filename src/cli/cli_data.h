@@ -21,6 +21,13 @@
  * CLI_DATA_DEFAULT. Never NULL. */
 const char *cli_data_dir(const char *opt);
 
+/* Prints a schema migration's progress on stderr, on one line that it
+ * rewrites (store.h, struct store_progress). */
+void cli_data_progress(void *ctx, const struct store_progress *p);
+/* Open options for the CLI: migration progress when stderr is a terminal,
+ * silence otherwise. */
+void cli_data_open_opts(struct store_open_opts *ret);
+
 /* Opens the store in dir (which must have been made by `meridian init`).
  * Returns CLI_EXIT_OK or prints the error and returns CLI_EXIT_USAGE. */
 int cli_data_open(const char *verb, const char *dir, struct store **ret);

@@ -218,6 +218,7 @@ static int run(int argc, char **argv)
     struct taxii_config tc = {.rate = HTTP_DEFAULT_RATE};
     struct mrd_buf cert, key, ca;
     struct store *st = NULL;
+    struct store_open_opts open_opts;
     struct taxii_server *ts = NULL;
     struct http_server *srv = NULL;
     struct http_app app;
@@ -339,7 +340,8 @@ static int run(int argc, char **argv)
             hc.client_ca_pem = ca.data;
         }
     }
-    if (store_open(data, NULL, &st, &err) != MRD_OK) {
+    cli_data_open_opts(&open_opts);
+    if (store_open(data, &open_opts, &st, &err) != MRD_OK) {
         if (err.code == MRD_E_NOTFOUND || err.code == MRD_E_IO)
             cli_errorf("serve", "%s (run 'meridian init --data %s --org NAME' first)", err.msg,
                        data);

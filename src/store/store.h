@@ -532,9 +532,25 @@ struct store {
 #define STORE_SQLITE_FILE "meridian.db"
 #define STORE_PATH_MAX 4096
 
+/* Progress of a schema migration (store_open): called when a step
+ * starts (done_steps of total_steps, the schema version it leads to) and
+ * then about every STORE_PROGRESS_MS while it runs, with the seconds
+ * spent so far. Runs on the opening thread; must not call the store. */
+struct store_progress {
+    int from_version, to_version; /* the whole migration */
+    int step_version;             /* the version this step leads to */
+    unsigned done_steps, total_steps;
+    double elapsed_s;
+    bool finished; /* the last call: the migration committed */
+};
+#define STORE_PROGRESS_MS 200
+
 struct store_open_opts {
     bool create;       /* create the database (and schema) when missing */
     unsigned max_conn; /* connection pool size; 0 = STORE_DEFAULT_CONNS */
+    void (*progress)(void *ctx, const struct store_progress *p); /* may be NULL */
+    void *progress_ctx;
+    int *ret_migrated_from; /* may be NULL: the version before; == current when none ran */
 };
 #define STORE_DEFAULT_CONNS 16
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -430,10 +431,44 @@ static void sq_close(struct store *st)
     mrd_free(s);
 }
 
+/* Progress reporting while a migration step runs (SQLite's progress
+ * handler, every SQ_PROGRESS_OPS virtual-machine steps). */
+#define SQ_PROGRESS_OPS 100000
+
+struct migrate_progress {
+    const struct store_open_opts *opts;
+    struct store_progress p;
+    struct timespec t0;
+    double last;
+};
+
+static double since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int on_progress(void *arg)
+{
+    struct migrate_progress *m = arg;
+    double t = since(&m->t0);
+
+    if ((t - m->last) * 1000.0 >= STORE_PROGRESS_MS) {
+        m->last = t;
+        m->p.elapsed_s = t;
+        m->opts->progress(m->opts->progress_ctx, &m->p);
+    }
+    return 0; /* never interrupt */
+}
+
 /* Brings the schema to SCHEMA_VERSION in one write transaction, so two
  * processes opening an old file at once migrate it once. */
-static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
+static enum mrd_code migrate(struct sq_conn *c, const struct store_open_opts *opts,
+                             struct mrd_err *err)
 {
+    struct migrate_progress mp;
     sqlite3_stmt *st = NULL;
     enum mrd_code rc;
     int version = 0;
@@ -460,13 +495,30 @@ static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
                          version, SCHEMA_VERSION);
         goto out;
     }
+    if (opts != NULL && opts->ret_migrated_from != NULL)
+        *opts->ret_migrated_from = version;
+    memset(&mp, 0, sizeof(mp));
+    mp.opts = opts;
+    mp.p.from_version = version;
+    mp.p.to_version = SCHEMA_VERSION;
+    mp.p.total_steps = (unsigned)(SCHEMA_VERSION - version);
+    (void)clock_gettime(CLOCK_MONOTONIC, &mp.t0);
+    if (opts != NULL && opts->progress != NULL && version < SCHEMA_VERSION && version > 0)
+        sqlite3_progress_handler(c->db, SQ_PROGRESS_OPS, on_progress, &mp);
     for (int v = version; v < SCHEMA_VERSION; v++) {
+        mp.p.step_version = v + 1;
+        mp.p.done_steps = (unsigned)(v - version);
+        if (opts != NULL && opts->progress != NULL && version > 0) {
+            mp.p.elapsed_s = since(&mp.t0);
+            opts->progress(opts->progress_ctx, &mp.p);
+        }
         rc = sq__exec(c, migrations[v], err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "migration to schema version %d", v + 1);
             goto out;
         }
     }
+    sqlite3_progress_handler(c->db, 0, NULL, NULL);
     if (version < SCHEMA_VERSION) {
         char sql[96];
         (void)snprintf(sql, sizeof(sql),
@@ -477,7 +529,15 @@ static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
             goto out;
     }
     rc = sq__exec(c, "COMMIT", err);
+    if (rc == MRD_OK && opts != NULL && opts->progress != NULL && version > 0 &&
+        version < SCHEMA_VERSION) {
+        mp.p.done_steps = mp.p.total_steps;
+        mp.p.elapsed_s = since(&mp.t0);
+        mp.p.finished = true;
+        opts->progress(opts->progress_ctx, &mp.p);
+    }
 out:
+    sqlite3_progress_handler(c->db, 0, NULL, NULL);
     if (rc != MRD_OK)
         sq__rollback(c);
     return rc;
@@ -1696,7 +1756,7 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     rc = sq__exec(c, "PRAGMA journal_mode=WAL", err);
     if (rc != MRD_OK)
         goto out;
-    rc = migrate(c, err);
+    rc = migrate(c, opts, err);
     if (rc != MRD_OK)
         goto out;
     s->n_open = 1;

@@ -317,3 +317,62 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
         assert len(fed.ids("B")) == 26
     finally:
         fed.stop()
+
+
+def downgrade_to_4(data):
+    """Turns a current database back into schema 4 (before the lifecycle
+    columns), as an older Meridian left it."""
+    import sqlite3
+    con = sqlite3.connect(data / "meridian.db")
+    con.executescript(
+        "DROP INDEX tokens_prev;"
+        "ALTER TABLE tokens DROP COLUMN expires; ALTER TABLE tokens DROP COLUMN last_used;"
+        "ALTER TABLE tokens DROP COLUMN prev_hash; ALTER TABLE tokens DROP COLUMN prev_expires;"
+        "ALTER TABLE tokens DROP COLUMN prev_last_used;"
+        "ALTER TABLE orgs DROP COLUMN disabled; ALTER TABLE orgs DROP COLUMN deleted;"
+        "UPDATE schema_version SET version = 4;")
+    con.commit()
+    con.close()
+
+
+def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
+    import pty
+    n = Node(meridian_bin, tmp_path / "a")
+    n.init()
+    coll = n.collection()
+    n.start()
+    n.post_ok(coll, [indicator(tlp=TLP_CLEAR, value=f"10.8.8.{i}") for i in range(20)])
+    n.stop()
+    downgrade_to_4(n.data)
+    # not a terminal: silent apart from the one-line summary
+    p = n.cli("migrate", "--data", n.data)
+    assert "schema 4 -> 5" in p.stderr and "migrating" not in p.stderr
+    assert sqlite_count(n.data, "SELECT MAX(version) FROM schema_version") == 5
+    assert sqlite_count(n.data, "SELECT COUNT(*) FROM objects") == 20
+    assert "at schema 5 already" in n.cli("migrate", "--data", n.data).stderr
+    # on a terminal: progress
+    downgrade_to_4(n.data)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([meridian_bin, "migrate", "--data", str(n.data)], stderr=slave,
+                            stdout=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(master)
+    text = out.decode(errors="replace")
+    assert "migrating the database from schema 4 to 5: step 1/1" in text, text
+    assert "migrated the database from schema 4 to 5 in" in text, text
+    # the migrated node serves, with its tokens
+    n.start()
+    try:
+        assert len(n.page_all(n.objects_path(coll))[0]) == 20
+    finally:
+        n.stop()
