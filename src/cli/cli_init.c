@@ -30,9 +30,11 @@
 
 /* What the steps share. A step may fill in more for the steps after it. */
 struct init_ctx {
-    const char *dir;      /* the new data directory (exists, empty, mode 0700) */
-    const char *org_name; /* --org */
-    struct store *st;     /* open after the "database" step */
+    const char *dir;                     /* the new data directory (exists, empty, mode 0700) */
+    const char *org_name;                /* --org */
+    const char *sans[HTTP_TLS_MAX_SANS]; /* --san */
+    size_t n_sans;
+    struct store *st; /* open after the "database" step */
     struct store_org own;
     char token[STORE_TOKEN_LEN + 1]; /* the admin token, printed at the end */
 };
@@ -79,7 +81,7 @@ static int step_tls(struct init_ctx *ctx)
 {
     struct mrd_err err = {0};
 
-    if (http_tls_generate(ctx->dir, &err) != MRD_OK) {
+    if (http_tls_generate_sans(ctx->dir, ctx->sans, ctx->n_sans, &err) != MRD_OK) {
         cli_errorf("init", "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
@@ -161,10 +163,11 @@ static int prepare_dir(const char *dir, bool *ret_created)
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_ORG };
+    enum { O_DATA = 1, O_ORG, O_SAN };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"org", required_argument, NULL, O_ORG},
+        {"san", required_argument, NULL, O_SAN},
         {NULL, 0, NULL, 0},
     };
     struct init_ctx ctx;
@@ -179,6 +182,10 @@ static int run(int argc, char **argv)
             data = optarg;
         else if (c == O_ORG)
             ctx.org_name = optarg;
+        else if (c == O_SAN && ctx.n_sans < HTTP_TLS_MAX_SANS)
+            ctx.sans[ctx.n_sans++] = optarg;
+        else if (c == O_SAN)
+            return cli_usage_error(&cli_verb_init, "more than %d --san", HTTP_TLS_MAX_SANS);
         else
             return cli_usage_error(&cli_verb_init, "unknown option");
     }
@@ -221,7 +228,7 @@ out:
 const struct cli_verb cli_verb_init = {
     .name = "init",
     .summary = "create a data directory: database, own org, admin token",
-    .usage = "usage: meridian init --org NAME [--data DIR]\n"
+    .usage = "usage: meridian init --org NAME [--san NAME]... [--data DIR]\n"
              "\n"
              "Creates the node's data directory DIR (default $MERIDIAN_DATA, else\n"
              "./meridian-data): the database (DIR/meridian.db), the node's own org NAME\n"
@@ -235,6 +242,10 @@ const struct cli_verb cli_verb_init = {
              "cannot be shown again (make another with 'meridian token create').\n"
              "\n"
              "  --org NAME   the own org's name ([A-Za-z0-9._-], at most 64 characters)\n"
+             "  --san NAME   a subject alternative name for the certificate, besides\n"
+             "               localhost, 127.0.0.1, ::1 and this host's name: a DNS name\n"
+             "               (node.cert.example, *.example) or an IP address; repeatable\n"
+             "               (to use your own certificate instead: docs/taxii.md, 'TLS')\n"
              "  --data DIR   the data directory to create\n"
              "\n"
              "Example: TOKEN=$(meridian init --data /var/lib/meridian --org cert-xx)\n"

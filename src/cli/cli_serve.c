@@ -73,7 +73,10 @@ static const char usage[] =
     "The request body limit is each API root's max_content_length (413 above it).\n"
     "One access-log line per request goes to stderr: method, path, status, bytes,\n"
     "duration and token name (never the token). SIGTERM or SIGINT stops the server\n"
-    "cleanly (exit 0).\n"
+    "cleanly (exit 0). SIGHUP re-reads the TLS certificate and key (the --tls-cert and\n"
+    "--tls-key files, or DIR/cert.pem and DIR/key.pem) without dropping connections:\n"
+    "new handshakes use the new pair; a pair that does not load, or a key that does\n"
+    "not match the certificate, is logged and the current one kept.\n"
     "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
@@ -160,6 +163,43 @@ static enum mrd_code write_ready(const char *path, const char *host, uint16_t po
     return MRD_OK;
 }
 
+/* What SIGHUP reloads. One handler for everything a running server
+ * re-reads on SIGHUP: serve's loop calls on_sighup(), which calls each
+ * hook in turn (the TLS pair here; reopening a log file is one more line). */
+struct hup {
+    struct http_server *srv;
+    const char *cert_path, *key_path; /* NULL without TLS */
+};
+
+static void reload_tls(const struct hup *h)
+{
+    struct mrd_buf cert, key;
+    struct mrd_err err = {0};
+
+    if (h->cert_path == NULL)
+        return;
+    mrd_buf_init(&cert, HTTP_MAX_PEM);
+    mrd_buf_init(&key, HTTP_MAX_PEM);
+    if (cli_read_file(h->cert_path, HTTP_MAX_PEM, &cert, &err) != MRD_OK ||
+        cli_read_file(h->key_path, HTTP_MAX_PEM, &key, &err) != MRD_OK ||
+        mrd_buf_append(&cert, "", 1, &err) != MRD_OK ||
+        mrd_buf_append(&key, "", 1, &err) != MRD_OK ||
+        http_server_tls_reload(h->srv, cert.data, key.data, &err) != MRD_OK)
+        mrd_log(MRD_LOG_WARN, "SIGHUP: TLS certificate not reloaded, keeping the current one: %s",
+                err.msg);
+    else
+        mrd_log(MRD_LOG_INFO, "SIGHUP: TLS certificate reloaded from %s", h->cert_path);
+    if (key.data != NULL)
+        sodium_memzero(key.data, key.len);
+    mrd_buf_release(&cert);
+    mrd_buf_release(&key);
+}
+
+static void on_sighup(const struct hup *h)
+{
+    reload_tls(h);
+}
+
 static void raise_nofile(void)
 {
     struct rlimit rl;
@@ -213,7 +253,8 @@ static int run(int argc, char **argv)
     };
     const char *data = NULL, *listen = SERVE_DEFAULT_LISTEN, *ready = NULL;
     const char *cert_file = NULL, *key_file = NULL, *ca_file = NULL;
-    char host[SERVE_MAX_HOST], path[PATH_MAX];
+    char host[SERVE_MAX_HOST], path[PATH_MAX], cert_path[PATH_MAX], key_path[PATH_MAX];
+    struct hup hup = {0};
     struct http_config hc;
     struct taxii_config tc = {.rate = HTTP_DEFAULT_RATE};
     struct mrd_buf cert, key, ca;
@@ -310,7 +351,18 @@ static int run(int argc, char **argv)
     }
     hc.host = host;
     hc.tls = !plain;
+    hc.tls_reloadable = hc.tls;
     if (hc.tls) {
+        if (cert_file == NULL)
+            (void)snprintf(cert_path, sizeof(cert_path), "%s/%s", data, HTTP_TLS_CERT_FILE);
+        else
+            mrd_strlcpy(cert_path, cert_file, sizeof(cert_path));
+        if (key_file == NULL)
+            (void)snprintf(key_path, sizeof(key_path), "%s/%s", data, HTTP_TLS_KEY_FILE);
+        else
+            mrd_strlcpy(key_path, key_file, sizeof(key_path));
+        hup.cert_path = cert_path;
+        hup.key_path = key_path;
         if (cert_file == NULL) {
             (void)snprintf(path, sizeof(path), "%s/%s", data, HTTP_TLS_CERT_FILE);
             if (cli_read_file(path, HTTP_MAX_PEM, &cert, &err) != MRD_OK) {
@@ -365,6 +417,7 @@ static int run(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     rc = ledger_service_start(data, st, &signer, ckpt_s, &ledger, &err);
@@ -387,8 +440,14 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
-    while (sigwait(&set, &sig) != 0)
-        ;
+    hup.srv = srv;
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        on_sighup(&hup);
+    }
     mrd_log(MRD_LOG_INFO, "signal %d: stopping", sig);
     ret = CLI_EXIT_OK;
 out:
