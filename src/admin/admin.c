@@ -256,61 +256,58 @@ static enum mrd_code peer_of(struct admin *a, const char *name, int how /* 0 off
     return rc;
 }
 
+enum org_how { ORG_DISABLE = 0, ORG_ENABLE = 1, ORG_DELETE = 2 }; /* = peer_of's how */
+
+/* disable, enable or delete: the store change, its record, the sessions
+ * and the peer of the same name. */
+static enum mrd_code org_change(struct admin *a, const char *name, enum org_how how,
+                                struct admin_report *ret, struct mrd_err *err)
+{
+    static const char *const action[] = {"disable", "enable", "delete"};
+    static const char *const done[] = {"disabled", "enabled", "deleted"};
+    enum mrd_code rc = MRD_OK;
+
+    memset(ret, 0, sizeof(*ret));
+    if (how != ORG_ENABLE)
+        rc = not_own(a, name, done[how], err);
+    if (rc == MRD_OK)
+        rc = how == ORG_DISABLE  ? store_org_disable(a->st, name, &ret->org, err)
+             : how == ORG_ENABLE ? store_org_enable(a->st, name, &ret->org, err)
+                                 : store_org_delete(a->st, name, &ret->org, err);
+    if (rc == MRD_OK) {
+        json_t *after = org_json(&ret->org.after);
+
+        if (how == ORG_DELETE) {
+            (void)json_object_set_new(after, "tokens_revoked",
+                                      json_integer(ret->org.tokens_revoked));
+            (void)json_object_set_new(after, "grants_removed",
+                                      json_integer(ret->org.grants_removed));
+        }
+        rc = audit_take(a, "org", action[how], name, org_json(&ret->org.before), after, err);
+    }
+    if (rc == MRD_OK && how != ORG_ENABLE)
+        rc = store_sessions_end(a->st, ret->org.before.key, NULL, &ret->sessions_ended, err);
+    if (rc == MRD_OK)
+        rc = peer_of(a, name, (int)how, ret, err);
+    return rc;
+}
+
 enum mrd_code admin_org_disable(struct admin *a, const char *name, struct admin_report *ret,
                                 struct mrd_err *err)
 {
-    enum mrd_code rc;
-
-    memset(ret, 0, sizeof(*ret));
-    rc = not_own(a, name, "disabled", err);
-    if (rc == MRD_OK)
-        rc = store_org_disable(a->st, name, &ret->org, err);
-    if (rc == MRD_OK)
-        rc = audit_take(a, "org", "disable", name, org_json(&ret->org.before),
-                        org_json(&ret->org.after), err);
-    if (rc == MRD_OK)
-        rc = store_sessions_end(a->st, ret->org.before.key, NULL, &ret->sessions_ended, err);
-    if (rc == MRD_OK)
-        rc = peer_of(a, name, 0, ret, err);
-    return rc;
+    return org_change(a, name, ORG_DISABLE, ret, err);
 }
 
 enum mrd_code admin_org_enable(struct admin *a, const char *name, struct admin_report *ret,
                                struct mrd_err *err)
 {
-    enum mrd_code rc;
-
-    memset(ret, 0, sizeof(*ret));
-    rc = store_org_enable(a->st, name, &ret->org, err);
-    if (rc == MRD_OK)
-        rc = audit_take(a, "org", "enable", name, org_json(&ret->org.before),
-                        org_json(&ret->org.after), err);
-    if (rc == MRD_OK)
-        rc = peer_of(a, name, 1, ret, err);
-    return rc;
+    return org_change(a, name, ORG_ENABLE, ret, err);
 }
 
 enum mrd_code admin_org_delete(struct admin *a, const char *name, struct admin_report *ret,
                                struct mrd_err *err)
 {
-    enum mrd_code rc;
-
-    memset(ret, 0, sizeof(*ret));
-    rc = not_own(a, name, "deleted", err);
-    if (rc == MRD_OK)
-        rc = store_org_delete(a->st, name, &ret->org, err);
-    if (rc == MRD_OK) {
-        json_t *after = org_json(&ret->org.after);
-
-        (void)json_object_set_new(after, "tokens_revoked", json_integer(ret->org.tokens_revoked));
-        (void)json_object_set_new(after, "grants_removed", json_integer(ret->org.grants_removed));
-        rc = audit_take(a, "org", "delete", name, org_json(&ret->org.before), after, err);
-    }
-    if (rc == MRD_OK)
-        rc = store_sessions_end(a->st, ret->org.before.key, NULL, &ret->sessions_ended, err);
-    if (rc == MRD_OK)
-        rc = peer_of(a, name, 2, ret, err);
-    return rc;
+    return org_change(a, name, ORG_DELETE, ret, err);
 }
 
 enum mrd_code admin_partner_revoke(struct admin *a, const char *name, struct admin_report *ret,

@@ -35,7 +35,7 @@
 struct writer {
     int fd;
     uint8_t *buf; /* BACKUP_IO_CHUNK bytes */
-    crypto_hash_sha256_state whole;
+    struct backup_sha whole;
     uint64_t off;
     json_t *members; /* manifest entries */
 };
@@ -44,7 +44,7 @@ static enum mrd_code w_raw(struct writer *w, const void *p, size_t n, struct mrd
 {
     const uint8_t *b = p;
 
-    crypto_hash_sha256_update(&w->whole, b, n);
+    backup__sha_update(&w->whole, b, n);
     while (n > 0) {
         ssize_t k = write(w->fd, b, n);
 
@@ -94,7 +94,7 @@ static void member_json(struct writer *w, const char *name, uint64_t size, unsig
 static enum mrd_code w_file(struct writer *w, const char *name, const char *path, uint64_t size,
                             unsigned mode, struct mrd_err *err)
 {
-    crypto_hash_sha256_state h;
+    struct backup_sha h;
     uint8_t digest[MERKLE_HASH_LEN];
     uint64_t done = 0;
     enum mrd_code rc;
@@ -103,8 +103,9 @@ static enum mrd_code w_file(struct writer *w, const char *name, const char *path
     if (fd < 0)
         return mrd_err_sys(err, MRD_E_IO, errno, "backup: %s", path);
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    crypto_hash_sha256_init(&h);
-    rc = w_header(w, name, size, mode, err);
+    rc = backup__sha_init(&h, err);
+    if (rc == MRD_OK)
+        rc = w_header(w, name, size, mode, err);
     while (rc == MRD_OK && done < size) {
         size_t want = size - done < BACKUP_IO_CHUNK ? (size_t)(size - done) : BACKUP_IO_CHUNK;
         ssize_t k = pread(fd, w->buf, want, (off_t)done);
@@ -116,7 +117,7 @@ static enum mrd_code w_file(struct writer *w, const char *name, const char *path
                        : mrd_err_set(err, MRD_E_IO, "backup: %s shrank while being copied", path);
             break;
         }
-        crypto_hash_sha256_update(&h, w->buf, (size_t)k);
+        backup__sha_update(&h, w->buf, (size_t)k);
         rc = w_raw(w, w->buf, (size_t)k, err);
         done += (uint64_t)k;
     }
@@ -124,9 +125,10 @@ static enum mrd_code w_file(struct writer *w, const char *name, const char *path
     if (rc == MRD_OK)
         rc = w_pad(w, size, err);
     if (rc == MRD_OK) {
-        crypto_hash_sha256_final(&h, digest);
+        backup__sha_final(&h, digest);
         member_json(w, name, size, mode, digest);
     }
+    backup__sha_free(&h);
     return rc;
 }
 
@@ -161,8 +163,34 @@ static bool is_plain_member(const char *name)
     return backup__name_ok(name);
 }
 
-static enum mrd_code add_plain_files(struct writer *w, const char *dir, struct backup_report *ret,
-                                     struct mrd_err *err)
+/* out's own files when it is written inside the data directory. */
+static bool is_output(const char *dir, const char *name, const char *out)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    const char *base = strrchr(out, '/');
+    size_t n;
+
+    base = base != NULL ? base + 1 : out;
+    n = strlen(base);
+    if (strncmp(name, base, n) != 0 || (name[n] != '\0' && strncmp(name + n, ".partial", 8) != 0))
+        return false;
+    /* same directory? */
+    if (realpath(dir, a) == NULL)
+        return true;
+    mrd_strlcpy(b, out, sizeof(b));
+    if (base == out)
+        mrd_strlcpy(b, ".", sizeof(b));
+    else
+        b[base - out - 1 > 0 ? base - out - 1 : 1] = '\0';
+    {
+        char c[PATH_MAX];
+
+        return realpath(b, c) == NULL || strcmp(a, c) == 0;
+    }
+}
+
+static enum mrd_code add_plain_files(struct writer *w, const char *dir, const char *out,
+                                     struct backup_report *ret, struct mrd_err *err)
 {
     char path[PATH_MAX];
     struct dirent **names = NULL;
@@ -175,7 +203,7 @@ static enum mrd_code add_plain_files(struct writer *w, const char *dir, struct b
         const char *name = names[i]->d_name;
         struct stat sb;
 
-        if (rc != MRD_OK || !is_plain_member(name))
+        if (rc != MRD_OK || !is_plain_member(name) || is_output(dir, name, out))
             continue;
         (void)snprintf(path, sizeof(path), "%s/%s", dir, name);
         if (lstat(path, &sb) != 0)
@@ -343,7 +371,9 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
     }
     (void)unlink(db_tmp); /* left by a killed run (we hold the lock) */
     (void)unlink(fed_tmp);
-    crypto_hash_sha256_init(&w.whole);
+    rc = backup__sha_init(&w.whole, err);
+    if (rc != MRD_OK)
+        goto out;
 
     rc = store_open(data_dir, NULL, &st, err);
     if (rc != MRD_OK)
@@ -421,7 +451,7 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
     if (rc == MRD_OK && have_ckpt)
         rc = w_mem(&w, BACKUP_LEDGER_CKPT, ckpt_note.data, ckpt_note.len, err);
     if (rc == MRD_OK)
-        rc = add_plain_files(&w, data_dir, ret, err);
+        rc = add_plain_files(&w, data_dir, out, ret, err);
     if (rc != MRD_OK)
         goto out;
     ret->members = json_array_size(w.members) + 2;
@@ -434,11 +464,9 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
     if (rc != MRD_OK)
         goto out;
     /* The seal: SHA-256 of every byte before its header. */
-    {
-        crypto_hash_sha256_state copy = w.whole;
-
-        crypto_hash_sha256_final(&copy, seal);
-    }
+    rc = backup__sha_peek(&w.whole, seal, err);
+    if (rc != MRD_OK)
+        goto out;
     sodium_bin2hex(seal_hex, sizeof(seal_hex), seal, sizeof(seal));
     (void)snprintf(seal_text, sizeof(seal_text), "%s sha256 %s\n", BACKUP_FORMAT, seal_hex);
     rc = w_header(&w, BACKUP_SEAL, strlen(seal_text), 0600, err);
@@ -450,7 +478,7 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
         rc = w_raw(&w, zeros, sizeof(zeros), err);
     if (rc != MRD_OK)
         goto out;
-    crypto_hash_sha256_final(&w.whole, ret->sha256);
+    backup__sha_final(&w.whole, ret->sha256);
     ret->bytes = w.off;
     /* Durable, then visible under its name, then the name durable. */
     if (fsync(w.fd) != 0) {
@@ -463,6 +491,7 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
     }
     rc = fsync_dir_of(out, err);
 out:
+    backup__sha_free(&w.whole);
     json_decref(m);
     json_decref(w.members);
     if (w.fd >= 0) {

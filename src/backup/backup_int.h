@@ -5,7 +5,10 @@
 #define MRD_BACKUP_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include <gnutls/crypto.h>
 
 #include "backup/backup.h"
 
@@ -20,5 +23,21 @@ bool backup__name_ok(const char *name);
 /* The size of the file at path; 0 when it cannot be read (the copy then
  * fails with the reason). */
 uint64_t backup__file_size(const char *path);
+
+/* SHA-256 over GnuTLS (nettle), which uses the CPU's SHA instructions
+ * where there are some: archives are gigabytes, hashed twice (each member
+ * and the whole file), and libsodium's portable SHA-256 is 3-6x slower. */
+struct backup_sha {
+    gnutls_hash_hd_t h; /* NULL when not started */
+};
+enum mrd_code backup__sha_init(struct backup_sha *s, struct mrd_err *err);
+void backup__sha_update(struct backup_sha *s, const void *p, size_t n);
+/* The digest so far, the state going on. */
+enum mrd_code backup__sha_peek(struct backup_sha *s, uint8_t out[MERKLE_HASH_LEN],
+                               struct mrd_err *err);
+/* The digest; the state is freed. */
+void backup__sha_final(struct backup_sha *s, uint8_t out[MERKLE_HASH_LEN]);
+/* Frees a state not finalised (NULL-safe, idempotent). */
+void backup__sha_free(struct backup_sha *s);
 
 #endif

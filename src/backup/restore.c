@@ -72,7 +72,7 @@ struct reader {
     const char *dir; /* NULL: verify only */
     uint8_t *buf;
     uint64_t off;
-    crypto_hash_sha256_state whole;
+    struct backup_sha whole;
     struct seen members[BACKUP_MAX_MEMBERS];
     size_t n;
     struct mrd_buf manifest;
@@ -100,13 +100,24 @@ static enum mrd_code r_read(struct reader *r, void *p, size_t n, const char *whe
                                r->file, (unsigned long long)(r->off + got), where);
         got += (size_t)k;
     }
-    crypto_hash_sha256_update(&r->whole, b, n);
+    backup__sha_update(&r->whole, b, n);
     r->off += n;
     return MRD_OK;
 }
 
+/* The databases' own side files (WAL, shared memory, journal) are never
+ * members: a restored database is exactly the snapshot. */
+static bool is_side_file(const char *name, const char *db)
+{
+    size_t n = strlen(db);
+
+    return strncmp(name, db, n) == 0 && name[n] != '\0';
+}
+
 static bool is_known_member(const char *name)
 {
+    if (is_side_file(name, STORE_SQLITE_FILE) || is_side_file(name, FED_DB_FILE))
+        return false;
     return strcmp(name, BACKUP_LEDGER_LOG) == 0 || strcmp(name, BACKUP_LEDGER_CKPT) == 0 ||
            backup__name_ok(name);
 }
@@ -132,7 +143,7 @@ static enum mrd_code r_member(struct reader *r, const char *name, uint64_t size,
                               struct mrd_err *err)
 {
     struct seen *s = &r->members[r->n];
-    crypto_hash_sha256_state h;
+    struct backup_sha h;
     char path[PATH_MAX];
     uint8_t pad[MRD_TAR_BLOCK];
     bool is_manifest = strcmp(name, BACKUP_MANIFEST) == 0;
@@ -149,14 +160,14 @@ static enum mrd_code r_member(struct reader *r, const char *name, uint64_t size,
         if (fd < 0)
             return mrd_err_sys(err, MRD_E_IO, errno, "restore: %s", path);
     }
-    crypto_hash_sha256_init(&h);
+    rc = backup__sha_init(&h, err);
     while (rc == MRD_OK && done < size) {
         size_t want = size - done < BACKUP_IO_CHUNK ? (size_t)(size - done) : BACKUP_IO_CHUNK;
 
         rc = r_read(r, r->buf, want, name, err);
         if (rc != MRD_OK)
             break;
-        crypto_hash_sha256_update(&h, r->buf, want);
+        backup__sha_update(&h, r->buf, want);
         if (is_manifest)
             rc = mrd_buf_append(&r->manifest, r->buf, want, err);
         else if (fd >= 0)
@@ -174,11 +185,13 @@ static enum mrd_code r_member(struct reader *r, const char *name, uint64_t size,
             rc = mrd_err_sys(err, MRD_E_IO, errno, "restore: fsync %s", path);
         (void)close(fd);
     }
-    if (rc != MRD_OK)
+    if (rc != MRD_OK) {
+        backup__sha_free(&h);
         return rc;
+    }
     mrd_strlcpy(s->name, name, sizeof(s->name));
     s->size = size;
-    crypto_hash_sha256_final(&h, s->sha256);
+    backup__sha_final(&h, s->sha256);
     r->n++;
     return MRD_OK;
 }
@@ -233,7 +246,7 @@ static enum mrd_code r_end(struct reader *r, struct mrd_err *err)
             return mrd_err_set(err, MRD_E_INVALID,
                                "%s: offset %llu: data after the end of the archive", r->file,
                                (unsigned long long)r->off);
-        crypto_hash_sha256_update(&r->whole, blk, (size_t)k);
+        backup__sha_update(&r->whole, blk, (size_t)k);
         r->off += (uint64_t)k;
         if ((size_t)k == sizeof(blk))
             zero_blocks++;
@@ -364,9 +377,10 @@ static enum mrd_code read_archive(struct reader *r, struct backup_report *ret, s
         uint64_t size, at = r->off;
         unsigned mode = 0;
         uint8_t before[MERKLE_HASH_LEN];
-        crypto_hash_sha256_state copy = r->whole;
 
-        crypto_hash_sha256_final(&copy, before);
+        rc = backup__sha_peek(&r->whole, before, err);
+        if (rc != MRD_OK)
+            return rc;
         rc = r_read(r, h, sizeof(h), "a member header", err);
         if (rc != MRD_OK)
             return rc;
@@ -426,13 +440,15 @@ static enum mrd_code reader_run(const char *file, const char *dir, struct backup
         goto out;
     }
     (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    crypto_hash_sha256_init(&r->whole);
-    rc = read_archive(r, ret, err);
+    rc = backup__sha_init(&r->whole, err);
+    if (rc == MRD_OK)
+        rc = read_archive(r, ret, err);
     if (rc == MRD_OK) {
         ret->bytes = r->off;
-        crypto_hash_sha256_final(&r->whole, ret->sha256);
+        backup__sha_final(&r->whole, ret->sha256);
     }
 out:
+    backup__sha_free(&r->whole);
     if (r->fd >= 0)
         (void)close(r->fd);
     mrd_buf_release(&r->manifest);

@@ -14,6 +14,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/sync.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,23 @@ const char *cli_data_dir(const char *opt)
     if (env != NULL && env[0] != '\0')
         return env;
     return CLI_DATA_DEFAULT;
+}
+
+int cli_data_parse(const struct cli_verb *verb, int argc, char **argv, const char **ret_data)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'd')
+            return cli_usage_error(verb, "unknown option");
+        *ret_data = optarg;
+    }
+    return CLI_EXIT_OK;
 }
 
 void cli_data_progress(void *ctx, const struct store_progress *p)

@@ -28,6 +28,12 @@ void cli_data_progress(void *ctx, const struct store_progress *p);
  * silence otherwise. */
 void cli_data_open_opts(struct store_open_opts *ret);
 
+/* getopt for verbs whose only option is --data DIR: parses argv from
+ * argv[1], sets *ret_data (unchanged when not given) and leaves the
+ * operands at argv[optind..]. Prints the usage and returns CLI_EXIT_USAGE
+ * for any other option. */
+int cli_data_parse(const struct cli_verb *verb, int argc, char **argv, const char **ret_data);
+
 /* Opens the store in dir (which must have been made by `meridian init`).
  * Returns CLI_EXIT_OK or prints the error and returns CLI_EXIT_USAGE. */
 int cli_data_open(const char *verb, const char *dir, struct store **ret);

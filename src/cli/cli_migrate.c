@@ -13,25 +13,15 @@
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1 };
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL;
     struct store_open_opts o;
     struct store *st = NULL;
     struct mrd_err err = {0};
     struct timespec t0, t1;
-    int c, from = -1;
+    int from = -1;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == O_DATA)
-            data = optarg;
-        else
-            return cli_usage_error(&cli_verb_migrate, "unknown option");
-    }
+    if (cli_data_parse(&cli_verb_migrate, argc, argv, &data) != CLI_EXIT_OK)
+        return CLI_EXIT_USAGE;
     if (optind != argc)
         return cli_usage_error(&cli_verb_migrate, "unexpected argument '%s'", argv[optind]);
     data = cli_data_dir(data);

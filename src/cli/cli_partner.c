@@ -13,29 +13,19 @@
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1 };
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL;
     struct store *st = NULL;
     struct admin a;
     struct admin_report r;
     struct mrd_err err = {0};
-    int c, ret;
+    int ret;
 
     if (argc < 2 || strcmp(argv[1], "revoke") != 0)
         return cli_usage_error(&cli_verb_partner, "give a subcommand: revoke");
+    if (cli_data_parse(&cli_verb_partner, argc - 1, argv + 1, &data) != CLI_EXIT_OK)
+        return CLI_EXIT_USAGE;
     argc--;
     argv++;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == O_DATA)
-            data = optarg;
-        else
-            return cli_usage_error(&cli_verb_partner, "unknown option");
-    }
     if (optind + 1 != argc)
         return cli_usage_error(&cli_verb_partner, "partner revoke takes one NAME");
     data = cli_data_dir(data);

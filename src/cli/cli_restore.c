@@ -13,23 +13,12 @@
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1 };
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL;
     struct backup_report r;
     struct mrd_err err = {0};
-    int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == O_DATA)
-            data = optarg;
-        else
-            return cli_usage_error(&cli_verb_restore, "unknown option");
-    }
+    if (cli_data_parse(&cli_verb_restore, argc, argv, &data) != CLI_EXIT_OK)
+        return CLI_EXIT_USAGE;
     if (optind + 1 != argc)
         return cli_usage_error(&cli_verb_restore, "restore takes one FILE");
     data = cli_data_dir(data);

@@ -246,6 +246,23 @@ static enum mrd_code check_peer(const struct fed_peer *p, struct mrd_err *err)
     return MRD_OK;
 }
 
+/* The configuration columns as parameters ?1..?12 (add and update). */
+static void bind_peer(sqlite3_stmt *st, const struct fed_peer *p)
+{
+    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, p->collection, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, p->local_collection, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, p->token, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, p->pubkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, p->ca_file, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, (int)p->direction);
+    sqlite3_bind_text(st, 10, p->community, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, p->enabled ? 1 : 0);
+    sqlite3_bind_int64(st, 12, (int64_t)p->interval_ms);
+}
+
 enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -261,18 +278,7 @@ enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struc
                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(fs->db, "add peer", err);
-    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, p->api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, p->collection, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, p->local_collection, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, p->token, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, p->pubkey, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, p->ca_file, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 9, (int)p->direction);
-    sqlite3_bind_text(st, 10, p->community, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 11, p->enabled ? 1 : 0);
-    sqlite3_bind_int64(st, 12, (int64_t)p->interval_ms);
+    bind_peer(st, p);
     src = sqlite3_step(st);
     if (src == SQLITE_CONSTRAINT)
         rc = mrd_err_set(err, MRD_E_EXISTS, "peer '%s' already exists", p->name);
@@ -298,18 +304,7 @@ enum mrd_code fed_peer_update(struct fed_state *fs, const struct fed_peer *p, st
             " enabled=?11, interval_ms=?12, next_attempt=0 WHERE name=?1",
             -1, &st, NULL) != SQLITE_OK)
         return db_fail(fs->db, "update peer", err);
-    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, p->api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, p->collection, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, p->local_collection, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, p->token, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, p->pubkey, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, p->ca_file, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 9, (int)p->direction);
-    sqlite3_bind_text(st, 10, p->community, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 11, p->enabled ? 1 : 0);
-    sqlite3_bind_int64(st, 12, (int64_t)p->interval_ms);
+    bind_peer(st, p);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(fs->db, "update peer", err);
     else if (sqlite3_changes(fs->db) == 0)

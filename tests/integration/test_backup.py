@@ -376,3 +376,32 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
         assert len(n.page_all(n.objects_path(coll))[0]) == 20
     finally:
         n.stop()
+
+
+def test_backup_written_into_the_data_directory_leaves_itself_out(small_backup, tmp_path):
+    n, _, _ = small_backup
+    inside = n.data / "self.backup"
+    backup(n, inside)
+    names = [m[0] for m in members(inside)]
+    assert "self.backup" not in names and not any(x.startswith("self.backup") for x in names)
+    backup(n, inside)  # again, with the first one present
+    names = [m[0] for m in members(inside)]
+    assert not any(x.startswith("self.backup") for x in names), names
+    inside.unlink()
+
+
+def test_restore_refuses_database_side_files(small_backup, tmp_path):
+    """A member named like the database's WAL would change the restored
+    database behind the snapshot's back: refused even when well sealed."""
+    n, archive, _ = small_backup
+    raw = open(archive, "rb").read()
+    ms = members(archive)
+    name, off, do, ds = [m for m in ms if m[0] == "ca.pem"][0]
+    h = bytearray(raw[off:off + 512])
+    h[0:100] = b"meridian.db-wal".ljust(100, b"\0")
+    h[148:156] = b" " * 8
+    h[148:155] = format(sum(h), "o").rjust(6, "0").encode() + b"\0"
+    bad = tmp_path / "wal.backup"
+    bad.write_bytes(raw[:off] + bytes(h) + raw[off + 512:])
+    p = restore(n, bad, tmp_path / "r", check=False)
+    assert p.returncode == 1 and "unexpected" in p.stderr, p.stderr
