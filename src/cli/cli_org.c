@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -30,7 +31,7 @@ static enum mrd_code print_org(void *ctx, const struct store_org *o)
     (void)ctx;
     cli_data_time(o->created_usec, t);
     cli_data_time(o->deleted_usec != STORE_TIME_NONE ? o->deleted_usec : o->disabled_usec, since);
-    printf("%s\t%s\t%s\t%s%s%s\n", o->name, policy_relation_name(o->relation), t,
+    printf("%s\t%s\t%s\t%s%s%s\n", MRD_ESC(o->name), policy_relation_name(o->relation), t,
            o->deleted_usec != STORE_TIME_NONE    ? "deleted"
            : o->disabled_usec != STORE_TIME_NONE ? "disabled"
                                                  : "active",
@@ -125,7 +126,7 @@ static int run(int argc, char **argv)
             cli_errorf("org", "%s", err.msg);
             ret = CLI_EXIT_USAGE;
         } else {
-            printf("%s\n", org.name);
+            printf("%s\n", MRD_ESC(org.name));
         }
     } else if (store_org_list(st, print_org, NULL, &err) != MRD_OK) {
         cli_errorf("org", "%s", err.msg);

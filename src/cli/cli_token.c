@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "core/timestamp.h"
 #include "store/store.h"
 
@@ -53,8 +54,8 @@ static enum mrd_code print_token(void *ctx, const struct store_token *t)
     } else {
         (void)snprintf(state, sizeof(state), "active");
     }
-    printf("%s\t%s\t%s\t%s\texpires %s\tlast-used %s", t->name, t->org_name, created, state,
-           expires, used);
+    printf("%s\t%s\t%s\t%s\texpires %s\tlast-used %s", MRD_ESC(t->name), MRD_ESC(t->org_name),
+           created, state, expires, used);
     if (t->prev_expires_usec != STORE_TIME_NONE && t->prev_expires_usec > now) {
         cli_data_time(t->prev_expires_usec, prev);
         cli_data_time(t->prev_last_used_usec, prev_used);
@@ -76,8 +77,8 @@ static int do_create(struct admin *a, const char *org_name, const char *name, in
     }
     printf("%s\n", secret);
     sodium_memzero(secret, sizeof(secret));
-    fprintf(stderr, "meridian token: created token '%s' for org '%s' (shown once)\n", tok.name,
-            tok.org_name);
+    fprintf(stderr, "meridian token: created token '%s' for org '%s' (shown once)\n",
+            MRD_ESC(tok.name), MRD_ESC(tok.org_name));
     return CLI_EXIT_OK;
 }
 
@@ -167,8 +168,8 @@ static int run(int argc, char **argv)
             cli_errorf("token", "%s", err.msg);
             ret = CLI_EXIT_USAGE;
         } else {
-            fprintf(stderr, "meridian token: revoked token '%s' of org '%s'\n", tok.name,
-                    tok.org_name);
+            fprintf(stderr, "meridian token: revoked token '%s' of org '%s'\n", MRD_ESC(tok.name),
+                    MRD_ESC(tok.org_name));
         }
     } else if (store_token_list(st, print_token, NULL, &err) != MRD_OK) {
         cli_errorf("token", "%s", err.msg);
