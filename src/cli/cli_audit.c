@@ -35,7 +35,7 @@ static enum mrd_code print_event(void *ctx, const struct admin_event *e, struct 
         json_t *j = json_object();
         struct mrd_json_limits lim = {STORE_HOLD_RECORD_MAX, 32};
         json_t *rec = NULL;
-        char *s;
+        enum mrd_code rc;
 
         (void)mrd_json_parse(e->record, e->record_len, &lim, &rec, NULL);
         (void)json_object_set_new(j, "event", json_integer(e->ev));
@@ -45,20 +45,16 @@ static enum mrd_code print_event(void *ctx, const struct admin_event *e, struct 
         (void)json_object_set_new(j, "record_sha256", json_string(hex));
         (void)json_object_set_new(j, "record_text", json_stringn(e->record, e->record_len));
         (void)json_object_set_new(j, "record", rec != NULL ? rec : json_null());
-        s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+        rc = cli_print_json(j, JSON_COMPACT);
         json_decref(j);
-        if (s == NULL)
-            return MRD_E_NOMEM;
-        printf("%s\n", s);
-        free(s);
-        return MRD_OK;
+        return rc;
     }
+    /* the record is text from outside (names, URLs): escaped in full */
     if (e->leaf >= 0)
-        printf("%lld\t%s\t%s\tleaf %lld\t%.*s\n", (long long)e->ev, ts, e->kind, (long long)e->leaf,
-               (int)e->record_len, e->record);
+        printf("%lld\t%s\t%s\tleaf %lld\t", (long long)e->ev, ts, e->kind, (long long)e->leaf);
     else
-        printf("%lld\t%s\t%s\tleaf -\t%.*s\n", (long long)e->ev, ts, e->kind, (int)e->record_len,
-               e->record);
+        printf("%lld\t%s\t%s\tleaf -\t", (long long)e->ev, ts, e->kind);
+    cli_print_escaped(e->record, e->record_len);
     return MRD_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "cli/cli_backup.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 
 #define VERB "backup"
 
@@ -27,9 +28,10 @@ void cli_backup_print(const char *verb, const char *what, const struct backup_re
     fprintf(stderr,
             "meridian %s: %s: node %s (org %s), %llu object versions (schema %d), ledger %llu "
             "leaves (root %s, checkpoint at %llu), %u peers, %zu members, %llu bytes\n",
-            verb, what, r->node_id, r->own_org, (unsigned long long)r->objects, r->schema_version,
-            (unsigned long long)r->ledger_size, root, (unsigned long long)r->checkpoint_size,
-            r->peers, r->members, (unsigned long long)r->bytes);
+            verb, MRD_ESC(what), MRD_ESC(r->node_id), MRD_ESC(r->own_org),
+            (unsigned long long)r->objects, r->schema_version, (unsigned long long)r->ledger_size,
+            root, (unsigned long long)r->checkpoint_size, r->peers, r->members,
+            (unsigned long long)r->bytes);
     /* stdout: the file's SHA-256, to record beside the backup */
     printf("%s\n", hex);
 }

@@ -60,7 +60,7 @@ static int change(struct admin *a, const char *sub, const char *name)
     fprintf(stderr,
             "meridian org: %sd '%s': %u token(s) revoked, %u grant(s) removed, %u session(s) "
             "ended, %s\n",
-            sub, name, r.org.tokens_revoked, r.org.grants_removed, r.sessions_ended,
+            sub, MRD_ESC(name), r.org.tokens_revoked, r.org.grants_removed, r.sessions_ended,
             !r.peer_found     ? "no peer of that name"
             : !r.peer_changed ? "its peer unchanged"
             : sub[1] == 'i'   ? "its peer disabled"

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 
 static int run(int argc, char **argv)
 {
@@ -39,7 +40,7 @@ static int run(int argc, char **argv)
     } else {
         printf("revoked %s: %u token(s) revoked, %u grant(s) removed, %u session(s) ended, "
                "org %s, peer %s\n",
-               argv[optind], r.org.tokens_revoked, r.org.grants_removed, r.sessions_ended,
+               MRD_ESC(argv[optind]), r.org.tokens_revoked, r.org.grants_removed, r.sessions_ended,
                r.org.before.key != 0 ? "disabled" : "(none)",
                r.peer_found ? (r.peer_changed ? "disabled" : "already disabled") : "(none)");
     }

@@ -206,7 +206,7 @@ static int peer_set(const char *data, const char *name, const char *local, const
         }
     }
     cli_data_ledger_catch_up("peer", st, data);
-    fprintf(stderr, "meridian peer: updated '%s'; cursors %s\n", name,
+    fprintf(stderr, "meridian peer: updated '%s'; cursors %s\n", MRD_ESC(name),
             chg->reset ? "reset" : "kept");
 out:
     fed_state_close(fs);
