@@ -209,6 +209,7 @@ def test_every_admin_change_is_a_leaf_that_proves_into_a_checkpoint(n, tmp_path)
     n.cli("org", "disable", "cert-b", "--data", n.data)
     n.cli("org", "enable", "cert-b", "--data", n.data)
     n.cli("token", "revoke", tok[:12], "--data", n.data)
+    n.post_ok(n.coll_id, [indicator(tlp=TLP_CLEAR)])  # a hold needs something to hold
     n.cli("hold", "create", "--data", n.data, "--case", "C-1", "--authority", "x", "--reason",
           "y", "--query", "added_after=2020-01-01T00:00:00Z")
 
