@@ -6,7 +6,6 @@
  * reader accepts really is sealed: its seal names the SHA-256 of the
  * bytes before the seal's header, and the file's SHA-256 is reported.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
