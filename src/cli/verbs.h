@@ -22,6 +22,7 @@ extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
 extern const struct cli_verb cli_verb_partner;
 extern const struct cli_verb cli_verb_peer;
+extern const struct cli_verb cli_verb_privacy;
 extern const struct cli_verb cli_verb_restore;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
