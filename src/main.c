@@ -13,6 +13,8 @@
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_audit,
+    &cli_verb_backup,
     &cli_verb_bgp,
     &cli_verb_collection,
     &cli_verb_config,
@@ -26,10 +28,13 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_key,
     &cli_verb_ledger,
     &cli_verb_match,
+    &cli_verb_migrate,
     &cli_verb_org,
     &cli_verb_pattern,
+    &cli_verb_partner,
     &cli_verb_peer,
     &cli_verb_privacy,
+    &cli_verb_restore,
     &cli_verb_search,
     &cli_verb_serve,
     &cli_verb_sync,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -62,11 +63,12 @@ static bool fit(const char *what, const char *src, char *dst, size_t size)
     return true;
 }
 
-static int do_create(struct store *st, const struct args *a)
+static int do_create(struct store *st, const char *dir, const struct args *a)
 {
     struct store_collection *c = NULL;
     struct store_api_root *root = NULL;
     struct store_org own;
+    struct admin adm;
     struct mrd_err err = {0};
     bool created = false;
     int ret = CLI_EXIT_USAGE;
@@ -96,12 +98,14 @@ static int do_create(struct store *st, const struct args *a)
         goto out;
     ret = CLI_EXIT_USAGE;
     root->max_content_length = STORE_DEFAULT_MAX_CONTENT;
+    cli_data_admin(st, dir, &adm);
     if (store_api_root_put(st, root, &created, &err) != MRD_OK ||
-        store_collection_create(st, c, &err) != MRD_OK ||
-        store_grant_set(st, own.key, c->key, (struct store_grant){true, true}, &err) != MRD_OK) {
+        admin_collection_create(&adm, c, &err) != MRD_OK ||
+        admin_grant_set(&adm, &own, c, (struct store_grant){true, true}, &err) != MRD_OK) {
         cli_errorf("collection", "%s", err.msg);
         goto out;
     }
+    cli_data_ledger_catch_up("collection", st, dir);
     if (created)
         fprintf(stderr, "meridian collection: created API root '%s' (served at /%s/)\n",
                 MRD_ESC(root->name), MRD_ESC(root->name));
@@ -172,11 +176,12 @@ static int run(int argc, char **argv)
     } else {
         return cli_usage_error(&cli_verb_collection, "unknown subcommand '%s'", sub);
     }
-    ret = cli_data_open("collection", cli_data_dir(a.data), &st);
+    a.data = cli_data_dir(a.data);
+    ret = cli_data_open("collection", a.data, &st);
     if (ret != CLI_EXIT_OK)
         return ret;
     if (strcmp(sub, "create") == 0) {
-        ret = do_create(st, &a);
+        ret = do_create(st, a.data, &a);
     } else if (store_collection_list(st, a.root, print_coll, st, &err) != MRD_OK) {
         cli_errorf("collection", "%s", err.msg);
         ret = CLI_EXIT_USAGE;

@@ -4,6 +4,9 @@
  */
 #include "cli/cli_data.h"
 
+#include "admin/admin.h"
+#include "core/str.h"
+
 #include <sodium.h>
 
 #include "conf/conf.h"
@@ -12,6 +15,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/sync.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,11 +70,50 @@ const char *cli_data_dir(const char *opt)
     return cli_data_dir_from(NULL, conf_data());
 }
 
+int cli_data_parse(const struct cli_verb *verb, int argc, char **argv, const char **ret_data)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'd')
+            return cli_usage_error(verb, "unknown option");
+        *ret_data = optarg;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_data_progress(void *ctx, const struct store_progress *p)
+{
+    (void)ctx;
+    if (p->finished) {
+        fprintf(stderr, "\rmeridian: migrated the database from schema %d to %d in %.1f s%20s\n",
+                p->from_version, p->to_version, p->elapsed_s, "");
+        return;
+    }
+    fprintf(stderr, "\rmeridian: migrating the database from schema %d to %d: step %u/%u, %.1f s",
+            p->from_version, p->to_version, p->done_steps + 1, p->total_steps, p->elapsed_s);
+    (void)fflush(stderr);
+}
+
+void cli_data_open_opts(struct store_open_opts *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (isatty(STDERR_FILENO))
+        ret->progress = cli_data_progress; /* silent when not a terminal */
+}
+
 int cli_data_open(const char *verb, const char *dir, struct store **ret)
 {
+    struct store_open_opts opts;
     struct mrd_err err = {0};
 
-    if (store_open(dir, NULL, ret, &err) != MRD_OK) {
+    cli_data_open_opts(&opts);
+    if (store_open(dir, &opts, ret, &err) != MRD_OK) {
         cli_errorf(verb, "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
@@ -189,4 +232,55 @@ void cli_data_ledger_catch_up(const char *verb, struct store *st, const char *di
     if (cli_data_ledger(verb, st, dir, &log) != CLI_EXIT_OK)
         cli_errorf(verb, "warning: the ledger will record these changes at its next sync");
     ledger_free(log);
+}
+
+static void admin_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "meridian: %s\n", line);
+}
+
+void cli_data_admin(struct store *st, const char *dir, struct admin *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->st = st;
+    ret->data_dir = dir;
+    admin_actor_cli(&ret->who);
+    ret->log = admin_log;
+}
+
+int cli_data_duration(const char *verb, const char *opt, const char *s, int64_t *ret)
+{
+    size_t n = strlen(s);
+    uint64_t v;
+    int64_t unit = 1;
+
+    if (n > 1 && (s[n - 1] == 'd' || s[n - 1] == 'h' || s[n - 1] == 'm' || s[n - 1] == 's')) {
+        unit = s[n - 1] == 'd' ? 86400 : s[n - 1] == 'h' ? 3600 : s[n - 1] == 'm' ? 60 : 1;
+        n--;
+    }
+    /* at most ~100 years */
+    if (mrd_str_to_u64(s, n, (uint64_t)(3153600000LL / unit), &v, NULL) != MRD_OK) {
+        cli_errorf(verb, "%s: '%s' is not a duration (e.g. 90d, 12h, 30m, 45s)", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    *ret = (int64_t)v * unit * 1000000;
+    return CLI_EXIT_OK;
+}
+
+int cli_data_when(const char *verb, const char *opt, const char *s, int64_t *ret)
+{
+    struct mrd_time t;
+    int64_t d;
+
+    if (mrd_time_parse(s, strlen(s), &t, NULL) == MRD_OK) {
+        *ret = mrd_time_to_usec(&t);
+        return CLI_EXIT_OK;
+    }
+    if (cli_data_duration(verb, opt, s, &d) != CLI_EXIT_OK) {
+        cli_errorf(verb, "%s: give a time (2026-12-31T00:00:00Z) or a duration from now", opt);
+        return CLI_EXIT_USAGE;
+    }
+    *ret = mrd_time_now_usec() + d;
+    return CLI_EXIT_OK;
 }

@@ -34,6 +34,19 @@ const char *cli_data_dir(const char *opt);
  * --config): opt, $MERIDIAN_DATA, from_conf, CLI_DATA_DEFAULT. */
 const char *cli_data_dir_from(const char *opt, const char *from_conf);
 
+/* Prints a schema migration's progress on stderr, on one line that it
+ * rewrites (store.h, struct store_progress). */
+void cli_data_progress(void *ctx, const struct store_progress *p);
+/* Open options for the CLI: migration progress when stderr is a terminal,
+ * silence otherwise. */
+void cli_data_open_opts(struct store_open_opts *ret);
+
+/* getopt for verbs whose only option is --data DIR: parses argv from
+ * argv[1], sets *ret_data (unchanged when not given) and leaves the
+ * operands at argv[optind..]. Prints the usage and returns CLI_EXIT_USAGE
+ * for any other option. */
+int cli_data_parse(const struct cli_verb *verb, int argc, char **argv, const char **ret_data);
+
 /* Opens the store in dir (which must have been made by `meridian init`).
  * Returns CLI_EXIT_OK or prints the error and returns CLI_EXIT_USAGE. */
 int cli_data_open(const char *verb, const char *dir, struct store **ret);
@@ -65,6 +78,20 @@ int cli_data_ledger(const char *verb, struct store *st, const char *dir, struct 
  * the ledger records them now when no server runs. Failures are printed as
  * a warning (the queue stays in the store; the next sync takes it). */
 void cli_data_ledger_catch_up(const char *verb, struct store *st, const char *dir);
+
+struct admin;
+
+/* An admin context (admin/admin.h) for a CLI verb: the actor is the local
+ * user; each audit record's line goes to stderr. */
+void cli_data_admin(struct store *st, const char *dir, struct admin *ret);
+
+/* A point in time given as a timestamp (2026-12-31T00:00:00Z) or as a
+ * duration from now (90d, 12h, 30m, 45s): usec since the epoch. Prints the
+ * error (naming opt) and returns CLI_EXIT_USAGE when it is neither. */
+int cli_data_when(const char *verb, const char *opt, const char *s, int64_t *ret);
+
+/* A duration (90d, 12h, 30m, 45s, or plain seconds) in usec. */
+int cli_data_duration(const char *verb, const char *opt, const char *s, int64_t *ret);
 
 /* Formats usec as a STIX millisecond timestamp, or "-" for STORE_TIME_NONE. */
 void cli_data_time(int64_t usec, char out[32]);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -34,6 +35,7 @@ static int run(int argc, char **argv)
     const char *data = NULL, *org_name = NULL, *coll_arg = NULL;
     struct store_grant g = {false, false};
     struct store *st = NULL;
+    struct admin a;
     struct store_org org;
     struct store_collection *coll = NULL;
     struct mrd_err err = {0};
@@ -73,7 +75,8 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cli_verb_grant, "grant list takes no --read/--write");
     if (!list && (org_name == NULL || coll_arg == NULL))
         return cli_usage_error(&cli_verb_grant, "--org ORG and --collection ID are required");
-    ret = cli_data_open("grant", cli_data_dir(data), &st);
+    data = cli_data_dir(data);
+    ret = cli_data_open("grant", data, &st);
     if (ret != CLI_EXIT_OK)
         return ret;
     coll = mrd_calloc(1, sizeof(*coll));
@@ -97,11 +100,13 @@ static int run(int argc, char **argv)
         }
         goto out;
     }
-    if (store_grant_set(st, org.key, coll->key, g, &err) != MRD_OK) {
+    cli_data_admin(st, data, &a);
+    if (admin_grant_set(&a, &org, coll, g, &err) != MRD_OK) {
         cli_errorf("grant", "%s", err.msg);
         ret = CLI_EXIT_USAGE;
         goto out;
     }
+    cli_data_ledger_catch_up("grant", st, data);
     fprintf(stderr, "meridian grant: org '%s' on collection %s (%s/%s): read %s, write %s\n",
             MRD_ESC(org.name), MRD_ESC(coll->id), MRD_ESC(coll->api_root), MRD_ESC(coll->title),
             g.can_read ? "yes" : "no", g.can_write ? "yes" : "no");

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "admin/admin.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -30,9 +31,11 @@
 
 /* What the steps share. A step may fill in more for the steps after it. */
 struct init_ctx {
-    const char *dir;      /* the new data directory (exists, empty, mode 0700) */
-    const char *org_name; /* --org */
-    struct store *st;     /* open after the "database" step */
+    const char *dir;                     /* the new data directory (exists, empty, mode 0700) */
+    const char *org_name;                /* --org */
+    const char *sans[HTTP_TLS_MAX_SANS]; /* --san */
+    size_t n_sans;
+    struct store *st; /* open after the "database" step */
     struct store_org own;
     char token[STORE_TOKEN_LEN + 1]; /* the admin token, printed at the end */
 };
@@ -49,19 +52,23 @@ static int step_database(struct init_ctx *ctx)
 {
     struct store_open_opts opts = {.create = true};
     char node_id[STORE_UUID_LEN + 1];
+    struct admin a;
     struct mrd_err err = {0};
     enum mrd_code rc;
 
     rc = store_open(ctx->dir, &opts, &ctx->st, &err);
+    cli_data_admin(ctx->st, ctx->dir, &a);
+    a.log = NULL; /* init prints its own summary */
     if (rc == MRD_OK)
-        rc = store_org_create(ctx->st, ctx->org_name, POLICY_REL_OWN, &ctx->own, &err);
+        rc = admin_org_create(&a, ctx->org_name, POLICY_REL_OWN, &ctx->own, &err);
     if (rc == MRD_OK)
         rc = store_meta_set(ctx->st, "own_org", ctx->org_name, &err);
     store_uuid4(node_id);
     if (rc == MRD_OK)
         rc = store_meta_set(ctx->st, "node_id", node_id, &err);
     if (rc == MRD_OK)
-        rc = store_token_create(ctx->st, ctx->own.key, "admin", ctx->token, NULL, &err);
+        rc =
+            admin_token_create(&a, ctx->org_name, "admin", STORE_TIME_NONE, ctx->token, NULL, &err);
     if (rc != MRD_OK) {
         cli_errorf("init", "%s", err.msg);
         return CLI_EXIT_USAGE;
@@ -75,7 +82,7 @@ static int step_tls(struct init_ctx *ctx)
 {
     struct mrd_err err = {0};
 
-    if (http_tls_generate(ctx->dir, &err) != MRD_OK) {
+    if (http_tls_generate_sans(ctx->dir, ctx->sans, ctx->n_sans, &err) != MRD_OK) {
         cli_errorf("init", "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
@@ -157,10 +164,11 @@ static int prepare_dir(const char *dir, bool *ret_created)
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_ORG };
+    enum { O_DATA = 1, O_ORG, O_SAN };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"org", required_argument, NULL, O_ORG},
+        {"san", required_argument, NULL, O_SAN},
         {NULL, 0, NULL, 0},
     };
     struct init_ctx ctx;
@@ -175,6 +183,10 @@ static int run(int argc, char **argv)
             data = optarg;
         else if (c == O_ORG)
             ctx.org_name = optarg;
+        else if (c == O_SAN && ctx.n_sans < HTTP_TLS_MAX_SANS)
+            ctx.sans[ctx.n_sans++] = optarg;
+        else if (c == O_SAN)
+            return cli_usage_error(&cli_verb_init, "more than %d --san", HTTP_TLS_MAX_SANS);
         else
             return cli_usage_error(&cli_verb_init, "unknown option");
     }
@@ -217,7 +229,7 @@ out:
 const struct cli_verb cli_verb_init = {
     .name = "init",
     .summary = "create a data directory: database, own org, admin token",
-    .usage = "usage: meridian init --org NAME [--data DIR]\n"
+    .usage = "usage: meridian init --org NAME [--san NAME]... [--data DIR]\n"
              "\n"
              "Creates the node's data directory DIR (default $MERIDIAN_DATA, else the\n"
              "'data' setting of /etc/meridian/meridian.conf (or $MERIDIAN_CONFIG), else\n"
@@ -233,6 +245,10 @@ const struct cli_verb cli_verb_init = {
              "cannot be shown again (make another with 'meridian token create').\n"
              "\n"
              "  --org NAME   the own org's name ([A-Za-z0-9._-], at most 64 characters)\n"
+             "  --san NAME   a subject alternative name for the certificate, besides\n"
+             "               localhost, 127.0.0.1, ::1 and this host's name: a DNS name\n"
+             "               (node.cert.example, *.example) or an IP address; repeatable\n"
+             "               (to use your own certificate instead: docs/taxii.md, 'TLS')\n"
              "  --data DIR   the data directory to create\n"
              "\n"
              "Example: TOKEN=$(meridian init --data /var/lib/meridian --org cert-xx)\n"

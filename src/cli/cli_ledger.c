@@ -260,13 +260,10 @@ static int cmd_verify_proof(int argc, char **argv)
 
 /* ---- commands on a data directory ---- */
 
-static const char *kind_names[] = {NULL,         "object",       "hold-create",
-                                   "hold-renew", "hold-release", "hold-export"};
-
 static int parse_kind(const char *s, uint8_t *ret)
 {
     for (uint8_t k = 1; k <= LEDGER_KIND_MAX; k++)
-        if (strcmp(s, kind_names[k]) == 0) {
+        if (strcmp(s, ledger_kind_name(k)) == 0) {
             *ret = k;
             return CLI_EXIT_OK;
         }
@@ -891,56 +888,56 @@ static int run(int argc, char **argv)
 const struct cli_verb cli_verb_ledger = {
     .name = "ledger",
     .summary = "tamper-evident log: append, checkpoint, prove, verify",
-    .usage =
-        "usage: meridian ledger verify-proof inclusion --leaf-index N --tree-size N\n"
-        "                        --root B64 --leaf-hash B64 [--proof B64[,B64...]]\n"
-        "       meridian ledger verify-proof consistency --size1 N --size2 N\n"
-        "                        --root1 B64 --root2 B64 [--proof B64[,B64...]]\n"
-        "       meridian ledger append --dir DIR (--file F | --hash B64)\n"
-        "                        [--kind object|hold-create|hold-renew|hold-release|hold-export]\n"
-        "                        [--time-ms N]\n"
-        "       meridian ledger keygen --name NAME --out FILE\n"
-        "       meridian ledger checkpoint --dir DIR --key KEY\n"
-        "       meridian ledger prove --dir DIR (--index N | --hash B64) [--size N]\n"
-        "       meridian ledger prove --dir DIR --size1 N [--size2 N]\n"
-        "       meridian ledger verify --dir DIR [--pubkey KEY]\n"
-        "       meridian ledger checkpoint --data DIR\n"
-        "       meridian ledger verify --data DIR\n"
-        "       meridian ledger prove --data DIR --object ID [--version V]\n"
-        "       meridian ledger prove --data DIR (--index N | --hash B64 | --size1 N ...)\n"
-        "\n"
-        "With --data DIR (or with neither --dir nor --data: the default data\n"
-        "directory, see 'meridian help init') the node's own ledger (DIR/ledger)\n"
-        "is used and the node key\n"
-        "(DIR/node.key) signs and verifies: checkpoint records what the store has\n"
-        "queued and signs now (not while 'meridian serve' holds the ledger: it signs\n"
-        "every --checkpoint-interval, or on POST /ledger/v1/checkpoint); prove\n"
-        "--object proves the newest stored version of ID (or version V, a STIX\n"
-        "timestamp) into the current tree, printing id, version and collection too.\n"
-        "\n"
-        "The ledger is an RFC 9162 Merkle tree (SHA-256, leaf H(0x00||entry), node\n"
-        "H(0x01||l||r)) stored in DIR/log; see docs/ledger.md.\n"
-        "\n"
-        "verify-proof checks an RFC 9162 §2.1.3 inclusion proof or §2.1.4 consistency\n"
-        "proof given on the command line; it needs no data directory. Hashes are\n"
-        "SHA-256 in standard base64; leaf indexes are 0-based; --proof lists the proof's\n"
-        "hashes in order, comma-separated (it may repeat). The empty proof, valid for a\n"
-        "tree of size 1 or for size1 == size2, is --proof '' or no --proof at all.\n"
-        "\n"
-        "append adds one leaf (the SHA-256 of --file, or --hash) durably and prints its\n"
-        "index. keygen writes a new Ed25519 signer key in the C2SP note format\n"
-        "(PRIVATE+KEY+name+id+base64, mode 0600) and prints its verifier key\n"
-        "(name+id+base64). checkpoint signs the current tree head as a C2SP\n"
-        "tlog-checkpoint with KEY (a file, or the key text), stores it as\n"
-        "DIR/checkpoint and prints it. prove prints an inclusion proof (by leaf index\n"
-        "or by the entry's content hash) or a consistency proof as JSON with the field\n"
-        "names of the transparency-dev test vectors; --size defaults to the log's.\n"
-        "verify recomputes every leaf hash and the tree from the stored entries and\n"
-        "compares with DIR/checkpoint (its signature too with --pubkey: a verifier key\n"
-        "name+id+base64 or the node key's ed25519:BASE64, or a file holding one); it\n"
-        "names the first leaf that differs.\n"
-        "\n"
-        "Exit status: 0 valid / done, 1 invalid (the reason is printed; for verify the\n"
-        "first leaf that differs), 2 usage or I/O error.\n",
+    .usage = "usage: meridian ledger verify-proof inclusion --leaf-index N --tree-size N\n"
+             "                        --root B64 --leaf-hash B64 [--proof B64[,B64...]]\n"
+             "       meridian ledger verify-proof consistency --size1 N --size2 N\n"
+             "                        --root1 B64 --root2 B64 [--proof B64[,B64...]]\n"
+             "       meridian ledger append --dir DIR (--file F | --hash B64)\n"
+             "                        [--kind object|hold-create|hold-renew|hold-release|\n"
+             "                                hold-export|admin]\n"
+             "                        [--time-ms N]\n"
+             "       meridian ledger keygen --name NAME --out FILE\n"
+             "       meridian ledger checkpoint --dir DIR --key KEY\n"
+             "       meridian ledger prove --dir DIR (--index N | --hash B64) [--size N]\n"
+             "       meridian ledger prove --dir DIR --size1 N [--size2 N]\n"
+             "       meridian ledger verify --dir DIR [--pubkey KEY]\n"
+             "       meridian ledger checkpoint --data DIR\n"
+             "       meridian ledger verify --data DIR\n"
+             "       meridian ledger prove --data DIR --object ID [--version V]\n"
+             "       meridian ledger prove --data DIR (--index N | --hash B64 | --size1 N ...)\n"
+             "\n"
+             "With --data DIR (or with neither --dir nor --data: the default data\n"
+             "directory, see 'meridian help init') the node's own ledger (DIR/ledger)\n"
+             "is used and the node key\n"
+             "(DIR/node.key) signs and verifies: checkpoint records what the store has\n"
+             "queued and signs now (not while 'meridian serve' holds the ledger: it signs\n"
+             "every --checkpoint-interval, or on POST /ledger/v1/checkpoint); prove\n"
+             "--object proves the newest stored version of ID (or version V, a STIX\n"
+             "timestamp) into the current tree, printing id, version and collection too.\n"
+             "\n"
+             "The ledger is an RFC 9162 Merkle tree (SHA-256, leaf H(0x00||entry), node\n"
+             "H(0x01||l||r)) stored in DIR/log; see docs/ledger.md.\n"
+             "\n"
+             "verify-proof checks an RFC 9162 §2.1.3 inclusion proof or §2.1.4 consistency\n"
+             "proof given on the command line; it needs no data directory. Hashes are\n"
+             "SHA-256 in standard base64; leaf indexes are 0-based; --proof lists the proof's\n"
+             "hashes in order, comma-separated (it may repeat). The empty proof, valid for a\n"
+             "tree of size 1 or for size1 == size2, is --proof '' or no --proof at all.\n"
+             "\n"
+             "append adds one leaf (the SHA-256 of --file, or --hash) durably and prints its\n"
+             "index. keygen writes a new Ed25519 signer key in the C2SP note format\n"
+             "(PRIVATE+KEY+name+id+base64, mode 0600) and prints its verifier key\n"
+             "(name+id+base64). checkpoint signs the current tree head as a C2SP\n"
+             "tlog-checkpoint with KEY (a file, or the key text), stores it as\n"
+             "DIR/checkpoint and prints it. prove prints an inclusion proof (by leaf index\n"
+             "or by the entry's content hash) or a consistency proof as JSON with the field\n"
+             "names of the transparency-dev test vectors; --size defaults to the log's.\n"
+             "verify recomputes every leaf hash and the tree from the stored entries and\n"
+             "compares with DIR/checkpoint (its signature too with --pubkey: a verifier key\n"
+             "name+id+base64 or the node key's ed25519:BASE64, or a file holding one); it\n"
+             "names the first leaf that differs.\n"
+             "\n"
+             "Exit status: 0 valid / done, 1 invalid (the reason is printed; for verify the\n"
+             "first leaf that differs), 2 usage or I/O error.\n",
     .run = run,
 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -27,6 +28,10 @@ static const char usage[] =
     "       meridian peer remove NAME [--data DIR]\n"
     "       meridian peer disable NAME [--data DIR]\n"
     "       meridian peer enable NAME [--data DIR]\n"
+    "       meridian peer set NAME [--url URL] [--token T] [--pubkey K] [--ca FILE]\n"
+    "                         [--interval MS] [--direction D] [--community C]\n"
+    "                         [--api-root R --collection ID --local-collection ID\n"
+    "                          --reset-cursors] [--data DIR]\n"
     "\n"
     "Configures the TAXII 2.1 servers this node synchronises with (docs/federation.md).\n"
     "\n"
@@ -47,10 +52,16 @@ static const char usage[] =
     "  --direction D        pull, push or both\n"
     "  --community C        the trust community shared with the peer: objects pulled from\n"
     "                       it belong to C, and pushing sends GREEN only within C\n"
-    "                       (default: the API root of --local-collection)\n" CLI_DATA_HELP "\n"
+    "                       (default: the API root of --local-collection)\n"
+    "  --interval MS        sync this peer every MS milliseconds (default 0: the server's\n"
+    "                       --sync-interval)\n" CLI_DATA_HELP "\n"
     "What is pushed is what the peer could read through TAXII (TLP, docs/design.md §5):\n"
     "CLEAR anywhere, GREEN within the community, AMBER only if created here, RED never.\n"
     "disable keeps the peer and its cursors but stops syncing; enable resumes it now.\n"
+    "set changes what is given and keeps the rest, and the pull and push cursors: a new\n"
+    "token, URL, key or interval resumes where the peer was. Pointing it at another\n"
+    "remote or local collection needs --reset-cursors (the cursors mean nothing there).\n"
+    "Every change is an audit record ('meridian audit').\n"
     "\n"
     "Exit status: 0 done, 2 usage, no such peer, or data error.\n";
 
@@ -76,7 +87,7 @@ static int peer_add(const char *data, const char *name, const char *local, struc
 {
     struct store *st = NULL;
     struct store_collection coll;
-    struct fed_state *fs = NULL;
+    struct admin a;
     struct mrd_err err = {0};
     int ret;
 
@@ -102,16 +113,99 @@ static int peer_add(const char *data, const char *name, const char *local, struc
         mrd_strlcpy(p->ca_file, abs, sizeof(p->ca_file));
     }
     p->enabled = true;
-    if (fed_state_open(data, &fs, &err) != MRD_OK || fed_peer_add(fs, p, &err) != MRD_OK) {
+    cli_data_admin(st, data, &a);
+    if (admin_peer_add(&a, p, &err) != MRD_OK) {
         cli_errorf("peer", "%s", err.msg);
         ret = CLI_EXIT_USAGE;
         goto out;
     }
+    cli_data_ledger_catch_up("peer", st, data);
     fprintf(stderr,
             "meridian peer: added '%s' (%s) %s %s/collections/%s <-> local %s, community %s%s\n",
             MRD_ESC(p->name), fed_direction_name(p->direction), MRD_ESC(p->url),
             MRD_ESC(p->api_root), MRD_ESC(p->collection), MRD_ESC(p->local_collection),
             MRD_ESC(p->community), p->pubkey[0] ? ", key pinned" : "");
+out:
+    store_close(st);
+    return ret;
+}
+
+/* peer set: the fields given in chg (non-empty / flags) replace p's. */
+struct peer_change {
+    bool url, token, pubkey, ca, dir, comm, root, coll, local, interval, reset;
+};
+
+static int peer_set(const char *data, const char *name, const char *local, const struct fed_peer *n,
+                    const struct peer_change *chg)
+{
+    static struct fed_peer p; /* large: keep it off the stack */
+    struct fed_peer_state ps;
+    struct store *st = NULL;
+    struct store_collection coll;
+    struct fed_state *fs = NULL;
+    struct admin a;
+    struct mrd_err err = {0};
+    int ret;
+
+    if ((chg->root || chg->coll || chg->local) && !chg->reset)
+        return cli_usage_error(&cli_verb_peer,
+                               "peer set: a new --api-root, --collection or --local-collection "
+                               "makes the cursors meaningless: add --reset-cursors");
+    ret = cli_data_open("peer", data, &st);
+    if (ret != CLI_EXIT_OK)
+        return ret;
+    if (fed_state_open(data, &fs, &err) != MRD_OK || fed_peer_get(fs, name, &p, &ps, &err)) {
+        cli_errorf("peer", "%s", err.msg);
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (chg->local) {
+        ret = cli_data_collection("peer", st, local, &coll);
+        if (ret != CLI_EXIT_OK)
+            goto out;
+        mrd_strlcpy(p.local_collection, coll.id, sizeof(p.local_collection));
+    }
+    if (chg->url)
+        mrd_strlcpy(p.url, n->url, sizeof(p.url));
+    if (chg->token)
+        mrd_strlcpy(p.token, n->token, sizeof(p.token));
+    if (chg->pubkey)
+        mrd_strlcpy(p.pubkey, n->pubkey, sizeof(p.pubkey));
+    if (chg->ca)
+        mrd_strlcpy(p.ca_file, n->ca_file, sizeof(p.ca_file));
+    if (chg->comm)
+        mrd_strlcpy(p.community, n->community, sizeof(p.community));
+    if (chg->root)
+        mrd_strlcpy(p.api_root, n->api_root, sizeof(p.api_root));
+    if (chg->coll)
+        mrd_strlcpy(p.collection, n->collection, sizeof(p.collection));
+    if (chg->dir)
+        p.direction = n->direction;
+    if (chg->interval)
+        p.interval_ms = n->interval_ms;
+    cli_data_admin(st, data, &a);
+    if (admin_peer_update(&a, &p, &err) != MRD_OK) {
+        cli_errorf("peer", "%s", err.msg);
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (chg->reset) {
+        struct fed_peer_state fresh;
+
+        memset(&fresh, 0, sizeof(fresh));
+        fresh.pull_cursor = STORE_TIME_NONE;
+        fresh.pulled = ps.pulled;
+        fresh.pushed = ps.pushed;
+        fresh.rejected = ps.rejected;
+        if (fed_peer_state_put(fs, name, &fresh, &err) != MRD_OK) {
+            cli_errorf("peer", "%s", err.msg);
+            ret = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    cli_data_ledger_catch_up("peer", st, data);
+    fprintf(stderr, "meridian peer: updated '%s'; cursors %s\n", MRD_ESC(name),
+            chg->reset ? "reset" : "kept");
 out:
     fed_state_close(fs);
     store_close(st);
@@ -131,8 +225,9 @@ static enum mrd_code print_peer(void *ctx, const struct fed_peer *p, const struc
            p->enabled ? "enabled" : "disabled", fed_direction_name(p->direction), MRD_ESC(p->url),
            MRD_ESC(p->api_root), MRD_ESC(p->collection), MRD_ESC(p->local_collection),
            MRD_ESC(p->community));
-    printf("  key %s  ca %s\n", p->pubkey[0] ? MRD_ESC(p->pubkey) : "-",
-           p->ca_file[0] ? MRD_ESC(p->ca_file) : "-");
+    printf("  key %s  ca %s  interval %s%u\n", p->pubkey[0] ? MRD_ESC(p->pubkey) : "-",
+           p->ca_file[0] ? MRD_ESC(p->ca_file) : "-", p->interval_ms > 0 ? "" : "server default ",
+           p->interval_ms);
     printf("  last ok %s  cursor %s  failures %u  retry after %s  pulled %llu  pushed %llu  "
            "rejected %llu\n",
            ok, cur, s->failures, next, (unsigned long long)s->pulled, (unsigned long long)s->pushed,
@@ -155,6 +250,8 @@ static int run(int argc, char **argv)
         O_CA,
         O_DIR,
         O_COMM,
+        O_INTERVAL,
+        O_RESET,
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -167,17 +264,21 @@ static int run(int argc, char **argv)
         {"ca", required_argument, NULL, O_CA},
         {"direction", required_argument, NULL, O_DIR},
         {"community", required_argument, NULL, O_COMM},
+        {"interval", required_argument, NULL, O_INTERVAL},
+        {"reset-cursors", no_argument, NULL, O_RESET},
         {NULL, 0, NULL, 0},
     };
     static struct fed_peer p; /* large: keep it off the stack */
     const char *data = NULL, *sub, *name = NULL;
     bool has_dir = false;
+    struct peer_change chg;
     struct fed_state *fs = NULL;
     struct mrd_err err = {0};
     int c, ret = CLI_EXIT_OK;
     char local[STORE_UUID_LEN + STORE_NAME_MAX + STORE_ALIAS_MAX + 2] = "";
 
     memset(&p, 0, sizeof(p));
+    memset(&chg, 0, sizeof(chg));
     if (argc < 2)
         return cli_usage_error(&cli_verb_peer, "expected add, list, remove, disable or enable");
     sub = argv[1];
@@ -188,32 +289,54 @@ static int run(int argc, char **argv)
             data = optarg;
             break;
         case O_URL:
+            chg.url = true;
             ret = copy_opt("--url", optarg, p.url, sizeof(p.url));
             break;
         case O_ROOT:
+            chg.root = true;
             ret = copy_opt("--api-root", optarg, p.api_root, sizeof(p.api_root));
             break;
         case O_COLL:
+            chg.coll = true;
             ret = copy_opt("--collection", optarg, p.collection, sizeof(p.collection));
             break;
         case O_LOCAL:
+            chg.local = true;
             ret = copy_opt("--local-collection", optarg, local, sizeof(local));
             break;
         case O_TOKEN:
+            chg.token = true;
             ret = copy_opt("--token", optarg, p.token, sizeof(p.token));
             break;
         case O_PUBKEY:
+            chg.pubkey = true;
             ret = copy_opt("--pubkey", optarg, p.pubkey, sizeof(p.pubkey));
             break;
         case O_CA:
+            chg.ca = true;
             ret = copy_opt("--ca", optarg, p.ca_file, sizeof(p.ca_file));
             break;
         case O_DIR:
             if (fed_direction_parse(optarg, &p.direction, &err) != MRD_OK)
                 return cli_usage_error(&cli_verb_peer, "--direction: %s", err.msg);
             has_dir = true;
+            chg.dir = true;
+            break;
+        case O_INTERVAL: {
+            uint64_t v;
+
+            if (mrd_str_to_u64(optarg, strlen(optarg), 86400000u, &v, NULL) != MRD_OK)
+                return cli_usage_error(&cli_verb_peer, "--interval: '%s' is not 0..86400000 ms",
+                                       optarg);
+            p.interval_ms = (unsigned)v;
+            chg.interval = true;
+            break;
+        }
+        case O_RESET:
+            chg.reset = true;
             break;
         case O_COMM:
+            chg.comm = true;
             ret = copy_opt("--community", optarg, p.community, sizeof(p.community));
             break;
         default:
@@ -237,6 +360,11 @@ static int run(int argc, char **argv)
                                                    "are required");
         return peer_add(data, name, local, &p);
     }
+    if (strcmp(sub, "set") == 0) {
+        if (name == NULL)
+            return cli_usage_error(&cli_verb_peer, "peer set: NAME is required");
+        return peer_set(data, name, local, &p, &chg);
+    }
     if (strcmp(sub, "list") == 0) {
         if (name != NULL)
             return cli_usage_error(&cli_verb_peer, "peer list takes no NAME");
@@ -246,12 +374,18 @@ static int run(int argc, char **argv)
                strcmp(sub, "enable") == 0) {
         if (name == NULL)
             return cli_usage_error(&cli_verb_peer, "peer %s: NAME is required", sub);
-        if (fed_state_open(data, &fs, &err) == MRD_OK) {
-            if (sub[0] == 'r')
-                (void)fed_peer_remove(fs, name, &err);
-            else
-                (void)fed_peer_set_enabled(fs, name, sub[0] == 'e', &err);
-        }
+        struct store *st = NULL;
+        struct admin a;
+
+        if (cli_data_open("peer", data, &st) != CLI_EXIT_OK)
+            return CLI_EXIT_USAGE;
+        cli_data_admin(st, data, &a);
+        if (sub[0] == 'r')
+            (void)admin_peer_remove(&a, name, &err);
+        else
+            (void)admin_peer_set_enabled(&a, name, sub[0] == 'e', &err);
+        cli_data_ledger_catch_up("peer", st, data);
+        store_close(st);
         if (err.code == MRD_OK)
             fprintf(stderr, "meridian peer: %s '%s'\n",
                     sub[0] == 'r'   ? "removed"

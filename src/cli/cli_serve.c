@@ -62,6 +62,12 @@ static const char usage_tail[] =
     "token of the own org, or none on --metrics-listen), GET /healthz and\n"
     "GET /readyz (no token; 200 or 503, nothing else).\n"
     "\n"
+    "SIGTERM or SIGINT stops the server cleanly (exit 0). SIGHUP reopens the log\n"
+    "file and re-reads the TLS certificate and key (tls-cert and tls-key, or\n"
+    "DIR/cert.pem and DIR/key.pem) without dropping connections: new handshakes\n"
+    "use the new pair; a pair that does not load, or a key that does not match the\n"
+    "certificate, is logged and the current one kept.\n"
+    "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
     "\n"
@@ -141,6 +147,43 @@ static enum mrd_code write_ready(const char *path, const char *host, uint16_t po
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         return mrd_err_sys(err, MRD_E_IO, errno, "%s", path);
     return MRD_OK;
+}
+
+/* What SIGHUP reloads. One handler for everything a running server
+ * re-reads on SIGHUP: serve's loop calls on_sighup(), which calls each
+ * hook in turn (the TLS pair here; reopening a log file is one more line). */
+struct hup {
+    struct http_server *srv;
+    const char *cert_path, *key_path; /* NULL without TLS */
+};
+
+static void reload_tls(const struct hup *h)
+{
+    struct mrd_buf cert, key;
+    struct mrd_err err = {0};
+
+    if (h->cert_path == NULL)
+        return;
+    mrd_buf_init(&cert, HTTP_MAX_PEM);
+    mrd_buf_init(&key, HTTP_MAX_PEM);
+    if (cli_read_file(h->cert_path, HTTP_MAX_PEM, &cert, &err) != MRD_OK ||
+        cli_read_file(h->key_path, HTTP_MAX_PEM, &key, &err) != MRD_OK ||
+        mrd_buf_append(&cert, "", 1, &err) != MRD_OK ||
+        mrd_buf_append(&key, "", 1, &err) != MRD_OK ||
+        http_server_tls_reload(h->srv, cert.data, key.data, &err) != MRD_OK)
+        mrd_log(MRD_LOG_WARN, "SIGHUP: TLS certificate not reloaded, keeping the current one: %s",
+                err.msg);
+    else
+        mrd_log(MRD_LOG_INFO, "SIGHUP: TLS certificate reloaded from %s", h->cert_path);
+    if (key.data != NULL)
+        sodium_memzero(key.data, key.len);
+    mrd_buf_release(&cert);
+    mrd_buf_release(&key);
+}
+
+static void on_sighup(const struct hup *h)
+{
+    reload_tls(h);
 }
 
 static void raise_nofile(void)
@@ -275,8 +318,11 @@ static int run(int argc, char **argv)
     const char *data, *ready;
     struct http_config hc, mc;
     struct taxii_config tc = {0};
+    char cert_path[PATH_MAX], key_path[PATH_MAX];
+    struct hup hup = {0};
     struct mrd_buf cert, key, ca;
     struct store *st = NULL;
+    struct store_open_opts open_opts;
     struct taxii_server *ts = NULL;
     struct http_server *srv = NULL, *msrv = NULL;
     struct http_app app, mapp, taxii, api_app;
@@ -321,11 +367,24 @@ static int run(int argc, char **argv)
     if (hc.tls) {
         if (read_tls(&cf, data, &cert, &key, &ca) != CLI_EXIT_OK)
             goto out;
+        /* what SIGHUP re-reads */
+        if (conf_str(&cf, CONF_TLS_CERT) != NULL)
+            mrd_strlcpy(cert_path, conf_str(&cf, CONF_TLS_CERT), sizeof(cert_path));
+        else
+            (void)snprintf(cert_path, sizeof(cert_path), "%s/%s", data, HTTP_TLS_CERT_FILE);
+        if (conf_str(&cf, CONF_TLS_KEY) != NULL)
+            mrd_strlcpy(key_path, conf_str(&cf, CONF_TLS_KEY), sizeof(key_path));
+        else
+            (void)snprintf(key_path, sizeof(key_path), "%s/%s", data, HTTP_TLS_KEY_FILE);
+        hup.cert_path = cert_path;
+        hup.key_path = key_path;
+        hc.tls_reloadable = true;
         hc.cert_pem = cert.data;
         hc.key_pem = key.data;
         hc.client_ca_pem = ca.data;
     }
-    if (store_open(data, NULL, &st, &err) != MRD_OK) {
+    cli_data_open_opts(&open_opts);
+    if (store_open(data, &open_opts, &st, &err) != MRD_OK) {
         if (err.code == MRD_E_NOTFOUND || err.code == MRD_E_IO)
             cli_errorf("serve", "%s (run 'meridian init --data %s --org NAME' first)", err.msg,
                        data);
@@ -411,12 +470,14 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
+    hup.srv = srv;
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig != SIGHUP)
             break;
         reload();
+        on_sighup(&hup);
     }
     mrd_log(MRD_LOG_INFO, "signal %d: stopping", sig);
     ret = CLI_EXIT_OK;

@@ -4,6 +4,8 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_verb cli_verb_audit;
+extern const struct cli_verb cli_verb_backup;
 extern const struct cli_verb cli_verb_bgp;
 extern const struct cli_verb cli_verb_collection;
 extern const struct cli_verb cli_verb_config;
@@ -17,11 +19,14 @@ extern const struct cli_verb cli_verb_init;
 extern const struct cli_verb cli_verb_key;
 extern const struct cli_verb cli_verb_ledger;
 extern const struct cli_verb cli_verb_match;
+extern const struct cli_verb cli_verb_migrate;
 extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
+extern const struct cli_verb cli_verb_partner;
 extern const struct cli_verb cli_verb_peer;
 extern const struct cli_verb cli_verb_privacy;
 extern const struct cli_verb cli_verb_search;
+extern const struct cli_verb cli_verb_restore;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;

@@ -93,6 +93,7 @@ struct fed_peer {
     enum fed_direction direction;
     char community[STORE_NAME_MAX + 1];
     bool enabled;
+    unsigned interval_ms; /* sync this peer every interval_ms; 0 = the server's --sync-interval */
 };
 
 struct fed_peer_state {
@@ -116,9 +117,20 @@ struct fed_state;
 enum mrd_code fed_state_open(const char *data_dir, struct fed_state **ret, struct mrd_err *err);
 void fed_state_close(struct fed_state *fs);
 
+/* Writes a consistent copy of the peer table and sync state (cursors
+ * included) to path, a new file (mode 0600: it holds peer tokens), with
+ * SQLite's online backup; *ret_peers (may be NULL) counts the peers. */
+enum mrd_code fed_state_snapshot(struct fed_state *fs, const char *path, unsigned *ret_peers,
+                                 struct mrd_err *err);
+
 /* Checks p's fields (names, URL scheme, direction, public key syntax) and
  * adds it with a fresh state; MRD_E_EXISTS when the name is taken. */
 enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err);
+/* Replaces the configuration of peer p->name (URL, API root, collections,
+ * token, key, CA, direction, community, enabled, interval) after the same
+ * checks as fed_peer_add; its sync state (cursors, counters) is kept.
+ * MRD_E_NOTFOUND when there is no such peer. */
+enum mrd_code fed_peer_update(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err);
 /* MRD_E_NOTFOUND when there is no such peer. */
 enum mrd_code fed_peer_remove(struct fed_state *fs, const char *name, struct mrd_err *err);
 enum mrd_code fed_peer_set_enabled(struct fed_state *fs, const char *name, bool enabled,

@@ -96,7 +96,8 @@ static enum mrd_code consider(void *ctx, const struct fed_peer *p, const struct 
     last = last_start_of(r, p->name);
     if (last == NULL)
         return MRD_OK;
-    if (*last != 0 && now < *last + r->interval_usec)
+    if (*last != 0 &&
+        now < *last + (p->interval_ms > 0 ? (int64_t)p->interval_ms * 1000 : r->interval_usec))
         return MRD_OK;
     if (now < s->next_attempt_usec)
         return MRD_OK; /* backing off */

@@ -84,6 +84,18 @@ enum mrd_code fed_state_open(const char *data_dir, struct fed_state **ret, struc
         rc = db_fail(fs->db, "schema", err);
         goto out;
     }
+    /* Columns added later: present in files made since, added to older
+     * ones (a "duplicate column" error means it is there already). */
+    {
+        sqlite3_stmt *probe = NULL;
+
+        if (sqlite3_prepare_v2(fs->db, "SELECT interval_ms FROM peer LIMIT 0", -1, &probe, NULL) !=
+            SQLITE_OK)
+            (void)sqlite3_exec(fs->db,
+                               "ALTER TABLE peer ADD COLUMN interval_ms INTEGER NOT NULL DEFAULT 0",
+                               NULL, NULL, NULL);
+        sqlite3_finalize(probe);
+    }
     *ret = fs;
     fs = NULL;
 out:
@@ -97,6 +109,50 @@ void fed_state_close(struct fed_state *fs)
         return;
     (void)sqlite3_close_v2(fs->db);
     mrd_free(fs);
+}
+
+enum mrd_code fed_state_snapshot(struct fed_state *fs, const char *path, unsigned *ret_peers,
+                                 struct mrd_err *err)
+{
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc = MRD_OK;
+    int fd, src;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return mrd_err_sys(err, errno == EEXIST ? MRD_E_EXISTS : MRD_E_IO, errno, "%s", path);
+    (void)close(fd);
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = mrd_err_set(err, MRD_E_IO, "%s: cannot open", path);
+        goto out;
+    }
+    b = sqlite3_backup_init(dst, "main", fs->db, "main");
+    if (b == NULL) {
+        rc = db_fail(dst, "snapshot", err);
+        goto out;
+    }
+    src = sqlite3_backup_step(b, -1); /* one read transaction: consistent */
+    (void)sqlite3_backup_finish(b);
+    if (src != SQLITE_DONE) {
+        rc = db_fail(fs->db, "snapshot", err);
+        goto out;
+    }
+    if (ret_peers != NULL) {
+        *ret_peers = 0;
+        if (sqlite3_prepare_v2(dst, "SELECT COUNT(*) FROM peer", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            *ret_peers = (unsigned)sqlite3_column_int(st, 0);
+    }
+out:
+    sqlite3_finalize(st);
+    if (dst != NULL)
+        (void)sqlite3_close(dst);
+    if (rc != MRD_OK)
+        (void)unlink(path);
+    return rc;
 }
 
 enum mrd_code fed_direction_parse(const char *s, enum fed_direction *ret, struct mrd_err *err)
@@ -190,21 +246,9 @@ static enum mrd_code check_peer(const struct fed_peer *p, struct mrd_err *err)
     return MRD_OK;
 }
 
-enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err)
+/* The configuration columns as parameters ?1..?12 (add and update). */
+static void bind_peer(sqlite3_stmt *st, const struct fed_peer *p)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src;
-
-    rc = check_peer(p, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (sqlite3_prepare_v2(fs->db,
-                           "INSERT INTO peer(name,url,api_root,collection,local_collection,token,"
-                           "pubkey,ca_file,direction,community,enabled) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_fail(fs->db, "add peer", err);
     sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, p->api_root, -1, SQLITE_STATIC);
@@ -216,11 +260,55 @@ enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struc
     sqlite3_bind_int(st, 9, (int)p->direction);
     sqlite3_bind_text(st, 10, p->community, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 11, p->enabled ? 1 : 0);
+    sqlite3_bind_int64(st, 12, (int64_t)p->interval_ms);
+}
+
+enum mrd_code fed_peer_add(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    rc = check_peer(p, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (sqlite3_prepare_v2(fs->db,
+                           "INSERT INTO peer(name,url,api_root,collection,local_collection,token,"
+                           "pubkey,ca_file,direction,community,enabled,interval_ms) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(fs->db, "add peer", err);
+    bind_peer(st, p);
     src = sqlite3_step(st);
     if (src == SQLITE_CONSTRAINT)
         rc = mrd_err_set(err, MRD_E_EXISTS, "peer '%s' already exists", p->name);
     else if (src != SQLITE_DONE)
         rc = db_fail(fs->db, "add peer", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum mrd_code fed_peer_update(struct fed_state *fs, const struct fed_peer *p, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = check_peer(p, err);
+    if (rc != MRD_OK)
+        return rc;
+    /* The configuration only: cursors and counters stay as they are. */
+    if (sqlite3_prepare_v2(
+            fs->db,
+            "UPDATE peer SET url=?2, api_root=?3, collection=?4, local_collection=?5,"
+            " token=?6, pubkey=?7, ca_file=?8, direction=?9, community=?10,"
+            " enabled=?11, interval_ms=?12, next_attempt=0 WHERE name=?1",
+            -1, &st, NULL) != SQLITE_OK)
+        return db_fail(fs->db, "update peer", err);
+    bind_peer(st, p);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(fs->db, "update peer", err);
+    else if (sqlite3_changes(fs->db) == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no peer named '%s'", p->name);
     sqlite3_finalize(st);
     return rc;
 }
@@ -262,7 +350,7 @@ enum mrd_code fed_peer_set_enabled(struct fed_state *fs, const char *name, bool 
 #define PEER_COLS                                                                                  \
     "name,url,api_root,collection,local_collection,token,pubkey,ca_file,direction,community,"      \
     "enabled,pull_cursor,push_has_cursor,push_date_added,push_seq,failures,next_attempt,last_ok,"  \
-    "last_attempt,last_error,pulled,pushed,rejected"
+    "last_attempt,last_error,pulled,pushed,rejected,interval_ms"
 
 static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
@@ -299,6 +387,7 @@ static void read_row(sqlite3_stmt *st, struct fed_peer *p, struct fed_peer_state
     s->pulled = (uint64_t)sqlite3_column_int64(st, 20);
     s->pushed = (uint64_t)sqlite3_column_int64(st, 21);
     s->rejected = (uint64_t)sqlite3_column_int64(st, 22);
+    p->interval_ms = (unsigned)sqlite3_column_int64(st, 23);
 }
 
 enum mrd_code fed_peer_get(struct fed_state *fs, const char *name, struct fed_peer *ret,

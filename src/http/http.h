@@ -156,6 +156,9 @@ struct http_config {
     unsigned request_timeout;
     unsigned threads;
     size_t max_inflight_body; /* 0 = unlimited */
+    /* TLS: the certificate and key can be replaced while serving
+     * (http_server_tls_reload). At most one such server per process. */
+    bool tls_reloadable;
 };
 
 /* The GnuTLS priority string: TLS 1.3 and 1.2 only, ECDHE key exchange and
@@ -172,6 +175,15 @@ void http_config_defaults(struct http_config *cfg);
  * MRD_E_CRYPTO when the certificate or key is rejected. */
 enum mrd_code http_server_start(const struct http_config *cfg, const struct http_app *app,
                                 struct http_server **ret, struct mrd_err *err);
+
+/* Replaces the certificate chain and key of a server started with
+ * tls_reloadable: new handshakes use them, connections already open keep
+ * theirs (nothing is dropped). The key must belong to the chain's first
+ * certificate; on any error the current pair stays (MRD_E_CRYPTO, or
+ * MRD_E_INVAL for a server without reloadable TLS). */
+#define HTTP_TLS_MAX_CHAIN 8
+enum mrd_code http_server_tls_reload(struct http_server *srv, const char *cert_pem,
+                                     const char *key_pem, struct mrd_err *err);
 
 /* The bound port (useful with port 0). */
 uint16_t http_server_port(const struct http_server *srv);
@@ -277,5 +289,13 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const char *key, size_t n);
 #define HTTP_TLS_CERT_FILE "cert.pem"
 #define HTTP_TLS_KEY_FILE "key.pem"
 enum mrd_code http_tls_generate(const char *dir, struct mrd_err *err);
+
+/* http_tls_generate with n more subject alternative names for the server
+ * certificate: each an IPv4 or IPv6 address (an IP SAN) or a DNS name
+ * (1..253 chars of [A-Za-z0-9.-], '*.' allowed first; a DNS SAN).
+ * MRD_E_INVAL names a malformed one; at most HTTP_TLS_MAX_SANS. */
+#define HTTP_TLS_MAX_SANS 32
+enum mrd_code http_tls_generate_sans(const char *dir, const char *const *sans, size_t n,
+                                     struct mrd_err *err);
 
 #endif

@@ -4,7 +4,7 @@
  * tracking for the slow-client deadline, per-request state (arena +
  * bounded body buffer) and the access record.
  */
-#include "http/http.h"
+#include "http/http_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,7 +42,8 @@ struct http_server {
     const struct http_app *app;
     unsigned request_timeout;
     bool client_certs;
-    size_t max_header; /* request line + headers we accept; more is our 431 */
+    struct http_tls_creds *creds; /* tls_reloadable: the current pair and older ones */
+    size_t max_header;            /* request line + headers we accept; more is our 431 */
     size_t max_inflight;
     _Atomic size_t inflight; /* body bytes held by requests being received or handled */
     uint16_t port;
@@ -731,8 +732,15 @@ enum mrd_code http_server_start(const struct http_config *cfg, const struct http
     OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv);
     if (cfg->tls) {
         flags |= MHD_USE_TLS;
-        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->cert_pem);
-        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->key_pem);
+        if (cfg->tls_reloadable) {
+            rc = http__tls_creds_start(cfg->cert_pem, cfg->key_pem, &srv->creds, err);
+            if (rc != MRD_OK)
+                goto out;
+            OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, http__tls_retrieve);
+        } else {
+            OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->cert_pem);
+            OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->key_pem);
+        }
         OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, HTTP_TLS_PRIORITIES);
         if (cfg->client_ca_pem != NULL) {
             OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, cfg->client_ca_pem);
@@ -767,6 +775,14 @@ out:
     return rc;
 }
 
+enum mrd_code http_server_tls_reload(struct http_server *srv, const char *cert_pem,
+                                     const char *key_pem, struct mrd_err *err)
+{
+    if (srv->creds == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "tls: this server's certificate is not reloadable");
+    return http__tls_creds_swap(&srv->creds, cert_pem, key_pem, err);
+}
+
 uint16_t http_server_port(const struct http_server *srv)
 {
     return srv->port;
@@ -789,6 +805,7 @@ void http_server_free(struct http_server *srv)
     workers_stop(srv);
     if (srv->d != NULL)
         MHD_stop_daemon(srv->d);
+    http__tls_creds_stop(srv->creds);
     pthread_mutex_destroy(&srv->mu);
     pthread_mutex_destroy(&srv->stop_mu);
     pthread_cond_destroy(&srv->stop_cv);

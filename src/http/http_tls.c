@@ -11,6 +11,7 @@
 #include "http/http.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
@@ -89,6 +90,53 @@ static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const ch
     return gnutls_x509_crt_set_subject_key_id(crt, kid, kidlen);
 }
 
+/* A DNS name for a SAN: labels of [A-Za-z0-9-], dots between, an
+ * optional leading "*." (RFC 6125 wildcard). */
+static bool dns_name_ok(const char *s)
+{
+    size_t n = strlen(s), label = 0;
+
+    if (n == 0 || n > 253)
+        return false;
+    if (n > 2 && s[0] == '*' && s[1] == '.')
+        s += 2;
+    for (; *s != '\0'; s++) {
+        char c = *s;
+
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
+static int add_extra_sans(gnutls_x509_crt_t crt, const char *const *sans, size_t n)
+{
+    unsigned char ip[16];
+    int r = 0;
+
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        if (inet_pton(AF_INET, sans[i], ip) == 1)
+            r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 4,
+                                                     GNUTLS_FSAN_APPEND);
+        else if (inet_pton(AF_INET6, sans[i], ip) == 1)
+            r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 16,
+                                                     GNUTLS_FSAN_APPEND);
+        else
+            r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, sans[i],
+                                                     (unsigned)strlen(sans[i]), GNUTLS_FSAN_APPEND);
+    }
+    return r < 0 ? r : 0;
+}
+
 static int add_sans(gnutls_x509_crt_t crt)
 {
     unsigned char v4[4], v6[16];
@@ -116,12 +164,27 @@ static int add_sans(gnutls_x509_crt_t crt)
 
 enum mrd_code http_tls_generate(const char *dir, struct mrd_err *err)
 {
+    return http_tls_generate_sans(dir, NULL, 0, err);
+}
+
+enum mrd_code http_tls_generate_sans(const char *dir, const char *const *sans, size_t n,
+                                     struct mrd_err *err)
+{
     gnutls_x509_privkey_t ca_key = NULL, key = NULL;
     gnutls_x509_crt_t ca = NULL, crt = NULL;
     gnutls_datum_t ca_pem = {NULL, 0}, crt_pem = {NULL, 0}, key_pem = {NULL, 0};
     enum mrd_code rc = MRD_OK;
     int r;
+    unsigned char ip[16];
 
+    if (n > HTTP_TLS_MAX_SANS)
+        return mrd_err_set(err, MRD_E_INVAL, "tls: more than %d --san names", HTTP_TLS_MAX_SANS);
+    for (size_t i = 0; i < n; i++)
+        if (inet_pton(AF_INET, sans[i], ip) != 1 && inet_pton(AF_INET6, sans[i], ip) != 1 &&
+            !dns_name_ok(sans[i]))
+            return mrd_err_set(err, MRD_E_INVAL,
+                               "tls: --san '%.64s' is neither an IP address nor a DNS name",
+                               sans[i]);
     if ((r = gnutls_x509_privkey_init(&ca_key)) < 0 || (r = gnutls_x509_privkey_init(&key)) < 0 ||
         (r = gnutls_x509_crt_init(&ca)) < 0 || (r = gnutls_x509_crt_init(&crt)) < 0) {
         rc = gt_err(err, r, "init");
@@ -148,7 +211,7 @@ enum mrd_code http_tls_generate(const char *dir, struct mrd_err *err)
         (r = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
         (r = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
         (r = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
-        (r = add_sans(crt)) < 0) {
+        (r = add_sans(crt)) < 0 || (r = add_extra_sans(crt, sans, n)) < 0) {
         rc = gt_err(err, r, "server certificate");
         goto out;
     }

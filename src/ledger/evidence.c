@@ -26,9 +26,6 @@
 #define MAX_MEMBERS (EVIDENCE_MAX_OBJECTS + 4)
 #define SIG_TITLE "meridian evidence manifest"
 
-static const char *const kind_name[] = {"",           "object",       "hold-create",
-                                        "hold-renew", "hold-release", "hold-export"};
-
 /* ---- ustar, in one canonical form ---- */
 
 /* The members, in this order; then objects/000001, objects/000002, ... */
@@ -305,7 +302,8 @@ static json_t *object_json(const struct evidence_object *o, const char *file)
         bad = bad || json_object_set_new(j, "version", json_string(o->version)) != 0;
     bad = bad || json_object_set_new(j, "sha256", json_string(hex)) != 0;
     bad = bad || json_object_set_new(leaf, "index", json_integer((json_int_t)o->leaf_index)) != 0;
-    bad = bad || json_object_set_new(leaf, "kind", json_string(kind_name[o->entry.kind])) != 0;
+    bad =
+        bad || json_object_set_new(leaf, "kind", json_string(ledger_kind_name(o->entry.kind))) != 0;
     bad = bad ||
           json_object_set_new(leaf, "time_ms", json_integer((json_int_t)o->entry.time_ms)) != 0;
     bad = bad || json_object_set_new(leaf, "leaf_hash", b64_json(lh)) != 0;
@@ -550,7 +548,7 @@ static enum mrd_code verify_object(const json_t *o, size_t i, const struct membe
                            "manifest: %s: leaf needs index, kind, time_ms and proof", file);
     memset(&e, 0, sizeof(e));
     for (uint8_t kk = 1; kk <= LEDGER_KIND_MAX; kk++)
-        if (strcmp(kind, kind_name[kk]) == 0)
+        if (strcmp(kind, ledger_kind_name(kk)) == 0)
             e.kind = kk;
     if (e.kind != LEDGER_KIND_OBJECT)
         return mrd_err_set(err, MRD_E_INVALID, "manifest: %s: leaf kind '%.32s' is not 'object'",

@@ -136,6 +136,14 @@ static uint64_t get_be64(const uint8_t *p)
     return v;
 }
 
+const char *ledger_kind_name(unsigned kind)
+{
+    static const char *const names[] = {NULL,           "object",      "hold-create", "hold-renew",
+                                        "hold-release", "hold-export", "admin"};
+
+    return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : NULL;
+}
+
 void ledger_entry_encode(const struct ledger_entry *e, uint8_t ret[LEDGER_ENTRY_LEN])
 {
     ret[0] = e->kind;

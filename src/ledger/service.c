@@ -113,6 +113,8 @@ enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
         goto fail;
     }
     rc = ledger_open(dir, LEDGER_OPEN_CREATE | LEDGER_OPEN_PROOFS, &svc->log, NULL, err);
+    if (rc == MRD_OK)
+        rc = ledger_store_behind(svc->log, st, err); /* never serve with a foreign ledger */
     if (rc != MRD_OK)
         goto fail;
     /* A checkpoint already there counts as signed at its size. */

@@ -55,6 +55,19 @@ static enum mrd_code collect(void *ctx, const struct store_ledger_item *it, stru
     return MRD_OK;
 }
 
+/* The store records leaves the ledger does not have: this ledger is not
+ * the one that recorded them (a store restored without its ledger, or an
+ * older ledger). Appending now would give new entries leaf numbers the
+ * store already uses, so nothing is written. */
+static enum mrd_code behind(uint64_t size, int64_t max_leaf, struct mrd_err *err)
+{
+    return mrd_err_set(err, MRD_E_INVALID,
+                       "the store records ledger leaf %lld but the ledger has %llu leaves: it "
+                       "is not this database's ledger; nothing appended. Restore the whole data "
+                       "directory with 'meridian restore', or put back its own ledger",
+                       (long long)max_leaf, (unsigned long long)size);
+}
+
 static enum mrd_code orphans_load(struct ledger *log, struct store *st, struct orphans *o,
                                   struct mrd_err *err)
 {
@@ -67,6 +80,8 @@ static enum mrd_code orphans_load(struct ledger *log, struct store *st, struct o
     if (rc != MRD_OK)
         return rc;
     o->first = (uint64_t)(max_leaf + 1);
+    if (o->first > size)
+        return behind(size, max_leaf, err);
     if (o->first >= size)
         return MRD_OK;
     o->n = (size_t)(size - o->first < LEDGER_SYNC_MAX_ORPHANS ? size - o->first
@@ -159,5 +174,72 @@ out:
     mrd_free(fresh_at);
     mrd_free(fresh);
     mrd_free(b);
+    return rc;
+}
+
+/* ---- checking a ledger against its store ---- */
+
+struct check {
+    struct ledger *log;
+    uint64_t size;
+    uint64_t checked;
+};
+
+static enum mrd_code check_one(void *ctx, const struct store_ledger_item *it, int64_t leaf,
+                               struct mrd_err *err)
+{
+    struct check *c = ctx;
+    struct ledger_entry want, have;
+    enum mrd_code rc;
+
+    if (leaf < 0 || (uint64_t)leaf >= c->size)
+        return behind(c->size, leaf, err);
+    if (it->event) {
+        memset(&want, 0, sizeof(want));
+        want.kind = it->kind;
+        want.time_ms = it->time_usec > 0 ? (uint64_t)it->time_usec / 1000 : 0;
+        memcpy(want.hash, it->hash, MERKLE_HASH_LEN);
+    } else {
+        ledger_object_entry(it->time_usec, it->body, it->body_len, &want);
+    }
+    rc = ledger_entry_get(c->log, (uint64_t)leaf, &have, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (have.kind != want.kind || have.time_ms != want.time_ms ||
+        memcmp(have.hash, want.hash, MERKLE_HASH_LEN) != 0)
+        return mrd_err_set(
+            err, MRD_E_INVALID,
+            "ledger leaf %lld does not record what the store says it does (%s %lld): "
+            "the ledger and the database are from different nodes or times; "
+            "restore both from one 'meridian backup'",
+            (long long)leaf, it->event ? "event" : "object version seq", (long long)it->key);
+    c->checked++;
+    return MRD_OK;
+}
+
+enum mrd_code ledger_store_behind(struct ledger *log, struct store *st, struct mrd_err *err)
+{
+    int64_t max_leaf = -1;
+    enum mrd_code rc = store_ledger_max_leaf(st, &max_leaf, err);
+
+    if (rc == MRD_OK && max_leaf >= 0 && (uint64_t)max_leaf >= ledger_size(log))
+        rc = behind(ledger_size(log), max_leaf, err);
+    return rc;
+}
+
+enum mrd_code ledger_store_check(struct ledger *log, struct store *st, uint64_t *ret_checked,
+                                 struct mrd_err *err)
+{
+    struct check c = {.log = log, .size = ledger_size(log)};
+    int64_t max_leaf = -1;
+    enum mrd_code rc;
+
+    rc = store_ledger_max_leaf(st, &max_leaf, err);
+    if (rc == MRD_OK && max_leaf >= 0 && (uint64_t)max_leaf >= c.size)
+        rc = behind(c.size, max_leaf, err);
+    if (rc == MRD_OK)
+        rc = store_ledger_recorded(st, check_one, &c, err);
+    if (rc == MRD_OK && ret_checked != NULL)
+        *ret_checked = c.checked;
     return rc;
 }

@@ -40,6 +40,20 @@
 enum mrd_code ledger_sync(struct ledger *log, struct store *st, uint64_t *ret_appended,
                           struct mrd_err *err);
 
+/* Checks that log is the ledger of st: it holds every leaf the store
+ * records (a ledger behind its store is MRD_E_INVALID, saying what to do)
+ * and each recorded leaf's entry is the one the store's row yields (kind,
+ * time, SHA-256 of the stored bytes or the event record). The ledger may
+ * be ahead of the store (leaves appended before a crash, or after a backup
+ * was taken). *ret_checked (may be NULL) counts the leaves compared. O(n):
+ * reads every stored object once. */
+enum mrd_code ledger_store_check(struct ledger *log, struct store *st, uint64_t *ret_checked,
+                                 struct mrd_err *err);
+
+/* The cheap half of ledger_store_check: MRD_E_INVALID when the store
+ * records a leaf the ledger does not have. */
+enum mrd_code ledger_store_behind(struct ledger *log, struct store *st, struct mrd_err *err);
+
 /* The ledger entry that records an object version stored with date_added
  * (usec) and these bytes. */
 void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,

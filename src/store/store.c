@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -136,7 +137,82 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
         if (rc != MRD_OK)
             return rc;
     }
-    return st->ops->token_create(st, org_key, name, ret_secret, ret, err);
+    return st->ops->token_create(st, org_key, name, STORE_TIME_NONE, ret_secret, ret, err);
+}
+
+enum mrd_code store_token_issue(struct store *st, int64_t org_key, const char *name,
+                                int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                struct store_token *ret, struct mrd_err *err)
+{
+    if (name != NULL) {
+        enum mrd_code rc = store__check_name("token", name, strlen(name), STORE_NAME_MAX, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    return st->ops->token_create(st, org_key, name, expires_usec, ret_secret, ret, err);
+}
+
+enum mrd_code store_token_rotate(struct store *st, const char *name, int64_t overlap_usec,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err)
+{
+    if (name == NULL || name[0] == '\0' || strlen(name) > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "token: give the token's name");
+    if (st->ops->token_rotate == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s cannot rotate tokens", st->ops->name);
+    return st->ops->token_rotate(st, name, overlap_usec, ret_secret, ret, err);
+}
+
+static enum mrd_code org_state(struct store *st, const char *name, bool disable, bool del,
+                               struct store_org_change *ret, struct mrd_err *err)
+{
+    if (name == NULL || strlen(name) > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "org: no org with that name");
+    if (st->ops->org_state == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s cannot change orgs", st->ops->name);
+    return st->ops->org_state(st, name, disable, del, ret, err);
+}
+
+enum mrd_code store_org_disable(struct store *st, const char *name, struct store_org_change *ret,
+                                struct mrd_err *err)
+{
+    return org_state(st, name, true, false, ret, err);
+}
+
+enum mrd_code store_org_enable(struct store *st, const char *name, struct store_org_change *ret,
+                               struct mrd_err *err)
+{
+    return org_state(st, name, false, false, ret, err);
+}
+
+enum mrd_code store_org_delete(struct store *st, const char *name, struct store_org_change *ret,
+                               struct mrd_err *err)
+{
+    return org_state(st, name, true, true, ret, err);
+}
+
+enum mrd_code store_org_revoke_access(struct store *st, int64_t org_key,
+                                      struct store_org_change *ret, struct mrd_err *err)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (st->ops->org_revoke_access == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s cannot change orgs", st->ops->name);
+    return st->ops->org_revoke_access(st, org_key, ret, err);
+}
+
+enum mrd_code store_sessions_end(struct store *st, int64_t org_key, const char *token_name,
+                                 unsigned *ret_ended, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    *ret_ended = 0;
+    if (st->ops->sessions_end == NULL)
+        return MRD_OK; /* no console sessions in this backend */
+    rc = st->ops->sessions_end(st, token_name, token_name != NULL ? 0 : org_key, &n, err);
+    if (rc == MRD_OK)
+        *ret_ended = n > UINT_MAX ? UINT_MAX : (unsigned)n;
+    return rc;
 }
 
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
@@ -717,6 +793,8 @@ enum mrd_code store_cert_principal(struct store *st, const char *cn, struct stor
     rc = store_org_get(st, cn, 0, &org, err);
     if (rc != MRD_OK)
         return rc;
+    if (org.disabled_usec != STORE_TIME_NONE) /* a disabled or deleted org: as unknown */
+        return mrd_err_set(err, MRD_E_NOTFOUND, "org: %s is disabled", org.name);
     memset(ret, 0, sizeof(*ret));
     (void)snprintf(ret->name, sizeof(ret->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
     ret->org_key = org.key;
@@ -765,4 +843,47 @@ const char *store_auth_refusal(const char *msg)
     if (strcmp(msg, STORE_AUTH_DISABLED) == 0)
         return "disabled";
     return "unknown";
+}
+
+/* ---- backups and the audit trail ---- */
+
+enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
+                             struct mrd_err *err)
+{
+    if (st->ops->snapshot == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no snapshots", st->ops->name);
+    return st->ops->snapshot(st, path, ret, err);
+}
+
+enum mrd_code store_ledger_recorded(struct store *st,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        int64_t leaf, struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err)
+{
+    if (st->ops->ledger_recorded == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
+    return st->ops->ledger_recorded(st, cb, ctx, err);
+}
+
+enum mrd_code store_ledger_events(struct store *st, int64_t since_usec,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err)
+{
+    if (st->ops->ledger_events == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
+    return st->ops->ledger_events(st, since_usec, cb, ctx, err);
+}
+
+enum mrd_code store_event_add(struct store *st, const struct store_ledger_event *ev,
+                              int64_t *ret_ev, struct mrd_err *err)
+{
+    if (ev == NULL || ev->record == NULL || ev->record_len == 0 ||
+        ev->record_len > STORE_HOLD_RECORD_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "store: an event needs a record of 1..%zu bytes",
+                           STORE_HOLD_RECORD_MAX);
+    if (st->ops->event_add == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
+    return st->ops->event_add(st, ev, ret_ev, err);
 }

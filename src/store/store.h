@@ -93,6 +93,8 @@ struct store_org {
     char name[STORE_NAME_MAX + 1];
     enum policy_relation relation;
     int64_t created_usec;
+    int64_t disabled_usec; /* STORE_TIME_NONE unless disabled: its tokens do not work */
+    int64_t deleted_usec;  /* STORE_TIME_NONE unless deleted (a tombstone; implies disabled) */
 };
 
 struct store_token {
@@ -101,7 +103,14 @@ struct store_token {
     char org_name[STORE_NAME_MAX + 1];
     enum policy_relation org_relation;
     int64_t created_usec;
-    int64_t revoked_usec; /* STORE_TIME_NONE while valid */
+    int64_t revoked_usec;        /* STORE_TIME_NONE while valid */
+    int64_t expires_usec;        /* STORE_TIME_NONE: never */
+    int64_t last_used_usec;      /* STORE_TIME_NONE: never; at most a minute stale */
+    int64_t prev_expires_usec;   /* after token_rotate: the old secret works until then */
+    int64_t prev_last_used_usec; /* the old secret's last use */
+    bool org_disabled;           /* its org is disabled or deleted */
+    bool via_prev;               /* token_lookup: the old secret of a rotation was used */
+    char prefix[STORE_TOKEN_PREFIX_LEN + 1]; /* the current secret's public prefix */
 };
 
 struct store_api_root {
@@ -354,6 +363,33 @@ struct store_session {
 struct store_value;
 struct store_value_hit;
 
+/* What a snapshot (store_snapshot) holds. */
+struct store_snapshot_info {
+    int64_t max_leaf;   /* the highest ledger leaf the snapshot records; -1 when none */
+    uint64_t objects;   /* object versions */
+    int schema_version; /* of the copy (the current one: the source was migrated at open) */
+};
+
+/* What an org change did (store_org_disable, _enable, _delete,
+ * store_org_revoke_access). */
+struct store_org_change {
+    struct store_org before, after;
+    unsigned tokens_revoked;
+    unsigned grants_removed;
+};
+
+/* One queued or recorded ledger event (preservation or administrative
+ * action), as store_ledger_events lists them. */
+struct store_event_row {
+    int64_t ev; /* its number, ascending in queue order */
+    uint8_t kind;
+    int64_t time_usec;
+    const char *record; /* the canonical JSON whose SHA-256 the leaf holds */
+    size_t record_len;
+    const uint8_t *hash; /* 32 bytes */
+    int64_t leaf;        /* -1 until the ledger has it */
+};
+
 /* ---- the ops table: one per backend ---- */
 
 struct store_ops {
@@ -369,8 +405,8 @@ struct store_ops {
                               void *ctx, struct mrd_err *err);
 
     enum mrd_code (*token_create)(struct store *st, int64_t org_key, const char *name,
-                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
-                                  struct mrd_err *err);
+                                  int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                  struct store_token *ret, struct mrd_err *err);
     enum mrd_code (*token_lookup)(struct store *st, const char *secret, size_t len,
                                   struct store_token *ret, struct mrd_err *err);
     enum mrd_code (*token_revoke)(struct store *st, const char *name_or_prefix,
@@ -490,6 +526,30 @@ struct store_ops {
                                   enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
                                                         struct mrd_err *err),
                                   void *ctx, bool *ret_more, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): account lifecycle */
+    enum mrd_code (*token_rotate)(struct store *st, const char *name, int64_t overlap_usec,
+                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                  struct mrd_err *err);
+    enum mrd_code (*org_state)(struct store *st, const char *name, bool disable, bool del,
+                               struct store_org_change *ret, struct mrd_err *err);
+    enum mrd_code (*org_revoke_access)(struct store *st, int64_t org_key,
+                                       struct store_org_change *ret, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): backups and the audit trail */
+    enum mrd_code (*snapshot)(struct store *st, const char *path, struct store_snapshot_info *ret,
+                              struct mrd_err *err);
+    enum mrd_code (*ledger_recorded)(struct store *st,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_ledger_item *it,
+                                                         int64_t leaf, struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+    enum mrd_code (*ledger_events)(struct store *st, int64_t since_usec,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+    enum mrd_code (*event_add)(struct store *st, const struct store_ledger_event *ev,
+                               int64_t *ret_ev, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -503,9 +563,25 @@ struct store {
 #define STORE_SQLITE_FILE "meridian.db"
 #define STORE_PATH_MAX 4096
 
+/* Progress of a schema migration (store_open): called when a step
+ * starts (done_steps of total_steps, the schema version it leads to) and
+ * then about every STORE_PROGRESS_MS while it runs, with the seconds
+ * spent so far. Runs on the opening thread; must not call the store. */
+struct store_progress {
+    int from_version, to_version; /* the whole migration */
+    int step_version;             /* the version this step leads to */
+    unsigned done_steps, total_steps;
+    double elapsed_s;
+    bool finished; /* the last call: the migration committed */
+};
+#define STORE_PROGRESS_MS 200
+
 struct store_open_opts {
     bool create;       /* create the database (and schema) when missing */
     unsigned max_conn; /* connection pool size; 0 = STORE_DEFAULT_CONNS */
+    void (*progress)(void *ctx, const struct store_progress *p); /* may be NULL */
+    void *progress_ctx;
+    int *ret_migrated_from; /* may be NULL: the version before; == current when none ran */
 };
 #define STORE_DEFAULT_CONNS 16
 
@@ -556,6 +632,30 @@ enum mrd_code store_org_list(struct store *st,
                              enum mrd_code (*cb)(void *ctx, const struct store_org *org), void *ctx,
                              struct mrd_err *err);
 
+/* Disables an org: its tokens (and client certificates naming it) are
+ * refused until store_org_enable; its grants, tokens and objects stay.
+ * Enabling an org that is not disabled, or disabling twice, is MRD_OK.
+ * MRD_E_NOTFOUND: no such org; MRD_E_INVAL: it was deleted. */
+enum mrd_code store_org_disable(struct store *st, const char *name, struct store_org_change *ret,
+                                struct mrd_err *err);
+enum mrd_code store_org_enable(struct store *st, const char *name, struct store_org_change *ret,
+                               struct mrd_err *err);
+/* Deletes an org: in one transaction its tokens are revoked, its grants
+ * removed and the org marked deleted. The row stays (a tombstone): objects
+ * it wrote keep their creator and every reader keeps what it may read;
+ * the name is never reused. */
+enum mrd_code store_org_delete(struct store *st, const char *name, struct store_org_change *ret,
+                               struct mrd_err *err);
+/* Revokes every valid token of the org and removes all its grants, in
+ * one transaction; ret counts them (before/after are not filled). */
+enum mrd_code store_org_revoke_access(struct store *st, int64_t org_key,
+                                      struct store_org_change *ret, struct mrd_err *err);
+
+/* Ends the console sessions of token token_name (non-NULL) or of every
+ * token of org_key. A store without sessions ends none (MRD_OK, 0). */
+enum mrd_code store_sessions_end(struct store *st, int64_t org_key, const char *token_name,
+                                 unsigned *ret_ended, struct mrd_err *err);
+
 /* ---- tokens ---- */
 
 /* Why store_token_lookup refused a token: err->msg is exactly one of these
@@ -568,15 +668,35 @@ enum mrd_code store_org_list(struct store *st,
  * "disabled" or "unknown" (static). */
 const char *store_auth_refusal(const char *msg);
 
+/* A token's last use is written at most this often. */
+#define STORE_TOKEN_USE_USEC ((int64_t)60 * 1000000)
+
+/* store_token_create with an expiry time (STORE_TIME_NONE: never): after
+ * it the token is refused (STORE_AUTH_EXPIRED). */
+enum mrd_code store_token_issue(struct store *st, int64_t org_key, const char *name,
+                                int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                struct store_token *ret, struct mrd_err *err);
+
+/* Gives token name a new secret (written to ret_secret once) and keeps the
+ * old one working for overlap_usec more (0: it stops now), so clients can
+ * switch without an outage. Rotating again ends an earlier overlap at
+ * once. MRD_E_NOTFOUND; MRD_E_INVAL for a revoked token or a disabled
+ * org's. */
+enum mrd_code store_token_rotate(struct store *st, const char *name, int64_t overlap_usec,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err);
+
 /* Makes a new token for org_key: 256 random bits (libsodium), written to
  * ret_secret once; only its SHA-256 is stored. name NULL = the token's
  * prefix. ret may be NULL. */
 enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *name,
                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
                                  struct mrd_err *err);
-/* Finds the valid (not revoked) token whose secret is (secret, len):
- * MRD_E_AUTH when there is none, with one of the STORE_AUTH_ messages
- * above (never shown to the client). */
+/* Finds the valid token whose secret is (secret, len): not revoked, not
+ * expired, its org not disabled; during a rotation's overlap the old
+ * secret too (ret->via_prev). MRD_E_AUTH otherwise, with one of the
+ * STORE_AUTH_* reasons in err->msg (never shown to clients). Notes the
+ * token's use at most once per STORE_TOKEN_USE_USEC. */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
 /* Revokes the token with that name, else the token itself (the whole
@@ -823,6 +943,38 @@ enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_e
  * org. */
 enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,
                                    struct mrd_err *err);
+
+/* ---- backups and the audit trail ---- */
+
+/* Writes a consistent copy of the whole database, as of one moment, to
+ * path (a new file: MRD_E_EXISTS when it exists) while other threads and
+ * processes keep reading and writing; fills ret from the copy. The copy is
+ * not fsynced (the caller packs it and syncs what it writes). */
+enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
+                             struct mrd_err *err);
+
+/* Calls cb for every entry the store says the ledger records, with its
+ * leaf: object versions (event false, body and time = date_added) and
+ * events (event true, hash), each once, objects first. For checking a
+ * ledger against its store (ledger/sync.h). */
+enum mrd_code store_ledger_recorded(struct store *st,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        int64_t leaf, struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+
+/* Calls cb for every ledger event (hold and administrative actions)
+ * queued at or after since_usec (STORE_TIME_NONE: all), in queue order. */
+enum mrd_code store_ledger_events(struct store *st, int64_t since_usec,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+
+/* Queues ev for the ledger in a transaction of its own (committed) and
+ * gives its number (ret_ev may be NULL). For records not tied to a store
+ * change (audit records of changes elsewhere, audit.h). */
+enum mrd_code store_event_add(struct store *st, const struct store_ledger_event *ev,
+                              int64_t *ret_ev, struct mrd_err *err);
 
 /* ---- node metadata ---- */
 

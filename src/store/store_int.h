@@ -136,7 +136,10 @@ void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
 
 /* The columns of a token (tokens t JOIN orgs o), in the order
  * sq__token_from_row reads them from column 0. */
-#define SQ_TOKEN_COLS "t.name, t.org, o.name, o.relation, t.created, t.revoked"
+#define SQ_TOKEN_COLS                                                                              \
+    "t.name, t.org, o.name, o.relation, t.created, t.revoked, t.expires, t.last_used,"             \
+    " t.prev_expires, t.prev_last_used, o.disabled, o.deleted, t.prefix, t.hash, t.prev_hash"
+#define SQ_TOKEN_NCOLS 15 /* the columns of SQ_TOKEN_COLS */
 void sq__token_from_row(sqlite3_stmt *st, struct store_token *t);
 
 /* Fills row from the SQ_ROW_COLS columns (+ the body when body);
@@ -148,6 +151,26 @@ void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64
  * (store_sqlite_hold.c). */
 enum mrd_code sq__check_holds(struct sq_conn *c, const int64_t *seqs, size_t n,
                               struct mrd_err *err);
+
+/* Queues ev (a ledger_events row, hash = SHA-256 of its record) inside the
+ * caller's transaction (store_sqlite_hold.c). */
+enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event *ev,
+                              struct mrd_err *err);
+
+/* Snapshots, the recorded ledger entries and the event list
+ * (store_sqlite_ops.c). */
+enum mrd_code sq__snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
+                           struct mrd_err *err);
+enum mrd_code sq__ledger_recorded(struct store *st,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
+                                                      int64_t leaf, struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+enum mrd_code sq__ledger_events(struct store *st, int64_t since_usec,
+                                enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err);
+enum mrd_code sq__event_add(struct store *st, const struct store_ledger_event *ev, int64_t *ret_ev,
+                            struct mrd_err *err);
 
 /* Holds, object lookups and the ledger queue (store_sqlite_hold.c). */
 enum mrd_code sq__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -126,6 +127,20 @@ static const char *const migrations[] = {
      * opened. */
     ("CREATE TABLE value_index (kind INTEGER NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,"
      " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq)) WITHOUT ROWID;"),
+    /* 6 -> 7: account lifecycle. An org may be disabled (its tokens stop
+     * working until it is enabled again) or deleted (a tombstone: the key
+     * stays, so the objects it wrote and the audit trail keep naming it,
+     * and the name is never reused). Tokens may expire; a rotated token
+     * keeps its previous secret (prev_hash) until prev_expires, the
+     * overlap window; last_used is written at most once a minute. */
+    "ALTER TABLE orgs ADD COLUMN disabled INTEGER;"
+    "ALTER TABLE orgs ADD COLUMN deleted INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN expires INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN last_used INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN prev_hash BLOB;"
+    "ALTER TABLE tokens ADD COLUMN prev_expires INTEGER;"
+    "ALTER TABLE tokens ADD COLUMN prev_last_used INTEGER;"
+    "CREATE UNIQUE INDEX tokens_prev ON tokens(prev_hash) WHERE prev_hash IS NOT NULL;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -430,10 +445,44 @@ static void sq_close(struct store *st)
     mrd_free(s);
 }
 
+/* Progress reporting while a migration step runs (SQLite's progress
+ * handler, every SQ_PROGRESS_OPS virtual-machine steps). */
+#define SQ_PROGRESS_OPS 100000
+
+struct migrate_progress {
+    const struct store_open_opts *opts;
+    struct store_progress p;
+    struct timespec t0;
+    double last;
+};
+
+static double since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int on_progress(void *arg)
+{
+    struct migrate_progress *m = arg;
+    double t = since(&m->t0);
+
+    if ((t - m->last) * 1000.0 >= STORE_PROGRESS_MS) {
+        m->last = t;
+        m->p.elapsed_s = t;
+        m->opts->progress(m->opts->progress_ctx, &m->p);
+    }
+    return 0; /* never interrupt */
+}
+
 /* Brings the schema to SCHEMA_VERSION in one write transaction, so two
  * processes opening an old file at once migrate it once. */
-static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
+static enum mrd_code migrate(struct sq_conn *c, const struct store_open_opts *opts,
+                             struct mrd_err *err)
 {
+    struct migrate_progress mp;
     sqlite3_stmt *st = NULL;
     enum mrd_code rc;
     int version = 0;
@@ -460,13 +509,30 @@ static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
                          version, SCHEMA_VERSION);
         goto out;
     }
+    if (opts != NULL && opts->ret_migrated_from != NULL)
+        *opts->ret_migrated_from = version;
+    memset(&mp, 0, sizeof(mp));
+    mp.opts = opts;
+    mp.p.from_version = version;
+    mp.p.to_version = SCHEMA_VERSION;
+    mp.p.total_steps = (unsigned)(SCHEMA_VERSION - version);
+    (void)clock_gettime(CLOCK_MONOTONIC, &mp.t0);
+    if (opts != NULL && opts->progress != NULL && version < SCHEMA_VERSION && version > 0)
+        sqlite3_progress_handler(c->db, SQ_PROGRESS_OPS, on_progress, &mp);
     for (int v = version; v < SCHEMA_VERSION; v++) {
+        mp.p.step_version = v + 1;
+        mp.p.done_steps = (unsigned)(v - version);
+        if (opts != NULL && opts->progress != NULL && version > 0) {
+            mp.p.elapsed_s = since(&mp.t0);
+            opts->progress(opts->progress_ctx, &mp.p);
+        }
         rc = sq__exec(c, migrations[v], err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "migration to schema version %d", v + 1);
             goto out;
         }
     }
+    sqlite3_progress_handler(c->db, 0, NULL, NULL);
     if (version < SCHEMA_VERSION) {
         char sql[96];
         (void)snprintf(sql, sizeof(sql),
@@ -477,7 +543,15 @@ static enum mrd_code migrate(struct sq_conn *c, struct mrd_err *err)
             goto out;
     }
     rc = sq__exec(c, "COMMIT", err);
+    if (rc == MRD_OK && opts != NULL && opts->progress != NULL && version > 0 &&
+        version < SCHEMA_VERSION) {
+        mp.p.done_steps = mp.p.total_steps;
+        mp.p.elapsed_s = since(&mp.t0);
+        mp.p.finished = true;
+        opts->progress(opts->progress_ctx, &mp.p);
+    }
 out:
+    sqlite3_progress_handler(c->db, 0, NULL, NULL);
     if (rc != MRD_OK)
         sq__rollback(c);
     return rc;
@@ -517,6 +591,14 @@ static enum mrd_code step_done(struct sq_conn *c, sqlite3_stmt *st, const char *
     return sq__fail(c, src, what, err);
 }
 
+static int64_t time_col(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? STORE_TIME_NONE
+                                                       : sqlite3_column_int64(st, col);
+}
+
+#define ORG_COLS "SELECT key, name, relation, created, disabled, deleted FROM orgs "
+
 static void org_from_row(sqlite3_stmt *st, struct store_org *o)
 {
     memset(o, 0, sizeof(*o));
@@ -524,6 +606,8 @@ static void org_from_row(sqlite3_stmt *st, struct store_org *o)
     sq__copy(st, 1, o->name, sizeof(o->name));
     o->relation = (enum policy_relation)sqlite3_column_int(st, 2);
     o->created_usec = sqlite3_column_int64(st, 3);
+    o->disabled_usec = time_col(st, 4);
+    o->deleted_usec = time_col(st, 5);
 }
 
 static enum mrd_code sq_org_create(struct store *stp, const char *name, enum policy_relation rel,
@@ -555,6 +639,8 @@ static enum mrd_code sq_org_create(struct store *stp, const char *name, enum pol
         (void)mrd_strlcpy(ret->name, name, sizeof(ret->name));
         ret->relation = rel;
         ret->created_usec = t;
+        ret->disabled_usec = STORE_TIME_NONE;
+        ret->deleted_usec = STORE_TIME_NONE;
     }
 out:
     if (st != NULL)
@@ -574,13 +660,11 @@ static enum mrd_code sq_org_get(struct store *stp, const char *name, int64_t key
 
     ACQUIRE_READ(s, c, err);
     if (name != NULL) {
-        rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs WHERE name = ?1", &st,
-                         err);
+        rc = sq__prepare(c, ORG_COLS "WHERE name = ?1", &st, err);
         if (rc == MRD_OK)
             (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     } else {
-        rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs WHERE key = ?1", &st,
-                         err);
+        rc = sq__prepare(c, ORG_COLS "WHERE key = ?1", &st, err);
         if (rc == MRD_OK)
             (void)sqlite3_bind_int64(st, 1, key);
     }
@@ -614,7 +698,7 @@ static enum mrd_code sq_org_list(struct store *stp,
     int src;
 
     ACQUIRE(s, c, err);
-    rc = sq__prepare(c, "SELECT key, name, relation, created FROM orgs ORDER BY key", &st, err);
+    rc = sq__prepare(c, ORG_COLS "ORDER BY key", &st, err);
     if (rc != MRD_OK)
         goto out;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -644,13 +728,20 @@ void sq__token_from_row(sqlite3_stmt *st, struct store_token *t)
     sq__copy(st, 2, t->org_name, sizeof(t->org_name));
     t->org_relation = (enum policy_relation)sqlite3_column_int(st, 3);
     t->created_usec = sqlite3_column_int64(st, 4);
-    t->revoked_usec =
-        sqlite3_column_type(st, 5) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, 5);
+    t->revoked_usec = time_col(st, 5);
+    t->expires_usec = time_col(st, 6);
+    t->last_used_usec = time_col(st, 7);
+    t->prev_expires_usec =
+        sqlite3_column_type(st, 14) == SQLITE_NULL ? STORE_TIME_NONE : time_col(st, 8);
+    t->prev_last_used_usec = time_col(st, 9);
+    t->org_disabled =
+        sqlite3_column_type(st, 10) != SQLITE_NULL || sqlite3_column_type(st, 11) != SQLITE_NULL;
+    sq__copy(st, 12, t->prefix, sizeof(t->prefix));
 }
 
 static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const char *name,
-                                     char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
-                                     struct mrd_err *err)
+                                     int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                     struct store_token *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
@@ -665,6 +756,9 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
     rc = sq_org_get(stp, NULL, org_key, &org, err);
     if (rc != MRD_OK)
         return rc;
+    if (org.deleted_usec != STORE_TIME_NONE)
+        return mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted: it gets no new tokens",
+                           org.name);
     store__token_generate(secret);
     store__token_hash(secret, STORE_TOKEN_LEN, hash);
     if (name != NULL)
@@ -675,8 +769,8 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
     if (rc != MRD_OK)
         goto out;
     rc = sq__prepare(c,
-                     "INSERT INTO tokens (name, org, hash, prefix, created) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+                     "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                      &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -687,6 +781,8 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
      * in a list, far too little to use it. */
     (void)sqlite3_bind_text(st, 4, secret, STORE_TOKEN_PREFIX_LEN, SQLITE_STATIC);
     (void)sqlite3_bind_int64(st, 5, t);
+    if (expires_usec != STORE_TIME_NONE)
+        (void)sqlite3_bind_int64(st, 6, expires_usec);
     rc = step_done(c, st, "token", err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
@@ -703,6 +799,11 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
         ret->org_relation = org.relation;
         ret->created_usec = t;
         ret->revoked_usec = STORE_TIME_NONE;
+        ret->expires_usec = expires_usec;
+        ret->last_used_usec = STORE_TIME_NONE;
+        ret->prev_expires_usec = STORE_TIME_NONE;
+        ret->prev_last_used_usec = STORE_TIME_NONE;
+        (void)mrd_strlcpy(ret->prefix, secret, sizeof(ret->prefix));
     }
 out:
     if (st != NULL)
@@ -710,6 +811,34 @@ out:
     sodium_memzero(secret, sizeof(secret));
     sq__release(s, c);
     return rc;
+}
+
+/* Records a token's use, at most once per STORE_TOKEN_USE_USEC: a write a
+ * minute per token, not one per request. Best effort: a busy database
+ * only delays it. Never on the caller's pinned snapshot connection. */
+static void note_use(struct sq_store *s, const struct store_token *t, int64_t now)
+{
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t last = t->via_prev ? t->prev_last_used_usec : t->last_used_usec;
+
+    if (last != STORE_TIME_NONE && now - last < STORE_TOKEN_USE_USEC)
+        return;
+    if (sq__acquire(s, &c, NULL) != MRD_OK)
+        return;
+    if (sq__prepare(c,
+                    t->via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
+                                  " (prev_last_used IS NULL OR prev_last_used < ?3)"
+                                : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
+                                  " (last_used IS NULL OR last_used < ?3)",
+                    &st, NULL) == MRD_OK) {
+        (void)sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 2, now);
+        (void)sqlite3_bind_int64(st, 3, now - STORE_TOKEN_USE_USEC);
+        (void)sqlite3_step(st);
+        (void)sqlite3_reset(st);
+    }
+    sq__release(s, c);
 }
 
 static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size_t len,
@@ -720,32 +849,253 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
     sqlite3_stmt *st = NULL;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
     struct store_token t;
+    int64_t now = now_usec();
     enum mrd_code rc;
     int src;
 
     store__token_hash(secret, len, hash);
     ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1", &st, err);
+    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 OR t.prev_hash = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;
     (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
     src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        sq__token_from_row(st, &t);
-        /* The reasons are for the operator's log (store.h); a client gets
-         * one answer whatever the reason. */
-        if (t.revoked_usec != STORE_TIME_NONE)
-            rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
-        else
-            *ret = t;
-    } else if (src == SQLITE_DONE) {
+    if (src == SQLITE_DONE) {
         rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
-    } else {
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
         rc = sq__fail(c, src, "token lookup", err);
+        goto out;
+    }
+    sq__token_from_row(st, &t);
+    t.via_prev = sqlite3_column_bytes(st, 13) != (int)sizeof(hash) ||
+                 memcmp(sqlite3_column_blob(st, 13), hash, sizeof(hash)) != 0;
+    /* The reasons are for the operator's log (store.h); a client gets
+     * one answer whatever the reason. */
+    if (t.revoked_usec != STORE_TIME_NONE)
+        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
+    else if (t.via_prev && (t.prev_expires_usec == STORE_TIME_NONE || t.prev_expires_usec <= now))
+        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
+    else if (t.expires_usec != STORE_TIME_NONE && t.expires_usec <= now)
+        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
+    else if (t.org_disabled)
+        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    if (rc == MRD_OK) {
+        note_use(s, &t, now);
+        *ret = t;
+    }
+    return rc;
+}
+
+/* Gives token name a new secret; the old one keeps working until now +
+ * overlap_usec (0: not at all). */
+static enum mrd_code sq_token_rotate(struct store *stp, const char *name, int64_t overlap_usec,
+                                     char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                     struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    char secret[STORE_TOKEN_LEN + 1];
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_token t;
+    int64_t now = now_usec();
+    enum mrd_code rc;
+    int src;
+
+    store__token_generate(secret);
+    store__token_hash(secret, STORE_TOKEN_LEN, hash);
+    ACQUIRE(s, c, err);
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = sq__prepare(c, TOKEN_COLS "WHERE t.name = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        sq__token_from_row(st, &t);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src == SQLITE_DONE) {
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no token named '%s'", name);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = sq__fail(c, src, "token rotate", err);
+        goto out;
+    }
+    if (t.revoked_usec != STORE_TIME_NONE || t.org_disabled) {
+        rc = mrd_err_set(err, MRD_E_INVAL, "token '%s' is %s: make a new one instead", name,
+                         t.revoked_usec != STORE_TIME_NONE ? "revoked" : "of a disabled org");
+        goto out;
+    }
+    rc = sq__prepare(c,
+                     "UPDATE tokens SET prev_hash = hash, prev_expires = ?2,"
+                     " prev_last_used = last_used, hash = ?3, prefix = ?4, last_used = NULL"
+                     " WHERE name = ?1",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 2, now + (overlap_usec > 0 ? overlap_usec : 0));
+    (void)sqlite3_bind_blob(st, 3, hash, sizeof(hash), SQLITE_STATIC);
+    (void)sqlite3_bind_text(st, 4, secret, STORE_TOKEN_PREFIX_LEN, SQLITE_STATIC);
+    rc = step_done(c, st, "token rotate", err);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
+    if (rc != MRD_OK)
+        goto out;
+    memcpy(ret_secret, secret, sizeof(secret));
+    if (ret != NULL) {
+        t.prev_expires_usec = now + (overlap_usec > 0 ? overlap_usec : 0);
+        t.prev_last_used_usec = t.last_used_usec;
+        t.last_used_usec = STORE_TIME_NONE;
+        (void)mrd_strlcpy(t.prefix, secret, sizeof(t.prefix));
+        *ret = t;
     }
 out:
     if (st != NULL)
         (void)sqlite3_reset(st);
+    sodium_memzero(secret, sizeof(secret));
+    sq__release(s, c);
+    return rc;
+}
+
+/* Disables (disable true) or enables an org, or deletes it (del true):
+ * then its tokens are revoked and its grants removed in the same
+ * transaction. Counts go to ret (may be NULL). */
+static enum mrd_code sq_org_state(struct store *stp, const char *name, bool disable, bool del,
+                                  struct store_org_change *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_org_change ch;
+    int64_t now = now_usec();
+    enum mrd_code rc;
+    int src;
+
+    memset(&ch, 0, sizeof(ch));
+    ACQUIRE(s, c, err);
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = sq__prepare(c, ORG_COLS "WHERE name = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        org_from_row(st, &ch.before);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (src == SQLITE_DONE) {
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name);
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = sq__fail(c, src, "org", err);
+        goto out;
+    }
+    if (ch.before.deleted_usec != STORE_TIME_NONE) {
+        rc = mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted", name);
+        goto out;
+    }
+    ch.after = ch.before;
+    if (del || disable) {
+        if (ch.after.disabled_usec == STORE_TIME_NONE)
+            ch.after.disabled_usec = now;
+    } else {
+        ch.after.disabled_usec = STORE_TIME_NONE;
+    }
+    if (del)
+        ch.after.deleted_usec = now;
+    rc = sq__prepare(c, "UPDATE orgs SET disabled = ?2, deleted = ?3 WHERE key = ?1", &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, ch.before.key);
+    if (ch.after.disabled_usec != STORE_TIME_NONE)
+        (void)sqlite3_bind_int64(st, 2, ch.after.disabled_usec);
+    if (ch.after.deleted_usec != STORE_TIME_NONE)
+        (void)sqlite3_bind_int64(st, 3, ch.after.deleted_usec);
+    rc = step_done(c, st, "org", err);
+    (void)sqlite3_reset(st);
+    st = NULL;
+    if (rc == MRD_OK && del) {
+        rc = sq__prepare(c, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
+                         &st, err);
+        if (rc == MRD_OK) {
+            (void)sqlite3_bind_int64(st, 1, ch.before.key);
+            (void)sqlite3_bind_int64(st, 2, now);
+            rc = step_done(c, st, "org tokens", err);
+            ch.tokens_revoked = (unsigned)sqlite3_changes(c->db);
+            (void)sqlite3_reset(st);
+            st = NULL;
+        }
+        if (rc == MRD_OK)
+            rc = sq__prepare(c,
+                             "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR"
+                             " can_write <> 0)",
+                             &st, err);
+        if (rc == MRD_OK) {
+            (void)sqlite3_bind_int64(st, 1, ch.before.key);
+            rc = step_done(c, st, "org grants", err);
+            ch.grants_removed = (unsigned)sqlite3_changes(c->db);
+            (void)sqlite3_reset(st);
+            st = NULL;
+        }
+    }
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
+    if (rc == MRD_OK && ret != NULL)
+        *ret = ch;
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* Revokes every valid token of org_key and removes its grants, in one
+ * transaction (partner revoke). */
+static enum mrd_code sq_org_revoke_access(struct store *stp, int64_t org_key,
+                                          struct store_org_change *ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    ACQUIRE(s, c, err);
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = sq__prepare(c, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
+                         &st, err);
+    if (rc == MRD_OK) {
+        (void)sqlite3_bind_int64(st, 1, org_key);
+        (void)sqlite3_bind_int64(st, 2, now_usec());
+        rc = step_done(c, st, "revoke tokens", err);
+        ret->tokens_revoked = (unsigned)sqlite3_changes(c->db);
+        (void)sqlite3_reset(st);
+        st = NULL;
+    }
+    if (rc == MRD_OK)
+        rc = sq__prepare(
+            c, "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR can_write <> 0)", &st, err);
+    if (rc == MRD_OK) {
+        (void)sqlite3_bind_int64(st, 1, org_key);
+        rc = step_done(c, st, "remove grants", err);
+        ret->grants_removed = (unsigned)sqlite3_changes(c->db);
+        (void)sqlite3_reset(st);
+        st = NULL;
+    }
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
     sq__release(s, c);
     return rc;
 }
@@ -1344,6 +1694,9 @@ static const struct store_ops sq_ops = {
     .org_get = sq_org_get,
     .org_list = sq_org_list,
     .token_create = sq_token_create,
+    .token_rotate = sq_token_rotate,
+    .org_state = sq_org_state,
+    .org_revoke_access = sq_org_revoke_access,
     .token_lookup = sq_token_lookup,
     .token_revoke = sq_token_revoke,
     .token_list = sq_token_list,
@@ -1381,6 +1734,10 @@ static const struct store_ops sq_ops = {
     .session_end = sq__session_end,
     .sessions_end = sq__sessions_end,
     .value_search = sq__value_search,
+    .snapshot = sq__snapshot,
+    .ledger_recorded = sq__ledger_recorded,
+    .ledger_events = sq__ledger_events,
+    .event_add = sq__event_add,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
@@ -1421,7 +1778,7 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     rc = sq__exec(c, "PRAGMA journal_mode=WAL", err);
     if (rc != MRD_OK)
         goto out;
-    rc = migrate(c, err);
+    rc = migrate(c, opts, err);
     if (rc == MRD_OK)
         rc = sq__index_backfill(c, err);
     if (rc != MRD_OK)

@@ -72,8 +72,8 @@ enum mrd_code sq__check_holds(struct sq_conn *c, const int64_t *seqs, size_t n, 
 
 /* ---- holds ---- */
 
-static enum mrd_code queue_event(struct sq_conn *c, const struct store_ledger_event *ev,
-                                 struct mrd_err *err)
+enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event *ev,
+                              struct mrd_err *err)
 {
     sqlite3_stmt *st = NULL;
     uint8_t hash[crypto_hash_sha256_BYTES];
@@ -150,7 +150,7 @@ static enum mrd_code hold_write(struct store *stp, bool create, const struct sto
         rc = step_done(c, st, "hold items", err);
     }
     if (rc == MRD_OK)
-        rc = queue_event(c, ev, err);
+        rc = sq__queue_event(c, ev, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
 out:

@@ -156,9 +156,9 @@ enum mrd_code sq__session_lookup(struct store *stp, const char *id, size_t len, 
     if (src == SQLITE_ROW) {
         memset(&found, 0, sizeof(found));
         sq__token_from_row(st, &found.tok);
-        found.created_usec = sqlite3_column_int64(st, 6);
-        found.last_seen_usec = sqlite3_column_int64(st, 7);
-        found.expires_usec = sqlite3_column_int64(st, 8);
+        found.created_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS);
+        found.last_seen_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS + 1);
+        found.expires_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS + 2);
     }
     (void)sqlite3_reset(st);
     if (src == SQLITE_DONE) {

@@ -28,9 +28,6 @@
 #define LEDGER_PREFIX "/ledger/v1/"
 #define LEAVES_MAX 1000 /* leaves per /leaves answer */
 
-static const char *const kind_names[] = {NULL,         "object",       "hold-create",
-                                         "hold-renew", "hold-release", "hold-export"};
-
 bool taxii_ledger_path(const char *path)
 {
     return strncmp(path, LEDGER_PREFIX, strlen(LEDGER_PREFIX)) == 0;
@@ -322,7 +319,7 @@ static void get_leaves(struct taxii_req *r, struct ledger *log)
         (void)json_object_set_new(leaf, "index", json_integer((json_int_t)i));
         (void)json_object_set_new(
             leaf, "kind",
-            json_string(e.kind <= LEDGER_KIND_MAX && e.kind > 0 ? kind_names[e.kind] : "unknown"));
+            json_string(ledger_kind_name(e.kind) != NULL ? ledger_kind_name(e.kind) : "unknown"));
         (void)json_object_set_new(leaf, "time_ms", json_integer((json_int_t)e.time_ms));
         (void)json_object_set_new(leaf, "hash", b64(e.hash, MERKLE_HASH_LEN));
         (void)json_object_set_new(leaf, "leaf_input", b64(enc, LEDGER_ENTRY_LEN));

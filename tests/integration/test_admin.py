@@ -209,7 +209,7 @@ def test_token_create_revoke_list(node, meridian_bin):
     lst = ok(run(meridian_bin, "token", "list", "--data", d))
     assert re.search(r"^sync\tcert-b\t\S+\trevoked ", lst, re.M)
     assert re.search(rf"^{re.escape(t1[:12])}\tcert-b\t\S+\trevoked ", lst, re.M)
-    assert re.search(r"^admin\tcert-a\t\S+\tactive$", lst, re.M)
+    assert re.search(r"^admin\tcert-a\t\S+\tactive\texpires -\tlast-used ", lst, re.M)
     # a leaked token can be revoked by pasting it whole
     t3 = ok(run(meridian_bin, "token", "create", "--org", "cert-b", "--data", d)).strip()
     ok(run(meridian_bin, "token", "revoke", t3, "--data", d))

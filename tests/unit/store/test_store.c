@@ -1312,6 +1312,14 @@ static void test_migration_from_v1(void **state)
     (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX tokens_prev;"
+                                  "ALTER TABLE tokens DROP COLUMN expires;"
+                                  "ALTER TABLE tokens DROP COLUMN last_used;"
+                                  "ALTER TABLE tokens DROP COLUMN prev_hash;"
+                                  "ALTER TABLE tokens DROP COLUMN prev_expires;"
+                                  "ALTER TABLE tokens DROP COLUMN prev_last_used;"
+                                  "ALTER TABLE orgs DROP COLUMN disabled;"
+                                  "ALTER TABLE orgs DROP COLUMN deleted;"
                                   "DROP TABLE hold_items; DROP TABLE holds;"
                                   "DROP TABLE ledger_events;"
                                   "DROP TABLE object_leaves;"

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Backup benchmark (bench/backup/README.md): a node holding N objects.
+#
+#   bench/backup/run.sh BUILD_DIR [N] [SECONDS]
+#
+# 1. seeds a data directory with N indicators (bench/taxii/gen.py +
+#    `meridian import`; SEED=DIR keeps and reuses it), signs a checkpoint;
+# 2. starts `meridian serve` (plain HTTP, --rate 0) and measures TAXII read
+#    throughput with wrk (GET objects?limit=100) for SECONDS, alone, then
+#    for SECONDS while `meridian backup` runs back to back, then alone
+#    again; prints each backup's wall time;
+# 3. stops the server and times what people use today on the stopped
+#    node: `sqlite3 .backup` of meridian.db and `cp -a` of the directory,
+#    and `meridian backup` of the stopped node, then `meridian restore`;
+# 4. times `meridian migrate` from schema 4 and from schema 1.
+set -euo pipefail
+build=${1:?usage: run.sh BUILD_DIR [N] [SECONDS]}
+n=${2:-1000000}
+secs=${3:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=$(cd "$build" && pwd)/meridian
+out=${OUT:-$root/bench/out/backup}
+rm -rf "$out"
+mkdir -p "$out"
+data=$out/data
+seed=${SEED:-}
+
+if [ -n "$seed" ] && [ -s "$seed/coll" ]; then
+  echo "== copy seed $seed"
+  cp -a "$seed/data" "$data"
+  cp "$seed/token" "$seed/coll" "$out/"
+else
+  echo "== seed $n objects"
+  "$bin" init --data "$data" --org bench >"$out/token" 2>/dev/null
+  "$bin" collection create --data "$data" --api-root bench --title bench >"$out/coll" 2>/dev/null
+  /usr/bin/python3 "$root/bench/taxii/gen.py" "$n" "$out/gen" "$out/ids"
+  t0=$(date +%s.%N)
+  for f in "$out"/gen/part-*.json; do
+    "$bin" import --data "$data" --collection "$(cat "$out/coll")" "$f" 2>>"$out/import.log"
+  done
+  echo "   imported in $(echo "$(date +%s.%N) - $t0" | bc) s"
+  rm -rf "$out/gen"
+  "$bin" ledger checkpoint --data "$data" >/dev/null
+  if [ -n "$seed" ]; then
+    mkdir -p "$seed"
+    cp -a "$data" "$seed/data"
+    cp "$out/token" "$out/coll" "$seed/"
+  fi
+fi
+TOKEN=$(cat "$out/token")
+export TOKEN
+coll=$(cat "$out/coll")
+du -sh "$data" "$data/meridian.db" "$data/ledger" | sed 's/^/   size: /'
+
+"$bin" serve --data "$data" --listen 127.0.0.1:0 --ready-file "$out/ready" --rate 0 --http \
+  2>"$out/serve.log" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true' EXIT
+for _ in $(seq 300); do [ -s "$out/ready" ] && break; sleep 0.1; done
+url=http://$(cat "$out/ready")/bench/collections/$coll/objects/?limit=100
+
+reads() { # label: wrk for $secs, prints req/s
+  wrk -t2 -c16 -d"${secs}s" -s "$root/bench/taxii/get.lua" "$url" 2>/dev/null |
+    awk -v l="$1" '/Requests\/sec/ {printf "   %-28s %10s req/s\n", l, $2}'
+}
+
+echo "== TAXII reads (wrk -t2 -c16, GET objects limit=100, ${secs} s each)"
+reads "alone"
+(
+  end=$(($(date +%s) + secs))
+  i=0
+  while [ "$(date +%s)" -lt "$end" ]; do
+    i=$((i + 1))
+    s=$(date +%s.%N)
+    "$bin" backup --data "$data" -o "$out/online.backup" >/dev/null 2>"$out/backup.log"
+    echo "   backup $i while serving: $(echo "$(date +%s.%N) - $s" | bc) s" >>"$out/backups.txt"
+  done
+) &
+bpid=$!
+sleep 0.2
+reads "during backups"
+wait $bpid
+cat "$out/backups.txt"
+reads "alone again"
+ls -l "$out/online.backup" | awk '{printf "   backup file: %d bytes\n", $5}'
+kill -TERM $pid
+wait $pid || true
+trap - EXIT
+
+timeit() { # label, command...
+  local l=$1 s
+  shift
+  s=$(date +%s.%N)
+  "$@" >/dev/null 2>"$out/timeit.log" || { echo "   $l: FAILED"; cat "$out/timeit.log"; return; }
+  printf "   %-40s %6.1f s\n" "$l" "$(echo "$(date +%s.%N) - $s" | bc)"
+}
+
+echo "== the stopped node (what people use today, then meridian)"
+rm -rf "$out/cp" "$out/sq.db" "$out/stopped.backup" "$out/restored"
+sync
+timeit "sqlite3 meridian.db .backup" sqlite3 "$data/meridian.db" ".backup $out/sq.db"
+timeit "cp -a DIR" cp -a "$data" "$out/cp"
+timeit "meridian backup (stopped node)" "$bin" backup --data "$data" -o "$out/stopped.backup"
+timeit "meridian backup verify" "$bin" backup verify "$out/stopped.backup"
+timeit "meridian restore (checks everything)" "$bin" restore "$out/stopped.backup" --data "$out/restored"
+rm -rf "$out/cp" "$out/sq.db" "$out/stopped.backup" "$out/restored"
+
+echo "== meridian migrate"
+for v in 4 1; do
+  rm -rf "$out/mig"
+  cp -a "$data" "$out/mig"
+  /usr/bin/python3 "$here/downgrade.py" "$out/mig/meridian.db" "$v"
+  timeit "migrate from schema $v" "$bin" migrate --data "$out/mig"
+done
+rm -rf "$out/mig"

@@ -1,0 +1,164 @@
+/*
+ * admin: the administrative changes of a node (orgs, tokens, grants,
+ * collections, peers, partners) and their audit trail (docs/admin.md,
+ * "Audit trail").
+ *
+ * Every change made through this module is an audit record: an RFC 8785
+ * JSON object saying who (the local user and uid for the CLI, the token
+ * and its org over HTTP), what (object, action, target), when, and the
+ * state before and after (never a token secret). The record is queued as
+ * a ledger leaf of kind LEDGER_KIND_ADMIN (hash = SHA-256 of the record)
+ * like hold actions are, and handed to the caller's log callback as one
+ * line. `meridian audit` lists the records with their leaves; a record's
+ * inclusion in the ledger is proved like any leaf's.
+ *
+ * The record is committed right after the change, in a second
+ * transaction (peers live in fed.db, the rest in the store): when it
+ * cannot be written the call fails saying that the change was made but
+ * not recorded. A crash between the two commits (a window of one fsync)
+ * loses the record.
+ *
+ * Other modules that make administrative changes (feeds, the console)
+ * call admin_audit() with their own object and action names.
+ *
+ * Not here: argument parsing and printing (cli/), the checks of each
+ * change (store.h, fed.h). Never logs itself: see struct admin.log.
+ * Threading: a struct admin is used by one thread at a time.
+ */
+#ifndef MRD_ADMIN_ADMIN_H
+#define MRD_ADMIN_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "fed/fed.h"
+#include "store/store.h"
+
+#define ADMIN_RECORD_TYPE "meridian-admin-action"
+#define ADMIN_LINE_MAX 512 /* one log line */
+#define ADMIN_ACTOR_MAX 160
+
+/* Who makes a change. */
+struct admin_actor {
+    char via[8];                /* "cli" or "http" */
+    char name[ADMIN_ACTOR_MAX]; /* "alice" (uid 1000), or the token name */
+    char org[STORE_NAME_MAX + 1];
+    long uid; /* cli: the real uid; -1 over http */
+};
+
+/* The local user running this process (its real uid, the user name from
+ * the password database, and SUDO_USER when run through sudo). */
+void admin_actor_cli(struct admin_actor *ret);
+/* The holder of an API token, for changes made over HTTP. */
+void admin_actor_token(const struct store_token *t, struct admin_actor *ret);
+
+struct admin {
+    struct store *st;
+    const char *data_dir; /* where fed.db is (peers) */
+    struct admin_actor who;
+    /* Receives each audit record's log line ("audit: ..."); may be NULL. */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+};
+
+/* Records one administrative change: object ("org", "token", "grant",
+ * "collection", "peer", "partner", "feed", ...), action ("create",
+ * "disable", ...), target (its name), before and after (JSON, borrowed,
+ * NULL = none). *ret_ev (may be NULL) is the record's event number. */
+enum mrd_code admin_audit(struct admin *a, const char *object, const char *action,
+                          const char *target, json_t *before, json_t *after, int64_t *ret_ev,
+                          struct mrd_err *err);
+
+/* ---- orgs ---- */
+
+enum mrd_code admin_org_create(struct admin *a, const char *name, enum policy_relation rel,
+                               struct store_org *ret, struct mrd_err *err);
+
+/* What an org or partner change did, for the caller to report. */
+struct admin_report {
+    struct store_org_change org;
+    unsigned sessions_ended;
+    bool peer_found;   /* a peer of the same name */
+    bool peer_changed; /* it was disabled, enabled or removed */
+};
+
+/* Disable: the org's tokens and client certificates are refused (401)
+ * until enabled; its console sessions end; the peer of the same name (if
+ * any) is disabled. Grants, tokens and objects stay. The own org cannot be
+ * disabled (MRD_E_PERM). */
+enum mrd_code admin_org_disable(struct admin *a, const char *name, struct admin_report *ret,
+                                struct mrd_err *err);
+/* Enable: tokens that are neither revoked nor expired work again; the
+ * peer of the same name is enabled. */
+enum mrd_code admin_org_enable(struct admin *a, const char *name, struct admin_report *ret,
+                               struct mrd_err *err);
+/* Delete: tokens revoked, grants removed, sessions ended, the peer of the
+ * same name removed (its cursors with it). The org stays as a tombstone:
+ * objects it wrote stay with everyone who may read them (deleting an org
+ * never deletes intelligence others received), and its name is never
+ * reused. Not the own org (MRD_E_PERM). */
+enum mrd_code admin_org_delete(struct admin *a, const char *name, struct admin_report *ret,
+                               struct mrd_err *err);
+
+/* Partner revoke: every token of org name revoked, every grant removed,
+ * its sessions ended, the org disabled, and the peer of the same name
+ * disabled (kept, with its cursors, for the record). One audit record
+ * lists what was done. At least the org or the peer must exist
+ * (MRD_E_NOTFOUND); never the own org (MRD_E_PERM). */
+enum mrd_code admin_partner_revoke(struct admin *a, const char *name, struct admin_report *ret,
+                                   struct mrd_err *err);
+
+/* ---- tokens ---- */
+
+enum mrd_code admin_token_create(struct admin *a, const char *org, const char *name,
+                                 int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                 struct store_token *ret, struct mrd_err *err);
+/* Revokes, and ends the token's console sessions. */
+enum mrd_code admin_token_revoke(struct admin *a, const char *name_or_prefix,
+                                 struct store_token *ret, struct mrd_err *err);
+enum mrd_code admin_token_rotate(struct admin *a, const char *name, int64_t overlap_usec,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err);
+
+/* ---- grants and collections ---- */
+
+enum mrd_code admin_grant_set(struct admin *a, const struct store_org *org,
+                              const struct store_collection *c, struct store_grant g,
+                              struct mrd_err *err);
+enum mrd_code admin_collection_create(struct admin *a, struct store_collection *c,
+                                      struct mrd_err *err);
+
+/* ---- peers (fed.db) ---- */
+
+enum mrd_code admin_peer_add(struct admin *a, const struct fed_peer *p, struct mrd_err *err);
+/* Replaces p->name's configuration; its cursors stay. */
+enum mrd_code admin_peer_update(struct admin *a, const struct fed_peer *p, struct mrd_err *err);
+enum mrd_code admin_peer_remove(struct admin *a, const char *name, struct mrd_err *err);
+enum mrd_code admin_peer_set_enabled(struct admin *a, const char *name, bool enabled,
+                                     struct mrd_err *err);
+
+/* ---- the trail ---- */
+
+/* One audit trail entry: a ledger event (hold or administrative action). */
+struct admin_event {
+    int64_t ev;
+    const char *kind; /* "admin", "hold-create", ... */
+    int64_t time_usec;
+    int64_t leaf; /* -1 until the ledger records it */
+    const char *record;
+    size_t record_len;
+    const uint8_t *hash; /* SHA-256 of record: the leaf's hash */
+};
+
+/* Calls cb for each event queued at or after since_usec (STORE_TIME_NONE:
+ * all), oldest first. */
+enum mrd_code admin_audit_list(struct store *st, int64_t since_usec,
+                               enum mrd_code (*cb)(void *ctx, const struct admin_event *e,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
+
+#endif
