@@ -145,6 +145,18 @@ enum mrd_code fed_key_list(struct fed_state *fs,
                            enum mrd_code (*cb)(void *ctx, const char *name, const char *pubkey),
                            void *ctx, struct mrd_err *err);
 
+/* Who a peer is on this node (docs/federation.md, "Who a peer is"): an org
+ * of the peer's name must be a partner (never the own org or a
+ * constituent, whose reads would send what only they may read), and a
+ * peer we push to must have one, with a read grant on local_coll: what is
+ * pushed is exactly what that partner could read here over TAXII.
+ * MRD_E_INVAL with a message saying what to change; ret_org (may be NULL)
+ * gets the org and *ret_has_org whether there is one. Checked by
+ * `peer add` and again at the start of every round (orgs change). */
+enum mrd_code fed_peer_check_org(struct store *st, const struct fed_peer *p,
+                                 const struct store_collection *local_coll,
+                                 struct store_org *ret_org, bool *ret_has_org, struct mrd_err *err);
+
 /* Parses "pull", "push" or "both". */
 enum mrd_code fed_direction_parse(const char *s, enum fed_direction *ret, struct mrd_err *err);
 const char *fed_direction_name(enum fed_direction d);

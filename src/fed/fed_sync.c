@@ -570,7 +570,7 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     struct mrd_buf env;
     struct fed_response resp;
     struct push_ctx x = {.j = j, .env = &env};
-    struct store_grant g = {.can_read = true};
+    struct store_grant g = {0};
     enum mrd_code rc = MRD_OK;
     char *esc = curl_easy_escape(c->curl, j->peer.collection, 0);
 
@@ -578,18 +578,18 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
         return mrd_err_set(err, MRD_E_NOMEM, "escape");
     (void)snprintf(url, sizeof(url), "%scollections/%s/objects/", c->root_url, esc);
     curl_free(esc);
-    /* The peer reads as its org on this node when it has one (its relation
-     * and grant decide, as for a TAXII pull); otherwise as a partner that
-     * owns nothing here (creator and RED recipient of nothing). */
-    if (j->has_org) {
-        rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
-        if (rc != MRD_OK)
-            return rc;
-    }
+    /* The peer reads as its partner org on this node (fed_peer_check_org
+     * made sure there is one): its grant and relation decide, exactly as
+     * for a TAXII pull by that org. */
+    if (!j->has_org || j->org.relation != POLICY_REL_PARTNER)
+        return mrd_err_set(err, MRD_E_INVAL, "peer '%s': no partner org to push to", j->peer.name);
+    rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
+    if (rc != MRD_OK)
+        return rc;
     x.reader = (struct policy_reader){
         .anonymous = false,
-        .org_id = j->has_org ? j->org.key : INT64_MAX,
-        .relation = j->has_org ? j->org.relation : POLICY_REL_PARTNER,
+        .org_id = j->org.key,
+        .relation = j->org.relation,
         .has_read_grant = g.can_read,
         .collection_public = j->coll.public_read,
         .community = j->peer.community,
@@ -654,6 +654,49 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
 
 /* ---- one peer ---- */
 
+enum mrd_code fed_peer_check_org(struct store *st, const struct fed_peer *p,
+                                 const struct store_collection *local_coll,
+                                 struct store_org *ret_org, bool *ret_has_org, struct mrd_err *err)
+{
+    struct store_org org;
+    struct store_grant g = {0};
+    struct mrd_err oerr = {0};
+    enum mrd_code rc;
+    bool has;
+
+    rc = store_org_get(st, p->name, 0, &org, &oerr);
+    if (rc != MRD_OK && rc != MRD_E_NOTFOUND && rc != MRD_E_INVAL)
+        return mrd_err_set(err, rc, "%s", oerr.msg);
+    has = rc == MRD_OK;
+    if (has && org.relation != POLICY_REL_PARTNER)
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "peer '%s': the org of that name on this node is '%s', not a partner; "
+                           "a peer is another team's node: name it after a partner org "
+                           "(docs/federation.md)",
+                           p->name, policy_relation_name(org.relation));
+    if ((p->direction & FED_DIR_PUSH) && !has)
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "peer '%s': pushing needs a partner org of that name on this node "
+                           "(meridian org create %s --relation partner, then grant it read on the "
+                           "local collection): it receives exactly what that org may read",
+                           p->name, p->name);
+    if ((p->direction & FED_DIR_PUSH) && local_coll != NULL) {
+        rc = store_grant_get(st, org.key, local_coll->key, &g, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (!g.can_read)
+            return mrd_err_set(err, MRD_E_INVAL,
+                               "peer '%s': pushing needs a read grant for org '%s' on the local "
+                               "collection %s (meridian grant --org %s --collection %s --read)",
+                               p->name, p->name, local_coll->id, p->name, local_coll->id);
+    }
+    if (ret_org != NULL && has)
+        *ret_org = org;
+    if (ret_has_org != NULL)
+        *ret_has_org = has;
+    return MRD_OK;
+}
+
 /* Runs one peer's round and records its outcome (state and report). */
 static void run_job(struct job *j)
 {
@@ -670,10 +713,9 @@ static void run_job(struct job *j)
                               strlen(j->peer.local_collection), &j->coll, &err);
     if (rc != MRD_OK)
         mrd_err_prefix(&err, "local collection %s", j->peer.local_collection);
-    if (rc == MRD_OK) {
-        struct mrd_err oerr = {0};
-        j->has_org = store_org_get(j->st, j->peer.name, 0, &j->org, &oerr) == MRD_OK;
-    }
+    /* Orgs change after `peer add`: who the peer is is checked every round. */
+    if (rc == MRD_OK)
+        rc = fed_peer_check_org(j->st, &j->peer, &j->coll, &j->org, &j->has_org, &err);
     if (rc == MRD_OK)
         rc = fed__client_new(&j->peer, &c, &err);
     if (rc == MRD_OK) {

