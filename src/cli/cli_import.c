@@ -112,9 +112,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
 {
     struct store_object_in *row;
     struct fed_ingest_result ir = {0};
-    enum policy_tlp marking_tlp;
-    bool canonical_tlp, local;
-    json_t *marked = NULL;
+    bool local;
     struct mrd_buf *body;
     const json_t *id, *type, *spec;
     enum mrd_code rc;
@@ -152,27 +150,11 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
         report_invalid(path, index, obj, NULL, "id, type or timestamps unusable");
         return MRD_OK;
     }
-    /* signs what this node creates, verifies what it relays (fed.h). The
-     * canonical TLP marking definitions are nobody's creation: they are
-     * fixed by the spec, and a signature (an extension) would make them
-     * invalid (STIX 2.1 §7.2.1.4), so they are only verified. */
-    canonical_tlp =
-        policy_tlp_of_marking(json_string_value(id), json_string_length(id), &marking_tlp);
-    local = policy_origin_local(im->org.relation, false) && !canonical_tlp;
-    /* A default stricter than GREEN travels inside what we sign (policy.h). */
-    if (local && policy_tlp_needs_mark(obj, im->coll.default_tlp)) {
-        marked = json_deep_copy(obj);
-        if (marked == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "import: out of memory");
-        rc = policy_tlp_mark(marked, im->coll.default_tlp, err);
-        if (rc != MRD_OK) {
-            json_decref(marked);
-            return rc;
-        }
-    }
-    rc = fed_ingest_canon(im->trust, marked != NULL ? marked : obj,
-                          local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, body, &ir, err);
-    json_decref(marked);
+    /* signs what this node creates (its TLP written in), verifies what it
+     * relays (fed_ingest_canon, fed.h) */
+    local = policy_origin_local(im->org.relation, false);
+    rc = fed_ingest_canon(im->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE,
+                          im->coll.default_tlp, body, &ir, err);
     if (rc == MRD_OK && ir.reject)
         rc = mrd_err_set(err, MRD_E_INVALID, "%s", ir.message);
     if (rc != MRD_OK) {
@@ -189,8 +171,8 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     row->spec_version = json_is_string(spec) ? json_string_value(spec) : "2.1";
     row->spec_version_len = json_is_string(spec) ? json_string_length(spec) : 3;
     row->revoked = json_is_true(json_object_get(obj, "revoked"));
-    row->tlp = policy_tlp_of_object(obj, im->coll.default_tlp);
-    row->local = policy_origin_local(im->org.relation, false);
+    row->tlp = ir.tlp;
+    row->local = local;
     row->creator_org = im->org.key;
     row->recipients = im->n_recipients > 0 ? im->recipients : NULL;
     row->n_recipients = im->n_recipients;

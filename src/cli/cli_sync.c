@@ -14,6 +14,7 @@
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "fed/fed.h"
 #include "store/store.h"
 
@@ -151,18 +152,23 @@ static void log_round(void *ctx, const struct fed_round_report *r)
         mrd_log(MRD_LOG_WARN, "sync peer=%s rejected %s", r->peer, r->first_reject);
 }
 
-static enum mrd_code ingest_canon(void *ctx, const json_t *obj, bool local, struct mrd_buf *out,
+static enum mrd_code ingest_canon(void *ctx, const json_t *obj, bool local, enum policy_tlp dflt,
+                                  struct mrd_buf *out, struct taxii_ingested *ret,
                                   char *ret_refusal, size_t size, struct mrd_err *err)
 {
     const struct cli_fed *f = ctx;
     struct fed_ingest_result r;
     enum mrd_code rc;
 
-    rc =
-        fed_ingest_canon(f->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, out, &r, err);
+    rc = fed_ingest_canon(f->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, dflt, out,
+                          &r, err);
     if (rc == MRD_OK && r.reject) {
         mrd_log(MRD_LOG_WARN, "ingest: %s", r.message);
         (void)snprintf(ret_refusal, size, "%s", r.message);
+    }
+    if (rc == MRD_OK) {
+        ret->tlp = r.tlp;
+        mrd_strlcpy(ret->signer, r.signer, sizeof(ret->signer));
     }
     return rc;
 }

@@ -195,6 +195,10 @@ struct fed_ingest_result {
     bool signed_here;            /* the object was signed with the node key */
     enum crypto_verdict verdict; /* after signing or verifying */
     char message[FED_ERROR_MAX + 1];
+    /* fed_ingest_canon only: the level to store (policy_tlp_ingest) and
+     * the key of the Meridian signature the stored bytes carry ("" none) */
+    enum policy_tlp tlp;
+    char signer[CRYPTO_PUBKEY_TEXT_LEN + 1];
 };
 
 /* THE ingest check, called by every path that stores objects, after STIX
@@ -209,14 +213,21 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
                                enum fed_ingest_origin origin, struct fed_ingest_result *ret,
                                struct mrd_err *err);
 
-/* What fed_ingest_check decides, without changing obj, and the RFC 8785
- * form of the result appended to out: the stored bytes of an accepted
- * object, signed when LOCAL. When ret->reject is set nothing is appended.
- * MRD_E_TOOBIG / MRD_E_INVAL from the canonical form are returned as they
- * are (out's maximum; NaN). */
+/* THE ingest step of every write path (TAXII POST, import, pull): what
+ * fed_ingest_check decides, without changing obj, and the RFC 8785 form of
+ * the bytes to store appended to out. The object's TLP is decided by
+ * policy_tlp_ingest() against the collection default dflt (an object is
+ * created here when LOCAL and unsigned or signed by the node key) and,
+ * when it says so, written into the object before it is signed (LOCAL) or
+ * stored (an unsigned received object), so that it leaves this node
+ * carrying the level it has here; ret->tlp is that level. The canonical
+ * TLP marking definitions are nobody's creation: never signed or marked.
+ * When ret->reject is set nothing is appended. MRD_E_TOOBIG / MRD_E_INVAL
+ * from the canonical form are returned as they are (out's maximum; NaN). */
 enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
-                               enum fed_ingest_origin origin, struct mrd_buf *out,
-                               struct fed_ingest_result *ret, struct mrd_err *err);
+                               enum fed_ingest_origin origin, enum policy_tlp dflt,
+                               struct mrd_buf *out, struct fed_ingest_result *ret,
+                               struct mrd_err *err);
 
 /* The verification status of a stored object's bytes, for exports and the
  * dashboard: "valid", "unknown signer", "unsigned" or "invalid". */

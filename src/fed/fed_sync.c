@@ -94,6 +94,8 @@ struct page_obj {
     struct mrd_buf canon;
     bool ok;
     bool unverified;
+    enum policy_tlp tlp;
+    char signer[CRYPTO_PUBKEY_TEXT_LEN + 1];
     char why[FED_ERROR_MAX + 1];
 };
 
@@ -123,14 +125,14 @@ static enum mrd_code check_one(struct job *j, json_t *o, struct stix_report *rep
         mrd_strlcpy(po->why, line, sizeof(po->why));
         return MRD_OK;
     }
-    rc = fed_ingest_check(j->trust, o, FED_ORIGIN_REMOTE, &ir, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (ir.reject) {
+    /* received: verified, and an unmarked one is at least GREEN here
+     * (marked so when unsigned: policy_tlp_ingest) */
+    rc =
+        fed_ingest_canon(j->trust, o, FED_ORIGIN_REMOTE, j->coll.default_tlp, &po->canon, &ir, err);
+    if (rc == MRD_OK && ir.reject) {
         mrd_strlcpy(po->why, ir.message, sizeof(po->why));
         return MRD_OK;
     }
-    rc = mrd_jcs_write(o, &po->canon, err);
     if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
         mrd_err_clear(err);
         mrd_strlcpy(po->why, "too big or not representable as RFC 8785 JSON", sizeof(po->why));
@@ -140,6 +142,8 @@ static enum mrd_code check_one(struct job *j, json_t *o, struct stix_report *rep
         return rc;
     po->ok = true;
     po->unverified = ir.verdict != CRYPTO_VALID;
+    po->tlp = ir.tlp;
+    mrd_strlcpy(po->signer, ir.signer, sizeof(po->signer));
     return MRD_OK;
 }
 
@@ -265,7 +269,7 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         in->created_usec = usec_of(o, "created");
         in->modified_usec = usec_of(o, "modified");
         in->revoked = json_is_true(json_object_get(o, "revoked"));
-        in->tlp = policy_tlp_of_object(o, j->coll.default_tlp);
+        in->tlp = po[i].tlp;
         in->local = policy_origin_local(POLICY_REL_PARTNER, true);
         in->creator_org = j->has_org ? j->org.key : 0;
         in->source_peer = j->peer.name;

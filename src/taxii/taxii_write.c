@@ -23,6 +23,7 @@ json_t *taxii__status_json(const struct store_status *s);
 /* One POSTed element as we process it. */
 struct post_item {
     struct mrd_buf canon; /* canonical bytes of a valid object */
+    struct taxii_ingested ingested;
     bool valid;
     char id[STORE_STIX_ID_MAX + 1];
     int64_t version_usec;
@@ -60,7 +61,6 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     size_t n = 0;
     const char *s;
     int64_t created, modified;
-    json_t *marked = NULL;
     bool local;
     enum mrd_code rc;
 
@@ -102,30 +102,15 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
     local = policy_origin_local(who->tok.org_relation, false);
-    /* A default stricter than GREEN travels inside what we sign (policy.h). */
-    if (local && policy_tlp_needs_mark(obj, c->c.default_tlp)) {
-        marked = json_deep_copy(obj);
-        if (marked == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "out of memory marking an object");
-        rc = policy_tlp_mark(marked, c->c.default_tlp, err);
-        if (rc != MRD_OK) {
-            json_decref(marked);
-            return rc;
-        }
-    }
-    if (ing->canon != NULL) {
+    {
         char why[STORE_MSG_MAX - 32] = "";
-        rc = ing->canon(ing->ctx, marked != NULL ? marked : obj, local, &it->canon, why,
+        rc = ing->canon(ing->ctx, obj, local, c->c.default_tlp, &it->canon, &it->ingested, why,
                         sizeof(why), err);
         if (rc == MRD_OK && why[0] != '\0') { /* e.g. a signature that does not match */
-            json_decref(marked);
             (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, why);
             return MRD_OK;
         }
-    } else {
-        rc = mrd_jcs_write(marked != NULL ? marked : obj, &it->canon, err);
     }
-    json_decref(marked);
     if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
         mrd_err_clear(err);
         (void)snprintf(it->message, sizeof(it->message),
@@ -148,8 +133,8 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     in->created_usec = created;
     in->modified_usec = modified;
     in->revoked = json_is_true(json_object_get(obj, "revoked"));
-    in->tlp = policy_tlp_of_object(obj, c->c.default_tlp);
-    in->local = policy_origin_local(who->tok.org_relation, false);
+    in->tlp = it->ingested.tlp;
+    in->local = local;
     in->creator_org = who->tok.org_key;
     if (who->tok.org_relation == POLICY_REL_PARTNER) { /* provenance: a peer pushing (fed.h) */
         in->source_peer = who->tok.org_name;

@@ -215,3 +215,70 @@ def test_discovery_cannot_send_the_token_to_a_third_host(fed, how):
     finally:
         peer.close()
         third.close()
+
+
+# ---- item 1: an object leaves a node carrying the TLP it had there -----------
+
+def test_green_by_default_stays_green_through_a_public_relay(fed):
+    """A (GREEN by default) -> B (public, CLEAR by default) -> C (public):
+    the object A created unmarked is GREEN at every node, never served to
+    anonymous readers, and carries A's GREEN marking under A's signature."""
+    for name in "ABC":
+        fed.node(name)
+    public_collection(fed, "B")
+    public_collection(fed, "C")
+    fed.link("A", "B")
+    fed.link("B", "C")
+    ind = indicator(value="10.17.1.1")  # no marking: GREEN at A by its collection default
+    fed.post("A", [ind])
+    [at_a] = one(fed, "A", ind["id"])
+    assert at_a["object_marking_refs"] == [TLP_GREEN], at_a
+    assert sig_of(at_a)["public_key"] == fed.pubkey("A")
+    fed.sync("B")
+    fed.sync("C")
+    for name in "BC":
+        [o] = one(fed, name, ind["id"])
+        assert o == at_a  # the bytes A signed, marking included
+        assert ind["id"] not in anonymous_ids(fed, name), name
+
+
+def test_received_unmarked_objects_are_at_least_green(fed):
+    """Unmarked objects that were not created here: an unsigned one posted
+    by a partner of B, and a signed one (a node of an older release signed
+    it unmarked) relayed by A. At B's public collection neither is CLEAR;
+    the unsigned one is stored with its GREEN marking, so it leaves B (pull
+    by C, push to D, export) carrying it; the signed one keeps its bytes and
+    every receiver reads it as GREEN."""
+    for name in "ABCD":
+        fed.node(name)
+    public_collection(fed, "B")
+    public_collection(fed, "C")
+    public_collection(fed, "D")
+    fed.link("A", "B")
+    fed.link("B", "C")
+    fed.link("D", "B", "push")
+    b = fed.nodes["B"]
+    b.org("P", "partner")
+    ptok = b.token("P")
+    b.grant("P", fed.coll["B"], True, True)
+    plain = indicator(value="10.17.1.2")
+    b.post_ok(fed.coll["B"], [plain], token=ptok, root="europe")
+    old = Signer().sign(indicator(value="10.17.1.3"))
+    fed.post("A", [old])  # A's own org re-posts it: A did not create it, bytes stay
+    fed.sync("B")
+    assert one(fed, "B", old["id"]) == [old]
+    [stored] = one(fed, "B", plain["id"])
+    assert stored["object_marking_refs"] == [TLP_GREEN]
+    assert {plain["id"], old["id"]}.isdisjoint(anonymous_ids(fed, "B"))
+    fed.sync("C")
+    fed.sync("B", peer="D")
+    for name in "CD":
+        assert one(fed, name, plain["id"]) == [stored], name
+        assert one(fed, name, old["id"]) == [old], name
+        assert {plain["id"], old["id"]}.isdisjoint(anonymous_ids(fed, name)), name
+    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"])
+    exported = {o["id"]: o for o in json.loads(p.stdout)["objects"]}
+    assert exported[plain["id"]]["object_marking_refs"] == [TLP_GREEN]
+    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"], "--format", "csv")
+    rows = {line.split(",")[0]: line.split(",")[4] for line in p.stdout.splitlines()[1:]}
+    assert rows[plain["id"]] == rows[old["id"]] == "green", rows
