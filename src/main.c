@@ -11,6 +11,7 @@
 /* clang-format off */
 static const struct cli_verb *const verbs[] = {
     &cli_verb_collection,
+    &cli_verb_conflicts,
     &cli_verb_demo,
     &cli_verb_evidence,
     &cli_verb_export,

@@ -18,6 +18,7 @@
 #include "cli/verbs.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "core/timestamp.h"
 #include "fed/fed.h"
 #include "policy/policy.h"
@@ -29,7 +30,7 @@
 #define IMPORT_MAX_RECIPIENTS 16 /* --recipient options */
 
 struct counts {
-    size_t objects, added, duplicates, invalid;
+    size_t objects, added, duplicates, invalid, conflicts;
 };
 
 struct importer {
@@ -44,6 +45,7 @@ struct importer {
     struct mrd_buf bodies[IMPORT_BATCH];
     struct store_object_in rows[IMPORT_BATCH];
     enum store_insert_outcome outcomes[IMPORT_BATCH];
+    char signers[IMPORT_BATCH][STORE_SIGNER_MAX + 1];
     size_t n;
 };
 
@@ -55,10 +57,13 @@ static enum mrd_code flush(struct importer *im, struct counts *cnt, struct mrd_e
         return MRD_OK;
     rc = store_objects_insert(im->st, im->coll.key, im->rows, im->n, im->outcomes, NULL, err);
     for (size_t i = 0; rc == MRD_OK && i < im->n; i++) {
-        if (im->outcomes[i] == STORE_INS_ADDED)
+        enum store_insert_outcome o = im->outcomes[i];
+        if (o == STORE_INS_ADDED || o == STORE_INS_REPLACED || o == STORE_INS_WRITER_ONLY)
             cnt->added++;
-        else
+        else if (o == STORE_INS_DUPLICATE)
             cnt->duplicates++;
+        if (o != STORE_INS_ADDED && o != STORE_INS_DUPLICATE)
+            cnt->conflicts++; /* not genuine here, or outranked others: 'meridian conflicts' */
     }
     for (size_t i = 0; i < im->n; i++)
         mrd_buf_reset(&im->bodies[i]);
@@ -178,6 +183,13 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     row->n_recipients = im->n_recipients;
     row->body = body->data;
     row->body_len = body->len;
+    if (ir.signer[0] != '\0') {
+        row->signer = im->signers[im->n];
+        mrd_strlcpy(im->signers[im->n], ir.signer, sizeof(im->signers[0]));
+        row->signer_len = strlen(ir.signer);
+    }
+    row->signer_trusted = fed_trust_knows;
+    row->signer_ctx = im->trust;
     im->n++;
     return MRD_OK;
 }
@@ -255,14 +267,18 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
         goto out;
     }
     fprintf(stderr,
-            "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid\n",
-            path, cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates, cnt.invalid);
-    ret = cnt.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+            "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid, "
+            "%zu conflicts\n",
+            path, cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates, cnt.invalid,
+            cnt.conflicts);
+    ret = cnt.invalid > 0 || cnt.objects > cnt.added + cnt.duplicates + cnt.invalid ? CLI_EXIT_FAIL
+                                                                                    : CLI_EXIT_OK;
 out:
     total->objects += cnt.objects;
     total->added += cnt.added;
     total->duplicates += cnt.duplicates;
     total->invalid += cnt.invalid;
+    total->conflicts += cnt.conflicts;
     json_decref(doc);
     mrd_buf_release(&b);
     return ret;

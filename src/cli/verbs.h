@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 extern const struct cli_verb cli_verb_collection;
+extern const struct cli_verb cli_verb_conflicts;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_evidence;
 extern const struct cli_verb cli_verb_export;

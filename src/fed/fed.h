@@ -229,6 +229,10 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
                                struct mrd_buf *out, struct fed_ingest_result *ret,
                                struct mrd_err *err);
 
+/* store_object_in.signer_trusted for a struct fed_trust (ctx, may be
+ * NULL): whether the keyring holds the key "ed25519:<base64>". */
+bool fed_trust_knows(void *ctx, const char *key, size_t len);
+
 /* The verification status of a stored object's bytes, for exports and the
  * dashboard: "valid", "unknown signer", "unsigned" or "invalid". */
 const char *fed_verification_of(const struct fed_trust *t, const json_t *obj);
@@ -251,6 +255,8 @@ struct fed_round_report {
     uint64_t unverified;  /* stored but unsigned or by an unknown signer */
     uint64_t pushed;      /* objects the peer accepted */
     uint64_t push_failed; /* objects the peer refused */
+    uint64_t conflicts;   /* not genuine here (store_objects_insert): refused, kept apart, or
+                           * stored ones outranked by a copy pulled now */
     uint64_t pages;
     int64_t usec;
     char error[FED_ERROR_MAX + 1];

@@ -217,6 +217,15 @@ out:
     return rc;
 }
 
+bool fed_trust_knows(void *ctx, const char *key, size_t len)
+{
+    const struct fed_trust *t = ctx;
+    uint8_t pk[CRYPTO_PUBKEY_LEN];
+
+    return t != NULL && crypto_pubkey_parse(key, len, pk, NULL) == MRD_OK &&
+           crypto_keyring_find(t->keyring, pk) != NULL;
+}
+
 const char *fed_verification_of(const struct fed_trust *t, const json_t *obj)
 {
     struct crypto_verify_result vr;

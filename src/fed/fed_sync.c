@@ -278,7 +278,13 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         in->community_len = strlen(j->peer.community);
         in->body = po[i].canon.data;
         in->body_len = po[i].canon.len;
-        if (j->has_org) { /* else nobody reads as the peer: any copy is a duplicate */
+        if (po[i].signer[0] != '\0') {
+            in->signer = po[i].signer;
+            in->signer_len = strlen(po[i].signer);
+        }
+        in->signer_trusted = fed_trust_knows;
+        in->signer_ctx = (void *)(uintptr_t)j->trust;
+        if (j->has_org) { /* else nobody reads as the peer: it sees every copy */
             in->writer_sees = pull_writer_sees;
             in->writer_ctx = &writer;
         }
@@ -289,10 +295,21 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         if (rc != MRD_OK)
             goto out;
         for (size_t i = 0; i < nin; i++) {
-            if (outs[i] == STORE_INS_ADDED)
+            switch (outs[i]) {
+            case STORE_INS_ADDED:
                 j->rep.pulled++;
-            else
+                break;
+            case STORE_INS_DUPLICATE:
                 j->rep.duplicates++;
+                break;
+            case STORE_INS_REPLACED: /* the genuine copy, late: stored */
+                j->rep.pulled++;
+                j->rep.conflicts++;
+                break;
+            default: /* not genuine here (docs/federation.md) */
+                j->rep.conflicts++;
+                break;
+            }
         }
     }
 out:

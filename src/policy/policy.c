@@ -47,6 +47,9 @@ static bool is_recipient(const struct policy_reader *r, const struct policy_obje
 
 bool policy_may_read(const struct policy_reader *r, const struct policy_object *o)
 {
+    /* Not genuine here: its writer's own, nobody else's (public or not). */
+    if (o->writer_only && (r->anonymous || o->creator_org <= 0 || o->creator_org != r->org_id))
+        return false;
     /* Public collections open CLEAR, and only CLEAR, to everybody. */
     if (o->tlp == POLICY_TLP_CLEAR && r->collection_public)
         return true;

@@ -28,6 +28,9 @@
  *   RED           only the creator org and the orgs named as recipients
  *                 (grant still required); the relation gives nothing
  *
+ * A writer-only copy (policy_object.writer_only) is readable by the org
+ * that wrote it and nobody else, whatever its level.
+ *
  * Two deliberate choices beyond the table, both in the safe direction:
  *  - the GREEN community condition is also applied to partners at AMBER and
  *    AMBER+STRICT, so a higher level never allows more than a lower one
@@ -96,6 +99,11 @@ struct policy_object {
     size_t community_len;
     const int64_t *recipients; /* RED recipients (org keys), may be NULL */
     size_t n_recipients;
+    /* A copy this node does not hold as genuine (store.h: a version not
+     * signed by the key that signs the object's others, a different copy of
+     * a stored version): only the org that wrote it (creator_org) reads it,
+     * so the writer reads back what it posted and nobody else is told. */
+    bool writer_only;
 };
 
 /* THE read decision: true only when the table above allows r to read o.

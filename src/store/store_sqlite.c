@@ -112,6 +112,31 @@ static const char *const migrations[] = {
     " time INTEGER NOT NULL, hash BLOB NOT NULL, record TEXT NOT NULL, leaf INTEGER);"
     "CREATE INDEX ledger_events_pending ON ledger_events(ev) WHERE leaf IS NULL;"
     "CREATE TABLE object_leaves (seq INTEGER PRIMARY KEY, leaf INTEGER NOT NULL UNIQUE);",
+    /* 4 -> 5: who may version an object (issue 17). `signer`: the key of
+     * the Meridian signature the stored bytes carry (NULL: unsigned),
+     * filled in from the bodies; `writer_only`: a copy this node does not
+     * hold as genuine (a version not signed by the object's signer, a
+     * different copy of a stored version), readable by its writer only
+     * (policy.h), kept for the operator. `conflicts` records each such
+     * copy, and the rejected ones' bytes. `objects_current` indexes the
+     * rows that stand for every policy an object's rows have (the newest
+     * copies and the rows no newest copy shadows), so that a reader who
+     * may read none of them is answered without reading the others. */
+    "ALTER TABLE objects ADD COLUMN signer TEXT;"
+    "ALTER TABLE objects ADD COLUMN writer_only INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET signer = json_extract(CAST(body AS TEXT),"
+    " '$.extensions.\"extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01\".public_key')"
+    " WHERE instr(body, 'extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01') > 0"
+    " AND json_valid(CAST(body AS TEXT));"
+    "CREATE TABLE conflicts (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+    " collection INTEGER NOT NULL, stix_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " reason INTEGER NOT NULL, action INTEGER NOT NULL, kept_seq INTEGER, kept_signer TEXT,"
+    " other_seq INTEGER, other_signer TEXT, other_org INTEGER NOT NULL, other_peer TEXT,"
+    " other_hash BLOB, other_body BLOB);"
+    "CREATE UNIQUE INDEX conflicts_rejected ON conflicts(collection, stix_id, version,"
+    " other_hash) WHERE other_seq IS NULL;"
+    "CREATE INDEX objects_current ON objects(collection, stix_id)"
+    " WHERE is_last = 1 OR shadowed = 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1350,6 +1375,7 @@ static const struct store_ops sq_ops = {
     .ledger_pending = sq__ledger_pending,
     .ledger_mark = sq__ledger_mark,
     .ledger_max_leaf = sq__ledger_max_leaf,
+    .conflict_list = sq__conflict_list,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

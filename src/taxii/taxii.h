@@ -70,6 +70,8 @@ struct taxii_ingest {
     enum mrd_code (*canon)(void *ctx, const json_t *obj, bool local, enum policy_tlp dflt,
                            struct mrd_buf *out, struct taxii_ingested *ret, char *ret_refusal,
                            size_t size, struct mrd_err *err);
+    /* whether this node trusts a signer's key (store_object_in.signer_trusted) */
+    bool (*trusted)(void *ctx, const char *key, size_t len);
     void *ctx;
 };
 

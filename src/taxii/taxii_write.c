@@ -142,7 +142,46 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     in->body = it->canon.data;
     in->body_len = it->canon.len;
+    if (it->ingested.signer[0] != '\0') {
+        in->signer = it->ingested.signer;
+        in->signer_len = strlen(it->ingested.signer);
+    }
+    in->signer_trusted = ing->trusted;
+    in->signer_ctx = ing->ctx;
     return MRD_OK;
+}
+
+/* The status of what the store refused (store_objects_insert: a version
+ * not signed by the object's signer, another copy of a stored version).
+ * The store refuses only what the poster may read, so saying why tells it
+ * nothing new. vi[v] is the status detail of the v-th stored object. */
+struct post_finish {
+    struct store_status *st;
+    const size_t *vi;
+};
+
+static void post_finish(void *ctx, const enum store_insert_outcome *out, size_t n)
+{
+    struct post_finish *pf = ctx;
+
+    for (size_t v = 0; v < n; v++) {
+        struct store_status_detail *d = &pf->st->details[pf->vi[v]];
+        const char *why;
+        if (out[v] == STORE_INS_NOT_SIGNER)
+            why = "not stored: this object is signed, and only its signer makes its versions "
+                  "(STIX 2.1 §3.6)";
+        else if (out[v] == STORE_INS_OTHER_COPY)
+            why = "not stored: a different copy of this version (id and modified) is stored "
+                  "(STIX 2.1 §3.6)";
+        else
+            continue;
+        if (d->kind == STORE_ST_SUCCESS) {
+            d->kind = STORE_ST_FAILURE;
+            pf->st->success_count--;
+            pf->st->failure_count++;
+        }
+        (void)snprintf(d->message, sizeof(d->message), "objects[%zu]: %s", pf->vi[v], why);
+    }
 }
 
 /* Why an envelope as a whole is unprocessable, or NULL when it is fine. */
@@ -207,6 +246,8 @@ void taxii_post_objects(struct taxii_req *r)
     struct store_status st;
     struct store_status_detail *det = NULL;
     struct stix_report rep;
+    struct post_finish pf;
+    size_t *vi = NULL;
     size_t n = 0, nvalid = 0;
     const char *problem;
     int64_t t0 = 0;
@@ -260,7 +301,8 @@ void taxii_post_objects(struct taxii_req *r)
     out = mrd_calloc(n, sizeof(*out));
     dates = mrd_calloc(n, sizeof(*dates));
     det = mrd_calloc(n, sizeof(*det));
-    if (items == NULL || ins == NULL || out == NULL || dates == NULL || det == NULL) {
+    vi = mrd_calloc(n, sizeof(*vi));
+    if (items == NULL || ins == NULL || out == NULL || dates == NULL || det == NULL || vi == NULL) {
         taxii_internal(r, NULL);
         goto out;
     }
@@ -272,7 +314,7 @@ void taxii_post_objects(struct taxii_req *r)
             goto out;
         }
         if (items[i].valid)
-            nvalid++;
+            vi[nvalid++] = i;
     }
     /* The writer's view decides what counts as a duplicate: a version
      * stored only where the writer may not read it is stored again as the
@@ -332,10 +374,16 @@ void taxii_post_objects(struct taxii_req *r)
             st.failure_count++;
         }
     }
-    if (one_txn)
+    pf.st = &st;
+    pf.vi = vi;
+    if (one_txn) {
+        st.finish = post_finish;
+        st.finish_ctx = &pf;
         rc = store_objects_insert_status(r->ts->st, c.c.key, ins, nvalid, out, dates, &st, &err);
-    else
+    } else {
+        post_finish(&pf, out, nvalid);
         rc = store_status_put(r->ts->st, &st, &err);
+    }
     if (rc != MRD_OK) {
         /* One transaction: nothing was stored. Two: the objects are
          * committed, only the status could not be kept, and a 202 would
@@ -354,6 +402,7 @@ out:
     mrd_free(out);
     mrd_free(dates);
     mrd_free(det);
+    mrd_free(vi);
     stix_report_release(&rep);
     json_decref(doc);
 }

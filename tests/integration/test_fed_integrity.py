@@ -282,3 +282,132 @@ def test_received_unmarked_objects_are_at_least_green(fed):
     p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"], "--format", "csv")
     rows = {line.split(",")[0]: line.split(",")[4] for line in p.stdout.splitlines()[1:]}
     assert rows[plain["id"]] == rows[old["id"]] == "green", rows
+
+
+# ---- item 2: only the signer makes new versions of a signed object -----------
+
+def newer(obj, **changes):
+    """Another version of obj, unsigned (a forger cannot sign with its key)."""
+    o = {k: v for k, v in obj.items() if k != "extensions"}
+    o.update(modified="2026-09-01T00:00:00.000Z", **changes)
+    return o
+
+
+def test_partner_cannot_version_a_signed_object(fed):
+    a = fed.node("A")
+    a.org("P", "partner")
+    ptok = a.token("P")
+    a.grant("P", fed.coll["A"], True, True)
+    a.org("R", "partner")
+    rtok = a.token("R")
+    a.grant("R", fed.coll["A"], True, False)
+    ind = indicator(TLP_GREEN, value="10.17.2.1")
+    fed.post("A", [ind])
+    [signed] = one(fed, "A", ind["id"])
+    forged = newer(signed, revoked=True)
+    r = a.post(fed.coll["A"], [forged], token=ptok, root="europe")
+    st = r.json()
+    assert st["failure_count"] == 1 and st["success_count"] == 0, st
+    assert "only its signer makes its versions" in st["failures"][0]["message"], st
+    for tok in ("admin", ptok, rtok):
+        assert one(fed, "A", ind["id"], token=tok) == [signed], tok
+        assert one(fed, "A", ind["id"], token=tok, params={"match[version]": "all"}) == [signed]
+    [k] = conflicts(fed, "A")
+    assert (k["object_id"], k["reason"], k["action"]) == (ind["id"], "other-signer", "rejected")
+    assert k["kept"]["signer"] == fed.pubkey("A") and k["other"]["signer"] is None
+    assert k["other"]["org"] == "P"
+    shown = json.loads(a.cli("conflicts", "--data", a.data, "--show", k["n"]).stdout)
+    assert shown["revoked"] is True and shown["id"] == ind["id"]
+    # re-posting the same forgery is recorded once
+    a.post(fed.coll["A"], [forged], token=ptok, root="europe")
+    assert len(conflicts(fed, "A")) == 1
+
+
+def forger(fed, name):
+    """Node `name` whose partner F posts what it is given, unsigned: a
+    hostile peer serving forgeries of other nodes' objects."""
+    n = fed.node(name)
+    n.org("F", "partner")
+    tok = n.token("F")
+    n.grant("F", fed.coll[name], True, True)
+    return lambda objs: n.post_ok(fed.coll[name], objs, token=tok, root="europe")
+
+
+def test_hostile_peer_cannot_version_or_preempt_a_signed_object(fed):
+    """A creates a signed object; H serves a newer unsigned version
+    (revoked) and a forged copy of the same version. C pulls from H first
+    and from A later, D the other way round, E from C: at every node the
+    last (and only) version is A's signed one, and C's conflicts say what
+    happened."""
+    fed.node("A")
+    serve = forger(fed, "H")
+    for name in "CDE":
+        fed.node(name)
+    ind = indicator(TLP_GREEN, value="10.17.2.2")
+    fed.post("A", [ind])
+    [signed] = one(fed, "A", ind["id"])
+    other = indicator(TLP_GREEN, value="10.17.2.3")
+    fed.post("A", [other])
+    [signed2] = one(fed, "A", other["id"])
+    serve([newer(signed, revoked=True)])
+    copy = {k: v for k, v in signed2.items() if k != "extensions"}
+    copy["pattern"] = "[ipv4-addr:value = '203.0.113.66']"  # same id and version, other bytes
+    serve([copy])
+    for c, first, then in (("C", "H", "A"), ("D", "A", "H")):
+        fed.link(first, c)
+        fed.link(then, c)
+        fed.sync(c, peer=first)
+        p = fed.sync(c, peer=then)
+        assert one(fed, c, ind["id"]) == [signed], c
+        assert one(fed, c, ind["id"], params={"match[version]": "all"}) == [signed], c
+        assert one(fed, c, other["id"]) == [signed2], c
+        assert "conflicts=2" in p.stdout, p.stdout
+        assert {(k["object_id"], k["action"]) for k in conflicts(fed, c)} == \
+            {(ind["id"], "demoted" if first == "H" else "rejected"),
+             (other["id"], "demoted" if first == "H" else "rejected")}, c
+    fed.link("C", "E")
+    fed.sync("E")
+    assert one(fed, "E", ind["id"], params={"match[version]": "all"}) == [signed]
+    assert one(fed, "E", other["id"]) == [signed2]
+
+
+def test_unsigned_copies_of_one_version_first_stays(fed):
+    """Two unsigned copies of one version with different bytes: the first
+    stored stays, the other is refused and recorded."""
+    s1 = forger(fed, "S1")
+    s2 = forger(fed, "S2")
+    fed.node("C")
+    ind = indicator(TLP_GREEN, value="10.17.3.1")
+    s1([ind])
+    s2([dict(ind, pattern="[ipv4-addr:value = '10.17.3.99']")])
+    fed.link("S1", "C")
+    fed.link("S2", "C")
+    fed.sync("C", peer="S1")
+    p = fed.sync("C", peer="S2")
+    assert "conflicts=1" in p.stdout, p.stdout
+    [got] = one(fed, "C", ind["id"])
+    assert "10.17.3.1" in got["pattern"]
+    [k] = conflicts(fed, "C")
+    assert (k["reason"], k["action"], k["other"]["source_peer"]) == \
+        ("other-copy", "rejected", "S2")
+
+
+# ---- item 6: a signature block under a look-alike key ------------------------
+
+def test_signature_block_under_a_differently_cased_key_is_refused(fed):
+    fed.node("A")
+    b = fed.node("B")
+    fed.link("A", "B")
+    ind = indicator(TLP_GREEN, value="10.17.6.1")
+    fed.post("A", [ind])
+    [signed] = one(fed, "A", ind["id"])
+    moved = json.loads(json.dumps(signed))
+    block = moved["extensions"].pop(SIG_EXT)
+    moved["extensions"][SIG_EXT.upper().replace("EXTENSION-DEFINITION", "extension-definition")] \
+        = block
+    b.org("P", "partner")
+    tok = b.token("P")
+    b.grant("P", fed.coll["B"], True, True)
+    st = b.post(fed.coll["B"], [moved], token=tok, root="europe").json()
+    assert st["failure_count"] == 1 and "another case" in st["failures"][0]["message"], st
+    assert one(fed, "B", ind["id"]) == []

@@ -1314,6 +1314,9 @@ static void test_migration_from_v1(void **state)
     (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE conflicts; DROP INDEX objects_current;"
+                                  "ALTER TABLE objects DROP COLUMN signer;"
+                                  "ALTER TABLE objects DROP COLUMN writer_only;"
                                   "DROP TABLE hold_items; DROP TABLE holds;"
                                   "DROP TABLE ledger_events;"
                                   "DROP TABLE object_leaves;"
