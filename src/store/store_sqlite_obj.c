@@ -974,6 +974,49 @@ static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t c
     return rc;
 }
 
+/* The ids of m the reader may read a row of, into ids (*ret_n of them).
+ * Every row's policy columns equal those of a row in objects_current (a
+ * newest copy, or a row no newest copy shadows: `shadowed` is set only
+ * when a newest copy has the same policy columns, and cleared whenever
+ * that may stop being so), and visible() depends on those columns only
+ * (store.h), so the reader may read some row of an id exactly when it may
+ * read one of these: usually one per id, whatever the number of versions. */
+static enum mrd_code readable_ids(struct sq_conn *c, int64_t collection,
+                                  const struct store_match *m,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  void *ctx, const char **ids, size_t *ret_n, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src = SQLITE_DONE;
+
+    *ret_n = 0;
+    rc = sq__prepare(c,
+                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_current"
+                     " WHERE o.collection = ?1 AND o.stix_id = ?2"
+                     " AND (o.is_last = 1 OR o.shadowed = 0)",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    for (size_t i = 0; i < m->n_ids; i++) {
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_text(st, 2, m->ids[i], -1, SQLITE_STATIC);
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            row_from_stmt(st, false, &row, recipients);
+            if (visible(ctx, &row)) {
+                ids[(*ret_n)++] = m->ids[i];
+                break;
+            }
+        }
+        (void)sqlite3_reset(st);
+        if (src != SQLITE_ROW && src != SQLITE_DONE)
+            return sq__fail(c, src, "object query", err);
+    }
+    return MRD_OK;
+}
+
 static bool genuine_only(void *ctx, const struct store_row *row)
 {
     (void)ctx;
@@ -993,6 +1036,9 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     struct store_row row;
     struct store_query_result res = {0, false, STORE_TIME_NONE, STORE_TIME_NONE, 0};
     int64_t recipients[STORE_RECIPIENTS_MAX];
+    const struct store_match *match = q->match;
+    struct store_match m;
+    const char *ids[STORE_MATCH_MAX];
     const char *index;
     enum mrd_code rc;
     bool in_txn = false, sel = false;
@@ -1003,15 +1049,41 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     if (visible == NULL)
         visible = genuine_only;
     mrd_buf_init(&sql, SQL_MAX);
+    rc = sq__acquire_read(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    /* One read transaction: the whole page, and the look-ahead for `more`,
+     * come from one snapshot (the thread's pinned one when there is one). */
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+        in_txn = true;
+    }
+    /* Ids the reader may read no row of are dropped before the scan: their
+     * versions, however many, cost nothing (store.h, "Hidden objects"). */
+    if (q->match != NULL && q->match->n_ids > 0) {
+        m = *q->match;
+        m.ids = ids;
+        rc = readable_ids(c, q->collection, q->match, visible, ctx, ids, &m.n_ids, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (m.n_ids == 0) {
+            if (ret != NULL)
+                *ret = res;
+            goto out;
+        }
+        match = &m;
+    }
     /* The index is chosen here, not left to the planner: without
      * statistics it prefers a full scan of objects_added (to avoid a sort)
      * over a seek by id, and with several types it would sort every
      * matching row before the first one streams out. A single type walks
      * objects_type in date_added order; ids seek objects_version and sort
      * their few rows; everything else walks objects_added. */
-    if (q->match != NULL && q->match->n_ids > 0)
+    if (match != NULL && match->n_ids > 0)
         index = "objects_version";
-    else if (q->match != NULL && q->match->n_types == 1)
+    else if (match != NULL && match->n_types == 1)
         index = "objects_type";
     else
         index = "objects_added";
@@ -1025,23 +1097,11 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
         rc = mrd_buf_puts(&sql, " AND o.date_added >= ? AND NOT (o.date_added = ? AND o.seq <= ?)",
                           err);
     if (rc == MRD_OK)
-        rc = sql_match(&sql, q->match, true, err);
+        rc = sql_match(&sql, match, true, err);
     if (rc == MRD_OK)
         rc = mrd_buf_puts(&sql, " ORDER BY o.date_added, o.seq", err);
     if (rc != MRD_OK)
         goto out;
-
-    rc = sq__acquire_read(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    /* One read transaction: the whole page, and the look-ahead for `more`,
-     * come from one snapshot (the thread's pinned one when there is one). */
-    if (sqlite3_get_autocommit(c->db)) {
-        rc = sq__exec(c, "BEGIN", err);
-        if (rc != MRD_OK)
-            goto out;
-        in_txn = true;
-    }
     rc = sq__prepare(c, sql.data, &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -1053,12 +1113,12 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
         (void)sqlite3_bind_int64(st, idx++, q->after_date_added);
         (void)sqlite3_bind_int64(st, idx++, q->after_seq);
     }
-    bind_match(st, q->match, true, &idx);
+    bind_match(st, match, true, &idx);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
             continue;
-        rc = row_selected(c, st, q->collection, q->match, true, &row, visible, ctx, &sel, err);
+        rc = row_selected(c, st, q->collection, match, true, &row, visible, ctx, &sel, err);
         if (rc != MRD_OK)
             goto out;
         if (!sel)

@@ -901,6 +901,69 @@ static void test_last_shortcut_follows_changes(void **state)
     assert_int_equal(s.versions[0], 2200000);
 }
 
+struct counting {
+    struct sink *s;
+    size_t calls;
+};
+
+static bool vis_count(void *ctx, const struct store_row *row)
+{
+    struct counting *k = ctx;
+    k->calls++;
+    return vis(k->s, row);
+}
+
+static enum mrd_code emit_count(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct counting *k = ctx;
+    return emit(k->s, row, err);
+}
+
+/* Asking for an object the reader may read no version of costs the same
+ * whatever the number of its versions (issue 17 item 7): the policy
+ * callback runs on a row standing for each policy, not on every version;
+ * an object with a readable version still gets every answer right. */
+static void test_hidden_object_cost_is_independent_of_versions(void **state)
+{
+    struct fx *f = *state;
+    struct obj o, vis_obj;
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    struct counting k = {.s = &s};
+    const char *ids[1];
+    struct store_match m = {.ids = ids, .n_ids = 1};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m};
+    struct store_query_result res;
+    const unsigned modes[] = {STORE_VER_LAST, STORE_VER_ALL, STORE_VER_FIRST};
+    struct mrd_err err = {0};
+
+    for (int v = 0; v < 1001; v++) {
+        make_obj(&o, "malware", 80, 1000000 + v, POLICY_TLP_RED);
+        insert(f, &o, STORE_INS_ADDED, NULL);
+    }
+    ids[0] = o.id;
+    q.collection = f->coll.key;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        m.versions = modes[i];
+        k.calls = 0;
+        s.n = 0;
+        assert_int_equal(store_objects_query(f->st, &q, vis_count, emit_count, &k, &res, &err),
+                         MRD_OK);
+        assert_int_equal(res.delivered, 0);
+        assert_true(k.calls <= 2);
+    }
+    /* one GREEN version among them: found, and only it */
+    make_obj(&vis_obj, "malware", 80, 500000, POLICY_TLP_GREEN);
+    insert(f, &vis_obj, STORE_INS_ADDED, NULL);
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        m.versions = modes[i];
+        s.n = 0;
+        assert_int_equal(store_objects_query(f->st, &q, vis_count, emit_count, &k, &res, &err),
+                         MRD_OK);
+        assert_int_equal(res.delivered, 1);
+        assert_int_equal(s.versions[0], 500000);
+    }
+}
+
 /* The same shortcut towards the oldest version, for "first". */
 static void test_first_shortcut_follows_changes(void **state)
 {
@@ -1676,6 +1739,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
