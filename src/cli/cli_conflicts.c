@@ -17,6 +17,7 @@
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "store/store.h"
 
 static const char usage[] =
@@ -82,9 +83,19 @@ static enum mrd_code one(void *ctx, const struct store_conflict *k, struct mrd_e
 
     l->n++;
     if (l->show) {
-        /* canonical JSON as stored: control characters are escaped */
-        if (k->body != NULL && fwrite(k->body, 1, k->body_len, stdout) == k->body_len)
-            putchar('\n');
+        /* outside bytes: printed as ASCII-only JSON, nothing raw */
+        json_t *doc = NULL;
+        char *text = NULL;
+        if (k->body == NULL)
+            return MRD_OK;
+        if (mrd_json_parse(k->body, k->body_len, NULL, &doc, err) != MRD_OK)
+            return err->code;
+        text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        json_decref(doc);
+        if (text == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "conflicts: out of memory");
+        printf("%s\n", text);
+        free(text);
         return MRD_OK;
     }
     cli_data_time(k->time_usec, when);
@@ -101,12 +112,13 @@ static enum mrd_code one(void *ctx, const struct store_conflict *k, struct mrd_e
             return mrd_err_set(err, MRD_E_NOMEM, "conflicts: out of memory");
         return MRD_OK;
     }
+    /* ids, keys and names came from outside (checked, but printed escaped) */
     printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", (long long)k->id, when,
-           k->collection_id, k->stix_id, ver, reason_name(k->reason), action_name(k->action),
-           k->kept_signer != NULL ? k->kept_signer : "unsigned",
-           k->other_signer != NULL ? k->other_signer : "unsigned",
-           k->other_org_name != NULL ? k->other_org_name : "-",
-           k->other_peer != NULL ? k->other_peer : "-");
+           MRD_ESC(k->collection_id), MRD_ESC(k->stix_id), ver, reason_name(k->reason),
+           action_name(k->action), k->kept_signer != NULL ? MRD_ESC(k->kept_signer) : "unsigned",
+           k->other_signer != NULL ? MRD_ESC(k->other_signer) : "unsigned",
+           k->other_org_name != NULL ? MRD_ESC(k->other_org_name) : "-",
+           k->other_peer != NULL ? MRD_ESC(k->other_peer) : "-");
     return MRD_OK;
 }
 
@@ -171,7 +183,7 @@ static int run(int argc, char **argv)
     }
     if (ret == CLI_EXIT_OK && l.json) {
         json_t *doc = json_pack("{s:O}", "conflicts", l.all);
-        char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+        char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
         if (text != NULL)
             printf("%s\n", text);
         else

@@ -15,6 +15,7 @@
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "fed/fed.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -202,7 +203,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     fprintf(stderr, "meridian export: %zu object version%s exported as org '%s' (%s)%s\n", ex.n,
-            ex.n == 1 ? "" : "s", org.name, policy_relation_name(org.relation),
+            ex.n == 1 ? "" : "s", MRD_ESC(org.name), policy_relation_name(org.relation),
             g.can_read ? "" : "; it has no read grant on this collection");
     if (ex.fmt == FMT_STIX)
         fprintf(stderr,

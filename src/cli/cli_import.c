@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -105,7 +106,7 @@ static void report_invalid(const char *path, size_t index, const json_t *obj,
         if (rep->findings[i].severity != STIX_ERROR)
             continue;
         (void)stix_finding_format(&rep->findings[i], line, sizeof(line));
-        fprintf(stderr, "  %s\n", line);
+        fprintf(stderr, "  %s\n", MRD_ESC(line)); /* paths and values from the file */
         shown++;
     }
 }
@@ -269,8 +270,8 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
     fprintf(stderr,
             "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid, "
             "%zu conflicts\n",
-            path, cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates, cnt.invalid,
-            cnt.conflicts);
+            MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
+            cnt.invalid, cnt.conflicts);
     ret = cnt.invalid > 0 || cnt.objects > cnt.added + cnt.duplicates + cnt.invalid ? CLI_EXIT_FAIL
                                                                                     : CLI_EXIT_OK;
 out:
