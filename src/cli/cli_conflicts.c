@@ -85,18 +85,14 @@ static enum mrd_code one(void *ctx, const struct store_conflict *k, struct mrd_e
     if (l->show) {
         /* outside bytes: printed as ASCII-only JSON, nothing raw */
         json_t *doc = NULL;
-        char *text = NULL;
+        enum mrd_code rc;
         if (k->body == NULL)
             return MRD_OK;
         if (mrd_json_parse(k->body, k->body_len, NULL, &doc, err) != MRD_OK)
             return err->code;
-        text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        rc = cli_print_json(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
         json_decref(doc);
-        if (text == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "conflicts: out of memory");
-        printf("%s\n", text);
-        free(text);
-        return MRD_OK;
+        return rc == MRD_OK ? MRD_OK : mrd_err_set(err, rc, "conflicts: out of memory");
     }
     cli_data_time(k->time_usec, when);
     cli_data_time(k->version_usec, ver);
@@ -183,12 +179,8 @@ static int run(int argc, char **argv)
     }
     if (ret == CLI_EXIT_OK && l.json) {
         json_t *doc = json_pack("{s:O}", "conflicts", l.all);
-        char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
-        if (text != NULL)
-            printf("%s\n", text);
-        else
+        if (doc == NULL || cli_print_json(doc, JSON_INDENT(2)) != MRD_OK)
             ret = CLI_EXIT_USAGE;
-        free(text);
         json_decref(doc);
     }
     json_decref(l.all);

@@ -428,7 +428,7 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
 {
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
-    int64_t vmin = 0, vmax = 0, nver = 0, kept_seq = 0;
+    int64_t vmin = 0, vmax = 0, nver = 0, kept_seq = 0, seq;
     struct copies cp = {0};
     char kept[STORE_SIGNER_MAX + 1] = "";
     size_t kept_len = 0;
@@ -557,9 +557,9 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
                : outranks  ? STORE_INS_REPLACED
                            : STORE_INS_ADDED;
     *ret_date = date_added;
-    if (writer_only)
-        rc = conflict_add(c, collection, o, version, reason, STORE_CONFLICT_WRITER_ONLY, kept_seq,
-                          kept, kept_len, sqlite3_last_insert_rowid(c->db), err);
+    /* set_shadowed reads the new row as last_insert_rowid(): the conflict
+     * rows come after it */
+    seq = sqlite3_last_insert_rowid(c->db);
     if (rc == MRD_OK && nver > 0 && last)
         rc = clear_flag(c, collection, o, version, true, err);
     if (rc == MRD_OK && nver > 0 && first)
@@ -570,9 +570,12 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
         rc = set_shadowed(c, collection, o, version, false, version > vmax, err);
     if (rc == MRD_OK && nver > 0 && version != vmin)
         rc = set_shadowed(c, collection, o, version, true, version < vmin, err);
+    if (rc == MRD_OK && writer_only)
+        rc = conflict_add(c, collection, o, version, reason, STORE_CONFLICT_WRITER_ONLY, kept_seq,
+                          kept, kept_len, seq, err);
     /* last: it clears the flags set_shadowed just computed */
     if (rc == MRD_OK && outranks)
-        rc = demote_others(c, collection, o, sqlite3_last_insert_rowid(c->db), err);
+        rc = demote_others(c, collection, o, seq, err);
     return rc;
 }
 

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from conftest import run
+from node import as_sent
 
 TOKEN_RE = re.compile(r"^mrd_[A-Za-z0-9_-]{43}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -64,28 +65,9 @@ def bundle(objs):
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs}
 
 
-TLP2_IDS = {TLP_CLEAR, TLP_GREEN, "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-            TLP_AMBER_STRICT, TLP_RED}
-
-
 def unsigned(exported, original):
-    """exported without what the node adds to objects created here (its
-    signature extension, and the TLP marking of the collection default when
-    the object had none), so it compares with the input."""
-    o = dict(exported)
-    refs = [r for r in o.get("object_marking_refs", [])
-            if r not in TLP2_IDS or r in original.get("object_marking_refs", [])]
-    if "object_marking_refs" in o:
-        if refs or "object_marking_refs" in original:
-            o["object_marking_refs"] = refs
-        else:
-            del o["object_marking_refs"]
-    added = set(o.get("extensions", {})) - set(original.get("extensions", {}))
-    if added:
-        o["extensions"] = {k: v for k, v in o["extensions"].items() if k not in added}
-        if not o["extensions"] and "extensions" not in original:
-            del o["extensions"]
-    return o
+    """exported without what the node adds to objects created here."""
+    return as_sent(exported, original)
 
 
 def export_ids(meridian_bin, data, coll, *extra):
