@@ -11,6 +11,7 @@
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_bgp,
     &cli_verb_collection,
     &cli_verb_conflicts,
     &cli_verb_demo,
@@ -26,6 +27,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_org,
     &cli_verb_pattern,
     &cli_verb_peer,
+    &cli_verb_privacy,
     &cli_verb_serve,
     &cli_verb_sync,
     &cli_verb_token,

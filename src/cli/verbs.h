@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_verb cli_verb_bgp;
 extern const struct cli_verb cli_verb_collection;
 extern const struct cli_verb cli_verb_conflicts;
 extern const struct cli_verb cli_verb_demo;
@@ -19,6 +20,7 @@ extern const struct cli_verb cli_verb_match;
 extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
 extern const struct cli_verb cli_verb_peer;
+extern const struct cli_verb cli_verb_privacy;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;
