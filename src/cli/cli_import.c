@@ -19,6 +19,7 @@
 #include "core/str.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "core/timestamp.h"
 #include "fed/fed.h"
 #include "policy/policy.h"
@@ -30,7 +31,7 @@
 #define IMPORT_MAX_RECIPIENTS 16 /* --recipient options */
 
 struct counts {
-    size_t objects, added, duplicates, invalid;
+    size_t objects, added, duplicates, invalid, conflicts;
 };
 
 struct importer {
@@ -45,6 +46,7 @@ struct importer {
     struct mrd_buf bodies[IMPORT_BATCH];
     struct store_object_in rows[IMPORT_BATCH];
     enum store_insert_outcome outcomes[IMPORT_BATCH];
+    char signers[IMPORT_BATCH][STORE_SIGNER_MAX + 1];
     size_t n;
 };
 
@@ -56,10 +58,13 @@ static enum mrd_code flush(struct importer *im, struct counts *cnt, struct mrd_e
         return MRD_OK;
     rc = store_objects_insert(im->st, im->coll.key, im->rows, im->n, im->outcomes, NULL, err);
     for (size_t i = 0; rc == MRD_OK && i < im->n; i++) {
-        if (im->outcomes[i] == STORE_INS_ADDED)
+        enum store_insert_outcome o = im->outcomes[i];
+        if (o == STORE_INS_ADDED || o == STORE_INS_REPLACED || o == STORE_INS_WRITER_ONLY)
             cnt->added++;
-        else
+        else if (o == STORE_INS_DUPLICATE)
             cnt->duplicates++;
+        if (o != STORE_INS_ADDED && o != STORE_INS_DUPLICATE)
+            cnt->conflicts++; /* not genuine here, or outranked others: 'meridian conflicts' */
     }
     for (size_t i = 0; i < im->n; i++)
         mrd_buf_reset(&im->bodies[i]);
@@ -113,9 +118,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
 {
     struct store_object_in *row;
     struct fed_ingest_result ir = {0};
-    enum policy_tlp marking_tlp;
-    bool canonical_tlp, local;
-    json_t *marked = NULL;
+    bool local;
     struct mrd_buf *body;
     const json_t *id, *type, *spec;
     enum mrd_code rc;
@@ -153,27 +156,11 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
         report_invalid(path, index, obj, NULL, "id, type or timestamps unusable");
         return MRD_OK;
     }
-    /* signs what this node creates, verifies what it relays (fed.h). The
-     * canonical TLP marking definitions are nobody's creation: they are
-     * fixed by the spec, and a signature (an extension) would make them
-     * invalid (STIX 2.1 §7.2.1.4), so they are only verified. */
-    canonical_tlp =
-        policy_tlp_of_marking(json_string_value(id), json_string_length(id), &marking_tlp);
-    local = policy_origin_local(im->org.relation, false) && !canonical_tlp;
-    /* A default stricter than GREEN travels inside what we sign (policy.h). */
-    if (local && policy_tlp_needs_mark(obj, im->coll.default_tlp)) {
-        marked = json_deep_copy(obj);
-        if (marked == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "import: out of memory");
-        rc = policy_tlp_mark(marked, im->coll.default_tlp, err);
-        if (rc != MRD_OK) {
-            json_decref(marked);
-            return rc;
-        }
-    }
-    rc = fed_ingest_canon(im->trust, marked != NULL ? marked : obj,
-                          local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, body, &ir, err);
-    json_decref(marked);
+    /* signs what this node creates (its TLP written in), verifies what it
+     * relays (fed_ingest_canon, fed.h) */
+    local = policy_origin_local(im->org.relation, false);
+    rc = fed_ingest_canon(im->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE,
+                          im->coll.default_tlp, body, &ir, err);
     if (rc == MRD_OK && ir.reject)
         rc = mrd_err_set(err, MRD_E_INVALID, "%s", ir.message);
     if (rc != MRD_OK) {
@@ -190,13 +177,20 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     row->spec_version = json_is_string(spec) ? json_string_value(spec) : "2.1";
     row->spec_version_len = json_is_string(spec) ? json_string_length(spec) : 3;
     row->revoked = json_is_true(json_object_get(obj, "revoked"));
-    row->tlp = policy_tlp_of_object(obj, im->coll.default_tlp);
-    row->local = policy_origin_local(im->org.relation, false);
+    row->tlp = ir.tlp;
+    row->local = local;
     row->creator_org = im->org.key;
     row->recipients = im->n_recipients > 0 ? im->recipients : NULL;
     row->n_recipients = im->n_recipients;
     row->body = body->data;
     row->body_len = body->len;
+    if (ir.signer[0] != '\0') {
+        row->signer = im->signers[im->n];
+        mrd_strlcpy(im->signers[im->n], ir.signer, sizeof(im->signers[0]));
+        row->signer_len = strlen(ir.signer);
+    }
+    row->signer_trusted = fed_trust_knows;
+    row->signer_ctx = im->trust;
     im->n++;
     return MRD_OK;
 }
@@ -274,15 +268,18 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
         goto out;
     }
     fprintf(stderr,
-            "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid\n",
+            "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid, "
+            "%zu conflicts\n",
             MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
-            cnt.invalid);
-    ret = cnt.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+            cnt.invalid, cnt.conflicts);
+    ret = cnt.invalid > 0 || cnt.objects > cnt.added + cnt.duplicates + cnt.invalid ? CLI_EXIT_FAIL
+                                                                                    : CLI_EXIT_OK;
 out:
     total->objects += cnt.objects;
     total->added += cnt.added;
     total->duplicates += cnt.duplicates;
     total->invalid += cnt.invalid;
+    total->conflicts += cnt.conflicts;
     json_decref(doc);
     mrd_buf_release(&b);
     return ret;

@@ -37,7 +37,9 @@ static const char usage[] =
     "\n"
     "  NAME                 the peer's name: [A-Za-z0-9._-], at most 64; objects received\n"
     "                       from it carry it as their source peer. An org of the same name\n"
-    "                       on this node (if any) is who the peer is when we push to it\n"
+    "                       on this node must be a partner (never own or constituent); a\n"
+    "                       push or both peer needs one, with read on --local-collection:\n"
+    "                       it receives exactly what that partner may read\n"
     "  --url URL            the peer's server base; its discovery is URL/taxii2/\n"
     "  --api-root R         the remote API root, as the peer's discovery lists it\n"
     "                       (its URL or its last path segment)\n"
@@ -114,7 +116,8 @@ static int peer_add(const char *data, const char *name, const char *local, struc
     }
     p->enabled = true;
     cli_data_admin(st, data, &a);
-    if (admin_peer_add(&a, p, &err) != MRD_OK) {
+    if (fed_peer_check_org(st, p, &coll, NULL, NULL, &err) != MRD_OK ||
+        admin_peer_add(&a, p, &err) != MRD_OK) {
         cli_errorf("peer", "%s", err.msg);
         ret = CLI_EXIT_USAGE;
         goto out;

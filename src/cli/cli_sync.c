@@ -29,8 +29,9 @@ static const char usage[] =
     "  --respect-backoff   skip peers still backing off after failures (the server's\n"
     "                      behaviour); by default every enabled peer is tried now\n"
     "\n"
-    "Output: one line per peer: pulled, duplicates, rejected, unverified, pushed,\n"
-    "refused by the peer, and the error if the round failed.\n"
+    "Output: one line per peer: pulled, duplicates, rejected (invalid STIX or\n"
+    "signature), conflicts (copies not genuine here: 'meridian conflicts' lists them),\n"
+    "unverified, pushed, refused by the peer, and the error if the round failed.\n"
     "\n"
     "Exit status: 0 every peer synced, 1 at least one peer failed, 2 usage or data error.\n";
 
@@ -54,13 +55,13 @@ static void report(void *ctx, const struct fed_round_report *r)
     t->peers++;
     if (!r->ok)
         t->failed++;
-    printf("%s: %s pulled=%llu duplicates=%llu rejected=%llu unverified=%llu pushed=%llu "
-           "refused=%llu pages=%llu ms=%.1f%s%s\n",
+    printf("%s: %s pulled=%llu duplicates=%llu rejected=%llu conflicts=%llu unverified=%llu "
+           "pushed=%llu refused=%llu pages=%llu ms=%.1f%s%s\n",
            MRD_ESC(r->peer), r->ok ? "ok" : "FAILED", (unsigned long long)r->pulled,
            (unsigned long long)r->duplicates, (unsigned long long)r->rejected,
-           (unsigned long long)r->unverified, (unsigned long long)r->pushed,
-           (unsigned long long)r->push_failed, (unsigned long long)r->pages,
-           (double)r->usec / 1000.0,
+           (unsigned long long)r->conflicts, (unsigned long long)r->unverified,
+           (unsigned long long)r->pushed, (unsigned long long)r->push_failed,
+           (unsigned long long)r->pages, (double)r->usec / 1000.0,
            r->ok ? "" : " error: ", r->ok ? "" : MRD_ESC(r->error)); /* a peer's answer: escaped */
     if (r->first_reject[0] != '\0')
         mrd_log(MRD_LOG_WARN, "sync %s: rejected %s", r->peer, r->first_reject);
@@ -139,32 +140,43 @@ static void log_round(void *ctx, const struct fed_round_report *r)
     (void)ctx;
     if (r->ok)
         mrd_log(r->pulled + r->pushed + r->rejected > 0 ? MRD_LOG_INFO : MRD_LOG_DEBUG,
-                "sync peer=%s ok pulled=%llu duplicates=%llu rejected=%llu unverified=%llu "
-                "pushed=%llu refused=%llu ms=%.1f",
+                "sync peer=%s ok pulled=%llu duplicates=%llu rejected=%llu conflicts=%llu "
+                "unverified=%llu pushed=%llu refused=%llu ms=%.1f",
                 r->peer, (unsigned long long)r->pulled, (unsigned long long)r->duplicates,
-                (unsigned long long)r->rejected, (unsigned long long)r->unverified,
-                (unsigned long long)r->pushed, (unsigned long long)r->push_failed,
-                (double)r->usec / 1000.0);
+                (unsigned long long)r->rejected, (unsigned long long)r->conflicts,
+                (unsigned long long)r->unverified, (unsigned long long)r->pushed,
+                (unsigned long long)r->push_failed, (double)r->usec / 1000.0);
     else
         mrd_log(MRD_LOG_WARN, "sync peer=%s failed: %s", r->peer, r->error);
     if (r->first_reject[0] != '\0')
         mrd_log(MRD_LOG_WARN, "sync peer=%s rejected %s", r->peer, r->first_reject);
 }
 
-static enum mrd_code ingest_canon(void *ctx, const json_t *obj, bool local, struct mrd_buf *out,
+static enum mrd_code ingest_canon(void *ctx, const json_t *obj, bool local, enum policy_tlp dflt,
+                                  struct mrd_buf *out, struct taxii_ingested *ret,
                                   char *ret_refusal, size_t size, struct mrd_err *err)
 {
     const struct cli_fed *f = ctx;
     struct fed_ingest_result r;
     enum mrd_code rc;
 
-    rc =
-        fed_ingest_canon(f->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, out, &r, err);
+    rc = fed_ingest_canon(f->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE, dflt, out,
+                          &r, err);
     if (rc == MRD_OK && r.reject) {
         mrd_log(MRD_LOG_WARN, "ingest: %s", r.message);
         (void)snprintf(ret_refusal, size, "%s", r.message);
     }
+    if (rc == MRD_OK) {
+        ret->tlp = r.tlp;
+        mrd_strlcpy(ret->signer, r.signer, sizeof(ret->signer));
+    }
     return rc;
+}
+
+static bool ingest_trusted(void *ctx, const char *key, size_t len)
+{
+    const struct cli_fed *f = ctx;
+    return fed_trust_knows(f->trust, key, len);
 }
 
 int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cli_fed **ret)
@@ -185,6 +197,7 @@ int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cl
     }
     f->global = true;
     ret_ingest->canon = ingest_canon;
+    ret_ingest->trusted = ingest_trusted;
     ret_ingest->ctx = f;
     *ret = f;
     return CLI_EXIT_OK;

@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/str.h"
 
 /* Fixed creation time of the extension definition and the project
  * identity: they are constants, identical on every node, so that their
@@ -512,6 +513,33 @@ static enum mrd_code check_block(const json_t *obj, const json_t *block,
     return rc;
 }
 
+/* True (r set to INVALID) when an extension key spells our extension id
+ * in another case. STIX ids are compared exactly, so such a block is not
+ * our signature and this code would report the object unsigned, yet a
+ * consumer that folds case (RFC 4122 UUIDs are case-insensitive) would
+ * take it for the named key's signature: whoever put it there, the object
+ * is refused rather than stored with someone's key attached. */
+static bool lookalike_key(const json_t *exts, struct crypto_verify_result *r)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(unconst(exts), key, v)
+    {
+        size_t n = strlen(key);
+        if (strcmp(key, CRYPTO_SIG_EXT_ID) != 0 &&
+            mrd_str_eq_nocase(key, n, CRYPTO_SIG_EXT_ID, strlen(CRYPTO_SIG_EXT_ID))) {
+            r->verdict = CRYPTO_INVALID;
+            (void)snprintf(r->reason, sizeof(r->reason),
+                           "extension key \"%.62s\" is the Meridian signature id in another "
+                           "case (ids are exact)",
+                           key);
+            return true;
+        }
+    }
+    return false;
+}
+
 enum mrd_code crypto_object_verify(const json_t *obj, const struct crypto_keyring *kr,
                                    struct crypto_verify_result *ret, struct mrd_err *err)
 {
@@ -525,6 +553,10 @@ enum mrd_code crypto_object_verify(const json_t *obj, const struct crypto_keyrin
         return mrd_err_set(err, MRD_E_INVAL, "verify: not a JSON object");
     exts = json_object_get(obj, "extensions");
     block = json_is_object(exts) ? json_object_get(exts, CRYPTO_SIG_EXT_ID) : NULL;
+    if (json_is_object(exts) && lookalike_key(exts, &r)) {
+        *ret = r;
+        return MRD_OK;
+    }
     if (block != NULL) {
         rc = check_block(obj, block, kr, &r, err);
         if (rc != MRD_OK)

@@ -177,6 +177,9 @@ const char *crypto_verdict_str(enum crypto_verdict v);
 /* Checks obj's Meridian signature against the keyring (kr may be NULL: no
  * key is trusted). An unknown signer's signature is still checked against
  * the key named in the block, so a changed byte is INVALID whoever signed.
+ * An `extensions` key that spells CRYPTO_SIG_EXT_ID in another case is
+ * INVALID too (has_signer false): ids compare exactly, so it is not our
+ * block, but a consumer that folds case would take it for one.
  * Returns MRD_OK with the verdict in *ret for all four outcomes; fails
  * only when obj is not a JSON object (MRD_E_INVAL), when its canonical form
  * exceeds CRYPTO_SIGN_MAX_BYTES (MRD_E_TOOBIG) or on MRD_E_NOMEM. */

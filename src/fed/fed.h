@@ -157,6 +157,18 @@ enum mrd_code fed_key_list(struct fed_state *fs,
                            enum mrd_code (*cb)(void *ctx, const char *name, const char *pubkey),
                            void *ctx, struct mrd_err *err);
 
+/* Who a peer is on this node (docs/federation.md, "Who a peer is"): an org
+ * of the peer's name must be a partner (never the own org or a
+ * constituent, whose reads would send what only they may read), and a
+ * peer we push to must have one, with a read grant on local_coll: what is
+ * pushed is exactly what that partner could read here over TAXII.
+ * MRD_E_INVAL with a message saying what to change; ret_org (may be NULL)
+ * gets the org and *ret_has_org whether there is one. Checked by
+ * `peer add` and again at the start of every round (orgs change). */
+enum mrd_code fed_peer_check_org(struct store *st, const struct fed_peer *p,
+                                 const struct store_collection *local_coll,
+                                 struct store_org *ret_org, bool *ret_has_org, struct mrd_err *err);
+
 /* Parses "pull", "push" or "both". */
 enum mrd_code fed_direction_parse(const char *s, enum fed_direction *ret, struct mrd_err *err);
 const char *fed_direction_name(enum fed_direction d);
@@ -195,6 +207,10 @@ struct fed_ingest_result {
     bool signed_here;            /* the object was signed with the node key */
     enum crypto_verdict verdict; /* after signing or verifying */
     char message[FED_ERROR_MAX + 1];
+    /* fed_ingest_canon only: the level to store (policy_tlp_ingest) and
+     * the key of the Meridian signature the stored bytes carry ("" none) */
+    enum policy_tlp tlp;
+    char signer[CRYPTO_PUBKEY_TEXT_LEN + 1];
 };
 
 /* THE ingest check, called by every path that stores objects, after STIX
@@ -209,14 +225,25 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
                                enum fed_ingest_origin origin, struct fed_ingest_result *ret,
                                struct mrd_err *err);
 
-/* What fed_ingest_check decides, without changing obj, and the RFC 8785
- * form of the result appended to out: the stored bytes of an accepted
- * object, signed when LOCAL. When ret->reject is set nothing is appended.
- * MRD_E_TOOBIG / MRD_E_INVAL from the canonical form are returned as they
- * are (out's maximum; NaN). */
+/* THE ingest step of every write path (TAXII POST, import, pull): what
+ * fed_ingest_check decides, without changing obj, and the RFC 8785 form of
+ * the bytes to store appended to out. The object's TLP is decided by
+ * policy_tlp_ingest() against the collection default dflt (an object is
+ * created here when LOCAL and unsigned or signed by the node key) and,
+ * when it says so, written into the object before it is signed (LOCAL) or
+ * stored (an unsigned received object), so that it leaves this node
+ * carrying the level it has here; ret->tlp is that level. The canonical
+ * TLP marking definitions are nobody's creation: never signed or marked.
+ * When ret->reject is set nothing is appended. MRD_E_TOOBIG / MRD_E_INVAL
+ * from the canonical form are returned as they are (out's maximum; NaN). */
 enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
-                               enum fed_ingest_origin origin, struct mrd_buf *out,
-                               struct fed_ingest_result *ret, struct mrd_err *err);
+                               enum fed_ingest_origin origin, enum policy_tlp dflt,
+                               struct mrd_buf *out, struct fed_ingest_result *ret,
+                               struct mrd_err *err);
+
+/* store_object_in.signer_trusted for a struct fed_trust (ctx, may be
+ * NULL): whether the keyring holds the key "ed25519:<base64>". */
+bool fed_trust_knows(void *ctx, const char *key, size_t len);
 
 /* The verification status of a stored object's bytes, for exports and the
  * dashboard: "valid", "unknown signer", "unsigned" or "invalid". */
@@ -240,6 +267,8 @@ struct fed_round_report {
     uint64_t unverified;  /* stored but unsigned or by an unknown signer */
     uint64_t pushed;      /* objects the peer accepted */
     uint64_t push_failed; /* objects the peer refused */
+    uint64_t conflicts;   /* not genuine here (store_objects_insert): refused, kept apart, or
+                           * stored ones outranked by a copy pulled now */
     uint64_t pages;
     int64_t usec;
     char error[FED_ERROR_MAX + 1];

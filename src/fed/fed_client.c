@@ -3,8 +3,10 @@
  *
  * Certificates are always verified (peer and host name): a peer's --ca
  * file pins the CA (or the self-signed certificate) it presents, otherwise
- * the system store applies. Redirects are not followed, so a token is only
- * ever sent to the URL the operator configured. Every limit is named:
+ * the system store applies. Redirects are not followed, and a discovery
+ * answer naming an API root on another origin (scheme, host, port) is
+ * refused, so a token is only ever sent to the origin the operator
+ * configured. Every limit is named:
  * responses above FED_MAX_RESPONSE abort the transfer.
  */
 #include "fed/fed_int.h"
@@ -218,6 +220,37 @@ static void url_origin(const char *url, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* "scheme://host:port" of url, lower case, with the scheme's default port
+ * when none is given, as libcurl parses it (so "https://a:443@b/" is
+ * host b, as it would connect). MRD_E_PARSE when curl cannot parse it. */
+static enum mrd_code origin_of(const char *url, char *out, size_t size, struct mrd_err *err)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    enum mrd_code rc = MRD_OK;
+    CURLUcode uc;
+
+    if (u == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "url");
+    uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    if (uc != CURLUE_OK || (size_t)snprintf(out, size, "%s://%s:%s", scheme, host, port) >= size)
+        rc = mrd_err_set(err, MRD_E_PARSE, "'%.200s' is not a URL with a host", url);
+    for (size_t i = 0; rc == MRD_OK && out[i] != '\0'; i++)
+        if (out[i] >= 'A' && out[i] <= 'Z')
+            out[i] = (char)(out[i] - 'A' + 'a');
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 /* The last non-empty path segment of an API root URL. */
 static void last_segment(const char *u, char *out, size_t size)
 {
@@ -239,6 +272,7 @@ static void last_segment(const char *u, char *out, size_t size)
 enum mrd_code fed__discover(struct fed_client *c, struct mrd_err *err)
 {
     char url[FED_URL_MAX + 16], origin[FED_URL_MAX + 1], seg[FED_ROOT_MAX + 1];
+    char where[FED_URL_MAX + 1];
     const struct fed_peer *p = c->peer;
     struct fed_response resp;
     json_t *doc = NULL, *roots, *v;
@@ -283,6 +317,26 @@ enum mrd_code fed__discover(struct fed_client *c, struct mrd_err *err)
     if (c->root_url[strlen(c->root_url) - 1] != '/')
         mrd_strlcpy(c->root_url + strlen(c->root_url), "/",
                     sizeof(c->root_url) - strlen(c->root_url));
+    /* The token goes to the origin the operator configured and nowhere
+     * else: a discovery answer (the peer's, or a man in the middle's on
+     * plain HTTP) naming an API root on another scheme, host or port is
+     * refused before anything is sent there (issue 17). TAXII 2.1 §4.1.1
+     * allows roots on other servers; they need a peer entry of their own. */
+    rc = origin_of(p->url, origin, sizeof(origin), err);
+    if (rc == MRD_OK)
+        rc = origin_of(c->root_url, where, sizeof(where), err);
+    if (rc == MRD_OK && strcmp(origin, where) != 0)
+        rc = mrd_err_set(err, MRD_E_PERM,
+                         "%s: API root '%.200s' is on %.200s, not on the configured %.200s: "
+                         "refusing to send this peer's token there (add a peer for that "
+                         "server instead)",
+                         url, found, where, origin);
+    if (rc == MRD_OK && strpbrk(found, "?#") != NULL)
+        rc = mrd_err_set(err, MRD_E_PARSE,
+                         "%s: API root '%.200s' has a query or fragment (TAXII 2.1 §4.1.1)", url,
+                         found);
+    if (rc != MRD_OK)
+        c->root_url[0] = '\0';
 out:
     json_decref(doc);
     fed__response_release(&resp);

@@ -125,6 +125,8 @@ static enum mrd_code ingest_decide(const struct fed_trust *t, const json_t *obj,
     if (rc != MRD_OK)
         return rc;
     ret->verdict = vr.verdict;
+    if (vr.verdict != CRYPTO_INVALID && vr.has_signer)
+        crypto_pubkey_format(vr.signer, ret->signer);
     if (vr.verdict == CRYPTO_INVALID) {
         ret->reject = true;
         (void)snprintf(ret->message, sizeof(ret->message), "rejected: %s (Meridian signature, %s)",
@@ -156,27 +158,72 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
 }
 
 enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
-                               enum fed_ingest_origin origin, struct mrd_buf *out,
-                               struct fed_ingest_result *ret, struct mrd_err *err)
+                               enum fed_ingest_origin origin, enum policy_tlp dflt,
+                               struct mrd_buf *out, struct fed_ingest_result *ret,
+                               struct mrd_err *err)
 {
     struct fed_ingest_result r;
-    bool sign;
+    const json_t *id = json_object_get(obj, "id");
+    enum policy_tlp canonical;
+    json_t *marked = NULL;
+    bool sign, write = false, here, by_us = false, fixed;
     enum mrd_code rc;
 
-    /* obj is only read: signing writes the signed object's canonical form
-     * straight into out (crypto_object_sign_canon), so nothing is copied
-     * and a refused object is never half-signed. */
+    /* obj is only read: a marking goes into a copy, and signing writes the
+     * signed object's canonical form straight into out
+     * (crypto_object_sign_canon), so a refused object is never half-signed. */
     rc = ingest_decide(t, obj, origin, &r, &sign, err);
-    if (rc == MRD_OK && sign) {
-        rc = crypto_object_sign_canon(obj, t->node_key, out, err);
+    if (rc != MRD_OK || r.reject)
+        goto out;
+    /* The fixed TLP marking definitions (STIX 2.1 §7.2.1.4, TLP 2.0) must
+     * stay byte for byte what the specification says: a signature or a
+     * marking would make them something else. */
+    fixed = json_is_string(id) &&
+            policy_tlp_of_marking(json_string_value(id), json_string_length(id), &canonical);
+    if (fixed)
+        sign = false;
+    /* Created here: written by an own or constituent org, and not signed by
+     * another node (re-posting someone else's signed object creates
+     * nothing). */
+    if (r.signer[0] != '\0' && t != NULL && t->node_key != NULL) {
+        char mine[CRYPTO_PUBKEY_TEXT_LEN + 1];
+        crypto_pubkey_format(crypto_key_public(t->node_key), mine);
+        by_us = strcmp(mine, r.signer) == 0;
+    }
+    here = origin == FED_ORIGIN_LOCAL && (r.verdict == CRYPTO_UNSIGNED || by_us);
+    policy_tlp_ingest(obj, here, r.verdict == CRYPTO_UNSIGNED && !fixed, dflt, &r.tlp, &write);
+    if (write) {
+        marked = json_deep_copy(obj);
+        if (marked == NULL) {
+            rc = mrd_err_set(err, MRD_E_NOMEM, "ingest: out of memory marking an object");
+            goto out;
+        }
+        rc = policy_tlp_mark(marked, r.tlp, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (sign) {
+        rc = crypto_object_sign_canon(marked != NULL ? marked : obj, t->node_key, out, err);
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;
-    } else if (rc == MRD_OK && !r.reject) {
-        rc = mrd_jcs_write(obj, out, err);
+        crypto_pubkey_format(crypto_key_public(t->node_key), r.signer);
+    } else {
+        rc = mrd_jcs_write(marked != NULL ? marked : obj, out, err);
     }
+out:
+    json_decref(marked);
     if (rc == MRD_OK)
         *ret = r;
     return rc;
+}
+
+bool fed_trust_knows(void *ctx, const char *key, size_t len)
+{
+    const struct fed_trust *t = ctx;
+    uint8_t pk[CRYPTO_PUBKEY_LEN];
+
+    return t != NULL && crypto_pubkey_parse(key, len, pk, NULL) == MRD_OK &&
+           crypto_keyring_find(t->keyring, pk) != NULL;
 }
 
 const char *fed_verification_of(const struct fed_trust *t, const json_t *obj)

@@ -96,6 +96,8 @@ struct page_obj {
     struct mrd_buf canon;
     bool ok;
     bool unverified;
+    enum policy_tlp tlp;
+    char signer[CRYPTO_PUBKEY_TEXT_LEN + 1];
     char why[FED_ERROR_MAX + 1];
 };
 
@@ -125,14 +127,14 @@ static enum mrd_code check_one(struct job *j, json_t *o, struct stix_report *rep
         mrd_strlcpy(po->why, line, sizeof(po->why));
         return MRD_OK;
     }
-    rc = fed_ingest_check(j->trust, o, FED_ORIGIN_REMOTE, &ir, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (ir.reject) {
+    /* received: verified, and an unmarked one is at least GREEN here
+     * (marked so when unsigned: policy_tlp_ingest) */
+    rc =
+        fed_ingest_canon(j->trust, o, FED_ORIGIN_REMOTE, j->coll.default_tlp, &po->canon, &ir, err);
+    if (rc == MRD_OK && ir.reject) {
         mrd_strlcpy(po->why, ir.message, sizeof(po->why));
         return MRD_OK;
     }
-    rc = mrd_jcs_write(o, &po->canon, err);
     if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
         mrd_err_clear(err);
         mrd_strlcpy(po->why, "too big or not representable as RFC 8785 JSON", sizeof(po->why));
@@ -142,6 +144,8 @@ static enum mrd_code check_one(struct job *j, json_t *o, struct stix_report *rep
         return rc;
     po->ok = true;
     po->unverified = ir.verdict != CRYPTO_VALID;
+    po->tlp = ir.tlp;
+    mrd_strlcpy(po->signer, ir.signer, sizeof(po->signer));
     return MRD_OK;
 }
 
@@ -267,7 +271,7 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         in->created_usec = usec_of(o, "created");
         in->modified_usec = usec_of(o, "modified");
         in->revoked = json_is_true(json_object_get(o, "revoked"));
-        in->tlp = policy_tlp_of_object(o, j->coll.default_tlp);
+        in->tlp = po[i].tlp;
         in->local = policy_origin_local(POLICY_REL_PARTNER, true);
         in->creator_org = j->has_org ? j->org.key : 0;
         in->source_peer = j->peer.name;
@@ -276,7 +280,13 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         in->community_len = strlen(j->peer.community);
         in->body = po[i].canon.data;
         in->body_len = po[i].canon.len;
-        if (j->has_org) { /* else nobody reads as the peer: any copy is a duplicate */
+        if (po[i].signer[0] != '\0') {
+            in->signer = po[i].signer;
+            in->signer_len = strlen(po[i].signer);
+        }
+        in->signer_trusted = fed_trust_knows;
+        in->signer_ctx = (void *)(uintptr_t)j->trust;
+        if (j->has_org) { /* else nobody reads as the peer: it sees every copy */
             in->writer_sees = pull_writer_sees;
             in->writer_ctx = &writer;
         }
@@ -287,10 +297,21 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
         if (rc != MRD_OK)
             goto out;
         for (size_t i = 0; i < nin; i++) {
-            if (outs[i] == STORE_INS_ADDED)
+            switch (outs[i]) {
+            case STORE_INS_ADDED:
                 j->rep.pulled++;
-            else
+                break;
+            case STORE_INS_DUPLICATE:
                 j->rep.duplicates++;
+                break;
+            case STORE_INS_REPLACED: /* the genuine copy, late: stored */
+                j->rep.pulled++;
+                j->rep.conflicts++;
+                break;
+            default: /* not genuine here (docs/federation.md) */
+                j->rep.conflicts++;
+                break;
+            }
         }
     }
 out:
@@ -572,7 +593,7 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     struct mrd_buf env;
     struct fed_response resp;
     struct push_ctx x = {.j = j, .env = &env};
-    struct store_grant g = {.can_read = true};
+    struct store_grant g = {0};
     enum mrd_code rc = MRD_OK;
     char *esc = curl_easy_escape(c->curl, j->peer.collection, 0);
 
@@ -580,18 +601,18 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
         return mrd_err_set(err, MRD_E_NOMEM, "escape");
     (void)snprintf(url, sizeof(url), "%scollections/%s/objects/", c->root_url, esc);
     curl_free(esc);
-    /* The peer reads as its org on this node when it has one (its relation
-     * and grant decide, as for a TAXII pull); otherwise as a partner that
-     * owns nothing here (creator and RED recipient of nothing). */
-    if (j->has_org) {
-        rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
-        if (rc != MRD_OK)
-            return rc;
-    }
+    /* The peer reads as its partner org on this node (fed_peer_check_org
+     * made sure there is one): its grant and relation decide, exactly as
+     * for a TAXII pull by that org. */
+    if (!j->has_org || j->org.relation != POLICY_REL_PARTNER)
+        return mrd_err_set(err, MRD_E_INVAL, "peer '%s': no partner org to push to", j->peer.name);
+    rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
+    if (rc != MRD_OK)
+        return rc;
     x.reader = (struct policy_reader){
         .anonymous = false,
-        .org_id = j->has_org ? j->org.key : INT64_MAX,
-        .relation = j->has_org ? j->org.relation : POLICY_REL_PARTNER,
+        .org_id = j->org.key,
+        .relation = j->org.relation,
         .has_read_grant = g.can_read,
         .collection_public = j->coll.public_read,
         .community = j->peer.community,
@@ -656,6 +677,49 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
 
 /* ---- one peer ---- */
 
+enum mrd_code fed_peer_check_org(struct store *st, const struct fed_peer *p,
+                                 const struct store_collection *local_coll,
+                                 struct store_org *ret_org, bool *ret_has_org, struct mrd_err *err)
+{
+    struct store_org org;
+    struct store_grant g = {0};
+    struct mrd_err oerr = {0};
+    enum mrd_code rc;
+    bool has;
+
+    rc = store_org_get(st, p->name, 0, &org, &oerr);
+    if (rc != MRD_OK && rc != MRD_E_NOTFOUND && rc != MRD_E_INVAL)
+        return mrd_err_set(err, rc, "%s", oerr.msg);
+    has = rc == MRD_OK;
+    if (has && org.relation != POLICY_REL_PARTNER)
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "peer '%s': the org of that name on this node is '%s', not a partner; "
+                           "a peer is another team's node: name it after a partner org "
+                           "(docs/federation.md)",
+                           p->name, policy_relation_name(org.relation));
+    if ((p->direction & FED_DIR_PUSH) && !has)
+        return mrd_err_set(err, MRD_E_INVAL,
+                           "peer '%s': pushing needs a partner org of that name on this node "
+                           "(meridian org create %s --relation partner, then grant it read on the "
+                           "local collection): it receives exactly what that org may read",
+                           p->name, p->name);
+    if ((p->direction & FED_DIR_PUSH) && local_coll != NULL) {
+        rc = store_grant_get(st, org.key, local_coll->key, &g, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (!g.can_read)
+            return mrd_err_set(err, MRD_E_INVAL,
+                               "peer '%s': pushing needs a read grant for org '%s' on the local "
+                               "collection %s (meridian grant --org %s --collection %s --read)",
+                               p->name, p->name, local_coll->id, p->name, local_coll->id);
+    }
+    if (ret_org != NULL && has)
+        *ret_org = org;
+    if (ret_has_org != NULL)
+        *ret_has_org = has;
+    return MRD_OK;
+}
+
 /* Runs one peer's round and records its outcome (state and report). */
 static void run_job(struct job *j)
 {
@@ -672,10 +736,9 @@ static void run_job(struct job *j)
                               strlen(j->peer.local_collection), &j->coll, &err);
     if (rc != MRD_OK)
         mrd_err_prefix(&err, "local collection %s", j->peer.local_collection);
-    if (rc == MRD_OK) {
-        struct mrd_err oerr = {0};
-        j->has_org = store_org_get(j->st, j->peer.name, 0, &j->org, &oerr) == MRD_OK;
-    }
+    /* Orgs change after `peer add`: who the peer is is checked every round. */
+    if (rc == MRD_OK)
+        rc = fed_peer_check_org(j->st, &j->peer, &j->coll, &j->org, &j->has_org, &err);
     if (rc == MRD_OK)
         rc = fed__client_new(&j->peer, &c, &err);
     if (rc == MRD_OK) {

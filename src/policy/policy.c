@@ -47,6 +47,9 @@ static bool is_recipient(const struct policy_reader *r, const struct policy_obje
 
 bool policy_may_read(const struct policy_reader *r, const struct policy_object *o)
 {
+    /* Not genuine here: its writer's own, nobody else's (public or not). */
+    if (o->writer_only && (r->anonymous || o->creator_org <= 0 || o->creator_org != r->org_id))
+        return false;
     /* Public collections open CLEAR, and only CLEAR, to everybody. */
     if (o->tlp == POLICY_TLP_CLEAR && r->collection_public)
         return true;
@@ -151,30 +154,39 @@ enum policy_tlp policy_tlp_of_object(const json_t *obj, enum policy_tlp dflt)
     return found ? level : dflt;
 }
 
-bool policy_tlp_needs_mark(const json_t *obj, enum policy_tlp dflt)
+void policy_tlp_ingest(const json_t *obj, bool created_here, bool may_change, enum policy_tlp dflt,
+                       enum policy_tlp *ret_tlp, bool *ret_write)
 {
-    const json_t *type;
+    const json_t *type = json_object_get(obj, "type");
+    enum policy_tlp level;
 
-    if (dflt <= POLICY_TLP_GREEN || !json_is_object(obj))
-        return false;
-    type = json_object_get(obj, "type");
-    if (json_is_string(type) && strcmp(json_string_value(type), "marking-definition") == 0)
-        return false;
-    /* Unmarked exactly when the default decides: probe with two defaults. */
-    return policy_tlp_of_object(obj, POLICY_TLP_CLEAR) == POLICY_TLP_CLEAR &&
-           policy_tlp_of_object(obj, POLICY_TLP_RED) == POLICY_TLP_RED;
+    /* Marked exactly when the default does not decide: probe with two. */
+    level = policy_tlp_of_object(obj, POLICY_TLP_CLEAR);
+    if (level != POLICY_TLP_CLEAR || policy_tlp_of_object(obj, POLICY_TLP_RED) != POLICY_TLP_RED) {
+        *ret_tlp = level;
+        *ret_write = false;
+        return;
+    }
+    /* Unmarked: the default for what we create, never below GREEN for what
+     * we receive (a peer's default is not ours to open up). */
+    level = dflt;
+    if (!created_here && level < POLICY_TLP_GREEN)
+        level = POLICY_TLP_GREEN;
+    *ret_tlp = level;
+    *ret_write = may_change && !(json_is_string(type) &&
+                                 strcmp(json_string_value(type), "marking-definition") == 0);
 }
 
-enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp dflt, struct mrd_err *err)
+enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp level, struct mrd_err *err)
 {
     static const char *const ids[POLICY_TLP_COUNT] = {
         POLICY_TLP2_CLEAR_ID, POLICY_TLP2_GREEN_ID, POLICY_TLP2_AMBER_ID,
         POLICY_TLP2_AMBER_STRICT_ID, POLICY_TLP2_RED_ID};
     json_t *refs, *id;
 
-    if ((unsigned)dflt >= POLICY_TLP_COUNT || !json_is_object(obj))
+    if ((unsigned)level >= POLICY_TLP_COUNT || !json_is_object(obj))
         return mrd_err_set(err, MRD_E_INVAL, "policy: cannot mark a non-object");
-    id = json_string(ids[dflt]);
+    id = json_string(ids[level]);
     if (id == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
     refs = json_object_get(obj, "object_marking_refs");

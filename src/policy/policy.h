@@ -28,6 +28,9 @@
  *   RED           only the creator org and the orgs named as recipients
  *                 (grant still required); the relation gives nothing
  *
+ * A writer-only copy (policy_object.writer_only) is readable by the org
+ * that wrote it and nobody else, whatever its level.
+ *
  * Two deliberate choices beyond the table, both in the safe direction:
  *  - the GREEN community condition is also applied to partners at AMBER and
  *    AMBER+STRICT, so a higher level never allows more than a lower one
@@ -96,6 +99,11 @@ struct policy_object {
     size_t community_len;
     const int64_t *recipients; /* RED recipients (org keys), may be NULL */
     size_t n_recipients;
+    /* A copy this node does not hold as genuine (store.h: a version not
+     * signed by the key that signs the object's others, a different copy of
+     * a stored version): only the org that wrote it (creator_org) reads it,
+     * so the writer reads back what it posted and nobody else is told. */
+    bool writer_only;
 };
 
 /* THE read decision: true only when the table above allows r to read o.
@@ -122,20 +130,32 @@ bool policy_tlp_of_marking(const char *id, size_t len, enum policy_tlp *ret);
  * validator rejects them before objects reach the store. */
 enum policy_tlp policy_tlp_of_object(const json_t *obj, enum policy_tlp dflt);
 
+/* Forwarding carries bytes, not this node's collection settings: an object
+ * whose level comes from a default arrives unmarked at a peer, which would
+ * apply its own default (a public collection's CLEAR). So (issue 17):
+ *  - an object created here gets its level written in before it is signed,
+ *    whatever the default (CLEAR and GREEN included);
+ *  - an object received (from a peer, a partner's POST, a partner import)
+ *    without a TLP marking is never more open than GREEN within its
+ *    community: its level is max(GREEN, dflt), and when it is unsigned that
+ *    level is written into it too, so it leaves this node carrying it; a
+ *    signed one cannot be changed (its signature would break) and relies on
+ *    every receiver applying the same GREEN floor.
+ * policy_tlp_ingest() decides: ret_tlp is the level to store; *ret_write is
+ * true when policy_tlp_mark(obj, *ret_tlp) must be applied first. Marking
+ * definitions are never marked. created_here: written by an own or
+ * constituent org and not signed by anyone else; may_change: obj carries no
+ * signature that a change would break. */
+void policy_tlp_ingest(const json_t *obj, bool created_here, bool may_change, enum policy_tlp dflt,
+                       enum policy_tlp *ret_tlp, bool *ret_write);
+
+/* Appends the TLP 2.0 marking-definition id of level to obj's
+ * object_marking_refs (creating the list). MRD_E_NOMEM on allocation
+ * failure, obj unchanged. */
+enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp level, struct mrd_err *err);
+
 /* Lower-case names: "clear", "green", "amber", "amber+strict", "red";
  * "unknown" for an out-of-range value. Never NULL. */
-/* Forwarding carries bytes, not this node's collection settings: an object
- * created here whose level comes only from the collection's default would
- * arrive unmarked at a peer, which applies its own (usually GREEN) default,
- * and AMBER would travel a second hop. So before this node signs an object
- * it created, a default stricter than GREEN is written into the object:
- * policy_tlp_needs_mark() says whether obj (not a marking-definition) has no
- * TLP marking while dflt is AMBER, AMBER+STRICT or RED; policy_tlp_mark()
- * appends the TLP 2.0 marking-definition id of dflt to object_marking_refs
- * (creating the list). MRD_E_NOMEM on allocation failure, obj unchanged. */
-bool policy_tlp_needs_mark(const json_t *obj, enum policy_tlp dflt);
-enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp dflt, struct mrd_err *err);
-
 const char *policy_tlp_name(enum policy_tlp tlp);
 
 /* Parses a TLP name (case-insensitive; "white" = "clear"; "amber-strict"

@@ -358,6 +358,8 @@ static enum mrd_code check_object(const struct store_object_in *o, size_t i, str
         return mrd_err_set(err, MRD_E_INVAL, "object %zu: source peer name too long", i);
     if (o->community != NULL && (o->community_len == 0 || o->community_len > STORE_NAME_MAX))
         return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad community", i);
+    if (o->signer != NULL && (o->signer_len == 0 || o->signer_len > STORE_SIGNER_MAX))
+        return mrd_err_set(err, MRD_E_INVAL, "object %zu: bad signer key", i);
     return MRD_OK;
 }
 
@@ -486,6 +488,16 @@ enum mrd_code store_objects_delete(struct store *st, int64_t collection, const c
     }
     return st->ops->objects_delete(st, collection, id, id_len, match, visible, ctx, ret_deleted,
                                    err);
+}
+
+enum mrd_code store_conflict_list(struct store *st, int64_t collection, int64_t id,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err)
+{
+    if (st->ops->conflict_list == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no conflicts", st->ops->name);
+    return st->ops->conflict_list(st, collection, id, cb, ctx, err);
 }
 
 enum mrd_code store_objects_count(struct store *st, int64_t collection, uint64_t *ret,

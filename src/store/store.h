@@ -179,11 +179,33 @@ struct store_object_in {
      * the caller waits: it must only read ctx. */
     bool (*writer_sees)(void *writer_ctx, const struct store_row *row);
     void *writer_ctx;
+    /* Who signed it (docs/federation.md, "Who may version an object"): the
+     * public key of the Meridian signature the body carries, as
+     * "ed25519:<base64>" (at most STORE_SIGNER_MAX), NULL when unsigned;
+     * signer_trusted(signer_ctx, key, len) says whether this node trusts a
+     * key (NULL: none is), so a trusted signer outranks an unknown one. */
+    const char *signer;
+    size_t signer_len;
+    bool (*signer_trusted)(void *signer_ctx, const char *key, size_t len);
+    void *signer_ctx;
 };
+#define STORE_SIGNER_MAX 64
 
+/* What store_objects_insert did with one object version. For objects with
+ * a version (created/modified; not SCOs), only the key that signs an
+ * object makes its versions, and one version has one content (STIX 2.1
+ * §3.6); see store_objects_insert. */
 enum store_insert_outcome {
-    STORE_INS_ADDED = 0,     /* a new row, with a new date_added */
-    STORE_INS_DUPLICATE = 1, /* (id, version) already there for this writer: no-op */
+    STORE_INS_ADDED = 0,       /* a new row, with a new date_added */
+    STORE_INS_DUPLICATE = 1,   /* the same bytes already there for this writer: no-op */
+    STORE_INS_REPLACED = 2,    /* added; stored rows of the object by another (or no) signer
+                                * were outranked and became writer-only (conflicts recorded) */
+    STORE_INS_WRITER_ONLY = 3, /* stored as a copy only its writer reads: not genuine, and
+                                * the writer may read no genuine row (conflict recorded) */
+    STORE_INS_NOT_SIGNER = 4,  /* refused: the object is signed by a key that outranks this
+                                * one's (or it is unsigned) (conflict recorded) */
+    STORE_INS_OTHER_COPY = 5,  /* refused: a different copy of this version is stored
+                                * (conflict recorded) */
 };
 
 /* One stored object version as handed to query callbacks. Pointers are
@@ -274,6 +296,12 @@ struct store_status {
     uint64_t pending_count;
     struct store_status_detail *details; /* owned by the struct when from status_get */
     size_t n_details;
+    /* store_objects_insert_status only (may be NULL): called after the
+     * objects and before the status is written, in the same transaction,
+     * with each object's outcome, so that the caller can turn a refused
+     * object's detail into a failure (it changes the status through ctx). */
+    void (*finish)(void *ctx, const enum store_insert_outcome *outcomes, size_t n);
+    void *finish_ctx;
 };
 
 /* Legal holds (preservation orders, docs/ledger.md "Holds"). The store
@@ -388,6 +416,37 @@ struct store_event_row {
     size_t record_len;
     const uint8_t *hash; /* 32 bytes */
     int64_t leaf;        /* -1 until the ledger has it */
+};
+
+/* A copy of an object version this node does not hold as genuine
+ * (store_objects_insert), as store_conflict_list reports it. */
+enum store_conflict_reason {
+    STORE_CONFLICT_SIGNER = 1, /* a version not signed by the key that signs the object */
+    STORE_CONFLICT_COPY = 2,   /* a different copy of a stored version */
+};
+enum store_conflict_action {
+    STORE_CONFLICT_REJECTED = 1,    /* refused; its bytes are kept here (body) */
+    STORE_CONFLICT_WRITER_ONLY = 2, /* stored as its writer's own copy (other_seq) */
+    STORE_CONFLICT_DEMOTED = 3,     /* stored earlier, outranked since (other_seq) */
+};
+struct store_conflict {
+    int64_t id; /* ascending */
+    int64_t time_usec;
+    int64_t collection;
+    const char *collection_id;
+    const char *stix_id;
+    int64_t version_usec;
+    enum store_conflict_reason reason;
+    enum store_conflict_action action;
+    int64_t kept_seq;        /* a row this node holds as genuine; 0 none */
+    const char *kept_signer; /* NULL: unsigned */
+    int64_t other_seq;       /* the non-genuine row; 0 when rejected */
+    const char *other_signer;
+    int64_t other_org;          /* its writer's org key; 0 none */
+    const char *other_org_name; /* NULL when none */
+    const char *other_peer;     /* the peer it came from; NULL none */
+    const char *body;           /* the other copy's bytes (rejected: kept here) */
+    size_t body_len;
 };
 
 /* ---- the ops table: one per backend ---- */
@@ -550,6 +609,12 @@ struct store_ops {
                                    void *ctx, struct mrd_err *err);
     enum mrd_code (*event_add)(struct store *st, const struct store_ledger_event *ev,
                                int64_t *ret_ev, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): the conflicts of store_objects_insert */
+    enum mrd_code (*conflict_list)(struct store *st, int64_t collection, int64_t id,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -784,13 +849,38 @@ enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collec
  * date_added), so that the writer reads back exactly what it posted and a
  * hidden copy changes nothing it can observe. Readers who may read several
  * copies of one (id, version) get one of them (store_objects_query).
+ * Duplicates compare bytes: only the same bytes are a no-op.
+ * Who may version an object (STIX 2.1 §3.6, issue 17), for objects with a
+ * version (SCOs keep the rule above): the rows of an object that this node
+ * holds as genuine are all signed by one key, or all unsigned. A new
+ * version or copy by that key (or, when they are unsigned, another
+ * unsigned one) is added. One whose signer outranks it (unsigned < unknown
+ * key < key signer_trusted says this node trusts) is added and the stored
+ * rows by the other (or no) signer become writer-only
+ * (STORE_INS_REPLACED): a genuinely signed copy served late replaces the
+ * forgery served first. Any other (not signed by that key, or a different
+ * copy of a version that key signed) is not genuine: refused
+ * (STORE_INS_NOT_SIGNER, STORE_INS_OTHER_COPY) when the writer may read a
+ * genuine row of the object, else stored as a writer-only copy
+ * (STORE_INS_WRITER_ONLY; policy_object.writer_only: only its writer reads
+ * it, so refusing tells the writer nothing it could not read). Each such
+ * copy is recorded as a conflict (store_conflict_list); a refused one with
+ * its bytes, once per distinct bytes.
  * ret_outcomes (n entries) and ret_date_added (n entries: the row's
- * date_added; for a duplicate, that of the copy that made it one) may be
- * NULL. On error nothing is inserted. */
+ * date_added; for a duplicate, that of the copy that made it one; 0 for a
+ * refused one) may be NULL. On error nothing is inserted. */
 enum mrd_code store_objects_insert(struct store *st, int64_t collection,
                                    const struct store_object_in *objs, size_t n,
                                    enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                                    struct mrd_err *err);
+
+/* Calls cb for each recorded conflict (store_objects_insert) of collection
+ * (0: every collection), or only the one with that id (id > 0), oldest
+ * first, with the other copy's bytes. Administrative: no policy filter. */
+enum mrd_code store_conflict_list(struct store *st, int64_t collection, int64_t id,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
 
 /* store_objects_insert that also writes (or replaces) the status resource
  * *status in the SAME transaction, so one commit (one fsync, shared by
@@ -812,9 +902,10 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
  * emit error stops the query and is returned). After the limit, the store
  * keeps scanning only until the next visible row, to set ret->more
  * exactly; it does not emit it. ret->last_seq/last_date_added are the
- * cursor for the next page. visible NULL means every row is visible
- * (admin use only). Runs in one read transaction (a consistent snapshot).
- * Versions listing = STORE_VER_ALL with match.ids = {id}; GET object =
+ * cursor for the next page. visible NULL means every row the node holds as
+ * genuine is visible (admin use only: the writer-only copies of
+ * store_objects_insert are never current for anyone but their writer). Runs in one read transaction
+ * (a consistent snapshot). Versions listing = STORE_VER_ALL with match.ids = {id}; GET object =
  * match.ids = {id}.
  * First/last (match[version], LAST by default) are chosen among the
  * versions the reader may read, inside the scan: when the newest version
@@ -833,7 +924,13 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
  * gets a hidden one).
  * Copies: of several rows with one (id, version) (writer-scoped copies,
  * store_objects_insert) a reader gets only the visible one with the
- * lowest seq, so no reader ever sees one version twice. */
+ * lowest seq, so no reader ever sees one version twice.
+ * Hidden objects: a query by match[id] first reads, for each id, only the
+ * rows that stand for every policy its rows have (the newest copies and
+ * the older rows whose policy columns differ from theirs: usually one);
+ * an id none of which the reader may read is dropped before the scan, so
+ * asking for an object hidden from the reader costs the same whatever the
+ * number of its versions (docs/taxii.md). */
 enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
                                   bool (*visible)(void *ctx, const struct store_row *row),
                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,

@@ -131,7 +131,7 @@ void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
     "o.seq, o.date_added, o.stix_id, o.type, o.spec_version, o.created, o.modified, o.version,"    \
     " o.revoked, o.tlp, o.local, o.creator_org, o.source_peer, o.community, o.recipients,"         \
     " (o.is_first | (o.is_last << 1) | (o.twin << 2) | (o.shadowed << 3)"                          \
-    " | (o.shadowed_first << 4))"
+    " | (o.shadowed_first << 4) | (o.writer_only << 5))"
 #define SQ_ROW_BODY_COL 16
 
 /* The columns of a token (tokens t JOIN orgs o), in the order
@@ -243,6 +243,10 @@ enum mrd_code sq__objects_delete(struct store *st, int64_t collection, const cha
                                  size_t *ret_deleted, struct mrd_err *err);
 enum mrd_code sq__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                 struct mrd_err *err);
+enum mrd_code sq__conflict_list(struct store *st, int64_t collection, int64_t id,
+                                enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err);
 enum mrd_code sq__status_put(struct store *st, const struct store_status *s, struct mrd_err *err);
 enum mrd_code sq__status_get(struct store *st, const char *id, size_t len,
                              struct store_status **ret, struct mrd_err *err);

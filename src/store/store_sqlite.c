@@ -127,7 +127,32 @@ static const char *const migrations[] = {
      * opened. */
     ("CREATE TABLE value_index (kind INTEGER NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,"
      " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq)) WITHOUT ROWID;"),
-    /* 6 -> 7: account lifecycle. An org may be disabled (its tokens stop
+    /* 6 -> 7: who may version an object (issue 17). `signer`: the key of
+     * the Meridian signature the stored bytes carry (NULL: unsigned),
+     * filled in from the bodies; `writer_only`: a copy this node does not
+     * hold as genuine (a version not signed by the object's signer, a
+     * different copy of a stored version), readable by its writer only
+     * (policy.h), kept for the operator. `conflicts` records each such
+     * copy, and the rejected ones' bytes. `objects_current` indexes the
+     * rows that stand for every policy an object's rows have (the newest
+     * copies and the rows no newest copy shadows), so that a reader who
+     * may read none of them is answered without reading the others. */
+    "ALTER TABLE objects ADD COLUMN signer TEXT;"
+    "ALTER TABLE objects ADD COLUMN writer_only INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET signer = json_extract(CAST(body AS TEXT),"
+    " '$.extensions.\"extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01\".public_key')"
+    " WHERE instr(body, 'extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01') > 0"
+    " AND json_valid(CAST(body AS TEXT));"
+    "CREATE TABLE conflicts (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+    " collection INTEGER NOT NULL, stix_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " reason INTEGER NOT NULL, action INTEGER NOT NULL, kept_seq INTEGER, kept_signer TEXT,"
+    " other_seq INTEGER, other_signer TEXT, other_org INTEGER NOT NULL, other_peer TEXT,"
+    " other_hash BLOB, other_body BLOB);"
+    "CREATE UNIQUE INDEX conflicts_rejected ON conflicts(collection, stix_id, version,"
+    " other_hash) WHERE other_seq IS NULL;"
+    "CREATE INDEX objects_current ON objects(collection, stix_id)"
+    " WHERE is_last = 1 OR shadowed = 0;",
+    /* 7 -> 8: account lifecycle. An org may be disabled (its tokens stop
      * working until it is enabled again) or deleted (a tombstone: the key
      * stays, so the objects it wrote and the audit trail keep naming it,
      * and the name is never reused). Tokens may expire; a rotated token
@@ -1738,6 +1763,7 @@ static const struct store_ops sq_ops = {
     .ledger_recorded = sq__ledger_recorded,
     .ledger_events = sq__ledger_events,
     .event_add = sq__event_add,
+    .conflict_list = sq__conflict_list,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

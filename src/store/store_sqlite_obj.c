@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -34,6 +36,7 @@
 #define F_TWIN 0x4
 #define F_SHADOWED 0x8
 #define F_SHADOWED_FIRST 0x10
+#define F_WRITER_ONLY 0x20
 
 static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
 
@@ -100,19 +103,46 @@ static enum mrd_code clear_flag(struct sq_conn *c, int64_t collection,
     return sq__step_reset(c, st, "object insert", err);
 }
 
-enum dup_kind {
-    DUP_NONE = 0,   /* no stored copy of this (id, version) */
-    DUP_YES = 1,    /* a copy the writer may read, or its own org's: a no-op */
-    DUP_HIDDEN = 2, /* only copies hidden from the writer: store its own */
+/* Whether the writer of o may read a stored row (or wrote it). */
+static bool writer_sees(const struct store_object_in *o, const struct store_row *row)
+{
+    return o->writer_sees == NULL ||
+           (o->creator_org != 0 && row->policy.creator_org == o->creator_org) ||
+           o->writer_sees(o->writer_ctx, row);
+}
+
+static bool same_signer(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (a == NULL || b == NULL)
+        return a == NULL && b == NULL;
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* unsigned < a key this node does not know < a key it trusts */
+static int signer_rank(const struct store_object_in *o, const char *key, size_t len)
+{
+    if (key == NULL)
+        return 0;
+    return o->signer_trusted != NULL && o->signer_trusted(o->signer_ctx, key, len) ? 2 : 1;
+}
+
+/* What the stored copies of (collection, id, version) say about o. */
+struct copies {
+    size_t n;          /* rows of this version, writer-only ones included */
+    bool dup;          /* one has o's bytes and the writer sees it (or wrote it) */
+    int64_t dup_date;  /* its date_added */
+    bool seen;         /* the writer sees (or wrote) one of them */
+    int64_t seen_date; /* the first such one's date_added */
+    int64_t other_seq; /* a genuine copy by o's signer with other bytes; 0 none */
+    bool other_seen;   /* the writer sees (or wrote) that copy */
 };
 
-/* Whether (collection, id, version) is already stored for this writer
- * (store_objects_insert's duplicate rule). The writer is asked about the
+/* Reads the stored copies of o's version. The writer is asked about the
  * stored rows only: nothing of a hidden row reaches the caller, and its
  * date_added is reported only for a copy that makes a duplicate. */
-static enum mrd_code find_dup(struct sq_conn *c, int64_t collection,
-                              const struct store_object_in *o, int64_t version,
-                              enum dup_kind *ret_dup, int64_t *ret_date, struct mrd_err *err)
+static enum mrd_code scan_copies(struct sq_conn *c, int64_t collection,
+                                 const struct store_object_in *o, int64_t version,
+                                 struct copies *ret, struct mrd_err *err)
 {
     sqlite3_stmt *st = NULL;
     struct store_row row;
@@ -120,11 +150,11 @@ static enum mrd_code find_dup(struct sq_conn *c, int64_t collection,
     enum mrd_code rc;
     int src;
 
-    *ret_dup = DUP_NONE;
+    memset(ret, 0, sizeof(*ret));
     rc = sq__prepare(c,
-                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
-                     " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.version = ?3"
-                     " ORDER BY o.seq",
+                     "SELECT " ROW_COLS ", o.body, o.signer FROM objects o INDEXED BY"
+                     " objects_version WHERE o.collection = ?1 AND o.stix_id = ?2"
+                     " AND o.version = ?3 ORDER BY o.seq",
                      &st, err);
     if (rc != MRD_OK)
         return rc;
@@ -132,20 +162,193 @@ static enum mrd_code find_dup(struct sq_conn *c, int64_t collection,
     (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
     (void)sqlite3_bind_int64(st, 3, version);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        row_from_stmt(st, false, &row, recipients);
-        if (o->writer_sees == NULL ||
-            (o->creator_org != 0 && row.policy.creator_org == o->creator_org) ||
-            o->writer_sees(o->writer_ctx, &row)) {
-            *ret_dup = DUP_YES;
-            *ret_date = row.date_added;
-            break;
+        size_t kn = 0;
+        const char *key = sqlite3_column_type(st, ROW_BODY_COL + 1) == SQLITE_NULL
+                              ? NULL
+                              : sq__text(st, ROW_BODY_COL + 1, &kn);
+        bool same, sees;
+
+        row_from_stmt(st, true, &row, recipients);
+        same = row.body_len == o->body_len && memcmp(row.body, o->body, o->body_len) == 0;
+        sees = writer_sees(o, &row);
+        ret->n++;
+        if (sees && !ret->seen)
+            ret->seen_date = row.date_added;
+        ret->seen = ret->seen || sees;
+        if (same && sees && !ret->dup) {
+            ret->dup = true;
+            ret->dup_date = row.date_added;
         }
-        *ret_dup = DUP_HIDDEN;
+        if (!same && !row.policy.writer_only && ret->other_seq == 0 &&
+            same_signer(key, kn, o->signer, o->signer_len)) {
+            ret->other_seq = row.seq;
+            ret->other_seen = sees;
+        }
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return sq__fail(c, src, "object insert", err);
+    return MRD_OK;
+}
+
+/* The key that signs the rows of (collection, id) this node holds as
+ * genuine (they share one, or are all unsigned): *ret_any false when there
+ * is no such row. The key is copied into key (STORE_SIGNER_MAX + 1). */
+static enum mrd_code object_signer(struct sq_conn *c, int64_t collection,
+                                   const struct store_object_in *o, bool *ret_any, int64_t *ret_seq,
+                                   char *key, size_t *ret_len, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    *ret_any = false;
+    *ret_len = 0;
+    key[0] = '\0';
+    rc = sq__prepare(c,
+                     "SELECT seq, signer FROM objects INDEXED BY objects_version"
+                     " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 LIMIT 1",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *ret_any = true;
+        *ret_seq = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            sq__copy(st, 1, key, STORE_SIGNER_MAX + 1);
+            *ret_len = strlen(key);
+        }
     }
     (void)sqlite3_reset(st);
     if (src != SQLITE_ROW && src != SQLITE_DONE)
         return sq__fail(c, src, "object insert", err);
     return MRD_OK;
+}
+
+/* Whether the writer of o may read (or wrote) a genuine row of the object:
+ * then refusing its copy tells it nothing it could not read. */
+static enum mrd_code sees_object(struct sq_conn *c, int64_t collection,
+                                 const struct store_object_in *o, bool *ret, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src;
+
+    *ret = false;
+    rc = sq__prepare(c,
+                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+                     " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.writer_only = 0",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        row_from_stmt(st, false, &row, recipients);
+        if (writer_sees(o, &row)) {
+            *ret = true;
+            break;
+        }
+    }
+    (void)sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return sq__fail(c, src, "object insert", err);
+    return MRD_OK;
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *s, size_t n)
+{
+    if (s == NULL)
+        (void)sqlite3_bind_null(st, i);
+    else
+        (void)sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
+}
+
+/* Records a copy of o that is not genuine: refused (its bytes kept here,
+ * once per distinct bytes) or stored as writer-only row other_seq. */
+static enum mrd_code conflict_add(struct sq_conn *c, int64_t collection,
+                                  const struct store_object_in *o, int64_t version,
+                                  enum store_conflict_reason reason,
+                                  enum store_conflict_action action, int64_t kept_seq,
+                                  const char *kept, size_t kept_len, int64_t other_seq,
+                                  struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    enum mrd_code rc;
+
+    rc = sq__prepare(c,
+                     "INSERT OR IGNORE INTO conflicts (time, collection, stix_id, version, reason,"
+                     " action, kept_seq, kept_signer, other_seq, other_signer, other_org,"
+                     " other_peer, other_hash, other_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                     " ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, mrd_time_now_usec());
+    (void)sqlite3_bind_int64(st, 2, collection);
+    (void)sqlite3_bind_text(st, 3, o->id, (int)o->id_len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 4, version);
+    (void)sqlite3_bind_int(st, 5, (int)reason);
+    (void)sqlite3_bind_int(st, 6, (int)action);
+    if (kept_seq > 0)
+        (void)sqlite3_bind_int64(st, 7, kept_seq);
+    bind_opt_text(st, 8, kept_len > 0 ? kept : NULL, kept_len);
+    if (other_seq > 0)
+        (void)sqlite3_bind_int64(st, 9, other_seq);
+    bind_opt_text(st, 10, o->signer, o->signer_len);
+    (void)sqlite3_bind_int64(st, 11, o->creator_org);
+    bind_opt_text(st, 12, o->source_peer, o->source_peer_len);
+    if (action == STORE_CONFLICT_REJECTED) {
+        (void)crypto_hash_sha256(hash, (const unsigned char *)o->body, o->body_len);
+        (void)sqlite3_bind_blob(st, 13, hash, sizeof(hash), SQLITE_STATIC);
+        (void)sqlite3_bind_blob(st, 14, o->body, (int)o->body_len, SQLITE_STATIC);
+    }
+    return sq__step_reset(c, st, "conflict", err);
+}
+
+/* o (row new_seq) outranks the signer of the object's genuine rows: those
+ * by another (or no) signer become writer-only, each recorded as a
+ * conflict; the flags that compared policies with them are cleared (safe:
+ * look-ups) as a DELETE does. */
+static enum mrd_code demote_others(struct sq_conn *c, int64_t collection,
+                                   const struct store_object_in *o, int64_t new_seq,
+                                   struct mrd_err *err)
+{
+    static const char *const sql[] = {
+        "INSERT INTO conflicts (time, collection, stix_id, version, reason, action, kept_seq,"
+        " kept_signer, other_seq, other_signer, other_org, other_peer) SELECT ?4, collection,"
+        " stix_id, version, CASE WHEN version = (SELECT version FROM objects WHERE seq = ?5)"
+        " THEN 2 ELSE 1 END, 3, ?5, ?3, seq, signer, creator_org, source_peer FROM objects"
+        " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 AND signer IS NOT ?3",
+        "UPDATE objects SET writer_only = 1 WHERE collection = ?1 AND stix_id = ?2"
+        " AND writer_only = 0 AND signer IS NOT ?3",
+        "UPDATE objects SET shadowed = 0, shadowed_first = 0 WHERE collection = ?1"
+        " AND stix_id = ?2",
+    };
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t k = 0; k < sizeof(sql) / sizeof(sql[0]) && rc == MRD_OK; k++) {
+        rc = sq__prepare(c, sql[k], &st, err);
+        if (rc != MRD_OK)
+            break;
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
+        if (k < 2)
+            bind_opt_text(st, 3, o->signer, o->signer_len);
+        if (k == 0) {
+            (void)sqlite3_bind_int64(st, 4, mrd_time_now_usec());
+            (void)sqlite3_bind_int64(st, 5, new_seq);
+        }
+        rc = sq__step_reset(c, st, "object insert", err);
+    }
+    return rc;
 }
 
 /* Marks every copy of (collection, id, version) as one of several, so
@@ -173,7 +376,8 @@ static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
 #define SAME_POLICY(a)                                                                             \
     " " a ".tlp = objects.tlp AND " a ".local = objects.local AND " a ".creator_org ="             \
     " objects.creator_org AND " a ".community = objects.community AND " a ".recipients IS"         \
-    " objects.recipients AND " a ".source_peer IS objects.source_peer"
+    " objects.recipients AND " a ".source_peer IS objects.source_peer AND " a ".writer_only ="     \
+    " objects.writer_only"
 
 /* Keeps `shadowed` (towards the newest copies) or `shadowed_first`
  * (towards the oldest) after an insert (see the schema): a new newest
@@ -218,17 +422,22 @@ static enum mrd_code set_shadowed(struct sq_conn *c, int64_t collection,
 
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
-                                struct mrd_buf *rcpt, bool *ret_added, int64_t *ret_date,
-                                struct mrd_err *err)
+                                struct mrd_buf *rcpt, enum store_insert_outcome *ret_out,
+                                int64_t *ret_date, struct mrd_err *err)
 {
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
-    int64_t vmin = 0, vmax = 0, nver = 0, seq;
-    enum dup_kind dup = DUP_NONE;
-    bool first, last;
+    int64_t vmin = 0, vmax = 0, nver = 0, kept_seq = 0, seq;
+    struct copies cp = {0};
+    char kept[STORE_SIGNER_MAX + 1] = "";
+    size_t kept_len = 0;
+    enum store_conflict_reason reason = 0;
+    bool first, last, any = false, outranks = false, writer_only = false, twin;
     enum mrd_code rc;
     int src;
 
+    *ret_out = STORE_INS_ADDED;
+    *ret_date = 0;
     rc = recipients_text(o, rcpt, err);
     if (rc != MRD_OK)
         return rc;
@@ -256,18 +465,61 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     first = nver == 0 || version <= vmin;
     last = nver == 0 || version >= vmax;
     if (nver > 0 && version >= vmin && version <= vmax) {
-        rc = find_dup(c, collection, o, version, &dup, ret_date, err);
-        if (rc != MRD_OK || dup == DUP_YES) {
-            *ret_added = false;
+        rc = scan_copies(c, collection, o, version, &cp, err);
+        if (rc != MRD_OK)
             return rc;
+        /* the same bytes, for this writer: a no-op (loops end here) */
+        if (cp.dup || (version == STORE_VERSION_NONE && cp.seen)) {
+            /* (an SCO: any copy the writer sees is the one it has) */
+            *ret_out = STORE_INS_DUPLICATE;
+            *ret_date = cp.dup ? cp.dup_date : cp.seen_date;
+            return MRD_OK;
         }
     }
+    /* Only the key that signs an object makes its versions, and one
+     * version has one content (STIX 2.1 §3.6; store.h). SCOs are not
+     * versioned and every node may make the same one. */
+    if (nver > 0 && version != STORE_VERSION_NONE) {
+        rc = object_signer(c, collection, o, &any, &kept_seq, kept, &kept_len, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (any && !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
+            if (signer_rank(o, o->signer, o->signer_len) >
+                signer_rank(o, kept_len > 0 ? kept : NULL, kept_len))
+                outranks = true;
+            else
+                reason = STORE_CONFLICT_SIGNER;
+        } else if (cp.other_seq != 0) {
+            reason = STORE_CONFLICT_COPY;
+            kept_seq = cp.other_seq;
+        }
+    }
+    if (reason != 0) {
+        /* refuse only what the writer could tell anyway: that the object
+         * is signed (it reads a genuine row), or that this copy differs
+         * (it reads that copy) */
+        bool sees = reason == STORE_CONFLICT_COPY && cp.other_seen;
+        if (reason == STORE_CONFLICT_SIGNER)
+            rc = sees_object(c, collection, o, &sees, err);
+        if (rc == MRD_OK && sees) {
+            *ret_out =
+                reason == STORE_CONFLICT_SIGNER ? STORE_INS_NOT_SIGNER : STORE_INS_OTHER_COPY;
+            rc = conflict_add(c, collection, o, version, reason, STORE_CONFLICT_REJECTED, kept_seq,
+                              kept, kept_len, 0, err);
+            return rc;
+        }
+        if (rc != MRD_OK)
+            return rc;
+        writer_only = true; /* hidden from the writer: its own copy, nobody else's */
+    }
+    twin = cp.n > 0;
 
     rc = sq__prepare(c,
                      "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
                      " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
-                     " community, recipients, body, is_first, is_last, twin) VALUES (?1, ?2, ?3,"
-                     " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                     " community, recipients, body, is_first, is_last, twin, signer, writer_only)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                     " ?16, ?17, ?18, ?19, ?20, ?21)",
                      &st, err);
     if (rc != MRD_OK)
         return rc;
@@ -294,23 +546,35 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     (void)sqlite3_bind_blob(st, 16, o->body, (int)o->body_len, SQLITE_STATIC);
     (void)sqlite3_bind_int(st, 17, first ? 1 : 0);
     (void)sqlite3_bind_int(st, 18, last ? 1 : 0);
-    (void)sqlite3_bind_int(st, 19, dup == DUP_HIDDEN ? 1 : 0);
+    (void)sqlite3_bind_int(st, 19, twin ? 1 : 0);
+    bind_opt_text(st, 20, o->signer, o->signer_len);
+    (void)sqlite3_bind_int(st, 21, writer_only ? 1 : 0);
     rc = sq__step_reset(c, st, "object insert", err);
     if (rc != MRD_OK)
         return rc;
-    seq = sqlite3_last_insert_rowid(c->db);
-    *ret_added = true;
+    *ret_out = writer_only ? STORE_INS_WRITER_ONLY
+               : outranks  ? STORE_INS_REPLACED
+                           : STORE_INS_ADDED;
     *ret_date = date_added;
-    if (nver > 0 && last)
+    /* set_shadowed reads the new row as last_insert_rowid(): the conflict
+     * rows come after it */
+    seq = sqlite3_last_insert_rowid(c->db);
+    if (rc == MRD_OK && nver > 0 && last)
         rc = clear_flag(c, collection, o, version, true, err);
     if (rc == MRD_OK && nver > 0 && first)
         rc = clear_flag(c, collection, o, version, false, err);
-    if (rc == MRD_OK && dup == DUP_HIDDEN)
+    if (rc == MRD_OK && twin)
         rc = mark_twins(c, collection, o, version, err);
     if (rc == MRD_OK && nver > 0 && version != vmax)
         rc = set_shadowed(c, collection, o, version, false, version > vmax, err);
     if (rc == MRD_OK && nver > 0 && version != vmin)
         rc = set_shadowed(c, collection, o, version, true, version < vmin, err);
+    if (rc == MRD_OK && writer_only)
+        rc = conflict_add(c, collection, o, version, reason, STORE_CONFLICT_WRITER_ONLY, kept_seq,
+                          kept, kept_len, seq, err);
+    /* last: it clears the flags set_shadowed just computed */
+    if (rc == MRD_OK && outranks)
+        rc = demote_others(c, collection, o, seq, err);
     /* The value index is written with the version: search is never behind. */
     if (rc == MRD_OK)
         rc = sq__index_object(c, seq, o->body, o->body_len, err);
@@ -350,16 +614,18 @@ static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct 
     now = mrd_time_now_usec();
     next = now > last ? now : last + 1;
     for (size_t i = 0; i < q->n; i++) {
-        bool added = false;
+        enum store_insert_outcome out = STORE_INS_ADDED;
+        bool added;
         int64_t date = 0;
 
-        rc = insert_one(c, q->collection, root, &q->objs[i], next, rcpt, &added, &date, err);
+        rc = insert_one(c, q->collection, root, &q->objs[i], next, rcpt, &out, &date, err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "object %zu", i);
             return rc;
         }
+        added = out == STORE_INS_ADDED || out == STORE_INS_REPLACED || out == STORE_INS_WRITER_ONLY;
         if (q->outcomes != NULL)
-            q->outcomes[i] = added ? STORE_INS_ADDED : STORE_INS_DUPLICATE;
+            q->outcomes[i] = out;
         if (q->dates != NULL)
             q->dates[i] = date;
         if (added) {
@@ -378,7 +644,10 @@ static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct 
         if (rc != MRD_OK)
             return rc;
     }
-    /* The status rides in the same transaction: one commit for both. */
+    /* The status rides in the same transaction: one commit for both; its
+     * writer first learns which objects were refused (store.h). */
+    if (q->status != NULL && q->status->finish != NULL && q->outcomes != NULL)
+        q->status->finish(q->status->finish_ctx, q->outcomes, q->n);
     if (q->status != NULL)
         rc = status_write(c, q->status, err);
     return rc;
@@ -603,6 +872,7 @@ static void row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, in
         i = j + 1;
     }
     row->policy.recipients = row->policy.n_recipients > 0 ? recipients : NULL;
+    row->policy.writer_only = (sqlite3_column_int(st, ROW_FLAGS_COL) & F_WRITER_ONLY) != 0;
     if (body) {
         row->body = (const char *)sqlite3_column_blob(st, ROW_BODY_COL);
         row->body_len = (size_t)sqlite3_column_bytes(st, ROW_BODY_COL);
@@ -709,6 +979,55 @@ static enum mrd_code row_selected(struct sq_conn *c, sqlite3_stmt *st, int64_t c
     return rc;
 }
 
+/* The ids of m the reader may read a row of, into ids (*ret_n of them).
+ * Every row's policy columns equal those of a row in objects_current (a
+ * newest copy, or a row no newest copy shadows: `shadowed` is set only
+ * when a newest copy has the same policy columns, and cleared whenever
+ * that may stop being so), and visible() depends on those columns only
+ * (store.h), so the reader may read some row of an id exactly when it may
+ * read one of these: usually one per id, whatever the number of versions. */
+static enum mrd_code readable_ids(struct sq_conn *c, int64_t collection,
+                                  const struct store_match *m,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  void *ctx, const char **ids, size_t *ret_n, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    enum mrd_code rc;
+    int src = SQLITE_DONE;
+
+    *ret_n = 0;
+    rc = sq__prepare(c,
+                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_current"
+                     " WHERE o.collection = ?1 AND o.stix_id = ?2"
+                     " AND (o.is_last = 1 OR o.shadowed = 0)",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    for (size_t i = 0; i < m->n_ids; i++) {
+        (void)sqlite3_bind_int64(st, 1, collection);
+        (void)sqlite3_bind_text(st, 2, m->ids[i], -1, SQLITE_STATIC);
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            row_from_stmt(st, false, &row, recipients);
+            if (visible(ctx, &row)) {
+                ids[(*ret_n)++] = m->ids[i];
+                break;
+            }
+        }
+        (void)sqlite3_reset(st);
+        if (src != SQLITE_ROW && src != SQLITE_DONE)
+            return sq__fail(c, src, "object query", err);
+    }
+    return MRD_OK;
+}
+
+static bool genuine_only(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    return !row->policy.writer_only;
+}
+
 enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
                                 bool (*visible)(void *ctx, const struct store_row *row),
                                 enum mrd_code (*emit)(void *ctx, const struct store_row *row,
@@ -722,22 +1041,54 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
     struct store_row row;
     struct store_query_result res = {0, false, STORE_TIME_NONE, STORE_TIME_NONE, 0};
     int64_t recipients[STORE_RECIPIENTS_MAX];
+    const struct store_match *match = q->match;
+    struct store_match m;
+    const char *ids[STORE_MATCH_MAX];
     const char *index;
     enum mrd_code rc;
     bool in_txn = false, sel = false;
     int idx = 2;
     int src;
 
+    /* Admin reads (visible NULL) see what the node holds as genuine. */
+    if (visible == NULL)
+        visible = genuine_only;
     mrd_buf_init(&sql, SQL_MAX);
+    rc = sq__acquire_read(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    /* One read transaction: the whole page, and the look-ahead for `more`,
+     * come from one snapshot (the thread's pinned one when there is one). */
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+        in_txn = true;
+    }
+    /* Ids the reader may read no row of are dropped before the scan: their
+     * versions, however many, cost nothing (store.h, "Hidden objects"). */
+    if (q->match != NULL && q->match->n_ids > 0) {
+        m = *q->match;
+        m.ids = ids;
+        rc = readable_ids(c, q->collection, q->match, visible, ctx, ids, &m.n_ids, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (m.n_ids == 0) {
+            if (ret != NULL)
+                *ret = res;
+            goto out;
+        }
+        match = &m;
+    }
     /* The index is chosen here, not left to the planner: without
      * statistics it prefers a full scan of objects_added (to avoid a sort)
      * over a seek by id, and with several types it would sort every
      * matching row before the first one streams out. A single type walks
      * objects_type in date_added order; ids seek objects_version and sort
      * their few rows; everything else walks objects_added. */
-    if (q->match != NULL && q->match->n_ids > 0)
+    if (match != NULL && match->n_ids > 0)
         index = "objects_version";
-    else if (q->match != NULL && q->match->n_types == 1)
+    else if (match != NULL && match->n_types == 1)
         index = "objects_type";
     else
         index = "objects_added";
@@ -751,23 +1102,11 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
         rc = mrd_buf_puts(&sql, " AND o.date_added >= ? AND NOT (o.date_added = ? AND o.seq <= ?)",
                           err);
     if (rc == MRD_OK)
-        rc = sql_match(&sql, q->match, true, err);
+        rc = sql_match(&sql, match, true, err);
     if (rc == MRD_OK)
         rc = mrd_buf_puts(&sql, " ORDER BY o.date_added, o.seq", err);
     if (rc != MRD_OK)
         goto out;
-
-    rc = sq__acquire_read(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    /* One read transaction: the whole page, and the look-ahead for `more`,
-     * come from one snapshot (the thread's pinned one when there is one). */
-    if (sqlite3_get_autocommit(c->db)) {
-        rc = sq__exec(c, "BEGIN", err);
-        if (rc != MRD_OK)
-            goto out;
-        in_txn = true;
-    }
     rc = sq__prepare(c, sql.data, &st, err);
     if (rc != MRD_OK)
         goto out;
@@ -779,12 +1118,12 @@ enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,
         (void)sqlite3_bind_int64(st, idx++, q->after_date_added);
         (void)sqlite3_bind_int64(st, idx++, q->after_seq);
     }
-    bind_match(st, q->match, true, &idx);
+    bind_match(st, match, true, &idx);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         row_from_stmt(st, false, &row, recipients);
         if (visible != NULL && !visible(ctx, &row))
             continue;
-        rc = row_selected(c, st, q->collection, q->match, true, &row, visible, ctx, &sel, err);
+        rc = row_selected(c, st, q->collection, match, true, &row, visible, ctx, &sel, err);
         if (rc != MRD_OK)
             goto out;
         if (!sel)
@@ -1201,6 +1540,85 @@ enum mrd_code sq__status_purge(struct store *stp, int64_t older_than_usec, uint6
 out:
     if (st != NULL)
         (void)sqlite3_reset(st);
+    sq__release(s, c);
+    return rc;
+}
+
+/* ---- conflicts ---- */
+
+enum mrd_code sq__conflict_list(struct store *stp, int64_t collection, int64_t id,
+                                enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_conflict k;
+    enum mrd_code rc;
+    bool in_txn = false;
+    int src;
+
+    rc = sq__acquire_read(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+        in_txn = true;
+    }
+    rc = sq__prepare(c,
+                     "SELECT k.id, k.time, k.collection, cl.id, k.stix_id, k.version, k.reason,"
+                     " k.action, k.kept_seq, k.kept_signer, k.other_seq, k.other_signer,"
+                     " k.other_org, g.name, k.other_peer, COALESCE(k.other_body, o.body)"
+                     " FROM conflicts k JOIN collections cl ON cl.key = k.collection"
+                     " LEFT JOIN orgs g ON g.key = k.other_org"
+                     " LEFT JOIN objects o ON o.seq = k.other_seq"
+                     " WHERE (?1 = 0 OR k.collection = ?1) AND (?2 = 0 OR k.id = ?2)"
+                     " ORDER BY k.id",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, collection);
+    (void)sqlite3_bind_int64(st, 2, id);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t n;
+        memset(&k, 0, sizeof(k));
+        k.id = sqlite3_column_int64(st, 0);
+        k.time_usec = sqlite3_column_int64(st, 1);
+        k.collection = sqlite3_column_int64(st, 2);
+        k.collection_id = sq__text(st, 3, &n);
+        k.stix_id = sq__text(st, 4, &n);
+        k.version_usec = sqlite3_column_int64(st, 5);
+        k.reason = (enum store_conflict_reason)sqlite3_column_int(st, 6);
+        k.action = (enum store_conflict_action)sqlite3_column_int(st, 7);
+        k.kept_seq = sqlite3_column_int64(st, 8);
+        if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+            k.kept_signer = sq__text(st, 9, &n);
+        k.other_seq = sqlite3_column_int64(st, 10);
+        if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+            k.other_signer = sq__text(st, 11, &n);
+        k.other_org = sqlite3_column_int64(st, 12);
+        if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+            k.other_org_name = sq__text(st, 13, &n);
+        if (sqlite3_column_type(st, 14) != SQLITE_NULL)
+            k.other_peer = sq__text(st, 14, &n);
+        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+            k.body = (const char *)sqlite3_column_blob(st, 15);
+            k.body_len = (size_t)sqlite3_column_bytes(st, 15);
+        }
+        rc = cb(ctx, &k, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, "conflicts", err);
+out:
+    if (st != NULL)
+        (void)sqlite3_reset(st);
+    if (in_txn)
+        sq__rollback(c);
     sq__release(s, c);
     return rc;
 }

@@ -60,14 +60,24 @@ struct ledger_service;
 
 struct taxii_server;
 
+/* What the ingest step decided about one object. */
+struct taxii_ingested {
+    enum policy_tlp tlp; /* the level to store (policy_tlp_ingest) */
+    char signer[64];     /* the Meridian signature's key ("ed25519:..."), "" when unsigned */
+};
+
 /* The ingest step of POST (docs/design.md §6), set by serve to fed's
- * fed_ingest_canon: for each valid object, append the bytes to store to
- * out (signed when local: the writer is own or constituent), or refuse it
- * with a message for the status resource (ret_refusal non-empty). NULL:
- * the plain RFC 8785 form. */
+ * fed_ingest_canon, required: for each valid object, append the bytes to
+ * store to out (its TLP written in when policy_tlp_ingest says so against
+ * the collection default dflt; signed when local: the writer is own or
+ * constituent) and fill *ret, or refuse it with a message for the status
+ * resource (ret_refusal non-empty). */
 struct taxii_ingest {
-    enum mrd_code (*canon)(void *ctx, const json_t *obj, bool local, struct mrd_buf *out,
-                           char *ret_refusal, size_t size, struct mrd_err *err);
+    enum mrd_code (*canon)(void *ctx, const json_t *obj, bool local, enum policy_tlp dflt,
+                           struct mrd_buf *out, struct taxii_ingested *ret, char *ret_refusal,
+                           size_t size, struct mrd_err *err);
+    /* whether this node trusts a signer's key (store_object_in.signer_trusted) */
+    bool (*trusted)(void *ctx, const char *key, size_t len);
     void *ctx;
 };
 
@@ -75,7 +85,7 @@ struct taxii_config {
     unsigned rate; /* requests per second per token; 0 = unlimited */
     const char *title;
     const char *description;    /* may be NULL */
-    struct taxii_ingest ingest; /* .canon NULL: none */
+    struct taxii_ingest ingest; /* required */
 };
 
 /* Creates the TAXII application over an open store (borrowed; it must

@@ -142,6 +142,7 @@ struct leaf_obj {
     char community[STORE_NAME_MAX + 1];
     int64_t recipients[STORE_RECIPIENTS_MAX];
     size_t n_recipients;
+    bool writer_only;
 };
 
 static enum mrd_code leaf_obj_cb(void *ctx, const struct store_held *o, struct mrd_err *err)
@@ -160,6 +161,7 @@ static enum mrd_code leaf_obj_cb(void *ctx, const struct store_held *o, struct m
     (void)snprintf(lo->community, sizeof(lo->community), "%.*s", (int)p->community_len,
                    p->community);
     lo->n_recipients = p->n_recipients;
+    lo->writer_only = p->writer_only;
     if (lo->n_recipients > 0)
         memcpy(lo->recipients, p->recipients, lo->n_recipients * sizeof(int64_t));
     return MRD_OK;
@@ -201,6 +203,7 @@ static bool leaf_visible(struct taxii_req *r, uint64_t index, struct mrd_err *er
     po.community_len = strlen(lo.community);
     po.recipients = lo.n_recipients > 0 ? lo.recipients : NULL;
     po.n_recipients = lo.n_recipients;
+    po.writer_only = lo.writer_only;
     *ret_ok = g.can_read && policy_may_read(&rd, &po);
     return true;
 }

@@ -545,6 +545,8 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
     struct taxii_server *ts = NULL;
     enum mrd_code rc;
 
+    if (cfg->ingest.canon == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "taxii: no ingest step");
     if (sodium_init() < 0)
         return mrd_err_set(err, MRD_E_CRYPTO, "libsodium failed to initialise");
     ts = mrd_calloc(1, sizeof(*ts));

@@ -24,6 +24,7 @@ json_t *taxii__status_json(const struct store_status *s);
 /* One POSTed element as we process it. */
 struct post_item {
     struct mrd_buf canon; /* canonical bytes of a valid object */
+    struct taxii_ingested ingested;
     bool valid;
     char id[STORE_STIX_ID_MAX + 1];
     int64_t version_usec;
@@ -61,7 +62,6 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     size_t n = 0;
     const char *s;
     int64_t created, modified;
-    json_t *marked = NULL;
     bool local;
     enum mrd_code rc;
 
@@ -105,31 +105,16 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
     local = policy_origin_local(who->tok.org_relation, false);
-    /* A default stricter than GREEN travels inside what we sign (policy.h). */
-    if (local && policy_tlp_needs_mark(obj, c->c.default_tlp)) {
-        marked = json_deep_copy(obj);
-        if (marked == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "out of memory marking an object");
-        rc = policy_tlp_mark(marked, c->c.default_tlp, err);
-        if (rc != MRD_OK) {
-            json_decref(marked);
-            return rc;
-        }
-    }
-    if (ing->canon != NULL) {
+    {
         char why[STORE_MSG_MAX - 32] = "";
-        rc = ing->canon(ing->ctx, marked != NULL ? marked : obj, local, &it->canon, why,
+        rc = ing->canon(ing->ctx, obj, local, c->c.default_tlp, &it->canon, &it->ingested, why,
                         sizeof(why), err);
         if (rc == MRD_OK && why[0] != '\0') { /* e.g. a signature that does not match */
-            json_decref(marked);
             (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, why);
             mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "bad_signature");
             return MRD_OK;
         }
-    } else {
-        rc = mrd_jcs_write(marked != NULL ? marked : obj, &it->canon, err);
     }
-    json_decref(marked);
     if (rc == MRD_E_TOOBIG || rc == MRD_E_INVAL) {
         mrd_err_clear(err);
         (void)snprintf(it->message, sizeof(it->message),
@@ -153,8 +138,8 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     in->created_usec = created;
     in->modified_usec = modified;
     in->revoked = json_is_true(json_object_get(obj, "revoked"));
-    in->tlp = policy_tlp_of_object(obj, c->c.default_tlp);
-    in->local = policy_origin_local(who->tok.org_relation, false);
+    in->tlp = it->ingested.tlp;
+    in->local = local;
     in->creator_org = who->tok.org_key;
     if (who->tok.org_relation == POLICY_REL_PARTNER) { /* provenance: a peer pushing (fed.h) */
         in->source_peer = who->tok.org_name;
@@ -162,7 +147,46 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     in->body = it->canon.data;
     in->body_len = it->canon.len;
+    if (it->ingested.signer[0] != '\0') {
+        in->signer = it->ingested.signer;
+        in->signer_len = strlen(it->ingested.signer);
+    }
+    in->signer_trusted = ing->trusted;
+    in->signer_ctx = ing->ctx;
     return MRD_OK;
+}
+
+/* The status of what the store refused (store_objects_insert: a version
+ * not signed by the object's signer, another copy of a stored version).
+ * The store refuses only what the poster may read, so saying why tells it
+ * nothing new. vi[v] is the status detail of the v-th stored object. */
+struct post_finish {
+    struct store_status *st;
+    const size_t *vi;
+};
+
+static void post_finish(void *ctx, const enum store_insert_outcome *out, size_t n)
+{
+    struct post_finish *pf = ctx;
+
+    for (size_t v = 0; v < n; v++) {
+        struct store_status_detail *d = &pf->st->details[pf->vi[v]];
+        const char *why;
+        if (out[v] == STORE_INS_NOT_SIGNER)
+            why = "not stored: this object is signed, and only its signer makes its versions "
+                  "(STIX 2.1 §3.6)";
+        else if (out[v] == STORE_INS_OTHER_COPY)
+            why = "not stored: a different copy of this version (id and modified) is stored "
+                  "(STIX 2.1 §3.6)";
+        else
+            continue;
+        if (d->kind == STORE_ST_SUCCESS) {
+            d->kind = STORE_ST_FAILURE;
+            pf->st->success_count--;
+            pf->st->failure_count++;
+        }
+        (void)snprintf(d->message, sizeof(d->message), "objects[%zu]: %s", pf->vi[v], why);
+    }
 }
 
 /* Why an envelope as a whole is unprocessable, or NULL when it is fine. */
@@ -267,6 +291,8 @@ void taxii_post_objects(struct taxii_req *r)
     struct store_status st;
     struct store_status_detail *det = NULL;
     struct stix_report rep;
+    struct post_finish pf;
+    size_t *vi = NULL;
     size_t n = 0, nvalid = 0;
     const char *problem;
     int64_t t0 = 0;
@@ -331,7 +357,8 @@ void taxii_post_objects(struct taxii_req *r)
     out = mrd_calloc(n, sizeof(*out));
     dates = mrd_calloc(n, sizeof(*dates));
     det = mrd_calloc(n, sizeof(*det));
-    if (items == NULL || ins == NULL || out == NULL || dates == NULL || det == NULL) {
+    vi = mrd_calloc(n, sizeof(*vi));
+    if (items == NULL || ins == NULL || out == NULL || dates == NULL || det == NULL || vi == NULL) {
         taxii_internal(r, NULL);
         goto out;
     }
@@ -343,7 +370,7 @@ void taxii_post_objects(struct taxii_req *r)
             goto out;
         }
         if (items[i].valid)
-            nvalid++;
+            vi[nvalid++] = i;
     }
     /* The writer's view decides what counts as a duplicate: a version
      * stored only where the writer may not read it is stored again as the
@@ -403,10 +430,16 @@ void taxii_post_objects(struct taxii_req *r)
             st.failure_count++;
         }
     }
-    if (one_txn)
+    pf.st = &st;
+    pf.vi = vi;
+    if (one_txn) {
+        st.finish = post_finish;
+        st.finish_ctx = &pf;
         rc = store_objects_insert_status(r->ts->st, c.c.key, ins, nvalid, out, dates, &st, &err);
-    else
+    } else {
+        post_finish(&pf, out, nvalid);
         rc = store_status_put(r->ts->st, &st, &err);
+    }
     if (rc != MRD_OK) {
         /* One transaction: nothing was stored. Two: the objects are
          * committed, only the status could not be kept, and a 202 would
@@ -425,6 +458,7 @@ out:
     mrd_free(out);
     mrd_free(dates);
     mrd_free(det);
+    mrd_free(vi);
     stix_report_release(&rep);
     json_decref(doc);
 }

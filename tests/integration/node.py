@@ -33,6 +33,29 @@ TLP_AMBER_STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
 TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 
 
+TLP2_IDS = {TLP_CLEAR, TLP_GREEN, TLP_AMBER, TLP_AMBER_STRICT, TLP_RED}
+
+
+def as_sent(got, sent):
+    """got without what the node adds to an object created here (docs/
+    federation.md): extensions `sent` did not carry (its signature), and the
+    TLP marking of the collection default when `sent` had no TLP marking."""
+    g = dict(got)
+    ext = {k: v for k, v in g.get("extensions", {}).items()
+           if k in sent.get("extensions", {})}
+    g.pop("extensions", None)
+    if ext:
+        g["extensions"] = ext
+    if "object_marking_refs" in g:
+        refs = [r for r in g["object_marking_refs"]
+                if r not in TLP2_IDS or r in sent.get("object_marking_refs", [])]
+        if refs or "object_marking_refs" in sent:
+            g["object_marking_refs"] = refs
+        else:
+            del g["object_marking_refs"]
+    return g
+
+
 def wait_for(pred, timeout=10.0, step=0.02):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from conftest import run
+from node import as_sent
 
 TOKEN_RE = re.compile(r"^mrd_[A-Za-z0-9_-]{43}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -65,15 +66,8 @@ def bundle(objs):
 
 
 def unsigned(exported, original):
-    """exported without the extensions the node adds (its signature
-    extension on objects created here), so it compares with the input."""
-    o = dict(exported)
-    added = set(o.get("extensions", {})) - set(original.get("extensions", {}))
-    if added:
-        o["extensions"] = {k: v for k, v in o["extensions"].items() if k not in added}
-        if not o["extensions"] and "extensions" not in original:
-            del o["extensions"]
-    return o
+    """exported without what the node adds to objects created here."""
+    return as_sent(exported, original)
 
 
 def export_ids(meridian_bin, data, coll, *extra):

@@ -137,6 +137,9 @@ def fed(meridian_bin, tmp_path):
 
 def add_peer(fed, name, tp, direction):
     n = fed.nodes[name]
+    if direction in ("push", "both"):  # what is pushed is what partner org "tp" may read
+        fed.partner(n, "tp")
+        n.grant("tp", fed.coll[name], True, False)
     n.cli("peer", "add", "tp", "--data", n.data, "--url", tp.url, "--api-root", "main",
           "--collection", tp.coll, "--local-collection", fed.coll[name], "--token", tp.TOKEN,
           "--direction", direction, "--community", "europe")

@@ -40,9 +40,13 @@ class Fed:
         on the server, read+write on the server's collection, and a peer
         entry on the client."""
         s, c = self.nodes[server], self.nodes[client]
-        s.org(client, "partner")
+        self.partner(s, client)
         tok = s.token(client)
         s.grant(client, self.coll[server], True, True)
+        if direction in ("push", "both"):
+            # a push peer is a partner org of the client, reading what it may
+            self.partner(c, server)
+            c.grant(server, self.coll[client], True, False)
         args = ["peer", "add", server, "--data", c.data, "--url", s.url, "--api-root", s.root,
                 "--collection", self.coll[server], "--local-collection", self.coll[client],
                 "--token", tok, "--direction", direction,
@@ -51,6 +55,12 @@ class Fed:
             args += ["--pubkey", self.pubkey(server)]
         c.cli(*args)
         return tok
+
+    @staticmethod
+    def partner(n, name):
+        """Org `name` as a partner on node n (once: links may share it)."""
+        p = n.cli("org", "create", name, "--relation", "partner", "--data", n.data, check=False)
+        assert p.returncode == 0 or "exists" in p.stderr or "taken" in p.stderr, p.stderr
 
     def pubkey(self, name):
         n = self.nodes[name]

@@ -424,8 +424,10 @@ def test_default_last_does_not_betray_a_newer_hidden_version(node, w):
 
 def test_newer_version_with_clear_marking_does_not_expose_hidden_body(node, w):
     """A partner posts a newer version of an own RED object marked CLEAR:
-    only the partner's own bytes become readable; the RED version's body
-    and version stay hidden from everyone but its readers."""
+    only the partner's own bytes become readable, to the partner alone (a
+    version of a signed object not signed by its key is the writer's own
+    copy, issue 17); the RED version's body and version stay hidden from
+    everyone but its readers."""
     red = dict(w["objs"]["t_newer"])
     tok = w["toks"]["x_p"]
     newer = indicator(TLP_CLEAR, ident=red["id"], created=red["created"],
@@ -439,7 +441,7 @@ def test_newer_version_with_clear_marking_does_not_expose_hidden_body(node, w):
             assert [o["modified"] for o in r.json().get("objects", [])] in \
                 ([newer["modified"]], []), (who, params)
         v = node.get(base(w) + f"objects/{red['id']}/versions/", token=t).json()
-        assert v["versions"] == [newer["modified"]], (who, v)
+        assert v.get("versions") == ([newer["modified"]] if who == "x_p" else None), (who, v)
     # the own org still has the RED version
     v = node.get(base(w) + f"objects/{red['id']}/versions/").json()["versions"]
     assert red["modified"] in v

@@ -541,6 +541,29 @@ static void test_malformed_blocks(void **state)
             fail_msg("%s: reason \"%s\"", cases[i].prop, r.reason);
         json_decref(m);
     }
+    /* the same valid block under the id spelt in upper case: not ours, but
+     * a case-folding consumer would read it as ours, so it is refused
+     * (issue 17), also beside the real one */
+    {
+        char upper[sizeof(CRYPTO_SIG_EXT_ID)];
+        json_t *blk;
+        for (size_t i = 0; i < sizeof(upper); i++)
+            upper[i] = i >= 22 && CRYPTO_SIG_EXT_ID[i] >= 'a' && CRYPTO_SIG_EXT_ID[i] <= 'f'
+                           ? (char)(CRYPTO_SIG_EXT_ID[i] - 'a' + 'A')
+                           : CRYPTO_SIG_EXT_ID[i];
+        m = json_deep_copy(obj);
+        exts = json_object_get(m, "extensions");
+        blk = json_object_get(exts, CRYPTO_SIG_EXT_ID);
+        assert_int_equal(json_object_set(exts, upper, blk), 0);
+        assert_int_equal(crypto_object_verify(m, kr, &r, NULL), MRD_OK);
+        assert_int_equal(r.verdict, CRYPTO_INVALID);
+        assert_non_null(strstr(r.reason, "another case"));
+        assert_int_equal(json_object_del(exts, CRYPTO_SIG_EXT_ID), 0);
+        assert_int_equal(crypto_object_verify(m, kr, &r, NULL), MRD_OK);
+        assert_int_equal(r.verdict, CRYPTO_INVALID);
+        assert_false(r.has_signer);
+        json_decref(m);
+    }
     /* the block is not an object */
     m = json_deep_copy(obj);
     assert_int_equal(json_object_set_new(json_object_get(m, "extensions"), CRYPTO_SIG_EXT_ID,

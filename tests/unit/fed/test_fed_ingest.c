@@ -137,15 +137,44 @@ static void test_canon_signs_a_copy(void **state)
     struct mrd_buf out;
 
     mrd_buf_init(&out, 1 << 20);
-    assert_int_equal(fed_ingest_canon(f->ta, o, FED_ORIGIN_LOCAL, &out, &r, NULL), MRD_OK);
+    assert_int_equal(fed_ingest_canon(f->ta, o, FED_ORIGIN_LOCAL, POLICY_TLP_CLEAR, &out, &r, NULL),
+                     MRD_OK);
     assert_null(json_object_get(o, "extensions")); /* the caller's object is not changed */
+    assert_int_equal(r.tlp, POLICY_TLP_CLEAR);
     assert_int_equal(mrd_json_parse(out.data, out.len, NULL, &back, NULL), MRD_OK);
+    /* the default's level is written in before signing, CLEAR too (issue 17) */
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(back, "object_marking_refs"), 0)),
+        POLICY_TLP2_CLEAR_ID);
     assert_int_equal(fed_ingest_check(f->tb, back, FED_ORIGIN_REMOTE, &r, NULL), MRD_OK);
     assert_int_equal(r.verdict, CRYPTO_VALID);
+    /* received unsigned and unmarked: GREEN at least, written in; signed and
+     * unmarked: GREEN at least, bytes unchanged */
+    {
+        json_t *plain = ind(), *got = NULL;
+        mrd_buf_reset(&out);
+        assert_int_equal(
+            fed_ingest_canon(f->tb, plain, FED_ORIGIN_REMOTE, POLICY_TLP_CLEAR, &out, &r, NULL),
+            MRD_OK);
+        assert_int_equal(r.tlp, POLICY_TLP_GREEN);
+        assert_int_equal(mrd_json_parse(out.data, out.len, NULL, &got, NULL), MRD_OK);
+        assert_int_equal(policy_tlp_of_object(got, POLICY_TLP_CLEAR), POLICY_TLP_GREEN);
+        json_decref(got);
+        assert_int_equal(fed_ingest_check(f->ta, plain, FED_ORIGIN_LOCAL, &r, NULL), MRD_OK);
+        mrd_buf_reset(&out);
+        assert_int_equal(
+            fed_ingest_canon(f->tb, plain, FED_ORIGIN_REMOTE, POLICY_TLP_CLEAR, &out, &r, NULL),
+            MRD_OK);
+        assert_int_equal(r.tlp, POLICY_TLP_GREEN);
+        assert_null(strstr(out.data, "object_marking_refs"));
+        assert_int_equal(r.verdict, CRYPTO_VALID);
+        json_decref(plain);
+    }
     /* refused objects append nothing */
     assert_int_equal(json_object_set_new(back, "name", json_string("z")), 0);
     mrd_buf_reset(&out);
-    assert_int_equal(fed_ingest_canon(f->tb, back, FED_ORIGIN_REMOTE, &out, &r, NULL), MRD_OK);
+    assert_int_equal(
+        fed_ingest_canon(f->tb, back, FED_ORIGIN_REMOTE, POLICY_TLP_GREEN, &out, &r, NULL), MRD_OK);
     assert_true(r.reject);
     assert_int_equal(out.len, 0);
     mrd_buf_release(&out);

@@ -434,10 +434,22 @@ static void test_names(void **state)
     assert_false(policy_origin_local(POLICY_REL_OWN, true));
 }
 
-/* A default stricter than GREEN is written into unmarked objects created
- * here, so that it travels with them; marked objects, marking definitions
- * and GREEN/CLEAR defaults are left alone. */
-static void test_tlp_mark_default(void **state)
+static void ingest(const json_t *o, bool here, bool change, enum policy_tlp dflt,
+                   enum policy_tlp want, bool want_write)
+{
+    enum policy_tlp t = (enum policy_tlp)99;
+    bool w = !want_write;
+
+    policy_tlp_ingest(o, here, change, dflt, &t, &w);
+    assert_int_equal(t, want);
+    assert_int_equal(w, want_write);
+}
+
+/* Whatever default gave an object created here its level, the level is
+ * written into it; a received unmarked object is never more open than
+ * GREEN, and is marked unless a signature forbids it (issue 17). Marked
+ * objects and marking definitions are left alone. */
+static void test_tlp_ingest(void **state)
 {
     json_t *o = json_pack("{s:s, s:s}", "type", "indicator", "id",
                           "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
@@ -447,12 +459,19 @@ static void test_tlp_mark_default(void **state)
     struct mrd_err err = {0};
 
     (void)state;
-    assert_false(policy_tlp_needs_mark(o, POLICY_TLP_GREEN));
-    assert_false(policy_tlp_needs_mark(o, POLICY_TLP_CLEAR));
-    assert_true(policy_tlp_needs_mark(o, POLICY_TLP_AMBER));
-    assert_true(policy_tlp_needs_mark(o, POLICY_TLP_RED));
-    assert_false(policy_tlp_needs_mark(md, POLICY_TLP_AMBER));
-    assert_false(policy_tlp_needs_mark(marked, POLICY_TLP_RED));
+    /* created here: the default, written in (CLEAR and GREEN too) */
+    ingest(o, true, true, POLICY_TLP_CLEAR, POLICY_TLP_CLEAR, true);
+    ingest(o, true, true, POLICY_TLP_GREEN, POLICY_TLP_GREEN, true);
+    ingest(o, true, true, POLICY_TLP_RED, POLICY_TLP_RED, true);
+    /* received: at least GREEN; written in when unsigned */
+    ingest(o, false, true, POLICY_TLP_CLEAR, POLICY_TLP_GREEN, true);
+    ingest(o, false, false, POLICY_TLP_CLEAR, POLICY_TLP_GREEN, false);
+    ingest(o, false, true, POLICY_TLP_AMBER, POLICY_TLP_AMBER, true);
+    /* marked objects keep their marking; definitions are not marked */
+    ingest(marked, false, true, POLICY_TLP_RED, POLICY_TLP_GREEN, false);
+    ingest(marked, true, true, POLICY_TLP_CLEAR, POLICY_TLP_GREEN, false);
+    ingest(md, true, true, POLICY_TLP_AMBER, POLICY_TLP_AMBER, false);
+    ingest(md, false, true, POLICY_TLP_CLEAR, POLICY_TLP_GREEN, false);
 
     assert_int_equal(policy_tlp_mark(o, POLICY_TLP_AMBER_STRICT, &err), MRD_OK);
     assert_string_equal(
@@ -460,13 +479,13 @@ static void test_tlp_mark_default(void **state)
         POLICY_TLP2_AMBER_STRICT_ID);
     /* once marked, the object carries its level whatever the reader's default */
     assert_int_equal(policy_tlp_of_object(o, POLICY_TLP_CLEAR), POLICY_TLP_AMBER_STRICT);
-    assert_false(policy_tlp_needs_mark(o, POLICY_TLP_AMBER_STRICT));
+    ingest(o, false, true, POLICY_TLP_CLEAR, POLICY_TLP_AMBER_STRICT, false);
 
     /* an existing non-TLP marking list is extended, not replaced */
     json_object_set_new(
         marked, "object_marking_refs",
         json_pack("[s]", "marking-definition--1d2f7e33-56b1-4b3c-9d8e-6a0f2c4b7e11"));
-    assert_true(policy_tlp_needs_mark(marked, POLICY_TLP_RED));
+    ingest(marked, true, true, POLICY_TLP_RED, POLICY_TLP_RED, true);
     assert_int_equal(policy_tlp_mark(marked, POLICY_TLP_RED, &err), MRD_OK);
     assert_int_equal(json_array_size(json_object_get(marked, "object_marking_refs")), 2);
     assert_int_equal(policy_tlp_of_object(marked, POLICY_TLP_CLEAR), POLICY_TLP_RED);
@@ -491,7 +510,7 @@ int main(void)
         cmocka_unit_test(test_marking_files),
         cmocka_unit_test(test_tlp_of_object),
         cmocka_unit_test(test_names),
-        cmocka_unit_test(test_tlp_mark_default),
+        cmocka_unit_test(test_tlp_ingest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -899,6 +899,155 @@ static void test_last_shortcut_follows_changes(void **state)
     assert_int_equal(s.versions[0], 2200000);
 }
 
+/* A query with visible NULL: every row the node holds as genuine. */
+static void admin_query(struct fx *f, struct store_query *q, struct sink *s)
+{
+    struct store_query_result res;
+    struct mrd_err err = {0};
+
+    s->n = 0;
+    q->collection = f->coll.key;
+    assert_int_equal(store_objects_query(f->st, q, NULL, emit, s, &res, &err), MRD_OK);
+}
+
+static bool sees_nothing(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    (void)row;
+    return false;
+}
+
+static enum mrd_code count_conflict(void *ctx, const struct store_conflict *k, struct mrd_err *err)
+{
+    size_t *n = ctx;
+    (void)err;
+    assert_non_null(k->stix_id);
+    (*n)++;
+    return MRD_OK;
+}
+
+/* Only the key that signs an object makes its versions; a copy by a
+ * signer that outranks the stored one's replaces it (issue 17 items 2, 3). */
+static void test_only_the_signer_versions(void **state)
+{
+    struct fx *f = *state;
+    struct obj v1, v2, forged, genuine;
+    struct store_query q = {.added_after = STORE_TIME_NONE, .want_body = true};
+    struct sink s = {.hide_version = -1};
+    struct mrd_err err = {0};
+    size_t n = 0;
+    const char *k = "ed25519:AAAA";
+
+    make_obj(&v1, "malware", 90, 2000000, POLICY_TLP_RED);
+    v1.in.signer = k;
+    v1.in.signer_len = strlen(k);
+    insert(f, &v1, STORE_INS_ADDED, NULL);
+    /* a newer unsigned version by a writer who sees the object: refused */
+    make_obj(&v2, "malware", 90, 3000000, POLICY_TLP_CLEAR);
+    v2.in.creator_org = 5;
+    insert(f, &v2, STORE_INS_NOT_SIGNER, NULL);
+    /* by a writer who sees nothing of it: its own copy, current for nobody */
+    v2.in.writer_sees = sees_nothing;
+    insert(f, &v2, STORE_INS_WRITER_ONLY, NULL);
+    insert(f, &v2, STORE_INS_DUPLICATE, NULL); /* its own copy: a no-op */
+    admin_query(f, &q, &s);                    /* visible NULL: what the node holds genuine */
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 2000000);
+    /* signed by the same key: a version like any other */
+    v2.in.writer_sees = NULL;
+    v2.in.signer = k;
+    v2.in.signer_len = strlen(k);
+    (void)snprintf(v2.body, sizeof(v2.body), "{\"id\":\"%s\",\"signed\":4000000}", v2.id);
+    v2.in.body_len = strlen(v2.body);
+    v2.in.modified_usec = 4000000;
+    insert(f, &v2, STORE_INS_ADDED, NULL);
+    admin_query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.versions[0], 4000000);
+    /* a forged unsigned copy first, the signed one later: it replaces it */
+    make_obj(&forged, "malware", 91, 2000000, POLICY_TLP_GREEN);
+    (void)snprintf(forged.body, sizeof(forged.body), "{\"forged\":1}");
+    forged.in.body_len = strlen(forged.body);
+    insert(f, &forged, STORE_INS_ADDED, NULL);
+    make_obj(&genuine, "malware", 91, 2000000, POLICY_TLP_GREEN);
+    genuine.in.signer = k;
+    genuine.in.signer_len = strlen(k);
+    insert(f, &genuine, STORE_INS_REPLACED, NULL);
+    insert(f, &forged, STORE_INS_DUPLICATE, NULL); /* the same forged bytes: known */
+    admin_query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.bodies[1], genuine.body);
+    /* another copy of a signed version by the same key: refused */
+    (void)snprintf(genuine.body, sizeof(genuine.body), "{\"other\":1}");
+    genuine.in.body_len = strlen(genuine.body);
+    insert(f, &genuine, STORE_INS_OTHER_COPY, NULL);
+    assert_int_equal(store_conflict_list(f->st, 0, 0, count_conflict, &n, &err), MRD_OK);
+    assert_int_equal(n, 4); /* refused, writer-only, demoted, refused */
+}
+
+struct counting {
+    struct sink *s;
+    size_t calls;
+};
+
+static bool vis_count(void *ctx, const struct store_row *row)
+{
+    struct counting *k = ctx;
+    k->calls++;
+    return vis(k->s, row);
+}
+
+static enum mrd_code emit_count(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct counting *k = ctx;
+    return emit(k->s, row, err);
+}
+
+/* Asking for an object the reader may read no version of costs the same
+ * whatever the number of its versions (issue 17 item 7): the policy
+ * callback runs on a row standing for each policy, not on every version;
+ * an object with a readable version still gets every answer right. */
+static void test_hidden_object_cost_is_independent_of_versions(void **state)
+{
+    struct fx *f = *state;
+    struct obj o, vis_obj;
+    struct sink s = {.hide_version = -1, .hide_red = true};
+    struct counting k = {.s = &s};
+    const char *ids[1];
+    struct store_match m = {.ids = ids, .n_ids = 1};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m};
+    struct store_query_result res;
+    const unsigned modes[] = {STORE_VER_LAST, STORE_VER_ALL, STORE_VER_FIRST};
+    struct mrd_err err = {0};
+
+    for (int v = 0; v < 1001; v++) {
+        make_obj(&o, "malware", 80, 1000000 + v, POLICY_TLP_RED);
+        insert(f, &o, STORE_INS_ADDED, NULL);
+    }
+    ids[0] = o.id;
+    q.collection = f->coll.key;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        m.versions = modes[i];
+        k.calls = 0;
+        s.n = 0;
+        assert_int_equal(store_objects_query(f->st, &q, vis_count, emit_count, &k, &res, &err),
+                         MRD_OK);
+        assert_int_equal(res.delivered, 0);
+        assert_true(k.calls <= 2);
+    }
+    /* one GREEN version among them: found, and only it */
+    make_obj(&vis_obj, "malware", 80, 500000, POLICY_TLP_GREEN);
+    insert(f, &vis_obj, STORE_INS_ADDED, NULL);
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        m.versions = modes[i];
+        s.n = 0;
+        assert_int_equal(store_objects_query(f->st, &q, vis_count, emit_count, &k, &res, &err),
+                         MRD_OK);
+        assert_int_equal(res.delivered, 1);
+        assert_int_equal(s.versions[0], 500000);
+    }
+}
+
 /* The same shortcut towards the oldest version, for "first". */
 static void test_first_shortcut_follows_changes(void **state)
 {
@@ -1681,6 +1830,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_only_the_signer_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),

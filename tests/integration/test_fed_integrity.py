@@ -1,0 +1,413 @@
+"""Federation integrity (issue 17, items 1-7): nothing travels further, or
+says something other, than its creator decided.
+
+Every test runs real `meridian serve` nodes on 127.0.0.1 (test_fed_propagation's
+Fed helper) and attacks them the way a partner or a middle node could: an
+object whose TLP came from a default relayed through a public collection, a
+partner or a hostile peer versioning someone else's signed object, a forged
+copy served first, a discovery document that names a third host, a peer named
+like the own org, a signature block under a look-alike key. Each test fails
+on the build before the fix (see the report of issue 17).
+"""
+import base64
+import http.server
+import json
+import threading
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from node import TAXII, TLP_GREEN, TLP_RED, indicator
+from test_fed_propagation import Fed
+
+SIG_EXT = "extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01"
+
+
+@pytest.fixture
+def fed(meridian_bin, tmp_path):
+    f = Fed(meridian_bin, tmp_path)
+    yield f
+    f.stop()
+
+
+def sig_of(obj):
+    return obj.get("extensions", {}).get(SIG_EXT)
+
+
+def jcs(obj):
+    """RFC 8785 for the plain objects of these tests (ASCII strings, no numbers)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Signer:
+    """An Ed25519 key outside any node: a node of an older release, or a
+    forger with a key of its own. Signs exactly as docs/signatures.md says."""
+
+    def __init__(self):
+        self.key = Ed25519PrivateKey.generate()
+        raw = self.key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                 serialization.PublicFormat.Raw)
+        self.pub = "ed25519:" + base64.b64encode(raw).decode()
+
+    def sign(self, obj):
+        o = json.loads(json.dumps(obj))
+        o.get("extensions", {}).pop(SIG_EXT, None)
+        if "extensions" in o and not o["extensions"]:
+            del o["extensions"]
+        sig = base64.b64encode(self.key.sign(jcs(o))).decode()
+        o.setdefault("extensions", {})[SIG_EXT] = {
+            "extension_type": "property-extension", "algorithm": "ed25519",
+            "canonicalization": "rfc8785", "public_key": self.pub, "signature": sig}
+        return o
+
+
+def one(fed, name, oid, token="admin", params=None):
+    """The objects endpoint's answer for one id at node `name` (a list)."""
+    n = fed.nodes[name]
+    r = n.get(n.objects_path(fed.coll[name], n.root) + f"{oid}/", token=token,
+              params=params or {})
+    assert r.status_code in (200, 404), r.text
+    return r.json().get("objects", []) if r.status_code == 200 else []
+
+
+def anonymous_ids(fed, name):
+    n = fed.nodes[name]
+    r = n.get(n.objects_path(fed.coll[name], n.root), token=None)
+    assert r.status_code == 200, r.text
+    return {o["id"] for o in r.json().get("objects", [])}
+
+
+def public_collection(fed, name):
+    """Replaces node `name`'s collection by a public one (CLEAR by default)."""
+    n = fed.nodes[name]
+    p = n.cli("collection", "create", "--data", n.data, "--api-root", n.root, "--title",
+              f"{name} public", "--public", "--default-tlp", "clear")
+    fed.coll[name] = p.stdout.strip()
+    return fed.coll[name]
+
+
+def conflicts(fed, name):
+    n = fed.nodes[name]
+    p = n.cli("conflicts", "--data", n.data, "--json")
+    return json.loads(p.stdout)["conflicts"]
+
+
+# ---- item 5: a peer named like the own org -----------------------------------
+
+def test_peer_named_like_own_or_constituent_org_is_refused(fed):
+    a = fed.node("A")
+    b = fed.node("B")
+    a.org("cons", "constituent")
+    base = ["peer", "add", "--data", b.data, "--url", a.url, "--api-root", "europe",
+            "--collection", fed.coll["A"], "--local-collection", fed.coll["B"],
+            "--token", "t", "--community", "europe"]
+    for name in ("own", ):
+        for direction in ("push", "pull", "both"):
+            p = b.cli(*base[:2], name, *base[2:], "--direction", direction, check=False)
+            assert p.returncode == 2, p.stdout + p.stderr
+            assert "not a partner" in p.stderr, p.stderr
+    base_a = ["peer", "add", "--data", a.data, "--url", b.url, "--api-root", "europe",
+              "--collection", fed.coll["B"], "--local-collection", fed.coll["A"],
+              "--token", "t", "--community", "europe"]
+    p = a.cli(*base_a[:2], "cons", *base_a[2:], "--direction", "push", check=False)
+    assert p.returncode == 2 and "not a partner" in p.stderr, p.stderr
+    # a push peer without a partner org of its name: refused, saying what to do
+    p = a.cli(*base_a[:2], "nobody", *base_a[2:], "--direction", "push", check=False)
+    assert p.returncode == 2 and "org create nobody --relation partner" in p.stderr, p.stderr
+    assert "nobody" not in a.cli("peer", "list", "--data", a.data).stdout
+
+
+def test_push_sends_what_the_partner_may_read_and_orgs_are_checked_each_round(fed):
+    for name in "AB":
+        fed.node(name)
+    fed.link("B", "A", "push")  # A pushes to B as B's partner org on A
+    red = indicator(TLP_RED, value="10.17.5.1")
+    green = indicator(TLP_GREEN, value="10.17.5.2")
+    fed.post("A", [red, green])
+    p = fed.sync("A")
+    assert "pushed=1" in p.stdout, p.stdout
+    assert green["id"] in fed.ids("B") and red["id"] not in fed.ids("B")
+    # a pull peer added with no org of its name; an own org of that name is
+    # created afterwards: the next round refuses to run as that org
+    a = fed.nodes["A"]
+    s, tok = fed.nodes["B"], fed.nodes["B"].token("A")
+    a.cli("peer", "add", "boss", "--data", a.data, "--url", s.url, "--api-root", "europe",
+          "--collection", fed.coll["B"], "--local-collection", fed.coll["A"], "--token", tok,
+          "--direction", "pull", "--community", "europe")
+    a.org("boss", "own")
+    p = fed.sync("A", check=False)
+    assert p.returncode == 1 and "not a partner" in p.stdout, p.stdout
+
+
+# ---- item 4: the token goes to the configured origin only ---------------------
+
+class Recorder:
+    """An HTTP server on 127.0.0.1 that records every request's path and
+    Authorization header and answers with what `answer(path)` returns:
+    (status, headers, body)."""
+
+    def __init__(self, answer):
+        self.seen = []
+        rec = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                rec.seen.append((self.path, self.headers.get("Authorization")))
+                status, headers, body = answer(self.path)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+def taxii_json(obj):
+    return 200, {"Content-Type": TAXII}, json.dumps(obj).encode()
+
+
+@pytest.mark.parametrize("how", ["absolute", "userinfo", "redirect"])
+def test_discovery_cannot_send_the_token_to_a_third_host(fed, how):
+    third = Recorder(lambda path: taxii_json({"title": "third", "versions": [TAXII],
+                                              "max_content_length": 1000}))
+
+    def answer(path):
+        if path == "/taxii2/":
+            if how == "redirect":
+                return 302, {"Location": third.url + "/taxii2/"}, b""
+            root = (f"{third.url}/evil/" if how == "absolute"
+                    else f"http://127.0.0.1:{peer.port}@127.0.0.1:{third.port}/evil/")
+            return taxii_json({"title": "peer", "api_roots": [root]})
+        return taxii_json({})
+    peer = Recorder(answer)
+    try:
+        fed.node("A")
+        a = fed.nodes["A"]
+        a.cli("peer", "add", "p", "--data", a.data, "--url", peer.url, "--api-root", "evil",
+              "--collection", str(uuid.uuid4()), "--local-collection", fed.coll["A"],
+              "--token", "mrd_secret_of_a", "--direction", "pull", "--community", "europe")
+        p = fed.sync("A", check=False)
+        assert p.returncode == 1, p.stdout
+        if how == "redirect":
+            assert "HTTP 302" in p.stdout, p.stdout
+        else:
+            assert "refusing to send this peer's token" in p.stdout, p.stdout
+        assert third.seen == [], third.seen  # nothing at all reached the third host
+        assert all(path == "/taxii2/" for path, _ in peer.seen), peer.seen
+    finally:
+        peer.close()
+        third.close()
+
+
+# ---- item 1: an object leaves a node carrying the TLP it had there -----------
+
+def test_green_by_default_stays_green_through_a_public_relay(fed):
+    """A (GREEN by default) -> B (public, CLEAR by default) -> C (public):
+    the object A created unmarked is GREEN at every node, never served to
+    anonymous readers, and carries A's GREEN marking under A's signature."""
+    for name in "ABC":
+        fed.node(name)
+    public_collection(fed, "B")
+    public_collection(fed, "C")
+    fed.link("A", "B")
+    fed.link("B", "C")
+    ind = indicator(value="10.17.1.1")  # no marking: GREEN at A by its collection default
+    fed.post("A", [ind])
+    [at_a] = one(fed, "A", ind["id"])
+    assert at_a["object_marking_refs"] == [TLP_GREEN], at_a
+    assert sig_of(at_a)["public_key"] == fed.pubkey("A")
+    fed.sync("B")
+    fed.sync("C")
+    for name in "BC":
+        [o] = one(fed, name, ind["id"])
+        assert o == at_a  # the bytes A signed, marking included
+        assert ind["id"] not in anonymous_ids(fed, name), name
+
+
+def test_received_unmarked_objects_are_at_least_green(fed):
+    """Unmarked objects that were not created here: an unsigned one posted
+    by a partner of B, and a signed one (a node of an older release signed
+    it unmarked) relayed by A. At B's public collection neither is CLEAR;
+    the unsigned one is stored with its GREEN marking, so it leaves B (pull
+    by C, push to D, export) carrying it; the signed one keeps its bytes and
+    every receiver reads it as GREEN."""
+    for name in "ABCD":
+        fed.node(name)
+    public_collection(fed, "B")
+    public_collection(fed, "C")
+    public_collection(fed, "D")
+    fed.link("A", "B")
+    fed.link("B", "C")
+    fed.link("D", "B", "push")
+    b = fed.nodes["B"]
+    b.org("P", "partner")
+    ptok = b.token("P")
+    b.grant("P", fed.coll["B"], True, True)
+    plain = indicator(value="10.17.1.2")
+    b.post_ok(fed.coll["B"], [plain], token=ptok, root="europe")
+    old = Signer().sign(indicator(value="10.17.1.3"))
+    fed.post("A", [old])  # A's own org re-posts it: A did not create it, bytes stay
+    fed.sync("B")
+    assert one(fed, "B", old["id"]) == [old]
+    [stored] = one(fed, "B", plain["id"])
+    assert stored["object_marking_refs"] == [TLP_GREEN]
+    assert {plain["id"], old["id"]}.isdisjoint(anonymous_ids(fed, "B"))
+    fed.sync("C")
+    fed.sync("B", peer="D")
+    for name in "CD":
+        assert one(fed, name, plain["id"]) == [stored], name
+        assert one(fed, name, old["id"]) == [old], name
+        assert {plain["id"], old["id"]}.isdisjoint(anonymous_ids(fed, name)), name
+    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"])
+    exported = {o["id"]: o for o in json.loads(p.stdout)["objects"]}
+    assert exported[plain["id"]]["object_marking_refs"] == [TLP_GREEN]
+    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"], "--format", "csv")
+    rows = {line.split(",")[0]: line.split(",")[4] for line in p.stdout.splitlines()[1:]}
+    assert rows[plain["id"]] == rows[old["id"]] == "green", rows
+
+
+# ---- item 2: only the signer makes new versions of a signed object -----------
+
+def newer(obj, **changes):
+    """Another version of obj, unsigned (a forger cannot sign with its key)."""
+    o = {k: v for k, v in obj.items() if k != "extensions"}
+    o.update(modified="2026-09-01T00:00:00.000Z", **changes)
+    return o
+
+
+def test_partner_cannot_version_a_signed_object(fed):
+    a = fed.node("A")
+    a.org("P", "partner")
+    ptok = a.token("P")
+    a.grant("P", fed.coll["A"], True, True)
+    a.org("R", "partner")
+    rtok = a.token("R")
+    a.grant("R", fed.coll["A"], True, False)
+    ind = indicator(TLP_GREEN, value="10.17.2.1")
+    fed.post("A", [ind])
+    [signed] = one(fed, "A", ind["id"])
+    forged = newer(signed, revoked=True)
+    r = a.post(fed.coll["A"], [forged], token=ptok, root="europe")
+    st = r.json()
+    assert st["failure_count"] == 1 and st["success_count"] == 0, st
+    assert "only its signer makes its versions" in st["failures"][0]["message"], st
+    for tok in ("admin", ptok, rtok):
+        assert one(fed, "A", ind["id"], token=tok) == [signed], tok
+        assert one(fed, "A", ind["id"], token=tok, params={"match[version]": "all"}) == [signed]
+    [k] = conflicts(fed, "A")
+    assert (k["object_id"], k["reason"], k["action"]) == (ind["id"], "other-signer", "rejected")
+    assert k["kept"]["signer"] == fed.pubkey("A") and k["other"]["signer"] is None
+    assert k["other"]["org"] == "P"
+    shown = json.loads(a.cli("conflicts", "--data", a.data, "--show", k["n"]).stdout)
+    assert shown["revoked"] is True and shown["id"] == ind["id"]
+    # re-posting the same forgery is recorded once
+    a.post(fed.coll["A"], [forged], token=ptok, root="europe")
+    assert len(conflicts(fed, "A")) == 1
+
+
+def forger(fed, name):
+    """Node `name` whose partner F posts what it is given, unsigned: a
+    hostile peer serving forgeries of other nodes' objects."""
+    n = fed.node(name)
+    n.org("F", "partner")
+    tok = n.token("F")
+    n.grant("F", fed.coll[name], True, True)
+    return lambda objs: n.post_ok(fed.coll[name], objs, token=tok, root="europe")
+
+
+def test_hostile_peer_cannot_version_or_preempt_a_signed_object(fed):
+    """A creates a signed object; H serves a newer unsigned version
+    (revoked) and a forged copy of the same version. C pulls from H first
+    and from A later, D the other way round, E from C: at every node the
+    last (and only) version is A's signed one, and C's conflicts say what
+    happened."""
+    fed.node("A")
+    serve = forger(fed, "H")
+    for name in "CDE":
+        fed.node(name)
+    ind = indicator(TLP_GREEN, value="10.17.2.2")
+    fed.post("A", [ind])
+    [signed] = one(fed, "A", ind["id"])
+    other = indicator(TLP_GREEN, value="10.17.2.3")
+    fed.post("A", [other])
+    [signed2] = one(fed, "A", other["id"])
+    serve([newer(signed, revoked=True)])
+    copy = {k: v for k, v in signed2.items() if k != "extensions"}
+    copy["pattern"] = "[ipv4-addr:value = '203.0.113.66']"  # same id and version, other bytes
+    serve([copy])
+    for c, first, then in (("C", "H", "A"), ("D", "A", "H")):
+        fed.link(first, c)
+        fed.link(then, c)
+        fed.sync(c, peer=first)
+        p = fed.sync(c, peer=then)
+        assert one(fed, c, ind["id"]) == [signed], c
+        assert one(fed, c, ind["id"], params={"match[version]": "all"}) == [signed], c
+        assert one(fed, c, other["id"]) == [signed2], c
+        assert "conflicts=2" in p.stdout, p.stdout
+        assert {(k["object_id"], k["action"]) for k in conflicts(fed, c)} == \
+            {(ind["id"], "demoted" if first == "H" else "rejected"),
+             (other["id"], "demoted" if first == "H" else "rejected")}, c
+    fed.link("C", "E")
+    fed.sync("E")
+    assert one(fed, "E", ind["id"], params={"match[version]": "all"}) == [signed]
+    assert one(fed, "E", other["id"]) == [signed2]
+
+
+def test_unsigned_copies_of_one_version_first_stays(fed):
+    """Two unsigned copies of one version with different bytes: the first
+    stored stays, the other is refused and recorded."""
+    s1 = forger(fed, "S1")
+    s2 = forger(fed, "S2")
+    fed.node("C")
+    ind = indicator(TLP_GREEN, value="10.17.3.1")
+    s1([ind])
+    s2([dict(ind, pattern="[ipv4-addr:value = '10.17.3.99']")])
+    fed.link("S1", "C")
+    fed.link("S2", "C")
+    fed.sync("C", peer="S1")
+    p = fed.sync("C", peer="S2")
+    assert "conflicts=1" in p.stdout, p.stdout
+    [got] = one(fed, "C", ind["id"])
+    assert "10.17.3.1" in got["pattern"]
+    [k] = conflicts(fed, "C")
+    assert (k["reason"], k["action"], k["other"]["source_peer"]) == \
+        ("other-copy", "rejected", "S2")
+
+
+# ---- item 6: a signature block under a look-alike key ------------------------
+
+def test_signature_block_under_a_differently_cased_key_is_refused(fed):
+    fed.node("A")
+    b = fed.node("B")
+    fed.link("A", "B")
+    ind = indicator(TLP_GREEN, value="10.17.6.1")
+    fed.post("A", [ind])
+    [signed] = one(fed, "A", ind["id"])
+    moved = json.loads(json.dumps(signed))
+    block = moved["extensions"].pop(SIG_EXT)
+    moved["extensions"][SIG_EXT.upper().replace("EXTENSION-DEFINITION", "extension-definition")] \
+        = block
+    b.org("P", "partner")
+    tok = b.token("P")
+    b.grant("P", fed.coll["B"], True, True)
+    st = b.post(fed.coll["B"], [moved], token=tok, root="europe").json()
+    assert st["failure_count"] == 1 and "another case" in st["failures"][0]["message"], st
+    assert one(fed, "B", ind["id"]) == []
