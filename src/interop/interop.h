@@ -1,0 +1,179 @@
+/*
+ * interop: Meridian's indicators in the formats other tools read
+ * (docs/interop.md, issue 12).
+ *
+ * Does: exports a collection's indicators as Suricata rules (plus hash
+ * lists for filemd5/filesha1/filesha256), Zeek Intel framework files,
+ * plain value lists, an nftables set file, an ipset restore file, CSV of
+ * bare values, JSON lines and STIX 2.1 bundles. The value formats select
+ * active indicators (valid_from <= now < valid_until, not revoked) unless
+ * told otherwise, and take the values out of simple patterns with
+ * match/'s extractor (match_pattern_pairs): an indicator whose pattern no
+ * format construct expresses is counted and named, never dropped in
+ * silence.
+ * Export is a read like any other: every row goes through the caller's
+ * visible() callback, which the CLI and the HTTP feeds implement with
+ * policy_may_read() for the reading org, so a file made for a partner holds
+ * exactly what that partner could fetch over TAXII.
+ * Does not: open files or sockets (output goes to a sink callback), print
+ * or log, decide TLP (policy.h), store anything.
+ *
+ * The writers (interop_writer_*) are pure: they turn one indicator and its
+ * values into text and are unit-tested alone.
+ * Threading: one export per thread; nothing global.
+ * Errors: enum mrd_code + struct mrd_err; MRD_E_IO from the sink is
+ * returned as it is.
+ */
+#ifndef MRD_INTEROP_H
+#define MRD_INTEROP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "match/match.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+/* Suricata/Snort sids: INTEROP_SID_BASE + a hash of the indicator id (and
+ * the rule's protocol) modulo INTEROP_SID_RANGE; a collision inside one
+ * export moves the later rule to the next free sid. */
+#define INTEROP_SID_BASE 1000000000u
+#define INTEROP_SID_RANGE 1000000000u
+#define INTEROP_FLUSH ((size_t)256 * 1024)   /* bytes buffered per output before the sink */
+#define INTEROP_MAX_OUTPUT ((size_t)1 << 40) /* bound of one output buffer (never reached) */
+#define INTEROP_MAX_SAMPLES 5                /* inexpressible ids named in the summary */
+#define INTEROP_MAX_LABELS 16                /* --label filters */
+
+enum interop_format {
+    INTEROP_F_STIX = 0, /* one STIX 2.1 bundle of the stored objects */
+    INTEROP_F_JSONL,    /* one stored object per line */
+    INTEROP_F_CSV,      /* bare values: type,value,indicator_id,tlp,confidence,... */
+    INTEROP_F_SURICATA, /* Suricata 7 rules (+ hash list files) */
+    INTEROP_F_ZEEK,     /* Zeek Intel framework file */
+    INTEROP_F_LIST,     /* one value per line, one file per value kind */
+    INTEROP_F_NFT,      /* nftables set file (addresses and CIDRs) */
+    INTEROP_F_IPSET,    /* ipset restore file (addresses and CIDRs) */
+    INTEROP_F_COUNT
+};
+
+/* Value kinds for --type on the value formats (bit i = 1 << i). */
+enum interop_kind {
+    INTEROP_K_IP = 0, /* IPv4/IPv6 addresses and CIDR ranges */
+    INTEROP_K_DOMAIN,
+    INTEROP_K_URL,
+    INTEROP_K_EMAIL,
+    INTEROP_K_HASH, /* MD5, SHA-1, SHA-256, SHA-512 */
+    INTEROP_K_COUNT
+};
+
+/* "stix", "jsonl", "csv", "suricata", "zeek", "list", "nft", "ipset". */
+const char *interop_format_name(enum interop_format f);
+bool interop_format_parse(const char *s, enum interop_format *ret);
+/* True for the formats that write several files (an output directory). */
+bool interop_format_is_multi(enum interop_format f);
+/* True for the formats that carry whole STIX objects (stix, jsonl). */
+bool interop_format_is_stix(enum interop_format f);
+bool interop_kind_parse(const char *s, enum interop_kind *ret);
+enum interop_kind interop_kind_of(enum match_type t);
+
+/* Where the text goes. file is NULL for the main output, else the name of
+ * a side file (a plain file name the module chose: "meridian-md5.txt").
+ * Called in order; an error stops the export and is returned. */
+struct interop_sink {
+    enum mrd_code (*write)(void *ctx, const char *file, const char *p, size_t n,
+                           struct mrd_err *err);
+    void *ctx;
+};
+
+/* Which objects an export selects. */
+struct interop_filter {
+    bool all;              /* value formats: also inactive indicators */
+    bool active;           /* stix/jsonl: only active indicators */
+    bool latest;           /* stix/jsonl: newest version only (value formats always) */
+    bool subdomains;       /* domains also match their subdomains (suricata dotprefix) */
+    unsigned kinds;        /* value formats: bit per enum interop_kind; 0 = all */
+    const char *stix_type; /* stix/jsonl: only this STIX type; NULL = all */
+    bool has_tlp_max;      /* only objects at or below tlp_max */
+    enum policy_tlp tlp_max;
+    int min_confidence;                     /* -1: no filter; else objects with confidence >= it */
+    const char *labels[INTEROP_MAX_LABELS]; /* an object must carry one of them */
+    size_t n_labels;
+    int64_t since; /* date_added after this (usec); STORE_TIME_NONE = none */
+    int64_t now;   /* usec; the "active" reference time */
+};
+
+/* What an export did. */
+struct interop_export_stats {
+    uint64_t objects;       /* rows read that the reader may see and the filter kept */
+    uint64_t values;        /* values written (value formats) */
+    uint64_t rules;         /* Suricata rules */
+    uint64_t inactive;      /* indicators skipped as not active */
+    uint64_t inexpressible; /* indicators with no value this format can express */
+    char samples[INTEROP_MAX_SAMPLES][STORE_STIX_ID_MAX + 1]; /* the first of them */
+    char why[INTEROP_MAX_SAMPLES][96];
+    size_t n_samples;
+};
+
+/* Exports collection coll of st in format fmt to sink. visible(ctx, row)
+ * is the read decision (policy_may_read of the reader); it must not be
+ * NULL. collection_id is written into rule metadata. */
+enum mrd_code interop_export(struct store *st, const struct store_collection *coll,
+                             enum interop_format fmt, const struct interop_filter *flt,
+                             bool (*visible)(void *ctx, const struct store_row *row), void *ctx,
+                             const struct interop_sink *sink, struct interop_export_stats *ret,
+                             struct mrd_err *err);
+
+/* ---- the writers (pure) ---- */
+
+/* One indicator as the writers see it (borrowed). */
+struct interop_ind {
+    const char *id;
+    size_t id_len;
+    const char *name; /* NULL when the object has none */
+    size_t name_len;
+    int64_t modified_usec; /* the version */
+    int64_t valid_from;    /* STORE_TIME_NONE when absent */
+    int64_t valid_until;   /* STORE_TIME_NONE when absent */
+    int confidence;        /* -1 when absent */
+    enum policy_tlp tlp;
+    const json_t *labels; /* a list of strings, or NULL */
+    const char *collection_id;
+};
+
+/* One value taken out of a pattern. */
+struct interop_value {
+    enum match_type type;
+    const char *v;
+    size_t n;
+};
+
+struct interop_writer;
+
+/* A writer for fmt (not stix/jsonl). subdomains: see interop_filter. */
+enum mrd_code interop_writer_new(enum interop_format fmt, bool subdomains,
+                                 struct interop_writer **ret, struct mrd_err *err);
+void interop_writer_free(struct interop_writer *w);
+/* The text before the first indicator (headers). */
+enum mrd_code interop_writer_begin(struct interop_writer *w, struct mrd_err *err);
+/* Adds one indicator's values. *ret_written counts the values the format
+ * expressed (0: the indicator is inexpressible here; *ret_why says why). */
+enum mrd_code interop_writer_add(struct interop_writer *w, const struct interop_ind *ind,
+                                 const struct interop_value *vals, size_t n, size_t *ret_written,
+                                 const char **ret_why, struct mrd_err *err);
+/* The text after the last indicator (sets closed, hash-list rules). */
+enum mrd_code interop_writer_end(struct interop_writer *w, struct mrd_err *err);
+/* Hands buffered text to sink: everything when all, else only outputs over
+ * INTEROP_FLUSH bytes. */
+enum mrd_code interop_writer_flush(struct interop_writer *w, const struct interop_sink *sink,
+                                   bool all, struct mrd_err *err);
+/* Suricata rules written so far. */
+uint64_t interop_writer_rules(const struct interop_writer *w);
+
+/* The stable sid of (indicator id, protocol tag) before collisions. */
+uint32_t interop_sid(const char *id, size_t id_len, const char *tag);
+
+#endif
