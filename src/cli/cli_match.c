@@ -143,6 +143,21 @@ static enum mrd_code add_pair(void *vctx, enum match_type type, const char *v, s
     return MRD_OK;
 }
 
+/* The indicator's own id, once it is kept: an EVE alert of an exported
+ * Suricata rule, or a Zeek intel.log line, names it (docs/interop.md). */
+static enum mrd_code add_own_id(struct load_ctx *lc, const struct match_stix_ind *ind,
+                                struct mrd_err *err)
+{
+    struct mrd_err e = {0};
+    enum mrd_code rc = match_index_add(lc->set->idx, MATCH_T_ID, ind->id, ind->id_len, lc->cur, &e);
+
+    if (rc == MRD_E_INVAL)
+        return MRD_OK; /* an id without '-' names nothing a tool could report */
+    if (rc != MRD_OK)
+        *err = e;
+    return rc;
+}
+
 static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, struct mrd_err *err)
 {
     struct load_ctx *lc = vctx;
@@ -188,7 +203,7 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
         if (rc == MRD_OK) {
             lc->evaluated++;
             lc->active++;
-            return MRD_OK;
+            return add_own_id(lc, ind, err);
         }
         if (rc == MRD_E_NOMEM) {
             *err = e;
@@ -208,7 +223,7 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
         return MRD_OK;
     }
     lc->active++;
-    return MRD_OK;
+    return add_own_id(lc, ind, err);
 }
 
 static enum mrd_code load_file(struct load_ctx *lc, const char *path, struct mrd_err *err)
@@ -465,57 +480,65 @@ out:
 
 const struct cli_verb cli_verb_match = {
     .name = "match",
-    .summary = "scan logs (nginx, Zeek, CSV, JSON lines) for indicators; emit sightings",
-    .usage = "usage: meridian match (--indicators FILE... | --data DIR [--collection ID])\n"
-             "                      [--format auto|combined|zeek|csv|jsonl] [--map COL=TYPE]...\n"
-             "                      [--subdomains] [--hits FILE] [--sightings FILE]\n"
-             "                      [--identity identity--UUID] [--org NAME] [--follow]\n"
-             "                      [--threads N] [--at TIME] [--quiet]\n"
-             "                      [--report COLLECTION [--data DIR]] [LOG...]\n"
-             "\n"
-             "Compiles the active indicators (not revoked, valid_from <= now < valid_until;\n"
-             "--at TIME sets now) of STIX bundles, envelopes or object files, or of the\n"
-             "node's store, into an index, then scans each LOG (\"-\" or none: stdin).\n"
-             "\n"
-             "Indicators: patterns made of '=' / IN / ISSUBSET comparisons on\n"
-             "ipv4-addr:value and ipv6-addr:value (addresses or CIDR), domain-name:value,\n"
-             "url:value, email-addr:value and file:hashes.(MD5|'SHA-1'|'SHA-256'|'SHA-512')\n"
-             "joined by OR go into the index. Other valid patterns (AND, LIKE, MATCHES,\n"
-             "qualifiers, other paths) are evaluated by the pattern evaluator on an\n"
-             "observation built from each parsed line (slower); invalid ones are named\n"
-             "and skipped.\n"
-             "\n"
-             "Formats (--format auto detects per file): combined (nginx/Apache access log:\n"
-             "client, request target incl. absolute-URI proxy requests and CONNECT,\n"
-             "referer), zeek (TSV with #fields: *_h addresses, query, answers, host...),\n"
-             "csv (header row; columns mapped by name: src/dst/ip, host/domain/query,\n"
-             "url/referer, email, md5/sha1/sha256/hash, ts/time/timestamp), jsonl (ECS\n"
-             "names: source.ip, destination.ip, url.full, dns.question.name,\n"
-             "dns.answers.data, file.hash.sha256, @timestamp...). --map COL=TYPE maps a\n"
-             "column or JSON path to ip, host, hosts, url, email, hash, time or none.\n"
-             "Malformed lines are counted and skipped, never fatal.\n"
-             "\n"
-             "Matching: IP addresses in any textual form, CIDR ranges by prefix; hosts\n"
-             "case-insensitive, trailing dot ignored; domains exact unless --subdomains,\n"
-             "which also matches a.b.evil.com (never notevil.com or evil.com.cdn.net);\n"
-             "URLs after scheme/host case and default-port normalisation, and a URL's\n"
-             "host is also looked up as a domain or IP.\n"
-             "\n"
-             "Output: --hits FILE writes one JSON object per (line, indicator):\n"
-             "{\"file\",\"line\" (1-based physical line),\"indicator\",\"value\",\"field\"}.\n"
-             "stdout gets a summary: per-file line counts (header, malformed, too long)\n"
-             "and per-indicator counts with first/last seen from the log timestamps.\n"
-             "--sightings FILE writes a STIX 2.1 bundle: the local identity (--identity,\n"
-             "or a new one named --org, default \"local\") and one sighting per indicator\n"
-             "hit (count, first_seen, last_seen, where_sighted_refs).\n"
-             "--report COLLECTION stores those sightings (and the identity) in the\n"
-             "node's collection (uuid or API-ROOT/ALIAS) exactly as 'meridian import'\n"
-             "would: validated, signed by this node, and from there they travel to the\n"
-             "indicator's creator through federation. Not with --follow.\n"
-             "--follow keeps reading growing files (rotation and truncation included)\n"
-             "and prints hits as they appear until interrupted (SIGINT/SIGTERM).\n"
-             "--threads N sets the workers (default: one per core).\n"
-             "\n"
-             "Exit: 0 done (hits or not), 2 usage, unreadable input or bad indicators.\n",
+    .summary = "scan logs (nginx, Zeek, CSV, JSON lines, Suricata EVE) for indicators; emit "
+               "sightings",
+    .usage =
+        "usage: meridian match (--indicators FILE... | --data DIR [--collection ID])\n"
+        "                      [--format auto|combined|zeek|csv|jsonl|eve] [--map COL=TYPE]...\n"
+        "                      [--subdomains] [--hits FILE] [--sightings FILE]\n"
+        "                      [--identity identity--UUID] [--org NAME] [--follow]\n"
+        "                      [--threads N] [--at TIME] [--quiet]\n"
+        "                      [--report COLLECTION [--data DIR]] [LOG...]\n"
+        "\n"
+        "Compiles the active indicators (not revoked, valid_from <= now < valid_until;\n"
+        "--at TIME sets now) of STIX bundles, envelopes or object files, or of the\n"
+        "node's store, into an index, then scans each LOG (\"-\" or none: stdin).\n"
+        "\n"
+        "Indicators: patterns made of '=' / IN / ISSUBSET comparisons on\n"
+        "ipv4-addr:value and ipv6-addr:value (addresses or CIDR), domain-name:value,\n"
+        "url:value, email-addr:value and file:hashes.(MD5|'SHA-1'|'SHA-256'|'SHA-512')\n"
+        "joined by OR go into the index. Other valid patterns (AND, LIKE, MATCHES,\n"
+        "qualifiers, other paths) are evaluated by the pattern evaluator on an\n"
+        "observation built from each parsed line (slower); invalid ones are named\n"
+        "and skipped.\n"
+        "\n"
+        "Formats (--format auto detects per file): combined (nginx/Apache access log:\n"
+        "client, request target incl. absolute-URI proxy requests and CONNECT,\n"
+        "referer), zeek (TSV with #fields: *_h addresses, query, answers, host...),\n"
+        "csv (header row; columns mapped by name: src/dst/ip, host/domain/query,\n"
+        "url/referer, email, md5/sha1/sha256/hash, ts/time/timestamp), jsonl (ECS\n"
+        "names: source.ip, destination.ip, url.full, dns.question.name,\n"
+        "dns.answers.data, file.hash.sha256, @timestamp...). --map COL=TYPE maps a\n"
+        "column or JSON path to ip, host, hosts, url, email, hash, time or none.\n"
+        "eve (Suricata EVE JSON): an alert of a rule from `meridian export --format\n"
+        "suricata` counts for the indicator its metadata names (stix_id); dns, http\n"
+        "(hostname + url), tls (sni) and fileinfo records by value; flow records by\n"
+        "address. A Zeek intel.log (a zeek file with seen.indicator) counts for the\n"
+        "indicators its sources name (Meridian's intel files put the STIX id there),\n"
+        "else for seen.indicator, never for the connection's other addresses.\n"
+        "Malformed lines are counted and skipped, never fatal.\n"
+        "\n"
+        "Matching: IP addresses in any textual form, CIDR ranges by prefix; hosts\n"
+        "case-insensitive, trailing dot ignored; domains exact unless --subdomains,\n"
+        "which also matches a.b.evil.com (never notevil.com or evil.com.cdn.net);\n"
+        "URLs after scheme/host case and default-port normalisation, and a URL's\n"
+        "host is also looked up as a domain or IP.\n"
+        "\n"
+        "Output: --hits FILE writes one JSON object per (line, indicator):\n"
+        "{\"file\",\"line\" (1-based physical line),\"indicator\",\"value\",\"field\"}.\n"
+        "stdout gets a summary: per-file line counts (header, malformed, too long)\n"
+        "and per-indicator counts with first/last seen from the log timestamps.\n"
+        "--sightings FILE writes a STIX 2.1 bundle: the local identity (--identity,\n"
+        "or a new one named --org, default \"local\") and one sighting per indicator\n"
+        "hit (count, first_seen, last_seen, where_sighted_refs).\n"
+        "--report COLLECTION stores those sightings (and the identity) in the\n"
+        "node's collection (uuid or API-ROOT/ALIAS) exactly as 'meridian import'\n"
+        "would: validated, signed by this node, and from there they travel to the\n"
+        "indicator's creator through federation. Not with --follow.\n"
+        "--follow keeps reading growing files (rotation and truncation included)\n"
+        "and prints hits as they appear until interrupted (SIGINT/SIGTERM).\n"
+        "--threads N sets the workers (default: one per core).\n"
+        "\n"
+        "Exit: 0 done (hits or not), 2 usage, unreadable input or bad indicators.\n",
     .run = run,
 };

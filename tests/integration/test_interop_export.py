@@ -192,6 +192,11 @@ def test_suricata_rules_load_and_alert_on_the_right_indicators(node, tmp_path):
     md5_alerts = [a for a in alerts(log) if "file MD5" in a["signature"]]
     assert md5_alerts, "the filemd5 rule did not fire on the download"
 
+    # the EVE output, read back by `meridian match`, gives sightings of
+    # exactly the indicators the traffic carried
+    assert sightings(node, log / "eve.json", tmp_path) == {IP["id"], DOMAIN["id"], URL["id"],
+                                                          MD5["id"]}
+
     # sids are stable across exports, and rev follows the version
     again = tmp_path / "again"
     again.mkdir()
@@ -199,6 +204,50 @@ def test_suricata_rules_load_and_alert_on_the_right_indicators(node, tmp_path):
     assert (again / "meridian.rules").read_text() == text
     m = re.search(r"sid:(\d+); rev:(\d+); metadata:stix_id " + IP["id"], text)
     assert m and int(m.group(2)) == 1767225600  # 2026-01-01T00:00:00Z
+
+
+def sightings(node, log, tmp_path):
+    out = tmp_path / f"s-{uuid.uuid4().hex[:6]}.json"
+    p = node.cli("match", "--data", node.data, "--collection", node.coll, "--sightings", out, log)
+    assert "malformed" not in p.stderr or " 0 malformed" in p.stderr, p.stderr
+    counts = {}
+    for o in json.loads(out.read_text())["objects"]:
+        if o["type"] == "sighting":
+            counts[o["sighting_of_ref"]] = o["count"]
+    return set(counts)
+
+
+def test_zeek_intel_log_comes_back_as_sightings(node, tmp_path):
+    """intel.log as Zeek writes it (documented fields; Zeek is not in
+    Debian): `sources` carries meta.source of the intel file, which
+    Meridian's export sets to the STIX id; another feed's line is looked up
+    by its value."""
+    rows = export(node, "zeek").stdout.splitlines()[1:]
+    src = {r.split("\t")[0]: r.split("\t")[2] for r in rows}
+    log = tmp_path / "intel.log"
+    head = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+            "#path\tintel\n#open\t2026-06-01-00-00-00\n"
+            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tseen.indicator\t"
+            "seen.indicator_type\tseen.where\tseen.node\tmatched\tsources\tfuid\tfile_mime_type"
+            "\tfile_desc\n"
+            "#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tenum\tenum\tstring\t"
+            "set[enum]\tset[string]\tstring\tstring\tstring\n")
+    lines = [
+        # the exported intel, sources = STIX id; 198.51.100.7 is the
+        # connection's address too, and must not count twice
+        f"1780000000.1\tC1\t198.51.100.7\t5353\t192.0.2.53\t53\tevil.example\t"
+        f"Intel::DOMAIN\tDNS::IN_REQUEST\tzeek\tIntel::DOMAIN\t{src['evil.example']}\t-\t-\t-",
+        f"1780000001.1\tC2\t192.0.2.10\t40001\t203.0.113.80\t80\t"
+        f"bad.example/x/payload.exe?a=1\tIntel::URL\tHTTP::IN_URL\tzeek\tIntel::URL\t"
+        f"{src['bad.example/x/payload.exe?a=1']}\t-\t-\t-",
+        # another feed's intel: the value decides
+        "1780000002.1\tC3\t192.0.2.10\t40002\t10.200.0.1\t443\t10.200.0.1\t"
+        "Intel::ADDR\tConn::IN_RESP\tzeek\tIntel::ADDR\tother-feed\t-\t-\t-",
+    ]
+    log.write_text(head + "\n".join(lines) + "\n#close\t2026-06-01-00-10-00\n")
+    # not IP: 198.51.100.7 is only the connection's address in line 1
+    # (10.200.0.1 is also inside NETS' 10.0.0.0/8)
+    assert sightings(node, log, tmp_path) == {DOMAIN["id"], URL["id"], INSIDE["id"], NETS["id"]}
 
 
 def test_suricata_subdomains_use_dotprefix(node, tmp_path):
