@@ -226,7 +226,7 @@ static int run(int argc, char **argv)
             if (!interop_format_parse(optarg, &fmt))
                 return cli_usage_error(&cli_verb_export,
                                        "unknown format '%s' (stix, jsonl, csv, suricata, zeek, "
-                                       "list, nft, ipset)",
+                                       "list, nft, ipset, misp)",
                                        optarg);
             break;
         case O_ORG:
@@ -403,7 +403,7 @@ const struct cli_verb cli_verb_export = {
              "Writes what the reader org may see of collection ID (its uuid, or\n"
              "API-ROOT/ALIAS) under the TLP rules (docs/admin.md): the same objects that\n"
              "org would get over TAXII, in every format. Output goes to stdout, or to\n"
-             "--output PATH (a file; a directory for suricata and list), written\n"
+             "--output PATH (a file; a directory for suricata, list and misp), written\n"
              "whole and renamed into place. Manual: docs/interop.md.\n"
              "\n"
              "Formats:\n"
@@ -424,6 +424,9 @@ const struct cli_verb cli_verb_export = {
              "             without --output: every value, one per line)\n"
              "  nft        an nftables file: table inet meridian, sets indicators_v4/_v6\n"
              "  ipset      an `ipset restore` file: sets meridian-v4 and meridian-v6\n"
+             "  misp       a MISP feed in DIR: manifest.json, hashes.csv and one event\n"
+             "             (one to_ids attribute per value, the indicator's uuid, its TLP\n"
+             "             as a tlp: tag); `meridian import DIR` reads it back\n"
              "The value formats (all but stix and jsonl) take the latest version of each\n"
              "active indicator (valid_from <= now < valid_until, not revoked) whose STIX\n"
              "pattern is values joined by OR; other indicators are counted and named on\n"

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
@@ -19,7 +20,9 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/timestamp.h"
+#include "core/uuid.h"
 #include "fed/fed.h"
+#include "interop/interop.h"
 #include "policy/policy.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -211,6 +214,43 @@ static int store_failure(struct importer *im, const char *path, const struct mrd
     return CLI_EXIT_USAGE;
 }
 
+/* The STIX objects of every MISP event in doc, with a summary line. */
+static int misp_to_stix(const char *path, const json_t *doc, json_t **ret)
+{
+    struct interop_misp_stats st;
+    struct mrd_err err = {0};
+    const json_t *resp = json_object_get(doc, "response");
+    json_t *out = json_array();
+
+    memset(&st, 0, sizeof(st));
+    if (out == NULL) {
+        cli_errorf("import", "out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    if (json_is_array(resp)) {
+        for (size_t i = 0; i < json_array_size(resp); i++) {
+            if (interop_misp_event(json_array_get(resp, i), out, &st, &err) != MRD_OK)
+                break;
+        }
+    } else {
+        (void)interop_misp_event(doc, out, &st, &err);
+    }
+    if (err.code != MRD_OK) {
+        cli_errorf("import", "%s: %s; nothing imported from it", path, err.msg);
+        json_decref(out);
+        return CLI_EXIT_FAIL;
+    }
+    fprintf(stderr,
+            "meridian import: %s: MISP: %zu event%s, %zu attributes: %zu indicators, %zu "
+            "observables, %zu galaxy objects, %zu sightings, %zu without a STIX form\n",
+            path, st.events, st.events == 1 ? "" : "s", st.attributes, st.indicators,
+            st.observables, st.galaxies, st.sightings, st.skipped);
+    *ret = out;
+    return CLI_EXIT_OK;
+}
+
+static int misp_feed(struct importer *im, const char *dir, struct counts *total);
+
 /* Imports one file. Returns the exit code it deserves on its own. */
 static int one_file(struct importer *im, const char *path, struct counts *total)
 {
@@ -218,12 +258,15 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
     struct counts cnt = {0};
     struct mrd_buf b;
     struct mrd_err err = {0};
-    json_t *doc = NULL;
+    json_t *doc = NULL, *misp = NULL;
     const json_t *list = NULL, *v;
     int ret = CLI_EXIT_USAGE;
     bool single = false;
     size_t i;
+    struct stat sb;
 
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return misp_feed(im, path, total);
     mrd_buf_init(&b, STIX_MAX_DOCUMENT);
     if (cli_read_file(path, STIX_MAX_DOCUMENT, &b, &err) != MRD_OK) {
         cli_errorf("import", "%s", err.msg);
@@ -234,11 +277,27 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
         ret = CLI_EXIT_FAIL;
         goto out;
     }
-    /* bundle, envelope (no "type"), list, or a single object */
-    if (json_is_array(doc)) {
+    /* MISP event(s), bundle, envelope (no "type"), list, or a single object */
+    if (interop_misp_is_event(doc)) {
+        if (misp_to_stix(path, doc, &misp) != CLI_EXIT_OK) {
+            ret = CLI_EXIT_FAIL;
+            goto out;
+        }
+        list = misp;
+    } else if (json_is_array(doc)) {
         list = doc;
     } else if (json_is_object(doc)) {
         const json_t *type = json_object_get(doc, "type");
+        if (type == NULL && json_object_get(doc, "objects") == NULL &&
+            json_object_get(doc, "more") == NULL && json_object_get(doc, "next") == NULL) {
+            cli_errorf("import",
+                       "%s: not a format meridian imports: expected a STIX 2.1 bundle, a TAXII "
+                       "envelope, a JSON list of STIX objects, a STIX object or a MISP event "
+                       "({\"Event\": {...}}); nothing imported from it",
+                       path);
+            ret = CLI_EXIT_FAIL;
+            goto out;
+        }
         if (type == NULL ||
             (json_is_string(type) && strcmp(json_string_value(type), "bundle") == 0))
             list = json_object_get(doc, "objects");
@@ -282,7 +341,55 @@ out:
     total->duplicates += cnt.duplicates;
     total->invalid += cnt.invalid;
     json_decref(doc);
+    json_decref(misp);
     mrd_buf_release(&b);
+    return ret;
+}
+
+/* A MISP feed directory (manifest.json and one <uuid>.json per event, the
+ * layout MISP publishes and subscribes to): every event the manifest
+ * lists. The names come from the manifest, so each must be a UUID. */
+static int misp_feed(struct importer *im, const char *dir, struct counts *total)
+{
+    char path[4096];
+    struct mrd_buf b;
+    struct mrd_err err = {0};
+    json_t *manifest = NULL;
+    const char *key;
+    json_t *val;
+    int ret = CLI_EXIT_OK;
+
+    (void)snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
+    if (cli_read_file(path, STIX_MAX_DOCUMENT, &b, &err) != MRD_OK ||
+        mrd_json_parse(b.data, b.len, NULL, &manifest, &err) != MRD_OK) {
+        cli_errorf("import",
+                   "%s: a directory must be a MISP feed with a manifest.json (%s); nothing "
+                   "imported from it",
+                   dir, err.msg);
+        mrd_buf_release(&b);
+        return CLI_EXIT_FAIL;
+    }
+    mrd_buf_release(&b);
+    if (!json_is_object(manifest)) {
+        cli_errorf("import", "%s: not a MISP feed manifest (a JSON object of event uuids)", path);
+        json_decref(manifest);
+        return CLI_EXIT_FAIL;
+    }
+    json_object_foreach(manifest, key, val)
+    {
+        int r;
+        if (mrd_uuid_check(key, strlen(key), NULL, NULL) != MRD_OK) {
+            cli_errorf("import", "%s: '%.40s' is not an event uuid; skipped", path, key);
+            ret = CLI_EXIT_FAIL;
+            continue;
+        }
+        (void)snprintf(path, sizeof(path), "%s/%s.json", dir, key);
+        r = one_file(im, path, total);
+        if (r > ret)
+            ret = r;
+    }
+    json_decref(manifest);
     return ret;
 }
 
@@ -387,7 +494,11 @@ const struct cli_verb cli_verb_import = {
         "              FILE...\n"
         "\n"
         "Loads each FILE ('-' is stdin): a STIX bundle, a TAXII envelope, a JSON list\n"
-        "of objects or a single object. Every object is checked by the STIX 2.1\n"
+        "of objects, a single object, or a MISP event (a MISP event file, a REST\n"
+        "search answer, or a MISP feed directory with manifest.json; mapped to STIX\n"
+        "as docs/interop.md says, MISP uuids kept as ids so re-importing adds\n"
+        "nothing). Any other JSON is an error naming the file. Every object is\n"
+        "checked by the STIX 2.1\n"
         "validator (as 'meridian validate' does); an invalid one is reported with the\n"
         "validator's findings and skipped, the valid ones are stored in the collection\n"
         "ID (its uuid, or API-ROOT/ALIAS). Objects already in the collection (same id\n"

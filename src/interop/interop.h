@@ -57,6 +57,7 @@ enum interop_format {
     INTEROP_F_LIST,     /* one value per line, one file per value kind */
     INTEROP_F_NFT,      /* nftables set file (addresses and CIDRs) */
     INTEROP_F_IPSET,    /* ipset restore file (addresses and CIDRs) */
+    INTEROP_F_MISP,     /* MISP feed: manifest.json, hashes.csv, one event file */
     INTEROP_F_COUNT
 };
 
@@ -172,6 +173,36 @@ enum mrd_code interop_writer_flush(struct interop_writer *w, const struct intero
                                    bool all, struct mrd_err *err);
 /* Suricata rules written so far. */
 uint64_t interop_writer_rules(const struct interop_writer *w);
+
+/* ---- MISP (misp.c, pure) ---- */
+
+struct interop_misp_stats {
+    size_t events;      /* events converted */
+    size_t attributes;  /* attributes seen (objects' attributes included) */
+    size_t indicators;  /* to_ids attributes that became indicators */
+    size_t observables; /* other attributes that became SCOs */
+    size_t galaxies;    /* galaxy clusters that became SDOs */
+    size_t sightings;   /* MISP sightings that became STIX sightings */
+    size_t skipped;     /* what has no STIX form (types, galaxies, false positives) */
+};
+
+/* Whether doc is a MISP event: {"Event": {...}} (a single event file, a
+ * feed's event file) or a REST search answer {"response": [{"Event"...}]}. */
+bool interop_misp_is_event(const json_t *doc);
+
+/* Appends the STIX 2.1 objects of one MISP event (doc is {"Event": {...}}
+ * or the bare event) to the JSON array out: an identity for Orgc, an
+ * indicator per to_ids attribute (id indicator--<attribute uuid>, created =
+ * modified = valid_from = its timestamp), an SCO per other attribute
+ * (deterministic id), an SDO per known galaxy cluster, a sighting per MISP
+ * sighting of an indicator, and the report for the event (report--<event
+ * uuid>) referring to all of them. tlp:* tags become TLP 2.0 markings
+ * (attribute tags add to the event's; the strictest wins), PAP:* tags
+ * statement markings, other tags labels. MRD_E_INVALID names what is wrong
+ * when the event lacks its uuid, info or timestamp; attributes that do not
+ * map are counted in st->skipped. */
+enum mrd_code interop_misp_event(const json_t *doc, json_t *out, struct interop_misp_stats *st,
+                                 struct mrd_err *err);
 
 /* The stable sid of (indicator id, protocol tag) before collisions. */
 uint32_t interop_sid(const char *id, size_t id_len, const char *tag);

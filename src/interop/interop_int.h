@@ -26,6 +26,10 @@
 #define INTEROP_INTERNAL_V4 "(v4)"
 #define INTEROP_INTERNAL_V6 "(v6)"
 
+/* MISP feed files besides the event (<event uuid>.json). */
+#define INTEROP_MISP_MANIFEST "manifest.json"
+#define INTEROP_MISP_HASHES "hashes.csv"
+
 /* ipset set names and their size bound. */
 #define INTEROP_IPSET_V4 "meridian-v4"
 #define INTEROP_IPSET_V6 "meridian-v6"

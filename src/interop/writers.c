@@ -14,8 +14,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
+#include "core/md5.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "core/uuid.h"
 #include "interop/interop_int.h"
 
 #define MAX_OUTPUTS 12
@@ -38,10 +41,15 @@ struct interop_writer {
     uint32_t *sids;
     size_t sid_cap, nsids;
     const char *collection_id;
+    /* MISP feed: the event's uuid and file name, attributes written */
+    char ev_uuid[MRD_UUID_STR_LEN + 1];
+    char ev_file[MRD_UUID_STR_LEN + 8];
+    uint64_t attrs;
+    int64_t ev_time; /* newest indicator version, seconds */
 };
 
-static const char *const fmt_names[INTEROP_F_COUNT] = {"stix", "jsonl", "csv", "suricata",
-                                                       "zeek", "list",  "nft", "ipset"};
+static const char *const fmt_names[INTEROP_F_COUNT] = {"stix", "jsonl", "csv",   "suricata", "zeek",
+                                                       "list", "nft",   "ipset", "misp"};
 
 const char *interop_format_name(enum interop_format f)
 {
@@ -60,7 +68,7 @@ bool interop_format_parse(const char *s, enum interop_format *ret)
 
 bool interop_format_is_multi(enum interop_format f)
 {
-    return f == INTEROP_F_SURICATA || f == INTEROP_F_LIST;
+    return f == INTEROP_F_SURICATA || f == INTEROP_F_LIST || f == INTEROP_F_MISP;
 }
 
 bool interop_format_is_stix(enum interop_format f)
@@ -852,6 +860,184 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
     return rc;
 }
 
+/* ---- MISP feed ----
+ * One event per export (its uuid derived from the collection id, so a
+ * MISP instance subscribed to the feed sees the same event grow), one
+ * to_ids attribute per value whose uuid is the indicator's (the first
+ * value; later ones are derived from it): importing the feed back gives
+ * the same indicator ids. Each attribute carries its indicator's TLP as a
+ * tlp: tag. */
+
+static const char *misp_type(enum match_type t, const char **category)
+{
+    *category = t == MATCH_T_EMAIL || t >= MATCH_T_MD5 ? "Payload delivery" : "Network activity";
+    switch (t) {
+    case MATCH_T_IPV4:
+    case MATCH_T_IPV6:
+        return "ip-dst";
+    case MATCH_T_DOMAIN:
+        return "domain";
+    case MATCH_T_URL:
+        return "url";
+    case MATCH_T_EMAIL:
+        return "email-dst";
+    case MATCH_T_MD5:
+        return "md5";
+    case MATCH_T_SHA1:
+        return "sha1";
+    case MATCH_T_SHA256:
+        return "sha256";
+    case MATCH_T_SHA512:
+        return "sha512";
+    default:
+        return NULL;
+    }
+}
+
+static enum mrd_code misp_start(struct interop_writer *w, const char *cid, struct mrd_err *err)
+{
+    struct mrd_buf *b;
+
+    if (w->ev_uuid[0] != '\0')
+        return MRD_OK;
+    if (mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, cid, strlen(cid), w->ev_uuid, err) != MRD_OK)
+        return MRD_E_INVAL;
+    (void)snprintf(w->ev_file, sizeof(w->ev_file), "%s.json", w->ev_uuid);
+    b = output(w, w->ev_file, false);
+    if (b == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    return mrd_buf_puts(b, "{\"Event\":{\"Attribute\":[", err);
+}
+
+static enum mrd_code misp_value(struct interop_writer *w, const struct interop_ind *ind,
+                                const struct interop_value *v, size_t k, size_t *written,
+                                const char **why, struct mrd_err *err)
+{
+    const char *cat, *type = misp_type(v->type, &cat);
+    const char *cid = ind->collection_id != NULL ? ind->collection_id : "-";
+    char u[MRD_UUID_STR_LEN + 1], tag[32], md5[33];
+    struct mrd_buf *b, *h;
+    json_t *a;
+    char *text;
+    int64_t secs = ind->modified_usec / 1000000;
+    uint8_t digest[16];
+    enum mrd_code rc;
+
+    if (type == NULL || v->n == 0 || has_ctl(v->v, v->n)) {
+        *why = "no MISP attribute type for this value";
+        return MRD_OK;
+    }
+    rc = misp_start(w, cid, err);
+    if (rc != MRD_OK)
+        return rc;
+    /* the indicator's own uuid for its first value */
+    if (k == 0 && ind->id_len > 36) {
+        memcpy(u, ind->id + ind->id_len - 36, 36);
+        u[36] = '\0';
+    } else if (mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, ind->id, ind->id_len, u, err) != MRD_OK) {
+        return MRD_E_INVAL;
+    }
+    if (k > 0) {
+        char name[STORE_STIX_ID_MAX + 16];
+        (void)snprintf(name, sizeof(name), "%.*s#%zu", (int)ind->id_len, ind->id, k);
+        if (mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, name, strlen(name), u, err) != MRD_OK)
+            return MRD_E_INVAL;
+    }
+    (void)snprintf(tag, sizeof(tag), "tlp:%s", policy_tlp_name(ind->tlp));
+    a = json_pack("{s:s, s:s, s:s, s:b, s:s%, s:s%, s:I, s:[{s:s}]}", "uuid", u, "type", type,
+                  "category", cat, "to_ids", 1, "value", v->v, v->n, "comment", ind->id,
+                  ind->id_len, "timestamp", (json_int_t)(secs > 0 ? secs : 0), "Tag", "name", tag);
+    if (a == NULL) {
+        *why = "value is not UTF-8";
+        return MRD_OK;
+    }
+    /* MISP wants timestamps as strings of digits */
+    {
+        char ts[24];
+        (void)snprintf(ts, sizeof(ts), "%lld", (long long)(secs > 0 ? secs : 0));
+        (void)json_object_set_new(a, "timestamp", json_string(ts));
+    }
+    text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(a);
+    if (text == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
+    b = output(w, w->ev_file, false);
+    h = output(w, INTEROP_MISP_HASHES, false);
+    rc = b == NULL || h == NULL ? mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs")
+                                : MRD_OK;
+    if (rc == MRD_OK && w->attrs > 0)
+        rc = mrd_buf_putc(b, ',', err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, text, err);
+    free(text);
+    /* hashes.csv: md5(value),event uuid (MISP's feed cache) */
+    mrd_md5(v->v, v->n, digest);
+    for (int i = 0; i < 16; i++)
+        (void)snprintf(md5 + 2 * i, 3, "%02x", digest[i]);
+    if (rc == MRD_OK)
+        rc = mrd_buf_printf(h, err, "%s,%s\n", md5, w->ev_uuid);
+    if (rc == MRD_OK) {
+        w->attrs++;
+        if (secs > w->ev_time)
+            w->ev_time = secs;
+        (*written)++;
+    }
+    return rc;
+}
+
+static enum mrd_code misp_end(struct interop_writer *w, struct mrd_err *err)
+{
+    const char *cid = w->collection_id != NULL ? w->collection_id : "-";
+    char date[MRD_TIME_STIX_MS_LEN + 1], ts[24], orgc[MRD_UUID_STR_LEN + 1], info[160];
+    struct mrd_buf *b, *m;
+    json_t *ev = NULL, *man = NULL;
+    char *text = NULL, *mtext = NULL;
+    enum mrd_code rc;
+
+    rc = misp_start(w, cid, err);
+    if (rc == MRD_OK)
+        rc = mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, "meridian", 8, orgc, err);
+    if (rc != MRD_OK)
+        return rc;
+    mrd_time_format_stix_ms(w->ev_time * 1000000, date);
+    date[10] = '\0';
+    (void)snprintf(ts, sizeof(ts), "%lld", (long long)w->ev_time);
+    (void)snprintf(info, sizeof(info), "Meridian collection %s", cid);
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}}", "uuid", w->ev_uuid,
+                   "info", info, "date", date, "timestamp", ts, "analysis", "2", "threat_level_id",
+                   "4", "distribution", "0", "published", 1, "Orgc", "name", "Meridian", "uuid",
+                   orgc);
+    man = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:[]}}", w->ev_uuid, "info", info,
+                    "date", date, "timestamp", ts, "analysis", "2", "threat_level_id", "4", "Orgc",
+                    "name", "Meridian", "uuid", orgc, "Tag");
+    text = ev != NULL ? json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    mtext = man != NULL ? json_dumps(man, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    b = output(w, w->ev_file, false);
+    m = output(w, INTEROP_MISP_MANIFEST, false);
+    if (text == NULL || mtext == NULL || b == NULL || m == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
+        goto out;
+    }
+    /* the attributes are written; the event's own members follow them */
+    rc = mrd_buf_puts(b, "],", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, text + 1, strlen(text) - 1, err); /* without its '{' */
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "}\n", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(m, mtext, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(m, '\n', err);
+    if (rc == MRD_OK)
+        (void)output(w, INTEROP_MISP_HASHES, false); /* an empty feed still has one */
+out:
+    free(text);
+    free(mtext);
+    json_decref(ev);
+    json_decref(man);
+    return rc;
+}
+
 /* ---- the writer interface ---- */
 
 enum mrd_code interop_writer_begin(struct interop_writer *w, struct mrd_err *err)
@@ -905,6 +1091,9 @@ enum mrd_code interop_writer_add(struct interop_writer *w, const struct interop_
         case INTEROP_F_CSV:
             rc = csv_value(w, ind, &vals[i], ret_written, err);
             break;
+        case INTEROP_F_MISP:
+            rc = misp_value(w, ind, &vals[i], i, ret_written, ret_why, err);
+            break;
         default:
             rc = mrd_err_set(err, MRD_E_INVAL, "export: not a value format");
         }
@@ -921,6 +1110,8 @@ enum mrd_code interop_writer_end(struct interop_writer *w, struct mrd_err *err)
         return nft_end(w, err);
     case INTEROP_F_IPSET:
         return ipset_end(w, err);
+    case INTEROP_F_MISP:
+        return misp_end(w, err);
     default:
         return MRD_OK;
     }
