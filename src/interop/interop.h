@@ -34,6 +34,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/uuid.h"
 #include "match/match.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -203,6 +204,34 @@ bool interop_misp_is_event(const json_t *doc);
  * map are counted in st->skipped. */
 enum mrd_code interop_misp_event(const json_t *doc, json_t *out, struct interop_misp_stats *st,
                                  struct mrd_err *err);
+
+/* ---- plain-text and CSV value lists (ioc.c, pure) ---- */
+
+#define INTEROP_CSV_MAX_FIELDS 256
+
+/* One value of a list, ready to become an indicator. */
+struct interop_ioc {
+    enum match_type type;
+    char value[MATCH_MAX_VALUE + 1]; /* refanged, trimmed; lower-case domains and hashes */
+    size_t value_len;
+    struct mrd_buf pattern;          /* the STIX pattern; init with MATCH_MAX_PATTERN */
+    char uuid[MRD_UUID_STR_LEN + 1]; /* v5 of the pattern: indicator--<uuid> */
+};
+
+/* Reads one value: trims blanks and quotes, refangs ("hxxp://",
+ * "evil[.]com"), classifies it (kind INTEROP_K_COUNT: whatever it is;
+ * else it must be that kind) and writes its pattern and id into ret.
+ * MRD_E_INVALID (message says what the value is not) or MRD_E_TOOBIG. */
+enum mrd_code interop_ioc_value(const char *raw, size_t n, enum interop_kind kind,
+                                struct interop_ioc *ret, struct mrd_err *err);
+
+/* Splits one CSV record (RFC 4180; no line breaks inside fields) on sep.
+ * Quoted fields are unescaped into scratch (scap bytes). Fills f/fn with
+ * up to max fields and returns their number, or (size_t)-1 when the
+ * record is malformed (unterminated quote, text after a closing quote) or
+ * has more than max fields. */
+size_t interop_csv_split(const char *line, size_t n, char sep, char *scratch, size_t scap,
+                         const char **f, size_t *fn, size_t max);
 
 /* The stable sid of (indicator id, protocol tag) before collisions. */
 uint32_t interop_sid(const char *id, size_t id_len, const char *tag);
