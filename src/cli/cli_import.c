@@ -62,7 +62,9 @@ struct importer {
     size_t n_recipients;
     struct stix_report rep;
     struct list_opts list;
-    json_t *hold; /* list imports: the objects the pending batch's rows point into */
+    json_t *hold; /* objects made here (lists, repairs) the pending batch's rows point into */
+    bool repair;  /* --repair */
+    size_t repairs, fixable; /* objects repaired; invalid ones --repair would fix */
     /* the pending batch: canonical bytes and the rows pointing into them */
     struct mrd_buf bodies[IMPORT_BATCH];
     struct store_object_in rows[IMPORT_BATCH];
@@ -130,6 +132,59 @@ static void report_invalid(const char *path, size_t index, const json_t *obj,
     }
 }
 
+/* --repair: a repaired copy of *obj replaces it (kept in im->hold until
+ * its batch is stored), and every change is printed. */
+static enum mrd_code repaired(struct importer *im, const char *path, size_t index,
+                              const json_t **obj, struct mrd_err *err)
+{
+    json_t *copy = json_deep_copy(*obj);
+    struct mrd_buf log;
+    size_t changes = 0;
+    enum mrd_code rc;
+
+    if (copy == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
+    mrd_buf_init(&log, STORE_MSG_MAX * 8);
+    rc = interop_repair(copy, &log, &changes, err);
+    if (rc == MRD_E_TOOBIG) { /* a long log: the changes are made, the list is cut */
+        mrd_err_clear(err);
+        rc = MRD_OK;
+    }
+    if (rc == MRD_OK && changes > 0) {
+        const char *id = json_string_value(json_object_get(copy, "id"));
+        fprintf(stderr, "meridian import: %s: object %zu %s repaired (%zu change%s): %s\n", path,
+                index, id != NULL ? id : "(no id)", changes, changes == 1 ? "" : "s",
+                log.data != NULL ? log.data : "");
+        im->repairs++;
+        if (json_array_append(im->hold, copy) != 0)
+            rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
+        *obj = copy;
+    }
+    json_decref(copy); /* im->hold keeps the used copy */
+    mrd_buf_release(&log);
+    return rc;
+}
+
+/* Without --repair: says so when --repair would make obj valid. */
+static void repair_hint(struct importer *im, const json_t *obj)
+{
+    json_t *copy = json_deep_copy(obj);
+    struct stix_report rep;
+    struct mrd_buf log;
+    size_t changes = 0;
+
+    stix_report_init(&rep);
+    mrd_buf_init(&log, STORE_MSG_MAX * 8);
+    if (copy != NULL && interop_repair(copy, &log, &changes, NULL) == MRD_OK && changes > 0 &&
+        stix_validate_object(copy, 0, &rep, NULL) == MRD_OK && stix_report_errors(&rep) == 0) {
+        fprintf(stderr, "  --repair would fix this object: %s\n", log.data);
+        im->fixable++;
+    }
+    mrd_buf_release(&log);
+    stix_report_release(&rep);
+    json_decref(copy);
+}
+
 /* Validates one object and queues it. Returns MRD_OK also for invalid
  * objects (counted); other codes are store or memory failures. */
 static enum mrd_code one_object(struct importer *im, const char *path, size_t index,
@@ -144,11 +199,22 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     const json_t *id, *type, *spec;
     enum mrd_code rc;
 
+    /* a full batch is stored first: what follows may add to im->hold */
+    if (im->n == IMPORT_BATCH) {
+        rc = flush(im, cnt, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
     cnt->objects++;
     if (!json_is_object(obj)) {
         cnt->invalid++;
         report_invalid(path, index, obj, NULL, "not a JSON object");
         return MRD_OK;
+    }
+    if (im->repair) {
+        rc = repaired(im, path, index, &obj, err);
+        if (rc != MRD_OK)
+            return rc;
     }
     stix_report_reset(&im->rep);
     rc = stix_validate_object(obj, 0, &im->rep, err);
@@ -157,12 +223,9 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     if (stix_report_errors(&im->rep) > 0) {
         cnt->invalid++;
         report_invalid(path, index, obj, &im->rep, NULL);
+        if (!im->repair)
+            repair_hint(im, obj);
         return MRD_OK;
-    }
-    if (im->n == IMPORT_BATCH) {
-        rc = flush(im, cnt, err);
-        if (rc != MRD_OK)
-            return rc;
     }
     row = &im->rows[im->n];
     body = &im->bodies[im->n];
@@ -654,7 +717,8 @@ static int run(int argc, char **argv)
         O_CONF,
         O_FROM,
         O_UNTIL,
-        O_LABEL
+        O_LABEL,
+        O_REPAIR
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -670,6 +734,7 @@ static int run(int argc, char **argv)
         {"valid-from", required_argument, NULL, O_FROM},
         {"valid-until", required_argument, NULL, O_UNTIL},
         {"label", required_argument, NULL, O_LABEL},
+        {"repair", no_argument, NULL, O_REPAIR},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *coll_arg = NULL, *org_name = NULL;
@@ -679,6 +744,7 @@ static int run(int argc, char **argv)
     struct counts total = {0};
     struct mrd_err ferr = {0};
     struct list_opts lo;
+    bool repair = false;
     int ret = CLI_EXIT_USAGE, c;
 
     memset(&lo, 0, sizeof(lo));
@@ -740,6 +806,9 @@ static int run(int argc, char **argv)
                                     c == O_FROM ? lo.valid_from : lo.valid_until);
             break;
         }
+        case O_REPAIR:
+            repair = true;
+            break;
         case O_LABEL:
             if (lo.n_labels == IMPORT_MAX_LABELS)
                 return cli_usage_error(&cli_verb_import, "at most %d --label options",
@@ -784,6 +853,7 @@ static int run(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     im->list = lo;
+    im->repair = repair;
     im->hold = json_array();
     if (im->hold == NULL) {
         mrd_free(im);
@@ -820,6 +890,11 @@ static int run(int argc, char **argv)
                 "invalid\n",
                 total.objects, total.objects == 1 ? "" : "s", total.added, total.duplicates,
                 total.invalid);
+    if (im->fixable > 0)
+        fprintf(stderr,
+                "meridian import: %zu invalid object%s would be repaired by --repair (see "
+                "above)\n",
+                im->fixable, im->fixable == 1 ? "" : "s");
     if (total.added > 0)
         cli_data_ledger_catch_up("import", im->st, cli_data_dir(data));
 out:
@@ -840,7 +915,7 @@ const struct cli_verb cli_verb_import = {
     .summary = "load STIX 2.1 files into a collection (each object validated)",
     .usage =
         "usage: meridian import --collection ID [--as-org ORG] [--recipient ORG]... [--data DIR]\n"
-        "              [--format stix|misp|csv|text [list options]] FILE...\n"
+        "              [--repair] [--format stix|misp|csv|text [list options]] FILE...\n"
         "\n"
         "Loads each FILE ('-' is stdin): a STIX bundle, a TAXII envelope, a JSON list\n"
         "of objects, a single object, or a MISP event (a MISP event file, a REST\n"
@@ -868,6 +943,12 @@ const struct cli_verb cli_verb_import = {
         "  --confidence N    0..100\n"
         "  --valid-from T, --valid-until T   RFC 3339 times\n"
         "  --label L         a label on every indicator (repeatable)\n"
+        "\n"
+        "--repair fixes the known defects of real public STIX before validation and\n"
+        "prints every change: empty lists and empty references are dropped, times\n"
+        "given to the second get milliseconds, a 'modified' before 'created' becomes\n"
+        "'created' (docs/interop.md). Without it, an invalid object that --repair\n"
+        "would fix says so.\n"
         "\n"
         "Each object's TLP comes from its TLP markings (TLP 1.0 or 2.0), else the\n"
         "collection's default TLP.\n"

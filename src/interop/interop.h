@@ -233,6 +233,17 @@ enum mrd_code interop_ioc_value(const char *raw, size_t n, enum interop_kind kin
 size_t interop_csv_split(const char *line, size_t n, char sep, char *scratch, size_t scap,
                          const char **f, size_t *fn, size_t max);
 
+/* ---- repair of real-world STIX (repair.c, pure) ---- */
+
+/* Fixes in place the well-known defects of public STIX 2.1 that make an
+ * object invalid (docs/interop.md, "Repair"): empty lists and empty
+ * references are dropped, second-precision timestamps get milliseconds,
+ * a 'modified' before 'created' becomes 'created'. Appends a description
+ * of each change to log ("; "-separated; log may be NULL) and counts them
+ * in *ret_changes (0: obj untouched). MRD_E_NOMEM, MRD_E_TOOBIG (log). */
+enum mrd_code interop_repair(json_t *obj, struct mrd_buf *log, size_t *ret_changes,
+                             struct mrd_err *err);
+
 /* The stable sid of (indicator id, protocol tag) before collisions. */
 uint32_t interop_sid(const char *id, size_t id_len, const char *tag);
 
