@@ -30,9 +30,11 @@ struct exp {
     const struct interop_sink *sink;
     struct interop_writer *w;
     struct interop_export_stats *st;
-    struct mrd_buf out;    /* stix/jsonl */
-    char *scratch;         /* MATCH_MAX_PATTERN: unescaped literals */
-    struct mrd_buf valbuf; /* the values of one pattern (the extractor reuses scratch) */
+    struct mrd_buf out;          /* stix/jsonl */
+    char *scratch;               /* MATCH_MAX_PATTERN: the unescaped pattern */
+    char *pscratch;              /* MATCH_MAX_PATTERN: the pattern's unescaped literals */
+    const struct store_row *row; /* the row being read */
+    struct mrd_buf valbuf;       /* the values of one pattern (the extractor reuses scratch) */
     size_t valoff[MAX_VALUES];
     struct interop_value vals[MAX_VALUES];
     size_t nvals;
@@ -153,36 +155,52 @@ static enum mrd_code emit_stix(struct exp *e, const struct store_row *row, struc
     return rc;
 }
 
-static enum mrd_code emit_values(struct exp *e, const struct store_row *row, struct mrd_err *err)
+/* The labels filter over the raw labels list of an indicator. */
+static bool labels_pass(const struct interop_filter *f, const json_t *labels)
 {
+    for (size_t i = 0; i < json_array_size(labels); i++) {
+        const json_t *l = json_array_get(labels, i);
+        for (size_t k = 0; k < f->n_labels; k++)
+            if (json_is_string(l) && strcmp(json_string_value(l), f->labels[k]) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* One indicator, as match/'s lean walker found it in the stored bytes
+ * (no DOM: the export of a million indicators is mostly this). */
+static enum mrd_code on_ind(void *ctx, const struct match_stix_ind *si, struct mrd_err *err)
+{
+    struct exp *e = ctx;
+    const struct store_row *row = e->row;
     struct interop_ind ind;
-    const json_t *pat, *ptype, *name, *conf;
-    json_t *o = NULL;
+    json_t *labels = NULL, *name = NULL;
     size_t written = 0;
     const char *why = NULL;
-    enum mrd_code rc;
+    enum mrd_code rc = MRD_OK;
 
-    rc = mrd_json_parse(row->body, row->body_len, NULL, &o, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (!props_pass(e->flt, o))
+    if (e->flt->min_confidence >= 0 && si->confidence < e->flt->min_confidence)
+        return MRD_OK;
+    /* labels as JSON only where they are used: the filter and CSV */
+    if (si->labels != NULL && (e->flt->n_labels > 0 || e->fmt == INTEROP_F_CSV) &&
+        mrd_json_parse(si->labels, si->labels_len, NULL, &labels, NULL) != MRD_OK)
+        labels = NULL;
+    if (e->flt->n_labels > 0 && !labels_pass(e->flt, labels))
         goto out;
-    if (!e->flt->all && !is_active(o, e->flt->now)) {
+    if (!e->flt->all &&
+        (si->revoked || si->valid_from > e->flt->now || si->valid_until <= e->flt->now)) {
         e->st->inactive++;
         goto out;
     }
     e->st->objects++;
-    pat = json_object_get(o, "pattern");
-    ptype = json_object_get(o, "pattern_type");
-    if (!json_is_string(pat) || !json_is_string(ptype) ||
-        strcmp(json_string_value(ptype), "stix") != 0) {
+    if (si->pattern == NULL || si->pattern_type == NULL ||
+        !(si->pattern_type_len == 4 && memcmp(si->pattern_type, "stix", 4) == 0)) {
         note_inexpressible(e->st, row, "not a STIX pattern");
         goto out;
     }
     e->nvals = 0;
     mrd_buf_reset(&e->valbuf);
-    rc = match_pattern_pairs(json_string_value(pat), json_string_length(pat), e->scratch, pair_cb,
-                             e, err);
+    rc = match_pattern_pairs(si->pattern, si->pattern_len, e->pscratch, pair_cb, e, err);
     if (rc == MRD_E_UNSUPP || rc == MRD_E_PARSE || rc == MRD_E_TOOBIG) {
         /* AND, LIKE, qualifiers...: no list or rule of values says it */
         note_inexpressible(e->st, row, "pattern is more than values joined by OR");
@@ -200,19 +218,35 @@ static enum mrd_code emit_values(struct exp *e, const struct store_row *row, str
     memset(&ind, 0, sizeof(ind));
     ind.id = row->id;
     ind.id_len = row->id_len;
-    name = json_object_get(o, "name");
-    if (json_is_string(name)) {
-        ind.name = json_string_value(name);
-        ind.name_len = json_string_length(name);
+    if (si->name != NULL && si->name_esc) {
+        /* rare: decode the escapes through the strict reader */
+        char wrap[1024];
+        if (si->name_len + 3 < sizeof(wrap)) {
+            json_t *arr = NULL;
+            wrap[0] = '[';
+            wrap[1] = '"';
+            memcpy(wrap + 2, si->name, si->name_len);
+            memcpy(wrap + 2 + si->name_len, "\"]", 2);
+            if (mrd_json_parse(wrap, si->name_len + 4, NULL, &arr, NULL) == MRD_OK) {
+                name = json_incref(json_array_get(arr, 0));
+                json_decref(arr);
+            }
+        }
+        if (json_is_string(name)) {
+            ind.name = json_string_value(name);
+            ind.name_len = json_string_length(name);
+        }
+    } else if (si->name != NULL) {
+        ind.name = si->name;
+        ind.name_len = si->name_len;
     }
     ind.modified_usec =
         row->modified_usec != STORE_TIME_NONE ? row->modified_usec : row->created_usec;
-    ind.valid_from = time_prop(o, "valid_from");
-    ind.valid_until = time_prop(o, "valid_until");
-    conf = json_object_get(o, "confidence");
-    ind.confidence = json_is_integer(conf) ? (int)json_integer_value(conf) : -1;
+    ind.valid_from = si->valid_from == INT64_MIN ? STORE_TIME_NONE : si->valid_from;
+    ind.valid_until = si->valid_until == INT64_MAX ? STORE_TIME_NONE : si->valid_until;
+    ind.confidence = si->confidence;
     ind.tlp = row->policy.tlp;
-    ind.labels = json_object_get(o, "labels");
+    ind.labels = labels;
     ind.collection_id = e->coll->id;
     rc = interop_writer_add(e->w, &ind, e->vals, e->nvals, &written, &why, err);
     if (rc != MRD_OK)
@@ -222,8 +256,15 @@ static enum mrd_code emit_values(struct exp *e, const struct store_row *row, str
         note_inexpressible(e->st, row, why);
     rc = interop_writer_flush(e->w, e->sink, false, err);
 out:
-    json_decref(o);
+    json_decref(labels);
+    json_decref(name);
     return rc;
+}
+
+static enum mrd_code emit_values(struct exp *e, const struct store_row *row, struct mrd_err *err)
+{
+    e->row = row;
+    return match_stix_each(row->body, row->body_len, e->scratch, on_ind, e, err);
 }
 
 static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err *err)
@@ -290,7 +331,8 @@ enum mrd_code interop_export(struct store *st, const struct store_collection *co
         match.types = indicator;
         match.n_types = 1;
         e.scratch = mrd_malloc(MATCH_MAX_PATTERN);
-        if (e.scratch == NULL) {
+        e.pscratch = mrd_malloc(MATCH_MAX_PATTERN);
+        if (e.scratch == NULL || e.pscratch == NULL) {
             rc = mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
             goto out;
         }
@@ -317,6 +359,7 @@ enum mrd_code interop_export(struct store *st, const struct store_collection *co
 out:
     interop_writer_free(e.w);
     mrd_free(e.scratch);
+    mrd_free(e.pscratch);
     mrd_buf_release(&e.out);
     mrd_buf_release(&e.valbuf);
     return rc;

@@ -243,6 +243,15 @@ struct match_stix_ind {
     int64_t valid_until; /* INT64_MAX when absent */
     bool revoked;
     size_t offset; /* byte offset of the object in the document */
+    /* for exports (interop/): the name's string body as written (escapes
+     * not decoded: name_esc), confidence (-1 when absent or not an
+     * integer 0..100) and the raw JSON text of labels (NULL when absent) */
+    const char *name;
+    size_t name_len;
+    bool name_esc;
+    int confidence;
+    const char *labels;
+    size_t labels_len;
 };
 
 typedef enum mrd_code (*match_stix_fn)(void *ctx, const struct match_stix_ind *ind,
