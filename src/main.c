@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
         }
         v = find(argv[2]);
         if (v == NULL) {
-            fprintf(stderr, "meridian help: no verb named '%s'\n", argv[2]);
+            fprintf(stderr, "meridian help: no verb named '%s'\n", MRD_ESC(argv[2]));
             return CLI_EXIT_USAGE;
         }
         fputs(v->usage, stdout);
@@ -79,7 +80,7 @@ int main(int argc, char **argv)
     }
     v = find(argv[1]);
     if (v == NULL) {
-        fprintf(stderr, "meridian: no verb named '%s' (try 'meridian help')\n", argv[1]);
+        fprintf(stderr, "meridian: no verb named '%s' (try 'meridian help')\n", MRD_ESC(argv[1]));
         return CLI_EXIT_USAGE;
     }
     return v->run(argc - 1, argv + 1);

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 #include "core/err.h"
 
@@ -34,6 +36,17 @@ enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, s
 
 /* Prints "meridian VERB: message" on stderr. */
 void cli_errorf(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints (s, n) on stdout, escaped in full (core/str.h: no control
+ * character, bidi control or invalid UTF-8 from outside reaches the
+ * terminal), then a newline. */
+void cli_print_escaped(const char *s, size_t n);
+
+/* Prints j on stdout as JSON (json_dumps flags) and a newline, with every
+ * non-ASCII character and DEL as a \u escape: the same JSON value, but no
+ * string from outside reaches the terminal raw. MRD_E_NOMEM when it cannot
+ * be formatted. */
+enum mrd_code cli_print_json(const json_t *j, size_t flags);
 
 /* Prints the verb's usage on stderr and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)

@@ -44,9 +44,10 @@ static enum mrd_code print_coll(void *ctx, const struct store_collection *c)
 
     if (store_objects_count(st, c->key, &n, NULL) != MRD_OK)
         n = 0;
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%llu\n", c->id, c->api_root, c->alias[0] ? c->alias : "-",
-           policy_tlp_name(c->default_tlp), c->public_read ? "public" : "private", c->title,
-           (unsigned long long)n);
+    /* Names come from the store, written by whoever had a token: escaped. */
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%llu\n", MRD_ESC(c->id), MRD_ESC(c->api_root),
+           c->alias[0] ? MRD_ESC(c->alias) : "-", policy_tlp_name(c->default_tlp),
+           c->public_read ? "public" : "private", MRD_ESC(c->title), (unsigned long long)n);
     return MRD_OK;
 }
 
@@ -102,13 +103,13 @@ static int do_create(struct store *st, const struct args *a)
         goto out;
     }
     if (created)
-        fprintf(stderr, "meridian collection: created API root '%s' (served at /%s/)\n", root->name,
-                root->name);
+        fprintf(stderr, "meridian collection: created API root '%s' (served at /%s/)\n",
+                MRD_ESC(root->name), MRD_ESC(root->name));
     fprintf(stderr,
             "meridian collection: created '%s' in '%s' (default TLP %s, %s); org '%s' may read "
             "and write it\n",
-            c->title, c->api_root, policy_tlp_name(c->default_tlp),
-            c->public_read ? "public" : "private", own.name);
+            MRD_ESC(c->title), MRD_ESC(c->api_root), policy_tlp_name(c->default_tlp),
+            c->public_read ? "public" : "private", MRD_ESC(own.name));
     printf("%s\n", c->id);
     ret = CLI_EXIT_OK;
 out:

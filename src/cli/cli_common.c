@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "core/str.h"
 
 enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, struct mrd_err *err)
 {
@@ -45,25 +48,64 @@ out:
     return rc;
 }
 
+/* Messages carry names, values and errors from outside (file contents,
+ * peers' answers, command-line arguments): each is printed escaped
+ * (str.h), so none can drive the terminal or forge another line. */
+__attribute__((format(printf, 2, 0))) static void print_escaped(const char *verb, const char *fmt,
+                                                                va_list ap)
+{
+    char msg[4096], out[4 * sizeof(msg)];
+
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "meridian %s: %s\n", verb, mrd_str_escape(out, sizeof(out), msg, strlen(msg)));
+}
+
 void cli_errorf(const char *verb, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "meridian %s: ", verb);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_escaped(verb, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "meridian %s: ", verb->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_escaped(verb->name, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n\n%s", verb->usage);
+    fprintf(stderr, "\n%s", verb->usage);
     return CLI_EXIT_USAGE;
+}
+
+void cli_print_escaped(const char *s, size_t n)
+{
+    struct mrd_buf b;
+
+    mrd_buf_init(&b, 4 * n + 1);
+    if (mrd_buf_escape(&b, s, n, NULL) == MRD_OK)
+        fwrite(b.data, 1, b.len, stdout);
+    fputc('\n', stdout);
+    mrd_buf_release(&b);
+}
+
+enum mrd_code cli_print_json(const json_t *j, size_t flags)
+{
+    char *s = json_dumps(j, flags | JSON_ENSURE_ASCII);
+
+    if (s == NULL)
+        return MRD_E_NOMEM;
+    /* ENSURE_ASCII leaves DEL (0x7F) alone; in JSON text it can only be
+     * inside a string, where \u007f is the same character. */
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == 0x7F)
+            fputs("\\u007f", stdout);
+        else
+            fputc(*p, stdout);
+    }
+    fputc('\n', stdout);
+    free(s); /* jansson's allocator */
+    return MRD_OK;
 }

@@ -97,7 +97,7 @@ static int step(char *out, size_t size, const char *const *args)
 
     printf("  $ meridian");
     for (size_t i = 0; args[i] != NULL; i++)
-        printf(" %s", args[i]);
+        printf(" %s", MRD_ESC(args[i]));
     printf("\n");
     fflush(stdout);
     if (out != NULL && pipe(fds) != 0)
@@ -495,7 +495,7 @@ static int run(int argc, char **argv)
     (void)sigaction(SIGINT, &sa, NULL);
     (void)sigaction(SIGTERM, &sa, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("Meridian demo in %s\n", base);
+    printf("Meridian demo in %s\n", MRD_ESC(base));
     ret = setup(nodes, base);
     if (ret == CLI_EXIT_OK && !stop_requested)
         ret = scenario(nodes);

@@ -73,7 +73,7 @@ static int package_origin(const struct mrd_buf *pkg, char *out, size_t size)
 
 static int cmd_verify(int argc, char **argv)
 {
-    const char *file = NULL, *pub = NULL;
+    const char *file = NULL, *pub = NULL, *want_sha = NULL;
     struct mrd_buf pkg, kb;
     struct ckpt_verifier v;
     struct evidence_report rep;
@@ -83,6 +83,8 @@ static int cmd_verify(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc)
             pub = argv[++i];
+        else if (strcmp(argv[i], "--sha256") == 0 && i + 1 < argc)
+            want_sha = argv[++i];
         else if (argv[i][0] != '-' && file == NULL)
             file = argv[i];
         else
@@ -90,6 +92,9 @@ static int cmd_verify(int argc, char **argv)
     }
     if (file == NULL || pub == NULL)
         return cli_usage_error(&cli_verb_evidence, "verify needs FILE and --pubkey KEY");
+    if (want_sha != NULL && (strlen(want_sha) != 64 || strspn(want_sha, "0123456789abcdef") != 64))
+        return cli_usage_error(&cli_verb_evidence,
+                               "--sha256 takes 64 lowercase hex digits (a package's SHA-256)");
     mrd_buf_init(&pkg, EVIDENCE_MAX_PACKAGE);
     mrd_buf_init(&kb, CKPT_MAX_NOTE);
     rc = read_key(pub, &kb);
@@ -127,9 +132,20 @@ static int cmd_verify(int argc, char **argv)
         rc = CLI_EXIT_FAIL;
         goto out;
     }
+    if (want_sha != NULL && strcmp(want_sha, rep.sha256) != 0) {
+        cli_errorf(VERB,
+                   "invalid: %s: its SHA-256 is %s, not %s (the digest the node recorded when it "
+                   "exported the package): this is another package",
+                   file, rep.sha256, want_sha);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    /* The case id and names come from the package: printed escaped. */
     printf("ok: case %s: %zu objects, each proved into the checkpoint of %s at tree size %llu, "
            "signed by %s\n",
-           rep.case_id, rep.objects, rep.origin, (unsigned long long)rep.tree_size, v.name);
+           MRD_ESC(rep.case_id), rep.objects, MRD_ESC(rep.origin),
+           (unsigned long long)rep.tree_size, MRD_ESC(v.name));
+    printf("package sha256 %s%s\n", rep.sha256, want_sha != NULL ? " (as expected)" : "");
 out:
     mrd_buf_release(&pkg);
     mrd_buf_release(&kb);
@@ -264,7 +280,7 @@ static int cmd_export(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    printf("%s: %zu objects, proved into tree size %llu\n", outp, nfiles,
+    printf("%s: %zu objects, proved into tree size %llu\n", MRD_ESC(outp), nfiles,
            (unsigned long long)c.size);
 out:
     if (fd >= 0)
@@ -304,7 +320,7 @@ const struct cli_verb cli_verb_evidence = {
     .name = "evidence",
     .summary = "evidence packages: export objects with proofs, verify offline",
     .usage =
-        "usage: meridian evidence verify FILE --pubkey KEY\n"
+        "usage: meridian evidence verify FILE --pubkey KEY [--sha256 HEX]\n"
         "       meridian evidence export [--data DIR] --case ID -o FILE\n"
         "       meridian evidence export --ledger DIR --key KEY --case ID -o FILE OBJECT...\n"
         "\n"
@@ -318,6 +334,12 @@ const struct cli_verb cli_verb_evidence = {
         "the checkpoint's and the manifest's signatures, that each object's bytes hash\n"
         "to its leaf and that each leaf proves into the checkpoint. It names the first\n"
         "thing that fails (an object's file, id and leaf; the manifest; the checkpoint).\n"
+        "Every byte counts: the package must be the canonical tar that export writes\n"
+        "(fixed header fields, member order, exactly two end-of-archive blocks), so a\n"
+        "package re-packed by another tar fails, naming the header field or block.\n"
+        "It prints the package's SHA-256; --sha256 HEX also demands it (the\n"
+        "package_sha256 that 'evidence export --case' records in each hold's export\n"
+        "leaf, or the digest noted when the package was handed over).\n"
         "\n"
         "export --case writes FILE with every object version the case's active holds\n"
         "preserve ('meridian hold'), proved into a checkpoint the node key signs now,\n"

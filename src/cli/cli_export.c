@@ -347,7 +347,7 @@ static int run(int argc, char **argv)
     }
     if (interop_format_is_stix(fmt))
         fprintf(stderr, "meridian export: %llu object version%s exported as org '%s' (%s)%s\n",
-                (unsigned long long)stats.objects, stats.objects == 1 ? "" : "s", org.name,
+                (unsigned long long)stats.objects, stats.objects == 1 ? "" : "s", MRD_ESC(org.name),
                 policy_relation_name(org.relation),
                 g.can_read ? "" : "; it has no read grant on this collection");
     else
@@ -357,7 +357,7 @@ static int run(int argc, char **argv)
                 interop_format_name(fmt), (unsigned long long)stats.objects,
                 stats.objects == 1 ? "" : "s", (unsigned long long)stats.values,
                 stats.values == 1 ? "" : "s", "", (unsigned long long)stats.inactive,
-                flt.all ? " (--all)" : "", org.name, policy_relation_name(org.relation),
+                flt.all ? " (--all)" : "", MRD_ESC(org.name), policy_relation_name(org.relation),
                 g.can_read ? "" : "; it has no read grant on this collection");
     if (fmt == INTEROP_F_SURICATA)
         fprintf(stderr, "meridian export: %llu Suricata rule%s\n", (unsigned long long)stats.rules,
@@ -368,7 +368,7 @@ static int run(int argc, char **argv)
                 (unsigned long long)stats.inexpressible, stats.inexpressible == 1 ? "" : "s",
                 interop_format_name(fmt), stats.inexpressible == 1 ? "was" : "were");
         for (size_t i = 0; i < stats.n_samples; i++)
-            fprintf(stderr, "  %s: %s\n", stats.samples[i], stats.why[i]);
+            fprintf(stderr, "  %s: %s\n", MRD_ESC(stats.samples[i]), MRD_ESC(stats.why[i]));
         if (stats.inexpressible > stats.n_samples)
             fprintf(stderr, "  (and %llu more)\n",
                     (unsigned long long)(stats.inexpressible - stats.n_samples));

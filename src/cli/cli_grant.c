@@ -11,13 +11,15 @@
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
 #include "core/alloc.h"
+#include "core/str.h"
 #include "store/store.h"
 
 static enum mrd_code print_grant(void *ctx, const struct store_grant_row *g)
 {
     (void)ctx;
-    printf("%s\t%s\t%s\t%s\t%s\n", g->org_name, g->collection_id, g->api_root,
-           g->grant.can_read ? "read" : "-", g->grant.can_write ? "write" : "-");
+    printf("%s\t%s\t%s\t%s\t%s\n", MRD_ESC(g->org_name), MRD_ESC(g->collection_id),
+           MRD_ESC(g->api_root), g->grant.can_read ? "read" : "-",
+           g->grant.can_write ? "write" : "-");
     return MRD_OK;
 }
 
@@ -101,8 +103,8 @@ static int run(int argc, char **argv)
         goto out;
     }
     fprintf(stderr, "meridian grant: org '%s' on collection %s (%s/%s): read %s, write %s\n",
-            org.name, coll->id, coll->api_root, coll->title, g.can_read ? "yes" : "no",
-            g.can_write ? "yes" : "no");
+            MRD_ESC(org.name), MRD_ESC(coll->id), MRD_ESC(coll->api_root), MRD_ESC(coll->title),
+            g.can_read ? "yes" : "no", g.can_write ? "yes" : "no");
 out:
     mrd_free(coll);
     store_close(st);

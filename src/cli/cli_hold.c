@@ -633,7 +633,7 @@ static int cmd_create(int argc, char **argv)
     }
     cli_data_ledger_catch_up(VERB, st, data);
     fprintf(stderr, "meridian hold: %s preserves %zu object version(s) of case '%s' until %s\n",
-            h.id, it.n, o.case_id, ts_expires);
+            h.id, it.n, MRD_ESC(o.case_id), ts_expires);
     printf("%s\n", h.id);
 out:
     json_decref(record);
@@ -759,7 +759,7 @@ static int cmd_change(int argc, char **argv, bool renew)
         (void)json_object_set_new(c.record, "renewals", json_integer(n + 1));
         ret = save_hold(st, &c, "renew", LEDGER_KIND_HOLD_RENEW, now, NULL);
         if (ret == CLI_EXIT_OK)
-            fprintf(stderr, "meridian hold: %s renewed until %s\n", id, ts);
+            fprintf(stderr, "meridian hold: %s renewed until %s\n", MRD_ESC(id), ts);
     } else {
         c.h.released_usec = now;
         time_str(now, ts);
@@ -767,7 +767,8 @@ static int cmd_change(int argc, char **argv, bool renew)
         (void)json_object_set_new(c.record, "release_reason", str_or_null(why));
         ret = save_hold(st, &c, "release", LEDGER_KIND_HOLD_RELEASE, now, NULL);
         if (ret == CLI_EXIT_OK)
-            fprintf(stderr, "meridian hold: %s released; its objects may be deleted again\n", id);
+            fprintf(stderr, "meridian hold: %s released; its objects may be deleted again\n",
+                    MRD_ESC(id));
     }
     if (ret == CLI_EXIT_OK)
         cli_data_ledger_catch_up(VERB, st, data);
@@ -799,9 +800,9 @@ static enum mrd_code list_cb(void *ctx, const struct store_hold *h, struct mrd_e
     time_str(h->expires_usec, ts);
     (void)mrd_json_parse(h->record, h->record_len, &lim, &j, NULL);
     printf("%-36s  %-8s  %-27s  %7llu  %s (%s)\n", h->id, state, ts, (unsigned long long)h->n_items,
-           h->case_id,
+           MRD_ESC(h->case_id),
            json_string_value(json_object_get(j, "requesting_authority")) != NULL
-               ? json_string_value(json_object_get(j, "requesting_authority"))
+               ? MRD_ESC(json_string_value(json_object_get(j, "requesting_authority")))
                : "?");
     json_decref(j);
     return MRD_OK;
@@ -868,7 +869,6 @@ static int cmd_show(int argc, char **argv)
     struct hold_copy c = {0};
     struct mrd_err err = {0};
     json_t *items = json_array();
-    char *s;
     int ret;
 
     for (int i = 0; i < argc; i++) {
@@ -896,10 +896,7 @@ static int cmd_show(int argc, char **argv)
         (void)json_object_set_new(c.record, "state",
                                   json_string(state_of(&c.h, mrd_time_now_usec())));
         (void)json_object_set(c.record, "held_versions", items);
-        s = json_dumps(c.record, JSON_INDENT(2) | JSON_SORT_KEYS);
-        if (s != NULL)
-            printf("%s\n", s);
-        free(s);
+        (void)cli_print_json(c.record, JSON_INDENT(2) | JSON_SORT_KEYS);
     }
     json_decref(items);
     json_decref(c.record);
@@ -1157,8 +1154,8 @@ int cli_hold_export_case(const char *data, const char *case_id, const char *outp
     log = NULL;
     if (ret == CLI_EXIT_OK) {
         cli_data_ledger_catch_up("evidence", st, data);
-        printf("%s: %zu objects of case '%s', proved into tree size %llu\n", outp, x.n, case_id,
-               (unsigned long long)size);
+        printf("%s: %zu objects of case '%s', proved into tree size %llu\n", MRD_ESC(outp), x.n,
+               MRD_ESC(case_id), (unsigned long long)size);
     }
 out:
     if (fd >= 0)

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -127,7 +128,7 @@ static void report_invalid(const char *path, size_t index, const json_t *obj,
         if (rep->findings[i].severity != STIX_ERROR)
             continue;
         (void)stix_finding_format(&rep->findings[i], line, sizeof(line));
-        fprintf(stderr, "  %s\n", line);
+        fprintf(stderr, "  %s\n", MRD_ESC(line)); /* paths and values from the file */
         shown++;
     }
 }
@@ -152,9 +153,9 @@ static enum mrd_code repaired(struct importer *im, const char *path, size_t inde
     }
     if (rc == MRD_OK && changes > 0) {
         const char *id = json_string_value(json_object_get(copy, "id"));
-        fprintf(stderr, "meridian import: %s: object %zu %s repaired (%zu change%s): %s\n", path,
-                index, id != NULL ? id : "(no id)", changes, changes == 1 ? "" : "s",
-                log.data != NULL ? log.data : "");
+        fprintf(stderr, "meridian import: %s: object %zu %s repaired (%zu change%s): %s\n",
+                MRD_ESC(path), index, MRD_ESC(id != NULL ? id : "(no id)"), changes,
+                changes == 1 ? "" : "s", MRD_ESC(log.data != NULL ? log.data : ""));
         im->repairs++;
         if (json_array_append(im->hold, copy) != 0)
             rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
@@ -177,7 +178,7 @@ static void repair_hint(struct importer *im, const json_t *obj)
     mrd_buf_init(&log, STORE_MSG_MAX * 8);
     if (copy != NULL && interop_repair(copy, &log, &changes, NULL) == MRD_OK && changes > 0 &&
         stix_validate_object(copy, 0, &rep, NULL) == MRD_OK && stix_report_errors(&rep) == 0) {
-        fprintf(stderr, "  --repair would fix this object: %s\n", log.data);
+        fprintf(stderr, "  --repair would fix this object: %s\n", MRD_ESC(log.data));
         im->fixable++;
     }
     mrd_buf_release(&log);
@@ -328,7 +329,7 @@ static int misp_to_stix(const char *path, const json_t *doc, json_t **ret)
     fprintf(stderr,
             "meridian import: %s: MISP: %zu event%s, %zu attributes: %zu indicators, %zu "
             "observables, %zu galaxy objects, %zu sightings, %zu without a STIX form\n",
-            path, st.events, st.events == 1 ? "" : "s", st.attributes, st.indicators,
+            MRD_ESC(path), st.events, st.events == 1 ? "" : "s", st.attributes, st.indicators,
             st.observables, st.galaxies, st.sightings, st.skipped);
     *ret = out;
     return CLI_EXIT_OK;
@@ -538,8 +539,9 @@ static int list_file(struct importer *im, const char *path, struct counts *total
                    bad + too_long - (bad > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : bad) -
                        (too_long > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : too_long));
     fprintf(stderr,
-            "meridian import: %s: %zu value%s: %zu added, %zu already present, %zu invalid\n", path,
-            cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates, cnt.invalid);
+            "meridian import: %s: %zu value%s: %zu added, %zu already present, %zu invalid\n",
+            MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
+            cnt.invalid);
     ret = cnt.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
     total->objects += cnt.objects;
@@ -642,7 +644,8 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
     }
     fprintf(stderr,
             "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid\n",
-            path, cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates, cnt.invalid);
+            MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
+            cnt.invalid);
     ret = cnt.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
     total->objects += cnt.objects;

@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "fed/fed.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -196,7 +197,7 @@ static int run(int argc, char **argv)
     fprintf(stderr,
             "meridian init: created %s for org '%s' (own). The admin token below is shown "
             "once and stored hashed:\n",
-            ctx.dir, ctx.org_name);
+            MRD_ESC(ctx.dir), MRD_ESC(ctx.org_name));
     printf("%s\n", ctx.token);
     if (fflush(stdout) != 0)
         ret = CLI_EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "crypto/crypto.h"
 #include "fed/fed.h"
 
@@ -49,7 +50,7 @@ const struct cli_verb cli_verb_key = {
 static enum mrd_code print_key(void *ctx, const char *name, const char *pubkey)
 {
     (void)ctx;
-    printf("%s\t%s\n", name, pubkey);
+    printf("%s\t%s\n", MRD_ESC(name), MRD_ESC(pubkey));
     return MRD_OK;
 }
 
@@ -58,7 +59,7 @@ static enum mrd_code print_peer_key(void *ctx, const struct fed_peer *p,
 {
     (void)s;
     if (p->pubkey[0] != '\0')
-        printf("%s\t%s\tpeer\n", p->name, p->pubkey);
+        printf("%s\t%s\tpeer\n", MRD_ESC(p->name), MRD_ESC(p->pubkey));
     (void)ctx;
     return MRD_OK;
 }

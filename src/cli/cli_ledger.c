@@ -167,7 +167,7 @@ static int parse_proof(const struct opts *o, uint8_t *proof, size_t *ret_len, ch
 
 static int invalid(const char *reason)
 {
-    fprintf(stderr, "meridian ledger: invalid: %s\n", reason);
+    fprintf(stderr, "meridian ledger: invalid: %s\n", MRD_ESC(reason));
     return CLI_EXIT_FAIL;
 }
 
@@ -652,8 +652,8 @@ static int cmd_verify(int argc, char **argv)
         goto out;
     }
     printf("ok: %llu leaves; the first %llu match the checkpoint of %s (%s)%s\n",
-           (unsigned long long)rep.leaves, (unsigned long long)c.size, c.origin,
-           c.time[0] ? c.time : "no time",
+           (unsigned long long)rep.leaves, (unsigned long long)c.size, MRD_ESC(c.origin),
+           c.time[0] ? MRD_ESC(c.time) : "no time",
            pub != NULL ? ", signature verified" : "; signature NOT checked (no --pubkey)");
 out:
     mrd_buf_release(&kb);

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -28,7 +29,7 @@ static enum mrd_code print_org(void *ctx, const struct store_org *o)
 
     (void)ctx;
     cli_data_time(o->created_usec, t);
-    printf("%s\t%s\t%s\n", o->name, policy_relation_name(o->relation), t);
+    printf("%s\t%s\t%s\n", MRD_ESC(o->name), policy_relation_name(o->relation), t);
     return MRD_OK;
 }
 
@@ -76,7 +77,7 @@ static int run(int argc, char **argv)
             cli_errorf("org", "%s", err.msg);
             ret = CLI_EXIT_USAGE;
         } else {
-            printf("%s\n", org.name);
+            printf("%s\n", MRD_ESC(org.name));
         }
     } else if (store_org_list(st, print_org, NULL, &err) != MRD_OK) {
         cli_errorf("org", "%s", err.msg);

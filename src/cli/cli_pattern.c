@@ -40,7 +40,10 @@ static int do_print(const char *src)
         ret = CLI_EXIT_USAGE;
         goto out;
     }
-    printf("%s\n", out.data != NULL ? out.data : "");
+    /* The canonical form repeats the pattern's strings: escaped, as is
+     * everything printed from outside (a pattern with a control character
+     * in a string then prints as text that no longer parses). */
+    cli_print_escaped(out.data != NULL ? out.data : "", out.len);
     ret = CLI_EXIT_OK;
 out:
     mrd_buf_release(&out);

@@ -111,8 +111,9 @@ static int peer_add(const char *data, const char *name, const char *local, struc
     }
     fprintf(stderr,
             "meridian peer: added '%s' (%s) %s %s/collections/%s <-> local %s, community %s%s\n",
-            p->name, fed_direction_name(p->direction), p->url, p->api_root, p->collection,
-            p->local_collection, p->community, p->pubkey[0] ? ", key pinned" : "");
+            MRD_ESC(p->name), fed_direction_name(p->direction), MRD_ESC(p->url),
+            MRD_ESC(p->api_root), MRD_ESC(p->collection), MRD_ESC(p->local_collection),
+            MRD_ESC(p->community), p->pubkey[0] ? ", key pinned" : "");
 out:
     fed_state_close(fs);
     store_close(st);
@@ -128,16 +129,18 @@ static enum mrd_code print_peer(void *ctx, const struct fed_peer *p, const struc
     cli_data_time(s->last_ok_usec > 0 ? s->last_ok_usec : STORE_TIME_NONE, ok);
     cli_data_time(s->pull_cursor, cur);
     cli_data_time(s->next_attempt_usec > now ? s->next_attempt_usec : STORE_TIME_NONE, next);
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p->name, p->enabled ? "enabled" : "disabled",
-           fed_direction_name(p->direction), p->url, p->api_root, p->collection,
-           p->local_collection, p->community);
-    printf("  key %s  ca %s\n", p->pubkey[0] ? p->pubkey : "-", p->ca_file[0] ? p->ca_file : "-");
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", MRD_ESC(p->name),
+           p->enabled ? "enabled" : "disabled", fed_direction_name(p->direction), MRD_ESC(p->url),
+           MRD_ESC(p->api_root), MRD_ESC(p->collection), MRD_ESC(p->local_collection),
+           MRD_ESC(p->community));
+    printf("  key %s  ca %s\n", p->pubkey[0] ? MRD_ESC(p->pubkey) : "-",
+           p->ca_file[0] ? MRD_ESC(p->ca_file) : "-");
     printf("  last ok %s  cursor %s  failures %u  retry after %s  pulled %llu  pushed %llu  "
            "rejected %llu\n",
            ok, cur, s->failures, next, (unsigned long long)s->pulled, (unsigned long long)s->pushed,
            (unsigned long long)s->rejected);
     if (s->last_error[0] != '\0')
-        printf("  last error: %s\n", s->last_error);
+        printf("  last error: %s\n", MRD_ESC(s->last_error)); /* a peer's words */
     return MRD_OK;
 }
 
@@ -256,7 +259,7 @@ static int run(int argc, char **argv)
                     sub[0] == 'r'   ? "removed"
                     : sub[0] == 'e' ? "enabled"
                                     : "disabled",
-                    name);
+                    MRD_ESC(name));
     } else {
         return cli_usage_error(&cli_verb_peer, "unknown subcommand '%s'", sub);
     }

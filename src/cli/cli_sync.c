@@ -14,6 +14,7 @@
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "fed/fed.h"
 #include "store/store.h"
 
@@ -57,11 +58,12 @@ static void report(void *ctx, const struct fed_round_report *r)
         t->failed++;
     printf("%s: %s pulled=%llu duplicates=%llu rejected=%llu unverified=%llu pushed=%llu "
            "refused=%llu pages=%llu ms=%.1f%s%s\n",
-           r->peer, r->ok ? "ok" : "FAILED", (unsigned long long)r->pulled,
+           MRD_ESC(r->peer), r->ok ? "ok" : "FAILED", (unsigned long long)r->pulled,
            (unsigned long long)r->duplicates, (unsigned long long)r->rejected,
            (unsigned long long)r->unverified, (unsigned long long)r->pushed,
            (unsigned long long)r->push_failed, (unsigned long long)r->pages,
-           (double)r->usec / 1000.0, r->ok ? "" : " error: ", r->ok ? "" : r->error);
+           (double)r->usec / 1000.0,
+           r->ok ? "" : " error: ", r->ok ? "" : MRD_ESC(r->error)); /* a peer's answer: escaped */
     if (r->first_reject[0] != '\0')
         mrd_log(MRD_LOG_WARN, "sync %s: rejected %s", r->peer, r->first_reject);
     fflush(stdout);

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/str.h"
 #include "store/store.h"
 
 enum { O_DATA = 1, O_ORG, O_NAME };
@@ -33,7 +34,7 @@ static enum mrd_code print_token(void *ctx, const struct store_token *t)
     (void)ctx;
     cli_data_time(t->created_usec, created);
     cli_data_time(t->revoked_usec, revoked);
-    printf("%s\t%s\t%s\t%s%s\n", t->name, t->org_name, created,
+    printf("%s\t%s\t%s\t%s%s\n", MRD_ESC(t->name), MRD_ESC(t->org_name), created,
            t->revoked_usec == STORE_TIME_NONE ? "active" : "revoked ",
            t->revoked_usec == STORE_TIME_NONE ? "" : revoked);
     return MRD_OK;
@@ -55,8 +56,8 @@ static int do_create(struct store *st, const char *org_name, const char *name)
     }
     printf("%s\n", secret);
     sodium_memzero(secret, sizeof(secret));
-    fprintf(stderr, "meridian token: created token '%s' for org '%s' (shown once)\n", tok.name,
-            tok.org_name);
+    fprintf(stderr, "meridian token: created token '%s' for org '%s' (shown once)\n",
+            MRD_ESC(tok.name), MRD_ESC(tok.org_name));
     return CLI_EXIT_OK;
 }
 
@@ -106,8 +107,8 @@ static int run(int argc, char **argv)
             cli_errorf("token", "%s", err.msg);
             ret = CLI_EXIT_USAGE;
         } else {
-            fprintf(stderr, "meridian token: revoked token '%s' of org '%s'\n", tok.name,
-                    tok.org_name);
+            fprintf(stderr, "meridian token: revoked token '%s' of org '%s'\n", MRD_ESC(tok.name),
+                    MRD_ESC(tok.org_name));
         }
     } else if (store_token_list(st, print_token, NULL, &err) != MRD_OK) {
         cli_errorf("token", "%s", err.msg);

@@ -16,6 +16,7 @@
 #include "cli/verbs.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "stix/stix.h"
 
 struct opts {
@@ -30,7 +31,10 @@ static void print_json(const char *path, const struct stix_report *rep, const ch
                        const char *msg)
 {
     json_t *o = NULL;
-    char *s;
+
+    /* JSON strings are UTF-8: a file name that is not shows escaped. */
+    if (!mrd_utf8_valid(path, strlen(path)))
+        path = MRD_ESC(path);
 
     if (rule != NULL) {
         o = json_pack("{s:s, s:b, s:s, s:i, s:i, s:i, s:b, s:[{s:s, s:s, s:s, s:s, s:s, s:i}]}",
@@ -44,13 +48,8 @@ static void print_json(const char *path, const struct stix_report *rep, const ch
             o = NULL;
         }
     }
-    s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (s == NULL) {
+    if (o == NULL || cli_print_json(o, JSON_COMPACT | JSON_PRESERVE_ORDER) != MRD_OK)
         cli_errorf("validate", "%s: out of memory printing the result", path);
-    } else {
-        puts(s);
-        free(s);
-    }
     json_decref(o);
 }
 
@@ -58,7 +57,7 @@ static void print_text(const char *path, const struct stix_report *rep, const st
 {
     char line[STIX_LINE_MAX];
 
-    printf("%s: %s (%s, %zu object%s): %zu error%s, %zu warning%s\n", path,
+    printf("%s: %s (%s, %zu object%s): %zu error%s, %zu warning%s\n", MRD_ESC(path),
            stix_report_errors(rep) == 0 ? "valid" : "INVALID", stix_doc_kind_str(rep->kind),
            rep->objects, rep->objects == 1 ? "" : "s", stix_report_errors(rep),
            stix_report_errors(rep) == 1 ? "" : "s", stix_report_warnings(rep),
@@ -68,7 +67,8 @@ static void print_text(const char *path, const struct stix_report *rep, const st
         if (o->quiet && f->severity != STIX_ERROR)
             continue;
         (void)stix_finding_format(f, line, sizeof(line));
-        printf("  %-7s %s\n", stix_severity_str(f->severity), line);
+        /* Paths and values in messages come from the file: escaped. */
+        printf("  %-7s %s\n", stix_severity_str(f->severity), MRD_ESC(line));
     }
     if (rep->errors + rep->warnings > rep->nfindings)
         printf("  (%zu more findings not shown; the first %d are kept)\n",
@@ -90,11 +90,13 @@ static int one(const char *path, const struct opts *o, struct stix_report *rep)
     if (rc != MRD_OK) {
         cli_errorf("validate", "%s", err.msg);
         if (o->json) {
-            json_t *j = json_pack("{s:s, s:s}", "file", path, "error", err.msg);
-            char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-            if (s != NULL)
-                puts(s);
-            free(s);
+            /* JSON strings are UTF-8: a name or message that is not
+             * shows escaped. */
+            json_t *j = json_pack("{s:s, s:s}", "file",
+                                  mrd_utf8_valid(path, strlen(path)) ? path : MRD_ESC(path),
+                                  "error", MRD_ESC(err.msg));
+            if (j != NULL)
+                (void)cli_print_json(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
             json_decref(j);
         }
         goto out;
@@ -105,7 +107,7 @@ static int one(const char *path, const struct opts *o, struct stix_report *rep)
         if (o->json)
             print_json(path, NULL, "json-syntax", err.msg);
         else
-            printf("%s: INVALID (not JSON): %s\n", path, err.msg);
+            printf("%s: INVALID (not JSON): %s\n", MRD_ESC(path), MRD_ESC(err.msg));
         goto out;
     }
     stix_report_reset(rep);

@@ -285,7 +285,9 @@ static void sum_merge(struct summary *into, const struct summary *from)
     }
 }
 
-/* JSON string body: escapes, and U+FFFD for bytes that are not UTF-8. */
+/* JSON string body: escapes, and U+FFFD for bytes that are not UTF-8.
+ * Controls (C0, DEL, C1) and bidi controls become \u escapes too, so that
+ * no value from a log reaches a terminal raw (core/str.h). */
 static void json_str(FILE *f, const char *s, size_t n)
 {
     size_t i = 0;
@@ -297,7 +299,7 @@ static void json_str(FILE *f, const char *s, size_t n)
             fputc('\\', f);
             fputc(c, f);
             i++;
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f) {
             fprintf(f, "\\u%04x", c);
             i++;
         } else if (c < 0x80) {
@@ -306,7 +308,15 @@ static void json_str(FILE *f, const char *s, size_t n)
         } else {
             size_t ok = mrd_utf8_check(s + i, n - i > 4 ? 4 : n - i);
             size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (ok >= len && c >= 0xc2 && c <= 0xf4) {
+            if (ok >= len && c >= 0xc2 && c <= 0xf4 && mrd_str_needs_escape(s + i, len)) {
+                /* Only C1 and bidi controls (two or three bytes) get here. */
+                unsigned cp = len == 2
+                                  ? (c & 0x1fu) << 6 | ((unsigned char)s[i + 1] & 0x3fu)
+                                  : (c & 0x0fu) << 12 | ((unsigned char)s[i + 1] & 0x3fu) << 6 |
+                                        ((unsigned char)s[i + 2] & 0x3fu);
+                fprintf(f, "\\u%04x", cp);
+                i += len;
+            } else if (ok >= len && c >= 0xc2 && c <= 0xf4) {
                 fwrite(s + i, 1, len, f);
                 i += len;
             } else {
@@ -698,8 +708,8 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
         if (!o->quiet)
             printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
                    " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                   path, match_format_name(fmt), fst.lines, fst.header, fst.malformed, fst.too_long,
-                   fst.hits);
+                   MRD_ESC(path), match_format_name(fmt), fst.lines, fst.header, fst.malformed,
+                   fst.too_long, fst.hits);
     }
 out:
     if (job.chunks != NULL)
@@ -753,9 +763,10 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
             fflush(r->hits_out);
     }
     if (r->o->follow && !r->o->quiet) {
-        printf("hit %s:%" PRIu64 " %s %.*s\n", s->path, s->lineno + h->line + 1,
-               match_set_id(r->set, h->ind), (int)(h->value_len > 200 ? 200 : h->value_len),
-               s->cur_buf + h->value_off);
+        /* The value comes from the log: escaped (core/str.h). */
+        printf("hit %s:%" PRIu64 " %s %s\n", MRD_ESC(s->path), s->lineno + h->line + 1,
+               MRD_ESC(match_set_id(r->set, h->ind)),
+               MRD_ESCN(s->cur_buf + h->value_off, h->value_len > 200 ? 200 : h->value_len));
         fflush(stdout);
     }
     return true;
@@ -977,7 +988,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
                     close(s->fd);
                 if (!r->o->quiet)
                     fprintf(stderr, "meridian match: %s: rotated after %" PRIu64 " lines\n",
-                            s->path, s->lineno);
+                            MRD_ESC(s->path), s->lineno);
                 if (stream_open(s) != 0) {
                     s->fd = -1;
                     s->dead = true;
@@ -1004,7 +1015,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
         if (!r->o->quiet)
             printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
                    " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                   s->path, match_format_name(s->reader.fmt), s->st.lines, s->st.header,
+                   MRD_ESC(s->path), match_format_name(s->reader.fmt), s->st.lines, s->st.header,
                    s->st.malformed, s->st.too_long, s->st.hits);
         if (s->fd > STDIN_FILENO)
             close(s->fd);
@@ -1223,8 +1234,8 @@ int match_run(const struct match_set *set, const struct match_opts *o)
             const struct summary *s = &rk[i];
             fmt_time(s->timed, s->first, a);
             fmt_time(s->timed, s->last, b);
-            printf("%-50s %10" PRIu64 " %-24s %-24s\n", match_set_id(set, rk[i].ind), s->count, a,
-                   b);
+            printf("%-50s %10" PRIu64 " %-24s %-24s\n", MRD_ESC(match_set_id(set, rk[i].ind)),
+                   s->count, a, b);
         }
     }
     if (atomic_load(&r.records) > MAX_HIT_RECORDS)

@@ -2,8 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "core/str.h"
 #include "core/timestamp.h"
 
 static enum mrd_log_level min_level = MRD_LOG_INFO;
@@ -16,7 +18,7 @@ void mrd_log_set_level(enum mrd_log_level level)
 void mrd_log(enum mrd_log_level level, const char *fmt, ...)
 {
     static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-    char line[2048];
+    char line[2048], msg[2048];
     char ts[MRD_TIME_TAXII_LEN + 1];
     va_list ap;
     int n, m;
@@ -28,13 +30,15 @@ void mrd_log(enum mrd_log_level level, const char *fmt, ...)
     if (n < 0)
         return;
     va_start(ap, fmt);
-    m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    m = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (m < 0)
         return;
-    n += m;
-    if ((size_t)n > sizeof(line) - 2)
-        n = (int)sizeof(line) - 2;
+    /* Messages carry request paths, names and peers' errors: escaped
+     * (str.h), no outside byte can forge a record or drive a terminal. */
+    mrd_str_escape(line + n, sizeof(line) - (size_t)n - 1, msg,
+                   (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1);
+    n += (int)strlen(line + n);
     line[n++] = '\n';
     (void)!write(2, line, (size_t)n);
 }

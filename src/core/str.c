@@ -1,5 +1,6 @@
 #include "core/str.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool mrd_str_eq(const char *s, size_t n, const char *lit)
@@ -124,4 +125,145 @@ int mrd_hex_digit(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* ---- escaping for display (str.h) ---- */
+
+#define ESC_PIECE 12 /* the longest piece: "\u{202E}" is 8 bytes, a character 4 */
+
+/* The code point of the well-formed sequence of len bytes at s. */
+static uint32_t utf8_decode(const unsigned char *s, size_t len)
+{
+    switch (len) {
+    case 2:
+        return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    case 3:
+        return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    default:
+        return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+               (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+    }
+}
+
+/* Characters that are well-formed but act on the display: C1 controls
+ * (U+009B is CSI on terminals that honour 8-bit controls), the bidi marks,
+ * embeddings, overrides and isolates (Trojan Source, CVE-2021-42574), and
+ * the Unicode line and paragraph separators. */
+static bool display_control(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The next piece of the escaped form of s[*i..n): one character copied, or
+ * its escape. Advances *i past that character (or invalid byte) and returns
+ * the piece's length. */
+static size_t esc_piece(const unsigned char *s, size_t n, size_t *i, char out[ESC_PIECE])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    unsigned char c = s[*i];
+    size_t len, window = n - *i < 4 ? n - *i : 4;
+
+    if (c >= 0x20 && c < 0x7F) {
+        out[0] = (char)c;
+        (*i)++;
+        return 1;
+    }
+    /* A sequence is well-formed when the check gets past its first byte. */
+    len = c < 0x80 ? 0 : (c < 0xE0 ? 2 : (c < 0xF0 ? 3 : 4));
+    if (len == 0 || len > window || mrd_utf8_check((const char *)s + *i, window) == 0) {
+        out[0] = '\\';
+        out[1] = 'x';
+        out[2] = hex[c >> 4];
+        out[3] = hex[c & 15];
+        (*i)++;
+        return 4;
+    }
+    if (display_control(utf8_decode(s + *i, len))) {
+        int w = snprintf(out, ESC_PIECE, "\\u{%X}", (unsigned)utf8_decode(s + *i, len));
+
+        *i += len;
+        return (size_t)w;
+    }
+    memcpy(out, s + *i, len);
+    *i += len;
+    return len;
+}
+
+const char *mrd_str_escape(char *dst, size_t size, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char piece[ESC_PIECE];
+    size_t i = 0, o = 0, cut = 0;
+    bool whole = true;
+
+    while (i < n) {
+        size_t k = esc_piece(u, n, &i, piece);
+
+        if (o + k + 1 > size) {
+            whole = false;
+            break;
+        }
+        memcpy(dst + o, piece, k);
+        o += k;
+        if (o + 4 <= size)
+            cut = o; /* the last place "..." still fits after */
+    }
+    if (!whole) {
+        /* Cut at the last boundary that leaves room for "..." (there is
+         * none when size < 4). */
+        o = cut;
+        if (o + 4 <= size) {
+            memcpy(dst + o, "...", 3);
+            o += 3;
+        }
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+enum mrd_code mrd_buf_escape(struct mrd_buf *b, const char *s, size_t n, struct mrd_err *err)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char piece[ESC_PIECE];
+    size_t i = 0, start = b->len;
+    enum mrd_code rc = MRD_OK;
+
+    while (i < n && rc == MRD_OK) {
+        size_t plain = i;
+
+        /* Runs of plain characters go in one append. */
+        while (plain < n && u[plain] >= 0x20 && u[plain] < 0x7F)
+            plain++;
+        if (plain > i) {
+            rc = mrd_buf_append(b, s + i, plain - i, err);
+            i = plain;
+            continue;
+        }
+        rc = mrd_buf_append(b, piece, esc_piece(u, n, &i, piece), err);
+    }
+    if (rc != MRD_OK && b->data != NULL) {
+        b->len = start; /* unchanged on failure, as every mrd_buf function */
+        b->data[start] = '\0';
+    }
+    return rc;
+}
+
+bool mrd_str_needs_escape(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char piece[ESC_PIECE];
+    size_t i = 0;
+
+    while (i < n) {
+        size_t at = i;
+
+        if (u[i] >= 0x20 && u[i] < 0x7F) {
+            i++;
+            continue;
+        }
+        if (esc_piece(u, n, &i, piece) != i - at || memcmp(piece, s + at, i - at) != 0)
+            return true;
+    }
+    return false;
 }

@@ -150,18 +150,28 @@ enum mrd_code ckpt_signer_parse(const char *s, size_t len, struct ckpt_signer *r
     return MRD_OK;
 }
 
-enum mrd_code ckpt_verifier_format(const struct ckpt_signer *signer, struct mrd_buf *out,
-                                   struct mrd_err *err)
+enum mrd_code ckpt_verifier_text(const struct ckpt_verifier *v, struct mrd_buf *out,
+                                 struct mrd_err *err)
 {
     uint8_t id[4], data[33];
     char b64[64];
 
-    ckpt_key_id(signer->name, signer->sk + 32, id);
+    ckpt_key_id(v->name, v->pk, id);
     data[0] = ALG_ED25519;
-    memcpy(data + 1, signer->sk + 32, 32);
+    memcpy(data + 1, v->pk, 32);
     sodium_bin2base64(b64, sizeof(b64), data, sizeof(data), sodium_base64_VARIANT_ORIGINAL);
-    return mrd_buf_printf(out, err, "%s+%02x%02x%02x%02x+%s", signer->name, id[0], id[1], id[2],
-                          id[3], b64);
+    return mrd_buf_printf(out, err, "%s+%02x%02x%02x%02x+%s", v->name, id[0], id[1], id[2], id[3],
+                          b64);
+}
+
+enum mrd_code ckpt_verifier_format(const struct ckpt_signer *signer, struct mrd_buf *out,
+                                   struct mrd_err *err)
+{
+    struct ckpt_verifier v;
+
+    memcpy(v.name, signer->name, sizeof(v.name));
+    memcpy(v.pk, signer->sk + 32, sizeof(v.pk));
+    return ckpt_verifier_text(&v, out, err);
 }
 
 enum mrd_code ckpt_verifier_parse(const char *s, size_t len, struct ckpt_verifier *ret,

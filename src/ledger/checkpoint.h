@@ -71,6 +71,10 @@ enum mrd_code ckpt_signer_parse(const char *s, size_t len, struct ckpt_signer *r
 enum mrd_code ckpt_verifier_format(const struct ckpt_signer *signer, struct mrd_buf *out,
                                    struct mrd_err *err);
 
+/* Writes the verifier key of v, the same text (no newline). */
+enum mrd_code ckpt_verifier_text(const struct ckpt_verifier *v, struct mrd_buf *out,
+                                 struct mrd_err *err);
+
 /* Parses a verifier key "name+hexid+base64(0x01 || pk)" (ID checked). */
 enum mrd_code ckpt_verifier_parse(const char *s, size_t len, struct ckpt_verifier *ret,
                                   struct mrd_err *err);

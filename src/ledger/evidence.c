@@ -29,7 +29,21 @@
 static const char *const kind_name[] = {"",           "object",       "hold-create",
                                         "hold-renew", "hold-release", "hold-export"};
 
-/* ---- ustar ---- */
+/* ---- ustar, in one canonical form ---- */
+
+/* The members, in this order; then objects/000001, objects/000002, ... */
+static const char *const fixed_member[] = {"manifest.json", "manifest.sig", "checkpoint", "pubkey"};
+#define N_FIXED 4
+#define OBJECT_NAME "objects/%06zu"
+
+/* The name of the k-th member (from 0) of a canonical package. */
+static void member_name(size_t k, char out[TAR_NAME_MAX + 1])
+{
+    if (k < N_FIXED)
+        mrd_strlcpy(out, fixed_member[k], TAR_NAME_MAX + 1);
+    else
+        snprintf(out, TAR_NAME_MAX + 1, OBJECT_NAME, k - N_FIXED + 1);
+}
 
 static void octal(char *field, size_t width, uint64_t v)
 {
@@ -50,6 +64,29 @@ static unsigned header_sum(const uint8_t *h)
     return sum;
 }
 
+/* The one header the writer produces for a member: only the name and the
+ * size vary. Every other field is fixed (mode 0644, uid and gid 0, mtime 0,
+ * owner "meridian", no link, no device numbers, no prefix), so a package's
+ * bytes depend on its content alone and the reader can demand exactly
+ * these bytes. */
+static void tar_header(uint8_t h[TAR_BLOCK], const char *name, uint64_t size)
+{
+    memset(h, 0, TAR_BLOCK);
+    memcpy(h, name, strlen(name));
+    octal((char *)h + 100, 8, 0644);
+    octal((char *)h + 108, 8, 0);
+    octal((char *)h + 116, 8, 0);
+    octal((char *)h + 124, 12, size);
+    octal((char *)h + 136, 12, 0);
+    h[156] = '0';
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    memcpy(h + 265, "meridian", 8);
+    memcpy(h + 297, "meridian", 8);
+    octal((char *)h + 148, 7, header_sum(h));
+    h[155] = ' ';
+}
+
 static enum mrd_code tar_add(struct mrd_buf *out, const char *name, const void *data, size_t len,
                              struct mrd_err *err)
 {
@@ -59,20 +96,7 @@ static enum mrd_code tar_add(struct mrd_buf *out, const char *name, const void *
 
     if (strlen(name) > TAR_NAME_MAX)
         return mrd_err_set(err, MRD_E_INVAL, "evidence: member name too long");
-    memset(h, 0, sizeof(h));
-    memcpy(h, name, strlen(name));
-    octal((char *)h + 100, 8, 0644);
-    octal((char *)h + 108, 8, 0);
-    octal((char *)h + 116, 8, 0);
-    octal((char *)h + 124, 12, len);
-    octal((char *)h + 136, 12, 0); /* no mtime: a package's bytes depend on its content only */
-    h[156] = '0';
-    memcpy(h + 257, "ustar", 6);
-    memcpy(h + 263, "00", 2);
-    memcpy(h + 265, "meridian", 8);
-    memcpy(h + 297, "meridian", 8);
-    octal((char *)h + 148, 7, header_sum(h));
-    h[155] = ' ';
+    tar_header(h, name, len);
     rc = mrd_buf_append(out, h, sizeof(h), err);
     if (rc == MRD_OK && len > 0)
         rc = mrd_buf_append(out, data, len, err);
@@ -85,20 +109,7 @@ struct member {
     char name[TAR_NAME_MAX + 1];
     const uint8_t *data;
     size_t len;
-    int used; /* referenced by the manifest */
 };
-
-static int member_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
-}
-
-/* The padding bytes present: a truncated package may end inside them (and
- * is then reported as truncated). */
-static size_t pad_len(size_t want, uint64_t have)
-{
-    return have < want ? (size_t)have : want;
-}
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -129,81 +140,132 @@ static enum mrd_code parse_octal(const uint8_t *f, size_t width, uint64_t *ret)
     return MRD_OK;
 }
 
-/* Splits a ustar file into members; strict (see the file comment). */
-static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, size_t *ret_n,
-                              struct mrd_err *err)
+/* The ustar header fields (POSIX.1 pax, "ustar Interchange Format"), to
+ * name what differs from the canonical header. */
+static const struct {
+    unsigned short off, len;
+    const char *name;
+} tar_field[] = {
+    {0, 100, "name"},       {100, 8, "mode"},     {108, 8, "uid"},      {116, 8, "gid"},
+    {124, 12, "size"},      {136, 12, "mtime"},   {148, 8, "checksum"}, {156, 1, "typeflag"},
+    {157, 100, "linkname"}, {257, 6, "magic"},    {263, 2, "version"},  {265, 32, "uname"},
+    {297, 32, "gname"},     {329, 8, "devmajor"}, {337, 8, "devminor"}, {345, 155, "prefix"},
+    {500, 12, "padding"},
+};
+
+/* Names every field of header h (at offset off, member name) that differs
+ * from the canonical header want; the checksum only when nothing else
+ * differs (it changes with any other field). */
+static enum mrd_code header_differs(const uint8_t *h, const uint8_t *want, size_t off,
+                                    const char *name, struct mrd_err *err)
 {
-    size_t off = 0, n = 0;
+    char fields[160];
+    size_t n = 0;
 
-    while (off + TAR_BLOCK <= len) {
-        const uint8_t *h = p + off;
-        uint64_t size = 0, sum = 0;
-        size_t namelen;
-
-        if (all_zero(h, TAR_BLOCK)) {
-            if (!all_zero(p + off, len - off))
-                return mrd_err_set(err, MRD_E_PARSE,
-                                   "package: offset %zu: data after the end-of-archive blocks",
-                                   off);
-            /* Sorted by name: duplicates are neighbours, lookups bsearch. */
-            qsort(m, n, sizeof(*m), member_cmp);
-            for (size_t k = 1; k < n; k++)
-                if (strcmp(m[k - 1].name, m[k].name) == 0)
-                    return mrd_err_set(err, MRD_E_PARSE, "package: member %s appears twice",
-                                       m[k].name);
-            *ret_n = n;
-            return MRD_OK;
-        }
-        if (parse_octal(h + 148, 8, &sum) != MRD_OK || sum != header_sum(h))
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: tar header checksum does not match", off);
-        if (memcmp(h + 257, "ustar", 5) != 0 || h[156] != '0')
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: not a ustar regular file (type '%c')", off,
-                               h[156] >= 0x20 && h[156] < 0x7f ? h[156] : '?');
-        namelen = strnlen((const char *)h, 100);
-        /* Only the owner, mode and time fields may vary between tar
-         * writers; the rest of a header (name padding, link name, prefix,
-         * trailing bytes) must be zero so that nothing hides in it. */
-        if (!all_zero(h + namelen, 100 - namelen) || !all_zero(h + 157, 100) ||
-            !all_zero(h + 345, TAR_BLOCK - 345))
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: tar header has data in unused fields (link "
-                               "name, long-name prefix or padding)",
-                               off);
-        if (namelen == 0 || namelen > TAR_NAME_MAX)
-            return mrd_err_set(err, MRD_E_PARSE, "package: offset %zu: bad member name", off);
-        if (parse_octal(h + 124, 12, &size) != MRD_OK || size > EVIDENCE_MAX_MEMBER ||
-            size > len - off - TAR_BLOCK)
-            return mrd_err_set(err, MRD_E_PARSE,
-                               "package: offset %zu: member size is malformed or past the end",
-                               off);
-        if (n >= MAX_MEMBERS || n >= len / TAR_BLOCK)
-            return mrd_err_set(err, MRD_E_TOOBIG, "package: more than %d members", MAX_MEMBERS);
-        memcpy(m[n].name, h, namelen);
-        m[n].name[namelen] = '\0';
-        m[n].data = h + TAR_BLOCK;
-        m[n].len = (size_t)size;
-        m[n].used = 0;
-        n++;
-        /* The padding is zeros too: no byte of a package goes unchecked. */
-        if (size % TAR_BLOCK != 0 &&
-            !all_zero(h + TAR_BLOCK + size, pad_len(TAR_BLOCK - (size_t)(size % TAR_BLOCK),
-                                                    len - off - TAR_BLOCK - size)))
-            return mrd_err_set(err, MRD_E_PARSE, "package: member %s: padding is not zero",
-                               m[n - 1].name);
-        off += TAR_BLOCK + ((size_t)size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+    fields[0] = '\0';
+    for (size_t f = 0; f < sizeof(tar_field) / sizeof(tar_field[0]); f++) {
+        if (memcmp(h + tar_field[f].off, want + tar_field[f].off, tar_field[f].len) == 0 ||
+            (strcmp(tar_field[f].name, "checksum") == 0))
+            continue;
+        n += (size_t)snprintf(fields + n, sizeof(fields) - n, "%s%s", n > 0 ? ", " : "",
+                              tar_field[f].name);
+        if (n >= sizeof(fields))
+            break;
     }
-    return mrd_err_set(err, MRD_E_PARSE, "package: truncated (no end-of-archive blocks)");
+    if (fields[0] == '\0')
+        mrd_strlcpy(fields, "checksum", sizeof(fields));
+    return mrd_err_set(err, MRD_E_PARSE,
+                       "package: offset %zu: %s: tar header field %s differs from the canonical "
+                       "header (mode 0644, uid/gid 0, mtime 0, owner meridian/meridian, no link, "
+                       "no device numbers, no prefix)",
+                       off, name, fields);
 }
 
-static struct member *find_member(struct member *m, size_t n, const char *name)
+/* Reads a package that must be exactly what evidence_write produces: the
+ * members in their fixed order, each header byte for byte the canonical
+ * one, zero padding, exactly two zero end-of-archive blocks and nothing
+ * after them. Members are returned in package order. */
+static enum mrd_code tar_read(const uint8_t *p, size_t len, struct member *m, size_t max,
+                              size_t *ret_n, struct mrd_err *err)
 {
-    struct member key;
+    size_t off = 0, n = 0, end, nz;
+    uint8_t want[TAR_BLOCK];
+    char name[TAR_NAME_MAX + 1];
 
-    if (mrd_strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
-        return NULL;
-    return bsearch(&key, m, n, sizeof(*m), member_cmp);
+    while (off + TAR_BLOCK <= len && !all_zero(p + off, TAR_BLOCK)) {
+        const uint8_t *h = p + off;
+        uint64_t size = 0;
+        size_t namelen = strnlen((const char *)h, 100), pad;
+
+        if (n >= max)
+            return mrd_err_set(err, MRD_E_TOOBIG, "package: more than %d members", MAX_MEMBERS);
+        member_name(n, name);
+        if (namelen != strlen(name) || memcmp(h, name, namelen) != 0)
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "package: offset %zu: member %zu is named '%s', the canonical "
+                               "package has %s there",
+                               off, n + 1, MRD_ESCN((const char *)h, namelen), name);
+        if (parse_octal(h + 124, 12, &size) != MRD_OK)
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "package: offset %zu: %s: tar header field size is not an octal "
+                               "number",
+                               off, name);
+        if (size > EVIDENCE_MAX_MEMBER || size > len - off - TAR_BLOCK)
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "package: offset %zu: %s: member size %llu is past the end of the "
+                               "package or above %zu bytes",
+                               off, name, (unsigned long long)size, EVIDENCE_MAX_MEMBER);
+        tar_header(want, name, size);
+        if (memcmp(h, want, TAR_BLOCK) != 0)
+            return header_differs(h, want, off, name, err);
+        mrd_strlcpy(m[n].name, name, sizeof(m[n].name));
+        m[n].data = h + TAR_BLOCK;
+        m[n].len = (size_t)size;
+        n++;
+        /* The padding is zeros too: no byte of a package goes unchecked. A
+         * truncated package may end inside it (and fails below). */
+        pad = size % TAR_BLOCK == 0 ? 0 : TAR_BLOCK - (size_t)(size % TAR_BLOCK);
+        if (pad > len - off - TAR_BLOCK - size)
+            pad = len - off - TAR_BLOCK - (size_t)size;
+        if (!all_zero(h + TAR_BLOCK + size, pad))
+            return mrd_err_set(err, MRD_E_PARSE, "package: member %s: padding is not zero", name);
+        off += TAR_BLOCK + ((size_t)size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+    }
+    /* The end: exactly two zero blocks, then nothing. */
+    end = off < len ? len - off : 0;
+    for (nz = off; nz < len && p[nz] == 0; nz++)
+        ;
+    if (nz < len && nz < off + 2 * TAR_BLOCK)
+        return mrd_err_set(err, MRD_E_PARSE,
+                           "package: offset %zu: the end-of-archive blocks are not zero", nz);
+    if (nz < len)
+        return mrd_err_set(err, MRD_E_PARSE,
+                           "package: offset %zu: %zu bytes after the two end-of-archive blocks "
+                           "(a canonical package ends with them)",
+                           off + 2 * TAR_BLOCK, len - off - 2 * TAR_BLOCK);
+    if (end < TAR_BLOCK)
+        return mrd_err_set(err, MRD_E_PARSE,
+                           "package: truncated at offset %zu (no end-of-archive blocks)", len);
+    if (end != 2 * TAR_BLOCK)
+        return mrd_err_set(err, MRD_E_PARSE,
+                           "package: ends with %zu zero bytes (%.1f blocks) after the last member; "
+                           "a canonical package has exactly two 512-byte end-of-archive blocks",
+                           end, (double)end / TAR_BLOCK);
+    *ret_n = n;
+    return MRD_OK;
+}
+
+/* The number of signature lines of a signed note (those after its last
+ * blank line), so that a package carries no signature it does not need. */
+static size_t note_signatures(const uint8_t *d, size_t len)
+{
+    size_t i, lines = 0;
+
+    for (i = len; i > 1 && !(d[i - 1] == '\n' && d[i - 2] == '\n'); i--)
+        ;
+    for (; i < len; i++)
+        lines += d[i] == '\n';
+    return lines;
 }
 
 /* ---- writing ---- */
@@ -268,7 +330,7 @@ enum mrd_code evidence_write(const char *case_id, const char *created,
                              struct mrd_err *err)
 {
     json_t *man = NULL, *list = NULL, *cp = NULL;
-    char *text = NULL, file[32];
+    char *text = NULL, file[TAR_NAME_MAX + 1];
     struct mrd_buf sig, vkey, stmt;
     struct ckpt c;
     uint8_t digest[MERKLE_HASH_LEN];
@@ -309,7 +371,7 @@ enum mrd_code evidence_write(const char *case_id, const char *created,
     for (size_t i = 0; i < n; i++) {
         json_t *o;
 
-        snprintf(file, sizeof(file), "objects/%06zu", i + 1);
+        member_name(N_FIXED + i, file);
         o = object_json(&objs[i], file);
         if (o == NULL || json_array_append_new(list, o) != 0) {
             rc = mrd_err_set(err, MRD_E_NOMEM, "evidence: out of memory");
@@ -335,16 +397,17 @@ enum mrd_code evidence_write(const char *case_id, const char *created,
         rc = ckpt_verifier_format(signer, &vkey, err);
     if (rc == MRD_OK)
         rc = mrd_buf_putc(&vkey, '\n', err);
+    /* The members in their fixed order (member_name). */
     if (rc == MRD_OK)
-        rc = tar_add(out, "manifest.json", text, strlen(text), err);
+        rc = tar_add(out, fixed_member[0], text, strlen(text), err);
     if (rc == MRD_OK)
-        rc = tar_add(out, "manifest.sig", sig.data, sig.len, err);
+        rc = tar_add(out, fixed_member[1], sig.data, sig.len, err);
     if (rc == MRD_OK)
-        rc = tar_add(out, "checkpoint", note, note_len, err);
+        rc = tar_add(out, fixed_member[2], note, note_len, err);
     if (rc == MRD_OK)
-        rc = tar_add(out, "pubkey", vkey.data, vkey.len, err);
+        rc = tar_add(out, fixed_member[3], vkey.data, vkey.len, err);
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
-        snprintf(file, sizeof(file), "objects/%06zu", i + 1);
+        member_name(N_FIXED + i, file);
         rc = tar_add(out, file, objs[i].data, objs[i].len, err);
     }
     if (rc == MRD_OK) {
@@ -441,7 +504,7 @@ static int u64_field(const json_t *j, uint64_t *ret)
 
 /* Verifies manifest entry i (object o) against the members and the
  * checkpoint c. */
-static enum mrd_code verify_object(const json_t *o, size_t i, struct member *m, size_t nm,
+static enum mrd_code verify_object(const json_t *o, size_t i, const struct member *mem,
                                    const struct ckpt *c, struct mrd_err *err)
 {
     const char *file = json_string_value(json_object_get(o, "file"));
@@ -449,11 +512,10 @@ static enum mrd_code verify_object(const json_t *o, size_t i, struct member *m, 
     const char *hex = json_string_value(json_object_get(o, "sha256"));
     const json_t *leaf = json_object_get(o, "leaf"), *proof, *item;
     const char *kind;
-    struct member *mem;
     struct ledger_entry e;
     uint8_t got[MERKLE_HASH_LEN], lh[MERKLE_HASH_LEN], stated[MERKLE_HASH_LEN];
     uint8_t pbuf[MERKLE_MAX_PROOF * MERKLE_HASH_LEN];
-    char got_hex[2 * MERKLE_HASH_LEN + 1], what[64];
+    char got_hex[2 * MERKLE_HASH_LEN + 1], what[64], want[TAR_NAME_MAX + 1];
     uint64_t index = 0, time_ms = 0;
     size_t k, plen;
     enum mrd_code rc;
@@ -463,14 +525,16 @@ static enum mrd_code verify_object(const json_t *o, size_t i, struct member *m, 
                            i);
     if (id == NULL)
         id = "(no id)";
-    mem = find_member(m, nm, file);
+    member_name(N_FIXED + i, want);
+    if (strcmp(file, want) != 0)
+        return mrd_err_set(err, MRD_E_INVALID,
+                           "manifest: objects[%zu] names file '%s', the canonical package has %s "
+                           "there",
+                           i, MRD_ESC(file), want);
     if (mem == NULL)
         return mrd_err_set(err, MRD_E_INVALID,
                            "%s (%s): listed in the manifest but missing from the package", file,
                            id);
-    if (mem->used)
-        return mrd_err_set(err, MRD_E_INVALID, "%s: listed twice in the manifest", file);
-    mem->used = 1;
     crypto_hash_sha256(got, mem->data, mem->len);
     to_hex(got, MERKLE_HASH_LEN, got_hex);
     if (strcmp(got_hex, hex) != 0)
@@ -529,39 +593,43 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
                               struct evidence_report *report, struct mrd_err *err)
 {
     struct member *m = NULL;
-    struct member *man_m, *sig_m, *ck_m;
-    size_t nm = 0, text_len = 0, i;
+    const struct member *man_m, *sig_m, *ck_m, *pk_m;
+    size_t nm = 0, text_len = 0, nobj, i;
     struct ckpt c;
     json_t *man = NULL, *objs, *o, *cp;
     struct mrd_json_limits lim = {EVIDENCE_MAX_MANIFEST, 16};
+    struct mrd_buf vkey;
     uint8_t digest[MERKLE_HASH_LEN], root[MERKLE_HASH_LEN];
     char b64[sodium_base64_ENCODED_LEN(MERKLE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
-    char want[CKPT_MAX_ORIGIN + 128];
+    char want[CKPT_MAX_ORIGIN + 128], name[TAR_NAME_MAX + 1];
     uint64_t size = 0;
     const char *s;
     enum mrd_code rc;
 
     memset(report, 0, sizeof(*report));
+    mrd_buf_init(&vkey, CKPT_MAX_NOTE);
     if (len > EVIDENCE_MAX_PACKAGE)
         return mrd_err_set(err, MRD_E_TOOBIG, "package: larger than %zu bytes",
                            EVIDENCE_MAX_PACKAGE);
     /* Each member takes at least one 512-byte header. */
-    m = mrd_calloc(len / TAR_BLOCK < MAX_MEMBERS ? len / TAR_BLOCK + 1 : MAX_MEMBERS, sizeof(*m));
+    nm = len / TAR_BLOCK < MAX_MEMBERS ? len / TAR_BLOCK + 1 : MAX_MEMBERS;
+    m = mrd_calloc(nm, sizeof(*m));
     if (m == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "evidence: out of memory");
-    rc = tar_read(pkg, len, m, &nm, err);
+    /* 0. The container: canonical, byte for byte (every header field, the
+     * padding, the member order, the two end blocks, nothing after). */
+    rc = tar_read(pkg, len, m, nm, &nm, err);
     if (rc != MRD_OK)
         goto out;
-    man_m = find_member(m, nm, "manifest.json");
-    sig_m = find_member(m, nm, "manifest.sig");
-    ck_m = find_member(m, nm, "checkpoint");
-    if (man_m == NULL || sig_m == NULL || ck_m == NULL) {
-        rc = mrd_err_set(err, MRD_E_INVALID, "package: %s is missing",
-                         man_m == NULL ? "manifest.json"
-                                       : (sig_m == NULL ? "manifest.sig" : "checkpoint"));
+    if (nm < N_FIXED) {
+        member_name(nm, name);
+        rc = mrd_err_set(err, MRD_E_INVALID, "package: %s is missing", name);
         goto out;
     }
-    man_m->used = sig_m->used = ck_m->used = 1;
+    man_m = &m[0];
+    sig_m = &m[1];
+    ck_m = &m[2];
+    pk_m = &m[3];
     /* 1. The checkpoint, signed by the node key given to us. */
     rc = ckpt_verify((const char *)ck_m->data, ck_m->len, v, &c, err);
     if (rc != MRD_OK) {
@@ -575,6 +643,19 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
         rc = MRD_E_INVALID;
         goto out;
     }
+    /* Other keys' signatures would verify too (signed-note ignores them),
+     * so a package would have bytes nobody checks: it carries ours only. */
+    for (i = 1; i <= 2; i++) {
+        size_t lines = note_signatures(m[i].data, m[i].len);
+
+        if (lines != 1) {
+            rc = mrd_err_set(err, MRD_E_INVALID,
+                             "%s: carries %zu signature lines; a package's notes carry exactly "
+                             "one, by the node key",
+                             m[i].name, lines);
+            goto out;
+        }
+    }
     crypto_hash_sha256(digest, man_m->data, man_m->len);
     sodium_bin2base64(b64, sizeof(b64), digest, sizeof(digest), sodium_base64_VARIANT_ORIGINAL);
     snprintf(want, sizeof(want), "%s\n" SIG_TITLE "\n%s\n", v->name, b64);
@@ -584,21 +665,21 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
                          "manifest.sig (an entry added, dropped or changed)");
         goto out;
     }
-    if (find_member(m, nm, "pubkey") != NULL) {
-        struct member *pk = find_member(m, nm, "pubkey");
-        struct ckpt_verifier named;
-
-        /* Informational, but it must not contradict the key we trust. */
-        pk->used = 1;
-        if (ckpt_verifier_parse((const char *)pk->data, pk->len, &named, NULL) != MRD_OK ||
-            strcmp(named.name, v->name) != 0 || memcmp(named.pk, v->pk, sizeof(v->pk)) != 0) {
-            rc = mrd_err_set(err, MRD_E_INVALID,
-                             "pubkey: the package names another key than the one given (%s)",
-                             v->name);
-            goto out;
-        }
+    /* 3. The pubkey member: informational, but exactly the key we trust,
+     * as the writer writes it. */
+    rc = ckpt_verifier_text(v, &vkey, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(&vkey, '\n', err);
+    if (rc != MRD_OK)
+        goto out;
+    if (pk_m->len != vkey.len || memcmp(pk_m->data, vkey.data, vkey.len) != 0) {
+        rc = mrd_err_set(err, MRD_E_INVALID,
+                         "pubkey: is not the key given (%s) as the writer writes it "
+                         "(name+id+base64 and a newline)",
+                         v->name);
+        goto out;
     }
-    /* 3. The manifest agrees with the checkpoint. */
+    /* 4. The manifest agrees with the checkpoint. */
     rc = mrd_json_parse((const char *)man_m->data, man_m->len, &lim, &man, err);
     if (rc != MRD_OK) {
         mrd_err_prefix(err, "manifest.json");
@@ -622,27 +703,29 @@ enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_
                          "manifest.json: its checkpoint (tree size, root) is not the signed one");
         goto out;
     }
-    /* 4. Every object. */
+    /* 5. Every object, the i-th entry in the i-th object member. */
+    nobj = nm - N_FIXED;
     json_array_foreach(objs, i, o)
     {
-        rc = verify_object(o, i, m, nm, &c, err);
+        rc = verify_object(o, i, i < nobj ? &m[N_FIXED + i] : NULL, &c, err);
         if (rc != MRD_OK)
             goto out;
     }
-    for (i = 0; i < nm; i++) {
-        if (!m[i].used) {
-            rc = mrd_err_set(err, MRD_E_INVALID, "%s: in the package but not in the manifest",
-                             m[i].name);
-            goto out;
-        }
+    if (nobj > json_array_size(objs)) {
+        rc = mrd_err_set(err, MRD_E_INVALID, "%s: in the package but not in the manifest",
+                         m[N_FIXED + json_array_size(objs)].name);
+        goto out;
     }
     s = json_string_value(json_object_get(man, "case"));
     mrd_strlcpy(report->case_id, s != NULL ? s : "", sizeof(report->case_id));
     mrd_strlcpy(report->origin, c.origin, sizeof(report->origin));
     report->tree_size = c.size;
     report->objects = json_array_size(objs);
+    crypto_hash_sha256(digest, pkg, len);
+    to_hex(digest, sizeof(digest), report->sha256);
 out:
     json_decref(man);
     mrd_free(m);
+    mrd_buf_release(&vkey);
     return rc;
 }

@@ -79,13 +79,19 @@ struct evidence_report {
     char origin[CKPT_MAX_ORIGIN + 1];
     uint64_t tree_size;
     size_t objects;
+    char sha256[2 * MERKLE_HASH_LEN + 1]; /* of the whole package, hex */
 };
 
-/* Verifies the package pkg (len bytes) against the node key v: the tar
- * structure, the checkpoint's and the manifest's signatures, that the
- * manifest agrees with the checkpoint, and for every object its bytes'
- * SHA-256 and its inclusion proof. MRD_OK, or MRD_E_INVALID naming what
- * fails first (MRD_E_PARSE for a malformed package). */
+/* Verifies the package pkg (len bytes) against the node key v, every byte
+ * of it: that it is the canonical tar evidence_write produces (each header
+ * byte, padding, member order, exactly two end-of-archive blocks, nothing
+ * after them), the checkpoint's and the manifest's signatures (each note
+ * carrying that one signature only), the pubkey member, that the manifest
+ * agrees with the checkpoint, and for every object its bytes' SHA-256 and
+ * its inclusion proof. So two packages that verify with the same manifest
+ * are the same bytes, and the package's SHA-256 (in report) is what the
+ * node recorded when it exported it. MRD_OK, or MRD_E_INVALID naming what
+ * fails first (MRD_E_PARSE for a malformed container). */
 enum mrd_code evidence_verify(const uint8_t *pkg, size_t len, const struct ckpt_verifier *v,
                               struct evidence_report *report, struct mrd_err *err);
 

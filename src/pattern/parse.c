@@ -386,6 +386,69 @@ static int num(const char *s, size_t n)
     return v;
 }
 
+bool pat__time_fields_problem(int y, int mo, int d, int h, int mi, int se, char *why, size_t size)
+{
+    static const char *const month[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+
+    if (why == NULL)
+        size = 0;
+    if (mo < 1 || mo > 12) {
+        if (size > 0)
+            snprintf(why, size, "month %02d does not exist", mo);
+        return true;
+    }
+    if (d < 1 || d > days_in_month(y, mo)) {
+        if (size > 0)
+            snprintf(why, size, "%04d-%02d-%02d does not exist (%s %04d has %d days)", y, mo, d,
+                     month[mo - 1], y, days_in_month(y, mo));
+        return true;
+    }
+    /* Hour 24 is not RFC 3339's. Second 60 is, for a leap second, which
+     * is only ever inserted as the last second of a UTC day (RFC 3339
+     * §5.7, leap seconds come at 23:59:60): that one is accepted (it
+     * compares as the next day's 00:00:00), any other :60 does not exist
+     * (docs/pattern.md). */
+    if (h > 23 || mi > 59 || se > 60 || (se == 60 && (h != 23 || mi != 59))) {
+        if (size > 0)
+            snprintf(why, size,
+                     "the time %02d:%02d:%02d does not exist (hours 00-23, minutes and seconds "
+                     "00-59; second 60 only as the leap second 23:59:60)",
+                     h, mi, se);
+        return true;
+    }
+    return false;
+}
+
+const char *pat__time_problem(const char *s, size_t n, char *why, size_t size)
+{
+    struct mrd_time t;
+
+    /* Only a literal of the right shape can name a date that does not
+     * exist; the others are malformed. */
+    if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return NULL;
+    for (size_t i = 0; i < 19; i++)
+        if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && !is_digit(s[i]))
+            return NULL;
+    if (!pat__time_fields_problem(num(s, 4), num(s + 5, 2), num(s + 8, 2), num(s + 11, 2),
+                                  num(s + 14, 2), num(s + 17, 2), why, size))
+        return NULL;
+    /* The rest must be well formed too, else it is a format error. */
+    {
+        char fixed[64];
+
+        if (n >= sizeof(fixed))
+            return NULL;
+        memcpy(fixed, s, n);
+        memcpy(fixed, "2000-01-01T00:00:00", 19);
+        if (!pat__parse_time(fixed, n, &t))
+            return NULL;
+    }
+    return why;
+}
+
 /* YYYY-MM-DDTHH:MM:SS[.frac]Z as the grammar's TimestampLiteral allows
  * (second 60 included), plus a calendar check on the day. */
 bool pat__parse_time(const char *s, size_t n, struct mrd_time *ret)
@@ -426,7 +489,7 @@ bool pat__parse_time(const char *s, size_t n, struct mrd_time *ret)
     h = num(s + 11, 2);
     mi = num(s + 14, 2);
     se = num(s + 17, 2);
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+    if (pat__time_fields_problem(y, mo, d, h, mi, se, NULL, 0))
         return false;
     /* days from civil (proleptic Gregorian) */
     {
@@ -768,6 +831,11 @@ static enum mrd_code literal(struct parser *p, struct pat_lit *lit)
         if (lit->text == NULL)
             return nomem(p);
         if (lit->kind == PAT_LIT_TIMESTAMP) {
+            char why[160];
+
+            if (!pat__parse_time(lit->text, lit->len, &lit->ts) &&
+                pat__time_problem(lit->text, lit->len, why, sizeof(why)) != NULL)
+                return pat__error(p->err, lit->off, "§9.2, §2.16", "timestamp literal: %s", why);
             if (!pat__parse_time(lit->text, lit->len, &lit->ts))
                 return pat__error(
                     p->err, lit->off, "§9.2",

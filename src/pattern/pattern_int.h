@@ -194,5 +194,12 @@ const char *pat__nfc(const char *s, size_t n, char *buf, size_t cap, size_t *ret
 
 /* Timestamps in the pattern grammar (t'...' bodies and observed-data). */
 bool pat__parse_time(const char *s, size_t n, struct mrd_time *ret);
+/* True when the fields name no real date and time (Feb 30, Apr 31, Feb 29
+ * of a common year, hour 24, second 60), saying which in why (size bytes,
+ * may be NULL). */
+bool pat__time_fields_problem(int y, int mo, int d, int h, int mi, int se, char *why, size_t size);
+/* For a literal shaped like a timestamp whose only fault is a date or time
+ * that does not exist: writes why and returns it; NULL otherwise. */
+const char *pat__time_problem(const char *s, size_t n, char *why, size_t size);
 
 #endif

@@ -952,13 +952,12 @@ static void check_extensions(struct stix_ctx *c, const json_t *v, const struct s
                            "custom extension '%.60s' should start with x-", k);
             }
         } else if (stix__type_name_ok(k, kn)) {
-            /* A deprecated custom object extension (§11.3): its name only
-             * SHOULD follow the conventions, so this is a warning, as in the
-             * OASIS validator (custom-prefix). */
-            stix__warn(c, "custom-extension", SEC_CUSTOM,
-                       "'%.60s' is neither an extension-definition id nor a predefined "
-                       "extension name (ending in -ext); custom extensions are deprecated",
-                       k);
+            /* A deprecated custom extension (§11.3.1): "the name of the
+             * extension MUST end in -ext" (only the x- prefix is a SHOULD). */
+            stix__error(c, "extension-key", "STIX 2.1 §11.3.1",
+                        "custom extension name '%.60s' must end in '-ext' (or be an "
+                        "extension-definition id)",
+                        k);
         } else {
             stix__error(c, "extension-key", SEC_EXT,
                         "'%.60s' is neither an extension-definition id nor an extension name "

@@ -475,7 +475,22 @@ void stix__rule_artifact(struct stix_ctx *c, const json_t *obj)
 void stix__rule_email_message(struct stix_ctx *c, const json_t *obj)
 {
     const json_t *mp = json_object_get(obj, "is_multipart");
+    const json_t *parts = json_object_get(obj, "body_multipart"), *part;
+    size_t i;
 
+    /* §6.6.2: each MIME part has one of 'body' or 'body_raw_ref', and
+     * "One of body OR body_raw_ref MUST be included", not both. */
+    json_array_foreach(parts, i, part)
+    {
+        if (json_is_object(part) && has(part, "body") == has(part, "body_raw_ref")) {
+            stix__push_key(c, "body_multipart");
+            stix__push_index(c, i);
+            stix__error(c, "email-body", "STIX 2.1 §6.6.2",
+                        "a MIME part needs exactly one of 'body' or 'body_raw_ref'");
+            stix__pop(c);
+            stix__pop(c);
+        }
+    }
     if (!json_is_boolean(mp))
         return;
     if (json_is_true(mp) && has(obj, "body"))
@@ -487,6 +502,26 @@ void stix__rule_email_message(struct stix_ctx *c, const json_t *obj)
                        "'body_multipart' must not be present when 'is_multipart' is false");
 }
 
+/* §6.3, §6.7: "The value of this property MUST be specified using a
+ * character set name from the IANA character set registry" (charsets.c;
+ * names are case-insensitive there). */
+static void enc_charset(struct stix_ctx *c, const json_t *obj, const char *prop,
+                        const char *section)
+{
+    const json_t *v = json_object_get(obj, prop);
+
+    if (json_is_string(v) && !stix__charset_known(json_string_value(v)))
+        stix__error_at(c, prop, "charset-name", section,
+                       "'%.60s' is not a name or alias in the IANA character set registry "
+                       "(e.g. UTF-8, ISO-8859-1, windows-1252, Shift_JIS)",
+                       json_string_value(v));
+}
+
+void stix__rule_directory(struct stix_ctx *c, const json_t *obj)
+{
+    enc_charset(c, obj, "path_enc", "STIX 2.1 §6.3");
+}
+
 void stix__rule_file(struct stix_ctx *c, const json_t *obj)
 {
     if (!has(obj, "hashes") && !has(obj, "name"))
@@ -495,6 +530,142 @@ void stix__rule_file(struct stix_ctx *c, const json_t *obj)
     if (has(obj, "name_enc") && !has(obj, "name"))
         stix__error_at(c, "name_enc", "enc-without-base", SEC_NAMING,
                        "'name_enc' must not appear without 'name'");
+    enc_charset(c, obj, "name_enc", "STIX 2.1 §6.7");
+}
+
+/* ---- CPE 2.3 formatted strings (NISTIR 7695 §6.2) ---- */
+
+/* The characters a formatted-string component may quote with '\'. */
+static bool cpe_quotable(char ch)
+{
+    return ch != '\0' && strchr("\\*?!\"#$%&'()+,/:;<=>@[]^`{|}~", ch) != NULL;
+}
+
+static bool cpe_plain(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.' || ch == '_';
+}
+
+/* One avstring component s[0..n): "*", "-", or 1+ plain or quoted
+ * characters, with an optional leading run of '?' or one '*' and the same
+ * at the end (the CPE 2.3 schema's formatted-string pattern). */
+static bool cpe_component(const char *s, size_t n)
+{
+    size_t i = 0, body = 0;
+
+    if (n == 1 && (s[0] == '*' || s[0] == '-'))
+        return true;
+    if (i < n && s[i] == '*')
+        i++;
+    else
+        while (i < n && s[i] == '?')
+            i++;
+    while (i < n) {
+        if (s[i] == '\\' && i + 1 < n && cpe_quotable(s[i + 1]))
+            i += 2;
+        else if (cpe_plain(s[i]))
+            i++;
+        else
+            break;
+        body++;
+    }
+    if (i < n && s[i] == '*')
+        i++;
+    else
+        while (i < n && s[i] == '?')
+            i++;
+    return body > 0 && i == n;
+}
+
+/* The language component: "*", "-" or an RFC 5646 language and region. */
+static bool cpe_language(const char *s, size_t n)
+{
+    size_t i = 0, k;
+
+    if (n == 1 && (s[0] == '*' || s[0] == '-'))
+        return true;
+    while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+        i++;
+    if (i < 2 || i > 3)
+        return false;
+    if (i == n)
+        return true;
+    if (s[i++] != '-')
+        return false;
+    for (k = i; k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')); k++)
+        ;
+    if (k - i == 2 && k == n)
+        return true;
+    for (k = i; k < n && s[k] >= '0' && s[k] <= '9'; k++)
+        ;
+    return k - i == 3 && k == n;
+}
+
+/* Why s is not a CPE 2.3 formatted string, or NULL. */
+static const char *cpe23_problem(const char *s, size_t n)
+{
+    static const char *const names[] = {"part",      "vendor",    "product",  "version",
+                                        "update",    "edition",   "language", "sw_edition",
+                                        "target_sw", "target_hw", "other"};
+    size_t i = 8, comp = 0;
+
+    if (n < 8 || memcmp(s, "cpe:2.3:", 8) != 0)
+        return "it must start with 'cpe:2.3:'";
+    while (comp < 11) {
+        size_t start = i;
+        bool ok;
+
+        /* A component ends at the first ':' that is not quoted. */
+        while (i < n && s[i] != ':') {
+            if (s[i] == '\\' && i + 1 < n)
+                i++;
+            i++;
+        }
+        if (i > n)
+            i = n;
+        if (comp == 0)
+            ok = i - start == 1 && strchr("aoh*-", s[start]) != NULL;
+        else if (comp == 6)
+            ok = cpe_language(s + start, i - start);
+        else
+            ok = cpe_component(s + start, i - start);
+        if (!ok)
+            return names[comp];
+        comp++;
+        if (comp < 11) {
+            if (i >= n)
+                return "it has fewer than 11 components after 'cpe:2.3:'";
+            i++; /* the ':' */
+        }
+    }
+    if (i != n)
+        return "it has more than 11 components after 'cpe:2.3:'";
+    return NULL;
+}
+
+/* §6.14: "cpe ... MUST be a CPE v2.3 entry from the official NVD CPE
+ * Dictionary"; what can be checked offline is the form, the NISTIR 7695
+ * §6.2 formatted-string binding. */
+void stix__rule_software(struct stix_ctx *c, const json_t *obj)
+{
+    const json_t *v = json_object_get(obj, "cpe");
+    const char *why;
+
+    if (!json_is_string(v))
+        return;
+    why = cpe23_problem(json_string_value(v), json_string_length(v));
+    if (why == NULL)
+        return;
+    if (strchr(why, ' ') != NULL)
+        stix__error_at(c, "cpe", "cpe-format", "STIX 2.1 §6.14",
+                       "'%.80s' is not a CPE 2.3 formatted string (NISTIR 7695 §6.2): %s",
+                       json_string_value(v), why);
+    else
+        stix__error_at(c, "cpe", "cpe-format", "STIX 2.1 §6.14",
+                       "'%.80s' is not a CPE 2.3 formatted string (NISTIR 7695 §6.2): its %s "
+                       "component is malformed",
+                       json_string_value(v), why);
 }
 
 void stix__rule_network_traffic(struct stix_ctx *c, const json_t *obj)

@@ -36,6 +36,7 @@ static const struct idprops idprops[] = {
     {"network-traffic",
      {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions",
       NULL}},
+    {"process", {NULL}}, /* §6.13: none, so its id is always a UUIDv4 */
     {"software", {"name", "cpe", "swid", "vendor", "version", NULL}},
     {"url", {"value", NULL}},
     {"user-account", {"account_type", "user_id", "account_login", NULL}},
@@ -140,8 +141,24 @@ void stix__check_sco_id(struct stix_ctx *c, const json_t *obj, const char *type)
         names[j] = ip->props[i];
         n++;
     }
-    if (n == 0)
-        return; /* §2.9: no contributing property, so UUIDv4 is right */
+    if (n == 0) {
+        /* §2.9: without ID contributing properties a UUIDv4 MUST be used.
+         * A process has none at all, so its id is always v4: an error.
+         * Where the type has some but this object carries none, the TC's
+         * own examples (x509-certificate without hashes or serial_number)
+         * use v5 ids, so that is reported as a warning only. */
+        if (uuid[14] != '4' && ip->props[0] == NULL)
+            stix__error_at(c, "id", "sco-id-uuid4", "STIX 2.1 §2.9",
+                           "a %s has no ID contributing properties, so its id must be a UUIDv4, "
+                           "not a version %c UUID",
+                           type, uuid[14]);
+        else if (uuid[14] != '4')
+            stix__warn_at(c, "id", "sco-id-uuid4", "STIX 2.1 §2.9",
+                          "this %s has none of its ID contributing properties, so its id should "
+                          "be a UUIDv4, not a version %c UUID",
+                          type, uuid[14]);
+        return;
+    }
     rc = canon(&c->scratch, obj, names, n, NULL, NULL);
     if (rc == MRD_OK)
         rc = matches(&c->scratch, uuid, &ok);

@@ -223,6 +223,11 @@ void stix__check_granular(struct stix_ctx *c, const json_t *obj, const json_t *l
 /* For a marking-definition id: 1 TLP 1.0, 2 TLP 2.0, 0 neither. */
 int stix__tlp_version(const char *id, size_t n);
 
+/* ---- the IANA character set registry (charsets.c) ---- */
+
+/* True when name is a name or alias in the registry (case-insensitive). */
+bool stix__charset_known(const char *name);
+
 /* ---- deterministic SCO ids (scoid.c) ---- */
 
 /* Warns when obj's id is not the UUIDv5 the spec's recipe gives. Does

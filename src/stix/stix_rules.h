@@ -20,6 +20,8 @@ void stix__rule_sighting(struct stix_ctx *c, const json_t *obj);
 void stix__rule_artifact(struct stix_ctx *c, const json_t *obj);
 void stix__rule_email_message(struct stix_ctx *c, const json_t *obj);
 void stix__rule_file(struct stix_ctx *c, const json_t *obj);
+void stix__rule_directory(struct stix_ctx *c, const json_t *obj);
+void stix__rule_software(struct stix_ctx *c, const json_t *obj);
 void stix__rule_network_traffic(struct stix_ctx *c, const json_t *obj);
 void stix__rule_mac(struct stix_ctx *c, const json_t *obj);
 void stix__rule_process(struct stix_ctx *c, const json_t *obj);

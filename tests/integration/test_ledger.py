@@ -2,8 +2,10 @@
 transparency-dev vector in tests/data/ (and mutations of the valid ones), and the
 persistent log driven through the real binary on a temp dir."""
 import base64
+import hashlib
 import json
 import pathlib
+import subprocess
 
 import pytest
 
@@ -287,14 +289,47 @@ def members(pkg):
         return [(m.name, t.extractfile(m).read()) for m in t.getmembers()]
 
 
+def canonical_header(name, size):
+    """The one ustar header a package may have (docs/ledger.md): only the
+    name and the size vary."""
+    h = bytearray(512)
+    h[0:len(name)] = name
+    h[100:108] = b"0000644\0"
+    h[108:116] = b"0000000\0"
+    h[116:124] = b"0000000\0"
+    h[124:136] = b"%011o\0" % size
+    h[136:148] = b"00000000000\0"
+    h[156:157] = b"0"
+    h[257:263] = b"ustar\0"
+    h[263:265] = b"00"
+    h[265:273] = b"meridian"
+    h[297:305] = b"meridian"
+    h[148:156] = b"        "
+    h[148:156] = b"%06o\0 " % sum(h)
+    return h
+
+
 def rewrite(pkg, items):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, data in items:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    pkg.write_bytes(buf.getvalue())
+    """Writes items as a canonical package (what `evidence export` writes)."""
+    out = bytearray()
+    for name, data in items:
+        name = name.encode() if isinstance(name, str) else name
+        out += canonical_header(name, len(data)) + data + b"\0" * (-len(data) % 512)
+    pkg.write_bytes(bytes(out) + b"\0" * 1024)
+
+
+def no_raw_controls(text):
+    """True when text (bytes) has no C0/C1 control, DEL, bidi control or
+    invalid UTF-8 that a terminal would act on (issue 17, item 12)."""
+    bad = set(range(0x20)) - {0x0A} | {0x7F}
+    if any(b in bad for b in text):
+        return False
+    try:
+        s = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(0x80 <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E or
+                   0x2066 <= ord(c) <= 0x2069 for c in s)
 
 
 def verify(meridian_bin, pkg, key):
@@ -314,9 +349,95 @@ def test_evidence_verifies(meridian_bin, package):
     raw = base64.b64decode(vkey.split("+", 2)[2])[1:]
     p = verify(meridian_bin, pkg, "ed25519:" + base64.b64encode(raw).decode())
     assert p.returncode == 0, p.stderr
-    # A rewritten but unchanged package still verifies (the format is plain ustar).
+    # A canonical rewrite is the same bytes, and verifies.
+    good = pkg.read_bytes()
     rewrite(pkg, members(pkg))
+    assert pkg.read_bytes() == good
     assert verify(meridian_bin, pkg, vkey).returncode == 0
+
+
+def test_evidence_every_byte_canonical(meridian_bin, package, tmp_path):
+    """Issue 17, item 11: tar metadata and the end-of-archive blocks are
+    checked too, so a package whose SHA-256 differs from the one the node
+    recorded never verifies; each failure names what is wrong."""
+    pkg, vkey, _, _, _ = package
+    good = pkg.read_bytes()
+    p = verify(meridian_bin, pkg, vkey)
+    digest = hashlib.sha256(good).hexdigest()
+    assert ("package sha256 " + digest) in p.stdout
+    p = run(meridian_bin, "evidence", "verify", pkg, "--pubkey", vkey, "--sha256", digest)
+    assert p.returncode == 0 and "(as expected)" in p.stdout, p.stderr
+    p = run(meridian_bin, "evidence", "verify", pkg, "--pubkey", vkey, "--sha256", "0" * 64)
+    assert p.returncode == 1 and "another package" in p.stderr
+    bad = tmp_path / "bad.tar"
+    # Re-packed by Python's tarfile (its own uname, mtime, 10 KiB records).
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members(pkg):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1700000000
+            t.addfile(info, io.BytesIO(data))
+    bad.write_bytes(buf.getvalue())
+    p = verify(meridian_bin, bad, vkey)
+    assert p.returncode == 1 and "mtime" in p.stderr and "canonical" in p.stderr, p.stderr
+    # Each header field of the second member, with its checksum made good.
+    second = 512 + (len(members(pkg)[0][1]) + 511) // 512 * 512
+    fields = {"mode": (100, b"0000600"), "uid": (108, b"0001750"), "gid": (116, b"0001750"),
+              "mtime": (136, b"14723435000"), "uname": (265, b"root\0\0\0\0"),
+              "gname": (297, b"wheel\0\0\0"), "devmajor": (329, b"0000000"),
+              "devminor": (337, b"0000000"), "size": (124, b" ")}
+    for field, (off, val) in fields.items():
+        data = bytearray(good)
+        h = data[second:second + 512]
+        h[off:off + len(val)] = val
+        h[148:156] = b"        "
+        h[148:156] = b"%06o\0 " % sum(h)
+        data[second:second + 512] = h
+        bad.write_bytes(bytes(data))
+        p = verify(meridian_bin, bad, vkey)
+        assert p.returncode == 1, field
+        assert ("manifest.sig: tar header field %s differs" % field) in p.stderr, p.stderr
+    # End-of-archive blocks: one, three, trailing bytes.
+    for data, what in ((good[:-512], "exactly two"), (good + b"\0" * 512, "exactly two"),
+                       (good + b"junk", "after the two end-of-archive blocks")):
+        bad.write_bytes(data)
+        p = verify(meridian_bin, bad, vkey)
+        assert p.returncode == 1 and what in p.stderr, p.stderr
+    # Members swapped (same bytes, other order).
+    items = members(pkg)
+    items[0], items[1] = items[1], items[0]
+    rewrite(bad, items)
+    p = verify(meridian_bin, bad, vkey)
+    assert p.returncode == 1 and "the canonical package has manifest.json there" in p.stderr
+    # The pubkey member in another spelling of the same key.
+    items = dict(members(pkg))
+    items["pubkey"] = items["pubkey"].rstrip(b"\n") + b"\r\n"
+    rewrite(bad, list(items.items()))
+    p = verify(meridian_bin, bad, vkey)
+    assert p.returncode == 1 and "pubkey" in p.stderr, p.stderr
+    # A second signature line (by another key) on the manifest's note.
+    items = dict(members(pkg))
+    items["manifest.sig"] += "\u2014 other.example/key AAAAAAAA\n".encode()
+    rewrite(bad, list(items.items()))
+    p = verify(meridian_bin, bad, vkey)
+    assert p.returncode == 1 and "manifest.sig: carries 2 signature lines" in p.stderr, p.stderr
+
+
+def test_evidence_hostile_names_escaped(meridian_bin, package, tmp_path):
+    """Issue 17, item 12: a member named with terminal escapes, bidi
+    overrides and invalid UTF-8 is reported, but never printed raw."""
+    pkg, vkey, _, _, _ = package
+    items = members(pkg)
+    hostile = b"\x1b]0;pwned\x07\x1b[2J\r\xe2\x80\xaeexe.txt\xff\xc2\x9b"
+    items[2] = (hostile, items[2][1])
+    bad = tmp_path / "bad.tar"
+    rewrite(bad, items)
+    p = subprocess.run([meridian_bin, "evidence", "verify", bad, "--pubkey", vkey],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 1
+    assert no_raw_controls(p.stdout) and no_raw_controls(p.stderr), p.stderr
+    assert b"\\x1B]0;pwned\\x07\\x1B[2J\\x0D\\u{202E}exe.txt\\xFF\\u{9B}" in p.stderr, p.stderr
 
 
 def test_evidence_single_byte_changed(meridian_bin, package):

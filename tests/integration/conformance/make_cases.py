@@ -544,8 +544,12 @@ mut("invalid", "od-objects-type-one-char", OD, lambda o: o["objects"]["0"].updat
 mut("valid", "od-objects-type-custom-unprefixed", OD, lambda o: o["objects"]["0"].update(type="foo"))
 mut("valid", "od-objects-type-custom-x", OD, lambda o: o["objects"]["0"].update(type="x-c-foo"))
 mut("valid", "od-objects-custom-property-unprefixed", OD, lambda o: o["objects"]["0"].update(foo="bar"))
-mut("valid", "od-objects-custom-extension-unprefixed", OD,
+# STIX 2.1 §11.3.1: a custom extension's name MUST end in "-ext" (only the
+# "x-" prefix is a SHOULD); the OASIS validator reports both as SHOULDs.
+mut("invalid", "od-objects-custom-extension-unprefixed", OD,
     lambda o: o["objects"]["0"]["extensions"].update(foobar={"foo": "bar"}))
+mut("valid", "od-objects-custom-extension-ext-unprefixed", OD,
+    lambda o: o["objects"]["0"]["extensions"].update({"foobar-ext": {"foo": "bar"}}))
 mut("valid", "od-objects-extension-custom-property", OD,
     lambda o: o["objects"]["0"]["extensions"]["archive-ext"].update(foo="bar"))
 mut("invalid", "od-objects-ref-unresolved", OD,

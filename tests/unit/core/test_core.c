@@ -98,6 +98,69 @@ static void test_utf8(void **state)
     assert_int_equal(mrd_utf8_check("abc\xe2\x82", 5), 3);       /* truncated */
 }
 
+/* What a hostile name, log value or peer message may carry. */
+static void test_escape(void **state)
+{
+#define CASE(in, out)                                                                              \
+    {                                                                                              \
+        in, sizeof(in) - 1, out                                                                    \
+    }
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+    } cases[] = {
+        CASE("plain text, caf\xc3\xa9 \xe6\x97\xa5", "plain text, caf\xc3\xa9 \xe6\x97\xa5"),
+        CASE("a\x1b[31mred\x1b[0m", "a\\x1B[31mred\\x1B[0m"),
+        CASE("bel\a cr\r lf\n tab\t", "bel\\x07 cr\\x0D lf\\x0A tab\\x09"),
+        CASE("nul\0x", "nul\\x00x"),
+        CASE("del\x7f", "del\\x7F"),
+        CASE("c1 \xc2\x9b"
+             "2J \xc2\x85",
+             "c1 \\u{9B}2J \\u{85}"),
+        CASE("raw csi \x9b", "raw csi \\x9B"),
+        CASE("rlo \xe2\x80\xaegnp.exe", "rlo \\u{202E}gnp.exe"),
+        CASE("\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\xa8",
+             "\\u{202A}\\u{2066}\\u{2069}\\u{200F}\\u{61C}\\u{2028}"),
+        CASE("bad \xff\xc0\xaf \xed\xa0\x80 end\xe2\x82",
+             "bad \\xFF\\xC0\\xAF \\xED\\xA0\\x80 end\\xE2\\x82"),
+        CASE("emoji \xf0\x9f\x98\x80 \\x41", "emoji \xf0\x9f\x98\x80 \\x41"),
+    };
+#undef CASE
+    char out[256], small[12];
+    struct mrd_buf b;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_string_equal(mrd_str_escape(out, sizeof(out), cases[i].in, cases[i].len),
+                            cases[i].out);
+        /* Idempotent: escaping what is printed changes nothing. */
+        assert_false(mrd_str_needs_escape(out, strlen(out)));
+        assert_int_equal(mrd_str_needs_escape(cases[i].in, cases[i].len),
+                         cases[i].len != strlen(cases[i].out) ||
+                             memcmp(cases[i].in, cases[i].out, cases[i].len) != 0);
+        mrd_buf_init(&b, 256);
+        assert_int_equal(mrd_buf_escape(&b, cases[i].in, cases[i].len, NULL), MRD_OK);
+        assert_string_equal(b.data, cases[i].out);
+        mrd_buf_release(&b);
+    }
+    /* Cut between characters, never inside an escape, and marked. */
+    assert_string_equal(mrd_str_escape(small, sizeof(small), "abcdefghijklmnop", 16),
+                        "abcdefgh...");
+    assert_string_equal(mrd_str_escape(small, sizeof(small), "abcd\x1b\x1b\x1b", 7),
+                        "abcd\\x1B...");
+    assert_string_equal(mrd_str_escape(small, sizeof(small), "abcdefghijk", 11), "abcdefghijk");
+    assert_string_equal(mrd_str_escape(small, 3, "abcdef", 6), "");
+    assert_string_equal(MRD_ESC("x\x1by"), "x\\x1By");
+    assert_string_equal(MRD_ESCN("x\x1by", 2), "x\\x1B");
+    /* The buffer form honours its maximum and is unchanged past it. */
+    mrd_buf_init(&b, 6);
+    assert_int_equal(mrd_buf_puts(&b, "ab", NULL), MRD_OK);
+    assert_int_equal(mrd_buf_escape(&b, "c\x01", 2, NULL), MRD_E_TOOBIG);
+    assert_string_equal(b.data, "ab");
+    mrd_buf_release(&b);
+}
+
 static void test_time_parse(void **state)
 {
     struct mrd_time t, u;
@@ -343,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_str_u64),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_escape),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_json_strict),
         cmocka_unit_test(test_json_fast_reader),

@@ -83,6 +83,8 @@ static const char *const SOFTWARE = "{`type`:`software`,"
 static const char *const MAC = "{`type`:`mac-addr`,"
                                "`id`:`mac-addr--757b1725-9903-54f5-a855-1240691d7659`,"
                                "`value`:`d2:fb:49:24:37:18`}";
+static const char *const DIR_ = "{`type`:`directory`,"
+                                "`id`:`directory--" U1 "`,`path`:`C:\\\\Windows`}";
 static const char *const PROC = "{`type`:`process`,`id`:`process--" U1 "`,`pid`:4}";
 static const char *const X509 = "{`type`:`x509-certificate`,"
                                 "`id`:`x509-certificate--523001db-9d41-58eb-99c9-f940c79385c2`,"
@@ -211,6 +213,48 @@ static const struct tcase cases[] = {
     /* S5: deterministic SCO ids */
     {"sco id not deterministic", &IPV4, "{`value`:`198.51.100.4`}", NULL, "w:sco-id-deterministic"},
     {"process id v4 is fine", &PROC, NULL, NULL, NULL},
+    /* §2.9: no ID contributing properties (a process has none): UUIDv4 */
+    {"process id v5", &PROC, "{`id`:`process--f52a906a-0dfc-50bd-92f1-e7778ead38a9`}", NULL,
+     "sco-id-uuid4"},
+    {"process id v1", &PROC, "{`id`:`process--f52a906a-0dfc-10bd-92f1-e7778ead38a9`}", NULL,
+     "sco-id-uuid4"},
+    {"email-message without contributing properties, v5 id: a warning", &EMAIL,
+     "{`id`:`email-message--f52a906a-0dfc-50bd-92f1-e7778ead38a9`}", "subject", "w:sco-id-uuid4"},
+
+    /* §6.6.2: a MIME part has exactly one of body / body_raw_ref */
+    {"mime part with body", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`body`:`x`,`content_type`:`text/plain`}]}", "subject",
+     NULL},
+    {"mime part with body and body_raw_ref", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`body`:`x`,`body_raw_ref`:`artifact--" U1 "`}]}",
+     "subject", "email-body"},
+    {"mime part with neither body nor body_raw_ref", &EMAIL,
+     "{`is_multipart`:true,`body_multipart`:[{`content_type`:`text/plain`}]}", "subject",
+     "email-body"},
+
+    /* §6.3, §6.7: *_enc names come from the IANA character set registry */
+    {"name_enc IANA name", &FILE_, "{`name_enc`:`UTF-8`}", NULL, NULL},
+    {"name_enc IANA name, other case", &FILE_, "{`name_enc`:`windows-1252`}", NULL, NULL},
+    {"name_enc IANA alias", &FILE_, "{`name_enc`:`csISOLatin1`}", NULL, NULL},
+    {"name_enc not in the registry", &FILE_, "{`name_enc`:`latin-1`}", NULL, "charset-name"},
+    {"path_enc IANA name", &DIR_, "{`path_enc`:`Shift_JIS`}", NULL, NULL},
+    {"path_enc not in the registry", &DIR_, "{`path_enc`:`utf8`}", NULL, "charset-name"},
+
+    /* §6.14: software cpe is a CPE 2.3 formatted string (NISTIR 7695 §6.2) */
+    {"cpe 2.3 ok", &SOFTWARE, "{`cpe`:`cpe:2.3:a:microsoft:word:2000:*:*:*:*:*:*:*`}", NULL, NULL},
+    {"cpe 2.3 with language, wildcards and quoting", &SOFTWARE,
+     "{`cpe`:`cpe:2.3:a:acme\\\\!:widget?:1.*:-:*:en-us:*:*:x86:*`}", NULL, NULL},
+    {"cpe 2.2 URI binding", &SOFTWARE, "{`cpe`:`cpe:/a:microsoft:word:2000`}", NULL, "cpe-format"},
+    {"cpe too few components", &SOFTWARE, "{`cpe`:`cpe:2.3:a:microsoft:word`}", NULL, "cpe-format"},
+    {"cpe too many components", &SOFTWARE, "{`cpe`:`cpe:2.3:a:m:w:1:*:*:*:*:*:*:*:*`}", NULL,
+     "cpe-format"},
+    {"cpe bad part", &SOFTWARE, "{`cpe`:`cpe:2.3:x:m:w:1:*:*:*:*:*:*:*`}", NULL, "cpe-format"},
+    {"cpe space in a component", &SOFTWARE, "{`cpe`:`cpe:2.3:a:m s:w:1:*:*:*:*:*:*:*`}", NULL,
+     "cpe-format"},
+    {"cpe bad language", &SOFTWARE, "{`cpe`:`cpe:2.3:a:m:w:1:*:*:english:*:*:*:*`}", NULL,
+     "cpe-format"},
+    {"cpe inner wildcard", &SOFTWARE, "{`cpe`:`cpe:2.3:a:m:w*x:1:*:*:*:*:*:*:*`}", NULL,
+     "cpe-format"},
 
     /* S6/S7: timestamps */
     {"timestamp month 13", &MAL,
@@ -284,7 +328,18 @@ static const struct tcase cases[] = {
 
     /* S15/S16: extensions and custom naming */
     {"extension key neither id nor -ext (deprecated custom extension)", &MAL,
-     "{`extensions`:{`acme`:{`a`:1}}}", NULL, "w:custom-extension"},
+     "{`extensions`:{`acme`:{`a`:1}}}", NULL, "extension-key"},
+    /* §11.3.1: a custom extension's name MUST end in -ext; x- is a SHOULD */
+    {"custom SCO extension without -ext", &FILE_, "{`extensions`:{`x-acme`:{`a`:1}}}", NULL,
+     "extension-key"},
+    {"custom SCO extension ending in -ext", &FILE_, "{`extensions`:{`x-acme-ext`:{`a`:1}}}", NULL,
+     NULL},
+    {"custom SCO extension -ext without x- is a warning", &FILE_,
+     "{`extensions`:{`acme-ext`:{`a`:1}}}", NULL, "w:custom-prefix"},
+    {"extension-definition id as extension key", &FILE_,
+     "{`extensions`:{`extension-definition--" U1 "`:{`extension_type`:`property-extension`,"
+     "`a`:1}}}",
+     NULL, NULL},
     {"extension key not a name", &MAL, "{`extensions`:{`Acme Ext`:{`a`:1}}}", NULL,
      "extension-key"},
     {"predefined extension name on a custom type", &CUSTOM,
@@ -333,6 +388,10 @@ static const struct tcase cases[] = {
     {"valid_until equal to valid_from", &IND, "{`valid_until`:" TS "}", NULL, "timestamp-order"},
     {"valid_until later", &IND, "{`valid_until`:`2016-04-06T20:03:48.001Z`}", NULL, NULL},
     {"pattern syntax", &IND, "{`pattern`:`[ipv4-addr:value = `}", NULL, "pattern-syntax"},
+    {"pattern timestamp that does not exist", &IND,
+     "{`pattern`:`[file:created = t'2023-02-29T00:00:00Z']`}", NULL, "pattern-syntax"},
+    {"pattern leap second at the end of a day", &IND,
+     "{`pattern`:`[file:created = t'2016-12-31T23:59:60Z']`}", NULL, NULL},
     {"pattern object type too short", &IND, "{`pattern`:`[ab:yz = 'something']`}", NULL,
      "pattern-syntax"},
     {"pattern custom object type", &IND, "{`pattern`:`[x-foo:x_name = 'a:b']`}", NULL, NULL},
