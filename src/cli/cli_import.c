@@ -133,6 +133,23 @@ static void report_invalid(const char *path, size_t index, const json_t *obj,
     }
 }
 
+/* One file's summary line; returns the exit code the file deserves. */
+static int summary(const char *path, const char *unit, const struct counts *c)
+{
+    fprintf(stderr, "meridian import: %s: %zu %s%s: %zu added, %zu already present, %zu invalid\n",
+            MRD_ESC(path), c->objects, unit, c->objects == 1 ? "" : "s", c->added, c->duplicates,
+            c->invalid);
+    return c->invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static void add_counts(struct counts *total, const struct counts *c)
+{
+    total->objects += c->objects;
+    total->added += c->added;
+    total->duplicates += c->duplicates;
+    total->invalid += c->invalid;
+}
+
 /* --repair: a repaired copy of *obj replaces it (kept in im->hold until
  * its batch is stored), and every change is printed. */
 static enum mrd_code repaired(struct importer *im, const char *path, size_t index,
@@ -538,16 +555,9 @@ static int list_file(struct importer *im, const char *path, struct counts *total
         cli_errorf("import", "%s: %zu more bad lines not shown", path,
                    bad + too_long - (bad > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : bad) -
                        (too_long > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : too_long));
-    fprintf(stderr,
-            "meridian import: %s: %zu value%s: %zu added, %zu already present, %zu invalid\n",
-            MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
-            cnt.invalid);
-    ret = cnt.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    ret = summary(path, "value", &cnt);
 out:
-    total->objects += cnt.objects;
-    total->added += cnt.added;
-    total->duplicates += cnt.duplicates;
-    total->invalid += cnt.invalid;
+    add_counts(total, &cnt);
     if (ioc != NULL)
         mrd_buf_release(&ioc->pattern);
     mrd_free(ioc);
@@ -642,16 +652,9 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
         ret = store_failure(im, path, &err);
         goto out;
     }
-    fprintf(stderr,
-            "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid\n",
-            MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
-            cnt.invalid);
-    ret = cnt.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    ret = summary(path, "object", &cnt);
 out:
-    total->objects += cnt.objects;
-    total->added += cnt.added;
-    total->duplicates += cnt.duplicates;
-    total->invalid += cnt.invalid;
+    add_counts(total, &cnt);
     json_decref(doc);
     json_decref(misp);
     mrd_buf_release(&b);

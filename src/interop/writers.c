@@ -714,6 +714,24 @@ static enum mrd_code addr_value(struct interop_writer *w, const struct interop_v
     return rc;
 }
 
+/* Appends the element buffers (v4, then v6) to b, each followed by tail. */
+static enum mrd_code append_internal(struct interop_writer *w, struct mrd_buf *b, const char *tail,
+                                     struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; i < w->nout && rc == MRD_OK; i++) {
+        struct output *o = &w->out[i];
+        if (!o->internal || o->b.len == 0)
+            continue;
+        rc = mrd_buf_append(b, o->b.data, o->b.len, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, tail, err);
+        mrd_buf_release(&o->b);
+    }
+    return rc;
+}
+
 static enum mrd_code nft_end(struct interop_writer *w, struct mrd_err *err)
 {
     struct mrd_buf *b = main_out(w);
@@ -735,16 +753,7 @@ static enum mrd_code nft_end(struct interop_writer *w, struct mrd_err *err)
                       "flush set inet meridian indicators_v4\n"
                       "flush set inet meridian indicators_v6\n",
                       err);
-    for (size_t i = 0; i < w->nout && rc == MRD_OK; i++) {
-        struct output *o = &w->out[i];
-        if (!o->internal || o->b.len == 0)
-            continue;
-        rc = mrd_buf_append(b, o->b.data, o->b.len, err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_puts(b, " }\n", err);
-        mrd_buf_release(&o->b);
-    }
-    return rc;
+    return rc == MRD_OK ? append_internal(w, b, " }\n", err) : rc;
 }
 
 static enum mrd_code ipset_end(struct interop_writer *w, struct mrd_err *err)
@@ -764,14 +773,7 @@ static enum mrd_code ipset_end(struct interop_writer *w, struct mrd_err *err)
                         "flush %s\n",
                         INTEROP_IPSET_V4, INTEROP_IPSET_MAXELEM, INTEROP_IPSET_V4, INTEROP_IPSET_V6,
                         INTEROP_IPSET_MAXELEM, INTEROP_IPSET_V6);
-    for (size_t i = 0; i < w->nout && rc == MRD_OK; i++) {
-        struct output *o = &w->out[i];
-        if (!o->internal || o->b.len == 0)
-            continue;
-        rc = mrd_buf_append(b, o->b.data, o->b.len, err);
-        mrd_buf_release(&o->b);
-    }
-    return rc;
+    return rc == MRD_OK ? append_internal(w, b, "", err) : rc;
 }
 
 /* ---- CSV ---- */
