@@ -148,6 +148,11 @@ static bool parse_time(const char *s, int64_t *ret)
     return true;
 }
 
+static void on_progress(void *ctx, uint64_t rows)
+{
+    cli_progress_tick(ctx, rows);
+}
+
 static const char *main_file(enum interop_format fmt)
 {
     return fmt == INTEROP_F_SURICATA ? "meridian.rules" : NULL;
@@ -199,6 +204,7 @@ static int run(int argc, char **argv)
     struct interop_sink sink;
     struct outputs out;
     struct reader rd;
+    struct cli_progress prog;
     struct store_collection coll;
     struct store_org org;
     struct store_grant g;
@@ -337,7 +343,11 @@ static int run(int argc, char **argv)
     rd.r.community_len = strlen(coll.api_root);
     sink.write = sink_write;
     sink.ctx = &out;
+    cli_progress_init(&prog, "export", "objects read", 0);
+    flt.progress = on_progress;
+    flt.progress_ctx = &prog;
     ok = interop_export(st, &coll, fmt, &flt, may_read, &rd, &sink, &stats, &err) == MRD_OK;
+    cli_progress_end(&prog);
     if (!ok)
         cli_errorf("export", "%s", err.msg);
     if (!outputs_finish(&out, ok)) {

@@ -443,6 +443,7 @@ static int list_file(struct importer *im, const char *path, struct counts *total
     const char **fields = NULL;
     size_t *flen = NULL, have = 0, lineno = 0, bad = 0, col = 0, too_long = 0;
     bool header = lo->csv, skipping = false, eof = false;
+    struct cli_progress prog = {0};
     int ret = CLI_EXIT_USAGE;
 
     f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -460,6 +461,7 @@ static int list_file(struct importer *im, const char *path, struct counts *total
         goto out;
     }
     mrd_buf_init(&ioc->pattern, MATCH_MAX_PATTERN);
+    cli_progress_init(&prog, "import", "lines", 0);
     while (!eof || have > 0) {
         char *nl;
         size_t n;
@@ -487,6 +489,8 @@ static int list_file(struct importer *im, const char *path, struct counts *total
             continue;
         n = nl != NULL ? (size_t)(nl - buf) : have;
         lineno++;
+        if ((lineno & 1023) == 0)
+            cli_progress_tick(&prog, lineno);
         if (skipping) {
             skipping = false;
             cnt.objects++;
@@ -555,8 +559,10 @@ static int list_file(struct importer *im, const char *path, struct counts *total
         cli_errorf("import", "%s: %zu more bad lines not shown", path,
                    bad + too_long - (bad > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : bad) -
                        (too_long > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : too_long));
+    cli_progress_end(&prog);
     ret = summary(path, "value", &cnt);
 out:
+    cli_progress_end(&prog);
     add_counts(total, &cnt);
     if (ioc != NULL)
         mrd_buf_release(&ioc->pattern);
@@ -640,13 +646,19 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
             goto out;
         }
     } else if (list != NULL) {
+        struct cli_progress prog;
+        cli_progress_init(&prog, "import", "objects", json_array_size(list));
         json_array_foreach(list, i, v)
         {
+            if ((i & 1023) == 0)
+                cli_progress_tick(&prog, i);
             if (one_object(im, path, i, v, &cnt, &err) != MRD_OK) {
+                cli_progress_end(&prog);
                 ret = store_failure(im, path, &err);
                 goto out;
             }
         }
+        cli_progress_end(&prog);
     }
     if (flush(im, &cnt, &err) != MRD_OK) {
         ret = store_failure(im, path, &err);

@@ -34,6 +34,7 @@ struct exp {
     char *scratch;               /* MATCH_MAX_PATTERN: the unescaped pattern */
     char *pscratch;              /* MATCH_MAX_PATTERN: the pattern's unescaped literals */
     const struct store_row *row; /* the row being read */
+    uint64_t rows;               /* rows read, for progress */
     struct mrd_buf valbuf;       /* the values of one pattern (the extractor reuses scratch) */
     size_t valoff[MAX_VALUES];
     struct interop_value vals[MAX_VALUES];
@@ -270,6 +271,9 @@ static enum mrd_code emit_values(struct exp *e, const struct store_row *row, str
 static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err *err)
 {
     struct exp *e = ctx;
+
+    if (e->flt->progress != NULL && ++e->rows % INTEROP_PROGRESS_ROWS == 0)
+        e->flt->progress(e->flt->progress_ctx, e->rows);
 
     if (row->body == NULL)
         return MRD_OK;

@@ -106,7 +106,11 @@ struct interop_filter {
     size_t n_labels;
     int64_t since; /* date_added after this (usec); STORE_TIME_NONE = none */
     int64_t now;   /* usec; the "active" reference time */
+    /* called every INTEROP_PROGRESS_ROWS rows read (may be NULL) */
+    void (*progress)(void *ctx, uint64_t rows);
+    void *progress_ctx;
 };
+#define INTEROP_PROGRESS_ROWS 4096
 
 /* What an export did. */
 struct interop_export_stats {
