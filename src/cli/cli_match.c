@@ -1,47 +1,32 @@
 /*
- * `meridian match`: scan logs for the active indicators of STIX files.
+ * `meridian match`: scan logs for the active indicators of STIX files or
+ * of the node's store.
  *
- * Load: each --indicators file is mapped and walked with match_stix_each()
- * (no DOM: a million indicators fit in about a second and a few hundred
- * MB), while a second thread touches its pages just ahead of the parser;
- * the active indicators' simple patterns go into one match_index.
- * Scan: regular files are mapped, split into chunks at line boundaries and
- * scanned by one worker per core (match_run.c); stdin, pipes and --follow
- * are read sequentially in blocks. Output: hits as JSON lines, a summary on
- * stdout, STIX sightings.
+ * Parses the arguments, loads the indicators and runs the scan through
+ * matchrun/ (matchrun.h: loading, worker threads, streams, hits, summary,
+ * sightings), prints the load line and picks the exit code. --report
+ * stores the sightings in the node exactly as `meridian import` would.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
-#include "cli/match_run.h"
 #include "cli/verbs.h"
 #include "core/alloc.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "matchrun/matchrun.h"
 
 #define VERB "match"
-#define CLI_REPORT_PATH_MAX 4096             /* --report: data dir and sightings file paths */
-#define CLI_REPORT_COLL_MAX 512              /* --report: collection id or API-ROOT/ALIAS */
-#define MAX_INDICATOR_FILE ((size_t)4 << 30) /* one STIX file: 4 GiB */
-#define MAX_WARNINGS 10                      /* per kind, then only counted */
-#define DROP_EVERY ((size_t)32 << 20)        /* loaded bytes between MADV_DONTNEED calls */
-#define BYTES_PER_INDICATOR 300              /* for sizing the index before loading */
-#define TOUCH_AHEAD ((size_t)32 << 20)       /* how far the page toucher runs ahead of the parser */
-#define TOUCH_STEP ((size_t)4 << 20)
+#define CLI_REPORT_PATH_MAX 4096 /* --report: data dir and sightings file paths */
+#define CLI_REPORT_COLL_MAX 512  /* --report: collection id or API-ROOT/ALIAS */
 
 static const struct option long_opts[] = {
     {"indicators", required_argument, NULL, 'i'},
@@ -63,253 +48,91 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* ---- indicator loading ---- */
-
-struct load_ctx {
-    struct match_set *set;
-    int64_t now;
-    const char *file;
-    uint64_t active, inactive, unsupported, bad_values, not_stix, evaluated;
-    char scratch[MATCH_MAX_PATTERN];
-    char pscratch[MATCH_MAX_PATTERN];
-    uint32_t cur;
-    bool cur_added;
-    const char *map; /* the file being loaded, and how much of it was dropped */
-    size_t dropped;
-    atomic_size_t parsed; /* offset of the last indicator seen, for the toucher */
-    struct mrd_err last;
-};
-
-/* Touches the pages of the mapped indicator file just ahead of the parser,
- * on the other core. The first touch of a mapped page costs microseconds
- * on a virtual machine (0.3 s for a 350 MB bundle), and the parser would
- * pay it on the critical path. The toucher only reads, stays at most
- * TOUCH_AHEAD bytes ahead (pages behind the parser are dropped, so RSS
- * stays bounded) and never goes back to pages the parser has passed. */
-struct toucher {
-    const char *map;
-    size_t size;
-    atomic_size_t *parsed;
-    atomic_bool stop;
-    pthread_t tid;
-    bool started;
-};
-
-static void *touch_main(void *arg)
+/* Diagnostics from matchrun/: "meridian match: LINE" on stderr. */
+static void log_line(void *ctx, const char *line)
 {
-    struct toucher *t = arg;
-    const volatile char *map = t->map;
-    size_t off = 0;
-    unsigned sum = 0;
-
-    while (off < t->size && !atomic_load(&t->stop)) {
-        size_t parsed = atomic_load(t->parsed), n;
-        if (off < parsed)
-            off = parsed & ~(size_t)4095;
-        if (off >= parsed + TOUCH_AHEAD) {
-            usleep(1000); /* the parser needs ~0.1 s for the window */
-            continue;
-        }
-        n = t->size - off < TOUCH_STEP ? t->size - off : TOUCH_STEP;
-#if defined(MADV_POPULATE_READ)
-        (void)madvise((void *)(uintptr_t)(t->map + off), n, MADV_POPULATE_READ);
-#endif
-        for (size_t i = 0; i < n; i += 4096)
-            sum += (unsigned char)map[off + i];
-        off += n;
-    }
-    return (void *)(uintptr_t)sum;
+    (void)ctx;
+    cli_errorf(VERB, "%s", line);
 }
 
-static enum mrd_code add_pair(void *vctx, enum match_type type, const char *v, size_t n,
-                              struct mrd_err *err)
+/* --report: writes to path what the run adds to the sightings the node
+ * already has (matchrun_report_write): the same sighting ids every run, one
+ * identity per reporting sensor. */
+static int report_prepare(const char *data_dir, const char *coll_arg, const struct matchrun_opts *o,
+                          const struct matchrun_set *set, struct matchrun_result *res,
+                          const char *path)
 {
-    struct load_ctx *lc = vctx;
-    struct mrd_err e = {0};
-    enum mrd_code rc = match_index_add(lc->set->idx, type, v, n, lc->cur, &e);
+    struct store *st = NULL;
+    struct store_collection coll;
+    struct matchrun_sensor sensor;
+    char node_id[STORE_META_VAL_MAX + 1];
+    struct mrd_err err = {0};
+    size_t changed = 0;
+    int ret;
 
-    if (rc == MRD_E_INVAL) {
-        /* One bad value does not sink the indicator's other values. */
-        if (lc->bad_values++ < MAX_WARNINGS)
-            cli_errorf(VERB, "%s: skipping value of %s: %s", lc->file,
-                       match_set_id(lc->set, lc->cur), e.msg);
-        return MRD_OK;
-    }
-    if (rc != MRD_OK) {
-        *err = e;
-        return rc;
-    }
-    lc->cur_added = true;
-    return MRD_OK;
-}
-
-/* The indicator's own id, once it is kept: an EVE alert of an exported
- * Suricata rule, or a Zeek intel.log line, names it (docs/interop.md). */
-static enum mrd_code add_own_id(struct load_ctx *lc, const struct match_stix_ind *ind,
-                                struct mrd_err *err)
-{
-    struct mrd_err e = {0};
-    enum mrd_code rc = match_index_add(lc->set->idx, MATCH_T_ID, ind->id, ind->id_len, lc->cur, &e);
-
-    if (rc == MRD_E_INVAL)
-        return MRD_OK; /* an id without '-' names nothing a tool could report */
-    if (rc != MRD_OK)
-        *err = e;
-    return rc;
-}
-
-static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, struct mrd_err *err)
-{
-    struct load_ctx *lc = vctx;
-    struct mrd_err e = {0};
-    enum mrd_code rc;
-
-    atomic_store_explicit(&lc->parsed, ind->offset, memory_order_relaxed);
-    if (lc->map != NULL && ind->offset >= lc->dropped + DROP_EVERY) {
-        /* Pages behind us are done: keep a 350 MB bundle from becoming
-         * 350 MB of resident memory. */
-        size_t upto = (ind->offset - 65536) & ~(size_t)4095;
-        if (upto > lc->dropped) {
-            (void)madvise((void *)(uintptr_t)(lc->map + lc->dropped), upto - lc->dropped,
-                          MADV_DONTNEED);
-            lc->dropped = upto;
-        }
-    }
-    if (ind->revoked || ind->valid_from > lc->now || ind->valid_until <= lc->now) {
-        lc->inactive++;
-        return MRD_OK;
-    }
-    if (ind->pattern_type != NULL &&
-        !mrd_str_eq(ind->pattern_type, ind->pattern_type_len, "stix")) {
-        lc->not_stix++;
-        return MRD_OK;
-    }
-    if (ind->id == NULL || ind->pattern == NULL || ind->id_len == 0 || ind->id_len > 100) {
-        if (lc->bad_values++ < MAX_WARNINGS)
-            cli_errorf(VERB, "%s: offset %zu: indicator without id or pattern skipped", lc->file,
-                       ind->offset);
-        return MRD_OK;
-    }
-    rc = match_set_add_id(lc->set, ind->id, ind->id_len, &lc->cur, err);
-    if (rc != MRD_OK)
-        return rc;
-    lc->cur_added = false;
-    rc = match_pattern_pairs(ind->pattern, ind->pattern_len, lc->pscratch, add_pair, lc, &e);
-    if (rc == MRD_E_UNSUPP || rc == MRD_E_PARSE) {
-        /* Not expressible by the index: the pattern evaluator runs it on
-         * every parsed line. One it rejects is named and skipped. */
-        mrd_err_clear(&e);
-        rc = match_set_add_prog(lc->set, ind->pattern, ind->pattern_len, lc->cur, &e);
-        if (rc == MRD_OK) {
-            lc->evaluated++;
-            lc->active++;
-            return add_own_id(lc, ind, err);
-        }
-        if (rc == MRD_E_NOMEM) {
-            *err = e;
-            return rc;
-        }
-        if (lc->unsupported++ < MAX_WARNINGS)
-            cli_errorf(VERB, "%s: %.*s: %s", lc->file, (int)ind->id_len, ind->id, e.msg);
-        match_set_drop_last(lc->set);
-        return MRD_OK;
-    }
-    if (rc != MRD_OK) {
-        *err = e;
-        return rc;
-    }
-    if (!lc->cur_added) {
-        match_set_drop_last(lc->set);
-        return MRD_OK;
-    }
-    lc->active++;
-    return add_own_id(lc, ind, err);
-}
-
-static enum mrd_code load_file(struct load_ctx *lc, const char *path, struct mrd_err *err)
-{
-    int fd = -1;
-    struct stat st;
-    void *map = MAP_FAILED;
-    struct toucher t;
-    enum mrd_code rc;
-
-    memset(&t, 0, sizeof(t));
-    lc->file = path;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = mrd_err_sys(err, MRD_E_IO, errno, "%s", path);
+    memset(&sensor, 0, sizeof(sensor));
+    sensor.name = o->org != NULL ? o->org : "local";
+    ret = cli_data_open(VERB, cli_data_dir(data_dir), &st);
+    if (ret == CLI_EXIT_OK)
+        ret = cli_data_collection(VERB, st, coll_arg, &coll);
+    if (ret != CLI_EXIT_OK)
+        goto out;
+    if (o->identity != NULL)
+        mrd_strlcpy(sensor.identity, o->identity, sizeof(sensor.identity));
+    else if (store_meta_get(st, "node_id", node_id, sizeof(node_id), &err) != MRD_OK ||
+             matchrun_sensor_identity(node_id, sensor.name, sensor.identity, &err) != MRD_OK) {
+        cli_errorf(VERB, "--report: %s", err.msg);
+        ret = CLI_EXIT_USAGE;
         goto out;
     }
-    if (fstat(fd, &st) != 0) {
-        rc = mrd_err_sys(err, MRD_E_IO, errno, "%s", path);
+    if (matchrun_report_write(set, res, st, coll.key, &sensor, mrd_time_now_usec(), path, &changed,
+                              &err) != MRD_OK) {
+        cli_errorf(VERB, "--report: %s", err.msg);
+        ret = CLI_EXIT_USAGE;
         goto out;
     }
-    if (!S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_INDICATOR_FILE) {
-        rc = mrd_err_set(err, MRD_E_INVAL, "%s: not a regular file of at most 4 GiB", path);
-        goto out;
-    }
-    if (st.st_size == 0) {
-        rc = mrd_err_set(err, MRD_E_PARSE, "%s: empty file", path);
-        goto out;
-    }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        rc = mrd_err_sys(err, MRD_E_IO, errno, "%s: mmap", path);
-        goto out;
-    }
-    (void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    lc->map = map;
-    lc->dropped = 0;
-    atomic_store(&lc->parsed, 0);
-    t.map = map;
-    t.size = (size_t)st.st_size;
-    t.parsed = &lc->parsed;
-    atomic_init(&t.stop, false);
-    /* without the thread, the parser touches the pages itself */
-    t.started = pthread_create(&t.tid, NULL, touch_main, &t) == 0;
-    rc = match_set_reserve(lc->set, lc->set->n + (size_t)st.st_size / BYTES_PER_INDICATOR, err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = match_stix_each(map, (size_t)st.st_size, lc->scratch, on_indicator, lc, err);
-    if (rc != MRD_OK)
-        mrd_err_prefix(err, "%s", path);
+    if (!o->quiet)
+        fprintf(stderr, "meridian match: --report: %zu sighting%s new or updated as %s\n", changed,
+                changed == 1 ? "" : "s", MRD_ESC(sensor.identity));
 out:
-    if (t.started) {
-        atomic_store(&t.stop, true);
-        pthread_join(t.tid, NULL);
-    }
-    if (map != MAP_FAILED)
-        munmap(map, (size_t)st.st_size);
-    if (fd >= 0)
-        close(fd);
-    return rc;
+    store_close(st);
+    return ret;
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
 }
 
 /* ---- main ---- */
 
 static int run(int argc, char **argv)
 {
-    struct match_opts o;
-    struct match_set set;
-    struct load_ctx *lc = NULL;
+    struct matchrun_opts o;
+    struct matchrun_set set;
     struct mrd_err err = {0};
     const char **ind_files = NULL, **inputs = NULL;
     size_t nind_files = 0;
-    const char *data_dir = NULL, *report_coll = NULL;
+    const char *data_dir = NULL, *report_coll = NULL, *collection = NULL;
     char report_tmp[CLI_REPORT_PATH_MAX] = "";
+    const char *report_path = NULL;
+    struct matchrun_result result;
     int rc = CLI_EXIT_USAGE, c;
     int64_t t0 = mrd_time_now_usec(), t1;
 
-    match_set_init(&set);
+    matchrun_set_init(&set);
+    memset(&result, 0, sizeof(result));
     memset(&o, 0, sizeof(o));
     o.fmt = MATCH_FMT_AUTO;
     o.now = t0;
+    o.log.fn = log_line;
     match_reader_init(&o.maps, MATCH_FMT_AUTO);
     ind_files = mrd_calloc((size_t)argc, sizeof(*ind_files));
     inputs = mrd_calloc((size_t)argc, sizeof(*inputs));
-    lc = mrd_calloc(1, sizeof(*lc));
-    if (ind_files == NULL || inputs == NULL || lc == NULL) {
+    if (ind_files == NULL || inputs == NULL) {
         cli_errorf(VERB, "out of memory");
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -324,7 +147,7 @@ static int run(int argc, char **argv)
             data_dir = optarg;
             break;
         case 'c':
-            o.collection = optarg;
+            collection = optarg;
             break;
         case 'f':
             if (!match_format_parse(optarg, &o.fmt)) {
@@ -410,41 +233,51 @@ static int run(int argc, char **argv)
                                               "--sightings path too long");
         goto out;
     }
-    if (report_coll != NULL && o.sightings_path == NULL) {
+    if (report_coll != NULL) {
         /* The sightings go through a file so that reporting is exactly an
-         * import: validated, signed as this node's, stored durably. */
-        (void)snprintf(report_tmp, sizeof(report_tmp), "%s/.match-report-%ld.json",
-                       cli_data_dir(data_dir), (long)getpid());
-        o.sightings_path = report_tmp;
+         * import: validated, signed as this node's, stored durably. They
+         * are written after the run, merged with what the node has. */
+        if (o.sightings_path == NULL) {
+            (void)snprintf(report_tmp, sizeof(report_tmp), "%s/.match-report-%ld.json",
+                           cli_data_dir(data_dir), (long)getpid());
+            report_path = report_tmp;
+        } else {
+            report_path = o.sightings_path;
+        }
+        o.sightings_path = NULL;
+        o.result = &result;
     }
     for (int k = optind; k < argc; k++)
         inputs[o.ninputs++] = argv[k];
     o.inputs = inputs;
+    o.out = o.quiet ? NULL : stdout;
+    if (o.follow) {
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        (void)sigaction(SIGINT, &sa, NULL);
+        (void)sigaction(SIGTERM, &sa, NULL);
+        o.stop = &stop_flag;
+    }
 
     rc = CLI_EXIT_USAGE;
-    if (match_set_begin(&set, &err) != MRD_OK) {
+    if (matchrun_set_begin(&set, &err) != MRD_OK) {
         cli_errorf(VERB, "%s", err.msg);
         goto out;
     }
-    lc->set = &set;
-    lc->now = o.now;
     for (size_t i = 0; i < nind_files; i++) {
-        if (load_file(lc, ind_files[i], &err) != MRD_OK) {
+        if (matchrun_load_file(&set, ind_files[i], o.now, &o.log, &err) != MRD_OK) {
             cli_errorf(VERB, "%s", err.msg);
             goto out;
         }
     }
-    if (data_dir != NULL) {
-        lc->file = data_dir;
-        lc->map = NULL;
-        lc->dropped = 0;
-        if (match_load_store(data_dir, o.collection, lc->scratch, on_indicator, lc, &err) !=
-            MRD_OK) {
-            cli_errorf(VERB, "%s", err.msg);
-            goto out;
-        }
+    if (data_dir != NULL &&
+        matchrun_load_store(&set, data_dir, collection, o.now, &o.log, &err) != MRD_OK) {
+        cli_errorf(VERB, "%s", err.msg);
+        goto out;
     }
-    if (match_index_build(set.idx, &err) != MRD_OK) {
+    if (matchrun_set_build(&set, &err) != MRD_OK) {
         cli_errorf(VERB, "%s", err.msg);
         goto out;
     }
@@ -454,9 +287,12 @@ static int run(int argc, char **argv)
                 "meridian match: %" PRIu64 " active indicators (%zu index keys) in %.2f s; "
                 "%" PRIu64 " by the pattern evaluator; skipped %" PRIu64 " inactive, %" PRIu64
                 " not STIX patterns, %" PRIu64 " invalid patterns, %" PRIu64 " bad values\n",
-                lc->active, match_index_size(set.idx), (double)(t1 - t0) / 1e6, lc->evaluated,
-                lc->inactive, lc->not_stix, lc->unsupported, lc->bad_values);
-    rc = match_run(&set, &o);
+                set.stats.active, match_index_size(set.idx), (double)(t1 - t0) / 1e6,
+                set.stats.evaluated, set.stats.inactive, set.stats.not_stix, set.stats.unsupported,
+                set.stats.bad_values);
+    rc = matchrun_run(&set, &o, &err) == MRD_OK ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (rc == CLI_EXIT_OK && report_coll != NULL)
+        rc = report_prepare(data_dir, report_coll, &o, &set, &result, report_path);
     if (rc == CLI_EXIT_OK && report_coll != NULL) {
         /* import's argv is mutable (getopt may permute it): copies, not casts */
         static char a0[] = "import", a1[] = "--data", a3[] = "--collection";
@@ -465,14 +301,14 @@ static int run(int argc, char **argv)
 
         mrd_strlcpy(dir, cli_data_dir(data_dir), sizeof(dir));
         mrd_strlcpy(coll, report_coll, sizeof(coll));
-        mrd_strlcpy(path, o.sightings_path, sizeof(path));
+        mrd_strlcpy(path, report_path, sizeof(path));
         rc = cli_verb_import.run(6, imp);
     }
 out:
     if (report_tmp[0] != '\0')
         (void)unlink(report_tmp);
-    match_set_release(&set);
-    mrd_free(lc);
+    matchrun_result_release(&result);
+    matchrun_set_release(&set);
     mrd_free(ind_files);
     mrd_free(inputs);
     return rc;
@@ -505,8 +341,12 @@ const struct cli_verb cli_verb_match = {
         "Formats (--format auto detects per file): combined (nginx/Apache access log:\n"
         "client, request target incl. absolute-URI proxy requests and CONNECT,\n"
         "referer), zeek (TSV with #fields: *_h addresses, query, answers, host...),\n"
-        "csv (header row; columns mapped by name: src/dst/ip, host/domain/query,\n"
-        "url/referer, email, md5/sha1/sha256/hash, ts/time/timestamp), jsonl (ECS\n"
+        "csv (header row; columns by name: src/dst/ip, host/domain/query,\n"
+        "url/referer, email, md5/sha1/sha256/hash, ts/time/timestamp, or the last\n"
+        "word of the name: file_sha256, srcIP, dst_host, request_url; the other\n"
+        "columns by their values in the first 20 rows: addresses, domains, URLs,\n"
+        "e-mail addresses, hex hashes; the summary lists what each column was\n"
+        "read as and which were not scanned), jsonl (ECS\n"
         "names: source.ip, destination.ip, url.full, dns.question.name,\n"
         "dns.answers.data, file.hash.sha256, @timestamp...). --map COL=TYPE maps a\n"
         "column or JSON path to ip, host, hosts, url, email, hash, time or none.\n"
@@ -534,7 +374,11 @@ const struct cli_verb cli_verb_match = {
         "--report COLLECTION stores those sightings (and the identity) in the\n"
         "node's collection (uuid or API-ROOT/ALIAS) exactly as 'meridian import'\n"
         "would: validated, signed by this node, and from there they travel to the\n"
-        "indicator's creator through federation. Not with --follow.\n"
+        "indicator's creator through federation. Not with --follow. A re-run is\n"
+        "idempotent: one identity per sensor (node id and --org, created once),\n"
+        "one sighting id per (identity, indicator), new versions with counts\n"
+        "merged per log (a log is known by its first 4 KiB: the same bytes add\n"
+        "nothing, new lines add their hits once, another log adds its own).\n"
         "--follow keeps reading growing files (rotation and truncation included)\n"
         "and prints hits as they appear until interrupted (SIGINT/SIGTERM).\n"
         "--threads N sets the workers (default: one per core).\n"

@@ -46,6 +46,25 @@ void *mrd_realloc(void *p, size_t n)
     return realloc(p, n == 0 ? 1 : n);
 }
 
+enum mrd_code mrd_array_grow(void *pp, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    size_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return MRD_OK;
+    ncap = *cap == 0 ? first : *cap * 2;
+    if (elem == 0 || ncap > SIZE_MAX / elem)
+        return MRD_E_NOMEM;
+    memcpy(&p, pp, sizeof(p)); /* the caller's pointer, whatever its element type */
+    p = mrd_realloc(p, ncap * elem);
+    if (p == NULL)
+        return MRD_E_NOMEM;
+    memcpy(pp, &p, sizeof(p));
+    *cap = ncap;
+    return MRD_OK;
+}
+
 void mrd_free(void *p)
 {
     free(p);

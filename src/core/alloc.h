@@ -11,9 +11,17 @@
 
 #include <stddef.h>
 
+#include "core/err.h"
+
 void *mrd_malloc(size_t n);
 void *mrd_calloc(size_t count, size_t size);
 void *mrd_realloc(void *p, size_t n);
+
+/* Makes room for element n of a growable array: when n == *cap, doubles
+ * *cap (first: the first capacity) and reallocates the array *pp (pp is
+ * the address of the array pointer, of any element type). MRD_E_NOMEM
+ * leaves the array and *cap as they were. */
+enum mrd_code mrd_array_grow(void *pp, size_t n, size_t *cap, size_t elem, size_t first);
 void mrd_free(void *p);
 /* Copies n bytes and a NUL; NULL on failure. */
 char *mrd_strndup(const char *s, size_t n);

@@ -11,7 +11,7 @@
  * indicator) hit through a callback. Also: a streaming reader for STIX
  * bundles/envelopes that pulls out indicators without building a DOM, and
  * an extractor for the simple pattern shapes the index can express.
- * Does not: read files, start threads or print (cli/cli_match.c does);
+ * Does not: read files, start threads or print (matchrun/ does);
  * evaluate complex patterns (pattern/ does).
  * Owns: the index copies every value it is given; scanned buffers are
  * borrowed and hits point into them.
@@ -127,6 +127,16 @@ enum match_format {
     MATCH_FMT_EVE,      /* Suricata EVE JSON: alert, dns, http, tls, fileinfo, flow events */
 };
 
+/* How a Zeek/CSV column got its kind (what the summary reports). */
+enum match_col_how {
+    MATCH_COL_UNKNOWN = 0, /* not scanned */
+    MATCH_COL_NAMED,       /* a known field name, or a name pattern (CSV: "file_sha256") */
+    MATCH_COL_MAPPED,      /* --map */
+    MATCH_COL_SNIFFED,     /* CSV: its values in the first data rows */
+};
+
+#define MATCH_SNIFF_ROWS 20 /* CSV data rows whose values decide unnamed columns */
+
 /* How to read one file: its format and, for Zeek/CSV, the column map. */
 struct match_reader {
     enum match_format fmt;
@@ -137,6 +147,8 @@ struct match_reader {
     uint8_t looked_up[MATCH_MAX_COLUMNS]; /* the columns whose values are looked up, in order */
     unsigned nlooked_up;
     uint16_t col_name[MATCH_MAX_COLUMNS]; /* index into names[] */
+    uint8_t col_how[MATCH_MAX_COLUMNS];   /* enum match_col_how per column */
+    bool sniffed;                         /* CSV: unnamed columns were sniffed from data rows */
     int time_col;                         /* -1 when none */
     /* Zeek intel.log: seen.indicator, seen.indicator_type, sources (-1: not one) */
     int intel_ind_col, intel_type_col, intel_src_col;
@@ -152,8 +164,34 @@ struct match_reader {
 /* Maps a field name ("src_ip", "dns.question.name", "id.resp_h") to the
  * observable kind it holds, case-insensitively; MATCH_O_NONE when unknown. */
 enum match_obs match_field_obs(const char *name, size_t n);
+/* A CSV column name's kind by its tokens (split at '_', '.', '-', ' ' and
+ * lower/upper-case changes), the rightmost token that names a kind
+ * winning: "file_sha256" and "SHA256Hash" are hashes, "src_ip_addr" an
+ * address, "dst_host" a host, "request_url" a URL, "event_time" a time.
+ * Exact names (match_field_obs) come first; MATCH_O_NONE when no token
+ * names a kind. */
+enum match_obs match_column_obs(const char *name, size_t n);
+
+/* CSV: decides the kind of each column that has none yet from its values
+ * in the first MATCH_SNIFF_ROWS data rows of buf[0..len) (which starts
+ * after the header row): a column whose non-empty values are all IPv4/IPv6
+ * addresses is read as ip, all domain names as host (addresses and domain
+ * names mixed: host), all absolute URLs as url, all e-mail addresses as
+ * email, all hex strings of 32/40/64/128 digits as hash. Columns with any
+ * other value, or no value, stay unscanned. Runs once per reader (sets
+ * r->sniffed); a no-op for other formats, before a header or without a
+ * complete data row. Pure. */
+void match_reader_sniff(struct match_reader *r, const char *buf, size_t len);
+
+/* The name of column c of a Zeek/CSV reader ("" when unknown). */
+const char *match_reader_column(const struct match_reader *r, unsigned c);
+
 /* Parses a --map type word (ip, host, domain, url, email, hash, time, none). */
 bool match_obs_parse(const char *s, size_t n, enum match_obs *ret);
+
+/* The --map word of a kind ("ip", "host", "hosts", "url", "email", "hash",
+ * "time", "none"). */
+const char *match_obs_name(enum match_obs obs);
 
 /* Guesses the format from the first bytes of a file. */
 enum match_format match_format_detect(const char *buf, size_t len);

@@ -178,6 +178,130 @@ static enum match_obs reader_obs(const struct match_reader *r, const char *name,
     return match_field_obs(name, n);
 }
 
+const char *match_obs_name(enum match_obs obs)
+{
+    switch (obs) {
+    case MATCH_O_IP:
+        return "ip";
+    case MATCH_O_HOST:
+        return "host";
+    case MATCH_O_HOSTLIST:
+        return "hosts";
+    case MATCH_O_URL:
+        return "url";
+    case MATCH_O_EMAIL:
+        return "email";
+    case MATCH_O_HASH:
+        return "hash";
+    case MATCH_O_TIME:
+        return "time";
+    default:
+        return "none";
+    }
+}
+
+/* ---- CSV column names by pattern ---- */
+
+#define COL_TOKENS 16
+#define COL_TOKEN_MAX 24
+
+/* Tokens that name a kind; weak ones ("addr", "name") defer to the token
+ * before them: "email_address" is an e-mail, "domain_name" a host. */
+static const struct {
+    const char *tok;
+    enum match_obs obs;
+    bool weak;
+} col_tokens[] = {
+    {"ip", MATCH_O_IP, false},          {"ipv4", MATCH_O_IP, false},
+    {"ipv6", MATCH_O_IP, false},        {"ipaddr", MATCH_O_IP, false},
+    {"srcip", MATCH_O_IP, false},       {"dstip", MATCH_O_IP, false},
+    {"addr", MATCH_O_IP, true},         {"address", MATCH_O_IP, true},
+    {"host", MATCH_O_HOST, false},      {"hostname", MATCH_O_HOST, false},
+    {"domain", MATCH_O_HOST, false},    {"fqdn", MATCH_O_HOST, false},
+    {"qname", MATCH_O_HOST, false},     {"query", MATCH_O_HOST, false},
+    {"sni", MATCH_O_HOST, false},       {"servername", MATCH_O_HOST, false},
+    {"url", MATCH_O_URL, false},        {"uri", MATCH_O_URL, false},
+    {"href", MATCH_O_URL, false},       {"referer", MATCH_O_URL, false},
+    {"referrer", MATCH_O_URL, false},   {"email", MATCH_O_EMAIL, false},
+    {"mail", MATCH_O_EMAIL, false},     {"md5", MATCH_O_HASH, false},
+    {"sha1", MATCH_O_HASH, false},      {"sha256", MATCH_O_HASH, false},
+    {"sha512", MATCH_O_HASH, false},    {"hash", MATCH_O_HASH, false},
+    {"checksum", MATCH_O_HASH, false},  {"digest", MATCH_O_HASH, false},
+    {"ts", MATCH_O_TIME, false},        {"time", MATCH_O_TIME, false},
+    {"timestamp", MATCH_O_TIME, false}, {"datetime", MATCH_O_TIME, false},
+    {"value", MATCH_O_NONE, true},      {"name", MATCH_O_NONE, true},
+};
+
+static bool token_kind(const char *t, enum match_obs *obs, bool *weak)
+{
+    for (size_t i = 0; i < sizeof(col_tokens) / sizeof(col_tokens[0]); i++)
+        if (strcmp(col_tokens[i].tok, t) == 0) {
+            *obs = col_tokens[i].obs;
+            *weak = col_tokens[i].weak;
+            return true;
+        }
+    return false;
+}
+
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+static bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || is_upper(c) || (c >= '0' && c <= '9');
+}
+
+enum match_obs match_column_obs(const char *name, size_t n)
+{
+    char tok[COL_TOKENS][COL_TOKEN_MAX + 1];
+    size_t ntok = 0, i = 0;
+    enum match_obs obs = match_field_obs(name, n), prev;
+    bool weak, pweak;
+
+    if (obs != MATCH_O_NONE)
+        return obs;
+    /* Tokens: runs of letters and digits, split where a lower-case letter
+     * or digit is followed by an upper-case one ("srcIP", "SHA256Hash"). */
+    while (i < n) {
+        size_t start, len;
+
+        while (i < n && !is_alnum(name[i]))
+            i++;
+        start = i;
+        while (i < n && is_alnum(name[i]) &&
+               !(i > start && is_upper(name[i]) && !is_upper(name[i - 1])))
+            i++;
+        len = i - start;
+        if (len == 0)
+            break;
+        if (ntok == COL_TOKENS) {
+            memmove(tok[0], tok[1], sizeof(tok[0]) * (COL_TOKENS - 1));
+            ntok--;
+        }
+        if (len > COL_TOKEN_MAX)
+            len = 0; /* too long to be one of ours: a token of no kind */
+        for (size_t k = 0; k < len; k++)
+            tok[ntok][k] = (char)match__lower((unsigned char)name[start + k]);
+        tok[ntok][len] = '\0';
+        ntok++;
+    }
+    /* The last token decides ("file_sha256"; "src_port", "url_length",
+     * "query_type" are not what their first token names). */
+    if (ntok == 0 || !token_kind(tok[ntok - 1], &obs, &weak))
+        return MATCH_O_NONE;
+    if (weak && ntok >= 2 && token_kind(tok[ntok - 2], &prev, &pweak) && !pweak &&
+        prev != MATCH_O_NONE && prev != MATCH_O_TIME)
+        return prev;
+    return obs;
+}
+
+const char *match_reader_column(const struct match_reader *r, unsigned c)
+{
+    return c < r->ncols ? r->names + r->col_name[c] : "";
+}
+
 /* ---- formats ---- */
 
 const char *match_format_name(enum match_format fmt)
@@ -355,14 +479,29 @@ static void set_columns(struct match_reader *r, const char *p, const char *end)
         }
         while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\r'))
             vn--;
-        r->col_obs[c] = (uint8_t)reader_obs(r, v, vn);
-        if (r->fmt == MATCH_FMT_ZEEK) {
-            if (vn == 14 && memcmp(v, "seen.indicator", 14) == 0)
-                r->intel_ind_col = (int)c;
-            else if (vn == 19 && memcmp(v, "seen.indicator_type", 19) == 0)
-                r->intel_type_col = (int)c;
-            else if (vn == 7 && memcmp(v, "sources", 7) == 0)
-                r->intel_src_col = (int)c;
+        {
+            enum match_obs obs = MATCH_O_NONE;
+            uint8_t how = MATCH_COL_UNKNOWN;
+
+            for (unsigned i = 0; i < r->nmap && how == MATCH_COL_UNKNOWN; i++)
+                if (eq_nocase(r->map[i].name, v, vn)) {
+                    obs = r->map[i].obs;
+                    how = MATCH_COL_MAPPED; /* "none" too: neither scanned nor sniffed */
+                }
+            if (how == MATCH_COL_UNKNOWN) {
+                obs = r->fmt == MATCH_FMT_CSV ? match_column_obs(v, vn) : match_field_obs(v, vn);
+                how = obs != MATCH_O_NONE ? MATCH_COL_NAMED : MATCH_COL_UNKNOWN;
+            }
+            r->col_obs[c] = (uint8_t)obs;
+            r->col_how[c] = how;
+            if (r->fmt == MATCH_FMT_ZEEK) {
+                if (vn == 14 && memcmp(v, "seen.indicator", 14) == 0)
+                    r->intel_ind_col = (int)c;
+                else if (vn == 19 && memcmp(v, "seen.indicator_type", 19) == 0)
+                    r->intel_type_col = (int)c;
+                else if (vn == 7 && memcmp(v, "sources", 7) == 0)
+                    r->intel_src_col = (int)c;
+            }
         }
         if (r->col_obs[c] == MATCH_O_TIME && r->time_col < 0)
             r->time_col = (int)c;
@@ -393,6 +532,182 @@ static void set_columns(struct match_reader *r, const char *p, const char *end)
             r->looked_up[r->nlooked_up++] = (uint8_t)r->intel_src_col;
     } else {
         r->intel_ind_col = -1;
+    }
+    r->sniffed = false;
+}
+
+/* ---- CSV: columns by their values ---- */
+
+enum {
+    SNIFF_IP = 1,
+    SNIFF_DOMAIN = 2,
+    SNIFF_URL = 4,
+    SNIFF_EMAIL = 8,
+    SNIFF_HASH = 16,
+    SNIFF_OTHER = 32,
+};
+
+/* Endings of file names, which look like top-level domains. */
+static bool file_suffix(const char *t, size_t n)
+{
+    static const char *const ext[] = {
+        "exe", "dll", "sys",  "pdf", "doc", "docx", "xls", "xlsx", "ppt",  "zip", "rar",  "gz",
+        "tar", "tgz", "txt",  "log", "csv", "json", "xml", "htm",  "html", "js",  "php",  "py",
+        "sh",  "bat", "ps1",  "vbs", "hta", "jar",  "apk", "msi",  "iso",  "img", "bin",  "dat",
+        "tmp", "jpg", "jpeg", "png", "gif", "lnk",  "scr", "cab",  "rtf",  "eml", "conf", NULL};
+
+    for (size_t i = 0; ext[i] != NULL; i++)
+        if (eq_nocase(ext[i], t, n))
+            return true;
+    return false;
+}
+
+/* A domain name: dot-separated labels of letters, digits, '-' and '_', the
+ * last one 2..24 letters (or xn--...) and not a file-name ending. */
+static bool looks_domain(const char *v, size_t n)
+{
+    size_t label = 0, last = 0, tl;
+
+    if (n > 0 && v[n - 1] == '.')
+        n--;
+    if (n < 4 || n > 253 || memchr(v, '.', n) == NULL)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        char c = i < n ? v[i] : '.';
+
+        if (c == '.') {
+            if (label == 0 || label > 63 || v[i - 1] == '-' || v[i - label] == '-')
+                return false;
+            last = i - label;
+            label = 0;
+            continue;
+        }
+        if (!is_alnum(c) && c != '-' && c != '_')
+            return false;
+        label++;
+    }
+    tl = n - last;
+    if (tl > 4 && (v[last] | 0x20) == 'x' && (v[last + 1] | 0x20) == 'n' && v[last + 2] == '-' &&
+        v[last + 3] == '-')
+        return true;
+    for (size_t i = last; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || is_upper(v[i])))
+            return false;
+    return tl >= 2 && tl <= 24 && !file_suffix(v + last, tl);
+}
+
+static unsigned sniff_value(const char *v, size_t n)
+{
+    uint32_t a4;
+    uint8_t a6[16];
+    const char *at;
+    size_t hex = 0;
+
+    if (n == 0 || n > MATCH_MAX_VALUE)
+        return n == 0 ? 0 : SNIFF_OTHER;
+    while (hex < n && mrd_hex_digit((unsigned char)v[hex]) >= 0)
+        hex++;
+    if (hex == n && (n == 32 || n == 40 || n == 64 || n == 128))
+        return SNIFF_HASH;
+    if (match_ipv4_parse(v, n, &a4) || (memchr(v, ':', n) != NULL && match_ipv6_parse(v, n, a6)))
+        return SNIFF_IP;
+    if (n > 7 && memchr(v, ':', n) != NULL) {
+        char buf[MATCH_MAX_VALUE + 8];
+
+        if (match_url_normalize(v, n, buf, sizeof(buf), NULL, NULL) > 0)
+            return SNIFF_URL;
+    }
+    at = memchr(v, '@', n);
+    if (at != NULL && at > v && memchr(at + 1, '@', (size_t)(v + n - at - 1)) == NULL &&
+        memchr(v, ' ', n) == NULL && looks_domain(at + 1, (size_t)(v + n - at - 1)))
+        return SNIFF_EMAIL;
+    if (looks_domain(v, n))
+        return SNIFF_DOMAIN;
+    return SNIFF_OTHER;
+}
+
+void match_reader_sniff(struct match_reader *r, const char *buf, size_t len)
+{
+    unsigned seen[MATCH_MAX_COLUMNS];
+    const char *p = buf, *end = buf + len;
+    unsigned rows = 0;
+    bool any = false;
+
+    if (r->fmt != MATCH_FMT_CSV || !r->have_header || r->sniffed)
+        return;
+    r->sniffed = true;
+    for (unsigned c = 0; c < r->ncols; c++) {
+        seen[c] = 0;
+        any |= r->col_how[c] == MATCH_COL_UNKNOWN;
+    }
+    while (any && p < end && rows < MATCH_SNIFF_ROWS) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl != NULL ? nl : end;
+        const char *q = p;
+        unsigned c = 0, vals[MATCH_MAX_COLUMNS];
+
+        if (le > p && le[-1] == '\r')
+            le--;
+        if (le > p && *p != '#') {
+            for (;;) {
+                const char *v;
+                size_t vn;
+                const char *e = csv_field(q, le, r->sep, &v, &vn);
+
+                while (vn > 0 && (*v == ' ' || *v == '\t')) {
+                    v++;
+                    vn--;
+                }
+                while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+                    vn--;
+                if (c < r->ncols)
+                    vals[c] = r->col_how[c] == MATCH_COL_UNKNOWN ? sniff_value(v, vn) : 0;
+                c++;
+                if (e >= le)
+                    break;
+                q = e + 1;
+            }
+            if (c == r->ncols) { /* a malformed row says nothing */
+                for (unsigned k = 0; k < c; k++)
+                    seen[k] |= vals[k];
+                rows++;
+            }
+        }
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    r->nlooked_up = 0;
+    for (unsigned c = 0; c < r->ncols; c++) {
+        enum match_obs obs = MATCH_O_NONE;
+
+        if (r->col_how[c] == MATCH_COL_UNKNOWN) {
+            switch (seen[c]) {
+            case SNIFF_IP:
+                obs = MATCH_O_IP;
+                break;
+            case SNIFF_DOMAIN:
+            case SNIFF_DOMAIN | SNIFF_IP:
+                obs = MATCH_O_HOST;
+                break;
+            case SNIFF_URL:
+                obs = MATCH_O_URL;
+                break;
+            case SNIFF_EMAIL:
+                obs = MATCH_O_EMAIL;
+                break;
+            case SNIFF_HASH:
+                obs = MATCH_O_HASH;
+                break;
+            default:
+                break;
+            }
+            if (obs != MATCH_O_NONE) {
+                r->col_obs[c] = (uint8_t)obs;
+                r->col_how[c] = MATCH_COL_SNIFFED;
+            }
+        }
+        if (r->col_obs[c] != MATCH_O_NONE && r->col_obs[c] != MATCH_O_TIME)
+            r->looked_up[r->nlooked_up++] = (uint8_t)c;
     }
 }
 
@@ -1084,6 +1399,8 @@ bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const 
             set_columns(r, p, le);
             goto next;
         }
+        if (r->fmt == MATCH_FMT_CSV && !r->sniffed)
+            match_reader_sniff(r, p, (size_t)(end - p)); /* once, on the first data rows */
         lc.line = p;
         lc.line_len = (size_t)(le - p);
         lc.intel_v[0] = lc.intel_v[1] = lc.intel_v[2] = NULL;

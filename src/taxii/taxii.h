@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "http/http.h"
@@ -86,5 +87,52 @@ void taxii_server_set_ledger(struct taxii_server *ts, struct ledger_service *led
 
 /* The http.h application for this server (ctx = ts). */
 void taxii_app(struct taxii_server *ts, struct http_app *ret);
+
+/* ---- query filters (TAXII §3.4, §3.4.1), also for hold selection ---- */
+
+/* Which filters an endpoint accepts (T81); others are ignored. */
+#define TAXII_F_ADDED_AFTER 0x01u
+#define TAXII_F_LIMIT 0x02u
+#define TAXII_F_NEXT 0x04u
+#define TAXII_F_ID 0x08u
+#define TAXII_F_TYPE 0x10u
+#define TAXII_F_VERSION 0x20u
+#define TAXII_F_SPEC 0x40u
+
+struct taxii_filter {
+    int64_t added_after; /* STORE_TIME_NONE when absent */
+    size_t limit;        /* 0 = absent */
+    const char *next;    /* raw token or NULL */
+    struct store_match match;
+    bool has_match;
+    /* The raw values, for binding paging tokens to the query. */
+    const char *raw_added_after, *raw_id, *raw_type, *raw_version, *raw_spec;
+};
+
+/* Parses args (all query arguments of the request, repeats included)
+ * accepting the filters in `allowed`. MRD_E_PARSE with a message naming
+ * the parameter for a malformed or repeated value (the caller answers 400).
+ * Allocations come from arena. */
+enum mrd_code taxii_filter_parse(const struct http_kv *args, size_t n, unsigned allowed,
+                                 struct mrd_arena *arena, struct taxii_filter *ret,
+                                 struct mrd_err *err);
+
+#define TAXII_QUERY_MAX 4096 /* a query string given outside HTTP (hold --query) */
+#define TAXII_QUERY_ARGS 32  /* arguments in such a query string */
+
+/* Splits a query string "k=v&k=v" into args, percent-decoding ('+' is a
+ * space) in place: q is modified and args point into it. MRD_E_TOOBIG past
+ * max args ("more than N filters"). An argument without '=' has value
+ * NULL, as http_request_args gives it. For callers outside HTTP (the
+ * `hold --query` selector); requests use http_request_args. */
+enum mrd_code taxii_query_split(char *q, struct http_kv *args, size_t max, size_t *ret_n,
+                                struct mrd_err *err);
+
+/* Parses a query string for the objects endpoint's filters (added_after,
+ * match[id|type|version|spec_version]) and refuses any other key with
+ * MRD_E_PARSE naming it. At most TAXII_QUERY_MAX bytes (MRD_E_TOOBIG);
+ * allocations come from arena. */
+enum mrd_code taxii_filter_parse_query(const char *query, struct mrd_arena *arena,
+                                       struct taxii_filter *ret, struct mrd_err *err);
 
 #endif

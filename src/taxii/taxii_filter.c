@@ -372,3 +372,72 @@ enum mrd_code taxii_next_check(const unsigned char key[crypto_auth_KEYBYTES],
     *ret_seq = get_be64(tok + 9);
     return MRD_OK;
 }
+
+/* ---- query strings outside HTTP ---- */
+
+enum mrd_code taxii_query_split(char *q, struct http_kv *args, size_t max, size_t *ret_n,
+                                struct mrd_err *err)
+{
+    size_t n = 0;
+
+    for (char *p = q; *p != '\0';) {
+        char *amp = strchr(p, '&'), *eq, *w, *r;
+
+        if (amp != NULL)
+            *amp = '\0';
+        if (*p != '\0') {
+            if (n >= max)
+                return mrd_err_set(err, MRD_E_TOOBIG, "more than %zu filters", max);
+            for (w = r = p; *r != '\0'; r++) {
+                if (*r == '%' && mrd_hex_digit((unsigned char)r[1]) >= 0 &&
+                    mrd_hex_digit((unsigned char)r[2]) >= 0) {
+                    *w++ = (char)(mrd_hex_digit((unsigned char)r[1]) * 16 +
+                                  mrd_hex_digit((unsigned char)r[2]));
+                    r += 2;
+                } else {
+                    *w++ = *r == '+' ? ' ' : *r;
+                }
+            }
+            *w = '\0';
+            eq = strchr(p, '=');
+            if (eq != NULL)
+                *eq = '\0';
+            args[n].key = p;
+            args[n].value = eq != NULL ? eq + 1 : NULL;
+            n++;
+        }
+        if (amp == NULL)
+            break;
+        p = amp + 1;
+    }
+    *ret_n = n;
+    return MRD_OK;
+}
+
+enum mrd_code taxii_filter_parse_query(const char *query, struct mrd_arena *arena,
+                                       struct taxii_filter *ret, struct mrd_err *err)
+{
+    struct http_kv args[TAXII_QUERY_ARGS];
+    size_t n = 0, len = strlen(query);
+    char *q;
+    enum mrd_code rc;
+
+    if (len > TAXII_QUERY_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "longer than %d bytes", TAXII_QUERY_MAX);
+    q = mrd_arena_strndup(arena, query, len);
+    if (q == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    rc = taxii_query_split(q, args, TAXII_QUERY_ARGS, &n, err);
+    if (rc == MRD_OK)
+        rc = taxii_filter_parse(args, n,
+                                TAXII_F_ADDED_AFTER | TAXII_F_ID | TAXII_F_TYPE | TAXII_F_VERSION |
+                                    TAXII_F_SPEC,
+                                arena, ret, err);
+    for (size_t i = 0; rc == MRD_OK && i < n; i++)
+        if (strcmp(args[i].key, "added_after") != 0 && strncmp(args[i].key, "match[", 6) != 0)
+            rc = mrd_err_set(err, MRD_E_PARSE,
+                             "'%s' is not a filter (added_after, match[id], match[type], "
+                             "match[version], match[spec_version])",
+                             args[i].key);
+    return rc;
+}

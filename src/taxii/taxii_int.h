@@ -76,34 +76,7 @@ bool taxii_accept_ok(const char *accept);
  * or without version (other parameters are ignored). */
 bool taxii_content_type_ok(const char *ctype);
 
-/* ---- taxii_filter.c: query parameters (TAXII §3.4, §3.4.1) ---- */
-
-/* Which filters an endpoint accepts (T81); others are ignored. */
-#define TAXII_F_ADDED_AFTER 0x01u
-#define TAXII_F_LIMIT 0x02u
-#define TAXII_F_NEXT 0x04u
-#define TAXII_F_ID 0x08u
-#define TAXII_F_TYPE 0x10u
-#define TAXII_F_VERSION 0x20u
-#define TAXII_F_SPEC 0x40u
-
-struct taxii_filter {
-    int64_t added_after; /* STORE_TIME_NONE when absent */
-    size_t limit;        /* 0 = absent */
-    const char *next;    /* raw token or NULL */
-    struct store_match match;
-    bool has_match;
-    /* The raw values, for binding paging tokens to the query. */
-    const char *raw_added_after, *raw_id, *raw_type, *raw_version, *raw_spec;
-};
-
-/* Parses args (all query arguments of the request, repeats included)
- * accepting the filters in `allowed`. MRD_E_PARSE with a message naming
- * the parameter for a malformed or repeated value (the caller answers 400).
- * Allocations come from arena. */
-enum mrd_code taxii_filter_parse(const struct http_kv *args, size_t n, unsigned allowed,
-                                 struct mrd_arena *arena, struct taxii_filter *ret,
-                                 struct mrd_err *err);
+/* ---- taxii_filter.c: query parameters: public in taxii.h ---- */
 
 /* The binding of a paging token: what the query is and who asks. */
 struct taxii_next_bind {

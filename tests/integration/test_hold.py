@@ -169,10 +169,54 @@ def test_pattern_and_query_select(hnode):
               "--collection", n.coll, "--query", "match[type]=observed-data").stdout.strip()
     got = [h["id"] for h in json.loads(hold(n, "show", h2).stdout)["held_versions"]]
     assert obs["id"] in got and all(i.startswith("observed-data--") for i in got)
+    before = hold(n, "list", "--all").stdout
     p = hold(n, "create", "--case", "C", "--authority", "A", "--reason", "R",
              "--pattern", "[ipv4-addr:value = '192.0.2.200']", check=False)
-    assert p.returncode == 0  # a hold on nothing is still an order, recorded
-    assert json.loads(hold(n, "show", p.stdout.strip()).stdout)["items"] == 0
+    assert p.returncode == 1, p.stderr  # a hold that selects nothing: exit 1, as its help says
+    assert "selects no stored object" in p.stderr and p.stdout == ""
+    p = hold(n, "create", "--case", "C", "--authority", "A", "--reason", "R",
+             "--query", "match[type]=malware-analysis", check=False)
+    assert p.returncode == 1 and "selects no stored object" in p.stderr, p.stderr
+    assert hold(n, "list", "--all").stdout == before  # nothing recorded
+
+
+def sdo(kind, **props):
+    t = "2026-03-01T00:00:00.000Z"
+    return dict({"type": kind, "spec_version": "2.1", "id": f"{kind}--{uuid.uuid4()}",
+                 "created": t, "modified": t}, **props)
+
+
+def test_pattern_holds_indicators_and_what_refers_to_them(hnode):
+    """A node that holds only indicators (no SCOs) still preserves what a
+    pattern hold names: the indicators comparing that value (exactly or by a
+    CIDR range containing it) and the sightings, relationships, reports,
+    notes and groupings that reference them; nothing else."""
+    n = hnode
+    ip = "198.51.100.23"
+    exact = indicator(value=ip)
+    cidr = indicator(value="198.51.100.0/24")
+    either = sdo("indicator", pattern=f"[ipv4-addr:value = '192.0.2.1'] OR "
+                 f"[ipv4-addr:value = '{ip}']", pattern_type="stix",
+                 valid_from="2026-01-01T00:00:00Z")
+    other = indicator(value="198.51.101.23")
+    mal = sdo("malware", name="x", is_family=False)
+    sight = sdo("sighting", sighting_of_ref=exact["id"], count=3)
+    rel = sdo("relationship", relationship_type="indicates", source_ref=exact["id"],
+              target_ref=mal["id"])
+    rep = sdo("report", name="r", published="2026-03-01T00:00:00Z", object_refs=[cidr["id"]])
+    note = sdo("note", content="c", object_refs=[either["id"]])
+    grp = sdo("grouping", context="suspicious-activity", object_refs=[sight["id"]])
+    unrelated = sdo("report", name="u", published="2026-03-01T00:00:00Z",
+                    object_refs=[other["id"]])
+    n.post_ok(n.coll, [exact, cidr, either, other, mal, sight, rel, rep, note, grp, unrelated])
+    p = hold(n, "create", "--case", "CASE-IND", "--authority", "A", "--reason", "R",
+             "--pattern", f"[ipv4-addr:value = '{ip}']")
+    held = {h["id"] for h in json.loads(hold(n, "show", p.stdout.strip()).stdout)["held_versions"]}
+    assert held == {exact["id"], cidr["id"], either["id"], sight["id"], rel["id"], rep["id"],
+                    note["id"], grp["id"]}
+    # held means preserved: the indicator cannot be deleted
+    r = n.req("DELETE", f"/api1/collections/{n.coll}/objects/{exact['id']}/")
+    assert r.status_code == 403
 
 
 @pytest.mark.parametrize("args,needle", [

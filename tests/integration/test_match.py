@@ -12,6 +12,7 @@ import pytest
 from conftest import run
 
 ID = "indicator--{:08x}-0000-4000-8000-000000000000"
+FIXTURE_IDENT = "identity--11111111-1111-4111-8111-111111111111"
 
 
 def indicator(n, pattern, **extra):
@@ -277,9 +278,8 @@ def test_patterns_for_the_evaluator(meridian_bin, tmp_path):
     assert got == [(2, ID.format(1), "pattern"), (3, ID.format(2), "pattern")]
 
 
-def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path):
-    """--report is an import of the sightings: they land in the collection,
-    valid, counted per indicator, and signed by this node."""
+def node_with_indicators(meridian_bin, inds, tmp_path):
+    """A data directory with one collection holding the indicators of inds."""
     data = tmp_path / "node"
     assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
     p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",
@@ -288,6 +288,13 @@ def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path
     coll = p.stdout.strip()
     assert run(meridian_bin, "import", "--collection", coll, "--data", data,
                inds).returncode == 0
+    return data, coll
+
+
+def test_report_stores_signed_sightings_in_the_node(meridian_bin, inds, tmp_path):
+    """--report is an import of the sightings: they land in the collection,
+    valid, counted per indicator, and signed by this node."""
+    data, coll = node_with_indicators(meridian_bin, inds, tmp_path)
     (tmp_path / "access.log").write_text(ACCESS)
     p = run(meridian_bin, "match", "--data", data, "--collection", coll, "--report", coll,
             tmp_path / "access.log")
@@ -320,3 +327,80 @@ def test_report_unknown_collection_fails_cleanly(meridian_bin, inds, tmp_path):
     p = run(meridian_bin, "match", "--indicators", inds, "--data", data, "--report",
             "a" * 600, tmp_path / "access.log")
     assert p.returncode == 2 and "too long" in p.stderr
+
+
+def test_csv_columns_by_name_pattern_and_values(meridian_bin, inds, tmp_path):
+    """A hash column called file_sha256 and columns named nothing useful but
+    holding addresses or domains are scanned; the summary says which column
+    was read as what and which were not scanned (issue 17, item 14)."""
+    csv = ("event_time,action,file_sha256,peer,col x,fname,bytes,w\x1b[31m\n"
+           "2026-11-29T11:00:00Z,allow," + "AB" * 32 + ",45.6.7.8,evil.com,setup.exe,10,x\n"
+           "2026-11-29T11:00:01Z,deny,,10.1.2.3,www.example.org,a.pdf,20,y\n")
+    path = tmp_path / "fw.csv"
+    path.write_text(csv)
+    hits = tmp_path / "hits.jsonl"
+    for args in ([path], []):  # a mapped file, and the same bytes as a stream
+        p = subprocess.run([meridian_bin, "match", "--indicators", str(inds), "--hits",
+                            str(hits)] + [str(a) for a in args], input=csv,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        got = [(h["line"], h["indicator"], h["field"]) for h in read_hits(hits)]
+        assert got == [(2, ID.format(5), "file_sha256"), (2, ID.format(2), "peer"),
+                       (2, ID.format(1), "col x"), (3, ID.format(2), "peer")]
+        cols = [l for l in p.stdout.splitlines() if l.startswith("  columns:")]
+        assert cols == ["  columns: event_time as time, file_sha256 as hash, peer as ip "
+                        "(by its values), col x as host (by its values); not scanned: action, "
+                        "fname, bytes, w\\x1B[31m"], p.stdout
+    # --map wins over both, and says so
+    p = run(meridian_bin, "match", "--indicators", inds, "--map", "peer=none", "--map",
+            "fname=host", path)
+    assert p.returncode == 0, p.stderr
+    assert ("  columns: event_time as time, file_sha256 as hash, col x as host (by its values), "
+            "fname as host (--map); not scanned: action, peer, bytes, w\\x1B[31m") in p.stdout
+
+
+def test_report_twice_is_idempotent(meridian_bin, inds, tmp_path):
+    """Re-running --report over the same log updates the same sightings and
+    adds nothing; new lines add their counts once; another log adds its own;
+    one identity per reporting sensor, created once (issue 17, item 16)."""
+    data, coll = node_with_indicators(meridian_bin, inds, tmp_path)
+    log = tmp_path / "access.log"
+    log.write_text(ACCESS + "x" * 5000 + "\n")  # longer than the bytes that identify a log
+
+    def report(*logs):
+        p = run(meridian_bin, "match", "--data", data, "--collection", coll, "--report", coll,
+                *logs)
+        assert p.returncode == 0, p.stderr
+        p = run(meridian_bin, "export", "--collection", coll, "--data", data)
+        assert p.returncode == 0, p.stderr
+        objs = json.loads(p.stdout)["objects"]
+        ids = [o["id"] for o in objs if o["type"] == "identity" and o["id"] != FIXTURE_IDENT]
+        sightings = {o["sighting_of_ref"]: o for o in objs if o["type"] == "sighting"}
+        assert all(s["where_sighted_refs"] == ids for s in sightings.values())
+        return ids, sightings
+
+    ids1, s1 = report(log)
+    assert {k: v["count"] for k, v in s1.items()} == {ID.format(2): 2, ID.format(3): 1,
+                                                      ID.format(4): 1}
+    ids2, s2 = report(log)  # the same bytes again: nothing added, no new version
+    assert ids2 == ids1 and len(ids1) == 1
+    assert s2 == s1
+    with open(log, "a") as f:  # the log grows by one line with a hit of indicator 2
+        f.write(ACCESS.splitlines(keepends=True)[1])
+    ids3, s3 = report(log)
+    assert ids3 == ids1
+    assert {k: v["id"] for k, v in s3.items()} == {k: v["id"] for k, v in s1.items()}
+    assert s3[ID.format(2)]["count"] == 3  # 2 + the new line, not 2 + 3
+    assert s3[ID.format(2)]["modified"] > s1[ID.format(2)]["modified"]
+    assert s3[ID.format(2)]["created"] == s1[ID.format(2)]["created"]
+    assert s3[ID.format(3)] == s1[ID.format(3)]  # not hit by new lines: untouched
+    other = tmp_path / "other.log"  # a different log (another day's file): counts add
+    other.write_text(ACCESS.splitlines(keepends=True)[1] * 2)
+    ids4, s4 = report(other)
+    assert ids4 == ids1 and s4[ID.format(2)]["count"] == 5
+    ids5, s5 = report(other, log)  # both again: nothing new
+    assert s5 == s4 and ids5 == ids1
+    # the same sighting, versioned: the export holds its last version only
+    p = run(meridian_bin, "export", "--collection", coll, "--data", data)
+    assert sum(1 for o in json.loads(p.stdout)["objects"] if o["type"] == "identity" and
+               o["id"] != FIXTURE_IDENT) == 1

@@ -45,6 +45,29 @@ static void test_buf_limit(void **state)
     mrd_buf_release(&b);
 }
 
+static void test_array_grow(void **state)
+{
+    int64_t *a = NULL;
+    size_t n = 0, cap = 0;
+
+    (void)state;
+    for (int64_t i = 0; i < 100; i++) {
+        assert_int_equal(mrd_array_grow(&a, n, &cap, sizeof(*a), 4), MRD_OK);
+        assert_true(cap > n);
+        a[n++] = i;
+    }
+    assert_int_equal(cap, 128);
+    assert_int_equal(a[99], 99);
+    /* out of memory: the array and its capacity are kept */
+    n = cap;
+    mrd_alloc_fail_after(0);
+    assert_int_equal(mrd_array_grow(&a, n, &cap, sizeof(*a), 4), MRD_E_NOMEM);
+    mrd_alloc_fail_after(-1);
+    assert_int_equal(cap, 128);
+    assert_int_equal(a[0], 0);
+    mrd_free(a);
+}
+
 static void test_buf_nomem(void **state)
 {
     struct mrd_buf b;
@@ -403,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_err_first_message_wins),
         cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_buf_nomem),
+        cmocka_unit_test(test_array_grow),
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_str_u64),
         cmocka_unit_test(test_utf8),

@@ -221,6 +221,75 @@ static void test_csv(void **state)
     match_index_free(idx);
 }
 
+/* Item: a hash column named file_sha256 and unnamed columns of addresses
+ * and domains are scanned (by name pattern, by their values); columns of
+ * other values, file names and ports are not. */
+static void test_csv_columns_by_pattern_and_values(void **state)
+{
+    struct got g;
+    struct match_stats st;
+    struct match_reader r;
+    struct match_index *idx = sample_index();
+    const char *log =
+        "event_time,file_sha256,peer,col x,fname,dport,note\n"
+        "2026-11-29T10:00:00Z,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,"
+        "45.6.7.8,evil.com,setup.exe,443,hello\n"
+        "2026-11-29T10:00:01Z,,10.1.2.3,a.example.org,x.pdf,53,\n"
+        "2026-11-29T10:00:02Z,,2001:db8::1,8.8.8.8,y.doc,80,evil.com\n";
+
+    (void)state;
+    assert_int_equal(match_column_obs("file_sha256", 11), MATCH_O_HASH);
+    assert_int_equal(match_column_obs("SHA256Hash", 10), MATCH_O_HASH);
+    assert_int_equal(match_column_obs("srcIP", 5), MATCH_O_IP);
+    assert_int_equal(match_column_obs("src_ip_addr", 11), MATCH_O_IP);
+    assert_int_equal(match_column_obs("email_address", 13), MATCH_O_EMAIL);
+    assert_int_equal(match_column_obs("domain_name", 11), MATCH_O_HOST);
+    assert_int_equal(match_column_obs("request_url", 11), MATCH_O_URL);
+    assert_int_equal(match_column_obs("event_time", 10), MATCH_O_TIME);
+    assert_int_equal(match_column_obs("src_port", 8), MATCH_O_NONE);
+    assert_int_equal(match_column_obs("query_type", 10), MATCH_O_NONE);
+    assert_int_equal(match_column_obs("url_length", 10), MATCH_O_NONE);
+    assert_int_equal(match_column_obs("description", 11), MATCH_O_NONE);
+    assert_int_equal(match_column_obs("user_name", 9), MATCH_O_NONE);
+
+    match_reader_init(&r, MATCH_FMT_CSV);
+    memset(&g, 0, sizeof(g));
+    memset(&st, 0, sizeof(st));
+    assert_true(match_scan(idx, &r, log, strlen(log), 0, on_hit, &g, &st));
+    assert_int_equal(r.col_obs[1], MATCH_O_HASH);
+    assert_int_equal(r.col_how[1], MATCH_COL_NAMED);
+    assert_int_equal(r.col_obs[2], MATCH_O_IP);
+    assert_int_equal(r.col_how[2], MATCH_COL_SNIFFED);
+    assert_int_equal(r.col_obs[3], MATCH_O_HOST); /* domains and an address */
+    assert_int_equal(r.col_how[3], MATCH_COL_SNIFFED);
+    assert_int_equal(r.col_obs[4], MATCH_O_NONE); /* file names are not domains */
+    assert_int_equal(r.col_obs[5], MATCH_O_NONE);
+    assert_int_equal(r.col_obs[6], MATCH_O_NONE); /* "hello" is no host */
+    assert_string_equal(match_reader_column(&r, 3), "col x");
+    /* sha256 on line 1, 45.6.7.8 and evil.com on line 1, 10.1.2.3 (CIDR) on
+     * line 2, 2001:db8::1 on line 3; note's evil.com is never looked up */
+    assert_int_equal(g.n, 5);
+    assert_string_equal(g.field[0], "file_sha256");
+    assert_int_equal(g.ind[0], 5);
+    assert_string_equal(g.field[1], "peer");
+    assert_string_equal(g.field[2], "col x");
+    assert_int_equal(g.line[3], 2);
+    assert_int_equal(g.ind[3], 2);
+    assert_int_equal(g.line[4], 3);
+    assert_int_equal(g.ind[4], 4);
+
+    /* decided once: a later buffer of other values changes nothing */
+    memset(&g, 0, sizeof(g));
+    {
+        const char *more = "2026-11-29T10:00:03Z,,not-an-ip,evil.com,z.exe,1,\n";
+        match_scan(idx, &r, more, strlen(more), 0, on_hit, &g, &st);
+    }
+    assert_int_equal(r.col_obs[2], MATCH_O_IP);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.field[0], "col x");
+    match_index_free(idx);
+}
+
 static void test_jsonl(void **state)
 {
     struct got g;
@@ -445,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_combined),
         cmocka_unit_test(test_zeek_dns),
         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_csv_columns_by_pattern_and_values),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_detect_and_times),
         cmocka_unit_test(test_hostile_lines),

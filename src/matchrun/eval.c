@@ -1,5 +1,5 @@
 /*
- * match_eval: patterns the index cannot express (AND, LIKE, MATCHES,
+ * eval.c: patterns the index cannot express (AND, LIKE, MATCHES,
  * qualifiers, other paths), evaluated by pattern/ on an observation built
  * from each parsed log line.
  *
@@ -14,14 +14,14 @@
 
 #include <jansson.h>
 
-#include "cli/match_run.h"
+#include "matchrun/matchrun_int.h"
 #include "core/alloc.h"
 #include "pattern/pattern.h"
 
 #define MAX_SCOS (MATCH_MAX_LINE_FIELDS * 4)
 
-enum mrd_code match_set_add_prog(struct match_set *s, const char *pat, size_t n, uint32_t ind,
-                                 struct mrd_err *err)
+enum mrd_code matchrun_set_add_prog(struct matchrun_set *s, const char *pat, size_t n, uint32_t ind,
+                                    struct mrd_err *err)
 {
     struct pat_prog *prog = NULL;
     enum mrd_code rc = pat_prog_new(pat, n, &prog, err);
@@ -51,7 +51,7 @@ enum mrd_code match_set_add_prog(struct match_set *s, const char *pat, size_t n,
     return MRD_OK;
 }
 
-void match_set_free_progs(struct match_set *s)
+void matchrun_set_free_progs(struct matchrun_set *s)
 {
     for (size_t i = 0; i < s->nprogs; i++)
         pat_prog_free(s->progs[i]);
@@ -62,12 +62,12 @@ void match_set_free_progs(struct match_set *s)
     s->nprogs = s->progs_cap = 0;
 }
 
-void *match_eval_scratch_new(void)
+void *matchrun_eval_scratch_new(void)
 {
     return pat_scratch_new();
 }
 
-void match_eval_scratch_free(void *scratch)
+void matchrun_eval_scratch_free(void *scratch)
 {
     pat_scratch_free(scratch);
 }
@@ -122,8 +122,8 @@ static void host_scos(json_t **scos, size_t *n, const char *v, size_t len)
         add_sco(scos, n, value_sco("domain-name", v, len));
 }
 
-size_t match_eval_line(const struct match_set *s, void *scratch, const struct match_field *f,
-                       size_t nf, int64_t time_usec, uint32_t *out, size_t max)
+size_t matchrun_eval_line(const struct matchrun_set *s, void *scratch, const struct match_field *f,
+                          size_t nf, int64_t time_usec, uint32_t *out, size_t max)
 {
     json_t *scos[MAX_SCOS];
     size_t nscos = 0, nout = 0;

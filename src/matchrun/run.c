@@ -1,5 +1,5 @@
 /*
- * match_run: files in, hits/summary/sightings out, for `meridian match`.
+ * run.c: files in, hits/summary/sightings out (matchrun.h).
  *
  * Regular files are mapped and cut into chunks at line boundaries; one
  * worker per core takes chunks from an atomic counter and scans them with
@@ -15,7 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/match_run.h"
 #include "core/alloc.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "matchrun/matchrun_int.h"
 
-#define VERB "match"
 #define CHUNK_SIZE ((size_t)4 << 20) /* small enough that the last ones balance the cores */
 #define DETECT_BYTES ((size_t)64 << 10)
 #define MAX_FIELDS 512                    /* distinct field names in hit output */
@@ -43,27 +41,27 @@
 
 /* ---- the indicator set ---- */
 
-void match_set_init(struct match_set *s)
+void matchrun_set_init(struct matchrun_set *s)
 {
     memset(s, 0, sizeof(*s));
 }
 
-void match_set_release(struct match_set *s)
+void matchrun_set_release(struct matchrun_set *s)
 {
-    match_set_free_progs(s);
+    matchrun_set_free_progs(s);
     match_index_free(s->idx);
     mrd_free(s->idbuf);
     mrd_free(s->idoff);
     memset(s, 0, sizeof(*s));
 }
 
-enum mrd_code match_set_begin(struct match_set *s, struct mrd_err *err)
+enum mrd_code matchrun_set_begin(struct matchrun_set *s, struct mrd_err *err)
 {
     return match_index_new(&s->idx, err);
 }
 
-enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, uint32_t *ret,
-                               struct mrd_err *err)
+enum mrd_code matchrun_set_add_id(struct matchrun_set *s, const char *id, size_t n, uint32_t *ret,
+                                  struct mrd_err *err)
 {
     if (s->n >= MATCH_MAX_INDICATORS)
         return mrd_err_set(err, MRD_E_TOOBIG, "more than %u indicators", MATCH_MAX_INDICATORS);
@@ -95,7 +93,7 @@ enum mrd_code match_set_add_id(struct match_set *s, const char *id, size_t n, ui
     return MRD_OK;
 }
 
-enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *err)
+enum mrd_code matchrun_set_reserve(struct matchrun_set *s, size_t n, struct mrd_err *err)
 {
     if (n > s->cap) {
         uint64_t *no = mrd_realloc(s->idoff, n * sizeof(*no));
@@ -116,7 +114,7 @@ enum mrd_code match_set_reserve(struct match_set *s, size_t n, struct mrd_err *e
     return match_index_reserve(s->idx, n, err);
 }
 
-void match_set_drop_last(struct match_set *s)
+void matchrun_set_drop_last(struct matchrun_set *s)
 {
     if (s->n == 0)
         return;
@@ -124,7 +122,7 @@ void match_set_drop_last(struct match_set *s)
     s->idlen = (size_t)(s->idoff[s->n] >> 8);
 }
 
-const char *match_set_id(const struct match_set *s, uint32_t i)
+const char *matchrun_set_id(const struct matchrun_set *s, uint32_t i)
 {
     return s->idbuf + (s->idoff[i] >> 8);
 }
@@ -136,6 +134,7 @@ struct summary {
     uint64_t count;
     int64_t first, last; /* valid when timed */
     uint32_t ind;
+    uint32_t file; /* the input's index; 0 in the per-indicator totals */
     bool timed;
 };
 
@@ -169,10 +168,12 @@ struct chunk {
 };
 
 struct run {
-    const struct match_set *set;
-    const struct match_opts *o;
+    const struct matchrun_set *set;
+    const struct matchrun_opts *o;
     FILE *hits_out;
-    struct sums sums; /* merged from the workers */
+    struct sums sums;            /* per indicator (file 0), for the summary and sightings */
+    struct sums files;           /* per (indicator, input), merged from the workers */
+    struct matchrun_head *heads; /* the first bytes of each input, for reports */
     pthread_mutex_t lock;
     const char *fields[MAX_FIELDS];
     size_t nfields;
@@ -183,12 +184,26 @@ struct run {
     bool failed;
 };
 
-static volatile sig_atomic_t stop_flag;
+#define say matchrun__say
 
-static void on_signal(int sig)
+/* The summary, when the caller wants one. */
+static void summary(const struct matchrun_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void summary(const struct matchrun_opts *o, const char *fmt, ...)
 {
-    (void)sig;
-    stop_flag = 1;
+    va_list ap;
+
+    if (o->out == NULL)
+        return;
+    va_start(ap, fmt);
+    (void)vfprintf(o->out, fmt, ap);
+    va_end(ap);
+}
+
+static bool stopped(const struct matchrun_opts *o)
+{
+    return o->stop != NULL && *o->stop != 0;
 }
 
 /* Field names are few; hits carry a small number instead of a pointer into
@@ -216,13 +231,13 @@ out:
     return id;
 }
 
-static inline size_t sum_slot(const struct sums *ss, uint32_t ind)
+static inline size_t sum_slot(const struct sums *ss, uint32_t ind, uint32_t file)
 {
-    return (size_t)(((uint64_t)ind * 0x9E3779B97F4A7C15ull) >> 32) & ss->mask;
+    return (size_t)((((uint64_t)file << 32 | ind) * 0x9E3779B97F4A7C15ull) >> 32) & ss->mask;
 }
 
-/* The entry of ind, added when missing; NULL when out of memory. */
-static struct summary *sum_get(struct sums *ss, uint32_t ind)
+/* The entry of (ind, file), added when missing; NULL when out of memory. */
+static struct summary *sum_get(struct sums *ss, uint32_t ind, uint32_t file)
 {
     size_t j;
 
@@ -234,7 +249,7 @@ static struct summary *sum_get(struct sums *ss, uint32_t ind)
         for (size_t i = 0; ss->tab != NULL && i <= ss->mask; i++) {
             if (ss->tab[i].count == 0)
                 continue;
-            j = sum_slot(&ns, ss->tab[i].ind);
+            j = sum_slot(&ns, ss->tab[i].ind, ss->tab[i].file);
             while (ns.tab[j].count != 0)
                 j = (j + 1) & ns.mask;
             ns.tab[j] = ss->tab[i];
@@ -243,19 +258,20 @@ static struct summary *sum_get(struct sums *ss, uint32_t ind)
         ss->tab = ns.tab;
         ss->mask = ns.mask;
     }
-    j = sum_slot(ss, ind);
-    while (ss->tab[j].count != 0 && ss->tab[j].ind != ind)
+    j = sum_slot(ss, ind, file);
+    while (ss->tab[j].count != 0 && (ss->tab[j].ind != ind || ss->tab[j].file != file))
         j = (j + 1) & ss->mask;
     if (ss->tab[j].count == 0) {
         ss->tab[j].ind = ind;
+        ss->tab[j].file = file;
         ss->n++;
     }
     return &ss->tab[j];
 }
 
-static void sum_add(struct sums *ss, uint32_t ind, int64_t t)
+static void sum_add(struct sums *ss, uint32_t ind, uint32_t file, int64_t t)
 {
-    struct summary *s = sum_get(ss, ind);
+    struct summary *s = sum_get(ss, ind, file);
 
     if (s == NULL) {
         ss->nomem = true;
@@ -336,12 +352,57 @@ static void write_hit(struct run *r, const char *file, uint64_t line, uint32_t i
     fputs("{\"file\":", f);
     json_str(f, file, strlen(file));
     fprintf(f, ",\"line\":%" PRIu64 ",\"indicator\":", line);
-    json_str(f, match_set_id(r->set, ind), strlen(match_set_id(r->set, ind)));
+    json_str(f, matchrun_set_id(r->set, ind), strlen(matchrun_set_id(r->set, ind)));
     fputs(",\"value\":", f);
     json_str(f, v, vn);
     fputs(",\"field\":", f);
     json_str(f, field, strlen(field));
     fputs("}\n", f);
+}
+
+static void put_str(char *out, size_t max, size_t *len, const char *s)
+{
+    int n = snprintf(out + *len, max - *len, "%s", s);
+
+    if (n > 0)
+        *len = *len + (size_t)n < max ? *len + (size_t)n : max - 1;
+}
+
+/* "  columns: src as ip, file_sha256 as hash (by its values), ...; not
+ * scanned: action, bytes": which column of a Zeek/CSV file was read as
+ * which kind, so a column that was not scanned is never a silent miss. */
+static void print_columns(const struct matchrun_opts *o, const struct match_reader *rd)
+{
+    char line[8192];
+    size_t len = 0, n_read = 0, n_skip = 0;
+
+    if ((rd->fmt != MATCH_FMT_CSV && rd->fmt != MATCH_FMT_ZEEK) || !rd->have_header)
+        return;
+    line[0] = '\0';
+    put_str(line, sizeof(line), &len, "  columns:");
+    for (unsigned c = 0; c < rd->ncols; c++) {
+        enum match_obs obs = (enum match_obs)rd->col_obs[c];
+
+        if (obs == MATCH_O_NONE)
+            continue;
+        put_str(line, sizeof(line), &len, n_read++ == 0 ? " " : ", ");
+        put_str(line, sizeof(line), &len, MRD_ESC(match_reader_column(rd, c)));
+        put_str(line, sizeof(line), &len, " as ");
+        put_str(line, sizeof(line), &len, match_obs_name(obs));
+        if (rd->col_how[c] == MATCH_COL_SNIFFED)
+            put_str(line, sizeof(line), &len, " (by its values)");
+        else if (rd->col_how[c] == MATCH_COL_MAPPED)
+            put_str(line, sizeof(line), &len, " (--map)");
+    }
+    if (n_read == 0)
+        put_str(line, sizeof(line), &len, " none read");
+    for (unsigned c = 0; c < rd->ncols; c++) {
+        if (rd->col_obs[c] != MATCH_O_NONE)
+            continue;
+        put_str(line, sizeof(line), &len, n_skip++ == 0 ? "; not scanned: " : ", ");
+        put_str(line, sizeof(line), &len, MRD_ESC(match_reader_column(rd, c)));
+    }
+    summary(o, "%s\n", line);
 }
 
 /* ---- parallel scan of one mapped file ---- */
@@ -354,6 +415,7 @@ struct job {
     atomic_size_t next;
     const struct match_reader *reader; /* after the header lines */
     int fd;
+    uint32_t file; /* the input's index */
 };
 
 /* Reads n bytes at off; false on error or short file (then the caller
@@ -392,7 +454,7 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
     struct chunk *c = w->cur;
     struct run *r = w->job->r;
 
-    sum_add(w->sums, h->ind, h->time_usec);
+    sum_add(w->sums, h->ind, w->job->file, h->time_usec);
     if (r->hits_out == NULL)
         return true;
     if (atomic_fetch_add(&r->records, 1) >= MAX_HIT_RECORDS)
@@ -433,7 +495,7 @@ static bool on_chunk_hit(void *vctx, const struct match_hit *h)
 /* A parsed line: evaluate the patterns the index cannot express. Their
  * hits are reported like index hits, with the line's first field as the
  * value and "pattern" as the field. */
-static bool eval_line(const struct match_set *set, void **scratch, const struct match_hit *line,
+static bool eval_line(const struct matchrun_set *set, void **scratch, const struct match_hit *line,
                       const struct match_field *f, size_t nf, match_hit_fn cb, void *ctx,
                       const char *buf, uint64_t *hits)
 {
@@ -441,10 +503,10 @@ static bool eval_line(const struct match_set *set, void **scratch, const struct 
     size_t n;
 
     if (*scratch == NULL)
-        *scratch = match_eval_scratch_new();
+        *scratch = matchrun_eval_scratch_new();
     if (*scratch == NULL)
         return true;
-    n = match_eval_line(set, *scratch, f, nf, line->time_usec, out, MATCH_MAX_LINE_HITS);
+    n = matchrun_eval_line(set, *scratch, f, nf, line->time_usec, out, MATCH_MAX_LINE_HITS);
     for (size_t i = 0; i < n; i++) {
         struct match_hit h = *line;
         h.ind = out[i];
@@ -595,10 +657,10 @@ static bool keep_going(void *ctx, const struct match_hit *h)
     return true;
 }
 
-static int scan_mapped(struct run *r, const char *path, int fd, size_t size, struct sums *wsum,
-                       unsigned nthreads)
+static enum mrd_code scan_mapped(struct run *r, const char *path, int fd, size_t size,
+                                 uint32_t file, struct sums *wsum, unsigned nthreads)
 {
-    const struct match_opts *o = r->o;
+    const struct matchrun_opts *o = r->o;
     char *map = NULL;
     struct job job;
     struct worker *workers = NULL;
@@ -606,21 +668,21 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     struct match_stats hst = {0};
     size_t hdr, nchunks, p;
     uint64_t base;
-    int rc = CLI_EXIT_OK;
+    enum mrd_code rc = MRD_OK;
     enum match_format fmt = o->fmt;
 
     memset(&job, 0, sizeof(job));
     map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
-        cli_errorf(VERB, "%s: mmap: %s", path, strerror(errno));
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: mmap: %s", path, strerror(errno));
+        return MRD_E_IO;
     }
     (void)madvise(map, size, MADV_SEQUENTIAL);
     if (fmt == MATCH_FMT_AUTO)
         fmt = match_format_detect(map, size < DETECT_BYTES ? size : DETECT_BYTES);
     if (fmt == MATCH_FMT_AUTO) {
-        cli_errorf(VERB, "%s: cannot detect the log format; use --format", path);
-        rc = CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: cannot detect the log format; use --format", path);
+        rc = MRD_E_IO;
         goto out;
     }
     reader = o->maps;
@@ -629,13 +691,25 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     reader.time_col = -1;
     hdr = header_end(map, size, fmt);
     match_scan(r->set->idx, &reader, map, hdr, o->flags, keep_going, NULL, &hst);
+    if (fmt == MATCH_FMT_CSV && reader.have_header) {
+        /* Unnamed columns are decided once, from the first rows, before the
+         * reader is copied to the workers. */
+        size_t w = size - hdr < DETECT_BYTES ? size - hdr : DETECT_BYTES;
+
+        if (hdr + w < size) {
+            const char *nl = memrchr(map + hdr, '\n', w);
+
+            w = nl != NULL ? (size_t)(nl - (map + hdr)) + 1 : 0;
+        }
+        match_reader_sniff(&reader, map + hdr, w);
+    }
 
     nchunks = (size - hdr + CHUNK_SIZE - 1) / CHUNK_SIZE + 1;
     job.chunks = mrd_calloc(nchunks, sizeof(struct chunk));
     workers = mrd_calloc(nthreads, sizeof(struct worker));
     if (job.chunks == NULL || workers == NULL) {
-        cli_errorf(VERB, "out of memory");
-        rc = CLI_EXIT_USAGE;
+        say(&r->o->log, "out of memory");
+        rc = MRD_E_IO;
         goto out;
     }
     /* Chunks end right after a newline (the last one at the end). */
@@ -658,6 +732,7 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
     job.nchunks = nchunks;
     job.reader = &reader;
     job.fd = fd;
+    job.file = file;
     atomic_init(&job.next, 0);
     if (nthreads > nchunks)
         nthreads = nchunks ? (unsigned)nchunks : 1;
@@ -706,10 +781,13 @@ static int scan_mapped(struct run *r, const char *path, int fd, size_t size, str
         r->total.lookups += fst.lookups;
         r->bytes += size;
         if (!o->quiet)
-            printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
-                   " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                   MRD_ESC(path), match_format_name(fmt), fst.lines, fst.header, fst.malformed,
-                   fst.too_long, fst.hits);
+            summary(o,
+                    "file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
+                    " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
+                    MRD_ESC(path), match_format_name(fmt), fst.lines, fst.header, fst.malformed,
+                    fst.too_long, fst.hits);
+        if (!o->quiet)
+            print_columns(o, &reader);
     }
 out:
     if (job.chunks != NULL)
@@ -719,7 +797,7 @@ out:
         }
     for (unsigned t = 0; workers != NULL && t < nthreads; t++) {
         mrd_free(workers[t].buf);
-        match_eval_scratch_free(workers[t].eval_scratch);
+        matchrun_eval_scratch_free(workers[t].eval_scratch);
     }
     mrd_free(job.chunks);
     mrd_free(workers);
@@ -748,6 +826,7 @@ struct stream {
     struct run *r;
     const char *cur_buf;
     void *eval_scratch;
+    uint32_t file; /* the input's index */
 };
 
 static bool on_stream_hit(void *vctx, const struct match_hit *h)
@@ -755,7 +834,7 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
     struct stream *s = vctx;
     struct run *r = s->r;
 
-    sum_add(s->sums, h->ind, h->time_usec);
+    sum_add(s->sums, h->ind, s->file, h->time_usec);
     if (r->hits_out != NULL) {
         write_hit(r, s->path, s->lineno + h->line + 1, h->ind, s->cur_buf + h->value_off,
                   h->value_len, h->field);
@@ -764,10 +843,11 @@ static bool on_stream_hit(void *vctx, const struct match_hit *h)
     }
     if (r->o->follow && !r->o->quiet) {
         /* The value comes from the log: escaped (core/str.h). */
-        printf("hit %s:%" PRIu64 " %s %s\n", MRD_ESC(s->path), s->lineno + h->line + 1,
-               MRD_ESC(match_set_id(r->set, h->ind)),
-               MRD_ESCN(s->cur_buf + h->value_off, h->value_len > 200 ? 200 : h->value_len));
-        fflush(stdout);
+        summary(r->o, "hit %s:%" PRIu64 " %s %s\n", MRD_ESC(s->path), s->lineno + h->line + 1,
+                MRD_ESC(matchrun_set_id(r->set, h->ind)),
+                MRD_ESCN(s->cur_buf + h->value_off, h->value_len > 200 ? 200 : h->value_len));
+        if (r->o->out != NULL)
+            fflush(r->o->out);
     }
     return true;
 }
@@ -789,7 +869,7 @@ static void stream_scan(struct stream *s, const char *p, size_t n)
         if (fmt == MATCH_FMT_AUTO)
             fmt = match_format_detect(p, n);
         if (fmt == MATCH_FMT_AUTO) {
-            cli_errorf(VERB, "%s: cannot detect the log format; use --format", s->path);
+            say(&s->r->o->log, "%s: cannot detect the log format; use --format", s->path);
             s->dead = true;
             s->r->failed = true;
             return;
@@ -859,7 +939,7 @@ static size_t stream_read(struct stream *s)
                 size_t nc = s->cap ? s->cap * 2 : STREAM_BLOCK;
                 char *nb = mrd_realloc(s->buf, nc);
                 if (nb == NULL) {
-                    cli_errorf(VERB, "%s: out of memory", s->path);
+                    say(&s->r->o->log, "%s: out of memory", s->path);
                     s->dead = true;
                     return total;
                 }
@@ -873,17 +953,26 @@ static size_t stream_read(struct stream *s)
         }
         got = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (got < 0 && errno == EINTR) {
-            if (stop_flag)
+            if (stopped(s->r->o))
                 return total;
             continue;
         }
         if (got <= 0) {
             if (got < 0) {
-                cli_errorf(VERB, "%s: read: %s", s->path, strerror(errno));
+                say(&s->r->o->log, "%s: read: %s", s->path, strerror(errno));
                 s->r->failed = true;
                 s->dead = true;
             }
             return total;
+        }
+        if (s->r->heads != NULL && s->off < (off_t)MATCHRUN_HEAD_MAX) {
+            struct matchrun_head *h = &s->r->heads[s->file];
+            size_t take = MATCHRUN_HEAD_MAX - (size_t)s->off;
+
+            if (take > (size_t)got)
+                take = (size_t)got;
+            memcpy(h->bytes + s->off, s->buf + s->len, take);
+            h->len = (size_t)s->off + take;
         }
         s->len += (size_t)got;
         s->off += got;
@@ -937,22 +1026,24 @@ static bool stream_rotated(struct stream *s)
     return st.st_dev != s->dev || st.st_ino != s->ino || st.st_size < s->off;
 }
 
-static int scan_streams(struct run *r, const char **paths, size_t n, struct sums *sums)
+static enum mrd_code scan_streams(struct run *r, const char **paths, size_t n, uint32_t first_file,
+                                  struct sums *sums)
 {
     struct stream *ss = mrd_calloc(n, sizeof(*ss));
-    int rc = CLI_EXIT_OK;
+    enum mrd_code rc = MRD_OK;
     bool follow = r->o->follow;
 
     if (ss == NULL) {
-        cli_errorf(VERB, "out of memory");
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "out of memory");
+        return MRD_E_IO;
     }
     for (size_t i = 0; i < n; i++) {
         ss[i].path = paths[i];
         ss[i].r = r;
         ss[i].sums = sums;
+        ss[i].file = first_file + (uint32_t)i;
         if (stream_open(&ss[i]) != 0) {
-            cli_errorf(VERB, "%s: %s", paths[i], strerror(errno));
+            say(&r->o->log, "%s: %s", paths[i], strerror(errno));
             ss[i].dead = true;
             ss[i].fd = -1;
             r->failed = true;
@@ -987,8 +1078,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
                 if (s->fd > STDIN_FILENO)
                     close(s->fd);
                 if (!r->o->quiet)
-                    fprintf(stderr, "meridian match: %s: rotated after %" PRIu64 " lines\n",
-                            MRD_ESC(s->path), s->lineno);
+                    say(&r->o->log, "%s: rotated after %" PRIu64 " lines", s->path, s->lineno);
                 if (stream_open(s) != 0) {
                     s->fd = -1;
                     s->dead = true;
@@ -996,7 +1086,7 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
                 progress = true;
             }
         }
-        if (!any || stop_flag)
+        if (!any || stopped(r->o))
             break;
         if (follow && !progress)
             usleep(FOLLOW_POLL_USEC);
@@ -1013,14 +1103,17 @@ static int scan_streams(struct run *r, const char **paths, size_t n, struct sums
         r->total.lookups += s->st.lookups;
         r->bytes += (uint64_t)s->off;
         if (!r->o->quiet)
-            printf("file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
-                   " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
-                   MRD_ESC(s->path), match_format_name(s->reader.fmt), s->st.lines, s->st.header,
-                   s->st.malformed, s->st.too_long, s->st.hits);
+            summary(r->o,
+                    "file %s: %s, %" PRIu64 " lines (%" PRIu64 " header/comment, %" PRIu64
+                    " malformed, %" PRIu64 " too long), %" PRIu64 " hits\n",
+                    MRD_ESC(s->path), match_format_name(s->reader.fmt), s->st.lines, s->st.header,
+                    s->st.malformed, s->st.too_long, s->st.hits);
+        if (!r->o->quiet)
+            print_columns(r->o, &s->reader);
         if (s->fd > STDIN_FILENO)
             close(s->fd);
         mrd_free(s->buf);
-        match_eval_scratch_free(s->eval_scratch);
+        matchrun_eval_scratch_free(s->eval_scratch);
     }
     mrd_free(ss);
     return rc;
@@ -1069,16 +1162,16 @@ static void uuid4(char out[37])
     out[o] = '\0';
 }
 
-static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
+static enum mrd_code write_sightings(struct run *r, const struct summary *rk, size_t nrk)
 {
-    const struct match_opts *o = r->o;
+    const struct matchrun_opts *o = r->o;
     FILE *f = fopen(o->sightings_path, "w");
     char now[MRD_TIME_STIX_MS_LEN + 1], uuid[37], ident[64];
     bool first = true;
 
     if (f == NULL) {
-        cli_errorf(VERB, "%s: %s", o->sightings_path, strerror(errno));
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: %s", o->sightings_path, strerror(errno));
+        return MRD_E_IO;
     }
     mrd_time_format_stix_ms(mrd_time_now_usec(), now);
     uuid4(uuid);
@@ -1104,7 +1197,7 @@ static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
                 "%s\n{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%s\","
                 "\"created\":\"%s\",\"modified\":\"%s\",\"sighting_of_ref\":\"%s\","
                 "\"count\":%" PRIu64,
-                first ? "" : ",", uuid, now, now, match_set_id(r->set, rk[i].ind),
+                first ? "" : ",", uuid, now, now, matchrun_set_id(r->set, rk[i].ind),
                 s->count > 999999999 ? (uint64_t)999999999 : s->count);
         if (s->timed) {
             mrd_time_format_stix_ms(s->first, t0);
@@ -1116,20 +1209,69 @@ static int write_sightings(struct run *r, const struct summary *rk, size_t nrk)
     }
     fputs("\n]}\n", f);
     if (fclose(f) != 0) {
-        cli_errorf(VERB, "%s: %s", o->sightings_path, strerror(errno));
-        return CLI_EXIT_USAGE;
+        say(&r->o->log, "%s: %s", o->sightings_path, strerror(errno));
+        return MRD_E_IO;
     }
-    return CLI_EXIT_OK;
+    return MRD_OK;
 }
 
-int match_run(const struct match_set *set, const struct match_opts *o)
+/* The first bytes of a mapped input (pread: its pages stay untouched). */
+static void head_read(int fd, size_t size, struct matchrun_head *h)
+{
+    size_t n = size < MATCHRUN_HEAD_MAX ? size : MATCHRUN_HEAD_MAX;
+
+    h->len = pread_full(fd, (char *)h->bytes, n, 0) ? n : 0;
+}
+
+/* Hands the per-(indicator, input) sums and the inputs' heads over. */
+static enum mrd_code result_fill(struct run *r, size_t ninputs, struct matchrun_result *res,
+                                 const struct matchrun_log *log)
+{
+    size_t k = 0;
+
+    memset(res, 0, sizeof(*res));
+    res->sums = mrd_calloc(r->files.n ? r->files.n : 1, sizeof(*res->sums));
+    if (res->sums == NULL) {
+        say(log, "out of memory");
+        return MRD_E_IO;
+    }
+    for (size_t i = 0; r->files.tab != NULL && i <= r->files.mask; i++) {
+        const struct summary *f = &r->files.tab[i];
+
+        if (f->count == 0)
+            continue;
+        res->sums[k++] = (struct matchrun_sum){.ind = f->ind,
+                                               .file = f->file,
+                                               .count = f->count,
+                                               .first = f->first,
+                                               .last = f->last,
+                                               .timed = f->timed};
+    }
+    res->nsums = k;
+    res->heads = r->heads;
+    res->nfiles = ninputs;
+    r->heads = NULL;
+    return MRD_OK;
+}
+
+void matchrun_result_release(struct matchrun_result *res)
+{
+    if (res == NULL)
+        return;
+    mrd_free(res->sums);
+    mrd_free(res->heads);
+    memset(res, 0, sizeof(*res));
+}
+
+enum mrd_code matchrun_run(const struct matchrun_set *set, const struct matchrun_opts *o,
+                           struct mrd_err *err)
 {
     struct run r;
     struct sums *wsum = NULL;
     struct summary *rk = NULL;
     unsigned nthreads = o->threads;
     size_t nrk = 0;
-    int rc = CLI_EXIT_OK;
+    enum mrd_code rc = MRD_OK;
     const char *stdin_only[] = {"-"};
     const char **inputs = o->ninputs ? o->inputs : stdin_only;
     size_t ninputs = o->ninputs ? o->ninputs : 1;
@@ -1146,26 +1288,29 @@ int match_run(const struct match_set *set, const struct match_opts *o)
     }
     wsum = mrd_calloc(nthreads, sizeof(*wsum));
     if (wsum == NULL) {
-        cli_errorf(VERB, "out of memory");
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "out of memory");
+        rc = MRD_E_IO;
         goto out;
+    }
+    if (o->result != NULL) {
+        r.heads = mrd_calloc(ninputs, sizeof(*r.heads));
+        if (r.heads == NULL) {
+            say(&o->log, "out of memory");
+            rc = MRD_E_IO;
+            goto out;
+        }
     }
     if (o->hits_path != NULL) {
         r.hits_out = strcmp(o->hits_path, "-") == 0 ? stdout : fopen(o->hits_path, "w");
         if (r.hits_out == NULL) {
-            cli_errorf(VERB, "%s: %s", o->hits_path, strerror(errno));
-            rc = CLI_EXIT_USAGE;
+            say(&o->log, "%s: %s", o->hits_path, strerror(errno));
+            rc = MRD_E_IO;
             goto out;
         }
     }
     if (o->follow) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        if (scan_streams(&r, inputs, ninputs, wsum) != CLI_EXIT_OK)
-            rc = CLI_EXIT_USAGE;
+        if (scan_streams(&r, inputs, ninputs, 0, wsum) != MRD_OK)
+            rc = MRD_E_IO;
     } else {
         for (size_t i = 0; i < ninputs; i++) {
             struct stat st;
@@ -1173,20 +1318,22 @@ int match_run(const struct match_set *set, const struct match_opts *o)
             if (strcmp(inputs[i], "-") != 0) {
                 fd = open(inputs[i], O_RDONLY | O_CLOEXEC);
                 if (fd < 0) {
-                    cli_errorf(VERB, "%s: %s", inputs[i], strerror(errno));
+                    say(&o->log, "%s: %s", inputs[i], strerror(errno));
                     r.failed = true;
                     continue;
                 }
             }
             if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, wsum, nthreads) !=
-                    CLI_EXIT_OK)
+                if (r.heads != NULL)
+                    head_read(fd, (size_t)st.st_size, &r.heads[i]);
+                if (scan_mapped(&r, inputs[i], fd, (size_t)st.st_size, (uint32_t)i, wsum,
+                                nthreads) != MRD_OK)
                     r.failed = true;
                 close(fd);
             } else {
                 if (fd >= 0)
                     close(fd);
-                scan_streams(&r, &inputs[i], 1, wsum);
+                scan_streams(&r, &inputs[i], 1, (uint32_t)i, wsum);
             }
         }
     }
@@ -1197,24 +1344,38 @@ int match_run(const struct match_set *set, const struct match_opts *o)
             struct summary *into;
             if (from->count == 0)
                 continue;
-            into = sum_get(&r.sums, from->ind);
+            into = sum_get(&r.files, from->ind, from->file);
             if (into == NULL)
                 r.sums.nomem = true;
             else
                 sum_merge(into, from);
         }
     }
+    /* the per-indicator totals, over every input */
+    for (size_t i = 0; r.files.tab != NULL && i <= r.files.mask; i++) {
+        const struct summary *from = &r.files.tab[i];
+        struct summary *into;
+
+        if (from->count == 0)
+            continue;
+        into = sum_get(&r.sums, from->ind, 0);
+        if (into == NULL)
+            r.sums.nomem = true;
+        else
+            sum_merge(into, from);
+    }
+    r.sums.nomem |= r.files.nomem;
     t1 = mrd_time_now_usec();
     if (r.sums.nomem) {
-        cli_errorf(VERB, "out of memory counting hits");
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "out of memory counting hits");
+        rc = MRD_E_IO;
         goto out;
     }
 
     rk = mrd_calloc(r.sums.n ? r.sums.n : 1, sizeof(*rk));
     if (rk == NULL) {
-        cli_errorf(VERB, "out of memory");
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "out of memory");
+        rc = MRD_E_IO;
         goto out;
     }
     for (size_t i = 0; r.sums.tab != NULL && i <= r.sums.mask; i++)
@@ -1223,33 +1384,36 @@ int match_run(const struct match_set *set, const struct match_opts *o)
     qsort(rk, nrk, sizeof(*rk), cmp_ranked);
     if (!o->quiet) {
         double secs = (double)(t1 - t0) / 1e6;
-        printf("total: %" PRIu64 " lines, %" PRIu64 " malformed, %" PRIu64 " too long, %.1f MB"
-               " in %.3f s (%.0f MB/s), %" PRIu64 " hits on %zu indicators\n",
-               r.total.lines, r.total.malformed, r.total.too_long, (double)r.bytes / 1e6, secs,
-               secs > 0 ? (double)r.bytes / 1e6 / secs : 0.0, r.total.hits, nrk);
+        summary(o,
+                "total: %" PRIu64 " lines, %" PRIu64 " malformed, %" PRIu64 " too long, %.1f MB"
+                " in %.3f s (%.0f MB/s), %" PRIu64 " hits on %zu indicators\n",
+                r.total.lines, r.total.malformed, r.total.too_long, (double)r.bytes / 1e6, secs,
+                secs > 0 ? (double)r.bytes / 1e6 / secs : 0.0, r.total.hits, nrk);
         if (nrk > 0)
-            printf("%-50s %10s %-24s %-24s\n", "indicator", "count", "first_seen", "last_seen");
+            summary(o, "%-50s %10s %-24s %-24s\n", "indicator", "count", "first_seen", "last_seen");
         for (size_t i = 0; i < nrk; i++) {
             char a[MRD_TIME_STIX_MS_LEN + 1], b[MRD_TIME_STIX_MS_LEN + 1];
             const struct summary *s = &rk[i];
             fmt_time(s->timed, s->first, a);
             fmt_time(s->timed, s->last, b);
-            printf("%-50s %10" PRIu64 " %-24s %-24s\n", MRD_ESC(match_set_id(set, rk[i].ind)),
-                   s->count, a, b);
+            summary(o, "%-50s %10" PRIu64 " %-24s %-24s\n",
+                    MRD_ESC(matchrun_set_id(set, rk[i].ind)), s->count, a, b);
         }
     }
     if (atomic_load(&r.records) > MAX_HIT_RECORDS)
-        cli_errorf(VERB, "more than %zu hits: --hits holds the first %zu per run", MAX_HIT_RECORDS,
-                   MAX_HIT_RECORDS);
-    if (o->sightings_path != NULL && write_sightings(&r, rk, nrk) != CLI_EXIT_OK)
-        rc = CLI_EXIT_USAGE;
+        say(&o->log, "more than %zu hits: --hits holds the first %zu per run", MAX_HIT_RECORDS,
+            MAX_HIT_RECORDS);
+    if (o->sightings_path != NULL && write_sightings(&r, rk, nrk) != MRD_OK)
+        rc = MRD_E_IO;
     if (r.failed)
-        rc = CLI_EXIT_USAGE;
+        rc = MRD_E_IO;
+    if (rc == MRD_OK && o->result != NULL)
+        rc = result_fill(&r, ninputs, o->result, &o->log);
 out:
     if (r.hits_out != NULL && r.hits_out != stdout) {
         if (fclose(r.hits_out) != 0) {
-            cli_errorf(VERB, "%s: %s", o->hits_path, strerror(errno));
-            rc = CLI_EXIT_USAGE;
+            say(&o->log, "%s: %s", o->hits_path, strerror(errno));
+            rc = MRD_E_IO;
         }
     } else if (r.hits_out == stdout) {
         fflush(stdout);
@@ -1262,5 +1426,9 @@ out:
         mrd_free(wsum[t].tab);
     mrd_free(wsum);
     mrd_free(r.sums.tab);
+    mrd_free(r.files.tab);
+    mrd_free(r.heads);
+    if (rc != MRD_OK)
+        (void)mrd_err_set(err, rc, "the run had errors (reported through the log)");
     return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * match_store: indicators out of the node's store for `meridian match
+ * store.c: indicators out of the node's store for `meridian match
  * --data DIR [--collection ID]`.
  *
  * Reads the latest version of every indicator in one collection (or in all
@@ -17,7 +17,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "cli/match_run.h"
+#include "matchrun/matchrun_int.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "store/store.h"
@@ -108,18 +108,10 @@ static enum mrd_code coll_cb(void *ctx, const struct store_collection *c)
 {
     struct coll_list *cl = ctx;
 
-    if (cl->n == cl->cap) {
-        size_t ncap = cl->cap == 0 ? 8 : cl->cap * 2;
-        void *p;
-
-        if (ncap > LOAD_MAX_COLLECTIONS)
-            return MRD_E_TOOBIG;
-        p = mrd_realloc(cl->c, ncap * sizeof(*cl->c));
-        if (p == NULL)
-            return MRD_E_NOMEM;
-        cl->c = p;
-        cl->cap = ncap;
-    }
+    if (cl->n == cl->cap && cl->cap * 2 > LOAD_MAX_COLLECTIONS)
+        return MRD_E_TOOBIG;
+    if (mrd_array_grow(&cl->c, cl->n, &cl->cap, sizeof(*cl->c), 8) != MRD_OK)
+        return MRD_E_NOMEM;
     cl->c[cl->n++] = *c;
     return MRD_OK;
 }
@@ -193,8 +185,8 @@ static enum mrd_code parse_chunk(const struct mrd_buf *b, char *scratch, match_s
     return rc;
 }
 
-enum mrd_code match_load_store(const char *data_dir, const char *collection, char *scratch,
-                               match_stix_fn cb, void *ctx, struct mrd_err *err)
+enum mrd_code matchrun__store_each(const char *data_dir, const char *collection, char *scratch,
+                                   match_stix_fn cb, void *ctx, struct mrd_err *err)
 {
     struct load l;
     struct mrd_buf b;
