@@ -292,6 +292,29 @@ static bool ip_norm(enum match_type t, const char *v, size_t n, char *out, size_
     return (size_t)snprintf(out, size, "%s", text) < size;
 }
 
+/* A value for a line-oriented format: not empty, no control characters,
+ * addresses in normal form (written into ip). False (with *why) when the
+ * format cannot carry it; else *s and *n are the text to write. */
+static bool line_value(const struct interop_value *v, char *ip, size_t size, const char **s,
+                       size_t *n, const char **why)
+{
+    *s = v->v;
+    *n = v->n;
+    if (v->n == 0 || has_ctl(v->v, v->n)) {
+        *why = "value empty or holding control characters";
+        return false;
+    }
+    if (v->type == MATCH_T_IPV4 || v->type == MATCH_T_IPV6) {
+        if (!ip_norm(v->type, v->v, v->n, ip, size)) {
+            *why = "not an IP address or CIDR range";
+            return false;
+        }
+        *s = ip;
+        *n = strlen(ip);
+    }
+    return true;
+}
+
 /* ---- Suricata ---- */
 
 static bool sid_take(struct interop_writer *w, uint32_t *sid)
@@ -585,17 +608,9 @@ static enum mrd_code zeek_value(struct interop_writer *w, const struct interop_i
 
     if (b == NULL)
         return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
-    if (n == 0 || has_ctl(s, n) || (n == 1 && s[0] == '-')) {
-        *why = "value empty or holding control characters";
-        return MRD_OK;
-    }
+    if ((n == 1 && s[0] == '-') || !line_value(v, ip, sizeof(ip), &s, &n, why))
+        return MRD_OK; /* '-' is Zeek's "unset" */
     if (v->type == MATCH_T_IPV4 || v->type == MATCH_T_IPV6) {
-        if (!ip_norm(v->type, s, n, ip, sizeof(ip))) {
-            *why = "not an IP address or CIDR range";
-            return MRD_OK;
-        }
-        s = ip;
-        n = strlen(ip);
         cidr = memchr(s, '/', n) != NULL;
     } else if (v->type == MATCH_T_URL) {
         /* Zeek's Intel::URL is the URL without "http://" or "https://" */
@@ -653,18 +668,8 @@ static enum mrd_code list_value(struct interop_writer *w, const struct interop_v
 
     if (b == NULL)
         return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
-    if (n == 0 || has_ctl(s, n)) {
-        *why = "value empty or holding control characters";
+    if (!line_value(v, ip, sizeof(ip), &s, &n, why))
         return MRD_OK;
-    }
-    if (v->type == MATCH_T_IPV4 || v->type == MATCH_T_IPV6) {
-        if (!ip_norm(v->type, s, n, ip, sizeof(ip))) {
-            *why = "not an IP address or CIDR range";
-            return MRD_OK;
-        }
-        s = ip;
-        n = strlen(ip);
-    }
     rc = mrd_buf_append(b, s, n, err);
     if (rc == MRD_OK)
         rc = mrd_buf_putc(b, '\n', err);
