@@ -25,6 +25,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_org,
     &cli_verb_pattern,
     &cli_verb_peer,
+    &cli_verb_privacy,
     &cli_verb_serve,
     &cli_verb_sync,
     &cli_verb_token,

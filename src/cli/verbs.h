@@ -18,6 +18,7 @@ extern const struct cli_verb cli_verb_match;
 extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
 extern const struct cli_verb cli_verb_peer;
+extern const struct cli_verb cli_verb_privacy;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;

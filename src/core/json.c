@@ -371,6 +371,94 @@ static json_t *fast_parse(const char *s, size_t n, unsigned max_depth)
     return v;
 }
 
+/* ---- memory planning ----------------------------------------------------
+ * The costs below are jansson 2.14's structures on LP64 rounded up to
+ * glibc malloc chunks (8 bytes of header, 16-byte granules, 32 minimum):
+ * json_object_t 72 -> 80, its first 8 buckets 128 -> 144, a hashtable
+ * pair 56 + key -> at most 80 + key, and buckets double as members come
+ * (at most 32 per member over the table's life, the old table freed);
+ * json_array_t 40 -> 48, its first 8 slots 64 -> 80, slots double (at
+ * most 16 per element plus the transient old table, 24 in all);
+ * json_string_t 32 -> 48 and its bytes + NUL -> at most len + 24; a
+ * number 24 -> 32. The lexer's buffer grows to twice the longest string,
+ * and fast_parse decodes escaped strings in a scratch buffer of its own. */
+#define JSON_COST_OBJECT 224
+#define JSON_COST_MEMBER 112
+#define JSON_COST_ARRAY 128
+#define JSON_COST_VALUE_SLOT 24
+#define JSON_COST_STRING 72
+#define JSON_COST_NUMBER 32
+#define JSON_COST_FIXED 4096
+
+void mrd_json_shape_scan(const char *s, size_t n, struct mrd_json_shape *ret)
+{
+    struct mrd_json_shape sh = {0};
+    size_t i = 0;
+
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            size_t start = ++i;
+            while (i < n && s[i] != '"')
+                i += s[i] == '\\' ? 2 : 1;
+            size_t len = (i < n ? i : n) - start;
+            sh.strings++;
+            sh.string_bytes += len;
+            if (len > sh.max_string)
+                sh.max_string = len;
+            i++;
+            continue;
+        }
+        if (c == '{')
+            sh.objects++;
+        else if (c == '[')
+            sh.arrays++;
+        else if (c == ':')
+            sh.members++;
+        else if (c == 't' || c == 'f' || c == 'n')
+            sh.literals++;
+        else if (c == '-' || (c >= '0' && c <= '9')) {
+            sh.numbers++;
+            while (i + 1 < n &&
+                   (s[i + 1] == '-' || s[i + 1] == '+' || s[i + 1] == '.' || s[i + 1] == 'e' ||
+                    s[i + 1] == 'E' || (s[i + 1] >= '0' && s[i + 1] <= '9')))
+                i++;
+        }
+        if (c == 't' || c == 'f' || c == 'n')
+            while (i + 1 < n && s[i + 1] >= 'a' && s[i + 1] <= 'z')
+                i++;
+        i++;
+    }
+    *ret = sh;
+}
+
+/* a + b * k, saturating. */
+static size_t cost_add(size_t a, size_t b, size_t k)
+{
+    if (k != 0 && b > (SIZE_MAX - a) / k)
+        return SIZE_MAX;
+    return a + b * k;
+}
+
+size_t mrd_json_shape_cost(const struct mrd_json_shape *sh, size_t n)
+{
+    size_t values = sh->objects + sh->arrays + sh->strings + sh->numbers + sh->literals;
+    /* a member's name is a string of the scan, but lives in its pair */
+    size_t value_strings = sh->strings - (sh->members < sh->strings ? sh->members : sh->strings);
+    size_t c = JSON_COST_FIXED;
+
+    c = cost_add(c, sh->objects, JSON_COST_OBJECT);
+    c = cost_add(c, sh->members, JSON_COST_MEMBER);
+    c = cost_add(c, sh->arrays, JSON_COST_ARRAY);
+    c = cost_add(c, values, JSON_COST_VALUE_SLOT);
+    c = cost_add(c, value_strings, JSON_COST_STRING);
+    c = cost_add(c, sh->numbers, JSON_COST_NUMBER);
+    c = cost_add(c, sh->string_bytes, 1);
+    c = cost_add(c, sh->max_string, 3);
+    (void)n;
+    return c;
+}
+
 enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limits *limits,
                              json_t **ret, struct mrd_err *err)
 {

@@ -53,6 +53,15 @@ static size_t body_max(void *ctx, const char *method, const char *path)
     return api->inner.body_max(api->inner.ctx, method, path);
 }
 
+static size_t body_factor(void *ctx, const char *method, const char *path)
+{
+    struct fed_api *api = ctx;
+
+    if (is_api(path) || api->inner.body_factor == NULL)
+        return 1;
+    return api->inner.body_factor(api->inner.ctx, method, path);
+}
+
 static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
 {
     struct fed_api *api = ctx;
@@ -262,6 +271,7 @@ void fed_api_app(struct fed_api *api, struct http_app *ret)
 {
     ret->ctx = api;
     ret->body_max = body_max;
+    ret->body_factor = body_factor;
     ret->handle = handle;
     ret->refuse = refuse;
     ret->log = log_rec;

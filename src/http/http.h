@@ -47,9 +47,10 @@
 #define HTTP_DEFAULT_IDLE_TIMEOUT 30u    /* seconds without a byte either way */
 #define HTTP_DEFAULT_REQUEST_TIMEOUT 60u /* seconds to receive one request whole */
 #define HTTP_DEFAULT_RATE 20000u         /* requests per second per key (0 = unlimited) */
-/* Request bodies held in memory at once, all requests together; past it a
- * request is answered 503 (refuse) instead of being buffered. */
-#define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)512 * 1024 * 1024)
+/* Request bodies held in memory at once, all requests together, and what
+ * handlers build from them (http_app.body_factor, http_request_reserve);
+ * past it a request is answered 503 (refuse) instead of being buffered. */
+#define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)1024 * 1024 * 1024)
 #define HTTP_ARENA_MAX ((size_t)256 * 1024 * 1024) /* per-request scratch memory */
 #define HTTP_MAX_RESP_HEADERS 6
 #define HTTP_MAX_PEM ((size_t)1024 * 1024) /* a certificate or key file */
@@ -109,10 +110,21 @@ struct http_app {
     /* The largest body accepted for this request; above it the request is
      * answered with `too_big` (413) without calling handle. */
     size_t (*body_max)(void *ctx, const char *method, const char *path);
+    /* Bytes of the server-wide body budget (http_config.max_inflight_body)
+     * to hold per body byte while the request lives: the body itself and
+     * what handle builds from it (a parsed JSON tree). A declared
+     * Content-Length reserves body x factor (at most the whole budget)
+     * before any body byte is read, 503 when it does not fit; a chunked
+     * body reserves (factor + 1) x its bytes as they come (the buffer
+     * doubles). handle may take more (http_request_reserve). NULL means
+     * 1. */
+    size_t (*body_factor)(void *ctx, const char *method, const char *path);
     /* Handles a complete request. Must set resp->status. */
     void (*handle)(void *ctx, struct http_request *req, struct http_response *resp);
-    /* Fills resp for a refused request (status already set: 413 or 503)
-     * so the error body has the application's format. */
+    /* Fills resp for a refused request (status already set: 400 or 501
+     * from the head check, 413, 431 or 503) so the error body has the
+     * application's format. resp->note, when set, is the http layer's
+     * reason: a fixed sentence without request bytes, fit to send. */
     void (*refuse)(void *ctx, const char *method, const char *path, struct http_response *resp);
     /* Receives one record per finished request; may be NULL. */
     void (*log)(void *ctx, const struct http_access *rec);
@@ -155,9 +167,22 @@ uint16_t http_server_port(const struct http_server *srv);
  * and frees everything. NULL-safe. */
 void http_server_free(struct http_server *srv);
 
-/* A request header by case-insensitive name, or NULL. When the header is
- * repeated, the first one. */
+/* A request header by case-insensitive name, or NULL. Host,
+ * Authorization, Content-Type and Content-Length are never repeated and no
+ * value holds a control character (the head check refused such requests);
+ * another repeated header gives its first line. */
 const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Takes n more bytes of the server-wide body budget for this request;
+ * they are given back when the request ends. False, taking nothing, when
+ * the budget cannot hold them now (answer 503 with Retry-After), with
+ * *ret_never (may be NULL) set when it never could: n is more than the
+ * whole budget less what this request already holds. Always true when the
+ * budget is unlimited. */
+bool http_request_reserve(struct http_request *req, size_t n, bool *ret_never);
+
+/* Bytes of the budget this request holds (its body's share included). */
+size_t http_request_reserved(const struct http_request *req);
 
 /* Every query argument in order, repeats included, as an arena array. */
 enum mrd_code http_request_args(const struct http_request *req, struct http_kv **ret_args,
@@ -166,6 +191,41 @@ enum mrd_code http_request_args(const struct http_request *req, struct http_kv *
 /* Adds a response header; name and value must outlive the response (static
  * or arena). Fails with MRD_E_TOOBIG past HTTP_MAX_RESP_HEADERS. */
 enum mrd_code http_response_header(struct http_response *resp, const char *name, const char *value);
+
+/*
+ * The request-head check, run on every request once its head is parsed and
+ * before any body byte is read (http_server.c feeds it every header line
+ * as received, duplicates included). A request it refuses is answered
+ * with the status it returns and the connection is closed, so bytes after
+ * the head never run as a request of their own (request smuggling):
+ *   400  a field name that is not a token, or white space before the colon
+ *        (RFC 9112 §5.1); a control character in a value, NUL included
+ *        (RFC 9110 §5.5), or a folded line (RFC 9112 §5.2); two Content-Length lines or a
+ * non-numeric one; Content-Length with Transfer-Encoding; Transfer-Encoding in HTTP/1.0; chunked
+ * not the final coding, or applied twice (RFC 9112 §6.1, §6.3); a repeated Host, Authorization or
+ *        Content-Type;
+ *   501  a transfer coding other than chunked before chunked (RFC 9112
+ *        §6.1: only chunked is implemented).
+ * Pure: no I/O, no allocation.
+ */
+struct http_head_check {
+    unsigned content_length, transfer_encoding, host, authorization, content_type;
+    unsigned te_codings, te_chunked;
+    bool te_last_chunked;
+    bool bad_name, bad_value, bad_length;
+};
+
+void http_head_check_init(struct http_head_check *hc);
+/* One header line, name and value as (ptr, len) without the OWS around
+ * the value. */
+void http_head_check_field(struct http_head_check *hc, const char *name, size_t name_len,
+                           const char *value, size_t value_len);
+/* Marks the head as hiding bytes from the field API (http_server.c: a NUL
+ * inside a value, or a folded line): refused like a control character. */
+void http_head_check_hidden(struct http_head_check *hc);
+/* 0 when the head is acceptable; else 400 or 501 and *ret_why, a fixed
+ * sentence (no request bytes) that may be sent to the client. */
+unsigned http_head_check_end(const struct http_head_check *hc, bool http10, const char **ret_why);
 
 /*
  * Authorization (RFC 7235). Extracts the secret from `Bearer <token>` or

@@ -70,6 +70,8 @@ struct http_request_int {
     bool too_big;
     bool busy;       /* the server-wide body budget was exhausted */
     size_t reserved; /* bytes of that budget this request holds */
+    size_t factor;   /* budget bytes per body byte (http_app.body_factor) */
+    bool declared;   /* Content-Length was reserved up front */
     int64_t t0;
     struct http_request req;
     unsigned status;
@@ -272,16 +274,102 @@ static size_t head_len(struct MHD_Connection *c, const char *url, const char *me
     return n;
 }
 
-static enum MHD_Result refuse(struct http_request_int *ri, unsigned status)
+/* Answers status in the application's format. why (fixed text) reaches
+ * the application as resp.note; close ends the connection after the
+ * answer (libmicrohttpd honours "Connection: close"), so no byte after a
+ * refused head is ever read as a request. */
+static enum MHD_Result refuse_why(struct http_request_int *ri, unsigned status, const char *why,
+                                  bool close)
 {
     struct http_response resp;
 
     response_init(&resp);
     resp.status = status;
+    resp.note = why;
     if (ri->srv->app->refuse != NULL)
         ri->srv->app->refuse(ri->srv->app->ctx, ri->req.method, ri->req.path, &resp);
     resp.status = status;
+    if (close && http_response_header(&resp, "Connection", "close") != MRD_OK) {
+        resp.nheaders--; /* the last slot is ours: close matters more */
+        (void)http_response_header(&resp, "Connection", "close");
+    }
     return send_response(ri, &resp);
+}
+
+static enum MHD_Result refuse(struct http_request_int *ri, unsigned status)
+{
+    return refuse_why(ri, status, NULL, false);
+}
+
+/* ---- the head check ------------------------------------------------------
+ * libmicrohttpd 0.9.75 measures header values with strlen(), so the bytes
+ * after a NUL in a value ("Bearer <token>\0junk") are invisible through
+ * its API: the value reads as "Bearer <token>". It does parse the head in
+ * place, in its read buffer, replacing each line's CR LF (or bare LF) and
+ * the colon with NULs, and keeps pointers into that buffer. So between
+ * the end of one value and the next header's name there are exactly one
+ * or two NULs, and after the last value at most four before the end of
+ * the head (its CR LF and the empty line's); anything else there was
+ * hidden behind a NUL. A folded line (obs-fold) is moved by libmicrohttpd
+ * and fails the same test, which RFC 9112 §5.2 allows (400). */
+
+#define HTTP_HEAD_TAIL_NULS 4
+
+struct head_walk {
+    struct http_head_check hc;
+    const char *prev_end; /* just past the previous value, or NULL */
+    bool hidden;          /* bytes hidden behind a NUL, or a folded line */
+};
+
+/* True when [from, to) is 1..max NULs. */
+static bool only_nuls(const char *from, const char *to, size_t max)
+{
+    if (to <= from || (size_t)(to - from) > max)
+        return false;
+    for (const char *p = from; p < to; p++)
+        if (*p != '\0')
+            return false;
+    return true;
+}
+
+static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_len, const char *value, size_t value_len)
+{
+    struct head_walk *w = cls;
+
+    (void)kind;
+    if (value == NULL) {
+        value = "";
+        value_len = 0;
+        w->hidden = true;
+    }
+    if (w->prev_end != NULL && !only_nuls(w->prev_end, key, 2))
+        w->hidden = true;
+    if (value < key + key_len)
+        w->hidden = true;
+    w->prev_end = value + value_len;
+    http_head_check_field(&w->hc, key, key_len, value, value_len);
+    return MHD_YES;
+}
+
+/* The head check (http.h) over every header line libmicrohttpd kept. */
+static unsigned head_check(struct MHD_Connection *c, const char *method, const char *version,
+                           const char **ret_why)
+{
+    struct head_walk w = {.prev_end = NULL};
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
+    http_head_check_init(&w.hc);
+    (void)MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_field, &w);
+    /* The head runs from the request line (method points at its start)
+     * for header_size bytes. */
+    if (ci == NULL || (w.prev_end != NULL &&
+                       !only_nuls(w.prev_end, method + ci->header_size, HTTP_HEAD_TAIL_NULS)))
+        w.hidden = true;
+    if (w.hidden)
+        http_head_check_hidden(&w.hc);
+    return http_head_check_end(&w.hc, strcmp(version, MHD_HTTP_VERSION_1_0) == 0, ret_why);
 }
 
 /* The subject CN of a verified client certificate, copied into the arena. */
@@ -403,7 +491,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct http_server *srv = cls;
     struct http_request_int *ri = *con_cls;
     struct conn_track *t;
-    const char *cl;
+    const char *cl, *why = NULL;
+    unsigned status;
 
     if (ri == NULL) {
         ri = mrd_calloc(1, sizeof(*ri));
@@ -424,20 +513,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         mrd_buf_init(&ri->body, ri->body_max);
         if (head_len(c, url, method, version) > srv->max_header)
             return refuse(ri, 431);
+        /* Ambiguous framing or credentials: refused before any body byte
+         * is read, and the connection closed. */
+        status = head_check(c, method, version, &why);
+        if (status != 0)
+            return refuse_why(ri, status, why, true);
         /* A declared length over the limit is refused before a single body
          * byte is read (no 100 Continue is sent either). */
+        ri->factor =
+            srv->app->body_factor != NULL ? srv->app->body_factor(srv->app->ctx, method, url) : 1;
+        if (ri->factor == 0)
+            ri->factor = 1;
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL) {
             uint64_t v;
             if (mrd_str_to_u64(cl, strlen(cl), UINT64_MAX, &v, NULL) == MRD_OK && v > ri->body_max)
                 return refuse(ri, 413);
+            /* A declared body takes its whole share of the budget now: the
+             * body and what the handler will build from it (body_factor),
+             * capped at the whole budget (the handler reserves exactly once
+             * it knows; http_request_reserve). Refused before any body byte
+             * when the budget cannot hold it, so admitted requests never
+             * starve each other half-way. */
+            if (v > 0) {
+                size_t want = v > SIZE_MAX / ri->factor ? SIZE_MAX : (size_t)v * ri->factor;
+                if (srv->max_inflight > 0 && want > srv->max_inflight)
+                    want = srv->max_inflight;
+                if (!reserve(ri, want) || mrd_buf_reserve(&ri->body, (size_t)v, NULL) != MRD_OK)
+                    return refuse_why(ri, 503, NULL, true);
+                ri->declared = true;
+            }
         }
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
         /* Past the limit (chunked bodies): keep draining so the client gets
          * a 413 rather than a reset; the request deadline bounds the time. */
-        if (!ri->too_big && !ri->busy && !reserve(ri, *upload_data_size)) {
+        /* A chunked body reserves as it comes: twice its bytes for the
+         * buffer's doubling, plus what the handler builds from them. */
+        if (!ri->too_big && !ri->busy && !ri->declared &&
+            !reserve(ri, *upload_data_size > SIZE_MAX / (ri->factor + 1)
+                             ? SIZE_MAX
+                             : *upload_data_size * (ri->factor + 1))) {
             ri->busy = true;
             mrd_buf_release(&ri->body);
         }
@@ -695,6 +812,20 @@ enum mrd_code http_request_args(const struct http_request *req, struct http_kv *
     *ret_args = a.v;
     *ret_n = a.n;
     return MRD_OK;
+}
+
+bool http_request_reserve(struct http_request *req, size_t n, bool *ret_never)
+{
+    struct http_server *srv = req->in->srv;
+
+    if (ret_never != NULL)
+        *ret_never = srv->max_inflight > 0 && n > srv->max_inflight - req->in->reserved;
+    return reserve(req->in, n);
+}
+
+size_t http_request_reserved(const struct http_request *req)
+{
+    return req->in->reserved;
 }
 
 enum mrd_code http_response_header(struct http_response *resp, const char *name, const char *value)

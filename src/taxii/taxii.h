@@ -50,6 +50,11 @@ struct ledger_service;
 #define TAXII_MAX_PAGE 1000               /* server cap on limit (TAXII §3.4) */
 #define TAXII_MAX_GET_BODY ((size_t)4096) /* bodies of non-POST requests */
 #define TAXII_MAX_JSON_DEPTH 64           /* nesting in POSTed envelopes */
+/* Budget bytes a POST reserves per body byte before its body is read
+ * (http_app.body_factor): the body, its parsed tree (mrd_json_shape_cost:
+ * up to 10x for STIX), canonical copies, and per-object bookkeeping.
+ * taxii_post_objects then reserves exactly what the envelope needs. */
+#define TAXII_POST_MEMORY_FACTOR 16
 #define TAXII_NEXT_KEY_META "taxii_next_key"
 #define TAXII_REALM "meridian"
 

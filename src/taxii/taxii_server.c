@@ -437,6 +437,16 @@ static size_t body_max(void *ctx, const char *method, const char *path)
     return root.max_content_length > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)root.max_content_length;
 }
 
+/* A POST's envelope is parsed into a jansson tree (about 7 to 10 times its
+ * size), canonicalised, and tracked per object: reserved up front from the
+ * server's body budget (http.h), then exactly in taxii_post_objects. */
+static size_t body_factor(void *ctx, const char *method, const char *path)
+{
+    (void)ctx;
+    (void)path;
+    return strcmp(method, "POST") == 0 ? TAXII_POST_MEMORY_FACTOR : 1;
+}
+
 static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
 {
     struct http_request fake = {0};
@@ -454,6 +464,11 @@ static void refuse(void *ctx, const char *method, const char *path, struct http_
         taxii_error(&r, 503, "Service busy",
                     "too many large requests are being processed; retry later");
         (void)http_response_header(resp, "Retry-After", "1");
+    } else if (resp->status == 400) {
+        /* The head check (http.h): ambiguous framing or credentials. */
+        taxii_error(&r, 400, "Bad request", resp->note);
+    } else if (resp->status == 501) {
+        taxii_error(&r, 501, "Not implemented", resp->note);
     } else
         taxii_error(&r, resp->status, "Request refused", NULL);
 }
@@ -463,6 +478,7 @@ void taxii_app(struct taxii_server *ts, struct http_app *ret)
     memset(ret, 0, sizeof(*ret));
     ret->ctx = ts;
     ret->body_max = body_max;
+    ret->body_factor = body_factor;
     ret->handle = handle;
     ret->refuse = refuse;
 }

@@ -209,12 +209,52 @@ static enum mrd_code dup_readable(struct taxii_req *r, struct taxii_coll *c, con
     return rc;
 }
 
+/* Per object: its post_item, store input, outcome, date and status detail
+ * (with their id and message buffers). */
+#define TAXII_POST_PER_OBJECT                                                                      \
+    (sizeof(struct post_item) + sizeof(struct store_object_in) +                                   \
+     sizeof(enum store_insert_outcome) + sizeof(int64_t) + sizeof(struct store_status_detail))
+/* RFC 8785 may write a number longer than it came ("1e20" has 21 digits). */
+#define TAXII_CANON_NUMBER_GROWTH 24
+
+/* a + count x each, saturating at SIZE_MAX. */
+static size_t plus(size_t a, size_t count, size_t each)
+{
+    if (each != 0 && count > (SIZE_MAX - a) / each)
+        return SIZE_MAX;
+    return a + count * each;
+}
+
+/* Makes the request hold `want` bytes in all of the server's body budget,
+ * taking only what it does not hold yet (its up-front share). Answers 503
+ * with Retry-After when the budget is busy and 413 when it could never
+ * hold that much; returns false then. */
+static bool post_reserve(struct taxii_req *r, size_t want)
+{
+    size_t have = http_request_reserved(r->http);
+    bool never = false;
+
+    if (want <= have || http_request_reserve(r->http, want - have, &never))
+        return true;
+    if (never) {
+        taxii_error(r, 413, "Request entity too large",
+                    "processing this envelope needs more memory than the server allows for "
+                    "bodies in flight (serve --max-body-memory); split it into smaller posts");
+        return false;
+    }
+    taxii_error(r, 503, "Service busy", "too many large requests are being processed; retry later");
+    (void)http_response_header(r->resp, "Retry-After", "1");
+    return false;
+}
+
 void taxii_post_objects(struct taxii_req *r)
 {
     struct taxii_coll c;
     struct mrd_err err = {0};
     json_t *doc = NULL, *objs;
     struct mrd_json_limits lim;
+    struct mrd_json_shape shape;
+    size_t need;
     struct post_item *items = NULL;
     struct store_object_in *ins = NULL;
     enum store_insert_outcome *out = NULL;
@@ -250,6 +290,15 @@ void taxii_post_objects(struct taxii_req *r)
                     "send Content-Type: application/taxii+json;version=2.1 (TAXII 2.1 §3.1)");
         goto out;
     }
+    /* The memory the parse and the processing take counts against the
+     * server's body budget (http.h): an envelope of dense JSON can need
+     * many times its size. */
+    mrd_json_shape_scan(r->http->body, r->http->body_len, &shape);
+    need = plus(r->http->body_len, 1, mrd_json_shape_cost(&shape, r->http->body_len));
+    need = plus(need, 1, r->http->body_len); /* canonical copies */
+    need = plus(need, shape.numbers, TAXII_CANON_NUMBER_GROWTH);
+    if (!post_reserve(r, need))
+        goto out;
     lim.max_bytes = r->http->body_len + 1;
     lim.max_depth = TAXII_MAX_JSON_DEPTH;
     if (mrd_json_parse(r->http->body, r->http->body_len, &lim, &doc, &err) != MRD_OK) {
@@ -270,6 +319,8 @@ void taxii_post_objects(struct taxii_req *r)
     }
     objs = json_object_get(doc, "objects");
     n = json_array_size(objs);
+    if (!post_reserve(r, plus(need, n, TAXII_POST_PER_OBJECT)))
+        goto out;
     items = mrd_calloc(n, sizeof(*items));
     ins = mrd_calloc(n, sizeof(*ins));
     out = mrd_calloc(n, sizeof(*out));

@@ -67,6 +67,22 @@ def indicator(tlp=None, ident=None, modified=None, created=None, value="10.0.0.1
     return o
 
 
+def pids_with_cmdline(fragment):
+    """Processes whose command line (arguments joined by spaces) contains
+    fragment, read from /proc: what `pgrep -f` does, without needing procps."""
+    pids = []
+    for d in pathlib.Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if fragment in cmd.replace(b"\0", b" ").decode(errors="replace"):
+            pids.append(int(d.name))
+    return pids
+
+
 class Node:
     def __init__(self, meridian_bin, data, extra_args=(), http=True):
         self.bin = meridian_bin

@@ -229,23 +229,32 @@ def test_cycles_end_by_themselves(fed):
 
 def test_restart_mid_sync_loses_and_duplicates_nothing(fed):
     chain(fed)
-    objs = [indicator(tlp=TLP_CLEAR, value=f"10.5.{i // 250}.{i % 250}") for i in range(3000)]
+    total = 8000
+    objs = [indicator(tlp=TLP_CLEAR, value=f"10.5.{i // 250}.{i % 250}") for i in range(total)]
     for i in range(0, len(objs), 500):
         fed.post("A", objs[i:i + 500])
     b = fed.nodes["B"]
-    # a sync that dies in the middle (SIGKILL of the syncing process)
+    # a sync that dies in the middle (SIGKILL of the syncing process): it is
+    # killed as soon as its first pages are committed on B, and the test
+    # proves it had not finished (fewer than all objects on B, and the
+    # process still running when killed)
     p = subprocess.Popen([fed.bin, "sync", "--data", str(b.data)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(0.4)
-    p.kill()
-    p.wait(timeout=20)
+    try:
+        wait_for(lambda: p.poll() is not None or len(fed.ids("B")) > 0, timeout=120, step=0.05)
+        assert p.poll() is None, "the sync ended before it could be killed mid-way"
+    finally:
+        p.kill()
+        p.wait(timeout=20)
+    at_kill = len(fed.ids("B"))
+    assert 0 < at_kill < total, f"{at_kill} of {total} objects: the kill was not mid-sync"
     # and a server that dies as well
     b.kill9()
     b.start()
     fed.sync("B")
     items = fed.objects("B")
     ids = [o["id"] for o in items]
-    assert len(ids) == len(set(ids)) == 3000
+    assert len(ids) == len(set(ids)) == total
     assert set(ids) == {o["id"] for o in objs}
 
 

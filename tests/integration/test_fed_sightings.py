@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from node import TLP_AMBER, TLP_GREEN, indicator, wait_for
+from node import TLP_AMBER, TLP_GREEN, indicator, pids_with_cmdline, wait_for
 from test_fed_propagation import Fed
 
 
@@ -143,9 +143,8 @@ def test_demo_runs_and_stops_cleanly(meridian_bin, tmp_path):
         r = requests.get(url + "/api/v1/sightings/", headers={"Authorization": f"Bearer {token}"},
                          timeout=10)
         assert r.status_code == 200 and r.json()["indicators"][0]["count"] == 2, r.text
-        servers = subprocess.run(["pgrep", "-f", f"serve --data {d}/"], capture_output=True,
-                                 text=True).stdout.split()
-        assert len(servers) == 3
+        servers = pids_with_cmdline(f"serve --data {d}/")
+        assert len(servers) == 3, servers
     finally:
         p.send_signal(signal.SIGINT)
         rest = p.communicate(timeout=60)[0]
@@ -153,5 +152,4 @@ def test_demo_runs_and_stops_cleanly(meridian_bin, tmp_path):
     assert "Sanitizer" not in rest
     for name in "ABC":
         assert "Sanitizer" not in (d / name / "serve.log").read_text()
-    left = subprocess.run(["pgrep", "-f", f"serve --data {d}/"], capture_output=True, text=True)
-    assert left.stdout.strip() == ""
+    assert pids_with_cmdline(f"serve --data {d}/") == []

@@ -293,7 +293,8 @@ def test_next_token_abuse(node, w):
     node.post_ok(other, [indicator(TLP_CLEAR), indicator(TLP_CLEAR)])
     _bad_next(node, f"/api1/collections/{other}/objects/", tok, {"limit": "1", "next": nxt})
     for extra in ({"match[type]": "indicator"}, {"match[version]": "all"},
-                  {"added_after": "2000-01-01T00:00:00Z"}, {"match[id]": ghost_id()}):
+                  {"added_after": "2000-01-01T00:00:00Z"}, {"match[id]": ghost_id()},
+                  {"match[spec_version]": "2.1"}, {"match[spec_version]": "2.0"}):
         _bad_next(node, base(w) + "objects/", tok, dict({"limit": "1", "next": nxt}, **extra))
     # the genuine token still works for its owner
     r = node.get(base(w) + "objects/", token=tok, params={"limit": "1", "next": nxt})

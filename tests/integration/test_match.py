@@ -125,6 +125,24 @@ def test_subdomains(meridian_bin, inds, tmp_path):
                    ("dns.log", 7, "cdn.a.net,a.evil.com,1.1.1.1")]
 
 
+def test_subdomains_near_misses_alone_on_their_lines(meridian_bin, inds, tmp_path):
+    """Each near miss of evil.com is the only host on its line, so a false
+    match could not hide behind a real hit on the same line; the last line
+    is a real subdomain, proving the run matches at all."""
+    log = "".join(
+        f'45.6.7.{i} - - [29/Nov/2026:10:00:0{i} +0000] "GET http://{host}/ HTTP/1.1" 200 1 '
+        '"-" "ua"\n'
+        for i, host in enumerate(["notevil.com", "evil.com.cdn.net", "xevil.com", "evil.co",
+                                  "evil.comm", "www.evil.com"], start=1))
+    (tmp_path / "access.log").write_text(log)
+    hits = tmp_path / "hits.jsonl"
+    p = run(meridian_bin, "match", "--subdomains", "--indicators", inds, "--hits", hits,
+            tmp_path / "access.log")
+    assert p.returncode == 0, p.stderr
+    dom = [(h["line"], h["value"]) for h in read_hits(hits) if h["indicator"] == ID.format(1)]
+    assert dom == [(6, "http://www.evil.com/")]
+
+
 def test_sightings(meridian_bin, inds, tmp_path):
     (tmp_path / "access.log").write_text(ACCESS)
     out = tmp_path / "sightings.json"
@@ -141,10 +159,9 @@ def test_sightings(meridian_bin, inds, tmp_path):
     assert s[ID.format(2)]["first_seen"] == "2026-11-29T10:00:00.000Z"
     assert s[ID.format(2)]["last_seen"] == "2026-11-29T10:00:02.000Z"
     assert s[ID.format(2)]["where_sighted_refs"] == [ident[0]["id"]]
-    # the STIX validator, when this binary has it, accepts the bundle
-    if run(meridian_bin, "help", "validate").returncode == 0:
-        v = run(meridian_bin, "validate", out)
-        assert v.returncode == 0, v.stdout + v.stderr
+    # the STIX validator accepts the bundle
+    v = run(meridian_bin, "validate", out)
+    assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_stdin(meridian_bin, inds, tmp_path):
@@ -223,8 +240,6 @@ def test_follow_with_rotation(meridian_bin, inds, tmp_path):
 
 
 def test_indicators_from_the_store(meridian_bin, inds, tmp_path):
-    if run(meridian_bin, "help", "init").returncode != 0:
-        pytest.skip("this binary has no 'init' verb")
     data = tmp_path / "node"
     assert run(meridian_bin, "init", "--org", "CERT", "--data", data).returncode == 0
     p = run(meridian_bin, "collection", "create", "--api-root", "intel", "--title", "T",

@@ -14,6 +14,7 @@ def test_kill9_during_ingest_keeps_acknowledged_objects(tmp_path, meridian_bin):
     cid = n.collection()
     acked = set()
     for round_ in range(3):
+        before = len(acked)
         stop = threading.Event()
         errors = []
 
@@ -38,6 +39,8 @@ def test_kill9_during_ingest_keeps_acknowledged_objects(tmp_path, meridian_bin):
         for t in threads:
             t.join(timeout=30)
         assert not errors, errors
+        # the premise: this round acknowledged objects before the kill
+        assert len(acked) > before, f"round {round_}: nothing was acknowledged before kill -9"
         n.start()
         got, _ = n.page_all(n.objects_path(cid).replace("objects", "manifest"), limit=1000)
         ids = {x["id"] for x in got}

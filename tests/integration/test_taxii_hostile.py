@@ -268,13 +268,13 @@ def test_bad_bytes_in_path_and_query(hnode):
 def test_rate_limit_gives_429(tmp_path, meridian_bin):
     n = start_node(meridian_bin, tmp_path / "rl", extra_args=["--rate", "5"])
     try:
-        codes = [n.get("/taxii2/").status_code for _ in range(20)]
+        answers = [n.get("/taxii2/") for _ in range(20)]
+        codes = [r.status_code for r in answers]
         assert codes[:5] == [200] * 5
         assert 429 in codes
-        r = n.get("/taxii2/")
-        if r.status_code == 429:
-            assert_taxii_error(r, 429)
-            assert r.headers["Retry-After"] == "1"
+        r = answers[codes.index(429)]
+        assert_taxii_error(r, 429)
+        assert r.headers["Retry-After"] == "1"
         time.sleep(1.1)
         assert n.get("/taxii2/").status_code == 200
         # another token has its own budget
@@ -285,25 +285,43 @@ def test_rate_limit_gives_429(tmp_path, meridian_bin):
 
 
 def test_body_memory_budget_gives_503(tmp_path, meridian_bin):
-    """Bodies held at once are bounded server-wide (--max-body-memory): a
-    second large upload while one is in flight gets 503, not memory."""
-    n = start_node(meridian_bin, tmp_path / "mem", extra_args=["--max-body-memory", "1"])
+    """Memory for bodies and what is parsed from them is bounded
+    server-wide (--max-body-memory): a declared body takes its share
+    (TAXII_POST_MEMORY_FACTOR times its size, at most the whole budget)
+    before a byte of it arrives, so a second upload meanwhile gets 503,
+    not memory; an envelope whose parse alone would need more than the
+    budget gets 413."""
+    n = start_node(meridian_bin, tmp_path / "mem", extra_args=["--max-body-memory", "8"])
     try:
         cid = n.collection()
-        big = b'{"objects": [' + b" " * (700 * 1024)
+        # premise: with the budget free, a 100 KiB envelope is stored
+        many = [indicator() for _ in range(330)]
+        assert len(json.dumps({"objects": many})) > 100 * 1024
+        assert n.post(cid, many).status_code == 202
         head = req_head(n, "POST", n.objects_path(cid),
-                        f"Content-Type: {TAXII}\r\nContent-Length: {len(big) + 10}\r\n\r\n"
+                        f"Content-Type: {TAXII}\r\nContent-Length: {1024 * 1024}\r\n\r\n"
                         .encode())
-        holder = raw(n, head + big, read=False)  # holds 700 KiB, never finishes
+        holder = raw(n, head + b'{"objects": [', read=False)  # declares 1 MiB, sends 13 bytes
         time.sleep(0.5)
-        r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
+        more = [indicator() for _ in range(330)]
+        r = n.post(cid, more)
         assert_taxii_error(r, 503)
         assert r.headers["Retry-After"] == "1"
+        r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
+        assert_taxii_error(r, 503)
         holder.close()
         time.sleep(0.5)
         # the budget is given back: small and then large posts work again
         assert n.post(cid, [indicator()]).status_code == 202
+        assert n.post(cid, more).status_code == 202
         r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
         assert_taxii_error(r, 422)  # understood (and empty), not refused
+        # 600 KiB of empty objects: each one costs a tree node and its
+        # bookkeeping (several KiB), far past the 8 MiB budget
+        dense = b'{"objects": [' + b",".join([b"{}"] * 200000) + b"]}"
+        e = assert_taxii_error(n.post(cid, dense), 413)
+        assert "--max-body-memory" in e["description"]
+        # and the node still works
+        assert n.post(cid, [indicator()]).status_code == 202
     finally:
         n.stop()

@@ -202,6 +202,14 @@ static void test_time_parse(void **state)
     assert_int_equal(mrd_time_parse("2023-02-30T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-13-01T00:00:00Z", 20, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-12-01T24:00:00Z", 20, &t, NULL), MRD_E_PARSE);
+    /* no leap second: 60 is out of range (STIX 2.1 §3.2 allows 00-59) */
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:60Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:60.000Z", 24, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:60:00Z", 20, &t, NULL), MRD_E_PARSE);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:59.999999999Z", 30, &t, NULL), MRD_OK);
+    assert_int_equal(t.frac_digits, 9);
+    assert_int_equal(mrd_time_parse("2016-12-31T23:59:59.1Z", 22, &t, NULL), MRD_OK);
+    assert_int_equal(t.frac_digits, 1);
     assert_int_equal(mrd_time_parse("2023-12-01T00:00Z", 17, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-12-01T00:00:00+01:00", 25, &t, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_time_parse("2023-12-01t00:00:00z", 20, &t, NULL), MRD_E_PARSE);

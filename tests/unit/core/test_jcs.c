@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -417,6 +418,125 @@ static void test_idempotent(void **state)
     mrd_free(twice);
 }
 
+/* ---- memory planning (mrd_json_shape_cost) ---- */
+
+static size_t g_live, g_peak;
+
+/* glibc's chunk header: what a block costs beyond its usable size. */
+#define CHUNK_HEADER 8
+
+static void *count_malloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (p != NULL) {
+        g_live += malloc_usable_size(p) + CHUNK_HEADER;
+        if (g_live > g_peak)
+            g_peak = g_live;
+    }
+    return p;
+}
+
+static void count_free(void *p)
+{
+    if (p != NULL)
+        g_live -= malloc_usable_size(p) + CHUNK_HEADER;
+    free(p);
+}
+
+/* Peak heap bytes jansson held while mrd_json_parse parsed s, and the
+ * planned bound for it. */
+static void parse_cost(const char *s, size_t n, size_t *ret_peak, size_t *ret_bound)
+{
+    struct mrd_json_shape sh;
+    json_t *v = NULL;
+
+    mrd_json_shape_scan(s, n, &sh);
+    json_set_alloc_funcs(count_malloc, count_free);
+    g_live = g_peak = 0;
+    assert_int_equal(mrd_json_parse(s, n, NULL, &v, NULL), MRD_OK);
+    json_decref(v);
+    json_set_alloc_funcs(malloc, free);
+    *ret_peak = g_peak;
+    *ret_bound = mrd_json_shape_cost(&sh, n);
+}
+
+static void repeat(struct mrd_buf *b, const char *open, const char *item, size_t k,
+                   const char *close)
+{
+    mrd_buf_reset(b);
+    assert_int_equal(mrd_buf_puts(b, open, NULL), MRD_OK);
+    for (size_t i = 0; i < k; i++) {
+        const char *hash = strchr(item, '#'); /* replaced by i */
+        char num[24];
+        if (i > 0)
+            assert_int_equal(mrd_buf_puts(b, ",", NULL), MRD_OK);
+        if (hash == NULL) {
+            assert_int_equal(mrd_buf_puts(b, item, NULL), MRD_OK);
+            continue;
+        }
+        (void)snprintf(num, sizeof(num), "%zu", i);
+        assert_int_equal(mrd_buf_append(b, item, (size_t)(hash - item), NULL), MRD_OK);
+        assert_int_equal(mrd_buf_puts(b, num, NULL), MRD_OK);
+        assert_int_equal(mrd_buf_puts(b, hash + 1, NULL), MRD_OK);
+    }
+    assert_int_equal(mrd_buf_puts(b, close, NULL), MRD_OK);
+}
+
+/* The bound holds for dense and for typical documents, and is not so
+ * loose that a STIX envelope is planned at more than twice what its parse
+ * really takes. */
+static void test_shape_cost_bounds_the_parse(void **state)
+{
+    static const struct {
+        const char *open, *item, *close;
+        size_t k;
+    } docs[] = {
+        {"{\"objects\":[", "{}", "]}", 20000},
+        {"[", "[]", "]", 20000},
+        {"[", "#", "]", 30000},
+        {"[", "-1.5e#", "]", 300},
+        {"[", "true", "]", 30000},
+        {"{", "\"k#\":null", "}", 20000},
+        {"{", "\"k#\":{\"a\":[1,\"b\"]}", "}", 5000},
+        {"[", "\"\\u00e9\\n#\"", "]", 10000},
+        {"{\"objects\":[",
+         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+         "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":\"2026-01-01T00:00:00.000Z\","
+         "\"modified\":\"2026-01-01T00:00:00.000Z\",\"name\":\"indicator #\",\"pattern\":"
+         "\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\",\"valid_from\":"
+         "\"2026-01-01T00:00:00Z\",\"labels\":[\"a\",\"b\"]}",
+         "]}", 3000},
+    };
+    struct mrd_buf b;
+    size_t peak, bound;
+
+    (void)state;
+    mrd_buf_init(&b, 64 * 1024 * 1024);
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        repeat(&b, docs[i].open, docs[i].item, docs[i].k, docs[i].close);
+        parse_cost(b.data, b.len, &peak, &bound);
+        if (peak > bound)
+            fail_msg("doc %zu (%s...): parse peaked at %zu bytes, planned %zu", i, docs[i].item,
+                     peak, bound);
+        assert_true(peak > b.len / 4);               /* the counting allocator saw the parse */
+        if (i == sizeof(docs) / sizeof(docs[0]) - 1) /* STIX: within 2x of the truth */
+            assert_true(bound < 2 * peak);
+    }
+    /* one long string: the lexer's buffer is planned for */
+    mrd_buf_reset(&b);
+    assert_int_equal(mrd_buf_puts(&b, "[\"", NULL), MRD_OK);
+    for (int i = 0; i < 100000; i++)
+        assert_int_equal(mrd_buf_puts(&b, "x\\t", NULL), MRD_OK);
+    assert_int_equal(mrd_buf_puts(&b, "\"]", NULL), MRD_OK);
+    parse_cost(b.data, b.len, &peak, &bound);
+    assert_true(peak <= bound);
+    mrd_buf_release(&b);
+    /* saturation instead of overflow */
+    struct mrd_json_shape huge = {.objects = SIZE_MAX / 2, .members = SIZE_MAX / 2};
+    assert_int_equal(mrd_json_shape_cost(&huge, 10), SIZE_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_write_nomem),
         cmocka_unit_test(test_write_slot),
         cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_shape_cost_bounds_the_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

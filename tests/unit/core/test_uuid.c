@@ -138,6 +138,13 @@ static void test_check(void **state)
                      MRD_OK);
     assert_int_equal(version, 1);
 
+    /* versions above 5 (RFC 4122 §4.1.3 defines 1-5) */
+    for (const char *v = "6789abcdef"; *v != '\0'; v++) {
+        char id[] = "2ed6657d-e927-568b-95e1-2665a8aea6a2";
+        id[14] = *v;
+        assert_int_equal(mrd_uuid_check(id, 36, NULL, NULL), MRD_E_PARSE);
+    }
+
     /* wrong length, hyphen, hex digit, variant, version */
     assert_int_equal(mrd_uuid_check("2ed6657d-e927-568b-95e1-2665a8aea6a", 35, NULL, &err),
                      MRD_E_PARSE);

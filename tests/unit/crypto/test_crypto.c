@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "../testdir.h"
+
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/timestamp.h"
@@ -134,15 +136,6 @@ static void test_generate_distinct(void **state)
     crypto_key_free(b);
 }
 
-/* A fresh directory under TMPDIR for key file tests; removed by the test. */
-static void tmpdir(char out[256])
-{
-    const char *base = getenv("TMPDIR");
-
-    (void)snprintf(out, 256, "%s/mrd-crypto-XXXXXX", base != NULL ? base : "/tmp");
-    assert_non_null(mkdtemp(out));
-}
-
 static void write_file(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
@@ -155,7 +148,8 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 static void test_key_file(void **state)
 {
-    char dir[256], path[512], link[512], other[512];
+    char dir[TEST_DIR_MAX], path[TEST_DIR_MAX + 64], link[TEST_DIR_MAX + 64],
+        other[TEST_DIR_MAX + 64];
     struct crypto_key *k = NULL, *loaded = NULL;
     struct crypto_keyring *kr = NULL;
     struct mrd_err err = {0};
@@ -164,7 +158,7 @@ static void test_key_file(void **state)
     mode_t old;
 
     (void)state;
-    tmpdir(dir);
+    test_dir_make(dir, "mrd-crypto");
     (void)snprintf(path, sizeof(path), "%s/node.key", dir);
     (void)snprintf(link, sizeof(link), "%s/link.key", dir);
     (void)snprintf(other, sizeof(other), "%s/other.key", dir);

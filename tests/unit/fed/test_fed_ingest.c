@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "../testdir.h"
+
 #include "core/json.h"
 #include "core/str.h"
 #include "fed/fed.h"
@@ -23,7 +25,7 @@ static const char ind_text[] =
     "\"valid_from\":\"2026-01-01T00:00:00Z\"}";
 
 struct fx {
-    char a[64], b[64];
+    char a[TEST_DIR_MAX], b[TEST_DIR_MAX];
     struct fed_trust *ta, *tb; /* node A's and node B's (B trusts A) */
 };
 
@@ -43,10 +45,8 @@ static int setup(void **state)
     char path[128], text[CRYPTO_PUBKEY_TEXT_LEN + 1];
 
     assert_non_null(f);
-    mrd_strlcpy(f->a, "/tmp/fed-ingest-a-XXXXXX", sizeof(f->a));
-    mrd_strlcpy(f->b, "/tmp/fed-ingest-b-XXXXXX", sizeof(f->b));
-    assert_non_null(mkdtemp(f->a));
-    assert_non_null(mkdtemp(f->b));
+    test_dir_make(f->a, "fed-ingest-a");
+    test_dir_make(f->b, "fed-ingest-b");
     assert_int_equal(fed_node_key_ensure(f->a, NULL), MRD_OK);
     assert_int_equal(fed_node_key_ensure(f->a, NULL), MRD_OK); /* idempotent */
     assert_int_equal(fed_node_key_ensure(f->b, NULL), MRD_OK);
@@ -66,12 +66,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[200];
 
     fed_trust_free(f->ta);
     fed_trust_free(f->tb);
-    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", f->a, f->b);
-    assert_int_equal(system(cmd), 0);
+    test_dir_remove(f->a);
+    test_dir_remove(f->b);
     free(f);
     return 0;
 }
@@ -156,21 +155,20 @@ static void test_canon_signs_a_copy(void **state)
 
 static void test_node_without_key_signs_nothing(void **state)
 {
-    char dir[64] = "/tmp/fed-ingest-n-XXXXXX", cmd[128];
+    char dir[TEST_DIR_MAX];
     struct fed_trust *t = NULL;
     struct fed_ingest_result r;
     json_t *o = ind();
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    test_dir_make(dir, "fed-ingest-n");
     assert_int_equal(fed_trust_load(dir, &t, NULL), MRD_OK);
     assert_null(t->node_key);
     assert_int_equal(fed_ingest_check(t, o, FED_ORIGIN_LOCAL, &r, NULL), MRD_OK);
     assert_true(!r.signed_here && r.verdict == CRYPTO_UNSIGNED);
     fed_trust_free(t);
     json_decref(o);
-    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    test_dir_remove(dir);
 }
 
 int main(void)

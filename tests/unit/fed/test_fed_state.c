@@ -9,13 +9,15 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "../testdir.h"
 #include <sys/stat.h>
 
 #include "core/str.h"
 #include "fed/fed.h"
 
 struct fx {
-    char dir[64];
+    char dir[TEST_DIR_MAX];
     struct fed_state *fs;
 };
 
@@ -24,8 +26,7 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    mrd_strlcpy(f->dir, "/tmp/fed-unit-XXXXXX", sizeof(f->dir));
-    assert_non_null(mkdtemp(f->dir));
+    test_dir_make(f->dir, "fed-unit");
     assert_int_equal(fed_state_open(f->dir, &f->fs, NULL), MRD_OK);
     *state = f;
     return 0;
@@ -34,11 +35,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
 
     fed_state_close(f->fs);
-    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    test_dir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -10,13 +10,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../testdir.h"
 #include <sodium.h>
 
 #include "core/buf.h"
 #include "ledger/evidence.h"
 
 struct fixture {
-    char dir[64];
+    char dir[TEST_DIR_MAX];
     struct ledger *log;
     struct ckpt_signer signer;
     struct ckpt_verifier v;
@@ -31,8 +33,7 @@ static void setup(struct fixture *f)
     struct mrd_buf vk;
 
     memset(f, 0, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/mrd-evidence-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    test_dir_make(f->dir, "mrd-evidence");
     assert_int_equal(ledger_open(f->dir, LEDGER_OPEN_CREATE, &f->log, NULL, NULL), MRD_OK);
     assert_int_equal(ckpt_signer_from_seed("node.example/log", seed, &f->signer, NULL), MRD_OK);
     mrd_buf_init(&vk, 1024);
@@ -56,15 +57,9 @@ static void setup(struct fixture *f)
 
 static void teardown(struct fixture *f)
 {
-    char p[128];
-
     ledger_free(f->log);
     mrd_buf_release(&f->note);
-    snprintf(p, sizeof(p), "%s/log", f->dir);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s/checkpoint", f->dir);
-    unlink(p);
-    rmdir(f->dir);
+    test_dir_remove(f->dir);
 }
 
 static void build(struct fixture *f, struct mrd_buf *pkg)

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../testdir.h"
 #include <sodium.h>
 
 #include "core/alloc.h"
@@ -23,25 +25,19 @@
 #define N_LEAVES 300
 
 struct tmp {
-    char dir[256];
-    char log[300];
+    char dir[TEST_DIR_MAX];
+    char log[TEST_DIR_MAX + 8];
 };
 
 static void tmp_make(struct tmp *t)
 {
-    snprintf(t->dir, sizeof(t->dir), "/tmp/mrd-ledger-XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
+    test_dir_make(t->dir, "mrd-ledger");
     snprintf(t->log, sizeof(t->log), "%s/log", t->dir);
 }
 
 static void tmp_remove(struct tmp *t)
 {
-    char path[400];
-
-    (void)unlink(t->log);
-    snprintf(path, sizeof(path), "%s/checkpoint", t->dir);
-    (void)unlink(path);
-    (void)rmdir(t->dir);
+    test_dir_remove(t->dir);
 }
 
 static void entry_for(uint64_t i, struct ledger_entry *e)

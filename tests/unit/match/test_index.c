@@ -158,6 +158,27 @@ static void test_cidr_longest_prefix(void **state)
     match_index_free(idx);
 }
 
+/* A range written with host bits set means its network: 10.1.2.3/24 is
+ * 10.1.2.0/24 (the host bits are masked off when the index is built). */
+static void test_cidr_with_host_bits(void **state)
+{
+    const enum match_type t[] = {MATCH_T_IPV4, MATCH_T_IPV4, MATCH_T_IPV6};
+    const char *const v[] = {"10.1.2.3/24", "192.168.77.200/17", "2001:db8:0:1::7/48"};
+    struct match_index *idx = build(t, v, 3);
+
+    (void)state;
+    assert_int_equal(look(idx, MATCH_O_IP, "10.1.2.77", 0, NULL), 1);
+    assert_int_equal(look(idx, MATCH_O_IP, "10.1.2.0", 0, NULL), 1);
+    assert_int_equal(look(idx, MATCH_O_IP, "10.1.2.3", 0, NULL), 1);
+    assert_int_equal(look(idx, MATCH_O_IP, "10.1.3.3", 0, NULL), 0);
+    assert_int_equal(look(idx, MATCH_O_IP, "192.168.0.1", 0, NULL), 1);
+    assert_int_equal(look(idx, MATCH_O_IP, "192.168.127.255", 0, NULL), 1);
+    assert_int_equal(look(idx, MATCH_O_IP, "192.168.128.0", 0, NULL), 0);
+    assert_int_equal(look(idx, MATCH_O_IP, "2001:db8::9", 0, NULL), 1);
+    assert_int_equal(look(idx, MATCH_O_IP, "2001:db8:1::9", 0, NULL), 0);
+    match_index_free(idx);
+}
+
 static void test_url_normalisation(void **state)
 {
     char out[256];
@@ -507,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_forms),
         cmocka_unit_test(test_ipv4_and_near_misses),
         cmocka_unit_test(test_cidr_longest_prefix),
+        cmocka_unit_test(test_cidr_with_host_bits),
         cmocka_unit_test(test_url_normalisation),
         cmocka_unit_test(test_hashes_emails_duplicates),
         cmocka_unit_test(test_index_many_keys),

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "../testdir.h"
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -20,7 +22,7 @@
 #include "store/store.h"
 
 struct fx {
-    char dir[64];
+    char dir[TEST_DIR_MAX];
     struct store *st;
     struct store_org own, partner;
     struct store_collection coll;
@@ -28,10 +30,7 @@ struct fx {
 
 static void rm_rf(const char *dir)
 {
-    char cmd[128];
-
-    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    test_dir_remove(dir);
 }
 
 static int setup(void **state)
@@ -43,8 +42,7 @@ static int setup(void **state)
     struct mrd_err err = {0};
 
     assert_non_null(f);
-    (void)snprintf(f->dir, sizeof(f->dir), "/tmp/mrd-store-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    test_dir_make(f->dir, "mrd-store");
     assert_int_equal(store_open(f->dir, &opts, &f->st, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_OWN, &f->own, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-b", POLICY_REL_PARTNER, &f->partner, &err),
@@ -176,12 +174,12 @@ static void test_open_errors(void **state)
 {
     struct store *st = NULL;
     struct mrd_err err = {0};
-    char dir[] = "/tmp/mrd-store-empty-XXXXXX";
+    char dir[TEST_DIR_MAX];
 
     (void)state;
     assert_int_equal(store_open("/nonexistent/meridian", NULL, &st, &err), MRD_E_NOTFOUND);
     assert_null(st);
-    assert_non_null(mkdtemp(dir));
+    test_dir_make(dir, "mrd-store-empty");
     mrd_err_clear(&err);
     assert_int_equal(store_open(dir, NULL, &st, &err), MRD_E_NOTFOUND);
     assert_non_null(strstr(err.msg, "meridian init"));

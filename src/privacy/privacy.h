@@ -1,0 +1,197 @@
+/*
+ * privacy: the cryptographic primitives of privacy by design (issue 15).
+ *
+ * Two pure primitives, no I/O, no logging, no global state:
+ *
+ *  - Crypto-PAn, prefix-preserving pseudonymisation of IPv4 and IPv6
+ *    addresses (Xu, Fan, Ammar, Moon, "Prefix-Preserving IP Address
+ *    Anonymization", ICNP 2002). Two addresses that share their first k bits
+ *    map to two addresses that share exactly their first k bits. The 32-byte
+ *    key is the reference implementation's: bytes 0-15 are the AES-128 key,
+ *    bytes 16-31 are encrypted once to make the pad. IPv4 agrees with the
+ *    reference implementation's sample trace; IPv6 is the same construction
+ *    over 128 bits. The mapping is reversible by whoever holds the key.
+ *    AES comes from nettle; there is no AES in this tree.
+ *
+ *  - The OPRF of RFC 9497 in mode 0x00 (OPRF), suite ristretto255-SHA512,
+ *    on libsodium's ristretto255 and SHA-512. The client blinds an input
+ *    (Blind), the server multiplies the blinded element by its key
+ *    (BlindEvaluate), the client unblinds and hashes (Finalize). The server
+ *    can also compute the output directly (Evaluate) to publish a set.
+ *    HashToGroup and HashToScalar use expand_message_xmd (RFC 9380 §5.3.1).
+ *    Every function is deterministic given its arguments, so RFC 9497
+ *    Appendix A.1.1 can be checked; privacy_oprf_blind_random() draws the
+ *    blind from libsodium's CSPRNG for real use.
+ *
+ * Not here: reading key files or stdin (cli/cli_privacy.c), the private
+ * matching protocol over HTTP, outbound minimisation policies (later work,
+ * see docs/privacy.md).
+ *
+ * Secrets (the Crypto-PAn key, the OPRF key and blinds) are wiped by the
+ * functions that hold copies of them. Thread-safe: a struct privacy_cryptopan
+ * is read-only after privacy_cryptopan_init and may be shared by threads.
+ * Call sodium_init() (done by main) before the OPRF functions.
+ */
+#ifndef MRD_PRIVACY_H
+#define MRD_PRIVACY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nettle/aes.h>
+
+#include "core/err.h"
+
+/* ---- Crypto-PAn ---------------------------------------------------------- */
+
+#define PRIVACY_CRYPTOPAN_KEY_LEN 32
+/* A key file holds 64 hex digits, optionally followed by one newline (LF or
+ * CRLF); anything longer is refused before it is parsed. */
+#define PRIVACY_CRYPTOPAN_KEY_FILE_MAX 128
+/* One address line, as the CLI reads it (the longest IPv6 text is 45). */
+#define PRIVACY_ADDR_LINE_MAX 64
+/* Room for inet_ntop of either family, NUL included. */
+#define PRIVACY_ADDR_TEXT_MAX 46
+
+struct privacy_cryptopan {
+    struct aes128_ctx aes; /* key schedule of key[0..16] */
+    uint8_t pad[16];       /* AES_k(key[16..32]) */
+};
+
+/* An IP address in network byte order: 4 bytes (IPv4) or 16 (IPv6). */
+struct privacy_addr {
+    uint8_t bytes[16];
+    uint8_t len; /* 4 or 16 */
+};
+
+/* Parses a key file's contents: 64 hex digits (either case), then at most
+ * one "\n" or "\r\n". MRD_E_PARSE says what is wrong and at which offset;
+ * MRD_E_TOOBIG past PRIVACY_CRYPTOPAN_KEY_FILE_MAX. ret_key is written only
+ * on success. */
+enum mrd_code privacy_cryptopan_key_parse(const char *text, size_t len,
+                                          uint8_t ret_key[PRIVACY_CRYPTOPAN_KEY_LEN],
+                                          struct mrd_err *err);
+
+/* Sets up cp from the 32-byte key (AES key schedule, then the pad). */
+void privacy_cryptopan_init(struct privacy_cryptopan *cp,
+                            const uint8_t key[PRIVACY_CRYPTOPAN_KEY_LEN]);
+
+/* Wipes cp. */
+void privacy_cryptopan_release(struct privacy_cryptopan *cp);
+
+/* Pseudonymises in (4 or 16 bytes) into ret_out (same family). */
+void privacy_cryptopan_map(const struct privacy_cryptopan *cp, const struct privacy_addr *in,
+                           struct privacy_addr *ret_out);
+
+/* The inverse of privacy_cryptopan_map under the same key. */
+void privacy_cryptopan_unmap(const struct privacy_cryptopan *cp, const struct privacy_addr *in,
+                             struct privacy_addr *ret_out);
+
+/* Parses one address: dotted-quad IPv4 or RFC 4291 IPv6 text, nothing
+ * around it (no spaces, no prefix length, no zone). MRD_E_PARSE says why;
+ * MRD_E_TOOBIG past PRIVACY_ADDR_LINE_MAX. */
+enum mrd_code privacy_addr_parse(const char *s, size_t n, struct privacy_addr *ret_addr,
+                                 struct mrd_err *err);
+
+/* Formats addr (RFC 5952 for IPv6) into out, which holds at least
+ * PRIVACY_ADDR_TEXT_MAX bytes; returns out. */
+const char *privacy_addr_format(const struct privacy_addr *addr, char *out, size_t size);
+
+/* Number of leading bits a and b share (0 when the families differ). */
+unsigned privacy_addr_common_prefix(const struct privacy_addr *a, const struct privacy_addr *b);
+
+/* ---- OPRF (RFC 9497, mode 0x00, ristretto255-SHA512) --------------------- */
+
+#define PRIVACY_OPRF_SCALAR_LEN 32  /* Ns */
+#define PRIVACY_OPRF_ELEMENT_LEN 32 /* Ne */
+#define PRIVACY_OPRF_OUTPUT_LEN 64  /* Nh */
+#define PRIVACY_OPRF_SEED_LEN 32    /* Nseed */
+/* Inputs and key info are length-prefixed with two bytes (RFC 9497 §3). */
+#define PRIVACY_OPRF_MAX_INPUT 65535
+#define PRIVACY_OPRF_MAX_INFO 65535
+
+/* expand_message_xmd with SHA-512 (RFC 9380 §5.3.1): len bytes from msg
+ * under dst. MRD_E_INVAL when dst is empty or over 255 bytes, or len is 0,
+ * over 65535 or over 255 * 64. */
+enum mrd_code privacy_expand_message_xmd_sha512(const uint8_t *msg, size_t msg_len,
+                                                const uint8_t *dst, size_t dst_len, uint8_t *out,
+                                                size_t len, struct mrd_err *err);
+
+/* HashToGroup (RFC 9497 §4.1): expand_message_xmd(input, "HashToGroup-" ||
+ * contextString, 64), then the ristretto255 one-way map. */
+enum mrd_code privacy_oprf_hash_to_group(const uint8_t *input, size_t input_len,
+                                         uint8_t ret_point[PRIVACY_OPRF_ELEMENT_LEN],
+                                         struct mrd_err *err);
+
+/* HashToScalar (RFC 9497 §4.1): expand_message_xmd(msg, dst, 64) read
+ * little-endian and reduced mod L. dst NULL means the default
+ * "HashToScalar-" || contextString. */
+enum mrd_code privacy_oprf_hash_to_scalar(const uint8_t *msg, size_t msg_len, const uint8_t *dst,
+                                          size_t dst_len,
+                                          uint8_t ret_scalar[PRIVACY_OPRF_SCALAR_LEN],
+                                          struct mrd_err *err);
+
+/* DeriveKeyPair (RFC 9497 §3.2.1): the private key skS and public key pkS
+ * from a 32-byte seed and key info. MRD_E_CRYPTO in the (2^-2000) case that
+ * no counter gives a non-zero scalar. */
+enum mrd_code privacy_oprf_derive_key_pair(const uint8_t seed[PRIVACY_OPRF_SEED_LEN],
+                                           const uint8_t *info, size_t info_len,
+                                           uint8_t ret_sk[PRIVACY_OPRF_SCALAR_LEN],
+                                           uint8_t ret_pk[PRIVACY_OPRF_ELEMENT_LEN],
+                                           struct mrd_err *err);
+
+/* Blind (RFC 9497 §3.3.1) with a caller-chosen blind scalar (canonical,
+ * non-zero): ret_blinded = blind * HashToGroup(input). This is the entry
+ * point tests use; MRD_E_INVAL for a bad blind, MRD_E_CRYPTO when the input
+ * hashes to the identity (InvalidInputError). */
+enum mrd_code privacy_oprf_blind(const uint8_t *input, size_t input_len,
+                                 const uint8_t blind[PRIVACY_OPRF_SCALAR_LEN],
+                                 uint8_t ret_blinded[PRIVACY_OPRF_ELEMENT_LEN],
+                                 struct mrd_err *err);
+
+/* Blind with a fresh random non-zero blind, returned through ret_blind
+ * (keep it secret until Finalize, then wipe it). */
+enum mrd_code privacy_oprf_blind_random(const uint8_t *input, size_t input_len,
+                                        uint8_t ret_blind[PRIVACY_OPRF_SCALAR_LEN],
+                                        uint8_t ret_blinded[PRIVACY_OPRF_ELEMENT_LEN],
+                                        struct mrd_err *err);
+
+/* BlindEvaluate (RFC 9497 §3.3.1): ret_evaluated = sk * blinded. A blinded
+ * element that is not a canonical ristretto255 encoding, or is the
+ * identity, fails with MRD_E_INVALID (DeserializeError): it comes from a
+ * partner and is checked here. */
+enum mrd_code privacy_oprf_blind_evaluate(const uint8_t sk[PRIVACY_OPRF_SCALAR_LEN],
+                                          const uint8_t blinded[PRIVACY_OPRF_ELEMENT_LEN],
+                                          uint8_t ret_evaluated[PRIVACY_OPRF_ELEMENT_LEN],
+                                          struct mrd_err *err);
+
+/* Finalize (RFC 9497 §3.3.1): unblinds the evaluated element and hashes it
+ * with the input into the 64-byte PRF output. MRD_E_INVALID for an
+ * evaluated element that does not decode or is the identity. */
+enum mrd_code privacy_oprf_finalize(const uint8_t *input, size_t input_len,
+                                    const uint8_t blind[PRIVACY_OPRF_SCALAR_LEN],
+                                    const uint8_t evaluated[PRIVACY_OPRF_ELEMENT_LEN],
+                                    uint8_t ret_output[PRIVACY_OPRF_OUTPUT_LEN],
+                                    struct mrd_err *err);
+
+/* Finalize for n values at once, sharing one scalar inversion per 64
+ * values (a partner checks many log values per session). Value i is
+ * (inputs[i], input_lens[i]) with the blind at blinds + 32 i and the
+ * evaluated element at evaluated + 32 i; its output goes to
+ * ret_outputs + 64 i. Outputs equal privacy_oprf_finalize's. On
+ * failure the message names the value's index, and ret_outputs holds
+ * unspecified bytes. */
+enum mrd_code privacy_oprf_finalize_batch(size_t n, const uint8_t *const *inputs,
+                                          const size_t *input_lens, const uint8_t *blinds,
+                                          const uint8_t *evaluated, uint8_t *ret_outputs,
+                                          struct mrd_err *err);
+
+/* The server's direct evaluation of its own key on input (RFC 9497
+ * §3.3.1 Evaluate in OPRF mode): the same output Finalize yields for that
+ * input. This is how a node publishes the OPRF outputs of its set. */
+enum mrd_code privacy_oprf_evaluate(const uint8_t sk[PRIVACY_OPRF_SCALAR_LEN], const uint8_t *input,
+                                    size_t input_len, uint8_t ret_output[PRIVACY_OPRF_OUTPUT_LEN],
+                                    struct mrd_err *err);
+
+#endif
