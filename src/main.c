@@ -11,6 +11,7 @@
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_bgp,
     &cli_verb_collection,
     &cli_verb_demo,
     &cli_verb_evidence,

@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_verb cli_verb_bgp;
 extern const struct cli_verb cli_verb_collection;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_evidence;

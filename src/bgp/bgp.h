@@ -1,0 +1,246 @@
+/*
+ * bgp: MRT decoding, VRP sets and route-origin validation for the
+ * routing-stability sensor.
+ *
+ * Pure: every function works on caller-supplied byte buffers and does no
+ * I/O, so the parsers can be fuzzed and sandboxed. Files, decompression and
+ * printing belong to the caller (cli/cli_bgp.c).
+ *
+ * - MRT (RFC 6396): TABLE_DUMP_V2 PEER_INDEX_TABLE, RIB_IPV4/IPV6_UNICAST
+ *   and their RFC 8050 ADD-PATH forms; BGP4MP MESSAGE, MESSAGE_AS4,
+ *   STATE_CHANGE, STATE_CHANGE_AS4 and the MESSAGE ADD-PATH forms. UPDATE
+ *   messages (RFC 4271 §4.3) with ORIGIN, AS_PATH (2- and 4-byte), AS4_PATH
+ *   merged per RFC 6793 §4.2.3, NEXT_HOP, MED, LOCAL_PREF, ATOMIC_AGGREGATE,
+ *   AGGREGATOR (and AS4_AGGREGATOR), COMMUNITIES (RFC 1997) and
+ *   MP_REACH/MP_UNREACH_NLRI (RFC 4760) for IPv6 unicast.
+ * - Routes are handed to a callback, one per prefix; the route and its
+ *   attributes are borrowed and valid only during the call.
+ * - VRP sets from rpki-client JSON or CSV and Routinator JSON; VRPs that
+ *   expired before the chosen time are dropped.
+ * - Route-origin validation per RFC 6811 §2, with AS0 VRPs (RFC 6483 §4,
+ *   RFC 7607) never matching.
+ *
+ * Errors: MRD_E_PARSE with the byte offset and the RFC section; MRD_E_TOOBIG
+ * past a named limit; MRD_E_NOMEM. Never logs. Not thread-safe per object;
+ * distinct objects may be used from distinct threads.
+ */
+#ifndef MRD_BGP_H
+#define MRD_BGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+#define BGP_MAX_PEERS 65536            /* PEER_INDEX_TABLE entries (16-bit count) */
+#define BGP_MAX_PATH_ASNS 4096         /* ASNs in one AS_PATH, all segments */
+#define BGP_MAX_PATH_SEGS 1024         /* segments in one AS_PATH */
+#define BGP_MAX_NLRI 8192              /* prefixes in one UPDATE or one family of it */
+#define BGP_MAX_VRPS ((size_t)1 << 24) /* VRPs in one set */
+
+enum bgp_afi { BGP_AFI_IPV4 = 1, BGP_AFI_IPV6 = 2 };
+
+enum bgp_route_kind {
+    BGP_ROUTE_RIB,      /* TABLE_DUMP_V2 RIB entry */
+    BGP_ROUTE_ANNOUNCE, /* BGP4MP UPDATE: reachable prefix */
+    BGP_ROUTE_WITHDRAW, /* BGP4MP UPDATE: withdrawn prefix */
+    BGP_ROUTE_STATE,    /* BGP4MP STATE_CHANGE: no prefix, no attributes */
+};
+
+enum bgp_seg_type {
+    BGP_SEG_SET = 1,
+    BGP_SEG_SEQUENCE = 2,
+    BGP_SEG_CONFED_SEQ = 3,
+    BGP_SEG_CONFED_SET = 4
+};
+
+struct bgp_addr {
+    uint8_t afi; /* enum bgp_afi */
+    uint8_t bytes[16];
+};
+
+struct bgp_prefix {
+    struct bgp_addr addr;
+    uint8_t len;
+};
+
+struct bgp_seg {
+    uint8_t type; /* enum bgp_seg_type */
+    uint16_t off; /* first ASN in bgp_aspath.asn */
+    uint16_t count;
+};
+
+struct bgp_aspath {
+    size_t nseg;
+    size_t nasn;
+    struct bgp_seg seg[BGP_MAX_PATH_SEGS];
+    uint32_t asn[BGP_MAX_PATH_ASNS];
+};
+
+/* Which attributes were present. */
+#define BGP_HAS_ORIGIN (1u << 0)
+#define BGP_HAS_ASPATH (1u << 1)
+#define BGP_HAS_NEXTHOP (1u << 2)
+#define BGP_HAS_MED (1u << 3)
+#define BGP_HAS_LOCALPREF (1u << 4)
+#define BGP_HAS_ATOMIC (1u << 5)
+#define BGP_HAS_AGGREGATOR (1u << 6)
+#define BGP_HAS_COMMUNITIES (1u << 7)
+#define BGP_HAS_MP_NEXTHOP (1u << 8)
+
+struct bgp_attrs {
+    unsigned has;           /* BGP_HAS_* */
+    uint8_t origin;         /* 0 IGP, 1 EGP, 2 INCOMPLETE */
+    struct bgp_aspath path; /* AS4_PATH already merged in */
+    uint8_t nexthop[4];
+    uint8_t mp_nexthop[16]; /* IPv6 global next hop of MP_REACH_NLRI */
+    uint32_t med, local_pref;
+    uint32_t aggregator_as;
+    uint8_t aggregator_addr[4];
+    const uint8_t *communities; /* 4 bytes each, network order, borrowed */
+    size_t ncommunities;
+};
+
+struct bgp_route {
+    enum bgp_route_kind kind;
+    uint32_t time;
+    uint32_t time_usec; /* BGP4MP_ET only, else 0 */
+    bool extended_time;
+    struct bgp_addr peer_ip;
+    uint32_t peer_as;
+    struct bgp_prefix prefix; /* not for BGP_ROUTE_STATE */
+    bool has_path_id;         /* RFC 8050 ADD-PATH */
+    uint32_t path_id;
+    uint32_t originated;           /* TABLE_DUMP_V2 originated time */
+    const struct bgp_attrs *attrs; /* NULL for WITHDRAW and STATE */
+    uint16_t old_state, new_state; /* BGP_ROUTE_STATE only */
+};
+
+/* Returns 0 to go on, non-zero to stop decoding (bgp_mrt_decode then
+ * returns MRD_OK and reports the stop through ret_stopped). */
+typedef int (*bgp_route_fn)(const struct bgp_route *route, void *ctx);
+
+/* MRT reader state: the peer index table of the last PEER_INDEX_TABLE. */
+struct bgp_mrt;
+
+enum mrd_code bgp_mrt_new(struct bgp_mrt **ret_mrt, struct mrd_err *err);
+void bgp_mrt_free(struct bgp_mrt *mrt);
+
+/* Decodes every MRT record in (buf, len) and calls fn for each route.
+ * Record types and subtypes this module does not know are skipped, as
+ * bgpdump does. A malformed record fails with MRD_E_PARSE naming its offset
+ * (buf offset plus base_offset) and the RFC section; routes before it have
+ * already been handed to fn. */
+enum mrd_code bgp_mrt_decode(struct bgp_mrt *mrt, const uint8_t *buf, size_t len,
+                             uint64_t base_offset, bgp_route_fn fn, void *ctx, struct mrd_err *err);
+
+/* Appends route as one `bgpdump -m` line (newline included) to out. A
+ * BGP4MP message with no route prints nothing; this function is only
+ * called per route. */
+enum mrd_code bgp_route_format_bgpdump(const struct bgp_route *route, struct mrd_buf *out,
+                                       struct mrd_err *err);
+
+/* Appends the AS path the way bgpdump prints it: "1 2 {3,4}". */
+enum mrd_code bgp_aspath_format(const struct bgp_aspath *path, struct mrd_buf *out,
+                                struct mrd_err *err);
+
+/* Appends "192.0.2.0/24" or "2001:db8::/32". */
+enum mrd_code bgp_prefix_format(const struct bgp_prefix *p, struct mrd_buf *out,
+                                struct mrd_err *err);
+
+/* Parses "192.0.2.0/24" or "2001:db8::/32" (host bits must be zero). */
+enum mrd_code bgp_prefix_parse(const char *s, size_t n, struct bgp_prefix *ret_prefix,
+                               struct mrd_err *err);
+
+/* ---- VRPs and route-origin validation (RFC 6811) ---- */
+
+struct bgp_vrp {
+    struct bgp_prefix prefix;
+    uint8_t max_len;
+    uint32_t asn;
+    int64_t expires; /* unix seconds, 0 when the source gives none */
+};
+
+struct bgp_vrps;
+
+enum mrd_code bgp_vrps_new(struct bgp_vrps **ret_vrps, struct mrd_err *err);
+void bgp_vrps_free(struct bgp_vrps *vrps);
+
+/* Adds one VRP unless it expired before now (expires != 0 && expires < now).
+ * maxLength must lie between the prefix length and the family's width. */
+enum mrd_code bgp_vrps_add(struct bgp_vrps *vrps, const struct bgp_vrp *vrp, int64_t now,
+                           struct mrd_err *err);
+
+/* Parses a VRP file (rpki-client JSON, Routinator JSON or rpki-client CSV,
+ * told apart by the first non-blank byte) and adds its unexpired VRPs. */
+enum mrd_code bgp_vrps_parse(struct bgp_vrps *vrps, const char *buf, size_t len, int64_t now,
+                             struct mrd_err *err);
+
+/* Sorts the set for lookups; call after the last add, before validating. */
+void bgp_vrps_finish(struct bgp_vrps *vrps);
+
+size_t bgp_vrps_count(const struct bgp_vrps *vrps);
+
+enum bgp_rov { BGP_ROV_NOT_FOUND, BGP_ROV_VALID, BGP_ROV_INVALID };
+
+enum bgp_rov_reason {
+    BGP_ROV_R_NOT_COVERED,  /* no VRP covers the prefix */
+    BGP_ROV_R_MATCH,        /* a VRP matches origin and length */
+    BGP_ROV_R_WRONG_ORIGIN, /* covered, no VRP for this origin */
+    BGP_ROV_R_TOO_SPECIFIC, /* a VRP for this origin exists, its maxLength is exceeded */
+    BGP_ROV_R_ORIGIN_NONE,  /* covered, origin is an AS_SET or path is empty (RFC 6811 §2) */
+    BGP_ROV_R_AS0,          /* covered only by AS0 VRPs (RFC 7607) */
+};
+
+/* The origin AS of path per RFC 6811 §2: the last ASN of a final
+ * AS_SEQUENCE; false (origin NONE) when the path is empty or ends in a set. */
+bool bgp_aspath_origin(const struct bgp_aspath *path, uint32_t *ret_asn);
+
+/* Validates (prefix, path) against the finished set. */
+enum bgp_rov bgp_rov_validate(const struct bgp_vrps *vrps, const struct bgp_prefix *prefix,
+                              const struct bgp_aspath *path, enum bgp_rov_reason *ret_reason);
+
+const char *bgp_rov_name(enum bgp_rov rov);             /* "valid", "invalid", "not-found" */
+const char *bgp_rov_reason_name(enum bgp_rov_reason r); /* e.g. "wrong-origin" */
+
+/* ---- scanning: ROV verdicts per distinct (prefix, AS path) ---- */
+
+#define BGP_MAX_SCAN_ROUTES ((size_t)1 << 26) /* distinct (prefix, path) pairs kept */
+
+/* One distinct (prefix, path) and its verdict; path is borrowed. */
+struct bgp_rov_event {
+    struct bgp_prefix prefix;
+    const struct bgp_aspath *path;
+    uint32_t peer_as;               /* the first peer that carried it */
+    uint32_t first_seen, last_seen; /* MRT record times */
+    enum bgp_rov rov;
+    enum bgp_rov_reason reason;
+};
+
+struct bgp_scan;
+
+/* vrps is borrowed, finished, and must outlive the scan. */
+enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, struct bgp_scan **ret_scan,
+                           struct mrd_err *err);
+void bgp_scan_free(struct bgp_scan *scan);
+
+/* Validates one RIB or announced route (others are ignored) and records
+ * it, or widens the first/last-seen times of an equal one. */
+enum mrd_code bgp_scan_route(struct bgp_scan *scan, const struct bgp_route *route,
+                             struct mrd_err *err);
+
+/* Calls fn for each distinct (prefix, path) in the order first seen. */
+void bgp_scan_each(struct bgp_scan *scan, void (*fn)(const struct bgp_rov_event *ev, void *ctx),
+                   void *ctx);
+
+/* The event as the JSON object `meridian bgp scan --json` prints (kind
+ * "rov", prefix, as_path, peer_as, first_seen and last_seen as RFC 3339
+ * times, rov, reason). The caller owns *ret_json. */
+enum mrd_code bgp_rov_event_json(const struct bgp_rov_event *ev, json_t **ret_json,
+                                 struct mrd_err *err);
+
+#endif

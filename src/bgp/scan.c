@@ -1,0 +1,233 @@
+/*
+ * scan.c: ROV verdicts per distinct (prefix, AS path) over a stream of
+ * routes, with first- and last-seen times.
+ *
+ * Each distinct pair is one record; its AS path is kept flattened in a
+ * shared pool of 32-bit words (per segment: type << 16 | count, then the
+ * ASNs) and found again through an open-addressing hash table of record
+ * indexes. Records are kept in the order first seen, so output is stable.
+ */
+#include <string.h>
+
+#include "bgp/bgp.h"
+#include "core/alloc.h"
+#include "core/timestamp.h"
+
+struct rec {
+    struct bgp_prefix prefix;
+    uint64_t hash;
+    size_t path_off, path_len; /* words in pool */
+    uint32_t peer_as, first_seen, last_seen;
+    uint8_t rov, reason;
+};
+
+struct bgp_scan {
+    const struct bgp_vrps *vrps;
+    struct rec *recs;
+    size_t nrecs, caprecs;
+    uint32_t *pool;
+    size_t npool, cappool;
+    uint32_t *slots; /* record index + 1; 0 is empty */
+    size_t nslots;   /* power of two */
+    uint32_t scratch[2 * BGP_MAX_PATH_SEGS + BGP_MAX_PATH_ASNS];
+    struct bgp_aspath path; /* decoded path handed to bgp_scan_each's callback */
+};
+
+static size_t flatten(const struct bgp_aspath *p, uint32_t *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nseg; i++) {
+        w[n++] = (uint32_t)p->seg[i].type << 16 | p->seg[i].count;
+        memcpy(w + n, p->asn + p->seg[i].off, p->seg[i].count * sizeof(uint32_t));
+        n += p->seg[i].count;
+    }
+    return n;
+}
+
+static void unflatten(const uint32_t *w, size_t n, struct bgp_aspath *p)
+{
+    size_t i = 0;
+    p->nseg = p->nasn = 0;
+    while (i < n) {
+        struct bgp_seg *s = &p->seg[p->nseg++];
+        s->type = (uint8_t)(w[i] >> 16);
+        s->count = (uint16_t)(w[i] & 0xffff);
+        s->off = (uint16_t)p->nasn;
+        i++;
+        memcpy(p->asn + p->nasn, w + i, s->count * sizeof(uint32_t));
+        p->nasn += s->count;
+        i += s->count;
+    }
+}
+
+/* FNV-1a over the prefix and the flattened path. */
+static uint64_t hash_of(const struct bgp_prefix *pf, const uint32_t *w, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const uint8_t *b = (const uint8_t *)pf->addr.bytes;
+    for (size_t i = 0; i < 16; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    h = (h ^ pf->len ^ (uint64_t)pf->addr.afi << 8) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ w[i]) * 1099511628211ull;
+    return h;
+}
+
+enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, struct bgp_scan **ret_scan,
+                           struct mrd_err *err)
+{
+    struct bgp_scan *s = mrd_calloc(1, sizeof(*s));
+    if (s == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+    s->vrps = vrps;
+    *ret_scan = s;
+    return MRD_OK;
+}
+
+void bgp_scan_free(struct bgp_scan *scan)
+{
+    if (scan == NULL)
+        return;
+    mrd_free(scan->recs);
+    mrd_free(scan->pool);
+    mrd_free(scan->slots);
+    mrd_free(scan);
+}
+
+static enum mrd_code grow_slots(struct bgp_scan *s, struct mrd_err *err)
+{
+    size_t n = s->nslots == 0 ? 4096 : s->nslots * 2;
+    uint32_t *slots = mrd_calloc(n, sizeof(*slots));
+    if (slots == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+    for (size_t i = 0; i < s->nrecs; i++) {
+        size_t j = s->recs[i].hash & (n - 1);
+        while (slots[j] != 0)
+            j = (j + 1) & (n - 1);
+        slots[j] = (uint32_t)(i + 1);
+    }
+    mrd_free(s->slots);
+    s->slots = slots;
+    s->nslots = n;
+    return MRD_OK;
+}
+
+enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, struct mrd_err *err)
+{
+    size_t n, j;
+    uint64_t h;
+    struct rec *rec;
+    enum bgp_rov_reason reason;
+
+    if ((r->kind != BGP_ROUTE_RIB && r->kind != BGP_ROUTE_ANNOUNCE) || r->attrs == NULL)
+        return MRD_OK;
+    n = flatten(&r->attrs->path, s->scratch);
+    h = hash_of(&r->prefix, s->scratch, n);
+    if (s->nslots == 0 || (s->nrecs + 1) * 2 > s->nslots) {
+        enum mrd_code rc = grow_slots(s, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    for (j = h & (s->nslots - 1); s->slots[j] != 0; j = (j + 1) & (s->nslots - 1)) {
+        rec = &s->recs[s->slots[j] - 1];
+        if (rec->hash == h && rec->path_len == n &&
+            memcmp(&rec->prefix, &r->prefix, sizeof(r->prefix)) == 0 &&
+            memcmp(s->pool + rec->path_off, s->scratch, n * sizeof(uint32_t)) == 0) {
+            if (r->time < rec->first_seen)
+                rec->first_seen = r->time;
+            if (r->time > rec->last_seen)
+                rec->last_seen = r->time;
+            return MRD_OK;
+        }
+    }
+    if (s->nrecs >= BGP_MAX_SCAN_ROUTES)
+        return mrd_err_set(err, MRD_E_TOOBIG, "scan: more than %zu distinct routes",
+                           BGP_MAX_SCAN_ROUTES);
+    if (mrd_array_grow(&s->recs, s->nrecs, &s->caprecs, sizeof(*s->recs), 1024) != MRD_OK)
+        return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+    while (s->npool + n > s->cappool) {
+        if (mrd_array_grow(&s->pool, s->cappool, &s->cappool, sizeof(*s->pool), 4096) != MRD_OK)
+            return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+    }
+    memcpy(s->pool + s->npool, s->scratch, n * sizeof(uint32_t));
+    rec = &s->recs[s->nrecs];
+    memset(rec, 0, sizeof(*rec));
+    rec->prefix = r->prefix;
+    rec->hash = h;
+    rec->path_off = s->npool;
+    rec->path_len = n;
+    rec->peer_as = r->peer_as;
+    rec->first_seen = rec->last_seen = r->time;
+    rec->rov = (uint8_t)bgp_rov_validate(s->vrps, &r->prefix, &r->attrs->path, &reason);
+    rec->reason = (uint8_t)reason;
+    s->npool += n;
+    s->nrecs++;
+    s->slots[j] = (uint32_t)s->nrecs;
+    return MRD_OK;
+}
+
+void bgp_scan_each(struct bgp_scan *s, void (*fn)(const struct bgp_rov_event *ev, void *ctx),
+                   void *ctx)
+{
+    for (size_t i = 0; i < s->nrecs; i++) {
+        const struct rec *r = &s->recs[i];
+        struct bgp_rov_event ev = {
+            .prefix = r->prefix,
+            .path = &s->path,
+            .peer_as = r->peer_as,
+            .first_seen = r->first_seen,
+            .last_seen = r->last_seen,
+            .rov = (enum bgp_rov)r->rov,
+            .reason = (enum bgp_rov_reason)r->reason,
+        };
+        unflatten(s->pool + r->path_off, r->path_len, &s->path);
+        fn(&ev, ctx);
+    }
+}
+
+enum mrd_code bgp_rov_event_json(const struct bgp_rov_event *ev, json_t **ret_json,
+                                 struct mrd_err *err)
+{
+    struct mrd_buf b;
+    char first[MRD_TIME_STIX_MS_LEN + 1], last[MRD_TIME_STIX_MS_LEN + 1];
+    json_t *j = NULL, *path = NULL;
+    enum mrd_code rc;
+    uint32_t origin;
+
+    mrd_buf_init(&b, 64);
+    rc = bgp_prefix_format(&ev->prefix, &b, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(&b, '\0', err);
+    if (rc != MRD_OK)
+        goto out;
+    /* as_path: ASNs in order; a set becomes a nested array. */
+    path = json_array();
+    for (size_t i = 0; path != NULL && i < ev->path->nseg; i++) {
+        const struct bgp_seg *sg = &ev->path->seg[i];
+        json_t *dst = path;
+        if (sg->type == BGP_SEG_SET || sg->type == BGP_SEG_CONFED_SET) {
+            dst = json_array();
+            if (dst == NULL || json_array_append_new(path, dst) != 0)
+                break;
+        }
+        for (size_t k = 0; k < sg->count; k++)
+            (void)json_array_append_new(dst, json_integer(ev->path->asn[sg->off + k]));
+    }
+    mrd_time_format_stix_ms((int64_t)ev->first_seen * 1000000, first);
+    mrd_time_format_stix_ms((int64_t)ev->last_seen * 1000000, last);
+    j = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:s, s:s}", "kind", "rov", "prefix", b.data,
+                  "as_path", path, "peer_as", (json_int_t)ev->peer_as, "first_seen", first,
+                  "last_seen", last, "rov", bgp_rov_name(ev->rov), "reason",
+                  bgp_rov_reason_name(ev->reason));
+    if (j != NULL && bgp_aspath_origin(ev->path, &origin))
+        (void)json_object_set_new(j, "origin_as", json_integer(origin));
+    if (j == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+        goto out;
+    }
+    *ret_json = j;
+out:
+    json_decref(path);
+    mrd_buf_release(&b);
+    return rc;
+}
