@@ -29,6 +29,9 @@ struct cli_verb {
     const char *name;
     const char *summary; /* one line for `meridian help` */
     const char *usage;   /* the whole manual text for `meridian help VERB` */
+    /* When set, builds the manual text instead (serve's options come from
+     * the conf/ key table); usage is then ignored. */
+    const char *(*usage_fn)(void);
     /* argv[0] is the verb name; getopt-style parsing starts at argv[1]. */
     int (*run)(int argc, char **argv);
 };
@@ -38,6 +41,9 @@ enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, s
 
 /* Prints "meridian VERB: message" on stderr. */
 void cli_errorf(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The verb's manual text (usage, or what usage_fn builds). */
+const char *cli_verb_usage(const struct cli_verb *verb);
 
 /* Prints (s, n) on stdout, escaped in full (core/str.h: no control
  * character, bidi control or invalid UTF-8 from outside reaches the

@@ -202,8 +202,7 @@ const struct cli_verb cli_verb_collection = {
              "                     (default), amber, amber+strict or red\n"
              "  --public           TLP:CLEAR objects are readable without a token or grant\n"
              "'list' prints ID, API root, alias, default TLP, public/private, title and the\n"
-             "number of stored object versions, tab-separated.\n"
-             "  --data DIR   the data directory (default $MERIDIAN_DATA, else ./meridian-data)\n"
+             "number of stored object versions, tab-separated.\n" CLI_DATA_HELP
              "Example: ID=$(meridian collection create --api-root europe --title Indicators)\n"
              "Exit status: 0 done, 2 usage error, alias taken, or data error.\n",
     .run = run,

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "conf/conf.h"
 #include "crypto/crypto.h"
 #include "fed/fed.h"
 #include "ledger/checkpoint.h"
@@ -14,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/str.h"
 #include "core/timestamp.h"
 
-const char *cli_data_dir(const char *opt)
+const char *cli_data_dir_from(const char *opt, const char *from_conf)
 {
     const char *env;
 
@@ -26,7 +29,41 @@ const char *cli_data_dir(const char *opt)
     env = getenv(CLI_DATA_ENV);
     if (env != NULL && env[0] != '\0')
         return env;
+    if (from_conf != NULL)
+        return from_conf;
     return CLI_DATA_DEFAULT;
+}
+
+/* The `data` setting of the default config file, read once. */
+static const char *conf_data(void)
+{
+    static bool loaded;
+    static char dir[CONF_MAX_VALUE + 1];
+    const char *path = conf_default_path();
+    struct conf cf;
+    struct mrd_err err = {0};
+
+    if (loaded)
+        return dir[0] != '\0' ? dir : NULL;
+    loaded = true;
+    if (access(path, F_OK) != 0 ||
+        conf_init(&cf, conf_serve_keys, CONF_SERVE__COUNT, &err) != MRD_OK)
+        return NULL;
+    if (conf_load(&cf, path, &err) != MRD_OK)
+        fprintf(stderr, "meridian: warning: %s (its 'data' setting is not used)\n", err.msg);
+    else if (conf_is_set(&cf, CONF_DATA))
+        (void)mrd_strlcpy(dir, conf_str(&cf, CONF_DATA), sizeof(dir));
+    conf_release(&cf);
+    return dir[0] != '\0' ? dir : NULL;
+}
+
+const char *cli_data_dir(const char *opt)
+{
+    if (opt != NULL)
+        return opt;
+    if (getenv(CLI_DATA_ENV) != NULL && getenv(CLI_DATA_ENV)[0] != '\0')
+        return getenv(CLI_DATA_ENV);
+    return cli_data_dir_from(NULL, conf_data());
 }
 
 int cli_data_open(const char *verb, const char *dir, struct store **ret)

@@ -1,8 +1,11 @@
 /*
  * cli_data: what the administrative verbs share about the data directory.
  *
- * Every verb takes `--data DIR`; without it the directory is $MERIDIAN_DATA,
- * else ./meridian-data. The helpers open the store, find the own org and
+ * Every verb takes `--data DIR`; without it the directory is
+ * $MERIDIAN_DATA, else the `data` setting of the config file
+ * (conf_default_path(): /etc/meridian/meridian.conf, which the Debian
+ * package points at /var/lib/meridian), else ./node-data (what
+ * scripts/node uses). The helpers open the store, find the own org and
  * resolve a collection argument, printing a clear error as
  * "meridian VERB: ..." on failure and returning the exit code to use, so
  * verbs stay short. Used by init, org, token, collection, grant, import and
@@ -15,11 +18,21 @@
 #include "store/store.h"
 
 #define CLI_DATA_ENV "MERIDIAN_DATA"
-#define CLI_DATA_DEFAULT "./meridian-data"
+#define CLI_DATA_DEFAULT "./node-data"
+/* The --data line of every verb's manual. */
+#define CLI_DATA_HELP                                                                              \
+    "  --data DIR   the data directory (default $MERIDIAN_DATA, else 'data' in\n"                  \
+    "               /etc/meridian/meridian.conf, else ./node-data)\n"
 
 /* The data directory to use: opt when given, else $MERIDIAN_DATA, else
- * CLI_DATA_DEFAULT. Never NULL. */
+ * the config file's `data`, else CLI_DATA_DEFAULT. Never NULL. A config
+ * file that exists but cannot be read or has errors is reported on stderr
+ * (once) and skipped. */
 const char *cli_data_dir(const char *opt);
+
+/* The same order with the config file's value given (serve reads its own
+ * --config): opt, $MERIDIAN_DATA, from_conf, CLI_DATA_DEFAULT. */
+const char *cli_data_dir_from(const char *opt, const char *from_conf);
 
 /* Opens the store in dir (which must have been made by `meridian init`).
  * Returns CLI_EXIT_OK or prints the error and returns CLI_EXIT_USAGE. */

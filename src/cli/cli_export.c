@@ -458,9 +458,7 @@ const struct cli_verb cli_verb_export = {
              "Other options:\n"
              "  --as-org ORG        the reader (default: the node's own org); it needs a grant\n"
              "  --signatures        stix, jsonl: verify every object's signature and print a\n"
-             "                      summary (costs about 50 us per object)\n"
-             "  --data DIR          the data directory (default $MERIDIAN_DATA, else\n"
-             "                      ./meridian-data)\n"
+             "                      summary (costs about 50 us per object)\n" CLI_DATA_HELP
              "Exit status: 0 written, 2 usage, data or output error.\n",
     .run = run,
 };

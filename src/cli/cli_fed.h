@@ -1,11 +1,13 @@
 /*
  * cli_fed: the federation pieces `meridian serve` runs (defined in
- * cli_sync.c): the node's JSON API in front of the TAXII application, and
- * the background sync runner that logs each peer's round.
+ * cli_sync.c): fed's routes in the node's JSON API, and the background
+ * sync runner that logs each peer's round.
  */
 #ifndef MRD_CLI_CLI_FED_H
 #define MRD_CLI_CLI_FED_H
 
+#include "api/api.h"
+#include "crypto/crypto.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -19,10 +21,16 @@ struct cli_fed;
  * received ones). Returns CLI_EXIT_OK or prints the error. */
 int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cli_fed **ret);
 
-/* Wraps *app (in place) with /api/v1/ and, when interval_ms > 0, starts a
- * sync round per peer every interval_ms. Call after the stop signals are
- * blocked (it starts threads). Returns CLI_EXIT_OK or prints the error. */
-int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms, struct http_app *app);
+/* Adds fed's routes to the JSON API (router) and, when interval_ms > 0,
+ * starts a sync round per peer every interval_ms. Call after the stop
+ * signals are blocked (it starts threads). Returns CLI_EXIT_OK or prints
+ * the error. */
+int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms,
+                  struct api_router *router);
+
+/* The keys signatures verify against (the node's and the peers'), for the
+ * console's object pages; NULL before cli_fed_new succeeded. */
+const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f);
 
 /* Stops the runner and frees everything; after the HTTP server is freed
  * and before the store is closed. NULL-safe. */

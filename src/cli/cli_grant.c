@@ -123,8 +123,7 @@ const struct cli_verb cli_verb_grant = {
              "access. A partner with a grant on a collection in API root R is a member of\n"
              "the community R.\n"
              "'grant list' prints ORG, collection id, API root, read|- and write|-,\n"
-             "tab-separated, one line per org and collection with any access.\n"
-             "  --data DIR   the data directory (default $MERIDIAN_DATA, else ./meridian-data)\n"
+             "tab-separated, one line per org and collection with any access.\n" CLI_DATA_HELP
              "Exit status: 0 done, 2 usage error, unknown org/collection, or data error.\n",
     .run = run,
 };

@@ -973,8 +973,7 @@ const struct cli_verb cli_verb_import = {
         "  --as-org ORG      the org recorded as creator (default: the node's own org);\n"
         "                    objects count as created on this node unless ORG is a partner\n"
         "  --recipient ORG   an org that may read TLP:RED objects of this import besides\n"
-        "                    the creator (repeatable, at most 16)\n"
-        "  --data DIR        the data directory (default $MERIDIAN_DATA, else ./meridian-data)\n"
+        "                    the creator (repeatable, at most 16)\n" CLI_DATA_HELP
         "Exit status: 0 all objects stored or already present, 1 some object or file\n"
         "was invalid (the valid ones were stored), 2 usage, I/O or data error.\n",
     .run = run,

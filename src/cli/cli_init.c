@@ -219,8 +219,10 @@ const struct cli_verb cli_verb_init = {
     .summary = "create a data directory: database, own org, admin token",
     .usage = "usage: meridian init --org NAME [--data DIR]\n"
              "\n"
-             "Creates the node's data directory DIR (default $MERIDIAN_DATA, else\n"
-             "./meridian-data): the database (DIR/meridian.db), the node's own org NAME\n"
+             "Creates the node's data directory DIR (default $MERIDIAN_DATA, else the\n"
+             "'data' setting of /etc/meridian/meridian.conf (or $MERIDIAN_CONFIG), else\n"
+             "./node-data; every verb finds it the same way): the database\n"
+             "(DIR/meridian.db), the node's own org NAME\n"
              "(relation 'own') and a first token for it, named 'admin', and a\n"
              "self-signed TLS certificate for HTTPS: DIR/cert.pem and DIR/key.pem,\n"
              "signed by DIR/ca.pem (give ca.pem to clients; see docs/taxii.md), and\n"

@@ -33,9 +33,7 @@ static const char usage[] =
     "        key is 'peer add --pubkey'), so objects it signed verify as valid here\n"
     "untrust removes such a key\n"
     "list    prints NAME<TAB>KEY of every trusted key (peers' keys marked 'peer')\n"
-    "\n"
-    "  --data DIR   data directory (default $MERIDIAN_DATA or ./meridian-data)\n"
-    "\n"
+    "\n" CLI_DATA_HELP "\n"
     "Exit status: 0 done, 2 usage, missing or unreadable key.\n";
 
 static int run(int argc, char **argv);

@@ -287,8 +287,12 @@ static int need_dir(const struct opts *o, const char **ret)
             return cli_usage_error(&cli_verb_ledger, "--data: path too long");
         *ret = path;
     }
-    if (*ret == NULL)
-        return cli_usage_error(&cli_verb_ledger, "--dir DIR or --data DIR is required");
+    if (*ret == NULL) { /* the default data directory's ledger (cli_data.h) */
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", cli_data_dir(NULL), LEDGER_DATA_SUBDIR) >=
+            sizeof(path))
+            return cli_usage_error(&cli_verb_ledger, "data directory path too long");
+        *ret = path;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -526,11 +530,11 @@ static int cmd_checkpoint(int argc, char **argv)
     mrd_buf_init(&note, CKPT_MAX_NOTE);
     memset(&s, 0, sizeof(s));
     rc = opts_parse(argc, argv, allowed, &o);
-    if (rc == CLI_EXIT_OK && opts_get(&o, "data") != NULL) {
+    if (rc == CLI_EXIT_OK && (opts_get(&o, "data") != NULL || o.n == 0)) {
         if (opts_get(&o, "dir") != NULL || opts_get(&o, "key") != NULL)
             return cli_usage_error(&cli_verb_ledger,
                                    "checkpoint: --data signs with the node key; --dir needs --key");
-        return checkpoint_node(opts_get(&o, "data"));
+        return checkpoint_node(cli_data_dir(opts_get(&o, "data")));
     }
     if (rc == CLI_EXIT_OK)
         rc = need_dir(&o, &dir);
@@ -590,9 +594,9 @@ static int cmd_verify(int argc, char **argv)
     if (rc != CLI_EXIT_OK)
         goto out;
     pub = opts_get(&o, "pubkey");
-    if (pub == NULL && opts_get(&o, "data") != NULL) {
+    if (pub == NULL && opts_get(&o, "dir") == NULL) {
         /* The node's own ledger: check the node key's signature. */
-        rc = node_pubkey(opts_get(&o, "data"), &kb);
+        rc = node_pubkey(cli_data_dir(opts_get(&o, "data")), &kb);
         if (rc != CLI_EXIT_OK)
             goto out;
         pub = "the node key";
@@ -798,10 +802,11 @@ static int cmd_prove(int argc, char **argv)
 
     rc = opts_parse(argc, argv, allowed, &o);
     if (rc == CLI_EXIT_OK && opts_get(&o, "object") != NULL) {
-        if (opts_get(&o, "data") == NULL || o.n != 2 + (opts_get(&o, "version") != NULL))
+        if (o.n != (size_t)1 + (opts_get(&o, "data") != NULL) + (opts_get(&o, "version") != NULL))
             return cli_usage_error(&cli_verb_ledger,
                                    "prove --object ID takes --data DIR and --version V only");
-        return prove_object(opts_get(&o, "data"), opts_get(&o, "object"), opts_get(&o, "version"));
+        return prove_object(cli_data_dir(opts_get(&o, "data")), opts_get(&o, "object"),
+                            opts_get(&o, "version"));
     }
     if (rc == CLI_EXIT_OK && opts_get(&o, "version") != NULL)
         rc = cli_usage_error(&cli_verb_ledger, "--version goes with --object");
@@ -904,7 +909,9 @@ const struct cli_verb cli_verb_ledger = {
         "       meridian ledger prove --data DIR --object ID [--version V]\n"
         "       meridian ledger prove --data DIR (--index N | --hash B64 | --size1 N ...)\n"
         "\n"
-        "With --data DIR the node's own ledger (DIR/ledger) is used and the node key\n"
+        "With --data DIR (or with neither --dir nor --data: the default data\n"
+        "directory, see 'meridian help init') the node's own ledger (DIR/ledger)\n"
+        "is used and the node key\n"
         "(DIR/node.key) signs and verifies: checkpoint records what the store has\n"
         "queued and signs now (not while 'meridian serve' holds the ledger: it signs\n"
         "every --checkpoint-interval, or on POST /ledger/v1/checkpoint); prove\n"

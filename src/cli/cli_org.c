@@ -101,8 +101,7 @@ const struct cli_verb cli_verb_org = {
              "\n"
              "'create' prints only NAME on stdout. 'list' prints NAME, RELATION and the\n"
              "creation time, tab-separated, one org per line.\n"
-             "NAME: 1-64 characters of [A-Za-z0-9._-].\n"
-             "  --data DIR   the data directory (default $MERIDIAN_DATA, else ./meridian-data)\n"
+             "NAME: 1-64 characters of [A-Za-z0-9._-].\n" CLI_DATA_HELP
              "Exit status: 0 done, 2 usage error, name taken, or data error.\n",
     .run = run,
 };

@@ -23,123 +23,104 @@
 #include "cli/cli_data.h"
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
+#include "conf/conf.h"
+#include "dash/dash.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/http.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sync.h"
+#include "ops/ops.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
 
-#define SERVE_DEFAULT_LISTEN "127.0.0.1:8443"
-#define SERVE_MAX_HOST 64
+static const char usage_head[] =
+    "usage: meridian serve [--config FILE] [--data DIR] [--listen HOST:PORT] [--http]\n"
+    "                      [OPTIONS]\n"
+    "\n"
+    "Runs the node on the data directory DIR: the TAXII 2.1 server (docs/taxii.md),\n"
+    "the JSON API under /api/v1/ (docs/api.md) and the analyst console at /ui/\n"
+    "(docs/console.md), all on one port.\n"
+    "Every option can also be set in the config file (docs/deployment.md): a line\n"
+    "'NAME = VALUE' for '--NAME VALUE' ('http = true' for --http). Options given\n"
+    "on the command line override the file.\n"
+    "\n"
+    "  --config FILE             read settings from FILE (default: $" CONF_ENV ",\n"
+    "                            else " CONF_DEFAULT_FILE " when it\n"
+    "                            exists); check one with 'meridian config check'\n";
 
-static const char usage[] =
-    "usage: meridian serve --data DIR [--listen HOST:PORT] [--http] [--ready-file FILE]\n"
-    "                      [--tls-cert FILE --tls-key FILE] [--client-ca FILE]\n"
-    "                      [--threads N] [--max-connections N] [--max-header BYTES]\n"
-    "                      [--idle-timeout SEC] [--request-timeout SEC] [--rate N]\n"
-    "                      [--max-body-memory MIB]\n"
-    "                      [--sync-interval MS] [--checkpoint-interval SEC]\n"
-    "\n"
-    "Runs the node's TAXII 2.1 server (docs/taxii.md) on the data directory DIR.\n"
-    "\n"
-    "  --data DIR            data directory made by 'meridian init' (required)\n"
-    "  --listen HOST:PORT    numeric address to listen on (default " SERVE_DEFAULT_LISTEN ");\n"
-    "                        port 0 picks a free port; IPv6 as [::1]:PORT\n"
-    "  --http                plain HTTP instead of HTTPS (loopback testing only)\n"
-    "  --ready-file FILE     once accepting connections, write the bound HOST:PORT to FILE\n"
-    "  --tls-cert FILE       server certificate chain, PEM (default DIR/cert.pem)\n"
-    "  --tls-key FILE        its private key, PEM (default DIR/key.pem)\n"
-    "  --client-ca FILE      request client certificates and verify them against FILE;\n"
-    "                        without a token, a verified certificate's subject CN\n"
-    "                        names the org the request acts as\n"
-    "  --threads N           listener threads, and as many for writes (default 16)\n"
-    "  --max-connections N   open connections at most (default 4096)\n"
-    "  --max-header BYTES    request line and headers at most (default 32768)\n"
-    "  --idle-timeout SEC    close a connection silent that long (default 30)\n"
-    "  --request-timeout SEC close a connection still sending one request after SEC\n"
-    "                        (slow clients; default 60)\n"
-    "  --rate N              requests per second per API token, 0 = unlimited\n"
-    "                        (default 20000); above it: 429\n"
-    "  --max-body-memory MIB memory for request bodies and what is parsed from them\n"
-    "                        (a POST's JSON takes about 10 times its size), all\n"
-    "                        requests together (default 1024, 0 = unlimited);\n"
-    "                        above it: 503 with Retry-After\n"
-    "  --sync-interval MS    federation: sync each peer every MS milliseconds (default 30000;\n"
-    "                        0 = off; failures back off, see 'meridian help peer')\n"
-    "  --checkpoint-interval SEC\n"
-    "                        ledger: sign a checkpoint every SEC seconds when the tree\n"
-    "                        grew (default 60; docs/ledger.md)\n"
+static const char usage_tail[] =
     "\n"
     "The request body limit is each API root's max_content_length (413 above it).\n"
-    "One access-log line per request goes to stderr: method, path, status, bytes,\n"
-    "duration and token name (never the token). SIGTERM or SIGINT stops the server\n"
-    "cleanly (exit 0).\n"
+    "\n"
+    "Access log: one record per request with the client's address, method, path,\n"
+    "route template, status, bytes, duration, and the token's name (never the\n"
+    "token) or why authentication failed (auth=unknown, revoked, expired,\n"
+    "disabled, malformed, certificate). Values from the request are escaped.\n"
+    "\n"
+    "Operations (docs/monitoring.md): GET /metrics (Prometheus text format; an API\n"
+    "token of the own org, or none on --metrics-listen), GET /healthz and\n"
+    "GET /readyz (no token; 200 or 503, nothing else).\n"
     "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
     "\n"
-    "Exit status: 0 after a clean stop, 2 on a usage, TLS, address or data error.\n";
+    "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
+    "the log file (after logrotate moved it).\n"
+    "\n"
+    "Exit status: 0 after a clean stop, 2 on a usage, config, TLS, address or data\n"
+    "error.\n";
+
+/* The manual: its options come from the key table, like the config file. */
+static const char *serve_usage(void)
+{
+    static char *text;
+    struct mrd_buf b;
+
+    if (text != NULL)
+        return text;
+    mrd_buf_init(&b, (size_t)1 << 20);
+    if (mrd_buf_puts(&b, usage_head, NULL) != MRD_OK ||
+        conf_usage(conf_serve_keys, CONF_SERVE__COUNT, &b, NULL) != MRD_OK ||
+        mrd_buf_puts(&b, usage_tail, NULL) != MRD_OK) {
+        mrd_buf_release(&b);
+        return usage_head;
+    }
+    text = b.data; /* kept for the process's life */
+    return text;
+}
 
 static int run(int argc, char **argv);
 
 const struct cli_verb cli_verb_serve = {
     .name = "serve",
     .summary = "run the TAXII 2.1 server",
-    .usage = usage,
+    .usage = usage_head,
+    .usage_fn = serve_usage,
     .run = run,
 };
 
 static void access_log(void *ctx, const struct http_access *a)
 {
+    const char *auth = a->auth_fail != NULL ? a->auth_fail : a->who != NULL ? "ok" : "none";
+    struct mrd_log_kv kv[] = {
+        {.key = "client", .str = a->client},
+        {.key = "method", .str = a->method},
+        {.key = "path", .str = a->path},
+        {.key = "route", .str = a->route != NULL ? a->route : "other"},
+        {.key = "status", .num = a->status, .is_num = true},
+        {.key = "bytes", .num = (double)a->bytes, .is_num = true},
+        {.key = "ms",
+         .num = (double)(a->usec / 1000) + (double)(a->usec % 1000) / 1000.0,
+         .is_num = true},
+        {.key = "token", .str = a->who},
+        {.key = "auth", .str = auth},
+        {.key = "note", .str = a->note},
+    };
+
     (void)ctx;
-    mrd_log(a->status >= 500 ? MRD_LOG_WARN : MRD_LOG_INFO,
-            "access method=%s path=%s status=%u bytes=%zu ms=%.3f token=%s%s%s", a->method, a->path,
-            a->status, a->bytes, (double)a->usec / 1000.0, a->who != NULL ? a->who : "-",
-            a->note != NULL ? " note=" : "", a->note != NULL ? a->note : "");
-}
-
-/* "HOST:PORT" or "[V6]:PORT" into host and port. */
-static bool parse_listen(const char *s, char host[SERVE_MAX_HOST], uint16_t *port)
-{
-    const char *colon;
-    size_t hl;
-    uint64_t p;
-
-    if (s[0] == '[') {
-        const char *end = strchr(s, ']');
-        if (end == NULL || end[1] != ':')
-            return false;
-        hl = (size_t)(end - s - 1);
-        s++;
-        colon = end + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (colon == NULL)
-            return false;
-        hl = (size_t)(colon - s);
-    }
-    if (hl == 0 || hl >= SERVE_MAX_HOST)
-        return false;
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        mrd_strlcpy(host, "127.0.0.1", SERVE_MAX_HOST);
-    if (mrd_str_to_u64(colon + 1, strlen(colon + 1), 65535, &p, NULL) != MRD_OK)
-        return false;
-    *port = (uint16_t)p;
-    return true;
-}
-
-static bool parse_uint(const char *s, unsigned max, unsigned *ret)
-{
-    uint64_t v;
-
-    if (mrd_str_to_u64(s, strlen(s), max, &v, NULL) != MRD_OK)
-        return false;
-    *ret = (unsigned)v;
-    return true;
+    mrd_log_kv(a->status >= 500 ? MRD_LOG_WARN : MRD_LOG_INFO, "access", kv,
+               a->note != NULL ? 10 : 9);
 }
 
 /* Writes the ready file through a temporary name and rename(2), so a
@@ -174,172 +155,175 @@ static void raise_nofile(void)
     }
 }
 
+/* Settings: the config file first (--config FILE, else the default file
+ * when it exists), then the command line over it. Prints every error and
+ * returns CLI_EXIT_USAGE on failure. */
+static int load_settings(int argc, char **argv, struct conf *cf)
+{
+    struct option opts[CONF_SERVE__COUNT + 2];
+    const char *file = NULL;
+    struct mrd_err err = {0};
+    int c;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file == NULL && access(conf_default_path(), F_OK) == 0)
+        file = conf_default_path();
+    if (file != NULL && conf_load(cf, file, &err) != MRD_OK) {
+        if (cf->nerrors == 0)
+            cli_errorf("serve", "%s", err.msg);
+        for (size_t i = 0; i < cf->nerrors && i < CONF_MAX_ERRORS; i++)
+            cli_errorf("serve", "%s", cf->errors[i]);
+        return CLI_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < CONF_SERVE__COUNT; i++)
+        opts[i] =
+            (struct option){conf_serve_keys[i].name,
+                            conf_serve_keys[i].type == CONF_BOOL ? no_argument : required_argument,
+                            NULL, 1000 + (int)i};
+    opts[CONF_SERVE__COUNT] = (struct option){"config", required_argument, NULL, 999};
+    opts[CONF_SERVE__COUNT + 1] = (struct option){NULL, 0, NULL, 0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char origin[CONF_MAX_ORIGIN];
+        const struct conf_key *k;
+        if (c == 999)
+            continue;
+        if (c < 1000 || c >= 1000 + CONF_SERVE__COUNT)
+            return cli_usage_error(&cli_verb_serve, "unknown option");
+        k = &conf_serve_keys[c - 1000];
+        (void)snprintf(origin, sizeof(origin), "--%s", k->name);
+        if (conf_set(cf, k->name, k->type == CONF_BOOL ? "true" : optarg, origin, &err) != MRD_OK)
+            return cli_usage_error(&cli_verb_serve, "%s", err.msg);
+    }
+    if (optind != argc)
+        return cli_usage_error(&cli_verb_serve, "unexpected argument '%s'", argv[optind]);
+    return CLI_EXIT_OK;
+}
+
+/* SIGHUP: everything serve reloads happens here, on the main thread. */
+static void reload(void)
+{
+    struct mrd_err err = {0};
+
+    if (mrd_log_reopen(&err) != MRD_OK)
+        mrd_log(MRD_LOG_ERROR, "SIGHUP: %s (still writing to the old file)", err.msg);
+    else
+        mrd_log(MRD_LOG_INFO, "SIGHUP: log reopened");
+}
+
+/* Reads the PEM files serve needs (cert, key, optional client CA). */
+static int read_tls(const struct conf *cf, const char *data, struct mrd_buf *cert,
+                    struct mrd_buf *key, struct mrd_buf *ca)
+{
+    const char *cert_file = conf_str(cf, CONF_TLS_CERT), *key_file = conf_str(cf, CONF_TLS_KEY);
+    const char *ca_file = conf_str(cf, CONF_CLIENT_CA);
+    char path[PATH_MAX];
+    struct mrd_err err = {0};
+
+    if (cert_file == NULL) {
+        (void)snprintf(path, sizeof(path), "%s/%s", data, HTTP_TLS_CERT_FILE);
+        if (cli_read_file(path, HTTP_MAX_PEM, cert, &err) != MRD_OK) {
+            cli_errorf("serve",
+                       "%s (run 'meridian init', pass --tls-cert/--tls-key, or --http for "
+                       "plain HTTP)",
+                       err.msg);
+            return CLI_EXIT_USAGE;
+        }
+    } else if (cli_read_file(cert_file, HTTP_MAX_PEM, cert, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    if (key_file == NULL)
+        (void)snprintf(path, sizeof(path), "%s/%s", data, HTTP_TLS_KEY_FILE);
+    if (cli_read_file(key_file != NULL ? key_file : path, HTTP_MAX_PEM, key, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    if (ca_file != NULL && cli_read_file(ca_file, HTTP_MAX_PEM, ca, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int setup_log(const struct conf *cf)
+{
+    static const enum mrd_log_level levels[] = {MRD_LOG_DEBUG, MRD_LOG_INFO, MRD_LOG_WARN,
+                                                MRD_LOG_ERROR};
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    struct mrd_err err = {0};
+
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(conf_str(cf, CONF_LOG_LEVEL), names[i]) == 0)
+            mrd_log_set_level(levels[i]);
+    mrd_log_set_json(strcmp(conf_str(cf, CONF_LOG_FORMAT), "json") == 0);
+    if (mrd_log_open(conf_str(cf, CONF_LOG), &err) != MRD_OK) {
+        cli_errorf("serve", "--log: %s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
-    enum {
-        O_DATA = 1,
-        O_LISTEN,
-        O_HTTP,
-        O_READY,
-        O_CERT,
-        O_KEY,
-        O_CLIENT_CA,
-        O_THREADS,
-        O_MAXCONN,
-        O_MAXHDR,
-        O_IDLE,
-        O_REQTO,
-        O_RATE,
-        O_MAXMEM,
-        O_SYNC,
-        O_CKPT,
-    };
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA},
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"http", no_argument, NULL, O_HTTP},
-        {"ready-file", required_argument, NULL, O_READY},
-        {"tls-cert", required_argument, NULL, O_CERT},
-        {"tls-key", required_argument, NULL, O_KEY},
-        {"client-ca", required_argument, NULL, O_CLIENT_CA},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"max-connections", required_argument, NULL, O_MAXCONN},
-        {"max-header", required_argument, NULL, O_MAXHDR},
-        {"idle-timeout", required_argument, NULL, O_IDLE},
-        {"request-timeout", required_argument, NULL, O_REQTO},
-        {"rate", required_argument, NULL, O_RATE},
-        {"max-body-memory", required_argument, NULL, O_MAXMEM},
-        {"sync-interval", required_argument, NULL, O_SYNC},
-        {"checkpoint-interval", required_argument, NULL, O_CKPT},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data = NULL, *listen = SERVE_DEFAULT_LISTEN, *ready = NULL;
-    const char *cert_file = NULL, *key_file = NULL, *ca_file = NULL;
-    char host[SERVE_MAX_HOST], path[PATH_MAX];
-    struct http_config hc;
-    struct taxii_config tc = {.rate = HTTP_DEFAULT_RATE};
+    struct conf cf = {0};
+    const char *data, *ready;
+    struct http_config hc, mc;
+    struct taxii_config tc = {0};
     struct mrd_buf cert, key, ca;
     struct store *st = NULL;
     struct taxii_server *ts = NULL;
-    struct http_server *srv = NULL;
-    struct http_app app;
+    struct http_server *srv = NULL, *msrv = NULL;
+    struct http_app app, mapp, taxii, api_app;
+    struct dash *dash = NULL;
+    struct api_config api_cfg = {0};
+    struct api_router *router = NULL;
+    struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
-    unsigned sync_ms = CLI_FED_DEFAULT_INTERVAL_MS;
-    unsigned ckpt_s = LEDGER_CHECKPOINT_INTERVAL_DEFAULT;
     struct ledger_service *ledger = NULL;
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
-    int sig = 0, ret = CLI_EXIT_USAGE, c;
+    int sig = 0, ret = CLI_EXIT_USAGE;
     enum mrd_code rc;
-    unsigned u;
-    bool plain = false;
 
     http_config_defaults(&hc);
     mrd_buf_init(&cert, HTTP_MAX_PEM);
     mrd_buf_init(&key, HTTP_MAX_PEM);
     mrd_buf_init(&ca, HTTP_MAX_PEM);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_DATA:
-            data = optarg;
-            break;
-        case O_LISTEN:
-            listen = optarg;
-            break;
-        case O_HTTP:
-            plain = true;
-            break;
-        case O_READY:
-            ready = optarg;
-            break;
-        case O_CERT:
-            cert_file = optarg;
-            break;
-        case O_KEY:
-            key_file = optarg;
-            break;
-        case O_CLIENT_CA:
-            ca_file = optarg;
-            break;
-        case O_THREADS:
-        case O_MAXCONN:
-        case O_MAXHDR:
-        case O_IDLE:
-        case O_REQTO:
-        case O_RATE:
-        case O_MAXMEM:
-        case O_SYNC:
-        case O_CKPT:
-            if (!parse_uint(optarg, 1000000000u, &u)) {
-                ret = cli_usage_error(&cli_verb_serve, "'%s' is not a number", optarg);
-                goto out;
-            }
-            if (c == O_THREADS)
-                hc.threads = u > 0 ? u : 1;
-            else if (c == O_MAXCONN)
-                hc.max_connections = u;
-            else if (c == O_MAXHDR)
-                hc.max_header = u < 1024 ? 1024 : u;
-            else if (c == O_IDLE)
-                hc.idle_timeout = u;
-            else if (c == O_REQTO)
-                hc.request_timeout = u;
-            else if (c == O_SYNC)
-                sync_ms = u;
-            else if (c == O_CKPT)
-                ckpt_s = u > 0 ? u : 1;
-            else if (c == O_MAXMEM)
-                hc.max_inflight_body = (size_t)u * 1024 * 1024;
-            else
-                tc.rate = u;
-            break;
-        default:
-            ret = cli_usage_error(&cli_verb_serve, "unknown option");
-            goto out;
-        }
-    }
-    if (data == NULL || optind != argc) {
-        ret = cli_usage_error(&cli_verb_serve,
-                              data == NULL ? "--data DIR is required" : "unexpected argument");
+    if (conf_init(&cf, conf_serve_keys, CONF_SERVE__COUNT, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
         goto out;
     }
-    if (!parse_listen(listen, host, &hc.port)) {
-        ret = cli_usage_error(&cli_verb_serve, "--listen: '%s' is not HOST:PORT", listen);
+    if (load_settings(argc, argv, &cf) != CLI_EXIT_OK || setup_log(&cf) != CLI_EXIT_OK)
         goto out;
-    }
-    hc.host = host;
-    hc.tls = !plain;
+    data = cli_data_dir_from(conf_is_set(&cf, CONF_DATA) &&
+                                     strncmp(cf.v[CONF_DATA].origin, "--", 2) == 0
+                                 ? conf_str(&cf, CONF_DATA)
+                                 : NULL,
+                             conf_str(&cf, CONF_DATA));
+    ready = conf_str(&cf, CONF_READY_FILE);
+    hc.host = conf_addr_host(&cf, CONF_LISTEN);
+    hc.port = conf_addr_port(&cf, CONF_LISTEN);
+    hc.tls = !conf_bool(&cf, CONF_HTTP);
+    hc.threads = (unsigned)conf_uint(&cf, CONF_THREADS);
+    hc.max_connections = (unsigned)conf_uint(&cf, CONF_MAX_CONNECTIONS);
+    hc.max_header = conf_uint(&cf, CONF_MAX_HEADER);
+    hc.idle_timeout = (unsigned)conf_uint(&cf, CONF_IDLE_TIMEOUT);
+    hc.request_timeout = (unsigned)conf_uint(&cf, CONF_REQUEST_TIMEOUT);
+    hc.max_inflight_body = (size_t)conf_uint(&cf, CONF_MAX_BODY_MEMORY) * 1024 * 1024;
+    tc.rate = (unsigned)conf_uint(&cf, CONF_RATE);
     if (hc.tls) {
-        if (cert_file == NULL) {
-            (void)snprintf(path, sizeof(path), "%s/%s", data, HTTP_TLS_CERT_FILE);
-            if (cli_read_file(path, HTTP_MAX_PEM, &cert, &err) != MRD_OK) {
-                cli_errorf("serve",
-                           "%s (run 'meridian init', pass --tls-cert/--tls-key, or --http for "
-                           "plain HTTP)",
-                           err.msg);
-                goto out;
-            }
-        } else if (cli_read_file(cert_file, HTTP_MAX_PEM, &cert, &err) != MRD_OK) {
-            cli_errorf("serve", "%s", err.msg);
+        if (read_tls(&cf, data, &cert, &key, &ca) != CLI_EXIT_OK)
             goto out;
-        }
-        if (key_file == NULL)
-            (void)snprintf(path, sizeof(path), "%s/%s", data, HTTP_TLS_KEY_FILE);
-        if (cli_read_file(key_file != NULL ? key_file : path, HTTP_MAX_PEM, &key, &err) != MRD_OK) {
-            cli_errorf("serve", "%s", err.msg);
-            goto out;
-        }
         hc.cert_pem = cert.data;
         hc.key_pem = key.data;
-        if (ca_file != NULL) {
-            if (cli_read_file(ca_file, HTTP_MAX_PEM, &ca, &err) != MRD_OK) {
-                cli_errorf("serve", "%s", err.msg);
-                goto out;
-            }
-            hc.client_ca_pem = ca.data;
-        }
+        hc.client_ca_pem = ca.data;
     }
     if (store_open(data, NULL, &st, &err) != MRD_OK) {
         if (err.code == MRD_E_NOTFOUND || err.code == MRD_E_IO)
@@ -357,44 +341,92 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
-    taxii_app(ts, &app);
-    app.log = access_log;
+    taxii_app(ts, &taxii);
+    taxii.log = access_log;
+    api_cfg.tls = hc.tls;
+    api_cfg.idle_s = (unsigned)conf_uint(&cf, CONF_SESSION_IDLE);
+    api_cfg.max_s = (unsigned)conf_uint(&cf, CONF_SESSION_MAX);
+    if (api_router_new(st, &api_cfg, &router, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
     raise_nofile();
-    /* Block the stop signals before any thread exists: they inherit the
-     * mask, and only sigwait() below receives them. */
+    /* Block the signals before any thread exists: they inherit the mask,
+     * and only sigwait() below receives them. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = ledger_service_start(data, st, &signer, ckpt_s, &ledger, &err);
+    rc = ledger_service_start(data, st, &signer, (unsigned)conf_uint(&cf, CONF_CHECKPOINT_INTERVAL),
+                              &ledger, &err);
     sodium_memzero(&signer, sizeof(signer));
     if (rc != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
-    if (cli_fed_start(fed, st, sync_ms, &app) != CLI_EXIT_OK)
+    if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
+    {
+        struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed), .data_dir = data};
+        if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
+            cli_errorf("serve", "console: %s", err.msg);
+            goto out;
+        }
+    }
+    /* /ui/ in front of /api/v1/ in front of TAXII: each hands the next one
+     * every path it does not own. */
+    api_router_app(router, &taxii, &api_app);
+    dash_ui_app(dash, &api_app, &app);
+    /* /metrics, /healthz, /readyz in front of everything (ops.h). */
+    ops = (struct ops_app){.st = st, .ledger = ledger, .data_dir = data, .inner = app};
+    ops_app(&ops, &app);
     if (http_server_start(&hc, &app, &srv, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
+    if (conf_addr_host(&cf, CONF_METRICS_LISTEN) != NULL) {
+        http_config_defaults(&mc);
+        mc.host = conf_addr_host(&cf, CONF_METRICS_LISTEN);
+        mc.port = conf_addr_port(&cf, CONF_METRICS_LISTEN);
+        mc.threads = 2;
+        mops =
+            (struct ops_app){.st = st, .ledger = ledger, .data_dir = data, .metrics_public = true};
+        mops.inner.log = access_log;
+        ops_app(&mops, &mapp);
+        if (http_server_start(&mc, &mapp, &msrv, &err) != MRD_OK) {
+            cli_errorf("serve", "--metrics-listen: %s", err.msg);
+            goto out;
+        }
+        mrd_log(MRD_LOG_INFO, "serving /metrics, /healthz, /readyz on http://%s%s%s:%u/",
+                strchr(mc.host, ':') ? "[" : "", mc.host, strchr(mc.host, ':') ? "]" : "",
+                (unsigned)http_server_port(msrv));
+    }
     mrd_log(MRD_LOG_INFO, "serving TAXII 2.1 on %s://%s%s%s:%u/taxii2/ (data %s, %u threads)",
-            hc.tls ? "https" : "http", strchr(host, ':') ? "[" : "", host,
-            strchr(host, ':') ? "]" : "", (unsigned)http_server_port(srv), data, hc.threads);
-    if (ready != NULL && write_ready(ready, host, http_server_port(srv), &err) != MRD_OK) {
+            hc.tls ? "https" : "http", strchr(hc.host, ':') ? "[" : "", hc.host,
+            strchr(hc.host, ':') ? "]" : "", (unsigned)http_server_port(srv), data, hc.threads);
+    if (ready != NULL && write_ready(ready, hc.host, http_server_port(srv), &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
-    while (sigwait(&set, &sig) != 0)
-        ;
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reload();
+    }
     mrd_log(MRD_LOG_INFO, "signal %d: stopping", sig);
     ret = CLI_EXIT_OK;
 out:
+    http_server_free(msrv);
     http_server_free(srv);
     cli_fed_stop(fed);
     ledger_service_stop(ledger);
+    api_router_free(router);
+    dash_free(dash);
     taxii_server_free(ts);
     store_close(st);
     mrd_buf_release(&cert);
@@ -402,5 +434,7 @@ out:
         memset(key.data, 0, key.len);
     mrd_buf_release(&key);
     mrd_buf_release(&ca);
+    conf_release(&cf);
+    mrd_log_close();
     return ret;
 }

@@ -25,9 +25,7 @@ static const char usage[] =
     "pull new objects from its collection, then push new local objects it may read\n"
     "(docs/federation.md). Cursors are saved after every page, so an interrupted\n"
     "round resumes where it stopped.\n"
-    "\n"
-    "  --data DIR          data directory (default $MERIDIAN_DATA or ./meridian-data)\n"
-    "  --peer NAME         only this peer\n"
+    "\n" CLI_DATA_HELP "  --peer NAME         only this peer\n"
     "  --respect-backoff   skip peers still backing off after failures (the server's\n"
     "                      behaviour); by default every enabled peer is tried now\n"
     "\n"
@@ -192,22 +190,30 @@ int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cl
     return CLI_EXIT_OK;
 }
 
-int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms, struct http_app *app)
+int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms,
+                  struct api_router *router)
 {
     struct mrd_err err = {0};
 
     f->api.st = st;
     f->api.trust = f->trust;
-    f->api.inner = *app;
+    if (fed_api_routes(&f->api, router, &err) != MRD_OK) {
+        cli_errorf("serve", "federation: %s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
     if (interval_ms > 0 && fed_runner_start(f->api.data_dir, st, f->trust, interval_ms, log_round,
                                             NULL, &f->runner, &err) != MRD_OK) {
         cli_errorf("serve", "federation: %s", err.msg);
         return CLI_EXIT_USAGE;
     }
-    fed_api_app(&f->api, app);
     if (interval_ms > 0)
         mrd_log(MRD_LOG_INFO, "federation: syncing each peer every %u ms", interval_ms);
     return CLI_EXIT_OK;
+}
+
+const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f)
+{
+    return f != NULL && f->trust != NULL ? f->trust->keyring : NULL;
 }
 
 void cli_fed_stop(struct cli_fed *f)

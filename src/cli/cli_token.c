@@ -133,8 +133,7 @@ const struct cli_verb cli_verb_token = {
              "'revoke' disables the token with that NAME, the token given whole (a leaked\n"
              "one), or the only one whose public prefix starts with PREFIX. Revoking twice\n"
              "is not an error.\n"
-             "'list' prints NAME, ORG, created and active/revoked, tab-separated.\n"
-             "  --data DIR   the data directory (default $MERIDIAN_DATA, else ./meridian-data)\n"
+             "'list' prints NAME, ORG, created and active/revoked, tab-separated.\n" CLI_DATA_HELP
              "Example: TOKEN=$(meridian token create --data D --org cert-b)\n"
              "Exit status: 0 done, 2 usage error, unknown org/token, or data error.\n",
     .run = run,

@@ -6,6 +6,7 @@
 
 extern const struct cli_verb cli_verb_bgp;
 extern const struct cli_verb cli_verb_collection;
+extern const struct cli_verb cli_verb_config;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_evidence;
 extern const struct cli_verb cli_verb_export;
@@ -20,6 +21,7 @@ extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
 extern const struct cli_verb cli_verb_peer;
 extern const struct cli_verb cli_verb_privacy;
+extern const struct cli_verb cli_verb_search;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;

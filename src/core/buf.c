@@ -1,7 +1,10 @@
 #include "core/buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 
@@ -141,4 +144,38 @@ char *mrd_buf_take(struct mrd_buf *b, size_t *ret_len)
     b->len = 0;
     b->cap = 0;
     return p;
+}
+
+enum mrd_code mrd_buf_read_fd(struct mrd_buf *b, int fd, const char *name, struct mrd_err *err)
+{
+    char chunk[65536];
+    enum mrd_code rc;
+
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return mrd_err_sys(err, MRD_E_IO, errno, "%s: read", name);
+        if (r == 0)
+            break;
+        rc = mrd_buf_append(b, chunk, (size_t)r, err);
+        if (rc != MRD_OK) {
+            mrd_err_prefix(err, "%s", name);
+            return rc;
+        }
+    }
+    return b->data == NULL ? mrd_buf_reserve(b, 0, err) : MRD_OK; /* "" for an empty file */
+}
+
+enum mrd_code mrd_buf_read_file(struct mrd_buf *b, const char *path, struct mrd_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    enum mrd_code rc;
+
+    if (fd < 0)
+        return mrd_err_sys(err, MRD_E_IO, errno, "%s", path);
+    rc = mrd_buf_read_fd(b, fd, path, err);
+    (void)close(fd);
+    return rc;
 }

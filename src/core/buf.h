@@ -49,4 +49,12 @@ enum mrd_code mrd_buf_vprintf(struct mrd_buf *b, struct mrd_err *err, const char
  * buffer. Returns NULL only when allocating an empty string fails. */
 char *mrd_buf_take(struct mrd_buf *b, size_t *ret_len);
 
+/* Appends everything readable from fd (to EOF) to b; name is for
+ * messages ("NAME: read: ..."). Past b's maximum: MRD_E_TOOBIG naming
+ * NAME. The data stays NUL-terminated, also for an empty file. */
+enum mrd_code mrd_buf_read_fd(struct mrd_buf *b, int fd, const char *name, struct mrd_err *err);
+
+/* mrd_buf_read_fd on the file at path (opened O_CLOEXEC, closed after). */
+enum mrd_code mrd_buf_read_file(struct mrd_buf *b, const char *path, struct mrd_err *err);
+
 #endif

@@ -268,7 +268,6 @@ void fed_runner_stop(struct fed_runner *r);
 /* ---- the sightings roll-up (fed_sightings.c) ---- */
 
 #define FED_SIGHT_MAX_ORGS 256 /* distinct reporting orgs kept per indicator */
-#define FED_API_PREFIX "/api/v1/"
 #define FED_API_MAX_ROWS 10000 /* objects in one verification answer */
 
 /* The roll-up of the sightings of one indicator (id) that reader org_key
@@ -281,19 +280,18 @@ enum mrd_code fed_sightings_json(struct store *st, int64_t org_key, const char *
 
 /* ---- the JSON API (fed_api.c) ---- */
 
-/* An http.h application that answers FED_API_PREFIX paths itself
- * (GET /api/v1/sightings/ and /api/v1/sightings/{indicator-id},
- * GET /api/v1/verification/{collection-id}/: each readable object's
- * signature status and signer, at most FED_API_MAX_ROWS of them,
- * GET /api/v1/peers/ for own orgs: peer health and lag) and hands every other
- * request to inner. Requests need an API token (Bearer or Basic, as
- * TAXII); answers are application/json. */
+struct api_router;
+
+/* fed's routes in the node's JSON API (api.h, docs/api.md), all GET:
+ * sightings/ and sightings/{indicator-id} (the roll-up above),
+ * verification/{collection-id} (each readable object's signature status
+ * and signer, at most FED_API_MAX_ROWS of them) and, for own orgs only,
+ * peers/ (peer health and lag). api must outlive the router. */
 struct fed_api {
     struct store *st;
     const char *data_dir;
     const struct fed_trust *trust; /* for verification statuses; may be NULL */
-    struct http_app inner;
 };
-void fed_api_app(struct fed_api *api, struct http_app *ret);
+enum mrd_code fed_api_routes(struct fed_api *api, struct api_router *router, struct mrd_err *err);
 
 #endif

@@ -1,85 +1,21 @@
 /*
- * The node's JSON API for the dashboard: /api/v1/sightings/ and
- * /api/v1/peers/, in front of the TAXII application.
+ * fed's routes in the node's JSON API (api.h): /api/v1/sightings/,
+ * /api/v1/verification/{collection-id}/ and /api/v1/peers/.
  *
- * Authentication is the TAXII one (an API token, Bearer or Basic), and the
- * answer for anything a reader may not see is the same as for something
- * that does not exist. Peer state (URLs, errors) is operator information:
- * only own orgs get it.
+ * Authentication and errors are the router's; the answer for anything a
+ * reader may not see is the same as for something that does not exist.
+ * Peer state (URLs, errors) is operator information: only own orgs get it.
  */
 #include "fed/fed_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "api/api.h"
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
-
-#define API_MAX_BODY ((size_t)4096)
-
-static void answer(struct http_response *resp, unsigned status, json_t *v)
-{
-    char *s = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
-
-    resp->status = status;
-    resp->content_type = "application/json";
-    mrd_buf_reset(&resp->body);
-    if (s != NULL)
-        (void)mrd_buf_puts(&resp->body, s, NULL);
-    free(s);
-    json_decref(v);
-}
-
-static void error(struct http_response *resp, unsigned status, const char *title)
-{
-    answer(resp, status, json_pack("{s:s,s:i}", "title", title, "http_status", (int)status));
-}
-
-static bool is_api(const char *path)
-{
-    return strncmp(path, FED_API_PREFIX, strlen(FED_API_PREFIX)) == 0 ||
-           strcmp(path, "/api/v1") == 0;
-}
-
-static size_t body_max(void *ctx, const char *method, const char *path)
-{
-    struct fed_api *api = ctx;
-
-    if (is_api(path))
-        return API_MAX_BODY;
-    return api->inner.body_max(api->inner.ctx, method, path);
-}
-
-static size_t body_factor(void *ctx, const char *method, const char *path)
-{
-    struct fed_api *api = ctx;
-
-    if (is_api(path) || api->inner.body_factor == NULL)
-        return 1;
-    return api->inner.body_factor(api->inner.ctx, method, path);
-}
-
-static void refuse(void *ctx, const char *method, const char *path, struct http_response *resp)
-{
-    struct fed_api *api = ctx;
-
-    if (is_api(path)) {
-        error(resp, resp->status, "Refused");
-        return;
-    }
-    api->inner.refuse(api->inner.ctx, method, path, resp);
-}
-
-static void log_rec(void *ctx, const struct http_access *a)
-{
-    struct fed_api *api = ctx;
-
-    if (api->inner.log != NULL)
-        api->inner.log(api->inner.ctx, a);
-}
+#include "taxii/taxii.h"
 
 static json_t *peer_json(const struct fed_peer *p, const struct fed_peer_state *s)
 {
@@ -150,129 +86,87 @@ static enum mrd_code verif_emit(void *ctx, const struct store_row *row, struct m
 }
 
 /* GET /api/v1/verification/{collection-id}/: what the reader may read. */
-static void verification(struct fed_api *api, const struct store_token *tok, const char *cid,
-                         struct http_response *resp)
+static void verification(struct api_req *r)
 {
+    struct fed_api *api = r->ctx;
+    const char *cid = r->params[0];
     struct store_collection c;
-    struct store_grant g;
     struct store_query q = {
         .added_after = STORE_TIME_NONE, .limit = FED_API_MAX_ROWS, .want_body = true};
     struct store_query_result res;
     struct verif_ctx x = {.trust = api->trust};
-    size_t n = strlen(cid);
+    struct mrd_err err = {0};
+    bool can_read = false;
 
-    if (n > 0 && cid[n - 1] == '/')
-        n--;
-    if (store_collection_get(api->st, NULL, 0, cid, n, &c, NULL) != MRD_OK ||
-        store_grant_get(api->st, tok->org_key, c.key, &g, NULL) != MRD_OK ||
-        (!g.can_read && !c.public_read)) {
-        error(resp, 404, "Not found"); /* missing and inaccessible look the same */
+    if (store_collection_get(api->st, NULL, 0, cid, strlen(cid), &c, NULL) != MRD_OK ||
+        store_reader_for(api->st, r->who.tok.org_key, r->who.tok.org_relation, &c, &x.reader,
+                         &can_read, NULL) != MRD_OK ||
+        !can_read) {
+        api_error(r, 404, "Not found", NULL); /* missing and inaccessible look the same */
         return;
     }
-    x.reader = (struct policy_reader){
-        .org_id = tok->org_key,
-        .relation = tok->org_relation,
-        .has_read_grant = g.can_read,
-        .collection_public = c.public_read,
-        .community = c.api_root,
-        .community_len = strlen(c.api_root),
-    };
     x.list = json_array();
     q.collection = c.key;
     if (x.list == NULL ||
-        store_objects_query(api->st, &q, verif_visible, verif_emit, &x, &res, NULL) != MRD_OK) {
+        store_objects_query(api->st, &q, verif_visible, verif_emit, &x, &res, &err) != MRD_OK) {
         json_decref(x.list);
-        error(resp, 500, "Internal error");
+        api_internal(r, &err);
         return;
     }
-    answer(resp, 200, json_pack("{s:o,s:b}", "objects", x.list, "more", res.more));
+    api_json(r, 200, json_pack("{s:o,s:b}", "objects", x.list, "more", res.more));
 }
 
-static void handle(void *ctx, struct http_request *req, struct http_response *resp)
+/* GET /api/v1/sightings/ and /api/v1/sightings/{indicator-id}/ */
+static void sightings(struct api_req *r)
 {
-    struct fed_api *api = ctx;
-    char secret[HTTP_MAX_SECRET + 1];
-    size_t slen = 0;
-    struct store_token tok;
+    struct fed_api *api = r->ctx;
+    const char *ind = r->nparams > 0 ? r->params[0] : NULL;
     struct mrd_err err = {0};
-    const char *auth, *rest;
     json_t *out = NULL;
 
-    if (!is_api(req->path)) {
-        api->inner.handle(api->inner.ctx, req, resp);
+    if (ind != NULL &&
+        (strlen(ind) > STORE_STIX_ID_MAX || !mrd_str_has_prefix(ind, strlen(ind), "indicator--"))) {
+        api_error(r, 404, "Not found", NULL);
         return;
     }
-    auth = http_request_header(req, "Authorization");
-    if (auth == NULL || http_auth_secret(auth, strlen(auth), secret, &slen, NULL) != MRD_OK ||
-        store_token_lookup(api->st, secret, slen, &tok, NULL) != MRD_OK) {
-        sodium_memzero(secret, sizeof(secret));
-        (void)http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"meridian\"");
-        error(resp, 401, "Authentication required");
+    if (fed_sightings_json(api->st, r->who.tok.org_key, ind, &out, &err) != MRD_OK) {
+        api_internal(r, &err);
         return;
     }
-    sodium_memzero(secret, sizeof(secret));
-    if (strcmp(req->method, "GET") != 0) {
-        error(resp, 405, "Method not allowed");
-        return;
-    }
-    if (strlen(req->path) < strlen(FED_API_PREFIX)) { /* "/api/v1" itself */
-        error(resp, 404, "Not found");
-        return;
-    }
-    rest = req->path + strlen(FED_API_PREFIX);
-    if (strncmp(rest, "sightings", 9) == 0 && (rest[9] == '\0' || rest[9] == '/')) {
-        const char *ind = rest[9] == '/' ? rest + 10 : "";
-        size_t n = strlen(ind);
-        char id[STORE_STIX_ID_MAX + 1];
-        if (n > 0 && ind[n - 1] == '/')
-            n--;
-        if (n > STORE_STIX_ID_MAX || !mrd_str_has_prefix(ind, n, "indicator--")) {
-            if (n > 0) {
-                error(resp, 404, "Not found");
-                return;
-            }
-        }
-        memcpy(id, ind, n);
-        id[n] = '\0';
-        if (fed_sightings_json(api->st, tok.org_key, n > 0 ? id : NULL, &out, &err) != MRD_OK) {
-            error(resp, 500, "Internal error");
-            return;
-        }
-        answer(resp, 200, out);
-        return;
-    }
-    if (strncmp(rest, "verification/", 13) == 0) {
-        verification(api, &tok, rest + 13, resp);
-        return;
-    }
-    if (strcmp(rest, "peers") == 0 || strcmp(rest, "peers/") == 0) {
-        struct fed_state *fs = NULL;
-        json_t *list;
-        if (tok.org_relation != POLICY_REL_OWN) {
-            error(resp, 404, "Not found");
-            return;
-        }
-        list = json_array();
-        if (list == NULL || fed_state_open(api->data_dir, &fs, &err) != MRD_OK ||
-            fed_peer_list(fs, add_peer, list, &err) != MRD_OK) {
-            fed_state_close(fs);
-            json_decref(list);
-            error(resp, 500, "Internal error");
-            return;
-        }
-        fed_state_close(fs);
-        answer(resp, 200, json_pack("{s:o}", "peers", list));
-        return;
-    }
-    error(resp, 404, "Not found");
+    api_json(r, 200, out);
 }
 
-void fed_api_app(struct fed_api *api, struct http_app *ret)
+/* GET /api/v1/peers/ (own orgs: the router answers 404 to the others) */
+static void peers(struct api_req *r)
 {
-    ret->ctx = api;
-    ret->body_max = body_max;
-    ret->body_factor = body_factor;
-    ret->handle = handle;
-    ret->refuse = refuse;
-    ret->log = log_rec;
+    struct fed_api *api = r->ctx;
+    struct fed_state *fs = NULL;
+    struct mrd_err err = {0};
+    json_t *list = json_array();
+
+    if (list == NULL || fed_state_open(api->data_dir, &fs, &err) != MRD_OK ||
+        fed_peer_list(fs, add_peer, list, &err) != MRD_OK) {
+        fed_state_close(fs);
+        json_decref(list);
+        api_internal(r, &err);
+        return;
+    }
+    fed_state_close(fs);
+    api_json(r, 200, json_pack("{s:o}", "peers", list));
+}
+
+static const struct api_route routes[] = {
+    {"GET", "sightings", 0, 0, sightings,
+     "sightings roll-up of every indicator the caller may read, most sighted first"},
+    {"GET", "sightings/{indicator}", 0, 0, sightings,
+     "one indicator's sightings roll-up: count, reporting orgs, first and last seen"},
+    {"GET", "verification/{collection}", 0, 0, verification,
+     "signature status and signer of each readable object of a collection"},
+    {"GET", "peers", API_F_OWN, 0, peers,
+     "federation peers: direction, community, cursor, lag, counters, errors, back-off"},
+};
+
+enum mrd_code fed_api_routes(struct fed_api *api, struct api_router *router, struct mrd_err *err)
+{
+    return api_router_add(router, routes, sizeof(routes) / sizeof(routes[0]), api, err);
 }

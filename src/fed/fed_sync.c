@@ -26,6 +26,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/metrics.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "policy/policy.h"
@@ -80,6 +81,7 @@ static int64_t usec_of(const json_t *o, const char *key)
 static void note_reject(struct job *j, size_t i, const char *id, const char *why)
 {
     j->rep.rejected++;
+    mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "from_peer");
     if (j->rep.first_reject[0] == '\0') {
         /* Truncation is fine: the start names the object. */
         int k = snprintf(j->rep.first_reject, sizeof(j->rep.first_reject),
@@ -709,6 +711,11 @@ static void run_job(struct job *j)
     }
     j->rep.usec = mrd_time_now_usec() - t0;
     fed__client_free(c);
+    mrd_metric_inc(MRD_M_SYNC_ROUNDS, j->peer.name);
+    if (!j->rep.ok)
+        mrd_metric_inc(MRD_M_SYNC_ERRORS, j->peer.name);
+    mrd_metric_add(MRD_M_SYNC_PULLED, j->peer.name, j->rep.pulled);
+    mrd_metric_add(MRD_M_SYNC_PUSHED, j->peer.name, j->rep.pushed);
 }
 
 void fed__peer_round(const char *data_dir, struct store *st, const struct fed_trust *trust,

@@ -52,7 +52,7 @@
  * past it a request is answered 503 (refuse) instead of being buffered. */
 #define HTTP_DEFAULT_MAX_INFLIGHT_BODY ((size_t)1024 * 1024 * 1024)
 #define HTTP_ARENA_MAX ((size_t)256 * 1024 * 1024) /* per-request scratch memory */
-#define HTTP_MAX_RESP_HEADERS 6
+#define HTTP_MAX_RESP_HEADERS 16
 #define HTTP_MAX_PEM ((size_t)1024 * 1024) /* a certificate or key file */
 
 struct http_server;
@@ -92,17 +92,28 @@ struct http_response {
     struct mrd_buf body;
     const char *who;  /* authenticated principal for the access log, or NULL */
     const char *note; /* internal detail for the log only (never sent), or NULL */
+    /* The route TEMPLATE that answered, e.g. "/{api_root}/collections/{id}/"
+     * (static storage): the access log's route and the requests metric's
+     * label (core/metrics.h). NULL: "other". */
+    const char *route;
+    /* Why the credentials were refused (static: "unknown", "revoked",
+     * "expired", "disabled", "malformed", "certificate"), or NULL. */
+    const char *auth_fail;
 };
 
 /* One access-log record (never carries credentials). */
+#define HTTP_MAX_CLIENT 48 /* "[v6 address]:port" */
 struct http_access {
+    const char *client; /* the peer's numeric address, "-" when unknown */
     const char *method;
     const char *path;
+    const char *route; /* template, or NULL */
     unsigned status;
     size_t bytes;
     int64_t usec; /* from the request's headers to the end of the response */
     const char *who;
     const char *note;
+    const char *auth_fail;
 };
 
 struct http_app {
@@ -126,7 +137,9 @@ struct http_app {
      * application's format. resp->note, when set, is the http layer's
      * reason: a fixed sentence without request bytes, fit to send. */
     void (*refuse)(void *ctx, const char *method, const char *path, struct http_response *resp);
-    /* Receives one record per finished request; may be NULL. */
+    /* Receives one record per finished request; may be NULL. Every
+     * finished request is also counted in core/metrics.h by route and
+     * status, whether or not there is a log. */
     void (*log)(void *ctx, const struct http_access *rec);
 };
 

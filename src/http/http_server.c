@@ -14,12 +14,14 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/metrics.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
@@ -78,6 +80,8 @@ struct http_request_int {
     size_t bytes;
     const char *who;
     const char *note;
+    const char *route;
+    const char *auth_fail;
     struct http_response resp;         /* produced by a worker */
     struct http_request_int *next_job; /* in srv->jobs_head's queue */
     _Atomic bool handled;              /* resp is ready: send it when resumed */
@@ -245,6 +249,8 @@ static enum MHD_Result send_response(struct http_request_int *ri, struct http_re
     ri->bytes = len;
     ri->who = resp->who;
     ri->note = resp->note;
+    ri->route = resp->route;
+    ri->auth_fail = resp->auth_fail;
     ret = MHD_queue_response(ri->conn, resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -591,6 +597,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_response(ri, &ri->resp);
 }
 
+/* The peer's address as "a.b.c.d:port" or "[v6]:port", or "-". */
+static void client_address(struct MHD_Connection *c, char out[HTTP_MAX_CLIENT])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char host[INET6_ADDRSTRLEN] = "";
+
+    (void)mrd_strlcpy(out, "-", HTTP_MAX_CLIENT);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    if (ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)ci->client_addr;
+        if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host)) != NULL)
+            (void)snprintf(out, HTTP_MAX_CLIENT, "%s:%u", host, (unsigned)ntohs(a->sin_port));
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)ci->client_addr;
+        if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host)) != NULL)
+            (void)snprintf(out, HTTP_MAX_CLIENT, "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -604,17 +631,25 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
     if (ri == NULL)
         return;
-    if (srv->app->log != NULL && ri->status != 0) {
+    if (ri->status != 0) {
+        char client[HTTP_MAX_CLIENT];
         struct http_access rec = {
+            .client = client,
             .method = ri->req.method,
             .path = ri->req.path,
+            .route = ri->route,
             .status = ri->status,
             .bytes = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ri->bytes : 0,
             .usec = mrd_time_now_usec() - ri->t0,
             .who = ri->who,
             .note = ri->note,
+            .auth_fail = ri->auth_fail,
         };
-        srv->app->log(srv->app->ctx, &rec);
+        mrd_metrics_request(ri->route, ri->status, rec.usec);
+        if (srv->app->log != NULL) {
+            client_address(c, client);
+            srv->app->log(srv->app->ctx, &rec);
+        }
     }
     request_free(ri);
     *con_cls = NULL;

@@ -2,15 +2,19 @@
  * service.c: the ledger thread of `meridian serve` (sync.h).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/str.h"
+#include "core/timestamp.h"
 #include "ledger/sync.h"
 
 struct ledger_service {
@@ -27,6 +31,9 @@ struct ledger_service {
     bool have_signed;
     time_t signed_at;
     bool failing; /* the last round failed (logged once) */
+    /* Copies for ledger_service_status(), read without the lock. */
+    _Atomic int64_t ckpt_usec; /* when the newest checkpoint was written; 0 = none */
+    _Atomic bool unhealthy;
 };
 
 /* Sync and, when due (or forced) and the tree grew, sign. Holds mu. */
@@ -46,6 +53,8 @@ static enum mrd_code step_locked(struct ledger_service *svc, bool force, struct 
             svc->signed_size = size;
             svc->signed_at = now;
             svc->have_signed = true;
+            atomic_store(&svc->ckpt_usec, mrd_time_now_usec());
+            mrd_metric_inc(MRD_M_LEDGER_CHECKPOINTS, NULL);
         }
     }
     return rc;
@@ -68,7 +77,9 @@ static void *service_main(void *arg)
         }
         if (svc->stop)
             break;
+        atomic_store(&svc->unhealthy, false);
         if (step_locked(svc, false, NULL, &err) != MRD_OK) {
+            atomic_store(&svc->unhealthy, true);
             if (!svc->failing)
                 mrd_log(MRD_LOG_WARN, "ledger: %s (retrying every second)", err.msg);
             svc->failing = true;
@@ -86,7 +97,7 @@ enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
                                    struct ledger_service **ret, struct mrd_err *err)
 {
     struct ledger_service *svc = mrd_calloc(1, sizeof(*svc));
-    char dir[LEDGER_MAX_PATH];
+    char dir[LEDGER_MAX_PATH], path[LEDGER_MAX_PATH + 16];
     struct mrd_buf note;
     enum mrd_code rc;
 
@@ -111,8 +122,14 @@ enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
 
         if (ckpt_parse(note.data, note.len, &c, NULL) == MRD_OK &&
             strcmp(c.origin, signer->name) == 0) {
+            struct stat sb;
             svc->signed_size = c.size;
             svc->have_signed = true;
+            /* Its age: the file's time (the note carries none). */
+            if (snprintf(path, sizeof(path), "%s/checkpoint", dir) < (int)sizeof(path) &&
+                stat(path, &sb) == 0)
+                atomic_store(&svc->ckpt_usec,
+                             (int64_t)sb.st_mtim.tv_sec * 1000000 + sb.st_mtim.tv_nsec / 1000);
         }
     }
     mrd_buf_release(&note);
@@ -150,6 +167,13 @@ void ledger_service_stop(struct ledger_service *svc)
     (void)pthread_mutex_destroy(&svc->mu);
     sodium_memzero(&svc->signer, sizeof(svc->signer));
     mrd_free(svc);
+}
+
+void ledger_service_status(struct ledger_service *svc, struct ledger_service_status *ret)
+{
+    ret->size = ledger_size(svc->log);
+    ret->checkpoint_usec = atomic_load(&svc->ckpt_usec);
+    ret->healthy = !atomic_load(&svc->unhealthy);
 }
 
 struct ledger *ledger_service_log(struct ledger_service *svc)

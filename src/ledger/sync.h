@@ -68,6 +68,16 @@ enum mrd_code ledger_service_start(const char *data_dir, struct store *st,
  * NULL is a no-op. */
 void ledger_service_stop(struct ledger_service *svc);
 
+/* What /metrics and /readyz report, read without waiting for the
+ * thread: the tree's size, when the newest checkpoint was signed (usec;
+ * 0 when unknown) and whether the last round succeeded. */
+struct ledger_service_status {
+    uint64_t size;
+    int64_t checkpoint_usec;
+    bool healthy;
+};
+void ledger_service_status(struct ledger_service *svc, struct ledger_service_status *ret);
+
 /* The log, for proofs and reads (no lock needed). */
 struct ledger *ledger_service_log(struct ledger_service *svc);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/metrics.h"
 #include "core/str.h"
 
 enum mrd_code store__check_name(const char *what, const char *s, size_t len, size_t max,
@@ -144,7 +145,7 @@ enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t le
     /* Anything that cannot be one of our tokens is refused before hashing,
      * with the same answer as an unknown token. */
     if (secret == NULL || len != STORE_TOKEN_LEN)
-        return mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
     return st->ops->token_lookup(st, secret, len, ret, err);
 }
 
@@ -284,19 +285,47 @@ static enum mrd_code check_object(const struct store_object_in *o, size_t i, str
     return MRD_OK;
 }
 
+/* Every path that stores objects (TAXII POST, sync, import, the matcher)
+ * comes through here: new versions are counted once, for /metrics. */
+static void count_ingested(const struct store_object_in *objs, size_t n,
+                           const enum store_insert_outcome *out)
+{
+    uint64_t local = 0, received = 0;
+
+    if (out == NULL) /* the caller did not ask which were new */
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] != STORE_INS_ADDED)
+            continue;
+        if (objs[i].local)
+            local++;
+        else
+            received++;
+    }
+    if (local > 0)
+        mrd_metric_add(MRD_M_OBJECTS_INGESTED, "local", local);
+    if (received > 0)
+        mrd_metric_add(MRD_M_OBJECTS_INGESTED, "received", received);
+}
+
 enum mrd_code store_objects_insert(struct store *st, int64_t collection,
                                    const struct store_object_in *objs, size_t n,
                                    enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                                    struct mrd_err *err)
 {
+    enum mrd_code rc;
+
     for (size_t i = 0; i < n; i++) {
-        enum mrd_code rc = check_object(&objs[i], i, err);
+        rc = check_object(&objs[i], i, err);
         if (rc != MRD_OK)
             return rc;
     }
     if (n == 0)
         return MRD_OK;
-    return st->ops->objects_insert(st, collection, objs, n, ret_outcomes, ret_date_added, err);
+    rc = st->ops->objects_insert(st, collection, objs, n, ret_outcomes, ret_date_added, err);
+    if (rc == MRD_OK)
+        count_ingested(objs, n, ret_outcomes);
+    return rc;
 }
 
 enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
@@ -305,8 +334,10 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
                                           int64_t *ret_date_added,
                                           const struct store_status *status, struct mrd_err *err)
 {
+    enum mrd_code rc;
+
     for (size_t i = 0; i < n; i++) {
-        enum mrd_code rc = check_object(&objs[i], i, err);
+        rc = check_object(&objs[i], i, err);
         if (rc != MRD_OK)
             return rc;
     }
@@ -317,8 +348,11 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
     if (st->ops->objects_insert_status == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: insert with status not supported",
                            st->ops->name);
-    return st->ops->objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added,
-                                          status, err);
+    rc = st->ops->objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added,
+                                        status, err);
+    if (rc == MRD_OK)
+        count_ingested(objs, n, ret_outcomes);
+    return rc;
 }
 
 enum mrd_code store_read_begin(struct store *st, struct mrd_err *err)
@@ -556,4 +590,179 @@ enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_e
     if (st->ops->ledger_max_leaf == NULL)
         return unsupported(st, err);
     return st->ops->ledger_max_leaf(st, ret, err);
+}
+
+/* ---- console sessions ---- */
+
+static enum mrd_code no_sessions(const struct store *st, struct mrd_err *err)
+{
+    return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no console sessions",
+                       st->ops->name);
+}
+
+void store__session_id_generate(char id[STORE_SESSION_ID_LEN + 1])
+{
+    unsigned char raw[32];
+
+    randombytes_buf(raw, sizeof(raw));
+    (void)sodium_bin2base64(id, STORE_SESSION_ID_LEN + 1, raw, sizeof(raw),
+                            sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+enum mrd_code store_session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                   char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err)
+{
+    if (token_name == NULL || token_name[0] == '\0' || strlen(token_name) > STORE_NAME_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "session: bad token name");
+    if (st->ops->session_create == NULL)
+        return no_sessions(st, err);
+    return st->ops->session_create(st, token_name, expires_usec, ret_id, err);
+}
+
+enum mrd_code store_session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                   struct store_session *ret, struct mrd_err *err)
+{
+    /* Anything but a well-formed id is "no such session", without a
+     * database round trip. */
+    if (id == NULL || len != STORE_SESSION_ID_LEN)
+        return mrd_err_set(err, MRD_E_AUTH, "session: invalid or expired session");
+    if (st->ops->session_lookup == NULL)
+        return no_sessions(st, err);
+    return st->ops->session_lookup(st, id, len, idle_usec, ret, err);
+}
+
+enum mrd_code store_session_end(struct store *st, const char *id, size_t len, struct mrd_err *err)
+{
+    if (id == NULL || len != STORE_SESSION_ID_LEN)
+        return MRD_OK;
+    if (st->ops->session_end == NULL)
+        return no_sessions(st, err);
+    return st->ops->session_end(st, id, len, err);
+}
+
+enum mrd_code store_sessions_end_token(struct store *st, const char *token_name, uint64_t *ret_n,
+                                       struct mrd_err *err)
+{
+    if (token_name == NULL || token_name[0] == '\0')
+        return mrd_err_set(err, MRD_E_INVAL, "session: no token name");
+    if (st->ops->sessions_end == NULL)
+        return no_sessions(st, err);
+    return st->ops->sessions_end(st, token_name, 0, ret_n, err);
+}
+
+enum mrd_code store_sessions_end_org(struct store *st, int64_t org_key, uint64_t *ret_n,
+                                     struct mrd_err *err)
+{
+    if (org_key <= 0)
+        return mrd_err_set(err, MRD_E_INVAL, "session: bad org key");
+    if (st->ops->sessions_end == NULL)
+        return no_sessions(st, err);
+    return st->ops->sessions_end(st, NULL, org_key, ret_n, err);
+}
+
+/* ---- readers ---- */
+
+enum mrd_code store_reader_for(struct store *st, int64_t org_key, enum policy_relation rel,
+                               const struct store_collection *c, struct policy_reader *ret,
+                               bool *ret_can_read, struct mrd_err *err)
+{
+    struct store_grant g = {0};
+    enum mrd_code rc;
+
+    rc = store_grant_get(st, org_key, c->key, &g, err);
+    if (rc != MRD_OK)
+        return rc;
+    *ret = (struct policy_reader){
+        .anonymous = false,
+        .org_id = org_key,
+        .relation = rel,
+        .has_read_grant = g.can_read,
+        .collection_public = c->public_read,
+        .community = c->api_root,
+        .community_len = strlen(c->api_root),
+    };
+    *ret_can_read = g.can_read || c->public_read;
+    return MRD_OK;
+}
+
+/* ---- search by value ---- */
+
+enum mrd_code store_value_search(struct store *st, const struct store_value *v, size_t limit,
+                                 bool (*visible)(void *ctx, int64_t collection,
+                                                 const struct store_row *row),
+                                 enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                       struct mrd_err *err),
+                                 void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    if (v == NULL || v->kind < STORE_V_IPV4 || v->kind > STORE_V_HASH || v->len == 0 ||
+        v->len > STORE_VALUE_KEY_MAX || visible == NULL || emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "search: bad value");
+    if ((v->kind == STORE_V_IPV4 && v->len != 5) || (v->kind == STORE_V_IPV6 && v->len != 17))
+        return mrd_err_set(err, MRD_E_INVAL, "search: bad address key");
+    if (st->ops->value_search == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no value index",
+                           st->ops->name);
+    if (limit == 0 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    return st->ops->value_search(st, v, limit, visible, emit, ctx, ret_more, err);
+}
+
+enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,
+                                   struct mrd_err *err)
+{
+    struct store_org org;
+    enum mrd_code rc;
+
+    rc = store_org_get(st, cn, 0, &org, err);
+    if (rc != MRD_OK)
+        return rc;
+    memset(ret, 0, sizeof(*ret));
+    (void)snprintf(ret->name, sizeof(ret->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
+    ret->org_key = org.key;
+    mrd_strlcpy(ret->org_name, org.name, sizeof(ret->org_name));
+    ret->org_relation = org.relation;
+    ret->revoked_usec = STORE_TIME_NONE;
+    return MRD_OK;
+}
+
+enum mrd_code store_meta_key(struct store *st, const char *key, unsigned char *ret, size_t len,
+                             struct mrd_err *err)
+{
+    char hex[64 * 2 + 1];
+    unsigned char fresh[64];
+    size_t n = 0;
+    enum mrd_code rc;
+
+    if (len == 0 || len > sizeof(fresh))
+        return mrd_err_set(err, MRD_E_INVAL, "meta: key length %zu", len);
+    rc = store_meta_get(st, key, hex, sizeof(hex), err);
+    if (rc == MRD_E_NOTFOUND) {
+        mrd_err_clear(err);
+        randombytes_buf(fresh, len);
+        sodium_bin2hex(hex, sizeof(hex), fresh, len);
+        sodium_memzero(fresh, sizeof(fresh));
+        rc = store_meta_set(st, key, hex, err);
+        /* read back: another process on the same database may have won */
+        if (rc == MRD_OK)
+            rc = store_meta_get(st, key, hex, sizeof(hex), err);
+    }
+    if (rc != MRD_OK)
+        return rc;
+    if (sodium_hex2bin(ret, len, hex, strlen(hex), NULL, &n, NULL) != 0 || n != len)
+        rc =
+            mrd_err_set(err, MRD_E_CRYPTO, "store metadata %s is not a %zu-byte hex key", key, len);
+    sodium_memzero(hex, sizeof(hex));
+    return rc;
+}
+
+const char *store_auth_refusal(const char *msg)
+{
+    if (strcmp(msg, STORE_AUTH_REVOKED) == 0)
+        return "revoked";
+    if (strcmp(msg, STORE_AUTH_EXPIRED) == 0)
+        return "expired";
+    if (strcmp(msg, STORE_AUTH_DISABLED) == 0)
+        return "disabled";
+    return "unknown";
 }

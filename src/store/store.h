@@ -335,6 +335,25 @@ struct store_ledger_mark {
     int64_t leaf;
 };
 
+/* A console session (api.h): a browser signed in with an API token. The
+ * cookie carries a random id; the store keeps only its SHA-256, so a copy
+ * of the database opens no session. */
+#define STORE_SESSION_ID_LEN 43 /* base64url of 32 random bytes */
+/* last_seen is written at most this often per session (and at most every
+ * idle/8 for idle times under 8 of these): the idle expiry is exact to
+ * within it, and a busy console costs one write per interval. */
+#define STORE_SESSION_TOUCH_USEC ((int64_t)30 * 1000000)
+
+struct store_session {
+    struct store_token tok; /* the token it was opened with: org and relation */
+    int64_t created_usec;
+    int64_t last_seen_usec;
+    int64_t expires_usec; /* absolute expiry */
+};
+
+struct store_value;
+struct store_value_hit;
+
 /* ---- the ops table: one per backend ---- */
 
 struct store_ops {
@@ -454,6 +473,23 @@ struct store_ops {
     enum mrd_code (*ledger_mark)(struct store *st, const struct store_ledger_mark *marks, size_t n,
                                  struct mrd_err *err);
     enum mrd_code (*ledger_max_leaf)(struct store *st, int64_t *ret, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): console sessions */
+    enum mrd_code (*session_create)(struct store *st, const char *token_name, int64_t expires_usec,
+                                    char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+    enum mrd_code (*session_lookup)(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                    struct store_session *ret, struct mrd_err *err);
+    enum mrd_code (*session_end)(struct store *st, const char *id, size_t len, struct mrd_err *err);
+    enum mrd_code (*sessions_end)(struct store *st, const char *token_name, int64_t org_key,
+                                  uint64_t *ret_n, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): search by value */
+    enum mrd_code (*value_search)(struct store *st, const struct store_value *v, size_t limit,
+                                  bool (*visible)(void *ctx, int64_t collection,
+                                                  const struct store_row *row),
+                                  enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                        struct mrd_err *err),
+                                  void *ctx, bool *ret_more, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -522,6 +558,16 @@ enum mrd_code store_org_list(struct store *st,
 
 /* ---- tokens ---- */
 
+/* Why store_token_lookup refused a token: err->msg is exactly one of these
+ * (for the operator's access log; clients get one answer for all). */
+#define STORE_AUTH_UNKNOWN "token: unknown"
+#define STORE_AUTH_REVOKED "token: revoked"
+#define STORE_AUTH_EXPIRED "token: expired"
+#define STORE_AUTH_DISABLED "token: org disabled"
+/* The access log's word for a refusal message above: "revoked", "expired",
+ * "disabled" or "unknown" (static). */
+const char *store_auth_refusal(const char *msg);
+
 /* Makes a new token for org_key: 256 random bits (libsodium), written to
  * ret_secret once; only its SHA-256 is stored. name NULL = the token's
  * prefix. ret may be NULL. */
@@ -529,13 +575,15 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
                                  struct mrd_err *err);
 /* Finds the valid (not revoked) token whose secret is (secret, len):
- * MRD_E_AUTH when there is none (never says whether it existed). */
+ * MRD_E_AUTH when there is none, with one of the STORE_AUTH_ messages
+ * above (never shown to the client). */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
 /* Revokes the token with that name, else the token itself (the whole
  * secret, e.g. a leaked one), else the only token whose public prefix
  * starts with it (4..STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND,
- * MRD_E_CONFLICT when ambiguous. Revoking twice is MRD_OK. ret may be NULL. */
+ * MRD_E_CONFLICT when ambiguous. Revoking twice is MRD_OK. ret may be NULL.
+ * The token's console sessions end in the same transaction. */
 enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,
                                  struct store_token *ret, struct mrd_err *err);
 enum mrd_code store_token_list(struct store *st,
@@ -580,6 +628,16 @@ enum mrd_code store_grant_set(struct store *st, int64_t org_key, int64_t collect
 /* No grant row is MRD_OK with both false. */
 enum mrd_code store_grant_get(struct store *st, int64_t org_key, int64_t collection,
                               struct store_grant *ret, struct mrd_err *err);
+/* The policy reader (policy.h) for org org_key, of relation rel, reading
+ * collection c: its grant on c (looked up), c's public flag and c's API
+ * root as the community. ret->community points into c, which must outlive
+ * the reader. ret_can_read says whether the org may read c at all (a read
+ * grant, or a public collection): when false nothing of c may be shown,
+ * counted or mentioned. The one way routes outside TAXII build readers. */
+enum mrd_code store_reader_for(struct store *st, int64_t org_key, enum policy_relation rel,
+                               const struct store_collection *c, struct policy_reader *ret,
+                               bool *ret_can_read, struct mrd_err *err);
+
 /* Calls cb for each grant row (org_key 0 = every org, collection 0 = every
  * collection), ordered by org then collection. Rows with neither read nor
  * write are left out. */
@@ -676,8 +734,9 @@ enum mrd_code store_objects_delete(struct store *st, int64_t collection, const c
                                    bool (*visible)(void *ctx, const struct store_row *row),
                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
 
-/* Number of stored versions in a collection (all of them; admin/stats use,
- * never shown to a reader as is). */
+/* Number of stored versions in a collection, or in every collection when
+ * collection is 0 (all of them; admin/stats use, never shown to a reader
+ * as is). */
 enum mrd_code store_objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                   struct mrd_err *err);
 
@@ -758,6 +817,13 @@ enum mrd_code store_ledger_mark(struct store *st, const struct store_ledger_mark
 /* The highest leaf index recorded by store_ledger_mark; -1 when none. */
 enum mrd_code store_ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
 
+/* The principal a verified client certificate stands for: the org named
+ * by its subject CN, as a token named "cert:CN" (never revoked).
+ * MRD_E_NOTFOUND (or MRD_E_INVAL for a bad name) when there is no such
+ * org. */
+enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,
+                                   struct mrd_err *err);
+
 /* ---- node metadata ---- */
 
 /* Keys: 1..STORE_META_KEY_MAX chars; values at most STORE_META_VAL_MAX.
@@ -768,5 +834,131 @@ enum mrd_code store_meta_get(struct store *st, const char *key, char *ret_val, s
                              struct mrd_err *err);
 enum mrd_code store_meta_set(struct store *st, const char *key, const char *val,
                              struct mrd_err *err);
+
+/* A secret key of len bytes (at most 64) kept in the metadata under key
+ * (hex), made from random bytes on first use: every server process on the
+ * same database gets the same one (paging tokens, CSRF tokens). */
+enum mrd_code store_meta_key(struct store *st, const char *key, unsigned char *ret, size_t len,
+                             struct mrd_err *err);
+
+/* ---- console sessions (api.h) ----
+ *
+ * Server-side sessions for the console. Revocable at any time: a session
+ * lives only while its row exists, its token is not revoked, its
+ * absolute expiry has not passed and it was used within the idle time. */
+
+/* Opens a session for the (valid, not revoked) token named token_name,
+ * ending at expires_usec at the latest, and writes its new random id (the
+ * cookie value) to ret_id. Sessions already expired are deleted on the
+ * way. MRD_E_AUTH when the token is unknown or revoked. */
+enum mrd_code store_session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                   char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+
+/* Finds the live session with id (id, len): not ended, before its
+ * absolute expiry, used within the last idle_usec, its token not revoked.
+ * Anything else is MRD_E_AUTH, which never says why. Records the use
+ * (last_seen, at most every STORE_SESSION_TOUCH_USEC). */
+enum mrd_code store_session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                   struct store_session *ret, struct mrd_err *err);
+
+/* Ends one session (sign-out). An unknown id is MRD_OK. */
+enum mrd_code store_session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
+
+/* END THE SESSIONS OF A TOKEN OR AN ORG: every console session opened
+ * with the token named token_name, or by any token of org org_key, ends
+ * now (committed before returning). For whoever disables an org, revokes
+ * a partner or rotates a token; store_token_revoke already does it for
+ * the token it revokes, in the same transaction. ret_n (may be NULL)
+ * receives how many sessions ended. */
+enum mrd_code store_sessions_end_token(struct store *st, const char *token_name, uint64_t *ret_n,
+                                       struct mrd_err *err);
+enum mrd_code store_sessions_end_org(struct store *st, int64_t org_key, uint64_t *ret_n,
+                                     struct mrd_err *err);
+
+/* ---- search by value (the value index) ----
+ *
+ * Every object version stored gets its searchable values indexed in the
+ * same transaction (store_objects_insert): an SCO's own value (IPv4/IPv6
+ * address or CIDR, domain, URL and the URL's host, e-mail address, file
+ * hashes) and the values an indicator's pattern compares against (the
+ * shapes match/ indexes). store_value_parse() turns what a person types
+ * into the same keys; store_value_search() finds the versions mentioning
+ * it, exactly, by CIDR containment both ways (an address inside an
+ * indicator's range, a range holding stored addresses) and by domain
+ * suffix both ways (evil.com's indicator for a.evil.com; a.evil.com's
+ * records for evil.com; never notevil.com). The extraction is pure
+ * (store_values.c). */
+
+enum store_vkind {
+    STORE_V_IPV4 = 1,
+    STORE_V_IPV6 = 2,
+    STORE_V_DOMAIN = 3,
+    STORE_V_URL = 4,
+    STORE_V_EMAIL = 5,
+    STORE_V_HASH = 6,
+};
+/* How an object mentions a value. Stored: append-only. */
+enum store_vhow {
+    STORE_VH_VALUE = 0,    /* the SCO's own value (or hash) */
+    STORE_VH_PATTERN = 1,  /* an indicator's pattern compares against it */
+    STORE_VH_URL_HOST = 2, /* the host of a URL the object holds */
+};
+/* How a stored value relates to the one searched for. */
+enum store_vmatch {
+    STORE_VM_EXACT = 0,
+    STORE_VM_CONTAINS = 1, /* the stored value holds the searched one (its CIDR, parent domain) */
+    STORE_VM_WITHIN = 2,   /* the stored value lies inside the searched one (subdomain, in CIDR) */
+};
+#define STORE_VALUE_KEY_MAX 256 /* bytes of one key (longer URLs are not indexed) */
+#define STORE_VALUES_MAX 4096   /* values indexed per object version */
+#define STORE_SEARCH_MAX 1000   /* visible hits one search hands out at most */
+
+struct store_value {
+    uint8_t kind; /* enum store_vkind */
+    uint8_t how;  /* enum store_vhow */
+    uint16_t len;
+    uint8_t key[STORE_VALUE_KEY_MAX];
+};
+
+/* Parses a value as a person types it: IPv4/IPv6 address or CIDR, domain,
+ * URL, e-mail address, MD5/SHA-1/SHA-256/SHA-512 in hex; defanged forms
+ * ("evil[.]com", "hxxp://") are accepted. MRD_E_INVAL when it is none of
+ * them. Pure. */
+enum mrd_code store_value_parse(const char *s, size_t n, struct store_value *ret,
+                                struct mrd_err *err);
+
+/* The value's display form ("10.0.0.0/8", "a.evil.com", hex); returns its
+ * length (truncated to size - 1). Pure. */
+size_t store_value_format(const struct store_value *v, char *out, size_t size);
+
+/* Calls cb for each value the stored object (canonical JSON, body/len)
+ * mentions, at most STORE_VALUES_MAX. Unparseable bodies and patterns the
+ * extractor cannot express give no values, not an error. Pure. */
+enum mrd_code store_values_of_object(const char *body, size_t len,
+                                     enum mrd_code (*cb)(void *ctx, const struct store_value *v,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+
+/* One stored version mentioning the searched value. */
+struct store_value_hit {
+    const struct store_row *row; /* body set */
+    int64_t collection;          /* store_collection.key */
+    enum store_vhow how;
+    enum store_vmatch match;
+    const struct store_value *stored; /* the indexed value that matched */
+};
+
+/* Finds the stored object versions mentioning v (see above). Each
+ * candidate goes to visible(ctx, collection, row) first -- the caller's
+ * policy_may_read with the reader of that collection -- and only visible
+ * ones reach emit, at most limit of them (0 or above STORE_SEARCH_MAX =
+ * STORE_SEARCH_MAX); *ret_more (may be NULL) tells whether another
+ * visible one exists. One read transaction. */
+enum mrd_code store_value_search(struct store *st, const struct store_value *v, size_t limit,
+                                 bool (*visible)(void *ctx, int64_t collection,
+                                                 const struct store_row *row),
+                                 enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                       struct mrd_err *err),
+                                 void *ctx, bool *ret_more, struct mrd_err *err);
 
 #endif

@@ -28,6 +28,9 @@ void store__token_generate(char secret[STORE_TOKEN_LEN + 1]);
 #define STORE_TOKEN_HASH_LEN 32
 void store__token_hash(const char *secret, size_t len, unsigned char out[STORE_TOKEN_HASH_LEN]);
 
+/* Fills id with a new console session id (base64url of 32 random bytes). */
+void store__session_id_generate(char id[STORE_SESSION_ID_LEN + 1]);
+
 /* The PostgreSQL backend (store_pg.c): MRD_E_UNSUPP until it exists. */
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,
                              struct store **ret, struct mrd_err *err);
@@ -107,6 +110,10 @@ enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_e
 /* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). */
 enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err);
 
+/* Steps a statement that returns no rows and resets it. */
+enum mrd_code sq__step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
+                             struct mrd_err *err);
+
 /* Rolls back when a transaction is open; ignores errors (cleanup path). */
 void sq__rollback(struct sq_conn *c);
 
@@ -126,6 +133,11 @@ void sq__copy(sqlite3_stmt *st, int col, char *dst, size_t size);
     " (o.is_first | (o.is_last << 1) | (o.twin << 2) | (o.shadowed << 3)"                          \
     " | (o.shadowed_first << 4))"
 #define SQ_ROW_BODY_COL 16
+
+/* The columns of a token (tokens t JOIN orgs o), in the order
+ * sq__token_from_row reads them from column 0. */
+#define SQ_TOKEN_COLS "t.name, t.org, o.name, o.relation, t.created, t.revoked"
+void sq__token_from_row(sqlite3_stmt *st, struct store_token *t);
 
 /* Fills row from the SQ_ROW_COLS columns (+ the body when body);
  * recipients has room for STORE_RECIPIENTS_MAX. */
@@ -161,6 +173,31 @@ enum mrd_code sq__ledger_pending(struct store *st, size_t limit,
 enum mrd_code sq__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
                               struct mrd_err *err);
 enum mrd_code sq__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+
+/* Console sessions (store_sqlite_session.c). */
+enum mrd_code sq__session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                 char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+enum mrd_code sq__session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                 struct store_session *ret, struct mrd_err *err);
+enum mrd_code sq__session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
+enum mrd_code sq__sessions_end(struct store *st, const char *token_name, int64_t org_key,
+                               uint64_t *ret_n, struct mrd_err *err);
+/* Deletes the sessions of the token named name inside the caller's open
+ * transaction (token revocation). */
+enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err);
+
+/* The value index (store_sqlite_values.c): index one new version inside
+ * the inserting transaction; index every stored version once, when a
+ * database from before the index is opened; search. */
+enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                               struct mrd_err *err);
+enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
+enum mrd_code sq__value_search(struct store *st, const struct store_value *v, size_t limit,
+                               bool (*visible)(void *ctx, int64_t collection,
+                                               const struct store_row *row),
+                               enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                     struct mrd_err *err),
+                               void *ctx, bool *ret_more, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,

@@ -112,6 +112,20 @@ static const char *const migrations[] = {
     " time INTEGER NOT NULL, hash BLOB NOT NULL, record TEXT NOT NULL, leaf INTEGER);"
     "CREATE INDEX ledger_events_pending ON ledger_events(ev) WHERE leaf IS NULL;"
     "CREATE TABLE object_leaves (seq INTEGER PRIMARY KEY, leaf INTEGER NOT NULL UNIQUE);",
+    /* 4 -> 5: console sessions (store_session_*). hash = SHA-256 of the
+     * cookie's id; token names the API token it was opened with (its org
+     * is kept too, so an org's sessions end in one statement). */
+    "CREATE TABLE sessions (hash BLOB PRIMARY KEY, token TEXT NOT NULL, org INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, last_seen INTEGER NOT NULL, expires INTEGER NOT NULL);"
+    "CREATE INDEX sessions_token ON sessions(token);"
+    "CREATE INDEX sessions_org ON sessions(org);"
+    "CREATE INDEX sessions_expires ON sessions(expires);",
+    /* 5 -> 6: the value index (store_value_search): one row per value an
+     * object version mentions; filled by the insert path, and for the
+     * versions already stored by sq__index_backfill when the database is
+     * opened. */
+    ("CREATE TABLE value_index (kind INTEGER NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,"
+     " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq)) WITHOUT ROWID;"),
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -620,11 +634,9 @@ out:
 
 /* ---- tokens ---- */
 
-#define TOKEN_COLS                                                                                 \
-    "SELECT t.name, t.org, o.name, o.relation, t.created, t.revoked FROM tokens t "                \
-    "JOIN orgs o ON o.key = t.org "
+#define TOKEN_COLS "SELECT " SQ_TOKEN_COLS " FROM tokens t JOIN orgs o ON o.key = t.org "
 
-static void token_from_row(sqlite3_stmt *st, struct store_token *t)
+void sq__token_from_row(sqlite3_stmt *st, struct store_token *t)
 {
     memset(t, 0, sizeof(*t));
     sq__copy(st, 0, t->name, sizeof(t->name));
@@ -707,22 +719,30 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
     struct sq_conn *c = NULL;
     sqlite3_stmt *st = NULL;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_token t;
     enum mrd_code rc;
     int src;
 
     store__token_hash(secret, len, hash);
     ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 AND t.revoked IS NULL", &st, err);
+    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;
     (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
     src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        token_from_row(st, ret);
-    else if (src == SQLITE_DONE)
-        rc = mrd_err_set(err, MRD_E_AUTH, "token: invalid or revoked token");
-    else
+    if (src == SQLITE_ROW) {
+        sq__token_from_row(st, &t);
+        /* The reasons are for the operator's log (store.h); a client gets
+         * one answer whatever the reason. */
+        if (t.revoked_usec != STORE_TIME_NONE)
+            rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
+        else
+            *ret = t;
+    } else if (src == SQLITE_DONE) {
+        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
+    } else {
         rc = sq__fail(c, src, "token lookup", err);
+    }
 out:
     if (st != NULL)
         (void)sqlite3_reset(st);
@@ -755,7 +775,7 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
     (void)sqlite3_bind_text(st, 1, name_or_prefix, -1, SQLITE_STATIC);
     src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
-        token_from_row(st, &found);
+        sq__token_from_row(st, &found);
         matches = 1;
     } else if (src != SQLITE_DONE) {
         rc = sq__fail(c, src, "token revoke", err);
@@ -773,7 +793,7 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
         (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
         src = sqlite3_step(st);
         if (src == SQLITE_ROW) {
-            token_from_row(st, &found);
+            sq__token_from_row(st, &found);
             matches = 1;
         } else if (src != SQLITE_DONE) {
             rc = sq__fail(c, src, "token revoke", err);
@@ -789,7 +809,7 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
         (void)sqlite3_bind_text(st, 1, name_or_prefix, -1, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
         while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            token_from_row(st, &found);
+            sq__token_from_row(st, &found);
             matches++;
         }
         if (src != SQLITE_DONE) {
@@ -820,7 +840,13 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
         rc = step_done(c, st, "token revoke", err);
         if (rc != MRD_OK)
             goto out;
+        (void)sqlite3_reset(st);
+        st = NULL;
     }
+    /* Revoking a token ends the console sessions opened with it. */
+    rc = sq__sessions_drop_token(c, name, err);
+    if (rc != MRD_OK)
+        goto out;
     rc = sq__exec(c, "COMMIT", err);
     if (rc == MRD_OK && ret != NULL)
         *ret = found;
@@ -847,7 +873,7 @@ static enum mrd_code sq_token_list(struct store *stp,
     if (rc != MRD_OK)
         goto out;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        token_from_row(st, &t);
+        sq__token_from_row(st, &t);
         rc = cb(ctx, &t);
         if (rc != MRD_OK)
             goto out;
@@ -1350,6 +1376,11 @@ static const struct store_ops sq_ops = {
     .ledger_pending = sq__ledger_pending,
     .ledger_mark = sq__ledger_mark,
     .ledger_max_leaf = sq__ledger_max_leaf,
+    .session_create = sq__session_create,
+    .session_lookup = sq__session_lookup,
+    .session_end = sq__session_end,
+    .sessions_end = sq__sessions_end,
+    .value_search = sq__value_search,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
@@ -1391,6 +1422,8 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     if (rc != MRD_OK)
         goto out;
     rc = migrate(c, err);
+    if (rc == MRD_OK)
+        rc = sq__index_backfill(c, err);
     if (rc != MRD_OK)
         goto out;
     s->n_open = 1;

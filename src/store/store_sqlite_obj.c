@@ -66,9 +66,8 @@ static void bind_opt_time(sqlite3_stmt *st, int i, int64_t v)
         (void)sqlite3_bind_int64(st, i, v);
 }
 
-/* Steps a statement that returns no rows and resets it. */
-static enum mrd_code step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
-                                struct mrd_err *err)
+enum mrd_code sq__step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
+                             struct mrd_err *err)
 {
     int src = sqlite3_step(st);
 
@@ -98,7 +97,7 @@ static enum mrd_code clear_flag(struct sq_conn *c, int64_t collection,
     (void)sqlite3_bind_int64(st, 1, collection);
     (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
     (void)sqlite3_bind_int64(st, 3, version);
-    return step_reset(c, st, "object insert", err);
+    return sq__step_reset(c, st, "object insert", err);
 }
 
 enum dup_kind {
@@ -167,7 +166,7 @@ static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
     (void)sqlite3_bind_int64(st, 1, collection);
     (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
     (void)sqlite3_bind_int64(st, 3, version);
-    return step_reset(c, st, "object insert", err);
+    return sq__step_reset(c, st, "object insert", err);
 }
 
 /* The policy columns of row `a` equal those of table row `objects`. */
@@ -214,7 +213,7 @@ static enum mrd_code set_shadowed(struct sq_conn *c, int64_t collection,
         (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 3, version);
     }
-    return step_reset(c, st, "object insert", err);
+    return sq__step_reset(c, st, "object insert", err);
 }
 
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
@@ -224,7 +223,7 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
 {
     sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
-    int64_t vmin = 0, vmax = 0, nver = 0;
+    int64_t vmin = 0, vmax = 0, nver = 0, seq;
     enum dup_kind dup = DUP_NONE;
     bool first, last;
     enum mrd_code rc;
@@ -296,9 +295,10 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     (void)sqlite3_bind_int(st, 17, first ? 1 : 0);
     (void)sqlite3_bind_int(st, 18, last ? 1 : 0);
     (void)sqlite3_bind_int(st, 19, dup == DUP_HIDDEN ? 1 : 0);
-    rc = step_reset(c, st, "object insert", err);
+    rc = sq__step_reset(c, st, "object insert", err);
     if (rc != MRD_OK)
         return rc;
+    seq = sqlite3_last_insert_rowid(c->db);
     *ret_added = true;
     *ret_date = date_added;
     if (nver > 0 && last)
@@ -311,6 +311,9 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
         rc = set_shadowed(c, collection, o, version, false, version > vmax, err);
     if (rc == MRD_OK && nver > 0 && version != vmin)
         rc = set_shadowed(c, collection, o, version, true, version < vmin, err);
+    /* The value index is written with the version: search is never behind. */
+    if (rc == MRD_OK)
+        rc = sq__index_object(c, seq, o->body, o->body_len, err);
     return rc;
 }
 
@@ -371,7 +374,7 @@ static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct 
             return rc;
         (void)sqlite3_bind_int64(st, 1, q->collection);
         (void)sqlite3_bind_int64(st, 2, last);
-        rc = step_reset(c, st, "object insert", err);
+        rc = sq__step_reset(c, st, "object insert", err);
         if (rc != MRD_OK)
             return rc;
     }
@@ -935,7 +938,7 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
             goto out;
         (void)sqlite3_bind_int64(st, 1, collection);
         (void)sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
-        rc = step_reset(c, st, "object delete", err);
+        rc = sq__step_reset(c, st, "object delete", err);
         st = NULL;
         if (rc != MRD_OK)
             goto out;
@@ -964,10 +967,14 @@ enum mrd_code sq__objects_count(struct store *stp, int64_t collection, uint64_t 
     rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__prepare(c, "SELECT COUNT(*) FROM objects WHERE collection = ?1", &st, err);
+    rc = sq__prepare(c,
+                     collection > 0 ? "SELECT COUNT(*) FROM objects WHERE collection = ?1"
+                                    : "SELECT COUNT(*) FROM objects",
+                     &st, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_int64(st, 1, collection);
+    if (collection > 0)
+        (void)sqlite3_bind_int64(st, 1, collection);
     src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *ret = (uint64_t)sqlite3_column_int64(st, 0);

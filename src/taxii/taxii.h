@@ -90,6 +90,23 @@ void taxii_server_free(struct taxii_server *ts);
  * one those routes answer 404. */
 void taxii_server_set_ledger(struct taxii_server *ts, struct ledger_service *ledger);
 
+/* API-token authentication shared by every HTTP application of the node
+ * (TAXII, /api/v1/, /metrics): reads the Authorization header (Bearer, or
+ * the password of Basic) and looks the token up. On OK *ret is the token
+ * and resp->who its name; on MALFORMED or REFUSED resp->auth_fail says why
+ * (for the access log; clients get the same 401 for every reason) and the
+ * failure is counted (core/metrics.h). ERROR: the store failed (err). */
+enum taxii_auth {
+    TAXII_AUTH_NONE,      /* no Authorization header */
+    TAXII_AUTH_OK,        /* *ret is valid */
+    TAXII_AUTH_MALFORMED, /* not a Bearer/Basic credential we can read */
+    TAXII_AUTH_REFUSED,   /* unknown, revoked or expired */
+    TAXII_AUTH_ERROR,
+};
+enum taxii_auth taxii_auth_token(struct store *st, const struct http_request *req,
+                                 struct http_response *resp, struct store_token *ret,
+                                 struct mrd_err *err);
+
 /* The http.h application for this server (ctx = ts). */
 void taxii_app(struct taxii_server *ts, struct http_app *ret);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/metrics.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
@@ -113,7 +114,31 @@ static int split_path(const char *path, struct mrd_arena *a, const char *seg[8])
     return n;
 }
 
+static void route_path(struct taxii_req *r);
+
+/* The template of each route: the access log's and the metrics' label
+ * (bounded: never a raw path). */
+static const char *const route_templates[] = {
+    [TAXII_R_NONE] = NULL,
+    [TAXII_R_DISCOVERY] = "/taxii2/",
+    [TAXII_R_API_ROOT] = "/{api_root}/",
+    [TAXII_R_STATUS] = "/{api_root}/status/{id}/",
+    [TAXII_R_COLLECTIONS] = "/{api_root}/collections/",
+    [TAXII_R_COLLECTION] = "/{api_root}/collections/{id}/",
+    [TAXII_R_MANIFEST] = "/{api_root}/collections/{id}/manifest/",
+    [TAXII_R_OBJECTS] = "/{api_root}/collections/{id}/objects/",
+    [TAXII_R_OBJECT] = "/{api_root}/collections/{id}/objects/{object_id}/",
+    [TAXII_R_VERSIONS] = "/{api_root}/collections/{id}/objects/{object_id}/versions/",
+};
+
 static void route(struct taxii_req *r)
+{
+    route_path(r);
+    if ((size_t)r->path.route < sizeof(route_templates) / sizeof(route_templates[0]))
+        r->resp->route = route_templates[r->path.route];
+}
+
+static void route_path(struct taxii_req *r)
 {
     const char *s[8];
     int n = split_path(r->http->path, r->http->arena, s);
@@ -186,58 +211,15 @@ static bool method_allowed(enum taxii_route rt, const char *m)
  * bad token. */
 static bool authenticate_cert(struct taxii_req *r)
 {
-    struct store_org org;
     struct mrd_err err = {0};
     enum mrd_code rc;
-    struct store_token *t = &r->who.tok;
 
-    rc = store_org_get(r->ts->st, r->http->client_cert_cn, 0, &org, &err);
+    rc = store_cert_principal(r->ts->st, r->http->client_cert_cn, &r->who.tok, &err);
     if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
+        r->resp->auth_fail = "certificate";
+        mrd_metric_inc(MRD_M_AUTH_FAILURES, "certificate");
         taxii_error(r, 401, "Authentication required",
                     "the client certificate names no org on this node");
-        return false;
-    }
-    if (rc != MRD_OK) {
-        taxii_internal(r, &err);
-        return false;
-    }
-    memset(t, 0, sizeof(*t));
-    (void)snprintf(t->name, sizeof(t->name), "cert:%.*s", STORE_NAME_MAX - 5, org.name);
-    t->org_key = org.key;
-    mrd_strlcpy(t->org_name, org.name, sizeof(t->org_name));
-    t->org_relation = org.relation;
-    t->revoked_usec = STORE_TIME_NONE;
-    r->who.anonymous = false;
-    r->resp->who = mrd_arena_strndup(r->http->arena, t->name, strlen(t->name));
-    return true;
-}
-
-/* Returns true when the request may go on; answers 401/500 itself
- * otherwise. No Authorization header at all leaves r->who anonymous: the
- * endpoint decides whether anonymous is enough (public collections). */
-static bool authenticate(struct taxii_req *r)
-{
-    const char *h = http_request_header(r->http, "Authorization");
-    char secret[HTTP_MAX_SECRET + 1];
-    size_t n = 0;
-    struct mrd_err err = {0};
-    enum mrd_code rc;
-
-    r->who.anonymous = true;
-    if (h == NULL && r->http->client_cert_cn != NULL)
-        return authenticate_cert(r);
-    if (h == NULL)
-        return true;
-    if (http_auth_secret(h, strlen(h), secret, &n, NULL) != MRD_OK) {
-        taxii_error(r, 401, "Authentication required",
-                    "send an API token as 'Authorization: Bearer TOKEN' or as the password of "
-                    "HTTP Basic");
-        return false;
-    }
-    rc = store_token_lookup(r->ts->st, secret, n, &r->who.tok, &err);
-    sodium_memzero(secret, sizeof(secret));
-    if (rc == MRD_E_AUTH || rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
-        taxii_error(r, 401, "Authentication required", "the credentials were not accepted");
         return false;
     }
     if (rc != MRD_OK) {
@@ -247,6 +229,73 @@ static bool authenticate(struct taxii_req *r)
     r->who.anonymous = false;
     r->resp->who = mrd_arena_strndup(r->http->arena, r->who.tok.name, strlen(r->who.tok.name));
     return true;
+}
+
+/* The access log's name for a refusal (store.h's STORE_AUTH_ messages). */
+enum taxii_auth taxii_auth_token(struct store *st, const struct http_request *req,
+                                 struct http_response *resp, struct store_token *ret,
+                                 struct mrd_err *err)
+{
+    const char *h = http_request_header(req, "Authorization");
+    char secret[HTTP_MAX_SECRET + 1];
+    struct store_token tok;
+    struct mrd_err lerr = {0};
+    size_t n = 0;
+    enum mrd_code rc;
+
+    if (h == NULL)
+        return TAXII_AUTH_NONE;
+    if (http_auth_secret(h, strlen(h), secret, &n, NULL) != MRD_OK) {
+        sodium_memzero(secret, sizeof(secret));
+        resp->auth_fail = "malformed";
+        mrd_metric_inc(MRD_M_AUTH_FAILURES, "malformed");
+        return TAXII_AUTH_MALFORMED;
+    }
+    rc = store_token_lookup(st, secret, n, &tok, &lerr);
+    sodium_memzero(secret, sizeof(secret));
+    if (rc == MRD_E_AUTH || rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
+        resp->auth_fail = store_auth_refusal(lerr.msg);
+        mrd_metric_inc(MRD_M_AUTH_FAILURES, resp->auth_fail);
+        return TAXII_AUTH_REFUSED;
+    }
+    if (rc != MRD_OK) {
+        if (err != NULL)
+            *err = lerr;
+        return TAXII_AUTH_ERROR;
+    }
+    *ret = tok;
+    resp->who = mrd_arena_strndup(req->arena, tok.name, strlen(tok.name));
+    return TAXII_AUTH_OK;
+}
+
+/* Returns true when the request may go on; answers 401/500 itself
+ * otherwise. No Authorization header at all leaves r->who anonymous: the
+ * endpoint decides whether anonymous is enough (public collections). */
+static bool authenticate(struct taxii_req *r)
+{
+    struct mrd_err err = {0};
+
+    r->who.anonymous = true;
+    if (http_request_header(r->http, "Authorization") == NULL && r->http->client_cert_cn != NULL)
+        return authenticate_cert(r);
+    switch (taxii_auth_token(r->ts->st, r->http, r->resp, &r->who.tok, &err)) {
+    case TAXII_AUTH_NONE:
+        return true;
+    case TAXII_AUTH_OK:
+        r->who.anonymous = false;
+        return true;
+    case TAXII_AUTH_MALFORMED:
+        taxii_error(r, 401, "Authentication required",
+                    "send an API token as 'Authorization: Bearer TOKEN' or as the password of "
+                    "HTTP Basic");
+        return false;
+    case TAXII_AUTH_REFUSED:
+        taxii_error(r, 401, "Authentication required", "the credentials were not accepted");
+        return false;
+    default:
+        taxii_internal(r, &err);
+        return false;
+    }
 }
 
 static bool rate_ok(struct taxii_req *r)
@@ -333,13 +382,18 @@ static void handle_request(void *ctx, struct http_request *req, struct http_resp
     struct taxii_req r = {.ts = ctx, .http = req, .resp = resp};
     const char *m = req->method;
 
+    /* The route first, so that even a refused request is logged and
+     * counted under its template. */
+    if (taxii_ledger_path(req->path))
+        resp->route = "/ledger/v1/{endpoint}";
+    else
+        route(&r);
     if (!authenticate(&r) || !rate_ok(&r))
         return;
     if (taxii_ledger_path(req->path)) {
         taxii_ledger_handle(&r);
         return;
     }
-    route(&r);
     if (r.path.route == TAXII_R_NONE) {
         if (r.who.anonymous)
             taxii_error(&r, 401, "Authentication required", "this resource needs an API token");
@@ -489,8 +543,6 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
                                struct taxii_server **ret, struct mrd_err *err)
 {
     struct taxii_server *ts = NULL;
-    char hex[crypto_auth_KEYBYTES * 2 + 1];
-    size_t n = 0;
     enum mrd_code rc;
 
     if (sodium_init() < 0)
@@ -509,23 +561,9 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
         goto out;
     /* The paging-token key lives in the store so that every server process
      * on the same database accepts the others' tokens. */
-    rc = store_meta_get(st, TAXII_NEXT_KEY_META, hex, sizeof(hex), err);
-    if (rc == MRD_E_NOTFOUND) {
-        mrd_err_clear(err);
-        randombytes_buf(ts->next_key, sizeof(ts->next_key));
-        sodium_bin2hex(hex, sizeof(hex), ts->next_key, sizeof(ts->next_key));
-        rc = store_meta_set(st, TAXII_NEXT_KEY_META, hex, err);
-        if (rc == MRD_OK)
-            rc = store_meta_get(st, TAXII_NEXT_KEY_META, hex, sizeof(hex), err);
-    }
+    rc = store_meta_key(st, TAXII_NEXT_KEY_META, ts->next_key, sizeof(ts->next_key), err);
     if (rc != MRD_OK)
         goto out;
-    if (sodium_hex2bin(ts->next_key, sizeof(ts->next_key), hex, strlen(hex), NULL, &n, NULL) != 0 ||
-        n != sizeof(ts->next_key)) {
-        rc = mrd_err_set(err, MRD_E_CRYPTO, "store metadata %s is not a %zu-byte hex key",
-                         TAXII_NEXT_KEY_META, sizeof(ts->next_key));
-        goto out;
-    }
     *ret = ts;
     ts = NULL;
 out:

@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/metrics.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "stix/stix.h"
@@ -68,6 +69,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     if (!json_is_object(obj)) {
         (void)snprintf(it->message, sizeof(it->message),
                        "objects[%zu]: not a JSON object (TAXII 2.1 §3.7)", i);
+        mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "not_object");
         return MRD_OK;
     }
     s = json_str(obj, "id", &n);
@@ -86,6 +88,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         return rc;
     if (stix_report_errors(rep) > 0) {
         char line[STIX_LINE_MAX];
+        mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "invalid_stix");
         const struct stix_finding *f = NULL;
         for (size_t k = 0; k < rep->nfindings && f == NULL; k++)
             if (rep->findings[k].severity == STIX_ERROR)
@@ -120,6 +123,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         if (rc == MRD_OK && why[0] != '\0') { /* e.g. a signature that does not match */
             json_decref(marked);
             (void)snprintf(it->message, sizeof(it->message), "objects[%zu]: %s", i, why);
+            mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "bad_signature");
             return MRD_OK;
         }
     } else {
@@ -132,6 +136,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
                        "objects[%zu]: cannot be stored: larger than %zu bytes or not "
                        "representable as canonical JSON (RFC 8785)",
                        i, STORE_OBJECT_MAX);
+        mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "unstorable");
         return MRD_OK;
     }
     if (rc != MRD_OK)

@@ -8,6 +8,12 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
+# Tests never read the machine's /etc/meridian/meridian.conf (a node
+# installed from the package would otherwise lend its settings to every
+# `serve` and its data directory to every verb); tests that need a config
+# file set MERIDIAN_CONFIG themselves.
+os.environ["MERIDIAN_CONFIG"] = os.devnull
+
 
 @pytest.fixture(scope="session")
 def meridian_bin():

@@ -97,9 +97,9 @@ class Node:
         self.starts = 0
 
     # ---- the admin verbs -------------------------------------------------
-    def cli(self, *args, check=True):
+    def cli(self, *args, check=True, input_text=None):
         p = subprocess.run([self.bin, *map(str, args)], capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60, input=input_text)
         assert "Sanitizer" not in p.stderr, p.stderr
         if check:
             assert p.returncode == 0, f"meridian {args}: {p.returncode}\n{p.stderr}"

@@ -149,12 +149,29 @@ def test_data_dir_from_environment(tmp_path, meridian_bin):
     p = subprocess.run([meridian_bin, "org", "list"], env=env, capture_output=True, text=True,
                        timeout=60)
     assert p.stdout.startswith("cert-a\town")
-    # without --data or MERIDIAN_DATA: ./meridian-data, which is missing here
+    # without --data or MERIDIAN_DATA: the config file's `data`, else
+    # ./node-data (scripts/node's directory), which is missing here
     env.pop("MERIDIAN_DATA")
+    env["MERIDIAN_CONFIG"] = str(tmp_path / "absent.conf")
     p = subprocess.run([meridian_bin, "org", "list"], env=env, capture_output=True, text=True,
                        timeout=60, cwd=tmp_path)
     assert p.returncode == 2
-    assert "meridian-data" in p.stderr
+    assert "node-data" in p.stderr
+    conf = tmp_path / "meridian.conf"
+    conf.write_text(f"# the package's file names its data directory\ndata = {data}\n")
+    env["MERIDIAN_CONFIG"] = str(conf)
+    for verb in (["org", "list"], ["ledger", "checkpoint"], ["ledger", "verify"],
+                 ["token", "list"]):
+        p = subprocess.run([meridian_bin, *verb], env=env, capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+        assert p.returncode == 0, (verb, p.stderr)
+    assert "cert-a" in subprocess.run([meridian_bin, "org", "list"], env=env,
+                                      capture_output=True, text=True, timeout=60).stdout
+    # MERIDIAN_DATA still wins over the file
+    env["MERIDIAN_DATA"] = str(tmp_path / "elsewhere")
+    p = subprocess.run([meridian_bin, "org", "list"], env=env, capture_output=True, text=True,
+                       timeout=60, cwd=tmp_path)
+    assert p.returncode == 2 and "elsewhere" in p.stderr
 
 
 # ---- orgs and tokens ----

@@ -112,7 +112,11 @@ def test_sightings_flow_back_and_roll_up(fed, tmp_path):
     assert a.get("/taxii2/").status_code == 200
     # odd requests get clean answers
     assert api(a, "/api/v1").status_code == 404
-    assert api(a, "/api/v1/").status_code == 404
+    # /api/v1/ lists the route table (docs/api.md); peers/ only for own orgs
+    paths = {(r["method"], r["path"]) for r in api(a, "/api/v1/").json()["routes"]}
+    assert ("GET", "/api/v1/sightings/{indicator}") in paths and ("GET", "/api/v1/peers") in paths
+    paths = {r["path"] for r in api(a, "/api/v1/", token=tp).json()["routes"]}
+    assert "/api/v1/peers" not in paths and "/api/v1/sightings" in paths
     assert api(a, "/api/v1/sightings/not-an-indicator").status_code == 404
     assert api(a, "/api/v1/sightings/indicator--" + "a" * 5000).status_code in (404, 414, 431)
     assert api(a, "/api/v1/verification/nope/").status_code == 404

@@ -172,9 +172,10 @@ def test_no_user_agent_is_fine(node):
 def test_access_log_names_token_never_secret(node):
     node.get("/taxii2/")
     # the line is written once the response is sent: wait for it
-    wait_for(lambda: "access method=GET path=/taxii2/ status=200" in node.stderr(), 5)
+    wait_for(lambda: "method=GET path=/taxii2/ route=/taxii2/ status=200" in node.stderr(), 5)
     log = node.stderr()
     assert node.admin_token not in log
     # the token's name ("admin" for init's token, else its public prefix)
-    assert re.search(r"path=/taxii2/ status=200 bytes=\d+ ms=[\d.]+ token=(admin|mrd_\w{8})", log)
+    assert re.search(r"path=/taxii2/ route=/taxii2/ status=200 bytes=\d+ ms=[\d.]+ "
+                     r"token=(admin|mrd_\w{8}) auth=ok", log)
     assert node.admin_token[12:] not in log

@@ -23,16 +23,20 @@ def test_sigint_stops_cleanly(tmp_path, meridian_bin):
     n.stop()
 
 
-def serve(meridian_bin, *args, timeout=20):
+def serve(meridian_bin, *args, timeout=20, cwd=None, env=None):
     p = subprocess.run([meridian_bin, "serve", *map(str, args)], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, cwd=cwd, env=env)
     assert "Sanitizer" not in p.stderr, p.stderr
     return p
 
 
 def test_usage_errors(tmp_path, meridian_bin):
-    p = serve(meridian_bin)
-    assert p.returncode == 2 and "--data DIR is required" in p.stderr
+    # Without --data: the default data directory (./node-data here, as for
+    # every verb), which does not exist yet.
+    env = {k: v for k, v in os.environ.items() if k not in ("MERIDIAN_DATA", "MERIDIAN_CONFIG")}
+    env["MERIDIAN_CONFIG"] = str(tmp_path / "no.conf")
+    p = serve(meridian_bin, "--http", "--listen", "127.0.0.1:0", cwd=tmp_path, env=env)
+    assert p.returncode == 2 and "./node-data" in p.stderr and "meridian init" in p.stderr
     p = serve(meridian_bin, "--data", tmp_path, "--listen", "nohostport", "--http")
     assert p.returncode == 2 and "--listen" in p.stderr
     p = serve(meridian_bin, "--data", tmp_path, "--threads", "many", "--http")

@@ -1315,6 +1315,8 @@ static void test_migration_from_v1(void **state)
                                   "DROP TABLE hold_items; DROP TABLE holds;"
                                   "DROP TABLE ledger_events;"
                                   "DROP TABLE object_leaves;"
+                                  "DROP TABLE sessions; DROP TABLE value_index;"
+                                  "DELETE FROM meta WHERE key = 'value_index';"
                                   "ALTER TABLE objects DROP COLUMN is_first;"
                                   "ALTER TABLE objects DROP COLUMN is_last;"
                                   "ALTER TABLE objects DROP COLUMN twin;"

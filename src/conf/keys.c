@@ -1,0 +1,73 @@
+/*
+ * keys.c: the settings of `meridian serve` (conf.h). The order is the
+ * order of `meridian help serve`, `meridian config keys` and the example
+ * file; add a setting here and to enum conf_serve_key, then read it in
+ * cli_serve.c.
+ */
+#include "conf/conf.h"
+
+static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+/* clang-format off */
+const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
+    [CONF_DATA] = {"data", CONF_STRING, NULL, 0, 0, NULL, "DIR",
+        "data directory made by 'meridian init' (default\n"
+        "$MERIDIAN_DATA, else ./node-data; the Debian\n"
+        "package sets /var/lib/meridian here)"},
+    [CONF_LISTEN] = {"listen", CONF_ADDR, "127.0.0.1:8443", 0, 0, NULL, "HOST:PORT",
+        "numeric address to listen on; port 0 picks a\nfree port; IPv6 as [::1]:PORT"},
+    [CONF_HTTP] = {"http", CONF_BOOL, "false", 0, 0, NULL, NULL,
+        "plain HTTP instead of HTTPS (loopback testing\nonly)"},
+    [CONF_TLS_CERT] = {"tls-cert", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "server certificate chain, PEM (default\nDIR/cert.pem)"},
+    [CONF_TLS_KEY] = {"tls-key", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "its private key, PEM (default DIR/key.pem)"},
+    [CONF_CLIENT_CA] = {"client-ca", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "request client certificates and verify them\n"
+        "against FILE; without a token, a verified\n"
+        "certificate's subject CN names the org the\n"
+        "request acts as"},
+    [CONF_THREADS] = {"threads", CONF_UINT, "16", 1, 1024, NULL, "N",
+        "listener threads, and as many for writes"},
+    [CONF_MAX_CONNECTIONS] = {"max-connections", CONF_UINT, "4096", 1, 1000000, NULL, "N",
+        "open connections at most"},
+    [CONF_MAX_HEADER] = {"max-header", CONF_UINT, "32768", 1024, 16777216, NULL, "BYTES",
+        "request line and headers at most"},
+    [CONF_IDLE_TIMEOUT] = {"idle-timeout", CONF_UINT, "30", 0, 86400, NULL, "SEC",
+        "close a connection silent that long\n(0 = never)"},
+    [CONF_REQUEST_TIMEOUT] = {"request-timeout", CONF_UINT, "60", 0, 86400, NULL, "SEC",
+        "close a connection still sending one request\nafter SEC (slow clients; 0 = never)"},
+    [CONF_RATE] = {"rate", CONF_UINT, "20000", 0, 1000000000, NULL, "N",
+        "requests per second per API token, 0 =\nunlimited; above it: 429"},
+    [CONF_MAX_BODY_MEMORY] = {"max-body-memory", CONF_UINT, "1024", 0, 1048576, NULL, "MIB",
+        "memory for request bodies and what is parsed\n"
+        "from them (a POST's JSON takes about 10 times\n"
+        "its size), all requests together (0 =\n"
+        "unlimited); above it: 503 with Retry-After"},
+    [CONF_SYNC_INTERVAL] = {"sync-interval", CONF_UINT, "30000", 0, 1000000000, NULL, "MS",
+        "federation: sync each peer every MS\n"
+        "milliseconds (0 = off; failures back off, see\n"
+        "'meridian help peer')"},
+    [CONF_CHECKPOINT_INTERVAL] = {"checkpoint-interval", CONF_UINT, "60", 1, 86400, NULL, "SEC",
+        "ledger: sign a checkpoint every SEC seconds\nwhen the tree grew"},
+    [CONF_SESSION_IDLE] = {"session-idle", CONF_UINT, "1800", 1, 31536000, NULL, "SEC",
+        "console: a session unused for SEC seconds ends"},
+    [CONF_SESSION_MAX] = {"session-max", CONF_UINT, "43200", 1, 31536000, NULL, "SEC",
+        "console: a session ends SEC seconds after\nsign-in, used or not"},
+    [CONF_METRICS_LISTEN] = {"metrics-listen", CONF_ADDR, NULL, 0, 0, NULL, "HOST:PORT",
+        "also serve /metrics, /healthz and /readyz on\n"
+        "this plain-HTTP address, WITHOUT authentication\n"
+        "(bind it to loopback or a monitoring network)"},
+    [CONF_LOG] = {"log", CONF_STRING, "stderr", 0, 0, NULL, "TARGET",
+        "where log records go: stderr, syslog\n"
+        "(journald), or a file path (appended to;\n"
+        "reopened on SIGHUP for log rotation)"},
+    [CONF_LOG_FORMAT] = {"log-format", CONF_CHOICE, "text", 0, 0, log_formats, "FORMAT",
+        "text (one 'key=value' line per record) or\njson (JSON lines)"},
+    [CONF_LOG_LEVEL] = {"log-level", CONF_CHOICE, "info", 0, 0, log_levels, "LEVEL",
+        "debug, info, warn or error: records below it\nare dropped"},
+    [CONF_READY_FILE] = {"ready-file", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "once accepting connections, write the bound\nHOST:PORT to FILE"},
+};
+/* clang-format on */

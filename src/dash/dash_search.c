@@ -1,0 +1,379 @@
+/*
+ * Search by value for the console, the JSON API and `meridian search`.
+ *
+ * The store finds candidate versions in its value index; each one is
+ * shown only when policy_may_read() says the reader may read it, with the
+ * reader store_reader_for() builds for the version's collection (a
+ * collection the reader may not read at all hides all of its rows). So a
+ * search can never reveal a hit, a count or a "more" that TAXII would not
+ * show the same org. Versions of one object are folded into one result:
+ * the first (best) match, which the store hands out first.
+ */
+#include "dash/dash_int.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+#define MAX_COLLECTIONS 100000
+
+/* ---- the reader's view: one policy reader per collection ---- */
+
+static enum mrd_code add_coll(void *ctx, const struct store_collection *c)
+{
+    struct dash_view *v = ctx;
+
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        struct dash_view_coll *p;
+        if (cap > MAX_COLLECTIONS)
+            return MRD_E_TOOBIG;
+        p = mrd_realloc(v->c, cap * sizeof(*p));
+        if (p == NULL)
+            return MRD_E_NOMEM;
+        v->c = p;
+        v->cap = cap;
+    }
+    memset(&v->c[v->n], 0, sizeof(v->c[v->n]));
+    v->c[v->n].coll = *c;
+    v->n++;
+    return MRD_OK;
+}
+
+enum mrd_code dash__view_load(struct store *st, const struct dash_who *who, struct dash_view *ret,
+                              struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    memset(ret, 0, sizeof(*ret));
+    rc = store_collection_list(st, NULL, add_coll, ret, err);
+    for (size_t i = 0; rc == MRD_OK && i < ret->n; i++) {
+        struct dash_view_coll *c = &ret->c[i];
+        rc = store_reader_for(st, who->org_key, who->relation, &c->coll, &c->reader, &c->can_read,
+                              err);
+        /* the reader points into the collection record it was built from */
+        c->reader.community = c->coll.api_root;
+    }
+    if (rc != MRD_OK) {
+        dash__view_release(ret);
+        if (err != NULL && err->msg[0] == '\0')
+            (void)mrd_err_set(err, rc, "collections: %s", mrd_code_str(rc));
+    }
+    return rc;
+}
+
+void dash__view_release(struct dash_view *v)
+{
+    mrd_free(v->c);
+    memset(v, 0, sizeof(*v));
+}
+
+const struct dash_view_coll *dash__view_find(const struct dash_view *v, int64_t key)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->c[i].coll.key == key)
+            return &v->c[i];
+    return NULL;
+}
+
+bool dash__view_may_read(const struct dash_view *v, int64_t coll, const struct store_row *row)
+{
+    const struct dash_view_coll *c = dash__view_find(v, coll);
+
+    return c != NULL && c->can_read && policy_may_read(&c->reader, &row->policy);
+}
+
+/* ---- results ---- */
+
+static const char *const kind_names[] = {"", "ipv4", "ipv6", "domain", "url", "email", "hash"};
+static const char *const how_names[] = {"value", "pattern", "url-host"};
+static const char *const match_names[] = {"exact", "contains", "within"};
+
+const char *dash__kind_name(unsigned kind)
+{
+    return kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : "";
+}
+
+/* A short label for an object: its name, else its value, else its
+ * pattern; NULL when it has none of them. */
+static json_t *label_of(const json_t *o)
+{
+    static const char *const keys[] = {"name", "value", "pattern", "description"};
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *s = json_string_value(json_object_get(o, keys[i]));
+        if (s != NULL) {
+            size_t n = strlen(s);
+            return json_stringn(s, n > 300 ? 300 : n);
+        }
+    }
+    return NULL;
+}
+
+json_t *dash__row_summary(const struct dash_view *v, int64_t coll, const struct store_row *row)
+{
+    const struct dash_view_coll *c = dash__view_find(v, coll);
+    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
+    char added[MRD_TIME_TAXII_LEN + 1], ver[MRD_TIME_TAXII_LEN + 1] = "";
+    json_t *o = NULL, *e;
+
+    mrd_time_format_taxii(row->date_added, added);
+    if (row->version_usec != STORE_VERSION_NONE)
+        mrd_time_format_taxii(row->version_usec, ver);
+    if (row->body != NULL)
+        (void)mrd_json_parse(row->body, row->body_len, &lim, &o, NULL);
+    e = json_pack("{s:s%,s:s%,s:s,s:s%,s:s,s:s,s:s,s:s*,s:b,s:o*}", "id", row->id, row->id_len,
+                  "type", row->type, row->type_len, "tlp", policy_tlp_name(row->policy.tlp),
+                  "source", row->source_peer != NULL ? row->source_peer : "local",
+                  row->source_peer != NULL ? row->source_peer_len : 5, "collection",
+                  c != NULL ? c->coll.title : "", "api_root", c != NULL ? c->coll.api_root : "",
+                  "date_added", added, "version", ver[0] ? ver : NULL, "revoked", row->revoked,
+                  "label", o != NULL ? label_of(o) : NULL);
+    json_decref(o);
+    return e;
+}
+
+struct collect {
+    const struct dash_view *view;
+    json_t *results;
+    json_t *by_id; /* id -> result, to fold versions */
+};
+
+static bool hit_visible(void *ctx, int64_t coll, const struct store_row *row)
+{
+    return dash__view_may_read(((struct collect *)ctx)->view, coll, row);
+}
+
+static enum mrd_code hit_emit(void *ctx, const struct store_value_hit *h, struct mrd_err *err)
+{
+    struct collect *x = ctx;
+    char id[STORE_STIX_ID_MAX + 1], shown[STORE_VALUE_KEY_MAX * 3];
+    json_t *e;
+
+    (void)snprintf(id, sizeof(id), "%.*s", (int)h->row->id_len, h->row->id);
+    e = json_object_get(x->by_id, id);
+    if (e != NULL) {
+        json_int_t n = json_integer_value(json_object_get(e, "versions"));
+        (void)json_object_set_new(e, "versions", json_integer(n + 1));
+        return MRD_OK;
+    }
+    (void)store_value_format(h->stored, shown, sizeof(shown));
+    e = dash__row_summary(x->view, h->collection, h->row);
+    if (e == NULL || json_object_set_new(e, "match", json_string(match_names[h->match])) != 0 ||
+        json_object_set_new(e, "via", json_string(how_names[h->how <= 2 ? h->how : 0])) != 0 ||
+        json_object_set_new(e, "matched", json_string(shown)) != 0 ||
+        json_object_set_new(e, "versions", json_integer(1)) != 0 ||
+        json_object_set(x->by_id, id, e) != 0 || json_array_append_new(x->results, e) != 0)
+        return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
+    return MRD_OK;
+}
+
+/* The host of a normalised URL key ("scheme://[user@]host[:port]/..."). */
+static bool url_host(const struct store_value *url, struct store_value *ret)
+{
+    const char *k = (const char *)url->key, *p, *end = k + url->len, *h, *he;
+
+    p = memchr(k, ':', url->len);
+    if (p == NULL || end - p < 3 || p[1] != '/' || p[2] != '/')
+        return false;
+    h = p + 3;
+    he = h;
+    while (he < end && *he != '/' && *he != '?' && *he != '#')
+        he++;
+    for (const char *q = h; q < he; q++)
+        if (*q == '@')
+            h = q + 1;
+    if (h < he && *h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(he - h));
+        if (rb == NULL)
+            return false;
+        return store_value_parse(h + 1, (size_t)(rb - h - 1), ret, NULL) == MRD_OK;
+    }
+    for (const char *q = h; q < he; q++)
+        if (*q == ':')
+            he = q;
+    return he > h && store_value_parse(h, (size_t)(he - h), ret, NULL) == MRD_OK &&
+           ret->kind != STORE_V_URL;
+}
+
+static enum mrd_code search_value(struct store *st, const struct dash_view *view,
+                                  const struct store_value *v, size_t limit, json_t **ret_results,
+                                  bool *ret_more, struct mrd_err *err)
+{
+    bool more = false;
+    struct collect x = {.view = view, .results = json_array(), .by_id = json_object()};
+    enum mrd_code rc;
+
+    if (x.results == NULL || x.by_id == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
+        goto out;
+    }
+    ret_more = ret_more != NULL ? ret_more : &more;
+    rc = store_value_search(st, v, limit, hit_visible, hit_emit, &x, ret_more, err);
+    /* A URL is also looked up by its host: an indicator on the domain (or
+     * its parent) or the address covers every URL there. */
+    if (rc == MRD_OK && v->kind == STORE_V_URL && !*ret_more &&
+        json_array_size(x.results) < limit) {
+        struct store_value host;
+        if (url_host(v, &host))
+            rc = store_value_search(st, &host, limit - json_array_size(x.results), hit_visible,
+                                    hit_emit, &x, ret_more, err);
+    }
+    if (rc == MRD_OK) {
+        *ret_results = x.results;
+        x.results = NULL;
+    }
+out:
+    json_decref(x.results);
+    json_decref(x.by_id);
+    return rc;
+}
+
+enum mrd_code dash_search(struct store *st, const struct dash_who *who, const char *q, size_t qlen,
+                          size_t limit, json_t **ret, struct mrd_err *err)
+{
+    struct store_value v;
+    struct dash_view view;
+    char shown[STORE_VALUE_KEY_MAX * 3];
+    json_t *results = NULL;
+    bool more = false;
+    enum mrd_code rc;
+
+    rc = store_value_parse(q, qlen, &v, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = dash__view_load(st, who, &view, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = search_value(st, &view, &v, limit > 0 ? limit : DASH_SEARCH_LIMIT, &results, &more, err);
+    dash__view_release(&view);
+    if (rc != MRD_OK)
+        return rc;
+    (void)store_value_format(&v, shown, sizeof(shown));
+    *ret = json_pack("{s:s%,s:s,s:s,s:o,s:b}", "query", q, qlen, "value", shown, "kind",
+                     dash__kind_name(v.kind), "results", results, "more", more);
+    if (*ret == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
+    return MRD_OK;
+}
+
+/* ---- bulk ---- */
+
+static bool sep(unsigned char c)
+{
+    return c <= ' ' || c == ',' || c == ';' || c == '"' || c == '\'' || c == '<' || c == '>' ||
+           c == '|' || c == '`' || c == 0x7f;
+}
+
+static bool trim_char(unsigned char c)
+{
+    return c == '.' || c == ',' || c == ':' || c == ';' || c == ')' || c == '(' || c == '}' ||
+           c == '{' || c == '!' || c == '?' || c == '*';
+}
+
+/* A word of prose that is a value worth looking up: parses, and a domain
+ * ends in a label of two or more letters (so "e.g." stays prose). */
+static bool word_value(const char *w, size_t n, struct store_value *v)
+{
+    if (store_value_parse(w, n, v, NULL) != MRD_OK)
+        return false;
+    if (v->kind == STORE_V_DOMAIN) {
+        size_t letters = 0;
+        for (size_t i = 0; i < v->len && v->key[i] != '.'; i++) {
+            unsigned char c = v->key[i];
+            if (!(c >= 'a' && c <= 'z'))
+                return false;
+            letters++;
+        }
+        if (letters < 2)
+            return false;
+    }
+    return true;
+}
+
+enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, const char *text,
+                               size_t len, json_t **ret, struct mrd_err *err)
+{
+    struct dash_view view;
+    json_t *seen = json_object(), *values = json_array();
+    size_t i = 0, known = 0, n = 0;
+    bool truncated = false, pinned;
+    enum mrd_code rc = MRD_OK;
+
+    if (len > DASH_BULK_TEXT_MAX) {
+        json_decref(seen);
+        json_decref(values);
+        return mrd_err_set(err, MRD_E_TOOBIG, "bulk: text over %zu bytes", DASH_BULK_TEXT_MAX);
+    }
+    if (seen == NULL || values == NULL) {
+        json_decref(seen);
+        json_decref(values);
+        return mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
+    }
+    /* One read snapshot for the whole list: one transaction, not one per
+     * value (and every value is answered from the same state). */
+    pinned = store_read_begin(st, NULL) == MRD_OK;
+    rc = dash__view_load(st, who, &view, err);
+    if (rc != MRD_OK) {
+        if (pinned)
+            store_read_end(st);
+        json_decref(seen);
+        json_decref(values);
+        return rc;
+    }
+    while (i < len && rc == MRD_OK) {
+        size_t start, end;
+        struct store_value v;
+        char shown[STORE_VALUE_KEY_MAX * 3];
+        json_t *results = NULL, *e;
+        bool more = false;
+
+        while (i < len && sep((unsigned char)text[i]))
+            i++;
+        start = i;
+        while (i < len && !sep((unsigned char)text[i]))
+            i++;
+        end = i;
+        while (start < end && trim_char((unsigned char)text[start]) && text[start] != '[')
+            start++;
+        while (end > start && (trim_char((unsigned char)text[end - 1]) ||
+                               (text[end - 1] == ']' && end - start > 1 && text[end - 2] != '.')))
+            end--;
+        if (end == start || !word_value(text + start, end - start, &v))
+            continue;
+        (void)store_value_format(&v, shown, sizeof(shown));
+        if (json_object_get(seen, shown) != NULL)
+            continue;
+        if (n == DASH_BULK_MAX) {
+            truncated = true;
+            break;
+        }
+        n++;
+        (void)json_object_set_new(seen, shown, json_true());
+        rc = search_value(st, &view, &v, DASH_BULK_PER_VALUE, &results, &more, err);
+        if (rc != MRD_OK)
+            break;
+        if (json_array_size(results) > 0)
+            known++;
+        e = json_pack("{s:s,s:s,s:i,s:b,s:o}", "value", shown, "kind", dash__kind_name(v.kind),
+                      "found", (int)json_array_size(results), "more", more, "results", results);
+        if (e == NULL || json_array_append_new(values, e) != 0)
+            rc = mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
+    }
+    dash__view_release(&view);
+    if (pinned)
+        store_read_end(st);
+    json_decref(seen);
+    if (rc != MRD_OK) {
+        json_decref(values);
+        return rc;
+    }
+    *ret = json_pack("{s:o,s:i,s:i,s:b}", "values", values, "known", (int)known, "unknown",
+                     (int)(n - known), "truncated", truncated);
+    if (*ret == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
+    return MRD_OK;
+}

@@ -1,0 +1,721 @@
+/*
+ * Meridian console. Everything comes from this node's JSON API (/api/v1/,
+ * docs/api.md) as the signed-in org; nothing is fetched from anywhere else.
+ *
+ * Every string shown comes from someone else's STIX object and may be
+ * hostile. So the DOM is built with createElement and textContent only
+ * (never innerHTML: the page's CSP requires Trusted Types, so an
+ * accidental innerHTML would throw), links are made only from http(s)
+ * URLs, bidirectional-override and control characters are shown as
+ * visible escapes, text runs sit in <bdi dir="auto">, and long strings are
+ * cut with a button to show more.
+ */
+"use strict";
+
+const state = { who: null, csrf: null };
+const LIST_MAX = 300;       /* characters of a string in tables */
+const FIELD_MAX = 4000;     /* characters of a field before "show more" */
+
+/* ---- safe text -------------------------------------------------------- */
+
+/* Bidi controls (LRE RLE PDF LRO RLO, LRI RLI FSI PDI, LRM RLM ALM) and
+ * C0/C1 controls become visible escapes, so no string can reorder or hide
+ * the text around it. */
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+const CTRL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+function clean(s) {
+  s = String(s);
+  return s.replace(BIDI, (c) => "\u27e6U+" + c.charCodeAt(0).toString(16).toUpperCase()
+    .padStart(4, "0") + "\u27e7").replace(CTRL, "\ufffd");
+}
+
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = clean(v);
+    else if (k === "href") el.setAttribute("href", v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(clean(kid)));
+  }
+  return el;
+}
+
+/* Untrusted text: isolated direction, cut at max with a button for more. */
+function ut(s, max) {
+  const full = clean(s);
+  const b = h("bdi", { dir: "auto" });
+  if (max && full.length > max) {
+    b.textContent = full.slice(0, max) + "\u2026";
+    const more = h("button", { type: "button", class: "quiet more", text: "show all " +
+      full.length.toLocaleString() + " characters" });
+    more.addEventListener("click", () => { b.textContent = full; more.remove(); });
+    return h("span", {}, b, " ", more);
+  }
+  b.textContent = full;
+  return b;
+}
+
+/* Only absolute http(s) URLs become links; anything else (javascript:,
+ * data:, relative) stays text. */
+function safeUrl(u) {
+  try {
+    const url = new URL(String(u));
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function extLink(u) {
+  const ok = safeUrl(u);
+  if (!ok) return h("span", { class: "mono" }, ut(u, LIST_MAX));
+  return h("a", { href: ok, rel: "noopener noreferrer nofollow", target: "_blank",
+    class: "mono" }, ut(u, LIST_MAX));
+}
+
+function isStixId(s) {
+  return typeof s === "string" && /^[a-z0-9-]{1,250}--[0-9a-fA-F-]{36}$/.test(s);
+}
+
+function objLink(id, label) {
+  if (!isStixId(id)) return ut(id, LIST_MAX);
+  return h("a", { href: "#/object/" + encodeURIComponent(id), class: "mono" },
+    ut(label || id, LIST_MAX));
+}
+
+function tlp(t) {
+  const name = String(t || "unknown");
+  return h("span", { class: "tlp tlp-" + name.replace(/[^a-z+]/g, ""),
+    text: "TLP:" + name.toUpperCase() });
+}
+
+function when(ts) {
+  return ts ? String(ts).replace("T", " ").replace(/\.\d+Z$/, "Z") : "";
+}
+
+/* ---- the API ---------------------------------------------------------- */
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.title)) || ("HTTP " + status));
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { "Accept": "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
+  }
+  const r = await fetch("/api/v1/" + path, { method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (r.status === 401 && path !== "session") {
+    state.who = null;
+    state.csrf = null;
+    renderSignin("Your session has ended: sign in again.");
+    throw new ApiError(401, data);
+  }
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+/* ---- frame ------------------------------------------------------------ */
+
+const main = () => document.getElementById("main");
+
+function show(...nodes) {
+  main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
+}
+
+function setWho() {
+  const who = document.getElementById("who");
+  const out = document.getElementById("signout");
+  if (state.who) {
+    who.textContent = clean(state.who.org + " (" + state.who.relation + ")");
+    out.hidden = !state.who.session;
+  } else {
+    who.textContent = "";
+    out.hidden = true;
+  }
+  document.getElementById("nav").hidden = !state.who;
+}
+
+function markNav(page) {
+  for (const a of document.querySelectorAll("#nav a")) {
+    a.classList.toggle("current", a.dataset.page === page);
+    if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function own() {
+  return !!state.who && state.who.relation === "own";
+}
+
+function failure(e) {
+  if (e instanceof ApiError && e.status === 401) return;
+  show(h("h1", { text: "Something went wrong" }), h("p", { class: "error", text: e.message }));
+}
+
+/* ---- sign-in ---------------------------------------------------------- */
+
+function renderSignin(msg) {
+  setWho();
+  markNav("");
+  const input = h("input", { type: "password", id: "token", name: "token",
+    autocomplete: "current-password", required: true, spellcheck: "false" });
+  const err = h("p", { class: "error", id: "signin-error", role: "alert" });
+  if (msg) err.textContent = msg;
+  const form = h("form", { class: "panel signin", id: "signin" },
+    h("h1", { text: "Sign in" }),
+    h("p", { class: "hint", text: "Use an API token of your organisation (meridian token " +
+      "create). It opens a session on this node; the token itself is not kept in the browser." }),
+    h("label", { for: "token", text: "API token" }), input, err,
+    h("p", {}, h("button", { type: "submit", id: "signin-button", text: "Sign in" })));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const who = await api("POST", "session", { token: input.value });
+      input.value = "";
+      state.who = who;
+      state.csrf = who.csrf;
+      setWho();
+      if (!location.hash || location.hash === "#/" || location.hash === "#/signin")
+        location.hash = "#/overview";
+      else route();
+    } catch (e) {
+      err.textContent = e.status === 401 ? "That token was not accepted." : e.message;
+    }
+  });
+  show(form);
+  input.focus();
+}
+
+async function signout() {
+  try { await api("DELETE", "session"); } catch (e) { /* gone already */ }
+  state.who = null;
+  state.csrf = null;
+  location.hash = "#/";
+  renderSignin("Signed out.");
+}
+
+/* ---- overview --------------------------------------------------------- */
+
+function barChart(rows, title) {
+  const W = 640, rowH = 24, left = 330, top = 8;
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  const svgNS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNS, "svg");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("viewBox", "0 0 " + W + " " + (top * 2 + rows.length * rowH));
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", title);
+  const t = document.createElementNS(svgNS, "title");
+  t.textContent = title;
+  svg.append(t);
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const g = document.createElementNS(svgNS, "g");
+    const label = document.createElementNS(svgNS, "text");
+    label.setAttribute("x", "0");
+    label.setAttribute("y", String(y + 16));
+    label.textContent = clean(r.label).slice(0, 48);
+    const bar = document.createElementNS(svgNS, "rect");
+    bar.setAttribute("class", "bar");
+    bar.setAttribute("x", String(left));
+    bar.setAttribute("y", String(y + 3));
+    bar.setAttribute("height", String(rowH - 7));
+    bar.setAttribute("width", String(Math.max(1, (W - left - 60) * r.value / max)));
+    const tip = document.createElementNS(svgNS, "title");
+    tip.textContent = clean(r.label) + ": " + r.value.toLocaleString();
+    bar.append(tip);
+    const num = document.createElementNS(svgNS, "text");
+    num.setAttribute("x", String(left + 6 + (W - left - 60) * r.value / max));
+    num.setAttribute("y", String(y + 16));
+    num.textContent = r.value.toLocaleString();
+    g.append(label, bar, num);
+    svg.append(g);
+  });
+  return svg;
+}
+
+const TLP_COLORS = { clear: "#9aa5b1", green: "#2f9e44", amber: "#f08c00",
+  "amber+strict": "#d9480f", red: "#c92a2a" };
+const PALETTE = ["#1c7ed6", "#f59f00", "#37b24d", "#ae3ec9", "#e8590c", "#0ca678", "#d6336c",
+  "#495057", "#74c0fc", "#a9e34b"];
+
+/* A stacked bar chart: series {name: [count per bucket]} over labels. */
+function stackedChart(labels, series, colors, title, hourly) {
+  const svgNS = "http://www.w3.org/2000/svg";
+  const W = 560, H = 220, L = 44, B = 28, T = 10, R = 8;
+  const names = Object.keys(series);
+  const totals = labels.map((_, i) => names.reduce((a, n) => a + (series[n][i] || 0), 0));
+  const raw = Math.max(1, ...totals);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw / 4)));
+  const step = raw <= 4 ? 1 : [1, 2, 5, 10].map((m) => m * mag).find((x) => raw / x <= 4) ||
+    10 * mag;
+  const ticks = Math.max(1, Math.ceil(raw / step));
+  const max = ticks * step;
+  const svg = document.createElementNS(svgNS, "svg");
+  const el = (tag, attrs) => {
+    const e = document.createElementNS(svgNS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    return e;
+  };
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", title);
+  const tt = el("title", {});
+  tt.textContent = title;
+  svg.append(tt);
+  const plotW = W - L - R, plotH = H - T - B, bw = plotW / Math.max(1, labels.length);
+  for (let k = 0; k <= ticks; k++) {
+    const y = T + plotH - plotH * k / ticks;
+    svg.append(el("line", { x1: L, x2: W - R, y1: y, y2: y, class: "axis" }));
+    const tx = el("text", { x: L - 6, y: y + 4, "text-anchor": "end" });
+    tx.textContent = (step * k).toLocaleString();
+    svg.append(tx);
+  }
+  labels.forEach((lab, i) => {
+    let y = T + plotH;
+    names.forEach((n, j) => {
+      const v = series[n][i] || 0;
+      if (!v) return;
+      const hgt = plotH * v / max;
+      y -= hgt;
+      const r = el("rect", { x: L + i * bw + 1, y, width: Math.max(1, bw - 2), height: hgt,
+        fill: colors[n] || PALETTE[j % PALETTE.length] });
+      const tip = el("title", {});
+      tip.textContent = clean(n) + " \u2013 " + when(lab) + ": " + v.toLocaleString();
+      r.append(tip);
+      svg.append(r);
+    });
+    const every = Math.ceil(labels.length / 8);
+    if (i % every === 0) {
+      const tx = el("text", { x: L + i * bw + bw / 2, y: H - 8, "text-anchor": "middle" });
+      tx.textContent = hourly ? String(lab).slice(11, 16) : String(lab).slice(5, 10);
+      svg.append(tx);
+    }
+  });
+  const legend = h("ul", { class: "legend" }, names.map((n, j) => h("li", {},
+    h("span", { class: "swatch swatch-" + (j % PALETTE.length) +
+      (colors[n] ? " tlp-sw-" + n.replace(/[^a-z]/g, "") : "") }),
+    ut(n, 60), " ",
+    h("span", { class: "hint", text: series[n].reduce((a, x) => a + x, 0).toLocaleString() }))));
+  const table = h("details", {}, h("summary", { text: "Figures" }), h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { text: hourly ? "Hour" : "Day" }),
+      names.map((n) => h("th", {}, ut(n, 40))))),
+    h("tbody", {}, labels.map((lab, i) => h("tr", {}, h("td", { text: when(lab) }),
+      names.map((n) => h("td", { class: "num", text: String(series[n][i] || 0) })))))));
+  return h("div", {}, svg, legend, table);
+}
+
+async function renderOverview(params) {
+  markNav("overview");
+  const days = ["1", "7", "30"].includes(params.get("days")) ? params.get("days") : "7";
+  const pick = h("select", { id: "days", "aria-label": "Window" },
+    [["1", "last 24 hours"], ["7", "last 7 days"], ["30", "last 30 days"]].map(([v, t]) =>
+      h("option", { value: v, selected: v === days, text: t })));
+  pick.addEventListener("change", () => { location.hash = "#/overview?days=" + pick.value; });
+  const grid = h("div", { class: "grid", id: "overview-grid" },
+    h("p", { class: "hint", text: "Loading\u2026" }));
+  const sightPanel = h("section", { class: "panel", id: "top-sighted" },
+    h("h2", { text: "Most-sighted indicators" }));
+  const peerPanel = h("section", { class: "panel", id: "peer-health" },
+    h("h2", { text: "Peer health" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  show(h("div", { class: "head" }, h("h1", { text: "Overview" }), pick), grid);
+  try {
+    const o = await api("GET", "overview?days=" + days);
+    const hourly = o.bucket === "hour";
+    const rec = h("section", { class: "panel", id: "received-tlp" },
+      h("h2", {}, "Objects received by TLP ", h("span", { class: "hint",
+        text: o.received.total.toLocaleString() + " in the window" })),
+      stackedChart(o.buckets, o.received.by_tlp, TLP_COLORS, "Objects received per " +
+        o.bucket + " by TLP", hourly));
+    const src = h("section", { class: "panel", id: "received-source" },
+      h("h2", { text: "Objects received by source" }),
+      stackedChart(o.buckets, o.received.by_source, {}, "Objects received per " + o.bucket +
+        " by source (local or peer)", hourly));
+    const sig = h("section", { class: "panel", id: "sightings" },
+      h("h2", {}, "Sightings by reporter ", h("span", { class: "hint",
+        text: o.sightings.total.toLocaleString() + " sighted" })),
+      stackedChart(o.buckets, o.sightings.by_reporter, {}, "Sighting counts per " + o.bucket +
+        " by reporting organisation", hourly));
+    const top = o.top_sighted;
+    sightPanel.append(...[top.length === 0 ? h("p", { class: "empty",
+      text: "No sightings you may read in this window." })
+      : barChart(top.map((x) => ({ label: x.label || x.indicator, value: x.count })),
+        "Sighting counts of the most-sighted indicators"),
+    top.length ? h("table", {}, h("tbody", {}, top.map((x) => h("tr", {},
+      h("td", {}, objLink(x.indicator, x.label || x.indicator)),
+      h("td", { class: "num", text: x.count.toLocaleString() }),
+      h("td", { class: "hint", text: x.sightings + " sighting" + (x.sightings === 1 ? "" :
+        "s") }))))) : null].filter((x) => x !== null));
+    const fresh = h("section", { class: "panel", id: "new-partner" },
+      h("h2", {}, "New from partners, not sighted here ", h("span", { class: "hint",
+        text: o.partner_indicators.toLocaleString() + " partner indicators in the window" })),
+      o.new_partner_indicators.length === 0 ? h("p", { class: "empty", text: "None." })
+        : h("table", {}, h("tbody", {}, o.new_partner_indicators.map((x) => h("tr", {},
+          h("td", {}, tlp(x.tlp)), h("td", {}, objLink(x.id, x.label || x.id)),
+          h("td", {}, ut(x.source, 64)), h("td", { text: when(x.date_added) }))))));
+    grid.replaceChildren(rec, src, sig, sightPanel, fresh, peerPanel);
+  } catch (e) {
+    grid.replaceChildren(h("p", { class: "error", text: e.message }));
+    return;
+  }
+  if (!state.who || state.who.relation !== "own") {
+    peerPanel.replaceChildren(h("h2", { text: "Peer health" }),
+      h("p", { class: "hint", text: "Peer state is shown to the node's own organisation." }));
+    return;
+  }
+  try {
+    const p = await api("GET", "peers");
+    peerPanel.replaceChildren(h("h2", { text: "Peer health" }), peerTable(p.peers || [], true));
+  } catch (e) {
+    peerPanel.replaceChildren(h("h2", { text: "Peer health" }),
+      h("p", { class: "error", text: e.message }));
+  }
+}
+
+/* ---- federation --------------------------------------------------------- */
+
+function lag(s) {
+  if (s === undefined || s === null || s < 0) return "never";
+  if (s < 120) return Math.round(s) + " s";
+  if (s < 7200) return Math.round(s / 60) + " min";
+  return Math.round(s / 3600) + " h";
+}
+
+function peerTable(peers, brief) {
+  if (peers.length === 0) return h("p", { class: "empty", text: "No peers configured." });
+  const cols = brief ? ["Peer", "Last good sync", "Lag", "State"]
+    : ["Peer", "Direction", "Community", "Cursor", "Last good sync", "Lag", "Pulled", "Pushed",
+      "Rejected", "State"];
+  return h("table", {}, h("thead", {}, h("tr", {}, cols.map((c) => h("th", { text: c })))),
+    h("tbody", {}, peers.map((p) => {
+      const st = !p.enabled ? h("span", { class: "tag warn", text: "disabled" })
+        : p.failures > 0 ? h("span", {}, h("span", { class: "tag bad",
+          text: "failing \u00d7" + p.failures + " (backing off)" }), " ", ut(p.last_error, 200))
+          : h("span", { class: "tag good", text: "ok" });
+      const cells = brief
+        ? [ut(p.name, 64), when(p.last_ok) || "never", lag(p.lag_seconds), st]
+        : [ut(p.name, 64), p.direction, ut(p.community, 64), when(p.pull_cursor) || "\u2013",
+          when(p.last_ok) || "never", lag(p.lag_seconds), String(p.pulled), String(p.pushed),
+          String(p.rejected), st];
+      return h("tr", {}, cells.map((c) => h("td", {}, c)));
+    })));
+}
+
+async function renderFederation() {
+  markNav("federation");
+  show(h("h1", { text: "Federation" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  try {
+    const p = await api("GET", "peers");
+    show(h("h1", { text: "Federation" }), h("section", { class: "panel" },
+      peerTable(p.peers || [], false)));
+  } catch (e) {
+    if (e.status === 404)
+      show(h("h1", { text: "Federation" }), h("p", { class: "hint",
+        text: "Peer state is shown to the node's own organisation only." }));
+    else failure(e);
+  }
+}
+
+/* ---- search ------------------------------------------------------------- */
+
+function resultsTable(results, pickable) {
+  return h("table", { class: "results" }, h("thead", {}, h("tr", {},
+    (pickable ? ["Hold"] : []).concat(["TLP", "Object", "Type", "Match", "Source", "Collection",
+      "Version"]).map((c) => h("th", { text: c })))),
+  h("tbody", {}, results.map((r) => h("tr", {},
+    pickable ? h("td", {}, h("input", { type: "checkbox", class: "pick", value: r.id,
+      "aria-label": "Select for a hold" })) : null,
+    h("td", {}, tlp(r.tlp)),
+    h("td", {}, objLink(r.id, r.label || r.id), r.revoked ? h("span", { class: "tag warn",
+      text: "revoked" }) : null),
+    h("td", { text: r.type }),
+    h("td", {}, h("span", { class: "tag", text: r.match }), h("span", { class: "hint",
+      text: r.via === "pattern" ? "in pattern " : r.via === "url-host" ? "URL host " : "" }),
+    h("span", { class: "mono" }, ut(r.matched, 80))),
+    h("td", {}, ut(r.source, 64)),
+    h("td", {}, ut(r.collection, 80)),
+    h("td", { text: when(r.version || r.date_added) })))));
+}
+
+async function renderSearch(params) {
+  markNav("search");
+  const q = params.get("q") || "";
+  const input = h("input", { type: "search", id: "q", name: "q", value: q,
+    placeholder: "203.0.113.7, 10.0.0.0/8, evil.example, https://\u2026, a@b.example, hash",
+    "aria-label": "Value to search for" });
+  const form = h("form", { class: "row", id: "search-form", role: "search" }, input,
+    h("button", { type: "submit", text: "Search" }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    location.hash = "#/search?q=" + encodeURIComponent(input.value.trim());
+  });
+  const out = h("div", { id: "search-results", "aria-live": "polite" });
+  show(h("h1", { text: "Search" }), h("p", { class: "hint", text: "Exact values, CIDR " +
+    "containment both ways (an address inside an indicator's range; the records inside a " +
+    "range) and domain suffixes both ways (evil.example finds a.evil.example, never " +
+    "notevil.example)." }), form, out);
+  if (!q) { input.focus(); return; }
+  out.replaceChildren(h("p", { class: "hint", text: "Searching\u2026" }));
+  try {
+    const r = await api("GET", "search?q=" + encodeURIComponent(q));
+    const n = r.results.length;
+    const put = (...nodes) => out.replaceChildren(...nodes.filter((x) => x));
+    put(
+      h("p", {}, h("strong", { text: n + (r.more ? "+" : "") + " object" + (n === 1 ? "" : "s") }),
+        n === 1 && !r.more ? " mentions " : " mention ", h("span", { class: "mono" }, ut(r.value, 200)), " (" + r.kind + ")"),
+      n ? resultsTable(r.results, own()) : h("p", { class: "empty", text: "Not known here." }),
+      n && own() ? h("p", {}, h("button", { type: "button", id: "hold-selected",
+        text: "Hold selected objects\u2026", onclick: () => {
+          const ids = [...document.querySelectorAll("input.pick:checked")].map((c) => c.value);
+          location.hash = "#/holds?objects=" + encodeURIComponent(ids.join(","));
+        } })) : null);
+  } catch (e) {
+    if (e.status === 401) return;
+    out.replaceChildren(h("p", { class: "error", text: e.message }));
+  }
+}
+
+async function renderBulk() {
+  markNav("bulk");
+  const ta = h("textarea", { id: "bulk-text", name: "text", spellcheck: "false",
+    placeholder: "One value per line, or paste an incident report: addresses, domains, " +
+      "URLs, e-mail addresses and hashes are picked out (defanged forms too)." });
+  const out = h("div", { id: "bulk-results", "aria-live": "polite" });
+  const form = h("form", { id: "bulk-form" }, h("label", { for: "bulk-text",
+    text: "Values or text (up to 10,000 values)" }), ta,
+  h("p", {}, h("button", { type: "submit", text: "Look up" })));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren(h("p", { class: "hint", text: "Looking up\u2026" }));
+    try {
+      const t0 = performance.now();
+      const r = await api("POST", "search", { text: ta.value });
+      const ms = Math.round(performance.now() - t0);
+      out.replaceChildren(
+        h("p", {}, h("strong", { text: r.known + " known" }), ", " + r.unknown + " unknown, " +
+          (r.known + r.unknown) + " values in " + ms + " ms" +
+          (r.truncated ? " (only the first 10,000 values were looked up)" : "")),
+        h("table", {}, h("thead", {}, h("tr", {}, ["Value", "Kind", "Known as"].map((c) =>
+          h("th", { text: c })))),
+        h("tbody", {}, r.values.map((v) => h("tr", {},
+          h("td", {}, h("a", { href: "#/search?q=" + encodeURIComponent(v.value),
+            class: "mono" }, ut(v.value, 200))),
+          h("td", { text: v.kind }),
+          h("td", {}, v.found === 0 ? h("span", { class: "empty", text: "not known" })
+            : v.results.map((x) => h("div", {}, tlp(x.tlp), " ", objLink(x.id, x.label || x.id),
+              " ", h("span", { class: "hint", text: x.type + ", " + x.match })))
+              .concat(v.more ? [h("div", { class: "hint", text: "and more\u2026" })] : [])))))));
+    } catch (e) {
+      if (e.status !== 401) out.replaceChildren(h("p", { class: "error", text: e.message }));
+    }
+  });
+  show(h("h1", { text: "Bulk lookup" }), form, out);
+  ta.focus();
+}
+
+/* ---- object pages ------------------------------------------------------- */
+
+function value(v, key) {
+  if (v === null || v === undefined) return h("span", { class: "empty", text: "null" });
+  if (typeof v === "string") {
+    if (isStixId(v) && (key.endsWith("_ref") || key.endsWith("_refs"))) return objLink(v);
+    return ut(v, FIELD_MAX);
+  }
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) {
+    if (key === "external_references")
+      return h("ul", {}, v.map((r) => h("li", {}, ut(r && r.source_name || "", 200),
+        r && r.external_id ? [" ", h("span", { class: "mono" }, ut(r.external_id, 200))] : null,
+        r && r.url ? [" ", extLink(r.url)] : null,
+        r && r.description ? [" \u2013 ", ut(r.description, 500)] : null)));
+    if (v.every((x) => typeof x !== "object" || x === null))
+      return h("ul", {}, v.slice(0, 500).map((x) => h("li", {}, value(x, key))),
+        v.length > 500 ? h("li", { class: "hint", text: (v.length - 500) + " more" }) : null);
+  }
+  return h("pre", {}, ut(JSON.stringify(v, null, 2), FIELD_MAX));
+}
+
+async function renderObject(id) {
+  markNav("");
+  show(h("h1", {}, ut(id, 200)), h("p", { class: "hint", text: "Loading\u2026" }));
+  let r;
+  try {
+    r = await api("GET", "objects/" + encodeURIComponent(id));
+  } catch (e) {
+    if (e.status === 404)
+      show(h("h1", { text: "Not found" }), h("p", { text: "No object with that id that you " +
+        "may read." }));
+    else failure(e);
+    return;
+  }
+  const o = r.object;
+  const label = o.name || o.value || o.pattern || id;
+  const sig = r.signature || {};
+  const signedBy = sig.verdict === "valid"
+    ? h("span", {}, h("span", { class: "tag good", text: "verifies here" }), " signed by ",
+      h("strong", {}, ut(sig.signer_name || sig.signer, 80)))
+    : sig.verdict === "unsigned" ? h("span", { class: "tag warn", text: "unsigned" })
+      : h("span", {}, h("span", { class: sig.verdict === "invalid" ? "tag bad" : "tag warn",
+        text: sig.verdict }), sig.signer ? [" key ", h("span", { class: "mono" },
+        ut(sig.signer, 80))] : null);
+  const prov = h("dl", { class: "prov", id: "provenance" },
+    h("dt", { text: "Created by" }), h("dd", {}, r.created_by ? ut(r.created_by, 200)
+      : o.created_by_ref ? objLink(o.created_by_ref) : h("span", { class: "empty",
+        text: "not stated" })),
+    h("dt", { text: "Signature" }), h("dd", { id: "signature" }, signedBy),
+    h("dt", { text: "Received from" }), h("dd", { id: "received-from" },
+      r.received_from.length ? r.received_from.map((p) => h("span", { class: "tag" }, ut(p, 64)))
+        : h("span", { text: "created on this node or posted to it directly" })));
+  const skip = new Set(["type", "id", "spec_version"]);
+  const fields = h("table", { class: "fields" }, h("tbody", {},
+    Object.keys(o).filter((k) => !skip.has(k) && k !== "extensions").map((k) =>
+      h("tr", {}, h("th", { scope: "row" }, ut(k, 100)), h("td", {}, value(o[k], k))))));
+  const versions = h("table", {}, h("thead", {}, h("tr", {},
+    ["Version", "Added", "TLP", "Source", "Collection"].map((c) => h("th", { text: c })))),
+  h("tbody", {}, r.versions.map((v) => h("tr", {}, h("td", { text: when(v.version) }),
+    h("td", { text: when(v.date_added) }), h("td", {}, tlp(v.tlp)),
+    h("td", {}, ut(v.source, 64)), h("td", {}, ut(v.collection, 80))))));
+  show(
+    h("h1", {}, h("span", { class: "hint", text: o.type + " " }), ut(label, 300)),
+    h("p", {}, tlp(r.tlp), " ", o.revoked ? h("span", { class: "tag warn", text: "revoked" })
+      : null, h("span", { class: "mono" }, ut(id, 200))),
+    r.truncated ? h("p", { class: "hint", text: "Very long strings are cut here; the raw " +
+      "JSON has them whole." }) : null,
+    h("section", { class: "panel" }, h("h2", { text: "Provenance" }), prov),
+    h("section", { class: "panel" }, h("h2", { text: "Fields" }), fields),
+    h("section", { class: "panel" }, h("h2", { text: "Versions you may read" }), versions),
+    h("details", { class: "panel", id: "raw" }, h("summary", { text: "Raw JSON" }),
+      h("p", {}, h("a", { href: "/api/v1/objects/" + encodeURIComponent(id) + "/raw",
+        target: "_blank", rel: "noopener", text: "open as stored" })),
+      h("pre", {}, ut(JSON.stringify(o, null, 2), 200000))));
+}
+
+/* ---- holds ----------------------------------------------------------------- */
+
+async function renderHolds(params) {
+  markNav("holds");
+  if (!own()) {
+    show(h("h1", { text: "Holds" }), h("p", { class: "hint",
+      text: "Legal holds are managed by the node's own organisation." }));
+    return;
+  }
+  const picked = (params.get("objects") || "").split(",").filter(isStixId);
+  const field = (id, label, attrs) => [h("label", { for: id, text: label }),
+    h(attrs && attrs.rows ? "textarea" : "input", Object.assign({ id, name: id }, attrs || {}))];
+  const msg = h("p", { id: "hold-msg", role: "status" });
+  const form = h("form", { class: "panel", id: "hold-form" },
+    h("h2", { text: "New hold" }),
+    h("p", { class: "hint", text: "Preserves every stored version of the objects (no deletion " +
+      "until released or lapsed), records the order in the ledger: the same as meridian hold " +
+      "create --object." }),
+    ...field("hold-case", "Case", { required: true, maxlength: 128 }),
+    ...field("hold-authority", "Authority", { required: true }),
+    ...field("hold-reason", "Reason", { required: true }),
+    ...field("hold-days", "Days (1\u201390)", { type: "number", min: 1, max: 90, value: 90,
+      required: true }),
+    ...field("hold-objects", "Object ids, one per line", { rows: 4, required: true,
+      class: "mono" }),
+    msg, h("p", {}, h("button", { type: "submit", id: "hold-create", text: "Create hold" })));
+  form.querySelector("#hold-objects").value = picked.join("\n");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (id) => form.querySelector("#" + id).value.trim();
+    try {
+      const r = await api("POST", "holds", { case: v("hold-case"), authority: v("hold-authority"),
+        reason: v("hold-reason"), days: parseInt(v("hold-days"), 10),
+        objects: v("hold-objects").split(/\s+/).filter((x) => x) });
+      msg.className = "";
+      msg.textContent = clean("Hold " + r.id + " preserves " + r.objects +
+        " object versions until " + when(r.expires) + ".");
+      loadList();
+    } catch (e) {
+      if (e.status !== 401) { msg.className = "error"; msg.textContent = clean(e.message); }
+    }
+  });
+  const list = h("section", { class: "panel", id: "hold-list" }, h("h2", { text: "Holds" }));
+  async function loadList() {
+    try {
+      const r = await api("GET", "holds");
+      list.replaceChildren(h("h2", { text: "Holds" }), r.holds.length === 0
+        ? h("p", { class: "empty", text: "No holds." })
+        : h("table", {}, h("thead", {}, h("tr", {}, ["Case", "State", "Authority", "Objects",
+          "Created", "Expires"].map((c) => h("th", { text: c })))),
+        h("tbody", {}, r.holds.map((x) => h("tr", {}, h("td", {}, ut(x.case, 128)),
+          h("td", {}, h("span", { class: x.state === "active" ? "tag good" : "tag warn",
+            text: x.state })), h("td", {}, ut(x.authority, 200)),
+          h("td", { class: "num", text: String(x.objects) }), h("td", { text: when(x.created) }),
+          h("td", { text: when(x.expires) }))))),
+      h("p", { class: "hint", text: "Evidence packages of a case: meridian evidence export " +
+        "--case CASE (docs/ledger.md)." }));
+    } catch (e) {
+      if (e.status !== 401) list.replaceChildren(h("p", { class: "error", text: e.message }));
+    }
+  }
+  show(h("h1", { text: "Holds" }), form, list);
+  loadList();
+}
+
+/* ---- later pages -------------------------------------------------------- */
+
+function renderLater(page, title, what) {
+  markNav(page);
+  show(h("h1", { text: title }), h("p", { class: "later-page", text: what }));
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+function route() {
+  if (!state.who) { renderSignin(); return; }
+  const hash = location.hash.replace(/^#\/?/, "");
+  const [path, query] = hash.split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/");
+  main().focus({ preventScroll: true });
+  switch (parts[0]) {
+    case "": case "overview": renderOverview(params).catch(failure); break;
+    case "search": renderSearch(params).catch(failure); break;
+    case "bulk": renderBulk().catch(failure); break;
+    case "federation": renderFederation().catch(failure); break;
+    case "object": renderObject(decodeURIComponent(parts.slice(1).join("/"))).catch(failure);
+      break;
+    case "holds": renderHolds(params).catch(failure); break;
+    case "alerts": renderLater("alerts", "Routing alerts", "BGP hijack and outage alerts " +
+      "will appear here."); break;
+    case "notifications": renderLater("notifications", "Notifications", "Notifications will " +
+      "appear here."); break;
+    default: show(h("h1", { text: "Not found" }), h("p", { text: "No such page." }));
+  }
+}
+
+async function start() {
+  document.getElementById("signout").addEventListener("click", signout);
+  window.addEventListener("hashchange", route);
+  try {
+    const r = await fetch("/api/v1/session", { credentials: "same-origin",
+      headers: { "Accept": "application/json" }, cache: "no-store" });
+    if (r.ok) {
+      state.who = await r.json();
+      state.csrf = state.who.csrf || null;
+    }
+  } catch (e) { /* offline: sign-in shows */ }
+  setWho();
+  route();
+}
+
+document.addEventListener("DOMContentLoaded", start);

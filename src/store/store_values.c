@@ -1,0 +1,419 @@
+/*
+ * store_values.c: the pure half of the value index (store.h, "search by
+ * value"): which searchable values an object mentions, and how a value a
+ * person typed is normalised into the same keys. No I/O, no database: the
+ * insert path (store_sqlite_values.c) and the fuzzer call it alike.
+ *
+ * Normalisation is match/'s (docs/match.md), so a search finds exactly
+ * what the matcher would: addresses parsed (a CIDR is an address with a
+ * prefix length), hosts lower-cased without a trailing dot, URLs through
+ * match_url_normalize(), hashes as bytes. Indicator patterns go through
+ * match_pattern_pairs(), the extractor the matcher's index uses: the
+ * equality / IN / ISSUBSET shapes joined by OR. Patterns it cannot express
+ * (AND, LIKE, qualifiers) are not indexed; their SCO values are, when the
+ * SCOs are stored.
+ *
+ * Key layout (what makes containment a range scan):
+ *   IPv4: 4 address bytes (network order) + 1 prefix length;
+ *   IPv6: 16 address bytes + 1 prefix length;
+ *   domain: the labels reversed ("a.evil.com" -> "com.evil.a"), so a
+ *           domain's subdomains are the keys starting with "com.evil.";
+ *   URL, e-mail: the normalised text; hash: the raw bytes.
+ */
+#include <string.h>
+
+#include "core/json.h"
+#include "core/str.h"
+#include "match/match.h"
+#include "store/store.h"
+
+#define PATTERN_SCRATCH MATCH_MAX_PATTERN
+
+static bool host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+/* Lower-cases a host name into a reversed-label key. False when it is not
+ * a plausible host (empty label, odd characters, too long). */
+static bool domain_key(const char *s, size_t n, struct store_value *v)
+{
+    char low[STORE_VALUE_KEY_MAX];
+    size_t o = 0, end;
+
+    while (n > 0 && s[n - 1] == '.')
+        n--;
+    if (n == 0 || n >= sizeof(low))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c | 0x20);
+        if (!host_char(c))
+            return false;
+        low[i] = (char)c;
+    }
+    low[n] = '\0';
+    if (low[0] == '.' || strstr(low, "..") != NULL)
+        return false;
+    /* an all-numeric top-level label is an address, never a host name
+     * (RFC 3696 §2) */
+    for (end = n; end > 0 && low[end - 1] != '.'; end--)
+        ;
+    if (strspn(low + end, "0123456789") == n - end)
+        return false;
+    /* reverse the labels */
+    end = n;
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && low[start - 1] != '.')
+            start--;
+        if (o > 0)
+            v->key[o++] = '.';
+        memcpy(v->key + o, low + start, end - start);
+        o += end - start;
+        end = start > 0 ? start - 1 : 0;
+    }
+    v->kind = STORE_V_DOMAIN;
+    v->len = (uint16_t)o;
+    return true;
+}
+
+static int hex_val(int c)
+{
+    return mrd_hex_digit(c);
+}
+
+static bool hash_key(const char *s, size_t n, struct store_value *v)
+{
+    if (n != 32 && n != 40 && n != 64 && n != 128)
+        return false;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_val((unsigned char)s[i]), lo = hex_val((unsigned char)s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        v->key[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    v->kind = STORE_V_HASH;
+    v->len = (uint16_t)(n / 2);
+    return true;
+}
+
+/* "a.b.c.d" or "a.b.c.d/n", any IPv6 form with an optional "/n". */
+static bool ip_key(const char *s, size_t n, struct store_value *v)
+{
+    const char *slash = memchr(s, '/', n);
+    size_t an = slash != NULL ? (size_t)(slash - s) : n;
+    uint64_t plen;
+    uint32_t a4;
+    uint8_t a6[16];
+
+    if (match_ipv4_parse(s, an, &a4)) {
+        plen = 32;
+        if (slash != NULL && mrd_str_to_u64(slash + 1, n - an - 1, 32, &plen, NULL) != MRD_OK)
+            return false;
+        if (plen < 32)
+            a4 &= plen == 0 ? 0 : ~(uint32_t)0 << (32 - plen);
+        v->kind = STORE_V_IPV4;
+        v->key[0] = (uint8_t)(a4 >> 24);
+        v->key[1] = (uint8_t)(a4 >> 16);
+        v->key[2] = (uint8_t)(a4 >> 8);
+        v->key[3] = (uint8_t)a4;
+        v->key[4] = (uint8_t)plen;
+        v->len = 5;
+        return true;
+    }
+    if (an > 1 && memchr(s, ':', an) != NULL && match_ipv6_parse(s, an, a6)) {
+        plen = 128;
+        if (slash != NULL && mrd_str_to_u64(slash + 1, n - an - 1, 128, &plen, NULL) != MRD_OK)
+            return false;
+        for (unsigned i = 0; i < 16; i++) {
+            unsigned keep = plen >= (i + 1) * 8 ? 8 : plen > i * 8 ? (unsigned)(plen - i * 8) : 0;
+            a6[i] &= (uint8_t)(keep == 0 ? 0 : 0xff << (8 - keep));
+        }
+        v->kind = STORE_V_IPV6;
+        memcpy(v->key, a6, 16);
+        v->key[16] = (uint8_t)plen;
+        v->len = 17;
+        return true;
+    }
+    return false;
+}
+
+static bool url_key(const char *s, size_t n, struct store_value *v, struct store_value *host)
+{
+    char norm[MATCH_MAX_VALUE];
+    const char *h = NULL;
+    size_t hl = 0;
+    size_t len = match_url_normalize(s, n, norm, sizeof(norm), &h, &hl);
+
+    if (len == 0 || len > STORE_VALUE_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)norm[i] <= ' ' || norm[i] == 0x7f)
+            return false; /* no URL holds spaces or control characters */
+    memcpy(v->key, norm, len);
+    v->kind = STORE_V_URL;
+    v->len = (uint16_t)len;
+    if (host != NULL) {
+        host->kind = 0;
+        if (h != NULL && hl > 0 && !ip_key(h, hl, host) && !domain_key(h, hl, host))
+            host->kind = 0;
+    }
+    return true;
+}
+
+static bool email_key(const char *s, size_t n, struct store_value *v)
+{
+    const char *at = memchr(s, '@', n);
+
+    if (at == NULL || at == s || n > STORE_VALUE_KEY_MAX ||
+        memchr(at + 1, '@', n - (size_t)(at - s) - 1))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7f)
+            return false;
+        v->key[i] = (uint8_t)((c >= 'A' && c <= 'Z') ? (c | 0x20) : c);
+    }
+    v->kind = STORE_V_EMAIL;
+    v->len = (uint16_t)n;
+    return true;
+}
+
+/* Undoes the usual defanging of shared indicators: "[.]", "(.)", "[:]",
+ * "hxxp" -> "http". Returns the new length (out has n + 1 bytes). */
+static size_t refang(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (i + 2 < n && (s[i] == '[' || s[i] == '(') && (s[i + 1] == '.' || s[i + 1] == ':') &&
+            (s[i + 2] == ']' || s[i + 2] == ')')) {
+            out[o++] = s[i + 1];
+            i += 2;
+            continue;
+        }
+        if (i + 4 <= n && (i == 0) && mrd_str_eq_nocase(s, 4, "hxxp", 4)) {
+            memcpy(out, "http", 4);
+            o = 4;
+            i += 3;
+            continue;
+        }
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+enum mrd_code store_value_parse(const char *s, size_t n, struct store_value *ret,
+                                struct mrd_err *err)
+{
+    char buf[STORE_VALUE_KEY_MAX * 2 + 1];
+    struct store_value v;
+
+    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    if (n == 0 || n >= sizeof(buf))
+        return mrd_err_set(err, MRD_E_INVAL, "value: empty or longer than %d bytes",
+                           STORE_VALUE_KEY_MAX);
+    n = refang(s, n, buf);
+    memset(&v, 0, sizeof(v));
+    if (ip_key(buf, n, &v) || hash_key(buf, n, &v) ||
+        (memmem(buf, n, "://", 3) != NULL && url_key(buf, n, &v, NULL)) ||
+        (memchr(buf, '@', n) != NULL && email_key(buf, n, &v)) ||
+        (memchr(buf, '.', n) != NULL && domain_key(buf, n, &v) && memchr(v.key, '.', v.len))) {
+        v.how = STORE_VH_VALUE;
+        *ret = v;
+        return MRD_OK;
+    }
+    return mrd_err_set(err, MRD_E_INVAL,
+                       "value: not an address, CIDR, domain, URL, e-mail address or hash");
+}
+
+size_t store_value_format(const struct store_value *v, char *out, size_t size)
+{
+    int n = 0;
+
+    if (size == 0)
+        return 0;
+    out[0] = '\0';
+    switch (v->kind) {
+    case STORE_V_IPV4:
+        n = snprintf(out, size, "%u.%u.%u.%u", v->key[0], v->key[1], v->key[2], v->key[3]);
+        if (v->key[4] != 32 && n > 0 && (size_t)n < size)
+            n += snprintf(out + n, size - (size_t)n, "/%u", v->key[4]);
+        break;
+    case STORE_V_IPV6:
+        for (unsigned i = 0; i < 16 && n >= 0 && (size_t)n < size; i += 2)
+            n += snprintf(out + n, size - (size_t)n, "%s%x", i ? ":" : "",
+                          (unsigned)(v->key[i] << 8 | v->key[i + 1]));
+        if (v->key[16] != 128 && n > 0 && (size_t)n < size)
+            n += snprintf(out + n, size - (size_t)n, "/%u", v->key[16]);
+        break;
+    case STORE_V_DOMAIN: {
+        /* reverse the labels back */
+        size_t o = 0, end = v->len;
+        while (end > 0 && o + 1 < size) {
+            size_t start = end;
+            while (start > 0 && v->key[start - 1] != '.')
+                start--;
+            if (o > 0)
+                out[o++] = '.';
+            for (size_t i = start; i < end && o + 1 < size; i++)
+                out[o++] = (char)v->key[i];
+            end = start > 0 ? start - 1 : 0;
+        }
+        out[o] = '\0';
+        return o;
+    }
+    case STORE_V_URL:
+    case STORE_V_EMAIL:
+        n = snprintf(out, size, "%.*s", (int)v->len, (const char *)v->key);
+        break;
+    case STORE_V_HASH:
+        for (unsigned i = 0; i < v->len && n >= 0 && (size_t)n + 3 <= size; i++)
+            n += snprintf(out + n, size - (size_t)n, "%02x", v->key[i]);
+        break;
+    default:
+        break;
+    }
+    return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+}
+
+/* ---- extraction from stored objects ---- */
+
+struct ex {
+    enum mrd_code (*cb)(void *ctx, const struct store_value *v, struct mrd_err *err);
+    void *ctx;
+    unsigned count;
+    struct mrd_err *err;
+};
+
+static enum mrd_code put(struct ex *x, struct store_value *v, uint8_t how)
+{
+    if (v->kind == 0 || x->count >= STORE_VALUES_MAX)
+        return MRD_OK;
+    x->count++;
+    v->how = how;
+    return x->cb(x->ctx, v, x->err);
+}
+
+/* One (kind of value, text) pair, from an SCO or a pattern. */
+static enum mrd_code put_text(struct ex *x, enum match_type t, const char *s, size_t n, uint8_t how)
+{
+    struct store_value v, host;
+    enum mrd_code rc = MRD_OK;
+
+    memset(&v, 0, sizeof(v));
+    switch (t) {
+    case MATCH_T_IPV4:
+    case MATCH_T_IPV6:
+        if (ip_key(s, n, &v))
+            rc = put(x, &v, how);
+        break;
+    case MATCH_T_DOMAIN:
+        if (domain_key(s, n, &v))
+            rc = put(x, &v, how);
+        break;
+    case MATCH_T_URL:
+        if (url_key(s, n, &v, &host)) {
+            rc = put(x, &v, how);
+            if (rc == MRD_OK)
+                rc = put(x, &host, STORE_VH_URL_HOST);
+        }
+        break;
+    case MATCH_T_EMAIL:
+        if (email_key(s, n, &v))
+            rc = put(x, &v, how);
+        break;
+    case MATCH_T_MD5:
+    case MATCH_T_SHA1:
+    case MATCH_T_SHA256:
+    case MATCH_T_SHA512:
+        if (hash_key(s, n, &v))
+            rc = put(x, &v, how);
+        break;
+    default:
+        break;
+    }
+    return rc;
+}
+
+static enum mrd_code pair_cb(void *ctx, enum match_type type, const char *v, size_t n,
+                             struct mrd_err *err)
+{
+    (void)err;
+    return put_text(ctx, type, v, n, STORE_VH_PATTERN);
+}
+
+static enum mrd_code hashes(struct ex *x, const json_t *h)
+{
+    const char *k;
+    json_t *val;
+    enum mrd_code rc = MRD_OK;
+
+    json_object_foreach((json_t *)(uintptr_t)h, k, val)
+    {
+        const char *s = json_string_value(val);
+        (void)k;
+        if (s != NULL)
+            rc = put_text(x, MATCH_T_SHA256, s, strlen(s), STORE_VH_VALUE);
+        if (rc != MRD_OK)
+            break;
+    }
+    return rc;
+}
+
+enum mrd_code store_values_of_object(const char *body, size_t len,
+                                     enum mrd_code (*cb)(void *ctx, const struct store_value *v,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err)
+{
+    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
+    struct ex x = {.cb = cb, .ctx = ctx, .err = err};
+    json_t *o = NULL;
+    const char *type, *val;
+    enum mrd_code rc = MRD_OK;
+    static _Thread_local char scratch[PATTERN_SCRATCH];
+
+    if (mrd_json_parse(body, len, &lim, &o, NULL) != MRD_OK || !json_is_object(o))
+        goto out; /* stored bytes were validated; nothing to index otherwise */
+    type = json_string_value(json_object_get(o, "type"));
+    val = json_string_value(json_object_get(o, "value"));
+    if (type == NULL)
+        goto out;
+    if (strcmp(type, "indicator") == 0) {
+        const char *pat = json_string_value(json_object_get(o, "pattern"));
+        const char *pt = json_string_value(json_object_get(o, "pattern_type"));
+        if (pat != NULL && (pt == NULL || strcmp(pt, "stix") == 0)) {
+            rc = match_pattern_pairs(pat, strlen(pat), scratch, pair_cb, &x, err);
+            if (rc == MRD_E_UNSUPP || rc == MRD_E_PARSE || rc == MRD_E_TOOBIG) {
+                mrd_err_clear(err);
+                rc = MRD_OK; /* not an indexable shape */
+            }
+        }
+    } else if (val != NULL && strcmp(type, "ipv4-addr") == 0) {
+        rc = put_text(&x, MATCH_T_IPV4, val, strlen(val), STORE_VH_VALUE);
+    } else if (val != NULL && strcmp(type, "ipv6-addr") == 0) {
+        rc = put_text(&x, MATCH_T_IPV6, val, strlen(val), STORE_VH_VALUE);
+    } else if (val != NULL && strcmp(type, "domain-name") == 0) {
+        rc = put_text(&x, MATCH_T_DOMAIN, val, strlen(val), STORE_VH_VALUE);
+    } else if (val != NULL && strcmp(type, "url") == 0) {
+        rc = put_text(&x, MATCH_T_URL, val, strlen(val), STORE_VH_VALUE);
+    } else if (val != NULL && strcmp(type, "email-addr") == 0) {
+        rc = put_text(&x, MATCH_T_EMAIL, val, strlen(val), STORE_VH_VALUE);
+    } else if (strcmp(type, "file") == 0 || strcmp(type, "artifact") == 0 ||
+               strcmp(type, "x509-certificate") == 0) {
+        const json_t *h = json_object_get(o, "hashes");
+        if (json_is_object(h))
+            rc = hashes(&x, h);
+    }
+out:
+    json_decref(o);
+    return rc;
+}

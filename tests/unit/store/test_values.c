@@ -1,0 +1,292 @@
+/* store: the value index. The pure half (parsing typed values, extracting
+ * values from objects) and the search over a real SQLite file: exact,
+ * CIDR containment both ways, domain suffix both ways, the caller's
+ * visibility decision, and indexing of versions stored before the index. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+static void fmt(const char *typed, const char *want)
+{
+    struct store_value v;
+    char out[512];
+    struct mrd_err err = {0};
+
+    assert_int_equal(store_value_parse(typed, strlen(typed), &v, &err), MRD_OK);
+    (void)store_value_format(&v, out, sizeof(out));
+    assert_string_equal(out, want);
+}
+
+static void test_parse(void **state)
+{
+    struct store_value v;
+    struct mrd_err err = {0};
+
+    (void)state;
+    fmt("203.0.113.7", "203.0.113.7");
+    fmt(" 10.1.2.3/8 ", "10.0.0.0/8"); /* host bits dropped */
+    fmt("2001:DB8::1", "2001:db8:0:0:0:0:0:1");
+    fmt("2001:db8::/32", "2001:db8:0:0:0:0:0:0/32");
+    fmt("A.Evil.COM.", "a.evil.com");
+    fmt("evil[.]com", "evil.com"); /* defanged */
+    fmt("hxxp://Evil.com/x", "http://evil.com/x");
+    fmt("Bob@Example.ORG", "bob@example.org");
+    fmt("D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e");
+    assert_int_equal(store_value_parse("hello", 5, &v, &err), MRD_E_INVAL);
+    assert_int_equal(store_value_parse("", 0, &v, &err), MRD_E_INVAL);
+    assert_int_equal(store_value_parse("10.0.0.1/33", 11, &v, &err), MRD_E_INVAL);
+    assert_int_equal(store_value_parse("a..b", 4, &v, &err), MRD_E_INVAL);
+}
+
+struct got {
+    char v[16][300];
+    int how[16];
+    int n;
+};
+
+static enum mrd_code collect(void *ctx, const struct store_value *v, struct mrd_err *err)
+{
+    struct got *g = ctx;
+
+    (void)err;
+    assert_true(g->n < 16);
+    (void)store_value_format(v, g->v[g->n], sizeof(g->v[0]));
+    g->how[g->n++] = v->how;
+    return MRD_OK;
+}
+
+static void extract(const char *json, struct got *g)
+{
+    memset(g, 0, sizeof(*g));
+    assert_int_equal(store_values_of_object(json, strlen(json), collect, g, NULL), MRD_OK);
+}
+
+static void test_extract(void **state)
+{
+    struct got g;
+
+    (void)state;
+    extract("{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '10.0.0.0/8'] OR "
+            "[domain-name:value IN ('Evil.com','b.evil.com')]\",\"pattern_type\":\"stix\"}",
+            &g);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.v[0], "10.0.0.0/8");
+    assert_string_equal(g.v[2], "b.evil.com");
+    assert_int_equal(g.how[0], STORE_VH_PATTERN);
+    extract("{\"type\":\"url\",\"value\":\"HTTP://Bad.example:80/a\"}", &g);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.v[0], "http://bad.example/a");
+    assert_string_equal(g.v[1], "bad.example");
+    assert_int_equal(g.how[1], STORE_VH_URL_HOST);
+    extract("{\"type\":\"file\",\"hashes\":{\"MD5\":\"d41d8cd98f00b204e9800998ecf8427e\"}}", &g);
+    assert_int_equal(g.n, 1);
+    /* what the extractor cannot express, or garbage: nothing, no error */
+    extract("{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4' AND "
+            "ipv4-addr:value = '5.6.7.8']\"}",
+            &g);
+    assert_int_equal(g.n, 0);
+    extract("{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+            "\"pattern_type\":\"sigma\"}",
+            &g);
+    assert_int_equal(g.n, 0);
+    extract("not json", &g);
+    assert_int_equal(g.n, 0);
+    extract("{\"type\":\"ipv4-addr\",\"value\":\"not an address\"}", &g);
+    assert_int_equal(g.n, 0);
+}
+
+/* ---- search over a store ---- */
+
+struct fx {
+    char dir[64];
+    struct store *st;
+    struct store_collection coll;
+    int next;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct store_open_opts opts = {.create = true, .max_conn = 4};
+    struct store_api_root root = {
+        .name = "europe", .title = "Europe", .max_content_length = STORE_DEFAULT_MAX_CONTENT};
+
+    assert_non_null(f);
+    (void)snprintf(f->dir, sizeof(f->dir), "/tmp/mrd-values-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, &opts, &f->st, NULL), MRD_OK);
+    assert_int_equal(store_api_root_put(f->st, &root, NULL, NULL), MRD_OK);
+    (void)snprintf(f->coll.api_root, sizeof(f->coll.api_root), "europe");
+    (void)snprintf(f->coll.title, sizeof(f->coll.title), "Indicators");
+    assert_int_equal(store_collection_create(f->st, &f->coll, NULL), MRD_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[128];
+
+    store_close(f->st);
+    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Stores an object of type type whose "pattern" or "value" is text; tlp
+ * RED marks the ones the test's reader may not see. */
+static void put(struct fx *f, const char *type, const char *field, const char *text,
+                enum policy_tlp tlp)
+{
+    char id[64], body[512];
+    struct store_object_in in;
+
+    (void)snprintf(id, sizeof(id), "%s--00000000-0000-4000-8000-%012d", type, ++f->next);
+    (void)snprintf(body, sizeof(body),
+                   "{\"id\":\"%s\",\"type\":\"%s\",\"pattern_type\":\"stix\",\"%s\":\"%s\"}", id,
+                   type, field, text);
+    memset(&in, 0, sizeof(in));
+    in.id = id;
+    in.id_len = strlen(id);
+    in.type = type;
+    in.type_len = strlen(type);
+    in.spec_version = "2.1";
+    in.spec_version_len = 3;
+    in.created_usec = STORE_TIME_NONE;
+    in.modified_usec = STORE_TIME_NONE;
+    in.tlp = tlp;
+    in.body = body;
+    in.body_len = strlen(body);
+    assert_int_equal(store_objects_insert(f->st, f->coll.key, &in, 1, NULL, NULL, NULL), MRD_OK);
+}
+
+struct hits {
+    char ids[32][64];
+    int match[32];
+    int n;
+};
+
+static bool not_red(void *ctx, int64_t coll, const struct store_row *row)
+{
+    (void)ctx;
+    (void)coll;
+    return row->policy.tlp != POLICY_TLP_RED;
+}
+
+static enum mrd_code hit(void *ctx, const struct store_value_hit *h, struct mrd_err *err)
+{
+    struct hits *x = ctx;
+
+    (void)err;
+    assert_true(x->n < 32);
+    assert_non_null(h->row->body);
+    (void)snprintf(x->ids[x->n], sizeof(x->ids[0]), "%.*s", (int)h->row->id_len, h->row->id);
+    x->match[x->n++] = h->match;
+    return MRD_OK;
+}
+
+/* The numbers (put order) of the objects a search finds, as a sorted
+ * string "1,4,7". */
+static void search(struct fx *f, const char *typed, size_t limit, const char *want, bool more)
+{
+    struct store_value v;
+    struct hits x = {0};
+    bool m = !more;
+    int nums[32];
+    char got[256] = "";
+    size_t o = 0;
+
+    assert_int_equal(store_value_parse(typed, strlen(typed), &v, NULL), MRD_OK);
+    assert_int_equal(store_value_search(f->st, &v, limit, not_red, hit, &x, &m, NULL), MRD_OK);
+    for (int i = 0; i < x.n; i++)
+        nums[i] = atoi(x.ids[i] + strlen(x.ids[i]) - 12);
+    for (int i = 0; i < x.n; i++)
+        for (int k = i + 1; k < x.n; k++)
+            if (nums[k] < nums[i]) {
+                int t = nums[i];
+                nums[i] = nums[k];
+                nums[k] = t;
+            }
+    for (int i = 0; i < x.n; i++)
+        o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%d", i ? "," : "", nums[i]);
+    assert_string_equal(got, want);
+    assert_int_equal(m, more);
+}
+
+static void test_search(void **state)
+{
+    struct fx *f = *state;
+
+    put(f, "indicator", "pattern", "[ipv4-addr:value = '10.0.0.0/8']", POLICY_TLP_GREEN); /* 1 */
+    put(f, "indicator", "pattern", "[ipv4-addr:value = '10.1.2.3']", POLICY_TLP_GREEN);   /* 2 */
+    put(f, "ipv4-addr", "value", "10.1.2.3", POLICY_TLP_GREEN);                           /* 3 */
+    put(f, "ipv4-addr", "value", "10.1.2.3", POLICY_TLP_RED);                             /* 4 */
+    put(f, "indicator", "pattern", "[domain-name:value = 'evil.com']", POLICY_TLP_GREEN); /* 5 */
+    put(f, "domain-name", "value", "a.evil.com", POLICY_TLP_GREEN);                       /* 6 */
+    put(f, "domain-name", "value", "notevil.com", POLICY_TLP_GREEN);                      /* 7 */
+    put(f, "url", "value", "http://x.a.evil.com/p", POLICY_TLP_GREEN);                    /* 8 */
+    put(f, "ipv4-addr", "value", "192.168.0.1", POLICY_TLP_GREEN);                        /* 9 */
+    put(f, "indicator", "pattern", "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
+        POLICY_TLP_GREEN); /* 10 */
+
+    /* exact + the /8 holding it; the RED copy is not visible */
+    search(f, "10.1.2.3", 0, "1,2,3", false);
+    /* a range: what lies inside it, and what holds it */
+    search(f, "10.1.0.0/16", 0, "1,2,3", false);
+    search(f, "10.0.0.0/8", 0, "1,2,3", false);
+    search(f, "192.168.0.0/24", 0, "9", false);
+    search(f, "11.0.0.1", 0, "", false);
+    /* domain: parents and children, never notevil.com */
+    search(f, "evil.com", 0, "5,6,8", false);
+    search(f, "b.a.evil.com", 0, "5,6", false);
+    search(f, "a.evil.com", 0, "5,6,8", false);
+    search(f, "notevil.com", 0, "7", false);
+    search(f, "http://x.a.evil.com/p", 0, "8", false);
+    search(f, "2001:db8:1::5", 0, "10", false);
+    /* the limit counts visible hits only, and more is exact */
+    search(f, "10.1.2.3", 2, "2,3", true);
+    search(f, "10.1.2.3", 3, "1,2,3", false);
+}
+
+static void test_backfill(void **state)
+{
+    struct fx *f = *state;
+    char path[128];
+    sqlite3 *db;
+
+    put(f, "ipv4-addr", "value", "198.51.100.9", POLICY_TLP_GREEN);
+    store_close(f->st);
+    f->st = NULL;
+    (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DELETE FROM value_index; DELETE FROM meta WHERE key ="
+                                  " 'value_index'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    (void)sqlite3_close(db);
+    assert_int_equal(store_open(f->dir, NULL, &f->st, NULL), MRD_OK);
+    search(f, "198.51.100.9", 0, "1", false);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_extract),
+        cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backfill, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
