@@ -249,7 +249,7 @@ def test_access_log_names_client_token_and_why_auth_failed(ops_node):
     assert got["malformed"] == [("401", "-")]
     assert ("401", "-") in got["none"]
     api = access(lines, "/api/v1/sightings/")[0]
-    assert "token=admin auth=ok" in api and "route=/api/v1/sightings/" in api
+    assert "token=admin auth=ok" in api and "route=/api/v1/sightings " in api
 
 
 def test_access_log_escapes_request_data(ops_node):

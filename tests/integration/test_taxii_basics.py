@@ -88,10 +88,14 @@ def test_accept_negotiation(node):
 
 def test_paths_must_end_with_slash_and_unknown_paths_404(node):
     cid = node.collection("api1")
-    for path in ["/taxii2", "/api1", f"/api1/collections/{cid}", "/", "//", "/taxii2/x/",
+    for path in ["/taxii2", "/api1", f"/api1/collections/{cid}", "//", "/taxii2/x/",
                  f"/api1/collections/{cid}/objects", f"/api1/collections/{cid}/bogus/",
                  "/api1/status/", "/api1/x/y/z/w/v/u/t/s/r/q/"]:
         assert_taxii_error(node.get(path), 404)
+    # "/" is the analyst console's page (docs/console.md), not a TAXII resource
+    r = node.get("/")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert "Meridian console" in r.text
 
 
 def test_method_not_allowed(node):
