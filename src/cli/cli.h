@@ -10,7 +10,9 @@
 #ifndef MRD_CLI_H
 #define MRD_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -53,6 +55,21 @@ void cli_print_escaped(const char *s, size_t n);
  * string from outside reaches the terminal raw. MRD_E_NOMEM when it cannot
  * be formatted. */
 enum mrd_code cli_print_json(const json_t *j, size_t flags);
+
+/* Progress of a long import or export on a terminal: "VERB: N UNIT, R/s"
+ * and, with a known total, "of T, ETA S s", on one line of stderr at most
+ * four times a second. Silent when stderr is not a terminal. */
+struct cli_progress {
+    const char *verb, *unit;
+    bool on;
+    uint64_t total; /* 0: unknown */
+    int64_t t0, last;
+    bool shown;
+};
+void cli_progress_init(struct cli_progress *p, const char *verb, const char *unit, uint64_t total);
+void cli_progress_tick(struct cli_progress *p, uint64_t done);
+/* Clears the line (when one was shown). */
+void cli_progress_end(struct cli_progress *p);
 
 /* Prints the verb's usage on stderr and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)

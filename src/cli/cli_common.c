@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/str.h"
+#include "core/timestamp.h"
 
 enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, struct mrd_err *err)
 {
@@ -83,4 +84,45 @@ enum mrd_code cli_print_json(const json_t *j, size_t flags)
     fputc('\n', stdout);
     free(s); /* jansson's allocator */
     return MRD_OK;
+}
+
+void cli_progress_init(struct cli_progress *p, const char *verb, const char *unit, uint64_t total)
+{
+    p->verb = verb;
+    p->unit = unit;
+    p->on = isatty(STDERR_FILENO) == 1;
+    p->total = total;
+    p->t0 = mrd_time_now_usec();
+    p->last = p->t0;
+    p->shown = false;
+}
+
+void cli_progress_tick(struct cli_progress *p, uint64_t done)
+{
+    int64_t now;
+    double secs, rate;
+
+    if (!p->on)
+        return;
+    now = mrd_time_now_usec();
+    if (now - p->last < 250000)
+        return;
+    p->last = now;
+    secs = (double)(now - p->t0) / 1e6;
+    rate = secs > 0 ? (double)done / secs : 0;
+    if (p->total > 0 && rate > 0 && done <= p->total)
+        fprintf(stderr, "\rmeridian %s: %llu of %llu %s, %.0f/s, ETA %.0f s   ", p->verb,
+                (unsigned long long)done, (unsigned long long)p->total, p->unit, rate,
+                (double)(p->total - done) / rate);
+    else
+        fprintf(stderr, "\rmeridian %s: %llu %s, %.0f/s   ", p->verb, (unsigned long long)done,
+                p->unit, rate);
+    p->shown = true;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+    if (p->on && p->shown)
+        fprintf(stderr, "\r\033[K");
+    p->shown = false;
 }

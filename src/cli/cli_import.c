@@ -9,9 +9,11 @@
  * transaction. Objects already present (same id and version) are counted,
  * not errors. Summaries go to stderr; stdout stays empty.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
@@ -21,7 +23,9 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "core/uuid.h"
 #include "fed/fed.h"
+#include "interop/interop.h"
 #include "policy/policy.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -29,6 +33,22 @@
 #define IMPORT_BATCH 256         /* objects per transaction */
 #define IMPORT_ERRORS_SHOWN 5    /* findings printed per invalid object */
 #define IMPORT_MAX_RECIPIENTS 16 /* --recipient options */
+#define IMPORT_MAX_LINE 65536    /* one line of a text or CSV list */
+#define IMPORT_READ ((size_t)1 << 20)
+#define IMPORT_MAX_LABELS 16
+
+/* How a text or CSV list becomes indicators (--format csv|text). */
+struct list_opts {
+    bool csv, text;
+    enum interop_kind kind; /* INTEROP_K_COUNT: auto */
+    const char *column;     /* CSV: the value column's name or 1-based number */
+    char sep;
+    const char *tlp_id; /* a TLP 2.0 marking id, or NULL */
+    int confidence;     /* -1: none */
+    char valid_from[32], valid_until[32];
+    const char *labels[IMPORT_MAX_LABELS];
+    size_t n_labels;
+};
 
 struct counts {
     size_t objects, added, duplicates, invalid, conflicts;
@@ -42,6 +62,10 @@ struct importer {
     int64_t recipients[IMPORT_MAX_RECIPIENTS];
     size_t n_recipients;
     struct stix_report rep;
+    struct list_opts list;
+    json_t *hold; /* objects made here (lists, repairs) the pending batch's rows point into */
+    bool repair;  /* --repair */
+    size_t repairs, fixable; /* objects repaired; invalid ones --repair would fix */
     /* the pending batch: canonical bytes and the rows pointing into them */
     struct mrd_buf bodies[IMPORT_BATCH];
     struct store_object_in rows[IMPORT_BATCH];
@@ -69,6 +93,8 @@ static enum mrd_code flush(struct importer *im, struct counts *cnt, struct mrd_e
     for (size_t i = 0; i < im->n; i++)
         mrd_buf_reset(&im->bodies[i]);
     im->n = 0;
+    if (im->hold != NULL)
+        (void)json_array_clear(im->hold);
     return rc;
 }
 
@@ -111,6 +137,81 @@ static void report_invalid(const char *path, size_t index, const json_t *obj,
     }
 }
 
+/* One file's summary line; returns the exit code the file deserves. */
+static int summary(const char *path, const char *unit, const struct counts *c)
+{
+    fprintf(stderr,
+            "meridian import: %s: %zu %s%s: %zu added, %zu already present, %zu invalid, "
+            "%zu conflicts\n",
+            MRD_ESC(path), c->objects, unit, c->objects == 1 ? "" : "s", c->added, c->duplicates,
+            c->invalid, c->conflicts);
+    /* a conflict ('meridian conflicts') is not an acknowledged object */
+    return c->invalid > 0 || c->objects > c->added + c->duplicates + c->invalid ? CLI_EXIT_FAIL
+                                                                                : CLI_EXIT_OK;
+}
+
+static void add_counts(struct counts *total, const struct counts *c)
+{
+    total->objects += c->objects;
+    total->added += c->added;
+    total->duplicates += c->duplicates;
+    total->invalid += c->invalid;
+    total->conflicts += c->conflicts;
+}
+
+/* --repair: a repaired copy of *obj replaces it (kept in im->hold until
+ * its batch is stored), and every change is printed. */
+static enum mrd_code repaired(struct importer *im, const char *path, size_t index,
+                              const json_t **obj, struct mrd_err *err)
+{
+    json_t *copy = json_deep_copy(*obj);
+    struct mrd_buf log;
+    size_t changes = 0;
+    enum mrd_code rc;
+
+    if (copy == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
+    mrd_buf_init(&log, STORE_MSG_MAX * 8);
+    rc = interop_repair(copy, &log, &changes, err);
+    if (rc == MRD_E_TOOBIG) { /* a long log: the changes are made, the list is cut */
+        mrd_err_clear(err);
+        rc = MRD_OK;
+    }
+    if (rc == MRD_OK && changes > 0) {
+        const char *id = json_string_value(json_object_get(copy, "id"));
+        fprintf(stderr, "meridian import: %s: object %zu %s repaired (%zu change%s): %s\n",
+                MRD_ESC(path), index, MRD_ESC(id != NULL ? id : "(no id)"), changes,
+                changes == 1 ? "" : "s", MRD_ESC(log.data != NULL ? log.data : ""));
+        im->repairs++;
+        if (json_array_append(im->hold, copy) != 0)
+            rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
+        *obj = copy;
+    }
+    json_decref(copy); /* im->hold keeps the used copy */
+    mrd_buf_release(&log);
+    return rc;
+}
+
+/* Without --repair: says so when --repair would make obj valid. */
+static void repair_hint(struct importer *im, const json_t *obj)
+{
+    json_t *copy = json_deep_copy(obj);
+    struct stix_report rep;
+    struct mrd_buf log;
+    size_t changes = 0;
+
+    stix_report_init(&rep);
+    mrd_buf_init(&log, STORE_MSG_MAX * 8);
+    if (copy != NULL && interop_repair(copy, &log, &changes, NULL) == MRD_OK && changes > 0 &&
+        stix_validate_object(copy, 0, &rep, NULL) == MRD_OK && stix_report_errors(&rep) == 0) {
+        fprintf(stderr, "  --repair would fix this object: %s\n", MRD_ESC(log.data));
+        im->fixable++;
+    }
+    mrd_buf_release(&log);
+    stix_report_release(&rep);
+    json_decref(copy);
+}
+
 /* Validates one object and queues it. Returns MRD_OK also for invalid
  * objects (counted); other codes are store or memory failures. */
 static enum mrd_code one_object(struct importer *im, const char *path, size_t index,
@@ -123,11 +224,22 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     const json_t *id, *type, *spec;
     enum mrd_code rc;
 
+    /* a full batch is stored first: what follows may add to im->hold */
+    if (im->n == IMPORT_BATCH) {
+        rc = flush(im, cnt, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
     cnt->objects++;
     if (!json_is_object(obj)) {
         cnt->invalid++;
         report_invalid(path, index, obj, NULL, "not a JSON object");
         return MRD_OK;
+    }
+    if (im->repair) {
+        rc = repaired(im, path, index, &obj, err);
+        if (rc != MRD_OK)
+            return rc;
     }
     stix_report_reset(&im->rep);
     rc = stix_validate_object(obj, 0, &im->rep, err);
@@ -136,12 +248,9 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     if (stix_report_errors(&im->rep) > 0) {
         cnt->invalid++;
         report_invalid(path, index, obj, &im->rep, NULL);
+        if (!im->repair)
+            repair_hint(im, obj);
         return MRD_OK;
-    }
-    if (im->n == IMPORT_BATCH) {
-        rc = flush(im, cnt, err);
-        if (rc != MRD_OK)
-            return rc;
     }
     row = &im->rows[im->n];
     body = &im->bodies[im->n];
@@ -206,6 +315,265 @@ static int store_failure(struct importer *im, const char *path, const struct mrd
     return CLI_EXIT_USAGE;
 }
 
+/* The STIX objects of every MISP event in doc, with a summary line. */
+static int misp_to_stix(const char *path, const json_t *doc, json_t **ret)
+{
+    struct interop_misp_stats st;
+    struct mrd_err err = {0};
+    const json_t *resp = json_object_get(doc, "response");
+    json_t *out = json_array();
+
+    memset(&st, 0, sizeof(st));
+    if (out == NULL) {
+        cli_errorf("import", "out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    if (json_is_array(resp)) {
+        for (size_t i = 0; i < json_array_size(resp); i++) {
+            if (interop_misp_event(json_array_get(resp, i), out, &st, &err) != MRD_OK)
+                break;
+        }
+    } else {
+        (void)interop_misp_event(doc, out, &st, &err);
+    }
+    if (err.code != MRD_OK) {
+        cli_errorf("import", "%s: %s; nothing imported from it", path, err.msg);
+        json_decref(out);
+        return CLI_EXIT_FAIL;
+    }
+    fprintf(stderr,
+            "meridian import: %s: MISP: %zu event%s, %zu attributes: %zu indicators, %zu "
+            "observables, %zu galaxy objects, %zu sightings, %zu without a STIX form\n",
+            MRD_ESC(path), st.events, st.events == 1 ? "" : "s", st.attributes, st.indicators,
+            st.observables, st.galaxies, st.sightings, st.skipped);
+    *ret = out;
+    return CLI_EXIT_OK;
+}
+
+static int misp_feed(struct importer *im, const char *dir, struct counts *total);
+
+/* One value of a list as an indicator, through one_object like any other. */
+static enum mrd_code list_value(struct importer *im, const char *path, size_t lineno, const char *v,
+                                size_t n, struct interop_ioc *ioc, struct counts *cnt, size_t *bad)
+{
+    const struct list_opts *lo = &im->list;
+    struct mrd_err err = {0};
+    char id[64];
+    json_t *o;
+    enum mrd_code rc;
+
+    if (interop_ioc_value(v, n, lo->kind, ioc, &err) != MRD_OK) {
+        cnt->objects++;
+        cnt->invalid++;
+        if ((*bad)++ < IMPORT_ERRORS_SHOWN)
+            cli_errorf("import", "%s: line %zu: %s; skipped", path, lineno, err.msg);
+        return MRD_OK;
+    }
+    (void)snprintf(id, sizeof(id), "indicator--%s", ioc->uuid);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s%, s:s, s:s, s:[s]}", "type", "indicator",
+                  "spec_version", "2.1", "id", id, "created", lo->valid_from, "modified",
+                  lo->valid_from, "valid_from", lo->valid_from, "name", ioc->value, ioc->value_len,
+                  "pattern", ioc->pattern.data, "pattern_type", "stix", "indicator_types",
+                  "malicious-activity");
+    if (o == NULL)
+        return mrd_err_set(&err, MRD_E_NOMEM, "out of memory");
+    if (lo->valid_until[0] != '\0')
+        (void)json_object_set_new(o, "valid_until", json_string(lo->valid_until));
+    if (lo->confidence >= 0)
+        (void)json_object_set_new(o, "confidence", json_integer(lo->confidence));
+    if (lo->tlp_id != NULL)
+        (void)json_object_set_new(o, "object_marking_refs", json_pack("[s]", lo->tlp_id));
+    if (lo->n_labels > 0) {
+        json_t *l = json_array();
+        for (size_t i = 0; l != NULL && i < lo->n_labels; i++)
+            (void)json_array_append_new(l, json_string(lo->labels[i]));
+        (void)json_object_set_new(o, "labels", l);
+    }
+    rc = one_object(im, path, lineno, o, cnt, &err);
+    /* a queued row points into o until its batch is stored (flush) */
+    if (json_array_append_new(im->hold, o) != 0 && rc == MRD_OK)
+        rc = mrd_err_set(&err, MRD_E_NOMEM, "out of memory");
+    if (rc != MRD_OK)
+        (void)store_failure(im, path, &err);
+    return rc;
+}
+
+/* The column holding the values: --column (a name or a 1-based number),
+ * else the first whose name says it holds indicators, else the first. */
+static size_t value_column(const struct list_opts *lo, const char **f, const size_t *fn, size_t nf,
+                           bool *ret_ok)
+{
+    static const char *const names[] = {"value",  "indicator", "ioc",    "ip",   "ip_address",
+                                        "domain", "url",       "hash",   "md5",  "sha1",
+                                        "sha256", "email",     "dst_ip", "host", "hostname"};
+    uint64_t k;
+
+    *ret_ok = true;
+    if (lo->column != NULL) {
+        if (mrd_str_to_u64(lo->column, strlen(lo->column), INTEROP_CSV_MAX_FIELDS, &k, NULL) ==
+                MRD_OK &&
+            k >= 1)
+            return (size_t)k - 1;
+        for (size_t i = 0; i < nf; i++)
+            if (mrd_str_eq_nocase(f[i], fn[i], lo->column, strlen(lo->column)))
+                return i;
+        *ret_ok = false;
+        return 0;
+    }
+    for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+        for (size_t i = 0; i < nf; i++)
+            if (mrd_str_eq_nocase(f[i], fn[i], names[j], strlen(names[j])))
+                return i;
+    return 0;
+}
+
+/* A text list (one value per line, '#' comments) or a CSV list (a header
+ * row, then one record per line), read in IMPORT_READ pieces: memory
+ * stays flat whatever the file's size; a line over IMPORT_MAX_LINE is
+ * reported and skipped without being held. */
+static int list_file(struct importer *im, const char *path, struct counts *total)
+{
+    const struct list_opts *lo = &im->list;
+    struct counts cnt = {0};
+    struct interop_ioc *ioc = NULL;
+    FILE *f = NULL;
+    char *buf = NULL, *scratch = NULL;
+    const char **fields = NULL;
+    size_t *flen = NULL, have = 0, lineno = 0, bad = 0, col = 0, too_long = 0;
+    bool header = lo->csv, skipping = false, eof = false;
+    struct cli_progress prog = {0};
+    int ret = CLI_EXIT_USAGE;
+
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (f == NULL) {
+        cli_errorf("import", "%s: %s", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    buf = mrd_malloc(IMPORT_MAX_LINE + IMPORT_READ);
+    scratch = mrd_malloc(IMPORT_MAX_LINE);
+    fields = mrd_calloc(INTEROP_CSV_MAX_FIELDS, sizeof(*fields));
+    flen = mrd_calloc(INTEROP_CSV_MAX_FIELDS, sizeof(*flen));
+    ioc = mrd_calloc(1, sizeof(*ioc));
+    if (buf == NULL || scratch == NULL || fields == NULL || flen == NULL || ioc == NULL) {
+        cli_errorf("import", "out of memory");
+        goto out;
+    }
+    mrd_buf_init(&ioc->pattern, MATCH_MAX_PATTERN);
+    cli_progress_init(&prog, "import", "lines", 0);
+    while (!eof || have > 0) {
+        char *nl;
+        size_t n;
+        if (!eof && have < IMPORT_MAX_LINE) {
+            size_t r = fread(buf + have, 1, IMPORT_READ, f);
+            if (r == 0 && ferror(f)) {
+                cli_errorf("import", "%s: read: %s (values before it were stored)", path,
+                           strerror(errno));
+                goto out;
+            }
+            eof = r == 0;
+            have += r;
+        }
+        nl = memchr(buf, '\n', have);
+        if (nl == NULL && !eof && have >= IMPORT_MAX_LINE) {
+            /* a line longer than any value: drop what we hold, find its end */
+            if (!skipping && too_long++ < IMPORT_ERRORS_SHOWN)
+                cli_errorf("import", "%s: line %zu: longer than %d bytes; skipped", path,
+                           lineno + 1, IMPORT_MAX_LINE);
+            skipping = true;
+            have = 0;
+            continue;
+        }
+        if (nl == NULL && !eof)
+            continue;
+        n = nl != NULL ? (size_t)(nl - buf) : have;
+        lineno++;
+        if ((lineno & 1023) == 0)
+            cli_progress_tick(&prog, lineno);
+        if (skipping) {
+            skipping = false;
+            cnt.objects++;
+            cnt.invalid++;
+        } else {
+            const char *line = buf;
+            size_t ln = n;
+            if (ln > 0 && line[ln - 1] == '\r')
+                ln--;
+            if (ln == 0 || line[0] == '#') {
+                /* blank or comment */
+            } else if (lo->text) {
+                /* "value # comment" */
+                for (size_t i = 1; i < ln; i++)
+                    if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
+                        ln = i;
+                        break;
+                    }
+                if (list_value(im, path, lineno, line, ln, ioc, &cnt, &bad) != MRD_OK)
+                    goto out;
+            } else {
+                size_t nf = interop_csv_split(line, ln, lo->sep, scratch, IMPORT_MAX_LINE, fields,
+                                              flen, INTEROP_CSV_MAX_FIELDS);
+                if (nf == (size_t)-1) {
+                    cnt.objects++;
+                    cnt.invalid++;
+                    if (bad++ < IMPORT_ERRORS_SHOWN)
+                        cli_errorf("import", "%s: line %zu: not a CSV record (RFC 4180); skipped",
+                                   path, lineno);
+                } else if (header) {
+                    bool ok;
+                    header = false;
+                    col = value_column(lo, fields, flen, nf, &ok);
+                    if (!ok) {
+                        cli_errorf("import", "%s: no column '%s' in the header line", path,
+                                   lo->column);
+                        goto out;
+                    }
+                } else if (col >= nf) {
+                    cnt.objects++;
+                    cnt.invalid++;
+                    if (bad++ < IMPORT_ERRORS_SHOWN)
+                        cli_errorf("import", "%s: line %zu: no column %zu; skipped", path, lineno,
+                                   col + 1);
+                } else if (list_value(im, path, lineno, fields[col], flen[col], ioc, &cnt, &bad) !=
+                           MRD_OK) {
+                    goto out;
+                }
+            }
+        }
+        if (nl == NULL) {
+            have = 0;
+        } else {
+            memmove(buf, nl + 1, have - n - 1);
+            have -= n + 1;
+        }
+    }
+    {
+        struct mrd_err ferr = {0};
+        if (flush(im, &cnt, &ferr) != MRD_OK) {
+            (void)store_failure(im, path, &ferr);
+            goto out;
+        }
+    }
+    if (bad > IMPORT_ERRORS_SHOWN || too_long > IMPORT_ERRORS_SHOWN)
+        cli_errorf("import", "%s: %zu more bad lines not shown", path,
+                   bad + too_long - (bad > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : bad) -
+                       (too_long > IMPORT_ERRORS_SHOWN ? IMPORT_ERRORS_SHOWN : too_long));
+    cli_progress_end(&prog);
+    ret = summary(path, "value", &cnt);
+out:
+    cli_progress_end(&prog);
+    add_counts(total, &cnt);
+    if (ioc != NULL)
+        mrd_buf_release(&ioc->pattern);
+    mrd_free(ioc);
+    mrd_free(fields);
+    mrd_free(flen);
+    mrd_free(scratch);
+    mrd_free(buf);
+    if (f != NULL && f != stdin)
+        (void)fclose(f);
+    return ret;
+}
+
 /* Imports one file. Returns the exit code it deserves on its own. */
 static int one_file(struct importer *im, const char *path, struct counts *total)
 {
@@ -213,12 +581,17 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
     struct counts cnt = {0};
     struct mrd_buf b;
     struct mrd_err err = {0};
-    json_t *doc = NULL;
+    json_t *doc = NULL, *misp = NULL;
     const json_t *list = NULL, *v;
     int ret = CLI_EXIT_USAGE;
     bool single = false;
     size_t i;
+    struct stat sb;
 
+    if (im->list.csv || im->list.text)
+        return list_file(im, path, total);
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return misp_feed(im, path, total);
     mrd_buf_init(&b, STIX_MAX_DOCUMENT);
     if (cli_read_file(path, STIX_MAX_DOCUMENT, &b, &err) != MRD_OK) {
         cli_errorf("import", "%s", err.msg);
@@ -229,11 +602,27 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
         ret = CLI_EXIT_FAIL;
         goto out;
     }
-    /* bundle, envelope (no "type"), list, or a single object */
-    if (json_is_array(doc)) {
+    /* MISP event(s), bundle, envelope (no "type"), list, or a single object */
+    if (interop_misp_is_event(doc)) {
+        if (misp_to_stix(path, doc, &misp) != CLI_EXIT_OK) {
+            ret = CLI_EXIT_FAIL;
+            goto out;
+        }
+        list = misp;
+    } else if (json_is_array(doc)) {
         list = doc;
     } else if (json_is_object(doc)) {
         const json_t *type = json_object_get(doc, "type");
+        if (type == NULL && json_object_get(doc, "objects") == NULL &&
+            json_object_get(doc, "more") == NULL && json_object_get(doc, "next") == NULL) {
+            cli_errorf("import",
+                       "%s: not a format meridian imports: expected a STIX 2.1 bundle, a TAXII "
+                       "envelope, a JSON list of STIX objects, a STIX object or a MISP event "
+                       "({\"Event\": {...}}); nothing imported from it",
+                       path);
+            ret = CLI_EXIT_FAIL;
+            goto out;
+        }
         if (type == NULL ||
             (json_is_string(type) && strcmp(json_string_value(type), "bundle") == 0))
             list = json_object_get(doc, "objects");
@@ -255,44 +644,113 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
             goto out;
         }
     } else if (list != NULL) {
+        struct cli_progress prog;
+        cli_progress_init(&prog, "import", "objects", json_array_size(list));
         json_array_foreach(list, i, v)
         {
+            if ((i & 1023) == 0)
+                cli_progress_tick(&prog, i);
             if (one_object(im, path, i, v, &cnt, &err) != MRD_OK) {
+                cli_progress_end(&prog);
                 ret = store_failure(im, path, &err);
                 goto out;
             }
         }
+        cli_progress_end(&prog);
     }
     if (flush(im, &cnt, &err) != MRD_OK) {
         ret = store_failure(im, path, &err);
         goto out;
     }
-    fprintf(stderr,
-            "meridian import: %s: %zu object%s: %zu added, %zu already present, %zu invalid, "
-            "%zu conflicts\n",
-            MRD_ESC(path), cnt.objects, cnt.objects == 1 ? "" : "s", cnt.added, cnt.duplicates,
-            cnt.invalid, cnt.conflicts);
-    ret = cnt.invalid > 0 || cnt.objects > cnt.added + cnt.duplicates + cnt.invalid ? CLI_EXIT_FAIL
-                                                                                    : CLI_EXIT_OK;
+    ret = summary(path, "object", &cnt);
 out:
-    total->objects += cnt.objects;
-    total->added += cnt.added;
-    total->duplicates += cnt.duplicates;
-    total->invalid += cnt.invalid;
-    total->conflicts += cnt.conflicts;
+    add_counts(total, &cnt);
     json_decref(doc);
+    json_decref(misp);
     mrd_buf_release(&b);
+    return ret;
+}
+
+/* A MISP feed directory (manifest.json and one <uuid>.json per event, the
+ * layout MISP publishes and subscribes to): every event the manifest
+ * lists. The names come from the manifest, so each must be a UUID. */
+static int misp_feed(struct importer *im, const char *dir, struct counts *total)
+{
+    char path[4096];
+    struct mrd_buf b;
+    struct mrd_err err = {0};
+    json_t *manifest = NULL;
+    const char *key;
+    json_t *val;
+    int ret = CLI_EXIT_OK;
+
+    (void)snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
+    if (cli_read_file(path, STIX_MAX_DOCUMENT, &b, &err) != MRD_OK ||
+        mrd_json_parse(b.data, b.len, NULL, &manifest, &err) != MRD_OK) {
+        cli_errorf("import",
+                   "%s: a directory must be a MISP feed with a manifest.json (%s); nothing "
+                   "imported from it",
+                   dir, err.msg);
+        mrd_buf_release(&b);
+        return CLI_EXIT_FAIL;
+    }
+    mrd_buf_release(&b);
+    if (!json_is_object(manifest)) {
+        cli_errorf("import", "%s: not a MISP feed manifest (a JSON object of event uuids)", path);
+        json_decref(manifest);
+        return CLI_EXIT_FAIL;
+    }
+    json_object_foreach(manifest, key, val)
+    {
+        int r;
+        if (mrd_uuid_check(key, strlen(key), NULL, NULL) != MRD_OK) {
+            cli_errorf("import", "%s: '%.40s' is not an event uuid; skipped", path, key);
+            ret = CLI_EXIT_FAIL;
+            continue;
+        }
+        (void)snprintf(path, sizeof(path), "%s/%s.json", dir, key);
+        r = one_file(im, path, total);
+        if (r > ret)
+            ret = r;
+    }
+    json_decref(manifest);
     return ret;
 }
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_COLL, O_ORG, O_RCPT };
+    enum {
+        O_DATA = 1,
+        O_COLL,
+        O_ORG,
+        O_RCPT,
+        O_FORMAT,
+        O_TYPE,
+        O_COLUMN,
+        O_SEP,
+        O_TLP,
+        O_CONF,
+        O_FROM,
+        O_UNTIL,
+        O_LABEL,
+        O_REPAIR
+    };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"collection", required_argument, NULL, O_COLL},
         {"as-org", required_argument, NULL, O_ORG},
         {"recipient", required_argument, NULL, O_RCPT},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"type", required_argument, NULL, O_TYPE},
+        {"column", required_argument, NULL, O_COLUMN},
+        {"separator", required_argument, NULL, O_SEP},
+        {"tlp", required_argument, NULL, O_TLP},
+        {"confidence", required_argument, NULL, O_CONF},
+        {"valid-from", required_argument, NULL, O_FROM},
+        {"valid-until", required_argument, NULL, O_UNTIL},
+        {"label", required_argument, NULL, O_LABEL},
+        {"repair", no_argument, NULL, O_REPAIR},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *coll_arg = NULL, *org_name = NULL;
@@ -301,13 +759,77 @@ static int run(int argc, char **argv)
     struct importer *im = NULL;
     struct counts total = {0};
     struct mrd_err ferr = {0};
+    struct list_opts lo;
+    bool repair = false;
     int ret = CLI_EXIT_USAGE, c;
 
+    memset(&lo, 0, sizeof(lo));
+    lo.kind = INTEROP_K_COUNT;
+    lo.confidence = -1;
+    lo.sep = ',';
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case O_DATA:
             data = optarg;
+            break;
+        case O_FORMAT:
+            lo.csv = strcmp(optarg, "csv") == 0;
+            lo.text = strcmp(optarg, "text") == 0;
+            if (!lo.csv && !lo.text && strcmp(optarg, "stix") != 0 && strcmp(optarg, "misp") != 0)
+                return cli_usage_error(&cli_verb_import,
+                                       "--format takes stix, misp, csv or text (stix and misp "
+                                       "are recognised by their content)");
+            break;
+        case O_TYPE:
+            if (strcmp(optarg, "auto") != 0 && !interop_kind_parse(optarg, &lo.kind))
+                return cli_usage_error(&cli_verb_import,
+                                       "--type takes ip, domain, url, email, hash or auto");
+            break;
+        case O_COLUMN:
+            lo.column = optarg;
+            break;
+        case O_SEP:
+            if (strlen(optarg) != 1)
+                return cli_usage_error(&cli_verb_import, "--separator takes one character");
+            lo.sep = optarg[0];
+            break;
+        case O_TLP: {
+            static const char *const ids[POLICY_TLP_COUNT] = {
+                POLICY_TLP2_CLEAR_ID, POLICY_TLP2_GREEN_ID, POLICY_TLP2_AMBER_ID,
+                POLICY_TLP2_AMBER_STRICT_ID, POLICY_TLP2_RED_ID};
+            enum policy_tlp t;
+            if (policy_tlp_parse(optarg, strlen(optarg), &t, &ferr) != MRD_OK)
+                return cli_usage_error(&cli_verb_import, "%s", ferr.msg);
+            lo.tlp_id = ids[t];
+            break;
+        }
+        case O_CONF: {
+            uint64_t v;
+            if (mrd_str_to_u64(optarg, strlen(optarg), 100, &v, NULL) != MRD_OK)
+                return cli_usage_error(&cli_verb_import, "--confidence takes 0..100");
+            lo.confidence = (int)v;
+            break;
+        }
+        case O_FROM:
+        case O_UNTIL: {
+            struct mrd_time t;
+            if (mrd_time_parse(optarg, strlen(optarg), &t, NULL) != MRD_OK)
+                return cli_usage_error(&cli_verb_import,
+                                       "%s takes an RFC 3339 time, e.g. 2027-01-01T00:00:00Z",
+                                       c == O_FROM ? "--valid-from" : "--valid-until");
+            mrd_time_format_stix_ms(mrd_time_to_usec(&t),
+                                    c == O_FROM ? lo.valid_from : lo.valid_until);
+            break;
+        }
+        case O_REPAIR:
+            repair = true;
+            break;
+        case O_LABEL:
+            if (lo.n_labels == IMPORT_MAX_LABELS)
+                return cli_usage_error(&cli_verb_import, "at most %d --label options",
+                                       IMPORT_MAX_LABELS);
+            lo.labels[lo.n_labels++] = optarg;
             break;
         case O_COLL:
             coll_arg = optarg;
@@ -329,8 +851,28 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cli_verb_import, "--collection ID is required");
     if (optind == argc)
         return cli_usage_error(&cli_verb_import, "give at least one FILE");
+    if ((lo.kind != INTEROP_K_COUNT || lo.column != NULL || lo.tlp_id != NULL ||
+         lo.confidence >= 0 || lo.valid_until[0] != '\0' || lo.n_labels > 0) &&
+        !lo.csv && !lo.text)
+        return cli_usage_error(&cli_verb_import,
+                               "--type, --column, --tlp, --confidence, --valid-until and --label "
+                               "are for --format csv or text");
+    if (lo.valid_from[0] == '\0') {
+        /* today, 00:00 UTC: the same list imported again today is the same
+         * indicators (same version); tomorrow's import is a new version */
+        int64_t now = mrd_time_now_usec();
+        mrd_time_format_stix_ms(now - now % ((int64_t)86400 * 1000000), lo.valid_from);
+    }
     im = mrd_calloc(1, sizeof(*im));
     if (im == NULL) {
+        cli_errorf("import", "out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    im->list = lo;
+    im->repair = repair;
+    im->hold = json_array();
+    if (im->hold == NULL) {
+        mrd_free(im);
         cli_errorf("import", "out of memory");
         return CLI_EXIT_USAGE;
     }
@@ -364,6 +906,11 @@ static int run(int argc, char **argv)
                 "invalid\n",
                 total.objects, total.objects == 1 ? "" : "s", total.added, total.duplicates,
                 total.invalid);
+    if (im->fixable > 0)
+        fprintf(stderr,
+                "meridian import: %zu invalid object%s would be repaired by --repair (see "
+                "above)\n",
+                im->fixable, im->fixable == 1 ? "" : "s");
     if (total.added > 0)
         cli_data_ledger_catch_up("import", im->st, cli_data_dir(data));
 out:
@@ -371,6 +918,7 @@ out:
         for (size_t i = 0; i < IMPORT_BATCH; i++)
             mrd_buf_release(&im->bodies[i]);
         stix_report_release(&im->rep);
+        json_decref(im->hold);
         fed_trust_free(im->trust);
         store_close(im->st);
         mrd_free(im);
@@ -383,14 +931,40 @@ const struct cli_verb cli_verb_import = {
     .summary = "load STIX 2.1 files into a collection (each object validated)",
     .usage =
         "usage: meridian import --collection ID [--as-org ORG] [--recipient ORG]... [--data DIR]\n"
-        "              FILE...\n"
+        "              [--repair] [--format stix|misp|csv|text [list options]] FILE...\n"
         "\n"
         "Loads each FILE ('-' is stdin): a STIX bundle, a TAXII envelope, a JSON list\n"
-        "of objects or a single object. Every object is checked by the STIX 2.1\n"
+        "of objects, a single object, or a MISP event (a MISP event file, a REST\n"
+        "search answer, or a MISP feed directory with manifest.json; mapped to STIX\n"
+        "as docs/interop.md says, MISP uuids kept as ids so re-importing adds\n"
+        "nothing). Any other JSON is an error naming the file. Every object is\n"
+        "checked by the STIX 2.1\n"
         "validator (as 'meridian validate' does); an invalid one is reported with the\n"
         "validator's findings and skipped, the valid ones are stored in the collection\n"
         "ID (its uuid, or API-ROOT/ALIAS). Objects already in the collection (same id\n"
         "and version) are left as they are. A summary per file goes to stderr.\n"
+        "\n"
+        "--format text: one value per line ('#' comments); --format csv: a header\n"
+        "row, then records (RFC 4180). Each value (IP address or CIDR, domain, URL,\n"
+        "e-mail address, MD5/SHA-1/SHA-256/SHA-512; defanged forms like hxxp:// and\n"
+        "evil[.]com accepted) becomes an indicator whose id is derived from its\n"
+        "pattern, valid from --valid-from (default: today 00:00 UTC), so a list\n"
+        "imported again the same day adds nothing. Lines that are no value are\n"
+        "named (line number) and skipped; memory stays flat for any file size.\n"
+        "  --type ip|domain|url|email|hash|auto   what the values are (default auto)\n"
+        "  --column COL      csv: the value column, by header name or 1-based number\n"
+        "                    (default: value, indicator, ioc, ip, domain, url, hash...)\n"
+        "  --separator C     csv: the field separator (default ',')\n"
+        "  --tlp LEVEL       a TLP 2.0 marking on every indicator\n"
+        "  --confidence N    0..100\n"
+        "  --valid-from T, --valid-until T   RFC 3339 times\n"
+        "  --label L         a label on every indicator (repeatable)\n"
+        "\n"
+        "--repair fixes the known defects of real public STIX before validation and\n"
+        "prints every change: empty lists and empty references are dropped, times\n"
+        "given to the second get milliseconds, a 'modified' before 'created' becomes\n"
+        "'created' (docs/interop.md). Without it, an invalid object that --repair\n"
+        "would fix says so.\n"
         "\n"
         "Each object's TLP comes from its TLP markings (TLP 1.0 or 2.0), else the\n"
         "collection's default TLP.\n"

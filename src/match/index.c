@@ -34,6 +34,7 @@ enum ktype {
     K_EMAIL,
     K_HASH,
     K_CIDR6, /* 1 byte prefix length + masked address bytes */
+    K_ID,    /* an indicator's STIX id */
 };
 
 /* Asks for transparent huge pages on a big table: random probes into tens
@@ -69,7 +70,7 @@ static inline unsigned host_labels(const char *h, size_t n)
 
 static int ktype_fold(enum ktype t)
 {
-    return t == K_DOMAIN || t == K_EMAIL || t == K_HASH;
+    return t == K_DOMAIN || t == K_EMAIL || t == K_HASH || t == K_ID;
 }
 
 struct slot {
@@ -528,6 +529,11 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
                                (int)(n > 64 ? 64 : n), v, want[type]);
         return add_key(idx, K_HASH, v, n, ind, err);
     }
+    case MATCH_T_ID:
+        if (memchr(v, '-', n) == NULL)
+            return mrd_err_set(err, MRD_E_INVAL, "match: '%.*s' is not a STIX id",
+                               (int)(n > 64 ? 64 : n), v);
+        return add_key(idx, K_ID, v, n, ind, err);
     default:
         return mrd_err_set(err, MRD_E_INVAL, "match: unknown value type %d", (int)type);
     }
@@ -892,6 +898,8 @@ size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, con
         return probe(idx, K_EMAIL, v, n, out, 0, max);
     case MATCH_O_HASH:
         return lookup_hash(idx, v, n, out, 0, max);
+    case MATCH_O_ID:
+        return probe(idx, K_ID, v, n, out, 0, max);
     default:
         return 0;
     }

@@ -51,6 +51,7 @@ enum match_type {
     MATCH_T_SHA1,
     MATCH_T_SHA256,
     MATCH_T_SHA512,
+    MATCH_T_ID, /* the indicator's own STIX id: tools that name it (EVE alert metadata) */
     MATCH_T_COUNT
 };
 
@@ -64,6 +65,7 @@ enum match_obs {
     MATCH_O_EMAIL,
     MATCH_O_HASH, /* MD5/SHA-1/SHA-256/SHA-512 by length */
     MATCH_O_TIME, /* not looked up: gives the line's timestamp */
+    MATCH_O_ID,   /* a STIX indicator id (exported rule metadata, Zeek intel sources) */
 };
 
 /* Scan flags. */
@@ -122,6 +124,7 @@ enum match_format {
     MATCH_FMT_ZEEK,     /* Zeek TSV with #fields header (dns.log, conn.log, ...) */
     MATCH_FMT_CSV,      /* CSV with a header row */
     MATCH_FMT_JSONL,    /* one JSON object per line */
+    MATCH_FMT_EVE,      /* Suricata EVE JSON: alert, dns, http, tls, fileinfo, flow events */
 };
 
 /* How a Zeek/CSV column got its kind (what the summary reports). */
@@ -147,7 +150,9 @@ struct match_reader {
     uint8_t col_how[MATCH_MAX_COLUMNS];   /* enum match_col_how per column */
     bool sniffed;                         /* CSV: unnamed columns were sniffed from data rows */
     int time_col;                         /* -1 when none */
-    char names[4096];                     /* NUL-separated column names */
+    /* Zeek intel.log: seen.indicator, seen.indicator_type, sources (-1: not one) */
+    int intel_ind_col, intel_type_col, intel_src_col;
+    char names[4096]; /* NUL-separated column names */
     /* --map overrides: name=type pairs applied when a header is read */
     unsigned nmap;
     struct {
@@ -276,6 +281,15 @@ struct match_stix_ind {
     int64_t valid_until; /* INT64_MAX when absent */
     bool revoked;
     size_t offset; /* byte offset of the object in the document */
+    /* for exports (interop/): the name's string body as written (escapes
+     * not decoded: name_esc), confidence (-1 when absent or not an
+     * integer 0..100) and the raw JSON text of labels (NULL when absent) */
+    const char *name;
+    size_t name_len;
+    bool name_esc;
+    int confidence;
+    const char *labels;
+    size_t labels_len;
 };
 
 typedef enum mrd_code (*match_stix_fn)(void *ctx, const struct match_stix_ind *ind,

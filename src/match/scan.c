@@ -315,6 +315,8 @@ const char *match_format_name(enum match_format fmt)
         return "csv";
     case MATCH_FMT_JSONL:
         return "jsonl";
+    case MATCH_FMT_EVE:
+        return "eve";
     default:
         return "auto";
     }
@@ -323,7 +325,7 @@ const char *match_format_name(enum match_format fmt)
 bool match_format_parse(const char *s, enum match_format *ret)
 {
     static const enum match_format all[] = {MATCH_FMT_AUTO, MATCH_FMT_COMBINED, MATCH_FMT_ZEEK,
-                                            MATCH_FMT_CSV, MATCH_FMT_JSONL};
+                                            MATCH_FMT_CSV,  MATCH_FMT_JSONL,    MATCH_FMT_EVE};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         if (strcmp(s, match_format_name(all[i])) == 0) {
             *ret = all[i];
@@ -336,6 +338,10 @@ bool match_format_parse(const char *s, enum match_format *ret)
     }
     if (strcmp(s, "json") == 0) {
         *ret = MATCH_FMT_JSONL;
+        return true;
+    }
+    if (strcmp(s, "suricata") == 0) {
+        *ret = MATCH_FMT_EVE;
         return true;
     }
     return false;
@@ -360,8 +366,13 @@ enum match_format match_format_detect(const char *buf, size_t len)
     }
     if (p < end && (*p == '{' || *p == ' ' || *p == '\t')) {
         const char *q = match__json_ws(p, end);
-        if (q < end && *q == '{')
+        const char *le = memchr(q, '\n', (size_t)(end - q));
+        if (q < end && *q == '{') {
+            /* Suricata's EVE: every record has an "event_type" */
+            if (memmem(q, (size_t)((le != NULL ? le : end) - q), "\"event_type\":", 13) != NULL)
+                return MATCH_FMT_EVE;
             return MATCH_FMT_JSONL;
+        }
     }
     nl = memchr(p, '\n', (size_t)(end - p));
     if (nl == NULL)
@@ -384,6 +395,7 @@ void match_reader_init(struct match_reader *r, enum match_format fmt)
     r->fmt = fmt;
     r->sep = fmt == MATCH_FMT_ZEEK ? '\t' : ',';
     r->time_col = -1;
+    r->intel_ind_col = r->intel_type_col = r->intel_src_col = -1;
 }
 
 enum mrd_code match_reader_map(struct match_reader *r, const char *spec, struct mrd_err *err)
@@ -455,6 +467,7 @@ static void set_columns(struct match_reader *r, const char *p, const char *end)
     r->ncols = 0;
     r->nlooked_up = 0;
     r->time_col = -1;
+    r->intel_ind_col = r->intel_type_col = r->intel_src_col = -1;
     while (p <= end && c < MATCH_MAX_COLUMNS) {
         const char *v;
         size_t vn;
@@ -481,6 +494,14 @@ static void set_columns(struct match_reader *r, const char *p, const char *end)
             }
             r->col_obs[c] = (uint8_t)obs;
             r->col_how[c] = how;
+            if (r->fmt == MATCH_FMT_ZEEK) {
+                if (vn == 14 && memcmp(v, "seen.indicator", 14) == 0)
+                    r->intel_ind_col = (int)c;
+                else if (vn == 19 && memcmp(v, "seen.indicator_type", 19) == 0)
+                    r->intel_type_col = (int)c;
+                else if (vn == 7 && memcmp(v, "sources", 7) == 0)
+                    r->intel_src_col = (int)c;
+            }
         }
         if (r->col_obs[c] == MATCH_O_TIME && r->time_col < 0)
             r->time_col = (int)c;
@@ -501,6 +522,17 @@ static void set_columns(struct match_reader *r, const char *p, const char *end)
     }
     r->ncols = c;
     r->have_header = true;
+    if (r->intel_ind_col >= 0 && r->intel_type_col >= 0) {
+        /* Zeek intel.log: only what matched counts, not the connection's
+         * other addresses (they would be sightings of other indicators) */
+        r->nlooked_up = 0;
+        r->looked_up[r->nlooked_up++] = (uint8_t)r->intel_ind_col;
+        r->looked_up[r->nlooked_up++] = (uint8_t)r->intel_type_col;
+        if (r->intel_src_col >= 0)
+            r->looked_up[r->nlooked_up++] = (uint8_t)r->intel_src_col;
+    } else {
+        r->intel_ind_col = -1;
+    }
     r->sniffed = false;
 }
 
@@ -723,6 +755,11 @@ struct line_ctx {
     int64_t time;
     bool have_time;
     bool stop;
+    /* Zeek intel.log: the three columns of the current line */
+    const char *intel_v[3];
+    size_t intel_n[3];
+    /* Suricata EVE: the fields of the current record (reader.c below) */
+    struct eve_rec *eve;
 };
 
 /* Looks v up; hits report (raw, rawn), the field as written in the line
@@ -834,6 +871,17 @@ static inline void column_value(struct line_ctx *lc, unsigned c, const char *v, 
     const struct match_reader *r = lc->r;
     enum match_obs obs = (enum match_obs)r->col_obs[c];
 
+    if (r->intel_ind_col >= 0) {
+        int k = (int)c == r->intel_ind_col    ? 0
+                : (int)c == r->intel_type_col ? 1
+                : (int)c == r->intel_src_col  ? 2
+                                              : -1;
+        if (k >= 0) {
+            lc->intel_v[k] = v;
+            lc->intel_n[k] = vn;
+        }
+        return;
+    }
     if (obs == MATCH_O_NONE || obs == MATCH_O_TIME || vn == 0)
         return;
     if (r->fmt == MATCH_FMT_ZEEK) {
@@ -973,6 +1021,10 @@ static bool line_split(struct line_ctx *lc, const char *p, const char *le, const
     return true;
 }
 
+struct eve_rec;
+static void eve_collect(struct eve_rec *rec, const char *path, size_t plen, const char *v, size_t n,
+                        bool esc);
+
 /* JSON lines: walks the object; keys build a dotted path ("dns.question.name")
  * that decides the observable kind. Arrays keep their parent's path. */
 struct jwalk {
@@ -1060,6 +1112,11 @@ static const char *jw_value(struct jwalk *w, const char *p, const char *end, int
         enum match_obs obs;
         if (e == NULL)
             return NULL;
+        if (w->lc->eve != NULL) {
+            if (w->plen < JSON_MAX_PATH)
+                eve_collect(w->lc->eve, w->path, w->plen, p + 1, (size_t)(e - p - 2), esc);
+            return e;
+        }
         if (w->plen < JSON_MAX_PATH) {
             obs = reader_obs(w->lc->r, w->path, w->plen);
             w->path[w->plen] = '\0';
@@ -1078,6 +1135,194 @@ static const char *jw_value(struct jwalk *w, const char *p, const char *end, int
         return e;
     }
     return match__json_skip(p, end);
+}
+
+/* ---- Suricata EVE and Zeek intel.log: alerts back to their indicators ----
+ * An EVE alert raised by a rule `meridian export --format suricata` wrote
+ * names its indicator in alert.metadata.stix_id: that id is the hit. Other
+ * records are looked up by value: the DNS name, TLS SNI, HTTP host and URL
+ * (http://hostname + url), file hashes of dns/http/tls/fileinfo records
+ * and alerts of other rules, and both addresses of flow records. Zeek's
+ * intel.log names the indicators in `sources` when the intel file came
+ * from Meridian (meta.source is the STIX id), else seen.indicator is
+ * looked up as the type seen.indicator_type says. */
+
+enum eve_kind { EV_TYPE, EV_SRC, EV_DST, EV_HOST, EV_HTTP_HOST, EV_HTTP_URL, EV_HASH, EV_ID };
+
+#define EVE_MAX_FIELDS 32
+#define EVE_SCRATCH 8192 /* unescaped copies of escaped values */
+
+struct eve_field {
+    enum eve_kind kind;
+    const char *v, *raw; /* v: the value (maybe an unescaped copy); raw: in the line */
+    size_t n, rawn;
+    const char *name;
+};
+
+struct eve_rec {
+    struct eve_field f[EVE_MAX_FIELDS];
+    size_t n, used;
+    char scratch[EVE_SCRATCH];
+};
+
+static const struct {
+    const char *path;
+    enum eve_kind kind;
+} eve_paths[] = {
+    {"event_type", EV_TYPE},
+    {"src_ip", EV_SRC},
+    {"dest_ip", EV_DST},
+    {"dns.rrname", EV_HOST},
+    {"dns.queries.rrname", EV_HOST},
+    {"dns.query.rrname", EV_HOST},
+    {"tls.sni", EV_HOST},
+    {"http.hostname", EV_HTTP_HOST},
+    {"http.url", EV_HTTP_URL},
+    {"fileinfo.md5", EV_HASH},
+    {"fileinfo.sha1", EV_HASH},
+    {"fileinfo.sha256", EV_HASH},
+    {"files.md5", EV_HASH},
+    {"files.sha1", EV_HASH},
+    {"files.sha256", EV_HASH},
+    {"alert.metadata.stix_id", EV_ID},
+};
+
+static void eve_collect(struct eve_rec *rec, const char *path, size_t plen, const char *v, size_t n,
+                        bool esc)
+{
+    for (size_t i = 0; i < sizeof(eve_paths) / sizeof(eve_paths[0]); i++) {
+        struct eve_field *f;
+        if (strlen(eve_paths[i].path) != plen || memcmp(eve_paths[i].path, path, plen) != 0)
+            continue;
+        if (rec->n == EVE_MAX_FIELDS)
+            return;
+        f = &rec->f[rec->n];
+        f->kind = eve_paths[i].kind;
+        f->name = eve_paths[i].path;
+        f->raw = v;
+        f->rawn = n;
+        f->v = v;
+        f->n = n;
+        if (esc) {
+            size_t k =
+                match__json_unescape(v, n, rec->scratch + rec->used, EVE_SCRATCH - rec->used);
+            if (k == (size_t)-1)
+                return; /* too long for the scratch: not looked up */
+            f->v = rec->scratch + rec->used;
+            f->n = k;
+            rec->used += k;
+        }
+        rec->n++;
+        return;
+    }
+}
+
+static const struct eve_field *eve_get(const struct eve_rec *rec, enum eve_kind k)
+{
+    for (size_t i = 0; i < rec->n; i++)
+        if (rec->f[i].kind == k)
+            return &rec->f[i];
+    return NULL;
+}
+
+static bool str_is(const struct eve_field *f, const char *lit)
+{
+    return f != NULL && f->n == strlen(lit) && memcmp(f->v, lit, f->n) == 0;
+}
+
+static bool line_jsonl(struct line_ctx *lc, const char *p, const char *end);
+
+static bool line_eve(struct line_ctx *lc, const char *p, const char *end)
+{
+    struct eve_rec recbuf; /* ~9 KiB of stack: the scan allocates nothing */
+    struct eve_rec *rec = &recbuf;
+    const struct eve_field *type, *host, *url;
+    bool ok;
+
+    rec->n = 0;
+    rec->used = 0;
+    lc->eve = rec;
+    ok = line_jsonl(lc, p, end);
+    lc->eve = NULL;
+    type = eve_get(rec, EV_TYPE);
+    if (!ok || type == NULL)
+        goto out;
+    if (str_is(type, "alert")) {
+        for (size_t i = 0; i < rec->n; i++)
+            if (rec->f[i].kind == EV_ID)
+                lookup_raw(lc, MATCH_O_ID, rec->f[i].v, rec->f[i].n, rec->f[i].raw, rec->f[i].rawn,
+                           rec->f[i].name);
+        if (lc->nseen > 0)
+            goto out; /* the rule named its indicators */
+    } else if (str_is(type, "flow") || str_is(type, "netflow")) {
+        for (size_t i = 0; i < rec->n; i++)
+            if (rec->f[i].kind == EV_SRC || rec->f[i].kind == EV_DST)
+                lookup_raw(lc, MATCH_O_IP, rec->f[i].v, rec->f[i].n, rec->f[i].raw, rec->f[i].rawn,
+                           rec->f[i].name);
+        goto out;
+    } else if (!str_is(type, "dns") && !str_is(type, "http") && !str_is(type, "tls") &&
+               !str_is(type, "fileinfo")) {
+        goto out; /* stats, anomaly, ...: nothing observed about an indicator */
+    }
+    for (size_t i = 0; i < rec->n; i++) {
+        const struct eve_field *f = &rec->f[i];
+        if (f->kind == EV_HOST || f->kind == EV_HTTP_HOST)
+            lookup_raw(lc, MATCH_O_HOST, f->v, f->n, f->raw, f->rawn, f->name);
+        else if (f->kind == EV_HASH)
+            lookup_raw(lc, MATCH_O_HASH, f->v, f->n, f->raw, f->rawn, f->name);
+    }
+    host = eve_get(rec, EV_HTTP_HOST);
+    url = eve_get(rec, EV_HTTP_URL);
+    if (url != NULL && url->n > 0) {
+        char full[MATCH_MAX_VALUE];
+        if (url->v[0] == '/' && host != NULL && host->n + url->n + 7 <= sizeof(full)) {
+            memcpy(full, "http://", 7);
+            memcpy(full + 7, host->v, host->n);
+            memcpy(full + 7 + host->n, url->v, url->n);
+            lookup_raw(lc, MATCH_O_URL, full, 7 + host->n + url->n, url->raw, url->rawn, url->name);
+        } else if (url->v[0] != '/') {
+            lookup_raw(lc, MATCH_O_URL, url->v, url->n, url->raw, url->rawn, url->name);
+        }
+    }
+out:
+    return ok;
+}
+
+static bool intel_line(struct line_ctx *lc)
+{
+    const char *v = lc->intel_v[0], *t = lc->intel_v[1], *s = lc->intel_v[2];
+    size_t vn = lc->intel_n[0], tn = lc->intel_n[1], sn = lc->intel_n[2];
+    enum match_obs obs = MATCH_O_NONE;
+    char full[MATCH_MAX_VALUE];
+
+    if (v == NULL || t == NULL)
+        return false;
+    /* sources: a Zeek set, comma-separated */
+    for (size_t i = 0; s != NULL && i < sn;) {
+        size_t j = (size_t)(match__find(s + i, s + sn, ',') - s);
+        if (j - i > 11 && memcmp(s + i, "indicator--", 11) == 0)
+            lookup(lc, MATCH_O_ID, s + i, j - i, "sources");
+        i = j + 1;
+    }
+    if (lc->nseen > 0)
+        return true;
+    if (mrd_str_eq(t, tn, "Intel::ADDR") || mrd_str_eq(t, tn, "Intel::SUBNET"))
+        obs = MATCH_O_IP;
+    else if (mrd_str_eq(t, tn, "Intel::DOMAIN"))
+        obs = MATCH_O_HOST;
+    else if (mrd_str_eq(t, tn, "Intel::EMAIL"))
+        obs = MATCH_O_EMAIL;
+    else if (mrd_str_eq(t, tn, "Intel::FILE_HASH"))
+        obs = MATCH_O_HASH;
+    if (obs != MATCH_O_NONE) {
+        lookup(lc, obs, v, vn, "seen.indicator");
+    } else if (mrd_str_eq(t, tn, "Intel::URL") && vn + 7 <= sizeof(full)) {
+        /* Zeek's URLs carry no scheme */
+        memcpy(full, "http://", 7);
+        memcpy(full + 7, v, vn);
+        lookup_raw(lc, MATCH_O_URL, full, vn + 7, v, vn, "seen.indicator");
+    }
+    return true;
 }
 
 static bool line_jsonl(struct line_ctx *lc, const char *p, const char *end)
@@ -1118,6 +1363,7 @@ bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const 
     lc.cb_ctx = ctx;
     lc.st = st;
     lc.observe = on_line != NULL;
+    lc.eve = NULL;
     lc.stop = false;
     lc.lineno = 0;
     sp.nseps = 0;
@@ -1157,6 +1403,7 @@ bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const 
             match_reader_sniff(r, p, (size_t)(end - p)); /* once, on the first data rows */
         lc.line = p;
         lc.line_len = (size_t)(le - p);
+        lc.intel_v[0] = lc.intel_v[1] = lc.intel_v[2] = NULL;
         lc.nseen = 0;
         lc.nobs = 0;
         lc.have_time = false;
@@ -1171,10 +1418,15 @@ bool match_scan_ex(const struct match_index *idx, struct match_reader *r, const 
         case MATCH_FMT_JSONL:
             ok = line_jsonl(&lc, p, le);
             break;
+        case MATCH_FMT_EVE:
+            ok = line_eve(&lc, p, le);
+            break;
         default:
             ok = false;
             break;
         }
+        if (ok && r->intel_ind_col >= 0)
+            ok = intel_line(&lc);
         if (!ok) {
             st->malformed++;
         } else {
@@ -1388,6 +1640,7 @@ int64_t match_line_time(const struct match_reader *r, const char *line, size_t l
         return INT64_MIN;
     }
     case MATCH_FMT_JSONL:
+    case MATCH_FMT_EVE:
         return json_time(r, line, end);
     default:
         return INT64_MIN;

@@ -39,6 +39,7 @@ static const char *one_object(const char *doc, const char *p, const char *end, c
     memset(&ind, 0, sizeof(ind));
     ind.valid_from = INT64_MIN;
     ind.valid_until = INT64_MAX;
+    ind.confidence = -1;
     ind.offset = (size_t)(p - doc);
     p = match__json_ws(p + 1, end);
     while (p < end && *p != '}') {
@@ -81,9 +82,22 @@ static const char *one_object(const char *doc, const char *p, const char *end, c
                 ind.valid_from = match_time_parse(s, sn);
             } else if (key_is(k0, kn, "valid_until")) {
                 ind.valid_until = match_time_parse(s, sn);
+            } else if (key_is(k0, kn, "name")) {
+                ind.name = s;
+                ind.name_len = sn;
+                ind.name_esc = sesc;
             }
         } else if (key_is(k0, kn, "revoked")) {
             ind.revoked = ve - v == 4 && memcmp(v, "true", 4) == 0;
+        } else if (key_is(k0, kn, "confidence")) {
+            int c = 0;
+            const char *q = v;
+            while (q < ve && *q >= '0' && *q <= '9' && c <= 100)
+                c = c * 10 + (*q++ - '0');
+            ind.confidence = q == ve && q > v && c <= 100 ? c : -1;
+        } else if (key_is(k0, kn, "labels") && *v == '[') {
+            ind.labels = v;
+            ind.labels_len = (size_t)(ve - v);
         }
         p = match__json_ws(ve, end);
         if (p < end && *p == ',')

@@ -123,6 +123,21 @@ static enum mrd_code add_pair(void *vctx, enum match_type type, const char *v, s
     return MRD_OK;
 }
 
+/* The indicator's own id, once it is kept: an EVE alert of an exported
+ * Suricata rule, or a Zeek intel.log line, names it (docs/interop.md). */
+static enum mrd_code add_own_id(struct load_ctx *lc, const struct match_stix_ind *ind,
+                                struct mrd_err *err)
+{
+    struct mrd_err e = {0};
+    enum mrd_code rc = match_index_add(lc->set->idx, MATCH_T_ID, ind->id, ind->id_len, lc->cur, &e);
+
+    if (rc == MRD_E_INVAL)
+        return MRD_OK; /* an id without '-' names nothing a tool could report */
+    if (rc != MRD_OK)
+        *err = e;
+    return rc;
+}
+
 static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, struct mrd_err *err)
 {
     struct load_ctx *lc = vctx;
@@ -168,7 +183,7 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
         if (rc == MRD_OK) {
             lc->set->stats.evaluated++;
             lc->set->stats.active++;
-            return MRD_OK;
+            return add_own_id(lc, ind, err);
         }
         if (rc == MRD_E_NOMEM) {
             *err = e;
@@ -188,7 +203,7 @@ static enum mrd_code on_indicator(void *vctx, const struct match_stix_ind *ind, 
         return MRD_OK;
     }
     lc->set->stats.active++;
-    return MRD_OK;
+    return add_own_id(lc, ind, err);
 }
 
 static enum mrd_code load_file(struct load_ctx *lc, const char *path, struct mrd_err *err)

@@ -1,12 +1,11 @@
 /* libFuzzer target for match/: log readers, index lookups, the STIX
  * walker, the simple-pattern extractor and timestamp parsing.
  *
- * The first byte picks the reader (combined, Zeek, CSV, JSON lines) and the
- * scan flags; the rest is a log. Each hit must point inside the input and
- * at a line the scanner counted. Every observable kind is also looked up
- * with the whole input as the value, the input is walked as a STIX
- * document and parsed as a pattern, and every pair a pattern yields must be
- * accepted or cleanly rejected by a fresh index. */
+ * The first byte picks the reader (combined, Zeek incl. intel.log, CSV, JSON
+ * lines, Suricata EVE) and the scan flags; the rest is a log. Each hit must point inside the input
+ * and at a line the scanner counted. Every observable kind is also looked up with the whole input
+ * as the value, the input is walked as a STIX document and parsed as a pattern, and every pair a
+ * pattern yields must be accepted or cleanly rejected by a fresh index. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,11 +53,17 @@ static struct match_index *index_once(void)
         enum match_type t;
         const char *v;
     } inds[] = {
-        {MATCH_T_DOMAIN, "evil.com"}, {MATCH_T_DOMAIN, "a.b"},
-        {MATCH_T_IPV4, "45.6.7.8"},   {MATCH_T_IPV4, "10.0.0.0/8"},
-        {MATCH_T_IPV4, "0.0.0.0/0"},  {MATCH_T_IPV6, "2001:db8::1"},
-        {MATCH_T_IPV6, "::/0"},       {MATCH_T_URL, "http://bad.example/x"},
-        {MATCH_T_EMAIL, "a@b.c"},     {MATCH_T_MD5, "d41d8cd98f00b204e9800998ecf8427e"},
+        {MATCH_T_DOMAIN, "evil.com"},
+        {MATCH_T_DOMAIN, "a.b"},
+        {MATCH_T_IPV4, "45.6.7.8"},
+        {MATCH_T_IPV4, "10.0.0.0/8"},
+        {MATCH_T_IPV4, "0.0.0.0/0"},
+        {MATCH_T_IPV6, "2001:db8::1"},
+        {MATCH_T_IPV6, "::/0"},
+        {MATCH_T_URL, "http://bad.example/x"},
+        {MATCH_T_EMAIL, "a@b.c"},
+        {MATCH_T_MD5, "d41d8cd98f00b204e9800998ecf8427e"},
+        {MATCH_T_ID, "indicator--00000000-0000-4000-8000-000000000001"},
     };
     struct mrd_err err = {0};
 
@@ -95,10 +100,12 @@ static enum mrd_code on_pair(void *ctx, enum match_type type, const char *v, siz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* bits 0-1 and 4 of the first byte */
     static const enum match_format fmts[] = {MATCH_FMT_COMBINED, MATCH_FMT_ZEEK, MATCH_FMT_CSV,
-                                             MATCH_FMT_JSONL};
-    static const enum match_obs obs[] = {MATCH_O_IP,  MATCH_O_HOST,  MATCH_O_HOSTLIST,
-                                         MATCH_O_URL, MATCH_O_EMAIL, MATCH_O_HASH};
+                                             MATCH_FMT_JSONL,    MATCH_FMT_EVE,  MATCH_FMT_ZEEK,
+                                             MATCH_FMT_EVE,      MATCH_FMT_JSONL};
+    static const enum match_obs obs[] = {MATCH_O_IP,    MATCH_O_HOST, MATCH_O_HOSTLIST, MATCH_O_URL,
+                                         MATCH_O_EMAIL, MATCH_O_HASH, MATCH_O_ID};
     struct match_index *idx = index_once();
     struct match_reader r;
     struct match_stats st = {0};
@@ -110,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     /* readers */
-    match_reader_init(&r, fmts[data[0] & 3]);
+    match_reader_init(&r, fmts[(data[0] & 3) | ((data[0] >> 2) & 4)]);
     c.base = s + 1;
     c.size = size - 1;
     c.lines = 0;

@@ -377,18 +377,22 @@ def test_versions_export_all_or_latest(node, meridian_bin, tmp_path):
 
 
 def test_export_csv(node, meridian_bin, tmp_path):
+    """CSV holds bare values (issue 12), one row per value, not patterns."""
     d, c = node["data"], node["coll"]
     tricky = indicator(2, value="1.2.3.4")
     tricky["pattern"] = "[url:value = 'http://x/a,\"b\"']"
+    tricky["labels"] = ["c2", "phishing"]
+    tricky["confidence"] = 80
     (tmp_path / "i.json").write_text(json.dumps(bundle([indicator(1, [TLP1_AMBER]), tricky])))
     ok(run(meridian_bin, "import", "--data", d, "--collection", c, tmp_path / "i.json"))
     out = ok(run(meridian_bin, "export", "--data", d, "--collection", c, "--format", "csv"))
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["id", "type", "created", "modified", "tlp", "pattern_or_value"]
-    assert rows[1] == [indicator(1)["id"], "indicator", "2024-01-01T00:00:00.000Z",
-                       "2024-01-01T00:00:00.000Z", "amber", "[ipv4-addr:value = '10.0.0.1']"]
-    assert rows[2][4] == "green"  # no marking: the collection default
-    assert rows[2][5] == tricky["pattern"]  # commas and quotes survive
+    assert rows[0] == ["type", "value", "indicator_id", "tlp", "confidence", "valid_from",
+                       "valid_until", "labels"]
+    assert rows[1] == ["ipv4", "10.0.0.1", indicator(1)["id"], "amber", "",
+                       "2024-01-01T00:00:00.000Z", "", ""]
+    assert rows[2] == ["url", 'http://x/a,"b"', tricky["id"], "green", "80",
+                       "2024-01-01T00:00:00.000Z", "", "c2;phishing"]  # commas and quotes survive
     assert run(meridian_bin, "export", "--data", d, "--collection", c, "--format", "xml"
                ).returncode == 2
 

@@ -134,10 +134,10 @@ def test_unknown_signer_is_stored_unverified(fed):
     assert e["verification"] == "valid" and e["signer_name"] == "self", e
     assert "source_peer" not in e
     # and in exports (a summary line; the blocks are in the exported objects)
-    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"])
+    p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"], "--signatures")
     assert "signatures: 0 valid, 1 unknown signer, 0 unsigned" in p.stderr, p.stderr
     assert sig_of(json.loads(p.stdout)["objects"][0])["public_key"] == fed.pubkey("A")
-    p = a.cli("export", "--data", a.data, "--collection", fed.coll["A"])
+    p = a.cli("export", "--data", a.data, "--collection", fed.coll["A"], "--signatures")
     assert "signatures: 1 valid, 0 unknown signer, 0 unsigned" in p.stderr, p.stderr
     # a collection the reader cannot read looks like a missing one
     b.org("Z", "partner")

@@ -35,7 +35,8 @@ static bool on_hit(void *ctx, const struct match_hit *h)
     return true;
 }
 
-/* indicators: 0 evil.com, 1 45.6.7.8, 2 10.1.0.0/16, 3 url, 4 2001:db8::1, 5 sha256 */
+/* indicators: 0 evil.com, 1 45.6.7.8, 2 10.1.0.0/16, 3 url, 4 2001:db8::1, 5 sha256,
+ * 6 one known by its STIX id only */
 static struct match_index *sample_index(void)
 {
     static const struct {
@@ -48,6 +49,7 @@ static struct match_index *sample_index(void)
         {MATCH_T_URL, "http://bad.example/x?y=1"},
         {MATCH_T_IPV6, "2001:db8::1"},
         {MATCH_T_SHA256, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+        {MATCH_T_ID, "indicator--00000000-0000-4000-8000-000000000006"},
     };
     struct match_index *idx = NULL;
     struct mrd_err err = {0};
@@ -396,6 +398,74 @@ struct lines {
     char first[8][64];
 };
 
+/* Suricata EVE: an alert names its indicator in the rule metadata; other
+ * records are looked up by value; flow records give their addresses. */
+static void test_eve(void **state)
+{
+    struct match_stats st;
+    struct got g;
+    const char *text =
+        "{\"timestamp\":\"2026-11-29T17:05:56.000000+0000\",\"event_type\":\"alert\","
+        "\"src_ip\":\"45.6.7.8\",\"dest_ip\":\"1.1.1.1\",\"alert\":{\"signature_id\":1,"
+        "\"metadata\":{\"stix_id\":[\"indicator--00000000-0000-4000-8000-000000000006\"]}}}\n"
+        "{\"timestamp\":\"2026-11-29T17:05:57Z\",\"event_type\":\"dns\",\"src_ip\":\"45.6.7.8\","
+        "\"dns\":{\"type\":\"query\",\"rrname\":\"a.EVIL.com\"}}\n"
+        "{\"event_type\":\"http\",\"http\":{\"hostname\":\"bad.example\",\"url\":\"/x?y=1\"}}\n"
+        "{\"event_type\":\"flow\",\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"9.9.9.9\"}\n"
+        "{\"event_type\":\"fileinfo\",\"fileinfo\":{\"sha256\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}}\n"
+        "{\"event_type\":\"stats\",\"src_ip\":\"45.6.7.8\"}\n";
+
+    (void)state;
+    assert_int_equal(match_format_detect(text, strlen(text)), MATCH_FMT_EVE);
+    scan(MATCH_FMT_EVE, text, MATCH_F_SUBDOMAINS, &g, &st);
+    assert_int_equal(g.n, 5);
+    /* the alert: only the indicator its rule named, not the address in it */
+    assert_int_equal(g.line[0], 0);
+    assert_int_equal(g.ind[0], 6);
+    assert_string_equal(g.field[0], "alert.metadata.stix_id");
+    assert_int_equal(g.line[1], 1);
+    assert_int_equal(g.ind[1], 0);
+    assert_string_equal(g.field[1], "dns.rrname");
+    /* http: hostname + url make the URL; the host alone is no indicator */
+    assert_int_equal(g.line[2], 2);
+    assert_int_equal(g.ind[2], 3);
+    assert_int_equal(g.line[3], 3);
+    assert_int_equal(g.ind[3], 2);
+    assert_int_equal(g.line[4], 4);
+    assert_int_equal(g.ind[4], 5);
+    assert_int_equal(st.malformed, 0);
+    assert_int_equal(st.malformed, 0);
+}
+
+/* Zeek intel.log: the sources set names the indicator; without one, the
+ * seen value is looked up as its Intel:: type says (URLs without scheme). */
+static void test_zeek_intel(void **state)
+{
+    struct match_stats st;
+    struct got g;
+    const char *text =
+        "#separator \\x09\n"
+        "#path\tintel\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tseen.indicator\t"
+        "seen.indicator_type\tseen.where\tseen.node\tmatched\tsources\n"
+        "1780000000.000000\tC1\t45.6.7.8\t5353\t1.1.1.1\t53\tx.example\tIntel::DOMAIN\t"
+        "DNS::IN_REQUEST\tz\tIntel::DOMAIN\tindicator--00000000-0000-4000-8000-000000000006\n"
+        "1780000001.000000\tC2\t192.0.2.1\t5353\t1.1.1.1\t80\tbad.example/x?y=1\tIntel::URL\t"
+        "HTTP::IN_URL\tz\tIntel::URL\tother-feed\n"
+        "1780000002.000000\tC3\t192.0.2.1\t5353\t1.1.1.1\t53\tevil.com\tIntel::DOMAIN\t"
+        "DNS::IN_REQUEST\tz\tIntel::DOMAIN\tother-feed\n";
+
+    (void)state;
+    scan(MATCH_FMT_ZEEK, text, 0, &g, &st);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.ind[0], 6); /* not 45.6.7.8, the connection's address */
+    assert_string_equal(g.field[0], "sources");
+    assert_int_equal(g.ind[1], 3);
+    assert_int_equal(g.ind[2], 0);
+    assert_int_equal(g.time[2], 1780000002000000LL);
+}
+
 static bool on_line(void *ctx, const struct match_hit *line, const struct match_field *f, size_t nf)
 {
     struct lines *l = ctx;
@@ -449,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_detect_and_times),
         cmocka_unit_test(test_hostile_lines),
         cmocka_unit_test(test_line_observer),
+        cmocka_unit_test(test_eve),
+        cmocka_unit_test(test_zeek_intel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
