@@ -280,7 +280,8 @@ def test_received_unmarked_objects_are_at_least_green(fed):
     exported = {o["id"]: o for o in json.loads(p.stdout)["objects"]}
     assert exported[plain["id"]]["object_marking_refs"] == [TLP_GREEN]
     p = b.cli("export", "--data", b.data, "--collection", fed.coll["B"], "--format", "csv")
-    rows = {line.split(",")[0]: line.split(",")[4] for line in p.stdout.splitlines()[1:]}
+    # CSV of bare values: type,value,indicator_id,tlp,... (docs/interop.md)
+    rows = {line.split(",")[2]: line.split(",")[3] for line in p.stdout.splitlines()[1:]}
     assert rows[plain["id"]] == rows[old["id"]] == "green", rows
 
 
