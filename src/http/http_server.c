@@ -558,12 +558,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
          * a 413 rather than a reset; the request deadline bounds the time. */
         /* A chunked body reserves as it comes: twice its bytes for the
          * buffer's doubling, plus what the handler builds from them. */
-        if (!ri->too_big && !ri->busy && !ri->declared &&
-            !reserve(ri, *upload_data_size > SIZE_MAX / (ri->factor + 1)
-                             ? SIZE_MAX
-                             : *upload_data_size * (ri->factor + 1))) {
-            ri->busy = true;
+        /* Over the route's limit is a 413 whatever the budget says. */
+        if (!ri->too_big && *upload_data_size > ri->body_max - ri->body.len) {
+            ri->too_big = true;
             mrd_buf_release(&ri->body);
+        }
+        if (!ri->too_big && !ri->busy && !ri->declared) {
+            size_t want = *upload_data_size > SIZE_MAX / (ri->factor + 1)
+                              ? SIZE_MAX
+                              : *upload_data_size * (ri->factor + 1);
+            size_t max = ri->srv->max_inflight;
+
+            if (!reserve(ri, want)) {
+                /* More than the whole budget for this request alone can
+                 * never be served: 413, as for a declared length; else
+                 * others hold the budget: 503. */
+                if (want > max || ri->reserved > max - want)
+                    ri->too_big = true;
+                else
+                    ri->busy = true;
+                mrd_buf_release(&ri->body);
+            }
         }
         if (!ri->too_big && !ri->busy &&
             mrd_buf_append(&ri->body, upload_data, *upload_data_size, NULL) != MRD_OK) {
