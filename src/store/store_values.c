@@ -142,13 +142,25 @@ static bool ip_key(const char *s, size_t n, struct store_value *v)
 
 static bool url_key(const char *s, size_t n, struct store_value *v, struct store_value *host)
 {
-    char norm[MATCH_MAX_VALUE];
+    char norm[MATCH_MAX_VALUE], prev[MATCH_MAX_VALUE];
     const char *h = NULL;
     size_t hl = 0;
     size_t len = match_url_normalize(s, n, norm, sizeof(norm), &h, &hl);
 
-    if (len == 0 || len > STORE_VALUE_KEY_MAX)
-        return false;
+    /* The key is its own normal form, so that what search prints reads
+     * back as the same value: normalise again until nothing changes (a
+     * URL that does not settle in a few passes is no plausible value). */
+    for (int pass = 0;; pass++) {
+        size_t again;
+
+        if (len == 0 || len > STORE_VALUE_KEY_MAX || pass == 4)
+            return false;
+        memcpy(prev, norm, len);
+        again = match_url_normalize(prev, len, norm, sizeof(norm), &h, &hl);
+        if (again == len && memcmp(prev, norm, len) == 0)
+            break;
+        len = again;
+    }
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)norm[i] <= ' ' || norm[i] == 0x7f)
             return false; /* no URL holds spaces or control characters */
