@@ -444,6 +444,22 @@ void store_read_end(struct store *st)
         st->ops->read_end(st);
 }
 
+enum mrd_code store_write_begin(struct store *st, struct mrd_err *err)
+{
+    if (st->ops->write_begin == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no write transactions", st->ops->name);
+    return st->ops->write_begin(st, err);
+}
+
+enum mrd_code store_write_end(struct store *st, bool commit, struct mrd_err *err)
+{
+    if (st->ops->write_end == NULL)
+        return commit ? mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no write transactions",
+                                    st->ops->name)
+                      : MRD_OK;
+    return st->ops->write_end(st, commit, err);
+}
+
 static enum mrd_code check_match(const struct store_match *m, struct mrd_err *err)
 {
     if (m == NULL)

@@ -242,6 +242,69 @@ static enum mrd_code count_org(void *ctx, const struct store_org *o)
     return MRD_OK;
 }
 
+static enum mrd_code count_event(void *ctx, const struct store_event_row *ev, struct mrd_err *err)
+{
+    (void)ev;
+    (void)err;
+    (*(int *)ctx)++;
+    return MRD_OK;
+}
+
+static int events_in(struct store *st)
+{
+    int n = 0;
+
+    assert_int_equal(store_ledger_events(st, STORE_TIME_NONE, count_event, &n, NULL), MRD_OK);
+    return n;
+}
+
+/* store_write_begin: a change and its ledger event (an audit record)
+ * commit together or not at all, and nobody sees either before. */
+static void test_write_transaction(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+    struct store_org o;
+    struct store_ledger_event ev = {
+        .kind = 6, .time_usec = 1, .record = "{\"a\":1}", .record_len = 7};
+    struct mrd_err err = {0};
+
+    assert_int_equal(store_open(f->dir, NULL, &other, &err), MRD_OK);
+    assert_int_equal(store_write_end(f->st, true, NULL), MRD_E_INVAL);
+    assert_int_equal(store_write_end(f->st, false, NULL), MRD_OK);
+
+    /* rolled back: neither the org nor its event */
+    assert_int_equal(store_write_begin(f->st, &err), MRD_OK);
+    assert_int_equal(store_write_begin(f->st, NULL), MRD_E_INVAL);
+    assert_int_equal(store_org_create(f->st, "cert-x", POLICY_REL_PARTNER, &o, &err), MRD_OK);
+    assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
+    assert_int_equal(store_org_get(f->st, "cert-x", 0, &o, NULL), MRD_OK); /* seen inside */
+    assert_int_equal(events_in(f->st), 1);
+    assert_int_equal(store_org_get(other, "cert-x", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(events_in(other), 0);
+    assert_int_equal(store_write_end(f->st, false, &err), MRD_OK);
+    assert_int_equal(store_org_get(f->st, "cert-x", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(events_in(f->st), 0);
+
+    /* a call failing inside undoes only itself; the commit makes both
+     * visible at once */
+    assert_int_equal(store_write_begin(f->st, &err), MRD_OK);
+    assert_int_equal(store_org_create(f->st, "cert-x", POLICY_REL_PARTNER, &o, &err), MRD_OK);
+    assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_PARTNER, NULL, NULL),
+                     MRD_E_EXISTS);
+    assert_int_equal(store_org_disable(f->st, "nobody", NULL, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
+    assert_int_equal(store_org_get(other, "cert-x", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_write_end(f->st, true, &err), MRD_OK);
+    assert_int_equal(store_org_get(other, "cert-x", 0, &o, NULL), MRD_OK);
+    assert_int_equal(events_in(other), 1);
+    /* and the store works as before afterwards */
+    assert_int_equal(store_org_create(f->st, "cert-y", POLICY_REL_PARTNER, NULL, &err), MRD_OK);
+    assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
+    assert_int_equal(events_in(other), 2);
+    store_close(other);
+}
+
 static void test_orgs(void **state)
 {
     struct fx *f = *state;
@@ -1824,6 +1887,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
