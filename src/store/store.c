@@ -875,12 +875,12 @@ const char *store_auth_refusal(const char *msg)
 
 /* ---- backups and the audit trail ---- */
 
-enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
-                             struct mrd_err *err)
+enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset,
+                             struct store_snapshot_info *ret, struct mrd_err *err)
 {
     if (st->ops->snapshot == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no snapshots", st->ops->name);
-    return st->ops->snapshot(st, path, ret, err);
+    return st->ops->snapshot(st, fd, offset, ret, err);
 }
 
 enum mrd_code store_ledger_recorded(struct store *st,

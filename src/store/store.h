@@ -396,6 +396,7 @@ struct store_snapshot_info {
     int64_t max_leaf;   /* the highest ledger leaf the snapshot records; -1 when none */
     uint64_t objects;   /* object versions */
     int schema_version; /* of the copy (the current one: the source was migrated at open) */
+    uint64_t bytes;     /* size of the copy */
 };
 
 /* What an org change did (store_org_disable, _enable, _delete,
@@ -599,8 +600,8 @@ struct store_ops {
                                        struct store_org_change *ret, struct mrd_err *err);
 
     /* optional (NULL: MRD_E_UNSUPP): backups and the audit trail */
-    enum mrd_code (*snapshot)(struct store *st, const char *path, struct store_snapshot_info *ret,
-                              struct mrd_err *err);
+    enum mrd_code (*snapshot)(struct store *st, int fd, uint64_t offset,
+                              struct store_snapshot_info *ret, struct mrd_err *err);
     enum mrd_code (*ledger_recorded)(struct store *st,
                                      enum mrd_code (*cb)(void *ctx,
                                                          const struct store_ledger_item *it,
@@ -1060,12 +1061,14 @@ enum mrd_code store_cert_principal(struct store *st, const char *cn, struct stor
 
 /* ---- backups and the audit trail ---- */
 
-/* Writes a consistent copy of the whole database, as of one moment, to
- * path (a new file: MRD_E_EXISTS when it exists) while other threads and
- * processes keep reading and writing; fills ret from the copy. The copy is
- * not fsynced (the caller packs it and syncs what it writes). */
-enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
-                             struct mrd_err *err);
+/* Writes a consistent copy of the whole database, as of one moment, into
+ * the file fd from byte offset on (the file is cut there first; the copy
+ * is its end, ret->bytes long) while other threads and processes keep
+ * reading and writing; fills ret as of the same moment. Written once,
+ * straight into fd (a backup archive's member), never to a temporary
+ * file; not fsynced (the caller syncs the file). */
+enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset,
+                             struct store_snapshot_info *ret, struct mrd_err *err);
 
 /* Calls cb for every entry the store says the ledger records, with its
  * leaf: object versions (event false, body and time = date_added) and

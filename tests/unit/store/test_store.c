@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,6 +305,60 @@ static void test_write_transaction(void **state)
     assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
     assert_int_equal(events_in(other), 2);
     store_close(other);
+}
+
+/* store_snapshot writes the copy straight into a file at an offset (a
+ * backup archive's member), leaving the bytes before it alone: the region
+ * is a database that opens, holds what the store held, and is exactly
+ * ret->bytes long. */
+static void test_snapshot_into_a_region(void **state)
+{
+    struct fx *f = *state;
+    struct store_snapshot_info si;
+    struct store *copy = NULL;
+    struct store_org o;
+    struct mrd_err err = {0};
+    char path[TEST_DIR_MAX + 32], dir[TEST_DIR_MAX], db[TEST_DIR_MAX + 32];
+    uint8_t head[512], buf[4096];
+    struct stat sb;
+    uint64_t done = 0;
+    int fd, out;
+
+    (void)snprintf(path, sizeof(path), "%s/archive", f->dir);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    memset(head, 'X', sizeof(head));
+    assert_int_equal(write(fd, head, sizeof(head)), (ssize_t)sizeof(head));
+    assert_int_equal(store_snapshot(f->st, fd, sizeof(head), &si, &err), MRD_OK);
+    assert_int_equal(fstat(fd, &sb), 0);
+    assert_true(si.bytes > 0 && si.bytes % 512 == 0);
+    assert_int_equal((uint64_t)sb.st_size, sizeof(head) + si.bytes);
+    assert_int_equal(pread(fd, buf, sizeof(head), 0), (ssize_t)sizeof(head));
+    assert_memory_equal(buf, head, sizeof(head));
+    assert_int_equal(pread(fd, buf, 16, sizeof(head)), 16);
+    assert_memory_equal(buf, "SQLite format 3", 16);
+    assert_int_equal(si.schema_version, store_schema_version());
+    assert_int_equal(si.max_leaf, -1);
+
+    /* the region, cut out, is the database */
+    test_dir_make(dir, "mrd-snap");
+    (void)snprintf(db, sizeof(db), "%s/meridian.db", dir);
+    out = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(out >= 0);
+    while (done < si.bytes) {
+        ssize_t k = pread(fd, buf, sizeof(buf), (off_t)(sizeof(head) + done));
+
+        assert_true(k > 0);
+        assert_int_equal(write(out, buf, (size_t)k), k);
+        done += (uint64_t)k;
+    }
+    (void)close(out);
+    (void)close(fd);
+    assert_int_equal(store_open(dir, NULL, &copy, &err), MRD_OK);
+    assert_int_equal(store_org_get(copy, "cert-b", 0, &o, &err), MRD_OK);
+    assert_int_equal(o.key, f->partner.key);
+    store_close(copy);
+    rm_rf(dir);
 }
 
 static void test_orgs(void **state)
@@ -1887,6 +1943,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_into_a_region, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
