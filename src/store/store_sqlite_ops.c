@@ -247,6 +247,19 @@ static void region_register(void)
 
 /* ---- snapshots ---- */
 
+/* What the manifest says about the copy, as of the copy's transaction. */
+static enum mrd_code snapshot_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct store_snapshot_info *ret = ctx;
+
+    (void)err;
+    ret->max_leaf = sqlite3_column_int64(st, 0);
+    ret->objects = (uint64_t)sqlite3_column_int64(st, 1);
+    ret->schema_version = sqlite3_column_int(st, 2);
+    ret->bytes = (uint64_t)sqlite3_column_int64(st, 3) * (uint64_t)sqlite3_column_int64(st, 4);
+    return MRD_OK;
+}
+
 enum mrd_code sq__snapshot(struct store *stp, int fd, uint64_t offset,
                            struct store_snapshot_info *ret, struct mrd_err *err)
 {
@@ -256,7 +269,6 @@ enum mrd_code sq__snapshot(struct store *stp, int fd, uint64_t offset,
     struct sq_conn *c = NULL;
     sqlite3 *dst = NULL;
     sqlite3_backup *b = NULL;
-    sqlite3_stmt *st = NULL;
     enum mrd_code rc;
     int src;
 
@@ -287,27 +299,16 @@ enum mrd_code sq__snapshot(struct store *stp, int fd, uint64_t offset,
      * about the copy and for the copy itself (the backup joins it). */
     rc = sq__exec(c, "BEGIN", err);
     if (rc == MRD_OK)
-        rc = sq__prepare(c,
-                         "SELECT MAX(COALESCE((SELECT MAX(leaf) FROM object_leaves), -1),"
-                         " COALESCE((SELECT MAX(leaf) FROM ledger_events), -1)),"
-                         " (SELECT COUNT(*) FROM objects),"
-                         " (SELECT MAX(version) FROM schema_version),"
-                         " (SELECT page_count FROM pragma_page_count()),"
-                         " (SELECT page_size FROM pragma_page_size())",
-                         &st, err);
+        rc = sq__run(c, "snapshot",
+                     "SELECT MAX(COALESCE((SELECT MAX(leaf) FROM object_leaves), -1),"
+                     " COALESCE((SELECT MAX(leaf) FROM ledger_events), -1)),"
+                     " (SELECT COUNT(*) FROM objects),"
+                     " (SELECT MAX(version) FROM schema_version),"
+                     " (SELECT page_count FROM pragma_page_count()),"
+                     " (SELECT page_size FROM pragma_page_size())",
+                     NULL, 0, snapshot_row, ret, NULL, err);
     if (rc != MRD_OK)
         goto out;
-    src = sqlite3_step(st);
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "snapshot", err);
-        goto out;
-    }
-    ret->max_leaf = sqlite3_column_int64(st, 0);
-    ret->objects = (uint64_t)sqlite3_column_int64(st, 1);
-    ret->schema_version = sqlite3_column_int(st, 2);
-    ret->bytes = (uint64_t)sqlite3_column_int64(st, 3) * (uint64_t)sqlite3_column_int64(st, 4);
-    (void)sqlite3_reset(st);
-    st = NULL;
     b = sqlite3_backup_init(dst, "main", c->db, "main");
     if (b == NULL) {
         rc = mrd_err_set(err, MRD_E_DB, "snapshot: %s", sqlite3_errmsg(dst));
@@ -328,8 +329,6 @@ enum mrd_code sq__snapshot(struct store *stp, int fd, uint64_t offset,
     if (r.size != ret->bytes && ftruncate(fd, (off_t)(offset + ret->bytes)) != 0)
         rc = mrd_err_sys(err, MRD_E_IO, errno, "snapshot: sizing the copy");
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     if (dst != NULL)
         (void)sqlite3_close(dst);
     sq__release(s, c); /* ends the read transaction */
