@@ -324,9 +324,8 @@ def test_a_change_whose_audit_record_cannot_be_written_is_not_made(meridian_bin,
                    ["partner", "revoke", "cert-b"], peer):
         p = node.cli(*change, "--data", node.data, check=False)
         assert p.returncode != 0, (change, p.stdout)
-        assert "audit record" in p.stderr and "injected audit failure" in p.stderr, \
-            (change, p.stderr)
-    assert state() == before
+        assert "audit record" in p.stderr, (change, p.stderr)
+        assert state() == before, (change, p.stderr)
     assert status_of(node, tok) == 200  # the token still works: nothing was revoked
     con = sqlite3.connect(db)
     con.execute("DROP TRIGGER audit_fails")
