@@ -391,6 +391,8 @@ struct bgp_event {
     struct bgp_leak leak;
     /* outage, outage-end */
     const char *group;
+    const uint32_t *group_asns; /* the group's ASNs, sorted */
+    size_t group_nasns;
     size_t visible, baseline, lowest; /* group prefixes visible to more than half the peers */
     size_t visible_v4, visible_v6, peers_v4, peers_v6;
 };
@@ -425,5 +427,26 @@ enum mrd_code bgp_event_json(const struct bgp_event *ev, json_t **ret_json, stru
 
 /* The AS path as JSON: ASNs in order, a set as a nested array. */
 json_t *bgp_aspath_json(const struct bgp_aspath *path);
+
+/* ---- alerts as STIX 2.1 (docs/bgp.md, "STIX alerts") ---- */
+
+#define BGP_STIX_EXT_ID "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
+#define BGP_STIX_IDENTITY_ID "identity--00df6fdb-cbad-5466-99f0-23b15822b6e5"
+#define BGP_STIX_ID_NS "4f8a0dd9-0644-58ae-bab2-903350aa073b" /* UUIDv5 namespace of alerts */
+
+/* Appends the identity (the sensor) and the extension-definition that
+ * every alert names to objects (a JSON array). */
+enum mrd_code bgp_stix_definitions(json_t *objects, struct mrd_err *err);
+
+/* Appends ev as STIX 2.1 objects to objects: an observed-data whose
+ * property extension BGP_STIX_EXT_ID carries bgp_event_json's fields, and
+ * the autonomous-system and ipv4-addr/ipv6-addr SCOs it refers to (SCOs
+ * whose id is already a key of seen are not repeated; seen gets the new
+ * ids). The observed-data id is a UUIDv5 of what identifies the event and
+ * its first_seen, so a later, longer view of the same event is a new
+ * version (modified = last_seen) of the same object. No TLP marking: the
+ * caller adds the one it chose. */
+enum mrd_code bgp_event_stix(const struct bgp_event *ev, json_t *objects, json_t *seen,
+                             struct mrd_err *err);
 
 #endif

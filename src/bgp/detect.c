@@ -589,7 +589,11 @@ void bgp_detect_each(struct bgp_detect *d, void (*fn)(const struct bgp_event *ev
             bgp__path_unflatten(d->pool + e->path_off, e->path_len, &d->path);
             ev.path = &d->path;
         }
-        ev.group = e->group >= 0 ? d->cfg->groups[e->group].name : NULL;
+        if (e->group >= 0) {
+            ev.group = d->cfg->groups[e->group].name;
+            ev.group_asns = d->cfg->groups[e->group].asns;
+            ev.group_nasns = d->cfg->groups[e->group].nasns;
+        }
         fn(&ev, ctx);
     }
     mrd_free(order);

@@ -17,6 +17,8 @@
 #include "cli/verbs.h"
 #include "core/alloc.h"
 #include "core/str.h"
+#include "core/uuid.h"
+#include "policy/policy.h"
 
 #define CLI_BGP_MAX_MRT ((size_t)4 * 1024 * 1024 * 1024) /* one decompressed MRT file */
 #define CLI_BGP_MAX_VRPS ((size_t)512 * 1024 * 1024)     /* one VRP file */
@@ -27,7 +29,7 @@
 static const char usage[] =
     "usage: meridian bgp decode FILE...\n"
     "       meridian bgp scan --vrps FILE [--config FILE] [--as-rel FILE] [--rov-all]\n"
-    "                         [--json] [--now TIME] INPUT...\n"
+    "                         [--json] [--now TIME] [--stix FILE [--tlp LEVEL]] INPUT...\n"
     "\n"
     "Reads MRT files (RFC 6396: TABLE_DUMP_V2 RIB dumps and BGP4MP update logs,\n"
     "ADD-PATH forms included), plain, gzip- or bzip2-compressed.\n"
@@ -70,6 +72,13 @@ static const char usage[] =
     "        every route that carried them is withdrawn or replaced. Inputs\n"
     "        are read in the order of their first record's time. With --json\n"
     "        each event is one object (docs/bgp.md lists the fields).\n"
+    "        --stix FILE also writes the events as a STIX 2.1 bundle ('-': to\n"
+    "        stdout, instead of the lines): observed-data objects under the\n"
+    "        Meridian routing-alert extension, with their autonomous-system and\n"
+    "        ipv4-addr/ipv6-addr objects. The alerts are marked --tlp LEVEL\n"
+    "        (clear, green, amber, amber+strict, red; default amber), the AS and\n"
+    "        address objects they refer to TLP:CLEAR. `meridian import\n"
+    "        --collection ID FILE` then stores them signed, for peers to pull.\n"
     "\n"
     "Exit status: 0 success (scan: no invalid route and no event), 1 scan found\n"
     "an invalid route or an event, 2 usage, unreadable or malformed input (the\n"
@@ -303,6 +312,7 @@ struct scan_ctx {
     enum mrd_code rc;
     bool all, json;
     size_t invalid, events;
+    json_t *stix, *seen; /* --stix: the bundle's objects, SCO ids already in it */
     struct mrd_buf line;
     struct out_line *out;
     size_t nout, capout;
@@ -359,6 +369,8 @@ static void keep_event(const struct bgp_event *ev, void *arg)
     struct mrd_buf *b = &c->line;
 
     c->events++;
+    if (c->stix != NULL && c->rc == MRD_OK)
+        c->rc = bgp_event_stix(ev, c->stix, c->seen, &c->err);
     if (c->json) {
         json_t *j = NULL;
         if (bgp_event_json(ev, &j, &c->err) == MRD_OK)
@@ -419,6 +431,51 @@ static void print_event(const struct bgp_rov_event *ev, void *arg)
     keep_line(c, ev->first_seen, NULL);
 }
 
+/* Writes the alerts as a STIX bundle to path ("-": stdout), every object
+ * marked with tlp. */
+static int write_stix(struct scan_ctx *c, const char *path, enum policy_tlp tlp)
+{
+    char uuid[MRD_UUID_STR_LEN + 1], id[64];
+    struct mrd_err err = {0};
+    json_t *bundle = NULL, *o;
+    size_t i;
+    int ret = CLI_EXIT_USAGE;
+    FILE *f = NULL;
+
+    /* The alerts carry the chosen TLP. What they refer to (an AS number,
+     * a prefix) and the extension's definition are public routing facts,
+     * shared by alerts of every level: TLP:CLEAR, so that the same object
+     * never comes with two markings. */
+    json_array_foreach(c->stix, i, o)
+    {
+        const char *type = json_string_value(json_object_get(o, "type"));
+        bool alert = type != NULL && strcmp(type, "observed-data") == 0;
+        if (policy_tlp_mark(o, alert ? tlp : POLICY_TLP_CLEAR, &err) != MRD_OK)
+            goto out;
+    }
+    if (mrd_uuid_v4(uuid, &err) != MRD_OK)
+        goto out;
+    (void)snprintf(id, sizeof(id), "bundle--%s", uuid);
+    bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", id, "objects", c->stix);
+    f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (bundle == NULL || f == NULL ||
+        json_dumpf(bundle, f, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', f) == EOF ||
+        (f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
+        mrd_err_set(&err, MRD_E_IO, "cannot write the STIX bundle");
+        f = NULL;
+        goto out;
+    }
+    f = NULL;
+    ret = CLI_EXIT_OK;
+out:
+    if (f != NULL && f != stdout)
+        (void)fclose(f);
+    if (ret != CLI_EXIT_OK)
+        cli_errorf("bgp", "%s: %s", path, err.msg);
+    json_decref(bundle);
+    return ret;
+}
+
 /* Reads path (at most max bytes) for one of scan's options. */
 static enum mrd_code read_option_file(const char *path, size_t max, struct mrd_buf *out)
 {
@@ -440,9 +497,13 @@ static int do_scan(int argc, char **argv)
         {"rov-all", no_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
         {"now", required_argument, NULL, 'n'},
+        {"stix", required_argument, NULL, 's'},
+        {"tlp", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     struct scan_ctx c = {.rc = MRD_OK};
+    const char *stix_path = NULL;
+    enum policy_tlp tlp = POLICY_TLP_AMBER;
     struct mrd_err err = {0};
     struct bgp_vrps *vrps = NULL;
     struct bgp_config *cfg = NULL;
@@ -471,6 +532,15 @@ static int do_scan(int argc, char **argv)
             break;
         case 'a':
             c.all = true;
+            break;
+        case 's':
+            stix_path = optarg;
+            break;
+        case 't':
+            if (policy_tlp_parse(optarg, strlen(optarg), &tlp, &err) != MRD_OK) {
+                ret = cli_usage_error(&cli_verb_bgp, "--tlp: %s", err.msg);
+                goto out;
+            }
             break;
         case 'j':
             c.json = true;
@@ -514,6 +584,14 @@ static int do_scan(int argc, char **argv)
             goto out;
         }
     }
+    if (stix_path != NULL) {
+        c.stix = json_array();
+        c.seen = json_object();
+        if (c.stix == NULL || c.seen == NULL || bgp_stix_definitions(c.stix, &err) != MRD_OK) {
+            cli_errorf("bgp", "out of memory");
+            goto out;
+        }
+    }
     if (bgp_scan_new(vrps, &c.scan, &err) != MRD_OK ||
         ((cfg != NULL || rel != NULL) && bgp_detect_new(cfg, rel, vrps, &c.det, &err) != MRD_OK)) {
         cli_errorf("bgp", "%s", err.msg);
@@ -537,14 +615,20 @@ static int do_scan(int argc, char **argv)
         ret = CLI_EXIT_USAGE;
         goto out;
     }
+    if (stix_path != NULL && write_stix(&c, stix_path, tlp) != CLI_EXIT_OK) {
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
     qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
-    for (size_t i = 0; i < c.nout; i++)
+    for (size_t i = 0; stix_path == NULL || strcmp(stix_path, "-") != 0 ? i < c.nout : false; i++)
         printf("%s\n", c.out[i].text);
     ret = c.invalid > 0 || c.events > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
     for (size_t i = 0; i < c.nout; i++)
         mrd_free(c.out[i].text);
     mrd_free(c.out);
+    json_decref(c.stix);
+    json_decref(c.seen);
     bgp_detect_free(c.det);
     bgp_scan_free(c.scan);
     bgp_asrel_free(rel);

@@ -51,11 +51,13 @@ static int on_route(const struct bgp_route *r, void *arg)
 
 static void on_event(const struct bgp_event *ev, void *arg)
 {
-    json_t *j = NULL;
+    json_t *j = NULL, *objs = json_array(), *seen = json_object();
     (void)arg;
-    if (bgp_event_json(ev, &j, NULL) != MRD_OK)
-        abort(); /* every event must print */
+    if (bgp_event_json(ev, &j, NULL) != MRD_OK || bgp_event_stix(ev, objs, seen, NULL) != MRD_OK)
+        abort(); /* every event must print and become STIX */
     json_decref(j);
+    json_decref(objs);
+    json_decref(seen);
 }
 
 static void query_config(const struct bgp_config *c)

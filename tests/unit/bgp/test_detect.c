@@ -298,6 +298,58 @@ static void test_outage_needs_steady_controls(void **state)
     assert_int_equal(s.ev[1].visible, 2);
 }
 
+static void test_event_as_stix(void **state)
+{
+    struct bgp_event ev;
+    json_t *objs = json_array(), *seen = json_object(), *od, *ext;
+    size_t i;
+    json_t *o;
+    int found = 0;
+
+    (void)state;
+    PATH(65101, 174, 64666);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = BGP_EV_HIJACK;
+    ev.prefix = pfx("203.0.113.0/24");
+    ev.matched = ev.prefix;
+    ev.path = &A.path;
+    ev.peer_as = 65101;
+    ev.first_seen = 1700000010;
+    ev.last_seen = 1700000060;
+    ev.peers = 2;
+    memcpy(ev.type, "E|0|-|-", 8);
+    ev.has_hijacker = true;
+    ev.hijacker_as = 64666;
+    assert_int_equal(bgp_event_stix(&ev, objs, seen, NULL), MRD_OK);
+    assert_int_equal(bgp_event_stix(&ev, objs, seen, NULL), MRD_OK); /* SCOs not repeated */
+    /* prefix, hijacker (also the origin), peer, then the alert; twice */
+    assert_int_equal(json_array_size(objs), 3 + 1 + 1);
+    od = json_array_get(objs, 3);
+    assert_string_equal(json_string_value(json_object_get(od, "type")), "observed-data");
+    assert_true(json_equal(od, json_array_get(objs, 4))); /* same event: same id */
+    assert_string_equal(json_string_value(json_object_get(od, "first_observed")),
+                        "2023-11-14T22:13:30.000Z");
+    assert_string_equal(json_string_value(json_object_get(od, "last_observed")),
+                        "2023-11-14T22:14:20.000Z");
+    assert_int_equal(json_integer_value(json_object_get(od, "number_observed")), 2);
+    ext = json_object_get(json_object_get(od, "extensions"), BGP_STIX_EXT_ID);
+    assert_string_equal(json_string_value(json_object_get(ext, "extension_type")),
+                        "property-extension");
+    assert_string_equal(json_string_value(json_object_get(ext, "type")), "E|0|-|-");
+    assert_int_equal(json_integer_value(json_object_get(ext, "hijacker_as")), 64666);
+    /* SCO ids per STIX 2.1 §2.9 (UUIDv5 over {"number":64666} etc.) */
+    json_array_foreach(objs, i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        found += strcmp(id, "autonomous-system--f79da1e1-d54d-5583-a611-420200561057") == 0;
+        found += strcmp(id, "ipv4-addr--a0895f10-d89d-56ad-a4a4-dc873ee08b8c") == 0;
+    }
+    assert_int_equal(found, 2);
+    assert_int_equal(json_array_size(json_object_get(od, "object_refs")), 3); /* no repeats */
+    json_decref(objs);
+    json_decref(seen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_leaks),
         cmocka_unit_test(test_events_update_and_end),
         cmocka_unit_test(test_outage_needs_steady_controls),
+        cmocka_unit_test(test_event_as_stix),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
