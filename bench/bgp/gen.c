@@ -83,22 +83,30 @@ struct pfx {
     uint32_t origin;
 };
 
+/* Opens OUTDIR/name for writing, or says why not. */
+static FILE *create(const char *dir, const char *name, const char *mode)
+{
+    char path[4096];
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, mode);
+    if (f == NULL)
+        perror(path);
+    return f;
+}
+
 #define NWATCH 2000  /* watched (configured) prefixes */
 #define TRANSIT 5000 /* transit ASes 100 .. 5099 */
 
 static int updates(const char *dir, const struct pfx *px, size_t nprefix, unsigned npeers,
                    size_t nupdates)
 {
-    char path[4096];
     size_t nv4 = nprefix * 85 / 100, nwatch = nv4 < NWATCH ? nv4 : NWATCH;
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/updates.mrt", dir);
-    f = fopen(path, "wb");
-    if (f == NULL || nv4 == 0) {
-        perror(path);
+    f = create(dir, "updates.mrt", "wb");
+    if (f == NULL || nv4 == 0)
         return 1;
-    }
     for (size_t u = 0; u < nupdates; u++) {
         unsigned peer = rnd() % npeers, hops = 1 + rnd() % 5;
         /* a third of the stream on watched prefixes, the rest anywhere */
@@ -178,8 +186,7 @@ static int updates(const char *dir, const struct pfx *px, size_t nprefix, unsign
     if (fclose(f) != 0)
         return 1;
 
-    snprintf(path, sizeof(path), "%s/watch.json", dir);
-    f = fopen(path, "w");
+    f = create(dir, "watch.json", "w");
     if (f == NULL)
         return 1;
     fprintf(f, "{\"prefixes\": [\n");
@@ -216,8 +223,7 @@ static int updates(const char *dir, const struct pfx *px, size_t nprefix, unsign
     if (fclose(f) != 0)
         return 1;
 
-    snprintf(path, sizeof(path), "%s/as-rel.txt", dir);
-    f = fopen(path, "w");
+    f = create(dir, "as-rel.txt", "w");
     if (f == NULL)
         return 1;
     fprintf(f, "# synthetic CAIDA serial-1: provider|customer|-1, peer|peer|0\n");
@@ -235,7 +241,6 @@ int main(int argc, char **argv)
     unsigned npeers = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 10;
     size_t nvrps = argc > 4 ? strtoul(argv[4], NULL, 10) : 500000;
     size_t nupdates = argc > 5 ? strtoul(argv[5], NULL, 10) : 1000000;
-    char path[4096];
     struct pfx *px;
     FILE *f;
 
@@ -246,12 +251,9 @@ int main(int argc, char **argv)
     px = calloc(nprefix, sizeof(*px));
     if (px == NULL)
         return 1;
-    snprintf(path, sizeof(path), "%s/rib.mrt", argv[1]);
-    f = fopen(path, "wb");
-    if (f == NULL) {
-        perror(path);
+    f = create(argv[1], "rib.mrt", "wb");
+    if (f == NULL)
         return 1;
-    }
     /* PEER_INDEX_TABLE: half IPv4 peers with 2-byte ASNs, half IPv6 with
      * 4-byte ASNs. */
     p32(0xC0000201);
@@ -356,12 +358,9 @@ int main(int argc, char **argv)
     if (fclose(f) != 0)
         return 1;
 
-    snprintf(path, sizeof(path), "%s/vrps.csv", argv[1]);
-    f = fopen(path, "w");
-    if (f == NULL) {
-        perror(path);
+    f = create(argv[1], "vrps.csv", "w");
+    if (f == NULL)
         return 1;
-    }
     fprintf(f, "ASN,IP Prefix,Max Length,Trust Anchor,Expires\n");
     for (size_t i = 0, n = 0; n < nvrps; i++, n++) {
         if (i < nprefix && i % 10 < 7) {
