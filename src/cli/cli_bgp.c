@@ -29,7 +29,8 @@
 static const char usage[] =
     "usage: meridian bgp decode FILE...\n"
     "       meridian bgp scan --vrps FILE [--config FILE] [--as-rel FILE] [--rov-all]\n"
-    "                         [--json] [--now TIME] [--stix FILE [--tlp LEVEL]] INPUT...\n"
+    "                         [--json] [--now TIME] [--stix FILE [--tlp LEVEL]]\n"
+    "                         INPUT...\n"
     "\n"
     "Reads MRT files (RFC 6396: TABLE_DUMP_V2 RIB dumps and BGP4MP update logs,\n"
     "ADD-PATH forms included), plain, gzip- or bzip2-compressed.\n"
