@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "bgp/bgp.h"
+#include "core/alloc.h"
 
 static const char cfg_text[] =
     "{\"prefixes\": ["
@@ -298,6 +299,42 @@ static void test_outage_needs_steady_controls(void **state)
     assert_int_equal(s.ev[1].visible, 2);
 }
 
+/* Every allocation failure comes back as MRD_E_NOMEM and leaks nothing
+ * (LeakSanitizer checks the frees). */
+static void test_detect_out_of_memory(void **state)
+{
+    (void)state;
+    for (long k = 0;; k++) {
+        struct bgp_detect *d = NULL;
+        struct bgp_route r;
+        enum mrd_code rc;
+
+        mrd_alloc_fail_after(k);
+        rc = bgp_detect_new(cfg, rel, NULL, &d, NULL);
+        memset(&r, 0, sizeof(r));
+        r.kind = BGP_ROUTE_ANNOUNCE;
+        r.peer_ip.afi = BGP_AFI_IPV4;
+        r.attrs = &A;
+        for (uint32_t t = 0; rc == MRD_OK && t < 4; t++) {
+            r.time = t;
+            r.prefix = pfx(t % 2 ? "203.0.113.0/24" : "10.30.0.0/16");
+            if (t % 2) {
+                PATH(65101, 3356, 64520, 174, 64666);
+            } else {
+                PATH(65101, 65030);
+            }
+            rc = bgp_detect_route(d, &r, NULL);
+        }
+        mrd_alloc_fail_after(-1);
+        if (rc == MRD_OK) {
+            bgp_detect_free(d);
+            break;
+        }
+        assert_int_equal(rc, MRD_E_NOMEM);
+        bgp_detect_free(d);
+    }
+}
+
 static void test_event_as_stix(void **state)
 {
     struct bgp_event ev;
@@ -357,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_leaks),
         cmocka_unit_test(test_events_update_and_end),
         cmocka_unit_test(test_outage_needs_steady_controls),
+        cmocka_unit_test(test_detect_out_of_memory),
         cmocka_unit_test(test_event_as_stix),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
