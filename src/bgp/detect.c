@@ -99,12 +99,25 @@ static enum mrd_code tab_grow(struct tab *t, struct mrd_err *err)
     return MRD_OK;
 }
 
+/* Every announcement and withdrawal looks its route up: six 64-bit words
+ * mixed by multiplication cost a fraction of a byte-wise hash. */
+static uint64_t key_hash(const uint8_t *key)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull, w;
+    for (size_t i = 0; i < KEY_MAX; i += 8) {
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
 /* Finds key; adds it (values -1) when add is set. *ret is the entry index
  * or -1 when absent and not added. */
 static enum mrd_code tab_find(struct tab *t, const uint8_t *key, bool add, int32_t *ret,
                               struct mrd_err *err)
 {
-    uint64_t h = bgp__fnv(BGP__FNV_INIT, key, KEY_MAX);
+    uint64_t h = key_hash(key);
     size_t j;
     struct ent *e;
 
