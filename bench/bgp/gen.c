@@ -95,6 +95,12 @@ static FILE *create(const char *dir, const char *name, const char *mode)
     return f;
 }
 
+/* Closes f (NULL when that fails) and opens OUTDIR/name for writing. */
+static FILE *next_file(FILE *f, const char *dir, const char *name)
+{
+    return fclose(f) != 0 ? NULL : create(dir, name, "w");
+}
+
 #define NWATCH 2000  /* watched (configured) prefixes */
 #define TRANSIT 5000 /* transit ASes 100 .. 5099 */
 
@@ -183,10 +189,7 @@ static int updates(const char *dir, const struct pfx *px, size_t nprefix, unsign
             blen = 0;
         }
     }
-    if (fclose(f) != 0)
-        return 1;
-
-    f = create(dir, "watch.json", "w");
+    f = next_file(f, dir, "watch.json");
     if (f == NULL)
         return 1;
     fprintf(f, "{\"prefixes\": [\n");
@@ -220,10 +223,7 @@ static int updates(const char *dir, const struct pfx *px, size_t nprefix, unsign
         }
     }
     fprintf(f, "}}\n");
-    if (fclose(f) != 0)
-        return 1;
-
-    f = create(dir, "as-rel.txt", "w");
+    f = next_file(f, dir, "as-rel.txt");
     if (f == NULL)
         return 1;
     fprintf(f, "# synthetic CAIDA serial-1: provider|customer|-1, peer|peer|0\n");
