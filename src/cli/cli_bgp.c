@@ -505,6 +505,7 @@ static int do_scan(int argc, char **argv)
     struct scan_ctx c = {.rc = MRD_OK};
     const char *stix_path = NULL;
     enum policy_tlp tlp = POLICY_TLP_AMBER;
+    bool lines;
     struct mrd_err err = {0};
     struct bgp_vrps *vrps = NULL;
     struct bgp_config *cfg = NULL;
@@ -621,7 +622,8 @@ static int do_scan(int argc, char **argv)
         goto out;
     }
     qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
-    for (size_t i = 0; stix_path == NULL || strcmp(stix_path, "-") != 0 ? i < c.nout : false; i++)
+    lines = stix_path == NULL || strcmp(stix_path, "-") != 0; /* else the bundle is the output */
+    for (size_t i = 0; lines && i < c.nout; i++)
         printf("%s\n", c.out[i].text);
     ret = c.invalid > 0 || c.events > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
