@@ -118,3 +118,19 @@ def test_bad_as_rel_names_line(meridian_bin, tmp_path):
     assert p.returncode == 2
     assert "line 3" in p.stderr and str(rel) in p.stderr, p.stderr
     assert p.stdout == ""
+
+
+def test_stix_bundle_validates(meridian_bin, tmp_path):
+    """--stix - prints only the bundle; the STIX validator finds no error in
+    it (warnings: the alert ids are UUIDv5 on purpose)."""
+    p = run(meridian_bin, "bgp", "scan", "--vrps", DET / "vrps.csv", "--config",
+            DET / "config.json", "--as-rel", DET / "as-rel.txt", "--stix", "-", "--tlp", "amber",
+            DET / "rib.mrt", DET / "updates.mrt")
+    assert p.returncode == 1, p.stderr
+    bundle = json.loads(p.stdout)
+    alerts = [o for o in bundle["objects"] if o["type"] == "observed-data"]
+    assert len(alerts) == len(g.DETECT_TRUTH)
+    f = tmp_path / "alerts.json"
+    f.write_text(p.stdout)
+    v = run(meridian_bin, "validate", f)
+    assert v.returncode == 0 and " 0 errors" in v.stdout, v.stdout + v.stderr
