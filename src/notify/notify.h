@@ -114,4 +114,74 @@ enum mrd_code notify_route_object(const struct notify_index *ix, const char *bod
 enum mrd_code notify_overlaps(const struct notify_index *ix, const struct notify_asset *a,
                               notify_hit_fn cb, void *ctx, struct mrd_err *err);
 
+/* ---- over the store (route.c) ----
+ *
+ * Declaring assets: notify_asset_declare parses an asset and stores it for
+ * org, as an audit record (admin.h); a claim overlapping another org's declaration (active or
+ * pending) is stored pending (store.h) and routes nothing until approved. Routing rounds:
+ * notify_run_round routes the object versions stored since the last round (store.h,
+ * STORE_NOTIFY_CURSOR_KEY) and records a notification for each (org, asset) hit the org may read
+ * exactly as a TAXII read of that version would allow; a sighting is routed by the indicator it
+ * sights and notifies only an org that may read both. A hit the org may not read produces nothing
+ * (counted as withheld). */
+
+#define NOTIFY_SQUELCH_DEFAULT_USEC ((int64_t)86400 * 1000000) /* same finding: once a day */
+#define NOTIFY_ROUND_DEFAULT 1000 /* object versions one round routes */
+#define NOTIFY_ROUND_MAX 100000
+
+struct store_notification;
+struct admin;
+
+struct notify_opts {
+    int64_t squelch_usec; /* repeats of (org, asset, type, value) within it are squelched */
+    size_t batch;         /* versions per round; 0: NOTIFY_ROUND_DEFAULT */
+    /* called for each notification recorded and not squelched; may be NULL */
+    void (*on_notify)(void *ctx, const struct store_notification *n);
+    void *ctx;
+};
+
+struct notify_round {
+    size_t objects;   /* versions routed */
+    size_t notified;  /* notifications recorded */
+    size_t squelched; /* recorded as repeats */
+    size_t withheld;  /* hits the owning org may not read */
+    int64_t cursor;   /* the highest seq routed */
+    bool more;        /* the round was full: call again */
+};
+
+/* An index of the active declarations; *ret_pending (may be NULL) gets the
+ * number awaiting approval. */
+enum mrd_code notify_index_load(struct store *st, struct notify_index **ret, size_t *ret_pending,
+                                struct mrd_err *err);
+
+/* Declares asset (kind, text) for org; ret (may be NULL) gets the stored
+ * declaration (status, overlaps). MRD_E_EXISTS: declared already. */
+enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *kind,
+                                   const char *text, struct store_asset *ret, struct mrd_err *err);
+
+/* Approves (STORE_ASSET_ACTIVE) or removes (STORE_ASSET_REMOVED)
+ * declaration id, of org (0: any org); ret (may be NULL) gets it as it
+ * was. Both are audit records (admin.h), like the declaration. */
+enum mrd_code notify_asset_set(struct admin *adm, int64_t id, int64_t org, int status,
+                               struct store_asset *ret, struct mrd_err *err);
+
+/* One routing round (opts NULL: defaults). */
+enum mrd_code notify_run_round(struct store *st, const struct notify_index *ix,
+                               const struct notify_opts *opts, struct notify_round *ret,
+                               struct mrd_err *err);
+
+/* ---- the service (service.c) ----
+ * `meridian serve` runs one: a thread that rebuilds the index when the
+ * declarations change and routes what was stored every NOTIFY_TICK_MS,
+ * so a notification is recorded within about a second of the object.
+ * Each notification recorded (not squelched) goes to opts->on_notify, by
+ * default a log line. */
+#define NOTIFY_TICK_MS 250
+
+struct notify_service;
+enum mrd_code notify_service_start(struct store *st, const struct notify_opts *opts,
+                                   struct notify_service **ret, struct mrd_err *err);
+/* Stops the thread; NULL is a no-op. */
+void notify_service_stop(struct notify_service *svc);
+
 #endif

@@ -301,14 +301,14 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
         rc = sq__prepare(c,
                          "SELECT " HELD_COLS " FROM objects o" HELD_JOIN " WHERE o.stix_id = ?1"
                          " AND (?2 IS NULL OR o.version = ?2) AND (?3 = 0 OR o.collection = ?3)"
-                         " ORDER BY o.seq",
+                         " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
                          &st, err);
     else
         rc = sq__prepare(c,
                          "SELECT " HELD_COLS " FROM objects o" HELD_JOIN
                          " WHERE (?3 = 0 OR o.collection = ?3)"
                          " AND (?4 IS NULL OR o.type = ?4) AND (?2 IS NULL OR o.version = ?2)"
-                         " ORDER BY o.seq",
+                         " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
                          &st, err);
     if (rc == MRD_OK) {
         if (f->id != NULL)
@@ -320,6 +320,10 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
             (void)sqlite3_bind_text(st, 4, f->type, (int)f->type_len, SQLITE_STATIC);
         if (f->leaf >= 0)
             (void)sqlite3_bind_int64(st, 5, f->leaf);
+        if (f->leaf < 0) {
+            (void)sqlite3_bind_int64(st, 6, f->after_seq);
+            (void)sqlite3_bind_int64(st, 7, f->limit > 0 ? (int64_t)f->limit : -1);
+        }
         rc = emit_held(c, st, cb, ctx, err);
     }
     sq__release(s, c);
