@@ -110,10 +110,6 @@ enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_e
 /* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). */
 enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err);
 
-/* Steps a statement that returns no rows and resets it. */
-enum mrd_code sq__step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
-                             struct mrd_err *err);
-
 /* ---- running a statement (store_sqlite_query.c) ---- */
 
 /* One parameter of sq__run, bound to ?1, ?2... in order. Text and blobs
