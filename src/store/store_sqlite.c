@@ -1434,12 +1434,20 @@ static enum mrd_code sq_meta_get(struct store *stp, const char *key, char *ret_v
     return rc;
 }
 
+#define META_PUT_SQL                                                                               \
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) "                                               \
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val, struct mrd_err *err)
+{
+    return sq__run(c, "meta", META_PUT_SQL, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
+                   err);
+}
+
 static enum mrd_code sq_meta_set(struct store *stp, const char *key, const char *val,
                                  struct mrd_err *err)
 {
-    return sq__query((struct sq_store *)stp, false, "meta",
-                     "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    return sq__query((struct sq_store *)stp, false, "meta", META_PUT_SQL,
                      SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL, err);
 }
 

@@ -200,10 +200,7 @@ enum mrd_code sq__notifications_add(struct store *stp, struct store_notification
     }
     (void)snprintf(cur, sizeof(cur), "%lld", (long long)cursor_seq);
     if (rc == MRD_OK)
-        rc = sq__run(c, "notify cursor",
-                     "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                     SQ_ARGS(SQ_STR(STORE_NOTIFY_CURSOR_KEY), SQ_STR(cur)), NULL, NULL, NULL, err);
+        rc = sq__meta_put(c, STORE_NOTIFY_CURSOR_KEY, cur, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     sq__release(s, c);
