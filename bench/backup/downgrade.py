@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
 """Turns a current meridian.db back into an older schema, as an older
-Meridian left it, to time `meridian migrate` (run.sh): `prev` (the one
-before the last migration, the lifecycle columns) or `1` (the first).
+Meridian left it, to time `meridian migrate` (run.sh): `7` (before the
+lifecycle columns, and the migrations after them, AFTER_LIFECYCLE) or `1`
+(the first).
 
-usage: downgrade.py DB prev|1
+usage: downgrade.py DB 7|1
 """
 import sqlite3
 import sys
 
-db, want = sys.argv[1], sys.argv[2]
+# The migrations after 7 -> 8 (lifecycle), undone newest first: keep in
+# step with AFTER_LIFECYCLE in tests/integration/test_backup.py.
+AFTER_LIFECYCLE = [
+    "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
+]
+
+db, version = sys.argv[1], int(sys.argv[2])
 con = sqlite3.connect(db)
 current = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-if current != 8:
-    sys.exit(f"downgrade.py knows schema 8, the database has {current}: update it")
-version = current - 1 if want == "prev" else int(want)
-if version not in (current - 1, 1):
-    sys.exit("usage: downgrade.py DB prev|1")
+if current != 8 + len(AFTER_LIFECYCLE):
+    sys.exit(f"downgrade.py knows schema {8 + len(AFTER_LIFECYCLE)}, the database has "
+             f"{current}: add the newer migrations to AFTER_LIFECYCLE")
+if version not in (7, 1):
+    sys.exit("usage: downgrade.py DB 7|1")
 con.executescript(
+    "".join(AFTER_LIFECYCLE) +
     "DROP INDEX tokens_prev;"
     "ALTER TABLE tokens DROP COLUMN expires; ALTER TABLE tokens DROP COLUMN last_used;"
     "ALTER TABLE tokens DROP COLUMN prev_hash; ALTER TABLE tokens DROP COLUMN prev_expires;"

@@ -12,8 +12,8 @@
 # 3. stops the server and times what people use today on the stopped
 #    node: `sqlite3 .backup` of meridian.db and `cp -a` of the directory,
 #    and `meridian backup` of the stopped node, then `meridian restore`;
-# 4. times `meridian migrate` from the schema before the last migration and
-#    from schema 1 (every migration).
+# 4. times `meridian migrate` from schema 7 (before the lifecycle columns)
+#    and from schema 1 (every migration).
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [N] [SECONDS]}
 n=${2:-1000000}
@@ -119,7 +119,7 @@ timeit "meridian restore (checks everything)" "$bin" restore "$out/stopped.backu
 rm -rf "$out/cp" "$out/sq.db" "$out/stopped.backup" "$out/restored"
 
 echo "== meridian migrate"
-for v in prev 1; do
+for v in 7 1; do
   rm -rf "$out/mig"
   cp -a "$data" "$out/mig"
   /usr/bin/python3 "$here/downgrade.py" "$out/mig/meridian.db" "$v"
