@@ -10,6 +10,7 @@
  * passed through.
  */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,8 +49,9 @@ struct interop_writer {
     int64_t ev_time; /* newest indicator version, seconds */
 };
 
-static const char *const fmt_names[INTEROP_F_COUNT] = {"stix", "jsonl", "csv",   "suricata", "zeek",
-                                                       "list", "nft",   "ipset", "misp"};
+static const char *const fmt_names[INTEROP_F_COUNT] = {
+    "stix",  "jsonl", "csv",   "suricata",         "zeek", "list", "nft",
+    "ipset", "misp",  "snort", "suricata-datasets"};
 
 const char *interop_format_name(enum interop_format f)
 {
@@ -68,7 +70,8 @@ bool interop_format_parse(const char *s, enum interop_format *ret)
 
 bool interop_format_is_multi(enum interop_format f)
 {
-    return f == INTEROP_F_SURICATA || f == INTEROP_F_LIST || f == INTEROP_F_MISP;
+    return f == INTEROP_F_SURICATA || f == INTEROP_F_LIST || f == INTEROP_F_MISP ||
+           f == INTEROP_F_SURICATA_DS;
 }
 
 bool interop_format_is_stix(enum interop_format f)
@@ -387,6 +390,54 @@ static enum mrd_code rule_close(struct interop_writer *w, struct mrd_buf *b,
                           ind->collection_id != NULL ? ind->collection_id : "-");
 }
 
+/* The rule of an address or CIDR range, both directions (Suricata and
+ * Snort 3 write it alike). False when v is neither. */
+static bool ip_rule(struct interop_writer *w, struct mrd_buf *b, const struct interop_ind *ind,
+                    const struct interop_value *v, enum mrd_code *rc, struct mrd_err *err)
+{
+    char ip[INET6_ADDRSTRLEN + 8], hdr[96];
+
+    if (!ip_norm(v->type, v->v, v->n, ip, sizeof(ip)))
+        return false;
+    (void)snprintf(hdr, sizeof(hdr), "ip any any <> %s any", ip);
+    *rc = rule_open(w, b, hdr, ind, err);
+    if (*rc == MRD_OK)
+        *rc = rule_close(w, b, ind, "ip", err);
+    return true;
+}
+
+/* An http(s) URL as the Host header's name (no port, no brackets' content
+ * changed) and the raw path with its query (no fragment), pointing into
+ * norm. False when it is not an http(s) URL. */
+static bool url_split(const struct interop_value *v, char *norm, size_t size, const char **host,
+                      size_t *hn, const char **path, size_t *pn)
+{
+    const char *nh = NULL, *scheme_end, *hend, *frag, *colon = NULL;
+    size_t nhn = 0, nn = match_url_normalize(v->v, v->n, norm, size, &nh, &nhn);
+
+    if (nn == 0 ||
+        !(mrd_str_has_prefix(norm, nn, "http://") || mrd_str_has_prefix(norm, nn, "https://")))
+        return false;
+    scheme_end = strstr(norm, "://") + 3;
+    *path = memchr(scheme_end, '/', (size_t)(norm + nn - scheme_end));
+    if (*path == NULL)
+        *path = norm + nn;
+    hend = *path;
+    *pn = (size_t)(norm + nn - *path);
+    frag = memchr(*path, '#', *pn);
+    if (frag != NULL)
+        *pn = (size_t)(frag - *path);
+    /* the Host header's name, without a port */
+    for (const char *k = scheme_end; k < hend; k++)
+        if (*k == ':' && scheme_end[0] != '[')
+            colon = k;
+    if (colon != NULL)
+        hend = colon;
+    *host = scheme_end;
+    *hn = (size_t)(hend - scheme_end);
+    return true;
+}
+
 static const char *hash_list_file(enum match_type t)
 {
     switch (t) {
@@ -406,7 +457,7 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
                                     const char **why, struct mrd_err *err)
 {
     struct mrd_buf *b = main_out(w);
-    char ip[INET6_ADDRSTRLEN + 8], hdr[96];
+    char hdr[96];
     enum mrd_code rc = MRD_OK;
 
     if (b == NULL)
@@ -414,14 +465,10 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
     switch (v->type) {
     case MATCH_T_IPV4:
     case MATCH_T_IPV6:
-        if (!ip_norm(v->type, v->v, v->n, ip, sizeof(ip))) {
+        if (!ip_rule(w, b, ind, v, &rc, err)) {
             *why = "not an IP address or CIDR range";
             return MRD_OK;
         }
-        (void)snprintf(hdr, sizeof(hdr), "ip any any <> %s any", ip);
-        rc = rule_open(w, b, hdr, ind, err);
-        if (rc == MRD_OK)
-            rc = rule_close(w, b, ind, "ip", err);
         break;
     case MATCH_T_DOMAIN: {
         static const struct {
@@ -467,48 +514,28 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
     }
     case MATCH_T_URL: {
         char norm[MATCH_MAX_VALUE];
-        const char *host = NULL, *path;
-        size_t hn = 0, nn = match_url_normalize(v->v, v->n, norm, sizeof(norm), &host, &hn);
-        const char *scheme_end;
-        (void)host;
-        if (nn == 0 || !(mrd_str_has_prefix(norm, nn, "http://") ||
-                         mrd_str_has_prefix(norm, nn, "https://"))) {
+        const char *host, *path;
+        size_t hn, pn;
+        if (!url_split(v, norm, sizeof(norm), &host, &hn, &path, &pn)) {
             *why = "not an http(s) URL";
             return MRD_OK;
         }
-        scheme_end = strstr(norm, "://") + 3;
-        path = memchr(scheme_end, '/', (size_t)(norm + nn - scheme_end));
-        if (path == NULL)
-            path = norm + nn;
-        {
-            const char *hend = path, *colon = NULL;
-            size_t pn = (size_t)(norm + nn - path);
-            const char *frag = memchr(path, '#', pn);
-            if (frag != NULL)
-                pn = (size_t)(frag - path);
-            /* the Host header's name, without a port */
-            for (const char *k = scheme_end; k < hend; k++)
-                if (*k == ':' && scheme_end[0] != '[')
-                    colon = k;
-            if (colon != NULL)
-                hend = colon;
-            rc = rule_open(w, b, "http any any -> any any", ind, err);
+        rc = rule_open(w, b, "http any any -> any any", ind, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, "http.host; content:", err);
+        if (rc == MRD_OK)
+            rc = put_content(b, host, hn, true, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, err, "; bsize:%zu; ", hn);
+        if (rc == MRD_OK && pn > 0) {
+            rc = mrd_buf_puts(b, "http.uri.raw; content:", err);
             if (rc == MRD_OK)
-                rc = mrd_buf_puts(b, "http.host; content:", err);
+                rc = put_content(b, path, pn, false, err);
             if (rc == MRD_OK)
-                rc = put_content(b, scheme_end, (size_t)(hend - scheme_end), true, err);
-            if (rc == MRD_OK)
-                rc = mrd_buf_printf(b, err, "; bsize:%zu; ", (size_t)(hend - scheme_end));
-            if (rc == MRD_OK && pn > 0) {
-                rc = mrd_buf_puts(b, "http.uri.raw; content:", err);
-                if (rc == MRD_OK)
-                    rc = put_content(b, path, pn, false, err);
-                if (rc == MRD_OK)
-                    rc = mrd_buf_printf(b, err, "; bsize:%zu; ", pn);
-            }
-            if (rc == MRD_OK)
-                rc = rule_close(w, b, ind, "url", err);
+                rc = mrd_buf_printf(b, err, "; bsize:%zu; ", pn);
         }
+        if (rc == MRD_OK)
+            rc = rule_close(w, b, ind, "url", err);
         break;
     }
     case MATCH_T_MD5:
@@ -573,6 +600,189 @@ static enum mrd_code suricata_end(struct interop_writer *w, struct mrd_err *err)
                             "meridian_collection %s;)\n",
                             lists[k].label, lists[k].kw, file, sid, lists[k].kw, cid);
     }
+    return rc;
+}
+
+/* ---- Snort 3 ----
+ * Snort 3 has no DNS-name or TLS-SNI buffer: a domain's DNS rule matches
+ * the name as it travels (length-prefixed labels) right after the 12-byte
+ * header of a UDP query, its TLS rule the server_name entry of a
+ * ClientHello (name type 0, 16-bit length, name), and its HTTP rule the
+ * Host header through `http_header:field host`. Content modifiers follow
+ * the content after commas, as Snort 3 writes them. */
+
+/* name as DNS labels on the wire ("\4evil\7example\0"). False when a
+ * label is empty or longer than 63 bytes, or the name longer than 255. */
+static bool dns_wire(const char *name, size_t n, char *out, size_t size, size_t *ret)
+{
+    size_t o = 0, start = 0;
+
+    if (n + 2 > size || n + 2 > 255)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && name[i] != '.')
+            continue;
+        if (i == start || i - start > 63)
+            return false;
+        out[o++] = (char)(i - start);
+        memcpy(out + o, name + start, i - start);
+        o += i - start;
+        start = i + 1;
+    }
+    out[o++] = '\0';
+    *ret = o;
+    return true;
+}
+
+/* A PCRE for "name or any subdomain" of a whole buffer, case-insensitive;
+ * every byte but letters, digits and '-' escaped. */
+static enum mrd_code put_suffix_pcre(struct mrd_buf *b, const char *name, size_t n,
+                                     struct mrd_err *err)
+{
+    enum mrd_code rc = mrd_buf_puts(b, "pcre:\"/(^|\\.)", err);
+
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '-')
+            rc = mrd_buf_putc(b, (char)c, err);
+        else
+            rc = mrd_buf_printf(b, err, "\\x%02x", c);
+    }
+    return rc == MRD_OK ? mrd_buf_puts(b, "$/i\"; ", err) : rc;
+}
+
+static enum mrd_code snort_domain(struct interop_writer *w, struct mrd_buf *b,
+                                  const struct interop_ind *ind, const char *name, size_t n,
+                                  const char **why, bool *ok, struct mrd_err *err)
+{
+    char lname[MATCH_MAX_VALUE], wire[MATCH_MAX_VALUE + 2], sni[MATCH_MAX_VALUE + 3];
+    size_t wn;
+    enum mrd_code rc;
+
+    *ok = false;
+    if (n > sizeof(lname)) {
+        *why = "domain name too long";
+        return MRD_OK;
+    }
+    /* lower-case first: put_content must not fold the length bytes */
+    for (size_t i = 0; i < n; i++)
+        lname[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] | 0x20 : name[i]);
+    name = lname;
+    if (!dns_wire(name, n, wire, sizeof(wire), &wn)) {
+        *why = "not a DNS name (an empty label, a label over 63 bytes or over 253 in all)";
+        return MRD_OK;
+    }
+    *ok = true;
+    /* DNS: the query name, exact at its offset, or as a label suffix */
+    rc = rule_open(w, b, "udp any any -> any 53", ind, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "content:", err);
+    if (rc == MRD_OK)
+        rc = put_content(b, wire, wn, false, err);
+    if (rc == MRD_OK)
+        rc = w->subdomains ? mrd_buf_puts(b, ",nocase; ", err)
+                           : mrd_buf_printf(b, err, ",offset 12,depth %zu,nocase; ", wn);
+    if (rc == MRD_OK)
+        rc = rule_close(w, b, ind, "dns", err);
+    /* TLS: the ClientHello's server_name entry (exact: its length is in it) */
+    sni[0] = '\0';
+    sni[1] = (char)(n >> 8);
+    sni[2] = (char)(n & 0xff);
+    memcpy(sni + 3, name, n);
+    if (rc == MRD_OK)
+        rc = rule_open(w, b, "tcp any any -> any any", ind, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "flow:to_server,established; ssl_state:client_hello; content:", err);
+    if (rc == MRD_OK)
+        rc = put_content(b, sni, n + 3, false, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, ",nocase; service:ssl; ", err);
+    if (rc == MRD_OK)
+        rc = rule_close(w, b, ind, "tls", err);
+    /* HTTP: the Host header */
+    if (rc == MRD_OK)
+        rc = rule_open(w, b, "tcp any any -> any any", ind, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "flow:to_server,established; http_header:field host; ", err);
+    if (rc == MRD_OK && w->subdomains) {
+        rc = put_suffix_pcre(b, name, n, err);
+    } else if (rc == MRD_OK) {
+        rc = mrd_buf_puts(b, "content:", err);
+        if (rc == MRD_OK)
+            rc = put_content(b, name, n, false, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, err, ",nocase; bufferlen:%zu; ", n);
+    }
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "service:http; ", err);
+    if (rc == MRD_OK)
+        rc = rule_close(w, b, ind, "http", err);
+    return rc;
+}
+
+static enum mrd_code snort_value(struct interop_writer *w, const struct interop_ind *ind,
+                                 const struct interop_value *v, size_t *written, const char **why,
+                                 struct mrd_err *err)
+{
+    struct mrd_buf *b = main_out(w);
+    enum mrd_code rc = MRD_OK;
+    bool ok = true;
+
+    if (b == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    switch (v->type) {
+    case MATCH_T_IPV4:
+    case MATCH_T_IPV6:
+        if (!ip_rule(w, b, ind, v, &rc, err)) {
+            *why = "not an IP address or CIDR range";
+            return MRD_OK;
+        }
+        break;
+    case MATCH_T_DOMAIN: {
+        size_t n = v->n;
+        if (n > 0 && v->v[n - 1] == '.')
+            n--; /* the root label */
+        rc = snort_domain(w, b, ind, v->v, n, why, &ok, err);
+        break;
+    }
+    case MATCH_T_URL: {
+        char norm[MATCH_MAX_VALUE];
+        const char *host, *path;
+        size_t hn, pn;
+        if (!url_split(v, norm, sizeof(norm), &host, &hn, &path, &pn) || hn == 0) {
+            *why = "not an http(s) URL";
+            return MRD_OK;
+        }
+        rc = rule_open(w, b, "tcp any any -> any any", ind, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b,
+                              "flow:to_server,established; http_header:field host; content:", err);
+        if (rc == MRD_OK)
+            rc = put_content(b, host, hn, true, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, err, ",nocase; bufferlen:%zu; ", hn);
+        if (rc == MRD_OK && pn > 0) {
+            rc = mrd_buf_puts(b, "http_raw_uri; content:", err);
+            if (rc == MRD_OK)
+                rc = put_content(b, path, pn, false, err);
+            if (rc == MRD_OK)
+                rc = mrd_buf_printf(b, err, "; bufferlen:%zu; ", pn);
+        }
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, "service:http; ", err);
+        if (rc == MRD_OK)
+            rc = rule_close(w, b, ind, "url", err);
+        break;
+    }
+    case MATCH_T_EMAIL:
+        *why = "Snort 3 has no e-mail address keyword";
+        return MRD_OK;
+    default:
+        *why = "Snort 3 rules have no file hash list (hashes go in its file_policy)";
+        return MRD_OK;
+    }
+    if (rc == MRD_OK && ok)
+        (*written)++;
     return rc;
 }
 
@@ -867,6 +1077,142 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
     return rc;
 }
 
+/* ---- Suricata datasets and iprep (large sets) ----
+ * Names go into one dataset of `type string` (a line of base64 per name,
+ * as Suricata 7 loads it) that three rules test with isset on dns.query,
+ * tls.sni and http.host; addresses and CIDR ranges into an iprep file of
+ * one category that one rule tests. The rules carry no STIX id (one rule
+ * stands for many indicators): meridian-datasets.csv maps every value back
+ * to its indicator, and `meridian match` finds the indicator from the
+ * value the EVE alert carries. URLs (no Suricata buffer holds the host and
+ * the path together) and file hashes (filemd5/filesha1/filesha256 lists are
+ * already sets) are written as in the rule form. */
+
+static enum mrd_code ds_map(struct interop_writer *w, const char *kind, const char *s, size_t n,
+                            const struct interop_ind *ind, struct mrd_err *err)
+{
+    struct mrd_buf *m = output(w, INTEROP_DS_MAP, false);
+    enum mrd_code rc;
+
+    if (m == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    if (m->len == 0 && (rc = mrd_buf_puts(m, "list,value,indicator_id\n", err)) != MRD_OK)
+        return rc;
+    rc = csv_field(m, kind, strlen(kind), false, err);
+    if (rc == MRD_OK)
+        rc = csv_field(m, s, n, false, err);
+    if (rc == MRD_OK)
+        rc = csv_field(m, ind->id, ind->id_len, true, err);
+    return rc;
+}
+
+static enum mrd_code ds_value(struct interop_writer *w, const struct interop_ind *ind,
+                              const struct interop_value *v, size_t *written, const char **why,
+                              struct mrd_err *err)
+{
+    char ip[INET6_ADDRSTRLEN + 8];
+    const char *s;
+    size_t n;
+    struct mrd_buf *b;
+    enum mrd_code rc;
+
+    if (v->type != MATCH_T_IPV4 && v->type != MATCH_T_IPV6 && v->type != MATCH_T_DOMAIN)
+        return suricata_value(w, ind, v, written, why, err);
+    if (!line_value(v, ip, sizeof(ip), &s, &n, why))
+        return MRD_OK;
+    if (v->type == MATCH_T_DOMAIN) {
+        char low[MATCH_MAX_VALUE],
+            b64[sodium_base64_ENCODED_LEN(MATCH_MAX_VALUE, sodium_base64_VARIANT_ORIGINAL)];
+        if (n > 0 && s[n - 1] == '.')
+            n--; /* the root label */
+        if (n == 0 || n > sizeof(low)) {
+            *why = n == 0 ? "empty domain name" : "domain name too long";
+            return MRD_OK;
+        }
+        /* lower-case: the rules fold dns.query and tls.sni with to_lowercase */
+        for (size_t i = 0; i < n; i++)
+            low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] | 0x20 : s[i]);
+        sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)low, n,
+                          sodium_base64_VARIANT_ORIGINAL);
+        b = output(w, INTEROP_DS_DOMAIN, false);
+        if (b == NULL)
+            return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+        rc = mrd_buf_puts(b, b64, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_putc(b, '\n', err);
+        if (rc == MRD_OK)
+            rc = ds_map(w, "domain", low, n, ind, err);
+    } else {
+        b = output(w, INTEROP_DS_IPREP, false);
+        if (b == NULL)
+            return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+        rc = mrd_buf_append(b, s, n, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, err, ",%d,%d\n", INTEROP_IPREP_CATEGORY, INTEROP_IPREP_SCORE);
+        if (rc == MRD_OK)
+            rc = ds_map(w, "ip", s, n, ind, err);
+    }
+    if (rc == MRD_OK)
+        (*written)++;
+    return rc;
+}
+
+static bool has_output(const struct interop_writer *w, const char *file)
+{
+    for (size_t i = 0; i < w->nout; i++)
+        if (w->out[i].file == file)
+            return true;
+    return false;
+}
+
+/* The set rules, after the last indicator: three over the domain dataset,
+ * one over the iprep category, then the hash-list rules. */
+static enum mrd_code ds_end(struct interop_writer *w, struct mrd_err *err)
+{
+    static const struct {
+        const char *proto, *buffer, *tag, *what;
+    } where[] = {{"dns", "dns.query; to_lowercase", "dataset-dns", "DNS query for"},
+                 {"tls", "tls.sni; to_lowercase", "dataset-tls", "TLS SNI of"},
+                 {"http", "http.host", "dataset-http", "HTTP Host of"}};
+    const char *cid = w->collection_id != NULL ? w->collection_id : "-";
+    struct mrd_buf *b = main_out(w), *c;
+    enum mrd_code rc = MRD_OK;
+    uint32_t sid;
+
+    if (b == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    for (size_t k = 0; k < 3 && rc == MRD_OK && has_output(w, INTEROP_DS_DOMAIN); k++) {
+        sid = interop_sid(cid, strlen(cid), where[k].tag);
+        if (!sid_take(w, &sid))
+            return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
+        w->rules++;
+        rc = mrd_buf_printf(b, err,
+                            "alert %s any any -> any any (msg:\"Meridian: %s a domain on the "
+                            "indicator list\"; %s; dataset:isset,%s,type string,load %s; sid:%u; "
+                            "rev:1; metadata:meridian_list domain, meridian_collection %s;)\n",
+                            where[k].proto, where[k].what, where[k].buffer, INTEROP_DS_SET_DOMAIN,
+                            INTEROP_DS_DOMAIN, sid, cid);
+    }
+    if (rc == MRD_OK && has_output(w, INTEROP_DS_IPREP)) {
+        sid = interop_sid(cid, strlen(cid), "iprep");
+        if (!sid_take(w, &sid))
+            return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
+        w->rules++;
+        rc = mrd_buf_printf(b, err,
+                            "alert ip any any -> any any (msg:\"Meridian: address on the indicator "
+                            "list\"; iprep:any,meridian,>,0; sid:%u; rev:1; metadata:meridian_list "
+                            "ip, meridian_collection %s;)\n",
+                            sid, cid);
+        c = output(w, INTEROP_DS_CATEGORIES, false);
+        if (rc == MRD_OK && c == NULL)
+            rc = mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+        if (rc == MRD_OK)
+            rc =
+                mrd_buf_printf(c, err, "%d,meridian,Meridian indicators\n", INTEROP_IPREP_CATEGORY);
+    }
+    return rc == MRD_OK ? suricata_end(w, err) : rc;
+}
+
 /* ---- MISP feed ----
  * One event per export (its uuid derived from the collection id, so a
  * MISP instance subscribed to the feed sees the same event grow), one
@@ -1065,6 +1411,16 @@ enum mrd_code interop_writer_begin(struct interop_writer *w, struct mrd_err *err
     case INTEROP_F_SURICATA:
         return mrd_buf_puts(b, "# Meridian indicators as Suricata 7 rules (docs/interop.md)\n",
                             err);
+    case INTEROP_F_SURICATA_DS:
+        return mrd_buf_puts(b,
+                            "# Meridian indicators as Suricata 7 datasets and iprep "
+                            "(docs/interop.md). Run with\n"
+                            "#   --set default-rule-path=DIR --set default-reputation-path=DIR\n"
+                            "#   --set reputation-categories-file=DIR/" INTEROP_DS_CATEGORIES "\n"
+                            "#   --set reputation-files.0=" INTEROP_DS_IPREP "\n",
+                            err);
+    case INTEROP_F_SNORT:
+        return mrd_buf_puts(b, "# Meridian indicators as Snort 3 rules (docs/interop.md)\n", err);
     default:
         return MRD_OK;
     }
@@ -1087,6 +1443,12 @@ enum mrd_code interop_writer_add(struct interop_writer *w, const struct interop_
             break;
         case INTEROP_F_ZEEK:
             rc = zeek_value(w, ind, &vals[i], ret_written, ret_why, err);
+            break;
+        case INTEROP_F_SNORT:
+            rc = snort_value(w, ind, &vals[i], ret_written, ret_why, err);
+            break;
+        case INTEROP_F_SURICATA_DS:
+            rc = ds_value(w, ind, &vals[i], ret_written, ret_why, err);
             break;
         case INTEROP_F_LIST:
             rc = list_value(w, &vals[i], ret_written, ret_why, err);
@@ -1113,6 +1475,8 @@ enum mrd_code interop_writer_end(struct interop_writer *w, struct mrd_err *err)
     switch (w->fmt) {
     case INTEROP_F_SURICATA:
         return suricata_end(w, err);
+    case INTEROP_F_SURICATA_DS:
+        return ds_end(w, err);
     case INTEROP_F_NFT:
         return nft_end(w, err);
     case INTEROP_F_IPSET:
