@@ -37,7 +37,8 @@ struct interop_writer {
     struct output out[MAX_OUTPUTS];
     size_t nout;
     uint64_t rules;
-    uint64_t v4, v6; /* nft/ipset element counts */
+    uint64_t v4, v6;        /* nft/ipset element counts */
+    struct mrd_buf scratch; /* CSV: one row's labels */
     /* sids handed out in this export (open addressing, 0 = empty) */
     uint32_t *sids;
     size_t sid_cap, nsids;
@@ -158,6 +159,7 @@ enum mrd_code interop_writer_new(enum interop_format fmt, bool subdomains,
         return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
     w->fmt = fmt;
     w->subdomains = subdomains;
+    mrd_buf_init(&w->scratch, STORE_OBJECT_MAX);
     *ret = w;
     return MRD_OK;
 }
@@ -168,6 +170,7 @@ void interop_writer_free(struct interop_writer *w)
         return;
     for (size_t i = 0; i < w->nout; i++)
         mrd_buf_release(&w->out[i].b);
+    mrd_buf_release(&w->scratch);
     mrd_free(w->sids);
     mrd_free(w);
 }
@@ -198,6 +201,19 @@ enum mrd_code interop_writer_flush(struct interop_writer *w, const struct intero
 
 /* ---- helpers ---- */
 
+/* v in decimal. */
+static enum mrd_code put_u64(struct mrd_buf *b, uint64_t v, struct mrd_err *err)
+{
+    char d[20];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    return mrd_buf_append(b, d + i, sizeof(d) - i, err);
+}
+
 /* Suricata/Snort content: printable bytes that cannot end or confuse the
  * option stay as they are, everything else becomes |hh hh|. */
 static enum mrd_code put_content(struct mrd_buf *b, const char *s, size_t n, bool lower,
@@ -206,6 +222,21 @@ static enum mrd_code put_content(struct mrd_buf *b, const char *s, size_t n, boo
     static const char safe[] = "-._~/?=&%@!$'()*+,:[]{}#^`<>";
     bool in_hex = false;
     enum mrd_code rc = mrd_buf_putc(b, '"', err);
+    size_t plain_run = 0;
+
+    /* the common case, a value of lower-case letters, digits and . - /:
+     * one append */
+    while (plain_run < n) {
+        unsigned char c = (unsigned char)s[plain_run];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '/' || (!lower && c >= 'A' && c <= 'Z')))
+            break;
+        plain_run++;
+    }
+    if (rc == MRD_OK && plain_run > 0)
+        rc = mrd_buf_append(b, s, plain_run, err);
+    s += plain_run;
+    n -= plain_run;
 
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -237,9 +268,15 @@ static enum mrd_code put_text(struct mrd_buf *b, const char *s, size_t n, const 
                               size_t max, struct mrd_err *err)
 {
     enum mrd_code rc = MRD_OK;
+    size_t clean = 0;
 
     if (n > max)
         n = max;
+    while (clean < n && (unsigned char)s[clean] >= 0x20 && s[clean] != 0x7f &&
+           strchr(bad, s[clean]) == NULL)
+        clean++;
+    if (clean == n) /* nothing to replace: one append */
+        return mrd_buf_append(b, s, n, err);
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
         unsigned char c = (unsigned char)s[i];
         rc =
@@ -358,8 +395,12 @@ static bool sid_take(struct interop_writer *w, uint32_t *sid)
 static enum mrd_code rule_open(struct interop_writer *w, struct mrd_buf *b, const char *header,
                                const struct interop_ind *ind, struct mrd_err *err)
 {
-    enum mrd_code rc = mrd_buf_printf(b, err, "alert %s (msg:\"Meridian: ", header);
+    enum mrd_code rc = mrd_buf_append(b, "alert ", 6, err);
 
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, header, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, " (msg:\"Meridian: ", 17, err);
     if (rc == MRD_OK) {
         if (ind->name != NULL && ind->name_len > 0)
             rc = put_text(b, ind->name, ind->name_len, "\";\\|", 200, err);
@@ -377,17 +418,37 @@ static enum mrd_code rule_close(struct interop_writer *w, struct mrd_buf *b,
 {
     uint32_t sid = interop_sid(ind->id, ind->id_len, tag);
     int64_t rev = ind->modified_usec != STORE_TIME_NONE ? ind->modified_usec / 1000000 : 1;
+    enum mrd_code rc;
 
     if (!sid_take(w, &sid))
         return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
     if (rev < 1 || rev > UINT32_MAX)
         rev = 1;
     w->rules++;
-    return mrd_buf_printf(b, err,
-                          "sid:%u; rev:%lld; metadata:stix_id %.*s, tlp %s, meridian_collection "
-                          "%s;)\n",
-                          sid, (long long)rev, (int)ind->id_len, ind->id, policy_tlp_name(ind->tlp),
-                          ind->collection_id != NULL ? ind->collection_id : "-");
+    /* sid:N; rev:R; metadata:stix_id ID, tlp T, meridian_collection C;)
+     * appended piece by piece: printf was a fifth of a large export */
+    rc = mrd_buf_append(b, "sid:", 4, err);
+    if (rc == MRD_OK)
+        rc = put_u64(b, sid, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, "; rev:", 6, err);
+    if (rc == MRD_OK)
+        rc = put_u64(b, (uint64_t)rev, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, "; metadata:stix_id ", 19, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ind->id, ind->id_len, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ", tlp ", 6, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, policy_tlp_name(ind->tlp), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ", meridian_collection ", 22, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, ind->collection_id != NULL ? ind->collection_id : "-", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ";)\n", 3, err);
+    return rc;
 }
 
 /* The rule of an address or CIDR range, both directions (Suricata and
@@ -457,7 +518,6 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
                                     const char **why, struct mrd_err *err)
 {
     struct mrd_buf *b = main_out(w);
-    char hdr[96];
     enum mrd_code rc = MRD_OK;
 
     if (b == NULL)
@@ -472,9 +532,10 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
         break;
     case MATCH_T_DOMAIN: {
         static const struct {
-            const char *proto, *buffer, *tag;
-        } where[] = {
-            {"dns", "dns.query", "dns"}, {"tls", "tls.sni", "tls"}, {"http", "http.host", "http"}};
+            const char *header, *buffer, *tag;
+        } where[] = {{"dns any any -> any any", "dns.query", "dns"},
+                     {"tls any any -> any any", "tls.sni", "tls"},
+                     {"http any any -> any any", "http.host", "http"}};
         size_t n = v->n;
         if (n > 0 && v->v[n - 1] == '.')
             n--; /* the root label */
@@ -483,8 +544,7 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
             return MRD_OK;
         }
         for (size_t k = 0; k < 3 && rc == MRD_OK; k++) {
-            (void)snprintf(hdr, sizeof(hdr), "%s any any -> any any", where[k].proto);
-            rc = rule_open(w, b, hdr, ind, err);
+            rc = rule_open(w, b, where[k].header, ind, err);
             if (rc == MRD_OK && w->subdomains) {
                 /* ".evil.com" at the end of ".<name>": the name or a subdomain */
                 rc = mrd_buf_printf(b, err, "%s; dotprefix; content:", where[k].buffer);
@@ -501,11 +561,17 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
                 if (rc == MRD_OK)
                     rc = mrd_buf_printf(b, err, "; %sendswith; ", k == 2 ? "" : "nocase; ");
             } else if (rc == MRD_OK) {
-                rc = mrd_buf_printf(b, err, "%s; content:", where[k].buffer);
+                rc = mrd_buf_puts(b, where[k].buffer, err);
+                if (rc == MRD_OK)
+                    rc = mrd_buf_append(b, "; content:", 10, err);
                 if (rc == MRD_OK)
                     rc = put_content(b, v->v, n, true, err);
                 if (rc == MRD_OK)
-                    rc = mrd_buf_printf(b, err, "; %sbsize:%zu; ", k == 2 ? "" : "nocase; ", n);
+                    rc = mrd_buf_puts(b, k == 2 ? "; bsize:" : "; nocase; bsize:", err);
+                if (rc == MRD_OK)
+                    rc = put_u64(b, n, err);
+                if (rc == MRD_OK)
+                    rc = mrd_buf_append(b, "; ", 2, err);
             }
             if (rc == MRD_OK)
                 rc = rule_close(w, b, ind, where[k].tag, err);
@@ -1003,6 +1069,10 @@ static enum mrd_code csv_field(struct mrd_buf *b, const char *s, size_t n, bool 
     for (size_t i = 0; i < n; i++)
         if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
             quote = true;
+    if (!quote && (n == 0 || strchr("=+-@", s[0]) == NULL)) { /* as it is: one append */
+        rc = mrd_buf_append(b, s, n, err);
+        return rc == MRD_OK ? mrd_buf_putc(b, last ? '\n' : ',', err) : rc;
+    }
     if (quote)
         rc = mrd_buf_putc(b, '"', err);
     if (rc == MRD_OK && n > 0 && strchr("=+-@", s[0]) != NULL)
@@ -1033,8 +1103,8 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
     struct mrd_buf *b = main_out(w);
     char t1[MRD_TIME_STIX_MS_LEN + 1] = "", t2[MRD_TIME_STIX_MS_LEN + 1] = "", conf[16] = "";
     const char *tlp = policy_tlp_name(ind->tlp);
-    struct mrd_buf labels;
-    enum mrd_code rc;
+    struct mrd_buf *labels = &w->scratch;
+    enum mrd_code rc = MRD_OK;
 
     if (b == NULL)
         return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
@@ -1042,18 +1112,24 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
         mrd_time_format_stix_ms(ind->valid_from, t1);
     if (ind->valid_until != STORE_TIME_NONE)
         mrd_time_format_stix_ms(ind->valid_until, t2);
-    if (ind->confidence >= 0)
-        (void)snprintf(conf, sizeof(conf), "%d", ind->confidence);
-    mrd_buf_init(&labels, STORE_OBJECT_MAX);
-    rc = mrd_buf_reserve(&labels, 0, err);
+    if (ind->confidence >= 0 && ind->confidence < 1000) { /* 0..100 in STIX */
+        int c = ind->confidence, k = 0;
+        if (c >= 100)
+            conf[k++] = (char)('0' + c / 100);
+        if (c >= 10)
+            conf[k++] = (char)('0' + c / 10 % 10);
+        conf[k++] = (char)('0' + c % 10);
+        conf[k] = '\0';
+    }
+    mrd_buf_reset(labels); /* reused: no allocation per row */
     for (size_t i = 0; rc == MRD_OK && i < json_array_size(ind->labels); i++) {
         const json_t *l = json_array_get(ind->labels, i);
         if (!json_is_string(l))
             continue;
-        if (labels.len > 0)
-            rc = mrd_buf_putc(&labels, ';', err);
+        if (labels->len > 0)
+            rc = mrd_buf_putc(labels, ';', err);
         if (rc == MRD_OK)
-            rc = mrd_buf_append(&labels, json_string_value(l), json_string_length(l), err);
+            rc = mrd_buf_append(labels, json_string_value(l), json_string_length(l), err);
     }
     if (rc == MRD_OK)
         rc = csv_field(b, type_name(v->type), strlen(type_name(v->type)), false, err);
@@ -1070,8 +1146,7 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
     if (rc == MRD_OK)
         rc = csv_field(b, t2, strlen(t2), false, err);
     if (rc == MRD_OK)
-        rc = csv_field(b, labels.data, labels.len, true, err);
-    mrd_buf_release(&labels);
+        rc = csv_field(b, labels->len > 0 ? labels->data : "", labels->len, true, err);
     if (rc == MRD_OK)
         (*written)++;
     return rc;
@@ -1267,11 +1342,11 @@ static enum mrd_code misp_value(struct interop_writer *w, const struct interop_i
                                 const char **why, struct mrd_err *err)
 {
     const char *cat, *type = misp_type(v->type, &cat);
+    static const char hex[] = "0123456789abcdef";
     const char *cid = ind->collection_id != NULL ? ind->collection_id : "-";
-    char u[MRD_UUID_STR_LEN + 1], tag[32], md5[33];
+    char u[MRD_UUID_STR_LEN + 1], md5[33];
     struct mrd_buf *b, *h;
-    json_t *a;
-    char *text;
+    size_t mark;
     int64_t secs = ind->modified_usec / 1000000;
     uint8_t digest[16];
     enum mrd_code rc;
@@ -1296,39 +1371,48 @@ static enum mrd_code misp_value(struct interop_writer *w, const struct interop_i
         if (mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, name, strlen(name), u, err) != MRD_OK)
             return MRD_E_INVAL;
     }
-    (void)snprintf(tag, sizeof(tag), "tlp:%s", policy_tlp_name(ind->tlp));
-    a = json_pack("{s:s, s:s, s:s, s:b, s:s%, s:s%, s:I, s:[{s:s}]}", "uuid", u, "type", type,
-                  "category", cat, "to_ids", 1, "value", v->v, v->n, "comment", ind->id,
-                  ind->id_len, "timestamp", (json_int_t)(secs > 0 ? secs : 0), "Tag", "name", tag);
-    if (a == NULL) {
+    /* the attribute as json_dumps(JSON_COMPACT | JSON_SORT_KEYS) would
+     * write it, formatted by hand (no DOM per value; MISP wants the
+     * timestamp as a string of digits) */
+    b = output(w, w->ev_file, false);
+    h = output(w, INTEROP_MISP_HASHES, false);
+    if (b == NULL || h == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    mark = b->len;
+    rc = mrd_buf_printf(b, err,
+                        "%s{\"Tag\":[{\"name\":\"tlp:%s\"}],\"category\":\"%s\",\"comment\":",
+                        w->attrs > 0 ? "," : "", policy_tlp_name(ind->tlp), cat);
+    if (rc == MRD_OK)
+        rc = mrd_jcs_string(ind->id, ind->id_len, b, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_printf(
+            b, err,
+            ",\"timestamp\":\"%lld\",\"to_ids\":true,\"type\":\"%s\",\"uuid\":\"%s\","
+            "\"value\":",
+            (long long)(secs > 0 ? secs : 0), type, u);
+    if (rc == MRD_OK)
+        rc = mrd_jcs_string(v->v, v->n, b, err);
+    if (rc == MRD_E_INVAL) {
+        b->len = mark; /* undo the half-written attribute */
+        mrd_err_clear(err);
         *why = "value is not UTF-8";
         return MRD_OK;
     }
-    /* MISP wants timestamps as strings of digits */
-    {
-        char ts[24];
-        (void)snprintf(ts, sizeof(ts), "%lld", (long long)(secs > 0 ? secs : 0));
-        (void)json_object_set_new(a, "timestamp", json_string(ts));
-    }
-    text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(a);
-    if (text == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
-    b = output(w, w->ev_file, false);
-    h = output(w, INTEROP_MISP_HASHES, false);
-    rc = b == NULL || h == NULL ? mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs")
-                                : MRD_OK;
-    if (rc == MRD_OK && w->attrs > 0)
-        rc = mrd_buf_putc(b, ',', err);
     if (rc == MRD_OK)
-        rc = mrd_buf_puts(b, text, err);
-    free(text);
+        rc = mrd_buf_putc(b, '}', err);
     /* hashes.csv: md5(value),event uuid (MISP's feed cache) */
     mrd_md5(v->v, v->n, digest);
-    for (int i = 0; i < 16; i++)
-        (void)snprintf(md5 + 2 * i, 3, "%02x", digest[i]);
+    for (int i = 0; i < 16; i++) {
+        md5[2 * i] = hex[digest[i] >> 4];
+        md5[2 * i + 1] = hex[digest[i] & 15];
+    }
+    md5[32] = ',';
     if (rc == MRD_OK)
-        rc = mrd_buf_printf(h, err, "%s,%s\n", md5, w->ev_uuid);
+        rc = mrd_buf_append(h, md5, 33, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(h, w->ev_uuid, MRD_UUID_STR_LEN, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(h, '\n', err);
     if (rc == MRD_OK) {
         w->attrs++;
         if (secs > w->ev_time)
