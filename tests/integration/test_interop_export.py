@@ -344,6 +344,13 @@ def test_suricata_datasets_load_alert_and_map_back_to_indicators(node, tmp_path)
         "Meridian: TLS SNI of a domain on the indicator list"}, kinds
     assert sightings(node, log / "eve.json", tmp_path) == {IP["id"], DOMAIN["id"], URL["id"],
                                                           MD5["id"]}
+    # the alerts alone (a sensor that logs no flows): the iprep alert is
+    # looked up by its addresses, the dataset alerts by the name they carry
+    only = tmp_path / "alerts.json"
+    only.write_text("".join(l + "\n" for l in (log / "eve.json").read_text().splitlines()
+                            if json.loads(l)["event_type"] == "alert"))
+    got = sightings(node, only, tmp_path)
+    assert got == {IP["id"], DOMAIN["id"], URL["id"], MD5["id"]}, got
     # --subdomains has no dataset form
     assert export(node, "suricata-datasets", "--output", d, "--subdomains",
                   check=False).returncode == 2
