@@ -499,6 +499,64 @@ static bool url_split(const struct interop_value *v, char *norm, size_t size, co
     return true;
 }
 
+/* How one engine says "this Host and this raw path": the rule of a URL. */
+struct url_syntax {
+    const char *header;   /* the rule header */
+    const char *host;     /* the Host buffer, up to content: */
+    const char *host_len; /* after the host's content, before its length */
+    const char *path;     /* the raw-URI buffer, up to content: */
+    const char *path_len; /* after the path's content, before its length */
+    const char *tail;     /* options before sid */
+};
+
+static const struct url_syntax suricata_url = {"http any any -> any any",
+                                               "http.host; content:",
+                                               "; bsize:",
+                                               "; http.uri.raw; content:",
+                                               "; bsize:",
+                                               "; "};
+static const struct url_syntax snort_url = {
+    "tcp any any -> any any", "flow:to_server,established; http_header:field host; content:",
+    ",nocase; bufferlen:",    "; http_raw_uri; content:",
+    "; bufferlen:",           "; service:http; "};
+
+/* The rule of an http(s) URL: its Host exactly (no port, case folded)
+ * and its raw path and query exactly. False when v is not such a URL. */
+static bool url_rule(struct interop_writer *w, struct mrd_buf *b, const struct interop_ind *ind,
+                     const struct interop_value *v, const struct url_syntax *syn, enum mrd_code *rc,
+                     struct mrd_err *err)
+{
+    char norm[MATCH_MAX_VALUE];
+    const char *host, *path;
+    size_t hn, pn;
+
+    if (!url_split(v, norm, sizeof(norm), &host, &hn, &path, &pn) || hn == 0)
+        return false;
+    *rc = rule_open(w, b, syn->header, ind, err);
+    if (*rc == MRD_OK)
+        *rc = mrd_buf_puts(b, syn->host, err);
+    if (*rc == MRD_OK)
+        *rc = put_content(b, host, hn, true, err);
+    if (*rc == MRD_OK)
+        *rc = mrd_buf_puts(b, syn->host_len, err);
+    if (*rc == MRD_OK)
+        *rc = put_u64(b, hn, err);
+    if (*rc == MRD_OK && pn > 0) {
+        *rc = mrd_buf_puts(b, syn->path, err);
+        if (*rc == MRD_OK)
+            *rc = put_content(b, path, pn, false, err);
+        if (*rc == MRD_OK)
+            *rc = mrd_buf_puts(b, syn->path_len, err);
+        if (*rc == MRD_OK)
+            *rc = put_u64(b, pn, err);
+    }
+    if (*rc == MRD_OK)
+        *rc = mrd_buf_puts(b, syn->tail, err);
+    if (*rc == MRD_OK)
+        *rc = rule_close(w, b, ind, "url", err);
+    return true;
+}
+
 static const char *hash_list_file(enum match_type t)
 {
     switch (t) {
@@ -578,32 +636,12 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
         }
         break;
     }
-    case MATCH_T_URL: {
-        char norm[MATCH_MAX_VALUE];
-        const char *host, *path;
-        size_t hn, pn;
-        if (!url_split(v, norm, sizeof(norm), &host, &hn, &path, &pn)) {
+    case MATCH_T_URL:
+        if (!url_rule(w, b, ind, v, &suricata_url, &rc, err)) {
             *why = "not an http(s) URL";
             return MRD_OK;
         }
-        rc = rule_open(w, b, "http any any -> any any", ind, err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_puts(b, "http.host; content:", err);
-        if (rc == MRD_OK)
-            rc = put_content(b, host, hn, true, err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_printf(b, err, "; bsize:%zu; ", hn);
-        if (rc == MRD_OK && pn > 0) {
-            rc = mrd_buf_puts(b, "http.uri.raw; content:", err);
-            if (rc == MRD_OK)
-                rc = put_content(b, path, pn, false, err);
-            if (rc == MRD_OK)
-                rc = mrd_buf_printf(b, err, "; bsize:%zu; ", pn);
-        }
-        if (rc == MRD_OK)
-            rc = rule_close(w, b, ind, "url", err);
         break;
-    }
     case MATCH_T_MD5:
     case MATCH_T_SHA1:
     case MATCH_T_SHA256: {
@@ -811,35 +849,12 @@ static enum mrd_code snort_value(struct interop_writer *w, const struct interop_
         rc = snort_domain(w, b, ind, v->v, n, why, &ok, err);
         break;
     }
-    case MATCH_T_URL: {
-        char norm[MATCH_MAX_VALUE];
-        const char *host, *path;
-        size_t hn, pn;
-        if (!url_split(v, norm, sizeof(norm), &host, &hn, &path, &pn) || hn == 0) {
+    case MATCH_T_URL:
+        if (!url_rule(w, b, ind, v, &snort_url, &rc, err)) {
             *why = "not an http(s) URL";
             return MRD_OK;
         }
-        rc = rule_open(w, b, "tcp any any -> any any", ind, err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_puts(b,
-                              "flow:to_server,established; http_header:field host; content:", err);
-        if (rc == MRD_OK)
-            rc = put_content(b, host, hn, true, err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_printf(b, err, ",nocase; bufferlen:%zu; ", hn);
-        if (rc == MRD_OK && pn > 0) {
-            rc = mrd_buf_puts(b, "http_raw_uri; content:", err);
-            if (rc == MRD_OK)
-                rc = put_content(b, path, pn, false, err);
-            if (rc == MRD_OK)
-                rc = mrd_buf_printf(b, err, "; bufferlen:%zu; ", pn);
-        }
-        if (rc == MRD_OK)
-            rc = mrd_buf_puts(b, "service:http; ", err);
-        if (rc == MRD_OK)
-            rc = rule_close(w, b, ind, "url", err);
         break;
-    }
     case MATCH_T_EMAIL:
         *why = "Snort 3 has no e-mail address keyword";
         return MRD_OK;
