@@ -1394,17 +1394,33 @@ static enum mrd_code misp_value(struct interop_writer *w, const struct interop_i
     if (b == NULL || h == NULL)
         return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
     mark = b->len;
-    rc = mrd_buf_printf(b, err,
-                        "%s{\"Tag\":[{\"name\":\"tlp:%s\"}],\"category\":\"%s\",\"comment\":",
-                        w->attrs > 0 ? "," : "", policy_tlp_name(ind->tlp), cat);
+    rc = w->attrs > 0 ? mrd_buf_putc(b, ',', err) : MRD_OK;
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "{\"Tag\":[{\"name\":\"tlp:", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, policy_tlp_name(ind->tlp), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\"}],\"category\":\"", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, cat, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"comment\":", err);
     if (rc == MRD_OK)
         rc = mrd_jcs_string(ind->id, ind->id_len, b, err);
     if (rc == MRD_OK)
-        rc = mrd_buf_printf(
-            b, err,
-            ",\"timestamp\":\"%lld\",\"to_ids\":true,\"type\":\"%s\",\"uuid\":\"%s\","
-            "\"value\":",
-            (long long)(secs > 0 ? secs : 0), type, u);
+        rc = mrd_buf_puts(b, ",\"timestamp\":\"", err);
+    if (rc == MRD_OK)
+        rc = put_u64(b, (uint64_t)(secs > 0 ? secs : 0), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"to_ids\":true,\"type\":\"", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, type, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"uuid\":\"", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, u, MRD_UUID_STR_LEN, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"value\":", err);
     if (rc == MRD_OK)
         rc = mrd_jcs_string(v->v, v->n, b, err);
     if (rc == MRD_E_INVAL) {
