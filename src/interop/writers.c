@@ -918,8 +918,15 @@ static enum mrd_code zeek_value(struct interop_writer *w, const struct interop_i
     }
     rc = mrd_buf_append(b, s, n, err);
     if (rc == MRD_OK)
-        rc = mrd_buf_printf(b, err, "\t%s\t%.*s\t", zeek_type(v->type, cidr), (int)ind->id_len,
-                            ind->id);
+        rc = mrd_buf_putc(b, '\t', err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, zeek_type(v->type, cidr), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(b, '\t', err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ind->id, ind->id_len, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(b, '\t', err);
     if (rc == MRD_OK && ind->name != NULL && ind->name_len > 0)
         rc = put_text(b, ind->name, ind->name_len, "", 200, err);
     else if (rc == MRD_OK)
@@ -997,11 +1004,14 @@ static enum mrd_code addr_value(struct interop_writer *w, const struct interop_v
             rc = mrd_buf_printf(b, err, "%sadd element inet meridian %s { %s",
                                 *count == 0 ? "" : " }\n", v4 ? "indicators_v4" : "indicators_v6",
                                 ip);
-        else
-            rc = mrd_buf_printf(b, err, ", %s", ip);
+        else if ((rc = mrd_buf_append(b, ", ", 2, err)) == MRD_OK)
+            rc = mrd_buf_puts(b, ip, err);
     } else {
-        rc = mrd_buf_printf(b, err, "add %s %s -exist\n", v4 ? INTEROP_IPSET_V4 : INTEROP_IPSET_V6,
-                            ip);
+        rc = mrd_buf_puts(b, v4 ? "add " INTEROP_IPSET_V4 " " : "add " INTEROP_IPSET_V6 " ", err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, ip, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, " -exist\n", err);
     }
     if (rc == MRD_OK) {
         (*count)++;
