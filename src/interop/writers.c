@@ -1542,7 +1542,9 @@ enum mrd_code interop_writer_begin(struct interop_writer *w, struct mrd_err *err
                             "(docs/interop.md). Run with\n"
                             "#   --set default-rule-path=DIR --set default-reputation-path=DIR\n"
                             "#   --set reputation-categories-file=DIR/" INTEROP_DS_CATEGORIES "\n"
-                            "#   --set reputation-files.0=" INTEROP_DS_IPREP "\n",
+                            "#   --set reputation-files.0=" INTEROP_DS_IPREP "\n"
+                            "# and, past ~100,000 addresses, a larger host table (Suricata's\n"
+                            "# default 32mb holds fewer): --set host.memcap=512mb\n",
                             err);
     case INTEROP_F_SNORT:
         return mrd_buf_puts(b, "# Meridian indicators as Snort 3 rules (docs/interop.md)\n", err);
