@@ -166,6 +166,15 @@ static const char *const migrations[] = {
     "ALTER TABLE tokens ADD COLUMN prev_expires INTEGER;"
     "ALTER TABLE tokens ADD COLUMN prev_last_used INTEGER;"
     "CREATE UNIQUE INDEX tokens_prev ON tokens(prev_hash) WHERE prev_hash IS NOT NULL;",
+    /* 8 -> 9: free text and references (store_text_search, store_refs_to):
+     * the words of each version's name and descriptive text (a contentless
+     * FTS5 table, rowid = seq) and the ids it points at; filled by the
+     * insert path, and for the versions already stored by
+     * sq__index_backfill when the database is opened. */
+    "CREATE VIRTUAL TABLE text_index USING fts5(name, description, content='',"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TABLE ref_index (ref TEXT NOT NULL, seq INTEGER NOT NULL, role INTEGER NOT NULL,"
+    " PRIMARY KEY (ref, seq, role)) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1759,6 +1768,8 @@ static const struct store_ops sq_ops = {
     .session_end = sq__session_end,
     .sessions_end = sq__sessions_end,
     .value_search = sq__value_search,
+    .text_search = sq__text_search,
+    .refs_to = sq__refs_to,
     .snapshot = sq__snapshot,
     .ledger_recorded = sq__ledger_recorded,
     .ledger_events = sq__ledger_events,

@@ -578,6 +578,8 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     /* The value index is written with the version: search is never behind. */
     if (rc == MRD_OK)
         rc = sq__index_object(c, seq, o->body, o->body_len, err);
+    if (rc == MRD_OK)
+        rc = sq__index_text(c, seq, o->body, o->body_len, err);
     return rc;
 }
 

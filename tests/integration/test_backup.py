@@ -321,21 +321,23 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 
 def downgrade_lifecycle(data):
     """Turns a current database back into the schema before the lifecycle
-    columns (the last migration), as an older Meridian left it; returns
-    (that version, the current one)."""
+    columns (the last two migrations: lifecycle, then the text and reference
+    indexes), as an older Meridian left it; returns (that version, the
+    current one)."""
     import sqlite3
     con = sqlite3.connect(data / "meridian.db")
     cur = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
     con.executescript(
+        "DROP TABLE text_index; DROP TABLE ref_index; DELETE FROM meta WHERE key = 'text_index';"
         "DROP INDEX tokens_prev;"
         "ALTER TABLE tokens DROP COLUMN expires; ALTER TABLE tokens DROP COLUMN last_used;"
         "ALTER TABLE tokens DROP COLUMN prev_hash; ALTER TABLE tokens DROP COLUMN prev_expires;"
         "ALTER TABLE tokens DROP COLUMN prev_last_used;"
         "ALTER TABLE orgs DROP COLUMN disabled; ALTER TABLE orgs DROP COLUMN deleted;"
-        f"UPDATE schema_version SET version = {cur - 1};")
+        f"UPDATE schema_version SET version = {cur - 2};")
     con.commit()
     con.close()
-    return cur - 1, cur
+    return cur - 2, cur
 
 
 def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
