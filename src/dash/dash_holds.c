@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/timestamp.h"
 #include "hold/hold.h"
 #include "ledger/evidence.h"
@@ -195,7 +196,11 @@ static void post_export(struct api_req *r)
     }
     (void)snprintf(disp + n, sizeof(disp) - n, ".tar\"");
     api_raw(r, 200, "application/x-tar", pkg.data, pkg.len);
-    api_header(r, "Content-Disposition", disp);
+    {
+        const char *v = mrd_arena_strndup(r->http->arena, disp, strlen(disp));
+        if (v != NULL) /* the header outlives this frame: it is sent after we return */
+            api_header(r, "Content-Disposition", v);
+    }
 out:
     json_decref(body);
     mrd_buf_release(&pkg);
