@@ -10,8 +10,8 @@
 struct dash {
     struct store *st;
     const struct crypto_keyring *keyring;
-    struct http_app inner; /* what /ui/ is in front of */
-    const char *data_dir;  /* for holds' default location; may be NULL */
+    struct http_app inner;         /* what /ui/ is in front of */
+    const char *data_dir;          /* for holds' default location; may be NULL */
     struct ledger_service *ledger; /* for evidence exports; may be NULL */
 };
 

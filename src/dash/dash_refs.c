@@ -56,7 +56,7 @@ static enum mrd_code obj_emit(void *ctx, const struct store_row *row, struct mrd
 }
 
 enum mrd_code dash__object_load(struct store *st, const struct dash_view *view, const char *id,
-                                 struct dash_obj *x, struct mrd_err *err)
+                                struct dash_obj *x, struct mrd_err *err)
 {
     const char *ids[1] = {id};
     struct store_match m = {.ids = ids, .n_ids = 1, .versions = STORE_VER_ALL};
@@ -89,16 +89,14 @@ void dash__object_release(struct dash_obj *x)
     mrd_free(x->best);
 }
 
-
 /* ---- edges ---- */
 
-static const char *const role_names[] = {"container", "relationship", "relationship",
-                                         "sighting"};
+static const char *const role_names[] = {"container", "relationship", "relationship", "sighting"};
 
 struct edges {
     struct store *st;
     const struct dash_view *view;
-    const char *id; /* the object the edges point at */
+    const char *id;               /* the object the edges point at */
     const char *const *rel_types; /* NULL: every relationship type */
     json_t *out;
     json_t *seen; /* edge id -> true: versions fold into one edge */

@@ -273,16 +273,15 @@ static enum mrd_code add_context(struct store *st, const struct dash_view *view,
 
         if (i >= DASH_CONTEXT_RESULTS || id == NULL)
             break;
-        if (refs == NULL || rels == NULL ||
-            json_object_set_new(e, "referenced_by", refs) != 0 ||
+        if (refs == NULL || rels == NULL || json_object_set_new(e, "referenced_by", refs) != 0 ||
             json_object_set_new(e, "related", rels) != 0)
             return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
         rc = dash__edges(st, view, id, STORE_REF_BIT(STORE_REF_CONTAINS), NULL,
                          DASH_CONTEXT_PER_RESULT, refs, err);
         if (rc == MRD_OK)
             rc = dash__edges(st, view, id,
-                             STORE_REF_BIT(STORE_REF_SOURCE) | STORE_REF_BIT(STORE_REF_TARGET),
-                             hop, DASH_CONTEXT_PER_RESULT, rels, err);
+                             STORE_REF_BIT(STORE_REF_SOURCE) | STORE_REF_BIT(STORE_REF_TARGET), hop,
+                             DASH_CONTEXT_PER_RESULT, rels, err);
         if (rc != MRD_OK)
             break;
     }

@@ -823,13 +823,11 @@ enum mrd_code store_text_search(struct store *st, const char *q, size_t n, size_
     return st->ops->text_search(st, fts, limit, visible, emit, ctx, ret_more, err);
 }
 
-enum mrd_code store_refs_to(struct store *st, const char *id, size_t len, unsigned roles,
-                            size_t limit,
-                            bool (*visible)(void *ctx, int64_t collection,
-                                            const struct store_row *row),
-                            enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                  struct mrd_err *err),
-                            void *ctx, bool *ret_more, struct mrd_err *err)
+enum mrd_code
+store_refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+              bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+              enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+              void *ctx, bool *ret_more, struct mrd_err *err)
 {
     if (id == NULL || len == 0 || len > STORE_STIX_ID_MAX || roles == 0 || visible == NULL ||
         emit == NULL)

@@ -594,13 +594,11 @@ struct store_ops {
                                  enum mrd_code (*emit)(void *ctx, const struct store_found *f,
                                                        struct mrd_err *err),
                                  void *ctx, bool *ret_more, struct mrd_err *err);
-    enum mrd_code (*refs_to)(struct store *st, const char *id, size_t len, unsigned roles,
-                             size_t limit,
-                             bool (*visible)(void *ctx, int64_t collection,
-                                             const struct store_row *row),
-                             enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                   struct mrd_err *err),
-                             void *ctx, bool *ret_more, struct mrd_err *err);
+    enum mrd_code (*refs_to)(
+        struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+        bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+        enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+        void *ctx, bool *ret_more, struct mrd_err *err);
 
     /* optional (NULL: MRD_E_UNSUPP): account lifecycle */
     enum mrd_code (*token_rotate)(struct store *st, const char *name, int64_t overlap_usec,
@@ -1280,12 +1278,10 @@ enum mrd_code store_text_search(struct store *st, const char *q, size_t n, size_
 /* Finds the versions pointing at the STIX id (id, len) in one of the roles
  * of the mask (STORE_REF_BIT), newest first, at most limit visible ones
  * (as store_text_search). */
-enum mrd_code store_refs_to(struct store *st, const char *id, size_t len, unsigned roles,
-                            size_t limit,
-                            bool (*visible)(void *ctx, int64_t collection,
-                                            const struct store_row *row),
-                            enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                  struct mrd_err *err),
-                            void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code
+store_refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+              bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+              enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+              void *ctx, bool *ret_more, struct mrd_err *err);
 
 #endif

@@ -227,19 +227,16 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
  * search (fts: a store_text_query). */
 enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                              struct mrd_err *err);
-enum mrd_code sq__text_search(struct store *st, const char *fts, size_t limit,
-                              bool (*visible)(void *ctx, int64_t collection,
-                                              const struct store_row *row),
-                              enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                    struct mrd_err *err),
-                              void *ctx, bool *ret_more, struct mrd_err *err);
-enum mrd_code sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles,
-                          size_t limit,
-                          bool (*visible)(void *ctx, int64_t collection,
-                                          const struct store_row *row),
-                          enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                struct mrd_err *err),
-                          void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code
+sq__text_search(struct store *st, const char *fts, size_t limit,
+                bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+                enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+                void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code
+sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+            void *ctx, bool *ret_more, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,

@@ -19,7 +19,7 @@
 /* The descriptive text of a version: its description, a note's abstract
  * and content, an opinion's explanation. */
 #define TEXT_OF(b)                                                                                 \
-    "nullif(trim(coalesce(json_extract(" b ", '$.description'), '') || ' ' ||"                   \
+    "nullif(trim(coalesce(json_extract(" b ", '$.description'), '') || ' ' ||"                     \
     " coalesce(json_extract(" b ", '$.abstract'), '') || ' ' ||"                                   \
     " coalesce(json_extract(" b ", '$.content'), '') || ' ' ||"                                    \
     " coalesce(json_extract(" b ", '$.explanation'), '')), '')"
@@ -92,13 +92,11 @@ enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, s
 
 /* Runs a search statement (bound by the caller) in one read transaction:
  * each row to visible, the first limit visible ones to emit. */
-static enum mrd_code run(struct sq_store *s, const char *sql, const char *a, size_t alen,
-                         int64_t b, size_t limit,
-                         bool (*visible)(void *ctx, int64_t collection,
-                                         const struct store_row *row),
-                         enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                               struct mrd_err *err),
-                         void *ctx, bool *ret_more, struct mrd_err *err)
+static enum mrd_code
+run(struct sq_store *s, const char *sql, const char *a, size_t alen, int64_t b, size_t limit,
+    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err), void *ctx,
+    bool *ret_more, struct mrd_err *err)
 {
     struct sq_conn *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -154,12 +152,11 @@ out:
     return rc;
 }
 
-enum mrd_code sq__text_search(struct store *st, const char *fts, size_t limit,
-                              bool (*visible)(void *ctx, int64_t collection,
-                                              const struct store_row *row),
-                              enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                    struct mrd_err *err),
-                              void *ctx, bool *ret_more, struct mrd_err *err)
+enum mrd_code
+sq__text_search(struct store *st, const char *fts, size_t limit,
+                bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+                enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+                void *ctx, bool *ret_more, struct mrd_err *err)
 {
     /* ?2 unused: the role column reads 0 */
     return run((struct sq_store *)st,
@@ -168,13 +165,11 @@ enum mrd_code sq__text_search(struct store *st, const char *fts, size_t limit,
                fts, strlen(fts), 0, limit, visible, emit, ctx, ret_more, err);
 }
 
-enum mrd_code sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles,
-                          size_t limit,
-                          bool (*visible)(void *ctx, int64_t collection,
-                                          const struct store_row *row),
-                          enum mrd_code (*emit)(void *ctx, const struct store_found *f,
-                                                struct mrd_err *err),
-                          void *ctx, bool *ret_more, struct mrd_err *err)
+enum mrd_code
+sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+            void *ctx, bool *ret_more, struct mrd_err *err)
 {
     return run((struct sq_store *)st,
                FOUND_COLS ", r.role FROM ref_index r JOIN objects o ON o.seq = r.seq"
