@@ -223,6 +223,11 @@ def test_cli_free_text_search(w):
     p = n.cli("search", "--data", n.data, "--org", "px", "ransomware")
     assert w["o"]["ind"]["id"] in p.stdout and w["o"]["report"]["id"] in p.stdout
     assert w["hidden"]["hreport"]["id"] not in p.stdout
+    assert "mention ransomware (text)" in p.stdout
+    p = n.cli("search", "--data", n.data, "--org", "px", "192.0.2.10")
+    assert f"referenced by {w['o']['report']['id']} Weekly ransomware report" in p.stdout
+    assert f"-> indicates {w['o']['mal']['id']}" in p.stdout
+    no_trace(w, p.stdout)
     assert n.cli("search", "--data", n.data, "zzzzunknown", check=False).returncode == 1
     p = n.cli("search", "--data", n.data, "x" * 600, check=False)
     assert p.returncode == 2 and "512" in p.stderr
