@@ -101,7 +101,7 @@ const char *dash__kind_name(unsigned kind)
  * pattern; NULL when it has none of them. */
 json_t *dash__label_of(const json_t *o)
 {
-    static const char *const keys[] = {"name", "value", "pattern", "description"};
+    static const char *const keys[] = {"name", "value", "pattern", "description", "abstract"};
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *s = json_string_value(json_object_get(o, keys[i]));

@@ -316,6 +316,14 @@ def test_evidence_export_route(w, tmp_path):
     assert r.status_code == 403 and "tar" not in r.headers.get("Content-Type", "")
 
 
+def shot(d, element_id, path):
+    """A screenshot of the window scrolled to the element."""
+    d.execute_script("arguments[0].scrollIntoView({block: 'start'})",
+                     d.find_element(By.ID, element_id))
+    time.sleep(0.3)
+    d.save_screenshot(str(path))
+
+
 def test_browser_text_search_edges_and_export(w, browser, shots, tmp_path):  # noqa: F811
     d, n = browser, w["node"]
     dl = tmp_path / "downloads"
@@ -340,7 +348,7 @@ def test_browser_text_search_edges_and_export(w, browser, shots, tmp_path):  # n
     rout = d.find_element(By.ID, "rel-out").text
     assert "Weekly ransomware report" in rin and "sighting" in rin
     assert "LockBit" in rout and "indicates" in rout and "based-on" in rout
-    d.find_element(By.ID, "relationships").screenshot(str(shots / "object-relationships.png"))
+    shot(d, "relationships", shots / "object-relationships.png")
     # holds: export the package of a case, which then verifies
     make_hold(w, "CASE-UI/1", key="ip")
     go(d, n, "holds", "button.export")
@@ -348,7 +356,7 @@ def test_browser_text_search_edges_and_export(w, browser, shots, tmp_path):  # n
            if b.get_attribute("data-case") == "CASE-UI/1"][0]
     btn.click()
     wait(d, lambda d: "Saved" in d.find_element(By.ID, "export-msg").text, timeout=60)
-    d.save_screenshot(str(shots / "holds-export.png"))
+    shot(d, "hold-list", shots / "holds-export.png")
     f = dl / "evidence-CASE-UI_1.tar"
     wait_for(lambda: f.exists() and f.stat().st_size > 0, timeout=30)
     time.sleep(0.5)
