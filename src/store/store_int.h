@@ -227,6 +227,9 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
  * search (fts: a store_text_query). */
 enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                              struct mrd_err *err);
+/* Removes the words of version seq (still stored) from the text index,
+ * inside the deleting transaction. */
+enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err);
 enum mrd_code
 sq__text_search(struct store *st, const char *fts, size_t limit,
                 bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),

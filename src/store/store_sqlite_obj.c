@@ -1251,6 +1251,10 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     rc = sq__check_holds(c, doomed, n_doomed, err);
     if (rc != MRD_OK)
         goto out;
+    for (size_t i = 0; i < n_doomed && rc == MRD_OK; i++)
+        rc = sq__unindex_text(c, doomed[i], err);
+    if (rc != MRD_OK)
+        goto out;
     rc = sq__prepare(c, "DELETE FROM objects WHERE seq = ?1", &st, err);
     if (rc != MRD_OK)
         goto out;

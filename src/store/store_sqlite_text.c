@@ -8,9 +8,9 @@
  * Both are written by the insert path in the same transaction as the
  * version (sq__index_text), and for older databases once by the backfill
  * of store_sqlite_values.c. The fields are read with SQLite's own JSON
- * functions from the canonical body. Like the value index, deleted
- * versions leave rows behind: every search joins objects, and seqs are
- * never reused.
+ * functions from the canonical body. A deleted version's words are
+ * removed with it (sq__unindex_text); its ref_index rows stay, like the
+ * value index's: every search joins objects, and seqs are never reused.
  */
 #include "store/store_int.h"
 
@@ -82,6 +82,28 @@ enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, s
                  "  WHERE json_type(?2, '$.sighting_of_ref') = 'text'",
                  seq, body, len, err);
     return rc;
+}
+
+enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    /* A contentless FTS5 table forgets a row only when told the values it
+     * indexed: the same expressions over the same stored bytes. The words
+     * of a deleted (erased) version must not stay behind. Its ref_index
+     * rows name ids only, and every search joins objects. */
+    rc = sq__prepare(
+        c,
+        "INSERT INTO text_index (text_index, rowid, name, description)"
+        " SELECT 'delete', ?1, n, d FROM (SELECT json_extract(b, '$.name') AS n, " TEXT_OF(
+            "b") " AS d FROM (SELECT CAST(body AS TEXT) AS b FROM objects"
+                 " WHERE seq = ?1)) WHERE n IS NOT NULL OR d IS NOT NULL",
+        &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, seq);
+    return sq__step_reset(c, st, "text index", err);
 }
 
 /* ---- search ---- */

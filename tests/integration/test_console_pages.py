@@ -375,3 +375,30 @@ def test_browser_partner_sees_no_hidden_edges(w, browser):  # noqa: F811
                                                           "#relationships"))
         time.sleep(0.5)
         no_trace(w, d.page_source)
+
+
+def test_deleted_version_leaves_no_words(tmp_path, meridian_bin):
+    n = start_node(meridian_bin, tmp_path / "del")
+    try:
+        cid = n.collection()
+        ind = indicator(TLP_GREEN, name="Zyxwvut campaign", description="personal Quorlax data",
+                        value="192.0.2.88")
+        keep = indicator(TLP_GREEN, name="Zyxwvut other", value="192.0.2.89")
+        n.post_ok(cid, [ind, keep])
+        assert {r["id"] for r in search({"node": n, "toks": {"own": n.admin_token}},
+                                        "zyxwvut")["results"]} == {ind["id"], keep["id"]}
+        r = n.req("DELETE", f"/api1/collections/{cid}/objects/{ind['id']}/")
+        assert r.status_code == 200, r.text
+        ww = {"node": n, "toks": {"own": n.admin_token}}
+        assert [r["id"] for r in search(ww, "zyxwvut")["results"]] == [keep["id"]]
+        assert search(ww, "quorlax")["results"] == []
+    finally:
+        n.stop()
+    # the index itself holds the words no more, and stays consistent
+    con = sqlite3.connect(n.data / "meridian.db")
+    assert con.execute("SELECT COUNT(*) FROM text_index WHERE text_index MATCH 'quorlax'"
+                       ).fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM text_index WHERE text_index MATCH 'zyxwvut'"
+                       ).fetchone()[0] == 1
+    con.execute("INSERT INTO text_index (text_index) VALUES ('integrity-check')")
+    con.close()
