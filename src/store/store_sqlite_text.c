@@ -43,14 +43,8 @@ static bool mentions(const char *body, size_t len, const char *key)
 static enum mrd_code put(struct sq_conn *c, const char *sql, int64_t seq, const char *body,
                          size_t len, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc = sq__prepare(c, sql, &st, err);
-
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, seq);
-    (void)sqlite3_bind_text(st, 2, body, (int)len, SQLITE_STATIC);
-    return sq__step_reset(c, st, "text index", err);
+    return sq__run(c, "text index", sql, SQ_ARGS(SQ_INT(seq), SQ_TEXT(body, len)), NULL, NULL, NULL,
+                   err);
 }
 
 enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
@@ -86,24 +80,17 @@ enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, s
 
 enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-
     /* A contentless FTS5 table forgets a row only when told the values it
      * indexed: the same expressions over the same stored bytes. The words
      * of a deleted (erased) version must not stay behind. Its ref_index
      * rows name ids only, and every search joins objects. */
-    rc = sq__prepare(
-        c,
+    return sq__run(
+        c, "text index",
         "INSERT INTO text_index (text_index, rowid, name, description)"
         " SELECT 'delete', ?1, n, d FROM (SELECT json_extract(b, '$.name') AS n, " TEXT_OF(
             "b") " AS d FROM (SELECT CAST(body AS TEXT) AS b FROM objects"
                  " WHERE seq = ?1)) WHERE n IS NOT NULL OR d IS NOT NULL",
-        &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, seq);
-    return sq__step_reset(c, st, "text index", err);
+        SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);
 }
 
 /* ---- search ---- */
@@ -112,65 +99,50 @@ enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *e
 #define COL_COLL (SQ_ROW_BODY_COL + 1)
 #define COL_ROLE (SQ_ROW_BODY_COL + 2)
 
-/* Runs a search statement (bound by the caller) in one read transaction:
- * each row to visible, the first limit visible ones to emit. */
-static enum mrd_code
-run(struct sq_store *s, const char *sql, const char *a, size_t alen, int64_t b, size_t limit,
-    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
-    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err), void *ctx,
-    bool *ret_more, struct mrd_err *err)
+struct found {
+    size_t limit, delivered;
+    bool more;
+    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row);
+    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err);
+    void *ctx;
+};
+
+/* Each row to visible, the first limit visible ones to emit; the first
+ * visible one past the limit stops the statement (MRD_E_TOOBIG with more
+ * set, which run() turns back into MRD_OK). */
+static enum mrd_code found_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
 {
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    struct found *x = ctx;
     struct store_row row;
     int64_t recipients[STORE_RECIPIENTS_MAX];
-    size_t delivered = 0;
-    bool began = false, more = false;
-    enum mrd_code rc;
-    int src = SQLITE_DONE;
+    int64_t coll = sqlite3_column_int64(st, COL_COLL);
+    struct store_found f;
 
-    rc = sq__acquire_read(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (sqlite3_get_autocommit(c->db)) {
-        rc = sq__exec(c, "BEGIN", err);
-        if (rc != MRD_OK)
-            goto out;
-        began = true;
+    sq__row_from_stmt(st, true, &row, recipients);
+    if (!x->visible(x->ctx, coll, &row))
+        return MRD_OK;
+    if (x->delivered == x->limit) {
+        x->more = true;
+        return MRD_E_TOOBIG;
     }
-    rc = sq__prepare(c, sql, &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, a, (int)alen, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 2, b);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t coll = sqlite3_column_int64(st, COL_COLL);
-        struct store_found f;
+    f = (struct store_found){.row = &row,
+                             .collection = coll,
+                             .role = (enum store_ref_role)sqlite3_column_int(st, COL_ROLE)};
+    x->delivered++;
+    return x->emit(x->ctx, &f, err);
+}
 
-        sq__row_from_stmt(st, true, &row, recipients);
-        if (!visible(ctx, coll, &row))
-            continue;
-        if (delivered == limit) {
-            more = true;
-            break;
-        }
-        f = (struct store_found){.row = &row,
-                                 .collection = coll,
-                                 .role = (enum store_ref_role)sqlite3_column_int(st, COL_ROLE)};
-        rc = emit(ctx, &f, err);
-        if (rc != MRD_OK)
-            break;
-        delivered++;
-    }
-    if (rc == MRD_OK && src != SQLITE_ROW && src != SQLITE_DONE)
-        rc = sq__fail(c, src, "search", err);
-    (void)sqlite3_reset(st);
+/* One statement, so one consistent read (the thread's pinned snapshot
+ * when it has one). */
+static enum mrd_code run(struct sq_store *s, const char *sql, const struct sq_arg *args,
+                         size_t nargs, struct found *x, bool *ret_more, struct mrd_err *err)
+{
+    enum mrd_code rc = sq__query(s, true, "search", sql, args, nargs, found_row, x, NULL, err);
+
+    if (rc == MRD_E_TOOBIG && x->more)
+        rc = MRD_OK;
     if (rc == MRD_OK && ret_more != NULL)
-        *ret_more = more;
-out:
-    if (began)
-        sq__rollback(c); /* read-only */
-    sq__release(s, c);
+        *ret_more = x->more;
     return rc;
 }
 
@@ -180,11 +152,13 @@ sq__text_search(struct store *st, const char *fts, size_t limit,
                 enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                 void *ctx, bool *ret_more, struct mrd_err *err)
 {
-    /* ?2 unused: the role column reads 0 */
+    struct found x = {.limit = limit, .visible = visible, .emit = emit, .ctx = ctx};
+
+    /* the role column reads 0 */
     return run((struct sq_store *)st,
-               FOUND_COLS ", ?2 FROM text_index t JOIN objects o ON o.seq = t.rowid"
+               FOUND_COLS ", 0 FROM text_index t JOIN objects o ON o.seq = t.rowid"
                           " WHERE text_index MATCH ?1 ORDER BY t.rank, o.seq DESC",
-               fts, strlen(fts), 0, limit, visible, emit, ctx, ret_more, err);
+               SQ_ARGS(SQ_STR(fts)), &x, ret_more, err);
 }
 
 enum mrd_code
@@ -193,8 +167,10 @@ sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t
             enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
             void *ctx, bool *ret_more, struct mrd_err *err)
 {
+    struct found x = {.limit = limit, .visible = visible, .emit = emit, .ctx = ctx};
+
     return run((struct sq_store *)st,
                FOUND_COLS ", r.role FROM ref_index r JOIN objects o ON o.seq = r.seq"
                           " WHERE r.ref = ?1 AND (?2 >> r.role) & 1 ORDER BY r.seq DESC",
-               id, len, (int64_t)roles, limit, visible, emit, ctx, ret_more, err);
+               SQ_ARGS(SQ_TEXT(id, len), SQ_INT(roles)), &x, ret_more, err);
 }

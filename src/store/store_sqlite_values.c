@@ -30,25 +30,13 @@ struct put_ctx {
 static enum mrd_code put_value(void *ctx, const struct store_value *v, struct mrd_err *err)
 {
     struct put_ctx *p = ctx;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src;
 
-    rc = sq__prepare(p->c,
-                     "INSERT INTO value_index (kind, key, seq, how) VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT DO NOTHING",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int(st, 1, v->kind);
-    (void)sqlite3_bind_blob(st, 2, v->key, v->len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, p->seq);
-    (void)sqlite3_bind_int(st, 4, v->how);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(p->c, src, "value index", err);
-    return MRD_OK;
+    return sq__run(
+        p->c, "value index",
+        "INSERT INTO value_index (kind, key, seq, how) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT DO NOTHING",
+        SQ_ARGS(SQ_INT(v->kind), SQ_BLOB(v->key, v->len), SQ_INT(p->seq), SQ_INT(v->how)), NULL,
+        NULL, NULL, err);
 }
 
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
@@ -57,6 +45,30 @@ enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body,
     struct put_ctx p = {.c = c, .seq = seq};
 
     return store_values_of_object(body, len, put_value, &p, err);
+}
+
+struct fill {
+    struct sq_conn *c;
+    int64_t after, n;
+    enum mrd_code (*index)(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                           struct mrd_err *err);
+};
+
+static enum mrd_code fill_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct fill *f = ctx;
+
+    f->after = sqlite3_column_int64(st, 0);
+    f->n++;
+    return f->index(f->c, f->after, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                    err);
+}
+
+static enum mrd_code done_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    sq__copy(st, 0, ctx, 8);
+    return MRD_OK;
 }
 
 /* Fills one index for every version stored before it existed, once: meta
@@ -69,22 +81,15 @@ static enum mrd_code backfill(struct sq_conn *c, const char *key, const char *ve
                                                      struct mrd_err *err),
                               struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    int64_t after = 0;
+    struct fill f = {.c = c, .index = index};
     enum mrd_code rc = MRD_OK;
     bool began = false;
-    int src;
 
     for (int pass = 0; pass < 2; pass++) {
         char done[8] = "";
-        src = sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL);
-        if (src != SQLITE_OK)
-            return sq__fail(c, src, "index", err);
-        (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            sq__copy(st, 0, done, sizeof(done));
-        (void)sqlite3_finalize(st);
-        if (strcmp(done, version) == 0)
+        rc = sq__run(c, "index", "SELECT value FROM meta WHERE key = ?1", SQ_ARGS(SQ_STR(key)),
+                     done_row, done, NULL, err);
+        if (rc != MRD_OK || strcmp(done, version) == 0)
             goto out;
         if (pass == 0) {
             rc = sq__exec(c, "BEGIN IMMEDIATE", err);
@@ -95,52 +100,20 @@ static enum mrd_code backfill(struct sq_conn *c, const char *key, const char *ve
     }
     /* A database from before the index: index what it holds, once, in one
      * transaction (a second process opening it meanwhile waits). */
-    for (;;) {
-        int64_t n = 0;
-        src = sqlite3_prepare_v2(c->db,
-                                 "SELECT seq, body FROM objects WHERE seq > ?1 ORDER BY seq"
-                                 " LIMIT 2000",
-                                 -1, &st, NULL);
-        if (src != SQLITE_OK) {
-            rc = sq__fail(c, src, "index", err);
-            goto out;
-        }
-        (void)sqlite3_bind_int64(st, 1, after);
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            after = sqlite3_column_int64(st, 0);
-            n++;
-            rc = index(c, after, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                       err);
-            if (rc != MRD_OK)
-                break;
-        }
-        (void)sqlite3_finalize(st);
-        if (rc != MRD_OK)
-            goto out;
-        if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "index", err);
-            goto out;
-        }
-        if (n < BACKFILL_BATCH)
-            break;
-    }
-    src = sqlite3_prepare_v2(c->db,
-                             "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                             -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        rc = sq__fail(c, src, "index", err);
-        goto out;
-    }
-    (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    (void)sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "index", err);
+    do {
+        f.n = 0;
+        rc = sq__run(c, "index",
+                     "SELECT seq, body FROM objects WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                     SQ_ARGS(SQ_INT(f.after), SQ_INT(BACKFILL_BATCH)), fill_row, &f, NULL, err);
+    } while (rc == MRD_OK && f.n == BACKFILL_BATCH);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "index",
+                     "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     SQ_ARGS(SQ_STR(key), SQ_STR(version)), NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
-    began = rc != MRD_OK;
+    began = began && rc != MRD_OK;
 out:
     if (began)
         sq__rollback(c);
