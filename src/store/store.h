@@ -451,9 +451,12 @@ struct store_conflict {
 
 /* ---- the ops table: one per backend ---- */
 
+struct store_driver; /* store_int.h: what the record operations shared by the backends use */
+
 struct store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(struct store *st);
+    const struct store_driver *driver;
 
     enum mrd_code (*org_create)(struct store *st, const char *name, enum policy_relation rel,
                                 struct store_org *ret, struct mrd_err *err);

@@ -8,11 +8,13 @@
  * statement or under a row lock (SELECT ... FOR UPDATE), the schema created
  * and migrated under a transaction-scoped advisory lock.
  *
- * What is here so far: the connection pool, the schema, and the
- * administrative records (orgs, tokens, API roots, collections, grants,
- * node metadata). Every other operation answers MRD_E_UNSUPP "not
- * supported on PostgreSQL yet" (pg_unsupported below) rather than being
- * left NULL, so that the message names PostgreSQL.
+ * What is here so far: the connection pool, the schema, the driver that
+ * runs store_rows.c's operations on the administrative records (orgs,
+ * tokens, API roots, collections, grants, node metadata; shared with
+ * SQLite), token revocation and the ledger's event queue. The mandatory
+ * operations not written yet answer MRD_E_UNSUPP "not supported on
+ * PostgreSQL yet" (pg_unsupported below); the optional ones are left NULL
+ * (store.c's MRD_E_UNSUPP "the postgres backend has no ...").
  *
  * Statements are written with SQLite's ?N parameters and bound with the
  * same SQ_* arguments as store_sqlite*.c (store_int.h); pg_run rewrites
@@ -307,20 +309,56 @@ static int64_t col_i64(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static int64_t col_time(const PGresult *res, int row, int col)
+static int64_t rd_i64(const struct store_rowrd *r, int col)
 {
-    return PQgetisnull(res, row, col) ? STORE_TIME_NONE : col_i64(res, row, col);
+    return col_i64(r->res, r->row, col);
 }
 
-static void col_copy(const PGresult *res, int row, int col, char *dst, size_t size)
+static bool rd_null(const struct store_rowrd *r, int col)
 {
-    size_t n = (size_t)PQgetlength(res, row, col);
-
-    if (n >= size)
-        n = size - 1; /* sized by the same maxima the writers check */
-    memcpy(dst, PQgetvalue(res, row, col), n);
-    dst[n] = '\0';
+    return PQgetisnull(r->res, r->row, col) != 0;
 }
+
+static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len)
+{
+    *ret_len = (size_t)PQgetlength(r->res, r->row, col);
+    return PQgetvalue(r->res, r->row, col);
+}
+
+/* Row row of res, for the store__*_from conversions (store_rows.c). */
+static struct store_rowrd rowrd(const PGresult *res, int row)
+{
+    struct store_rowrd r = {NULL, res, row, rd_i64, rd_null, rd_text};
+
+    return r;
+}
+
+/* A store_row_fn called from pg_run. */
+struct rd_adapter {
+    store_row_fn row;
+    void *ctx;
+};
+
+static enum mrd_code rd_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
+{
+    struct rd_adapter *a = ctx;
+    struct store_rowrd r = rowrd(res, row);
+
+    return a->row(a->ctx, &r, err);
+}
+
+static enum mrd_code driver_query(struct store *st, bool read, const char *what, const char *sql,
+                                  const struct sq_arg *args, size_t nargs, store_row_fn row,
+                                  void *ctx, uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    (void)read; /* every statement sees the latest commit (READ COMMITTED) */
+    return pg_query((struct pg_store *)st, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a,
+                    ret_n, err);
+}
+
+static const struct store_driver pg_driver = {driver_query};
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
@@ -427,220 +465,16 @@ static enum mrd_code pg_unsupported(const char *what, struct mrd_err *err)
     return mrd_err_set(err, MRD_E_UNSUPP, "store: %s is not supported on PostgreSQL yet", what);
 }
 
-/* ---- orgs ---- */
+/* ---- tokens (the other records are store_rows.c's, shared with SQLite) ---- */
 
-#define ORG_COLS "SELECT key, name, relation, created, disabled, deleted FROM orgs "
+#define TOKEN_COLS STORE_TOKEN_SELECT
 
-static enum mrd_code org_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct store_org *o = ctx;
-
-    (void)err;
-    memset(o, 0, sizeof(*o));
-    o->key = col_i64(res, row, 0);
-    col_copy(res, row, 1, o->name, sizeof(o->name));
-    o->relation = (enum policy_relation)col_i64(res, row, 2);
-    o->created_usec = col_i64(res, row, 3);
-    o->disabled_usec = col_time(res, row, 4);
-    o->deleted_usec = col_time(res, row, 5);
-    return MRD_OK;
-}
-
-static enum mrd_code pg_org_create(struct store *stp, const char *name, enum policy_relation rel,
-                                   struct store_org *ret, struct mrd_err *err)
-{
-    struct store_org o;
-    enum mrd_code rc;
-
-    rc = pg_query((struct pg_store *)stp, "org",
-                  "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)"
-                  " RETURNING key, name, relation, created, disabled, deleted",
-                  SQ_ARGS(SQ_STR(name), SQ_INT(rel), SQ_INT(mrd_time_now_usec())), org_row, &o,
-                  NULL, err);
-    if (rc == MRD_E_EXISTS) {
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_EXISTS, "org '%s' already exists", name);
-    }
-    if (rc == MRD_OK && ret != NULL)
-        *ret = o;
-    return rc;
-}
-
-static enum mrd_code pg_org_get(struct store *stp, const char *name, int64_t key,
-                                struct store_org *ret, struct mrd_err *err)
-{
-    struct pg_store *s = (struct pg_store *)stp;
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    if (name != NULL)
-        rc = pg_query(s, "org", ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row, ret, &n,
-                      err);
-    else
-        rc = pg_query(s, "org", ORG_COLS "WHERE key = ?1", SQ_ARGS(SQ_INT(key)), org_row, ret, &n,
-                      err);
-    if (rc == MRD_OK && n == 0)
-        rc = name != NULL
-                 ? mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name)
-                 : mrd_err_set(err, MRD_E_NOTFOUND, "no org with key %lld", (long long)key);
-    return rc;
-}
-
-struct org_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_org *org);
-    void *ctx;
-};
-
-static enum mrd_code org_list_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct org_list_ctx *lc = ctx;
-    struct store_org o;
-
-    (void)org_row(&o, res, row, err);
-    return lc->cb(lc->ctx, &o);
-}
-
-static enum mrd_code pg_org_list(struct store *stp,
-                                 enum mrd_code (*cb)(void *ctx, const struct store_org *org),
-                                 void *ctx, struct mrd_err *err)
-{
-    struct org_list_ctx lc = {cb, ctx};
-
-    return pg_query((struct pg_store *)stp, "org list", ORG_COLS "ORDER BY key", SQ_NOARGS,
-                    org_list_row, &lc, NULL, err);
-}
-
-/* ---- tokens ---- */
-
-#define TOKEN_COLS "SELECT " SQ_TOKEN_COLS " FROM tokens t JOIN orgs o ON o.key = t.org "
-
-/* The columns of SQ_TOKEN_COLS (the hashes, 13 and 14, are not read). */
 static enum mrd_code token_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
-    struct store_token *t = ctx;
+    struct store_rowrd r = rowrd(res, row);
 
     (void)err;
-    memset(t, 0, sizeof(*t));
-    col_copy(res, row, 0, t->name, sizeof(t->name));
-    t->org_key = col_i64(res, row, 1);
-    col_copy(res, row, 2, t->org_name, sizeof(t->org_name));
-    t->org_relation = (enum policy_relation)col_i64(res, row, 3);
-    t->created_usec = col_i64(res, row, 4);
-    t->revoked_usec = col_time(res, row, 5);
-    t->expires_usec = col_time(res, row, 6);
-    t->last_used_usec = col_time(res, row, 7);
-    t->prev_expires_usec = PQgetisnull(res, row, 14) ? STORE_TIME_NONE : col_time(res, row, 8);
-    t->prev_last_used_usec = col_time(res, row, 9);
-    t->org_disabled = !PQgetisnull(res, row, 10) || !PQgetisnull(res, row, 11);
-    col_copy(res, row, 12, t->prefix, sizeof(t->prefix));
-    return MRD_OK;
-}
-
-static enum mrd_code pg_token_create(struct store *stp, int64_t org_key, const char *name,
-                                     int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
-                                     struct store_token *ret, struct mrd_err *err)
-{
-    char secret[STORE_TOKEN_LEN + 1];
-    char tname[STORE_NAME_MAX + 1];
-    unsigned char hash[STORE_TOKEN_HASH_LEN];
-    struct store_org org;
-    int64_t t = mrd_time_now_usec();
-    enum mrd_code rc;
-
-    rc = pg_org_get(stp, NULL, org_key, &org, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (org.deleted_usec != STORE_TIME_NONE)
-        return mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted: it gets no new tokens",
-                           org.name);
-    store__token_generate(secret);
-    store__token_hash(secret, STORE_TOKEN_LEN, hash);
-    if (name != NULL)
-        (void)mrd_strlcpy(tname, name, sizeof(tname));
-    else
-        (void)mrd_strlcpy(tname, secret, STORE_TOKEN_PREFIX_LEN + 1);
-    /* Only the public prefix is kept in clear (store_sqlite.c). */
-    rc =
-        pg_query((struct pg_store *)stp, "token",
-                 "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                 SQ_ARGS(SQ_STR(tname), SQ_INT(org_key), SQ_BLOB(hash, sizeof(hash)),
-                         SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN), SQ_INT(t), SQ_TIME(expires_usec)),
-                 NULL, NULL, NULL, err);
-    if (rc == MRD_E_EXISTS) {
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_EXISTS, "a token named '%s' already exists", tname);
-    }
-    if (rc == MRD_OK) {
-        memcpy(ret_secret, secret, sizeof(secret));
-        if (ret != NULL) {
-            memset(ret, 0, sizeof(*ret));
-            (void)mrd_strlcpy(ret->name, tname, sizeof(ret->name));
-            ret->org_key = org_key;
-            (void)mrd_strlcpy(ret->org_name, org.name, sizeof(ret->org_name));
-            ret->org_relation = org.relation;
-            ret->created_usec = t;
-            ret->revoked_usec = STORE_TIME_NONE;
-            ret->expires_usec = expires_usec;
-            ret->last_used_usec = STORE_TIME_NONE;
-            ret->prev_expires_usec = STORE_TIME_NONE;
-            ret->prev_last_used_usec = STORE_TIME_NONE;
-            (void)mrd_strlcpy(ret->prefix, secret, sizeof(ret->prefix));
-        }
-    }
-    sodium_memzero(secret, sizeof(secret));
-    return rc;
-}
-
-/* A token row plus whether it matched through its previous secret. */
-static enum mrd_code lookup_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct store_token *t = ctx;
-
-    (void)token_row(t, res, row, err);
-    t->via_prev = strcmp(PQgetvalue(res, row, SQ_TOKEN_NCOLS), "t") != 0;
-    return MRD_OK;
-}
-
-static enum mrd_code pg_token_lookup(struct store *stp, const char *secret, size_t len,
-                                     struct store_token *ret, struct mrd_err *err)
-{
-    struct pg_store *s = (struct pg_store *)stp;
-    unsigned char hash[STORE_TOKEN_HASH_LEN];
-    struct store_token t;
-    int64_t now = mrd_time_now_usec();
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    store__token_hash(secret, len, hash);
-    rc = pg_query(s, "token lookup",
-                  "SELECT " SQ_TOKEN_COLS ", t.hash = ?1 FROM tokens t JOIN orgs o"
-                  " ON o.key = t.org WHERE t.hash = ?1 OR t.prev_hash = ?1",
-                  SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), lookup_row, &t, &n, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (n == 0)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
-    /* The reasons are for the operator's log (store.h). */
-    if (t.revoked_usec != STORE_TIME_NONE)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
-    if (t.via_prev && (t.prev_expires_usec == STORE_TIME_NONE || t.prev_expires_usec <= now))
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
-    if (t.expires_usec != STORE_TIME_NONE && t.expires_usec <= now)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
-    if (t.org_disabled)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
-    /* A token's use, at most once per STORE_TOKEN_USE_USEC; best effort. */
-    if ((t.via_prev ? t.prev_last_used_usec : t.last_used_usec) == STORE_TIME_NONE ||
-        now - (t.via_prev ? t.prev_last_used_usec : t.last_used_usec) >= STORE_TOKEN_USE_USEC)
-        (void)pg_query(s, "token use",
-                       t.via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
-                                    " (prev_last_used IS NULL OR prev_last_used < ?3)"
-                                  : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
-                                    " (last_used IS NULL OR last_used < ?3)",
-                       SQ_ARGS(SQ_STR(t.name), SQ_INT(now), SQ_INT(now - STORE_TOKEN_USE_USEC)),
-                       NULL, NULL, NULL, NULL);
-    *ret = t;
+    store__token_from(&r, ctx);
     return MRD_OK;
 }
 
@@ -699,342 +533,6 @@ static enum mrd_code pg_token_revoke(struct store *stp, const char *name_or_pref
 out:
     release(s, c); /* rolls back unless committed */
     return rc;
-}
-
-struct token_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_token *tok);
-    void *ctx;
-};
-
-static enum mrd_code token_list_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct token_list_ctx *lc = ctx;
-    struct store_token t;
-
-    (void)token_row(&t, res, row, err);
-    return lc->cb(lc->ctx, &t);
-}
-
-static enum mrd_code pg_token_list(struct store *stp,
-                                   enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
-                                   void *ctx, struct mrd_err *err)
-{
-    struct token_list_ctx lc = {cb, ctx};
-
-    return pg_query((struct pg_store *)stp, "token list", TOKEN_COLS "ORDER BY t.created, t.name",
-                    SQ_NOARGS, token_list_row, &lc, NULL, err);
-}
-
-/* ---- API roots ---- */
-
-#define ROOT_COLS "SELECT name, title, description, max_content_length FROM api_roots "
-
-static enum mrd_code root_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct store_api_root *r = ctx;
-
-    (void)err;
-    memset(r, 0, sizeof(*r));
-    col_copy(res, row, 0, r->name, sizeof(r->name));
-    col_copy(res, row, 1, r->title, sizeof(r->title));
-    col_copy(res, row, 2, r->description, sizeof(r->description));
-    r->max_content_length = (uint64_t)col_i64(res, row, 3);
-    return MRD_OK;
-}
-
-static enum mrd_code pg_api_root_put(struct store *stp, const struct store_api_root *root,
-                                     bool *ret_created, struct mrd_err *err)
-{
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc = pg_query((struct pg_store *)stp, "api root",
-                  "INSERT INTO api_roots (name, title, description, max_content_length) "
-                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
-                  SQ_ARGS(SQ_STR(root->name), SQ_STR(root->title), SQ_STR(root->description),
-                          SQ_INT(root->max_content_length)),
-                  NULL, NULL, &n, err);
-    if (rc == MRD_OK && ret_created != NULL)
-        *ret_created = n > 0;
-    return rc;
-}
-
-static enum mrd_code pg_api_root_get(struct store *stp, const char *name, size_t len,
-                                     struct store_api_root *ret, struct mrd_err *err)
-{
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc = pg_query((struct pg_store *)stp, "api root", ROOT_COLS "WHERE name = ?1",
-                  SQ_ARGS(SQ_TEXT(name, len)), root_row, ret, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
-    return rc;
-}
-
-struct root_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_api_root *r);
-    void *ctx;
-    struct store_api_root *r;
-};
-
-static enum mrd_code root_list_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct root_list_ctx *lc = ctx;
-
-    (void)root_row(lc->r, res, row, err);
-    return lc->cb(lc->ctx, lc->r);
-}
-
-static enum mrd_code
-pg_api_root_list(struct store *stp, enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
-                 void *ctx, struct mrd_err *err)
-{
-    struct root_list_ctx lc = {cb, ctx, NULL};
-    enum mrd_code rc;
-
-    lc.r = mrd_malloc(sizeof(*lc.r)); /* ~4.5 KiB: keep it off small thread stacks */
-    if (lc.r == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = pg_query((struct pg_store *)stp, "api root list", ROOT_COLS "ORDER BY name", SQ_NOARGS,
-                  root_list_row, &lc, NULL, err);
-    mrd_free(lc.r);
-    return rc;
-}
-
-/* ---- collections ---- */
-
-#define COLL_COLS                                                                                  \
-    "SELECT key, id, api_root, title, description, alias, default_tlp, public_read "               \
-    "FROM collections "
-
-static enum mrd_code coll_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct store_collection *c = ctx;
-
-    (void)err;
-    memset(c, 0, sizeof(*c));
-    c->key = col_i64(res, row, 0);
-    col_copy(res, row, 1, c->id, sizeof(c->id));
-    col_copy(res, row, 2, c->api_root, sizeof(c->api_root));
-    col_copy(res, row, 3, c->title, sizeof(c->title));
-    col_copy(res, row, 4, c->description, sizeof(c->description));
-    col_copy(res, row, 5, c->alias, sizeof(c->alias));
-    c->default_tlp = (enum policy_tlp)col_i64(res, row, 6);
-    c->public_read = col_i64(res, row, 7) != 0;
-    return MRD_OK;
-}
-
-static enum mrd_code pg_collection_create(struct store *stp, struct store_collection *coll,
-                                          struct mrd_err *err)
-{
-    char id[STORE_UUID_LEN + 1];
-    int64_t key = 0;
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    store_uuid4(id);
-    /* One statement: the API root's existence is checked and the row
-     * inserted atomically (its foreign key keeps the root from going). */
-    rc = pg_query((struct pg_store *)stp, "collection",
-                  "INSERT INTO collections (id, api_root, title, description, alias,"
-                  " default_tlp, public_read) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
-                  " WHERE EXISTS (SELECT 1 FROM api_roots WHERE name = ?2) RETURNING key",
-                  SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
-                          SQ_STR(coll->description),
-                          coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
-                          SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
-                  int_row, &key, &n, err);
-    if (rc == MRD_E_EXISTS) {
-        mrd_err_clear(err);
-        return mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
-                           coll->alias, coll->api_root);
-    }
-    if (rc == MRD_OK && n == 0)
-        return mrd_err_set(err, MRD_E_NOTFOUND, "api root '%s' does not exist", coll->api_root);
-    if (rc == MRD_OK) {
-        coll->key = key;
-        memcpy(coll->id, id, sizeof(id));
-    }
-    return rc;
-}
-
-static enum mrd_code pg_collection_get(struct store *stp, const char *api_root, size_t root_len,
-                                       const char *id_or_alias, size_t len,
-                                       struct store_collection *ret, struct mrd_err *err)
-{
-    struct pg_store *s = (struct pg_store *)stp;
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    if (api_root != NULL)
-        rc = pg_query(s, "collection", COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)",
-                      SQ_ARGS(SQ_TEXT(api_root, root_len), SQ_TEXT(id_or_alias, len)), coll_row,
-                      ret, &n, err);
-    else
-        rc = pg_query(s, "collection", COLL_COLS "WHERE id = ?1",
-                      SQ_ARGS(SQ_TEXT(id_or_alias, len)), coll_row, ret, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
-    return rc;
-}
-
-struct coll_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_collection *c);
-    void *ctx;
-    struct store_collection *coll;
-};
-
-static enum mrd_code coll_list_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct coll_list_ctx *lc = ctx;
-
-    (void)coll_row(lc->coll, res, row, err);
-    return lc->cb(lc->ctx, lc->coll);
-}
-
-static enum mrd_code pg_collection_list(struct store *stp, const char *api_root,
-                                        enum mrd_code (*cb)(void *ctx,
-                                                            const struct store_collection *c),
-                                        void *ctx, struct mrd_err *err)
-{
-    struct pg_store *s = (struct pg_store *)stp;
-    struct coll_list_ctx lc = {cb, ctx, NULL};
-    enum mrd_code rc;
-
-    lc.coll = mrd_malloc(sizeof(*lc.coll));
-    if (lc.coll == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    if (api_root != NULL)
-        rc = pg_query(s, "collection list", COLL_COLS "WHERE api_root = ?1 ORDER BY key",
-                      SQ_ARGS(SQ_STR(api_root)), coll_list_row, &lc, NULL, err);
-    else
-        rc = pg_query(s, "collection list", COLL_COLS "ORDER BY key", SQ_NOARGS, coll_list_row, &lc,
-                      NULL, err);
-    mrd_free(lc.coll);
-    return rc;
-}
-
-/* ---- grants ---- */
-
-static enum mrd_code pg_grant_set(struct store *stp, int64_t org_key, int64_t collection,
-                                  struct store_grant g, struct mrd_err *err)
-{
-    enum mrd_code rc;
-
-    rc = pg_query((struct pg_store *)stp, "grant",
-                  "INSERT INTO grants (org, collection, can_read, can_write) "
-                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
-                  "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
-                  SQ_ARGS(SQ_INT(org_key), SQ_INT(collection), SQ_INT(g.can_read ? 1 : 0),
-                          SQ_INT(g.can_write ? 1 : 0)),
-                  NULL, NULL, NULL, err);
-    if (rc == MRD_E_EXISTS) { /* a foreign key: the org or the collection is missing */
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "grant: no such org or collection");
-    }
-    return rc;
-}
-
-static enum mrd_code grant_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct store_grant *g = ctx;
-
-    (void)err;
-    g->can_read = col_i64(res, row, 0) != 0;
-    g->can_write = col_i64(res, row, 1) != 0;
-    return MRD_OK;
-}
-
-static enum mrd_code pg_grant_get(struct store *stp, int64_t org_key, int64_t collection,
-                                  struct store_grant *ret, struct mrd_err *err)
-{
-    ret->can_read = false;
-    ret->can_write = false;
-    return pg_query((struct pg_store *)stp, "grant",
-                    "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
-                    SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_row, ret, NULL, err);
-}
-
-struct grant_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g);
-    void *ctx;
-};
-
-static enum mrd_code grant_list_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct grant_list_ctx *lc = ctx;
-    struct store_grant_row g;
-
-    (void)err;
-    memset(&g, 0, sizeof(g));
-    g.org_key = col_i64(res, row, 0);
-    col_copy(res, row, 1, g.org_name, sizeof(g.org_name));
-    g.collection = col_i64(res, row, 2);
-    col_copy(res, row, 3, g.collection_id, sizeof(g.collection_id));
-    col_copy(res, row, 4, g.api_root, sizeof(g.api_root));
-    g.grant.can_read = col_i64(res, row, 5) != 0;
-    g.grant.can_write = col_i64(res, row, 6) != 0;
-    return lc->cb(lc->ctx, &g);
-}
-
-static enum mrd_code pg_grant_list(struct store *stp, int64_t org_key, int64_t collection,
-                                   enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
-                                   void *ctx, struct mrd_err *err)
-{
-    struct grant_list_ctx lc = {cb, ctx};
-
-    /* 0 matches everything: keys start at 1 */
-    return pg_query((struct pg_store *)stp, "grant list",
-                    "SELECT g.org, o.name, g.collection, c.id, c.api_root, g.can_read,"
-                    " g.can_write FROM grants g JOIN orgs o ON o.key = g.org"
-                    " JOIN collections c ON c.key = g.collection"
-                    " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"
-                    " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection",
-                    SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_list_row, &lc, NULL, err);
-}
-
-/* ---- node metadata ---- */
-
-struct meta_ctx {
-    const char *key;
-    char *val;
-    size_t size;
-};
-
-static enum mrd_code meta_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct meta_ctx *mc = ctx;
-    size_t n = (size_t)PQgetlength(res, row, 0);
-
-    if (n + 1 > mc->size)
-        return mrd_err_set(err, MRD_E_TOOBIG, "meta: value of '%s' does not fit", mc->key);
-    memcpy(mc->val, PQgetvalue(res, row, 0), n);
-    mc->val[n] = '\0';
-    return MRD_OK;
-}
-
-static enum mrd_code pg_meta_get(struct store *stp, const char *key, char *ret_val, size_t size,
-                                 struct mrd_err *err)
-{
-    struct meta_ctx mc = {key, ret_val, size};
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc = pg_query((struct pg_store *)stp, "meta", "SELECT value FROM meta WHERE key = ?1",
-                  SQ_ARGS(SQ_STR(key)), meta_row, &mc, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "meta: no key '%s'", key);
-    return rc;
-}
-
-static enum mrd_code pg_meta_set(struct store *stp, const char *key, const char *val,
-                                 struct mrd_err *err)
-{
-    return pg_query((struct pg_store *)stp, "meta",
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL, err);
 }
 
 /* ---- the ledger queue (events; objects are not on PostgreSQL yet) ---- */
@@ -1283,22 +781,23 @@ static void pg_close(struct store *stp)
 static const struct store_ops pg_ops = {
     .name = "postgres",
     .close = pg_close,
-    .org_create = pg_org_create,
-    .org_get = pg_org_get,
-    .org_list = pg_org_list,
-    .token_create = pg_token_create,
-    .token_lookup = pg_token_lookup,
+    .driver = &pg_driver,
+    .org_create = store__org_create,
+    .org_get = store__org_get,
+    .org_list = store__org_list,
+    .token_create = store__token_create,
+    .token_lookup = store__token_lookup,
     .token_revoke = pg_token_revoke,
-    .token_list = pg_token_list,
-    .api_root_put = pg_api_root_put,
-    .api_root_get = pg_api_root_get,
-    .api_root_list = pg_api_root_list,
-    .collection_create = pg_collection_create,
-    .collection_get = pg_collection_get,
-    .collection_list = pg_collection_list,
-    .grant_set = pg_grant_set,
-    .grant_get = pg_grant_get,
-    .grant_list = pg_grant_list,
+    .token_list = store__token_list,
+    .api_root_put = store__api_root_put,
+    .api_root_get = store__api_root_get,
+    .api_root_list = store__api_root_list,
+    .collection_create = store__collection_create,
+    .collection_get = store__collection_get,
+    .collection_list = store__collection_list,
+    .grant_set = store__grant_set,
+    .grant_get = store__grant_get,
+    .grant_list = store__grant_list,
     .objects_insert = pg_objects_insert,
     .objects_insert_status = pg_objects_insert_status,
     .objects_query = pg_objects_query,
@@ -1307,8 +806,8 @@ static const struct store_ops pg_ops = {
     .status_put = pg_status_put,
     .status_get = pg_status_get,
     .status_purge = pg_status_purge,
-    .meta_get = pg_meta_get,
-    .meta_set = pg_meta_set,
+    .meta_get = store__meta_get,
+    .meta_set = store__meta_set,
     .ledger_pending = pg_ledger_pending,
     .ledger_mark = pg_ledger_mark,
     .ledger_max_leaf = pg_ledger_max_leaf,
