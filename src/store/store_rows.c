@@ -589,8 +589,6 @@ enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, 
 enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,
                               struct mrd_err *err)
 {
-    return q(st, false, "meta",
-             "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-             SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL, err);
+    return q(st, false, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
+             err);
 }

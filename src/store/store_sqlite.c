@@ -166,6 +166,21 @@ static const char *const migrations[] = {
     "ALTER TABLE tokens ADD COLUMN prev_expires INTEGER;"
     "ALTER TABLE tokens ADD COLUMN prev_last_used INTEGER;"
     "CREATE UNIQUE INDEX tokens_prev ON tokens(prev_hash) WHERE prev_hash IS NOT NULL;",
+    /* 8 -> 9: constituency early warning (notify.h). `assets`: what each
+     * org declared it owns (kind, ASN or value key, display form), active
+     * or pending approval; `notifications`: each (org, asset) an object
+     * version concerned, once per version (after a crash the round
+     * repeats and finds it there), with the asset's display form kept so
+     * that removing a declaration keeps the history readable. */
+    "CREATE TABLE assets (id INTEGER PRIMARY KEY, org INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " asn INTEGER NOT NULL DEFAULT 0, vkind INTEGER NOT NULL DEFAULT 0, vkey BLOB,"
+    " text TEXT NOT NULL, status INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " overlaps TEXT NOT NULL DEFAULT '', UNIQUE (org, kind, text));"
+    "CREATE TABLE notifications (id INTEGER PRIMARY KEY, org INTEGER NOT NULL,"
+    " asset INTEGER NOT NULL, asset_text TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " object_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, how INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, squelched INTEGER NOT NULL, UNIQUE (org, asset, seq));"
+    "CREATE INDEX notifications_recent ON notifications(org, asset, kind, value, created);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -849,6 +864,14 @@ out:
     return rc;
 }
 
+/* ---- node metadata (store_rows.c has store_meta_get/set) ---- */
+
+enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val, struct mrd_err *err)
+{
+    return sq__run(c, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
+                   err);
+}
+
 /* ---- open ---- */
 
 /* Orgs, tokens, API roots, collections, grants and node metadata are
@@ -906,6 +929,11 @@ static const struct store_ops sq_ops = {
     .ledger_events = sq__ledger_events,
     .event_add = sq__event_add,
     .conflict_list = sq__conflict_list,
+    .asset_add = sq__asset_add,
+    .asset_set = sq__asset_set,
+    .assets_list = sq__assets_list,
+    .notifications_add = sq__notifications_add,
+    .notifications_list = sq__notifications_list,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
