@@ -5,10 +5,13 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/metrics.h"
@@ -67,9 +70,105 @@ void store_uuid4(char out[STORE_UUID_LEN + 1])
                    b[14], b[15]);
 }
 
+/* Reads DIR/STORE_DSN_FILE into dsn: MRD_E_NOTFOUND when there is none
+ * (the node is on SQLite). */
+static enum mrd_code dsn_read(const char *dir, char dsn[STORE_DSN_MAX + 1], struct mrd_err *err)
+{
+    char path[STORE_PATH_MAX + 1];
+    ssize_t n;
+    int fd;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, STORE_DSN_FILE);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT
+                   ? MRD_E_NOTFOUND
+                   : mrd_err_set(err, MRD_E_IO, "store: %s: %s", STORE_DSN_FILE, strerror(errno));
+    n = read(fd, dsn, STORE_DSN_MAX + 1);
+    (void)close(fd);
+    if (n < 0)
+        return mrd_err_set(err, MRD_E_IO, "store: %s: %s", STORE_DSN_FILE, strerror(errno));
+    while (n > 0 && (dsn[n - 1] == '\n' || dsn[n - 1] == '\r'))
+        n--;
+    if (n > STORE_DSN_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: %s: longer than %d bytes", STORE_DSN_FILE,
+                           STORE_DSN_MAX);
+    for (ssize_t i = 0; i < n; i++)
+        if ((unsigned char)dsn[i] < 0x20 || dsn[i] == 0x7f)
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "store: %s: control character at byte %zd (one line expected)",
+                               STORE_DSN_FILE, i);
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_PARSE, "store: %s is empty", STORE_DSN_FILE);
+    dsn[n] = '\0';
+    return MRD_OK;
+}
+
+/* Records dsn as DIR/STORE_DSN_FILE (mode 0600, never over an existing
+ * one). */
+static enum mrd_code dsn_write(const char *dir, const char *dsn, struct mrd_err *err)
+{
+    char path[STORE_PATH_MAX + 1];
+    size_t len = strlen(dsn);
+    int fd;
+    bool ok;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, STORE_DSN_FILE);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return mrd_err_set(err, MRD_E_IO, "store: %s: %s", STORE_DSN_FILE, strerror(errno));
+    ok = write(fd, dsn, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        (void)unlink(path);
+        return mrd_err_set(err, MRD_E_IO, "store: cannot write %s", STORE_DSN_FILE);
+    }
+    return MRD_OK;
+}
+
+/* A PostgreSQL store named by a data directory: created with opts->dsn
+ * (and recorded), or the one DIR/STORE_DSN_FILE names. *ret_named false
+ * (and MRD_OK) without either: DIR is a SQLite node. */
+static enum mrd_code open_named_pg(const char *dir, const struct store_open_opts *opts,
+                                   bool *ret_named, struct store **ret, struct mrd_err *err)
+{
+    char dsn[STORE_DSN_MAX + 1];
+    struct store *st = NULL;
+    enum mrd_code rc;
+
+    *ret_named = true;
+    if (opts != NULL && opts->dsn != NULL) {
+        if (!opts->create)
+            return mrd_err_set(err, MRD_E_INVAL, "store: a connection string is given at init");
+        if (strlen(opts->dsn) > STORE_DSN_MAX)
+            return mrd_err_set(err, MRD_E_TOOBIG, "store: connection string longer than %d bytes",
+                               STORE_DSN_MAX);
+        rc = store__pg_open(opts->dsn, opts, &st, err);
+        if (rc == MRD_OK)
+            rc = dsn_write(dir, opts->dsn, err);
+    } else {
+        rc = dsn_read(dir, dsn, err);
+        if (rc == MRD_E_NOTFOUND) {
+            *ret_named = false;
+            return MRD_OK;
+        }
+        if (rc == MRD_OK)
+            rc = store__pg_open(dsn, opts, &st, err);
+        sodium_memzero(dsn, sizeof(dsn)); /* it may hold a password */
+    }
+    if (rc != MRD_OK) {
+        store_close(st);
+        return rc;
+    }
+    *ret = st;
+    return MRD_OK;
+}
+
 enum mrd_code store_open(const char *where, const struct store_open_opts *opts, struct store **ret,
                          struct mrd_err *err)
 {
+    enum mrd_code rc;
+    bool named = false;
     size_t n;
 
     if (where == NULL || where[0] == '\0')
@@ -83,6 +182,9 @@ enum mrd_code store_open(const char *where, const struct store_open_opts *opts, 
     if (mrd_str_has_prefix(where, n, "postgres://") ||
         mrd_str_has_prefix(where, n, "postgresql://"))
         return store__pg_open(where, opts, ret, err);
+    rc = open_named_pg(where, opts, &named, ret, err);
+    if (rc != MRD_OK || named)
+        return rc; /* a node on PostgreSQL never falls back to SQLite */
     return store__sqlite_open(where, opts, ret, err);
 }
 

@@ -466,9 +466,12 @@ struct store_conflict {
 
 /* ---- the ops table: one per backend ---- */
 
+struct store_driver; /* store_int.h: what the record operations shared by the backends use */
+
 struct store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(struct store *st);
+    const struct store_driver *driver;
 
     enum mrd_code (*org_create)(struct store *st, const char *name, enum policy_relation rel,
                                 struct store_org *ret, struct mrd_err *err);
@@ -690,12 +693,22 @@ struct store_open_opts {
     void (*progress)(void *ctx, const struct store_progress *p); /* may be NULL */
     void *progress_ctx;
     int *ret_migrated_from; /* may be NULL: the version before; == current when none ran */
+    /* with create: keep the node's database in PostgreSQL at this libpq
+     * connection string (URI or key=value), recorded in DIR/STORE_DSN_FILE
+     * for every later store_open of DIR. NULL: SQLite in DIR. */
+    const char *dsn;
 };
+/* The file of a data directory that names its PostgreSQL database: one
+ * line, a libpq connection string of at most STORE_DSN_MAX bytes (mode
+ * 0600: it may hold a password; a service name or ~/.pgpass avoids that). */
+#define STORE_DSN_FILE "store.dsn"
+#define STORE_DSN_MAX 1024
 #define STORE_DEFAULT_CONNS 16
 
-/* Opens a store. where is a data directory (SQLite: DIR/meridian.db) or a
- * PostgreSQL DSN ("postgres://..." or "postgresql://...", which gives
- * MRD_E_UNSUPP until that backend exists). The directory must exist. A
+/* Opens a store. where is a data directory (SQLite: DIR/meridian.db, or
+ * the PostgreSQL database DIR/STORE_DSN_FILE names) or a PostgreSQL URI
+ * ("postgres://..." or "postgresql://..."; MRD_E_UNSUPP in a build without
+ * libpq, and for the operations store_pg.c does not have yet). The directory must exist. A
  * missing database is MRD_E_NOTFOUND unless opts->create. An existing
  * database is migrated to the current schema version; a database from a
  * newer Meridian is refused with MRD_E_UNSUPP. opts may be NULL. */
