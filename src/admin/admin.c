@@ -95,14 +95,23 @@ static json_t *actor_json(const struct admin_actor *w)
  * one). */
 static enum mrd_code tx_begin(struct admin *a, struct mrd_err *err)
 {
+    struct mrd_err e = {0};
     enum mrd_code rc;
 
     if (a->depth++ > 0)
         return MRD_OK;
     a->n_pending = 0;
-    rc = store_write_begin(a->st, err);
-    if (rc != MRD_OK)
+    a->no_tx = false;
+    rc = store_write_begin(a->st, &e);
+    if (rc == MRD_E_UNSUPP) { /* a backend without them: each call commits alone */
+        a->no_tx = true;
+        return MRD_OK;
+    }
+    if (rc != MRD_OK) {
         a->depth = 0;
+        if (err != NULL)
+            *err = e;
+    }
     return rc;
 }
 
@@ -110,13 +119,20 @@ static enum mrd_code tx_begin(struct admin *a, struct mrd_err *err)
  * lines), else rolls back. Returns the outcome. */
 static enum mrd_code tx_end(struct admin *a, enum mrd_code rc, struct mrd_err *err)
 {
+    bool committed;
+
     if (a->depth == 0 || --a->depth > 0)
         return rc;
-    if (rc == MRD_OK)
-        rc = store_write_end(a->st, true, err);
-    else
-        (void)store_write_end(a->st, false, NULL);
-    for (size_t i = 0; rc == MRD_OK && a->log != NULL && i < a->n_pending; i++)
+    if (a->no_tx) {
+        committed = true; /* every record queued was committed on its own */
+    } else {
+        if (rc == MRD_OK)
+            rc = store_write_end(a->st, true, err);
+        else
+            (void)store_write_end(a->st, false, NULL);
+        committed = rc == MRD_OK;
+    }
+    for (size_t i = 0; committed && a->log != NULL && i < a->n_pending; i++)
         a->log(a->log_ctx, a->pending[i]);
     a->n_pending = 0;
     return rc;

@@ -19,7 +19,9 @@
  * own: their record is queued in the store transaction first, then the
  * fed.db change is committed, then the record; a failed peer change
  * leaves no record, and only a crash between those two commits (a window
- * of one fsync) could leave a peer change unrecorded.
+ * of one fsync) could leave a peer change unrecorded. A store backend
+ * without write transactions (store_write_begin: MRD_E_UNSUPP) commits
+ * the change and then its record, each on its own, as before.
  *
  * Other modules that make administrative changes in the store (feeds,
  * the console) call admin_apply() with their own object and action
@@ -72,6 +74,7 @@ struct admin {
     /* Private to admin.c: the change being made and the log lines of its
      * records, written once it has committed (zeroed by the caller). */
     unsigned depth;
+    bool no_tx; /* the store backend has no write transactions (store_write_begin) */
     size_t n_pending;
     char pending[ADMIN_PENDING_MAX][ADMIN_LINE_MAX];
 };
