@@ -12,6 +12,8 @@ import sys
 # The migrations after 7 -> 8 (lifecycle), undone newest first: keep in
 # step with AFTER_LIFECYCLE in tests/integration/test_backup.py.
 AFTER_LIFECYCLE = [
+    "DROP TABLE text_index; DROP TABLE ref_index;"
+    " DELETE FROM meta WHERE key = 'text_index';",  # 9 -> 10: free text and references
     "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
 ]
 
