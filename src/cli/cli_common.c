@@ -120,6 +120,28 @@ void cli_progress_tick(struct cli_progress *p, uint64_t done)
     p->shown = true;
 }
 
+void cli_progress_stream(struct cli_progress *p, uint64_t done, uint64_t bytes,
+                         uint64_t total_bytes)
+{
+    int64_t now;
+    double secs;
+
+    if (!p->on || total_bytes == 0 || bytes == 0 || bytes > total_bytes) {
+        cli_progress_tick(p, done);
+        return;
+    }
+    now = mrd_time_now_usec();
+    if (now - p->last < 250000)
+        return;
+    p->last = now;
+    secs = (double)(now - p->t0) / 1e6;
+    fprintf(stderr, "\rmeridian %s: %llu %s, %.0f/s, %llu of %llu MB, ETA %.0f s   ", p->verb,
+            (unsigned long long)done, p->unit, secs > 0 ? (double)done / secs : 0.0,
+            (unsigned long long)(bytes >> 20), (unsigned long long)(total_bytes >> 20),
+            secs * (double)(total_bytes - bytes) / (double)bytes);
+    p->shown = true;
+}
+
 void cli_progress_end(struct cli_progress *p)
 {
     if (p->on && p->shown)
