@@ -11,8 +11,8 @@ out=bench/out/interop
 mkdir -p "$out"
 [ -f "$out/ind-$n.json" ] || /usr/bin/python3 bench/interop/gen.py "$out/ind-$n.json" "$n"
 ls -l "$out/ind-$n.json"
-t() { /usr/bin/time -f "$1: %e s wall, %U user %S sys, %M KB peak RSS" "${@:2}" >/dev/null 2>"$out/err" ||
-        true; grep -v '^meridian import: .*: object ' "$out/err" | tail -2; }
+t() { /usr/bin/time -f "$1: %e s wall, %U user %S sys, %M KB peak RSS" "${@:2}" >/dev/null 2>"$out/err-$n" ||
+        true; grep -v '^meridian import: .*: object ' "$out/err-$n" | tail -2; }
 for who in after before; do
   bin=$after
   [ "$who" = before ] && bin=$before

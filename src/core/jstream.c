@@ -158,6 +158,17 @@ static enum mrd_code truncated(struct mrd_jstream *js, const char *what, struct 
                  (unsigned long long)at(js), what, (unsigned long long)(js->base + js->mark));
 }
 
+/* skip_ws inside `what`, where the input may not end yet. */
+static enum mrd_code skip_ws_in(struct mrd_jstream *js, const char *what, int *c,
+                                struct mrd_err *err)
+{
+    enum mrd_code rc = skip_ws(js, c, err);
+
+    if (rc == MRD_OK && *c == -1)
+        return truncated(js, what, err);
+    return rc;
+}
+
 /* Scans the value starting at pos (a non-space byte) to its end, keeping
  * it from mark. depth0: how deep the value sits; limit: its largest size. */
 static enum mrd_code scan_value(struct mrd_jstream *js, unsigned depth0, size_t limit,
@@ -286,13 +297,11 @@ static enum mrd_code list_step(struct mrd_jstream *js, struct mrd_jstream_event 
                                struct mrd_err *err)
 {
     int c;
-    enum mrd_code rc = skip_ws(js, &c, err);
+    enum mrd_code rc = skip_ws_in(js, "the list", &c, err);
 
     *done = false;
     if (rc != MRD_OK)
         return rc;
-    if (c == -1)
-        return truncated(js, "the list", err);
     if (c == ']') {
         js->pos++;
         js->mark = js->pos;
@@ -305,11 +314,9 @@ static enum mrd_code list_step(struct mrd_jstream *js, struct mrd_jstream_event 
             return failf(js, MRD_E_PARSE, err, "expected ',' or ']' after element %zu at byte %llu",
                          js->index - 1, (unsigned long long)at(js));
         js->pos++;
-        rc = skip_ws(js, &c, err);
+        rc = skip_ws_in(js, "the list", &c, err);
         if (rc != MRD_OK)
             return rc;
-        if (c == -1)
-            return truncated(js, "the list", err);
         if (c == ']')
             return failf(js, MRD_E_PARSE, err, "a ',' before ']' at byte %llu",
                          (unsigned long long)at(js));
@@ -330,19 +337,19 @@ static enum mrd_code list_step(struct mrd_jstream *js, struct mrd_jstream_event 
     return MRD_OK;
 }
 
+#define TOP "the top-level object"
+
 /* The next top-level member, the list's start, or the object's end. */
 static enum mrd_code obj_step(struct mrd_jstream *js, struct mrd_jstream_event *ev, bool *got,
                               struct mrd_err *err)
 {
     int c;
     size_t klen = 0;
-    enum mrd_code rc = skip_ws(js, &c, err);
+    enum mrd_code rc = skip_ws_in(js, TOP, &c, err);
 
     *got = false;
     if (rc != MRD_OK)
         return rc;
-    if (c == -1)
-        return truncated(js, "the top-level object", err);
     if (c == '}') {
         js->pos++;
         js->mark = js->pos;
@@ -354,30 +361,25 @@ static enum mrd_code obj_step(struct mrd_jstream *js, struct mrd_jstream_event *
             return failf(js, MRD_E_PARSE, err, "expected ',' or '}' at byte %llu",
                          (unsigned long long)at(js));
         js->pos++;
-        rc = skip_ws(js, &c, err);
+        rc = skip_ws_in(js, TOP, &c, err);
         if (rc != MRD_OK)
             return rc;
-        if (c == -1)
-            return truncated(js, "the top-level object", err);
     }
     if (c != '"')
         return failf(js, MRD_E_PARSE, err, "expected a member name at byte %llu",
                      (unsigned long long)at(js));
     rc = scan_key(js, &klen, err);
     if (rc == MRD_OK)
-        rc = skip_ws(js, &c, err);
+        rc = skip_ws_in(js, TOP, &c, err);
     if (rc != MRD_OK)
         return rc;
     if (c != ':')
-        return c == -1 ? truncated(js, "the top-level object", err)
-                       : failf(js, MRD_E_PARSE, err, "expected ':' after \"%.60s\" at byte %llu",
-                               js->key, (unsigned long long)at(js));
+        return failf(js, MRD_E_PARSE, err, "expected ':' after \"%.60s\" at byte %llu", js->key,
+                     (unsigned long long)at(js));
     js->pos++;
-    rc = skip_ws(js, &c, err);
+    rc = skip_ws_in(js, TOP, &c, err);
     if (rc != MRD_OK)
         return rc;
-    if (c == -1)
-        return truncated(js, "the top-level object", err);
     if (c == ',' || c == '}' || c == ']' || c == ':')
         return failf(js, MRD_E_PARSE, err, "expected a value for \"%.60s\" at byte %llu", js->key,
                      (unsigned long long)at(js));

@@ -18,8 +18,8 @@ static bool str_eq_json(const json_t *v, const char *s)
     return json_is_string(v) && mrd_str_eq(json_string_value(v), json_string_length(v), s);
 }
 
-static void ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep,
-                     struct mrd_err *err)
+void stix__ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep,
+                    struct mrd_err *err)
 {
     c->flags = flags;
     c->rep = rep;
@@ -31,7 +31,7 @@ static void ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep
     mrd_buf_init(&c->scratch, STIX_SCOID_MAX_NAME);
 }
 
-static enum mrd_code ctx_finish(struct stix_ctx *c)
+enum mrd_code stix__ctx_finish(struct stix_ctx *c)
 {
     mrd_buf_release(&c->scratch);
     if (c->rc != MRD_OK)
@@ -46,10 +46,10 @@ enum mrd_code stix_validate_object(const json_t *obj, unsigned flags, struct sti
 
     if (obj == NULL || rep == NULL)
         return mrd_err_set(err, MRD_E_INVAL, "stix: NULL object or report");
-    ctx_init(&c, flags, rep, err);
+    stix__ctx_init(&c, flags, rep, err);
     stix__check_object(&c, obj);
     rep->objects++;
-    return ctx_finish(&c);
+    return stix__ctx_finish(&c);
 }
 
 /* ---- versions within one document ---- */
@@ -340,19 +340,19 @@ enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct s
 
     if (doc == NULL || rep == NULL)
         return mrd_err_set(err, MRD_E_INVAL, "stix: NULL document or report");
-    ctx_init(&c, flags, rep, err);
+    stix__ctx_init(&c, flags, rep, err);
     if (json_is_array(doc)) {
         rep->kind = STIX_DOC_LIST;
         if (json_array_size(doc) == 0)
             stix__error(&c, "empty-list", SEC_LIST, "an empty list holds no STIX objects");
         check_list(&c, doc, NULL);
-        return ctx_finish(&c);
+        return stix__ctx_finish(&c);
     }
     if (!json_is_object(doc)) {
         rep->kind = STIX_DOC_UNKNOWN;
         stix__error(&c, "not-a-document", SEC_BUNDLE,
                     "expected a bundle, a STIX object, a TAXII envelope or a list of objects");
-        return ctx_finish(&c);
+        return stix__ctx_finish(&c);
     }
     type = json_object_get(doc, "type");
     if (str_eq_json(type, "bundle")) {
@@ -380,7 +380,7 @@ enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct s
         rep->kind = STIX_DOC_ENVELOPE;
         check_envelope(&c, doc, -1);
     }
-    return ctx_finish(&c);
+    return stix__ctx_finish(&c);
 }
 
 enum mrd_code stix_stream_end(struct stix_report *rep, const json_t *head, size_t n, unsigned flags,
@@ -389,12 +389,12 @@ enum mrd_code stix_stream_end(struct stix_report *rep, const json_t *head, size_
     struct stix_ctx c;
     const json_t *type, *id;
 
-    ctx_init(&c, flags, rep, err);
+    stix__ctx_init(&c, flags, rep, err);
     if (head == NULL) {
         rep->kind = STIX_DOC_LIST;
         if (n == 0)
             stix__error(&c, "empty-list", SEC_LIST, "an empty list holds no STIX objects");
-        return ctx_finish(&c);
+        return stix__ctx_finish(&c);
     }
     type = json_object_get(head, "type");
     id = json_object_get(head, "id");
@@ -415,5 +415,5 @@ enum mrd_code stix_stream_end(struct stix_report *rep, const json_t *head, size_
                     "a top-level 'objects' list belongs to a bundle or an envelope, but 'type' "
                     "or 'id' says this is another object");
     }
-    return ctx_finish(&c);
+    return stix__ctx_finish(&c);
 }

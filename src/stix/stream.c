@@ -327,24 +327,11 @@ static void across(struct stix_ctx *c, struct stix_stream *s, const json_t *o, s
 
 static void ctx_at(struct stix_ctx *c, struct stix_stream *s, size_t index, struct mrd_err *err)
 {
-    memset(c, 0, sizeof(*c));
-    c->flags = s->flags;
-    c->rep = s->rep;
-    c->err = err;
-    c->rc = MRD_OK;
+    stix__ctx_init(c, s->flags, s->rep, err);
     c->object = (long)index;
-    mrd_buf_init(&c->scratch, STIX_SCOID_MAX_NAME);
     if (!s->top_list)
         stix__push_key(c, "objects");
     stix__push_index(c, index);
-}
-
-static enum mrd_code ctx_done(struct stix_ctx *c)
-{
-    mrd_buf_release(&c->scratch);
-    if (c->rc != MRD_OK)
-        return mrd_err_set(c->err, c->rc, "stix: out of memory recording findings");
-    return MRD_OK;
 }
 
 enum mrd_code stix_stream_object(struct stix_stream *s, size_t index, const json_t *obj,
@@ -357,7 +344,7 @@ enum mrd_code stix_stream_object(struct stix_stream *s, size_t index, const json
     if (json_is_object(obj))
         across(&c, s, obj, index);
     s->rep->objects++;
-    return ctx_done(&c);
+    return stix__ctx_finish(&c);
 }
 
 enum mrd_code stix_stream_not_json(struct stix_stream *s, size_t index, const char *msg,
@@ -368,5 +355,5 @@ enum mrd_code stix_stream_not_json(struct stix_stream *s, size_t index, const ch
     ctx_at(&c, s, index, err);
     stix__error(&c, "json-syntax", "RFC 8259, RFC 7493 (I-JSON)", "%s", msg);
     s->rep->objects++;
-    return ctx_done(&c);
+    return stix__ctx_finish(&c);
 }
