@@ -95,12 +95,11 @@ static enum mrd_code fill(struct mrd_jstream *js, size_t limit, bool *more, stru
         js->end -= js->mark;
         js->mark = 0;
     }
-    want = js->end + MRD_JSTREAM_CHUNK;
-    if (want > js->cap) {
-        size_t ncap = js->cap * 2;
+    /* grow only when little room is left: each read fills what there is */
+    if (js->cap - js->end < MRD_JSTREAM_CHUNK / 4) {
+        size_t ncap = js->cap == 0 ? 2 * MRD_JSTREAM_CHUNK : js->cap * 2;
         char *nb;
-        if (ncap < want)
-            ncap = want;
+        want = js->end + MRD_JSTREAM_CHUNK;
         if (ncap > limit + 2 * MRD_JSTREAM_CHUNK)
             ncap = limit + 2 * MRD_JSTREAM_CHUNK;
         if (ncap < want)
