@@ -147,15 +147,12 @@ static void test_limits(void **state)
 
     (void)state;
     /* depth: the item sits at depth 2 of 16 */
-    strcpy(bomb, "{\"objects\":[");
-    for (int i = 0; i < 15; i++)
-        strcat(bomb, "[");
+    (void)snprintf(bomb, sizeof(bomb), "{\"objects\":[%s", "[[[[[[[[[[[[[[[");
     run(bomb, 5, 1024, NULL, out, sizeof(out));
     assert_non_null(strstr(out, "nested deeper than 16 levels"));
     assert_non_null(strstr(out, "element 0 at byte 12"));
     /* 14 levels inside the list fit */
-    strcpy(bomb, "{\"objects\":[[[[[[[[[[[[[[[");
-    strcat(bomb, "]]]]]]]]]]]]]]]}");
+    (void)snprintf(bomb, sizeof(bomb), "{\"objects\":[%s%s", "[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]}");
     run(bomb, 5, 1024, NULL, out, sizeof(out));
     assert_string_equal(out, "I0:[[[[[[[[[[[[[[]]]]]]]]]]]]]]\nE\n");
     /* an item over max_item */
