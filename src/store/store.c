@@ -796,6 +796,50 @@ enum mrd_code store_value_search(struct store *st, const struct store_value *v, 
     return st->ops->value_search(st, v, limit, visible, emit, ctx, ret_more, err);
 }
 
+/* ---- free text and references ---- */
+
+enum mrd_code store_text_search(struct store *st, const char *q, size_t n, size_t limit,
+                                bool (*visible)(void *ctx, int64_t collection,
+                                                const struct store_row *row),
+                                enum mrd_code (*emit)(void *ctx, const struct store_found *f,
+                                                      struct mrd_err *err),
+                                void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    /* each word quoted ("w" plus a space) at most doubles a query, plus the prefix star */
+    char fts[STORE_TEXT_QUERY_MAX * 2 + STORE_TEXT_TERMS_MAX * 3 + 2];
+    size_t len;
+    enum mrd_code rc;
+
+    if (visible == NULL || emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "search: no callbacks");
+    rc = store_text_query(q, n, fts, sizeof(fts), &len, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (st->ops->text_search == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no text index",
+                           st->ops->name);
+    if (limit == 0 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    return st->ops->text_search(st, fts, limit, visible, emit, ctx, ret_more, err);
+}
+
+enum mrd_code
+store_refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+              bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+              enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+              void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    if (id == NULL || len == 0 || len > STORE_STIX_ID_MAX || roles == 0 || visible == NULL ||
+        emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "references: bad id");
+    if (st->ops->refs_to == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no reference index",
+                           st->ops->name);
+    if (limit == 0 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    return st->ops->refs_to(st, id, len, roles, limit, visible, emit, ctx, ret_more, err);
+}
+
 enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,
                                    struct mrd_err *err)
 {

@@ -266,6 +266,25 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
                                                      struct mrd_err *err),
                                void *ctx, bool *ret_more, struct mrd_err *err);
 
+/* The text and reference indexes (store_sqlite_text.c): index one new
+ * version inside the inserting transaction (the backfill calls it too);
+ * search (fts: a store_text_query). */
+enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                             struct mrd_err *err);
+/* Removes the words of version seq (still stored) from the text index,
+ * inside the deleting transaction. */
+enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err);
+enum mrd_code
+sq__text_search(struct store *st, const char *fts, size_t limit,
+                bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+                enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+                void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code
+sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+            void *ctx, bool *ret_more, struct mrd_err *err);
+
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
                                  const struct store_object_in *objs, size_t n,

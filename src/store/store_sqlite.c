@@ -181,6 +181,15 @@ static const char *const migrations[] = {
     " object_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, how INTEGER NOT NULL,"
     " created INTEGER NOT NULL, squelched INTEGER NOT NULL, UNIQUE (org, asset, seq));"
     "CREATE INDEX notifications_recent ON notifications(org, asset, kind, value, created);",
+    /* 9 -> 10: free text and references (store_text_search, store_refs_to):
+     * the words of each version's name and descriptive text (a contentless
+     * FTS5 table, rowid = seq) and the ids it points at; filled by the
+     * insert path, and for the versions already stored by
+     * sq__index_backfill when the database is opened. */
+    "CREATE VIRTUAL TABLE text_index USING fts5(name, description, content='',"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TABLE ref_index (ref TEXT NOT NULL, seq INTEGER NOT NULL, role INTEGER NOT NULL,"
+    " PRIMARY KEY (ref, seq, role)) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1500,6 +1509,8 @@ static const struct store_ops sq_ops = {
     .session_end = sq__session_end,
     .sessions_end = sq__sessions_end,
     .value_search = sq__value_search,
+    .text_search = sq__text_search,
+    .refs_to = sq__refs_to,
     .snapshot = sq__snapshot,
     .ledger_recorded = sq__ledger_recorded,
     .ledger_events = sq__ledger_events,

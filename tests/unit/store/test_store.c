@@ -1461,6 +1461,8 @@ static void test_migration_from_v1(void **state)
     (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE text_index; DROP TABLE ref_index;"
+                                  "DELETE FROM meta WHERE key = 'text_index';"
                                   "DROP INDEX tokens_prev;"
                                   "DROP TABLE notifications; DROP TABLE assets;"
                                   "ALTER TABLE tokens DROP COLUMN expires;"
