@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/jstream.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "core/uuid.h"
@@ -30,12 +31,17 @@
 #include "stix/stix.h"
 #include "store/store.h"
 
-#define IMPORT_BATCH 256         /* objects per transaction */
+#define IMPORT_BATCH 4096 /* objects per transaction */
+/* ... or fewer when their canonical bytes reach this: the batch's parsed
+ * objects (about 8 times their text) stay well under the memory bound */
+#define IMPORT_BATCH_BYTES ((size_t)8 << 20)
+#define IMPORT_BODY_KEEP 65536   /* a body buffer larger than this is freed after its batch */
 #define IMPORT_ERRORS_SHOWN 5    /* findings printed per invalid object */
 #define IMPORT_MAX_RECIPIENTS 16 /* --recipient options */
 #define IMPORT_MAX_LINE 65536    /* one line of a text or CSV list */
 #define IMPORT_READ ((size_t)1 << 20)
 #define IMPORT_MAX_LABELS 16
+#define IMPORT_NO_OFFSET UINT64_MAX /* importer.at: not a streamed object */
 
 /* How a text or CSV list becomes indicators (--format csv|text). */
 struct list_opts {
@@ -66,12 +72,14 @@ struct importer {
     json_t *hold; /* objects made here (lists, repairs) the pending batch's rows point into */
     bool repair;  /* --repair */
     size_t repairs, fixable; /* objects repaired; invalid ones --repair would fix */
+    uint64_t at;             /* byte offset of the streamed object, or IMPORT_NO_OFFSET */
     /* the pending batch: canonical bytes and the rows pointing into them */
     struct mrd_buf bodies[IMPORT_BATCH];
     struct store_object_in rows[IMPORT_BATCH];
     enum store_insert_outcome outcomes[IMPORT_BATCH];
     char signers[IMPORT_BATCH][STORE_SIGNER_MAX + 1];
     size_t n;
+    size_t pending; /* canonical bytes in the batch */
 };
 
 static enum mrd_code flush(struct importer *im, struct counts *cnt, struct mrd_err *err)
@@ -90,9 +98,14 @@ static enum mrd_code flush(struct importer *im, struct counts *cnt, struct mrd_e
         if (o != STORE_INS_ADDED && o != STORE_INS_DUPLICATE)
             cnt->conflicts++; /* not genuine here, or outranked others: 'meridian conflicts' */
     }
-    for (size_t i = 0; i < im->n; i++)
-        mrd_buf_reset(&im->bodies[i]);
+    for (size_t i = 0; i < im->n; i++) {
+        if (im->bodies[i].cap > IMPORT_BODY_KEEP)
+            mrd_buf_release(&im->bodies[i]);
+        else
+            mrd_buf_reset(&im->bodies[i]);
+    }
     im->n = 0;
+    im->pending = 0;
     if (im->hold != NULL)
         (void)json_array_clear(im->hold);
     return rc;
@@ -114,20 +127,22 @@ static bool get_time(const json_t *obj, const char *key, int64_t *ret)
     return true;
 }
 
-static void report_invalid(const char *path, size_t index, const json_t *obj,
+static void report_invalid(const char *path, size_t index, uint64_t at, const json_t *obj,
                            const struct stix_report *rep, const char *why)
 {
     const json_t *id = json_object_get(obj, "id");
     const char *ids = json_is_string(id) ? json_string_value(id) : "(no id)";
-    char line[STIX_LINE_MAX];
+    char line[STIX_LINE_MAX], where[48] = "";
     size_t shown = 0;
 
+    if (at != IMPORT_NO_OFFSET)
+        (void)snprintf(where, sizeof(where), " at byte %llu", (unsigned long long)at);
     if (why != NULL) {
-        cli_errorf("import", "%s: object %zu %s: %s; skipped", path, index, ids, why);
+        cli_errorf("import", "%s: object %zu%s %s: %s; skipped", path, index, where, ids, why);
         return;
     }
-    cli_errorf("import", "%s: object %zu %s is invalid (%zu error%s); skipped", path, index, ids,
-               stix_report_errors(rep), stix_report_errors(rep) == 1 ? "" : "s");
+    cli_errorf("import", "%s: object %zu%s %s is invalid (%zu error%s); skipped", path, index,
+               where, ids, stix_report_errors(rep), stix_report_errors(rep) == 1 ? "" : "s");
     for (size_t i = 0; i < rep->nfindings && shown < IMPORT_ERRORS_SHOWN; i++) {
         if (rep->findings[i].severity != STIX_ERROR)
             continue;
@@ -225,7 +240,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     enum mrd_code rc;
 
     /* a full batch is stored first: what follows may add to im->hold */
-    if (im->n == IMPORT_BATCH) {
+    if (im->n == IMPORT_BATCH || im->pending >= IMPORT_BATCH_BYTES) {
         rc = flush(im, cnt, err);
         if (rc != MRD_OK)
             return rc;
@@ -233,7 +248,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     cnt->objects++;
     if (!json_is_object(obj)) {
         cnt->invalid++;
-        report_invalid(path, index, obj, NULL, "not a JSON object");
+        report_invalid(path, index, im->at, obj, NULL, "not a JSON object");
         return MRD_OK;
     }
     if (im->repair) {
@@ -247,7 +262,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
         return rc;
     if (stix_report_errors(&im->rep) > 0) {
         cnt->invalid++;
-        report_invalid(path, index, obj, &im->rep, NULL);
+        report_invalid(path, index, im->at, obj, &im->rep, NULL);
         if (!im->repair)
             repair_hint(im, obj);
         return MRD_OK;
@@ -262,7 +277,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
         !get_time(obj, "created", &row->created_usec) ||
         !get_time(obj, "modified", &row->modified_usec)) {
         cnt->invalid++;
-        report_invalid(path, index, obj, NULL, "id, type or timestamps unusable");
+        report_invalid(path, index, im->at, obj, NULL, "id, type or timestamps unusable");
         return MRD_OK;
     }
     /* signs what this node creates (its TLP written in), verifies what it
@@ -275,7 +290,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     if (rc != MRD_OK) {
         mrd_buf_reset(body);
         cnt->invalid++;
-        report_invalid(path, index, obj, NULL, err->msg);
+        report_invalid(path, index, im->at, obj, NULL, err->msg);
         mrd_err_clear(err);
         return MRD_OK;
     }
@@ -293,6 +308,7 @@ static enum mrd_code one_object(struct importer *im, const char *path, size_t in
     row->n_recipients = im->n_recipients;
     row->body = body->data;
     row->body_len = body->len;
+    im->pending += body->len;
     if (ir.signer[0] != '\0') {
         row->signer = im->signers[im->n];
         mrd_strlcpy(im->signers[im->n], ir.signer, sizeof(im->signers[0]));
@@ -312,6 +328,7 @@ static int store_failure(struct importer *im, const char *path, const struct mrd
     for (size_t k = 0; k < im->n; k++)
         mrd_buf_reset(&im->bodies[k]);
     im->n = 0;
+    im->pending = 0;
     return CLI_EXIT_USAGE;
 }
 
@@ -574,43 +591,23 @@ out:
     return ret;
 }
 
-/* Imports one file. Returns the exit code it deserves on its own. */
-static int one_file(struct importer *im, const char *path, struct counts *total)
+/* A document read whole (the top level had no "objects" list to stream:
+ * a single object, a MISP event, an envelope without objects): its
+ * objects, through one_object like the streamed ones. */
+static int whole_doc(struct importer *im, const char *path, const json_t *doc, struct counts *cnt)
 {
-    struct mrd_json_limits lim = {STIX_MAX_DOCUMENT, MRD_JSON_MAX_DEPTH};
-    struct counts cnt = {0};
-    struct mrd_buf b;
     struct mrd_err err = {0};
-    json_t *doc = NULL, *misp = NULL;
+    json_t *misp = NULL;
     const json_t *list = NULL, *v;
-    int ret = CLI_EXIT_USAGE;
     bool single = false;
+    int ret = CLI_EXIT_FAIL;
     size_t i;
-    struct stat sb;
 
-    if (im->list.csv || im->list.text)
-        return list_file(im, path, total);
-    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return misp_feed(im, path, total);
-    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
-    if (cli_read_file(path, STIX_MAX_DOCUMENT, &b, &err) != MRD_OK) {
-        cli_errorf("import", "%s", err.msg);
-        goto out;
-    }
-    if (mrd_json_parse(b.data, b.len, &lim, &doc, &err) != MRD_OK) {
-        cli_errorf("import", "%s: not JSON: %s; nothing imported from it", path, err.msg);
-        ret = CLI_EXIT_FAIL;
-        goto out;
-    }
     /* MISP event(s), bundle, envelope (no "type"), list, or a single object */
     if (interop_misp_is_event(doc)) {
-        if (misp_to_stix(path, doc, &misp) != CLI_EXIT_OK) {
-            ret = CLI_EXIT_FAIL;
+        if (misp_to_stix(path, doc, &misp) != CLI_EXIT_OK)
             goto out;
-        }
         list = misp;
-    } else if (json_is_array(doc)) {
-        list = doc;
     } else if (json_is_object(doc)) {
         const json_t *type = json_object_get(doc, "type");
         if (type == NULL && json_object_get(doc, "objects") == NULL &&
@@ -620,7 +617,6 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
                        "envelope, a JSON list of STIX objects, a STIX object or a MISP event "
                        "({\"Event\": {...}}); nothing imported from it",
                        path);
-            ret = CLI_EXIT_FAIL;
             goto out;
         }
         if (type == NULL ||
@@ -630,44 +626,203 @@ static int one_file(struct importer *im, const char *path, struct counts *total)
             single = true;
     } else {
         cli_errorf("import", "%s: neither a bundle, an envelope, a list nor an object", path);
-        ret = CLI_EXIT_FAIL;
         goto out;
     }
     if (list != NULL && !json_is_array(list)) {
         cli_errorf("import", "%s: \"objects\" is not a list", path);
-        ret = CLI_EXIT_FAIL;
         goto out;
     }
+    ret = CLI_EXIT_OK;
     if (single) {
-        if (one_object(im, path, 0, doc, &cnt, &err) != MRD_OK) {
+        if (one_object(im, path, 0, doc, cnt, &err) != MRD_OK)
             ret = store_failure(im, path, &err);
-            goto out;
-        }
     } else if (list != NULL) {
-        struct cli_progress prog;
-        cli_progress_init(&prog, "import", "objects", json_array_size(list));
         json_array_foreach(list, i, v)
         {
-            if ((i & 1023) == 0)
-                cli_progress_tick(&prog, i);
-            if (one_object(im, path, i, v, &cnt, &err) != MRD_OK) {
-                cli_progress_end(&prog);
+            if (one_object(im, path, i, v, cnt, &err) != MRD_OK) {
                 ret = store_failure(im, path, &err);
-                goto out;
+                break;
             }
         }
-        cli_progress_end(&prog);
     }
+    /* rows point into doc and misp: stored before they go */
+    if (ret == CLI_EXIT_OK && flush(im, cnt, &err) != MRD_OK)
+        ret = store_failure(im, path, &err);
+out:
+    json_decref(misp);
+    return ret;
+}
+
+/* One element of a streamed list: parsed on its own (a bad one is
+ * reported with its index and byte offset and skipped), then one_object. */
+static enum mrd_code stream_item(struct importer *im, const char *path,
+                                 const struct mrd_jstream_event *ev, struct counts *cnt,
+                                 struct mrd_err *err)
+{
+    struct mrd_err perr = {0};
+    json_t *obj = NULL;
+    enum mrd_code rc;
+
+    im->at = ev->offset;
+    if (mrd_jstream_parse(ev, &obj, &perr) != MRD_OK) {
+        if (perr.code == MRD_E_NOMEM)
+            return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
+        cnt->objects++;
+        cnt->invalid++;
+        cli_errorf("import", "%s: object %zu at byte %llu is not JSON: %s; skipped", path,
+                   ev->index, (unsigned long long)ev->offset, perr.msg);
+        return MRD_OK;
+    }
+    rc = one_object(im, path, ev->index, obj, cnt, err);
+    /* a queued row points into obj until its batch is stored (flush) */
+    if (json_array_append_new(im->hold, obj) != 0 && rc == MRD_OK)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    return rc;
+}
+
+/* A top-level member: kept (parsed) in head, so "type" and "id" may come
+ * before or after "objects". */
+static int head_member(struct mrd_jstream *js, const char *path, const struct mrd_jstream_event *ev,
+                       json_t *head)
+{
+    struct mrd_err err = {0};
+    json_t *v = NULL;
+
+    if (mrd_jstream_parse(ev, &v, &err) != MRD_OK) {
+        cli_errorf("import", "%s: not JSON: the member \"%s\" at byte %llu: %s", path, ev->key,
+                   (unsigned long long)ev->offset, err.msg);
+        return CLI_EXIT_FAIL;
+    }
+    if (json_object_get(head, ev->key) != NULL) {
+        cli_errorf("import", "%s: not JSON: a second member \"%s\" at byte %llu (RFC 7493)", path,
+                   ev->key, (unsigned long long)ev->offset);
+        json_decref(v);
+        return CLI_EXIT_FAIL;
+    }
+    if (strcmp(ev->key, "type") == 0 && !mrd_jstream_list_seen(js) &&
+        !(json_is_string(v) && strcmp(json_string_value(v), "bundle") == 0))
+        mrd_jstream_whole_list(js); /* one object: its "objects" is a property */
+    if (json_object_set_new(head, ev->key, v) != 0) {
+        cli_errorf("import", "%s: out of memory", path);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Imports one file. Returns the exit code it deserves on its own.
+ *
+ * A STIX file is read as a stream (core/jstream.h): each element of the
+ * bundle's or envelope's "objects" (or of a top-level list) is parsed,
+ * validated and queued on its own, so memory stays flat whatever the file
+ * size; the other top-level members are kept, in any order. A document
+ * with no list to stream (one object, a MISP event) is read whole, up to
+ * STIX_MAX_DOCUMENT. */
+static int one_file(struct importer *im, const char *path, struct counts *total)
+{
+    struct mrd_jstream_opts jo = {"objects", STORE_OBJECT_MAX, STIX_MAX_DOCUMENT,
+                                  MRD_JSON_MAX_DEPTH};
+    struct counts cnt = {0};
+    struct mrd_err err = {0};
+    struct mrd_jstream *js = NULL;
+    struct mrd_jstream_event ev;
+    struct cli_progress prog = {0};
+    json_t *head = NULL, *doc = NULL;
+    FILE *f = NULL;
+    uint64_t size = 0;
+    int ret = CLI_EXIT_USAGE;
+    struct stat sb;
+
+    if (im->list.csv || im->list.text)
+        return list_file(im, path, total);
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return misp_feed(im, path, total);
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        cli_errorf("import", "%s: %s", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+        size = (uint64_t)sb.st_size;
+    head = json_object();
+    if (head == NULL || mrd_jstream_open(&jo, mrd_jstream_read_file, f, &js, &err) != MRD_OK) {
+        cli_errorf("import", "out of memory");
+        goto out;
+    }
+    cli_progress_init(&prog, "import", "objects", 0);
+    for (;;) {
+        enum mrd_code rc = mrd_jstream_next(js, &ev, &err);
+        if (rc == MRD_E_IO || rc == MRD_E_NOMEM) {
+            cli_progress_end(&prog);
+            cli_errorf("import", "%s: %s (objects before it were stored)", path, err.msg);
+            ret = CLI_EXIT_USAGE;
+            break;
+        }
+        if (rc != MRD_OK) {
+            cli_progress_end(&prog);
+            cli_errorf("import", "%s: not JSON: %s; objects read before it: %zu", path, err.msg,
+                       cnt.objects);
+            ret = CLI_EXIT_FAIL;
+            break;
+        }
+        if (ev.kind == MRD_JSTREAM_END) {
+            ret = CLI_EXIT_OK;
+            break;
+        }
+        if (ev.kind == MRD_JSTREAM_ITEM) {
+            if ((ev.index & 1023) == 0)
+                cli_progress_stream(&prog, ev.index, mrd_jstream_offset(js), size);
+            if (stream_item(im, path, &ev, &cnt, &err) != MRD_OK) {
+                cli_progress_end(&prog);
+                ret = store_failure(im, path, &err);
+                break;
+            }
+        } else if (ev.kind == MRD_JSTREAM_MEMBER) {
+            ret = head_member(js, path, &ev, head);
+            if (ret != CLI_EXIT_OK)
+                break;
+        } else {
+            cli_errorf("import", "%s: neither a bundle, an envelope, a list nor an object", path);
+            ret = CLI_EXIT_FAIL;
+            break;
+        }
+    }
+    cli_progress_end(&prog);
+    im->at = IMPORT_NO_OFFSET;
+    /* what was read before an error is stored */
     if (flush(im, &cnt, &err) != MRD_OK) {
         ret = store_failure(im, path, &err);
         goto out;
     }
-    ret = summary(path, "object", &cnt);
+    if (ret != CLI_EXIT_OK) {
+        if (cnt.objects > 0)
+            (void)summary(path, "object", &cnt);
+        goto out;
+    }
+    if (mrd_jstream_top(js) == MRD_JSTREAM_TOP_OBJECT && !mrd_jstream_list_seen(js)) {
+        ret = whole_doc(im, path, head, &cnt);
+    } else if (mrd_jstream_list_seen(js)) {
+        const json_t *type = json_object_get(head, "type");
+        if (type != NULL &&
+            !(json_is_string(type) && strcmp(json_string_value(type), "bundle") == 0)) {
+            /* "objects" came first, so it was read as a bundle's */
+            cli_errorf("import",
+                       "%s: a top-level object with \"type\" other than \"bundle\" and an "
+                       "\"objects\" list: its objects were imported as a bundle's",
+                       path);
+            ret = CLI_EXIT_FAIL;
+        }
+    }
+    if (ret == CLI_EXIT_OK)
+        ret = summary(path, "object", &cnt);
+    else if (cnt.objects > 0)
+        (void)summary(path, "object", &cnt);
 out:
     add_counts(total, &cnt);
+    mrd_jstream_close(js);
+    json_decref(head);
     json_decref(doc);
-    json_decref(misp);
-    mrd_buf_release(&b);
+    if (f != NULL && f != stdin)
+        (void)fclose(f);
     return ret;
 }
 
@@ -870,6 +1025,7 @@ static int run(int argc, char **argv)
     }
     im->list = lo;
     im->repair = repair;
+    im->at = IMPORT_NO_OFFSET;
     im->hold = json_array();
     if (im->hold == NULL) {
         mrd_free(im);
@@ -943,6 +1099,13 @@ const struct cli_verb cli_verb_import = {
         "validator's findings and skipped, the valid ones are stored in the collection\n"
         "ID (its uuid, or API-ROOT/ALIAS). Objects already in the collection (same id\n"
         "and version) are left as they are. A summary per file goes to stderr.\n"
+        "\n"
+        "Bundles, envelopes and lists are read as a stream, one object (at most\n"
+        "16 MiB) at a time, and stored in batches as they fill, so memory stays\n"
+        "bounded whatever the file size; 'objects' may come before 'type'. A bad\n"
+        "object is named with its index and byte offset and skipped; a truncated\n"
+        "file is an error after the objects before it are stored. On a terminal\n"
+        "the progress shows (objects, rate, megabytes read, ETA).\n"
         "\n"
         "--format text: one value per line ('#' comments); --format csv: a header\n"
         "row, then records (RFC 4180). Each value (IP address or CIDR, domain, URL,\n"
