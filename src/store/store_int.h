@@ -222,6 +222,12 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
                                                      struct mrd_err *err),
                                void *ctx, bool *ret_more, struct mrd_err *err);
 
+/* The overview's aggregates and the newest objects from peers
+ * (store_sqlite_agg.c). */
+enum mrd_code sq__agg_query(struct store *st, const struct store_agg_query *q, struct mrd_err *err);
+enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
+                                 struct mrd_err *err);
+
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
                                  const struct store_object_in *objs, size_t n,

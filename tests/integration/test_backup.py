@@ -319,19 +319,19 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
         fed.stop()
 
 
-def downgrade_lifecycle(data):
-    """Turns a current database back into the schema before the lifecycle
-    columns (the last migration), as an older Meridian left it; returns
+def downgrade_last(data):
+    """Turns a current database back into the schema before the overview's
+    aggregates (the last migration), as an older Meridian left it; returns
     (that version, the current one)."""
     import sqlite3
     con = sqlite3.connect(data / "meridian.db")
     cur = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
     con.executescript(
-        "DROP INDEX tokens_prev;"
-        "ALTER TABLE tokens DROP COLUMN expires; ALTER TABLE tokens DROP COLUMN last_used;"
-        "ALTER TABLE tokens DROP COLUMN prev_hash; ALTER TABLE tokens DROP COLUMN prev_expires;"
-        "ALTER TABLE tokens DROP COLUMN prev_last_used;"
-        "ALTER TABLE orgs DROP COLUMN disabled; ALTER TABLE orgs DROP COLUMN deleted;"
+        "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting; DROP TRIGGER agg_delete;"
+        "DROP TRIGGER agg_delete_sighting; DROP TRIGGER agg_moved;"
+        "DROP TRIGGER agg_update_sighting_old; DROP TRIGGER agg_update_sighting_new;"
+        "DROP TABLE agg_keys; DROP TABLE agg_objects; DROP TABLE agg_sightings;"
+        "DROP TABLE agg_sighted; DROP INDEX objects_from_peers;"
         f"UPDATE schema_version SET version = {cur - 1};")
     con.commit()
     con.close()
@@ -346,15 +346,17 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
     n.start()
     n.post_ok(coll, [indicator(tlp=TLP_CLEAR, value=f"10.8.8.{i}") for i in range(20)])
     n.stop()
-    old, new = downgrade_lifecycle(n.data)
+    old, new = downgrade_last(n.data)
     # not a terminal: silent apart from the one-line summary
     p = n.cli("migrate", "--data", n.data)
     assert f"schema {old} -> {new}" in p.stderr and "migrating" not in p.stderr
     assert sqlite_count(n.data, "SELECT MAX(version) FROM schema_version") == new
     assert sqlite_count(n.data, "SELECT COUNT(*) FROM objects") == 20
+    # the migration built the overview's aggregates from the stored rows
+    assert sqlite_count(n.data, "SELECT SUM(n) FROM agg_objects") == 20
     assert f"at schema {new} already" in n.cli("migrate", "--data", n.data).stderr
     # on a terminal: progress
-    downgrade_lifecycle(n.data)
+    downgrade_last(n.data)
     master, slave = pty.openpty()
     proc = subprocess.Popen([meridian_bin, "migrate", "--data", str(n.data)], stderr=slave,
                             stdout=subprocess.DEVNULL)

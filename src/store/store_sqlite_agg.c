@@ -1,0 +1,336 @@
+/*
+ * store_sqlite_agg.c: the overview's aggregates in the SQLite store
+ * (store.h, store_agg_query) and the newest objects received from peers.
+ *
+ * The counters (agg_objects, agg_sightings, agg_sighted) and their keys
+ * (agg_keys) are written by triggers on the objects table (store_sqlite.c,
+ * AGG_SCHEMA), so every path that changes a row keeps them right without
+ * knowing about them. Here they are only read: the keys first, each handed
+ * once to the caller's read decision, then the counters of the readable
+ * keys, selected in SQL with the list of those keys (json_each), so that
+ * counters of keys the reader may not read are never even fetched.
+ */
+#include "store/store_int.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/str.h"
+
+#define KEYS_SQL_MAX ((size_t)STORE_AGG_KEYS_MAX * 24) /* "[k1,k2,...]" */
+
+/* A readable key, with copies of its strings (the statement moves on). */
+struct kept {
+    int64_t key, collection;
+    struct store_row row; /* policy columns and source_peer, pointing below */
+    char *community, *peer;
+    int64_t *recipients;
+};
+
+struct agg {
+    struct sq_conn *c;
+    const struct store_agg_query *q;
+    struct kept *k;
+    size_t n, cap;
+    struct mrd_buf all, local; /* JSON arrays of the readable keys, of the local ones */
+};
+
+static void kept_release(struct agg *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        mrd_free(a->k[i].community);
+        mrd_free(a->k[i].peer);
+        mrd_free(a->k[i].recipients);
+    }
+    mrd_free(a->k);
+}
+
+static enum mrd_code keep(struct agg *a, int64_t collection, const struct store_row *row,
+                          struct mrd_err *err)
+{
+    struct kept *k;
+
+    if (a->n == a->cap) {
+        size_t ncap = a->cap == 0 ? 64 : a->cap * 2;
+        struct kept *p = mrd_realloc(a->k, ncap * sizeof(*p));
+        if (p == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        a->k = p;
+        a->cap = ncap;
+    }
+    k = &a->k[a->n];
+    memset(k, 0, sizeof(*k));
+    k->key = row->seq;
+    k->collection = collection;
+    k->row = *row;
+    k->community = mrd_strndup(row->policy.community, row->policy.community_len);
+    k->peer = row->source_peer != NULL ? mrd_strndup(row->source_peer, row->source_peer_len) : NULL;
+    if (row->policy.n_recipients > 0)
+        k->recipients = mrd_calloc(row->policy.n_recipients, sizeof(int64_t));
+    a->n++; /* released with the others, complete or not */
+    if (k->community == NULL || (row->source_peer != NULL && k->peer == NULL) ||
+        (row->policy.n_recipients > 0 && k->recipients == NULL))
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    if (k->recipients != NULL)
+        memcpy(k->recipients, row->policy.recipients, row->policy.n_recipients * sizeof(int64_t));
+    k->row.policy.community = k->community;
+    k->row.policy.recipients = k->recipients;
+    k->row.source_peer = k->peer;
+    k->row.id = k->row.type = k->row.spec_version = "";
+    return MRD_OK;
+}
+
+static enum mrd_code add_key(struct mrd_buf *b, int64_t key, struct mrd_err *err)
+{
+    return mrd_buf_printf(b, err, "%s%" PRId64, b->len > 1 ? "," : "", key);
+}
+
+/* Loads the keys, keeps the readable ones (ascending key order). */
+static enum mrd_code load_keys(struct agg *a, struct mrd_err *err)
+{
+    /* the columns sq__row_from_stmt reads, with the key as seq and the
+     * collection after them */
+    static const char sql[] =
+        "SELECT k.key, 0, '', '', '', NULL, NULL, 0, 0, k.tlp, k.local, k.creator_org,"
+        " NULLIF(k.source_peer, ''), k.community, k.recipients, (k.writer_only << 5), k.collection"
+        " FROM agg_keys k ORDER BY k.key";
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    size_t seen = 0;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__prepare(a->c, sql, &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t coll = sqlite3_column_int64(st, SQ_ROW_BODY_COL);
+        if (++seen > STORE_AGG_KEYS_MAX) {
+            rc = mrd_err_set(err, MRD_E_TOOBIG, "store: more than %d aggregate keys",
+                             STORE_AGG_KEYS_MAX);
+            break;
+        }
+        sq__row_from_stmt(st, false, &row, recipients);
+        if (!a->q->readable(a->q->ctx, coll, &row))
+            continue;
+        rc = keep(a, coll, &row, err);
+        if (rc == MRD_OK)
+            rc = add_key(&a->all, row.seq, err);
+        if (rc == MRD_OK && row.policy.local)
+            rc = add_key(&a->local, row.seq, err);
+        if (rc != MRD_OK)
+            break;
+    }
+    (void)sqlite3_reset(st);
+    if (rc == MRD_OK && src != SQLITE_DONE)
+        rc = sq__fail(a->c, src, "aggregate keys", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(&a->all, "]", 1, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(&a->local, "]", 1, err);
+    return rc;
+}
+
+static int by_key(const void *key, const void *elem)
+{
+    int64_t k = *(const int64_t *)key, e = ((const struct kept *)elem)->key;
+
+    return k < e ? -1 : k > e ? 1 : 0;
+}
+
+/* One counter table: hour, key, name, n[, count] rows of readable keys. */
+static enum mrd_code cells(struct agg *a, const char *sql, bool with_count,
+                           enum mrd_code (*cb)(void *, const struct store_agg_cell *,
+                                               struct mrd_err *),
+                           struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__prepare(a->c, sql, &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, a->q->since_usec / STORE_HOUR_USEC);
+    (void)sqlite3_bind_text(st, 2, (const char *)a->all.data, (int)a->all.len, SQLITE_STATIC);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t key = sqlite3_column_int64(st, 1);
+        const struct kept *k = bsearch(&key, a->k, a->n, sizeof(*a->k), by_key);
+        struct store_agg_cell cell = {.hour_usec = sqlite3_column_int64(st, 0) * STORE_HOUR_USEC,
+                                      .n = sqlite3_column_int64(st, 3)};
+        if (k == NULL)
+            continue; /* not asked for: cannot happen */
+        cell.key = &k->row;
+        cell.collection = k->collection;
+        cell.name = sq__text(st, 2, &cell.name_len);
+        cell.count = with_count ? sqlite3_column_int64(st, 4) : cell.n;
+        rc = cb(a->q->ctx, &cell, err);
+        if (rc != MRD_OK)
+            break;
+    }
+    (void)sqlite3_reset(st);
+    if (rc == MRD_OK && src != SQLITE_DONE)
+        rc = sq__fail(a->c, src, "aggregates", err);
+    return rc;
+}
+
+static enum mrd_code top(struct agg *a, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__prepare(a->c,
+                     "SELECT indicator, SUM(count), SUM(n) FROM agg_sighted WHERE day >= ?1"
+                     " AND key IN (SELECT value FROM json_each(?2)) GROUP BY indicator"
+                     " HAVING SUM(n) > 0 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?3",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)sqlite3_bind_int64(st, 1, a->q->since_usec / (24 * STORE_HOUR_USEC));
+    (void)sqlite3_bind_text(st, 2, (const char *)a->all.data, (int)a->all.len, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, (int64_t)a->q->top);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_agg_top t = {.count = sqlite3_column_int64(st, 1),
+                                  .n = sqlite3_column_int64(st, 2)};
+        t.id = sq__text(st, 0, &t.id_len);
+        rc = a->q->top_cb(a->q->ctx, &t, err);
+        if (rc != MRD_OK)
+            break;
+    }
+    (void)sqlite3_reset(st);
+    if (rc == MRD_OK && src != SQLITE_DONE)
+        rc = sq__fail(a->c, src, "aggregates", err);
+    return rc;
+}
+
+static enum mrd_code sighted(struct agg *a, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    rc = sq__prepare(a->c,
+                     "SELECT 1 FROM agg_sighted WHERE indicator = ?1 AND day >= ?2 AND n > 0"
+                     " AND key IN (SELECT value FROM json_each(?3)) LIMIT 1",
+                     &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    for (size_t i = 0; i < a->q->n_ids; i++) {
+        int src;
+        (void)sqlite3_bind_text(st, 1, a->q->ids[i], -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 2, a->q->since_usec / (24 * STORE_HOUR_USEC));
+        (void)sqlite3_bind_text(st, 3, (const char *)a->local.data, (int)a->local.len,
+                                SQLITE_STATIC);
+        src = sqlite3_step(st);
+        (void)sqlite3_reset(st);
+        if (src == SQLITE_ROW)
+            a->q->sighted(a->q->ctx, i);
+        else if (src != SQLITE_DONE)
+            return sq__fail(a->c, src, "aggregates", err);
+    }
+    return MRD_OK;
+}
+
+enum mrd_code sq__agg_query(struct store *stp, const struct store_agg_query *q, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct agg a = {.q = q};
+    bool began = false;
+    enum mrd_code rc;
+
+    mrd_buf_init(&a.all, KEYS_SQL_MAX);
+    mrd_buf_init(&a.local, KEYS_SQL_MAX);
+    rc = mrd_buf_append(&a.all, "[", 1, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(&a.local, "[", 1, err);
+    if (rc == MRD_OK)
+        rc = sq__acquire_read(s, &a.c, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (sqlite3_get_autocommit(a.c->db)) {
+        rc = sq__exec(a.c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+        began = true;
+    }
+    rc = load_keys(&a, err);
+    if (rc == MRD_OK && q->objects != NULL)
+        rc = cells(&a,
+                   "SELECT hour, key, type, n FROM agg_objects WHERE hour >= ?1"
+                   " AND key IN (SELECT value FROM json_each(?2)) AND n <> 0",
+                   false, q->objects, err);
+    if (rc == MRD_OK && q->sightings != NULL)
+        rc = cells(&a,
+                   "SELECT hour, key, reporter, n, count FROM agg_sightings WHERE hour >= ?1"
+                   " AND key IN (SELECT value FROM json_each(?2)) AND n <> 0",
+                   true, q->sightings, err);
+    if (rc == MRD_OK && q->top > 0)
+        rc = top(&a, err);
+    if (rc == MRD_OK && q->n_ids > 0)
+        rc = sighted(&a, err);
+out:
+    if (began)
+        sq__rollback(a.c); /* read-only */
+    if (a.c != NULL)
+        sq__release(s, a.c);
+    kept_release(&a);
+    mrd_buf_release(&a.all);
+    mrd_buf_release(&a.local);
+    return rc;
+}
+
+enum mrd_code sq__objects_newest(struct store *stp, const struct store_newest *q,
+                                 struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_row row;
+    size_t emitted = 0;
+    bool began = false;
+    enum mrd_code rc;
+    int src = SQLITE_DONE;
+
+    rc = sq__acquire_read(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
+        began = true;
+    }
+    /* objects_from_peers: only the rows received from peers, newest first */
+    rc = sq__prepare(c,
+                     "SELECT " SQ_ROW_COLS " FROM objects o WHERE o.collection = ?1"
+                     " AND o.type = ?2 AND o.source_peer IS NOT NULL AND o.date_added > ?3"
+                     " ORDER BY o.date_added DESC",
+                     &st, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)sqlite3_bind_int64(st, 1, q->collection);
+    (void)sqlite3_bind_text(st, 2, q->type, -1, SQLITE_STATIC);
+    (void)sqlite3_bind_int64(st, 3, q->added_after);
+    while (emitted < q->limit && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        sq__row_from_stmt(st, false, &row, recipients);
+        if (!q->visible(q->ctx, &row))
+            continue;
+        rc = q->emit(q->ctx, &row, err);
+        if (rc != MRD_OK)
+            break;
+        emitted++;
+    }
+    (void)sqlite3_reset(st);
+    if (rc == MRD_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = sq__fail(c, src, "newest objects", err);
+out:
+    if (began)
+        sq__rollback(c);
+    sq__release(s, c);
+    return rc;
+}
