@@ -1,6 +1,8 @@
 /*
  * The overview's figures (GET /api/v1/overview?days=N): objects received
- * per hour or day by TLP and by source, sightings by reporter, the
+ * per hour or day by TLP and by source, objects sent (to partners reading
+ * through TAXII, to peers by push) by TLP and by destination, sightings
+ * by reporter, the
  * most-sighted indicators, and indicators from partners nobody here has
  * sighted yet.
  *
@@ -37,11 +39,12 @@ struct ov {
     int64_t start, size;
     size_t nb;
     json_t *by_tlp, *by_source, *by_rep; /* name -> [counts] */
+    json_t *sent_tlp, *sent_dest;        /* name -> [counts] */
     json_t *names;                       /* reporter id -> shown name */
     json_t *top;                         /* [{indicator, count, sightings}] */
     json_t *partner;                     /* [{id, source, date_added, tlp}] newest first */
     bool *sighted;                       /* partner[i] has a readable local sighting */
-    uint64_t received, partner_total, sight_total;
+    uint64_t received, partner_total, sight_total, sent;
 };
 
 static enum mrd_code bump(json_t *map, const char *key, size_t nb, size_t i, json_int_t by)
@@ -105,6 +108,24 @@ static enum mrd_code received(void *ctx, const struct store_agg_cell *c, struct 
     o->received += (uint64_t)c->n;
     if (c->key->source_peer != NULL && mrd_str_eq(c->name, c->name_len, "indicator"))
         o->partner_total += (uint64_t)c->n;
+    return MRD_OK;
+}
+
+/* What left the node: a partner's TAXII reads, pushes to peers. */
+static enum mrd_code sent(void *ctx, const struct store_agg_cell *c, struct mrd_err *err)
+{
+    struct ov *o = ctx;
+    size_t i = bucket_of(o, c->hour_usec);
+    char dest[STORE_NAME_MAX + 1];
+    enum mrd_code rc;
+
+    (void)snprintf(dest, sizeof(dest), "%.*s", (int)c->name_len, c->name);
+    rc = bump(o->sent_tlp, policy_tlp_name(c->key->policy.tlp), o->nb, i, c->n);
+    if (rc == MRD_OK)
+        rc = bump(o->sent_dest, dest, o->nb, i, c->n);
+    if (rc != MRD_OK)
+        return mrd_err_set(err, rc, "overview: out of memory");
+    o->sent += (uint64_t)c->n;
     return MRD_OK;
 }
 
@@ -304,6 +325,7 @@ enum mrd_code dash__overview(struct store *st, const struct dash_who *who, unsig
     struct store_agg_query q = {.readable = key_readable,
                                 .objects = received,
                                 .sightings = sighted,
+                                .sent = sent,
                                 .top = OVERVIEW_TOP,
                                 .top_cb = top,
                                 .sighted = seen_here,
@@ -323,6 +345,8 @@ enum mrd_code dash__overview(struct store *st, const struct dash_who *who, unsig
     o.by_tlp = json_object();
     o.by_source = json_object();
     o.by_rep = json_object();
+    o.sent_tlp = json_object();
+    o.sent_dest = json_object();
     o.names = json_object();
     o.top = json_array();
     o.partner = json_array();
@@ -336,6 +360,10 @@ enum mrd_code dash__overview(struct store *st, const struct dash_who *who, unsig
         goto done;
     for (size_t i = 0; i < json_array_size(o.partner); i++)
         ids[i] = json_string_value(json_object_get(json_array_get(o.partner, i), "id"));
+    /* Who received what is the node's business: shown to its own org
+     * (like peer health), and then still only for keys it may read. */
+    if (who->relation != POLICY_REL_OWN)
+        q.sent = NULL;
     q.since_usec = o.start;
     q.ids = ids;
     q.n_ids = json_array_size(o.partner);
@@ -364,12 +392,13 @@ enum mrd_code dash__overview(struct store *st, const struct dash_who *who, unsig
         (void)json_array_append(fresh, e);
     }
     mrd_time_format_taxii(o.start, t);
-    *ret = json_pack("{s:i,s:s,s:s,s:O,s:{s:O,s:O,s:I},s:{s:O,s:I},s:O,s:O,s:I}", "days", (int)days,
-                     "bucket", o.size == HOUR_USEC ? "hour" : "day", "start", t, "buckets", buckets,
-                     "received", "by_tlp", o.by_tlp, "by_source", o.by_source, "total",
-                     (json_int_t)o.received, "sightings", "by_reporter", o.by_rep, "total",
-                     (json_int_t)o.sight_total, "top_sighted", o.top, "new_partner_indicators",
-                     fresh, "partner_indicators", (json_int_t)o.partner_total);
+    *ret = json_pack(
+        "{s:i,s:s,s:s,s:O,s:{s:O,s:O,s:I},s:{s:O,s:O,s:I},s:{s:O,s:I},s:O,s:O,s:I}", "days",
+        (int)days, "bucket", o.size == HOUR_USEC ? "hour" : "day", "start", t, "buckets", buckets,
+        "received", "by_tlp", o.by_tlp, "by_source", o.by_source, "total", (json_int_t)o.received,
+        "sent", "by_tlp", o.sent_tlp, "by_destination", o.sent_dest, "total", (json_int_t)o.sent,
+        "sightings", "by_reporter", o.by_rep, "total", (json_int_t)o.sight_total, "top_sighted",
+        o.top, "new_partner_indicators", fresh, "partner_indicators", (json_int_t)o.partner_total);
     if (*ret == NULL)
         rc = mrd_err_set(err, MRD_E_NOMEM, "overview: out of memory");
 done:
@@ -378,6 +407,8 @@ out:
     json_decref(o.by_tlp);
     json_decref(o.by_source);
     json_decref(o.by_rep);
+    json_decref(o.sent_tlp);
+    json_decref(o.sent_dest);
     json_decref(o.names);
     json_decref(o.top);
     json_decref(o.partner);

@@ -921,3 +921,16 @@ enum mrd_code store_objects_newest(struct store *st, const struct store_newest *
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no newest-objects query", st->ops->name);
     return st->ops->objects_newest(st, q, err);
 }
+
+enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                int64_t at_usec, struct mrd_err *err)
+{
+    if (dest == NULL || dest[0] == '\0' || strlen(dest) > STORE_NAME_MAX || n > STORE_SENT_MAX ||
+        (n > 0 && seqs == NULL))
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad sent record");
+    if (n == 0)
+        return MRD_OK;
+    if (st->ops->sent_record == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no aggregates", st->ops->name);
+    return st->ops->sent_record(st, dest, seqs, n, at_usec, err);
+}

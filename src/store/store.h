@@ -623,6 +623,8 @@ struct store_ops {
                                struct mrd_err *err);
     enum mrd_code (*objects_newest)(struct store *st, const struct store_newest *q,
                                     struct mrd_err *err);
+    enum mrd_code (*sent_record)(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                 int64_t at_usec, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -1238,8 +1240,9 @@ enum mrd_code store_value_search(struct store *st, const struct store_value *v, 
 #define STORE_HOUR_USEC ((int64_t)3600 * 1000000)
 
 /* One counter: object versions stored in an hour (name = the STIX type),
- * or sightings first seen in an hour (name = the reporter: created_by_ref,
- * else where_sighted_refs[0], else "unknown"). */
+ * sightings first seen in an hour (name = the reporter: created_by_ref,
+ * else where_sighted_refs[0], else "unknown"), or object versions sent in
+ * an hour (name = the destination, store_sent_record). */
 struct store_agg_cell {
     const struct store_row *key; /* the key's policy columns and source_peer */
     int64_t collection;
@@ -1267,6 +1270,7 @@ struct store_agg_query {
     /* each may be NULL */
     enum mrd_code (*objects)(void *ctx, const struct store_agg_cell *c, struct mrd_err *err);
     enum mrd_code (*sightings)(void *ctx, const struct store_agg_cell *c, struct mrd_err *err);
+    enum mrd_code (*sent)(void *ctx, const struct store_agg_cell *c, struct mrd_err *err);
     size_t top; /* most-sighted objects wanted (days from since_usec's), <= STORE_AGG_TOP_MAX */
     enum mrd_code (*top_cb)(void *ctx, const struct store_agg_top *t, struct mrd_err *err);
     /* objects to check for a readable sighting created on this node (local)
@@ -1298,5 +1302,14 @@ struct store_newest {
 };
 enum mrd_code store_objects_newest(struct store *st, const struct store_newest *q,
                                    struct mrd_err *err);
+
+/* Records that the stored object versions seqs (n, at most STORE_SENT_MAX)
+ * left this node at at_usec for dest (the partner org that read them
+ * through TAXII, the peer they were pushed to; at most STORE_NAME_MAX):
+ * the overview's "sent" counters, under each version's aggregate key.
+ * Seqs no longer stored are skipped. One small committed write. */
+#define STORE_SENT_MAX 10000
+enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                int64_t at_usec, struct mrd_err *err);
 
 #endif

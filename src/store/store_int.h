@@ -227,6 +227,8 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
 enum mrd_code sq__agg_query(struct store *st, const struct store_agg_query *q, struct mrd_err *err);
 enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
                                  struct mrd_err *err);
+enum mrd_code sq__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                              int64_t at_usec, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,

@@ -39,7 +39,10 @@
  *  - agg_sightings: sightings per hour of first_seen (date_added when
  *    absent) and reporter (created_by_ref, else where_sighted_refs[0]);
  *    the sum of their count (1 when absent, STIX 2.1 §5.7);
- *  - agg_sighted: the same per day and sighted object (sighting_of_ref).
+ *  - agg_sighted: the same per day and sighted object (sighting_of_ref);
+ *  - agg_sent: object versions sent per hour and destination (a partner's
+ *    TAXII read, a push to a peer), written by store_sent_record; what was
+ *    sent stays counted when the row changes or goes.
  * A sighting counts as its newest version only (is_last), so an updated
  * sighting is not counted twice. The triggers keep the counters right on
  * every change of a row: insert, delete (objects_delete), a copy becoming
@@ -105,6 +108,8 @@ static const char agg_tables[] =
     " key INTEGER NOT NULL, count INTEGER NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY (day, indicator, key)) WITHOUT ROWID;"
     "CREATE INDEX agg_sighted_indicator ON agg_sighted(indicator, day);"
+    "CREATE TABLE agg_sent (hour INTEGER NOT NULL, key INTEGER NOT NULL, dest TEXT NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY (hour, key, dest)) WITHOUT ROWID;"
     "CREATE INDEX objects_from_peers ON objects(collection, type, date_added)"
     " WHERE source_peer IS NOT NULL;";
 
@@ -1894,6 +1899,7 @@ static const struct store_ops sq_ops = {
     .conflict_list = sq__conflict_list,
     .agg_query = sq__agg_query,
     .objects_newest = sq__objects_newest,
+    .sent_record = sq__sent_record,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

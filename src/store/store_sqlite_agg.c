@@ -20,7 +20,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 
-#define KEYS_SQL_MAX ((size_t)STORE_AGG_KEYS_MAX * 24) /* "[k1,k2,...]" */
+#define KEYS_SQL_MAX ((size_t)STORE_AGG_KEYS_MAX * 24) /* "[k1,k2,...]", "[seq1,...]" */
 
 /* A readable key, with copies of its strings (the statement moves on). */
 struct kept {
@@ -268,6 +268,11 @@ enum mrd_code sq__agg_query(struct store *stp, const struct store_agg_query *q, 
                    "SELECT hour, key, reporter, n, count FROM agg_sightings WHERE hour >= ?1"
                    " AND key IN (SELECT value FROM json_each(?2)) AND n <> 0",
                    true, q->sightings, err);
+    if (rc == MRD_OK && q->sent != NULL)
+        rc = cells(&a,
+                   "SELECT hour, key, dest, n FROM agg_sent WHERE hour >= ?1"
+                   " AND key IN (SELECT value FROM json_each(?2)) AND n <> 0",
+                   false, q->sent, err);
     if (rc == MRD_OK && q->top > 0)
         rc = top(&a, err);
     if (rc == MRD_OK && q->n_ids > 0)
@@ -332,5 +337,52 @@ out:
     if (began)
         sq__rollback(c);
     sq__release(s, c);
+    return rc;
+}
+
+enum mrd_code sq__sent_record(struct store *stp, const char *dest, const int64_t *seqs, size_t n,
+                              int64_t at_usec, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct mrd_buf list;
+    struct sq_conn *c = NULL;
+    sqlite3_stmt *st = NULL;
+    enum mrd_code rc;
+
+    mrd_buf_init(&list, KEYS_SQL_MAX);
+    rc = mrd_buf_putc(&list, '[', err);
+    for (size_t i = 0; i < n && rc == MRD_OK; i++)
+        rc = add_key(&list, seqs[i], err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(&list, ']', err);
+    if (rc == MRD_OK)
+        rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = sq__prepare(
+            c,
+            "INSERT INTO agg_sent (hour, key, dest, n) SELECT ?1, k.key, ?2, COUNT(*)"
+            " FROM objects o JOIN agg_keys k ON (k.collection, k.tlp, k.local, k.creator_org,"
+            " k.community, k.recipients, k.writer_only, k.source_peer) = (o.collection, o.tlp,"
+            " o.local, o.creator_org, o.community, IFNULL(o.recipients, ''), o.writer_only,"
+            " IFNULL(o.source_peer, '')) WHERE o.seq IN (SELECT value FROM json_each(?3))"
+            " GROUP BY k.key ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            &st, err);
+    if (rc == MRD_OK) {
+        (void)sqlite3_bind_int64(st, 1, at_usec / STORE_HOUR_USEC);
+        (void)sqlite3_bind_text(st, 2, dest, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 3, list.data, (int)list.len, SQLITE_STATIC);
+        rc = sq__step_reset(c, st, "sent record", err);
+    }
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
+    if (rc != MRD_OK)
+        sq__rollback(c);
+out:
+    if (c != NULL)
+        sq__release(s, c);
+    mrd_buf_release(&list);
     return rc;
 }

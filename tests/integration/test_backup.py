@@ -331,7 +331,7 @@ def downgrade_last(data):
         "DROP TRIGGER agg_delete_sighting; DROP TRIGGER agg_moved;"
         "DROP TRIGGER agg_update_sighting_old; DROP TRIGGER agg_update_sighting_new;"
         "DROP TABLE agg_keys; DROP TABLE agg_objects; DROP TABLE agg_sightings;"
-        "DROP TABLE agg_sighted; DROP INDEX objects_from_peers;"
+        "DROP TABLE agg_sighted; DROP TABLE agg_sent; DROP INDEX objects_from_peers;"
         f"UPDATE schema_version SET version = {cur - 1};")
     con.commit()
     con.close()

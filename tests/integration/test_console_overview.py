@@ -165,6 +165,44 @@ def test_deletes_and_writer_only_copies_keep_it_right(w):
         test_figures_equal_what_taxii_shows(w, who)
 
 
+def test_objects_sent_to_partners(w):
+    """A partner's TAXII read is what left the node: counted by TLP and by
+    destination, for the own org, and only for objects it may read."""
+    n = w["node"]
+
+    def sent():
+        s = overview(w, "own")["sent"]
+        return ({k: sum(v) for k, v in s["by_destination"].items()},
+                {k: sum(v) for k, v in s["by_tlp"].items()}, s["total"])
+
+    dest0, tlp0, total0 = sent()
+    px_got, _ = n.page_all(n.objects_path(w["cid"]), token=w["toks"]["px"])
+    py_got, _ = n.page_all(n.objects_path(w["cid"]), token=w["toks"]["py"])
+    own_ids = {o["id"] for o in taxii_view(w, "own")[1]}
+    dest1, tlp1, total1 = sent()
+    # py read its own RED objects, px its writer-only copy of one of them:
+    # sent, but the own org may not read them, so it may not count them
+    py_red = [o for o in py_got if o["id"] not in own_ids]
+    px_own = [o for o in px_got if o["id"] not in own_ids]
+    assert py_red and px_own  # the test can fail
+    assert dest1["px"] - dest0.get("px", 0) == len(px_got) - len(px_own)
+    assert dest1["py"] - dest0.get("py", 0) == len(py_got) - len(py_red)
+    want = {}
+    for o in [o for o in px_got + py_got if o["id"] in own_ids]:
+        name = TLP_NAME[o["object_marking_refs"][0]]
+        want[name] = want.get(name, 0) + 1
+    assert {k: tlp1[k] - tlp0.get(k, 0) for k in tlp1 if tlp1[k] != tlp0.get(k, 0)} == want
+    assert total1 - total0 == sum(want.values())
+    assert "red" not in tlp1
+    # who received what is shown to the own org only
+    for who in ("px", "py", "cz"):
+        assert overview(w, who)["sent"] == {"by_tlp": {}, "by_destination": {}, "total": 0}
+    # the own org's and a constituent's reads are not "sent"
+    n.page_all(n.objects_path(w["cid"]))
+    n.page_all(n.objects_path(w["cid"]), token=w["toks"]["cz"])
+    assert sent()[2] == total1
+
+
 def test_counters_equal_a_recount_of_the_rows(w):
     """Whatever happened above, the triggers left exactly what a recount from
     the objects table gives."""
