@@ -203,6 +203,29 @@ def test_objects_sent_to_partners(w):
     assert sent()[2] == total1
 
 
+def test_pushes_to_a_peer_count_as_sent(tmp_path, meridian_bin):
+    """Each accepted push batch is what left the node for that peer."""
+    from test_fed_propagation import Fed
+    f = Fed(meridian_bin, tmp_path)
+    f.node("A")
+    f.node("B")
+    f.link("B", "A", direction="push")
+    try:
+        a = f.nodes["A"]
+        objs = [indicator(TLP_GREEN, value=f"198.19.0.{i}") for i in range(3)]
+        objs.append(indicator(TLP_RED, value="198.19.1.1"))  # B may not read it: not pushed
+        a.post_ok(f.coll["A"], objs, root="europe")
+        f.sync("A")
+        r = a.get("/api/v1/overview", params={"days": 1}, accept="application/json").json()
+        assert sum(r["sent"]["by_destination"]["B"]) == 3
+        assert {k: sum(v) for k, v in r["sent"]["by_tlp"].items()} == {"green": 3}
+        got, _ = f.nodes["B"].page_all(f.nodes["B"].objects_path(f.coll["B"], root="europe"))
+        assert {o["id"] for o in objs[:3]} <= {o["id"] for o in got}
+    finally:
+        for n in f.nodes.values():
+            n.stop()
+
+
 def test_counters_equal_a_recount_of_the_rows(w):
     """Whatever happened above, the triggers left exactly what a recount from
     the objects table gives."""
