@@ -1134,6 +1134,14 @@ static void test_aggregates_follow_every_change(void **state)
     assert_int_equal(a.count, 0);
     assert_int_equal(a.tops, 0);
     assert_int_equal(a.sent, 2);
+    /* a sighting under a key nothing else has yet */
+    make_sighting(&s1, 3000000, 5);
+    (void)snprintf(s1.id, sizeof(s1.id), "sighting--00000000-0000-4000-8000-000000000099");
+    s1.in.tlp = POLICY_TLP_RED;
+    insert(f, &s1, STORE_INS_ADDED, NULL);
+    a = agg_sum(f, false);
+    assert_int_equal(a.sightings, 1);
+    assert_int_equal(a.count, 5);
 }
 
 struct counting {
