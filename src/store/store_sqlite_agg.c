@@ -185,9 +185,13 @@ static enum mrd_code top(struct agg *a, struct mrd_err *err)
     int src;
 
     rc = sq__prepare(a->c,
-                     "SELECT indicator, SUM(count), SUM(n) FROM agg_sighted WHERE day >= ?1"
-                     " AND key IN (SELECT value FROM json_each(?2)) GROUP BY indicator"
-                     " HAVING SUM(n) > 0 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?3",
+                     /* the window's days by primary key (LIMIT -1 keeps the planner
+                      * from walking agg_sighted_indicator for the GROUP BY instead:
+                      * every day ever, 50 times slower for a day's window) */
+                     "SELECT indicator, SUM(c), SUM(n) FROM (SELECT indicator, count AS c, n"
+                     " FROM agg_sighted WHERE day >= ?1 AND key IN (SELECT value FROM"
+                     " json_each(?2)) LIMIT -1) GROUP BY indicator HAVING SUM(n) > 0"
+                     " ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?3",
                      &st, err);
     if (rc != MRD_OK)
         return rc;
