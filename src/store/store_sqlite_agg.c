@@ -36,6 +36,7 @@ struct agg {
     struct kept *k;
     size_t n, cap;
     struct mrd_buf all, local; /* JSON arrays of the readable keys, of the local ones */
+    size_t seen;               /* keys read */
 };
 
 static void kept_release(struct agg *a)
@@ -88,46 +89,40 @@ static enum mrd_code add_key(struct mrd_buf *b, int64_t key, struct mrd_err *err
     return mrd_buf_printf(b, err, "%s%" PRId64, b->len > 1 ? "," : "", key);
 }
 
+static enum mrd_code key_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct agg *a = ctx;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    int64_t coll = sqlite3_column_int64(st, SQ_ROW_BODY_COL);
+    struct store_row row;
+    enum mrd_code rc;
+
+    if (++a->seen > STORE_AGG_KEYS_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: more than %d aggregate keys",
+                           STORE_AGG_KEYS_MAX);
+    sq__row_from_stmt(st, false, &row, recipients);
+    if (!a->q->readable(a->q->ctx, coll, &row))
+        return MRD_OK;
+    rc = keep(a, coll, &row, err);
+    if (rc == MRD_OK)
+        rc = add_key(&a->all, row.seq, err);
+    if (rc == MRD_OK && row.policy.local)
+        rc = add_key(&a->local, row.seq, err);
+    return rc;
+}
+
 /* Loads the keys, keeps the readable ones (ascending key order). */
 static enum mrd_code load_keys(struct agg *a, struct mrd_err *err)
 {
     /* the columns sq__row_from_stmt reads, with the key as seq and the
      * collection after them */
-    static const char sql[] =
+    enum mrd_code rc = sq__run(
+        a->c, "aggregate keys",
         "SELECT k.key, 0, '', '', '', NULL, NULL, 0, 0, k.tlp, k.local, k.creator_org,"
         " NULLIF(k.source_peer, ''), k.community, k.recipients, (k.writer_only << 5), k.collection"
-        " FROM agg_keys k ORDER BY k.key";
-    int64_t recipients[STORE_RECIPIENTS_MAX];
-    sqlite3_stmt *st = NULL;
-    struct store_row row;
-    size_t seen = 0;
-    enum mrd_code rc;
-    int src;
+        " FROM agg_keys k ORDER BY k.key",
+        SQ_NOARGS, key_row, a, NULL, err);
 
-    rc = sq__prepare(a->c, sql, &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t coll = sqlite3_column_int64(st, SQ_ROW_BODY_COL);
-        if (++seen > STORE_AGG_KEYS_MAX) {
-            rc = mrd_err_set(err, MRD_E_TOOBIG, "store: more than %d aggregate keys",
-                             STORE_AGG_KEYS_MAX);
-            break;
-        }
-        sq__row_from_stmt(st, false, &row, recipients);
-        if (!a->q->readable(a->q->ctx, coll, &row))
-            continue;
-        rc = keep(a, coll, &row, err);
-        if (rc == MRD_OK)
-            rc = add_key(&a->all, row.seq, err);
-        if (rc == MRD_OK && row.policy.local)
-            rc = add_key(&a->local, row.seq, err);
-        if (rc != MRD_OK)
-            break;
-    }
-    (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE)
-        rc = sq__fail(a->c, src, "aggregate keys", err);
     if (rc == MRD_OK)
         rc = mrd_buf_append(&a->all, "]", 1, err);
     if (rc == MRD_OK)
@@ -142,101 +137,85 @@ static int by_key(const void *key, const void *elem)
     return k < e ? -1 : k > e ? 1 : 0;
 }
 
+struct cells_ctx {
+    struct agg *a;
+    bool with_count;
+    enum mrd_code (*cb)(void *, const struct store_agg_cell *, struct mrd_err *);
+};
+
+static enum mrd_code cell_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct cells_ctx *x = ctx;
+    int64_t key = sqlite3_column_int64(st, 1);
+    const struct kept *k = bsearch(&key, x->a->k, x->a->n, sizeof(*x->a->k), by_key);
+    struct store_agg_cell cell = {.hour_usec = sqlite3_column_int64(st, 0) * STORE_HOUR_USEC,
+                                  .n = sqlite3_column_int64(st, 3)};
+
+    if (k == NULL)
+        return MRD_OK; /* not asked for: cannot happen */
+    cell.key = &k->row;
+    cell.collection = k->collection;
+    cell.name = sq__text(st, 2, &cell.name_len);
+    cell.count = x->with_count ? sqlite3_column_int64(st, 4) : cell.n;
+    return x->cb(x->a->q->ctx, &cell, err);
+}
+
 /* One counter table: hour, key, name, n[, count] rows of readable keys. */
 static enum mrd_code cells(struct agg *a, const char *sql, bool with_count,
                            enum mrd_code (*cb)(void *, const struct store_agg_cell *,
                                                struct mrd_err *),
                            struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src;
+    struct cells_ctx x = {.a = a, .with_count = with_count, .cb = cb};
 
-    rc = sq__prepare(a->c, sql, &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, a->q->since_usec / STORE_HOUR_USEC);
-    (void)sqlite3_bind_text(st, 2, (const char *)a->all.data, (int)a->all.len, SQLITE_STATIC);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t key = sqlite3_column_int64(st, 1);
-        const struct kept *k = bsearch(&key, a->k, a->n, sizeof(*a->k), by_key);
-        struct store_agg_cell cell = {.hour_usec = sqlite3_column_int64(st, 0) * STORE_HOUR_USEC,
-                                      .n = sqlite3_column_int64(st, 3)};
-        if (k == NULL)
-            continue; /* not asked for: cannot happen */
-        cell.key = &k->row;
-        cell.collection = k->collection;
-        cell.name = sq__text(st, 2, &cell.name_len);
-        cell.count = with_count ? sqlite3_column_int64(st, 4) : cell.n;
-        rc = cb(a->q->ctx, &cell, err);
-        if (rc != MRD_OK)
-            break;
-    }
-    (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE)
-        rc = sq__fail(a->c, src, "aggregates", err);
-    return rc;
+    return sq__run(
+        a->c, "aggregates", sql,
+        SQ_ARGS(SQ_INT(a->q->since_usec / STORE_HOUR_USEC), SQ_TEXT(a->all.data, a->all.len)),
+        cell_row, &x, NULL, err);
+}
+
+static enum mrd_code top_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct agg *a = ctx;
+    struct store_agg_top t = {.count = sqlite3_column_int64(st, 1),
+                              .n = sqlite3_column_int64(st, 2)};
+
+    t.id = sq__text(st, 0, &t.id_len);
+    return a->q->top_cb(a->q->ctx, &t, err);
 }
 
 static enum mrd_code top(struct agg *a, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src;
-
-    rc = sq__prepare(a->c,
-                     /* the window's days by primary key (LIMIT -1 keeps the planner
-                      * from walking agg_sighted_indicator for the GROUP BY instead:
-                      * every day ever, 50 times slower for a day's window) */
-                     "SELECT indicator, SUM(c), SUM(n) FROM (SELECT indicator, count AS c, n"
-                     " FROM agg_sighted WHERE day >= ?1 AND key IN (SELECT value FROM"
-                     " json_each(?2)) LIMIT -1) GROUP BY indicator HAVING SUM(n) > 0"
-                     " ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?3",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, a->q->since_usec / (24 * STORE_HOUR_USEC));
-    (void)sqlite3_bind_text(st, 2, (const char *)a->all.data, (int)a->all.len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, (int64_t)a->q->top);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_agg_top t = {.count = sqlite3_column_int64(st, 1),
-                                  .n = sqlite3_column_int64(st, 2)};
-        t.id = sq__text(st, 0, &t.id_len);
-        rc = a->q->top_cb(a->q->ctx, &t, err);
-        if (rc != MRD_OK)
-            break;
-    }
-    (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE)
-        rc = sq__fail(a->c, src, "aggregates", err);
-    return rc;
+    /* the window's days by primary key (LIMIT -1 keeps the planner from
+     * walking agg_sighted_indicator for the GROUP BY instead: every day
+     * ever, 50 times slower for a day's window) */
+    return sq__run(a->c, "most sighted",
+                   "SELECT indicator, SUM(c), SUM(n) FROM (SELECT indicator, count AS c, n"
+                   " FROM agg_sighted WHERE day >= ?1 AND key IN (SELECT value FROM"
+                   " json_each(?2)) LIMIT -1) GROUP BY indicator HAVING SUM(n) > 0"
+                   " ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?3",
+                   SQ_ARGS(SQ_INT(a->q->since_usec / (24 * STORE_HOUR_USEC)),
+                           SQ_TEXT(a->all.data, a->all.len), SQ_INT((int64_t)a->q->top)),
+                   top_row, a, NULL, err);
 }
 
 static enum mrd_code sighted(struct agg *a, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
+    enum mrd_code rc = MRD_OK;
 
-    rc = sq__prepare(a->c,
-                     "SELECT 1 FROM agg_sighted WHERE indicator = ?1 AND day >= ?2 AND n > 0"
-                     " AND key IN (SELECT value FROM json_each(?3)) LIMIT 1",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    for (size_t i = 0; i < a->q->n_ids; i++) {
-        int src;
-        (void)sqlite3_bind_text(st, 1, a->q->ids[i], -1, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 2, a->q->since_usec / (24 * STORE_HOUR_USEC));
-        (void)sqlite3_bind_text(st, 3, (const char *)a->local.data, (int)a->local.len,
-                                SQLITE_STATIC);
-        src = sqlite3_step(st);
-        (void)sqlite3_reset(st);
-        if (src == SQLITE_ROW)
+    for (size_t i = 0; i < a->q->n_ids && rc == MRD_OK; i++) {
+        uint64_t n = 0;
+        rc =
+            sq__run(a->c, "sighted here",
+                    "SELECT 1 FROM agg_sighted WHERE indicator = ?1 AND day >= ?2 AND n > 0"
+                    " AND key IN (SELECT value FROM json_each(?3)) LIMIT 1",
+                    SQ_ARGS(SQ_STR(a->q->ids[i]), SQ_INT(a->q->since_usec / (24 * STORE_HOUR_USEC)),
+                            SQ_TEXT(a->local.data, a->local.len)),
+                    NULL, NULL, &n, err);
+        if (rc == MRD_OK && n > 0)
             a->q->sighted(a->q->ctx, i);
-        else if (src != SQLITE_DONE)
-            return sq__fail(a->c, src, "aggregates", err);
     }
-    return MRD_OK;
+    return rc;
 }
 
 enum mrd_code sq__agg_query(struct store *stp, const struct store_agg_query *q, struct mrd_err *err)
@@ -292,18 +271,40 @@ out:
     return rc;
 }
 
+#define NEWEST_PAGE 256 /* rows read per step of the newest-first walk */
+
+struct newest_ctx {
+    const struct store_newest *q;
+    size_t emitted, rows;
+    int64_t last; /* date_added of the last row read */
+};
+
+static enum mrd_code newest_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct newest_ctx *x = ctx;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    struct store_row row;
+    enum mrd_code rc;
+
+    sq__row_from_stmt(st, false, &row, recipients);
+    x->rows++;
+    x->last = row.date_added;
+    if (x->emitted >= x->q->limit || !x->q->visible(x->q->ctx, &row))
+        return MRD_OK;
+    rc = x->q->emit(x->q->ctx, &row, err);
+    if (rc == MRD_OK)
+        x->emitted++;
+    return rc;
+}
+
 enum mrd_code sq__objects_newest(struct store *stp, const struct store_newest *q,
                                  struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    int64_t recipients[STORE_RECIPIENTS_MAX];
+    struct newest_ctx x = {.q = q, .last = INT64_MAX};
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_row row;
-    size_t emitted = 0;
     bool began = false;
     enum mrd_code rc;
-    int src = SQLITE_DONE;
 
     rc = sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
@@ -314,29 +315,18 @@ enum mrd_code sq__objects_newest(struct store *stp, const struct store_newest *q
             goto out;
         began = true;
     }
-    /* objects_from_peers: only the rows received from peers, newest first */
-    rc = sq__prepare(c,
+    /* objects_from_peers holds only the rows received from peers; newest
+     * first, a page at a time, until limit rows were visible */
+    do {
+        x.rows = 0;
+        rc = sq__run(c, "newest objects",
                      "SELECT " SQ_ROW_COLS " FROM objects o WHERE o.collection = ?1"
                      " AND o.type = ?2 AND o.source_peer IS NOT NULL AND o.date_added > ?3"
-                     " ORDER BY o.date_added DESC",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, q->collection);
-    (void)sqlite3_bind_text(st, 2, q->type, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, q->added_after);
-    while (emitted < q->limit && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        sq__row_from_stmt(st, false, &row, recipients);
-        if (!q->visible(q->ctx, &row))
-            continue;
-        rc = q->emit(q->ctx, &row, err);
-        if (rc != MRD_OK)
-            break;
-        emitted++;
-    }
-    (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE && src != SQLITE_ROW)
-        rc = sq__fail(c, src, "newest objects", err);
+                     " AND o.date_added < ?4 ORDER BY o.date_added DESC LIMIT ?5",
+                     SQ_ARGS(SQ_INT(q->collection), SQ_STR(q->type), SQ_INT(q->added_after),
+                             SQ_INT(x.last), SQ_INT(NEWEST_PAGE)),
+                     newest_row, &x, NULL, err);
+    } while (rc == MRD_OK && x.rows == NEWEST_PAGE && x.emitted < q->limit);
 out:
     if (began)
         sq__rollback(c);
@@ -350,7 +340,6 @@ enum mrd_code sq__sent_record(struct store *stp, const char *dest, const int64_t
     struct sq_store *s = (struct sq_store *)stp;
     struct mrd_buf list;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     enum mrd_code rc;
 
     mrd_buf_init(&list, KEYS_SQL_MAX);
@@ -365,21 +354,16 @@ enum mrd_code sq__sent_record(struct store *stp, const char *dest, const int64_t
         goto out;
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
     if (rc == MRD_OK)
-        rc = sq__prepare(
-            c,
+        rc = sq__run(
+            c, "sent record",
             "INSERT INTO agg_sent (hour, key, dest, n) SELECT ?1, k.key, ?2, COUNT(*)"
             " FROM objects o JOIN agg_keys k ON (k.collection, k.tlp, k.local, k.creator_org,"
             " k.community, k.recipients, k.writer_only, k.source_peer) = (o.collection, o.tlp,"
             " o.local, o.creator_org, o.community, IFNULL(o.recipients, ''), o.writer_only,"
             " IFNULL(o.source_peer, '')) WHERE o.seq IN (SELECT value FROM json_each(?3))"
             " GROUP BY k.key ON CONFLICT DO UPDATE SET n = n + excluded.n",
-            &st, err);
-    if (rc == MRD_OK) {
-        (void)sqlite3_bind_int64(st, 1, at_usec / STORE_HOUR_USEC);
-        (void)sqlite3_bind_text(st, 2, dest, -1, SQLITE_STATIC);
-        (void)sqlite3_bind_text(st, 3, list.data, (int)list.len, SQLITE_STATIC);
-        rc = sq__step_reset(c, st, "sent record", err);
-    }
+            SQ_ARGS(SQ_INT(at_usec / STORE_HOUR_USEC), SQ_STR(dest), SQ_TEXT(list.data, list.len)),
+            NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     if (rc != MRD_OK)
