@@ -92,19 +92,30 @@ static bool key_readable(void *ctx, int64_t coll, const struct store_row *key)
     return dash__view_may_read(o->view, coll, key);
 }
 
+/* Adds a counter to its hour's bucket of two series: by TLP and by name. */
+static enum mrd_code bump_cell(const struct ov *o, const struct store_agg_cell *c, json_t *by_tlp,
+                               json_t *by_name, const char *name, struct mrd_err *err)
+{
+    size_t i = bucket_of(o, c->hour_usec);
+    enum mrd_code rc = bump(by_tlp, policy_tlp_name(c->key->policy.tlp), o->nb, i, c->n);
+
+    if (rc == MRD_OK)
+        rc = bump(by_name, name, o->nb, i, c->n);
+    if (rc != MRD_OK)
+        return mrd_err_set(err, rc, "overview: out of memory");
+    return MRD_OK;
+}
+
 static enum mrd_code received(void *ctx, const struct store_agg_cell *c, struct mrd_err *err)
 {
     struct ov *o = ctx;
-    size_t i = bucket_of(o, c->hour_usec);
     char src[STORE_PEER_MAX + 1];
     enum mrd_code rc;
 
     source_name(c->key, src);
-    rc = bump(o->by_tlp, policy_tlp_name(c->key->policy.tlp), o->nb, i, c->n);
-    if (rc == MRD_OK)
-        rc = bump(o->by_source, src, o->nb, i, c->n);
+    rc = bump_cell(o, c, o->by_tlp, o->by_source, src, err);
     if (rc != MRD_OK)
-        return mrd_err_set(err, rc, "overview: out of memory");
+        return rc;
     o->received += (uint64_t)c->n;
     if (c->key->source_peer != NULL && mrd_str_eq(c->name, c->name_len, "indicator"))
         o->partner_total += (uint64_t)c->n;
@@ -115,16 +126,13 @@ static enum mrd_code received(void *ctx, const struct store_agg_cell *c, struct 
 static enum mrd_code sent(void *ctx, const struct store_agg_cell *c, struct mrd_err *err)
 {
     struct ov *o = ctx;
-    size_t i = bucket_of(o, c->hour_usec);
     char dest[STORE_NAME_MAX + 1];
     enum mrd_code rc;
 
     (void)snprintf(dest, sizeof(dest), "%.*s", (int)c->name_len, c->name);
-    rc = bump(o->sent_tlp, policy_tlp_name(c->key->policy.tlp), o->nb, i, c->n);
-    if (rc == MRD_OK)
-        rc = bump(o->sent_dest, dest, o->nb, i, c->n);
+    rc = bump_cell(o, c, o->sent_tlp, o->sent_dest, dest, err);
     if (rc != MRD_OK)
-        return mrd_err_set(err, rc, "overview: out of memory");
+        return rc;
     o->sent += (uint64_t)c->n;
     return MRD_OK;
 }

@@ -218,6 +218,21 @@ static enum mrd_code sighted(struct agg *a, struct mrd_err *err)
     return rc;
 }
 
+/* A read connection in a read transaction (a snapshot), unless the
+ * thread's pinned one already has one open (store_read_begin). */
+static enum mrd_code read_begin(struct sq_store *s, struct sq_conn **ret, bool *ret_began,
+                                struct mrd_err *err)
+{
+    enum mrd_code rc = sq__acquire_read(s, ret, err);
+
+    *ret_began = false;
+    if (rc != MRD_OK || !sqlite3_get_autocommit((*ret)->db))
+        return rc;
+    rc = sq__exec(*ret, "BEGIN", err);
+    *ret_began = rc == MRD_OK;
+    return rc;
+}
+
 enum mrd_code sq__agg_query(struct store *stp, const struct store_agg_query *q, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
@@ -231,15 +246,9 @@ enum mrd_code sq__agg_query(struct store *stp, const struct store_agg_query *q, 
     if (rc == MRD_OK)
         rc = mrd_buf_append(&a.local, "[", 1, err);
     if (rc == MRD_OK)
-        rc = sq__acquire_read(s, &a.c, err);
+        rc = read_begin(s, &a.c, &began, err);
     if (rc != MRD_OK)
         goto out;
-    if (sqlite3_get_autocommit(a.c->db)) {
-        rc = sq__exec(a.c, "BEGIN", err);
-        if (rc != MRD_OK)
-            goto out;
-        began = true;
-    }
     rc = load_keys(&a, err);
     if (rc == MRD_OK && q->objects != NULL)
         rc = cells(&a,
@@ -306,15 +315,9 @@ enum mrd_code sq__objects_newest(struct store *stp, const struct store_newest *q
     bool began = false;
     enum mrd_code rc;
 
-    rc = sq__acquire_read(s, &c, err);
+    rc = read_begin(s, &c, &began, err);
     if (rc != MRD_OK)
-        return rc;
-    if (sqlite3_get_autocommit(c->db)) {
-        rc = sq__exec(c, "BEGIN", err);
-        if (rc != MRD_OK)
-            goto out;
-        began = true;
-    }
+        goto out;
     /* objects_from_peers holds only the rows received from peers; newest
      * first, a page at a time, until limit rows were visible */
     do {
@@ -330,7 +333,8 @@ enum mrd_code sq__objects_newest(struct store *stp, const struct store_newest *q
 out:
     if (began)
         sq__rollback(c);
-    sq__release(s, c);
+    if (c != NULL)
+        sq__release(s, c);
     return rc;
 }
 
