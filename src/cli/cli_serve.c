@@ -30,6 +30,7 @@
 #include "http/http.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sync.h"
+#include "notify/notify.h"
 #include "ops/ops.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -70,6 +71,10 @@ static const char usage_tail[] =
     "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
+    "\n"
+    "Constituency early warning (docs/notify.md): every stored object version is\n"
+    "routed through the assets constituents declared (meridian asset) within about\n"
+    "a second; each notification is logged and listed by `meridian notify list`.\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
     "the log file (after logrotate moved it).\n"
@@ -332,6 +337,7 @@ static int run(int argc, char **argv)
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
     struct ledger_service *ledger = NULL;
+    struct notify_service *notify = NULL;
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -426,6 +432,10 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
+    if (notify_service_start(st, NULL, &notify, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
     {
@@ -485,6 +495,7 @@ out:
     http_server_free(msrv);
     http_server_free(srv);
     cli_fed_stop(fed);
+    notify_service_stop(notify);
     ledger_service_stop(ledger);
     api_router_free(router);
     dash_free(dash);

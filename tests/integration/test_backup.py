@@ -319,23 +319,38 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
         fed.stop()
 
 
-def downgrade_last(data):
-    """Turns a current database back into the schema before the overview's
-    aggregates (the last migration), as an older Meridian left it; returns
-    (that version, the current one)."""
+# Undo scripts of the migrations after the lifecycle one, newest first:
+# downgrade_lifecycle runs them before undoing the lifecycle columns.
+AFTER_LIFECYCLE = [
+    # 9 -> 10: the overview's aggregates
+    "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting; DROP TRIGGER agg_delete;"
+    "DROP TRIGGER agg_delete_sighting; DROP TRIGGER agg_moved;"
+    "DROP TRIGGER agg_update_sighting_old; DROP TRIGGER agg_update_sighting_new;"
+    "DROP TABLE agg_keys; DROP TABLE agg_objects; DROP TABLE agg_sightings;"
+    "DROP TABLE agg_sighted; DROP TABLE agg_sent; DROP INDEX objects_from_peers;",
+    "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
+]
+
+
+def downgrade_lifecycle(data):
+    """Turns a current database back into the schema before the lifecycle
+    columns (and the migrations after it, AFTER_LIFECYCLE), as an older
+    Meridian left it; returns (that version, the current one)."""
     import sqlite3
     con = sqlite3.connect(data / "meridian.db")
     cur = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    old = cur - 1 - len(AFTER_LIFECYCLE)
     con.executescript(
-        "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting; DROP TRIGGER agg_delete;"
-        "DROP TRIGGER agg_delete_sighting; DROP TRIGGER agg_moved;"
-        "DROP TRIGGER agg_update_sighting_old; DROP TRIGGER agg_update_sighting_new;"
-        "DROP TABLE agg_keys; DROP TABLE agg_objects; DROP TABLE agg_sightings;"
-        "DROP TABLE agg_sighted; DROP TABLE agg_sent; DROP INDEX objects_from_peers;"
-        f"UPDATE schema_version SET version = {cur - 1};")
+        "".join(AFTER_LIFECYCLE) +
+        "DROP INDEX tokens_prev;"
+        "ALTER TABLE tokens DROP COLUMN expires; ALTER TABLE tokens DROP COLUMN last_used;"
+        "ALTER TABLE tokens DROP COLUMN prev_hash; ALTER TABLE tokens DROP COLUMN prev_expires;"
+        "ALTER TABLE tokens DROP COLUMN prev_last_used;"
+        "ALTER TABLE orgs DROP COLUMN disabled; ALTER TABLE orgs DROP COLUMN deleted;"
+        f"UPDATE schema_version SET version = {old};")
     con.commit()
     con.close()
-    return cur - 1, cur
+    return old, cur
 
 
 def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
@@ -346,7 +361,7 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
     n.start()
     n.post_ok(coll, [indicator(tlp=TLP_CLEAR, value=f"10.8.8.{i}") for i in range(20)])
     n.stop()
-    old, new = downgrade_last(n.data)
+    old, new = downgrade_lifecycle(n.data)
     # not a terminal: silent apart from the one-line summary
     p = n.cli("migrate", "--data", n.data)
     assert f"schema {old} -> {new}" in p.stderr and "migrating" not in p.stderr
@@ -356,7 +371,7 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
     assert sqlite_count(n.data, "SELECT SUM(n) FROM agg_objects") == 20
     assert f"at schema {new} already" in n.cli("migrate", "--data", n.data).stderr
     # on a terminal: progress
-    downgrade_last(n.data)
+    downgrade_lifecycle(n.data)
     master, slave = pty.openpty()
     proc = subprocess.Popen([meridian_bin, "migrate", "--data", str(n.data)], stderr=slave,
                             stdout=subprocess.DEVNULL)
@@ -373,7 +388,8 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
     assert proc.wait(timeout=60) == 0
     os.close(master)
     text = out.decode(errors="replace")
-    assert f"migrating the database from schema {old} to {new}: step 1/1" in text, text
+    steps = new - old
+    assert f"migrating the database from schema {old} to {new}: step 1/{steps}" in text, text
     assert f"migrated the database from schema {old} to {new} in" in text, text
     # the migrated node serves, with its tokens
     n.start()

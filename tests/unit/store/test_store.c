@@ -1628,6 +1628,7 @@ static void test_migration_from_v1(void **state)
                                   "DROP TABLE agg_sightings; DROP TABLE agg_sighted;"
                                   "DROP TABLE agg_sent; DROP INDEX objects_from_peers;"
                                   "DROP INDEX tokens_prev;"
+                                  "DROP TABLE notifications; DROP TABLE assets;"
                                   "ALTER TABLE tokens DROP COLUMN expires;"
                                   "ALTER TABLE tokens DROP COLUMN last_used;"
                                   "ALTER TABLE tokens DROP COLUMN prev_hash;"
