@@ -6,16 +6,26 @@ lifecycle columns, and the migrations after them, AFTER_LIFECYCLE) or `1`
 
 usage: downgrade.py DB 7|1
 """
+import ast
+import os
 import sqlite3
 import sys
 
-# The migrations after 7 -> 8 (lifecycle), undone newest first: keep in
-# step with AFTER_LIFECYCLE in tests/integration/test_backup.py.
-AFTER_LIFECYCLE = [
-    "DROP TABLE text_index; DROP TABLE ref_index;"
-    " DELETE FROM meta WHERE key = 'text_index';",  # 9 -> 10: free text and references
-    "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
-]
+# The migrations after 7 -> 8 (lifecycle), undone newest first: the one
+# list tests/integration/test_backup.py keeps (AFTER_LIFECYCLE), read from
+# there so the two never drift.
+def after_lifecycle():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                        "integration", "test_backup.py")
+    with open(path) as f:
+        for node in ast.parse(f.read()).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == \
+                    "AFTER_LIFECYCLE":
+                return ast.literal_eval(node.value)
+    sys.exit(f"no AFTER_LIFECYCLE in {path}")
+
+
+AFTER_LIFECYCLE = after_lifecycle()
 
 db, version = sys.argv[1], int(sys.argv[2])
 con = sqlite3.connect(db)
