@@ -114,18 +114,38 @@ static json_t *asset_json(const struct store_asset *sa)
                      sa->overlaps);
 }
 
-static enum mrd_code audit(struct admin *adm, const char *action, const struct store_asset *sa,
-                           bool before, struct mrd_err *err)
+/* The change of admin_apply for a declaration: the store write, and what
+ * the audit record says about it. */
+static enum mrd_code declare_change(void *ctx, struct store *st, struct admin_change *rec,
+                                    struct mrd_err *err)
 {
-    json_t *j = asset_json(sa);
-    enum mrd_code rc;
+    struct store_asset *sa = ctx;
+    enum mrd_code rc = store_asset_add(st, sa, err);
 
-    if (j == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "asset: out of memory");
-    rc = admin_audit(adm, "asset", action, sa->text, before ? j : NULL, before ? NULL : j, NULL,
-                     err);
-    json_decref(j);
-    return rc;
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(rec->target, sizeof(rec->target), "%s", sa->text);
+    rec->after = asset_json(sa);
+    return rec->after != NULL ? MRD_OK : mrd_err_set(err, MRD_E_NOMEM, "asset: out of memory");
+}
+
+struct set_change {
+    int64_t id, org;
+    int status;
+    struct store_asset was;
+};
+
+static enum mrd_code set_change(void *ctx, struct store *st, struct admin_change *rec,
+                                struct mrd_err *err)
+{
+    struct set_change *c = ctx;
+    enum mrd_code rc = store_asset_set(st, c->id, c->org, c->status, &c->was, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(rec->target, sizeof(rec->target), "%s", c->was.text);
+    rec->before = asset_json(&c->was);
+    return rec->before != NULL ? MRD_OK : mrd_err_set(err, MRD_E_NOMEM, "asset: out of memory");
 }
 
 enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *kind,
@@ -163,9 +183,8 @@ enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *k
         (void)snprintf(sa.overlaps + used, sizeof(sa.overlaps) - used, " and %zu more", o.n - 1);
     }
     sa.status = o.n > 0 ? STORE_ASSET_PENDING : STORE_ASSET_ACTIVE;
-    rc = store_asset_add(st, &sa, err);
-    if (rc == MRD_OK)
-        rc = audit(adm, "declare", &sa, false, err);
+    /* the declaration and its audit record commit together */
+    rc = admin_apply(adm, "asset", "declare", declare_change, &sa, err);
     if (rc == MRD_OK && ret != NULL)
         *ret = sa;
     return rc;
@@ -174,14 +193,13 @@ enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *k
 enum mrd_code notify_asset_set(struct admin *adm, int64_t id, int64_t org, int status,
                                struct store_asset *ret, struct mrd_err *err)
 {
-    struct store_asset was;
+    struct set_change c = {.id = id, .org = org, .status = status};
     enum mrd_code rc;
 
-    rc = store_asset_set(adm->st, id, org, status, &was, err);
-    if (rc == MRD_OK)
-        rc = audit(adm, status == STORE_ASSET_ACTIVE ? "approve" : "remove", &was, true, err);
+    rc = admin_apply(adm, "asset", status == STORE_ASSET_ACTIVE ? "approve" : "remove", set_change,
+                     &c, err);
     if (rc == MRD_OK && ret != NULL)
-        *ret = was;
+        *ret = c.was;
     return rc;
 }
 

@@ -241,3 +241,31 @@ def test_cli_round_is_idempotent_and_survives_restarts(tmp_path, meridian_bin):
     p = n.cli("notify", "list", "--org", "ministry", "--after", "45", "--data", n.data)
     assert len(p.stdout.splitlines()) == 5
     assert n.cli("notify", "list", "--limit", "0", "--data", n.data, check=False).returncode == 2
+
+
+def test_a_declaration_whose_audit_record_cannot_be_written_is_not_made(tmp_path, meridian_bin):
+    import sqlite3
+    from node import Node
+    n = Node(meridian_bin, tmp_path / "audit")
+    n.data.mkdir()
+    n.init()
+    n.org("ministry", "constituent")
+    n.org("isp", "constituent")
+    declare(n, "ministry", "10.20.0.0/16")
+    declare(n, "isp", "10.0.0.0/8")  # pending: holds the ministry's
+    pending = assets(n, "isp")[0]
+    assert pending["status"] == "pending"
+    con = sqlite3.connect(n.data / "meridian.db")
+    con.execute("CREATE TRIGGER audit_fails BEFORE INSERT ON ledger_events BEGIN"
+                " SELECT RAISE(ABORT, 'injected audit failure'); END")
+    con.commit()
+    con.close()
+    p = declare(n, "ministry", "gov.example", check=False)
+    assert p.returncode != 0 and "audit record" in p.stderr, p.stderr
+    p = n.cli("asset", "approve", pending["id"], "--data", n.data, check=False)
+    assert p.returncode != 0 and "audit record" in p.stderr, p.stderr
+    p = n.cli("asset", "remove", pending["id"], "--data", n.data, check=False)
+    assert p.returncode != 0
+    # nothing changed without its record
+    assert [a["asset"] for a in assets(n, "ministry")] == ["10.20.0.0/16"]
+    assert assets(n, "isp")[0]["status"] == "pending"
