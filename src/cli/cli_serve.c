@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
+#include "cli/cli_feed.h"
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
 #include "conf/conf.h"
@@ -312,6 +313,13 @@ static int setup_log(const struct conf *cf)
     return CLI_EXIT_OK;
 }
 
+/* Each scheduled feed round, in the log (feed.h). */
+static void on_feed_round(void *ctx, const struct feed_report *r)
+{
+    (void)ctx;
+    cli_feed_report(r, true);
+}
+
 static int run(int argc, char **argv)
 {
     struct conf cf = {0};
@@ -331,6 +339,7 @@ static int run(int argc, char **argv)
     struct api_router *router = NULL;
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
+    struct feed_runner *feeds = NULL;
     struct ledger_service *ledger = NULL;
     struct ckpt_signer signer;
     struct mrd_err err = {0};
@@ -428,6 +437,10 @@ static int run(int argc, char **argv)
     taxii_server_set_ledger(ts, ledger);
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
+    if (feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
+        cli_errorf("serve", "feeds: %s", err.msg);
+        goto out;
+    }
     {
         struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed), .data_dir = data};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
@@ -484,6 +497,7 @@ static int run(int argc, char **argv)
 out:
     http_server_free(msrv);
     http_server_free(srv);
+    feed_runner_stop(feeds);
     cli_fed_stop(fed);
     ledger_service_stop(ledger);
     api_router_free(router);
