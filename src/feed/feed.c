@@ -320,17 +320,29 @@ enum mrd_code feed_add(struct admin *a, const struct feed_config *c, struct mrd_
 enum mrd_code feed_set(struct admin *a, const struct feed_config *c, struct mrd_err *err)
 {
     struct feed_config old;
-    char *cfg = NULL;
+    struct feed_state s;
+    char *cfg = NULL, *state = NULL;
     json_t *before = NULL, *after = NULL;
     enum mrd_code rc;
 
-    rc = feed_get(a->st, c->name, &old, NULL, err);
+    rc = feed_get(a->st, c->name, &old, &s, err);
     if (rc == MRD_OK)
         rc = check_config(a->st, c, err);
     if (rc == MRD_OK)
         rc = dump(config_json(c, true), &cfg, err);
     if (rc == MRD_OK)
         rc = store_feed_put(a->st, STORE_FEED_CONFIG, c->name, cfg, NULL, err);
+    if (rc == MRD_OK) {
+        /* a changed feed is fetched at the next tick; another URL's
+         * validators mean nothing */
+        s.next_attempt_usec = 0;
+        if (strcmp(old.url, c->url) != 0 || old.format != c->format)
+            s.etag[0] = s.last_modified[0] = '\0';
+        rc = dump(state_json(&s), &state, err);
+        if (rc == MRD_OK)
+            rc = store_feed_put(a->st, STORE_FEED_STATE, c->name, NULL, state, err);
+        free(state);
+    }
     if (rc == MRD_OK) {
         before = config_json(&old, false);
         after = config_json(c, false);
@@ -517,8 +529,8 @@ static enum mrd_code expire_vanished(struct round *r, struct feed_importer *im,
             if (text == NULL) {
                 rc = mrd_err_set(err, MRD_E_NOMEM, "feed: out of memory");
             } else {
-                if (feed_import_buffer(im, "expired", text, strlen(text), &c) == FEED_FAILED)
-                    rc = mrd_err_set(err, MRD_E_DB, "feed %s: storing expired versions: %s",
+                if (feed_import_stix(im, "expired", text, strlen(text), &c) != FEED_OK)
+                    rc = mrd_err_set(err, MRD_E_DB, "feed %s: expiring vanished values: %s",
                                      r->cfg->name, r->first_error);
                 r->rep->expired += c.added;
                 free(text);

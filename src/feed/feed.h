@@ -113,6 +113,10 @@ enum feed_verdict feed_import_file(struct feed_importer *im, const char *path,
  * would a file of that content. */
 enum feed_verdict feed_import_buffer(struct feed_importer *im, const char *name, const char *data,
                                      size_t len, struct feed_counts *total);
+/* Imports data as STIX or MISP JSON whatever the list options say (the
+ * expired versions of a list feed's vanished values). */
+enum feed_verdict feed_import_stix(struct feed_importer *im, const char *name, const char *data,
+                                   size_t len, struct feed_counts *total);
 /* Objects repaired, and invalid ones --repair would have fixed. */
 void feed_importer_repairs(const struct feed_importer *im, size_t *ret_repaired,
                            size_t *ret_fixable);

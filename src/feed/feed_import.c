@@ -764,6 +764,12 @@ enum feed_verdict feed_import_buffer(struct feed_importer *im, const char *name,
     return ret;
 }
 
+enum feed_verdict feed_import_stix(struct feed_importer *im, const char *name, const char *data,
+                                   size_t len, struct feed_counts *total)
+{
+    return json_input(im, name, data, len, total);
+}
+
 enum mrd_code feed_importer_new(struct store *st, const struct store_collection *coll,
                                 const struct store_org *org, const struct fed_trust *trust,
                                 const struct feed_import_opts *opts,
