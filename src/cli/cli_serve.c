@@ -437,7 +437,8 @@ static int run(int argc, char **argv)
     taxii_server_set_ledger(ts, ledger);
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
-    if (feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
+    if (feed_api_routes(st, router, &err) != MRD_OK ||
+        feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }

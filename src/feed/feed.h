@@ -251,4 +251,16 @@ enum mrd_code feed_runner_start(const char *data_dir, struct store *st,
 /* Stops the thread (transfers in progress are aborted). NULL-safe. */
 void feed_runner_stop(struct feed_runner *r);
 
+/* ---- export feeds over HTTP (feed_api.c) ---- */
+
+#define FEED_API_MAX_BODY ((size_t)512 << 20) /* one export answer */
+
+struct api_router;
+
+/* GET /api/v1/feeds/{format}?collection=ID&filters and
+ * /api/v1/feeds/{format}/{collection}/{file} (docs/api.md): what
+ * `meridian export --as-org` writes for the requesting token's org, with
+ * a strong ETag. Before the server starts. */
+enum mrd_code feed_api_routes(struct store *st, struct api_router *router, struct mrd_err *err);
+
 #endif

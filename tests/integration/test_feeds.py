@@ -297,3 +297,75 @@ def test_serve_runs_feeds_and_keeps_serving(meridian_bin, tmp_path, server):
         assert "feed junk: too_big" in n.stderr()
     finally:
         n.stop()
+
+
+TLP = {"clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+       "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+       "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+       "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+       "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"}
+
+
+def test_export_feeds_over_http_subscribed_by_another_node(meridian_bin, tmp_path):
+    """Node A serves its collection as export feeds; node B subscribes with
+    a partner's token in three formats. B gets exactly the indicators the
+    partner reads over TAXII: never the RED one."""
+    from node import indicator
+    a = start_node(meridian_bin, tmp_path / "a")
+    b = start_node(meridian_bin, tmp_path / "b")
+    try:
+        coll = a.collection()
+        hidden = a.collection()  # the partner has no grant here
+        a.org("partner-b", "partner")
+        a.grant("partner-b", coll, True, False)
+        tok = a.token("partner-b")
+        values = {}
+        for i, level in enumerate(TLP):
+            v = f"203.0.113.{10 + i}"
+            values[level] = v
+            a.post_ok(coll, [indicator(tlp=TLP[level], value=v, name=v)])
+        a.post_ok(hidden, [indicator(value="203.0.113.99", name="hidden")])
+        # what the partner reads over TAXII: the reference
+        seen = {o["name"] for o in a.page_all(a.objects_path(coll), token=tok)[0]
+                if o["type"] == "indicator"}
+        assert values["red"] not in seen and values["clear"] in seen, seen
+        # the feed is the bytes `meridian export --as-org partner-b` writes
+        r = a.get(f"/api/v1/feeds/csv?collection={coll}", token=tok, accept=None)
+        assert r.status_code == 200, r.text
+        cli = a.cli("export", "--data", a.data, "--collection", coll, "--format", "csv",
+                    "--as-org", "partner-b").stdout
+        assert r.text == cli
+        assert {row[1] for row in csv.reader(io.StringIO(r.text))} - {"value"} == seen
+        etag = r.headers["ETag"]
+        r2 = a.get(f"/api/v1/feeds/csv?collection={coll}", token=tok, accept=None,
+                   headers={"If-None-Match": etag})
+        assert r2.status_code == 304 and r2.content == b""
+        # the collection it may not read is not there at all; no token, no feed
+        r = a.get(f"/api/v1/feeds/csv?collection={hidden}", token=tok, accept=None)
+        assert r.status_code == 404
+        r = a.get(f"/api/v1/feeds/misp/{hidden}/manifest.json", token=tok, accept=None)
+        assert r.status_code == 404
+        assert a.get(f"/api/v1/feeds/csv?collection={coll}", token=None,
+                     accept=None).status_code == 401
+        r = a.get(f"/api/v1/feeds/stix?collection={coll}&type=indicator&latest=1", token=tok,
+                  accept=None)
+        assert r.status_code == 200 and r.json()["type"] == "bundle"
+        # B subscribes in three formats
+        urls = {"csv": f"{a.url}/api/v1/feeds/csv?collection={coll}",
+                "stix": f"{a.url}/api/v1/feeds/stix?collection={coll}&latest=1",
+                "misp": f"{a.url}/api/v1/feeds/misp/{coll}"}
+        for fmt, url in urls.items():
+            bc = b.collection()
+            b.cli("feed", "add", "from-a-" + fmt, "--url", url, "--format", fmt,
+                  "--collection", bc, "--interval", "1h", "--token", tok, "--disable",
+                  "--data", b.data)
+            p = b.cli("feed", "fetch", "from-a-" + fmt, "--data", b.data)
+            assert f"from-a-{fmt}: ok" in p.stderr, p.stderr
+            got = {r[1] for r in rows(b, bc)}
+            assert got == seen, (fmt, got, seen)
+            assert values["red"] not in got and "203.0.113.99" not in got
+            p = b.cli("feed", "fetch", "from-a-" + fmt, "--data", b.data)
+            assert f"from-a-{fmt}: not_modified" in p.stderr, (fmt, p.stderr)
+    finally:
+        b.stop()
+        a.stop()
