@@ -155,13 +155,10 @@ static int run(int argc, char **argv)
             lo.sep = optarg[0];
             break;
         case O_TLP: {
-            static const char *const ids[POLICY_TLP_COUNT] = {
-                POLICY_TLP2_CLEAR_ID, POLICY_TLP2_GREEN_ID, POLICY_TLP2_AMBER_ID,
-                POLICY_TLP2_AMBER_STRICT_ID, POLICY_TLP2_RED_ID};
             enum policy_tlp t;
             if (policy_tlp_parse(optarg, strlen(optarg), &t, &ferr) != MRD_OK)
                 return cli_usage_error(&cli_verb_import, "%s", ferr.msg);
-            lo.tlp_id = ids[t];
+            lo.tlp_id = policy_tlp2_id(t);
             break;
         }
         case O_CONF: {
