@@ -401,7 +401,9 @@ static void on_stored(void *ctx, const char *id, size_t len)
     struct round *r = ctx;
     char *copy;
 
-    if (r->ids_overflow)
+    /* only indicators expire (the reports and identities of MISP events
+     * have no validity) */
+    if (r->ids_overflow || !mrd_str_has_prefix(id, len, "indicator--"))
         return;
     if (r->n_ids == r->cap_ids) {
         size_t cap = r->cap_ids == 0 ? 1024 : r->cap_ids * 2;
@@ -472,7 +474,7 @@ static enum mrd_code on_current(void *ctx, const struct store_row *row, struct m
     json_t *o = NULL, *ext, *until;
     struct mrd_time t;
 
-    if (row->revoked || row->body == NULL)
+    if (row->revoked || row->body == NULL || !mrd_str_eq(row->type, row->type_len, "indicator"))
         return MRD_OK;
     if (mrd_json_parse(row->body, row->body_len, NULL, &o, NULL) != MRD_OK)
         return MRD_OK;
@@ -687,9 +689,6 @@ enum mrd_code feed_round(struct store *st, const struct fed_trust *trust, const 
     char own[STORE_META_VAL_MAX + 1];
     bool ok = false;
     int64_t start = mrd_time_now_usec();
-    static const char *const tlp_ids[POLICY_TLP_COUNT] = {
-        POLICY_TLP2_CLEAR_ID, POLICY_TLP2_GREEN_ID, POLICY_TLP2_AMBER_ID,
-        POLICY_TLP2_AMBER_STRICT_ID, POLICY_TLP2_RED_ID};
     char *state = NULL;
     enum mrd_code rc;
 
@@ -725,7 +724,7 @@ enum mrd_code feed_round(struct store *st, const struct fed_trust *trust, const 
     io.list.text = cfg->format == FEED_F_TEXT;
     io.list.kind = cfg->kind;
     io.list.column = cfg->column[0] != '\0' ? cfg->column : NULL;
-    io.list.tlp_id = cfg->has_tlp ? tlp_ids[cfg->tlp] : NULL;
+    io.list.tlp_id = cfg->has_tlp ? policy_tlp2_id(cfg->tlp) : NULL;
     io.list.confidence = cfg->confidence;
     for (size_t i = 0; i < cfg->n_labels; i++)
         io.list.labels[io.list.n_labels++] = cfg->labels[i];

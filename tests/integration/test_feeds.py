@@ -236,6 +236,19 @@ def test_stix_and_misp_feeds(node, server):
     assert any(o["id"] == ind["id"] for o in objs)
     p = feed(node, "fetch", "mispfeed")
     assert "mispfeed: not_modified" in p.stderr, p.stderr
+    # the event loses its attribute for another: that indicator is expired,
+    # the event's report and identity are left as they are
+    event["Event"]["timestamp"] = "1767225700"
+    event["Event"]["Attribute"] = [{"uuid": str(uuid.uuid4()), "type": "ip-dst",
+                                    "category": "Network activity", "value": "198.51.100.77",
+                                    "to_ids": True, "timestamp": "1767225700"}]
+    server.put(f"/misp/{ev}.json", json.dumps(event))
+    server.put("/misp/manifest.json", json.dumps({ev: {"info": "phishing wave"}}), etag='"m2"')
+    p = feed(node, "fetch", "mispfeed")
+    assert "mispfeed: ok" in p.stderr and " 1 expired" in p.stderr, p.stderr
+    every = {r[1]: r for r in rows(node, coll, "--all")}
+    assert every["phish.example"][6] != "" and every["198.51.100.77"][6] == "", every
+    assert "phish.example" not in {r[1] for r in rows(node, coll)}
 
 
 def test_feed_changes_are_audited_without_the_token(node, server):
