@@ -236,16 +236,21 @@ def test_stix_and_misp_feeds(node, server):
     assert any(o["id"] == ind["id"] for o in objs)
     p = feed(node, "fetch", "mispfeed")
     assert "mispfeed: not_modified" in p.stderr, p.stderr
-    # the event loses its attribute for another: that indicator is expired,
-    # the event's report and identity are left as they are
-    event["Event"]["timestamp"] = "1767225700"
-    event["Event"]["Attribute"] = [{"uuid": str(uuid.uuid4()), "type": "ip-dst",
-                                    "category": "Network activity", "value": "198.51.100.77",
-                                    "to_ids": True, "timestamp": "1767225700"}]
-    server.put(f"/misp/{ev}.json", json.dumps(event))
-    server.put("/misp/manifest.json", json.dumps({ev: {"info": "phishing wave"}}), etag='"m2"')
+    # the event leaves the feed for another: its indicator is expired, its
+    # report and identity (which have no validity) are left as they are
+    ev2 = str(uuid.uuid4())
+    event2 = {"Event": {"uuid": ev2, "info": "next wave", "timestamp": "1767225700",
+                        "date": "2026-01-01", "Orgc": {"name": "CERT-Y", "uuid": str(uuid.uuid4())},
+                        "Attribute": [{"uuid": str(uuid.uuid4()), "type": "ip-dst",
+                                       "category": "Network activity", "value": "198.51.100.77",
+                                       "to_ids": True, "timestamp": "1767225700"}]}}
+    server.put(f"/misp/{ev2}.json", json.dumps(event2))
+    server.put("/misp/manifest.json", json.dumps({ev2: {"info": "next wave"}}), etag='"m2"')
     p = feed(node, "fetch", "mispfeed")
     assert "mispfeed: ok" in p.stderr and " 1 expired" in p.stderr, p.stderr
+    report = [o for o in node.page_all(node.objects_path(coll))[0]
+              if o["id"] == "report--" + ev]
+    assert len(report) == 1 and "valid_until" not in report[0], report
     every = {r[1]: r for r in rows(node, coll, "--all")}
     assert every["phish.example"][6] != "" and every["198.51.100.77"][6] == "", every
     assert "phish.example" not in {r[1] for r in rows(node, coll)}
