@@ -24,6 +24,7 @@ class FeedServer:
 
     def __init__(self):
         self.docs = {}
+        self.modified = {}
         self.hits = {}
         self.not_modified = 0
         self.stop_flag = threading.Event()
@@ -66,7 +67,9 @@ class FeedServer:
                     self.send_error(404)
                     return
                 etag, body = outer.docs[self.path]
-                if etag and self.headers.get("If-None-Match") == etag:
+                lm = outer.modified.get(self.path)
+                if (etag and self.headers.get("If-None-Match") == etag) or \
+                        (lm and self.headers.get("If-Modified-Since") == lm):
                     outer.not_modified += 1
                     self.send_response(304)
                     self.send_header("ETag", etag)
@@ -75,6 +78,8 @@ class FeedServer:
                 self.send_response(200)
                 if etag:
                     self.send_header("ETag", etag)
+                if lm:
+                    self.send_header("Last-Modified", lm)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -85,8 +90,9 @@ class FeedServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def put(self, path, body, etag=None):
+    def put(self, path, body, etag=None, last_modified=None):
         self.docs[path] = (etag, body if isinstance(body, bytes) else body.encode())
+        self.modified[path] = last_modified
 
     def close(self):
         self.stop_flag.set()
@@ -166,6 +172,19 @@ def test_text_feed_conditional_fetch_and_expiry(node, server):
     objs = node.page_all(node.objects_path(coll))[0]
     evil = [o for o in objs if o.get("name") == "evil.example"]
     assert len(evil) == 1 and "valid_until" in evil[0], evil
+
+
+def test_if_modified_since(node, server):
+    coll = node.collection()
+    lm = "Mon, 07 Dec 2026 04:00:00 GMT"
+    server.put("/lm.csv", "indicator,comment\n192.0.2.44,x\n", last_modified=lm)
+    add(node, "lmfeed", "--url", server.url + "/lm.csv", "--format", "csv", "--collection", coll,
+        "--interval", "1h")
+    assert "lmfeed: ok: 1 objects, 1 added" in feed(node, "fetch", "lmfeed").stderr
+    before = server.not_modified
+    assert "lmfeed: not_modified" in feed(node, "fetch", "lmfeed").stderr
+    assert server.not_modified == before + 1
+    assert f"last-modified: {lm}" in feed(node, "show", "lmfeed").stdout
 
 
 @pytest.mark.parametrize("path,result,msg", [
