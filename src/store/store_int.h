@@ -110,9 +110,53 @@ enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_e
 /* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). */
 enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err);
 
-/* Steps a statement that returns no rows and resets it. */
-enum mrd_code sq__step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
-                             struct mrd_err *err);
+/* ---- running a statement (store_sqlite_query.c) ---- */
+
+/* One parameter of sq__run, bound to ?1, ?2... in order. Text and blobs
+ * are borrowed for the call. */
+enum sq_arg_type { SQ_ARG_NULL, SQ_ARG_INT, SQ_ARG_TEXT, SQ_ARG_BLOB };
+struct sq_arg {
+    enum sq_arg_type type;
+    int64_t i;
+    const void *p;
+    int len; /* bytes; -1: NUL-terminated text */
+};
+#define SQ_NUL ((struct sq_arg){.type = SQ_ARG_NULL})
+#define SQ_INT(v) ((struct sq_arg){.type = SQ_ARG_INT, .i = (int64_t)(v)})
+#define SQ_STR(s) ((struct sq_arg){.type = SQ_ARG_TEXT, .p = (s), .len = -1})
+#define SQ_TEXT(s, n) ((struct sq_arg){.type = SQ_ARG_TEXT, .p = (s), .len = (int)(n)})
+#define SQ_BLOB(b, n) ((struct sq_arg){.type = SQ_ARG_BLOB, .p = (b), .len = (int)(n)})
+/* A time column: NULL for STORE_TIME_NONE. */
+#define SQ_TIME(v) ((v) == STORE_TIME_NONE ? SQ_NUL : SQ_INT(v))
+/* The (args, nargs) pair of sq__run from a list of SQ_* values. */
+#define SQ_ARGS(...)                                                                               \
+    (const struct sq_arg[]){__VA_ARGS__},                                                          \
+        sizeof((const struct sq_arg[]){__VA_ARGS__}) / sizeof(struct sq_arg)
+#define SQ_NOARGS NULL, 0
+
+/* Converts the current row of st; any code but MRD_OK stops the query and
+ * is what the query returns. */
+typedef enum mrd_code (*sq_row_fn)(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
+
+/* A row fn for a one-column integer result: stores it in *(int64_t *)ctx. */
+enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
+
+/* Runs sql on c, inside whatever transaction the caller holds: prepares it
+ * (cached), binds args, steps it calling row (may be NULL) for each result
+ * row, and resets it. A constraint violation is MRD_E_EXISTS "<what>:
+ * already exists"; any other failure is sq__fail's, prefixed by what.
+ * ret_n (may be NULL) gets the number of rows returned or, for a statement
+ * that returns none and writes, the number of rows it changed. */
+enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
+                      const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,
+                      uint64_t *ret_n, struct mrd_err *err);
+
+/* sq__run on a connection borrowed for this one statement: the thread's
+ * pinned snapshot when read and one is pinned (sq__acquire_read), else one
+ * from the pool. */
+enum mrd_code sq__query(struct sq_store *s, bool read, const char *what, const char *sql,
+                        const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,
+                        uint64_t *ret_n, struct mrd_err *err);
 
 /* Rolls back when a transaction is open; ignores errors (cleanup path). */
 void sq__rollback(struct sq_conn *c);

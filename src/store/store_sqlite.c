@@ -599,29 +599,9 @@ out:
             return rc;                                                                             \
     } while (0)
 
-/* Read-only calls use the thread's pinned snapshot when there is one. */
-#define ACQUIRE_READ(s, c, err)                                                                    \
-    do {                                                                                           \
-        rc = sq__acquire_read((s), &(c), (err));                                                   \
-        if (rc != MRD_OK)                                                                          \
-            return rc;                                                                             \
-    } while (0)
-
 static int64_t now_usec(void)
 {
     return mrd_time_now_usec();
-}
-
-static enum mrd_code step_done(struct sq_conn *c, sqlite3_stmt *st, const char *what,
-                               struct mrd_err *err)
-{
-    int src = sqlite3_step(st);
-
-    if (src == SQLITE_DONE)
-        return MRD_OK;
-    if ((src & 0xff) == SQLITE_CONSTRAINT)
-        return mrd_err_set(err, MRD_E_EXISTS, "%s: already exists", what);
-    return sq__fail(c, src, what, err);
 }
 
 static int64_t time_col(sqlite3_stmt *st, int col)
@@ -643,42 +623,30 @@ static void org_from_row(sqlite3_stmt *st, struct store_org *o)
     o->deleted_usec = time_col(st, 5);
 }
 
+static enum mrd_code org_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    org_from_row(st, ctx);
+    return MRD_OK;
+}
+
 static enum mrd_code sq_org_create(struct store *stp, const char *name, enum policy_relation rel,
                                    struct store_org *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    struct store_org o;
     enum mrd_code rc;
-    int64_t t = now_usec();
 
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c, "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int(st, 2, (int)rel);
-    (void)sqlite3_bind_int64(st, 3, t);
-    rc = step_done(c, st, "org", err);
+    rc = sq__query(s, false, "org",
+                   "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)"
+                   " RETURNING key, name, relation, created, disabled, deleted",
+                   SQ_ARGS(SQ_STR(name), SQ_INT(rel), SQ_INT(now_usec())), org_row, &o, NULL, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_EXISTS, "org '%s' already exists", name);
     }
-    if (rc != MRD_OK)
-        goto out;
-    if (ret != NULL) {
-        memset(ret, 0, sizeof(*ret));
-        ret->key = sqlite3_last_insert_rowid(c->db);
-        (void)mrd_strlcpy(ret->name, name, sizeof(ret->name));
-        ret->relation = rel;
-        ret->created_usec = t;
-        ret->disabled_usec = STORE_TIME_NONE;
-        ret->deleted_usec = STORE_TIME_NONE;
-    }
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
+    if (rc == MRD_OK && ret != NULL)
+        *ret = o;
     return rc;
 }
 
@@ -686,67 +654,45 @@ static enum mrd_code sq_org_get(struct store *stp, const char *name, int64_t key
                                 struct store_org *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
-    ACQUIRE_READ(s, c, err);
-    if (name != NULL) {
-        rc = sq__prepare(c, ORG_COLS "WHERE name = ?1", &st, err);
-        if (rc == MRD_OK)
-            (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    } else {
-        rc = sq__prepare(c, ORG_COLS "WHERE key = ?1", &st, err);
-        if (rc == MRD_OK)
-            (void)sqlite3_bind_int64(st, 1, key);
-    }
-    if (rc != MRD_OK)
-        goto out;
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        org_from_row(st, ret);
-    else if (src == SQLITE_DONE)
+    if (name != NULL)
+        rc = sq__query(s, true, "org", ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row,
+                       ret, &n, err);
+    else
+        rc = sq__query(s, true, "org", ORG_COLS "WHERE key = ?1", SQ_ARGS(SQ_INT(key)), org_row,
+                       ret, &n, err);
+    if (rc == MRD_OK && n == 0)
         rc = name != NULL
                  ? mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name)
                  : mrd_err_set(err, MRD_E_NOTFOUND, "no org with key %lld", (long long)key);
-    else
-        rc = sq__fail(c, src, "org", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
     return rc;
+}
+
+struct org_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_org *org);
+    void *ctx;
+};
+
+static enum mrd_code org_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct org_list_ctx *lc = ctx;
+    struct store_org o;
+
+    (void)err;
+    org_from_row(st, &o);
+    return lc->cb(lc->ctx, &o);
 }
 
 static enum mrd_code sq_org_list(struct store *stp,
                                  enum mrd_code (*cb)(void *ctx, const struct store_org *org),
                                  void *ctx, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_org o;
-    enum mrd_code rc;
-    int src;
+    struct org_list_ctx lc = {cb, ctx};
 
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c, ORG_COLS "ORDER BY key", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        org_from_row(st, &o);
-        rc = cb(ctx, &o);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "org list", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    return rc;
+    return sq__query((struct sq_store *)stp, false, "org list", ORG_COLS "ORDER BY key", SQ_NOARGS,
+                     org_list_row, &lc, NULL, err);
 }
 
 /* ---- tokens ---- */
@@ -778,7 +724,6 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     char secret[STORE_TOKEN_LEN + 1];
     char tname[STORE_NAME_MAX + 1];
     unsigned char hash[STORE_TOKEN_HASH_LEN];
@@ -801,22 +746,14 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
     rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__prepare(c,
-                     "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, tname, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 2, org_key);
-    (void)sqlite3_bind_blob(st, 3, hash, sizeof(hash), SQLITE_STATIC);
     /* Only the public prefix is kept in clear: enough to recognise a token
      * in a list, far too little to use it. */
-    (void)sqlite3_bind_text(st, 4, secret, STORE_TOKEN_PREFIX_LEN, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 5, t);
-    if (expires_usec != STORE_TIME_NONE)
-        (void)sqlite3_bind_int64(st, 6, expires_usec);
-    rc = step_done(c, st, "token", err);
+    rc = sq__run(c, "token",
+                 "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 SQ_ARGS(SQ_STR(tname), SQ_INT(org_key), SQ_BLOB(hash, sizeof(hash)),
+                         SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN), SQ_INT(t), SQ_TIME(expires_usec)),
+                 NULL, NULL, NULL, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_EXISTS, "a token named '%s' already exists", tname);
@@ -839,8 +776,6 @@ static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const c
         (void)mrd_strlcpy(ret->prefix, secret, sizeof(ret->prefix));
     }
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st); /* drops the bound pointers to secret/hash */
     sodium_memzero(secret, sizeof(secret));
     sq__release(s, c);
     return rc;
@@ -851,59 +786,60 @@ out:
  * only delays it. Never on the caller's pinned snapshot connection. */
 static void note_use(struct sq_store *s, const struct store_token *t, int64_t now)
 {
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     int64_t last = t->via_prev ? t->prev_last_used_usec : t->last_used_usec;
 
     if (last != STORE_TIME_NONE && now - last < STORE_TOKEN_USE_USEC)
         return;
-    if (sq__acquire(s, &c, NULL) != MRD_OK)
-        return;
-    if (sq__prepare(c,
+    (void)sq__query(s, false, "token use",
                     t->via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
                                   " (prev_last_used IS NULL OR prev_last_used < ?3)"
                                 : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
                                   " (last_used IS NULL OR last_used < ?3)",
-                    &st, NULL) == MRD_OK) {
-        (void)sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 2, now);
-        (void)sqlite3_bind_int64(st, 3, now - STORE_TOKEN_USE_USEC);
-        (void)sqlite3_step(st);
-        (void)sqlite3_reset(st);
-    }
-    sq__release(s, c);
+                    SQ_ARGS(SQ_STR(t->name), SQ_INT(now), SQ_INT(now - STORE_TOKEN_USE_USEC)), NULL,
+                    NULL, NULL, NULL);
+}
+
+static enum mrd_code token_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    sq__token_from_row(st, ctx);
+    return MRD_OK;
+}
+
+struct lookup_ctx {
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_token *t;
+};
+
+static enum mrd_code lookup_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct lookup_ctx *lc = ctx;
+
+    (void)err;
+    sq__token_from_row(st, lc->t);
+    lc->t->via_prev = sqlite3_column_bytes(st, 13) != (int)sizeof(lc->hash) ||
+                      memcmp(sqlite3_column_blob(st, 13), lc->hash, sizeof(lc->hash)) != 0;
+    return MRD_OK;
 }
 
 static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size_t len,
                                      struct store_token *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct lookup_ctx lc;
     struct store_token t;
     int64_t now = now_usec();
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
-    store__token_hash(secret, len, hash);
-    ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1 OR t.prev_hash = ?1", &st, err);
+    store__token_hash(secret, len, lc.hash);
+    lc.t = &t;
+    rc = sq__query(s, true, "token lookup", TOKEN_COLS "WHERE t.hash = ?1 OR t.prev_hash = ?1",
+                   SQ_ARGS(SQ_BLOB(lc.hash, sizeof(lc.hash))), lookup_row, &lc, &n, err);
     if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_DONE) {
-        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
-        goto out;
-    }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "token lookup", err);
-        goto out;
-    }
-    sq__token_from_row(st, &t);
-    t.via_prev = sqlite3_column_bytes(st, 13) != (int)sizeof(hash) ||
-                 memcmp(sqlite3_column_blob(st, 13), hash, sizeof(hash)) != 0;
+        return rc;
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
     /* The reasons are for the operator's log (store.h); a client gets
      * one answer whatever the reason. */
     if (t.revoked_usec != STORE_TIME_NONE)
@@ -914,10 +850,6 @@ static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size
         rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
     else if (t.org_disabled)
         rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
     if (rc == MRD_OK) {
         note_use(s, &t, now);
         *ret = t;
@@ -933,34 +865,24 @@ static enum mrd_code sq_token_rotate(struct store *stp, const char *name, int64_
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     char secret[STORE_TOKEN_LEN + 1];
     unsigned char hash[STORE_TOKEN_HASH_LEN];
     struct store_token t;
     int64_t now = now_usec();
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
     store__token_generate(secret);
     store__token_hash(secret, STORE_TOKEN_LEN, hash);
     ACQUIRE(s, c, err);
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
     if (rc == MRD_OK)
-        rc = sq__prepare(c, TOKEN_COLS "WHERE t.name = ?1", &st, err);
+        rc = sq__run(c, "token rotate", TOKEN_COLS "WHERE t.name = ?1", SQ_ARGS(SQ_STR(name)),
+                     token_row, &t, &n, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        sq__token_from_row(st, &t);
-    (void)sqlite3_reset(st);
-    st = NULL;
-    if (src == SQLITE_DONE) {
+    if (n == 0) {
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no token named '%s'", name);
-        goto out;
-    }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "token rotate", err);
         goto out;
     }
     if (t.revoked_usec != STORE_TIME_NONE || t.org_disabled) {
@@ -968,18 +890,13 @@ static enum mrd_code sq_token_rotate(struct store *stp, const char *name, int64_
                          t.revoked_usec != STORE_TIME_NONE ? "revoked" : "of a disabled org");
         goto out;
     }
-    rc = sq__prepare(c,
-                     "UPDATE tokens SET prev_hash = hash, prev_expires = ?2,"
-                     " prev_last_used = last_used, hash = ?3, prefix = ?4, last_used = NULL"
-                     " WHERE name = ?1",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 2, now + (overlap_usec > 0 ? overlap_usec : 0));
-    (void)sqlite3_bind_blob(st, 3, hash, sizeof(hash), SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 4, secret, STORE_TOKEN_PREFIX_LEN, SQLITE_STATIC);
-    rc = step_done(c, st, "token rotate", err);
+    rc = sq__run(c, "token rotate",
+                 "UPDATE tokens SET prev_hash = hash, prev_expires = ?2,"
+                 " prev_last_used = last_used, hash = ?3, prefix = ?4, last_used = NULL"
+                 " WHERE name = ?1",
+                 SQ_ARGS(SQ_STR(name), SQ_INT(now + (overlap_usec > 0 ? overlap_usec : 0)),
+                         SQ_BLOB(hash, sizeof(hash)), SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN)),
+                 NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     if (rc != MRD_OK)
@@ -993,10 +910,31 @@ static enum mrd_code sq_token_rotate(struct store *stp, const char *name, int64_
         *ret = t;
     }
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     sodium_memzero(secret, sizeof(secret));
     sq__release(s, c);
+    return rc;
+}
+
+/* Revokes every valid token of org and removes its grants, inside the
+ * caller's transaction; the counts go to ch. */
+static enum mrd_code revoke_access(struct sq_conn *c, int64_t org, int64_t now,
+                                   const char *what_tokens, const char *what_grants,
+                                   struct store_org_change *ch, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc =
+        sq__run(c, what_tokens, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
+                SQ_ARGS(SQ_INT(org), SQ_INT(now)), NULL, NULL, &n, err);
+    ch->tokens_revoked = (unsigned)n;
+    if (rc != MRD_OK)
+        return rc;
+    n = 0;
+    rc = sq__run(c, what_grants,
+                 "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR can_write <> 0)",
+                 SQ_ARGS(SQ_INT(org)), NULL, NULL, &n, err);
+    ch->grants_removed = (unsigned)n;
     return rc;
 }
 
@@ -1008,31 +946,21 @@ static enum mrd_code sq_org_state(struct store *stp, const char *name, bool disa
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     struct store_org_change ch;
     int64_t now = now_usec();
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
     memset(&ch, 0, sizeof(ch));
     ACQUIRE(s, c, err);
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
     if (rc == MRD_OK)
-        rc = sq__prepare(c, ORG_COLS "WHERE name = ?1", &st, err);
+        rc = sq__run(c, "org", ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row,
+                     &ch.before, &n, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        org_from_row(st, &ch.before);
-    (void)sqlite3_reset(st);
-    st = NULL;
-    if (src == SQLITE_DONE) {
+    if (n == 0) {
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name);
-        goto out;
-    }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "org", err);
         goto out;
     }
     if (ch.before.deleted_usec != STORE_TIME_NONE) {
@@ -1048,48 +976,17 @@ static enum mrd_code sq_org_state(struct store *stp, const char *name, bool disa
     }
     if (del)
         ch.after.deleted_usec = now;
-    rc = sq__prepare(c, "UPDATE orgs SET disabled = ?2, deleted = ?3 WHERE key = ?1", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, ch.before.key);
-    if (ch.after.disabled_usec != STORE_TIME_NONE)
-        (void)sqlite3_bind_int64(st, 2, ch.after.disabled_usec);
-    if (ch.after.deleted_usec != STORE_TIME_NONE)
-        (void)sqlite3_bind_int64(st, 3, ch.after.deleted_usec);
-    rc = step_done(c, st, "org", err);
-    (void)sqlite3_reset(st);
-    st = NULL;
-    if (rc == MRD_OK && del) {
-        rc = sq__prepare(c, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
-                         &st, err);
-        if (rc == MRD_OK) {
-            (void)sqlite3_bind_int64(st, 1, ch.before.key);
-            (void)sqlite3_bind_int64(st, 2, now);
-            rc = step_done(c, st, "org tokens", err);
-            ch.tokens_revoked = (unsigned)sqlite3_changes(c->db);
-            (void)sqlite3_reset(st);
-            st = NULL;
-        }
-        if (rc == MRD_OK)
-            rc = sq__prepare(c,
-                             "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR"
-                             " can_write <> 0)",
-                             &st, err);
-        if (rc == MRD_OK) {
-            (void)sqlite3_bind_int64(st, 1, ch.before.key);
-            rc = step_done(c, st, "org grants", err);
-            ch.grants_removed = (unsigned)sqlite3_changes(c->db);
-            (void)sqlite3_reset(st);
-            st = NULL;
-        }
-    }
+    rc = sq__run(c, "org", "UPDATE orgs SET disabled = ?2, deleted = ?3 WHERE key = ?1",
+                 SQ_ARGS(SQ_INT(ch.before.key), SQ_TIME(ch.after.disabled_usec),
+                         SQ_TIME(ch.after.deleted_usec)),
+                 NULL, NULL, NULL, err);
+    if (rc == MRD_OK && del)
+        rc = revoke_access(c, ch.before.key, now, "org tokens", "org grants", &ch, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     if (rc == MRD_OK && ret != NULL)
         *ret = ch;
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     sq__release(s, c);
     return rc;
 }
@@ -1101,32 +998,12 @@ static enum mrd_code sq_org_revoke_access(struct store *stp, int64_t org_key,
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     enum mrd_code rc;
 
     ACQUIRE(s, c, err);
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
     if (rc == MRD_OK)
-        rc = sq__prepare(c, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
-                         &st, err);
-    if (rc == MRD_OK) {
-        (void)sqlite3_bind_int64(st, 1, org_key);
-        (void)sqlite3_bind_int64(st, 2, now_usec());
-        rc = step_done(c, st, "revoke tokens", err);
-        ret->tokens_revoked = (unsigned)sqlite3_changes(c->db);
-        (void)sqlite3_reset(st);
-        st = NULL;
-    }
-    if (rc == MRD_OK)
-        rc = sq__prepare(
-            c, "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR can_write <> 0)", &st, err);
-    if (rc == MRD_OK) {
-        (void)sqlite3_bind_int64(st, 1, org_key);
-        rc = step_done(c, st, "remove grants", err);
-        ret->grants_removed = (unsigned)sqlite3_changes(c->db);
-        (void)sqlite3_reset(st);
-        st = NULL;
-    }
+        rc = revoke_access(c, org_key, now_usec(), "revoke tokens", "remove grants", ret, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     sq__release(s, c);
@@ -1138,13 +1015,11 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     struct store_token found;
     char name[STORE_NAME_MAX + 1] = "";
     size_t n = strlen(name_or_prefix);
+    uint64_t matches = 0;
     enum mrd_code rc;
-    int matches = 0;
-    int src;
 
     ACQUIRE(s, c, err);
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
@@ -1152,55 +1027,24 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
         goto out;
     /* An exact name wins; otherwise a prefix of the public token prefix
      * (as shown by `token list`), which must be unambiguous. */
-    rc = sq__prepare(c, TOKEN_COLS "WHERE t.name = ?1", &st, err);
+    rc = sq__run(c, "token revoke", TOKEN_COLS "WHERE t.name = ?1", SQ_ARGS(SQ_STR(name_or_prefix)),
+                 token_row, &found, &matches, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_text(st, 1, name_or_prefix, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        sq__token_from_row(st, &found);
-        matches = 1;
-    } else if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "token revoke", err);
-        goto out;
-    }
-    (void)sqlite3_reset(st);
-    st = NULL;
     if (matches == 0 && n == STORE_TOKEN_LEN) {
         /* the whole secret (a leaked token pasted as is): find it by hash */
         unsigned char hash[STORE_TOKEN_HASH_LEN];
         store__token_hash(name_or_prefix, n, hash);
-        rc = sq__prepare(c, TOKEN_COLS "WHERE t.hash = ?1", &st, err);
+        rc = sq__run(c, "token revoke", TOKEN_COLS "WHERE t.hash = ?1",
+                     SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), token_row, &found, &matches, err);
         if (rc != MRD_OK)
             goto out;
-        (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
-        src = sqlite3_step(st);
-        if (src == SQLITE_ROW) {
-            sq__token_from_row(st, &found);
-            matches = 1;
-        } else if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "token revoke", err);
-            goto out;
-        }
-        (void)sqlite3_reset(st);
-        st = NULL;
     }
     if (matches == 0 && n >= 4 && n <= STORE_TOKEN_PREFIX_LEN) {
-        rc = sq__prepare(c, TOKEN_COLS "WHERE substr(t.prefix, 1, ?2) = ?1", &st, err);
+        rc = sq__run(c, "token revoke", TOKEN_COLS "WHERE substr(t.prefix, 1, ?2) = ?1",
+                     SQ_ARGS(SQ_STR(name_or_prefix), SQ_INT(n)), token_row, &found, &matches, err);
         if (rc != MRD_OK)
             goto out;
-        (void)sqlite3_bind_text(st, 1, name_or_prefix, -1, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            sq__token_from_row(st, &found);
-            matches++;
-        }
-        if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "token revoke", err);
-            goto out;
-        }
-        (void)sqlite3_reset(st);
-        st = NULL;
     }
     if (matches == 0) {
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no token named or starting with '%s'",
@@ -1208,23 +1052,17 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
         goto out;
     }
     if (matches > 1) {
-        rc = mrd_err_set(err, MRD_E_CONFLICT, "'%s' matches %d tokens: give more of it",
-                         name_or_prefix, matches);
+        rc = mrd_err_set(err, MRD_E_CONFLICT, "'%s' matches %llu tokens: give more of it",
+                         name_or_prefix, (unsigned long long)matches);
         goto out;
     }
     (void)mrd_strlcpy(name, found.name, sizeof(name));
     if (found.revoked_usec == STORE_TIME_NONE) {
         found.revoked_usec = now_usec();
-        rc = sq__prepare(c, "UPDATE tokens SET revoked = ?2 WHERE name = ?1", &st, err);
+        rc = sq__run(c, "token revoke", "UPDATE tokens SET revoked = ?2 WHERE name = ?1",
+                     SQ_ARGS(SQ_STR(name), SQ_INT(found.revoked_usec)), NULL, NULL, NULL, err);
         if (rc != MRD_OK)
             goto out;
-        (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 2, found.revoked_usec);
-        rc = step_done(c, st, "token revoke", err);
-        if (rc != MRD_OK)
-            goto out;
-        (void)sqlite3_reset(st);
-        st = NULL;
     }
     /* Revoking a token ends the console sessions opened with it. */
     rc = sq__sessions_drop_token(c, name, err);
@@ -1234,40 +1072,34 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
     if (rc == MRD_OK && ret != NULL)
         *ret = found;
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     sq__release(s, c); /* rolls back on failure */
     return rc;
+}
+
+struct token_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_token *tok);
+    void *ctx;
+};
+
+static enum mrd_code token_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct token_list_ctx *lc = ctx;
+    struct store_token t;
+
+    (void)err;
+    sq__token_from_row(st, &t);
+    return lc->cb(lc->ctx, &t);
 }
 
 static enum mrd_code sq_token_list(struct store *stp,
                                    enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
                                    void *ctx, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_token t;
-    enum mrd_code rc;
-    int src;
+    struct token_list_ctx lc = {cb, ctx};
 
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c, TOKEN_COLS "ORDER BY t.created, t.name", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        sq__token_from_row(st, &t);
-        rc = cb(ctx, &t);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "token list", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    return rc;
+    return sq__query((struct sq_store *)stp, false, "token list",
+                     TOKEN_COLS "ORDER BY t.created, t.name", SQ_NOARGS, token_list_row, &lc, NULL,
+                     err);
 }
 
 /* ---- API roots ---- */
@@ -1281,32 +1113,27 @@ static void root_from_row(sqlite3_stmt *st, struct store_api_root *r)
     r->max_content_length = (uint64_t)sqlite3_column_int64(st, 3);
 }
 
+static enum mrd_code root_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    root_from_row(st, ctx);
+    return MRD_OK;
+}
+
 static enum mrd_code sq_api_root_put(struct store *stp, const struct store_api_root *root,
                                      bool *ret_created, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    uint64_t n = 0;
     enum mrd_code rc;
 
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c,
-                     "INSERT INTO api_roots (name, title, description, max_content_length) "
-                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, root->name, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 2, root->title, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 3, root->description, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 4, (sqlite3_int64)root->max_content_length);
-    rc = step_done(c, st, "api root", err);
+    rc = sq__query((struct sq_store *)stp, false, "api root",
+                   "INSERT INTO api_roots (name, title, description, max_content_length) "
+                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+                   SQ_ARGS(SQ_STR(root->name), SQ_STR(root->title), SQ_STR(root->description),
+                           SQ_INT(root->max_content_length)),
+                   NULL, NULL, &n, err);
     if (rc == MRD_OK && ret_created != NULL)
-        *ret_created = sqlite3_changes(c->db) > 0;
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
+        *ret_created = n > 0;
     return rc;
 }
 
@@ -1315,64 +1142,44 @@ out:
 static enum mrd_code sq_api_root_get(struct store *stp, const char *name, size_t len,
                                      struct store_api_root *ret, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
-    ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, ROOT_COLS "WHERE name = ?1", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, name, (int)len, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        root_from_row(st, ret);
-    else if (src == SQLITE_DONE)
+    rc = sq__query((struct sq_store *)stp, true, "api root", ROOT_COLS "WHERE name = ?1",
+                   SQ_ARGS(SQ_TEXT(name, len)), root_row, ret, &n, err);
+    if (rc == MRD_OK && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
-    else
-        rc = sq__fail(c, src, "api root", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
     return rc;
+}
+
+struct root_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_api_root *r);
+    void *ctx;
+    struct store_api_root *r;
+};
+
+static enum mrd_code root_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct root_list_ctx *lc = ctx;
+
+    (void)err;
+    root_from_row(st, lc->r);
+    return lc->cb(lc->ctx, lc->r);
 }
 
 static enum mrd_code
 sq_api_root_list(struct store *stp, enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
                  void *ctx, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_api_root *r = NULL;
+    struct root_list_ctx lc = {cb, ctx, NULL};
     enum mrd_code rc;
-    int src;
 
-    r = mrd_malloc(sizeof(*r)); /* ~4.5 KiB: keep it off small thread stacks */
-    if (r == NULL)
+    lc.r = mrd_malloc(sizeof(*lc.r)); /* ~4.5 KiB: keep it off small thread stacks */
+    if (lc.r == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__prepare(c, ROOT_COLS "ORDER BY name", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        root_from_row(st, r);
-        rc = cb(ctx, r);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "api root list", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    mrd_free(r);
+    rc = sq__query((struct sq_store *)stp, false, "api root list", ROOT_COLS "ORDER BY name",
+                   SQ_NOARGS, root_list_row, &lc, NULL, err);
+    mrd_free(lc.r);
     return rc;
 }
 
@@ -1395,51 +1202,57 @@ static void coll_from_row(sqlite3_stmt *st, struct store_collection *c)
     c->public_read = sqlite3_column_int(st, 7) != 0;
 }
 
+static enum mrd_code coll_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    coll_from_row(st, ctx);
+    return MRD_OK;
+}
+
+struct coll_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_collection *c);
+    void *ctx;
+    struct store_collection *coll;
+};
+
+static enum mrd_code coll_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct coll_list_ctx *lc = ctx;
+
+    (void)err;
+    coll_from_row(st, lc->coll);
+    return lc->cb(lc->ctx, lc->coll);
+}
+
 static enum mrd_code sq_collection_create(struct store *stp, struct store_collection *coll,
                                           struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     char id[STORE_UUID_LEN + 1];
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
     store_uuid4(id);
     ACQUIRE(s, c, err);
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "collection", "SELECT 1 FROM api_roots WHERE name = ?1",
+                     SQ_ARGS(SQ_STR(coll->api_root)), NULL, NULL, &n, err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__prepare(c, "SELECT 1 FROM api_roots WHERE name = ?1", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, coll->api_root, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    st = NULL;
-    if (src == SQLITE_DONE) {
+    if (n == 0) {
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root '%s' does not exist", coll->api_root);
         goto out;
     }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "collection", err);
-        goto out;
-    }
-    rc = sq__prepare(c,
-                     "INSERT INTO collections (id, api_root, title, description, alias, "
-                     "default_tlp, public_read) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 2, coll->api_root, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 3, coll->title, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 4, coll->description, -1, SQLITE_STATIC);
-    if (coll->alias[0] != '\0')
-        (void)sqlite3_bind_text(st, 5, coll->alias, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int(st, 6, (int)coll->default_tlp);
-    (void)sqlite3_bind_int(st, 7, coll->public_read ? 1 : 0);
-    rc = step_done(c, st, "collection", err);
+    rc = sq__run(c, "collection",
+                 "INSERT INTO collections (id, api_root, title, description, alias, "
+                 "default_tlp, public_read) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
+                         SQ_STR(coll->description),
+                         coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
+                         SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
+                 NULL, NULL, NULL, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
@@ -1453,8 +1266,6 @@ static enum mrd_code sq_collection_create(struct store *stp, struct store_collec
     coll->key = sqlite3_last_insert_rowid(c->db);
     memcpy(coll->id, id, sizeof(id));
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     sq__release(s, c);
     return rc;
 }
@@ -1464,33 +1275,19 @@ static enum mrd_code sq_collection_get(struct store *stp, const char *api_root, 
                                        struct store_collection *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
-    ACQUIRE_READ(s, c, err);
-    if (api_root != NULL) {
-        rc = sq__prepare(c, COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)", &st, err);
-        if (rc == MRD_OK)
-            (void)sqlite3_bind_text(st, 1, api_root, (int)root_len, SQLITE_STATIC);
-    } else {
-        rc = sq__prepare(c, COLL_COLS "WHERE id = ?2", &st, err);
-    }
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 2, id_or_alias, (int)len, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        coll_from_row(st, ret);
-    else if (src == SQLITE_DONE)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
+    if (api_root != NULL)
+        rc = sq__query(s, true, "collection",
+                       COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)",
+                       SQ_ARGS(SQ_TEXT(api_root, root_len), SQ_TEXT(id_or_alias, len)), coll_row,
+                       ret, &n, err);
     else
-        rc = sq__fail(c, src, "collection", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
+        rc = sq__query(s, true, "collection", COLL_COLS "WHERE id = ?1",
+                       SQ_ARGS(SQ_TEXT(id_or_alias, len)), coll_row, ret, &n, err);
+    if (rc == MRD_OK && n == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
     return rc;
 }
 
@@ -1500,40 +1297,19 @@ static enum mrd_code sq_collection_list(struct store *stp, const char *api_root,
                                         void *ctx, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_collection *coll;
+    struct coll_list_ctx lc = {cb, ctx, NULL};
     enum mrd_code rc;
-    int src;
 
-    coll = mrd_malloc(sizeof(*coll));
-    if (coll == NULL)
+    lc.coll = mrd_malloc(sizeof(*lc.coll));
+    if (lc.coll == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = sq__acquire_read(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (api_root != NULL) {
-        rc = sq__prepare(c, COLL_COLS "WHERE api_root = ?1 ORDER BY key", &st, err);
-        if (rc == MRD_OK)
-            (void)sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
-    } else {
-        rc = sq__prepare(c, COLL_COLS "ORDER BY key", &st, err);
-    }
-    if (rc != MRD_OK)
-        goto out;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        coll_from_row(st, coll);
-        rc = cb(ctx, coll);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "collection list", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    mrd_free(coll);
+    if (api_root != NULL)
+        rc = sq__query(s, true, "collection list", COLL_COLS "WHERE api_root = ?1 ORDER BY key",
+                       SQ_ARGS(SQ_STR(api_root)), coll_list_row, &lc, NULL, err);
+    else
+        rc = sq__query(s, true, "collection list", COLL_COLS "ORDER BY key", SQ_NOARGS,
+                       coll_list_row, &lc, NULL, err);
+    mrd_free(lc.coll);
     return rc;
 }
 
@@ -1542,180 +1318,122 @@ out:
 static enum mrd_code sq_grant_set(struct store *stp, int64_t org_key, int64_t collection,
                                   struct store_grant g, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     enum mrd_code rc;
-    int src;
 
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c,
-                     "INSERT INTO grants (org, collection, can_read, can_write) "
-                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
-                     "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, org_key);
-    (void)sqlite3_bind_int64(st, 2, collection);
-    (void)sqlite3_bind_int(st, 3, g.can_read ? 1 : 0);
-    (void)sqlite3_bind_int(st, 4, g.can_write ? 1 : 0);
-    src = sqlite3_step(st);
-    if ((src & 0xff) == SQLITE_CONSTRAINT)
+    rc = sq__query((struct sq_store *)stp, false, "grant",
+                   "INSERT INTO grants (org, collection, can_read, can_write) "
+                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
+                   "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
+                   SQ_ARGS(SQ_INT(org_key), SQ_INT(collection), SQ_INT(g.can_read ? 1 : 0),
+                           SQ_INT(g.can_write ? 1 : 0)),
+                   NULL, NULL, NULL, err);
+    if (rc == MRD_E_EXISTS) { /* a foreign key: the org or the collection is missing */
+        mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "grant: no such org or collection");
-    else if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "grant", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
+    }
     return rc;
+}
+
+static enum mrd_code grant_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct store_grant *g = ctx;
+
+    (void)err;
+    g->can_read = sqlite3_column_int(st, 0) != 0;
+    g->can_write = sqlite3_column_int(st, 1) != 0;
+    return MRD_OK;
 }
 
 static enum mrd_code sq_grant_get(struct store *stp, int64_t org_key, int64_t collection,
                                   struct store_grant *ret, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src;
-
-    ACQUIRE_READ(s, c, err);
-    rc = sq__prepare(c, "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, org_key);
-    (void)sqlite3_bind_int64(st, 2, collection);
-    src = sqlite3_step(st);
     ret->can_read = false;
     ret->can_write = false;
-    if (src == SQLITE_ROW) {
-        ret->can_read = sqlite3_column_int(st, 0) != 0;
-        ret->can_write = sqlite3_column_int(st, 1) != 0;
-    } else if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "grant", err);
-    }
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    return rc;
+    return sq__query((struct sq_store *)stp, true, "grant",
+                     "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
+                     SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_row, ret, NULL, err);
+}
+
+struct grant_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g);
+    void *ctx;
+};
+
+static enum mrd_code grant_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct grant_list_ctx *lc = ctx;
+    struct store_grant_row g;
+
+    (void)err;
+    memset(&g, 0, sizeof(g));
+    g.org_key = sqlite3_column_int64(st, 0);
+    sq__copy(st, 1, g.org_name, sizeof(g.org_name));
+    g.collection = sqlite3_column_int64(st, 2);
+    sq__copy(st, 3, g.collection_id, sizeof(g.collection_id));
+    sq__copy(st, 4, g.api_root, sizeof(g.api_root));
+    g.grant.can_read = sqlite3_column_int(st, 5) != 0;
+    g.grant.can_write = sqlite3_column_int(st, 6) != 0;
+    return lc->cb(lc->ctx, &g);
 }
 
 static enum mrd_code sq_grant_list(struct store *stp, int64_t org_key, int64_t collection,
                                    enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
                                    void *ctx, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_grant_row g;
-    enum mrd_code rc;
-    int src;
+    struct grant_list_ctx lc = {cb, ctx};
 
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
     /* 0 matches everything: keys start at 1 */
-    rc = sq__prepare(c,
+    return sq__query((struct sq_store *)stp, false, "grant list",
                      "SELECT g.org, o.name, g.collection, c.id, c.api_root, g.can_read,"
                      " g.can_write FROM grants g JOIN orgs o ON o.key = g.org"
                      " JOIN collections c ON c.key = g.collection"
                      " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"
                      " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, org_key);
-    (void)sqlite3_bind_int64(st, 2, collection);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&g, 0, sizeof(g));
-        g.org_key = sqlite3_column_int64(st, 0);
-        sq__copy(st, 1, g.org_name, sizeof(g.org_name));
-        g.collection = sqlite3_column_int64(st, 2);
-        sq__copy(st, 3, g.collection_id, sizeof(g.collection_id));
-        sq__copy(st, 4, g.api_root, sizeof(g.api_root));
-        g.grant.can_read = sqlite3_column_int(st, 5) != 0;
-        g.grant.can_write = sqlite3_column_int(st, 6) != 0;
-        rc = cb(ctx, &g);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "grant list", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    return rc;
+                     SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_list_row, &lc, NULL, err);
 }
 
 /* ---- node metadata ---- */
 
+struct meta_ctx {
+    const char *key;
+    char *val;
+    size_t size;
+};
+
+static enum mrd_code meta_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct meta_ctx *mc = ctx;
+    size_t n;
+    const char *v = sq__text(st, 0, &n);
+
+    if (n + 1 > mc->size)
+        return mrd_err_set(err, MRD_E_TOOBIG, "meta: value of '%s' does not fit", mc->key);
+    memcpy(mc->val, v, n);
+    mc->val[n] = '\0';
+    return MRD_OK;
+}
+
 static enum mrd_code sq_meta_get(struct store *stp, const char *key, char *ret_val, size_t size,
                                  struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    struct meta_ctx mc = {key, ret_val, size};
+    uint64_t n = 0;
     enum mrd_code rc;
-    size_t n;
-    const char *v;
-    int src;
 
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c, "SELECT value FROM meta WHERE key = ?1", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_DONE) {
+    rc = sq__query((struct sq_store *)stp, false, "meta", "SELECT value FROM meta WHERE key = ?1",
+                   SQ_ARGS(SQ_STR(key)), meta_row, &mc, &n, err);
+    if (rc == MRD_OK && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "meta: no key '%s'", key);
-        goto out;
-    }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "meta", err);
-        goto out;
-    }
-    v = sq__text(st, 0, &n);
-    if (n + 1 > size) {
-        rc = mrd_err_set(err, MRD_E_TOOBIG, "meta: value of '%s' does not fit", key);
-        goto out;
-    }
-    memcpy(ret_val, v, n);
-    ret_val[n] = '\0';
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
     return rc;
 }
 
 static enum mrd_code sq_meta_set(struct store *stp, const char *key, const char *val,
                                  struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-
-    ACQUIRE(s, c, err);
-    rc = sq__prepare(c,
+    return sq__query((struct sq_store *)stp, false, "meta",
                      "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
-    rc = step_done(c, st, "meta", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
-    return rc;
+                     SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL, err);
 }
 
 /* ---- open ---- */

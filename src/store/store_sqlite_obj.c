@@ -61,46 +61,19 @@ static enum mrd_code recipients_text(const struct store_object_in *o, struct mrd
     return rc;
 }
 
-static void bind_opt_time(sqlite3_stmt *st, int i, int64_t v)
-{
-    if (v == STORE_TIME_NONE)
-        (void)sqlite3_bind_null(st, i);
-    else
-        (void)sqlite3_bind_int64(st, i, v);
-}
-
-enum mrd_code sq__step_reset(struct sq_conn *c, sqlite3_stmt *st, const char *what,
-                             struct mrd_err *err)
-{
-    int src = sqlite3_step(st);
-
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(c, src, what, err);
-    return MRD_OK;
-}
-
 /* Clears the first/last flag of the other versions of (collection, id)
  * when a new version takes it over. */
 static enum mrd_code clear_flag(struct sq_conn *c, int64_t collection,
                                 const struct store_object_in *o, int64_t version, bool last,
                                 struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-
-    rc = sq__prepare(c,
-                     last ? "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND stix_id = ?2"
-                            " AND is_last = 1 AND version <> ?3"
-                          : "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND"
-                            " stix_id = ?2 AND is_first = 1 AND version <> ?3",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, version);
-    return sq__step_reset(c, st, "object insert", err);
+    return sq__run(c, "object insert",
+                   last ? "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND stix_id = ?2"
+                          " AND is_last = 1 AND version <> ?3"
+                        : "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND"
+                          " stix_id = ?2 AND is_first = 1 AND version <> ?3",
+                   SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)), NULL,
+                   NULL, NULL, err);
 }
 
 /* Whether the writer of o may read a stored row (or wrote it). */
@@ -140,91 +113,115 @@ struct copies {
 /* Reads the stored copies of o's version. The writer is asked about the
  * stored rows only: nothing of a hidden row reaches the caller, and its
  * date_added is reported only for a copy that makes a duplicate. */
+struct scan_ctx {
+    const struct store_object_in *o;
+    struct copies *ret;
+};
+
+static enum mrd_code scan_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct scan_ctx *sc = ctx;
+    const struct store_object_in *o = sc->o;
+    struct copies *ret = sc->ret;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    size_t kn = 0;
+    const char *key = sqlite3_column_type(st, ROW_BODY_COL + 1) == SQLITE_NULL
+                          ? NULL
+                          : sq__text(st, ROW_BODY_COL + 1, &kn);
+    bool same, sees;
+
+    (void)err;
+    row_from_stmt(st, true, &row, recipients);
+    same = row.body_len == o->body_len && memcmp(row.body, o->body, o->body_len) == 0;
+    sees = writer_sees(o, &row);
+    ret->n++;
+    if (sees && !ret->seen)
+        ret->seen_date = row.date_added;
+    ret->seen = ret->seen || sees;
+    if (same && sees && !ret->dup) {
+        ret->dup = true;
+        ret->dup_date = row.date_added;
+    }
+    if (!same && !row.policy.writer_only && ret->other_seq == 0 &&
+        same_signer(key, kn, o->signer, o->signer_len)) {
+        ret->other_seq = row.seq;
+        ret->other_seen = sees;
+    }
+    return MRD_OK;
+}
+
 static enum mrd_code scan_copies(struct sq_conn *c, int64_t collection,
                                  const struct store_object_in *o, int64_t version,
                                  struct copies *ret, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    struct store_row row;
-    int64_t recipients[STORE_RECIPIENTS_MAX];
-    enum mrd_code rc;
-    int src;
+    struct scan_ctx sc = {o, ret};
 
     memset(ret, 0, sizeof(*ret));
-    rc = sq__prepare(c,
-                     "SELECT " ROW_COLS ", o.body, o.signer FROM objects o INDEXED BY"
-                     " objects_version WHERE o.collection = ?1 AND o.stix_id = ?2"
-                     " AND o.version = ?3 ORDER BY o.seq",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, version);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t kn = 0;
-        const char *key = sqlite3_column_type(st, ROW_BODY_COL + 1) == SQLITE_NULL
-                              ? NULL
-                              : sq__text(st, ROW_BODY_COL + 1, &kn);
-        bool same, sees;
-
-        row_from_stmt(st, true, &row, recipients);
-        same = row.body_len == o->body_len && memcmp(row.body, o->body, o->body_len) == 0;
-        sees = writer_sees(o, &row);
-        ret->n++;
-        if (sees && !ret->seen)
-            ret->seen_date = row.date_added;
-        ret->seen = ret->seen || sees;
-        if (same && sees && !ret->dup) {
-            ret->dup = true;
-            ret->dup_date = row.date_added;
-        }
-        if (!same && !row.policy.writer_only && ret->other_seq == 0 &&
-            same_signer(key, kn, o->signer, o->signer_len)) {
-            ret->other_seq = row.seq;
-            ret->other_seen = sees;
-        }
-    }
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(c, src, "object insert", err);
-    return MRD_OK;
+    return sq__run(c, "object insert",
+                   "SELECT " ROW_COLS ", o.body, o.signer FROM objects o INDEXED BY"
+                   " objects_version WHERE o.collection = ?1 AND o.stix_id = ?2"
+                   " AND o.version = ?3 ORDER BY o.seq",
+                   SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)),
+                   scan_row, &sc, NULL, err);
 }
 
 /* The key that signs the rows of (collection, id) this node holds as
  * genuine (they share one, or are all unsigned): *ret_any false when there
  * is no such row. The key is copied into key (STORE_SIGNER_MAX + 1). */
+struct signer_ctx {
+    int64_t *seq;
+    char *key;
+    size_t *len;
+};
+
+static enum mrd_code signer_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct signer_ctx *sc = ctx;
+
+    (void)err;
+    *sc->seq = sqlite3_column_int64(st, 0);
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        sq__copy(st, 1, sc->key, STORE_SIGNER_MAX + 1);
+        *sc->len = strlen(sc->key);
+    }
+    return MRD_OK;
+}
+
 static enum mrd_code object_signer(struct sq_conn *c, int64_t collection,
                                    const struct store_object_in *o, bool *ret_any, int64_t *ret_seq,
                                    char *key, size_t *ret_len, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct signer_ctx sc = {ret_seq, key, ret_len};
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
-    *ret_any = false;
     *ret_len = 0;
     key[0] = '\0';
-    rc = sq__prepare(c,
-                     "SELECT seq, signer FROM objects INDEXED BY objects_version"
-                     " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 LIMIT 1",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        *ret_any = true;
-        *ret_seq = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-            sq__copy(st, 1, key, STORE_SIGNER_MAX + 1);
-            *ret_len = strlen(key);
-        }
-    }
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_ROW && src != SQLITE_DONE)
-        return sq__fail(c, src, "object insert", err);
+    rc = sq__run(c, "object insert",
+                 "SELECT seq, signer FROM objects INDEXED BY objects_version"
+                 " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 LIMIT 1",
+                 SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), signer_row, &sc, &n, err);
+    *ret_any = rc == MRD_OK && n > 0;
+    return rc;
+}
+
+struct sees_ctx {
+    const struct store_object_in *o;
+    bool sees;
+};
+
+static enum mrd_code sees_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct sees_ctx *sc = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+
+    (void)err;
+    if (sc->sees)
+        return MRD_OK; /* decided: the other rows are only stepped over */
+    row_from_stmt(st, false, &row, recipients);
+    sc->sees = writer_sees(sc->o, &row);
     return MRD_OK;
 }
 
@@ -233,40 +230,21 @@ static enum mrd_code object_signer(struct sq_conn *c, int64_t collection,
 static enum mrd_code sees_object(struct sq_conn *c, int64_t collection,
                                  const struct store_object_in *o, bool *ret, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    struct store_row row;
-    int64_t recipients[STORE_RECIPIENTS_MAX];
+    struct sees_ctx sc = {o, false};
     enum mrd_code rc;
-    int src;
 
-    *ret = false;
-    rc = sq__prepare(c,
-                     "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
-                     " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.writer_only = 0",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        row_from_stmt(st, false, &row, recipients);
-        if (writer_sees(o, &row)) {
-            *ret = true;
-            break;
-        }
-    }
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_ROW && src != SQLITE_DONE)
-        return sq__fail(c, src, "object insert", err);
-    return MRD_OK;
+    rc = sq__run(c, "object insert",
+                 "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+                 " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.writer_only = 0",
+                 SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), sees_row, &sc, NULL, err);
+    *ret = rc == MRD_OK && sc.sees;
+    return rc;
 }
 
-static void bind_opt_text(sqlite3_stmt *st, int i, const char *s, size_t n)
+/* Text that may be NULL, as an argument of sq__run. */
+static struct sq_arg opt_text(const char *s, size_t n)
 {
-    if (s == NULL)
-        (void)sqlite3_bind_null(st, i);
-    else
-        (void)sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
+    return s == NULL ? SQ_NUL : SQ_TEXT(s, n);
 }
 
 /* Records a copy of o that is not genuine: refused (its bytes kept here,
@@ -278,38 +256,26 @@ static enum mrd_code conflict_add(struct sq_conn *c, int64_t collection,
                                   const char *kept, size_t kept_len, int64_t other_seq,
                                   struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
     unsigned char hash[crypto_hash_sha256_BYTES];
-    enum mrd_code rc;
+    bool rejected = action == STORE_CONFLICT_REJECTED;
 
-    rc = sq__prepare(c,
-                     "INSERT OR IGNORE INTO conflicts (time, collection, stix_id, version, reason,"
-                     " action, kept_seq, kept_signer, other_seq, other_signer, other_org,"
-                     " other_peer, other_hash, other_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                     " ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, mrd_time_now_usec());
-    (void)sqlite3_bind_int64(st, 2, collection);
-    (void)sqlite3_bind_text(st, 3, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 4, version);
-    (void)sqlite3_bind_int(st, 5, (int)reason);
-    (void)sqlite3_bind_int(st, 6, (int)action);
-    if (kept_seq > 0)
-        (void)sqlite3_bind_int64(st, 7, kept_seq);
-    bind_opt_text(st, 8, kept_len > 0 ? kept : NULL, kept_len);
-    if (other_seq > 0)
-        (void)sqlite3_bind_int64(st, 9, other_seq);
-    bind_opt_text(st, 10, o->signer, o->signer_len);
-    (void)sqlite3_bind_int64(st, 11, o->creator_org);
-    bind_opt_text(st, 12, o->source_peer, o->source_peer_len);
-    if (action == STORE_CONFLICT_REJECTED) {
+    if (rejected)
         (void)crypto_hash_sha256(hash, (const unsigned char *)o->body, o->body_len);
-        (void)sqlite3_bind_blob(st, 13, hash, sizeof(hash), SQLITE_STATIC);
-        (void)sqlite3_bind_blob(st, 14, o->body, (int)o->body_len, SQLITE_STATIC);
-    }
-    return sq__step_reset(c, st, "conflict", err);
+    return sq__run(c, "conflict",
+                   "INSERT OR IGNORE INTO conflicts (time, collection, stix_id, version, reason,"
+                   " action, kept_seq, kept_signer, other_seq, other_signer, other_org,"
+                   " other_peer, other_hash, other_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                   " ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                   SQ_ARGS(SQ_INT(mrd_time_now_usec()), SQ_INT(collection),
+                           SQ_TEXT(o->id, o->id_len), SQ_INT(version), SQ_INT(reason),
+                           SQ_INT(action), kept_seq > 0 ? SQ_INT(kept_seq) : SQ_NUL,
+                           opt_text(kept_len > 0 ? kept : NULL, kept_len),
+                           other_seq > 0 ? SQ_INT(other_seq) : SQ_NUL,
+                           opt_text(o->signer, o->signer_len), SQ_INT(o->creator_org),
+                           opt_text(o->source_peer, o->source_peer_len),
+                           rejected ? SQ_BLOB(hash, sizeof(hash)) : SQ_NUL,
+                           rejected ? SQ_BLOB(o->body, o->body_len) : SQ_NUL),
+                   NULL, NULL, NULL, err);
 }
 
 /* o (row new_seq) outranks the signer of the object's genuine rows: those
@@ -331,23 +297,15 @@ static enum mrd_code demote_others(struct sq_conn *c, int64_t collection,
         "UPDATE objects SET shadowed = 0, shadowed_first = 0 WHERE collection = ?1"
         " AND stix_id = ?2",
     };
-    sqlite3_stmt *st = NULL;
+    /* ?1..?5 in order; each statement binds the first ones it uses */
+    const struct sq_arg args[] = {SQ_INT(collection), SQ_TEXT(o->id, o->id_len),
+                                  opt_text(o->signer, o->signer_len), SQ_INT(mrd_time_now_usec()),
+                                  SQ_INT(new_seq)};
+    static const size_t nargs[] = {5, 3, 2};
     enum mrd_code rc = MRD_OK;
 
-    for (size_t k = 0; k < sizeof(sql) / sizeof(sql[0]) && rc == MRD_OK; k++) {
-        rc = sq__prepare(c, sql[k], &st, err);
-        if (rc != MRD_OK)
-            break;
-        (void)sqlite3_bind_int64(st, 1, collection);
-        (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-        if (k < 2)
-            bind_opt_text(st, 3, o->signer, o->signer_len);
-        if (k == 0) {
-            (void)sqlite3_bind_int64(st, 4, mrd_time_now_usec());
-            (void)sqlite3_bind_int64(st, 5, new_seq);
-        }
-        rc = sq__step_reset(c, st, "object insert", err);
-    }
+    for (size_t k = 0; k < sizeof(sql) / sizeof(sql[0]) && rc == MRD_OK; k++)
+        rc = sq__run(c, "object insert", sql[k], args, nargs[k], NULL, NULL, NULL, err);
     return rc;
 }
 
@@ -357,19 +315,11 @@ static enum mrd_code mark_twins(struct sq_conn *c, int64_t collection,
                                 const struct store_object_in *o, int64_t version,
                                 struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-
-    rc = sq__prepare(c,
-                     "UPDATE objects SET twin = 1 WHERE collection = ?1 AND stix_id = ?2"
-                     " AND version = ?3 AND twin = 0",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, version);
-    return sq__step_reset(c, st, "object insert", err);
+    return sq__run(c, "object insert",
+                   "UPDATE objects SET twin = 1 WHERE collection = ?1 AND stix_id = ?2"
+                   " AND version = ?3 AND twin = 0",
+                   SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)), NULL,
+                   NULL, NULL, err);
 }
 
 /* The policy columns of row `a` equal those of table row `objects`. */
@@ -406,18 +356,20 @@ static enum mrd_code set_shadowed(struct sq_conn *c, int64_t collection,
                   " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version > "
                   "?3"},
     };
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
+    const struct sq_arg args[] = {SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)};
 
-    rc = sq__prepare(c, sql[first][extreme], &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (extreme) {
-        (void)sqlite3_bind_int64(st, 1, collection);
-        (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 3, version);
-    }
-    return sq__step_reset(c, st, "object insert", err);
+    return sq__run(c, "object insert", sql[first][extreme], args, extreme ? 3 : 0, NULL, NULL, NULL,
+                   err);
+}
+
+static enum mrd_code span_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    int64_t *span = ctx;
+
+    (void)err;
+    for (int i = 0; i < 3; i++)
+        span[i] = sqlite3_column_int64(st, i);
+    return MRD_OK;
 }
 
 static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const char *root,
@@ -425,16 +377,15 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
                                 struct mrd_buf *rcpt, enum store_insert_outcome *ret_out,
                                 int64_t *ret_date, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
     int64_t version = version_of(o);
-    int64_t vmin = 0, vmax = 0, nver = 0, kept_seq = 0, seq;
+    int64_t span[3] = {0}; /* versions stored, oldest, newest */
+    int64_t vmin, vmax, nver, kept_seq = 0, seq;
     struct copies cp = {0};
     char kept[STORE_SIGNER_MAX + 1] = "";
     size_t kept_len = 0;
     enum store_conflict_reason reason = 0;
     bool first, last, any = false, outranks = false, writer_only = false, twin;
     enum mrd_code rc;
-    int src;
 
     *ret_out = STORE_INS_ADDED;
     *ret_date = 0;
@@ -443,23 +394,15 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
         return rc;
     /* Where the new version falls among the stored ones decides the
      * first/last flags (a covering index range, usually empty). */
-    rc = sq__prepare(c,
-                     "SELECT COUNT(*), MIN(version), MAX(version) FROM objects"
-                     " WHERE collection = ?1 AND stix_id = ?2",
-                     &st, err);
+    rc = sq__run(c, "object insert",
+                 "SELECT COUNT(*), MIN(version), MAX(version) FROM objects"
+                 " WHERE collection = ?1 AND stix_id = ?2",
+                 SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), span_row, span, NULL, err);
     if (rc != MRD_OK)
         return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_text(st, 2, o->id, (int)o->id_len, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        nver = sqlite3_column_int64(st, 0);
-        vmin = sqlite3_column_int64(st, 1);
-        vmax = sqlite3_column_int64(st, 2);
-    }
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_ROW)
-        return sq__fail(c, src, "object insert", err);
+    nver = span[0];
+    vmin = span[1];
+    vmax = span[2];
     /* Copies of one version share its flags: first/last is "no other
      * version is older/newer". */
     first = nver == 0 || version <= vmin;
@@ -514,42 +457,24 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     }
     twin = cp.n > 0;
 
-    rc = sq__prepare(c,
-                     "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
-                     " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
-                     " community, recipients, body, is_first, is_last, twin, signer, writer_only)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                     " ?16, ?17, ?18, ?19, ?20, ?21)",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_int64(st, 2, date_added);
-    (void)sqlite3_bind_text(st, 3, o->id, (int)o->id_len, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 4, o->type, (int)o->type_len, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 5, o->spec_version, (int)o->spec_version_len, SQLITE_STATIC);
-    bind_opt_time(st, 6, o->created_usec);
-    bind_opt_time(st, 7, o->modified_usec);
-    (void)sqlite3_bind_int64(st, 8, version);
-    (void)sqlite3_bind_int(st, 9, o->revoked ? 1 : 0);
-    (void)sqlite3_bind_int(st, 10, (int)o->tlp);
-    (void)sqlite3_bind_int(st, 11, o->local ? 1 : 0);
-    (void)sqlite3_bind_int64(st, 12, o->creator_org);
-    if (o->source_peer != NULL)
-        (void)sqlite3_bind_text(st, 13, o->source_peer, (int)o->source_peer_len, SQLITE_STATIC);
-    if (o->community != NULL)
-        (void)sqlite3_bind_text(st, 14, o->community, (int)o->community_len, SQLITE_STATIC);
-    else
-        (void)sqlite3_bind_text(st, 14, root, -1, SQLITE_STATIC);
-    if (o->n_recipients > 0)
-        (void)sqlite3_bind_text(st, 15, rcpt->data, (int)rcpt->len, SQLITE_STATIC);
-    (void)sqlite3_bind_blob(st, 16, o->body, (int)o->body_len, SQLITE_STATIC);
-    (void)sqlite3_bind_int(st, 17, first ? 1 : 0);
-    (void)sqlite3_bind_int(st, 18, last ? 1 : 0);
-    (void)sqlite3_bind_int(st, 19, twin ? 1 : 0);
-    bind_opt_text(st, 20, o->signer, o->signer_len);
-    (void)sqlite3_bind_int(st, 21, writer_only ? 1 : 0);
-    rc = sq__step_reset(c, st, "object insert", err);
+    rc = sq__run(
+        c, "object insert",
+        "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
+        " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
+        " community, recipients, body, is_first, is_last, twin, signer, writer_only)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+        " ?16, ?17, ?18, ?19, ?20, ?21)",
+        SQ_ARGS(SQ_INT(collection), SQ_INT(date_added), SQ_TEXT(o->id, o->id_len),
+                SQ_TEXT(o->type, o->type_len), SQ_TEXT(o->spec_version, o->spec_version_len),
+                SQ_TIME(o->created_usec), SQ_TIME(o->modified_usec), SQ_INT(version),
+                SQ_INT(o->revoked ? 1 : 0), SQ_INT(o->tlp), SQ_INT(o->local ? 1 : 0),
+                SQ_INT(o->creator_org), opt_text(o->source_peer, o->source_peer_len),
+                o->community != NULL ? SQ_TEXT(o->community, o->community_len) : SQ_STR(root),
+                o->n_recipients > 0 ? SQ_TEXT(rcpt->data, rcpt->len) : SQ_NUL,
+                SQ_BLOB(o->body, o->body_len), SQ_INT(first ? 1 : 0), SQ_INT(last ? 1 : 0),
+                SQ_INT(twin ? 1 : 0), opt_text(o->signer, o->signer_len),
+                SQ_INT(writer_only ? 1 : 0)),
+        NULL, NULL, NULL, err);
     if (rc != MRD_OK)
         return rc;
     *ret_out = writer_only ? STORE_INS_WRITER_ONLY
@@ -586,29 +511,37 @@ static enum mrd_code status_write(struct sq_conn *c, const struct store_status *
 
 /* Writes one request's objects, and its status when it has one, inside
  * the open transaction. */
+struct coll_last {
+    int64_t last;
+    char root[STORE_NAME_MAX + 1];
+};
+
+static enum mrd_code coll_last_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct coll_last *cl = ctx;
+
+    (void)err;
+    cl->last = sqlite3_column_int64(st, 0);
+    sq__copy(st, 1, cl->root, sizeof(cl->root));
+    return MRD_OK;
+}
+
 static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct mrd_buf *rcpt,
                                 struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    char root[STORE_NAME_MAX + 1];
+    struct coll_last cl;
+    uint64_t found = 0;
     int64_t last, next, now;
     bool any = false;
     enum mrd_code rc;
-    int src;
 
-    rc = sq__prepare(c, "SELECT last_added, api_root FROM collections WHERE key = ?1", &st, err);
+    rc = sq__run(c, "object insert", "SELECT last_added, api_root FROM collections WHERE key = ?1",
+                 SQ_ARGS(SQ_INT(q->collection)), coll_last_row, &cl, &found, err);
     if (rc != MRD_OK)
         return rc;
-    (void)sqlite3_bind_int64(st, 1, q->collection);
-    src = sqlite3_step(st);
-    if (src != SQLITE_ROW) {
-        (void)sqlite3_reset(st);
-        return src == SQLITE_DONE ? mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found")
-                                  : sq__fail(c, src, "object insert", err);
-    }
-    last = sqlite3_column_int64(st, 0);
-    sq__copy(st, 1, root, sizeof(root));
-    (void)sqlite3_reset(st);
+    if (found == 0)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
+    last = cl.last;
     /* Taken under the write lock: a writer that waited behind another sees
      * that one's last_added and a clock at least as late. */
     now = mrd_time_now_usec();
@@ -618,7 +551,7 @@ static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct 
         bool added;
         int64_t date = 0;
 
-        rc = insert_one(c, q->collection, root, &q->objs[i], next, rcpt, &out, &date, err);
+        rc = insert_one(c, q->collection, cl.root, &q->objs[i], next, rcpt, &out, &date, err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "object %zu", i);
             return rc;
@@ -635,12 +568,8 @@ static enum mrd_code insert_req(struct sq_conn *c, struct sq_ins_req *q, struct 
         }
     }
     if (any) {
-        rc = sq__prepare(c, "UPDATE collections SET last_added = ?2 WHERE key = ?1", &st, err);
-        if (rc != MRD_OK)
-            return rc;
-        (void)sqlite3_bind_int64(st, 1, q->collection);
-        (void)sqlite3_bind_int64(st, 2, last);
-        rc = sq__step_reset(c, st, "object insert", err);
+        rc = sq__run(c, "object insert", "UPDATE collections SET last_added = ?2 WHERE key = ?1",
+                     SQ_ARGS(SQ_INT(q->collection), SQ_INT(last)), NULL, NULL, NULL, err);
         if (rc != MRD_OK)
             return rc;
     }
@@ -1249,39 +1178,22 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     rc = sq__check_holds(c, doomed, n_doomed, err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__prepare(c, "DELETE FROM objects WHERE seq = ?1", &st, err);
+    for (size_t i = 0; i < n_doomed && rc == MRD_OK; i++)
+        rc = sq__run(c, "object delete", "DELETE FROM objects WHERE seq = ?1",
+                     SQ_ARGS(SQ_INT(doomed[i])), NULL, NULL, NULL, err);
+    /* The surviving versions may have become the first or the last. */
+    if (rc == MRD_OK && n_doomed > 0)
+        rc = sq__run(c, "object delete",
+                     "UPDATE objects SET"
+                     " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
+                     "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                     " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
+                     "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                     " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
+                     " WHERE collection = ?1 AND stix_id = ?2",
+                     SQ_ARGS(SQ_INT(collection), SQ_TEXT(id, id_len)), NULL, NULL, NULL, err);
     if (rc != MRD_OK)
         goto out;
-    for (size_t i = 0; i < n_doomed; i++) {
-        (void)sqlite3_bind_int64(st, 1, doomed[i]);
-        src = sqlite3_step(st);
-        (void)sqlite3_reset(st);
-        if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "object delete", err);
-            goto out;
-        }
-    }
-    st = NULL;
-    if (n_doomed > 0) {
-        /* The surviving versions may have become the first or the last. */
-        rc = sq__prepare(c,
-                         "UPDATE objects SET"
-                         " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
-                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
-                         " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
-                         "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
-                         " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
-                         " WHERE collection = ?1 AND stix_id = ?2",
-                         &st, err);
-        if (rc != MRD_OK)
-            goto out;
-        (void)sqlite3_bind_int64(st, 1, collection);
-        (void)sqlite3_bind_text(st, 2, id, (int)id_len, SQLITE_STATIC);
-        rc = sq__step_reset(c, st, "object delete", err);
-        st = NULL;
-        if (rc != MRD_OK)
-            goto out;
-    }
     rc = sq__exec(c, "COMMIT", err);
     if (rc == MRD_OK)
         *ret_deleted = n_doomed;
@@ -1297,32 +1209,16 @@ out:
 enum mrd_code sq__objects_count(struct store *stp, int64_t collection, uint64_t *ret,
                                 struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    const struct sq_arg arg = SQ_INT(collection);
+    int64_t n = 0;
     enum mrd_code rc;
-    int src;
 
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__prepare(c,
-                     collection > 0 ? "SELECT COUNT(*) FROM objects WHERE collection = ?1"
-                                    : "SELECT COUNT(*) FROM objects",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (collection > 0)
-        (void)sqlite3_bind_int64(st, 1, collection);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *ret = (uint64_t)sqlite3_column_int64(st, 0);
-    else
-        rc = sq__fail(c, src, "object count", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    sq__release(s, c);
+    rc = sq__query((struct sq_store *)stp, false, "object count",
+                   collection > 0 ? "SELECT COUNT(*) FROM objects WHERE collection = ?1"
+                                  : "SELECT COUNT(*) FROM objects",
+                   &arg, collection > 0 ? 1 : 0, sq__int_row, &n, NULL, err);
+    if (rc == MRD_OK)
+        *ret = (uint64_t)n;
     return rc;
 }
 
@@ -1333,61 +1229,34 @@ out:
 static enum mrd_code status_write(struct sq_conn *c, const struct store_status *sts,
                                   struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
     enum mrd_code rc;
-    int src;
 
-    rc = sq__prepare(c, "DELETE FROM status_details WHERE status_id = ?1", &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(c, src, "status", err);
-    rc = sq__prepare(c,
+    rc = sq__run(c, "status", "DELETE FROM status_details WHERE status_id = ?1",
+                 SQ_ARGS(SQ_STR(sts->id)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "status",
                      "INSERT INTO status (id, api_root, org, request, complete, total, success,"
                      " failure, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                      " ON CONFLICT (id) DO UPDATE SET complete = excluded.complete,"
                      " total = excluded.total, success = excluded.success,"
                      " failure = excluded.failure, pending = excluded.pending",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 2, sts->api_root, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, sts->org_key);
-    (void)sqlite3_bind_int64(st, 4, sts->request_usec);
-    (void)sqlite3_bind_int(st, 5, sts->complete ? 1 : 0);
-    (void)sqlite3_bind_int64(st, 6, (sqlite3_int64)sts->total_count);
-    (void)sqlite3_bind_int64(st, 7, (sqlite3_int64)sts->success_count);
-    (void)sqlite3_bind_int64(st, 8, (sqlite3_int64)sts->failure_count);
-    (void)sqlite3_bind_int64(st, 9, (sqlite3_int64)sts->pending_count);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(c, src, "status", err);
-    rc = sq__prepare(c,
+                     SQ_ARGS(SQ_STR(sts->id), SQ_STR(sts->api_root), SQ_INT(sts->org_key),
+                             SQ_INT(sts->request_usec), SQ_INT(sts->complete ? 1 : 0),
+                             SQ_INT(sts->total_count), SQ_INT(sts->success_count),
+                             SQ_INT(sts->failure_count), SQ_INT(sts->pending_count)),
+                     NULL, NULL, NULL, err);
+    for (size_t i = 0; i < sts->n_details && rc == MRD_OK; i++) {
+        const struct store_status_detail *d = &sts->details[i];
+
+        rc = sq__run(c, "status",
                      "INSERT INTO status_details (status_id, ord, kind, stix_id, version, message)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    for (size_t i = 0; i < sts->n_details; i++) {
-        const struct store_status_detail *d = &sts->details[i];
-        (void)sqlite3_bind_text(st, 1, sts->id, -1, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-        (void)sqlite3_bind_int(st, 3, (int)d->kind);
-        (void)sqlite3_bind_text(st, 4, d->id, (int)strnlen(d->id, sizeof(d->id)), SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 5, d->version_usec);
-        (void)sqlite3_bind_text(st, 6, d->message, (int)strnlen(d->message, sizeof(d->message)),
-                                SQLITE_STATIC);
-        src = sqlite3_step(st);
-        (void)sqlite3_reset(st);
-        if (src != SQLITE_DONE)
-            return sq__fail(c, src, "status", err);
+                     SQ_ARGS(SQ_STR(sts->id), SQ_INT(i), SQ_INT(d->kind),
+                             SQ_TEXT(d->id, strnlen(d->id, sizeof(d->id))), SQ_INT(d->version_usec),
+                             SQ_TEXT(d->message, strnlen(d->message, sizeof(d->message)))),
+                     NULL, NULL, NULL, err);
     }
-    return MRD_OK;
+    return rc;
 }
 
 enum mrd_code sq__status_put(struct store *stp, const struct store_status *sts, struct mrd_err *err)
@@ -1409,41 +1278,11 @@ out:
     return rc;
 }
 
-enum mrd_code sq__status_get(struct store *stp, const char *id, size_t len,
-                             struct store_status **ret, struct mrd_err *err)
+static enum mrd_code status_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_status *sts = NULL;
-    size_t cap = 0;
-    enum mrd_code rc;
-    int src;
+    struct store_status *sts = ctx;
 
-    sts = mrd_calloc(1, sizeof(*sts));
-    if (sts == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = sq__acquire_read(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (sqlite3_get_autocommit(c->db)) {
-        rc = sq__exec(c, "BEGIN", err);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    rc = sq__prepare(c,
-                     "SELECT id, api_root, org, request, complete, total, success, failure,"
-                     " pending FROM status WHERE id = ?1",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, id, (int)len, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src != SQLITE_ROW) {
-        rc = src == SQLITE_DONE ? mrd_err_set(err, MRD_E_NOTFOUND, "status: not found")
-                                : sq__fail(c, src, "status", err);
-        goto out;
-    }
+    (void)err;
     sq__copy(st, 0, sts->id, sizeof(sts->id));
     sq__copy(st, 1, sts->api_root, sizeof(sts->api_root));
     sts->org_key = sqlite3_column_int64(st, 2);
@@ -1453,44 +1292,78 @@ enum mrd_code sq__status_get(struct store *stp, const char *id, size_t len,
     sts->success_count = (uint64_t)sqlite3_column_int64(st, 6);
     sts->failure_count = (uint64_t)sqlite3_column_int64(st, 7);
     sts->pending_count = (uint64_t)sqlite3_column_int64(st, 8);
-    (void)sqlite3_reset(st);
-    rc = sq__prepare(c,
-                     "SELECT kind, stix_id, version, message FROM status_details"
-                     " WHERE status_id = ?1 ORDER BY ord",
-                     &st, err);
+    return MRD_OK;
+}
+
+struct status_ctx {
+    struct store_status *sts;
+    size_t cap; /* of sts->details */
+};
+
+static enum mrd_code detail_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct status_ctx *sc = ctx;
+    struct store_status *sts = sc->sts;
+    struct store_status_detail *d;
+
+    if (sts->n_details == sc->cap) {
+        size_t ncap = sc->cap == 0 ? 16 : sc->cap * 2;
+        struct store_status_detail *p = mrd_realloc(sts->details, ncap * sizeof(*p));
+        if (p == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        sts->details = p;
+        sc->cap = ncap;
+    }
+    d = &sts->details[sts->n_details++];
+    memset(d, 0, sizeof(*d));
+    d->kind = (enum store_status_kind)sqlite3_column_int(st, 0);
+    sq__copy(st, 1, d->id, sizeof(d->id));
+    d->version_usec = sqlite3_column_int64(st, 2);
+    sq__copy(st, 3, d->message, sizeof(d->message));
+    return MRD_OK;
+}
+
+enum mrd_code sq__status_get(struct store *stp, const char *id, size_t len,
+                             struct store_status **ret, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    struct status_ctx sc = {NULL, 0};
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    sc.sts = mrd_calloc(1, sizeof(*sc.sts));
+    if (sc.sts == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_text(st, 1, id, (int)len, SQLITE_STATIC);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_status_detail *d;
-        if (sts->n_details == cap) {
-            size_t ncap = cap == 0 ? 16 : cap * 2;
-            struct store_status_detail *p = mrd_realloc(sts->details, ncap * sizeof(*p));
-            if (p == NULL) {
-                rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-                goto out;
-            }
-            sts->details = p;
-            cap = ncap;
-        }
-        d = &sts->details[sts->n_details++];
-        memset(d, 0, sizeof(*d));
-        d->kind = (enum store_status_kind)sqlite3_column_int(st, 0);
-        sq__copy(st, 1, d->id, sizeof(d->id));
-        d->version_usec = sqlite3_column_int64(st, 2);
-        sq__copy(st, 3, d->message, sizeof(d->message));
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        if (rc != MRD_OK)
+            goto out;
     }
-    if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "status", err);
+    rc = sq__run(c, "status",
+                 "SELECT id, api_root, org, request, complete, total, success, failure,"
+                 " pending FROM status WHERE id = ?1",
+                 SQ_ARGS(SQ_TEXT(id, len)), status_row, sc.sts, &n, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (n == 0) {
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "status: not found");
         goto out;
     }
-    *ret = sts;
-    sts = NULL;
+    rc = sq__run(c, "status",
+                 "SELECT kind, stix_id, version, message FROM status_details"
+                 " WHERE status_id = ?1 ORDER BY ord",
+                 SQ_ARGS(SQ_TEXT(id, len)), detail_row, &sc, NULL, err);
+    if (rc != MRD_OK)
+        goto out;
+    *ret = sc.sts;
+    sc.sts = NULL;
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     sq__release(s, c); /* ends the read transaction unless pinned */
-    store_status_free(sts);
+    store_status_free(sc.sts);
     return rc;
 }
 
@@ -1499,52 +1372,68 @@ enum mrd_code sq__status_purge(struct store *stp, int64_t older_than_usec, uint6
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
+    uint64_t n = 0;
     enum mrd_code rc;
-    sqlite3_stmt *st = NULL;
-    int src;
 
     rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
-        goto out;
+        return rc;
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__prepare(c,
+    if (rc == MRD_OK)
+        rc = sq__run(c, "status purge",
                      "DELETE FROM status_details WHERE status_id IN"
                      " (SELECT id FROM status WHERE request < ?1)",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, older_than_usec);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    st = NULL;
-    if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "status purge", err);
-        goto out;
-    }
-    rc = sq__prepare(c, "DELETE FROM status WHERE request < ?1", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, older_than_usec);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    st = NULL;
-    if (src != SQLITE_DONE) {
-        rc = sq__fail(c, src, "status purge", err);
-        goto out;
-    }
-    if (ret_purged != NULL)
-        *ret_purged = (uint64_t)sqlite3_changes(c->db);
-    rc = sq__exec(c, "COMMIT", err);
-out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
+                     SQ_ARGS(SQ_INT(older_than_usec)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "status purge", "DELETE FROM status WHERE request < ?1",
+                     SQ_ARGS(SQ_INT(older_than_usec)), NULL, NULL, &n, err);
+    if (rc == MRD_OK && ret_purged != NULL)
+        *ret_purged = n;
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
     sq__release(s, c);
     return rc;
 }
 
 /* ---- conflicts ---- */
+
+struct conflict_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_conflict *c, struct mrd_err *err);
+    void *ctx;
+};
+
+static enum mrd_code conflict_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct conflict_ctx *cc = ctx;
+    struct store_conflict k;
+    size_t n;
+
+    memset(&k, 0, sizeof(k));
+    k.id = sqlite3_column_int64(st, 0);
+    k.time_usec = sqlite3_column_int64(st, 1);
+    k.collection = sqlite3_column_int64(st, 2);
+    k.collection_id = sq__text(st, 3, &n);
+    k.stix_id = sq__text(st, 4, &n);
+    k.version_usec = sqlite3_column_int64(st, 5);
+    k.reason = (enum store_conflict_reason)sqlite3_column_int(st, 6);
+    k.action = (enum store_conflict_action)sqlite3_column_int(st, 7);
+    k.kept_seq = sqlite3_column_int64(st, 8);
+    if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+        k.kept_signer = sq__text(st, 9, &n);
+    k.other_seq = sqlite3_column_int64(st, 10);
+    if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+        k.other_signer = sq__text(st, 11, &n);
+    k.other_org = sqlite3_column_int64(st, 12);
+    if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+        k.other_org_name = sq__text(st, 13, &n);
+    if (sqlite3_column_type(st, 14) != SQLITE_NULL)
+        k.other_peer = sq__text(st, 14, &n);
+    if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+        k.body = (const char *)sqlite3_column_blob(st, 15);
+        k.body_len = (size_t)sqlite3_column_bytes(st, 15);
+    }
+    return cc->cb(cc->ctx, &k, err);
+}
 
 enum mrd_code sq__conflict_list(struct store *stp, int64_t collection, int64_t id,
                                 enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
@@ -1553,11 +1442,9 @@ enum mrd_code sq__conflict_list(struct store *stp, int64_t collection, int64_t i
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    struct store_conflict k;
+    struct conflict_ctx cc = {cb, ctx};
     enum mrd_code rc;
     bool in_txn = false;
-    int src;
 
     rc = sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
@@ -1568,55 +1455,17 @@ enum mrd_code sq__conflict_list(struct store *stp, int64_t collection, int64_t i
             goto out;
         in_txn = true;
     }
-    rc = sq__prepare(c,
-                     "SELECT k.id, k.time, k.collection, cl.id, k.stix_id, k.version, k.reason,"
-                     " k.action, k.kept_seq, k.kept_signer, k.other_seq, k.other_signer,"
-                     " k.other_org, g.name, k.other_peer, COALESCE(k.other_body, o.body)"
-                     " FROM conflicts k JOIN collections cl ON cl.key = k.collection"
-                     " LEFT JOIN orgs g ON g.key = k.other_org"
-                     " LEFT JOIN objects o ON o.seq = k.other_seq"
-                     " WHERE (?1 = 0 OR k.collection = ?1) AND (?2 = 0 OR k.id = ?2)"
-                     " ORDER BY k.id",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_int64(st, 1, collection);
-    (void)sqlite3_bind_int64(st, 2, id);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t n;
-        memset(&k, 0, sizeof(k));
-        k.id = sqlite3_column_int64(st, 0);
-        k.time_usec = sqlite3_column_int64(st, 1);
-        k.collection = sqlite3_column_int64(st, 2);
-        k.collection_id = sq__text(st, 3, &n);
-        k.stix_id = sq__text(st, 4, &n);
-        k.version_usec = sqlite3_column_int64(st, 5);
-        k.reason = (enum store_conflict_reason)sqlite3_column_int(st, 6);
-        k.action = (enum store_conflict_action)sqlite3_column_int(st, 7);
-        k.kept_seq = sqlite3_column_int64(st, 8);
-        if (sqlite3_column_type(st, 9) != SQLITE_NULL)
-            k.kept_signer = sq__text(st, 9, &n);
-        k.other_seq = sqlite3_column_int64(st, 10);
-        if (sqlite3_column_type(st, 11) != SQLITE_NULL)
-            k.other_signer = sq__text(st, 11, &n);
-        k.other_org = sqlite3_column_int64(st, 12);
-        if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-            k.other_org_name = sq__text(st, 13, &n);
-        if (sqlite3_column_type(st, 14) != SQLITE_NULL)
-            k.other_peer = sq__text(st, 14, &n);
-        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
-            k.body = (const char *)sqlite3_column_blob(st, 15);
-            k.body_len = (size_t)sqlite3_column_bytes(st, 15);
-        }
-        rc = cb(ctx, &k, err);
-        if (rc != MRD_OK)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq__fail(c, src, "conflicts", err);
+    rc = sq__run(c, "conflicts",
+                 "SELECT k.id, k.time, k.collection, cl.id, k.stix_id, k.version, k.reason,"
+                 " k.action, k.kept_seq, k.kept_signer, k.other_seq, k.other_signer,"
+                 " k.other_org, g.name, k.other_peer, COALESCE(k.other_body, o.body)"
+                 " FROM conflicts k JOIN collections cl ON cl.key = k.collection"
+                 " LEFT JOIN orgs g ON g.key = k.other_org"
+                 " LEFT JOIN objects o ON o.seq = k.other_seq"
+                 " WHERE (?1 = 0 OR k.collection = ?1) AND (?2 = 0 OR k.id = ?2)"
+                 " ORDER BY k.id",
+                 SQ_ARGS(SQ_INT(collection), SQ_INT(id)), conflict_row, &cc, NULL, err);
 out:
-    if (st != NULL)
-        (void)sqlite3_reset(st);
     if (in_txn)
         sq__rollback(c);
     sq__release(s, c);

@@ -86,6 +86,38 @@ out:
     return rc;
 }
 
+struct recorded_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it, int64_t leaf,
+                        struct mrd_err *err);
+    void *ctx;
+};
+
+static enum mrd_code recorded_object(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct recorded_ctx *rc = ctx;
+    struct store_ledger_item it = {.event = false, .kind = 1};
+
+    it.key = sqlite3_column_int64(st, 1);
+    it.time_usec = sqlite3_column_int64(st, 2);
+    it.body = (const char *)sqlite3_column_blob(st, 3);
+    it.body_len = (size_t)sqlite3_column_bytes(st, 3);
+    return rc->cb(rc->ctx, &it, sqlite3_column_int64(st, 0), err);
+}
+
+static enum mrd_code recorded_event(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct recorded_ctx *rc = ctx;
+    struct store_ledger_item it = {.event = true};
+
+    if (sqlite3_column_bytes(st, 4) != crypto_hash_sha256_BYTES)
+        return MRD_OK;
+    it.key = sqlite3_column_int64(st, 1);
+    it.kind = (uint8_t)sqlite3_column_int(st, 2);
+    it.time_usec = sqlite3_column_int64(st, 3);
+    it.hash = sqlite3_column_blob(st, 4);
+    return rc->cb(rc->ctx, &it, sqlite3_column_int64(st, 0), err);
+}
+
 enum mrd_code sq__ledger_recorded(struct store *stp,
                                   enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
                                                       int64_t leaf, struct mrd_err *err),
@@ -93,54 +125,46 @@ enum mrd_code sq__ledger_recorded(struct store *stp,
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    struct recorded_ctx rctx = {cb, ctx};
     enum mrd_code rc;
-    int src = SQLITE_DONE;
 
     rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
         return rc;
     rc = sq__exec(c, "BEGIN", err); /* one snapshot for both reads */
     if (rc == MRD_OK)
-        rc = sq__prepare(c,
-                         "SELECT l.leaf, o.seq, o.date_added, o.body FROM object_leaves l"
-                         " JOIN objects o ON o.seq = l.seq",
-                         &st, err);
-    while (rc == MRD_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_ledger_item it = {.event = false, .kind = 1};
-
-        it.key = sqlite3_column_int64(st, 1);
-        it.time_usec = sqlite3_column_int64(st, 2);
-        it.body = (const char *)sqlite3_column_blob(st, 3);
-        it.body_len = (size_t)sqlite3_column_bytes(st, 3);
-        rc = cb(ctx, &it, sqlite3_column_int64(st, 0), err);
-    }
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE)
-        rc = sq__fail(c, src, "recorded leaves", err);
+        rc = sq__run(c, "recorded leaves",
+                     "SELECT l.leaf, o.seq, o.date_added, o.body FROM object_leaves l"
+                     " JOIN objects o ON o.seq = l.seq",
+                     SQ_NOARGS, recorded_object, &rctx, NULL, err);
     if (rc == MRD_OK)
-        rc = sq__prepare(c,
-                         "SELECT leaf, ev, kind, time, hash FROM ledger_events"
-                         " WHERE leaf IS NOT NULL",
-                         &st, err);
-    while (rc == MRD_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_ledger_item it = {.event = true};
-
-        if (sqlite3_column_bytes(st, 4) != crypto_hash_sha256_BYTES)
-            continue;
-        it.key = sqlite3_column_int64(st, 1);
-        it.kind = (uint8_t)sqlite3_column_int(st, 2);
-        it.time_usec = sqlite3_column_int64(st, 3);
-        it.hash = sqlite3_column_blob(st, 4);
-        rc = cb(ctx, &it, sqlite3_column_int64(st, 0), err);
-    }
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE)
-        rc = sq__fail(c, src, "recorded events", err);
+        rc = sq__run(c, "recorded events",
+                     "SELECT leaf, ev, kind, time, hash FROM ledger_events"
+                     " WHERE leaf IS NOT NULL",
+                     SQ_NOARGS, recorded_event, &rctx, NULL, err);
     sq__release(s, c); /* rolls the read transaction back */
     return rc;
+}
+
+struct events_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev, struct mrd_err *err);
+    void *ctx;
+};
+
+static enum mrd_code event_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct events_ctx *ec = ctx;
+    struct store_event_row ev;
+
+    if (sqlite3_column_bytes(st, 4) != crypto_hash_sha256_BYTES)
+        return MRD_OK;
+    ev.ev = sqlite3_column_int64(st, 0);
+    ev.kind = (uint8_t)sqlite3_column_int(st, 1);
+    ev.time_usec = sqlite3_column_int64(st, 2);
+    ev.record = sq__text(st, 3, &ev.record_len);
+    ev.hash = sqlite3_column_blob(st, 4);
+    ev.leaf = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+    return ec->cb(ec->ctx, &ev, err);
 }
 
 enum mrd_code sq__ledger_events(struct store *stp, int64_t since_usec,
@@ -148,40 +172,13 @@ enum mrd_code sq__ledger_events(struct store *stp, int64_t since_usec,
                                                     struct mrd_err *err),
                                 void *ctx, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src = SQLITE_DONE;
+    struct events_ctx ec = {cb, ctx};
 
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    rc = sq__prepare(c,
+    return sq__query((struct sq_store *)stp, false, "ledger events",
                      "SELECT ev, kind, time, record, hash, leaf FROM ledger_events"
                      " WHERE time >= ?1 ORDER BY ev",
-                     &st, err);
-    if (rc == MRD_OK)
-        (void)sqlite3_bind_int64(st, 1, since_usec == STORE_TIME_NONE ? INT64_MIN : since_usec);
-    while (rc == MRD_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_event_row ev;
-
-        if (sqlite3_column_bytes(st, 4) != crypto_hash_sha256_BYTES)
-            continue;
-        ev.ev = sqlite3_column_int64(st, 0);
-        ev.kind = (uint8_t)sqlite3_column_int(st, 1);
-        ev.time_usec = sqlite3_column_int64(st, 2);
-        ev.record = sq__text(st, 3, &ev.record_len);
-        ev.hash = sqlite3_column_blob(st, 4);
-        ev.leaf = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
-        rc = cb(ctx, &ev, err);
-    }
-    if (st != NULL)
-        (void)sqlite3_reset(st);
-    if (rc == MRD_OK && src != SQLITE_DONE)
-        rc = sq__fail(c, src, "ledger events", err);
-    sq__release(s, c);
-    return rc;
+                     SQ_ARGS(SQ_INT(since_usec == STORE_TIME_NONE ? INT64_MIN : since_usec)),
+                     event_row, &ec, NULL, err);
 }
 
 enum mrd_code sq__event_add(struct store *stp, const struct store_ledger_event *ev, int64_t *ret_ev,

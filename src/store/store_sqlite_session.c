@@ -19,14 +19,8 @@
 
 enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-
-    rc = sq__prepare(c, "DELETE FROM sessions WHERE token = ?1", &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    return sq__step_reset(c, st, "session end", err);
+    return sq__run(c, "session end", "DELETE FROM sessions WHERE token = ?1", SQ_ARGS(SQ_STR(name)),
+                   NULL, NULL, NULL, err);
 }
 
 enum mrd_code sq__session_create(struct store *stp, const char *token_name, int64_t expires_usec,
@@ -34,12 +28,11 @@ enum mrd_code sq__session_create(struct store *stp, const char *token_name, int6
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     char id[STORE_SESSION_ID_LEN + 1];
     unsigned char hash[STORE_TOKEN_HASH_LEN];
     int64_t now = mrd_time_now_usec(), org = 0;
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
     store__session_id_generate(id);
     store__token_hash(id, STORE_SESSION_ID_LEN, hash);
@@ -50,41 +43,24 @@ enum mrd_code sq__session_create(struct store *stp, const char *token_name, int6
     if (rc != MRD_OK)
         goto out;
     /* Expired sessions go on the way: they could never be used again. */
-    rc = sq__prepare(c, "DELETE FROM sessions WHERE expires <= ?1", &st, err);
+    rc = sq__run(c, "session create", "DELETE FROM sessions WHERE expires <= ?1",
+                 SQ_ARGS(SQ_INT(now)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "session create",
+                     "SELECT org FROM tokens WHERE name = ?1 AND revoked IS NULL",
+                     SQ_ARGS(SQ_STR(token_name)), sq__int_row, &org, &n, err);
     if (rc != MRD_OK)
         goto out;
-    (void)sqlite3_bind_int64(st, 1, now);
-    rc = sq__step_reset(c, st, "session create", err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__prepare(c, "SELECT org FROM tokens WHERE name = ?1 AND revoked IS NULL", &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_text(st, 1, token_name, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        org = sqlite3_column_int64(st, 0);
-    (void)sqlite3_reset(st);
-    if (src == SQLITE_DONE) {
+    if (n == 0) {
         rc = mrd_err_set(err, MRD_E_AUTH, "session: invalid or revoked token");
         goto out;
     }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "session create", err);
-        goto out;
-    }
-    rc = sq__prepare(c,
-                     "INSERT INTO sessions (hash, token, org, created, last_seen, expires)"
-                     " VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-    (void)sqlite3_bind_text(st, 2, token_name, -1, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, org);
-    (void)sqlite3_bind_int64(st, 4, now);
-    (void)sqlite3_bind_int64(st, 5, expires_usec);
-    rc = sq__step_reset(c, st, "session create", err);
+    rc = sq__run(c, "session create",
+                 "INSERT INTO sessions (hash, token, org, created, last_seen, expires)"
+                 " VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+                 SQ_ARGS(SQ_BLOB(hash, sizeof(hash)), SQ_STR(token_name), SQ_INT(org), SQ_INT(now),
+                         SQ_INT(expires_usec)),
+                 NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
     if (rc == MRD_OK)
@@ -107,70 +83,47 @@ static int64_t touch_every(int64_t idle_usec)
 static enum mrd_code touch(struct sq_store *s, const unsigned char *hash, int64_t now,
                            struct mrd_err *err)
 {
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
+    return sq__query(s, false, "session touch",
+                     "UPDATE sessions SET last_seen = ?2 WHERE hash = ?1 AND last_seen < ?2",
+                     SQ_ARGS(SQ_BLOB(hash, STORE_TOKEN_HASH_LEN), SQ_INT(now)), NULL, NULL, NULL,
+                     err);
+}
 
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    rc = sq__prepare(c, "UPDATE sessions SET last_seen = ?2 WHERE hash = ?1 AND last_seen < ?2",
-                     &st, err);
-    if (rc == MRD_OK) {
-        (void)sqlite3_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
-        (void)sqlite3_bind_int64(st, 2, now);
-        rc = sq__step_reset(c, st, "session touch", err);
-    }
-    sq__release(s, c);
-    return rc;
+static enum mrd_code session_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct store_session *found = ctx;
+
+    (void)err;
+    memset(found, 0, sizeof(*found));
+    sq__token_from_row(st, &found->tok);
+    found->created_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS);
+    found->last_seen_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS + 1);
+    found->expires_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS + 2);
+    return MRD_OK;
 }
 
 enum mrd_code sq__session_lookup(struct store *stp, const char *id, size_t len, int64_t idle_usec,
                                  struct store_session *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
     int64_t now = mrd_time_now_usec();
     struct store_session found;
+    uint64_t n = 0;
     enum mrd_code rc;
-    int src;
 
     store__token_hash(id, len, hash);
-    rc = sq__acquire_read(s, &c, err);
+    rc = sq__query(s, true, "session lookup",
+                   "SELECT " SQ_TOKEN_COLS ", s.created, s.last_seen, s.expires FROM sessions s"
+                   " JOIN tokens t ON t.name = s.token JOIN orgs o ON o.key = t.org"
+                   " WHERE s.hash = ?1 AND t.revoked IS NULL AND s.expires > ?2"
+                   " AND s.last_seen > ?3",
+                   SQ_ARGS(SQ_BLOB(hash, sizeof(hash)), SQ_INT(now), SQ_INT(now - idle_usec)),
+                   session_row, &found, &n, err);
     if (rc != MRD_OK)
         return rc;
-    rc = sq__prepare(c,
-                     "SELECT " SQ_TOKEN_COLS ", s.created, s.last_seen, s.expires FROM sessions s"
-                     " JOIN tokens t ON t.name = s.token JOIN orgs o ON o.key = t.org"
-                     " WHERE s.hash = ?1 AND t.revoked IS NULL AND s.expires > ?2"
-                     " AND s.last_seen > ?3",
-                     &st, err);
-    if (rc != MRD_OK)
-        goto out;
-    (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 2, now);
-    (void)sqlite3_bind_int64(st, 3, now - idle_usec);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        memset(&found, 0, sizeof(found));
-        sq__token_from_row(st, &found.tok);
-        found.created_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS);
-        found.last_seen_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS + 1);
-        found.expires_usec = sqlite3_column_int64(st, SQ_TOKEN_NCOLS + 2);
-    }
-    (void)sqlite3_reset(st);
-    if (src == SQLITE_DONE) {
-        rc = mrd_err_set(err, MRD_E_AUTH, "session: invalid or expired session");
-        goto out;
-    }
-    if (src != SQLITE_ROW) {
-        rc = sq__fail(c, src, "session lookup", err);
-        goto out;
-    }
-    sq__release(s, c);
-    c = NULL;
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_AUTH, "session: invalid or expired session");
     /* A short idle time is kept exact enough by touching more often. */
     if (now - found.last_seen_usec >= touch_every(idle_usec)) {
         rc = touch(s, hash, now, err);
@@ -179,60 +132,35 @@ enum mrd_code sq__session_lookup(struct store *stp, const char *id, size_t len, 
         found.last_seen_usec = now;
     }
     *ret = found;
-out:
-    sq__release(s, c);
-    return rc;
+    return MRD_OK;
 }
 
 enum mrd_code sq__session_end(struct store *stp, const char *id, size_t len, struct mrd_err *err)
 {
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
-    enum mrd_code rc;
 
     store__token_hash(id, len, hash);
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    rc = sq__prepare(c, "DELETE FROM sessions WHERE hash = ?1", &st, err);
-    if (rc == MRD_OK) {
-        (void)sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-        rc = sq__step_reset(c, st, "session end", err);
-    }
-    sq__release(s, c);
-    return rc;
+    return sq__query((struct sq_store *)stp, false, "session end",
+                     "DELETE FROM sessions WHERE hash = ?1", SQ_ARGS(SQ_BLOB(hash, sizeof(hash))),
+                     NULL, NULL, NULL, err);
 }
 
 enum mrd_code sq__sessions_end(struct store *stp, const char *token_name, int64_t org_key,
                                uint64_t *ret_n, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    sqlite3_stmt *st = NULL;
+    uint64_t n = 0;
     enum mrd_code rc;
 
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (token_name != NULL) {
-        rc = sq__prepare(c, "DELETE FROM sessions WHERE token = ?1", &st, err);
-        if (rc == MRD_OK)
-            (void)sqlite3_bind_text(st, 1, token_name, -1, SQLITE_STATIC);
-    } else {
-        /* By the tokens' org as well as the org recorded at sign-in. */
-        rc = sq__prepare(c,
-                         "DELETE FROM sessions WHERE org = ?1 OR token IN"
-                         " (SELECT name FROM tokens WHERE org = ?1)",
-                         &st, err);
-        if (rc == MRD_OK)
-            (void)sqlite3_bind_int64(st, 1, org_key);
-    }
-    if (rc == MRD_OK)
-        rc = sq__step_reset(c, st, "session end", err);
+    if (token_name != NULL)
+        rc = sq__query(s, false, "session end", "DELETE FROM sessions WHERE token = ?1",
+                       SQ_ARGS(SQ_STR(token_name)), NULL, NULL, &n, err);
+    else /* by the tokens' org as well as the org recorded at sign-in */
+        rc = sq__query(s, false, "session end",
+                       "DELETE FROM sessions WHERE org = ?1 OR token IN"
+                       " (SELECT name FROM tokens WHERE org = ?1)",
+                       SQ_ARGS(SQ_INT(org_key)), NULL, NULL, &n, err);
     if (rc == MRD_OK && ret_n != NULL)
-        *ret_n = (uint64_t)sqlite3_changes(c->db);
-    sq__release(s, c);
+        *ret_n = n;
     return rc;
 }

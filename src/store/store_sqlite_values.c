@@ -30,25 +30,13 @@ struct put_ctx {
 static enum mrd_code put_value(void *ctx, const struct store_value *v, struct mrd_err *err)
 {
     struct put_ctx *p = ctx;
-    sqlite3_stmt *st = NULL;
-    enum mrd_code rc;
-    int src;
 
-    rc = sq__prepare(p->c,
-                     "INSERT INTO value_index (kind, key, seq, how) VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT DO NOTHING",
-                     &st, err);
-    if (rc != MRD_OK)
-        return rc;
-    (void)sqlite3_bind_int(st, 1, v->kind);
-    (void)sqlite3_bind_blob(st, 2, v->key, v->len, SQLITE_STATIC);
-    (void)sqlite3_bind_int64(st, 3, p->seq);
-    (void)sqlite3_bind_int(st, 4, v->how);
-    src = sqlite3_step(st);
-    (void)sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return sq__fail(p->c, src, "value index", err);
-    return MRD_OK;
+    return sq__run(
+        p->c, "value index",
+        "INSERT INTO value_index (kind, key, seq, how) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT DO NOTHING",
+        SQ_ARGS(SQ_INT(v->kind), SQ_BLOB(v->key, v->len), SQ_INT(p->seq), SQ_INT(v->how)), NULL,
+        NULL, NULL, err);
 }
 
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,

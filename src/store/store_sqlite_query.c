@@ -1,0 +1,99 @@
+/*
+ * store_sqlite_query.c: the one place that runs a SQLite statement for the
+ * store (store_int.h, "sq__run").
+ *
+ * Every query of the SQLite backend used to repeat the same plumbing:
+ * borrow a connection, prepare (cached), bind, step, convert each row,
+ * call back, reset, give the connection back, and map the result code.
+ * That plumbing lives here once, so each backend file holds its SQL and
+ * its row conversion only.
+ */
+#include "store/store_int.h"
+
+static enum mrd_code bind_args(struct sq_conn *c, sqlite3_stmt *st, const struct sq_arg *args,
+                               size_t nargs, const char *what, struct mrd_err *err)
+{
+    int src = SQLITE_OK;
+
+    for (size_t i = 0; i < nargs && src == SQLITE_OK; i++) {
+        const struct sq_arg *a = &args[i];
+        int col = (int)i + 1;
+
+        switch (a->type) {
+        case SQ_ARG_NULL:
+            src = sqlite3_bind_null(st, col);
+            break;
+        case SQ_ARG_INT:
+            src = sqlite3_bind_int64(st, col, a->i);
+            break;
+        case SQ_ARG_TEXT:
+            src = sqlite3_bind_text(st, col, a->p, a->len, SQLITE_STATIC);
+            break;
+        case SQ_ARG_BLOB:
+            src = sqlite3_bind_blob(st, col, a->p, a->len, SQLITE_STATIC);
+            break;
+        }
+    }
+    if (src != SQLITE_OK)
+        return sq__fail(c, src, what, err);
+    return MRD_OK;
+}
+
+enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    *(int64_t *)ctx = sqlite3_column_int64(st, 0);
+    return MRD_OK;
+}
+
+enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
+                      const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,
+                      uint64_t *ret_n, struct mrd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t n = 0;
+    enum mrd_code rc;
+    int src;
+
+    rc = sq__prepare(c, sql, &st, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = bind_args(c, st, args, nargs, what, err);
+    if (rc != MRD_OK)
+        goto out;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if (row == NULL)
+            continue;
+        rc = row(ctx, st, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if ((src & 0xff) == SQLITE_CONSTRAINT)
+        rc = mrd_err_set(err, MRD_E_EXISTS, "%s: already exists", what);
+    else if (src != SQLITE_DONE)
+        rc = sq__fail(c, src, what, err);
+    else if (n == 0 && !sqlite3_stmt_readonly(st))
+        n = (uint64_t)sqlite3_changes64(c->db);
+out:
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st); /* no pointer into the caller's memory stays bound */
+    if (rc == MRD_OK && ret_n != NULL)
+        *ret_n = n;
+    return rc;
+}
+
+enum mrd_code sq__query(struct sq_store *s, bool read, const char *what, const char *sql,
+                        const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,
+                        uint64_t *ret_n, struct mrd_err *err)
+{
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+
+    rc = read ? sq__acquire_read(s, &c, err) : sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = sq__run(c, what, sql, args, nargs, row, ctx, ret_n, err);
+    sq__release(s, c);
+    return rc;
+}
