@@ -43,7 +43,8 @@ static const char usage[] =
     "an HTTP error or a body with nothing usable in it (more bad entries than good) is\n"
     "a failure: recorded, nothing stored is touched, and the next attempt backs off\n"
     "(2 s doubling, at most 10 min or the interval). Values that vanish from a list\n"
-    "feed (csv, text, misp) are expired: a new version with valid_until = now.\n"
+    "feed (csv, text, misp) are expired: a new version with valid_until = now; listed\n"
+    "again later, they are revived (a new version without valid_until).\n"
     "\n"
     "  NAME               [A-Za-z0-9._-], at most 64\n"
     "  --url URL          http:// or https://; misp: the feed's base (URL/manifest.json,\n"
@@ -131,18 +132,20 @@ void cli_feed_report(const struct feed_report *r, bool to_log)
         mrd_log(r->result == FEED_R_OK || r->result == FEED_R_NOT_MODIFIED ? MRD_LOG_INFO
                                                                            : MRD_LOG_WARN,
                 "feed %s: %s: %zu objects, %zu added, %zu already present, %zu invalid, %llu "
-                "expired%s%s; failures %u, next %s",
+                "expired, %llu revived%s%s; failures %u, next %s",
                 MRD_ESC(r->name), feed_result_name(r->result), r->counts.objects, r->counts.added,
                 r->counts.duplicates, r->counts.invalid, (unsigned long long)r->expired,
-                r->error[0] ? ": " : "", r->error[0] ? MRD_ESC(r->error) : "", r->failures, next);
+                (unsigned long long)r->revived, r->error[0] ? ": " : "",
+                r->error[0] ? MRD_ESC(r->error) : "", r->failures, next);
         return;
     }
     fprintf(stderr,
             "meridian feed: %s: %s: %zu objects, %zu added, %zu already present, %zu invalid, "
-            "%llu expired%s%s\n",
+            "%llu expired, %llu revived%s%s\n",
             MRD_ESC(r->name), feed_result_name(r->result), r->counts.objects, r->counts.added,
             r->counts.duplicates, r->counts.invalid, (unsigned long long)r->expired,
-            r->error[0] ? ": " : "", r->error[0] ? MRD_ESC(r->error) : "");
+            (unsigned long long)r->revived, r->error[0] ? ": " : "",
+            r->error[0] ? MRD_ESC(r->error) : "");
 }
 
 /* What `feed set` was given. */

@@ -385,6 +385,7 @@ struct round {
     char **ids;
     size_t n_ids, cap_ids;
     bool ids_overflow;
+    bool rewriting; /* storing expired or revived versions: not the list's values */
     char first_error[FEED_ERROR_MAX + 1];
 };
 
@@ -403,7 +404,7 @@ static void on_stored(void *ctx, const char *id, size_t len)
 
     /* only indicators expire (the reports and identities of MISP events
      * have no validity) */
-    if (r->ids_overflow || !mrd_str_has_prefix(id, len, "indicator--"))
+    if (r->ids_overflow || r->rewriting || !mrd_str_has_prefix(id, len, "indicator--"))
         return;
     if (r->n_ids == r->cap_ids) {
         size_t cap = r->cap_ids == 0 ? 1024 : r->cap_ids * 2;
@@ -461,28 +462,37 @@ static enum mrd_code on_item(void *ctx, const char *id, size_t len, struct mrd_e
     return MRD_OK;
 }
 
-/* The expired copy of each current, still active version in the batch. */
-struct expire_batch {
+/* A batch of current versions to rewrite: expire (valid_until = now) the
+ * active ones, or revive the ones this module expired (valid_until equal
+ * to modified: the mark of an expiry below) whose value is listed again. */
+struct rewrite_batch {
     json_t *out;
     int64_t now;
+    bool expire;
 };
 
 static enum mrd_code on_current(void *ctx, const struct store_row *row, struct mrd_err *err)
 {
-    struct expire_batch *b = ctx;
+    struct rewrite_batch *b = ctx;
     char ts[MRD_TIME_STIX_MS_LEN + 1];
-    json_t *o = NULL, *ext, *until;
+    json_t *o = NULL, *ext, *until, *mod;
     struct mrd_time t;
+    bool expired;
 
     if (row->revoked || row->body == NULL || !mrd_str_eq(row->type, row->type_len, "indicator"))
         return MRD_OK;
     if (mrd_json_parse(row->body, row->body_len, NULL, &o, NULL) != MRD_OK)
         return MRD_OK;
     until = json_object_get(o, "valid_until");
-    if (json_is_string(until) &&
+    mod = json_object_get(o, "modified");
+    expired =
+        json_is_string(until) &&
         mrd_time_parse(json_string_value(until), json_string_length(until), &t, NULL) == MRD_OK &&
-        mrd_time_to_usec(&t) <= b->now) {
-        json_decref(o); /* expired already */
+        mrd_time_to_usec(&t) <= b->now;
+    if (b->expire ? expired
+                  : !expired || !json_is_string(mod) ||
+                        strcmp(json_string_value(mod), json_string_value(until)) != 0) {
+        json_decref(o); /* nothing to do */
         return MRD_OK;
     }
     /* a new version, signed afresh by the ingest step */
@@ -494,14 +504,61 @@ static enum mrd_code on_current(void *ctx, const struct store_row *row, struct m
     }
     mrd_time_format_stix_ms(b->now, ts);
     (void)json_object_set_new(o, "modified", json_string(ts));
-    (void)json_object_set_new(o, "valid_until", json_string(ts));
+    if (b->expire)
+        (void)json_object_set_new(o, "valid_until", json_string(ts));
+    else
+        (void)json_object_del(o, "valid_until");
     if (json_array_append_new(b->out, o) != 0)
         return mrd_err_set(err, MRD_E_NOMEM, "feed: out of memory");
     return MRD_OK;
 }
 
+/* Rewrites the current versions of ids (n of them) as on_current says,
+ * through the importer; *ret_n counts the new versions stored. */
+static enum mrd_code rewrite(struct round *r, struct feed_importer *im,
+                             const struct store_collection *coll, char **ids, size_t n, bool expire,
+                             uint64_t *ret_n, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; rc == MRD_OK && i < n; i += FEED_EXPIRE_BATCH) {
+        size_t k = n - i < FEED_EXPIRE_BATCH ? n - i : FEED_EXPIRE_BATCH;
+        struct store_match m = {
+            .ids = (const char *const *)ids + i, .n_ids = k, .versions = STORE_VER_LAST};
+        struct store_query q = {.collection = coll->key,
+                                .added_after = STORE_TIME_NONE,
+                                .match = &m,
+                                .want_body = true};
+        struct rewrite_batch b = {
+            .out = json_array(), .now = mrd_time_now_usec(), .expire = expire};
+        struct store_query_result qr;
+        if (b.out == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "feed: out of memory");
+        rc = store_objects_query(r->st, &q, NULL, on_current, &b, &qr, err);
+        if (rc == MRD_OK && json_array_size(b.out) > 0) {
+            char *text = json_dumps(b.out, JSON_COMPACT);
+            struct feed_counts c = {0};
+            if (text == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "feed: out of memory");
+            } else {
+                if (feed_import_stix(im, expire ? "expired" : "listed again", text, strlen(text),
+                                     &c) != FEED_OK)
+                    rc = mrd_err_set(err, MRD_E_DB, "feed %s: %s: %s", r->cfg->name,
+                                     expire ? "expiring vanished values"
+                                            : "reviving values listed again",
+                                     r->first_error);
+                *ret_n += c.added;
+                free(text);
+            }
+        }
+        json_decref(b.out);
+    }
+    return rc;
+}
+
 /* Expires (valid_until = now, a new version through the importer) the
- * indicators remembered from the last good round that this one lacks. */
+ * indicators remembered from the last good round that this one lacks, and
+ * revives those this one lists again after they were expired. */
 static enum mrd_code expire_vanished(struct round *r, struct feed_importer *im,
                                      const struct store_collection *coll, struct mrd_err *err)
 {
@@ -510,36 +567,12 @@ static enum mrd_code expire_vanished(struct round *r, struct feed_importer *im,
 
     qsort(r->ids, r->n_ids, sizeof(char *), cmp_str);
     rc = store_feed_items(r->st, r->cfg->name, on_item, &v, err);
-    for (size_t i = 0; rc == MRD_OK && i < v.n; i += FEED_EXPIRE_BATCH) {
-        size_t n = v.n - i < FEED_EXPIRE_BATCH ? v.n - i : FEED_EXPIRE_BATCH;
-        struct store_match m = {
-            .ids = (const char *const *)v.ids + i, .n_ids = n, .versions = STORE_VER_LAST};
-        struct store_query q = {.collection = coll->key,
-                                .added_after = STORE_TIME_NONE,
-                                .match = &m,
-                                .want_body = true};
-        struct expire_batch b = {.out = json_array(), .now = mrd_time_now_usec()};
-        struct store_query_result qr;
-        if (b.out == NULL) {
-            rc = mrd_err_set(err, MRD_E_NOMEM, "feed: out of memory");
-            break;
-        }
-        rc = store_objects_query(r->st, &q, NULL, on_current, &b, &qr, err);
-        if (rc == MRD_OK && json_array_size(b.out) > 0) {
-            char *text = json_dumps(b.out, JSON_COMPACT);
-            struct feed_counts c = {0};
-            if (text == NULL) {
-                rc = mrd_err_set(err, MRD_E_NOMEM, "feed: out of memory");
-            } else {
-                if (feed_import_stix(im, "expired", text, strlen(text), &c) != FEED_OK)
-                    rc = mrd_err_set(err, MRD_E_DB, "feed %s: expiring vanished values: %s",
-                                     r->cfg->name, r->first_error);
-                r->rep->expired += c.added;
-                free(text);
-            }
-        }
-        json_decref(b.out);
-    }
+    r->rewriting = true;
+    if (rc == MRD_OK)
+        rc = rewrite(r, im, coll, v.ids, v.n, true, &r->rep->expired, err);
+    if (rc == MRD_OK)
+        rc = rewrite(r, im, coll, r->ids, r->n_ids, false, &r->rep->revived, err);
+    r->rewriting = false;
     for (size_t i = 0; i < v.n; i++)
         mrd_free(v.ids[i]);
     mrd_free(v.ids);

@@ -211,6 +211,7 @@ struct feed_report {
     enum feed_result result;
     struct feed_counts counts;
     uint64_t expired; /* indicators that vanished and were expired now */
+    uint64_t revived; /* indicators expired before and listed again now */
     unsigned failures;
     int64_t next_attempt_usec;
     int64_t usec;

@@ -172,6 +172,12 @@ def test_text_feed_conditional_fetch_and_expiry(node, server):
     objs = node.page_all(node.objects_path(coll))[0]
     evil = [o for o in objs if o.get("name") == "evil.example"]
     assert len(evil) == 1 and "valid_until" in evil[0], evil
+    # listed again the same day: a new version without valid_until, active again
+    server.put("/list.txt", "192.0.2.10\nnew.example\nevil.example\n", etag='"v3"')
+    p = feed(node, "fetch", "blocklist")
+    assert "3 objects, 0 added, 3 already present, 0 invalid, 0 expired, 1 revived" in p.stderr, \
+        p.stderr
+    assert {r[1] for r in rows(node, coll)} == {"192.0.2.10", "new.example", "evil.example"}
 
 
 def test_if_modified_since(node, server):
