@@ -885,6 +885,8 @@ static void *runner_main(void *arg)
             mrd_strlcpy(rep.error, err.msg, sizeof(rep.error));
             if (r->cb != NULL)
                 r->cb(r->ctx, &rep);
+            if (err.code == MRD_E_UNSUPP)
+                break; /* a backend without feeds: said once, nothing to run */
         }
         for (size_t i = 0; i < d.n && !atomic_load(&r->stop); i++) {
             struct feed_report rep;

@@ -243,8 +243,10 @@ enum mrd_code feed_round(struct store *st, const struct fed_trust *trust, const 
                          struct mrd_err *err);
 
 /* The thread of `meridian serve` that runs each feed when due, one after
- * the other; cb (may be NULL) gets every attempted round's report. Loads
- * the node key of data_dir. fed_global_init must have run. */
+ * the other; cb (may be NULL) gets every attempted round's report, and
+ * (attempted false) a failure to read the feed table: a store backend
+ * without feeds is reported once, then the thread ends. Loads the node
+ * key of data_dir. fed_global_init must have run. */
 struct feed_runner;
 enum mrd_code feed_runner_start(const char *data_dir, struct store *st,
                                 void (*cb)(void *ctx, const struct feed_report *r), void *ctx,
