@@ -13,6 +13,7 @@
 /* The verb table. Keep it sorted by name; `meridian help` lists it as is. */
 /* clang-format off */
 static const struct cli_verb *const verbs[] = {
+    &cli_verb_asset,
     &cli_verb_audit,
     &cli_verb_backup,
     &cli_verb_bgp,
@@ -31,6 +32,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_ledger,
     &cli_verb_match,
     &cli_verb_migrate,
+    &cli_verb_notify,
     &cli_verb_org,
     &cli_verb_pattern,
     &cli_verb_partner,

@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "ledger/checkpoint.h"
 #include "ledger/sync.h"
+#include "notify/notify.h"
 #include "ops/ops.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -71,6 +72,10 @@ static const char usage_tail[] =
     "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
+    "\n"
+    "Constituency early warning (docs/notify.md): every stored object version is\n"
+    "routed through the assets constituents declared (meridian asset) within about\n"
+    "a second; each notification is logged and listed by `meridian notify list`.\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
     "the log file (after logrotate moved it).\n"
@@ -341,6 +346,7 @@ static int run(int argc, char **argv)
     struct cli_fed *fed = NULL;
     struct feed_runner *feeds = NULL;
     struct ledger_service *ledger = NULL;
+    struct notify_service *notify = NULL;
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -435,6 +441,10 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
+    if (notify_service_start(st, NULL, &notify, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
     if (feed_api_routes(st, router, &err) != MRD_OK ||
@@ -500,6 +510,7 @@ out:
     http_server_free(srv);
     feed_runner_stop(feeds);
     cli_fed_stop(fed);
+    notify_service_stop(notify);
     ledger_service_stop(ledger);
     api_router_free(router);
     dash_free(dash);

@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_verb cli_verb_asset;
 extern const struct cli_verb cli_verb_audit;
 extern const struct cli_verb cli_verb_backup;
 extern const struct cli_verb cli_verb_bgp;
@@ -22,6 +23,7 @@ extern const struct cli_verb cli_verb_key;
 extern const struct cli_verb cli_verb_ledger;
 extern const struct cli_verb cli_verb_match;
 extern const struct cli_verb cli_verb_migrate;
+extern const struct cli_verb cli_verb_notify;
 extern const struct cli_verb cli_verb_org;
 extern const struct cli_verb cli_verb_pattern;
 extern const struct cli_verb cli_verb_partner;

@@ -963,3 +963,72 @@ enum mrd_code store_feed_items(struct store *st, const char *name,
         return no_feeds(st, err);
     return st->ops->feed_items(st, name, cb, ctx, err);
 }
+
+/* ---- constituency assets and notifications ---- */
+
+enum mrd_code store_asset_add(struct store *st, struct store_asset *a, struct mrd_err *err)
+{
+    if (a->org <= 0 || a->text[0] == '\0')
+        return mrd_err_set(err, MRD_E_INVAL, "asset: no org or no asset");
+    if (st->ops->asset_add == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "asset: not supported by this store");
+    return st->ops->asset_add(st, a, err);
+}
+
+enum mrd_code store_asset_set(struct store *st, int64_t id, int64_t org, int status,
+                              struct store_asset *ret, struct mrd_err *err)
+{
+    if (status != STORE_ASSET_ACTIVE && status != STORE_ASSET_REMOVED)
+        return mrd_err_set(err, MRD_E_INVAL, "asset: can only approve or remove");
+    if (st->ops->asset_set == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "asset: not supported by this store");
+    return st->ops->asset_set(st, id, org, status, ret, err);
+}
+
+enum mrd_code store_assets_list(struct store *st, int64_t org,
+                                enum mrd_code (*cb)(void *ctx, const struct store_asset *a,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err)
+{
+    if (st->ops->assets_list == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "asset: not supported by this store");
+    return st->ops->assets_list(st, org, cb, ctx, err);
+}
+
+enum mrd_code store_notifications_add(struct store *st, struct store_notification *n, size_t count,
+                                      int64_t squelch_usec, int64_t cursor_seq, struct mrd_err *err)
+{
+    if (count > STORE_NOTIFY_BATCH_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "notifications: more than %d in one batch",
+                           STORE_NOTIFY_BATCH_MAX);
+    if (st->ops->notifications_add == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "notifications: not supported by this store");
+    return st->ops->notifications_add(st, n, count, squelch_usec, cursor_seq, err);
+}
+
+enum mrd_code store_notifications_list(
+    struct store *st, int64_t org, int64_t after_id, size_t limit,
+    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
+    void *ctx, struct mrd_err *err)
+{
+    if (limit == 0 || limit > STORE_NOTIFY_LIST_MAX)
+        limit = STORE_NOTIFY_LIST_MAX;
+    if (st->ops->notifications_list == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "notifications: not supported by this store");
+    return st->ops->notifications_list(st, org, after_id, limit, cb, ctx, err);
+}
+
+void store_policy_keep(const struct policy_object *src, struct store_policy_kept *dst)
+{
+    size_t n = src->n_recipients < STORE_RECIPIENTS_MAX ? src->n_recipients : STORE_RECIPIENTS_MAX;
+
+    dst->po = *src;
+    (void)snprintf(dst->community, sizeof(dst->community), "%.*s", (int)src->community_len,
+                   src->community != NULL ? src->community : "");
+    dst->po.community = dst->community;
+    dst->po.community_len = strlen(dst->community);
+    if (n > 0)
+        memcpy(dst->recipients, src->recipients, n * sizeof(int64_t));
+    dst->po.recipients = n > 0 ? dst->recipients : NULL;
+    dst->po.n_recipients = n;
+}

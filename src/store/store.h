@@ -208,6 +208,16 @@ enum store_insert_outcome {
                                 * (conflict recorded) */
 };
 
+/* A copy of a row's policy_object that owns its strings, for deciding a
+ * read after the query's callback has returned (store_policy_keep). po
+ * points into the struct itself: keep it where it was filled. */
+struct store_policy_kept {
+    struct policy_object po;
+    char community[STORE_NAME_MAX + 1];
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+};
+void store_policy_keep(const struct policy_object *src, struct store_policy_kept *dst);
+
 /* One stored object version as handed to query callbacks. Pointers are
  * valid during the callback only; body is NULL unless the query asked for
  * it. */
@@ -351,6 +361,8 @@ struct store_find {
     int64_t leaf;         /* -1 = any; else the version the ledger leaf records */
     const char *type;     /* NULL = any */
     size_t type_len;
+    int64_t after_seq; /* 0 = any; else only versions with a higher seq */
+    size_t limit;      /* 0 = no limit; else at most this many, lowest seq first */
 };
 
 /* One entry waiting for the ledger: an object version (event false, key =
@@ -390,6 +402,8 @@ struct store_session {
 
 struct store_value;
 struct store_value_hit;
+struct store_asset;
+struct store_notification;
 
 /* What a snapshot (store_snapshot) holds. */
 struct store_snapshot_info {
@@ -651,6 +665,21 @@ struct store_ops {
                                 enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
                                                     struct mrd_err *err),
                                 void *ctx, struct mrd_err *err);
+    /* optional (NULL: MRD_E_UNSUPP): constituency assets and notifications */
+    enum mrd_code (*asset_add)(struct store *st, struct store_asset *a, struct mrd_err *err);
+    enum mrd_code (*asset_set)(struct store *st, int64_t id, int64_t org, int status,
+                               struct store_asset *ret, struct mrd_err *err);
+    enum mrd_code (*assets_list)(struct store *st, int64_t org,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_asset *a,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err);
+    enum mrd_code (*notifications_add)(struct store *st, struct store_notification *n, size_t count,
+                                       int64_t squelch_usec, int64_t cursor_seq,
+                                       struct mrd_err *err);
+    enum mrd_code (*notifications_list)(
+        struct store *st, int64_t org, int64_t after_id, size_t limit,
+        enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
+        void *ctx, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -1270,5 +1299,86 @@ enum mrd_code store_feed_items(struct store *st, const char *name,
                                enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
                                                    struct mrd_err *err),
                                void *ctx, struct mrd_err *err);
+
+/* ---- constituency assets and notifications (notify.h) ----
+ *
+ * A constituent org declares what it owns (notify.h: ASNs, prefixes,
+ * domains, e-mail domains, hosts). A declaration overlapping another org's
+ * is stored pending until the own org approves it, and routes nothing
+ * meanwhile. A notification records that an object version concerned an
+ * org's asset; a repeat of the same (org, asset, object type, value) within
+ * the squelch window is recorded as squelched (kept, not delivered).
+ * The routing cursor (the highest object seq routed) is node metadata
+ * STORE_NOTIFY_CURSOR_KEY, moved in the transaction that records the
+ * notifications it produced. */
+#define STORE_ASSET_TEXT_MAX 255 /* an asset's display form */
+#define STORE_NOTIFY_CURSOR_KEY "notify.cursor"
+#define STORE_NOTIFY_ASSETS_GEN_KEY "notify.assets_gen" /* moves on every declaration change */
+#define STORE_NOTIFY_BATCH_MAX 4096                     /* notifications recorded in one call */
+#define STORE_NOTIFY_LIST_MAX 10000                     /* notifications one list call hands out */
+
+enum store_asset_status {
+    STORE_ASSET_ACTIVE = 0,
+    STORE_ASSET_PENDING = 1, /* overlaps another org's declaration: awaiting approval */
+    STORE_ASSET_REMOVED = 2, /* asset_set only: delete the declaration */
+};
+
+struct store_asset {
+    int64_t id;  /* set by asset_add */
+    int64_t org; /* orgs.key */
+    char org_name[STORE_NAME_MAX + 1];
+    uint8_t kind; /* enum notify_akind */
+    uint32_t asn;
+    struct store_value v;
+    char text[STORE_ASSET_TEXT_MAX + 1]; /* display form (notify_asset_format) */
+    int status;                          /* enum store_asset_status */
+    int64_t created_usec;
+    char overlaps[STORE_ASSET_TEXT_MAX + 1]; /* pending: whose declaration it overlaps */
+};
+
+struct store_notification {
+    int64_t id; /* set by notifications_add */
+    int64_t org, asset;
+    char org_name[STORE_NAME_MAX + 1];         /* list only */
+    char asset_text[STORE_ASSET_TEXT_MAX + 1]; /* list only */
+    int64_t seq;                               /* the object version that concerned the asset */
+    char object_id[STORE_STIX_ID_MAX + 1];
+    char kind[32];                        /* the object's STIX type */
+    char value[STORE_ASSET_TEXT_MAX + 1]; /* the value that hit, display form ("AS65010") */
+    uint8_t how;                          /* enum notify_how */
+    int64_t created_usec;
+    bool squelched; /* set by notifications_add */
+};
+
+/* Stores a declaration (a->status as given); sets a->id and
+ * a->created_usec. MRD_E_EXISTS when the org declared the same asset. */
+enum mrd_code store_asset_add(struct store *st, struct store_asset *a, struct mrd_err *err);
+
+/* Sets the status of declaration id (of org, or any org when org is 0):
+ * STORE_ASSET_ACTIVE approves it, STORE_ASSET_REMOVED deletes it. ret (may
+ * be NULL) gets the declaration as it was. MRD_E_NOTFOUND when there is no
+ * such declaration (of that org). */
+enum mrd_code store_asset_set(struct store *st, int64_t id, int64_t org, int status,
+                              struct store_asset *ret, struct mrd_err *err);
+
+/* Calls cb for each declaration of org (0: every org), by id. */
+enum mrd_code store_assets_list(struct store *st, int64_t org,
+                                enum mrd_code (*cb)(void *ctx, const struct store_asset *a,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err);
+
+/* Records count (<= STORE_NOTIFY_BATCH_MAX) notifications and moves the
+ * routing cursor to cursor_seq, in one transaction; sets each one's id
+ * and squelched. */
+enum mrd_code store_notifications_add(struct store *st, struct store_notification *n, size_t count,
+                                      int64_t squelch_usec, int64_t cursor_seq,
+                                      struct mrd_err *err);
+
+/* Calls cb for up to limit (<= STORE_NOTIFY_LIST_MAX) notifications of org
+ * (0: every org) with an id above after_id, by id. */
+enum mrd_code store_notifications_list(
+    struct store *st, int64_t org, int64_t after_id, size_t limit,
+    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
+    void *ctx, struct mrd_err *err);
 
 #endif

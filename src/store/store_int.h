@@ -312,4 +312,24 @@ enum mrd_code sq__feed_items(struct store *st, const char *name,
                                                  struct mrd_err *err),
                              void *ctx, struct mrd_err *err);
 
+/* Sets node metadata key to val inside the caller's transaction on c. */
+enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val,
+                           struct mrd_err *err);
+
+/* store_sqlite_notify.c: constituency assets and notifications */
+enum mrd_code sq__asset_add(struct store *st, struct store_asset *a, struct mrd_err *err);
+enum mrd_code sq__asset_set(struct store *st, int64_t id, int64_t org, int status,
+                            struct store_asset *ret, struct mrd_err *err);
+enum mrd_code sq__assets_list(struct store *st, int64_t org,
+                              enum mrd_code (*cb)(void *ctx, const struct store_asset *a,
+                                                  struct mrd_err *err),
+                              void *ctx, struct mrd_err *err);
+enum mrd_code sq__notifications_add(struct store *st, struct store_notification *n, size_t count,
+                                    int64_t squelch_usec, int64_t cursor_seq, struct mrd_err *err);
+enum mrd_code sq__notifications_list(struct store *st, int64_t org, int64_t after_id, size_t limit,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_notification *n,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+
 #endif

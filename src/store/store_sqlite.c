@@ -166,7 +166,22 @@ static const char *const migrations[] = {
     "ALTER TABLE tokens ADD COLUMN prev_expires INTEGER;"
     "ALTER TABLE tokens ADD COLUMN prev_last_used INTEGER;"
     "CREATE UNIQUE INDEX tokens_prev ON tokens(prev_hash) WHERE prev_hash IS NOT NULL;",
-    /* 8 -> 9: scheduled feeds (feed.h): each feed's configuration and
+    /* 8 -> 9: constituency early warning (notify.h). `assets`: what each
+     * org declared it owns (kind, ASN or value key, display form), active
+     * or pending approval; `notifications`: each (org, asset) an object
+     * version concerned, once per version (after a crash the round
+     * repeats and finds it there), with the asset's display form kept so
+     * that removing a declaration keeps the history readable. */
+    "CREATE TABLE assets (id INTEGER PRIMARY KEY, org INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " asn INTEGER NOT NULL DEFAULT 0, vkind INTEGER NOT NULL DEFAULT 0, vkey BLOB,"
+    " text TEXT NOT NULL, status INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " overlaps TEXT NOT NULL DEFAULT '', UNIQUE (org, kind, text));"
+    "CREATE TABLE notifications (id INTEGER PRIMARY KEY, org INTEGER NOT NULL,"
+    " asset INTEGER NOT NULL, asset_text TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " object_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, how INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, squelched INTEGER NOT NULL, UNIQUE (org, asset, seq));"
+    "CREATE INDEX notifications_recent ON notifications(org, asset, kind, value, created);",
+    /* 9 -> 10: scheduled feeds (feed.h): each feed's configuration and
      * fetch state (JSON records of the feed module), and the STIX ids a
      * list-type feed held at its last good round (those that vanish are
      * expired). */
@@ -1427,12 +1442,20 @@ static enum mrd_code sq_meta_get(struct store *stp, const char *key, char *ret_v
     return rc;
 }
 
+#define META_PUT_SQL                                                                               \
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) "                                               \
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val, struct mrd_err *err)
+{
+    return sq__run(c, "meta", META_PUT_SQL, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
+                   err);
+}
+
 static enum mrd_code sq_meta_set(struct store *stp, const char *key, const char *val,
                                  struct mrd_err *err)
 {
-    return sq__query((struct sq_store *)stp, false, "meta",
-                     "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    return sq__query((struct sq_store *)stp, false, "meta", META_PUT_SQL,
                      SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL, err);
 }
 
@@ -1490,6 +1513,11 @@ static const struct store_ops sq_ops = {
     .ledger_events = sq__ledger_events,
     .event_add = sq__event_add,
     .conflict_list = sq__conflict_list,
+    .asset_add = sq__asset_add,
+    .asset_set = sq__asset_set,
+    .assets_list = sq__assets_list,
+    .notifications_add = sq__notifications_add,
+    .notifications_list = sq__notifications_list,
     .feed_put = sq__feed_put,
     .feed_list = sq__feed_list,
     .feed_remove = sq__feed_remove,

@@ -212,14 +212,16 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct held_ctx hc = {cb, ctx};
-    /* ?1 id, ?2 version, ?3 collection, ?4 type, ?5 leaf: each shape binds
-     * the first ones it uses. */
+    /* ?1 id, ?2 version, ?3 collection, ?4 type, ?5 leaf, ?6 after seq, ?7
+     * limit (-1: none): each shape binds the first ones it uses. */
     const struct sq_arg args[] = {
         f->id != NULL ? SQ_TEXT(f->id, f->id_len) : SQ_NUL,
         SQ_TIME(f->version_usec),
         SQ_INT(f->collection),
         f->type != NULL ? SQ_TEXT(f->type, f->type_len) : SQ_NUL,
         SQ_INT(f->leaf),
+        SQ_INT(f->after_seq),
+        SQ_INT(f->limit > 0 ? (int64_t)f->limit : -1),
     };
 
     /* One statement per shape keeps each on its index. */
@@ -232,14 +234,14 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
         return sq__query(s, false, "object lookup",
                          "SELECT " HELD_COLS " FROM objects o" HELD_JOIN " WHERE o.stix_id = ?1"
                          " AND (?2 IS NULL OR o.version = ?2) AND (?3 = 0 OR o.collection = ?3)"
-                         " ORDER BY o.seq",
-                         args, 3, held_row, &hc, NULL, err);
+                         " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
+                         args, 7, held_row, &hc, NULL, err);
     return sq__query(s, false, "object lookup",
                      "SELECT " HELD_COLS " FROM objects o" HELD_JOIN
                      " WHERE (?3 = 0 OR o.collection = ?3)"
                      " AND (?4 IS NULL OR o.type = ?4) AND (?2 IS NULL OR o.version = ?2)"
-                     " ORDER BY o.seq",
-                     args, 4, held_row, &hc, NULL, err);
+                     " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
+                     args, 7, held_row, &hc, NULL, err);
 }
 
 /* ---- the ledger queue ---- */

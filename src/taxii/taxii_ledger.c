@@ -136,34 +136,19 @@ static void post_checkpoint(struct taxii_req *r, struct ledger_service *svc)
 struct leaf_obj {
     bool found;
     int64_t collection;
-    enum policy_tlp tlp;
-    bool local;
-    int64_t creator_org;
-    char community[STORE_NAME_MAX + 1];
-    int64_t recipients[STORE_RECIPIENTS_MAX];
-    size_t n_recipients;
-    bool writer_only;
+    struct store_policy_kept policy;
 };
 
 static enum mrd_code leaf_obj_cb(void *ctx, const struct store_held *o, struct mrd_err *err)
 {
     struct leaf_obj *lo = ctx;
-    const struct policy_object *p = &o->row->policy;
 
     (void)err;
     if (lo->found)
         return MRD_OK;
     lo->found = true;
     lo->collection = o->collection;
-    lo->tlp = p->tlp;
-    lo->local = p->local;
-    lo->creator_org = p->creator_org;
-    (void)snprintf(lo->community, sizeof(lo->community), "%.*s", (int)p->community_len,
-                   p->community);
-    lo->n_recipients = p->n_recipients;
-    lo->writer_only = p->writer_only;
-    if (lo->n_recipients > 0)
-        memcpy(lo->recipients, p->recipients, lo->n_recipients * sizeof(int64_t));
+    store_policy_keep(&o->row->policy, &lo->policy);
     return MRD_OK;
 }
 
@@ -175,7 +160,6 @@ static bool leaf_visible(struct taxii_req *r, uint64_t index, struct mrd_err *er
     struct leaf_obj lo;
     struct store_grant g = {0};
     struct policy_reader rd;
-    struct policy_object po;
 
     *ret_ok = false;
     if (is_own(r)) {
@@ -193,18 +177,9 @@ static bool leaf_visible(struct taxii_req *r, uint64_t index, struct mrd_err *er
     rd.org_id = r->who.tok.org_key;
     rd.relation = r->who.tok.org_relation;
     rd.has_read_grant = g.can_read;
-    rd.community = lo.community;
-    rd.community_len = strlen(lo.community);
-    memset(&po, 0, sizeof(po));
-    po.tlp = lo.tlp;
-    po.local = lo.local;
-    po.creator_org = lo.creator_org;
-    po.community = lo.community;
-    po.community_len = strlen(lo.community);
-    po.recipients = lo.n_recipients > 0 ? lo.recipients : NULL;
-    po.n_recipients = lo.n_recipients;
-    po.writer_only = lo.writer_only;
-    *ret_ok = g.can_read && policy_may_read(&rd, &po);
+    rd.community = lo.policy.community;
+    rd.community_len = strlen(lo.policy.community);
+    *ret_ok = g.can_read && policy_may_read(&rd, &lo.policy.po);
     return true;
 }
 

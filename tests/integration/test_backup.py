@@ -319,24 +319,33 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
         fed.stop()
 
 
+# Undo scripts of the migrations after the lifecycle one, newest first:
+# downgrade_lifecycle runs them before undoing the lifecycle columns.
+AFTER_LIFECYCLE = [
+    "DROP TABLE feed_items; DROP TABLE feeds;",  # 9 -> 10: scheduled feeds
+    "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
+]
+
+
 def downgrade_lifecycle(data):
     """Turns a current database back into the schema before the lifecycle
-    columns (and the feeds tables that came after them), as an older
+    columns (and the migrations after it, AFTER_LIFECYCLE), as an older
     Meridian left it; returns (that version, the current one)."""
     import sqlite3
     con = sqlite3.connect(data / "meridian.db")
     cur = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    old = cur - 1 - len(AFTER_LIFECYCLE)
     con.executescript(
+        "".join(AFTER_LIFECYCLE) +
         "DROP INDEX tokens_prev;"
         "ALTER TABLE tokens DROP COLUMN expires; ALTER TABLE tokens DROP COLUMN last_used;"
         "ALTER TABLE tokens DROP COLUMN prev_hash; ALTER TABLE tokens DROP COLUMN prev_expires;"
         "ALTER TABLE tokens DROP COLUMN prev_last_used;"
         "ALTER TABLE orgs DROP COLUMN disabled; ALTER TABLE orgs DROP COLUMN deleted;"
-        "DROP TABLE feeds; DROP TABLE feed_items;"
-        f"UPDATE schema_version SET version = {cur - 2};")
+        f"UPDATE schema_version SET version = {old};")
     con.commit()
     con.close()
-    return cur - 2, cur
+    return old, cur
 
 
 def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
@@ -372,7 +381,8 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
     assert proc.wait(timeout=60) == 0
     os.close(master)
     text = out.decode(errors="replace")
-    assert f"migrating the database from schema {old} to {new}: step 1/{new - old}" in text, text
+    steps = new - old
+    assert f"migrating the database from schema {old} to {new}: step 1/{steps}" in text, text
     assert f"migrated the database from schema {old} to {new} in" in text, text
     # the migrated node serves, with its tokens
     n.start()

@@ -1462,6 +1462,7 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX tokens_prev;"
+                                  "DROP TABLE notifications; DROP TABLE assets;"
                                   "ALTER TABLE tokens DROP COLUMN expires;"
                                   "ALTER TABLE tokens DROP COLUMN last_used;"
                                   "ALTER TABLE tokens DROP COLUMN prev_hash;"
