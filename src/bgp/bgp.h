@@ -91,6 +91,7 @@ struct bgp_aspath {
 #define BGP_HAS_AGGREGATOR (1u << 6)
 #define BGP_HAS_COMMUNITIES (1u << 7)
 #define BGP_HAS_MP_NEXTHOP (1u << 8)
+#define BGP_HAS_OTC (1u << 9) /* RFC 9234 Only to Customer */
 
 struct bgp_attrs {
     unsigned has;           /* BGP_HAS_* */
@@ -103,6 +104,7 @@ struct bgp_attrs {
     uint8_t aggregator_addr[4];
     const uint8_t *communities; /* 4 bytes each, network order, borrowed */
     size_t ncommunities;
+    uint32_t otc; /* OTC attribute (type 35): the AS that set it */
 };
 
 struct bgp_route {
@@ -242,5 +244,209 @@ void bgp_scan_each(struct bgp_scan *scan, void (*fn)(const struct bgp_rov_event 
  * times, rov, reason). The caller owns *ret_json. */
 enum mrd_code bgp_rov_event_json(const struct bgp_rov_event *ev, json_t **ret_json,
                                  struct mrd_err *err);
+
+/* ---- watch configuration (`--config`) ---- */
+
+#define BGP_CFG_MAX_PREFIXES 65536 /* owned prefixes in one configuration */
+#define BGP_CFG_MAX_LIST 1024      /* ASNs in one origins/neighbors/group list */
+#define BGP_CFG_MAX_GROUPS 1024    /* groups in one configuration */
+#define BGP_CFG_MAX_NAME 64        /* bytes of a group name */
+
+/* One owned prefix. norigins == 0: nobody may originate it (squatting);
+ * any_neighbor: `neighbors` was absent or null. */
+struct bgp_cfg_prefix {
+    struct bgp_prefix prefix;
+    uint8_t max_len;
+    bool any_neighbor;
+    size_t norigins, nneighbors;
+    uint32_t *origins, *neighbors; /* sorted */
+};
+
+struct bgp_cfg_group {
+    char name[BGP_CFG_MAX_NAME + 1];
+    size_t nasns;
+    uint32_t *asns; /* sorted */
+};
+
+struct bgp_config {
+    size_t nprefixes, ngroups;
+    struct bgp_cfg_prefix *prefixes; /* sorted by family, address, length */
+    struct bgp_cfg_group *groups;    /* in the order of the file */
+    uint8_t lens[2][129];            /* lens[afi-1][l]: some prefix has length l */
+};
+
+/* Parses the JSON configuration {"prefixes": [{"prefix", "origins",
+ * "neighbors", "max_length"}...], "groups": {"name": [ASN...]}}. Unknown
+ * members, duplicate prefixes, an AS in two groups, a max_length outside
+ * [prefix length, family width] fail with MRD_E_PARSE naming the member
+ * (e.g. `prefixes[2].origins[0]`); lists past the BGP_CFG_MAX_* limits with
+ * MRD_E_TOOBIG. */
+enum mrd_code bgp_config_parse(const char *buf, size_t len, struct bgp_config **ret_cfg,
+                               struct mrd_err *err);
+void bgp_config_free(struct bgp_config *cfg);
+
+/* The most specific configured prefix that covers p (equal or shorter), or
+ * NULL. */
+const struct bgp_cfg_prefix *bgp_config_match(const struct bgp_config *cfg,
+                                              const struct bgp_prefix *p);
+
+/* The index of the group that lists asn, or -1. */
+int bgp_config_group_of(const struct bgp_config *cfg, uint32_t asn);
+
+/* ---- AS relationships (CAIDA serial-1/serial-2) ---- */
+
+#define BGP_ASREL_MAX_LINKS ((size_t)1 << 23) /* relationships in one file */
+#define BGP_ASREL_MAX_LINE 256                /* bytes of one line */
+
+/* The relation of a to b, as seen by a route going from a to b. */
+enum bgp_rel {
+    BGP_REL_UNKNOWN,
+    BGP_REL_TO_PROVIDER, /* a is a customer of b: uphill */
+    BGP_REL_TO_PEER,     /* settlement-free peers */
+    BGP_REL_TO_CUSTOMER, /* a is a provider of b: downhill */
+};
+
+struct bgp_asrel;
+
+/* Parses `a|b|-1` (a provider of b) and `a|b|0` (peers) lines, an optional
+ * fourth field (serial-2's source) and `#` comments. A malformed line fails
+ * with MRD_E_PARSE naming its number. */
+enum mrd_code bgp_asrel_parse(const char *buf, size_t len, struct bgp_asrel **ret_rel,
+                              struct mrd_err *err);
+void bgp_asrel_free(struct bgp_asrel *rel);
+size_t bgp_asrel_count(const struct bgp_asrel *rel);
+enum bgp_rel bgp_asrel_get(const struct bgp_asrel *rel, uint32_t a, uint32_t b);
+
+/* ---- detectors: hijacks (ARTEMIS taxonomy), route leaks, outages ---- */
+
+/* A hijack per ARTEMIS's classification "Prefix|Path|Data plane|Policy":
+ * prefix E (exact configured prefix), S (more specific) or Q (squatting: a
+ * configured prefix nobody may originate); path 0 (illegal origin), 1
+ * (legal origin, illegal first hop: a forged-origin hijack that ROV calls
+ * Valid) or '-'; data plane and policy always '-' here. */
+struct bgp_hijack {
+    char type[8]; /* e.g. "S|0|-|-" */
+    bool has_hijacker;
+    uint32_t hijacker_as; /* type 0, Q and S|-: the origin; type 1: the forged first hop */
+    const struct bgp_cfg_prefix *matched;
+};
+
+/* Classifies an announced (p, path). False when it is no hijack: the
+ * prefix is not configured, or origin and first hop are legal and p is no
+ * longer than the entry's max_length. A path ending in an AS_SET has no
+ * origin (RFC 6811 §2), which is never legal: type 0, no hijacker. */
+bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *p,
+                         const struct bgp_aspath *path, struct bgp_hijack *ret);
+
+enum bgp_leak_reason {
+    BGP_LEAK_VALLEY, /* sent to a provider or peer after coming from a provider or peer */
+    BGP_LEAK_OTC,    /* RFC 9234 §5: OTC set, then sent up or across */
+};
+
+struct bgp_leak {
+    enum bgp_leak_reason reason;
+    uint32_t leaker_as; /* the AS that exported the route wrongly */
+    uint32_t from_as;   /* the AS it learned the route from */
+    uint32_t to_as;     /* the provider or peer it sent it to */
+};
+
+/* Checks the path of attrs for a valley (Gao-Rexford: after the route has
+ * gone across a peering or down to a customer it may only go down) and,
+ * where the OTC attribute is present, for an AS after the OTC's AS that
+ * sent it up or across. Prepends are ignored; a link absent from rel, an
+ * AS_SET or a confederation segment ends what can be judged, and the
+ * check starts afresh after it. */
+bool bgp_leak_check(const struct bgp_asrel *rel, const struct bgp_attrs *attrs,
+                    struct bgp_leak *ret);
+
+const char *bgp_leak_reason_name(enum bgp_leak_reason r); /* "valley", "otc" */
+
+#define BGP_MAX_EVENTS ((size_t)1 << 22)  /* events one detector keeps */
+#define BGP_MAX_TRACKED ((size_t)1 << 26) /* routes tracked for event ends and visibility */
+#define BGP_OUTAGE_COLLAPSE_PCT 50        /* visible below this % of the baseline: outage */
+#define BGP_OUTAGE_STEADY_PCT 80          /* control groups at least this % are steady */
+#define BGP_OUTAGE_RECOVER_PCT 80         /* back to this % of the baseline: outage ends */
+
+enum bgp_event_kind { BGP_EV_HIJACK, BGP_EV_LEAK, BGP_EV_OUTAGE, BGP_EV_OUTAGE_END };
+
+/* One event, borrowed during bgp_detect_each's callback. */
+struct bgp_event {
+    enum bgp_event_kind kind;
+    struct bgp_prefix prefix;      /* hijack, leak */
+    const struct bgp_aspath *path; /* hijack, leak: the path first seen; else NULL */
+    uint32_t peer_as;              /* hijack, leak: the first peer that carried it */
+    uint32_t first_seen, last_seen;
+    bool ended; /* withdrawn or replaced everywhere (hijack, leak); recovered (outage) */
+    uint32_t ended_at;
+    size_t peers; /* hijack, leak: most routes (peer, path id) carrying it at once */
+    /* hijack */
+    char type[8];
+    bool has_hijacker;
+    uint32_t hijacker_as;
+    struct bgp_prefix matched;
+    bool has_rov;
+    enum bgp_rov rov;
+    enum bgp_rov_reason rov_reason;
+    /* leak */
+    struct bgp_leak leak;
+    /* outage, outage-end */
+    const char *group;
+    const uint32_t *group_asns; /* the group's ASNs, sorted */
+    size_t group_nasns;
+    size_t visible, baseline, lowest; /* group prefixes visible to more than half the peers */
+    size_t visible_v4, visible_v6, peers_v4, peers_v6;
+};
+
+struct bgp_detect;
+
+/* cfg, rel and vrps are borrowed (each may be NULL: the detectors that
+ * need it stay off) and must outlive the detector. Routes must come in
+ * time order. */
+enum mrd_code bgp_detect_new(const struct bgp_config *cfg, const struct bgp_asrel *rel,
+                             const struct bgp_vrps *vrps, struct bgp_detect **ret_det,
+                             struct mrd_err *err);
+void bgp_detect_free(struct bgp_detect *det);
+
+/* Feeds one route: RIB entries and announcements raise, update or replace
+ * events; withdrawals end them; a peer leaving Established (STATE) withdraws
+ * all its routes. Group visibility is evaluated each time the clock moves. */
+enum mrd_code bgp_detect_route(struct bgp_detect *det, const struct bgp_route *route,
+                               struct mrd_err *err);
+
+/* Evaluates the last time step; call once after the last route. */
+void bgp_detect_finish(struct bgp_detect *det);
+
+/* Calls fn for each event, ordered by first_seen (then by creation). */
+void bgp_detect_each(struct bgp_detect *det, void (*fn)(const struct bgp_event *ev, void *ctx),
+                     void *ctx);
+
+const char *bgp_event_kind_name(enum bgp_event_kind k); /* "hijack", "leak", "outage", ... */
+
+/* The event as the JSON object `meridian bgp scan --json` prints. */
+enum mrd_code bgp_event_json(const struct bgp_event *ev, json_t **ret_json, struct mrd_err *err);
+
+/* The AS path as JSON: ASNs in order, a set as a nested array. */
+json_t *bgp_aspath_json(const struct bgp_aspath *path);
+
+/* ---- alerts as STIX 2.1 (docs/bgp.md, "STIX alerts") ---- */
+
+#define BGP_STIX_EXT_ID "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
+#define BGP_STIX_IDENTITY_ID "identity--00df6fdb-cbad-5466-99f0-23b15822b6e5"
+#define BGP_STIX_ID_NS "4f8a0dd9-0644-58ae-bab2-903350aa073b" /* UUIDv5 namespace of alerts */
+
+/* Appends the identity (the sensor) and the extension-definition that
+ * every alert names to objects (a JSON array). */
+enum mrd_code bgp_stix_definitions(json_t *objects, struct mrd_err *err);
+
+/* Appends ev as STIX 2.1 objects to objects: an observed-data whose
+ * property extension BGP_STIX_EXT_ID carries bgp_event_json's fields, and
+ * the autonomous-system and ipv4-addr/ipv6-addr SCOs it refers to (SCOs
+ * whose id is already a key of seen are not repeated; seen gets the new
+ * ids). The observed-data id is a UUIDv5 of what identifies the event and
+ * its first_seen, so a later, longer view of the same event is a new
+ * version (modified = last_seen) of the same object. No TLP marking: the
+ * caller adds the one it chose. */
+enum mrd_code bgp_event_stix(const struct bgp_event *ev, json_t *objects, json_t *seen,
+                             struct mrd_err *err);
 
 #endif

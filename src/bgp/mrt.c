@@ -248,6 +248,7 @@ enum {
     ATTR_MP_UNREACH = 15,
     ATTR_AS4_PATH = 17,
     ATTR_AS4_AGGREGATOR = 18,
+    ATTR_OTC = 35,
 };
 
 /* Path attributes (RFC 4271 §4.3). asn_size is 2 or 4; rib is true inside
@@ -387,6 +388,15 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
             }
             break;
         }
+        case ATTR_OTC:
+            /* A malformed OTC is skipped, not fatal: bgpdump skips the
+             * attribute entirely, and RFC 9234 §5 treats the route as
+             * withdrawn rather than the session as broken. */
+            if (len == 4) {
+                a->otc = be32(p);
+                a->has |= BGP_HAS_OTC;
+            }
+            break;
         default:
             break; /* unknown or unused attributes are skipped */
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bgp/bgp.h"
+#include "bgp/bgp_int.h"
 #include "core/alloc.h"
 #include "core/timestamp.h"
 
@@ -29,11 +30,11 @@ struct bgp_scan {
     size_t npool, cappool;
     uint32_t *slots; /* record index + 1; 0 is empty */
     size_t nslots;   /* power of two */
-    uint32_t scratch[2 * BGP_MAX_PATH_SEGS + BGP_MAX_PATH_ASNS];
+    uint32_t scratch[BGP__FLAT_MAX];
     struct bgp_aspath path; /* decoded path handed to bgp_scan_each's callback */
 };
 
-static size_t flatten(const struct bgp_aspath *p, uint32_t *w)
+size_t bgp__path_flatten(const struct bgp_aspath *p, uint32_t *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < p->nseg; i++) {
@@ -44,7 +45,7 @@ static size_t flatten(const struct bgp_aspath *p, uint32_t *w)
     return n;
 }
 
-static void unflatten(const uint32_t *w, size_t n, struct bgp_aspath *p)
+void bgp__path_unflatten(const uint32_t *w, size_t n, struct bgp_aspath *p)
 {
     size_t i = 0;
     p->nseg = p->nasn = 0;
@@ -60,13 +61,18 @@ static void unflatten(const uint32_t *w, size_t n, struct bgp_aspath *p)
     }
 }
 
+uint64_t bgp__fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
 /* FNV-1a over the prefix and the flattened path. */
 static uint64_t hash_of(const struct bgp_prefix *pf, const uint32_t *w, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    const uint8_t *b = (const uint8_t *)pf->addr.bytes;
-    for (size_t i = 0; i < 16; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
+    uint64_t h = bgp__fnv(BGP__FNV_INIT, pf->addr.bytes, sizeof(pf->addr.bytes));
     h = (h ^ pf->len ^ (uint64_t)pf->addr.afi << 8) * 1099511628211ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ w[i]) * 1099511628211ull;
@@ -121,7 +127,7 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
 
     if ((r->kind != BGP_ROUTE_RIB && r->kind != BGP_ROUTE_ANNOUNCE) || r->attrs == NULL)
         return MRD_OK;
-    n = flatten(&r->attrs->path, s->scratch);
+    n = bgp__path_flatten(&r->attrs->path, s->scratch);
     h = hash_of(&r->prefix, s->scratch, n);
     if (s->nslots == 0 || (s->nrecs + 1) * 2 > s->nslots) {
         enum mrd_code rc = grow_slots(s, err);
@@ -180,9 +186,32 @@ void bgp_scan_each(struct bgp_scan *s, void (*fn)(const struct bgp_rov_event *ev
             .rov = (enum bgp_rov)r->rov,
             .reason = (enum bgp_rov_reason)r->reason,
         };
-        unflatten(s->pool + r->path_off, r->path_len, &s->path);
+        bgp__path_unflatten(s->pool + r->path_off, r->path_len, &s->path);
         fn(&ev, ctx);
     }
+}
+
+json_t *bgp_aspath_json(const struct bgp_aspath *p)
+{
+    json_t *path = json_array();
+    for (size_t i = 0; path != NULL && i < p->nseg; i++) {
+        const struct bgp_seg *sg = &p->seg[i];
+        json_t *dst = path;
+        if (sg->type == BGP_SEG_SET || sg->type == BGP_SEG_CONFED_SET) {
+            dst = json_array();
+            if (dst == NULL || json_array_append_new(path, dst) != 0) {
+                json_decref(path);
+                return NULL;
+            }
+        }
+        for (size_t k = 0; k < sg->count; k++) {
+            if (json_array_append_new(dst, json_integer(p->asn[sg->off + k])) != 0) {
+                json_decref(path);
+                return NULL;
+            }
+        }
+    }
+    return path;
 }
 
 enum mrd_code bgp_rov_event_json(const struct bgp_rov_event *ev, json_t **ret_json,
@@ -200,19 +229,7 @@ enum mrd_code bgp_rov_event_json(const struct bgp_rov_event *ev, json_t **ret_js
         rc = mrd_buf_putc(&b, '\0', err);
     if (rc != MRD_OK)
         goto out;
-    /* as_path: ASNs in order; a set becomes a nested array. */
-    path = json_array();
-    for (size_t i = 0; path != NULL && i < ev->path->nseg; i++) {
-        const struct bgp_seg *sg = &ev->path->seg[i];
-        json_t *dst = path;
-        if (sg->type == BGP_SEG_SET || sg->type == BGP_SEG_CONFED_SET) {
-            dst = json_array();
-            if (dst == NULL || json_array_append_new(path, dst) != 0)
-                break;
-        }
-        for (size_t k = 0; k < sg->count; k++)
-            (void)json_array_append_new(dst, json_integer(ev->path->asn[sg->off + k]));
-    }
+    path = bgp_aspath_json(ev->path);
     mrd_time_format_stix_ms((int64_t)ev->first_seen * 1000000, first);
     mrd_time_format_stix_ms((int64_t)ev->last_seen * 1000000, last);
     j = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:s, s:s}", "kind", "rov", "prefix", b.data,

@@ -15,15 +15,22 @@
 #include "bgp/bgp.h"
 #include "cli/cli.h"
 #include "cli/verbs.h"
+#include "core/alloc.h"
 #include "core/str.h"
+#include "core/uuid.h"
+#include "policy/policy.h"
 
 #define CLI_BGP_MAX_MRT ((size_t)4 * 1024 * 1024 * 1024) /* one decompressed MRT file */
 #define CLI_BGP_MAX_VRPS ((size_t)512 * 1024 * 1024)     /* one VRP file */
 #define CLI_BGP_OUT_FLUSH ((size_t)1 << 20)              /* output buffered before a write */
+#define CLI_BGP_MAX_CONFIG ((size_t)64 * 1024 * 1024)    /* one --config file */
+#define CLI_BGP_MAX_ASREL ((size_t)512 * 1024 * 1024)    /* one --as-rel file */
 
 static const char usage[] =
     "usage: meridian bgp decode FILE...\n"
-    "       meridian bgp scan --vrps FILE [--rov-all] [--json] [--now TIME] INPUT...\n"
+    "       meridian bgp scan --vrps FILE [--config FILE] [--as-rel FILE] [--rov-all]\n"
+    "                         [--json] [--now TIME] [--stix FILE [--tlp LEVEL]]\n"
+    "                         INPUT...\n"
     "\n"
     "Reads MRT files (RFC 6396: TABLE_DUMP_V2 RIB dumps and BGP4MP update logs,\n"
     "ADD-PATH forms included), plain, gzip- or bzip2-compressed.\n"
@@ -45,9 +52,38 @@ static const char usage[] =
     "        last_seen, rov (valid, invalid, not-found) and reason (match,\n"
     "        not-covered, wrong-origin, too-specific, origin-none, as0).\n"
     "\n"
-    "Exit status: 0 success (scan: no invalid route), 1 scan found an invalid\n"
-    "route, 2 usage, unreadable or malformed input (the error names the file,\n"
-    "the record offset and the RFC section).\n";
+    "        --config FILE (JSON) turns on hijack and outage detection:\n"
+    "          {\"prefixes\": [{\"prefix\": \"2001:db8:ff00::/40\", \"origins\": [65010],\n"
+    "                        \"neighbors\": [65020], \"max_length\": 48}],\n"
+    "           \"groups\": {\"country-1\": [65030, 65031]}}\n"
+    "        (no origins: nobody may originate it; neighbors absent or null: any\n"
+    "        first hop; max_length defaults to the prefix length).\n"
+    "          hijack|prefix|as_path|peer_as|first|last|type|hijacker_as|ended\n"
+    "        type is ARTEMIS's Prefix|Path|Data|Policy: E exact, S sub-prefix,\n"
+    "        Q squatting; 0 illegal origin, 1 illegal first hop, - neither.\n"
+    "        A group's outage: its prefixes visible to more than half of the\n"
+    "        peers fall below half their peak while the other groups hold:\n"
+    "          outage|group|first|last|visible|baseline|ended\n"
+    "          outage-end|group|time|visible|baseline\n"
+    "        --as-rel FILE (CAIDA serial-1, a|b|-1 provider to customer, a|b|0\n"
+    "        peers) turns on route-leak detection (valley-free paths, RFC 9234\n"
+    "        OTC):\n"
+    "          leak|prefix|as_path|peer_as|first|last|leaker_as|valley or otc|ended\n"
+    "        Events are updated while they last and end (ended, a time) when\n"
+    "        every route that carried them is withdrawn or replaced. Inputs\n"
+    "        are read in the order of their first record's time. With --json\n"
+    "        each event is one object (docs/bgp.md lists the fields).\n"
+    "        --stix FILE also writes the events as a STIX 2.1 bundle ('-': to\n"
+    "        stdout, instead of the lines): observed-data objects under the\n"
+    "        Meridian routing-alert extension, with their autonomous-system and\n"
+    "        ipv4-addr/ipv6-addr objects. The alerts are marked --tlp LEVEL\n"
+    "        (clear, green, amber, amber+strict, red; default amber), the AS and\n"
+    "        address objects they refer to TLP:CLEAR. `meridian import\n"
+    "        --collection ID FILE` then stores them signed, for peers to pull.\n"
+    "\n"
+    "Exit status: 0 success (scan: no invalid route and no event), 1 scan found\n"
+    "an invalid route or an event, 2 usage, unreadable or malformed input (the\n"
+    "error names the file, the record offset and the RFC section).\n";
 
 const struct cli_verb cli_verb_bgp;
 
@@ -157,6 +193,63 @@ static int on_decode(const struct bgp_route *r, void *arg)
     return c->rc != MRD_OK;
 }
 
+/* The time of the first MRT record of path (0 when unreadable or empty):
+ * only its first 4 bytes are decompressed. */
+static uint32_t first_time(const char *path)
+{
+    unsigned char b[4] = {0};
+    int n = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    n = (int)fread(b, 1, 3, f);
+    (void)fclose(f);
+    if (n == 3 && memcmp(b, "BZh", 3) == 0) {
+        BZFILE *bz = BZ2_bzopen(path, "rb");
+        n = bz != NULL ? BZ2_bzread(bz, b, 4) : 0;
+        if (bz != NULL)
+            BZ2_bzclose(bz);
+    } else {
+        gzFile gz = gzopen(path, "rb"); /* reads plain files as they are */
+        n = gz != NULL ? gzread(gz, b, 4) : 0;
+        if (gz != NULL)
+            (void)gzclose(gz);
+    }
+    return n == 4 ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3] : 0;
+}
+
+struct timed_file {
+    uint32_t t;
+    int pos;
+    char *path;
+};
+
+static int cmp_timed_file(const void *pa, const void *pb)
+{
+    const struct timed_file *a = pa, *b = pb;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->pos - b->pos;
+}
+
+/* Orders files by the time of their first record (stable), so that a RIB
+ * dump and update logs given in any order are read as time went. */
+static void sort_by_time(char **files, int n)
+{
+    struct timed_file *tf = mrd_calloc((size_t)n + 1, sizeof(*tf));
+    if (tf == NULL)
+        return; /* the given order is still a valid order */
+    for (int i = 0; i < n; i++) {
+        tf[i].t = first_time(files[i]);
+        tf[i].pos = i;
+        tf[i].path = files[i];
+    }
+    qsort(tf, (size_t)n, sizeof(*tf), cmp_timed_file);
+    for (int i = 0; i < n; i++)
+        files[i] = tf[i].path;
+    mrd_free(tf);
+}
+
 /* Decodes every file; fn sees each route. */
 static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_code *cb_rc)
 {
@@ -206,20 +299,113 @@ static int do_decode(int argc, char **argv)
     return ret;
 }
 
+/* One output line and the time it sorts by. */
+struct out_line {
+    uint32_t t;
+    size_t seq;
+    char *text;
+};
+
 struct scan_ctx {
     struct bgp_scan *scan;
+    struct bgp_detect *det;
     struct mrd_err err;
     enum mrd_code rc;
     bool all, json;
-    size_t invalid;
+    size_t invalid, events;
+    json_t *stix, *seen; /* --stix: the bundle's objects, SCO ids already in it */
     struct mrd_buf line;
+    struct out_line *out;
+    size_t nout, capout;
 };
 
 static int on_scan(const struct bgp_route *r, void *arg)
 {
     struct scan_ctx *c = arg;
     c->rc = bgp_scan_route(c->scan, r, &c->err);
+    if (c->rc == MRD_OK && c->det != NULL)
+        c->rc = bgp_detect_route(c->det, r, &c->err);
     return c->rc != MRD_OK;
+}
+
+/* Keeps c->line (or j, with --json) as an output line sorting at t. */
+static void keep_line(struct scan_ctx *c, uint32_t t, json_t *j)
+{
+    char *text;
+    if (j != NULL) {
+        text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+    } else {
+        text = mrd_strndup(c->line.data != NULL ? c->line.data : "", c->line.len);
+    }
+    if (text == NULL ||
+        mrd_array_grow(&c->out, c->nout, &c->capout, sizeof(*c->out), 256) != MRD_OK) {
+        free(text); /* json_dumps and mrd_strndup both allocate with malloc */
+        c->rc = mrd_err_set(&c->err, MRD_E_NOMEM, "scan: out of memory");
+        return;
+    }
+    c->out[c->nout].t = t;
+    c->out[c->nout].seq = c->nout;
+    c->out[c->nout++].text = text;
+}
+
+static int cmp_out_line(const void *pa, const void *pb)
+{
+    const struct out_line *a = pa, *b = pb;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void put_time(struct mrd_buf *b, bool ended, uint32_t t)
+{
+    if (ended)
+        (void)mrd_buf_printf(b, NULL, "|%u", t);
+    else
+        (void)mrd_buf_puts(b, "|", NULL);
+}
+
+static void keep_event(const struct bgp_event *ev, void *arg)
+{
+    struct scan_ctx *c = arg;
+    struct mrd_buf *b = &c->line;
+
+    c->events++;
+    if (c->stix != NULL && c->rc == MRD_OK)
+        c->rc = bgp_event_stix(ev, c->stix, c->seen, &c->err);
+    if (c->json) {
+        json_t *j = NULL;
+        if (bgp_event_json(ev, &j, &c->err) == MRD_OK)
+            keep_line(c, ev->first_seen, j);
+        json_decref(j);
+        return;
+    }
+    mrd_buf_reset(b);
+    (void)mrd_buf_puts(b, bgp_event_kind_name(ev->kind), NULL);
+    if (ev->kind == BGP_EV_HIJACK || ev->kind == BGP_EV_LEAK) {
+        (void)mrd_buf_putc(b, '|', NULL);
+        (void)bgp_prefix_format(&ev->prefix, b, NULL);
+        (void)mrd_buf_putc(b, '|', NULL);
+        (void)bgp_aspath_format(ev->path, b, NULL);
+        (void)mrd_buf_printf(b, NULL, "|%u|%u|%u", ev->peer_as, ev->first_seen, ev->last_seen);
+    }
+    if (ev->kind == BGP_EV_HIJACK) {
+        (void)mrd_buf_printf(b, NULL, "|%s|", ev->type);
+        if (ev->has_hijacker)
+            (void)mrd_buf_printf(b, NULL, "%u", ev->hijacker_as);
+        put_time(b, ev->ended, ev->ended_at);
+    } else if (ev->kind == BGP_EV_LEAK) {
+        (void)mrd_buf_printf(b, NULL, "|%u|%s", ev->leak.leaker_as,
+                             bgp_leak_reason_name(ev->leak.reason));
+        put_time(b, ev->ended, ev->ended_at);
+    } else if (ev->kind == BGP_EV_OUTAGE) {
+        (void)mrd_buf_printf(b, NULL, "|%s|%u|%u|%zu|%zu", ev->group, ev->first_seen, ev->last_seen,
+                             ev->visible, ev->baseline);
+        put_time(b, ev->ended, ev->ended_at);
+    } else {
+        (void)mrd_buf_printf(b, NULL, "|%s|%u|%zu|%zu", ev->group, ev->first_seen, ev->visible,
+                             ev->baseline);
+    }
+    keep_line(c, ev->first_seen, NULL);
 }
 
 static void print_event(const struct bgp_rov_event *ev, void *arg)
@@ -232,7 +418,7 @@ static void print_event(const struct bgp_rov_event *ev, void *arg)
     if (c->json) {
         json_t *j = NULL;
         if (bgp_rov_event_json(ev, &j, &c->err) == MRD_OK)
-            (void)cli_print_json(j, JSON_COMPACT);
+            keep_line(c, ev->first_seen, j);
         json_decref(j);
         return;
     }
@@ -243,27 +429,95 @@ static void print_event(const struct bgp_rov_event *ev, void *arg)
     (void)bgp_aspath_format(ev->path, &c->line, NULL);
     (void)mrd_buf_printf(&c->line, NULL, "|%u|%u|%u|%s|%s", ev->peer_as, ev->first_seen,
                          ev->last_seen, bgp_rov_name(ev->rov), bgp_rov_reason_name(ev->reason));
-    printf("%.*s\n", (int)c->line.len, c->line.data);
+    keep_line(c, ev->first_seen, NULL);
+}
+
+/* Writes the alerts as a STIX bundle to path ("-": stdout), every object
+ * marked with tlp. */
+static int write_stix(struct scan_ctx *c, const char *path, enum policy_tlp tlp)
+{
+    char uuid[MRD_UUID_STR_LEN + 1], id[64];
+    struct mrd_err err = {0};
+    json_t *bundle = NULL, *o;
+    size_t i;
+    int ret = CLI_EXIT_USAGE;
+    FILE *f = NULL;
+
+    /* The alerts carry the chosen TLP. What they refer to (an AS number,
+     * a prefix) and the extension's definition are public routing facts,
+     * shared by alerts of every level: TLP:CLEAR, so that the same object
+     * never comes with two markings. */
+    json_array_foreach(c->stix, i, o)
+    {
+        const char *type = json_string_value(json_object_get(o, "type"));
+        bool alert = type != NULL && strcmp(type, "observed-data") == 0;
+        if (policy_tlp_mark(o, alert ? tlp : POLICY_TLP_CLEAR, &err) != MRD_OK)
+            goto out;
+    }
+    if (mrd_uuid_v4(uuid, &err) != MRD_OK)
+        goto out;
+    (void)snprintf(id, sizeof(id), "bundle--%s", uuid);
+    bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", id, "objects", c->stix);
+    f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (bundle == NULL || f == NULL ||
+        json_dumpf(bundle, f, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', f) == EOF ||
+        (f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
+        mrd_err_set(&err, MRD_E_IO, "cannot write the STIX bundle");
+        f = NULL;
+        goto out;
+    }
+    f = NULL;
+    ret = CLI_EXIT_OK;
+out:
+    if (f != NULL && f != stdout)
+        (void)fclose(f);
+    if (ret != CLI_EXIT_OK)
+        cli_errorf("bgp", "%s: %s", path, err.msg);
+    json_decref(bundle);
+    return ret;
+}
+
+/* Reads path (at most max bytes) for one of scan's options. */
+static enum mrd_code read_option_file(const char *path, size_t max, struct mrd_buf *out)
+{
+    struct mrd_err err = {0};
+    mrd_buf_init(out, max);
+    if (cli_read_file(path, max, out, &err) != MRD_OK) {
+        cli_errorf("bgp", "%s: %s", path, err.msg);
+        return err.code != MRD_OK ? err.code : MRD_E_IO;
+    }
+    return MRD_OK;
 }
 
 static int do_scan(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"vrps", required_argument, NULL, 'v'},
+        {"config", required_argument, NULL, 'c'},
+        {"as-rel", required_argument, NULL, 'r'},
         {"rov-all", no_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
         {"now", required_argument, NULL, 'n'},
+        {"stix", required_argument, NULL, 's'},
+        {"tlp", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     struct scan_ctx c = {.rc = MRD_OK};
+    const char *stix_path = NULL;
+    enum policy_tlp tlp = POLICY_TLP_AMBER;
+    bool lines;
     struct mrd_err err = {0};
     struct bgp_vrps *vrps = NULL;
-    struct mrd_buf vbuf;
-    const char *vrp_path = NULL;
+    struct bgp_config *cfg = NULL;
+    struct bgp_asrel *rel = NULL;
+    struct mrd_buf vbuf, cbuf, rbuf;
+    const char *vrp_path = NULL, *cfg_path = NULL, *rel_path = NULL;
     int64_t now = (int64_t)time(NULL);
     int opt, ret = CLI_EXIT_USAGE;
 
     mrd_buf_init(&vbuf, CLI_BGP_MAX_VRPS);
+    mrd_buf_init(&cbuf, CLI_BGP_MAX_CONFIG);
+    mrd_buf_init(&rbuf, CLI_BGP_MAX_ASREL);
     mrd_buf_init(&c.line, 1024 * 1024);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -272,8 +526,23 @@ static int do_scan(int argc, char **argv)
         case 'v':
             vrp_path = optarg;
             break;
+        case 'c':
+            cfg_path = optarg;
+            break;
+        case 'r':
+            rel_path = optarg;
+            break;
         case 'a':
             c.all = true;
+            break;
+        case 's':
+            stix_path = optarg;
+            break;
+        case 't':
+            if (policy_tlp_parse(optarg, strlen(optarg), &tlp, &err) != MRD_OK) {
+                ret = cli_usage_error(&cli_verb_bgp, "--tlp: %s", err.msg);
+                goto out;
+            }
             break;
         case 'j':
             c.json = true;
@@ -301,10 +570,36 @@ static int do_scan(int argc, char **argv)
         goto out;
     }
     bgp_vrps_finish(vrps);
-    if (bgp_scan_new(vrps, &c.scan, &err) != MRD_OK) {
+    if (cfg_path != NULL) {
+        if (read_option_file(cfg_path, CLI_BGP_MAX_CONFIG, &cbuf) != MRD_OK)
+            goto out;
+        if (bgp_config_parse(cbuf.data != NULL ? cbuf.data : "", cbuf.len, &cfg, &err) != MRD_OK) {
+            cli_errorf("bgp", "%s: %s", cfg_path, err.msg);
+            goto out;
+        }
+    }
+    if (rel_path != NULL) {
+        if (read_option_file(rel_path, CLI_BGP_MAX_ASREL, &rbuf) != MRD_OK)
+            goto out;
+        if (bgp_asrel_parse(rbuf.data != NULL ? rbuf.data : "", rbuf.len, &rel, &err) != MRD_OK) {
+            cli_errorf("bgp", "%s: %s", rel_path, err.msg);
+            goto out;
+        }
+    }
+    if (stix_path != NULL) {
+        c.stix = json_array();
+        c.seen = json_object();
+        if (c.stix == NULL || c.seen == NULL || bgp_stix_definitions(c.stix, &err) != MRD_OK) {
+            cli_errorf("bgp", "out of memory");
+            goto out;
+        }
+    }
+    if (bgp_scan_new(vrps, &c.scan, &err) != MRD_OK ||
+        ((cfg != NULL || rel != NULL) && bgp_detect_new(cfg, rel, vrps, &c.det, &err) != MRD_OK)) {
         cli_errorf("bgp", "%s", err.msg);
         goto out;
     }
+    sort_by_time(argv + optind, argc - optind);
     ret = each_route(argv + optind, argc - optind, on_scan, &c, &c.rc);
     if (c.rc != MRD_OK) {
         cli_errorf("bgp", "%s", c.err.msg);
@@ -313,11 +608,38 @@ static int do_scan(int argc, char **argv)
     if (ret != CLI_EXIT_OK)
         goto out;
     bgp_scan_each(c.scan, print_event, &c);
-    ret = c.invalid > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    if (c.det != NULL) {
+        bgp_detect_finish(c.det);
+        bgp_detect_each(c.det, keep_event, &c);
+    }
+    if (c.rc != MRD_OK) {
+        cli_errorf("bgp", "%s", c.err.msg);
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (stix_path != NULL && write_stix(&c, stix_path, tlp) != CLI_EXIT_OK) {
+        ret = CLI_EXIT_USAGE;
+        goto out;
+    }
+    qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
+    lines = stix_path == NULL || strcmp(stix_path, "-") != 0; /* else the bundle is the output */
+    for (size_t i = 0; lines && i < c.nout; i++)
+        printf("%s\n", c.out[i].text);
+    ret = c.invalid > 0 || c.events > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
+    for (size_t i = 0; i < c.nout; i++)
+        mrd_free(c.out[i].text);
+    mrd_free(c.out);
+    json_decref(c.stix);
+    json_decref(c.seen);
+    bgp_detect_free(c.det);
     bgp_scan_free(c.scan);
+    bgp_asrel_free(rel);
+    bgp_config_free(cfg);
     bgp_vrps_free(vrps);
     mrd_buf_release(&vbuf);
+    mrd_buf_release(&cbuf);
+    mrd_buf_release(&rbuf);
     mrd_buf_release(&c.line);
     return ret;
 }

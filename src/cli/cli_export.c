@@ -155,7 +155,7 @@ static void on_progress(void *ctx, uint64_t rows)
 
 static const char *main_file(enum interop_format fmt)
 {
-    return fmt == INTEROP_F_SURICATA ? "meridian.rules" : NULL;
+    return fmt == INTEROP_F_SURICATA || fmt == INTEROP_F_SURICATA_DS ? "meridian.rules" : NULL;
 }
 
 static int run(int argc, char **argv)
@@ -231,8 +231,8 @@ static int run(int argc, char **argv)
         case O_FORMAT:
             if (!interop_format_parse(optarg, &fmt))
                 return cli_usage_error(&cli_verb_export,
-                                       "unknown format '%s' (stix, jsonl, csv, suricata, zeek, "
-                                       "list, nft, ipset, misp)",
+                                       "unknown format '%s' (stix, jsonl, csv, suricata, "
+                                       "suricata-datasets, snort, zeek, list, nft, ipset, misp)",
                                        optarg);
             break;
         case O_ORG:
@@ -307,6 +307,9 @@ static int run(int argc, char **argv)
     if (flt.kinds != 0 && interop_format_is_stix(fmt))
         return cli_usage_error(&cli_verb_export, "--type takes a STIX type for format %s",
                                interop_format_name(fmt));
+    if (flt.subdomains && fmt != INTEROP_F_SURICATA && fmt != INTEROP_F_SNORT)
+        return cli_usage_error(&cli_verb_export, "--subdomains is for suricata and snort (datasets "
+                                                 "match exact names)");
     if (sigs && !interop_format_is_stix(fmt))
         return cli_usage_error(&cli_verb_export, "--signatures is for stix and jsonl");
     if (out.path != NULL) {
@@ -369,9 +372,9 @@ static int run(int argc, char **argv)
                 stats.values == 1 ? "" : "s", "", (unsigned long long)stats.inactive,
                 flt.all ? " (--all)" : "", MRD_ESC(org.name), policy_relation_name(org.relation),
                 g.can_read ? "" : "; it has no read grant on this collection");
-    if (fmt == INTEROP_F_SURICATA)
-        fprintf(stderr, "meridian export: %llu Suricata rule%s\n", (unsigned long long)stats.rules,
-                stats.rules == 1 ? "" : "s");
+    if (fmt == INTEROP_F_SURICATA || fmt == INTEROP_F_SURICATA_DS || fmt == INTEROP_F_SNORT)
+        fprintf(stderr, "meridian export: %llu %s rule%s\n", (unsigned long long)stats.rules,
+                fmt == INTEROP_F_SNORT ? "Snort" : "Suricata", stats.rules == 1 ? "" : "s");
     if (stats.inexpressible > 0) {
         fprintf(stderr,
                 "meridian export: %llu indicator%s cannot be expressed in %s and %s left out:\n",
@@ -413,8 +416,8 @@ const struct cli_verb cli_verb_export = {
              "Writes what the reader org may see of collection ID (its uuid, or\n"
              "API-ROOT/ALIAS) under the TLP rules (docs/admin.md): the same objects that\n"
              "org would get over TAXII, in every format. Output goes to stdout, or to\n"
-             "--output PATH (a file; a directory for suricata, list and misp), written\n"
-             "whole and renamed into place. Manual: docs/interop.md.\n"
+             "--output PATH (a file; a directory for suricata, suricata-datasets, list\n"
+             "and misp), written whole and renamed into place. Manual: docs/interop.md.\n"
              "\n"
              "Formats:\n"
              "  stix       one STIX 2.1 bundle of the stored objects (default; every object\n"
@@ -427,6 +430,12 @@ const struct cli_verb cli_verb_export = {
              "             rules for addresses and CIDRs; filemd5/filesha1/filesha256 rules\n"
              "             over DIR/meridian-md5.txt etc.); sid stable per indicator, rev\n"
              "             from its version, metadata: stix_id, tlp, meridian_collection\n"
+             "  suricata-datasets  the form for large sets, in DIR: a dataset of domains\n"
+             "             and an iprep file of addresses/CIDRs (4 rules in all); URLs and\n"
+             "             hashes as in suricata; meridian-datasets.csv maps values to ids\n"
+             "  snort      Snort 3 rules: IP; per domain DNS (labels at offset 12), TLS\n"
+             "             (ClientHello server_name) and http_header:field host; URLs as\n"
+             "             Host + http_raw_uri (hashes, e-mail: inexpressible)\n"
              "  zeek       a Zeek Intel framework file (#fields indicator indicator_type\n"
              "             meta.source meta.desc meta.url; meta.source is the STIX id)\n"
              "  list       one value per line: DIR/ipv4.txt, ipv6.txt, domain.txt, url.txt,\n"
@@ -453,7 +462,7 @@ const struct cli_verb cli_verb_export = {
              "  --label L           only objects carrying label L (repeatable: any of them)\n"
              "  --since TIME        only objects added to the collection after TIME\n"
              "  --latest            stix, jsonl: only the newest version of each object\n"
-             "  --subdomains        suricata: domain rules also match subdomains (dotprefix)\n"
+             "  --subdomains        suricata, snort: domain rules also match subdomains\n"
              "  --now TIME          the time \"active\" is judged at (default: now)\n"
              "Other options:\n"
              "  --as-org ORG        the reader (default: the node's own org); it needs a grant\n"

@@ -245,7 +245,7 @@ static int key_cmp(const void *pa, const void *pb)
     return ca < cb ? -1 : 1;
 }
 
-static enum mrd_code write_string(const char *s, size_t n, struct mrd_buf *out, struct mrd_err *err)
+enum mrd_code mrd_jcs_string(const char *s, size_t n, struct mrd_buf *out, struct mrd_err *err)
 {
     static const char hex[] = "0123456789abcdef";
     enum mrd_code rc;
@@ -377,7 +377,7 @@ static enum mrd_code write_object(const json_t *v, unsigned depth, struct jcs_pr
         if (i > 0)
             rc = mrd_buf_putc(out, ',', err);
         if (rc == MRD_OK)
-            rc = write_string(keys[i].s, keys[i].n, out, err);
+            rc = mrd_jcs_string(keys[i].s, keys[i].n, out, err);
         if (rc == MRD_OK)
             rc = mrd_buf_putc(out, ':', err);
         if (rc == MRD_OK && inner != NULL) {
@@ -421,7 +421,7 @@ static enum mrd_code write_value(const json_t *v, unsigned depth, struct mrd_buf
             rc = mrd_buf_putc(out, ']', err);
         return rc;
     case JSON_STRING:
-        return write_string(json_string_value(v), json_string_length(v), out, err);
+        return mrd_jcs_string(json_string_value(v), json_string_length(v), out, err);
     case JSON_INTEGER:
         /* jansson keeps integers as long long; a JSON number is an IEEE
          * double to every other RFC 8785 implementation, so beyond 2^53 we

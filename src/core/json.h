@@ -78,6 +78,13 @@ enum mrd_code mrd_jcs_write_slot(const json_t *v, const char *outer, const char 
                                  struct mrd_buf *out, struct mrd_jcs_slot *ret,
                                  struct mrd_err *err);
 
+/* Appends the JSON string of (s, n) as mrd_jcs_write writes strings (and
+ * jansson's json_dumps without JSON_ENSURE_ASCII): quotes, backslashes and
+ * control characters escaped, UTF-8 as it is. MRD_E_INVAL when (s, n) is
+ * not valid UTF-8; MRD_E_TOOBIG past out's maximum. For writers that build
+ * JSON text without a DOM. */
+enum mrd_code mrd_jcs_string(const char *s, size_t n, struct mrd_buf *out, struct mrd_err *err);
+
 /* Appends the ECMAScript Number::toString form of d (RFC 8785 §3.2.2.3). */
 enum mrd_code mrd_jcs_number(double d, struct mrd_buf *out, struct mrd_err *err);
 

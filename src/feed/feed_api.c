@@ -183,8 +183,8 @@ static void feed_export(struct api_req *r)
 
     if (!interop_format_parse(fname, &fmt)) {
         api_error(r, 404, "Not found",
-                  "formats: stix, jsonl, csv, suricata, zeek, list, nft, "
-                  "ipset, misp");
+                  "formats: stix, jsonl, csv, suricata, suricata-datasets, snort, zeek, list, "
+                  "nft, ipset, misp");
         return;
     }
     if (r->nparams == 3) {

@@ -5,12 +5,13 @@
  * Does: exports a collection's indicators as Suricata rules (plus hash
  * lists for filemd5/filesha1/filesha256), Zeek Intel framework files,
  * plain value lists, an nftables set file, an ipset restore file, CSV of
- * bare values, JSON lines and STIX 2.1 bundles. The value formats select
- * active indicators (valid_from <= now < valid_until, not revoked) unless
- * told otherwise, and take the values out of simple patterns with
- * match/'s extractor (match_pattern_pairs): an indicator whose pattern no
- * format construct expresses is counted and named, never dropped in
- * silence.
+ * bare values, JSON lines and STIX 2.1 bundles, Snort 3 rules, and
+ * Suricata's form for large sets (datasets for names, iprep for
+ * addresses). The value formats select active indicators (valid_from <=
+ * now < valid_until, not revoked) unless told otherwise, and take the
+ * values out of simple patterns with match/'s extractor
+ * (match_pattern_pairs): an indicator whose pattern no format construct
+ * expresses is counted and named, never dropped in silence.
  * Export is a read like any other: every row goes through the caller's
  * visible() callback, which the CLI and the HTTP feeds implement with
  * policy_may_read() for the reading org, so a file made for a partner holds
@@ -50,15 +51,17 @@
 #define INTEROP_MAX_LABELS 16                /* --label filters */
 
 enum interop_format {
-    INTEROP_F_STIX = 0, /* one STIX 2.1 bundle of the stored objects */
-    INTEROP_F_JSONL,    /* one stored object per line */
-    INTEROP_F_CSV,      /* bare values: type,value,indicator_id,tlp,confidence,... */
-    INTEROP_F_SURICATA, /* Suricata 7 rules (+ hash list files) */
-    INTEROP_F_ZEEK,     /* Zeek Intel framework file */
-    INTEROP_F_LIST,     /* one value per line, one file per value kind */
-    INTEROP_F_NFT,      /* nftables set file (addresses and CIDRs) */
-    INTEROP_F_IPSET,    /* ipset restore file (addresses and CIDRs) */
-    INTEROP_F_MISP,     /* MISP feed: manifest.json, hashes.csv, one event file */
+    INTEROP_F_STIX = 0,    /* one STIX 2.1 bundle of the stored objects */
+    INTEROP_F_JSONL,       /* one stored object per line */
+    INTEROP_F_CSV,         /* bare values: type,value,indicator_id,tlp,confidence,... */
+    INTEROP_F_SURICATA,    /* Suricata 7 rules (+ hash list files) */
+    INTEROP_F_ZEEK,        /* Zeek Intel framework file */
+    INTEROP_F_LIST,        /* one value per line, one file per value kind */
+    INTEROP_F_NFT,         /* nftables set file (addresses and CIDRs) */
+    INTEROP_F_IPSET,       /* ipset restore file (addresses and CIDRs) */
+    INTEROP_F_MISP,        /* MISP feed: manifest.json, hashes.csv, one event file */
+    INTEROP_F_SNORT,       /* Snort 3 rules */
+    INTEROP_F_SURICATA_DS, /* Suricata 7 datasets + iprep for large sets (a directory) */
     INTEROP_F_COUNT
 };
 
@@ -72,7 +75,8 @@ enum interop_kind {
     INTEROP_K_COUNT
 };
 
-/* "stix", "jsonl", "csv", "suricata", "zeek", "list", "nft", "ipset". */
+/* "stix", "jsonl", "csv", "suricata", "zeek", "list", "nft", "ipset", "misp",
+ * "snort", "suricata-datasets". */
 const char *interop_format_name(enum interop_format f);
 bool interop_format_parse(const char *s, enum interop_format *ret);
 /* True for the formats that write several files (an output directory). */
@@ -116,7 +120,7 @@ struct interop_filter {
 struct interop_export_stats {
     uint64_t objects;       /* rows read that the reader may see and the filter kept */
     uint64_t values;        /* values written (value formats) */
-    uint64_t rules;         /* Suricata rules */
+    uint64_t rules;         /* Suricata or Snort rules */
     uint64_t inactive;      /* indicators skipped as not active */
     uint64_t inexpressible; /* indicators with no value this format can express */
     char samples[INTEROP_MAX_SAMPLES][STORE_STIX_ID_MAX + 1]; /* the first of them */
@@ -176,7 +180,7 @@ enum mrd_code interop_writer_end(struct interop_writer *w, struct mrd_err *err);
  * INTEROP_FLUSH bytes. */
 enum mrd_code interop_writer_flush(struct interop_writer *w, const struct interop_sink *sink,
                                    bool all, struct mrd_err *err);
-/* Suricata rules written so far. */
+/* Suricata or Snort rules written so far. */
 uint64_t interop_writer_rules(const struct interop_writer *w);
 
 /* ---- MISP (misp.c, pure) ---- */

@@ -11,6 +11,17 @@
 #define INTEROP_SURICATA_SHA1 "meridian-sha1.txt"
 #define INTEROP_SURICATA_SHA256 "meridian-sha256.txt"
 
+/* Files of the Suricata dataset/iprep export besides the rules and the
+ * hash lists: the domain dataset (base64 lines, Suricata's `type string`),
+ * the iprep category and reputation files, and the value -> indicator map. */
+#define INTEROP_DS_DOMAIN "meridian-domain.lst"
+#define INTEROP_DS_CATEGORIES "meridian-categories.txt"
+#define INTEROP_DS_IPREP "meridian.iprep"
+#define INTEROP_DS_MAP "meridian-datasets.csv"
+#define INTEROP_DS_SET_DOMAIN "meridian-domain" /* dataset name */
+#define INTEROP_IPREP_CATEGORY 1                /* the one category, "meridian" */
+#define INTEROP_IPREP_SCORE 100                 /* reputation of a listed address (0..127) */
+
 /* Files of the list export, one per value type. */
 #define INTEROP_LIST_IPV4 "ipv4.txt"
 #define INTEROP_LIST_IPV6 "ipv6.txt"

@@ -10,6 +10,7 @@
  * passed through.
  */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +37,8 @@ struct interop_writer {
     struct output out[MAX_OUTPUTS];
     size_t nout;
     uint64_t rules;
-    uint64_t v4, v6; /* nft/ipset element counts */
+    uint64_t v4, v6;        /* nft/ipset element counts */
+    struct mrd_buf scratch; /* CSV: one row's labels */
     /* sids handed out in this export (open addressing, 0 = empty) */
     uint32_t *sids;
     size_t sid_cap, nsids;
@@ -48,8 +50,9 @@ struct interop_writer {
     int64_t ev_time; /* newest indicator version, seconds */
 };
 
-static const char *const fmt_names[INTEROP_F_COUNT] = {"stix", "jsonl", "csv",   "suricata", "zeek",
-                                                       "list", "nft",   "ipset", "misp"};
+static const char *const fmt_names[INTEROP_F_COUNT] = {
+    "stix",  "jsonl", "csv",   "suricata",         "zeek", "list", "nft",
+    "ipset", "misp",  "snort", "suricata-datasets"};
 
 const char *interop_format_name(enum interop_format f)
 {
@@ -68,7 +71,8 @@ bool interop_format_parse(const char *s, enum interop_format *ret)
 
 bool interop_format_is_multi(enum interop_format f)
 {
-    return f == INTEROP_F_SURICATA || f == INTEROP_F_LIST || f == INTEROP_F_MISP;
+    return f == INTEROP_F_SURICATA || f == INTEROP_F_LIST || f == INTEROP_F_MISP ||
+           f == INTEROP_F_SURICATA_DS;
 }
 
 bool interop_format_is_stix(enum interop_format f)
@@ -155,6 +159,7 @@ enum mrd_code interop_writer_new(enum interop_format fmt, bool subdomains,
         return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
     w->fmt = fmt;
     w->subdomains = subdomains;
+    mrd_buf_init(&w->scratch, STORE_OBJECT_MAX);
     *ret = w;
     return MRD_OK;
 }
@@ -165,6 +170,7 @@ void interop_writer_free(struct interop_writer *w)
         return;
     for (size_t i = 0; i < w->nout; i++)
         mrd_buf_release(&w->out[i].b);
+    mrd_buf_release(&w->scratch);
     mrd_free(w->sids);
     mrd_free(w);
 }
@@ -195,6 +201,19 @@ enum mrd_code interop_writer_flush(struct interop_writer *w, const struct intero
 
 /* ---- helpers ---- */
 
+/* v in decimal. */
+static enum mrd_code put_u64(struct mrd_buf *b, uint64_t v, struct mrd_err *err)
+{
+    char d[20];
+    size_t i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    return mrd_buf_append(b, d + i, sizeof(d) - i, err);
+}
+
 /* Suricata/Snort content: printable bytes that cannot end or confuse the
  * option stay as they are, everything else becomes |hh hh|. */
 static enum mrd_code put_content(struct mrd_buf *b, const char *s, size_t n, bool lower,
@@ -203,6 +222,21 @@ static enum mrd_code put_content(struct mrd_buf *b, const char *s, size_t n, boo
     static const char safe[] = "-._~/?=&%@!$'()*+,:[]{}#^`<>";
     bool in_hex = false;
     enum mrd_code rc = mrd_buf_putc(b, '"', err);
+    size_t plain_run = 0;
+
+    /* the common case, a value of lower-case letters, digits and . - /:
+     * one append */
+    while (plain_run < n) {
+        unsigned char c = (unsigned char)s[plain_run];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '/' || (!lower && c >= 'A' && c <= 'Z')))
+            break;
+        plain_run++;
+    }
+    if (rc == MRD_OK && plain_run > 0)
+        rc = mrd_buf_append(b, s, plain_run, err);
+    s += plain_run;
+    n -= plain_run;
 
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -234,9 +268,15 @@ static enum mrd_code put_text(struct mrd_buf *b, const char *s, size_t n, const 
                               size_t max, struct mrd_err *err)
 {
     enum mrd_code rc = MRD_OK;
+    size_t clean = 0;
 
     if (n > max)
         n = max;
+    while (clean < n && (unsigned char)s[clean] >= 0x20 && s[clean] != 0x7f &&
+           strchr(bad, s[clean]) == NULL)
+        clean++;
+    if (clean == n) /* nothing to replace: one append */
+        return mrd_buf_append(b, s, n, err);
     for (size_t i = 0; i < n && rc == MRD_OK; i++) {
         unsigned char c = (unsigned char)s[i];
         rc =
@@ -355,8 +395,12 @@ static bool sid_take(struct interop_writer *w, uint32_t *sid)
 static enum mrd_code rule_open(struct interop_writer *w, struct mrd_buf *b, const char *header,
                                const struct interop_ind *ind, struct mrd_err *err)
 {
-    enum mrd_code rc = mrd_buf_printf(b, err, "alert %s (msg:\"Meridian: ", header);
+    enum mrd_code rc = mrd_buf_append(b, "alert ", 6, err);
 
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, header, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, " (msg:\"Meridian: ", 17, err);
     if (rc == MRD_OK) {
         if (ind->name != NULL && ind->name_len > 0)
             rc = put_text(b, ind->name, ind->name_len, "\";\\|", 200, err);
@@ -374,17 +418,143 @@ static enum mrd_code rule_close(struct interop_writer *w, struct mrd_buf *b,
 {
     uint32_t sid = interop_sid(ind->id, ind->id_len, tag);
     int64_t rev = ind->modified_usec != STORE_TIME_NONE ? ind->modified_usec / 1000000 : 1;
+    enum mrd_code rc;
 
     if (!sid_take(w, &sid))
         return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
     if (rev < 1 || rev > UINT32_MAX)
         rev = 1;
     w->rules++;
-    return mrd_buf_printf(b, err,
-                          "sid:%u; rev:%lld; metadata:stix_id %.*s, tlp %s, meridian_collection "
-                          "%s;)\n",
-                          sid, (long long)rev, (int)ind->id_len, ind->id, policy_tlp_name(ind->tlp),
-                          ind->collection_id != NULL ? ind->collection_id : "-");
+    /* sid:N; rev:R; metadata:stix_id ID, tlp T, meridian_collection C;)
+     * appended piece by piece: printf was a fifth of a large export */
+    rc = mrd_buf_append(b, "sid:", 4, err);
+    if (rc == MRD_OK)
+        rc = put_u64(b, sid, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, "; rev:", 6, err);
+    if (rc == MRD_OK)
+        rc = put_u64(b, (uint64_t)rev, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, "; metadata:stix_id ", 19, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ind->id, ind->id_len, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ", tlp ", 6, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, policy_tlp_name(ind->tlp), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ", meridian_collection ", 22, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, ind->collection_id != NULL ? ind->collection_id : "-", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ";)\n", 3, err);
+    return rc;
+}
+
+/* The rule of an address or CIDR range, both directions (Suricata and
+ * Snort 3 write it alike). False when v is neither. */
+static bool ip_rule(struct interop_writer *w, struct mrd_buf *b, const struct interop_ind *ind,
+                    const struct interop_value *v, enum mrd_code *rc, struct mrd_err *err)
+{
+    char ip[INET6_ADDRSTRLEN + 8], hdr[96];
+
+    if (!ip_norm(v->type, v->v, v->n, ip, sizeof(ip)))
+        return false;
+    (void)snprintf(hdr, sizeof(hdr), "ip any any <> %s any", ip);
+    *rc = rule_open(w, b, hdr, ind, err);
+    if (*rc == MRD_OK)
+        *rc = rule_close(w, b, ind, "ip", err);
+    return true;
+}
+
+/* An http(s) URL as the Host header's name (no port, no brackets' content
+ * changed) and the raw path with its query (no fragment), pointing into
+ * norm. False when it is not an http(s) URL. */
+static bool url_split(const struct interop_value *v, char *norm, size_t size, const char **host,
+                      size_t *hn, const char **path, size_t *pn)
+{
+    const char *nh = NULL, *scheme_end, *hend, *frag, *colon = NULL;
+    size_t nhn = 0, nn = match_url_normalize(v->v, v->n, norm, size, &nh, &nhn);
+
+    if (nn == 0 ||
+        !(mrd_str_has_prefix(norm, nn, "http://") || mrd_str_has_prefix(norm, nn, "https://")))
+        return false;
+    scheme_end = strstr(norm, "://") + 3;
+    *path = memchr(scheme_end, '/', (size_t)(norm + nn - scheme_end));
+    if (*path == NULL)
+        *path = norm + nn;
+    hend = *path;
+    *pn = (size_t)(norm + nn - *path);
+    frag = memchr(*path, '#', *pn);
+    if (frag != NULL)
+        *pn = (size_t)(frag - *path);
+    /* the Host header's name, without a port */
+    for (const char *k = scheme_end; k < hend; k++)
+        if (*k == ':' && scheme_end[0] != '[')
+            colon = k;
+    if (colon != NULL)
+        hend = colon;
+    *host = scheme_end;
+    *hn = (size_t)(hend - scheme_end);
+    return true;
+}
+
+/* How one engine says "this Host and this raw path": the rule of a URL. */
+struct url_syntax {
+    const char *header;   /* the rule header */
+    const char *host;     /* the Host buffer, up to content: */
+    const char *host_len; /* after the host's content, before its length */
+    const char *path;     /* the raw-URI buffer, up to content: */
+    const char *path_len; /* after the path's content, before its length */
+    const char *tail;     /* options before sid */
+};
+
+static const struct url_syntax suricata_url = {"http any any -> any any",
+                                               "http.host; content:",
+                                               "; bsize:",
+                                               "; http.uri.raw; content:",
+                                               "; bsize:",
+                                               "; "};
+static const struct url_syntax snort_url = {
+    "tcp any any -> any any", "flow:to_server,established; http_header:field host; content:",
+    ",nocase; bufferlen:",    "; http_raw_uri; content:",
+    "; bufferlen:",           "; service:http; "};
+
+/* The rule of an http(s) URL: its Host exactly (no port, case folded)
+ * and its raw path and query exactly. False when v is not such a URL. */
+static bool url_rule(struct interop_writer *w, struct mrd_buf *b, const struct interop_ind *ind,
+                     const struct interop_value *v, const struct url_syntax *syn, enum mrd_code *rc,
+                     struct mrd_err *err)
+{
+    char norm[MATCH_MAX_VALUE];
+    const char *host, *path;
+    size_t hn, pn;
+
+    if (!url_split(v, norm, sizeof(norm), &host, &hn, &path, &pn) || hn == 0)
+        return false;
+    *rc = rule_open(w, b, syn->header, ind, err);
+    if (*rc == MRD_OK)
+        *rc = mrd_buf_puts(b, syn->host, err);
+    if (*rc == MRD_OK)
+        *rc = put_content(b, host, hn, true, err);
+    if (*rc == MRD_OK)
+        *rc = mrd_buf_puts(b, syn->host_len, err);
+    if (*rc == MRD_OK)
+        *rc = put_u64(b, hn, err);
+    if (*rc == MRD_OK && pn > 0) {
+        *rc = mrd_buf_puts(b, syn->path, err);
+        if (*rc == MRD_OK)
+            *rc = put_content(b, path, pn, false, err);
+        if (*rc == MRD_OK)
+            *rc = mrd_buf_puts(b, syn->path_len, err);
+        if (*rc == MRD_OK)
+            *rc = put_u64(b, pn, err);
+    }
+    if (*rc == MRD_OK)
+        *rc = mrd_buf_puts(b, syn->tail, err);
+    if (*rc == MRD_OK)
+        *rc = rule_close(w, b, ind, "url", err);
+    return true;
 }
 
 static const char *hash_list_file(enum match_type t)
@@ -406,7 +576,6 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
                                     const char **why, struct mrd_err *err)
 {
     struct mrd_buf *b = main_out(w);
-    char ip[INET6_ADDRSTRLEN + 8], hdr[96];
     enum mrd_code rc = MRD_OK;
 
     if (b == NULL)
@@ -414,20 +583,17 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
     switch (v->type) {
     case MATCH_T_IPV4:
     case MATCH_T_IPV6:
-        if (!ip_norm(v->type, v->v, v->n, ip, sizeof(ip))) {
+        if (!ip_rule(w, b, ind, v, &rc, err)) {
             *why = "not an IP address or CIDR range";
             return MRD_OK;
         }
-        (void)snprintf(hdr, sizeof(hdr), "ip any any <> %s any", ip);
-        rc = rule_open(w, b, hdr, ind, err);
-        if (rc == MRD_OK)
-            rc = rule_close(w, b, ind, "ip", err);
         break;
     case MATCH_T_DOMAIN: {
         static const struct {
-            const char *proto, *buffer, *tag;
-        } where[] = {
-            {"dns", "dns.query", "dns"}, {"tls", "tls.sni", "tls"}, {"http", "http.host", "http"}};
+            const char *header, *buffer, *tag;
+        } where[] = {{"dns any any -> any any", "dns.query", "dns"},
+                     {"tls any any -> any any", "tls.sni", "tls"},
+                     {"http any any -> any any", "http.host", "http"}};
         size_t n = v->n;
         if (n > 0 && v->v[n - 1] == '.')
             n--; /* the root label */
@@ -436,8 +602,7 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
             return MRD_OK;
         }
         for (size_t k = 0; k < 3 && rc == MRD_OK; k++) {
-            (void)snprintf(hdr, sizeof(hdr), "%s any any -> any any", where[k].proto);
-            rc = rule_open(w, b, hdr, ind, err);
+            rc = rule_open(w, b, where[k].header, ind, err);
             if (rc == MRD_OK && w->subdomains) {
                 /* ".evil.com" at the end of ".<name>": the name or a subdomain */
                 rc = mrd_buf_printf(b, err, "%s; dotprefix; content:", where[k].buffer);
@@ -454,63 +619,29 @@ static enum mrd_code suricata_value(struct interop_writer *w, const struct inter
                 if (rc == MRD_OK)
                     rc = mrd_buf_printf(b, err, "; %sendswith; ", k == 2 ? "" : "nocase; ");
             } else if (rc == MRD_OK) {
-                rc = mrd_buf_printf(b, err, "%s; content:", where[k].buffer);
+                rc = mrd_buf_puts(b, where[k].buffer, err);
+                if (rc == MRD_OK)
+                    rc = mrd_buf_append(b, "; content:", 10, err);
                 if (rc == MRD_OK)
                     rc = put_content(b, v->v, n, true, err);
                 if (rc == MRD_OK)
-                    rc = mrd_buf_printf(b, err, "; %sbsize:%zu; ", k == 2 ? "" : "nocase; ", n);
+                    rc = mrd_buf_puts(b, k == 2 ? "; bsize:" : "; nocase; bsize:", err);
+                if (rc == MRD_OK)
+                    rc = put_u64(b, n, err);
+                if (rc == MRD_OK)
+                    rc = mrd_buf_append(b, "; ", 2, err);
             }
             if (rc == MRD_OK)
                 rc = rule_close(w, b, ind, where[k].tag, err);
         }
         break;
     }
-    case MATCH_T_URL: {
-        char norm[MATCH_MAX_VALUE];
-        const char *host = NULL, *path;
-        size_t hn = 0, nn = match_url_normalize(v->v, v->n, norm, sizeof(norm), &host, &hn);
-        const char *scheme_end;
-        (void)host;
-        if (nn == 0 || !(mrd_str_has_prefix(norm, nn, "http://") ||
-                         mrd_str_has_prefix(norm, nn, "https://"))) {
+    case MATCH_T_URL:
+        if (!url_rule(w, b, ind, v, &suricata_url, &rc, err)) {
             *why = "not an http(s) URL";
             return MRD_OK;
         }
-        scheme_end = strstr(norm, "://") + 3;
-        path = memchr(scheme_end, '/', (size_t)(norm + nn - scheme_end));
-        if (path == NULL)
-            path = norm + nn;
-        {
-            const char *hend = path, *colon = NULL;
-            size_t pn = (size_t)(norm + nn - path);
-            const char *frag = memchr(path, '#', pn);
-            if (frag != NULL)
-                pn = (size_t)(frag - path);
-            /* the Host header's name, without a port */
-            for (const char *k = scheme_end; k < hend; k++)
-                if (*k == ':' && scheme_end[0] != '[')
-                    colon = k;
-            if (colon != NULL)
-                hend = colon;
-            rc = rule_open(w, b, "http any any -> any any", ind, err);
-            if (rc == MRD_OK)
-                rc = mrd_buf_puts(b, "http.host; content:", err);
-            if (rc == MRD_OK)
-                rc = put_content(b, scheme_end, (size_t)(hend - scheme_end), true, err);
-            if (rc == MRD_OK)
-                rc = mrd_buf_printf(b, err, "; bsize:%zu; ", (size_t)(hend - scheme_end));
-            if (rc == MRD_OK && pn > 0) {
-                rc = mrd_buf_puts(b, "http.uri.raw; content:", err);
-                if (rc == MRD_OK)
-                    rc = put_content(b, path, pn, false, err);
-                if (rc == MRD_OK)
-                    rc = mrd_buf_printf(b, err, "; bsize:%zu; ", pn);
-            }
-            if (rc == MRD_OK)
-                rc = rule_close(w, b, ind, "url", err);
-        }
         break;
-    }
     case MATCH_T_MD5:
     case MATCH_T_SHA1:
     case MATCH_T_SHA256: {
@@ -576,6 +707,166 @@ static enum mrd_code suricata_end(struct interop_writer *w, struct mrd_err *err)
     return rc;
 }
 
+/* ---- Snort 3 ----
+ * Snort 3 has no DNS-name or TLS-SNI buffer: a domain's DNS rule matches
+ * the name as it travels (length-prefixed labels) right after the 12-byte
+ * header of a UDP query, its TLS rule the server_name entry of a
+ * ClientHello (name type 0, 16-bit length, name), and its HTTP rule the
+ * Host header through `http_header:field host`. Content modifiers follow
+ * the content after commas, as Snort 3 writes them. */
+
+/* name as DNS labels on the wire ("\4evil\7example\0"). False when a
+ * label is empty or longer than 63 bytes, or the name longer than 255. */
+static bool dns_wire(const char *name, size_t n, char *out, size_t size, size_t *ret)
+{
+    size_t o = 0, start = 0;
+
+    if (n + 2 > size || n + 2 > 255)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && name[i] != '.')
+            continue;
+        if (i == start || i - start > 63)
+            return false;
+        out[o++] = (char)(i - start);
+        memcpy(out + o, name + start, i - start);
+        o += i - start;
+        start = i + 1;
+    }
+    out[o++] = '\0';
+    *ret = o;
+    return true;
+}
+
+/* A PCRE for "name or any subdomain" of a whole buffer, case-insensitive;
+ * every byte but letters, digits and '-' escaped. */
+static enum mrd_code put_suffix_pcre(struct mrd_buf *b, const char *name, size_t n,
+                                     struct mrd_err *err)
+{
+    enum mrd_code rc = mrd_buf_puts(b, "pcre:\"/(^|\\.)", err);
+
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '-')
+            rc = mrd_buf_putc(b, (char)c, err);
+        else
+            rc = mrd_buf_printf(b, err, "\\x%02x", c);
+    }
+    return rc == MRD_OK ? mrd_buf_puts(b, "$/i\"; ", err) : rc;
+}
+
+static enum mrd_code snort_domain(struct interop_writer *w, struct mrd_buf *b,
+                                  const struct interop_ind *ind, const char *name, size_t n,
+                                  const char **why, bool *ok, struct mrd_err *err)
+{
+    char lname[MATCH_MAX_VALUE], wire[MATCH_MAX_VALUE + 2], sni[MATCH_MAX_VALUE + 3];
+    size_t wn;
+    enum mrd_code rc;
+
+    *ok = false;
+    if (n > sizeof(lname)) {
+        *why = "domain name too long";
+        return MRD_OK;
+    }
+    /* lower-case first: put_content must not fold the length bytes */
+    for (size_t i = 0; i < n; i++)
+        lname[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] | 0x20 : name[i]);
+    name = lname;
+    if (!dns_wire(name, n, wire, sizeof(wire), &wn)) {
+        *why = "not a DNS name (an empty label, a label over 63 bytes or over 253 in all)";
+        return MRD_OK;
+    }
+    *ok = true;
+    /* DNS: the query name, exact at its offset, or as a label suffix */
+    rc = rule_open(w, b, "udp any any -> any 53", ind, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "content:", err);
+    if (rc == MRD_OK)
+        rc = put_content(b, wire, wn, false, err);
+    if (rc == MRD_OK)
+        rc = w->subdomains ? mrd_buf_puts(b, ",nocase; ", err)
+                           : mrd_buf_printf(b, err, ",offset 12,depth %zu,nocase; ", wn);
+    if (rc == MRD_OK)
+        rc = rule_close(w, b, ind, "dns", err);
+    /* TLS: the ClientHello's server_name entry (exact: its length is in it) */
+    sni[0] = '\0';
+    sni[1] = (char)(n >> 8);
+    sni[2] = (char)(n & 0xff);
+    memcpy(sni + 3, name, n);
+    if (rc == MRD_OK)
+        rc = rule_open(w, b, "tcp any any -> any any", ind, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "flow:to_server,established; ssl_state:client_hello; content:", err);
+    if (rc == MRD_OK)
+        rc = put_content(b, sni, n + 3, false, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, ",nocase; service:ssl; ", err);
+    if (rc == MRD_OK)
+        rc = rule_close(w, b, ind, "tls", err);
+    /* HTTP: the Host header */
+    if (rc == MRD_OK)
+        rc = rule_open(w, b, "tcp any any -> any any", ind, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "flow:to_server,established; http_header:field host; ", err);
+    if (rc == MRD_OK && w->subdomains) {
+        rc = put_suffix_pcre(b, name, n, err);
+    } else if (rc == MRD_OK) {
+        rc = mrd_buf_puts(b, "content:", err);
+        if (rc == MRD_OK)
+            rc = put_content(b, name, n, false, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, err, ",nocase; bufferlen:%zu; ", n);
+    }
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "service:http; ", err);
+    if (rc == MRD_OK)
+        rc = rule_close(w, b, ind, "http", err);
+    return rc;
+}
+
+static enum mrd_code snort_value(struct interop_writer *w, const struct interop_ind *ind,
+                                 const struct interop_value *v, size_t *written, const char **why,
+                                 struct mrd_err *err)
+{
+    struct mrd_buf *b = main_out(w);
+    enum mrd_code rc = MRD_OK;
+    bool ok = true;
+
+    if (b == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    switch (v->type) {
+    case MATCH_T_IPV4:
+    case MATCH_T_IPV6:
+        if (!ip_rule(w, b, ind, v, &rc, err)) {
+            *why = "not an IP address or CIDR range";
+            return MRD_OK;
+        }
+        break;
+    case MATCH_T_DOMAIN: {
+        size_t n = v->n;
+        if (n > 0 && v->v[n - 1] == '.')
+            n--; /* the root label */
+        rc = snort_domain(w, b, ind, v->v, n, why, &ok, err);
+        break;
+    }
+    case MATCH_T_URL:
+        if (!url_rule(w, b, ind, v, &snort_url, &rc, err)) {
+            *why = "not an http(s) URL";
+            return MRD_OK;
+        }
+        break;
+    case MATCH_T_EMAIL:
+        *why = "Snort 3 has no e-mail address keyword";
+        return MRD_OK;
+    default:
+        *why = "Snort 3 rules have no file hash list (hashes go in its file_policy)";
+        return MRD_OK;
+    }
+    if (rc == MRD_OK && ok)
+        (*written)++;
+    return rc;
+}
+
 /* ---- Zeek Intel framework ---- */
 
 static const char *zeek_type(enum match_type t, bool cidr)
@@ -627,8 +918,15 @@ static enum mrd_code zeek_value(struct interop_writer *w, const struct interop_i
     }
     rc = mrd_buf_append(b, s, n, err);
     if (rc == MRD_OK)
-        rc = mrd_buf_printf(b, err, "\t%s\t%.*s\t", zeek_type(v->type, cidr), (int)ind->id_len,
-                            ind->id);
+        rc = mrd_buf_putc(b, '\t', err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, zeek_type(v->type, cidr), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(b, '\t', err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, ind->id, ind->id_len, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(b, '\t', err);
     if (rc == MRD_OK && ind->name != NULL && ind->name_len > 0)
         rc = put_text(b, ind->name, ind->name_len, "", 200, err);
     else if (rc == MRD_OK)
@@ -706,11 +1004,14 @@ static enum mrd_code addr_value(struct interop_writer *w, const struct interop_v
             rc = mrd_buf_printf(b, err, "%sadd element inet meridian %s { %s",
                                 *count == 0 ? "" : " }\n", v4 ? "indicators_v4" : "indicators_v6",
                                 ip);
-        else
-            rc = mrd_buf_printf(b, err, ", %s", ip);
+        else if ((rc = mrd_buf_append(b, ", ", 2, err)) == MRD_OK)
+            rc = mrd_buf_puts(b, ip, err);
     } else {
-        rc = mrd_buf_printf(b, err, "add %s %s -exist\n", v4 ? INTEROP_IPSET_V4 : INTEROP_IPSET_V6,
-                            ip);
+        rc = mrd_buf_puts(b, v4 ? "add " INTEROP_IPSET_V4 " " : "add " INTEROP_IPSET_V6 " ", err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, ip, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(b, " -exist\n", err);
     }
     if (rc == MRD_OK) {
         (*count)++;
@@ -793,6 +1094,10 @@ static enum mrd_code csv_field(struct mrd_buf *b, const char *s, size_t n, bool 
     for (size_t i = 0; i < n; i++)
         if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
             quote = true;
+    if (!quote && (n == 0 || strchr("=+-@", s[0]) == NULL)) { /* as it is: one append */
+        rc = mrd_buf_append(b, s, n, err);
+        return rc == MRD_OK ? mrd_buf_putc(b, last ? '\n' : ',', err) : rc;
+    }
     if (quote)
         rc = mrd_buf_putc(b, '"', err);
     if (rc == MRD_OK && n > 0 && strchr("=+-@", s[0]) != NULL)
@@ -823,8 +1128,8 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
     struct mrd_buf *b = main_out(w);
     char t1[MRD_TIME_STIX_MS_LEN + 1] = "", t2[MRD_TIME_STIX_MS_LEN + 1] = "", conf[16] = "";
     const char *tlp = policy_tlp_name(ind->tlp);
-    struct mrd_buf labels;
-    enum mrd_code rc;
+    struct mrd_buf *labels = &w->scratch;
+    enum mrd_code rc = MRD_OK;
 
     if (b == NULL)
         return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
@@ -832,18 +1137,24 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
         mrd_time_format_stix_ms(ind->valid_from, t1);
     if (ind->valid_until != STORE_TIME_NONE)
         mrd_time_format_stix_ms(ind->valid_until, t2);
-    if (ind->confidence >= 0)
-        (void)snprintf(conf, sizeof(conf), "%d", ind->confidence);
-    mrd_buf_init(&labels, STORE_OBJECT_MAX);
-    rc = mrd_buf_reserve(&labels, 0, err);
+    if (ind->confidence >= 0 && ind->confidence < 1000) { /* 0..100 in STIX */
+        int c = ind->confidence, k = 0;
+        if (c >= 100)
+            conf[k++] = (char)('0' + c / 100);
+        if (c >= 10)
+            conf[k++] = (char)('0' + c / 10 % 10);
+        conf[k++] = (char)('0' + c % 10);
+        conf[k] = '\0';
+    }
+    mrd_buf_reset(labels); /* reused: no allocation per row */
     for (size_t i = 0; rc == MRD_OK && i < json_array_size(ind->labels); i++) {
         const json_t *l = json_array_get(ind->labels, i);
         if (!json_is_string(l))
             continue;
-        if (labels.len > 0)
-            rc = mrd_buf_putc(&labels, ';', err);
+        if (labels->len > 0)
+            rc = mrd_buf_putc(labels, ';', err);
         if (rc == MRD_OK)
-            rc = mrd_buf_append(&labels, json_string_value(l), json_string_length(l), err);
+            rc = mrd_buf_append(labels, json_string_value(l), json_string_length(l), err);
     }
     if (rc == MRD_OK)
         rc = csv_field(b, type_name(v->type), strlen(type_name(v->type)), false, err);
@@ -860,11 +1171,146 @@ static enum mrd_code csv_value(struct interop_writer *w, const struct interop_in
     if (rc == MRD_OK)
         rc = csv_field(b, t2, strlen(t2), false, err);
     if (rc == MRD_OK)
-        rc = csv_field(b, labels.data, labels.len, true, err);
-    mrd_buf_release(&labels);
+        rc = csv_field(b, labels->len > 0 ? labels->data : "", labels->len, true, err);
     if (rc == MRD_OK)
         (*written)++;
     return rc;
+}
+
+/* ---- Suricata datasets and iprep (large sets) ----
+ * Names go into one dataset of `type string` (a line of base64 per name,
+ * as Suricata 7 loads it) that three rules test with isset on dns.query,
+ * tls.sni and http.host; addresses and CIDR ranges into an iprep file of
+ * one category that one rule tests. The rules carry no STIX id (one rule
+ * stands for many indicators): meridian-datasets.csv maps every value back
+ * to its indicator, and `meridian match` finds the indicator from the
+ * value the EVE alert carries. URLs (no Suricata buffer holds the host and
+ * the path together) and file hashes (filemd5/filesha1/filesha256 lists are
+ * already sets) are written as in the rule form. */
+
+static enum mrd_code ds_map(struct interop_writer *w, const char *kind, const char *s, size_t n,
+                            const struct interop_ind *ind, struct mrd_err *err)
+{
+    struct mrd_buf *m = output(w, INTEROP_DS_MAP, false);
+    enum mrd_code rc;
+
+    if (m == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    if (m->len == 0 && (rc = mrd_buf_puts(m, "list,value,indicator_id\n", err)) != MRD_OK)
+        return rc;
+    rc = csv_field(m, kind, strlen(kind), false, err);
+    if (rc == MRD_OK)
+        rc = csv_field(m, s, n, false, err);
+    if (rc == MRD_OK)
+        rc = csv_field(m, ind->id, ind->id_len, true, err);
+    return rc;
+}
+
+static enum mrd_code ds_value(struct interop_writer *w, const struct interop_ind *ind,
+                              const struct interop_value *v, size_t *written, const char **why,
+                              struct mrd_err *err)
+{
+    char ip[INET6_ADDRSTRLEN + 8];
+    const char *s;
+    size_t n;
+    struct mrd_buf *b;
+    enum mrd_code rc;
+
+    if (v->type != MATCH_T_IPV4 && v->type != MATCH_T_IPV6 && v->type != MATCH_T_DOMAIN)
+        return suricata_value(w, ind, v, written, why, err);
+    if (!line_value(v, ip, sizeof(ip), &s, &n, why))
+        return MRD_OK;
+    if (v->type == MATCH_T_DOMAIN) {
+        char low[MATCH_MAX_VALUE],
+            b64[sodium_base64_ENCODED_LEN(MATCH_MAX_VALUE, sodium_base64_VARIANT_ORIGINAL)];
+        if (n > 0 && s[n - 1] == '.')
+            n--; /* the root label */
+        if (n == 0 || n > sizeof(low)) {
+            *why = n == 0 ? "empty domain name" : "domain name too long";
+            return MRD_OK;
+        }
+        /* lower-case: the rules fold dns.query and tls.sni with to_lowercase */
+        for (size_t i = 0; i < n; i++)
+            low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] | 0x20 : s[i]);
+        sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)low, n,
+                          sodium_base64_VARIANT_ORIGINAL);
+        b = output(w, INTEROP_DS_DOMAIN, false);
+        if (b == NULL)
+            return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+        rc = mrd_buf_puts(b, b64, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_putc(b, '\n', err);
+        if (rc == MRD_OK)
+            rc = ds_map(w, "domain", low, n, ind, err);
+    } else {
+        b = output(w, INTEROP_DS_IPREP, false);
+        if (b == NULL)
+            return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+        rc = mrd_buf_append(b, s, n, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_printf(b, err, ",%d,%d\n", INTEROP_IPREP_CATEGORY, INTEROP_IPREP_SCORE);
+        if (rc == MRD_OK)
+            rc = ds_map(w, "ip", s, n, ind, err);
+    }
+    if (rc == MRD_OK)
+        (*written)++;
+    return rc;
+}
+
+static bool has_output(const struct interop_writer *w, const char *file)
+{
+    for (size_t i = 0; i < w->nout; i++)
+        if (w->out[i].file == file)
+            return true;
+    return false;
+}
+
+/* The set rules, after the last indicator: three over the domain dataset,
+ * one over the iprep category, then the hash-list rules. */
+static enum mrd_code ds_end(struct interop_writer *w, struct mrd_err *err)
+{
+    static const struct {
+        const char *proto, *buffer, *tag, *what;
+    } where[] = {{"dns", "dns.query; to_lowercase", "dataset-dns", "DNS query for"},
+                 {"tls", "tls.sni; to_lowercase", "dataset-tls", "TLS SNI of"},
+                 {"http", "http.host", "dataset-http", "HTTP Host of"}};
+    const char *cid = w->collection_id != NULL ? w->collection_id : "-";
+    struct mrd_buf *b = main_out(w), *c;
+    enum mrd_code rc = MRD_OK;
+    uint32_t sid;
+
+    if (b == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    for (size_t k = 0; k < 3 && rc == MRD_OK && has_output(w, INTEROP_DS_DOMAIN); k++) {
+        sid = interop_sid(cid, strlen(cid), where[k].tag);
+        if (!sid_take(w, &sid))
+            return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
+        w->rules++;
+        rc = mrd_buf_printf(b, err,
+                            "alert %s any any -> any any (msg:\"Meridian: %s a domain on the "
+                            "indicator list\"; %s; dataset:isset,%s,type string,load %s; sid:%u; "
+                            "rev:1; metadata:meridian_list domain, meridian_collection %s;)\n",
+                            where[k].proto, where[k].what, where[k].buffer, INTEROP_DS_SET_DOMAIN,
+                            INTEROP_DS_DOMAIN, sid, cid);
+    }
+    if (rc == MRD_OK && has_output(w, INTEROP_DS_IPREP)) {
+        sid = interop_sid(cid, strlen(cid), "iprep");
+        if (!sid_take(w, &sid))
+            return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
+        w->rules++;
+        rc = mrd_buf_printf(b, err,
+                            "alert ip any any -> any any (msg:\"Meridian: address on the indicator "
+                            "list\"; iprep:any,meridian,>,0; sid:%u; rev:1; metadata:meridian_list "
+                            "ip, meridian_collection %s;)\n",
+                            sid, cid);
+        c = output(w, INTEROP_DS_CATEGORIES, false);
+        if (rc == MRD_OK && c == NULL)
+            rc = mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+        if (rc == MRD_OK)
+            rc =
+                mrd_buf_printf(c, err, "%d,meridian,Meridian indicators\n", INTEROP_IPREP_CATEGORY);
+    }
+    return rc == MRD_OK ? suricata_end(w, err) : rc;
 }
 
 /* ---- MISP feed ----
@@ -921,11 +1367,11 @@ static enum mrd_code misp_value(struct interop_writer *w, const struct interop_i
                                 const char **why, struct mrd_err *err)
 {
     const char *cat, *type = misp_type(v->type, &cat);
+    static const char hex[] = "0123456789abcdef";
     const char *cid = ind->collection_id != NULL ? ind->collection_id : "-";
-    char u[MRD_UUID_STR_LEN + 1], tag[32], md5[33];
+    char u[MRD_UUID_STR_LEN + 1], md5[33];
     struct mrd_buf *b, *h;
-    json_t *a;
-    char *text;
+    size_t mark;
     int64_t secs = ind->modified_usec / 1000000;
     uint8_t digest[16];
     enum mrd_code rc;
@@ -950,39 +1396,64 @@ static enum mrd_code misp_value(struct interop_writer *w, const struct interop_i
         if (mrd_uuid_v5(MRD_UUID_STIX_NAMESPACE, name, strlen(name), u, err) != MRD_OK)
             return MRD_E_INVAL;
     }
-    (void)snprintf(tag, sizeof(tag), "tlp:%s", policy_tlp_name(ind->tlp));
-    a = json_pack("{s:s, s:s, s:s, s:b, s:s%, s:s%, s:I, s:[{s:s}]}", "uuid", u, "type", type,
-                  "category", cat, "to_ids", 1, "value", v->v, v->n, "comment", ind->id,
-                  ind->id_len, "timestamp", (json_int_t)(secs > 0 ? secs : 0), "Tag", "name", tag);
-    if (a == NULL) {
+    /* the attribute as json_dumps(JSON_COMPACT | JSON_SORT_KEYS) would
+     * write it, formatted by hand (no DOM per value; MISP wants the
+     * timestamp as a string of digits) */
+    b = output(w, w->ev_file, false);
+    h = output(w, INTEROP_MISP_HASHES, false);
+    if (b == NULL || h == NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs");
+    mark = b->len;
+    rc = w->attrs > 0 ? mrd_buf_putc(b, ',', err) : MRD_OK;
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "{\"Tag\":[{\"name\":\"tlp:", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, policy_tlp_name(ind->tlp), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\"}],\"category\":\"", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, cat, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"comment\":", err);
+    if (rc == MRD_OK)
+        rc = mrd_jcs_string(ind->id, ind->id_len, b, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, ",\"timestamp\":\"", err);
+    if (rc == MRD_OK)
+        rc = put_u64(b, (uint64_t)(secs > 0 ? secs : 0), err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"to_ids\":true,\"type\":\"", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, type, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"uuid\":\"", err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(b, u, MRD_UUID_STR_LEN, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(b, "\",\"value\":", err);
+    if (rc == MRD_OK)
+        rc = mrd_jcs_string(v->v, v->n, b, err);
+    if (rc == MRD_E_INVAL) {
+        b->len = mark; /* undo the half-written attribute */
+        mrd_err_clear(err);
         *why = "value is not UTF-8";
         return MRD_OK;
     }
-    /* MISP wants timestamps as strings of digits */
-    {
-        char ts[24];
-        (void)snprintf(ts, sizeof(ts), "%lld", (long long)(secs > 0 ? secs : 0));
-        (void)json_object_set_new(a, "timestamp", json_string(ts));
-    }
-    text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(a);
-    if (text == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "export: out of memory");
-    b = output(w, w->ev_file, false);
-    h = output(w, INTEROP_MISP_HASHES, false);
-    rc = b == NULL || h == NULL ? mrd_err_set(err, MRD_E_INTERNAL, "export: too many outputs")
-                                : MRD_OK;
-    if (rc == MRD_OK && w->attrs > 0)
-        rc = mrd_buf_putc(b, ',', err);
     if (rc == MRD_OK)
-        rc = mrd_buf_puts(b, text, err);
-    free(text);
+        rc = mrd_buf_putc(b, '}', err);
     /* hashes.csv: md5(value),event uuid (MISP's feed cache) */
     mrd_md5(v->v, v->n, digest);
-    for (int i = 0; i < 16; i++)
-        (void)snprintf(md5 + 2 * i, 3, "%02x", digest[i]);
+    for (int i = 0; i < 16; i++) {
+        md5[2 * i] = hex[digest[i] >> 4];
+        md5[2 * i + 1] = hex[digest[i] & 15];
+    }
+    md5[32] = ',';
     if (rc == MRD_OK)
-        rc = mrd_buf_printf(h, err, "%s,%s\n", md5, w->ev_uuid);
+        rc = mrd_buf_append(h, md5, 33, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(h, w->ev_uuid, MRD_UUID_STR_LEN, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(h, '\n', err);
     if (rc == MRD_OK) {
         w->attrs++;
         if (secs > w->ev_time)
@@ -1065,6 +1536,18 @@ enum mrd_code interop_writer_begin(struct interop_writer *w, struct mrd_err *err
     case INTEROP_F_SURICATA:
         return mrd_buf_puts(b, "# Meridian indicators as Suricata 7 rules (docs/interop.md)\n",
                             err);
+    case INTEROP_F_SURICATA_DS:
+        return mrd_buf_puts(b,
+                            "# Meridian indicators as Suricata 7 datasets and iprep "
+                            "(docs/interop.md). Run with\n"
+                            "#   --set default-rule-path=DIR --set default-reputation-path=DIR\n"
+                            "#   --set reputation-categories-file=DIR/" INTEROP_DS_CATEGORIES "\n"
+                            "#   --set reputation-files.0=" INTEROP_DS_IPREP "\n"
+                            "# and, past ~100,000 addresses, a larger host table (Suricata's\n"
+                            "# default 32mb holds fewer): --set host.memcap=512mb\n",
+                            err);
+    case INTEROP_F_SNORT:
+        return mrd_buf_puts(b, "# Meridian indicators as Snort 3 rules (docs/interop.md)\n", err);
     default:
         return MRD_OK;
     }
@@ -1087,6 +1570,12 @@ enum mrd_code interop_writer_add(struct interop_writer *w, const struct interop_
             break;
         case INTEROP_F_ZEEK:
             rc = zeek_value(w, ind, &vals[i], ret_written, ret_why, err);
+            break;
+        case INTEROP_F_SNORT:
+            rc = snort_value(w, ind, &vals[i], ret_written, ret_why, err);
+            break;
+        case INTEROP_F_SURICATA_DS:
+            rc = ds_value(w, ind, &vals[i], ret_written, ret_why, err);
             break;
         case INTEROP_F_LIST:
             rc = list_value(w, &vals[i], ret_written, ret_why, err);
@@ -1113,6 +1602,8 @@ enum mrd_code interop_writer_end(struct interop_writer *w, struct mrd_err *err)
     switch (w->fmt) {
     case INTEROP_F_SURICATA:
         return suricata_end(w, err);
+    case INTEROP_F_SURICATA_DS:
+        return ds_end(w, err);
     case INTEROP_F_NFT:
         return nft_end(w, err);
     case INTEROP_F_IPSET:

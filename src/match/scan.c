@@ -1139,7 +1139,9 @@ static const char *jw_value(struct jwalk *w, const char *p, const char *end, int
 
 /* ---- Suricata EVE and Zeek intel.log: alerts back to their indicators ----
  * An EVE alert raised by a rule `meridian export --format suricata` wrote
- * names its indicator in alert.metadata.stix_id: that id is the hit. Other
+ * names its indicator in alert.metadata.stix_id: that id is the hit; an
+ * alert of the dataset form's iprep rule (alert.metadata.meridian_list
+ * "ip") is looked up by both addresses. Other
  * records are looked up by value: the DNS name, TLS SNI, HTTP host and URL
  * (http://hostname + url), file hashes of dns/http/tls/fileinfo records
  * and alerts of other rules, and both addresses of flow records. Zeek's
@@ -1147,7 +1149,17 @@ static const char *jw_value(struct jwalk *w, const char *p, const char *end, int
  * from Meridian (meta.source is the STIX id), else seen.indicator is
  * looked up as the type seen.indicator_type says. */
 
-enum eve_kind { EV_TYPE, EV_SRC, EV_DST, EV_HOST, EV_HTTP_HOST, EV_HTTP_URL, EV_HASH, EV_ID };
+enum eve_kind {
+    EV_TYPE,
+    EV_SRC,
+    EV_DST,
+    EV_HOST,
+    EV_HTTP_HOST,
+    EV_HTTP_URL,
+    EV_HASH,
+    EV_ID,
+    EV_LIST
+};
 
 #define EVE_MAX_FIELDS 32
 #define EVE_SCRATCH 8192 /* unescaped copies of escaped values */
@@ -1185,6 +1197,7 @@ static const struct {
     {"files.sha1", EV_HASH},
     {"files.sha256", EV_HASH},
     {"alert.metadata.stix_id", EV_ID},
+    {"alert.metadata.meridian_list", EV_LIST},
 };
 
 static void eve_collect(struct eve_rec *rec, const char *path, size_t plen, const char *v, size_t n,
@@ -1254,6 +1267,15 @@ static bool line_eve(struct line_ctx *lc, const char *p, const char *end)
                            rec->f[i].name);
         if (lc->nseen > 0)
             goto out; /* the rule named its indicators */
+        if (str_is(eve_get(rec, EV_LIST), "ip")) {
+            /* the iprep rule of `--format suricata-datasets`: one of the
+             * addresses is on the list */
+            for (size_t i = 0; i < rec->n; i++)
+                if (rec->f[i].kind == EV_SRC || rec->f[i].kind == EV_DST)
+                    lookup_raw(lc, MATCH_O_IP, rec->f[i].v, rec->f[i].n, rec->f[i].raw,
+                               rec->f[i].rawn, rec->f[i].name);
+            goto out;
+        }
     } else if (str_is(type, "flow") || str_is(type, "netflow")) {
         for (size_t i = 0; i < rec->n; i++)
             if (rec->f[i].kind == EV_SRC || rec->f[i].kind == EV_DST)

@@ -58,7 +58,7 @@ def aspath_value(segments, asn_size=4):
 
 def attrs(origin=0, path=(), asn_size=4, next_hop=None, med=None, local_pref=None,
           communities=(), atomic=False, aggregator=None, as4_path=None, mp_reach=None,
-          mp_unreach=None):
+          mp_unreach=None, otc=None):
     out = attr(0x40, 1, bytes([origin]))
     out += attr(0x40, 2, aspath_value(path, asn_size))
     if next_hop is not None:
@@ -81,6 +81,8 @@ def attrs(origin=0, path=(), asn_size=4, next_hop=None, med=None, local_pref=Non
         out += attr(0x80, 15, mp_unreach)
     if as4_path is not None:
         out += attr(0xC0, 17, aspath_value(as4_path, 4))
+    if otc is not None:
+        out += attr(0xC0, 35, struct.pack("!I", otc))  # RFC 9234 Only to Customer
     return out
 
 
@@ -263,6 +265,134 @@ def updates_addpath_file():
     return out
 
 
+# ---- detection scenario: hijacks of every type, leaks, a group outage ----
+
+DETECT_PEERS = [("198.51.100.11", 65101), ("198.51.100.12", 65102),
+                ("198.51.100.13", 65103), ("198.51.100.14", 65104)]
+
+DETECT_CONFIG = {
+    "prefixes": [
+        {"prefix": "203.0.113.0/24", "origins": [64500], "neighbors": [64501]},
+        {"prefix": "2001:db8:ff00::/40", "origins": [65010], "neighbors": [65020],
+         "max_length": 48},
+        {"prefix": "192.0.2.0/24"},  # no origins: nobody may announce it
+    ],
+    "groups": {"country-1": [65030, 65031], "country-2": [65040]},
+}
+
+DETECT_ASREL = """# CAIDA serial-1: provider|customer|-1, peer|peer|0
+174|64510|-1
+174|64520|-1
+3356|64520|-1
+3356|64530|-1
+3356|174|0
+"""
+
+DETECT_VRPS = """ASN,IP Prefix,Max Length,Trust Anchor
+AS64500,203.0.113.0/24,24,test
+AS65010,2001:db8:ff00::/40,48,test
+"""
+
+COUNTRY1 = [("10.30.0.0/16", 65030), ("10.31.0.0/16", 65031), ("10.32.0.0/16", 65030)]
+COUNTRY2 = [("10.40.0.0/16", 65040), ("10.41.0.0/16", 65040)]
+
+
+def _update4(peer, ts, path, prefixes, otc=None, withdraw=()):
+    ip, asn = peer
+    head = bgp4mp_head(asn, 65000, ip, "198.51.100.254", True)
+    ab = b""
+    if prefixes:
+        ab = attrs(path=[(AS_SEQUENCE, path)], next_hop=ip, otc=otc)
+    return record(ts, BGP4MP, MESSAGE_AS4, head + bgp_update(
+        withdrawn=b"".join(nlri(p) for p in withdraw), path_attrs=ab,
+        announced=b"".join(nlri(p) for p in prefixes)))
+
+
+def _update6(peer, ts, path, prefixes):
+    ip, asn = peer
+    head = bgp4mp_head(asn, 65000, ip, "198.51.100.254", True)
+    return record(ts, BGP4MP, MESSAGE_AS4, head + bgp_update(path_attrs=attrs(
+        path=[(AS_SEQUENCE, path)], mp_reach=mp_reach_v6(["2001:db8::99"], prefixes))))
+
+
+def detect_rib():
+    """Every peer sees the legitimate routes at T0."""
+    peers = [(ip, asn, True) for ip, asn in DETECT_PEERS]
+    out = record(T0, TABLE_DUMP_V2, PEER_INDEX_TABLE, peer_index(peers))
+    routes = [("203.0.113.0/24", [3356, 64501, 64500], False),
+              ("2001:db8:ff00::/40", [3356, 65020, 65010], True),
+              ("2001:db8:ff00::/48", [3356, 65020, 65010], True)]
+    routes += [(p, [3356, o], False) for p, o in COUNTRY1 + COUNTRY2]
+    for seq, (prefix, path, v6) in enumerate(routes):
+        entries = []
+        for i, (ip, asn) in enumerate(DETECT_PEERS):
+            extra = {"mp_reach": mp_nh("2001:db8::99")} if v6 else {"next_hop": ip}
+            entries.append((i, T0 - 100, attrs(path=[(AS_SEQUENCE, [asn] + path)], **extra)))
+        out += record(T0, TABLE_DUMP_V2, RIB_IPV6_UNICAST if v6 else RIB_IPV4_UNICAST,
+                      rib(seq, prefix, entries))
+    return out
+
+
+def detect_updates():
+    p1, p2, p3, p4 = DETECT_PEERS
+    out = _update4(p1, T0 + 10, [65101, 174, 64666], ["203.0.113.0/24"])
+    out += _update4(p2, T0 + 20, [65102, 174, 64666, 64500], ["203.0.113.0/24"])
+    out += _update4(p3, T0 + 30, [65103, 174, 64666], ["203.0.113.128/25"])
+    out += _update6(p1, T0 + 40, [65101, 65020, 65010], ["2001:db8:ff00:100::/56"])
+    out += _update6(p2, T0 + 45, [65102, 64777, 65010], ["2001:db8:ff02::/48"])
+    out += _update4(p4, T0 + 50, [65104, 64888], ["192.0.2.0/24"])
+    out += _update4(p1, T0 + 60, [], [], withdraw=["203.0.113.0/24"])
+    out += _update4(p2, T0 + 65, [65102, 3356, 64501, 64500], ["203.0.113.0/24"])
+    # 64520 learns from its provider 174 and sends to its provider 3356.
+    out += _update4(p3, T0 + 70, [65103, 3356, 64520, 174, 64510], ["10.50.0.0/16"])
+    # 64531 marked it Only to Customer; 64530 still sent it to its provider.
+    out += _update4(p4, T0 + 75, [65104, 3356, 64530, 64531], ["10.60.0.0/16"], otc=64531)
+    # country-1 disappears from three of four peers; country-2 stays.
+    for peer in (p2, p3, p4):
+        out += _update4(peer, T0 + 100, [], [], withdraw=[p for p, _ in COUNTRY1])
+    out += _update4(p1, T0 + 100, [], [], withdraw=[p for p, _ in COUNTRY1[1:]])
+    for peer in (p2, p3, p4):
+        out += _update4(peer, T0 + 200, [peer[1], 3356, 65030], [p for p, _ in COUNTRY1])
+    out += _update4(p1, T0 + 201, [65101, 3356, 64501, 64500], ["203.0.113.0/24"])
+    return out
+
+
+# Ground truth of detect_rib + detect_updates under DETECT_CONFIG and
+# DETECT_ASREL: (kind, prefix or group, fields that must match).
+DETECT_TRUTH = [
+    ("hijack", "203.0.113.0/24", {"type": "E|0|-|-", "hijacker_as": 64666, "peer_as": 65101,
+                                  "rov": "invalid", "first": T0 + 10, "ended": T0 + 60}),
+    ("hijack", "203.0.113.0/24", {"type": "E|1|-|-", "hijacker_as": 64666, "peer_as": 65102,
+                                  "rov": "valid", "first": T0 + 20, "ended": T0 + 65}),
+    ("hijack", "203.0.113.128/25", {"type": "S|0|-|-", "hijacker_as": 64666, "peer_as": 65103,
+                                    "rov": "invalid", "first": T0 + 30, "ended": None}),
+    ("hijack", "2001:db8:ff00:100::/56", {"type": "S|-|-|-", "hijacker_as": 65010,
+                                          "rov": "invalid", "first": T0 + 40, "ended": None}),
+    ("hijack", "2001:db8:ff02::/48", {"type": "S|1|-|-", "hijacker_as": 64777,
+                                          "rov": "valid", "first": T0 + 45, "ended": None}),
+    ("hijack", "192.0.2.0/24", {"type": "Q|0|-|-", "hijacker_as": 64888, "rov": "not-found",
+                                "first": T0 + 50, "ended": None}),
+    ("leak", "10.50.0.0/16", {"leaker_as": 64520, "leak": "valley", "learned_from": 174,
+                              "sent_to": 3356, "first": T0 + 70, "ended": None}),
+    ("leak", "10.60.0.0/16", {"leaker_as": 64530, "leak": "otc", "learned_from": 64531,
+                              "sent_to": 3356, "first": T0 + 75, "ended": None}),
+    ("outage", "country-1", {"baseline": 3, "visible": 0, "first": T0 + 100,
+                             "ended": T0 + 200}),
+    ("outage-end", "country-1", {"baseline": 3, "visible": 3, "first": T0 + 200}),
+]
+
+
+def write_detect_fixtures(folder):
+    import json
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rib.mrt").write_bytes(detect_rib())
+    (folder / "updates.mrt").write_bytes(detect_updates())
+    (folder / "config.json").write_text(json.dumps(DETECT_CONFIG, indent=1) + "\n")
+    (folder / "as-rel.txt").write_text(DETECT_ASREL)
+    (folder / "vrps.csv").write_text(DETECT_VRPS)
+
+
 def write_fixtures(folder):
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -277,6 +407,7 @@ def write_fixtures(folder):
     # Compressed as collectors publish them (mtime 0: reproducible bytes).
     (folder / "rib.mrt.gz").write_bytes(gzip.compress(files["rib.mrt"], mtime=0))
     (folder / "updates.mrt.bz2").write_bytes(bz2.compress(files["updates.mrt"]))
+    write_detect_fixtures(folder / "detect")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ file, ipset restores its file in a network namespace the test creates; the
 Zeek intel file is checked against Zeek's documented format. TLP: for every
 format, an export made for a partner holds exactly the indicators that
 partner reads through TAXII."""
+import base64
 import csv
 import hashlib
 import io
@@ -23,7 +24,8 @@ from node import (TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED, st
 
 FILE_BODY = b"hello"
 FILE_MD5 = hashlib.md5(FILE_BODY).hexdigest()
-FORMATS = ("stix", "jsonl", "csv", "suricata", "zeek", "list", "nft", "ipset")
+FORMATS = ("stix", "jsonl", "csv", "suricata", "zeek", "list", "nft", "ipset", "snort",
+           "suricata-datasets")
 
 
 def ind(n, pattern, tlp=None, **extra):
@@ -267,6 +269,205 @@ def test_suricata_subdomains_use_dotprefix(node, tmp_path):
     assert all(a["metadata"]["stix_id"][0] == DOMAIN["id"] for a in alerts(log))
 
 
+def ds_suricata(rules_dir, tmp_path, *args):
+    """Suricata with the iprep settings the dataset export's header names."""
+    return suricata(rules_dir, tmp_path, "--set", f"default-reputation-path={rules_dir}",
+                    "--set", f"reputation-categories-file={rules_dir}/meridian-categories.txt",
+                    "--set", "reputation-files.0=meridian.iprep", *args)
+
+
+def test_suricata_datasets_load_alert_and_map_back_to_indicators(node, tmp_path):
+    need("suricata")
+    d = tmp_path / "ds"
+    d.mkdir()
+    p = export(node, "suricata-datasets", "--output", d)
+    assert "Suricata rule" in p.stderr
+    # names as base64 lines of one dataset, addresses/CIDRs in one iprep file
+    assert sorted(base64.b64decode(l).decode() for l in
+                  (d / "meridian-domain.lst").read_text().split()) == ["evil.example",
+                                                                       "quiet.example"]
+    assert (d / "meridian.iprep").read_text().split() == [
+        "198.51.100.7,1,100", "10.0.0.0/8,1,100", "2001:db8::1,1,100", "10.200.0.1,1,100"]
+    assert (d / "meridian-categories.txt").read_text() == "1,meridian,Meridian indicators\n"
+    assert (d / "meridian-md5.txt").read_text() == FILE_MD5 + "\n"
+    mapping = {(r["list"], r["value"]): r["indicator_id"]
+               for r in csv.DictReader(io.StringIO((d / "meridian-datasets.csv").read_text()))}
+    assert mapping[("domain", "evil.example")] == DOMAIN["id"]
+    assert mapping[("ip", "198.51.100.7")] == IP["id"]
+    assert mapping[("ip", "10.0.0.0/8")] == NETS["id"]
+    text = (d / "meridian.rules").read_text()
+    rules = [l for l in text.splitlines() if l.startswith("alert ")]
+    # 3 over the domain set, 1 over iprep, the URL rule, the MD5 list rule:
+    # a rule count that does not grow with the number of names and addresses
+    assert len(rules) == 6, rules
+    assert sum("dataset:isset,meridian-domain,type string,load meridian-domain.lst" in r
+               for r in rules) == 3
+    assert "2 indicators cannot be expressed in suricata-datasets" in p.stderr
+    t = ds_suricata(d, tmp_path, "-T", "-v")[0]
+    assert t.returncode == 0, t.stdout + t.stderr
+    assert re.search(r"\b6 rules successfully loaded, 0 rules failed", t.stdout + t.stderr), \
+        t.stdout + t.stderr
+    pcap = tmp_path / "t.pcap"
+    write_pcap(pcap)
+    r, log = ds_suricata(d, tmp_path, "-r", str(pcap))
+    assert r.returncode == 0, r.stderr
+    # every alert of a set rule names its indicator through the map, by the
+    # value the EVE alert carries
+    named = set()
+    kinds = set()
+    for line in (log / "eve.json").read_text().splitlines():
+        ev = json.loads(line)
+        if ev["event_type"] != "alert":
+            continue
+        a = ev["alert"]
+        if "stix_id" in a.get("metadata", {}):
+            named.add(a["metadata"]["stix_id"][0])
+            continue
+        lst = a.get("metadata", {}).get("meridian_list", [None])[0]
+        kinds.add((lst, a["signature"]))
+        if lst == "domain":
+            values = [q["rrname"] for q in ev.get("dns", {}).get("query", [])] + \
+                [ev.get("tls", {}).get("sni"), ev.get("http", {}).get("hostname")]
+            hits = {mapping[("domain", v)] for v in values if ("domain", v) in mapping}
+        elif lst == "ip":
+            hits = {mapping[("ip", v)] for v in (ev["src_ip"], ev["dest_ip"])
+                    if ("ip", v) in mapping}
+        else:
+            hits = {"(list)"}
+        assert len(hits) == 1, ev
+        named |= hits
+    assert named == {IP["id"], DOMAIN["id"], URL["id"], "(list)"}, named
+    # the DNS query and the TLS SNI each hit the domain set; a.sub.evil.example
+    # and notevil.example do not (exact names)
+    assert {s for k, s in kinds if k == "domain"} == {
+        "Meridian: DNS query for a domain on the indicator list",
+        "Meridian: TLS SNI of a domain on the indicator list"}, kinds
+    assert sightings(node, log / "eve.json", tmp_path) == {IP["id"], DOMAIN["id"], URL["id"],
+                                                          MD5["id"]}
+    # the alerts alone (a sensor that logs no flows): the iprep alert is
+    # looked up by its addresses, the dataset alerts by the name they carry
+    only = tmp_path / "alerts.json"
+    only.write_text("".join(l + "\n" for l in (log / "eve.json").read_text().splitlines()
+                            if json.loads(l)["event_type"] == "alert"))
+    got = sightings(node, only, tmp_path)
+    assert got == {IP["id"], DOMAIN["id"], URL["id"], MD5["id"]}, got
+    # --subdomains has no dataset form
+    assert export(node, "suricata-datasets", "--output", d, "--subdomains",
+                  check=False).returncode == 2
+
+
+# ---- Snort 3 -------------------------------------------------------------------
+# Snort 3 is not in Debian (bookworm or backports): the rules are checked
+# against the rule grammar of the Snort 3 rule writing guide, and the bytes
+# the DNS and TLS rules look for against the packets scapy builds.
+
+SNORT_ADDR = r"(any|[0-9a-f.:]+(/\d+)?)"
+SNORT_HEADER = re.compile(r"^alert (ip|tcp|udp) " + SNORT_ADDR + r" (any|\d+) (->|<>) " +
+                          SNORT_ADDR + r" (any|\d+) \((.*)\)$")
+SNORT_CONTENT = r'"(?:[^"\\;|]|\|[0-9a-f]{2}(?: [0-9a-f]{2})*\|)*"'
+SNORT_OPTIONS = {
+    "msg": re.compile(r'"[^"\\;|]*"'),
+    "content": re.compile(SNORT_CONTENT + r"(,(nocase|offset \d+|depth \d+))*"),
+    "bufferlen": re.compile(r"\d+"),
+    "http_header": re.compile(r"field [a-z-]+"),
+    "http_raw_uri": None,
+    "flow": re.compile(r"to_server,established"),
+    "ssl_state": re.compile(r"client_hello"),
+    "service": re.compile(r"http|ssl|dns"),
+    "pcre": re.compile(r'"/[^"/;]*/i"'),
+    "sid": re.compile(r"[1-9]\d*"),
+    "rev": re.compile(r"[1-9]\d*"),
+    "metadata": re.compile(r"[a-z_]+ [^,;:]+(, [a-z_]+ [^,;:]+)*"),
+}
+
+
+def snort_options(body):
+    """Splits a rule body on the ';' outside quotes into (keyword, value)."""
+    out, cur, quoted = [], "", False
+    for ch in body:
+        if ch == '"':
+            quoted = not quoted
+        if ch == ";" and not quoted:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    assert cur.strip() == "" and not quoted, body
+    return [tuple(o.split(":", 1)) if ":" in o else (o, None) for o in out]
+
+
+def snort_check(rule):
+    m = SNORT_HEADER.match(rule)
+    assert m, rule
+    opts = snort_options(m.group(9))
+    keys = [k for k, _ in opts]
+    for k, v in opts:
+        assert k in SNORT_OPTIONS, (k, rule)
+        if SNORT_OPTIONS[k] is None:
+            assert v is None, rule
+        else:
+            assert v is not None and SNORT_OPTIONS[k].fullmatch(v), (k, v, rule)
+    assert keys.count("sid") == 1 and keys.count("rev") == 1 and keys[0] == "msg", rule
+    # a bufferlen measures the sticky buffer set before it
+    for i, k in enumerate(keys):
+        if k == "bufferlen":
+            assert {"http_header", "http_raw_uri"} & set(keys[:i]), rule
+    return dict(opts), opts
+
+
+def content_bytes(v):
+    """The bytes of a Snort content string ("|04|evil" -> b"\\x04evil")."""
+    q = v[1:v.index('"', 1)]
+    out = b""
+    for i, part in enumerate(q.split("|")):
+        out += bytes.fromhex(part) if i % 2 else part.encode()
+    return out
+
+
+def test_snort3_rules_follow_the_grammar_and_match_the_wire(node, tmp_path):
+    from scapy.all import DNS, DNSQR
+    p = export(node, "snort")
+    rules = [l for l in p.stdout.splitlines() if l and not l.startswith("#")]
+    assert all(l.startswith("alert ") for l in rules)
+    parsed = [snort_check(r) for r in rules]
+    # IP, 3 per domain (DNS, TLS, HTTP), the URL, the /8 and the v6, inside
+    assert len(rules) == 1 + 3 + 1 + 2 + 3 + 1, rules
+    assert "Snort rule" in p.stderr
+    # hashes and e-mail have no Snort 3 rule form: counted, named
+    assert "3 indicators cannot be expressed in snort" in p.stderr
+    for gone in (MD5, COMPLEX, EMAIL, EXPIRED, REVOKED):
+        assert gone["id"] not in p.stdout
+    mine = [(d, o) for d, o in parsed if "stix_id " + DOMAIN["id"] in d["metadata"]]
+    assert len(mine) == 3
+    dns = [d for d, _ in mine if d.get("content", "").endswith(",offset 12,depth 14,nocase")]
+    assert len(dns) == 1, mine
+    query = bytes(DNS(id=7, rd=1, qd=DNSQR(qname="evil.example")))
+    want = content_bytes(dns[0]["content"])
+    assert query[12:12 + len(want)] == want  # the name, exact, where Snort looks
+    other = bytes(DNS(id=7, rd=1, qd=DNSQR(qname="notevil.example")))
+    assert other[12:12 + len(want)] != want and want not in other
+    tls = [d for d, _ in mine if d.get("ssl_state") == "client_hello"]
+    assert len(tls) == 1 and content_bytes(tls[0]["content"]) in client_hello("evil.example")
+    assert content_bytes(tls[0]["content"]) not in client_hello("notevil.example")
+    http = [o for d, o in mine if d.get("http_header") == "field host"]
+    assert http and ("content", '"evil.example",nocase') in http[0] and \
+        ("bufferlen", "12") in http[0]
+    url = [o for d, o in parsed if "stix_id " + URL["id"] in d["metadata"]][0]
+    assert ("content", '"bad.example",nocase') in url
+    assert url[url.index(("http_raw_uri", None)) + 1] == ("content", '"/x/payload.exe?a=1"')
+    # the same stable sid as the Suricata rule of the same indicator
+    export(node, "suricata", "--output", tmp_path)
+    srules = (tmp_path / "meridian.rules").read_text()
+    sid = re.search(r"sid:(\d+); rev:\d+; metadata:stix_id " + IP["id"], srules).group(1)
+    assert re.search(r"sid:" + sid + r"; rev:1767225600; metadata:stix_id " + IP["id"], p.stdout)
+    # subdomains: DNS as a label suffix anywhere, HTTP as a PCRE of the Host
+    sub = export(node, "snort", "--subdomains", "--type", "domain").stdout
+    for r in (l for l in sub.splitlines() if l.startswith("alert ")):
+        snort_check(r)
+    assert 'content:"|04|evil|07|example|00|",nocase;' in sub
+    assert 'pcre:"/(^|\\.)evil\\x2eexample$/i";' in sub
+
+
 # ---- Zeek --------------------------------------------------------------------
 
 ZEEK_TYPES = {"Intel::ADDR", "Intel::SUBNET", "Intel::URL", "Intel::SOFTWARE", "Intel::EMAIL",
@@ -389,8 +590,10 @@ def ids_in(fmt, out, value_of):
         return {json.loads(l)["id"] for l in out.splitlines()}
     if fmt == "csv":
         return {r[2] for r in list(csv.reader(io.StringIO(out)))[1:]}
-    if fmt == "suricata":
+    if fmt in ("suricata", "snort"):
         return set(re.findall(r"stix_id (indicator--[0-9a-f-]+)", out))
+    if fmt == "suricata-datasets":
+        return {r["indicator_id"] for r in csv.DictReader(io.StringIO(out))}
     if fmt == "zeek":
         return {l.split("\t")[2] for l in out.splitlines()[1:]}
     found = set()
@@ -421,12 +624,15 @@ def test_every_format_gives_a_partner_exactly_its_taxii_view(node, tmp_path):
     assert readable == {objs[0]["id"], objs[1]["id"], objs[2]["id"], objs[3]["id"]}
     every = {o["id"] for o in objs} | {relayed["id"]}
     for fmt in FORMATS:
-        if fmt in ("suricata", "list"):
+        if fmt in ("suricata", "list", "suricata-datasets"):
             out_dir = tmp_path / f"{fmt}-p"
             out_dir.mkdir()
             node.cli("export", "--data", node.data, "--collection", coll, "--format", fmt,
                      "--as-org", "cert-p", "--output", out_dir)
-            out = "".join(f.read_text() for f in sorted(out_dir.iterdir()))
+            if fmt == "suricata-datasets":
+                out = (out_dir / "meridian-datasets.csv").read_text()
+            else:
+                out = "".join(f.read_text() for f in sorted(out_dir.iterdir()))
         else:
             out = node.cli("export", "--data", node.data, "--collection", coll, "--format", fmt,
                            "--as-org", "cert-p").stdout

@@ -128,6 +128,83 @@ static void test_suricata_hash_list(void **state)
     assert_non_null(strstr(c.text, "filemd5:meridian-md5.txt;"));
 }
 
+static void test_snort_domain_wire_sni_and_host(void **state)
+{
+    struct interop_value v = {MATCH_T_DOMAIN, "Evil.Example.", 13};
+    struct interop_value bad = {MATCH_T_DOMAIN, "a..example", 10};
+    struct capture c;
+    const char *why = NULL;
+
+    (void)state;
+    assert_int_equal(run(INTEROP_F_SNORT, false, &v, 1, &c, &why), 1);
+    /* the query name's labels at offset 12, exact */
+    assert_non_null(strstr(c.text, "alert udp any any -> any 53 (msg:\"Meridian: C2  server   "
+                                   "x\"; content:\"|04|evil|07|example|00|\",offset 12,depth 14,"
+                                   "nocase; sid:"));
+    /* the SNI entry: type 0, 16-bit length, name */
+    assert_non_null(strstr(c.text, "ssl_state:client_hello; content:\"|00 00 0c|evil.example\","
+                                   "nocase; service:ssl;"));
+    assert_non_null(strstr(c.text, "http_header:field host; content:\"evil.example\",nocase; "
+                                   "bufferlen:12; service:http;"));
+    assert_non_null(strstr(c.text, "metadata:stix_id indicator--00000000-0000-4000-8000-"
+                                   "000000000001, tlp amber, meridian_collection"));
+    assert_int_equal(run(INTEROP_F_SNORT, true, &v, 1, &c, &why), 1);
+    assert_non_null(strstr(c.text, "content:\"|04|evil|07|example|00|\",nocase; sid:"));
+    assert_non_null(strstr(c.text, "pcre:\"/(^|\\.)evil\\x2eexample$/i\";"));
+    /* an empty label has no wire form */
+    assert_int_equal(run(INTEROP_F_SNORT, false, &bad, 1, &c, &why), 0);
+    assert_non_null(strstr(why, "not a DNS name"));
+}
+
+static void test_snort_sid_is_suricatas_and_hashes_are_inexpressible(void **state)
+{
+    struct interop_value v[] = {{MATCH_T_IPV4, "198.51.100.7", 12},
+                                {MATCH_T_SHA256, "ab", 2},
+                                {MATCH_T_URL, "http://x.example:8080/a;b", 25}};
+    struct capture c;
+    char sur[512];
+    const char *why = NULL, *p;
+
+    (void)state;
+    assert_int_equal(run(INTEROP_F_SURICATA, false, v, 1, &c, &why), 1);
+    p = strstr(c.text, "sid:");
+    assert_non_null(p);
+    (void)snprintf(sur, sizeof(sur), "%.*s", (int)(strchr(p, ';') - p), p);
+    assert_int_equal(run(INTEROP_F_SNORT, false, v, 3, &c, &why), 2);
+    assert_non_null(strstr(c.text, "alert ip any any <> 198.51.100.7 any ("));
+    assert_non_null(strstr(c.text, sur)); /* the same stable sid */
+    assert_non_null(strstr(c.text, "http_header:field host; content:\"x.example\",nocase; "
+                                   "bufferlen:9; http_raw_uri; content:\"/a|3b|b\"; bufferlen:4;"));
+    assert_int_equal(run(INTEROP_F_SNORT, false, &v[1], 1, &c, &why), 0);
+    assert_string_equal(why, "Snort 3 rules have no file hash list (hashes go in its file_policy)");
+}
+
+static void test_suricata_datasets_sets_and_map(void **state)
+{
+    struct interop_value v[] = {{MATCH_T_DOMAIN, "Evil.Example", 12},
+                                {MATCH_T_IPV4, "10.1.2.3/8", 10},
+                                {MATCH_T_EMAIL, "a@b.example", 11}};
+    struct capture c;
+    const char *why = NULL;
+
+    (void)state;
+    assert_int_equal(run(INTEROP_F_SURICATA_DS, false, v, 3, &c, &why), 2);
+    assert_non_null(strstr(c.text, "ZXZpbC5leGFtcGxl\n")); /* base64("evil.example") */
+    assert_non_null(strstr(c.text, "10.0.0.0/8,1,100\n"));
+    assert_non_null(strstr(c.text, "1,meridian,Meridian indicators\n"));
+    assert_non_null(strstr(c.text, "list,value,indicator_id\ndomain,evil.example,indicator--"));
+    assert_non_null(strstr(c.text, "dns.query; to_lowercase; dataset:isset,meridian-domain,type "
+                                   "string,load meridian-domain.lst;"));
+    assert_non_null(strstr(c.text, "iprep:any,meridian,>,0;"));
+    /* the rule count does not grow with the values: 3 + 1 */
+    {
+        size_t rules = 0;
+        for (const char *p = c.text; (p = strstr(p, "\nalert ")) != NULL; p++)
+            rules++;
+        assert_int_equal(rules, 4);
+    }
+}
+
 static void test_sid_is_stable_and_in_range(void **state)
 {
     uint32_t a = interop_sid(IND.id, IND.id_len, "dns");
@@ -191,6 +268,9 @@ int main(void)
         cmocka_unit_test(test_suricata_content_is_escaped),
         cmocka_unit_test(test_suricata_ip_and_inexpressible),
         cmocka_unit_test(test_suricata_hash_list),
+        cmocka_unit_test(test_snort_domain_wire_sni_and_host),
+        cmocka_unit_test(test_snort_sid_is_suricatas_and_hashes_are_inexpressible),
+        cmocka_unit_test(test_suricata_datasets_sets_and_map),
         cmocka_unit_test(test_sid_is_stable_and_in_range),
         cmocka_unit_test(test_zeek_line),
         cmocka_unit_test(test_nft_and_ipset),
