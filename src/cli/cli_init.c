@@ -33,6 +33,7 @@
 struct init_ctx {
     const char *dir;                     /* the new data directory (exists, empty, mode 0700) */
     const char *org_name;                /* --org */
+    const char *dsn;                     /* --store: PostgreSQL, else NULL (SQLite) */
     const char *sans[HTTP_TLS_MAX_SANS]; /* --san */
     size_t n_sans;
     struct store *st; /* open after the "database" step */
@@ -50,7 +51,7 @@ struct init_step {
 /* The database, the own org, node metadata and the first (admin) token. */
 static int step_database(struct init_ctx *ctx)
 {
-    struct store_open_opts opts = {.create = true};
+    struct store_open_opts opts = {.create = true, .dsn = ctx->dsn};
     char node_id[STORE_UUID_LEN + 1];
     struct admin a;
     struct mrd_err err = {0};
@@ -164,11 +165,12 @@ static int prepare_dir(const char *dir, bool *ret_created)
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_ORG, O_SAN };
+    enum { O_DATA = 1, O_ORG, O_SAN, O_STORE };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"org", required_argument, NULL, O_ORG},
         {"san", required_argument, NULL, O_SAN},
+        {"store", required_argument, NULL, O_STORE},
         {NULL, 0, NULL, 0},
     };
     struct init_ctx ctx;
@@ -183,6 +185,8 @@ static int run(int argc, char **argv)
             data = optarg;
         else if (c == O_ORG)
             ctx.org_name = optarg;
+        else if (c == O_STORE)
+            ctx.dsn = optarg;
         else if (c == O_SAN && ctx.n_sans < HTTP_TLS_MAX_SANS)
             ctx.sans[ctx.n_sans++] = optarg;
         else if (c == O_SAN)
@@ -229,7 +233,7 @@ out:
 const struct cli_verb cli_verb_init = {
     .name = "init",
     .summary = "create a data directory: database, own org, admin token",
-    .usage = "usage: meridian init --org NAME [--san NAME]... [--data DIR]\n"
+    .usage = "usage: meridian init --org NAME [--san NAME]... [--store DSN] [--data DIR]\n"
              "\n"
              "Creates the node's data directory DIR (default $MERIDIAN_DATA, else the\n"
              "'data' setting of /etc/meridian/meridian.conf (or $MERIDIAN_CONFIG), else\n"
@@ -249,6 +253,12 @@ const struct cli_verb cli_verb_init = {
              "               localhost, 127.0.0.1, ::1 and this host's name: a DNS name\n"
              "               (node.cert.example, *.example) or an IP address; repeatable\n"
              "               (to use your own certificate instead: docs/taxii.md, 'TLS')\n"
+             "  --store DSN  keep the database in PostgreSQL instead of DIR/meridian.db:\n"
+             "               a libpq connection string (postgresql://user@host/db,\n"
+             "               'service=meridian', TLS with sslmode=verify-full), recorded in\n"
+             "               DIR/store.dsn (mode 0600) for every verb that takes --data;\n"
+             "               the database must exist (createdb) and may be shared by\n"
+             "               several front-ends (docs/store.md: what works there yet)\n"
              "  --data DIR   the data directory to create\n"
              "\n"
              "Example: TOKEN=$(meridian init --data /var/lib/meridian --org cert-xx)\n"

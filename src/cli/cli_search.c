@@ -26,6 +26,14 @@ static const char usage[] =
     "against it are found exactly, by CIDR containment both ways (an address\n"
     "inside an indicator's range; the records inside a searched range) and by\n"
     "domain suffix both ways (evil.com finds a.evil.com, never notevil.com).\n"
+    "Anything else is looked up as words in names and descriptive text\n"
+    "(description, a note's abstract and content, an opinion's explanation):\n"
+    "every word must be there, the last may be the start of one, a word with\n"
+    "punctuation is a phrase, operators are plain words; at most 512 bytes and 16\n"
+    "words. A value's hits come first, then the objects whose text mentions it\n"
+    "(not for addresses). Each of the first 50 objects also lists the reports,\n"
+    "notes, opinions and groupings referencing it and its based-on / indicates\n"
+    "relationships, as far as the org may read them and their other ends.\n"
     "\n"
     "With '-', reads a list (one value per line, up to 10,000) or any text from\n"
     "stdin, picks the values out of it and says for each whether and where it is\n"
@@ -36,7 +44,8 @@ static const char usage[] =
     "  --json       print the answer as JSON (the API's shape)\n"
     "\n"
     "Output: one line per object: TLP, id, type, how it matches (exact, contains,\n"
-    "within; via pattern or URL host), source, collection and label.\n"
+    "within; via pattern or URL host; text), source, collection and label; then\n"
+    "one indented line per container referencing it and per relationship.\n"
     "\n"
     "Exit status: 0 something was found, 1 nothing was found, 2 usage or data error.\n";
 
@@ -44,7 +53,7 @@ static int run(int argc, char **argv);
 
 const struct cli_verb cli_verb_search = {
     .name = "search",
-    .summary = "find the objects that mention an address, domain, URL, e-mail or hash",
+    .summary = "find the objects that mention an address, domain, URL, e-mail, hash or words",
     .usage = usage,
     .run = run,
 };
@@ -75,8 +84,11 @@ static void print_result(const json_t *r)
     put_clean(str(r, "id"), STORE_STIX_ID_MAX);
     putchar(' ');
     put_clean(str(r, "type"), STORE_TYPE_MAX);
-    printf(" %s%s%s ", str(r, "match"), strcmp(via, "value") == 0 ? "" : " via ",
-           strcmp(via, "value") == 0 ? "" : via);
+    bool plain = strcmp(via, "value") == 0 || strcmp(via, "text") == 0;
+    const json_t *e;
+    size_t i;
+
+    printf(" %s%s%s ", str(r, "match"), plain ? "" : " via ", plain ? "" : via);
     put_clean(str(r, "matched"), 80);
     fputs(" source=", stdout);
     put_clean(str(r, "source"), 64);
@@ -87,6 +99,25 @@ static void print_result(const json_t *r)
         put_clean(str(r, "label"), 100);
     }
     putchar('\n');
+    json_array_foreach(json_object_get(r, "referenced_by"), i, e)
+    {
+        fputs("      referenced by ", stdout);
+        put_clean(str(e, "id"), STORE_STIX_ID_MAX);
+        if (json_is_string(json_object_get(e, "label"))) {
+            putchar(' ');
+            put_clean(str(e, "label"), 100);
+        }
+        putchar('\n');
+    }
+    json_array_foreach(json_object_get(r, "related"), i, e)
+    {
+        const json_t *o = json_object_get(e, "other");
+        printf("      %s ", strcmp(str(e, "direction"), "out") == 0 ? "->" : "<-");
+        put_clean(str(e, "relationship_type"), 64);
+        putchar(' ');
+        put_clean(str(o, "id"), STORE_STIX_ID_MAX);
+        putchar('\n');
+    }
 }
 
 static int run(int argc, char **argv)
@@ -182,7 +213,8 @@ static int run(int argc, char **argv)
             printf("%zu%s object%s mention%s ", found,
                    json_is_true(json_object_get(out, "more")) ? "+" : "", found == 1 ? "" : "s",
                    found == 1 ? "s" : "");
-            put_clean(str(out, "value"), STORE_VALUE_KEY_MAX * 3);
+            put_clean(str(out, strcmp(str(out, "kind"), "text") == 0 ? "query" : "value"),
+                      STORE_VALUE_KEY_MAX * 3);
             printf(" (%s)\n", str(out, "kind"));
             json_array_foreach(json_object_get(out, "results"), i, e) print_result(e);
         }

@@ -453,7 +453,8 @@ static int run(int argc, char **argv)
         goto out;
     }
     {
-        struct dash_config dc = {.st = st, .keyring = cli_fed_keyring(fed), .data_dir = data};
+        struct dash_config dc = {
+            .st = st, .keyring = cli_fed_keyring(fed), .data_dir = data, .ledger = ledger};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;

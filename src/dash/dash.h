@@ -27,6 +27,7 @@
 #include "core/err.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "ledger/sync.h"
 #include "store/store.h"
 
 #define DASH_BULK_MAX 10000                  /* values in one bulk lookup */
@@ -35,6 +36,9 @@
 #define DASH_BULK_PER_VALUE 5                /* objects listed per value in bulk */
 #define DASH_STRING_MAX ((size_t)64 * 1024)  /* longer strings are cut in object pages */
 #define DASH_MAX_VERSIONS 1000               /* versions listed on an object page */
+#define DASH_CONTEXT_RESULTS 50              /* search results given what references them */
+#define DASH_CONTEXT_PER_RESULT 10           /* containers / relationships listed per result */
+#define DASH_MAX_EDGES 200                   /* relationships an object page lists per direction */
 
 /* Who reads: an org and its relation to this node. */
 struct dash_who {
@@ -42,11 +46,18 @@ struct dash_who {
     enum policy_relation relation;
 };
 
-/* Searches one typed value (store_value_parse) with the reader's eyes:
- * {"query", "value", "kind", "results": [...], "more"}; each result is
+/* Searches what a person typed with the reader's eyes: a value
+ * (store_value_parse) first, then the words of names and descriptions
+ * (store_text_search; not for an address). {"query", "value", "kind"
+ * ("text" when q is no value), "results": [...], "more"}; each result is
  * an object (newest matching version the reader may read) with its TLP,
- * source, collection, how it mentions the value and how that relates to
- * the query. MRD_E_INVAL (message for the user) when q is no value. */
+ * source, collection, how it mentions the query ("via": value, pattern,
+ * url-host, text) and how that relates to it; the first
+ * DASH_CONTEXT_RESULTS also list the containers referencing them
+ * ("referenced_by") and their based-on / indicates relationships
+ * ("related"), each readable by the reader. MRD_E_INVAL (message for the
+ * user) when q has no word, MRD_E_TOOBIG when q is over
+ * STORE_TEXT_QUERY_MAX bytes or STORE_TEXT_TERMS_MAX words. */
 enum mrd_code dash_search(struct store *st, const struct dash_who *who, const char *q, size_t qlen,
                           size_t limit, json_t **ret, struct mrd_err *err);
 
@@ -64,6 +75,7 @@ struct dash_config {
     struct store *st;
     const struct crypto_keyring *keyring; /* to verify signatures on object pages; may be NULL */
     const char *data_dir;                 /* named in holds' records; may be NULL */
+    struct ledger_service *ledger;        /* for evidence exports; NULL: none (503) */
 };
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err);

@@ -43,11 +43,14 @@ static void get_search(struct api_req *r)
         return;
     }
     rc = dash_search(d->st, &who, q, strlen(q), (size_t)limit, &out, &err);
-    if (rc == MRD_E_INVAL) {
+    if (rc == MRD_E_INVAL || rc == MRD_E_TOOBIG) {
         /* about the query only: nothing stored is named */
-        api_error(r, 400, "Not a searchable value",
-                  "search for an IPv4/IPv6 address or CIDR, a domain, a URL, an e-mail "
-                  "address or an MD5/SHA-1/SHA-256/SHA-512 hash");
+        api_error(r, 400, rc == MRD_E_TOOBIG ? "Query too long" : "Nothing to search for",
+                  rc == MRD_E_TOOBIG
+                      ? "free text is at most 512 bytes and 16 words"
+                      : "search for an IPv4/IPv6 address or CIDR, a domain, a URL, an e-mail "
+                        "address, an MD5/SHA-1/SHA-256/SHA-512 hash or words (UTF-8) of names "
+                        "and descriptions");
         return;
     }
     if (rc != MRD_OK) {
@@ -112,94 +115,6 @@ static void post_search(struct api_req *r)
 
 /* ---- object pages ---- */
 
-struct obj_ctx {
-    const struct dash_view *view;
-    int64_t coll;
-    json_t *versions;
-    json_t *peers; /* source peer -> true */
-    char *best;    /* body of the newest readable version */
-    size_t best_len;
-    int64_t best_version, best_added;
-    enum policy_tlp best_tlp;
-    bool any;
-};
-
-static bool obj_visible(void *ctx, const struct store_row *row)
-{
-    struct obj_ctx *x = ctx;
-
-    return dash__view_may_read(x->view, x->coll, row);
-}
-
-static enum mrd_code obj_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
-{
-    struct obj_ctx *x = ctx;
-    json_t *e = dash__row_summary(x->view, x->coll, row);
-
-    if (e == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "object: out of memory");
-    (void)json_object_del(e, "label");
-    if (json_array_size(x->versions) >= DASH_MAX_VERSIONS)
-        json_decref(e);
-    else if (json_array_append_new(x->versions, e) != 0)
-        return mrd_err_set(err, MRD_E_NOMEM, "object: out of memory");
-    if (row->source_peer != NULL) {
-        char peer[STORE_PEER_MAX + 1];
-        (void)snprintf(peer, sizeof(peer), "%.*s", (int)row->source_peer_len, row->source_peer);
-        (void)json_object_set_new(x->peers, peer, json_true());
-    }
-    if (!x->any || row->version_usec > x->best_version ||
-        (row->version_usec == x->best_version && row->date_added < x->best_added)) {
-        char *b = mrd_strndup(row->body, row->body_len);
-        if (b == NULL)
-            return mrd_err_set(err, MRD_E_NOMEM, "object: out of memory");
-        mrd_free(x->best);
-        x->best = b;
-        x->best_len = row->body_len;
-        x->best_version = row->version_usec;
-        x->best_added = row->date_added;
-        x->best_tlp = row->policy.tlp;
-        x->any = true;
-    }
-    return MRD_OK;
-}
-
-/* Every readable version of id across the collections the reader may
- * read (x->any false when there is none). */
-static enum mrd_code load_object(struct store *st, const struct dash_view *view, const char *id,
-                                 struct obj_ctx *x, struct mrd_err *err)
-{
-    const char *ids[1] = {id};
-    struct store_match m = {.ids = ids, .n_ids = 1, .versions = STORE_VER_ALL};
-    enum mrd_code rc = MRD_OK;
-
-    x->view = view;
-    x->versions = json_array();
-    x->peers = json_object();
-    if (x->versions == NULL || x->peers == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "object: out of memory");
-    for (size_t i = 0; i < view->n && rc == MRD_OK; i++) {
-        struct store_query q = {.collection = view->c[i].coll.key,
-                                .added_after = STORE_TIME_NONE,
-                                .match = &m,
-                                .limit = DASH_MAX_VERSIONS,
-                                .want_body = true};
-        struct store_query_result res;
-        if (!view->c[i].can_read)
-            continue;
-        x->coll = view->c[i].coll.key;
-        rc = store_objects_query(st, &q, obj_visible, obj_emit, x, &res, err);
-    }
-    return rc;
-}
-
-static void obj_release(struct obj_ctx *x)
-{
-    json_decref(x->versions);
-    json_decref(x->peers);
-    mrd_free(x->best);
-}
-
 /* Cuts every string longer than DASH_STRING_MAX (1 MB descriptions stay
  * readable and the page light); true when something was cut. */
 static bool cut_long(json_t *v)
@@ -234,18 +149,43 @@ static bool cut_long(json_t *v)
 static json_t *creator_name(struct store *st, const struct dash_view *view, const json_t *o)
 {
     const char *ref = json_string_value(json_object_get(o, "created_by_ref"));
-    struct obj_ctx x = {0};
+    struct dash_obj x = {0};
     struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
     json_t *ident = NULL, *name = NULL;
 
     if (ref == NULL || !mrd_str_has_prefix(ref, strlen(ref), "identity--"))
         return NULL;
-    if (load_object(st, view, ref, &x, NULL) == MRD_OK && x.any &&
+    if (dash__object_load(st, view, ref, &x, NULL) == MRD_OK && x.any &&
         mrd_json_parse(x.best, x.best_len, &lim, &ident, NULL) == MRD_OK)
         name = json_incref(json_object_get(ident, "name"));
     json_decref(ident);
-    obj_release(&x);
+    dash__object_release(&x);
     return json_is_string(name) ? name : (json_decref(name), NULL);
+}
+
+/* {"in": [...], "out": [...]}: relationships whose target (in) or source
+ * (out) the object is, sightings of it and containers referencing it
+ * (in), each only when the reader may read the edge and its other end
+ * (dash__edges). NULL on failure. */
+static json_t *relationships(struct store *st, const struct dash_view *view, const char *id,
+                             struct mrd_err *err)
+{
+    json_t *in = json_array(), *out = json_array();
+
+    if (in == NULL || out == NULL ||
+        dash__edges(st, view, id,
+                    STORE_REF_BIT(STORE_REF_TARGET) | STORE_REF_BIT(STORE_REF_SIGHTING_OF) |
+                        STORE_REF_BIT(STORE_REF_CONTAINS),
+                    NULL, DASH_MAX_EDGES, in, err) != MRD_OK ||
+        dash__edges(st, view, id, STORE_REF_BIT(STORE_REF_SOURCE), NULL, DASH_MAX_EDGES, out,
+                    err) != MRD_OK) {
+        json_decref(in);
+        json_decref(out);
+        if (err != NULL && err->msg[0] == '\0')
+            (void)mrd_err_set(err, MRD_E_NOMEM, "object: out of memory");
+        return NULL;
+    }
+    return json_pack("{s:o,s:o}", "in", in, "out", out);
 }
 
 static bool object_id_ok(const char *id)
@@ -262,12 +202,12 @@ static void get_object(struct api_req *r)
     struct dash_who who = who_of(r);
     const char *id = r->params[0];
     struct dash_view view;
-    struct obj_ctx x = {0};
+    struct dash_obj x = {0};
     struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
     struct crypto_verify_result vr = {.verdict = CRYPTO_UNSIGNED};
     char signer[CRYPTO_PUBKEY_TEXT_LEN + 1] = "";
     struct mrd_err err = {0};
-    json_t *o = NULL, *peers, *sig, *out;
+    json_t *o = NULL, *peers, *sig, *rels, *out;
     const char *k;
     json_t *v;
     bool cut;
@@ -279,7 +219,7 @@ static void get_object(struct api_req *r)
     }
     rc = dash__view_load(d->st, &who, &view, &err);
     if (rc == MRD_OK)
-        rc = load_object(d->st, &view, id, &x, &err);
+        rc = dash__object_load(d->st, &view, id, &x, &err);
     if (rc != MRD_OK || !x.any) {
         if (rc != MRD_OK)
             api_internal(r, &err);
@@ -302,16 +242,23 @@ static void get_object(struct api_req *r)
         (void)v;
         (void)json_array_append_new(peers, json_string(k));
     }
+    rels = relationships(d->st, &view, id, &err);
+    if (rels == NULL) {
+        json_decref(sig);
+        json_decref(peers);
+        api_internal(r, &err);
+        goto out;
+    }
     cut = cut_long(o);
-    out = json_pack("{s:s,s:s,s:o,s:b,s:O,s:o,s:o,s:o*}", "id", id, "tlp",
+    out = json_pack("{s:s,s:s,s:o,s:b,s:O,s:o,s:o,s:o,s:o*}", "id", id, "tlp",
                     policy_tlp_name(x.best_tlp), "object", o, "truncated", cut, "versions",
-                    x.versions, "received_from", peers, "signature", sig, "created_by",
-                    creator_name(d->st, &view, o));
+                    x.versions, "received_from", peers, "signature", sig, "relationships", rels,
+                    "created_by", creator_name(d->st, &view, o));
     o = NULL;
     api_json(r, 200, out);
 out:
     json_decref(o);
-    obj_release(&x);
+    dash__object_release(&x);
     dash__view_release(&view);
 }
 
@@ -322,7 +269,7 @@ static void get_raw(struct api_req *r)
     struct dash_who who = who_of(r);
     const char *id = r->params[0];
     struct dash_view view;
-    struct obj_ctx x = {0};
+    struct dash_obj x = {0};
     struct mrd_err err = {0};
     enum mrd_code rc;
 
@@ -332,14 +279,14 @@ static void get_raw(struct api_req *r)
     }
     rc = dash__view_load(d->st, &who, &view, &err);
     if (rc == MRD_OK)
-        rc = load_object(d->st, &view, id, &x, &err);
+        rc = dash__object_load(d->st, &view, id, &x, &err);
     if (rc != MRD_OK)
         api_internal(r, &err);
     else if (!x.any)
         api_error(r, 404, "Not found", NULL);
     else
         api_raw(r, 200, "application/json", x.best, x.best_len);
-    obj_release(&x);
+    dash__object_release(&x);
     dash__view_release(&view);
 }
 
@@ -371,12 +318,14 @@ static const struct api_route routes[] = {
      "overview figures for the last ?days=N (1..30): objects received by TLP and source, "
      "sightings by reporter, most-sighted indicators, new partner indicators not sighted here"},
     {"GET", "search", 0, 0, get_search,
-     "search one value (?q=): address or CIDR, domain, URL, e-mail, hash; exact, CIDR "
-     "containment both ways, domain suffix both ways"},
+     "search (?q=): a value (address or CIDR, domain, URL, e-mail, hash; exact, CIDR "
+     "containment both ways, domain suffix both ways), then words of names and descriptions; "
+     "with the reports/notes referencing each hit"},
     {"POST", "search", 0, SEARCH_BODY_MAX, post_search,
      "bulk lookup: {\"text\": ...} or {\"values\": [...]}, at most 10,000 values"},
     {"GET", "objects/{id}", 0, 0, get_object,
-     "object page: newest readable version, its versions, TLP, signature, received from"},
+     "object page: newest readable version, its versions, TLP, signature, received from, "
+     "relationships in and out (each readable, with a readable other end)"},
     {"GET", "objects/{id}/raw", 0, 0, get_raw, "the newest readable version's stored JSON"},
 };
 
@@ -398,6 +347,7 @@ enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct 
     d->st = cfg->st;
     d->keyring = cfg->keyring;
     d->data_dir = cfg->data_dir;
+    d->ledger = cfg->ledger;
     *ret = d;
     return MRD_OK;
 }

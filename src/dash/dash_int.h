@@ -10,8 +10,9 @@
 struct dash {
     struct store *st;
     const struct crypto_keyring *keyring;
-    struct http_app inner; /* what /ui/ is in front of */
-    const char *data_dir;  /* for holds' default location; may be NULL */
+    struct http_app inner;         /* what /ui/ is in front of */
+    const char *data_dir;          /* for holds' default location; may be NULL */
+    struct ledger_service *ledger; /* for evidence exports; may be NULL */
 };
 
 /* The holds page's routes (dash_holds.c). */
@@ -41,6 +42,39 @@ bool dash__view_may_read(const struct dash_view *v, int64_t coll, const struct s
  * revoked, label} of a row the reader may read. */
 json_t *dash__row_summary(const struct dash_view *v, int64_t coll, const struct store_row *row);
 const char *dash__kind_name(unsigned kind);
+/* A short label for an object: its name, else its value, pattern or
+ * description (cut to 300 bytes); NULL when it has none. */
+json_t *dash__label_of(const json_t *o);
+
+/* An object as the reader sees it (dash_refs.c). */
+struct dash_obj {
+    const struct dash_view *view;
+    int64_t coll;
+    json_t *versions; /* row summaries of every readable version */
+    json_t *peers;    /* source peer -> true */
+    char *best;       /* body of the newest readable version */
+    size_t best_len;
+    int64_t best_version, best_added;
+    enum policy_tlp best_tlp;
+    bool any; /* false: no version the reader may read (or none at all) */
+};
+/* Every readable version of id across the collections the reader may
+ * read; x starts zeroed, dash__object_release frees it in any case. */
+enum mrd_code dash__object_load(struct store *st, const struct dash_view *view, const char *id,
+                                struct dash_obj *x, struct mrd_err *err);
+void dash__object_release(struct dash_obj *x);
+
+/* Appends to out (at most max) the edges pointing at id in the roles of
+ * the mask (STORE_REF_BIT): each the summary of the edge object's newest
+ * readable version with "edge" (container, relationship, sighting),
+ * "direction" (out: id is a relationship's source; in), and for a
+ * relationship its "relationship_type" and the "other" end ({id, type,
+ * tlp, label}). rel_types (NULL-terminated; NULL: all) keeps only those
+ * relationship types. An edge whose object or other end the reader may not
+ * read is left out. */
+enum mrd_code dash__edges(struct store *st, const struct dash_view *view, const char *id,
+                          unsigned roles, const char *const *rel_types, size_t max, json_t *out,
+                          struct mrd_err *err);
 
 /* The overview's figures for the last days (1..30) as the reader sees
  * them (dash_overview.c, GET /api/v1/overview). */

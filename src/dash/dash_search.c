@@ -99,9 +99,9 @@ const char *dash__kind_name(unsigned kind)
 
 /* A short label for an object: its name, else its value, else its
  * pattern; NULL when it has none of them. */
-static json_t *label_of(const json_t *o)
+json_t *dash__label_of(const json_t *o)
 {
-    static const char *const keys[] = {"name", "value", "pattern", "description"};
+    static const char *const keys[] = {"name", "value", "pattern", "description", "abstract"};
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *s = json_string_value(json_object_get(o, keys[i]));
@@ -131,7 +131,7 @@ json_t *dash__row_summary(const struct dash_view *v, int64_t coll, const struct 
                   row->source_peer != NULL ? row->source_peer_len : 5, "collection",
                   c != NULL ? c->coll.title : "", "api_root", c != NULL ? c->coll.api_root : "",
                   "date_added", added, "version", ver[0] ? ver : NULL, "revoked", row->revoked,
-                  "label", o != NULL ? label_of(o) : NULL);
+                  "label", o != NULL ? dash__label_of(o) : NULL);
     json_decref(o);
     return e;
 }
@@ -147,28 +147,44 @@ static bool hit_visible(void *ctx, int64_t coll, const struct store_row *row)
     return dash__view_may_read(((struct collect *)ctx)->view, coll, row);
 }
 
-static enum mrd_code hit_emit(void *ctx, const struct store_value_hit *h, struct mrd_err *err)
+/* Adds a version to the results, or counts it as one more version of an
+ * object already there. */
+static enum mrd_code collect_add(struct collect *x, int64_t coll, const struct store_row *row,
+                                 const char *match, const char *via, const char *matched,
+                                 struct mrd_err *err)
 {
-    struct collect *x = ctx;
-    char id[STORE_STIX_ID_MAX + 1], shown[STORE_VALUE_KEY_MAX * 3];
+    char id[STORE_STIX_ID_MAX + 1];
     json_t *e;
 
-    (void)snprintf(id, sizeof(id), "%.*s", (int)h->row->id_len, h->row->id);
+    (void)snprintf(id, sizeof(id), "%.*s", (int)row->id_len, row->id);
     e = json_object_get(x->by_id, id);
     if (e != NULL) {
         json_int_t n = json_integer_value(json_object_get(e, "versions"));
         (void)json_object_set_new(e, "versions", json_integer(n + 1));
         return MRD_OK;
     }
-    (void)store_value_format(h->stored, shown, sizeof(shown));
-    e = dash__row_summary(x->view, h->collection, h->row);
-    if (e == NULL || json_object_set_new(e, "match", json_string(match_names[h->match])) != 0 ||
-        json_object_set_new(e, "via", json_string(how_names[h->how <= 2 ? h->how : 0])) != 0 ||
-        json_object_set_new(e, "matched", json_string(shown)) != 0 ||
+    e = dash__row_summary(x->view, coll, row);
+    if (e == NULL || json_object_set_new(e, "match", json_string(match)) != 0 ||
+        json_object_set_new(e, "via", json_string(via)) != 0 ||
+        (matched != NULL && json_object_set_new(e, "matched", json_string(matched)) != 0) ||
         json_object_set_new(e, "versions", json_integer(1)) != 0 ||
         json_object_set(x->by_id, id, e) != 0 || json_array_append_new(x->results, e) != 0)
         return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
     return MRD_OK;
+}
+
+static enum mrd_code hit_emit(void *ctx, const struct store_value_hit *h, struct mrd_err *err)
+{
+    char shown[STORE_VALUE_KEY_MAX * 3];
+
+    (void)store_value_format(h->stored, shown, sizeof(shown));
+    return collect_add(ctx, h->collection, h->row, match_names[h->match],
+                       how_names[h->how <= 2 ? h->how : 0], shown, err);
+}
+
+static enum mrd_code text_emit(void *ctx, const struct store_found *f, struct mrd_err *err)
+{
+    return collect_add(ctx, f->collection, f->row, "text", "text", NULL, err);
 }
 
 /* The host of a normalised URL key ("scheme://[user@]host[:port]/..."). */
@@ -199,11 +215,28 @@ static bool url_host(const struct store_value *url, struct store_value *ret)
            ret->kind != STORE_V_URL;
 }
 
+/* The hits of one value into x (at most limit). */
+static enum mrd_code collect_value(struct store *st, struct collect *x, const struct store_value *v,
+                                   size_t limit, bool *ret_more, struct mrd_err *err)
+{
+    enum mrd_code rc = store_value_search(st, v, limit, hit_visible, hit_emit, x, ret_more, err);
+
+    /* A URL is also looked up by its host: an indicator on the domain (or
+     * its parent) or the address covers every URL there. */
+    if (rc == MRD_OK && v->kind == STORE_V_URL && !*ret_more &&
+        json_array_size(x->results) < limit) {
+        struct store_value host;
+        if (url_host(v, &host))
+            rc = store_value_search(st, &host, limit - json_array_size(x->results), hit_visible,
+                                    hit_emit, x, ret_more, err);
+    }
+    return rc;
+}
+
 static enum mrd_code search_value(struct store *st, const struct dash_view *view,
                                   const struct store_value *v, size_t limit, json_t **ret_results,
                                   bool *ret_more, struct mrd_err *err)
 {
-    bool more = false;
     struct collect x = {.view = view, .results = json_array(), .by_id = json_object()};
     enum mrd_code rc;
 
@@ -211,17 +244,7 @@ static enum mrd_code search_value(struct store *st, const struct dash_view *view
         rc = mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
         goto out;
     }
-    ret_more = ret_more != NULL ? ret_more : &more;
-    rc = store_value_search(st, v, limit, hit_visible, hit_emit, &x, ret_more, err);
-    /* A URL is also looked up by its host: an indicator on the domain (or
-     * its parent) or the address covers every URL there. */
-    if (rc == MRD_OK && v->kind == STORE_V_URL && !*ret_more &&
-        json_array_size(x.results) < limit) {
-        struct store_value host;
-        if (url_host(v, &host))
-            rc = store_value_search(st, &host, limit - json_array_size(x.results), hit_visible,
-                                    hit_emit, &x, ret_more, err);
-    }
+    rc = collect_value(st, &x, v, limit, ret_more, err);
     if (rc == MRD_OK) {
         *ret_results = x.results;
         x.results = NULL;
@@ -232,32 +255,98 @@ out:
     return rc;
 }
 
+/* What points at each of the first results: the containers (reports,
+ * notes, opinions, groupings) listing it, and its based-on / indicates
+ * relationships, each only when the reader may read it (dash__edges). */
+static enum mrd_code add_context(struct store *st, const struct dash_view *view, json_t *results,
+                                 struct mrd_err *err)
+{
+    static const char *const hop[] = {"based-on", "indicates", NULL};
+    enum mrd_code rc = MRD_OK;
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(results, i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        json_t *refs = json_array(), *rels = json_array();
+
+        if (i >= DASH_CONTEXT_RESULTS || id == NULL)
+            break;
+        if (refs == NULL || rels == NULL || json_object_set_new(e, "referenced_by", refs) != 0 ||
+            json_object_set_new(e, "related", rels) != 0)
+            return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
+        rc = dash__edges(st, view, id, STORE_REF_BIT(STORE_REF_CONTAINS), NULL,
+                         DASH_CONTEXT_PER_RESULT, refs, err);
+        if (rc == MRD_OK)
+            rc = dash__edges(st, view, id,
+                             STORE_REF_BIT(STORE_REF_SOURCE) | STORE_REF_BIT(STORE_REF_TARGET), hop,
+                             DASH_CONTEXT_PER_RESULT, rels, err);
+        if (rc != MRD_OK)
+            break;
+    }
+    return rc;
+}
+
 enum mrd_code dash_search(struct store *st, const struct dash_who *who, const char *q, size_t qlen,
                           size_t limit, json_t **ret, struct mrd_err *err)
 {
     struct store_value v;
     struct dash_view view;
-    char shown[STORE_VALUE_KEY_MAX * 3];
-    json_t *results = NULL;
-    bool more = false;
+    char shown[STORE_VALUE_KEY_MAX * 3] = "";
+    struct collect x = {.view = &view};
+    bool more = false, is_value;
     enum mrd_code rc;
 
-    rc = store_value_parse(q, qlen, &v, err);
-    if (rc != MRD_OK)
-        return rc;
+    limit = limit > 0 ? limit : DASH_SEARCH_LIMIT;
+    is_value = store_value_parse(q, qlen, &v, NULL) == MRD_OK;
+    if (is_value) {
+        (void)store_value_format(&v, shown, sizeof(shown));
+    } else {
+        /* not a value: free text, whose query is checked before anything is read */
+        char fts[STORE_TEXT_QUERY_MAX * 2 + STORE_TEXT_TERMS_MAX * 3 + 2];
+        size_t n;
+        rc = store_text_query(q, qlen, fts, sizeof(fts), &n, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
     rc = dash__view_load(st, who, &view, err);
     if (rc != MRD_OK)
         return rc;
-    rc = search_value(st, &view, &v, limit > 0 ? limit : DASH_SEARCH_LIMIT, &results, &more, err);
-    dash__view_release(&view);
+    x.results = json_array();
+    x.by_id = json_object();
+    if (x.results == NULL || x.by_id == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
+        goto out;
+    }
+    if (is_value)
+        rc = collect_value(st, &x, &v, limit, &more, err);
+    /* Then names and descriptions: after the value's hits, never before
+     * (an address's digits are no words worth matching). */
+    if (rc == MRD_OK && !more && json_array_size(x.results) < limit &&
+        !(is_value && (v.kind == STORE_V_IPV4 || v.kind == STORE_V_IPV6))) {
+        rc = store_text_search(st, q, qlen, limit - json_array_size(x.results), hit_visible,
+                               text_emit, &x, &more, err);
+        if (is_value && (rc == MRD_E_INVAL || rc == MRD_E_TOOBIG)) {
+            rc = MRD_OK; /* a value that is no text query (a long URL): its hits stand */
+            if (err != NULL)
+                memset(err, 0, sizeof(*err));
+        }
+    }
+    if (rc == MRD_OK)
+        rc = add_context(st, &view, x.results, err);
     if (rc != MRD_OK)
-        return rc;
-    (void)store_value_format(&v, shown, sizeof(shown));
-    *ret = json_pack("{s:s%,s:s,s:s,s:o,s:b}", "query", q, qlen, "value", shown, "kind",
-                     dash__kind_name(v.kind), "results", results, "more", more);
+        goto out;
+    *ret = json_pack("{s:s%,s:s,s:s,s:O,s:b}", "query", q, qlen, "value", is_value ? shown : "",
+                     "kind", is_value ? dash__kind_name(v.kind) : "text", "results", x.results,
+                     "more", more);
     if (*ret == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
-    return MRD_OK;
+        rc = mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
+out:
+    json_decref(x.results);
+    json_decref(x.by_id);
+    dash__view_release(&view);
+    return rc;
 }
 
 /* ---- bulk ---- */

@@ -193,3 +193,20 @@ enum mrd_code ledger_service_checkpoint(struct ledger_service *svc, struct mrd_b
     (void)pthread_mutex_unlock(&svc->mu);
     return rc;
 }
+
+enum mrd_code ledger_service_with(struct ledger_service *svc,
+                                  enum mrd_code (*fn)(void *ctx, struct ledger *log,
+                                                      const struct ckpt_signer *signer,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    (void)pthread_mutex_lock(&svc->mu);
+    /* what is stored now (a hold's versions) is in the ledger before fn */
+    rc = ledger_sync(svc->log, svc->st, NULL, err);
+    if (rc == MRD_OK)
+        rc = fn(ctx, svc->log, &svc->signer, err);
+    (void)pthread_mutex_unlock(&svc->mu);
+    return rc;
+}

@@ -100,4 +100,14 @@ struct ledger *ledger_service_log(struct ledger_service *svc);
 enum mrd_code ledger_service_checkpoint(struct ledger_service *svc, struct mrd_buf *out,
                                         struct mrd_err *err);
 
+/* Syncs, then runs fn(ctx, log, signer, err) serialised with the thread:
+ * for work that signs into this ledger with the node's key while the
+ * server runs (the console's evidence export: hold_export_build with
+ * writable true). Returns what sync or fn returns. */
+enum mrd_code ledger_service_with(struct ledger_service *svc,
+                                  enum mrd_code (*fn)(void *ctx, struct ledger *log,
+                                                      const struct ckpt_signer *signer,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+
 #endif

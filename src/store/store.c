@@ -5,10 +5,13 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/metrics.h"
@@ -67,9 +70,105 @@ void store_uuid4(char out[STORE_UUID_LEN + 1])
                    b[14], b[15]);
 }
 
+/* Reads DIR/STORE_DSN_FILE into dsn: MRD_E_NOTFOUND when there is none
+ * (the node is on SQLite). */
+static enum mrd_code dsn_read(const char *dir, char dsn[STORE_DSN_MAX + 1], struct mrd_err *err)
+{
+    char path[STORE_PATH_MAX + 1];
+    ssize_t n;
+    int fd;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, STORE_DSN_FILE);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT
+                   ? MRD_E_NOTFOUND
+                   : mrd_err_set(err, MRD_E_IO, "store: %s: %s", STORE_DSN_FILE, strerror(errno));
+    n = read(fd, dsn, STORE_DSN_MAX + 1);
+    (void)close(fd);
+    if (n < 0)
+        return mrd_err_set(err, MRD_E_IO, "store: %s: %s", STORE_DSN_FILE, strerror(errno));
+    while (n > 0 && (dsn[n - 1] == '\n' || dsn[n - 1] == '\r'))
+        n--;
+    if (n > STORE_DSN_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: %s: longer than %d bytes", STORE_DSN_FILE,
+                           STORE_DSN_MAX);
+    for (ssize_t i = 0; i < n; i++)
+        if ((unsigned char)dsn[i] < 0x20 || dsn[i] == 0x7f)
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "store: %s: control character at byte %zd (one line expected)",
+                               STORE_DSN_FILE, i);
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_PARSE, "store: %s is empty", STORE_DSN_FILE);
+    dsn[n] = '\0';
+    return MRD_OK;
+}
+
+/* Records dsn as DIR/STORE_DSN_FILE (mode 0600, never over an existing
+ * one). */
+static enum mrd_code dsn_write(const char *dir, const char *dsn, struct mrd_err *err)
+{
+    char path[STORE_PATH_MAX + 1];
+    size_t len = strlen(dsn);
+    int fd;
+    bool ok;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, STORE_DSN_FILE);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return mrd_err_set(err, MRD_E_IO, "store: %s: %s", STORE_DSN_FILE, strerror(errno));
+    ok = write(fd, dsn, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        (void)unlink(path);
+        return mrd_err_set(err, MRD_E_IO, "store: cannot write %s", STORE_DSN_FILE);
+    }
+    return MRD_OK;
+}
+
+/* A PostgreSQL store named by a data directory: created with opts->dsn
+ * (and recorded), or the one DIR/STORE_DSN_FILE names. *ret_named false
+ * (and MRD_OK) without either: DIR is a SQLite node. */
+static enum mrd_code open_named_pg(const char *dir, const struct store_open_opts *opts,
+                                   bool *ret_named, struct store **ret, struct mrd_err *err)
+{
+    char dsn[STORE_DSN_MAX + 1];
+    struct store *st = NULL;
+    enum mrd_code rc;
+
+    *ret_named = true;
+    if (opts != NULL && opts->dsn != NULL) {
+        if (!opts->create)
+            return mrd_err_set(err, MRD_E_INVAL, "store: a connection string is given at init");
+        if (strlen(opts->dsn) > STORE_DSN_MAX)
+            return mrd_err_set(err, MRD_E_TOOBIG, "store: connection string longer than %d bytes",
+                               STORE_DSN_MAX);
+        rc = store__pg_open(opts->dsn, opts, &st, err);
+        if (rc == MRD_OK)
+            rc = dsn_write(dir, opts->dsn, err);
+    } else {
+        rc = dsn_read(dir, dsn, err);
+        if (rc == MRD_E_NOTFOUND) {
+            *ret_named = false;
+            return MRD_OK;
+        }
+        if (rc == MRD_OK)
+            rc = store__pg_open(dsn, opts, &st, err);
+        sodium_memzero(dsn, sizeof(dsn)); /* it may hold a password */
+    }
+    if (rc != MRD_OK) {
+        store_close(st);
+        return rc;
+    }
+    *ret = st;
+    return MRD_OK;
+}
+
 enum mrd_code store_open(const char *where, const struct store_open_opts *opts, struct store **ret,
                          struct mrd_err *err)
 {
+    enum mrd_code rc;
+    bool named = false;
     size_t n;
 
     if (where == NULL || where[0] == '\0')
@@ -83,6 +182,9 @@ enum mrd_code store_open(const char *where, const struct store_open_opts *opts, 
     if (mrd_str_has_prefix(where, n, "postgres://") ||
         mrd_str_has_prefix(where, n, "postgresql://"))
         return store__pg_open(where, opts, ret, err);
+    rc = open_named_pg(where, opts, &named, ret, err);
+    if (rc != MRD_OK || named)
+        return rc; /* a node on PostgreSQL never falls back to SQLite */
     return store__sqlite_open(where, opts, ret, err);
 }
 
@@ -794,6 +896,50 @@ enum mrd_code store_value_search(struct store *st, const struct store_value *v, 
     if (limit == 0 || limit > STORE_SEARCH_MAX)
         limit = STORE_SEARCH_MAX;
     return st->ops->value_search(st, v, limit, visible, emit, ctx, ret_more, err);
+}
+
+/* ---- free text and references ---- */
+
+enum mrd_code store_text_search(struct store *st, const char *q, size_t n, size_t limit,
+                                bool (*visible)(void *ctx, int64_t collection,
+                                                const struct store_row *row),
+                                enum mrd_code (*emit)(void *ctx, const struct store_found *f,
+                                                      struct mrd_err *err),
+                                void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    /* each word quoted ("w" plus a space) at most doubles a query, plus the prefix star */
+    char fts[STORE_TEXT_QUERY_MAX * 2 + STORE_TEXT_TERMS_MAX * 3 + 2];
+    size_t len;
+    enum mrd_code rc;
+
+    if (visible == NULL || emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "search: no callbacks");
+    rc = store_text_query(q, n, fts, sizeof(fts), &len, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (st->ops->text_search == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no text index",
+                           st->ops->name);
+    if (limit == 0 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    return st->ops->text_search(st, fts, limit, visible, emit, ctx, ret_more, err);
+}
+
+enum mrd_code
+store_refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+              bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+              enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+              void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    if (id == NULL || len == 0 || len > STORE_STIX_ID_MAX || roles == 0 || visible == NULL ||
+        emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "references: bad id");
+    if (st->ops->refs_to == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend has no reference index",
+                           st->ops->name);
+    if (limit == 0 || limit > STORE_SEARCH_MAX)
+        limit = STORE_SEARCH_MAX;
+    return st->ops->refs_to(st, id, len, roles, limit, visible, emit, ctx, ret_more, err);
 }
 
 enum mrd_code store_cert_principal(struct store *st, const char *cn, struct store_token *ret,

@@ -404,6 +404,7 @@ struct store_value;
 struct store_value_hit;
 struct store_asset;
 struct store_notification;
+struct store_found;
 
 /* What a snapshot (store_snapshot) holds. */
 struct store_snapshot_info {
@@ -487,9 +488,12 @@ struct store_feed {
     int64_t updated_usec;
 };
 
+struct store_driver; /* store_int.h: what the record operations shared by the backends use */
+
 struct store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(struct store *st);
+    const struct store_driver *driver;
 
     enum mrd_code (*org_create)(struct store *st, const char *name, enum policy_relation rel,
                                 struct store_org *ret, struct mrd_err *err);
@@ -622,6 +626,19 @@ struct store_ops {
                                                         struct mrd_err *err),
                                   void *ctx, bool *ret_more, struct mrd_err *err);
 
+    /* optional (NULL: MRD_E_UNSUPP): free text and references */
+    enum mrd_code (*text_search)(struct store *st, const char *fts, size_t limit,
+                                 bool (*visible)(void *ctx, int64_t collection,
+                                                 const struct store_row *row),
+                                 enum mrd_code (*emit)(void *ctx, const struct store_found *f,
+                                                       struct mrd_err *err),
+                                 void *ctx, bool *ret_more, struct mrd_err *err);
+    enum mrd_code (*refs_to)(
+        struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+        bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+        enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+        void *ctx, bool *ret_more, struct mrd_err *err);
+
     /* optional (NULL: MRD_E_UNSUPP): account lifecycle */
     enum mrd_code (*token_rotate)(struct store *st, const char *name, int64_t overlap_usec,
                                   char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
@@ -712,12 +729,22 @@ struct store_open_opts {
     void (*progress)(void *ctx, const struct store_progress *p); /* may be NULL */
     void *progress_ctx;
     int *ret_migrated_from; /* may be NULL: the version before; == current when none ran */
+    /* with create: keep the node's database in PostgreSQL at this libpq
+     * connection string (URI or key=value), recorded in DIR/STORE_DSN_FILE
+     * for every later store_open of DIR. NULL: SQLite in DIR. */
+    const char *dsn;
 };
+/* The file of a data directory that names its PostgreSQL database: one
+ * line, a libpq connection string of at most STORE_DSN_MAX bytes (mode
+ * 0600: it may hold a password; a service name or ~/.pgpass avoids that). */
+#define STORE_DSN_FILE "store.dsn"
+#define STORE_DSN_MAX 1024
 #define STORE_DEFAULT_CONNS 16
 
-/* Opens a store. where is a data directory (SQLite: DIR/meridian.db) or a
- * PostgreSQL DSN ("postgres://..." or "postgresql://...", which gives
- * MRD_E_UNSUPP until that backend exists). The directory must exist. A
+/* Opens a store. where is a data directory (SQLite: DIR/meridian.db, or
+ * the PostgreSQL database DIR/STORE_DSN_FILE names) or a PostgreSQL URI
+ * ("postgres://..." or "postgresql://..."; MRD_E_UNSUPP in a build without
+ * libpq, and for the operations store_pg.c does not have yet). The directory must exist. A
  * missing database is MRD_E_NOTFOUND unless opts->create. An existing
  * database is migrated to the current schema version; a database from a
  * newer Meridian is refused with MRD_E_UNSUPP. opts may be NULL. */
@@ -1380,5 +1407,64 @@ enum mrd_code store_notifications_list(
     struct store *st, int64_t org, int64_t after_id, size_t limit,
     enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
     void *ctx, struct mrd_err *err);
+/* ---- free text and references ----
+ *
+ * Two more indexes written by the insert path in the same transaction as
+ * each version (so never behind), and filled for the versions already
+ * stored when an older database is opened: the words of the version's
+ * name and descriptive text (description, a note's abstract and content,
+ * an opinion's explanation) in a SQLite FTS5 table, and the STIX ids it
+ * points at (object_refs, a relationship's source_ref and target_ref, a
+ * sighting's sighting_of_ref). Like store_value_search, each candidate
+ * goes to visible(ctx, collection, row) first and only visible ones reach
+ * emit. */
+
+#define STORE_TEXT_QUERY_MAX 512 /* bytes of one free-text query */
+#define STORE_TEXT_TERMS_MAX 16  /* words in one free-text query */
+
+/* How a version points at an id (bits of a mask). Stored: append-only. */
+enum store_ref_role {
+    STORE_REF_CONTAINS = 0,    /* its object_refs list the id (report, note, grouping, ...) */
+    STORE_REF_SOURCE = 1,      /* a relationship whose source_ref is the id */
+    STORE_REF_TARGET = 2,      /* a relationship whose target_ref is the id */
+    STORE_REF_SIGHTING_OF = 3, /* a sighting whose sighting_of_ref is the id */
+};
+#define STORE_REF_BIT(role) (1u << (role))
+
+/* One stored version found by text or by reference. */
+struct store_found {
+    const struct store_row *row; /* body set */
+    int64_t collection;
+    enum store_ref_role role; /* store_refs_to only */
+};
+
+/* Turns what a person typed into a safe FTS5 query: each space-separated
+ * word holding a letter or digit becomes one quoted phrase (its tokens in
+ * order), so no FTS operator can be written; the last one is a prefix.
+ * MRD_E_INVAL when there is no word or q is not UTF-8, MRD_E_TOOBIG past
+ * STORE_TEXT_QUERY_MAX bytes or STORE_TEXT_TERMS_MAX words; ret_len
+ * receives the query's length. Pure. */
+enum mrd_code store_text_query(const char *q, size_t n, char *out, size_t size, size_t *ret_len,
+                               struct mrd_err *err);
+
+/* Finds the versions whose name or descriptive text hold every word of q
+ * (store_text_query), best ranked first, at most limit visible ones (0 or
+ * above STORE_SEARCH_MAX = STORE_SEARCH_MAX); *ret_more (may be NULL)
+ * tells whether another visible one exists. One read transaction. */
+enum mrd_code store_text_search(struct store *st, const char *q, size_t n, size_t limit,
+                                bool (*visible)(void *ctx, int64_t collection,
+                                                const struct store_row *row),
+                                enum mrd_code (*emit)(void *ctx, const struct store_found *f,
+                                                      struct mrd_err *err),
+                                void *ctx, bool *ret_more, struct mrd_err *err);
+
+/* Finds the versions pointing at the STIX id (id, len) in one of the roles
+ * of the mask (STORE_REF_BIT), newest first, at most limit visible ones
+ * (as store_text_search). */
+enum mrd_code
+store_refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+              bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+              enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+              void *ctx, bool *ret_more, struct mrd_err *err);
 
 #endif

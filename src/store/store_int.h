@@ -4,8 +4,11 @@
  * store.c: dispatch, argument checks common to every backend, uuid and
  * token helpers. store_sqlite.c: the SQLite connection pool, schema and
  * migrations, and the administrative records. store_sqlite_obj.c: object
- * versions, queries, deletion and status resources. store_pg.c: the
- * PostgreSQL stub.
+ * versions, queries, deletion and status resources. store_sqlite_query.c:
+ * sq__run, the one place a SQLite statement runs. store_rows.c: the
+ * administrative records' operations, SQL and row conversions, shared by
+ * both backends over their driver. store_pg.c: the PostgreSQL backend
+ * (store_pg_none.c without libpq).
  */
 #ifndef MRD_STORE_INT_H
 #define MRD_STORE_INT_H
@@ -38,6 +41,109 @@ enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts
 /* The SQLite backend (store_sqlite.c). */
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,
                                  struct store **ret, struct mrd_err *err);
+
+/* ---- rows, whichever the driver (store_rows.c) ---- */
+
+struct sq_arg; /* a statement's argument, below: both backends bind the same ones */
+
+/* A result row as a backend's driver presents it: the conversions of the
+ * administrative records below are written once, for both backends. Text
+ * is (ptr, len), "" for NULL, valid until the row moves on. */
+struct store_rowrd {
+    void *stmt;      /* SQLite: the statement */
+    const void *res; /* PostgreSQL: the result, and the row within it */
+    int row;
+    int64_t (*i64)(const struct store_rowrd *r, int col);
+    bool (*null)(const struct store_rowrd *r, int col);
+    const char *(*text)(const struct store_rowrd *r, int col, size_t *ret_len);
+};
+
+/* The statements' shared column lists (both backends take the same SQL,
+ * with ?N parameters) and the conversions that read them. */
+#define STORE_ORG_COLS "SELECT key, name, relation, created, disabled, deleted FROM orgs "
+#define STORE_ORG_RETURNING " RETURNING key, name, relation, created, disabled, deleted"
+#define STORE_TOKEN_SELECT "SELECT " SQ_TOKEN_COLS " FROM tokens t JOIN orgs o ON o.key = t.org "
+#define STORE_META_PUT                                                                             \
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) "                                               \
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+#define STORE_ROOT_COLS "SELECT name, title, description, max_content_length FROM api_roots "
+#define STORE_COLL_COLS                                                                            \
+    "SELECT key, id, api_root, title, description, alias, default_tlp, public_read "               \
+    "FROM collections "
+#define STORE_GRANT_LIST                                                                           \
+    "SELECT g.org, o.name, g.collection, c.id, c.api_root, g.can_read,"                            \
+    " g.can_write FROM grants g JOIN orgs o ON o.key = g.org"                                      \
+    " JOIN collections c ON c.key = g.collection"                                                  \
+    " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"                              \
+    " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection"
+void store__org_from(const struct store_rowrd *r, struct store_org *o);
+void store__token_from(const struct store_rowrd *r, struct store_token *t); /* SQ_TOKEN_COLS */
+void store__root_from(const struct store_rowrd *r, struct store_api_root *root);
+void store__coll_from(const struct store_rowrd *r, struct store_collection *c);
+void store__grant_row_from(const struct store_rowrd *r, struct store_grant_row *g);
+
+/* Converts the current row; any code but MRD_OK stops the statement and is
+ * what the query returns. */
+typedef enum mrd_code (*store_row_fn)(void *ctx, const struct store_rowrd *r, struct mrd_err *err);
+
+/* What a backend gives the record operations below (store_ops.driver):
+ * run one statement (?N parameters, SQ_* arguments) on a connection
+ * borrowed for it -- read: the thread's read snapshot where the backend
+ * has one -- calling row (may be NULL) for each result row; ret_n (may be
+ * NULL) as sq__run. A unique or foreign-key violation is MRD_E_EXISTS
+ * "<what>: already exists". */
+struct store_driver {
+    enum mrd_code (*query)(struct store *st, bool read, const char *what, const char *sql,
+                           const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                           uint64_t *ret_n, struct mrd_err *err);
+};
+
+/* The operations of store.h on the administrative records, written once
+ * for both backends over their driver (store_rows.c). A check-then-write
+ * is one statement (collection_create), so several front-ends on one
+ * PostgreSQL database cannot both win. */
+enum mrd_code store__org_create(struct store *st, const char *name, enum policy_relation rel,
+                                struct store_org *ret, struct mrd_err *err);
+enum mrd_code store__org_get(struct store *st, const char *name, int64_t key, struct store_org *ret,
+                             struct mrd_err *err);
+enum mrd_code store__org_list(struct store *st,
+                              enum mrd_code (*cb)(void *ctx, const struct store_org *org),
+                              void *ctx, struct mrd_err *err);
+enum mrd_code store__token_create(struct store *st, int64_t org_key, const char *name,
+                                  int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                  struct store_token *ret, struct mrd_err *err);
+enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t len,
+                                  struct store_token *ret, struct mrd_err *err);
+enum mrd_code store__token_list(struct store *st,
+                                enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
+                                void *ctx, struct mrd_err *err);
+enum mrd_code store__api_root_put(struct store *st, const struct store_api_root *root,
+                                  bool *ret_created, struct mrd_err *err);
+enum mrd_code store__api_root_get(struct store *st, const char *name, size_t len,
+                                  struct store_api_root *ret, struct mrd_err *err);
+enum mrd_code store__api_root_list(struct store *st,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
+                                   void *ctx, struct mrd_err *err);
+enum mrd_code store__collection_create(struct store *st, struct store_collection *coll,
+                                       struct mrd_err *err);
+enum mrd_code store__collection_get(struct store *st, const char *api_root, size_t root_len,
+                                    const char *id_or_alias, size_t len,
+                                    struct store_collection *ret, struct mrd_err *err);
+enum mrd_code store__collection_list(struct store *st, const char *api_root,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_collection *c),
+                                     void *ctx, struct mrd_err *err);
+enum mrd_code store__grant_set(struct store *st, int64_t org_key, int64_t collection,
+                               struct store_grant g, struct mrd_err *err);
+enum mrd_code store__grant_get(struct store *st, int64_t org_key, int64_t collection,
+                               struct store_grant *ret, struct mrd_err *err);
+enum mrd_code store__grant_list(struct store *st, int64_t org_key, int64_t collection,
+                                enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
+                                void *ctx, struct mrd_err *err);
+enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, size_t size,
+                              struct mrd_err *err);
+enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,
+                              struct mrd_err *err);
 
 /* ---- SQLite internals shared by store_sqlite*.c ---- */
 
@@ -137,6 +243,12 @@ struct sq_arg {
 /* Converts the current row of st; any code but MRD_OK stops the query and
  * is what the query returns. */
 typedef enum mrd_code (*sq_row_fn)(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
+
+/* The current row of st, for the store__*_from conversions. */
+struct store_rowrd sq__rowrd(sqlite3_stmt *st);
+
+/* The SQLite driver of the shared record operations (sq__query). */
+extern const struct store_driver sq__driver;
 
 /* A row fn for a one-column integer result: stores it in *(int64_t *)ctx. */
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
@@ -265,6 +377,25 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
                                enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
                                                      struct mrd_err *err),
                                void *ctx, bool *ret_more, struct mrd_err *err);
+
+/* The text and reference indexes (store_sqlite_text.c): index one new
+ * version inside the inserting transaction (the backfill calls it too);
+ * search (fts: a store_text_query). */
+enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                             struct mrd_err *err);
+/* Removes the words of version seq (still stored) from the text index,
+ * inside the deleting transaction. */
+enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err);
+enum mrd_code
+sq__text_search(struct store *st, const char *fts, size_t limit,
+                bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+                enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+                void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code
+sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+            void *ctx, bool *ret_more, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,

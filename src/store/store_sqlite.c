@@ -181,7 +181,16 @@ static const char *const migrations[] = {
     " object_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, how INTEGER NOT NULL,"
     " created INTEGER NOT NULL, squelched INTEGER NOT NULL, UNIQUE (org, asset, seq));"
     "CREATE INDEX notifications_recent ON notifications(org, asset, kind, value, created);",
-    /* 9 -> 10: scheduled feeds (feed.h): each feed's configuration and
+    /* 9 -> 10: free text and references (store_text_search, store_refs_to):
+     * the words of each version's name and descriptive text (a contentless
+     * FTS5 table, rowid = seq) and the ids it points at; filled by the
+     * insert path, and for the versions already stored by
+     * sq__index_backfill when the database is opened. */
+    "CREATE VIRTUAL TABLE text_index USING fts5(name, description, content='',"
+    " tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TABLE ref_index (ref TEXT NOT NULL, seq INTEGER NOT NULL, role INTEGER NOT NULL,"
+    " PRIMARY KEY (ref, seq, role)) WITHOUT ROWID;",
+    /* 10 -> 11: scheduled feeds (feed.h): each feed's configuration and
      * fetch state (JSON records of the feed module), and the STIX ids a
      * list-type feed held at its last good round (those that vanish are
      * expired). */
@@ -619,23 +628,13 @@ static int64_t now_usec(void)
     return mrd_time_now_usec();
 }
 
-static int64_t time_col(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? STORE_TIME_NONE
-                                                       : sqlite3_column_int64(st, col);
-}
-
-#define ORG_COLS "SELECT key, name, relation, created, disabled, deleted FROM orgs "
+#define ORG_COLS STORE_ORG_COLS
 
 static void org_from_row(sqlite3_stmt *st, struct store_org *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->key = sqlite3_column_int64(st, 0);
-    sq__copy(st, 1, o->name, sizeof(o->name));
-    o->relation = (enum policy_relation)sqlite3_column_int(st, 2);
-    o->created_usec = sqlite3_column_int64(st, 3);
-    o->disabled_usec = time_col(st, 4);
-    o->deleted_usec = time_col(st, 5);
+    struct store_rowrd r = sq__rowrd(st);
+
+    store__org_from(&r, o);
 }
 
 static enum mrd_code org_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
@@ -645,173 +644,15 @@ static enum mrd_code org_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
     return MRD_OK;
 }
 
-static enum mrd_code sq_org_create(struct store *stp, const char *name, enum policy_relation rel,
-                                   struct store_org *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct store_org o;
-    enum mrd_code rc;
-
-    rc = sq__query(s, false, "org",
-                   "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)"
-                   " RETURNING key, name, relation, created, disabled, deleted",
-                   SQ_ARGS(SQ_STR(name), SQ_INT(rel), SQ_INT(now_usec())), org_row, &o, NULL, err);
-    if (rc == MRD_E_EXISTS) {
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_EXISTS, "org '%s' already exists", name);
-    }
-    if (rc == MRD_OK && ret != NULL)
-        *ret = o;
-    return rc;
-}
-
-static enum mrd_code sq_org_get(struct store *stp, const char *name, int64_t key,
-                                struct store_org *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    if (name != NULL)
-        rc = sq__query(s, true, "org", ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row,
-                       ret, &n, err);
-    else
-        rc = sq__query(s, true, "org", ORG_COLS "WHERE key = ?1", SQ_ARGS(SQ_INT(key)), org_row,
-                       ret, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = name != NULL
-                 ? mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name)
-                 : mrd_err_set(err, MRD_E_NOTFOUND, "no org with key %lld", (long long)key);
-    return rc;
-}
-
-struct org_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_org *org);
-    void *ctx;
-};
-
-static enum mrd_code org_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct org_list_ctx *lc = ctx;
-    struct store_org o;
-
-    (void)err;
-    org_from_row(st, &o);
-    return lc->cb(lc->ctx, &o);
-}
-
-static enum mrd_code sq_org_list(struct store *stp,
-                                 enum mrd_code (*cb)(void *ctx, const struct store_org *org),
-                                 void *ctx, struct mrd_err *err)
-{
-    struct org_list_ctx lc = {cb, ctx};
-
-    return sq__query((struct sq_store *)stp, false, "org list", ORG_COLS "ORDER BY key", SQ_NOARGS,
-                     org_list_row, &lc, NULL, err);
-}
-
 /* ---- tokens ---- */
 
-#define TOKEN_COLS "SELECT " SQ_TOKEN_COLS " FROM tokens t JOIN orgs o ON o.key = t.org "
+#define TOKEN_COLS STORE_TOKEN_SELECT
 
 void sq__token_from_row(sqlite3_stmt *st, struct store_token *t)
 {
-    memset(t, 0, sizeof(*t));
-    sq__copy(st, 0, t->name, sizeof(t->name));
-    t->org_key = sqlite3_column_int64(st, 1);
-    sq__copy(st, 2, t->org_name, sizeof(t->org_name));
-    t->org_relation = (enum policy_relation)sqlite3_column_int(st, 3);
-    t->created_usec = sqlite3_column_int64(st, 4);
-    t->revoked_usec = time_col(st, 5);
-    t->expires_usec = time_col(st, 6);
-    t->last_used_usec = time_col(st, 7);
-    t->prev_expires_usec =
-        sqlite3_column_type(st, 14) == SQLITE_NULL ? STORE_TIME_NONE : time_col(st, 8);
-    t->prev_last_used_usec = time_col(st, 9);
-    t->org_disabled =
-        sqlite3_column_type(st, 10) != SQLITE_NULL || sqlite3_column_type(st, 11) != SQLITE_NULL;
-    sq__copy(st, 12, t->prefix, sizeof(t->prefix));
-}
+    struct store_rowrd r = sq__rowrd(st);
 
-static enum mrd_code sq_token_create(struct store *stp, int64_t org_key, const char *name,
-                                     int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
-                                     struct store_token *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    char secret[STORE_TOKEN_LEN + 1];
-    char tname[STORE_NAME_MAX + 1];
-    unsigned char hash[STORE_TOKEN_HASH_LEN];
-    struct store_org org;
-    enum mrd_code rc;
-    int64_t t = now_usec();
-
-    rc = sq_org_get(stp, NULL, org_key, &org, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (org.deleted_usec != STORE_TIME_NONE)
-        return mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted: it gets no new tokens",
-                           org.name);
-    store__token_generate(secret);
-    store__token_hash(secret, STORE_TOKEN_LEN, hash);
-    if (name != NULL)
-        (void)mrd_strlcpy(tname, name, sizeof(tname));
-    else
-        (void)mrd_strlcpy(tname, secret, STORE_TOKEN_PREFIX_LEN + 1);
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        goto out;
-    /* Only the public prefix is kept in clear: enough to recognise a token
-     * in a list, far too little to use it. */
-    rc = sq__run(c, "token",
-                 "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                 SQ_ARGS(SQ_STR(tname), SQ_INT(org_key), SQ_BLOB(hash, sizeof(hash)),
-                         SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN), SQ_INT(t), SQ_TIME(expires_usec)),
-                 NULL, NULL, NULL, err);
-    if (rc == MRD_E_EXISTS) {
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_EXISTS, "a token named '%s' already exists", tname);
-    }
-    if (rc != MRD_OK)
-        goto out;
-    memcpy(ret_secret, secret, sizeof(secret));
-    if (ret != NULL) {
-        memset(ret, 0, sizeof(*ret));
-        (void)mrd_strlcpy(ret->name, tname, sizeof(ret->name));
-        ret->org_key = org_key;
-        (void)mrd_strlcpy(ret->org_name, org.name, sizeof(ret->org_name));
-        ret->org_relation = org.relation;
-        ret->created_usec = t;
-        ret->revoked_usec = STORE_TIME_NONE;
-        ret->expires_usec = expires_usec;
-        ret->last_used_usec = STORE_TIME_NONE;
-        ret->prev_expires_usec = STORE_TIME_NONE;
-        ret->prev_last_used_usec = STORE_TIME_NONE;
-        (void)mrd_strlcpy(ret->prefix, secret, sizeof(ret->prefix));
-    }
-out:
-    sodium_memzero(secret, sizeof(secret));
-    sq__release(s, c);
-    return rc;
-}
-
-/* Records a token's use, at most once per STORE_TOKEN_USE_USEC: a write a
- * minute per token, not one per request. Best effort: a busy database
- * only delays it. Never on the caller's pinned snapshot connection. */
-static void note_use(struct sq_store *s, const struct store_token *t, int64_t now)
-{
-    int64_t last = t->via_prev ? t->prev_last_used_usec : t->last_used_usec;
-
-    if (last != STORE_TIME_NONE && now - last < STORE_TOKEN_USE_USEC)
-        return;
-    (void)sq__query(s, false, "token use",
-                    t->via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
-                                  " (prev_last_used IS NULL OR prev_last_used < ?3)"
-                                : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
-                                  " (last_used IS NULL OR last_used < ?3)",
-                    SQ_ARGS(SQ_STR(t->name), SQ_INT(now), SQ_INT(now - STORE_TOKEN_USE_USEC)), NULL,
-                    NULL, NULL, NULL);
+    store__token_from(&r, t);
 }
 
 static enum mrd_code token_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
@@ -819,57 +660,6 @@ static enum mrd_code token_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
     (void)err;
     sq__token_from_row(st, ctx);
     return MRD_OK;
-}
-
-struct lookup_ctx {
-    unsigned char hash[STORE_TOKEN_HASH_LEN];
-    struct store_token *t;
-};
-
-static enum mrd_code lookup_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct lookup_ctx *lc = ctx;
-
-    (void)err;
-    sq__token_from_row(st, lc->t);
-    lc->t->via_prev = sqlite3_column_bytes(st, 13) != (int)sizeof(lc->hash) ||
-                      memcmp(sqlite3_column_blob(st, 13), lc->hash, sizeof(lc->hash)) != 0;
-    return MRD_OK;
-}
-
-static enum mrd_code sq_token_lookup(struct store *stp, const char *secret, size_t len,
-                                     struct store_token *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct lookup_ctx lc;
-    struct store_token t;
-    int64_t now = now_usec();
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    store__token_hash(secret, len, lc.hash);
-    lc.t = &t;
-    rc = sq__query(s, true, "token lookup", TOKEN_COLS "WHERE t.hash = ?1 OR t.prev_hash = ?1",
-                   SQ_ARGS(SQ_BLOB(lc.hash, sizeof(lc.hash))), lookup_row, &lc, &n, err);
-    if (rc != MRD_OK)
-        return rc;
-    if (n == 0)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
-    /* The reasons are for the operator's log (store.h); a client gets
-     * one answer whatever the reason. */
-    if (t.revoked_usec != STORE_TIME_NONE)
-        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
-    else if (t.via_prev && (t.prev_expires_usec == STORE_TIME_NONE || t.prev_expires_usec <= now))
-        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
-    else if (t.expires_usec != STORE_TIME_NONE && t.expires_usec <= now)
-        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
-    else if (t.org_disabled)
-        rc = mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
-    if (rc == MRD_OK) {
-        note_use(s, &t, now);
-        *ret = t;
-    }
-    return rc;
 }
 
 /* Gives token name a new secret; the old one keeps working until now +
@@ -1091,397 +881,40 @@ out:
     return rc;
 }
 
-struct token_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_token *tok);
-    void *ctx;
-};
-
-static enum mrd_code token_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct token_list_ctx *lc = ctx;
-    struct store_token t;
-
-    (void)err;
-    sq__token_from_row(st, &t);
-    return lc->cb(lc->ctx, &t);
-}
-
-static enum mrd_code sq_token_list(struct store *stp,
-                                   enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
-                                   void *ctx, struct mrd_err *err)
-{
-    struct token_list_ctx lc = {cb, ctx};
-
-    return sq__query((struct sq_store *)stp, false, "token list",
-                     TOKEN_COLS "ORDER BY t.created, t.name", SQ_NOARGS, token_list_row, &lc, NULL,
-                     err);
-}
-
-/* ---- API roots ---- */
-
-static void root_from_row(sqlite3_stmt *st, struct store_api_root *r)
-{
-    memset(r, 0, sizeof(*r));
-    sq__copy(st, 0, r->name, sizeof(r->name));
-    sq__copy(st, 1, r->title, sizeof(r->title));
-    sq__copy(st, 2, r->description, sizeof(r->description));
-    r->max_content_length = (uint64_t)sqlite3_column_int64(st, 3);
-}
-
-static enum mrd_code root_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    (void)err;
-    root_from_row(st, ctx);
-    return MRD_OK;
-}
-
-static enum mrd_code sq_api_root_put(struct store *stp, const struct store_api_root *root,
-                                     bool *ret_created, struct mrd_err *err)
-{
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc = sq__query((struct sq_store *)stp, false, "api root",
-                   "INSERT INTO api_roots (name, title, description, max_content_length) "
-                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
-                   SQ_ARGS(SQ_STR(root->name), SQ_STR(root->title), SQ_STR(root->description),
-                           SQ_INT(root->max_content_length)),
-                   NULL, NULL, &n, err);
-    if (rc == MRD_OK && ret_created != NULL)
-        *ret_created = n > 0;
-    return rc;
-}
-
-#define ROOT_COLS "SELECT name, title, description, max_content_length FROM api_roots "
-
-static enum mrd_code sq_api_root_get(struct store *stp, const char *name, size_t len,
-                                     struct store_api_root *ret, struct mrd_err *err)
-{
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc = sq__query((struct sq_store *)stp, true, "api root", ROOT_COLS "WHERE name = ?1",
-                   SQ_ARGS(SQ_TEXT(name, len)), root_row, ret, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
-    return rc;
-}
-
-struct root_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_api_root *r);
-    void *ctx;
-    struct store_api_root *r;
-};
-
-static enum mrd_code root_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct root_list_ctx *lc = ctx;
-
-    (void)err;
-    root_from_row(st, lc->r);
-    return lc->cb(lc->ctx, lc->r);
-}
-
-static enum mrd_code
-sq_api_root_list(struct store *stp, enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
-                 void *ctx, struct mrd_err *err)
-{
-    struct root_list_ctx lc = {cb, ctx, NULL};
-    enum mrd_code rc;
-
-    lc.r = mrd_malloc(sizeof(*lc.r)); /* ~4.5 KiB: keep it off small thread stacks */
-    if (lc.r == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = sq__query((struct sq_store *)stp, false, "api root list", ROOT_COLS "ORDER BY name",
-                   SQ_NOARGS, root_list_row, &lc, NULL, err);
-    mrd_free(lc.r);
-    return rc;
-}
-
-/* ---- collections ---- */
-
-#define COLL_COLS                                                                                  \
-    "SELECT key, id, api_root, title, description, alias, default_tlp, public_read "               \
-    "FROM collections "
-
-static void coll_from_row(sqlite3_stmt *st, struct store_collection *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->key = sqlite3_column_int64(st, 0);
-    sq__copy(st, 1, c->id, sizeof(c->id));
-    sq__copy(st, 2, c->api_root, sizeof(c->api_root));
-    sq__copy(st, 3, c->title, sizeof(c->title));
-    sq__copy(st, 4, c->description, sizeof(c->description));
-    sq__copy(st, 5, c->alias, sizeof(c->alias));
-    c->default_tlp = (enum policy_tlp)sqlite3_column_int(st, 6);
-    c->public_read = sqlite3_column_int(st, 7) != 0;
-}
-
-static enum mrd_code coll_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    (void)err;
-    coll_from_row(st, ctx);
-    return MRD_OK;
-}
-
-struct coll_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_collection *c);
-    void *ctx;
-    struct store_collection *coll;
-};
-
-static enum mrd_code coll_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct coll_list_ctx *lc = ctx;
-
-    (void)err;
-    coll_from_row(st, lc->coll);
-    return lc->cb(lc->ctx, lc->coll);
-}
-
-static enum mrd_code sq_collection_create(struct store *stp, struct store_collection *coll,
-                                          struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    char id[STORE_UUID_LEN + 1];
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    store_uuid4(id);
-    ACQUIRE(s, c, err);
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc == MRD_OK)
-        rc = sq__run(c, "collection", "SELECT 1 FROM api_roots WHERE name = ?1",
-                     SQ_ARGS(SQ_STR(coll->api_root)), NULL, NULL, &n, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (n == 0) {
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root '%s' does not exist", coll->api_root);
-        goto out;
-    }
-    rc = sq__run(c, "collection",
-                 "INSERT INTO collections (id, api_root, title, description, alias, "
-                 "default_tlp, public_read) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                 SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
-                         SQ_STR(coll->description),
-                         coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
-                         SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
-                 NULL, NULL, NULL, err);
-    if (rc == MRD_E_EXISTS) {
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
-                         coll->alias, coll->api_root);
-    }
-    if (rc != MRD_OK)
-        goto out;
-    rc = sq__exec(c, "COMMIT", err);
-    if (rc != MRD_OK)
-        goto out;
-    coll->key = sqlite3_last_insert_rowid(c->db);
-    memcpy(coll->id, id, sizeof(id));
-out:
-    sq__release(s, c);
-    return rc;
-}
-
-static enum mrd_code sq_collection_get(struct store *stp, const char *api_root, size_t root_len,
-                                       const char *id_or_alias, size_t len,
-                                       struct store_collection *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    if (api_root != NULL)
-        rc = sq__query(s, true, "collection",
-                       COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)",
-                       SQ_ARGS(SQ_TEXT(api_root, root_len), SQ_TEXT(id_or_alias, len)), coll_row,
-                       ret, &n, err);
-    else
-        rc = sq__query(s, true, "collection", COLL_COLS "WHERE id = ?1",
-                       SQ_ARGS(SQ_TEXT(id_or_alias, len)), coll_row, ret, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
-    return rc;
-}
-
-static enum mrd_code sq_collection_list(struct store *stp, const char *api_root,
-                                        enum mrd_code (*cb)(void *ctx,
-                                                            const struct store_collection *c),
-                                        void *ctx, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct coll_list_ctx lc = {cb, ctx, NULL};
-    enum mrd_code rc;
-
-    lc.coll = mrd_malloc(sizeof(*lc.coll));
-    if (lc.coll == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    if (api_root != NULL)
-        rc = sq__query(s, true, "collection list", COLL_COLS "WHERE api_root = ?1 ORDER BY key",
-                       SQ_ARGS(SQ_STR(api_root)), coll_list_row, &lc, NULL, err);
-    else
-        rc = sq__query(s, true, "collection list", COLL_COLS "ORDER BY key", SQ_NOARGS,
-                       coll_list_row, &lc, NULL, err);
-    mrd_free(lc.coll);
-    return rc;
-}
-
-/* ---- grants ---- */
-
-static enum mrd_code sq_grant_set(struct store *stp, int64_t org_key, int64_t collection,
-                                  struct store_grant g, struct mrd_err *err)
-{
-    enum mrd_code rc;
-
-    rc = sq__query((struct sq_store *)stp, false, "grant",
-                   "INSERT INTO grants (org, collection, can_read, can_write) "
-                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
-                   "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
-                   SQ_ARGS(SQ_INT(org_key), SQ_INT(collection), SQ_INT(g.can_read ? 1 : 0),
-                           SQ_INT(g.can_write ? 1 : 0)),
-                   NULL, NULL, NULL, err);
-    if (rc == MRD_E_EXISTS) { /* a foreign key: the org or the collection is missing */
-        mrd_err_clear(err);
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "grant: no such org or collection");
-    }
-    return rc;
-}
-
-static enum mrd_code grant_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct store_grant *g = ctx;
-
-    (void)err;
-    g->can_read = sqlite3_column_int(st, 0) != 0;
-    g->can_write = sqlite3_column_int(st, 1) != 0;
-    return MRD_OK;
-}
-
-static enum mrd_code sq_grant_get(struct store *stp, int64_t org_key, int64_t collection,
-                                  struct store_grant *ret, struct mrd_err *err)
-{
-    ret->can_read = false;
-    ret->can_write = false;
-    return sq__query((struct sq_store *)stp, true, "grant",
-                     "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
-                     SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_row, ret, NULL, err);
-}
-
-struct grant_list_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g);
-    void *ctx;
-};
-
-static enum mrd_code grant_list_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct grant_list_ctx *lc = ctx;
-    struct store_grant_row g;
-
-    (void)err;
-    memset(&g, 0, sizeof(g));
-    g.org_key = sqlite3_column_int64(st, 0);
-    sq__copy(st, 1, g.org_name, sizeof(g.org_name));
-    g.collection = sqlite3_column_int64(st, 2);
-    sq__copy(st, 3, g.collection_id, sizeof(g.collection_id));
-    sq__copy(st, 4, g.api_root, sizeof(g.api_root));
-    g.grant.can_read = sqlite3_column_int(st, 5) != 0;
-    g.grant.can_write = sqlite3_column_int(st, 6) != 0;
-    return lc->cb(lc->ctx, &g);
-}
-
-static enum mrd_code sq_grant_list(struct store *stp, int64_t org_key, int64_t collection,
-                                   enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
-                                   void *ctx, struct mrd_err *err)
-{
-    struct grant_list_ctx lc = {cb, ctx};
-
-    /* 0 matches everything: keys start at 1 */
-    return sq__query((struct sq_store *)stp, false, "grant list",
-                     "SELECT g.org, o.name, g.collection, c.id, c.api_root, g.can_read,"
-                     " g.can_write FROM grants g JOIN orgs o ON o.key = g.org"
-                     " JOIN collections c ON c.key = g.collection"
-                     " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"
-                     " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection",
-                     SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_list_row, &lc, NULL, err);
-}
-
-/* ---- node metadata ---- */
-
-struct meta_ctx {
-    const char *key;
-    char *val;
-    size_t size;
-};
-
-static enum mrd_code meta_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct meta_ctx *mc = ctx;
-    size_t n;
-    const char *v = sq__text(st, 0, &n);
-
-    if (n + 1 > mc->size)
-        return mrd_err_set(err, MRD_E_TOOBIG, "meta: value of '%s' does not fit", mc->key);
-    memcpy(mc->val, v, n);
-    mc->val[n] = '\0';
-    return MRD_OK;
-}
-
-static enum mrd_code sq_meta_get(struct store *stp, const char *key, char *ret_val, size_t size,
-                                 struct mrd_err *err)
-{
-    struct meta_ctx mc = {key, ret_val, size};
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc = sq__query((struct sq_store *)stp, false, "meta", "SELECT value FROM meta WHERE key = ?1",
-                   SQ_ARGS(SQ_STR(key)), meta_row, &mc, &n, err);
-    if (rc == MRD_OK && n == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "meta: no key '%s'", key);
-    return rc;
-}
-
-#define META_PUT_SQL                                                                               \
-    "INSERT INTO meta (key, value) VALUES (?1, ?2) "                                               \
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+/* ---- node metadata (store_rows.c has store_meta_get/set) ---- */
 
 enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val, struct mrd_err *err)
 {
-    return sq__run(c, "meta", META_PUT_SQL, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
+    return sq__run(c, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
                    err);
-}
-
-static enum mrd_code sq_meta_set(struct store *stp, const char *key, const char *val,
-                                 struct mrd_err *err)
-{
-    return sq__query((struct sq_store *)stp, false, "meta", META_PUT_SQL,
-                     SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL, err);
 }
 
 /* ---- open ---- */
 
+/* Orgs, tokens, API roots, collections, grants and node metadata are
+ * store_rows.c's, shared with PostgreSQL: they run through sq__driver. */
 static const struct store_ops sq_ops = {
     .name = "sqlite",
     .close = sq_close,
-    .org_create = sq_org_create,
-    .org_get = sq_org_get,
-    .org_list = sq_org_list,
-    .token_create = sq_token_create,
+    .driver = &sq__driver,
+    .org_create = store__org_create,
+    .org_get = store__org_get,
+    .org_list = store__org_list,
+    .token_create = store__token_create,
     .token_rotate = sq_token_rotate,
     .org_state = sq_org_state,
     .org_revoke_access = sq_org_revoke_access,
-    .token_lookup = sq_token_lookup,
+    .token_lookup = store__token_lookup,
     .token_revoke = sq_token_revoke,
-    .token_list = sq_token_list,
-    .api_root_put = sq_api_root_put,
-    .api_root_get = sq_api_root_get,
-    .api_root_list = sq_api_root_list,
-    .collection_create = sq_collection_create,
-    .collection_get = sq_collection_get,
-    .collection_list = sq_collection_list,
-    .grant_set = sq_grant_set,
-    .grant_get = sq_grant_get,
+    .token_list = store__token_list,
+    .api_root_put = store__api_root_put,
+    .api_root_get = store__api_root_get,
+    .api_root_list = store__api_root_list,
+    .collection_create = store__collection_create,
+    .collection_get = store__collection_get,
+    .collection_list = store__collection_list,
+    .grant_set = store__grant_set,
+    .grant_get = store__grant_get,
     .objects_insert = sq__objects_insert,
     .objects_query = sq__objects_query,
     .objects_delete = sq__objects_delete,
@@ -1489,9 +922,9 @@ static const struct store_ops sq_ops = {
     .status_put = sq__status_put,
     .status_get = sq__status_get,
     .status_purge = sq__status_purge,
-    .meta_get = sq_meta_get,
-    .meta_set = sq_meta_set,
-    .grant_list = sq_grant_list,
+    .meta_get = store__meta_get,
+    .meta_set = store__meta_set,
+    .grant_list = store__grant_list,
     .objects_insert_status = sq__objects_insert_status,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
@@ -1508,6 +941,8 @@ static const struct store_ops sq_ops = {
     .session_end = sq__session_end,
     .sessions_end = sq__sessions_end,
     .value_search = sq__value_search,
+    .text_search = sq__text_search,
+    .refs_to = sq__refs_to,
     .snapshot = sq__snapshot,
     .ledger_recorded = sq__ledger_recorded,
     .ledger_events = sq__ledger_events,

@@ -503,6 +503,8 @@ static enum mrd_code insert_one(struct sq_conn *c, int64_t collection, const cha
     /* The value index is written with the version: search is never behind. */
     if (rc == MRD_OK)
         rc = sq__index_object(c, seq, o->body, o->body_len, err);
+    if (rc == MRD_OK)
+        rc = sq__index_text(c, seq, o->body, o->body_len, err);
     return rc;
 }
 
@@ -1178,6 +1180,8 @@ enum mrd_code sq__objects_delete(struct store *stp, int64_t collection, const ch
     rc = sq__check_holds(c, doomed, n_doomed, err);
     if (rc != MRD_OK)
         goto out;
+    for (size_t i = 0; i < n_doomed && rc == MRD_OK; i++)
+        rc = sq__unindex_text(c, doomed[i], err);
     for (size_t i = 0; i < n_doomed && rc == MRD_OK; i++)
         rc = sq__run(c, "object delete", "DELETE FROM objects WHERE seq = ?1",
                      SQ_ARGS(SQ_INT(doomed[i])), NULL, NULL, NULL, err);

@@ -39,6 +39,54 @@ static enum mrd_code bind_args(struct sq_conn *c, sqlite3_stmt *st, const struct
     return MRD_OK;
 }
 
+static int64_t rd_i64(const struct store_rowrd *r, int col)
+{
+    return sqlite3_column_int64(r->stmt, col);
+}
+
+static bool rd_null(const struct store_rowrd *r, int col)
+{
+    return sqlite3_column_type(r->stmt, col) == SQLITE_NULL;
+}
+
+static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len)
+{
+    return sq__text(r->stmt, col, ret_len);
+}
+
+struct store_rowrd sq__rowrd(sqlite3_stmt *st)
+{
+    struct store_rowrd r = {st, NULL, 0, rd_i64, rd_null, rd_text};
+
+    return r;
+}
+
+/* A store_row_fn called from sq__run. */
+struct rd_adapter {
+    store_row_fn row;
+    void *ctx;
+};
+
+static enum mrd_code rd_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct rd_adapter *a = ctx;
+    struct store_rowrd r = sq__rowrd(st);
+
+    return a->row(a->ctx, &r, err);
+}
+
+static enum mrd_code driver_query(struct store *st, bool read, const char *what, const char *sql,
+                                  const struct sq_arg *args, size_t nargs, store_row_fn row,
+                                  void *ctx, uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    return sq__query((struct sq_store *)st, read, what, sql, args, nargs,
+                     row != NULL ? rd_row : NULL, &a, ret_n, err);
+}
+
+const struct store_driver sq__driver = {driver_query};
+
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
 {
     (void)err;

@@ -47,66 +47,85 @@ enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body,
     return store_values_of_object(body, len, put_value, &p, err);
 }
 
-enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    char done[8] = "";
-    int64_t after = 0;
-    enum mrd_code rc;
-    int src;
+struct fill {
+    struct sq_conn *c;
+    int64_t after, n;
+    enum mrd_code (*index)(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                           struct mrd_err *err);
+};
 
-    src = sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key = '" INDEX_META "'", -1, &st,
-                             NULL);
-    if (src != SQLITE_OK)
-        return sq__fail(c, src, "value index", err);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        sq__copy(st, 0, done, sizeof(done));
-    (void)sqlite3_finalize(st);
-    if (strcmp(done, INDEX_VERSION) == 0)
-        return MRD_OK;
+static enum mrd_code fill_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct fill *f = ctx;
+
+    f->after = sqlite3_column_int64(st, 0);
+    f->n++;
+    return f->index(f->c, f->after, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                    err);
+}
+
+static enum mrd_code done_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    (void)err;
+    sq__copy(st, 0, ctx, 8);
+    return MRD_OK;
+}
+
+/* Fills one index for every version stored before it existed, once: meta
+ * key names it, done when it holds version. The check is repeated inside
+ * the write transaction, so two processes opening an old file at once
+ * index it once (the text index would otherwise hold its words twice). */
+static enum mrd_code backfill(struct sq_conn *c, const char *key, const char *version,
+                              enum mrd_code (*index)(struct sq_conn *c, int64_t seq,
+                                                     const char *body, size_t len,
+                                                     struct mrd_err *err),
+                              struct mrd_err *err)
+{
+    struct fill f = {.c = c, .index = index};
+    enum mrd_code rc = MRD_OK;
+    bool began = false;
+
+    for (int pass = 0; pass < 2; pass++) {
+        char done[8] = "";
+        rc = sq__run(c, "index", "SELECT value FROM meta WHERE key = ?1", SQ_ARGS(SQ_STR(key)),
+                     done_row, done, NULL, err);
+        if (rc != MRD_OK || strcmp(done, version) == 0)
+            goto out;
+        if (pass == 0) {
+            rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+            if (rc != MRD_OK)
+                return rc;
+            began = true;
+        }
+    }
     /* A database from before the index: index what it holds, once, in one
      * transaction (a second process opening it meanwhile waits). */
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc != MRD_OK)
-        return rc;
-    for (;;) {
-        int64_t n = 0;
-        src = sqlite3_prepare_v2(c->db,
-                                 "SELECT seq, body FROM objects WHERE seq > ?1 ORDER BY seq"
-                                 " LIMIT 2000",
-                                 -1, &st, NULL);
-        if (src != SQLITE_OK) {
-            rc = sq__fail(c, src, "value index", err);
-            goto out;
-        }
-        (void)sqlite3_bind_int64(st, 1, after);
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            after = sqlite3_column_int64(st, 0);
-            n++;
-            rc = sq__index_object(c, after, sqlite3_column_blob(st, 1),
-                                  (size_t)sqlite3_column_bytes(st, 1), err);
-            if (rc != MRD_OK)
-                break;
-        }
-        (void)sqlite3_finalize(st);
-        if (rc != MRD_OK)
-            goto out;
-        if (src != SQLITE_DONE) {
-            rc = sq__fail(c, src, "value index", err);
-            goto out;
-        }
-        if (n < BACKFILL_BATCH)
-            break;
-    }
-    rc = sq__exec(c,
-                  "INSERT INTO meta (key, value) VALUES ('" INDEX_META "', '" INDEX_VERSION "')"
-                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                  err);
+    do {
+        f.n = 0;
+        rc = sq__run(c, "index",
+                     "SELECT seq, body FROM objects WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                     SQ_ARGS(SQ_INT(f.after), SQ_INT(BACKFILL_BATCH)), fill_row, &f, NULL, err);
+    } while (rc == MRD_OK && f.n == BACKFILL_BATCH);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "index",
+                     "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     SQ_ARGS(SQ_STR(key), SQ_STR(version)), NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", err);
+    began = began && rc != MRD_OK;
 out:
-    if (rc != MRD_OK)
+    if (began)
         sq__rollback(c);
+    return rc;
+}
+
+enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err)
+{
+    enum mrd_code rc = backfill(c, INDEX_META, INDEX_VERSION, sq__index_object, err);
+
+    if (rc == MRD_OK)
+        rc = backfill(c, "text_index", "1", sq__index_text, err);
     return rc;
 }
 

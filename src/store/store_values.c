@@ -429,3 +429,60 @@ out:
     json_decref(o);
     return rc;
 }
+
+/* ---- free text ---- */
+
+static bool word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+enum mrd_code store_text_query(const char *q, size_t n, char *out, size_t size, size_t *ret_len,
+                               struct mrd_err *err)
+{
+    size_t i = 0, len = 0, words = 0;
+
+    if (n > STORE_TEXT_QUERY_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "search: text over %d bytes", STORE_TEXT_QUERY_MAX);
+    if (!mrd_utf8_valid(q, n))
+        return mrd_err_set(err, MRD_E_INVAL, "search: text is not UTF-8");
+    /* Every space-separated word becomes one quoted phrase (FTS5 splits it
+     * into its tokens, which must then follow each other: "evil.example"
+     * finds "evil.example", not "example of evil"). What the user typed is
+     * never FTS5 syntax (no AND/OR/NOT/NEAR, column filters, '^' or
+     * parentheses): a quote inside is doubled, as FTS5 strings escape it. */
+    while (i < n) {
+        size_t start;
+        bool has_word = false;
+
+        while (i < n && (unsigned char)q[i] <= ' ')
+            i++;
+        start = i;
+        while (i < n && (unsigned char)q[i] > ' ') {
+            has_word |= word_byte((unsigned char)q[i]);
+            i++;
+        }
+        if (!has_word)
+            continue; /* punctuation alone has no token: an empty phrase matches nothing */
+        if (++words > STORE_TEXT_TERMS_MAX)
+            return mrd_err_set(err, MRD_E_TOOBIG, "search: more than %d words",
+                               STORE_TEXT_TERMS_MAX);
+        if (len + 2 * (i - start) + 5 >= size)
+            return mrd_err_set(err, MRD_E_TOOBIG, "search: text too long");
+        if (len > 0)
+            out[len++] = ' ';
+        out[len++] = '"';
+        for (size_t k = start; k < i; k++) {
+            if (q[k] == '"')
+                out[len++] = '"';
+            out[len++] = q[k];
+        }
+        out[len++] = '"';
+    }
+    if (words == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "search: no word to look for");
+    out[len++] = '*'; /* the last word may be typed in part */
+    out[len] = '\0';
+    *ret_len = len;
+    return MRD_OK;
+}

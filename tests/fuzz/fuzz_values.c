@@ -6,7 +6,10 @@
  * has a known kind and a key within STORE_VALUE_KEY_MAX (5 bytes for IPv4,
  * 17 for IPv6, a prefix length no longer than the address); its display
  * form parses back to the same key; an object never yields more than
- * STORE_VALUES_MAX values, each well-formed the same way. */
+ * STORE_VALUES_MAX values, each well-formed the same way. The free-text
+ * query (store_text_query, what search runs through FTS5) is always a
+ * list of quoted phrases -- quotes inside doubled -- separated by single
+ * spaces and ending in '*': nothing the user typed can be FTS5 syntax. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +39,42 @@ static enum mrd_code each(void *ctx, const struct store_value *v, struct mrd_err
     return MRD_OK;
 }
 
+/* The grammar store_text_query promises: ("..." )* "..."* */
+static void check_fts(const char *q, size_t len)
+{
+    size_t i = 0;
+
+    if (len < 3 || q[len] != '\0' || q[len - 1] != '*')
+        abort();
+    len--;
+    for (;;) {
+        if (q[i++] != '"')
+            abort();
+        for (;;) {
+            if (i >= len)
+                abort();
+            if (q[i] == '"' && i + 1 < len && q[i + 1] == '"') {
+                i += 2;
+                continue;
+            }
+            if (q[i] == '"')
+                break;
+            if ((unsigned char)q[i] <= ' ')
+                abort();
+            i++;
+        }
+        i++;
+        if (i == len)
+            return;
+        if (q[i++] != ' ')
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    char fts[STORE_TEXT_QUERY_MAX * 2 + STORE_TEXT_TERMS_MAX * 3 + 2];
+    size_t fts_len;
     struct store_value v, again;
     char shown[STORE_VALUE_KEY_MAX * 3];
     size_t n = 0, len;
@@ -51,5 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     (void)store_values_of_object((const char *)data, size, each, &n, NULL);
+    if (store_text_query((const char *)data, size, fts, sizeof(fts), &fts_len, NULL) == MRD_OK)
+        check_fts(fts, fts_len);
     return 0;
 }

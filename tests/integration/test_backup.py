@@ -322,7 +322,9 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
-    "DROP TABLE feed_items; DROP TABLE feeds;",  # 9 -> 10: scheduled feeds
+    "DROP TABLE feed_items; DROP TABLE feeds;",  # 10 -> 11: scheduled feeds
+    "DROP TABLE text_index; DROP TABLE ref_index;"
+    " DELETE FROM meta WHERE key = 'text_index';",  # 9 -> 10: free text and references
     "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
 ]
 

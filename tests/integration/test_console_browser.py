@@ -315,7 +315,8 @@ def test_federation_page(w, browser, shots):
     wait(d, lambda d: d.find_elements(By.ID, "token"))
     signin(d, n, w["toks"]["px"])
     go(d, n, "federation", "#main .hint")
-    assert "own organisation" in d.find_element(By.ID, "main").text
+    # the first hint is "Loading...": wait for the answer
+    wait(d, lambda d: "own organisation" in d.find_element(By.ID, "main").text)
 
 
 # ---- three federating nodes: overview figures and provenance ------------------------

@@ -109,7 +109,9 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+/* One request to the JSON API (the CSRF header on every change); a failure
+ * throws ApiError with the server's message, a 401 shows the sign-in. */
+async function send(method, path, body) {
   const headers = { "Accept": "application/json" };
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
@@ -117,16 +119,32 @@ async function api(method, path, body) {
   }
   const r = await fetch("/api/v1/" + path, { method, headers, credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
+  if (r.ok) return r;
   let data = null;
   try { data = await r.json(); } catch (e) { data = null; }
   if (r.status === 401 && path !== "session") {
     state.who = null;
     state.csrf = null;
     renderSignin("Your session has ended: sign in again.");
-    throw new ApiError(401, data);
   }
-  if (!r.ok) throw new ApiError(r.status, data);
-  return data;
+  throw new ApiError(r.status, data);
+}
+
+async function api(method, path, body) {
+  const r = await send(method, path, body);
+  try { return await r.json(); } catch (e) { return null; }
+}
+
+/* A POST whose answer is a file: saved under name through a link. */
+async function download(path, body, name) {
+  const blob = await (await send("POST", path, body)).blob();
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  return blob.size;
 }
 
 /* ---- frame ------------------------------------------------------------ */
@@ -437,7 +455,7 @@ async function renderFederation() {
 function resultsTable(results, pickable) {
   return h("table", { class: "results" }, h("thead", {}, h("tr", {},
     (pickable ? ["Hold"] : []).concat(["TLP", "Object", "Type", "Match", "Source", "Collection",
-      "Version"]).map((c) => h("th", { text: c })))),
+      "Version", "Referenced by / related"]).map((c) => h("th", { text: c })))),
   h("tbody", {}, results.map((r) => h("tr", {},
     pickable ? h("td", {}, h("input", { type: "checkbox", class: "pick", value: r.id,
       "aria-label": "Select for a hold" })) : null,
@@ -446,19 +464,46 @@ function resultsTable(results, pickable) {
       text: "revoked" }) : null),
     h("td", { text: r.type }),
     h("td", {}, h("span", { class: "tag", text: r.match }), h("span", { class: "hint",
-      text: r.via === "pattern" ? "in pattern " : r.via === "url-host" ? "URL host " : "" }),
-    h("span", { class: "mono" }, ut(r.matched, 80))),
+      text: r.via === "pattern" ? "in pattern " : r.via === "url-host" ? "URL host "
+        : r.via === "text" ? "name or description" : "" }),
+    r.matched ? h("span", { class: "mono" }, ut(r.matched, 80)) : null),
     h("td", {}, ut(r.source, 64)),
     h("td", {}, ut(r.collection, 80)),
-    h("td", { text: when(r.version || r.date_added) })))));
+    h("td", { text: when(r.version || r.date_added) }),
+    h("td", { class: "context" }, context(r))))));
+}
+
+/* The reports/notes referencing a hit and its based-on / indicates
+ * relationships: only what the server says the reader may read. */
+function context(r) {
+  const items = (r.referenced_by || []).map((c) => h("li", { class: "ref" },
+    h("span", { class: "hint", text: c.type + " " }), objLink(c.id, c.label || c.id)))
+    .concat((r.related || []).map((e) => h("li", { class: "rel" },
+      h("span", { class: "hint" }, ut(e.relationship_type || "", 64),
+        e.direction === "out" ? " \u2192 " : " \u2190 "),
+      objLink(e.other.id, e.other.label || e.other.id))));
+  return items.length ? h("ul", { class: "plain" }, items) : "";
+}
+
+function edgeTable(edges, id) {
+  if (!edges.length) return h("p", { class: "empty", text: "None you may read." });
+  return h("table", { id }, h("thead", {}, h("tr", {}, ["Edge", "Type", "Object", "TLP",
+    "Source"].map((c) => h("th", { text: c })))),
+  h("tbody", {}, edges.map((e) => h("tr", {},
+    h("td", {}, objLink(e.id, e.edge)),
+    h("td", {}, ut(e.relationship_type || e.type, 64)),
+    h("td", {}, e.other ? [h("span", { class: "hint", text: e.other.type + " " }),
+      objLink(e.other.id, e.other.label || e.other.id)] : objLink(e.id, e.label || e.id)),
+    h("td", {}, tlp(e.other ? e.other.tlp : e.tlp)),
+    h("td", {}, ut(e.source, 64))))));
 }
 
 async function renderSearch(params) {
   markNav("search");
   const q = params.get("q") || "";
   const input = h("input", { type: "search", id: "q", name: "q", value: q,
-    placeholder: "203.0.113.7, 10.0.0.0/8, evil.example, https://\u2026, a@b.example, hash",
-    "aria-label": "Value to search for" });
+    placeholder: "203.0.113.7, 10.0.0.0/8, evil.example, https://\u2026, a@b.example, hash, words",
+    maxlength: 512, "aria-label": "Value or words to search for" });
   const form = h("form", { class: "row", id: "search-form", role: "search" }, input,
     h("button", { type: "submit", text: "Search" }));
   form.addEventListener("submit", (ev) => {
@@ -469,7 +514,8 @@ async function renderSearch(params) {
   show(h("h1", { text: "Search" }), h("p", { class: "hint", text: "Exact values, CIDR " +
     "containment both ways (an address inside an indicator's range; the records inside a " +
     "range) and domain suffixes both ways (evil.example finds a.evil.example, never " +
-    "notevil.example)." }), form, out);
+    "notevil.example); then words in names and descriptions (all of them, the last one " +
+    "as a prefix)." }), form, out);
   if (!q) { input.focus(); return; }
   out.replaceChildren(h("p", { class: "hint", text: "Searching\u2026" }));
   try {
@@ -478,7 +524,8 @@ async function renderSearch(params) {
     const put = (...nodes) => out.replaceChildren(...nodes.filter((x) => x));
     put(
       h("p", {}, h("strong", { text: n + (r.more ? "+" : "") + " object" + (n === 1 ? "" : "s") }),
-        n === 1 && !r.more ? " mentions " : " mention ", h("span", { class: "mono" }, ut(r.value, 200)), " (" + r.kind + ")"),
+        n === 1 && !r.more ? " mentions " : " mention ", h("span", { class: "mono" },
+          ut(r.kind === "text" ? r.query : r.value, 200)), " (" + r.kind + ")"),
       n ? resultsTable(r.results, own()) : h("p", { class: "empty", text: "Not known here." }),
       n && own() ? h("p", {}, h("button", { type: "button", id: "hold-selected",
         text: "Hold selected objects\u2026", onclick: () => {
@@ -599,6 +646,9 @@ async function renderObject(id) {
       "JSON has them whole." }) : null,
     h("section", { class: "panel" }, h("h2", { text: "Provenance" }), prov),
     h("section", { class: "panel" }, h("h2", { text: "Fields" }), fields),
+    h("section", { class: "panel", id: "relationships" }, h("h2", { text: "Relationships" }),
+      h("h3", { text: "Pointing here" }), edgeTable(r.relationships.in, "rel-in"),
+      h("h3", { text: "From here" }), edgeTable(r.relationships.out, "rel-out")),
     h("section", { class: "panel" }, h("h2", { text: "Versions you may read" }), versions),
     h("details", { class: "panel", id: "raw" }, h("summary", { text: "Raw JSON" }),
       h("p", {}, h("a", { href: "/api/v1/objects/" + encodeURIComponent(id) + "/raw",
@@ -649,20 +699,38 @@ async function renderHolds(params) {
     }
   });
   const list = h("section", { class: "panel", id: "hold-list" }, h("h2", { text: "Holds" }));
+  const exportMsg = h("p", { id: "export-msg", role: "status" });
+  async function exportCase(c) {
+    exportMsg.className = "";
+    exportMsg.textContent = clean("Building the package of case " + c + "\u2026");
+    try {
+      const name = "evidence-" + c.replace(/[^A-Za-z0-9._-]/g, "_") + ".tar";
+      const size = await download("holds/export", { case: c }, name);
+      exportMsg.textContent = clean("Saved " + name + " (" + size + " bytes).");
+    } catch (e) {
+      if (e.status !== 401) { exportMsg.className = "error"; exportMsg.textContent = clean(e.message); }
+    }
+  }
   async function loadList() {
     try {
       const r = await api("GET", "holds");
       list.replaceChildren(h("h2", { text: "Holds" }), r.holds.length === 0
         ? h("p", { class: "empty", text: "No holds." })
         : h("table", {}, h("thead", {}, h("tr", {}, ["Case", "State", "Authority", "Objects",
-          "Created", "Expires"].map((c) => h("th", { text: c })))),
+          "Created", "Expires", "Evidence"].map((c) => h("th", { text: c })))),
         h("tbody", {}, r.holds.map((x) => h("tr", {}, h("td", {}, ut(x.case, 128)),
           h("td", {}, h("span", { class: x.state === "active" ? "tag good" : "tag warn",
             text: x.state })), h("td", {}, ut(x.authority, 200)),
           h("td", { class: "num", text: String(x.objects) }), h("td", { text: when(x.created) }),
-          h("td", { text: when(x.expires) }))))),
-      h("p", { class: "hint", text: "Evidence packages of a case: meridian evidence export " +
-        "--case CASE (docs/ledger.md)." }));
+          h("td", { text: when(x.expires) }),
+          h("td", {}, x.state === "active" ? h("button", { type: "button", class: "export",
+            "data-case": x.case, text: "Export package", onclick: () => exportCase(x.case) })
+            : null))))),
+      exportMsg,
+      h("p", { class: "hint", text: "An evidence package holds the exact bytes of every " +
+        "version the case's active holds preserve, a proof of each into a checkpoint signed " +
+        "now, and a signed manifest; the export is recorded in the ledger. The same as " +
+        "meridian evidence export --case CASE; check it with meridian evidence verify." }));
     } catch (e) {
       if (e.status !== 401) list.replaceChildren(h("p", { class: "error", text: e.message }));
     }

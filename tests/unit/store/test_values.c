@@ -70,6 +70,44 @@ static void extract(const char *json, struct got *g)
     assert_int_equal(store_values_of_object(json, strlen(json), collect, g, NULL), MRD_OK);
 }
 
+/* Free text becomes quoted phrases: FTS5 operators typed by a user stay
+ * words, quotes are doubled, punctuation alone is no word. */
+static void test_text_query(void **state)
+{
+    char out[STORE_TEXT_QUERY_MAX * 2 + STORE_TEXT_TERMS_MAX * 3 + 2];
+    char big[STORE_TEXT_QUERY_MAX + 2];
+    size_t n = 0;
+    struct mrd_err err = {0};
+    static const struct {
+        const char *in, *out;
+    } ok[] = {
+        {"lockbit", "\"lockbit\"*"},
+        {"  Cobalt   strike ", "\"Cobalt\" \"strike\"*"},
+        {"a OR b", "\"a\" \"OR\" \"b\"*"},
+        {"x\"y NEAR(a", "\"x\"\"y\" \"NEAR(a\"*"},
+        {"evil.example - ! ", "\"evil.example\"*"},
+        {"name:z ^w", "\"name:z\" \"^w\"*"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(store_text_query(ok[i].in, strlen(ok[i].in), out, sizeof(out), &n, NULL),
+                         MRD_OK);
+        assert_string_equal(out, ok[i].out);
+        assert_int_equal(n, strlen(ok[i].out));
+    }
+    assert_int_equal(store_text_query("!! -- \"", 7, out, sizeof(out), &n, &err), MRD_E_INVAL);
+    assert_int_equal(store_text_query("a\xff", 2, out, sizeof(out), &n, NULL), MRD_E_INVAL);
+    memset(big, 'a', sizeof(big));
+    assert_int_equal(store_text_query(big, STORE_TEXT_QUERY_MAX, out, sizeof(out), &n, NULL),
+                     MRD_OK);
+    assert_int_equal(store_text_query(big, STORE_TEXT_QUERY_MAX + 1, out, sizeof(out), &n, NULL),
+                     MRD_E_TOOBIG);
+    assert_int_equal(
+        store_text_query("a b c d e f g h i j k l m n o p q", 33, out, sizeof(out), &n, NULL),
+        MRD_E_TOOBIG);
+}
+
 static void test_extract(void **state)
 {
     struct got g;
@@ -285,6 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_extract),
+        cmocka_unit_test(test_text_query),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backfill, setup, teardown),
     };

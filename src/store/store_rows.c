@@ -1,0 +1,594 @@
+/*
+ * store_rows.c: the SQL and row conversions of the administrative records,
+ * written once for both backends (store_int.h, "rows, whichever the
+ * driver"). A backend reads a result row through a struct store_rowrd its
+ * driver fills (SQLite: sq__rowrd; PostgreSQL: store_pg.c).
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+static int64_t time_of(const struct store_rowrd *r, int col)
+{
+    return r->null(r, col) ? STORE_TIME_NONE : r->i64(r, col);
+}
+
+/* Copies a text column into a fixed field (truncating: the fields are sized
+ * by the same maxima the writers check). */
+static void copy_of(const struct store_rowrd *r, int col, char *dst, size_t size)
+{
+    size_t n;
+    const char *t = r->text(r, col, &n);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+void store__org_from(const struct store_rowrd *r, struct store_org *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->key = r->i64(r, 0);
+    copy_of(r, 1, o->name, sizeof(o->name));
+    o->relation = (enum policy_relation)r->i64(r, 2);
+    o->created_usec = r->i64(r, 3);
+    o->disabled_usec = time_of(r, 4);
+    o->deleted_usec = time_of(r, 5);
+}
+
+void store__token_from(const struct store_rowrd *r, struct store_token *t)
+{
+    memset(t, 0, sizeof(*t));
+    copy_of(r, 0, t->name, sizeof(t->name));
+    t->org_key = r->i64(r, 1);
+    copy_of(r, 2, t->org_name, sizeof(t->org_name));
+    t->org_relation = (enum policy_relation)r->i64(r, 3);
+    t->created_usec = r->i64(r, 4);
+    t->revoked_usec = time_of(r, 5);
+    t->expires_usec = time_of(r, 6);
+    t->last_used_usec = time_of(r, 7);
+    t->prev_expires_usec = r->null(r, 14) ? STORE_TIME_NONE : time_of(r, 8);
+    t->prev_last_used_usec = time_of(r, 9);
+    t->org_disabled = !r->null(r, 10) || !r->null(r, 11);
+    copy_of(r, 12, t->prefix, sizeof(t->prefix));
+}
+
+void store__root_from(const struct store_rowrd *r, struct store_api_root *root)
+{
+    memset(root, 0, sizeof(*root));
+    copy_of(r, 0, root->name, sizeof(root->name));
+    copy_of(r, 1, root->title, sizeof(root->title));
+    copy_of(r, 2, root->description, sizeof(root->description));
+    root->max_content_length = (uint64_t)r->i64(r, 3);
+}
+
+void store__coll_from(const struct store_rowrd *r, struct store_collection *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->key = r->i64(r, 0);
+    copy_of(r, 1, c->id, sizeof(c->id));
+    copy_of(r, 2, c->api_root, sizeof(c->api_root));
+    copy_of(r, 3, c->title, sizeof(c->title));
+    copy_of(r, 4, c->description, sizeof(c->description));
+    copy_of(r, 5, c->alias, sizeof(c->alias));
+    c->default_tlp = (enum policy_tlp)r->i64(r, 6);
+    c->public_read = r->i64(r, 7) != 0;
+}
+
+void store__grant_row_from(const struct store_rowrd *r, struct store_grant_row *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->org_key = r->i64(r, 0);
+    copy_of(r, 1, g->org_name, sizeof(g->org_name));
+    g->collection = r->i64(r, 2);
+    copy_of(r, 3, g->collection_id, sizeof(g->collection_id));
+    copy_of(r, 4, g->api_root, sizeof(g->api_root));
+    g->grant.can_read = r->i64(r, 5) != 0;
+    g->grant.can_write = r->i64(r, 6) != 0;
+}
+
+/* ---- the administrative records, for both backends ---- */
+
+/* One statement on a connection the backend's driver borrows for it. */
+static enum mrd_code q(struct store *st, bool read, const char *what, const char *sql,
+                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                       uint64_t *ret_n, struct mrd_err *err)
+{
+    return st->ops->driver->query(st, read, what, sql, args, nargs, row, ctx, ret_n, err);
+}
+
+static enum mrd_code org_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    (void)err;
+    store__org_from(r, ctx);
+    return MRD_OK;
+}
+
+enum mrd_code store__org_create(struct store *st, const char *name, enum policy_relation rel,
+                                struct store_org *ret, struct mrd_err *err)
+{
+    struct store_org o;
+    enum mrd_code rc;
+
+    rc = q(st, false, "org",
+           "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)" STORE_ORG_RETURNING,
+           SQ_ARGS(SQ_STR(name), SQ_INT(rel), SQ_INT(mrd_time_now_usec())), org_row, &o, NULL, err);
+    if (rc == MRD_E_EXISTS) {
+        mrd_err_clear(err);
+        rc = mrd_err_set(err, MRD_E_EXISTS, "org '%s' already exists", name);
+    }
+    if (rc == MRD_OK && ret != NULL)
+        *ret = o;
+    return rc;
+}
+
+enum mrd_code store__org_get(struct store *st, const char *name, int64_t key, struct store_org *ret,
+                             struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    if (name != NULL)
+        rc = q(st, true, "org", STORE_ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row,
+               ret, &n, err);
+    else
+        rc = q(st, true, "org", STORE_ORG_COLS "WHERE key = ?1", SQ_ARGS(SQ_INT(key)), org_row, ret,
+               &n, err);
+    if (rc == MRD_OK && n == 0)
+        rc = name != NULL
+                 ? mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name)
+                 : mrd_err_set(err, MRD_E_NOTFOUND, "no org with key %lld", (long long)key);
+    return rc;
+}
+
+struct org_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_org *org);
+    void *ctx;
+};
+
+static enum mrd_code org_list_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct org_list_ctx *lc = ctx;
+    struct store_org o;
+
+    (void)err;
+    store__org_from(r, &o);
+    return lc->cb(lc->ctx, &o);
+}
+
+enum mrd_code store__org_list(struct store *st,
+                              enum mrd_code (*cb)(void *ctx, const struct store_org *org),
+                              void *ctx, struct mrd_err *err)
+{
+    struct org_list_ctx lc = {cb, ctx};
+
+    return q(st, false, "org list", STORE_ORG_COLS "ORDER BY key", SQ_NOARGS, org_list_row, &lc,
+             NULL, err);
+}
+
+enum mrd_code store__token_create(struct store *st, int64_t org_key, const char *name,
+                                  int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                  struct store_token *ret, struct mrd_err *err)
+{
+    char secret[STORE_TOKEN_LEN + 1];
+    char tname[STORE_NAME_MAX + 1];
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_org org;
+    int64_t t = mrd_time_now_usec();
+    enum mrd_code rc;
+
+    rc = store__org_get(st, NULL, org_key, &org, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (org.deleted_usec != STORE_TIME_NONE)
+        return mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted: it gets no new tokens",
+                           org.name);
+    store__token_generate(secret);
+    store__token_hash(secret, STORE_TOKEN_LEN, hash);
+    if (name != NULL)
+        (void)mrd_strlcpy(tname, name, sizeof(tname));
+    else
+        (void)mrd_strlcpy(tname, secret, STORE_TOKEN_PREFIX_LEN + 1);
+    /* Only the public prefix is kept in clear: enough to recognise a token
+     * in a list, far too little to use it. */
+    rc = q(st, false, "token",
+           "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+           SQ_ARGS(SQ_STR(tname), SQ_INT(org_key), SQ_BLOB(hash, sizeof(hash)),
+                   SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN), SQ_INT(t), SQ_TIME(expires_usec)),
+           NULL, NULL, NULL, err);
+    if (rc == MRD_E_EXISTS) {
+        mrd_err_clear(err);
+        rc = mrd_err_set(err, MRD_E_EXISTS, "a token named '%s' already exists", tname);
+    }
+    if (rc == MRD_OK) {
+        memcpy(ret_secret, secret, sizeof(secret));
+        if (ret != NULL) {
+            memset(ret, 0, sizeof(*ret));
+            (void)mrd_strlcpy(ret->name, tname, sizeof(ret->name));
+            ret->org_key = org_key;
+            (void)mrd_strlcpy(ret->org_name, org.name, sizeof(ret->org_name));
+            ret->org_relation = org.relation;
+            ret->created_usec = t;
+            ret->revoked_usec = STORE_TIME_NONE;
+            ret->expires_usec = expires_usec;
+            ret->last_used_usec = STORE_TIME_NONE;
+            ret->prev_expires_usec = STORE_TIME_NONE;
+            ret->prev_last_used_usec = STORE_TIME_NONE;
+            (void)mrd_strlcpy(ret->prefix, secret, sizeof(ret->prefix));
+        }
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return rc;
+}
+
+/* A token row plus whether it matched through its previous secret (the
+ * extra column: 1 when the current hash matched). */
+static enum mrd_code lookup_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct store_token *t = ctx;
+
+    (void)err;
+    store__token_from(r, t);
+    t->via_prev = r->i64(r, SQ_TOKEN_NCOLS) == 0;
+    return MRD_OK;
+}
+
+/* Records a token's use, at most once per STORE_TOKEN_USE_USEC: a write a
+ * minute per token, not one per request. Best effort: a busy database
+ * only delays it. Never on the caller's pinned snapshot connection. */
+static void note_use(struct store *st, const struct store_token *t, int64_t now)
+{
+    int64_t last = t->via_prev ? t->prev_last_used_usec : t->last_used_usec;
+
+    if (last != STORE_TIME_NONE && now - last < STORE_TOKEN_USE_USEC)
+        return;
+    (void)q(st, false, "token use",
+            t->via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
+                          " (prev_last_used IS NULL OR prev_last_used < ?3)"
+                        : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
+                          " (last_used IS NULL OR last_used < ?3)",
+            SQ_ARGS(SQ_STR(t->name), SQ_INT(now), SQ_INT(now - STORE_TOKEN_USE_USEC)), NULL, NULL,
+            NULL, NULL);
+}
+
+enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t len,
+                                  struct store_token *ret, struct mrd_err *err)
+{
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_token t;
+    int64_t now = mrd_time_now_usec();
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    store__token_hash(secret, len, hash);
+    rc = q(st, true, "token lookup",
+           "SELECT " SQ_TOKEN_COLS ", CASE WHEN t.hash = ?1 THEN 1 ELSE 0 END FROM tokens t"
+           " JOIN orgs o ON o.key = t.org WHERE t.hash = ?1 OR t.prev_hash = ?1",
+           SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), lookup_row, &t, &n, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
+    /* The reasons are for the operator's log (store.h); a client gets
+     * one answer whatever the reason. */
+    if (t.revoked_usec != STORE_TIME_NONE)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
+    if (t.via_prev && (t.prev_expires_usec == STORE_TIME_NONE || t.prev_expires_usec <= now))
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
+    if (t.expires_usec != STORE_TIME_NONE && t.expires_usec <= now)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
+    if (t.org_disabled)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
+    note_use(st, &t, now);
+    *ret = t;
+    return MRD_OK;
+}
+
+struct token_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_token *tok);
+    void *ctx;
+};
+
+static enum mrd_code token_list_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct token_list_ctx *lc = ctx;
+    struct store_token t;
+
+    (void)err;
+    store__token_from(r, &t);
+    return lc->cb(lc->ctx, &t);
+}
+
+enum mrd_code store__token_list(struct store *st,
+                                enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
+                                void *ctx, struct mrd_err *err)
+{
+    struct token_list_ctx lc = {cb, ctx};
+
+    return q(st, false, "token list", STORE_TOKEN_SELECT "ORDER BY t.created, t.name", SQ_NOARGS,
+             token_list_row, &lc, NULL, err);
+}
+
+enum mrd_code store__api_root_put(struct store *st, const struct store_api_root *root,
+                                  bool *ret_created, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = q(st, false, "api root",
+           "INSERT INTO api_roots (name, title, description, max_content_length) "
+           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+           SQ_ARGS(SQ_STR(root->name), SQ_STR(root->title), SQ_STR(root->description),
+                   SQ_INT(root->max_content_length)),
+           NULL, NULL, &n, err);
+    if (rc == MRD_OK && ret_created != NULL)
+        *ret_created = n > 0;
+    return rc;
+}
+
+static enum mrd_code root_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    (void)err;
+    store__root_from(r, ctx);
+    return MRD_OK;
+}
+
+enum mrd_code store__api_root_get(struct store *st, const char *name, size_t len,
+                                  struct store_api_root *ret, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = q(st, true, "api root", STORE_ROOT_COLS "WHERE name = ?1", SQ_ARGS(SQ_TEXT(name, len)),
+           root_row, ret, &n, err);
+    if (rc == MRD_OK && n == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
+    return rc;
+}
+
+struct root_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_api_root *r);
+    void *ctx;
+    struct store_api_root *r;
+};
+
+static enum mrd_code root_list_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct root_list_ctx *lc = ctx;
+
+    (void)err;
+    store__root_from(r, lc->r);
+    return lc->cb(lc->ctx, lc->r);
+}
+
+enum mrd_code store__api_root_list(struct store *st,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_api_root *r),
+                                   void *ctx, struct mrd_err *err)
+{
+    struct root_list_ctx lc = {cb, ctx, NULL};
+    enum mrd_code rc;
+
+    lc.r = mrd_malloc(sizeof(*lc.r)); /* ~4.5 KiB: keep it off small thread stacks */
+    if (lc.r == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = q(st, false, "api root list", STORE_ROOT_COLS "ORDER BY name", SQ_NOARGS, root_list_row,
+           &lc, NULL, err);
+    mrd_free(lc.r);
+    return rc;
+}
+
+static enum mrd_code key_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    (void)err;
+    *(int64_t *)ctx = r->i64(r, 0);
+    return MRD_OK;
+}
+
+enum mrd_code store__collection_create(struct store *st, struct store_collection *coll,
+                                       struct mrd_err *err)
+{
+    char id[STORE_UUID_LEN + 1];
+    int64_t key = 0;
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    store_uuid4(id);
+    /* One statement: the API root's existence is checked and the row
+     * inserted atomically, with no transaction to hold open. */
+    rc = q(st, false, "collection",
+           "INSERT INTO collections (id, api_root, title, description, alias,"
+           " default_tlp, public_read) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+           " WHERE EXISTS (SELECT 1 FROM api_roots WHERE name = ?2) RETURNING key",
+           SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
+                   SQ_STR(coll->description), coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
+                   SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
+           key_row, &key, &n, err);
+    if (rc == MRD_E_EXISTS) {
+        mrd_err_clear(err);
+        return mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
+                           coll->alias, coll->api_root);
+    }
+    if (rc == MRD_OK && n == 0)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "api root '%s' does not exist", coll->api_root);
+    if (rc == MRD_OK) {
+        coll->key = key;
+        memcpy(coll->id, id, sizeof(id));
+    }
+    return rc;
+}
+
+static enum mrd_code coll_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    (void)err;
+    store__coll_from(r, ctx);
+    return MRD_OK;
+}
+
+enum mrd_code store__collection_get(struct store *st, const char *api_root, size_t root_len,
+                                    const char *id_or_alias, size_t len,
+                                    struct store_collection *ret, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    if (api_root != NULL)
+        rc = q(st, true, "collection",
+               STORE_COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)",
+               SQ_ARGS(SQ_TEXT(api_root, root_len), SQ_TEXT(id_or_alias, len)), coll_row, ret, &n,
+               err);
+    else
+        rc = q(st, true, "collection", STORE_COLL_COLS "WHERE id = ?1",
+               SQ_ARGS(SQ_TEXT(id_or_alias, len)), coll_row, ret, &n, err);
+    if (rc == MRD_OK && n == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
+    return rc;
+}
+
+struct coll_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_collection *c);
+    void *ctx;
+    struct store_collection *coll;
+};
+
+static enum mrd_code coll_list_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct coll_list_ctx *lc = ctx;
+
+    (void)err;
+    store__coll_from(r, lc->coll);
+    return lc->cb(lc->ctx, lc->coll);
+}
+
+enum mrd_code store__collection_list(struct store *st, const char *api_root,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_collection *c),
+                                     void *ctx, struct mrd_err *err)
+{
+    struct coll_list_ctx lc = {cb, ctx, NULL};
+    enum mrd_code rc;
+
+    lc.coll = mrd_malloc(sizeof(*lc.coll));
+    if (lc.coll == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    if (api_root != NULL)
+        rc = q(st, true, "collection list", STORE_COLL_COLS "WHERE api_root = ?1 ORDER BY key",
+               SQ_ARGS(SQ_STR(api_root)), coll_list_row, &lc, NULL, err);
+    else
+        rc = q(st, true, "collection list", STORE_COLL_COLS "ORDER BY key", SQ_NOARGS,
+               coll_list_row, &lc, NULL, err);
+    mrd_free(lc.coll);
+    return rc;
+}
+
+enum mrd_code store__grant_set(struct store *st, int64_t org_key, int64_t collection,
+                               struct store_grant g, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    rc = q(st, false, "grant",
+           "INSERT INTO grants (org, collection, can_read, can_write) "
+           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
+           "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
+           SQ_ARGS(SQ_INT(org_key), SQ_INT(collection), SQ_INT(g.can_read ? 1 : 0),
+                   SQ_INT(g.can_write ? 1 : 0)),
+           NULL, NULL, NULL, err);
+    if (rc == MRD_E_EXISTS) { /* a foreign key: the org or the collection is missing */
+        mrd_err_clear(err);
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "grant: no such org or collection");
+    }
+    return rc;
+}
+
+static enum mrd_code grant_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct store_grant *g = ctx;
+
+    (void)err;
+    g->can_read = r->i64(r, 0) != 0;
+    g->can_write = r->i64(r, 1) != 0;
+    return MRD_OK;
+}
+
+enum mrd_code store__grant_get(struct store *st, int64_t org_key, int64_t collection,
+                               struct store_grant *ret, struct mrd_err *err)
+{
+    ret->can_read = false;
+    ret->can_write = false;
+    return q(st, true, "grant",
+             "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
+             SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_row, ret, NULL, err);
+}
+
+struct grant_list_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g);
+    void *ctx;
+};
+
+static enum mrd_code grant_list_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct grant_list_ctx *lc = ctx;
+    struct store_grant_row g;
+
+    (void)err;
+    store__grant_row_from(r, &g);
+    return lc->cb(lc->ctx, &g);
+}
+
+enum mrd_code store__grant_list(struct store *st, int64_t org_key, int64_t collection,
+                                enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
+                                void *ctx, struct mrd_err *err)
+{
+    struct grant_list_ctx lc = {cb, ctx};
+
+    /* 0 matches everything: keys start at 1 */
+    return q(st, false, "grant list", STORE_GRANT_LIST,
+             SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_list_row, &lc, NULL, err);
+}
+
+struct meta_ctx {
+    const char *key;
+    char *val;
+    size_t size;
+};
+
+static enum mrd_code meta_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct meta_ctx *mc = ctx;
+    size_t n;
+    const char *v = r->text(r, 0, &n);
+
+    if (n + 1 > mc->size)
+        return mrd_err_set(err, MRD_E_TOOBIG, "meta: value of '%s' does not fit", mc->key);
+    memcpy(mc->val, v, n);
+    mc->val[n] = '\0';
+    return MRD_OK;
+}
+
+enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, size_t size,
+                              struct mrd_err *err)
+{
+    struct meta_ctx mc = {key, ret_val, size};
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = q(st, false, "meta", "SELECT value FROM meta WHERE key = ?1", SQ_ARGS(SQ_STR(key)),
+           meta_row, &mc, &n, err);
+    if (rc == MRD_OK && n == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "meta: no key '%s'", key);
+    return rc;
+}
+
+enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,
+                              struct mrd_err *err)
+{
+    return q(st, false, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
+             err);
+}

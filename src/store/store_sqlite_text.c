@@ -1,0 +1,176 @@
+/*
+ * store_sqlite_text.c: the free-text and reference indexes in the SQLite
+ * store (store.h, "free text and references").
+ *
+ * text_index is a contentless FTS5 table (the words only, not the text:
+ * the bodies are already in objects) whose rowid is the version's seq;
+ * ref_index holds (ref, seq, role), one row per id a version points at.
+ * Both are written by the insert path in the same transaction as the
+ * version (sq__index_text), and for older databases once by the backfill
+ * of store_sqlite_values.c. The fields are read with SQLite's own JSON
+ * functions from the canonical body. A deleted version's words are
+ * removed with it (sq__unindex_text); its ref_index rows stay, like the
+ * value index's: every search joins objects, and seqs are never reused.
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+/* The descriptive text of a version: its description, a note's abstract
+ * and content, an opinion's explanation. */
+#define TEXT_OF(b)                                                                                 \
+    "nullif(trim(coalesce(json_extract(" b ", '$.description'), '') || ' ' ||"                     \
+    " coalesce(json_extract(" b ", '$.abstract'), '') || ' ' ||"                                   \
+    " coalesce(json_extract(" b ", '$.content'), '') || ' ' ||"                                    \
+    " coalesce(json_extract(" b ", '$.explanation'), '')), '')"
+
+/* Whether the bytes hold key (a quoted member name). */
+static bool mentions(const char *body, size_t len, const char *key)
+{
+    size_t k = strlen(key);
+
+    for (size_t i = 0; i + k <= len; i++) {
+        const char *p = memchr(body + i, '"', len - k + 1 - i);
+        if (p == NULL)
+            return false;
+        i = (size_t)(p - body);
+        if (memcmp(p, key, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+static enum mrd_code put(struct sq_conn *c, const char *sql, int64_t seq, const char *body,
+                         size_t len, struct mrd_err *err)
+{
+    return sq__run(c, "text index", sql, SQ_ARGS(SQ_INT(seq), SQ_TEXT(body, len)), NULL, NULL, NULL,
+                   err);
+}
+
+enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
+                             struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    /* A cheap look at the bytes first: most versions (SCOs, sightings)
+     * have neither text nor references, and need no JSON parsing. */
+    if (mentions(body, len, "\"name\"") || mentions(body, len, "\"description\"") ||
+        mentions(body, len, "\"abstract\"") || mentions(body, len, "\"content\"") ||
+        mentions(body, len, "\"explanation\""))
+        rc = put(c,
+                 "INSERT INTO text_index (rowid, name, description)"
+                 " SELECT ?1, n, d FROM (SELECT json_extract(?2, '$.name') AS n, " TEXT_OF(
+                     "?2") " AS d) WHERE n IS NOT NULL OR d IS NOT NULL",
+                 seq, body, len, err);
+    if (rc == MRD_OK &&
+        (mentions(body, len, "\"object_refs\"") || mentions(body, len, "\"source_ref\"") ||
+         mentions(body, len, "\"sighting_of_ref\"")))
+        rc = put(c,
+                 "INSERT OR IGNORE INTO ref_index (ref, seq, role)"
+                 " SELECT value, ?1, 0 FROM json_each(?2, '$.object_refs') WHERE type = 'text'"
+                 " UNION ALL SELECT json_extract(?2, '$.source_ref'), ?1, 1"
+                 "  WHERE json_type(?2, '$.source_ref') = 'text'"
+                 " UNION ALL SELECT json_extract(?2, '$.target_ref'), ?1, 2"
+                 "  WHERE json_type(?2, '$.target_ref') = 'text'"
+                 " UNION ALL SELECT json_extract(?2, '$.sighting_of_ref'), ?1, 3"
+                 "  WHERE json_type(?2, '$.sighting_of_ref') = 'text'",
+                 seq, body, len, err);
+    return rc;
+}
+
+enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err)
+{
+    /* A contentless FTS5 table forgets a row only when told the values it
+     * indexed: the same expressions over the same stored bytes. The words
+     * of a deleted (erased) version must not stay behind. Its ref_index
+     * rows name ids only, and every search joins objects. */
+    return sq__run(
+        c, "text index",
+        "INSERT INTO text_index (text_index, rowid, name, description)"
+        " SELECT 'delete', ?1, n, d FROM (SELECT json_extract(b, '$.name') AS n, " TEXT_OF(
+            "b") " AS d FROM (SELECT CAST(body AS TEXT) AS b FROM objects"
+                 " WHERE seq = ?1)) WHERE n IS NOT NULL OR d IS NOT NULL",
+        SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);
+}
+
+/* ---- search ---- */
+
+#define FOUND_COLS "SELECT " SQ_ROW_COLS ", o.body, o.collection"
+#define COL_COLL (SQ_ROW_BODY_COL + 1)
+#define COL_ROLE (SQ_ROW_BODY_COL + 2)
+
+struct found {
+    size_t limit, delivered;
+    bool more;
+    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row);
+    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err);
+    void *ctx;
+};
+
+/* Each row to visible, the first limit visible ones to emit; the first
+ * visible one past the limit stops the statement (MRD_E_TOOBIG with more
+ * set, which run() turns back into MRD_OK). */
+static enum mrd_code found_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct found *x = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    int64_t coll = sqlite3_column_int64(st, COL_COLL);
+    struct store_found f;
+
+    sq__row_from_stmt(st, true, &row, recipients);
+    if (!x->visible(x->ctx, coll, &row))
+        return MRD_OK;
+    if (x->delivered == x->limit) {
+        x->more = true;
+        return MRD_E_TOOBIG;
+    }
+    f = (struct store_found){.row = &row,
+                             .collection = coll,
+                             .role = (enum store_ref_role)sqlite3_column_int(st, COL_ROLE)};
+    x->delivered++;
+    return x->emit(x->ctx, &f, err);
+}
+
+/* One statement, so one consistent read (the thread's pinned snapshot
+ * when it has one). */
+static enum mrd_code run(struct sq_store *s, const char *sql, const struct sq_arg *args,
+                         size_t nargs, struct found *x, bool *ret_more, struct mrd_err *err)
+{
+    enum mrd_code rc = sq__query(s, true, "search", sql, args, nargs, found_row, x, NULL, err);
+
+    if (rc == MRD_E_TOOBIG && x->more)
+        rc = MRD_OK;
+    if (rc == MRD_OK && ret_more != NULL)
+        *ret_more = x->more;
+    return rc;
+}
+
+enum mrd_code
+sq__text_search(struct store *st, const char *fts, size_t limit,
+                bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+                enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+                void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    struct found x = {.limit = limit, .visible = visible, .emit = emit, .ctx = ctx};
+
+    /* the role column reads 0 */
+    return run((struct sq_store *)st,
+               FOUND_COLS ", 0 FROM text_index t JOIN objects o ON o.seq = t.rowid"
+                          " WHERE text_index MATCH ?1 ORDER BY t.rank, o.seq DESC",
+               SQ_ARGS(SQ_STR(fts)), &x, ret_more, err);
+}
+
+enum mrd_code
+sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+            void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    struct found x = {.limit = limit, .visible = visible, .emit = emit, .ctx = ctx};
+
+    return run((struct sq_store *)st,
+               FOUND_COLS ", r.role FROM ref_index r JOIN objects o ON o.seq = r.seq"
+                          " WHERE r.ref = ?1 AND (?2 >> r.role) & 1 ORDER BY r.seq DESC",
+               SQ_ARGS(SQ_TEXT(id, len), SQ_INT(roles)), &x, ret_more, err);
+}
