@@ -3,6 +3,7 @@
 Server-Timing header (what the server spent; the network is not counted).
 
 usage: run.py BUILD_DIR N S [ROUNDS]   (README.md)
+       NODE=DIR TOKEN=T run.py BUILD_DIR N S [ROUNDS]   (time a loaded DIR)
 Makes a node in bench/out/ui (meridian init, one collection), generates
 and imports N objects and S sightings (gen.py), starts `meridian serve
 --http`, and times each scenario ROUNDS times (default 200): search by
@@ -29,32 +30,45 @@ rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 root = pathlib.Path(__file__).resolve().parents[2]
 out = root / "bench" / "out" / "ui"
 binp = str(pathlib.Path(build).resolve() / "meridian")
-data, gen = out / "node", out / f"gen-{n}-{s}"
-shutil.rmtree(data, ignore_errors=True)
+gen = out / f"gen-{n}-{s}"
+# NODE=DIR TOKEN=T: time an already loaded data directory (e.g. one imported
+# by another build, then migrated by this one) instead of making one.
+reuse = os.environ.get("NODE")
+data = pathlib.Path(reuse) if reuse else out / "node"
+if not reuse:
+    shutil.rmtree(data, ignore_errors=True)
 out.mkdir(parents=True, exist_ok=True)
 if not (gen / "queries.json").exists():
     t = time.time()
     subprocess.run([sys.executable, str(root / "bench/ui/gen.py"), str(n), str(s), str(gen)],
                    check=True)
     print(f"generated in {time.time() - t:.0f} s", flush=True)
-token = subprocess.run([binp, "init", "--data", str(data), "--org", "own"], check=True,
-                       capture_output=True, text=True).stdout.strip().split()[-1]
-coll = subprocess.run([binp, "collection", "create", "--data", str(data), "--api-root", "api1",
-                       "--title", "bench", "--alias", "bench"], check=True, capture_output=True,
-                      text=True).stdout.strip().split()[-1]
-t = time.time()
-parts = sorted(str(p) for p in gen.glob("part-*.json"))
-subprocess.run([binp, "import", "--data", str(data), "--collection", "api1/bench", *parts],
-               check=True, stderr=subprocess.DEVNULL)
-print(f"imported {n} objects + {s} sightings in {time.time() - t:.0f} s", flush=True)
+if reuse:
+    token = os.environ["TOKEN"]
+    t = time.time()
+    subprocess.run([binp, "migrate", "--data", str(data)], check=True)
+    print(f"migrated (if needed) in {time.time() - t:.0f} s", flush=True)
+else:
+    token = subprocess.run([binp, "init", "--data", str(data), "--org", "own"], check=True,
+                           capture_output=True, text=True).stdout.strip().split()[-1]
+    coll = subprocess.run([binp, "collection", "create", "--data", str(data), "--api-root",
+                           "api1", "--title", "bench", "--alias", "bench"], check=True,
+                          capture_output=True, text=True).stdout.strip().split()[-1]
+    t = time.time()
+    parts = sorted(str(p) for p in gen.glob("part-*.json"))
+    subprocess.run([binp, "import", "--data", str(data), "--collection", "api1/bench", *parts],
+                   check=True, stderr=subprocess.DEVNULL)
+    print(f"imported {n} objects + {s} sightings in {time.time() - t:.0f} s", flush=True)
 db = data / "meridian.db"
 con = sqlite3.connect(db)
 pages = dict(con.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall())
 con.close()
 total = sum(pages.values())
 index = pages.get("value_index", 0)
+agg = sum(v for k, v in pages.items() if k.startswith("agg_") or k.startswith("sqlite_autoindex_agg"))
 print(f"database {total / 1e6:.0f} MB, value index {index / 1e6:.1f} MB "
-      f"({100 * index / (total - index):.1f} % on top of the rest)", flush=True)
+      f"({100 * index / (total - index):.1f} % on top of the rest), overview aggregates "
+      f"{agg / 1e6:.1f} MB", flush=True)
 ready = out / "ready"
 if ready.exists():
     ready.unlink()
@@ -112,7 +126,9 @@ try:
              lambda b: b["known"] == len(bulk))
     rounds = max(3, rounds // 20)
     scenario("overview, 30 days", lambda i: ("GET", "/api/v1/overview?days=30"),
-             lambda b: b["received"])
+             lambda b: b["received"]["total"] >= n and b["sightings"]["total"] > 0)
+    scenario("overview, 1 day (hourly)", lambda i: ("GET", "/api/v1/overview?days=1"),
+             lambda b: b["received"]["total"] >= 0)
 finally:
     srv.send_signal(signal.SIGTERM)
     srv.wait(timeout=60)

@@ -68,6 +68,11 @@ struct cli_progress {
 };
 void cli_progress_init(struct cli_progress *p, const char *verb, const char *unit, uint64_t total);
 void cli_progress_tick(struct cli_progress *p, uint64_t done);
+/* The same for a file read as a stream: "N UNIT, R/s" and, when the
+ * file's size is known (total_bytes > 0), how much of it is read and the
+ * ETA that the byte rate gives. */
+void cli_progress_stream(struct cli_progress *p, uint64_t done, uint64_t bytes,
+                         uint64_t total_bytes);
 /* Clears the line (when one was shown). */
 void cli_progress_end(struct cli_progress *p);
 

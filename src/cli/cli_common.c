@@ -97,18 +97,28 @@ void cli_progress_init(struct cli_progress *p, const char *verb, const char *uni
     p->shown = false;
 }
 
-void cli_progress_tick(struct cli_progress *p, uint64_t done)
+/* Seconds since the start when a line is due (at most four a second),
+ * else a negative number. */
+static double progress_due(struct cli_progress *p)
 {
     int64_t now;
-    double secs, rate;
 
     if (!p->on)
-        return;
+        return -1;
     now = mrd_time_now_usec();
     if (now - p->last < 250000)
-        return;
+        return -1;
     p->last = now;
-    secs = (double)(now - p->t0) / 1e6;
+    return (double)(now - p->t0) / 1e6;
+}
+
+void cli_progress_tick(struct cli_progress *p, uint64_t done)
+{
+    double secs, rate;
+
+    secs = progress_due(p);
+    if (secs < 0)
+        return;
     rate = secs > 0 ? (double)done / secs : 0;
     if (p->total > 0 && rate > 0 && done <= p->total)
         fprintf(stderr, "\rmeridian %s: %llu of %llu %s, %.0f/s, ETA %.0f s   ", p->verb,
@@ -117,6 +127,25 @@ void cli_progress_tick(struct cli_progress *p, uint64_t done)
     else
         fprintf(stderr, "\rmeridian %s: %llu %s, %.0f/s   ", p->verb, (unsigned long long)done,
                 p->unit, rate);
+    p->shown = true;
+}
+
+void cli_progress_stream(struct cli_progress *p, uint64_t done, uint64_t bytes,
+                         uint64_t total_bytes)
+{
+    double secs;
+
+    if (total_bytes == 0 || bytes == 0 || bytes > total_bytes) {
+        cli_progress_tick(p, done);
+        return;
+    }
+    secs = progress_due(p);
+    if (secs < 0)
+        return;
+    fprintf(stderr, "\rmeridian %s: %llu %s, %.0f/s, %llu of %llu MB, ETA %.0f s   ", p->verb,
+            (unsigned long long)done, p->unit, secs > 0 ? (double)done / secs : 0.0,
+            (unsigned long long)(bytes >> 20), (unsigned long long)(total_bytes >> 20),
+            secs * (double)(total_bytes - bytes) / (double)bytes);
     p->shown = true;
 }
 

@@ -1,13 +1,17 @@
 /*
  * meridian validate: check STIX 2.1 files with stix/ and say why they fail.
  *
- * Each FILE ("-" is stdin) is read whole (at most STIX_MAX_DOCUMENT bytes),
- * parsed as strict I-JSON and validated as a document. Text output is one
+ * Each FILE ("-" is stdin) is read as a stream (core/jstream.h): every
+ * element of a bundle's or envelope's "objects" (or of a top-level list) is
+ * parsed as strict I-JSON and checked on its own (stix_stream_*), so memory
+ * stays bounded whatever the size; a document without such a list (one
+ * object) is read whole, at most STIX_MAX_DOCUMENT bytes. Text output is one
  * summary line per file followed by its findings; --json prints one JSON
  * object per file per line (JSON Lines) so scripts can stream it.
  * A file that cannot be read is a usage/I-O problem (exit 2); a file that
  * is not JSON is simply invalid (exit 1), like any other bad STIX.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 #include "cli/verbs.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/jstream.h"
 #include "core/str.h"
 #include "stix/stix.h"
 
@@ -75,19 +80,88 @@ static void print_text(const char *path, const struct stix_report *rep, const st
                rep->errors + rep->warnings - rep->nfindings, STIX_MAX_FINDINGS);
 }
 
+/* Reads path as a stream (core/jstream.h): each element of "objects" (or
+ * of a top-level list) is parsed and checked on its own (stix_stream_*),
+ * the other top-level members are kept in head; a document with no list
+ * to stream ends up whole in head (or *ret_value) instead. Returns
+ * MRD_E_PARSE with err set when the document itself is not JSON. */
+static enum mrd_code stream_file(FILE *f, const struct opts *o, struct stix_report *rep,
+                                 json_t *head, json_t **ret_value, struct mrd_jstream **ret_js,
+                                 struct mrd_err *err)
+{
+    struct mrd_jstream_opts jo = {"objects", STIX_STREAM_MAX_OBJECT, STIX_MAX_DOCUMENT,
+                                  MRD_JSON_MAX_DEPTH};
+    struct stix_stream *ss = NULL;
+    struct mrd_jstream *js = NULL;
+    struct mrd_jstream_event ev;
+    size_t n = 0;
+    enum mrd_code rc;
+
+    rc = mrd_jstream_open(&jo, mrd_jstream_read_file, f, &js, err);
+    *ret_js = js;
+    while (rc == MRD_OK) {
+        struct mrd_err perr = {0};
+        json_t *v = NULL;
+
+        rc = mrd_jstream_next(js, &ev, err);
+        if (rc != MRD_OK || ev.kind == MRD_JSTREAM_END)
+            break;
+        if (mrd_jstream_parse(&ev, &v, &perr) != MRD_OK && perr.code == MRD_E_NOMEM) {
+            rc = mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
+            break;
+        }
+        if (ev.kind == MRD_JSTREAM_ITEM) {
+            char msg[MRD_ERR_MSG_MAX + 64];
+            if (ss == NULL)
+                rc = stix_stream_begin(o->flags, mrd_jstream_top(js) == MRD_JSTREAM_TOP_LIST, rep,
+                                       &ss, err);
+            if (rc == MRD_OK && v != NULL) {
+                rc = stix_stream_object(ss, ev.index, v, err);
+            } else if (rc == MRD_OK) {
+                (void)snprintf(msg, sizeof(msg), "not JSON (the object at byte %llu): %s",
+                               (unsigned long long)ev.offset, perr.msg);
+                rc = stix_stream_not_json(ss, ev.index, msg, err);
+            }
+            n++;
+        } else if (v == NULL) {
+            rc = mrd_err_set(err, MRD_E_PARSE, "%s at byte %llu: %s",
+                             ev.kind == MRD_JSTREAM_MEMBER ? "a top-level member" : "the document",
+                             (unsigned long long)ev.offset, perr.msg);
+        } else if (ev.kind == MRD_JSTREAM_VALUE) {
+            *ret_value = v;
+            v = NULL;
+        } else if (json_object_get(head, ev.key) != NULL) {
+            rc = mrd_err_set(err, MRD_E_PARSE, "a second member \"%.60s\" at byte %llu", ev.key,
+                             (unsigned long long)ev.offset);
+        } else {
+            if (strcmp(ev.key, "type") == 0 && !mrd_jstream_list_seen(js) &&
+                !(json_is_string(v) && strcmp(json_string_value(v), "bundle") == 0))
+                mrd_jstream_whole_list(js); /* one object: its "objects" is a property */
+            if (json_object_set(head, ev.key, v) != 0)
+                rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        }
+        json_decref(v);
+    }
+    stix_stream_free(ss);
+    if (rc == MRD_OK && (mrd_jstream_list_seen(js) || mrd_jstream_top(js) == MRD_JSTREAM_TOP_LIST))
+        rc = stix_stream_end(rep, mrd_jstream_top(js) == MRD_JSTREAM_TOP_LIST ? NULL : head, n,
+                             o->flags, err);
+    return rc;
+}
+
 /* Validates one file. Returns the exit code it deserves on its own. */
 static int one(const char *path, const struct opts *o, struct stix_report *rep)
 {
-    struct mrd_buf b;
     struct mrd_err err = {0};
-    struct mrd_json_limits lim = {STIX_MAX_DOCUMENT, MRD_JSON_MAX_DEPTH};
-    json_t *doc = NULL;
+    struct mrd_jstream *js = NULL;
+    json_t *head = json_object(), *value = NULL;
+    FILE *f;
     int ret = CLI_EXIT_USAGE;
     enum mrd_code rc;
 
-    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
-    rc = cli_read_file(path, STIX_MAX_DOCUMENT, &b, &err);
-    if (rc != MRD_OK) {
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL || head == NULL) {
+        (void)mrd_err_sys(&err, MRD_E_IO, errno, "%s", path);
         cli_errorf("validate", "%s", err.msg);
         if (o->json) {
             /* JSON strings are UTF-8: a name or message that is not
@@ -101,8 +175,12 @@ static int one(const char *path, const struct opts *o, struct stix_report *rep)
         }
         goto out;
     }
-    rc = mrd_json_parse(b.data, b.len, &lim, &doc, &err);
-    if (rc != MRD_OK) {
+    stix_report_reset(rep);
+    rc = stream_file(f, o, rep, head, &value, &js, &err);
+    if (rc == MRD_OK && !mrd_jstream_list_seen(js) &&
+        mrd_jstream_top(js) != MRD_JSTREAM_TOP_LIST) /* nothing streamed: the whole document */
+        rc = stix_validate_document(value != NULL ? value : head, o->flags, rep, &err);
+    if (rc == MRD_E_PARSE || rc == MRD_E_TOOBIG) {
         ret = CLI_EXIT_FAIL;
         if (o->json)
             print_json(path, NULL, "json-syntax", err.msg);
@@ -110,8 +188,6 @@ static int one(const char *path, const struct opts *o, struct stix_report *rep)
             printf("%s: INVALID (not JSON): %s\n", MRD_ESC(path), MRD_ESC(err.msg));
         goto out;
     }
-    stix_report_reset(rep);
-    rc = stix_validate_document(doc, o->flags, rep, &err);
     if (rc != MRD_OK) {
         cli_errorf("validate", "%s: %s", path, err.msg);
         goto out;
@@ -122,8 +198,11 @@ static int one(const char *path, const struct opts *o, struct stix_report *rep)
         print_text(path, rep, o);
     ret = stix_report_errors(rep) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:
-    json_decref(doc);
-    mrd_buf_release(&b);
+    mrd_jstream_close(js);
+    json_decref(head);
+    json_decref(value);
+    if (f != NULL && f != stdin)
+        (void)fclose(f);
     return ret;
 }
 
@@ -185,7 +264,11 @@ const struct cli_verb cli_verb_validate = {
         "versioning, TLP 1.0/2.0 canonical markings, granular marking selectors,\n"
         "custom naming, extensions, reference types, indicator patterns...).\n"
         "A FILE may hold a bundle, a single object, a TAXII 2.1 envelope or a\n"
-        "JSON list of objects, up to 512 MiB.\n"
+        "JSON list of objects. Bundles, envelopes and lists are read as a stream,\n"
+        "one object (at most 16 MiB) at a time, so memory stays bounded whatever\n"
+        "the file size; 'objects' may come before 'type'. A single object is read\n"
+        "whole, up to 512 MiB. An object that is not JSON is an error at its path;\n"
+        "a truncated file or a depth bomb is 'not JSON', with the byte offset.\n"
         "\n"
         "Each finding is printed as\n"
         "  SEVERITY PATH: RULE (SECTION): message\n"

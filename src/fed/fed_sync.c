@@ -503,6 +503,7 @@ struct push_ctx {
     struct policy_reader reader;
     struct mrd_buf *env;
     size_t n;
+    int64_t sent[FED_PUSH_BATCH]; /* the batch's versions, for the overview */
 };
 
 static bool push_visible(void *ctx, const struct store_row *row)
@@ -525,6 +526,8 @@ static enum mrd_code push_emit(void *ctx, const struct store_row *row, struct mr
         rc = mrd_buf_putc(x->env, ',', err);
     if (rc == MRD_OK)
         rc = mrd_buf_append(x->env, row->body, row->body_len, err);
+    if (x->n < FED_PUSH_BATCH)
+        x->sent[x->n] = row->seq;
     x->n++;
     return rc;
 }
@@ -662,7 +665,11 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
         if (rc != MRD_OK)
             break;
         /* Accepted (objects the peer refused are counted, not retried:
-         * they would be refused again). */
+         * they would be refused again). They left this node: the overview
+         * counts them (a statistic: never a reason to fail the push). */
+        (void)store_sent_record(j->st, j->org.name, x.sent,
+                                x.n < FED_PUSH_BATCH ? x.n : FED_PUSH_BATCH, mrd_time_now_usec(),
+                                NULL);
         j->state.push_has_cursor = true;
         j->state.push_date_added = res.last_date_added;
         j->state.push_seq = res.last_seq;

@@ -18,8 +18,8 @@ static bool str_eq_json(const json_t *v, const char *s)
     return json_is_string(v) && mrd_str_eq(json_string_value(v), json_string_length(v), s);
 }
 
-static void ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep,
-                     struct mrd_err *err)
+void stix__ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep,
+                    struct mrd_err *err)
 {
     c->flags = flags;
     c->rep = rep;
@@ -31,7 +31,7 @@ static void ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep
     mrd_buf_init(&c->scratch, STIX_SCOID_MAX_NAME);
 }
 
-static enum mrd_code ctx_finish(struct stix_ctx *c)
+enum mrd_code stix__ctx_finish(struct stix_ctx *c)
 {
     mrd_buf_release(&c->scratch);
     if (c->rc != MRD_OK)
@@ -46,10 +46,10 @@ enum mrd_code stix_validate_object(const json_t *obj, unsigned flags, struct sti
 
     if (obj == NULL || rep == NULL)
         return mrd_err_set(err, MRD_E_INVAL, "stix: NULL object or report");
-    ctx_init(&c, flags, rep, err);
+    stix__ctx_init(&c, flags, rep, err);
     stix__check_object(&c, obj);
     rep->objects++;
-    return ctx_finish(&c);
+    return stix__ctx_finish(&c);
 }
 
 /* ---- versions within one document ---- */
@@ -243,11 +243,17 @@ out:
         stix__pop(c);
 }
 
-static void check_objects_member(struct stix_ctx *c, const json_t *doc, const char *section)
+/* streamed: how many objects a streamed "objects" list had (stream.c
+ * checked them), or -1 when the list, if any, is in doc. */
+static void check_objects_member(struct stix_ctx *c, const json_t *doc, const char *section,
+                                 long streamed)
 {
     const json_t *objs = json_object_get(doc, "objects");
 
-    if (objs == NULL)
+    if (streamed == 0)
+        stix__error_at(c, "objects", "empty-list", section,
+                       "'objects' must not be empty; leave it out instead");
+    if (streamed >= 0 || objs == NULL)
         return;
     if (!json_is_array(objs)) {
         stix__error_at(c, "objects", "property-type", section, "'objects' must be a list");
@@ -261,7 +267,7 @@ static void check_objects_member(struct stix_ctx *c, const json_t *doc, const ch
     check_list(c, objs, "objects");
 }
 
-static void check_bundle(struct stix_ctx *c, const json_t *doc, bool typed)
+static void check_bundle(struct stix_ctx *c, const json_t *doc, bool typed, long streamed)
 {
     const json_t *id = json_object_get(doc, "id");
     const char *k;
@@ -303,10 +309,10 @@ static void check_bundle(struct stix_ctx *c, const json_t *doc, bool typed)
                           "'%.60s' is not a bundle property (a bundle has type, id and objects)",
                           k);
     }
-    check_objects_member(c, doc, SEC_BUNDLE);
+    check_objects_member(c, doc, SEC_BUNDLE, streamed);
 }
 
-static void check_envelope(struct stix_ctx *c, const json_t *doc)
+static void check_envelope(struct stix_ctx *c, const json_t *doc, long streamed)
 {
     const json_t *more = json_object_get(doc, "more");
     const json_t *next = json_object_get(doc, "next");
@@ -323,7 +329,7 @@ static void check_envelope(struct stix_ctx *c, const json_t *doc)
             stix__warn_at(c, k, "envelope-property", SEC_ENVELOPE,
                           "'%.60s' is not a property of a TAXII envelope", k);
     }
-    check_objects_member(c, doc, SEC_ENVELOPE);
+    check_objects_member(c, doc, SEC_ENVELOPE, streamed);
 }
 
 enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct stix_report *rep,
@@ -334,24 +340,24 @@ enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct s
 
     if (doc == NULL || rep == NULL)
         return mrd_err_set(err, MRD_E_INVAL, "stix: NULL document or report");
-    ctx_init(&c, flags, rep, err);
+    stix__ctx_init(&c, flags, rep, err);
     if (json_is_array(doc)) {
         rep->kind = STIX_DOC_LIST;
         if (json_array_size(doc) == 0)
             stix__error(&c, "empty-list", SEC_LIST, "an empty list holds no STIX objects");
         check_list(&c, doc, NULL);
-        return ctx_finish(&c);
+        return stix__ctx_finish(&c);
     }
     if (!json_is_object(doc)) {
         rep->kind = STIX_DOC_UNKNOWN;
         stix__error(&c, "not-a-document", SEC_BUNDLE,
                     "expected a bundle, a STIX object, a TAXII envelope or a list of objects");
-        return ctx_finish(&c);
+        return stix__ctx_finish(&c);
     }
     type = json_object_get(doc, "type");
     if (str_eq_json(type, "bundle")) {
         rep->kind = STIX_DOC_BUNDLE;
-        check_bundle(&c, doc, true);
+        check_bundle(&c, doc, true, -1);
     } else if (type != NULL) {
         rep->kind = STIX_DOC_OBJECT;
         c.object = 0;
@@ -363,7 +369,7 @@ enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct s
         const char *id = json_string_value(json_object_get(doc, "id"));
         if (id != NULL && strncmp(id, "bundle--", 8) == 0) {
             rep->kind = STIX_DOC_BUNDLE;
-            check_bundle(&c, doc, false);
+            check_bundle(&c, doc, false, -1);
         } else {
             rep->kind = STIX_DOC_OBJECT;
             c.object = 0;
@@ -372,7 +378,42 @@ enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct s
         }
     } else {
         rep->kind = STIX_DOC_ENVELOPE;
-        check_envelope(&c, doc);
+        check_envelope(&c, doc, -1);
     }
-    return ctx_finish(&c);
+    return stix__ctx_finish(&c);
+}
+
+enum mrd_code stix_stream_end(struct stix_report *rep, const json_t *head, size_t n, unsigned flags,
+                              struct mrd_err *err)
+{
+    struct stix_ctx c;
+    const json_t *type, *id;
+
+    stix__ctx_init(&c, flags, rep, err);
+    if (head == NULL) {
+        rep->kind = STIX_DOC_LIST;
+        if (n == 0)
+            stix__error(&c, "empty-list", SEC_LIST, "an empty list holds no STIX objects");
+        return stix__ctx_finish(&c);
+    }
+    type = json_object_get(head, "type");
+    id = json_object_get(head, "id");
+    if (str_eq_json(type, "bundle")) {
+        rep->kind = STIX_DOC_BUNDLE;
+        check_bundle(&c, head, true, (long)n);
+    } else if (type == NULL && id == NULL) {
+        rep->kind = STIX_DOC_ENVELOPE;
+        check_envelope(&c, head, (long)n);
+    } else if (type == NULL && json_is_string(id) &&
+               strncmp(json_string_value(id), "bundle--", 8) == 0) {
+        rep->kind = STIX_DOC_BUNDLE;
+        check_bundle(&c, head, false, (long)n);
+    } else {
+        /* "objects" came before a "type" that is not "bundle" */
+        rep->kind = STIX_DOC_UNKNOWN;
+        stix__error(&c, "not-a-document", SEC_BUNDLE,
+                    "a top-level 'objects' list belongs to a bundle or an envelope, but 'type' "
+                    "or 'id' says this is another object");
+    }
+    return stix__ctx_finish(&c);
 }

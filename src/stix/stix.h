@@ -139,6 +139,32 @@ enum mrd_code stix_validate_object(const json_t *obj, unsigned flags, struct sti
 enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct stix_report *rep,
                                      struct mrd_err *err);
 
+/* A document read as a stream (core/jstream.h), one object at a time,
+ * with the findings stix_validate_document would give (paths
+ * "$.objects[i]..." or "$[i]..."; the document's own findings come last).
+ * The rules across objects (versions of one id, a UUID reused across
+ * types) keep about 80 bytes per object and stop, with a warning, past
+ * STIX_STREAM_MAX_TRACKED objects, so memory stays bounded.
+ *   stix_stream_begin     top_list: the document is a JSON list
+ *   stix_stream_object    each element, index from 0
+ *   stix_stream_not_json  an element that did not parse (its message)
+ *   stix_stream_end       the top-level members (NULL for a list), n the
+ *                         number of elements; sets rep->kind
+ * A document without a list to stream goes to stix_validate_document. */
+#define STIX_STREAM_MAX_TRACKED ((size_t)2000000)
+/* The largest object of a streamed list (the store keeps at most as much). */
+#define STIX_STREAM_MAX_OBJECT ((size_t)16 * 1024 * 1024)
+struct stix_stream;
+enum mrd_code stix_stream_begin(unsigned flags, bool top_list, struct stix_report *rep,
+                                struct stix_stream **ret, struct mrd_err *err);
+enum mrd_code stix_stream_object(struct stix_stream *s, size_t index, const json_t *obj,
+                                 struct mrd_err *err);
+enum mrd_code stix_stream_not_json(struct stix_stream *s, size_t index, const char *msg,
+                                   struct mrd_err *err);
+enum mrd_code stix_stream_end(struct stix_report *rep, const json_t *head, size_t n, unsigned flags,
+                              struct mrd_err *err);
+void stix_stream_free(struct stix_stream *s);
+
 /* What kind of STIX object a type name denotes (STIX 2.1 §2.x, §3.1). */
 enum stix_class {
     STIX_CLASS_CUSTOM = 0, /* not a STIX 2.1 type (custom or unknown) */

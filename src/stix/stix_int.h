@@ -73,6 +73,12 @@ struct stix_ctx {
  * with bigger contributing values (a huge email body) are not checked. */
 #define STIX_SCOID_MAX_NAME ((size_t)1024 * 1024)
 
+/* A run's context: no findings yet, at "$", no object (document.c);
+ * finish frees its scratch and says whether a finding was lost. */
+void stix__ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep,
+                    struct mrd_err *err);
+enum mrd_code stix__ctx_finish(struct stix_ctx *c);
+
 /* Path stack. Pushes past STIX_PATH_DEPTH are counted but not recorded. */
 static inline void stix__push_key(struct stix_ctx *c, const char *key)
 {

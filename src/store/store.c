@@ -1110,6 +1110,41 @@ enum mrd_code store_feed_items(struct store *st, const char *name,
     return st->ops->feed_items(st, name, cb, ctx, err);
 }
 
+enum mrd_code store_agg_query(struct store *st, const struct store_agg_query *q,
+                              struct mrd_err *err)
+{
+    if (q == NULL || q->readable == NULL || q->top > STORE_AGG_TOP_MAX ||
+        q->n_ids > STORE_AGG_IDS_MAX || (q->n_ids > 0 && (q->ids == NULL || q->sighted == NULL)) ||
+        (q->top > 0 && q->top_cb == NULL))
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad aggregate query");
+    if (st->ops->agg_query == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no aggregates", st->ops->name);
+    return st->ops->agg_query(st, q, err);
+}
+
+enum mrd_code store_objects_newest(struct store *st, const struct store_newest *q,
+                                   struct mrd_err *err)
+{
+    if (q == NULL || q->type == NULL || q->limit == 0 || q->visible == NULL || q->emit == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad newest-objects query");
+    if (st->ops->objects_newest == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no newest-objects query", st->ops->name);
+    return st->ops->objects_newest(st, q, err);
+}
+
+enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                int64_t at_usec, struct mrd_err *err)
+{
+    if (dest == NULL || dest[0] == '\0' || strlen(dest) > STORE_NAME_MAX || n > STORE_SENT_MAX ||
+        (n > 0 && seqs == NULL))
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad sent record");
+    if (n == 0)
+        return MRD_OK;
+    if (st->ops->sent_record == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no aggregates", st->ops->name);
+    return st->ops->sent_record(st, dest, seqs, n, at_usec, err);
+}
+
 /* ---- constituency assets and notifications ---- */
 
 enum mrd_code store_asset_add(struct store *st, struct store_asset *a, struct mrd_err *err)

@@ -148,6 +148,8 @@ struct store_grant_row {
 };
 
 struct store_row;
+struct store_agg_query;
+struct store_newest;
 
 /* One object version to insert. The caller has validated it (stix.h),
  * computed the canonical bytes (RFC 8785) and the TLP (policy.h). */
@@ -682,6 +684,14 @@ struct store_ops {
                                 enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
                                                     struct mrd_err *err),
                                 void *ctx, struct mrd_err *err);
+
+    /* optional (NULL: MRD_E_UNSUPP): the overview's aggregates */
+    enum mrd_code (*agg_query)(struct store *st, const struct store_agg_query *q,
+                               struct mrd_err *err);
+    enum mrd_code (*objects_newest)(struct store *st, const struct store_newest *q,
+                                    struct mrd_err *err);
+    enum mrd_code (*sent_record)(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                 int64_t at_usec, struct mrd_err *err);
     /* optional (NULL: MRD_E_UNSUPP): constituency assets and notifications */
     enum mrd_code (*asset_add)(struct store *st, struct store_asset *a, struct mrd_err *err);
     enum mrd_code (*asset_set)(struct store *st, int64_t id, int64_t org, int status,
@@ -1327,6 +1337,97 @@ enum mrd_code store_feed_items(struct store *st, const char *name,
                                                    struct mrd_err *err),
                                void *ctx, struct mrd_err *err);
 
+/* ---- the overview's aggregates (docs/console.md, "Overview") ----
+ *
+ * The store keeps counters per hour, written with the rows they count (in
+ * the same transaction, by every change: insert, delete, a copy becoming
+ * writer-only, a version ceasing to be the newest), each under a key made
+ * of exactly what the read decision looks at: the collection, and the
+ * columns of struct policy_object plus source_peer. A reader's figures are
+ * the sums over the keys it may read: store_agg_query hands each key to
+ * readable() once, as a row carrying only those columns (policy,
+ * source_peer; seq = the key), and reads the counters of the readable ones
+ * only. So the answer costs a few thousand counter rows, whatever the
+ * number of objects, and no figure comes from a row the reader may not
+ * read. A sighting counts once, as its newest version (a reader who may
+ * read only an older version of it does not count it). */
+#define STORE_AGG_TOP_MAX 100     /* most-sighted objects one query lists */
+#define STORE_AGG_IDS_MAX 1000    /* objects one query checks for a local sighting */
+#define STORE_AGG_KEYS_MAX 100000 /* distinct keys one query reads */
+#define STORE_HOUR_USEC ((int64_t)3600 * 1000000)
+
+/* One counter: object versions stored in an hour (name = the STIX type),
+ * sightings first seen in an hour (name = the reporter: created_by_ref,
+ * else where_sighted_refs[0], else "unknown"), or object versions sent in
+ * an hour (name = the destination, store_sent_record). */
+struct store_agg_cell {
+    const struct store_row *key; /* the key's policy columns and source_peer */
+    int64_t collection;
+    int64_t hour_usec; /* start of the hour */
+    const char *name;
+    size_t name_len;
+    int64_t n;     /* object versions; sightings */
+    int64_t count; /* sightings: the sum of their count (1 when absent) */
+};
+
+/* A most-sighted object: sightings of it first seen since the day of
+ * since_usec, over the readable keys. */
+struct store_agg_top {
+    const char *id; /* sighting_of_ref */
+    size_t id_len;
+    int64_t count; /* sum of count */
+    int64_t n;     /* sightings */
+};
+
+struct store_agg_query {
+    int64_t since_usec; /* counters of the hours from the one holding since_usec */
+    /* THE read decision for a key (the caller's policy_may_read with its
+     * reader for collection); required */
+    bool (*readable)(void *ctx, int64_t collection, const struct store_row *key);
+    /* each may be NULL */
+    enum mrd_code (*objects)(void *ctx, const struct store_agg_cell *c, struct mrd_err *err);
+    enum mrd_code (*sightings)(void *ctx, const struct store_agg_cell *c, struct mrd_err *err);
+    enum mrd_code (*sent)(void *ctx, const struct store_agg_cell *c, struct mrd_err *err);
+    size_t top; /* most-sighted objects wanted (days from since_usec's), <= STORE_AGG_TOP_MAX */
+    enum mrd_code (*top_cb)(void *ctx, const struct store_agg_top *t, struct mrd_err *err);
+    /* objects to check for a readable sighting created on this node (local)
+     * since the day of since_usec; sighted(ctx, i) is called for each such
+     * ids[i]; at most STORE_AGG_IDS_MAX */
+    const char *const *ids;
+    size_t n_ids;
+    void (*sighted)(void *ctx, size_t i);
+    void *ctx;
+};
+
+/* Reads the aggregates as q describes, in one read transaction.
+ * MRD_E_INVAL for a bad query, MRD_E_TOOBIG past STORE_AGG_KEYS_MAX keys. */
+enum mrd_code store_agg_query(struct store *st, const struct store_agg_query *q,
+                              struct mrd_err *err);
+
+/* The newest versions of one type in a collection received from peers
+ * (source_peer set), added after added_after, newest first: each goes to
+ * visible(ctx, row) and the visible ones to emit, until limit were
+ * emitted. No body. One read transaction. */
+struct store_newest {
+    int64_t collection;
+    const char *type;
+    int64_t added_after; /* usec */
+    size_t limit;        /* > 0 */
+    bool (*visible)(void *ctx, const struct store_row *row);
+    enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err);
+    void *ctx;
+};
+enum mrd_code store_objects_newest(struct store *st, const struct store_newest *q,
+                                   struct mrd_err *err);
+
+/* Records that the stored object versions seqs (n, at most STORE_SENT_MAX)
+ * left this node at at_usec for dest (the partner org that read them
+ * through TAXII, the peer they were pushed to; at most STORE_NAME_MAX):
+ * the overview's "sent" counters, under each version's aggregate key.
+ * Seqs no longer stored are skipped. One small committed write. */
+#define STORE_SENT_MAX 10000
+enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                int64_t at_usec, struct mrd_err *err);
 /* ---- constituency assets and notifications (notify.h) ----
  *
  * A constituent org declares what it owns (notify.h: ASNs, prefixes,

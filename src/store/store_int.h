@@ -396,6 +396,13 @@ sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t
             bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
             enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
             void *ctx, bool *ret_more, struct mrd_err *err);
+/* The overview's aggregates and the newest objects from peers
+ * (store_sqlite_agg.c). */
+enum mrd_code sq__agg_query(struct store *st, const struct store_agg_query *q, struct mrd_err *err);
+enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
+                                 struct mrd_err *err);
+enum mrd_code sq__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                              int64_t at_usec, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,

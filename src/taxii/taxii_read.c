@@ -390,6 +390,10 @@ struct rows_ctx {
     struct taxii_req *r;
     struct taxii_coll *c;
     struct mrd_buf *out; /* the list's elements, comma-separated */
+    /* objects sent to a partner (the overview's "sent" figures) */
+    bool to_partner;
+    int64_t sent[TAXII_MAX_PAGE];
+    size_t n_sent;
 };
 
 static bool row_visible(void *ctx, const struct store_row *row)
@@ -443,6 +447,8 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
     case TAXII_R_OBJECT:
         if (row->body == NULL)
             return mrd_err_set(err, MRD_E_INTERNAL, "store row without body");
+        if (x->to_partner && x->n_sent < TAXII_MAX_PAGE)
+            x->sent[x->n_sent++] = row->seq;
         return mrd_buf_append(b, row->body, row->body_len, err);
     case TAXII_R_VERSIONS:
         row_version(row, ver);
@@ -546,6 +552,7 @@ void taxii_get_rows(struct taxii_req *r)
     q.match = &m;
     q.limit = f.limit > 0 ? f.limit : TAXII_MAX_PAGE;
     q.want_body = rt == TAXII_R_OBJECTS || rt == TAXII_R_OBJECT;
+    x.to_partner = !r->who.anonymous && r->who.tok.org_relation == POLICY_REL_PARTNER;
     rc = store_objects_query(r->ts->st, &q, row_visible, row_emit, &x, &res, &err);
     if (rc != MRD_OK) {
         taxii_internal(r, &err);
@@ -585,6 +592,11 @@ void taxii_get_rows(struct taxii_req *r)
         taxii_internal(r, &err);
         goto out;
     }
+    /* What left the node for a partner: counted, never a reason to fail the
+     * read (the objects are already in the answer). */
+    if (x.n_sent > 0)
+        (void)store_sent_record(r->ts->st, r->who.tok.org_name, x.sent, x.n_sent,
+                                mrd_time_now_usec(), NULL);
     if (res.delivered > 0) {
         char *first = mrd_arena_alloc(r->http->arena, MRD_TIME_TAXII_LEN + 1);
         char *last = mrd_arena_alloc(r->http->arena, MRD_TIME_TAXII_LEN + 1);

@@ -322,7 +322,13 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
-    "DROP TABLE feed_items; DROP TABLE feeds;",  # 10 -> 11: scheduled feeds
+    "DROP TABLE feed_items; DROP TABLE feeds;",  # 11 -> 12: scheduled feeds
+    # 10 -> 11: the overview's aggregates
+    "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting; DROP TRIGGER agg_delete;"
+    "DROP TRIGGER agg_delete_sighting; DROP TRIGGER agg_moved;"
+    "DROP TRIGGER agg_update_sighting_old; DROP TRIGGER agg_update_sighting_new;"
+    "DROP TABLE agg_keys; DROP TABLE agg_objects; DROP TABLE agg_sightings;"
+    "DROP TABLE agg_sighted; DROP TABLE agg_sent; DROP INDEX objects_from_peers;",
     "DROP TABLE text_index; DROP TABLE ref_index;"
     " DELETE FROM meta WHERE key = 'text_index';",  # 9 -> 10: free text and references
     "DROP TABLE notifications; DROP TABLE assets;",  # 8 -> 9: early warning
@@ -364,6 +370,8 @@ def test_migrate_with_progress_on_a_terminal_only(tmp_path, meridian_bin):
     assert f"schema {old} -> {new}" in p.stderr and "migrating" not in p.stderr
     assert sqlite_count(n.data, "SELECT MAX(version) FROM schema_version") == new
     assert sqlite_count(n.data, "SELECT COUNT(*) FROM objects") == 20
+    # the migration built the overview's aggregates from the stored rows
+    assert sqlite_count(n.data, "SELECT SUM(n) FROM agg_objects") == 20
     assert f"at schema {new} already" in n.cli("migrate", "--data", n.data).stderr
     # on a terminal: progress
     downgrade_lifecycle(n.data)

@@ -386,12 +386,23 @@ def test_overview_figures_and_provenance_across_nodes(fed3, browser, shots):
     assert sum(r["sightings"]["by_reporter"]["CERT-A sensors"]) == 5
     assert r["sightings"]["total"] == 54
     assert [x["id"] for x in r["new_partner_indicators"]] == [from_a["id"]]
+    # what left B: C's pull of A's identity and indicator
+    rb = f.nodes["B"].get("/api/v1/overview?days=7", accept="application/json").json()
+    assert rb["sent"]["total"] == sum(rb["sent"]["by_destination"]["C"]) == 2
+    # a partner reads C's collection: C counts it as sent, by TLP and destination
+    c.org("D", "partner")
+    c.grant("D", f.coll["C"], True, False)
+    got, _ = c.page_all(c.objects_path(f.coll["C"], root="europe"), token=c.token("D"))
+    r = c.get("/api/v1/overview?days=7", accept="application/json").json()
+    assert sum(r["sent"]["by_destination"]["D"]) == len(got) > 0
+    assert sum(r["sent"]["by_tlp"]["amber"]) == 3  # created here: one hop
 
     # the page shows the same figures
     signin(d, c, c.admin_token)
     wait(d, lambda d: d.find_elements(By.ID, "received-tlp"))
     text = d.find_element(By.ID, "main").text
     assert "54 sighted" in text and "local 0" in text and "A's C2 address" in text
+    assert f"{len(got)} to partners and peers" in text
     d.save_screenshot(str(shots / "overview.png"))
     # provenance on C: signed by A (verifies here), received from B
     d.get(c.url + "/ui/#/object/" + from_a["id"])

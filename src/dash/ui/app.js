@@ -365,6 +365,15 @@ async function renderOverview(params) {
       h("h2", { text: "Objects received by source" }),
       stackedChart(o.buckets, o.received.by_source, {}, "Objects received per " + o.bucket +
         " by source (local or peer)", hourly));
+    const sentTlp = h("section", { class: "panel", id: "sent-tlp" },
+      h("h2", {}, "Objects sent by TLP ", h("span", { class: "hint",
+        text: o.sent.total.toLocaleString() + " to partners and peers" })),
+      stackedChart(o.buckets, o.sent.by_tlp, TLP_COLORS, "Objects sent per " + o.bucket +
+        " by TLP (partners' TAXII reads and pushes to peers)", hourly));
+    const sentDest = h("section", { class: "panel", id: "sent-destination" },
+      h("h2", { text: "Objects sent by destination" }),
+      stackedChart(o.buckets, o.sent.by_destination, {}, "Objects sent per " + o.bucket +
+        " by destination (partner or peer)", hourly));
     const sig = h("section", { class: "panel", id: "sightings" },
       h("h2", {}, "Sightings by reporter ", h("span", { class: "hint",
         text: o.sightings.total.toLocaleString() + " sighted" })),
@@ -387,7 +396,9 @@ async function renderOverview(params) {
         : h("table", {}, h("tbody", {}, o.new_partner_indicators.map((x) => h("tr", {},
           h("td", {}, tlp(x.tlp)), h("td", {}, objLink(x.id, x.label || x.id)),
           h("td", {}, ut(x.source, 64)), h("td", { text: when(x.date_added) }))))));
-    grid.replaceChildren(rec, src, sig, sightPanel, fresh, peerPanel);
+    const own = state.who && state.who.relation === "own";
+    grid.replaceChildren(...[rec, src, own ? sentTlp : null, own ? sentDest : null, sig,
+      sightPanel, fresh, peerPanel].filter((x) => x !== null));
   } catch (e) {
     grid.replaceChildren(h("p", { class: "error", text: e.message }));
     return;

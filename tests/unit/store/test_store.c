@@ -988,6 +988,165 @@ static void test_only_the_signer_versions(void **state)
     assert_int_equal(n, 4); /* refused, writer-only, demoted, refused */
 }
 
+/* The overview's aggregates (store_agg_query): sums over the keys a
+ * callback lets through, here "writer-only copies" or "the others". */
+struct aggsum {
+    bool writer_only;
+    int64_t objects, sightings, count, sent, tops, top_count;
+};
+
+static bool agg_readable(void *ctx, int64_t coll, const struct store_row *key)
+{
+    (void)coll;
+    return key->policy.writer_only == ((struct aggsum *)ctx)->writer_only;
+}
+
+static enum mrd_code agg_objects(void *ctx, const struct store_agg_cell *c, struct mrd_err *err)
+{
+    (void)err;
+    ((struct aggsum *)ctx)->objects += c->n;
+    return MRD_OK;
+}
+
+static enum mrd_code agg_sightings(void *ctx, const struct store_agg_cell *c, struct mrd_err *err)
+{
+    struct aggsum *a = ctx;
+    (void)err;
+    assert_true(c->name_len > 0); /* the reporter */
+    a->sightings += c->n;
+    a->count += c->count;
+    return MRD_OK;
+}
+
+static enum mrd_code agg_sent(void *ctx, const struct store_agg_cell *c, struct mrd_err *err)
+{
+    (void)err;
+    assert_true(c->name_len == 2 && memcmp(c->name, "px", 2) == 0);
+    ((struct aggsum *)ctx)->sent += c->n;
+    return MRD_OK;
+}
+
+static enum mrd_code agg_top(void *ctx, const struct store_agg_top *t, struct mrd_err *err)
+{
+    struct aggsum *a = ctx;
+    (void)err;
+    a->tops++;
+    a->top_count += t->count;
+    return MRD_OK;
+}
+
+static struct aggsum agg_sum(struct fx *f, bool writer_only)
+{
+    struct aggsum a = {.writer_only = writer_only};
+    struct store_agg_query q = {.since_usec = 0,
+                                .readable = agg_readable,
+                                .objects = agg_objects,
+                                .sightings = agg_sightings,
+                                .sent = agg_sent,
+                                .top = 10,
+                                .top_cb = agg_top,
+                                .ctx = &a};
+    struct mrd_err err = {0};
+
+    assert_int_equal(store_agg_query(f->st, &q, &err), MRD_OK);
+    return a;
+}
+
+static enum mrd_code seq_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    int64_t *seqs = ctx;
+    (void)err;
+    if (seqs[0] < 8)
+        seqs[++seqs[0]] = row->seq;
+    return MRD_OK;
+}
+
+static void make_sighting(struct obj *o, int64_t modified, int count)
+{
+    make_obj(o, "sighting", 7, modified, POLICY_TLP_GREEN);
+    (void)snprintf(o->body, sizeof(o->body),
+                   "{\"type\":\"sighting\",\"count\":%d,\"first_seen\":\"2026-12-06T05:00:00Z\","
+                   "\"created_by_ref\":\"identity--00000000-0000-4000-8000-000000000001\","
+                   "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-000000000002\"}",
+                   count);
+    o->in.body_len = strlen(o->body);
+}
+
+/* The counters follow every change of a row: insert, a copy demoted to
+ * writer-only, a sighting's new version (counted once, as the newest), a
+ * delete; what was sent stays counted under the key of what was sent. */
+static void test_aggregates_follow_every_change(void **state)
+{
+    struct fx *f = *state;
+    struct obj forged, genuine, s1, s2;
+    struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
+    struct store_query_result res;
+    struct mrd_err err = {0};
+    int64_t seqs[9] = {0};
+    struct aggsum a;
+    size_t n = 0;
+    const char *k = "ed25519:AAAA";
+
+    make_obj(&forged, "malware", 91, 2000000, POLICY_TLP_GREEN);
+    (void)snprintf(forged.body, sizeof(forged.body), "{\"forged\":1}");
+    forged.in.body_len = strlen(forged.body);
+    insert(f, &forged, STORE_INS_ADDED, NULL);
+    assert_int_equal(agg_sum(f, false).objects, 1);
+    make_obj(&genuine, "malware", 91, 2000000, POLICY_TLP_GREEN);
+    genuine.in.signer = k;
+    genuine.in.signer_len = strlen(k);
+    insert(f, &genuine, STORE_INS_REPLACED, NULL);
+    /* the forged copy moved to a writer-only key */
+    assert_int_equal(agg_sum(f, false).objects, 1);
+    assert_int_equal(agg_sum(f, true).objects, 1);
+    /* a sighting and its newer version: one sighting, the newest count */
+    make_sighting(&s1, 3000000, 7);
+    insert(f, &s1, STORE_INS_ADDED, NULL);
+    make_sighting(&s2, 4000000, 9);
+    insert(f, &s2, STORE_INS_ADDED, NULL);
+    a = agg_sum(f, false);
+    assert_int_equal(a.objects, 3);
+    assert_int_equal(a.sightings, 1);
+    assert_int_equal(a.count, 9);
+    assert_int_equal(a.tops, 1);
+    assert_int_equal(a.top_count, 9);
+    assert_int_equal(agg_sum(f, true).sightings, 0);
+    /* sent to px: the genuine copy and the sighting */
+    assert_int_equal(store_objects_query(f->st, &q, NULL, seq_emit, seqs, &res, &err), MRD_OK);
+    assert_int_equal(seqs[0], 2);
+    assert_int_equal(
+        store_sent_record(f->st, "px", seqs + 1, 2, (int64_t)1800000000 * 1000000, &err), MRD_OK);
+    assert_int_equal(agg_sum(f, false).sent, 2);
+    /* deleting the sighting's newest version: the older one counts again */
+    assert_int_equal(store_objects_delete(f->st, f->coll.key, s1.id, strlen(s1.id),
+                                          &(struct store_match){.versions = STORE_VER_LAST}, NULL,
+                                          NULL, &n, &err),
+                     MRD_OK);
+    assert_int_equal(n, 1);
+    a = agg_sum(f, false);
+    assert_int_equal(a.objects, 2);
+    assert_int_equal(a.sightings, 1);
+    assert_int_equal(a.count, 7);
+    /* and all of it: nothing left but what was sent */
+    assert_int_equal(
+        store_objects_delete(f->st, f->coll.key, s1.id, strlen(s1.id), NULL, NULL, NULL, &n, &err),
+        MRD_OK);
+    a = agg_sum(f, false);
+    assert_int_equal(a.objects, 1);
+    assert_int_equal(a.sightings, 0);
+    assert_int_equal(a.count, 0);
+    assert_int_equal(a.tops, 0);
+    assert_int_equal(a.sent, 2);
+    /* a sighting under a key nothing else has yet */
+    make_sighting(&s1, 3000000, 5);
+    (void)snprintf(s1.id, sizeof(s1.id), "sighting--00000000-0000-4000-8000-000000000099");
+    s1.in.tlp = POLICY_TLP_RED;
+    insert(f, &s1, STORE_INS_ADDED, NULL);
+    a = agg_sum(f, false);
+    assert_int_equal(a.sightings, 1);
+    assert_int_equal(a.count, 5);
+}
+
 struct counting {
     struct sink *s;
     size_t calls;
@@ -1464,6 +1623,13 @@ static void test_migration_from_v1(void **state)
     (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting;"
+                                  "DROP TRIGGER agg_delete; DROP TRIGGER agg_delete_sighting;"
+                                  "DROP TRIGGER agg_moved; DROP TRIGGER agg_update_sighting_old;"
+                                  "DROP TRIGGER agg_update_sighting_new;"
+                                  "DROP TABLE agg_keys; DROP TABLE agg_objects;"
+                                  "DROP TABLE agg_sightings; DROP TABLE agg_sighted;"
+                                  "DROP TABLE agg_sent; DROP INDEX objects_from_peers;"
                                   "DROP TABLE text_index; DROP TABLE ref_index;"
                                   "DELETE FROM meta WHERE key = 'text_index';"
                                   "DROP INDEX tokens_prev;"
@@ -1512,6 +1678,8 @@ static void test_migration_from_v1(void **state)
     query(f, &q, &s);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.versions[0], 4000000);
+    /* the overview's counters were built from the stored rows, then kept */
+    assert_int_equal(agg_sum(f, false).objects, 4);
 }
 
 /* Many threads inserting at once share commits (group commit) and every
@@ -1897,6 +2065,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_the_signer_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregates_follow_every_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
