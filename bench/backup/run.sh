@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Backup benchmark (bench/backup/README.md): a node holding N objects.
 #
-#   bench/backup/run.sh BUILD_DIR [N] [SECONDS]
+#   [SEED=DIR] [ROUNDS=3] bench/backup/run.sh BUILD_DIR [N] [SECONDS]
 #
 # 1. seeds a data directory with N indicators (bench/taxii/gen.py +
 #    `meridian import`; SEED=DIR keeps and reuses it), signs a checkpoint;
 # 2. starts `meridian serve` (plain HTTP, --rate 0) and measures TAXII read
-#    throughput with wrk (GET objects?limit=100) for SECONDS, alone, then
-#    for SECONDS while `meridian backup` runs back to back, then alone
-#    again; prints each backup's wall time;
+#    throughput with wrk (GET objects?limit=100) for SECONDS alone, then
+#    for SECONDS while `meridian backup` runs back to back, ROUNDS times;
+#    prints each backup's wall and CPU time;
 # 3. stops the server and times what people use today on the stopped
 #    node: `sqlite3 .backup` of meridian.db and `cp -a` of the directory,
 #    and `meridian backup` of the stopped node, then `meridian restore`;
-# 4. times `meridian migrate` from schema 4 and from schema 1.
+# 4. times `meridian migrate` from schema 7 (before the lifecycle columns)
+#    and from schema 1 (every migration).
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [N] [SECONDS]}
 n=${2:-1000000}
@@ -65,36 +66,47 @@ reads() { # label: wrk for $secs, prints req/s
     awk -v l="$1" '/Requests\/sec/ {printf "   %-28s %10s req/s\n", l, $2}'
 }
 
-echo "== TAXII reads (wrk -t2 -c16, GET objects limit=100, ${secs} s each)"
-reads "alone"
-(
-  end=$(($(date +%s) + secs))
-  i=0
-  while [ "$(date +%s)" -lt "$end" ]; do
-    i=$((i + 1))
-    s=$(date +%s.%N)
-    "$bin" backup --data "$data" -o "$out/online.backup" >/dev/null 2>"$out/backup.log"
-    echo "   backup $i while serving: $(echo "$(date +%s.%N) - $s" | bc) s" >>"$out/backups.txt"
-  done
-) &
-bpid=$!
-sleep 0.2
-reads "during backups"
-wait $bpid
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# label, command...: wall time, user+sys CPU seconds (which the other
+# engineers' load inflates much less than wall time), the load average.
+timeit() {
+  local l=$1
+  shift
+  if /usr/bin/time -f "%e %U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/timeit.log"; then
+    read -r e u s <"$out/time.txt"
+    printf "   %-40s %6.1f s wall %6.1f s cpu (user %.1f sys %.1f)  load %s\n" "$l" "$e" \
+      "$(echo "$u + $s" | bc)" "$u" "$s" "$(load)"
+  else
+    echo "   $l: FAILED"
+    cat "$out/timeit.log"
+  fi
+}
+
+# Reads alone and while backups run back to back, alternated ROUNDS
+# times: the machine's load moves a lot between minutes, so compare each
+# "during" with the "alone" right before it.
+echo "== TAXII reads (wrk -t2 -c16, GET objects limit=100, ${secs} s each, ${ROUNDS:=3} rounds)"
+: >"$out/backups.txt"
+for r in $(seq "$ROUNDS"); do
+  reads "round $r alone"
+  (
+    end=$(($(date +%s) + secs))
+    while [ "$(date +%s)" -lt "$end" ]; do
+      timeit "backup while serving (round $r)" "$bin" backup --data "$data" \
+        -o "$out/online.backup" >>"$out/backups.txt"
+    done
+  ) &
+  bpid=$!
+  sleep 0.2
+  reads "round $r during backups"
+  wait $bpid
+done
 cat "$out/backups.txt"
-reads "alone again"
 ls -l "$out/online.backup" | awk '{printf "   backup file: %d bytes\n", $5}'
 kill -TERM $pid
 wait $pid || true
 trap - EXIT
-
-timeit() { # label, command...
-  local l=$1 s
-  shift
-  s=$(date +%s.%N)
-  "$@" >/dev/null 2>"$out/timeit.log" || { echo "   $l: FAILED"; cat "$out/timeit.log"; return; }
-  printf "   %-40s %6.1f s\n" "$l" "$(echo "$(date +%s.%N) - $s" | bc)"
-}
 
 echo "== the stopped node (what people use today, then meridian)"
 rm -rf "$out/cp" "$out/sq.db" "$out/stopped.backup" "$out/restored"
@@ -107,7 +119,7 @@ timeit "meridian restore (checks everything)" "$bin" restore "$out/stopped.backu
 rm -rf "$out/cp" "$out/sq.db" "$out/stopped.backup" "$out/restored"
 
 echo "== meridian migrate"
-for v in 4 1; do
+for v in 7 1; do
   rm -rf "$out/mig"
   cp -a "$data" "$out/mig"
   /usr/bin/python3 "$here/downgrade.py" "$out/mig/meridian.db" "$v"

@@ -89,14 +89,63 @@ static json_t *actor_json(const struct admin_actor *w)
     return j;
 }
 
-enum mrd_code admin_audit(struct admin *a, const char *object, const char *action,
-                          const char *target, json_t *before, json_t *after, int64_t *ret_ev,
-                          struct mrd_err *err)
+/* ---- one transaction per change ---- */
+
+/* Opens the change's store transaction (nested calls join the outer
+ * one). */
+static enum mrd_code tx_begin(struct admin *a, struct mrd_err *err)
+{
+    struct mrd_err e = {0};
+    enum mrd_code rc;
+
+    if (a->depth++ > 0)
+        return MRD_OK;
+    a->n_pending = 0;
+    a->no_tx = false;
+    rc = store_write_begin(a->st, &e);
+    if (rc == MRD_E_UNSUPP) { /* a backend without them: each call commits alone */
+        a->no_tx = true;
+        return MRD_OK;
+    }
+    if (rc != MRD_OK) {
+        a->depth = 0;
+        if (err != NULL)
+            *err = e;
+    }
+    return rc;
+}
+
+/* Ends it: commits when rc is MRD_OK (then writes the records' log
+ * lines), else rolls back. Returns the outcome. */
+static enum mrd_code tx_end(struct admin *a, enum mrd_code rc, struct mrd_err *err)
+{
+    bool committed;
+
+    if (a->depth == 0 || --a->depth > 0)
+        return rc;
+    if (a->no_tx) {
+        committed = true; /* every record queued was committed on its own */
+    } else {
+        if (rc == MRD_OK)
+            rc = store_write_end(a->st, true, err);
+        else
+            (void)store_write_end(a->st, false, NULL);
+        committed = rc == MRD_OK;
+    }
+    for (size_t i = 0; committed && a->log != NULL && i < a->n_pending; i++)
+        a->log(a->log_ctx, a->pending[i]);
+    a->n_pending = 0;
+    return rc;
+}
+
+static enum mrd_code audit_queue(struct admin *a, const char *object, const char *action,
+                                 const char *target, json_t *before, json_t *after, int64_t *ret_ev,
+                                 struct mrd_err *err)
 {
     struct mrd_buf text;
     struct store_ledger_event ev;
     int64_t now = mrd_time_now_usec(), num = 0;
-    char line[ADMIN_LINE_MAX], tgt[128];
+    char tgt[128];
     json_t *r = json_object();
     enum mrd_code rc;
 
@@ -115,24 +164,57 @@ enum mrd_code admin_audit(struct admin *a, const char *object, const char *actio
         goto out;
     ev = (struct store_ledger_event){
         .kind = LEDGER_KIND_ADMIN, .time_usec = now, .record = text.data, .record_len = text.len};
+    if (a->n_pending >= ADMIN_PENDING_MAX) {
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "more than %d audit records in one change",
+                         ADMIN_PENDING_MAX);
+        goto out;
+    }
     rc = store_event_add(a->st, &ev, &num, err);
     if (rc != MRD_OK) {
-        mrd_err_prefix(err, "the %s %s of '%s' was made but its audit record was not written",
+        mrd_err_prefix(err, "the %s %s of '%s' was not made: its audit record cannot be written",
                        object, action, target);
         goto out;
     }
     if (ret_ev != NULL)
         *ret_ev = num;
-    if (a->log != NULL) {
-        copy_clean(tgt, sizeof(tgt), target);
-        (void)snprintf(line, sizeof(line), "audit: %s %s%s%s: %s %s %s (event %lld)", a->who.via,
-                       a->who.name, a->who.org[0] ? " of " : "", a->who.org, object, action, tgt,
-                       (long long)num);
-        a->log(a->log_ctx, line);
-    }
+    copy_clean(tgt, sizeof(tgt), target);
+    (void)snprintf(a->pending[a->n_pending++], sizeof(a->pending[0]),
+                   "audit: %s %s%s%s: %s %s %s (event %lld)", a->who.via, a->who.name,
+                   a->who.org[0] ? " of " : "", a->who.org, object, action, tgt, (long long)num);
 out:
     mrd_buf_release(&text);
     return rc;
+}
+
+enum mrd_code admin_audit(struct admin *a, const char *object, const char *action,
+                          const char *target, json_t *before, json_t *after, int64_t *ret_ev,
+                          struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    rc = audit_queue(a, object, action, target, before, after, ret_ev, err);
+    return tx_end(a, rc, err);
+}
+
+enum mrd_code admin_apply(struct admin *a, const char *object, const char *action,
+                          enum mrd_code (*change)(void *ctx, struct store *st,
+                                                  struct admin_change *rec, struct mrd_err *err),
+                          void *ctx, struct mrd_err *err)
+{
+    struct admin_change rec;
+    enum mrd_code rc = tx_begin(a, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    memset(&rec, 0, sizeof(rec));
+    rc = change(ctx, a->st, &rec, err);
+    if (rc == MRD_OK)
+        rc = audit_queue(a, object, action, rec.target, rec.before, rec.after, NULL, err);
+    json_decref(rec.before);
+    json_decref(rec.after);
+    return tx_end(a, rc, err);
 }
 
 static json_t *org_json(const struct store_org *o)
@@ -207,8 +289,8 @@ static enum mrd_code audit_take(struct admin *a, const char *object, const char 
 
 /* ---- orgs ---- */
 
-enum mrd_code admin_org_create(struct admin *a, const char *name, enum policy_relation rel,
-                               struct store_org *ret, struct mrd_err *err)
+static enum mrd_code org_create_tx(struct admin *a, const char *name, enum policy_relation rel,
+                                   struct store_org *ret, struct mrd_err *err)
 {
     struct store_org o;
     enum mrd_code rc = store_org_create(a->st, name, rel, &o, err);
@@ -218,6 +300,14 @@ enum mrd_code admin_org_create(struct admin *a, const char *name, enum policy_re
     if (rc == MRD_OK && ret != NULL)
         *ret = o;
     return rc;
+}
+
+enum mrd_code admin_org_create(struct admin *a, const char *name, enum policy_relation rel,
+                               struct store_org *ret, struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, org_create_tx(a, name, rel, ret, err), err) : rc;
 }
 
 static enum mrd_code not_own(struct admin *a, const char *name, const char *what,
@@ -260,8 +350,8 @@ enum org_how { ORG_DISABLE = 0, ORG_ENABLE = 1, ORG_DELETE = 2 }; /* = peer_of's
 
 /* disable, enable or delete: the store change, its record, the sessions
  * and the peer of the same name. */
-static enum mrd_code org_change(struct admin *a, const char *name, enum org_how how,
-                                struct admin_report *ret, struct mrd_err *err)
+static enum mrd_code org_change_tx(struct admin *a, const char *name, enum org_how how,
+                                   struct admin_report *ret, struct mrd_err *err)
 {
     static const char *const action[] = {"disable", "enable", "delete"};
     static const char *const done[] = {"disabled", "enabled", "deleted"};
@@ -292,6 +382,14 @@ static enum mrd_code org_change(struct admin *a, const char *name, enum org_how 
     return rc;
 }
 
+static enum mrd_code org_change(struct admin *a, const char *name, enum org_how how,
+                                struct admin_report *ret, struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, org_change_tx(a, name, how, ret, err), err) : rc;
+}
+
 enum mrd_code admin_org_disable(struct admin *a, const char *name, struct admin_report *ret,
                                 struct mrd_err *err)
 {
@@ -310,8 +408,8 @@ enum mrd_code admin_org_delete(struct admin *a, const char *name, struct admin_r
     return org_change(a, name, ORG_DELETE, ret, err);
 }
 
-enum mrd_code admin_partner_revoke(struct admin *a, const char *name, struct admin_report *ret,
-                                   struct mrd_err *err)
+static enum mrd_code partner_revoke_tx(struct admin *a, const char *name, struct admin_report *ret,
+                                       struct mrd_err *err)
 {
     struct store_org org;
     struct store_org_change access;
@@ -351,11 +449,19 @@ enum mrd_code admin_partner_revoke(struct admin *a, const char *name, struct adm
     return rc;
 }
 
+enum mrd_code admin_partner_revoke(struct admin *a, const char *name, struct admin_report *ret,
+                                   struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, partner_revoke_tx(a, name, ret, err), err) : rc;
+}
+
 /* ---- tokens ---- */
 
-enum mrd_code admin_token_create(struct admin *a, const char *org, const char *name,
-                                 int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
-                                 struct store_token *ret, struct mrd_err *err)
+static enum mrd_code token_create_tx(struct admin *a, const char *org, const char *name,
+                                     int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
+                                     struct store_token *ret, struct mrd_err *err)
 {
     struct store_org o;
     struct store_token t;
@@ -370,8 +476,19 @@ enum mrd_code admin_token_create(struct admin *a, const char *org, const char *n
     return rc;
 }
 
-enum mrd_code admin_token_revoke(struct admin *a, const char *name_or_prefix,
+enum mrd_code admin_token_create(struct admin *a, const char *org, const char *name,
+                                 int64_t expires_usec, char ret_secret[STORE_TOKEN_LEN + 1],
                                  struct store_token *ret, struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK
+               ? tx_end(a, token_create_tx(a, org, name, expires_usec, ret_secret, ret, err), err)
+               : rc;
+}
+
+static enum mrd_code token_revoke_tx(struct admin *a, const char *name_or_prefix,
+                                     struct store_token *ret, struct mrd_err *err)
 {
     struct store_token t, after;
     unsigned ended = 0;
@@ -389,9 +506,17 @@ enum mrd_code admin_token_revoke(struct admin *a, const char *name_or_prefix,
     return rc;
 }
 
-enum mrd_code admin_token_rotate(struct admin *a, const char *name, int64_t overlap_usec,
-                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
-                                 struct mrd_err *err)
+enum mrd_code admin_token_revoke(struct admin *a, const char *name_or_prefix,
+                                 struct store_token *ret, struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, token_revoke_tx(a, name_or_prefix, ret, err), err) : rc;
+}
+
+static enum mrd_code token_rotate_tx(struct admin *a, const char *name, int64_t overlap_usec,
+                                     char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                     struct mrd_err *err)
 {
     struct store_token t;
     enum mrd_code rc = store_token_rotate(a->st, name, overlap_usec, ret_secret, &t, err);
@@ -403,11 +528,22 @@ enum mrd_code admin_token_rotate(struct admin *a, const char *name, int64_t over
     return rc;
 }
 
+enum mrd_code admin_token_rotate(struct admin *a, const char *name, int64_t overlap_usec,
+                                 char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                 struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK
+               ? tx_end(a, token_rotate_tx(a, name, overlap_usec, ret_secret, ret, err), err)
+               : rc;
+}
+
 /* ---- grants and collections ---- */
 
-enum mrd_code admin_grant_set(struct admin *a, const struct store_org *org,
-                              const struct store_collection *c, struct store_grant g,
-                              struct mrd_err *err)
+static enum mrd_code grant_set_tx(struct admin *a, const struct store_org *org,
+                                  const struct store_collection *c, struct store_grant g,
+                                  struct mrd_err *err)
 {
     struct store_grant before;
     char target[STORE_NAME_MAX + STORE_UUID_LEN + 2];
@@ -421,8 +557,17 @@ enum mrd_code admin_grant_set(struct admin *a, const struct store_org *org,
     return rc;
 }
 
-enum mrd_code admin_collection_create(struct admin *a, struct store_collection *c,
-                                      struct mrd_err *err)
+enum mrd_code admin_grant_set(struct admin *a, const struct store_org *org,
+                              const struct store_collection *c, struct store_grant g,
+                              struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, grant_set_tx(a, org, c, g, err), err) : rc;
+}
+
+static enum mrd_code collection_create_tx(struct admin *a, struct store_collection *c,
+                                          struct mrd_err *err)
 {
     enum mrd_code rc = store_collection_create(a->st, c, err);
 
@@ -440,78 +585,101 @@ enum mrd_code admin_collection_create(struct admin *a, struct store_collection *
     return rc;
 }
 
-/* ---- peers ---- */
+enum mrd_code admin_collection_create(struct admin *a, struct store_collection *c,
+                                      struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, collection_create_tx(a, c, err), err) : rc;
+}
+
+/* ---- peers ----
+ *
+ * fed.db is a database of its own: each change queues its record in the
+ * store transaction first, then commits in fed.db; tx_end then commits the
+ * record, or rolls it back when the fed.db change failed. */
+
+/* The peer's configuration before a change (NULL on failure). */
+static struct fed_peer *peer_before(struct fed_state *fs, const char *name, struct mrd_err *err)
+{
+    struct fed_peer *p = calloc(1, sizeof(*p));
+
+    if (p == NULL) {
+        (void)mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (fed_peer_get(fs, name, p, NULL, err) != MRD_OK) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+enum peer_op { PEER_ADD, PEER_UPDATE, PEER_REMOVE, PEER_ENABLE, PEER_DISABLE };
+
+static enum mrd_code peer_change_tx(struct admin *a, enum peer_op op, const char *name,
+                                    const struct fed_peer *p, struct mrd_err *err)
+{
+    static const char *const action[] = {"add", "set", "remove", "enable", "disable"};
+    struct fed_state *fs = NULL;
+    struct fed_peer *before = NULL;
+    json_t *jb = NULL, *ja = NULL;
+    enum mrd_code rc = fed_state_open(a->data_dir, &fs, err);
+
+    if (rc == MRD_OK && (op == PEER_UPDATE || op == PEER_REMOVE)) {
+        before = peer_before(fs, name, err);
+        if (before == NULL)
+            rc = err != NULL && err->code != MRD_OK ? err->code : MRD_E_NOMEM;
+    }
+    if (rc == MRD_OK) {
+        if (op == PEER_ENABLE || op == PEER_DISABLE) {
+            jb = json_object();
+            ja = json_object();
+            (void)json_object_set_new(jb, "enabled", json_boolean(op != PEER_ENABLE));
+            (void)json_object_set_new(ja, "enabled", json_boolean(op == PEER_ENABLE));
+        } else {
+            jb = before != NULL ? peer_json(before) : NULL;
+            ja = p != NULL ? peer_json(p) : NULL;
+        }
+        rc = audit_take(a, "peer", action[op], name, jb, ja, err);
+    }
+    if (rc == MRD_OK)
+        rc = op == PEER_ADD      ? fed_peer_add(fs, p, err)
+             : op == PEER_UPDATE ? fed_peer_update(fs, p, err)
+             : op == PEER_REMOVE ? fed_peer_remove(fs, name, err)
+                                 : fed_peer_set_enabled(fs, name, op == PEER_ENABLE, err);
+    fed_state_close(fs);
+    free(before);
+    return rc;
+}
+
+static enum mrd_code peer_change(struct admin *a, enum peer_op op, const char *name,
+                                 const struct fed_peer *p, struct mrd_err *err)
+{
+    enum mrd_code rc = tx_begin(a, err);
+
+    return rc == MRD_OK ? tx_end(a, peer_change_tx(a, op, name, p, err), err) : rc;
+}
 
 enum mrd_code admin_peer_add(struct admin *a, const struct fed_peer *p, struct mrd_err *err)
 {
-    struct fed_state *fs = NULL;
-    enum mrd_code rc = fed_state_open(a->data_dir, &fs, err);
-
-    if (rc == MRD_OK)
-        rc = fed_peer_add(fs, p, err);
-    fed_state_close(fs);
-    if (rc == MRD_OK)
-        rc = audit_take(a, "peer", "add", p->name, NULL, peer_json(p), err);
-    return rc;
+    return peer_change(a, PEER_ADD, p->name, p, err);
 }
 
 enum mrd_code admin_peer_update(struct admin *a, const struct fed_peer *p, struct mrd_err *err)
 {
-    struct fed_state *fs = NULL;
-    struct fed_peer *before = calloc(1, sizeof(*before));
-    enum mrd_code rc;
-
-    if (before == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-    rc = fed_state_open(a->data_dir, &fs, err);
-    if (rc == MRD_OK)
-        rc = fed_peer_get(fs, p->name, before, NULL, err);
-    if (rc == MRD_OK)
-        rc = fed_peer_update(fs, p, err);
-    fed_state_close(fs);
-    if (rc == MRD_OK)
-        rc = audit_take(a, "peer", "set", p->name, peer_json(before), peer_json(p), err);
-    free(before);
-    return rc;
+    return peer_change(a, PEER_UPDATE, p->name, p, err);
 }
 
 enum mrd_code admin_peer_remove(struct admin *a, const char *name, struct mrd_err *err)
 {
-    struct fed_state *fs = NULL;
-    struct fed_peer *before = calloc(1, sizeof(*before));
-    enum mrd_code rc;
-
-    if (before == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-    rc = fed_state_open(a->data_dir, &fs, err);
-    if (rc == MRD_OK)
-        rc = fed_peer_get(fs, name, before, NULL, err);
-    if (rc == MRD_OK)
-        rc = fed_peer_remove(fs, name, err);
-    fed_state_close(fs);
-    if (rc == MRD_OK)
-        rc = audit_take(a, "peer", "remove", name, peer_json(before), NULL, err);
-    free(before);
-    return rc;
+    return peer_change(a, PEER_REMOVE, name, NULL, err);
 }
 
 enum mrd_code admin_peer_set_enabled(struct admin *a, const char *name, bool enabled,
                                      struct mrd_err *err)
 {
-    struct fed_state *fs = NULL;
-    enum mrd_code rc = fed_state_open(a->data_dir, &fs, err);
-    json_t *before = json_object(), *after = json_object();
-
-    if (rc == MRD_OK)
-        rc = fed_peer_set_enabled(fs, name, enabled, err);
-    fed_state_close(fs);
-    (void)json_object_set_new(before, "enabled", json_boolean(!enabled));
-    (void)json_object_set_new(after, "enabled", json_boolean(enabled));
-    if (rc == MRD_OK)
-        return audit_take(a, "peer", enabled ? "enable" : "disable", name, before, after, err);
-    json_decref(before);
-    json_decref(after);
-    return rc;
+    return peer_change(a, enabled ? PEER_ENABLE : PEER_DISABLE, name, NULL, err);
 }
 
 /* ---- the trail ---- */

@@ -12,14 +12,20 @@
  * line. `meridian audit` lists the records with their leaves; a record's
  * inclusion in the ledger is proved like any leaf's.
  *
- * The record is committed right after the change, in a second
- * transaction (peers live in fed.db, the rest in the store): when it
- * cannot be written the call fails saying that the change was made but
- * not recorded. A crash between the two commits (a window of one fsync)
- * loses the record.
+ * A change in the store and its record are one transaction
+ * (store_write_begin): both commit or neither does, so a crash never
+ * leaves a change without its record, and a change that fails or is
+ * rolled back leaves no record. Peers live in fed.db, a database of its
+ * own: their record is queued in the store transaction first, then the
+ * fed.db change is committed, then the record; a failed peer change
+ * leaves no record, and only a crash between those two commits (a window
+ * of one fsync) could leave a peer change unrecorded. A store backend
+ * without write transactions (store_write_begin: MRD_E_UNSUPP) commits
+ * the change and then its record, each on its own, as before.
  *
- * Other modules that make administrative changes (feeds, the console)
- * call admin_audit() with their own object and action names.
+ * Other modules that make administrative changes in the store (feeds,
+ * the console) call admin_apply() with their own object and action
+ * names: one call, the change and its record in one transaction.
  *
  * Not here: argument parsing and printing (cli/), the checks of each
  * change (store.h, fed.h). Never logs itself: see struct admin.log.
@@ -41,6 +47,8 @@
 #define ADMIN_RECORD_TYPE "meridian-admin-action"
 #define ADMIN_LINE_MAX 512 /* one log line */
 #define ADMIN_ACTOR_MAX 160
+#define ADMIN_TARGET_MAX 160
+#define ADMIN_PENDING_MAX 8 /* audit records one change may make */
 
 /* Who makes a change. */
 struct admin_actor {
@@ -63,12 +71,38 @@ struct admin {
     /* Receives each audit record's log line ("audit: ..."); may be NULL. */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    /* Private to admin.c: the change being made and the log lines of its
+     * records, written once it has committed (zeroed by the caller). */
+    unsigned depth;
+    bool no_tx; /* the store backend has no write transactions (store_write_begin) */
+    size_t n_pending;
+    char pending[ADMIN_PENDING_MAX][ADMIN_LINE_MAX];
 };
 
-/* Records one administrative change: object ("org", "token", "grant",
- * "collection", "peer", "partner", "feed", ...), action ("create",
- * "disable", ...), target (its name), before and after (JSON, borrowed,
- * NULL = none). *ret_ev (may be NULL) is the record's event number. */
+/* What a change made through admin_apply says about itself, for its
+ * record: the target (its name) and the state before and after. */
+struct admin_change {
+    char target[ADMIN_TARGET_MAX];
+    json_t *before, *after; /* owned (admin_apply drops them); NULL = none */
+};
+
+/* Makes one administrative change and its audit record in one store
+ * transaction: change(ctx, st, rec, err) makes its store calls (they all
+ * join the transaction) and fills rec; the record -- object ("feed",
+ * ...), action ("add", "remove", ...), rec -- is then queued in the same
+ * transaction, and both commit, or neither when change or the record
+ * fails. The record's log line is written after the commit. */
+enum mrd_code admin_apply(struct admin *a, const char *object, const char *action,
+                          enum mrd_code (*change)(void *ctx, struct store *st,
+                                                  struct admin_change *rec, struct mrd_err *err),
+                          void *ctx, struct mrd_err *err);
+
+/* Queues one audit record: object ("org", "token", "grant", "collection",
+ * "peer", "partner", "feed", ...), action ("create", "disable", ...),
+ * target (its name), before and after (JSON, borrowed, NULL = none).
+ * Inside a change (admin_apply and the calls below) it joins the change's
+ * transaction; alone, it is a transaction of its own. *ret_ev (may be
+ * NULL) is the record's event number. */
 enum mrd_code admin_audit(struct admin *a, const char *object, const char *action,
                           const char *target, json_t *before, json_t *after, int64_t *ret_ev,
                           struct mrd_err *err);

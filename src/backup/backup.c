@@ -46,7 +46,7 @@ static enum mrd_code w_raw(struct writer *w, const void *p, size_t n, struct mrd
 
     backup__sha_update(&w->whole, b, n);
     while (n > 0) {
-        ssize_t k = write(w->fd, b, n);
+        ssize_t k = pwrite(w->fd, b, n, (off_t)w->off);
 
         if (k < 0 && errno == EINTR)
             continue;
@@ -90,38 +90,51 @@ static void member_json(struct writer *w, const char *name, uint64_t size, unsig
     (void)json_array_append_new(w->members, m);
 }
 
-/* Copies the first size bytes of the file at path as member name. */
-static enum mrd_code w_file(struct writer *w, const char *name, const char *path, uint64_t size,
-                            unsigned mode, struct mrd_err *err)
+/* The member's bytes: size bytes of fd from byte from on, hashed (the
+ * member's SHA-256 and the whole file's). With copy they are appended to
+ * the archive; without, they are the archive's own bytes from w->off on
+ * (written there already, store_snapshot) and w->off moves past them. */
+static enum mrd_code w_bytes(struct writer *w, int fd, uint64_t from, uint64_t size, bool copy,
+                             const char *what, struct backup_sha *h, struct mrd_err *err)
 {
-    struct backup_sha h;
-    uint8_t digest[MERKLE_HASH_LEN];
     uint64_t done = 0;
-    enum mrd_code rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    enum mrd_code rc = MRD_OK;
 
-    if (fd < 0)
-        return mrd_err_sys(err, MRD_E_IO, errno, "backup: %s", path);
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    rc = backup__sha_init(&h, err);
-    if (rc == MRD_OK)
-        rc = w_header(w, name, size, mode, err);
     while (rc == MRD_OK && done < size) {
         size_t want = size - done < BACKUP_IO_CHUNK ? (size_t)(size - done) : BACKUP_IO_CHUNK;
-        ssize_t k = pread(fd, w->buf, want, (off_t)done);
+        ssize_t k = pread(fd, w->buf, want, (off_t)(from + done));
 
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
-            rc = k < 0 ? mrd_err_sys(err, MRD_E_IO, errno, "backup: read %s", path)
-                       : mrd_err_set(err, MRD_E_IO, "backup: %s shrank while being copied", path);
+            rc = k < 0 ? mrd_err_sys(err, MRD_E_IO, errno, "backup: read %s", what)
+                       : mrd_err_set(err, MRD_E_IO, "backup: %s shrank while being copied", what);
             break;
         }
-        backup__sha_update(&h, w->buf, (size_t)k);
-        rc = w_raw(w, w->buf, (size_t)k, err);
+        backup__sha_update(h, w->buf, (size_t)k);
+        if (copy) {
+            rc = w_raw(w, w->buf, (size_t)k, err);
+        } else {
+            backup__sha_update(&w->whole, w->buf, (size_t)k);
+            w->off += (uint64_t)k;
+        }
         done += (uint64_t)k;
     }
-    (void)close(fd);
+    return rc;
+}
+
+/* A member: its header, then its bytes (w_bytes), padding, manifest entry. */
+static enum mrd_code w_member(struct writer *w, const char *name, int fd, uint64_t from,
+                              uint64_t size, bool copy, unsigned mode, struct mrd_err *err)
+{
+    struct backup_sha h;
+    uint8_t digest[MERKLE_HASH_LEN];
+    enum mrd_code rc = backup__sha_init(&h, err);
+
+    if (rc == MRD_OK)
+        rc = w_header(w, name, size, mode, err);
+    if (rc == MRD_OK)
+        rc = w_bytes(w, fd, from, size, copy, name, &h, err);
     if (rc == MRD_OK)
         rc = w_pad(w, size, err);
     if (rc == MRD_OK) {
@@ -130,6 +143,36 @@ static enum mrd_code w_file(struct writer *w, const char *name, const char *path
     }
     backup__sha_free(&h);
     return rc;
+}
+
+/* Copies the first size bytes of the file at path as member name. */
+static enum mrd_code w_file(struct writer *w, const char *name, const char *path, uint64_t size,
+                            unsigned mode, struct mrd_err *err)
+{
+    enum mrd_code rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return mrd_err_sys(err, MRD_E_IO, errno, "backup: %s", path);
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    rc = w_member(w, name, fd, 0, size, true, mode, err);
+    (void)close(fd);
+    return rc;
+}
+
+/* The store, written once: store_snapshot writes the copy straight into
+ * the archive after the room left for its header; then the header goes
+ * in front and the copy is read back (from the page cache) for the
+ * hashes. */
+static enum mrd_code w_store(struct writer *w, struct store *st, struct store_snapshot_info *si,
+                             struct mrd_err *err)
+{
+    enum mrd_code rc = store_snapshot(st, w->fd, w->off + MRD_TAR_BLOCK, si, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    return w_member(w, STORE_SQLITE_FILE, w->fd, w->off + MRD_TAR_BLOCK, si->bytes, false, 0600,
+                    err);
 }
 
 static enum mrd_code w_mem(struct writer *w, const char *name, const void *data, size_t len,
@@ -319,7 +362,7 @@ static enum mrd_code fsync_dir_of(const char *path, struct mrd_err *err)
 enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_report *ret,
                            struct mrd_err *err)
 {
-    char tmp[PATH_MAX], db_tmp[PATH_MAX], fed_tmp[PATH_MAX], path[PATH_MAX];
+    char tmp[PATH_MAX], fed_tmp[PATH_MAX], path[PATH_MAX];
     struct writer w = {.fd = -1};
     struct store *st = NULL;
     struct fed_state *fs = NULL;
@@ -340,8 +383,6 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
     mrd_buf_init(&ckpt_note, CKPT_MAX_NOTE);
     mrd_buf_init(&text, BACKUP_MAX_MANIFEST);
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", out) >= sizeof(tmp) ||
-        (size_t)snprintf(db_tmp, sizeof(db_tmp), "%s.partial-%s", out, STORE_SQLITE_FILE) >=
-            sizeof(db_tmp) ||
         (size_t)snprintf(fed_tmp, sizeof(fed_tmp), "%s.partial-%s", out, FED_DB_FILE) >=
             sizeof(fed_tmp))
         return mrd_err_set(err, MRD_E_INVAL, "backup: output path too long");
@@ -369,8 +410,7 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
         rc = mrd_err_sys(err, MRD_E_IO, errno, "backup: %s", tmp);
         goto out;
     }
-    (void)unlink(db_tmp); /* left by a killed run (we hold the lock) */
-    (void)unlink(fed_tmp);
+    (void)unlink(fed_tmp); /* left by a killed run (we hold the lock) */
     rc = backup__sha_init(&w.whole, err);
     if (rc != MRD_OK)
         goto out;
@@ -406,8 +446,8 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
             goto out;
         have_fed = true;
     }
-    /* 3. The store, as of one commit. */
-    rc = store_snapshot(st, db_tmp, &si, err);
+    /* 3. The store, as of one commit: the archive's first member. */
+    rc = w_store(&w, st, &si, err);
     if (rc != MRD_OK)
         goto out;
     ret->objects = si.objects;
@@ -441,8 +481,7 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
     }
 
     /* The archive: databases, ledger, the other files, manifest, seal. */
-    rc = w_file(&w, STORE_SQLITE_FILE, db_tmp, backup__file_size(db_tmp), 0600, err);
-    if (rc == MRD_OK && have_fed)
+    if (have_fed)
         rc = w_file(&w, FED_DB_FILE, fed_tmp, backup__file_size(fed_tmp), 0600, err);
     if (rc == MRD_OK && log != NULL) {
         (void)snprintf(path, sizeof(path), "%s/%s/log", data_dir, LEDGER_DATA_SUBDIR);
@@ -499,7 +538,6 @@ out:
             (void)unlink(tmp);
         (void)close(w.fd); /* drops the lock */
     }
-    (void)unlink(db_tmp);
     (void)unlink(fed_tmp);
     ledger_free(log);
     store_close(st);

@@ -546,6 +546,22 @@ void store_read_end(struct store *st)
         st->ops->read_end(st);
 }
 
+enum mrd_code store_write_begin(struct store *st, struct mrd_err *err)
+{
+    if (st->ops->write_begin == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no write transactions", st->ops->name);
+    return st->ops->write_begin(st, err);
+}
+
+enum mrd_code store_write_end(struct store *st, bool commit, struct mrd_err *err)
+{
+    if (st->ops->write_end == NULL)
+        return commit ? mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no write transactions",
+                                    st->ops->name)
+                      : MRD_OK;
+    return st->ops->write_end(st, commit, err);
+}
+
 static enum mrd_code check_match(const struct store_match *m, struct mrd_err *err)
 {
     if (m == NULL)
@@ -1005,12 +1021,12 @@ const char *store_auth_refusal(const char *msg)
 
 /* ---- backups and the audit trail ---- */
 
-enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
-                             struct mrd_err *err)
+enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset,
+                             struct store_snapshot_info *ret, struct mrd_err *err)
 {
     if (st->ops->snapshot == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no snapshots", st->ops->name);
-    return st->ops->snapshot(st, path, ret, err);
+    return st->ops->snapshot(st, fd, offset, ret, err);
 }
 
 enum mrd_code store_ledger_recorded(struct store *st,

@@ -413,6 +413,7 @@ struct store_snapshot_info {
     int64_t max_leaf;   /* the highest ledger leaf the snapshot records; -1 when none */
     uint64_t objects;   /* object versions */
     int schema_version; /* of the copy (the current one: the source was migrated at open) */
+    uint64_t bytes;     /* size of the copy */
 };
 
 /* What an org change did (store_org_disable, _enable, _delete,
@@ -575,6 +576,9 @@ struct store_ops {
     /* optional (NULL: no-op): pinned read snapshots */
     enum mrd_code (*read_begin)(struct store *st, struct mrd_err *err);
     void (*read_end)(struct store *st);
+    /* optional (NULL: MRD_E_UNSUPP): one write transaction per thread */
+    enum mrd_code (*write_begin)(struct store *st, struct mrd_err *err);
+    enum mrd_code (*write_end)(struct store *st, bool commit, struct mrd_err *err);
 
     /* objects_insert plus a status resource in the same transaction
      * (status may be NULL). */
@@ -651,8 +655,8 @@ struct store_ops {
                                        struct store_org_change *ret, struct mrd_err *err);
 
     /* optional (NULL: MRD_E_UNSUPP): backups and the audit trail */
-    enum mrd_code (*snapshot)(struct store *st, const char *path, struct store_snapshot_info *ret,
-                              struct mrd_err *err);
+    enum mrd_code (*snapshot)(struct store *st, int fd, uint64_t offset,
+                              struct store_snapshot_info *ret, struct mrd_err *err);
     enum mrd_code (*ledger_recorded)(struct store *st,
                                      enum mrd_code (*cb)(void *ctx,
                                                          const struct store_ledger_item *it,
@@ -778,6 +782,20 @@ void store_close(struct store *st);
  * without snapshots make both no-ops. */
 enum mrd_code store_read_begin(struct store *st, struct mrd_err *err);
 void store_read_end(struct store *st);
+
+/* Opens one write transaction for the calling thread: every store call
+ * it makes until store_write_end -- reads and writes, including
+ * store_event_add -- runs inside it and sees its changes; a call that
+ * fails undoes only its own changes. store_write_end(commit=true) commits
+ * them all at once (or none: the error says why); commit=false rolls them
+ * back. Other threads and processes see nothing until the commit and wait
+ * for the write lock meanwhile: keep it short. Not nested
+ * (MRD_E_INVAL); object inserts, whose commits are batched across
+ * threads, are not for use inside it. What makes an administrative
+ * change and its audit record one commit (admin.h). */
+enum mrd_code store_write_begin(struct store *st, struct mrd_err *err);
+/* Without an open transaction: MRD_E_INVAL when commit, else a no-op. */
+enum mrd_code store_write_end(struct store *st, bool commit, struct mrd_err *err);
 
 /* The backend name ("sqlite"). */
 const char *store_backend(const struct store *st);
@@ -1145,12 +1163,14 @@ enum mrd_code store_cert_principal(struct store *st, const char *cn, struct stor
 
 /* ---- backups and the audit trail ---- */
 
-/* Writes a consistent copy of the whole database, as of one moment, to
- * path (a new file: MRD_E_EXISTS when it exists) while other threads and
- * processes keep reading and writing; fills ret from the copy. The copy is
- * not fsynced (the caller packs it and syncs what it writes). */
-enum mrd_code store_snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
-                             struct mrd_err *err);
+/* Writes a consistent copy of the whole database, as of one moment, into
+ * the file fd from byte offset on (the file is cut there first; the copy
+ * is its end, ret->bytes long) while other threads and processes keep
+ * reading and writing; fills ret as of the same moment. Written once,
+ * straight into fd (a backup archive's member), never to a temporary
+ * file; not fsynced (the caller syncs the file). */
+enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset,
+                             struct store_snapshot_info *ret, struct mrd_err *err);
 
 /* Calls cb for every entry the store says the ledger records, with its
  * leaf: object versions (event false, body and time = date_added) and
@@ -1169,9 +1189,9 @@ enum mrd_code store_ledger_events(struct store *st, int64_t since_usec,
                                                       struct mrd_err *err),
                                   void *ctx, struct mrd_err *err);
 
-/* Queues ev for the ledger in a transaction of its own (committed) and
- * gives its number (ret_ev may be NULL). For records not tied to a store
- * change (audit records of changes elsewhere, audit.h). */
+/* Queues ev for the ledger in a transaction of its own (committed), or in
+ * the thread's write transaction (store_write_begin) when one is open, and
+ * gives its number (ret_ev may be NULL). Audit records (admin.h). */
 enum mrd_code store_event_add(struct store *st, const struct store_ledger_event *ev,
                               int64_t *ret_ev, struct mrd_err *err);
 

@@ -315,8 +315,8 @@ enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event
 
 /* Snapshots, the recorded ledger entries and the event list
  * (store_sqlite_ops.c). */
-enum mrd_code sq__snapshot(struct store *st, const char *path, struct store_snapshot_info *ret,
-                           struct mrd_err *err);
+enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset,
+                           struct store_snapshot_info *ret, struct mrd_err *err);
 enum mrd_code sq__ledger_recorded(struct store *st,
                                   enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
                                                       int64_t leaf, struct mrd_err *err),

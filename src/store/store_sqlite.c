@@ -363,9 +363,41 @@ enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_e
     return mrd_err_set(err, MRD_E_DB, "store: %s: %s", what, msg);
 }
 
+/* ---- one write transaction per thread (store_write_begin) ----
+ *
+ * While a thread is inside store_write_begin .. store_write_end, every
+ * store call it makes runs on one connection holding one write
+ * transaction: a call's own BEGIN .. COMMIT becomes a savepoint inside it
+ * (rolled back to when the call fails), and only store_write_end commits.
+ * The thread-local slot names its store by generation (see sq_pin). */
+struct sq_wtx {
+    uint64_t gen;      /* store generation; 0 none */
+    struct sq_conn *c; /* the transaction's connection */
+    unsigned nested;   /* calls' savepoints open inside it */
+};
+static _Thread_local struct sq_wtx sq_wtx;
+
+static bool in_wtx(const struct sq_conn *c)
+{
+    return c != NULL && sq_wtx.c == c;
+}
+
+#define SQ_NESTED "sq_nested"
+
 enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err)
 {
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    int rc;
+
+    if (in_wtx(c)) { /* a call's own transaction: a savepoint */
+        if (strcmp(sql, "BEGIN") == 0 || strcmp(sql, "BEGIN IMMEDIATE") == 0) {
+            sql = "SAVEPOINT " SQ_NESTED;
+            sq_wtx.nested++;
+        } else if (strcmp(sql, "COMMIT") == 0 && sq_wtx.nested > 0) {
+            sql = "RELEASE " SQ_NESTED;
+            sq_wtx.nested--;
+        }
+    }
+    rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 
     if (rc != SQLITE_OK)
         return sq__fail(c, rc, sql, err);
@@ -374,6 +406,14 @@ enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err)
 
 void sq__rollback(struct sq_conn *c)
 {
+    if (in_wtx(c)) { /* undo the failed call only; store_write_end decides */
+        if (sq_wtx.nested > 0) {
+            (void)sqlite3_exec(c->db, "ROLLBACK TO " SQ_NESTED "; RELEASE " SQ_NESTED, NULL, NULL,
+                               NULL);
+            sq_wtx.nested--;
+        }
+        return;
+    }
     if (c != NULL && !sqlite3_get_autocommit(c->db))
         (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -521,6 +561,10 @@ enum mrd_code sq__acquire(struct sq_store *s, struct sq_conn **ret, struct mrd_e
     struct sq_conn *c = NULL;
     enum mrd_code rc;
 
+    if (sq_wtx.c != NULL && sq_wtx.gen == s->gen) {
+        *ret = sq_wtx.c;
+        return MRD_OK;
+    }
     (void)pthread_mutex_lock(&s->mu);
     while (s->free_conns == NULL && s->n_open >= s->max_conn)
         (void)pthread_cond_wait(&s->cv, &s->mu);
@@ -551,7 +595,11 @@ void sq__release(struct sq_store *s, struct sq_conn *c)
     if (c == NULL)
         return;
     if (pinned(s) && c == sq_pin.c)
-        return;      /* the thread's snapshot stays open until store_read_end */
+        return; /* the thread's snapshot stays open until store_read_end */
+    if (in_wtx(c)) {
+        sq__rollback(c); /* a call that failed inside its savepoint */
+        return;          /* the transaction stays open until store_write_end */
+    }
     sq__rollback(c); /* never hand out a connection inside a transaction */
     (void)pthread_mutex_lock(&s->mu);
     c->next = s->free_conns;
@@ -562,7 +610,7 @@ void sq__release(struct sq_store *s, struct sq_conn *c)
 
 enum mrd_code sq__acquire_read(struct sq_store *s, struct sq_conn **ret, struct mrd_err *err)
 {
-    if (pinned(s)) {
+    if (pinned(s) && !(sq_wtx.c != NULL && sq_wtx.gen == s->gen)) {
         *ret = sq_pin.c;
         return MRD_OK;
     }
@@ -611,11 +659,49 @@ static void sq_read_end(struct store *st)
     sq_pin.active = false;
 }
 
+static enum mrd_code sq_write_begin(struct store *st, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+
+    if (sq_wtx.c != NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "store: a write transaction is already open");
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc != MRD_OK) {
+        sq__release(s, c);
+        return rc;
+    }
+    sq_wtx = (struct sq_wtx){.gen = s->gen, .c = c};
+    return MRD_OK;
+}
+
+static enum mrd_code sq_write_end(struct store *st, bool commit, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq_wtx.c;
+    enum mrd_code rc = MRD_OK;
+
+    if (c == NULL || sq_wtx.gen != s->gen)
+        return commit ? mrd_err_set(err, MRD_E_INVAL, "store: no write transaction is open")
+                      : MRD_OK;
+    sq_wtx = (struct sq_wtx){0};
+    if (commit)
+        rc = sq__exec(c, "COMMIT", err);
+    sq__release(s, c); /* rolls back what was not committed */
+    return rc;
+}
+
 static void sq_close(struct store *st)
 {
     struct sq_store *s = (struct sq_store *)st;
     struct sq_conn *c;
 
+    if (sq_wtx.c != NULL && sq_wtx.gen == s->gen) /* closed inside a write: rolled back */
+        (void)sq_write_end(st, false, NULL);
     while (s->thread_conns != NULL) {
         c = s->thread_conns;
         s->thread_conns = c->next;
@@ -1067,6 +1153,8 @@ static const struct store_ops sq_ops = {
     .objects_insert_status = sq__objects_insert_status,
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
+    .write_begin = sq_write_begin,
+    .write_end = sq_write_end,
     .hold_create = sq__hold_create,
     .hold_update = sq__hold_update,
     .hold_list = sq__hold_list,

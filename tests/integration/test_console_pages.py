@@ -243,9 +243,12 @@ def test_older_store_is_indexed_when_opened(tmp_path, meridian_bin):
     # the database as the schema before the indexes left it
     con = sqlite3.connect(n.data / "meridian.db")
     cur = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-    con.executescript("DROP TABLE text_index; DROP TABLE ref_index;"
-                      "DELETE FROM meta WHERE key = 'text_index';"
-                      f"UPDATE schema_version SET version = {cur - 1};")
+    # undo the migrations from the text indexes on (test_backup keeps their
+    # undo scripts, newest first)
+    from test_backup import AFTER_LIFECYCLE
+    i = next(k for k, u in enumerate(AFTER_LIFECYCLE) if "text_index" in u)
+    con.executescript("".join(AFTER_LIFECYCLE[:i + 1]) +
+                      f"UPDATE schema_version SET version = {cur - i - 1};")
     con.commit()
     con.close()
     p = n.cli("search", "--data", n.data, "--json", "qakbot")

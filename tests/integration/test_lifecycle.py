@@ -5,6 +5,7 @@ signed checkpoint."""
 import base64
 import hashlib
 import json
+import sqlite3
 import time
 
 import pytest
@@ -281,3 +282,65 @@ def test_audit_since_filters(n):
     n.cli("org", "disable", "cert-b", "--data", n.data)
     out = n.cli("audit", "--data", n.data, "--since", mid).stdout.splitlines()
     assert len(out) == 1 and "\"disable\"" in out[0]
+
+
+def test_a_change_whose_audit_record_cannot_be_written_is_not_made(meridian_bin, tmp_path):
+    """A change and its audit record are one transaction: when the record
+    cannot be written (here a trigger makes every insert into the ledger's
+    event queue fail, as a crash between two commits would lose it), the
+    change is rolled back -- no org, token, grant, partner or peer change
+    is left without its record -- and once records can be written again
+    the same change is made with exactly one record."""
+    node = Node(meridian_bin, tmp_path / "a")
+    node.init()
+    coll = node.coll_id = node.collection()
+    node.org("cert-b", "partner")
+    node.grant("cert-b", coll, True, False)
+    tok = node.token("cert-b")
+    db = str(node.data / "meridian.db")
+
+    def trail():
+        return [json.loads(l) for l in
+                node.cli("audit", "--data", node.data, "--json").stdout.splitlines()]
+
+    def state():
+        return [node.cli(*v, "--data", node.data).stdout
+                for v in (("org", "list"), ("token", "list"), ("peer", "list"))]
+
+    records, before = len(trail()), state()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TRIGGER audit_fails BEFORE INSERT ON ledger_events BEGIN"
+                " SELECT RAISE(ABORT, 'injected audit failure'); END")
+    con.commit()
+    con.close()
+    peer = ["peer", "add", "cert-b", "--url", "http://127.0.0.1:9", "--api-root", "x",
+            "--collection", coll, "--local-collection", coll, "--token", "t0k",
+            "--direction", "pull", "--community", "c"]
+    for change in (["org", "create", "cert-c", "--relation", "partner"],
+                   ["org", "disable", "cert-b"], ["org", "delete", "cert-b"],
+                   ["token", "create", "--org", "cert-b"], ["token", "revoke", tok[:12]],
+                   ["token", "rotate", tok[:12]],
+                   ["grant", "--org", "cert-b", "--collection", coll, "--read", "--write"],
+                   ["partner", "revoke", "cert-b"], peer):
+        p = node.cli(*change, "--data", node.data, check=False)
+        assert p.returncode != 0, (change, p.stdout)
+        assert "audit record" in p.stderr, (change, p.stderr)
+        assert state() == before, (change, p.stderr)
+    assert status_of(node, tok) == 200  # the token still works: nothing was revoked
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER audit_fails")
+    con.commit()
+    con.close()
+    node.org("cert-c", "partner")
+    node.cli(*peer, "--data", node.data)
+    after = trail()
+    assert [(e["record"]["object"], e["record"]["action"]) for e in after[records:]] == \
+        [("org", "create"), ("peer", "add")]
+
+
+def status_of(node, token):
+    node.start()
+    try:
+        return node.get(node.objects_path(node.coll_id), token=token).status_code
+    finally:
+        node.stop()

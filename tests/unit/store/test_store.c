@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,6 +245,123 @@ static enum mrd_code count_org(void *ctx, const struct store_org *o)
     (void)o;
     (*(int *)ctx)++;
     return MRD_OK;
+}
+
+static enum mrd_code count_event(void *ctx, const struct store_event_row *ev, struct mrd_err *err)
+{
+    (void)ev;
+    (void)err;
+    (*(int *)ctx)++;
+    return MRD_OK;
+}
+
+static int events_in(struct store *st)
+{
+    int n = 0;
+
+    assert_int_equal(store_ledger_events(st, STORE_TIME_NONE, count_event, &n, NULL), MRD_OK);
+    return n;
+}
+
+/* store_write_begin: a change and its ledger event (an audit record)
+ * commit together or not at all, and nobody sees either before. */
+static void test_write_transaction(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+    struct store_org o;
+    struct store_ledger_event ev = {
+        .kind = 6, .time_usec = 1, .record = "{\"a\":1}", .record_len = 7};
+    struct mrd_err err = {0};
+
+    assert_int_equal(store_open(f->dir, NULL, &other, &err), MRD_OK);
+    assert_int_equal(store_write_end(f->st, true, NULL), MRD_E_INVAL);
+    assert_int_equal(store_write_end(f->st, false, NULL), MRD_OK);
+
+    /* rolled back: neither the org nor its event */
+    assert_int_equal(store_write_begin(f->st, &err), MRD_OK);
+    assert_int_equal(store_write_begin(f->st, NULL), MRD_E_INVAL);
+    assert_int_equal(store_org_create(f->st, "cert-x", POLICY_REL_PARTNER, &o, &err), MRD_OK);
+    assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
+    assert_int_equal(store_org_get(f->st, "cert-x", 0, &o, NULL), MRD_OK); /* seen inside */
+    assert_int_equal(events_in(f->st), 1);
+    assert_int_equal(store_org_get(other, "cert-x", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(events_in(other), 0);
+    assert_int_equal(store_write_end(f->st, false, &err), MRD_OK);
+    assert_int_equal(store_org_get(f->st, "cert-x", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(events_in(f->st), 0);
+
+    /* a call failing inside undoes only itself; the commit makes both
+     * visible at once */
+    assert_int_equal(store_write_begin(f->st, &err), MRD_OK);
+    assert_int_equal(store_org_create(f->st, "cert-x", POLICY_REL_PARTNER, &o, &err), MRD_OK);
+    assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_PARTNER, NULL, NULL),
+                     MRD_E_EXISTS);
+    assert_int_equal(store_org_disable(f->st, "nobody", NULL, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
+    assert_int_equal(store_org_get(other, "cert-x", 0, &o, NULL), MRD_E_NOTFOUND);
+    assert_int_equal(store_write_end(f->st, true, &err), MRD_OK);
+    assert_int_equal(store_org_get(other, "cert-x", 0, &o, NULL), MRD_OK);
+    assert_int_equal(events_in(other), 1);
+    /* and the store works as before afterwards */
+    assert_int_equal(store_org_create(f->st, "cert-y", POLICY_REL_PARTNER, NULL, &err), MRD_OK);
+    assert_int_equal(store_event_add(f->st, &ev, NULL, &err), MRD_OK);
+    assert_int_equal(events_in(other), 2);
+    store_close(other);
+}
+
+/* store_snapshot writes the copy straight into a file at an offset (a
+ * backup archive's member), leaving the bytes before it alone: the region
+ * is a database that opens, holds what the store held, and is exactly
+ * ret->bytes long. */
+static void test_snapshot_into_a_region(void **state)
+{
+    struct fx *f = *state;
+    struct store_snapshot_info si;
+    struct store *copy = NULL;
+    struct store_org o;
+    struct mrd_err err = {0};
+    char path[TEST_DIR_MAX + 32], dir[TEST_DIR_MAX], db[TEST_DIR_MAX + 32];
+    uint8_t head[512], buf[4096];
+    struct stat sb;
+    uint64_t done = 0;
+    int fd, out;
+
+    (void)snprintf(path, sizeof(path), "%s/archive", f->dir);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    memset(head, 'X', sizeof(head));
+    assert_int_equal(write(fd, head, sizeof(head)), (ssize_t)sizeof(head));
+    assert_int_equal(store_snapshot(f->st, fd, sizeof(head), &si, &err), MRD_OK);
+    assert_int_equal(fstat(fd, &sb), 0);
+    assert_true(si.bytes > 0 && si.bytes % 512 == 0);
+    assert_int_equal((uint64_t)sb.st_size, sizeof(head) + si.bytes);
+    assert_int_equal(pread(fd, buf, sizeof(head), 0), (ssize_t)sizeof(head));
+    assert_memory_equal(buf, head, sizeof(head));
+    assert_int_equal(pread(fd, buf, 16, sizeof(head)), 16);
+    assert_memory_equal(buf, "SQLite format 3", 16);
+    assert_int_equal(si.schema_version, store_schema_version());
+    assert_int_equal(si.max_leaf, -1);
+
+    /* the region, cut out, is the database */
+    test_dir_make(dir, "mrd-snap");
+    (void)snprintf(db, sizeof(db), "%s/meridian.db", dir);
+    out = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(out >= 0);
+    while (done < si.bytes) {
+        ssize_t k = pread(fd, buf, sizeof(buf), (off_t)(sizeof(head) + done));
+
+        assert_true(k > 0);
+        assert_int_equal(write(out, buf, (size_t)k), k);
+        done += (uint64_t)k;
+    }
+    (void)close(out);
+    (void)close(fd);
+    assert_int_equal(store_open(dir, NULL, &copy, &err), MRD_OK);
+    assert_int_equal(store_org_get(copy, "cert-b", 0, &o, &err), MRD_OK);
+    assert_int_equal(o.key, f->partner.key);
+    store_close(copy);
+    rm_rf(dir);
 }
 
 static void test_orgs(void **state)
@@ -2053,6 +2172,8 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_into_a_region, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
