@@ -23,6 +23,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_demo,
     &cli_verb_evidence,
     &cli_verb_export,
+    &cli_verb_feed,
     &cli_verb_grant,
     &cli_verb_hold,
     &cli_verb_import,

@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
+#include "cli/cli_feed.h"
 #include "cli/cli_fed.h"
 #include "cli/verbs.h"
 #include "conf/conf.h"
@@ -317,6 +318,13 @@ static int setup_log(const struct conf *cf)
     return CLI_EXIT_OK;
 }
 
+/* Each scheduled feed round, in the log (feed.h). */
+static void on_feed_round(void *ctx, const struct feed_report *r)
+{
+    (void)ctx;
+    cli_feed_report(r, true);
+}
+
 static int run(int argc, char **argv)
 {
     struct conf cf = {0};
@@ -336,6 +344,7 @@ static int run(int argc, char **argv)
     struct api_router *router = NULL;
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
+    struct feed_runner *feeds = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
     struct ckpt_signer signer;
@@ -438,6 +447,11 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
+    if (feed_api_routes(st, router, &err) != MRD_OK ||
+        feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
+        cli_errorf("serve", "feeds: %s", err.msg);
+        goto out;
+    }
     {
         struct dash_config dc = {
             .st = st, .keyring = cli_fed_keyring(fed), .data_dir = data, .ledger = ledger};
@@ -495,6 +509,7 @@ static int run(int argc, char **argv)
 out:
     http_server_free(msrv);
     http_server_free(srv);
+    feed_runner_stop(feeds);
     cli_fed_stop(fed);
     notify_service_stop(notify);
     ledger_service_stop(ledger);

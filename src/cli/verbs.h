@@ -14,6 +14,7 @@ extern const struct cli_verb cli_verb_conflicts;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_evidence;
 extern const struct cli_verb cli_verb_export;
+extern const struct cli_verb cli_verb_feed;
 extern const struct cli_verb cli_verb_grant;
 extern const struct cli_verb cli_verb_hold;
 extern const struct cli_verb cli_verb_import;

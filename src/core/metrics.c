@@ -59,6 +59,9 @@ static struct family families[MRD_M__COUNT] = {
         "Scheduled feed fetches, per feed."),
     [MRD_M_FEED_ERRORS] = FAMILY("meridian_feed_errors_total", "feed",
         "Scheduled feed fetches that failed, per feed."),
+    [MRD_M_FEED_RESULTS] = FAMILY("meridian_feed_fetch_results_total", "result",
+        "Scheduled feed fetches by outcome: ok, not_modified, http_error, unreachable, timeout, "
+        "too_big, garbage, store_error."),
 };
 /* clang-format on */
 

@@ -44,6 +44,7 @@ enum mrd_metric {
     MRD_M_SESSIONS_ENDED,     /* reason: signout, expired, revoked */
     MRD_M_FEED_FETCHES,       /* feed: scheduled feed fetches */
     MRD_M_FEED_ERRORS,        /* feed: fetches that failed */
+    MRD_M_FEED_RESULTS,       /* result: feed fetches by outcome (ok, not_modified, ...) */
     MRD_M__COUNT
 };
 

@@ -38,6 +38,7 @@
 #define MRD_FED_FED_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -290,6 +291,40 @@ enum mrd_code fed_sync_round(const char *data_dir, struct store *st, const struc
                              const struct fed_sync_opts *opts,
                              void (*cb)(void *ctx, const struct fed_round_report *r), void *ctx,
                              struct mrd_err *err);
+
+/* ---- plain HTTP GET (fed_client.c), for feeds ---- */
+
+/* One response. */
+struct fed_response {
+    long status;
+    struct mrd_buf body;      /* at most FED_MAX_RESPONSE (fed_get: req->max_bytes) */
+    char date_added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
+    char content_type[128];
+    char etag[256];         /* ETag, "" when absent (or longer than this) */
+    char last_modified[64]; /* Last-Modified, "" when absent */
+};
+
+/* A GET with the TAXII client's transport settings (certificates always
+ * verified, no redirects, http/https only, connect timeout). */
+struct fed_get_req {
+    const char *url;
+    const char *ca_file;       /* NULL or "": the system trust store */
+    const char *bearer;        /* Authorization: Bearer token, or NULL */
+    const char *etag;          /* If-None-Match, or NULL */
+    const char *last_modified; /* If-Modified-Since, or NULL */
+    const char *accept;        /* Accept, or NULL */
+    size_t max_bytes;          /* a larger body aborts with MRD_E_TOOBIG */
+    unsigned timeout_s;        /* the whole transfer; past it MRD_E_TIMEOUT */
+    const atomic_bool *stop;   /* NULL, or a flag that aborts the transfer */
+};
+
+/* Performs req into resp (fed_get_response_init first); any HTTP status
+ * comes back in resp->status, transport failures as MRD_E_IO,
+ * MRD_E_TIMEOUT or MRD_E_TOOBIG naming the URL. */
+void fed_get_response_init(struct fed_response *r, size_t max_bytes);
+void fed_get_response_release(struct fed_response *r);
+enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp,
+                      struct mrd_err *err);
 
 /* ---- the background runner for `meridian serve` (fed_runner.c) ---- */
 

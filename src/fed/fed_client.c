@@ -79,7 +79,55 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     header_value(p, size * n, "X-TAXII-Date-Added-Last", r->date_added_last,
                  sizeof(r->date_added_last));
     header_value(p, size * n, "Content-Type", r->content_type, sizeof(r->content_type));
+    header_value(p, size * n, "ETag", r->etag, sizeof(r->etag));
+    header_value(p, size * n, "Last-Modified", r->last_modified, sizeof(r->last_modified));
     return size * n;
+}
+
+/* The transport settings every request shares (see the top of the file). */
+static void transport_opts(CURL *k, const char *url, struct curl_slist *hdrs, const char *ca_file,
+                           char *errbuf, unsigned timeout_s, const atomic_bool *stop,
+                           struct fed_response *resp)
+{
+    (void)curl_easy_setopt(k, CURLOPT_URL, url);
+    (void)curl_easy_setopt(k, CURLOPT_HTTPHEADER, hdrs);
+    (void)curl_easy_setopt(k, CURLOPT_ERRORBUFFER, errbuf);
+    (void)curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
+    (void)curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
+    (void)curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L);
+    (void)curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ca_file != NULL && ca_file[0] != '\0')
+        (void)curl_easy_setopt(k, CURLOPT_CAINFO, ca_file);
+    (void)curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, (long)FED_CONNECT_TIMEOUT_S);
+    (void)curl_easy_setopt(k, CURLOPT_TIMEOUT, (long)timeout_s);
+    (void)curl_easy_setopt(k, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when offered */
+    (void)curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_body);
+    (void)curl_easy_setopt(k, CURLOPT_WRITEDATA, resp);
+    (void)curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, on_header);
+    (void)curl_easy_setopt(k, CURLOPT_HEADERDATA, resp);
+    if (stop != NULL) {
+        (void)curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
+        (void)curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, on_progress);
+        (void)curl_easy_setopt(k, CURLOPT_XFERINFODATA, stop);
+    }
+}
+
+/* Runs the transfer; the status lands in resp. */
+static enum mrd_code perform(CURL *k, const char *url, const char *errbuf,
+                             struct fed_response *resp, struct mrd_err *err)
+{
+    CURLcode cc = curl_easy_perform(k);
+
+    if (cc == CURLE_OK) {
+        (void)curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &resp->status);
+        return MRD_OK;
+    }
+    if (cc == CURLE_WRITE_ERROR && resp->body.len + CURL_MAX_WRITE_SIZE > resp->body.max)
+        return mrd_err_set(err, MRD_E_TOOBIG, "%s: response larger than %zu bytes", url,
+                           resp->body.max);
+    return mrd_err_set(err, cc == CURLE_OPERATION_TIMEDOUT ? MRD_E_TIMEOUT : MRD_E_IO, "%s: %s",
+                       url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
 }
 
 enum mrd_code fed__client_new(const struct fed_peer *p, struct fed_client **ret,
@@ -114,7 +162,6 @@ enum mrd_code fed__http(struct fed_client *c, const char *url, const char *body,
 {
     struct curl_slist *hdrs = NULL, *h;
     enum mrd_code rc = MRD_OK;
-    CURLcode cc;
     CURL *k = c->curl;
 
     curl_easy_reset(k);
@@ -135,45 +182,14 @@ enum mrd_code fed__http(struct fed_client *c, const char *url, const char *body,
     if (hdrs == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "request headers");
     c->curl_err[0] = '\0';
-    (void)curl_easy_setopt(k, CURLOPT_URL, url);
-    (void)curl_easy_setopt(k, CURLOPT_HTTPHEADER, hdrs);
-    (void)curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->curl_err);
-    (void)curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
-    (void)curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
-    (void)curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
-    (void)curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L);
-    (void)curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (c->peer->ca_file[0] != '\0')
-        (void)curl_easy_setopt(k, CURLOPT_CAINFO, c->peer->ca_file);
-    (void)curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, (long)FED_CONNECT_TIMEOUT_S);
-    (void)curl_easy_setopt(k, CURLOPT_TIMEOUT, (long)FED_REQUEST_TIMEOUT_S);
-    (void)curl_easy_setopt(k, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when offered */
-    (void)curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_body);
-    (void)curl_easy_setopt(k, CURLOPT_WRITEDATA, resp);
-    (void)curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, on_header);
-    (void)curl_easy_setopt(k, CURLOPT_HEADERDATA, resp);
-    if (c->stop != NULL) {
-        (void)curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
-        (void)curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, on_progress);
-        (void)curl_easy_setopt(k, CURLOPT_XFERINFODATA, c->stop);
-    }
+    transport_opts(k, url, hdrs, c->peer->ca_file, c->curl_err, FED_REQUEST_TIMEOUT_S, c->stop,
+                   resp);
     if (body != NULL) {
         (void)curl_easy_setopt(k, CURLOPT_POST, 1L);
         (void)curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
         (void)curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
-    cc = curl_easy_perform(k);
-    if (cc != CURLE_OK) {
-        if (cc == CURLE_WRITE_ERROR && resp->body.len + CURL_MAX_WRITE_SIZE > resp->body.max)
-            rc = mrd_err_set(err, MRD_E_TOOBIG, "%s: response larger than %zu bytes", url,
-                             (size_t)FED_MAX_RESPONSE);
-        else
-            rc = mrd_err_set(err, cc == CURLE_OPERATION_TIMEDOUT ? MRD_E_TIMEOUT : MRD_E_IO,
-                             "%s: %s", url,
-                             c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(cc));
-    } else {
-        (void)curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &resp->status);
-    }
+    rc = perform(k, url, c->curl_err, resp, err);
     curl_slist_free_all(hdrs);
     return rc;
 }
@@ -340,5 +356,66 @@ enum mrd_code fed__discover(struct fed_client *c, struct mrd_err *err)
 out:
     json_decref(doc);
     fed__response_release(&resp);
+    return rc;
+}
+
+void fed_get_response_init(struct fed_response *r, size_t max_bytes)
+{
+    memset(r, 0, sizeof(*r));
+    mrd_buf_init(&r->body, max_bytes);
+}
+
+void fed_get_response_release(struct fed_response *r)
+{
+    mrd_buf_release(&r->body);
+}
+
+enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp, struct mrd_err *err)
+{
+    char auth[FED_TOKEN_MAX + 32], inm[sizeof(resp->etag) + 32], ims[96], acc[160];
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdrs = NULL, *h;
+    const char *lines[5];
+    size_t n = 0;
+    enum mrd_code rc;
+    CURL *k;
+
+    if (req->bearer != NULL && req->bearer[0] != '\0') {
+        (void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", req->bearer);
+        lines[n++] = auth;
+    }
+    if (req->etag != NULL && req->etag[0] != '\0') {
+        (void)snprintf(inm, sizeof(inm), "If-None-Match: %s", req->etag);
+        lines[n++] = inm;
+    }
+    if (req->last_modified != NULL && req->last_modified[0] != '\0') {
+        (void)snprintf(ims, sizeof(ims), "If-Modified-Since: %s", req->last_modified);
+        lines[n++] = ims;
+    }
+    if (req->accept != NULL) {
+        (void)snprintf(acc, sizeof(acc), "Accept: %s", req->accept);
+        lines[n++] = acc;
+    }
+    lines[n++] = "Expect:";
+    for (size_t i = 0; i < n; i++) {
+        h = curl_slist_append(hdrs, lines[i]);
+        if (h == NULL) {
+            curl_slist_free_all(hdrs);
+            sodium_memzero(auth, sizeof(auth));
+            return mrd_err_set(err, MRD_E_NOMEM, "request headers");
+        }
+        hdrs = h;
+    }
+    k = curl_easy_init();
+    if (k == NULL) {
+        curl_slist_free_all(hdrs);
+        sodium_memzero(auth, sizeof(auth));
+        return mrd_err_set(err, MRD_E_NOMEM, "curl_easy_init");
+    }
+    transport_opts(k, req->url, hdrs, req->ca_file, errbuf, req->timeout_s, req->stop, resp);
+    rc = perform(k, req->url, errbuf, resp, err);
+    curl_easy_cleanup(k);
+    curl_slist_free_all(hdrs);
+    sodium_memzero(auth, sizeof(auth));
     return rc;
 }

@@ -22,14 +22,7 @@ struct fed_client {
     const atomic_bool *stop;        /* NULL, or a flag that aborts transfers when set */
 };
 
-/* One response. */
-struct fed_response {
-    long status;
-    struct mrd_buf body;      /* at most FED_MAX_RESPONSE */
-    char date_added_last[64]; /* X-TAXII-Date-Added-Last, "" when absent */
-    char content_type[128];
-};
-
+/* struct fed_response is in fed.h (fed_get). */
 void fed__response_init(struct fed_response *r);
 void fed__response_release(struct fed_response *r);
 

@@ -177,16 +177,22 @@ void policy_tlp_ingest(const json_t *obj, bool created_here, bool may_change, en
                                  strcmp(json_string_value(type), "marking-definition") == 0);
 }
 
-enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp level, struct mrd_err *err)
+const char *policy_tlp2_id(enum policy_tlp level)
 {
     static const char *const ids[POLICY_TLP_COUNT] = {
         POLICY_TLP2_CLEAR_ID, POLICY_TLP2_GREEN_ID, POLICY_TLP2_AMBER_ID,
         POLICY_TLP2_AMBER_STRICT_ID, POLICY_TLP2_RED_ID};
+
+    return (unsigned)level < POLICY_TLP_COUNT ? ids[level] : NULL;
+}
+
+enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp level, struct mrd_err *err)
+{
     json_t *refs, *id;
 
     if ((unsigned)level >= POLICY_TLP_COUNT || !json_is_object(obj))
         return mrd_err_set(err, MRD_E_INVAL, "policy: cannot mark a non-object");
-    id = json_string(ids[level]);
+    id = json_string(policy_tlp2_id(level));
     if (id == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "policy: out of memory marking an object");
     refs = json_object_get(obj, "object_marking_refs");

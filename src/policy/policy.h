@@ -154,6 +154,10 @@ void policy_tlp_ingest(const json_t *obj, bool created_here, bool may_change, en
  * failure, obj unchanged. */
 enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp level, struct mrd_err *err);
 
+/* The TLP 2.0 marking-definition id of level (POLICY_TLP2_*_ID); NULL
+ * when out of range. */
+const char *policy_tlp2_id(enum policy_tlp level);
+
 /* Lower-case names: "clear", "green", "amber", "amber+strict", "red";
  * "unknown" for an out-of-range value. Never NULL. */
 const char *policy_tlp_name(enum policy_tlp tlp);

@@ -1062,6 +1062,70 @@ enum mrd_code store_event_add(struct store *st, const struct store_ledger_event 
     return st->ops->event_add(st, ev, ret_ev, err);
 }
 
+/* ---- scheduled feeds ---- */
+
+static enum mrd_code no_feeds(struct store *st, struct mrd_err *err)
+{
+    return mrd_err_set(err, MRD_E_UNSUPP, "store: the %s backend keeps no feeds", st->ops->name);
+}
+
+enum mrd_code store_feed_put(struct store *st, enum store_feed_mode mode, const char *name,
+                             const char *config, const char *state, struct mrd_err *err)
+{
+    enum mrd_code rc = store__check_name("feed name", name, strlen(name), STORE_NAME_MAX, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    if ((mode != STORE_FEED_STATE && config == NULL) ||
+        (mode != STORE_FEED_CONFIG && state == NULL))
+        return mrd_err_set(err, MRD_E_INVAL, "feed %s: record missing", name);
+    if ((config != NULL && strlen(config) > STORE_FEED_RECORD_MAX) ||
+        (state != NULL && strlen(state) > STORE_FEED_RECORD_MAX))
+        return mrd_err_set(err, MRD_E_TOOBIG, "feed %s: record larger than %zu bytes", name,
+                           STORE_FEED_RECORD_MAX);
+    if (st->ops->feed_put == NULL)
+        return no_feeds(st, err);
+    return st->ops->feed_put(st, mode, name, config, state, err);
+}
+
+enum mrd_code store_feed_list(struct store *st, const char *name,
+                              enum mrd_code (*cb)(void *ctx, const struct store_feed *f,
+                                                  struct mrd_err *err),
+                              void *ctx, struct mrd_err *err)
+{
+    if (st->ops->feed_list == NULL)
+        return no_feeds(st, err);
+    return st->ops->feed_list(st, name, cb, ctx, err);
+}
+
+enum mrd_code store_feed_remove(struct store *st, const char *name, struct mrd_err *err)
+{
+    if (st->ops->feed_remove == NULL)
+        return no_feeds(st, err);
+    return st->ops->feed_remove(st, name, err);
+}
+
+enum mrd_code store_feed_items_set(struct store *st, const char *name, const char *const *ids,
+                                   size_t n, struct mrd_err *err)
+{
+    if (n > STORE_FEED_MAX_ITEMS)
+        return mrd_err_set(err, MRD_E_TOOBIG, "feed %s: more than %d ids to remember", name,
+                           STORE_FEED_MAX_ITEMS);
+    if (st->ops->feed_items_set == NULL)
+        return no_feeds(st, err);
+    return st->ops->feed_items_set(st, name, ids, n, err);
+}
+
+enum mrd_code store_feed_items(struct store *st, const char *name,
+                               enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err)
+{
+    if (st->ops->feed_items == NULL)
+        return no_feeds(st, err);
+    return st->ops->feed_items(st, name, cb, ctx, err);
+}
+
 enum mrd_code store_agg_query(struct store *st, const struct store_agg_query *q,
                               struct mrd_err *err)
 {

@@ -469,6 +469,28 @@ struct store_conflict {
 
 /* ---- the ops table: one per backend ---- */
 
+/* Scheduled feeds (feed.h): the store keeps each feed's configuration and
+ * fetch state as JSON records the feed module writes and reads, and the
+ * STIX ids a list-type feed held at its last good round. */
+#define STORE_FEED_RECORD_MAX ((size_t)64 * 1024) /* a feed's config or state record */
+#define STORE_FEED_MAX_ITEMS 5000000              /* ids remembered per feed */
+
+enum store_feed_mode {
+    STORE_FEED_CREATE = 0, /* a new feed (config and state); MRD_E_EXISTS when taken */
+    STORE_FEED_CONFIG,     /* replace the config (state kept); MRD_E_NOTFOUND */
+    STORE_FEED_STATE,      /* replace the state (config kept); MRD_E_NOTFOUND */
+};
+
+struct store_feed {
+    char name[STORE_NAME_MAX + 1];
+    const char *config; /* JSON text, borrowed during the callback */
+    size_t config_len;
+    const char *state; /* JSON text, borrowed during the callback */
+    size_t state_len;
+    int64_t created_usec;
+    int64_t updated_usec;
+};
+
 struct store_driver; /* store_int.h: what the record operations shared by the backends use */
 
 struct store_ops {
@@ -652,6 +674,20 @@ struct store_ops {
                                    enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
                                                        struct mrd_err *err),
                                    void *ctx, struct mrd_err *err);
+    /* optional (NULL: MRD_E_UNSUPP): scheduled feeds */
+    enum mrd_code (*feed_put)(struct store *st, enum store_feed_mode mode, const char *name,
+                              const char *config, const char *state, struct mrd_err *err);
+    enum mrd_code (*feed_list)(struct store *st, const char *name,
+                               enum mrd_code (*cb)(void *ctx, const struct store_feed *f,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
+    enum mrd_code (*feed_remove)(struct store *st, const char *name, struct mrd_err *err);
+    enum mrd_code (*feed_items_set)(struct store *st, const char *name, const char *const *ids,
+                                    size_t n, struct mrd_err *err);
+    enum mrd_code (*feed_items)(struct store *st, const char *name,
+                                enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err);
 
     /* optional (NULL: MRD_E_UNSUPP): the overview's aggregates */
     enum mrd_code (*agg_query)(struct store *st, const struct store_agg_query *q,
@@ -1295,6 +1331,31 @@ enum mrd_code store_value_search(struct store *st, const struct store_value *v, 
                                  enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
                                                        struct mrd_err *err),
                                  void *ctx, bool *ret_more, struct mrd_err *err);
+
+/* ---- scheduled feeds ---- */
+
+/* Writes feed name (store__check_name rules) as mode says: config and
+ * state are JSON texts of at most STORE_FEED_RECORD_MAX bytes (the one the
+ * mode does not replace may be NULL). Committed. */
+enum mrd_code store_feed_put(struct store *st, enum store_feed_mode mode, const char *name,
+                             const char *config, const char *state, struct mrd_err *err);
+/* Calls cb for feed name (MRD_E_NOTFOUND when there is none), or for
+ * every feed in name order when name is NULL. */
+enum mrd_code store_feed_list(struct store *st, const char *name,
+                              enum mrd_code (*cb)(void *ctx, const struct store_feed *f,
+                                                  struct mrd_err *err),
+                              void *ctx, struct mrd_err *err);
+/* Removes the feed and its remembered ids; MRD_E_NOTFOUND. */
+enum mrd_code store_feed_remove(struct store *st, const char *name, struct mrd_err *err);
+/* Replaces the ids remembered for feed name (at most
+ * STORE_FEED_MAX_ITEMS), in one transaction. */
+enum mrd_code store_feed_items_set(struct store *st, const char *name, const char *const *ids,
+                                   size_t n, struct mrd_err *err);
+/* Calls cb for every id remembered for feed name. */
+enum mrd_code store_feed_items(struct store *st, const char *name,
+                               enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
 
 /* ---- the overview's aggregates (docs/console.md, "Overview") ----
  *

@@ -435,6 +435,21 @@ enum mrd_code sq__status_get(struct store *st, const char *id, size_t len,
 enum mrd_code sq__status_purge(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
                                struct mrd_err *err);
 
+/* Scheduled feeds (store_sqlite_feed.c). */
+enum mrd_code sq__feed_put(struct store *st, enum store_feed_mode mode, const char *name,
+                           const char *config, const char *state, struct mrd_err *err);
+enum mrd_code sq__feed_list(struct store *st, const char *name,
+                            enum mrd_code (*cb)(void *ctx, const struct store_feed *f,
+                                                struct mrd_err *err),
+                            void *ctx, struct mrd_err *err);
+enum mrd_code sq__feed_remove(struct store *st, const char *name, struct mrd_err *err);
+enum mrd_code sq__feed_items_set(struct store *st, const char *name, const char *const *ids,
+                                 size_t n, struct mrd_err *err);
+enum mrd_code sq__feed_items(struct store *st, const char *name,
+                             enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
+                                                 struct mrd_err *err),
+                             void *ctx, struct mrd_err *err);
+
 /* Sets node metadata key to val inside the caller's transaction on c. */
 enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val,
                            struct mrd_err *err);

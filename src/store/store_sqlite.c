@@ -322,6 +322,14 @@ static const char *const migrations[] = {
     /* 10 -> 11: the overview's aggregates (store_agg_query, issue 11): the
      * tables here, then agg_install() (see above). */
     agg_tables,
+    /* 11 -> 12: scheduled feeds (feed.h): each feed's configuration and
+     * fetch state (JSON records of the feed module), and the STIX ids a
+     * list-type feed held at its last good round (those that vanish are
+     * expired). */
+    "CREATE TABLE feeds (name TEXT PRIMARY KEY, config TEXT NOT NULL, state TEXT NOT NULL,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE feed_items (feed TEXT NOT NULL, stix_id TEXT NOT NULL,"
+    " PRIMARY KEY (feed, stix_id)) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1175,6 +1183,11 @@ static const struct store_ops sq_ops = {
     .assets_list = sq__assets_list,
     .notifications_add = sq__notifications_add,
     .notifications_list = sq__notifications_list,
+    .feed_put = sq__feed_put,
+    .feed_list = sq__feed_list,
+    .feed_remove = sq__feed_remove,
+    .feed_items_set = sq__feed_items_set,
+    .feed_items = sq__feed_items,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

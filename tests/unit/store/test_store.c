@@ -1766,6 +1766,7 @@ static void test_migration_from_v1(void **state)
                                   "DROP TABLE sessions; DROP TABLE value_index;"
                                   "DELETE FROM meta WHERE key = 'value_index';"
                                   "DROP TABLE conflicts; DROP INDEX objects_current;"
+                                  "DROP TABLE feeds; DROP TABLE feed_items;"
                                   "ALTER TABLE objects DROP COLUMN signer;"
                                   "ALTER TABLE objects DROP COLUMN writer_only;"
                                   "ALTER TABLE objects DROP COLUMN is_first;"
@@ -2111,6 +2112,60 @@ static void test_read_pin(void **state)
     store_read_end(f->st);
 }
 
+/* Scheduled feeds: create once, config and state replaced apart, the
+ * remembered ids replaced whole, remove takes the ids with it. */
+static enum mrd_code feed_seen(void *ctx, const struct store_feed *fd, struct mrd_err *err)
+{
+    char *out = ctx;
+    (void)err;
+    (void)snprintf(out, 256, "%s|%.*s|%.*s", fd->name, (int)fd->config_len, fd->config,
+                   (int)fd->state_len, fd->state);
+    return MRD_OK;
+}
+
+static enum mrd_code feed_item_seen(void *ctx, const char *id, size_t len, struct mrd_err *err)
+{
+    char *out = ctx;
+    (void)err;
+    (void)snprintf(out + strlen(out), 256 - strlen(out), "%.*s;", (int)len, id);
+    return MRD_OK;
+}
+
+static void test_feeds(void **state)
+{
+    struct fx *f = *state;
+    const char *ids[] = {"indicator--b", "indicator--a"};
+    char got[256] = "";
+    struct mrd_err err = {0};
+
+    assert_int_equal(store_feed_put(f->st, STORE_FEED_CREATE, "f1", "{\"u\":1}", "{}", &err),
+                     MRD_OK);
+    assert_int_equal(store_feed_put(f->st, STORE_FEED_CREATE, "f1", "{}", "{}", &err),
+                     MRD_E_EXISTS);
+    assert_int_equal(store_feed_put(f->st, STORE_FEED_CREATE, "../x", "{}", "{}", &err),
+                     MRD_E_INVAL);
+    assert_int_equal(store_feed_put(f->st, STORE_FEED_STATE, "f1", NULL, "{\"s\":2}", &err),
+                     MRD_OK);
+    assert_int_equal(store_feed_put(f->st, STORE_FEED_CONFIG, "nope", "{}", NULL, &err),
+                     MRD_E_NOTFOUND);
+    assert_int_equal(store_feed_list(f->st, "f1", feed_seen, got, &err), MRD_OK);
+    assert_string_equal(got, "f1|{\"u\":1}|{\"s\":2}");
+    assert_int_equal(store_feed_list(f->st, "f2", feed_seen, got, &err), MRD_E_NOTFOUND);
+    assert_int_equal(store_feed_items_set(f->st, "f1", ids, 2, &err), MRD_OK);
+    got[0] = '\0';
+    assert_int_equal(store_feed_items(f->st, "f1", feed_item_seen, got, &err), MRD_OK);
+    assert_string_equal(got, "indicator--a;indicator--b;");
+    assert_int_equal(store_feed_items_set(f->st, "f1", ids, 1, &err), MRD_OK);
+    got[0] = '\0';
+    assert_int_equal(store_feed_items(f->st, "f1", feed_item_seen, got, &err), MRD_OK);
+    assert_string_equal(got, "indicator--b;");
+    assert_int_equal(store_feed_remove(f->st, "f1", &err), MRD_OK);
+    assert_int_equal(store_feed_remove(f->st, "f1", &err), MRD_E_NOTFOUND);
+    got[0] = '\0';
+    assert_int_equal(store_feed_items(f->st, "f1", feed_item_seen, got, &err), MRD_OK);
+    assert_string_equal(got, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2145,6 +2200,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_with_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_pin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_holds_and_ledger_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feeds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,818 @@
+/*
+ * The import pipeline (feed.h): files, fetched bodies, value lists and
+ * MISP events into a collection, through the one ingest path.
+ *
+ * Each input is a bundle, a TAXII envelope, a JSON array of objects, one
+ * object, MISP event(s), or a text/CSV value list. Every object goes
+ * through the STIX validator on its own (stix_validate_object), exactly
+ * like a TAXII POST: an invalid object is reported with the validator's
+ * findings and skipped, the valid ones are stored (RFC 8785 canonical
+ * bytes) in batches, each batch one committed transaction. Objects already
+ * present (same id and version) are counted, not errors.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+#include "core/uuid.h"
+#include "feed/feed.h"
+#include "policy/policy.h"
+#include "stix/stix.h"
+
+#define MSG_MAX 4096
+
+struct feed_importer {
+    struct store *st;
+    const struct store_collection *coll;
+    const struct store_org *org;   /* the creator of everything imported */
+    const struct fed_trust *trust; /* node key (signs local objects) and trusted keys */
+    struct feed_import_opts opts;
+    struct feed_import_hooks hooks;
+    struct stix_report rep;
+    json_t *hold; /* objects made here (lists, repairs) the pending batch's rows point into */
+    size_t repairs, fixable; /* objects repaired; invalid ones --repair would fix */
+    /* the pending batch: canonical bytes and the rows pointing into them */
+    struct mrd_buf bodies[FEED_IMPORT_BATCH];
+    struct store_object_in rows[FEED_IMPORT_BATCH];
+    enum store_insert_outcome outcomes[FEED_IMPORT_BATCH];
+    char signers[FEED_IMPORT_BATCH][STORE_SIGNER_MAX + 1];
+    size_t n;
+};
+
+__attribute__((format(printf, 3, 4))) static void say(struct feed_importer *im,
+                                                      enum feed_msg_kind kind, const char *fmt, ...)
+{
+    char msg[MSG_MAX];
+    va_list ap;
+
+    if (im->hooks.msg == NULL)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    im->hooks.msg(im->hooks.ctx, kind, msg);
+}
+
+static void prog_begin(struct feed_importer *im, const char *unit, uint64_t total)
+{
+    if (im->hooks.progress_begin != NULL)
+        im->hooks.progress_begin(im->hooks.ctx, unit, total);
+}
+
+static void prog_tick(struct feed_importer *im, uint64_t done)
+{
+    if (im->hooks.progress_tick != NULL)
+        im->hooks.progress_tick(im->hooks.ctx, done);
+}
+
+static void prog_end(struct feed_importer *im)
+{
+    if (im->hooks.progress_end != NULL)
+        im->hooks.progress_end(im->hooks.ctx);
+}
+
+void feed_list_opts_init(struct feed_list_opts *lo)
+{
+    memset(lo, 0, sizeof(*lo));
+    lo->kind = INTEROP_K_COUNT;
+    lo->confidence = -1;
+    lo->sep = ',';
+}
+
+static enum mrd_code flush(struct feed_importer *im, struct feed_counts *cnt, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    if (im->n == 0)
+        return MRD_OK;
+    rc = store_objects_insert(im->st, im->coll->key, im->rows, im->n, im->outcomes, NULL, err);
+    for (size_t i = 0; rc == MRD_OK && i < im->n; i++) {
+        enum store_insert_outcome o = im->outcomes[i];
+        if (o == STORE_INS_ADDED || o == STORE_INS_REPLACED || o == STORE_INS_WRITER_ONLY)
+            cnt->added++;
+        else if (o == STORE_INS_DUPLICATE)
+            cnt->duplicates++;
+        if (o != STORE_INS_ADDED && o != STORE_INS_DUPLICATE)
+            cnt->conflicts++; /* not genuine here, or outranked others: 'meridian conflicts' */
+        if ((o == STORE_INS_ADDED || o == STORE_INS_DUPLICATE) && im->hooks.stored != NULL)
+            im->hooks.stored(im->hooks.ctx, im->rows[i].id, im->rows[i].id_len);
+    }
+    for (size_t i = 0; i < im->n; i++)
+        mrd_buf_reset(&im->bodies[i]);
+    im->n = 0;
+    if (im->hold != NULL)
+        (void)json_array_clear(im->hold);
+    return rc;
+}
+
+/* A STIX timestamp property as usec, or STORE_TIME_NONE when absent. */
+static bool get_time(const json_t *obj, const char *key, int64_t *ret)
+{
+    const json_t *v = json_object_get(obj, key);
+    struct mrd_time t;
+
+    *ret = STORE_TIME_NONE;
+    if (v == NULL)
+        return true;
+    if (!json_is_string(v) ||
+        mrd_time_parse(json_string_value(v), json_string_length(v), &t, NULL) != MRD_OK)
+        return false;
+    *ret = mrd_time_to_usec(&t);
+    return true;
+}
+
+static void report_invalid(struct feed_importer *im, const char *path, size_t index,
+                           const json_t *obj, const struct stix_report *rep, const char *why)
+{
+    const json_t *id = json_object_get(obj, "id");
+    const char *ids = json_is_string(id) ? json_string_value(id) : "(no id)";
+    char line[STIX_LINE_MAX];
+    size_t shown = 0;
+
+    if (why != NULL) {
+        say(im, FEED_MSG_ERROR, "%s: object %zu %s: %s; skipped", path, index, ids, why);
+        return;
+    }
+    say(im, FEED_MSG_ERROR, "%s: object %zu %s is invalid (%zu error%s); skipped", path, index, ids,
+        stix_report_errors(rep), stix_report_errors(rep) == 1 ? "" : "s");
+    for (size_t i = 0; i < rep->nfindings && shown < FEED_IMPORT_ERRORS_SHOWN; i++) {
+        if (rep->findings[i].severity != STIX_ERROR)
+            continue;
+        (void)stix_finding_format(&rep->findings[i], line, sizeof(line));
+        say(im, FEED_MSG_DETAIL, "%s", line);
+        shown++;
+    }
+}
+
+/* One input's summary line; returns the verdict it deserves. */
+static enum feed_verdict summary(struct feed_importer *im, const char *path, const char *unit,
+                                 const struct feed_counts *c)
+{
+    say(im, FEED_MSG_INFO,
+        "%s: %zu %s%s: %zu added, %zu already present, %zu invalid, %zu conflicts", path,
+        c->objects, unit, c->objects == 1 ? "" : "s", c->added, c->duplicates, c->invalid,
+        c->conflicts);
+    /* a conflict ('meridian conflicts') is not an acknowledged object */
+    return c->invalid > 0 || c->objects > c->added + c->duplicates + c->invalid ? FEED_INVALID
+                                                                                : FEED_OK;
+}
+
+static void add_counts(struct feed_counts *total, const struct feed_counts *c)
+{
+    total->objects += c->objects;
+    total->added += c->added;
+    total->duplicates += c->duplicates;
+    total->invalid += c->invalid;
+    total->conflicts += c->conflicts;
+}
+
+/* repair: a repaired copy of *obj replaces it (kept in im->hold until its
+ * batch is stored), and every change is reported. */
+static enum mrd_code repaired(struct feed_importer *im, const char *path, size_t index,
+                              const json_t **obj, struct mrd_err *err)
+{
+    json_t *copy = json_deep_copy(*obj);
+    struct mrd_buf log;
+    size_t changes = 0;
+    enum mrd_code rc;
+
+    if (copy == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
+    mrd_buf_init(&log, STORE_MSG_MAX * 8);
+    rc = interop_repair(copy, &log, &changes, err);
+    if (rc == MRD_E_TOOBIG) { /* a long log: the changes are made, the list is cut */
+        mrd_err_clear(err);
+        rc = MRD_OK;
+    }
+    if (rc == MRD_OK && changes > 0) {
+        const char *id = json_string_value(json_object_get(copy, "id"));
+        say(im, FEED_MSG_INFO, "%s: object %zu %s repaired (%zu change%s): %s", path, index,
+            id != NULL ? id : "(no id)", changes, changes == 1 ? "" : "s",
+            log.data != NULL ? log.data : "");
+        im->repairs++;
+        if (json_array_append(im->hold, copy) != 0)
+            rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory repairing an object");
+        *obj = copy;
+    }
+    json_decref(copy); /* im->hold keeps the used copy */
+    mrd_buf_release(&log);
+    return rc;
+}
+
+/* Without repair: says so when repair would make obj valid. */
+static void repair_hint(struct feed_importer *im, const json_t *obj)
+{
+    json_t *copy = json_deep_copy(obj);
+    struct stix_report rep;
+    struct mrd_buf log;
+    size_t changes = 0;
+
+    stix_report_init(&rep);
+    mrd_buf_init(&log, STORE_MSG_MAX * 8);
+    if (copy != NULL && interop_repair(copy, &log, &changes, NULL) == MRD_OK && changes > 0 &&
+        stix_validate_object(copy, 0, &rep, NULL) == MRD_OK && stix_report_errors(&rep) == 0) {
+        say(im, FEED_MSG_DETAIL, "--repair would fix this object: %s", log.data);
+        im->fixable++;
+    }
+    mrd_buf_release(&log);
+    stix_report_release(&rep);
+    json_decref(copy);
+}
+
+/* Validates one object and queues it. Returns MRD_OK also for invalid
+ * objects (counted); other codes are store or memory failures. */
+static enum mrd_code one_object(struct feed_importer *im, const char *path, size_t index,
+                                const json_t *obj, struct feed_counts *cnt, struct mrd_err *err)
+{
+    struct store_object_in *row;
+    struct fed_ingest_result ir = {0};
+    bool local;
+    struct mrd_buf *body;
+    const json_t *id, *type, *spec;
+    enum mrd_code rc;
+
+    /* a full batch is stored first: what follows may add to im->hold */
+    if (im->n == FEED_IMPORT_BATCH) {
+        rc = flush(im, cnt, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    cnt->objects++;
+    if (!json_is_object(obj)) {
+        cnt->invalid++;
+        report_invalid(im, path, index, obj, NULL, "not a JSON object");
+        return MRD_OK;
+    }
+    if (im->opts.repair) {
+        rc = repaired(im, path, index, &obj, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    stix_report_reset(&im->rep);
+    rc = stix_validate_object(obj, 0, &im->rep, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (stix_report_errors(&im->rep) > 0) {
+        cnt->invalid++;
+        report_invalid(im, path, index, obj, &im->rep, NULL);
+        if (!im->opts.repair)
+            repair_hint(im, obj);
+        return MRD_OK;
+    }
+    row = &im->rows[im->n];
+    body = &im->bodies[im->n];
+    memset(row, 0, sizeof(*row));
+    id = json_object_get(obj, "id");
+    type = json_object_get(obj, "type");
+    spec = json_object_get(obj, "spec_version");
+    if (!json_is_string(id) || !json_is_string(type) ||
+        !get_time(obj, "created", &row->created_usec) ||
+        !get_time(obj, "modified", &row->modified_usec)) {
+        cnt->invalid++;
+        report_invalid(im, path, index, obj, NULL, "id, type or timestamps unusable");
+        return MRD_OK;
+    }
+    /* signs what this node creates (its TLP written in), verifies what it
+     * relays (fed_ingest_canon, fed.h) */
+    local = policy_origin_local(im->org->relation, false);
+    rc = fed_ingest_canon(im->trust, obj, local ? FED_ORIGIN_LOCAL : FED_ORIGIN_REMOTE,
+                          im->coll->default_tlp, body, &ir, err);
+    if (rc == MRD_OK && ir.reject)
+        rc = mrd_err_set(err, MRD_E_INVALID, "%s", ir.message);
+    if (rc != MRD_OK) {
+        mrd_buf_reset(body);
+        cnt->invalid++;
+        report_invalid(im, path, index, obj, NULL, err->msg);
+        mrd_err_clear(err);
+        return MRD_OK;
+    }
+    row->id = json_string_value(id);
+    row->id_len = json_string_length(id);
+    row->type = json_string_value(type);
+    row->type_len = json_string_length(type);
+    row->spec_version = json_is_string(spec) ? json_string_value(spec) : "2.1";
+    row->spec_version_len = json_is_string(spec) ? json_string_length(spec) : 3;
+    row->revoked = json_is_true(json_object_get(obj, "revoked"));
+    row->tlp = ir.tlp;
+    row->local = local;
+    row->creator_org = im->org->key;
+    row->recipients = im->opts.n_recipients > 0 ? im->opts.recipients : NULL;
+    row->n_recipients = im->opts.n_recipients;
+    row->body = body->data;
+    row->body_len = body->len;
+    if (ir.signer[0] != '\0') {
+        row->signer = im->signers[im->n];
+        mrd_strlcpy(im->signers[im->n], ir.signer, sizeof(im->signers[0]));
+        row->signer_len = strlen(ir.signer);
+    }
+    row->signer_trusted = fed_trust_knows;
+    row->signer_ctx = (void *)(uintptr_t)im->trust;
+    im->n++;
+    return MRD_OK;
+}
+
+/* Reports a store or memory failure and drops the pending batch. */
+static enum feed_verdict store_failure(struct feed_importer *im, const char *path,
+                                       const struct mrd_err *err)
+{
+    say(im, FEED_MSG_ERROR, "%s: %s (objects after the last committed batch were not stored)", path,
+        err->msg);
+    for (size_t k = 0; k < im->n; k++)
+        mrd_buf_reset(&im->bodies[k]);
+    im->n = 0;
+    return FEED_FAILED;
+}
+
+/* The STIX objects of every MISP event in doc, with a summary line. */
+static enum feed_verdict misp_to_stix(struct feed_importer *im, const char *path, const json_t *doc,
+                                      json_t **ret)
+{
+    struct interop_misp_stats st;
+    struct mrd_err err = {0};
+    const json_t *resp = json_object_get(doc, "response");
+    json_t *out = json_array();
+
+    memset(&st, 0, sizeof(st));
+    if (out == NULL) {
+        say(im, FEED_MSG_ERROR, "out of memory");
+        return FEED_FAILED;
+    }
+    if (json_is_array(resp)) {
+        for (size_t i = 0; i < json_array_size(resp); i++) {
+            if (interop_misp_event(json_array_get(resp, i), out, &st, &err) != MRD_OK)
+                break;
+        }
+    } else {
+        (void)interop_misp_event(doc, out, &st, &err);
+    }
+    if (err.code != MRD_OK) {
+        say(im, FEED_MSG_ERROR, "%s: %s; nothing imported from it", path, err.msg);
+        json_decref(out);
+        return FEED_INVALID;
+    }
+    say(im, FEED_MSG_INFO,
+        "%s: MISP: %zu event%s, %zu attributes: %zu indicators, %zu observables, %zu galaxy "
+        "objects, %zu sightings, %zu without a STIX form",
+        path, st.events, st.events == 1 ? "" : "s", st.attributes, st.indicators, st.observables,
+        st.galaxies, st.sightings, st.skipped);
+    *ret = out;
+    return FEED_OK;
+}
+
+/* One value of a list as an indicator, through one_object like any other. */
+static enum mrd_code list_value(struct feed_importer *im, const char *path, size_t lineno,
+                                const char *v, size_t n, struct interop_ioc *ioc,
+                                struct feed_counts *cnt, size_t *bad)
+{
+    const struct feed_list_opts *lo = &im->opts.list;
+    struct mrd_err err = {0};
+    char id[64];
+    json_t *o;
+    enum mrd_code rc;
+
+    if (interop_ioc_value(v, n, lo->kind, ioc, &err) != MRD_OK) {
+        cnt->objects++;
+        cnt->invalid++;
+        if ((*bad)++ < FEED_IMPORT_ERRORS_SHOWN)
+            say(im, FEED_MSG_ERROR, "%s: line %zu: %s; skipped", path, lineno, err.msg);
+        return MRD_OK;
+    }
+    (void)snprintf(id, sizeof(id), "indicator--%s", ioc->uuid);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s%, s:s, s:s, s:[s]}", "type", "indicator",
+                  "spec_version", "2.1", "id", id, "created", lo->valid_from, "modified",
+                  lo->valid_from, "valid_from", lo->valid_from, "name", ioc->value, ioc->value_len,
+                  "pattern", ioc->pattern.data, "pattern_type", "stix", "indicator_types",
+                  "malicious-activity");
+    if (o == NULL)
+        return mrd_err_set(&err, MRD_E_NOMEM, "out of memory");
+    if (lo->valid_until[0] != '\0')
+        (void)json_object_set_new(o, "valid_until", json_string(lo->valid_until));
+    if (lo->confidence >= 0)
+        (void)json_object_set_new(o, "confidence", json_integer(lo->confidence));
+    if (lo->tlp_id != NULL)
+        (void)json_object_set_new(o, "object_marking_refs", json_pack("[s]", lo->tlp_id));
+    if (lo->n_labels > 0) {
+        json_t *l = json_array();
+        for (size_t i = 0; l != NULL && i < lo->n_labels; i++)
+            (void)json_array_append_new(l, json_string(lo->labels[i]));
+        (void)json_object_set_new(o, "labels", l);
+    }
+    rc = one_object(im, path, lineno, o, cnt, &err);
+    /* a queued row points into o until its batch is stored (flush) */
+    if (json_array_append_new(im->hold, o) != 0 && rc == MRD_OK)
+        rc = mrd_err_set(&err, MRD_E_NOMEM, "out of memory");
+    if (rc != MRD_OK)
+        (void)store_failure(im, path, &err);
+    return rc;
+}
+
+/* The column holding the values: lo->column (a name or a 1-based number),
+ * else the first whose name says it holds indicators, else the first. */
+static size_t value_column(const struct feed_list_opts *lo, const char **f, const size_t *fn,
+                           size_t nf, bool *ret_ok)
+{
+    static const char *const names[] = {"value",  "indicator", "ioc",    "ip",   "ip_address",
+                                        "domain", "url",       "hash",   "md5",  "sha1",
+                                        "sha256", "email",     "dst_ip", "host", "hostname"};
+    uint64_t k;
+
+    *ret_ok = true;
+    if (lo->column != NULL) {
+        if (mrd_str_to_u64(lo->column, strlen(lo->column), INTEROP_CSV_MAX_FIELDS, &k, NULL) ==
+                MRD_OK &&
+            k >= 1)
+            return (size_t)k - 1;
+        for (size_t i = 0; i < nf; i++)
+            if (mrd_str_eq_nocase(f[i], fn[i], lo->column, strlen(lo->column)))
+                return i;
+        *ret_ok = false;
+        return 0;
+    }
+    for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+        for (size_t i = 0; i < nf; i++)
+            if (mrd_str_eq_nocase(f[i], fn[i], names[j], strlen(names[j])))
+                return i;
+    return 0;
+}
+
+/* A text list (one value per line, '#' comments) or a CSV list (a header
+ * row, then one record per line) read from f in FEED_IMPORT_READ pieces:
+ * memory stays flat whatever the input's size; a line over
+ * FEED_IMPORT_MAX_LINE is reported and skipped without being held. */
+static enum feed_verdict list_stream(struct feed_importer *im, FILE *f, const char *path,
+                                     struct feed_counts *total)
+{
+    const struct feed_list_opts *lo = &im->opts.list;
+    struct feed_counts cnt = {0};
+    struct interop_ioc *ioc = NULL;
+    char *buf = NULL, *scratch = NULL;
+    const char **fields = NULL;
+    size_t *flen = NULL, have = 0, lineno = 0, bad = 0, col = 0, too_long = 0;
+    bool header = lo->csv, skipping = false, eof = false, progress = false;
+    enum feed_verdict ret = FEED_FAILED;
+
+    buf = mrd_malloc(FEED_IMPORT_MAX_LINE + FEED_IMPORT_READ);
+    scratch = mrd_malloc(FEED_IMPORT_MAX_LINE);
+    fields = mrd_calloc(INTEROP_CSV_MAX_FIELDS, sizeof(*fields));
+    flen = mrd_calloc(INTEROP_CSV_MAX_FIELDS, sizeof(*flen));
+    ioc = mrd_calloc(1, sizeof(*ioc));
+    if (buf == NULL || scratch == NULL || fields == NULL || flen == NULL || ioc == NULL) {
+        say(im, FEED_MSG_ERROR, "out of memory");
+        goto out;
+    }
+    mrd_buf_init(&ioc->pattern, MATCH_MAX_PATTERN);
+    prog_begin(im, "lines", 0);
+    progress = true;
+    while (!eof || have > 0) {
+        char *nl;
+        size_t n;
+        if (!eof && have < FEED_IMPORT_MAX_LINE) {
+            size_t r = fread(buf + have, 1, FEED_IMPORT_READ, f);
+            if (r == 0 && ferror(f)) {
+                say(im, FEED_MSG_ERROR, "%s: read: %s (values before it were stored)", path,
+                    strerror(errno));
+                goto out;
+            }
+            eof = r == 0;
+            have += r;
+        }
+        nl = memchr(buf, '\n', have);
+        if (nl == NULL && !eof && have >= FEED_IMPORT_MAX_LINE) {
+            /* a line longer than any value: drop what we hold, find its end */
+            if (!skipping && too_long++ < FEED_IMPORT_ERRORS_SHOWN)
+                say(im, FEED_MSG_ERROR, "%s: line %zu: longer than %d bytes; skipped", path,
+                    lineno + 1, FEED_IMPORT_MAX_LINE);
+            skipping = true;
+            have = 0;
+            continue;
+        }
+        if (nl == NULL && !eof)
+            continue;
+        n = nl != NULL ? (size_t)(nl - buf) : have;
+        lineno++;
+        if ((lineno & 1023) == 0)
+            prog_tick(im, lineno);
+        if (skipping) {
+            skipping = false;
+            cnt.objects++;
+            cnt.invalid++;
+        } else {
+            const char *line = buf;
+            size_t ln = n;
+            if (ln > 0 && line[ln - 1] == '\r')
+                ln--;
+            if (ln == 0 || line[0] == '#') {
+                /* blank or comment */
+            } else if (lo->text) {
+                /* "value # comment" */
+                for (size_t i = 1; i < ln; i++)
+                    if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
+                        ln = i;
+                        break;
+                    }
+                if (list_value(im, path, lineno, line, ln, ioc, &cnt, &bad) != MRD_OK)
+                    goto out;
+            } else {
+                size_t nf = interop_csv_split(line, ln, lo->sep, scratch, FEED_IMPORT_MAX_LINE,
+                                              fields, flen, INTEROP_CSV_MAX_FIELDS);
+                if (nf == (size_t)-1) {
+                    cnt.objects++;
+                    cnt.invalid++;
+                    if (bad++ < FEED_IMPORT_ERRORS_SHOWN)
+                        say(im, FEED_MSG_ERROR,
+                            "%s: line %zu: not a CSV record (RFC 4180); skipped", path, lineno);
+                } else if (header) {
+                    bool ok;
+                    header = false;
+                    col = value_column(lo, fields, flen, nf, &ok);
+                    if (!ok) {
+                        say(im, FEED_MSG_ERROR, "%s: no column '%s' in the header line", path,
+                            lo->column);
+                        goto out;
+                    }
+                } else if (col >= nf) {
+                    cnt.objects++;
+                    cnt.invalid++;
+                    if (bad++ < FEED_IMPORT_ERRORS_SHOWN)
+                        say(im, FEED_MSG_ERROR, "%s: line %zu: no column %zu; skipped", path,
+                            lineno, col + 1);
+                } else if (list_value(im, path, lineno, fields[col], flen[col], ioc, &cnt, &bad) !=
+                           MRD_OK) {
+                    goto out;
+                }
+            }
+        }
+        if (nl == NULL) {
+            have = 0;
+        } else {
+            memmove(buf, nl + 1, have - n - 1);
+            have -= n + 1;
+        }
+    }
+    {
+        struct mrd_err ferr = {0};
+        if (flush(im, &cnt, &ferr) != MRD_OK) {
+            (void)store_failure(im, path, &ferr);
+            goto out;
+        }
+    }
+    if (bad > FEED_IMPORT_ERRORS_SHOWN || too_long > FEED_IMPORT_ERRORS_SHOWN)
+        say(im, FEED_MSG_ERROR, "%s: %zu more bad lines not shown", path,
+            bad + too_long - (bad > FEED_IMPORT_ERRORS_SHOWN ? FEED_IMPORT_ERRORS_SHOWN : bad) -
+                (too_long > FEED_IMPORT_ERRORS_SHOWN ? FEED_IMPORT_ERRORS_SHOWN : too_long));
+    prog_end(im);
+    progress = false;
+    ret = summary(im, path, "value", &cnt);
+out:
+    if (progress)
+        prog_end(im);
+    add_counts(total, &cnt);
+    if (ioc != NULL)
+        mrd_buf_release(&ioc->pattern);
+    mrd_free(ioc);
+    mrd_free(fields);
+    mrd_free(flen);
+    mrd_free(scratch);
+    mrd_free(buf);
+    return ret;
+}
+
+/* Imports one JSON document (data, len). */
+static enum feed_verdict json_input(struct feed_importer *im, const char *path, const char *data,
+                                    size_t len, struct feed_counts *total)
+{
+    struct mrd_json_limits lim = {STIX_MAX_DOCUMENT, MRD_JSON_MAX_DEPTH};
+    struct feed_counts cnt = {0};
+    struct mrd_err err = {0};
+    json_t *doc = NULL, *misp = NULL;
+    const json_t *list = NULL, *v;
+    enum feed_verdict ret = FEED_INVALID;
+    bool single = false;
+    size_t i;
+
+    if (mrd_json_parse(data, len, &lim, &doc, &err) != MRD_OK) {
+        say(im, FEED_MSG_ERROR, "%s: not JSON: %s; nothing imported from it", path, err.msg);
+        goto out;
+    }
+    /* MISP event(s), bundle, envelope (no "type"), list, or a single object */
+    if (interop_misp_is_event(doc)) {
+        if (misp_to_stix(im, path, doc, &misp) != FEED_OK)
+            goto out;
+        list = misp;
+    } else if (json_is_array(doc)) {
+        list = doc;
+    } else if (json_is_object(doc)) {
+        const json_t *type = json_object_get(doc, "type");
+        if (type == NULL && json_object_get(doc, "objects") == NULL &&
+            json_object_get(doc, "more") == NULL && json_object_get(doc, "next") == NULL) {
+            say(im, FEED_MSG_ERROR,
+                "%s: not a format meridian imports: expected a STIX 2.1 bundle, a TAXII "
+                "envelope, a JSON list of STIX objects, a STIX object or a MISP event "
+                "({\"Event\": {...}}); nothing imported from it",
+                path);
+            goto out;
+        }
+        if (type == NULL ||
+            (json_is_string(type) && strcmp(json_string_value(type), "bundle") == 0))
+            list = json_object_get(doc, "objects");
+        else
+            single = true;
+    } else {
+        say(im, FEED_MSG_ERROR, "%s: neither a bundle, an envelope, a list nor an object", path);
+        goto out;
+    }
+    if (list != NULL && !json_is_array(list)) {
+        say(im, FEED_MSG_ERROR, "%s: \"objects\" is not a list", path);
+        goto out;
+    }
+    if (single) {
+        if (one_object(im, path, 0, doc, &cnt, &err) != MRD_OK) {
+            ret = store_failure(im, path, &err);
+            goto out;
+        }
+    } else if (list != NULL) {
+        prog_begin(im, "objects", json_array_size(list));
+        json_array_foreach(list, i, v)
+        {
+            if ((i & 1023) == 0)
+                prog_tick(im, i);
+            if (one_object(im, path, i, v, &cnt, &err) != MRD_OK) {
+                prog_end(im);
+                ret = store_failure(im, path, &err);
+                goto out;
+            }
+        }
+        prog_end(im);
+    }
+    if (flush(im, &cnt, &err) != MRD_OK) {
+        ret = store_failure(im, path, &err);
+        goto out;
+    }
+    ret = summary(im, path, "object", &cnt);
+out:
+    add_counts(total, &cnt);
+    json_decref(doc);
+    json_decref(misp);
+    return ret;
+}
+
+/* A MISP feed directory (manifest.json and one <uuid>.json per event, the
+ * layout MISP publishes and subscribes to): every event the manifest
+ * lists. The names come from the manifest, so each must be a UUID. */
+static enum feed_verdict misp_dir(struct feed_importer *im, const char *dir,
+                                  struct feed_counts *total)
+{
+    char path[4096];
+    struct mrd_buf b;
+    struct mrd_err err = {0};
+    json_t *manifest = NULL;
+    const char *key;
+    json_t *val;
+    enum feed_verdict ret = FEED_OK;
+
+    (void)snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
+    if (mrd_buf_read_file(&b, path, &err) != MRD_OK ||
+        mrd_json_parse(b.data, b.len, NULL, &manifest, &err) != MRD_OK) {
+        say(im, FEED_MSG_ERROR,
+            "%s: a directory must be a MISP feed with a manifest.json (%s); nothing imported "
+            "from it",
+            dir, err.msg);
+        mrd_buf_release(&b);
+        return FEED_INVALID;
+    }
+    mrd_buf_release(&b);
+    if (!json_is_object(manifest)) {
+        say(im, FEED_MSG_ERROR, "%s: not a MISP feed manifest (a JSON object of event uuids)",
+            path);
+        json_decref(manifest);
+        return FEED_INVALID;
+    }
+    json_object_foreach(manifest, key, val)
+    {
+        enum feed_verdict r;
+        if (mrd_uuid_check(key, strlen(key), NULL, NULL) != MRD_OK) {
+            say(im, FEED_MSG_ERROR, "%s: '%.40s' is not an event uuid; skipped", path, key);
+            ret = FEED_INVALID;
+            continue;
+        }
+        (void)snprintf(path, sizeof(path), "%s/%s.json", dir, key);
+        r = feed_import_file(im, path, total);
+        if (r > ret)
+            ret = r;
+    }
+    json_decref(manifest);
+    return ret;
+}
+
+enum feed_verdict feed_import_file(struct feed_importer *im, const char *path,
+                                   struct feed_counts *total)
+{
+    struct mrd_buf b;
+    struct mrd_err err = {0};
+    struct stat sb;
+    enum feed_verdict ret;
+
+    if (im->opts.list.csv || im->opts.list.text) {
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+        if (f == NULL) {
+            say(im, FEED_MSG_ERROR, "%s: %s", path, strerror(errno));
+            return FEED_FAILED;
+        }
+        ret = list_stream(im, f, path, total);
+        if (f != stdin)
+            (void)fclose(f);
+        return ret;
+    }
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return misp_dir(im, path, total);
+    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
+    if ((strcmp(path, "-") == 0 ? mrd_buf_read_fd(&b, 0, "-", &err)
+                                : mrd_buf_read_file(&b, path, &err)) != MRD_OK) {
+        say(im, FEED_MSG_ERROR, "%s", err.msg);
+        mrd_buf_release(&b);
+        return FEED_FAILED;
+    }
+    ret = json_input(im, path, b.data, b.len, total);
+    mrd_buf_release(&b);
+    return ret;
+}
+
+enum feed_verdict feed_import_buffer(struct feed_importer *im, const char *name, const char *data,
+                                     size_t len, struct feed_counts *total)
+{
+    enum feed_verdict ret;
+    FILE *f;
+
+    if (!im->opts.list.csv && !im->opts.list.text)
+        return json_input(im, name, data != NULL ? data : "", len, total);
+    if (len == 0)
+        return summary(im, name, "value", &(struct feed_counts){0});
+    f = fmemopen((void *)(uintptr_t)data, len, "r");
+    if (f == NULL) {
+        say(im, FEED_MSG_ERROR, "%s: %s", name, strerror(errno));
+        return FEED_FAILED;
+    }
+    ret = list_stream(im, f, name, total);
+    (void)fclose(f);
+    return ret;
+}
+
+enum feed_verdict feed_import_stix(struct feed_importer *im, const char *name, const char *data,
+                                   size_t len, struct feed_counts *total)
+{
+    return json_input(im, name, data, len, total);
+}
+
+enum mrd_code feed_importer_new(struct store *st, const struct store_collection *coll,
+                                const struct store_org *org, const struct fed_trust *trust,
+                                const struct feed_import_opts *opts,
+                                const struct feed_import_hooks *hooks, struct feed_importer **ret,
+                                struct mrd_err *err)
+{
+    struct feed_importer *im = mrd_calloc(1, sizeof(*im));
+
+    if (im == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    im->st = st;
+    im->coll = coll;
+    im->org = org;
+    im->trust = trust;
+    im->opts = *opts;
+    if (hooks != NULL)
+        im->hooks = *hooks;
+    im->hold = json_array();
+    if (im->hold == NULL) {
+        mrd_free(im);
+        return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++)
+        mrd_buf_init(&im->bodies[i], STORE_OBJECT_MAX);
+    stix_report_init(&im->rep);
+    *ret = im;
+    return MRD_OK;
+}
+
+void feed_importer_free(struct feed_importer *im)
+{
+    if (im == NULL)
+        return;
+    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++)
+        mrd_buf_release(&im->bodies[i]);
+    stix_report_release(&im->rep);
+    json_decref(im->hold);
+    mrd_free(im);
+}
+
+void feed_importer_repairs(const struct feed_importer *im, size_t *ret_repaired,
+                           size_t *ret_fixable)
+{
+    *ret_repaired = im->repairs;
+    *ret_fixable = im->fixable;
+}
