@@ -290,11 +290,59 @@ enum mrd_code feed_list(struct store *st,
     return store_feed_list(st, NULL, on_feed, &g, err);
 }
 
+/* The store writes of feed_add/set/remove, run by admin_apply in one
+ * transaction with their audit record. */
+struct feed_change {
+    const struct feed_config *c, *old;
+    const char *name, *cfg, *state;
+};
+
+static enum mrd_code add_change(void *ctx, struct store *st, struct admin_change *rec,
+                                struct mrd_err *err)
+{
+    const struct feed_change *fc = ctx;
+    enum mrd_code rc = store_feed_put(st, STORE_FEED_CREATE, fc->c->name, fc->cfg, fc->state, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(rec->target, sizeof(rec->target), "%s", fc->c->name);
+    rec->after = config_json(fc->c, false);
+    return MRD_OK;
+}
+
+static enum mrd_code set_change(void *ctx, struct store *st, struct admin_change *rec,
+                                struct mrd_err *err)
+{
+    const struct feed_change *fc = ctx;
+    enum mrd_code rc = store_feed_put(st, STORE_FEED_CONFIG, fc->c->name, fc->cfg, NULL, err);
+
+    if (rc == MRD_OK)
+        rc = store_feed_put(st, STORE_FEED_STATE, fc->c->name, NULL, fc->state, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(rec->target, sizeof(rec->target), "%s", fc->c->name);
+    rec->before = config_json(fc->old, false);
+    rec->after = config_json(fc->c, false);
+    return MRD_OK;
+}
+
+static enum mrd_code remove_change(void *ctx, struct store *st, struct admin_change *rec,
+                                   struct mrd_err *err)
+{
+    const struct feed_change *fc = ctx;
+    enum mrd_code rc = store_feed_remove(st, fc->name, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(rec->target, sizeof(rec->target), "%s", fc->name);
+    rec->before = config_json(fc->old, false);
+    return MRD_OK;
+}
+
 enum mrd_code feed_add(struct admin *a, const struct feed_config *c, struct mrd_err *err)
 {
     struct feed_state s;
     char *cfg = NULL, *state = NULL;
-    json_t *after;
     enum mrd_code rc;
 
     memset(&s, 0, sizeof(s));
@@ -303,12 +351,10 @@ enum mrd_code feed_add(struct admin *a, const struct feed_config *c, struct mrd_
         rc = dump(config_json(c, true), &cfg, err);
     if (rc == MRD_OK)
         rc = dump(state_json(&s), &state, err);
-    if (rc == MRD_OK)
-        rc = store_feed_put(a->st, STORE_FEED_CREATE, c->name, cfg, state, err);
     if (rc == MRD_OK) {
-        after = config_json(c, false);
-        rc = admin_audit(a, "feed", "create", c->name, NULL, after, NULL, err);
-        json_decref(after);
+        /* the feed and its audit record commit together */
+        struct feed_change fc = {.c = c, .cfg = cfg, .state = state};
+        rc = admin_apply(a, "feed", "create", add_change, &fc, err);
     }
     if (cfg != NULL)
         sodium_memzero(cfg, strlen(cfg));
@@ -322,7 +368,6 @@ enum mrd_code feed_set(struct admin *a, const struct feed_config *c, struct mrd_
     struct feed_config old;
     struct feed_state s;
     char *cfg = NULL, *state = NULL;
-    json_t *before = NULL, *after = NULL;
     enum mrd_code rc;
 
     rc = feed_get(a->st, c->name, &old, &s, err);
@@ -330,8 +375,6 @@ enum mrd_code feed_set(struct admin *a, const struct feed_config *c, struct mrd_
         rc = check_config(a->st, c, err);
     if (rc == MRD_OK)
         rc = dump(config_json(c, true), &cfg, err);
-    if (rc == MRD_OK)
-        rc = store_feed_put(a->st, STORE_FEED_CONFIG, c->name, cfg, NULL, err);
     if (rc == MRD_OK) {
         /* a changed feed is fetched at the next tick; another URL's
          * validators mean nothing */
@@ -339,17 +382,12 @@ enum mrd_code feed_set(struct admin *a, const struct feed_config *c, struct mrd_
         if (strcmp(old.url, c->url) != 0 || old.format != c->format)
             s.etag[0] = s.last_modified[0] = '\0';
         rc = dump(state_json(&s), &state, err);
-        if (rc == MRD_OK)
-            rc = store_feed_put(a->st, STORE_FEED_STATE, c->name, NULL, state, err);
-        free(state);
     }
     if (rc == MRD_OK) {
-        before = config_json(&old, false);
-        after = config_json(c, false);
-        rc = admin_audit(a, "feed", "update", c->name, before, after, NULL, err);
+        struct feed_change fc = {.c = c, .old = &old, .cfg = cfg, .state = state};
+        rc = admin_apply(a, "feed", "update", set_change, &fc, err);
     }
-    json_decref(before);
-    json_decref(after);
+    free(state);
     if (cfg != NULL)
         sodium_memzero(cfg, strlen(cfg));
     free(cfg);
@@ -360,16 +398,12 @@ enum mrd_code feed_set(struct admin *a, const struct feed_config *c, struct mrd_
 enum mrd_code feed_remove(struct admin *a, const char *name, struct mrd_err *err)
 {
     struct feed_config old;
-    json_t *before;
     enum mrd_code rc;
 
     rc = feed_get(a->st, name, &old, NULL, err);
-    if (rc == MRD_OK)
-        rc = store_feed_remove(a->st, name, err);
     if (rc == MRD_OK) {
-        before = config_json(&old, false);
-        rc = admin_audit(a, "feed", "remove", name, before, NULL, NULL, err);
-        json_decref(before);
+        struct feed_change fc = {.name = name, .old = &old};
+        rc = admin_apply(a, "feed", "remove", remove_change, &fc, err);
     }
     sodium_memzero(old.token, sizeof(old.token));
     return rc;
