@@ -10,8 +10,11 @@
  * optionally repaired first (interop_repair), then goes through the one
  * ingest step of every write path (fed_ingest_canon: TLP decided by
  * policy_tlp_ingest, signed or verified) and store_objects_insert (value
- * index, ledger queue), in batches of FEED_IMPORT_BATCH, each one
- * committed transaction.
+ * index, ledger queue), in batches of FEED_IMPORT_BATCH objects or
+ * FEED_IMPORT_BATCH_BYTES, each one committed transaction. JSON input is
+ * read as a stream (core/jstream.h): one object at a time, named by its
+ * index and byte offset when bad, so memory stays bounded whatever its
+ * size.
  * Does not: print or log (messages go to the caller's hooks), decide TLP
  * (policy.h), parse the formats themselves (interop.h).
  * Threading: a struct feed_importer is used by one thread.
@@ -32,7 +35,11 @@
 #include "interop/interop.h"
 #include "store/store.h"
 
-#define FEED_IMPORT_BATCH 256         /* objects per transaction */
+#define FEED_IMPORT_BATCH 4096 /* objects per transaction */
+/* ... or fewer when their canonical bytes reach this: the batch's parsed
+ * objects (about 8 times their text) stay well under the memory bound */
+#define FEED_IMPORT_BATCH_BYTES ((size_t)8 << 20)
+#define FEED_IMPORT_BODY_KEEP 65536   /* a body buffer larger than this is freed after its batch */
 #define FEED_IMPORT_ERRORS_SHOWN 5    /* findings (or bad lines) reported per object (file) */
 #define FEED_IMPORT_MAX_RECIPIENTS 16 /* recipients of an import */
 #define FEED_IMPORT_MAX_LINE 65536    /* one line of a text or CSV list */
@@ -80,6 +87,9 @@ struct feed_import_hooks {
     void (*msg)(void *ctx, enum feed_msg_kind kind, const char *text);
     void (*progress_begin)(void *ctx, const char *unit, uint64_t total);
     void (*progress_tick)(void *ctx, uint64_t done);
+    /* a JSON input read as a stream: done objects, bytes of it read, its
+     * size (0: unknown) */
+    void (*progress_stream)(void *ctx, uint64_t done, uint64_t bytes, uint64_t total_bytes);
     void (*progress_end)(void *ctx);
     /* each object stored now or already present (its STIX id) */
     void (*stored)(void *ctx, const char *id, size_t len);

@@ -18,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/jstream.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "core/uuid.h"
@@ -26,6 +27,7 @@
 #include "stix/stix.h"
 
 #define MSG_MAX 4096
+#define NO_OFFSET UINT64_MAX /* feed_importer.at: not a streamed object */
 
 struct feed_importer {
     struct store *st;
@@ -37,12 +39,14 @@ struct feed_importer {
     struct stix_report rep;
     json_t *hold; /* objects made here (lists, repairs) the pending batch's rows point into */
     size_t repairs, fixable; /* objects repaired; invalid ones --repair would fix */
+    uint64_t at;             /* byte offset of the streamed object, or NO_OFFSET */
     /* the pending batch: canonical bytes and the rows pointing into them */
     struct mrd_buf bodies[FEED_IMPORT_BATCH];
     struct store_object_in rows[FEED_IMPORT_BATCH];
     enum store_insert_outcome outcomes[FEED_IMPORT_BATCH];
     char signers[FEED_IMPORT_BATCH][STORE_SIGNER_MAX + 1];
     size_t n;
+    size_t pending; /* canonical bytes in the batch */
 };
 
 __attribute__((format(printf, 3, 4))) static void say(struct feed_importer *im,
@@ -69,6 +73,13 @@ static void prog_tick(struct feed_importer *im, uint64_t done)
 {
     if (im->hooks.progress_tick != NULL)
         im->hooks.progress_tick(im->hooks.ctx, done);
+}
+
+static void prog_stream(struct feed_importer *im, uint64_t done, uint64_t bytes,
+                        uint64_t total_bytes)
+{
+    if (im->hooks.progress_stream != NULL)
+        im->hooks.progress_stream(im->hooks.ctx, done, bytes, total_bytes);
 }
 
 static void prog_end(struct feed_importer *im)
@@ -103,9 +114,14 @@ static enum mrd_code flush(struct feed_importer *im, struct feed_counts *cnt, st
         if ((o == STORE_INS_ADDED || o == STORE_INS_DUPLICATE) && im->hooks.stored != NULL)
             im->hooks.stored(im->hooks.ctx, im->rows[i].id, im->rows[i].id_len);
     }
-    for (size_t i = 0; i < im->n; i++)
-        mrd_buf_reset(&im->bodies[i]);
+    for (size_t i = 0; i < im->n; i++) {
+        if (im->bodies[i].cap > FEED_IMPORT_BODY_KEEP)
+            mrd_buf_release(&im->bodies[i]);
+        else
+            mrd_buf_reset(&im->bodies[i]);
+    }
     im->n = 0;
+    im->pending = 0;
     if (im->hold != NULL)
         (void)json_array_clear(im->hold);
     return rc;
@@ -132,15 +148,17 @@ static void report_invalid(struct feed_importer *im, const char *path, size_t in
 {
     const json_t *id = json_object_get(obj, "id");
     const char *ids = json_is_string(id) ? json_string_value(id) : "(no id)";
-    char line[STIX_LINE_MAX];
+    char line[STIX_LINE_MAX], where[48] = "";
     size_t shown = 0;
 
+    if (im->at != NO_OFFSET)
+        (void)snprintf(where, sizeof(where), " at byte %llu", (unsigned long long)im->at);
     if (why != NULL) {
-        say(im, FEED_MSG_ERROR, "%s: object %zu %s: %s; skipped", path, index, ids, why);
+        say(im, FEED_MSG_ERROR, "%s: object %zu%s %s: %s; skipped", path, index, where, ids, why);
         return;
     }
-    say(im, FEED_MSG_ERROR, "%s: object %zu %s is invalid (%zu error%s); skipped", path, index, ids,
-        stix_report_errors(rep), stix_report_errors(rep) == 1 ? "" : "s");
+    say(im, FEED_MSG_ERROR, "%s: object %zu%s %s is invalid (%zu error%s); skipped", path, index,
+        where, ids, stix_report_errors(rep), stix_report_errors(rep) == 1 ? "" : "s");
     for (size_t i = 0; i < rep->nfindings && shown < FEED_IMPORT_ERRORS_SHOWN; i++) {
         if (rep->findings[i].severity != STIX_ERROR)
             continue;
@@ -238,7 +256,7 @@ static enum mrd_code one_object(struct feed_importer *im, const char *path, size
     enum mrd_code rc;
 
     /* a full batch is stored first: what follows may add to im->hold */
-    if (im->n == FEED_IMPORT_BATCH) {
+    if (im->n == FEED_IMPORT_BATCH || im->pending >= FEED_IMPORT_BATCH_BYTES) {
         rc = flush(im, cnt, err);
         if (rc != MRD_OK)
             return rc;
@@ -306,6 +324,7 @@ static enum mrd_code one_object(struct feed_importer *im, const char *path, size
     row->n_recipients = im->opts.n_recipients;
     row->body = body->data;
     row->body_len = body->len;
+    im->pending += body->len;
     if (ir.signer[0] != '\0') {
         row->signer = im->signers[im->n];
         mrd_strlcpy(im->signers[im->n], ir.signer, sizeof(im->signers[0]));
@@ -326,6 +345,7 @@ static enum feed_verdict store_failure(struct feed_importer *im, const char *pat
     for (size_t k = 0; k < im->n; k++)
         mrd_buf_reset(&im->bodies[k]);
     im->n = 0;
+    im->pending = 0;
     return FEED_FAILED;
 }
 
@@ -583,30 +603,24 @@ out:
     return ret;
 }
 
-/* Imports one JSON document (data, len). */
-static enum feed_verdict json_input(struct feed_importer *im, const char *path, const char *data,
-                                    size_t len, struct feed_counts *total)
+/* A document read whole (the top level had no "objects" list to stream:
+ * a single object, a MISP event, an envelope without objects): its
+ * objects, through one_object like the streamed ones. */
+static enum feed_verdict whole_doc(struct feed_importer *im, const char *path, const json_t *doc,
+                                   struct feed_counts *cnt)
 {
-    struct mrd_json_limits lim = {STIX_MAX_DOCUMENT, MRD_JSON_MAX_DEPTH};
-    struct feed_counts cnt = {0};
     struct mrd_err err = {0};
-    json_t *doc = NULL, *misp = NULL;
+    json_t *misp = NULL;
     const json_t *list = NULL, *v;
-    enum feed_verdict ret = FEED_INVALID;
     bool single = false;
+    enum feed_verdict ret = FEED_INVALID;
     size_t i;
 
-    if (mrd_json_parse(data, len, &lim, &doc, &err) != MRD_OK) {
-        say(im, FEED_MSG_ERROR, "%s: not JSON: %s; nothing imported from it", path, err.msg);
-        goto out;
-    }
     /* MISP event(s), bundle, envelope (no "type"), list, or a single object */
     if (interop_misp_is_event(doc)) {
         if (misp_to_stix(im, path, doc, &misp) != FEED_OK)
             goto out;
         list = misp;
-    } else if (json_is_array(doc)) {
-        list = doc;
     } else if (json_is_object(doc)) {
         const json_t *type = json_object_get(doc, "type");
         if (type == NULL && json_object_get(doc, "objects") == NULL &&
@@ -631,35 +645,216 @@ static enum feed_verdict json_input(struct feed_importer *im, const char *path, 
         say(im, FEED_MSG_ERROR, "%s: \"objects\" is not a list", path);
         goto out;
     }
+    ret = FEED_OK;
     if (single) {
-        if (one_object(im, path, 0, doc, &cnt, &err) != MRD_OK) {
+        if (one_object(im, path, 0, doc, cnt, &err) != MRD_OK)
             ret = store_failure(im, path, &err);
-            goto out;
-        }
     } else if (list != NULL) {
-        prog_begin(im, "objects", json_array_size(list));
         json_array_foreach(list, i, v)
         {
-            if ((i & 1023) == 0)
-                prog_tick(im, i);
-            if (one_object(im, path, i, v, &cnt, &err) != MRD_OK) {
-                prog_end(im);
+            if (one_object(im, path, i, v, cnt, &err) != MRD_OK) {
                 ret = store_failure(im, path, &err);
-                goto out;
+                break;
             }
         }
-        prog_end(im);
     }
+    /* rows point into doc and misp: stored before they go */
+    if (ret == FEED_OK && flush(im, cnt, &err) != MRD_OK)
+        ret = store_failure(im, path, &err);
+out:
+    json_decref(misp);
+    return ret;
+}
+
+/* One element of a streamed list: parsed on its own (a bad one is
+ * reported with its index and byte offset and skipped), then one_object. */
+static enum mrd_code stream_item(struct feed_importer *im, const char *path,
+                                 const struct mrd_jstream_event *ev, struct feed_counts *cnt,
+                                 struct mrd_err *err)
+{
+    struct mrd_err perr = {0};
+    json_t *obj = NULL;
+    enum mrd_code rc;
+
+    im->at = ev->offset;
+    if (mrd_jstream_parse(ev, &obj, &perr) != MRD_OK) {
+        if (perr.code == MRD_E_NOMEM)
+            return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
+        cnt->objects++;
+        cnt->invalid++;
+        say(im, FEED_MSG_ERROR, "%s: object %zu at byte %llu is not JSON: %s; skipped", path,
+            ev->index, (unsigned long long)ev->offset, perr.msg);
+        return MRD_OK;
+    }
+    rc = one_object(im, path, ev->index, obj, cnt, err);
+    /* a queued row points into obj until its batch is stored (flush) */
+    if (json_array_append_new(im->hold, obj) != 0 && rc == MRD_OK)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    return rc;
+}
+
+/* A top-level member: kept (parsed) in head, so "type" and "id" may come
+ * before or after "objects". */
+static enum feed_verdict head_member(struct feed_importer *im, struct mrd_jstream *js,
+                                     const char *path, const struct mrd_jstream_event *ev,
+                                     json_t *head)
+{
+    struct mrd_err err = {0};
+    json_t *v = NULL;
+
+    if (mrd_jstream_parse(ev, &v, &err) != MRD_OK) {
+        say(im, FEED_MSG_ERROR, "%s: not JSON: the member \"%s\" at byte %llu: %s", path, ev->key,
+            (unsigned long long)ev->offset, err.msg);
+        return FEED_INVALID;
+    }
+    if (json_object_get(head, ev->key) != NULL) {
+        say(im, FEED_MSG_ERROR, "%s: not JSON: a second member \"%s\" at byte %llu (RFC 7493)",
+            path, ev->key, (unsigned long long)ev->offset);
+        json_decref(v);
+        return FEED_INVALID;
+    }
+    if (strcmp(ev->key, "type") == 0 && !mrd_jstream_list_seen(js) &&
+        !(json_is_string(v) && strcmp(json_string_value(v), "bundle") == 0))
+        mrd_jstream_whole_list(js); /* one object: its "objects" is a property */
+    if (json_object_set_new(head, ev->key, v) != 0) {
+        say(im, FEED_MSG_ERROR, "%s: out of memory", path);
+        return FEED_FAILED;
+    }
+    return FEED_OK;
+}
+
+/* Imports one JSON input read through read(ctx) (size bytes, 0: unknown).
+ *
+ * It is read as a stream (core/jstream.h): each element of the bundle's
+ * or envelope's "objects" (or of a top-level list) is parsed, validated
+ * and queued on its own, so memory stays flat whatever the input's size;
+ * the other top-level members are kept, in any order. A document with no
+ * list to stream (one object, a MISP event) is read whole, up to
+ * STIX_MAX_DOCUMENT. */
+static enum feed_verdict json_stream(struct feed_importer *im, const char *path,
+                                     mrd_jstream_read_fn read, void *ctx, uint64_t size,
+                                     struct feed_counts *total)
+{
+    struct mrd_jstream_opts jo = {"objects", STORE_OBJECT_MAX, STIX_MAX_DOCUMENT,
+                                  MRD_JSON_MAX_DEPTH};
+    struct feed_counts cnt = {0};
+    struct mrd_err err = {0};
+    struct mrd_jstream *js = NULL;
+    struct mrd_jstream_event ev;
+    json_t *head = NULL;
+    bool progress = false;
+    enum feed_verdict ret = FEED_FAILED;
+
+    head = json_object();
+    if (head == NULL || mrd_jstream_open(&jo, read, ctx, &js, &err) != MRD_OK) {
+        say(im, FEED_MSG_ERROR, "out of memory");
+        goto out;
+    }
+    prog_begin(im, "objects", 0);
+    progress = true;
+    for (;;) {
+        enum mrd_code rc = mrd_jstream_next(js, &ev, &err);
+        if (rc == MRD_E_IO || rc == MRD_E_NOMEM) {
+            prog_end(im);
+            say(im, FEED_MSG_ERROR, "%s: %s (objects before it were stored)", path, err.msg);
+            ret = FEED_FAILED;
+            break;
+        }
+        if (rc != MRD_OK) {
+            prog_end(im);
+            say(im, FEED_MSG_ERROR, "%s: not JSON: %s; objects read before it: %zu", path, err.msg,
+                cnt.objects);
+            ret = FEED_INVALID;
+            break;
+        }
+        if (ev.kind == MRD_JSTREAM_END) {
+            ret = FEED_OK;
+            break;
+        }
+        if (ev.kind == MRD_JSTREAM_ITEM) {
+            if ((ev.index & 1023) == 0)
+                prog_stream(im, ev.index, mrd_jstream_offset(js), size);
+            if (stream_item(im, path, &ev, &cnt, &err) != MRD_OK) {
+                prog_end(im);
+                ret = store_failure(im, path, &err);
+                break;
+            }
+        } else if (ev.kind == MRD_JSTREAM_MEMBER) {
+            ret = head_member(im, js, path, &ev, head);
+            if (ret != FEED_OK)
+                break;
+        } else {
+            say(im, FEED_MSG_ERROR, "%s: neither a bundle, an envelope, a list nor an object",
+                path);
+            ret = FEED_INVALID;
+            break;
+        }
+    }
+    prog_end(im);
+    progress = false;
+    im->at = NO_OFFSET;
+    /* what was read before an error is stored */
     if (flush(im, &cnt, &err) != MRD_OK) {
         ret = store_failure(im, path, &err);
         goto out;
     }
-    ret = summary(im, path, "object", &cnt);
+    if (ret != FEED_OK) {
+        if (cnt.objects > 0)
+            (void)summary(im, path, "object", &cnt);
+        goto out;
+    }
+    if (mrd_jstream_top(js) == MRD_JSTREAM_TOP_OBJECT && !mrd_jstream_list_seen(js)) {
+        ret = whole_doc(im, path, head, &cnt);
+    } else if (mrd_jstream_list_seen(js)) {
+        const json_t *type = json_object_get(head, "type");
+        if (type != NULL &&
+            !(json_is_string(type) && strcmp(json_string_value(type), "bundle") == 0)) {
+            /* "objects" came first, so it was read as a bundle's */
+            say(im, FEED_MSG_ERROR,
+                "%s: a top-level object with \"type\" other than \"bundle\" and an "
+                "\"objects\" list: its objects were imported as a bundle's",
+                path);
+            ret = FEED_INVALID;
+        }
+    }
+    if (ret == FEED_OK)
+        ret = summary(im, path, "object", &cnt);
+    else if (cnt.objects > 0)
+        (void)summary(im, path, "object", &cnt);
 out:
+    if (progress)
+        prog_end(im);
     add_counts(total, &cnt);
-    json_decref(doc);
-    json_decref(misp);
+    mrd_jstream_close(js);
+    json_decref(head);
     return ret;
+}
+
+/* Input held in memory, for json_stream. */
+struct mem_input {
+    const char *data;
+    size_t len, off;
+};
+
+static enum mrd_code mem_read(void *ctx, char *buf, size_t cap, size_t *got, struct mrd_err *err)
+{
+    struct mem_input *m = ctx;
+    size_t n = m->len - m->off < cap ? m->len - m->off : cap;
+
+    (void)err;
+    if (n > 0)
+        memcpy(buf, m->data + m->off, n);
+    m->off += n;
+    *got = n;
+    return MRD_OK;
+}
+
+static enum feed_verdict json_buffer(struct feed_importer *im, const char *name, const char *data,
+                                     size_t len, struct feed_counts *total)
+{
+    struct mem_input m = {data != NULL ? data : "", data != NULL ? len : 0, 0};
+
+    return json_stream(im, name, mem_read, &m, m.len, total);
 }
 
 /* A MISP feed directory (manifest.json and one <uuid>.json per event, the
@@ -714,33 +909,28 @@ static enum feed_verdict misp_dir(struct feed_importer *im, const char *dir,
 enum feed_verdict feed_import_file(struct feed_importer *im, const char *path,
                                    struct feed_counts *total)
 {
-    struct mrd_buf b;
-    struct mrd_err err = {0};
+    bool list = im->opts.list.csv || im->opts.list.text;
+    uint64_t size = 0;
     struct stat sb;
     enum feed_verdict ret;
+    FILE *f;
 
-    if (im->opts.list.csv || im->opts.list.text) {
-        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-        if (f == NULL) {
-            say(im, FEED_MSG_ERROR, "%s: %s", path, strerror(errno));
-            return FEED_FAILED;
-        }
-        ret = list_stream(im, f, path, total);
-        if (f != stdin)
-            (void)fclose(f);
-        return ret;
-    }
-    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    if (!list && strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return misp_dir(im, path, total);
-    mrd_buf_init(&b, STIX_MAX_DOCUMENT);
-    if ((strcmp(path, "-") == 0 ? mrd_buf_read_fd(&b, 0, "-", &err)
-                                : mrd_buf_read_file(&b, path, &err)) != MRD_OK) {
-        say(im, FEED_MSG_ERROR, "%s", err.msg);
-        mrd_buf_release(&b);
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, list ? "r" : "rb");
+    if (f == NULL) {
+        say(im, FEED_MSG_ERROR, "%s: %s", path, strerror(errno));
         return FEED_FAILED;
     }
-    ret = json_input(im, path, b.data, b.len, total);
-    mrd_buf_release(&b);
+    if (list) {
+        ret = list_stream(im, f, path, total);
+    } else {
+        if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+            size = (uint64_t)sb.st_size;
+        ret = json_stream(im, path, mrd_jstream_read_file, f, size, total);
+    }
+    if (f != stdin)
+        (void)fclose(f);
     return ret;
 }
 
@@ -751,7 +941,7 @@ enum feed_verdict feed_import_buffer(struct feed_importer *im, const char *name,
     FILE *f;
 
     if (!im->opts.list.csv && !im->opts.list.text)
-        return json_input(im, name, data != NULL ? data : "", len, total);
+        return json_buffer(im, name, data, len, total);
     if (len == 0)
         return summary(im, name, "value", &(struct feed_counts){0});
     f = fmemopen((void *)(uintptr_t)data, len, "r");
@@ -767,7 +957,7 @@ enum feed_verdict feed_import_buffer(struct feed_importer *im, const char *name,
 enum feed_verdict feed_import_stix(struct feed_importer *im, const char *name, const char *data,
                                    size_t len, struct feed_counts *total)
 {
-    return json_input(im, name, data, len, total);
+    return json_buffer(im, name, data, len, total);
 }
 
 enum mrd_code feed_importer_new(struct store *st, const struct store_collection *coll,
@@ -787,6 +977,7 @@ enum mrd_code feed_importer_new(struct store *st, const struct store_collection 
     im->opts = *opts;
     if (hooks != NULL)
         im->hooks = *hooks;
+    im->at = NO_OFFSET;
     im->hold = json_array();
     if (im->hold == NULL) {
         mrd_free(im);
