@@ -92,7 +92,8 @@ static enum mrd_code asn_list(json_t *j, const char *where, uint32_t **ret, size
         }
         a[i] = (uint32_t)json_integer_value(v);
     }
-    qsort(a, n, sizeof(*a), cmp_u32);
+    if (n > 1)
+        qsort(a, n, sizeof(*a), cmp_u32);
     for (i = 0; i < n; i++) {
         if (k == 0 || a[k - 1] != a[i])
             a[k++] = a[i];
@@ -272,7 +273,8 @@ enum mrd_code bgp_config_parse(const char *buf, size_t len, struct bgp_config **
                 goto out;
         }
     }
-    qsort(cfg->prefixes, cfg->nprefixes, sizeof(*cfg->prefixes), cmp_cfg_prefix);
+    if (cfg->nprefixes > 1)
+        qsort(cfg->prefixes, cfg->nprefixes, sizeof(*cfg->prefixes), cmp_cfg_prefix);
     for (i = 0; i < cfg->nprefixes; i++) {
         const struct bgp_prefix *p = &cfg->prefixes[i].prefix;
         if (i > 0 && cmp_prefix(&cfg->prefixes[i - 1].prefix, p) == 0) {

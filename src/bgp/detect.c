@@ -263,7 +263,8 @@ static enum mrd_code touch(struct bgp_detect *d, const struct bgp_route *r,
         if (mrd_array_grow(&d->pool, d->cappool, &d->cappool, sizeof(*d->pool), 4096) != MRD_OK)
             return mrd_err_set(err, MRD_E_NOMEM, "detect: out of memory");
     }
-    memcpy(d->pool + d->npool, d->scratch, n * sizeof(uint32_t));
+    if (n > 0) /* an empty pool may still be NULL */
+        memcpy(d->pool + d->npool, d->scratch, n * sizeof(uint32_t));
     e = &d->ev[idx];
     e->path_off = d->npool;
     e->path_len = n;
@@ -599,7 +600,8 @@ void bgp_detect_each(struct bgp_detect *d, void (*fn)(const struct bgp_event *ev
         struct bgp_event ev = e->ev;
         ev.path = NULL;
         if (e->ev.kind == BGP_EV_HIJACK || e->ev.kind == BGP_EV_LEAK) {
-            bgp__path_unflatten(d->pool + e->path_off, e->path_len, &d->path);
+            bgp__path_unflatten(e->path_len > 0 ? d->pool + e->path_off : d->scratch, e->path_len,
+                                &d->path);
             ev.path = &d->path;
         }
         if (e->group >= 0) {

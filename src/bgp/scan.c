@@ -138,7 +138,7 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
         rec = &s->recs[s->slots[j] - 1];
         if (rec->hash == h && rec->path_len == n &&
             memcmp(&rec->prefix, &r->prefix, sizeof(r->prefix)) == 0 &&
-            memcmp(s->pool + rec->path_off, s->scratch, n * sizeof(uint32_t)) == 0) {
+            (n == 0 || memcmp(s->pool + rec->path_off, s->scratch, n * sizeof(uint32_t)) == 0)) {
             if (r->time < rec->first_seen)
                 rec->first_seen = r->time;
             if (r->time > rec->last_seen)
@@ -155,7 +155,8 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
         if (mrd_array_grow(&s->pool, s->cappool, &s->cappool, sizeof(*s->pool), 4096) != MRD_OK)
             return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
     }
-    memcpy(s->pool + s->npool, s->scratch, n * sizeof(uint32_t));
+    if (n > 0) /* an empty pool may still be NULL */
+        memcpy(s->pool + s->npool, s->scratch, n * sizeof(uint32_t));
     rec = &s->recs[s->nrecs];
     memset(rec, 0, sizeof(*rec));
     rec->prefix = r->prefix;
@@ -186,7 +187,8 @@ void bgp_scan_each(struct bgp_scan *s, void (*fn)(const struct bgp_rov_event *ev
             .rov = (enum bgp_rov)r->rov,
             .reason = (enum bgp_rov_reason)r->reason,
         };
-        bgp__path_unflatten(s->pool + r->path_off, r->path_len, &s->path);
+        bgp__path_unflatten(r->path_len > 0 ? s->pool + r->path_off : s->scratch, r->path_len,
+                            &s->path);
         fn(&ev, ctx);
     }
 }

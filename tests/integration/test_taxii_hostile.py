@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from node import TAXII, assert_taxii_error, indicator, start_node
+from node import TAXII, assert_taxii_error, indicator, start_node, wait_for
 
 REQUEST_TIMEOUT = 3  # --request-timeout for this module's server
 
@@ -302,17 +302,20 @@ def test_body_memory_budget_gives_503(tmp_path, meridian_bin):
                         f"Content-Type: {TAXII}\r\nContent-Length: {1024 * 1024}\r\n\r\n"
                         .encode())
         holder = raw(n, head + b'{"objects": [', read=False)  # declares 1 MiB, sends 13 bytes
-        time.sleep(0.5)
         more = [indicator() for _ in range(330)]
-        r = n.post(cid, more)
+        # the server takes the share once it has read the holder's header,
+        # which a loaded machine may delay: poll (a 202 meanwhile is harmless)
+        seen = []
+        wait_for(lambda: seen.append(n.post(cid, more)) or seen[-1].status_code == 503)
+        r = seen[-1]
         assert_taxii_error(r, 503)
         assert r.headers["Retry-After"] == "1"
         r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
         assert_taxii_error(r, 503)
         holder.close()
-        time.sleep(0.5)
-        # the budget is given back: small and then large posts work again
-        assert n.post(cid, [indicator()]).status_code == 202
+        # the budget is given back once the server sees the close: small
+        # and then large posts work again
+        wait_for(lambda: n.post(cid, [indicator()]).status_code == 202)
         assert n.post(cid, more).status_code == 202
         r = n.post(cid, b'{"objects": [' + b" " * (600 * 1024) + b"]}")
         assert_taxii_error(r, 422)  # understood (and empty), not refused
