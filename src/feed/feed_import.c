@@ -1004,6 +1004,15 @@ static enum feed_verdict json_stream(struct feed_importer *im, const char *path,
     progress = true;
     for (;;) {
         enum mrd_code rc = mrd_jstream_next(js, &ev, &err);
+        if (rc != MRD_OK) {
+            /* the objects before it are counted and reported first */
+            struct mrd_err derr = {0};
+            if (drain(im, &cnt, &derr) != MRD_OK) {
+                prog_end(im);
+                ret = store_failure(im, path, &derr);
+                break;
+            }
+        }
         if (rc == MRD_E_IO || rc == MRD_E_NOMEM) {
             prog_end(im);
             say(im, FEED_MSG_ERROR, "%s: %s (objects before it were stored)", path, err.msg);
