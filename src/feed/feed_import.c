@@ -1043,8 +1043,17 @@ static enum feed_verdict json_stream(struct feed_importer *im, const char *path,
             if (ret != FEED_OK)
                 break;
         } else {
-            say(im, FEED_MSG_ERROR, "%s: neither a bundle, an envelope, a list nor an object",
-                path);
+            /* a top-level scalar: say first whether it is JSON at all (an
+             * HTML page reads as one) */
+            struct mrd_err perr = {0};
+            json_t *v = NULL;
+            if (mrd_jstream_parse(&ev, &v, &perr) != MRD_OK)
+                say(im, FEED_MSG_ERROR, "%s: not JSON: %s (at byte %llu)", path, perr.msg,
+                    (unsigned long long)ev.offset);
+            else
+                say(im, FEED_MSG_ERROR, "%s: neither a bundle, an envelope, a list nor an object",
+                    path);
+            json_decref(v);
             ret = FEED_INVALID;
             break;
         }
