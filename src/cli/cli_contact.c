@@ -270,6 +270,7 @@ static int run(int argc, char **argv)
             int64_t id = 0;
             struct store_contact was;
             (void)parse_id(argv[i], &id);
+            mrd_err_clear(&err);
             if (notify_contact_remove(&adm, id, org.key, &was, &err) != MRD_OK) {
                 cli_errorf("contact", "remove %lld: %s", (long long)id, err.msg);
                 bad++;

@@ -319,6 +319,7 @@ static int retry(int argc, char **argv, const char *data)
     for (int i = optind; i < argc; i++) {
         uint64_t id = 0;
         (void)mrd_str_to_u64(argv[i], strlen(argv[i]), INT64_MAX, &id, NULL);
+        mrd_err_clear(&err);
         if (notify_delivery_retry(st, (int64_t)id, &err) != MRD_OK) {
             cli_errorf("notify", "retry %llu: %s", (unsigned long long)id, err.msg);
             bad++;
