@@ -144,7 +144,9 @@ static enum mrd_code plan(struct store *st, const struct contacts *cl,
                 continue;
             if (np == STORE_DELIVERY_PLAN_MAX) {
                 /* notification i is not complete: the cursor stays before it */
-                rc = store_deliveries_enqueue(st, p, np, i > 0 ? notes.n[i - 1].id : cursor, err);
+                int64_t to = i > 0 ? notes.n[i - 1].id : cursor;
+                rc = store_deliveries_enqueue(st, p, np, cursor, to, err);
+                cursor = to;
                 np = 0;
             }
             s = notify_schedule_for(c->schedule, n->kind);
@@ -156,7 +158,7 @@ static enum mrd_code plan(struct store *st, const struct contacts *cl,
         }
     }
     if (rc == MRD_OK)
-        rc = store_deliveries_enqueue(st, p, np, notes.n[notes.n_n - 1].id, err);
+        rc = store_deliveries_enqueue(st, p, np, cursor, notes.n[notes.n_n - 1].id, err);
     ret->more = notes.n_n == PLAN_NOTIFICATIONS;
 out:
     free(p);
@@ -345,11 +347,25 @@ static enum mrd_code deliver_one(struct store *st, const struct notify_deliver_c
     enum mrd_code rc, sent;
 
     mrd_buf_init(&msg, NOTIFY_MESSAGE_MAX);
-    rc = store_delivery_items(st, d->id, item_cb, &l, err);
-    if (rc != MRD_OK)
-        goto out;
+    /* claim it first: a round running at the same time (serve and the
+     * CLI) sees the attempt taken and leaves it; a crash during the send
+     * leaves it due again after a back-off */
+    d->expect_attempts = d->attempts;
     d->last_try_usec = mrd_time_now_usec();
     d->attempts++;
+    d->due_usec = d->last_try_usec + backoff(c, d->attempts) +
+                  (int64_t)(c->timeout_s ? c->timeout_s : NOTIFY_TIMEOUT_DEFAULT_S) * 4000000;
+    rc = store_delivery_update(st, d, err);
+    if (rc == MRD_E_CONFLICT) {
+        mrd_err_clear(err);
+        rc = MRD_OK;
+        goto out;
+    }
+    d->expect_attempts = d->attempts;
+    if (rc == MRD_OK)
+        rc = store_delivery_items(st, d->id, item_cb, &l, err);
+    if (rc != MRD_OK)
+        goto out;
     if (ct == NULL)
         sent = mrd_err_set(&why, MRD_E_NOTFOUND, "contact removed");
     else
@@ -389,6 +405,12 @@ enum mrd_code notify_deliver_run(struct store *st, const struct notify_deliver_c
     rc = store_contacts_list(st, 0, contact_cb, &cl, err);
     if (rc == MRD_OK)
         rc = plan(st, &cl, ret, err);
+    if (rc == MRD_E_CONFLICT) { /* another round queued them: send what is due */
+        mrd_err_clear(err);
+        memset(ret, 0, sizeof(*ret));
+        ret->more = true;
+        rc = MRD_OK;
+    }
     if (rc != MRD_OK)
         goto out;
     due = mrd_calloc(1, sizeof(*due));
@@ -432,6 +454,7 @@ enum mrd_code notify_delivery_retry(struct store *st, int64_t id, struct mrd_err
     if (d.status == STORE_DELIVERY_SENT)
         return mrd_err_set(err, MRD_E_INVAL, "delivery %lld was sent already", (long long)id);
     d.status = STORE_DELIVERY_QUEUED;
+    d.expect_attempts = d.attempts;
     d.attempts = 0;
     d.due_usec = mrd_time_now_usec();
     return store_delivery_update(st, &d, err);

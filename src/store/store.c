@@ -1251,13 +1251,14 @@ enum mrd_code store_contacts_list(struct store *st, int64_t org,
 }
 
 enum mrd_code store_deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
-                                       size_t n, int64_t cursor_id, struct mrd_err *err)
+                                       size_t n, int64_t from_cursor, int64_t cursor_id,
+                                       struct mrd_err *err)
 {
     if (n > STORE_DELIVERY_PLAN_MAX)
         return mrd_err_set(err, MRD_E_TOOBIG, "deliveries: more than %d in one batch",
                            STORE_DELIVERY_PLAN_MAX);
     DELIVERY_OP(deliveries_enqueue, "deliveries");
-    return st->ops->deliveries_enqueue(st, p, n, cursor_id, err);
+    return st->ops->deliveries_enqueue(st, p, n, from_cursor, cursor_id, err);
 }
 
 enum mrd_code store_deliveries_list(struct store *st, const struct store_delivery_filter *f,

@@ -724,7 +724,8 @@ struct store_ops {
                                                        struct mrd_err *err),
                                    void *ctx, struct mrd_err *err);
     enum mrd_code (*deliveries_enqueue)(struct store *st, const struct store_delivery_plan *p,
-                                        size_t n, int64_t cursor_id, struct mrd_err *err);
+                                        size_t n, int64_t from_cursor, int64_t cursor_id,
+                                        struct mrd_err *err);
     enum mrd_code (*deliveries_list)(struct store *st, const struct store_delivery_filter *f,
                                      enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
                                                          struct mrd_err *err),
@@ -1610,6 +1611,9 @@ struct store_delivery {
     char error[STORE_DELIVERY_ERROR_MAX + 1];
     int64_t ev;     /* sent: the ledger event recording it (store_event_add) */
     size_t n_items; /* list only: notifications it carries */
+    /* update only: the attempts the stored row must have (else another
+     * round has taken it: MRD_E_CONFLICT) */
+    unsigned expect_attempts;
 };
 
 struct store_delivery_filter {
@@ -1639,10 +1643,12 @@ enum mrd_code store_contacts_list(struct store *st, int64_t org,
 
 /* Adds each (contact, notification) to the queued delivery of that contact
  * and schedule that has not been tried yet (its due time kept), or to a new
- * one due at p->due_usec; moves the delivery cursor to cursor_id; one
- * transaction. */
+ * one due at p->due_usec; moves the delivery cursor from from_cursor to
+ * cursor_id; one transaction. MRD_E_CONFLICT, nothing queued, when the
+ * cursor is not at from_cursor (another round queued them meanwhile). */
 enum mrd_code store_deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
-                                       size_t n, int64_t cursor_id, struct mrd_err *err);
+                                       size_t n, int64_t from_cursor, int64_t cursor_id,
+                                       struct mrd_err *err);
 
 /* Calls cb for the deliveries f selects, by id. */
 enum mrd_code store_deliveries_list(struct store *st, const struct store_delivery_filter *f,
@@ -1658,7 +1664,8 @@ enum mrd_code store_delivery_items(struct store *st, int64_t delivery,
                                    void *ctx, struct mrd_err *err);
 
 /* Writes d's status, due, attempts, last_try, sent, error and ev (joins the
- * thread's write transaction when one is open). MRD_E_NOTFOUND: no such
+ * thread's write transaction when one is open), if its stored attempts are
+ * d->expect_attempts. MRD_E_CONFLICT otherwise or when there is no such
  * delivery. */
 enum mrd_code store_delivery_update(struct store *st, const struct store_delivery *d,
                                     struct mrd_err *err);

@@ -479,7 +479,8 @@ enum mrd_code sq__contacts_list(struct store *st, int64_t org,
                                                     struct mrd_err *err),
                                 void *ctx, struct mrd_err *err);
 enum mrd_code sq__deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
-                                     size_t n, int64_t cursor_id, struct mrd_err *err);
+                                     size_t n, int64_t from_cursor, int64_t cursor_id,
+                                     struct mrd_err *err);
 enum mrd_code sq__deliveries_list(struct store *st, const struct store_delivery_filter *f,
                                   enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
                                                       struct mrd_err *err),

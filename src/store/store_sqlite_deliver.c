@@ -147,7 +147,8 @@ enum mrd_code sq__contacts_list(struct store *stp, int64_t org,
 }
 
 enum mrd_code sq__deliveries_enqueue(struct store *stp, const struct store_delivery_plan *p,
-                                     size_t n, int64_t cursor_id, struct mrd_err *err)
+                                     size_t n, int64_t from_cursor, int64_t cursor_id,
+                                     struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *conn = NULL;
@@ -159,6 +160,14 @@ enum mrd_code sq__deliveries_enqueue(struct store *stp, const struct store_deliv
     if (rc != MRD_OK)
         return rc;
     rc = sq__exec(conn, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK) {
+        int64_t at = 0;
+        rc = sq__run(conn, "delivery cursor",
+                     "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1",
+                     SQ_ARGS(SQ_STR(STORE_NOTIFY_DELIVER_CURSOR_KEY)), sq__int_row, &at, NULL, err);
+        if (rc == MRD_OK && at != from_cursor)
+            rc = mrd_err_set(err, MRD_E_CONFLICT, "deliveries: queued by another round");
+    }
     for (size_t i = 0; rc == MRD_OK && i < n; i++) {
         int64_t id = 0;
         rc = sq__run(
@@ -298,13 +307,14 @@ enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery
     if (rc == MRD_OK)
         rc = sq__run(conn, "delivery update",
                      "UPDATE deliveries SET status = ?2, due = ?3, attempts = ?4, last_try = ?5,"
-                     " sent = ?6, error = ?7, ev = ?8 WHERE id = ?1",
+                     " sent = ?6, error = ?7, ev = ?8 WHERE id = ?1 AND attempts = ?9",
                      SQ_ARGS(SQ_INT(d->id), SQ_INT(d->status), SQ_INT(d->due_usec),
                              SQ_INT(d->attempts), SQ_INT(d->last_try_usec), SQ_INT(d->sent_usec),
-                             SQ_STR(d->error), SQ_INT(d->ev)),
+                             SQ_STR(d->error), SQ_INT(d->ev), SQ_INT(d->expect_attempts)),
                      NULL, NULL, &changed, err);
     if (rc == MRD_OK && changed == 0)
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no such delivery");
+        rc = mrd_err_set(err, MRD_E_CONFLICT, "delivery %lld: changed by another round",
+                         (long long)d->id);
     if (rc == MRD_OK)
         rc = sq__exec(conn, "COMMIT", err);
     sq__release(s, conn);
