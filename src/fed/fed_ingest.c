@@ -148,7 +148,9 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
 
     rc = ingest_decide(t, obj, origin, &r, &sign, err);
     if (rc == MRD_OK && sign) {
-        rc = crypto_object_sign(obj, t->node_key, err);
+        rc = crypto_object_sd_sign(obj, t->node_key, err);
+        if (rc == MRD_OK)
+            rc = crypto_object_sign(obj, t->node_key, err);
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;
     }
@@ -203,7 +205,21 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
             goto out;
     }
     if (sign) {
-        rc = crypto_object_sign_canon(marked != NULL ? marked : obj, t->node_key, out, err);
+        /* Objects created here carry both signatures: the selective-
+         * disclosure block, so that outbound minimisation can withhold
+         * properties and receivers still verify the rest, and the
+         * whole-object block over everything (older nodes check that). */
+        if (marked == NULL) {
+            marked = json_deep_copy(obj);
+            if (marked == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "ingest: out of memory signing an object");
+                goto out;
+            }
+        }
+        rc = crypto_object_sd_sign(marked, t->node_key, err);
+        if (rc != MRD_OK)
+            goto out;
+        rc = crypto_object_sign_canon(marked, t->node_key, out, err);
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;
         crypto_pubkey_format(crypto_key_public(t->node_key), r.signer);
