@@ -409,6 +409,7 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
         goto out;
+    tc.privacy = cli_fed_privacy(fed);
     if (cli_data_signer("serve", st, data, &signer) != CLI_EXIT_OK)
         goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {
