@@ -678,6 +678,53 @@ enum mrd_code privacy_minimise(const struct privacy_policy *p, const struct priv
     return MRD_OK;
 }
 
+/* Whether objects of type (t, n) can be touched for scope s beyond the
+ * x_ rule: the types the defaults look at, or a rule that applies. */
+static bool type_in_play(const struct privacy_policy *p, const struct privacy_scope *s,
+                         const char *t, size_t n)
+{
+    static const char *const dflt[] = {"sighting", "observed-data", "ipv4-addr", "ipv6-addr"};
+    char type[PRIVACY_POLICY_NAME_MAX + 1];
+
+    if (n > PRIVACY_POLICY_NAME_MAX)
+        return true;
+    memcpy(type, t, n);
+    type[n] = '\0';
+    for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++)
+        if (strcmp(type, dflt[i]) == 0)
+            return true;
+    for (size_t i = 0; i < p->n_rules; i++)
+        if (rule_applies(&p->rules[i], s, type))
+            return true;
+    return false;
+}
+
+/* A cheap look at stored bytes, which are RFC 8785 (no white space): true
+ * when the object may need minimising. Every "type":"..." member is
+ * considered (the object's own is one of them), and any "x_ member name
+ * anywhere counts; when in doubt (no type found) it says yes. */
+static bool may_need(const struct privacy_policy *p, const struct privacy_scope *s,
+                     const char *body, size_t len)
+{
+    static const char key[] = "\"type\":\"";
+    const char *at = body, *end = body + len;
+    bool any = false;
+
+    if (memmem(body, len, "\"x_", 3) != NULL)
+        return true;
+    while ((at = memmem(at, (size_t)(end - at), key, sizeof(key) - 1)) != NULL) {
+        const char *v = at + sizeof(key) - 1;
+        const char *q = memchr(v, '"', (size_t)(end - v));
+        if (q == NULL)
+            return true;
+        any = true;
+        if (type_in_play(p, s, v, (size_t)(q - v)))
+            return true;
+        at = q;
+    }
+    return !any;
+}
+
 enum mrd_code privacy_minimise_bytes(const struct privacy_policy *p, const struct privacy_scope *s,
                                      const char *body, size_t len, struct mrd_buf *out,
                                      enum privacy_outcome *ret, struct mrd_err *err)
@@ -686,6 +733,12 @@ enum mrd_code privacy_minimise_bytes(const struct privacy_policy *p, const struc
     enum privacy_outcome o = PRIVACY_AS_IS;
     enum mrd_code rc;
 
+    if (!may_need(p, s, body, len)) {
+        rc = mrd_buf_append(out, body, len, err);
+        if (rc == MRD_OK)
+            *ret = PRIVACY_AS_IS;
+        return rc;
+    }
     rc = mrd_json_parse(body, len, NULL, &obj, err);
     if (rc == MRD_OK)
         rc = privacy_minimise(p, s, obj, &o, err);

@@ -273,9 +273,11 @@ bool privacy_policy_is_internal(const struct privacy_policy *p, const char *s, s
 enum mrd_code privacy_minimise(const struct privacy_policy *p, const struct privacy_scope *s,
                                json_t *obj, enum privacy_outcome *ret, struct mrd_err *err);
 
-/* The same on stored bytes: appends to out the bytes to send (the stored
- * ones when nothing changes, else the RFC 8785 form of the minimised
- * object; nothing when withheld). */
+/* The same on stored bytes, which must be RFC 8785 (as the store keeps
+ * them): appends to out the bytes to send (the stored ones when nothing
+ * changes, else the RFC 8785 form of the minimised object; nothing when
+ * withheld). Objects no default and no rule for s can touch are passed
+ * through without being parsed. */
 enum mrd_code privacy_minimise_bytes(const struct privacy_policy *p, const struct privacy_scope *s,
                                      const char *body, size_t len, struct mrd_buf *out,
                                      enum privacy_outcome *ret, struct mrd_err *err);
