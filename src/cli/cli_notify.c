@@ -353,16 +353,8 @@ static int delivery_verbs(const char *sub, const char *data, const char *org_nam
                                           .after_id = (int64_t)after,
                                           .limit = (size_t)limit};
         json_t *all = json ? json_array() : NULL;
-        if (store_deliveries_list(st, &f, delivery_one, all, &err) != MRD_OK) {
-            cli_errorf("notify", "%s", err.msg);
-            ret = CLI_EXIT_USAGE;
-        } else if (json) {
-            json_t *doc = json_pack("{s:O}", "deliveries", all);
-            if (doc == NULL || cli_print_json(doc, JSON_INDENT(2)) != MRD_OK)
-                ret = CLI_EXIT_USAGE;
-            json_decref(doc);
-        }
-        json_decref(all);
+        ret = cli_print_list("notify", store_deliveries_list(st, &f, delivery_one, all, &err), &err,
+                             all, "deliveries");
     }
     store_close(st);
     return ret;

@@ -455,6 +455,21 @@ enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val,
                            struct mrd_err *err);
 
 /* store_sqlite_notify.c: constituency assets and notifications */
+/* Copies text column col into out (truncated; "" for NULL). */
+void sq__text_col(sqlite3_stmt *st, int col, char *out, size_t size);
+/* A notification from a row of SQ_NOTIFICATION_COLS (n: notifications,
+ * o: its org). */
+#define SQ_NOTIFICATION_COLS                                                                       \
+    "n.id, n.org, o.name, n.asset, n.asset_text, n.seq, n.object_id, n.kind, n.value, n.how,"      \
+    " n.created, n.squelched"
+void sq__notification_row(sqlite3_stmt *st, struct store_notification *n);
+/* A row function (ctx: struct sq_notification_emit) that hands each such
+ * notification to cb. */
+struct sq_notification_emit {
+    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err);
+    void *ctx;
+};
+enum mrd_code sq__notification_emit_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
 enum mrd_code sq__asset_add(struct store *st, struct store_asset *a, struct mrd_err *err);
 enum mrd_code sq__asset_set(struct store *st, int64_t id, int64_t org, int status,
                             struct store_asset *ret, struct mrd_err *err);

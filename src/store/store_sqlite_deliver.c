@@ -14,13 +14,6 @@
 
 #include "core/timestamp.h"
 
-static void text_col(sqlite3_stmt *st, int col, char *out, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-
-    (void)snprintf(out, size, "%s", t != NULL ? (const char *)t : "");
-}
-
 #define CONTACT_COLS                                                                               \
     "c.id, c.org, o.name, c.channel, c.address, c.pgp_key, c.secret, c.schedule, c.created"
 
@@ -29,14 +22,14 @@ static void contact_row(sqlite3_stmt *st, struct store_contact *c)
     memset(c, 0, sizeof(*c));
     c->id = sqlite3_column_int64(st, 0);
     c->org = sqlite3_column_int64(st, 1);
-    text_col(st, 2, c->org_name, sizeof(c->org_name));
+    sq__text_col(st, 2, c->org_name, sizeof(c->org_name));
     c->channel = sqlite3_column_int(st, 3);
-    text_col(st, 4, c->address, sizeof(c->address));
+    sq__text_col(st, 4, c->address, sizeof(c->address));
     c->pgp_key = (const char *)sqlite3_column_text(st, 5);
     if (c->pgp_key == NULL)
         c->pgp_key = "";
-    text_col(st, 6, c->secret, sizeof(c->secret));
-    text_col(st, 7, c->schedule, sizeof(c->schedule));
+    sq__text_col(st, 6, c->secret, sizeof(c->secret));
+    sq__text_col(st, 7, c->schedule, sizeof(c->schedule));
     c->created_usec = sqlite3_column_int64(st, 8);
 }
 
@@ -215,9 +208,9 @@ static enum mrd_code delivery_row(void *ctx, sqlite3_stmt *st, struct mrd_err *e
     d.id = sqlite3_column_int64(st, 0);
     d.contact = sqlite3_column_int64(st, 1);
     d.org = sqlite3_column_int64(st, 2);
-    text_col(st, 3, d.org_name, sizeof(d.org_name));
+    sq__text_col(st, 3, d.org_name, sizeof(d.org_name));
     d.channel = sqlite3_column_int(st, 4);
-    text_col(st, 5, d.address, sizeof(d.address));
+    sq__text_col(st, 5, d.address, sizeof(d.address));
     d.schedule = sqlite3_column_int(st, 6);
     d.status = sqlite3_column_int(st, 7);
     d.created_usec = sqlite3_column_int64(st, 8);
@@ -225,7 +218,7 @@ static enum mrd_code delivery_row(void *ctx, sqlite3_stmt *st, struct mrd_err *e
     d.attempts = (unsigned)sqlite3_column_int64(st, 10);
     d.last_try_usec = sqlite3_column_int64(st, 11);
     d.sent_usec = sqlite3_column_int64(st, 12);
-    text_col(st, 13, d.error, sizeof(d.error));
+    sq__text_col(st, 13, d.error, sizeof(d.error));
     d.ev = sqlite3_column_int64(st, 14);
     d.n_items = (size_t)sqlite3_column_int64(st, 15);
     return e->cb(e->ctx, &d, err);
@@ -251,45 +244,18 @@ enum mrd_code sq__deliveries_list(struct store *stp, const struct store_delivery
         delivery_row, &e, NULL, err);
 }
 
-struct item_emit {
-    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err);
-    void *ctx;
-};
-
-static enum mrd_code item_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct item_emit *e = ctx;
-    struct store_notification n;
-
-    memset(&n, 0, sizeof(n));
-    n.id = sqlite3_column_int64(st, 0);
-    n.org = sqlite3_column_int64(st, 1);
-    text_col(st, 2, n.org_name, sizeof(n.org_name));
-    n.asset = sqlite3_column_int64(st, 3);
-    text_col(st, 4, n.asset_text, sizeof(n.asset_text));
-    n.seq = sqlite3_column_int64(st, 5);
-    text_col(st, 6, n.object_id, sizeof(n.object_id));
-    text_col(st, 7, n.kind, sizeof(n.kind));
-    text_col(st, 8, n.value, sizeof(n.value));
-    n.how = (uint8_t)sqlite3_column_int(st, 9);
-    n.created_usec = sqlite3_column_int64(st, 10);
-    n.squelched = sqlite3_column_int(st, 11) != 0;
-    return e->cb(e->ctx, &n, err);
-}
-
 enum mrd_code sq__delivery_items(struct store *stp, int64_t delivery,
                                  enum mrd_code (*cb)(void *ctx, const struct store_notification *n,
                                                      struct mrd_err *err),
                                  void *ctx, struct mrd_err *err)
 {
-    struct item_emit e = {.cb = cb, .ctx = ctx};
+    struct sq_notification_emit e = {.cb = cb, .ctx = ctx};
 
     return sq__query((struct sq_store *)stp, true, "delivery items",
-                     "SELECT n.id, n.org, o.name, n.asset, n.asset_text, n.seq, n.object_id,"
-                     " n.kind, n.value, n.how, n.created, n.squelched FROM delivery_items i"
+                     "SELECT " SQ_NOTIFICATION_COLS " FROM delivery_items i"
                      " JOIN notifications n ON n.id = i.notification JOIN orgs o ON o.key = n.org"
                      " WHERE i.delivery = ?1 ORDER BY n.asset_text, n.id",
-                     SQ_ARGS(SQ_INT(delivery)), item_row, &e, NULL, err);
+                     SQ_ARGS(SQ_INT(delivery)), sq__notification_emit_row, &e, NULL, err);
 }
 
 enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery *d,
