@@ -28,6 +28,7 @@ static const char usage[] =
     "       meridian notify deliver [--flush] [--config FILE] [--data DIR]\n"
     "       meridian notify deliveries [--failed] [--org ORG] [--after N] [--limit N]\n"
     "                                  [--json] [--data DIR]\n"
+    "       meridian notify attempts ID [--json] [--data DIR]\n"
     "       meridian notify retry ID... [--data DIR]\n"
     "\n"
     "Constituency early warning (docs/notify.md). Every object version stored on\n"
@@ -55,6 +56,7 @@ static const char usage[] =
     "               notifications carried, status (queued, sent, dead),\n"
     "               attempts, last attempt or sending time, ledger event, error\n"
     "  --failed     deliveries: only the dead-letter list\n"
+    "  attempts ID  every attempt of delivery ID: time, outcome, error\n"
     "  retry ID     put dead deliveries back in the queue, due now\n"
     "  --squelch D  the squelch window (90d, 12h, 30m, 45s; default 24h)\n"
     "  --org ORG    list: only this org's\n"
@@ -331,6 +333,49 @@ static int retry(int argc, char **argv, const char *data)
     return bad > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+static enum mrd_code attempt_one(void *ctx, const struct store_delivery_attempt *a,
+                                 struct mrd_err *err)
+{
+    json_t *all = ctx;
+    char when[32];
+
+    cli_data_time(a->time_usec, when);
+    if (all != NULL) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "time", when, "outcome",
+                              a->status == STORE_DELIVERY_SENT   ? "sent"
+                              : a->status == STORE_DELIVERY_DEAD ? "failed, given up"
+                                                                 : "failed, to be retried",
+                              "error", a->error);
+        if (o == NULL || json_array_append_new(all, o) != 0)
+            return mrd_err_set(err, MRD_E_NOMEM, "notify: out of memory");
+        return MRD_OK;
+    }
+    printf("%s\t%s\t%s\n", when, a->status == STORE_DELIVERY_SENT ? "sent" : "failed",
+           MRD_ESC(a->error));
+    return MRD_OK;
+}
+
+static int attempts(int argc, char **argv, const char *data, bool json)
+{
+    struct store *st = NULL;
+    struct mrd_err err = {0};
+    json_t *all;
+    uint64_t id;
+    int ret;
+
+    if (optind + 1 != argc ||
+        mrd_str_to_u64(argv[optind], strlen(argv[optind]), INT64_MAX, &id, NULL) != MRD_OK)
+        return cli_usage_error(&cli_verb_notify, "attempts: expected one delivery id");
+    ret = cli_data_open("notify", cli_data_dir(data), &st);
+    if (ret != CLI_EXIT_OK)
+        return ret;
+    all = json ? json_array() : NULL;
+    ret = cli_print_list("notify", store_delivery_attempts(st, (int64_t)id, attempt_one, all, &err),
+                         &err, all, "attempts");
+    store_close(st);
+    return ret;
+}
+
 static int delivery_verbs(const char *sub, const char *data, const char *org_name,
                           const char *config, bool flush, bool failed, bool json, uint64_t after,
                           uint64_t limit)
@@ -386,10 +431,10 @@ static int run(int argc, char **argv)
 
     if (argc < 2)
         return cli_usage_error(&cli_verb_notify,
-                               "expected run, list, deliver, deliveries or retry");
+                               "expected run, list, deliver, deliveries, attempts or retry");
     sub = argv[1];
     if (strcmp(sub, "run") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "deliver") != 0 &&
-        strcmp(sub, "deliveries") != 0 && strcmp(sub, "retry") != 0)
+        strcmp(sub, "deliveries") != 0 && strcmp(sub, "retry") != 0 && strcmp(sub, "attempts") != 0)
         return cli_usage_error(&cli_verb_notify, "unknown subcommand '%s'", MRD_ESC(sub));
     list = strcmp(sub, "list") == 0;
     optind = 2;
@@ -434,6 +479,8 @@ static int run(int argc, char **argv)
     }
     if (strcmp(sub, "retry") == 0)
         return retry(argc, argv, data);
+    if (strcmp(sub, "attempts") == 0)
+        return attempts(argc, argv, data, json);
     if (optind != argc)
         return cli_usage_error(&cli_verb_notify, "unexpected argument '%s'", MRD_ESC(argv[optind]));
     if (!list && strcmp(sub, "deliveries") != 0 && (org_name != NULL || json || after != 0))

@@ -410,6 +410,7 @@ struct store_contact;
 struct store_delivery;
 struct store_delivery_plan;
 struct store_delivery_filter;
+struct store_delivery_attempt;
 struct store_found;
 
 /* What a snapshot (store_snapshot) holds. */
@@ -737,6 +738,11 @@ struct store_ops {
                                     void *ctx, struct mrd_err *err);
     enum mrd_code (*delivery_update)(struct store *st, const struct store_delivery *d,
                                      struct mrd_err *err);
+    enum mrd_code (*delivery_attempts)(struct store *st, int64_t delivery,
+                                       enum mrd_code (*cb)(void *ctx,
+                                                           const struct store_delivery_attempt *a,
+                                                           struct mrd_err *err),
+                                       void *ctx, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -1614,6 +1620,16 @@ struct store_delivery {
     /* update only: the attempts the stored row must have (else another
      * round has taken it: MRD_E_CONFLICT) */
     unsigned expect_attempts;
+    bool record_attempt; /* update only: also record the attempt's outcome */
+};
+
+/* One attempt of a delivery and its outcome (status SENT, or QUEUED /
+ * DEAD with the error). */
+struct store_delivery_attempt {
+    int64_t delivery;
+    int64_t time_usec;
+    int status;
+    char error[STORE_DELIVERY_ERROR_MAX + 1];
 };
 
 struct store_delivery_filter {
@@ -1669,6 +1685,13 @@ enum mrd_code store_delivery_items(struct store *st, int64_t delivery,
  * delivery. */
 enum mrd_code store_delivery_update(struct store *st, const struct store_delivery *d,
                                     struct mrd_err *err);
+
+/* Calls cb for each recorded attempt of delivery, oldest first. */
+enum mrd_code store_delivery_attempts(struct store *st, int64_t delivery,
+                                      enum mrd_code (*cb)(void *ctx,
+                                                          const struct store_delivery_attempt *a,
+                                                          struct mrd_err *err),
+                                      void *ctx, struct mrd_err *err);
 
 /* ---- free text and references ----
  *

@@ -506,5 +506,10 @@ enum mrd_code sq__delivery_items(struct store *st, int64_t delivery,
                                  void *ctx, struct mrd_err *err);
 enum mrd_code sq__delivery_update(struct store *st, const struct store_delivery *d,
                                   struct mrd_err *err);
+enum mrd_code sq__delivery_attempts(struct store *st, int64_t delivery,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_delivery_attempt *a,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
 
 #endif

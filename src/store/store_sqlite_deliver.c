@@ -278,6 +278,13 @@ enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery
                              SQ_INT(d->attempts), SQ_INT(d->last_try_usec), SQ_INT(d->sent_usec),
                              SQ_STR(d->error), SQ_INT(d->ev), SQ_INT(d->expect_attempts)),
                      NULL, NULL, &changed, err);
+    if (rc == MRD_OK && changed > 0 && d->record_attempt)
+        rc = sq__run(
+            conn, "delivery attempt",
+            "INSERT INTO delivery_attempts (delivery, time, status, error)"
+            " VALUES (?1, ?2, ?3, ?4)",
+            SQ_ARGS(SQ_INT(d->id), SQ_INT(d->last_try_usec), SQ_INT(d->status), SQ_STR(d->error)),
+            NULL, NULL, NULL, err);
     if (rc == MRD_OK && changed == 0)
         rc = mrd_err_set(err, MRD_E_CONFLICT, "delivery %lld: changed by another round",
                          (long long)d->id);
@@ -285,4 +292,36 @@ enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery
         rc = sq__exec(conn, "COMMIT", err);
     sq__release(s, conn);
     return rc;
+}
+
+struct attempt_emit {
+    enum mrd_code (*cb)(void *ctx, const struct store_delivery_attempt *a, struct mrd_err *err);
+    void *ctx;
+};
+
+static enum mrd_code attempt_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct attempt_emit *e = ctx;
+    struct store_delivery_attempt a;
+
+    memset(&a, 0, sizeof(a));
+    a.delivery = sqlite3_column_int64(st, 0);
+    a.time_usec = sqlite3_column_int64(st, 1);
+    a.status = sqlite3_column_int(st, 2);
+    sq__text_col(st, 3, a.error, sizeof(a.error));
+    return e->cb(e->ctx, &a, err);
+}
+
+enum mrd_code sq__delivery_attempts(struct store *stp, int64_t delivery,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_delivery_attempt *a,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err)
+{
+    struct attempt_emit e = {.cb = cb, .ctx = ctx};
+
+    return sq__query((struct sq_store *)stp, true, "delivery attempts",
+                     "SELECT delivery, time, status, error FROM delivery_attempts"
+                     " WHERE delivery = ?1 ORDER BY id",
+                     SQ_ARGS(SQ_INT(delivery)), attempt_row, &e, NULL, err);
 }
