@@ -415,6 +415,7 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
         goto out;
+    tc.privacy = cli_fed_privacy(fed);
     if (cli_data_signer("serve", st, data, &signer) != CLI_EXIT_OK)
         goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {
@@ -458,14 +459,17 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
-    if (feed_api_routes(st, router, &err) != MRD_OK ||
+    if (feed_api_routes(st, cli_fed_privacy(fed), router, &err) != MRD_OK ||
         feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
     {
-        struct dash_config dc = {
-            .st = st, .keyring = cli_fed_keyring(fed), .data_dir = data, .ledger = ledger};
+        struct dash_config dc = {.privacy = cli_fed_privacy(fed),
+                                 .st = st,
+                                 .keyring = cli_fed_keyring(fed),
+                                 .data_dir = data,
+                                 .ledger = ledger};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;
