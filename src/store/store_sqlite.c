@@ -336,8 +336,7 @@ static const char *const migrations[] = {
      * kind of finding; `deliveries`: one message per (contact, schedule),
      * queued, sent or dead (given up after the attempts allowed), with who
      * it went to copied in so the record outlives the contact;
-     * `delivery_items`: the notifications each message carries;
-     * `delivery_attempts`: every attempt and its outcome. */
+     * `delivery_items`: the notifications each message carries. */
     "CREATE TABLE contacts (id INTEGER PRIMARY KEY, org INTEGER NOT NULL,"
     " channel INTEGER NOT NULL, address TEXT NOT NULL, pgp_key TEXT NOT NULL DEFAULT '',"
     " secret TEXT NOT NULL DEFAULT '', schedule TEXT NOT NULL, created INTEGER NOT NULL,"
@@ -350,7 +349,9 @@ static const char *const migrations[] = {
     " error TEXT NOT NULL DEFAULT '', ev INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX deliveries_due ON deliveries(status, due);"
     "CREATE TABLE delivery_items (delivery INTEGER NOT NULL, notification INTEGER NOT NULL,"
-    " PRIMARY KEY (delivery, notification)) WITHOUT ROWID;"
+    " PRIMARY KEY (delivery, notification)) WITHOUT ROWID;",
+    /* 13 -> 14: every delivery attempt and its outcome (store.h,
+     * store_delivery_attempts). */
     "CREATE TABLE delivery_attempts (id INTEGER PRIMARY KEY, delivery INTEGER NOT NULL,"
     " time INTEGER NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL);"
     "CREATE INDEX delivery_attempts_of ON delivery_attempts(delivery, id);",
