@@ -75,7 +75,9 @@ static const char usage_tail[] =
     "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
-    "a second; each notification is logged and listed by `meridian notify list`.\n"
+    "a second; each notification is logged, listed by `meridian notify list`, and\n"
+    "a STIX object the constituent pulls from its collection in the API root\n"
+    "early-warning (alias: its org name).\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
     "the log file (after logrotate moved it).\n"
@@ -441,7 +443,13 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
-    if (notify_service_start(st, NULL, &notify, &err) != MRD_OK) {
+    {
+        struct notify_opts no = {.trust = cli_fed_trust(fed)};
+        rc = notify_withheld_parse(conf_str(&cf, CONF_NOTIFY_WITHHELD), &no.withheld, &err);
+        if (rc == MRD_OK)
+            rc = notify_service_start(st, &no, &notify, &err);
+    }
+    if (rc != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
