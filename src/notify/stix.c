@@ -7,9 +7,10 @@
  * Every object in it is created by the node's identity, marked TLP:RED
  * with the org as the only recipient (policy.h: RED is the creator org and
  * its recipients, a grant still required), and signed with the node key
- * like every object created here (fed_ingest_canon). Ids are UUIDv5 of
- * (node, org, asset, object version), so the same notification is always
- * the same object.
+ * like every object created here (fed_ingest_canon). The identities have
+ * UUIDv5 ids and fixed timestamps (the same bytes every time: publishing
+ * them again is a no-op); a notification gets a UUIDv4 id, once, in the
+ * transaction that records it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -342,16 +343,17 @@ enum mrd_code notify__stix_build(struct notify__stix *s, const struct notify__or
                                  struct store_notification *n, const struct notify__finding *f,
                                  struct notify__slot *slot, struct mrd_err *err)
 {
-    char name[512], id[NOTIFY_STIX_ID_MAX + 1], when[MRD_TIME_STIX_MS_LEN + 1];
+    char u[MRD_UUID_STR_LEN + 1], id[NOTIFY_STIX_ID_MAX + 1], when[MRD_TIME_STIX_MS_LEN + 1];
     bool sighting = !f->withheld && (f->sighted != NULL || strcmp(n->kind, "indicator") == 0);
     json_t *j;
     enum mrd_code rc;
 
-    (void)snprintf(name, sizeof(name), "urn:meridian:node:%s:notification:%lld:%lld:%lld",
-                   s->node_id, (long long)n->org, (long long)n->asset, (long long)n->seq);
-    rc = uuid5_id(sighting ? "sighting" : "note", name, id, err);
+    /* UUIDv4 as STIX 2.1 §2.9 asks of SDOs: exactly once comes from the
+     * transaction (a repeated round records nothing, so makes nothing) */
+    rc = mrd_uuid_v4(u, err);
     if (rc != MRD_OK)
         return rc;
+    (void)snprintf(id, sizeof(id), "%s--%s", sighting ? "sighting" : "note", u);
     mrd_time_format_stix_ms(n->created_usec, when);
     j = finding_json(s, o, n, f, id, when);
     if (j == NULL)

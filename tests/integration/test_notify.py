@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from node import TLP_AMBER, TLP_GREEN, TLP_RED, indicator, start_node, wait_for
+from node import TLP_AMBER, TLP_GREEN, TLP_RED, ew_objects, indicator, start_node, wait_for
 
 
 def notes(n, org=None):
@@ -51,21 +51,6 @@ def fed(tmp_path_factory, meridian_bin):
     declare(n, "bank", "www.bank.example", kind="host")
     yield n, shared, secret
     n.stop()
-
-
-def ew_collection(n, org, token):
-    """The org's early-warning collection, as the org lists it over TAXII."""
-    r = n.get("/early-warning/collections/", token=token)
-    assert r.status_code == 200, r.text
-    return [c for c in r.json().get("collections", []) if c.get("alias") == org]
-
-
-def ew_objects(n, org, token):
-    """Every object of the org's early-warning collection, read as token."""
-    colls = ew_collection(n, org, token)
-    assert len(colls) == 1, colls
-    objs, _ = n.page_all(n.objects_path(colls[0]["id"], root="early-warning"), token=token)
-    return objs
 
 
 def by_value(ns, value):
