@@ -181,6 +181,18 @@ enum mrd_code notify_index_load(struct store *st, struct notify_index **ret, siz
 enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *kind,
                                    const char *text, struct store_asset *ret, struct mrd_err *err);
 
+#define NOTIFY_IMPORT_LINE_MAX 1024 /* one line of an asset file */
+
+/* One line of an asset file (`meridian asset import`, the console's
+ * upload): "ASSET" or "KIND,ASSET", blanks around them and a final CR
+ * ignored, declared for org as notify_asset_declare does. An empty line or
+ * one starting with '#' declares nothing: *ret_skip. line (NUL-terminated,
+ * without its newline) is changed in place; *ret_text points at the asset
+ * in it. MRD_E_TOOBIG: longer than NOTIFY_IMPORT_LINE_MAX bytes. */
+enum mrd_code notify_asset_import_line(struct admin *adm, int64_t org, char *line, bool *ret_skip,
+                                       const char **ret_text, struct store_asset *ret,
+                                       struct mrd_err *err);
+
 /* Approves (STORE_ASSET_ACTIVE) or removes (STORE_ASSET_REMOVED)
  * declaration id, of org (0: any org); ret (may be NULL) gets it as it
  * was. Both are audit records (admin.h), like the declaration. */
