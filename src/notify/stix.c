@@ -32,17 +32,6 @@
 /* Identities are the same bytes on every run: a fixed created/modified. */
 #define IDENTITY_TIME "2026-01-01T00:00:00.000Z"
 
-static enum mrd_code uuid5_id(const char *type, const char *name, char out[NOTIFY_STIX_ID_MAX + 1],
-                              struct mrd_err *err)
-{
-    char u[MRD_UUID_STR_LEN + 1];
-    enum mrd_code rc = mrd_uuid_v5(NS_URL, name, strlen(name), u, err);
-
-    if (rc == MRD_OK)
-        (void)snprintf(out, NOTIFY_STIX_ID_MAX + 1, "%s--%s", type, u);
-    return rc;
-}
-
 enum mrd_code notify__stix_init(struct notify__stix *s, struct store *st,
                                 const struct fed_trust *trust, struct mrd_err *err)
 {
@@ -64,7 +53,7 @@ enum mrd_code notify__stix_init(struct notify__stix *s, struct store *st,
     }
     s->own = own.key;
     (void)snprintf(name, sizeof(name), "urn:meridian:node:%s", s->node_id);
-    rc = uuid5_id("identity", name, s->identity, err);
+    rc = mrd_uuid_v5_id("identity", NS_URL, name, s->identity, sizeof(s->identity), err);
     s->ready = rc == MRD_OK;
     return rc;
 }
@@ -272,7 +261,7 @@ enum mrd_code notify__stix_org(struct notify__stix *s, int64_t org, const struct
     slot->org = org;
     slot->collection = c.key;
     (void)snprintf(name, sizeof(name), "urn:meridian:node:%s:org:%s", s->node_id, o.name);
-    rc = uuid5_id("identity", name, slot->identity, err);
+    rc = mrd_uuid_v5_id("identity", NS_URL, name, slot->identity, sizeof(slot->identity), err);
     if (rc == MRD_OK)
         rc = publish_identities(s, &o, slot, err);
     if (rc != MRD_OK) {
