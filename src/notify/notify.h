@@ -78,6 +78,13 @@ enum mrd_code notify_asset_parse(const char *kind, const char *text, struct noti
  * "@example.org"); returns its length (truncated to size - 1). */
 size_t notify_asset_format(const struct notify_asset *a, char *out, size_t size);
 
+/* Splits one line of an asset file, as `asset import` and the console's
+ * upload read it: "ASSET" or "KIND,ASSET", blanks around them and a final
+ * CR ignored. False for a line that declares nothing (empty, or a '#'
+ * comment). line (NUL-terminated, without its newline) is changed in
+ * place; *ret_kind (NULL: infer it) and *ret_text point into it. */
+bool notify_asset_line(char *line, const char **ret_kind, const char **ret_text);
+
 /* The kind's name as notify_asset_parse takes it. */
 const char *notify_akind_name(enum notify_akind k);
 
@@ -184,11 +191,10 @@ enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *k
 #define NOTIFY_IMPORT_LINE_MAX 1024 /* one line of an asset file */
 
 /* One line of an asset file (`meridian asset import`, the console's
- * upload): "ASSET" or "KIND,ASSET", blanks around them and a final CR
- * ignored, declared for org as notify_asset_declare does. An empty line or
- * one starting with '#' declares nothing: *ret_skip. line (NUL-terminated,
- * without its newline) is changed in place; *ret_text points at the asset
- * in it. MRD_E_TOOBIG: longer than NOTIFY_IMPORT_LINE_MAX bytes. */
+ * upload), split by notify_asset_line and declared for org as
+ * notify_asset_declare does; a line that declares nothing: *ret_skip.
+ * *ret_text points at the asset in line. MRD_E_TOOBIG: longer than
+ * NOTIFY_IMPORT_LINE_MAX bytes. */
 enum mrd_code notify_asset_import_line(struct admin *adm, int64_t org, char *line, bool *ret_skip,
                                        const char **ret_text, struct store_asset *ret,
                                        struct mrd_err *err);

@@ -195,31 +195,17 @@ enum mrd_code notify_asset_import_line(struct admin *adm, int64_t org, char *lin
                                        const char **ret_text, struct store_asset *ret,
                                        struct mrd_err *err)
 {
-    size_t n = strlen(line);
-    char *kind = NULL, *text = line, *comma;
+    const char *kind = NULL;
 
     *ret_skip = false;
     *ret_text = "";
-    if (n > NOTIFY_IMPORT_LINE_MAX)
+    if (strlen(line) > NOTIFY_IMPORT_LINE_MAX)
         return mrd_err_set(err, MRD_E_TOOBIG, "longer than %d bytes", NOTIFY_IMPORT_LINE_MAX);
-    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
-        line[--n] = '\0';
-    while (*text == ' ' || *text == '\t')
-        text++;
-    if (*text == '\0' || *text == '#') {
+    if (!notify_asset_line(line, &kind, ret_text)) {
         *ret_skip = true;
         return MRD_OK;
     }
-    comma = strchr(text, ',');
-    if (comma != NULL) {
-        *comma = '\0';
-        kind = text;
-        text = comma + 1;
-        while (*text == ' ' || *text == '\t')
-            text++;
-    }
-    *ret_text = text;
-    return notify_asset_declare(adm, org, kind, text, ret, err);
+    return notify_asset_declare(adm, org, kind, *ret_text, ret, err);
 }
 
 enum mrd_code notify_asset_set(struct admin *adm, int64_t id, int64_t org, int status,
