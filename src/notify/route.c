@@ -228,7 +228,7 @@ enum mrd_code notify_withheld_parse(const char *s, enum notify_withheld *ret, st
     else if (strcmp(s, "asset-only") == 0)
         *ret = NOTIFY_WITHHELD_ASSET_ONLY;
     else
-        return mrd_err_set(err, MRD_E_INVAL, "notify.withheld: expected nothing or asset-only");
+        return mrd_err_set(err, MRD_E_INVAL, "expected nothing or asset-only");
     return MRD_OK;
 }
 
