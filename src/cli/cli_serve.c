@@ -23,6 +23,7 @@
 #include "cli/cli_data.h"
 #include "cli/cli_feed.h"
 #include "cli/cli_fed.h"
+#include "cli/cli_notify.h"
 #include "cli/verbs.h"
 #include "conf/conf.h"
 #include "dash/dash.h"
@@ -77,7 +78,9 @@ static const char usage_tail[] =
     "routed through the assets constituents declared (meridian asset) within about\n"
     "a second; each notification is logged, listed by `meridian notify list`, and\n"
     "a STIX object the constituent pulls from its collection in the API root\n"
-    "early-warning (alias: its org name).\n"
+    "early-warning (alias: its org name); it is delivered to the org's contacts\n"
+    "(meridian contact) by e-mail through smtp-relay or by webhook, on a thread\n"
+    "of its own (`meridian notify deliveries` is the record).\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
     "the log file (after logrotate moved it).\n"
@@ -349,6 +352,8 @@ static int run(int argc, char **argv)
     struct feed_runner *feeds = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
+    struct notify_deliver_conf deliver;
+    struct notify_opts notify_opts = {0};
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -411,6 +416,7 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
         goto out;
+    tc.privacy = cli_fed_privacy(fed);
     if (cli_data_signer("serve", st, data, &signer) != CLI_EXIT_OK)
         goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {
@@ -443,26 +449,31 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
-    {
-        struct notify_opts no = {.trust = cli_fed_trust(fed)};
-        rc = notify_withheld_parse(conf_str(&cf, CONF_NOTIFY_WITHHELD), &no.withheld, &err);
-        if (rc == MRD_OK)
-            rc = notify_service_start(st, &no, &notify, &err);
-    }
+    if (cli_notify_deliver_conf("serve", &cf, data, &deliver) != CLI_EXIT_OK)
+        goto out;
+    notify_opts.deliver = &deliver;
+    notify_opts.trust = cli_fed_trust(fed);
+    rc = notify_withheld_parse(conf_str(&cf, CONF_NOTIFY_WITHHELD), &notify_opts.withheld, &err);
+    if (rc == MRD_OK)
+        rc = notify_service_start(st, &notify_opts, &notify, &err);
+    sodium_memzero(deliver.smtp.password, sizeof(deliver.smtp.password));
     if (rc != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
-    if (feed_api_routes(st, router, &err) != MRD_OK ||
+    if (feed_api_routes(st, cli_fed_privacy(fed), router, &err) != MRD_OK ||
         feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
     {
-        struct dash_config dc = {
-            .st = st, .keyring = cli_fed_keyring(fed), .data_dir = data, .ledger = ledger};
+        struct dash_config dc = {.privacy = cli_fed_privacy(fed),
+                                 .st = st,
+                                 .keyring = cli_fed_keyring(fed),
+                                 .data_dir = data,
+                                 .ledger = ledger};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;
