@@ -1528,6 +1528,13 @@ struct store_notification {
     uint8_t how;                          /* enum notify_how */
     int64_t created_usec;
     bool squelched; /* set by notifications_add */
+    /* notifications_add only (may be NULL): the notification as a STIX
+     * object, inserted into stix_collection in the same transaction when
+     * the notification is new and not squelched (store_objects_insert's
+     * rules; stix_outcome gets what it did) */
+    const struct store_object_in *stix;
+    int64_t stix_collection;
+    enum store_insert_outcome stix_outcome;
 };
 
 /* Stores a declaration (a->status as given); sets a->id and
@@ -1549,7 +1556,10 @@ enum mrd_code store_assets_list(struct store *st, int64_t org,
 
 /* Records count (<= STORE_NOTIFY_BATCH_MAX) notifications and moves the
  * routing cursor to cursor_seq, in one transaction; sets each one's id
- * and squelched. */
+ * and squelched. A notification's STIX form (n[i].stix) is inserted in
+ * that transaction too, only when the notification is new and not
+ * squelched: the three commit together or not at all. Never call it
+ * inside store_write_begin. */
 enum mrd_code store_notifications_add(struct store *st, struct store_notification *n, size_t count,
                                       int64_t squelch_usec, int64_t cursor_seq,
                                       struct mrd_err *err);

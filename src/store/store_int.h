@@ -368,6 +368,12 @@ enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struc
 /* The value index (store_sqlite_values.c): index one new version inside
  * the inserting transaction; index every stored version once, when a
  * database from before the index is opened; search. */
+/* Inserts n object versions into collection inside the transaction open
+ * on c (store_objects_insert's rules, without its group commit); for
+ * writes that must commit with other rows (notifications). */
+enum mrd_code sq__objects_insert_in(struct sq_conn *c, int64_t collection,
+                                    const struct store_object_in *objs, size_t n,
+                                    enum store_insert_outcome *ret_outcomes, struct mrd_err *err);
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                                struct mrd_err *err);
 enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);

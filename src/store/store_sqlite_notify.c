@@ -6,7 +6,9 @@
  * a round that crashes repeats from the old cursor and the UNIQUE (org,
  * asset, seq) makes its repeats no-ops. A notification is squelched when
  * the same (org, asset, object type, value) was notified, not squelched,
- * within the window.
+ * within the window. A notification's STIX form (store.h) is inserted in
+ * the same transaction, so the object, the row and the cursor commit
+ * together.
  */
 #include "store/store_int.h"
 
@@ -197,6 +199,10 @@ enum mrd_code sq__notifications_add(struct store *stp, struct store_notification
         n[i].id = changed > 0 ? sqlite3_last_insert_rowid(c->db) : 0;
         if (changed == 0)
             n[i].squelched = true;
+        /* its STIX form commits with it, or not at all */
+        if (rc == MRD_OK && n[i].stix != NULL && !n[i].squelched)
+            rc = sq__objects_insert_in(c, n[i].stix_collection, n[i].stix, 1, &n[i].stix_outcome,
+                                       err);
     }
     (void)snprintf(cur, sizeof(cur), "%lld", (long long)cursor_seq);
     if (rc == MRD_OK)
