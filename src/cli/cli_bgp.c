@@ -33,7 +33,9 @@ static const char usage[] =
     "                         INPUT...\n"
     "\n"
     "Reads MRT files (RFC 6396: TABLE_DUMP_V2 RIB dumps and BGP4MP update logs,\n"
-    "ADD-PATH forms included), plain, gzip- or bzip2-compressed.\n"
+    "ADD-PATH forms included), plain, gzip- or bzip2-compressed, and captured BMP\n"
+    "streams (RFC 7854, recognised by their first bytes; their routes print as\n"
+    "BGP4MP lines, a Peer Up or Down as a STATE line).\n"
     "\n"
     "decode  prints every route, one per line, in `bgpdump -m` format:\n"
     "          TABLE_DUMP2|time|B|peer_ip|peer_as|prefix|as_path|origin|next_hop|\n"
@@ -255,6 +257,7 @@ static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_
 {
     struct mrd_err err = {0};
     struct bgp_mrt *mrt = NULL;
+    struct bgp_bmp *bmp = NULL;
     int ret = CLI_EXIT_USAGE;
 
     for (int i = 0; i < n; i++) {
@@ -265,10 +268,19 @@ static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_
         /* Each file starts afresh: its own PEER_INDEX_TABLE. */
         bgp_mrt_free(mrt);
         mrt = NULL;
-        if (rc == MRD_OK)
+        bgp_bmp_free(bmp);
+        bmp = NULL;
+        if (rc == MRD_OK && bgp_bmp_sniff((const uint8_t *)data.data, data.len)) {
+            /* a captured BMP stream (RFC 7854) */
+            rc = bgp_bmp_new(&bmp, &err);
+            if (rc == MRD_OK)
+                rc =
+                    bgp_bmp_decode_all(bmp, (const uint8_t *)data.data, data.len, 0, fn, ctx, &err);
+        } else if (rc == MRD_OK) {
             rc = bgp_mrt_new(&mrt, &err);
-        if (rc == MRD_OK)
-            rc = bgp_mrt_decode(mrt, (const uint8_t *)data.data, data.len, 0, fn, ctx, &err);
+            if (rc == MRD_OK)
+                rc = bgp_mrt_decode(mrt, (const uint8_t *)data.data, data.len, 0, fn, ctx, &err);
+        }
         mrd_buf_release(&data);
         if (rc != MRD_OK) {
             cli_errorf("bgp", "%s: %s", files[i], err.msg);
@@ -280,6 +292,7 @@ static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_
     ret = CLI_EXIT_OK;
 out:
     bgp_mrt_free(mrt);
+    bgp_bmp_free(bmp);
     return ret;
 }
 
