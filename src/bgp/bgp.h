@@ -524,6 +524,13 @@ void bgp_detect_finish(struct bgp_detect *det);
 void bgp_detect_each(struct bgp_detect *det, void (*fn)(const struct bgp_event *ev, void *ctx),
                      void *ctx);
 
+/* Calls fn for each event created, ended or carried by more routes at once
+ * since the previous call (or bgp_detect_new), in creation order, and
+ * forgets them: what a live sensor stores as a new version of each alert.
+ * A route that only moves an open event's last_seen is no change. */
+void bgp_detect_each_changed(struct bgp_detect *det,
+                             void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx);
+
 const char *bgp_event_kind_name(enum bgp_event_kind k); /* "hijack", "leak", "outage", ... */
 
 /* The event as the JSON object `meridian bgp scan --json` prints. */

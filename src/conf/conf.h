@@ -93,6 +93,14 @@ enum conf_serve_key {
     CONF_LOG_FORMAT,
     CONF_LOG_LEVEL,
     CONF_READY_FILE,
+    CONF_BMP_LISTEN,
+    CONF_BMP_COLLECTION,
+    CONF_BMP_TLP,
+    CONF_BMP_VRPS,
+    CONF_BMP_CONFIG,
+    CONF_BMP_AS_REL,
+    CONF_BMP_MAX_SESSIONS,
+    CONF_BMP_IDLE_TIMEOUT,
     CONF_SERVE__COUNT
 };
 extern const struct conf_key conf_serve_keys[CONF_SERVE__COUNT];

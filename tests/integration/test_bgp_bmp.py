@@ -1,0 +1,270 @@
+"""The live routing sensor (issue 14): `meridian serve --bmp-listen`.
+
+A lab of two real GoBGP speakers (Debian gobgpd) peering over 127.0.0.1:
+the monitored one (AS65001) streams BMP to meridian, its neighbour
+(AS65002) announces a prefix meridian watches, then a more-specific of it
+originated by AS64666. The alert must appear over TAXII within a bound,
+name the victim prefix and the hijacker, stay one alert however many
+UPDATEs carry it, and end when the BGP session goes down (Peer Down). A
+client sending garbage is disconnected with a log line while the node
+keeps serving. The captured stream of such a lab
+(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons.
+"""
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import DATA
+from node import Node, wait_for
+from test_fed_signatures import sig_of
+
+EXT = "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
+VICTIM = "203.0.113.0/24"
+HIJACK = "203.0.113.128/25"
+ALERT_BOUND_S = 15  # from the UPDATE to the alert readable over TAXII
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def sensor_node(meridian_bin, tmp_path, *extra):
+    work = tmp_path / "node"
+    work.mkdir()
+    n = Node(meridian_bin, work)
+    n.init()
+    coll = n.collection(alias="routing")
+    cfg = tmp_path / "watch.json"
+    cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
+    vrps = tmp_path / "vrps.csv"
+    vrps.write_text(f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
+    n.extra_args = ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", coll,
+                    "--bmp-config", str(cfg), "--bmp-vrps", str(vrps), "--bmp-tlp", "green",
+                    *extra]
+    n.start()
+    m = re.search(r"routing sensor: BMP on 127\.0\.0\.1:(\d+)", n.stderr())
+    assert m, n.stderr()
+    return n, coll, int(m.group(1))
+
+
+def alerts(n, coll):
+    """The routing alerts of the collection (latest versions), by id."""
+    items, _ = n.page_all(n.objects_path(coll), params={"match[type]": "observed-data"})
+    return {o["id"]: o for o in items if EXT in o.get("extensions", {})}
+
+
+def versions(n, coll, oid):
+    r = n.get(f"/api1/collections/{coll}/objects/{oid}/versions/")
+    assert r.status_code == 200, r.text
+    return r.json()["versions"]
+
+
+@pytest.fixture
+def sensor(meridian_bin, tmp_path):
+    n, coll, port = sensor_node(meridian_bin, tmp_path)
+    yield n, coll, port
+    n.stop()
+
+
+# ---- replay of a captured stream (no daemons) ----------------------------
+
+def test_replayed_capture_raises_one_alert_that_ends(sensor):
+    n, coll, port = sensor
+    capture = (DATA / "bgp" / "gobgp-hijack.bmp").read_bytes()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        # in pieces that cut messages, as TCP may deliver them
+        for i in range(0, len(capture), 100):
+            s.sendall(capture[i:i + 100])
+        wait_for(lambda: any(a["extensions"][EXT].get("ended") for a in alerts(n, coll).values()),
+                 ALERT_BOUND_S)
+    got = alerts(n, coll)
+    assert len(got) == 1, got
+    (oid, a), = got.items()
+    ext = a["extensions"][EXT]
+    assert ext["kind"] == "hijack" and ext["type"] == "S|0|-|-"
+    assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+    assert ext["matched_prefix"] == VICTIM and ext["as_path"] == [65002, 64666]
+    assert ext["rov"] == "invalid" and ext["reason"] == "wrong-origin"
+    assert a["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
+    assert sig_of(a) is not None  # signed with the node key, like every local object
+    # the hijack and its withdrawal may arrive in one read: one version or two
+    assert 1 <= len(versions(n, coll, oid)) <= 2
+    assert "bmp: router 127.0.0.1:" in n.stderr() and "is GoBGP" in n.stderr()
+
+
+def test_garbage_is_disconnected_and_node_keeps_serving(sensor):
+    n, coll, port = sensor
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(100) == b""  # the sensor hung up
+    wait_for(lambda: "version is not 3 (RFC 7854 §4.1); session closed" in n.stderr(), 10)
+    line = [ln for ln in n.stderr().splitlines() if "version is not 3" in ln][0]
+    assert "bmp: message at offset 0" in line
+    # a length past the limit: refused before any buffering
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(bytes([3, 0x7f, 0xff, 0xff, 0xff, 0]))
+        assert s.recv(100) == b""
+    wait_for(lambda: "beyond the limit of 65583 bytes" in n.stderr(), 10)
+    assert n.get("/taxii2/").status_code == 200
+    assert alerts(n, coll) == {}
+    # and a good router is still served afterwards
+    capture = (DATA / "bgp" / "gobgp-hijack.bmp").read_bytes()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(capture)
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S)
+
+
+def test_session_limit_and_idle_timeout(meridian_bin, tmp_path):
+    n, coll, port = sensor_node(meridian_bin, tmp_path, "--bmp-max-sessions", "1",
+                                "--bmp-idle-timeout", "1")
+    try:
+        a = socket.create_connection(("127.0.0.1", port), timeout=10)
+        wait_for(lambda: "connected" in n.stderr(), 10)
+        b = socket.create_connection(("127.0.0.1", port), timeout=10)
+        assert b.recv(10) == b""  # refused: one session already
+        assert "1 sessions already (bmp-max-sessions)" in n.stderr()
+        b.close()
+        assert a.recv(10) == b""  # closed once silent for a second
+        assert "silent past bmp-idle-timeout" in n.stderr()
+        a.close()
+    finally:
+        n.stop()
+
+
+# ---- the GoBGP lab --------------------------------------------------------
+
+GOBGPD = shutil.which("gobgpd")
+GOBGP = shutil.which("gobgp")
+
+
+class Speaker:
+    """One gobgpd on 127.0.0.1 (BGP port, gRPC port), stopped by the test."""
+
+    def __init__(self, tmp_path, name, asn, port, peer_as, peer_port, passive=False, bmp=None):
+        assert GOBGPD and GOBGP, "gobgpd is missing: scripts/bootstrap installs Debian's gobgpd"
+        self.api = free_port()
+        self.conf = tmp_path / f"{name}.toml"
+        afis = "".join(f"""
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "{f}"
+""" for f in ("ipv4-unicast", "ipv6-unicast"))
+        text = f"""
+[global.config]
+  as = {asn}
+  router-id = "10.0.0.{asn % 250}"
+  port = {port}
+  local-address-list = ["127.0.0.1"]
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.1"
+    peer-as = {peer_as}
+  [neighbors.transport.config]
+    remote-port = {peer_port}
+    passive-mode = {"true" if passive else "false"}
+  [neighbors.timers.config]
+    connect-retry = 1
+{afis}"""
+        if bmp is not None:
+            text += f"""
+[[bmp-servers]]
+  [bmp-servers.config]
+    address = "127.0.0.1"
+    port = {bmp}
+    route-monitoring-policy = "pre-policy"
+"""
+        self.conf.write_text(text)
+        self.log = open(tmp_path / f"{name}.log", "w")
+        self.proc = subprocess.Popen(
+            [GOBGPD, "-f", str(self.conf), "-p", "--api-hosts", f"127.0.0.1:{self.api}",
+             "--pprof-disable"], stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cli(self, *args, check=True):
+        p = subprocess.run([GOBGP, "-p", str(self.api), *args], capture_output=True, text=True,
+                           timeout=20)
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    def established(self):
+        p = self.cli("neighbor", check=False)
+        return p.returncode == 0 and "Establ" in p.stdout
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def lab(sensor, tmp_path):
+    n, coll, bmp_port = sensor
+    pa, pb = free_port(), free_port()
+    speakers = []
+    try:
+        monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
+                            bmp=bmp_port)
+        speakers.append(monitored)
+        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
+        speakers.append(announcer)
+        wait_for(monitored.established, 60, step=0.2)
+        wait_for(lambda: "is GoBGP" in n.stderr(), 30)
+        yield n, coll, monitored, announcer
+    finally:
+        for s in speakers:
+            s.stop()
+
+
+def test_gobgp_hijack_alert_over_taxii(lab):
+    n, coll, monitored, announcer = lab
+    announcer.cli("global", "rib", "add", "-a", "ipv4", VICTIM, "origin", "igp",
+                  "nexthop", "192.0.2.1")
+    wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 20)
+    assert alerts(n, coll) == {}  # the legitimate route raises nothing
+    t0 = time.monotonic()
+    announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
+                  "nexthop", "192.0.2.1")
+    wait_for(lambda: len(alerts(n, coll)) > 0, ALERT_BOUND_S, step=0.05)
+    latency = time.monotonic() - t0
+    assert latency < ALERT_BOUND_S
+    # the same hijack, announced again with other attributes: still one alert
+    for med in (10, 20, 30):
+        announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
+                      "nexthop", "192.0.2.1", "med", str(med))
+    # a second hijack after them on the same BMP stream: once its alert is
+    # there, the sensor has read the updates before it
+    announcer.cli("global", "rib", "add", "-a", "ipv4", "203.0.113.0/25", "aspath", "64777",
+                  "nexthop", "192.0.2.1")
+    wait_for(lambda: len(alerts(n, coll)) == 2, ALERT_BOUND_S, step=0.05)
+    got = alerts(n, coll)
+    (oid, a), = [(i, o) for i, o in got.items() if o["extensions"][EXT]["prefix"] == HIJACK]
+    ext = a["extensions"][EXT]
+    assert ext["hijacker_as"] == 64666
+    assert ext["type"] == "S|0|-|-" and ext["origin_as"] == 64666
+    assert ext["peer_as"] == 65002 and ext["ended"] is None
+    assert ext["rov"] == "invalid"
+    assert len(versions(n, coll, oid)) == 1  # the re-announcements changed nothing
+    other = [o for i, o in got.items() if i != oid][0]["extensions"][EXT]
+    assert other["prefix"] == "203.0.113.0/25" and other["hijacker_as"] == 64777
+    # Peer Down: the BGP session goes away, the peer's routes with it
+    announcer.stop()
+    wait_for(lambda: all(a["extensions"][EXT]["ended"] is not None
+                         for a in alerts(n, coll).values()), 30, step=0.1)
+    assert len(alerts(n, coll)) == 2
+    assert len(versions(n, coll, oid)) == 2  # open, then ended
+    assert re.search(r"bmp: \d+ alert version\(s\) stored", n.stderr())
