@@ -121,7 +121,7 @@ static void store_changes(struct sensor_bmp *sb)
 {
     struct batch b = {.sb = sb, .rc = MRD_OK};
     struct feed_counts counts = {0};
-    char *text = NULL;
+    char *text = NULL, after[64] = "";
     enum feed_verdict v;
 
     b.objects = json_array();
@@ -144,11 +144,13 @@ static void store_changes(struct sensor_bmp *sb)
         goto out;
     }
     v = feed_import_stix(sb->im, "bmp", text, strlen(text), &counts);
+    if (sb->oldest_rx != 0) /* else a closed session withdrew routes */
+        (void)snprintf(after, sizeof(after), ", %.3f ms after the route arrived",
+                       (double)(mrd_time_now_usec() - sb->oldest_rx) / 1000.0);
     mrd_log(v == FEED_OK ? MRD_LOG_INFO : MRD_LOG_WARN,
             "bmp: %zu alert version(s) stored in %s (%zu object(s) added, %zu present, %zu "
-            "invalid), %.3f ms after the route arrived",
-            b.alerts, sb->c.coll->id, counts.added, counts.duplicates, counts.invalid,
-            (double)(mrd_time_now_usec() - sb->oldest_rx) / 1000.0);
+            "invalid)%s",
+            b.alerts, sb->c.coll->id, counts.added, counts.duplicates, counts.invalid, after);
 out:
     sb->oldest_rx = 0;
     free(text);
