@@ -86,7 +86,8 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "routing sensor: AS relationships for leaks\n(as 'meridian bgp scan --as-rel')"},
     [CONF_BMP_MAX_SESSIONS] = {"bmp-max-sessions", CONF_UINT, "64", 1, 4096, NULL, "N",
         "routing sensor: BMP sessions at once; more\nare refused"},
-    [CONF_BMP_IDLE_TIMEOUT] = {"bmp-idle-timeout", CONF_UINT, "600", 1, 86400, NULL, "SEC",
-        "routing sensor: close a BMP session silent\nfor SEC seconds"},
+    [CONF_BMP_IDLE_TIMEOUT] = {"bmp-idle-timeout", CONF_UINT, "3600", 1, 604800, NULL, "SEC",
+        "routing sensor: close a BMP session silent\nfor SEC seconds (have routers send\n"
+        "Statistics Reports more often)"},
 };
 /* clang-format on */

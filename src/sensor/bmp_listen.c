@@ -128,11 +128,11 @@ static void store_changes(struct sensor_bmp *sb)
     b.seen = json_object();
     if (b.objects == NULL || b.seen == NULL)
         b.rc = mrd_err_set(&b.err, MRD_E_NOMEM, "bmp: out of memory");
-    if (b.rc == MRD_OK)
-        b.rc = bgp_stix_definitions(b.objects, &b.err);
     bgp_detect_each_changed(sb->det, on_changed, &b);
     if (b.alerts == 0)
         goto out;
+    if (b.rc == MRD_OK) /* what every alert names: the sensor, the extension */
+        b.rc = bgp_stix_definitions(b.objects, &b.err);
     if (b.rc == MRD_OK)
         b.rc = stamp_versions(sb, b.objects, &b.err);
     if (b.rc == MRD_OK)

@@ -1,8 +1,9 @@
 """The live routing sensor (issue 14): `meridian serve --bmp-listen`.
 
-A lab of two real GoBGP speakers (Debian gobgpd) peering over 127.0.0.1:
-the monitored one (AS65001) streams BMP to meridian, its neighbour
-(AS65002) announces a prefix meridian watches, then a more-specific of it
+A lab of real BGP speakers peering over 127.0.0.1: the monitored one, a
+GoBGP (Debian gobgpd, AS65001), streams BMP to meridian; its neighbour
+(AS65002: another GoBGP, or BIRD 2 so that two implementations talk)
+announces a prefix meridian watches, then a more-specific of it
 originated by AS64666. The alert must appear over TAXII within a bound,
 name the victim prefix and the hijacker, stay one alert however many
 UPDATEs carry it, and end when the BGP session goes down (Peer Down). A
@@ -11,6 +12,7 @@ keeps serving. The captured stream of such a lab
 (tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons.
 """
 import json
+import pathlib
 import re
 import shutil
 import socket
@@ -144,6 +146,8 @@ def test_session_limit_and_idle_timeout(meridian_bin, tmp_path):
 
 GOBGPD = shutil.which("gobgpd")
 GOBGP = shutil.which("gobgp")
+BIRD = shutil.which("bird") or "/usr/sbin/bird"
+BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
 
 
 class Speaker:
@@ -268,3 +272,79 @@ def test_gobgp_hijack_alert_over_taxii(lab):
     assert len(alerts(n, coll)) == 2
     assert len(versions(n, coll, oid)) == 2  # open, then ended
     assert re.search(r"bmp: \d+ alert version\(s\) stored", n.stderr())
+
+
+class Bird:
+    """BIRD 2 (Debian bird2, no BMP of its own) as the announcing speaker:
+    the watched /24, and a static /25 with path 64666 to switch on."""
+
+    def __init__(self, tmp_path, port, peer_port):
+        self.ctl = tmp_path / "bird.ctl"
+        conf = tmp_path / "bird.conf"
+        conf.write_text(f"""
+router id 10.0.0.2;
+protocol device {{ }}
+protocol static legit {{ ipv4; route {VICTIM} blackhole; }}
+protocol static hijack {{
+  ipv4;
+  disabled;
+  route {HIJACK} blackhole {{ bgp_path.prepend(64666); }};
+}}
+protocol bgp monitored {{
+  local 127.0.0.1 port {port} as 65002;
+  neighbor 127.0.0.1 port {peer_port} as 65001;
+  multihop;
+  connect retry time 1;
+  ipv4 {{ import none; export all; next hop address 192.0.2.1; }};
+}}
+""")
+        self.log = open(tmp_path / "bird.log", "w")
+        self.proc = subprocess.Popen([BIRD, "-f", "-c", str(conf), "-s", str(self.ctl),
+                                      "-P", str(tmp_path / "bird.pid")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cli(self, *args):
+        p = subprocess.run([BIRDC, "-s", str(self.ctl), *args], capture_output=True, text=True,
+                           timeout=20)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):
+    assert shutil.which(BIRD) or pathlib.Path(BIRD).exists(), \
+        "bird is missing: scripts/bootstrap installs Debian's bird2"
+    n, coll, bmp_port = sensor
+    pa, pb = free_port(), free_port()
+    monitored = bird = None
+    try:
+        monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
+                            bmp=bmp_port)
+        bird = Bird(tmp_path, pb, pa)
+        wait_for(monitored.established, 60, step=0.2)
+        wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 30)
+        assert alerts(n, coll) == {}
+        bird.cli("enable", "hijack")
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
+        (oid, a), = alerts(n, coll).items()
+        ext = a["extensions"][EXT]
+        assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+        assert ext["as_path"] == [65002, 64666] and ext["ended"] is None
+        # BIRD withdraws it: the alert ends (a new version, the same id)
+        bird.cli("disable", "hijack")
+        wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+                 ALERT_BOUND_S, step=0.05)
+        assert len(alerts(n, coll)) == 1
+    finally:
+        for p in (bird, monitored):
+            if p is not None:
+                p.stop()

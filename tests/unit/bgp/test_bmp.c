@@ -223,6 +223,33 @@ static void test_gobgp_capture(void **state)
     assert_non_null(strstr(g.lines + strlen(want), "|STATE|127.0.0.1|65002|6|1\n"));
 }
 
+/* BIRD 2.0.12 announcing to the monitored GoBGP: the same story, BIRD's
+ * UPDATEs (ORIGIN IGP) as GoBGP reported them, then BIRD stopped. */
+static void test_bird_capture(void **state)
+{
+    const char *path = MRD_TEST_DATA "/bgp/bird-gobgp-hijack.bmp";
+    FILE *f = fopen(path, "rb");
+    struct w w = {0};
+    struct got g;
+    struct mrd_err err = {0};
+    const char *hijack =
+        "|A|127.0.0.1|65002|203.0.113.128/25|65002 64666|IGP|192.0.2.1|0|0||NAG||\n";
+    const char *a, *wd, *down;
+    (void)state;
+    assert_non_null(f);
+    w.n = fread(w.b, 1, sizeof(w.b), f);
+    fclose(f);
+    assert_int_equal(decode(&w, &g, &err), MRD_OK);
+    a = strstr(g.lines, hijack);
+    wd = strstr(g.lines, "|W|127.0.0.1|65002|203.0.113.128/25\n");
+    down = strstr(g.lines, "|STATE|127.0.0.1|65002|6|1\n");
+    assert_non_null(strstr(g.lines, "|A|127.0.0.1|65002|203.0.113.0/24|65002|IGP|"));
+    assert_non_null(a);
+    assert_non_null(wd);
+    assert_non_null(down);
+    assert_true(a < wd && wd < down);
+}
+
 static void test_addpath_and_as2(void **state)
 {
     struct w w = {0};
@@ -349,9 +376,8 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gobgp_capture),
-        cmocka_unit_test(test_addpath_and_as2),
-        cmocka_unit_test(test_views),
+        cmocka_unit_test(test_gobgp_capture),   cmocka_unit_test(test_bird_capture),
+        cmocka_unit_test(test_addpath_and_as2), cmocka_unit_test(test_views),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
