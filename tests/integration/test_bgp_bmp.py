@@ -39,12 +39,17 @@ def free_port():
     return port
 
 
-def sensor_node(meridian_bin, tmp_path, *extra):
+def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
     work = tmp_path / "node"
     work.mkdir()
     n = Node(meridian_bin, work)
     n.init()
-    coll = n.collection(alias="routing")
+    grants = [("own", True, True)]
+    if victim:  # a constituent that owns the watched prefix (docs/notify.md)
+        n.org("victim", "constituent")
+        n.cli("asset", "add", "--org", "victim", "--data", n.data, VICTIM)
+        grants.append(("victim", True, False))
+    coll = n.collection(alias="routing", grants=grants)
     cfg = tmp_path / "watch.json"
     cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
     vrps = tmp_path / "vrps.csv"
@@ -123,6 +128,26 @@ def test_garbage_is_disconnected_and_node_keeps_serving(sensor):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(capture)
         wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S)
+
+
+def test_alert_reaches_the_victim_through_early_warning(meridian_bin, tmp_path):
+    n, coll, port = sensor_node(meridian_bin, tmp_path, victim=True)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+
+            def notes():
+                p = n.cli("notify", "list", "--json", "--org", "victim", "--data", n.data)
+                return json.loads(p.stdout)["notifications"]
+            wait_for(lambda: any(HIJACK in x["value"] for x in notes()), 20, step=0.2)
+        hit = [x for x in notes() if HIJACK in x["value"]][0]
+        assert hit["asset"] == VICTIM, hit
+        # what routes is the alert's address object (docs/bgp.md)
+        (alert,) = alerts(n, coll).values()
+        assert hit["object_id"].startswith("ipv4-addr--")
+        assert hit["object_id"] in alert["object_refs"]
+    finally:
+        n.stop()
 
 
 def test_session_limit_and_idle_timeout(meridian_bin, tmp_path):
