@@ -250,6 +250,28 @@ static void test_bird_capture(void **state)
     assert_true(a < wd && wd < down);
 }
 
+/* GoBGP peers negotiating ADD-PATH (RFC 7911) for IPv4: the monitored
+ * speaker's Peer Up carries it in both OPENs, and the Route Monitoring
+ * UPDATEs carry path identifiers, two paths of one prefix. Decoded without
+ * them, the identifiers would be read as prefix bytes. */
+static void test_gobgp_addpath_capture(void **state)
+{
+    const char *path = MRD_TEST_DATA "/bgp/gobgp-addpath.bmp";
+    FILE *f = fopen(path, "rb");
+    struct w w = {0};
+    struct got g;
+    struct mrd_err err = {0};
+    (void)state;
+    assert_non_null(f);
+    w.n = fread(w.b, 1, sizeof(w.b), f);
+    fclose(f);
+    assert_int_equal(decode(&w, &g, &err), MRD_OK);
+    assert_non_null(
+        strstr(g.lines, "|A|127.0.0.1|65002|203.0.113.0/24|1|65002|IGP|192.0.2.1|0|0||NAG||\n"));
+    assert_non_null(strstr(
+        g.lines, "|A|127.0.0.1|65002|203.0.113.0/24|2|65002 64666|IGP|192.0.2.2|0|0||NAG||\n"));
+}
+
 static void test_addpath_and_as2(void **state)
 {
     struct w w = {0};
@@ -376,8 +398,11 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gobgp_capture),   cmocka_unit_test(test_bird_capture),
-        cmocka_unit_test(test_addpath_and_as2), cmocka_unit_test(test_views),
+        cmocka_unit_test(test_gobgp_capture),
+        cmocka_unit_test(test_bird_capture),
+        cmocka_unit_test(test_gobgp_addpath_capture),
+        cmocka_unit_test(test_addpath_and_as2),
+        cmocka_unit_test(test_views),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
