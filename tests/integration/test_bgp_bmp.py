@@ -63,9 +63,9 @@ def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
     return n, coll, int(m.group(1))
 
 
-def alerts(n, coll):
+def alerts(n, coll, root="api1"):
     """The routing alerts of the collection (latest versions), by id."""
-    items, _ = n.page_all(n.objects_path(coll), params={"match[type]": "observed-data"})
+    items, _ = n.page_all(n.objects_path(coll, root), params={"match[type]": "observed-data"})
     return {o["id"]: o for o in items if EXT in o.get("extensions", {})}
 
 
@@ -373,3 +373,31 @@ def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):
         for p in (bird, monitored):
             if p is not None:
                 p.stop()
+
+
+def test_live_alert_federates_signed(meridian_bin, tmp_path):
+    from test_fed_propagation import Fed
+    fed = Fed(meridian_bin, tmp_path)
+    try:
+        a = fed.node("A", start=False)
+        key = fed.pubkey("A")  # the node key exists before serve loads it
+        cfg = tmp_path / "watch.json"
+        cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
+        a.extra_args += ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", fed.coll["A"],
+                         "--bmp-config", str(cfg), "--bmp-tlp", "green"]
+        a.start()
+        port = int(re.search(r"BMP on 127\.0\.0\.1:(\d+)", a.stderr()).group(1))
+        fed.node("B")
+        fed.link("A", "B", "pull")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+            wait_for(lambda: len(alerts(a, fed.coll["A"], a.root)) == 1, ALERT_BOUND_S)
+        (oid, at_a), = alerts(a, fed.coll["A"], a.root).items()
+        fed.sync("B")
+        at_b = [o for o in fed.objects("B") if o["id"] == oid]
+        assert at_b, "the alert did not reach B"
+        assert sig_of(at_b[0]) is not None and sig_of(at_b[0])["public_key"] == key
+        assert sig_of(at_b[0]) == sig_of(at_a)
+        assert at_b[0]["extensions"][EXT]["hijacker_as"] == 64666
+    finally:
+        fed.stop()
