@@ -152,15 +152,25 @@ def test_alert_reaches_the_victim_through_early_warning(meridian_bin, tmp_path):
 
 def test_session_limit_and_idle_timeout(meridian_bin, tmp_path):
     n, coll, port = sensor_node(meridian_bin, tmp_path, "--bmp-max-sessions", "1",
-                                "--bmp-idle-timeout", "1")
+                                "--bmp-idle-timeout", "2")
+    init = bytes([3, 0, 0, 0, 15, 4, 0, 2, 0, 5]) + b"alive"  # Initiation, sysName
     try:
         a = socket.create_connection(("127.0.0.1", port), timeout=10)
-        wait_for(lambda: "connected" in n.stderr(), 10)
-        b = socket.create_connection(("127.0.0.1", port), timeout=10)
-        assert b.recv(10) == b""  # refused: one session already
+        a.sendall(init)
+        wait_for(lambda: "is alive" in n.stderr(), 10)
+        b = socket.create_connection(("127.0.0.1", port), timeout=0.2)
+        refused = False
+        end = time.monotonic() + 20
+        while not refused and time.monotonic() < end:
+            a.sendall(init)  # a stays busy, so only the limit can close b
+            try:
+                refused = b.recv(10) == b""
+            except socket.timeout:
+                pass
+        assert refused, "a second session was accepted"
         assert "1 sessions already (bmp-max-sessions)" in n.stderr()
         b.close()
-        assert a.recv(10) == b""  # closed once silent for a second
+        assert a.recv(10) == b""  # silent now: closed after 2 s
         assert "silent past bmp-idle-timeout" in n.stderr()
         a.close()
     finally:
