@@ -531,6 +531,14 @@ void bgp_detect_each(struct bgp_detect *det, void (*fn)(const struct bgp_event *
 void bgp_detect_each_changed(struct bgp_detect *det,
                              void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx);
 
+/* Forgets the events that ended (and outage-end events), so that a
+ * detector that runs for months holds its open events, not its history.
+ * Does nothing while changes are unreported (call right after
+ * bgp_detect_each_changed) or when out of memory. bgp_detect_each no longer
+ * lists what was forgotten; the same event seen again is a new event, as
+ * after its end. */
+void bgp_detect_forget_ended(struct bgp_detect *det);
+
 const char *bgp_event_kind_name(enum bgp_event_kind k); /* "hijack", "leak", "outage", ... */
 
 /* The event as the JSON object `meridian bgp scan --json` prints. */

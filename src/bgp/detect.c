@@ -646,6 +646,12 @@ void bgp_detect_each(struct bgp_detect *d, void (*fn)(const struct bgp_event *ev
     mrd_free(order);
 }
 
+static int cmp_index(const void *pa, const void *pb)
+{
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
 void bgp_detect_each_changed(struct bgp_detect *d,
                              void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx)
 {
@@ -653,6 +659,8 @@ void bgp_detect_each_changed(struct bgp_detect *d,
         for (size_t i = 0; i < d->nev; i++)
             hand_out(d, &d->ev[i], fn, ctx);
     } else {
+        if (d->nchanged > 1) /* creation order */
+            qsort(d->changed, d->nchanged, sizeof(*d->changed), cmp_index);
         for (size_t i = 0; i < d->nchanged; i++)
             hand_out(d, &d->ev[d->changed[i]], fn, ctx);
     }
@@ -660,6 +668,56 @@ void bgp_detect_each_changed(struct bgp_detect *d,
         d->ev[d->changed[i]].changed = false;
     d->nchanged = 0;
     d->changed_nomem = false;
+}
+
+void bgp_detect_forget_ended(struct bgp_detect *d)
+{
+    int32_t *map = NULL;
+    uint32_t *pool = NULL;
+    size_t n = 0, npool = 0;
+
+    /* Unreported changes would lose their event: forget nothing then. */
+    if (d->nchanged > 0 || d->changed_nomem || d->nev == 0)
+        return;
+    for (size_t i = 0; i < d->nev; i++)
+        if (!d->ev[i].ev.ended && d->ev[i].ev.kind != BGP_EV_OUTAGE_END)
+            npool += d->ev[i].path_len;
+    map = mrd_calloc(d->nev, sizeof(*map));
+    pool = mrd_calloc(npool + 1, sizeof(*pool));
+    if (map == NULL || pool == NULL)
+        goto out; /* out of memory: keep everything, try again next time */
+    npool = 0;
+    for (size_t i = 0; i < d->nev; i++) {
+        struct evrec *e = &d->ev[i];
+        map[i] = -1;
+        if (e->ev.ended || e->ev.kind == BGP_EV_OUTAGE_END)
+            continue;
+        if (e->path_len > 0)
+            memcpy(pool + npool, d->pool + e->path_off, e->path_len * sizeof(*pool));
+        e->path_off = npool;
+        npool += e->path_len;
+        map[i] = (int32_t)n;
+        d->ev[n++] = *e;
+    }
+    /* Routes carry only open events; event keys may name forgotten ones,
+     * which then count as absent (the next occurrence is a new event). */
+    for (size_t i = 0; i < d->routes.n; i++)
+        for (int k = 0; k < 2; k++)
+            if (d->routes.e[i].v[k] >= 0)
+                d->routes.e[i].v[k] = map[d->routes.e[i].v[k]];
+    for (size_t i = 0; i < d->evkeys.n; i++)
+        if (d->evkeys.e[i].v[0] >= 0)
+            d->evkeys.e[i].v[0] = map[d->evkeys.e[i].v[0]];
+    for (size_t g = 0; d->grp != NULL && g < d->cfg->ngroups; g++)
+        d->grp[g].ev = d->grp[g].out ? map[d->grp[g].ev] : -1;
+    mrd_free(d->pool);
+    d->pool = pool;
+    d->npool = d->cappool = npool;
+    pool = NULL;
+    d->nev = n;
+out:
+    mrd_free(map);
+    mrd_free(pool);
 }
 
 const char *bgp_event_kind_name(enum bgp_event_kind k)

@@ -112,6 +112,10 @@ static enum mrd_code stamp_versions(struct sensor_bmp *sb, json_t *objects, stru
         if (json_object_set_new(o, "modified", json_string(ts)) != 0 ||
             json_object_set_new(sb->versions, id, json_integer(t)) != 0)
             return mrd_err_set(err, MRD_E_NOMEM, "bmp: out of memory");
+        /* an ended event has no later version: forget it (as the detector does) */
+        if (!json_is_null(json_object_get(
+                json_object_get(json_object_get(o, "extensions"), BGP_STIX_EXT_ID), "ended")))
+            (void)json_object_del(sb->versions, id);
     }
     return MRD_OK;
 }
@@ -129,6 +133,7 @@ static void store_changes(struct sensor_bmp *sb)
     if (b.objects == NULL || b.seen == NULL)
         b.rc = mrd_err_set(&b.err, MRD_E_NOMEM, "bmp: out of memory");
     bgp_detect_each_changed(sb->det, on_changed, &b);
+    bgp_detect_forget_ended(sb->det); /* memory follows the open events */
     if (b.alerts == 0)
         goto out;
     if (b.rc == MRD_OK) /* what every alert names: the sensor, the extension */

@@ -4,7 +4,8 @@
  * Route Monitoring UPDATEs through the shared UPDATE decoder), fed the way
  * the listener in `meridian serve` feeds it: framed message by message,
  * every route formatted as a bgpdump line and handed to the
- * hijack/leak/outage detector under a fixed configuration. The input is
+ * hijack/leak/outage detector under a fixed configuration, whose changed
+ * events are reported and ended ones forgotten after each message. The input is
  * also decoded in two pieces split at its first byte, as a TCP stream
  * arrives, which must give the same result. Nothing may crash, leak or
  * read outside the buffer; an error must carry a message; a framed
@@ -84,6 +85,9 @@ static size_t run(const uint8_t *in, size_t size, size_t cut)
             goto out;
         }
         off += n;
+        /* what the sensor does after each read: report, then forget */
+        bgp_detect_each_changed(c.det, on_event, NULL);
+        bgp_detect_forget_ended(c.det);
     }
     ret = c.routes;
 out:

@@ -276,6 +276,36 @@ static void test_changed_events(void **state)
     assert_int_equal(s.ev[2].ended_at, 14);
     bgp_detect_each_changed(d, collect, &s);
     assert_int_equal(s.n, 3);
+
+    /* A second event stays open while the first is forgotten. */
+    PATH(65103, 174, 64777);
+    feed(d, BGP_ROUTE_ANNOUNCE, 15, 3, "203.0.113.0/24");
+    bgp_detect_forget_ended(d); /* a change is unreported: nothing forgotten */
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 4);
+    bgp_detect_forget_ended(d);
+    memset(&s, 0, sizeof(s));
+    bgp_detect_each(d, collect, &s);
+    assert_int_equal(s.n, 1); /* only the open one is left */
+    assert_int_equal(s.ev[0].hijacker_as, 64777);
+    assert_int_equal(s.ev[0].first_seen, 15);
+    /* the forgotten hijack again: a new event; the open one still ends */
+    PATH(65101, 174, 64666);
+    feed(d, BGP_ROUTE_ANNOUNCE, 16, 1, "203.0.113.0/24");
+    feed(d, BGP_ROUTE_WITHDRAW, 17, 3, "203.0.113.0/24");
+    memset(&s, 0, sizeof(s));
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ev[0].hijacker_as, 64777);
+    assert_true(s.ev[0].ended);
+    assert_int_equal(s.ev[1].hijacker_as, 64666);
+    assert_int_equal(s.ev[1].first_seen, 16);
+    assert_false(s.ev[1].ended);
+    bgp_detect_forget_ended(d);
+    memset(&s, 0, sizeof(s));
+    bgp_detect_each(d, collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ev[0].first_seen, 16);
     bgp_detect_free(d);
 }
 
