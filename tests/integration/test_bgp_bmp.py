@@ -24,19 +24,12 @@ import pytest
 from conftest import DATA
 from node import Node, wait_for
 from test_fed_signatures import sig_of
+from test_ops import free_port
 
 EXT = "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
 VICTIM = "203.0.113.0/24"
 HIJACK = "203.0.113.128/25"
 ALERT_BOUND_S = 15  # from the UPDATE to the alert readable over TAXII
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
@@ -185,6 +178,18 @@ BIRD = shutil.which("bird") or "/usr/sbin/bird"
 BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
 
 
+def stop_daemon(proc, log):
+    """SIGTERM, then SIGKILL after 10 s; closes its log."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    log.close()
+
+
 class Speaker:
     """One gobgpd on 127.0.0.1 (BGP port, gRPC port), stopped by the test."""
 
@@ -240,14 +245,7 @@ class Speaker:
         return p.returncode == 0 and "Establ" in p.stdout
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
+        stop_daemon(self.proc, self.log)
 
 
 @pytest.fixture
@@ -345,14 +343,7 @@ protocol bgp monitored {{
         return p.stdout
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
+        stop_daemon(self.proc, self.log)
 
 
 def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):

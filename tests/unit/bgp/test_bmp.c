@@ -13,38 +13,11 @@
 
 #include "bgp/bgp.h"
 
+#include "wire.h"
+
 #ifndef MRD_TEST_DATA
 #define MRD_TEST_DATA "tests/data"
 #endif
-
-struct w {
-    uint8_t b[4096];
-    size_t n;
-};
-
-static void put(struct w *w, const void *p, size_t n)
-{
-    assert_true(w->n + n <= sizeof(w->b));
-    memcpy(w->b + w->n, p, n);
-    w->n += n;
-}
-
-static void u8(struct w *w, uint8_t v)
-{
-    put(w, &v, 1);
-}
-
-static void u16(struct w *w, uint16_t v)
-{
-    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-    put(w, b, 2);
-}
-
-static void u32(struct w *w, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    put(w, b, 4);
-}
 
 static const uint8_t marker[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -164,6 +137,20 @@ static void route_mon(struct w *w, uint8_t flags, unsigned asn_size, uint32_t pa
     bmp_end(w, start);
 }
 
+/* Reads tests/data/bgp/NAME into w. */
+static void read_fixture(const char *name, struct w *w)
+{
+    char path[512];
+    FILE *f;
+    (void)snprintf(path, sizeof(path), "%s/bgp/%s", MRD_TEST_DATA, name);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    memset(w, 0, sizeof(*w));
+    w->n = fread(w->b, 1, sizeof(w->b), f);
+    fclose(f);
+    assert_true(w->n > 0 && w->n < sizeof(w->b));
+}
+
 struct got {
     char lines[2048];
     size_t n;
@@ -199,9 +186,7 @@ static enum mrd_code decode(const struct w *w, struct got *g, struct mrd_err *er
  * its withdrawal, a Statistics Report and the Peer Down of a reset. */
 static void test_gobgp_capture(void **state)
 {
-    const char *path = MRD_TEST_DATA "/bgp/gobgp-hijack.bmp";
-    FILE *f = fopen(path, "rb");
-    struct w w = {0};
+    struct w w;
     struct got g;
     struct mrd_err err = {0};
     const char *want =
@@ -213,9 +198,7 @@ static void test_gobgp_capture(void **state)
         "0|0||NAG||\n"
         "BGP4MP|1796629516|W|127.0.0.1|65002|203.0.113.128/25\n";
     (void)state;
-    assert_non_null(f);
-    w.n = fread(w.b, 1, sizeof(w.b), f);
-    fclose(f);
+    read_fixture("gobgp-hijack.bmp", &w);
     assert_true(bgp_bmp_sniff(w.b, w.n));
     assert_int_equal(decode(&w, &g, &err), MRD_OK);
     assert_memory_equal(g.lines, want, strlen(want));
@@ -227,18 +210,14 @@ static void test_gobgp_capture(void **state)
  * UPDATEs (ORIGIN IGP) as GoBGP reported them, then BIRD stopped. */
 static void test_bird_capture(void **state)
 {
-    const char *path = MRD_TEST_DATA "/bgp/bird-gobgp-hijack.bmp";
-    FILE *f = fopen(path, "rb");
-    struct w w = {0};
+    struct w w;
     struct got g;
     struct mrd_err err = {0};
     const char *hijack =
         "|A|127.0.0.1|65002|203.0.113.128/25|65002 64666|IGP|192.0.2.1|0|0||NAG||\n";
     const char *a, *wd, *down;
     (void)state;
-    assert_non_null(f);
-    w.n = fread(w.b, 1, sizeof(w.b), f);
-    fclose(f);
+    read_fixture("bird-gobgp-hijack.bmp", &w);
     assert_int_equal(decode(&w, &g, &err), MRD_OK);
     a = strstr(g.lines, hijack);
     wd = strstr(g.lines, "|W|127.0.0.1|65002|203.0.113.128/25\n");
@@ -256,15 +235,11 @@ static void test_bird_capture(void **state)
  * them, the identifiers would be read as prefix bytes. */
 static void test_gobgp_addpath_capture(void **state)
 {
-    const char *path = MRD_TEST_DATA "/bgp/gobgp-addpath.bmp";
-    FILE *f = fopen(path, "rb");
-    struct w w = {0};
+    struct w w;
     struct got g;
     struct mrd_err err = {0};
     (void)state;
-    assert_non_null(f);
-    w.n = fread(w.b, 1, sizeof(w.b), f);
-    fclose(f);
+    read_fixture("gobgp-addpath.bmp", &w);
     assert_int_equal(decode(&w, &g, &err), MRD_OK);
     assert_non_null(
         strstr(g.lines, "|A|127.0.0.1|65002|203.0.113.0/24|1|65002|IGP|192.0.2.1|0|0||NAG||\n"));
