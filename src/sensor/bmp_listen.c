@@ -62,6 +62,8 @@ struct sensor_bmp {
     struct bgp_detect *det;
     struct feed_importer *im;
     json_t *versions;  /* observed-data id -> the last stored modified (usec) */
+    json_t *stored;    /* ids of the SCOs already stored (they never change) */
+    bool defs_stored;  /* the identity and extension definition are stored */
     uint32_t clock;    /* seconds: routes are stamped with it */
     int64_t oldest_rx; /* receive time of the oldest unstored change, 0: none */
     struct mrd_err route_err;
@@ -128,15 +130,18 @@ static void store_changes(struct sensor_bmp *sb)
     char *text = NULL, after[64] = "";
     enum feed_verdict v;
 
+    /* Objects stored once are not sent again: signed here afresh, the same
+     * version would carry other signature bytes (a conflict, not a
+     * duplicate). */
     b.objects = json_array();
-    b.seen = json_object();
-    if (b.objects == NULL || b.seen == NULL)
+    b.seen = sb->stored;
+    if (b.objects == NULL)
         b.rc = mrd_err_set(&b.err, MRD_E_NOMEM, "bmp: out of memory");
     bgp_detect_each_changed(sb->det, on_changed, &b);
     bgp_detect_forget_ended(sb->det); /* memory follows the open events */
     if (b.alerts == 0)
         goto out;
-    if (b.rc == MRD_OK) /* what every alert names: the sensor, the extension */
+    if (b.rc == MRD_OK && !sb->defs_stored) /* the sensor, the extension */
         b.rc = bgp_stix_definitions(b.objects, &b.err);
     if (b.rc == MRD_OK)
         b.rc = stamp_versions(sb, b.objects, &b.err);
@@ -149,6 +154,12 @@ static void store_changes(struct sensor_bmp *sb)
         goto out;
     }
     v = feed_import_stix(sb->im, "bmp", text, strlen(text), &counts);
+    if (v == FEED_FAILED) { /* send everything again next time */
+        json_object_clear(sb->stored);
+        sb->defs_stored = false;
+    } else {
+        sb->defs_stored = true;
+    }
     if (sb->oldest_rx != 0) /* else a closed session withdrew routes */
         (void)snprintf(after, sizeof(after), ", %.3f ms after the route arrived",
                        (double)(mrd_time_now_usec() - sb->oldest_rx) / 1000.0);
@@ -160,7 +171,6 @@ out:
     sb->oldest_rx = 0;
     free(text);
     json_decref(b.objects);
-    json_decref(b.seen);
 }
 
 static void on_import_msg(void *ctx, enum feed_msg_kind kind, const char *text)
@@ -416,7 +426,8 @@ enum mrd_code sensor_bmp_start(const struct sensor_bmp_config *c, struct sensor_
     feed_list_opts_init(&io.list);
     sb->s = mrd_calloc(c->max_sessions + 1, sizeof(*sb->s));
     sb->versions = json_object();
-    if (sb->s == NULL || sb->versions == NULL) {
+    sb->stored = json_object();
+    if (sb->s == NULL || sb->versions == NULL || sb->stored == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "bmp: out of memory");
         goto fail;
     }
@@ -465,6 +476,7 @@ void sensor_bmp_stop(struct sensor_bmp *sb)
     feed_importer_free(sb->im);
     bgp_detect_free(sb->det);
     json_decref(sb->versions);
+    json_decref(sb->stored);
     mrd_free(sb->s);
     mrd_free(sb);
 }
