@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cli_bgp.h"
 #include "cli/cli_data.h"
 #include "cli/cli_feed.h"
 #include "cli/cli_fed.h"
@@ -73,6 +74,12 @@ static const char usage_tail[] =
     "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
+    "\n"
+    "Routing sensor (docs/bgp.md, \"Live sensor\"): with bmp-listen, routers and\n"
+    "collectors stream BMP (RFC 7854) to that address; their routes go through the\n"
+    "detectors of 'meridian bgp scan' (bmp-config, bmp-as-rel, bmp-vrps) and each\n"
+    "alert is stored, signed, in bmp-collection at bmp-tlp, one STIX object per\n"
+    "event, a new version when it changes (ends, more peers carry it).\n"
     "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
@@ -352,6 +359,7 @@ static int run(int argc, char **argv)
     struct feed_runner *feeds = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
+    struct cli_sensor *sensor = NULL;
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
     struct ckpt_signer signer;
@@ -468,6 +476,8 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
+    if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK)
+        goto out;
     {
         struct dash_config dc = {.privacy = cli_fed_privacy(fed),
                                  .st = st,
@@ -529,6 +539,7 @@ out:
     http_server_free(msrv);
     http_server_free(srv);
     feed_runner_stop(feeds);
+    cli_sensor_stop(sensor);
     cli_fed_stop(fed);
     notify_service_stop(notify);
     ledger_service_stop(ledger);
