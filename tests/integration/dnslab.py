@@ -261,3 +261,48 @@ zone:
         (no cache survives), after a scenario changed what they serve."""
         self.write_zones()
         self.restart("root", "tld", "zone", "hijack", "vantage", "forger")
+
+
+# ---- fuzz seeds: `ip`-capable root, from the repository's top directory:
+#   /usr/bin/python3 tests/integration/dnslab.py seeds tests/fuzz/corpus/dns
+# Each seed is selector byte 0 (fuzz_dns: one message) and a real answer
+# from the lab's servers (referrals, signed answers with RRSIG, DNSKEY, DS,
+# NSEC, SERVFAIL with an Extended DNS Error).
+
+def _query(name, qtype, rd=False, cd=False, do=True):
+    flags = (0x0100 if rd else 0) | (0x0010 if cd else 0)
+    q = struct.pack(">HHHHHH", 0x1234, flags, 1, 0, 0, 1)
+    for label in name.strip(".").split("."):
+        if label:
+            q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", qtype, 1)
+    return q + b"\0" + struct.pack(">HHIH", 41, 1232, 0x8000 if do else 0, 0)
+
+
+def capture_seeds(out):
+    import tempfile
+    asks = [(ROOT, "example.tld.", 2, False), (ROOT, ".", 48, False), (TLD, "example.tld.", 43,
+                                                                       False),
+            (TLD, "nosuch.tld.", 1, False), (ZONE, "example.tld.", 6, False),
+            (ZONE, "example.tld.", 48, False), (ZONE, "www.example.tld.", 1, False),
+            (VANTAGE, "www.example.tld.", 1, True), (FORGER, "www.example.tld.", 1, True)]
+    probe = ("import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+             "s.settimeout(2)\ns.sendto(bytes.fromhex(sys.argv[2]),(sys.argv[1],53))\n"
+             "print(s.recvfrom(65535)[0].hex())\n")
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work, Lab(work) as lab:
+        lab.zone_sig_offset = (-10 * 86400, -86400)  # for a SERVFAIL with EDE 7 too
+        lab.reload()
+        asks.append((VANTAGE, "example.tld.", 6, True))
+        for i, (server, name, qtype, rd) in enumerate(asks):
+            p = lab.ns_run("/usr/bin/python3", "-c", probe, server, _query(name, qtype, rd).hex())
+            with open(os.path.join(out, f"lab-{i:02d}"), "wb") as f:
+                f.write(b"\0" + bytes.fromhex(p.stdout.strip()))
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "seeds":
+        capture_seeds(sys.argv[2])
+    else:
+        sys.exit("usage: dnslab.py seeds OUTDIR")
