@@ -278,6 +278,40 @@ out:
     return rc;
 }
 
+/* The NS set the zone's own server gives against the parent's. */
+static enum mrd_code check_child_ns(struct round *r, const struct dns_name *zone,
+                                    const struct dns_deleg *d, const char *server,
+                                    struct mrd_err *err)
+{
+    struct dns_xfer x = {0};
+    json_t *child = json_array();
+    enum mrd_code rc;
+
+    if (child == NULL)
+        return nomem(err);
+    rc = dns_ask(r->t, server, zone, DNS_T_NS, DNS_Q_NOEDNS, &x, err);
+    if (rc != MRD_OK || x.status != DNS_XFER_OK || x.msg->rcode != DNS_RCODE_NOERROR ||
+        (x.msg->flags & DNS_F_AA) == 0)
+        goto out;
+    for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
+        const struct dns_rr *rr = &x.msg->rr[k];
+        char s[DNS_MAX_NAME_STR];
+        if (rr->section == DNS_SEC_ANSWER && rr->type == DNS_T_NS &&
+            dns_name_eq(&rr->owner, zone)) {
+            dns_name_format(&rr->u.target, s);
+            rc = dns__set_add(child, s, err);
+        }
+    }
+    dns__set_sort(child);
+    if (rc == MRD_OK && json_array_size(child) > 0 && !json_equal(child, d->ns))
+        rc = add(r, "delegation", r->zone, "authoritative", NULL, "child-ns", json_deep_copy(d->ns),
+                 json_incref(child), json_pack("{s:s}", "server", server), err);
+out:
+    dns__xfer_release(&x);
+    json_decref(child);
+    return rc;
+}
+
 static const json_t *baseline_zone(const json_t *baseline, const char *zone)
 {
     size_t i;
@@ -298,8 +332,10 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
     struct mrd_err derr = {0};
     enum mrd_code rc;
     const char *ok_server = NULL;
-    json_t *servers = NULL;
-    size_t vfailed = 0;
+    json_t *servers = NULL, *serials = json_object();
+    size_t vfailed = 0, nserials = 0;
+    uint32_t serial = 0;
+    bool serial_differs = false;
     bool *failed = NULL;
 
     dns_name_format(&z->zone, r->zone);
@@ -321,7 +357,7 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
     }
     /* The zone's own servers, asked directly. */
     servers = json_object();
-    if (servers == NULL) {
+    if (servers == NULL || serials == NULL) {
         rc = nomem(err);
         goto out;
     }
@@ -332,14 +368,41 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
         if (rc != MRD_OK)
             break;
         if (x.status == DNS_XFER_OK && x.msg->rcode == DNS_RCODE_NOERROR &&
-            (x.msg->flags & DNS_F_AA) && ok_server == NULL)
-            ok_server = d.next[i];
+            (x.msg->flags & DNS_F_AA)) {
+            if (ok_server == NULL)
+                ok_server = d.next[i];
+            for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
+                const struct dns_rr *rr = &x.msg->rr[k];
+                if (rr->section != DNS_SEC_ANSWER || rr->type != DNS_T_SOA)
+                    continue;
+                if (nserials > 0 && rr->u.soa.serial != serial)
+                    serial_differs = true;
+                serial = rr->u.soa.serial;
+                nserials++;
+                if (json_object_set_new(serials, d.next[i], json_integer(serial)) != 0)
+                    rc = nomem(err);
+                break;
+            }
+        }
         if (json_object_set_new(servers, d.next[i], json_string(xfer_status(&x, st))) != 0)
             rc = nomem(err);
         dns__xfer_release(&x);
     }
     if (rc != MRD_OK)
         goto out;
+    /* Zonemaster's consistency tests: one SOA serial on every server, and
+     * the zone's own NS set equal to the parent's. */
+    if (serial_differs) {
+        rc = add(r, "delegation", r->zone, "authoritative", NULL, "soa-serial",
+                 json_string("one SOA serial on every server"), json_incref(serials), NULL, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (ok_server != NULL) {
+        rc = check_child_ns(r, &z->zone, &d, ok_server, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
     if (ok_server == NULL) {
         rc = add(r, "outage", r->zone, "authoritative", NULL, "servers",
                  json_string("SOA with authority"), json_incref(servers), NULL, err);
@@ -401,6 +464,7 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
 out:
     mrd_free(failed);
     json_decref(servers);
+    json_decref(serials);
     dns__deleg_release(&d);
     return rc;
 }

@@ -32,6 +32,8 @@ struct world {
     bool bogus;      /* the vantage fails validation (EDE 7) unless CD */
     bool auth_down;  /* 10.0.0.2 does not answer; the vantage SERVFAILs */
     bool wrong_ds;   /* the parent's DS names another key */
+    bool child_ns;   /* the zone's server lists ns2.example. as its NS */
+    bool two;        /* the root adds ns2.example. (10.0.0.3), whose SOA serial is 8 */
     int64_t sig_exp; /* RRSIG expiration relative to NOW */
     unsigned queries;
 };
@@ -57,7 +59,11 @@ static void referral(struct mb *m)
         mb_rr(m, 3, "ns9.example.", DNS_T_A, a66, 4);
     } else {
         mb_rr_name(m, 2, "example.", DNS_T_NS, "ns1.example.");
+        if (W.two)
+            mb_rr_name(m, 2, "example.", DNS_T_NS, "ns2.example.");
         mb_rr(m, 3, "ns1.example.", DNS_T_A, a2, 4);
+        if (W.two)
+            mb_rr(m, 3, "ns2.example.", DNS_T_A, "\x0a\x00\x00\x03", 4);
     }
 }
 
@@ -81,7 +87,7 @@ static void rrsig(struct mb *m, const char *owner, uint16_t covered)
     mb_rr(m, 1, owner, DNS_T_RRSIG, r, k);
 }
 
-static void soa(struct mb *m)
+static void soa(struct mb *m, uint8_t serial)
 {
     uint8_t r[128];
     struct dns_name n;
@@ -89,7 +95,7 @@ static void soa(struct mb *m)
     (void)dns_name_parse("ns1.example.", 12, &n, NULL);
     memcpy(r, n.wire, n.len), k += n.len;
     memcpy(r + k, n.wire, n.len), k += n.len;
-    memset(r + k, 0, 20), r[k + 3] = 7, k += 20;
+    memset(r + k, 0, 20), r[k + 3] = serial, k += 20;
     mb_rr(m, 1, "example.", DNS_T_SOA, r, k);
 }
 
@@ -124,8 +130,9 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         } else {
             referral(&m);
         }
-    } else if (strcmp(server, "10.0.0.2") == 0 || strcmp(server, "10.0.0.66") == 0) {
-        bool evil = strcmp(server, "10.0.0.66") == 0;
+    } else if (strcmp(server, "10.0.0.2") == 0 || strcmp(server, "10.0.0.66") == 0 ||
+               strcmp(server, "10.0.0.3") == 0) {
+        bool evil = strcmp(server, "10.0.0.66") == 0, second = strcmp(server, "10.0.0.3") == 0;
         if (W.auth_down && !evil) {
             ret->status = DNS_XFER_TIMEOUT;
             dns_msg_free(q);
@@ -134,9 +141,12 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         mb_start(&m, q->id, flags | DNS_F_AA);
         mb_question(&m, qn, q->qtype);
         if (q->qtype == DNS_T_NS && strcmp(qn, "example.") == 0) {
-            mb_rr_name(&m, 1, "example.", DNS_T_NS, evil ? "ns9.example." : "ns1.example.");
+            mb_rr_name(&m, 1, "example.", DNS_T_NS,
+                       evil         ? "ns9.example."
+                       : W.child_ns ? "ns2.example."
+                                    : "ns1.example.");
         } else if (q->qtype == DNS_T_SOA && strcmp(qn, "example.") == 0) {
-            soa(&m);
+            soa(&m, second ? 8 : 7);
             rrsig(&m, "example.", DNS_T_SOA);
         } else if (q->qtype == DNS_T_DNSKEY && strcmp(qn, "example.") == 0) {
             uint8_t k[128];
@@ -157,7 +167,7 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
             m.b[3] |= DNS_RCODE_SERVFAIL;
             mb_opt_ede(&m, W.auth_down ? 22 : 7, W.auth_down ? "no reachable authority" : "");
         } else if (q->qtype == DNS_T_SOA) {
-            soa(&m);
+            soa(&m, 7);
         } else if (q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
             uint8_t a[4] = {192, 0, 2, 1};
             if (W.forged)
@@ -417,6 +427,36 @@ static void test_outage_and_end(void **state)
     json_decref(st);
 }
 
+static void test_zone_consistency(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+    bool serial = false;
+
+    (void)state;
+    W.child_ns = true;
+    found = round_(NULL);
+    f = (json_t *)(uintptr_t)only(found, "delegation");
+    assert_string_equal(json_string_value(json_object_get(f, "field")), "child-ns");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "ns2.example.");
+    json_decref(found);
+    W.child_ns = false;
+    W.two = true;
+    found = round_(NULL);
+    json_array_foreach(found, i, f)
+    {
+        const char *field = json_string_value(json_object_get(f, "field"));
+        if (field != NULL && strcmp(field, "soa-serial") == 0) {
+            serial = true;
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(f, "observed"), "10.0.0.3")), 8);
+        }
+    }
+    assert_true(serial);
+    json_decref(found);
+}
+
 static void test_stix(void **state)
 {
     json_t *found, *objs = json_array(), *seen = json_object(), *o, *od = NULL;
@@ -459,6 +499,7 @@ int main(void)
         cmocka_unit_test_setup(test_ds_mismatch, reset),
         cmocka_unit_test_setup(test_signatures, reset),
         cmocka_unit_test_setup(test_outage_and_end, reset),
+        cmocka_unit_test_setup(test_zone_consistency, reset),
         cmocka_unit_test_setup(test_stix, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
