@@ -10,6 +10,7 @@
 
 #include "core/str.h"
 #include "core/uuid.h"
+#include "sensor/sensor.h"
 #include "core/timestamp.h"
 
 enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, struct mrd_err *err)
@@ -161,22 +162,12 @@ int cli_write_alert_bundle(const char *verb, json_t *objects, const char *path, 
 {
     char uuid[MRD_UUID_STR_LEN + 1], id[64];
     struct mrd_err err = {0};
-    json_t *bundle = NULL, *o;
-    size_t i;
+    json_t *bundle = NULL;
     int ret = CLI_EXIT_USAGE;
     FILE *f = NULL;
 
-    /* The alerts carry the chosen TLP. What they refer to (an AS number,
-     * a prefix, a domain) and the extension's definition are public facts,
-     * shared by alerts of every level: TLP:CLEAR, so that the same object
-     * never comes with two markings. */
-    json_array_foreach(objects, i, o)
-    {
-        const char *type = json_string_value(json_object_get(o, "type"));
-        bool alert = type != NULL && strcmp(type, "observed-data") == 0;
-        if (policy_tlp_mark(o, alert ? tlp : POLICY_TLP_CLEAR, &err) != MRD_OK)
-            goto out;
-    }
+    if (sensor_alerts_mark(objects, tlp, &err) != MRD_OK)
+        goto out;
     if (mrd_uuid_v4(uuid, &err) != MRD_OK)
         goto out;
     (void)snprintf(id, sizeof(id), "bundle--%s", uuid);

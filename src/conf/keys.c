@@ -8,6 +8,7 @@
 
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const tlps[] = {"clear", "green", "amber", "amber+strict", "red", NULL};
 
 /* clang-format off */
 const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
@@ -69,5 +70,16 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "debug, info, warn or error: records below it\nare dropped"},
     [CONF_READY_FILE] = {"ready-file", CONF_STRING, NULL, 0, 0, NULL, "FILE",
         "once accepting connections, write the bound\nHOST:PORT to FILE"},
+    [CONF_DNS_CONFIG] = {"dns-config", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "run the DNS sensor with this 'meridian dns'\n"
+        "configuration, a round every 'interval'\n"
+        "seconds (docs/dns.md); needs dns-baseline\n"
+        "and dns-collection"},
+    [CONF_DNS_BASELINE] = {"dns-baseline", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "the DNS sensor's baseline ('meridian dns\nbaseline')"},
+    [CONF_DNS_COLLECTION] = {"dns-collection", CONF_STRING, NULL, 0, 0, NULL, "ID",
+        "collection (id or alias) where the DNS\nsensor stores its alerts, signed"},
+    [CONF_DNS_TLP] = {"dns-tlp", CONF_CHOICE, "amber", 0, 0, tlps, "LEVEL",
+        "TLP of the DNS sensor's alerts: clear,\ngreen, amber, amber+strict or red"},
 };
 /* clang-format on */

@@ -11,6 +11,7 @@ import socket
 
 import pytest
 
+from node import wait_for
 from test_fed_propagation import Fed
 from test_fed_signatures import sig_of
 
@@ -76,3 +77,31 @@ def test_dns_alert_reaches_peer_signed_and_respects_tlp(fed, tmp_path):
     assert red and red <= set(alert_objs(fed.objects("A")))
     fed.sync("B")
     assert not red & set(alert_objs(fed.objects("B")))
+
+
+def test_sensor_inside_serve_stores_signed_alerts_that_peers_pull(fed, tmp_path):
+    """`serve --dns-config ... --dns-collection ... --dns-tlp green`: the
+    sensor's rounds store the alert in the collection, signed, and B pulls
+    it; later rounds update the same alert (one id)."""
+    a = fed.node("A", start=False)
+    fed.node("B")
+    cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
+                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+    base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
+                                           "ds": [], "glue": {}, "probes": {}}]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+    a.start()
+    fed.link("A", "B", "pull")
+    wait_for(lambda: len(alert_objs(fed.objects("A"))) == 1, timeout=60)
+    at_a = alert_objs(fed.objects("A"))
+    (alert,) = at_a.values()
+    assert alert["extensions"][EXT]["kind"] == "outage"
+    assert sig_of(alert)["public_key"] == fed.pubkey("A")
+    # A later round is a new version of the same alert, not a new alert.
+    wait_for(lambda: [o["modified"] for o in alert_objs(fed.objects("A")).values()]
+             != [alert["modified"]], timeout=60)
+    assert set(alert_objs(fed.objects("A"))) == set(at_a)
+    fed.sync("B")
+    assert set(alert_objs(fed.objects("B"))) == set(at_a)
