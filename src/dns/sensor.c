@@ -209,6 +209,84 @@ void dns__ds_str(const struct dns_rr *rr, char *out, size_t cap)
         n += snprintf(out + n, cap - (size_t)n, "%02X", rr->u.ds.digest[i]);
 }
 
+/* Name servers are looked up this many levels deep when a referral
+ * names them without glue (the NS of an NS of an NS ...). */
+#define DNS_NS_LEVELS 3
+
+static enum mrd_code fill_unglued(const struct dns_config *cfg, const struct dns_transport *t,
+                                  struct dns_deleg *step, unsigned level, struct mrd_err *err);
+
+/* The addresses of name (A records), found by iteration from the roots
+ * like a resolver with an empty cache; appended as servers to out. */
+static enum mrd_code iterate_addrs(const struct dns_config *cfg, const struct dns_transport *t,
+                                   const struct dns_name *name, unsigned level,
+                                   char (*out)[DNS_MAX_SERVER + 1], size_t *nout,
+                                   struct mrd_err *err)
+{
+    char servers[DNS_MAX_SET][DNS_MAX_SERVER + 1];
+    size_t nservers = 0;
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; i < cfg->nroots && i < DNS_MAX_SET; i++)
+        memcpy(servers[nservers++], cfg->roots[i], sizeof(servers[0]));
+    for (unsigned hop = 0; hop < DNS_MAX_DEPTH && rc == MRD_OK; hop++) {
+        struct dns_deleg step;
+        bool referred = false, answered = false;
+
+        rc = deleg_init(&step, err);
+        for (size_t i = 0; i < nservers && rc == MRD_OK && !referred && !answered; i++) {
+            struct dns_xfer x = {0};
+            rc = dns_ask(t, servers[i], name, DNS_T_A, DNS_Q_NOEDNS, &x, err);
+            if (rc != MRD_OK || x.status != DNS_XFER_OK)
+                continue;
+            for (size_t k = 0; k < x.msg->nrr; k++) {
+                const struct dns_rr *rr = &x.msg->rr[k];
+                if (rr->section == DNS_SEC_ANSWER && rr->type == DNS_T_A &&
+                    dns_name_eq(&rr->owner, name) && *nout < DNS_MAX_SET) {
+                    dns__server_of(rr, out[(*nout)++]);
+                    answered = true;
+                }
+            }
+            if (!answered && x.msg->rcode == DNS_RCODE_NOERROR && (x.msg->flags & DNS_F_AA) == 0)
+                rc = referral_read(x.msg, name, &step, err);
+            referred = step.cut.len > 0;
+            answered = answered || (x.msg->flags & DNS_F_AA) || x.msg->rcode == DNS_RCODE_NXDOMAIN;
+            dns__xfer_release(&x);
+        }
+        if (rc == MRD_OK && referred && !answered && step.nnext == 0)
+            rc = fill_unglued(cfg, t, &step, level + 1, err);
+        if (rc != MRD_OK || answered || !referred || step.nnext == 0) {
+            dns__deleg_release(&step);
+            break;
+        }
+        nservers = step.nnext;
+        memcpy(servers, step.next, sizeof(servers));
+        dns__deleg_release(&step);
+    }
+    return rc;
+}
+
+/* Adds the addresses of the NS names of step that came without glue. */
+static enum mrd_code fill_unglued(const struct dns_config *cfg, const struct dns_transport *t,
+                                  struct dns_deleg *step, unsigned level, struct mrd_err *err)
+{
+    size_t i;
+    json_t *v;
+    enum mrd_code rc = MRD_OK;
+
+    if (level > DNS_NS_LEVELS)
+        return MRD_OK;
+    json_array_foreach(step->ns, i, v)
+    {
+        struct dns_name n;
+        if (rc != MRD_OK || json_object_get(step->glue, json_string_value(v)) != NULL ||
+            dns_name_parse(json_string_value(v), json_string_length(v), &n, NULL) != MRD_OK)
+            continue;
+        rc = iterate_addrs(cfg, t, &n, level, step->next, &step->nnext, err);
+    }
+    return rc;
+}
+
 enum mrd_code dns__delegation(const struct dns_config *cfg, const struct dns_transport *t,
                               const struct dns_name *zone, struct dns_deleg *d, struct mrd_err *err)
 {
@@ -247,6 +325,10 @@ enum mrd_code dns__delegation(const struct dns_config *cfg, const struct dns_tra
                              answered == 0 ? "no server on the path from the root answered"
                                            : "no referral towards the zone");
         }
+        /* Name servers named without glue (out of the parent's
+         * bailiwick) are looked up from the root. */
+        if (rc == MRD_OK)
+            rc = fill_unglued(cfg, t, &step, 1, err);
         if (rc != MRD_OK) {
             dns__deleg_release(&step);
             return rc;
@@ -272,9 +354,7 @@ enum mrd_code dns__delegation(const struct dns_config *cfg, const struct dns_tra
             char cs[DNS_MAX_NAME_STR];
             dns_name_format(&step.cut, cs);
             dns__deleg_release(&step);
-            return mrd_err_set(err, MRD_E_UNSUPP,
-                               "dns: %s: the referral to %s has no glue (out-of-bailiwick name "
-                               "servers are not followed yet)",
+            return mrd_err_set(err, MRD_E_IO, "dns: %s: no address found for any name server of %s",
                                zs, cs);
         }
         nservers = step.nnext;

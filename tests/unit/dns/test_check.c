@@ -34,6 +34,8 @@ struct world {
     bool wrong_ds;   /* the parent's DS names another key */
     bool child_ns;   /* the zone's server lists ns2.example. as its NS */
     bool two;        /* the root adds ns2.example. (10.0.0.3), whose SOA serial is 8 */
+    bool unglued;    /* the root names ns.other. without glue; other.'s server (10.0.0.7)
+                        gives its address, 10.0.0.2 */
     int64_t sig_exp; /* RRSIG expiration relative to NOW */
     unsigned queries;
 };
@@ -54,7 +56,9 @@ static size_t unhex(const char *h, uint8_t *out)
 static void referral(struct mb *m)
 {
     uint8_t a2[4] = {10, 0, 0, 2}, a66[4] = {10, 0, 0, 66};
-    if (W.hijack) {
+    if (W.unglued) {
+        mb_rr_name(m, 2, "example.", DNS_T_NS, "ns.other.");
+    } else if (W.hijack) {
         mb_rr_name(m, 2, "example.", DNS_T_NS, "ns9.example.");
         mb_rr(m, 3, "ns9.example.", DNS_T_A, a66, 4);
     } else {
@@ -127,9 +131,17 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
                 ds[1] ^= 1;
             m.b[2] |= DNS_F_AA >> 8;
             mb_rr(&m, 1, "example.", DNS_T_DS, ds, 4 + dl);
+        } else if (strcmp(qn, "ns.other.") == 0) {
+            mb_rr_name(&m, 2, "other.", DNS_T_NS, "ns1.other.");
+            mb_rr(&m, 3, "ns1.other.", DNS_T_A, "\x0a\x00\x00\x07", 4);
         } else {
             referral(&m);
         }
+    } else if (strcmp(server, "10.0.0.7") == 0) {
+        assert_true(strcmp(qn, "ns.other.") == 0 && q->qtype == DNS_T_A);
+        mb_start(&m, q->id, flags | DNS_F_AA);
+        mb_question(&m, qn, q->qtype);
+        mb_rr(&m, 1, "ns.other.", DNS_T_A, "\x0a\x00\x00\x02", 4);
     } else if (strcmp(server, "10.0.0.2") == 0 || strcmp(server, "10.0.0.66") == 0 ||
                strcmp(server, "10.0.0.3") == 0) {
         bool evil = strcmp(server, "10.0.0.66") == 0, second = strcmp(server, "10.0.0.3") == 0;
@@ -457,6 +469,29 @@ static void test_zone_consistency(void **state)
     json_decref(found);
 }
 
+static void test_name_servers_without_glue(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+    bool ns = false;
+
+    (void)state;
+    W.unglued = true;
+    found = round_(NULL);
+    /* The delegation changed (ns.other., no glue), but the zone is still
+     * served: its server's address came from other.'s server. */
+    json_array_foreach(found, i, f)
+    {
+        const char *field = json_string_value(json_object_get(f, "field"));
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "delegation");
+        ns = ns || strcmp(field, "ns") == 0;
+        assert_true(strcmp(field, "ns") == 0 || strcmp(field, "glue") == 0 ||
+                    strcmp(field, "child-ns") == 0);
+    }
+    assert_true(ns);
+    json_decref(found);
+}
+
 static void test_stix(void **state)
 {
     json_t *found, *objs = json_array(), *seen = json_object(), *o, *od = NULL;
@@ -500,6 +535,7 @@ int main(void)
         cmocka_unit_test_setup(test_signatures, reset),
         cmocka_unit_test_setup(test_outage_and_end, reset),
         cmocka_unit_test_setup(test_zone_consistency, reset),
+        cmocka_unit_test_setup(test_name_servers_without_glue, reset),
         cmocka_unit_test_setup(test_stix, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
