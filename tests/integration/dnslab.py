@@ -46,7 +46,7 @@ SOA = "@ 3600 IN SOA ns.{z} hostmaster.{z} {serial} 3600 600 86400 60\n"
 
 
 class Lab:
-    def __init__(self, work):
+    def __init__(self, work, extra_names=0):
         self.work = str(work)
         self.ns = f"mrddns{uuid.uuid4().hex[:8]}"
         self.procs = {}
@@ -55,6 +55,7 @@ class Lab:
         self.tld_delegates = "honest"  # or "hijack"
         self.tld_ds = "right"          # or "wrong"
         self.zone_sig_offset = (-3600, 30 * 86400)  # inception, expiration from now
+        self.extra_names = extra_names  # bench/dns: n0 .. nN-1.example.tld. A records
 
     # ---- namespace -------------------------------------------------------
     def __enter__(self):
@@ -128,7 +129,8 @@ class Lab:
         tld = (SOA.format(z="tld.", serial=s) + "@ NS ns.tld.\nns.tld. A " + TLD + "\n" + deleg)
         self._sign("tld", "tld.", tld, self.keys["tld"][0], -3600, 30 * 86400)
         zone = (SOA.format(z="example.tld.", serial=s) +
-                "@ NS ns1.example.tld.\nns1 A " + ZONE + "\nwww A " + WWW + "\n")
+                "@ NS ns1.example.tld.\nns1 A " + ZONE + "\nwww A " + WWW + "\n" +
+                "".join(f"n{i} A 192.0.2.{i % 250 + 1}\n" for i in range(self.extra_names)))
         inc, exp = self.zone_sig_offset
         self._sign("example.tld", "example.tld.", zone, self.keys["example.tld"][0], inc, exp)
         with open(os.path.join(self.work, "hijack.zone"), "w") as f:
