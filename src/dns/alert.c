@@ -17,7 +17,7 @@
 
 static const char ext_schema[] =
     "Meridian DNS alert, version 1.0. A property extension of observed-data. Members: kind "
-    "(delegation, divergence, injection, dnssec, outage, outage-end); zone; name; vantage (a "
+    "(delegation, divergence, dnssec, outage, outage-end); zone; name; vantage (a "
     "resolver's name, or authoritative); expected; observed; first_seen, last_seen (RFC 3339); "
     "ended (outage-end); cause (dnssec: signature-expired, signature-not-yet-valid, "
     "ds-mismatch, dnskey-missing, rrsig-missing, nsec-missing, unsupported-algorithm, other); "

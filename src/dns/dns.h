@@ -227,7 +227,6 @@ struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    unsigned answers; /* distinct answers to the one id seen (> 1: injection) */
     bool tcp;         /* the answer came over TCP (the UDP one was truncated) */
     char detail[128]; /* why not OK, for evidence */
 };
