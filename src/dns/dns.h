@@ -249,11 +249,11 @@ enum mrd_code dns_ask(const struct dns_transport *t, const char *server,
 
 /* ---- configuration (docs/dns.md) ---- */
 
-#define DNS_CFG_MAX_SERVERS 64 /* root servers, vantages */
-#define DNS_CFG_MAX_ZONES 4096 /* watched zones */
+#define DNS_CFG_MAX_SERVERS 64  /* root servers, vantages */
+#define DNS_CFG_MAX_ZONES 4096  /* watched zones */
 #define DNS_CFG_MAX_PROBES 4096 /* probe names per zone */
-#define DNS_CFG_MAX_VNAME 64   /* bytes of a vantage name */
-#define DNS_CFG_MAX_PATH 4096  /* bytes of the trust-anchor path */
+#define DNS_CFG_MAX_VNAME 64    /* bytes of a vantage name */
+#define DNS_CFG_MAX_PATH 4096   /* bytes of the trust-anchor path */
 #define DNS_MIN_INTERVAL 1
 #define DNS_MAX_INTERVAL 86400
 
