@@ -23,7 +23,7 @@ import dnslab  # noqa: E402
 
 
 def timed(lab, *cmd):
-    p = lab.ns_run("/usr/bin/time", "-f", "%e %U %S %M", *cmd, check=False)
+    p = lab.ns_run("/usr/bin/time", "-f", "%e %U %S %M", *cmd, check=False, timeout=3600)
     wall, user, sys_, rss = p.stderr.strip().splitlines()[-1].split()
     return p, float(wall), float(user) + float(sys_), int(rss) // 1024
 

@@ -82,9 +82,9 @@ class Lab:
     def __exit__(self, *exc):
         self.close()
 
-    def ns_run(self, *cmd, check=True):
+    def ns_run(self, *cmd, check=True, timeout=60):
         return subprocess.run(["ip", "netns", "exec", self.ns, *cmd], capture_output=True,
-                              text=True, timeout=60, check=check)
+                              text=True, timeout=timeout, check=check)
 
     def close(self):
         for name in list(self.procs):
