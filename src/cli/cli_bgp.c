@@ -447,41 +447,6 @@ static void print_event(const struct bgp_rov_event *ev, void *arg)
     keep_line(c, ev->first_seen, NULL);
 }
 
-/* Writes the alerts as a STIX bundle to path ("-": stdout), every object
- * marked with tlp. */
-static int write_stix(struct scan_ctx *c, const char *path, enum policy_tlp tlp)
-{
-    char uuid[MRD_UUID_STR_LEN + 1], id[64];
-    struct mrd_err err = {0};
-    json_t *bundle = NULL;
-    int ret = CLI_EXIT_USAGE;
-    FILE *f = NULL;
-
-    if (sensor_alerts_mark(c->stix, tlp, &err) != MRD_OK)
-        goto out;
-    if (mrd_uuid_v4(uuid, &err) != MRD_OK)
-        goto out;
-    (void)snprintf(id, sizeof(id), "bundle--%s", uuid);
-    bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", id, "objects", c->stix);
-    f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (bundle == NULL || f == NULL ||
-        json_dumpf(bundle, f, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', f) == EOF ||
-        (f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
-        mrd_err_set(&err, MRD_E_IO, "cannot write the STIX bundle");
-        f = NULL;
-        goto out;
-    }
-    f = NULL;
-    ret = CLI_EXIT_OK;
-out:
-    if (f != NULL && f != stdout)
-        (void)fclose(f);
-    if (ret != CLI_EXIT_OK)
-        cli_errorf("bgp", "%s: %s", path, err.msg);
-    json_decref(bundle);
-    return ret;
-}
-
 /* Reads path (at most max bytes) for one of the inputs. */
 static enum mrd_code read_option_file(const char *verb, const char *path, size_t max,
                                       struct mrd_buf *out)
@@ -654,7 +619,7 @@ static int do_scan(int argc, char **argv)
         ret = CLI_EXIT_USAGE;
         goto out;
     }
-    if (stix_path != NULL && write_stix(&c, stix_path, tlp) != CLI_EXIT_OK) {
+    if (stix_path != NULL && cli_write_alert_bundle("bgp", c.stix, stix_path, tlp) != CLI_EXIT_OK) {
         ret = CLI_EXIT_USAGE;
         goto out;
     }

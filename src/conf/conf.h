@@ -112,6 +112,10 @@ enum conf_serve_key {
     CONF_BMP_AS_REL,
     CONF_BMP_MAX_SESSIONS,
     CONF_BMP_IDLE_TIMEOUT,
+    CONF_DNS_CONFIG,
+    CONF_DNS_BASELINE,
+    CONF_DNS_COLLECTION,
+    CONF_DNS_TLP,
     CONF_SERVE__COUNT
 };
 extern const struct conf_key conf_serve_keys[CONF_SERVE__COUNT];

@@ -119,5 +119,16 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
     [CONF_BMP_IDLE_TIMEOUT] = {"bmp-idle-timeout", CONF_UINT, "3600", 1, 604800, NULL, "SEC",
         "routing sensor: close a BMP session silent\nfor SEC seconds (have routers send\n"
         "Statistics Reports more often)"},
+    [CONF_DNS_CONFIG] = {"dns-config", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "run the DNS sensor with this 'meridian dns'\n"
+        "configuration, a round every 'interval'\n"
+        "seconds (docs/dns.md); needs dns-baseline\n"
+        "and dns-collection"},
+    [CONF_DNS_BASELINE] = {"dns-baseline", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "the DNS sensor's baseline ('meridian dns\nbaseline')"},
+    [CONF_DNS_COLLECTION] = {"dns-collection", CONF_STRING, NULL, 0, 0, NULL, "ID",
+        "collection (id or alias) where the DNS\nsensor stores its alerts, signed"},
+    [CONF_DNS_TLP] = {"dns-tlp", CONF_CHOICE, "amber", 0, 0, tlp_levels, "LEVEL",
+        "TLP of the DNS sensor's alerts: clear,\ngreen, amber, amber+strict or red"},
 };
 /* clang-format on */
