@@ -281,9 +281,22 @@ def test_internal_address_objects_never_leave(fed):
     outside = {"type": "ipv4-addr", "spec_version": "2.1",
                "id": f"ipv4-addr--{uuid.uuid4()}", "value": "198.51.100.9"}
     fed.post("A", [inside, outside])
-    theirs, _ = a.page_all(a.objects_path(fed.coll["A"], a.root), token=a.token("B"))
+    tok = a.token("B")
+    theirs, _ = a.page_all(a.objects_path(fed.coll["A"], a.root), token=tok)
     ids = {o["id"] for o in theirs}
     assert outside["id"] in ids and inside["id"] not in ids
+    # nor does its id show in the manifest (an SCO id can be derived from the value)
+    r = a.get(f"/{a.root}/collections/{fed.coll['A']}/manifest/", token=tok)
+    assert r.status_code == 200, r.text
+    listed = {m["id"] for m in r.json()["objects"]}
+    assert outside["id"] in listed and inside["id"] not in listed
+    r = a.get(f"/{a.root}/collections/{fed.coll['A']}/objects/{inside['id']}/versions/",
+              token=tok)
+    assert r.status_code == 404 or not r.json().get("versions"), r.text
+    # the own org sees both
+    mine = {m["id"] for m in
+            a.get(f"/{a.root}/collections/{fed.coll['A']}/manifest/").json()["objects"]}
+    assert {inside["id"], outside["id"]} <= mine
     p = fed.sync("B")
     assert "pulled=1" in p.stdout, p.stdout
     assert inside["id"] not in fed.ids("B")
