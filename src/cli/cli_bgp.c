@@ -7,6 +7,8 @@
  */
 #include <bzlib.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,12 +27,16 @@
 #define CLI_BGP_OUT_FLUSH ((size_t)1 << 20)              /* output buffered before a write */
 #define CLI_BGP_MAX_CONFIG ((size_t)64 * 1024 * 1024)    /* one --config file */
 #define CLI_BGP_MAX_ASREL ((size_t)512 * 1024 * 1024)    /* one --as-rel file */
+#define CLI_BGP_RTR_TIMEOUT 30                           /* default --timeout, seconds */
+#define CLI_BGP_MAX_TIMEOUT 86400                        /* largest --timeout */
 
 static const char usage[] =
     "usage: meridian bgp decode FILE...\n"
-    "       meridian bgp scan --vrps FILE [--config FILE] [--as-rel FILE] [--rov-all]\n"
-    "                         [--json] [--now TIME] [--stix FILE [--tlp LEVEL]]\n"
-    "                         INPUT...\n"
+    "       meridian bgp scan (--vrps FILE | --rtr HOST:PORT) [--config FILE]\n"
+    "                         [--as-rel FILE] [--rov-all] [--json] [--now TIME]\n"
+    "                         [--stix FILE [--tlp LEVEL]] INPUT...\n"
+    "       meridian bgp rtr [--follow] [--json] [--rtr-version 0|1] [--timeout S]\n"
+    "                         HOST:PORT\n"
     "\n"
     "Reads MRT files (RFC 6396: TABLE_DUMP_V2 RIB dumps and BGP4MP update logs,\n"
     "ADD-PATH forms included), plain, gzip- or bzip2-compressed.\n"
@@ -45,7 +51,9 @@ static const char usage[] =
     "scan    validates the origin of every distinct (prefix, AS path) per RFC 6811\n"
     "        against the VRPs in --vrps (rpki-client JSON or CSV, Routinator JSON;\n"
     "        VRPs whose `expires` lies before --now, default the current time,\n"
-    "        are ignored) and prints the invalid ones, or all with --rov-all:\n"
+    "        are ignored), or fetched from an RTR cache with --rtr HOST:PORT\n"
+    "        (RFC 8210; see `bgp rtr`), and prints the invalid ones, or all with\n"
+    "        --rov-all:\n"
     "          rov|prefix|as_path|peer_as|first_seen|last_seen|verdict|reason\n"
     "        With --json, one object per line: kind \"rov\", prefix, as_path\n"
     "        (a set is a nested array), origin_as, peer_as, first_seen,\n"
@@ -80,6 +88,29 @@ static const char usage[] =
     "        (clear, green, amber, amber+strict, red; default amber), the AS and\n"
     "        address objects they refer to TLP:CLEAR. `meridian import\n"
     "        --collection ID FILE` then stores them signed, for peers to pull.\n"
+    "\n";
+
+/* Past C17's 4095-byte string literal: the rest of the manual. */
+static const char usage_rtr[] =
+    "rtr     asks an RPKI-to-Router cache (RFC 8210 version 1, RFC 6810 version\n"
+    "        0: stayrtr, rpki-client's rtr, Routinator, FORT; plain TCP, so run it\n"
+    "        on a trusted network) for its VRPs with a Reset Query and prints\n"
+    "        them as CSV (ASN,IP Prefix,Max Length), after a comment line with\n"
+    "        the session, serial, VRP count and the cache's refresh, retry and\n"
+    "        expire intervals. --rtr-version 0 speaks RFC 6810 from the start; a\n"
+    "        version 1 client also falls back to 0 when the cache asks for it.\n"
+    "        --timeout S (default 30) bounds the wait for the cache's answer.\n"
+    "        --follow stays connected: Serial Query on each Serial Notify and\n"
+    "        every refresh interval, Cache Reset honoured; prints the status\n"
+    "        line and the whole set after each change, and a line on stderr for\n"
+    "        each failure (then retries after 1 s, doubling up to the retry\n"
+    "        interval, keeping the last VRPs until the expire interval has\n"
+    "        passed without an End of Data: then the set is empty, and says so).\n"
+    "        Stops on SIGINT or SIGTERM. --json: one object per change instead:\n"
+    "        the status (source, connected, version, session, serial, vrps,\n"
+    "        updated, age_seconds, refresh, retry, expire, expired, failures,\n"
+    "        last_error, last_query reset or serial, announced, withdrawn) and\n"
+    "        \"roas\", the set in rpki-client JSON form.\n"
     "\n"
     "Exit status: 0 success (scan: no invalid route and no event), 1 scan found\n"
     "an invalid route or an event, 2 usage, unreadable or malformed input (the\n"
@@ -500,9 +531,13 @@ static int do_scan(int argc, char **argv)
         {"now", required_argument, NULL, 'n'},
         {"stix", required_argument, NULL, 's'},
         {"tlp", required_argument, NULL, 't'},
+        {"rtr", required_argument, NULL, 'R'},
+        {"timeout", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     struct scan_ctx c = {.rc = MRD_OK};
+    const char *rtr = NULL;
+    uint64_t timeout = CLI_BGP_RTR_TIMEOUT;
     const char *stix_path = NULL;
     enum policy_tlp tlp = POLICY_TLP_AMBER;
     bool lines;
@@ -547,6 +582,18 @@ static int do_scan(int argc, char **argv)
         case 'j':
             c.json = true;
             break;
+        case 'R':
+            rtr = optarg;
+            break;
+        case 'T':
+            if (mrd_str_to_u64(optarg, strlen(optarg), CLI_BGP_MAX_TIMEOUT, &timeout, NULL) !=
+                    MRD_OK ||
+                timeout == 0) {
+                ret = cli_usage_error(&cli_verb_bgp, "--timeout takes 1..%d seconds",
+                                      CLI_BGP_MAX_TIMEOUT);
+                goto out;
+            }
+            break;
         case 'n':
             if (mrd_str_to_u64(optarg, strlen(optarg), INT64_MAX, &v, NULL) != MRD_OK) {
                 ret = cli_usage_error(&cli_verb_bgp, "--now takes unix seconds");
@@ -559,17 +606,24 @@ static int do_scan(int argc, char **argv)
             goto out;
         }
     }
-    if (vrp_path == NULL || optind >= argc) {
-        ret = cli_usage_error(&cli_verb_bgp, "scan needs --vrps FILE and at least one INPUT");
+    if ((vrp_path == NULL) == (rtr == NULL) || optind >= argc) {
+        ret = cli_usage_error(&cli_verb_bgp,
+                              "scan needs --vrps FILE or --rtr HOST:PORT, and at least one INPUT");
         goto out;
     }
-    if (cli_read_file(vrp_path, CLI_BGP_MAX_VRPS, &vbuf, &err) != MRD_OK ||
-        bgp_vrps_new(&vrps, &err) != MRD_OK ||
-        bgp_vrps_parse(vrps, vbuf.data, vbuf.len, now, &err) != MRD_OK) {
+    if (rtr != NULL) {
+        if (bgp_rtr_fetch(rtr, 1, (int)timeout * 1000, &vrps, NULL, &err) != MRD_OK) {
+            cli_errorf("bgp", "--rtr %s: %s", rtr, err.msg);
+            goto out;
+        }
+    } else if (cli_read_file(vrp_path, CLI_BGP_MAX_VRPS, &vbuf, &err) != MRD_OK ||
+               bgp_vrps_new(&vrps, &err) != MRD_OK ||
+               bgp_vrps_parse(vrps, vbuf.data, vbuf.len, now, &err) != MRD_OK) {
         cli_errorf("bgp", "%s: %s", vrp_path, err.msg);
         goto out;
+    } else {
+        bgp_vrps_finish(vrps);
     }
-    bgp_vrps_finish(vrps);
     if (cfg_path != NULL) {
         if (read_option_file(cfg_path, CLI_BGP_MAX_CONFIG, &cbuf) != MRD_OK)
             goto out;
@@ -644,6 +698,186 @@ out:
     return ret;
 }
 
+/* ---- `bgp rtr` ---- */
+
+struct rtr_print {
+    bool json;
+    json_t *roas;
+    struct mrd_buf line;
+};
+
+static void print_vrp(const struct bgp_vrp *v, void *arg)
+{
+    struct rtr_print *p = arg;
+    mrd_buf_reset(&p->line);
+    (void)bgp_prefix_format(&v->prefix, &p->line, NULL);
+    if (p->json) {
+        json_t *o = json_pack("{s:I, s:s%, s:i}", "asn", (json_int_t)v->asn, "prefix", p->line.data,
+                              p->line.len, "maxLength", (int)v->max_len);
+        if (o != NULL)
+            (void)json_array_append_new(p->roas, o);
+        return;
+    }
+    printf("AS%u,%.*s,%u\n", v->asn, (int)p->line.len, p->line.data, v->max_len);
+}
+
+/* Prints the feed's status and set: one JSON object, or a comment line and
+ * CSV. */
+static void print_feed(struct bgp_rtr_feed *feed, bool json)
+{
+    struct bgp_rtr_feed_status st;
+    struct bgp_vrps *v = bgp_rtr_feed_vrps(feed);
+    struct rtr_print p = {.json = json};
+    json_t *j;
+
+    bgp_rtr_feed_status(feed, &st);
+    j = bgp_rtr_feed_status_json(&st, (int64_t)time(NULL));
+    mrd_buf_init(&p.line, 256);
+    if (json) {
+        p.roas = json_array();
+        bgp_vrps_each(v, print_vrp, &p);
+        if (j != NULL && p.roas != NULL) {
+            char *text;
+            json_object_set(j, "roas", p.roas);
+            text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+            if (text != NULL)
+                printf("%s\n", text);
+            free(text); /* json_dumps allocates with malloc */
+        }
+        json_decref(p.roas);
+    } else if (st.rtr.has_data || st.rtr.expired) {
+        printf("# %s version %u session %u serial %u: %zu VRPs%s (last %s query: +%zu -%zu); "
+               "refresh %u retry %u expire %u\n",
+               st.source, st.rtr.version, st.rtr.session, st.rtr.serial, bgp_vrps_count(v),
+               st.rtr.expired ? ", expired" : "", st.rtr.last_was_reset ? "reset" : "serial",
+               st.rtr.last_announced, st.rtr.last_withdrawn, st.rtr.refresh, st.rtr.retry,
+               st.rtr.expire);
+        bgp_vrps_each(v, print_vrp, &p);
+    }
+    (void)fflush(stdout);
+    json_decref(j);
+    mrd_buf_release(&p.line);
+    bgp_vrps_free(v);
+}
+
+struct follow_ctx {
+    bool json;
+    pthread_mutex_t mu;
+};
+
+static void on_feed(struct bgp_rtr_feed *feed, void *arg)
+{
+    struct follow_ctx *f = arg;
+    struct bgp_rtr_feed_status st;
+    bgp_rtr_feed_status(feed, &st);
+    pthread_mutex_lock(&f->mu);
+    if (!st.connected && st.last_error[0] != '\0')
+        cli_errorf("bgp", "%s: %s (failure %u; next attempt in %lld s)", st.source, st.last_error,
+                   st.failures, (long long)(st.next_try - (int64_t)time(NULL)));
+    if (st.connected || st.rtr.expired || f->json)
+        print_feed(feed, f->json);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int do_rtr(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"follow", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},
+        {"rtr-version", required_argument, NULL, 'V'},
+        {"timeout", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
+    };
+    bool follow = false, json = false;
+    uint64_t version = 1, timeout = CLI_BGP_RTR_TIMEOUT;
+    struct mrd_err err = {0};
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            follow = true;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'V':
+            if (mrd_str_to_u64(optarg, strlen(optarg), 1, &version, NULL) != MRD_OK)
+                return cli_usage_error(&cli_verb_bgp, "--rtr-version is 0 or 1");
+            break;
+        case 'T':
+            if (mrd_str_to_u64(optarg, strlen(optarg), CLI_BGP_MAX_TIMEOUT, &timeout, NULL) !=
+                    MRD_OK ||
+                timeout == 0)
+                return cli_usage_error(&cli_verb_bgp, "--timeout takes 1..%d seconds",
+                                       CLI_BGP_MAX_TIMEOUT);
+            break;
+        default:
+            return cli_usage_error(&cli_verb_bgp, "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(&cli_verb_bgp, "rtr needs one HOST:PORT");
+    if (!follow) {
+        struct bgp_vrps *v = NULL;
+        struct bgp_rtr_status st;
+        struct rtr_print p = {.json = json};
+        if (bgp_rtr_fetch(argv[optind], (uint8_t)version, (int)timeout * 1000, &v, &st, &err) !=
+            MRD_OK) {
+            cli_errorf("bgp", "%s", err.msg);
+            return CLI_EXIT_USAGE;
+        }
+        mrd_buf_init(&p.line, 256);
+        if (json) {
+            json_t *j =
+                json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:[]}", "version", (int)st.version,
+                          "session", (int)st.session, "serial", (json_int_t)st.serial, "vrps",
+                          (json_int_t)st.count, "refresh", (json_int_t)st.refresh, "retry",
+                          (json_int_t)st.retry, "expire", (json_int_t)st.expire, "roas");
+            char *text;
+            p.roas = json_object_get(j, "roas");
+            bgp_vrps_each(v, print_vrp, &p);
+            text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+            if (text != NULL)
+                printf("%s\n", text);
+            free(text); /* json_dumps allocates with malloc */
+            json_decref(j);
+        } else {
+            printf("# rtr://%s version %u session %u serial %u: %zu VRPs; refresh %u retry %u "
+                   "expire %u\n",
+                   argv[optind], st.version, st.session, st.serial, st.count, st.refresh, st.retry,
+                   st.expire);
+            bgp_vrps_each(v, print_vrp, &p);
+        }
+        mrd_buf_release(&p.line);
+        bgp_vrps_free(v);
+        return CLI_EXIT_OK;
+    }
+    {
+        struct follow_ctx f = {.json = json};
+        struct bgp_rtr_feed *feed = NULL;
+        sigset_t set;
+        int sig = 0;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        /* Blocked before the thread starts, so only sigwait() sees them. */
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        pthread_mutex_init(&f.mu, NULL);
+        if (bgp_rtr_feed_start(argv[optind], (uint8_t)version, on_feed, &f, &feed, &err) !=
+            MRD_OK) {
+            cli_errorf("bgp", "%s", err.msg);
+            pthread_mutex_destroy(&f.mu);
+            return CLI_EXIT_USAGE;
+        }
+        (void)sigwait(&set, &sig);
+        bgp_rtr_feed_stop(feed);
+        pthread_mutex_destroy(&f.mu);
+    }
+    return CLI_EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2)
@@ -652,12 +886,32 @@ static int run(int argc, char **argv)
         return do_decode(argc - 2, argv + 2);
     if (strcmp(argv[1], "scan") == 0)
         return do_scan(argc - 1, argv + 1);
-    return cli_usage_error(&cli_verb_bgp, "unknown subcommand (decode, scan)");
+    if (strcmp(argv[1], "rtr") == 0)
+        return do_rtr(argc - 1, argv + 1);
+    return cli_usage_error(&cli_verb_bgp, "unknown subcommand (decode, scan, rtr)");
+}
+
+/* The manual: usage and usage_rtr. */
+static const char *bgp_usage(void)
+{
+    static char *text;
+    struct mrd_buf b;
+
+    if (text != NULL)
+        return text;
+    mrd_buf_init(&b, sizeof(usage) + sizeof(usage_rtr));
+    if (mrd_buf_puts(&b, usage, NULL) != MRD_OK || mrd_buf_puts(&b, usage_rtr, NULL) != MRD_OK) {
+        mrd_buf_release(&b);
+        return usage;
+    }
+    text = b.data; /* kept for the process's life */
+    return text;
 }
 
 const struct cli_verb cli_verb_bgp = {
     .name = "bgp",
-    .summary = "decode MRT routing data and validate route origins (RFC 6811)",
+    .summary = "decode MRT routing data, validate route origins (RFC 6811), fetch VRPs over RTR",
     .usage = usage,
+    .usage_fn = bgp_usage,
     .run = run,
 };
