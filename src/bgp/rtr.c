@@ -532,6 +532,10 @@ static enum bgp_rtr_action handle(struct bgp_rtr *r, const struct bgp_rtr_pdu *p
     case BGP_RTR_ERROR_REPORT: {
         char text[128];
         error_text(p, text, sizeof(text));
+        /* Whatever it was (a session the cache no longer knows, a serial
+         * it cannot answer), the next query starts afresh with a Reset
+         * Query; the table stays until it expires. */
+        r->has_session = false;
         mrd_err_set(err, p->session == BGP_RTR_E_NO_DATA ? MRD_E_TIMEOUT : MRD_E_IO,
                     "rtr: the cache reports %s (code %u)%s%s", bgp_rtr_error_name(p->session),
                     p->session, text[0] ? ": " : "", text);

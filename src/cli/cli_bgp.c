@@ -613,7 +613,7 @@ static int do_scan(int argc, char **argv)
     }
     if (rtr != NULL) {
         if (bgp_rtr_fetch(rtr, 1, (int)timeout * 1000, &vrps, NULL, &err) != MRD_OK) {
-            cli_errorf("bgp", "--rtr %s: %s", rtr, err.msg);
+            cli_errorf("bgp", "--rtr: %s", err.msg);
             goto out;
         }
     } else if (cli_read_file(vrp_path, CLI_BGP_MAX_VRPS, &vbuf, &err) != MRD_OK ||
