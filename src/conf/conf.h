@@ -93,6 +93,7 @@ enum conf_serve_key {
     CONF_LOG_FORMAT,
     CONF_LOG_LEVEL,
     CONF_READY_FILE,
+    CONF_RTR,
     CONF_SERVE__COUNT
 };
 extern const struct conf_key conf_serve_keys[CONF_SERVE__COUNT];

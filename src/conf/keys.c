@@ -69,5 +69,9 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "debug, info, warn or error: records below it\nare dropped"},
     [CONF_READY_FILE] = {"ready-file", CONF_STRING, NULL, 0, 0, NULL, "FILE",
         "once accepting connections, write the bound\nHOST:PORT to FILE"},
+    [CONF_RTR] = {"rtr", CONF_STRING, NULL, 0, 0, NULL, "HOST:PORT",
+        "routing sensor: keep the VRPs of this RTR\n"
+        "cache (RFC 8210) current ('meridian help bgp');\n"
+        "the console's Routing page shows its status"},
 };
 /* clang-format on */

@@ -39,6 +39,8 @@
 #define DASH_CONTEXT_RESULTS 50              /* search results given what references them */
 #define DASH_CONTEXT_PER_RESULT 10           /* containers / relationships listed per result */
 #define DASH_MAX_EDGES 200                   /* relationships an object page lists per direction */
+#define DASH_ROUTING_MAX 1000                /* routing alerts the Routing page lists */
+#define DASH_ROUTING_SCAN_MAX 20000          /* observed-data rows read per collection for it */
 
 /* Who reads: an org and its relation to this node. */
 struct dash_who {
@@ -76,6 +78,11 @@ struct dash_config {
     const struct crypto_keyring *keyring; /* to verify signatures on object pages; may be NULL */
     const char *data_dir;                 /* named in holds' records; may be NULL */
     struct ledger_service *ledger;        /* for evidence exports; NULL: none (503) */
+    /* The routing sensor's status for the Routing page, or NULL: a JSON
+     * object {"sources": [VRP sources], "bmp": [BMP sessions]} (members
+     * may be absent) that the caller owns; called on the request's thread. */
+    json_t *(*sensor_status)(void *ctx);
+    void *sensor_ctx;
 };
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err);
