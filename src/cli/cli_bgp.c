@@ -520,6 +520,12 @@ static enum mrd_code read_option_file(const char *path, size_t max, struct mrd_b
     return MRD_OK;
 }
 
+/* --timeout S: 1..CLI_BGP_MAX_TIMEOUT seconds. */
+static bool parse_timeout(const char *s, uint64_t *ret)
+{
+    return mrd_str_to_u64(s, strlen(s), CLI_BGP_MAX_TIMEOUT, ret, NULL) == MRD_OK && *ret > 0;
+}
+
 static int do_scan(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -586,9 +592,7 @@ static int do_scan(int argc, char **argv)
             rtr = optarg;
             break;
         case 'T':
-            if (mrd_str_to_u64(optarg, strlen(optarg), CLI_BGP_MAX_TIMEOUT, &timeout, NULL) !=
-                    MRD_OK ||
-                timeout == 0) {
+            if (!parse_timeout(optarg, &timeout)) {
                 ret = cli_usage_error(&cli_verb_bgp, "--timeout takes 1..%d seconds",
                                       CLI_BGP_MAX_TIMEOUT);
                 goto out;
@@ -807,9 +811,7 @@ static int do_rtr(int argc, char **argv)
                 return cli_usage_error(&cli_verb_bgp, "--rtr-version is 0 or 1");
             break;
         case 'T':
-            if (mrd_str_to_u64(optarg, strlen(optarg), CLI_BGP_MAX_TIMEOUT, &timeout, NULL) !=
-                    MRD_OK ||
-                timeout == 0)
+            if (!parse_timeout(optarg, &timeout))
                 return cli_usage_error(&cli_verb_bgp, "--timeout takes 1..%d seconds",
                                        CLI_BGP_MAX_TIMEOUT);
             break;
