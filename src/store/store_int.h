@@ -378,11 +378,11 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
                                                      struct mrd_err *err),
                                void *ctx, bool *ret_more, struct mrd_err *err);
 
-/* The text and reference indexes (store_sqlite_text.c): index one new
- * version inside the inserting transaction (the backfill calls it too);
- * search (fts: a store_text_query). */
-enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
-                             struct mrd_err *err);
+/* The text and reference indexes (store_sqlite_text.c): index every
+ * version stored after seq `after`, inside the inserting transaction, once
+ * per request (the backfill calls it with 0); search (fts: a
+ * store_text_query). */
+enum mrd_code sq__index_text_after(struct sq_conn *c, int64_t after, struct mrd_err *err);
 /* Removes the words of version seq (still stored) from the text index,
  * inside the deleting transaction. */
 enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err);
