@@ -192,6 +192,13 @@ static enum mrd_code read_mrt(const char *path, struct mrd_buf *out, struct mrd_
             }
         }
         (void)BZ2_bzDecompressEnd(&b);
+    } else if (out->len == 0 && raw.len <= out->max) {
+        /* Plain: hand the bytes over rather than copy them. */
+        size_t max = out->max;
+        mrd_buf_release(out);
+        *out = raw;
+        out->max = max;
+        mrd_buf_init(&raw, CLI_MAX_INPUT_FILE);
     } else {
         rc = mrd_buf_append(out, raw.data != NULL ? raw.data : "", raw.len, err);
     }
