@@ -18,4 +18,8 @@ void bgp__path_unflatten(const uint32_t *w, size_t n, struct bgp_aspath *p);
 #define BGP__FNV_INIT 1469598103934665603ull
 uint64_t bgp__fnv(uint64_t h, const void *p, size_t n);
 
+/* Starts loading the hash slot of link (a, b) so that a later
+ * bgp_asrel_get of it does not wait for memory; NULL rel is a no-op. */
+void bgp__asrel_prefetch(const struct bgp_asrel *rel, uint32_t a, uint32_t b);
+
 #endif
