@@ -14,6 +14,7 @@ import pytest
 import mrt_gen as g
 from conftest import run
 from node import wait_for
+from test_ops import free_port
 
 NOW = 1700000000
 
@@ -22,14 +23,6 @@ VRPS_A = [(64500, "192.0.2.0/24", 24), (64510, "2001:db8::/32", 48),
 # A moves 192.0.2.0/24 to AS64999 and drops the AS0 VRP.
 VRPS_B = [(64999, "192.0.2.0/24", 24), (64510, "2001:db8::/32", 48),
           (64501, "198.51.100.0/22", 23)]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def write_vrps(path, vrps):

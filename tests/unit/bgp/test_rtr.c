@@ -130,6 +130,16 @@ static struct bgp_rtr *synced(struct mrd_buf *out)
     return r;
 }
 
+/* synced(), with a Serial Query outstanding. */
+static struct bgp_rtr *queried(struct mrd_buf *out)
+{
+    struct bgp_rtr *r = synced(out);
+    assert_int_equal(bgp_rtr_query(r, out, NULL), MRD_OK);
+    assert_int_equal((uint8_t)out->data[1], BGP_RTR_SERIAL_QUERY);
+    mrd_buf_reset(out);
+    return r;
+}
+
 static void test_reset_then_serial_delta(void **state)
 {
     struct mrd_buf out;
@@ -184,9 +194,7 @@ static void test_withdraw_unknown_keeps_table(void **state)
     struct bgp_rtr *r;
     (void)state;
     mrd_buf_init(&out, 1 << 16);
-    r = synced(&out);
-    assert_int_equal(bgp_rtr_query(r, &out, NULL), MRD_OK);
-    mrd_buf_reset(&out);
+    r = queried(&out);
     hdr(1, BGP_RTR_CACHE_RESPONSE, 42, 8);
     v4(1, true, net2, 24, 24, 64502);
     v4(1, false, net2, 24, 24, 9); /* never announced */
@@ -216,9 +224,7 @@ static void test_duplicate_announcement(void **state)
     struct bgp_rtr *r;
     (void)state;
     mrd_buf_init(&out, 1 << 16);
-    r = synced(&out);
-    assert_int_equal(bgp_rtr_query(r, &out, NULL), MRD_OK);
-    mrd_buf_reset(&out);
+    r = queried(&out);
     hdr(1, BGP_RTR_CACHE_RESPONSE, 42, 8);
     v4(1, true, net1, 24, 24, 64500); /* already held */
     eod(1, 42, 8, 7200);
@@ -236,9 +242,7 @@ static void test_cache_reset(void **state)
     struct bgp_rtr_status st;
     (void)state;
     mrd_buf_init(&out, 1 << 16);
-    r = synced(&out);
-    assert_int_equal(bgp_rtr_query(r, &out, NULL), MRD_OK);
-    mrd_buf_reset(&out);
+    r = queried(&out);
     hdr(1, BGP_RTR_CACHE_RESET, 0, 8);
     assert_int_equal(feed(r, 1002, &out, &err), BGP_RTR_A_QUERY);
     assert_int_equal(bgp_rtr_query(r, &out, NULL), MRD_OK);
