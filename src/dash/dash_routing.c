@@ -20,6 +20,8 @@
 
 struct rt {
     const struct dash_view *view;
+    const struct privacy_policy *privacy; /* partner readers: minimise first */
+    struct privacy_scope scope;
     int64_t coll;
     json_t *alerts; /* id -> alert */
     size_t n;
@@ -89,6 +91,16 @@ static enum mrd_code rt_emit(void *ctx, const struct store_row *row, struct mrd_
     json_t *o = json_loadb(row->body, row->body_len, 0, NULL), *ext, *a, *old;
     const char *id;
 
+    if (o != NULL && r->privacy != NULL) {
+        /* What leaves the node for a partner is minimised as a TAXII read
+         * by its org would be (privacy.h), after the read decision. */
+        enum privacy_outcome po = PRIVACY_AS_IS;
+        enum mrd_code rc = privacy_minimise(r->privacy, &r->scope, o, &po, err);
+        if (rc != MRD_OK || po == PRIVACY_WITHHELD) {
+            json_decref(o);
+            return rc;
+        }
+    }
     ext = json_object_get(json_object_get(o, "extensions"), BGP_STIX_EXT_ID);
     id = json_string_value(json_object_get(o, "id"));
     if (!json_is_object(ext) || id == NULL || vc == NULL) {
@@ -122,13 +134,16 @@ static int by_first_seen(const void *pa, const void *pb)
                            json_string_value(json_object_get(b, "id")));
 }
 
-enum mrd_code dash__routing(struct store *st, const struct dash_who *who, json_t **ret,
-                            struct mrd_err *err)
+enum mrd_code dash__routing(struct store *st, const struct dash_who *who,
+                            const struct privacy_policy *privacy, const char *org_name,
+                            json_t **ret, struct mrd_err *err)
 {
     static const char *const types[] = {"observed-data"};
     struct store_match m = {.types = types, .n_types = 1, .versions = STORE_VER_LAST};
     struct dash_view view = {0};
-    struct rt r = {.view = &view};
+    struct rt r = {.view = &view,
+                   .privacy = who->relation == POLICY_REL_PARTNER ? privacy : NULL,
+                   .scope = {.org = org_name}};
     json_t *out = NULL, *list = NULL, *by_kind = NULL, *a;
     json_t **v = NULL;
     const char *key;
