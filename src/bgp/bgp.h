@@ -385,6 +385,7 @@ struct bgp_rtr_feed_status {
     bool connected;
     unsigned failures; /* in a row */
     int64_t next_try;  /* after a failure: when the next attempt is due */
+    unsigned backoff;  /* after a failure: the seconds waited before it */
     char last_error[MRD_ERR_MSG_MAX];
 };
 

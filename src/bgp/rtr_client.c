@@ -305,6 +305,7 @@ struct bgp_rtr_feed {
     struct bgp_rtr_feed_status st; /* under mu */
     void (*on_update)(struct bgp_rtr_feed *feed, void *ctx);
     void *ctx;
+    unsigned backoff; /* the feed thread's current wait after a failure */
 };
 
 static void publish(struct bgp_rtr_feed *f, struct bgp_vrps *vrps, bool connected,
@@ -320,6 +321,7 @@ static void publish(struct bgp_rtr_feed *f, struct bgp_vrps *vrps, bool connecte
     f->st.connected = connected;
     f->st.failures = failures;
     f->st.next_try = next_try;
+    f->st.backoff = f->backoff;
     if (error != NULL)
         mrd_strlcpy(f->st.last_error, error, sizeof(f->st.last_error));
     pthread_mutex_unlock(&f->mu);
@@ -372,6 +374,7 @@ static void *feed_main(void *arg)
             bgp_rtr_status(f->client->rtr, &st);
             failures++;
             next_try = time(NULL) + backoff;
+            f->backoff = backoff; /* written by this thread only; published under mu */
             publish(f, NULL, false, failures, next_try, err.msg);
             if (f->on_update)
                 f->on_update(f, f->ctx);

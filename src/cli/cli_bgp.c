@@ -821,8 +821,8 @@ static void on_feed(struct bgp_rtr_feed *feed, void *arg)
     bgp_rtr_feed_status(feed, &st);
     pthread_mutex_lock(&f->mu);
     if (!st.connected && st.last_error[0] != '\0')
-        cli_errorf("bgp", "%s: %s (failure %u; next attempt in %lld s)", st.source, st.last_error,
-                   st.failures, (long long)(st.next_try - (int64_t)time(NULL)));
+        cli_errorf("bgp", "%s: %s (failure %u; next attempt in %u s)", st.source, st.last_error,
+                   st.failures, st.backoff);
     if (st.connected || st.rtr.expired || f->json)
         print_feed(feed, f->json);
     pthread_mutex_unlock(&f->mu);

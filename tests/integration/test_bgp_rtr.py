@@ -293,12 +293,12 @@ def test_follow_keeps_last_vrps_and_retries_with_backoff(meridian_bin, tmp_path)
         # Back-off: 1 s, then 2 s, then 4 s between attempts.
         waits = [int(e.rsplit("next attempt in ", 1)[1].split()[0]) for e in f.err
                  if "next attempt in" in e]
-        assert waits[:3] == sorted(waits[:3]) and waits[2] >= 2, waits
+        assert waits[:3] == [1, 2, 4], waits
         # The cache comes back (new session): the client starts afresh.
         c2 = Stayrtr(tmp_path, VRPS_B, port=port)
         try:
             assert wait_for(lambda: any(d["connected"] and roas_set(d) == as_set(VRPS_B)
-                                        for d in f.docs()), timeout=60), (f.lines[-3:], f.err)
+                                        for d in f.docs()), timeout=120), (f.lines[-3:], f.err)
         finally:
             c2.stop()
     finally:
