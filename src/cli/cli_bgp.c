@@ -686,8 +686,7 @@ static int do_scan(int argc, char **argv)
     }
     if (cli_bgp_inputs_load("bgp", vrp_path, cfg_path, rel_path, now, &in) != CLI_EXIT_OK)
         goto out;
-    if (rtr != NULL &&
-        bgp_rtr_fetch(rtr, 1, (int)timeout * 1000, &in.vrps, NULL, &err) != MRD_OK) {
+    if (rtr != NULL && bgp_rtr_fetch(rtr, 1, (int)timeout * 1000, &in.vrps, NULL, &err) != MRD_OK) {
         cli_errorf("bgp", "--rtr: %s", err.msg);
         goto out;
     }
