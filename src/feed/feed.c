@@ -602,7 +602,7 @@ static enum mrd_code expire_vanished(struct round *r, struct feed_importer *im,
     struct vanished v = {.r = r};
     enum mrd_code rc;
 
-    if (r->n_ids > 0) /* r->ids is NULL when nothing was stored */
+    if (r->n_ids > 1) /* r->ids is NULL when nothing was stored: no qsort of it */
         qsort(r->ids, r->n_ids, sizeof(char *), cmp_str);
     rc = store_feed_items(r->st, r->cfg->name, on_item, &v, err);
     r->rewriting = true;
