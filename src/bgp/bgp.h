@@ -291,6 +291,11 @@ void bgp_vrps_finish(struct bgp_vrps *vrps);
 
 size_t bgp_vrps_count(const struct bgp_vrps *vrps);
 
+/* Calls fn for each VRP of a finished set: IPv4 first, in address order
+ * (expires is 0: expired VRPs are not in the set). */
+void bgp_vrps_each(const struct bgp_vrps *vrps, void (*fn)(const struct bgp_vrp *vrp, void *ctx),
+                   void *ctx);
+
 enum bgp_rov { BGP_ROV_NOT_FOUND, BGP_ROV_VALID, BGP_ROV_INVALID };
 
 enum bgp_rov_reason {
@@ -312,6 +317,197 @@ enum bgp_rov bgp_rov_validate(const struct bgp_vrps *vrps, const struct bgp_pref
 
 const char *bgp_rov_name(enum bgp_rov rov);             /* "valid", "invalid", "not-found" */
 const char *bgp_rov_reason_name(enum bgp_rov_reason r); /* e.g. "wrong-origin" */
+
+/* Takes one more reference to a finished set, for a reader that may
+ * outlive the owner's reference: bgp_vrps_free drops one reference and frees
+ * the set with the last. Atomic, so a set may be handed between threads. */
+struct bgp_vrps *bgp_vrps_hold(struct bgp_vrps *vrps);
+
+/* ---- RTR: the RPKI-to-Router protocol, router side (docs/bgp.md, "RTR") ----
+ *
+ * RFC 8210 (version 1) and RFC 6810 (version 0). bgp_rtr_pdu_parse and the
+ * session (struct bgp_rtr) are pure; struct bgp_rtr_client (rtr_client.c)
+ * owns the TCP connection and struct bgp_rtr_feed a thread that keeps a VRP
+ * set current. */
+
+#define BGP_RTR_MAX_PDU 65536       /* bytes of one PDU (Error Report, Router Key) */
+#define BGP_RTR_MAX_ERROR_TEXT 1024 /* bytes of error text we send */
+#define BGP_RTR_MAX_HOSTPORT 300    /* bytes of a HOST:PORT argument */
+#define BGP_RTR_CONNECT_TIMEOUT_MS 10000
+#define BGP_RTR_ANSWER_TIMEOUT_MS 30000 /* default wait for the answer to a query */
+#define BGP_RTR_BACKOFF_MIN 1           /* seconds before the first retry after a failure */
+
+enum bgp_rtr_type {
+    BGP_RTR_SERIAL_NOTIFY = 0,
+    BGP_RTR_SERIAL_QUERY = 1,
+    BGP_RTR_RESET_QUERY = 2,
+    BGP_RTR_CACHE_RESPONSE = 3,
+    BGP_RTR_IPV4_PREFIX = 4,
+    BGP_RTR_IPV6_PREFIX = 6,
+    BGP_RTR_END_OF_DATA = 7,
+    BGP_RTR_CACHE_RESET = 8,
+    BGP_RTR_ROUTER_KEY = 9,
+    BGP_RTR_ERROR_REPORT = 10,
+};
+
+enum bgp_rtr_error { /* RFC 8210 §12 */
+                     BGP_RTR_E_CORRUPT = 0,
+                     BGP_RTR_E_INTERNAL = 1,
+                     BGP_RTR_E_NO_DATA = 2,
+                     BGP_RTR_E_INVALID_REQUEST = 3,
+                     BGP_RTR_E_UNSUPP_VERSION = 4,
+                     BGP_RTR_E_UNSUPP_PDU = 5,
+                     BGP_RTR_E_WITHDRAW_UNKNOWN = 6,
+                     BGP_RTR_E_DUPLICATE = 7,
+                     BGP_RTR_E_UNEXPECTED_VERSION = 8,
+};
+
+struct bgp_rtr_pdu {
+    uint8_t version, type;
+    uint16_t session; /* Session ID, or an Error Report's error code */
+    uint32_t length;
+    uint32_t serial;                 /* Serial Notify/Query, End of Data */
+    uint32_t refresh, retry, expire; /* End of Data (version 0: the RFC's defaults) */
+    bool announce;                   /* prefix PDUs, Router Key: flags bit 0 */
+    struct bgp_vrp vrp;              /* prefix PDUs (expires 0) */
+    const uint8_t *err_pdu;          /* Error Report: the PDU in error, borrowed */
+    uint32_t err_pdu_len;
+    const uint8_t *err_text; /* Error Report: its text, borrowed, not NUL-terminated */
+    uint32_t err_text_len;
+};
+
+/* Parses the PDU at the start of (buf, len). MRD_OK with *ret_len 0 when
+ * more bytes are needed, else its length. A malformed PDU fails with
+ * MRD_E_PARSE (MRD_E_TOOBIG past BGP_RTR_MAX_PDU, MRD_E_UNSUPP for a version
+ * above 1) and *ret_code, the error code to report to the cache. */
+enum mrd_code bgp_rtr_pdu_parse(const uint8_t *buf, size_t len, struct bgp_rtr_pdu *ret_pdu,
+                                size_t *ret_len, enum bgp_rtr_error *ret_code, struct mrd_err *err);
+
+/* Appends a Reset Query, or a Serial Query for (session, serial). */
+enum mrd_code bgp_rtr_encode_query(uint8_t version, bool serial_query, uint16_t session,
+                                   uint32_t serial, struct mrd_buf *out, struct mrd_err *err);
+
+/* Appends an Error Report carrying the PDU in error (its header only when
+ * it is too long) and text (at most BGP_RTR_MAX_ERROR_TEXT bytes). */
+enum mrd_code bgp_rtr_encode_error(uint8_t version, enum bgp_rtr_error code, const uint8_t *pdu,
+                                   size_t pdu_len, const char *text, struct mrd_buf *out,
+                                   struct mrd_err *err);
+
+const char *bgp_rtr_error_name(enum bgp_rtr_error code); /* "Corrupt Data", ... */
+
+struct bgp_rtr;
+
+enum bgp_rtr_action {
+    BGP_RTR_A_NONE,    /* read on */
+    BGP_RTR_A_UPDATED, /* End of Data: the table is the cache's (serial) */
+    BGP_RTR_A_QUERY,   /* send bgp_rtr_query now: Serial Notify, Cache Reset, downgrade */
+    BGP_RTR_A_CLOSE,   /* send out (an Error Report, if any) and close; err says why */
+};
+
+/* A session that proposes version (1, or 0 for RFC 6810 caches). */
+enum mrd_code bgp_rtr_new(uint8_t version, struct bgp_rtr **ret_rtr, struct mrd_err *err);
+void bgp_rtr_free(struct bgp_rtr *rtr);
+
+/* Appends the query the session needs: Reset Query without a session,
+ * Serial Query with one. */
+enum mrd_code bgp_rtr_query(struct bgp_rtr *rtr, struct mrd_buf *out, struct mrd_err *err);
+
+/* Handles the whole PDUs at the start of (buf, len) received at now (unix
+ * seconds); *ret_used says how many bytes were consumed. Stops at the first
+ * action other than NONE. Prefix PDUs are applied at End of Data, all or
+ * nothing: a withdrawal of an unknown VRP, a duplicate announcement, a
+ * version change or a malformed PDU keeps the last table, puts an Error
+ * Report in out (never in answer to the cache's own Error Report) and
+ * returns CLOSE. Versions: a first answer in version 0 to our version 1
+ * query switches the session to version 0 (RFC 8210 §7). */
+enum bgp_rtr_action bgp_rtr_input(struct bgp_rtr *rtr, const uint8_t *buf, size_t len, int64_t now,
+                                  size_t *ret_used, struct mrd_buf *out, struct mrd_err *err);
+
+/* Forgets a half-received response (the connection was lost). */
+void bgp_rtr_disconnected(struct bgp_rtr *rtr);
+
+/* Drops every VRP when the last End of Data is more than its expire
+ * interval before now (RFC 8210 §6); true when it did. ROV then finds no
+ * VRP (not-found) and the status says expired. */
+bool bgp_rtr_expire(struct bgp_rtr *rtr, int64_t now);
+
+struct bgp_rtr_status {
+    uint8_t version;
+    bool has_data, expired, waiting;
+    uint16_t session;
+    uint32_t serial;
+    size_t count;
+    int64_t updated; /* the last End of Data, unix seconds */
+    uint32_t refresh, retry, expire;
+    bool last_was_reset; /* the last response answered a Reset Query */
+    size_t last_announced, last_withdrawn;
+};
+
+void bgp_rtr_status(const struct bgp_rtr *rtr, struct bgp_rtr_status *ret_status);
+
+/* The table as a finished VRP set (expires 0), or each VRP in order. */
+enum mrd_code bgp_rtr_vrps(const struct bgp_rtr *rtr, struct bgp_vrps **ret_vrps,
+                           struct mrd_err *err);
+enum mrd_code bgp_rtr_each(const struct bgp_rtr *rtr,
+                           enum mrd_code (*fn)(const struct bgp_vrp *vrp, void *ctx), void *ctx);
+
+/* A TCP connection to a cache at "HOST:PORT" ("[v6]:PORT"). */
+struct bgp_rtr_client;
+
+enum mrd_code bgp_rtr_client_new(const char *hostport, uint8_t version,
+                                 struct bgp_rtr_client **ret_client, struct mrd_err *err);
+void bgp_rtr_client_free(struct bgp_rtr_client *client);
+
+/* Connects when not connected (and sends the query the session needs),
+ * sends a query when query_now, then reads until an End of Data
+ * (*ret_updated true) or timeout_ms. A query unanswered for the answer
+ * timeout (BGP_RTR_ANSWER_TIMEOUT_MS unless set) fails with MRD_E_TIMEOUT;
+ * any failure closes the connection and keeps the table. */
+enum mrd_code bgp_rtr_client_run(struct bgp_rtr_client *client, int timeout_ms, bool query_now,
+                                 bool *ret_updated, struct mrd_err *err);
+
+struct bgp_rtr *bgp_rtr_client_session(struct bgp_rtr_client *client);
+void bgp_rtr_client_set_timeout(struct bgp_rtr_client *client, int answer_timeout_ms);
+
+/* One Reset Query to the cache at hostport: its VRPs as a finished set,
+ * and the session's status (serial, intervals) when ret_status is not
+ * NULL. No End of Data within timeout_ms fails with MRD_E_TIMEOUT. */
+enum mrd_code bgp_rtr_fetch(const char *hostport, uint8_t version, int timeout_ms,
+                            struct bgp_vrps **ret_vrps, struct bgp_rtr_status *ret_status,
+                            struct mrd_err *err);
+
+/* A thread that keeps a VRP set from one cache current: a Reset Query,
+ * then Serial Queries on Serial Notify and every refresh interval; after a
+ * failure, retries after BGP_RTR_BACKOFF_MIN seconds, doubling up to the
+ * retry interval; drops the VRPs when they expire. on_update (may be NULL)
+ * runs in the thread after each new set, failure or expiry. */
+struct bgp_rtr_feed;
+
+struct bgp_rtr_feed_status {
+    char source[BGP_RTR_MAX_HOSTPORT + 8]; /* "rtr://HOST:PORT" */
+    struct bgp_rtr_status rtr;
+    bool connected;
+    unsigned failures; /* in a row */
+    int64_t next_try;  /* after a failure: when the next attempt is due */
+    unsigned backoff;  /* after a failure: the seconds waited before it */
+    char last_error[MRD_ERR_MSG_MAX];
+};
+
+enum mrd_code bgp_rtr_feed_start(const char *hostport, uint8_t version,
+                                 void (*on_update)(struct bgp_rtr_feed *feed, void *ctx), void *ctx,
+                                 struct bgp_rtr_feed **ret_feed, struct mrd_err *err);
+void bgp_rtr_feed_stop(struct bgp_rtr_feed *feed);
+
+/* The current VRP set, held (release with bgp_vrps_free); never NULL once
+ * started (empty before the first End of Data and after expiry). */
+struct bgp_vrps *bgp_rtr_feed_vrps(struct bgp_rtr_feed *feed);
+void bgp_rtr_feed_status(struct bgp_rtr_feed *feed, struct bgp_rtr_feed_status *ret_status);
+
+/* The status as JSON: source, connected, version, session, serial, vrps,
+ * updated (RFC 3339), age_seconds, refresh, retry, expire, expired,
+ * failures, last_error, last_query ("reset" or "serial"), announced and
+ * withdrawn (by the last response). */
+json_t *bgp_rtr_feed_status_json(const struct bgp_rtr_feed_status *st, int64_t now);
 
 /* ---- scanning: ROV verdicts per distinct (prefix, AS path) ---- */
 

@@ -85,5 +85,8 @@ enum mrd_code bgp__update_decode(struct bgp_mrt *mrt, const uint8_t *msg, size_t
                                  const struct bgp__update_opts *o, struct bgp_route *r,
                                  bgp_route_fn fn, void *fn_ctx, bool *ret_stopped,
                                  struct mrd_err *err);
+/* Starts loading the hash slot of link (a, b) so that a later
+ * bgp_asrel_get of it does not wait for memory; NULL rel is a no-op. */
+void bgp__asrel_prefetch(const struct bgp_asrel *rel, uint32_t a, uint32_t b);
 
 #endif

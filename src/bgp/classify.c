@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bgp/bgp.h"
+#include "bgp/bgp_int.h"
 
 #define BREAK UINT32_MAX /* reserved ASN (RFC 7300) standing for a set or confederation */
 #define MAX_HOPS (BGP_MAX_PATH_ASNS + BGP_MAX_PATH_SEGS)
@@ -145,6 +146,10 @@ bool bgp_leak_check(const struct bgp_asrel *rel, const struct bgp_attrs *attrs,
     memset(ret, 0, sizeof(*ret));
     if ((attrs->has & BGP_HAS_OTC) && otc_leak(rel, h, n, attrs->otc, ret))
         return true;
+    /* Every link's slot is asked for at once: the misses overlap. */
+    for (size_t i = n; i-- > 1;)
+        if (h[i] != BREAK && h[i - 1] != BREAK)
+            bgp__asrel_prefetch(rel, h[i], h[i - 1]);
     /* Walk the edges in the direction the route travelled: origin first. */
     for (size_t i = n; i-- > 1;) {
         uint32_t x = h[i], y = h[i - 1];

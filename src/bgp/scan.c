@@ -28,7 +28,7 @@ struct bgp_scan {
     size_t nrecs, caprecs;
     uint32_t *pool;
     size_t npool, cappool;
-    uint32_t *slots; /* record index + 1; 0 is empty */
+    uint64_t *slots; /* hash tag << 32 | record index + 1; 0 is empty */
     size_t nslots;   /* power of two */
     uint32_t scratch[BGP__FLAT_MAX];
     struct bgp_aspath path; /* decoded path handed to bgp_scan_each's callback */
@@ -69,14 +69,27 @@ uint64_t bgp__fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* FNV-1a over the prefix and the flattened path. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+/* The prefix and the flattened path, a 64-bit word at a time (FNV's byte
+ * at a time cost a tenth of the scan). */
 static uint64_t hash_of(const struct bgp_prefix *pf, const uint32_t *w, size_t n)
 {
-    uint64_t h = bgp__fnv(BGP__FNV_INIT, pf->addr.bytes, sizeof(pf->addr.bytes));
-    h = (h ^ pf->len ^ (uint64_t)pf->addr.afi << 8) * 1099511628211ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ w[i]) * 1099511628211ull;
-    return h;
+    uint64_t a, b, h;
+    size_t i = 0;
+    memcpy(&a, pf->addr.bytes, 8);
+    memcpy(&b, pf->addr.bytes + 8, 8);
+    h = mix(mix(mix(BGP__FNV_INIT, a), b),
+            (uint64_t)pf->len | (uint64_t)pf->addr.afi << 8 | (uint64_t)n << 16);
+    for (; i + 1 < n; i += 2)
+        h = mix(h, (uint64_t)w[i] << 32 | w[i + 1]);
+    if (i < n)
+        h = mix(h, w[i]);
+    return h ^ (h >> 32);
 }
 
 enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, struct bgp_scan **ret_scan,
@@ -100,17 +113,22 @@ void bgp_scan_free(struct bgp_scan *scan)
     mrd_free(scan);
 }
 
+static uint64_t slot_of(uint64_t hash, size_t index)
+{
+    return (hash >> 32) << 32 | (uint64_t)(index + 1);
+}
+
 static enum mrd_code grow_slots(struct bgp_scan *s, struct mrd_err *err)
 {
     size_t n = s->nslots == 0 ? 4096 : s->nslots * 2;
-    uint32_t *slots = mrd_calloc(n, sizeof(*slots));
+    uint64_t *slots = mrd_calloc(n, sizeof(*slots));
     if (slots == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
     for (size_t i = 0; i < s->nrecs; i++) {
         size_t j = s->recs[i].hash & (n - 1);
         while (slots[j] != 0)
             j = (j + 1) & (n - 1);
-        slots[j] = (uint32_t)(i + 1);
+        slots[j] = slot_of(s->recs[i].hash, i);
     }
     mrd_free(s->slots);
     s->slots = slots;
@@ -135,7 +153,11 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
             return rc;
     }
     for (j = h & (s->nslots - 1); s->slots[j] != 0; j = (j + 1) & (s->nslots - 1)) {
-        rec = &s->recs[s->slots[j] - 1];
+        /* The tag rules out most other records without reading them (a
+         * cache miss each in a table of millions). */
+        if (s->slots[j] >> 32 != h >> 32)
+            continue;
+        rec = &s->recs[(uint32_t)s->slots[j] - 1];
         if (rec->hash == h && rec->path_len == n &&
             memcmp(&rec->prefix, &r->prefix, sizeof(r->prefix)) == 0 &&
             (n == 0 || memcmp(s->pool + rec->path_off, s->scratch, n * sizeof(uint32_t)) == 0)) {
@@ -169,7 +191,7 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
     rec->reason = (uint8_t)reason;
     s->npool += n;
     s->nrecs++;
-    s->slots[j] = (uint32_t)s->nrecs;
+    s->slots[j] = slot_of(h, s->nrecs - 1);
     return MRD_OK;
 }
 

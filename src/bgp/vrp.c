@@ -8,6 +8,7 @@
  * set (a bitmap per family), one binary search each: at most 33 (IPv4) or
  * 129 (IPv6) searches, typically about 20.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ struct family {
 
 struct bgp_vrps {
     struct family fam[2]; /* IPv4, IPv6 */
+    _Atomic unsigned refs;
 };
 
 static void to_key(const struct bgp_addr *a, uint64_t *hi, uint64_t *lo)
@@ -68,13 +70,20 @@ enum mrd_code bgp_vrps_new(struct bgp_vrps **ret_vrps, struct mrd_err *err)
     struct bgp_vrps *v = mrd_calloc(1, sizeof(*v));
     if (v == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "vrp: out of memory");
+    atomic_init(&v->refs, 1);
     *ret_vrps = v;
     return MRD_OK;
 }
 
+struct bgp_vrps *bgp_vrps_hold(struct bgp_vrps *vrps)
+{
+    atomic_fetch_add(&vrps->refs, 1);
+    return vrps;
+}
+
 void bgp_vrps_free(struct bgp_vrps *vrps)
 {
-    if (vrps == NULL)
+    if (vrps == NULL || atomic_fetch_sub(&vrps->refs, 1) != 1)
         return;
     mrd_free(vrps->fam[0].v);
     mrd_free(vrps->fam[1].v);
@@ -129,6 +138,27 @@ void bgp_vrps_finish(struct bgp_vrps *vrps)
     for (int i = 0; i < 2; i++) {
         if (vrps->fam[i].n > 0)
             qsort(vrps->fam[i].v, vrps->fam[i].n, sizeof(struct entry), cmp_entry);
+    }
+}
+
+void bgp_vrps_each(const struct bgp_vrps *vrps, void (*fn)(const struct bgp_vrp *vrp, void *ctx),
+                   void *ctx)
+{
+    for (int f = 0; f < 2; f++) {
+        for (size_t i = 0; i < vrps->fam[f].n; i++) {
+            const struct entry *e = &vrps->fam[f].v[i];
+            struct bgp_vrp v;
+            memset(&v, 0, sizeof(v));
+            v.prefix.addr.afi = f == 0 ? BGP_AFI_IPV4 : BGP_AFI_IPV6;
+            for (int k = 0; k < 8; k++) {
+                v.prefix.addr.bytes[k] = (uint8_t)(e->hi >> (56 - 8 * k));
+                v.prefix.addr.bytes[8 + k] = (uint8_t)(e->lo >> (56 - 8 * k));
+            }
+            v.prefix.len = e->len;
+            v.max_len = e->max_len;
+            v.asn = e->asn;
+            fn(&v, ctx);
+        }
     }
 }
 

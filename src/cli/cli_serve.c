@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "bgp/bgp.h"
 #include "cli/cli.h"
 #include "cli/cli_bgp.h"
 #include "cli/cli_data.h"
@@ -116,6 +118,30 @@ static const char *serve_usage(void)
 }
 
 static int run(int argc, char **argv);
+
+/* The routing sensor's VRP feed (--rtr): logged at each change; its status
+ * is the console's Routing page's. BMP sessions come with the live sensor
+ * ("bmp" stays null until then). */
+static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
+{
+    struct bgp_rtr_feed_status s;
+    (void)ctx;
+    bgp_rtr_feed_status(feed, &s);
+    if (!s.connected || s.rtr.expired)
+        mrd_log(MRD_LOG_WARN, "rtr: %s: %s (failure %u)", s.source, s.last_error, s.failures);
+    else
+        mrd_log(MRD_LOG_INFO, "rtr: %s: serial %u, %zu VRPs (%s query: +%zu -%zu)", s.source,
+                s.rtr.serial, s.rtr.count, s.rtr.last_was_reset ? "reset" : "serial",
+                s.rtr.last_announced, s.rtr.last_withdrawn);
+}
+
+static json_t *rtr_sensor_status(void *ctx)
+{
+    struct bgp_rtr_feed_status s;
+    bgp_rtr_feed_status(ctx, &s);
+    return json_pack("{s:[o], s:n}", "sources", bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)),
+                     "bmp");
+}
 
 const struct cli_verb cli_verb_serve = {
     .name = "serve",
@@ -393,6 +419,7 @@ static int run(int argc, char **argv)
     struct cli_sensor *sensor = NULL;
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
+    struct bgp_rtr_feed *rtr = NULL;
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -510,12 +537,19 @@ static int run(int argc, char **argv)
     if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
         start_dns_sensor(&cf, data, st, &dns_sensor) != CLI_EXIT_OK)
         goto out;
+    if (conf_str(&cf, CONF_RTR) != NULL &&
+        bgp_rtr_feed_start(conf_str(&cf, CONF_RTR), 1, on_rtr, NULL, &rtr, &err) != MRD_OK) {
+        cli_errorf("serve", "rtr: %s", err.msg);
+        goto out;
+    }
     {
         struct dash_config dc = {.privacy = cli_fed_privacy(fed),
                                  .st = st,
                                  .keyring = cli_fed_keyring(fed),
                                  .data_dir = data,
-                                 .ledger = ledger};
+                                 .ledger = ledger,
+                                 .sensor_status = rtr != NULL ? rtr_sensor_status : NULL,
+                                 .sensor_ctx = rtr};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;
@@ -573,6 +607,7 @@ out:
     sensor_dns_stop(dns_sensor);
     feed_runner_stop(feeds);
     cli_sensor_stop(sensor);
+    bgp_rtr_feed_stop(rtr);
     cli_fed_stop(fed);
     notify_service_stop(notify);
     ledger_service_stop(ledger);

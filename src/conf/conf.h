@@ -116,6 +116,7 @@ enum conf_serve_key {
     CONF_DNS_BASELINE,
     CONF_DNS_COLLECTION,
     CONF_DNS_TLP,
+    CONF_RTR,
     CONF_SERVE__COUNT
 };
 extern const struct conf_key conf_serve_keys[CONF_SERVE__COUNT];

@@ -130,5 +130,9 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "collection (id or alias) where the DNS\nsensor stores its alerts, signed"},
     [CONF_DNS_TLP] = {"dns-tlp", CONF_CHOICE, "amber", 0, 0, tlp_levels, "LEVEL",
         "TLP of the DNS sensor's alerts: clear,\ngreen, amber, amber+strict or red"},
+    [CONF_RTR] = {"rtr", CONF_STRING, NULL, 0, 0, NULL, "HOST:PORT",
+        "routing sensor: keep the VRPs of this RTR\n"
+        "cache (RFC 8210) current ('meridian help bgp');\n"
+        "the console's Routing page shows its status"},
 };
 /* clang-format on */

@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -149,16 +152,30 @@ char *mrd_buf_take(struct mrd_buf *b, size_t *ret_len)
 enum mrd_code mrd_buf_read_fd(struct mrd_buf *b, int fd, const char *name, struct mrd_err *err)
 {
     char chunk[65536];
+    struct stat sb;
     enum mrd_code rc;
 
+    /* A regular file's size is known: make room once and read straight
+     * into the buffer (no copy through chunk, no regrowth). The size is a
+     * hint: the loop below still reads to the end and enforces max. */
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && b->len <= b->max)
+        (void)mrd_buf_reserve(
+            b, (uint64_t)sb.st_size < b->max - b->len ? (size_t)sb.st_size : b->max - b->len, NULL);
     for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
+        size_t room = b->data != NULL ? b->cap - b->len - 1 : 0; /* cap <= max + 1 */
+        bool direct = room >= sizeof(chunk);
+        ssize_t r = read(fd, direct ? b->data + b->len : chunk, direct ? room : sizeof(chunk));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             return mrd_err_sys(err, MRD_E_IO, errno, "%s: read", name);
         if (r == 0)
             break;
+        if (direct) {
+            b->len += (size_t)r;
+            b->data[b->len] = '\0';
+            continue;
+        }
         rc = mrd_buf_append(b, chunk, (size_t)r, err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "%s", name);

@@ -40,6 +40,8 @@
 #define DASH_CONTEXT_RESULTS 50              /* search results given what references them */
 #define DASH_CONTEXT_PER_RESULT 10           /* containers / relationships listed per result */
 #define DASH_MAX_EDGES 200                   /* relationships an object page lists per direction */
+#define DASH_ROUTING_MAX 1000                /* routing alerts the Routing page lists */
+#define DASH_ROUTING_SCAN_MAX 20000          /* observed-data rows read per collection for it */
 
 /* Who reads: an org and its relation to this node. */
 struct dash_who {
@@ -80,6 +82,11 @@ struct dash_config {
     /* outbound minimisation (privacy.h) of the object pages partner users
      * read; required, borrowed */
     const struct privacy_policy *privacy;
+    /* The routing sensor's status for the Routing page, or NULL: a JSON
+     * object {"sources": [VRP sources], "bmp": [BMP sessions]} (members
+     * may be absent) that the caller owns; called on the request's thread. */
+    json_t *(*sensor_status)(void *ctx);
+    void *sensor_ctx;
 };
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err);

@@ -360,7 +360,29 @@ static void get_overview(struct api_req *r)
     api_json(r, 200, out);
 }
 
+/* GET /api/v1/routing */
+static void get_routing(struct api_req *r)
+{
+    struct dash *d = r->ctx;
+    struct dash_who who = who_of(r);
+    struct mrd_err err = {0};
+    json_t *out = NULL, *sensor = NULL;
+
+    if (dash__routing(d->st, &who, d->privacy, r->who.tok.org_name, &out, &err) != MRD_OK) {
+        api_internal(r, &err);
+        return;
+    }
+    /* How the node's sensor is fed is the node's business: own org only. */
+    if (who.relation == POLICY_REL_OWN && d->sensor_status != NULL)
+        sensor = d->sensor_status(d->sensor_ctx);
+    (void)json_object_set_new(out, "sensor", sensor != NULL ? sensor : json_null());
+    api_json(r, 200, out);
+}
+
 static const struct api_route routes[] = {
+    {"GET", "routing", 0, 0, get_routing,
+     "routing alerts of the BGP sensor the reader may read (hijack, leak, outage, rpki-invalid), "
+     "newest first, and (own org) the sensor's status: VRP sources, BMP sessions"},
     {"GET", "overview", 0, 0, get_overview,
      "overview figures for the last ?days=N (1..30): objects received by TLP and source, "
      "sightings by reporter, most-sighted indicators, new partner indicators not sighted here"},
@@ -401,6 +423,8 @@ enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct 
     d->privacy = cfg->privacy;
     d->data_dir = cfg->data_dir;
     d->ledger = cfg->ledger;
+    d->sensor_status = cfg->sensor_status;
+    d->sensor_ctx = cfg->sensor_ctx;
     *ret = d;
     return MRD_OK;
 }

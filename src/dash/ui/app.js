@@ -750,6 +750,90 @@ async function renderHolds(params) {
   loadList();
 }
 
+/* ---- routing alerts ------------------------------------------------------- */
+
+const ROUTING_KINDS = [["hijack", "Hijacks"], ["leak", "Route leaks"], ["outage", "Outages"],
+  ["rpki-invalid", "RPKI-invalid routes"]];
+const ROUTING_COLORS = { hijack: "#c92a2a", leak: "#f08c00", outage: "#1c7ed6",
+  "rpki-invalid": "#ae3ec9" };
+const PLOT_BUCKETS = 24;
+
+function asn(v) {
+  return v === undefined || v === null ? "\u2013" : "AS" + v;
+}
+
+/* How many alerts of each kind were active in each of PLOT_BUCKETS slices
+ * from the first first_seen to the last last_seen. */
+function routingPlot(alerts) {
+  const t = (s) => Date.parse(s);
+  const spans = alerts.filter((a) => a.first_seen).map((a) => ({ kind: a.kind,
+    from: t(a.first_seen), to: t(a.ended || a.last_seen || a.first_seen) }));
+  if (spans.length === 0) return null;
+  const lo = Math.min(...spans.map((s) => s.from));
+  const hi = Math.max(lo + 60000, ...spans.map((s) => s.to));
+  const size = (hi - lo) / PLOT_BUCKETS;
+  const labels = [], series = {};
+  for (let i = 0; i < PLOT_BUCKETS; i++) labels.push(new Date(lo + i * size).toISOString());
+  for (const [k] of ROUTING_KINDS) series[k] = new Array(PLOT_BUCKETS).fill(0);
+  for (const s of spans) {
+    const a = Math.min(PLOT_BUCKETS - 1, Math.floor((s.from - lo) / size));
+    const b = Math.min(PLOT_BUCKETS - 1, Math.floor((s.to - lo) / size));
+    for (let i = a; i <= b; i++) series[s.kind][i]++;
+  }
+  return stackedChart(labels, series, ROUTING_COLORS, "Routing alerts active over time",
+    hi - lo <= 2 * 86400000);
+}
+
+function sensorPanel(sensor) {
+  const sources = (sensor && sensor.sources) || [];
+  const rows = sources.map((s) => {
+    const st = s.expired ? h("span", {}, h("span", { class: "tag bad", text: "VRPs expired" }),
+      " ", ut(s.last_error, 300))
+      : !s.connected ? h("span", {}, h("span", { class: "tag bad",
+        text: "failing \u00d7" + s.failures + " (retrying)" }), " ", ut(s.last_error, 300))
+        : h("span", { class: "tag good", text: "ok" });
+    return h("tr", {}, [ut(s.source, 120), String(s.vrps), s.has_data ? String(s.serial) : "\u2013",
+      "v" + s.version + " / " + s.session, when(s.updated) || "never", lag(s.age_seconds),
+      s.refresh + " / " + s.retry + " / " + s.expire + " s", st].map((c) => h("td", {}, c)));
+  });
+  return h("section", { class: "panel", id: "sensor" }, h("h2", { text: "Sensor" }),
+    sources.length === 0 ? h("p", { class: "empty", text: "No live VRP source: start serve " +
+      "with --rtr HOST:PORT (VRP files are used by 'meridian bgp scan')." })
+      : h("table", {}, h("thead", {}, h("tr", {}, ["VRP source", "VRPs", "Serial",
+        "Version / session", "Updated", "Age", "Refresh / retry / expire", "State"]
+        .map((c) => h("th", { text: c })))), h("tbody", {}, rows)),
+    h("p", { class: "hint", text: sensor && sensor.bmp ? "BMP sessions: " +
+      sensor.bmp.length : "BMP sessions: none (no BMP listener in this server)." }));
+}
+
+function alertTable(list) {
+  if (list.length === 0) return h("p", { class: "empty", text: "None you may read." });
+  return h("table", { class: "results" }, h("thead", {}, h("tr", {}, ["TLP", "Alert",
+    "Victim prefix", "Victim AS", "Culprit AS", "Type", "First seen", "Last seen", "Ended",
+    "Peers"].map((c) => h("th", { text: c })))),
+  h("tbody", {}, list.map((a) => h("tr", {}, [tlp(a.tlp), objLink(a.id, a.event),
+    ut(a.victim_prefix || a.group || "\u2013", 60), asn(a.victim_as), asn(a.culprit_as),
+    ut(a.type || a.reason || a.rov || a.event, 40), when(a.first_seen), when(a.last_seen),
+    a.ended ? when(a.ended) : h("span", { class: "tag warn", text: "ongoing" }),
+    String(a.peers !== undefined ? a.peers : "\u2013")].map((c) => h("td", {}, c))))));
+}
+
+async function renderRouting() {
+  markNav("routing");
+  show(h("h1", { text: "Routing" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  const r = await api("GET", "routing");
+  const alerts = r.alerts || [];
+  const plot = routingPlot(alerts);
+  show(h("h1", { text: "Routing" }),
+    r.sensor ? sensorPanel(r.sensor) : null,
+    h("section", { class: "panel", id: "routing-plot" }, h("h2", { text: "Alerts over time" }),
+      plot || h("p", { class: "empty", text: "No routing alert you may read." }),
+      r.more ? h("p", { class: "hint", text: "Only the newest alerts are shown." }) : null),
+    ...ROUTING_KINDS.map(([k, title]) => h("section", { class: "panel", id: "routing-" + k },
+      h("h2", { text: title + " (" + (r.by_kind[k] || 0) + ")" }),
+      alertTable(alerts.filter((a) => a.kind === k)))));
+}
+
 /* ---- early warning ------------------------------------------------------------ */
 
 /* The own org: every org's assets (pending claims first, with approve and
@@ -921,8 +1005,7 @@ function route() {
     case "object": renderObject(decodeURIComponent(parts.slice(1).join("/"))).catch(failure);
       break;
     case "holds": renderHolds(params).catch(failure); break;
-    case "alerts": renderLater("alerts", "Routing alerts", "BGP hijack and outage alerts " +
-      "will appear here."); break;
+    case "routing": renderRouting().catch(failure); break;
     case "notifications": renderEarlyWarning(params).catch(failure); break;
     default: show(h("h1", { text: "Not found" }), h("p", { text: "No such page." }));
   }
