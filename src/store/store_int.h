@@ -56,6 +56,8 @@ struct store_rowrd {
     int64_t (*i64)(const struct store_rowrd *r, int col);
     bool (*null)(const struct store_rowrd *r, int col);
     const char *(*text)(const struct store_rowrd *r, int col, size_t *ret_len);
+    /* a BLOB (SQLite) or BYTEA (PostgreSQL) column's bytes */
+    const char *(*blob)(const struct store_rowrd *r, int col, size_t *ret_len);
 };
 
 /* The statements' shared column lists (both backends take the same SQL,
@@ -145,6 +147,81 @@ enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, 
 enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,
                               struct mrd_err *err);
 
+/* ---- objects, whichever the backend (store_obj.c) ---- */
+
+/* What a backend gives the object operations: statements on one
+ * connection, inside the transaction the backend opened for the call. */
+struct store_txops {
+    /* Runs one statement (as store_driver.query, on conn). stream: the
+     * rows may be many and row may stop the statement early (returning a
+     * code it recognises); the backend then fetches them in batches. */
+    enum mrd_code (*run)(void *conn, bool stream, const char *what, const char *sql,
+                         const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                         uint64_t *ret_n, struct mrd_err *err);
+    /* optional (NULL: the backend has none): the free-text index of a new
+     * version and its removal, and the legal-hold guard of a delete */
+    enum mrd_code (*index_text)(void *conn, int64_t seq, const char *body, size_t len,
+                                struct mrd_err *err);
+    enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
+    enum mrd_code (*check_holds)(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err);
+};
+
+struct store_tx {
+    const struct store_txops *ops;
+    void *conn;
+};
+
+/* One store_objects_insert(_status) call. */
+struct store_ins_req {
+    int64_t collection;
+    const struct store_object_in *objs;
+    size_t n;
+    enum store_insert_outcome *outcomes; /* may be NULL */
+    int64_t *dates;                      /* may be NULL */
+    const struct store_status *status;   /* written in the same transaction; may be NULL */
+};
+
+/* Fills row from the SQ_ROW_COLS columns (+ the body at SQ_ROW_BODY_COL
+ * when body); recipients has room for STORE_RECIPIENTS_MAX. */
+void store__row_from(const struct store_rowrd *r, bool body, struct store_row *row,
+                     int64_t *recipients);
+
+/* Writes one request's objects (and its status) inside tx, which holds
+ * the backend's write lock (date_added is assigned under it). rcpt is a
+ * scratch buffer. */
+struct mrd_buf;
+enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_ins_req *q,
+                                struct mrd_buf *rcpt, struct mrd_err *err);
+/* The value index of one new version, inside tx. */
+enum mrd_code store__index_values(const struct store_tx *tx, int64_t seq, const char *body,
+                                  size_t len, struct mrd_err *err);
+/* store_objects_query inside tx (one snapshot for the whole page). */
+enum mrd_code store__objects_query(const struct store_tx *tx, const struct store_query *q,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                         struct mrd_err *err),
+                                   void *ctx, struct store_query_result *ret, struct mrd_err *err);
+/* store_objects_delete inside tx (holding the write lock). */
+enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collection, const char *id,
+                                    size_t id_len, const struct store_match *match,
+                                    bool (*visible)(void *ctx, const struct store_row *row),
+                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
+/* store_objects_count over the backend's driver. */
+enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
+                                   struct mrd_err *err);
+/* store_conflict_list over the backend's driver. */
+enum mrd_code store__conflict_list(struct store *st, int64_t collection, int64_t id,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+/* Status resources inside tx. */
+enum mrd_code store__status_write(const struct store_tx *tx, const struct store_status *sts,
+                                  struct mrd_err *err);
+enum mrd_code store__status_get(const struct store_tx *tx, const char *id, size_t len,
+                                struct store_status **ret, struct mrd_err *err);
+enum mrd_code store__status_purge(const struct store_tx *tx, int64_t older_than_usec,
+                                  uint64_t *ret_purged, struct mrd_err *err);
+
 /* ---- SQLite internals shared by store_sqlite*.c ---- */
 
 #define SQ_STMT_CACHE 48 /* prepared statements kept per connection */
@@ -163,12 +240,7 @@ struct sq_conn {
 
 /* One store_objects_insert call waiting for a group commit. */
 struct sq_ins_req {
-    int64_t collection;
-    const struct store_object_in *objs;
-    size_t n;
-    enum store_insert_outcome *outcomes; /* may be NULL */
-    int64_t *dates;                      /* may be NULL */
-    const struct store_status *status;   /* written in the same transaction; may be NULL */
+    struct store_ins_req req;
     enum mrd_code rc;
     struct mrd_err err;
     bool done;
@@ -249,6 +321,10 @@ struct store_rowrd sq__rowrd(sqlite3_stmt *st);
 
 /* The SQLite driver of the shared record operations (sq__query). */
 extern const struct store_driver sq__driver;
+
+/* The SQLite transaction operations of store_obj.c; a store_tx on c. */
+extern const struct store_txops sq__txops;
+#define SQ_TX(c) ((struct store_tx){&sq__txops, (c)})
 
 /* A row fn for a one-column integer result: stores it in *(int64_t *)ctx. */
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
@@ -425,10 +501,6 @@ enum mrd_code sq__objects_delete(struct store *st, int64_t collection, const cha
                                  size_t *ret_deleted, struct mrd_err *err);
 enum mrd_code sq__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                 struct mrd_err *err);
-enum mrd_code sq__conflict_list(struct store *st, int64_t collection, int64_t id,
-                                enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
-                                                    struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
 enum mrd_code sq__status_put(struct store *st, const struct store_status *s, struct mrd_err *err);
 enum mrd_code sq__status_get(struct store *st, const char *id, size_t len,
                              struct store_status **ret, struct mrd_err *err);

@@ -32,20 +32,26 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
 #define PG_SQL_MAX 16384 /* a statement, after ?N -> $N */
-#define PG_ARGS_MAX 32   /* parameters of one statement */
+#define PG_ARGS_MAX 300  /* parameters of one statement (store_obj.c's widest query: 261) */
+#define PG_FETCH 256     /* rows per FETCH of a streamed statement */
 #define PG_DSN_MAX 1024  /* a connection string */
 
-/* Postgres type oids of the parameters (pg_type.h; stable across versions). */
+/* Postgres type oids (pg_type.h; stable across versions). */
+#define PG_OID_BOOL 16
 #define PG_OID_BYTEA 17
 #define PG_OID_INT8 20
+#define PG_OID_INT2 21
+#define PG_OID_INT4 23
 #define PG_OID_TEXT 25
 
 struct pg_conn {
     PGconn *db;
+    unsigned cursors;     /* names the next streamed statement's cursor */
     struct pg_conn *next; /* free list */
 };
 
@@ -189,8 +195,12 @@ static enum mrd_code pg_fail(struct pg_conn *c, const PGresult *res, const char 
     return mrd_err_set(err, MRD_E_DB, "store: %s: %s", what, pq_msg(m, msg, sizeof(msg)));
 }
 
-/* sql with ?N written as $N (our statements have no '?' elsewhere). */
-static enum mrd_code dollars(const char *sql, char *out, size_t size, struct mrd_err *err)
+#define INDEXED_BY " INDEXED BY "
+
+/* sql in PostgreSQL's words: ?N written as $N (our statements have no '?'
+ * elsewhere), and SQLite's index hints (" INDEXED BY name", store_obj.c)
+ * left out: PostgreSQL's planner has statistics and chooses itself. */
+static enum mrd_code pg_sql(const char *sql, char *out, size_t size, struct mrd_err *err)
 {
     size_t n = 0;
 
@@ -198,25 +208,129 @@ static enum mrd_code dollars(const char *sql, char *out, size_t size, struct mrd
         if (n + 1 >= size)
             return mrd_err_set(err, MRD_E_TOOBIG, "store: statement longer than %d bytes",
                                PG_SQL_MAX);
+        if (*p == ' ' && strncmp(p, INDEXED_BY, strlen(INDEXED_BY)) == 0) {
+            p += strlen(INDEXED_BY);
+            while (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+                p++;
+            p--; /* the loop steps over the last character of the name */
+            continue;
+        }
         out[n++] = (*p == '?' && p[1] >= '0' && p[1] <= '9') ? '$' : *p;
     }
     out[n] = '\0';
     return MRD_OK;
 }
 
-/* Runs sql on c (inside whatever transaction the caller holds) with args
- * bound to ?1.., calling row (may be NULL) for each result row. ret_n (may
- * be NULL) gets the rows returned or, for a statement that returns none,
- * the rows it changed. The counterpart of sq__run. */
-static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql,
-                            const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
-                            uint64_t *ret_n, struct mrd_err *err)
-{
+/* A statement's text and parameters as libpq takes them: on the heap,
+ * since a row function may run another statement (store_obj.c). */
+struct pg_stmt {
     char text[PG_SQL_MAX];
     char ints[PG_ARGS_MAX][24];
     const char *values[PG_ARGS_MAX];
     int lengths[PG_ARGS_MAX], formats[PG_ARGS_MAX];
     Oid types[PG_ARGS_MAX];
+};
+
+static enum mrd_code stmt_bind(struct pg_stmt *p, const struct sq_arg *args, size_t nargs)
+{
+    for (size_t i = 0; i < nargs; i++) {
+        const struct sq_arg *a = &args[i];
+
+        p->values[i] = NULL;
+        p->lengths[i] = 0;
+        p->formats[i] = 1;
+        p->types[i] = 0;
+        switch (a->type) {
+        case SQ_ARG_NULL:
+            break;
+        case SQ_ARG_INT:
+            (void)snprintf(p->ints[i], sizeof(p->ints[i]), "%" PRId64, a->i);
+            p->values[i] = p->ints[i];
+            p->formats[i] = 0;
+            p->types[i] = PG_OID_INT8;
+            break;
+        case SQ_ARG_TEXT:
+        case SQ_ARG_BLOB:
+            p->types[i] = a->type == SQ_ARG_TEXT ? PG_OID_TEXT : PG_OID_BYTEA;
+            if (a->p == NULL)
+                break; /* NULL text binds SQL NULL, as in SQLite */
+            p->values[i] = a->p;
+            p->lengths[i] = a->len >= 0 ? a->len : (int)strlen(a->p);
+            break;
+        }
+    }
+    return MRD_OK;
+}
+
+/* Calls row for each row of a result: MRD_OK or row's code. */
+static enum mrd_code each_row(const PGresult *res, pg_row_fn row, void *ctx, uint64_t *n,
+                              struct mrd_err *err)
+{
+    int rows = PQntuples(res);
+    enum mrd_code rc = MRD_OK;
+
+    *n += (uint64_t)rows;
+    for (int r = 0; r < rows && row != NULL && rc == MRD_OK; r++)
+        rc = row(ctx, res, r, err);
+    return rc;
+}
+
+/* A streamed statement: a binary cursor inside the caller's transaction,
+ * fetched PG_FETCH rows at a time, so a row function that stops early
+ * (a full page) leaves the rest unread on the server. */
+static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_stmt *p, int nargs,
+                                pg_row_fn row, void *ctx, uint64_t *n, struct mrd_err *err)
+{
+    char name[32], fetch[64], close[48];
+    char *decl;
+    size_t len = strlen(p->text) + 64;
+    PGresult *res;
+    enum mrd_code rc = MRD_OK;
+    int got;
+
+    decl = mrd_malloc(len);
+    if (decl == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    (void)snprintf(name, sizeof(name), "mrd_c%u", c->cursors++);
+    (void)snprintf(decl, len, "DECLARE %s BINARY NO SCROLL CURSOR FOR %s", name, p->text);
+    res = PQexecParams(c->db, decl, nargs, p->types, p->values, p->lengths, p->formats, 1);
+    mrd_free(decl);
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = pg_fail(c, res, what, err);
+    PQclear(res);
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", PG_FETCH, name);
+    do {
+        res = PQexec(c->db, fetch);
+        if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = pg_fail(c, res, what, err);
+            PQclear(res);
+            return rc; /* the transaction is aborted: the cursor goes with it */
+        }
+        got = PQntuples(res);
+        rc = each_row(res, row, ctx, n, err);
+        PQclear(res);
+    } while (rc == MRD_OK && got == PG_FETCH);
+    (void)snprintf(close, sizeof(close), "CLOSE %s", name);
+    res = PQexec(c->db, close);
+    if (rc == MRD_OK && (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK))
+        rc = pg_fail(c, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* Runs sql on c (inside whatever transaction the caller holds) with args
+ * bound to ?1.., calling row (may be NULL) for each result row (binary
+ * format: read through col_i64 and the rowrd accessors). ret_n (may be
+ * NULL) gets the rows returned or, for a statement that returns none, the
+ * rows it changed. stream: fetched through a cursor in batches (inside a
+ * transaction only). The counterpart of sq__run. */
+static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *what,
+                                   const char *sql, const struct sq_arg *args, size_t nargs,
+                                   pg_row_fn row, void *ctx, uint64_t *ret_n, struct mrd_err *err)
+{
+    struct pg_stmt *p;
     PGresult *res = NULL;
     ExecStatusType status;
     uint64_t n = 0;
@@ -225,42 +339,22 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
     if (nargs > PG_ARGS_MAX)
         return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d parameters", what,
                            PG_ARGS_MAX);
-    rc = dollars(sql, text, sizeof(text), err);
+    p = mrd_malloc(sizeof(*p));
+    if (p == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = pg_sql(sql, p->text, sizeof(p->text), err);
+    if (rc == MRD_OK)
+        rc = stmt_bind(p, args, nargs);
     if (rc != MRD_OK)
-        return rc;
-    for (size_t i = 0; i < nargs; i++) {
-        const struct sq_arg *a = &args[i];
-
-        values[i] = NULL;
-        lengths[i] = 0;
-        formats[i] = 1;
-        types[i] = 0;
-        switch (a->type) {
-        case SQ_ARG_NULL:
-            break;
-        case SQ_ARG_INT:
-            (void)snprintf(ints[i], sizeof(ints[i]), "%" PRId64, a->i);
-            values[i] = ints[i];
-            formats[i] = 0;
-            types[i] = PG_OID_INT8;
-            break;
-        case SQ_ARG_TEXT:
-        case SQ_ARG_BLOB:
-            values[i] = a->p != NULL ? a->p : "";
-            lengths[i] = a->len >= 0 ? a->len : (int)strlen(a->p != NULL ? a->p : "");
-            types[i] = a->type == SQ_ARG_TEXT ? PG_OID_TEXT : PG_OID_BYTEA;
-            if (a->p == NULL)
-                values[i] = NULL; /* NULL text binds SQL NULL, as in SQLite */
-            break;
-        }
+        goto out;
+    if (stream && row != NULL && PQtransactionStatus(c->db) == PQTRANS_INTRANS) {
+        rc = run_cursor(c, what, p, (int)nargs, row, ctx, &n, err);
+        goto out;
     }
-    res = PQexecParams(c->db, text, (int)nargs, types, values, lengths, formats, 0);
+    res = PQexecParams(c->db, p->text, (int)nargs, p->types, p->values, p->lengths, p->formats, 1);
     status = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK) {
-        int rows = PQntuples(res);
-        n = (uint64_t)rows;
-        for (int r = 0; r < rows && row != NULL && rc == MRD_OK; r++)
-            rc = row(ctx, res, r, err);
+        rc = each_row(res, row, ctx, &n, err);
     } else if (status == PGRES_COMMAND_OK) {
         const char *t = PQcmdTuples(res);
         n = t[0] != '\0' ? strtoull(t, NULL, 10) : 0;
@@ -268,9 +362,18 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
         rc = pg_fail(c, res, what, err);
     }
     PQclear(res);
+out:
+    mrd_free(p);
     if (rc == MRD_OK && ret_n != NULL)
         *ret_n = n;
     return rc;
+}
+
+static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    return pg_run_stream(c, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
 /* pg_run on a connection borrowed for this one statement. */
@@ -304,9 +407,33 @@ static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sq
 
 /* ---- columns ---- */
 
+/* An integer column of a binary result (big-endian int2/4/8, bool), or
+ * of a text one; 0 for NULL, as SQLite's. */
 static int64_t col_i64(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+    const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+    int len = PQgetlength(res, row, col);
+    uint64_t v;
+
+    if (PQgetisnull(res, row, col))
+        return 0;
+    if (PQfformat(res, col) == 0)
+        return strtoll((const char *)p, NULL, 10);
+    switch (PQftype(res, col)) {
+    case PG_OID_INT2:
+    case PG_OID_INT4:
+    case PG_OID_INT8:
+        if (len != 2 && len != 4 && len != 8)
+            return 0;
+        v = (p[0] & 0x80) != 0 ? UINT64_MAX : 0; /* sign-extended */
+        for (int i = 0; i < len; i++)
+            v = (v << 8) | p[i];
+        return (int64_t)v;
+    case PG_OID_BOOL:
+        return len == 1 && p[0] != 0;
+    default:
+        return 0; /* no other type is read as an integer */
+    }
 }
 
 static int64_t rd_i64(const struct store_rowrd *r, int col)
@@ -319,6 +446,7 @@ static bool rd_null(const struct store_rowrd *r, int col)
     return PQgetisnull(r->res, r->row, col) != 0;
 }
 
+/* Text and bytea alike: binary results hold the bytes themselves. */
 static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len)
 {
     *ret_len = (size_t)PQgetlength(r->res, r->row, col);
@@ -328,7 +456,7 @@ static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len
 /* Row row of res, for the store__*_from conversions (store_rows.c). */
 static struct store_rowrd rowrd(const PGresult *res, int row)
 {
-    struct store_rowrd r = {NULL, res, row, rd_i64, rd_null, rd_text};
+    struct store_rowrd r = {NULL, res, row, rd_i64, rd_null, rd_text, rd_text};
 
     return r;
 }
@@ -359,6 +487,21 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
 }
 
 static const struct store_driver pg_driver = {driver_query};
+
+/* store_obj.c's statements, on a connection inside a transaction. */
+static enum mrd_code tx_run(void *conn, bool stream, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    return pg_run_stream(conn, stream, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a,
+                         ret_n, err);
+}
+
+/* No free-text index and no legal holds on PostgreSQL yet (the search and
+ * hold operations answer "not supported"): nothing to write or check. */
+static const struct store_txops pg_txops = {tx_run, NULL, NULL, NULL};
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
@@ -400,6 +543,42 @@ static const char *const migrations[] = {
     " kind INTEGER NOT NULL, time BIGINT NOT NULL, hash BYTEA NOT NULL, record TEXT NOT NULL,"
     " leaf BIGINT UNIQUE);"
     "CREATE INDEX ledger_events_pending ON ledger_events(ev) WHERE leaf IS NULL;",
+    /* 1 -> 2: object versions (with SQLite's flags: is_first, is_last,
+     * twin, shadowed, shadowed_first, writer_only; store_sqlite.c says
+     * what each means), status resources, conflicts, the value index and
+     * the ledger's object leaves */
+    "CREATE TABLE objects (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " collection BIGINT NOT NULL REFERENCES collections(key), date_added BIGINT NOT NULL,"
+    " stix_id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL, created BIGINT,"
+    " modified BIGINT, version BIGINT NOT NULL, revoked INTEGER NOT NULL, tlp INTEGER NOT NULL,"
+    " local INTEGER NOT NULL, creator_org BIGINT NOT NULL, source_peer TEXT,"
+    " community TEXT NOT NULL, recipients TEXT, body BYTEA NOT NULL,"
+    " is_first INTEGER NOT NULL DEFAULT 1, is_last INTEGER NOT NULL DEFAULT 1,"
+    " twin INTEGER NOT NULL DEFAULT 0, shadowed INTEGER NOT NULL DEFAULT 0,"
+    " shadowed_first INTEGER NOT NULL DEFAULT 0, signer TEXT,"
+    " writer_only INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX objects_added ON objects(collection, date_added);"
+    "CREATE INDEX objects_version ON objects(collection, stix_id, version);"
+    "CREATE INDEX objects_type ON objects(collection, type, date_added);"
+    "CREATE INDEX objects_current ON objects(collection, stix_id)"
+    " WHERE is_last = 1 OR shadowed = 0;"
+    "CREATE TABLE status (id TEXT PRIMARY KEY, api_root TEXT NOT NULL, org BIGINT NOT NULL,"
+    " request BIGINT NOT NULL, complete INTEGER NOT NULL, total BIGINT NOT NULL,"
+    " success BIGINT NOT NULL, failure BIGINT NOT NULL, pending BIGINT NOT NULL);"
+    "CREATE INDEX status_request ON status(request);"
+    "CREATE TABLE status_details (status_id TEXT NOT NULL, ord INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, stix_id TEXT NOT NULL, version BIGINT NOT NULL,"
+    " message TEXT NOT NULL, PRIMARY KEY (status_id, ord));"
+    "CREATE TABLE conflicts (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " time BIGINT NOT NULL, collection BIGINT NOT NULL, stix_id TEXT NOT NULL,"
+    " version BIGINT NOT NULL, reason INTEGER NOT NULL, action INTEGER NOT NULL,"
+    " kept_seq BIGINT, kept_signer TEXT, other_seq BIGINT, other_signer TEXT,"
+    " other_org BIGINT NOT NULL, other_peer TEXT, other_hash BYTEA, other_body BYTEA);"
+    "CREATE UNIQUE INDEX conflicts_rejected ON conflicts(collection, stix_id, version,"
+    " other_hash) WHERE other_seq IS NULL;"
+    "CREATE TABLE value_index (kind INTEGER NOT NULL, key BYTEA NOT NULL, seq BIGINT NOT NULL,"
+    " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq));"
+    "CREATE TABLE object_leaves (seq BIGINT PRIMARY KEY, leaf BIGINT NOT NULL UNIQUE);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -688,73 +867,170 @@ static enum mrd_code pg_ledger_max_leaf(struct store *stp, int64_t *ret, struct 
                     NULL, err);
 }
 
-/* ---- objects and statuses: not yet ---- */
+/* ---- objects and statuses (store_obj.c, shared with SQLite) ---- */
+
+/* An arbitrary constant: the advisory lock every object write holds until
+ * it commits, across all front-ends. It is the database's write lock that
+ * SQLite has by itself (BEGIN IMMEDIATE): date_added is taken under it, so
+ * rows become visible in date_added order and a reader paging behind a
+ * cursor never has a row appear behind it (docs/store.md); and two
+ * front-ends writing the same version see each other's row (one wins). */
+#define PG_WRITE_LOCK 0x6d72645f77726974LL
+
+/* Opens a transaction on a borrowed connection: a write one holding
+ * PG_WRITE_LOCK, or a read-only snapshot for a whole page. */
+static enum mrd_code tx_begin(struct pg_store *s, bool write, struct pg_conn **ret,
+                              struct mrd_err *err)
+{
+    struct pg_conn *c = NULL;
+    enum mrd_code rc = acquire(s, &c, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    rc = pg_exec(c, "transaction",
+                 write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+    if (rc == MRD_OK && write)
+        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
+                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
+    if (rc != MRD_OK) {
+        release(s, c); /* rolls back */
+        return rc;
+    }
+    *ret = c;
+    return MRD_OK;
+}
+
+/* Commits (when rc is MRD_OK) and gives the connection back. */
+static enum mrd_code tx_end(struct pg_store *s, struct pg_conn *c, enum mrd_code rc,
+                            struct mrd_err *err)
+{
+    if (rc == MRD_OK)
+        rc = pg_exec(c, "commit", "COMMIT", err);
+    release(s, c); /* rolls back unless committed */
+    return rc;
+}
+
+static enum mrd_code
+pg_objects_insert_status(struct store *stp, int64_t collection, const struct store_object_in *objs,
+                         size_t n, enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                         const struct store_status *status, struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
+    struct pg_conn *c = NULL;
+    struct store_tx tx;
+    struct mrd_buf rcpt;
+    enum mrd_code rc;
+
+    rc = tx_begin(s, true, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = (struct store_tx){&pg_txops, c};
+    mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
+    rc = store__insert_req(&tx, &req, &rcpt, err);
+    mrd_buf_release(&rcpt);
+    return tx_end(s, c, rc, err);
+}
 
 static enum mrd_code pg_objects_insert(struct store *st, int64_t collection,
                                        const struct store_object_in *objs, size_t n,
                                        enum store_insert_outcome *ret_outcomes,
                                        int64_t *ret_date_added, struct mrd_err *err)
 {
-    (void)st, (void)collection, (void)objs, (void)n, (void)ret_outcomes, (void)ret_date_added;
-    return pg_unsupported("object insert", err);
+    return pg_objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added, NULL,
+                                    err);
 }
 
 static enum mrd_code
-pg_objects_insert_status(struct store *st, int64_t collection, const struct store_object_in *objs,
-                         size_t n, enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
-                         const struct store_status *status, struct mrd_err *err)
-{
-    (void)st, (void)collection, (void)objs, (void)n, (void)ret_outcomes, (void)ret_date_added;
-    (void)status;
-    return pg_unsupported("object insert", err);
-}
-
-static enum mrd_code
-pg_objects_query(struct store *st, const struct store_query *q,
+pg_objects_query(struct store *stp, const struct store_query *q,
                  bool (*visible)(void *ctx, const struct store_row *row),
                  enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err),
                  void *ctx, struct store_query_result *ret, struct mrd_err *err)
 {
-    (void)st, (void)q, (void)visible, (void)emit, (void)ctx, (void)ret;
-    return pg_unsupported("object query", err);
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    struct store_tx tx;
+    enum mrd_code rc;
+
+    rc = tx_begin(s, false, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = (struct store_tx){&pg_txops, c};
+    rc = store__objects_query(&tx, q, visible, emit, ctx, ret, err);
+    release(s, c); /* read only: the ROLLBACK ends it */
+    return rc;
 }
 
-static enum mrd_code pg_objects_delete(struct store *st, int64_t collection, const char *id,
+static enum mrd_code pg_objects_delete(struct store *stp, int64_t collection, const char *id,
                                        size_t id_len, const struct store_match *match,
                                        bool (*visible)(void *ctx, const struct store_row *row),
                                        void *ctx, size_t *ret_deleted, struct mrd_err *err)
 {
-    (void)st, (void)collection, (void)id, (void)id_len, (void)match, (void)visible, (void)ctx;
-    (void)ret_deleted;
-    return pg_unsupported("object delete", err);
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    struct store_tx tx;
+    enum mrd_code rc;
+
+    rc = tx_begin(s, true, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = (struct store_tx){&pg_txops, c};
+    rc = store__objects_delete(&tx, collection, id, id_len, match, visible, ctx, ret_deleted, err);
+    return tx_end(s, c, rc, err);
 }
 
-static enum mrd_code pg_objects_count(struct store *st, int64_t collection, uint64_t *ret,
-                                      struct mrd_err *err)
-{
-    (void)st, (void)collection, (void)ret;
-    return pg_unsupported("object count", err);
-}
-
-static enum mrd_code pg_status_put(struct store *st, const struct store_status *sts,
+static enum mrd_code pg_status_put(struct store *stp, const struct store_status *sts,
                                    struct mrd_err *err)
 {
-    (void)st, (void)sts;
-    return pg_unsupported("status", err);
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    struct store_tx tx;
+    enum mrd_code rc;
+
+    /* the status's own rows only: no write lock */
+    rc = acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = (struct store_tx){&pg_txops, c};
+    rc = pg_exec(c, "status", "BEGIN", err);
+    if (rc == MRD_OK)
+        rc = store__status_write(&tx, sts, err);
+    return tx_end(s, c, rc, err);
 }
 
-static enum mrd_code pg_status_get(struct store *st, const char *id, size_t len,
+static enum mrd_code pg_status_get(struct store *stp, const char *id, size_t len,
                                    struct store_status **ret, struct mrd_err *err)
 {
-    (void)st, (void)id, (void)len, (void)ret;
-    return pg_unsupported("status", err);
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    struct store_tx tx;
+    enum mrd_code rc;
+
+    rc = tx_begin(s, false, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = (struct store_tx){&pg_txops, c};
+    rc = store__status_get(&tx, id, len, ret, err);
+    release(s, c); /* read only: the ROLLBACK ends it */
+    return rc;
 }
 
-static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
+static enum mrd_code pg_status_purge(struct store *stp, int64_t older_than_usec,
                                      uint64_t *ret_purged, struct mrd_err *err)
 {
-    (void)st, (void)older_than_usec, (void)ret_purged;
-    return pg_unsupported("status purge", err);
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    struct store_tx tx;
+    enum mrd_code rc;
+
+    rc = acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = (struct store_tx){&pg_txops, c};
+    rc = pg_exec(c, "status purge", "BEGIN", err);
+    if (rc == MRD_OK)
+        rc = store__status_purge(&tx, older_than_usec, ret_purged, err);
+    return tx_end(s, c, rc, err);
 }
 
 /* ---- open and close ---- */
@@ -802,7 +1078,8 @@ static const struct store_ops pg_ops = {
     .objects_insert_status = pg_objects_insert_status,
     .objects_query = pg_objects_query,
     .objects_delete = pg_objects_delete,
-    .objects_count = pg_objects_count,
+    .objects_count = store__objects_count,
+    .conflict_list = store__conflict_list,
     .status_put = pg_status_put,
     .status_get = pg_status_get,
     .status_purge = pg_status_purge,

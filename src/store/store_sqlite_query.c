@@ -54,9 +54,17 @@ static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len
     return sq__text(r->stmt, col, ret_len);
 }
 
+static const char *rd_blob(const struct store_rowrd *r, int col, size_t *ret_len)
+{
+    const char *b = sqlite3_column_blob(r->stmt, col);
+
+    *ret_len = (size_t)sqlite3_column_bytes(r->stmt, col);
+    return b != NULL ? b : "";
+}
+
 struct store_rowrd sq__rowrd(sqlite3_stmt *st)
 {
-    struct store_rowrd r = {st, NULL, 0, rd_i64, rd_null, rd_text};
+    struct store_rowrd r = {st, NULL, 0, rd_i64, rd_null, rd_text, rd_blob};
 
     return r;
 }
@@ -86,6 +94,37 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
 }
 
 const struct store_driver sq__driver = {driver_query};
+
+/* ---- store_obj.c's transaction operations ---- */
+
+/* SQLite steps rows one by one: a stream is a plain statement. */
+static enum mrd_code tx_run(void *conn, bool stream, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    (void)stream;
+    return sq__run(conn, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a, ret_n, err);
+}
+
+static enum mrd_code tx_index_text(void *conn, int64_t seq, const char *body, size_t len,
+                                   struct mrd_err *err)
+{
+    return sq__index_text(conn, seq, body, len, err);
+}
+
+static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *err)
+{
+    return sq__unindex_text(conn, seq, err);
+}
+
+static enum mrd_code tx_check_holds(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err)
+{
+    return sq__check_holds(conn, seqs, n, err);
+}
+
+const struct store_txops sq__txops = {tx_run, tx_index_text, tx_unindex_text, tx_check_holds};
 
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
 {

@@ -1,5 +1,8 @@
-/* store: the SQLite backend through the public store.h interface, on a real
- * database file in a temporary directory. */
+/* store: the backends through the public store.h interface: SQLite on a
+ * real database file in a temporary directory; with MRD_TEST_PG_DSN set
+ * (tests/unit/store/with_pg.py starts a throwaway PostgreSQL and sets it),
+ * the tests that are not about SQLite's files run on that database, its
+ * schema emptied before each test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +26,31 @@
 #include "core/timestamp.h"
 #include "store/store.h"
 
+#ifdef MRD_HAVE_PQ
+#include <libpq-fe.h>
+#endif
+
+/* The PostgreSQL database the tests run on; NULL: SQLite. */
+static const char *pg_dsn;
+
+/* An empty schema for the next test (MRD_TEST_PG_DSN only). */
+static void pg_reset(void)
+{
+#ifdef MRD_HAVE_PQ
+    PGconn *c = PQconnectdb(pg_dsn);
+    PGresult *r;
+
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    r = PQexec(c, "SET client_min_messages = warning;"
+                  "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+#else
+    fail_msg("MRD_TEST_PG_DSN is set but this build has no libpq");
+#endif
+}
+
 struct fx {
     char dir[TEST_DIR_MAX];
     struct store *st;
@@ -45,7 +73,9 @@ static int setup(void **state)
 
     assert_non_null(f);
     test_dir_make(f->dir, "mrd-store");
-    assert_int_equal(store_open(f->dir, &opts, &f->st, &err), MRD_OK);
+    if (pg_dsn != NULL)
+        pg_reset();
+    assert_int_equal(store_open(pg_dsn != NULL ? pg_dsn : f->dir, &opts, &f->st, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_OWN, &f->own, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-b", POLICY_REL_PARTNER, &f->partner, &err),
                      MRD_OK);
@@ -1654,7 +1684,7 @@ static void test_concurrent_writers(void **state)
 
     /* two threads on one handle, one on a second handle (as another
      * process would be): all three contend for the write lock */
-    assert_int_equal(store_open(f->dir, NULL, &second, &err), MRD_OK);
+    assert_int_equal(store_open(pg_dsn != NULL ? pg_dsn : f->dir, NULL, &second, &err), MRD_OK);
     for (int i = 0; i < 3; i++) {
         w[i] = (struct writer){i == 2 ? second : f->st, f->coll.key, 10000 * (i + 1), MRD_OK};
         assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
@@ -2168,6 +2198,29 @@ static void test_feeds(void **state)
 
 int main(void)
 {
+    /* What every backend must do: the record, object, paging, version,
+     * delete, writer-scoped copy and status semantics of store.h. */
+    const struct CMUnitTest both[] = {
+        cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_duplicate_and_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_only_the_signer_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_with_status, setup, teardown),
+    };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
@@ -2202,5 +2255,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_holds_and_ledger_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feeds, setup, teardown),
     };
+    pg_dsn = getenv("MRD_TEST_PG_DSN");
+    if (pg_dsn != NULL && pg_dsn[0] != '\0')
+        return cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
+    pg_dsn = NULL;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
