@@ -158,10 +158,10 @@ struct store_txops {
     enum mrd_code (*run)(void *conn, bool stream, const char *what, const char *sql,
                          const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
                          uint64_t *ret_n, struct mrd_err *err);
-    /* optional (NULL: the backend has none): the free-text index of a new
-     * version and its removal, and the legal-hold guard of a delete */
-    enum mrd_code (*index_text)(void *conn, int64_t seq, const char *body, size_t len,
-                                struct mrd_err *err);
+    /* optional (NULL: the backend has none): the free-text index of the
+     * versions stored after seq `after` (once per request) and a
+     * version's removal from it, and the legal-hold guard of a delete */
+    enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
     enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
     enum mrd_code (*check_holds)(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err);
 };
@@ -454,11 +454,11 @@ enum mrd_code sq__value_search(struct store *st, const struct store_value *v, si
                                                      struct mrd_err *err),
                                void *ctx, bool *ret_more, struct mrd_err *err);
 
-/* The text and reference indexes (store_sqlite_text.c): index one new
- * version inside the inserting transaction (the backfill calls it too);
- * search (fts: a store_text_query). */
-enum mrd_code sq__index_text(struct sq_conn *c, int64_t seq, const char *body, size_t len,
-                             struct mrd_err *err);
+/* The text and reference indexes (store_sqlite_text.c): index every
+ * version stored after seq `after`, inside the inserting transaction, once
+ * per request (the backfill calls it with 0); search (fts: a
+ * store_text_query). */
+enum mrd_code sq__index_text_after(struct sq_conn *c, int64_t after, struct mrd_err *err);
 /* Removes the words of version seq (still stored) from the text index,
  * inside the deleting transaction. */
 enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err);

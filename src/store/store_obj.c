@@ -611,14 +611,13 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     /* The indexes are written with the version: search is never behind. */
     if (rc == MRD_OK)
         rc = store__index_values(tx, seq, o->body, o->body_len, err);
-    if (rc == MRD_OK && tx->ops->index_text != NULL)
-        rc = tx->ops->index_text(tx->conn, seq, o->body, o->body_len, err);
-    return rc;
+    return rc; /* the text index follows, once per request (store__insert_req) */
 }
 
 struct coll_last {
     int64_t last;
     char root[STORE_NAME_MAX + 1];
+    int64_t max_seq; /* the newest version before the request */
 };
 
 static enum mrd_code coll_last_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -634,6 +633,7 @@ static enum mrd_code coll_last_row(void *ctx, const struct store_rowrd *r, struc
         n = sizeof(cl->root) - 1;
     memcpy(cl->root, t, n);
     cl->root[n] = '\0';
+    cl->max_seq = r->i64(r, 2);
     return MRD_OK;
 }
 
@@ -646,7 +646,9 @@ enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_in
     bool any = false;
     enum mrd_code rc;
 
-    rc = run(tx, "object insert", "SELECT last_added, api_root FROM collections WHERE key = ?1",
+    rc = run(tx, "object insert",
+             "SELECT last_added, api_root, (SELECT coalesce(max(seq), 0) FROM objects)"
+             " FROM collections WHERE key = ?1",
              SQ_ARGS(SQ_INT(q->collection)), coll_last_row, &cl, &found, err);
     if (rc != MRD_OK)
         return rc;
@@ -678,6 +680,10 @@ enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_in
             any = true;
         }
     }
+    if (any && tx->ops->index_text_after != NULL)
+        rc = tx->ops->index_text_after(tx->conn, cl.max_seq, err);
+    if (rc != MRD_OK)
+        return rc;
     if (any) {
         rc = run(tx, "object insert", "UPDATE collections SET last_added = ?2 WHERE key = ?1",
                  SQ_ARGS(SQ_INT(q->collection), SQ_INT(last)), NULL, NULL, NULL, err);

@@ -108,10 +108,9 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
     return sq__run(conn, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a, ret_n, err);
 }
 
-static enum mrd_code tx_index_text(void *conn, int64_t seq, const char *body, size_t len,
-                                   struct mrd_err *err)
+static enum mrd_code tx_index_text_after(void *conn, int64_t after, struct mrd_err *err)
 {
-    return sq__index_text(conn, seq, body, len, err);
+    return sq__index_text_after(conn, after, err);
 }
 
 static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *err)
@@ -124,7 +123,7 @@ static enum mrd_code tx_check_holds(void *conn, const int64_t *seqs, size_t n, s
     return sq__check_holds(conn, seqs, n, err);
 }
 
-const struct store_txops sq__txops = {tx_run, tx_index_text, tx_unindex_text, tx_check_holds};
+const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text, tx_check_holds};
 
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
 {

@@ -58,13 +58,29 @@ static enum mrd_code done_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
  * key names it, done when it holds version. The check is repeated inside
  * the write transaction, so two processes opening an old file at once
  * index it once (the text index would otherwise hold its words twice). */
+static enum mrd_code values_all(struct sq_conn *c, struct mrd_err *err)
+{
+    struct fill f = {.c = c, .index = sq__index_object};
+    enum mrd_code rc;
+
+    do {
+        f.n = 0;
+        rc = sq__run(c, "index",
+                     "SELECT seq, body FROM objects WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                     SQ_ARGS(SQ_INT(f.after), SQ_INT(BACKFILL_BATCH)), fill_row, &f, NULL, err);
+    } while (rc == MRD_OK && f.n == BACKFILL_BATCH);
+    return rc;
+}
+
+static enum mrd_code text_all(struct sq_conn *c, struct mrd_err *err)
+{
+    return sq__index_text_after(c, 0, err);
+}
+
 static enum mrd_code backfill(struct sq_conn *c, const char *key, const char *version,
-                              enum mrd_code (*index)(struct sq_conn *c, int64_t seq,
-                                                     const char *body, size_t len,
-                                                     struct mrd_err *err),
+                              enum mrd_code (*index_all)(struct sq_conn *c, struct mrd_err *err),
                               struct mrd_err *err)
 {
-    struct fill f = {.c = c, .index = index};
     enum mrd_code rc = MRD_OK;
     bool began = false;
 
@@ -83,12 +99,7 @@ static enum mrd_code backfill(struct sq_conn *c, const char *key, const char *ve
     }
     /* A database from before the index: index what it holds, once, in one
      * transaction (a second process opening it meanwhile waits). */
-    do {
-        f.n = 0;
-        rc = sq__run(c, "index",
-                     "SELECT seq, body FROM objects WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                     SQ_ARGS(SQ_INT(f.after), SQ_INT(BACKFILL_BATCH)), fill_row, &f, NULL, err);
-    } while (rc == MRD_OK && f.n == BACKFILL_BATCH);
+    rc = index_all(c, err);
     if (rc == MRD_OK)
         rc = sq__run(c, "index",
                      "INSERT INTO meta (key, value) VALUES (?1, ?2)"
@@ -105,10 +116,10 @@ out:
 
 enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err)
 {
-    enum mrd_code rc = backfill(c, INDEX_META, INDEX_VERSION, sq__index_object, err);
+    enum mrd_code rc = backfill(c, INDEX_META, INDEX_VERSION, values_all, err);
 
     if (rc == MRD_OK)
-        rc = backfill(c, "text_index", "1", sq__index_text, err);
+        rc = backfill(c, "text_index", "1", text_all, err);
     return rc;
 }
 
