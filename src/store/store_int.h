@@ -78,6 +78,9 @@ struct store_rowrd {
     " JOIN collections c ON c.key = g.collection"                                                  \
     " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"                              \
     " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection"
+/* Copies a text column into a fixed field (truncating: the fields are sized
+ * by the same maxima the writers check). */
+void store__copy_col(const struct store_rowrd *r, int col, char *dst, size_t size);
 void store__org_from(const struct store_rowrd *r, struct store_org *o);
 void store__token_from(const struct store_rowrd *r, struct store_token *t); /* SQ_TOKEN_COLS */
 void store__root_from(const struct store_rowrd *r, struct store_api_root *root);

@@ -256,17 +256,11 @@ struct signer_ctx {
 static enum mrd_code signer_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     struct signer_ctx *sc = ctx;
-    size_t n;
-    const char *t;
 
     (void)err;
     *sc->seq = r->i64(r, 0);
     if (!r->null(r, 1)) {
-        t = r->text(r, 1, &n);
-        if (n > STORE_SIGNER_MAX)
-            n = STORE_SIGNER_MAX;
-        memcpy(sc->key, t, n);
-        sc->key[n] = '\0';
+        store__copy_col(r, 1, sc->key, STORE_SIGNER_MAX + 1);
         *sc->len = strlen(sc->key);
     }
     return MRD_OK;
@@ -623,16 +617,10 @@ struct coll_last {
 static enum mrd_code coll_last_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     struct coll_last *cl = ctx;
-    size_t n;
-    const char *t;
 
     (void)err;
     cl->last = r->i64(r, 0);
-    t = r->text(r, 1, &n);
-    if (n >= sizeof(cl->root))
-        n = sizeof(cl->root) - 1;
-    memcpy(cl->root, t, n);
-    cl->root[n] = '\0';
+    store__copy_col(r, 1, cl->root, sizeof(cl->root));
     cl->max_seq = r->i64(r, 2);
     return MRD_OK;
 }
@@ -1215,24 +1203,13 @@ enum mrd_code store__status_write(const struct store_tx *tx, const struct store_
     return rc;
 }
 
-static void copy_text(const struct store_rowrd *r, int col, char *dst, size_t size)
-{
-    size_t n;
-    const char *t = r->text(r, col, &n);
-
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, t, n);
-    dst[n] = '\0';
-}
-
 static enum mrd_code status_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     struct store_status *sts = ctx;
 
     (void)err;
-    copy_text(r, 0, sts->id, sizeof(sts->id));
-    copy_text(r, 1, sts->api_root, sizeof(sts->api_root));
+    store__copy_col(r, 0, sts->id, sizeof(sts->id));
+    store__copy_col(r, 1, sts->api_root, sizeof(sts->api_root));
     sts->org_key = r->i64(r, 2);
     sts->request_usec = r->i64(r, 3);
     sts->complete = r->i64(r, 4) != 0;
@@ -1265,9 +1242,9 @@ static enum mrd_code detail_row(void *ctx, const struct store_rowrd *r, struct m
     d = &sts->details[sts->n_details++];
     memset(d, 0, sizeof(*d));
     d->kind = (enum store_status_kind)r->i64(r, 0);
-    copy_text(r, 1, d->id, sizeof(d->id));
+    store__copy_col(r, 1, d->id, sizeof(d->id));
     d->version_usec = r->i64(r, 2);
-    copy_text(r, 3, d->message, sizeof(d->message));
+    store__copy_col(r, 3, d->message, sizeof(d->message));
     return MRD_OK;
 }
 

@@ -877,59 +877,70 @@ static enum mrd_code pg_ledger_max_leaf(struct store *stp, int64_t *ret, struct 
  * front-ends writing the same version see each other's row (one wins). */
 #define PG_WRITE_LOCK 0x6d72645f77726974LL
 
-/* Opens a transaction on a borrowed connection: a write one holding
- * PG_WRITE_LOCK, or a read-only snapshot for a whole page. */
-static enum mrd_code tx_begin(struct pg_store *s, bool write, struct pg_conn **ret,
-                              struct mrd_err *err)
+enum tx_mode {
+    TX_READ,   /* a read-only snapshot, for a whole page */
+    TX_WRITE,  /* rows of its own (a status) */
+    TX_LOCKED, /* object writes: holding PG_WRITE_LOCK */
+};
+
+/* One operation of store_obj.c in its own transaction on a borrowed
+ * connection: op(tx, args) runs between BEGIN and COMMIT (a read, or a
+ * failure, rolls back). */
+struct tx_call {
+    enum mrd_code (*op)(const struct store_tx *tx, void *args, struct mrd_err *err);
+    void *args;
+};
+
+static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call call,
+                           struct mrd_err *err)
 {
+    static const char *const begin[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN",
+                                        "BEGIN"};
+    struct pg_store *s = (struct pg_store *)stp;
     struct pg_conn *c = NULL;
+    struct store_tx tx;
     enum mrd_code rc = acquire(s, &c, err);
 
     if (rc != MRD_OK)
         return rc;
-    rc = pg_exec(c, "transaction",
-                 write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
-    if (rc == MRD_OK && write)
+    tx = (struct store_tx){&pg_txops, c};
+    rc = pg_exec(c, "transaction", begin[mode], err);
+    if (rc == MRD_OK && mode == TX_LOCKED)
         rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
                     SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
-    if (rc != MRD_OK) {
-        release(s, c); /* rolls back */
-        return rc;
-    }
-    *ret = c;
-    return MRD_OK;
-}
-
-/* Commits (when rc is MRD_OK) and gives the connection back. */
-static enum mrd_code tx_end(struct pg_store *s, struct pg_conn *c, enum mrd_code rc,
-                            struct mrd_err *err)
-{
     if (rc == MRD_OK)
+        rc = call.op(&tx, call.args, err);
+    if (rc == MRD_OK && mode != TX_READ)
         rc = pg_exec(c, "commit", "COMMIT", err);
     release(s, c); /* rolls back unless committed */
     return rc;
 }
 
-static enum mrd_code
-pg_objects_insert_status(struct store *stp, int64_t collection, const struct store_object_in *objs,
-                         size_t n, enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
-                         const struct store_status *status, struct mrd_err *err)
+struct insert_args {
+    const struct store_ins_req *req;
+};
+
+static enum mrd_code insert_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
-    struct pg_store *s = (struct pg_store *)stp;
-    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
-    struct pg_conn *c = NULL;
-    struct store_tx tx;
+    struct insert_args *a = args;
     struct mrd_buf rcpt;
     enum mrd_code rc;
 
-    rc = tx_begin(s, true, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = (struct store_tx){&pg_txops, c};
     mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
-    rc = store__insert_req(&tx, &req, &rcpt, err);
+    rc = store__insert_req(tx, a->req, &rcpt, err);
     mrd_buf_release(&rcpt);
-    return tx_end(s, c, rc, err);
+    return rc;
+}
+
+static enum mrd_code
+pg_objects_insert_status(struct store *st, int64_t collection, const struct store_object_in *objs,
+                         size_t n, enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
+                         const struct store_status *status, struct mrd_err *err)
+{
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
+    struct insert_args a = {&req};
+
+    return in_tx(st, TX_LOCKED, (struct tx_call){insert_op, &a}, err);
 }
 
 static enum mrd_code pg_objects_insert(struct store *st, int64_t collection,
@@ -941,96 +952,113 @@ static enum mrd_code pg_objects_insert(struct store *st, int64_t collection,
                                     err);
 }
 
+struct query_args {
+    const struct store_query *q;
+    bool (*visible)(void *ctx, const struct store_row *row);
+    enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err);
+    void *ctx;
+    struct store_query_result *ret;
+};
+
+static enum mrd_code query_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct query_args *a = args;
+
+    return store__objects_query(tx, a->q, a->visible, a->emit, a->ctx, a->ret, err);
+}
+
 static enum mrd_code
-pg_objects_query(struct store *stp, const struct store_query *q,
+pg_objects_query(struct store *st, const struct store_query *q,
                  bool (*visible)(void *ctx, const struct store_row *row),
                  enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err),
                  void *ctx, struct store_query_result *ret, struct mrd_err *err)
 {
-    struct pg_store *s = (struct pg_store *)stp;
-    struct pg_conn *c = NULL;
-    struct store_tx tx;
-    enum mrd_code rc;
+    struct query_args a = {q, visible, emit, ctx, ret};
 
-    rc = tx_begin(s, false, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = (struct store_tx){&pg_txops, c};
-    rc = store__objects_query(&tx, q, visible, emit, ctx, ret, err);
-    release(s, c); /* read only: the ROLLBACK ends it */
-    return rc;
+    return in_tx(st, TX_READ, (struct tx_call){query_op, &a}, err);
 }
 
-static enum mrd_code pg_objects_delete(struct store *stp, int64_t collection, const char *id,
+struct delete_args {
+    int64_t collection;
+    const char *id;
+    size_t id_len;
+    const struct store_match *match;
+    bool (*visible)(void *ctx, const struct store_row *row);
+    void *ctx;
+    size_t *ret_deleted;
+};
+
+static enum mrd_code delete_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct delete_args *a = args;
+
+    return store__objects_delete(tx, a->collection, a->id, a->id_len, a->match, a->visible, a->ctx,
+                                 a->ret_deleted, err);
+}
+
+static enum mrd_code pg_objects_delete(struct store *st, int64_t collection, const char *id,
                                        size_t id_len, const struct store_match *match,
                                        bool (*visible)(void *ctx, const struct store_row *row),
                                        void *ctx, size_t *ret_deleted, struct mrd_err *err)
 {
-    struct pg_store *s = (struct pg_store *)stp;
-    struct pg_conn *c = NULL;
-    struct store_tx tx;
-    enum mrd_code rc;
+    struct delete_args a = {collection, id, id_len, match, visible, ctx, ret_deleted};
 
-    rc = tx_begin(s, true, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = (struct store_tx){&pg_txops, c};
-    rc = store__objects_delete(&tx, collection, id, id_len, match, visible, ctx, ret_deleted, err);
-    return tx_end(s, c, rc, err);
+    return in_tx(st, TX_LOCKED, (struct tx_call){delete_op, &a}, err);
 }
 
-static enum mrd_code pg_status_put(struct store *stp, const struct store_status *sts,
+struct status_args {
+    const struct store_status *sts;
+    const char *id;
+    size_t len;
+    struct store_status **ret;
+    int64_t older_than;
+    uint64_t *ret_purged;
+};
+
+static enum mrd_code status_put_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct status_args *a = args;
+
+    return store__status_write(tx, a->sts, err);
+}
+
+static enum mrd_code pg_status_put(struct store *st, const struct store_status *sts,
                                    struct mrd_err *err)
 {
-    struct pg_store *s = (struct pg_store *)stp;
-    struct pg_conn *c = NULL;
-    struct store_tx tx;
-    enum mrd_code rc;
-
     /* the status's own rows only: no write lock */
-    rc = acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = (struct store_tx){&pg_txops, c};
-    rc = pg_exec(c, "status", "BEGIN", err);
-    if (rc == MRD_OK)
-        rc = store__status_write(&tx, sts, err);
-    return tx_end(s, c, rc, err);
+    struct status_args a = {.sts = sts};
+
+    return in_tx(st, TX_WRITE, (struct tx_call){status_put_op, &a}, err);
 }
 
-static enum mrd_code pg_status_get(struct store *stp, const char *id, size_t len,
+static enum mrd_code status_get_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct status_args *a = args;
+
+    return store__status_get(tx, a->id, a->len, a->ret, err);
+}
+
+static enum mrd_code pg_status_get(struct store *st, const char *id, size_t len,
                                    struct store_status **ret, struct mrd_err *err)
 {
-    struct pg_store *s = (struct pg_store *)stp;
-    struct pg_conn *c = NULL;
-    struct store_tx tx;
-    enum mrd_code rc;
+    struct status_args a = {.id = id, .len = len, .ret = ret};
 
-    rc = tx_begin(s, false, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = (struct store_tx){&pg_txops, c};
-    rc = store__status_get(&tx, id, len, ret, err);
-    release(s, c); /* read only: the ROLLBACK ends it */
-    return rc;
+    return in_tx(st, TX_READ, (struct tx_call){status_get_op, &a}, err);
 }
 
-static enum mrd_code pg_status_purge(struct store *stp, int64_t older_than_usec,
+static enum mrd_code status_purge_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct status_args *a = args;
+
+    return store__status_purge(tx, a->older_than, a->ret_purged, err);
+}
+
+static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
                                      uint64_t *ret_purged, struct mrd_err *err)
 {
-    struct pg_store *s = (struct pg_store *)stp;
-    struct pg_conn *c = NULL;
-    struct store_tx tx;
-    enum mrd_code rc;
+    struct status_args a = {.older_than = older_than_usec, .ret_purged = ret_purged};
 
-    rc = acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = (struct store_tx){&pg_txops, c};
-    rc = pg_exec(c, "status purge", "BEGIN", err);
-    if (rc == MRD_OK)
-        rc = store__status_purge(&tx, older_than_usec, ret_purged, err);
-    return tx_end(s, c, rc, err);
+    return in_tx(st, TX_WRITE, (struct tx_call){status_purge_op, &a}, err);
 }
 
 /* ---- open and close ---- */

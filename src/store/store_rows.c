@@ -19,9 +19,7 @@ static int64_t time_of(const struct store_rowrd *r, int col)
     return r->null(r, col) ? STORE_TIME_NONE : r->i64(r, col);
 }
 
-/* Copies a text column into a fixed field (truncating: the fields are sized
- * by the same maxima the writers check). */
-static void copy_of(const struct store_rowrd *r, int col, char *dst, size_t size)
+void store__copy_col(const struct store_rowrd *r, int col, char *dst, size_t size)
 {
     size_t n;
     const char *t = r->text(r, col, &n);
@@ -36,7 +34,7 @@ void store__org_from(const struct store_rowrd *r, struct store_org *o)
 {
     memset(o, 0, sizeof(*o));
     o->key = r->i64(r, 0);
-    copy_of(r, 1, o->name, sizeof(o->name));
+    store__copy_col(r, 1, o->name, sizeof(o->name));
     o->relation = (enum policy_relation)r->i64(r, 2);
     o->created_usec = r->i64(r, 3);
     o->disabled_usec = time_of(r, 4);
@@ -46,9 +44,9 @@ void store__org_from(const struct store_rowrd *r, struct store_org *o)
 void store__token_from(const struct store_rowrd *r, struct store_token *t)
 {
     memset(t, 0, sizeof(*t));
-    copy_of(r, 0, t->name, sizeof(t->name));
+    store__copy_col(r, 0, t->name, sizeof(t->name));
     t->org_key = r->i64(r, 1);
-    copy_of(r, 2, t->org_name, sizeof(t->org_name));
+    store__copy_col(r, 2, t->org_name, sizeof(t->org_name));
     t->org_relation = (enum policy_relation)r->i64(r, 3);
     t->created_usec = r->i64(r, 4);
     t->revoked_usec = time_of(r, 5);
@@ -57,15 +55,15 @@ void store__token_from(const struct store_rowrd *r, struct store_token *t)
     t->prev_expires_usec = r->null(r, 14) ? STORE_TIME_NONE : time_of(r, 8);
     t->prev_last_used_usec = time_of(r, 9);
     t->org_disabled = !r->null(r, 10) || !r->null(r, 11);
-    copy_of(r, 12, t->prefix, sizeof(t->prefix));
+    store__copy_col(r, 12, t->prefix, sizeof(t->prefix));
 }
 
 void store__root_from(const struct store_rowrd *r, struct store_api_root *root)
 {
     memset(root, 0, sizeof(*root));
-    copy_of(r, 0, root->name, sizeof(root->name));
-    copy_of(r, 1, root->title, sizeof(root->title));
-    copy_of(r, 2, root->description, sizeof(root->description));
+    store__copy_col(r, 0, root->name, sizeof(root->name));
+    store__copy_col(r, 1, root->title, sizeof(root->title));
+    store__copy_col(r, 2, root->description, sizeof(root->description));
     root->max_content_length = (uint64_t)r->i64(r, 3);
 }
 
@@ -73,11 +71,11 @@ void store__coll_from(const struct store_rowrd *r, struct store_collection *c)
 {
     memset(c, 0, sizeof(*c));
     c->key = r->i64(r, 0);
-    copy_of(r, 1, c->id, sizeof(c->id));
-    copy_of(r, 2, c->api_root, sizeof(c->api_root));
-    copy_of(r, 3, c->title, sizeof(c->title));
-    copy_of(r, 4, c->description, sizeof(c->description));
-    copy_of(r, 5, c->alias, sizeof(c->alias));
+    store__copy_col(r, 1, c->id, sizeof(c->id));
+    store__copy_col(r, 2, c->api_root, sizeof(c->api_root));
+    store__copy_col(r, 3, c->title, sizeof(c->title));
+    store__copy_col(r, 4, c->description, sizeof(c->description));
+    store__copy_col(r, 5, c->alias, sizeof(c->alias));
     c->default_tlp = (enum policy_tlp)r->i64(r, 6);
     c->public_read = r->i64(r, 7) != 0;
 }
@@ -86,10 +84,10 @@ void store__grant_row_from(const struct store_rowrd *r, struct store_grant_row *
 {
     memset(g, 0, sizeof(*g));
     g->org_key = r->i64(r, 0);
-    copy_of(r, 1, g->org_name, sizeof(g->org_name));
+    store__copy_col(r, 1, g->org_name, sizeof(g->org_name));
     g->collection = r->i64(r, 2);
-    copy_of(r, 3, g->collection_id, sizeof(g->collection_id));
-    copy_of(r, 4, g->api_root, sizeof(g->api_root));
+    store__copy_col(r, 3, g->collection_id, sizeof(g->collection_id));
+    store__copy_col(r, 4, g->api_root, sizeof(g->api_root));
     g->grant.can_read = r->i64(r, 5) != 0;
     g->grant.can_write = r->i64(r, 6) != 0;
 }

@@ -2196,64 +2196,36 @@ static void test_feeds(void **state)
     assert_string_equal(got, "");
 }
 
+/* What every backend must do: the record, object, paging, version,
+ * delete, writer-scoped copy and status semantics of store.h. */
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define BOTH_BACKENDS                                                                              \
+    T(test_orgs), T(test_collections), T(test_meta), T(test_insert_duplicate_and_body),            \
+        T(test_versions), T(test_paging), T(test_delete), T(test_paging_last_among_visible),       \
+        T(test_last_shortcut_follows_changes),                                                     \
+        T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
+        T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
+        T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
+        T(test_concurrent_writers), T(test_insert_with_status),
+
 int main(void)
 {
-    /* What every backend must do: the record, object, paging, version,
-     * delete, writer-scoped copy and status semantics of store.h. */
-    const struct CMUnitTest both[] = {
-        cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_duplicate_and_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_only_the_signer_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_with_status, setup, teardown),
-    };
+    const struct CMUnitTest both[] = {BOTH_BACKENDS};
+    /* SQLite: all of it, with what is about its files and its locks */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_errors),
-        cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_snapshot_into_a_region, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_transaction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_duplicate_and_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_only_the_signer_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_aggregates_follow_every_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_loses_nothing_acknowledged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group_commit_outcomes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_with_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_pin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_holds_and_ledger_queue, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feeds, setup, teardown),
+        BOTH_BACKENDS T(test_schema_version_and_wal),
+        T(test_snapshot_into_a_region),
+        T(test_write_transaction),
+        T(test_tokens),
+        T(test_aggregates_follow_every_change),
+        T(test_kill9_loses_nothing_acknowledged),
+        T(test_migration_from_v1),
+        T(test_group_commit_outcomes),
+        T(test_alloc_failures),
+        T(test_read_pin),
+        T(test_holds_and_ledger_queue),
+        T(test_feeds),
     };
     pg_dsn = getenv("MRD_TEST_PG_DSN");
     if (pg_dsn != NULL && pg_dsn[0] != '\0')
