@@ -97,10 +97,18 @@ typedef enum mrd_code (*store_row_fn)(void *ctx, const struct store_rowrd *r, st
  * has one -- calling row (may be NULL) for each result row; ret_n (may be
  * NULL) as sq__run. A unique or foreign-key violation is MRD_E_EXISTS
  * "<what>: already exists". */
+struct store_tx;
 struct store_driver {
     enum mrd_code (*query)(struct store *st, bool read, const char *what, const char *sql,
                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
                            uint64_t *ret_n, struct mrd_err *err);
+    /* Runs op in one write transaction on a borrowed connection (SQLite:
+     * BEGIN IMMEDIATE; PostgreSQL: BEGIN), committed when op returns
+     * MRD_OK, rolled back otherwise. */
+    enum mrd_code (*write_tx)(struct store *st,
+                              enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                  struct mrd_err *err),
+                              void *args, struct mrd_err *err);
 };
 
 /* The operations of store.h on the administrative records, written once
@@ -432,17 +440,18 @@ enum mrd_code sq__ledger_mark(struct store *st, const struct store_ledger_mark *
                               struct mrd_err *err);
 enum mrd_code sq__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
 
-/* Console sessions (store_sqlite_session.c). */
-enum mrd_code sq__session_create(struct store *st, const char *token_name, int64_t expires_usec,
-                                 char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
-enum mrd_code sq__session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
-                                 struct store_session *ret, struct mrd_err *err);
-enum mrd_code sq__session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
-enum mrd_code sq__sessions_end(struct store *st, const char *token_name, int64_t org_key,
-                               uint64_t *ret_n, struct mrd_err *err);
-/* Deletes the sessions of the token named name inside the caller's open
- * transaction (token revocation). */
-enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err);
+/* Console sessions (store_session.c, both backends over their driver). */
+enum mrd_code store__session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                    char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+enum mrd_code store__session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                    struct store_session *ret, struct mrd_err *err);
+enum mrd_code store__session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
+enum mrd_code store__sessions_end(struct store *st, const char *token_name, int64_t org_key,
+                                  uint64_t *ret_n, struct mrd_err *err);
+/* Deletes the sessions of the token named name inside tx (token
+ * revocation). */
+enum mrd_code store__sessions_drop_token(const struct store_tx *tx, const char *name,
+                                         struct mrd_err *err);
 
 /* The value index (store_sqlite_values.c): index one new version inside
  * the inserting transaction; index every stored version once, when a

@@ -486,8 +486,6 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
                     ret_n, err);
 }
 
-static const struct store_driver pg_driver = {driver_query};
-
 /* store_obj.c's statements, on a connection inside a transaction. */
 static enum mrd_code tx_run(void *conn, bool stream, const char *what, const char *sql,
                             const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
@@ -579,6 +577,12 @@ static const char *const migrations[] = {
     "CREATE TABLE value_index (kind INTEGER NOT NULL, key BYTEA NOT NULL, seq BIGINT NOT NULL,"
     " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq));"
     "CREATE TABLE object_leaves (seq BIGINT PRIMARY KEY, leaf BIGINT NOT NULL UNIQUE);",
+    /* 2 -> 3: console sessions (store_session.c; SQLite's schema 5) */
+    "CREATE TABLE sessions (hash BYTEA PRIMARY KEY, token TEXT NOT NULL, org BIGINT NOT NULL,"
+    " created BIGINT NOT NULL, last_seen BIGINT NOT NULL, expires BIGINT NOT NULL);"
+    "CREATE INDEX sessions_token ON sessions(token);"
+    "CREATE INDEX sessions_org ON sessions(org);"
+    "CREATE INDEX sessions_expires ON sessions(expires);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -704,7 +708,11 @@ static enum mrd_code pg_token_revoke(struct store *stp, const char *name_or_pref
         rc = pg_run(c, "token revoke", "UPDATE tokens SET revoked = ?2 WHERE name = ?1",
                     SQ_ARGS(SQ_STR(found.name), SQ_INT(found.revoked_usec)), NULL, NULL, NULL, err);
     }
-    /* (console sessions are not on PostgreSQL yet: none to end) */
+    /* revoking a token ends the console sessions opened with it */
+    if (rc == MRD_OK) {
+        struct store_tx tx = {&pg_txops, c};
+        rc = store__sessions_drop_token(&tx, found.name, err);
+    }
     if (rc == MRD_OK)
         rc = pg_exec(c, "token revoke", "COMMIT", err);
     if (rc == MRD_OK && ret != NULL)
@@ -916,6 +924,16 @@ static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call 
     return rc;
 }
 
+static enum mrd_code pg_write_tx(struct store *st,
+                                 enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                     struct mrd_err *err),
+                                 void *args, struct mrd_err *err)
+{
+    return in_tx(st, TX_WRITE, (struct tx_call){op, args}, err);
+}
+
+static const struct store_driver pg_driver = {driver_query, pg_write_tx};
+
 struct insert_args {
     const struct store_ins_req *req;
 };
@@ -1107,6 +1125,10 @@ static const struct store_ops pg_ops = {
     .objects_query = pg_objects_query,
     .objects_delete = pg_objects_delete,
     .objects_count = store__objects_count,
+    .session_create = store__session_create,
+    .session_lookup = store__session_lookup,
+    .session_end = store__session_end,
+    .sessions_end = store__sessions_end,
     .conflict_list = store__conflict_list,
     .status_put = pg_status_put,
     .status_get = pg_status_get,

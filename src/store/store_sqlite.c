@@ -1046,6 +1046,7 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
     struct store_token found;
+    struct store_tx tx;
     char name[STORE_NAME_MAX + 1] = "";
     size_t n = strlen(name_or_prefix);
     uint64_t matches = 0;
@@ -1095,7 +1096,8 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
             goto out;
     }
     /* Revoking a token ends the console sessions opened with it. */
-    rc = sq__sessions_drop_token(c, name, err);
+    tx = SQ_TX(c);
+    rc = store__sessions_drop_token(&tx, name, err);
     if (rc != MRD_OK)
         goto out;
     rc = sq__exec(c, "COMMIT", err);
@@ -1163,10 +1165,10 @@ static const struct store_ops sq_ops = {
     .ledger_pending = sq__ledger_pending,
     .ledger_mark = sq__ledger_mark,
     .ledger_max_leaf = sq__ledger_max_leaf,
-    .session_create = sq__session_create,
-    .session_lookup = sq__session_lookup,
-    .session_end = sq__session_end,
-    .sessions_end = sq__sessions_end,
+    .session_create = store__session_create,
+    .session_lookup = store__session_lookup,
+    .session_end = store__session_end,
+    .sessions_end = store__sessions_end,
     .value_search = sq__value_search,
     .text_search = sq__text_search,
     .refs_to = sq__refs_to,

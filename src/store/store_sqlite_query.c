@@ -93,7 +93,30 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
                      row != NULL ? rd_row : NULL, &a, ret_n, err);
 }
 
-const struct store_driver sq__driver = {driver_query};
+static enum mrd_code driver_write_tx(struct store *st,
+                                     enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                         struct mrd_err *err),
+                                     void *args, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = NULL;
+    struct store_tx tx;
+    enum mrd_code rc;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = SQ_TX(c);
+    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK)
+        rc = op(&tx, args, err);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
+    sq__release(s, c); /* rolls back unless committed */
+    return rc;
+}
+
+const struct store_driver sq__driver = {driver_query, driver_write_tx};
 
 /* ---- store_obj.c's transaction operations ---- */
 

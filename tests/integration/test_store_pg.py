@@ -4,10 +4,13 @@ real PostgreSQL 15 cluster the test starts, several processes writing one
 database, objects over TAXII on one or two front-ends, and the clear error
 of what is not there yet."""
 import concurrent.futures
+import json
 import shutil
 import stat
 import subprocess
 import threading
+
+import requests
 
 from node import Node, TOKEN_RE, assert_taxii_error, indicator
 from pgcluster import pg_cluster  # noqa: F401 (fixture)
@@ -205,6 +208,42 @@ def test_paging_across_front_ends_skips_and_repeats_nothing(meridian_bin, pg_clu
         assert len(seen) == len(set(seen)), "an object was read twice"
         assert set(seen) == set(posted), "an object was skipped"
         assert len(posted) == len(set(posted))
+    finally:
+        fe.stop()
+        n.stop()
+
+
+def test_a_console_session_is_valid_on_every_front_end(meridian_bin, pg_cluster, tmp_path):
+    """A session opened on one front-end works on the other (the session is a
+    database row), sign-out on one ends it on both, and revoking the token
+    on the database ends the sessions opened with it."""
+    n, _ = pg_node(meridian_bin, pg_cluster, tmp_path)
+    n.org("partner-s", "partner")
+    tok = n.token("partner-s")
+    fe = second_front_end(meridian_bin, n, tmp_path)
+    n.start()
+    fe.start()
+    try:
+        def signin(x, token):
+            s = requests.Session()
+            r = s.post(x.url + "/api/v1/session", data=json.dumps({"token": token}),
+                       headers={"Content-Type": "application/json", "Origin": x.url}, timeout=10)
+            assert r.status_code == 200, r.text
+            return s, r.json()["csrf"]
+
+        def who(s, x):
+            return s.get(x.url + "/api/v1/session", timeout=10).status_code
+
+        s, csrf = signin(n, n.admin_token)
+        assert who(s, n) == 200 and who(s, fe) == 200
+        r = s.delete(fe.url + "/api/v1/session", timeout=10,
+                     headers={"X-CSRF-Token": csrf, "Origin": fe.url})
+        assert r.status_code in (200, 204), r.text
+        assert who(s, n) == 401 and who(s, fe) == 401
+        s, _ = signin(fe, tok)
+        assert who(s, n) == 200
+        n.cli("token", "revoke", tok[:12], "--data", n.data)
+        assert who(s, n) == 401 and who(s, fe) == 401
     finally:
         fe.stop()
         n.stop()

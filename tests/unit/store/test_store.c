@@ -26,30 +26,7 @@
 #include "core/timestamp.h"
 #include "store/store.h"
 
-#ifdef MRD_HAVE_PQ
-#include <libpq-fe.h>
-#endif
-
-/* The PostgreSQL database the tests run on; NULL: SQLite. */
-static const char *pg_dsn;
-
-/* An empty schema for the next test (MRD_TEST_PG_DSN only). */
-static void pg_reset(void)
-{
-#ifdef MRD_HAVE_PQ
-    PGconn *c = PQconnectdb(pg_dsn);
-    PGresult *r;
-
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    r = PQexec(c, "SET client_min_messages = warning;"
-                  "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(c);
-#else
-    fail_msg("MRD_TEST_PG_DSN is set but this build has no libpq");
-#endif
-}
+#include "pgtest.h"
 
 struct fx {
     char dir[TEST_DIR_MAX];
@@ -73,9 +50,7 @@ static int setup(void **state)
 
     assert_non_null(f);
     test_dir_make(f->dir, "mrd-store");
-    if (pg_dsn != NULL)
-        pg_reset();
-    assert_int_equal(store_open(pg_dsn != NULL ? pg_dsn : f->dir, &opts, &f->st, &err), MRD_OK);
+    assert_int_equal(store_open(store_where(f->dir), &opts, &f->st, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_OWN, &f->own, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-b", POLICY_REL_PARTNER, &f->partner, &err),
                      MRD_OK);
@@ -2227,9 +2202,7 @@ int main(void)
         T(test_holds_and_ledger_queue),
         T(test_feeds),
     };
-    pg_dsn = getenv("MRD_TEST_PG_DSN");
-    if (pg_dsn != NULL && pg_dsn[0] != '\0')
+    if (pg_init())
         return cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
-    pg_dsn = NULL;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
