@@ -153,6 +153,13 @@ enum mrd_code store__grant_get(struct store *st, int64_t org_key, int64_t collec
 enum mrd_code store__grant_list(struct store *st, int64_t org_key, int64_t collection,
                                 enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
                                 void *ctx, struct mrd_err *err);
+enum mrd_code store__token_rotate(struct store *st, const char *name, int64_t overlap_usec,
+                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                  struct mrd_err *err);
+enum mrd_code store__org_state(struct store *st, const char *name, bool disable, bool del,
+                               struct store_org_change *ret, struct mrd_err *err);
+enum mrd_code store__org_revoke_access(struct store *st, int64_t org_key,
+                                       struct store_org_change *ret, struct mrd_err *err);
 enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, size_t size,
                               struct mrd_err *err);
 enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,

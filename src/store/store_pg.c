@@ -929,7 +929,9 @@ static enum mrd_code pg_write_tx(struct store *st,
                                                      struct mrd_err *err),
                                  void *args, struct mrd_err *err)
 {
-    return in_tx(st, TX_WRITE, (struct tx_call){op, args}, err);
+    /* a read-modify-write of shared code (store_rows.c, store_session.c):
+     * serialised as on SQLite, whichever front-end runs it */
+    return in_tx(st, TX_LOCKED, (struct tx_call){op, args}, err);
 }
 
 static const struct store_driver pg_driver = {driver_query, pg_write_tx};
@@ -1110,6 +1112,9 @@ static const struct store_ops pg_ops = {
     .token_create = store__token_create,
     .token_lookup = store__token_lookup,
     .token_revoke = pg_token_revoke,
+    .token_rotate = store__token_rotate,
+    .org_state = store__org_state,
+    .org_revoke_access = store__org_revoke_access,
     .token_list = store__token_list,
     .api_root_put = store__api_root_put,
     .api_root_get = store__api_root_get,
