@@ -109,6 +109,12 @@ struct store_driver {
                               enum mrd_code (*op)(const struct store_tx *tx, void *args,
                                                   struct mrd_err *err),
                               void *args, struct mrd_err *err);
+    /* Runs op in one read snapshot (SQLite: the thread's pinned one when
+     * there is one), rolled back after. */
+    enum mrd_code (*read_tx)(struct store *st,
+                             enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                 struct mrd_err *err),
+                             void *args, struct mrd_err *err);
 };
 
 /* The operations of store.h on the administrative records, written once
@@ -411,16 +417,6 @@ enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event
  * (store_sqlite_ops.c). */
 enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset,
                            struct store_snapshot_info *ret, struct mrd_err *err);
-enum mrd_code sq__ledger_recorded(struct store *st,
-                                  enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
-                                                      int64_t leaf, struct mrd_err *err),
-                                  void *ctx, struct mrd_err *err);
-enum mrd_code sq__ledger_events(struct store *st, int64_t since_usec,
-                                enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
-                                                    struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__event_add(struct store *st, const struct store_ledger_event *ev, int64_t *ret_ev,
-                            struct mrd_err *err);
 
 /* Holds, object lookups and the ledger queue (store_sqlite_hold.c). */
 enum mrd_code sq__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
@@ -439,13 +435,29 @@ enum mrd_code sq__objects_find(struct store *st, const struct store_find *f,
                                enum mrd_code (*cb)(void *ctx, const struct store_held *o,
                                                    struct mrd_err *err),
                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__ledger_pending(struct store *st, size_t limit,
-                                 enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
-                                                     struct mrd_err *err),
-                                 void *ctx, struct mrd_err *err);
-enum mrd_code sq__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
-                              struct mrd_err *err);
-enum mrd_code sq__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+
+/* The ledger queue (store_ledger.c, both backends over their driver). */
+enum mrd_code store__queue_event(const struct store_tx *tx, const struct store_ledger_event *ev,
+                                 int64_t *ret_ev, struct mrd_err *err);
+enum mrd_code store__event_add(struct store *st, const struct store_ledger_event *ev,
+                               int64_t *ret_ev, struct mrd_err *err);
+enum mrd_code store__ledger_pending(struct store *st, size_t limit,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+enum mrd_code store__ledger_recorded(struct store *st,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_ledger_item *it,
+                                                         int64_t leaf, struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+enum mrd_code store__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
+                                 struct mrd_err *err);
+enum mrd_code store__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+enum mrd_code store__ledger_events(struct store *st, int64_t since_usec,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
 
 /* Console sessions (store_session.c, both backends over their driver). */
 enum mrd_code store__session_create(struct store *st, const char *token_name, int64_t expires_usec,

@@ -8,18 +8,20 @@
  * statement or under a row lock (SELECT ... FOR UPDATE), the schema created
  * and migrated under a transaction-scoped advisory lock.
  *
- * What is here so far: the connection pool, the schema, the driver that
- * runs store_rows.c's operations on the administrative records (orgs,
- * tokens, API roots, collections, grants, node metadata; shared with
- * SQLite), token revocation and the ledger's event queue. The mandatory
- * operations not written yet answer MRD_E_UNSUPP "not supported on
- * PostgreSQL yet" (pg_unsupported below); the optional ones are left NULL
- * (store.c's MRD_E_UNSUPP "the postgres backend has no ...").
+ * What is here: the connection pool, the schema, the driver (one
+ * statement; a write or read transaction) on which the operations written
+ * once for both backends run -- the administrative records and account
+ * lifecycle (store_rows.c), objects and statuses (store_obj.c), sessions
+ * (store_session.c), the ledger queue (store_ledger.c) -- token
+ * revocation, and the write lock every multi-statement write holds (see
+ * "objects and statuses" below; docs/store.md). The optional operations
+ * not written yet are left NULL (store.c's MRD_E_UNSUPP "the postgres
+ * backend has no ...").
  *
  * Statements are written with SQLite's ?N parameters and bound with the
  * same SQ_* arguments as store_sqlite*.c (store_int.h); pg_run rewrites
  * ?N to $N. Integers travel as text, text and blobs as binary (no escaping,
- * no NUL terminator needed); results come back as text.
+ * no NUL terminator needed); results come back in binary (col_i64).
  */
 #include "store/store_int.h"
 
@@ -641,13 +643,6 @@ out:
     return rc;
 }
 
-/* ---- what is not here yet ---- */
-
-static enum mrd_code pg_unsupported(const char *what, struct mrd_err *err)
-{
-    return mrd_err_set(err, MRD_E_UNSUPP, "store: %s is not supported on PostgreSQL yet", what);
-}
-
 /* ---- tokens (the other records are store_rows.c's, shared with SQLite) ---- */
 
 #define TOKEN_COLS STORE_TOKEN_SELECT
@@ -722,159 +717,6 @@ out:
     return rc;
 }
 
-/* ---- the ledger queue (events; objects are not on PostgreSQL yet) ---- */
-
-/* A hash column read as encode(hash, 'hex'): 32 bytes or it is skipped,
- * as store_sqlite_ops.c skips a row it did not write. */
-static bool col_hash(const PGresult *res, int row, int col, uint8_t out[crypto_hash_sha256_BYTES])
-{
-    size_t n = 0;
-
-    return sodium_hex2bin(out, crypto_hash_sha256_BYTES, PQgetvalue(res, row, col),
-                          (size_t)PQgetlength(res, row, col), NULL, &n, NULL) == 0 &&
-           n == crypto_hash_sha256_BYTES;
-}
-
-static enum mrd_code pg_event_add(struct store *stp, const struct store_ledger_event *ev,
-                                  int64_t *ret_ev, struct mrd_err *err)
-{
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    int64_t key = 0;
-    enum mrd_code rc;
-
-    crypto_hash_sha256(hash, (const unsigned char *)ev->record, ev->record_len);
-    rc = pg_query((struct pg_store *)stp, "ledger event",
-                  "INSERT INTO ledger_events (kind, time, hash, record) VALUES (?1, ?2, ?3, ?4)"
-                  " RETURNING ev",
-                  SQ_ARGS(SQ_INT(ev->kind), SQ_INT(ev->time_usec), SQ_BLOB(hash, sizeof(hash)),
-                          SQ_TEXT(ev->record, ev->record_len)),
-                  int_row, &key, NULL, err);
-    if (rc == MRD_OK && ret_ev != NULL)
-        *ret_ev = key;
-    return rc;
-}
-
-struct events_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev, struct mrd_err *err);
-    void *ctx;
-};
-
-static enum mrd_code event_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct events_ctx *ec = ctx;
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    struct store_event_row ev;
-
-    if (!col_hash(res, row, 4, hash))
-        return MRD_OK;
-    ev.ev = col_i64(res, row, 0);
-    ev.kind = (uint8_t)col_i64(res, row, 1);
-    ev.time_usec = col_i64(res, row, 2);
-    ev.record = PQgetvalue(res, row, 3);
-    ev.record_len = (size_t)PQgetlength(res, row, 3);
-    ev.hash = hash;
-    ev.leaf = PQgetisnull(res, row, 5) ? -1 : col_i64(res, row, 5);
-    return ec->cb(ec->ctx, &ev, err);
-}
-
-static enum mrd_code pg_ledger_events(struct store *stp, int64_t since_usec,
-                                      enum mrd_code (*cb)(void *ctx,
-                                                          const struct store_event_row *ev,
-                                                          struct mrd_err *err),
-                                      void *ctx, struct mrd_err *err)
-{
-    struct events_ctx ec = {cb, ctx};
-
-    return pg_query((struct pg_store *)stp, "ledger events",
-                    "SELECT ev, kind, time, record, encode(hash, 'hex'), leaf FROM ledger_events"
-                    " WHERE time >= ?1 ORDER BY ev",
-                    SQ_ARGS(SQ_INT(since_usec == STORE_TIME_NONE ? INT64_MIN : since_usec)),
-                    event_row, &ec, NULL, err);
-}
-
-struct pending_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it, struct mrd_err *err);
-    enum mrd_code (*recorded)(void *ctx, const struct store_ledger_item *it, int64_t leaf,
-                              struct mrd_err *err);
-    void *ctx;
-};
-
-/* ev, kind, time, hex hash[, leaf] of a ledger_events row. */
-static enum mrd_code pending_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct pending_ctx *pc = ctx;
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    struct store_ledger_item it = {.event = true};
-
-    if (!col_hash(res, row, 3, hash))
-        return MRD_OK; /* never written by us: not a leaf */
-    it.key = col_i64(res, row, 0);
-    it.kind = (uint8_t)col_i64(res, row, 1);
-    it.time_usec = col_i64(res, row, 2);
-    it.hash = hash;
-    if (pc->recorded != NULL)
-        return pc->recorded(pc->ctx, &it, col_i64(res, row, 4), err);
-    return pc->cb(pc->ctx, &it, err);
-}
-
-static enum mrd_code pg_ledger_pending(struct store *stp, size_t limit,
-                                       enum mrd_code (*cb)(void *ctx,
-                                                           const struct store_ledger_item *it,
-                                                           struct mrd_err *err),
-                                       void *ctx, struct mrd_err *err)
-{
-    struct pending_ctx pc = {cb, NULL, ctx};
-
-    return pg_query((struct pg_store *)stp, "ledger queue",
-                    "SELECT ev, kind, time, encode(hash, 'hex') FROM ledger_events"
-                    " WHERE leaf IS NULL ORDER BY ev LIMIT ?1",
-                    SQ_ARGS(SQ_INT(limit)), pending_row, &pc, NULL, err);
-}
-
-static enum mrd_code pg_ledger_recorded(struct store *stp,
-                                        enum mrd_code (*cb)(void *ctx,
-                                                            const struct store_ledger_item *it,
-                                                            int64_t leaf, struct mrd_err *err),
-                                        void *ctx, struct mrd_err *err)
-{
-    struct pending_ctx pc = {NULL, cb, ctx};
-
-    return pg_query((struct pg_store *)stp, "recorded events",
-                    "SELECT ev, kind, time, encode(hash, 'hex'), leaf FROM ledger_events"
-                    " WHERE leaf IS NOT NULL",
-                    SQ_NOARGS, pending_row, &pc, NULL, err);
-}
-
-static enum mrd_code pg_ledger_mark(struct store *stp, const struct store_ledger_mark *marks,
-                                    size_t n, struct mrd_err *err)
-{
-    struct pg_store *s = (struct pg_store *)stp;
-    struct pg_conn *c = NULL;
-    enum mrd_code rc;
-
-    for (size_t i = 0; i < n; i++)
-        if (!marks[i].event)
-            return pg_unsupported("an object's ledger leaf", err);
-    rc = acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    rc = pg_exec(c, "ledger mark", "BEGIN", err);
-    for (size_t i = 0; i < n && rc == MRD_OK; i++)
-        rc = pg_run(c, "ledger mark", "UPDATE ledger_events SET leaf = ?2 WHERE ev = ?1",
-                    SQ_ARGS(SQ_INT(marks[i].key), SQ_INT(marks[i].leaf)), NULL, NULL, NULL, err);
-    if (rc == MRD_OK)
-        rc = pg_exec(c, "ledger mark", "COMMIT", err);
-    release(s, c); /* rolls back unless committed */
-    return rc;
-}
-
-static enum mrd_code pg_ledger_max_leaf(struct store *stp, int64_t *ret, struct mrd_err *err)
-{
-    return pg_query((struct pg_store *)stp, "ledger leaf",
-                    "SELECT COALESCE(MAX(leaf), -1) FROM ledger_events", SQ_NOARGS, int_row, ret,
-                    NULL, err);
-}
-
 /* ---- objects and statuses (store_obj.c, shared with SQLite) ---- */
 
 /* An arbitrary constant: the advisory lock every object write holds until
@@ -934,7 +776,15 @@ static enum mrd_code pg_write_tx(struct store *st,
     return in_tx(st, TX_LOCKED, (struct tx_call){op, args}, err);
 }
 
-static const struct store_driver pg_driver = {driver_query, pg_write_tx};
+static enum mrd_code pg_read_tx(struct store *st,
+                                enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                    struct mrd_err *err),
+                                void *args, struct mrd_err *err)
+{
+    return in_tx(st, TX_READ, (struct tx_call){op, args}, err);
+}
+
+static const struct store_driver pg_driver = {driver_query, pg_write_tx, pg_read_tx};
 
 struct insert_args {
     const struct store_ins_req *req;
@@ -1140,12 +990,12 @@ static const struct store_ops pg_ops = {
     .status_purge = pg_status_purge,
     .meta_get = store__meta_get,
     .meta_set = store__meta_set,
-    .ledger_pending = pg_ledger_pending,
-    .ledger_mark = pg_ledger_mark,
-    .ledger_max_leaf = pg_ledger_max_leaf,
-    .ledger_recorded = pg_ledger_recorded,
-    .ledger_events = pg_ledger_events,
-    .event_add = pg_event_add,
+    .ledger_pending = store__ledger_pending,
+    .ledger_mark = store__ledger_mark,
+    .ledger_max_leaf = store__ledger_max_leaf,
+    .ledger_recorded = store__ledger_recorded,
+    .ledger_events = store__ledger_events,
+    .event_add = store__event_add,
 };
 
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,

@@ -116,7 +116,34 @@ static enum mrd_code driver_write_tx(struct store *st,
     return rc;
 }
 
-const struct store_driver sq__driver = {driver_query, driver_write_tx};
+static enum mrd_code driver_read_tx(struct store *st,
+                                    enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                        struct mrd_err *err),
+                                    void *args, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = NULL;
+    struct store_tx tx;
+    bool began = false;
+    enum mrd_code rc;
+
+    rc = sq__acquire_read(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = SQ_TX(c);
+    if (sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, "BEGIN", err);
+        began = rc == MRD_OK;
+    }
+    if (rc == MRD_OK)
+        rc = op(&tx, args, err);
+    if (began)
+        sq__rollback(c); /* read only: nothing to commit */
+    sq__release(s, c);
+    return rc;
+}
+
+const struct store_driver sq__driver = {driver_query, driver_write_tx, driver_read_tx};
 
 /* ---- store_obj.c's transaction operations ---- */
 

@@ -12,7 +12,7 @@ import threading
 
 import requests
 
-from node import Node, TOKEN_RE, assert_taxii_error, indicator
+from node import Node, TOKEN_RE, assert_taxii_error, indicator, wait_for
 from pgcluster import pg_cluster  # noqa: F401 (fixture)
 
 
@@ -246,4 +246,26 @@ def test_a_console_session_is_valid_on_every_front_end(meridian_bin, pg_cluster,
         assert who(s, n) == 401 and who(s, fe) == 401
     finally:
         fe.stop()
+        n.stop()
+
+
+def test_objects_stored_on_postgres_become_ledger_leaves(meridian_bin, pg_cluster, tmp_path):
+    """The ledger queue on PostgreSQL holds object versions as on SQLite:
+    each stored version gets a leaf, after the admin records' events."""
+    n, dsn = pg_node(meridian_bin, pg_cluster, tmp_path)
+    db = dsn.rsplit("/", 1)[1]
+    cid = n.collection(root="api1", title="ledger")
+    n.start()
+    try:
+        objs = [indicator() for _ in range(12)]
+        n.post_ok(cid, objs[:5])
+        n.post_ok(cid, objs[5:])
+        wait_for(lambda: pg_cluster.psql("SELECT COUNT(*) FROM object_leaves", db) == "12",
+                 timeout=30)
+        # one leaf each, distinct from the events' leaves
+        assert pg_cluster.psql(
+            "SELECT COUNT(DISTINCT leaf) FROM (SELECT leaf FROM object_leaves UNION ALL"
+            " SELECT leaf FROM ledger_events WHERE leaf IS NOT NULL) x", db) == \
+            pg_cluster.psql("SELECT 12 + COUNT(*) FROM ledger_events WHERE leaf IS NOT NULL", db)
+    finally:
         n.stop()
