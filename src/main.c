@@ -20,6 +20,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_collection,
     &cli_verb_config,
     &cli_verb_conflicts,
+    &cli_verb_contact,
     &cli_verb_demo,
     &cli_verb_evidence,
     &cli_verb_export,

@@ -200,6 +200,7 @@ static int run(int argc, char **argv)
     const char *data = NULL, *coll_arg = NULL, *org_name = NULL;
     enum interop_format fmt = INTEROP_F_STIX;
     struct interop_filter flt;
+    struct privacy_policy *privacy = NULL;
     struct interop_export_stats stats;
     struct interop_sink sink;
     struct outputs out;
@@ -344,6 +345,16 @@ static int run(int argc, char **argv)
     rd.r.collection_public = coll.public_read;
     rd.r.community = coll.api_root;
     rd.r.community_len = strlen(coll.api_root);
+    /* An export leaves the node: minimised like a TAXII read by that org
+     * (privacy.h), with the rules scoped "export" too. */
+    if (fed_privacy_load(cli_data_dir(data), &privacy, &err) != MRD_OK) {
+        cli_errorf("export", "%s", err.msg);
+        goto out;
+    }
+    flt.privacy = privacy;
+    flt.scope = (struct privacy_scope){.community = coll.api_root,
+                                       .org = org.relation == POLICY_REL_PARTNER ? org.name : NULL,
+                                       .is_export = true};
     sink.write = sink_write;
     sink.ctx = &out;
     cli_progress_init(&prog, "export", "objects read", 0);
@@ -402,6 +413,7 @@ static int run(int argc, char **argv)
     ret = CLI_EXIT_OK;
 out:
     fed_trust_free(rd.trust);
+    privacy_policy_free(privacy);
     store_close(st);
     return ret;
 }

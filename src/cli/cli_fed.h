@@ -32,6 +32,10 @@ int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms,
  * console's object pages; NULL before cli_fed_new succeeded. */
 const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f);
 
+/* The outbound privacy policy (privacy.h) loaded with the node's trust;
+ * NULL before cli_fed_new succeeded. */
+const struct privacy_policy *cli_fed_privacy(const struct cli_fed *f);
+
 /* Stops the runner and frees everything; after the HTTP server is freed
  * and before the store is closed. NULL-safe. */
 void cli_fed_stop(struct cli_fed *f);

@@ -23,6 +23,7 @@
 #include "cli/cli_data.h"
 #include "cli/cli_feed.h"
 #include "cli/cli_fed.h"
+#include "cli/cli_notify.h"
 #include "cli/verbs.h"
 #include "conf/conf.h"
 #include "dash/dash.h"
@@ -75,7 +76,10 @@ static const char usage_tail[] =
     "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
-    "a second; each notification is logged and listed by `meridian notify list`.\n"
+    "a second; each notification is logged and listed by `meridian notify list`,\n"
+    "and delivered to the org's contacts (meridian contact) by e-mail through\n"
+    "smtp-relay or by webhook, on a thread of its own (`meridian notify\n"
+    "deliveries` is the record).\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
     "the log file (after logrotate moved it).\n"
@@ -347,6 +351,8 @@ static int run(int argc, char **argv)
     struct feed_runner *feeds = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
+    struct notify_deliver_conf deliver;
+    struct notify_opts notify_opts = {0};
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -409,6 +415,7 @@ static int run(int argc, char **argv)
     }
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
         goto out;
+    tc.privacy = cli_fed_privacy(fed);
     if (cli_data_signer("serve", st, data, &signer) != CLI_EXIT_OK)
         goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {
@@ -441,20 +448,28 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
-    if (notify_service_start(st, NULL, &notify, &err) != MRD_OK) {
+    if (cli_notify_deliver_conf("serve", &cf, data, &deliver) != CLI_EXIT_OK)
+        goto out;
+    notify_opts.deliver = &deliver;
+    rc = notify_service_start(st, &notify_opts, &notify, &err);
+    sodium_memzero(deliver.smtp.password, sizeof(deliver.smtp.password));
+    if (rc != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
     if (cli_fed_start(fed, st, (unsigned)conf_uint(&cf, CONF_SYNC_INTERVAL), router) != CLI_EXIT_OK)
         goto out;
-    if (feed_api_routes(st, router, &err) != MRD_OK ||
+    if (feed_api_routes(st, cli_fed_privacy(fed), router, &err) != MRD_OK ||
         feed_runner_start(data, st, on_feed_round, NULL, &feeds, &err) != MRD_OK) {
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
     {
-        struct dash_config dc = {
-            .st = st, .keyring = cli_fed_keyring(fed), .data_dir = data, .ledger = ledger};
+        struct dash_config dc = {.privacy = cli_fed_privacy(fed),
+                                 .st = st,
+                                 .keyring = cli_fed_keyring(fed),
+                                 .data_dir = data,
+                                 .ledger = ledger};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;

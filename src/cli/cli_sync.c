@@ -229,6 +229,11 @@ const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f)
     return f != NULL && f->trust != NULL ? f->trust->keyring : NULL;
 }
 
+const struct privacy_policy *cli_fed_privacy(const struct cli_fed *f)
+{
+    return f != NULL && f->trust != NULL ? f->trust->privacy : NULL;
+}
+
 void cli_fed_stop(struct cli_fed *f)
 {
     if (f == NULL)

@@ -11,6 +11,7 @@ extern const struct cli_verb cli_verb_bgp;
 extern const struct cli_verb cli_verb_collection;
 extern const struct cli_verb cli_verb_config;
 extern const struct cli_verb cli_verb_conflicts;
+extern const struct cli_verb cli_verb_contact;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_evidence;
 extern const struct cli_verb cli_verb_export;

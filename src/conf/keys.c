@@ -69,5 +69,30 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "debug, info, warn or error: records below it\nare dropped"},
     [CONF_READY_FILE] = {"ready-file", CONF_STRING, NULL, 0, 0, NULL, "FILE",
         "once accepting connections, write the bound\nHOST:PORT to FILE"},
+    [CONF_SMTP_RELAY] = {"smtp-relay", CONF_STRING, NULL, 0, 0, NULL, "HOST:PORT",
+        "early warning: the SMTP relay e-mail goes\n"
+        "through (STARTTLS required; docs/notify.md)"},
+    [CONF_SMTP_FROM] = {"smtp-from", CONF_STRING, NULL, 0, 0, NULL, "ADDRESS",
+        "early warning: the sender address"},
+    [CONF_SMTP_USER] = {"smtp-user", CONF_STRING, NULL, 0, 0, NULL, "NAME",
+        "early warning: authenticate to the relay\n(AUTH PLAIN or LOGIN) as NAME"},
+    [CONF_SMTP_PASSWORD_FILE] = {"smtp-password-file", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "early warning: the relay password (the\nfile's first line)"},
+    [CONF_SMTP_CA] = {"smtp-ca", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "early warning: CA certificates (PEM) the\n"
+        "relay's certificate is checked against\n(default: the system store)"},
+    [CONF_SMTP_PLAIN] = {"smtp-plain", CONF_BOOL, "false", 0, 0, NULL, NULL,
+        "early warning: no STARTTLS (a relay on\nloopback only)"},
+    [CONF_WEBHOOK_CA] = {"webhook-ca", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "early warning: CA certificates for https\n"
+        "webhooks (default: the system store)"},
+    [CONF_DELIVER_TIMEOUT] = {"deliver-timeout", CONF_UINT, "10", 1, 600, NULL, "SEC",
+        "early warning: give up one SMTP or webhook\nattempt after SEC seconds"},
+    [CONF_DELIVER_ATTEMPTS] = {"deliver-attempts", CONF_UINT, "5", 1, 100, NULL, "N",
+        "early warning: attempts before a delivery\n"
+        "goes to the dead-letter list"},
+    [CONF_DELIVER_BACKOFF] = {"deliver-backoff", CONF_UINT, "30", 1, 86400, NULL, "SEC",
+        "early warning: wait before the first retry;\n"
+        "doubles each time (at most 6 hours)"},
 };
 /* clang-format on */

@@ -78,16 +78,33 @@ static int32_t hex4(const char *p)
     return v;
 }
 
+/* Whether the string text from s (past its opening quote) up to its
+ * closing quote is UTF-8, escapes left as they are. */
+static bool utf8_unescaped_ok(const char *s, const char *end)
+{
+    const char *q = s;
+
+    while (q < end && *q != '"')
+        q += *q == '\\' && q + 1 < end ? 2 : 1;
+    return mrd_utf8_valid(s, (size_t)(q - s));
+}
+
 /* Reads a string (f->p at the opening quote) into ret_s and ret_n: a
  * pointer into the text when it has no escapes, else into f->scratch. */
 static bool fast_string(struct fast *f, const char **ret_s, size_t *ret_n)
 {
     const char *start = ++f->p, *q = start;
     size_t out = 0;
+    unsigned char high = 0;
 
     while (q < f->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-        q++;
+        high |= (unsigned char)*q++;
     if (q >= f->end || (unsigned char)*q < 0x20)
+        return false;
+    /* The text is not checked as UTF-8 before the fast path: its strings
+     * are here (nothing else it takes may hold a byte past 0x7F). */
+    if (*q == '"' ? (high & 0x80) != 0 && !mrd_utf8_valid(start, (size_t)(q - start))
+                  : !utf8_unescaped_ok(start, f->end))
         return false;
     if (*q == '"') {
         *ret_s = start;
@@ -472,6 +489,14 @@ enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limi
     if (n > max_bytes)
         return mrd_err_set(err, MRD_E_TOOBIG,
                            "json: document of %zu bytes exceeds the limit of %zu", n, max_bytes);
+    /* The fast path keeps the depth limit and checks its strings' UTF-8
+     * itself, so a document it takes needs neither pass below; one it
+     * gives up on gets them, and every error, as before. */
+    v = fast_parse(s, n, max_depth);
+    if (v != NULL) {
+        *ret = v;
+        return MRD_OK;
+    }
     rc = check_depth(s, n, max_depth, err);
     if (rc != MRD_OK)
         return rc;
@@ -480,11 +505,6 @@ enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limi
     bad = mrd_utf8_check(s, n);
     if (bad != n)
         return mrd_err_set(err, MRD_E_PARSE, "json: offset %zu: invalid UTF-8", bad);
-    v = fast_parse(s, n, max_depth);
-    if (v != NULL) {
-        *ret = v;
-        return MRD_OK;
-    }
     v = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
     if (v == NULL && json_error_code(&jerr) == json_error_numeric_overflow) {
         /* An integer beyond 64 bits is still a JSON number (and RFC 8785

@@ -199,7 +199,17 @@ static enum mrd_code scan_value(struct mrd_jstream *js, unsigned depth0, size_t 
     }
     for (;;) {
         while (js->pos < js->end) {
-            char c = js->buf[js->pos++];
+            char c;
+            if (in_str) {
+                /* the plain run of a string, where most bytes are */
+                const char *p = js->buf + js->pos, *e = js->buf + js->end;
+                while (p < e && *p != '"' && *p != '\\')
+                    p++;
+                js->pos = (size_t)(p - js->buf);
+                if (p == e)
+                    break;
+            }
+            c = js->buf[js->pos++];
             if (in_str) {
                 if (c == '\\') {
                     if (js->pos == js->end) {

@@ -37,8 +37,18 @@ bool mrd_utf8_valid(const char *s, size_t n);
 /* The offset of the first byte that starts an invalid sequence, or n. */
 size_t mrd_utf8_check(const char *s, size_t n);
 
-/* The value of hexadecimal digit c (either case), or -1. */
-int mrd_hex_digit(int c);
+/* The value of hexadecimal digit c (either case), or -1. Inline: the id
+ * and hash checks call it for every digit. */
+static inline int mrd_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 /*
  * Escaping text from outside before it is printed (a file or member name, a

@@ -13,7 +13,7 @@
 /* Fixed creation time of the extension definition and the project
  * identity: they are constants, identical on every node, so that their
  * canonical bytes (and any hash of them) never differ between nodes. */
-#define CRYPTO_DEFINITION_CREATED "2026-01-01T00:00:00.000Z"
+#define CRYPTO_DEFINITION_CREATED CRYPTO__DEFINITION_CREATED
 
 _Static_assert(CRYPTO_PUBKEY_LEN == crypto_sign_PUBLICKEYBYTES, "public key size");
 _Static_assert(CRYPTO_SEED_LEN == crypto_sign_SEEDBYTES, "seed size");
@@ -527,11 +527,13 @@ static bool lookalike_key(const json_t *exts, struct crypto_verify_result *r)
     json_object_foreach(unconst(exts), key, v)
     {
         size_t n = strlen(key);
-        if (strcmp(key, CRYPTO_SIG_EXT_ID) != 0 &&
-            mrd_str_eq_nocase(key, n, CRYPTO_SIG_EXT_ID, strlen(CRYPTO_SIG_EXT_ID))) {
+        if ((strcmp(key, CRYPTO_SIG_EXT_ID) != 0 &&
+             mrd_str_eq_nocase(key, n, CRYPTO_SIG_EXT_ID, strlen(CRYPTO_SIG_EXT_ID))) ||
+            (strcmp(key, CRYPTO_SD_EXT_ID) != 0 &&
+             mrd_str_eq_nocase(key, n, CRYPTO_SD_EXT_ID, strlen(CRYPTO_SD_EXT_ID)))) {
             r->verdict = CRYPTO_INVALID;
             (void)snprintf(r->reason, sizeof(r->reason),
-                           "extension key \"%.62s\" is the Meridian signature id in another "
+                           "extension key \"%.62s\" is a Meridian signature id in another "
                            "case (ids are exact)",
                            key);
             return true;
@@ -543,8 +545,8 @@ static bool lookalike_key(const json_t *exts, struct crypto_verify_result *r)
 enum mrd_code crypto_object_verify(const json_t *obj, const struct crypto_keyring *kr,
                                    struct crypto_verify_result *ret, struct mrd_err *err)
 {
-    struct crypto_verify_result r;
-    json_t *exts, *block;
+    struct crypto_verify_result r, s;
+    json_t *exts, *block, *sd;
     enum mrd_code rc;
 
     memset(&r, 0, sizeof(r));
@@ -561,6 +563,25 @@ enum mrd_code crypto_object_verify(const json_t *obj, const struct crypto_keyrin
         rc = check_block(obj, block, kr, &r, err);
         if (rc != MRD_OK)
             return rc;
+    }
+    /* The selective-disclosure block is checked too: alone (a minimised
+     * object), or beside a valid whole-object block, which covers it but
+     * says nothing about whether its digests match. */
+    sd = json_is_object(exts) ? json_object_get(exts, CRYPTO_SD_EXT_ID) : NULL;
+    if (sd != NULL && r.verdict != CRYPTO_INVALID) {
+        memset(&s, 0, sizeof(s));
+        rc = crypto__sd_check(obj, sd, kr, &s, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (block == NULL || s.verdict == CRYPTO_INVALID) {
+            r = s;
+        } else {
+            r.selective = true;
+            r.sd_digests = s.sd_digests;
+            r.sd_disclosed = s.sd_disclosed;
+            r.sd_withheld = s.sd_withheld;
+            r.sd_transformed = s.sd_transformed;
+        }
     }
     *ret = r;
     return MRD_OK;

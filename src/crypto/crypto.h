@@ -168,6 +168,12 @@ struct crypto_verify_result {
     uint8_t signer[CRYPTO_PUBKEY_LEN];
     const char *signer_name; /* keyring name; NULL unless known. Owned by the keyring */
     char reason[160];        /* why INVALID, for status resources and logs */
+    /* Selective disclosure (set when the object carries that block): how
+     * many properties the creator signed, how many arrived with their
+     * disclosure and matched, how many were withheld (digests without a
+     * property), and how many a relay generalised or pseudonymised. */
+    bool selective;
+    unsigned sd_digests, sd_disclosed, sd_withheld, sd_transformed;
 };
 
 /* A stable lowercase name for a verdict ("valid", "invalid", "unknown
@@ -195,5 +201,67 @@ enum mrd_code crypto_extension_definition(json_t **ret, struct mrd_err *err);
 /* Returns (new reference) the identity object that created_by_ref names, so
  * that a bundle carrying the definition can resolve it. */
 enum mrd_code crypto_project_identity(json_t **ret, struct mrd_err *err);
+
+/* ---- Selective disclosure (docs/privacy.md) ------------------------------
+ *
+ * A second block, under CRYPTO_SD_EXT_ID, signs salted SHA-256 digests of
+ * the object's top-level properties instead of its whole canonical form:
+ *
+ *   "extension-definition--4f705837-…": {
+ *       "extension_type": "property-extension", "algorithm": "ed25519",
+ *       "canonicalization": "rfc8785", "digest_algorithm": "sha-256",
+ *       "public_key": "ed25519:<base64>",
+ *       "digests": ["<hex>", …],            sorted; one per property signed
+ *       "disclosures": {"<name>": "<base64 of the 16-byte salt>", …},
+ *       "signature": "<base64>",
+ *       "transformed": {"<name>": "<how>"} } optional, added by relays
+ *
+ * digest = SHA-256(salt || RFC 8785 JSON string of the name || RFC 8785
+ * form of the value). id, type, spec_version, created, modified and
+ * created_by_ref are never withheld: they are signed as themselves. The
+ * signature covers the RFC 8785 form of the block's members other than
+ * disclosures, signature and transformed, plus "object": those fixed
+ * properties. `extensions` is digested like a property, without the two
+ * Meridian blocks. A relay removes a property and its salt
+ * (crypto_object_sd_withhold); the receiver checks every property it got.
+ * crypto_object_verify() checks this block when present, beside the
+ * whole-object block (which, when both are present, covers this one). */
+#define CRYPTO_SD_EXT_NAME "urn:meridian:stix:extension-definition:selective-disclosure:1"
+#define CRYPTO_SD_EXT_ID "extension-definition--4f705837-f7b6-5dc4-b420-b1b7f7e1b3c4"
+#define CRYPTO_SD_DIGEST_ALGORITHM "sha-256"
+#define CRYPTO_SD_SALT_LEN 16
+#define CRYPTO_SD_DIGEST_LEN 32
+/* Most top-level properties (and digests) one block covers. */
+#define CRYPTO_SD_MAX_PROPERTIES 1024
+/* Longest "how" in `transformed`. */
+#define CRYPTO_SD_TRANSFORM_MAX 64
+
+/* True for the properties that are never withheld (id, type, …). */
+bool crypto_sd_is_fixed(const char *name);
+
+/* Adds (or replaces) the selective-disclosure block of obj, signed with k,
+ * with a fresh random salt per property. Any whole-object block is
+ * removed (it would no longer match): call crypto_object_sign() or
+ * crypto_object_sign_canon() afterwards to sign the whole object too,
+ * which is what a node does for the objects it creates. obj is unchanged
+ * on failure: MRD_E_INVAL as crypto_object_sign(), MRD_E_TOOBIG past
+ * CRYPTO_SD_MAX_PROPERTIES properties. */
+enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, struct mrd_err *err);
+
+/* For a relay: forgets the disclosure of property name (which the caller
+ * removes, or replaces with a generalised value when how names the
+ * transformation, e.g. "generalise:ipv4/24"), and removes the whole-object
+ * block, which can no longer verify. MRD_E_INVAL when obj has no
+ * selective-disclosure block or name is never withheld. */
+enum mrd_code crypto_object_sd_withhold(json_t *obj, const char *name, const char *how,
+                                        struct mrd_err *err);
+
+/* Whether obj carries a selective-disclosure block / a whole-object block. */
+bool crypto_object_has_sd(const json_t *obj);
+bool crypto_object_has_sig(const json_t *obj);
+
+/* The extension-definition of the selective-disclosure block (fixed id
+ * CRYPTO_SD_EXT_ID, same bytes on every node). */
+enum mrd_code crypto_sd_extension_definition(json_t **ret, struct mrd_err *err);
 
 #endif

@@ -29,6 +29,7 @@
 #include "http/http.h"
 #include "ledger/sync.h"
 #include "store/store.h"
+#include "privacy/privacy.h"
 
 #define DASH_BULK_MAX 10000                  /* values in one bulk lookup */
 #define DASH_BULK_TEXT_MAX ((size_t)4 << 20) /* text of one bulk lookup */
@@ -76,6 +77,9 @@ struct dash_config {
     const struct crypto_keyring *keyring; /* to verify signatures on object pages; may be NULL */
     const char *data_dir;                 /* named in holds' records; may be NULL */
     struct ledger_service *ledger;        /* for evidence exports; NULL: none (503) */
+    /* outbound minimisation (privacy.h) of the object pages partner users
+     * read; required, borrowed */
+    const struct privacy_policy *privacy;
 };
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err);

@@ -196,6 +196,22 @@ static bool object_id_ok(const char *id)
     return n <= STORE_STIX_ID_MAX && dd != NULL && dd > id && mrd_utf8_valid(id, n);
 }
 
+/* What a partner user may see of an object leaving the node through the
+ * console: minimised as a TAXII read by its org (privacy.h), after the
+ * read decision. Others (own, constituents) see it as stored. */
+static bool minimised_for(const struct dash *d, const struct api_req *r, json_t *o,
+                          struct mrd_err *err, enum mrd_code *rc)
+{
+    struct privacy_scope scope = {.org = r->who.tok.org_name};
+    enum privacy_outcome po = PRIVACY_AS_IS;
+
+    *rc = MRD_OK;
+    if (r->who.tok.org_relation != POLICY_REL_PARTNER)
+        return true;
+    *rc = privacy_minimise(d->privacy, &scope, o, &po, err);
+    return *rc == MRD_OK && po != PRIVACY_WITHHELD;
+}
+
 static void get_object(struct api_req *r)
 {
     struct dash *d = r->ctx;
@@ -229,6 +245,13 @@ static void get_object(struct api_req *r)
     }
     if (mrd_json_parse(x.best, x.best_len, &lim, &o, &err) != MRD_OK) {
         api_internal(r, &err);
+        goto out;
+    }
+    if (!minimised_for(d, r, o, &err, &rc)) {
+        if (rc != MRD_OK)
+            api_internal(r, &err);
+        else
+            api_error(r, 404, "Not found", NULL); /* withheld: as if hidden */
         goto out;
     }
     (void)crypto_object_verify(o, d->keyring, &vr, NULL);
@@ -271,6 +294,9 @@ static void get_raw(struct api_req *r)
     struct dash_view view;
     struct dash_obj x = {0};
     struct mrd_err err = {0};
+    struct mrd_buf mine = {0};
+    const char *use;
+    size_t use_len;
     enum mrd_code rc;
 
     if (!object_id_ok(id)) {
@@ -280,12 +306,24 @@ static void get_raw(struct api_req *r)
     rc = dash__view_load(d->st, &who, &view, &err);
     if (rc == MRD_OK)
         rc = dash__object_load(d->st, &view, id, &x, &err);
+    use = x.best;
+    use_len = x.best_len;
+    if (rc == MRD_OK && x.any && who.relation == POLICY_REL_PARTNER) {
+        struct privacy_scope scope = {.org = r->who.tok.org_name};
+        enum privacy_outcome po = PRIVACY_AS_IS;
+        mrd_buf_init(&mine, STORE_OBJECT_MAX);
+        rc = privacy_minimise_bytes(d->privacy, &scope, x.best, x.best_len, &mine, &po, &err);
+        x.any = po != PRIVACY_WITHHELD;
+        use = mine.data;
+        use_len = mine.len;
+    }
     if (rc != MRD_OK)
         api_internal(r, &err);
     else if (!x.any)
         api_error(r, 404, "Not found", NULL);
     else
-        api_raw(r, 200, "application/json", x.best, x.best_len);
+        api_raw(r, 200, "application/json", use, use_len);
+    mrd_buf_release(&mine);
     dash__object_release(&x);
     dash__view_release(&view);
 }
@@ -340,12 +378,16 @@ enum mrd_code dash_api_routes(struct dash *d, struct api_router *r, struct mrd_e
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err)
 {
-    struct dash *d = mrd_calloc(1, sizeof(*d));
+    struct dash *d;
 
+    if (cfg->privacy == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "console: no privacy policy");
+    d = mrd_calloc(1, sizeof(*d));
     if (d == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     d->st = cfg->st;
     d->keyring = cfg->keyring;
+    d->privacy = cfg->privacy;
     d->data_dir = cfg->data_dir;
     d->ledger = cfg->ledger;
     *ret = d;

@@ -13,6 +13,7 @@ struct dash {
     struct http_app inner;         /* what /ui/ is in front of */
     const char *data_dir;          /* for holds' default location; may be NULL */
     struct ledger_service *ledger; /* for evidence exports; may be NULL */
+    const struct privacy_policy *privacy;
 };
 
 /* The holds page's routes (dash_holds.c). */

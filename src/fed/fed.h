@@ -46,6 +46,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "crypto/crypto.h"
+#include "privacy/privacy.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -187,12 +188,20 @@ int64_t fed_backoff_usec(unsigned failures, double r);
 struct fed_trust {
     struct crypto_key *node_key; /* NULL when the data directory has none */
     struct crypto_keyring *keyring;
+    /* How objects leave this node (privacy.h): DIR/PRIVACY_POLICY_FILE, or
+     * the safe defaults when there is none. Never NULL once loaded. */
+    struct privacy_policy *privacy;
 };
 
 /* Loads DIR/FED_NODE_KEY_FILE (a missing file is not an error: no
- * signing) and the peers' public keys. */
+ * signing), the peers' public keys and the outbound privacy policy (a
+ * missing file means the defaults; a bad one fails with its error). */
 enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struct mrd_err *err);
 void fed_trust_free(struct fed_trust *t);
+
+/* Reads DIR/PRIVACY_POLICY_FILE into *ret (the defaults when absent). */
+enum mrd_code fed_privacy_load(const char *data_dir, struct privacy_policy **ret,
+                               struct mrd_err *err);
 
 /* Creates DIR/FED_NODE_KEY_FILE when it does not exist (mode 0600);
  * MRD_OK when it already does. */

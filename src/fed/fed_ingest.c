@@ -86,7 +86,9 @@ enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struc
     }
     if (rc != MRD_OK)
         goto out;
-    rc = fed_state_open(data_dir, &fs, err);
+    rc = fed_privacy_load(data_dir, &t->privacy, err);
+    if (rc == MRD_OK)
+        rc = fed_state_open(data_dir, &fs, err);
     if (rc == MRD_OK)
         rc = fed_peer_list(fs, add_peer_key, t->keyring, err);
     if (rc == MRD_OK)
@@ -101,12 +103,39 @@ out:
     return rc;
 }
 
+enum mrd_code fed_privacy_load(const char *data_dir, struct privacy_policy **ret,
+                               struct mrd_err *err)
+{
+    char path[PATH_MAX];
+    struct mrd_buf text;
+    struct mrd_err ferr = {0};
+    enum mrd_code rc;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", data_dir, PRIVACY_POLICY_FILE) >=
+        sizeof(path))
+        return mrd_err_set(err, MRD_E_INVAL, "%s: path too long", data_dir);
+    mrd_buf_init(&text, PRIVACY_POLICY_MAX_BYTES);
+    rc = mrd_buf_read_file(&text, path, &ferr);
+    if (rc == MRD_E_IO && ferr.sys_errno == ENOENT) {
+        rc = privacy_policy_parse(NULL, 0, ret, err);
+    } else if (rc != MRD_OK) {
+        rc = mrd_err_set(err, rc, "%s", ferr.msg);
+    } else {
+        rc = privacy_policy_parse(text.data != NULL ? text.data : "", text.len, ret, err);
+        if (rc != MRD_OK)
+            mrd_err_prefix(err, "%s: ", path);
+    }
+    mrd_buf_release(&text);
+    return rc;
+}
+
 void fed_trust_free(struct fed_trust *t)
 {
     if (t == NULL)
         return;
     crypto_key_free(t->node_key);
     crypto_keyring_free(t->keyring);
+    privacy_policy_free(t->privacy);
     mrd_free(t);
 }
 
@@ -148,7 +177,9 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
 
     rc = ingest_decide(t, obj, origin, &r, &sign, err);
     if (rc == MRD_OK && sign) {
-        rc = crypto_object_sign(obj, t->node_key, err);
+        rc = crypto_object_sd_sign(obj, t->node_key, err);
+        if (rc == MRD_OK)
+            rc = crypto_object_sign(obj, t->node_key, err);
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;
     }
@@ -203,7 +234,21 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
             goto out;
     }
     if (sign) {
-        rc = crypto_object_sign_canon(marked != NULL ? marked : obj, t->node_key, out, err);
+        /* Objects created here carry both signatures: the selective-
+         * disclosure block, so that outbound minimisation can withhold
+         * properties and receivers still verify the rest, and the
+         * whole-object block over everything (older nodes check that). */
+        if (marked == NULL) {
+            marked = json_deep_copy(obj);
+            if (marked == NULL) {
+                rc = mrd_err_set(err, MRD_E_NOMEM, "ingest: out of memory signing an object");
+                goto out;
+            }
+        }
+        rc = crypto_object_sd_sign(marked, t->node_key, err);
+        if (rc != MRD_OK)
+            goto out;
+        rc = crypto_object_sign_canon(marked, t->node_key, out, err);
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;
         crypto_pubkey_format(crypto_key_public(t->node_key), r.signer);

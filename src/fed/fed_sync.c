@@ -520,12 +520,23 @@ static bool push_visible(void *ctx, const struct store_row *row)
 static enum mrd_code push_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
 {
     struct push_ctx *x = ctx;
+    struct privacy_scope scope = {
+        .community = x->j->peer.community, .org = x->j->org.name, .peer = x->j->peer.name};
+    enum privacy_outcome po = PRIVACY_AS_IS;
+    size_t before = x->env->len;
     enum mrd_code rc = MRD_OK;
 
     if (x->n > 0)
         rc = mrd_buf_putc(x->env, ',', err);
+    /* Minimised for this peer after the read decision (push_visible). */
     if (rc == MRD_OK)
-        rc = mrd_buf_append(x->env, row->body, row->body_len, err);
+        rc = privacy_minimise_bytes(x->j->trust->privacy, &scope, row->body, row->body_len, x->env,
+                                    &po, err);
+    if (rc == MRD_OK && po == PRIVACY_WITHHELD) {
+        x->env->len = before;
+        x->env->data[before] = '\0';
+        return MRD_OK;
+    }
     if (x->n < FED_PUSH_BATCH)
         x->sent[x->n] = row->seq;
     x->n++;
@@ -609,6 +620,9 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
      * for a TAXII pull by that org. */
     if (!j->has_org || j->org.relation != POLICY_REL_PARTNER)
         return mrd_err_set(err, MRD_E_INVAL, "peer '%s': no partner org to push to", j->peer.name);
+    if (j->trust == NULL || j->trust->privacy == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "peer '%s': no privacy policy loaded, nothing pushed",
+                           j->peer.name);
     rc = store_grant_get(j->st, j->org.key, j->coll.key, &g, err);
     if (rc != MRD_OK)
         return rc;
@@ -645,6 +659,15 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
             break;
         if (res.delivered == 0)
             break;
+        if (x.n == 0) { /* every row of the batch withheld (privacy.h) */
+            j->state.push_has_cursor = true;
+            j->state.push_date_added = res.last_date_added;
+            j->state.push_seq = res.last_seq;
+            rc = save_state(j, err);
+            if (rc != MRD_OK || !res.more)
+                break;
+            continue;
+        }
         rc = mrd_buf_puts(&env, "]}", err);
         if (rc != MRD_OK)
             break;

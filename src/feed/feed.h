@@ -273,7 +273,9 @@ struct api_router;
 /* GET /api/v1/feeds/{format}?collection=ID&filters and
  * /api/v1/feeds/{format}/{collection}/{file} (docs/api.md): what
  * `meridian export --as-org` writes for the requesting token's org, with
- * a strong ETag. Before the server starts. */
-enum mrd_code feed_api_routes(struct store *st, struct api_router *router, struct mrd_err *err);
+ * a strong ETag, minimised as such an export is (privacy, borrowed: it
+ * must outlive the server). Before the server starts. */
+enum mrd_code feed_api_routes(struct store *st, const struct privacy_policy *privacy,
+                              struct api_router *router, struct mrd_err *err);
 
 #endif

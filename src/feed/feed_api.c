@@ -217,6 +217,12 @@ static void feed_export(struct api_req *r)
         api_error(r, 404, "Not found", NULL);
         return;
     }
+    /* A feed leaves the node like an export for this org (privacy.h). */
+    flt.privacy = r->ctx;
+    flt.scope = (struct privacy_scope){
+        .community = c.api_root,
+        .org = r->who.tok.org_relation == POLICY_REL_PARTNER ? r->who.tok.org_name : NULL,
+        .is_export = true};
     o.want = file;
     o.all = file == NULL && fmt == INTEROP_F_LIST; /* as `export --format list` on stdout */
     mrd_buf_reset(o.body);
@@ -282,8 +288,12 @@ static const struct api_route routes[] = {
      "{uuid}.json), Suricata hash lists, per-kind lists"},
 };
 
-enum mrd_code feed_api_routes(struct store *st, struct api_router *router, struct mrd_err *err)
+enum mrd_code feed_api_routes(struct store *st, const struct privacy_policy *privacy,
+                              struct api_router *router, struct mrd_err *err)
 {
     (void)st;
-    return api_router_add(router, routes, sizeof(routes) / sizeof(routes[0]), NULL, err);
+    if (privacy == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "feeds: no privacy policy");
+    return api_router_add(router, routes, sizeof(routes) / sizeof(routes[0]),
+                          (void *)(uintptr_t)privacy, err);
 }

@@ -141,12 +141,23 @@ static enum mrd_code emit_stix(struct exp *e, const struct store_row *row, struc
         if (!keep)
             return MRD_OK;
     }
-    e->st->objects++;
     if (e->fmt == INTEROP_F_STIX && !e->first)
         rc = mrd_buf_putc(&e->out, ',', err);
-    e->first = false;
-    if (rc == MRD_OK)
+    if (rc == MRD_OK && e->flt->privacy != NULL) {
+        size_t before = e->out.len - (e->fmt == INTEROP_F_STIX && !e->first ? 1 : 0);
+        enum privacy_outcome po;
+        rc = privacy_minimise_bytes(e->flt->privacy, &e->flt->scope, row->body, row->body_len,
+                                    &e->out, &po, err);
+        if (rc == MRD_OK && po == PRIVACY_WITHHELD) {
+            e->out.len = before; /* not exported: no comma either */
+            e->out.data[before] = '\0';
+            return MRD_OK;
+        }
+    } else if (rc == MRD_OK) {
         rc = mrd_buf_append(&e->out, row->body, row->body_len, err);
+    }
+    e->st->objects++;
+    e->first = false;
     if (rc == MRD_OK && e->fmt == INTEROP_F_JSONL)
         rc = mrd_buf_putc(&e->out, '\n', err);
     if (rc == MRD_OK && e->out.len >= INTEROP_FLUSH) {

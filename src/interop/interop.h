@@ -38,6 +38,7 @@
 #include "core/uuid.h"
 #include "match/match.h"
 #include "policy/policy.h"
+#include "privacy/privacy.h"
 #include "store/store.h"
 
 /* Suricata/Snort sids: INTEROP_SID_BASE + a hash of the indicator id (and
@@ -110,6 +111,10 @@ struct interop_filter {
     size_t n_labels;
     int64_t since; /* date_added after this (usec); STORE_TIME_NONE = none */
     int64_t now;   /* usec; the "active" reference time */
+    /* stix/jsonl: outbound minimisation (privacy.h) applied to each object
+     * after the read decision, for scope; NULL: objects as stored */
+    const struct privacy_policy *privacy;
+    struct privacy_scope scope;
     /* called every INTEROP_PROGRESS_ROWS rows read (may be NULL) */
     void (*progress)(void *ctx, uint64_t rows);
     void *progress_ctx;

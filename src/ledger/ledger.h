@@ -46,12 +46,13 @@ enum ledger_kind {
     LEDGER_KIND_HOLD_RENEW = 3,
     LEDGER_KIND_HOLD_RELEASE = 4,
     LEDGER_KIND_HOLD_EXPORT = 5,
-    LEDGER_KIND_ADMIN = 6, /* hash = SHA-256 of an audit record (audit.h) */
-    LEDGER_KIND_MAX = 6,
+    LEDGER_KIND_ADMIN = 6,    /* hash = SHA-256 of an audit record (audit.h) */
+    LEDGER_KIND_DELIVERY = 7, /* hash = SHA-256 of a delivery record (notify.h) */
+    LEDGER_KIND_MAX = 7,
 };
 
 /* "object", "hold-create", "hold-renew", "hold-release", "hold-export",
- * "admin"; NULL for anything else. */
+ * "admin", "delivery"; NULL for anything else. */
 const char *ledger_kind_name(unsigned kind);
 
 struct ledger_entry {

@@ -131,6 +131,7 @@ enum mrd_code notify_overlaps(const struct notify_index *ix, const struct notify
 
 struct store_notification;
 struct admin;
+struct notify_deliver_conf;
 
 struct notify_opts {
     int64_t squelch_usec; /* repeats of (org, asset, type, value) within it are squelched */
@@ -138,6 +139,9 @@ struct notify_opts {
     /* called for each notification recorded and not squelched; may be NULL */
     void (*on_notify)(void *ctx, const struct store_notification *n);
     void *ctx;
+    /* the service: deliver to the contacts (deliver.h) on a thread of its
+     * own, with these settings (copied); NULL: no delivery */
+    const struct notify_deliver_conf *deliver;
 };
 
 struct notify_round {

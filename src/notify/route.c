@@ -20,6 +20,7 @@
 #include "core/timestamp.h"
 #include "admin/admin.h"
 #include "notify/notify.h"
+#include "notify/deliver.h"
 #include "policy/policy.h"
 
 /* ---- declaring assets ---- */
@@ -503,5 +504,50 @@ out:
     free(f.p);
     free(r.batch);
     free(r.hits);
+    return rc;
+}
+
+/* ---- the hook for delivery (deliver.h) ---- */
+
+struct by_seq {
+    int64_t seq;
+    struct pend p;
+    bool found;
+};
+
+static enum mrd_code by_seq_cb(void *ctx, const struct store_held *h, struct mrd_err *err)
+{
+    struct by_seq *b = ctx;
+    struct fetch f = {.p = &b->p, .cap = 1};
+
+    if (b->found || h->row->seq != b->seq)
+        return MRD_OK;
+    if (fetch_cb(&f, h, err) != MRD_OK)
+        return MRD_E_NOMEM;
+    b->found = true;
+    return MRD_OK;
+}
+
+enum mrd_code notify_object_for(struct store *st, int64_t org, int64_t seq, char **ret_body,
+                                size_t *ret_len, struct mrd_err *err)
+{
+    struct store_find q = {
+        .version_usec = STORE_TIME_NONE, .leaf = -1, .after_seq = seq - 1, .limit = 1};
+    struct by_seq b = {.seq = seq};
+    struct reader_cache reader = {.known = false};
+    bool ok = false;
+    enum mrd_code rc;
+
+    *ret_body = NULL;
+    *ret_len = 0;
+    rc = store_objects_find(st, &q, by_seq_cb, &b, err);
+    if (rc == MRD_OK && b.found)
+        rc = may_read(st, &reader, org, &b.p, &ok, err);
+    if (rc == MRD_OK && ok) {
+        *ret_body = b.p.body;
+        *ret_len = b.p.body_len;
+        b.p.body = NULL;
+    }
+    free(b.p.body);
     return rc;
 }

@@ -2,7 +2,10 @@
  * service.c: the early-warning router inside `meridian serve` (notify.h,
  * "the service"). One thread: every NOTIFY_TICK_MS it rebuilds the asset
  * index when the declarations changed (STORE_NOTIFY_ASSETS_GEN_KEY) and
- * routes what was stored since the last round, until caught up.
+ * routes what was stored since the last round, until caught up. A second
+ * thread runs the delivery rounds (deliver.h) at the same pace, so a slow
+ * SMTP relay or a webhook that never answers delays neither routing nor
+ * anything else serve does.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "notify/deliver.h"
 #include "notify/notify.h"
 
 struct notify_service {
@@ -20,10 +24,12 @@ struct notify_service {
     struct notify_opts opts;
     struct notify_index *ix;
     char gen[32]; /* the declarations' generation the index was built from */
-    pthread_t thread;
+    pthread_t thread, dthread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop, started, failing;
+    atomic_bool stop; /* written under mu; read by the steps without it */
+    bool started, dstarted, failing, dfailing;
+    struct notify_deliver_conf deliver;
     atomic_ullong notified;
 };
 
@@ -74,22 +80,51 @@ static enum mrd_code step(struct notify_service *svc, struct mrd_err *err)
     return rc;
 }
 
-static void *service_main(void *arg)
+static void log_delivery(void *ctx, const struct store_delivery *d)
 {
-    struct notify_service *svc = arg;
+    (void)ctx;
+    if (d->status == STORE_DELIVERY_SENT)
+        mrd_log(MRD_LOG_INFO, "notify: delivery %lld to %s (%s) sent, ledger event %lld",
+                (long long)d->id, MRD_ESC(d->address), MRD_ESC(d->org_name), (long long)d->ev);
+    else
+        mrd_log(MRD_LOG_WARN, "notify: delivery %lld to %s (%s) %s: %s", (long long)d->id,
+                MRD_ESC(d->address), MRD_ESC(d->org_name),
+                d->status == STORE_DELIVERY_DEAD ? "given up" : "failed, will retry",
+                MRD_ESC(d->error));
+}
+
+static enum mrd_code deliver_step(struct notify_service *svc, struct mrd_err *err)
+{
+    struct notify_deliver_round r;
+    enum mrd_code rc;
+
+    do {
+        rc = notify_deliver_run(svc->st, &svc->deliver, &r, err);
+    } while (rc == MRD_OK && r.more && !svc->stop);
+    return rc;
+}
+
+/* One thread's loop: step every NOTIFY_TICK_MS until stopped. */
+static void loop(struct notify_service *svc, bool delivery)
+{
+    bool *failing = delivery ? &svc->dfailing : &svc->failing;
 
     (void)pthread_mutex_lock(&svc->mu);
     while (!svc->stop) {
         struct timespec until;
         struct mrd_err err = {0};
+        enum mrd_code rc;
 
-        if (step(svc, &err) != MRD_OK) {
-            if (!svc->failing)
+        (void)pthread_mutex_unlock(&svc->mu);
+        rc = delivery ? deliver_step(svc, &err) : step(svc, &err);
+        (void)pthread_mutex_lock(&svc->mu);
+        if (rc != MRD_OK) {
+            if (!*failing)
                 mrd_log(MRD_LOG_WARN, "notify: %s (retrying)", err.msg);
-            svc->failing = true;
-        } else if (svc->failing) {
-            mrd_log(MRD_LOG_INFO, "notify: routing again");
-            svc->failing = false;
+            *failing = true;
+        } else if (*failing) {
+            mrd_log(MRD_LOG_INFO, "notify: %s again", delivery ? "delivering" : "routing");
+            *failing = false;
         }
         (void)clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += (long)NOTIFY_TICK_MS * 1000000L;
@@ -101,6 +136,17 @@ static void *service_main(void *arg)
         }
     }
     (void)pthread_mutex_unlock(&svc->mu);
+}
+
+static void *service_main(void *arg)
+{
+    loop(arg, false);
+    return NULL;
+}
+
+static void *deliver_main(void *arg)
+{
+    loop(arg, true);
     return NULL;
 }
 
@@ -127,6 +173,17 @@ enum mrd_code notify_service_start(struct store *st, const struct notify_opts *o
         return mrd_err_set(err, MRD_E_INTERNAL, "notify: cannot start its thread");
     }
     svc->started = true;
+    if (svc->opts.deliver != NULL) {
+        svc->deliver = *svc->opts.deliver;
+        svc->opts.deliver = &svc->deliver;
+        if (svc->deliver.on_result == NULL)
+            svc->deliver.on_result = log_delivery;
+        if (pthread_create(&svc->dthread, NULL, deliver_main, svc) != 0) {
+            notify_service_stop(svc);
+            return mrd_err_set(err, MRD_E_INTERNAL, "notify: cannot start its delivery thread");
+        }
+        svc->dstarted = true;
+    }
     *ret = svc;
     return MRD_OK;
 }
@@ -138,9 +195,11 @@ void notify_service_stop(struct notify_service *svc)
     if (svc->started) {
         (void)pthread_mutex_lock(&svc->mu);
         svc->stop = true;
-        (void)pthread_cond_signal(&svc->cv);
+        (void)pthread_cond_broadcast(&svc->cv);
         (void)pthread_mutex_unlock(&svc->mu);
         (void)pthread_join(svc->thread, NULL);
+        if (svc->dstarted)
+            (void)pthread_join(svc->dthread, NULL);
     }
     notify_index_free(svc->ix);
     (void)pthread_cond_destroy(&svc->cv);

@@ -23,9 +23,14 @@
  *    Appendix A.1.1 can be checked; privacy_oprf_blind_random() draws the
  *    blind from libsodium's CSPRNG for real use.
  *
- * Not here: reading key files or stdin (cli/cli_privacy.c), the private
- * matching protocol over HTTP, outbound minimisation policies (later work,
- * see docs/privacy.md).
+ * And outbound minimisation (minimise.c): the policy (parsed from its JSON
+ * text) and privacy_minimise(), the ONE function every path that sends
+ * objects out calls after the TLP decision (policy_may_read), never
+ * instead of it. It only ever removes or coarsens: it cannot make an
+ * object readable that policy_may_read() refused.
+ *
+ * Not here: reading key files, policy files or stdin (cli/), the private
+ * matching protocol over HTTP.
  *
  * Secrets (the Crypto-PAn key, the OPRF key and blinds) are wiped by the
  * functions that hold copies of them. Thread-safe: a struct privacy_cryptopan
@@ -41,6 +46,9 @@
 
 #include <nettle/aes.h>
 
+#include <jansson.h>
+
+#include "core/buf.h"
 #include "core/err.h"
 
 /* ---- Crypto-PAn ---------------------------------------------------------- */
@@ -193,5 +201,85 @@ enum mrd_code privacy_oprf_finalize_batch(size_t n, const uint8_t *const *inputs
 enum mrd_code privacy_oprf_evaluate(const uint8_t sk[PRIVACY_OPRF_SCALAR_LEN], const uint8_t *input,
                                     size_t input_len, uint8_t ret_output[PRIVACY_OPRF_OUTPUT_LEN],
                                     struct mrd_err *err);
+
+/* ---- Outbound minimisation (docs/privacy.md) ------------------------------
+ *
+ * The policy is a JSON object (the file DATA/privacy-policy.json):
+ *   internal_prefixes  addresses/prefixes of the node's own networks
+ *                      (default: the private, shared and local ranges)
+ *   forward_custom     x_ properties that may leave the node (default none)
+ *   rules              [{scope, type, property, action[, key]}]: scope is
+ *                      "all", "export", "community:API-ROOT", "org:NAME"
+ *                      (a partner org reading: TAXII, console, feeds, a
+ *                      peer pulling) or "peer:NAME" (push to that peer);
+ *                      type a STIX type or "*"; action drop, generalise
+ *                      (address -> /24 or /48, timestamp -> the hour,
+ *                      e-mail address -> its domain; anything else is
+ *                      dropped) or pseudonymise (Crypto-PAn under key, 64
+ *                      hex digits; non-addresses are dropped).
+ * Always, whatever the rules: ipv4-addr/ipv6-addr objects inside the
+ * internal prefixes are withheld, a sighting's or observed-data's property
+ * that mentions such an address is dropped, and x_ properties not listed
+ * in forward_custom are dropped.
+ *
+ * Signatures: an object with a selective-disclosure block has the changed
+ * properties withheld or marked transformed there (crypto.h), so it still
+ * verifies. An object that carries only a whole-object signature and would
+ * need a change is withheld (never sent unminimised, never sent with a
+ * broken signature). An SCO whose value would change keeps a valid id only
+ * when unsigned (the id is re-derived); a signed one is withheld. */
+#define PRIVACY_POLICY_MAX_BYTES (1024 * 1024)
+#define PRIVACY_POLICY_MAX_ITEMS 1024 /* entries in each list */
+#define PRIVACY_POLICY_NAME_MAX 250   /* scope, type, property */
+#define PRIVACY_POLICY_FILE "privacy-policy.json"
+
+enum privacy_scope_kind {
+    PRIVACY_SCOPE_ALL,
+    PRIVACY_SCOPE_EXPORT,
+    PRIVACY_SCOPE_COMMUNITY,
+    PRIVACY_SCOPE_ORG,
+    PRIVACY_SCOPE_PEER,
+};
+
+enum privacy_action { PRIVACY_DROP, PRIVACY_GENERALISE, PRIVACY_PSEUDONYMISE };
+
+enum privacy_outcome {
+    PRIVACY_AS_IS,     /* nothing to change: send the stored bytes */
+    PRIVACY_MINIMISED, /* changed, still verifiable */
+    PRIVACY_WITHHELD,  /* must not be sent at all */
+};
+
+/* Who the objects go to; NULL members match no rule of that kind. */
+struct privacy_scope {
+    const char *community; /* API root being read or pushed into */
+    const char *org;       /* the reading org's name */
+    const char *peer;      /* the peer pushed to */
+    bool is_export;
+};
+
+struct privacy_policy;
+
+/* Parses the policy text (text NULL: the defaults alone). MRD_E_PARSE
+ * names the member and index; MRD_E_TOOBIG past the limits above. */
+enum mrd_code privacy_policy_parse(const char *text, size_t len, struct privacy_policy **ret,
+                                   struct mrd_err *err);
+void privacy_policy_free(struct privacy_policy *p);
+
+/* True when (s, n), an address or prefix, lies inside an internal prefix. */
+bool privacy_policy_is_internal(const struct privacy_policy *p, const char *s, size_t n);
+
+/* Minimises obj in place for scope s; *ret says what to do with it. Fails
+ * only on MRD_E_NOMEM or obj not being a STIX object (MRD_E_INVAL). */
+enum mrd_code privacy_minimise(const struct privacy_policy *p, const struct privacy_scope *s,
+                               json_t *obj, enum privacy_outcome *ret, struct mrd_err *err);
+
+/* The same on stored bytes, which must be RFC 8785 (as the store keeps
+ * them): appends to out the bytes to send (the stored ones when nothing
+ * changes, else the RFC 8785 form of the minimised object; nothing when
+ * withheld). Objects no default and no rule for s can touch are passed
+ * through without being parsed. */
+enum mrd_code privacy_minimise_bytes(const struct privacy_policy *p, const struct privacy_scope *s,
+                                     const char *body, size_t len, struct mrd_buf *out,
+                                     enum privacy_outcome *ret, struct mrd_err *err);
 
 #endif

@@ -1215,6 +1215,82 @@ enum mrd_code store_notifications_list(
     return st->ops->notifications_list(st, org, after_id, limit, cb, ctx, err);
 }
 
+/* ---- early-warning delivery ---- */
+
+#define DELIVERY_OP(op, what)                                                                      \
+    do {                                                                                           \
+        if (st->ops->op == NULL)                                                                   \
+            return mrd_err_set(err, MRD_E_UNSUPP, what ": not supported by this store");           \
+    } while (0)
+
+enum mrd_code store_contact_add(struct store *st, struct store_contact *c, struct mrd_err *err)
+{
+    if (c->org <= 0 || c->address[0] == '\0')
+        return mrd_err_set(err, MRD_E_INVAL, "contact: no org or no address");
+    if (c->pgp_key != NULL && strlen(c->pgp_key) > STORE_CONTACT_KEY_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "contact: OpenPGP key above %zu bytes",
+                           STORE_CONTACT_KEY_MAX);
+    DELIVERY_OP(contact_add, "contact");
+    return st->ops->contact_add(st, c, err);
+}
+
+enum mrd_code store_contact_remove(struct store *st, int64_t id, int64_t org,
+                                   struct store_contact *ret, struct mrd_err *err)
+{
+    DELIVERY_OP(contact_remove, "contact");
+    return st->ops->contact_remove(st, id, org, ret, err);
+}
+
+enum mrd_code store_contacts_list(struct store *st, int64_t org,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_contact *c,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err)
+{
+    DELIVERY_OP(contacts_list, "contact");
+    return st->ops->contacts_list(st, org, cb, ctx, err);
+}
+
+enum mrd_code store_deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
+                                       size_t n, int64_t from_cursor, int64_t cursor_id,
+                                       struct mrd_err *err)
+{
+    if (n > STORE_DELIVERY_PLAN_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "deliveries: more than %d in one batch",
+                           STORE_DELIVERY_PLAN_MAX);
+    DELIVERY_OP(deliveries_enqueue, "deliveries");
+    return st->ops->deliveries_enqueue(st, p, n, from_cursor, cursor_id, err);
+}
+
+enum mrd_code store_deliveries_list(struct store *st, const struct store_delivery_filter *f,
+                                    enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err)
+{
+    struct store_delivery_filter g = *f;
+
+    if (g.limit == 0 || g.limit > STORE_NOTIFY_LIST_MAX)
+        g.limit = STORE_NOTIFY_LIST_MAX;
+    DELIVERY_OP(deliveries_list, "deliveries");
+    return st->ops->deliveries_list(st, &g, cb, ctx, err);
+}
+
+enum mrd_code store_delivery_items(struct store *st, int64_t delivery,
+                                   enum mrd_code (*cb)(void *ctx,
+                                                       const struct store_notification *n,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err)
+{
+    DELIVERY_OP(delivery_items, "deliveries");
+    return st->ops->delivery_items(st, delivery, cb, ctx, err);
+}
+
+enum mrd_code store_delivery_update(struct store *st, const struct store_delivery *d,
+                                    struct mrd_err *err)
+{
+    DELIVERY_OP(delivery_update, "deliveries");
+    return st->ops->delivery_update(st, d, err);
+}
+
 void store_policy_keep(const struct policy_object *src, struct store_policy_kept *dst)
 {
     size_t n = src->n_recipients < STORE_RECIPIENTS_MAX ? src->n_recipients : STORE_RECIPIENTS_MAX;

@@ -406,6 +406,10 @@ struct store_value;
 struct store_value_hit;
 struct store_asset;
 struct store_notification;
+struct store_contact;
+struct store_delivery;
+struct store_delivery_plan;
+struct store_delivery_filter;
 struct store_found;
 
 /* What a snapshot (store_snapshot) holds. */
@@ -711,6 +715,28 @@ struct store_ops {
         struct store *st, int64_t org, int64_t after_id, size_t limit,
         enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
         void *ctx, struct mrd_err *err);
+    /* optional (NULL: MRD_E_UNSUPP): early-warning delivery */
+    enum mrd_code (*contact_add)(struct store *st, struct store_contact *c, struct mrd_err *err);
+    enum mrd_code (*contact_remove)(struct store *st, int64_t id, int64_t org,
+                                    struct store_contact *ret, struct mrd_err *err);
+    enum mrd_code (*contacts_list)(struct store *st, int64_t org,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_contact *c,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+    enum mrd_code (*deliveries_enqueue)(struct store *st, const struct store_delivery_plan *p,
+                                        size_t n, int64_t from_cursor, int64_t cursor_id,
+                                        struct mrd_err *err);
+    enum mrd_code (*deliveries_list)(struct store *st, const struct store_delivery_filter *f,
+                                     enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+    enum mrd_code (*delivery_items)(struct store *st, int64_t delivery,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_notification *n,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+    enum mrd_code (*delivery_update)(struct store *st, const struct store_delivery *d,
+                                     struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -1528,6 +1554,122 @@ enum mrd_code store_notifications_list(
     struct store *st, int64_t org, int64_t after_id, size_t limit,
     enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
     void *ctx, struct mrd_err *err);
+/* ---- early-warning delivery (notify.h, "delivery") ----
+ *
+ * A contact says where an org is told: an e-mail address (with an
+ * optional armored OpenPGP public key) or a webhook URL (with the secret
+ * of its HMAC), and the schedule per kind of finding (notify.h parses it).
+ * A delivery is one message to one contact on one schedule: queued (due at
+ * `due`; a digest collects notifications until then), sent, or dead (given
+ * up after the attempts allowed: the dead-letter list). Who it went to is
+ * copied into the delivery, so the record outlives the contact. The
+ * delivery cursor (STORE_NOTIFY_DELIVER_CURSOR_KEY, the highest
+ * notification id planned) moves in the transaction that queues them. */
+#define STORE_CONTACT_ADDR_MAX 512                /* an e-mail address or a webhook URL */
+#define STORE_CONTACT_KEY_MAX ((size_t)64 * 1024) /* an armored OpenPGP public key */
+#define STORE_CONTACT_SECRET_MAX 128              /* a webhook's HMAC secret */
+#define STORE_SCHEDULE_MAX 256                    /* "immediate", "sighting=hourly,daily" */
+#define STORE_DELIVERY_ERROR_MAX 300              /* the last attempt's error */
+#define STORE_DELIVERY_PLAN_MAX 4096              /* (contact, notification) pairs per call */
+#define STORE_NOTIFY_DELIVER_CURSOR_KEY "notify.deliver_cursor"
+
+enum store_channel { STORE_CHANNEL_EMAIL = 1, STORE_CHANNEL_WEBHOOK = 2 };
+enum store_delivery_status {
+    STORE_DELIVERY_QUEUED = 0, /* waiting for `due` (a digest collects until then) */
+    STORE_DELIVERY_SENT = 1,
+    STORE_DELIVERY_DEAD = 2, /* given up: the dead-letter list */
+};
+
+struct store_contact {
+    int64_t id; /* set by contact_add */
+    int64_t org;
+    char org_name[STORE_NAME_MAX + 1]; /* list only */
+    int channel;                       /* enum store_channel */
+    char address[STORE_CONTACT_ADDR_MAX + 1];
+    const char *pgp_key; /* armored public key or "" (NULL: none); borrowed */
+    char secret[STORE_CONTACT_SECRET_MAX + 1];
+    char schedule[STORE_SCHEDULE_MAX + 1];
+    int64_t created_usec;
+};
+
+/* One notification to carry to one contact on one schedule, from due_usec. */
+struct store_delivery_plan {
+    int64_t contact, notification;
+    int schedule; /* notify.h enum notify_schedule */
+    int64_t due_usec;
+};
+
+struct store_delivery {
+    int64_t id, contact, org;
+    char org_name[STORE_NAME_MAX + 1]; /* list only */
+    int channel;
+    char address[STORE_CONTACT_ADDR_MAX + 1];
+    int schedule;
+    int status; /* enum store_delivery_status */
+    int64_t created_usec, due_usec, last_try_usec, sent_usec;
+    unsigned attempts;
+    char error[STORE_DELIVERY_ERROR_MAX + 1];
+    int64_t ev;     /* sent: the ledger event recording it (store_event_add) */
+    size_t n_items; /* list only: notifications it carries */
+    /* update only: the attempts the stored row must have (else another
+     * round has taken it: MRD_E_CONFLICT) */
+    unsigned expect_attempts;
+};
+
+struct store_delivery_filter {
+    int64_t id;         /* 0: any */
+    int64_t org;        /* 0: any */
+    int status;         /* -1: any */
+    int64_t due_before; /* 0: any; else only those due at or before it */
+    int64_t after_id;
+    size_t limit; /* 0 or above STORE_NOTIFY_LIST_MAX: STORE_NOTIFY_LIST_MAX */
+};
+
+/* Stores a contact; sets c->id and c->created_usec. MRD_E_EXISTS when the
+ * org has that address on that channel already. */
+enum mrd_code store_contact_add(struct store *st, struct store_contact *c, struct mrd_err *err);
+
+/* Removes contact id (of org; 0: any); ret (may be NULL; its pgp_key is
+ * NULL) gets it as it was. MRD_E_NOTFOUND: no such contact. Its queued
+ * deliveries are dead with the error "contact removed". */
+enum mrd_code store_contact_remove(struct store *st, int64_t id, int64_t org,
+                                   struct store_contact *ret, struct mrd_err *err);
+
+/* Calls cb for each contact of org (0: every org), by id. */
+enum mrd_code store_contacts_list(struct store *st, int64_t org,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_contact *c,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+
+/* Adds each (contact, notification) to the queued delivery of that contact
+ * and schedule that has not been tried yet (its due time kept), or to a new
+ * one due at p->due_usec; moves the delivery cursor from from_cursor to
+ * cursor_id; one transaction. MRD_E_CONFLICT, nothing queued, when the
+ * cursor is not at from_cursor (another round queued them meanwhile). */
+enum mrd_code store_deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
+                                       size_t n, int64_t from_cursor, int64_t cursor_id,
+                                       struct mrd_err *err);
+
+/* Calls cb for the deliveries f selects, by id. */
+enum mrd_code store_deliveries_list(struct store *st, const struct store_delivery_filter *f,
+                                    enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+
+/* Calls cb for each notification delivery carries, by id. */
+enum mrd_code store_delivery_items(struct store *st, int64_t delivery,
+                                   enum mrd_code (*cb)(void *ctx,
+                                                       const struct store_notification *n,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+
+/* Writes d's status, due, attempts, last_try, sent, error and ev (joins the
+ * thread's write transaction when one is open), if its stored attempts are
+ * d->expect_attempts. MRD_E_CONFLICT otherwise or when there is no such
+ * delivery. */
+enum mrd_code store_delivery_update(struct store *st, const struct store_delivery *d,
+                                    struct mrd_err *err);
+
 /* ---- free text and references ----
  *
  * Two more indexes written by the insert path in the same transaction as

@@ -573,4 +573,26 @@ enum mrd_code sq__notifications_list(struct store *st, int64_t org, int64_t afte
                                                          struct mrd_err *err),
                                      void *ctx, struct mrd_err *err);
 
+/* store_sqlite_deliver.c: early-warning delivery */
+enum mrd_code sq__contact_add(struct store *st, struct store_contact *c, struct mrd_err *err);
+enum mrd_code sq__contact_remove(struct store *st, int64_t id, int64_t org,
+                                 struct store_contact *ret, struct mrd_err *err);
+enum mrd_code sq__contacts_list(struct store *st, int64_t org,
+                                enum mrd_code (*cb)(void *ctx, const struct store_contact *c,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err);
+enum mrd_code sq__deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
+                                     size_t n, int64_t from_cursor, int64_t cursor_id,
+                                     struct mrd_err *err);
+enum mrd_code sq__deliveries_list(struct store *st, const struct store_delivery_filter *f,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+enum mrd_code sq__delivery_items(struct store *st, int64_t delivery,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_notification *n,
+                                                     struct mrd_err *err),
+                                 void *ctx, struct mrd_err *err);
+enum mrd_code sq__delivery_update(struct store *st, const struct store_delivery *d,
+                                  struct mrd_err *err);
+
 #endif

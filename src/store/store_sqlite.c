@@ -330,6 +330,26 @@ static const char *const migrations[] = {
     " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
     "CREATE TABLE feed_items (feed TEXT NOT NULL, stix_id TEXT NOT NULL,"
     " PRIMARY KEY (feed, stix_id)) WITHOUT ROWID;",
+    /* 12 -> 13: early-warning delivery (notify.h, "delivery"). `contacts`:
+     * where each org is told (an e-mail address with an optional OpenPGP
+     * key, or a webhook URL with its HMAC secret) and on which schedule per
+     * kind of finding; `deliveries`: one message per (contact, schedule),
+     * queued, sent or dead (given up after the attempts allowed), with who
+     * it went to copied in so the record outlives the contact;
+     * `delivery_items`: the notifications each message carries. */
+    "CREATE TABLE contacts (id INTEGER PRIMARY KEY, org INTEGER NOT NULL,"
+    " channel INTEGER NOT NULL, address TEXT NOT NULL, pgp_key TEXT NOT NULL DEFAULT '',"
+    " secret TEXT NOT NULL DEFAULT '', schedule TEXT NOT NULL, created INTEGER NOT NULL,"
+    " UNIQUE (org, channel, address));"
+    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, contact INTEGER NOT NULL,"
+    " org INTEGER NOT NULL, channel INTEGER NOT NULL, address TEXT NOT NULL,"
+    " schedule INTEGER NOT NULL, status INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " due INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " last_try INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '', ev INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX deliveries_due ON deliveries(status, due);"
+    "CREATE TABLE delivery_items (delivery INTEGER NOT NULL, notification INTEGER NOT NULL,"
+    " PRIMARY KEY (delivery, notification)) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1016,6 +1036,13 @@ static const struct store_ops sq_ops = {
     .assets_list = sq__assets_list,
     .notifications_add = sq__notifications_add,
     .notifications_list = sq__notifications_list,
+    .contact_add = sq__contact_add,
+    .contact_remove = sq__contact_remove,
+    .contacts_list = sq__contacts_list,
+    .deliveries_enqueue = sq__deliveries_enqueue,
+    .deliveries_list = sq__deliveries_list,
+    .delivery_items = sq__delivery_items,
+    .delivery_update = sq__delivery_update,
     .feed_put = sq__feed_put,
     .feed_list = sq__feed_list,
     .feed_remove = sq__feed_remove,

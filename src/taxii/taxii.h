@@ -41,6 +41,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "http/http.h"
+#include "privacy/privacy.h"
 #include "store/store.h"
 
 struct ledger_service;
@@ -86,6 +87,9 @@ struct taxii_config {
     const char *title;
     const char *description;    /* may be NULL */
     struct taxii_ingest ingest; /* required */
+    /* Outbound minimisation (privacy.h) for partner and anonymous readers
+     * of objects; required, borrowed (it must outlive the server). */
+    const struct privacy_policy *privacy;
 };
 
 /* Creates the TAXII application over an open store (borrowed; it must

@@ -392,6 +392,9 @@ struct rows_ctx {
     struct mrd_buf *out; /* the list's elements, comma-separated */
     /* objects sent to a partner (the overview's "sent" figures) */
     bool to_partner;
+    /* who the objects leave the node to: minimised (privacy.h) */
+    bool minimise;
+    struct privacy_scope scope;
     int64_t sent[TAXII_MAX_PAGE];
     size_t n_sent;
 };
@@ -436,6 +439,8 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
     struct rows_ctx *x = ctx;
     struct mrd_buf *b = x->out;
     char ver[MRD_TIME_TAXII_LEN + 1], da[MRD_TIME_TAXII_LEN + 1];
+    enum privacy_outcome po = PRIVACY_AS_IS;
+    size_t before = b->len;
     enum mrd_code rc = MRD_OK;
 
     if (b->len > 0)
@@ -447,9 +452,21 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
     case TAXII_R_OBJECT:
         if (row->body == NULL)
             return mrd_err_set(err, MRD_E_INTERNAL, "store row without body");
-        if (x->to_partner && x->n_sent < TAXII_MAX_PAGE)
+        /* After the read decision (row_visible), never instead of it. */
+        if (!x->minimise)
+            rc = mrd_buf_append(b, row->body, row->body_len, err);
+        else
+            rc = privacy_minimise_bytes(x->r->ts->privacy, &x->scope, row->body, row->body_len, b,
+                                        &po, err);
+        if (rc == MRD_OK && po == PRIVACY_WITHHELD) {
+            b->len = before; /* not sent: no comma either */
+            if (b->data != NULL)
+                b->data[before] = '\0';
+            return MRD_OK;
+        }
+        if (rc == MRD_OK && x->to_partner && x->n_sent < TAXII_MAX_PAGE)
             x->sent[x->n_sent++] = row->seq;
-        return mrd_buf_append(b, row->body, row->body_len, err);
+        return rc;
     case TAXII_R_VERSIONS:
         row_version(row, ver);
         return mrd_buf_printf(b, err, "\"%s\"", ver);
@@ -553,6 +570,9 @@ void taxii_get_rows(struct taxii_req *r)
     q.limit = f.limit > 0 ? f.limit : TAXII_MAX_PAGE;
     q.want_body = rt == TAXII_R_OBJECTS || rt == TAXII_R_OBJECT;
     x.to_partner = !r->who.anonymous && r->who.tok.org_relation == POLICY_REL_PARTNER;
+    x.minimise = r->who.anonymous || x.to_partner;
+    x.scope = (struct privacy_scope){.community = c.c.api_root,
+                                     .org = r->who.anonymous ? NULL : r->who.tok.org_name};
     rc = store_objects_query(r->ts->st, &q, row_visible, row_emit, &x, &res, &err);
     if (rc != MRD_OK) {
         taxii_internal(r, &err);

@@ -545,6 +545,8 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
     struct taxii_server *ts = NULL;
     enum mrd_code rc;
 
+    if (cfg->privacy == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "taxii: no privacy policy");
     if (cfg->ingest.canon == NULL)
         return mrd_err_set(err, MRD_E_INVAL, "taxii: no ingest step");
     if (sodium_init() < 0)
@@ -554,6 +556,7 @@ enum mrd_code taxii_server_new(struct store *st, const struct taxii_config *cfg,
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     ts->st = st;
     ts->ingest = cfg->ingest;
+    ts->privacy = cfg->privacy;
     mrd_strlcpy(ts->title, cfg->title != NULL ? cfg->title : "Meridian TAXII 2.1 server",
                 sizeof(ts->title));
     if (cfg->description != NULL)

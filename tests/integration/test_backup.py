@@ -322,6 +322,8 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
+    # 12 -> 13: early-warning delivery
+    "DROP TABLE delivery_items; DROP TABLE deliveries; DROP TABLE contacts;",
     "DROP TABLE feed_items; DROP TABLE feeds;",  # 11 -> 12: scheduled feeds
     # 10 -> 11: the overview's aggregates
     "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting; DROP TRIGGER agg_delete;"

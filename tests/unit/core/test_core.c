@@ -247,6 +247,16 @@ static void test_json_strict(void **state)
     mrd_err_clear(&err);
     assert_int_equal(mrd_json_parse("[\"\xff\"]", 4, &lim, &v, &err), MRD_E_PARSE);
     assert_non_null(strstr(err.msg, "offset 2: invalid UTF-8"));
+    mrd_err_clear(&err);
+    /* after an escape, in a member name, past the depth the fast path takes */
+    assert_int_equal(mrd_json_parse("[\"\\n\xff\"]", 7, &lim, &v, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "offset 4: invalid UTF-8"));
+    mrd_err_clear(&err);
+    assert_int_equal(mrd_json_parse("{\"\xc3\":1}", 7, &lim, &v, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "offset 2: invalid UTF-8"));
+    mrd_err_clear(&err);
+    assert_int_equal(mrd_json_parse("[[[[\"\xff\"]]]]", 11, &lim, &v, &err), MRD_E_TOOBIG);
+    assert_non_null(strstr(err.msg, "offset 3"));
     assert_int_equal(mrd_json_parse("[\"\\u0000\"]", 10, &lim, &v, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_json_parse("[1] x", 5, &lim, &v, NULL), MRD_E_PARSE);
     /* brackets inside strings do not count towards depth */
@@ -370,6 +380,17 @@ static void test_json_fast_reader(void **state)
         "[\"a\x01\"]",
         "[\"\x7f\"]",
         "[\"\xc3\xa9\"]",
+        /* the fast reader checks its strings' UTF-8 itself */
+        "[\"\xc3\"]",
+        "[\"a\xff\"]",
+        "[\"\\n\xff\"]",
+        "[\"\xff\\n\"]",
+        "{\"\xff\":1}",
+        "{\"a\":\"\xc3\xa9\\t\xc3\"}",
+        "[\"\xed\xa0\x80\"]",
+        "[\"\xc0\xaf\"]",
+        "[\"\xf4\x90\x80\x80\"]",
+        "[\"\xe2\x82\xac\\n\xf0\x9f\x98\x80\"]",
         "[\"abc",
         "[\"abc\\",
         "[\"\\u12",

@@ -46,20 +46,14 @@ static void lines(const struct stix_report *rep, char *out, size_t n)
                                  rep->findings[i].path, rep->findings[i].msg);
 }
 
-/* Both ways over a bundle of the given objects; returns the streamed lines. */
-static void both(const char *objects, char *want, char *got, size_t n)
+/* Both ways over bundle d (consumed); want and got: the findings' lines. */
+static void both_doc(json_t *d, char *want, char *got, size_t n)
 {
-    char doc[8192];
-    json_t *d, *list, *head;
+    json_t *list, *head;
     struct stix_report a, b;
     struct stix_stream *s = NULL;
     struct mrd_err err = {0};
 
-    (void)snprintf(doc, sizeof(doc),
-                   "{\"type\":\"bundle\",\"id\":\"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d\","
-                   "\"objects\":[%s]}",
-                   objects);
-    d = load(doc);
     stix_report_init(&a);
     stix_report_init(&b);
     assert_int_equal(stix_validate_document(d, 0, &a, &err), MRD_OK);
@@ -81,6 +75,18 @@ static void both(const char *objects, char *want, char *got, size_t n)
     json_decref(d);
     stix_report_release(&a);
     stix_report_release(&b);
+}
+
+/* Both ways over a bundle of the given objects; returns the streamed lines. */
+static void both(const char *objects, char *want, char *got, size_t n)
+{
+    char doc[8192];
+
+    (void)snprintf(doc, sizeof(doc),
+                   "{\"type\":\"bundle\",\"id\":\"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d\","
+                   "\"objects\":[%s]}",
+                   objects);
+    both_doc(load(doc), want, got, n);
 }
 
 static void test_same_findings_across_objects(void **state)
@@ -148,11 +154,47 @@ static void test_empty_list_and_not_json(void **state)
     json_decref(head);
 }
 
+/* Past the first table sizes (4,096 objects, then 8,192): every object is
+ * still found by its id and its UUID after the tables are rebuilt. */
+static void test_across_objects_after_the_tables_grow(void **state)
+{
+    enum { N = 9000 };
+    static char want[65536], got[65536];
+    json_t *d = load("{\"type\":\"bundle\",\"id\":\"bundle--5d0092c5-5f74-4287-9642-"
+                     "33f4c354e56d\",\"objects\":[]}");
+    json_t *list = json_object_get(d, "objects");
+    char buf[1024], uuid[40];
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        (void)snprintf(uuid, sizeof(uuid), "%08x-17d4-4cbf-938f-98ee46b3cd3f", (unsigned)i);
+        (void)snprintf(buf, sizeof(buf), IND("%s", T0, T0, ""), uuid);
+        assert_int_equal(json_array_append_new(list, load(buf)), 0);
+    }
+    /* object 7 again with other content, object 5000's UUID as an identity */
+    (void)snprintf(buf, sizeof(buf),
+                   IND("%08x-17d4-4cbf-938f-98ee46b3cd3f", T0, T0, ",\"name\":\"x\""), 7u);
+    assert_int_equal(json_array_append_new(list, load(buf)), 0);
+    (void)snprintf(buf, sizeof(buf),
+                   "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--"
+                   "%08x-17d4-4cbf-938f-98ee46b3cd3f\",\"created\":\"" T0 "\",\"modified\":\"" T0
+                   "\",\"name\":\"n\"}",
+                   5000u);
+    assert_int_equal(json_array_append_new(list, load(buf)), 0);
+    both_doc(d, want, got, sizeof(want));
+    assert_string_equal(got, want);
+    assert_non_null(strstr(got, "version-conflict $.objects[9000]"));
+    assert_non_null(strstr(got, "[7]"));
+    assert_non_null(strstr(got, "uuid-reused $.objects[9001].id"));
+    assert_non_null(strstr(got, "[5000]"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_findings_across_objects),
         cmocka_unit_test(test_empty_list_and_not_json),
+        cmocka_unit_test(test_across_objects_after_the_tables_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

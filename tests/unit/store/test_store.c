@@ -1757,6 +1757,8 @@ static void test_migration_from_v1(void **state)
                                   "DROP TABLE text_index; DROP TABLE ref_index;"
                                   "DELETE FROM meta WHERE key = 'text_index';"
                                   "DROP INDEX tokens_prev;"
+                                  "DROP TABLE delivery_items; DROP TABLE deliveries;"
+                                  "DROP TABLE contacts;"
                                   "DROP TABLE notifications; DROP TABLE assets;"
                                   "ALTER TABLE tokens DROP COLUMN expires;"
                                   "ALTER TABLE tokens DROP COLUMN last_used;"

@@ -1,0 +1,248 @@
+"""Outbound minimisation and selective disclosure through the real interfaces
+(issue 15, docs/privacy.md).
+
+Node A has a privacy policy; partner B reads A's objects through TAXII, pulls
+them as a peer, receives them by push and gets them in an export. Every path
+delivers the objects minimised exactly as the policy says, and each still
+verifies at B (selective-disclosure verification on federation receive); a
+property changed or re-added in transit is rejected at B and never stored.
+"""
+import http.server
+import json
+import threading
+import urllib.request
+import uuid
+
+import pytest
+
+from node import TLP_CLEAR, indicator
+from test_fed_propagation import Fed
+
+SD_EXT = "extension-definition--4f705837-f7b6-5dc4-b420-b1b7f7e1b3c4"
+SIG_EXT = "extension-definition--1ef74ebd-c555-5b0a-bbdc-bd5d3e2f5a01"
+
+POLICY = {
+    "rules": [
+        # everything that leaves in A's community "europe"
+        {"scope": "community:europe", "type": "sighting", "property": "first_seen",
+         "action": "generalise"},
+        # only for partner org B (TAXII reads, B's pulls, exports for B)
+        {"scope": "org:B", "type": "indicator", "property": "description", "action": "drop"},
+        # only when A pushes to peer B
+        {"scope": "peer:B", "type": "indicator", "property": "labels", "action": "drop"},
+    ]
+}
+
+
+@pytest.fixture
+def fed(meridian_bin, tmp_path):
+    f = Fed(meridian_bin, tmp_path)
+    yield f
+    f.stop()
+
+
+def setup_pair(fed, direction):
+    """A (with POLICY) and B; B pulls from A, or A pushes to B."""
+    a = fed.node("A", start=False)
+    (a.data / "privacy-policy.json").write_text(json.dumps(POLICY))
+    a.start()
+    fed.node("B")
+    if direction == "pull":
+        fed.link("A", "B", "pull")
+    else:
+        fed.link("B", "A", "push")
+    return a, fed.nodes["B"]
+
+
+def sample_objects():
+    ind = indicator(tlp=TLP_CLEAR, value="198.51.100.3", description="seen at our DMZ",
+                    labels=["c2"], x_analyst="jane")
+    sig = {
+        "type": "sighting", "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid4()}",
+        "created": "2026-02-01T10:00:00.000Z", "modified": "2026-02-01T10:00:00.000Z",
+        "sighting_of_ref": ind["id"],
+        "first_seen": "2026-02-01T09:17:42.123Z",
+        "count": 2,
+        "description": "beacon from sensor 10.20.30.40 to the C2",
+        "x_sensor_host": "fw-7.corp.internal",
+        "object_marking_refs": [TLP_CLEAR],
+    }
+    return ind, sig
+
+
+def by_id(objs, ident):
+    found = [o for o in objs if o["id"] == ident]
+    assert len(found) == 1, (ident, objs)
+    return found[0]
+
+
+def assert_sighting_minimised(s):
+    assert s["first_seen"] == "2026-02-01T09:00:00Z"
+    assert "x_sensor_host" not in s  # x_ properties stay home
+    assert "description" not in s  # mentions an internal address
+    assert s["count"] == 2
+    blk = s["extensions"][SD_EXT]
+    assert SIG_EXT not in s["extensions"]  # it could not verify any more
+    assert blk["transformed"] == {"first_seen": "generalise"}
+    assert set(blk["disclosures"]) == {"sighting_of_ref", "count", "object_marking_refs"}
+    assert len(blk["digests"]) == 6  # three disclosed, three withheld
+
+
+def test_taxii_read_by_partner_is_minimised(fed):
+    a, _ = setup_pair(fed, "pull")
+    ind, sig = sample_objects()
+    fed.post("A", [ind, sig])
+    path = a.objects_path(fed.coll["A"], a.root)
+    # the own org reads everything, both signatures in place
+    mine, _ = a.page_all(path)
+    full = by_id(mine, sig["id"])
+    assert full["x_sensor_host"] == "fw-7.corp.internal"
+    assert SIG_EXT in full["extensions"] and SD_EXT in full["extensions"]
+    # partner B, through TAXII with its token
+    b_token = a.token("B")
+    theirs, _ = a.page_all(path, token=b_token)
+    assert_sighting_minimised(by_id(theirs, sig["id"]))
+    i = by_id(theirs, ind["id"])
+    assert "description" not in i and "x_analyst" not in i
+    assert i["labels"] == ["c2"]  # the peer:B rule is for push only
+    assert i["name"] == "test indicator"
+
+
+def test_pull_by_peer_minimised_and_verified(fed):
+    _, b = setup_pair(fed, "pull")
+    ind, sig = sample_objects()
+    fed.post("A", [ind, sig])
+    p = fed.sync("B")
+    assert "pulled=2" in p.stdout and "rejected=0" in p.stdout and "unverified=0" in p.stdout, \
+        p.stdout
+    got = fed.objects("B")
+    assert_sighting_minimised(by_id(got, sig["id"]))
+    assert "description" not in by_id(got, ind["id"])
+
+
+class EditProxy:
+    """Forwards to `upstream`; edit(obj) may change each object in objects/
+    responses (in place), as a dishonest relay would."""
+
+    def __init__(self, upstream, edit):
+        self.upstream = upstream
+        proxy = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                req = urllib.request.Request(proxy.upstream + self.path, method="GET")
+                for k in ("Accept", "Authorization"):
+                    if self.headers.get(k):
+                        req.add_header(k, self.headers[k])
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        status, headers, data = r.status, r.headers, r.read()
+                except urllib.error.HTTPError as e:
+                    status, headers, data = e.code, e.headers, e.read()
+                if "/objects/" in self.path and status == 200:
+                    env = json.loads(data)
+                    for o in env.get("objects", []):
+                        edit(o)
+                    data = json.dumps(env).encode()
+                self.send_response(status)
+                for k in ("Content-Type", "X-TAXII-Date-Added-First", "X-TAXII-Date-Added-Last"):
+                    if headers.get(k):
+                        self.send_header(k, headers[k])
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("edit", ["readd", "tamper"])
+def test_readded_or_tampered_property_fails_at_receiver(fed, edit):
+    a = fed.node("A", start=False)
+    (a.data / "privacy-policy.json").write_text(json.dumps(POLICY))
+    a.start()
+    b = fed.node("B")
+    fed.partner(a, "B")
+    tok = a.token("B")
+    a.grant("B", fed.coll["A"], True, False)
+    ind, sig = sample_objects()
+    fed.post("A", [ind, sig])
+
+    def change(o):
+        if o["type"] != "sighting":
+            return
+        if edit == "readd":  # a guess at the withheld value
+            o["x_sensor_host"] = "fw-7.corp.internal"
+        else:  # a disclosed value changed
+            o["count"] = 3
+
+    proxy = EditProxy(a.url, change)
+    try:
+        b.cli("peer", "add", "A", "--data", b.data, "--url", proxy.url, "--api-root", a.root,
+              "--collection", fed.coll["A"], "--local-collection", fed.coll["B"], "--token", tok,
+              "--direction", "pull", "--community", a.root, "--pubkey", fed.pubkey("A"))
+        p = fed.sync("B", check=False)
+    finally:
+        proxy.close()
+    assert "pulled=1" in p.stdout and "rejected=1" in p.stdout, p.stdout + p.stderr
+    ids = fed.ids("B")
+    assert sig["id"] not in ids and ind["id"] in ids
+
+
+def test_push_to_peer_minimised_and_verified(fed):
+    _, b = setup_pair(fed, "push")
+    ind, sig = sample_objects()
+    fed.post("A", [ind, sig])
+    p = fed.sync("A")
+    assert "pushed=2" in p.stdout, p.stdout
+    got = fed.objects("B")
+    assert_sighting_minimised(by_id(got, sig["id"]))
+    i = by_id(got, ind["id"])
+    assert "labels" not in i  # the peer:B rule
+    assert "x_analyst" not in i
+    # B verified A's selective-disclosure signature on receipt (it trusts
+    # A's key): the objects are stored, and a stored copy is not one B
+    # holds as a different, unverified version
+    assert i["extensions"][SD_EXT]["public_key"] == fed.pubkey("A")
+
+
+def test_export_minimised_and_verifies_on_import(fed, tmp_path):
+    a, b = setup_pair(fed, "pull")
+    ind, sig = sample_objects()
+    fed.post("A", [ind, sig])
+    out = tmp_path / "for-b.json"
+    a.cli("export", "--data", a.data, "--collection", fed.coll["A"], "--format", "stix",
+          "--as-org", "B", "--output", str(out))
+    bundle = json.loads(out.read_text())
+    assert_sighting_minimised(by_id(bundle["objects"], sig["id"]))
+    assert "description" not in by_id(bundle["objects"], ind["id"])
+    # the own org's export keeps what it may read, minus the defaults
+    own = tmp_path / "own.json"
+    a.cli("export", "--data", a.data, "--collection", fed.coll["A"], "--format", "stix",
+          "--output", str(own))
+    mine = json.loads(own.read_text())
+    assert by_id(mine["objects"], ind["id"])["description"] == "seen at our DMZ"
+    # B imports the minimised export: the signatures verify there (B trusts
+    # A's key); a tampered copy is refused
+    b.cli("key", "trust", "A", fed.pubkey("A"), "--data", b.data, check=False)
+    p = b.cli("import", "--data", b.data, "--collection", fed.coll["B"], str(out), check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "2 added" in p.stderr and "0 invalid" in p.stderr, p.stderr
+    assert sig["id"] in fed.ids("B")
+    by_id(bundle["objects"], sig["id"])["count"] = 5
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(bundle))
+    p = b.cli("import", "--data", b.data, "--collection", fed.coll["B"], str(bad), check=False)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "does not match its signed digest" in p.stderr and "1 invalid" in p.stderr, p.stderr

@@ -1,0 +1,361 @@
+/* Unit tests for crypto/'s selective-disclosure signatures: a relay may
+ * withhold or transform properties and the receiver still verifies what it
+ * got; re-adding, changing or smuggling a property fails. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/json.h"
+#include "core/uuid.h"
+#include "crypto/crypto.h"
+
+static const char *const sighting_text =
+    "{\"type\":\"sighting\",\"spec_version\":\"2.1\","
+    "\"id\":\"sighting--6b0c6e2c-1f1a-4b57-9f3a-3c4c4f6b7e11\","
+    "\"created\":\"2026-03-01T10:00:00.000Z\",\"modified\":\"2026-03-01T10:00:00.000Z\","
+    "\"created_by_ref\":\"identity--0f7f9e55-3a0b-4f0a-a0a5-2f7f29c6a1b1\","
+    "\"sighting_of_ref\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+    "\"first_seen\":\"2026-03-01T09:17:42.123Z\",\"count\":3,"
+    "\"x_sensor_host\":\"fw-7.internal\",\"description\":\"seen \\u00e9\","
+    "\"where_sighted_refs\":[\"identity--0f7f9e55-3a0b-4f0a-a0a5-2f7f29c6a1b1\"],"
+    "\"extensions\":{\"extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e\":"
+    "{\"extension_type\":\"property-extension\",\"rank\":5}}}";
+
+static json_t *parse(const char *text)
+{
+    json_t *v = NULL;
+
+    assert_int_equal(mrd_json_parse(text, strlen(text), NULL, &v, NULL), MRD_OK);
+    return v;
+}
+
+static struct crypto_key *key_n(uint8_t n)
+{
+    uint8_t seed[CRYPTO_SEED_LEN];
+    struct crypto_key *k = NULL;
+
+    memset(seed, n, sizeof(seed));
+    assert_int_equal(crypto_key_from_seed(seed, &k, NULL), MRD_OK);
+    return k;
+}
+
+static struct crypto_keyring *ring_of(const struct crypto_key *k)
+{
+    struct crypto_keyring *kr = NULL;
+
+    assert_int_equal(crypto_keyring_new(&kr, NULL), MRD_OK);
+    assert_int_equal(crypto_keyring_add(kr, crypto_key_public(k), "creator", 7, NULL), MRD_OK);
+    return kr;
+}
+
+static struct crypto_verify_result verify(const json_t *obj, const struct crypto_keyring *kr)
+{
+    struct crypto_verify_result r;
+
+    assert_int_equal(crypto_object_verify(obj, kr, &r, NULL), MRD_OK);
+    return r;
+}
+
+/* The object a creating node stores: SD block, then the whole-object one. */
+static json_t *signed_sighting(const struct crypto_key *k)
+{
+    json_t *obj = parse(sighting_text);
+
+    assert_int_equal(crypto_object_sd_sign(obj, k, NULL), MRD_OK);
+    assert_int_equal(crypto_object_sign(obj, k, NULL), MRD_OK);
+    return obj;
+}
+
+static json_t *sd_block(json_t *obj)
+{
+    return json_object_get(json_object_get(obj, "extensions"), CRYPTO_SD_EXT_ID);
+}
+
+static void test_sign_full_verifies(void **state)
+{
+    struct crypto_key *k = key_n(1);
+    struct crypto_keyring *kr = ring_of(k);
+    json_t *obj = signed_sighting(k), *block = sd_block(obj), *copy;
+    struct crypto_verify_result r;
+
+    (void)state;
+    /* 7 digested: sighting_of_ref first_seen count x_sensor_host
+     * description where_sighted_refs extensions (the third-party one) */
+    assert_int_equal(json_array_size(json_object_get(block, "digests")), 7);
+    assert_int_equal(json_object_size(json_object_get(block, "disclosures")), 7);
+    assert_null(json_object_get(json_object_get(block, "disclosures"), "id"));
+    assert_true(crypto_object_has_sig(obj));
+    r = verify(obj, kr);
+    assert_int_equal(r.verdict, CRYPTO_VALID);
+    assert_true(r.selective);
+    assert_int_equal(r.sd_withheld, 0);
+    assert_int_equal(r.sd_disclosed, 7);
+    /* the SD block alone verifies too (an older relay that forwards only
+     * what it knows is not needed for that) */
+    copy = json_deep_copy(obj);
+    assert_int_equal(json_object_del(json_object_get(copy, "extensions"), CRYPTO_SIG_EXT_ID), 0);
+    assert_int_equal(verify(copy, kr).verdict, CRYPTO_VALID);
+    /* and a node without the key sees an unknown signer, not a failure */
+    assert_int_equal(verify(copy, NULL).verdict, CRYPTO_UNKNOWN_SIGNER);
+    json_decref(copy);
+    json_decref(obj);
+    crypto_keyring_free(kr);
+    crypto_key_free(k);
+}
+
+static void test_withhold_verifies_and_counts(void **state)
+{
+    struct crypto_key *k = key_n(2);
+    struct crypto_keyring *kr = ring_of(k);
+    json_t *obj = signed_sighting(k);
+    struct crypto_verify_result r;
+
+    (void)state;
+    assert_int_equal(json_object_del(obj, "x_sensor_host"), 0);
+    assert_int_equal(crypto_object_sd_withhold(obj, "x_sensor_host", NULL, NULL), MRD_OK);
+    assert_false(crypto_object_has_sig(obj)); /* it could not verify any more */
+    assert_int_equal(json_object_set_new(obj, "first_seen", json_string("2026-03-01T09:00:00Z")),
+                     0);
+    assert_int_equal(crypto_object_sd_withhold(obj, "first_seen", "generalise:hour", NULL), MRD_OK);
+    r = verify(obj, kr);
+    assert_int_equal(r.verdict, CRYPTO_VALID);
+    assert_int_equal(r.sd_digests, 7);
+    assert_int_equal(r.sd_disclosed, 5);
+    assert_int_equal(r.sd_withheld, 2);
+    assert_int_equal(r.sd_transformed, 1);
+    /* re-serialising (member order, spacing) changes nothing */
+    {
+        char *text = json_dumps(obj, JSON_INDENT(3));
+        json_t *again = parse(text);
+        assert_int_equal(verify(again, kr).verdict, CRYPTO_VALID);
+        json_decref(again);
+        free(text);
+    }
+    json_decref(obj);
+    crypto_keyring_free(kr);
+    crypto_key_free(k);
+}
+
+static void expect_invalid(json_t *obj, const struct crypto_keyring *kr, const char *why)
+{
+    struct crypto_verify_result r = verify(obj, kr);
+
+    assert_int_equal(r.verdict, CRYPTO_INVALID);
+    if (strstr(r.reason, why) == NULL)
+        fail_msg("reason \"%s\" lacks \"%s\"", r.reason, why);
+}
+
+static void test_tamper_fails(void **state)
+{
+    struct crypto_key *k = key_n(3);
+    struct crypto_keyring *kr = ring_of(k);
+    json_t *base = signed_sighting(k), *obj, *salt;
+
+    (void)state;
+    /* withhold one property, as a relay would */
+    assert_int_equal(json_object_del(base, "x_sensor_host"), 0);
+    assert_int_equal(crypto_object_sd_withhold(base, "x_sensor_host", NULL, NULL), MRD_OK);
+    assert_int_equal(verify(base, kr).verdict, CRYPTO_VALID);
+
+    /* changed value */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_set_new(obj, "count", json_integer(4)), 0);
+    expect_invalid(obj, kr, "\"count\" does not match");
+    json_decref(obj);
+    /* re-added withheld property (a guess), without and with a salt */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_set_new(obj, "x_sensor_host", json_string("fw-7.internal")), 0);
+    expect_invalid(obj, kr, "\"x_sensor_host\" has no disclosure");
+    salt = json_object_get(json_object_get(sd_block(obj), "disclosures"), "count");
+    assert_int_equal(
+        json_object_set(json_object_get(sd_block(obj), "disclosures"), "x_sensor_host", salt), 0);
+    expect_invalid(obj, kr, "\"x_sensor_host\" does not match");
+    json_decref(obj);
+    /* a new property */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_set_new(obj, "x_new", json_true()), 0);
+    expect_invalid(obj, kr, "\"x_new\" has no disclosure");
+    json_decref(obj);
+    /* a fixed property changed */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_set_new(obj, "modified", json_string("2027-01-01T00:00:00Z")), 0);
+    expect_invalid(obj, kr, "signature does not match");
+    json_decref(obj);
+    /* a fixed property removed */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_del(obj, "created_by_ref"), 0);
+    expect_invalid(obj, kr, "signature does not match");
+    json_decref(obj);
+    /* a digest removed (to hide that something was withheld) */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_array_remove(json_object_get(sd_block(obj), "digests"), 0), 0);
+    assert_int_equal(verify(obj, kr).verdict, CRYPTO_INVALID);
+    json_decref(obj);
+    /* a salt kept for a withheld property would let receivers test guesses */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_del(obj, "count"), 0);
+    expect_invalid(obj, kr, "disclosure for \"count\", which is absent");
+    json_decref(obj);
+    /* a property claimed as transformed that is not there */
+    obj = json_deep_copy(base);
+    assert_int_equal(json_object_set_new(sd_block(obj), "transformed",
+                                         json_pack("{s:s}", "x_sensor_host", "drop")),
+                     0);
+    expect_invalid(obj, kr, "transformed \"x_sensor_host\" is absent");
+    json_decref(obj);
+    /* the third-party extension changed */
+    obj = json_deep_copy(base);
+    assert_int_equal(
+        json_object_set_new(json_object_get(json_object_get(obj, "extensions"),
+                                            "extension-definition--d83fce45-ef58-4c6c-a3f4-"
+                                            "1fbc32e98c6e"),
+                            "rank", json_integer(6)),
+        0);
+    expect_invalid(obj, kr, "\"extensions\" does not match");
+    json_decref(obj);
+    /* signed by another key than the one named */
+    obj = json_deep_copy(base);
+    {
+        char pk[CRYPTO_PUBKEY_TEXT_LEN + 1];
+        struct crypto_key *other = key_n(9);
+        crypto_pubkey_format(crypto_key_public(other), pk);
+        assert_int_equal(json_object_set_new(sd_block(obj), "public_key", json_string(pk)), 0);
+        expect_invalid(obj, kr, "signature does not match");
+        crypto_key_free(other);
+    }
+    json_decref(obj);
+    json_decref(base);
+    crypto_keyring_free(kr);
+    crypto_key_free(k);
+}
+
+static void test_whole_signature_still_checked(void **state)
+{
+    struct crypto_key *k = key_n(4);
+    struct crypto_keyring *kr = ring_of(k);
+    json_t *obj = signed_sighting(k);
+
+    (void)state;
+    /* removing a property but leaving the whole-object block: invalid, the
+     * whole-object block wins (it is checked first) */
+    assert_int_equal(json_object_del(obj, "count"), 0);
+    assert_int_equal(verify(obj, kr).verdict, CRYPTO_INVALID);
+    json_decref(obj);
+    crypto_keyring_free(kr);
+    crypto_key_free(k);
+}
+
+static void test_malformed_block(void **state)
+{
+    static const char *const cases[][2] = {
+        {"algorithm", "\"rsa\""},
+        {"digest_algorithm", "\"md5\""},
+        {"digests", "[\"zz\"]"},
+        {"digests", "{}"},
+        {"disclosures", "[]"},
+        {"disclosures", "{\"count\":\"AAAA\"}"},
+        {"disclosures", "{\"id\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}"},
+        {"signature", "\"abc\""},
+        {"public_key", "\"ed25519:xx\""},
+        {"x_extra", "1"},
+        {"transformed", "{\"count\":\"generalise\"}"},
+        {"transformed", "{\"first_seen\":\"a\\u0001b\"}"},
+    };
+    struct crypto_key *k = key_n(5);
+    json_t *base = signed_sighting(k);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *obj = json_deep_copy(base);
+        json_t *blk = sd_block(obj);
+        json_object_del(json_object_get(obj, "extensions"), CRYPTO_SIG_EXT_ID);
+        json_t *val = json_loads(cases[i][1], JSON_DECODE_ANY, NULL);
+        assert_non_null(val);
+        assert_int_equal(json_object_set_new(blk, cases[i][0], val), 0);
+        if (verify(obj, NULL).verdict != CRYPTO_INVALID)
+            fail_msg("case %zu (%s) not refused", i, cases[i][0]);
+        json_decref(obj);
+    }
+    /* digests out of order */
+    {
+        json_t *obj = json_deep_copy(base), *d = json_object_get(sd_block(obj), "digests");
+        json_t *first = json_incref(json_array_get(d, 0));
+        json_object_del(json_object_get(obj, "extensions"), CRYPTO_SIG_EXT_ID);
+        assert_int_equal(json_array_remove(d, 0), 0);
+        assert_int_equal(json_array_append_new(d, first), 0);
+        expect_invalid(obj, NULL, "not sorted");
+        json_decref(obj);
+    }
+    json_decref(base);
+    crypto_key_free(k);
+}
+
+static void test_withhold_refuses(void **state)
+{
+    struct crypto_key *k = key_n(6);
+    json_t *obj = signed_sighting(k), *plain = parse(sighting_text);
+
+    (void)state;
+    assert_int_equal(crypto_object_sd_withhold(obj, "id", NULL, NULL), MRD_E_INVAL);
+    assert_int_equal(crypto_object_sd_withhold(obj, "created_by_ref", NULL, NULL), MRD_E_INVAL);
+    assert_int_equal(crypto_object_sd_withhold(plain, "count", NULL, NULL), MRD_E_INVAL);
+    assert_false(crypto_object_has_sd(plain));
+    assert_true(crypto_object_has_sd(obj));
+    json_decref(plain);
+    json_decref(obj);
+    crypto_key_free(k);
+}
+
+static void test_salts_fresh(void **state)
+{
+    struct crypto_key *k = key_n(7);
+    json_t *a = signed_sighting(k), *b = signed_sighting(k);
+
+    (void)state;
+    /* same object, same key: different salts, hence different digests, so a
+     * digest says nothing about a withheld value across objects */
+    assert_false(json_equal(json_object_get(sd_block(a), "digests"),
+                            json_object_get(sd_block(b), "digests")));
+    json_decref(a);
+    json_decref(b);
+    crypto_key_free(k);
+}
+
+static void test_sd_extension_definition(void **state)
+{
+    json_t *def = NULL;
+    char uuid[MRD_UUID_STR_LEN + 1];
+
+    (void)state;
+    assert_int_equal(crypto_sd_extension_definition(&def, NULL), MRD_OK);
+    assert_string_equal(json_string_value(json_object_get(def, "id")), CRYPTO_SD_EXT_ID);
+    assert_int_equal(mrd_uuid_v5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", CRYPTO_SD_EXT_NAME,
+                                 strlen(CRYPTO_SD_EXT_NAME), uuid, NULL),
+                     MRD_OK);
+    assert_string_equal(&CRYPTO_SD_EXT_ID[strlen("extension-definition--")], uuid);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(def, "extension_types"), 0)),
+        "property-extension");
+    json_decref(def);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_full_verifies),
+        cmocka_unit_test(test_withhold_verifies_and_counts),
+        cmocka_unit_test(test_tamper_fails),
+        cmocka_unit_test(test_whole_signature_still_checked),
+        cmocka_unit_test(test_malformed_block),
+        cmocka_unit_test(test_withhold_refuses),
+        cmocka_unit_test(test_salts_fresh),
+        cmocka_unit_test(test_sd_extension_definition),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
