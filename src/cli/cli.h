@@ -56,6 +56,13 @@ void cli_print_escaped(const char *s, size_t n);
  * be formatted. */
 enum mrd_code cli_print_json(const json_t *j, size_t flags);
 
+/* The end of a listing verb: rc is the listing's result (err its message).
+ * On success with all (a JSON array the rows were appended to; NULL for
+ * text output) prints {"key": all} indented. Frees all; returns the exit
+ * status (CLI_EXIT_USAGE after printing the error). */
+int cli_print_list(const char *verb, enum mrd_code rc, const struct mrd_err *err, json_t *all,
+                   const char *key);
+
 /* Progress of a long import or export on a terminal: "VERB: N UNIT, R/s"
  * and, with a known total, "of T, ETA S s", on one line of stderr at most
  * four times a second. Silent when stderr is not a terminal. */

@@ -20,8 +20,6 @@
 #include "notify/notify.h"
 #include "store/store.h"
 
-#define ASSET_LINE_MAX 1024 /* one line of an asset file */
-
 static const char usage[] =
     "usage: meridian asset add --org ORG [--kind KIND] ASSET... [--data DIR]\n"
     "       meridian asset import --org ORG FILE [--data DIR]\n"
@@ -70,30 +68,35 @@ static const char *status_name(int s)
     return s == STORE_ASSET_ACTIVE ? "active" : "pending";
 }
 
+static void print_declared(const struct store_asset *sa)
+{
+    if (sa->status == STORE_ASSET_PENDING)
+        printf("%lld\t%s\t%s\tpending: overlaps %s; `meridian asset approve %lld` to accept\n",
+               (long long)sa->id, notify_akind_name(sa->kind), sa->text, MRD_ESC(sa->overlaps),
+               (long long)sa->id);
+    else
+        printf("%lld\t%s\t%s\tactive\n", (long long)sa->id, notify_akind_name(sa->kind), sa->text);
+}
+
 /* Declares one asset; prints the result. False when refused. */
 static bool declare(struct admin *adm, const struct store_org *org, const char *kind,
-                    const char *text, const char *where)
+                    const char *text)
 {
     struct store_asset sa;
     struct mrd_err err = {0};
 
     if (notify_asset_declare(adm, org->key, kind, text, &sa, &err) != MRD_OK) {
-        cli_errorf("asset", "%s%s: %s", where, MRD_ESC(text), err.msg);
+        cli_errorf("asset", "%s: %s", MRD_ESC(text), err.msg);
         return false;
     }
-    if (sa.status == STORE_ASSET_PENDING)
-        printf("%lld\t%s\t%s\tpending: overlaps %s; `meridian asset approve %lld` to accept\n",
-               (long long)sa.id, notify_akind_name(sa.kind), sa.text, MRD_ESC(sa.overlaps),
-               (long long)sa.id);
-    else
-        printf("%lld\t%s\t%s\tactive\n", (long long)sa.id, notify_akind_name(sa.kind), sa.text);
+    print_declared(&sa);
     return true;
 }
 
 static int import(struct admin *adm, const struct store_org *org, const char *path)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    char line[ASSET_LINE_MAX + 2];
+    char line[NOTIFY_IMPORT_LINE_MAX + 2];
     unsigned long no = 0;
     size_t ok = 0, bad = 0;
     int ret = CLI_EXIT_OK;
@@ -104,34 +107,30 @@ static int import(struct admin *adm, const struct store_org *org, const char *pa
     }
     while (fgets(line, sizeof(line), f) != NULL) {
         size_t n = strlen(line);
-        char where[64], *kind = NULL, *text = line, *comma;
+        struct store_asset sa;
+        struct mrd_err err = {0};
+        const char *text = "";
+        bool skip = false;
         no++;
         if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
             int c;
             while ((c = fgetc(f)) != EOF && c != '\n')
                 ;
-            cli_errorf("asset", "line %lu: longer than %d bytes", no, ASSET_LINE_MAX);
+            /* the whole line is not in the buffer: refused as too long */
+            (void)mrd_err_set(&err, MRD_E_TOOBIG, "longer than %d bytes", NOTIFY_IMPORT_LINE_MAX);
+        } else {
+            if (n > 0 && line[n - 1] == '\n')
+                line[--n] = '\0';
+            (void)notify_asset_import_line(adm, org->key, line, &skip, &text, &sa, &err);
+        }
+        if (err.code != MRD_OK) {
+            cli_errorf("asset", "line %lu: %s%s%s", no, MRD_ESC(text), text[0] ? ": " : "",
+                       err.msg);
             bad++;
-            continue;
-        }
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-            line[--n] = '\0';
-        while (*text == ' ' || *text == '\t')
-            text++;
-        if (*text == '\0' || *text == '#')
-            continue;
-        if ((comma = strchr(text, ',')) != NULL) {
-            *comma = '\0';
-            kind = text;
-            text = comma + 1;
-            while (*text == ' ')
-                text++;
-        }
-        (void)snprintf(where, sizeof(where), "line %lu: ", no);
-        if (declare(adm, org, kind, text, where))
+        } else if (!skip) {
+            print_declared(&sa);
             ok++;
-        else
-            bad++;
+        }
     }
     if (ferror(f)) {
         cli_errorf("asset", "%s: read error", MRD_ESC(path));
@@ -247,7 +246,7 @@ static int run(int argc, char **argv)
         if (org.relation != POLICY_REL_CONSTITUENT && org.relation != POLICY_REL_OWN)
             fprintf(stderr, "asset: note: %s is a partner, not a constituent\n", MRD_ESC(org.name));
         for (int i = optind; i < argc; i++)
-            bad += !declare(&adm, &org, kind, argv[i], "");
+            bad += !declare(&adm, &org, kind, argv[i]);
         ret = bad > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
     } else if (strcmp(sub, "import") == 0) {
         ret = import(&adm, &org, argv[optind]);

@@ -86,6 +86,24 @@ enum mrd_code cli_print_json(const json_t *j, size_t flags)
     return MRD_OK;
 }
 
+int cli_print_list(const char *verb, enum mrd_code rc, const struct mrd_err *err, json_t *all,
+                   const char *key)
+{
+    int ret = CLI_EXIT_OK;
+
+    if (rc != MRD_OK) {
+        cli_errorf(verb, "%s", err->msg);
+        ret = CLI_EXIT_USAGE;
+    } else if (all != NULL) {
+        json_t *doc = json_pack("{s:O}", key, all);
+        if (doc == NULL || cli_print_json(doc, JSON_INDENT(2)) != MRD_OK)
+            ret = CLI_EXIT_USAGE;
+        json_decref(doc);
+    }
+    json_decref(all);
+    return ret;
+}
+
 void cli_progress_init(struct cli_progress *p, const char *verb, const char *unit, uint64_t total)
 {
     p->verb = verb;

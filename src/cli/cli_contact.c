@@ -255,16 +255,8 @@ static int run(int argc, char **argv)
         ret = add(&adm, &org, email, webhook, key, secret, schedule);
     } else if (strcmp(sub, "list") == 0) {
         json_t *all = json ? json_array() : NULL;
-        if (store_contacts_list(st, org.key, list_one, all, &err) != MRD_OK) {
-            cli_errorf("contact", "%s", err.msg);
-            ret = CLI_EXIT_USAGE;
-        } else if (json) {
-            json_t *doc = json_pack("{s:O}", "contacts", all);
-            if (doc == NULL || cli_print_json(doc, JSON_INDENT(2)) != MRD_OK)
-                ret = CLI_EXIT_USAGE;
-            json_decref(doc);
-        }
-        json_decref(all);
+        ret = cli_print_list("contact", store_contacts_list(st, org.key, list_one, all, &err), &err,
+                             all, "contacts");
     } else {
         for (int i = optind; i < argc; i++) {
             int64_t id = 0;

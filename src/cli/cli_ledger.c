@@ -894,7 +894,7 @@ const struct cli_verb cli_verb_ledger = {
              "                        --root1 B64 --root2 B64 [--proof B64[,B64...]]\n"
              "       meridian ledger append --dir DIR (--file F | --hash B64)\n"
              "                        [--kind object|hold-create|hold-renew|hold-release|\n"
-             "                                hold-export|admin]\n"
+             "                                hold-export|admin|delivery]\n"
              "                        [--time-ms N]\n"
              "       meridian ledger keygen --name NAME --out FILE\n"
              "       meridian ledger checkpoint --dir DIR --key KEY\n"

@@ -19,15 +19,17 @@
 #include "cli/verbs.h"
 #include "core/buf.h"
 #include "core/str.h"
+#include "fed/fed.h"
 #include "notify/notify.h"
 #include "store/store.h"
 
 static const char usage[] =
-    "usage: meridian notify run [--squelch DURATION] [--data DIR]\n"
+    "usage: meridian notify run [--squelch DURATION] [--withheld POLICY] [--data DIR]\n"
     "       meridian notify list [--org ORG] [--after N] [--limit N] [--json] [--data DIR]\n"
     "       meridian notify deliver [--flush] [--config FILE] [--data DIR]\n"
     "       meridian notify deliveries [--failed] [--org ORG] [--after N] [--limit N]\n"
     "                                  [--json] [--data DIR]\n"
+    "       meridian notify attempts ID [--json] [--data DIR]\n"
     "       meridian notify retry ID... [--data DIR]\n"
     "\n"
     "Constituency early warning (docs/notify.md). Every object version stored on\n"
@@ -38,7 +40,10 @@ static const char usage[] =
     "sights. Each hit the owning org may read (exactly as a TAXII read of that\n"
     "version would allow) is a notification for that org; a hit it may not read\n"
     "produces none. The same (org, asset, object type, value) again within the\n"
-    "squelch window is recorded as squelched, not delivered again.\n"
+    "squelch window is recorded as squelched, not delivered again. Each new\n"
+    "notification is also a STIX sighting or note, signed by the node, TLP:RED\n"
+    "for that org alone, in its own collection: API root early-warning, alias\n"
+    "its org name (made on first need), so it can pull it over TAXII.\n"
     "  run          route everything stored since the last pass (`meridian serve`\n"
     "               does this continuously); prints what it recorded\n"
     "  list         the notifications recorded, oldest first: N, time, org, asset,\n"
@@ -55,8 +60,12 @@ static const char usage[] =
     "               notifications carried, status (queued, sent, dead),\n"
     "               attempts, last attempt or sending time, ledger event, error\n"
     "  --failed     deliveries: only the dead-letter list\n"
+    "  attempts ID  every attempt of delivery ID: time, outcome, error\n"
     "  retry ID     put dead deliveries back in the queue, due now\n"
     "  --squelch D  the squelch window (90d, 12h, 30m, 45s; default 24h)\n"
+    "  --withheld P a finding the org may not read: nothing (default) or\n"
+    "               asset-only, a note naming only its asset and the kind of\n"
+    "               finding (serve: notify.withheld)\n"
     "  --org ORG    list: only this org's\n"
     "  --after N    list: only notifications after number N\n"
     "  --limit N    list: at most N (default and maximum 10000)\n"
@@ -101,22 +110,28 @@ static enum mrd_code list_one(void *ctx, const struct store_notification *n, str
     return MRD_OK;
 }
 
-static int do_run(struct store *st, int64_t squelch)
+static int do_run(struct store *st, const char *data, int64_t squelch,
+                  enum notify_withheld withheld)
 {
     struct notify_index *ix = NULL;
-    struct notify_opts o = {.squelch_usec = squelch};
+    struct fed_trust *trust = NULL;
+    struct notify_opts o = {.squelch_usec = squelch, .withheld = withheld};
     struct notify_round total = {0}, r;
     struct mrd_err err = {0};
     size_t pending = 0;
 
-    if (notify_index_load(st, &ix, &pending, &err) != MRD_OK) {
+    if (fed_trust_load(data, &trust, &err) != MRD_OK ||
+        notify_index_load(st, &ix, &pending, &err) != MRD_OK) {
         cli_errorf("notify", "%s", err.msg);
+        fed_trust_free(trust);
         return CLI_EXIT_USAGE;
     }
+    o.trust = trust;
     do {
         if (notify_run_round(st, ix, &o, &r, &err) != MRD_OK) {
             cli_errorf("notify", "%s", err.msg);
             notify_index_free(ix);
+            fed_trust_free(trust);
             return CLI_EXIT_USAGE;
         }
         total.objects += r.objects;
@@ -130,6 +145,7 @@ static int do_run(struct store *st, int64_t squelch)
            total.objects, notify_index_size(ix), pending, total.notified, total.squelched,
            total.withheld, (long long)total.cursor);
     notify_index_free(ix);
+    fed_trust_free(trust);
     return CLI_EXIT_OK;
 }
 
@@ -331,6 +347,49 @@ static int retry(int argc, char **argv, const char *data)
     return bad > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+static enum mrd_code attempt_one(void *ctx, const struct store_delivery_attempt *a,
+                                 struct mrd_err *err)
+{
+    json_t *all = ctx;
+    char when[32];
+
+    cli_data_time(a->time_usec, when);
+    if (all != NULL) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "time", when, "outcome",
+                              a->status == STORE_DELIVERY_SENT   ? "sent"
+                              : a->status == STORE_DELIVERY_DEAD ? "failed, given up"
+                                                                 : "failed, to be retried",
+                              "error", a->error);
+        if (o == NULL || json_array_append_new(all, o) != 0)
+            return mrd_err_set(err, MRD_E_NOMEM, "notify: out of memory");
+        return MRD_OK;
+    }
+    printf("%s\t%s\t%s\n", when, a->status == STORE_DELIVERY_SENT ? "sent" : "failed",
+           MRD_ESC(a->error));
+    return MRD_OK;
+}
+
+static int attempts(int argc, char **argv, const char *data, bool json)
+{
+    struct store *st = NULL;
+    struct mrd_err err = {0};
+    json_t *all;
+    uint64_t id;
+    int ret;
+
+    if (optind + 1 != argc ||
+        mrd_str_to_u64(argv[optind], strlen(argv[optind]), INT64_MAX, &id, NULL) != MRD_OK)
+        return cli_usage_error(&cli_verb_notify, "attempts: expected one delivery id");
+    ret = cli_data_open("notify", cli_data_dir(data), &st);
+    if (ret != CLI_EXIT_OK)
+        return ret;
+    all = json ? json_array() : NULL;
+    ret = cli_print_list("notify", store_delivery_attempts(st, (int64_t)id, attempt_one, all, &err),
+                         &err, all, "attempts");
+    store_close(st);
+    return ret;
+}
+
 static int delivery_verbs(const char *sub, const char *data, const char *org_name,
                           const char *config, bool flush, bool failed, bool json, uint64_t after,
                           uint64_t limit)
@@ -353,16 +412,8 @@ static int delivery_verbs(const char *sub, const char *data, const char *org_nam
                                           .after_id = (int64_t)after,
                                           .limit = (size_t)limit};
         json_t *all = json ? json_array() : NULL;
-        if (store_deliveries_list(st, &f, delivery_one, all, &err) != MRD_OK) {
-            cli_errorf("notify", "%s", err.msg);
-            ret = CLI_EXIT_USAGE;
-        } else if (json) {
-            json_t *doc = json_pack("{s:O}", "deliveries", all);
-            if (doc == NULL || cli_print_json(doc, JSON_INDENT(2)) != MRD_OK)
-                ret = CLI_EXIT_USAGE;
-            json_decref(doc);
-        }
-        json_decref(all);
+        ret = cli_print_list("notify", store_deliveries_list(st, &f, delivery_one, all, &err), &err,
+                             all, "deliveries");
     }
     store_close(st);
     return ret;
@@ -370,7 +421,18 @@ static int delivery_verbs(const char *sub, const char *data, const char *org_nam
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_ORG, O_AFTER, O_LIMIT, O_JSON, O_SQUELCH, O_FAILED, O_FLUSH, O_CONFIG };
+    enum {
+        O_DATA = 1,
+        O_ORG,
+        O_AFTER,
+        O_LIMIT,
+        O_JSON,
+        O_SQUELCH,
+        O_WITHHELD,
+        O_FAILED,
+        O_FLUSH,
+        O_CONFIG
+    };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"org", required_argument, NULL, O_ORG},
@@ -378,6 +440,7 @@ static int run(int argc, char **argv)
         {"limit", required_argument, NULL, O_LIMIT},
         {"json", no_argument, NULL, O_JSON},
         {"squelch", required_argument, NULL, O_SQUELCH},
+        {"withheld", required_argument, NULL, O_WITHHELD},
         {"failed", no_argument, NULL, O_FAILED},
         {"flush", no_argument, NULL, O_FLUSH},
         {"config", required_argument, NULL, O_CONFIG},
@@ -386,6 +449,7 @@ static int run(int argc, char **argv)
     const char *data = NULL, *org_name = NULL, *config = NULL, *sub;
     uint64_t after = 0, limit = STORE_NOTIFY_LIST_MAX;
     int64_t squelch = NOTIFY_SQUELCH_DEFAULT_USEC;
+    enum notify_withheld withheld = NOTIFY_WITHHELD_NOTHING;
     bool json = false, list, failed = false, flush = false;
     struct store *st = NULL;
     struct store_org org = {0};
@@ -394,10 +458,10 @@ static int run(int argc, char **argv)
 
     if (argc < 2)
         return cli_usage_error(&cli_verb_notify,
-                               "expected run, list, deliver, deliveries or retry");
+                               "expected run, list, deliver, deliveries, attempts or retry");
     sub = argv[1];
     if (strcmp(sub, "run") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "deliver") != 0 &&
-        strcmp(sub, "deliveries") != 0 && strcmp(sub, "retry") != 0)
+        strcmp(sub, "deliveries") != 0 && strcmp(sub, "retry") != 0 && strcmp(sub, "attempts") != 0)
         return cli_usage_error(&cli_verb_notify, "unknown subcommand '%s'", MRD_ESC(sub));
     list = strcmp(sub, "list") == 0;
     optind = 2;
@@ -423,6 +487,10 @@ static int run(int argc, char **argv)
         case O_JSON:
             json = true;
             break;
+        case O_WITHHELD:
+            if (notify_withheld_parse(optarg, &withheld, &err) != MRD_OK)
+                return cli_usage_error(&cli_verb_notify, "--withheld: %s", err.msg);
+            break;
         case O_SQUELCH:
             if (cli_data_duration("notify", "--squelch", optarg, &squelch) != CLI_EXIT_OK)
                 return CLI_EXIT_USAGE;
@@ -442,6 +510,8 @@ static int run(int argc, char **argv)
     }
     if (strcmp(sub, "retry") == 0)
         return retry(argc, argv, data);
+    if (strcmp(sub, "attempts") == 0)
+        return attempts(argc, argv, data, json);
     if (optind != argc)
         return cli_usage_error(&cli_verb_notify, "unexpected argument '%s'", MRD_ESC(argv[optind]));
     if (!list && strcmp(sub, "deliveries") != 0 && (org_name != NULL || json || after != 0))
@@ -459,7 +529,7 @@ static int run(int argc, char **argv)
     if (org_name != NULL)
         ret = cli_data_org("notify", st, org_name, &org);
     if (ret == CLI_EXIT_OK && !list)
-        ret = do_run(st, squelch);
+        ret = do_run(st, cli_data_dir(data), squelch, withheld);
     if (ret == CLI_EXIT_OK && list) {
         json_t *all = json ? json_array() : NULL;
         if (store_notifications_list(st, org.key, (int64_t)after, (size_t)limit, list_one, all,

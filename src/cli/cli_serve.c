@@ -76,10 +76,11 @@ static const char usage_tail[] =
     "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
-    "a second; each notification is logged and listed by `meridian notify list`,\n"
-    "and delivered to the org's contacts (meridian contact) by e-mail through\n"
-    "smtp-relay or by webhook, on a thread of its own (`meridian notify\n"
-    "deliveries` is the record).\n"
+    "a second; each notification is logged, listed by `meridian notify list`, and\n"
+    "a STIX object the constituent pulls from its collection in the API root\n"
+    "early-warning (alias: its org name); it is delivered to the org's contacts\n"
+    "(meridian contact) by e-mail through smtp-relay or by webhook, on a thread\n"
+    "of its own (`meridian notify deliveries` is the record).\n"
     "\n"
     "Signals: SIGTERM or SIGINT stops the server cleanly (exit 0); SIGHUP reopens\n"
     "the log file (after logrotate moved it).\n"
@@ -451,7 +452,10 @@ static int run(int argc, char **argv)
     if (cli_notify_deliver_conf("serve", &cf, data, &deliver) != CLI_EXIT_OK)
         goto out;
     notify_opts.deliver = &deliver;
-    rc = notify_service_start(st, &notify_opts, &notify, &err);
+    notify_opts.trust = cli_fed_trust(fed);
+    rc = notify_withheld_parse(conf_str(&cf, CONF_NOTIFY_WITHHELD), &notify_opts.withheld, &err);
+    if (rc == MRD_OK)
+        rc = notify_service_start(st, &notify_opts, &notify, &err);
     sodium_memzero(deliver.smtp.password, sizeof(deliver.smtp.password));
     if (rc != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);

@@ -203,6 +203,11 @@ int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cl
     return CLI_EXIT_OK;
 }
 
+const struct fed_trust *cli_fed_trust(const struct cli_fed *f)
+{
+    return f != NULL ? f->trust : NULL;
+}
+
 int cli_fed_start(struct cli_fed *f, struct store *st, unsigned interval_ms,
                   struct api_router *router)
 {

@@ -8,6 +8,7 @@
 
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const withheld[] = {"nothing", "asset-only", NULL};
 
 /* clang-format off */
 const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
@@ -69,6 +70,10 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "debug, info, warn or error: records below it\nare dropped"},
     [CONF_READY_FILE] = {"ready-file", CONF_STRING, NULL, 0, 0, NULL, "FILE",
         "once accepting connections, write the bound\nHOST:PORT to FILE"},
+    [CONF_NOTIFY_WITHHELD] = {"notify.withheld", CONF_CHOICE, "nothing", 0, 0, withheld, "POLICY",
+        "early warning: a finding a constituent may not\n"
+        "read tells it nothing, or (asset-only) a note\n"
+        "naming only its asset and the kind of finding"},
     [CONF_SMTP_RELAY] = {"smtp-relay", CONF_STRING, NULL, 0, 0, NULL, "HOST:PORT",
         "early warning: the SMTP relay e-mail goes\n"
         "through (STARTTLS required; docs/notify.md)"},

@@ -2,6 +2,7 @@
 #include "core/uuid.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -142,5 +143,20 @@ enum mrd_code mrd_uuid_v5(const char *ns, const char *name, size_t len,
     mrd_sha1_final(&c, digest);
     stamp(digest, 5);
     mrd_uuid_format(digest, out);
+    return MRD_OK;
+}
+
+enum mrd_code mrd_uuid_v5_id(const char *type, const char *ns, const char *name, char *out,
+                             size_t size, struct mrd_err *err)
+{
+    char u[MRD_UUID_STR_LEN + 1];
+    enum mrd_code rc = mrd_uuid_v5(ns, name, strlen(name), u, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    if ((size_t)snprintf(out, size, "%s--%s", type, u) >= size) {
+        out[0] = '\0';
+        return mrd_err_set(err, MRD_E_TOOBIG, "identifier: longer than %zu bytes", size - 1);
+    }
     return MRD_OK;
 }

@@ -34,6 +34,12 @@ enum mrd_code mrd_uuid_v4(char out[MRD_UUID_STR_LEN + 1], struct mrd_err *err);
 enum mrd_code mrd_uuid_v5(const char *ns, const char *name, size_t len,
                           char out[MRD_UUID_STR_LEN + 1], struct mrd_err *err);
 
+/* A deterministic STIX identifier: "TYPE--" + the version 5 UUID of name
+ * (NUL-terminated) in namespace ns, into out (size bytes). MRD_E_TOOBIG
+ * when it does not fit (out is then ""). */
+enum mrd_code mrd_uuid_v5_id(const char *type, const char *ns, const char *name, char *out,
+                             size_t size, struct mrd_err *err);
+
 /* Checks that (s, n) is an RFC 4122 UUID: 8-4-4-4-12 hex digits (either
  * case), the variant bits 10xx (§4.1.1) and a version 1-5 (§4.1.3). On
  * success stores the version in *ret_version (may be NULL). Otherwise fails

@@ -18,6 +18,8 @@ struct dash {
 
 /* The holds page's routes (dash_holds.c). */
 enum mrd_code dash__holds_routes(struct dash *d, struct api_router *r, struct mrd_err *err);
+/* The early-warning page's routes: assets and notifications (dash_notify.c). */
+enum mrd_code dash__notify_routes(struct dash *d, struct api_router *r, struct mrd_err *err);
 
 /* The reader's view of the node: every collection with the policy reader
  * of the principal for it. */

@@ -40,12 +40,7 @@ static const char NS[] = "6f4b2c1e-8d3a-4f5b-9c7e-2a1d0e9b8c7f";
 static enum mrd_code uuid5_id(const char *type, const char *name, char out[MATCHRUN_ID_MAX + 1],
                               struct mrd_err *err)
 {
-    char u[MRD_UUID_STR_LEN + 1];
-    enum mrd_code rc = mrd_uuid_v5(NS, name, strlen(name), u, err);
-
-    if (rc == MRD_OK)
-        (void)snprintf(out, MATCHRUN_ID_MAX + 1, "%s--%s", type, u);
-    return rc;
+    return mrd_uuid_v5_id(type, NS, name, out, MATCHRUN_ID_MAX + 1, err);
 }
 
 enum mrd_code matchrun_sensor_identity(const char *node_id, const char *org,

@@ -34,6 +34,34 @@ struct notify_index {
 
 /* ---- parsing ---- */
 
+bool notify_asset_line(char *line, const char **ret_kind, const char **ret_text)
+{
+    size_t n = strlen(line);
+    char *text = line, *comma;
+
+    *ret_kind = NULL;
+    *ret_text = "";
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+        line[--n] = '\0';
+    while (*text == ' ' || *text == '\t')
+        text++;
+    if (*text == '\0' || *text == '#')
+        return false;
+    comma = strchr(text, ',');
+    if (comma != NULL) {
+        char *end = comma;
+        *comma = '\0';
+        while (end > text && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0'; /* "prefix , 10.0.0.0/8" */
+        *ret_kind = text;
+        text = comma + 1;
+        while (*text == ' ' || *text == '\t')
+            text++;
+    }
+    *ret_text = text;
+    return true;
+}
+
 const char *notify_akind_name(enum notify_akind k)
 {
     switch (k) {

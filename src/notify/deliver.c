@@ -385,6 +385,7 @@ static enum mrd_code deliver_one(struct store *st, const struct notify_deliver_c
             ret->failed++;
         }
     }
+    d->record_attempt = true;
     rc = record(st, d, &l, msg.data != NULL ? msg.data : "", msg.len, err);
     if (rc == MRD_OK && c->on_result != NULL)
         c->on_result(c->ctx, d);

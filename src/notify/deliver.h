@@ -157,7 +157,7 @@ enum mrd_code notify_mail_build(const struct store_delivery *d, const char *from
 
 struct notify_smtp_reply {
     int code;                              /* 3 digits */
-    char text[NOTIFY_SMTP_REPLY_MAX + 1];  /* the lines' text, '\n'-joined */
+    char text[NOTIFY_SMTP_REPLY_MAX + 1];  /* the lines' text, '\n'-joined; no controls */
     bool starttls, auth_plain, auth_login; /* EHLO keywords */
 };
 

@@ -78,6 +78,13 @@ enum mrd_code notify_asset_parse(const char *kind, const char *text, struct noti
  * "@example.org"); returns its length (truncated to size - 1). */
 size_t notify_asset_format(const struct notify_asset *a, char *out, size_t size);
 
+/* Splits one line of an asset file, as `asset import` and the console's
+ * upload read it: "ASSET" or "KIND,ASSET", blanks around them and a final
+ * CR ignored. False for a line that declares nothing (empty, or a '#'
+ * comment). line (NUL-terminated, without its newline) is changed in
+ * place; *ret_kind (NULL: infer it) and *ret_text point into it. */
+bool notify_asset_line(char *line, const char **ret_kind, const char **ret_text);
+
 /* The kind's name as notify_asset_parse takes it. */
 const char *notify_akind_name(enum notify_akind k);
 
@@ -123,19 +130,41 @@ enum mrd_code notify_overlaps(const struct notify_index *ix, const struct notify
  * STORE_NOTIFY_CURSOR_KEY) and records a notification for each (org, asset) hit the org may read
  * exactly as a TAXII read of that version would allow; a sighting is routed by the indicator it
  * sights and notifies only an org that may read both. A hit the org may not read produces nothing
- * (counted as withheld). */
+ * (counted as withheld), or with opts->withheld NOTIFY_WITHHELD_ASSET_ONLY a notification without
+ * the object's id and value. Each notification recorded (not squelched) is also a STIX object in
+ * the org's own collection (NOTIFY_API_ROOT, alias the org's name; created on first need), TLP:RED
+ * with the org as its one recipient, signed with opts->trust's node key, stored in the transaction
+ * that records the notification and moves the cursor. */
 
 #define NOTIFY_SQUELCH_DEFAULT_USEC ((int64_t)86400 * 1000000) /* same finding: once a day */
+#define NOTIFY_API_ROOT "early-warning" /* where each org's notification collection is */
+#define NOTIFY_STIX_ID_MAX 100          /* the id of a notification's STIX object */
+
+/* The own org's policy for a hit the owning org may not read (docs/notify.md,
+ * "Findings a constituent may not read"). Configured as notify.withheld. */
+enum notify_withheld {
+    NOTIFY_WITHHELD_NOTHING = 0,    /* "nothing": no notification at all (the default) */
+    NOTIFY_WITHHELD_ASSET_ONLY = 1, /* "asset-only": a note naming only the org's asset and
+                                     * the kind of finding, never the object's id, value or
+                                     * source */
+};
+
+/* Parses "nothing" or "asset-only". */
+enum mrd_code notify_withheld_parse(const char *s, enum notify_withheld *ret, struct mrd_err *err);
 #define NOTIFY_ROUND_DEFAULT 1000 /* object versions one round routes */
 #define NOTIFY_ROUND_MAX 100000
 
 struct store_notification;
 struct admin;
+struct fed_trust;
 struct notify_deliver_conf;
 
 struct notify_opts {
     int64_t squelch_usec; /* repeats of (org, asset, type, value) within it are squelched */
     size_t batch;         /* versions per round; 0: NOTIFY_ROUND_DEFAULT */
+    enum notify_withheld withheld; /* a hit the org may not read */
+    /* signs each notification's STIX object (the node key); NULL: unsigned */
+    const struct fed_trust *trust;
     /* called for each notification recorded and not squelched; may be NULL */
     void (*on_notify)(void *ctx, const struct store_notification *n);
     void *ctx;
@@ -148,7 +177,7 @@ struct notify_round {
     size_t objects;   /* versions routed */
     size_t notified;  /* notifications recorded */
     size_t squelched; /* recorded as repeats */
-    size_t withheld;  /* hits the owning org may not read */
+    size_t withheld;  /* hits the owning org may not read (with asset-only: a note each) */
     int64_t cursor;   /* the highest seq routed */
     bool more;        /* the round was full: call again */
 };
@@ -162,6 +191,17 @@ enum mrd_code notify_index_load(struct store *st, struct notify_index **ret, siz
  * declaration (status, overlaps). MRD_E_EXISTS: declared already. */
 enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *kind,
                                    const char *text, struct store_asset *ret, struct mrd_err *err);
+
+#define NOTIFY_IMPORT_LINE_MAX 1024 /* one line of an asset file */
+
+/* One line of an asset file (`meridian asset import`, the console's
+ * upload), split by notify_asset_line and declared for org as
+ * notify_asset_declare does; a line that declares nothing: *ret_skip.
+ * *ret_text points at the asset in line. MRD_E_TOOBIG: longer than
+ * NOTIFY_IMPORT_LINE_MAX bytes. */
+enum mrd_code notify_asset_import_line(struct admin *adm, int64_t org, char *line, bool *ret_skip,
+                                       const char **ret_text, struct store_asset *ret,
+                                       struct mrd_err *err);
 
 /* Approves (STORE_ASSET_ACTIVE) or removes (STORE_ASSET_REMOVED)
  * declaration id, of org (0: any org); ret (may be NULL) gets it as it

@@ -9,7 +9,8 @@
  * would allow (policy_may_read with the org's grant on the version's
  * collection), and records them with the cursor in one transaction. A
  * sighting is routed by the indicator it sights. A crash between rounds
- * repeats nothing: the cursor moves with the notifications it produced.
+ * repeats nothing: the cursor moves with the notifications it produced,
+ * and with their STIX forms (stix.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "core/timestamp.h"
 #include "admin/admin.h"
 #include "notify/notify.h"
+#include "notify/notify_int.h"
 #include "notify/deliver.h"
 #include "policy/policy.h"
 
@@ -191,6 +193,23 @@ enum mrd_code notify_asset_declare(struct admin *adm, int64_t org, const char *k
     return rc;
 }
 
+enum mrd_code notify_asset_import_line(struct admin *adm, int64_t org, char *line, bool *ret_skip,
+                                       const char **ret_text, struct store_asset *ret,
+                                       struct mrd_err *err)
+{
+    const char *kind = NULL;
+
+    *ret_skip = false;
+    *ret_text = "";
+    if (strlen(line) > NOTIFY_IMPORT_LINE_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "longer than %d bytes", NOTIFY_IMPORT_LINE_MAX);
+    if (!notify_asset_line(line, &kind, ret_text)) {
+        *ret_skip = true;
+        return MRD_OK;
+    }
+    return notify_asset_declare(adm, org, kind, *ret_text, ret, err);
+}
+
 enum mrd_code notify_asset_set(struct admin *adm, int64_t id, int64_t org, int status,
                                struct store_asset *ret, struct mrd_err *err)
 {
@@ -204,6 +223,17 @@ enum mrd_code notify_asset_set(struct admin *adm, int64_t id, int64_t org, int s
     return rc;
 }
 
+enum mrd_code notify_withheld_parse(const char *s, enum notify_withheld *ret, struct mrd_err *err)
+{
+    if (strcmp(s, "nothing") == 0)
+        *ret = NOTIFY_WITHHELD_NOTHING;
+    else if (strcmp(s, "asset-only") == 0)
+        *ret = NOTIFY_WITHHELD_ASSET_ONLY;
+    else
+        return mrd_err_set(err, MRD_E_INVAL, "expected nothing or asset-only");
+    return MRD_OK;
+}
+
 /* ---- routing rounds ---- */
 
 /* One stored version waiting to be routed, kept past the query. */
@@ -214,6 +244,7 @@ struct pend {
     char *body;
     size_t body_len;
     struct store_policy_kept policy;
+    bool ours; /* a notification (API root NOTIFY_API_ROOT): never routed again */
 };
 
 struct fetch {
@@ -237,6 +268,7 @@ static enum mrd_code fetch_cb(void *ctx, const struct store_held *h, struct mrd_
     p->body_len = h->row->body_len;
     p->seq = h->row->seq;
     p->collection = h->collection;
+    p->ours = h->api_root != NULL && strcmp(h->api_root, NOTIFY_API_ROOT) == 0;
     (void)snprintf(p->id, sizeof(p->id), "%.*s", (int)h->row->id_len, h->row->id);
     (void)snprintf(p->type, sizeof(p->type), "%.*s", (int)h->row->type_len, h->row->type);
     store_policy_keep(&h->row->policy, &p->policy);
@@ -358,9 +390,12 @@ struct round {
     const struct notify_opts *opts;
     struct notify_round *stats;
     struct store_notification *batch;
+    struct notify__slot *slots; /* batch[i]'s STIX form */
     size_t n;
     struct reader_cache reader;
     struct hits *hits;
+    struct notify__stix stix;
+    int64_t now;
 };
 
 static enum mrd_code flush(struct round *r, int64_t cursor, struct mrd_err *err)
@@ -390,6 +425,8 @@ static enum mrd_code route_one(struct round *r, struct pend *p, struct mrd_err *
     enum mrd_code rc;
 
     r->hits->n = 0;
+    if (p->ours)
+        return MRD_OK; /* what we told an org is not news to route */
     if (strcmp(p->type, "sighting") == 0) {
         char ref[STORE_STIX_ID_MAX + 1];
         sighting_of(p, ref, sizeof(ref));
@@ -411,6 +448,9 @@ static enum mrd_code route_one(struct round *r, struct pend *p, struct mrd_err *
         struct store_notification *n;
         bool ok = false;
 
+        struct notify__finding f = {.asset_kind = h->asset->kind};
+        const struct notify__org *o = NULL;
+
         /* the org must be able to read what it is told about: the object
          * and, for a sighting, the indicator whose value it would learn */
         rc = may_read(r->st, &r->reader, h->asset->org, p, &ok, err);
@@ -420,18 +460,39 @@ static enum mrd_code route_one(struct round *r, struct pend *p, struct mrd_err *
             goto out;
         if (!ok) {
             r->stats->withheld++;
-            continue;
+            /* asset-only: its own asset and the kind, to an org that is
+             * there to be told (may_read knew it: not disabled, deleted) */
+            if (r->opts->withheld != NOTIFY_WITHHELD_ASSET_ONLY || !r->reader.known ||
+                r->reader.org != h->asset->org)
+                continue;
+            f.withheld = true;
         }
-        n = &r->batch[r->n++];
+        n = &r->batch[r->n];
         memset(n, 0, sizeof(*n));
         n->org = h->asset->org;
         n->asset = h->asset->id;
         n->seq = p->seq;
-        (void)snprintf(n->object_id, sizeof(n->object_id), "%s", p->id);
+        n->created_usec = r->now;
+        /* withheld: no id, no value; what the store keeps is what the
+         * org could be shown (the seq stays, for the team) */
+        if (!f.withheld) {
+            (void)snprintf(n->object_id, sizeof(n->object_id), "%s", p->id);
+            (void)snprintf(n->value, sizeof(n->value), "%s", r->hits->value[i]);
+        }
         (void)snprintf(n->kind, sizeof(n->kind), "%s", p->type);
-        (void)snprintf(n->value, sizeof(n->value), "%s", r->hits->value[i]);
         (void)notify_asset_format(h->asset, n->asset_text, sizeof(n->asset_text));
         n->how = (uint8_t)h->how;
+        if (routed != p && !f.withheld)
+            f.sighted = routed->id;
+        if (!r->stix.ready)
+            rc = notify__stix_init(&r->stix, r->st, r->opts->trust, err);
+        if (rc == MRD_OK)
+            rc = notify__stix_org(&r->stix, n->org, &o, err);
+        if (rc == MRD_OK)
+            rc = notify__stix_build(&r->stix, o, n, &f, &r->slots[r->n], err);
+        if (rc != MRD_OK)
+            goto out;
+        r->n++;
     }
 out:
     free(sighted.p.body);
@@ -466,8 +527,13 @@ enum mrd_code notify_run_round(struct store *st, const struct notify_index *ix,
     f.p = mrd_calloc(f.cap, sizeof(*f.p));
     memset(&r, 0, sizeof(r));
     r.batch = mrd_calloc(STORE_NOTIFY_BATCH_MAX, sizeof(*r.batch));
+    r.slots = mrd_calloc(STORE_NOTIFY_BATCH_MAX, sizeof(*r.slots));
     r.hits = mrd_malloc(sizeof(*r.hits));
-    if (f.p == NULL || r.batch == NULL || r.hits == NULL) {
+    if (r.slots != NULL) {
+        for (size_t i = 0; i < STORE_NOTIFY_BATCH_MAX; i++)
+            mrd_buf_init(&r.slots[i].body, STORE_OBJECT_MAX);
+    }
+    if (f.p == NULL || r.batch == NULL || r.slots == NULL || r.hits == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "routing: out of memory");
         goto out;
     }
@@ -482,6 +548,7 @@ enum mrd_code notify_run_round(struct store *st, const struct notify_index *ix,
     r.ix = ix;
     r.opts = opts;
     r.stats = ret;
+    r.now = mrd_time_now_usec();
     for (size_t i = 0; i < f.n; i++) {
         if (r.n + NOTIFY_OBJECT_HITS_MAX > STORE_NOTIFY_BATCH_MAX) {
             rc = flush(&r, f.p[i - 1].seq, err);
@@ -493,7 +560,8 @@ enum mrd_code notify_run_round(struct store *st, const struct notify_index *ix,
             mrd_err_prefix(err, "routing %s", f.p[i].id);
             goto out;
         }
-        ret->objects++;
+        if (!f.p[i].ours)
+            ret->objects++;
     }
     if (f.n > 0)
         rc = flush(&r, f.p[f.n - 1].seq, err);
@@ -503,6 +571,11 @@ out:
         free(f.p[i].body);
     free(f.p);
     free(r.batch);
+    if (r.slots != NULL) {
+        for (size_t i = 0; i < STORE_NOTIFY_BATCH_MAX; i++)
+            mrd_buf_release(&r.slots[i].body);
+    }
+    free(r.slots);
     free(r.hits);
     return rc;
 }

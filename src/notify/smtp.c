@@ -103,8 +103,12 @@ enum mrd_code notify_smtp_reply_parse(const char *buf, size_t len, struct notify
         if (tlen > 0)
             ret->text[tlen++] = '\n';
         if (tn > 0) {
-            memcpy(ret->text + tlen, buf + pos + 4, tn);
             keyword(ret, buf + pos + 4, tn);
+            /* the text ends up in messages: no control characters */
+            for (size_t i = 0; i < tn; i++) {
+                unsigned char ch = (unsigned char)buf[pos + 4 + i];
+                ret->text[tlen + i] = ch < ' ' || ch == 0x7f ? '?' : (char)ch;
+            }
         }
         tlen += tn;
         ret->text[tlen] = '\0';

@@ -1291,6 +1291,16 @@ enum mrd_code store_delivery_update(struct store *st, const struct store_deliver
     return st->ops->delivery_update(st, d, err);
 }
 
+enum mrd_code store_delivery_attempts(struct store *st, int64_t delivery,
+                                      enum mrd_code (*cb)(void *ctx,
+                                                          const struct store_delivery_attempt *a,
+                                                          struct mrd_err *err),
+                                      void *ctx, struct mrd_err *err)
+{
+    DELIVERY_OP(delivery_attempts, "deliveries");
+    return st->ops->delivery_attempts(st, delivery, cb, ctx, err);
+}
+
 void store_policy_keep(const struct policy_object *src, struct store_policy_kept *dst)
 {
     size_t n = src->n_recipients < STORE_RECIPIENTS_MAX ? src->n_recipients : STORE_RECIPIENTS_MAX;

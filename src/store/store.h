@@ -410,6 +410,7 @@ struct store_contact;
 struct store_delivery;
 struct store_delivery_plan;
 struct store_delivery_filter;
+struct store_delivery_attempt;
 struct store_found;
 
 /* What a snapshot (store_snapshot) holds. */
@@ -737,6 +738,11 @@ struct store_ops {
                                     void *ctx, struct mrd_err *err);
     enum mrd_code (*delivery_update)(struct store *st, const struct store_delivery *d,
                                      struct mrd_err *err);
+    enum mrd_code (*delivery_attempts)(struct store *st, int64_t delivery,
+                                       enum mrd_code (*cb)(void *ctx,
+                                                           const struct store_delivery_attempt *a,
+                                                           struct mrd_err *err),
+                                       void *ctx, struct mrd_err *err);
 };
 
 /* Every backend's struct starts with this. */
@@ -1522,6 +1528,13 @@ struct store_notification {
     uint8_t how;                          /* enum notify_how */
     int64_t created_usec;
     bool squelched; /* set by notifications_add */
+    /* notifications_add only (may be NULL): the notification as a STIX
+     * object, inserted into stix_collection in the same transaction when
+     * the notification is new and not squelched (store_objects_insert's
+     * rules; stix_outcome gets what it did) */
+    const struct store_object_in *stix;
+    int64_t stix_collection;
+    enum store_insert_outcome stix_outcome;
 };
 
 /* Stores a declaration (a->status as given); sets a->id and
@@ -1543,7 +1556,10 @@ enum mrd_code store_assets_list(struct store *st, int64_t org,
 
 /* Records count (<= STORE_NOTIFY_BATCH_MAX) notifications and moves the
  * routing cursor to cursor_seq, in one transaction; sets each one's id
- * and squelched. */
+ * and squelched. A notification's STIX form (n[i].stix) is inserted in
+ * that transaction too, only when the notification is new and not
+ * squelched: the three commit together or not at all. Never call it
+ * inside store_write_begin. */
 enum mrd_code store_notifications_add(struct store *st, struct store_notification *n, size_t count,
                                       int64_t squelch_usec, int64_t cursor_seq,
                                       struct mrd_err *err);
@@ -1614,6 +1630,16 @@ struct store_delivery {
     /* update only: the attempts the stored row must have (else another
      * round has taken it: MRD_E_CONFLICT) */
     unsigned expect_attempts;
+    bool record_attempt; /* update only: also record the attempt's outcome */
+};
+
+/* One attempt of a delivery and its outcome (status SENT, or QUEUED /
+ * DEAD with the error). */
+struct store_delivery_attempt {
+    int64_t delivery;
+    int64_t time_usec;
+    int status;
+    char error[STORE_DELIVERY_ERROR_MAX + 1];
 };
 
 struct store_delivery_filter {
@@ -1669,6 +1695,13 @@ enum mrd_code store_delivery_items(struct store *st, int64_t delivery,
  * delivery. */
 enum mrd_code store_delivery_update(struct store *st, const struct store_delivery *d,
                                     struct mrd_err *err);
+
+/* Calls cb for each recorded attempt of delivery, oldest first. */
+enum mrd_code store_delivery_attempts(struct store *st, int64_t delivery,
+                                      enum mrd_code (*cb)(void *ctx,
+                                                          const struct store_delivery_attempt *a,
+                                                          struct mrd_err *err),
+                                      void *ctx, struct mrd_err *err);
 
 /* ---- free text and references ----
  *

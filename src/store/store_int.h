@@ -475,6 +475,12 @@ enum mrd_code store__sessions_drop_token(const struct store_tx *tx, const char *
 /* The value index (store_sqlite_values.c): index one new version inside
  * the inserting transaction; index every stored version once, when a
  * database from before the index is opened; search. */
+/* Inserts n object versions into collection inside the transaction open
+ * on c (store_objects_insert's rules, without its group commit); for
+ * writes that must commit with other rows (notifications). */
+enum mrd_code sq__objects_insert_in(struct sq_conn *c, int64_t collection,
+                                    const struct store_object_in *objs, size_t n,
+                                    enum store_insert_outcome *ret_outcomes, struct mrd_err *err);
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                                struct mrd_err *err);
 enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
@@ -558,6 +564,21 @@ enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val,
                            struct mrd_err *err);
 
 /* store_sqlite_notify.c: constituency assets and notifications */
+/* Copies text column col into out (truncated; "" for NULL). */
+void sq__text_col(sqlite3_stmt *st, int col, char *out, size_t size);
+/* A notification from a row of SQ_NOTIFICATION_COLS (n: notifications,
+ * o: its org). */
+#define SQ_NOTIFICATION_COLS                                                                       \
+    "n.id, n.org, o.name, n.asset, n.asset_text, n.seq, n.object_id, n.kind, n.value, n.how,"      \
+    " n.created, n.squelched"
+void sq__notification_row(sqlite3_stmt *st, struct store_notification *n);
+/* A row function (ctx: struct sq_notification_emit) that hands each such
+ * notification to cb. */
+struct sq_notification_emit {
+    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err);
+    void *ctx;
+};
+enum mrd_code sq__notification_emit_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
 enum mrd_code sq__asset_add(struct store *st, struct store_asset *a, struct mrd_err *err);
 enum mrd_code sq__asset_set(struct store *st, int64_t id, int64_t org, int status,
                             struct store_asset *ret, struct mrd_err *err);
@@ -594,5 +615,10 @@ enum mrd_code sq__delivery_items(struct store *st, int64_t delivery,
                                  void *ctx, struct mrd_err *err);
 enum mrd_code sq__delivery_update(struct store *st, const struct store_delivery *d,
                                   struct mrd_err *err);
+enum mrd_code sq__delivery_attempts(struct store *st, int64_t delivery,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_delivery_attempt *a,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
 
 #endif

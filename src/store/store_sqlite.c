@@ -350,6 +350,11 @@ static const char *const migrations[] = {
     "CREATE INDEX deliveries_due ON deliveries(status, due);"
     "CREATE TABLE delivery_items (delivery INTEGER NOT NULL, notification INTEGER NOT NULL,"
     " PRIMARY KEY (delivery, notification)) WITHOUT ROWID;",
+    /* 13 -> 14: every delivery attempt and its outcome (store.h,
+     * store_delivery_attempts). */
+    "CREATE TABLE delivery_attempts (id INTEGER PRIMARY KEY, delivery INTEGER NOT NULL,"
+    " time INTEGER NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL);"
+    "CREATE INDEX delivery_attempts_of ON delivery_attempts(delivery, id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1043,6 +1048,7 @@ static const struct store_ops sq_ops = {
     .deliveries_list = sq__deliveries_list,
     .delivery_items = sq__delivery_items,
     .delivery_update = sq__delivery_update,
+    .delivery_attempts = sq__delivery_attempts,
     .feed_put = sq__feed_put,
     .feed_list = sq__feed_list,
     .feed_remove = sq__feed_remove,

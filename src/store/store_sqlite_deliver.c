@@ -14,13 +14,6 @@
 
 #include "core/timestamp.h"
 
-static void text_col(sqlite3_stmt *st, int col, char *out, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-
-    (void)snprintf(out, size, "%s", t != NULL ? (const char *)t : "");
-}
-
 #define CONTACT_COLS                                                                               \
     "c.id, c.org, o.name, c.channel, c.address, c.pgp_key, c.secret, c.schedule, c.created"
 
@@ -29,14 +22,14 @@ static void contact_row(sqlite3_stmt *st, struct store_contact *c)
     memset(c, 0, sizeof(*c));
     c->id = sqlite3_column_int64(st, 0);
     c->org = sqlite3_column_int64(st, 1);
-    text_col(st, 2, c->org_name, sizeof(c->org_name));
+    sq__text_col(st, 2, c->org_name, sizeof(c->org_name));
     c->channel = sqlite3_column_int(st, 3);
-    text_col(st, 4, c->address, sizeof(c->address));
+    sq__text_col(st, 4, c->address, sizeof(c->address));
     c->pgp_key = (const char *)sqlite3_column_text(st, 5);
     if (c->pgp_key == NULL)
         c->pgp_key = "";
-    text_col(st, 6, c->secret, sizeof(c->secret));
-    text_col(st, 7, c->schedule, sizeof(c->schedule));
+    sq__text_col(st, 6, c->secret, sizeof(c->secret));
+    sq__text_col(st, 7, c->schedule, sizeof(c->schedule));
     c->created_usec = sqlite3_column_int64(st, 8);
 }
 
@@ -215,9 +208,9 @@ static enum mrd_code delivery_row(void *ctx, sqlite3_stmt *st, struct mrd_err *e
     d.id = sqlite3_column_int64(st, 0);
     d.contact = sqlite3_column_int64(st, 1);
     d.org = sqlite3_column_int64(st, 2);
-    text_col(st, 3, d.org_name, sizeof(d.org_name));
+    sq__text_col(st, 3, d.org_name, sizeof(d.org_name));
     d.channel = sqlite3_column_int(st, 4);
-    text_col(st, 5, d.address, sizeof(d.address));
+    sq__text_col(st, 5, d.address, sizeof(d.address));
     d.schedule = sqlite3_column_int(st, 6);
     d.status = sqlite3_column_int(st, 7);
     d.created_usec = sqlite3_column_int64(st, 8);
@@ -225,7 +218,7 @@ static enum mrd_code delivery_row(void *ctx, sqlite3_stmt *st, struct mrd_err *e
     d.attempts = (unsigned)sqlite3_column_int64(st, 10);
     d.last_try_usec = sqlite3_column_int64(st, 11);
     d.sent_usec = sqlite3_column_int64(st, 12);
-    text_col(st, 13, d.error, sizeof(d.error));
+    sq__text_col(st, 13, d.error, sizeof(d.error));
     d.ev = sqlite3_column_int64(st, 14);
     d.n_items = (size_t)sqlite3_column_int64(st, 15);
     return e->cb(e->ctx, &d, err);
@@ -251,45 +244,18 @@ enum mrd_code sq__deliveries_list(struct store *stp, const struct store_delivery
         delivery_row, &e, NULL, err);
 }
 
-struct item_emit {
-    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err);
-    void *ctx;
-};
-
-static enum mrd_code item_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct item_emit *e = ctx;
-    struct store_notification n;
-
-    memset(&n, 0, sizeof(n));
-    n.id = sqlite3_column_int64(st, 0);
-    n.org = sqlite3_column_int64(st, 1);
-    text_col(st, 2, n.org_name, sizeof(n.org_name));
-    n.asset = sqlite3_column_int64(st, 3);
-    text_col(st, 4, n.asset_text, sizeof(n.asset_text));
-    n.seq = sqlite3_column_int64(st, 5);
-    text_col(st, 6, n.object_id, sizeof(n.object_id));
-    text_col(st, 7, n.kind, sizeof(n.kind));
-    text_col(st, 8, n.value, sizeof(n.value));
-    n.how = (uint8_t)sqlite3_column_int(st, 9);
-    n.created_usec = sqlite3_column_int64(st, 10);
-    n.squelched = sqlite3_column_int(st, 11) != 0;
-    return e->cb(e->ctx, &n, err);
-}
-
 enum mrd_code sq__delivery_items(struct store *stp, int64_t delivery,
                                  enum mrd_code (*cb)(void *ctx, const struct store_notification *n,
                                                      struct mrd_err *err),
                                  void *ctx, struct mrd_err *err)
 {
-    struct item_emit e = {.cb = cb, .ctx = ctx};
+    struct sq_notification_emit e = {.cb = cb, .ctx = ctx};
 
     return sq__query((struct sq_store *)stp, true, "delivery items",
-                     "SELECT n.id, n.org, o.name, n.asset, n.asset_text, n.seq, n.object_id,"
-                     " n.kind, n.value, n.how, n.created, n.squelched FROM delivery_items i"
+                     "SELECT " SQ_NOTIFICATION_COLS " FROM delivery_items i"
                      " JOIN notifications n ON n.id = i.notification JOIN orgs o ON o.key = n.org"
                      " WHERE i.delivery = ?1 ORDER BY n.asset_text, n.id",
-                     SQ_ARGS(SQ_INT(delivery)), item_row, &e, NULL, err);
+                     SQ_ARGS(SQ_INT(delivery)), sq__notification_emit_row, &e, NULL, err);
 }
 
 enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery *d,
@@ -312,6 +278,13 @@ enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery
                              SQ_INT(d->attempts), SQ_INT(d->last_try_usec), SQ_INT(d->sent_usec),
                              SQ_STR(d->error), SQ_INT(d->ev), SQ_INT(d->expect_attempts)),
                      NULL, NULL, &changed, err);
+    if (rc == MRD_OK && changed > 0 && d->record_attempt)
+        rc = sq__run(
+            conn, "delivery attempt",
+            "INSERT INTO delivery_attempts (delivery, time, status, error)"
+            " VALUES (?1, ?2, ?3, ?4)",
+            SQ_ARGS(SQ_INT(d->id), SQ_INT(d->last_try_usec), SQ_INT(d->status), SQ_STR(d->error)),
+            NULL, NULL, NULL, err);
     if (rc == MRD_OK && changed == 0)
         rc = mrd_err_set(err, MRD_E_CONFLICT, "delivery %lld: changed by another round",
                          (long long)d->id);
@@ -319,4 +292,36 @@ enum mrd_code sq__delivery_update(struct store *stp, const struct store_delivery
         rc = sq__exec(conn, "COMMIT", err);
     sq__release(s, conn);
     return rc;
+}
+
+struct attempt_emit {
+    enum mrd_code (*cb)(void *ctx, const struct store_delivery_attempt *a, struct mrd_err *err);
+    void *ctx;
+};
+
+static enum mrd_code attempt_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct attempt_emit *e = ctx;
+    struct store_delivery_attempt a;
+
+    memset(&a, 0, sizeof(a));
+    a.delivery = sqlite3_column_int64(st, 0);
+    a.time_usec = sqlite3_column_int64(st, 1);
+    a.status = sqlite3_column_int(st, 2);
+    sq__text_col(st, 3, a.error, sizeof(a.error));
+    return e->cb(e->ctx, &a, err);
+}
+
+enum mrd_code sq__delivery_attempts(struct store *stp, int64_t delivery,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_delivery_attempt *a,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err)
+{
+    struct attempt_emit e = {.cb = cb, .ctx = ctx};
+
+    return sq__query((struct sq_store *)stp, true, "delivery attempts",
+                     "SELECT delivery, time, status, error FROM delivery_attempts"
+                     " WHERE delivery = ?1 ORDER BY id",
+                     SQ_ARGS(SQ_INT(delivery)), attempt_row, &e, NULL, err);
 }

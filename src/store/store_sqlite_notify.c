@@ -6,7 +6,9 @@
  * a round that crashes repeats from the old cursor and the UNIQUE (org,
  * asset, seq) makes its repeats no-ops. A notification is squelched when
  * the same (org, asset, object type, value) was notified, not squelched,
- * within the window.
+ * within the window. A notification's STIX form (store.h) is inserted in
+ * the same transaction, so the object, the row and the cursor commit
+ * together.
  */
 #include "store/store_int.h"
 
@@ -19,7 +21,7 @@
     "a.id, a.org, o.name, a.kind, a.asn, a.vkind, a.vkey, a.text, a.status, a.created, "           \
     "a.overlaps"
 
-static void text_col(sqlite3_stmt *st, int col, char *out, size_t size)
+void sq__text_col(sqlite3_stmt *st, int col, char *out, size_t size)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
 
@@ -36,7 +38,7 @@ static enum mrd_code asset_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
     memset(a, 0, sizeof(*a));
     a->id = sqlite3_column_int64(st, 0);
     a->org = sqlite3_column_int64(st, 1);
-    text_col(st, 2, a->org_name, sizeof(a->org_name));
+    sq__text_col(st, 2, a->org_name, sizeof(a->org_name));
     a->kind = (uint8_t)sqlite3_column_int(st, 3);
     a->asn = (uint32_t)sqlite3_column_int64(st, 4);
     a->v.kind = (uint8_t)sqlite3_column_int(st, 5);
@@ -44,10 +46,10 @@ static enum mrd_code asset_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
         memcpy(a->v.key, key, (size_t)klen);
         a->v.len = (uint16_t)klen;
     }
-    text_col(st, 7, a->text, sizeof(a->text));
+    sq__text_col(st, 7, a->text, sizeof(a->text));
     a->status = sqlite3_column_int(st, 8);
     a->created_usec = sqlite3_column_int64(st, 9);
-    text_col(st, 10, a->overlaps, sizeof(a->overlaps));
+    sq__text_col(st, 10, a->overlaps, sizeof(a->overlaps));
     return MRD_OK;
 }
 
@@ -197,6 +199,10 @@ enum mrd_code sq__notifications_add(struct store *stp, struct store_notification
         n[i].id = changed > 0 ? sqlite3_last_insert_rowid(c->db) : 0;
         if (changed == 0)
             n[i].squelched = true;
+        /* its STIX form commits with it, or not at all */
+        if (rc == MRD_OK && n[i].stix != NULL && !n[i].squelched)
+            rc = sq__objects_insert_in(c, n[i].stix_collection, n[i].stix, 1, &n[i].stix_outcome,
+                                       err);
     }
     (void)snprintf(cur, sizeof(cur), "%lld", (long long)cursor_seq);
     if (rc == MRD_OK)
@@ -207,29 +213,29 @@ enum mrd_code sq__notifications_add(struct store *stp, struct store_notification
     return rc;
 }
 
-struct note_emit {
-    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err);
-    void *ctx;
-};
-
-static enum mrd_code note_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+void sq__notification_row(sqlite3_stmt *st, struct store_notification *n)
 {
-    struct note_emit *e = ctx;
+    memset(n, 0, sizeof(*n));
+    n->id = sqlite3_column_int64(st, 0);
+    n->org = sqlite3_column_int64(st, 1);
+    sq__text_col(st, 2, n->org_name, sizeof(n->org_name));
+    n->asset = sqlite3_column_int64(st, 3);
+    sq__text_col(st, 4, n->asset_text, sizeof(n->asset_text));
+    n->seq = sqlite3_column_int64(st, 5);
+    sq__text_col(st, 6, n->object_id, sizeof(n->object_id));
+    sq__text_col(st, 7, n->kind, sizeof(n->kind));
+    sq__text_col(st, 8, n->value, sizeof(n->value));
+    n->how = (uint8_t)sqlite3_column_int(st, 9);
+    n->created_usec = sqlite3_column_int64(st, 10);
+    n->squelched = sqlite3_column_int(st, 11) != 0;
+}
+
+enum mrd_code sq__notification_emit_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
+{
+    struct sq_notification_emit *e = ctx;
     struct store_notification n;
 
-    memset(&n, 0, sizeof(n));
-    n.id = sqlite3_column_int64(st, 0);
-    n.org = sqlite3_column_int64(st, 1);
-    text_col(st, 2, n.org_name, sizeof(n.org_name));
-    n.asset = sqlite3_column_int64(st, 3);
-    text_col(st, 4, n.asset_text, sizeof(n.asset_text));
-    n.seq = sqlite3_column_int64(st, 5);
-    text_col(st, 6, n.object_id, sizeof(n.object_id));
-    text_col(st, 7, n.kind, sizeof(n.kind));
-    text_col(st, 8, n.value, sizeof(n.value));
-    n.how = (uint8_t)sqlite3_column_int(st, 9);
-    n.created_usec = sqlite3_column_int64(st, 10);
-    n.squelched = sqlite3_column_int(st, 11) != 0;
+    sq__notification_row(st, &n);
     return e->cb(e->ctx, &n, err);
 }
 
@@ -239,13 +245,12 @@ enum mrd_code sq__notifications_list(struct store *stp, int64_t org, int64_t aft
                                                          struct mrd_err *err),
                                      void *ctx, struct mrd_err *err)
 {
-    struct note_emit e = {.cb = cb, .ctx = ctx};
+    struct sq_notification_emit e = {.cb = cb, .ctx = ctx};
 
     return sq__query((struct sq_store *)stp, true, "notification list",
-                     "SELECT n.id, n.org, o.name, n.asset, n.asset_text, n.seq, n.object_id,"
-                     " n.kind, n.value, n.how, n.created, n.squelched FROM notifications n"
+                     "SELECT " SQ_NOTIFICATION_COLS " FROM notifications n"
                      " JOIN orgs o ON o.key = n.org WHERE (?1 = 0 OR n.org = ?1) AND n.id > ?2"
                      " ORDER BY n.id LIMIT ?3",
-                     SQ_ARGS(SQ_INT(org), SQ_INT(after_id), SQ_INT(limit)), note_row, &e, NULL,
-                     err);
+                     SQ_ARGS(SQ_INT(org), SQ_INT(after_id), SQ_INT(limit)),
+                     sq__notification_emit_row, &e, NULL, err);
 }

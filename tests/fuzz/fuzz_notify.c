@@ -84,7 +84,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(line, l, len);
         line[len] = '\0';
         if (!values) {
-            char *sp = strchr(line, ' ');
+            char split[sizeof(line)];
+            const char *k = NULL, *t = NULL;
+            char *sp;
+            /* the same line as a line of an asset file: kind and text lie
+             * inside it, trimmed, and a comment or blank line is skipped */
+            memcpy(split, line, len + 1);
+            if (notify_asset_line(split, &k, &t)) {
+                if (t < split || t > split + len || (k != NULL && (k < split || k >= t)) ||
+                    t[0] == ' ' || t[0] == '\t' || (k == NULL && t[0] == '#'))
+                    abort();
+            } else if (k != NULL) {
+                abort();
+            }
+            sp = strchr(line, ' ');
             const char *kind = NULL, *text = line;
             if (sp != NULL) {
                 *sp = '\0';

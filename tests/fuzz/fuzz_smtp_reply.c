@@ -5,7 +5,8 @@
  * does. Properties checked besides "no crash, no leak, no UB": a complete
  * reply takes at least one byte and no more than given, its code is
  * 200..599, its text is NUL-terminated within NOTIFY_SMTP_REPLY_MAX and
- * holds no CR; an incomplete one takes nothing. */
+ * holds no control character but the '\n' joining its lines; an
+ * incomplete one takes nothing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (used == 0)
             break; /* incomplete: the client would read more */
         if (used > size || r->code < 200 || r->code > 599 ||
-            strlen(r->text) > NOTIFY_SMTP_REPLY_MAX || strchr(r->text, '\r') != NULL)
+            strlen(r->text) > NOTIFY_SMTP_REPLY_MAX)
             abort();
+        for (const char *t = r->text; *t != '\0'; t++)
+            if ((*t > 0 && *t < ' ' && *t != '\n') || *t == 0x7f)
+                abort();
         p += used;
         size -= used;
     }

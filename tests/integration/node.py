@@ -282,6 +282,26 @@ def node(tmp_path_factory, meridian_bin):
     n.stop()
 
 
+def ew_collections(n, token):
+    """The early-warning collections token's org may list over TAXII
+    (docs/notify.md): its own, or none before it was first told anything."""
+    r = n.get("/early-warning/collections/", token=token)
+    if r.status_code == 404:  # nobody was told anything yet: no such API root
+        return []
+    assert r.status_code == 200, r.text
+    return r.json().get("collections", [])
+
+
+def ew_objects(n, org, token):
+    """Every object of org's early-warning collection, read as token."""
+    colls = [c for c in ew_collections(n, token) if c.get("alias") == org]
+    assert len(colls) <= 1, colls
+    if not colls:
+        return []
+    objs, _ = n.page_all(n.objects_path(colls[0]["id"], root="early-warning"), token=token)
+    return objs
+
+
 def assert_taxii_error(r, status):
     """Status, TAXII content type and an error resource whose http_status
     matches (TAXII 2.1 §3.1)."""

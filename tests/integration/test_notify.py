@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from node import TLP_AMBER, TLP_GREEN, TLP_RED, indicator, start_node, wait_for
+from node import TLP_AMBER, TLP_GREEN, TLP_RED, ew_objects, indicator, start_node, wait_for
 
 
 def notes(n, org=None):
@@ -238,8 +238,32 @@ def test_cli_round_is_idempotent_and_survives_restarts(tmp_path, meridian_bin):
     p = n.cli("notify", "run", "--data", n.data)
     assert "routed 0 object versions" in p.stdout and "0 notifications" in p.stdout
     assert len(notes(n, "ministry")) == 50
+    # each notification is one signed STIX sighting in the ministry's own
+    # collection, exactly once: a second pass and a server started on the
+    # same data (its router resumes at the cursor) add none
+    ministry = n.token("ministry")
+    n.start()
+    try:
+        mine = ew_objects(n, "ministry", ministry)
+        sightings = [o for o in mine if o["type"] == "sighting"]
+        assert len(sightings) == 50
+        assert {o["x_meridian_value"] for o in sightings} == {f"10.20.{i}.1" for i in range(50)}
+        n.post_ok(coll, [indicator(tlp=TLP_GREEN, value="10.20.200.1")])
+        wait_for(lambda: len(notes(n, "ministry")) == 51, timeout=10)
+        wait_for(lambda: len([o for o in ew_objects(n, "ministry", ministry)
+                              if o["type"] == "sighting"]) == 51, timeout=10)
+    finally:
+        n.stop()
+    p = n.cli("notify", "run", "--data", n.data)
+    assert "0 notifications" in p.stdout
+    n.start()
+    try:
+        assert len([o for o in ew_objects(n, "ministry", ministry)
+                    if o["type"] == "sighting"]) == 51
+    finally:
+        n.stop()
     p = n.cli("notify", "list", "--org", "ministry", "--after", "45", "--data", n.data)
-    assert len(p.stdout.splitlines()) == 5
+    assert len(p.stdout.splitlines()) == 6  # 46..51
     assert n.cli("notify", "list", "--limit", "0", "--data", n.data, check=False).returncode == 2
 
 

@@ -354,6 +354,11 @@ def test_a_webhook_that_never_answers_is_retried_then_dead_then_retried(fed, rel
     got = [p for p in hooks.posts if p[0] == "/hang" and p[1]
            and any(o["id"] == ind["id"] for o in p[2]["objects"])]
     assert got and not dead()
+    # every attempt is on record with its outcome
+    tried = json.loads(n.cli("notify", "attempts", d["n"], "--json", "--data",
+                             n.data).stdout)["attempts"]
+    assert [a["outcome"] for a in tried] == ["failed, to be retried", "failed, given up", "sent"]
+    assert "timed out" in tried[0]["error"].lower() and tried[2]["error"] == ""
 
 
 def test_a_daily_digest_groups_by_asset_and_an_unreachable_relay_loses_nothing(

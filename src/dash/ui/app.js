@@ -750,6 +750,153 @@ async function renderHolds(params) {
   loadList();
 }
 
+/* ---- early warning ------------------------------------------------------------ */
+
+/* The own org: every org's assets (pending claims first, with approve and
+ * remove), a declaration form and a bulk upload that shows each line's
+ * result; every org's notifications with filters. Another org: its own
+ * assets and notifications only (the API decides, not this page). */
+async function renderEarlyWarning(params) {
+  markNav("notifications");
+  const mine = !own();
+  const orgFilter = mine ? "" : (params.get("org") || "");
+  const q = (o) => Object.entries(o).filter(([, v]) => v !== "" && v !== null)
+    .map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v)).join("&");
+  const msg = h("p", { id: "ew-msg", role: "status" });
+  const say = (text, bad) => { msg.className = bad ? "error" : ""; msg.textContent = clean(text); };
+
+  const assets = h("section", { class: "panel", id: "ew-assets" }, h("h2", { text: "Assets" }));
+  async function act(method, path, done) {
+    try {
+      const r = await api(method, path);
+      say(done(r));
+      loadAssets();
+    } catch (e) { if (e.status !== 401) say(e.message, true); }
+  }
+  async function loadAssets() {
+    try {
+      const r = await api("GET", "assets" + (orgFilter ? "?" + q({ org: orgFilter }) : ""));
+      const rows = r.assets.slice().sort((a, b) =>
+        (a.status === "pending" ? 0 : 1) - (b.status === "pending" ? 0 : 1) || a.id - b.id);
+      const head = ["#", "Org", "Kind", "Asset", "Status"].concat(mine ? [] : ["Overlaps", ""]);
+      const row = (a) => h("tr", { class: a.status === "pending" ? "pending" : "",
+        "data-asset": a.asset },
+        h("td", { class: "num", text: String(a.id) }), h("td", {}, ut(a.org, 64)),
+        h("td", { text: a.kind }), h("td", { class: "mono" }, ut(a.asset, 256)),
+        h("td", {}, h("span", { class: a.status === "pending" ? "tag warn" : "tag good",
+          text: a.status === "pending" ? "pending approval" : "active" })),
+        mine ? null : h("td", {}, a.status === "pending" ? ut(a.overlaps, 300) : null),
+        mine ? null : h("td", {},
+          a.status === "pending" ? h("button", { type: "button", class: "approve",
+            text: "Approve", onclick: () => act("POST", "assets/" + a.id + "/approve",
+              (x) => "Approved " + x.asset + " for " + x.org + ".") }) : null, " ",
+          h("button", { type: "button", class: "quiet remove", text: "Remove",
+            onclick: () => act("DELETE", "assets/" + a.id,
+              (x) => "Removed " + x.asset + " of " + x.org + ".") })));
+      assets.replaceChildren(h("h2", { text: mine ? "Your assets" : "Assets" }),
+        r.pending > 0 ? h("p", { class: "tag warn", id: "ew-pending",
+          text: r.pending + (r.pending === 1 ? " claim waits" : " claims wait") +
+            " for approval" }) : null,
+        rows.length === 0 ? h("p", { class: "empty", text: "No assets declared." })
+          : h("table", {}, h("thead", {}, h("tr", {}, head.map((c) => h("th", { text: c })))),
+            h("tbody", {}, rows.map(row))),
+        msg);
+    } catch (e) { if (e.status !== 401) assets.replaceChildren(h("p", { class: "error",
+      text: e.message })); }
+  }
+
+  let upload = null;
+  if (!mine) {
+    const result = h("div", { id: "ew-upload-result" });
+    upload = h("form", { class: "panel", id: "ew-upload" },
+      h("h2", { text: "Declare assets" }),
+      h("p", { class: "hint", text: "One asset per line, ASSET or KIND,ASSET (kinds: asn, " +
+        "prefix, domain, email, host); # starts a comment. The same as meridian asset import: " +
+        "a claim overlapping another org's waits for approval." }),
+      h("label", { for: "ew-org", text: "Org" }), h("input", { id: "ew-org", required: true,
+        value: orgFilter }),
+      h("label", { for: "ew-csv", text: "Assets (CSV)" }),
+      h("textarea", { id: "ew-csv", rows: 6, class: "mono", required: true }),
+      h("label", { for: "ew-file", text: "or a file" }),
+      h("input", { id: "ew-file", type: "file", accept: ".csv,.txt,text/plain,text/csv" }),
+      h("p", {}, h("button", { type: "submit", id: "ew-declare", text: "Declare" })), result);
+    upload.querySelector("#ew-file").addEventListener("change", async (ev) => {
+      const f = ev.target.files[0];
+      if (f) upload.querySelector("#ew-csv").value = await f.text();
+    });
+    upload.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await api("POST", "assets/import", { org: upload.querySelector("#ew-org")
+          .value.trim(), csv: upload.querySelector("#ew-csv").value });
+        result.replaceChildren(h("p", { role: "status", text: r.declared + " declared, " +
+          r.refused + " refused" }),
+        h("table", { id: "ew-lines" }, h("thead", {}, h("tr", {}, ["Line", "Asset", "Result"]
+          .map((c) => h("th", { text: c })))),
+        h("tbody", {}, r.lines.map((l) => h("tr", { class: l.status },
+          h("td", { class: "num", text: String(l.line) }), h("td", { class: "mono" },
+            ut(l.asset, 256)),
+          h("td", {}, h("span", { class: l.status === "active" ? "tag good"
+            : l.status === "pending" ? "tag warn" : "tag bad", text: l.status }), " ",
+          ut(l.status === "refused" ? l.error : l.status === "pending"
+            ? "overlaps " + l.overlaps + ": approve it above" : "", 300)))))));
+        loadAssets();
+      } catch (e) { if (e.status !== 401) result.replaceChildren(h("p", { class: "error",
+        text: e.message })); }
+    });
+  }
+
+  const filters = h("form", { class: "filters", id: "ew-filters" },
+    mine ? null : h("label", {}, "Org ", h("input", { id: "f-org", size: 12, value: orgFilter })),
+    h("label", {}, "Type ", h("input", { id: "f-type", size: 12,
+      value: params.get("type") || "" })),
+    h("label", {}, "Asset ", h("input", { id: "f-asset", size: 18,
+      value: params.get("asset") || "" })),
+    h("label", {}, h("input", { type: "checkbox", id: "f-new",
+      checked: params.get("squelched") === "0" }), " new only"),
+    h("button", { type: "submit", text: "Filter" }));
+  filters.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = (id) => { const e = filters.querySelector("#" + id); return e ? e.value.trim() : ""; };
+    location.hash = "#/notifications?" + q({ org: v("f-org"), type: v("f-type"),
+      asset: v("f-asset"), squelched: filters.querySelector("#f-new").checked ? "0" : "" });
+  });
+  const notes = h("section", { class: "panel", id: "ew-notes" },
+    h("h2", { text: "Recent notifications" }));
+  async function loadNotes() {
+    try {
+      const r = await api("GET", "notifications?" + q({ org: orgFilter,
+        type: params.get("type") || "", asset: params.get("asset") || "",
+        squelched: params.get("squelched") || "", limit: "1000" }));
+      const rows = r.notifications.slice().reverse();
+      notes.replaceChildren(h("h2", { text: "Recent notifications" }), filters,
+        rows.length === 0 ? h("p", { class: "empty", text: "No notifications." })
+          : h("table", {}, h("thead", {}, h("tr", {}, ["#", "Time", "Org", "Asset", "Type",
+            "Value", "Object", ""].map((c) => h("th", { text: c })))),
+          h("tbody", {}, rows.map((x) => h("tr", { "data-n": String(x.n) },
+            h("td", { class: "num", text: String(x.n) }), h("td", { text: when(x.time) }),
+            h("td", {}, ut(x.org, 64)), h("td", { class: "mono" }, ut(x.asset, 256)),
+            h("td", { text: x.type }),
+            h("td", { class: "mono" }, x.withheld ? h("span", { class: "tag warn",
+              text: "withheld" }) : ut(x.value, 256)),
+            h("td", {}, x.object_id ? objLink(x.object_id) : null),
+            h("td", {}, x.squelched ? h("span", { class: "tag", text: "squelched" })
+              : h("span", { class: "tag good", text: "new" })))))));
+    } catch (e) { if (e.status !== 401) notes.replaceChildren(h("p", { class: "error",
+      text: e.message })); }
+  }
+  show(h("h1", { text: "Early warning" }),
+    h("p", { class: "hint", text: mine
+      ? "What your organisation declared it owns, and what this node told it. Each " +
+        "notification is also in your early-warning collection over TAXII (API root " +
+        "early-warning)."
+      : "Each constituent's declared assets and the notifications routed to it " +
+        "(docs/notify.md). A claim that overlaps another org's routes nothing until approved." }),
+    assets, upload, notes);
+  loadAssets();
+  loadNotes();
+}
+
 /* ---- later pages -------------------------------------------------------- */
 
 function renderLater(page, title, what) {
@@ -776,8 +923,7 @@ function route() {
     case "holds": renderHolds(params).catch(failure); break;
     case "alerts": renderLater("alerts", "Routing alerts", "BGP hijack and outage alerts " +
       "will appear here."); break;
-    case "notifications": renderLater("notifications", "Notifications", "Notifications will " +
-      "appear here."); break;
+    case "notifications": renderEarlyWarning(params).catch(failure); break;
     default: show(h("h1", { text: "Not found" }), h("p", { text: "No such page." }));
   }
 }

@@ -69,6 +69,23 @@ static void test_v5_rfc4122(void **state)
     assert_string_equal(out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
 }
 
+static void test_v5_id(void **state)
+{
+    char out[64], small[20];
+    struct mrd_err err = {0};
+
+    (void)state;
+    assert_int_equal(mrd_uuid_v5_id("identity", "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+                                    "www.example.com", out, sizeof(out), NULL),
+                     MRD_OK);
+    assert_string_equal(out, "identity--2ed6657d-e927-568b-95e1-2665a8aea6a2");
+    /* too small for the whole id: an error and an empty string, never a cut id */
+    assert_int_equal(mrd_uuid_v5_id("identity", "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+                                    "www.example.com", small, sizeof(small), &err),
+                     MRD_E_TOOBIG);
+    assert_string_equal(small, "");
+}
+
 /* Computes the STIX 2.1 §2.9 id of an SCO from its contributing
  * properties, the way stix/ will: v5 over their RFC 8785 form. */
 static void sco_id(const char *props, char out[MRD_UUID_STR_LEN + 1])
@@ -182,9 +199,9 @@ static void test_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha1_vectors),    cmocka_unit_test(test_v5_rfc4122),
-        cmocka_unit_test(test_v5_stix_sco_ids), cmocka_unit_test(test_v4),
-        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_sha1_vectors), cmocka_unit_test(test_v5_rfc4122),
+        cmocka_unit_test(test_v5_id),        cmocka_unit_test(test_v5_stix_sco_ids),
+        cmocka_unit_test(test_v4),           cmocka_unit_test(test_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

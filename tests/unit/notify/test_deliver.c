@@ -85,6 +85,9 @@ static void test_smtp_replies(void **state)
     assert_int_equal(notify_smtp_reply_parse("220 ready\r\n", 11, &r, &used, &err), MRD_OK);
     assert_int_equal(used, 11);
     assert_false(r.starttls);
+    /* control characters in the text (it reaches messages) become '?' */
+    assert_int_equal(notify_smtp_reply_parse("550 no\r\x1b[31m\r\n", 14, &r, &used, &err), MRD_OK);
+    assert_string_equal(r.text, "no??[31m");
     assert_int_equal(notify_smtp_reply_parse("354\r\n", 5, &r, &used, &err), MRD_OK);
     assert_int_equal(r.code, 354);
     assert_string_equal(r.text, "");

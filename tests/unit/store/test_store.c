@@ -1758,7 +1758,7 @@ static void test_migration_from_v1(void **state)
                                   "DELETE FROM meta WHERE key = 'text_index';"
                                   "DROP INDEX tokens_prev;"
                                   "DROP TABLE delivery_items; DROP TABLE deliveries;"
-                                  "DROP TABLE contacts;"
+                                  "DROP TABLE contacts; DROP TABLE delivery_attempts;"
                                   "DROP TABLE notifications; DROP TABLE assets;"
                                   "ALTER TABLE tokens DROP COLUMN expires;"
                                   "ALTER TABLE tokens DROP COLUMN last_used;"
