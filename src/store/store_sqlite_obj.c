@@ -19,17 +19,13 @@ enum mrd_code sq__objects_insert_in(struct sq_conn *c, int64_t collection,
                                     const struct store_object_in *objs, size_t n,
                                     enum store_insert_outcome *ret_outcomes, struct mrd_err *err)
 {
-    struct sq_ins_req req;
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, NULL, NULL};
+    struct store_tx tx = SQ_TX(c);
     struct mrd_buf rcpt;
     enum mrd_code rc;
 
-    memset(&req, 0, sizeof(req));
-    req.collection = collection;
-    req.objs = objs;
-    req.n = n;
-    req.outcomes = ret_outcomes;
     mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
-    rc = insert_req(c, &req, &rcpt, err);
+    rc = store__insert_req(&tx, &req, &rcpt, err);
     mrd_buf_release(&rcpt);
     return rc;
 }
