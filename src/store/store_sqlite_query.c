@@ -93,33 +93,12 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
                      row != NULL ? rd_row : NULL, &a, ret_n, err);
 }
 
-static enum mrd_code driver_write_tx(struct store *st,
-                                     enum mrd_code (*op)(const struct store_tx *tx, void *args,
-                                                         struct mrd_err *err),
-                                     void *args, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)st;
-    struct sq_conn *c = NULL;
-    struct store_tx tx;
-    enum mrd_code rc;
-
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    tx = SQ_TX(c);
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc == MRD_OK)
-        rc = op(&tx, args, err);
-    if (rc == MRD_OK)
-        rc = sq__exec(c, "COMMIT", err);
-    sq__release(s, c); /* rolls back unless committed */
-    return rc;
-}
-
-static enum mrd_code driver_read_tx(struct store *st,
-                                    enum mrd_code (*op)(const struct store_tx *tx, void *args,
-                                                        struct mrd_err *err),
-                                    void *args, struct mrd_err *err)
+/* op in a write transaction (BEGIN IMMEDIATE, committed when op succeeds)
+ * or in a read snapshot (the thread's pinned one when there is one). */
+static enum mrd_code driver_tx(struct store *st, bool write,
+                               enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                   struct mrd_err *err),
+                               void *args, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)st;
     struct sq_conn *c = NULL;
@@ -127,20 +106,38 @@ static enum mrd_code driver_read_tx(struct store *st,
     bool began = false;
     enum mrd_code rc;
 
-    rc = sq__acquire_read(s, &c, err);
+    rc = write ? sq__acquire(s, &c, err) : sq__acquire_read(s, &c, err);
     if (rc != MRD_OK)
         return rc;
     tx = SQ_TX(c);
-    if (sqlite3_get_autocommit(c->db)) {
-        rc = sq__exec(c, "BEGIN", err);
+    if (write || sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
         began = rc == MRD_OK;
     }
     if (rc == MRD_OK)
         rc = op(&tx, args, err);
-    if (began)
+    if (rc == MRD_OK && write)
+        rc = sq__exec(c, "COMMIT", err);
+    else if (began && !write)
         sq__rollback(c); /* read only: nothing to commit */
-    sq__release(s, c);
+    sq__release(s, c);   /* rolls a failed write back */
     return rc;
+}
+
+static enum mrd_code driver_write_tx(struct store *st,
+                                     enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                         struct mrd_err *err),
+                                     void *args, struct mrd_err *err)
+{
+    return driver_tx(st, true, op, args, err);
+}
+
+static enum mrd_code driver_read_tx(struct store *st,
+                                    enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                        struct mrd_err *err),
+                                    void *args, struct mrd_err *err)
+{
+    return driver_tx(st, false, op, args, err);
 }
 
 const struct store_driver sq__driver = {driver_query, driver_write_tx, driver_read_tx};
