@@ -22,6 +22,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_conflicts,
     &cli_verb_contact,
     &cli_verb_demo,
+    &cli_verb_dns,
     &cli_verb_evidence,
     &cli_verb_export,
     &cli_verb_feed,

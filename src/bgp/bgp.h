@@ -158,6 +158,110 @@ enum mrd_code bgp_prefix_format(const struct bgp_prefix *p, struct mrd_buf *out,
 enum mrd_code bgp_prefix_parse(const char *s, size_t n, struct bgp_prefix *ret_prefix,
                                struct mrd_err *err);
 
+/* ---- BMP (RFC 7854; RFC 9069 Loc-RIB; RFC 8671 Adj-RIB-Out) ---- */
+
+#define BGP_BMP_HDR_LEN 6       /* common header: version, length, type */
+#define BGP_BMP_PEER_HDR_LEN 42 /* per-peer header (RFC 7854 §4.2) */
+/* One BMP message: headers plus one BGP message of at most 65,535 bytes
+ * (an RFC 8654 extended UPDATE; a Peer Up's two OPENs stay within 4,096
+ * each). Longer is an error, whatever the length field says. */
+#define BGP_BMP_MAX_MSG (BGP_BMP_HDR_LEN + BGP_BMP_PEER_HDR_LEN + 65535)
+#define BGP_BMP_MAX_PEERS 4096 /* peers (and views) one BMP session may report */
+
+enum bgp_bmp_type {
+    BGP_BMP_ROUTE_MONITORING = 0,
+    BGP_BMP_STATISTICS = 1,
+    BGP_BMP_PEER_DOWN = 2,
+    BGP_BMP_PEER_UP = 3,
+    BGP_BMP_INITIATION = 4,
+    BGP_BMP_TERMINATION = 5,
+    BGP_BMP_ROUTE_MIRRORING = 6,
+};
+
+enum bgp_bmp_peer_type {
+    BGP_BMP_PEER_GLOBAL = 0,
+    BGP_BMP_PEER_RD = 1,
+    BGP_BMP_PEER_LOCAL = 2,
+    BGP_BMP_PEER_LOC_RIB = 3
+};
+
+/* The per-peer header (RFC 7854 §4.2). */
+struct bgp_bmp_peer {
+    uint8_t type;     /* enum bgp_bmp_peer_type */
+    uint8_t flags;    /* raw */
+    bool post_policy; /* L flag: post-policy Adj-RIB */
+    bool adj_rib_out; /* O flag (RFC 8671) */
+    bool legacy_as;   /* A flag: 2-byte AS_PATH */
+    uint8_t distinguisher[8];
+    struct bgp_addr addr; /* V flag picks the family; zero for Loc-RIB */
+    uint32_t as;
+    uint32_t bgp_id;
+    uint32_t time, time_usec;
+};
+
+/* What one BMP message was; strings are borrowed from the message. */
+struct bgp_bmp_msg {
+    uint8_t type; /* enum bgp_bmp_type */
+    bool has_peer;
+    struct bgp_bmp_peer peer;
+    /* Route Monitoring: false when this message's view (pre-/post-policy,
+     * Adj-RIB-Out, Loc-RIB) is not the first one the session reported
+     * for this peer: a consumer that keeps one RIB per peer skips it. */
+    bool primary_view;
+    /* Peer Up: what the two OPENs negotiated; Peer Down: the reason */
+    bool as4, addpath_v4, addpath_v6;
+    uint8_t down_reason;
+    /* Statistics Report */
+    uint32_t nstats;
+    /* Initiation: sysName (TLV 2); Termination: reason (TLV 1) */
+    const char *sys_name;
+    size_t sys_name_len;
+    bool has_term_reason;
+    uint16_t term_reason;
+};
+
+/* A BMP session's state: the peers it announced (their negotiated AS4 and
+ * ADD-PATH capabilities, first view seen) and scratch for UPDATEs. */
+struct bgp_bmp;
+
+enum mrd_code bgp_bmp_new(struct bgp_bmp **ret_bmp, struct mrd_err *err);
+void bgp_bmp_free(struct bgp_bmp *bmp);
+
+/* The length of the BMP message at the start of (buf, len) through
+ * ret_len, or 0 when more bytes are needed to know it or to hold it all.
+ * A version other than 3 or a length outside [BGP_BMP_HDR_LEN,
+ * BGP_BMP_MAX_MSG] fails with MRD_E_PARSE (offset names it). */
+enum mrd_code bgp_bmp_frame(const uint8_t *buf, size_t len, uint64_t offset, size_t *ret_len,
+                            struct mrd_err *err);
+
+/* Decodes one whole BMP message (len from bgp_bmp_frame) into ret_msg
+ * and hands its routes to fn: Route Monitoring UPDATEs as ANNOUNCE and
+ * WITHDRAW routes (time, peer_ip, peer_as from the per-peer header);
+ * Peer Up as a STATE route to Established (6) and Peer Down as a STATE
+ * route to Idle (1), so a detector drops that peer's routes. The AS_PATH
+ * is read as 2-byte when the A flag is set or the peer's Peer Up OPENs
+ * did not both carry the 4-octet AS capability (RFC 6793); path
+ * identifiers are read per family where ADD-PATH (RFC 7911) was
+ * negotiated in that direction. Errors: MRD_E_PARSE "bmp: message at
+ * offset N: what (RFC section)", MRD_E_TOOBIG past BGP_BMP_MAX_PEERS or
+ * the UPDATE limits. */
+enum mrd_code bgp_bmp_decode(struct bgp_bmp *bmp, const uint8_t *msg, size_t len, uint64_t offset,
+                             struct bgp_bmp_msg *ret_msg, bgp_route_fn fn, void *ctx,
+                             struct mrd_err *err);
+
+/* Decodes every message of a captured BMP stream (buf, len), as
+ * bgp_bmp_decode would one by one; a stream cut inside a message fails. */
+enum mrd_code bgp_bmp_decode_all(struct bgp_bmp *bmp, const uint8_t *buf, size_t len,
+                                 uint64_t base_offset, bgp_route_fn fn, void *ctx,
+                                 struct mrd_err *err);
+
+const char *bgp_bmp_type_name(uint8_t type); /* "route-monitoring", ... "unknown" */
+
+/* True when buf starts like a BMP stream (version 3, a plausible length,
+ * a known type) rather than MRT (whose first bytes are a time: an MRT
+ * file would have to date from 1971 to look like BMP). */
+bool bgp_bmp_sniff(const uint8_t *buf, size_t len);
+
 /* ---- VRPs and route-origin validation (RFC 6811) ---- */
 
 struct bgp_vrp {
@@ -419,6 +523,21 @@ void bgp_detect_finish(struct bgp_detect *det);
 /* Calls fn for each event, ordered by first_seen (then by creation). */
 void bgp_detect_each(struct bgp_detect *det, void (*fn)(const struct bgp_event *ev, void *ctx),
                      void *ctx);
+
+/* Calls fn for each event created, ended or carried by more routes at once
+ * since the previous call (or bgp_detect_new), in creation order, and
+ * forgets them: what a live sensor stores as a new version of each alert.
+ * A route that only moves an open event's last_seen is no change. */
+void bgp_detect_each_changed(struct bgp_detect *det,
+                             void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx);
+
+/* Forgets the events that ended (and outage-end events), so that a
+ * detector that runs for months holds its open events, not its history.
+ * Does nothing while changes are unreported (call right after
+ * bgp_detect_each_changed) or when out of memory. bgp_detect_each no longer
+ * lists what was forgotten; the same event seen again is a new event, as
+ * after its end. */
+void bgp_detect_forget_ended(struct bgp_detect *det);
 
 const char *bgp_event_kind_name(enum bgp_event_kind k); /* "hijack", "leak", "outage", ... */
 

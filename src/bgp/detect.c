@@ -48,6 +48,7 @@ struct evrec {
     size_t path_off, path_len;
     size_t active;
     int group;
+    bool changed; /* listed in bgp_detect.changed */
 };
 
 struct grp {
@@ -66,6 +67,9 @@ struct bgp_detect {
     uint32_t *pool;
     size_t npool, cappool;
     struct grp *grp;
+    int32_t *changed; /* events changed since bgp_detect_each_changed */
+    size_t nchanged, capchanged;
+    bool changed_nomem;
     size_t npeers[2];
     uint32_t now;
     bool started, dirty;
@@ -207,7 +211,24 @@ void bgp_detect_free(struct bgp_detect *d)
     mrd_free(d->ev);
     mrd_free(d->pool);
     mrd_free(d->grp);
+    mrd_free(d->changed);
     mrd_free(d);
+}
+
+/* Notes that event idx changed (created, ended, carried by more routes)
+ * for bgp_detect_each_changed. Out of memory, every event counts as
+ * changed at the next call. */
+static void mark(struct bgp_detect *d, int32_t idx)
+{
+    if (d->ev[idx].changed)
+        return;
+    if (mrd_array_grow(&d->changed, d->nchanged, &d->capchanged, sizeof(*d->changed), 64) !=
+        MRD_OK) {
+        d->changed_nomem = true;
+        return;
+    }
+    d->ev[idx].changed = true;
+    d->changed[d->nchanged++] = idx;
 }
 
 /* ---- events ---- */
@@ -226,6 +247,7 @@ static enum mrd_code new_event(struct bgp_detect *d, enum bgp_event_kind kind, u
     e->ev.first_seen = e->ev.last_seen = t;
     e->group = -1;
     *ret = (int32_t)d->nev++;
+    mark(d, *ret);
     return MRD_OK;
 }
 
@@ -280,8 +302,10 @@ static void acquire(struct bgp_detect *d, int32_t idx)
 {
     if (idx < 0)
         return;
-    if (++d->ev[idx].active > d->ev[idx].ev.peers)
+    if (++d->ev[idx].active > d->ev[idx].ev.peers) {
         d->ev[idx].ev.peers = d->ev[idx].active;
+        mark(d, idx);
+    }
 }
 
 static void release(struct bgp_detect *d, int32_t idx, uint32_t t)
@@ -295,6 +319,7 @@ static void release(struct bgp_detect *d, int32_t idx, uint32_t t)
         e->ev.ended_at = t;
         if (t > e->ev.last_seen)
             e->ev.last_seen = t;
+        mark(d, idx);
     }
 }
 
@@ -396,6 +421,7 @@ static enum mrd_code evaluate(struct bgp_detect *d, struct mrd_err *err)
                 continue;
             ev->ended = true;
             ev->ended_at = d->now;
+            mark(d, gr->ev);
             gr->out = false;
             rc = new_event(d, BGP_EV_OUTAGE_END, d->now, &idx, err);
             if (rc != MRD_OK)
@@ -585,6 +611,26 @@ static int cmp_first_seen(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
+/* Hands event e to fn with its path and group filled in. */
+static void hand_out(struct bgp_detect *d, const struct evrec *e,
+                     void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx)
+{
+    struct bgp_event ev = e->ev;
+
+    ev.path = NULL;
+    if (e->ev.kind == BGP_EV_HIJACK || e->ev.kind == BGP_EV_LEAK) {
+        bgp__path_unflatten(e->path_len > 0 ? d->pool + e->path_off : d->scratch, e->path_len,
+                            &d->path);
+        ev.path = &d->path;
+    }
+    if (e->group >= 0) {
+        ev.group = d->cfg->groups[e->group].name;
+        ev.group_asns = d->cfg->groups[e->group].asns;
+        ev.group_nasns = d->cfg->groups[e->group].nasns;
+    }
+    fn(&ev, ctx);
+}
+
 void bgp_detect_each(struct bgp_detect *d, void (*fn)(const struct bgp_event *ev, void *ctx),
                      void *ctx)
 {
@@ -595,23 +641,83 @@ void bgp_detect_each(struct bgp_detect *d, void (*fn)(const struct bgp_event *ev
         order[i] = &d->ev[i];
     if (order != NULL)
         qsort(order, n, sizeof(*order), cmp_first_seen);
-    for (size_t i = 0; i < n; i++) {
-        struct evrec *e = order != NULL ? order[i] : &d->ev[i];
-        struct bgp_event ev = e->ev;
-        ev.path = NULL;
-        if (e->ev.kind == BGP_EV_HIJACK || e->ev.kind == BGP_EV_LEAK) {
-            bgp__path_unflatten(e->path_len > 0 ? d->pool + e->path_off : d->scratch, e->path_len,
-                                &d->path);
-            ev.path = &d->path;
-        }
-        if (e->group >= 0) {
-            ev.group = d->cfg->groups[e->group].name;
-            ev.group_asns = d->cfg->groups[e->group].asns;
-            ev.group_nasns = d->cfg->groups[e->group].nasns;
-        }
-        fn(&ev, ctx);
-    }
+    for (size_t i = 0; i < n; i++)
+        hand_out(d, order != NULL ? order[i] : &d->ev[i], fn, ctx);
     mrd_free(order);
+}
+
+static int cmp_index(const void *pa, const void *pb)
+{
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+void bgp_detect_each_changed(struct bgp_detect *d,
+                             void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx)
+{
+    if (d->changed_nomem) {
+        for (size_t i = 0; i < d->nev; i++)
+            hand_out(d, &d->ev[i], fn, ctx);
+    } else {
+        if (d->nchanged > 1) /* creation order */
+            qsort(d->changed, d->nchanged, sizeof(*d->changed), cmp_index);
+        for (size_t i = 0; i < d->nchanged; i++)
+            hand_out(d, &d->ev[d->changed[i]], fn, ctx);
+    }
+    for (size_t i = 0; i < d->nchanged; i++)
+        d->ev[d->changed[i]].changed = false;
+    d->nchanged = 0;
+    d->changed_nomem = false;
+}
+
+void bgp_detect_forget_ended(struct bgp_detect *d)
+{
+    int32_t *map = NULL;
+    uint32_t *pool = NULL;
+    size_t n = 0, npool = 0;
+
+    /* Unreported changes would lose their event: forget nothing then. */
+    if (d->nchanged > 0 || d->changed_nomem || d->nev == 0)
+        return;
+    for (size_t i = 0; i < d->nev; i++)
+        if (!d->ev[i].ev.ended && d->ev[i].ev.kind != BGP_EV_OUTAGE_END)
+            npool += d->ev[i].path_len;
+    map = mrd_calloc(d->nev, sizeof(*map));
+    pool = mrd_calloc(npool + 1, sizeof(*pool));
+    if (map == NULL || pool == NULL)
+        goto out; /* out of memory: keep everything, try again next time */
+    npool = 0;
+    for (size_t i = 0; i < d->nev; i++) {
+        struct evrec *e = &d->ev[i];
+        map[i] = -1;
+        if (e->ev.ended || e->ev.kind == BGP_EV_OUTAGE_END)
+            continue;
+        if (e->path_len > 0)
+            memcpy(pool + npool, d->pool + e->path_off, e->path_len * sizeof(*pool));
+        e->path_off = npool;
+        npool += e->path_len;
+        map[i] = (int32_t)n;
+        d->ev[n++] = *e;
+    }
+    /* Routes carry only open events; event keys may name forgotten ones,
+     * which then count as absent (the next occurrence is a new event). */
+    for (size_t i = 0; i < d->routes.n; i++)
+        for (int k = 0; k < 2; k++)
+            if (d->routes.e[i].v[k] >= 0)
+                d->routes.e[i].v[k] = map[d->routes.e[i].v[k]];
+    for (size_t i = 0; i < d->evkeys.n; i++)
+        if (d->evkeys.e[i].v[0] >= 0)
+            d->evkeys.e[i].v[0] = map[d->evkeys.e[i].v[0]];
+    for (size_t g = 0; d->grp != NULL && g < d->cfg->ngroups; g++)
+        d->grp[g].ev = d->grp[g].out ? map[d->grp[g].ev] : -1;
+    mrd_free(d->pool);
+    d->pool = pool;
+    d->npool = d->cappool = npool;
+    pool = NULL;
+    d->nev = n;
+out:
+    mrd_free(map);
+    mrd_free(pool);
 }
 
 const char *bgp_event_kind_name(enum bgp_event_kind k)

@@ -2,13 +2,14 @@
  * mrt.c: MRT records (RFC 6396) and the BGP UPDATE messages inside them
  * (RFC 4271 §4.3, RFC 4760, RFC 6793, RFC 8050).
  *
- * Every read goes through struct cur, which knows how many bytes are left,
+ * Every read goes through struct bgp__cur, which knows how many bytes are left,
  * so no length field from the file can move a read past the buffer. Errors
  * name the absolute offset of the record and the section that was broken.
  */
 #include <string.h>
 
 #include "bgp/bgp.h"
+#include "bgp/bgp_int.h"
 #include "core/alloc.h"
 
 #define MRT_HDR_LEN 12
@@ -30,14 +31,10 @@ struct bgp_mrt {
     struct bgp_aspath as4;  /* AS4_PATH before the merge */
 };
 
-struct cur {
-    const uint8_t *p;
-    size_t left;
-};
-
 /* Error context: where the current record starts and what it is. */
 struct ctx {
     struct bgp_mrt *mrt;
+    const char *unit; /* "mrt: record", "bmp: message" */
     uint64_t rec_off;
     struct mrd_err *err;
     bgp_route_fn fn;
@@ -47,67 +44,26 @@ struct ctx {
 
 static enum mrd_code bad(struct ctx *c, const char *what, const char *section)
 {
-    return mrd_err_set(c->err, MRD_E_PARSE, "mrt: record at offset %llu: %s (%s)",
+    return mrd_err_set(c->err, MRD_E_PARSE, "%s at offset %llu: %s (%s)", c->unit,
                        (unsigned long long)c->rec_off, what, section);
 }
 
-static bool take(struct cur *k, size_t n, const uint8_t **ret)
-{
-    if (k->left < n)
-        return false;
-    *ret = k->p;
-    k->p += n;
-    k->left -= n;
-    return true;
-}
-
-static bool get8(struct cur *k, uint8_t *v)
-{
-    const uint8_t *p;
-    if (!take(k, 1, &p))
-        return false;
-    *v = p[0];
-    return true;
-}
-
-static bool get16(struct cur *k, uint16_t *v)
-{
-    const uint8_t *p;
-    if (!take(k, 2, &p))
-        return false;
-    *v = (uint16_t)(p[0] << 8 | p[1]);
-    return true;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static bool get32(struct cur *k, uint32_t *v)
-{
-    const uint8_t *p;
-    if (!take(k, 4, &p))
-        return false;
-    *v = be32(p);
-    return true;
-}
-
-static bool get_addr(struct cur *k, uint8_t afi, struct bgp_addr *a)
+static bool get_addr(struct bgp__cur *k, uint8_t afi, struct bgp_addr *a)
 {
     const uint8_t *p;
     size_t n = afi == BGP_AFI_IPV6 ? 16 : 4;
 
     memset(a, 0, sizeof(*a));
     a->afi = afi;
-    if (!take(k, n, &p))
+    if (!bgp__take(k, n, &p))
         return false;
     memcpy(a->bytes, p, n);
     return true;
 }
 
 /* One NLRI prefix (RFC 4271 §4.3): length in bits, then the bytes. */
-static enum mrd_code get_prefix(struct ctx *c, struct cur *k, uint8_t afi, struct bgp_prefix *pf)
+static enum mrd_code get_prefix(struct ctx *c, struct bgp__cur *k, uint8_t afi,
+                                struct bgp_prefix *pf)
 {
     uint8_t len;
     const uint8_t *p;
@@ -115,11 +71,11 @@ static enum mrd_code get_prefix(struct ctx *c, struct cur *k, uint8_t afi, struc
 
     memset(pf, 0, sizeof(*pf));
     pf->addr.afi = afi;
-    if (!get8(k, &len))
+    if (!bgp__get8(k, &len))
         return bad(c, "truncated prefix length", "RFC 4271 §4.3");
     if (len > max)
         return bad(c, "prefix length beyond the address family", "RFC 4271 §4.3");
-    if (!take(k, (len + 7u) / 8u, &p))
+    if (!bgp__take(k, (len + 7u) / 8u, &p))
         return bad(c, "prefix bytes beyond the buffer", "RFC 4271 §4.3");
     memcpy(pf->addr.bytes, p, (len + 7u) / 8u);
     if (len % 8 != 0)
@@ -129,7 +85,7 @@ static enum mrd_code get_prefix(struct ctx *c, struct cur *k, uint8_t afi, struc
 }
 
 /* AS_PATH or AS4_PATH (RFC 4271 §4.3, RFC 6793 §3) into path. */
-static enum mrd_code parse_aspath(struct ctx *c, struct cur k, unsigned asn_size,
+static enum mrd_code parse_aspath(struct ctx *c, struct bgp__cur k, unsigned asn_size,
                                   struct bgp_aspath *path)
 {
     path->nseg = 0;
@@ -137,18 +93,17 @@ static enum mrd_code parse_aspath(struct ctx *c, struct cur k, unsigned asn_size
     while (k.left > 0) {
         uint8_t type, count;
         const uint8_t *p;
-        if (!get8(&k, &type) || !get8(&k, &count))
+        if (!bgp__get8(&k, &type) || !bgp__get8(&k, &count))
             return bad(c, "truncated AS_PATH segment header", "RFC 4271 §4.3");
         if (type < BGP_SEG_SET || type > BGP_SEG_CONFED_SET)
             return bad(c, "unknown AS_PATH segment type", "RFC 4271 §4.3, RFC 5065 §3");
-        if (!take(&k, (size_t)count * asn_size, &p))
+        if (!bgp__take(&k, (size_t)count * asn_size, &p))
             return bad(c, "AS_PATH segment beyond its attribute (2-/4-byte AS confusion?)",
                        "RFC 4271 §4.3, RFC 6793 §3");
         if (path->nseg == BGP_MAX_PATH_SEGS || path->nasn + count > BGP_MAX_PATH_ASNS)
             return mrd_err_set(c->err, MRD_E_TOOBIG,
-                               "mrt: record at offset %llu: AS_PATH longer than %d ASNs or %d "
-                               "segments",
-                               (unsigned long long)c->rec_off, BGP_MAX_PATH_ASNS,
+                               "%s at offset %llu: AS_PATH longer than %d ASNs or %d segments",
+                               c->unit, (unsigned long long)c->rec_off, BGP_MAX_PATH_ASNS,
                                BGP_MAX_PATH_SEGS);
         path->seg[path->nseg].type = type;
         path->seg[path->nseg].off = (uint16_t)path->nasn;
@@ -156,7 +111,7 @@ static enum mrd_code parse_aspath(struct ctx *c, struct cur k, unsigned asn_size
         path->nseg++;
         for (unsigned i = 0; i < count; i++)
             path->asn[path->nasn++] =
-                asn_size == 4 ? be32(p + 4 * i) : (uint32_t)(p[2 * i] << 8 | p[2 * i + 1]);
+                asn_size == 4 ? bgp__be32(p + 4 * i) : (uint32_t)(p[2 * i] << 8 | p[2 * i + 1]);
     }
     return MRD_OK;
 }
@@ -231,7 +186,7 @@ static enum mrd_code mp_nexthop(struct ctx *c, struct bgp_attrs *a, const uint8_
 
 /* Where the NLRI of MP_(UN)REACH are, for the caller to walk afterwards. */
 struct mp {
-    struct cur reach, unreach;
+    struct bgp__cur reach, unreach;
     bool has_reach, has_unreach;
 };
 
@@ -254,7 +209,7 @@ enum {
 /* Path attributes (RFC 4271 §4.3). asn_size is 2 or 4; rib is true inside
  * TABLE_DUMP_V2, where MP_REACH_NLRI holds only the next hop (RFC 6396
  * §4.3.4). */
-static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size, bool rib,
+static enum mrd_code parse_attrs(struct ctx *c, struct bgp__cur k, unsigned asn_size, bool rib,
                                  struct mp *mp)
 {
     struct bgp_attrs *a = &c->mrt->attrs;
@@ -273,20 +228,20 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
         uint16_t len16;
         size_t len;
         const uint8_t *p;
-        struct cur v;
-        if (!get8(&k, &flags) || !get8(&k, &type))
+        struct bgp__cur v;
+        if (!bgp__get8(&k, &flags) || !bgp__get8(&k, &type))
             return bad(c, "truncated path attribute header", "RFC 4271 §4.3");
         if (flags & 0x10) {
-            if (!get16(&k, &len16))
+            if (!bgp__get16(&k, &len16))
                 return bad(c, "truncated extended attribute length", "RFC 4271 §4.3");
             len = len16;
         } else {
             uint8_t l8;
-            if (!get8(&k, &l8))
+            if (!bgp__get8(&k, &l8))
                 return bad(c, "truncated attribute length", "RFC 4271 §4.3");
             len = l8;
         }
-        if (!take(&k, len, &p))
+        if (!bgp__take(&k, len, &p))
             return bad(c, "path attribute beyond the attribute block", "RFC 4271 §4.3");
         v.p = p;
         v.left = len;
@@ -323,10 +278,10 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
                                             : "LOCAL_PREF is not 4 bytes",
                            "RFC 4271 §4.3");
             if (type == ATTR_MED) {
-                a->med = be32(p);
+                a->med = bgp__be32(p);
                 a->has |= BGP_HAS_MED;
             } else {
-                a->local_pref = be32(p);
+                a->local_pref = bgp__be32(p);
                 a->has |= BGP_HAS_LOCALPREF;
             }
             break;
@@ -336,14 +291,14 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
         case ATTR_AGGREGATOR:
             if (len != 2 + 4 && len != 4 + 4)
                 return bad(c, "AGGREGATOR is neither 6 nor 8 bytes", "RFC 4271 §5.1.7, RFC 6793");
-            a->aggregator_as = len == 8 ? be32(p) : (uint32_t)(p[0] << 8 | p[1]);
+            a->aggregator_as = len == 8 ? bgp__be32(p) : (uint32_t)(p[0] << 8 | p[1]);
             memcpy(a->aggregator_addr, p + len - 4, 4);
             a->has |= BGP_HAS_AGGREGATOR;
             break;
         case ATTR_AS4_AGGREGATOR:
             if (len != 8)
                 return bad(c, "AS4_AGGREGATOR is not 8 bytes", "RFC 6793 §3");
-            as4_agg_as = be32(p);
+            as4_agg_as = bgp__be32(p);
             memcpy(as4_agg_addr, p + 4, 4);
             has_as4_agg = true;
             break;
@@ -365,8 +320,8 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
                     return rc;
                 break;
             }
-            if (!get16(&v, &afi) || !get8(&v, &safi) || !get8(&v, &nhlen) ||
-                !take(&v, nhlen, &nh) || !get8(&v, &reserved))
+            if (!bgp__get16(&v, &afi) || !bgp__get8(&v, &safi) || !bgp__get8(&v, &nhlen) ||
+                !bgp__take(&v, nhlen, &nh) || !bgp__get8(&v, &reserved))
                 return bad(c, "truncated MP_REACH_NLRI", "RFC 4760 §3");
             if (afi == 2 && safi == 1) {
                 rc = mp_nexthop(c, a, nh, nhlen);
@@ -380,7 +335,7 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
         case ATTR_MP_UNREACH: {
             uint16_t afi;
             uint8_t safi;
-            if (!get16(&v, &afi) || !get8(&v, &safi))
+            if (!bgp__get16(&v, &afi) || !bgp__get8(&v, &safi))
                 return bad(c, "truncated MP_UNREACH_NLRI", "RFC 4760 §4");
             if (afi == 2 && safi == 1) {
                 mp->unreach = v;
@@ -393,7 +348,7 @@ static enum mrd_code parse_attrs(struct ctx *c, struct cur k, unsigned asn_size,
              * attribute entirely, and RFC 9234 §5 treats the route as
              * withdrawn rather than the session as broken. */
             if (len == 4) {
-                a->otc = be32(p);
+                a->otc = bgp__be32(p);
                 a->has |= BGP_HAS_OTC;
             }
             break;
@@ -420,7 +375,7 @@ static enum mrd_code emit(struct ctx *c, const struct bgp_route *r)
 }
 
 /* A list of NLRI (with 4-byte path ids under ADD-PATH, RFC 8050 §3). */
-static enum mrd_code walk_nlri(struct ctx *c, struct cur k, uint8_t afi, bool addpath,
+static enum mrd_code walk_nlri(struct ctx *c, struct bgp__cur k, uint8_t afi, bool addpath,
                                struct bgp_route *r)
 {
     size_t n = 0;
@@ -428,10 +383,10 @@ static enum mrd_code walk_nlri(struct ctx *c, struct cur k, uint8_t afi, bool ad
         enum mrd_code rc;
         if (++n > BGP_MAX_NLRI)
             return mrd_err_set(c->err, MRD_E_TOOBIG,
-                               "mrt: record at offset %llu: more than %d prefixes in one list",
+                               "%s at offset %llu: more than %d prefixes in one list", c->unit,
                                (unsigned long long)c->rec_off, BGP_MAX_NLRI);
         if (addpath) {
-            if (!get32(&k, &r->path_id))
+            if (!bgp__get32(&k, &r->path_id))
                 return bad(c, "truncated ADD-PATH path identifier", "RFC 7911 §3");
             r->has_path_id = true;
         }
@@ -443,13 +398,14 @@ static enum mrd_code walk_nlri(struct ctx *c, struct cur k, uint8_t afi, bool ad
     return MRD_OK;
 }
 
-static enum mrd_code peer_index(struct ctx *c, struct cur k)
+static enum mrd_code peer_index(struct ctx *c, struct bgp__cur k)
 {
     struct bgp_mrt *m = c->mrt;
     const uint8_t *p;
     uint16_t namelen, count;
 
-    if (!take(&k, 4, &p) || !get16(&k, &namelen) || !take(&k, namelen, &p) || !get16(&k, &count))
+    if (!bgp__take(&k, 4, &p) || !bgp__get16(&k, &namelen) || !bgp__take(&k, namelen, &p) ||
+        !bgp__get16(&k, &count))
         return bad(c, "truncated PEER_INDEX_TABLE header", "RFC 6396 §4.3.1");
     mrd_free(m->peers);
     m->peers = NULL;
@@ -462,15 +418,15 @@ static enum mrd_code peer_index(struct ctx *c, struct cur k)
     for (unsigned i = 0; i < count; i++) {
         uint8_t type;
         struct peer *pe = &m->peers[i];
-        if (!get8(&k, &type) || !take(&k, 4, &p) ||
+        if (!bgp__get8(&k, &type) || !bgp__take(&k, 4, &p) ||
             !get_addr(&k, (type & 1) ? BGP_AFI_IPV6 : BGP_AFI_IPV4, &pe->ip))
             return bad(c, "truncated peer entry", "RFC 6396 §4.3.1");
         if (type & 2) {
-            if (!get32(&k, &pe->as))
+            if (!bgp__get32(&k, &pe->as))
                 return bad(c, "truncated peer AS", "RFC 6396 §4.3.1");
         } else {
             uint16_t as;
-            if (!get16(&k, &as))
+            if (!bgp__get16(&k, &as))
                 return bad(c, "truncated peer AS", "RFC 6396 §4.3.1");
             pe->as = as;
         }
@@ -479,7 +435,7 @@ static enum mrd_code peer_index(struct ctx *c, struct cur k)
     return MRD_OK;
 }
 
-static enum mrd_code rib(struct ctx *c, struct cur k, uint32_t time, uint8_t afi, bool addpath)
+static enum mrd_code rib(struct ctx *c, struct bgp__cur k, uint32_t time, uint8_t afi, bool addpath)
 {
     struct bgp_route r;
     uint32_t seq;
@@ -490,25 +446,25 @@ static enum mrd_code rib(struct ctx *c, struct cur k, uint32_t time, uint8_t afi
     memset(&r, 0, sizeof(r));
     r.kind = BGP_ROUTE_RIB;
     r.time = time;
-    if (!get32(&k, &seq))
+    if (!bgp__get32(&k, &seq))
         return bad(c, "truncated RIB sequence number", "RFC 6396 §4.3.2");
     rc = get_prefix(c, &k, afi, &r.prefix);
     if (rc != MRD_OK)
         return rc;
-    if (!get16(&k, &count))
+    if (!bgp__get16(&k, &count))
         return bad(c, "truncated RIB entry count", "RFC 6396 §4.3.2");
     for (unsigned i = 0; i < count && !c->stopped; i++) {
         uint16_t idx, alen;
         const uint8_t *p;
-        struct cur at;
-        if (!get16(&k, &idx) || !get32(&k, &r.originated))
+        struct bgp__cur at;
+        if (!bgp__get16(&k, &idx) || !bgp__get32(&k, &r.originated))
             return bad(c, "truncated RIB entry", "RFC 6396 §4.3.4");
         if (addpath) {
-            if (!get32(&k, &r.path_id))
+            if (!bgp__get32(&k, &r.path_id))
                 return bad(c, "truncated RIB entry path identifier", "RFC 8050 §4");
             r.has_path_id = true;
         }
-        if (!get16(&k, &alen) || !take(&k, alen, &p))
+        if (!bgp__get16(&k, &alen) || !bgp__take(&k, alen, &p))
             return bad(c, "RIB entry attributes beyond the record", "RFC 6396 §4.3.4");
         if (idx >= c->mrt->npeers)
             return bad(c, "RIB entry names a peer missing from PEER_INDEX_TABLE",
@@ -526,31 +482,92 @@ static enum mrd_code rib(struct ctx *c, struct cur k, uint32_t time, uint8_t afi
     return MRD_OK;
 }
 
+/* One BGP message (RFC 4271 §4.1: marker, length, type) at the start of
+ * k; an UPDATE's routes go to the callback, other types carry none. The
+ * message may be shorter than k (trailing bytes are the caller's). */
+static enum mrd_code update(struct ctx *c, struct bgp__cur k, unsigned asn_size, bool addpath_v4,
+                            bool addpath_v6, struct bgp_route *r)
+{
+    uint16_t mlen;
+    uint8_t mtype;
+    const uint8_t *p;
+    uint16_t wlen, alen;
+    const uint8_t *wp, *ap;
+    struct bgp__cur w, at, nlri;
+    struct mp mp;
+    enum mrd_code rc;
+
+    if (!bgp__take(&k, 16, &p) || !bgp__get16(&k, &mlen) || !bgp__get8(&k, &mtype))
+        return bad(c, "truncated BGP message header", "RFC 4271 §4.1");
+    if (mlen < 19 || (size_t)mlen - 19 > k.left)
+        return bad(c, "BGP message length disagrees with the record", "RFC 4271 §4.1");
+    k.left = (size_t)mlen - 19;
+    if (mtype != 2)
+        return MRD_OK; /* OPEN, NOTIFICATION, KEEPALIVE: no routes */
+    if (!bgp__get16(&k, &wlen) || !bgp__take(&k, wlen, &wp))
+        return bad(c, "withdrawn routes beyond the UPDATE", "RFC 4271 §4.3");
+    if (!bgp__get16(&k, &alen) || !bgp__take(&k, alen, &ap))
+        return bad(c, "path attributes beyond the UPDATE", "RFC 4271 §4.3");
+    w.p = wp;
+    w.left = wlen;
+    at.p = ap;
+    at.left = alen;
+    nlri = k;
+    rc = parse_attrs(c, at, asn_size, false, &mp);
+    if (rc != MRD_OK)
+        return rc;
+    /* bgpdump's order: IPv4 withdrawals, IPv6 withdrawals, then the
+     * announcements of each family. */
+    r->kind = BGP_ROUTE_WITHDRAW;
+    r->attrs = NULL;
+    rc = walk_nlri(c, w, BGP_AFI_IPV4, addpath_v4, r);
+    if (rc == MRD_OK && mp.has_unreach)
+        rc = walk_nlri(c, mp.unreach, BGP_AFI_IPV6, addpath_v6, r);
+    r->kind = BGP_ROUTE_ANNOUNCE;
+    r->attrs = &c->mrt->attrs;
+    if (rc == MRD_OK)
+        rc = walk_nlri(c, nlri, BGP_AFI_IPV4, addpath_v4, r);
+    if (rc == MRD_OK && mp.has_reach)
+        rc = walk_nlri(c, mp.reach, BGP_AFI_IPV6, addpath_v6, r);
+    return rc;
+}
+
+enum mrd_code bgp__update_decode(struct bgp_mrt *mrt, const uint8_t *msg, size_t len,
+                                 const struct bgp__update_opts *o, struct bgp_route *r,
+                                 bgp_route_fn fn, void *fn_ctx, bool *ret_stopped,
+                                 struct mrd_err *err)
+{
+    struct ctx c = {
+        .mrt = mrt, .unit = o->unit, .rec_off = o->offset, .err = err, .fn = fn, .fn_ctx = fn_ctx};
+    struct bgp__cur k = {msg, len};
+    enum mrd_code rc = update(&c, k, o->asn_size, o->addpath_v4, o->addpath_v6, r);
+
+    *ret_stopped = c.stopped;
+    return rc;
+}
+
 /* BGP4MP (RFC 6396 §4.4) with the header's time already read. */
-static enum mrd_code bgp4mp(struct ctx *c, struct cur k, uint16_t subtype, struct bgp_route *r)
+static enum mrd_code bgp4mp(struct ctx *c, struct bgp__cur k, uint16_t subtype, struct bgp_route *r)
 {
     bool as4 = subtype == 4 || subtype == 5 || subtype == 7 || subtype == 9 || subtype == 11;
     bool state = subtype == 0 || subtype == 5;
     bool addpath = subtype >= 8 && subtype <= 11;
-    uint16_t ifindex, afi, mlen;
+    uint16_t ifindex, afi;
     uint32_t local_as;
     struct bgp_addr local;
-    const uint8_t *p;
-    uint8_t mtype;
-    enum mrd_code rc;
 
     if (!(subtype <= 1 || (subtype >= 4 && subtype <= 11)))
         return MRD_OK;
     if (as4) {
-        if (!get32(&k, &r->peer_as) || !get32(&k, &local_as))
+        if (!bgp__get32(&k, &r->peer_as) || !bgp__get32(&k, &local_as))
             return bad(c, "truncated BGP4MP AS numbers", "RFC 6396 §4.4.3");
     } else {
         uint16_t pa, la;
-        if (!get16(&k, &pa) || !get16(&k, &la))
+        if (!bgp__get16(&k, &pa) || !bgp__get16(&k, &la))
             return bad(c, "truncated BGP4MP AS numbers", "RFC 6396 §4.4.2");
         r->peer_as = pa;
     }
-    if (!get16(&k, &ifindex) || !get16(&k, &afi))
+    if (!bgp__get16(&k, &ifindex) || !bgp__get16(&k, &afi))
         return bad(c, "truncated BGP4MP header", "RFC 6396 §4.4");
     if (afi != 1 && afi != 2)
         return bad(c, "BGP4MP address family is neither 1 nor 2", "RFC 6396 §4.4");
@@ -558,50 +575,11 @@ static enum mrd_code bgp4mp(struct ctx *c, struct cur k, uint16_t subtype, struc
         return bad(c, "truncated BGP4MP addresses", "RFC 6396 §4.4");
     if (state) {
         r->kind = BGP_ROUTE_STATE;
-        if (!get16(&k, &r->old_state) || !get16(&k, &r->new_state))
+        if (!bgp__get16(&k, &r->old_state) || !bgp__get16(&k, &r->new_state))
             return bad(c, "truncated STATE_CHANGE", "RFC 6396 §4.4.1");
         return emit(c, r);
     }
-    /* The BGP message: marker, length, type (RFC 4271 §4.1). */
-    if (!take(&k, 16, &p) || !get16(&k, &mlen) || !get8(&k, &mtype))
-        return bad(c, "truncated BGP message header", "RFC 4271 §4.1");
-    if (mlen < 19 || (size_t)mlen - 19 > k.left)
-        return bad(c, "BGP message length disagrees with the record", "RFC 4271 §4.1");
-    k.left = (size_t)mlen - 19;
-    if (mtype != 2)
-        return MRD_OK; /* OPEN, NOTIFICATION, KEEPALIVE: no routes */
-    {
-        uint16_t wlen, alen;
-        const uint8_t *wp, *ap;
-        struct cur w, at, nlri;
-        struct mp mp;
-        if (!get16(&k, &wlen) || !take(&k, wlen, &wp))
-            return bad(c, "withdrawn routes beyond the UPDATE", "RFC 4271 §4.3");
-        if (!get16(&k, &alen) || !take(&k, alen, &ap))
-            return bad(c, "path attributes beyond the UPDATE", "RFC 4271 §4.3");
-        w.p = wp;
-        w.left = wlen;
-        at.p = ap;
-        at.left = alen;
-        nlri = k;
-        rc = parse_attrs(c, at, as4 ? 4 : 2, false, &mp);
-        if (rc != MRD_OK)
-            return rc;
-        /* bgpdump's order: IPv4 withdrawals, IPv6 withdrawals, then the
-         * announcements of each family. */
-        r->kind = BGP_ROUTE_WITHDRAW;
-        r->attrs = NULL;
-        rc = walk_nlri(c, w, BGP_AFI_IPV4, addpath, r);
-        if (rc == MRD_OK && mp.has_unreach)
-            rc = walk_nlri(c, mp.unreach, BGP_AFI_IPV6, addpath, r);
-        r->kind = BGP_ROUTE_ANNOUNCE;
-        r->attrs = &c->mrt->attrs;
-        if (rc == MRD_OK)
-            rc = walk_nlri(c, nlri, BGP_AFI_IPV4, addpath, r);
-        if (rc == MRD_OK && mp.has_reach)
-            rc = walk_nlri(c, mp.reach, BGP_AFI_IPV6, addpath, r);
-        return rc;
-    }
+    return update(c, k, as4 ? 4 : 2, addpath, addpath, r);
 }
 
 enum mrd_code bgp_mrt_new(struct bgp_mrt **ret_mrt, struct mrd_err *err)
@@ -625,19 +603,20 @@ enum mrd_code bgp_mrt_decode(struct bgp_mrt *mrt, const uint8_t *buf, size_t len
                              uint64_t base_offset, bgp_route_fn fn, void *fn_ctx,
                              struct mrd_err *err)
 {
-    struct ctx c = {.mrt = mrt, .err = err, .fn = fn, .fn_ctx = fn_ctx};
+    struct ctx c = {.mrt = mrt, .unit = "mrt: record", .err = err, .fn = fn, .fn_ctx = fn_ctx};
     size_t off = 0;
 
     while (off < len && !c.stopped) {
-        struct cur k = {buf + off, len - off}, body;
+        struct bgp__cur k = {buf + off, len - off}, body;
         uint32_t time, rlen;
         uint16_t type, subtype;
         const uint8_t *p;
         enum mrd_code rc = MRD_OK;
         c.rec_off = base_offset + off;
-        if (!get32(&k, &time) || !get16(&k, &type) || !get16(&k, &subtype) || !get32(&k, &rlen))
+        if (!bgp__get32(&k, &time) || !bgp__get16(&k, &type) || !bgp__get16(&k, &subtype) ||
+            !bgp__get32(&k, &rlen))
             return bad(&c, "truncated MRT common header", "RFC 6396 §2");
-        if (!take(&k, rlen, &p))
+        if (!bgp__take(&k, rlen, &p))
             return bad(&c, "record length beyond the end of the input", "RFC 6396 §2");
         body.p = p;
         body.left = rlen;
@@ -654,7 +633,7 @@ enum mrd_code bgp_mrt_decode(struct bgp_mrt *mrt, const uint8_t *buf, size_t len
             memset(&r, 0, sizeof(r));
             r.time = time;
             if (type == MRT_BGP4MP_ET) {
-                if (!get32(&body, &r.time_usec))
+                if (!bgp__get32(&body, &r.time_usec))
                     return bad(&c, "truncated BGP4MP_ET microseconds", "RFC 6396 §3");
                 r.extended_time = true;
             }

@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "policy/policy.h"
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
@@ -86,5 +87,12 @@ void cli_progress_end(struct cli_progress *p);
 /* Prints the verb's usage on stderr and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli_verb *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Writes a sensor's alerts (objects: the definitions, observed-data and
+ * SCOs of core/alert.h) as a STIX 2.1 bundle to path ("-": stdout): the
+ * observed-data marked tlp, everything else TLP:CLEAR. Prints the error
+ * as "meridian VERB: ..." and returns CLI_EXIT_USAGE on failure. */
+int cli_write_alert_bundle(const char *verb, json_t *objects, const char *path,
+                           enum policy_tlp tlp);
 
 #endif

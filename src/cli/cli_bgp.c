@@ -14,11 +14,13 @@
 
 #include "bgp/bgp.h"
 #include "cli/cli.h"
+#include "cli/cli_bgp.h"
 #include "cli/verbs.h"
 #include "core/alloc.h"
 #include "core/str.h"
 #include "core/uuid.h"
 #include "policy/policy.h"
+#include "sensor/sensor.h"
 
 #define CLI_BGP_MAX_MRT ((size_t)4 * 1024 * 1024 * 1024) /* one decompressed MRT file */
 #define CLI_BGP_MAX_VRPS ((size_t)512 * 1024 * 1024)     /* one VRP file */
@@ -33,7 +35,9 @@ static const char usage[] =
     "                         INPUT...\n"
     "\n"
     "Reads MRT files (RFC 6396: TABLE_DUMP_V2 RIB dumps and BGP4MP update logs,\n"
-    "ADD-PATH forms included), plain, gzip- or bzip2-compressed.\n"
+    "ADD-PATH forms included), plain, gzip- or bzip2-compressed, and captured BMP\n"
+    "streams (RFC 7854, recognised by their first bytes; their routes print as\n"
+    "BGP4MP lines, a Peer Up or Down as a STATE line).\n"
     "\n"
     "decode  prints every route, one per line, in `bgpdump -m` format:\n"
     "          TABLE_DUMP2|time|B|peer_ip|peer_as|prefix|as_path|origin|next_hop|\n"
@@ -255,6 +259,7 @@ static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_
 {
     struct mrd_err err = {0};
     struct bgp_mrt *mrt = NULL;
+    struct bgp_bmp *bmp = NULL;
     int ret = CLI_EXIT_USAGE;
 
     for (int i = 0; i < n; i++) {
@@ -265,10 +270,19 @@ static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_
         /* Each file starts afresh: its own PEER_INDEX_TABLE. */
         bgp_mrt_free(mrt);
         mrt = NULL;
-        if (rc == MRD_OK)
+        bgp_bmp_free(bmp);
+        bmp = NULL;
+        if (rc == MRD_OK && bgp_bmp_sniff((const uint8_t *)data.data, data.len)) {
+            /* a captured BMP stream (RFC 7854) */
+            rc = bgp_bmp_new(&bmp, &err);
+            if (rc == MRD_OK)
+                rc =
+                    bgp_bmp_decode_all(bmp, (const uint8_t *)data.data, data.len, 0, fn, ctx, &err);
+        } else if (rc == MRD_OK) {
             rc = bgp_mrt_new(&mrt, &err);
-        if (rc == MRD_OK)
-            rc = bgp_mrt_decode(mrt, (const uint8_t *)data.data, data.len, 0, fn, ctx, &err);
+            if (rc == MRD_OK)
+                rc = bgp_mrt_decode(mrt, (const uint8_t *)data.data, data.len, 0, fn, ctx, &err);
+        }
         mrd_buf_release(&data);
         if (rc != MRD_OK) {
             cli_errorf("bgp", "%s: %s", files[i], err.msg);
@@ -280,6 +294,7 @@ static int each_route(char **files, int n, bgp_route_fn fn, void *ctx, enum mrd_
     ret = CLI_EXIT_OK;
 out:
     bgp_mrt_free(mrt);
+    bgp_bmp_free(bmp);
     return ret;
 }
 
@@ -432,61 +447,74 @@ static void print_event(const struct bgp_rov_event *ev, void *arg)
     keep_line(c, ev->first_seen, NULL);
 }
 
-/* Writes the alerts as a STIX bundle to path ("-": stdout), every object
- * marked with tlp. */
-static int write_stix(struct scan_ctx *c, const char *path, enum policy_tlp tlp)
-{
-    char uuid[MRD_UUID_STR_LEN + 1], id[64];
-    struct mrd_err err = {0};
-    json_t *bundle = NULL, *o;
-    size_t i;
-    int ret = CLI_EXIT_USAGE;
-    FILE *f = NULL;
-
-    /* The alerts carry the chosen TLP. What they refer to (an AS number,
-     * a prefix) and the extension's definition are public routing facts,
-     * shared by alerts of every level: TLP:CLEAR, so that the same object
-     * never comes with two markings. */
-    json_array_foreach(c->stix, i, o)
-    {
-        const char *type = json_string_value(json_object_get(o, "type"));
-        bool alert = type != NULL && strcmp(type, "observed-data") == 0;
-        if (policy_tlp_mark(o, alert ? tlp : POLICY_TLP_CLEAR, &err) != MRD_OK)
-            goto out;
-    }
-    if (mrd_uuid_v4(uuid, &err) != MRD_OK)
-        goto out;
-    (void)snprintf(id, sizeof(id), "bundle--%s", uuid);
-    bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", id, "objects", c->stix);
-    f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (bundle == NULL || f == NULL ||
-        json_dumpf(bundle, f, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', f) == EOF ||
-        (f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
-        mrd_err_set(&err, MRD_E_IO, "cannot write the STIX bundle");
-        f = NULL;
-        goto out;
-    }
-    f = NULL;
-    ret = CLI_EXIT_OK;
-out:
-    if (f != NULL && f != stdout)
-        (void)fclose(f);
-    if (ret != CLI_EXIT_OK)
-        cli_errorf("bgp", "%s: %s", path, err.msg);
-    json_decref(bundle);
-    return ret;
-}
-
-/* Reads path (at most max bytes) for one of scan's options. */
-static enum mrd_code read_option_file(const char *path, size_t max, struct mrd_buf *out)
+/* Reads path (at most max bytes) for one of the inputs. */
+static enum mrd_code read_option_file(const char *verb, const char *path, size_t max,
+                                      struct mrd_buf *out)
 {
     struct mrd_err err = {0};
-    mrd_buf_init(out, max);
     if (cli_read_file(path, max, out, &err) != MRD_OK) {
-        cli_errorf("bgp", "%s: %s", path, err.msg);
+        cli_errorf(verb, "%s: %s", path, err.msg);
         return err.code != MRD_OK ? err.code : MRD_E_IO;
     }
     return MRD_OK;
+}
+
+void cli_bgp_inputs_release(struct cli_bgp_inputs *in)
+{
+    bgp_asrel_free(in->rel);
+    bgp_config_free(in->cfg);
+    bgp_vrps_free(in->vrps);
+    memset(in, 0, sizeof(*in));
+}
+
+int cli_bgp_inputs_load(const char *verb, const char *vrp_path, const char *cfg_path,
+                        const char *rel_path, int64_t now, struct cli_bgp_inputs *in)
+{
+    struct mrd_err err = {0};
+    struct mrd_buf vbuf, cbuf, rbuf;
+    int ret = CLI_EXIT_USAGE;
+
+    memset(in, 0, sizeof(*in));
+    mrd_buf_init(&vbuf, CLI_BGP_MAX_VRPS);
+    mrd_buf_init(&cbuf, CLI_BGP_MAX_CONFIG);
+    mrd_buf_init(&rbuf, CLI_BGP_MAX_ASREL);
+    if (vrp_path != NULL) {
+        if (read_option_file(verb, vrp_path, CLI_BGP_MAX_VRPS, &vbuf) != MRD_OK)
+            goto out;
+        if (bgp_vrps_new(&in->vrps, &err) != MRD_OK ||
+            bgp_vrps_parse(in->vrps, vbuf.data != NULL ? vbuf.data : "", vbuf.len, now, &err) !=
+                MRD_OK) {
+            cli_errorf(verb, "%s: %s", vrp_path, err.msg);
+            goto out;
+        }
+        bgp_vrps_finish(in->vrps);
+    }
+    if (cfg_path != NULL) {
+        if (read_option_file(verb, cfg_path, CLI_BGP_MAX_CONFIG, &cbuf) != MRD_OK)
+            goto out;
+        if (bgp_config_parse(cbuf.data != NULL ? cbuf.data : "", cbuf.len, &in->cfg, &err) !=
+            MRD_OK) {
+            cli_errorf(verb, "%s: %s", cfg_path, err.msg);
+            goto out;
+        }
+    }
+    if (rel_path != NULL) {
+        if (read_option_file(verb, rel_path, CLI_BGP_MAX_ASREL, &rbuf) != MRD_OK)
+            goto out;
+        if (bgp_asrel_parse(rbuf.data != NULL ? rbuf.data : "", rbuf.len, &in->rel, &err) !=
+            MRD_OK) {
+            cli_errorf(verb, "%s: %s", rel_path, err.msg);
+            goto out;
+        }
+    }
+    ret = CLI_EXIT_OK;
+out:
+    if (ret != CLI_EXIT_OK)
+        cli_bgp_inputs_release(in);
+    mrd_buf_release(&vbuf);
+    mrd_buf_release(&cbuf);
+    mrd_buf_release(&rbuf);
+    return ret;
 }
 
 static int do_scan(int argc, char **argv)
@@ -507,17 +535,11 @@ static int do_scan(int argc, char **argv)
     enum policy_tlp tlp = POLICY_TLP_AMBER;
     bool lines;
     struct mrd_err err = {0};
-    struct bgp_vrps *vrps = NULL;
-    struct bgp_config *cfg = NULL;
-    struct bgp_asrel *rel = NULL;
-    struct mrd_buf vbuf, cbuf, rbuf;
+    struct cli_bgp_inputs in = {0};
     const char *vrp_path = NULL, *cfg_path = NULL, *rel_path = NULL;
     int64_t now = (int64_t)time(NULL);
     int opt, ret = CLI_EXIT_USAGE;
 
-    mrd_buf_init(&vbuf, CLI_BGP_MAX_VRPS);
-    mrd_buf_init(&cbuf, CLI_BGP_MAX_CONFIG);
-    mrd_buf_init(&rbuf, CLI_BGP_MAX_ASREL);
     mrd_buf_init(&c.line, 1024 * 1024);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -563,29 +585,8 @@ static int do_scan(int argc, char **argv)
         ret = cli_usage_error(&cli_verb_bgp, "scan needs --vrps FILE and at least one INPUT");
         goto out;
     }
-    if (cli_read_file(vrp_path, CLI_BGP_MAX_VRPS, &vbuf, &err) != MRD_OK ||
-        bgp_vrps_new(&vrps, &err) != MRD_OK ||
-        bgp_vrps_parse(vrps, vbuf.data, vbuf.len, now, &err) != MRD_OK) {
-        cli_errorf("bgp", "%s: %s", vrp_path, err.msg);
+    if (cli_bgp_inputs_load("bgp", vrp_path, cfg_path, rel_path, now, &in) != CLI_EXIT_OK)
         goto out;
-    }
-    bgp_vrps_finish(vrps);
-    if (cfg_path != NULL) {
-        if (read_option_file(cfg_path, CLI_BGP_MAX_CONFIG, &cbuf) != MRD_OK)
-            goto out;
-        if (bgp_config_parse(cbuf.data != NULL ? cbuf.data : "", cbuf.len, &cfg, &err) != MRD_OK) {
-            cli_errorf("bgp", "%s: %s", cfg_path, err.msg);
-            goto out;
-        }
-    }
-    if (rel_path != NULL) {
-        if (read_option_file(rel_path, CLI_BGP_MAX_ASREL, &rbuf) != MRD_OK)
-            goto out;
-        if (bgp_asrel_parse(rbuf.data != NULL ? rbuf.data : "", rbuf.len, &rel, &err) != MRD_OK) {
-            cli_errorf("bgp", "%s: %s", rel_path, err.msg);
-            goto out;
-        }
-    }
     if (stix_path != NULL) {
         c.stix = json_array();
         c.seen = json_object();
@@ -594,8 +595,9 @@ static int do_scan(int argc, char **argv)
             goto out;
         }
     }
-    if (bgp_scan_new(vrps, &c.scan, &err) != MRD_OK ||
-        ((cfg != NULL || rel != NULL) && bgp_detect_new(cfg, rel, vrps, &c.det, &err) != MRD_OK)) {
+    if (bgp_scan_new(in.vrps, &c.scan, &err) != MRD_OK ||
+        ((in.cfg != NULL || in.rel != NULL) &&
+         bgp_detect_new(in.cfg, in.rel, in.vrps, &c.det, &err) != MRD_OK)) {
         cli_errorf("bgp", "%s", err.msg);
         goto out;
     }
@@ -617,7 +619,7 @@ static int do_scan(int argc, char **argv)
         ret = CLI_EXIT_USAGE;
         goto out;
     }
-    if (stix_path != NULL && write_stix(&c, stix_path, tlp) != CLI_EXIT_OK) {
+    if (stix_path != NULL && cli_write_alert_bundle("bgp", c.stix, stix_path, tlp) != CLI_EXIT_OK) {
         ret = CLI_EXIT_USAGE;
         goto out;
     }
@@ -634,12 +636,7 @@ out:
     json_decref(c.seen);
     bgp_detect_free(c.det);
     bgp_scan_free(c.scan);
-    bgp_asrel_free(rel);
-    bgp_config_free(cfg);
-    bgp_vrps_free(vrps);
-    mrd_buf_release(&vbuf);
-    mrd_buf_release(&cbuf);
-    mrd_buf_release(&rbuf);
+    cli_bgp_inputs_release(&in);
     mrd_buf_release(&c.line);
     return ret;
 }

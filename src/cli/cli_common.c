@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "core/str.h"
+#include "core/uuid.h"
+#include "sensor/sensor.h"
 #include "core/timestamp.h"
 
 enum mrd_code cli_read_file(const char *path, size_t max, struct mrd_buf *out, struct mrd_err *err)
@@ -172,4 +174,37 @@ void cli_progress_end(struct cli_progress *p)
     if (p->on && p->shown)
         fprintf(stderr, "\r\033[K");
     p->shown = false;
+}
+
+int cli_write_alert_bundle(const char *verb, json_t *objects, const char *path, enum policy_tlp tlp)
+{
+    char uuid[MRD_UUID_STR_LEN + 1], id[64];
+    struct mrd_err err = {0};
+    json_t *bundle = NULL;
+    int ret = CLI_EXIT_USAGE;
+    FILE *f = NULL;
+
+    if (sensor_alerts_mark(objects, tlp, &err) != MRD_OK)
+        goto out;
+    if (mrd_uuid_v4(uuid, &err) != MRD_OK)
+        goto out;
+    (void)snprintf(id, sizeof(id), "bundle--%s", uuid);
+    bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", id, "objects", objects);
+    f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (bundle == NULL || f == NULL ||
+        json_dumpf(bundle, f, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 || fputc('\n', f) == EOF ||
+        (f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
+        mrd_err_set(&err, MRD_E_IO, "cannot write the STIX bundle");
+        f = NULL;
+        goto out;
+    }
+    f = NULL;
+    ret = CLI_EXIT_OK;
+out:
+    if (f != NULL && f != stdout)
+        (void)fclose(f);
+    if (ret != CLI_EXIT_OK)
+        cli_errorf(verb, "%s: %s", path, err.msg);
+    json_decref(bundle);
+    return ret;
 }

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cli_bgp.h"
 #include "cli/cli_data.h"
 #include "cli/cli_feed.h"
 #include "cli/cli_fed.h"
@@ -34,6 +35,7 @@
 #include "ledger/sync.h"
 #include "notify/notify.h"
 #include "ops/ops.h"
+#include "sensor/sensor.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
 
@@ -73,6 +75,12 @@ static const char usage_tail[] =
     "\n"
     "The ledger (DIR/ledger) records every stored object version and preservation\n"
     "action within a second; /ledger/v1/ serves its signed checkpoint and proofs.\n"
+    "\n"
+    "Routing sensor (docs/bgp.md, \"Live sensor\"): with bmp-listen, routers and\n"
+    "collectors stream BMP (RFC 7854) to that address; their routes go through the\n"
+    "detectors of 'meridian bgp scan' (bmp-config, bmp-as-rel, bmp-vrps) and each\n"
+    "alert is stored, signed, in bmp-collection at bmp-tlp, one STIX object per\n"
+    "event, a new version when it changes (ends, more peers carry it).\n"
     "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
@@ -330,6 +338,35 @@ static void on_feed_round(void *ctx, const struct feed_report *r)
     cli_feed_report(r, true);
 }
 
+static void on_sensor_round(void *ctx, const char *line)
+{
+    (void)ctx;
+    mrd_log(MRD_LOG_INFO, "%s", MRD_ESC(line));
+}
+
+/* The DNS sensor, when dns-config is set (docs/dns.md). */
+static int start_dns_sensor(const struct conf *cf, const char *data, struct store *st,
+                            struct sensor_dns **ret)
+{
+    struct sensor_dns_opts o = {conf_str(cf, CONF_DNS_CONFIG), conf_str(cf, CONF_DNS_BASELINE),
+                                conf_str(cf, CONF_DNS_COLLECTION), POLICY_TLP_AMBER};
+    const char *tlp = conf_str(cf, CONF_DNS_TLP);
+    struct mrd_err err = {0};
+
+    if (o.config_path == NULL)
+        return CLI_EXIT_OK;
+    if (o.baseline_path == NULL || o.collection == NULL) {
+        cli_errorf("serve", "dns-config needs dns-baseline and dns-collection");
+        return CLI_EXIT_USAGE;
+    }
+    if (policy_tlp_parse(tlp, strlen(tlp), &o.tlp, &err) != MRD_OK ||
+        sensor_dns_start(data, st, &o, on_sensor_round, NULL, ret, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     struct conf cf = {0};
@@ -350,8 +387,10 @@ static int run(int argc, char **argv)
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
     struct feed_runner *feeds = NULL;
+    struct sensor_dns *dns_sensor = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
+    struct cli_sensor *sensor = NULL;
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
     struct ckpt_signer signer;
@@ -468,6 +507,9 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
+    if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
+        start_dns_sensor(&cf, data, st, &dns_sensor) != CLI_EXIT_OK)
+        goto out;
     {
         struct dash_config dc = {.privacy = cli_fed_privacy(fed),
                                  .st = st,
@@ -528,7 +570,9 @@ static int run(int argc, char **argv)
 out:
     http_server_free(msrv);
     http_server_free(srv);
+    sensor_dns_stop(dns_sensor);
     feed_runner_stop(feeds);
+    cli_sensor_stop(sensor);
     cli_fed_stop(fed);
     notify_service_stop(notify);
     ledger_service_stop(ledger);

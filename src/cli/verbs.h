@@ -8,6 +8,7 @@ extern const struct cli_verb cli_verb_asset;
 extern const struct cli_verb cli_verb_audit;
 extern const struct cli_verb cli_verb_backup;
 extern const struct cli_verb cli_verb_bgp;
+extern const struct cli_verb cli_verb_dns;
 extern const struct cli_verb cli_verb_collection;
 extern const struct cli_verb cli_verb_config;
 extern const struct cli_verb cli_verb_conflicts;

@@ -9,6 +9,7 @@
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const withheld[] = {"nothing", "asset-only", NULL};
+static const char *const tlp_levels[] = {"clear", "green", "amber", "amber+strict", "red", NULL};
 
 /* clang-format off */
 const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
@@ -99,5 +100,35 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
     [CONF_DELIVER_BACKOFF] = {"deliver-backoff", CONF_UINT, "30", 1, 86400, NULL, "SEC",
         "early warning: wait before the first retry;\n"
         "doubles each time (at most 6 hours)"},
+    [CONF_BMP_LISTEN] = {"bmp-listen", CONF_ADDR, NULL, 0, 0, NULL, "HOST:PORT",
+        "routing sensor: accept BMP (RFC 7854) from\n"
+        "routers here and store their alerts live\n"
+        "(docs/bgp.md); needs bmp-collection"},
+    [CONF_BMP_COLLECTION] = {"bmp-collection", CONF_STRING, NULL, 0, 0, NULL, "ID",
+        "routing sensor: the collection alerts go to\n(uuid or API-ROOT/ALIAS)"},
+    [CONF_BMP_TLP] = {"bmp-tlp", CONF_CHOICE, "amber", 0, 0, tlp_levels, "LEVEL",
+        "routing sensor: the TLP of its alerts"},
+    [CONF_BMP_VRPS] = {"bmp-vrps", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "routing sensor: VRPs for route-origin\nvalidation (as 'meridian bgp scan --vrps')"},
+    [CONF_BMP_CONFIG] = {"bmp-config", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "routing sensor: watched prefixes and groups\n(as 'meridian bgp scan --config')"},
+    [CONF_BMP_AS_REL] = {"bmp-as-rel", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "routing sensor: AS relationships for leaks\n(as 'meridian bgp scan --as-rel')"},
+    [CONF_BMP_MAX_SESSIONS] = {"bmp-max-sessions", CONF_UINT, "64", 1, 4096, NULL, "N",
+        "routing sensor: BMP sessions at once; more\nare refused"},
+    [CONF_BMP_IDLE_TIMEOUT] = {"bmp-idle-timeout", CONF_UINT, "3600", 1, 604800, NULL, "SEC",
+        "routing sensor: close a BMP session silent\nfor SEC seconds (have routers send\n"
+        "Statistics Reports more often)"},
+    [CONF_DNS_CONFIG] = {"dns-config", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "run the DNS sensor with this 'meridian dns'\n"
+        "configuration, a round every 'interval'\n"
+        "seconds (docs/dns.md); needs dns-baseline\n"
+        "and dns-collection"},
+    [CONF_DNS_BASELINE] = {"dns-baseline", CONF_STRING, NULL, 0, 0, NULL, "FILE",
+        "the DNS sensor's baseline ('meridian dns\nbaseline')"},
+    [CONF_DNS_COLLECTION] = {"dns-collection", CONF_STRING, NULL, 0, 0, NULL, "ID",
+        "collection (id or alias) where the DNS\nsensor stores its alerts, signed"},
+    [CONF_DNS_TLP] = {"dns-tlp", CONF_CHOICE, "amber", 0, 0, tlp_levels, "LEVEL",
+        "TLP of the DNS sensor's alerts: clear,\ngreen, amber, amber+strict or red"},
 };
 /* clang-format on */

@@ -89,6 +89,40 @@ static enum mrd_code prop_digest(const uint8_t salt[CRYPTO_SD_SALT_LEN], const c
     return rc;
 }
 
+/* The salt of one property: BLAKE2b-128 keyed with the signer's secret
+ * seed over a domain tag and the RFC 8785 forms of the object's id and
+ * version and the property's name and value. Unpredictable to anyone
+ * without the key (so a withheld value cannot be guessed from its digest),
+ * different for every object and property, and the same when the same
+ * node signs the same object version again: signing stays deterministic,
+ * as the ingest path needs (a re-imported object is "already present",
+ * not a different copy of its version). */
+static enum mrd_code derive_salt(const struct crypto_key *k, const json_t *obj, const char *name,
+                                 const json_t *value, uint8_t ret[CRYPTO_SD_SALT_LEN],
+                                 struct mrd_err *err)
+{
+    static const char tag[] = "meridian/sd-salt/1";
+    const json_t *parts[3] = {json_object_get(obj, "id"), json_object_get(obj, "modified"), value};
+    struct mrd_buf b;
+    enum mrd_code rc;
+
+    if (parts[1] == NULL)
+        parts[1] = json_object_get(obj, "created");
+    mrd_buf_init(&b, CRYPTO_SIGN_MAX_BYTES);
+    rc = mrd_buf_append(&b, tag, sizeof(tag), err); /* NUL included */
+    for (size_t i = 0; rc == MRD_OK && i < 2; i++)
+        rc = parts[i] != NULL ? mrd_jcs_write(parts[i], &b, err) : mrd_buf_puts(&b, "null", err);
+    if (rc == MRD_OK)
+        rc = mrd_jcs_string(name, strlen(name), &b, err);
+    if (rc == MRD_OK)
+        rc = mrd_jcs_write(parts[2], &b, err);
+    if (rc == MRD_OK)
+        crypto_generichash(ret, CRYPTO_SD_SALT_LEN, (const unsigned char *)b.data, b.len, k->sk,
+                           CRYPTO_SEED_LEN);
+    mrd_buf_release(&b);
+    return rc;
+}
+
 static void hex_encode(const uint8_t *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -255,8 +289,9 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
         uint8_t salt[CRYPTO_SD_SALT_LEN], d[CRYPTO_SD_DIGEST_LEN];
         char salt64[SD_SALT_B64_LEN + 1];
 
-        randombytes_buf(salt, sizeof(salt));
-        rc = prop_digest(salt, props[i].name, props[i].value, d, err);
+        rc = derive_salt(k, work, props[i].name, props[i].value, salt, err);
+        if (rc == MRD_OK)
+            rc = prop_digest(salt, props[i].name, props[i].value, d, err);
         if (rc != MRD_OK)
             break;
         hexes[i] = mrd_malloc(SD_DIGEST_HEX_LEN + 1);

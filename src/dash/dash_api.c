@@ -199,10 +199,19 @@ static bool object_id_ok(const char *id)
 /* What a partner user may see of an object leaving the node through the
  * console: minimised as a TAXII read by its org (privacy.h), after the
  * read decision. Others (own, constituents) see it as stored. */
-static bool minimised_for(const struct dash *d, const struct api_req *r, json_t *o,
-                          struct mrd_err *err, enum mrd_code *rc)
+static struct privacy_scope scope_of(const struct api_req *r, const struct dash_view *view,
+                                     int64_t coll)
 {
-    struct privacy_scope scope = {.org = r->who.tok.org_name};
+    const struct dash_view_coll *vc = dash__view_find(view, coll);
+
+    return (struct privacy_scope){.org = r->who.tok.org_name,
+                                  .community = vc != NULL ? vc->coll.api_root : NULL};
+}
+
+static bool minimised_for(const struct dash *d, const struct api_req *r, const struct dash_obj *x,
+                          json_t *o, struct mrd_err *err, enum mrd_code *rc)
+{
+    struct privacy_scope scope = scope_of(r, x->view, x->coll);
     enum privacy_outcome po = PRIVACY_AS_IS;
 
     *rc = MRD_OK;
@@ -247,7 +256,7 @@ static void get_object(struct api_req *r)
         api_internal(r, &err);
         goto out;
     }
-    if (!minimised_for(d, r, o, &err, &rc)) {
+    if (!minimised_for(d, r, &x, o, &err, &rc)) {
         if (rc != MRD_OK)
             api_internal(r, &err);
         else
@@ -309,7 +318,7 @@ static void get_raw(struct api_req *r)
     use = x.best;
     use_len = x.best_len;
     if (rc == MRD_OK && x.any && who.relation == POLICY_REL_PARTNER) {
-        struct privacy_scope scope = {.org = r->who.tok.org_name};
+        struct privacy_scope scope = scope_of(r, &view, x.coll);
         enum privacy_outcome po = PRIVACY_AS_IS;
         mrd_buf_init(&mine, STORE_OBJECT_MAX);
         rc = privacy_minimise_bytes(d->privacy, &scope, x.best, x.best_len, &mine, &po, &err);

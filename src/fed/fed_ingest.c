@@ -224,8 +224,15 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
     here = origin == FED_ORIGIN_LOCAL && (r.verdict == CRYPTO_UNSIGNED || by_us);
     policy_tlp_ingest(obj, here, r.verdict == CRYPTO_UNSIGNED && !fixed, dflt, &r.tlp, &write);
     if (write) {
-        marked = json_deep_copy(obj);
-        if (marked == NULL) {
+        /* policy_tlp_mark changes the top level and its marking list only:
+         * those are copied, the rest is shared (a deep copy was a twentieth
+         * of an import) */
+        json_t *refs;
+        marked = json_copy((json_t *)(uintptr_t)obj);
+        refs = marked != NULL ? json_object_get(marked, "object_marking_refs") : NULL;
+        if (marked == NULL ||
+            (json_is_array(refs) &&
+             json_object_set_new(marked, "object_marking_refs", json_copy(refs)) != 0)) {
             rc = mrd_err_set(err, MRD_E_NOMEM, "ingest: out of memory marking an object");
             goto out;
         }

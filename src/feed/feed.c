@@ -532,7 +532,10 @@ static enum mrd_code on_current(void *ctx, const struct store_row *row, struct m
     /* a new version, signed afresh by the ingest step */
     ext = json_object_get(o, "extensions");
     if (json_is_object(ext)) {
+        /* both signatures: the whole-object one and the selective-disclosure
+         * one, which would call the new valid_until "added after signing" */
         (void)json_object_del(ext, CRYPTO_SIG_EXT_ID);
+        (void)json_object_del(ext, CRYPTO_SD_EXT_ID);
         if (json_object_size(ext) == 0)
             (void)json_object_del(o, "extensions");
     }
@@ -599,7 +602,8 @@ static enum mrd_code expire_vanished(struct round *r, struct feed_importer *im,
     struct vanished v = {.r = r};
     enum mrd_code rc;
 
-    qsort(r->ids, r->n_ids, sizeof(char *), cmp_str);
+    if (r->n_ids > 1) /* r->ids is NULL when nothing was stored: no qsort of it */
+        qsort(r->ids, r->n_ids, sizeof(char *), cmp_str);
     rc = store_feed_items(r->st, r->cfg->name, on_item, &v, err);
     r->rewriting = true;
     if (rc == MRD_OK)

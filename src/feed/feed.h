@@ -17,7 +17,10 @@
  * size.
  * Does not: print or log (messages go to the caller's hooks), decide TLP
  * (policy.h), parse the formats themselves (interop.h).
- * Threading: a struct feed_importer is used by one thread.
+ * Threading: a struct feed_importer is used by one thread; inside, it
+ * prepares queued objects (validation, canonical form, signature) on up to
+ * 4 threads of its own at a time, and reports and stores them in their
+ * order on the caller's thread.
  * Errors: enum mrd_code + struct mrd_err; per-object problems are
  * messages and counts, not errors.
  */

@@ -143,7 +143,7 @@ enum mrd_code stix_validate_document(const json_t *doc, unsigned flags, struct s
  * with the findings stix_validate_document would give (paths
  * "$.objects[i]..." or "$[i]..."; the document's own findings come last).
  * The rules across objects (versions of one id, a UUID reused across
- * types) keep about 80 bytes per object and stop, with a warning, past
+ * types) keep about 100 bytes per object and stop, with a warning, past
  * STIX_STREAM_MAX_TRACKED objects, so memory stays bounded.
  *   stix_stream_begin     top_list: the document is a JSON list
  *   stix_stream_object    each element, index from 0

@@ -8,7 +8,7 @@
  * each object leaves a small summary instead: a 64-bit hash of its id, of
  * its UUID and type, of its whole value (equal values hash equal, as
  * json_equal compares them), its version and created times and whether it
- * is revoked. That is about 96 bytes per object with the hash tables;
+ * is revoked. That is about 100 bytes per object with the hash tables;
  * past STIX_STREAM_MAX_TRACKED objects the rules across objects stop
  * (said by a warning) so memory stays bounded. Two different ids with the
  * same 64-bit hash would be taken as one (about 3e-8 for a million ids).

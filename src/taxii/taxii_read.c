@@ -443,6 +443,19 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
     size_t before = b->len;
     enum mrd_code rc = MRD_OK;
 
+    /* A version withheld from this reader (privacy.h) is not listed in the
+     * manifest or versions either: its id alone may tell (an SCO's id is
+     * derived from its value). */
+    if (x->minimise && row->body != NULL && x->r->path.route != TAXII_R_OBJECTS &&
+        x->r->path.route != TAXII_R_OBJECT) {
+        struct mrd_buf scratch;
+        mrd_buf_init(&scratch, STORE_OBJECT_MAX);
+        rc = privacy_minimise_bytes(x->r->ts->privacy, &x->scope, row->body, row->body_len,
+                                    &scratch, &po, err);
+        mrd_buf_release(&scratch);
+        if (rc != MRD_OK || po == PRIVACY_WITHHELD)
+            return rc;
+    }
     if (b->len > 0)
         rc = mrd_buf_putc(b, ',', err);
     if (rc != MRD_OK)
@@ -568,9 +581,9 @@ void taxii_get_rows(struct taxii_req *r)
     q.added_after = f.added_after;
     q.match = &m;
     q.limit = f.limit > 0 ? f.limit : TAXII_MAX_PAGE;
-    q.want_body = rt == TAXII_R_OBJECTS || rt == TAXII_R_OBJECT;
     x.to_partner = !r->who.anonymous && r->who.tok.org_relation == POLICY_REL_PARTNER;
     x.minimise = r->who.anonymous || x.to_partner;
+    q.want_body = rt == TAXII_R_OBJECTS || rt == TAXII_R_OBJECT || x.minimise;
     x.scope = (struct privacy_scope){.community = c.c.api_root,
                                      .org = r->who.anonymous ? NULL : r->who.tok.org_name};
     rc = store_objects_query(r->ts->st, &q, row_visible, row_emit, &x, &res, &err);

@@ -227,6 +227,49 @@ def test_bad_feeds_fail_clearly_and_lose_nothing(node, server, path, result, msg
     assert m and m.group(1) != "never", line
 
 
+@pytest.mark.parametrize("fmt", ["stix", "misp"])
+def test_json_feeds_serving_garbage_fail_clearly_and_lose_nothing(node, server, fmt):
+    """A STIX or MISP feed whose server starts sending garbage (the HTML and
+    control bytes of /garbage): the round fails with an error naming what is
+    wrong, what the feed stored before stays, and the feed is backed off."""
+    coll = node.collection()
+    name = f"{fmt}garbage{uuid.uuid4().hex[:6]}"
+    ind = {"type": "indicator", "spec_version": "2.1",
+           "id": "indicator--" + str(uuid.uuid4()), "created": "2026-01-01T00:00:00.000Z",
+           "modified": "2026-01-01T00:00:00.000Z", "valid_from": "2026-01-01T00:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '203.0.113.61']", "pattern_type": "stix"}
+    good = f"/{name}/"
+    if fmt == "stix":
+        good = f"/{name}.json"
+        server.put(good, json.dumps({"type": "bundle", "id": "bundle--" + str(uuid.uuid4()),
+                                     "objects": [ind]}))
+    else:
+        ev = str(uuid.uuid4())
+        server.put(f"{good}manifest.json", json.dumps({ev: {"info": "x"}}))
+        server.put(f"{good}{ev}.json", json.dumps({"Event": {
+            "uuid": ev, "info": "x", "timestamp": "1767225600", "date": "2026-01-01",
+            "Orgc": {"name": "CERT-X", "uuid": str(uuid.uuid4())},
+            "Attribute": [{"uuid": str(uuid.uuid4()), "type": "ip-dst", "to_ids": True,
+                           "category": "Network activity", "value": "203.0.113.61",
+                           "timestamp": "1767225600"}]}}))
+    add(node, name, "--url", server.url + good, "--format", fmt, "--collection", coll,
+        "--interval", "1h")
+    assert f"{name}: ok" in feed(node, "fetch", name).stderr
+    before = sorted(r[1] for r in rows(node, coll, "--all"))
+    assert before == ["203.0.113.61"]
+    feed(node, "set", name, "--url", server.url + ("/garbage" if fmt == "stix" else "/g/"))
+    server.put("/g/manifest.json", b"<html><body>\x00\x01 oops</body></html>\n" * 50)
+    p = feed(node, "fetch", name, check=False)
+    assert p.returncode == 1, p.stderr
+    assert f"{name}: garbage: 0 objects" in p.stderr, p.stderr
+    assert ("/garbage: not JSON: json: " if fmt == "stix" else
+            "/g/manifest.json: not a MISP feed manifest") in p.stderr, p.stderr
+    assert sorted(r[1] for r in rows(node, coll, "--all")) == before
+    assert all(r[6] == "" for r in rows(node, coll, "--all"))  # nothing expired
+    line = listing(node, name)
+    assert "failures=1" in line, line
+
+
 def test_stix_and_misp_feeds(node, server):
     coll = node.collection()
     ind = {"type": "indicator", "spec_version": "2.1",

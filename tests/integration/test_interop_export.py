@@ -25,7 +25,7 @@ from node import (TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED, st
 FILE_BODY = b"hello"
 FILE_MD5 = hashlib.md5(FILE_BODY).hexdigest()
 FORMATS = ("stix", "jsonl", "csv", "suricata", "zeek", "list", "nft", "ipset", "snort",
-           "suricata-datasets")
+           "suricata-datasets", "misp")
 
 
 def ind(n, pattern, tlp=None, **extra):
@@ -596,6 +596,9 @@ def ids_in(fmt, out, value_of):
         return {r["indicator_id"] for r in csv.DictReader(io.StringIO(out))}
     if fmt == "zeek":
         return {l.split("\t")[2] for l in out.splitlines()[1:]}
+    if fmt == "misp":  # the event files' attribute values
+        return {value_of[a["value"]] for l in out.splitlines()
+                for a in json.loads(l)["Event"].get("Attribute", [])}
     found = set()
     for v, i in value_of.items():
         if re.search(r"(^|[\s{,])" + re.escape(v) + r"($|[\s},])", out, re.M):
@@ -624,13 +627,17 @@ def test_every_format_gives_a_partner_exactly_its_taxii_view(node, tmp_path):
     assert readable == {objs[0]["id"], objs[1]["id"], objs[2]["id"], objs[3]["id"]}
     every = {o["id"] for o in objs} | {relayed["id"]}
     for fmt in FORMATS:
-        if fmt in ("suricata", "list", "suricata-datasets"):
+        if fmt in ("suricata", "list", "suricata-datasets", "misp"):
             out_dir = tmp_path / f"{fmt}-p"
             out_dir.mkdir()
             node.cli("export", "--data", node.data, "--collection", coll, "--format", fmt,
                      "--as-org", "cert-p", "--output", out_dir)
             if fmt == "suricata-datasets":
                 out = (out_dir / "meridian-datasets.csv").read_text()
+            elif fmt == "misp":  # one event per line, read whole
+                out = "".join(json.dumps(json.loads(f.read_text())) + "\n"
+                              for f in sorted(out_dir.iterdir())
+                              if f.name not in ("manifest.json", "hashes.csv"))
             else:
                 out = "".join(f.read_text() for f in sorted(out_dir.iterdir()))
         else:

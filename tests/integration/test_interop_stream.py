@@ -106,6 +106,8 @@ def test_truncated_file_keeps_what_was_read(node, tmp_path):
     assert p.returncode == 1, p.stderr
     assert f"the document is truncated: it ends at byte {cut} inside element 7" in p.stderr, \
         p.stderr
+    # the objects waiting to be stored are counted before the error is told
+    assert "objects read before it: 7" in p.stderr, p.stderr
     assert "7 objects: 7 added" in p.stderr, p.stderr
     assert stored_ids(node, coll) == {o["id"] for o in objs[:7]}
     v = node.cli("validate", f, check=False)

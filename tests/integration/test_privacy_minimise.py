@@ -246,3 +246,57 @@ def test_export_minimised_and_verifies_on_import(fed, tmp_path):
     p = b.cli("import", "--data", b.data, "--collection", fed.coll["B"], str(bad), check=False)
     assert p.returncode == 1, p.stdout + p.stderr
     assert "does not match its signed digest" in p.stderr and "1 invalid" in p.stderr, p.stderr
+
+
+def test_feed_and_console_for_partner_minimised(fed):
+    a, _ = setup_pair(fed, "pull")
+    ind, sig = sample_objects()
+    fed.post("A", [ind, sig])
+    tok = a.token("B")
+    coll = fed.coll["A"]
+    # the feed a partner subscribes to
+    r = a.get(f"/api/v1/feeds/stix?collection={coll}", token=tok, accept=None)
+    assert r.status_code == 200, r.text
+    feed = r.json()["objects"]
+    assert_sighting_minimised(by_id(feed, sig["id"]))
+    assert "description" not in by_id(feed, ind["id"])
+    # the console's JSON for a partner user: object page and raw bytes
+    r = a.get(f"/api/v1/objects/{sig['id']}", token=tok, accept=None)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert_sighting_minimised(page["object"])
+    assert page["signature"]["verdict"] == "valid"  # A verifies its own SD signature
+    r = a.get(f"/api/v1/objects/{sig['id']}/raw", token=tok, accept=None)
+    assert r.status_code == 200, r.text
+    assert_sighting_minimised(r.json())
+    # the own org's console shows the object as stored
+    r = a.get(f"/api/v1/objects/{sig['id']}/raw", accept=None)
+    assert r.json()["x_sensor_host"] == "fw-7.corp.internal"
+
+
+def test_internal_address_objects_never_leave(fed):
+    a, _ = setup_pair(fed, "pull")
+    inside = {"type": "ipv4-addr", "spec_version": "2.1",
+              "id": f"ipv4-addr--{uuid.uuid4()}", "value": "10.20.30.40"}
+    outside = {"type": "ipv4-addr", "spec_version": "2.1",
+               "id": f"ipv4-addr--{uuid.uuid4()}", "value": "198.51.100.9"}
+    fed.post("A", [inside, outside])
+    tok = a.token("B")
+    theirs, _ = a.page_all(a.objects_path(fed.coll["A"], a.root), token=tok)
+    ids = {o["id"] for o in theirs}
+    assert outside["id"] in ids and inside["id"] not in ids
+    # nor does its id show in the manifest (an SCO id can be derived from the value)
+    r = a.get(f"/{a.root}/collections/{fed.coll['A']}/manifest/", token=tok)
+    assert r.status_code == 200, r.text
+    listed = {m["id"] for m in r.json()["objects"]}
+    assert outside["id"] in listed and inside["id"] not in listed
+    r = a.get(f"/{a.root}/collections/{fed.coll['A']}/objects/{inside['id']}/versions/",
+              token=tok)
+    assert r.status_code == 404 or not r.json().get("versions"), r.text
+    # the own org sees both
+    mine = {m["id"] for m in
+            a.get(f"/{a.root}/collections/{fed.coll['A']}/manifest/").json()["objects"]}
+    assert {inside["id"], outside["id"]} <= mine
+    p = fed.sync("B")
+    assert "pulled=1" in p.stdout, p.stdout
+    assert inside["id"] not in fed.ids("B")

@@ -242,6 +242,73 @@ static void test_events_update_and_end(void **state)
     assert_int_equal(s.ev[2].ended_at, 50);
 }
 
+/* What a live sensor stores: an event when it appears, when more routes
+ * carry it and when it ends; nothing for a re-announcement. */
+static void test_changed_events(void **state)
+{
+    struct bgp_detect *d = NULL;
+    struct seen s = {0};
+
+    (void)state;
+    assert_int_equal(bgp_detect_new(cfg, NULL, NULL, &d, NULL), MRD_OK);
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 0);
+    PATH(65101, 174, 64666);
+    feed(d, BGP_ROUTE_ANNOUNCE, 10, 1, "203.0.113.0/24");
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ev[0].peers, 1);
+    assert_false(s.ev[0].ended);
+    feed(d, BGP_ROUTE_ANNOUNCE, 11, 1, "203.0.113.0/24"); /* the same route again */
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 1); /* nothing new */
+    PATH(65102, 174, 64666);
+    feed(d, BGP_ROUTE_ANNOUNCE, 12, 2, "203.0.113.0/24"); /* a second peer */
+    feed(d, BGP_ROUTE_WITHDRAW, 13, 2, "203.0.113.0/24");
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 2); /* one change of one event, however many steps */
+    assert_int_equal(s.ev[1].peers, 2);
+    assert_int_equal(s.ev[1].first_seen, 10);
+    feed(d, BGP_ROUTE_WITHDRAW, 14, 1, "203.0.113.0/24");
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 3);
+    assert_true(s.ev[2].ended);
+    assert_int_equal(s.ev[2].ended_at, 14);
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 3);
+
+    /* A second event stays open while the first is forgotten. */
+    PATH(65103, 174, 64777);
+    feed(d, BGP_ROUTE_ANNOUNCE, 15, 3, "203.0.113.0/24");
+    bgp_detect_forget_ended(d); /* a change is unreported: nothing forgotten */
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 4);
+    bgp_detect_forget_ended(d);
+    memset(&s, 0, sizeof(s));
+    bgp_detect_each(d, collect, &s);
+    assert_int_equal(s.n, 1); /* only the open one is left */
+    assert_int_equal(s.ev[0].hijacker_as, 64777);
+    assert_int_equal(s.ev[0].first_seen, 15);
+    /* the forgotten hijack again: a new event; the open one still ends */
+    PATH(65101, 174, 64666);
+    feed(d, BGP_ROUTE_ANNOUNCE, 16, 1, "203.0.113.0/24");
+    feed(d, BGP_ROUTE_WITHDRAW, 17, 3, "203.0.113.0/24");
+    memset(&s, 0, sizeof(s));
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ev[0].hijacker_as, 64777);
+    assert_true(s.ev[0].ended);
+    assert_int_equal(s.ev[1].hijacker_as, 64666);
+    assert_int_equal(s.ev[1].first_seen, 16);
+    assert_false(s.ev[1].ended);
+    bgp_detect_forget_ended(d);
+    memset(&s, 0, sizeof(s));
+    bgp_detect_each(d, collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ev[0].first_seen, 16);
+    bgp_detect_free(d);
+}
+
 static void test_outage_needs_steady_controls(void **state)
 {
     static const char *const g1[] = {"10.30.0.0/16", "10.31.0.0/16"};
@@ -393,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_hijack_types),
         cmocka_unit_test(test_leaks),
         cmocka_unit_test(test_events_update_and_end),
+        cmocka_unit_test(test_changed_events),
         cmocka_unit_test(test_outage_needs_steady_controls),
         cmocka_unit_test(test_detect_out_of_memory),
         cmocka_unit_test(test_event_as_stix),

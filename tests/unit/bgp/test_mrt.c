@@ -11,34 +11,7 @@
 
 #include "bgp/bgp.h"
 
-struct w {
-    uint8_t b[2048];
-    size_t n;
-};
-
-static void put(struct w *w, const void *p, size_t n)
-{
-    assert_true(w->n + n <= sizeof(w->b));
-    memcpy(w->b + w->n, p, n);
-    w->n += n;
-}
-
-static void u8(struct w *w, uint8_t v)
-{
-    put(w, &v, 1);
-}
-
-static void u16(struct w *w, uint16_t v)
-{
-    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-    put(w, b, 2);
-}
-
-static void u32(struct w *w, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    put(w, b, 4);
-}
+#include "wire.h"
 
 /* A BGP4MP MESSAGE (2-byte ASNs, IPv4) record holding one UPDATE whose
  * attributes are attrs and whose NLRI is 10.0.0.0/8. */

@@ -140,6 +140,26 @@ static void test_canon_signs_a_copy(void **state)
     assert_int_equal(fed_ingest_canon(f->ta, o, FED_ORIGIN_LOCAL, POLICY_TLP_CLEAR, &out, &r, NULL),
                      MRD_OK);
     assert_null(json_object_get(o, "extensions")); /* the caller's object is not changed */
+    {
+        /* a marking list of its own (empty: no level, so the default is
+         * written in): the TLP goes into the stored copy's list, never into
+         * the caller's */
+        json_t *m = ind(), *got = NULL;
+        struct fed_ingest_result mr;
+        struct mrd_buf mo;
+        mrd_buf_init(&mo, 1 << 20);
+        assert_int_equal(json_object_set_new(m, "object_marking_refs", json_array()), 0);
+        assert_int_equal(
+            fed_ingest_canon(f->ta, m, FED_ORIGIN_LOCAL, POLICY_TLP_AMBER, &mo, &mr, NULL), MRD_OK);
+        assert_int_equal(json_array_size(json_object_get(m, "object_marking_refs")), 0);
+        assert_null(json_object_get(m, "extensions"));
+        assert_int_equal(mrd_json_parse(mo.data, mo.len, NULL, &got, NULL), MRD_OK);
+        assert_int_equal(json_array_size(json_object_get(got, "object_marking_refs")), 1);
+        assert_int_equal(policy_tlp_of_object(got, POLICY_TLP_CLEAR), POLICY_TLP_AMBER);
+        json_decref(got);
+        json_decref(m);
+        mrd_buf_release(&mo);
+    }
     assert_int_equal(r.tlp, POLICY_TLP_CLEAR);
     assert_int_equal(mrd_json_parse(out.data, out.len, NULL, &back, NULL), MRD_OK);
     /* the default's level is written in before signing, CLEAR too (issue 17) */

@@ -137,8 +137,14 @@ static void test_json_whatever_the_list_options(void **state)
     memset(&c, 0, sizeof(c));
     assert_int_equal(feed_import_buffer(im, "junk", "<html>", 6, &c), FEED_INVALID);
     assert_int_equal(c.objects, 0);
-    assert_string_equal(f->first_error,
-                        "junk: neither a bundle, an envelope, a list nor an object");
+    assert_non_null(strstr(f->first_error, "junk: not JSON: json: "));
+    assert_non_null(strstr(f->first_error, "(at byte 0)"));
+    feed_importer_free(im);
+    /* JSON, but a number */
+    im = importer(f, false);
+    f->errors = 0;
+    assert_int_equal(feed_import_buffer(im, "num", "42", 2, &c), FEED_INVALID);
+    assert_string_equal(f->first_error, "num: neither a bundle, an envelope, a list nor an object");
     feed_importer_free(im);
 }
 

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""The `meridian dns` benchmark (issue 18): CPU of one check round over N
+watched names in the lab of tests/integration/dnslab.py (real NSD and
+Unbound in a network namespace; needs root), side by side with the same
+queries made by Debian's `drill` (ldnsutils) in a shell loop, the way a
+cron script would watch names, in the same run.
+
+usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS]]   (BUILD_DIR: a release
+build, e.g. build-dev; NAMES default 1000, ROUNDS default 5)
+
+Prints per round wall and CPU seconds (user + system) of the process, the
+queries it sent, the share of one core that one round per 60 s takes, the
+findings (the healthy lab must give none), and the load average.
+"""
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "integration"))
+import dnslab  # noqa: E402
+
+
+def timed(lab, *cmd):
+    p = lab.ns_run("/usr/bin/time", "-f", "%e %U %S %M", *cmd, check=False, timeout=3600)
+    wall, user, sys_, rss = p.stderr.strip().splitlines()[-1].split()
+    return p, float(wall), float(user) + float(sys_), int(rss) // 1024
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    meridian = os.path.abspath(os.path.join(sys.argv[1], "meridian"))
+    names = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    with tempfile.TemporaryDirectory() as work, dnslab.Lab(work, extra_names=names) as lab:
+        probes = [f"n{i}.example.tld." for i in range(names)]
+        cfg = os.path.join(work, "bench.json")
+        base = os.path.join(work, "baseline.json")
+        with open(cfg, "w") as f:
+            json.dump({"root": {"servers": [dnslab.ROOT]},
+                       "zones": [{"zone": "example.tld.", "probe_names": probes}],
+                       "vantages": [{"name": "own", "server": dnslab.VANTAGE}]}, f)
+        lab.ns_run(meridian, "dns", "baseline", "--config", cfg, "-o", base)
+        # per probe: A and AAAA from the zone's server and from the vantage
+        queries = 4 * names
+        print(f"{names} watched names, {queries} probe queries per round "
+              f"(plus the delegation, DNSSEC and SOA queries)")
+        findings = 0
+        for r in range(rounds):
+            p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", cfg,
+                                      "--baseline", base, "--json")
+            findings += len(p.stdout.splitlines())
+            print(f"meridian dns check   round {r + 1}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
+                  f"{100 * cpu / 60:5.2f}% of a core at one round per 60 s  {rss} MB RSS")
+        print(f"findings in {rounds} rounds of the healthy lab: {findings}")
+        script = os.path.join(work, "drill.sh")
+        with open(script, "w") as f:
+            f.write("for n in " + " ".join(probes) + "; do\n"
+                    f"  drill -Q @{dnslab.ZONE} $n A >/dev/null; drill -Q @{dnslab.ZONE} $n AAAA"
+                    f" >/dev/null\n  drill -Q @{dnslab.VANTAGE} $n A >/dev/null;"
+                    f" drill -Q @{dnslab.VANTAGE} $n AAAA >/dev/null\ndone\n")
+        _, wall, cpu, rss = timed(lab, "sh", script)
+        print(f"drill loop (same {queries} queries): wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
+              f"{100 * cpu / 60:5.2f}% of a core at one round per 60 s")
+        print("load average:", open("/proc/loadavg").read().strip())
+
+
+if __name__ == "__main__":
+    main()

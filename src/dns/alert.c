@@ -1,0 +1,116 @@
+/*
+ * alert.c: findings as STIX 2.1 objects, in the shape every Meridian
+ * sensor alert has (core/alert.h): an observed-data under the DNS alert
+ * extension, referring to the domain-name SCOs of the zone and the name,
+ * and to the ipv4-addr/ipv6-addr SCOs of addresses a vantage returned
+ * that it should not have. The id is a UUIDv5 of the finding's key and
+ * first_seen, so a later round's view of the same finding is a new
+ * version (modified = last_seen) of the same object.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "core/alert.h"
+#include "core/timestamp.h"
+#include "core/uuid.h"
+#include "dns/dns.h"
+
+static const char ext_schema[] =
+    "Meridian DNS alert, version 1.0. A property extension of observed-data. Members: kind "
+    "(delegation, divergence, dnssec, outage, outage-end); zone; name; vantage (a "
+    "resolver's name, or authoritative); expected; observed; first_seen, last_seen (RFC 3339); "
+    "ended (outage-end); cause (dnssec: signature-expired, signature-not-yet-valid, "
+    "ds-mismatch, dnskey-missing, rrsig-missing, nsec-missing, unsupported-algorithm, other); "
+    "field (delegation: ns, ds, glue; outage: parent, servers, vantage; divergence: the "
+    "record type); evidence (servers, RCODE, EDE, TTLs). Specified in docs/dns.md of "
+    "Meridian.";
+
+static const struct mrd_alert_sensor sensor = {
+    DNS_STIX_IDENTITY_ID,
+    "Meridian DNS-stability sensor",
+    "The `meridian dns` sensor of a Meridian node",
+    DNS_STIX_EXT_ID,
+    "Meridian DNS alert",
+    "Delegation change, forged answer, DNSSEC failure and outage alerts of the Meridian DNS "
+    "sensor",
+    ext_schema};
+
+enum mrd_code dns_stix_definitions(json_t *objects, struct mrd_err *err)
+{
+    return mrd_alert_definitions(&sensor, objects, err);
+}
+
+static int64_t usec_of(const json_t *f, const char *member, int64_t dflt)
+{
+    const json_t *v = json_object_get(f, member);
+    struct mrd_time t;
+    if (!json_is_string(v) ||
+        mrd_time_parse(json_string_value(v), json_string_length(v), &t, NULL) != MRD_OK)
+        return dflt;
+    return mrd_time_to_usec(&t);
+}
+
+enum mrd_code dns_finding_stix(const json_t *finding, json_t *objects, json_t *seen,
+                               struct mrd_err *err)
+{
+    char uuid[MRD_UUID_STR_LEN + 1];
+    const char *key = json_string_value(json_object_get(finding, "key"));
+    const char *zone = json_string_value(json_object_get(finding, "zone"));
+    const char *name = json_string_value(json_object_get(finding, "name"));
+    const char *first = json_string_value(json_object_get(finding, "first_seen"));
+    json_t *refs = json_array(), *ext = NULL;
+    struct mrd_buf idname;
+    enum mrd_code rc = MRD_OK;
+    int64_t f_us, l_us;
+    size_t i;
+    json_t *a;
+
+    mrd_buf_init(&idname, 4096);
+    if (key == NULL || zone == NULL || name == NULL || first == NULL) {
+        rc = mrd_err_set(err, MRD_E_INVAL, "alert: finding without key, zone, name, first_seen");
+        goto out;
+    }
+    if (refs == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "alert: out of memory");
+        goto out;
+    }
+    rc = mrd_buf_printf(&idname, err, "%s|%s", key, first);
+    if (rc == MRD_OK)
+        rc = mrd_uuid_v5(DNS_STIX_ID_NS, idname.data, idname.len, uuid, err);
+    /* domain-name values carry no final dot (STIX 2.1 §6.3). */
+    if (rc == MRD_OK && strcmp(zone, ".") != 0)
+        rc = mrd_alert_sco(objects, seen, "domain-name", "value",
+                           json_stringn(zone, strlen(zone) - 1), refs, err);
+    if (rc == MRD_OK && strcmp(name, zone) != 0 && strcmp(name, ".") != 0)
+        rc = mrd_alert_sco(objects, seen, "domain-name", "value",
+                           json_stringn(name, strlen(name) - 1), refs, err);
+    if (rc == MRD_OK && json_is_array(json_object_get(finding, "observed")) &&
+        strcmp(json_string_value(json_object_get(finding, "kind")), "divergence") == 0) {
+        json_array_foreach(json_object_get(finding, "observed"), i, a)
+        {
+            uint8_t b[16];
+            const char *s = json_string_value(a);
+            if (rc != MRD_OK || s == NULL)
+                continue;
+            if (inet_pton(AF_INET, s, b) == 1)
+                rc = mrd_alert_sco(objects, seen, "ipv4-addr", "value", json_string(s), refs, err);
+            else if (inet_pton(AF_INET6, s, b) == 1)
+                rc = mrd_alert_sco(objects, seen, "ipv6-addr", "value", json_string(s), refs, err);
+        }
+    }
+    if (rc != MRD_OK)
+        goto out;
+    ext = json_deep_copy(finding);
+    if (ext == NULL || json_object_del(ext, "key") != 0) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "alert: out of memory");
+        goto out;
+    }
+    f_us = usec_of(finding, "first_seen", 0);
+    l_us = usec_of(finding, "ended", usec_of(finding, "last_seen", f_us));
+    rc = mrd_alert_observed(&sensor, objects, uuid, f_us, l_us, 1, refs, ext, err);
+out:
+    json_decref(ext);
+    json_decref(refs);
+    mrd_buf_release(&idname);
+    return rc;
+}

@@ -1,0 +1,562 @@
+/*
+ * check.c: one round of the DNS-stability sensor's detectors.
+ *
+ * Per watched zone: the delegation at the parent (NS, DS, glue) against
+ * the baseline; the zone's own servers (SOA with authority, else an
+ * outage); the DNSSEC state they serve (a DS with no matching DNSKEY,
+ * missing DNSKEY or RRSIG, signatures expired, not yet valid or close to
+ * expiry); and each vantage resolver: a SERVFAIL that a +CD query does
+ * not get is a DNSSEC failure (cause from the RFC 8914 code), one it gets
+ * too is an outage when enough vantages share it; answers with addresses
+ * that neither the baseline nor the zone's servers give are divergence.
+ * Findings carry a key (kind, zone, name, vantage, cause, field) that
+ * ties them to the state of the previous round.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "dns/dns_int.h"
+
+#define DNS_OUTAGE_SHARE_PCT 50 /* vantages failing a zone's SOA that make an outage */
+
+static enum mrd_code nomem(struct mrd_err *err)
+{
+    return mrd_err_set(err, MRD_E_NOMEM, "dns: out of memory");
+}
+
+const char *dns_ede_cause(int ede)
+{
+    switch (ede) {
+    case 1: /* Unsupported DNSKEY Algorithm */
+    case 2: /* Unsupported DS Digest Type */
+        return "unsupported-algorithm";
+    case 7:
+        return "signature-expired";
+    case 8:
+        return "signature-not-yet-valid";
+    case 9:
+        return "dnskey-missing";
+    case 10:
+        return "rrsig-missing";
+    case 12:
+        return "nsec-missing";
+    default:
+        return "other";
+    }
+}
+
+struct round {
+    json_t *found; /* findings of this round */
+    int64_t now;
+    const struct dns_config *cfg;
+    const struct dns_transport *t;
+    char zone[DNS_MAX_NAME_STR];
+};
+
+/* Adds a finding; expected, observed and evidence are consumed (NULL:
+ * JSON null / none). */
+static enum mrd_code add(struct round *r, const char *kind, const char *name, const char *vantage,
+                         const char *cause, const char *field, json_t *expected, json_t *observed,
+                         json_t *evidence, struct mrd_err *err)
+{
+    char key[3 * DNS_MAX_NAME_STR];
+    json_t *f;
+
+    (void)snprintf(key, sizeof(key), "%s|%s|%s|%s|%s|%s", kind, r->zone, name, vantage,
+                   cause != NULL ? cause : "", field != NULL ? field : "");
+    f = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "kind", kind, "zone", r->zone, "name",
+                  name, "vantage", vantage, "expected", expected != NULL ? expected : json_null(),
+                  "observed", observed != NULL ? observed : json_null(), "key", key);
+    if (f == NULL) {
+        json_decref(evidence);
+        return nomem(err);
+    }
+    if ((cause != NULL && json_object_set_new(f, "cause", json_string(cause)) != 0) ||
+        (field != NULL && json_object_set_new(f, "field", json_string(field)) != 0) ||
+        (evidence != NULL && json_object_set_new(f, "evidence", evidence) != 0) ||
+        json_array_append_new(r->found, f) != 0)
+        return nomem(err);
+    return MRD_OK;
+}
+
+static const char *xfer_status(const struct dns_xfer *x, char buf[64])
+{
+    char s[16];
+    if (x->status == DNS_XFER_TIMEOUT)
+        return "timeout";
+    if (x->status == DNS_XFER_ERROR)
+        return "error";
+    (void)snprintf(buf, 64, "%s%s", dns_rcode_name(x->msg->rcode, s),
+                   (x->msg->flags & DNS_F_AA) ? " aa" : "");
+    return buf;
+}
+
+/* NS, DS and glue at the parent against the baseline. */
+static enum mrd_code check_delegation(struct round *r, const json_t *bz, const struct dns_deleg *d,
+                                      struct mrd_err *err)
+{
+    static const char *const fields[] = {"ns", "ds", "glue"};
+    const json_t *now[3] = {d->ns, d->ds, d->glue};
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; i < 3 && rc == MRD_OK; i++) {
+        const json_t *was = json_object_get(bz, fields[i]);
+        if (json_equal((json_t *)(uintptr_t)was, (json_t *)(uintptr_t)now[i]))
+            continue;
+        rc = add(r, "delegation", r->zone, "authoritative", NULL, fields[i], json_deep_copy(was),
+                 json_deep_copy(now[i]), json_pack("{s:O}", "parent_servers", d->parent_servers),
+                 err);
+    }
+    return rc;
+}
+
+/* RRSIG validity (RFC 4034 §3.1.5, serial arithmetic) of the signatures in m. */
+static enum mrd_code check_sigs(struct round *r, const struct dns_msg *m, const char *server,
+                                struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+    uint32_t now = (uint32_t)r->now;
+    char ts[16];
+
+    for (size_t i = 0; i < m->nrr && rc == MRD_OK; i++) {
+        const struct dns_rr *rr = &m->rr[i];
+        const char *cause = NULL, *field = NULL;
+        char exp[40], inc[40], what[64];
+        int64_t left;
+        if (rr->section != DNS_SEC_ANSWER || rr->type != DNS_T_RRSIG)
+            continue;
+        left = (int64_t)(int32_t)(rr->u.rrsig.expiration - now);
+        if (dns_serial_gt(now, rr->u.rrsig.expiration)) {
+            cause = "signature-expired";
+        } else if (dns_serial_gt(rr->u.rrsig.inception, now)) {
+            cause = "signature-not-yet-valid";
+        } else if (left < (int64_t)r->cfg->expiry_warn) {
+            cause = "other";
+            field = "expires-soon"; /* the early warning */
+        }
+        if (cause == NULL)
+            continue;
+        dns__time_str(r->now + (int64_t)(int32_t)(rr->u.rrsig.expiration - now), exp);
+        dns__time_str(r->now + (int64_t)(int32_t)(rr->u.rrsig.inception - now), inc);
+        (void)snprintf(what, sizeof(what), "RRSIG %s key %u",
+                       dns_type_name(rr->u.rrsig.covered, ts), rr->u.rrsig.key_tag);
+        rc = add(
+            r, "dnssec", r->zone, "authoritative", cause, field,
+            json_pack("{s:s}", "validity", "inception <= now < expiration"),
+            json_pack("{s:s, s:s, s:s}", "signature", what, "inception", inc, "expiration", exp),
+            json_pack("{s:s, s:I}", "server", server, "seconds_left", (json_int_t)left), err);
+    }
+    return rc;
+}
+
+/* DNSKEY, RRSIGs and the parent's DS, asked of one of the zone's servers. */
+static enum mrd_code check_dnssec_auth(struct round *r, const struct dns_name *zone,
+                                       const struct dns_deleg *d, const char *server,
+                                       struct mrd_err *err)
+{
+    struct dns_xfer x = {0};
+    enum mrd_code rc;
+    size_t nkeys = 0, nsigs = 0;
+    bool matched = false;
+    size_t nds = d->ds_msg != NULL ? d->ds_msg->count[DNS_SEC_ANSWER] : 0;
+
+    rc = dns_ask(r->t, server, zone, DNS_T_DNSKEY, DNS_Q_DO, &x, err);
+    if (rc != MRD_OK || x.status != DNS_XFER_OK)
+        goto out;
+    for (size_t i = 0; i < x.msg->nrr; i++) {
+        const struct dns_rr *k = &x.msg->rr[i];
+        if (k->section != DNS_SEC_ANSWER)
+            continue;
+        if (k->type == DNS_T_RRSIG && k->u.rrsig.covered == DNS_T_DNSKEY)
+            nsigs++;
+        if (k->type != DNS_T_DNSKEY || !dns_name_eq(&k->owner, zone))
+            continue;
+        nkeys++;
+        for (size_t j = 0; nds > 0 && j < d->ds_msg->nrr; j++) {
+            const struct dns_rr *ds = &d->ds_msg->rr[j];
+            if (ds->section == DNS_SEC_ANSWER && ds->type == DNS_T_DS && dns_ds_matches(ds, k))
+                matched = true;
+        }
+    }
+    if (nkeys == 0 && json_array_size(d->ds) > 0) {
+        rc = add(r, "dnssec", r->zone, "authoritative", "dnskey-missing", NULL,
+                 json_string("DNSKEY RRset"), json_string("no DNSKEY"),
+                 json_pack("{s:s}", "server", server), err);
+        goto out;
+    }
+    if (nkeys > 0 && nsigs == 0) {
+        rc = add(r, "dnssec", r->zone, "authoritative", "rrsig-missing", NULL,
+                 json_string("RRSIG over DNSKEY"), json_string("none"),
+                 json_pack("{s:s}", "server", server), err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (json_array_size(d->ds) > 0 && !matched) {
+        rc = add(r, "dnssec", r->zone, "authoritative", "ds-mismatch", NULL, json_deep_copy(d->ds),
+                 json_string("no DNSKEY matches a DS of the parent"),
+                 json_pack("{s:s, s:I}", "server", server, "dnskeys", (json_int_t)nkeys), err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    rc = check_sigs(r, x.msg, server, err);
+    dns__xfer_release(&x);
+    if (rc == MRD_OK)
+        rc = dns_ask(r->t, server, zone, DNS_T_SOA, DNS_Q_DO, &x, err);
+    if (rc == MRD_OK && x.status == DNS_XFER_OK)
+        rc = check_sigs(r, x.msg, server, err);
+out:
+    dns__xfer_release(&x);
+    return rc;
+}
+
+/* What a vantage gives for (name, type): divergence and DNSSEC findings;
+ * *ret_failed when neither a plain nor a +CD query got an answer. */
+static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_vantage *v,
+                                        const struct dns_name *name, uint16_t type,
+                                        const json_t *expected, bool *ret_failed,
+                                        struct mrd_err *err)
+{
+    struct dns_xfer x = {0}, cd = {0};
+    char ns[DNS_MAX_NAME_STR], st[64], tn[16];
+    enum mrd_code rc;
+
+    *ret_failed = false;
+    dns_name_format(name, ns);
+    rc = dns_ask(r->t, v->server, name, type, DNS_Q_RD | DNS_Q_DO, &x, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (x.status != DNS_XFER_OK || x.msg->rcode == DNS_RCODE_SERVFAIL) {
+        rc = dns_ask(r->t, v->server, name, type, DNS_Q_RD | DNS_Q_DO | DNS_Q_CD, &cd, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (x.status == DNS_XFER_OK && cd.status == DNS_XFER_OK &&
+            cd.msg->rcode == DNS_RCODE_NOERROR) {
+            json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "server", v->server, "query", ns, "type",
+                                   dns_type_name(type, tn), "cd_rcode", "NOERROR");
+            if (ev != NULL && x.msg->ede >= 0) {
+                (void)json_object_set_new(ev, "ede", json_integer(x.msg->ede));
+                (void)json_object_set_new(ev, "ede_text", json_string(x.msg->ede_text));
+            }
+            rc = add(r, "dnssec", ns, v->name, dns_ede_cause(x.msg->ede), NULL,
+                     json_string("validated answer"), json_string(xfer_status(&x, st)), ev, err);
+        } else {
+            *ret_failed = true;
+        }
+        goto out;
+    }
+    if (expected != NULL && x.msg->rcode == DNS_RCODE_NOERROR) {
+        json_t *got = json_array();
+        size_t i;
+        json_t *a;
+        bool extra = false;
+        if (got == NULL) {
+            rc = nomem(err);
+            goto out;
+        }
+        rc = dns__answer_addrs(x.msg, type, got, err);
+        dns__set_sort(got);
+        json_array_foreach(got, i, a)
+        {
+            bool known = false;
+            size_t k;
+            json_t *e;
+            json_array_foreach(expected, k, e) known = known || json_equal(a, e);
+            extra = extra || !known;
+        }
+        if (rc == MRD_OK && extra)
+            rc = add(r, "divergence", ns, v->name, NULL, dns_type_name(type, tn),
+                     json_deep_copy(expected), json_incref(got),
+                     json_pack("{s:s, s:s, s:b}", "server", v->server, "type",
+                               dns_type_name(type, tn), "ad", (x.msg->flags & DNS_F_AD) != 0),
+                     err);
+        json_decref(got);
+    }
+out:
+    dns__xfer_release(&x);
+    dns__xfer_release(&cd);
+    return rc;
+}
+
+/* The NS set the zone's own server gives against the parent's. */
+static enum mrd_code check_child_ns(struct round *r, const struct dns_name *zone,
+                                    const struct dns_deleg *d, const char *server,
+                                    struct mrd_err *err)
+{
+    struct dns_xfer x = {0};
+    json_t *child = json_array();
+    enum mrd_code rc;
+
+    if (child == NULL)
+        return nomem(err);
+    rc = dns_ask(r->t, server, zone, DNS_T_NS, DNS_Q_NOEDNS, &x, err);
+    if (rc != MRD_OK || x.status != DNS_XFER_OK || x.msg->rcode != DNS_RCODE_NOERROR ||
+        (x.msg->flags & DNS_F_AA) == 0)
+        goto out;
+    for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
+        const struct dns_rr *rr = &x.msg->rr[k];
+        char s[DNS_MAX_NAME_STR];
+        if (rr->section == DNS_SEC_ANSWER && rr->type == DNS_T_NS &&
+            dns_name_eq(&rr->owner, zone)) {
+            dns_name_format(&rr->u.target, s);
+            rc = dns__set_add(child, s, err);
+        }
+    }
+    dns__set_sort(child);
+    if (rc == MRD_OK && json_array_size(child) > 0 && !json_equal(child, d->ns))
+        rc = add(r, "delegation", r->zone, "authoritative", NULL, "child-ns", json_deep_copy(d->ns),
+                 json_incref(child), json_pack("{s:s}", "server", server), err);
+out:
+    dns__xfer_release(&x);
+    json_decref(child);
+    return rc;
+}
+
+static const json_t *baseline_zone(const json_t *baseline, const char *zone)
+{
+    size_t i;
+    json_t *z;
+    json_array_foreach(json_object_get(baseline, "zones"), i, z)
+    {
+        if (json_is_string(json_object_get(z, "zone")) &&
+            strcmp(json_string_value(json_object_get(z, "zone")), zone) == 0)
+            return z;
+    }
+    return NULL;
+}
+
+static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, const json_t *bz,
+                                struct mrd_err *err)
+{
+    struct dns_deleg d;
+    struct mrd_err derr = {0};
+    enum mrd_code rc;
+    const char *ok_server = NULL;
+    json_t *servers = NULL, *serials = json_object();
+    size_t vfailed = 0, nserials = 0;
+    uint32_t serial = 0;
+    bool serial_differs = false;
+    bool *failed = NULL;
+
+    dns_name_format(&z->zone, r->zone);
+    rc = dns__delegation(r->cfg, r->t, &z->zone, &d, &derr);
+    if (rc == MRD_E_IO) {
+        /* Nobody on the path answers: the parent side is out. */
+        rc = add(r, "outage", r->zone, "authoritative", NULL, "parent",
+                 json_string("referral from the parent"), json_string(derr.msg), NULL, err);
+        goto out;
+    }
+    if (rc != MRD_OK) {
+        rc = mrd_err_set(err, rc, "%s", derr.msg);
+        goto out;
+    }
+    if (bz != NULL) {
+        rc = check_delegation(r, bz, &d, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    /* The zone's own servers, asked directly. */
+    servers = json_object();
+    if (servers == NULL || serials == NULL) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (size_t i = 0; i < d.nnext && rc == MRD_OK; i++) {
+        struct dns_xfer x = {0};
+        char st[64];
+        rc = dns_ask(r->t, d.next[i], &z->zone, DNS_T_SOA, DNS_Q_NOEDNS, &x, err);
+        if (rc != MRD_OK)
+            break;
+        if (x.status == DNS_XFER_OK && x.msg->rcode == DNS_RCODE_NOERROR &&
+            (x.msg->flags & DNS_F_AA)) {
+            if (ok_server == NULL)
+                ok_server = d.next[i];
+            for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
+                const struct dns_rr *rr = &x.msg->rr[k];
+                if (rr->section != DNS_SEC_ANSWER || rr->type != DNS_T_SOA)
+                    continue;
+                if (nserials > 0 && rr->u.soa.serial != serial)
+                    serial_differs = true;
+                serial = rr->u.soa.serial;
+                nserials++;
+                if (json_object_set_new(serials, d.next[i], json_integer(serial)) != 0)
+                    rc = nomem(err);
+                break;
+            }
+        }
+        if (json_object_set_new(servers, d.next[i], json_string(xfer_status(&x, st))) != 0)
+            rc = nomem(err);
+        dns__xfer_release(&x);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    /* Zonemaster's consistency tests: one SOA serial on every server, and
+     * the zone's own NS set equal to the parent's. */
+    if (serial_differs) {
+        rc = add(r, "delegation", r->zone, "authoritative", NULL, "soa-serial",
+                 json_string("one SOA serial on every server"), json_incref(serials), NULL, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (ok_server != NULL) {
+        rc = check_child_ns(r, &z->zone, &d, ok_server, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (ok_server == NULL) {
+        rc = add(r, "outage", r->zone, "authoritative", NULL, "servers",
+                 json_string("SOA with authority"), json_incref(servers), NULL, err);
+        if (rc != MRD_OK)
+            goto out;
+    } else if (bz != NULL && json_array_size(json_object_get(bz, "ds")) > 0) {
+        rc = check_dnssec_auth(r, &z->zone, &d, ok_server, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    /* Vantages: the zone's SOA, then every probe name. */
+    failed = mrd_calloc(r->cfg->nvantages + 1, sizeof(*failed));
+    if (failed == NULL) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
+        rc =
+            check_vantage_name(r, &r->cfg->vantages[v], &z->zone, DNS_T_SOA, NULL, &failed[v], err);
+        vfailed += failed[v];
+    }
+    for (size_t p = 0; p < z->nprobes && rc == MRD_OK; p++) {
+        char ps[DNS_MAX_NAME_STR];
+        json_t *expected = json_array();
+        bool ok = false, dummy;
+        if (expected == NULL) {
+            rc = nomem(err);
+            break;
+        }
+        dns_name_format(&z->probes[p], ps);
+        if (bz != NULL)
+            (void)json_array_extend(expected, json_object_get(json_object_get(bz, "probes"), ps));
+        if (ok_server != NULL)
+            rc = dns__auth_addrs(r->t, &d, &z->probes[p], expected, &ok, err);
+        dns__set_sort(expected);
+        for (int ti = 0; ti < 2 && rc == MRD_OK; ti++) {
+            for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
+                if (failed[v])
+                    continue;
+                rc = check_vantage_name(r, &r->cfg->vantages[v], &z->probes[p],
+                                        ti == 0 ? DNS_T_A : DNS_T_AAAA, expected, &dummy, err);
+            }
+        }
+        json_decref(expected);
+    }
+    if (rc == MRD_OK && vfailed > 0 &&
+        vfailed * 100 >= r->cfg->nvantages * (size_t)DNS_OUTAGE_SHARE_PCT) {
+        for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
+            if (failed[v])
+                rc = add(r, "outage", r->zone, r->cfg->vantages[v].name, NULL, "vantage",
+                         json_string("an answer to SOA"),
+                         json_string("timeout or SERVFAIL, +cd too"),
+                         json_pack("{s:s, s:I, s:I}", "server", r->cfg->vantages[v].server,
+                                   "vantages_failing", (json_int_t)vfailed, "vantages",
+                                   (json_int_t)r->cfg->nvantages),
+                         err);
+        }
+    }
+out:
+    mrd_free(failed);
+    json_decref(servers);
+    json_decref(serials);
+    dns__deleg_release(&d);
+    return rc;
+}
+
+/* first_seen from the previous round, last_seen now; outages that were
+ * open and are gone become outage-end. */
+static enum mrd_code carry_state(struct round *r, const json_t *state, json_t **ret_state,
+                                 struct mrd_err *err)
+{
+    char now[40];
+    size_t i, k;
+    json_t *f, *o, *open = json_array();
+    enum mrd_code rc = MRD_OK;
+
+    if (open == NULL)
+        return nomem(err);
+    dns__time_str(r->now, now);
+    json_array_foreach(r->found, i, f)
+    {
+        const char *first = now;
+        json_array_foreach(json_object_get(state, "open"), k, o)
+        {
+            if (json_equal(json_object_get(o, "key"), json_object_get(f, "key")) &&
+                json_is_string(json_object_get(o, "first_seen")))
+                first = json_string_value(json_object_get(o, "first_seen"));
+        }
+        if (json_object_set_new(f, "first_seen", json_string(first)) != 0 ||
+            json_object_set_new(f, "last_seen", json_string(now)) != 0 ||
+            json_array_append(open, f) != 0) {
+            rc = nomem(err);
+            goto out;
+        }
+    }
+    json_array_foreach(json_object_get(state, "open"), k, o)
+    {
+        bool still = false;
+        json_t *end;
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        if (kind == NULL || strcmp(kind, "outage") != 0)
+            continue;
+        json_array_foreach(r->found, i, f) still =
+            still || json_equal(json_object_get(o, "key"), json_object_get(f, "key"));
+        if (still)
+            continue;
+        end = json_deep_copy(o);
+        if (end == NULL || json_object_set_new(end, "kind", json_string("outage-end")) != 0 ||
+            json_object_set_new(end, "last_seen", json_string(now)) != 0 ||
+            json_object_set_new(end, "ended", json_string(now)) != 0 ||
+            json_array_append_new(r->found, end) != 0) {
+            rc = nomem(err);
+            goto out;
+        }
+    }
+    *ret_state = json_pack("{s:i, s:O}", "version", 1, "open", open);
+    if (*ret_state == NULL)
+        rc = nomem(err);
+out:
+    json_decref(open);
+    return rc;
+}
+
+enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
+                              const json_t *state, const struct dns_transport *t,
+                              json_t **ret_findings, json_t **ret_state, struct mrd_err *err)
+{
+    struct round r = {json_array(), t->now(t->ctx), cfg, t, ""};
+    json_t *st = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    if (r.found == NULL)
+        return nomem(err);
+    for (size_t i = 0; i < cfg->nzones && rc == MRD_OK; i++) {
+        char zs[DNS_MAX_NAME_STR];
+        const json_t *bz;
+        dns_name_format(&cfg->zones[i].zone, zs);
+        bz = baseline_zone(baseline, zs);
+        if (bz == NULL) {
+            rc = mrd_err_set(err, MRD_E_INVAL,
+                             "dns: %s is watched but not in the baseline (learn it again with "
+                             "`meridian dns baseline`)",
+                             zs);
+            break;
+        }
+        rc = check_zone(&r, &cfg->zones[i], bz, err);
+    }
+    if (rc == MRD_OK)
+        rc = carry_state(&r, state, &st, err);
+    if (rc != MRD_OK) {
+        json_decref(r.found);
+        return rc;
+    }
+    *ret_findings = r.found;
+    *ret_state = st;
+    return MRD_OK;
+}

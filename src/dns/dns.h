@@ -1,0 +1,341 @@
+/*
+ * dns: DNS wire format, the watch configuration, baselines and the
+ * detectors of the DNS-stability sensor.
+ *
+ * Pure except through struct dns_transport: every query goes through the
+ * transport the caller supplies (dns_transport_net() in dns_net.h sends
+ * real UDP/TCP; unit tests answer from canned messages), so parsers and
+ * detectors are fuzzed and unit-tested alone. Files and printing belong
+ * to the caller (cli/cli_dns.c).
+ *
+ * - Messages (RFC 1035 §4): header, question, answer, authority and
+ *   additional records; names with compression (§4.1.4), pointers only
+ *   backwards and at most DNS_MAX_PTRS per name, at most DNS_MAX_NAME
+ *   octets; EDNS0 (RFC 6891 §6) with Extended DNS Errors (RFC 8914);
+ *   RDATA decoded for A, NS, CNAME, SOA, AAAA, DS, RRSIG, NSEC, DNSKEY,
+ *   NSEC3 (RFC 4034, RFC 5155); others kept as bytes.
+ * - DNSSEC: key tags (RFC 4034 App. B), DS digests (SHA-1, SHA-256,
+ *   SHA-384, RFC 4509/6605) recomputed over the DNSKEY to find a DS
+ *   without a matching key, signature validity windows (RFC 4034 §3.1.5,
+ *   serial arithmetic RFC 1982). Signatures themselves are verified by
+ *   the validating vantage resolver (Unbound), whose verdict arrives as
+ *   SERVFAIL plus an RFC 8914 code: no signature crypto here.
+ *
+ * Errors: MRD_E_PARSE with the byte offset and the RFC section;
+ * MRD_E_TOOBIG past a named limit; MRD_E_NOMEM. Never logs. Not
+ * thread-safe per object.
+ */
+#ifndef MRD_DNS_H
+#define MRD_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+#define DNS_MAX_MSG 65535     /* one message (TCP length prefix is 16 bits) */
+#define DNS_MAX_NAME 255      /* octets of a name in wire form (RFC 1035 §2.3.4) */
+#define DNS_MAX_LABEL 63      /* octets of one label */
+#define DNS_MAX_PTRS 32       /* compression pointers followed in one name */
+#define DNS_MAX_RRS 2048      /* records in one message, all sections */
+#define DNS_MAX_NAME_STR 1024 /* presentation form, \DDD escapes included, NUL */
+#define DNS_MAX_EDE_TEXT 256  /* bytes of EXTRA-TEXT kept (RFC 8914 §2) */
+#define DNS_UDP_SIZE 1232     /* EDNS0 buffer size we advertise (DNS flag day 2020) */
+
+enum dns_type {
+    DNS_T_A = 1,
+    DNS_T_NS = 2,
+    DNS_T_CNAME = 5,
+    DNS_T_SOA = 6,
+    DNS_T_AAAA = 28,
+    DNS_T_OPT = 41,
+    DNS_T_DS = 43,
+    DNS_T_RRSIG = 46,
+    DNS_T_NSEC = 47,
+    DNS_T_DNSKEY = 48,
+    DNS_T_NSEC3 = 50,
+};
+
+#define DNS_CLASS_IN 1
+
+enum dns_rcode {
+    DNS_RCODE_NOERROR = 0,
+    DNS_RCODE_FORMERR = 1,
+    DNS_RCODE_SERVFAIL = 2,
+    DNS_RCODE_NXDOMAIN = 3,
+    DNS_RCODE_NOTIMP = 4,
+    DNS_RCODE_REFUSED = 5,
+};
+
+/* Header flag bits (RFC 1035 §4.1.1, RFC 4035 §3.2). */
+#define DNS_F_QR 0x8000u
+#define DNS_F_AA 0x0400u
+#define DNS_F_TC 0x0200u
+#define DNS_F_RD 0x0100u
+#define DNS_F_RA 0x0080u
+#define DNS_F_AD 0x0020u
+#define DNS_F_CD 0x0010u
+
+/* A name in uncompressed wire form (labels, then the root's 0). */
+struct dns_name {
+    uint8_t len; /* octets used in wire, the final 0 included; 0: unset */
+    uint8_t wire[DNS_MAX_NAME];
+};
+
+enum dns_section { DNS_SEC_ANSWER, DNS_SEC_AUTHORITY, DNS_SEC_ADDITIONAL };
+
+/* One record; rdata points into the message and lives as long as it. */
+struct dns_rr {
+    struct dns_name owner;
+    uint16_t type, rclass;
+    uint32_t ttl;
+    uint8_t section; /* enum dns_section */
+    uint16_t rdlen;
+    size_t rdoff; /* offset of the RDATA in the message */
+    const uint8_t *rdata;
+    union {
+        uint8_t a[4];
+        uint8_t aaaa[16];
+        struct dns_name target; /* NS, CNAME */
+        struct {
+            struct dns_name mname, rname;
+            uint32_t serial, refresh, retry, expire, minimum;
+        } soa;
+        struct {
+            uint16_t key_tag;
+            uint8_t alg, digest_type;
+            const uint8_t *digest;
+            uint16_t digest_len;
+        } ds;
+        struct {
+            uint16_t flags;
+            uint8_t protocol, alg;
+            const uint8_t *key;
+            uint16_t key_len;
+            uint16_t key_tag; /* computed, RFC 4034 App. B */
+        } dnskey;
+        struct {
+            uint16_t covered;
+            uint8_t alg, labels;
+            uint32_t orig_ttl, expiration, inception;
+            uint16_t key_tag;
+            struct dns_name signer;
+            const uint8_t *sig;
+            uint16_t sig_len;
+        } rrsig;
+        struct {
+            struct dns_name next;
+            const uint8_t *bitmap;
+            uint16_t bitmap_len;
+        } nsec;
+        struct {
+            uint8_t hash_alg, flags;
+            uint16_t iterations;
+            uint8_t salt_len, hash_len;
+            const uint8_t *salt, *next_hash, *bitmap;
+            uint16_t bitmap_len;
+        } nsec3;
+    } u;
+};
+
+struct dns_msg {
+    uint16_t id, flags;
+    uint16_t rcode; /* with the EDNS extended bits (RFC 6891 §6.1.3) */
+    uint16_t qdcount;
+    struct dns_name qname; /* the first question, when qdcount > 0 */
+    uint16_t qtype, qclass;
+    size_t nrr;        /* answer, authority and additional, OPT excluded */
+    size_t count[3];   /* per enum dns_section, OPT excluded */
+    struct dns_rr *rr; /* nrr records in message order */
+    bool edns;         /* an OPT record was present */
+    uint16_t udp_size; /* its CLASS */
+    uint8_t edns_version;
+    bool do_bit;
+    int ede; /* RFC 8914 INFO-CODE of the first EDE option, -1 if none */
+    char ede_text[DNS_MAX_EDE_TEXT + 1]; /* its EXTRA-TEXT, truncated, NUL-terminated */
+    size_t len;
+    uint8_t *wire; /* the message, owned */
+};
+
+/* Parses one message (a copy of buf is kept; rdata points into it). A
+ * malformed message fails with MRD_E_PARSE naming the offset and the RFC
+ * section; more than DNS_MAX_RRS records with MRD_E_TOOBIG. */
+enum mrd_code dns_msg_parse(const uint8_t *buf, size_t len, struct dns_msg **ret_msg,
+                            struct mrd_err *err);
+void dns_msg_free(struct dns_msg *msg);
+
+/* Query flags for dns_query_build. */
+#define DNS_Q_RD 0x1u     /* recursion desired: to a resolver */
+#define DNS_Q_CD 0x2u     /* checking disabled (RFC 4035 §3.2.2) */
+#define DNS_Q_DO 0x4u     /* EDNS0 DO bit: send DNSSEC records */
+#define DNS_Q_NOEDNS 0x8u /* no OPT record */
+
+/* Writes a query for (name, type, IN) with the given id into out (at least
+ * DNS_MAX_NAME + 32 bytes): EDNS0 with DNS_UDP_SIZE unless DNS_Q_NOEDNS. */
+enum mrd_code dns_query_build(uint16_t id, const struct dns_name *name, uint16_t type,
+                              unsigned qflags, uint8_t *out, size_t cap, size_t *ret_len,
+                              struct mrd_err *err);
+
+/* Parses a presentation-form name ("www.example." or "www.example"; "."
+ * is the root; \. and \DDD escapes). */
+enum mrd_code dns_name_parse(const char *s, size_t n, struct dns_name *ret, struct mrd_err *err);
+
+/* The presentation form in lower case, ending in "." ("." for the root);
+ * bytes outside [0-9a-z-_*] are escaped \DDD. */
+void dns_name_format(const struct dns_name *name, char out[DNS_MAX_NAME_STR]);
+
+/* Case-insensitive equality (RFC 4343). */
+bool dns_name_eq(const struct dns_name *a, const struct dns_name *b);
+
+/* True when name is sub or equal to zone. */
+bool dns_name_under(const struct dns_name *name, const struct dns_name *zone);
+
+/* Number of labels (the root has 0). */
+unsigned dns_name_labels(const struct dns_name *name);
+
+/* "A", "NS", ... or "TYPE123"; s must hold 16 bytes. */
+const char *dns_type_name(uint16_t type, char s[16]);
+/* "NOERROR", "SERVFAIL", ... or "RCODE17"; s must hold 16 bytes. */
+const char *dns_rcode_name(uint16_t rcode, char s[16]);
+
+/* RFC 4034 App. B key tag of a DNSKEY's RDATA. */
+uint16_t dns_key_tag(const uint8_t *rdata, size_t len);
+
+/* True when ds (a DS record) names dnskey (a DNSKEY record of owner):
+ * same key tag and algorithm and a digest that matches (RFC 4034 §5.1.4).
+ * A digest type this module cannot compute matches on tag and algorithm. */
+bool dns_ds_matches(const struct dns_rr *ds, const struct dns_rr *dnskey);
+
+/* RFC 1982 serial arithmetic: true when a comes after b. */
+bool dns_serial_gt(uint32_t a, uint32_t b);
+
+/* ---- transport: how queries reach servers ---- */
+
+#define DNS_MAX_SERVER 64 /* bytes of "IP" / "IP:PORT" / "[IPv6]:PORT" */
+
+enum dns_xfer_status {
+    DNS_XFER_OK,      /* an answer with the query's id and question arrived */
+    DNS_XFER_TIMEOUT, /* nothing usable before the deadline (retries included) */
+    DNS_XFER_ERROR,   /* unreachable, refused connection, garbage */
+};
+
+struct dns_xfer {
+    enum dns_xfer_status status;
+    struct dns_msg *msg; /* status OK: owned by the caller */
+    int64_t rtt_usec;
+    bool tcp;         /* the answer came over TCP (the UDP one was truncated) */
+    char detail[128]; /* why not OK, for evidence */
+};
+
+/* Sends one query to server and waits for its answer. Implementations:
+ * dns_transport_net() (UDP, TCP after TC, timeout and retries) and the
+ * canned answers of the unit tests. */
+struct dns_transport {
+    enum mrd_code (*exchange)(void *ctx, const char *server, const uint8_t *query, size_t len,
+                              struct dns_xfer *ret, struct mrd_err *err);
+    void *ctx;
+    int64_t (*now)(void *ctx); /* unix seconds: signature windows and findings */
+};
+
+/* Builds the query, sends it through t and checks that the answer's id
+ * and question match. ret->msg is set only when status is DNS_XFER_OK. */
+enum mrd_code dns_ask(const struct dns_transport *t, const char *server,
+                      const struct dns_name *name, uint16_t type, unsigned qflags,
+                      struct dns_xfer *ret, struct mrd_err *err);
+
+/* ---- configuration (docs/dns.md) ---- */
+
+#define DNS_CFG_MAX_SERVERS 64  /* root servers, vantages */
+#define DNS_CFG_MAX_ZONES 4096  /* watched zones */
+#define DNS_CFG_MAX_PROBES 4096 /* probe names per zone */
+#define DNS_CFG_MAX_VNAME 64    /* bytes of a vantage name */
+#define DNS_CFG_MAX_PATH 4096   /* bytes of the trust-anchor path */
+#define DNS_MIN_INTERVAL 1
+#define DNS_MAX_INTERVAL 86400
+
+struct dns_cfg_zone {
+    struct dns_name zone;
+    size_t nprobes;
+    struct dns_name *probes;
+};
+
+struct dns_cfg_vantage {
+    char name[DNS_CFG_MAX_VNAME + 1];
+    char server[DNS_MAX_SERVER + 1];
+};
+
+struct dns_config {
+    size_t nroots, nzones, nvantages;
+    char (*roots)[DNS_MAX_SERVER + 1];
+    char trust_anchor[DNS_CFG_MAX_PATH + 1]; /* "" when absent */
+    struct dns_cfg_zone *zones;
+    struct dns_cfg_vantage *vantages;
+    unsigned interval;    /* seconds */
+    unsigned expiry_warn; /* seconds before RRSIG expiry that warn */
+};
+
+/* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",
+ * "probe_names"}], "vantages": [{"name", "server"}], "interval": 60}. root
+ * absent: the thirteen IANA root servers. Unknown members, bad names or
+ * addresses, duplicates fail with MRD_E_PARSE naming the member (e.g.
+ * `zones[1].probe_names[0]`); lists past the limits with MRD_E_TOOBIG. */
+enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **ret_cfg,
+                               struct mrd_err *err);
+void dns_config_free(struct dns_config *cfg);
+
+/* Checks "IP", "IP:PORT" or "[IPv6]:PORT". */
+bool dns_server_valid(const char *s);
+
+/* ---- baseline and check (the sensor's rounds) ---- */
+
+#define DNS_MAX_DEPTH 16 /* referrals followed from the root */
+#define DNS_MAX_SET 64   /* NS names, DS records, addresses per name */
+#define DNS_MAX_BASELINE ((size_t)64 * 1024 * 1024)
+
+/* Learns what the parents publish for every watched zone (NS set, DS set,
+ * glue, and the servers that said so) and what the zone's servers answer
+ * for each probe name (A and AAAA), by iterating from the configured root
+ * servers through t. The result is the baseline JSON object
+ * (docs/dns.md); the caller owns it. A zone whose parent cannot be
+ * reached fails with MRD_E_IO naming it. */
+enum mrd_code dns_baseline_learn(const struct dns_config *cfg, const struct dns_transport *t,
+                                 json_t **ret_baseline, struct mrd_err *err);
+
+/* Checks the shape of a baseline read from a file (the operator edits it). */
+enum mrd_code dns_baseline_check(const json_t *baseline, struct mrd_err *err);
+
+/* One round: queries parents, the zones' servers and the vantages through
+ * t, compares with the baseline and returns the findings as a JSON array
+ * of objects (kind, zone, name, vantage, expected, observed, first_seen,
+ * last_seen, evidence; cause for dnssec). state (may be NULL) is the
+ * previous round's open findings (what this function returned as
+ * *ret_state): first_seen is carried over, and an outage open before and
+ * gone now is reported as outage-end. */
+enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
+                              const json_t *state, const struct dns_transport *t,
+                              json_t **ret_findings, json_t **ret_state, struct mrd_err *err);
+
+/* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
+ * "ds-mismatch", ..., "other". */
+const char *dns_ede_cause(int ede);
+
+/* ---- alerts as STIX 2.1 (docs/dns.md, "STIX alerts") ---- */
+
+#define DNS_STIX_EXT_ID "extension-definition--0c9a3f5e-4d6b-5a0f-9d38-6f1f2b7f9a41"
+#define DNS_STIX_IDENTITY_ID "identity--7b1f9e2a-3c4d-5e6f-8a9b-0c1d2e3f4a5b"
+#define DNS_STIX_ID_NS "6d1c4c3e-9a4b-5e8e-a3f0-2f7e1b9d0c11" /* UUIDv5 namespace of alerts */
+
+/* Appends the identity (the sensor) and the extension-definition. */
+enum mrd_code dns_stix_definitions(json_t *objects, struct mrd_err *err);
+
+/* Appends one finding (an element of dns_check_round's array) as an
+ * observed-data under DNS_STIX_EXT_ID with the domain-name and address
+ * SCOs it names (once per id in seen). */
+enum mrd_code dns_finding_stix(const json_t *finding, json_t *objects, json_t *seen,
+                               struct mrd_err *err);
+
+#endif

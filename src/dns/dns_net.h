@@ -1,0 +1,35 @@
+/*
+ * dns_net: the real transport behind struct dns_transport (dns.h): UDP to
+ * the server, TCP when the answer comes back truncated (RFC 7766 §5),
+ * a per-attempt timeout and retries.
+ *
+ * Not pure: this file opens sockets, which is why it is a library of its
+ * own (mrd_dnsnet) beside the pure mrd_dns. Each query gets a random id
+ * (getrandom) written over the id the caller built; answers whose id,
+ * source or question do not match are dropped, not taken (RFC 5452 §9.1).
+ * Thread-safe: no shared state beyond the read-only options.
+ */
+#ifndef MRD_DNS_NET_H
+#define MRD_DNS_NET_H
+
+#include "dns/dns.h"
+
+#define DNS_NET_DEFAULT_TIMEOUT_MS 1500 /* per attempt */
+#define DNS_NET_DEFAULT_RETRIES 2       /* attempts after the first */
+#define DNS_NET_MAX_TIMEOUT_MS 60000
+
+struct dns_net {
+    unsigned timeout_ms;
+    unsigned retries;
+};
+
+/* A transport over opts (borrowed; must outlive the transport). */
+struct dns_transport dns_transport_net(const struct dns_net *opts);
+
+/* Parses "IP", "IP:PORT" or "[IPv6]:PORT" (port 53 when absent) into a
+ * sockaddr_storage; MRD_E_INVAL when it is none of those. */
+struct sockaddr_storage;
+enum mrd_code dns_net_addr(const char *server, struct sockaddr_storage *ret, unsigned *ret_len,
+                           struct mrd_err *err);
+
+#endif

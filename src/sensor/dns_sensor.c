@@ -1,0 +1,238 @@
+/*
+ * dns_sensor.c: the DNS sensor inside `meridian serve` (sensor.h).
+ *
+ * One thread: a round (dns_check_round over the real transport), then the
+ * findings as STIX alerts through a fresh importer into the collection,
+ * then a wait of `interval` seconds that sensor_dns_stop cuts short.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/uuid.h"
+#include "dns/dns.h"
+#include "dns/dns_net.h"
+#include "fed/fed.h"
+#include "feed/feed.h"
+#include "sensor/sensor.h"
+#include "store/store.h"
+
+struct sensor_dns {
+    struct store *st;
+    struct fed_trust *trust;
+    struct dns_config *cfg;
+    json_t *baseline, *state;
+    char collection[STORE_META_VAL_MAX + 1];
+    enum policy_tlp tlp;
+    struct dns_net net;
+    void (*cb)(void *ctx, const char *line);
+    void *ctx;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, started;
+};
+
+static void say(struct sensor_dns *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct sensor_dns *s, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (s->cb == NULL)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    s->cb(s->ctx, line);
+}
+
+/* The findings as a marked bundle, imported into the collection. */
+static enum mrd_code store_findings(struct sensor_dns *s, const json_t *found, size_t *ret_stored,
+                                    struct mrd_err *err)
+{
+    json_t *objs = json_array(), *seen = json_object(), *bundle = NULL, *f;
+    char uuid[MRD_UUID_STR_LEN + 1], id[64], own[STORE_META_VAL_MAX + 1];
+    struct store_collection coll;
+    struct store_org org;
+    struct feed_import_opts io;
+    struct feed_counts counts;
+    struct feed_importer *im = NULL;
+    char *text = NULL;
+    enum mrd_code rc;
+    size_t i;
+
+    memset(&io, 0, sizeof(io));
+    memset(&counts, 0, sizeof(counts));
+    rc = objs != NULL && seen != NULL ? dns_stix_definitions(objs, err)
+                                      : mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    json_array_foreach(found, i, f)
+    {
+        if (rc == MRD_OK)
+            rc = dns_finding_stix(f, objs, seen, err);
+    }
+    if (rc == MRD_OK)
+        rc = sensor_alerts_mark(objs, s->tlp, err);
+    if (rc == MRD_OK)
+        rc = mrd_uuid_v4(uuid, err);
+    if (rc != MRD_OK)
+        goto out;
+    (void)snprintf(id, sizeof(id), "bundle--%s", uuid);
+    bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", id, "objects", objs);
+    text = bundle != NULL ? json_dumps(bundle, JSON_COMPACT) : NULL;
+    if (text == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+        goto out;
+    }
+    rc = store_collection_get(s->st, NULL, 0, s->collection, strlen(s->collection), &coll, err);
+    if (rc == MRD_OK)
+        rc = store_meta_get(s->st, "own_org", own, sizeof(own), err);
+    if (rc == MRD_OK)
+        rc = store_org_get(s->st, own, 0, &org, err);
+    if (rc == MRD_OK)
+        rc = feed_importer_new(s->st, &coll, &org, s->trust, &io, NULL, &im, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (feed_import_stix(im, "dns sensor", text, strlen(text), &counts) != FEED_OK) {
+        rc = mrd_err_set(err, MRD_E_INVALID, "dns sensor: the collection refused the alerts");
+        goto out;
+    }
+    *ret_stored = counts.added + counts.duplicates;
+out:
+    feed_importer_free(im);
+    free(text);
+    json_decref(bundle);
+    json_decref(objs);
+    json_decref(seen);
+    return rc;
+}
+
+static void round_once(struct sensor_dns *s)
+{
+    struct dns_transport t = dns_transport_net(&s->net);
+    struct mrd_err err = {0};
+    json_t *found = NULL, *next = NULL;
+    size_t stored = 0;
+
+    if (dns_check_round(s->cfg, s->baseline, s->state, &t, &found, &next, &err) != MRD_OK) {
+        say(s, "dns sensor: round failed: %s", err.msg);
+        return;
+    }
+    json_decref(s->state);
+    s->state = next;
+    if (json_array_size(found) > 0 && store_findings(s, found, &stored, &err) != MRD_OK)
+        say(s, "dns sensor: %zu findings not stored: %s", json_array_size(found), err.msg);
+    else
+        say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
+            stored);
+    json_decref(found);
+}
+
+static void *sensor_main(void *arg)
+{
+    struct sensor_dns *s = arg;
+
+    (void)pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        struct timespec until;
+        (void)pthread_mutex_unlock(&s->mu);
+        round_once(s);
+        (void)clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->cfg->interval;
+        (void)pthread_mutex_lock(&s->mu);
+        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+            ;
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+void sensor_dns_stop(struct sensor_dns *s)
+{
+    if (s == NULL)
+        return;
+    if (s->started) {
+        (void)pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        (void)pthread_cond_broadcast(&s->cv);
+        (void)pthread_mutex_unlock(&s->mu);
+        (void)pthread_join(s->thread, NULL);
+    }
+    (void)pthread_mutex_destroy(&s->mu);
+    (void)pthread_cond_destroy(&s->cv);
+    fed_trust_free(s->trust);
+    dns_config_free(s->cfg);
+    json_decref(s->baseline);
+    json_decref(s->state);
+    mrd_free(s);
+}
+
+enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
+                               const struct sensor_dns_opts *o,
+                               void (*cb)(void *ctx, const char *line), void *ctx,
+                               struct sensor_dns **ret, struct mrd_err *err)
+{
+    struct sensor_dns *s = mrd_calloc(1, sizeof(*s));
+    struct mrd_buf b;
+    struct store_collection coll;
+    enum mrd_code rc;
+
+    mrd_buf_init(&b, SENSOR_DNS_MAX_FILE);
+    if (s == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    (void)pthread_mutex_init(&s->mu, NULL);
+    (void)pthread_cond_init(&s->cv, NULL);
+    s->st = st;
+    s->tlp = o->tlp;
+    s->cb = cb;
+    s->ctx = ctx;
+    s->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
+    s->net.retries = DNS_NET_DEFAULT_RETRIES;
+    if (strlen(o->collection) >= sizeof(s->collection)) {
+        rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
+        goto out;
+    }
+    memcpy(s->collection, o->collection, strlen(o->collection) + 1);
+    rc = mrd_buf_read_file(&b, o->config_path, err);
+    if (rc == MRD_OK)
+        rc = dns_config_parse(b.data, b.len, &s->cfg, err);
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "dns sensor: %s", o->config_path);
+        goto out;
+    }
+    mrd_buf_reset(&b);
+    rc = mrd_buf_read_file(&b, o->baseline_path, err);
+    if (rc == MRD_OK)
+        rc = mrd_json_parse(b.data, b.len, NULL, &s->baseline, err);
+    if (rc == MRD_OK)
+        rc = dns_baseline_check(s->baseline, err);
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "dns sensor: %s", o->baseline_path);
+        goto out;
+    }
+    rc = store_collection_get(st, NULL, 0, s->collection, strlen(s->collection), &coll, err);
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "dns sensor: collection");
+        goto out;
+    }
+    rc = fed_trust_load(data_dir, &s->trust, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (pthread_create(&s->thread, NULL, sensor_main, s) != 0) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: cannot start its thread");
+        goto out;
+    }
+    s->started = true;
+    *ret = s;
+    s = NULL;
+out:
+    mrd_buf_release(&b);
+    sensor_dns_stop(s);
+    return rc;
+}

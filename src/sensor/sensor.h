@@ -1,0 +1,107 @@
+/*
+ * sensor: the sensors that run inside `meridian serve`: the live routing
+ * sensor (BMP, docs/bgp.md "Live sensor: BMP") and the DNS sensor
+ * (docs/dns.md).
+ *
+ * BMP: listens for BMP (RFC 7854) from routers and collectors on a TCP
+ * address, decodes their streams (bgp_bmp_*), feeds every route of every
+ * session into one detector (bgp_detect_*: hijacks against the watch
+ * configuration with the ROV verdict of the loaded VRPs, leaks against the
+ * AS relationships, group outages), and stores each alert that appears or
+ * changes as a new version of one STIX observed-data (bgp_event_stix).
+ *
+ * DNS: runs one check round (src/dns/) every `interval` seconds of its
+ * configuration. Open findings are carried from round to round in memory,
+ * so an alert keeps its id while it lasts (each round is a new version,
+ * modified = last_seen) and an outage that ends is stored once more as
+ * outage-end.
+ *
+ * Both store through the import pipeline every write path uses
+ * (feed_import_stix: validated, signed with the node key, TLP recorded,
+ * ledger and early warning fed), so alerts federate like any other object.
+ * Does not: decide TLP at read time (policy.h does), print or log (cli/).
+ * Threading: one thread per sensor; the TAXII server's threads are never
+ * blocked by it (the store serialises writes).
+ * Errors: enum mrd_code + struct mrd_err at start; a BMP session's bad
+ * input closes that session with a log line and nothing else.
+ */
+#ifndef MRD_SENSOR_SENSOR_H
+#define MRD_SENSOR_SENSOR_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bgp/bgp.h"
+#include "core/err.h"
+#include "fed/fed.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+/* Bytes buffered per session: two of the longest BMP messages, so one
+ * whole message always fits behind a partly read one. */
+#define SENSOR_BMP_SESSION_BUF (2 * (size_t)BGP_BMP_MAX_MSG)
+#define SENSOR_BMP_TICK_MS 200 /* wake-up period: idle checks, stop */
+
+struct sensor_bmp_config {
+    const char *host; /* numeric address to listen on */
+    uint16_t port;    /* 0: any free port (sensor_bmp_port tells) */
+    unsigned max_sessions;
+    unsigned idle_timeout_s; /* a session silent this long is closed */
+    /* Detection inputs, borrowed, each may be NULL (that detector is off). */
+    const struct bgp_vrps *vrps;
+    const struct bgp_config *cfg;
+    const struct bgp_asrel *rel;
+    /* Where alerts go, borrowed; trust signs them (may be NULL). */
+    struct store *st;
+    const struct store_collection *coll;
+    const struct store_org *org;
+    const struct fed_trust *trust;
+    enum policy_tlp tlp;
+};
+
+struct sensor_bmp;
+
+/* Binds the address and starts the thread. Everything in c is borrowed
+ * and must outlive the sensor. */
+enum mrd_code sensor_bmp_start(const struct sensor_bmp_config *c, struct sensor_bmp **ret,
+                               struct mrd_err *err);
+
+/* The port bound (useful with port 0). */
+uint16_t sensor_bmp_port(const struct sensor_bmp *s);
+
+/* Stops the thread, closes every session. NULL-safe. */
+void sensor_bmp_stop(struct sensor_bmp *s);
+
+/* Marks routing-alert objects (bgp_event_stix, bgp_stix_definitions) for
+ * sharing: each observed-data with tlp; the AS and address objects, the
+ * sensor's identity and the extension definition, public routing facts
+ * shared by alerts of every level, with TLP:CLEAR, so that the same object
+ * never comes with two markings. */
+enum mrd_code sensor_alerts_mark(json_t *objects, enum policy_tlp tlp, struct mrd_err *err);
+
+#define SENSOR_DNS_MAX_FILE ((size_t)64 * 1024 * 1024) /* the configuration or the baseline */
+
+struct sensor_dns_opts {
+    const char *config_path;   /* `meridian dns` configuration (docs/dns.md) */
+    const char *baseline_path; /* what `meridian dns baseline` wrote */
+    const char *collection;    /* id or alias of the collection for the alerts */
+    enum policy_tlp tlp;
+};
+
+struct sensor_dns;
+
+/* Reads and checks the configuration and baseline, finds the collection
+ * and the node's own org, loads the node key of data_dir, and starts the
+ * thread; the first round runs at once. cb (may be NULL) gets one line per
+ * round (findings, objects stored, or the error), holding names from
+ * outside: escape before printing. */
+enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
+                               const struct sensor_dns_opts *o,
+                               void (*cb)(void *ctx, const char *line), void *ctx,
+                               struct sensor_dns **ret, struct mrd_err *err);
+
+/* Stops the thread after the round in progress. NULL-safe. */
+void sensor_dns_stop(struct sensor_dns *s);
+
+#endif

@@ -1,0 +1,407 @@
+"""The live routing sensor (issue 14): `meridian serve --bmp-listen`.
+
+A lab of real BGP speakers peering over 127.0.0.1: the monitored one, a
+GoBGP (Debian gobgpd, AS65001), streams BMP to meridian; its neighbour
+(AS65002: another GoBGP, or BIRD 2 so that two implementations talk)
+announces a prefix meridian watches, then a more-specific of it
+originated by AS64666. The alert must appear over TAXII within a bound,
+name the victim prefix and the hijacker, stay one alert however many
+UPDATEs carry it, and end when the BGP session goes down (Peer Down). A
+client sending garbage is disconnected with a log line while the node
+keeps serving. The captured stream of such a lab
+(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons.
+"""
+import json
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import DATA
+from node import Node, wait_for
+from test_fed_signatures import sig_of
+from test_ops import free_port
+
+EXT = "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
+VICTIM = "203.0.113.0/24"
+HIJACK = "203.0.113.128/25"
+ALERT_BOUND_S = 15  # from the UPDATE to the alert readable over TAXII
+
+
+def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
+    work = tmp_path / "node"
+    work.mkdir()
+    n = Node(meridian_bin, work)
+    n.init()
+    grants = [("own", True, True)]
+    if victim:  # a constituent that owns the watched prefix (docs/notify.md)
+        n.org("victim", "constituent")
+        n.cli("asset", "add", "--org", "victim", "--data", n.data, VICTIM)
+        grants.append(("victim", True, False))
+    coll = n.collection(alias="routing", grants=grants)
+    cfg = tmp_path / "watch.json"
+    cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
+    vrps = tmp_path / "vrps.csv"
+    vrps.write_text(f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
+    n.extra_args = ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", coll,
+                    "--bmp-config", str(cfg), "--bmp-vrps", str(vrps), "--bmp-tlp", "green",
+                    *extra]
+    n.start()
+    m = re.search(r"routing sensor: BMP on 127\.0\.0\.1:(\d+)", n.stderr())
+    assert m, n.stderr()
+    return n, coll, int(m.group(1))
+
+
+def alerts(n, coll, root="api1"):
+    """The routing alerts of the collection (latest versions), by id."""
+    items, _ = n.page_all(n.objects_path(coll, root), params={"match[type]": "observed-data"})
+    return {o["id"]: o for o in items if EXT in o.get("extensions", {})}
+
+
+def versions(n, coll, oid):
+    r = n.get(f"/api1/collections/{coll}/objects/{oid}/versions/")
+    assert r.status_code == 200, r.text
+    return r.json()["versions"]
+
+
+@pytest.fixture
+def sensor(meridian_bin, tmp_path):
+    n, coll, port = sensor_node(meridian_bin, tmp_path)
+    yield n, coll, port
+    n.stop()
+
+
+# ---- replay of a captured stream (no daemons) ----------------------------
+
+def test_replayed_capture_raises_one_alert_that_ends(sensor):
+    n, coll, port = sensor
+    capture = (DATA / "bgp" / "gobgp-hijack.bmp").read_bytes()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        # in pieces that cut messages, as TCP may deliver them
+        for i in range(0, len(capture), 100):
+            s.sendall(capture[i:i + 100])
+        wait_for(lambda: any(a["extensions"][EXT].get("ended") for a in alerts(n, coll).values()),
+                 ALERT_BOUND_S)
+    got = alerts(n, coll)
+    assert len(got) == 1, got
+    (oid, a), = got.items()
+    ext = a["extensions"][EXT]
+    assert ext["kind"] == "hijack" and ext["type"] == "S|0|-|-"
+    assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+    assert ext["matched_prefix"] == VICTIM and ext["as_path"] == [65002, 64666]
+    assert ext["rov"] == "invalid" and ext["reason"] == "wrong-origin"
+    assert a["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
+    assert sig_of(a) is not None  # signed with the node key, like every local object
+    # the hijack and its withdrawal may arrive in one read: one version or two
+    assert 1 <= len(versions(n, coll, oid)) <= 2
+    assert "bmp: router 127.0.0.1:" in n.stderr() and "is GoBGP" in n.stderr()
+
+
+def test_garbage_is_disconnected_and_node_keeps_serving(sensor):
+    n, coll, port = sensor
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(100) == b""  # the sensor hung up
+    wait_for(lambda: "version is not 3 (RFC 7854 §4.1); session closed" in n.stderr(), 10)
+    line = [ln for ln in n.stderr().splitlines() if "version is not 3" in ln][0]
+    assert "bmp: message at offset 0" in line
+    # a length past the limit: refused before any buffering
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(bytes([3, 0x7f, 0xff, 0xff, 0xff, 0]))
+        assert s.recv(100) == b""
+    wait_for(lambda: "beyond the limit of 65583 bytes" in n.stderr(), 10)
+    assert n.get("/taxii2/").status_code == 200
+    assert alerts(n, coll) == {}
+    # and a good router is still served afterwards
+    capture = (DATA / "bgp" / "gobgp-hijack.bmp").read_bytes()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(capture)
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S)
+
+
+def test_alert_reaches_the_victim_through_early_warning(meridian_bin, tmp_path):
+    n, coll, port = sensor_node(meridian_bin, tmp_path, victim=True)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+
+            def notes():
+                p = n.cli("notify", "list", "--json", "--org", "victim", "--data", n.data)
+                return json.loads(p.stdout)["notifications"]
+            wait_for(lambda: any(HIJACK in x["value"] for x in notes()), 20, step=0.2)
+        hit = [x for x in notes() if HIJACK in x["value"]][0]
+        assert hit["asset"] == VICTIM, hit
+        # what routes is the alert's address object (docs/bgp.md)
+        (alert,) = alerts(n, coll).values()
+        assert hit["object_id"].startswith("ipv4-addr--")
+        assert hit["object_id"] in alert["object_refs"]
+    finally:
+        n.stop()
+
+
+def test_session_limit_and_idle_timeout(meridian_bin, tmp_path):
+    n, coll, port = sensor_node(meridian_bin, tmp_path, "--bmp-max-sessions", "1",
+                                "--bmp-idle-timeout", "2")
+    init = bytes([3, 0, 0, 0, 15, 4, 0, 2, 0, 5]) + b"alive"  # Initiation, sysName
+    try:
+        a = socket.create_connection(("127.0.0.1", port), timeout=10)
+        a.sendall(init)
+        wait_for(lambda: "is alive" in n.stderr(), 10)
+        b = socket.create_connection(("127.0.0.1", port), timeout=0.2)
+        refused = False
+        end = time.monotonic() + 20
+        while not refused and time.monotonic() < end:
+            a.sendall(init)  # a stays busy, so only the limit can close b
+            try:
+                refused = b.recv(10) == b""
+            except socket.timeout:
+                pass
+        assert refused, "a second session was accepted"
+        assert "1 sessions already (bmp-max-sessions)" in n.stderr()
+        b.close()
+        assert a.recv(10) == b""  # silent now: closed after 2 s
+        assert "silent past bmp-idle-timeout" in n.stderr()
+        a.close()
+    finally:
+        n.stop()
+
+
+# ---- the GoBGP lab --------------------------------------------------------
+
+GOBGPD = shutil.which("gobgpd")
+GOBGP = shutil.which("gobgp")
+BIRD = shutil.which("bird") or "/usr/sbin/bird"
+BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
+
+
+def stop_daemon(proc, log):
+    """SIGTERM, then SIGKILL after 10 s; closes its log."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    log.close()
+
+
+class Speaker:
+    """One gobgpd on 127.0.0.1 (BGP port, gRPC port), stopped by the test."""
+
+    def __init__(self, tmp_path, name, asn, port, peer_as, peer_port, passive=False, bmp=None):
+        assert GOBGPD and GOBGP, "gobgpd is missing: scripts/bootstrap installs Debian's gobgpd"
+        self.api = free_port()
+        self.conf = tmp_path / f"{name}.toml"
+        afis = "".join(f"""
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "{f}"
+""" for f in ("ipv4-unicast", "ipv6-unicast"))
+        text = f"""
+[global.config]
+  as = {asn}
+  router-id = "10.0.0.{asn % 250}"
+  port = {port}
+  local-address-list = ["127.0.0.1"]
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.1"
+    peer-as = {peer_as}
+  [neighbors.transport.config]
+    remote-port = {peer_port}
+    passive-mode = {"true" if passive else "false"}
+  [neighbors.timers.config]
+    connect-retry = 1
+{afis}"""
+        if bmp is not None:
+            text += f"""
+[[bmp-servers]]
+  [bmp-servers.config]
+    address = "127.0.0.1"
+    port = {bmp}
+    route-monitoring-policy = "pre-policy"
+"""
+        self.conf.write_text(text)
+        self.log = open(tmp_path / f"{name}.log", "w")
+        self.proc = subprocess.Popen(
+            [GOBGPD, "-f", str(self.conf), "-p", "--api-hosts", f"127.0.0.1:{self.api}",
+             "--pprof-disable"], stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cli(self, *args, check=True):
+        p = subprocess.run([GOBGP, "-p", str(self.api), *args], capture_output=True, text=True,
+                           timeout=20)
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    def established(self):
+        p = self.cli("neighbor", check=False)
+        return p.returncode == 0 and "Establ" in p.stdout
+
+    def stop(self):
+        stop_daemon(self.proc, self.log)
+
+
+@pytest.fixture
+def lab(sensor, tmp_path):
+    n, coll, bmp_port = sensor
+    pa, pb = free_port(), free_port()
+    speakers = []
+    try:
+        monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
+                            bmp=bmp_port)
+        speakers.append(monitored)
+        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
+        speakers.append(announcer)
+        wait_for(monitored.established, 60, step=0.2)
+        wait_for(lambda: "is GoBGP" in n.stderr(), 30)
+        yield n, coll, monitored, announcer
+    finally:
+        for s in speakers:
+            s.stop()
+
+
+def test_gobgp_hijack_alert_over_taxii(lab):
+    n, coll, monitored, announcer = lab
+    announcer.cli("global", "rib", "add", "-a", "ipv4", VICTIM, "origin", "igp",
+                  "nexthop", "192.0.2.1")
+    wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 20)
+    assert alerts(n, coll) == {}  # the legitimate route raises nothing
+    t0 = time.monotonic()
+    announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
+                  "nexthop", "192.0.2.1")
+    wait_for(lambda: len(alerts(n, coll)) > 0, ALERT_BOUND_S, step=0.05)
+    latency = time.monotonic() - t0
+    assert latency < ALERT_BOUND_S
+    # the same hijack, announced again with other attributes: still one alert
+    for med in (10, 20, 30):
+        announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
+                      "nexthop", "192.0.2.1", "med", str(med))
+    # a second hijack after them on the same BMP stream: once its alert is
+    # there, the sensor has read the updates before it
+    announcer.cli("global", "rib", "add", "-a", "ipv4", "203.0.113.0/25", "aspath", "64777",
+                  "nexthop", "192.0.2.1")
+    wait_for(lambda: len(alerts(n, coll)) == 2, ALERT_BOUND_S, step=0.05)
+    got = alerts(n, coll)
+    (oid, a), = [(i, o) for i, o in got.items() if o["extensions"][EXT]["prefix"] == HIJACK]
+    ext = a["extensions"][EXT]
+    assert ext["hijacker_as"] == 64666
+    assert ext["type"] == "S|0|-|-" and ext["origin_as"] == 64666
+    assert ext["peer_as"] == 65002 and ext["ended"] is None
+    assert ext["rov"] == "invalid"
+    assert len(versions(n, coll, oid)) == 1  # the re-announcements changed nothing
+    other = [o for i, o in got.items() if i != oid][0]["extensions"][EXT]
+    assert other["prefix"] == "203.0.113.0/25" and other["hijacker_as"] == 64777
+    # Peer Down: the BGP session goes away, the peer's routes with it
+    announcer.stop()
+    wait_for(lambda: all(a["extensions"][EXT]["ended"] is not None
+                         for a in alerts(n, coll).values()), 30, step=0.1)
+    assert len(alerts(n, coll)) == 2
+    assert len(versions(n, coll, oid)) == 2  # open, then ended
+    stored = [ln for ln in n.stderr().splitlines() if "alert version(s) stored" in ln]
+    assert len(stored) >= 3, stored
+    # every batch stored whole: nothing refused, nothing sent twice as a conflict
+    assert all(" INFO bmp:" in ln for ln in stored), stored
+
+
+class Bird:
+    """BIRD 2 (Debian bird2, no BMP of its own) as the announcing speaker:
+    the watched /24, and a static /25 with path 64666 to switch on."""
+
+    def __init__(self, tmp_path, port, peer_port):
+        self.ctl = tmp_path / "bird.ctl"
+        conf = tmp_path / "bird.conf"
+        conf.write_text(f"""
+router id 10.0.0.2;
+protocol device {{ }}
+protocol static legit {{ ipv4; route {VICTIM} blackhole; }}
+protocol static hijack {{
+  ipv4;
+  disabled;
+  route {HIJACK} blackhole {{ bgp_path.prepend(64666); }};
+}}
+protocol bgp monitored {{
+  local 127.0.0.1 port {port} as 65002;
+  neighbor 127.0.0.1 port {peer_port} as 65001;
+  multihop;
+  connect retry time 1;
+  ipv4 {{ import none; export all; next hop address 192.0.2.1; }};
+}}
+""")
+        self.log = open(tmp_path / "bird.log", "w")
+        self.proc = subprocess.Popen([BIRD, "-f", "-c", str(conf), "-s", str(self.ctl),
+                                      "-P", str(tmp_path / "bird.pid")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cli(self, *args):
+        p = subprocess.run([BIRDC, "-s", str(self.ctl), *args], capture_output=True, text=True,
+                           timeout=20)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+
+    def stop(self):
+        stop_daemon(self.proc, self.log)
+
+
+def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):
+    assert shutil.which(BIRD) or pathlib.Path(BIRD).exists(), \
+        "bird is missing: scripts/bootstrap installs Debian's bird2"
+    n, coll, bmp_port = sensor
+    pa, pb = free_port(), free_port()
+    monitored = bird = None
+    try:
+        monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
+                            bmp=bmp_port)
+        bird = Bird(tmp_path, pb, pa)
+        wait_for(monitored.established, 60, step=0.2)
+        wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 30)
+        assert alerts(n, coll) == {}
+        bird.cli("enable", "hijack")
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
+        (oid, a), = alerts(n, coll).items()
+        ext = a["extensions"][EXT]
+        assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+        assert ext["as_path"] == [65002, 64666] and ext["ended"] is None
+        # BIRD withdraws it: the alert ends (a new version, the same id)
+        bird.cli("disable", "hijack")
+        wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+                 ALERT_BOUND_S, step=0.05)
+        assert len(alerts(n, coll)) == 1
+    finally:
+        for p in (bird, monitored):
+            if p is not None:
+                p.stop()
+
+
+def test_live_alert_federates_signed(meridian_bin, tmp_path):
+    from test_fed_propagation import Fed
+    fed = Fed(meridian_bin, tmp_path)
+    try:
+        a = fed.node("A", start=False)
+        key = fed.pubkey("A")  # the node key exists before serve loads it
+        cfg = tmp_path / "watch.json"
+        cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
+        a.extra_args += ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", fed.coll["A"],
+                         "--bmp-config", str(cfg), "--bmp-tlp", "green"]
+        a.start()
+        port = int(re.search(r"BMP on 127\.0\.0\.1:(\d+)", a.stderr()).group(1))
+        fed.node("B")
+        fed.link("A", "B", "pull")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+            wait_for(lambda: len(alerts(a, fed.coll["A"], a.root)) == 1, ALERT_BOUND_S)
+        (oid, at_a), = alerts(a, fed.coll["A"], a.root).items()
+        fed.sync("B")
+        at_b = [o for o in fed.objects("B") if o["id"] == oid]
+        assert at_b, "the alert did not reach B"
+        assert sig_of(at_b[0]) is not None and sig_of(at_b[0])["public_key"] == key
+        assert sig_of(at_b[0]) == sig_of(at_a)
+        assert at_b[0]["extensions"][EXT]["hijacker_as"] == 64666
+    finally:
+        fed.stop()

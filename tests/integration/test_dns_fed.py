@@ -1,0 +1,107 @@
+"""DNS alerts travel the federation (issue 18): `meridian dns check --stix`
+at node A, `meridian import` there (signed with A's key, marked with the
+chosen TLP), B pulls them with the signature intact; an alert marked
+TLP:RED stays at A.
+
+The finding is an outage of the parent side: the configured root is a UDP
+port on 127.0.0.1 that this test reserved and closed, so every query is
+refused at once and no network namespace is needed."""
+import json
+import socket
+
+import pytest
+
+from node import wait_for
+from test_fed_propagation import Fed
+from test_fed_signatures import sig_of
+
+EXT = "extension-definition--0c9a3f5e-4d6b-5a0f-9d38-6f1f2b7f9a41"
+
+
+@pytest.fixture
+def fed(meridian_bin, tmp_path):
+    f = Fed(meridian_bin, tmp_path)
+    yield f
+    f.stop()
+
+
+def closed_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def alerts(fed, name, tmp_path, tlp, zone):
+    cfg, base, out = (tmp_path / f"{zone}cfg.json", tmp_path / f"{zone}base.json",
+                      tmp_path / f"{zone}alerts-{tlp}.json")
+    cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
+                               "zones": [{"zone": zone}]}))
+    base.write_text(json.dumps({"zones": [{"zone": zone, "ns": ["ns1." + zone], "ds": [],
+                                           "glue": {}, "probes": {}}]}))
+    n = fed.nodes[name]
+    p = n.cli("dns", "check", "--config", cfg, "--baseline", base, "--stix", out, "--tlp", tlp,
+              "--timeout", "300", "--retries", "0", check=False)
+    assert p.returncode == 1, p.stderr  # a finding
+    n.cli("import", "--data", n.data, "--collection", fed.coll[name], out)
+    return json.loads(out.read_text())
+
+
+def alert_objs(objs):
+    return {o["id"]: o for o in objs
+            if o["type"] == "observed-data" and EXT in o.get("extensions", {})}
+
+
+def test_dns_alert_reaches_peer_signed_and_respects_tlp(fed, tmp_path):
+    fed.node("A")
+    fed.node("B")
+    fed.link("A", "B", "pull")
+    sent = alert_objs(alerts(fed, "A", tmp_path, "green", "gov.example.")["objects"])
+    assert [(o["extensions"][EXT]["kind"], o["extensions"][EXT]["field"])
+            for o in sent.values()] == [("outage", "parent")]
+    fed.sync("B")
+    at_a, at_b = alert_objs(fed.objects("A")), alert_objs(fed.objects("B"))
+    assert set(at_b) == set(sent)
+    for oid, o in at_b.items():
+        block = sig_of(o)
+        assert block is not None and block["public_key"] == fed.pubkey("A"), o
+        assert sig_of(at_a[oid]) == block
+        assert o["extensions"][EXT]["zone"] == "gov.example."
+        assert o["object_marking_refs"] == [
+            "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
+    domains = {o.get("value") for o in fed.objects("B") if o["type"] == "domain-name"}
+    assert "gov.example" in domains
+
+    red = set(alert_objs(alerts(fed, "A", tmp_path, "red", "mil.example.")["objects"]))
+    assert red and red <= set(alert_objs(fed.objects("A")))
+    fed.sync("B")
+    assert not red & set(alert_objs(fed.objects("B")))
+
+
+def test_sensor_inside_serve_stores_signed_alerts_that_peers_pull(fed, tmp_path):
+    """`serve --dns-config ... --dns-collection ... --dns-tlp green`: the
+    sensor's rounds store the alert in the collection, signed, and B pulls
+    it; later rounds update the same alert (one id)."""
+    a = fed.node("A", start=False)
+    fed.node("B")
+    cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
+                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+    base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
+                                           "ds": [], "glue": {}, "probes": {}}]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+    a.start()
+    fed.link("A", "B", "pull")
+    wait_for(lambda: len(alert_objs(fed.objects("A"))) == 1, timeout=60)
+    at_a = alert_objs(fed.objects("A"))
+    (alert,) = at_a.values()
+    assert alert["extensions"][EXT]["kind"] == "outage"
+    assert sig_of(alert)["public_key"] == fed.pubkey("A")
+    # A later round is a new version of the same alert, not a new alert.
+    wait_for(lambda: [o["modified"] for o in alert_objs(fed.objects("A")).values()]
+             != [alert["modified"]], timeout=60)
+    assert set(alert_objs(fed.objects("A"))) == set(at_a)
+    fed.sync("B")
+    assert set(alert_objs(fed.objects("B"))) == set(at_a)

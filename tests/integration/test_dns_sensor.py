@@ -1,0 +1,180 @@
+"""`meridian dns baseline|check` against a lab of real DNS servers.
+
+tests/integration/dnslab.py builds, in a network namespace this test
+creates, a signed private root, a signed TLD and a signed watched zone
+served by NSD, a hijacker's NSD, a validating Unbound (EDE on) and an
+Unbound steered to a forged answer. Each test changes one thing in the
+lab (delegation, resolver, keys, reachability), runs one check round, and
+compares the findings with what it did; the healthy lab must give none.
+The meridian binary runs inside the namespace (`ip netns exec`).
+"""
+
+import json
+import os
+
+import pytest
+
+import dnslab
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or bool(dnslab.tools_missing()),
+                                reason="needs root (network namespaces) and "
+                                       f"{' '.join(dnslab.TOOLS)} (scripts/bootstrap)")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("dnslab")
+    with dnslab.Lab(work) as lab:
+        yield lab
+
+
+def write_config(lab, path, vantages):
+    cfg = {"root": {"servers": [dnslab.ROOT], "trust_anchor": os.path.join(lab.work, "root.ds")},
+           "zones": [{"zone": "example.tld.", "probe_names": ["www.example.tld."]}],
+           "vantages": vantages, "interval": 60}
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+HONEST = [{"name": "isp-1", "server": dnslab.VANTAGE}]
+
+
+def meridian(lab, meridian_bin, *args):
+    # Short timeouts: an unreachable server in the lab never answers.
+    return lab.ns_run(meridian_bin, "dns", *map(str, args), "--timeout", "400", "--retries",
+                      "1", check=False)
+
+
+def check(lab, meridian_bin, cfg, base, *extra):
+    p = meridian(lab, meridian_bin, "check", "--config", cfg, "--baseline", base, "--json",
+                 *extra)
+    assert p.returncode in (0, 1), p.stderr
+    assert "Sanitizer" not in p.stderr, p.stderr
+    found = [json.loads(line) for line in p.stdout.splitlines()]
+    assert p.returncode == (1 if found else 0)
+    return found
+
+
+@pytest.fixture(scope="module")
+def baseline(lab, meridian_bin, tmp_path_factory):
+    d = tmp_path_factory.mktemp("dnsbase")
+    cfg = write_config(lab, d / "config.json", HONEST)
+    base = d / "baseline.json"
+    p = meridian(lab, meridian_bin, "baseline", "--config", cfg, "-o", base)
+    assert p.returncode == 0, p.stderr
+    return cfg, base
+
+
+@pytest.fixture
+def healthy(lab):
+    """Puts the lab back as it was after each test."""
+    yield lab
+    lab.tld_delegates, lab.tld_ds = "honest", "right"
+    lab.zone_sig_offset = (-3600, 30 * 86400)
+    lab.reload()
+
+
+def test_baseline_learns_the_parent_side(baseline):
+    b = json.loads(baseline[1].read_text())
+    z = b["zones"][0]
+    assert z["zone"] == "example.tld."
+    assert z["ns"] == ["ns1.example.tld."]
+    assert z["glue"] == {"ns1.example.tld.": [dnslab.ZONE]}
+    assert z["parent_servers"] == [dnslab.TLD]
+    assert len(z["ds"]) == 1 and z["ds"][0].split()[1:3] == ["13", "2"]
+    assert z["probes"] == {"www.example.tld.": [dnslab.WWW]}
+
+
+def test_healthy_lab_gives_no_finding(lab, meridian_bin, baseline):
+    assert check(lab, meridian_bin, *baseline) == []
+
+
+def test_delegation_switched_to_a_hijacker(healthy, meridian_bin, baseline):
+    healthy.tld_delegates = "hijack"
+    healthy.reload()
+    found = check(healthy, meridian_bin, *baseline)
+    deleg = {f["field"]: f for f in found if f["kind"] == "delegation"}
+    assert deleg["ns"]["expected"] == ["ns1.example.tld."]
+    assert deleg["ns"]["observed"] == ["ns9.example.tld."]
+    assert deleg["ns"]["vantage"] == "authoritative"
+    assert deleg["glue"]["observed"] == {"ns9.example.tld.": [dnslab.HIJACK]}
+    assert deleg["ds"]["observed"] == []  # the hijack dropped the DS too
+    assert all(f["zone"] == "example.tld." and f["first_seen"] for f in found)
+
+
+def test_forged_answer_at_one_resolver(lab, meridian_bin, baseline, tmp_path):
+    cfg = write_config(lab, tmp_path / "config.json",
+                       HONEST + [{"name": "isp-2", "server": dnslab.FORGER}])
+    found = check(lab, meridian_bin, cfg, baseline[1])
+    assert [(f["kind"], f["vantage"], f["name"], f["observed"], f["expected"]) for f in found] == [
+        ("divergence", "isp-2", "www.example.tld.", [dnslab.FORGED], [dnslab.WWW])]
+
+
+def test_ds_mismatch_is_a_dnssec_failure(healthy, meridian_bin, baseline):
+    healthy.tld_ds = "wrong"
+    healthy.reload()
+    found = check(healthy, meridian_bin, *baseline)
+    kinds = {(f["kind"], f.get("cause"), f["vantage"]) for f in found}
+    assert ("dnssec", "ds-mismatch", "authoritative") in kinds
+    # The validating resolver fails it too, and +cd tells it from an outage.
+    at_vantage = [f for f in found if f["kind"] == "dnssec" and f["vantage"] == "isp-1"]
+    assert at_vantage, found
+    assert all(f["evidence"]["cd_rcode"] == "NOERROR" for f in at_vantage)
+    assert not [f for f in found if f["kind"] == "outage"]
+
+
+def test_expired_signatures(healthy, meridian_bin, baseline):
+    healthy.zone_sig_offset = (-10 * 86400, -86400)
+    healthy.reload()
+    found = check(healthy, meridian_bin, *baseline)
+    auth = [f for f in found if f["kind"] == "dnssec" and f["vantage"] == "authoritative"]
+    assert auth and all(f["cause"] == "signature-expired" for f in auth)
+    vantage = [f for f in found if f["kind"] == "dnssec" and f["vantage"] == "isp-1"]
+    assert vantage, found
+    # Unbound says why (RFC 8914 code 7, Signature Expired).
+    assert {f["cause"] for f in vantage} == {"signature-expired"}
+    assert all(f["evidence"]["ede"] == 7 for f in vantage)
+
+
+def test_outage_and_its_end(healthy, meridian_bin, baseline, tmp_path):
+    state = tmp_path / "state.json"
+    healthy.stop("zone")
+    found = check(healthy, meridian_bin, *baseline, "--state", state)
+    assert {(f["kind"], f["vantage"]) for f in found} == {("outage", "authoritative"),
+                                                          ("outage", "isp-1")}
+    first = {f["vantage"]: f["first_seen"] for f in found}
+    again = check(healthy, meridian_bin, *baseline, "--state", state)
+    assert {f["vantage"]: f["first_seen"] for f in again} == first  # carried over
+    healthy.restart("zone", "vantage")
+    ended = check(healthy, meridian_bin, *baseline, "--state", state)
+    assert {(f["kind"], f["vantage"]) for f in ended} == {("outage-end", "authoritative"),
+                                                          ("outage-end", "isp-1")}
+    assert check(healthy, meridian_bin, *baseline, "--state", state) == []
+
+
+def test_findings_as_stix(lab, meridian_bin, baseline, tmp_path):
+    cfg = write_config(lab, tmp_path / "config.json",
+                       HONEST + [{"name": "isp-2", "server": dnslab.FORGER}])
+    out = tmp_path / "alerts.json"
+    p = meridian(lab, meridian_bin, "check", "--config", cfg, "--baseline", baseline[1],
+                 "--stix", out, "--tlp", "green")
+    assert p.returncode == 1, p.stderr
+    bundle = json.loads(out.read_text())
+    od = [o for o in bundle["objects"] if o["type"] == "observed-data"]
+    assert len(od) == 1
+    ext = od[0]["extensions"]["extension-definition--0c9a3f5e-4d6b-5a0f-9d38-6f1f2b7f9a41"]
+    assert ext["kind"] == "divergence" and ext["vantage"] == "isp-2"
+    assert od[0]["object_marking_refs"] == [
+        "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]  # TLP 2.0 GREEN
+    values = {o.get("value") for o in bundle["objects"] if o["type"] in ("domain-name",
+                                                                         "ipv4-addr")}
+    assert values == {"example.tld", "www.example.tld", dnslab.FORGED}
+    assert "key" not in ext
+
+
+def test_bad_configuration_is_a_usage_error(lab, meridian_bin, tmp_path):
+    cfg = tmp_path / "bad.json"
+    cfg.write_text('{"zones": [{"zone": "example.tld.", "probe_names": ["www.other."]}]}')
+    p = meridian(lab, meridian_bin, "baseline", "--config", cfg, "-o", tmp_path / "b.json")
+    assert p.returncode == 2
+    assert "zones[0].probe_names[0]: not inside the zone" in p.stderr

@@ -1,0 +1,542 @@
+/*
+ * test_check.c: the sensor's baseline and detectors (src/dns/sensor.c,
+ * check.c, alert.c) against a canned world behind struct dns_transport:
+ * a root at 10.0.0.1 delegating example. to ns1.example. (10.0.0.2),
+ * signed with the ldns-keygen key of test_wire.c, and a vantage resolver
+ * at 10.0.0.9. Each test breaks one thing and expects exactly the
+ * finding it should give, and none in the healthy world.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dns/dns.h"
+#include "msgbuild.h"
+
+#define NOW 0x68000000u
+
+static const char key_hex[] =
+    "0101030d48bbbd1c8ed7c743bddefcc95b28fb80cb3d9cd930a956876aec1d8a9bca13862e5b76eae1c837e1cd"
+    "cd7f41457baa3084c341b5f3d0cf22b7a095022f4042f2";
+static const char ds2_hex[] = "6f8f2bf9358b4529160389434517fa3274a380b7286e3db82660a31081963c86";
+
+struct world {
+    bool hijack;     /* the root delegates to ns9.example. at 10.0.0.66 */
+    bool forged;     /* the vantage answers www with 203.0.113.66 */
+    bool bogus;      /* the vantage fails validation (EDE 7) unless CD */
+    bool auth_down;  /* 10.0.0.2 does not answer; the vantage SERVFAILs */
+    bool wrong_ds;   /* the parent's DS names another key */
+    bool child_ns;   /* the zone's server lists ns2.example. as its NS */
+    bool two;        /* the root adds ns2.example. (10.0.0.3), whose SOA serial is 8 */
+    bool unglued;    /* the root names ns.other. without glue; other.'s server (10.0.0.7)
+                        gives its address, 10.0.0.2 */
+    int64_t sig_exp; /* RRSIG expiration relative to NOW */
+    unsigned queries;
+};
+
+static struct world W;
+
+static size_t unhex(const char *h, uint8_t *out)
+{
+    size_t n = strlen(h) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(h + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    return n;
+}
+
+static void referral(struct mb *m)
+{
+    uint8_t a2[4] = {10, 0, 0, 2}, a66[4] = {10, 0, 0, 66};
+    if (W.unglued) {
+        mb_rr_name(m, 2, "example.", DNS_T_NS, "ns.other.");
+    } else if (W.hijack) {
+        mb_rr_name(m, 2, "example.", DNS_T_NS, "ns9.example.");
+        mb_rr(m, 3, "ns9.example.", DNS_T_A, a66, 4);
+    } else {
+        mb_rr_name(m, 2, "example.", DNS_T_NS, "ns1.example.");
+        if (W.two)
+            mb_rr_name(m, 2, "example.", DNS_T_NS, "ns2.example.");
+        mb_rr(m, 3, "ns1.example.", DNS_T_A, a2, 4);
+        if (W.two)
+            mb_rr(m, 3, "ns2.example.", DNS_T_A, "\x0a\x00\x00\x03", 4);
+    }
+}
+
+static void rrsig(struct mb *m, const char *owner, uint16_t covered)
+{
+    uint8_t r[128], sig[64] = {0};
+    struct dns_name signer;
+    uint32_t exp = (uint32_t)(NOW + W.sig_exp), inc = NOW - 86400;
+    size_t k = 0;
+
+    (void)dns_name_parse("example.", 8, &signer, NULL);
+    r[k++] = (uint8_t)(covered >> 8), r[k++] = (uint8_t)covered, r[k++] = 13, r[k++] = 1;
+    memcpy(r + k, "\0\0\x0e\x10", 4), k += 4;
+    for (int i = 3; i >= 0; i--)
+        r[k++] = (uint8_t)(exp >> (8 * i));
+    for (int i = 3; i >= 0; i--)
+        r[k++] = (uint8_t)(inc >> (8 * i));
+    r[k++] = 56399 >> 8, r[k++] = 56399 & 0xFF;
+    memcpy(r + k, signer.wire, signer.len), k += signer.len;
+    memcpy(r + k, sig, sizeof(sig)), k += sizeof(sig);
+    mb_rr(m, 1, owner, DNS_T_RRSIG, r, k);
+}
+
+static void soa(struct mb *m, uint8_t serial)
+{
+    uint8_t r[128];
+    struct dns_name n;
+    size_t k = 0;
+    (void)dns_name_parse("ns1.example.", 12, &n, NULL);
+    memcpy(r, n.wire, n.len), k += n.len;
+    memcpy(r + k, n.wire, n.len), k += n.len;
+    memset(r + k, 0, 20), r[k + 3] = serial, k += 20;
+    mb_rr(m, 1, "example.", DNS_T_SOA, r, k);
+}
+
+static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *query, size_t len,
+                              struct dns_xfer *ret, struct mrd_err *err)
+{
+    struct dns_msg *q = NULL;
+    struct mb m;
+    char qn[DNS_MAX_NAME_STR];
+    uint16_t flags = DNS_F_QR;
+    bool cd, rd;
+
+    (void)ctx;
+    W.queries++;
+    assert_int_equal(dns_msg_parse(query, len, &q, NULL), MRD_OK);
+    dns_name_format(&q->qname, qn);
+    cd = (q->flags & DNS_F_CD) != 0;
+    rd = (q->flags & DNS_F_RD) != 0;
+    memset(ret, 0, sizeof(*ret));
+    ret->status = DNS_XFER_OK;
+    if (strcmp(server, "10.0.0.1") == 0) {
+        assert_false(rd); /* the parent is asked directly, never through a cache */
+        mb_start(&m, q->id, flags);
+        mb_question(&m, qn, q->qtype);
+        if (q->qtype == DNS_T_DS && strcmp(qn, "example.") == 0) {
+            uint8_t ds[64] = {56399 >> 8, 56399 & 0xFF, 13, 2};
+            size_t dl = unhex(ds2_hex, ds + 4);
+            if (W.wrong_ds)
+                ds[1] ^= 1;
+            m.b[2] |= DNS_F_AA >> 8;
+            mb_rr(&m, 1, "example.", DNS_T_DS, ds, 4 + dl);
+        } else if (strcmp(qn, "ns.other.") == 0) {
+            mb_rr_name(&m, 2, "other.", DNS_T_NS, "ns1.other.");
+            mb_rr(&m, 3, "ns1.other.", DNS_T_A, "\x0a\x00\x00\x07", 4);
+        } else {
+            referral(&m);
+        }
+    } else if (strcmp(server, "10.0.0.7") == 0) {
+        assert_true(strcmp(qn, "ns.other.") == 0 && q->qtype == DNS_T_A);
+        mb_start(&m, q->id, flags | DNS_F_AA);
+        mb_question(&m, qn, q->qtype);
+        mb_rr(&m, 1, "ns.other.", DNS_T_A, "\x0a\x00\x00\x02", 4);
+    } else if (strcmp(server, "10.0.0.2") == 0 || strcmp(server, "10.0.0.66") == 0 ||
+               strcmp(server, "10.0.0.3") == 0) {
+        bool evil = strcmp(server, "10.0.0.66") == 0, second = strcmp(server, "10.0.0.3") == 0;
+        if (W.auth_down && !evil) {
+            ret->status = DNS_XFER_TIMEOUT;
+            dns_msg_free(q);
+            return MRD_OK;
+        }
+        mb_start(&m, q->id, flags | DNS_F_AA);
+        mb_question(&m, qn, q->qtype);
+        if (q->qtype == DNS_T_NS && strcmp(qn, "example.") == 0) {
+            mb_rr_name(&m, 1, "example.", DNS_T_NS,
+                       evil         ? "ns9.example."
+                       : W.child_ns ? "ns2.example."
+                                    : "ns1.example.");
+        } else if (q->qtype == DNS_T_SOA && strcmp(qn, "example.") == 0) {
+            soa(&m, second ? 8 : 7);
+            rrsig(&m, "example.", DNS_T_SOA);
+        } else if (q->qtype == DNS_T_DNSKEY && strcmp(qn, "example.") == 0) {
+            uint8_t k[128];
+            size_t kl = unhex(key_hex, k);
+            mb_rr(&m, 1, "example.", DNS_T_DNSKEY, k, kl);
+            rrsig(&m, "example.", DNS_T_DNSKEY);
+        } else if (q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
+            uint8_t a[4] = {192, 0, 2, 1};
+            if (evil)
+                a[3] = 99;
+            mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+        }
+    } else if (strcmp(server, "10.0.0.9") == 0) {
+        assert_true(rd);
+        mb_start(&m, q->id, flags | DNS_F_RA);
+        mb_question(&m, qn, q->qtype);
+        if (W.auth_down || (W.bogus && !cd)) {
+            m.b[3] |= DNS_RCODE_SERVFAIL;
+            mb_opt_ede(&m, W.auth_down ? 22 : 7, W.auth_down ? "no reachable authority" : "");
+        } else if (q->qtype == DNS_T_SOA) {
+            soa(&m, 7);
+        } else if (q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
+            uint8_t a[4] = {192, 0, 2, 1};
+            if (W.forged)
+                memcpy(a, "\xcb\x00\x71\x42", 4);
+            mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+        }
+    } else {
+        ret->status = DNS_XFER_ERROR;
+        dns_msg_free(q);
+        return MRD_OK;
+    }
+    mb_finish(&m);
+    dns_msg_free(q);
+    return dns_msg_parse(m.b, m.n, &ret->msg, err);
+}
+
+static int64_t now_fn(void *ctx)
+{
+    (void)ctx;
+    return NOW;
+}
+
+static const struct dns_transport T = {exchange, NULL, now_fn};
+
+static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
+                             " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
+                             "[\"www.example.\"]}],"
+                             " \"vantages\": [{\"name\": \"isp-1\", \"server\": \"10.0.0.9\"}]}";
+
+static struct dns_config *CFG;
+static json_t *BASE;
+
+static int setup(void **state)
+{
+    struct mrd_err err = {0};
+    (void)state;
+    memset(&W, 0, sizeof(W));
+    W.sig_exp = 30 * 86400;
+    if (dns_config_parse(config, strlen(config), &CFG, &err) != MRD_OK)
+        return -1;
+    if (dns_baseline_learn(CFG, &T, &BASE, &err) != MRD_OK) {
+        fprintf(stderr, "baseline: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    json_decref(BASE);
+    dns_config_free(CFG);
+    return 0;
+}
+
+static int reset(void **state)
+{
+    (void)state;
+    memset(&W, 0, sizeof(W));
+    W.sig_exp = 30 * 86400;
+    return 0;
+}
+
+/* One round; returns the findings (caller frees) and keeps the state. */
+static json_t *round_(json_t **state)
+{
+    json_t *found = NULL, *next = NULL;
+    struct mrd_err err = {0};
+    if (dns_check_round(CFG, BASE, state != NULL ? *state : NULL, &T, &found, &next, &err) !=
+        MRD_OK)
+        fail_msg("check: %s", err.msg);
+    if (state != NULL) {
+        json_decref(*state);
+        *state = next;
+    } else {
+        json_decref(next);
+    }
+    return found;
+}
+
+static const json_t *only(const json_t *found, const char *kind)
+{
+    if (json_array_size(found) != 1) {
+        char *s = json_dumps(found, JSON_COMPACT);
+        fail_msg("expected one %s finding, got %s", kind, s);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(found, 0), "kind")), kind);
+    return json_array_get(found, 0);
+}
+
+static void test_baseline(void **state)
+{
+    char *s = json_dumps(json_array_get(json_object_get(BASE, "zones"), 0), JSON_SORT_KEYS);
+    (void)state;
+    assert_string_equal(s, "{\"ds\": [\"56399 13 2 "
+                           "6F8F2BF9358B4529160389434517FA3274A380B7286E3DB82660A31081963C86\"], "
+                           "\"glue\": {\"ns1.example.\": [\"10.0.0.2\"]}, \"ns\": "
+                           "[\"ns1.example.\"], \"parent_servers\": [\"10.0.0.1\"], \"probes\": "
+                           "{\"www.example.\": [\"192.0.2.1\"]}, \"zone\": \"example.\"}");
+    free(s);
+    assert_int_equal(dns_baseline_check(BASE, NULL), MRD_OK);
+}
+
+static void test_healthy_world_is_quiet(void **state)
+{
+    json_t *found = round_(NULL);
+    (void)state;
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+}
+
+static void test_delegation_hijack(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+    bool ns = false, glue = false, divergence = false;
+
+    (void)state;
+    W.hijack = true;
+    found = round_(NULL);
+    json_array_foreach(found, i, f)
+    {
+        const char *kind = json_string_value(json_object_get(f, "kind"));
+        const char *field = json_string_value(json_object_get(f, "field"));
+        if (strcmp(kind, "delegation") == 0 && strcmp(field, "ns") == 0) {
+            ns = true;
+            assert_string_equal(
+                json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                "ns9.example.");
+            assert_string_equal(
+                json_string_value(json_array_get(json_object_get(f, "expected"), 0)),
+                "ns1.example.");
+            assert_string_equal(json_string_value(json_object_get(f, "vantage")), "authoritative");
+        }
+        glue = glue || (strcmp(kind, "delegation") == 0 && strcmp(field, "glue") == 0);
+        divergence = divergence || strcmp(kind, "divergence") == 0;
+    }
+    assert_true(ns);
+    assert_true(glue);
+    /* The hijacker's answer (192.0.2.99) never reached the vantage here. */
+    assert_false(divergence);
+    json_decref(found);
+}
+
+static void test_forged_answer(void **state)
+{
+    json_t *found;
+    const json_t *f;
+
+    (void)state;
+    W.forged = true;
+    found = round_(NULL);
+    f = only(found, "divergence");
+    assert_string_equal(json_string_value(json_object_get(f, "vantage")), "isp-1");
+    assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "203.0.113.66");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "expected"), 0)),
+                        "192.0.2.1");
+    json_decref(found);
+}
+
+static void test_bogus_at_vantage(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+
+    (void)state;
+    W.bogus = true;
+    found = round_(NULL);
+    assert_true(json_array_size(found) >= 1);
+    json_array_foreach(found, i, f)
+    {
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "dnssec");
+        assert_string_equal(json_string_value(json_object_get(f, "cause")), "signature-expired");
+        assert_string_equal(json_string_value(json_object_get(f, "vantage")), "isp-1");
+    }
+    json_decref(found);
+}
+
+static void test_ds_mismatch(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+    bool seen = false;
+
+    (void)state;
+    W.wrong_ds = true;
+    found = round_(NULL);
+    json_array_foreach(found, i, f)
+    {
+        const char *cause = json_string_value(json_object_get(f, "cause"));
+        seen = seen || (cause != NULL && strcmp(cause, "ds-mismatch") == 0);
+    }
+    assert_true(seen); /* and the DS change itself is a delegation finding */
+    json_decref(found);
+}
+
+static void test_signatures(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+
+    (void)state;
+    W.sig_exp = -3600;
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 2); /* over DNSKEY and over SOA */
+    json_array_foreach(found, i, f)
+    {
+        assert_string_equal(json_string_value(json_object_get(f, "cause")), "signature-expired");
+        assert_string_equal(json_string_value(json_object_get(f, "vantage")), "authoritative");
+    }
+    json_decref(found);
+    W.sig_exp = 3600; /* valid, but for an hour: the early warning */
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 2);
+    f = json_array_get(found, 0);
+    assert_string_equal(json_string_value(json_object_get(f, "cause")), "other");
+    assert_string_equal(json_string_value(json_object_get(f, "field")), "expires-soon");
+    json_decref(found);
+}
+
+static void test_outage_and_end(void **state)
+{
+    json_t *found, *st = NULL, *f;
+    size_t i;
+    bool auth = false, vantage = false;
+
+    (void)state;
+    W.auth_down = true;
+    found = round_(&st);
+    json_array_foreach(found, i, f)
+    {
+        const char *v = json_string_value(json_object_get(f, "vantage"));
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "outage");
+        auth = auth || strcmp(v, "authoritative") == 0;
+        vantage = vantage || strcmp(v, "isp-1") == 0;
+    }
+    assert_true(auth);
+    assert_true(vantage);
+    json_decref(found);
+    found = round_(&st); /* still down: same findings, same first_seen */
+    assert_int_equal(json_array_size(found), 2);
+    json_decref(found);
+    W.auth_down = false;
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 2);
+    json_array_foreach(found, i, f)
+    {
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "outage-end");
+        assert_non_null(json_object_get(f, "ended"));
+    }
+    json_decref(found);
+    found = round_(&st); /* reported once */
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    json_decref(st);
+}
+
+static void test_zone_consistency(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+    bool serial = false;
+
+    (void)state;
+    W.child_ns = true;
+    found = round_(NULL);
+    f = (json_t *)(uintptr_t)only(found, "delegation");
+    assert_string_equal(json_string_value(json_object_get(f, "field")), "child-ns");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "ns2.example.");
+    json_decref(found);
+    W.child_ns = false;
+    W.two = true;
+    found = round_(NULL);
+    json_array_foreach(found, i, f)
+    {
+        const char *field = json_string_value(json_object_get(f, "field"));
+        if (field != NULL && strcmp(field, "soa-serial") == 0) {
+            serial = true;
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(f, "observed"), "10.0.0.3")), 8);
+        }
+    }
+    assert_true(serial);
+    json_decref(found);
+}
+
+static void test_name_servers_without_glue(void **state)
+{
+    json_t *found, *f;
+    size_t i;
+    bool ns = false;
+
+    (void)state;
+    W.unglued = true;
+    found = round_(NULL);
+    /* The delegation changed (ns.other., no glue), but the zone is still
+     * served: its server's address came from other.'s server. */
+    json_array_foreach(found, i, f)
+    {
+        const char *field = json_string_value(json_object_get(f, "field"));
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "delegation");
+        ns = ns || strcmp(field, "ns") == 0;
+        assert_true(strcmp(field, "ns") == 0 || strcmp(field, "glue") == 0 ||
+                    strcmp(field, "child-ns") == 0);
+    }
+    assert_true(ns);
+    json_decref(found);
+}
+
+static void test_stix(void **state)
+{
+    json_t *found, *objs = json_array(), *seen = json_object(), *o, *od = NULL;
+    size_t i, domains = 0, addrs = 0;
+
+    (void)state;
+    W.forged = true;
+    found = round_(NULL);
+    assert_int_equal(dns_stix_definitions(objs, NULL), MRD_OK);
+    assert_int_equal(dns_finding_stix(json_array_get(found, 0), objs, seen, NULL), MRD_OK);
+    json_array_foreach(objs, i, o)
+    {
+        const char *t = json_string_value(json_object_get(o, "type"));
+        if (strcmp(t, "observed-data") == 0)
+            od = o;
+        domains += strcmp(t, "domain-name") == 0;
+        addrs += strcmp(t, "ipv4-addr") == 0;
+    }
+    assert_non_null(od);
+    assert_int_equal(domains, 2); /* example and www.example */
+    assert_int_equal(addrs, 1);
+    assert_int_equal(json_array_size(json_object_get(od, "object_refs")), 3);
+    o = json_object_get(json_object_get(od, "extensions"), DNS_STIX_EXT_ID);
+    assert_string_equal(json_string_value(json_object_get(o, "kind")), "divergence");
+    assert_string_equal(json_string_value(json_object_get(o, "extension_type")),
+                        "property-extension");
+    json_decref(found);
+    json_decref(objs);
+    json_decref(seen);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_baseline, reset),
+        cmocka_unit_test_setup(test_healthy_world_is_quiet, reset),
+        cmocka_unit_test_setup(test_delegation_hijack, reset),
+        cmocka_unit_test_setup(test_forged_answer, reset),
+        cmocka_unit_test_setup(test_bogus_at_vantage, reset),
+        cmocka_unit_test_setup(test_ds_mismatch, reset),
+        cmocka_unit_test_setup(test_signatures, reset),
+        cmocka_unit_test_setup(test_outage_and_end, reset),
+        cmocka_unit_test_setup(test_zone_consistency, reset),
+        cmocka_unit_test_setup(test_name_servers_without_glue, reset),
+        cmocka_unit_test_setup(test_stix, reset),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
