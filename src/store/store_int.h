@@ -56,6 +56,8 @@ struct store_rowrd {
     int64_t (*i64)(const struct store_rowrd *r, int col);
     bool (*null)(const struct store_rowrd *r, int col);
     const char *(*text)(const struct store_rowrd *r, int col, size_t *ret_len);
+    /* a BLOB (SQLite) or BYTEA (PostgreSQL) column's bytes */
+    const char *(*blob)(const struct store_rowrd *r, int col, size_t *ret_len);
 };
 
 /* The statements' shared column lists (both backends take the same SQL,
@@ -76,6 +78,9 @@ struct store_rowrd {
     " JOIN collections c ON c.key = g.collection"                                                  \
     " WHERE (?1 = 0 OR g.org = ?1) AND (?2 = 0 OR g.collection = ?2)"                              \
     " AND (g.can_read <> 0 OR g.can_write <> 0) ORDER BY g.org, g.collection"
+/* Copies a text column into a fixed field (truncating: the fields are sized
+ * by the same maxima the writers check). */
+void store__copy_col(const struct store_rowrd *r, int col, char *dst, size_t size);
 void store__org_from(const struct store_rowrd *r, struct store_org *o);
 void store__token_from(const struct store_rowrd *r, struct store_token *t); /* SQ_TOKEN_COLS */
 void store__root_from(const struct store_rowrd *r, struct store_api_root *root);
@@ -92,10 +97,24 @@ typedef enum mrd_code (*store_row_fn)(void *ctx, const struct store_rowrd *r, st
  * has one -- calling row (may be NULL) for each result row; ret_n (may be
  * NULL) as sq__run. A unique or foreign-key violation is MRD_E_EXISTS
  * "<what>: already exists". */
+struct store_tx;
 struct store_driver {
     enum mrd_code (*query)(struct store *st, bool read, const char *what, const char *sql,
                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
                            uint64_t *ret_n, struct mrd_err *err);
+    /* Runs op in one write transaction on a borrowed connection (SQLite:
+     * BEGIN IMMEDIATE; PostgreSQL: BEGIN), committed when op returns
+     * MRD_OK, rolled back otherwise. */
+    enum mrd_code (*write_tx)(struct store *st,
+                              enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                  struct mrd_err *err),
+                              void *args, struct mrd_err *err);
+    /* Runs op in one read snapshot (SQLite: the thread's pinned one when
+     * there is one), rolled back after. */
+    enum mrd_code (*read_tx)(struct store *st,
+                             enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                 struct mrd_err *err),
+                             void *args, struct mrd_err *err);
 };
 
 /* The operations of store.h on the administrative records, written once
@@ -140,10 +159,92 @@ enum mrd_code store__grant_get(struct store *st, int64_t org_key, int64_t collec
 enum mrd_code store__grant_list(struct store *st, int64_t org_key, int64_t collection,
                                 enum mrd_code (*cb)(void *ctx, const struct store_grant_row *g),
                                 void *ctx, struct mrd_err *err);
+enum mrd_code store__token_rotate(struct store *st, const char *name, int64_t overlap_usec,
+                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                  struct mrd_err *err);
+enum mrd_code store__org_state(struct store *st, const char *name, bool disable, bool del,
+                               struct store_org_change *ret, struct mrd_err *err);
+enum mrd_code store__org_revoke_access(struct store *st, int64_t org_key,
+                                       struct store_org_change *ret, struct mrd_err *err);
 enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, size_t size,
                               struct mrd_err *err);
 enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,
                               struct mrd_err *err);
+
+/* ---- objects, whichever the backend (store_obj.c) ---- */
+
+/* What a backend gives the object operations: statements on one
+ * connection, inside the transaction the backend opened for the call. */
+struct store_txops {
+    /* Runs one statement (as store_driver.query, on conn). stream: the
+     * rows may be many and row may stop the statement early (returning a
+     * code it recognises); the backend then fetches them in batches. */
+    enum mrd_code (*run)(void *conn, bool stream, const char *what, const char *sql,
+                         const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                         uint64_t *ret_n, struct mrd_err *err);
+    /* optional (NULL: the backend has none): the free-text index of the
+     * versions stored after seq `after` (once per request) and a
+     * version's removal from it, and the legal-hold guard of a delete */
+    enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
+    enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
+    enum mrd_code (*check_holds)(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err);
+};
+
+struct store_tx {
+    const struct store_txops *ops;
+    void *conn;
+};
+
+/* One store_objects_insert(_status) call. */
+struct store_ins_req {
+    int64_t collection;
+    const struct store_object_in *objs;
+    size_t n;
+    enum store_insert_outcome *outcomes; /* may be NULL */
+    int64_t *dates;                      /* may be NULL */
+    const struct store_status *status;   /* written in the same transaction; may be NULL */
+};
+
+/* Fills row from the SQ_ROW_COLS columns (+ the body at SQ_ROW_BODY_COL
+ * when body); recipients has room for STORE_RECIPIENTS_MAX. */
+void store__row_from(const struct store_rowrd *r, bool body, struct store_row *row,
+                     int64_t *recipients);
+
+/* Writes one request's objects (and its status) inside tx, which holds
+ * the backend's write lock (date_added is assigned under it). rcpt is a
+ * scratch buffer. */
+struct mrd_buf;
+enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_ins_req *q,
+                                struct mrd_buf *rcpt, struct mrd_err *err);
+/* The value index of one new version, inside tx. */
+enum mrd_code store__index_values(const struct store_tx *tx, int64_t seq, const char *body,
+                                  size_t len, struct mrd_err *err);
+/* store_objects_query inside tx (one snapshot for the whole page). */
+enum mrd_code store__objects_query(const struct store_tx *tx, const struct store_query *q,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                         struct mrd_err *err),
+                                   void *ctx, struct store_query_result *ret, struct mrd_err *err);
+/* store_objects_delete inside tx (holding the write lock). */
+enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collection, const char *id,
+                                    size_t id_len, const struct store_match *match,
+                                    bool (*visible)(void *ctx, const struct store_row *row),
+                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
+/* store_objects_count over the backend's driver. */
+enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
+                                   struct mrd_err *err);
+/* store_conflict_list over the backend's driver. */
+enum mrd_code store__conflict_list(struct store *st, int64_t collection, int64_t id,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+/* Status resources inside tx. */
+enum mrd_code store__status_write(const struct store_tx *tx, const struct store_status *sts,
+                                  struct mrd_err *err);
+enum mrd_code store__status_get(const struct store_tx *tx, const char *id, size_t len,
+                                struct store_status **ret, struct mrd_err *err);
+enum mrd_code store__status_purge(const struct store_tx *tx, int64_t older_than_usec,
+                                  uint64_t *ret_purged, struct mrd_err *err);
 
 /* ---- SQLite internals shared by store_sqlite*.c ---- */
 
@@ -163,12 +264,7 @@ struct sq_conn {
 
 /* One store_objects_insert call waiting for a group commit. */
 struct sq_ins_req {
-    int64_t collection;
-    const struct store_object_in *objs;
-    size_t n;
-    enum store_insert_outcome *outcomes; /* may be NULL */
-    int64_t *dates;                      /* may be NULL */
-    const struct store_status *status;   /* written in the same transaction; may be NULL */
+    struct store_ins_req req;
     enum mrd_code rc;
     struct mrd_err err;
     bool done;
@@ -250,6 +346,10 @@ struct store_rowrd sq__rowrd(sqlite3_stmt *st);
 /* The SQLite driver of the shared record operations (sq__query). */
 extern const struct store_driver sq__driver;
 
+/* The SQLite transaction operations of store_obj.c; a store_tx on c. */
+extern const struct store_txops sq__txops;
+#define SQ_TX(c) ((struct store_tx){&sq__txops, (c)})
+
 /* A row fn for a one-column integer result: stores it in *(int64_t *)ctx. */
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
 
@@ -317,16 +417,6 @@ enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event
  * (store_sqlite_ops.c). */
 enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset,
                            struct store_snapshot_info *ret, struct mrd_err *err);
-enum mrd_code sq__ledger_recorded(struct store *st,
-                                  enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
-                                                      int64_t leaf, struct mrd_err *err),
-                                  void *ctx, struct mrd_err *err);
-enum mrd_code sq__ledger_events(struct store *st, int64_t since_usec,
-                                enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
-                                                    struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__event_add(struct store *st, const struct store_ledger_event *ev, int64_t *ret_ev,
-                            struct mrd_err *err);
 
 /* Holds, object lookups and the ledger queue (store_sqlite_hold.c). */
 enum mrd_code sq__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
@@ -345,25 +435,42 @@ enum mrd_code sq__objects_find(struct store *st, const struct store_find *f,
                                enum mrd_code (*cb)(void *ctx, const struct store_held *o,
                                                    struct mrd_err *err),
                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__ledger_pending(struct store *st, size_t limit,
-                                 enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
-                                                     struct mrd_err *err),
-                                 void *ctx, struct mrd_err *err);
-enum mrd_code sq__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
-                              struct mrd_err *err);
-enum mrd_code sq__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
 
-/* Console sessions (store_sqlite_session.c). */
-enum mrd_code sq__session_create(struct store *st, const char *token_name, int64_t expires_usec,
-                                 char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
-enum mrd_code sq__session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
-                                 struct store_session *ret, struct mrd_err *err);
-enum mrd_code sq__session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
-enum mrd_code sq__sessions_end(struct store *st, const char *token_name, int64_t org_key,
-                               uint64_t *ret_n, struct mrd_err *err);
-/* Deletes the sessions of the token named name inside the caller's open
- * transaction (token revocation). */
-enum mrd_code sq__sessions_drop_token(struct sq_conn *c, const char *name, struct mrd_err *err);
+/* The ledger queue (store_ledger.c, both backends over their driver). */
+enum mrd_code store__queue_event(const struct store_tx *tx, const struct store_ledger_event *ev,
+                                 int64_t *ret_ev, struct mrd_err *err);
+enum mrd_code store__event_add(struct store *st, const struct store_ledger_event *ev,
+                               int64_t *ret_ev, struct mrd_err *err);
+enum mrd_code store__ledger_pending(struct store *st, size_t limit,
+                                    enum mrd_code (*cb)(void *ctx,
+                                                        const struct store_ledger_item *it,
+                                                        struct mrd_err *err),
+                                    void *ctx, struct mrd_err *err);
+enum mrd_code store__ledger_recorded(struct store *st,
+                                     enum mrd_code (*cb)(void *ctx,
+                                                         const struct store_ledger_item *it,
+                                                         int64_t leaf, struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+enum mrd_code store__ledger_mark(struct store *st, const struct store_ledger_mark *marks, size_t n,
+                                 struct mrd_err *err);
+enum mrd_code store__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_err *err);
+enum mrd_code store__ledger_events(struct store *st, int64_t since_usec,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+
+/* Console sessions (store_session.c, both backends over their driver). */
+enum mrd_code store__session_create(struct store *st, const char *token_name, int64_t expires_usec,
+                                    char ret_id[STORE_SESSION_ID_LEN + 1], struct mrd_err *err);
+enum mrd_code store__session_lookup(struct store *st, const char *id, size_t len, int64_t idle_usec,
+                                    struct store_session *ret, struct mrd_err *err);
+enum mrd_code store__session_end(struct store *st, const char *id, size_t len, struct mrd_err *err);
+enum mrd_code store__sessions_end(struct store *st, const char *token_name, int64_t org_key,
+                                  uint64_t *ret_n, struct mrd_err *err);
+/* Deletes the sessions of the token named name inside tx (token
+ * revocation). */
+enum mrd_code store__sessions_drop_token(const struct store_tx *tx, const char *name,
+                                         struct mrd_err *err);
 
 /* The value index (store_sqlite_values.c): index one new version inside
  * the inserting transaction; index every stored version once, when a
@@ -431,10 +538,6 @@ enum mrd_code sq__objects_delete(struct store *st, int64_t collection, const cha
                                  size_t *ret_deleted, struct mrd_err *err);
 enum mrd_code sq__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                 struct mrd_err *err);
-enum mrd_code sq__conflict_list(struct store *st, int64_t collection, int64_t id,
-                                enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
-                                                    struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
 enum mrd_code sq__status_put(struct store *st, const struct store_status *s, struct mrd_err *err);
 enum mrd_code sq__status_get(struct store *st, const char *id, size_t len,
                              struct store_status **ret, struct mrd_err *err);

@@ -8,18 +8,20 @@
  * statement or under a row lock (SELECT ... FOR UPDATE), the schema created
  * and migrated under a transaction-scoped advisory lock.
  *
- * What is here so far: the connection pool, the schema, the driver that
- * runs store_rows.c's operations on the administrative records (orgs,
- * tokens, API roots, collections, grants, node metadata; shared with
- * SQLite), token revocation and the ledger's event queue. The mandatory
- * operations not written yet answer MRD_E_UNSUPP "not supported on
- * PostgreSQL yet" (pg_unsupported below); the optional ones are left NULL
- * (store.c's MRD_E_UNSUPP "the postgres backend has no ...").
+ * What is here: the connection pool, the schema, the driver (one
+ * statement; a write or read transaction) on which the operations written
+ * once for both backends run -- the administrative records and account
+ * lifecycle (store_rows.c), objects and statuses (store_obj.c), sessions
+ * (store_session.c), the ledger queue (store_ledger.c) -- token
+ * revocation, and the write lock every multi-statement write holds (see
+ * "objects and statuses" below; docs/store.md). The optional operations
+ * not written yet are left NULL (store.c's MRD_E_UNSUPP "the postgres
+ * backend has no ...").
  *
  * Statements are written with SQLite's ?N parameters and bound with the
  * same SQ_* arguments as store_sqlite*.c (store_int.h); pg_run rewrites
  * ?N to $N. Integers travel as text, text and blobs as binary (no escaping,
- * no NUL terminator needed); results come back as text.
+ * no NUL terminator needed); results come back in binary (col_i64).
  */
 #include "store/store_int.h"
 
@@ -32,20 +34,26 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
 #define PG_SQL_MAX 16384 /* a statement, after ?N -> $N */
-#define PG_ARGS_MAX 32   /* parameters of one statement */
+#define PG_ARGS_MAX 300  /* parameters of one statement (store_obj.c's widest query: 261) */
+#define PG_FETCH 256     /* rows per FETCH of a streamed statement */
 #define PG_DSN_MAX 1024  /* a connection string */
 
-/* Postgres type oids of the parameters (pg_type.h; stable across versions). */
+/* Postgres type oids (pg_type.h; stable across versions). */
+#define PG_OID_BOOL 16
 #define PG_OID_BYTEA 17
 #define PG_OID_INT8 20
+#define PG_OID_INT2 21
+#define PG_OID_INT4 23
 #define PG_OID_TEXT 25
 
 struct pg_conn {
     PGconn *db;
+    unsigned cursors;     /* names the next streamed statement's cursor */
     struct pg_conn *next; /* free list */
 };
 
@@ -189,8 +197,12 @@ static enum mrd_code pg_fail(struct pg_conn *c, const PGresult *res, const char 
     return mrd_err_set(err, MRD_E_DB, "store: %s: %s", what, pq_msg(m, msg, sizeof(msg)));
 }
 
-/* sql with ?N written as $N (our statements have no '?' elsewhere). */
-static enum mrd_code dollars(const char *sql, char *out, size_t size, struct mrd_err *err)
+#define INDEXED_BY " INDEXED BY "
+
+/* sql in PostgreSQL's words: ?N written as $N (our statements have no '?'
+ * elsewhere), and SQLite's index hints (" INDEXED BY name", store_obj.c)
+ * left out: PostgreSQL's planner has statistics and chooses itself. */
+static enum mrd_code pg_sql(const char *sql, char *out, size_t size, struct mrd_err *err)
 {
     size_t n = 0;
 
@@ -198,25 +210,129 @@ static enum mrd_code dollars(const char *sql, char *out, size_t size, struct mrd
         if (n + 1 >= size)
             return mrd_err_set(err, MRD_E_TOOBIG, "store: statement longer than %d bytes",
                                PG_SQL_MAX);
+        if (*p == ' ' && strncmp(p, INDEXED_BY, strlen(INDEXED_BY)) == 0) {
+            p += strlen(INDEXED_BY);
+            while (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+                p++;
+            p--; /* the loop steps over the last character of the name */
+            continue;
+        }
         out[n++] = (*p == '?' && p[1] >= '0' && p[1] <= '9') ? '$' : *p;
     }
     out[n] = '\0';
     return MRD_OK;
 }
 
-/* Runs sql on c (inside whatever transaction the caller holds) with args
- * bound to ?1.., calling row (may be NULL) for each result row. ret_n (may
- * be NULL) gets the rows returned or, for a statement that returns none,
- * the rows it changed. The counterpart of sq__run. */
-static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql,
-                            const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
-                            uint64_t *ret_n, struct mrd_err *err)
-{
+/* A statement's text and parameters as libpq takes them: on the heap,
+ * since a row function may run another statement (store_obj.c). */
+struct pg_stmt {
     char text[PG_SQL_MAX];
     char ints[PG_ARGS_MAX][24];
     const char *values[PG_ARGS_MAX];
     int lengths[PG_ARGS_MAX], formats[PG_ARGS_MAX];
     Oid types[PG_ARGS_MAX];
+};
+
+static enum mrd_code stmt_bind(struct pg_stmt *p, const struct sq_arg *args, size_t nargs)
+{
+    for (size_t i = 0; i < nargs; i++) {
+        const struct sq_arg *a = &args[i];
+
+        p->values[i] = NULL;
+        p->lengths[i] = 0;
+        p->formats[i] = 1;
+        p->types[i] = 0;
+        switch (a->type) {
+        case SQ_ARG_NULL:
+            break;
+        case SQ_ARG_INT:
+            (void)snprintf(p->ints[i], sizeof(p->ints[i]), "%" PRId64, a->i);
+            p->values[i] = p->ints[i];
+            p->formats[i] = 0;
+            p->types[i] = PG_OID_INT8;
+            break;
+        case SQ_ARG_TEXT:
+        case SQ_ARG_BLOB:
+            p->types[i] = a->type == SQ_ARG_TEXT ? PG_OID_TEXT : PG_OID_BYTEA;
+            if (a->p == NULL)
+                break; /* NULL text binds SQL NULL, as in SQLite */
+            p->values[i] = a->p;
+            p->lengths[i] = a->len >= 0 ? a->len : (int)strlen(a->p);
+            break;
+        }
+    }
+    return MRD_OK;
+}
+
+/* Calls row for each row of a result: MRD_OK or row's code. */
+static enum mrd_code each_row(const PGresult *res, pg_row_fn row, void *ctx, uint64_t *n,
+                              struct mrd_err *err)
+{
+    int rows = PQntuples(res);
+    enum mrd_code rc = MRD_OK;
+
+    *n += (uint64_t)rows;
+    for (int r = 0; r < rows && row != NULL && rc == MRD_OK; r++)
+        rc = row(ctx, res, r, err);
+    return rc;
+}
+
+/* A streamed statement: a binary cursor inside the caller's transaction,
+ * fetched PG_FETCH rows at a time, so a row function that stops early
+ * (a full page) leaves the rest unread on the server. */
+static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_stmt *p, int nargs,
+                                pg_row_fn row, void *ctx, uint64_t *n, struct mrd_err *err)
+{
+    char name[32], fetch[64], close[48];
+    char *decl;
+    size_t len = strlen(p->text) + 64;
+    PGresult *res;
+    enum mrd_code rc = MRD_OK;
+    int got;
+
+    decl = mrd_malloc(len);
+    if (decl == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    (void)snprintf(name, sizeof(name), "mrd_c%u", c->cursors++);
+    (void)snprintf(decl, len, "DECLARE %s BINARY NO SCROLL CURSOR FOR %s", name, p->text);
+    res = PQexecParams(c->db, decl, nargs, p->types, p->values, p->lengths, p->formats, 1);
+    mrd_free(decl);
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = pg_fail(c, res, what, err);
+    PQclear(res);
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", PG_FETCH, name);
+    do {
+        res = PQexec(c->db, fetch);
+        if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = pg_fail(c, res, what, err);
+            PQclear(res);
+            return rc; /* the transaction is aborted: the cursor goes with it */
+        }
+        got = PQntuples(res);
+        rc = each_row(res, row, ctx, n, err);
+        PQclear(res);
+    } while (rc == MRD_OK && got == PG_FETCH);
+    (void)snprintf(close, sizeof(close), "CLOSE %s", name);
+    res = PQexec(c->db, close);
+    if (rc == MRD_OK && (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK))
+        rc = pg_fail(c, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* Runs sql on c (inside whatever transaction the caller holds) with args
+ * bound to ?1.., calling row (may be NULL) for each result row (binary
+ * format: read through col_i64 and the rowrd accessors). ret_n (may be
+ * NULL) gets the rows returned or, for a statement that returns none, the
+ * rows it changed. stream: fetched through a cursor in batches (inside a
+ * transaction only). The counterpart of sq__run. */
+static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *what,
+                                   const char *sql, const struct sq_arg *args, size_t nargs,
+                                   pg_row_fn row, void *ctx, uint64_t *ret_n, struct mrd_err *err)
+{
+    struct pg_stmt *p;
     PGresult *res = NULL;
     ExecStatusType status;
     uint64_t n = 0;
@@ -225,42 +341,22 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
     if (nargs > PG_ARGS_MAX)
         return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d parameters", what,
                            PG_ARGS_MAX);
-    rc = dollars(sql, text, sizeof(text), err);
+    p = mrd_malloc(sizeof(*p));
+    if (p == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = pg_sql(sql, p->text, sizeof(p->text), err);
+    if (rc == MRD_OK)
+        rc = stmt_bind(p, args, nargs);
     if (rc != MRD_OK)
-        return rc;
-    for (size_t i = 0; i < nargs; i++) {
-        const struct sq_arg *a = &args[i];
-
-        values[i] = NULL;
-        lengths[i] = 0;
-        formats[i] = 1;
-        types[i] = 0;
-        switch (a->type) {
-        case SQ_ARG_NULL:
-            break;
-        case SQ_ARG_INT:
-            (void)snprintf(ints[i], sizeof(ints[i]), "%" PRId64, a->i);
-            values[i] = ints[i];
-            formats[i] = 0;
-            types[i] = PG_OID_INT8;
-            break;
-        case SQ_ARG_TEXT:
-        case SQ_ARG_BLOB:
-            values[i] = a->p != NULL ? a->p : "";
-            lengths[i] = a->len >= 0 ? a->len : (int)strlen(a->p != NULL ? a->p : "");
-            types[i] = a->type == SQ_ARG_TEXT ? PG_OID_TEXT : PG_OID_BYTEA;
-            if (a->p == NULL)
-                values[i] = NULL; /* NULL text binds SQL NULL, as in SQLite */
-            break;
-        }
+        goto out;
+    if (stream && row != NULL && PQtransactionStatus(c->db) == PQTRANS_INTRANS) {
+        rc = run_cursor(c, what, p, (int)nargs, row, ctx, &n, err);
+        goto out;
     }
-    res = PQexecParams(c->db, text, (int)nargs, types, values, lengths, formats, 0);
+    res = PQexecParams(c->db, p->text, (int)nargs, p->types, p->values, p->lengths, p->formats, 1);
     status = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK) {
-        int rows = PQntuples(res);
-        n = (uint64_t)rows;
-        for (int r = 0; r < rows && row != NULL && rc == MRD_OK; r++)
-            rc = row(ctx, res, r, err);
+        rc = each_row(res, row, ctx, &n, err);
     } else if (status == PGRES_COMMAND_OK) {
         const char *t = PQcmdTuples(res);
         n = t[0] != '\0' ? strtoull(t, NULL, 10) : 0;
@@ -268,9 +364,18 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
         rc = pg_fail(c, res, what, err);
     }
     PQclear(res);
+out:
+    mrd_free(p);
     if (rc == MRD_OK && ret_n != NULL)
         *ret_n = n;
     return rc;
+}
+
+static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    return pg_run_stream(c, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
 /* pg_run on a connection borrowed for this one statement. */
@@ -304,9 +409,33 @@ static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sq
 
 /* ---- columns ---- */
 
+/* An integer column of a binary result (big-endian int2/4/8, bool), or
+ * of a text one; 0 for NULL, as SQLite's. */
 static int64_t col_i64(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+    const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+    int len = PQgetlength(res, row, col);
+    uint64_t v;
+
+    if (PQgetisnull(res, row, col))
+        return 0;
+    if (PQfformat(res, col) == 0)
+        return strtoll((const char *)p, NULL, 10);
+    switch (PQftype(res, col)) {
+    case PG_OID_INT2:
+    case PG_OID_INT4:
+    case PG_OID_INT8:
+        if (len != 2 && len != 4 && len != 8)
+            return 0;
+        v = (p[0] & 0x80) != 0 ? UINT64_MAX : 0; /* sign-extended */
+        for (int i = 0; i < len; i++)
+            v = (v << 8) | p[i];
+        return (int64_t)v;
+    case PG_OID_BOOL:
+        return len == 1 && p[0] != 0;
+    default:
+        return 0; /* no other type is read as an integer */
+    }
 }
 
 static int64_t rd_i64(const struct store_rowrd *r, int col)
@@ -319,6 +448,7 @@ static bool rd_null(const struct store_rowrd *r, int col)
     return PQgetisnull(r->res, r->row, col) != 0;
 }
 
+/* Text and bytea alike: binary results hold the bytes themselves. */
 static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len)
 {
     *ret_len = (size_t)PQgetlength(r->res, r->row, col);
@@ -328,7 +458,7 @@ static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len
 /* Row row of res, for the store__*_from conversions (store_rows.c). */
 static struct store_rowrd rowrd(const PGresult *res, int row)
 {
-    struct store_rowrd r = {NULL, res, row, rd_i64, rd_null, rd_text};
+    struct store_rowrd r = {NULL, res, row, rd_i64, rd_null, rd_text, rd_text};
 
     return r;
 }
@@ -358,7 +488,20 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
                     ret_n, err);
 }
 
-static const struct store_driver pg_driver = {driver_query};
+/* store_obj.c's statements, on a connection inside a transaction. */
+static enum mrd_code tx_run(void *conn, bool stream, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    return pg_run_stream(conn, stream, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a,
+                         ret_n, err);
+}
+
+/* No free-text index and no legal holds on PostgreSQL yet (the search and
+ * hold operations answer "not supported"): nothing to write or check. */
+static const struct store_txops pg_txops = {tx_run, NULL, NULL, NULL};
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
@@ -400,6 +543,48 @@ static const char *const migrations[] = {
     " kind INTEGER NOT NULL, time BIGINT NOT NULL, hash BYTEA NOT NULL, record TEXT NOT NULL,"
     " leaf BIGINT UNIQUE);"
     "CREATE INDEX ledger_events_pending ON ledger_events(ev) WHERE leaf IS NULL;",
+    /* 1 -> 2: object versions (with SQLite's flags: is_first, is_last,
+     * twin, shadowed, shadowed_first, writer_only; store_sqlite.c says
+     * what each means), status resources, conflicts, the value index and
+     * the ledger's object leaves */
+    "CREATE TABLE objects (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " collection BIGINT NOT NULL REFERENCES collections(key), date_added BIGINT NOT NULL,"
+    " stix_id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL, created BIGINT,"
+    " modified BIGINT, version BIGINT NOT NULL, revoked INTEGER NOT NULL, tlp INTEGER NOT NULL,"
+    " local INTEGER NOT NULL, creator_org BIGINT NOT NULL, source_peer TEXT,"
+    " community TEXT NOT NULL, recipients TEXT, body BYTEA NOT NULL,"
+    " is_first INTEGER NOT NULL DEFAULT 1, is_last INTEGER NOT NULL DEFAULT 1,"
+    " twin INTEGER NOT NULL DEFAULT 0, shadowed INTEGER NOT NULL DEFAULT 0,"
+    " shadowed_first INTEGER NOT NULL DEFAULT 0, signer TEXT,"
+    " writer_only INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX objects_added ON objects(collection, date_added);"
+    "CREATE INDEX objects_version ON objects(collection, stix_id, version);"
+    "CREATE INDEX objects_type ON objects(collection, type, date_added);"
+    "CREATE INDEX objects_current ON objects(collection, stix_id)"
+    " WHERE is_last = 1 OR shadowed = 0;"
+    "CREATE TABLE status (id TEXT PRIMARY KEY, api_root TEXT NOT NULL, org BIGINT NOT NULL,"
+    " request BIGINT NOT NULL, complete INTEGER NOT NULL, total BIGINT NOT NULL,"
+    " success BIGINT NOT NULL, failure BIGINT NOT NULL, pending BIGINT NOT NULL);"
+    "CREATE INDEX status_request ON status(request);"
+    "CREATE TABLE status_details (status_id TEXT NOT NULL, ord INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, stix_id TEXT NOT NULL, version BIGINT NOT NULL,"
+    " message TEXT NOT NULL, PRIMARY KEY (status_id, ord));"
+    "CREATE TABLE conflicts (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " time BIGINT NOT NULL, collection BIGINT NOT NULL, stix_id TEXT NOT NULL,"
+    " version BIGINT NOT NULL, reason INTEGER NOT NULL, action INTEGER NOT NULL,"
+    " kept_seq BIGINT, kept_signer TEXT, other_seq BIGINT, other_signer TEXT,"
+    " other_org BIGINT NOT NULL, other_peer TEXT, other_hash BYTEA, other_body BYTEA);"
+    "CREATE UNIQUE INDEX conflicts_rejected ON conflicts(collection, stix_id, version,"
+    " other_hash) WHERE other_seq IS NULL;"
+    "CREATE TABLE value_index (kind INTEGER NOT NULL, key BYTEA NOT NULL, seq BIGINT NOT NULL,"
+    " how INTEGER NOT NULL, PRIMARY KEY (kind, key, seq));"
+    "CREATE TABLE object_leaves (seq BIGINT PRIMARY KEY, leaf BIGINT NOT NULL UNIQUE);",
+    /* 2 -> 3: console sessions (store_session.c; SQLite's schema 5) */
+    "CREATE TABLE sessions (hash BYTEA PRIMARY KEY, token TEXT NOT NULL, org BIGINT NOT NULL,"
+    " created BIGINT NOT NULL, last_seen BIGINT NOT NULL, expires BIGINT NOT NULL);"
+    "CREATE INDEX sessions_token ON sessions(token);"
+    "CREATE INDEX sessions_org ON sessions(org);"
+    "CREATE INDEX sessions_expires ON sessions(expires);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -456,13 +641,6 @@ out:
     if (rc != MRD_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE)
         PQclear(PQexec(c->db, "ROLLBACK"));
     return rc;
-}
-
-/* ---- what is not here yet ---- */
-
-static enum mrd_code pg_unsupported(const char *what, struct mrd_err *err)
-{
-    return mrd_err_set(err, MRD_E_UNSUPP, "store: %s is not supported on PostgreSQL yet", what);
 }
 
 /* ---- tokens (the other records are store_rows.c's, shared with SQLite) ---- */
@@ -525,7 +703,11 @@ static enum mrd_code pg_token_revoke(struct store *stp, const char *name_or_pref
         rc = pg_run(c, "token revoke", "UPDATE tokens SET revoked = ?2 WHERE name = ?1",
                     SQ_ARGS(SQ_STR(found.name), SQ_INT(found.revoked_usec)), NULL, NULL, NULL, err);
     }
-    /* (console sessions are not on PostgreSQL yet: none to end) */
+    /* revoking a token ends the console sessions opened with it */
+    if (rc == MRD_OK) {
+        struct store_tx tx = {&pg_txops, c};
+        rc = store__sessions_drop_token(&tx, found.name, err);
+    }
     if (rc == MRD_OK)
         rc = pg_exec(c, "token revoke", "COMMIT", err);
     if (rc == MRD_OK && ret != NULL)
@@ -535,168 +717,89 @@ out:
     return rc;
 }
 
-/* ---- the ledger queue (events; objects are not on PostgreSQL yet) ---- */
+/* ---- objects and statuses (store_obj.c, shared with SQLite) ---- */
 
-/* A hash column read as encode(hash, 'hex'): 32 bytes or it is skipped,
- * as store_sqlite_ops.c skips a row it did not write. */
-static bool col_hash(const PGresult *res, int row, int col, uint8_t out[crypto_hash_sha256_BYTES])
-{
-    size_t n = 0;
+/* An arbitrary constant: the advisory lock every object write holds until
+ * it commits, across all front-ends. It is the database's write lock that
+ * SQLite has by itself (BEGIN IMMEDIATE): date_added is taken under it, so
+ * rows become visible in date_added order and a reader paging behind a
+ * cursor never has a row appear behind it (docs/store.md); and two
+ * front-ends writing the same version see each other's row (one wins). */
+#define PG_WRITE_LOCK 0x6d72645f77726974LL
 
-    return sodium_hex2bin(out, crypto_hash_sha256_BYTES, PQgetvalue(res, row, col),
-                          (size_t)PQgetlength(res, row, col), NULL, &n, NULL) == 0 &&
-           n == crypto_hash_sha256_BYTES;
-}
-
-static enum mrd_code pg_event_add(struct store *stp, const struct store_ledger_event *ev,
-                                  int64_t *ret_ev, struct mrd_err *err)
-{
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    int64_t key = 0;
-    enum mrd_code rc;
-
-    crypto_hash_sha256(hash, (const unsigned char *)ev->record, ev->record_len);
-    rc = pg_query((struct pg_store *)stp, "ledger event",
-                  "INSERT INTO ledger_events (kind, time, hash, record) VALUES (?1, ?2, ?3, ?4)"
-                  " RETURNING ev",
-                  SQ_ARGS(SQ_INT(ev->kind), SQ_INT(ev->time_usec), SQ_BLOB(hash, sizeof(hash)),
-                          SQ_TEXT(ev->record, ev->record_len)),
-                  int_row, &key, NULL, err);
-    if (rc == MRD_OK && ret_ev != NULL)
-        *ret_ev = key;
-    return rc;
-}
-
-struct events_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_event_row *ev, struct mrd_err *err);
-    void *ctx;
+enum tx_mode {
+    TX_READ,   /* a read-only snapshot, for a whole page */
+    TX_WRITE,  /* rows of its own (a status) */
+    TX_LOCKED, /* object writes: holding PG_WRITE_LOCK */
 };
 
-static enum mrd_code event_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
-{
-    struct events_ctx *ec = ctx;
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    struct store_event_row ev;
-
-    if (!col_hash(res, row, 4, hash))
-        return MRD_OK;
-    ev.ev = col_i64(res, row, 0);
-    ev.kind = (uint8_t)col_i64(res, row, 1);
-    ev.time_usec = col_i64(res, row, 2);
-    ev.record = PQgetvalue(res, row, 3);
-    ev.record_len = (size_t)PQgetlength(res, row, 3);
-    ev.hash = hash;
-    ev.leaf = PQgetisnull(res, row, 5) ? -1 : col_i64(res, row, 5);
-    return ec->cb(ec->ctx, &ev, err);
-}
-
-static enum mrd_code pg_ledger_events(struct store *stp, int64_t since_usec,
-                                      enum mrd_code (*cb)(void *ctx,
-                                                          const struct store_event_row *ev,
-                                                          struct mrd_err *err),
-                                      void *ctx, struct mrd_err *err)
-{
-    struct events_ctx ec = {cb, ctx};
-
-    return pg_query((struct pg_store *)stp, "ledger events",
-                    "SELECT ev, kind, time, record, encode(hash, 'hex'), leaf FROM ledger_events"
-                    " WHERE time >= ?1 ORDER BY ev",
-                    SQ_ARGS(SQ_INT(since_usec == STORE_TIME_NONE ? INT64_MIN : since_usec)),
-                    event_row, &ec, NULL, err);
-}
-
-struct pending_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it, struct mrd_err *err);
-    enum mrd_code (*recorded)(void *ctx, const struct store_ledger_item *it, int64_t leaf,
-                              struct mrd_err *err);
-    void *ctx;
+/* One operation of store_obj.c in its own transaction on a borrowed
+ * connection: op(tx, args) runs between BEGIN and COMMIT (a read, or a
+ * failure, rolls back). */
+struct tx_call {
+    enum mrd_code (*op)(const struct store_tx *tx, void *args, struct mrd_err *err);
+    void *args;
 };
 
-/* ev, kind, time, hex hash[, leaf] of a ledger_events row. */
-static enum mrd_code pending_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
+static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call call,
+                           struct mrd_err *err)
 {
-    struct pending_ctx *pc = ctx;
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    struct store_ledger_item it = {.event = true};
-
-    if (!col_hash(res, row, 3, hash))
-        return MRD_OK; /* never written by us: not a leaf */
-    it.key = col_i64(res, row, 0);
-    it.kind = (uint8_t)col_i64(res, row, 1);
-    it.time_usec = col_i64(res, row, 2);
-    it.hash = hash;
-    if (pc->recorded != NULL)
-        return pc->recorded(pc->ctx, &it, col_i64(res, row, 4), err);
-    return pc->cb(pc->ctx, &it, err);
-}
-
-static enum mrd_code pg_ledger_pending(struct store *stp, size_t limit,
-                                       enum mrd_code (*cb)(void *ctx,
-                                                           const struct store_ledger_item *it,
-                                                           struct mrd_err *err),
-                                       void *ctx, struct mrd_err *err)
-{
-    struct pending_ctx pc = {cb, NULL, ctx};
-
-    return pg_query((struct pg_store *)stp, "ledger queue",
-                    "SELECT ev, kind, time, encode(hash, 'hex') FROM ledger_events"
-                    " WHERE leaf IS NULL ORDER BY ev LIMIT ?1",
-                    SQ_ARGS(SQ_INT(limit)), pending_row, &pc, NULL, err);
-}
-
-static enum mrd_code pg_ledger_recorded(struct store *stp,
-                                        enum mrd_code (*cb)(void *ctx,
-                                                            const struct store_ledger_item *it,
-                                                            int64_t leaf, struct mrd_err *err),
-                                        void *ctx, struct mrd_err *err)
-{
-    struct pending_ctx pc = {NULL, cb, ctx};
-
-    return pg_query((struct pg_store *)stp, "recorded events",
-                    "SELECT ev, kind, time, encode(hash, 'hex'), leaf FROM ledger_events"
-                    " WHERE leaf IS NOT NULL",
-                    SQ_NOARGS, pending_row, &pc, NULL, err);
-}
-
-static enum mrd_code pg_ledger_mark(struct store *stp, const struct store_ledger_mark *marks,
-                                    size_t n, struct mrd_err *err)
-{
+    static const char *const begin[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN",
+                                        "BEGIN"};
     struct pg_store *s = (struct pg_store *)stp;
     struct pg_conn *c = NULL;
-    enum mrd_code rc;
+    struct store_tx tx;
+    enum mrd_code rc = acquire(s, &c, err);
 
-    for (size_t i = 0; i < n; i++)
-        if (!marks[i].event)
-            return pg_unsupported("an object's ledger leaf", err);
-    rc = acquire(s, &c, err);
     if (rc != MRD_OK)
         return rc;
-    rc = pg_exec(c, "ledger mark", "BEGIN", err);
-    for (size_t i = 0; i < n && rc == MRD_OK; i++)
-        rc = pg_run(c, "ledger mark", "UPDATE ledger_events SET leaf = ?2 WHERE ev = ?1",
-                    SQ_ARGS(SQ_INT(marks[i].key), SQ_INT(marks[i].leaf)), NULL, NULL, NULL, err);
+    tx = (struct store_tx){&pg_txops, c};
+    rc = pg_exec(c, "transaction", begin[mode], err);
+    if (rc == MRD_OK && mode == TX_LOCKED)
+        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
+                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
     if (rc == MRD_OK)
-        rc = pg_exec(c, "ledger mark", "COMMIT", err);
+        rc = call.op(&tx, call.args, err);
+    if (rc == MRD_OK && mode != TX_READ)
+        rc = pg_exec(c, "commit", "COMMIT", err);
     release(s, c); /* rolls back unless committed */
     return rc;
 }
 
-static enum mrd_code pg_ledger_max_leaf(struct store *stp, int64_t *ret, struct mrd_err *err)
+static enum mrd_code pg_write_tx(struct store *st,
+                                 enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                     struct mrd_err *err),
+                                 void *args, struct mrd_err *err)
 {
-    return pg_query((struct pg_store *)stp, "ledger leaf",
-                    "SELECT COALESCE(MAX(leaf), -1) FROM ledger_events", SQ_NOARGS, int_row, ret,
-                    NULL, err);
+    /* a read-modify-write of shared code (store_rows.c, store_session.c):
+     * serialised as on SQLite, whichever front-end runs it */
+    return in_tx(st, TX_LOCKED, (struct tx_call){op, args}, err);
 }
 
-/* ---- objects and statuses: not yet ---- */
-
-static enum mrd_code pg_objects_insert(struct store *st, int64_t collection,
-                                       const struct store_object_in *objs, size_t n,
-                                       enum store_insert_outcome *ret_outcomes,
-                                       int64_t *ret_date_added, struct mrd_err *err)
+static enum mrd_code pg_read_tx(struct store *st,
+                                enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                    struct mrd_err *err),
+                                void *args, struct mrd_err *err)
 {
-    (void)st, (void)collection, (void)objs, (void)n, (void)ret_outcomes, (void)ret_date_added;
-    return pg_unsupported("object insert", err);
+    return in_tx(st, TX_READ, (struct tx_call){op, args}, err);
+}
+
+static const struct store_driver pg_driver = {driver_query, pg_write_tx, pg_read_tx};
+
+struct insert_args {
+    const struct store_ins_req *req;
+};
+
+static enum mrd_code insert_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct insert_args *a = args;
+    struct mrd_buf rcpt;
+    enum mrd_code rc;
+
+    mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
+    rc = store__insert_req(tx, a->req, &rcpt, err);
+    mrd_buf_release(&rcpt);
+    return rc;
 }
 
 static enum mrd_code
@@ -704,9 +807,34 @@ pg_objects_insert_status(struct store *st, int64_t collection, const struct stor
                          size_t n, enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
                          const struct store_status *status, struct mrd_err *err)
 {
-    (void)st, (void)collection, (void)objs, (void)n, (void)ret_outcomes, (void)ret_date_added;
-    (void)status;
-    return pg_unsupported("object insert", err);
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
+    struct insert_args a = {&req};
+
+    return in_tx(st, TX_LOCKED, (struct tx_call){insert_op, &a}, err);
+}
+
+static enum mrd_code pg_objects_insert(struct store *st, int64_t collection,
+                                       const struct store_object_in *objs, size_t n,
+                                       enum store_insert_outcome *ret_outcomes,
+                                       int64_t *ret_date_added, struct mrd_err *err)
+{
+    return pg_objects_insert_status(st, collection, objs, n, ret_outcomes, ret_date_added, NULL,
+                                    err);
+}
+
+struct query_args {
+    const struct store_query *q;
+    bool (*visible)(void *ctx, const struct store_row *row);
+    enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err);
+    void *ctx;
+    struct store_query_result *ret;
+};
+
+static enum mrd_code query_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct query_args *a = args;
+
+    return store__objects_query(tx, a->q, a->visible, a->emit, a->ctx, a->ret, err);
 }
 
 static enum mrd_code
@@ -715,8 +843,27 @@ pg_objects_query(struct store *st, const struct store_query *q,
                  enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err),
                  void *ctx, struct store_query_result *ret, struct mrd_err *err)
 {
-    (void)st, (void)q, (void)visible, (void)emit, (void)ctx, (void)ret;
-    return pg_unsupported("object query", err);
+    struct query_args a = {q, visible, emit, ctx, ret};
+
+    return in_tx(st, TX_READ, (struct tx_call){query_op, &a}, err);
+}
+
+struct delete_args {
+    int64_t collection;
+    const char *id;
+    size_t id_len;
+    const struct store_match *match;
+    bool (*visible)(void *ctx, const struct store_row *row);
+    void *ctx;
+    size_t *ret_deleted;
+};
+
+static enum mrd_code delete_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct delete_args *a = args;
+
+    return store__objects_delete(tx, a->collection, a->id, a->id_len, a->match, a->visible, a->ctx,
+                                 a->ret_deleted, err);
 }
 
 static enum mrd_code pg_objects_delete(struct store *st, int64_t collection, const char *id,
@@ -724,37 +871,64 @@ static enum mrd_code pg_objects_delete(struct store *st, int64_t collection, con
                                        bool (*visible)(void *ctx, const struct store_row *row),
                                        void *ctx, size_t *ret_deleted, struct mrd_err *err)
 {
-    (void)st, (void)collection, (void)id, (void)id_len, (void)match, (void)visible, (void)ctx;
-    (void)ret_deleted;
-    return pg_unsupported("object delete", err);
+    struct delete_args a = {collection, id, id_len, match, visible, ctx, ret_deleted};
+
+    return in_tx(st, TX_LOCKED, (struct tx_call){delete_op, &a}, err);
 }
 
-static enum mrd_code pg_objects_count(struct store *st, int64_t collection, uint64_t *ret,
-                                      struct mrd_err *err)
+struct status_args {
+    const struct store_status *sts;
+    const char *id;
+    size_t len;
+    struct store_status **ret;
+    int64_t older_than;
+    uint64_t *ret_purged;
+};
+
+static enum mrd_code status_put_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
-    (void)st, (void)collection, (void)ret;
-    return pg_unsupported("object count", err);
+    struct status_args *a = args;
+
+    return store__status_write(tx, a->sts, err);
 }
 
 static enum mrd_code pg_status_put(struct store *st, const struct store_status *sts,
                                    struct mrd_err *err)
 {
-    (void)st, (void)sts;
-    return pg_unsupported("status", err);
+    /* the status's own rows only: no write lock */
+    struct status_args a = {.sts = sts};
+
+    return in_tx(st, TX_WRITE, (struct tx_call){status_put_op, &a}, err);
+}
+
+static enum mrd_code status_get_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct status_args *a = args;
+
+    return store__status_get(tx, a->id, a->len, a->ret, err);
 }
 
 static enum mrd_code pg_status_get(struct store *st, const char *id, size_t len,
                                    struct store_status **ret, struct mrd_err *err)
 {
-    (void)st, (void)id, (void)len, (void)ret;
-    return pg_unsupported("status", err);
+    struct status_args a = {.id = id, .len = len, .ret = ret};
+
+    return in_tx(st, TX_READ, (struct tx_call){status_get_op, &a}, err);
+}
+
+static enum mrd_code status_purge_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct status_args *a = args;
+
+    return store__status_purge(tx, a->older_than, a->ret_purged, err);
 }
 
 static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
                                      uint64_t *ret_purged, struct mrd_err *err)
 {
-    (void)st, (void)older_than_usec, (void)ret_purged;
-    return pg_unsupported("status purge", err);
+    struct status_args a = {.older_than = older_than_usec, .ret_purged = ret_purged};
+
+    return in_tx(st, TX_WRITE, (struct tx_call){status_purge_op, &a}, err);
 }
 
 /* ---- open and close ---- */
@@ -788,6 +962,9 @@ static const struct store_ops pg_ops = {
     .token_create = store__token_create,
     .token_lookup = store__token_lookup,
     .token_revoke = pg_token_revoke,
+    .token_rotate = store__token_rotate,
+    .org_state = store__org_state,
+    .org_revoke_access = store__org_revoke_access,
     .token_list = store__token_list,
     .api_root_put = store__api_root_put,
     .api_root_get = store__api_root_get,
@@ -802,18 +979,23 @@ static const struct store_ops pg_ops = {
     .objects_insert_status = pg_objects_insert_status,
     .objects_query = pg_objects_query,
     .objects_delete = pg_objects_delete,
-    .objects_count = pg_objects_count,
+    .objects_count = store__objects_count,
+    .session_create = store__session_create,
+    .session_lookup = store__session_lookup,
+    .session_end = store__session_end,
+    .sessions_end = store__sessions_end,
+    .conflict_list = store__conflict_list,
     .status_put = pg_status_put,
     .status_get = pg_status_get,
     .status_purge = pg_status_purge,
     .meta_get = store__meta_get,
     .meta_set = store__meta_set,
-    .ledger_pending = pg_ledger_pending,
-    .ledger_mark = pg_ledger_mark,
-    .ledger_max_leaf = pg_ledger_max_leaf,
-    .ledger_recorded = pg_ledger_recorded,
-    .ledger_events = pg_ledger_events,
-    .event_add = pg_event_add,
+    .ledger_pending = store__ledger_pending,
+    .ledger_mark = store__ledger_mark,
+    .ledger_max_leaf = store__ledger_max_leaf,
+    .ledger_recorded = store__ledger_recorded,
+    .ledger_events = store__ledger_events,
+    .event_add = store__event_add,
 };
 
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,

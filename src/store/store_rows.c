@@ -1,6 +1,7 @@
 /*
- * store_rows.c: the SQL and row conversions of the administrative records,
- * written once for both backends (store_int.h, "rows, whichever the
+ * store_rows.c: the SQL and row conversions of the administrative records
+ * (with token rotation and the account lifecycle), written once for both
+ * backends (store_int.h, "rows, whichever the
  * driver"). A backend reads a result row through a struct store_rowrd its
  * driver fills (SQLite: sq__rowrd; PostgreSQL: store_pg.c).
  */
@@ -19,9 +20,7 @@ static int64_t time_of(const struct store_rowrd *r, int col)
     return r->null(r, col) ? STORE_TIME_NONE : r->i64(r, col);
 }
 
-/* Copies a text column into a fixed field (truncating: the fields are sized
- * by the same maxima the writers check). */
-static void copy_of(const struct store_rowrd *r, int col, char *dst, size_t size)
+void store__copy_col(const struct store_rowrd *r, int col, char *dst, size_t size)
 {
     size_t n;
     const char *t = r->text(r, col, &n);
@@ -36,7 +35,7 @@ void store__org_from(const struct store_rowrd *r, struct store_org *o)
 {
     memset(o, 0, sizeof(*o));
     o->key = r->i64(r, 0);
-    copy_of(r, 1, o->name, sizeof(o->name));
+    store__copy_col(r, 1, o->name, sizeof(o->name));
     o->relation = (enum policy_relation)r->i64(r, 2);
     o->created_usec = r->i64(r, 3);
     o->disabled_usec = time_of(r, 4);
@@ -46,9 +45,9 @@ void store__org_from(const struct store_rowrd *r, struct store_org *o)
 void store__token_from(const struct store_rowrd *r, struct store_token *t)
 {
     memset(t, 0, sizeof(*t));
-    copy_of(r, 0, t->name, sizeof(t->name));
+    store__copy_col(r, 0, t->name, sizeof(t->name));
     t->org_key = r->i64(r, 1);
-    copy_of(r, 2, t->org_name, sizeof(t->org_name));
+    store__copy_col(r, 2, t->org_name, sizeof(t->org_name));
     t->org_relation = (enum policy_relation)r->i64(r, 3);
     t->created_usec = r->i64(r, 4);
     t->revoked_usec = time_of(r, 5);
@@ -57,15 +56,15 @@ void store__token_from(const struct store_rowrd *r, struct store_token *t)
     t->prev_expires_usec = r->null(r, 14) ? STORE_TIME_NONE : time_of(r, 8);
     t->prev_last_used_usec = time_of(r, 9);
     t->org_disabled = !r->null(r, 10) || !r->null(r, 11);
-    copy_of(r, 12, t->prefix, sizeof(t->prefix));
+    store__copy_col(r, 12, t->prefix, sizeof(t->prefix));
 }
 
 void store__root_from(const struct store_rowrd *r, struct store_api_root *root)
 {
     memset(root, 0, sizeof(*root));
-    copy_of(r, 0, root->name, sizeof(root->name));
-    copy_of(r, 1, root->title, sizeof(root->title));
-    copy_of(r, 2, root->description, sizeof(root->description));
+    store__copy_col(r, 0, root->name, sizeof(root->name));
+    store__copy_col(r, 1, root->title, sizeof(root->title));
+    store__copy_col(r, 2, root->description, sizeof(root->description));
     root->max_content_length = (uint64_t)r->i64(r, 3);
 }
 
@@ -73,11 +72,11 @@ void store__coll_from(const struct store_rowrd *r, struct store_collection *c)
 {
     memset(c, 0, sizeof(*c));
     c->key = r->i64(r, 0);
-    copy_of(r, 1, c->id, sizeof(c->id));
-    copy_of(r, 2, c->api_root, sizeof(c->api_root));
-    copy_of(r, 3, c->title, sizeof(c->title));
-    copy_of(r, 4, c->description, sizeof(c->description));
-    copy_of(r, 5, c->alias, sizeof(c->alias));
+    store__copy_col(r, 1, c->id, sizeof(c->id));
+    store__copy_col(r, 2, c->api_root, sizeof(c->api_root));
+    store__copy_col(r, 3, c->title, sizeof(c->title));
+    store__copy_col(r, 4, c->description, sizeof(c->description));
+    store__copy_col(r, 5, c->alias, sizeof(c->alias));
     c->default_tlp = (enum policy_tlp)r->i64(r, 6);
     c->public_read = r->i64(r, 7) != 0;
 }
@@ -86,10 +85,10 @@ void store__grant_row_from(const struct store_rowrd *r, struct store_grant_row *
 {
     memset(g, 0, sizeof(*g));
     g->org_key = r->i64(r, 0);
-    copy_of(r, 1, g->org_name, sizeof(g->org_name));
+    store__copy_col(r, 1, g->org_name, sizeof(g->org_name));
     g->collection = r->i64(r, 2);
-    copy_of(r, 3, g->collection_id, sizeof(g->collection_id));
-    copy_of(r, 4, g->api_root, sizeof(g->api_root));
+    store__copy_col(r, 3, g->collection_id, sizeof(g->collection_id));
+    store__copy_col(r, 4, g->api_root, sizeof(g->api_root));
     g->grant.can_read = r->i64(r, 5) != 0;
     g->grant.can_write = r->i64(r, 6) != 0;
 }
@@ -591,4 +590,181 @@ enum mrd_code store__meta_set(struct store *st, const char *key, const char *val
 {
     return q(st, false, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
              err);
+}
+
+/* ---- read-modify-writes: one write transaction (store_driver.write_tx,
+ * which on PostgreSQL holds the write lock all front-ends share) ---- */
+
+static enum mrd_code tx_q(const struct store_tx *tx, const char *what, const char *sql,
+                          const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                          uint64_t *ret_n, struct mrd_err *err)
+{
+    return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
+}
+
+static enum mrd_code token_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    (void)err;
+    store__token_from(r, ctx);
+    return MRD_OK;
+}
+
+struct rotate_args {
+    const char *name;
+    int64_t prev_expires;
+    const unsigned char *hash;
+    const char *secret;
+    struct store_token t;
+};
+
+static enum mrd_code rotate_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct rotate_args *a = args;
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = tx_q(tx, "token rotate", STORE_TOKEN_SELECT "WHERE t.name = ?1", SQ_ARGS(SQ_STR(a->name)),
+              token_row, &a->t, &n, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "no token named '%s'", a->name);
+    if (a->t.revoked_usec != STORE_TIME_NONE || a->t.org_disabled)
+        return mrd_err_set(err, MRD_E_INVAL, "token '%s' is %s: make a new one instead", a->name,
+                           a->t.revoked_usec != STORE_TIME_NONE ? "revoked" : "of a disabled org");
+    return tx_q(tx, "token rotate",
+                "UPDATE tokens SET prev_hash = hash, prev_expires = ?2,"
+                " prev_last_used = last_used, hash = ?3, prefix = ?4, last_used = NULL"
+                " WHERE name = ?1",
+                SQ_ARGS(SQ_STR(a->name), SQ_INT(a->prev_expires),
+                        SQ_BLOB(a->hash, STORE_TOKEN_HASH_LEN),
+                        SQ_TEXT(a->secret, STORE_TOKEN_PREFIX_LEN)),
+                NULL, NULL, NULL, err);
+}
+
+enum mrd_code store__token_rotate(struct store *st, const char *name, int64_t overlap_usec,
+                                  char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
+                                  struct mrd_err *err)
+{
+    char secret[STORE_TOKEN_LEN + 1];
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct rotate_args a = {.name = name,
+                            .prev_expires =
+                                mrd_time_now_usec() + (overlap_usec > 0 ? overlap_usec : 0),
+                            .hash = hash,
+                            .secret = secret};
+    enum mrd_code rc;
+
+    store__token_generate(secret);
+    store__token_hash(secret, STORE_TOKEN_LEN, hash);
+    rc = st->ops->driver->write_tx(st, rotate_op, &a, err);
+    if (rc == MRD_OK) {
+        memcpy(ret_secret, secret, sizeof(secret));
+        if (ret != NULL) {
+            a.t.prev_expires_usec = a.prev_expires;
+            a.t.prev_last_used_usec = a.t.last_used_usec;
+            a.t.last_used_usec = STORE_TIME_NONE;
+            (void)mrd_strlcpy(a.t.prefix, secret, sizeof(a.t.prefix));
+            *ret = a.t;
+        }
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return rc;
+}
+
+/* Revokes every valid token of org and removes its grants, inside tx; the
+ * counts go to ch. */
+static enum mrd_code revoke_access(const struct store_tx *tx, int64_t org, int64_t now,
+                                   const char *what_tokens, const char *what_grants,
+                                   struct store_org_change *ch, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = tx_q(tx, what_tokens, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
+              SQ_ARGS(SQ_INT(org), SQ_INT(now)), NULL, NULL, &n, err);
+    ch->tokens_revoked = (unsigned)n;
+    if (rc != MRD_OK)
+        return rc;
+    n = 0;
+    rc = tx_q(tx, what_grants,
+              "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR can_write <> 0)",
+              SQ_ARGS(SQ_INT(org)), NULL, NULL, &n, err);
+    ch->grants_removed = (unsigned)n;
+    return rc;
+}
+
+struct org_state_args {
+    const char *name;
+    bool disable, del;
+    struct store_org_change ch;
+};
+
+static enum mrd_code org_state_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct org_state_args *a = args;
+    struct store_org_change *ch = &a->ch;
+    int64_t now = mrd_time_now_usec();
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = tx_q(tx, "org", STORE_ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(a->name)), org_row,
+              &ch->before, &n, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", a->name);
+    if (ch->before.deleted_usec != STORE_TIME_NONE)
+        return mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted", a->name);
+    ch->after = ch->before;
+    if (a->del || a->disable) {
+        if (ch->after.disabled_usec == STORE_TIME_NONE)
+            ch->after.disabled_usec = now;
+    } else {
+        ch->after.disabled_usec = STORE_TIME_NONE;
+    }
+    if (a->del)
+        ch->after.deleted_usec = now;
+    rc = tx_q(tx, "org", "UPDATE orgs SET disabled = ?2, deleted = ?3 WHERE key = ?1",
+              SQ_ARGS(SQ_INT(ch->before.key), SQ_TIME(ch->after.disabled_usec),
+                      SQ_TIME(ch->after.deleted_usec)),
+              NULL, NULL, NULL, err);
+    if (rc == MRD_OK && a->del)
+        rc = revoke_access(tx, ch->before.key, now, "org tokens", "org grants", ch, err);
+    return rc;
+}
+
+enum mrd_code store__org_state(struct store *st, const char *name, bool disable, bool del,
+                               struct store_org_change *ret, struct mrd_err *err)
+{
+    struct org_state_args a = {name, disable, del, {0}};
+    enum mrd_code rc;
+
+    rc = st->ops->driver->write_tx(st, org_state_op, &a, err);
+    if (rc == MRD_OK && ret != NULL)
+        *ret = a.ch;
+    return rc;
+}
+
+struct revoke_args {
+    int64_t org;
+    struct store_org_change *ret;
+};
+
+static enum mrd_code revoke_op(const struct store_tx *tx, void *args, struct mrd_err *err)
+{
+    struct revoke_args *a = args;
+
+    return revoke_access(tx, a->org, mrd_time_now_usec(), "revoke tokens", "remove grants", a->ret,
+                         err);
+}
+
+enum mrd_code store__org_revoke_access(struct store *st, int64_t org_key,
+                                       struct store_org_change *ret, struct mrd_err *err)
+{
+    struct store_org_change ch;
+    struct revoke_args a = {org_key, ret != NULL ? ret : &ch};
+
+    memset(a.ret, 0, sizeof(*a.ret));
+    return st->ops->driver->write_tx(st, revoke_op, &a, err);
 }

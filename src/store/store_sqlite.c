@@ -878,22 +878,6 @@ static int64_t now_usec(void)
     return mrd_time_now_usec();
 }
 
-#define ORG_COLS STORE_ORG_COLS
-
-static void org_from_row(sqlite3_stmt *st, struct store_org *o)
-{
-    struct store_rowrd r = sq__rowrd(st);
-
-    store__org_from(&r, o);
-}
-
-static enum mrd_code org_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    (void)err;
-    org_from_row(st, ctx);
-    return MRD_OK;
-}
-
 /* ---- tokens ---- */
 
 #define TOKEN_COLS STORE_TOKEN_SELECT
@@ -912,165 +896,13 @@ static enum mrd_code token_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
     return MRD_OK;
 }
 
-/* Gives token name a new secret; the old one keeps working until now +
- * overlap_usec (0: not at all). */
-static enum mrd_code sq_token_rotate(struct store *stp, const char *name, int64_t overlap_usec,
-                                     char ret_secret[STORE_TOKEN_LEN + 1], struct store_token *ret,
-                                     struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    char secret[STORE_TOKEN_LEN + 1];
-    unsigned char hash[STORE_TOKEN_HASH_LEN];
-    struct store_token t;
-    int64_t now = now_usec();
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    store__token_generate(secret);
-    store__token_hash(secret, STORE_TOKEN_LEN, hash);
-    ACQUIRE(s, c, err);
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc == MRD_OK)
-        rc = sq__run(c, "token rotate", TOKEN_COLS "WHERE t.name = ?1", SQ_ARGS(SQ_STR(name)),
-                     token_row, &t, &n, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (n == 0) {
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no token named '%s'", name);
-        goto out;
-    }
-    if (t.revoked_usec != STORE_TIME_NONE || t.org_disabled) {
-        rc = mrd_err_set(err, MRD_E_INVAL, "token '%s' is %s: make a new one instead", name,
-                         t.revoked_usec != STORE_TIME_NONE ? "revoked" : "of a disabled org");
-        goto out;
-    }
-    rc = sq__run(c, "token rotate",
-                 "UPDATE tokens SET prev_hash = hash, prev_expires = ?2,"
-                 " prev_last_used = last_used, hash = ?3, prefix = ?4, last_used = NULL"
-                 " WHERE name = ?1",
-                 SQ_ARGS(SQ_STR(name), SQ_INT(now + (overlap_usec > 0 ? overlap_usec : 0)),
-                         SQ_BLOB(hash, sizeof(hash)), SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN)),
-                 NULL, NULL, NULL, err);
-    if (rc == MRD_OK)
-        rc = sq__exec(c, "COMMIT", err);
-    if (rc != MRD_OK)
-        goto out;
-    memcpy(ret_secret, secret, sizeof(secret));
-    if (ret != NULL) {
-        t.prev_expires_usec = now + (overlap_usec > 0 ? overlap_usec : 0);
-        t.prev_last_used_usec = t.last_used_usec;
-        t.last_used_usec = STORE_TIME_NONE;
-        (void)mrd_strlcpy(t.prefix, secret, sizeof(t.prefix));
-        *ret = t;
-    }
-out:
-    sodium_memzero(secret, sizeof(secret));
-    sq__release(s, c);
-    return rc;
-}
-
-/* Revokes every valid token of org and removes its grants, inside the
- * caller's transaction; the counts go to ch. */
-static enum mrd_code revoke_access(struct sq_conn *c, int64_t org, int64_t now,
-                                   const char *what_tokens, const char *what_grants,
-                                   struct store_org_change *ch, struct mrd_err *err)
-{
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    rc =
-        sq__run(c, what_tokens, "UPDATE tokens SET revoked = ?2 WHERE org = ?1 AND revoked IS NULL",
-                SQ_ARGS(SQ_INT(org), SQ_INT(now)), NULL, NULL, &n, err);
-    ch->tokens_revoked = (unsigned)n;
-    if (rc != MRD_OK)
-        return rc;
-    n = 0;
-    rc = sq__run(c, what_grants,
-                 "DELETE FROM grants WHERE org = ?1 AND (can_read <> 0 OR can_write <> 0)",
-                 SQ_ARGS(SQ_INT(org)), NULL, NULL, &n, err);
-    ch->grants_removed = (unsigned)n;
-    return rc;
-}
-
-/* Disables (disable true) or enables an org, or deletes it (del true):
- * then its tokens are revoked and its grants removed in the same
- * transaction. Counts go to ret (may be NULL). */
-static enum mrd_code sq_org_state(struct store *stp, const char *name, bool disable, bool del,
-                                  struct store_org_change *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    struct store_org_change ch;
-    int64_t now = now_usec();
-    uint64_t n = 0;
-    enum mrd_code rc;
-
-    memset(&ch, 0, sizeof(ch));
-    ACQUIRE(s, c, err);
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc == MRD_OK)
-        rc = sq__run(c, "org", ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row,
-                     &ch.before, &n, err);
-    if (rc != MRD_OK)
-        goto out;
-    if (n == 0) {
-        rc = mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name);
-        goto out;
-    }
-    if (ch.before.deleted_usec != STORE_TIME_NONE) {
-        rc = mrd_err_set(err, MRD_E_INVAL, "org '%s' was deleted", name);
-        goto out;
-    }
-    ch.after = ch.before;
-    if (del || disable) {
-        if (ch.after.disabled_usec == STORE_TIME_NONE)
-            ch.after.disabled_usec = now;
-    } else {
-        ch.after.disabled_usec = STORE_TIME_NONE;
-    }
-    if (del)
-        ch.after.deleted_usec = now;
-    rc = sq__run(c, "org", "UPDATE orgs SET disabled = ?2, deleted = ?3 WHERE key = ?1",
-                 SQ_ARGS(SQ_INT(ch.before.key), SQ_TIME(ch.after.disabled_usec),
-                         SQ_TIME(ch.after.deleted_usec)),
-                 NULL, NULL, NULL, err);
-    if (rc == MRD_OK && del)
-        rc = revoke_access(c, ch.before.key, now, "org tokens", "org grants", &ch, err);
-    if (rc == MRD_OK)
-        rc = sq__exec(c, "COMMIT", err);
-    if (rc == MRD_OK && ret != NULL)
-        *ret = ch;
-out:
-    sq__release(s, c);
-    return rc;
-}
-
-/* Revokes every valid token of org_key and removes its grants, in one
- * transaction (partner revoke). */
-static enum mrd_code sq_org_revoke_access(struct store *stp, int64_t org_key,
-                                          struct store_org_change *ret, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    enum mrd_code rc;
-
-    ACQUIRE(s, c, err);
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    if (rc == MRD_OK)
-        rc = revoke_access(c, org_key, now_usec(), "revoke tokens", "remove grants", ret, err);
-    if (rc == MRD_OK)
-        rc = sq__exec(c, "COMMIT", err);
-    sq__release(s, c);
-    return rc;
-}
-
 static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_prefix,
                                      struct store_token *ret, struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct sq_conn *c = NULL;
     struct store_token found;
+    struct store_tx tx;
     char name[STORE_NAME_MAX + 1] = "";
     size_t n = strlen(name_or_prefix);
     uint64_t matches = 0;
@@ -1120,7 +952,8 @@ static enum mrd_code sq_token_revoke(struct store *stp, const char *name_or_pref
             goto out;
     }
     /* Revoking a token ends the console sessions opened with it. */
-    rc = sq__sessions_drop_token(c, name, err);
+    tx = SQ_TX(c);
+    rc = store__sessions_drop_token(&tx, name, err);
     if (rc != MRD_OK)
         goto out;
     rc = sq__exec(c, "COMMIT", err);
@@ -1151,9 +984,9 @@ static const struct store_ops sq_ops = {
     .org_get = store__org_get,
     .org_list = store__org_list,
     .token_create = store__token_create,
-    .token_rotate = sq_token_rotate,
-    .org_state = sq_org_state,
-    .org_revoke_access = sq_org_revoke_access,
+    .token_rotate = store__token_rotate,
+    .org_state = store__org_state,
+    .org_revoke_access = store__org_revoke_access,
     .token_lookup = store__token_lookup,
     .token_revoke = sq_token_revoke,
     .token_list = store__token_list,
@@ -1185,21 +1018,21 @@ static const struct store_ops sq_ops = {
     .hold_list = sq__hold_list,
     .hold_objects = sq__hold_objects,
     .objects_find = sq__objects_find,
-    .ledger_pending = sq__ledger_pending,
-    .ledger_mark = sq__ledger_mark,
-    .ledger_max_leaf = sq__ledger_max_leaf,
-    .session_create = sq__session_create,
-    .session_lookup = sq__session_lookup,
-    .session_end = sq__session_end,
-    .sessions_end = sq__sessions_end,
+    .ledger_pending = store__ledger_pending,
+    .ledger_mark = store__ledger_mark,
+    .ledger_max_leaf = store__ledger_max_leaf,
+    .session_create = store__session_create,
+    .session_lookup = store__session_lookup,
+    .session_end = store__session_end,
+    .sessions_end = store__sessions_end,
     .value_search = sq__value_search,
     .text_search = sq__text_search,
     .refs_to = sq__refs_to,
     .snapshot = sq__snapshot,
-    .ledger_recorded = sq__ledger_recorded,
-    .ledger_events = sq__ledger_events,
-    .event_add = sq__event_add,
-    .conflict_list = sq__conflict_list,
+    .ledger_recorded = store__ledger_recorded,
+    .ledger_events = store__ledger_events,
+    .event_add = store__event_add,
+    .conflict_list = store__conflict_list,
     .agg_query = sq__agg_query,
     .objects_newest = sq__objects_newest,
     .sent_record = sq__sent_record,

@@ -55,14 +55,9 @@ enum mrd_code sq__check_holds(struct sq_conn *c, const int64_t *seqs, size_t n, 
 enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event *ev,
                               struct mrd_err *err)
 {
-    uint8_t hash[crypto_hash_sha256_BYTES];
+    struct store_tx tx = SQ_TX(c);
 
-    crypto_hash_sha256(hash, (const unsigned char *)ev->record, ev->record_len);
-    return sq__run(c, "ledger event",
-                   "INSERT INTO ledger_events (kind, time, hash, record) VALUES (?1, ?2, ?3, ?4)",
-                   SQ_ARGS(SQ_INT(ev->kind), SQ_INT(ev->time_usec), SQ_BLOB(hash, sizeof(hash)),
-                           SQ_TEXT(ev->record, ev->record_len)),
-                   NULL, NULL, NULL, err);
+    return store__queue_event(&tx, ev, NULL, err);
 }
 
 /* Creates (create: with its items, MRD_E_EXISTS when the id is taken) or
@@ -242,102 +237,4 @@ enum mrd_code sq__objects_find(struct store *stp, const struct store_find *f,
                      " AND (?4 IS NULL OR o.type = ?4) AND (?2 IS NULL OR o.version = ?2)"
                      " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
                      args, 7, held_row, &hc, NULL, err);
-}
-
-/* ---- the ledger queue ---- */
-
-struct pending_ctx {
-    enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it, struct mrd_err *err);
-    void *ctx;
-};
-
-static enum mrd_code pending_object(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct pending_ctx *pc = ctx;
-    struct store_ledger_item it = {.event = false, .kind = 1};
-
-    it.key = sqlite3_column_int64(st, 0);
-    it.time_usec = sqlite3_column_int64(st, 1);
-    it.body = (const char *)sqlite3_column_blob(st, 2);
-    it.body_len = (size_t)sqlite3_column_bytes(st, 2);
-    return pc->cb(pc->ctx, &it, err);
-}
-
-static enum mrd_code pending_event(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct pending_ctx *pc = ctx;
-    struct store_ledger_item it = {.event = true};
-
-    if (sqlite3_column_bytes(st, 3) != crypto_hash_sha256_BYTES)
-        return MRD_OK; /* never written by us: not a leaf */
-    it.key = sqlite3_column_int64(st, 0);
-    it.kind = (uint8_t)sqlite3_column_int(st, 1);
-    it.time_usec = sqlite3_column_int64(st, 2);
-    it.hash = sqlite3_column_blob(st, 3);
-    return pc->cb(pc->ctx, &it, err);
-}
-
-enum mrd_code sq__ledger_pending(struct store *stp, size_t limit,
-                                 enum mrd_code (*cb)(void *ctx, const struct store_ledger_item *it,
-                                                     struct mrd_err *err),
-                                 void *ctx, struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    struct pending_ctx pc = {cb, ctx};
-    uint64_t seen = 0;
-    enum mrd_code rc;
-
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    /* One snapshot for both reads. */
-    rc = sq__exec(c, "BEGIN", err);
-    if (rc == MRD_OK)
-        rc = sq__run(c, "ledger queue",
-                     "SELECT seq, date_added, body FROM objects WHERE seq >"
-                     " COALESCE((SELECT MAX(seq) FROM object_leaves), 0) ORDER BY seq LIMIT ?1",
-                     SQ_ARGS(SQ_INT(limit)), pending_object, &pc, &seen, err);
-    if (rc == MRD_OK && seen < limit)
-        rc = sq__run(c, "ledger queue",
-                     "SELECT ev, kind, time, hash FROM ledger_events INDEXED BY"
-                     " ledger_events_pending WHERE leaf IS NULL ORDER BY ev LIMIT ?1",
-                     SQ_ARGS(SQ_INT(limit - seen)), pending_event, &pc, NULL, err);
-    if (!sqlite3_get_autocommit(c->db))
-        sq__rollback(c);
-    sq__release(s, c);
-    return rc;
-}
-
-enum mrd_code sq__ledger_mark(struct store *stp, const struct store_ledger_mark *marks, size_t n,
-                              struct mrd_err *err)
-{
-    struct sq_store *s = (struct sq_store *)stp;
-    struct sq_conn *c = NULL;
-    enum mrd_code rc;
-
-    rc = sq__acquire(s, &c, err);
-    if (rc != MRD_OK)
-        return rc;
-    rc = sq__exec(c, "BEGIN IMMEDIATE", err);
-    for (size_t i = 0; i < n && rc == MRD_OK; i++)
-        rc = sq__run(c, "ledger mark",
-                     marks[i].event
-                         ? "UPDATE ledger_events SET leaf = ?2 WHERE ev = ?1"
-                         : "INSERT OR REPLACE INTO object_leaves (seq, leaf) VALUES (?1, ?2)",
-                     SQ_ARGS(SQ_INT(marks[i].key), SQ_INT(marks[i].leaf)), NULL, NULL, NULL, err);
-    if (rc == MRD_OK)
-        rc = sq__exec(c, "COMMIT", err);
-    if (rc != MRD_OK)
-        sq__rollback(c);
-    sq__release(s, c);
-    return rc;
-}
-
-enum mrd_code sq__ledger_max_leaf(struct store *stp, int64_t *ret, struct mrd_err *err)
-{
-    return sq__query((struct sq_store *)stp, false, "ledger leaf",
-                     "SELECT MAX(COALESCE((SELECT MAX(leaf) FROM object_leaves), -1),"
-                     " COALESCE((SELECT MAX(leaf) FROM ledger_events), -1))",
-                     SQ_NOARGS, sq__int_row, ret, NULL, err);
 }

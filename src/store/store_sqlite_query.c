@@ -54,9 +54,17 @@ static const char *rd_text(const struct store_rowrd *r, int col, size_t *ret_len
     return sq__text(r->stmt, col, ret_len);
 }
 
+static const char *rd_blob(const struct store_rowrd *r, int col, size_t *ret_len)
+{
+    const char *b = sqlite3_column_blob(r->stmt, col);
+
+    *ret_len = (size_t)sqlite3_column_bytes(r->stmt, col);
+    return b != NULL ? b : "";
+}
+
 struct store_rowrd sq__rowrd(sqlite3_stmt *st)
 {
-    struct store_rowrd r = {st, NULL, 0, rd_i64, rd_null, rd_text};
+    struct store_rowrd r = {st, NULL, 0, rd_i64, rd_null, rd_text, rd_blob};
 
     return r;
 }
@@ -85,7 +93,84 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
                      row != NULL ? rd_row : NULL, &a, ret_n, err);
 }
 
-const struct store_driver sq__driver = {driver_query};
+/* op in a write transaction (BEGIN IMMEDIATE, committed when op succeeds)
+ * or in a read snapshot (the thread's pinned one when there is one). */
+static enum mrd_code driver_tx(struct store *st, bool write,
+                               enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                   struct mrd_err *err),
+                               void *args, struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = NULL;
+    struct store_tx tx;
+    bool began = false;
+    enum mrd_code rc;
+
+    rc = write ? sq__acquire(s, &c, err) : sq__acquire_read(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    tx = SQ_TX(c);
+    if (write || sqlite3_get_autocommit(c->db)) {
+        rc = sq__exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+        began = rc == MRD_OK;
+    }
+    if (rc == MRD_OK)
+        rc = op(&tx, args, err);
+    if (rc == MRD_OK && write)
+        rc = sq__exec(c, "COMMIT", err);
+    else if (began && !write)
+        sq__rollback(c); /* read only: nothing to commit */
+    sq__release(s, c);   /* rolls a failed write back */
+    return rc;
+}
+
+static enum mrd_code driver_write_tx(struct store *st,
+                                     enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                         struct mrd_err *err),
+                                     void *args, struct mrd_err *err)
+{
+    return driver_tx(st, true, op, args, err);
+}
+
+static enum mrd_code driver_read_tx(struct store *st,
+                                    enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                        struct mrd_err *err),
+                                    void *args, struct mrd_err *err)
+{
+    return driver_tx(st, false, op, args, err);
+}
+
+const struct store_driver sq__driver = {driver_query, driver_write_tx, driver_read_tx};
+
+/* ---- store_obj.c's transaction operations ---- */
+
+/* SQLite steps rows one by one: a stream is a plain statement. */
+static enum mrd_code tx_run(void *conn, bool stream, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    (void)stream;
+    return sq__run(conn, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a, ret_n, err);
+}
+
+static enum mrd_code tx_index_text_after(void *conn, int64_t after, struct mrd_err *err)
+{
+    return sq__index_text_after(conn, after, err);
+}
+
+static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *err)
+{
+    return sq__unindex_text(conn, seq, err);
+}
+
+static enum mrd_code tx_check_holds(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err)
+{
+    return sq__check_holds(conn, seqs, n, err);
+}
+
+const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text, tx_check_holds};
 
 enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
 {

@@ -22,29 +22,12 @@
 #define INDEX_VERSION "1"
 #define BACKFILL_BATCH 2000
 
-struct put_ctx {
-    struct sq_conn *c;
-    int64_t seq;
-};
-
-static enum mrd_code put_value(void *ctx, const struct store_value *v, struct mrd_err *err)
-{
-    struct put_ctx *p = ctx;
-
-    return sq__run(
-        p->c, "value index",
-        "INSERT INTO value_index (kind, key, seq, how) VALUES (?1, ?2, ?3, ?4)"
-        " ON CONFLICT DO NOTHING",
-        SQ_ARGS(SQ_INT(v->kind), SQ_BLOB(v->key, v->len), SQ_INT(p->seq), SQ_INT(v->how)), NULL,
-        NULL, NULL, err);
-}
-
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                                struct mrd_err *err)
 {
-    struct put_ctx p = {.c = c, .seq = seq};
+    struct store_tx tx = SQ_TX(c);
 
-    return store_values_of_object(body, len, put_value, &p, err);
+    return store__index_values(&tx, seq, body, len, err);
 }
 
 struct fill {

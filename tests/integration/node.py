@@ -128,8 +128,10 @@ class Node:
             assert p.returncode == 0, f"meridian {args}: {p.returncode}\n{p.stderr}"
         return p
 
-    def init(self, org="own"):
-        p = self.cli("init", "--data", self.data, "--org", org)
+    def init(self, org="own", store=None):
+        """`meridian init`; store: a PostgreSQL DSN (`--store`), None: SQLite."""
+        p = self.cli("init", "--data", self.data, "--org", org,
+                     *(("--store", store) if store else ()))
         m = TOKEN_RE.search(p.stdout)
         assert m, f"init printed no token: {p.stdout!r}"
         self.admin_token = m.group(0)
@@ -266,10 +268,10 @@ class Node:
             assert pages < 10000
 
 
-def start_node(meridian_bin, work, extra_args=(), http=True):
+def start_node(meridian_bin, work, extra_args=(), http=True, store=None):
     pathlib.Path(work).mkdir(parents=True, exist_ok=True)
     n = Node(meridian_bin, work, extra_args, http)
-    n.init()
+    n.init(store=store)
     return n.start()
 
 

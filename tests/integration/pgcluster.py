@@ -6,6 +6,10 @@ unprivileged user (`nobody` when the tests run as root: PostgreSQL refuses
 to run as root), starts the server on 127.0.0.1 on a free port with its Unix
 socket in that directory, creates a database per call of `.database()` and
 stops the server (pg_ctl, bounded in time) when the module's tests are done.
+
+`node_on_both_stores` is node.py's `node` fixture run twice, on SQLite and
+on a PostgreSQL cluster of its own: a test module imports it (in place of
+node.py's `node`) to run all its tests on both backends.
 """
 import os
 import pathlib
@@ -17,6 +21,8 @@ import tempfile
 import uuid
 
 import pytest
+
+from node import start_node
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 
@@ -84,3 +90,19 @@ def pg_cluster():
     c = Cluster().start()
     yield c
     c.stop()
+
+
+@pytest.fixture(scope="module", name="node", params=["sqlite", "postgresql"])
+def node_on_both_stores(request, tmp_path_factory, meridian_bin):
+    if request.param == "sqlite":
+        n = start_node(meridian_bin, tmp_path_factory.mktemp("node"))
+        yield n
+        n.stop()
+        return
+    c = Cluster().start()
+    try:
+        n = start_node(meridian_bin, tmp_path_factory.mktemp("node"), store=c.database())
+        yield n
+        n.stop()
+    finally:
+        c.stop()

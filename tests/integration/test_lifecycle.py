@@ -1,5 +1,6 @@
 """Account and partner lifecycle (docs/admin.md): each command's effect on
-real HTTP requests to a running `meridian serve`, and the audit trail: every
+real HTTP requests to a running `meridian serve` (on SQLite and on
+PostgreSQL), and the audit trail: every
 administrative change is a record and a ledger leaf that proves into a
 signed checkpoint."""
 import base64
@@ -11,17 +12,32 @@ import time
 import pytest
 
 from node import Node, TLP_CLEAR, indicator, wait_for
+from pgcluster import pg_cluster  # noqa: F401 (fixture)
 from test_fed_propagation import Fed
 
 TAXII = "application/taxii+json;version=2.1"
 
 
-@pytest.fixture
-def n(tmp_path, meridian_bin):
-    node = Node(meridian_bin, tmp_path / "a")
-    node.init()
+def started(meridian_bin, data, store=None):
+    node = Node(meridian_bin, data)
+    node.init(store=store)
     node.coll_id = node.collection()
-    node.start()
+    return node.start()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def n(request, tmp_path, meridian_bin):
+    """A node on SQLite, and one on a database of the module's PostgreSQL."""
+    pg = request.getfixturevalue("pg_cluster") if request.param == "postgresql" else None
+    node = started(meridian_bin, tmp_path / "a", pg.database() if pg else None)
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def n_sqlite(tmp_path, meridian_bin):
+    """A node on SQLite, for the tests that read its file or hold objects."""
+    node = started(meridian_bin, tmp_path / "a")
     yield node
     node.stop()
 
@@ -108,7 +124,8 @@ def test_rotate_overlap_zero_ends_old_secret_now(n):
     assert status(n, old) == 401 and status(n, new) == 200
 
 
-def test_token_list_shows_last_use_written_sparingly(n):
+def test_token_list_shows_last_use_written_sparingly(n_sqlite):
+    n = n_sqlite
     tok = partner(n)
     line = [l for l in n.cli("token", "list", "--data", n.data).stdout.splitlines()
             if "cert-b" in l][0]
@@ -199,10 +216,11 @@ def leaf_hash(kind, time_usec, record_sha256_hex):
     return hashlib.sha256(b"\x00" + entry).digest()
 
 
-def test_every_admin_change_is_a_leaf_that_proves_into_a_checkpoint(n, tmp_path):
+def test_every_admin_change_is_a_leaf_that_proves_into_a_checkpoint(n_sqlite, tmp_path):
     """Each change appears in `meridian audit` with who/what/before/after,
     its record hashes to the leaf, and the leaf proves (RFC 9162) into the
     node's signed checkpoint."""
+    n = n_sqlite
     tok = partner(n)
     n.cli("token", "rotate", tok[:12], "--overlap", "1h", "--data", n.data)
     coll = n.collection(title="second")

@@ -5,7 +5,8 @@ import re
 
 import requests
 
-from node import TAXII, STIX, assert_taxii_error, node, wait_for  # noqa: F401 (fixture)
+from node import TAXII, STIX, assert_taxii_error, wait_for
+from pgcluster import node_on_both_stores  # noqa: F401 (fixture `node`: SQLite and PostgreSQL)
 
 
 def test_discovery(node):

@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from node import (TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED,  # noqa: F401
-                  assert_taxii_error, indicator, node)
+                  assert_taxii_error, indicator)
+from pgcluster import node_on_both_stores  # noqa: F401 (fixture `node`: SQLite and PostgreSQL)
 
 
 @pytest.fixture(scope="module")

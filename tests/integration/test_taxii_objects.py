@@ -5,8 +5,9 @@ import json
 import threading
 import uuid
 
-from node import (STIX, TAXII, as_sent, TAXII_TS_RE, UUID_RE, assert_taxii_error, indicator,  # noqa
-                  node)
+from node import (STIX, TAXII, as_sent, TAXII_TS_RE, UUID_RE, assert_taxii_error,  # noqa
+                  indicator)
+from pgcluster import node_on_both_stores  # noqa: F401 (fixture `node`: SQLite and PostgreSQL)
 
 
 def coll_paths(cid, root="api1"):

@@ -1,6 +1,6 @@
 /* store: console sessions (store.h, "console sessions") on a real SQLite
- * file: creation, lookup, idle and absolute expiry, sign-out, and the ways
- * other code ends sessions (token revocation, by token, by org). */
+ * file, and on PostgreSQL with MRD_TEST_PG_DSN (pgtest.h): creation, lookup, idle and absolute
+ * expiry, sign-out, and the ways other code ends sessions (token revocation, by token, by org). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,8 @@
 
 #include "core/timestamp.h"
 #include "store/store.h"
+
+#include "pgtest.h"
 
 struct fx {
     char dir[64];
@@ -35,7 +37,7 @@ static int setup(void **state)
     assert_non_null(f);
     (void)snprintf(f->dir, sizeof(f->dir), "/tmp/mrd-session-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(f->dir, &opts, &f->st, &err), MRD_OK);
+    assert_int_equal(store_open(store_where(f->dir), &opts, &f->st, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "own", POLICY_REL_OWN, &f->own, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-b", POLICY_REL_PARTNER, &f->partner, &err),
                      MRD_OK);
@@ -172,5 +174,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_and_bulk_end, setup, teardown),
     };
+    (void)pg_init();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

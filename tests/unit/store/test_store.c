@@ -1,5 +1,8 @@
-/* store: the SQLite backend through the public store.h interface, on a real
- * database file in a temporary directory. */
+/* store: the backends through the public store.h interface: SQLite on a
+ * real database file in a temporary directory; with MRD_TEST_PG_DSN set
+ * (tests/unit/store/with_pg.py starts a throwaway PostgreSQL and sets it),
+ * the tests that are not about SQLite's files run on that database, its
+ * schema emptied before each test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +26,8 @@
 #include "core/timestamp.h"
 #include "store/store.h"
 
+#include "pgtest.h"
+
 struct fx {
     char dir[TEST_DIR_MAX];
     struct store *st;
@@ -45,7 +50,7 @@ static int setup(void **state)
 
     assert_non_null(f);
     test_dir_make(f->dir, "mrd-store");
-    assert_int_equal(store_open(f->dir, &opts, &f->st, &err), MRD_OK);
+    assert_int_equal(store_open(store_where(f->dir), &opts, &f->st, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-a", POLICY_REL_OWN, &f->own, &err), MRD_OK);
     assert_int_equal(store_org_create(f->st, "cert-b", POLICY_REL_PARTNER, &f->partner, &err),
                      MRD_OK);
@@ -1654,7 +1659,7 @@ static void test_concurrent_writers(void **state)
 
     /* two threads on one handle, one on a second handle (as another
      * process would be): all three contend for the write lock */
-    assert_int_equal(store_open(f->dir, NULL, &second, &err), MRD_OK);
+    assert_int_equal(store_open(pg_dsn != NULL ? pg_dsn : f->dir, NULL, &second, &err), MRD_OK);
     for (int i = 0; i < 3; i++) {
         w[i] = (struct writer){i == 2 ? second : f->st, f->coll.key, 10000 * (i + 1), MRD_OK};
         assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
@@ -2168,41 +2173,38 @@ static void test_feeds(void **state)
     assert_string_equal(got, "");
 }
 
+/* What every backend must do: the record, object, paging, version,
+ * delete, writer-scoped copy and status semantics of store.h. */
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define BOTH_BACKENDS                                                                              \
+    T(test_orgs), T(test_collections), T(test_meta), T(test_insert_duplicate_and_body),            \
+        T(test_versions), T(test_paging), T(test_delete), T(test_paging_last_among_visible),       \
+        T(test_last_shortcut_follows_changes),                                                     \
+        T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
+        T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
+        T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
+        T(test_concurrent_writers), T(test_insert_with_status),
+
 int main(void)
 {
+    const struct CMUnitTest both[] = {BOTH_BACKENDS};
+    /* SQLite: all of it, with what is about its files and its locks */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_errors),
-        cmocka_unit_test_setup_teardown(test_schema_version_and_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_orgs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_snapshot_into_a_region, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_transaction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_collections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_duplicate_and_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paging_last_among_visible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last_shortcut_follows_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hidden_object_cost_is_independent_of_versions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_only_the_signer_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_aggregates_follow_every_change, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_shortcut_follows_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_last_among_visible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_scoped_copies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_policy_columns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_loses_nothing_acknowledged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group_commit_outcomes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_with_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_pin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_holds_and_ledger_queue, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feeds, setup, teardown),
+        BOTH_BACKENDS T(test_schema_version_and_wal),
+        T(test_snapshot_into_a_region),
+        T(test_write_transaction),
+        T(test_tokens),
+        T(test_aggregates_follow_every_change),
+        T(test_kill9_loses_nothing_acknowledged),
+        T(test_migration_from_v1),
+        T(test_group_commit_outcomes),
+        T(test_alloc_failures),
+        T(test_read_pin),
+        T(test_holds_and_ledger_queue),
+        T(test_feeds),
     };
+    if (pg_init())
+        return cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1358 @@
+/*
+ * store_obj.c: STIX object versions and TAXII status resources, written
+ * once for both backends (store_int.h, "objects, whichever the backend").
+ *
+ * Every function here runs on a struct store_tx: a connection inside a
+ * transaction the backend opened (SQLite: BEGIN IMMEDIATE, the group
+ * commit of store_sqlite_obj.c; PostgreSQL: a transaction holding the
+ * store's write lock, store_pg.c). The SQL is the dialect both engines
+ * take: ?N parameters, `IS [NOT] DISTINCT FROM`, `ON CONFLICT`,
+ * `RETURNING`, integers for flags. `INDEXED BY` hints are SQLite's; the
+ * PostgreSQL driver drops them (store_pg.c, pg_sql).
+ *
+ * date_added: each collection row keeps last_added, the newest date_added
+ * it ever handed out (deleted rows included), and every insert runs under
+ * the backend's write lock, so max(now, last_added + 1) is strictly
+ * increasing whatever the clock or other writers do, and a row becomes
+ * visible only after every row with a smaller date_added (docs/store.md).
+ * Queries: one SQL statement per filter shape, rows streamed in
+ * (date_added, seq) order through the caller's policy callback, so the
+ * limit counts visible rows only and `more` is exact.
+ */
+#include "store/store_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+
+#define SQL_MAX 8192 /* the longest generated query: STORE_MATCH_MAX values per filter */
+/* The arguments of the longest generated query: collection, added_after,
+ * the cursor (3), then ids, types, spec versions and timestamps. */
+#define QUERY_ARGS_MAX (5 + 4 * STORE_MATCH_MAX)
+
+/* The columns of a row (store__row_from), then its version flags packed in
+ * one column (ROW_FLAGS_COL, F_* bits: one column to fetch per row, not
+ * five), then the body when asked for (ROW_BODY_COL). */
+#define ROW_COLS SQ_ROW_COLS
+#define ROW_FLAGS_COL 15
+#define ROW_BODY_COL SQ_ROW_BODY_COL
+#define F_FIRST 0x1
+#define F_LAST 0x2
+#define F_TWIN 0x4
+#define F_SHADOWED 0x8
+#define F_SHADOWED_FIRST 0x10
+#define F_WRITER_ONLY 0x20
+
+/* One statement on the transaction's connection. */
+static enum mrd_code run(const struct store_tx *tx, const char *what, const char *sql,
+                         const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                         uint64_t *ret_n, struct mrd_err *err)
+{
+    return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
+}
+
+/* A statement whose rows may be many (the backend may fetch them in
+ * batches). */
+static enum mrd_code scan(const struct store_tx *tx, const char *what, const char *sql,
+                          const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                          struct mrd_err *err)
+{
+    return tx->ops->run(tx->conn, true, what, sql, args, nargs, row, ctx, NULL, err);
+}
+
+/* What a row function returns to stop its statement early: no message is
+ * set, and the caller, seeing its own flag, turns it back into MRD_OK. */
+#define STOP_CODE MRD_E_TOOBIG
+
+static int64_t version_of(const struct store_object_in *o)
+{
+    if (o->modified_usec != STORE_TIME_NONE)
+        return o->modified_usec;
+    if (o->created_usec != STORE_TIME_NONE)
+        return o->created_usec;
+    return STORE_VERSION_NONE;
+}
+
+/* Text that may be NULL, as an argument: NULL binds SQL NULL (typed as
+ * text, which PostgreSQL needs where the column does not say). */
+static struct sq_arg opt_text(const char *s, size_t n)
+{
+    return (struct sq_arg){.type = SQ_ARG_TEXT, .p = s, .len = s == NULL ? 0 : (int)n};
+}
+
+/* Recipients are kept as "1,5,9": few per object, read only with RED. */
+static enum mrd_code recipients_text(const struct store_object_in *o, struct mrd_buf *b,
+                                     struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    mrd_buf_reset(b);
+    for (size_t i = 0; i < o->n_recipients && rc == MRD_OK; i++)
+        rc = mrd_buf_printf(b, err, "%s%" PRId64, i > 0 ? "," : "", o->recipients[i]);
+    return rc;
+}
+
+void store__row_from(const struct store_rowrd *r, bool body, struct store_row *row,
+                     int64_t *recipients)
+{
+    size_t n;
+    const char *t;
+
+    memset(row, 0, sizeof(*row));
+    row->seq = r->i64(r, 0);
+    row->date_added = r->i64(r, 1);
+    row->id = r->text(r, 2, &row->id_len);
+    row->type = r->text(r, 3, &row->type_len);
+    row->spec_version = r->text(r, 4, &row->spec_version_len);
+    row->created_usec = r->null(r, 5) ? STORE_TIME_NONE : r->i64(r, 5);
+    row->modified_usec = r->null(r, 6) ? STORE_TIME_NONE : r->i64(r, 6);
+    row->version_usec = r->i64(r, 7);
+    row->revoked = r->i64(r, 8) != 0;
+    row->policy.tlp = (enum policy_tlp)r->i64(r, 9);
+    row->policy.local = r->i64(r, 10) != 0;
+    row->policy.creator_org = r->i64(r, 11);
+    if (!r->null(r, 12))
+        row->source_peer = r->text(r, 12, &row->source_peer_len);
+    row->policy.community = r->text(r, 13, &row->policy.community_len);
+    /* Recipients: parse "1,5,9"; anything malformed simply yields fewer
+     * recipients, which only ever denies. */
+    t = r->text(r, 14, &n);
+    for (size_t i = 0; i < n && row->policy.n_recipients < STORE_RECIPIENTS_MAX;) {
+        int64_t v = 0;
+        size_t j = i;
+        while (j < n && t[j] >= '0' && t[j] <= '9' && v < INT64_MAX / 10 - 10)
+            v = v * 10 + (t[j++] - '0');
+        if (j > i && v > 0)
+            recipients[row->policy.n_recipients++] = v;
+        i = j + 1;
+    }
+    row->policy.recipients = row->policy.n_recipients > 0 ? recipients : NULL;
+    row->policy.writer_only = (r->i64(r, ROW_FLAGS_COL) & F_WRITER_ONLY) != 0;
+    if (body)
+        row->body = r->blob(r, ROW_BODY_COL, &row->body_len);
+}
+
+/* ---- insert ---- */
+
+/* Clears the first/last flag of the other versions of (collection, id)
+ * when a new version takes it over. */
+static enum mrd_code clear_flag(const struct store_tx *tx, int64_t collection,
+                                const struct store_object_in *o, int64_t version, bool last,
+                                struct mrd_err *err)
+{
+    return run(tx, "object insert",
+               last ? "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND stix_id = ?2"
+                      " AND is_last = 1 AND version <> ?3"
+                    : "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND"
+                      " stix_id = ?2 AND is_first = 1 AND version <> ?3",
+               SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)), NULL, NULL,
+               NULL, err);
+}
+
+/* Whether the writer of o may read a stored row (or wrote it). */
+static bool writer_sees(const struct store_object_in *o, const struct store_row *row)
+{
+    return o->writer_sees == NULL ||
+           (o->creator_org != 0 && row->policy.creator_org == o->creator_org) ||
+           o->writer_sees(o->writer_ctx, row);
+}
+
+static bool same_signer(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (a == NULL || b == NULL)
+        return a == NULL && b == NULL;
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* unsigned < a key this node does not know < a key it trusts */
+static int signer_rank(const struct store_object_in *o, const char *key, size_t len)
+{
+    if (key == NULL)
+        return 0;
+    return o->signer_trusted != NULL && o->signer_trusted(o->signer_ctx, key, len) ? 2 : 1;
+}
+
+/* What the stored copies of (collection, id, version) say about o. */
+struct copies {
+    size_t n;          /* rows of this version, writer-only ones included */
+    bool dup;          /* one has o's bytes and the writer sees it (or wrote it) */
+    int64_t dup_date;  /* its date_added */
+    bool seen;         /* the writer sees (or wrote) one of them */
+    int64_t seen_date; /* the first such one's date_added */
+    int64_t other_seq; /* a genuine copy by o's signer with other bytes; 0 none */
+    bool other_seen;   /* the writer sees (or wrote) that copy */
+};
+
+/* Reads the stored copies of o's version. The writer is asked about the
+ * stored rows only: nothing of a hidden row reaches the caller, and its
+ * date_added is reported only for a copy that makes a duplicate. */
+struct scan_ctx {
+    const struct store_object_in *o;
+    struct copies *ret;
+};
+
+static enum mrd_code scan_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct scan_ctx *sc = ctx;
+    const struct store_object_in *o = sc->o;
+    struct copies *ret = sc->ret;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    size_t kn = 0;
+    const char *key = r->null(r, ROW_BODY_COL + 1) ? NULL : r->text(r, ROW_BODY_COL + 1, &kn);
+    bool same, sees;
+
+    (void)err;
+    store__row_from(r, true, &row, recipients);
+    same = row.body_len == o->body_len && memcmp(row.body, o->body, o->body_len) == 0;
+    sees = writer_sees(o, &row);
+    ret->n++;
+    if (sees && !ret->seen)
+        ret->seen_date = row.date_added;
+    ret->seen = ret->seen || sees;
+    if (same && sees && !ret->dup) {
+        ret->dup = true;
+        ret->dup_date = row.date_added;
+    }
+    if (!same && !row.policy.writer_only && ret->other_seq == 0 &&
+        same_signer(key, kn, o->signer, o->signer_len)) {
+        ret->other_seq = row.seq;
+        ret->other_seen = sees;
+    }
+    return MRD_OK;
+}
+
+static enum mrd_code scan_copies(const struct store_tx *tx, int64_t collection,
+                                 const struct store_object_in *o, int64_t version,
+                                 struct copies *ret, struct mrd_err *err)
+{
+    struct scan_ctx sc = {o, ret};
+
+    memset(ret, 0, sizeof(*ret));
+    return run(tx, "object insert",
+               "SELECT " ROW_COLS ", o.body, o.signer FROM objects o INDEXED BY"
+               " objects_version WHERE o.collection = ?1 AND o.stix_id = ?2"
+               " AND o.version = ?3 ORDER BY o.seq",
+               SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)), scan_row,
+               &sc, NULL, err);
+}
+
+/* The key that signs the rows of (collection, id) this node holds as
+ * genuine (they share one, or are all unsigned): *ret_any false when there
+ * is no such row. The key is copied into key (STORE_SIGNER_MAX + 1). */
+struct signer_ctx {
+    int64_t *seq;
+    char *key;
+    size_t *len;
+};
+
+static enum mrd_code signer_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct signer_ctx *sc = ctx;
+
+    (void)err;
+    *sc->seq = r->i64(r, 0);
+    if (!r->null(r, 1)) {
+        store__copy_col(r, 1, sc->key, STORE_SIGNER_MAX + 1);
+        *sc->len = strlen(sc->key);
+    }
+    return MRD_OK;
+}
+
+static enum mrd_code object_signer(const struct store_tx *tx, int64_t collection,
+                                   const struct store_object_in *o, bool *ret_any, int64_t *ret_seq,
+                                   char *key, size_t *ret_len, struct mrd_err *err)
+{
+    struct signer_ctx sc = {ret_seq, key, ret_len};
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    *ret_len = 0;
+    key[0] = '\0';
+    rc = run(tx, "object insert",
+             "SELECT seq, signer FROM objects INDEXED BY objects_version"
+             " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 LIMIT 1",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), signer_row, &sc, &n, err);
+    *ret_any = rc == MRD_OK && n > 0;
+    return rc;
+}
+
+struct sees_ctx {
+    const struct store_object_in *o;
+    bool sees;
+};
+
+static enum mrd_code sees_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct sees_ctx *sc = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+
+    (void)err;
+    store__row_from(r, false, &row, recipients);
+    sc->sees = writer_sees(sc->o, &row);
+    return sc->sees ? STOP_CODE : MRD_OK; /* decided: stop */
+}
+
+/* Whether the writer of o may read (or wrote) a genuine row of the object:
+ * then refusing its copy tells it nothing it could not read. */
+static enum mrd_code sees_object(const struct store_tx *tx, int64_t collection,
+                                 const struct store_object_in *o, bool *ret, struct mrd_err *err)
+{
+    struct sees_ctx sc = {o, false};
+    enum mrd_code rc;
+
+    rc = run(tx, "object insert",
+             "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+             " WHERE o.collection = ?1 AND o.stix_id = ?2 AND o.writer_only = 0",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), sees_row, &sc, NULL, err);
+    if (rc == STOP_CODE && sc.sees)
+        rc = MRD_OK;
+    *ret = rc == MRD_OK && sc.sees;
+    return rc;
+}
+
+/* Records a copy of o that is not genuine: refused (its bytes kept here,
+ * once per distinct bytes) or stored as writer-only row other_seq. */
+static enum mrd_code conflict_add(const struct store_tx *tx, int64_t collection,
+                                  const struct store_object_in *o, int64_t version,
+                                  enum store_conflict_reason reason,
+                                  enum store_conflict_action action, int64_t kept_seq,
+                                  const char *kept, size_t kept_len, int64_t other_seq,
+                                  struct mrd_err *err)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    bool rejected = action == STORE_CONFLICT_REJECTED;
+
+    if (rejected)
+        (void)crypto_hash_sha256(hash, (const unsigned char *)o->body, o->body_len);
+    return run(tx, "conflict",
+               "INSERT INTO conflicts (time, collection, stix_id, version, reason,"
+               " action, kept_seq, kept_signer, other_seq, other_signer, other_org,"
+               " other_peer, other_hash, other_body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+               " ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING",
+               SQ_ARGS(SQ_INT(mrd_time_now_usec()), SQ_INT(collection), SQ_TEXT(o->id, o->id_len),
+                       SQ_INT(version), SQ_INT(reason), SQ_INT(action),
+                       kept_seq > 0 ? SQ_INT(kept_seq) : SQ_NUL,
+                       opt_text(kept_len > 0 ? kept : NULL, kept_len),
+                       other_seq > 0 ? SQ_INT(other_seq) : SQ_NUL,
+                       opt_text(o->signer, o->signer_len), SQ_INT(o->creator_org),
+                       opt_text(o->source_peer, o->source_peer_len),
+                       rejected ? SQ_BLOB(hash, sizeof(hash)) : SQ_NUL,
+                       rejected ? SQ_BLOB(o->body, o->body_len) : SQ_NUL),
+               NULL, NULL, NULL, err);
+}
+
+/* o (row new_seq) outranks the signer of the object's genuine rows: those
+ * by another (or no) signer become writer-only, each recorded as a
+ * conflict; the flags that compared policies with them are cleared (safe:
+ * look-ups) as a DELETE does. */
+static enum mrd_code demote_others(const struct store_tx *tx, int64_t collection,
+                                   const struct store_object_in *o, int64_t new_seq,
+                                   struct mrd_err *err)
+{
+    static const char *const sql[] = {
+        "INSERT INTO conflicts (time, collection, stix_id, version, reason, action, kept_seq,"
+        " kept_signer, other_seq, other_signer, other_org, other_peer) SELECT ?4, collection,"
+        " stix_id, version, CASE WHEN version = (SELECT version FROM objects WHERE seq = ?5)"
+        " THEN 2 ELSE 1 END, 3, ?5, ?3, seq, signer, creator_org, source_peer FROM objects"
+        " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0"
+        " AND signer IS DISTINCT FROM ?3",
+        "UPDATE objects SET writer_only = 1 WHERE collection = ?1 AND stix_id = ?2"
+        " AND writer_only = 0 AND signer IS DISTINCT FROM ?3",
+        "UPDATE objects SET shadowed = 0, shadowed_first = 0 WHERE collection = ?1"
+        " AND stix_id = ?2",
+    };
+    /* ?1..?5 in order; each statement binds the first ones it uses */
+    const struct sq_arg args[] = {SQ_INT(collection), SQ_TEXT(o->id, o->id_len),
+                                  opt_text(o->signer, o->signer_len), SQ_INT(mrd_time_now_usec()),
+                                  SQ_INT(new_seq)};
+    static const size_t nargs[] = {5, 3, 2};
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t k = 0; k < sizeof(sql) / sizeof(sql[0]) && rc == MRD_OK; k++)
+        rc = run(tx, "object insert", sql[k], args, nargs[k], NULL, NULL, NULL, err);
+    return rc;
+}
+
+/* Marks every copy of (collection, id, version) as one of several, so
+ * queries choose among them (store_objects_query). */
+static enum mrd_code mark_twins(const struct store_tx *tx, int64_t collection,
+                                const struct store_object_in *o, int64_t version,
+                                struct mrd_err *err)
+{
+    return run(tx, "object insert",
+               "UPDATE objects SET twin = 1 WHERE collection = ?1 AND stix_id = ?2"
+               " AND version = ?3 AND twin = 0",
+               SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)), NULL, NULL,
+               NULL, err);
+}
+
+/* The policy columns of row `a` equal those of table row `objects`. */
+#define SAME_POLICY(a)                                                                             \
+    " " a ".tlp = objects.tlp AND " a ".local = objects.local AND " a ".creator_org ="             \
+    " objects.creator_org AND " a ".community = objects.community AND " a ".recipients IS NOT"     \
+    " DISTINCT FROM objects.recipients AND " a ".source_peer IS NOT DISTINCT FROM"                 \
+    " objects.source_peer AND " a ".writer_only = objects.writer_only"
+
+/* Keeps `shadowed` (towards the newest copies) or `shadowed_first`
+ * (towards the oldest) after an insert of row seq (see the schema): a new
+ * newest (oldest) version decides it for every other one; any other new
+ * version gets it against the current newest (oldest) copies. (A copy of
+ * the newest version changes nothing: flags that hold stay true; one it
+ * could set stays 0, which only costs a look-up. DELETE clears the flags
+ * of the object it touches.) */
+static enum mrd_code set_shadowed(const struct store_tx *tx, int64_t collection,
+                                  const struct store_object_in *o, int64_t version, int64_t seq,
+                                  bool first, bool extreme, struct mrd_err *err)
+{
+    static const char *const sql[2][2] = {
+        {"UPDATE objects SET shadowed = CASE WHEN EXISTS (SELECT 1 FROM objects l WHERE"
+         " l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_last = 1"
+         " AND" SAME_POLICY("l") ") THEN 1 ELSE 0 END WHERE seq = ?4",
+         "UPDATE objects SET shadowed = CASE WHEN" SAME_POLICY(
+             "n") " THEN 1 ELSE 0 END FROM (SELECT * FROM objects WHERE seq = ?4) AS n"
+                  " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version < "
+                  "?3"},
+        {"UPDATE objects SET shadowed_first = CASE WHEN EXISTS (SELECT 1 FROM objects l WHERE"
+         " l.collection = objects.collection AND l.stix_id = objects.stix_id AND l.is_first = 1"
+         " AND" SAME_POLICY("l") ") THEN 1 ELSE 0 END WHERE seq = ?4",
+         "UPDATE objects SET shadowed_first = CASE WHEN" SAME_POLICY(
+             "n") " THEN 1 ELSE 0 END FROM (SELECT * FROM objects WHERE seq = ?4) AS n"
+                  " WHERE objects.collection = ?1 AND objects.stix_id = ?2 AND objects.version > "
+                  "?3"},
+    };
+    const struct sq_arg args[] = {SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version),
+                                  SQ_INT(seq)};
+
+    return run(tx, "object insert", sql[first][extreme], args, 4, NULL, NULL, NULL, err);
+}
+
+static enum mrd_code span_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    int64_t *span = ctx;
+
+    (void)err;
+    for (int i = 0; i < 3; i++)
+        span[i] = r->i64(r, i);
+    return MRD_OK;
+}
+
+static enum mrd_code seq_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    (void)err;
+    *(int64_t *)ctx = r->i64(r, 0);
+    return MRD_OK;
+}
+
+/* The value index (store.h, "search by value"): one row per value the
+ * version mentions, written with it, so search is never behind. */
+struct put_ctx {
+    const struct store_tx *tx;
+    int64_t seq;
+};
+
+static enum mrd_code put_value(void *ctx, const struct store_value *v, struct mrd_err *err)
+{
+    struct put_ctx *p = ctx;
+
+    return run(p->tx, "value index",
+               "INSERT INTO value_index (kind, key, seq, how) VALUES (?1, ?2, ?3, ?4)"
+               " ON CONFLICT DO NOTHING",
+               SQ_ARGS(SQ_INT(v->kind), SQ_BLOB(v->key, v->len), SQ_INT(p->seq), SQ_INT(v->how)),
+               NULL, NULL, NULL, err);
+}
+
+enum mrd_code store__index_values(const struct store_tx *tx, int64_t seq, const char *body,
+                                  size_t len, struct mrd_err *err)
+{
+    struct put_ctx p = {.tx = tx, .seq = seq};
+
+    return store_values_of_object(body, len, put_value, &p, err);
+}
+
+static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, const char *root,
+                                const struct store_object_in *o, int64_t date_added,
+                                struct mrd_buf *rcpt, enum store_insert_outcome *ret_out,
+                                int64_t *ret_date, struct mrd_err *err)
+{
+    int64_t version = version_of(o);
+    int64_t span[3] = {0}; /* versions stored, oldest, newest */
+    int64_t vmin, vmax, nver, kept_seq = 0, seq = 0;
+    struct copies cp = {0};
+    char kept[STORE_SIGNER_MAX + 1] = "";
+    size_t kept_len = 0;
+    enum store_conflict_reason reason = 0;
+    bool first, last, any = false, outranks = false, writer_only = false, twin;
+    enum mrd_code rc;
+
+    *ret_out = STORE_INS_ADDED;
+    *ret_date = 0;
+    rc = recipients_text(o, rcpt, err);
+    if (rc != MRD_OK)
+        return rc;
+    /* Where the new version falls among the stored ones decides the
+     * first/last flags (a covering index range, usually empty). */
+    rc = run(tx, "object insert",
+             "SELECT COUNT(*), MIN(version), MAX(version) FROM objects"
+             " WHERE collection = ?1 AND stix_id = ?2",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), span_row, span, NULL, err);
+    if (rc != MRD_OK)
+        return rc;
+    nver = span[0];
+    vmin = span[1];
+    vmax = span[2];
+    /* Copies of one version share its flags: first/last is "no other
+     * version is older/newer". */
+    first = nver == 0 || version <= vmin;
+    last = nver == 0 || version >= vmax;
+    if (nver > 0 && version >= vmin && version <= vmax) {
+        rc = scan_copies(tx, collection, o, version, &cp, err);
+        if (rc != MRD_OK)
+            return rc;
+        /* the same bytes, for this writer: a no-op (loops end here) */
+        if (cp.dup || (version == STORE_VERSION_NONE && cp.seen)) {
+            /* (an SCO: any copy the writer sees is the one it has) */
+            *ret_out = STORE_INS_DUPLICATE;
+            *ret_date = cp.dup ? cp.dup_date : cp.seen_date;
+            return MRD_OK;
+        }
+    }
+    /* Only the key that signs an object makes its versions, and one
+     * version has one content (STIX 2.1 §3.6; store.h). SCOs are not
+     * versioned and every node may make the same one. */
+    if (nver > 0 && version != STORE_VERSION_NONE) {
+        rc = object_signer(tx, collection, o, &any, &kept_seq, kept, &kept_len, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (any && !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
+            if (signer_rank(o, o->signer, o->signer_len) >
+                signer_rank(o, kept_len > 0 ? kept : NULL, kept_len))
+                outranks = true;
+            else
+                reason = STORE_CONFLICT_SIGNER;
+        } else if (cp.other_seq != 0) {
+            reason = STORE_CONFLICT_COPY;
+            kept_seq = cp.other_seq;
+        }
+    }
+    if (reason != 0) {
+        /* refuse only what the writer could tell anyway: that the object
+         * is signed (it reads a genuine row), or that this copy differs
+         * (it reads that copy) */
+        bool sees = reason == STORE_CONFLICT_COPY && cp.other_seen;
+        if (reason == STORE_CONFLICT_SIGNER)
+            rc = sees_object(tx, collection, o, &sees, err);
+        if (rc == MRD_OK && sees) {
+            *ret_out =
+                reason == STORE_CONFLICT_SIGNER ? STORE_INS_NOT_SIGNER : STORE_INS_OTHER_COPY;
+            rc = conflict_add(tx, collection, o, version, reason, STORE_CONFLICT_REJECTED, kept_seq,
+                              kept, kept_len, 0, err);
+            return rc;
+        }
+        if (rc != MRD_OK)
+            return rc;
+        writer_only = true; /* hidden from the writer: its own copy, nobody else's */
+    }
+    twin = cp.n > 0;
+
+    rc = run(tx, "object insert",
+             "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
+             " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
+             " community, recipients, body, is_first, is_last, twin, signer, writer_only)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+             " ?16, ?17, ?18, ?19, ?20, ?21) RETURNING seq",
+             SQ_ARGS(SQ_INT(collection), SQ_INT(date_added), SQ_TEXT(o->id, o->id_len),
+                     SQ_TEXT(o->type, o->type_len), SQ_TEXT(o->spec_version, o->spec_version_len),
+                     SQ_TIME(o->created_usec), SQ_TIME(o->modified_usec), SQ_INT(version),
+                     SQ_INT(o->revoked ? 1 : 0), SQ_INT(o->tlp), SQ_INT(o->local ? 1 : 0),
+                     SQ_INT(o->creator_org), opt_text(o->source_peer, o->source_peer_len),
+                     o->community != NULL ? SQ_TEXT(o->community, o->community_len) : SQ_STR(root),
+                     opt_text(o->n_recipients > 0 ? rcpt->data : NULL, rcpt->len),
+                     SQ_BLOB(o->body, o->body_len), SQ_INT(first ? 1 : 0), SQ_INT(last ? 1 : 0),
+                     SQ_INT(twin ? 1 : 0), opt_text(o->signer, o->signer_len),
+                     SQ_INT(writer_only ? 1 : 0)),
+             seq_row, &seq, NULL, err);
+    if (rc != MRD_OK)
+        return rc;
+    *ret_out = writer_only ? STORE_INS_WRITER_ONLY
+               : outranks  ? STORE_INS_REPLACED
+                           : STORE_INS_ADDED;
+    *ret_date = date_added;
+    if (rc == MRD_OK && nver > 0 && last)
+        rc = clear_flag(tx, collection, o, version, true, err);
+    if (rc == MRD_OK && nver > 0 && first)
+        rc = clear_flag(tx, collection, o, version, false, err);
+    if (rc == MRD_OK && twin)
+        rc = mark_twins(tx, collection, o, version, err);
+    if (rc == MRD_OK && nver > 0 && version != vmax)
+        rc = set_shadowed(tx, collection, o, version, seq, false, version > vmax, err);
+    if (rc == MRD_OK && nver > 0 && version != vmin)
+        rc = set_shadowed(tx, collection, o, version, seq, true, version < vmin, err);
+    if (rc == MRD_OK && writer_only)
+        rc = conflict_add(tx, collection, o, version, reason, STORE_CONFLICT_WRITER_ONLY, kept_seq,
+                          kept, kept_len, seq, err);
+    /* last: it clears the flags set_shadowed just computed */
+    if (rc == MRD_OK && outranks)
+        rc = demote_others(tx, collection, o, seq, err);
+    /* The indexes are written with the version: search is never behind. */
+    if (rc == MRD_OK)
+        rc = store__index_values(tx, seq, o->body, o->body_len, err);
+    return rc; /* the text index follows, once per request (store__insert_req) */
+}
+
+struct coll_last {
+    int64_t last;
+    char root[STORE_NAME_MAX + 1];
+    int64_t max_seq; /* the newest version before the request */
+};
+
+static enum mrd_code coll_last_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct coll_last *cl = ctx;
+
+    (void)err;
+    cl->last = r->i64(r, 0);
+    store__copy_col(r, 1, cl->root, sizeof(cl->root));
+    cl->max_seq = r->i64(r, 2);
+    return MRD_OK;
+}
+
+enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_ins_req *q,
+                                struct mrd_buf *rcpt, struct mrd_err *err)
+{
+    struct coll_last cl;
+    uint64_t found = 0;
+    int64_t last, next, now;
+    bool any = false;
+    enum mrd_code rc;
+
+    rc = run(tx, "object insert",
+             "SELECT last_added, api_root, (SELECT coalesce(max(seq), 0) FROM objects)"
+             " FROM collections WHERE key = ?1",
+             SQ_ARGS(SQ_INT(q->collection)), coll_last_row, &cl, &found, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (found == 0)
+        return mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
+    last = cl.last;
+    /* Taken under the write lock: a writer that waited behind another sees
+     * that one's last_added and a clock at least as late. */
+    now = mrd_time_now_usec();
+    next = now > last ? now : last + 1;
+    for (size_t i = 0; i < q->n; i++) {
+        enum store_insert_outcome out = STORE_INS_ADDED;
+        bool added;
+        int64_t date = 0;
+
+        rc = insert_one(tx, q->collection, cl.root, &q->objs[i], next, rcpt, &out, &date, err);
+        if (rc != MRD_OK) {
+            mrd_err_prefix(err, "object %zu", i);
+            return rc;
+        }
+        added = out == STORE_INS_ADDED || out == STORE_INS_REPLACED || out == STORE_INS_WRITER_ONLY;
+        if (q->outcomes != NULL)
+            q->outcomes[i] = out;
+        if (q->dates != NULL)
+            q->dates[i] = date;
+        if (added) {
+            last = next;
+            next++;
+            any = true;
+        }
+    }
+    if (any && tx->ops->index_text_after != NULL)
+        rc = tx->ops->index_text_after(tx->conn, cl.max_seq, err);
+    if (rc != MRD_OK)
+        return rc;
+    if (any) {
+        rc = run(tx, "object insert", "UPDATE collections SET last_added = ?2 WHERE key = ?1",
+                 SQ_ARGS(SQ_INT(q->collection), SQ_INT(last)), NULL, NULL, NULL, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    /* The status rides in the same transaction: one commit for both; its
+     * writer first learns which objects were refused (store.h). */
+    if (q->status != NULL && q->status->finish != NULL && q->outcomes != NULL)
+        q->status->finish(q->status->finish_ctx, q->outcomes, q->n);
+    if (q->status != NULL)
+        rc = store__status_write(tx, q->status, err);
+    return rc;
+}
+
+/* ---- queries ---- */
+
+/* A statement under construction: its text and its arguments. */
+struct stmt {
+    struct mrd_buf sql;
+    struct sq_arg args[QUERY_ARGS_MAX];
+    size_t nargs;
+};
+
+static void arg_add(struct stmt *s, struct sq_arg a)
+{
+    if (s->nargs < QUERY_ARGS_MAX) /* the match limits keep it below */
+        s->args[s->nargs++] = a;
+}
+
+/* Appends " AND col IN (?N,...)" for the n strings vals. */
+static enum mrd_code sql_in(struct stmt *s, const char *col, const char *const *vals, size_t n,
+                            struct mrd_err *err)
+{
+    enum mrd_code rc = mrd_buf_printf(&s->sql, err, " AND %s IN (", col);
+
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        rc = mrd_buf_printf(&s->sql, err, "%s?%zu", i > 0 ? "," : "", s->nargs + 1);
+        arg_add(s, SQ_STR(vals[i]));
+    }
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(&s->sql, ')', err);
+    return rc;
+}
+
+static unsigned match_versions(const struct store_match *m)
+{
+    return m != NULL && m->versions != 0 ? m->versions : STORE_VER_LAST;
+}
+
+/* The SQL part of match[version]. FIRST/LAST depend on what the reader
+ * may read, so the scan decides them row by row (row_selected;
+ * alternatives are OR-ed there); SQL only drops rows that cannot be
+ * selected for any reader: for LAST alone, older versions shadowed by a
+ * newest copy with the same policy columns (the common case: a new version
+ * keeps its markings), so those cost what they did when LAST was the
+ * is_last flag alone. Timestamps alone are an IN list. */
+static enum mrd_code sql_versions(struct stmt *s, const struct store_match *m, struct mrd_err *err)
+{
+    unsigned v = match_versions(m);
+    enum mrd_code rc = MRD_OK;
+
+    if (v == STORE_VER_LAST)
+        return mrd_buf_puts(&s->sql, " AND (o.is_last = 1 OR o.shadowed = 0)", err);
+    if (v == STORE_VER_FIRST)
+        return mrd_buf_puts(&s->sql, " AND (o.is_first = 1 OR o.shadowed_first = 0)", err);
+    if (v == (STORE_VER_FIRST | STORE_VER_LAST))
+        return mrd_buf_puts(&s->sql,
+                            " AND (o.is_last = 1 OR o.shadowed = 0 OR o.is_first = 1"
+                            " OR o.shadowed_first = 0)",
+                            err);
+    if (v & (STORE_VER_ALL | STORE_VER_FIRST | STORE_VER_LAST))
+        return MRD_OK;
+    rc = mrd_buf_puts(&s->sql, " AND o.version IN (", err);
+    for (size_t i = 0; i < m->n_timestamps && rc == MRD_OK; i++) {
+        rc = mrd_buf_printf(&s->sql, err, "%s?%zu", i > 0 ? "," : "", s->nargs + 1);
+        arg_add(s, SQ_INT(m->timestamps[i]));
+    }
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(&s->sql, ')', err);
+    return rc;
+}
+
+static enum mrd_code sql_match(struct stmt *s, const struct store_match *m, bool with_ids,
+                               struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    if (m != NULL && with_ids && m->n_ids > 0)
+        rc = sql_in(s, "o.stix_id", m->ids, m->n_ids, err);
+    if (rc == MRD_OK && m != NULL && m->n_types > 0)
+        rc = sql_in(s, "o.type", m->types, m->n_types, err);
+    if (rc == MRD_OK && m != NULL && m->n_spec_versions > 0)
+        rc = sql_in(s, "o.spec_version", m->spec_versions, m->n_spec_versions, err);
+    if (rc == MRD_OK)
+        rc = sql_versions(s, m, err);
+    return rc;
+}
+
+enum other_kind {
+    OTHER_NEWER = 0,  /* a newer version of the object */
+    OTHER_OLDER = 1,  /* an older version */
+    OTHER_EARLIER = 2 /* an earlier-stored copy of the same version */
+};
+
+struct other_ctx {
+    bool (*visible)(void *ctx, const struct store_row *row);
+    void *ctx;
+    bool found;
+};
+
+static enum mrd_code other_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct other_ctx *oc = ctx;
+    struct store_row other;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+
+    (void)err;
+    store__row_from(r, false, &other, recipients);
+    oc->found = oc->visible == NULL || oc->visible(oc->ctx, &other);
+    return oc->found ? STOP_CODE : MRD_OK;
+}
+
+/* Whether the reader may read another row of row's object (kind says
+ * which): one index seek, stepping only until the first visible row. */
+static enum mrd_code other_visible(const struct store_tx *tx, int64_t collection,
+                                   const struct store_row *row, enum other_kind kind,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   void *ctx, bool *ret, struct mrd_err *err)
+{
+    static const char *const sql[] = {
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version > ?3 ORDER BY o.version DESC",
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version < ?3 ORDER BY o.version",
+        "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+        " AND o.stix_id = ?2 AND o.version = ?3 AND o.seq < ?4",
+    };
+    const struct sq_arg args[] = {SQ_INT(collection), SQ_TEXT(row->id, row->id_len),
+                                  SQ_INT(row->version_usec), SQ_INT(row->seq)};
+    struct other_ctx oc = {visible, ctx, false};
+    enum mrd_code rc;
+
+    rc = run(tx, "object query", sql[kind], args, kind == OTHER_EARLIER ? 4 : 3, other_row, &oc,
+             NULL, err);
+    if (rc == STOP_CODE && oc.found)
+        rc = MRD_OK;
+    *ret = rc == MRD_OK && oc.found;
+    return rc;
+}
+
+/* Whether a visible row (r, read by store__row_from into row) answers
+ * match[version] for this reader: its timestamp is asked for, or it is
+ * the last/first of the versions the reader may read. The stored
+ * is_last/is_first flags (over all versions) are the fast path: a visible
+ * row that has one needs no look-up. one_copy: of several copies of one
+ * version (writer-scoped, store_objects_insert) only the earliest visible
+ * one is selected. */
+static enum mrd_code row_selected(const struct store_tx *tx, const struct store_rowrd *r,
+                                  int64_t collection, const struct store_match *m, bool one_copy,
+                                  const struct store_row *row,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  void *ctx, bool *ret, struct mrd_err *err)
+{
+    unsigned v = match_versions(m);
+    int64_t flags = r->i64(r, ROW_FLAGS_COL);
+    bool sel = (v & STORE_VER_ALL) != 0;
+    bool other = false;
+    enum mrd_code rc = MRD_OK;
+
+    if (!sel && (v & STORE_VER_TIMESTAMPS))
+        for (size_t i = 0; i < m->n_timestamps && !sel; i++)
+            sel = m->timestamps[i] == row->version_usec;
+    if (!sel && (v & STORE_VER_LAST)) {
+        sel = (flags & F_LAST) != 0;
+        /* shadowed: a newest copy this reader may read too (same policy
+         * columns), so not the last for it */
+        if (!sel && !(flags & F_SHADOWED)) {
+            rc = other_visible(tx, collection, row, OTHER_NEWER, visible, ctx, &other, err);
+            sel = !other;
+        }
+    }
+    if (rc == MRD_OK && !sel && (v & STORE_VER_FIRST)) {
+        sel = (flags & F_FIRST) != 0;
+        if (!sel && !(flags & F_SHADOWED_FIRST)) { /* as above, towards the oldest */
+            rc = other_visible(tx, collection, row, OTHER_OLDER, visible, ctx, &other, err);
+            sel = !other;
+        }
+    }
+    if (rc == MRD_OK && sel && one_copy && (flags & F_TWIN)) {
+        rc = other_visible(tx, collection, row, OTHER_EARLIER, visible, ctx, &other, err);
+        sel = !other;
+    }
+    *ret = rc == MRD_OK && sel;
+    return rc;
+}
+
+/* The ids of m the reader may read a row of, into ids (*ret_n of them).
+ * Every row's policy columns equal those of a row in objects_current (a
+ * newest copy, or a row no newest copy shadows: `shadowed` is set only
+ * when a newest copy has the same policy columns, and cleared whenever
+ * that may stop being so), and visible() depends on those columns only
+ * (store.h), so the reader may read some row of an id exactly when it may
+ * read one of these: usually one per id, whatever the number of versions. */
+static enum mrd_code readable_ids(const struct store_tx *tx, int64_t collection,
+                                  const struct store_match *m,
+                                  bool (*visible)(void *ctx, const struct store_row *row),
+                                  void *ctx, const char **ids, size_t *ret_n, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    *ret_n = 0;
+    for (size_t i = 0; i < m->n_ids && rc == MRD_OK; i++) {
+        struct other_ctx oc = {visible, ctx, false};
+
+        rc = run(tx, "object query",
+                 "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_current"
+                 " WHERE o.collection = ?1 AND o.stix_id = ?2"
+                 " AND (o.is_last = 1 OR o.shadowed = 0)",
+                 SQ_ARGS(SQ_INT(collection), SQ_STR(m->ids[i])), other_row, &oc, NULL, err);
+        if (rc == STOP_CODE && oc.found)
+            rc = MRD_OK;
+        if (rc == MRD_OK && oc.found)
+            ids[(*ret_n)++] = m->ids[i];
+    }
+    return rc;
+}
+
+static bool genuine_only(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    return !row->policy.writer_only;
+}
+
+struct query_ctx {
+    const struct store_tx *tx;
+    const struct store_query *q;
+    const struct store_match *match;
+    bool (*visible)(void *ctx, const struct store_row *row);
+    enum mrd_code (*emit)(void *ctx, const struct store_row *row, struct mrd_err *err);
+    void *ctx;
+    struct store_query_result res;
+    bool stop;
+};
+
+static enum mrd_code query_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct query_ctx *qc = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    bool sel = false;
+    enum mrd_code rc;
+
+    store__row_from(r, false, &row, recipients);
+    if (!qc->visible(qc->ctx, &row))
+        return MRD_OK;
+    rc = row_selected(qc->tx, r, qc->q->collection, qc->match, true, &row, qc->visible, qc->ctx,
+                      &sel, err);
+    if (rc != MRD_OK || !sel)
+        return rc;
+    if (qc->q->want_body) /* only now: a skipped row's body is never read */
+        row.body = r->blob(r, ROW_BODY_COL, &row.body_len);
+    if (qc->q->limit > 0 && qc->res.delivered == qc->q->limit) {
+        qc->res.more = true; /* a visible row beyond the page: stop here */
+        qc->stop = true;
+        return STOP_CODE;
+    }
+    if (qc->emit != NULL) {
+        rc = qc->emit(qc->ctx, &row, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    if (qc->res.delivered == 0)
+        qc->res.first_date_added = row.date_added;
+    qc->res.last_date_added = row.date_added;
+    qc->res.last_seq = row.seq;
+    qc->res.delivered++;
+    return MRD_OK;
+}
+
+enum mrd_code store__objects_query(const struct store_tx *tx, const struct store_query *q,
+                                   bool (*visible)(void *ctx, const struct store_row *row),
+                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,
+                                                         struct mrd_err *err),
+                                   void *ctx, struct store_query_result *ret, struct mrd_err *err)
+{
+    struct query_ctx *qc = NULL;
+    struct stmt *s = NULL;
+    struct store_match m;
+    const char *ids[STORE_MATCH_MAX];
+    const char *index;
+    enum mrd_code rc = MRD_OK;
+
+    s = mrd_calloc(1, sizeof(*s)); /* ~10 KiB of arguments: off small thread stacks */
+    qc = mrd_calloc(1, sizeof(*qc));
+    if (s == NULL || qc == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+    mrd_buf_init(&s->sql, SQL_MAX);
+    qc->tx = tx;
+    qc->q = q;
+    qc->match = q->match;
+    /* Admin reads (visible NULL) see what the node holds as genuine. */
+    qc->visible = visible != NULL ? visible : genuine_only;
+    qc->emit = emit;
+    qc->ctx = ctx;
+    qc->res = (struct store_query_result){0, false, STORE_TIME_NONE, STORE_TIME_NONE, 0};
+    /* Ids the reader may read no row of are dropped before the scan: their
+     * versions, however many, cost nothing (store.h, "Hidden objects"). */
+    if (q->match != NULL && q->match->n_ids > 0) {
+        m = *q->match;
+        m.ids = ids;
+        rc = readable_ids(tx, q->collection, q->match, qc->visible, ctx, ids, &m.n_ids, err);
+        if (rc != MRD_OK)
+            goto out;
+        if (m.n_ids == 0)
+            goto done;
+        qc->match = &m;
+    }
+    /* The index is chosen here, not left to the planner: without
+     * statistics SQLite prefers a full scan of objects_added (to avoid a
+     * sort) over a seek by id, and with several types it would sort every
+     * matching row before the first one streams out. A single type walks
+     * objects_type in date_added order; ids seek objects_version and sort
+     * their few rows; everything else walks objects_added. */
+    if (qc->match != NULL && qc->match->n_ids > 0)
+        index = "objects_version";
+    else if (qc->match != NULL && qc->match->n_types == 1)
+        index = "objects_type";
+    else
+        index = "objects_added";
+    arg_add(s, SQ_INT(q->collection));
+    rc = mrd_buf_printf(
+        &s->sql, err, "SELECT " ROW_COLS "%s FROM objects o INDEXED BY %s WHERE o.collection = ?1",
+        q->want_body ? ", o.body" : "", index);
+    if (rc == MRD_OK && q->added_after != STORE_TIME_NONE) {
+        rc = mrd_buf_printf(&s->sql, err, " AND o.date_added > ?%zu", s->nargs + 1);
+        arg_add(s, SQ_INT(q->added_after));
+    }
+    /* Written so the (collection, date_added) index serves it as a range. */
+    if (rc == MRD_OK && q->has_cursor) {
+        rc = mrd_buf_printf(&s->sql, err,
+                            " AND o.date_added >= ?%zu AND NOT (o.date_added = ?%zu AND"
+                            " o.seq <= ?%zu)",
+                            s->nargs + 1, s->nargs + 1, s->nargs + 2);
+        arg_add(s, SQ_INT(q->after_date_added));
+        arg_add(s, SQ_INT(q->after_seq));
+    }
+    if (rc == MRD_OK)
+        rc = sql_match(s, qc->match, true, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(&s->sql, " ORDER BY o.date_added, o.seq", err);
+    if (rc != MRD_OK)
+        goto out;
+    rc = scan(tx, "object query", s->sql.data, s->args, s->nargs, query_row, qc, err);
+    if (rc == STOP_CODE && qc->stop)
+        rc = MRD_OK;
+    if (rc != MRD_OK)
+        goto out;
+done:
+    if (ret != NULL)
+        *ret = qc->res;
+out:
+    if (s != NULL)
+        mrd_buf_release(&s->sql);
+    mrd_free(s);
+    mrd_free(qc);
+    return rc;
+}
+
+/* ---- delete ---- */
+
+struct doomed_ctx {
+    const struct store_tx *tx;
+    int64_t collection;
+    const struct store_match *m;
+    bool (*visible)(void *ctx, const struct store_row *row);
+    void *ctx;
+    int64_t *seqs;
+    size_t n, cap;
+};
+
+static enum mrd_code doomed_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct doomed_ctx *dc = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    bool sel = false;
+    enum mrd_code rc;
+
+    store__row_from(r, false, &row, recipients);
+    if (dc->visible != NULL && !dc->visible(dc->ctx, &row))
+        return MRD_OK;
+    /* first/last: among the versions the deleter may read */
+    rc = row_selected(dc->tx, r, dc->collection, dc->m, false, &row, dc->visible, dc->ctx, &sel,
+                      err);
+    if (rc != MRD_OK || !sel)
+        return rc;
+    if (dc->n == dc->cap) {
+        size_t ncap = dc->cap == 0 ? 16 : dc->cap * 2;
+        int64_t *p = mrd_realloc(dc->seqs, ncap * sizeof(*p));
+        if (p == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        dc->seqs = p;
+        dc->cap = ncap;
+    }
+    dc->seqs[dc->n++] = row.seq;
+    return MRD_OK;
+}
+
+enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collection, const char *id,
+                                    size_t id_len, const struct store_match *match,
+                                    bool (*visible)(void *ctx, const struct store_row *row),
+                                    void *ctx, size_t *ret_deleted, struct mrd_err *err)
+{
+    struct stmt *s = NULL;
+    struct store_match m = {0};
+    struct doomed_ctx dc = {tx, collection, &m, visible, ctx, NULL, 0, 0};
+    enum mrd_code rc;
+
+    /* Only versions and spec_versions select what DELETE removes
+     * (TAXII 2.1 §5.7); no match[version] means every version. */
+    if (match != NULL) {
+        m.spec_versions = match->spec_versions;
+        m.n_spec_versions = match->n_spec_versions;
+        m.versions = match->versions;
+        m.timestamps = match->timestamps;
+        m.n_timestamps = match->n_timestamps;
+    }
+    if (m.versions == 0)
+        m.versions = STORE_VER_ALL;
+    s = mrd_calloc(1, sizeof(*s));
+    if (s == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    mrd_buf_init(&s->sql, SQL_MAX);
+    arg_add(s, SQ_INT(collection));
+    arg_add(s, SQ_TEXT(id, id_len));
+    rc = mrd_buf_puts(&s->sql,
+                      "SELECT " ROW_COLS
+                      " FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"
+                      " AND o.stix_id = ?2",
+                      err);
+    if (rc == MRD_OK)
+        rc = sql_match(s, &m, false, err);
+    /* Collect first, delete after: never modify a table under a running
+     * SELECT on it. */
+    if (rc == MRD_OK)
+        rc = scan(tx, "object delete", s->sql.data, s->args, s->nargs, doomed_row, &dc, err);
+    if (rc != MRD_OK)
+        goto out;
+    /* A version under an active legal hold is never deleted. */
+    if (tx->ops->check_holds != NULL)
+        rc = tx->ops->check_holds(tx->conn, dc.seqs, dc.n, err);
+    for (size_t i = 0; i < dc.n && rc == MRD_OK && tx->ops->unindex_text != NULL; i++)
+        rc = tx->ops->unindex_text(tx->conn, dc.seqs[i], err);
+    for (size_t i = 0; i < dc.n && rc == MRD_OK; i++)
+        rc = run(tx, "object delete", "DELETE FROM objects WHERE seq = ?1",
+                 SQ_ARGS(SQ_INT(dc.seqs[i])), NULL, NULL, NULL, err);
+    /* The surviving versions may have become the first or the last. */
+    if (rc == MRD_OK && dc.n > 0)
+        rc = run(tx, "object delete",
+                 "UPDATE objects SET"
+                 " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
+                 "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                 " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
+                 "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+                 " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
+                 " WHERE collection = ?1 AND stix_id = ?2",
+                 SQ_ARGS(SQ_INT(collection), SQ_TEXT(id, id_len)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        *ret_deleted = dc.n;
+out:
+    mrd_buf_release(&s->sql);
+    mrd_free(s);
+    mrd_free(dc.seqs);
+    return rc;
+}
+
+enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
+                                   struct mrd_err *err)
+{
+    const struct sq_arg arg = SQ_INT(collection);
+    int64_t n = 0;
+    enum mrd_code rc;
+
+    rc =
+        st->ops->driver->query(st, false, "object count",
+                               collection > 0 ? "SELECT COUNT(*) FROM objects WHERE collection = ?1"
+                                              : "SELECT COUNT(*) FROM objects",
+                               &arg, collection > 0 ? 1 : 0, seq_row, &n, NULL, err);
+    if (rc == MRD_OK)
+        *ret = (uint64_t)n;
+    return rc;
+}
+
+/* ---- status resources ---- */
+
+enum mrd_code store__status_write(const struct store_tx *tx, const struct store_status *sts,
+                                  struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    rc = run(tx, "status", "DELETE FROM status_details WHERE status_id = ?1",
+             SQ_ARGS(SQ_STR(sts->id)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        rc = run(tx, "status",
+                 "INSERT INTO status (id, api_root, org, request, complete, total, success,"
+                 " failure, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                 " ON CONFLICT (id) DO UPDATE SET complete = excluded.complete,"
+                 " total = excluded.total, success = excluded.success,"
+                 " failure = excluded.failure, pending = excluded.pending",
+                 SQ_ARGS(SQ_STR(sts->id), SQ_STR(sts->api_root), SQ_INT(sts->org_key),
+                         SQ_INT(sts->request_usec), SQ_INT(sts->complete ? 1 : 0),
+                         SQ_INT(sts->total_count), SQ_INT(sts->success_count),
+                         SQ_INT(sts->failure_count), SQ_INT(sts->pending_count)),
+                 NULL, NULL, NULL, err);
+    for (size_t i = 0; i < sts->n_details && rc == MRD_OK; i++) {
+        const struct store_status_detail *d = &sts->details[i];
+
+        rc = run(tx, "status",
+                 "INSERT INTO status_details (status_id, ord, kind, stix_id, version, message)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 SQ_ARGS(SQ_STR(sts->id), SQ_INT(i), SQ_INT(d->kind),
+                         SQ_TEXT(d->id, strnlen(d->id, sizeof(d->id))), SQ_INT(d->version_usec),
+                         SQ_TEXT(d->message, strnlen(d->message, sizeof(d->message)))),
+                 NULL, NULL, NULL, err);
+    }
+    return rc;
+}
+
+static enum mrd_code status_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct store_status *sts = ctx;
+
+    (void)err;
+    store__copy_col(r, 0, sts->id, sizeof(sts->id));
+    store__copy_col(r, 1, sts->api_root, sizeof(sts->api_root));
+    sts->org_key = r->i64(r, 2);
+    sts->request_usec = r->i64(r, 3);
+    sts->complete = r->i64(r, 4) != 0;
+    sts->total_count = (uint64_t)r->i64(r, 5);
+    sts->success_count = (uint64_t)r->i64(r, 6);
+    sts->failure_count = (uint64_t)r->i64(r, 7);
+    sts->pending_count = (uint64_t)r->i64(r, 8);
+    return MRD_OK;
+}
+
+struct status_ctx {
+    struct store_status *sts;
+    size_t cap; /* of sts->details */
+};
+
+static enum mrd_code detail_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct status_ctx *sc = ctx;
+    struct store_status *sts = sc->sts;
+    struct store_status_detail *d;
+
+    if (sts->n_details == sc->cap) {
+        size_t ncap = sc->cap == 0 ? 16 : sc->cap * 2;
+        struct store_status_detail *p = mrd_realloc(sts->details, ncap * sizeof(*p));
+        if (p == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        sts->details = p;
+        sc->cap = ncap;
+    }
+    d = &sts->details[sts->n_details++];
+    memset(d, 0, sizeof(*d));
+    d->kind = (enum store_status_kind)r->i64(r, 0);
+    store__copy_col(r, 1, d->id, sizeof(d->id));
+    d->version_usec = r->i64(r, 2);
+    store__copy_col(r, 3, d->message, sizeof(d->message));
+    return MRD_OK;
+}
+
+enum mrd_code store__status_get(const struct store_tx *tx, const char *id, size_t len,
+                                struct store_status **ret, struct mrd_err *err)
+{
+    struct status_ctx sc = {NULL, 0};
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    sc.sts = mrd_calloc(1, sizeof(*sc.sts));
+    if (sc.sts == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    rc = run(tx, "status",
+             "SELECT id, api_root, org, request, complete, total, success, failure,"
+             " pending FROM status WHERE id = ?1",
+             SQ_ARGS(SQ_TEXT(id, len)), status_row, sc.sts, &n, err);
+    if (rc == MRD_OK && n == 0)
+        rc = mrd_err_set(err, MRD_E_NOTFOUND, "status: not found");
+    if (rc == MRD_OK)
+        rc = run(tx, "status",
+                 "SELECT kind, stix_id, version, message FROM status_details"
+                 " WHERE status_id = ?1 ORDER BY ord",
+                 SQ_ARGS(SQ_TEXT(id, len)), detail_row, &sc, NULL, err);
+    if (rc == MRD_OK) {
+        *ret = sc.sts;
+        sc.sts = NULL;
+    }
+    store_status_free(sc.sts);
+    return rc;
+}
+
+enum mrd_code store__status_purge(const struct store_tx *tx, int64_t older_than_usec,
+                                  uint64_t *ret_purged, struct mrd_err *err)
+{
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    rc = run(tx, "status purge",
+             "DELETE FROM status_details WHERE status_id IN"
+             " (SELECT id FROM status WHERE request < ?1)",
+             SQ_ARGS(SQ_INT(older_than_usec)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        rc = run(tx, "status purge", "DELETE FROM status WHERE request < ?1",
+                 SQ_ARGS(SQ_INT(older_than_usec)), NULL, NULL, &n, err);
+    if (rc == MRD_OK && ret_purged != NULL)
+        *ret_purged = n;
+    return rc;
+}
+
+/* ---- conflicts ---- */
+
+struct conflict_ctx {
+    enum mrd_code (*cb)(void *ctx, const struct store_conflict *c, struct mrd_err *err);
+    void *ctx;
+};
+
+static const char *opt_col(const struct store_rowrd *r, int col, bool blob, size_t *ret_len)
+{
+    *ret_len = 0;
+    if (r->null(r, col))
+        return NULL;
+    return blob ? r->blob(r, col, ret_len) : r->text(r, col, ret_len);
+}
+
+static enum mrd_code conflict_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct conflict_ctx *cc = ctx;
+    struct store_conflict k;
+    size_t n;
+
+    memset(&k, 0, sizeof(k));
+    k.id = r->i64(r, 0);
+    k.time_usec = r->i64(r, 1);
+    k.collection = r->i64(r, 2);
+    k.collection_id = r->text(r, 3, &n);
+    k.stix_id = r->text(r, 4, &n);
+    k.version_usec = r->i64(r, 5);
+    k.reason = (enum store_conflict_reason)r->i64(r, 6);
+    k.action = (enum store_conflict_action)r->i64(r, 7);
+    k.kept_seq = r->i64(r, 8);
+    k.kept_signer = opt_col(r, 9, false, &n);
+    k.other_seq = r->i64(r, 10);
+    k.other_signer = opt_col(r, 11, false, &n);
+    k.other_org = r->i64(r, 12);
+    k.other_org_name = opt_col(r, 13, false, &n);
+    k.other_peer = opt_col(r, 14, false, &n);
+    k.body = opt_col(r, 15, true, &k.body_len);
+    return cc->cb(cc->ctx, &k, err);
+}
+
+enum mrd_code store__conflict_list(struct store *st, int64_t collection, int64_t id,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_conflict *c,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err)
+{
+    struct conflict_ctx cc = {cb, ctx};
+
+    /* one statement: one snapshot */
+    return st->ops->driver->query(
+        st, true, "conflicts",
+        "SELECT k.id, k.time, k.collection, cl.id, k.stix_id, k.version, k.reason,"
+        " k.action, k.kept_seq, k.kept_signer, k.other_seq, k.other_signer,"
+        " k.other_org, g.name, k.other_peer, COALESCE(k.other_body, o.body)"
+        " FROM conflicts k JOIN collections cl ON cl.key = k.collection"
+        " LEFT JOIN orgs g ON g.key = k.other_org"
+        " LEFT JOIN objects o ON o.seq = k.other_seq"
+        " WHERE (?1 = 0 OR k.collection = ?1) AND (?2 = 0 OR k.id = ?2)"
+        " ORDER BY k.id",
+        SQ_ARGS(SQ_INT(collection), SQ_INT(id)), conflict_row, &cc, NULL, err);
+}
