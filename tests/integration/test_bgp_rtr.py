@@ -287,6 +287,10 @@ def test_follow_keeps_last_vrps_and_retries_with_backoff(meridian_bin, tmp_path)
         c.stop()
         # The loss is reported, retried, and the VRPs are kept (not expired yet).
         assert wait_for(lambda: sum("next attempt in" in e for e in f.err) >= 3, timeout=30), f.err
+        # each failure's status document follows its stderr line on
+        # another pipe: wait for the third too
+        assert wait_for(lambda: any(not d["connected"] and d["failures"] >= 3 for d in f.docs()),
+                        timeout=30), f.docs()
         down = [d for d in f.docs() if not d["connected"]]
         assert down and all(roas_set(d) == as_set(VRPS_A) and not d["expired"] for d in down)
         assert down[-1]["failures"] >= 3 and down[-1]["last_error"]
