@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "dash/dash.h"
+#include "fed/fed.h"
 #include "store/store.h"
 
 static const char usage[] =
@@ -134,6 +135,7 @@ static int run(int argc, char **argv)
     struct store *st = NULL;
     struct store_org org;
     struct dash_who who;
+    struct privacy_policy *privacy = NULL;
     struct mrd_buf in;
     struct mrd_err err = {0};
     json_t *out = NULL, *e;
@@ -175,7 +177,14 @@ static int run(int argc, char **argv)
     if (ret != CLI_EXIT_OK)
         goto out;
     ret = CLI_EXIT_USAGE;
-    who = (struct dash_who){.org_key = org.key, .relation = org.relation};
+    /* a partner sees what the node's outbound privacy policy leaves it,
+     * as over TAXII and in the console */
+    if (org.relation == POLICY_REL_PARTNER && fed_privacy_load(data, &privacy, &err) != MRD_OK) {
+        cli_errorf("search", "%s", err.msg);
+        goto out;
+    }
+    who = (struct dash_who){
+        .org_key = org.key, .relation = org.relation, .privacy = privacy, .org_name = org.name};
     mrd_buf_init(&in, DASH_BULK_TEXT_MAX);
     if (strcmp(value, "-") == 0) {
         rc = cli_read_file("-", DASH_BULK_TEXT_MAX, &in, &err);
@@ -222,6 +231,7 @@ static int run(int argc, char **argv)
     ret = found > 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:
     json_decref(out);
+    privacy_policy_free(privacy);
     store_close(st);
     return ret;
 }

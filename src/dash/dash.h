@@ -47,6 +47,10 @@
 struct dash_who {
     int64_t org_key;
     enum policy_relation relation;
+    /* a partner user's outbound policy (privacy.h) and org name: what it
+     * withholds is not shown, what it changes is shown changed; NULL: none */
+    const struct privacy_policy *privacy;
+    const char *org_name;
 };
 
 /* Searches what a person typed with the reader's eyes: a value

@@ -17,7 +17,13 @@
 
 static struct dash_who who_of(const struct api_req *r)
 {
-    return (struct dash_who){.org_key = r->who.tok.org_key, .relation = r->who.tok.org_relation};
+    const struct dash *d = r->ctx;
+    bool partner = r->who.tok.org_relation == POLICY_REL_PARTNER;
+
+    return (struct dash_who){.org_key = r->who.tok.org_key,
+                             .relation = r->who.tok.org_relation,
+                             .privacy = partner ? d->privacy : NULL,
+                             .org_name = r->who.tok.org_name};
 }
 
 /* GET /api/v1/search?q=VALUE[&limit=N] */

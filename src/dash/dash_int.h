@@ -33,6 +33,8 @@ struct dash_view_coll {
 struct dash_view {
     struct dash_view_coll *c;
     size_t n, cap;
+    const struct privacy_policy *privacy; /* dash_who's: partner users */
+    const char *org_name;
 };
 
 enum mrd_code dash__view_load(struct store *st, const struct dash_who *who, struct dash_view *ret,
@@ -40,7 +42,9 @@ enum mrd_code dash__view_load(struct store *st, const struct dash_who *who, stru
 void dash__view_release(struct dash_view *v);
 const struct dash_view_coll *dash__view_find(const struct dash_view *v, int64_t key);
 /* THE check of every row the console shows: policy_may_read() with the
- * reader of the row's collection (false for a collection it cannot read). */
+ * reader of the row's collection (false for a collection it cannot read),
+ * then, for a partner user, the outbound privacy policy: an object it
+ * withholds is not shown either, exactly as a TAXII read would not. */
 bool dash__view_may_read(const struct dash_view *v, int64_t coll, const struct store_row *row);
 
 /* {id, type, tlp, source, collection, api_root, date_added, version,

@@ -49,6 +49,8 @@ enum mrd_code dash__view_load(struct store *st, const struct dash_who *who, stru
     enum mrd_code rc;
 
     memset(ret, 0, sizeof(*ret));
+    ret->privacy = who->privacy;
+    ret->org_name = who->org_name;
     rc = store_collection_list(st, NULL, add_coll, ret, err);
     for (size_t i = 0; rc == MRD_OK && i < ret->n; i++) {
         struct dash_view_coll *c = &ret->c[i];
@@ -79,11 +81,36 @@ const struct dash_view_coll *dash__view_find(const struct dash_view *v, int64_t 
     return NULL;
 }
 
+/* What the reader may see of row's body: the stored bytes, or (a partner
+ * user) what its privacy policy makes of them, appended to out. */
+static enum privacy_outcome view_body(const struct dash_view *v, const struct dash_view_coll *c,
+                                      const struct store_row *row, struct mrd_buf *out)
+{
+    struct privacy_scope scope = {.community = c->coll.api_root, .org = v->org_name};
+    enum privacy_outcome po = PRIVACY_AS_IS;
+
+    if (v->privacy == NULL || row->body == NULL)
+        return PRIVACY_AS_IS;
+    if (privacy_minimise_bytes(v->privacy, &scope, row->body, row->body_len, out, &po, NULL) !=
+        MRD_OK)
+        return PRIVACY_WITHHELD; /* what cannot be minimised is not shown */
+    return po;
+}
+
 bool dash__view_may_read(const struct dash_view *v, int64_t coll, const struct store_row *row)
 {
     const struct dash_view_coll *c = dash__view_find(v, coll);
+    struct mrd_buf out;
+    bool ok;
 
-    return c != NULL && c->can_read && policy_may_read(&c->reader, &row->policy);
+    if (c == NULL || !c->can_read || !policy_may_read(&c->reader, &row->policy))
+        return false;
+    if (v->privacy == NULL)
+        return true;
+    mrd_buf_init(&out, STORE_OBJECT_MAX);
+    ok = view_body(v, c, row, &out) != PRIVACY_WITHHELD;
+    mrd_buf_release(&out);
+    return ok;
 }
 
 /* ---- results ---- */
@@ -118,12 +145,21 @@ json_t *dash__row_summary(const struct dash_view *v, int64_t coll, const struct 
     const struct dash_view_coll *c = dash__view_find(v, coll);
     struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
     char added[MRD_TIME_TAXII_LEN + 1], ver[MRD_TIME_TAXII_LEN + 1] = "";
+    enum privacy_outcome po = PRIVACY_AS_IS;
     json_t *o = NULL, *e;
 
     mrd_time_format_taxii(row->date_added, added);
     if (row->version_usec != STORE_VERSION_NONE)
         mrd_time_format_taxii(row->version_usec, ver);
-    if (row->body != NULL)
+    if (c != NULL && v->privacy != NULL) { /* the label of what the reader may see */
+        struct mrd_buf seen;
+        mrd_buf_init(&seen, STORE_OBJECT_MAX);
+        po = view_body(v, c, row, &seen);
+        if (po == PRIVACY_MINIMISED)
+            (void)mrd_json_parse(seen.data, seen.len, &lim, &o, NULL);
+        mrd_buf_release(&seen);
+    }
+    if (po == PRIVACY_AS_IS && row->body != NULL)
         (void)mrd_json_parse(row->body, row->body_len, &lim, &o, NULL);
     e = json_pack("{s:s%,s:s%,s:s,s:s%,s:s,s:s,s:s,s:s*,s:b,s:o*}", "id", row->id, row->id_len,
                   "type", row->type, row->type_len, "tlp", policy_tlp_name(row->policy.tlp),
