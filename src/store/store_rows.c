@@ -737,7 +737,7 @@ static enum mrd_code org_state_op(const struct store_tx *tx, void *args, struct 
 enum mrd_code store__org_state(struct store *st, const char *name, bool disable, bool del,
                                struct store_org_change *ret, struct mrd_err *err)
 {
-    struct org_state_args a = {name, disable, del, {0}};
+    struct org_state_args a = {.name = name, .disable = disable, .del = del};
     enum mrd_code rc;
 
     rc = st->ops->driver->write_tx(st, org_state_op, &a, err);
