@@ -512,6 +512,7 @@ json_t *bgp_rtr_feed_status_json(const struct bgp_rtr_feed_status *st, int64_t n
 /* ---- scanning: ROV verdicts per distinct (prefix, AS path) ---- */
 
 #define BGP_MAX_SCAN_ROUTES ((size_t)1 << 26) /* distinct (prefix, path) pairs kept */
+#define BGP_SCAN_ROV_CACHE ((size_t)1 << 21)  /* slots of the (prefix, origin) verdict cache */
 
 /* One distinct (prefix, path) and its verdict; path is borrowed. */
 struct bgp_rov_event {
@@ -525,8 +526,10 @@ struct bgp_rov_event {
 
 struct bgp_scan;
 
-/* vrps is borrowed, finished, and must outlive the scan. */
-enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, struct bgp_scan **ret_scan,
+/* vrps is borrowed, finished, and must outlive the scan. keep_all: record
+ * every distinct (prefix, path) with its verdict; else only the Invalid
+ * ones (the others are validated and forgotten). */
+enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, bool keep_all, struct bgp_scan **ret_scan,
                            struct mrd_err *err);
 void bgp_scan_free(struct bgp_scan *scan);
 

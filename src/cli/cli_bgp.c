@@ -698,7 +698,7 @@ static int do_scan(int argc, char **argv)
             goto out;
         }
     }
-    if (bgp_scan_new(in.vrps, &c.scan, &err) != MRD_OK ||
+    if (bgp_scan_new(in.vrps, c.all, &c.scan, &err) != MRD_OK ||
         ((in.cfg != NULL || in.rel != NULL) &&
          bgp_detect_new(in.cfg, in.rel, in.vrps, &c.det, &err) != MRD_OK)) {
         cli_errorf("bgp", "%s", err.msg);
