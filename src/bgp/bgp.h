@@ -538,6 +538,11 @@ void bgp_scan_free(struct bgp_scan *scan);
 enum mrd_code bgp_scan_route(struct bgp_scan *scan, const struct bgp_route *route,
                              struct mrd_err *err);
 
+/* Asks the memory for what bgp_scan_route(scan, route) will read first,
+ * so that work done in between (bgp_detect_route) hides the wait. Advice
+ * only: changes nothing. */
+void bgp_scan_prefetch(const struct bgp_scan *scan, const struct bgp_route *route);
+
 /* Calls fn for each distinct (prefix, path) in the order first seen. */
 void bgp_scan_each(struct bgp_scan *scan, void (*fn)(const struct bgp_rov_event *ev, void *ctx),
                    void *ctx);
@@ -709,6 +714,11 @@ enum mrd_code bgp_detect_new(const struct bgp_config *cfg, const struct bgp_asre
                              const struct bgp_vrps *vrps, struct bgp_detect **ret_det,
                              struct mrd_err *err);
 void bgp_detect_free(struct bgp_detect *det);
+
+/* Asks the memory for the AS relationships of route's path, so that work
+ * done before bgp_detect_route(det, route) (bgp_scan_route) hides the wait.
+ * Advice only: changes nothing. */
+void bgp_detect_prefetch(const struct bgp_detect *det, const struct bgp_route *route);
 
 /* Feeds one route: RIB entries and announcements raise, update or replace
  * events; withdrawals end them; a peer leaving Established (STATE) withdraws

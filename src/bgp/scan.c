@@ -173,6 +173,18 @@ static enum mrd_code grow_cache(struct bgp_scan *s, struct mrd_err *err)
     return MRD_OK;
 }
 
+void bgp_scan_prefetch(const struct bgp_scan *s, const struct bgp_route *r)
+{
+    uint32_t origin = 0;
+    bool has_origin;
+
+    if ((r->kind != BGP_ROUTE_RIB && r->kind != BGP_ROUTE_ANNOUNCE) || r->attrs == NULL ||
+        s->ncache == 0)
+        return;
+    has_origin = bgp_aspath_origin(&r->attrs->path, &origin);
+    __builtin_prefetch(&s->cache[verdict_hash(&r->prefix, has_origin, origin) & (s->ncache - 1)]);
+}
+
 /* bgp_rov_validate through the cache. */
 static enum mrd_code validate(struct bgp_scan *s, const struct bgp_route *r, enum bgp_rov *ret_rov,
                               enum bgp_rov_reason *ret_reason, struct mrd_err *err)
