@@ -213,9 +213,12 @@ struct bgp_bmp_msg {
     uint8_t down_reason;
     /* Statistics Report */
     uint32_t nstats;
-    /* Initiation: sysName (TLV 2); Termination: reason (TLV 1) */
+    /* Initiation: sysName (TLV 2), sysDescr (TLV 1); Termination: reason
+     * (TLV 1). Raw bytes from the router: escape before printing. */
     const char *sys_name;
     size_t sys_name_len;
+    const char *sys_descr;
+    size_t sys_descr_len;
     bool has_term_reason;
     uint16_t term_reason;
 };

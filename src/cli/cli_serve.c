@@ -120,8 +120,8 @@ static const char *serve_usage(void)
 static int run(int argc, char **argv);
 
 /* The routing sensor's VRP feed (--rtr): logged at each change; its status
- * is the console's Routing page's. BMP sessions come with the live sensor
- * ("bmp" stays null until then). */
+ * and the BMP listener's sessions (--bmp-listen) are the console's Routing
+ * page's. */
 static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
 {
     struct bgp_rtr_feed_status s;
@@ -135,12 +135,23 @@ static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
                 s.rtr.last_announced, s.rtr.last_withdrawn);
 }
 
-static json_t *rtr_sensor_status(void *ctx)
+struct sensor_status_ctx {
+    struct bgp_rtr_feed *rtr;  /* may be NULL */
+    struct cli_sensor *sensor; /* may be NULL */
+};
+
+static json_t *sensor_status(void *arg)
 {
+    struct sensor_status_ctx *c = arg;
     struct bgp_rtr_feed_status s;
-    bgp_rtr_feed_status(ctx, &s);
-    return json_pack("{s:[o], s:n}", "sources", bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)),
-                     "bmp");
+    json_t *sources = json_array(), *bmp = c->sensor != NULL ? cli_sensor_status(c->sensor) : NULL;
+
+    if (c->rtr != NULL) {
+        bgp_rtr_feed_status(c->rtr, &s);
+        (void)json_array_append_new(sources, bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)));
+    }
+    return json_pack("{s:o, s:o}", "sources", sources != NULL ? sources : json_array(), "bmp",
+                     bmp != NULL ? bmp : json_null());
 }
 
 const struct cli_verb cli_verb_serve = {
@@ -420,6 +431,7 @@ static int run(int argc, char **argv)
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
     struct bgp_rtr_feed *rtr = NULL;
+    struct sensor_status_ctx status = {0};
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -548,8 +560,11 @@ static int run(int argc, char **argv)
                                  .keyring = cli_fed_keyring(fed),
                                  .data_dir = data,
                                  .ledger = ledger,
-                                 .sensor_status = rtr != NULL ? rtr_sensor_status : NULL,
-                                 .sensor_ctx = rtr};
+                                 .sensor_status =
+                                     rtr != NULL || sensor != NULL ? sensor_status : NULL,
+                                 .sensor_ctx = &status};
+        status.rtr = rtr;
+        status.sensor = sensor;
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;
