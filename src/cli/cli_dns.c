@@ -24,6 +24,7 @@ static const char usage[] =
     "usage: meridian dns baseline --config FILE -o BASELINE [--timeout MS] [--retries N]\n"
     "       meridian dns check --config FILE --baseline BASELINE [--state FILE] [--json]\n"
     "                          [--stix FILE [--tlp LEVEL]] [--timeout MS] [--retries N]\n"
+    "                          [--hold MS]\n"
     "\n"
     "The DNS-stability sensor: watches zones for delegation changes, forged answers,\n"
     "DNSSEC failures and outages (docs/dns.md).\n"
@@ -44,8 +45,8 @@ static const char usage[] =
     "check     runs one round and prints each finding, one per line:\n"
     "            kind|zone|name|vantage|cause|expected|observed|first_seen\n"
     "          or with --json one object per line: kind (delegation, divergence,\n"
-    "          dnssec, outage, outage-end), zone, name, vantage (a resolver's\n"
-    "          name, or authoritative), expected, observed, first_seen,\n"
+    "          injection, dnssec, outage, outage-end), zone, name, vantage (a\n"
+    "          resolver's name, or authoritative), expected, observed, first_seen,\n"
     "          last_seen, field, evidence, and for dnssec cause\n"
     "          (signature-expired, signature-not-yet-valid, ds-mismatch,\n"
     "          dnskey-missing, rrsig-missing, nsec-missing,\n"
@@ -61,6 +62,10 @@ static const char usage[] =
     "          address objects marked clear.\n"
     "\n"
     "--timeout MS (default 1500) and --retries N (default 2) bound each query.\n"
+    "--hold MS (default 50, 0 to 5000; 0 turns it off): after a resolver's first\n"
+    "answer, keep listening this long for more answers to the same query id:\n"
+    "two different ones mean one was injected on path (Hold-On). Each round\n"
+    "takes about MS longer per vantage query.\n"
     "\n"
     "Exit status: 0 nothing found (baseline: written), 1 findings, 2 usage,\n"
     "configuration or I/O error.\n";
@@ -148,12 +153,17 @@ struct opts {
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},
-        {"baseline", required_argument, NULL, 'b'}, {"state", required_argument, NULL, 'S'},
-        {"json", no_argument, NULL, 'j'},           {"stix", required_argument, NULL, 's'},
-        {"tlp", required_argument, NULL, 't'},      {"timeout", required_argument, NULL, 'T'},
-        {"retries", required_argument, NULL, 'r'},  {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"baseline", required_argument, NULL, 'b'},
+                                             {"state", required_argument, NULL, 'S'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"stix", required_argument, NULL, 's'},
+                                             {"tlp", required_argument, NULL, 't'},
+                                             {"timeout", required_argument, NULL, 'T'},
+                                             {"retries", required_argument, NULL, 'r'},
+                                             {"hold", required_argument, NULL, 'H'},
+                                             {NULL, 0, NULL, 0}};
     struct mrd_err err = {0};
     uint64_t v;
     int ch;
@@ -162,6 +172,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->tlp = POLICY_TLP_AMBER;
     o->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
     o->net.retries = DNS_NET_DEFAULT_RETRIES;
+    o->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (ch) {
@@ -199,6 +210,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (mrd_str_to_u64(optarg, strlen(optarg), 10, &v, NULL) != MRD_OK)
                 return cli_usage_error(&cli_verb_dns, "--retries: 0 to 10");
             o->net.retries = (unsigned)v;
+            break;
+        case 'H':
+            if (mrd_str_to_u64(optarg, strlen(optarg), DNS_NET_MAX_HOLD_MS, &v, NULL) != MRD_OK)
+                return cli_usage_error(&cli_verb_dns, "--hold: milliseconds from 0 to %d",
+                                       DNS_NET_MAX_HOLD_MS);
+            o->net.hold_ms = (unsigned)v;
             break;
         default:
             return cli_usage_error(&cli_verb_dns, "unknown option");

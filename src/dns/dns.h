@@ -223,11 +223,26 @@ enum dns_xfer_status {
     DNS_XFER_ERROR,   /* unreachable, refused connection, garbage */
 };
 
+#define DNS_MAX_LATE 4 /* further answers to one query kept (Hold-On) */
+
+/* An answer that arrived after the first one to the same query id and
+ * question, within the hold window (dns_net.h): one of the two was
+ * forged, or the path duplicates packets (RFC 5452 §9.1 alone cannot
+ * tell which one to keep). */
+struct dns_late {
+    struct dns_msg *msg; /* owned by the caller */
+    int64_t rtt_usec;    /* from the query to this answer */
+    int ip_ttl;          /* IPv4 TTL / IPv6 hop limit it arrived with, 0 unknown */
+};
+
 struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    bool tcp;         /* the answer came over TCP (the UDP one was truncated) */
+    int ip_ttl;   /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
+    bool tcp;     /* the answer came over TCP (the UDP one was truncated) */
+    size_t nlate; /* further answers to the same id and question, in arrival order */
+    struct dns_late late[DNS_MAX_LATE];
     char detail[128]; /* why not OK, for evidence */
 };
 
@@ -242,10 +257,28 @@ struct dns_transport {
 };
 
 /* Builds the query, sends it through t and checks that the answer's id
- * and question match. ret->msg is set only when status is DNS_XFER_OK. */
+ * and question match (late answers that do not are dropped). ret->msg is
+ * set only when status is DNS_XFER_OK; release with dns_xfer_release. */
 enum mrd_code dns_ask(const struct dns_transport *t, const char *server,
                       const struct dns_name *name, uint16_t type, unsigned qflags,
                       struct dns_xfer *ret, struct mrd_err *err);
+
+/* Frees the answers an exchange returned (msg and the late ones). */
+void dns_xfer_release(struct dns_xfer *x);
+
+/* ---- injection rules (pure; docs/dns.md, "Injection") ---- */
+
+/* True when addr ("192.0.2.1", "2001:db8::1") lies in a range that is
+ * never routed on the Internet (RFC 6890 special-purpose and reserved
+ * blocks: private, loopback, link-local, shared, documentation,
+ * benchmarking, multicast, reserved; IPv6 ULA, link-local, multicast,
+ * documentation, mapped). *ret_range names it ("10.0.0.0/8"). */
+bool dns_addr_bogon(const char *addr, const char **ret_range);
+
+/* The censorship fingerprint addr matches ("iran-10.10.34.34", ...), or
+ * NULL: block-page and sinkhole addresses known to be injected by
+ * national filters, documented with their sources in docs/dns.md. */
+const char *dns_addr_fingerprint(const char *addr);
 
 /* ---- configuration (docs/dns.md) ---- */
 

@@ -194,6 +194,7 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     s->ctx = ctx;
     s->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
     s->net.retries = DNS_NET_DEFAULT_RETRIES;
+    s->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
     if (strlen(o->collection) >= sizeof(s->collection)) {
         rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
         goto out;

@@ -110,6 +110,30 @@ def test_forged_answer_at_one_resolver(lab, meridian_bin, baseline, tmp_path):
         ("divergence", "isp-2", "www.example.tld.", [dnslab.FORGED], [dnslab.WWW])]
 
 
+@pytest.fixture
+def injector(lab):
+    lab.start_injector()
+    yield lab
+    lab.stop("injector")
+
+
+def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
+    # Hold-On: listen on 1 s after the first answer, so the resolver's real
+    # answer is heard beside the injected one however loaded the machine is.
+    found = check(injector, meridian_bin, *baseline, "--hold", "1000")
+    assert [(f["kind"], f["vantage"], f["name"], f["field"], f["observed"], f["expected"])
+            for f in found] == [("injection", "isp-1", "www.example.tld.", "A",
+                                 [dnslab.INJECTED], [dnslab.WWW])]
+    ev = found[0]["evidence"]
+    assert {"multiple-answers", "ip-ttl", "bogon", "censorship"} <= set(ev["rules"])
+    assert ev["fingerprints"] == {dnslab.INJECTED: "ooni.ir_4"}
+    assert ev["reference"]["ip_ttl"] == 64
+    forged = [r for r in ev["replies"] if r["addrs"] == [dnslab.INJECTED]]
+    real = [r for r in ev["replies"] if r["addrs"] == [dnslab.WWW]]
+    assert len(forged) == 1 and forged[0]["ip_ttl"] == dnslab.INJECTED_TTL
+    assert len(real) == 1 and real[0]["taken"] and real[0]["ip_ttl"] == 64
+
+
 def test_ds_mismatch_is_a_dnssec_failure(healthy, meridian_bin, baseline):
     healthy.tld_ds = "wrong"
     healthy.reload()
