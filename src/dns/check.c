@@ -65,17 +65,26 @@ struct round {
     struct vref *ref; /* per vantage */
 };
 
+#define DNS_MAX_KEY (3 * DNS_MAX_NAME_STR)
+
+/* What ties a finding to the same one of another round. */
+static void finding_key(const char *kind, const char *zone, const char *name, const char *vantage,
+                        const char *cause, const char *field, char out[DNS_MAX_KEY])
+{
+    (void)snprintf(out, DNS_MAX_KEY, "%s|%s|%s|%s|%s|%s", kind, zone, name, vantage,
+                   cause != NULL ? cause : "", field != NULL ? field : "");
+}
+
 /* Adds a finding; expected, observed and evidence are consumed (NULL:
  * JSON null / none). */
 static enum mrd_code add(struct round *r, const char *kind, const char *name, const char *vantage,
                          const char *cause, const char *field, json_t *expected, json_t *observed,
                          json_t *evidence, struct mrd_err *err)
 {
-    char key[3 * DNS_MAX_NAME_STR];
+    char key[DNS_MAX_KEY];
     json_t *f;
 
-    (void)snprintf(key, sizeof(key), "%s|%s|%s|%s|%s|%s", kind, r->zone, name, vantage,
-                   cause != NULL ? cause : "", field != NULL ? field : "");
+    finding_key(kind, r->zone, name, vantage, cause, field, key);
     f = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "kind", kind, "zone", r->zone, "name",
                   name, "vantage", vantage, "expected", expected != NULL ? expected : json_null(),
                   "observed", observed != NULL ? observed : json_null(), "key", key);
@@ -724,7 +733,7 @@ static enum mrd_code carry_state(struct round *r, const json_t *state, json_t **
             goto out;
         }
     }
-    *ret_state = json_pack("{s:i, s:O}", "version", 1, "open", open);
+    *ret_state = json_pack("{s:i, s:s, s:O}", "version", 1, "round", now, "open", open);
     if (*ret_state == NULL)
         rc = nomem(err);
 out:
@@ -783,4 +792,38 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     *ret_findings = r.found;
     *ret_state = st;
     return MRD_OK;
+}
+
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
+                                    struct mrd_err *err)
+{
+    json_t *open = json_array(), *f;
+    size_t i;
+
+    if (open == NULL)
+        return nomem(err);
+    json_array_foreach(findings, i, f)
+    {
+        const char *kind = json_string_value(json_object_get(f, "kind"));
+        const char *last = json_string_value(json_object_get(f, "last_seen"));
+        const char *zone = json_string_value(json_object_get(f, "zone"));
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *vantage = json_string_value(json_object_get(f, "vantage"));
+        char key[DNS_MAX_KEY];
+        json_t *o;
+        if (kind == NULL || last == NULL || zone == NULL || name == NULL || vantage == NULL ||
+            strcmp(kind, "outage-end") == 0 || strcmp(last, round) != 0 ||
+            !json_is_string(json_object_get(f, "first_seen")))
+            continue; /* ended, or not seen in the last round: closed */
+        finding_key(kind, zone, name, vantage, json_string_value(json_object_get(f, "cause")),
+                    json_string_value(json_object_get(f, "field")), key);
+        o = json_deep_copy(f);
+        if (o == NULL || json_object_set_new(o, "key", json_string(key)) != 0 ||
+            json_array_append_new(open, o) != 0) {
+            json_decref(open);
+            return nomem(err);
+        }
+    }
+    *ret_state = json_pack("{s:i, s:s, s:o}", "version", 1, "round", round, "open", open);
+    return *ret_state != NULL ? MRD_OK : nomem(err);
 }

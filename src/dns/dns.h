@@ -347,10 +347,20 @@ enum mrd_code dns_baseline_check(const json_t *baseline, struct mrd_err *err);
  * last_seen, evidence; cause for dnssec). state (may be NULL) is the
  * previous round's open findings (what this function returned as
  * *ret_state): first_seen is carried over, and an outage open before and
- * gone now is reported as outage-end. */
+ * gone now is reported as outage-end. The state's "round" member is the
+ * round's time, the last_seen of this round's findings. */
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err);
+
+/* The state dns_check_round would have returned after the round whose
+ * time ("round" of that state, an RFC 3339 string) is round, rebuilt from
+ * findings (their --json members, e.g. the extension of the stored STIX
+ * alerts' newest versions): the open ones are those seen in that round
+ * (last_seen equal to round) that are not outage-end. So the sensor in
+ * `serve` resumes after a restart without a state file. */
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
+                                    struct mrd_err *err);
 
 /* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
  * "ds-mismatch", ..., "other". */

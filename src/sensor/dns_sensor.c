@@ -4,6 +4,9 @@
  * One thread: a round (dns_check_round over the real transport), then the
  * findings as STIX alerts through a fresh importer into the collection,
  * then a wait of `interval` seconds that sensor_dns_stop cuts short.
+ * After each round its time goes into the store's metadata; at start the
+ * open findings are rebuilt from it and the alerts that round stored, so a
+ * restart neither raises them again as new nor forgets an outage's end.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/timestamp.h"
 #include "core/uuid.h"
 #include "dns/dns.h"
 #include "dns/dns_net.h"
@@ -113,6 +117,79 @@ out:
     return rc;
 }
 
+#define DNS_META_ROUND "dns_sensor_round" /* store meta: the time of the last round */
+
+struct resume {
+    json_t *found; /* the DNS extension of each alert this node made */
+};
+
+static bool resume_visible(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    return row->source_peer == NULL; /* ours, not a peer's copy */
+}
+
+static enum mrd_code resume_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct resume *r = ctx;
+    json_t *o = NULL, *ext;
+
+    if (mrd_json_parse(row->body, row->body_len, NULL, &o, err) != MRD_OK)
+        return MRD_OK; /* not ours to judge here: the store holds it */
+    ext = json_object_get(json_object_get(o, "extensions"), DNS_STIX_EXT_ID);
+    if (json_is_object(ext) && json_is_string(json_object_get(o, "created_by_ref")) &&
+        strcmp(json_string_value(json_object_get(o, "created_by_ref")), DNS_STIX_IDENTITY_ID) ==
+            0 &&
+        json_array_append(r->found, ext) != 0) {
+        json_decref(o);
+        return mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    }
+    json_decref(o);
+    return MRD_OK;
+}
+
+/* The open findings of the last round before a restart, rebuilt from the
+ * alerts that round stored (their newest versions) and the round's time
+ * kept in the store's metadata: none when the sensor never ran here. */
+static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, struct mrd_err *err)
+{
+    char round[STORE_META_VAL_MAX + 1];
+    const char *types[] = {"observed-data"};
+    struct store_match m = {NULL, 0, types, 1, NULL, 0, STORE_VER_LAST, NULL, 0};
+    struct store_query q;
+    struct store_query_result res;
+    struct store_collection coll;
+    struct mrd_time t;
+    struct resume r = {json_array()};
+    enum mrd_code rc;
+
+    *ret_state = NULL;
+    if (r.found == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    rc = store_meta_get(s->st, DNS_META_ROUND, round, sizeof(round), err);
+    if (rc == MRD_E_NOTFOUND) {
+        json_decref(r.found);
+        return MRD_OK;
+    }
+    if (rc == MRD_OK && mrd_time_parse(round, strlen(round), &t, NULL) != MRD_OK)
+        rc = mrd_err_set(err, MRD_E_PARSE, "dns sensor: meta %s: not a time", DNS_META_ROUND);
+    if (rc == MRD_OK)
+        rc = store_collection_get(s->st, NULL, 0, s->collection, strlen(s->collection), &coll, err);
+    if (rc == MRD_OK) {
+        /* That round's alerts were added after it started. */
+        memset(&q, 0, sizeof(q));
+        q.collection = coll.key;
+        q.added_after = mrd_time_to_usec(&t) - 1;
+        q.match = &m;
+        q.want_body = true;
+        rc = store_objects_query(s->st, &q, resume_visible, resume_emit, &r, &res, err);
+    }
+    if (rc == MRD_OK)
+        rc = dns_state_from_alerts(r.found, round, ret_state, err);
+    json_decref(r.found);
+    return rc;
+}
+
 static void round_once(struct sensor_dns *s)
 {
     struct dns_transport t = dns_transport_net(&s->net);
@@ -126,11 +203,16 @@ static void round_once(struct sensor_dns *s)
     }
     json_decref(s->state);
     s->state = next;
-    if (json_array_size(found) > 0 && store_findings(s, found, &stored, &err) != MRD_OK)
+    if (json_array_size(found) > 0 && store_findings(s, found, &stored, &err) != MRD_OK) {
         say(s, "dns sensor: %zu findings not stored: %s", json_array_size(found), err.msg);
-    else
+    } else {
+        /* The round is over and its alerts stored: what a restart resumes from. */
+        const char *round = json_string_value(json_object_get(next, "round"));
+        if (round != NULL && store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
+            say(s, "dns sensor: round time not kept: %s", err.msg);
         say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
             stored);
+    }
     json_decref(found);
 }
 
@@ -225,6 +307,11 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     rc = fed_trust_load(data_dir, &s->trust, err);
     if (rc != MRD_OK)
         goto out;
+    rc = resume_state(s, &s->state, err);
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "dns sensor: open findings of the last round");
+        goto out;
+    }
     if (pthread_create(&s->thread, NULL, sensor_main, s) != 0) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: cannot start its thread");
         goto out;

@@ -682,6 +682,62 @@ static void test_address_rules(void **state)
     assert_null(dns_addr_fingerprint("8.7.198.46"));
 }
 
+/* The findings as a restarted `serve` reads them back from its stored
+ * alerts: the extension members, without the key. */
+static json_t *as_stored(const json_t *found)
+{
+    json_t *out = json_array(), *f;
+    size_t i;
+    json_array_foreach(found, i, f)
+    {
+        json_t *c = json_deep_copy(f);
+        assert_int_equal(json_object_del(c, "key"), 0);
+        json_array_append_new(out, c);
+    }
+    return out;
+}
+
+static void test_state_rebuilt_from_alerts(void **state)
+{
+    json_t *found, *st = NULL, *stored, *again = NULL, *f;
+    const char *round;
+    size_t i;
+
+    (void)state;
+    W.auth_down = true;
+    found = round_(&st);
+    round = json_string_value(json_object_get(st, "round"));
+    assert_non_null(round);
+    /* Two outages, both open. */
+    assert_int_equal(json_array_size(found), 2);
+    stored = as_stored(found);
+    /* An alert of an older round is closed; so is an outage that ended. */
+    f = json_deep_copy(json_array_get(stored, 0));
+    json_object_set_new(f, "last_seen", json_string("2020-01-01T00:00:00.000Z"));
+    json_object_set_new(f, "vantage", json_string("isp-9"));
+    json_array_append_new(stored, f);
+    f = json_deep_copy(json_array_get(stored, 0));
+    json_object_set_new(f, "kind", json_string("outage-end"));
+    json_object_set_new(f, "vantage", json_string("isp-8"));
+    json_array_append_new(stored, f);
+    assert_int_equal(dns_state_from_alerts(stored, round, &again, NULL), MRD_OK);
+    assert_true(json_equal(json_object_get(again, "open"), json_object_get(st, "open")));
+    json_decref(found);
+    json_decref(st);
+    json_decref(stored);
+    /* The restarted round: both outages end (the closed ones do not). */
+    W.auth_down = false;
+    found = round_(&again);
+    json_array_foreach(found, i, f)
+    {
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "outage-end");
+        assert_string_not_equal(json_string_value(json_object_get(f, "vantage")), "isp-9");
+    }
+    assert_int_equal(json_array_size(found), 2);
+    json_decref(found);
+    json_decref(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +756,7 @@ int main(void)
         cmocka_unit_test_setup(test_second_answer_alone_is_enough, reset),
         cmocka_unit_test_setup(test_bogon_and_ttl_rules, reset),
         cmocka_unit_test_setup(test_address_rules, reset),
+        cmocka_unit_test_setup(test_state_rebuilt_from_alerts, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
