@@ -812,9 +812,9 @@ enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, j
         char key[DNS_MAX_KEY];
         json_t *o;
         if (kind == NULL || last == NULL || zone == NULL || name == NULL || vantage == NULL ||
-            strcmp(kind, "outage-end") == 0 || strcmp(last, round) != 0 ||
+            strcmp(kind, "outage-end") == 0 || strcmp(last, round) < 0 ||
             !json_is_string(json_object_get(f, "first_seen")))
-            continue; /* ended, or not seen in the last round: closed */
+            continue; /* ended, or not seen since the last round: closed */
         finding_key(kind, zone, name, vantage, json_string_value(json_object_get(f, "cause")),
                     json_string_value(json_object_get(f, "field")), key);
         o = json_deep_copy(f);

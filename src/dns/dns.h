@@ -357,7 +357,8 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
  * time ("round" of that state, an RFC 3339 string) is round, rebuilt from
  * findings (their --json members, e.g. the extension of the stored STIX
  * alerts' newest versions): the open ones are those seen in that round
- * (last_seen equal to round) that are not outage-end. So the sensor in
+ * or later (last_seen at or after round: a round stores its alerts before
+ * its time) that are not outage-end. So the sensor in
  * `serve` resumes after a restart without a state file. */
 enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
                                     struct mrd_err *err);

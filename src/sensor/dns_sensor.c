@@ -41,6 +41,8 @@ struct sensor_dns {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, started;
+    char last_round[40];   /* under mu: the last round's time, "" before one */
+    char last_result[512]; /* under mu: its log line */
 };
 
 static void say(struct sensor_dns *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,12 +51,36 @@ static void say(struct sensor_dns *s, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
-    if (s->cb == NULL)
-        return;
     va_start(ap, fmt);
     (void)vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    s->cb(s->ctx, line);
+    (void)pthread_mutex_lock(&s->mu);
+    memcpy(s->last_result, line, sizeof(line));
+    (void)pthread_mutex_unlock(&s->mu);
+    if (s->cb != NULL)
+        s->cb(s->ctx, line);
+}
+
+json_t *sensor_dns_status(void *ctx)
+{
+    struct sensor_dns *s = ctx;
+    json_t *zones = json_array(), *vantages = json_array(), *out;
+
+    for (size_t i = 0; zones != NULL && i < s->cfg->nzones; i++) {
+        char z[DNS_MAX_NAME_STR];
+        dns_name_format(&s->cfg->zones[i].zone, z);
+        (void)json_array_append_new(zones, json_string(z));
+    }
+    for (size_t i = 0; vantages != NULL && i < s->cfg->nvantages; i++)
+        (void)json_array_append_new(vantages, json_string(s->cfg->vantages[i].name));
+    (void)pthread_mutex_lock(&s->mu);
+    out = json_pack("{s:o*, s:o*, s:i, s:o, s:o}", "zones", zones, "vantages", vantages, "interval",
+                    (int)s->cfg->interval, "last_round",
+                    s->last_round[0] != '\0' ? json_string(s->last_round) : json_null(),
+                    "last_result",
+                    s->last_result[0] != '\0' ? json_string(s->last_result) : json_null());
+    (void)pthread_mutex_unlock(&s->mu);
+    return out;
 }
 
 /* The findings as a marked bundle, imported into the collection. */
@@ -210,6 +236,9 @@ static void round_once(struct sensor_dns *s)
         const char *round = json_string_value(json_object_get(next, "round"));
         if (round != NULL && store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
             say(s, "dns sensor: round time not kept: %s", err.msg);
+        (void)pthread_mutex_lock(&s->mu);
+        (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round != NULL ? round : "");
+        (void)pthread_mutex_unlock(&s->mu);
         say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
             stored);
     }
