@@ -24,7 +24,7 @@ static const char usage[] =
     "usage: meridian dns baseline --config FILE -o BASELINE [--timeout MS] [--retries N]\n"
     "       meridian dns check --config FILE --baseline BASELINE [--state FILE] [--json]\n"
     "                          [--stix FILE [--tlp LEVEL]] [--timeout MS] [--retries N]\n"
-    "                          [--hold MS]\n"
+    "                          [--hold MS] [--parallel N]\n"
     "\n"
     "The DNS-stability sensor: watches zones for delegation changes, forged answers,\n"
     "DNSSEC failures and outages (docs/dns.md).\n"
@@ -66,6 +66,8 @@ static const char usage[] =
     "answer, keep listening this long for more answers to the same query id:\n"
     "two different ones mean one was injected on path (Hold-On). Each round\n"
     "takes about MS longer per vantage query.\n"
+    "--parallel N (default 32, 1 to 256): zones, and a zone's probe names, checked\n"
+    "at once (each with its own queries in flight); 1 asks one query at a time.\n"
     "\n"
     "Exit status: 0 nothing found (baseline: written), 1 findings, 2 usage,\n"
     "configuration or I/O error.\n";
@@ -153,17 +155,13 @@ struct opts {
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"baseline", required_argument, NULL, 'b'},
-                                             {"state", required_argument, NULL, 'S'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"stix", required_argument, NULL, 's'},
-                                             {"tlp", required_argument, NULL, 't'},
-                                             {"timeout", required_argument, NULL, 'T'},
-                                             {"retries", required_argument, NULL, 'r'},
-                                             {"hold", required_argument, NULL, 'H'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},
+        {"baseline", required_argument, NULL, 'b'}, {"state", required_argument, NULL, 'S'},
+        {"json", no_argument, NULL, 'j'},           {"stix", required_argument, NULL, 's'},
+        {"tlp", required_argument, NULL, 't'},      {"timeout", required_argument, NULL, 'T'},
+        {"retries", required_argument, NULL, 'r'},  {"hold", required_argument, NULL, 'H'},
+        {"parallel", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0}};
     struct mrd_err err = {0};
     uint64_t v;
     int ch;
@@ -173,6 +171,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
     o->net.retries = DNS_NET_DEFAULT_RETRIES;
     o->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
+    o->net.parallel = DNS_NET_DEFAULT_PARALLEL;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (ch) {
@@ -216,6 +215,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return cli_usage_error(&cli_verb_dns, "--hold: milliseconds from 0 to %d",
                                        DNS_NET_MAX_HOLD_MS);
             o->net.hold_ms = (unsigned)v;
+            break;
+        case 'P':
+            if (mrd_str_to_u64(optarg, strlen(optarg), DNS_MAX_PARALLEL, &v, NULL) != MRD_OK ||
+                v == 0)
+                return cli_usage_error(&cli_verb_dns, "--parallel: 1 to %d", DNS_MAX_PARALLEL);
+            o->net.parallel = (unsigned)v;
             break;
         default:
             return cli_usage_error(&cli_verb_dns, "unknown option");

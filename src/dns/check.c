@@ -12,6 +12,7 @@
  * Findings carry a key (kind, zone, name, vantage, cause, field) that
  * ties them to the state of the previous round.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,101 @@ struct round {
     const struct dns_transport *t;
     char zone[DNS_MAX_NAME_STR];
     struct vref *ref; /* per vantage */
+    unsigned par;     /* workers this part of the round may run at once (>= 1) */
 };
+
+/* ---- parallel rounds: a bounded pool of threads over independent items
+ * (zones, then a zone's probe names). Each item adds its findings to a
+ * round of its own; they are put together in item order, so a round's
+ * findings do not depend on timing. ---- */
+
+typedef enum mrd_code (*pool_fn)(void *ctx, size_t i, struct round *r, struct mrd_err *err);
+
+struct pool {
+    const struct round *base;
+    pool_fn fn;
+    void *ctx;
+    size_t n, next;
+    unsigned sub; /* par of each item's round */
+    json_t **found;
+    pthread_mutex_t mu;
+    enum mrd_code rc; /* the first error */
+    struct mrd_err err;
+};
+
+static void *pool_worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        struct round local;
+        struct mrd_err err = {0};
+        enum mrd_code rc;
+        size_t i;
+        (void)pthread_mutex_lock(&p->mu);
+        i = p->rc == MRD_OK ? p->next++ : p->n;
+        (void)pthread_mutex_unlock(&p->mu);
+        if (i >= p->n)
+            return NULL;
+        local = *p->base;
+        local.par = p->sub;
+        local.found = json_array();
+        rc = local.found != NULL ? p->fn(p->ctx, i, &local, &err) : nomem(&err);
+        p->found[i] = local.found;
+        if (rc != MRD_OK) {
+            (void)pthread_mutex_lock(&p->mu);
+            if (p->rc == MRD_OK) {
+                p->rc = rc;
+                p->err = err;
+            }
+            (void)pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+/* Runs fn over items 0..n-1 with at most r->par of them at once (the
+ * threads share the rest of r's budget) and appends their findings to
+ * r->found in item order. */
+static enum mrd_code pool_run(struct round *r, size_t n, pool_fn fn, void *ctx, struct mrd_err *err)
+{
+    unsigned workers = r->par < 1 ? 1 : r->par;
+    struct pool p = {r, fn, ctx, n, 0, 1, NULL, PTHREAD_MUTEX_INITIALIZER, MRD_OK, {0}};
+    pthread_t *th = NULL;
+    size_t started = 0;
+    enum mrd_code rc = MRD_OK;
+
+    if (n == 0)
+        return MRD_OK;
+    if (workers > n)
+        workers = (unsigned)n;
+    p.sub = r->par / workers > 0 ? r->par / workers : 1;
+    p.found = mrd_calloc(n, sizeof(*p.found));
+    th = mrd_calloc(workers, sizeof(*th));
+    if (p.found == NULL || th == NULL) {
+        mrd_free(p.found);
+        mrd_free(th);
+        return nomem(err);
+    }
+    for (unsigned w = 1; w < workers; w++) {
+        if (pthread_create(&th[started], NULL, pool_worker, &p) != 0)
+            break; /* fewer workers: the items still all run */
+        started++;
+    }
+    (void)pool_worker(&p); /* this thread is a worker too */
+    for (size_t w = 0; w < started; w++)
+        (void)pthread_join(th[w], NULL);
+    rc = p.rc;
+    if (rc != MRD_OK)
+        *err = p.err;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == MRD_OK && p.found[i] != NULL && json_array_extend(r->found, p.found[i]) != 0)
+            rc = nomem(err);
+        json_decref(p.found[i]);
+    }
+    (void)pthread_mutex_destroy(&p.mu);
+    mrd_free(p.found);
+    mrd_free(th);
+    return rc;
+}
 
 #define DNS_MAX_KEY (3 * DNS_MAX_NAME_STR)
 
@@ -540,6 +635,45 @@ static const json_t *baseline_zone(const json_t *baseline, const char *zone)
     return NULL;
 }
 
+struct probe_ctx {
+    const struct dns_cfg_zone *z;
+    const json_t *bz;
+    const struct dns_deleg *d;
+    const char *ok_server;
+    const bool *failed; /* per vantage: failed the zone's SOA */
+};
+
+/* One probe name: what the zone's servers give now, then each vantage's
+ * A and AAAA (a pool_fn). */
+static enum mrd_code check_probe(void *ctx, size_t p, struct round *r, struct mrd_err *err)
+{
+    const struct probe_ctx *pc = ctx;
+    const struct dns_cfg_zone *z = pc->z;
+    char ps[DNS_MAX_NAME_STR];
+    json_t *expected = json_array();
+    bool ok = false, dummy;
+    enum mrd_code rc = MRD_OK;
+
+    if (expected == NULL)
+        return nomem(err);
+    dns_name_format(&z->probes[p], ps);
+    if (pc->bz != NULL)
+        (void)json_array_extend(expected, json_object_get(json_object_get(pc->bz, "probes"), ps));
+    if (pc->ok_server != NULL)
+        rc = dns__auth_addrs(r->t, pc->d, &z->probes[p], expected, &ok, err);
+    dns__set_sort(expected);
+    for (int ti = 0; ti < 2 && rc == MRD_OK; ti++) {
+        for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
+            if (pc->failed[v])
+                continue;
+            rc = check_vantage_name(r, &r->cfg->vantages[v], &r->ref[v], &z->probes[p],
+                                    ti == 0 ? DNS_T_A : DNS_T_AAAA, expected, &dummy, err);
+        }
+    }
+    json_decref(expected);
+    return rc;
+}
+
 static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, const json_t *bz,
                                 struct mrd_err *err)
 {
@@ -639,29 +773,9 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
                                 &failed[v], err);
         vfailed += failed[v];
     }
-    for (size_t p = 0; p < z->nprobes && rc == MRD_OK; p++) {
-        char ps[DNS_MAX_NAME_STR];
-        json_t *expected = json_array();
-        bool ok = false, dummy;
-        if (expected == NULL) {
-            rc = nomem(err);
-            break;
-        }
-        dns_name_format(&z->probes[p], ps);
-        if (bz != NULL)
-            (void)json_array_extend(expected, json_object_get(json_object_get(bz, "probes"), ps));
-        if (ok_server != NULL)
-            rc = dns__auth_addrs(r->t, &d, &z->probes[p], expected, &ok, err);
-        dns__set_sort(expected);
-        for (int ti = 0; ti < 2 && rc == MRD_OK; ti++) {
-            for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
-                if (failed[v])
-                    continue;
-                rc = check_vantage_name(r, &r->cfg->vantages[v], &r->ref[v], &z->probes[p],
-                                        ti == 0 ? DNS_T_A : DNS_T_AAAA, expected, &dummy, err);
-            }
-        }
-        json_decref(expected);
+    if (rc == MRD_OK) {
+        struct probe_ctx pc = {z, bz, &d, ok_server, failed};
+        rc = pool_run(r, z->nprobes, check_probe, &pc, err);
     }
     if (rc == MRD_OK && vfailed > 0 &&
         vfailed * 100 >= r->cfg->nvantages * (size_t)DNS_OUTAGE_SHARE_PCT) {
@@ -682,6 +796,14 @@ out:
     json_decref(serials);
     dns__deleg_release(&d);
     return rc;
+}
+
+/* Zone i of the configuration (a pool_fn; ctx is the baseline). */
+static enum mrd_code check_zone_i(void *ctx, size_t i, struct round *r, struct mrd_err *err)
+{
+    char zs[DNS_MAX_NAME_STR];
+    dns_name_format(&r->cfg->zones[i].zone, zs);
+    return check_zone(r, &r->cfg->zones[i], baseline_zone(ctx, zs), err);
 }
 
 /* first_seen from the previous round, last_seen now; outages that were
@@ -745,9 +867,13 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err)
 {
-    struct round r = {json_array(), t->now(t->ctx),
-                      cfg,          t,
-                      "",           mrd_calloc(cfg->nvantages + 1, sizeof(struct vref))};
+    struct round r = {json_array(),
+                      t->now(t->ctx),
+                      cfg,
+                      t,
+                      "",
+                      mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
+                      t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
     json_t *st = NULL;
     enum mrd_code rc = MRD_OK;
     struct dns_name root;
@@ -770,18 +896,15 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     }
     for (size_t i = 0; i < cfg->nzones && rc == MRD_OK; i++) {
         char zs[DNS_MAX_NAME_STR];
-        const json_t *bz;
         dns_name_format(&cfg->zones[i].zone, zs);
-        bz = baseline_zone(baseline, zs);
-        if (bz == NULL) {
+        if (baseline_zone(baseline, zs) == NULL)
             rc = mrd_err_set(err, MRD_E_INVAL,
                              "dns: %s is watched but not in the baseline (learn it again with "
                              "`meridian dns baseline`)",
                              zs);
-            break;
-        }
-        rc = check_zone(&r, &cfg->zones[i], bz, err);
     }
+    if (rc == MRD_OK)
+        rc = pool_run(&r, cfg->nzones, check_zone_i, (void *)(uintptr_t)baseline, err);
     if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
     mrd_free(r.ref);

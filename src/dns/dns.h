@@ -254,7 +254,14 @@ struct dns_transport {
                               struct dns_xfer *ret, struct mrd_err *err);
     void *ctx;
     int64_t (*now)(void *ctx); /* unix seconds: signature windows and findings */
+    /* exchanges that may run at once from different threads (at most
+     * DNS_MAX_PARALLEL); 0 or 1: one at a time, exchange need not be
+     * thread-safe. dns_check_round checks zones, and a zone's probe names,
+     * that many at a time. */
+    unsigned parallel;
 };
+
+#define DNS_MAX_PARALLEL 256
 
 /* Builds the query, sends it through t and checks that the answer's id
  * and question match (late answers that do not are dropped). ret->msg is

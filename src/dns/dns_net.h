@@ -21,12 +21,14 @@
 #define DNS_NET_MAX_TIMEOUT_MS 60000
 #define DNS_NET_DEFAULT_HOLD_MS 50 /* listening on after a resolver's first answer */
 #define DNS_NET_MAX_HOLD_MS 5000
+#define DNS_NET_DEFAULT_PARALLEL 32 /* queries in flight at once in a round */
 
 struct dns_net {
     unsigned timeout_ms;
     unsigned retries;
-    unsigned hold_ms; /* recursive (RD) queries: wait this long after the first answer
-                         for others to the same id (Hold-On); 0: take the first */
+    unsigned hold_ms;  /* recursive (RD) queries: wait this long after the first answer
+                          for others to the same id (Hold-On); 0: take the first */
+    unsigned parallel; /* the transport's parallel (dns.h): 0 or 1 one at a time */
 };
 
 /* A transport over opts (borrowed; must outlive the transport). */

@@ -306,6 +306,7 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     s->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
     s->net.retries = DNS_NET_DEFAULT_RETRIES;
     s->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
+    s->net.parallel = DNS_NET_DEFAULT_PARALLEL;
     if (strlen(o->collection) >= sizeof(s->collection)) {
         rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
         goto out;

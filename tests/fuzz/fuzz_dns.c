@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static struct dns_config *cfg;
         static json_t *base;
         struct feed f = {data + 1, size - 1};
-        struct dns_transport t = {exchange, &f, now_fn};
+        struct dns_transport t = {exchange, &f, now_fn, 0};
         json_t *b = NULL, *found = NULL, *state = NULL, *objs, *seen, *x;
         size_t i;
         if (cfg == NULL && (dns_config_parse(fixed_cfg, strlen(fixed_cfg), &cfg, NULL) != MRD_OK ||

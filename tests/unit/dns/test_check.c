@@ -122,7 +122,7 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
     bool cd, rd;
 
     (void)ctx;
-    W.queries++;
+    __atomic_fetch_add(&W.queries, 1, __ATOMIC_RELAXED); /* the pool test runs in threads */
     assert_int_equal(dns_msg_parse(query, len, &q, NULL), MRD_OK);
     dns_name_format(&q->qname, qn);
     cd = (q->flags & DNS_F_CD) != 0;
@@ -236,7 +236,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -738,6 +738,44 @@ static void test_state_rebuilt_from_alerts(void **state)
     json_decref(again);
 }
 
+static void test_parallel_round_equals_sequential(void **state)
+{
+    /* Twenty probe names (one forged at the vantage) over a transport that
+     * lets 8 exchanges run at once: the same findings, in the same order,
+     * as one query at a time. */
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8};
+    char cfg[2048];
+    size_t k;
+    struct dns_config *c = NULL;
+    json_t *base = NULL, *seq = NULL, *par = NULL, *st = NULL;
+    unsigned before;
+
+    (void)state;
+    k = (size_t)snprintf(cfg, sizeof(cfg),
+                         "{\"root\": {\"servers\": [\"10.0.0.1\"]}, \"zones\": [{\"zone\": "
+                         "\"example.\", \"probe_names\": [");
+    for (int i = 0; i < 19; i++)
+        k += (size_t)snprintf(cfg + k, sizeof(cfg) - k, "\"p%d.example.\", ", i);
+    (void)snprintf(cfg + k, sizeof(cfg) - k,
+                   "\"www.example.\"]}], \"vantages\": [{\"name\": \"isp-1\", \"server\": "
+                   "\"10.0.0.9\"}]}");
+    assert_int_equal(dns_config_parse(cfg, strlen(cfg), &c, NULL), MRD_OK);
+    assert_int_equal(dns_baseline_learn(c, &T, &base, NULL), MRD_OK);
+    W.forged = true;
+    assert_int_equal(dns_check_round(c, base, NULL, &T, &seq, &st, NULL), MRD_OK);
+    json_decref(st);
+    before = W.queries;
+    assert_int_equal(dns_check_round(c, base, NULL, &T8, &par, &st, NULL), MRD_OK);
+    json_decref(st);
+    assert_int_equal(json_array_size(seq), 1);
+    assert_true(json_equal(seq, par));
+    assert_true(W.queries - before > 40); /* every probe name asked: 20 x (A, AAAA) at least */
+    json_decref(seq);
+    json_decref(par);
+    json_decref(base);
+    dns_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -757,6 +795,7 @@ int main(void)
         cmocka_unit_test_setup(test_bogon_and_ttl_rules, reset),
         cmocka_unit_test_setup(test_address_rules, reset),
         cmocka_unit_test_setup(test_state_rebuilt_from_alerts, reset),
+        cmocka_unit_test_setup(test_parallel_round_equals_sequential, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
