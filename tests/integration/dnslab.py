@@ -3,7 +3,8 @@
 Real Debian servers: NSD serves a signed private root (10.53.0.1), a signed
 TLD `tld.` (10.53.0.2), a signed watched zone `example.tld.` (10.53.0.3) and
 a hijacker's unsigned copy of it (10.53.0.4); Unbound validates with the
-private root's trust anchor and RFC 8914 Extended DNS Errors on (10.53.0.9),
+private root's trust anchor and RFC 8914 Extended DNS Errors on (10.53.0.9,
+and fd53::9 over IPv6; the root answers on fd53::1 too),
 and a second Unbound is steered to a forged answer with local-data
 (10.53.0.10). Lab.start_injector() adds an on-path injector: a python3 raw
 socket that sees every query to the validating Unbound and races it with a
@@ -27,6 +28,7 @@ import uuid
 
 ROOT, TLD, ZONE, HIJACK, VANTAGE, FORGER = ("10.53.0.1", "10.53.0.2", "10.53.0.3",
                                             "10.53.0.4", "10.53.0.9", "10.53.0.10")
+ROOT6, VANTAGE6 = "fd53::1", "fd53::9"  # the root and the validating Unbound over IPv6 too
 WWW = "192.0.2.80"
 FORGED = "45.33.32.66"   # a routed address, so the rule that fires is divergence
 INJECTED = "10.10.34.34"  # what the on-path injector answers: a censorship fingerprint
@@ -71,6 +73,8 @@ class Lab:
             self.ns_run("ip", "link", "set", "lo", "up")
             for a in (ROOT, TLD, ZONE, HIJACK, VANTAGE, FORGER):
                 self.ns_run("ip", "addr", "add", a + "/32", "dev", "lo")
+            for a in (ROOT6, VANTAGE6):
+                self.ns_run("ip", "-6", "addr", "add", a + "/128", "dev", "lo", "nodad")
             for z in ("root", "tld", "example.tld", "other.tld"):
                 self._keygen(z)
             self.write_zones()
@@ -173,9 +177,10 @@ class Lab:
                 "zone": ("example.tld.", "example.tld.zone.signed"),
                 "hijack": ("example.tld.", "hijack.zone")}[name]
         conf = os.path.join(d, "nsd.conf")
+        also = f"\n    ip-address: {ROOT6}" if name == "root" else ""
         with open(conf, "w") as f:
             f.write(f"""server:
-    ip-address: {addr}
+    ip-address: {addr}{also}
     port: 53
     username: ""
     chroot: ""
@@ -208,9 +213,12 @@ zone:
             extra = (f'    local-zone: "www.example.tld." redirect\n'
                      f'    local-data: "www.example.tld. 60 IN A {FORGED}"\n')
         conf = os.path.join(d, "unbound.conf")
+        # The validating one answers over IPv6 too (it still asks upstream over IPv4).
+        v6 = (f"\n    interface: {VANTAGE6}\n    access-control: fd53::/16 allow\n"
+              "    do-ip6: yes\n    prefer-ip4: yes") if name == "vantage" else "\n    do-ip6: no"
         with open(conf, "w") as f:
             f.write(f"""server:
-    interface: {addr}
+    interface: {addr}{v6}
     port: 53
     do-daemonize: no
     username: ""
@@ -221,7 +229,6 @@ zone:
     logfile: "{d}/unbound.log"
     verbosity: 1
     access-control: 10.0.0.0/8 allow
-    do-ip6: no
     root-hints: "{self.work}/root.hints"
     trust-anchor-file: "{self.work}/root.ds"
     ede: yes

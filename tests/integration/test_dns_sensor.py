@@ -110,6 +110,22 @@ def test_forged_answer_at_one_resolver(lab, meridian_bin, baseline, tmp_path):
         ("divergence", "isp-2", "www.example.tld.", [dnslab.FORGED], [dnslab.WWW])]
 
 
+def test_over_ipv6_root_and_vantage(lab, meridian_bin, baseline, tmp_path):
+    """The root server and the vantage asked over IPv6 ([v6]:port in the
+    configuration): the same baseline as over IPv4 and a quiet healthy lab."""
+    cfg = tmp_path / "v6.json"
+    cfg.write_text(json.dumps({
+        "root": {"servers": [f"[{dnslab.ROOT6}]:53"]},
+        "zones": [{"zone": "example.tld.", "probe_names": ["www.example.tld."]}],
+        "vantages": [{"name": "isp-v6", "server": f"[{dnslab.VANTAGE6}]:53"}]}))
+    base = tmp_path / "v6base.json"
+    p = meridian(lab, meridian_bin, "baseline", "--config", cfg, "-o", base)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(base.read_text())["zones"] == json.loads(baseline[1].read_text())["zones"]
+    # Quiet: had the IPv6 vantage not answered, its SOA failure would be an outage.
+    assert check(lab, meridian_bin, cfg, base) == []
+
+
 @pytest.fixture
 def injector(lab):
     lab.start_injector()
