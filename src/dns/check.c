@@ -798,6 +798,69 @@ out:
     return rc;
 }
 
+/* The root's DNSKEY set against the trust anchor: a key it names must be
+ * there, and the signatures over the set valid (asked of the first root
+ * server that answers; none answering is the zones' parent outage). */
+static enum mrd_code check_anchor(struct round *r, struct mrd_err *err)
+{
+    struct dns_name root;
+    struct dns_xfer x = {0};
+    enum mrd_code rc = MRD_OK;
+    const char *server = NULL;
+    json_t *expected = NULL, *observed = NULL;
+    bool matched = false;
+
+    (void)dns_name_parse(".", 1, &root, NULL);
+    (void)snprintf(r->zone, sizeof(r->zone), ".");
+    for (size_t i = 0; i < r->cfg->nroots && rc == MRD_OK && server == NULL; i++) {
+        dns_xfer_release(&x);
+        rc = dns_ask(r->t, r->cfg->roots[i], &root, DNS_T_DNSKEY, DNS_Q_DO, &x, err);
+        if (rc == MRD_OK && x.status == DNS_XFER_OK && x.msg->rcode == DNS_RCODE_NOERROR)
+            server = r->cfg->roots[i];
+    }
+    if (rc != MRD_OK || server == NULL)
+        goto out;
+    expected = json_array();
+    observed = json_array();
+    if (expected == NULL || observed == NULL) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
+        const struct dns_rr *rr = &x.msg->rr[k];
+        char s[32];
+        if (rr->section != DNS_SEC_ANSWER || rr->type != DNS_T_DNSKEY)
+            continue;
+        (void)snprintf(s, sizeof(s), "DNSKEY %u %u", rr->u.dnskey.key_tag, rr->u.dnskey.alg);
+        rc = dns__set_add(observed, s, err);
+        for (size_t a = 0; a < r->cfg->nanchors; a++)
+            matched = matched || dns_anchor_matches(&r->cfg->anchors[a], rr);
+    }
+    for (size_t a = 0; a < r->cfg->nanchors && rc == MRD_OK; a++) {
+        const struct dns_anchor *an = &r->cfg->anchors[a];
+        char s[32];
+        (void)snprintf(s, sizeof(s), "%s %u %u", an->type == DNS_T_DS ? "DS" : "DNSKEY",
+                       an->type == DNS_T_DS ? (unsigned)(an->rdata[0] << 8 | an->rdata[1])
+                                            : dns_key_tag(an->rdata, an->rdlen),
+                       an->rdata[an->type == DNS_T_DS ? 2 : 3]);
+        rc = dns__set_add(expected, s, err);
+    }
+    dns__set_sort(expected);
+    dns__set_sort(observed);
+    if (rc == MRD_OK && !matched)
+        rc = add(r, "dnssec", ".", "authoritative", "ds-mismatch", "trust-anchor",
+                 json_incref(expected), json_incref(observed),
+                 json_pack("{s:s, s:s}", "server", server, "trust_anchor", r->cfg->trust_anchor),
+                 err);
+    if (rc == MRD_OK)
+        rc = check_sigs(r, x.msg, server, err);
+out:
+    json_decref(expected);
+    json_decref(observed);
+    dns_xfer_release(&x);
+    return rc;
+}
+
 /* Zone i of the configuration (a pool_fn; ctx is the baseline). */
 static enum mrd_code check_zone_i(void *ctx, size_t i, struct round *r, struct mrd_err *err)
 {
@@ -903,6 +966,8 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                              "`meridian dns baseline`)",
                              zs);
     }
+    if (rc == MRD_OK && cfg->nanchors > 0)
+        rc = check_anchor(&r, err);
     if (rc == MRD_OK)
         rc = pool_run(&r, cfg->nzones, check_zone_i, (void *)(uintptr_t)baseline, err);
     if (rc == MRD_OK)

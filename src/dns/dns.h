@@ -308,8 +308,22 @@ struct dns_cfg_vantage {
     char server[DNS_MAX_SERVER + 1];
 };
 
+#define DNS_MAX_ANCHORS 16                /* records in a trust-anchor file */
+#define DNS_MAX_ANCHOR_RDATA 1024         /* bytes of one anchor's RDATA */
+#define DNS_MAX_ANCHOR_FILE (1024 * 1024) /* bytes of a trust-anchor file */
+
+/* One DS or DNSKEY record of the trust anchor. */
+struct dns_anchor {
+    struct dns_name owner;
+    uint16_t type; /* DNS_T_DS or DNS_T_DNSKEY */
+    size_t rdlen;
+    uint8_t rdata[DNS_MAX_ANCHOR_RDATA];
+};
+
 struct dns_config {
     size_t nroots, nzones, nvantages;
+    size_t nanchors;            /* loaded by dns_anchor_parse; 0: none */
+    struct dns_anchor *anchors; /* DNS_MAX_ANCHORS of room */
     char (*roots)[DNS_MAX_SERVER + 1];
     char trust_anchor[DNS_CFG_MAX_PATH + 1]; /* "" when absent */
     struct dns_cfg_zone *zones;
@@ -326,6 +340,19 @@ struct dns_config {
 enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **ret_cfg,
                                struct mrd_err *err);
 void dns_config_free(struct dns_config *cfg);
+
+/* Loads the trust-anchor file's text (root.trust_anchor: DS or DNSKEY
+ * records in zone-file presentation form, as Unbound's trust-anchor-file)
+ * into cfg->anchors. Each round then checks that the root servers' DNSKEY
+ * set holds a key the anchor names (a DS digest or the key itself),
+ * and the validity of the signatures over it. MRD_E_PARSE naming the line
+ * for a bad record; MRD_E_TOOBIG past DNS_MAX_ANCHORS or
+ * DNS_MAX_ANCHOR_FILE. */
+enum mrd_code dns_anchor_parse(const char *text, size_t len, struct dns_config *cfg,
+                               struct mrd_err *err);
+
+/* True when dnskey (a DNSKEY record) is the key anchor a names. */
+bool dns_anchor_matches(const struct dns_anchor *a, const struct dns_rr *dnskey);
 
 /* Checks "IP", "IP:PORT" or "[IPv6]:PORT". */
 bool dns_server_valid(const char *s);

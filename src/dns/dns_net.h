@@ -40,4 +40,8 @@ struct sockaddr_storage;
 enum mrd_code dns_net_addr(const char *server, struct sockaddr_storage *ret, unsigned *ret_len,
                            struct mrd_err *err);
 
+/* Reads cfg->trust_anchor (when set; at most DNS_MAX_ANCHOR_FILE bytes)
+ * into cfg->anchors with dns_anchor_parse; errors name the file. */
+enum mrd_code dns_anchor_load(struct dns_config *cfg, struct mrd_err *err);
+
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/str.h"
 #include "dns/dns_net.h"
 
@@ -344,4 +345,21 @@ struct dns_transport dns_transport_net(const struct dns_net *opts)
 {
     struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel};
     return t;
+}
+
+enum mrd_code dns_anchor_load(struct dns_config *cfg, struct mrd_err *err)
+{
+    struct mrd_buf b;
+    enum mrd_code rc;
+
+    if (cfg->trust_anchor[0] == '\0')
+        return MRD_OK;
+    mrd_buf_init(&b, DNS_MAX_ANCHOR_FILE);
+    rc = mrd_buf_read_file(&b, cfg->trust_anchor, err);
+    if (rc == MRD_OK)
+        rc = dns_anchor_parse(b.data, b.len, cfg, err);
+    if (rc != MRD_OK)
+        mrd_err_prefix(err, "%s", cfg->trust_anchor);
+    mrd_buf_release(&b);
+    return rc;
 }

@@ -3,7 +3,8 @@
  * configuration, and the sensor's baseline and check rounds fed with
  * answers taken from the input.
  *
- * The first byte modulo 3 chooses: 0, the rest is one DNS message, whose
+ * The first byte modulo 4 chooses: 3, a trust-anchor file; 0, the rest is
+ * one DNS message, whose
  * names are formatted and whose DS and DNSKEY records are matched against
  * each other; 1, a configuration; 2, a stream of answers (2-byte length,
  * then a header and records, the question copied in from each query) that
@@ -112,7 +113,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
+    case 3: {
+        /* A trust-anchor file (zone-file presentation form). */
+        static struct dns_config *acfg;
+        static const char c[] = "{\"zones\": [{\"zone\": \"example.\"}]}";
+        if (acfg == NULL && dns_config_parse(c, strlen(c), &acfg, NULL) != MRD_OK)
+            abort();
+        acfg->nanchors = 0;
+        if (dns_anchor_parse((const char *)data + 1, size - 1, acfg, &err) != MRD_OK &&
+            err.msg[0] == '\0')
+            abort();
+        break;
+    }
     case 0: {
         struct dns_msg *m = NULL;
         char s[DNS_MAX_NAME_STR];

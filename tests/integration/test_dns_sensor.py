@@ -126,6 +126,33 @@ def test_over_ipv6_root_and_vantage(lab, meridian_bin, baseline, tmp_path):
     assert check(lab, meridian_bin, cfg, base) == []
 
 
+def test_trust_anchor_of_the_private_root(lab, meridian_bin, baseline, tmp_path):
+    """root.trust_anchor is checked against the root's DNSKEY set: the lab's
+    own anchor (every test above uses it) is quiet; one whose digest names
+    no key of the root is a dnssec finding at ".", and a file that is no
+    trust anchor is a configuration error."""
+    good = (tmp_path / "good.ds")
+    good.write_text(open(os.path.join(lab.work, "root.ds")).read())
+    wrong = tmp_path / "wrong.ds"
+    fields = good.read_text().split()
+    fields[-1] = fields[-1][:-4] + ("0000" if not fields[-1].endswith("0000") else "1111")
+    wrong.write_text(" ".join(fields) + "\n")
+    cfg = json.loads(baseline[0].read_text())
+    cfg["root"]["trust_anchor"] = str(wrong)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    found = check(lab, meridian_bin, tmp_path / "cfg.json", baseline[1])
+    assert [(f["kind"], f["zone"], f["cause"], f["field"], f["vantage"]) for f in found] == [
+        ("dnssec", ".", "ds-mismatch", "trust-anchor", "authoritative")]
+    assert found[0]["expected"] == ["DS " + fields[-4] + " " + fields[-3]]
+    bad = tmp_path / "bad.ds"
+    bad.write_text(". IN A 10.53.0.1\n")
+    cfg["root"]["trust_anchor"] = str(bad)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    p = meridian(lab, meridian_bin, "check", "--config", tmp_path / "cfg.json", "--baseline",
+                 baseline[1])
+    assert p.returncode == 2 and "line 1: expected DS or DNSKEY" in p.stderr, p.stderr
+
+
 @pytest.fixture
 def injector(lab):
     lab.start_injector()

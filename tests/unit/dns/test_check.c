@@ -776,6 +776,51 @@ static void test_parallel_round_equals_sequential(void **state)
     dns_config_free(c);
 }
 
+static void test_trust_anchor(void **state)
+{
+    /* The DS of the test key (as ldns-key2ds writes it), the key itself
+     * over two lines in parentheses, and what must be refused. */
+    static const char ds_file[] =
+        "; the root of the lab\n"
+        "example.\t3600\tIN\tDS\t56399 13 2 "
+        "6F8F2BF9358B4529160389434517FA3274A380B7286E3DB82660A31081963C86\n";
+    static const char key_file[] =
+        "example. IN DNSKEY 257 3 13 ( SLu9HI7Xx0O93vzJWyj7gMs9nNkwqVaHauwdipvKE4YuW3bq4cg34c3N\n"
+        "   f0FFe6owhMNBtfPQzyK3oJUCL0BC8g== ) ; KSK\n";
+    struct dns_config *c = NULL;
+    struct mrd_err err = {0};
+    struct dns_msg *m = NULL;
+    struct mb b;
+    uint8_t k[128];
+    size_t kl = unhex(key_hex, k);
+
+    (void)state;
+    mb_start(&b, 1, DNS_F_QR);
+    mb_question(&b, "example.", DNS_T_DNSKEY);
+    mb_rr(&b, 1, "example.", DNS_T_DNSKEY, k, kl);
+    mb_finish(&b);
+    assert_int_equal(dns_msg_parse(b.b, b.n, &m, NULL), MRD_OK);
+    assert_int_equal(dns_config_parse(config, strlen(config), &c, NULL), MRD_OK);
+    assert_int_equal(dns_anchor_parse(ds_file, strlen(ds_file), c, &err), MRD_OK);
+    assert_int_equal(dns_anchor_parse(key_file, strlen(key_file), c, &err), MRD_OK);
+    assert_int_equal(c->nanchors, 2);
+    assert_true(dns_anchor_matches(&c->anchors[0], &m->rr[0]));
+    assert_true(dns_anchor_matches(&c->anchors[1], &m->rr[0]));
+    c->anchors[0].rdata[10] ^= 1; /* another digest */
+    assert_false(dns_anchor_matches(&c->anchors[0], &m->rr[0]));
+    c->anchors[1].rdata[10] ^= 1; /* another key */
+    assert_false(dns_anchor_matches(&c->anchors[1], &m->rr[0]));
+    assert_int_equal(dns_anchor_parse("example. IN A 192.0.2.1\n", 24, c, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "line 1: expected DS or DNSKEY"));
+    memset(&err, 0, sizeof(err)); /* an error keeps its first message */
+    assert_int_equal(dns_anchor_parse("\n. IN DS 1 13 2 ZZ\n", 19, c, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "line 2: bad DS digest"));
+    assert_int_equal(dns_anchor_parse(". IN DS ( 1 13 2 AA\n", 20, c, &err), MRD_E_PARSE);
+    assert_int_equal(dns_anchor_parse("; nothing\n", 10, c, &err), MRD_E_PARSE);
+    dns_msg_free(m);
+    dns_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +841,7 @@ int main(void)
         cmocka_unit_test_setup(test_address_rules, reset),
         cmocka_unit_test_setup(test_state_rebuilt_from_alerts, reset),
         cmocka_unit_test_setup(test_parallel_round_equals_sequential, reset),
+        cmocka_unit_test_setup(test_trust_anchor, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
