@@ -567,6 +567,16 @@ static void rules_of(const json_t *f, char *out, size_t cap)
         (size_t)snprintf(out + k, cap - k, "%s%s", i > 0 ? "," : "", json_string_value(r));
 }
 
+/* One round that must give exactly one injection finding, and its rules. */
+static const json_t *one_injection(json_t **ret_found, char *rules, size_t cap)
+{
+    const json_t *f;
+    *ret_found = round_(NULL);
+    f = only(*ret_found, "injection");
+    rules_of(f, rules, cap);
+    return f;
+}
+
 static void test_injected_answer_racing_the_vantage(void **state)
 {
     json_t *found, *replies;
@@ -575,9 +585,8 @@ static void test_injected_answer_racing_the_vantage(void **state)
 
     (void)state;
     W.inject = "10.10.34.35";
-    found = round_(NULL);
     /* One injection finding; the late real answer is taken, so no divergence. */
-    f = only(found, "injection");
+    f = one_injection(&found, rules, sizeof(rules));
     assert_string_equal(json_string_value(json_object_get(f, "vantage")), "isp-1");
     assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
     assert_string_equal(json_string_value(json_object_get(f, "field")), "A");
@@ -585,7 +594,6 @@ static void test_injected_answer_racing_the_vantage(void **state)
                         "10.10.34.35");
     assert_string_equal(json_string_value(json_array_get(json_object_get(f, "expected"), 0)),
                         "192.0.2.1");
-    rules_of(f, rules, sizeof(rules));
     assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers");
     assert_string_equal(
         json_string_value(json_object_get(
@@ -614,9 +622,7 @@ static void test_second_answer_alone_is_enough(void **state)
      * the one the zone's servers agree with is taken. */
     W.inject = "45.33.32.66";
     W.inject_fits = true;
-    found = round_(NULL);
-    f = only(found, "injection");
-    rules_of(f, rules, sizeof(rules));
+    f = one_injection(&found, rules, sizeof(rules));
     assert_string_equal(rules, "multiple-answers");
     assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
                         "45.33.32.66");
@@ -632,9 +638,7 @@ static void test_bogon_and_ttl_rules(void **state)
     (void)state;
     /* A lone bogon the zone does not give. */
     W.single = "10.1.2.3";
-    found = round_(NULL);
-    f = only(found, "injection");
-    rules_of(f, rules, sizeof(rules));
+    f = one_injection(&found, rules, sizeof(rules));
     assert_string_equal(rules, "bogon");
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(json_object_get(f, "evidence"), "bogons"), "10.1.2.3")),
@@ -648,9 +652,7 @@ static void test_bogon_and_ttl_rules(void **state)
     json_decref(found);
     /* ... and with a TTL 20 hops off, an injection. */
     W.forged_ttl = 44;
-    found = round_(NULL);
-    f = only(found, "injection");
-    rules_of(f, rules, sizeof(rules));
+    f = one_injection(&found, rules, sizeof(rules));
     assert_string_equal(rules, "ip-ttl");
     json_decref(found);
 }
