@@ -562,7 +562,9 @@ static int run(int argc, char **argv)
                                  .ledger = ledger,
                                  .sensor_status =
                                      rtr != NULL || sensor != NULL ? sensor_status : NULL,
-                                 .sensor_ctx = &status};
+                                 .sensor_ctx = &status,
+                                 .dns_status = dns_sensor != NULL ? sensor_dns_status : NULL,
+                                 .dns_ctx = dns_sensor};
         status.rtr = rtr;
         status.sensor = sensor;
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
