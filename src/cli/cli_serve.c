@@ -371,8 +371,10 @@ static void on_retention_round(void *ctx, const struct forget_round *r)
     if (r->rc != MRD_OK)
         mrd_log(MRD_LOG_WARN, "retention: %s", r->err->msg);
     else if (r->r.expired > 0)
-        mrd_log(MRD_LOG_INFO, "retention: %zu version(s) expired, %zu erased, %zu kept under a "
-                "legal hold", r->r.expired, r->r.erased, r->r.held);
+        mrd_log(MRD_LOG_INFO,
+                "retention: %zu version(s) expired, %zu erased, %zu kept under a "
+                "legal hold",
+                r->r.expired, r->r.erased, r->r.held);
 }
 
 static void on_sensor_round(void *ctx, const char *line)
