@@ -370,11 +370,21 @@ static void on_retention_round(void *ctx, const struct forget_round *r)
     (void)ctx;
     if (r->rc != MRD_OK)
         mrd_log(MRD_LOG_WARN, "retention: %s", r->err->msg);
-    else if (r->r.expired > 0)
+    else if (r->r.expired > 0 || r->requests > 0)
         mrd_log(MRD_LOG_INFO,
                 "retention: %zu version(s) expired, %zu erased, %zu kept under a "
                 "legal hold",
                 r->r.expired, r->r.erased, r->r.held);
+}
+
+static void on_erasure_request(void *ctx, const struct forget_applied *a)
+{
+    (void)ctx;
+    mrd_log(a->applied ? MRD_LOG_INFO : MRD_LOG_WARN,
+            "erasure request %s from %s: %s (%zu version(s) erased, %zu held, %zu not the "
+            "requester's)",
+            MRD_ESC(a->request), a->source[0] ? MRD_ESC(a->source) : "a local writer",
+            MRD_ESC(a->message), a->r.erased, a->r.held, a->refused);
 }
 
 static void on_sensor_round(void *ctx, const char *line)
@@ -548,8 +558,9 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
-    if (forget_service_start(data, st, (unsigned)conf_uint(&cf, CONF_RETENTION_INTERVAL),
-                             on_retention_round, NULL, &retention, &err) != MRD_OK) {
+    if (forget_service_start(data, st, cli_fed_keyring(fed),
+                             (unsigned)conf_uint(&cf, CONF_RETENTION_INTERVAL), on_retention_round,
+                             on_erasure_request, NULL, &retention, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }

@@ -21,7 +21,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
-#include "forget/forget.h"
+#include "forget/forget_int.h"
 #include "ledger/ledger.h"
 
 /* ---- the policy ---- */
@@ -243,14 +243,7 @@ int64_t forget_expiry(const struct forget_rule *r, const struct store_row *row)
 
 /* ---- erasing a batch ---- */
 
-/* The versions of one transaction, with what the record says of each. */
-struct batch {
-    int64_t seqs[FORGET_BATCH];
-    size_t n;
-    json_t *versions; /* [{type, sha256, leaf}] of the versions to erase */
-};
-
-static void batch_reset(struct batch *b)
+static void batch_reset(struct forget__batch *b)
 {
     b->n = 0;
     json_decref(b->versions);
@@ -267,15 +260,8 @@ static enum mrd_code jcs(json_t *v, struct mrd_buf *out, struct mrd_err *err)
     return MRD_OK;
 }
 
-/* What is common to a run's or a request's records. */
-struct context {
-    const char *action; /* "retention" or "erasure" */
-    const struct forget_erase_req *req;
-    int64_t now;
-};
-
-static enum mrd_code erase_batch(struct store *st, const struct context *cx, struct batch *b,
-                                 size_t *ret_erased, struct mrd_err *err)
+static enum mrd_code erase_batch(struct store *st, const struct forget__context *cx,
+                                 struct forget__batch *b, size_t *ret_erased, struct mrd_err *err)
 {
     char ts[MRD_TIME_TAXII_LEN + 1];
     struct mrd_buf rec;
@@ -313,19 +299,8 @@ static enum mrd_code erase_batch(struct store *st, const struct context *cx, str
     return rc;
 }
 
-/* Adds one version to the batch (or reports it held); erases the batch
- * when full. */
-struct walk {
-    struct store *st;
-    struct context cx;
-    bool dry_run;
-    enum mrd_code (*cb)(void *ctx, const struct forget_item *it, struct mrd_err *err);
-    void *ctx;
-    struct forget_result res;
-    struct batch b;
-};
-
-static enum mrd_code take(struct walk *w, const struct forget_item *it0, struct mrd_err *err)
+enum mrd_code forget__take(struct forget__walk *w, const struct forget_item *it0,
+                           struct mrd_err *err)
 {
     struct forget_item it = *it0;
     const struct store_row *row = it.o->row;
@@ -333,6 +308,10 @@ static enum mrd_code take(struct walk *w, const struct forget_item *it0, struct 
     char hex[2 * sizeof(h) + 1];
     enum mrd_code rc;
 
+    if (w->allow != NULL && !w->allow(w->actx, it.o)) {
+        w->refused++;
+        return MRD_OK;
+    }
     rc = store_objects_held(w->st, &row->seq, 1, &it.held, err);
     if (rc != MRD_OK)
         return rc;
@@ -347,12 +326,16 @@ static enum mrd_code take(struct walk *w, const struct forget_item *it0, struct 
     w->b.seqs[w->b.n++] = row->seq;
     if (json_array_append_new(w->b.versions,
                               json_pack("{s:s%, s:s, s:I}", "type", row->type, row->type_len,
-                                        "sha256", hex, "leaf", (json_int_t)it.o->leaf)) != 0)
+                                        "sha256", hex, "leaf", (json_int_t)it.o->leaf)) != 0 ||
+        (w->gone != NULL &&
+         json_array_append_new(w->gone, json_pack("[I, i, s%]", (json_int_t)it.o->collection,
+                                                  (int)row->policy.tlp, row->id, row->id_len)) !=
+             0))
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     return MRD_OK;
 }
 
-static enum mrd_code flush(struct walk *w, struct mrd_err *err)
+enum mrd_code forget__flush(struct forget__walk *w, struct mrd_err *err)
 {
     size_t erased = 0;
     enum mrd_code rc = erase_batch(w->st, &w->cx, &w->b, &erased, err);
@@ -364,7 +347,7 @@ static enum mrd_code flush(struct walk *w, struct mrd_err *err)
 /* ---- retention ---- */
 
 struct ret_ctx {
-    struct walk *w;
+    struct forget__walk *w;
     const struct forget_policy *p;
     struct store_collection *colls;
     size_t n_colls, cap_colls;
@@ -415,21 +398,29 @@ static enum mrd_code ret_row(void *ctx, const struct store_held *o, struct mrd_e
     it.expired_usec = forget_expiry(&x->p->rules[it.rule], o->row);
     if (it.expired_usec == STORE_TIME_NONE || it.expired_usec > x->w->cx.now)
         return MRD_OK;
-    return take(x->w, &it, err);
+    return forget__take(x->w, &it, err);
 }
 
-static void walk_init(struct walk *w, struct store *st, const char *action,
-                      const struct forget_erase_req *req, int64_t now, bool dry_run,
-                      enum mrd_code (*cb)(void *, const struct forget_item *, struct mrd_err *),
-                      void *ctx)
+void forget__walk_init(struct forget__walk *w, struct store *st, const char *action,
+                       const struct forget_erase_req *req, int64_t now, bool dry_run,
+                       enum mrd_code (*cb)(void *, const struct forget_item *, struct mrd_err *),
+                       void *ctx)
 {
     memset(w, 0, sizeof(*w));
     w->st = st;
-    w->cx = (struct context){action, req, now};
+    w->cx = (struct forget__context){action, req, now};
     w->dry_run = dry_run;
     w->cb = cb;
     w->ctx = ctx;
     w->b.versions = json_array();
+}
+
+void forget__walk_release(struct forget__walk *w)
+{
+    json_decref(w->b.versions);
+    w->b.versions = NULL;
+    json_decref(w->gone);
+    w->gone = NULL;
 }
 
 enum mrd_code forget_retention_run(struct store *st, const struct forget_policy *p, int64_t now,
@@ -438,11 +429,11 @@ enum mrd_code forget_retention_run(struct store *st, const struct forget_policy 
                                                        struct mrd_err *err),
                                    void *ctx, struct forget_result *ret, struct mrd_err *err)
 {
-    struct walk w;
+    struct forget__walk w;
     struct ret_ctx x = {.w = &w, .p = p};
     enum mrd_code rc;
 
-    walk_init(&w, st, "retention", NULL, now, dry_run, cb, ctx);
+    forget__walk_init(&w, st, "retention", NULL, now, dry_run, cb, ctx);
     rc = store_collection_list(st, NULL, coll_cb, &x, err);
     /* a rule naming no collection is a mistake, not "keep forever" */
     for (size_t i = 0; i < p->n && rc == MRD_OK; i++) {
@@ -469,11 +460,11 @@ enum mrd_code forget_retention_run(struct store *st, const struct forget_policy 
             rc = MRD_OK;
         }
         if (rc == MRD_OK)
-            rc = flush(&w, err);
+            rc = forget__flush(&w, err);
         if (rc == MRD_OK && x.seen == before)
             break;
     }
-    json_decref(w.b.versions);
+    forget__walk_release(&w);
     mrd_free(x.colls);
     if (ret != NULL)
         *ret = w.res;
@@ -483,7 +474,7 @@ enum mrd_code forget_retention_run(struct store *st, const struct forget_policy 
 /* ---- erasure ---- */
 
 struct erase_ctx {
-    struct walk *w;
+    struct forget__walk *w;
     int64_t last_seq;
     int64_t want_seq; /* 0: any; else only this version */
     size_t seen;
@@ -503,7 +494,34 @@ static enum mrd_code erase_row(void *ctx, const struct store_held *o, struct mrd
     }
     x->last_seq = o->row->seq;
     x->seen++;
-    return take(x->w, &it, err);
+    return forget__take(x->w, &it, err);
+}
+
+enum mrd_code forget__erase_object(struct forget__walk *w, const char *id, size_t id_len,
+                                   struct mrd_err *err)
+{
+    struct erase_ctx x = {.w = w};
+    enum mrd_code rc;
+
+    for (;;) {
+        struct store_find f = {.id = id,
+                               .id_len = id_len,
+                               .version_usec = STORE_TIME_NONE,
+                               .leaf = -1,
+                               .after_seq = x.last_seq};
+        size_t before = x.seen;
+
+        x.full = false;
+        rc = store_objects_find(w->st, &f, erase_row, &x, err);
+        if (rc == MRD_E_TOOBIG && x.full) {
+            mrd_err_clear(err);
+            rc = MRD_OK;
+        }
+        if (rc == MRD_OK)
+            rc = forget__flush(w, err);
+        if (rc != MRD_OK || x.seen == before || !x.full)
+            return rc;
+    }
 }
 
 /* The seqs of the versions mentioning the value exactly (value index). */
@@ -567,12 +585,13 @@ static enum mrd_code check_req(const struct forget_erase_req *req, struct mrd_er
     return MRD_OK;
 }
 
-enum mrd_code
-forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now, bool dry_run,
-             enum mrd_code (*cb)(void *ctx, const struct forget_item *it, struct mrd_err *err),
-             void *ctx, struct forget_result *ret, struct mrd_err *err)
+enum mrd_code forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now,
+                           bool dry_run, struct forget_publish *pub,
+                           enum mrd_code (*cb)(void *ctx, const struct forget_item *it,
+                                               struct mrd_err *err),
+                           void *ctx, struct forget_result *ret, struct mrd_err *err)
 {
-    struct walk w;
+    struct forget__walk w;
     struct store_value val;
     struct vhits hits = {0};
     enum mrd_code rc = check_req(req, err);
@@ -586,29 +605,11 @@ forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now, 
             return MRD_E_INVAL;
         }
     }
-    walk_init(&w, st, "erasure", req, now, dry_run, cb, ctx);
-    if (req->object != NULL) {
-        struct erase_ctx x = {.w = &w};
-
-        for (;;) {
-            struct store_find f = {.id = req->object,
-                                   .id_len = strlen(req->object),
-                                   .version_usec = STORE_TIME_NONE,
-                                   .leaf = -1,
-                                   .after_seq = x.last_seq};
-            size_t before = x.seen;
-
-            x.full = false;
-            rc = store_objects_find(st, &f, erase_row, &x, err);
-            if (rc == MRD_E_TOOBIG && x.full) {
-                mrd_err_clear(err);
-                rc = MRD_OK;
-            }
-            if (rc == MRD_OK)
-                rc = flush(&w, err);
-            if (rc != MRD_OK || x.seen == before || !x.full)
-                break;
-        }
+    forget__walk_init(&w, st, "erasure", req, now, dry_run, cb, ctx);
+    if (pub != NULL && !dry_run && (w.gone = json_array()) == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+    } else if (req->object != NULL) {
+        rc = forget__erase_object(&w, req->object, strlen(req->object), err);
     } else {
         /* The value index hands out at most STORE_SEARCH_MAX hits per
          * search: erase them, and search again while more were left. */
@@ -633,13 +634,13 @@ forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now, 
                 rc = store_objects_find(st, &f, erase_row, &x, err);
                 if (rc == MRD_E_TOOBIG && x.full) {
                     mrd_err_clear(err);
-                    rc = flush(&w, err);
+                    rc = forget__flush(&w, err);
                     if (rc == MRD_OK)
                         i--; /* again, into the empty batch */
                 }
             }
             if (rc == MRD_OK)
-                rc = flush(&w, err);
+                rc = forget__flush(&w, err);
             /* Only erased versions leave the index: held ones (or all, in a
              * dry run) come back, so search again only after erasing a
              * full answer's worth. */
@@ -647,7 +648,9 @@ forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now, 
                 more = false;
         }
     }
-    json_decref(w.b.versions);
+    if (rc == MRD_OK && w.gone != NULL && json_array_size(w.gone) > 0)
+        rc = forget__publish(st, pub, req, w.gone, now, err);
+    forget__walk_release(&w);
     mrd_free(hits.seqs);
     if (rc == MRD_OK && w.res.expired == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "nothing stored matches %s \"%s\"",

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/err.h"
 #include "store/store.h"
 
@@ -123,32 +125,95 @@ struct forget_erase_req {
     const char *request;   /* NULL; else the id of the erasure request applied */
 };
 
+/* Where the erasure requests of a forget_erase go (request.c). */
+struct fed_trust;
+struct forget_publish {
+    const struct fed_trust *trust; /* signs them with the node key */
+    size_t published;              /* out: requests stored */
+};
+
 /* Erases what req selects at time now (dry_run: only reports), passing
  * each version to cb first (may be NULL); held versions are reported and
- * kept. MRD_E_INVAL for a bad request, MRD_E_NOTFOUND when nothing
- * matches. */
-enum mrd_code
-forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now, bool dry_run,
-             enum mrd_code (*cb)(void *ctx, const struct forget_item *it, struct mrd_err *err),
-             void *ctx, struct forget_result *ret, struct mrd_err *err);
+ * kept. With pub (NULL: none), the erasure then travels: for each
+ * collection and TLP level of the versions erased, a signed erasure
+ * request naming their ids is stored in that collection, so it reaches
+ * the peers that received them through the ordinary pushes and pulls.
+ * MRD_E_INVAL for a bad request, MRD_E_NOTFOUND when nothing matches. */
+enum mrd_code forget_erase(struct store *st, const struct forget_erase_req *req, int64_t now,
+                           bool dry_run, struct forget_publish *pub,
+                           enum mrd_code (*cb)(void *ctx, const struct forget_item *it,
+                                               struct mrd_err *err),
+                           void *ctx, struct forget_result *ret, struct mrd_err *err);
+
+/* ---- erasure requests (request.c; docs/privacy.md, "Erasure requests") ----
+ *
+ * An erasure request is a STIX custom object created and signed by the
+ * node that erased the data:
+ *   {"type": "x-meridian-erasure-request", "spec_version": "2.1", "id": ...,
+ *    "created": ..., "modified": ..., "object_refs": [erased ids],
+ *    "reason": "...", "object_marking_refs": [the erased versions' TLP]}
+ * It is stored in the collection the versions were erased from and travels
+ * like any object (and like a revocation). A node applies a request it
+ * received when its Meridian signature is valid and by a key it trusts;
+ * then, of each referenced object, the versions signed by that same key
+ * (the requester created them) or received from the peer the request came
+ * from (the requester is their source) are erased, as by forget_erase, and
+ * recorded in the ledger with the request's id; other versions are kept
+ * and reported. An unsigned, unknown-signer or malformed request changes
+ * nothing and is reported. */
+#define FORGET_REQUEST_TYPE "x-meridian-erasure-request"
+#define FORGET_REQUEST_REFS_MAX 1000                /* ids in one request */
+#define FORGET_REQUEST_CURSOR "forget_requests_seq" /* meta key: the last request seen */
+
+/* Parses and checks a request's body (JSON, at most STORE_OBJECT_MAX): its
+ * type, object_refs (1..FORGET_REQUEST_REFS_MAX STIX ids) and reason
+ * (1..FORGET_REASON_MAX bytes of UTF-8). On success *ret owns the parsed
+ * object. MRD_E_PARSE names the member. Pure. */
+enum mrd_code forget_request_parse(const char *body, size_t len, json_t **ret, struct mrd_err *err);
+
+/* What happened to one received request. */
+struct forget_applied {
+    const char *request; /* its id */
+    const char *source;  /* the peer it came from ("" when posted) */
+    bool applied;        /* false: refused, why in message */
+    const char *message;
+    struct forget_result r; /* applied: matched / erased / held versions */
+    size_t refused;         /* versions kept: not the requester's */
+};
+
+struct crypto_keyring;
+/* Applies the requests received since the last call (the store's meta
+ * FORGET_REQUEST_CURSOR), in the order stored, reporting each to cb (may
+ * be NULL). kr: the keys this node trusts (its peers'). Requests this node
+ * created are skipped. *ret_n (may be NULL) counts the requests seen. */
+enum mrd_code forget_requests_apply(struct store *st, const struct crypto_keyring *kr, int64_t now,
+                                    void (*cb)(void *ctx, const struct forget_applied *a),
+                                    void *ctx, size_t *ret_n, struct mrd_err *err);
 
 /* ---- the scheduled job (serve) ---- */
 
-/* One round of the job: rc and err say whether it ran; r what it did. */
+/* One round of the job: rc and err say whether it ran; r what retention
+ * did. */
 struct forget_round {
     enum mrd_code rc;
     const struct mrd_err *err;
     struct forget_result r;
     bool have_policy; /* DIR/retention.json exists */
+    size_t requests;  /* erasure requests received and handled */
 };
 
-/* Starts a thread that runs retention every interval_s seconds (the first
- * round at once), re-reading DIR/retention.json each round (a change takes
- * effect at the next round without a restart), and hands each round to cb
- * (called on that thread). */
+/* Starts a thread that, every interval_s seconds (the first round at
+ * once), runs retention, re-reading DIR/retention.json each round (a
+ * change takes effect at the next round without a restart), and applies
+ * the erasure requests received (when kr is not NULL: the trusted keys,
+ * borrowed for the service's life). cb gets each round, on_request each
+ * request (either may be NULL; called on that thread). interval_s 0: no
+ * thread, *ret NULL. */
 struct forget_service;
-enum mrd_code forget_service_start(const char *data_dir, struct store *st, unsigned interval_s,
+enum mrd_code forget_service_start(const char *data_dir, struct store *st,
+                                   const struct crypto_keyring *kr, unsigned interval_s,
                                    void (*cb)(void *ctx, const struct forget_round *round),
+                                   void (*on_request)(void *ctx, const struct forget_applied *a),
                                    void *ctx, struct forget_service **ret, struct mrd_err *err);
 /* Stops the thread (after the round in progress). NULL-safe. */
 void forget_service_stop(struct forget_service *s);

@@ -16,8 +16,10 @@
 struct forget_service {
     char *dir;
     struct store *st;
+    const struct crypto_keyring *kr;
     unsigned interval_s;
     void (*cb)(void *ctx, const struct forget_round *round);
+    void (*on_request)(void *ctx, const struct forget_applied *a);
     void *ctx;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -36,6 +38,9 @@ static void one_round(struct forget_service *s)
         round.rc =
             forget_retention_run(s->st, &p, mrd_time_now_usec(), false, NULL, NULL, &round.r, &err);
     forget_policy_free(&p);
+    if (round.rc == MRD_OK && s->kr != NULL)
+        round.rc = forget_requests_apply(s->st, s->kr, mrd_time_now_usec(), s->on_request, s->ctx,
+                                         &round.requests, &err);
     if (s->cb != NULL)
         s->cb(s->ctx, &round);
 }
@@ -60,8 +65,10 @@ static void *loop(void *arg)
     return NULL;
 }
 
-enum mrd_code forget_service_start(const char *data_dir, struct store *st, unsigned interval_s,
+enum mrd_code forget_service_start(const char *data_dir, struct store *st,
+                                   const struct crypto_keyring *kr, unsigned interval_s,
                                    void (*cb)(void *ctx, const struct forget_round *round),
+                                   void (*on_request)(void *ctx, const struct forget_applied *a),
                                    void *ctx, struct forget_service **ret, struct mrd_err *err)
 {
     struct forget_service *s;
@@ -76,7 +83,9 @@ enum mrd_code forget_service_start(const char *data_dir, struct store *st, unsig
     }
     s->st = st;
     s->interval_s = interval_s;
+    s->kr = kr;
     s->cb = cb;
+    s->on_request = on_request;
     s->ctx = ctx;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
