@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -189,6 +190,31 @@ struct crypto_keyring;
 enum mrd_code forget_requests_apply(struct store *st, const struct crypto_keyring *kr, int64_t now,
                                     void (*cb)(void *ctx, const struct forget_applied *a),
                                     void *ctx, size_t *ret_n, struct mrd_err *err);
+
+/* ---- the privacy report (report.c) ---- */
+
+/* The privacy statement of the node at data_dir at time now, as JSON
+ * (*ret owned by the caller):
+ *   {generated, controller: the own org,
+ *    categories: [{category, description, versions, versions_by_type: {type: n},
+ *                  retention: ["180 days after it was stored (rule 0)", ...]}],
+ *    retention: {configured, file},
+ *    recipients: {partners: [{org, collections: ["ROOT/ID"...]}],
+ *                 peers: [{peer, direction, community, local_collection, enabled}]},
+ *    outbound_policy: {file, present, defaults: [...], rules: [{scope, type,
+ *                      property, action}] (keys never shown), forward_custom}}
+ * Categories: the STIX types that carry personal data (addresses, e-mail,
+ * accounts, URLs and domains, traffic, sightings, observed data,
+ * identities, certificates) and the indicators whose patterns compare
+ * addresses, e-mail addresses or accounts; counted per stored version,
+ * each with the retention the first matching rule gives it in its
+ * collection. A bad retention or privacy-policy file is an error. */
+enum mrd_code forget_report(struct store *st, const char *data_dir, int64_t now, json_t **ret,
+                            struct mrd_err *err);
+
+/* The same document as Markdown, for people (appended to out); text from
+ * outside is escaped and stripped of control characters. */
+enum mrd_code forget_report_markdown(const json_t *doc, struct mrd_buf *out, struct mrd_err *err);
 
 /* ---- the scheduled job (serve) ---- */
 

@@ -198,3 +198,49 @@ def test_serve_runs_retention_on_schedule(tmp_path, meridian_bin):
         assert present(n, coll, keep["id"])
     finally:
         n.stop()
+
+
+def test_privacy_report(rnode):
+    """`meridian privacy report`: what personal data, how much, kept how
+    long, shared with whom under which policy; keys never shown."""
+    n = rnode
+    n.org("isp-cert", "partner")
+    n.grant("isp-cert", n.coll, True, False)
+    ip = {"type": "ipv4-addr", "spec_version": "2.1", "id": f"ipv4-addr--{uuid.uuid4()}",
+          "value": "198.51.100.20", "object_marking_refs": [TLP_GREEN]}
+    mail = {"type": "email-addr", "spec_version": "2.1", "id": f"email-addr--{uuid.uuid4()}",
+            "value": "victim@example.org", "object_marking_refs": [TLP_GREEN]}
+    by_ip = ind("198.51.100.21")
+    s = sighting(by_ip["id"])
+    plain = indicator(tlp=TLP_GREEN, pattern="[file:hashes.MD5 = '" + "a" * 32 + "']")
+    n.post_ok(n.coll, [ip, mail, by_ip, s, plain])
+    write_rules(n, [{"type": "sighting", "days": 180},
+                    {"type": "ipv4-addr", "days": 90}])
+    key = "ab" * 32
+    (n.data / "privacy-policy.json").write_text(json.dumps({"rules": [
+        {"scope": "org:isp-cert", "type": "email-addr", "property": "value",
+         "action": "generalise"},
+        {"scope": "all", "type": "ipv4-addr", "property": "value", "action": "pseudonymise",
+         "key": key}]}))
+    p = run(n.bin, "privacy", "report", "--json", "--data", n.data)
+    assert p.returncode == 0, p.stderr
+    assert key not in p.stdout
+    doc = json.loads(p.stdout)
+    cats = {c["category"]: c for c in doc["categories"]}
+    assert cats["ip-addresses"]["versions"] == 1
+    assert cats["ip-addresses"]["retention"] == ["90 days after it was stored (rule 1)"]
+    assert cats["email"]["versions"] == 1
+    assert cats["email"]["retention"] == ["kept until erased (no retention rule)"]
+    assert cats["sightings"]["retention"] == ["180 days after it was stored (rule 0)"]
+    assert cats["indicators"]["versions"] == 1  # the address one, not the hash one
+    assert doc["recipients"]["partners"] == [
+        {"org": "isp-cert", "collections": [f"api1/{n.coll}"]}]
+    pol = doc["outbound_policy"]
+    assert pol["present"] and len(pol["rules"]) == 2 and "key" not in pol["rules"][1]
+    md = run(n.bin, "privacy", "report", "--data", n.data)
+    assert md.returncode == 0 and md.stdout.startswith("# Privacy statement")
+    assert "isp\\-cert" in md.stdout or "isp-cert" in md.stdout
+    assert "90 days after it was stored" in md.stdout and key not in md.stdout
+    (n.data / "privacy-policy.json").write_text('{"rules": [{"scope": "all"}]}')
+    bad = run(n.bin, "privacy", "report", "--data", n.data)
+    assert bad.returncode == 1 and "privacy-policy.json" in bad.stderr
