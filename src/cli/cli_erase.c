@@ -132,14 +132,7 @@ static int run(int argc, char **argv)
         ret = cli_usage_error(&cli_verb_erase, "%s", err.msg);
         goto out;
     }
-    if (rc != MRD_OK) {
-        cli_errorf(VERB, "%s", err.msg);
-        ret = rc == MRD_E_NOTFOUND ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (r.erased > 0)
-        cli_data_ledger_catch_up(VERB, st, data);
-    ret = cli_forget_done(VERB, &o, &r);
+    ret = cli_forget_done(VERB, rc, &err, st, data, &o, &r);
     if (ret == CLI_EXIT_OK && pub.published > 0)
         fprintf(stderr,
                 "meridian erase: %zu signed erasure request(s) stored; they reach the peers "

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "forget/forget.h"
+#include "store/store.h"
 
 struct cli_forget_out {
     bool dry_run;
@@ -21,8 +22,11 @@ struct cli_forget_out {
  * stdout, or one element appended to o->all. */
 enum mrd_code cli_forget_item(void *ctx, const struct forget_item *it, struct mrd_err *err);
 
-/* Prints the JSON document (when o->all) and the summary on stderr;
- * consumes o->all. Returns the exit code. */
-int cli_forget_done(const char *verb, struct cli_forget_out *o, const struct forget_result *r);
+/* The end of a run or an erasure whose call returned rc: prints its error
+ * (exit 1 for MRD_E_NOTFOUND, else 2), or records what was erased in the
+ * ledger (when no server holds it), prints the JSON document (when o->all)
+ * and the summary on stderr. Consumes o->all. Returns the exit code. */
+int cli_forget_done(const char *verb, enum mrd_code rc, const struct mrd_err *err, struct store *st,
+                    const char *data, struct cli_forget_out *o, const struct forget_result *r);
 
 #endif

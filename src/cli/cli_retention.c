@@ -48,8 +48,15 @@ enum mrd_code cli_forget_item(void *ctx, const struct forget_item *it, struct mr
     return MRD_OK;
 }
 
-int cli_forget_done(const char *verb, struct cli_forget_out *o, const struct forget_result *r)
+int cli_forget_done(const char *verb, enum mrd_code rc, const struct mrd_err *err, struct store *st,
+                    const char *data, struct cli_forget_out *o, const struct forget_result *r)
 {
+    if (rc != MRD_OK) {
+        cli_errorf(verb, "%s", err->msg);
+        return rc == MRD_E_NOTFOUND ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    }
+    if (r->erased > 0)
+        cli_data_ledger_catch_up(verb, st, data);
     if (o->all != NULL) {
         json_t *j = json_pack("{s:I, s:I, s:I, s:b, s:o}", "matched", (json_int_t)r->expired,
                               "erased", (json_int_t)r->erased, "held", (json_int_t)r->held,
@@ -116,14 +123,7 @@ static int cmd_run(int argc, char **argv, bool show)
         goto out;
     rc =
         forget_retention_run(st, &p, mrd_time_now_usec(), o.dry_run, cli_forget_item, &o, &r, &err);
-    if (rc != MRD_OK) {
-        cli_errorf(VERB, "%s", err.msg);
-        ret = rc == MRD_E_NOTFOUND ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (r.erased > 0)
-        cli_data_ledger_catch_up(VERB, st, data);
-    ret = cli_forget_done(VERB, &o, &r);
+    ret = cli_forget_done(VERB, rc, &err, st, data, &o, &r);
 out:
     json_decref(o.all);
     forget_policy_free(&p);

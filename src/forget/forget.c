@@ -152,32 +152,42 @@ out:
     return rc;
 }
 
+enum mrd_code forget__read_optional(const char *dir, const char *name, struct mrd_buf *text,
+                                    bool *ret_found, char path[PATH_MAX], struct mrd_err *err)
+{
+    struct mrd_err ferr = {0};
+    enum mrd_code rc;
+
+    *ret_found = false;
+    if ((size_t)snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "%s: path too long", MRD_ESC(dir));
+    rc = mrd_buf_read_file(text, path, &ferr);
+    if (rc == MRD_E_IO && ferr.sys_errno == ENOENT)
+        return MRD_OK;
+    if (rc != MRD_OK)
+        return mrd_err_set(err, rc, "%s", ferr.msg);
+    *ret_found = true;
+    return MRD_OK;
+}
+
 enum mrd_code forget_policy_load(const char *dir, struct forget_policy *ret, bool *ret_found,
                                  struct mrd_err *err)
 {
     char path[PATH_MAX];
     struct mrd_buf text;
-    struct mrd_err ferr = {0};
+    bool found = false;
     enum mrd_code rc;
 
     memset(ret, 0, sizeof(*ret));
-    if (ret_found != NULL)
-        *ret_found = false;
-    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, FORGET_FILE) >= sizeof(path))
-        return mrd_err_set(err, MRD_E_INVAL, "%s: path too long", MRD_ESC(dir));
     mrd_buf_init(&text, FORGET_FILE_MAX);
-    rc = mrd_buf_read_file(&text, path, &ferr);
-    if (rc == MRD_E_IO && ferr.sys_errno == ENOENT) {
-        rc = MRD_OK;
-    } else if (rc != MRD_OK) {
-        rc = mrd_err_set(err, rc, "%s", ferr.msg);
-    } else {
-        if (ret_found != NULL)
-            *ret_found = true;
+    rc = forget__read_optional(dir, FORGET_FILE, &text, &found, path, err);
+    if (rc == MRD_OK && found) {
         rc = forget_policy_parse(text.data != NULL ? text.data : "", text.len, ret, err);
         if (rc != MRD_OK)
             mrd_err_prefix(err, "%s: ", MRD_ESC(path));
     }
+    if (ret_found != NULL)
+        *ret_found = found;
     mrd_buf_release(&text);
     return rc;
 }

@@ -5,6 +5,8 @@
 #ifndef MRD_FORGET_INT_H
 #define MRD_FORGET_INT_H
 
+#include <limits.h>
+
 #include <jansson.h>
 
 #include "forget/forget.h"
@@ -55,6 +57,11 @@ enum mrd_code forget__flush(struct forget__walk *w, struct mrd_err *err);
 /* Takes every version of object id (w->allow filtering) and erases them. */
 enum mrd_code forget__erase_object(struct forget__walk *w, const char *id, size_t id_len,
                                    struct mrd_err *err);
+
+/* Reads DIR/name into text (its maximum set by the caller); a missing
+ * file is MRD_OK with *ret_found false. path gets the file's path. */
+enum mrd_code forget__read_optional(const char *dir, const char *name, struct mrd_buf *text,
+                                    bool *ret_found, char path[PATH_MAX], struct mrd_err *err);
 
 /* Stores the signed erasure requests for the versions in gone (request.c). */
 enum mrd_code forget__publish(struct store *st, struct forget_publish *pub,

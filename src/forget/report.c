@@ -17,7 +17,7 @@
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "fed/fed.h"
-#include "forget/forget.h"
+#include "forget/forget_int.h"
 #include "privacy/privacy.h"
 
 /* The categories of personal data, by the STIX types that carry them. A
@@ -187,14 +187,12 @@ static enum mrd_code outbound(const char *dir, json_t **ret, struct mrd_err *err
 {
     char path[PATH_MAX];
     struct mrd_buf text;
-    struct mrd_err ferr = {0};
     struct privacy_policy *pp = NULL;
     json_t *doc = NULL, *o;
+    bool found = false;
     enum mrd_code rc;
 
     *ret = NULL;
-    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, PRIVACY_POLICY_FILE) >= sizeof(path))
-        return mrd_err_set(err, MRD_E_INVAL, "path too long");
     o = json_pack("{s:s, s:b, s:[s, s, s]}", "file", PRIVACY_POLICY_FILE, "present", false,
                   "defaults",
                   "addresses inside the node's internal networks are never sent, and a "
@@ -204,12 +202,8 @@ static enum mrd_code outbound(const char *dir, json_t **ret, struct mrd_err *err
     if (o == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "privacy report: out of memory");
     mrd_buf_init(&text, PRIVACY_POLICY_MAX_BYTES);
-    rc = mrd_buf_read_file(&text, path, &ferr);
-    if (rc == MRD_E_IO && ferr.sys_errno == ENOENT) {
-        rc = MRD_OK;
-    } else if (rc != MRD_OK) {
-        rc = mrd_err_set(err, rc, "%s", ferr.msg);
-    } else {
+    rc = forget__read_optional(dir, PRIVACY_POLICY_FILE, &text, &found, path, err);
+    if (rc == MRD_OK && found) {
         rc = privacy_policy_parse(text.data != NULL ? text.data : "", text.len, &pp, err);
         if (rc == MRD_OK)
             rc = mrd_json_parse(text.data != NULL ? text.data : "", text.len, NULL, &doc, err);
@@ -230,7 +224,7 @@ static enum mrd_code outbound(const char *dir, json_t **ret, struct mrd_err *err
             if (json_object_get(doc, "forward_custom") != NULL)
                 (void)json_object_set(o, "forward_custom", json_object_get(doc, "forward_custom"));
         } else {
-            mrd_err_prefix(err, "%s: ", path);
+            mrd_err_prefix(err, "%s: ", MRD_ESC(path));
         }
     }
     privacy_policy_free(pp);
