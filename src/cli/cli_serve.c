@@ -37,6 +37,7 @@
 #include "ledger/sync.h"
 #include "notify/notify.h"
 #include "ops/ops.h"
+#include "pmatch/pmatch.h"
 #include "sensor/sensor.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -413,6 +414,7 @@ static int run(int argc, char **argv)
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
     struct feed_runner *feeds = NULL;
+    struct pmatch_server *pmatch = NULL;
     struct sensor_dns *dns_sensor = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
@@ -534,6 +536,11 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
+    if (pmatch_server_new(st, on_sensor_round, NULL, &pmatch, &err) != MRD_OK ||
+        pmatch_api_routes(pmatch, router, &err) != MRD_OK) {
+        cli_errorf("serve", "private matching: %s", err.msg);
+        goto out;
+    }
     if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
         start_dns_sensor(&cf, data, st, &dns_sensor) != CLI_EXIT_OK)
         goto out;
@@ -606,6 +613,7 @@ out:
     http_server_free(srv);
     sensor_dns_stop(dns_sensor);
     feed_runner_stop(feeds);
+    pmatch_server_free(pmatch);
     cli_sensor_stop(sensor);
     bgp_rtr_feed_stop(rtr);
     cli_fed_stop(fed);
