@@ -28,6 +28,7 @@
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "pmatch/pmatch.h"
+#include "pmatch/pmatch_int.h"
 #include "store/store.h"
 
 #define PMATCH_USE_META "private_use:" /* + offer ":" + org key: "DAY COUNT" */
@@ -73,21 +74,6 @@ void pmatch_server_free(struct pmatch_server *s)
         mrd_free(s->cache[i].set);
     (void)pthread_mutex_destroy(&s->mu);
     mrd_free(s);
-}
-
-static void say(struct pmatch_server *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(struct pmatch_server *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (s->log == NULL)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    s->log(s->log_ctx, line);
 }
 
 static bool may_use(struct pmatch_server *s, const struct api_req *r, const struct pmatch_offer *o)
@@ -229,7 +215,9 @@ static enum mrd_code cached(struct pmatch_server *s, const struct pmatch_offer *
     mrd_strlcpy(c->name, o->name, sizeof(c->name));
     mrd_strlcpy(c->collection, o->collection, sizeof(c->collection));
     c->at_usec = now;
-    say(s, "private: offer %s published %zu values (%zu without an exact key left out) in %.2f s",
+    pmatch__say(
+        s->log, s->log_ctx,
+        "private: offer %s published %zu values (%zu without an exact key left out) in %.2f s",
         o->name, c->n, skipped, (double)(mrd_time_now_usec() - now) / 1e6);
     *ret = c;
     return MRD_OK;
@@ -326,8 +314,10 @@ static void evaluate(struct api_req *r)
             (void)snprintf(ra, 24, "%" PRId64, to_midnight());
             api_header(r, "Retry-After", ra);
         }
-        say(s, "private: offer %s: org %s refused a batch of %zu: budget %" PRIu64 " used %" PRIu64,
-            o.name, r->who.tok.org_name, n, o.budget, used);
+        pmatch__say(s->log, s->log_ctx,
+                    "private: offer %s: org %s refused a batch of %zu: budget %" PRIu64
+                    " used %" PRIu64,
+                    o.name, r->who.tok.org_name, n, o.budget, used);
         api_error(r, 429, "Query budget exhausted", detail);
         return;
     }
@@ -356,10 +346,10 @@ static void evaluate(struct api_req *r)
         goto out;
     }
     api_raw(r, 200, "application/octet-stream", (const char *)out, n * PMATCH_ELEMENT_LEN);
-    say(s,
-        "private: offer %s: org %s evaluated %zu values, %" PRIu64 " of %" PRIu64
-        " today; cpu %.3f ms",
-        o.name, r->who.tok.org_name, n, used + n, o.budget, (thread_cpu_s() - cpu0) * 1e3);
+    pmatch__say(s->log, s->log_ctx,
+                "private: offer %s: org %s evaluated %zu values, %" PRIu64 " of %" PRIu64
+                " today; cpu %.3f ms",
+                o.name, r->who.tok.org_name, n, used + n, o.budget, (thread_cpu_s() - cpu0) * 1e3);
 out:
     sodium_memzero(seed, sizeof(seed));
     sodium_memzero(sk, sizeof(sk));

@@ -35,6 +35,7 @@
 #include "core/timestamp.h"
 #include "fed/fed.h"
 #include "pmatch/pmatch.h"
+#include "pmatch/pmatch_int.h"
 #include "privacy/privacy.h"
 
 #define CLIENT_BATCH 2048    /* elements per evaluate request */
@@ -417,21 +418,6 @@ out:
     return NULL;
 }
 
-static void say(const struct pmatch_client_opts *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(const struct pmatch_client_opts *o, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (o->log == NULL)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    o->log(o->log_ctx, line);
-}
-
 static enum mrd_code print_matches(const struct pmatch_client_opts *o, const struct keyset *ks,
                                    const uint8_t *matched, uint64_t *ret_n, struct mrd_err *err)
 {
@@ -523,12 +509,12 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
         rc = match_index_build(empty, err);
     if (rc != MRD_OK)
         goto out;
-    say(o,
-        "offer %s of %s: %" PRIu64 " published values, %" PRId64 " of %" PRId64
-        " queries used today",
-        offer, base, ret->published,
-        (int64_t)json_integer_value(json_object_get(info, "used_today")),
-        (int64_t)json_integer_value(json_object_get(info, "budget_per_day")));
+    pmatch__say(o->log, o->log_ctx,
+                "offer %s of %s: %" PRIu64 " published values, %" PRId64 " of %" PRId64
+                " queries used today",
+                offer, base, ret->published,
+                (int64_t)json_integer_value(json_object_get(info, "used_today")),
+                (int64_t)json_integer_value(json_object_get(info, "budget_per_day")));
 
     rc = extract(o, empty, &ks, &ret->lines, err);
     if (rc != MRD_OK)
@@ -536,8 +522,8 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
     t1 = mrd_time_now_usec();
     ret->keys = ks.n;
     ret->extract_s = (double)(t1 - t0) / 1e6;
-    say(o, "%" PRIu64 " lines, %zu distinct values to check (%.2f s)", ret->lines, ks.n,
-        ret->extract_s);
+    pmatch__say(o->log, o->log_ctx, "%" PRIu64 " lines, %zu distinct values to check (%.2f s)",
+                ret->lines, ks.n, ret->extract_s);
 
     s.o = o;
     s.ks = &ks;
@@ -565,8 +551,9 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
     }
     rc = print_matches(o, &ks, s.matched, &ret->matched, err);
     ret->total_s = (double)(mrd_time_now_usec() - t0) / 1e6;
-    say(o, "%" PRIu64 " of %zu values matched; %" PRIu64 " batches; OPRF %.2f s, total %.2f s",
-        ret->matched, ks.n, ret->batches, ret->oprf_s, ret->total_s);
+    pmatch__say(o->log, o->log_ctx,
+                "%" PRIu64 " of %zu values matched; %" PRIu64 " batches; OPRF %.2f s, total %.2f s",
+                ret->matched, ks.n, ret->batches, ret->oprf_s, ret->total_s);
 out:
     json_decref(info);
     match_index_free(set);

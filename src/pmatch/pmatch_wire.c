@@ -2,12 +2,14 @@
  * The evaluate request of private matching, checked and answered: pure
  * (no I/O), so that tests/fuzz/fuzz_pmatch.c can run it on any bytes.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "pmatch/pmatch.h"
+#include "pmatch/pmatch_int.h"
 #include "privacy/privacy.h"
 
 enum mrd_code pmatch_batch_parse(const uint8_t *body, size_t len, size_t *ret_n,
@@ -55,4 +57,17 @@ enum mrd_code pmatch_offer_key(const uint8_t seed[32], const char *name, uint8_t
     rc = privacy_oprf_derive_key_pair(seed, (const uint8_t *)info, (size_t)n, ret_sk, pk, err);
     sodium_memzero(pk, sizeof(pk));
     return rc;
+}
+
+void pmatch__say(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    if (log == NULL)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log(ctx, line);
 }
