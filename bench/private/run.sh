@@ -53,7 +53,7 @@ PYEOF
 A="$W/a"; PB="$W/b"
 "$BIN" init --data "$A" --org own >/dev/null
 "$BIN" org create partnerb --relation partner --data "$A" >/dev/null
-TOKEN=$("$BIN" token create --org partnerb --data "$A" | grep -o 'mrd_[A-Za-z0-9_-]*' | head -1)
+TOKEN=$("$BIN" token create --org partnerb --data "$A" | grep -oE 'mrd_[A-Za-z0-9_-]{43}' | head -1)
 COLL=$("$BIN" collection create --data "$A" --api-root api1 --title red | grep -oE '[0-9a-f]{8}-[0-9a-f-]{27}' | head -1)
 "$BIN" import --collection "$COLL" --data "$A" "$W/ind.json" >/dev/null
 "$BIN" privacy offer bench --collection "$COLL" --to partnerb --budget 20000000 --data "$A"

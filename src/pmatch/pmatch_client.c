@@ -450,7 +450,8 @@ static enum mrd_code print_matches(const struct pmatch_client_opts *o, const str
 enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatch_client_stats *ret,
                                 struct mrd_err *err)
 {
-    char base[CLIENT_MAX_URL], offer[PMATCH_NAME_MAX + 1], offer_url[CLIENT_MAX_URL],
+    /* sized so that every URL made from them fits CLIENT_MAX_URL */
+    char base[CLIENT_MAX_URL - 256], offer[PMATCH_NAME_MAX + 1], offer_url[CLIENT_MAX_URL - 64],
         eval_url[CLIENT_MAX_URL];
     struct match_index *empty = NULL, *set = NULL;
     struct keyset ks;
@@ -476,9 +477,11 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
     blen = strlen(o->url);
     while (blen > 0 && o->url[blen - 1] == '/')
         blen--;
-    if (blen + 128 + PMATCH_NAME_MAX >= sizeof(base))
-        return mrd_err_set(err, MRD_E_TOOBIG, "private: peer URL longer than %d bytes",
-                           CLIENT_MAX_URL - 200);
+    if (blen >= sizeof(base)) {
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "private: peer URL longer than %zu bytes",
+                         sizeof(base) - 1);
+        goto out;
+    }
     memcpy(base, o->url, blen);
     base[blen] = '\0';
 
