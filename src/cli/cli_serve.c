@@ -38,6 +38,7 @@
 #include "ledger/sync.h"
 #include "notify/notify.h"
 #include "ops/ops.h"
+#include "pmatch/pmatch.h"
 #include "sensor/sensor.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -447,6 +448,7 @@ static int run(int argc, char **argv)
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
     struct feed_runner *feeds = NULL;
+    struct pmatch_server *pmatch = NULL;
     struct forget_service *retention = NULL;
     struct sensor_dns *dns_sensor = NULL;
     struct ledger_service *ledger = NULL;
@@ -570,6 +572,11 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
+    if (pmatch_server_new(st, on_sensor_round, NULL, &pmatch, &err) != MRD_OK ||
+        pmatch_api_routes(pmatch, router, &err) != MRD_OK) {
+        cli_errorf("serve", "private matching: %s", err.msg);
+        goto out;
+    }
     if (forget_service_start(data, st, cli_fed_keyring(fed),
                              (unsigned)conf_uint(&cf, CONF_RETENTION_INTERVAL), on_retention_round,
                              on_erasure_request, NULL, &retention, &err) != MRD_OK) {
@@ -653,6 +660,7 @@ out:
     http_server_free(srv);
     sensor_dns_stop(dns_sensor);
     feed_runner_stop(feeds);
+    pmatch_server_free(pmatch);
     forget_service_stop(retention);
     cli_sensor_stop(sensor);
     bgp_rtr_feed_stop(rtr);
