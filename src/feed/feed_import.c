@@ -30,6 +30,8 @@
 #include "stix/stix.h"
 
 #define MSG_MAX 4096
+/* the value index rows of one object (store_values_of_json) */
+#define VALS_MAX ((size_t)STORE_VALUES_MAX * sizeof(struct store_value))
 #define NO_OFFSET UINT64_MAX /* feed_importer.at: not a streamed object */
 
 /* Objects are prepared (validated, made canonical, signed) in groups on
@@ -51,6 +53,7 @@ struct prep {
     int64_t created, modified;
     struct fed_ingest_result ir;
     struct mrd_buf body;           /* PREP_OK: the canonical (signed) bytes */
+    struct mrd_buf vals;           /* PREP_OK: its struct store_value's (value index) */
     char why[MRD_ERR_MSG_MAX + 1]; /* PREP_REFUSED */
 };
 
@@ -67,6 +70,7 @@ struct feed_importer {
     uint64_t at;             /* byte offset of the streamed object, or NO_OFFSET */
     /* the pending batch: canonical bytes and the rows pointing into them */
     struct mrd_buf bodies[FEED_IMPORT_BATCH];
+    struct mrd_buf vals[FEED_IMPORT_BATCH]; /* the rows' values (struct store_value) */
     struct store_object_in rows[FEED_IMPORT_BATCH];
     enum store_insert_outcome outcomes[FEED_IMPORT_BATCH];
     char signers[FEED_IMPORT_BATCH][STORE_SIGNER_MAX + 1];
@@ -125,6 +129,15 @@ void feed_list_opts_init(struct feed_list_opts *lo)
     lo->sep = ',';
 }
 
+/* A buffer whose batch is stored: kept for the next one unless large. */
+static void buf_done(struct mrd_buf *b)
+{
+    if (b->cap > FEED_IMPORT_BODY_KEEP)
+        mrd_buf_release(b);
+    else
+        mrd_buf_reset(b);
+}
+
 /* Stores the pending batch in one transaction. */
 static enum mrd_code store_batch(struct feed_importer *im, struct feed_counts *cnt,
                                  struct mrd_err *err)
@@ -146,10 +159,8 @@ static enum mrd_code store_batch(struct feed_importer *im, struct feed_counts *c
             im->hooks.stored(im->hooks.ctx, im->rows[i].id, im->rows[i].id_len);
     }
     for (size_t i = 0; i < im->n; i++) {
-        if (im->bodies[i].cap > FEED_IMPORT_BODY_KEEP)
-            mrd_buf_release(&im->bodies[i]);
-        else
-            mrd_buf_reset(&im->bodies[i]);
+        buf_done(&im->bodies[i]);
+        buf_done(&im->vals[i]);
     }
     im->n = 0;
     im->pending = 0;
@@ -297,6 +308,7 @@ static enum mrd_code prep_one(const struct feed_importer *im, struct prep *p,
     enum mrd_code rc;
 
     mrd_buf_reset(&p->body);
+    mrd_buf_reset(&p->vals);
     if (!json_is_object(obj)) {
         p->kind = PREP_NOT_OBJECT;
         return MRD_OK;
@@ -328,6 +340,12 @@ static enum mrd_code prep_one(const struct feed_importer *im, struct prep *p,
         p->kind = PREP_REFUSED;
         return MRD_OK;
     }
+    /* the value index's rows, from the object in hand (the store would
+     * parse the canonical bytes again, on its one thread): fed_ingest_canon
+     * changes no property they come from */
+    rc = store_values_append(obj, &p->vals, err);
+    if (rc != MRD_OK)
+        return rc;
     p->kind = PREP_OK;
     return MRD_OK;
 }
@@ -385,6 +403,9 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     tmp = im->bodies[im->n];
     im->bodies[im->n] = p->body;
     p->body = tmp;
+    tmp = im->vals[im->n];
+    im->vals[im->n] = p->vals;
+    p->vals = tmp;
     id = json_object_get(obj, "id");
     type = json_object_get(obj, "type");
     spec = json_object_get(obj, "spec_version");
@@ -404,6 +425,9 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     row->n_recipients = im->opts.n_recipients;
     row->body = im->bodies[im->n].data;
     row->body_len = im->bodies[im->n].len;
+    row->values = (const struct store_value *)(const void *)im->vals[im->n].data;
+    row->n_values = im->vals[im->n].len / sizeof(struct store_value);
+    row->values_given = true;
     im->pending += row->body_len;
     if (p->ir.signer[0] != '\0') {
         row->signer = im->signers[im->n];
@@ -460,10 +484,8 @@ static void queue_drop(struct feed_importer *im)
         struct prep *p = &im->queue[i];
         json_decref(p->obj);
         p->obj = NULL;
-        if (p->body.cap > FEED_IMPORT_BODY_KEEP)
-            mrd_buf_release(&p->body);
-        else
-            mrd_buf_reset(&p->body);
+        buf_done(&p->body);
+        buf_done(&p->vals);
     }
     im->nq = 0;
     im->qbytes = 0;
@@ -555,6 +577,7 @@ static enum mrd_code one_object(struct feed_importer *im, const char *path, size
         json_decref(p->obj);
         p->obj = NULL;
         mrd_buf_reset(&p->body);
+        mrd_buf_reset(&p->vals);
         return rc;
     }
     p = &im->queue[im->nq++];
@@ -584,8 +607,10 @@ static enum feed_verdict store_failure(struct feed_importer *im, const char *pat
 {
     say(im, FEED_MSG_ERROR, "%s: %s (objects after the last committed batch were not stored)", path,
         err->msg);
-    for (size_t k = 0; k < im->n; k++)
+    for (size_t k = 0; k < im->n; k++) {
         mrd_buf_reset(&im->bodies[k]);
+        mrd_buf_reset(&im->vals[k]);
+    }
     im->n = 0;
     im->pending = 0;
     queue_drop(im);
@@ -1251,18 +1276,23 @@ enum mrd_code feed_importer_new(struct store *st, const struct store_collection 
         mrd_free(im);
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++)
+    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++) {
         mrd_buf_init(&im->bodies[i], STORE_OBJECT_MAX);
+        mrd_buf_init(&im->vals[i], VALS_MAX);
+    }
     stix_report_init(&im->rep);
     mrd_buf_init(&im->solo.body, STORE_OBJECT_MAX);
+    mrd_buf_init(&im->solo.vals, VALS_MAX);
     if (!opts->repair) {
         im->queue = mrd_calloc(PREP_QUEUE, sizeof(*im->queue));
         if (im->queue == NULL) {
             feed_importer_free(im);
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         }
-        for (size_t i = 0; i < PREP_QUEUE; i++)
+        for (size_t i = 0; i < PREP_QUEUE; i++) {
             mrd_buf_init(&im->queue[i].body, STORE_OBJECT_MAX);
+            mrd_buf_init(&im->queue[i].vals, VALS_MAX);
+        }
     }
     *ret = im;
     return MRD_OK;
@@ -1272,15 +1302,20 @@ void feed_importer_free(struct feed_importer *im)
 {
     if (im == NULL)
         return;
-    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++)
+    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++) {
         mrd_buf_release(&im->bodies[i]);
+        mrd_buf_release(&im->vals[i]);
+    }
     if (im->queue != NULL) {
         queue_drop(im);
-        for (size_t i = 0; i < PREP_QUEUE; i++)
+        for (size_t i = 0; i < PREP_QUEUE; i++) {
             mrd_buf_release(&im->queue[i].body);
+            mrd_buf_release(&im->queue[i].vals);
+        }
         mrd_free(im->queue);
     }
     mrd_buf_release(&im->solo.body);
+    mrd_buf_release(&im->solo.vals);
     stix_report_release(&im->rep);
     json_decref(im->hold);
     mrd_free(im);
