@@ -41,12 +41,20 @@
 #define PREP_THREADS 4               /* at most, and no more than the CPUs */
 #define PREP_PER_THREAD 64           /* a group smaller than this gets fewer */
 
-enum prep_kind { PREP_OK, PREP_NOT_OBJECT, PREP_INVALID, PREP_UNUSABLE, PREP_REFUSED };
+enum prep_kind {
+    PREP_OK,
+    PREP_NOT_JSON,
+    PREP_NOT_OBJECT,
+    PREP_INVALID,
+    PREP_UNUSABLE,
+    PREP_REFUSED
+};
 
 /* One queued object and what preparing it gave. */
 struct prep {
-    json_t *obj;      /* a reference of our own */
-    const char *path; /* the input it came from (lives until it is drained) */
+    json_t *obj;         /* a reference of our own; NULL until text is parsed */
+    struct mrd_buf text; /* a streamed object's JSON text, parsed by prep_one */
+    const char *path;    /* the input it came from (lives until it is drained) */
     size_t index;
     uint64_t at; /* byte offset, or NO_OFFSET */
     enum prep_kind kind;
@@ -54,7 +62,7 @@ struct prep {
     struct fed_ingest_result ir;
     struct mrd_buf body;           /* PREP_OK: the canonical (signed) bytes */
     struct mrd_buf vals;           /* PREP_OK: its struct store_value's (value index) */
-    char why[MRD_ERR_MSG_MAX + 1]; /* PREP_REFUSED */
+    char why[MRD_ERR_MSG_MAX + 1]; /* PREP_REFUSED, PREP_NOT_JSON */
 };
 
 struct feed_importer {
@@ -309,6 +317,20 @@ static enum mrd_code prep_one(const struct feed_importer *im, struct prep *p,
 
     mrd_buf_reset(&p->body);
     mrd_buf_reset(&p->vals);
+    if (obj == NULL) { /* streamed: its text is parsed here, not on the reading thread */
+        struct mrd_jstream_event ev = {.text = p->text.data, .len = p->text.len};
+        struct mrd_err perr = {0};
+        json_t *v = NULL;
+        if (mrd_jstream_parse(&ev, &v, &perr) != MRD_OK) {
+            if (perr.code == MRD_E_NOMEM)
+                return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
+            mrd_strlcpy(p->why, perr.msg, sizeof(p->why));
+            p->kind = PREP_NOT_JSON;
+            return MRD_OK;
+        }
+        p->obj = v;
+        obj = v;
+    }
     if (!json_is_object(obj)) {
         p->kind = PREP_NOT_OBJECT;
         return MRD_OK;
@@ -369,6 +391,11 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     cnt->objects++;
     im->at = p->at;
     switch (p->kind) {
+    case PREP_NOT_JSON:
+        cnt->invalid++;
+        say(im, FEED_MSG_ERROR, "%s: object %zu at byte %llu is not JSON: %s; skipped", p->path,
+            p->index, (unsigned long long)p->at, p->why);
+        return MRD_OK;
     case PREP_NOT_OBJECT:
         cnt->invalid++;
         report_invalid(im, p->path, p->index, obj, NULL, "not a JSON object");
@@ -484,6 +511,7 @@ static void queue_drop(struct feed_importer *im)
         struct prep *p = &im->queue[i];
         json_decref(p->obj);
         p->obj = NULL;
+        buf_done(&p->text);
         buf_done(&p->body);
         buf_done(&p->vals);
     }
@@ -538,6 +566,20 @@ static enum mrd_code drain(struct feed_importer *im, struct feed_counts *cnt, st
     return rc;
 }
 
+/* The rest of queueing p (its object or its text set). */
+static enum mrd_code queued(struct feed_importer *im, struct prep *p, const char *path,
+                            size_t index, size_t text_len, struct feed_counts *cnt,
+                            struct mrd_err *err)
+{
+    p->path = path;
+    p->index = index;
+    p->at = im->at;
+    im->qbytes += text_len;
+    if (im->nq == PREP_QUEUE || im->qbytes >= PREP_BYTES)
+        return drain(im, cnt, err);
+    return MRD_OK;
+}
+
 /* Queues one object (text_len: the size of its text, 0 when it is not
  * from a stream) to be validated and stored. Returns MRD_OK also for
  * invalid objects (counted and reported); other codes are store or memory
@@ -582,13 +624,7 @@ static enum mrd_code one_object(struct feed_importer *im, const char *path, size
     }
     p = &im->queue[im->nq++];
     p->obj = json_incref((json_t *)(uintptr_t)obj);
-    p->path = path;
-    p->index = index;
-    p->at = im->at;
-    im->qbytes += text_len;
-    if (im->nq == PREP_QUEUE || im->qbytes >= PREP_BYTES)
-        return drain(im, cnt, err);
-    return MRD_OK;
+    return queued(im, p, path, index, text_len, cnt, err);
 }
 
 /* Stores everything queued and pending. */
@@ -949,6 +985,16 @@ static enum mrd_code stream_item(struct feed_importer *im, const char *path,
     enum mrd_code rc;
 
     im->at = ev->offset;
+    if (im->queue != NULL) { /* parsed by prep_one, on the preparing threads */
+        struct prep *p = &im->queue[im->nq];
+        mrd_buf_reset(&p->text);
+        rc = mrd_buf_append(&p->text, ev->text, ev->len, err);
+        if (rc != MRD_OK)
+            return rc;
+        p->obj = NULL;
+        im->nq++;
+        return queued(im, p, path, ev->index, ev->len, cnt, err);
+    }
     if (mrd_jstream_parse(ev, &obj, &perr) != MRD_OK) {
         if (perr.code == MRD_E_NOMEM)
             return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
@@ -1290,6 +1336,7 @@ enum mrd_code feed_importer_new(struct store *st, const struct store_collection 
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         }
         for (size_t i = 0; i < PREP_QUEUE; i++) {
+            mrd_buf_init(&im->queue[i].text, STORE_OBJECT_MAX);
             mrd_buf_init(&im->queue[i].body, STORE_OBJECT_MAX);
             mrd_buf_init(&im->queue[i].vals, VALS_MAX);
         }
@@ -1309,6 +1356,7 @@ void feed_importer_free(struct feed_importer *im)
     if (im->queue != NULL) {
         queue_drop(im);
         for (size_t i = 0; i < PREP_QUEUE; i++) {
+            mrd_buf_release(&im->queue[i].text);
             mrd_buf_release(&im->queue[i].body);
             mrd_buf_release(&im->queue[i].vals);
         }
