@@ -134,5 +134,9 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "routing sensor: keep the VRPs of this RTR\n"
         "cache (RFC 8210) current ('meridian help bgp');\n"
         "the console's Routing page shows its status"},
+    [CONF_AUDIT_RETENTION_DAYS] = {"audit-retention-days", CONF_UINT, "365", 1, 36500, NULL, "DAYS",
+        "access audit: rows of reads older than DAYS\n"
+        "are deleted (their digests stay in the\n"
+        "ledger); 'meridian help audit'"},
 };
 /* clang-format on */
