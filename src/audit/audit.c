@@ -28,8 +28,8 @@
 
 const char *audit_path_name(enum audit_path p)
 {
-    static const char *const names[] = {"taxii",   "export",    "feed",     "console",
-                                        "search",  "sync-pull", "sync-push"};
+    static const char *const names[] = {"taxii",  "export",    "feed",     "console",
+                                        "search", "sync-pull", "sync-push"};
 
     return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
 }
@@ -41,8 +41,7 @@ void audit_begin(struct audit_batch *b, struct store *st, enum audit_path path, 
     b->path = path;
     b->n = 0;
     (void)mrd_strlcpy(b->org, org != NULL && org[0] != '\0' ? org : "anonymous", sizeof(b->org));
-    (void)mrd_strlcpy(b->token, token != NULL && token[0] != '\0' ? token : "-",
-                      sizeof(b->token));
+    (void)mrd_strlcpy(b->token, token != NULL && token[0] != '\0' ? token : "-", sizeof(b->token));
 }
 
 enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, struct mrd_err *err)
@@ -216,9 +215,8 @@ enum mrd_code audit_seal(struct store *st, int64_t until_usec, struct audit_seal
     rc = store_reads_digests(st, last_sealed, &after, err);
     x->consumed = after;
     while (rc == MRD_OK) {
-        struct store_read_filter f = {.since_usec = STORE_TIME_NONE,
-                                      .after_id = x->consumed,
-                                      .limit = SEAL_CHUNK};
+        struct store_read_filter f = {
+            .since_usec = STORE_TIME_NONE, .after_id = x->consumed, .limit = SEAL_CHUNK};
         bool more = false;
 
         x->n_done = 0;
@@ -306,7 +304,8 @@ static enum mrd_code check_digest(struct store *st, const struct store_read_dige
     it->ok = false;
     if (x.count != d->count)
         (void)snprintf(it->why, sizeof(it->why),
-                       "%" PRIu64 " rows where the digest sealed %" PRIu64 " (rows deleted or added)",
+                       "%" PRIu64 " rows where the digest sealed %" PRIu64
+                       " (rows deleted or added)",
                        x.count, d->count);
     else if (x.count > 0 && (x.first != d->first || x.last != d->last))
         (void)snprintf(it->why, sizeof(it->why), "rows renumbered");
@@ -321,11 +320,11 @@ static enum mrd_code check_digest(struct store *st, const struct store_read_dige
     memcpy(again.hash, h, sizeof(h));
     again.from_usec = x.from;
     again.to_usec = x.to;
-    rc = digest_record(&again, d->from_usec / AUDIT_DAY_USEC -
-                                   (d->from_usec % AUDIT_DAY_USEC < 0 ? 1 : 0),
+    rc = digest_record(&again,
+                       d->from_usec / AUDIT_DAY_USEC - (d->from_usec % AUDIT_DAY_USEC < 0 ? 1 : 0),
                        &rec, err);
-    if (rc == MRD_OK &&
-        (d->record == NULL || d->record_len != rec.len || memcmp(d->record, rec.data, rec.len) != 0)) {
+    if (rc == MRD_OK && (d->record == NULL || d->record_len != rec.len ||
+                         memcmp(d->record, rec.data, rec.len) != 0)) {
         it->ok = false;
         (void)snprintf(it->why, sizeof(it->why), "the digest differs from its ledger record");
     }

@@ -84,10 +84,10 @@ static enum mrd_code print_read(void *ctx, const struct store_read_row *r, struc
     mrd_time_format_taxii(r->time_usec, ts);
     mrd_time_format_taxii(r->version_usec, ver);
     if (o->json) {
-        json_t *j = json_pack("{s:I,s:s,s:s%,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)r->id,
-                              "time", ts, "object", r->object_id, r->object_id_len, "version",
-                              ver, "tlp", policy_tlp_name((enum policy_tlp)r->tlp), "org", r->org,
-                              "token", r->token, "path", r->path);
+        json_t *j = json_pack("{s:I,s:s,s:s%,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)r->id, "time",
+                              ts, "object", r->object_id, r->object_id_len, "version", ver, "tlp",
+                              policy_tlp_name((enum policy_tlp)r->tlp), "org", r->org, "token",
+                              r->token, "path", r->path);
         enum mrd_code rc;
         if (j == NULL)
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
@@ -97,9 +97,8 @@ static enum mrd_code print_read(void *ctx, const struct store_read_row *r, struc
     }
     /* ids, names and paths were checked when written; escaped all the same */
     printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", (long long)r->id, ts,
-           MRD_ESCN(r->object_id, r->object_id_len), ver,
-           policy_tlp_name((enum policy_tlp)r->tlp), MRD_ESC(r->org), MRD_ESC(r->token),
-           MRD_ESC(r->path));
+           MRD_ESCN(r->object_id, r->object_id_len), ver, policy_tlp_name((enum policy_tlp)r->tlp),
+           MRD_ESC(r->org), MRD_ESC(r->token), MRD_ESC(r->path));
     return MRD_OK;
 }
 
@@ -107,12 +106,9 @@ static int run_reads(int argc, char **argv)
 {
     enum { O_DATA = 1, O_OBJECT, O_ORG, O_SINCE, O_JSON };
     static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA},
-        {"object", required_argument, NULL, O_OBJECT},
-        {"org", required_argument, NULL, O_ORG},
-        {"since", required_argument, NULL, O_SINCE},
-        {"json", no_argument, NULL, O_JSON},
-        {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, O_DATA}, {"object", required_argument, NULL, O_OBJECT},
+        {"org", required_argument, NULL, O_ORG},   {"since", required_argument, NULL, O_SINCE},
+        {"json", no_argument, NULL, O_JSON},       {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *since_arg = NULL;
     struct store_read_filter f = {.since_usec = STORE_TIME_NONE, .limit = STORE_READS_LIST_MAX};
@@ -234,12 +230,12 @@ static void print_verified(void *ctx, const struct audit_verify_item *it)
     mrd_time_format_taxii(d->to_usec, to);
     sodium_bin2hex(hex, sizeof(hex), d->hash, sizeof(d->hash));
     if (p->json) {
-        json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:s,s:s*}", "digest",
-                              (json_int_t)d->id, "first", (json_int_t)d->first, "last",
-                              (json_int_t)d->last, "count", (json_int_t)d->count, "from", from,
-                              "to", to, "sha256", hex,
-                              "leaf", d->leaf >= 0 ? json_integer(d->leaf) : json_null(), "status",
-                              status, "why", it->ok ? NULL : it->why);
+        json_t *j =
+            json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:s,s:s*}", "digest", (json_int_t)d->id,
+                      "first", (json_int_t)d->first, "last", (json_int_t)d->last, "count",
+                      (json_int_t)d->count, "from", from, "to", to, "sha256", hex, "leaf",
+                      d->leaf >= 0 ? json_integer(d->leaf) : json_null(), "status", status, "why",
+                      it->ok ? NULL : it->why);
         if (j != NULL)
             (void)cli_print_json(j, JSON_COMPACT);
         json_decref(j);
@@ -423,49 +419,49 @@ static int run(int argc, char **argv)
 const struct cli_verb cli_verb_audit = {
     .name = "audit",
     .summary = "the audit trails: admin changes and preservation actions; reads of AMBER+ objects",
-    .usage =
-        "usage: meridian audit [--data DIR] [--since TIME] [--json]\n"
-        "       meridian audit reads [--object ID] [--org ORG] [--since TIME] [--json] [--data DIR]\n"
-        "       meridian audit seal [--data DIR]\n"
-        "       meridian audit verify [--json] [--data DIR]\n"
-        "       meridian audit prune [--days N | --config FILE] [--now TIME] [--data DIR]\n"
-        "\n"
-        "Lists every administrative change (org, token, grant, collection, peer,\n"
-        "partner, feed) and preservation action (hold create, renew, release, evidence\n"
-        "export) of the node, oldest first, each with the ledger leaf that records it.\n"
-        "A record says who (the local user and uid, or the API token and its org), what,\n"
-        "when, and the state before and after; never a token secret. The leaf's hash is\n"
-        "the SHA-256 of the record's exact text, so its inclusion in the ledger is\n"
-        "proved like any leaf's ('meridian ledger prove', GET /ledger/v1/proof/...).\n"
-        "\n"
-        "Lines: EVENT, TIME, KIND, leaf N (or '-' until the ledger records it), RECORD.\n"
-        "  --since TIME  only records made at or after TIME (2026-12-01T00:00:00Z)\n"
-        "  --json        one JSON object per line: event, kind, time, leaf,\n"
-        "                record_sha256, record_text (exact) and record (parsed)\n"
-        "\n"
-        "The access audit. Every object version at TLP:AMBER, AMBER+STRICT or RED that\n"
-        "leaves the node is recorded when it is sent: through TAXII (objects/, and\n"
-        "'sync-pull' when a peer's sync pulls it), 'meridian export' and the feeds\n"
-        "(export, feed), the console's object pages and raw view (console), search\n"
-        "results in the console and 'meridian search' (search), and federation pushes\n"
-        "(sync-push). A row: its number, time, object id, version, TLP, the reading\n"
-        "org, the token's name ('cli:USER' for the CLI, 'peer:NAME' for a push;\n"
-        "never a secret) and the path. Denied and withheld reads, and reads at CLEAR or\n"
-        "GREEN, are not recorded. A read that cannot be recorded is not served.\n"
-        "  reads     lists the rows, oldest first: ID, TIME, OBJECT, VERSION, TLP, ORG,\n"
-        "            TOKEN, PATH (--json: one object per line); --object ID and --org\n"
-        "            ORG select (both: both must hold), --since TIME the newer ones\n"
-        "  seal      seals every row not sealed yet: one digest per UTC day (rows\n"
-        "            first..last, their count and the SHA-256 of their lines), each a\n"
-        "            ledger leaf of kind access-audit. serve seals each day once it has\n"
-        "            ended (checked hourly)\n"
-        "  verify    recomputes every digest from its rows and checks it against its\n"
-        "            ledger record; exit 1 when a row was changed, added or deleted\n"
-        "  prune     deletes the rows older than N days (--days, else the\n"
-        "            audit-retention-days setting of --config or the default config\n"
-        "            file, default 365), a whole digest at a time; the digests and\n"
-        "            their leaves stay. serve prunes hourly. --now TIME: judge age\n"
-        "            as of TIME\n" CLI_DATA_HELP
-        "Exit status: 0 done, 1 verify found tampering, 2 usage or data error.\n",
+    .usage = "usage: meridian audit [--data DIR] [--since TIME] [--json]\n"
+             "       meridian audit reads [--object ID] [--org ORG] [--since TIME] [--json] "
+             "[--data DIR]\n"
+             "       meridian audit seal [--data DIR]\n"
+             "       meridian audit verify [--json] [--data DIR]\n"
+             "       meridian audit prune [--days N | --config FILE] [--now TIME] [--data DIR]\n"
+             "\n"
+             "Lists every administrative change (org, token, grant, collection, peer,\n"
+             "partner, feed) and preservation action (hold create, renew, release, evidence\n"
+             "export) of the node, oldest first, each with the ledger leaf that records it.\n"
+             "A record says who (the local user and uid, or the API token and its org), what,\n"
+             "when, and the state before and after; never a token secret. The leaf's hash is\n"
+             "the SHA-256 of the record's exact text, so its inclusion in the ledger is\n"
+             "proved like any leaf's ('meridian ledger prove', GET /ledger/v1/proof/...).\n"
+             "\n"
+             "Lines: EVENT, TIME, KIND, leaf N (or '-' until the ledger records it), RECORD.\n"
+             "  --since TIME  only records made at or after TIME (2026-12-01T00:00:00Z)\n"
+             "  --json        one JSON object per line: event, kind, time, leaf,\n"
+             "                record_sha256, record_text (exact) and record (parsed)\n"
+             "\n"
+             "The access audit. Every object version at TLP:AMBER, AMBER+STRICT or RED that\n"
+             "leaves the node is recorded when it is sent: through TAXII (objects/, and\n"
+             "'sync-pull' when a peer's sync pulls it), 'meridian export' and the feeds\n"
+             "(export, feed), the console's object pages and raw view (console), search\n"
+             "results in the console and 'meridian search' (search), and federation pushes\n"
+             "(sync-push). A row: its number, time, object id, version, TLP, the reading\n"
+             "org, the token's name ('cli:USER' for the CLI, 'peer:NAME' for a push;\n"
+             "never a secret) and the path. Denied and withheld reads, and reads at CLEAR or\n"
+             "GREEN, are not recorded. A read that cannot be recorded is not served.\n"
+             "  reads     lists the rows, oldest first: ID, TIME, OBJECT, VERSION, TLP, ORG,\n"
+             "            TOKEN, PATH (--json: one object per line); --object ID and --org\n"
+             "            ORG select (both: both must hold), --since TIME the newer ones\n"
+             "  seal      seals every row not sealed yet: one digest per UTC day (rows\n"
+             "            first..last, their count and the SHA-256 of their lines), each a\n"
+             "            ledger leaf of kind access-audit. serve seals each day once it has\n"
+             "            ended (checked hourly)\n"
+             "  verify    recomputes every digest from its rows and checks it against its\n"
+             "            ledger record; exit 1 when a row was changed, added or deleted\n"
+             "  prune     deletes the rows older than N days (--days, else the\n"
+             "            audit-retention-days setting of --config or the default config\n"
+             "            file, default 365), a whole digest at a time; the digests and\n"
+             "            their leaves stay. serve prunes hourly. --now TIME: judge age\n"
+             "            as of TIME\n" CLI_DATA_HELP
+             "Exit status: 0 done, 1 verify found tampering, 2 usage or data error.\n",
     .run = run,
 };

@@ -715,8 +715,7 @@ struct store_ops {
     enum mrd_code (*reads_seal)(struct store *st, struct store_read_digest *d,
                                 const struct store_ledger_event *ev, struct mrd_err *err);
     enum mrd_code (*reads_digests)(struct store *st,
-                                   enum mrd_code (*cb)(void *ctx,
-                                                       const struct store_read_digest *d,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
                                                        struct mrd_err *err),
                                    void *ctx, struct mrd_err *err);
     enum mrd_code (*reads_prune)(struct store *st, int64_t before_usec, int64_t now_usec,
@@ -1510,16 +1509,16 @@ enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_
  * count, time span and SHA-256 over their canonical lines), each queued as
  * a ledger event in the transaction that stores it; only sealed rows are
  * ever deleted, a whole digest's run at a time (store_reads_prune). */
-#define STORE_READS_MAX 10000   /* object versions one store_reads_record call records */
-#define STORE_READ_PATH_MAX 15  /* "taxii", "export", "sync-pull", ... */
-#define STORE_READ_WHO_MAX 160  /* token name or "cli:USER" / "peer:NAME" */
+#define STORE_READS_MAX 10000      /* object versions one store_reads_record call records */
+#define STORE_READ_PATH_MAX 15     /* "taxii", "export", "sync-pull", ... */
+#define STORE_READ_WHO_MAX 160     /* token name or "cli:USER" / "peer:NAME" */
 #define STORE_READS_LIST_MAX 10000 /* rows one store_reads_list call hands out at most */
 
 /* Who read, and through which path. */
 struct store_read_who {
     const char *org;   /* the reading org's name; "anonymous" for none */
     const char *token; /* the token's name, "cli:USER", "peer:NAME"; never a secret */
-    const char *path;  /* "taxii", "export", "feed", "console", "search", "sync-pull", "sync-push" */
+    const char *path; /* "taxii", "export", "feed", "console", "search", "sync-pull", "sync-push" */
     int64_t time_usec;
 };
 

@@ -127,11 +127,10 @@ enum mrd_code sq__reads_seal(struct store *stp, struct store_read_digest *d,
     rc = sq__exec(c, "BEGIN IMMEDIATE", err);
     if (rc != MRD_OK)
         goto out;
-    rc = sq__run(c, "access digest", "SELECT IFNULL(MAX(last), 0) FROM access_digests",
-                 SQ_NOARGS, int_row, &last, NULL, err);
+    rc = sq__run(c, "access digest", "SELECT IFNULL(MAX(last), 0) FROM access_digests", SQ_NOARGS,
+                 int_row, &last, NULL, err);
     if (rc == MRD_OK && d->first <= last)
-        rc = mrd_err_set(err, MRD_E_EXISTS, "access audit rows up to %" PRId64 " are sealed",
-                         last);
+        rc = mrd_err_set(err, MRD_E_EXISTS, "access audit rows up to %" PRId64 " are sealed", last);
     if (rc == MRD_OK)
         rc = store__queue_event(&tx, ev, &d->ev, err);
     if (rc == MRD_OK)
@@ -171,8 +170,8 @@ static enum mrd_code digest_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err
     if (h != NULL && sqlite3_column_bytes(st, 6) == (int)sizeof(d.hash))
         memcpy(d.hash, h, sizeof(d.hash));
     d.ev = sqlite3_column_int64(st, 7);
-    d.pruned_usec = sqlite3_column_type(st, 8) == SQLITE_NULL ? STORE_TIME_NONE
-                                                              : sqlite3_column_int64(st, 8);
+    d.pruned_usec =
+        sqlite3_column_type(st, 8) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, 8);
     d.leaf = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9);
     d.record = sq__text(st, 10, &d.record_len);
     return x->cb(x->ctx, &d, err);

@@ -597,11 +597,10 @@ void taxii_get_rows(struct taxii_req *r)
         goto out;
     }
     /* a peer's sync client says so (fed_client.c): only the path's label */
-    audit_begin(x.audit, r->ts->st,
-                http_request_header(r->http, TAXII_SYNC_HEADER) != NULL ? AUDIT_SYNC_PULL
-                                                                        : AUDIT_TAXII,
-                r->who.anonymous ? NULL : r->who.tok.org_name,
-                r->who.anonymous ? NULL : r->who.tok.name);
+    audit_begin(
+        x.audit, r->ts->st,
+        http_request_header(r->http, TAXII_SYNC_HEADER) != NULL ? AUDIT_SYNC_PULL : AUDIT_TAXII,
+        r->who.anonymous ? NULL : r->who.tok.org_name, r->who.anonymous ? NULL : r->who.tok.name);
     rc = store_objects_query(r->ts->st, &q, row_visible, row_emit, &x, &res, &err);
     if (rc != MRD_OK) {
         taxii_internal(r, &err);
