@@ -65,6 +65,22 @@ static enum mrd_code print_event(void *ctx, const struct admin_event *e, struct 
     return MRD_OK;
 }
 
+/* An RFC 3339 option's value into *ret (unchanged when arg is NULL);
+ * false after printing the usage error. */
+static bool time_opt(const char *name, const char *arg, int64_t *ret)
+{
+    struct mrd_time t;
+
+    if (arg == NULL)
+        return true;
+    if (mrd_time_parse(arg, strlen(arg), &t, NULL) != MRD_OK) {
+        (void)cli_usage_error(&cli_verb_audit, "%s: '%s' is not a timestamp", name, MRD_ESC(arg));
+        return false;
+    }
+    *ret = mrd_time_to_usec(&t);
+    return true;
+}
+
 /* ---- the access audit ---- */
 
 struct reads_opts {
@@ -139,13 +155,8 @@ static int run_reads(int argc, char **argv)
         return cli_usage_error(&cli_verb_audit, "--object: over %d bytes", STORE_STIX_ID_MAX);
     if (f.org != NULL && strlen(f.org) > STORE_NAME_MAX)
         return cli_usage_error(&cli_verb_audit, "--org: over %d bytes", STORE_NAME_MAX);
-    if (since_arg != NULL) {
-        struct mrd_time t;
-        if (mrd_time_parse(since_arg, strlen(since_arg), &t, NULL) != MRD_OK)
-            return cli_usage_error(&cli_verb_audit, "--since: '%s' is not a timestamp",
-                                   MRD_ESC(since_arg));
-        f.since_usec = mrd_time_to_usec(&t);
-    }
+    if (!time_opt("--since", since_arg, &f.since_usec))
+        return CLI_EXIT_USAGE;
     ret = cli_data_open("audit", cli_data_dir(data), &st);
     if (ret != CLI_EXIT_OK)
         return ret;
@@ -311,11 +322,8 @@ static int run_prune(int argc, char **argv)
         } else if (c == O_CONFIG) {
             config = optarg;
         } else if (c == O_NOW) {
-            struct mrd_time t;
-            if (mrd_time_parse(optarg, strlen(optarg), &t, NULL) != MRD_OK)
-                return cli_usage_error(&cli_verb_audit, "--now: '%s' is not a timestamp",
-                                       MRD_ESC(optarg));
-            now = mrd_time_to_usec(&t);
+            if (!time_opt("--now", optarg, &now))
+                return CLI_EXIT_USAGE;
         } else {
             return cli_usage_error(&cli_verb_audit, "unknown option");
         }
@@ -395,13 +403,8 @@ static int run(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(&cli_verb_audit, "unexpected argument '%s'", argv[optind]);
-    if (since_arg != NULL) {
-        struct mrd_time t;
-
-        if (mrd_time_parse(since_arg, strlen(since_arg), &t, NULL) != MRD_OK)
-            return cli_usage_error(&cli_verb_audit, "--since: '%s' is not a timestamp", since_arg);
-        since = mrd_time_to_usec(&t);
-    }
+    if (!time_opt("--since", since_arg, &since))
+        return CLI_EXIT_USAGE;
     data = cli_data_dir(data);
     ret = cli_data_open("audit", data, &st);
     if (ret != CLI_EXIT_OK)
