@@ -35,16 +35,26 @@ enum mrd_code sq__reads_record(struct store *stp, const struct store_read_who *w
         rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    /* one statement for the whole page, in the order the seqs were read */
-    rc = sq__run(c, "access audit",
-                 "INSERT INTO access_reads (time, object_id, version, tlp, org, token, path)"
-                 " SELECT ?1, o.stix_id, CASE WHEN o.version = ?5 THEN o.date_added"
-                 " ELSE o.version END, o.tlp, ?2, ?3, ?4 FROM json_each(?6) j"
-                 " JOIN objects o ON o.seq = j.value ORDER BY j.key",
-                 SQ_ARGS(SQ_INT(who->time_usec), SQ_STR(who->org), SQ_STR(who->token),
-                         SQ_STR(who->path), SQ_INT(STORE_VERSION_NONE),
-                         SQ_TEXT(list.data, list.len)),
-                 NULL, NULL, NULL, err);
+    /* One statement for the whole page, in the order the seqs were read,
+     * committed without waiting for the disk (synchronous=NORMAL, this
+     * commit only): a read costs no fsync. The rows survive a crash of the
+     * process (the commit is in the WAL) and are on disk with the next
+     * durable commit or checkpoint; only a power loss in between loses
+     * them (docs/privacy.md). */
+    rc = sq__exec(c, "PRAGMA synchronous=NORMAL", err);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "access audit",
+                     "INSERT INTO access_reads (time, object_id, version, tlp, org, token, path)"
+                     " SELECT ?1, o.stix_id, CASE WHEN o.version = ?5 THEN o.date_added"
+                     " ELSE o.version END, o.tlp, ?2, ?3, ?4 FROM json_each(?6) j"
+                     " JOIN objects o ON o.seq = j.value ORDER BY j.key",
+                     SQ_ARGS(SQ_INT(who->time_usec), SQ_STR(who->org), SQ_STR(who->token),
+                             SQ_STR(who->path), SQ_INT(STORE_VERSION_NONE),
+                             SQ_TEXT(list.data, list.len)),
+                     NULL, NULL, NULL, err);
+    /* back to the pool's setting before the connection is reused */
+    if (sq__exec(c, "PRAGMA synchronous=FULL", NULL) != MRD_OK && rc == MRD_OK)
+        rc = mrd_err_set(err, MRD_E_DB, "access audit: cannot restore synchronous=FULL");
 out:
     if (c != NULL)
         sq__release(s, c);
