@@ -57,14 +57,23 @@ enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, str
     return MRD_OK;
 }
 
+static bool service_take(struct audit_batch *b, const struct store_read_who *who);
+
 enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err)
 {
-    struct store_read_who who = {b->org, b->token, audit_path_name(b->path), mrd_time_now_usec()};
+    struct store_read_batch g = {
+        {b->org, b->token, audit_path_name(b->path), mrd_time_now_usec()}, b->seqs, b->n};
     enum mrd_code rc;
 
     if (b->n == 0)
         return MRD_OK;
-    rc = store_reads_record(b->st, &who, b->seqs, b->n, err);
+    /* serve: queued for its writer (one transaction for all threads'
+     * pages every AUDIT_FLUSH_MS); elsewhere written now */
+    if (service_take(b, &g.who)) {
+        b->n = 0;
+        return MRD_OK;
+    }
+    rc = store_reads_record(b->st, &g, 1, err);
     b->n = 0;
     if (rc == MRD_E_UNSUPP) {
         mrd_err_clear(err);
@@ -414,6 +423,15 @@ enum mrd_code audit_prune(struct store *st, unsigned days, int64_t now_usec, uin
 
 /* ---- serve's thread ---- */
 
+/* One queued page of reads. */
+struct queued {
+    struct queued *next;
+    struct store_read_batch g;
+    char org[STORE_NAME_MAX + 1];
+    char token[STORE_READ_WHO_MAX + 1];
+    int64_t seqs[];
+};
+
 struct audit_service {
     struct store *st;
     unsigned days;
@@ -421,7 +439,88 @@ struct audit_service {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    struct queued *head, **tail; /* guarded by mu */
+    size_t queued_rows;
 };
+
+/* The running service (one per process: serve's) and its store. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct audit_service *g_svc;
+
+static bool service_take(struct audit_batch *b, const struct store_read_who *who)
+{
+    struct queued *q;
+    bool taken = false;
+
+    (void)pthread_mutex_lock(&g_mu);
+    if (g_svc != NULL && g_svc->st == b->st && g_svc->queued_rows < AUDIT_QUEUE_MAX) {
+        q = mrd_malloc(sizeof(*q) + b->n * sizeof(q->seqs[0]));
+        if (q != NULL) {
+            q->next = NULL;
+            (void)mrd_strlcpy(q->org, who->org, sizeof(q->org));
+            (void)mrd_strlcpy(q->token, who->token, sizeof(q->token));
+            memcpy(q->seqs, b->seqs, b->n * sizeof(q->seqs[0]));
+            q->g = (struct store_read_batch){
+                {q->org, q->token, who->path, who->time_usec}, q->seqs, b->n};
+            (void)pthread_mutex_lock(&g_svc->mu);
+            *g_svc->tail = q;
+            g_svc->tail = &q->next;
+            g_svc->queued_rows += b->n;
+            (void)pthread_mutex_unlock(&g_svc->mu);
+            taken = true;
+        }
+    }
+    (void)pthread_mutex_unlock(&g_mu);
+    return taken; /* else written by the caller (a full queue pushes back) */
+}
+
+/* Writes what is queued: one transaction; on failure it stays queued. */
+static void service_write(struct audit_service *s)
+{
+    struct queued *list, *q;
+    struct store_read_batch *gs;
+    struct mrd_err err = {0};
+    size_t n = 0, i = 0;
+
+    (void)pthread_mutex_lock(&s->mu);
+    list = s->head;
+    s->head = NULL;
+    s->tail = &s->head;
+    s->queued_rows = 0;
+    (void)pthread_mutex_unlock(&s->mu);
+    if (list == NULL)
+        return;
+    for (q = list; q != NULL; q = q->next)
+        n++;
+    gs = mrd_malloc(n * sizeof(*gs));
+    if (gs != NULL) {
+        for (q = list; q != NULL; q = q->next)
+            gs[i++] = q->g;
+        if (store_reads_record(s->st, gs, n, &err) == MRD_OK) {
+            mrd_free(gs);
+            while (list != NULL) {
+                q = list->next;
+                mrd_free(list);
+                list = q;
+            }
+            return;
+        }
+        mrd_free(gs);
+        mrd_log(MRD_LOG_WARN, "access audit: %s (kept for the next round)", err.msg);
+    }
+    /* back in front of whatever came meanwhile */
+    (void)pthread_mutex_lock(&s->mu);
+    for (q = list; q->next != NULL; q = q->next)
+        s->queued_rows += q->g.n;
+    s->queued_rows += q->g.n;
+    q->next = s->head;
+    if (s->head == NULL)
+        s->tail = &q->next;
+    s->head = list;
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- serve's thread ---- */
 
 static void service_round(struct audit_service *s)
 {
@@ -442,15 +541,24 @@ static void service_round(struct audit_service *s)
 static void *service_main(void *arg)
 {
     struct audit_service *s = arg;
+    int64_t next_round = 0;
 
     (void)pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         struct timespec until;
         (void)pthread_mutex_unlock(&s->mu);
-        service_round(s);
+        service_write(s);
+        if (mrd_time_now_usec() >= next_round) {
+            service_round(s);
+            next_round = mrd_time_now_usec() + (int64_t)AUDIT_SEAL_INTERVAL_S * 1000000;
+        }
         (void)pthread_mutex_lock(&s->mu);
         (void)clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += AUDIT_SEAL_INTERVAL_S;
+        until.tv_nsec += (long)AUDIT_FLUSH_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
         while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
             ;
     }
@@ -472,6 +580,7 @@ enum mrd_code audit_service_start(struct store *st, unsigned retention_days,
         return mrd_err_set(err, MRD_E_NOMEM, "access audit: out of memory");
     s->st = st;
     s->days = retention_days;
+    s->tail = &s->head;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
     if (pthread_create(&s->thread, NULL, service_main, s) != 0) {
@@ -480,6 +589,10 @@ enum mrd_code audit_service_start(struct store *st, unsigned retention_days,
         mrd_free(s);
         return mrd_err_set(err, MRD_E_INTERNAL, "access audit: cannot start its thread");
     }
+    (void)pthread_mutex_lock(&g_mu);
+    if (g_svc == NULL)
+        g_svc = s;
+    (void)pthread_mutex_unlock(&g_mu);
     *ret = s;
     return MRD_OK;
 }
@@ -488,11 +601,21 @@ void audit_service_stop(struct audit_service *s)
 {
     if (s == NULL)
         return;
+    (void)pthread_mutex_lock(&g_mu);
+    if (g_svc == s)
+        g_svc = NULL; /* no more queueing: flushes write themselves */
+    (void)pthread_mutex_unlock(&g_mu);
     (void)pthread_mutex_lock(&s->mu);
     s->stop = true;
     (void)pthread_cond_signal(&s->cv);
     (void)pthread_mutex_unlock(&s->mu);
     (void)pthread_join(s->thread, NULL);
+    service_write(s);         /* what was queued last */
+    while (s->head != NULL) { /* could not be written: said in the log */
+        struct queued *q = s->head->next;
+        mrd_free(s->head);
+        s->head = q;
+    }
     (void)pthread_cond_destroy(&s->cv);
     (void)pthread_mutex_destroy(&s->mu);
     mrd_free(s);

@@ -125,6 +125,15 @@ enum mrd_code audit_prune(struct store *st, unsigned days, int64_t now_usec, uin
  * day ends, and prunes by retention_days (1..36500). Failures are
  * logged, and retried at the next round. */
 #define AUDIT_SEAL_INTERVAL_S 3600
+/* While it runs, audit_flush() on its store queues the page instead of
+ * writing it, and the thread writes everything queued every
+ * AUDIT_FLUSH_MS in ONE transaction: a busy server makes a few commits
+ * a second for its audit, not one per request (each commit would cost
+ * every reader its page cache). The rows of a read answered in the last
+ * AUDIT_FLUSH_MS are lost if the process dies before the write; past
+ * AUDIT_QUEUE_MAX queued rows, flushes write themselves again. */
+#define AUDIT_FLUSH_MS 200
+#define AUDIT_QUEUE_MAX 1000000
 struct audit_service;
 enum mrd_code audit_service_start(struct store *st, unsigned retention_days,
                                   struct audit_service **ret, struct mrd_err *err);

@@ -1170,16 +1170,18 @@ static bool read_who_ok(const struct store_read_who *w)
            w->path != NULL && w->path[0] != '\0' && strlen(w->path) <= STORE_READ_PATH_MAX;
 }
 
-enum mrd_code store_reads_record(struct store *st, const struct store_read_who *who,
-                                 const int64_t *seqs, size_t n, struct mrd_err *err)
+enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                                 struct mrd_err *err)
 {
-    if (!read_who_ok(who) || n > STORE_READS_MAX || (n > 0 && seqs == NULL))
-        return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit record");
-    if (n == 0)
+    for (size_t i = 0; i < nb; i++)
+        if (!read_who_ok(&b[i].who) || b[i].n > STORE_READS_MAX ||
+            (b[i].n > 0 && b[i].seqs == NULL))
+            return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit record");
+    if (nb == 0)
         return MRD_OK;
     if (st->ops->reads_record == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no access audit", st->ops->name);
-    return st->ops->reads_record(st, who, seqs, n, err);
+    return st->ops->reads_record(st, b, nb, err);
 }
 
 enum mrd_code store_reads_list(struct store *st, const struct store_read_filter *f,

@@ -403,6 +403,7 @@ struct store_session {
 };
 
 struct store_read_who;
+struct store_read_batch;
 struct store_read_row;
 struct store_read_filter;
 struct store_read_digest;
@@ -706,8 +707,8 @@ struct store_ops {
     enum mrd_code (*sent_record)(struct store *st, const char *dest, const int64_t *seqs, size_t n,
                                  int64_t at_usec, struct mrd_err *err);
     /* optional (NULL: MRD_E_UNSUPP): the access audit */
-    enum mrd_code (*reads_record)(struct store *st, const struct store_read_who *who,
-                                  const int64_t *seqs, size_t n, struct mrd_err *err);
+    enum mrd_code (*reads_record)(struct store *st, const struct store_read_batch *b, size_t nb,
+                                  struct mrd_err *err);
     enum mrd_code (*reads_list)(struct store *st, const struct store_read_filter *f,
                                 enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
                                                     struct mrd_err *err),
@@ -1557,11 +1558,17 @@ struct store_read_digest {
     size_t record_len;
 };
 
-/* Records that the stored versions seqs (n, at most STORE_READS_MAX) were
- * read by who: one row each, in one committed transaction (one statement).
- * Seqs no longer stored are skipped. */
-enum mrd_code store_reads_record(struct store *st, const struct store_read_who *who,
-                                 const int64_t *seqs, size_t n, struct mrd_err *err);
+/* One group of reads: the stored versions seqs (n, at most
+ * STORE_READS_MAX) read by who. */
+struct store_read_batch {
+    struct store_read_who who;
+    const int64_t *seqs;
+    size_t n;
+};
+/* Records the groups b[0..nb): one row per seq (seqs no longer stored are
+ * skipped), one statement per group, all in one committed transaction. */
+enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                                 struct mrd_err *err);
 /* Calls cb for the rows f selects, in id order; *ret_more (may be NULL)
  * is true when rows past f->limit were left out. */
 enum mrd_code store_reads_list(struct store *st, const struct store_read_filter *f,

@@ -517,8 +517,8 @@ enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
 enum mrd_code sq__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
                               int64_t at_usec, struct mrd_err *err);
 /* The access audit (store_sqlite_reads.c). */
-enum mrd_code sq__reads_record(struct store *st, const struct store_read_who *who,
-                               const int64_t *seqs, size_t n, struct mrd_err *err);
+enum mrd_code sq__reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                               struct mrd_err *err);
 enum mrd_code sq__reads_list(struct store *st, const struct store_read_filter *f,
                              enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
                                                  struct mrd_err *err),

@@ -17,8 +17,33 @@
 
 #define SEQS_SQL_MAX ((size_t)STORE_READS_MAX * 24) /* "[seq1,seq2,...]" */
 
-enum mrd_code sq__reads_record(struct store *stp, const struct store_read_who *who,
-                               const int64_t *seqs, size_t n, struct mrd_err *err)
+/* One group's rows, in the order its seqs were read. */
+static enum mrd_code record_group(struct sq_conn *c, const struct store_read_batch *g,
+                                  struct mrd_buf *list, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    mrd_buf_reset(list);
+    rc = mrd_buf_putc(list, '[', err);
+    for (size_t i = 0; i < g->n && rc == MRD_OK; i++)
+        rc = mrd_buf_printf(list, err, "%s%" PRId64, i > 0 ? "," : "", g->seqs[i]);
+    if (rc == MRD_OK)
+        rc = mrd_buf_putc(list, ']', err);
+    if (rc == MRD_OK)
+        rc = sq__run(c, "access audit",
+                     "INSERT INTO access_reads (time, object_id, version, tlp, org, token, path)"
+                     " SELECT ?1, o.stix_id, CASE WHEN o.version = ?5 THEN o.date_added"
+                     " ELSE o.version END, o.tlp, ?2, ?3, ?4 FROM json_each(?6) j"
+                     " CROSS JOIN objects o ON o.seq = j.value ORDER BY j.key",
+                     SQ_ARGS(SQ_INT(g->who.time_usec), SQ_STR(g->who.org), SQ_STR(g->who.token),
+                             SQ_STR(g->who.path), SQ_INT(STORE_VERSION_NONE),
+                             SQ_TEXT(list->data, list->len)),
+                     NULL, NULL, NULL, err);
+    return rc;
+}
+
+enum mrd_code sq__reads_record(struct store *stp, const struct store_read_batch *b, size_t nb,
+                               struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
     struct mrd_buf list;
@@ -26,32 +51,23 @@ enum mrd_code sq__reads_record(struct store *stp, const struct store_read_who *w
     enum mrd_code rc;
 
     mrd_buf_init(&list, SEQS_SQL_MAX);
-    rc = mrd_buf_putc(&list, '[', err);
-    for (size_t i = 0; i < n && rc == MRD_OK; i++)
-        rc = mrd_buf_printf(&list, err, "%s%" PRId64, i > 0 ? "," : "", seqs[i]);
-    if (rc == MRD_OK)
-        rc = mrd_buf_putc(&list, ']', err);
-    if (rc == MRD_OK)
-        rc = sq__acquire(s, &c, err);
+    rc = sq__acquire(s, &c, err);
     if (rc != MRD_OK)
         goto out;
-    /* One statement for the whole page, in the order the seqs were read,
-     * committed without waiting for the disk (synchronous=NORMAL, this
-     * commit only): a read costs no fsync. The rows survive a crash of the
-     * process (the commit is in the WAL) and are on disk with the next
-     * durable commit or checkpoint; only a power loss in between loses
-     * them (docs/privacy.md). */
+    /* Every group in one transaction, committed without waiting for the
+     * disk (synchronous=NORMAL, this commit only): the rows survive a crash
+     * of the process (the commit is in the WAL) and are on disk with the
+     * next durable commit or checkpoint; only a power loss in between
+     * loses them (docs/privacy.md). */
     rc = sq__exec(c, "PRAGMA synchronous=NORMAL", err);
     if (rc == MRD_OK)
-        rc = sq__run(c, "access audit",
-                     "INSERT INTO access_reads (time, object_id, version, tlp, org, token, path)"
-                     " SELECT ?1, o.stix_id, CASE WHEN o.version = ?5 THEN o.date_added"
-                     " ELSE o.version END, o.tlp, ?2, ?3, ?4 FROM json_each(?6) j"
-                     " JOIN objects o ON o.seq = j.value ORDER BY j.key",
-                     SQ_ARGS(SQ_INT(who->time_usec), SQ_STR(who->org), SQ_STR(who->token),
-                             SQ_STR(who->path), SQ_INT(STORE_VERSION_NONE),
-                             SQ_TEXT(list.data, list.len)),
-                     NULL, NULL, NULL, err);
+        rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    for (size_t i = 0; i < nb && rc == MRD_OK; i++)
+        rc = record_group(c, &b[i], &list, err);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
+    if (rc != MRD_OK)
+        sq__rollback(c);
     /* back to the pool's setting before the connection is reused */
     if (sq__exec(c, "PRAGMA synchronous=FULL", NULL) != MRD_OK && rc == MRD_OK)
         rc = mrd_err_set(err, MRD_E_DB, "access audit: cannot restore synchronous=FULL");
@@ -99,7 +115,8 @@ enum mrd_code sq__reads_list(struct store *stp, const struct store_read_filter *
     struct list_ctx x = {cb, ctx, f->limit, 0, false};
     enum mrd_code rc;
 
-    /* the object and org filters each have their index; id order always */
+    /* id order; the object and org filters scan (no index: every read
+     * pays for an index, a query rarely runs) */
     rc = sq__query(s, true, "access audit",
                    "SELECT id, time, object_id, version, tlp, org, token, path FROM access_reads"
                    " WHERE (?1 IS NULL OR object_id = ?1) AND (?2 IS NULL OR org = ?2)"

@@ -37,6 +37,20 @@ def reads(n, *args):
     return [json.loads(line) for line in p.stdout.splitlines()]
 
 
+def settled(n, count, *args):
+    """The rows once `count` of them are there: serve writes what its
+    threads queued every 200 ms (audit.h), so a read is polled for, not
+    slept on; more than count fails at once."""
+    got = []
+
+    def enough():
+        got[:] = reads(n, *args)
+        assert len(got) <= count, got
+        return len(got) == count
+    wait_for(enough, timeout=20)
+    return got
+
+
 def session(fed):
     """A with one indicator per TLP level; B pulls from A; partner P reads
     A over TAXII; A pushes to C. Returns (a, objects by level, P's token)."""
@@ -104,7 +118,7 @@ def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
     assert "pulled=4" in p.stdout, p.stdout  # RED stays home
     expect("B", "sync-pull", ("amber", "amber+strict"))
 
-    got = reads(a)
+    got = settled(a, sum(expected.values()))
     seen = collections.Counter((r["object"], r["org"], r["path"]) for r in got)
     assert seen == expected, (sorted(seen.items()), sorted(expected.items()))
     # each row: TLP and version as stored, a token name, never a secret
@@ -138,11 +152,11 @@ def test_push_to_a_peer_is_audited(fed):
     fed.post("A", [amber, green])
     p = fed.sync("A")
     assert amber["id"] in fed.ids("C"), p.stdout
-    got = reads(a)
+    got = settled(a, 1)
     assert [(r["object"], r["org"], r["path"], r["token"]) for r in got] == [
         (amber["id"], "C", "sync-push", "peer:C")]
     # C stored it (no read); the test's own TAXII read at C is one
-    assert [(r["object"], r["org"], r["path"]) for r in reads(c)] == [
+    assert [(r["object"], r["org"], r["path"]) for r in settled(c, 1)] == [
         (amber["id"], "own", "taxii")]
 
 
@@ -151,8 +165,7 @@ def test_digests_seal_verify_and_catch_tampering(fed):
     path = a.objects_path(fed.coll["A"], a.root)
     a.page_all(path, token=p_tok)
     a.page_all(path)
-    rows = reads(a)
-    assert len(rows) == 5
+    rows = settled(a, 5)
     s = a.cli("audit", "seal", "--data", a.data)
     assert "sealed 5 reads in 1 digest" in s.stdout, s.stdout
     assert "sealed 0 reads" in a.cli("audit", "seal", "--data", a.data).stdout
@@ -168,6 +181,7 @@ def test_digests_seal_verify_and_catch_tampering(fed):
         rows[0]["id"], rows[-1]["id"], 5, "ok")
     # new reads after the seal are not sealed yet, and verify says so
     a.page_all(path)
+    settled(a, 8)
     v = a.cli("audit", "verify", "--data", a.data)
     assert v.returncode == 0 and "3 reads not sealed yet" in v.stderr, v.stderr
     a.stop()
@@ -193,7 +207,7 @@ def test_retention_deletes_sealed_rows_and_keeps_digests(fed):
     a, objs, p_tok = session(fed)
     path = a.objects_path(fed.coll["A"], a.root)
     a.page_all(path, token=p_tok)
-    assert len(reads(a)) == 2
+    settled(a, 2)
     # within the retention nothing goes
     p = a.cli("audit", "prune", "--days", "30", "--data", a.data)
     assert "deleted 0 reads" in p.stdout
@@ -209,6 +223,7 @@ def test_retention_deletes_sealed_rows_and_keeps_digests(fed):
     assert d["status"] == "pruned" and d["count"] == 2
     # the setting serve uses, read from a config file
     a.page_all(path, token=p_tok)
+    settled(a, 2)
     conf = a.data / "meridian.conf"
     conf.write_text("audit-retention-days = 400\n")
     p = a.cli("audit", "prune", "--config", conf, "--now", later, "--data", a.data)
