@@ -2,6 +2,8 @@
 """Writes N indicators as TAXII envelopes of at most 100,000 objects each
 (OUTDIR/part-NNN.json) for `meridian import`, and every 1000th id to
 IDS_FILE. The fast way to fill a collection with 1,000,000 objects.
+TLP=amber (environment) marks every indicator TLP:AMBER (the access
+audit's scenarios: every read of them is recorded); default: unmarked.
 
 usage: gen.py N OUTDIR IDS_FILE
 """
@@ -11,6 +13,8 @@ import sys
 import uuid
 
 n, outdir, ids_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+MARKINGS = {"amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"}
+marks = [MARKINGS[os.environ["TLP"]]] if os.environ.get("TLP") else None
 PART = 100000
 os.makedirs(outdir, exist_ok=True)
 ids = []
@@ -21,12 +25,15 @@ for p in range(0, n, PART):
             oid = f"indicator--{uuid.uuid4()}"
             if i % 1000 == 0:
                 ids.append(oid)
-            f.write(("," if i > p else "") + json.dumps({
+            o = {
                 "type": "indicator", "spec_version": "2.1", "id": oid,
                 "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
                 "name": f"bench {i}", "indicator_types": ["malicious-activity"],
                 "pattern": f"[ipv4-addr:value = '10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}']",
-                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}))
+                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}
+            if marks:
+                o["object_marking_refs"] = marks
+            f.write(("," if i > p else "") + json.dumps(o))
         f.write("]}")
 with open(ids_file, "w") as f:
     f.write("\n".join(ids) + "\n")

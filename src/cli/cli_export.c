@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin/admin.h"
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -201,6 +203,7 @@ static int run(int argc, char **argv)
     enum interop_format fmt = INTEROP_F_STIX;
     struct interop_filter flt;
     struct privacy_policy *privacy = NULL;
+    struct audit_batch *audit = NULL;
     struct interop_export_stats stats;
     struct interop_sink sink;
     struct outputs out;
@@ -355,6 +358,20 @@ static int run(int argc, char **argv)
     flt.scope = (struct privacy_scope){.community = coll.api_root,
                                        .org = org.relation == POLICY_REL_PARTNER ? org.name : NULL,
                                        .is_export = true};
+    {
+        /* an export is a read by that org, made by the local user */
+        struct admin_actor who;
+        char tok[STORE_READ_WHO_MAX + 1];
+        admin_actor_cli(&who);
+        (void)snprintf(tok, sizeof(tok), "cli:%s", who.name);
+        audit = malloc(sizeof(*audit));
+        if (audit == NULL) {
+            cli_errorf("export", "out of memory");
+            goto out;
+        }
+        audit_begin(audit, st, AUDIT_EXPORT, org.name, tok);
+        flt.audit = audit;
+    }
     sink.write = sink_write;
     sink.ctx = &out;
     cli_progress_init(&prog, "export", "objects read", 0);
@@ -412,6 +429,7 @@ static int run(int argc, char **argv)
     }
     ret = CLI_EXIT_OK;
 out:
+    free(audit);
     fed_trust_free(rd.trust);
     privacy_policy_free(privacy);
     store_close(st);

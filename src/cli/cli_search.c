@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
@@ -135,6 +136,8 @@ static int run(int argc, char **argv)
     struct store *st = NULL;
     struct store_org org;
     struct dash_who who;
+    struct admin_actor actor;
+    char token[STORE_READ_WHO_MAX + 1];
     struct privacy_policy *privacy = NULL;
     struct mrd_buf in;
     struct mrd_err err = {0};
@@ -183,8 +186,13 @@ static int run(int argc, char **argv)
         cli_errorf("search", "%s", err.msg);
         goto out;
     }
-    who = (struct dash_who){
-        .org_key = org.key, .relation = org.relation, .privacy = privacy, .org_name = org.name};
+    admin_actor_cli(&actor);
+    (void)snprintf(token, sizeof(token), "cli:%s", actor.name);
+    who = (struct dash_who){.org_key = org.key,
+                            .relation = org.relation,
+                            .privacy = privacy,
+                            .org_name = org.name,
+                            .token = token};
     mrd_buf_init(&in, DASH_BULK_TEXT_MAX);
     if (strcmp(value, "-") == 0) {
         rc = cli_read_file("-", DASH_BULK_TEXT_MAX, &in, &err);

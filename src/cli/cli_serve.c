@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "bgp/bgp.h"
 #include "cli/cli.h"
 #include "cli/cli_bgp.h"
@@ -453,6 +454,7 @@ static int run(int argc, char **argv)
     struct sensor_dns *dns_sensor = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
+    struct audit_service *audit = NULL;
     struct cli_sensor *sensor = NULL;
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
@@ -553,6 +555,11 @@ static int run(int argc, char **argv)
         goto out;
     }
     taxii_server_set_ledger(ts, ledger);
+    if (audit_service_start(st, (unsigned)conf_uint(&cf, CONF_AUDIT_RETENTION_DAYS), &audit,
+                            &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
     if (cli_notify_deliver_conf("serve", &cf, data, &deliver) != CLI_EXIT_OK)
         goto out;
     notify_opts.deliver = &deliver;
@@ -666,6 +673,7 @@ out:
     bgp_rtr_feed_stop(rtr);
     cli_fed_stop(fed);
     notify_service_stop(notify);
+    audit_service_stop(audit);
     ledger_service_stop(ledger);
     api_router_free(router);
     dash_free(dash);

@@ -118,6 +118,7 @@ enum conf_serve_key {
     CONF_DNS_TLP,
     CONF_RTR,
     CONF_RETENTION_INTERVAL,
+    CONF_AUDIT_RETENTION_DAYS,
     CONF_SERVE__COUNT
 };
 extern const struct conf_key conf_serve_keys[CONF_SERVE__COUNT];

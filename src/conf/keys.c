@@ -138,5 +138,9 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "retention: erase the versions DATA/retention.json\n"
         "has expired every SEC seconds (0 = off;\n"
         "'meridian help retention')"},
+    [CONF_AUDIT_RETENTION_DAYS] = {"audit-retention-days", CONF_UINT, "365", 1, 36500, NULL, "DAYS",
+        "access audit: rows of reads older than DAYS\n"
+        "are deleted (their digests stay in the\n"
+        "ledger); 'meridian help audit'"},
 };
 /* clang-format on */

@@ -52,6 +52,9 @@ struct dash_who {
      * withholds is not shown, what it changes is shown changed; NULL: none */
     const struct privacy_policy *privacy;
     const char *org_name;
+    /* who reads, for the access audit (audit.h): a token's name, or
+     * "cli:USER"; NULL: "-" */
+    const char *token;
 };
 
 /* Searches what a person typed with the reader's eyes: a value

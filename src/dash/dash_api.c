@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -23,7 +24,24 @@ static struct dash_who who_of(const struct api_req *r)
     return (struct dash_who){.org_key = r->who.tok.org_key,
                              .relation = r->who.tok.org_relation,
                              .privacy = partner ? d->privacy : NULL,
-                             .org_name = r->who.tok.org_name};
+                             .org_name = r->who.tok.org_name,
+                             .token = r->who.tok.name};
+}
+
+/* The access audit of the object a console page shows (audit.h). */
+static enum mrd_code audit_shown(struct api_req *r, const struct dash_obj *x, struct mrd_err *err)
+{
+    const struct dash *d = r->ctx;
+    struct audit_batch *b = mrd_arena_alloc(r->http->arena, sizeof(*b));
+    enum mrd_code rc;
+
+    if (b == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "access audit");
+    audit_begin(b, d->st, AUDIT_CONSOLE, r->who.tok.org_name, r->who.tok.name);
+    rc = audit_note(b, &x->best_row, err);
+    if (rc == MRD_OK)
+        rc = audit_flush(b, err);
+    return rc;
 }
 
 /* GET /api/v1/search?q=VALUE[&limit=N] */
@@ -269,6 +287,10 @@ static void get_object(struct api_req *r)
             api_error(r, 404, "Not found", NULL); /* withheld: as if hidden */
         goto out;
     }
+    if (audit_shown(r, &x, &err) != MRD_OK) {
+        api_internal(r, &err);
+        goto out;
+    }
     (void)crypto_object_verify(o, d->keyring, &vr, NULL);
     if (vr.has_signer)
         crypto_pubkey_format(vr.signer, signer);
@@ -332,6 +354,8 @@ static void get_raw(struct api_req *r)
         use = mine.data;
         use_len = mine.len;
     }
+    if (rc == MRD_OK && x.any)
+        rc = audit_shown(r, &x, &err);
     if (rc != MRD_OK)
         api_internal(r, &err);
     else if (!x.any)

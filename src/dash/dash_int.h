@@ -67,7 +67,8 @@ struct dash_obj {
     size_t best_len;
     int64_t best_version, best_added;
     enum policy_tlp best_tlp;
-    bool any; /* false: no version the reader may read (or none at all) */
+    struct store_row best_row; /* its seq and policy columns, for the access audit */
+    bool any;                  /* false: no version the reader may read (or none at all) */
 };
 /* Every readable version of id across the collections the reader may
  * read; x starts zeroed, dash__object_release frees it in any case. */

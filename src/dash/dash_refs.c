@@ -50,6 +50,9 @@ static enum mrd_code obj_emit(void *ctx, const struct store_row *row, struct mrd
         x->best_version = row->version_usec;
         x->best_added = row->date_added;
         x->best_tlp = row->policy.tlp;
+        memset(&x->best_row, 0, sizeof(x->best_row));
+        x->best_row.seq = row->seq;
+        x->best_row.policy.tlp = row->policy.tlp;
         x->any = true;
     }
     return MRD_OK;

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -175,7 +176,8 @@ json_t *dash__row_summary(const struct dash_view *v, int64_t coll, const struct 
 struct collect {
     const struct dash_view *view;
     json_t *results;
-    json_t *by_id; /* id -> result, to fold versions */
+    json_t *by_id;             /* id -> result, to fold versions */
+    struct audit_batch *audit; /* the results listed (audit.h) */
 };
 
 static bool hit_visible(void *ctx, int64_t coll, const struct store_row *row)
@@ -206,7 +208,17 @@ static enum mrd_code collect_add(struct collect *x, int64_t coll, const struct s
         json_object_set_new(e, "versions", json_integer(1)) != 0 ||
         json_object_set(x->by_id, id, e) != 0 || json_array_append_new(x->results, e) != 0)
         return mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
-    return MRD_OK;
+    return x->audit != NULL ? audit_note(x->audit, row, err) : MRD_OK;
+}
+
+/* A batch for the reads of one search (audit.h); NULL when out of memory. */
+static struct audit_batch *search_audit(struct store *st, const struct dash_who *who)
+{
+    struct audit_batch *b = mrd_malloc(sizeof(*b));
+
+    if (b != NULL)
+        audit_begin(b, st, AUDIT_SEARCH, who->org_name, who->token);
+    return b;
 }
 
 static enum mrd_code hit_emit(void *ctx, const struct store_value_hit *h, struct mrd_err *err)
@@ -270,10 +282,12 @@ static enum mrd_code collect_value(struct store *st, struct collect *x, const st
 }
 
 static enum mrd_code search_value(struct store *st, const struct dash_view *view,
-                                  const struct store_value *v, size_t limit, json_t **ret_results,
-                                  bool *ret_more, struct mrd_err *err)
+                                  const struct store_value *v, size_t limit,
+                                  struct audit_batch *audit, json_t **ret_results, bool *ret_more,
+                                  struct mrd_err *err)
 {
-    struct collect x = {.view = view, .results = json_array(), .by_id = json_object()};
+    struct collect x = {
+        .view = view, .results = json_array(), .by_id = json_object(), .audit = audit};
     enum mrd_code rc;
 
     if (x.results == NULL || x.by_id == NULL) {
@@ -351,7 +365,8 @@ enum mrd_code dash_search(struct store *st, const struct dash_who *who, const ch
         return rc;
     x.results = json_array();
     x.by_id = json_object();
-    if (x.results == NULL || x.by_id == NULL) {
+    x.audit = search_audit(st, who);
+    if (x.results == NULL || x.by_id == NULL || x.audit == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
         goto out;
     }
@@ -371,6 +386,8 @@ enum mrd_code dash_search(struct store *st, const struct dash_who *who, const ch
     }
     if (rc == MRD_OK)
         rc = add_context(st, &view, x.results, err);
+    if (rc == MRD_OK)
+        rc = audit_flush(x.audit, err);
     if (rc != MRD_OK)
         goto out;
     *ret = json_pack("{s:s%,s:s,s:s,s:O,s:b}", "query", q, qlen, "value", is_value ? shown : "",
@@ -379,6 +396,7 @@ enum mrd_code dash_search(struct store *st, const struct dash_who *who, const ch
     if (*ret == NULL)
         rc = mrd_err_set(err, MRD_E_NOMEM, "search: out of memory");
 out:
+    mrd_free(x.audit);
     json_decref(x.results);
     json_decref(x.by_id);
     dash__view_release(&view);
@@ -426,6 +444,7 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
     json_t *seen = json_object(), *values = json_array();
     size_t i = 0, known = 0, n = 0;
     bool truncated = false, pinned;
+    struct audit_batch *audit;
     enum mrd_code rc = MRD_OK;
 
     if (len > DASH_BULK_TEXT_MAX) {
@@ -438,6 +457,12 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
         json_decref(values);
         return mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
     }
+    audit = search_audit(st, who);
+    if (audit == NULL) {
+        json_decref(seen);
+        json_decref(values);
+        return mrd_err_set(err, MRD_E_NOMEM, "bulk: out of memory");
+    }
     /* One read snapshot for the whole list: one transaction, not one per
      * value (and every value is answered from the same state). */
     pinned = store_read_begin(st, NULL) == MRD_OK;
@@ -445,6 +470,7 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
     if (rc != MRD_OK) {
         if (pinned)
             store_read_end(st);
+        mrd_free(audit);
         json_decref(seen);
         json_decref(values);
         return rc;
@@ -478,7 +504,7 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
         }
         n++;
         (void)json_object_set_new(seen, shown, json_true());
-        rc = search_value(st, &view, &v, DASH_BULK_PER_VALUE, &results, &more, err);
+        rc = search_value(st, &view, &v, DASH_BULK_PER_VALUE, audit, &results, &more, err);
         if (rc != MRD_OK)
             break;
         if (json_array_size(results) > 0)
@@ -492,6 +518,9 @@ enum mrd_code dash_search_bulk(struct store *st, const struct dash_who *who, con
     if (pinned)
         store_read_end(st);
     json_decref(seen);
+    if (rc == MRD_OK)
+        rc = audit_flush(audit, err); /* after the snapshot: a write */
+    mrd_free(audit);
     if (rc != MRD_OK) {
         json_decref(values);
         return rc;

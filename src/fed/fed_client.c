@@ -20,6 +20,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "taxii/taxii.h"
 
 #define TAXII_MT "application/taxii+json;version=2.1"
 
@@ -173,6 +174,12 @@ enum mrd_code fed__http(struct fed_client *c, const char *url, const char *body,
         hdrs = h;
     if (body != NULL) {
         h = curl_slist_append(hdrs, "Content-Type: " TAXII_MT);
+        if (h != NULL)
+            hdrs = h;
+    }
+    if (body == NULL) {
+        /* our reads of the peer are its access audit's "sync-pull" */
+        h = curl_slist_append(hdrs, TAXII_SYNC_HEADER ": pull");
         if (h != NULL)
             hdrs = h;
     }

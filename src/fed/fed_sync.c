@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/metrics.h"
@@ -504,6 +505,7 @@ struct push_ctx {
     struct mrd_buf *env;
     size_t n;
     int64_t sent[FED_PUSH_BATCH]; /* the batch's versions, for the overview */
+    struct audit_batch *audit;    /* the sensitive ones (audit.h) */
 };
 
 static bool push_visible(void *ctx, const struct store_row *row)
@@ -540,6 +542,8 @@ static enum mrd_code push_emit(void *ctx, const struct store_row *row, struct mr
     if (x->n < FED_PUSH_BATCH)
         x->sent[x->n] = row->seq;
     x->n++;
+    if (rc == MRD_OK)
+        rc = audit_note(x->audit, row, err);
     return rc;
 }
 
@@ -635,6 +639,14 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
         .community = j->peer.community,
         .community_len = strlen(j->peer.community),
     };
+    x.audit = mrd_malloc(sizeof(*x.audit));
+    if (x.audit == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "access audit");
+    {
+        char who[STORE_READ_WHO_MAX + 1];
+        (void)snprintf(who, sizeof(who), "peer:%s", j->peer.name);
+        audit_begin(x.audit, j->st, AUDIT_SYNC_PUSH, j->org.name, who);
+    }
     mrd_buf_init(&env, FED_MAX_RESPONSE);
     fed__response_init(&resp);
     for (;;) {
@@ -669,6 +681,11 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
             continue;
         }
         rc = mrd_buf_puts(&env, "]}", err);
+        /* recorded before the batch is sent: what cannot be audited is
+         * not pushed (a failed push is recorded all the same: it may have
+         * arrived) */
+        if (rc == MRD_OK)
+            rc = audit_flush(x.audit, err);
         if (rc != MRD_OK)
             break;
         mrd_buf_reset(&resp.body);
@@ -702,6 +719,7 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     }
     fed__response_release(&resp);
     mrd_buf_release(&env);
+    mrd_free(x.audit);
     return rc;
 }
 

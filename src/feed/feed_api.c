@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "feed/feed.h"
@@ -223,6 +224,12 @@ static void feed_export(struct api_req *r)
         .community = c.api_root,
         .org = r->who.tok.org_relation == POLICY_REL_PARTNER ? r->who.tok.org_name : NULL,
         .is_export = true};
+    flt.audit = mrd_arena_alloc(r->http->arena, sizeof(*flt.audit));
+    if (flt.audit == NULL) {
+        api_internal(r, NULL);
+        return;
+    }
+    audit_begin(flt.audit, r->st, AUDIT_FEED, r->who.tok.org_name, r->who.tok.name);
     o.want = file;
     o.all = file == NULL && fmt == INTEROP_F_LIST; /* as `export --format list` on stdout */
     mrd_buf_reset(o.body);

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/timestamp.h"
@@ -36,6 +37,7 @@ struct exp {
     const struct store_row *row; /* the row being read */
     uint64_t rows;               /* rows read, for progress */
     struct mrd_buf valbuf;       /* the values of one pattern (the extractor reuses scratch) */
+    struct mrd_buf minimised;    /* value formats: the object as minimised for the reader */
     size_t valoff[MAX_VALUES];
     struct interop_value vals[MAX_VALUES];
     size_t nvals;
@@ -158,6 +160,8 @@ static enum mrd_code emit_stix(struct exp *e, const struct store_row *row, struc
     }
     e->st->objects++;
     e->first = false;
+    if (rc == MRD_OK && e->flt->audit != NULL)
+        rc = audit_note(e->flt->audit, row, err);
     if (rc == MRD_OK && e->fmt == INTEROP_F_JSONL)
         rc = mrd_buf_putc(&e->out, '\n', err);
     if (rc == MRD_OK && e->out.len >= INTEROP_FLUSH) {
@@ -266,6 +270,10 @@ static enum mrd_code on_ind(void *ctx, const struct match_stix_ind *si, struct m
     e->st->values += written;
     if (written == 0)
         note_inexpressible(e->st, row, why);
+    else if (e->flt->audit != NULL)
+        rc = audit_note(e->flt->audit, row, err);
+    if (rc != MRD_OK)
+        goto out;
     rc = interop_writer_flush(e->w, e->sink, false, err);
 out:
     json_decref(labels);
@@ -275,8 +283,27 @@ out:
 
 static enum mrd_code emit_values(struct exp *e, const struct store_row *row, struct mrd_err *err)
 {
+    const char *body = row->body;
+    size_t len = row->body_len;
+
     e->row = row;
-    return match_stix_each(row->body, row->body_len, e->scratch, on_ind, e, err);
+    /* The values leave the node like the object would: minimised for the
+     * reader first (privacy.h), so a rule that drops or withholds it in a
+     * STIX export leaves nothing of it here either. */
+    if (e->flt->privacy != NULL) {
+        enum privacy_outcome po;
+        enum mrd_code rc;
+        mrd_buf_reset(&e->minimised);
+        rc = privacy_minimise_bytes(e->flt->privacy, &e->flt->scope, row->body, row->body_len,
+                                    &e->minimised, &po, err);
+        if (rc != MRD_OK || po == PRIVACY_WITHHELD)
+            return rc;
+        if (po != PRIVACY_AS_IS) {
+            body = e->minimised.data;
+            len = e->minimised.len;
+        }
+    }
+    return match_stix_each(body, len, e->scratch, on_ind, e, err);
 }
 
 static enum mrd_code emit(void *ctx, const struct store_row *row, struct mrd_err *err)
@@ -319,6 +346,7 @@ enum mrd_code interop_export(struct store *st, const struct store_collection *co
     e.first = true;
     mrd_buf_init(&e.out, INTEROP_MAX_OUTPUT);
     mrd_buf_init(&e.valbuf, MATCH_MAX_PATTERN);
+    mrd_buf_init(&e.minimised, STORE_OBJECT_MAX);
     memset(&match, 0, sizeof(match));
     memset(&q, 0, sizeof(q));
     q.collection = coll->key;
@@ -371,11 +399,14 @@ enum mrd_code interop_export(struct store *st, const struct store_collection *co
             rc = interop_writer_flush(e.w, sink, true, err);
         ret->rules = interop_writer_rules(e.w);
     }
+    if (rc == MRD_OK && flt->audit != NULL)
+        rc = audit_flush(flt->audit, err);
 out:
     interop_writer_free(e.w);
     mrd_free(e.scratch);
     mrd_free(e.pscratch);
     mrd_buf_release(&e.out);
     mrd_buf_release(&e.valbuf);
+    mrd_buf_release(&e.minimised);
     return rc;
 }

@@ -97,6 +97,8 @@ struct interop_sink {
 };
 
 /* Which objects an export selects. */
+struct audit_batch;
+
 struct interop_filter {
     bool all;              /* value formats: also inactive indicators */
     bool active;           /* stix/jsonl: only active indicators */
@@ -111,10 +113,15 @@ struct interop_filter {
     size_t n_labels;
     int64_t since; /* date_added after this (usec); STORE_TIME_NONE = none */
     int64_t now;   /* usec; the "active" reference time */
-    /* stix/jsonl: outbound minimisation (privacy.h) applied to each object
-     * after the read decision, for scope; NULL: objects as stored */
+    /* outbound minimisation (privacy.h) applied to each object after the
+     * read decision, for scope; NULL: objects as stored. The value formats
+     * take their values from the minimised object: a withheld object or a
+     * dropped pattern gives none. */
     const struct privacy_policy *privacy;
     struct privacy_scope scope;
+    /* the access audit (audit.h): each object exported is noted, and the
+     * batch flushed before interop_export returns; NULL: none */
+    struct audit_batch *audit;
     /* called every INTEROP_PROGRESS_ROWS rows read (may be NULL) */
     void (*progress)(void *ctx, uint64_t rows);
     void *progress_ctx;

@@ -140,7 +140,8 @@ const char *ledger_kind_name(unsigned kind)
 {
     static const char *const names[] = {NULL,         "object",       "hold-create",
                                         "hold-renew", "hold-release", "hold-export",
-                                        "admin",      "delivery",     "erasure"};
+                                        "admin",      "delivery",     "erasure",
+                                        "access-audit"};
 
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : NULL;
 }

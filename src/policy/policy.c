@@ -216,6 +216,11 @@ enum mrd_code policy_tlp_mark(json_t *obj, enum policy_tlp level, struct mrd_err
     return MRD_OK;
 }
 
+bool policy_read_audited(const struct policy_object *o)
+{
+    return o->tlp != POLICY_TLP_CLEAR && o->tlp != POLICY_TLP_GREEN;
+}
+
 const char *policy_tlp_name(enum policy_tlp tlp)
 {
     if ((unsigned)tlp >= POLICY_TLP_COUNT)

@@ -111,6 +111,12 @@ struct policy_object {
  * r and o may not be NULL. */
 bool policy_may_read(const struct policy_reader *r, const struct policy_object *o);
 
+/* Whether a read of o that policy_may_read allowed is recorded by the
+ * access audit (audit/audit.h): TLP:AMBER, AMBER+STRICT and RED. Asked
+ * right after the read decision, by the same paths, with the same row;
+ * an out-of-range level counts as sensitive. */
+bool policy_read_audited(const struct policy_object *o);
+
 /* Whether an object written now counts as "created on this node": written
  * by an own or constituent org, and not received from a peer. Objects
  * written by partners or pulled by federation are not local. */

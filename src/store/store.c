@@ -1161,6 +1161,73 @@ enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_
     return st->ops->sent_record(st, dest, seqs, n, at_usec, err);
 }
 
+/* ---- the access audit ---- */
+
+static bool read_who_ok(const struct store_read_who *w)
+{
+    return w != NULL && w->org != NULL && w->org[0] != '\0' && strlen(w->org) <= STORE_NAME_MAX &&
+           w->token != NULL && w->token[0] != '\0' && strlen(w->token) <= STORE_READ_WHO_MAX &&
+           w->path != NULL && w->path[0] != '\0' && strlen(w->path) <= STORE_READ_PATH_MAX;
+}
+
+enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                                 struct mrd_err *err)
+{
+    for (size_t i = 0; i < nb; i++)
+        if (!read_who_ok(&b[i].who) || b[i].n > STORE_READS_MAX ||
+            (b[i].n > 0 && b[i].seqs == NULL))
+            return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit record");
+    if (nb == 0)
+        return MRD_OK;
+    if (st->ops->reads_record == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no access audit", st->ops->name);
+    return st->ops->reads_record(st, b, nb, err);
+}
+
+enum mrd_code store_reads_list(struct store *st, const struct store_read_filter *f,
+                               enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
+                                                   struct mrd_err *err),
+                               void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    if (f == NULL || cb == NULL || f->limit == 0 || f->limit > STORE_READS_LIST_MAX)
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit query");
+    if (st->ops->reads_list == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no access audit", st->ops->name);
+    return st->ops->reads_list(st, f, cb, ctx, ret_more, err);
+}
+
+enum mrd_code store_reads_seal(struct store *st, struct store_read_digest *d,
+                               const struct store_ledger_event *ev, struct mrd_err *err)
+{
+    if (d == NULL || ev == NULL || d->first < 1 || d->last < d->first || d->count == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit digest");
+    if (st->ops->reads_seal == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no access audit", st->ops->name);
+    return st->ops->reads_seal(st, d, ev, err);
+}
+
+enum mrd_code store_reads_digests(struct store *st,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err)
+{
+    if (cb == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit query");
+    if (st->ops->reads_digests == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no access audit", st->ops->name);
+    return st->ops->reads_digests(st, cb, ctx, err);
+}
+
+enum mrd_code store_reads_prune(struct store *st, int64_t before_usec, int64_t now_usec,
+                                uint64_t *ret_rows, struct mrd_err *err)
+{
+    if (ret_rows != NULL)
+        *ret_rows = 0;
+    if (st->ops->reads_prune == NULL)
+        return mrd_err_set(err, MRD_E_UNSUPP, "store: %s: no access audit", st->ops->name);
+    return st->ops->reads_prune(st, before_usec, now_usec, ret_rows, err);
+}
+
 /* ---- constituency assets and notifications ---- */
 
 enum mrd_code store_asset_add(struct store *st, struct store_asset *a, struct mrd_err *err)

@@ -408,6 +408,11 @@ struct store_session {
     int64_t expires_usec; /* absolute expiry */
 };
 
+struct store_read_who;
+struct store_read_batch;
+struct store_read_row;
+struct store_read_filter;
+struct store_read_digest;
 struct store_value;
 struct store_value_hit;
 struct store_asset;
@@ -709,6 +714,21 @@ struct store_ops {
                                     struct mrd_err *err);
     enum mrd_code (*sent_record)(struct store *st, const char *dest, const int64_t *seqs, size_t n,
                                  int64_t at_usec, struct mrd_err *err);
+    /* optional (NULL: MRD_E_UNSUPP): the access audit */
+    enum mrd_code (*reads_record)(struct store *st, const struct store_read_batch *b, size_t nb,
+                                  struct mrd_err *err);
+    enum mrd_code (*reads_list)(struct store *st, const struct store_read_filter *f,
+                                enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
+                                                    struct mrd_err *err),
+                                void *ctx, bool *ret_more, struct mrd_err *err);
+    enum mrd_code (*reads_seal)(struct store *st, struct store_read_digest *d,
+                                const struct store_ledger_event *ev, struct mrd_err *err);
+    enum mrd_code (*reads_digests)(struct store *st,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+    enum mrd_code (*reads_prune)(struct store *st, int64_t before_usec, int64_t now_usec,
+                                 uint64_t *ret_rows, struct mrd_err *err);
     /* optional (NULL: MRD_E_UNSUPP): constituency assets and notifications */
     enum mrd_code (*asset_add)(struct store *st, struct store_asset *a, struct mrd_err *err);
     enum mrd_code (*asset_set)(struct store *st, int64_t id, int64_t org, int status,
@@ -1528,6 +1548,96 @@ enum mrd_code store_objects_newest(struct store *st, const struct store_newest *
 #define STORE_SENT_MAX 10000
 enum mrd_code store_sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
                                 int64_t at_usec, struct mrd_err *err);
+
+/* ---- the access audit (audit/audit.h) ----
+ *
+ * An append-only log of who read which sensitive object version: one row
+ * per version sent out (time, STIX id, version, TLP, reading org, token
+ * name -- never a secret --, path). Rows are never updated (a trigger
+ * refuses it); runs of rows are sealed by digests (first..last row, their
+ * count, time span and SHA-256 over their canonical lines), each queued as
+ * a ledger event in the transaction that stores it; only sealed rows are
+ * ever deleted, a whole digest's run at a time (store_reads_prune). */
+#define STORE_READS_MAX 10000      /* object versions one store_reads_record call records */
+#define STORE_READ_PATH_MAX 15     /* "taxii", "export", "sync-pull", ... */
+#define STORE_READ_WHO_MAX 160     /* token name or "cli:USER" / "peer:NAME" */
+#define STORE_READS_LIST_MAX 10000 /* rows one store_reads_list call hands out at most */
+
+/* Who read, and through which path. */
+struct store_read_who {
+    const char *org;   /* the reading org's name; "anonymous" for none */
+    const char *token; /* the token's name, "cli:USER", "peer:NAME"; never a secret */
+    const char *path; /* "taxii", "export", "feed", "console", "search", "sync-pull", "sync-push" */
+    int64_t time_usec;
+};
+
+/* One audit row. */
+struct store_read_row {
+    int64_t id; /* ascending in the order rows were recorded */
+    int64_t time_usec;
+    const char *object_id;
+    size_t object_id_len;
+    int64_t version_usec; /* the version's modified (created; date_added for SCOs) */
+    int tlp;              /* enum policy_tlp */
+    const char *org, *token, *path;
+};
+
+/* Which rows store_reads_list reports (all set fields must hold). */
+struct store_read_filter {
+    const char *object_id; /* NULL = any */
+    const char *org;       /* NULL = any */
+    int64_t since_usec;    /* STORE_TIME_NONE = any */
+    int64_t after_id;      /* 0 = any; else rows with a higher id */
+    int64_t through_id;    /* 0 = any; else rows with an id at most this */
+    size_t limit;          /* 1..STORE_READS_LIST_MAX */
+};
+
+/* A sealed run of audit rows. */
+struct store_read_digest {
+    int64_t id;
+    int64_t first, last; /* row ids, inclusive */
+    uint64_t count;
+    int64_t from_usec, to_usec; /* time of the first and last row */
+    uint8_t hash[32];           /* SHA-256 over the rows' canonical lines (audit.h) */
+    int64_t ev;                 /* its ledger event */
+    int64_t leaf;               /* -1 until the ledger has it */
+    int64_t pruned_usec;        /* STORE_TIME_NONE while its rows are kept */
+    const char *record;         /* the ledger event's JSON (listing only) */
+    size_t record_len;
+};
+
+/* One group of reads: the stored versions seqs (n, at most
+ * STORE_READS_MAX) read by who. */
+struct store_read_batch {
+    struct store_read_who who;
+    const int64_t *seqs;
+    size_t n;
+};
+/* Records the groups b[0..nb): one row per seq (seqs no longer stored are
+ * skipped), one statement per group, all in one committed transaction. */
+enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                                 struct mrd_err *err);
+/* Calls cb for the rows f selects, in id order; *ret_more (may be NULL)
+ * is true when rows past f->limit were left out. */
+enum mrd_code store_reads_list(struct store *st, const struct store_read_filter *f,
+                               enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
+                                                   struct mrd_err *err),
+                               void *ctx, bool *ret_more, struct mrd_err *err);
+/* Stores digest d (d->first must follow the last sealed row: else
+ * MRD_E_EXISTS) and queues ev for the ledger, in one committed
+ * transaction; d->id and d->ev are set. */
+enum mrd_code store_reads_seal(struct store *st, struct store_read_digest *d,
+                               const struct store_ledger_event *ev, struct mrd_err *err);
+/* Calls cb for every digest, oldest first, with its record and leaf. */
+enum mrd_code store_reads_digests(struct store *st,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+/* Deletes the rows of every digest whose last row is older than
+ * before_usec (unsealed rows are never deleted) and marks those digests
+ * pruned at now_usec; *ret_rows (may be NULL) counts the rows deleted. */
+enum mrd_code store_reads_prune(struct store *st, int64_t before_usec, int64_t now_usec,
+                                uint64_t *ret_rows, struct mrd_err *err);
 /* ---- constituency assets and notifications (notify.h) ----
  *
  * A constituent org declares what it owns (notify.h: ASNs, prefixes,

@@ -355,6 +355,24 @@ static const char *const migrations[] = {
     "CREATE TABLE delivery_attempts (id INTEGER PRIMARY KEY, delivery INTEGER NOT NULL,"
     " time INTEGER NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL);"
     "CREATE INDEX delivery_attempts_of ON delivery_attempts(delivery, id);",
+    /* 14 -> 15: the access audit (store.h, "the access audit"): one row per
+     * sensitive object version read (append-only: a trigger refuses
+     * updates, and deletes of rows no digest seals), and the digests that
+     * seal runs of rows as ledger events. No index but the row id: the
+     * rows are appended in order, at the cost of one page per ~40 reads;
+     * queries by object or org scan (audit reads is an operator's query,
+     * bounded by the retention). */
+    "CREATE TABLE access_reads (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+    " object_id TEXT NOT NULL, version INTEGER NOT NULL, tlp INTEGER NOT NULL,"
+    " org TEXT NOT NULL, token TEXT NOT NULL, path TEXT NOT NULL);"
+    "CREATE TABLE access_digests (id INTEGER PRIMARY KEY, first INTEGER NOT NULL UNIQUE,"
+    " last INTEGER NOT NULL, n INTEGER NOT NULL, time_from INTEGER NOT NULL,"
+    " time_to INTEGER NOT NULL, hash BLOB NOT NULL, ev INTEGER NOT NULL, pruned INTEGER);"
+    "CREATE TRIGGER access_reads_no_update BEFORE UPDATE ON access_reads"
+    " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;"
+    "CREATE TRIGGER access_reads_no_delete BEFORE DELETE ON access_reads"
+    " WHEN OLD.id > IFNULL((SELECT MAX(last) FROM access_digests), 0)"
+    " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1050,6 +1068,11 @@ static const struct store_ops sq_ops = {
     .agg_query = sq__agg_query,
     .objects_newest = sq__objects_newest,
     .sent_record = sq__sent_record,
+    .reads_record = sq__reads_record,
+    .reads_list = sq__reads_list,
+    .reads_seal = sq__reads_seal,
+    .reads_digests = sq__reads_digests,
+    .reads_prune = sq__reads_prune,
     .asset_add = sq__asset_add,
     .asset_set = sq__asset_set,
     .assets_list = sq__assets_list,

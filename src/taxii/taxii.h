@@ -58,6 +58,9 @@ struct ledger_service;
 #define TAXII_POST_MEMORY_FACTOR 16
 #define TAXII_NEXT_KEY_META "taxii_next_key"
 #define TAXII_REALM "meridian"
+/* Sent by a peer's sync client on its pulls (fed_client.c); labels the
+ * access audit's path "sync-pull" instead of "taxii", nothing more. */
+#define TAXII_SYNC_HEADER "X-Meridian-Sync"
 
 struct taxii_server;
 

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 
@@ -397,6 +398,7 @@ struct rows_ctx {
     struct privacy_scope scope;
     int64_t sent[TAXII_MAX_PAGE];
     size_t n_sent;
+    struct audit_batch *audit; /* the sensitive versions sent (audit.h) */
 };
 
 static bool row_visible(void *ctx, const struct store_row *row)
@@ -479,6 +481,8 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
         }
         if (rc == MRD_OK && x->to_partner && x->n_sent < TAXII_MAX_PAGE)
             x->sent[x->n_sent++] = row->seq;
+        if (rc == MRD_OK)
+            rc = audit_note(x->audit, row, err);
         return rc;
     case TAXII_R_VERSIONS:
         row_version(row, ver);
@@ -586,6 +590,17 @@ void taxii_get_rows(struct taxii_req *r)
     q.want_body = rt == TAXII_R_OBJECTS || rt == TAXII_R_OBJECT || x.minimise;
     x.scope = (struct privacy_scope){.community = c.c.api_root,
                                      .org = r->who.anonymous ? NULL : r->who.tok.org_name};
+    x.audit = mrd_arena_alloc(r->http->arena, sizeof(*x.audit));
+    if (x.audit == NULL) {
+        (void)mrd_err_set(&err, MRD_E_NOMEM, "access audit");
+        taxii_internal(r, &err);
+        goto out;
+    }
+    /* a peer's sync client says so (fed_client.c): only the path's label */
+    audit_begin(
+        x.audit, r->ts->st,
+        http_request_header(r->http, TAXII_SYNC_HEADER) != NULL ? AUDIT_SYNC_PULL : AUDIT_TAXII,
+        r->who.anonymous ? NULL : r->who.tok.org_name, r->who.anonymous ? NULL : r->who.tok.name);
     rc = store_objects_query(r->ts->st, &q, row_visible, row_emit, &x, &res, &err);
     if (rc != MRD_OK) {
         taxii_internal(r, &err);
@@ -600,6 +615,12 @@ void taxii_get_rows(struct taxii_req *r)
     }
     if (res.delivered == 0)
         res.more = false; /* "more" without a row would be a lie to a pager */
+    /* Recorded before anything is sent: a read that cannot be audited is
+     * not served. */
+    if (audit_flush(x.audit, &err) != MRD_OK) {
+        taxii_internal(r, &err);
+        goto out;
+    }
     r->resp->status = 200;
     r->resp->content_type = TAXII_MEDIA_TYPE;
     mrd_buf_reset(b);

@@ -322,6 +322,9 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
+    # 14 -> 15: the access audit
+    "DROP TRIGGER access_reads_no_update; DROP TRIGGER access_reads_no_delete;"
+    " DROP TABLE access_digests; DROP TABLE access_reads;",
     "DROP TABLE delivery_attempts;",  # 13 -> 14: delivery attempts
     # 12 -> 13: early-warning delivery
     "DROP TABLE delivery_items; DROP TABLE deliveries; DROP TABLE contacts;",

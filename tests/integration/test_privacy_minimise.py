@@ -324,3 +324,31 @@ def test_only_what_a_policy_may_change_carries_the_disclosure_block(fed):
     got = fed.objects("B")
     assert by_id(got, plain["id"]) == by_id(mine, plain["id"])  # sent whole, signature intact
     assert by_id(got, ruled["id"])["extensions"][SD_EXT]["public_key"] == fed.pubkey("A")
+
+
+VALUE_FORMATS = ("csv", "zeek", "nft", "ipset", "snort", "list")
+
+
+def test_value_format_exports_and_feeds_are_minimised(fed):
+    """The formats that print bare values take them from the object as
+    minimised for the reading org: a pattern the policy drops for org P
+    gives P no value, in every format, from `export` and from the feeds."""
+    a = fed.node("A", start=False)
+    (a.data / "privacy-policy.json").write_text(json.dumps({"rules": [
+        {"scope": "org:P", "type": "indicator", "property": "pattern", "action": "drop"}]}))
+    a.start()
+    fed.partner(a, "P")
+    a.grant("P", fed.coll["A"], True, False)
+    fed.post("A", [indicator(tlp=TLP_CLEAR, value="198.51.100.77")])
+    for fmt in VALUE_FORMATS:
+        own = a.cli("export", "--data", a.data, "--collection", fed.coll["A"], "--format", fmt)
+        assert "198.51.100.77" in own.stdout, (fmt, own.stdout)
+        theirs = a.cli("export", "--data", a.data, "--collection", fed.coll["A"], "--format",
+                       fmt, "--as-org", "P")
+        assert "198.51.100.77" not in theirs.stdout, (fmt, theirs.stdout)
+    tok = a.token("P")
+    for fmt in ("csv", "zeek", "nft"):
+        r = a.get(f"/api/v1/feeds/{fmt}?collection={fed.coll['A']}", token=tok, accept=None)
+        assert r.status_code == 200 and "198.51.100.77" not in r.text, (fmt, r.text)
+        r = a.get(f"/api/v1/feeds/{fmt}?collection={fed.coll['A']}", accept=None)
+        assert r.status_code == 200 and "198.51.100.77" in r.text, (fmt, r.text)
