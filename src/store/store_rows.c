@@ -384,7 +384,7 @@ enum mrd_code store__api_root_list(struct store *st,
     return rc;
 }
 
-static enum mrd_code key_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+enum mrd_code store__i64_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     (void)err;
     *(int64_t *)ctx = r->i64(r, 0);
@@ -409,7 +409,7 @@ enum mrd_code store__collection_create(struct store *st, struct store_collection
            SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
                    SQ_STR(coll->description), coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
                    SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
-           key_row, &key, &n, err);
+           store__i64_row, &key, &n, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         return mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
