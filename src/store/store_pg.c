@@ -125,10 +125,32 @@ static enum mrd_code conn_open(const char *dsn, struct pg_conn **ret, struct mrd
     return MRD_OK;
 }
 
+/* One write transaction per thread (store_write_begin): while it is open,
+ * every call of this thread on its store runs on its connection, a call's
+ * own BEGIN .. COMMIT (or single statement) becoming a savepoint that a
+ * failure rolls back to (pg_exec, release). */
+#define PG_NESTED "mrd_nested"
+struct pg_wtx {
+    const struct pg_store *s; /* NULL: none open */
+    struct pg_conn *c;
+    bool nested; /* a call's savepoint is open */
+};
+static _Thread_local struct pg_wtx pg_wtx;
+
+static bool in_wtx(const struct pg_conn *c)
+{
+    return c != NULL && pg_wtx.c == c;
+}
+
 static enum mrd_code acquire(struct pg_store *s, struct pg_conn **ret, struct mrd_err *err)
 {
     struct pg_conn *c = NULL;
     enum mrd_code rc;
+
+    if (pg_wtx.s == s) { /* inside this thread's write transaction */
+        *ret = pg_wtx.c;
+        return MRD_OK;
+    }
 
     (void)pthread_mutex_lock(&s->mu);
     while (s->free_conns == NULL && s->n_open >= s->max_conn)
@@ -162,6 +184,14 @@ static void release(struct pg_store *s, struct pg_conn *c)
 {
     if (c == NULL)
         return;
+    if (in_wtx(c)) { /* a call inside the write transaction: undo it alone */
+        if (pg_wtx.nested) {
+            PQclear(PQexec(c->db, "ROLLBACK TO SAVEPOINT " PG_NESTED));
+            PQclear(PQexec(c->db, "RELEASE SAVEPOINT " PG_NESTED));
+            pg_wtx.nested = false;
+        }
+        return;
+    }
     /* never hand out a connection inside a transaction */
     if (PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->db, "ROLLBACK");
@@ -378,6 +408,9 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
     return pg_run_stream(c, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
+static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sql,
+                             struct mrd_err *err);
+
 /* pg_run on a connection borrowed for this one statement. */
 static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *sql,
                               const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
@@ -388,7 +421,14 @@ static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *
 
     if (rc != MRD_OK)
         return rc;
-    rc = pg_run(c, what, sql, args, nargs, row, ctx, ret_n, err);
+    /* inside the thread's write transaction: a failure undoes this
+     * statement only (release) */
+    if (in_wtx(c))
+        rc = pg_exec(c, what, "BEGIN", err);
+    if (rc == MRD_OK)
+        rc = pg_run(c, what, sql, args, nargs, row, ctx, ret_n, err);
+    if (rc == MRD_OK && in_wtx(c))
+        rc = pg_exec(c, what, "COMMIT", err);
     release(s, c);
     return rc;
 }
@@ -398,9 +438,19 @@ static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *
 static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sql,
                              struct mrd_err *err)
 {
-    PGresult *res = PQexec(c->db, sql);
+    PGresult *res;
     enum mrd_code rc = MRD_OK;
 
+    if (in_wtx(c)) { /* a call's own transaction: a savepoint */
+        if (strncmp(sql, "BEGIN", 5) == 0 && !pg_wtx.nested) {
+            sql = "SAVEPOINT " PG_NESTED;
+            pg_wtx.nested = true;
+        } else if (strcmp(sql, "COMMIT") == 0 && pg_wtx.nested) {
+            sql = "RELEASE SAVEPOINT " PG_NESTED;
+            pg_wtx.nested = false;
+        }
+    }
+    res = PQexec(c->db, sql);
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = pg_fail(c, res, what, err);
     PQclear(res);
@@ -975,6 +1025,48 @@ static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
     return in_tx(st, TX_WRITE, (struct tx_call){status_purge_op, &a}, err);
 }
 
+/* ---- one write transaction per thread (store_write_begin) ---- */
+
+static enum mrd_code pg_write_begin(struct store *stp, struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    enum mrd_code rc;
+
+    if (pg_wtx.s != NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "store: a write transaction is already open");
+    rc = acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    /* the write lock, as every object write and read-modify-write takes */
+    rc = pg_exec(c, "transaction", "BEGIN", err);
+    if (rc == MRD_OK)
+        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
+                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
+    if (rc != MRD_OK) {
+        release(s, c);
+        return rc;
+    }
+    pg_wtx = (struct pg_wtx){.s = s, .c = c};
+    return MRD_OK;
+}
+
+static enum mrd_code pg_write_end(struct store *stp, bool commit, struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = pg_wtx.c;
+    enum mrd_code rc = MRD_OK;
+
+    if (c == NULL || pg_wtx.s != s)
+        return commit ? mrd_err_set(err, MRD_E_INVAL, "store: no write transaction is open")
+                      : MRD_OK;
+    pg_wtx = (struct pg_wtx){0};
+    if (commit)
+        rc = pg_exec(c, "commit", "COMMIT", err);
+    release(s, c); /* rolls back what was not committed */
+    return rc;
+}
+
 /* ---- open and close ---- */
 
 static void pg_close(struct store *stp)
@@ -984,6 +1076,8 @@ static void pg_close(struct store *stp)
 
     if (s == NULL)
         return;
+    if (pg_wtx.s == s) /* closed inside a write: rolled back */
+        (void)pg_write_end(stp, false, NULL);
     while ((c = s->free_conns) != NULL) {
         s->free_conns = c->next;
         conn_free(c);
@@ -1045,6 +1139,8 @@ static const struct store_ops pg_ops = {
     .hold_list = store__hold_list,
     .hold_objects = store__hold_objects,
     .objects_find = store__objects_find,
+    .write_begin = pg_write_begin,
+    .write_end = pg_write_end,
     .feed_put = store__feed_put,
     .feed_list = store__feed_list,
     .feed_remove = store__feed_remove,

@@ -279,7 +279,7 @@ static void test_write_transaction(void **state)
         .kind = 6, .time_usec = 1, .record = "{\"a\":1}", .record_len = 7};
     struct mrd_err err = {0};
 
-    assert_int_equal(store_open(f->dir, NULL, &other, &err), MRD_OK);
+    assert_int_equal(store_open(pg_dsn != NULL ? pg_dsn : f->dir, NULL, &other, &err), MRD_OK);
     assert_int_equal(store_write_end(f->st, true, NULL), MRD_E_INVAL);
     assert_int_equal(store_write_end(f->st, false, NULL), MRD_OK);
 
@@ -2396,7 +2396,7 @@ static void test_notifications_and_deliveries(void **state)
         T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
         T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
-        T(test_feeds), T(test_notifications_and_deliveries),
+        T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),
 
 int main(void)
 {
@@ -2406,7 +2406,6 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         BOTH_BACKENDS T(test_schema_version_and_wal),
         T(test_snapshot_into_a_region),
-        T(test_write_transaction),
         T(test_tokens),
         T(test_aggregates_follow_every_change),
         T(test_kill9_loses_nothing_acknowledged),
