@@ -33,13 +33,6 @@ static void contact_row(const struct store_rowrd *r, struct store_contact *c)
     c->created_usec = r->i64(r, 8);
 }
 
-static enum mrd_code q(struct store *st, bool read, const char *what, const char *sql,
-                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                       uint64_t *ret_n, struct mrd_err *err)
-{
-    return st->ops->driver->query(st, read, what, sql, args, nargs, row, ctx, ret_n, err);
-}
-
 static enum mrd_code contact_add_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
     struct store_contact *c = args;
@@ -139,10 +132,10 @@ enum mrd_code store__contacts_list(struct store *st, int64_t org,
 {
     struct contact_emit e = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "contact list",
-             "SELECT " CONTACT_COLS " FROM contacts c JOIN orgs o ON o.key = c.org"
-             " WHERE ?1 = 0 OR c.org = ?1 ORDER BY c.id",
-             SQ_ARGS(SQ_INT(org)), contact_emit_row, &e, NULL, err);
+    return store__q(st, true, "contact list",
+                    "SELECT " CONTACT_COLS " FROM contacts c JOIN orgs o ON o.key = c.org"
+                    " WHERE ?1 = 0 OR c.org = ?1 ORDER BY c.id",
+                    SQ_ARGS(SQ_INT(org)), contact_emit_row, &e, NULL, err);
 }
 
 struct enqueue_args {
@@ -242,16 +235,17 @@ enum mrd_code store__deliveries_list(struct store *st, const struct store_delive
 {
     struct delivery_emit e = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "delivery list",
-             "SELECT d.id, d.contact, d.org, o.name, d.channel, d.address, d.schedule, d.status,"
-             " d.created, d.due, d.attempts, d.last_try, d.sent, d.error, d.ev,"
-             " (SELECT count(*) FROM delivery_items i WHERE i.delivery = d.id)"
-             " FROM deliveries d JOIN orgs o ON o.key = d.org"
-             " WHERE (?1 = 0 OR d.id = ?1) AND (?2 = 0 OR d.org = ?2) AND (?3 < 0 OR d.status = ?3)"
-             " AND (?4 = 0 OR d.due <= ?4) AND d.id > ?5 ORDER BY d.id LIMIT ?6",
-             SQ_ARGS(SQ_INT(f->id), SQ_INT(f->org), SQ_INT(f->status), SQ_INT(f->due_before),
-                     SQ_INT(f->after_id), SQ_INT(f->limit)),
-             delivery_row, &e, NULL, err);
+    return store__q(
+        st, true, "delivery list",
+        "SELECT d.id, d.contact, d.org, o.name, d.channel, d.address, d.schedule, d.status,"
+        " d.created, d.due, d.attempts, d.last_try, d.sent, d.error, d.ev,"
+        " (SELECT count(*) FROM delivery_items i WHERE i.delivery = d.id)"
+        " FROM deliveries d JOIN orgs o ON o.key = d.org"
+        " WHERE (?1 = 0 OR d.id = ?1) AND (?2 = 0 OR d.org = ?2) AND (?3 < 0 OR d.status = ?3)"
+        " AND (?4 = 0 OR d.due <= ?4) AND d.id > ?5 ORDER BY d.id LIMIT ?6",
+        SQ_ARGS(SQ_INT(f->id), SQ_INT(f->org), SQ_INT(f->status), SQ_INT(f->due_before),
+                SQ_INT(f->after_id), SQ_INT(f->limit)),
+        delivery_row, &e, NULL, err);
 }
 
 enum mrd_code store__delivery_items(struct store *st, int64_t delivery,
@@ -262,11 +256,11 @@ enum mrd_code store__delivery_items(struct store *st, int64_t delivery,
 {
     struct store_notification_emit e = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "delivery items",
-             "SELECT " STORE_NOTIFICATION_COLS " FROM delivery_items i"
-             " JOIN notifications n ON n.id = i.notification JOIN orgs o ON o.key = n.org"
-             " WHERE i.delivery = ?1 ORDER BY n.asset_text, n.id",
-             SQ_ARGS(SQ_INT(delivery)), store__notification_emit_row, &e, NULL, err);
+    return store__q(st, true, "delivery items",
+                    "SELECT " STORE_NOTIFICATION_COLS " FROM delivery_items i"
+                    " JOIN notifications n ON n.id = i.notification JOIN orgs o ON o.key = n.org"
+                    " WHERE i.delivery = ?1 ORDER BY n.asset_text, n.id",
+                    SQ_ARGS(SQ_INT(delivery)), store__notification_emit_row, &e, NULL, err);
 }
 
 static enum mrd_code update_op(const struct store_tx *tx, void *args, struct mrd_err *err)
@@ -327,8 +321,8 @@ enum mrd_code store__delivery_attempts(struct store *st, int64_t delivery,
 {
     struct attempt_emit e = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "delivery attempts",
-             "SELECT delivery, time, status, error FROM delivery_attempts"
-             " WHERE delivery = ?1 ORDER BY id",
-             SQ_ARGS(SQ_INT(delivery)), attempt_row, &e, NULL, err);
+    return store__q(st, true, "delivery attempts",
+                    "SELECT delivery, time, status, error FROM delivery_attempts"
+                    " WHERE delivery = ?1 ORDER BY id",
+                    SQ_ARGS(SQ_INT(delivery)), attempt_row, &e, NULL, err);
 }

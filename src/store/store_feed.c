@@ -10,20 +10,6 @@
 
 #include "core/timestamp.h"
 
-static enum mrd_code q(struct store *st, bool read, const char *what, const char *sql,
-                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                       uint64_t *ret_n, struct mrd_err *err)
-{
-    return st->ops->driver->query(st, read, what, sql, args, nargs, row, ctx, ret_n, err);
-}
-
-static enum mrd_code tx_q(const struct store_tx *tx, const char *what, const char *sql,
-                          const struct sq_arg *args, size_t nargs, uint64_t *ret_n,
-                          struct mrd_err *err)
-{
-    return tx->ops->run(tx->conn, false, what, sql, args, nargs, NULL, NULL, ret_n, err);
-}
-
 enum mrd_code store__feed_put(struct store *s, enum store_feed_mode mode, const char *name,
                               const char *config, const char *state, struct mrd_err *err)
 {
@@ -32,17 +18,18 @@ enum mrd_code store__feed_put(struct store *s, enum store_feed_mode mode, const 
     enum mrd_code rc;
 
     if (mode == STORE_FEED_CREATE)
-        rc = q(s, false, "feed",
-               "INSERT INTO feeds (name, config, state, created, updated)"
-               " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO NOTHING",
-               SQ_ARGS(SQ_STR(name), SQ_STR(config), SQ_STR(state), SQ_INT(now)), NULL, NULL, &n,
-               err);
+        rc = store__q(s, false, "feed",
+                      "INSERT INTO feeds (name, config, state, created, updated)"
+                      " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+                      SQ_ARGS(SQ_STR(name), SQ_STR(config), SQ_STR(state), SQ_INT(now)), NULL, NULL,
+                      &n, err);
     else if (mode == STORE_FEED_CONFIG)
-        rc = q(s, false, "feed", "UPDATE feeds SET config = ?2, updated = ?3 WHERE name = ?1",
-               SQ_ARGS(SQ_STR(name), SQ_STR(config), SQ_INT(now)), NULL, NULL, &n, err);
+        rc =
+            store__q(s, false, "feed", "UPDATE feeds SET config = ?2, updated = ?3 WHERE name = ?1",
+                     SQ_ARGS(SQ_STR(name), SQ_STR(config), SQ_INT(now)), NULL, NULL, &n, err);
     else
-        rc = q(s, false, "feed", "UPDATE feeds SET state = ?2 WHERE name = ?1",
-               SQ_ARGS(SQ_STR(name), SQ_STR(state)), NULL, NULL, &n, err);
+        rc = store__q(s, false, "feed", "UPDATE feeds SET state = ?2 WHERE name = ?1",
+                      SQ_ARGS(SQ_STR(name), SQ_STR(state)), NULL, NULL, &n, err);
     if (rc == MRD_OK && n == 0)
         rc = mode == STORE_FEED_CREATE
                  ? mrd_err_set(err, MRD_E_EXISTS, "feed %s already exists", name)
@@ -78,10 +65,10 @@ enum mrd_code store__feed_list(struct store *st, const char *name,
     uint64_t n = 0;
     enum mrd_code rc;
 
-    rc = q(st, true, "feed list",
-           "SELECT name, config, state, created, updated FROM feeds"
-           " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-           SQ_ARGS(SQ_STR(name)), feed_row, &x, &n, err);
+    rc = store__q(st, true, "feed list",
+                  "SELECT name, config, state, created, updated FROM feeds"
+                  " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+                  SQ_ARGS(SQ_STR(name)), feed_row, &x, &n, err);
     if (rc == MRD_OK && name != NULL && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no feed named %s", name);
     return rc;
@@ -93,11 +80,11 @@ static enum mrd_code feed_remove_op(const struct store_tx *tx, void *args, struc
     uint64_t gone = 0;
     enum mrd_code rc;
 
-    rc = tx_q(tx, "feed remove", "DELETE FROM feeds WHERE name = ?1", SQ_ARGS(SQ_STR(name)), &gone,
-              err);
+    rc = store__tx_run(tx, "feed remove", "DELETE FROM feeds WHERE name = ?1",
+                       SQ_ARGS(SQ_STR(name)), NULL, NULL, &gone, err);
     if (rc == MRD_OK)
-        rc = tx_q(tx, "feed remove", "DELETE FROM feed_items WHERE feed = ?1",
-                  SQ_ARGS(SQ_STR(name)), NULL, err);
+        rc = store__tx_run(tx, "feed remove", "DELETE FROM feed_items WHERE feed = ?1",
+                           SQ_ARGS(SQ_STR(name)), NULL, NULL, NULL, err);
     if (rc == MRD_OK && gone == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no feed named %s", name);
     return rc;
@@ -119,12 +106,13 @@ static enum mrd_code items_set_op(const struct store_tx *tx, void *args, struct 
     const struct items_args *a = args;
     enum mrd_code rc;
 
-    rc = tx_q(tx, "feed items", "DELETE FROM feed_items WHERE feed = ?1", SQ_ARGS(SQ_STR(a->name)),
-              NULL, err);
+    rc = store__tx_run(tx, "feed items", "DELETE FROM feed_items WHERE feed = ?1",
+                       SQ_ARGS(SQ_STR(a->name)), NULL, NULL, NULL, err);
     for (size_t i = 0; rc == MRD_OK && i < a->n; i++)
-        rc = tx_q(tx, "feed items",
-                  "INSERT INTO feed_items (feed, stix_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                  SQ_ARGS(SQ_STR(a->name), SQ_STR(a->ids[i])), NULL, err);
+        rc = store__tx_run(
+            tx, "feed items",
+            "INSERT INTO feed_items (feed, stix_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            SQ_ARGS(SQ_STR(a->name), SQ_STR(a->ids[i])), NULL, NULL, NULL, err);
     return rc;
 }
 
@@ -157,7 +145,7 @@ enum mrd_code store__feed_items(struct store *st, const char *name,
 {
     struct item_rows x = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "feed items",
-             "SELECT stix_id FROM feed_items WHERE feed = ?1 ORDER BY stix_id",
-             SQ_ARGS(SQ_STR(name)), item_row, &x, NULL, err);
+    return store__q(st, true, "feed items",
+                    "SELECT stix_id FROM feed_items WHERE feed = ?1 ORDER BY stix_id",
+                    SQ_ARGS(SQ_STR(name)), item_row, &x, NULL, err);
 }

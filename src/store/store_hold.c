@@ -26,20 +26,6 @@
  * refuses SQLite's -1) */
 #define NO_LIMIT INT64_MAX
 
-static enum mrd_code tx_q(const struct store_tx *tx, const char *what, const char *sql,
-                          const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                          uint64_t *ret_n, struct mrd_err *err)
-{
-    return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
-}
-
-static enum mrd_code q(struct store *st, const char *what, const char *sql,
-                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                       uint64_t *ret_n, struct mrd_err *err)
-{
-    return st->ops->driver->query(st, false, what, sql, args, nargs, row, ctx, ret_n, err);
-}
-
 /* ---- the delete guard ---- */
 
 static enum mrd_code held_by(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -58,11 +44,11 @@ enum mrd_code store__check_holds(const struct store_tx *tx, const int64_t *seqs,
     int64_t now = mrd_time_now_usec();
 
     for (size_t i = 0; i < n && rc == MRD_OK; i++)
-        rc = tx_q(tx, "legal hold check",
-                  "SELECT h.id FROM hold_items i JOIN holds h ON h.id = i.hold"
-                  " WHERE i.seq = ?1 AND h.released IS NULL AND h.expires > ?2"
-                  " ORDER BY h.created LIMIT 1",
-                  SQ_ARGS(SQ_INT(seqs[i]), SQ_INT(now)), held_by, NULL, NULL, err);
+        rc = store__tx_run(tx, "legal hold check",
+                           "SELECT h.id FROM hold_items i JOIN holds h ON h.id = i.hold"
+                           " WHERE i.seq = ?1 AND h.released IS NULL AND h.expires > ?2"
+                           " ORDER BY h.created LIMIT 1",
+                           SQ_ARGS(SQ_INT(seqs[i]), SQ_INT(now)), held_by, NULL, NULL, err);
     return rc;
 }
 
@@ -86,16 +72,16 @@ static enum mrd_code hold_write_op(const struct store_tx *tx, void *args, struct
     uint64_t changed = 0;
     enum mrd_code rc;
 
-    rc = tx_q(tx, a->create ? "hold create" : "hold update",
-              a->create ? "INSERT INTO holds (id, case_id, created, expires, released,"
-                          " record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                        /* case and created never change: compared, not set */
-                        : "UPDATE holds SET expires = ?4, released = ?5, record = ?6"
-                          " WHERE id = ?1 AND case_id = ?2 AND created = ?3",
-              SQ_ARGS(SQ_STR(h->id), SQ_STR(h->case_id), SQ_INT(h->created_usec),
-                      SQ_INT(h->expires_usec), SQ_TIME(h->released_usec),
-                      SQ_TEXT(h->record, h->record_len)),
-              NULL, NULL, &changed, err);
+    rc = store__tx_run(tx, a->create ? "hold create" : "hold update",
+                       a->create ? "INSERT INTO holds (id, case_id, created, expires, released,"
+                                   " record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                                 /* case and created never change: compared, not set */
+                                 : "UPDATE holds SET expires = ?4, released = ?5, record = ?6"
+                                   " WHERE id = ?1 AND case_id = ?2 AND created = ?3",
+                       SQ_ARGS(SQ_STR(h->id), SQ_STR(h->case_id), SQ_INT(h->created_usec),
+                               SQ_INT(h->expires_usec), SQ_TIME(h->released_usec),
+                               SQ_TEXT(h->record, h->record_len)),
+                       NULL, NULL, &changed, err);
     if (a->create && rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_EXISTS, "hold %s already exists", h->id);
@@ -103,9 +89,10 @@ static enum mrd_code hold_write_op(const struct store_tx *tx, void *args, struct
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no hold %s", h->id);
     }
     for (size_t i = 0; i < a->n && rc == MRD_OK; i++)
-        rc = tx_q(tx, "hold items",
-                  "INSERT INTO hold_items (hold, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                  SQ_ARGS(SQ_STR(h->id), SQ_INT(a->seqs[i])), NULL, NULL, NULL, err);
+        rc = store__tx_run(
+            tx, "hold items",
+            "INSERT INTO hold_items (hold, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            SQ_ARGS(SQ_STR(h->id), SQ_INT(a->seqs[i])), NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = store__queue_event(tx, a->ev, NULL, err);
     return rc;
@@ -157,11 +144,11 @@ enum mrd_code store__hold_list(struct store *st, const char *id, const char *cas
     uint64_t n = 0;
     enum mrd_code rc;
 
-    rc = q(st, "hold list",
-           "SELECT " HOLD_COLS ", (SELECT COUNT(*) FROM hold_items i WHERE i.hold = h.id)"
-           " FROM holds h WHERE (?1 IS NULL OR h.id = ?1)"
-           " AND (?2 IS NULL OR h.case_id = ?2) ORDER BY h.created, h.id",
-           SQ_ARGS(SQ_STR(id), SQ_STR(case_id)), hold_row, &lc, &n, err);
+    rc = store__q(st, false, "hold list",
+                  "SELECT " HOLD_COLS ", (SELECT COUNT(*) FROM hold_items i WHERE i.hold = h.id)"
+                  " FROM holds h WHERE (?1 IS NULL OR h.id = ?1)"
+                  " AND (?2 IS NULL OR h.case_id = ?2) ORDER BY h.created, h.id",
+                  SQ_ARGS(SQ_STR(id), SQ_STR(case_id)), hold_row, &lc, &n, err);
     if (rc == MRD_OK && id != NULL && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "no hold %s", id);
     return rc;
@@ -199,10 +186,11 @@ enum mrd_code store__hold_objects(struct store *st, const char *id,
 {
     struct held_ctx hc = {cb, ctx};
 
-    return q(st, "object lookup",
-             "SELECT " HELD_COLS " FROM hold_items i JOIN objects o ON o.seq = i.seq" HELD_JOIN
-             " WHERE i.hold = ?1 ORDER BY o.seq",
-             SQ_ARGS(SQ_STR(id)), held_row, &hc, NULL, err);
+    return store__q(st, false, "object lookup",
+                    "SELECT " HELD_COLS
+                    " FROM hold_items i JOIN objects o ON o.seq = i.seq" HELD_JOIN
+                    " WHERE i.hold = ?1 ORDER BY o.seq",
+                    SQ_ARGS(SQ_STR(id)), held_row, &hc, NULL, err);
 }
 
 enum mrd_code store__objects_find(struct store *st, const struct store_find *f,
@@ -226,20 +214,21 @@ enum mrd_code store__objects_find(struct store *st, const struct store_find *f,
 
     /* One statement per shape keeps each on its index. */
     if (f->leaf >= 0)
-        return q(st, "object lookup",
-                 "SELECT " HELD_COLS " FROM object_leaves l JOIN objects o ON o.seq = l.seq"
-                 " JOIN collections c ON c.key = o.collection WHERE l.leaf = ?1",
-                 SQ_ARGS(SQ_INT(f->leaf)), held_row, &hc, NULL, err);
+        return store__q(st, false, "object lookup",
+                        "SELECT " HELD_COLS " FROM object_leaves l JOIN objects o ON o.seq = l.seq"
+                        " JOIN collections c ON c.key = o.collection WHERE l.leaf = ?1",
+                        SQ_ARGS(SQ_INT(f->leaf)), held_row, &hc, NULL, err);
     if (f->id != NULL)
-        return q(
-            st, "object lookup",
+        return store__q(
+            st, false, "object lookup",
             "SELECT " HELD_COLS " FROM objects o" HELD_JOIN " WHERE o.stix_id = ?1"
             " AND (CAST(?2 AS BIGINT) IS NULL OR o.version = ?2) AND (?3 = 0 OR o.collection = ?3)"
             " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
             args, 7, held_row, &hc, NULL, err);
-    return q(st, "object lookup",
-             "SELECT " HELD_COLS " FROM objects o" HELD_JOIN " WHERE (?3 = 0 OR o.collection = ?3)"
-             " AND (?4 IS NULL OR o.type = ?4) AND (CAST(?2 AS BIGINT) IS NULL OR o.version = ?2)"
-             " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
-             args, 7, held_row, &hc, NULL, err);
+    return store__q(
+        st, true, "object lookup",
+        "SELECT " HELD_COLS " FROM objects o" HELD_JOIN " WHERE (?3 = 0 OR o.collection = ?3)"
+        " AND (?4 IS NULL OR o.type = ?4) AND (CAST(?2 AS BIGINT) IS NULL OR o.version = ?2)"
+        " AND o.seq > ?6 ORDER BY o.seq LIMIT ?7",
+        args, 7, held_row, &hc, NULL, err);
 }

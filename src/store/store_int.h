@@ -119,6 +119,15 @@ struct store_driver {
                              void *args, struct mrd_err *err);
 };
 
+/* One statement over st's driver (store_driver.query), and one inside tx
+ * (store_txops.run, not streamed): what the shared files call. */
+enum mrd_code store__q(struct store *st, bool read, const char *what, const char *sql,
+                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                       uint64_t *ret_n, struct mrd_err *err);
+enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err);
+
 /* The operations of store.h on the administrative records, written once
  * for both backends over their driver (store_rows.c). A check-then-write
  * is one statement (collection_create), so several front-ends on one
@@ -548,10 +557,6 @@ enum mrd_code store__feed_items(struct store *st, const char *name,
 
 /* Constituency assets and notifications (store_notify.c) and early-warning
  * delivery (store_deliver.c), both backends over their driver. */
-/* One statement inside tx (store_txops.run, not streamed). */
-enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const char *sql,
-                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                            uint64_t *ret_n, struct mrd_err *err);
 /* A notification from a row of STORE_NOTIFICATION_COLS (n: notifications,
  * o: its org). */
 #define STORE_NOTIFICATION_COLS                                                                    \

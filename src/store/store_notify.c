@@ -24,20 +24,6 @@
     "a.id, a.org, o.name, a.kind, a.asn, a.vkind, a.vkey, a.text, a.status, a.created, "           \
     "a.overlaps"
 
-static enum mrd_code q(struct store *st, bool read, const char *what, const char *sql,
-                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                       uint64_t *ret_n, struct mrd_err *err)
-{
-    return st->ops->driver->query(st, read, what, sql, args, nargs, row, ctx, ret_n, err);
-}
-
-enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const char *sql,
-                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
-                            uint64_t *ret_n, struct mrd_err *err)
-{
-    return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
-}
-
 static enum mrd_code asset_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     struct store_asset *a = ctx;
@@ -165,10 +151,10 @@ enum mrd_code store__assets_list(struct store *st, int64_t org,
 {
     struct asset_emit e = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "asset list",
-             "SELECT " ASSET_COLS " FROM assets a JOIN orgs o ON o.key = a.org"
-             " WHERE ?1 = 0 OR a.org = ?1 ORDER BY a.id",
-             SQ_ARGS(SQ_INT(org)), asset_emit_row, &e, NULL, err);
+    return store__q(st, true, "asset list",
+                    "SELECT " ASSET_COLS " FROM assets a JOIN orgs o ON o.key = a.org"
+                    " WHERE ?1 = 0 OR a.org = ?1 ORDER BY a.id",
+                    SQ_ARGS(SQ_INT(org)), asset_emit_row, &e, NULL, err);
 }
 
 struct notif_args {
@@ -285,10 +271,10 @@ enum mrd_code store__notifications_list(
 {
     struct store_notification_emit e = {.cb = cb, .ctx = ctx};
 
-    return q(st, true, "notification list",
-             "SELECT " STORE_NOTIFICATION_COLS " FROM notifications n"
-             " JOIN orgs o ON o.key = n.org WHERE (?1 = 0 OR n.org = ?1) AND n.id > ?2"
-             " ORDER BY n.id LIMIT ?3",
-             SQ_ARGS(SQ_INT(org), SQ_INT(after_id), SQ_INT(limit)), store__notification_emit_row,
-             &e, NULL, err);
+    return store__q(st, true, "notification list",
+                    "SELECT " STORE_NOTIFICATION_COLS " FROM notifications n"
+                    " JOIN orgs o ON o.key = n.org WHERE (?1 = 0 OR n.org = ?1) AND n.id > ?2"
+                    " ORDER BY n.id LIMIT ?3",
+                    SQ_ARGS(SQ_INT(org), SQ_INT(after_id), SQ_INT(limit)),
+                    store__notification_emit_row, &e, NULL, err);
 }
