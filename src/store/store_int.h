@@ -411,7 +411,7 @@ void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64
 
 /* Snapshots, the recorded ledger entries and the event list
  * (store_sqlite_ops.c). */
-enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset,
+enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                            struct store_snapshot_info *ret, struct mrd_err *err);
 
 /* Legal holds and object lookups (store_hold.c, both backends over their
