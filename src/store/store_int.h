@@ -240,6 +240,10 @@ enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collectio
                                     size_t id_len, const struct store_match *match,
                                     bool (*visible)(void *ctx, const struct store_row *row),
                                     void *ctx, size_t *ret_deleted, struct mrd_err *err);
+/* Gives the versions of (collection, id) their first/last flags back
+ * after some were deleted, inside tx. */
+enum mrd_code store__refresh_ends(const struct store_tx *tx, int64_t collection, const char *id,
+                                  size_t id_len, struct mrd_err *err);
 /* store_objects_count over the backend's driver. */
 enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                    struct mrd_err *err);
@@ -417,7 +421,7 @@ enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset, struct mrd
 /* Legal holds and object lookups (store_hold.c, both backends over their
  * driver). store__check_holds: MRD_E_PERM naming the hold when one of the
  * n object rows (seqs) is under an active legal hold; called inside the
- * deleting transaction (store_txops.check_holds). */
+ * deleting (or erasing) transaction. */
 enum mrd_code store__check_holds(const struct store_tx *tx, const int64_t *seqs, size_t n,
                                  struct mrd_err *err);
 enum mrd_code store__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
