@@ -10,6 +10,7 @@
  * second in total (both cores used) and the median cost ratios. See
  * README.md for the figures and how to read them. */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,12 +131,25 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static double measure(enum kind kind, int threads, double seconds, const uint8_t sk[32])
+/* CPU seconds (user + system) this process has used. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Operations per second (all threads), and CPU microseconds per operation
+ * in *ret_cpu_us: the figure a shared machine's load does not inflate. */
+static double measure(enum kind kind, int threads, double seconds, const uint8_t sk[32],
+                      double *ret_cpu_us)
 {
     pthread_t tid[64];
     struct job jobs[64];
     unsigned long total = 0;
-    double t0 = now(), el;
+    double t0 = now(), c0 = cpu_now(), el;
 
     for (int i = 0; i < threads; i++) {
         jobs[i] = (struct job){.kind = kind, .seconds = seconds};
@@ -148,6 +162,7 @@ static double measure(enum kind kind, int threads, double seconds, const uint8_t
         total += jobs[i].ops;
     }
     el = now() - t0;
+    *ret_cpu_us = total > 0 ? (cpu_now() - c0) * 1e6 / (double)total : 0;
     return (double)total / el;
 }
 
@@ -163,7 +178,7 @@ int main(int argc, char **argv)
     int threads = 2, rounds = 5;
     double seconds = 1;
     uint8_t seed[32], sk[32], pk[32];
-    double rate[NKINDS][64], ratio[3][64];
+    double rate[NKINDS][64], cpu[NKINDS][64], ratio[3][64];
 
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--threads") == 0)
@@ -187,14 +202,16 @@ int main(int argc, char **argv)
      * machine's changing load hits both alike; the medians are reported. */
     for (int r = 0; r < rounds; r++) {
         for (int k = 0; k < NKINDS; k++)
-            rate[k][r] = measure((enum kind)k, threads, seconds, sk);
+            rate[k][r] = measure((enum kind)k, threads, seconds, sk, &cpu[k][r]);
         ratio[0][r] = rate[BARE_SERVER][r] / rate[OPRF_SERVER][r];
         ratio[1][r] = rate[BARE_CLIENT][r] / rate[OPRF_CLIENT][r];
         ratio[2][r] = rate[BARE_CLIENT][r] / rate[OPRF_BATCH][r];
     }
     for (int k = 0; k < NKINDS; k++) {
         qsort(rate[k], (size_t)rounds, sizeof(double), cmp_double);
-        printf("%-40s %10.0f ops/s (median)\n", names[k], rate[k][rounds / 2]);
+        qsort(cpu[k], (size_t)rounds, sizeof(double), cmp_double);
+        printf("%-40s %10.0f ops/s (median) %8.1f cpu-us/op\n", names[k], rate[k][rounds / 2],
+               cpu[k][rounds / 2]);
     }
     qsort(ratio[0], (size_t)rounds, sizeof(double), cmp_double);
     qsort(ratio[1], (size_t)rounds, sizeof(double), cmp_double);

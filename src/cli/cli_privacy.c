@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_data.h"
+#include "cli/cli_privacy_offer.h"
 #include "cli/verbs.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -199,6 +200,12 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cli_verb_privacy, "missing subcommand");
     if (strcmp(argv[1], "pseudonymise") == 0 || strcmp(argv[1], "pseudonymize") == 0)
         return pseudonymise(argc - 1, argv + 1);
+    if (strcmp(argv[1], "offer") == 0)
+        return cli_privacy_offer(argc - 1, argv + 1);
+    if (strcmp(argv[1], "offers") == 0)
+        return cli_privacy_offers(argc - 1, argv + 1);
+    if (strcmp(argv[1], "withdraw") == 0)
+        return cli_privacy_withdraw(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return report(argc - 1, argv + 1);
     return cli_usage_error(&cli_verb_privacy, "unknown subcommand '%s'", argv[1]);
@@ -206,9 +213,14 @@ static int run(int argc, char **argv)
 
 const struct cli_verb cli_verb_privacy = {
     .name = "privacy",
-    .summary = "pseudonymise IP addresses (Crypto-PAn); the node's privacy statement",
+    .summary = "pseudonymise IP addresses (Crypto-PAn); the node's privacy statement; "
+               "offer indicators for private matching",
     .usage = "usage: meridian privacy pseudonymise --key-file FILE [--reverse]\n"
              "       meridian privacy report [--json] [--data DIR]\n"
+             "       meridian privacy offer NAME --collection ID [--to ORG]... [--budget N]\n"
+             "                              [--data DIR]\n"
+             "       meridian privacy offers [--data DIR]\n"
+             "       meridian privacy withdraw NAME [--data DIR]\n"
              "\n"
              "report prints the node's privacy statement (Markdown; --json: the same as\n"
              "a JSON document, docs/privacy.md): the categories of personal data it\n"
@@ -241,6 +253,18 @@ const struct cli_verb cli_verb_privacy = {
              "line end is accepted), at most 64 bytes. The first line that is not an\n"
              "address stops the run with an error naming its line number (the bad\n"
              "text is shown escaped); lines before it have been written.\n"
+             "\n"
+             "offer NAME offers the indicator values of a collection (uuid or\n"
+             "ROOT/ALIAS) for private matching (RFC 9497 OPRF): partners learn which\n"
+             "of their own log values are on it (`meridian match --private PEER`),\n"
+             "never the values; this node learns how many values they checked.\n"
+             "  --to ORG     an org that may use the offer (repeatable; none: every\n"
+             "               org that may read the collection); own orgs always may\n"
+             "  --budget N   values each org may check per UTC day (default 2000000);\n"
+             "               a batch past it is refused with HTTP 429\n"
+             "Running it again replaces the offer (same key). offers lists them;\n"
+             "withdraw NAME removes one and discards its key. serve answers under\n"
+             "/api/v1/private/ (docs/privacy.md, \"Private matching\").\n"
              "\n"
              "Exit status: 0 all lines mapped, 1 a bad key file or a bad line,\n"
              "2 usage or I/O error. See docs/privacy.md.\n" CLI_DATA_HELP,

@@ -38,6 +38,7 @@
 #include "ledger/sync.h"
 #include "notify/notify.h"
 #include "ops/ops.h"
+#include "pmatch/pmatch.h"
 #include "sensor/sensor.h"
 #include "store/store.h"
 #include "taxii/taxii.h"
@@ -121,8 +122,8 @@ static const char *serve_usage(void)
 static int run(int argc, char **argv);
 
 /* The routing sensor's VRP feed (--rtr): logged at each change; its status
- * is the console's Routing page's. BMP sessions come with the live sensor
- * ("bmp" stays null until then). */
+ * and the BMP listener's sessions (--bmp-listen) are the console's Routing
+ * page's. */
 static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
 {
     struct bgp_rtr_feed_status s;
@@ -136,12 +137,23 @@ static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
                 s.rtr.last_announced, s.rtr.last_withdrawn);
 }
 
-static json_t *rtr_sensor_status(void *ctx)
+struct sensor_status_ctx {
+    struct bgp_rtr_feed *rtr;  /* may be NULL */
+    struct cli_sensor *sensor; /* may be NULL */
+};
+
+static json_t *sensor_status(void *arg)
 {
+    struct sensor_status_ctx *c = arg;
     struct bgp_rtr_feed_status s;
-    bgp_rtr_feed_status(ctx, &s);
-    return json_pack("{s:[o], s:n}", "sources", bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)),
-                     "bmp");
+    json_t *sources = json_array(), *bmp = c->sensor != NULL ? cli_sensor_status(c->sensor) : NULL;
+
+    if (c->rtr != NULL) {
+        bgp_rtr_feed_status(c->rtr, &s);
+        (void)json_array_append_new(sources, bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)));
+    }
+    return json_pack("{s:o, s:o}", "sources", sources != NULL ? sources : json_array(), "bmp",
+                     bmp != NULL ? bmp : json_null());
 }
 
 const struct cli_verb cli_verb_serve = {
@@ -436,6 +448,7 @@ static int run(int argc, char **argv)
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
     struct feed_runner *feeds = NULL;
+    struct pmatch_server *pmatch = NULL;
     struct forget_service *retention = NULL;
     struct sensor_dns *dns_sensor = NULL;
     struct ledger_service *ledger = NULL;
@@ -444,6 +457,7 @@ static int run(int argc, char **argv)
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
     struct bgp_rtr_feed *rtr = NULL;
+    struct sensor_status_ctx status = {0};
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -558,6 +572,11 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
+    if (pmatch_server_new(st, on_sensor_round, NULL, &pmatch, &err) != MRD_OK ||
+        pmatch_api_routes(pmatch, router, &err) != MRD_OK) {
+        cli_errorf("serve", "private matching: %s", err.msg);
+        goto out;
+    }
     if (forget_service_start(data, st, cli_fed_keyring(fed),
                              (unsigned)conf_uint(&cf, CONF_RETENTION_INTERVAL), on_retention_round,
                              on_erasure_request, NULL, &retention, &err) != MRD_OK) {
@@ -578,10 +597,13 @@ static int run(int argc, char **argv)
                                  .keyring = cli_fed_keyring(fed),
                                  .data_dir = data,
                                  .ledger = ledger,
-                                 .sensor_status = rtr != NULL ? rtr_sensor_status : NULL,
-                                 .sensor_ctx = rtr,
+                                 .sensor_status =
+                                     rtr != NULL || sensor != NULL ? sensor_status : NULL,
+                                 .sensor_ctx = &status,
                                  .dns_status = dns_sensor != NULL ? sensor_dns_status : NULL,
                                  .dns_ctx = dns_sensor};
+        status.rtr = rtr;
+        status.sensor = sensor;
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;
@@ -638,6 +660,7 @@ out:
     http_server_free(srv);
     sensor_dns_stop(dns_sensor);
     feed_runner_stop(feeds);
+    pmatch_server_free(pmatch);
     forget_service_stop(retention);
     cli_sensor_stop(sensor);
     bgp_rtr_feed_stop(rtr);

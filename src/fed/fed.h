@@ -301,7 +301,7 @@ enum mrd_code fed_sync_round(const char *data_dir, struct store *st, const struc
                              void (*cb)(void *ctx, const struct fed_round_report *r), void *ctx,
                              struct mrd_err *err);
 
-/* ---- plain HTTP GET (fed_client.c), for feeds ---- */
+/* ---- plain HTTP GET (or POST) (fed_client.c), for feeds and private matching ---- */
 
 /* One response. */
 struct fed_response {
@@ -313,7 +313,7 @@ struct fed_response {
     char last_modified[64]; /* Last-Modified, "" when absent */
 };
 
-/* A GET with the TAXII client's transport settings (certificates always
+/* A GET (a POST when body is set) with the TAXII client's transport settings (certificates always
  * verified, no redirects, http/https only, connect timeout). */
 struct fed_get_req {
     const char *url;
@@ -325,6 +325,9 @@ struct fed_get_req {
     size_t max_bytes;          /* a larger body aborts with MRD_E_TOOBIG */
     unsigned timeout_s;        /* the whole transfer; past it MRD_E_TIMEOUT */
     const atomic_bool *stop;   /* NULL, or a flag that aborts the transfer */
+    const char *body;          /* not NULL: a POST of body_len bytes of content_type */
+    size_t body_len;
+    const char *content_type;
 };
 
 /* Performs req into resp (fed_get_response_init first); any HTTP status

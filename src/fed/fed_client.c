@@ -372,10 +372,10 @@ void fed_get_response_release(struct fed_response *r)
 
 enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp, struct mrd_err *err)
 {
-    char auth[FED_TOKEN_MAX + 32], inm[sizeof(resp->etag) + 32], ims[96], acc[160];
+    char auth[FED_TOKEN_MAX + 32], inm[sizeof(resp->etag) + 32], ims[96], acc[160], ct[160];
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL, *h;
-    const char *lines[5];
+    const char *lines[6];
     size_t n = 0;
     enum mrd_code rc;
     CURL *k;
@@ -396,6 +396,10 @@ enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp, 
         (void)snprintf(acc, sizeof(acc), "Accept: %s", req->accept);
         lines[n++] = acc;
     }
+    if (req->body != NULL && req->content_type != NULL) {
+        (void)snprintf(ct, sizeof(ct), "Content-Type: %s", req->content_type);
+        lines[n++] = ct;
+    }
     lines[n++] = "Expect:";
     for (size_t i = 0; i < n; i++) {
         h = curl_slist_append(hdrs, lines[i]);
@@ -413,6 +417,11 @@ enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp, 
         return mrd_err_set(err, MRD_E_NOMEM, "curl_easy_init");
     }
     transport_opts(k, req->url, hdrs, req->ca_file, errbuf, req->timeout_s, req->stop, resp);
+    if (req->body != NULL) {
+        (void)curl_easy_setopt(k, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(k, CURLOPT_POSTFIELDS, req->body);
+        (void)curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
     rc = perform(k, req->url, errbuf, resp, err);
     curl_easy_cleanup(k);
     curl_slist_free_all(hdrs);

@@ -30,6 +30,8 @@
 #include "stix/stix.h"
 
 #define MSG_MAX 4096
+/* the value index rows of one object (store_values_of_json) */
+#define VALS_MAX ((size_t)STORE_VALUES_MAX * sizeof(struct store_value))
 #define NO_OFFSET UINT64_MAX /* feed_importer.at: not a streamed object */
 
 /* Objects are prepared (validated, made canonical, signed) in groups on
@@ -39,19 +41,28 @@
 #define PREP_THREADS 4               /* at most, and no more than the CPUs */
 #define PREP_PER_THREAD 64           /* a group smaller than this gets fewer */
 
-enum prep_kind { PREP_OK, PREP_NOT_OBJECT, PREP_INVALID, PREP_UNUSABLE, PREP_REFUSED };
+enum prep_kind {
+    PREP_OK,
+    PREP_NOT_JSON,
+    PREP_NOT_OBJECT,
+    PREP_INVALID,
+    PREP_UNUSABLE,
+    PREP_REFUSED
+};
 
 /* One queued object and what preparing it gave. */
 struct prep {
-    json_t *obj;      /* a reference of our own */
-    const char *path; /* the input it came from (lives until it is drained) */
+    json_t *obj;         /* a reference of our own; NULL until text is parsed */
+    struct mrd_buf text; /* a streamed object's JSON text, parsed by prep_one */
+    const char *path;    /* the input it came from (lives until it is drained) */
     size_t index;
     uint64_t at; /* byte offset, or NO_OFFSET */
     enum prep_kind kind;
     int64_t created, modified;
     struct fed_ingest_result ir;
     struct mrd_buf body;           /* PREP_OK: the canonical (signed) bytes */
-    char why[MRD_ERR_MSG_MAX + 1]; /* PREP_REFUSED */
+    struct mrd_buf vals;           /* PREP_OK: its struct store_value's (value index) */
+    char why[MRD_ERR_MSG_MAX + 1]; /* PREP_REFUSED, PREP_NOT_JSON */
 };
 
 struct feed_importer {
@@ -67,6 +78,7 @@ struct feed_importer {
     uint64_t at;             /* byte offset of the streamed object, or NO_OFFSET */
     /* the pending batch: canonical bytes and the rows pointing into them */
     struct mrd_buf bodies[FEED_IMPORT_BATCH];
+    struct mrd_buf vals[FEED_IMPORT_BATCH]; /* the rows' values (struct store_value) */
     struct store_object_in rows[FEED_IMPORT_BATCH];
     enum store_insert_outcome outcomes[FEED_IMPORT_BATCH];
     char signers[FEED_IMPORT_BATCH][STORE_SIGNER_MAX + 1];
@@ -125,6 +137,15 @@ void feed_list_opts_init(struct feed_list_opts *lo)
     lo->sep = ',';
 }
 
+/* A buffer whose batch is stored: kept for the next one unless large. */
+static void buf_done(struct mrd_buf *b)
+{
+    if (b->cap > FEED_IMPORT_BODY_KEEP)
+        mrd_buf_release(b);
+    else
+        mrd_buf_reset(b);
+}
+
 /* Stores the pending batch in one transaction. */
 static enum mrd_code store_batch(struct feed_importer *im, struct feed_counts *cnt,
                                  struct mrd_err *err)
@@ -146,10 +167,8 @@ static enum mrd_code store_batch(struct feed_importer *im, struct feed_counts *c
             im->hooks.stored(im->hooks.ctx, im->rows[i].id, im->rows[i].id_len);
     }
     for (size_t i = 0; i < im->n; i++) {
-        if (im->bodies[i].cap > FEED_IMPORT_BODY_KEEP)
-            mrd_buf_release(&im->bodies[i]);
-        else
-            mrd_buf_reset(&im->bodies[i]);
+        buf_done(&im->bodies[i]);
+        buf_done(&im->vals[i]);
     }
     im->n = 0;
     im->pending = 0;
@@ -297,6 +316,21 @@ static enum mrd_code prep_one(const struct feed_importer *im, struct prep *p,
     enum mrd_code rc;
 
     mrd_buf_reset(&p->body);
+    mrd_buf_reset(&p->vals);
+    if (obj == NULL) { /* streamed: its text is parsed here, not on the reading thread */
+        struct mrd_jstream_event ev = {.text = p->text.data, .len = p->text.len};
+        struct mrd_err perr = {0};
+        json_t *v = NULL;
+        if (mrd_jstream_parse(&ev, &v, &perr) != MRD_OK) {
+            if (perr.code == MRD_E_NOMEM)
+                return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
+            mrd_strlcpy(p->why, perr.msg, sizeof(p->why));
+            p->kind = PREP_NOT_JSON;
+            return MRD_OK;
+        }
+        p->obj = v;
+        obj = v;
+    }
     if (!json_is_object(obj)) {
         p->kind = PREP_NOT_OBJECT;
         return MRD_OK;
@@ -328,6 +362,12 @@ static enum mrd_code prep_one(const struct feed_importer *im, struct prep *p,
         p->kind = PREP_REFUSED;
         return MRD_OK;
     }
+    /* the value index's rows, from the object in hand (the store would
+     * parse the canonical bytes again, on its one thread): fed_ingest_canon
+     * changes no property they come from */
+    rc = store_values_append(obj, &p->vals, err);
+    if (rc != MRD_OK)
+        return rc;
     p->kind = PREP_OK;
     return MRD_OK;
 }
@@ -351,6 +391,11 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     cnt->objects++;
     im->at = p->at;
     switch (p->kind) {
+    case PREP_NOT_JSON:
+        cnt->invalid++;
+        say(im, FEED_MSG_ERROR, "%s: object %zu at byte %llu is not JSON: %s; skipped", p->path,
+            p->index, (unsigned long long)p->at, p->why);
+        return MRD_OK;
     case PREP_NOT_OBJECT:
         cnt->invalid++;
         report_invalid(im, p->path, p->index, obj, NULL, "not a JSON object");
@@ -385,6 +430,9 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     tmp = im->bodies[im->n];
     im->bodies[im->n] = p->body;
     p->body = tmp;
+    tmp = im->vals[im->n];
+    im->vals[im->n] = p->vals;
+    p->vals = tmp;
     id = json_object_get(obj, "id");
     type = json_object_get(obj, "type");
     spec = json_object_get(obj, "spec_version");
@@ -404,6 +452,9 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     row->n_recipients = im->opts.n_recipients;
     row->body = im->bodies[im->n].data;
     row->body_len = im->bodies[im->n].len;
+    row->values = (const struct store_value *)(const void *)im->vals[im->n].data;
+    row->n_values = im->vals[im->n].len / sizeof(struct store_value);
+    row->values_given = true;
     im->pending += row->body_len;
     if (p->ir.signer[0] != '\0') {
         row->signer = im->signers[im->n];
@@ -460,10 +511,9 @@ static void queue_drop(struct feed_importer *im)
         struct prep *p = &im->queue[i];
         json_decref(p->obj);
         p->obj = NULL;
-        if (p->body.cap > FEED_IMPORT_BODY_KEEP)
-            mrd_buf_release(&p->body);
-        else
-            mrd_buf_reset(&p->body);
+        buf_done(&p->text);
+        buf_done(&p->body);
+        buf_done(&p->vals);
     }
     im->nq = 0;
     im->qbytes = 0;
@@ -516,6 +566,20 @@ static enum mrd_code drain(struct feed_importer *im, struct feed_counts *cnt, st
     return rc;
 }
 
+/* The rest of queueing p (its object or its text set). */
+static enum mrd_code queued(struct feed_importer *im, struct prep *p, const char *path,
+                            size_t index, size_t text_len, struct feed_counts *cnt,
+                            struct mrd_err *err)
+{
+    p->path = path;
+    p->index = index;
+    p->at = im->at;
+    im->qbytes += text_len;
+    if (im->nq == PREP_QUEUE || im->qbytes >= PREP_BYTES)
+        return drain(im, cnt, err);
+    return MRD_OK;
+}
+
 /* Queues one object (text_len: the size of its text, 0 when it is not
  * from a stream) to be validated and stored. Returns MRD_OK also for
  * invalid objects (counted and reported); other codes are store or memory
@@ -555,17 +619,12 @@ static enum mrd_code one_object(struct feed_importer *im, const char *path, size
         json_decref(p->obj);
         p->obj = NULL;
         mrd_buf_reset(&p->body);
+        mrd_buf_reset(&p->vals);
         return rc;
     }
     p = &im->queue[im->nq++];
     p->obj = json_incref((json_t *)(uintptr_t)obj);
-    p->path = path;
-    p->index = index;
-    p->at = im->at;
-    im->qbytes += text_len;
-    if (im->nq == PREP_QUEUE || im->qbytes >= PREP_BYTES)
-        return drain(im, cnt, err);
-    return MRD_OK;
+    return queued(im, p, path, index, text_len, cnt, err);
 }
 
 /* Stores everything queued and pending. */
@@ -584,8 +643,10 @@ static enum feed_verdict store_failure(struct feed_importer *im, const char *pat
 {
     say(im, FEED_MSG_ERROR, "%s: %s (objects after the last committed batch were not stored)", path,
         err->msg);
-    for (size_t k = 0; k < im->n; k++)
+    for (size_t k = 0; k < im->n; k++) {
         mrd_buf_reset(&im->bodies[k]);
+        mrd_buf_reset(&im->vals[k]);
+    }
     im->n = 0;
     im->pending = 0;
     queue_drop(im);
@@ -924,6 +985,16 @@ static enum mrd_code stream_item(struct feed_importer *im, const char *path,
     enum mrd_code rc;
 
     im->at = ev->offset;
+    if (im->queue != NULL) { /* parsed by prep_one, on the preparing threads */
+        struct prep *p = &im->queue[im->nq];
+        mrd_buf_reset(&p->text);
+        rc = mrd_buf_append(&p->text, ev->text, ev->len, err);
+        if (rc != MRD_OK)
+            return rc;
+        p->obj = NULL;
+        im->nq++;
+        return queued(im, p, path, ev->index, ev->len, cnt, err);
+    }
     if (mrd_jstream_parse(ev, &obj, &perr) != MRD_OK) {
         if (perr.code == MRD_E_NOMEM)
             return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
@@ -1251,18 +1322,24 @@ enum mrd_code feed_importer_new(struct store *st, const struct store_collection 
         mrd_free(im);
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++)
+    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++) {
         mrd_buf_init(&im->bodies[i], STORE_OBJECT_MAX);
+        mrd_buf_init(&im->vals[i], VALS_MAX);
+    }
     stix_report_init(&im->rep);
     mrd_buf_init(&im->solo.body, STORE_OBJECT_MAX);
+    mrd_buf_init(&im->solo.vals, VALS_MAX);
     if (!opts->repair) {
         im->queue = mrd_calloc(PREP_QUEUE, sizeof(*im->queue));
         if (im->queue == NULL) {
             feed_importer_free(im);
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         }
-        for (size_t i = 0; i < PREP_QUEUE; i++)
+        for (size_t i = 0; i < PREP_QUEUE; i++) {
+            mrd_buf_init(&im->queue[i].text, STORE_OBJECT_MAX);
             mrd_buf_init(&im->queue[i].body, STORE_OBJECT_MAX);
+            mrd_buf_init(&im->queue[i].vals, VALS_MAX);
+        }
     }
     *ret = im;
     return MRD_OK;
@@ -1272,15 +1349,21 @@ void feed_importer_free(struct feed_importer *im)
 {
     if (im == NULL)
         return;
-    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++)
+    for (size_t i = 0; i < FEED_IMPORT_BATCH; i++) {
         mrd_buf_release(&im->bodies[i]);
+        mrd_buf_release(&im->vals[i]);
+    }
     if (im->queue != NULL) {
         queue_drop(im);
-        for (size_t i = 0; i < PREP_QUEUE; i++)
+        for (size_t i = 0; i < PREP_QUEUE; i++) {
+            mrd_buf_release(&im->queue[i].text);
             mrd_buf_release(&im->queue[i].body);
+            mrd_buf_release(&im->queue[i].vals);
+        }
         mrd_free(im->queue);
     }
     mrd_buf_release(&im->solo.body);
+    mrd_buf_release(&im->solo.vals);
     stix_report_release(&im->rep);
     json_decref(im->hold);
     mrd_free(im);

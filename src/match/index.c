@@ -33,8 +33,9 @@ enum ktype {
     K_URL,
     K_EMAIL,
     K_HASH,
-    K_CIDR6, /* 1 byte prefix length + masked address bytes */
-    K_ID,    /* an indicator's STIX id */
+    K_CIDR6,  /* 1 byte prefix length + masked address bytes */
+    K_ID,     /* an indicator's STIX id */
+    K_OPAQUE, /* caller's bytes, compared exactly (match_index_add_opaque) */
 };
 
 /* Asks for transparent huge pages on a big table: random probes into tens
@@ -539,6 +540,14 @@ enum mrd_code match_index_add(struct match_index *idx, enum match_type type, con
     }
 }
 
+enum mrd_code match_index_add_opaque(struct match_index *idx, const void *k, size_t n, uint32_t ind,
+                                     struct mrd_err *err)
+{
+    if (idx->built)
+        return mrd_err_set(err, MRD_E_INVAL, "match: index already built");
+    return add_key(idx, K_OPAQUE, k, n, ind, err);
+}
+
 static int cmp_c4(const void *a, const void *b)
 {
     const struct cidr4 *x = a, *y = b;
@@ -903,4 +912,12 @@ size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, con
     default:
         return 0;
     }
+}
+
+size_t match_index_lookup_opaque(const struct match_index *idx, const void *k, size_t n,
+                                 uint32_t *out, size_t max)
+{
+    if (n == 0 || n > MATCH_MAX_VALUE || !idx->built)
+        return 0;
+    return probe(idx, K_OPAQUE, k, n, out, 0, max);
 }

@@ -102,6 +102,34 @@ size_t match_index_size(const struct match_index *idx);
 size_t match_index_lookup(const struct match_index *idx, enum match_obs obs, const char *v,
                           size_t n, unsigned flags, uint32_t *out, size_t max);
 
+/* Opaque keys (keys.c, private matching): n bytes compared exactly, in
+ * the same table and filter as the values above. */
+enum mrd_code match_index_add_opaque(struct match_index *idx, const void *k, size_t n, uint32_t ind,
+                                     struct mrd_err *err);
+size_t match_index_lookup_opaque(const struct match_index *idx, const void *k, size_t n,
+                                 uint32_t *out, size_t max);
+
+/* ---- exact keys (keys.c) ----
+ * A value's key is one type byte then the value normalised as the index
+ * normalises it (addresses as bytes; hosts, e-mail addresses and hashes in
+ * lower case; URLs normalised). Two values meet in match_index_lookup
+ * exactly when they share a key, CIDR ranges and subdomain suffixes
+ * apart, which have none: the keys are what private matching compares
+ * without showing the values (docs/privacy.md). */
+#define MATCH_KEY_MAX (MATCH_MAX_VALUE + 8)
+
+/* The key of an indicator value of type. MRD_E_INVAL names a malformed
+ * value; MRD_E_UNSUPP for a CIDR range or an id (no exact key). */
+enum mrd_code match_value_key(enum match_type type, const char *v, size_t n,
+                              char out[MATCH_KEY_MAX], size_t *ret_len, struct mrd_err *err);
+
+/* Called with each key of an observed value (valid during the call). */
+typedef void (*match_key_fn)(void *ctx, const char *key, size_t n);
+
+/* Every key match_index_lookup would probe for an observed value of kind
+ * obs (a URL gives its key and its host's; a host list each host's). */
+void match_obs_keys(enum match_obs obs, const char *v, size_t n, match_key_fn cb, void *ctx);
+
 /* ---- normalisation helpers (exposed for tests and the CLI) ---- */
 
 /* Parses dotted-quad IPv4 (no leading zeros beyond one digit group of 3). */

@@ -190,6 +190,12 @@ struct store_object_in {
     size_t signer_len;
     bool (*signer_trusted)(void *signer_ctx, const char *key, size_t len);
     void *signer_ctx;
+    /* The values body mentions (store_values_of_json of the same object),
+     * when the caller extracted them already (off the store's thread);
+     * values_given false: the store extracts them from body. */
+    const struct store_value *values;
+    size_t n_values;
+    bool values_given;
 };
 #define STORE_SIGNER_MAX 64
 
@@ -1368,6 +1374,21 @@ enum mrd_code store_values_of_object(const char *body, size_t len,
                                      enum mrd_code (*cb)(void *ctx, const struct store_value *v,
                                                          struct mrd_err *err),
                                      void *ctx, struct mrd_err *err);
+
+/* The same from the parsed object (what store_values_of_object parses its
+ * body into), for callers that hold it already: an importer extracts the
+ * values beside canonicalisation, on its own threads, and hands them to
+ * store_objects_insert (store_object_in.values). Pure. */
+struct json_t;
+enum mrd_code store_values_of_json(const struct json_t *o,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_value *v,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+
+/* store_values_of_json appending each struct store_value to out (at most
+ * STORE_VALUES_MAX of them: size out for that), for store_object_in.values. */
+struct mrd_buf;
+enum mrd_code store_values_append(const struct json_t *o, struct mrd_buf *out, struct mrd_err *err);
 
 /* One stored version mentioning the searched value. */
 struct store_value_hit {

@@ -603,8 +603,13 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     if (rc == MRD_OK && outranks)
         rc = demote_others(tx, collection, o, seq, err);
     /* The indexes are written with the version: search is never behind. */
-    if (rc == MRD_OK)
+    if (rc == MRD_OK && o->values_given) {
+        struct put_ctx p = {.tx = tx, .seq = seq};
+        for (size_t i = 0; i < o->n_values && rc == MRD_OK; i++)
+            rc = put_value(&p, &o->values[i], err);
+    } else if (rc == MRD_OK) {
         rc = store__index_values(tx, seq, o->body, o->body_len, err);
+    }
     return rc; /* the text index follows, once per request (store__insert_req) */
 }
 

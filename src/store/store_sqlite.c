@@ -524,13 +524,27 @@ static void conn_free(struct sq_conn *c)
     mrd_free(c);
 }
 
+/* Before SQLite's first use: no memory statistics. With them every
+ * sqlite3_malloc and free takes one process-wide mutex (a twentieth of an
+ * import's store thread); nothing here reads them (sqlite3_memory_used,
+ * heap limits). Too late (SQLite already initialised): no harm, no change. */
+static pthread_once_t sq_config_once = PTHREAD_ONCE_INIT;
+
+static void sq_config(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum mrd_code conn_open(const char *path, bool create, struct sq_conn **ret,
                                struct mrd_err *err)
 {
-    struct sq_conn *c = mrd_calloc(1, sizeof(*c));
+    struct sq_conn *c;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     enum mrd_code rc;
     int src;
+
+    (void)pthread_once(&sq_config_once, sq_config);
+    c = mrd_calloc(1, sizeof(*c));
 
     if (c == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");

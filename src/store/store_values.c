@@ -22,6 +22,7 @@
  */
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/json.h"
 #include "core/str.h"
 #include "match/match.h"
@@ -381,24 +382,22 @@ static enum mrd_code hashes(struct ex *x, const json_t *h)
     return rc;
 }
 
-enum mrd_code store_values_of_object(const char *body, size_t len,
-                                     enum mrd_code (*cb)(void *ctx, const struct store_value *v,
-                                                         struct mrd_err *err),
-                                     void *ctx, struct mrd_err *err)
+enum mrd_code store_values_of_json(const struct json_t *o,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_value *v,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err)
 {
-    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
     struct ex x = {.cb = cb, .ctx = ctx, .err = err};
-    json_t *o = NULL;
     const char *type, *val;
     enum mrd_code rc = MRD_OK;
     static _Thread_local char scratch[PATTERN_SCRATCH];
 
-    if (mrd_json_parse(body, len, &lim, &o, NULL) != MRD_OK || !json_is_object(o))
-        goto out; /* stored bytes were validated; nothing to index otherwise */
+    if (!json_is_object(o))
+        return MRD_OK;
     type = json_string_value(json_object_get(o, "type"));
     val = json_string_value(json_object_get(o, "value"));
     if (type == NULL)
-        goto out;
+        return MRD_OK;
     if (strcmp(type, "indicator") == 0) {
         const char *pat = json_string_value(json_object_get(o, "pattern"));
         const char *pt = json_string_value(json_object_get(o, "pattern_type"));
@@ -425,7 +424,31 @@ enum mrd_code store_values_of_object(const char *body, size_t len,
         if (json_is_object(h))
             rc = hashes(&x, h);
     }
-out:
+    return rc;
+}
+
+static enum mrd_code append_value(void *ctx, const struct store_value *v, struct mrd_err *err)
+{
+    return mrd_buf_append(ctx, v, sizeof(*v), err);
+}
+
+enum mrd_code store_values_append(const struct json_t *o, struct mrd_buf *out, struct mrd_err *err)
+{
+    return store_values_of_json(o, append_value, out, err);
+}
+
+enum mrd_code store_values_of_object(const char *body, size_t len,
+                                     enum mrd_code (*cb)(void *ctx, const struct store_value *v,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err)
+{
+    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
+    json_t *o = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    /* stored bytes were validated; nothing to index otherwise */
+    if (mrd_json_parse(body, len, &lim, &o, NULL) == MRD_OK)
+        rc = store_values_of_json(o, cb, ctx, err);
     json_decref(o);
     return rc;
 }

@@ -24,6 +24,7 @@ json_t *taxii__status_json(const struct store_status *s);
 /* One POSTed element as we process it. */
 struct post_item {
     struct mrd_buf canon; /* canonical bytes of a valid object */
+    struct mrd_buf vals;  /* ... and the values it mentions (struct store_value) */
     struct taxii_ingested ingested;
     bool valid;
     char id[STORE_STIX_ID_MAX + 1];
@@ -104,6 +105,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         return MRD_OK;
     }
     mrd_buf_init(&it->canon, STORE_OBJECT_MAX);
+    mrd_buf_init(&it->vals, (size_t)STORE_VALUES_MAX * sizeof(struct store_value));
     local = policy_origin_local(who->tok.org_relation, false);
     {
         char why[STORE_MSG_MAX - 32] = "";
@@ -124,6 +126,10 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         mrd_metric_inc(MRD_M_OBJECTS_REJECTED, "unstorable");
         return MRD_OK;
     }
+    /* the value index's rows, here on the request's thread rather than
+     * from the stored bytes on the store's one */
+    if (rc == MRD_OK)
+        rc = store_values_append(obj, &it->vals, err);
     if (rc != MRD_OK)
         return rc;
     it->valid = true;
@@ -147,6 +153,9 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     in->body = it->canon.data;
     in->body_len = it->canon.len;
+    in->values = (const struct store_value *)(const void *)it->vals.data;
+    in->n_values = it->vals.len / sizeof(struct store_value);
+    in->values_given = true;
     if (it->ingested.signer[0] != '\0') {
         in->signer = it->ingested.signer;
         in->signer_len = strlen(it->ingested.signer);
@@ -451,8 +460,10 @@ void taxii_post_objects(struct taxii_req *r)
     taxii_json(r, 202, taxii__status_json(&st));
 out:
     if (items != NULL)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             mrd_buf_release(&items[i].canon);
+            mrd_buf_release(&items[i].vals);
+        }
     mrd_free(items);
     mrd_free(ins);
     mrd_free(out);

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 static void fmt(const char *typed, const char *want)
@@ -64,10 +66,30 @@ static enum mrd_code collect(void *ctx, const struct store_value *v, struct mrd_
     return MRD_OK;
 }
 
+/* The values of json by store_values_of_object; store_values_append of
+ * the parsed object (what importers hand the store) must give the same. */
 static void extract(const char *json, struct got *g)
 {
+    json_t *o = json_loads(json, 0, NULL);
+    struct mrd_buf b;
+    struct got from_json;
+
     memset(g, 0, sizeof(*g));
     assert_int_equal(store_values_of_object(json, strlen(json), collect, g, NULL), MRD_OK);
+    memset(&from_json, 0, sizeof(from_json));
+    mrd_buf_init(&b, (size_t)STORE_VALUES_MAX * sizeof(struct store_value));
+    assert_int_equal(store_values_append(o, &b, NULL), MRD_OK);
+    assert_int_equal(b.len % sizeof(struct store_value), 0);
+    for (size_t i = 0; i < b.len / sizeof(struct store_value); i++)
+        assert_int_equal(
+            collect(&from_json, (const struct store_value *)(void *)(b.data) + i, NULL), MRD_OK);
+    assert_int_equal(from_json.n, g->n);
+    for (int i = 0; i < g->n; i++) {
+        assert_string_equal(from_json.v[i], g->v[i]);
+        assert_int_equal(from_json.how[i], g->how[i]);
+    }
+    mrd_buf_release(&b);
+    json_decref(o);
 }
 
 /* Free text becomes quoted phrases: FTS5 operators typed by a user stay
@@ -183,9 +205,11 @@ static int teardown(void **state)
 }
 
 /* Stores an object of type type whose "pattern" or "value" is text; tlp
- * RED marks the ones the test's reader may not see. */
-static void put(struct fx *f, const char *type, const char *field, const char *text,
-                enum policy_tlp tlp)
+ * RED marks the ones the test's reader may not see. given (may be NULL):
+ * the values handed to the store with it (store_object_in.values), n of
+ * them, instead of the ones the store would extract from the body. */
+static void put_given(struct fx *f, const char *type, const char *field, const char *text,
+                      enum policy_tlp tlp, const struct store_value *given, size_t n)
 {
     char id[64], body[512];
     struct store_object_in in;
@@ -206,7 +230,16 @@ static void put(struct fx *f, const char *type, const char *field, const char *t
     in.tlp = tlp;
     in.body = body;
     in.body_len = strlen(body);
+    in.values = given;
+    in.n_values = n;
+    in.values_given = given != NULL;
     assert_int_equal(store_objects_insert(f->st, f->coll.key, &in, 1, NULL, NULL, NULL), MRD_OK);
+}
+
+static void put(struct fx *f, const char *type, const char *field, const char *text,
+                enum policy_tlp tlp)
+{
+    put_given(f, type, field, text, tlp, NULL, 0);
 }
 
 struct hits {
@@ -297,6 +330,27 @@ static void test_search(void **state)
     search(f, "10.1.2.3", 3, "1,2,3", false);
 }
 
+/* Values handed with the object are the ones indexed: the store does not
+ * parse the body again (a body saying otherwise shows it). */
+static void test_given_values(void **state)
+{
+    struct fx *f = *state;
+    struct store_value v[2];
+
+    assert_int_equal(store_value_parse("172.16.0.1", 10, &v[0], NULL), MRD_OK);
+    assert_int_equal(store_value_parse("given.example", 13, &v[1], NULL), MRD_OK);
+    v[0].how = STORE_VH_VALUE;
+    v[1].how = STORE_VH_VALUE;
+    put_given(f, "ipv4-addr", "value", "10.9.9.9", POLICY_TLP_GREEN, v, 2); /* 1 */
+    put_given(f, "ipv4-addr", "value", "10.9.9.8", POLICY_TLP_GREEN, v, 0); /* 2: none */
+    put(f, "ipv4-addr", "value", "10.9.9.7", POLICY_TLP_GREEN);             /* 3: extracted */
+    search(f, "172.16.0.1", 0, "1", false);
+    search(f, "given.example", 0, "1", false);
+    search(f, "10.9.9.9", 0, "", false);
+    search(f, "10.9.9.8", 0, "", false);
+    search(f, "10.9.9.7", 0, "3", false);
+}
+
 static void test_backfill(void **state)
 {
     struct fx *f = *state;
@@ -325,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_extract),
         cmocka_unit_test(test_text_query),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_given_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backfill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
