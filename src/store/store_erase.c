@@ -30,9 +30,7 @@ static enum mrd_code held_op(const struct store_tx *tx, void *args, struct mrd_e
         enum mrd_code rc;
 
         a->held[i] = false;
-        if (tx->ops->check_holds == NULL)
-            continue;
-        rc = tx->ops->check_holds(tx->conn, &a->seqs[i], 1, err);
+        rc = store__check_holds(tx, &a->seqs[i], 1, err);
         if (rc == MRD_E_PERM) {
             a->held[i] = true;
             mrd_err_clear(err);
@@ -147,8 +145,7 @@ static enum mrd_code erase_op(const struct store_tx *tx, void *args, struct mrd_
     enum mrd_code rc = MRD_OK;
 
     /* holds win: checked inside the transaction that deletes */
-    if (tx->ops->check_holds != NULL)
-        rc = tx->ops->check_holds(tx->conn, a->seqs, a->n, err);
+    rc = store__check_holds(tx, a->seqs, a->n, err);
     for (size_t i = 0; i < a->n && rc == MRD_OK; i++) {
         bool done = false;
 

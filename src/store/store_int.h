@@ -90,6 +90,8 @@ void store__grant_row_from(const struct store_rowrd *r, struct store_grant_row *
 /* Converts the current row; any code but MRD_OK stops the statement and is
  * what the query returns. */
 typedef enum mrd_code (*store_row_fn)(void *ctx, const struct store_rowrd *r, struct mrd_err *err);
+/* A row fn for a one-column integer result: stores it in *(int64_t *)ctx. */
+enum mrd_code store__i64_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err);
 
 /* What a backend gives the record operations below (store_ops.driver):
  * run one statement (?N parameters, SQ_* arguments) on a connection
@@ -116,6 +118,15 @@ struct store_driver {
                                                  struct mrd_err *err),
                              void *args, struct mrd_err *err);
 };
+
+/* One statement over st's driver (store_driver.query), and one inside tx
+ * (store_txops.run, not streamed): what the shared files call. */
+enum mrd_code store__q(struct store *st, bool read, const char *what, const char *sql,
+                       const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                       uint64_t *ret_n, struct mrd_err *err);
+enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err);
 
 /* The operations of store.h on the administrative records, written once
  * for both backends over their driver (store_rows.c). A check-then-write
@@ -184,10 +195,9 @@ struct store_txops {
                          uint64_t *ret_n, struct mrd_err *err);
     /* optional (NULL: the backend has none): the free-text index of the
      * versions stored after seq `after` (once per request) and a
-     * version's removal from it, and the legal-hold guard of a delete */
+     * version's removal from it */
     enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
     enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
-    enum mrd_code (*check_holds)(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err);
 };
 
 struct store_tx {
@@ -354,9 +364,6 @@ extern const struct store_driver sq__driver;
 extern const struct store_txops sq__txops;
 #define SQ_TX(c) ((struct store_tx){&sq__txops, (c)})
 
-/* A row fn for a one-column integer result: stores it in *(int64_t *)ctx. */
-enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
-
 /* Runs sql on c, inside whatever transaction the caller holds: prepares it
  * (cached), binds args, steps it calling row (may be NULL) for each result
  * row, and resets it. A constraint violation is MRD_E_EXISTS "<what>:
@@ -406,39 +413,34 @@ void sq__token_from_row(sqlite3_stmt *st, struct store_token *t);
  * recipients has room for STORE_RECIPIENTS_MAX. */
 void sq__row_from_stmt(sqlite3_stmt *st, bool body, struct store_row *row, int64_t *recipients);
 
-/* MRD_E_PERM naming the hold when one of the n object rows (seqs) is under
- * an active legal hold; called inside the deleting transaction
- * (store_sqlite_hold.c). */
-enum mrd_code sq__check_holds(struct sq_conn *c, const int64_t *seqs, size_t n,
-                              struct mrd_err *err);
-
-/* Queues ev (a ledger_events row, hash = SHA-256 of its record) inside the
- * caller's transaction (store_sqlite_hold.c). */
-enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event *ev,
-                              struct mrd_err *err);
-
 /* Snapshots, the recorded ledger entries and the event list
  * (store_sqlite_ops.c). */
 enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                            struct store_snapshot_info *ret, struct mrd_err *err);
 
-/* Holds, object lookups and the ledger queue (store_sqlite_hold.c). */
-enum mrd_code sq__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
-                              size_t n, const struct store_ledger_event *ev, struct mrd_err *err);
-enum mrd_code sq__hold_update(struct store *st, const struct store_hold *h,
-                              const struct store_ledger_event *ev, struct mrd_err *err);
-enum mrd_code sq__hold_list(struct store *st, const char *id, const char *case_id,
-                            enum mrd_code (*cb)(void *ctx, const struct store_hold *h,
-                                                struct mrd_err *err),
-                            void *ctx, struct mrd_err *err);
-enum mrd_code sq__hold_objects(struct store *st, const char *id,
-                               enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+/* Legal holds and object lookups (store_hold.c, both backends over their
+ * driver). store__check_holds: MRD_E_PERM naming the hold when one of the
+ * n object rows (seqs) is under an active legal hold; called inside the
+ * deleting (or erasing) transaction. */
+enum mrd_code store__check_holds(const struct store_tx *tx, const int64_t *seqs, size_t n,
+                                 struct mrd_err *err);
+enum mrd_code store__hold_create(struct store *st, const struct store_hold *h, const int64_t *seqs,
+                                 size_t n, const struct store_ledger_event *ev,
+                                 struct mrd_err *err);
+enum mrd_code store__hold_update(struct store *st, const struct store_hold *h,
+                                 const struct store_ledger_event *ev, struct mrd_err *err);
+enum mrd_code store__hold_list(struct store *st, const char *id, const char *case_id,
+                               enum mrd_code (*cb)(void *ctx, const struct store_hold *h,
                                                    struct mrd_err *err),
                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__objects_find(struct store *st, const struct store_find *f,
-                               enum mrd_code (*cb)(void *ctx, const struct store_held *o,
-                                                   struct mrd_err *err),
-                               void *ctx, struct mrd_err *err);
+enum mrd_code store__hold_objects(struct store *st, const char *id,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
+enum mrd_code store__objects_find(struct store *st, const struct store_find *f,
+                                  enum mrd_code (*cb)(void *ctx, const struct store_held *o,
+                                                      struct mrd_err *err),
+                                  void *ctx, struct mrd_err *err);
 
 /* The ledger queue (store_ledger.c, both backends over their driver). */
 enum mrd_code store__queue_event(const struct store_tx *tx, const struct store_ledger_event *ev,
@@ -479,12 +481,6 @@ enum mrd_code store__sessions_drop_token(const struct store_tx *tx, const char *
 /* The value index (store_sqlite_values.c): index one new version inside
  * the inserting transaction; index every stored version once, when a
  * database from before the index is opened; search. */
-/* Inserts n object versions into collection inside the transaction open
- * on c (store_objects_insert's rules, without its group commit); for
- * writes that must commit with other rows (notifications). */
-enum mrd_code sq__objects_insert_in(struct sq_conn *c, int64_t collection,
-                                    const struct store_object_in *objs, size_t n,
-                                    enum store_insert_outcome *ret_outcomes, struct mrd_err *err);
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                                struct mrd_err *err);
 enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
@@ -563,81 +559,75 @@ enum mrd_code sq__status_get(struct store *st, const char *id, size_t len,
 enum mrd_code sq__status_purge(struct store *st, int64_t older_than_usec, uint64_t *ret_purged,
                                struct mrd_err *err);
 
-/* Scheduled feeds (store_sqlite_feed.c). */
-enum mrd_code sq__feed_put(struct store *st, enum store_feed_mode mode, const char *name,
-                           const char *config, const char *state, struct mrd_err *err);
-enum mrd_code sq__feed_list(struct store *st, const char *name,
-                            enum mrd_code (*cb)(void *ctx, const struct store_feed *f,
-                                                struct mrd_err *err),
-                            void *ctx, struct mrd_err *err);
-enum mrd_code sq__feed_remove(struct store *st, const char *name, struct mrd_err *err);
-enum mrd_code sq__feed_items_set(struct store *st, const char *name, const char *const *ids,
-                                 size_t n, struct mrd_err *err);
-enum mrd_code sq__feed_items(struct store *st, const char *name,
-                             enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
-                                                 struct mrd_err *err),
-                             void *ctx, struct mrd_err *err);
+/* Scheduled feeds (store_feed.c, both backends over their driver). */
+enum mrd_code store__feed_put(struct store *st, enum store_feed_mode mode, const char *name,
+                              const char *config, const char *state, struct mrd_err *err);
+enum mrd_code store__feed_list(struct store *st, const char *name,
+                               enum mrd_code (*cb)(void *ctx, const struct store_feed *f,
+                                                   struct mrd_err *err),
+                               void *ctx, struct mrd_err *err);
+enum mrd_code store__feed_remove(struct store *st, const char *name, struct mrd_err *err);
+enum mrd_code store__feed_items_set(struct store *st, const char *name, const char *const *ids,
+                                    size_t n, struct mrd_err *err);
+enum mrd_code store__feed_items(struct store *st, const char *name,
+                                enum mrd_code (*cb)(void *ctx, const char *id, size_t len,
+                                                    struct mrd_err *err),
+                                void *ctx, struct mrd_err *err);
 
-/* Sets node metadata key to val inside the caller's transaction on c. */
-enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val,
-                           struct mrd_err *err);
-
-/* store_sqlite_notify.c: constituency assets and notifications */
-/* Copies text column col into out (truncated; "" for NULL). */
-void sq__text_col(sqlite3_stmt *st, int col, char *out, size_t size);
-/* A notification from a row of SQ_NOTIFICATION_COLS (n: notifications,
+/* Constituency assets and notifications (store_notify.c) and early-warning
+ * delivery (store_deliver.c), both backends over their driver. */
+/* A notification from a row of STORE_NOTIFICATION_COLS (n: notifications,
  * o: its org). */
-#define SQ_NOTIFICATION_COLS                                                                       \
+#define STORE_NOTIFICATION_COLS                                                                    \
     "n.id, n.org, o.name, n.asset, n.asset_text, n.seq, n.object_id, n.kind, n.value, n.how,"      \
     " n.created, n.squelched"
-void sq__notification_row(sqlite3_stmt *st, struct store_notification *n);
-/* A row function (ctx: struct sq_notification_emit) that hands each such
+/* A row function (ctx: struct store_notification_emit) that hands each such
  * notification to cb. */
-struct sq_notification_emit {
+struct store_notification_emit {
     enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err);
     void *ctx;
 };
-enum mrd_code sq__notification_emit_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err);
-enum mrd_code sq__asset_add(struct store *st, struct store_asset *a, struct mrd_err *err);
-enum mrd_code sq__asset_set(struct store *st, int64_t id, int64_t org, int status,
-                            struct store_asset *ret, struct mrd_err *err);
-enum mrd_code sq__assets_list(struct store *st, int64_t org,
-                              enum mrd_code (*cb)(void *ctx, const struct store_asset *a,
-                                                  struct mrd_err *err),
-                              void *ctx, struct mrd_err *err);
-enum mrd_code sq__notifications_add(struct store *st, struct store_notification *n, size_t count,
-                                    int64_t squelch_usec, int64_t cursor_seq, struct mrd_err *err);
-enum mrd_code sq__notifications_list(struct store *st, int64_t org, int64_t after_id, size_t limit,
-                                     enum mrd_code (*cb)(void *ctx,
-                                                         const struct store_notification *n,
-                                                         struct mrd_err *err),
-                                     void *ctx, struct mrd_err *err);
-
-/* store_sqlite_deliver.c: early-warning delivery */
-enum mrd_code sq__contact_add(struct store *st, struct store_contact *c, struct mrd_err *err);
-enum mrd_code sq__contact_remove(struct store *st, int64_t id, int64_t org,
-                                 struct store_contact *ret, struct mrd_err *err);
-enum mrd_code sq__contacts_list(struct store *st, int64_t org,
-                                enum mrd_code (*cb)(void *ctx, const struct store_contact *c,
-                                                    struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
-                                     size_t n, int64_t from_cursor, int64_t cursor_id,
-                                     struct mrd_err *err);
-enum mrd_code sq__deliveries_list(struct store *st, const struct store_delivery_filter *f,
-                                  enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
-                                                      struct mrd_err *err),
-                                  void *ctx, struct mrd_err *err);
-enum mrd_code sq__delivery_items(struct store *st, int64_t delivery,
-                                 enum mrd_code (*cb)(void *ctx, const struct store_notification *n,
+enum mrd_code store__notification_emit_row(void *ctx, const struct store_rowrd *r,
+                                           struct mrd_err *err);
+enum mrd_code store__asset_add(struct store *st, struct store_asset *a, struct mrd_err *err);
+enum mrd_code store__asset_set(struct store *st, int64_t id, int64_t org, int status,
+                               struct store_asset *ret, struct mrd_err *err);
+enum mrd_code store__assets_list(struct store *st, int64_t org,
+                                 enum mrd_code (*cb)(void *ctx, const struct store_asset *a,
                                                      struct mrd_err *err),
                                  void *ctx, struct mrd_err *err);
-enum mrd_code sq__delivery_update(struct store *st, const struct store_delivery *d,
-                                  struct mrd_err *err);
-enum mrd_code sq__delivery_attempts(struct store *st, int64_t delivery,
+enum mrd_code store__notifications_add(struct store *st, struct store_notification *n, size_t count,
+                                       int64_t squelch_usec, int64_t cursor_seq,
+                                       struct mrd_err *err);
+enum mrd_code store__notifications_list(
+    struct store *st, int64_t org, int64_t after_id, size_t limit,
+    enum mrd_code (*cb)(void *ctx, const struct store_notification *n, struct mrd_err *err),
+    void *ctx, struct mrd_err *err);
+enum mrd_code store__contact_add(struct store *st, struct store_contact *c, struct mrd_err *err);
+enum mrd_code store__contact_remove(struct store *st, int64_t id, int64_t org,
+                                    struct store_contact *ret, struct mrd_err *err);
+enum mrd_code store__contacts_list(struct store *st, int64_t org,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_contact *c,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+enum mrd_code store__deliveries_enqueue(struct store *st, const struct store_delivery_plan *p,
+                                        size_t n, int64_t from_cursor, int64_t cursor_id,
+                                        struct mrd_err *err);
+enum mrd_code store__deliveries_list(struct store *st, const struct store_delivery_filter *f,
+                                     enum mrd_code (*cb)(void *ctx, const struct store_delivery *d,
+                                                         struct mrd_err *err),
+                                     void *ctx, struct mrd_err *err);
+enum mrd_code store__delivery_items(struct store *st, int64_t delivery,
                                     enum mrd_code (*cb)(void *ctx,
-                                                        const struct store_delivery_attempt *a,
+                                                        const struct store_notification *n,
                                                         struct mrd_err *err),
                                     void *ctx, struct mrd_err *err);
+enum mrd_code store__delivery_update(struct store *st, const struct store_delivery *d,
+                                     struct mrd_err *err);
+enum mrd_code store__delivery_attempts(struct store *st, int64_t delivery,
+                                       enum mrd_code (*cb)(void *ctx,
+                                                           const struct store_delivery_attempt *a,
+                                                           struct mrd_err *err),
+                                       void *ctx, struct mrd_err *err);
 
 #endif

@@ -21,13 +21,6 @@ static enum mrd_code tx_q(const struct store_tx *tx, const char *what, const cha
     return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
-static enum mrd_code key_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
-{
-    (void)err;
-    *(int64_t *)ctx = r->i64(r, 0);
-    return MRD_OK;
-}
-
 enum mrd_code store__queue_event(const struct store_tx *tx, const struct store_ledger_event *ev,
                                  int64_t *ret_ev, struct mrd_err *err)
 {
@@ -41,7 +34,7 @@ enum mrd_code store__queue_event(const struct store_tx *tx, const struct store_l
               " RETURNING ev",
               SQ_ARGS(SQ_INT(ev->kind), SQ_INT(ev->time_usec), SQ_BLOB(hash, sizeof(hash)),
                       SQ_TEXT(ev->record, ev->record_len)),
-              key_row, &key, NULL, err);
+              store__i64_row, &key, NULL, err);
     if (rc == MRD_OK && ret_ev != NULL)
         *ret_ev = key;
     return rc;
@@ -207,7 +200,7 @@ enum mrd_code store__ledger_max_leaf(struct store *st, int64_t *ret, struct mrd_
         st, false, "ledger leaf",
         "SELECT COALESCE(MAX(l), -1) FROM (SELECT MAX(leaf) AS l FROM object_leaves"
         " UNION ALL SELECT MAX(leaf) FROM ledger_events) AS m",
-        SQ_NOARGS, key_row, ret, NULL, err);
+        SQ_NOARGS, store__i64_row, ret, NULL, err);
 }
 
 struct events_ctx {

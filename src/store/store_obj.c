@@ -1143,8 +1143,7 @@ enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collectio
     if (rc != MRD_OK)
         goto out;
     /* A version under an active legal hold is never deleted. */
-    if (tx->ops->check_holds != NULL)
-        rc = tx->ops->check_holds(tx->conn, dc.seqs, dc.n, err);
+    rc = store__check_holds(tx, dc.seqs, dc.n, err);
     for (size_t i = 0; i < dc.n && rc == MRD_OK && tx->ops->unindex_text != NULL; i++)
         rc = tx->ops->unindex_text(tx->conn, dc.seqs[i], err);
     for (size_t i = 0; i < dc.n && rc == MRD_OK; i++)

@@ -125,10 +125,32 @@ static enum mrd_code conn_open(const char *dsn, struct pg_conn **ret, struct mrd
     return MRD_OK;
 }
 
+/* One write transaction per thread (store_write_begin): while it is open,
+ * every call of this thread on its store runs on its connection, a call's
+ * own BEGIN .. COMMIT (or single statement) becoming a savepoint that a
+ * failure rolls back to (pg_exec, release). */
+#define PG_NESTED "mrd_nested"
+struct pg_wtx {
+    const struct pg_store *s; /* NULL: none open */
+    struct pg_conn *c;
+    bool nested; /* a call's savepoint is open */
+};
+static _Thread_local struct pg_wtx pg_wtx;
+
+static bool in_wtx(const struct pg_conn *c)
+{
+    return c != NULL && pg_wtx.c == c;
+}
+
 static enum mrd_code acquire(struct pg_store *s, struct pg_conn **ret, struct mrd_err *err)
 {
     struct pg_conn *c = NULL;
     enum mrd_code rc;
+
+    if (pg_wtx.s == s) { /* inside this thread's write transaction */
+        *ret = pg_wtx.c;
+        return MRD_OK;
+    }
 
     (void)pthread_mutex_lock(&s->mu);
     while (s->free_conns == NULL && s->n_open >= s->max_conn)
@@ -162,6 +184,14 @@ static void release(struct pg_store *s, struct pg_conn *c)
 {
     if (c == NULL)
         return;
+    if (in_wtx(c)) { /* a call inside the write transaction: undo it alone */
+        if (pg_wtx.nested) {
+            PQclear(PQexec(c->db, "ROLLBACK TO SAVEPOINT " PG_NESTED));
+            PQclear(PQexec(c->db, "RELEASE SAVEPOINT " PG_NESTED));
+            pg_wtx.nested = false;
+        }
+        return;
+    }
     /* never hand out a connection inside a transaction */
     if (PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->db, "ROLLBACK");
@@ -378,6 +408,9 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
     return pg_run_stream(c, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
+static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sql,
+                             struct mrd_err *err);
+
 /* pg_run on a connection borrowed for this one statement. */
 static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *sql,
                               const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
@@ -388,7 +421,14 @@ static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *
 
     if (rc != MRD_OK)
         return rc;
-    rc = pg_run(c, what, sql, args, nargs, row, ctx, ret_n, err);
+    /* inside the thread's write transaction: a failure undoes this
+     * statement only (release) */
+    if (in_wtx(c))
+        rc = pg_exec(c, what, "BEGIN", err);
+    if (rc == MRD_OK)
+        rc = pg_run(c, what, sql, args, nargs, row, ctx, ret_n, err);
+    if (rc == MRD_OK && in_wtx(c))
+        rc = pg_exec(c, what, "COMMIT", err);
     release(s, c);
     return rc;
 }
@@ -398,9 +438,19 @@ static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *
 static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sql,
                              struct mrd_err *err)
 {
-    PGresult *res = PQexec(c->db, sql);
+    PGresult *res;
     enum mrd_code rc = MRD_OK;
 
+    if (in_wtx(c)) { /* a call's own transaction: a savepoint */
+        if (strncmp(sql, "BEGIN", 5) == 0 && !pg_wtx.nested) {
+            sql = "SAVEPOINT " PG_NESTED;
+            pg_wtx.nested = true;
+        } else if (strcmp(sql, "COMMIT") == 0 && pg_wtx.nested) {
+            sql = "RELEASE SAVEPOINT " PG_NESTED;
+            pg_wtx.nested = false;
+        }
+    }
+    res = PQexec(c->db, sql);
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = pg_fail(c, res, what, err);
     PQclear(res);
@@ -499,9 +549,9 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
                          ret_n, err);
 }
 
-/* No free-text index and no legal holds on PostgreSQL yet (the search and
- * hold operations answer "not supported"): nothing to write or check. */
-static const struct store_txops pg_txops = {tx_run, NULL, NULL, NULL};
+/* No free-text index on PostgreSQL yet (the search operations answer
+ * "not supported"): nothing to write. */
+static const struct store_txops pg_txops = {tx_run, NULL, NULL};
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
@@ -585,6 +635,50 @@ static const char *const migrations[] = {
     "CREATE INDEX sessions_token ON sessions(token);"
     "CREATE INDEX sessions_org ON sessions(org);"
     "CREATE INDEX sessions_expires ON sessions(expires);",
+    /* 3 -> 4: legal holds (store_hold.c; SQLite's schema 4) */
+    "CREATE TABLE holds (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, created BIGINT NOT NULL,"
+    " expires BIGINT NOT NULL, released BIGINT, record TEXT NOT NULL);"
+    "CREATE INDEX holds_case ON holds(case_id);"
+    "CREATE TABLE hold_items (hold TEXT NOT NULL REFERENCES holds(id), seq BIGINT NOT NULL,"
+    " PRIMARY KEY (hold, seq));"
+    "CREATE INDEX hold_items_seq ON hold_items(seq);",
+    /* 4 -> 5: scheduled feeds (store_feed.c; SQLite's schema 12). Names
+     * and ids sort bytewise ("C"), as SQLite's do, whatever the database's
+     * locale. */
+    "CREATE TABLE feeds (name TEXT COLLATE \"C\" PRIMARY KEY, config TEXT NOT NULL,"
+    " state TEXT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+    "CREATE TABLE feed_items (feed TEXT NOT NULL, stix_id TEXT COLLATE \"C\" NOT NULL,"
+    " PRIMARY KEY (feed, stix_id));",
+    /* 5 -> 6: constituency assets and notifications (store_notify.c;
+     * SQLite's schema 9), early-warning delivery (store_deliver.c;
+     * SQLite's 13 and 14) */
+    "CREATE TABLE assets (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " org BIGINT NOT NULL, kind INTEGER NOT NULL, asn BIGINT NOT NULL DEFAULT 0,"
+    " vkind INTEGER NOT NULL DEFAULT 0, vkey BYTEA, text TEXT NOT NULL, status INTEGER NOT NULL,"
+    " created BIGINT NOT NULL, \"overlaps\" TEXT NOT NULL DEFAULT '', UNIQUE (org, kind, text));"
+    "CREATE TABLE notifications (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " org BIGINT NOT NULL, asset BIGINT NOT NULL, asset_text TEXT COLLATE \"C\" NOT NULL,"
+    " seq BIGINT NOT NULL, object_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+    " how INTEGER NOT NULL, created BIGINT NOT NULL, squelched INTEGER NOT NULL,"
+    " UNIQUE (org, asset, seq));"
+    "CREATE INDEX notifications_recent ON notifications(org, asset, kind, value, created);"
+    "CREATE TABLE contacts (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " org BIGINT NOT NULL, channel INTEGER NOT NULL, address TEXT NOT NULL,"
+    " pgp_key TEXT NOT NULL DEFAULT '', secret TEXT NOT NULL DEFAULT '',"
+    " schedule TEXT NOT NULL, created BIGINT NOT NULL, UNIQUE (org, channel, address));"
+    "CREATE TABLE deliveries (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " contact BIGINT NOT NULL, org BIGINT NOT NULL, channel INTEGER NOT NULL,"
+    " address TEXT NOT NULL, schedule INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " created BIGINT NOT NULL, due BIGINT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
+    " last_try BIGINT NOT NULL DEFAULT 0, sent BIGINT NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '', ev BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX deliveries_due ON deliveries(status, due);"
+    "CREATE TABLE delivery_items (delivery BIGINT NOT NULL, notification BIGINT NOT NULL,"
+    " PRIMARY KEY (delivery, notification));"
+    "CREATE TABLE delivery_attempts (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " delivery BIGINT NOT NULL, time BIGINT NOT NULL, status INTEGER NOT NULL,"
+    " error TEXT NOT NULL);"
+    "CREATE INDEX delivery_attempts_of ON delivery_attempts(delivery, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -931,6 +1025,48 @@ static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
     return in_tx(st, TX_WRITE, (struct tx_call){status_purge_op, &a}, err);
 }
 
+/* ---- one write transaction per thread (store_write_begin) ---- */
+
+static enum mrd_code pg_write_begin(struct store *stp, struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    enum mrd_code rc;
+
+    if (pg_wtx.s != NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "store: a write transaction is already open");
+    rc = acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    /* the write lock, as every object write and read-modify-write takes */
+    rc = pg_exec(c, "transaction", "BEGIN", err);
+    if (rc == MRD_OK)
+        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
+                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
+    if (rc != MRD_OK) {
+        release(s, c);
+        return rc;
+    }
+    pg_wtx = (struct pg_wtx){.s = s, .c = c};
+    return MRD_OK;
+}
+
+static enum mrd_code pg_write_end(struct store *stp, bool commit, struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = pg_wtx.c;
+    enum mrd_code rc = MRD_OK;
+
+    if (c == NULL || pg_wtx.s != s)
+        return commit ? mrd_err_set(err, MRD_E_INVAL, "store: no write transaction is open")
+                      : MRD_OK;
+    pg_wtx = (struct pg_wtx){0};
+    if (commit)
+        rc = pg_exec(c, "commit", "COMMIT", err);
+    release(s, c); /* rolls back what was not committed */
+    return rc;
+}
+
 /* ---- open and close ---- */
 
 static void pg_close(struct store *stp)
@@ -940,6 +1076,8 @@ static void pg_close(struct store *stp)
 
     if (s == NULL)
         return;
+    if (pg_wtx.s == s) /* closed inside a write: rolled back */
+        (void)pg_write_end(stp, false, NULL);
     while ((c = s->free_conns) != NULL) {
         s->free_conns = c->next;
         conn_free(c);
@@ -996,6 +1134,31 @@ static const struct store_ops pg_ops = {
     .ledger_recorded = store__ledger_recorded,
     .ledger_events = store__ledger_events,
     .event_add = store__event_add,
+    .hold_create = store__hold_create,
+    .hold_update = store__hold_update,
+    .hold_list = store__hold_list,
+    .hold_objects = store__hold_objects,
+    .objects_find = store__objects_find,
+    .write_begin = pg_write_begin,
+    .write_end = pg_write_end,
+    .feed_put = store__feed_put,
+    .feed_list = store__feed_list,
+    .feed_remove = store__feed_remove,
+    .feed_items_set = store__feed_items_set,
+    .feed_items = store__feed_items,
+    .asset_add = store__asset_add,
+    .asset_set = store__asset_set,
+    .assets_list = store__assets_list,
+    .notifications_add = store__notifications_add,
+    .notifications_list = store__notifications_list,
+    .contact_add = store__contact_add,
+    .contact_remove = store__contact_remove,
+    .contacts_list = store__contacts_list,
+    .deliveries_enqueue = store__deliveries_enqueue,
+    .deliveries_list = store__deliveries_list,
+    .delivery_items = store__delivery_items,
+    .delivery_update = store__delivery_update,
+    .delivery_attempts = store__delivery_attempts,
 };
 
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,

@@ -96,11 +96,18 @@ void store__grant_row_from(const struct store_rowrd *r, struct store_grant_row *
 /* ---- the administrative records, for both backends ---- */
 
 /* One statement on a connection the backend's driver borrows for it. */
-static enum mrd_code q(struct store *st, bool read, const char *what, const char *sql,
+enum mrd_code store__q(struct store *st, bool read, const char *what, const char *sql,
                        const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
                        uint64_t *ret_n, struct mrd_err *err)
 {
     return st->ops->driver->query(st, read, what, sql, args, nargs, row, ctx, ret_n, err);
+}
+
+enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const char *sql,
+                            const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                            uint64_t *ret_n, struct mrd_err *err)
+{
+    return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
 static enum mrd_code org_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -116,9 +123,10 @@ enum mrd_code store__org_create(struct store *st, const char *name, enum policy_
     struct store_org o;
     enum mrd_code rc;
 
-    rc = q(st, false, "org",
-           "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)" STORE_ORG_RETURNING,
-           SQ_ARGS(SQ_STR(name), SQ_INT(rel), SQ_INT(mrd_time_now_usec())), org_row, &o, NULL, err);
+    rc = store__q(
+        st, false, "org",
+        "INSERT INTO orgs (name, relation, created) VALUES (?1, ?2, ?3)" STORE_ORG_RETURNING,
+        SQ_ARGS(SQ_STR(name), SQ_INT(rel), SQ_INT(mrd_time_now_usec())), org_row, &o, NULL, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_EXISTS, "org '%s' already exists", name);
@@ -135,11 +143,11 @@ enum mrd_code store__org_get(struct store *st, const char *name, int64_t key, st
     enum mrd_code rc;
 
     if (name != NULL)
-        rc = q(st, true, "org", STORE_ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)), org_row,
-               ret, &n, err);
+        rc = store__q(st, true, "org", STORE_ORG_COLS "WHERE name = ?1", SQ_ARGS(SQ_STR(name)),
+                      org_row, ret, &n, err);
     else
-        rc = q(st, true, "org", STORE_ORG_COLS "WHERE key = ?1", SQ_ARGS(SQ_INT(key)), org_row, ret,
-               &n, err);
+        rc = store__q(st, true, "org", STORE_ORG_COLS "WHERE key = ?1", SQ_ARGS(SQ_INT(key)),
+                      org_row, ret, &n, err);
     if (rc == MRD_OK && n == 0)
         rc = name != NULL
                  ? mrd_err_set(err, MRD_E_NOTFOUND, "no org named '%s'", name)
@@ -168,8 +176,8 @@ enum mrd_code store__org_list(struct store *st,
 {
     struct org_list_ctx lc = {cb, ctx};
 
-    return q(st, false, "org list", STORE_ORG_COLS "ORDER BY key", SQ_NOARGS, org_list_row, &lc,
-             NULL, err);
+    return store__q(st, false, "org list", STORE_ORG_COLS "ORDER BY key", SQ_NOARGS, org_list_row,
+                    &lc, NULL, err);
 }
 
 enum mrd_code store__token_create(struct store *st, int64_t org_key, const char *name,
@@ -197,12 +205,13 @@ enum mrd_code store__token_create(struct store *st, int64_t org_key, const char 
         (void)mrd_strlcpy(tname, secret, STORE_TOKEN_PREFIX_LEN + 1);
     /* Only the public prefix is kept in clear: enough to recognise a token
      * in a list, far too little to use it. */
-    rc = q(st, false, "token",
-           "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-           SQ_ARGS(SQ_STR(tname), SQ_INT(org_key), SQ_BLOB(hash, sizeof(hash)),
-                   SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN), SQ_INT(t), SQ_TIME(expires_usec)),
-           NULL, NULL, NULL, err);
+    rc =
+        store__q(st, false, "token",
+                 "INSERT INTO tokens (name, org, hash, prefix, created, expires) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 SQ_ARGS(SQ_STR(tname), SQ_INT(org_key), SQ_BLOB(hash, sizeof(hash)),
+                         SQ_TEXT(secret, STORE_TOKEN_PREFIX_LEN), SQ_INT(t), SQ_TIME(expires_usec)),
+                 NULL, NULL, NULL, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_EXISTS, "a token named '%s' already exists", tname);
@@ -249,13 +258,13 @@ static void note_use(struct store *st, const struct store_token *t, int64_t now)
 
     if (last != STORE_TIME_NONE && now - last < STORE_TOKEN_USE_USEC)
         return;
-    (void)q(st, false, "token use",
-            t->via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
-                          " (prev_last_used IS NULL OR prev_last_used < ?3)"
-                        : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
-                          " (last_used IS NULL OR last_used < ?3)",
-            SQ_ARGS(SQ_STR(t->name), SQ_INT(now), SQ_INT(now - STORE_TOKEN_USE_USEC)), NULL, NULL,
-            NULL, NULL);
+    (void)store__q(st, false, "token use",
+                   t->via_prev ? "UPDATE tokens SET prev_last_used = ?2 WHERE name = ?1 AND"
+                                 " (prev_last_used IS NULL OR prev_last_used < ?3)"
+                               : "UPDATE tokens SET last_used = ?2 WHERE name = ?1 AND"
+                                 " (last_used IS NULL OR last_used < ?3)",
+                   SQ_ARGS(SQ_STR(t->name), SQ_INT(now), SQ_INT(now - STORE_TOKEN_USE_USEC)), NULL,
+                   NULL, NULL, NULL);
 }
 
 enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t len,
@@ -268,10 +277,10 @@ enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t l
     enum mrd_code rc;
 
     store__token_hash(secret, len, hash);
-    rc = q(st, true, "token lookup",
-           "SELECT " SQ_TOKEN_COLS ", CASE WHEN t.hash = ?1 THEN 1 ELSE 0 END FROM tokens t"
-           " JOIN orgs o ON o.key = t.org WHERE t.hash = ?1 OR t.prev_hash = ?1",
-           SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), lookup_row, &t, &n, err);
+    rc = store__q(st, true, "token lookup",
+                  "SELECT " SQ_TOKEN_COLS ", CASE WHEN t.hash = ?1 THEN 1 ELSE 0 END FROM tokens t"
+                  " JOIN orgs o ON o.key = t.org WHERE t.hash = ?1 OR t.prev_hash = ?1",
+                  SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), lookup_row, &t, &n, err);
     if (rc != MRD_OK)
         return rc;
     if (n == 0)
@@ -312,8 +321,8 @@ enum mrd_code store__token_list(struct store *st,
 {
     struct token_list_ctx lc = {cb, ctx};
 
-    return q(st, false, "token list", STORE_TOKEN_SELECT "ORDER BY t.created, t.name", SQ_NOARGS,
-             token_list_row, &lc, NULL, err);
+    return store__q(st, false, "token list", STORE_TOKEN_SELECT "ORDER BY t.created, t.name",
+                    SQ_NOARGS, token_list_row, &lc, NULL, err);
 }
 
 enum mrd_code store__api_root_put(struct store *st, const struct store_api_root *root,
@@ -322,12 +331,12 @@ enum mrd_code store__api_root_put(struct store *st, const struct store_api_root 
     uint64_t n = 0;
     enum mrd_code rc;
 
-    rc = q(st, false, "api root",
-           "INSERT INTO api_roots (name, title, description, max_content_length) "
-           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
-           SQ_ARGS(SQ_STR(root->name), SQ_STR(root->title), SQ_STR(root->description),
-                   SQ_INT(root->max_content_length)),
-           NULL, NULL, &n, err);
+    rc = store__q(st, false, "api root",
+                  "INSERT INTO api_roots (name, title, description, max_content_length) "
+                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+                  SQ_ARGS(SQ_STR(root->name), SQ_STR(root->title), SQ_STR(root->description),
+                          SQ_INT(root->max_content_length)),
+                  NULL, NULL, &n, err);
     if (rc == MRD_OK && ret_created != NULL)
         *ret_created = n > 0;
     return rc;
@@ -346,8 +355,8 @@ enum mrd_code store__api_root_get(struct store *st, const char *name, size_t len
     uint64_t n = 0;
     enum mrd_code rc;
 
-    rc = q(st, true, "api root", STORE_ROOT_COLS "WHERE name = ?1", SQ_ARGS(SQ_TEXT(name, len)),
-           root_row, ret, &n, err);
+    rc = store__q(st, true, "api root", STORE_ROOT_COLS "WHERE name = ?1",
+                  SQ_ARGS(SQ_TEXT(name, len)), root_row, ret, &n, err);
     if (rc == MRD_OK && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "api root: not found");
     return rc;
@@ -378,13 +387,13 @@ enum mrd_code store__api_root_list(struct store *st,
     lc.r = mrd_malloc(sizeof(*lc.r)); /* ~4.5 KiB: keep it off small thread stacks */
     if (lc.r == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    rc = q(st, false, "api root list", STORE_ROOT_COLS "ORDER BY name", SQ_NOARGS, root_list_row,
-           &lc, NULL, err);
+    rc = store__q(st, false, "api root list", STORE_ROOT_COLS "ORDER BY name", SQ_NOARGS,
+                  root_list_row, &lc, NULL, err);
     mrd_free(lc.r);
     return rc;
 }
 
-static enum mrd_code key_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+enum mrd_code store__i64_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     (void)err;
     *(int64_t *)ctx = r->i64(r, 0);
@@ -402,14 +411,15 @@ enum mrd_code store__collection_create(struct store *st, struct store_collection
     store_uuid4(id);
     /* One statement: the API root's existence is checked and the row
      * inserted atomically, with no transaction to hold open. */
-    rc = q(st, false, "collection",
-           "INSERT INTO collections (id, api_root, title, description, alias,"
-           " default_tlp, public_read) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
-           " WHERE EXISTS (SELECT 1 FROM api_roots WHERE name = ?2) RETURNING key",
-           SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
-                   SQ_STR(coll->description), coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
-                   SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
-           key_row, &key, &n, err);
+    rc = store__q(st, false, "collection",
+                  "INSERT INTO collections (id, api_root, title, description, alias,"
+                  " default_tlp, public_read) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+                  " WHERE EXISTS (SELECT 1 FROM api_roots WHERE name = ?2) RETURNING key",
+                  SQ_ARGS(SQ_STR(id), SQ_STR(coll->api_root), SQ_STR(coll->title),
+                          SQ_STR(coll->description),
+                          coll->alias[0] != '\0' ? SQ_STR(coll->alias) : SQ_NUL,
+                          SQ_INT(coll->default_tlp), SQ_INT(coll->public_read ? 1 : 0)),
+                  store__i64_row, &key, &n, err);
     if (rc == MRD_E_EXISTS) {
         mrd_err_clear(err);
         return mrd_err_set(err, MRD_E_EXISTS, "alias '%s' is already used in api root '%s'",
@@ -439,13 +449,13 @@ enum mrd_code store__collection_get(struct store *st, const char *api_root, size
     enum mrd_code rc;
 
     if (api_root != NULL)
-        rc = q(st, true, "collection",
-               STORE_COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)",
-               SQ_ARGS(SQ_TEXT(api_root, root_len), SQ_TEXT(id_or_alias, len)), coll_row, ret, &n,
-               err);
+        rc = store__q(st, true, "collection",
+                      STORE_COLL_COLS "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)",
+                      SQ_ARGS(SQ_TEXT(api_root, root_len), SQ_TEXT(id_or_alias, len)), coll_row,
+                      ret, &n, err);
     else
-        rc = q(st, true, "collection", STORE_COLL_COLS "WHERE id = ?1",
-               SQ_ARGS(SQ_TEXT(id_or_alias, len)), coll_row, ret, &n, err);
+        rc = store__q(st, true, "collection", STORE_COLL_COLS "WHERE id = ?1",
+                      SQ_ARGS(SQ_TEXT(id_or_alias, len)), coll_row, ret, &n, err);
     if (rc == MRD_OK && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "collection: not found");
     return rc;
@@ -478,11 +488,12 @@ enum mrd_code store__collection_list(struct store *st, const char *api_root,
     if (lc.coll == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     if (api_root != NULL)
-        rc = q(st, true, "collection list", STORE_COLL_COLS "WHERE api_root = ?1 ORDER BY key",
-               SQ_ARGS(SQ_STR(api_root)), coll_list_row, &lc, NULL, err);
+        rc = store__q(st, true, "collection list",
+                      STORE_COLL_COLS "WHERE api_root = ?1 ORDER BY key", SQ_ARGS(SQ_STR(api_root)),
+                      coll_list_row, &lc, NULL, err);
     else
-        rc = q(st, true, "collection list", STORE_COLL_COLS "ORDER BY key", SQ_NOARGS,
-               coll_list_row, &lc, NULL, err);
+        rc = store__q(st, true, "collection list", STORE_COLL_COLS "ORDER BY key", SQ_NOARGS,
+                      coll_list_row, &lc, NULL, err);
     mrd_free(lc.coll);
     return rc;
 }
@@ -492,13 +503,13 @@ enum mrd_code store__grant_set(struct store *st, int64_t org_key, int64_t collec
 {
     enum mrd_code rc;
 
-    rc = q(st, false, "grant",
-           "INSERT INTO grants (org, collection, can_read, can_write) "
-           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
-           "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
-           SQ_ARGS(SQ_INT(org_key), SQ_INT(collection), SQ_INT(g.can_read ? 1 : 0),
-                   SQ_INT(g.can_write ? 1 : 0)),
-           NULL, NULL, NULL, err);
+    rc = store__q(st, false, "grant",
+                  "INSERT INTO grants (org, collection, can_read, can_write) "
+                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org, collection) "
+                  "DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write",
+                  SQ_ARGS(SQ_INT(org_key), SQ_INT(collection), SQ_INT(g.can_read ? 1 : 0),
+                          SQ_INT(g.can_write ? 1 : 0)),
+                  NULL, NULL, NULL, err);
     if (rc == MRD_E_EXISTS) { /* a foreign key: the org or the collection is missing */
         mrd_err_clear(err);
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "grant: no such org or collection");
@@ -521,9 +532,9 @@ enum mrd_code store__grant_get(struct store *st, int64_t org_key, int64_t collec
 {
     ret->can_read = false;
     ret->can_write = false;
-    return q(st, true, "grant",
-             "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
-             SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_row, ret, NULL, err);
+    return store__q(st, true, "grant",
+                    "SELECT can_read, can_write FROM grants WHERE org = ?1 AND collection = ?2",
+                    SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_row, ret, NULL, err);
 }
 
 struct grant_list_ctx {
@@ -548,8 +559,8 @@ enum mrd_code store__grant_list(struct store *st, int64_t org_key, int64_t colle
     struct grant_list_ctx lc = {cb, ctx};
 
     /* 0 matches everything: keys start at 1 */
-    return q(st, false, "grant list", STORE_GRANT_LIST,
-             SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_list_row, &lc, NULL, err);
+    return store__q(st, false, "grant list", STORE_GRANT_LIST,
+                    SQ_ARGS(SQ_INT(org_key), SQ_INT(collection)), grant_list_row, &lc, NULL, err);
 }
 
 struct meta_ctx {
@@ -578,8 +589,8 @@ enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, 
     uint64_t n = 0;
     enum mrd_code rc;
 
-    rc = q(st, false, "meta", "SELECT value FROM meta WHERE key = ?1", SQ_ARGS(SQ_STR(key)),
-           meta_row, &mc, &n, err);
+    rc = store__q(st, false, "meta", "SELECT value FROM meta WHERE key = ?1", SQ_ARGS(SQ_STR(key)),
+                  meta_row, &mc, &n, err);
     if (rc == MRD_OK && n == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "meta: no key '%s'", key);
     return rc;
@@ -588,8 +599,8 @@ enum mrd_code store__meta_get(struct store *st, const char *key, char *ret_val, 
 enum mrd_code store__meta_set(struct store *st, const char *key, const char *val,
                               struct mrd_err *err)
 {
-    return q(st, false, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
-             err);
+    return store__q(st, false, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL,
+                    NULL, NULL, err);
 }
 
 /* ---- read-modify-writes: one write transaction (store_driver.write_tx,

@@ -46,13 +46,6 @@ struct create_args {
     const unsigned char *hash;
 };
 
-static enum mrd_code org_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
-{
-    (void)err;
-    *(int64_t *)ctx = r->i64(r, 0);
-    return MRD_OK;
-}
-
 static enum mrd_code create_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
     struct create_args *a = args;
@@ -66,7 +59,7 @@ static enum mrd_code create_op(const struct store_tx *tx, void *args, struct mrd
     if (rc == MRD_OK)
         rc = tx_run(tx, "session create",
                     "SELECT org FROM tokens WHERE name = ?1 AND revoked IS NULL",
-                    SQ_ARGS(SQ_STR(a->token_name)), org_row, &org, &n, err);
+                    SQ_ARGS(SQ_STR(a->token_name)), store__i64_row, &org, &n, err);
     if (rc != MRD_OK)
         return rc;
     if (n == 0)

@@ -996,14 +996,6 @@ out:
     return rc;
 }
 
-/* ---- node metadata (store_rows.c has store_meta_get/set) ---- */
-
-enum mrd_code sq__meta_put(struct sq_conn *c, const char *key, const char *val, struct mrd_err *err)
-{
-    return sq__run(c, "meta", STORE_META_PUT, SQ_ARGS(SQ_STR(key), SQ_STR(val)), NULL, NULL, NULL,
-                   err);
-}
-
 /* ---- open ---- */
 
 /* Orgs, tokens, API roots, collections, grants and node metadata are
@@ -1045,11 +1037,11 @@ static const struct store_ops sq_ops = {
     .read_end = sq_read_end,
     .write_begin = sq_write_begin,
     .write_end = sq_write_end,
-    .hold_create = sq__hold_create,
-    .hold_update = sq__hold_update,
-    .hold_list = sq__hold_list,
-    .hold_objects = sq__hold_objects,
-    .objects_find = sq__objects_find,
+    .hold_create = store__hold_create,
+    .hold_update = store__hold_update,
+    .hold_list = store__hold_list,
+    .hold_objects = store__hold_objects,
+    .objects_find = store__objects_find,
     .ledger_pending = store__ledger_pending,
     .ledger_mark = store__ledger_mark,
     .ledger_max_leaf = store__ledger_max_leaf,
@@ -1073,24 +1065,24 @@ static const struct store_ops sq_ops = {
     .reads_seal = sq__reads_seal,
     .reads_digests = sq__reads_digests,
     .reads_prune = sq__reads_prune,
-    .asset_add = sq__asset_add,
-    .asset_set = sq__asset_set,
-    .assets_list = sq__assets_list,
-    .notifications_add = sq__notifications_add,
-    .notifications_list = sq__notifications_list,
-    .contact_add = sq__contact_add,
-    .contact_remove = sq__contact_remove,
-    .contacts_list = sq__contacts_list,
-    .deliveries_enqueue = sq__deliveries_enqueue,
-    .deliveries_list = sq__deliveries_list,
-    .delivery_items = sq__delivery_items,
-    .delivery_update = sq__delivery_update,
-    .delivery_attempts = sq__delivery_attempts,
-    .feed_put = sq__feed_put,
-    .feed_list = sq__feed_list,
-    .feed_remove = sq__feed_remove,
-    .feed_items_set = sq__feed_items_set,
-    .feed_items = sq__feed_items,
+    .asset_add = store__asset_add,
+    .asset_set = store__asset_set,
+    .assets_list = store__assets_list,
+    .notifications_add = store__notifications_add,
+    .notifications_list = store__notifications_list,
+    .contact_add = store__contact_add,
+    .contact_remove = store__contact_remove,
+    .contacts_list = store__contacts_list,
+    .deliveries_enqueue = store__deliveries_enqueue,
+    .deliveries_list = store__deliveries_list,
+    .delivery_items = store__delivery_items,
+    .delivery_update = store__delivery_update,
+    .delivery_attempts = store__delivery_attempts,
+    .feed_put = store__feed_put,
+    .feed_list = store__feed_list,
+    .feed_remove = store__feed_remove,
+    .feed_items_set = store__feed_items_set,
+    .feed_items = store__feed_items,
 };
 
 enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *opts,

@@ -15,21 +15,6 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 
-enum mrd_code sq__objects_insert_in(struct sq_conn *c, int64_t collection,
-                                    const struct store_object_in *objs, size_t n,
-                                    enum store_insert_outcome *ret_outcomes, struct mrd_err *err)
-{
-    struct store_ins_req req = {collection, objs, n, ret_outcomes, NULL, NULL};
-    struct store_tx tx = SQ_TX(c);
-    struct mrd_buf rcpt;
-    enum mrd_code rc;
-
-    mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
-    rc = store__insert_req(&tx, &req, &rcpt, err);
-    mrd_buf_release(&rcpt);
-    return rc;
-}
-
 /* Writes a queue of requests in one transaction: each request in its own
  * savepoint, so one failing request (unknown collection, database error)
  * leaves the others whole; then one COMMIT, one fsync, for all. */

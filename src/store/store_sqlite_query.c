@@ -165,19 +165,7 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
     return sq__unindex_text(conn, seq, err);
 }
 
-static enum mrd_code tx_check_holds(void *conn, const int64_t *seqs, size_t n, struct mrd_err *err)
-{
-    return sq__check_holds(conn, seqs, n, err);
-}
-
-const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text, tx_check_holds};
-
-enum mrd_code sq__int_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    (void)err;
-    *(int64_t *)ctx = sqlite3_column_int64(st, 0);
-    return MRD_OK;
-}
+const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text};
 
 enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
                       const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,

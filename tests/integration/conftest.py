@@ -15,6 +15,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 os.environ["MERIDIAN_CONFIG"] = os.devnull
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_pg_cluster():
+    """With MERIDIAN_TEST_STORE=pg: the one PostgreSQL cluster of the
+    session (pgcluster.py), stopped when the session ends."""
+    from pgcluster import stop_session_cluster
+    yield
+    stop_session_cluster()
+
+
 @pytest.fixture(scope="session")
 def meridian_bin():
     path = os.environ.get("MERIDIAN_BIN", str(ROOT / "build-dev" / "meridian"))
@@ -43,7 +52,8 @@ def data_file(rel):
 def run(meridian_bin, *args, input=None, timeout=60):
     """Runs meridian with args; returns the CompletedProcess (text mode).
     A sanitizer report on stderr fails the test whatever the exit code."""
-    p = subprocess.run([meridian_bin, *map(str, args)], input=input, capture_output=True,
+    from pgcluster import init_args  # MERIDIAN_TEST_STORE=pg: init on PostgreSQL
+    p = subprocess.run([meridian_bin, *init_args(args)], input=input, capture_output=True,
                        text=True, timeout=timeout)
     assert "Sanitizer" not in p.stderr, p.stderr
     return p

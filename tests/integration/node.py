@@ -129,9 +129,12 @@ class Node:
         return p
 
     def init(self, org="own", store=None):
-        """`meridian init`; store: a PostgreSQL DSN (`--store`), None: SQLite."""
-        p = self.cli("init", "--data", self.data, "--org", org,
-                     *(("--store", store) if store else ()))
+        """`meridian init`; store: a PostgreSQL DSN (`--store`), None: SQLite
+        (or, with MERIDIAN_TEST_STORE=pg, a database of the session's
+        cluster: pgcluster.py)."""
+        from pgcluster import init_args  # pgcluster imports this module
+        p = self.cli(*init_args(["init", "--data", self.data, "--org", org,
+                                 *(("--store", store) if store else ())]))
         m = TOKEN_RE.search(p.stdout)
         assert m, f"init printed no token: {p.stdout!r}"
         self.admin_token = m.group(0)

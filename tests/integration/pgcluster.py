@@ -10,6 +10,13 @@ stops the server (pg_ctl, bounded in time) when the module's tests are done.
 `node_on_both_stores` is node.py's `node` fixture run twice, on SQLite and
 on a PostgreSQL cluster of its own: a test module imports it (in place of
 node.py's `node`) to run all its tests on both backends.
+
+With MERIDIAN_TEST_STORE=pg the whole suite runs on PostgreSQL: every
+`meridian init` a test runs (node.py's Node.init, conftest.py's run) gets
+`--store` naming a new database of one cluster per test session
+(`session_database()`, started at first use and stopped by conftest.py
+when the session ends). Tests about SQLite's files skip there
+(`sqlite_only`).
 """
 import os
 import pathlib
@@ -83,6 +90,44 @@ class Cluster:
         name = "m_" + uuid.uuid4().hex[:12]
         self.psql(f"CREATE DATABASE {name}")
         return f"postgresql://meridian@127.0.0.1:{self.port}/{name}"
+
+
+def on_pg():
+    """True when the suite runs on PostgreSQL (MERIDIAN_TEST_STORE=pg)."""
+    return os.environ.get("MERIDIAN_TEST_STORE", "") in ("pg", "postgresql")
+
+
+# A mark for tests about SQLite's own files (meridian.db, its backup, WAL):
+# skipped when the suite runs on PostgreSQL.
+sqlite_only = pytest.mark.skipif(
+    on_pg(), reason="about the SQLite file store (MERIDIAN_TEST_STORE=pg)")
+
+_session_cluster = None
+
+
+def session_database():
+    """A new database of the session's cluster (started at first use)."""
+    global _session_cluster
+    if _session_cluster is None:
+        _session_cluster = Cluster().start()
+    return _session_cluster.database()
+
+
+def stop_session_cluster():
+    global _session_cluster
+    if _session_cluster is not None:
+        _session_cluster.stop()
+        _session_cluster = None
+
+
+def init_args(args):
+    """args of a `meridian ...` run, with `--store` added to an `init`
+    without one when the suite runs on PostgreSQL."""
+    args = [str(a) for a in args]
+    if on_pg() and args and args[0] == "init" and "--store" not in args \
+            and "--help" not in args and "-h" not in args:
+        args += ["--store", session_database()]
+    return args
 
 
 @pytest.fixture(scope="module")

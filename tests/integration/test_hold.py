@@ -15,6 +15,7 @@ import pytest
 
 from conftest import run
 from node import Node, TAXII, assert_taxii_error, indicator, wait_for
+from pgcluster import sqlite_only
 
 STIX_SCO_NS = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 
@@ -100,6 +101,7 @@ def test_held_object_cannot_be_deleted_until_released(hnode):
     assert n.get(path).status_code == 404
 
 
+@sqlite_only  # edits the SQLite file directly (db())
 def test_lapsed_hold_no_longer_blocks(hnode):
     n = hnode
     ind = indicator()
@@ -254,6 +256,7 @@ def test_unknown_object_and_hold(hnode):
         assert p.returncode == 2 and "no hold" in p.stderr, p.stderr
 
 
+@sqlite_only  # edits the SQLite file directly (db())
 def test_every_version_and_action_is_a_leaf(hnode):
     n = hnode
     start = tree_size(n)
@@ -414,6 +417,7 @@ def test_ledger_catches_up_after_kill9(tmp_path, meridian_bin):
     assert p.returncode == 0 and "signature verified" in p.stdout, p.stdout + p.stderr
 
 
+@sqlite_only  # edits the SQLite file directly (db())
 def test_sync_reuses_leaves_appended_before_a_crash(tmp_path, meridian_bin):
     """The ledger append is durable before the store records the leaf; a
     crash between the two must not append the versions twice."""

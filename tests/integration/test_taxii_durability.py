@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from node import indicator, start_node
+from node import indicator, start_node, wait_for
 
 
 def test_kill9_during_ingest_keeps_acknowledged_objects(tmp_path, meridian_bin):
@@ -33,7 +33,11 @@ def test_kill9_during_ingest_keeps_acknowledged_objects(tmp_path, meridian_bin):
         threads = [threading.Thread(target=writer) for _ in range(3)]
         for t in threads:
             t.start()
-        time.sleep(1.0 + 0.3 * round_)
+        # kill once this round has acknowledged something (polled: a loaded
+        # machine, or PostgreSQL under ASan, may take longer than a fixed
+        # sleep), with writes still in flight
+        wait_for(lambda: len(acked) > before, timeout=60)
+        time.sleep(0.1 * round_)
         n.kill9()
         stop.set()
         for t in threads:

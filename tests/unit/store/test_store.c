@@ -279,7 +279,7 @@ static void test_write_transaction(void **state)
         .kind = 6, .time_usec = 1, .record = "{\"a\":1}", .record_len = 7};
     struct mrd_err err = {0};
 
-    assert_int_equal(store_open(f->dir, NULL, &other, &err), MRD_OK);
+    assert_int_equal(store_open(pg_dsn != NULL ? pg_dsn : f->dir, NULL, &other, &err), MRD_OK);
     assert_int_equal(store_write_end(f->st, true, NULL), MRD_E_INVAL);
     assert_int_equal(store_write_end(f->st, false, NULL), MRD_OK);
 
@@ -2176,6 +2176,218 @@ static void test_feeds(void **state)
     assert_string_equal(got, "");
 }
 
+/* Constituency assets, notifications (with their STIX form, squelching
+ * and the routing cursor), contacts and deliveries: the same on both
+ * backends. */
+struct ew_sink {
+    size_t n;
+    int64_t ids[8];
+    char texts[8][64];
+    int status[8];
+};
+
+static enum mrd_code asset_seen(void *ctx, const struct store_asset *a, struct mrd_err *err)
+{
+    struct ew_sink *s = ctx;
+
+    (void)err;
+    assert_true(s->n < 8);
+    s->ids[s->n] = a->id;
+    s->status[s->n] = a->status;
+    (void)snprintf(s->texts[s->n++], sizeof(s->texts[0]), "%s:%s:%u", a->org_name, a->text,
+                   (unsigned)a->v.len);
+    return MRD_OK;
+}
+
+static enum mrd_code notif_seen(void *ctx, const struct store_notification *n, struct mrd_err *err)
+{
+    struct ew_sink *s = ctx;
+
+    (void)err;
+    assert_true(s->n < 8);
+    s->ids[s->n] = n->id;
+    s->status[s->n] = n->squelched;
+    (void)snprintf(s->texts[s->n++], sizeof(s->texts[0]), "%s:%s:%s", n->org_name, n->asset_text,
+                   n->value);
+    return MRD_OK;
+}
+
+static enum mrd_code contact_seen(void *ctx, const struct store_contact *c, struct mrd_err *err)
+{
+    struct ew_sink *s = ctx;
+
+    (void)err;
+    assert_true(s->n < 8);
+    s->ids[s->n] = c->id;
+    (void)snprintf(s->texts[s->n++], sizeof(s->texts[0]), "%s:%s:%s", c->address, c->pgp_key,
+                   c->schedule);
+    return MRD_OK;
+}
+
+static enum mrd_code delivery_seen(void *ctx, const struct store_delivery *d, struct mrd_err *err)
+{
+    struct ew_sink *s = ctx;
+
+    (void)err;
+    assert_true(s->n < 8);
+    s->ids[s->n] = d->id;
+    s->status[s->n] = d->status;
+    (void)snprintf(s->texts[s->n++], sizeof(s->texts[0]), "%s:%zu:%u:%s", d->address, d->n_items,
+                   d->attempts, d->error);
+    return MRD_OK;
+}
+
+static enum mrd_code attempt_seen(void *ctx, const struct store_delivery_attempt *a,
+                                  struct mrd_err *err)
+{
+    struct ew_sink *s = ctx;
+
+    (void)err;
+    assert_true(s->n < 8);
+    s->status[s->n] = a->status;
+    (void)snprintf(s->texts[s->n++], sizeof(s->texts[0]), "%s", a->error);
+    return MRD_OK;
+}
+
+static void test_notifications_and_deliveries(void **state)
+{
+    struct fx *f = *state;
+    struct store_asset a = {.org = f->partner.key,
+                            .kind = 2,
+                            .v = {.kind = 1, .len = 3},
+                            .status = STORE_ASSET_PENDING};
+    struct store_asset was;
+    struct store_notification n[3];
+    struct store_contact c = {
+        .org = f->partner.key, .channel = STORE_CHANNEL_EMAIL, .pgp_key = "KEY"};
+    struct store_delivery_plan plan[2];
+    struct store_delivery_filter all = {.status = -1};
+    struct store_delivery d;
+    struct ew_sink s = {0};
+    struct obj stix;
+    struct sink objs = {.hide_version = -1};
+    struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
+    char val[32];
+    struct mrd_err err = {0};
+
+    /* assets: added, listed with the org's name and the value key, the
+     * generation moved by each change, approved, removed */
+    memcpy(a.v.key, "\x0a\x00\x01", 3);
+    (void)snprintf(a.text, sizeof(a.text), "10.0.1.0/24");
+    assert_int_equal(store_asset_add(f->st, &a, &err), MRD_OK);
+    assert_true(a.id > 0);
+    assert_int_equal(store_asset_add(f->st, &a, &err), MRD_E_EXISTS);
+    assert_int_equal(store_meta_get(f->st, STORE_NOTIFY_ASSETS_GEN_KEY, val, sizeof(val), &err),
+                     MRD_OK);
+    assert_string_equal(val, "1");
+    assert_int_equal(store_assets_list(f->st, 0, asset_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.texts[0], "cert-b:10.0.1.0/24:3");
+    assert_int_equal(s.status[0], STORE_ASSET_PENDING);
+    assert_int_equal(store_asset_set(f->st, a.id, f->own.key, STORE_ASSET_ACTIVE, NULL, &err),
+                     MRD_E_NOTFOUND); /* not cert-a's */
+    assert_int_equal(store_asset_set(f->st, a.id, 0, STORE_ASSET_ACTIVE, &was, &err), MRD_OK);
+    assert_int_equal(was.status, STORE_ASSET_PENDING);
+    s.n = 0;
+    assert_int_equal(store_assets_list(f->st, f->partner.key, asset_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.status[0], STORE_ASSET_ACTIVE);
+    assert_int_equal(store_meta_get(f->st, STORE_NOTIFY_ASSETS_GEN_KEY, val, sizeof(val), &err),
+                     MRD_OK);
+    assert_string_equal(val, "2");
+
+    /* notifications: the second of the same value inside the window is
+     * squelched; the STIX form of the first is stored with it; a repeated
+     * round (same org, asset, seq) is a no-op; the cursor moves with them */
+    make_obj(&stix, "note", 1, 2000000, POLICY_TLP_AMBER);
+    memset(n, 0, sizeof(n));
+    for (int i = 0; i < 2; i++) {
+        n[i].org = f->partner.key;
+        n[i].asset = a.id;
+        n[i].seq = 100 + i;
+        (void)snprintf(n[i].asset_text, sizeof(n[i].asset_text), "10.0.1.0/24");
+        (void)snprintf(n[i].object_id, sizeof(n[i].object_id), "indicator--%d", i);
+        (void)snprintf(n[i].kind, sizeof(n[i].kind), "indicator");
+        (void)snprintf(n[i].value, sizeof(n[i].value), "10.0.1.7");
+    }
+    n[0].stix = &stix.in;
+    n[0].stix_collection = f->coll.key;
+    assert_int_equal(store_notifications_add(f->st, n, 2, 3600000000LL, 42, &err), MRD_OK);
+    assert_true(n[0].id > 0);
+    assert_false(n[0].squelched);
+    assert_true(n[1].id > n[0].id);
+    assert_true(n[1].squelched);
+    assert_int_equal(n[0].stix_outcome, STORE_INS_ADDED);
+    (void)query(f, &q, &objs);
+    assert_int_equal(objs.n, 1);
+    assert_string_equal(objs.ids[0], stix.id);
+    assert_int_equal(store_meta_get(f->st, STORE_NOTIFY_CURSOR_KEY, val, sizeof(val), &err),
+                     MRD_OK);
+    assert_string_equal(val, "42");
+    n[2] = n[0];
+    n[2].stix = NULL;
+    assert_int_equal(store_notifications_add(f->st, &n[2], 1, 3600000000LL, 43, &err), MRD_OK);
+    assert_int_equal(n[2].id, 0); /* recorded already */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_notifications_list(f->st, f->partner.key, 0, 10, notif_seen, &s, &err),
+                     MRD_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.texts[0], "cert-b:10.0.1.0/24:10.0.1.7");
+    assert_int_equal(s.status[1], 1);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_notifications_list(f->st, 0, n[0].id, 10, notif_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 1);
+
+    /* contacts and deliveries */
+    (void)snprintf(c.address, sizeof(c.address), "soc@cert-b.example");
+    (void)snprintf(c.schedule, sizeof(c.schedule), "immediate");
+    assert_int_equal(store_contact_add(f->st, &c, &err), MRD_OK);
+    assert_true(c.id > 0);
+    assert_int_equal(store_contact_add(f->st, &c, &err), MRD_E_EXISTS);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_contacts_list(f->st, f->partner.key, contact_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.texts[0], "soc@cert-b.example:KEY:immediate");
+    plan[0] = (struct store_delivery_plan){c.id, n[0].id, 0, 5};
+    plan[1] = (struct store_delivery_plan){c.id, n[1].id, 0, 5};
+    assert_int_equal(store_deliveries_enqueue(f->st, plan, 2, 7, 8, &err), MRD_E_CONFLICT);
+    assert_int_equal(store_deliveries_enqueue(f->st, plan, 2, 0, 8, &err), MRD_OK);
+    /* the same plan again (a repeated round): no second delivery or item */
+    assert_int_equal(store_deliveries_enqueue(f->st, plan, 2, 8, 9, &err), MRD_OK);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_deliveries_list(f->st, &all, delivery_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.texts[0], "soc@cert-b.example:2:0:");
+    memset(&d, 0, sizeof(d));
+    d.id = s.ids[0];
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_delivery_items(f->st, d.id, notif_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 2);
+    /* an attempt that failed, recorded; a stale update is refused */
+    d.status = STORE_DELIVERY_QUEUED;
+    d.attempts = 1;
+    d.last_try_usec = 6;
+    d.due_usec = 10;
+    (void)snprintf(d.error, sizeof(d.error), "connection refused");
+    d.record_attempt = true;
+    assert_int_equal(store_delivery_update(f->st, &d, &err), MRD_OK);
+    assert_int_equal(store_delivery_update(f->st, &d, &err), MRD_E_CONFLICT);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_delivery_attempts(f->st, d.id, attempt_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.texts[0], "connection refused");
+    /* removing the contact kills its queued delivery */
+    assert_int_equal(store_contact_remove(f->st, c.id, f->own.key, NULL, &err), MRD_E_NOTFOUND);
+    assert_int_equal(store_contact_remove(f->st, c.id, 0, NULL, &err), MRD_OK);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_deliveries_list(f->st, &all, delivery_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.status[0], STORE_DELIVERY_DEAD);
+    assert_string_equal(s.texts[0], "soc@cert-b.example:2:1:contact removed");
+    assert_int_equal(store_asset_set(f->st, a.id, 0, STORE_ASSET_REMOVED, NULL, &err), MRD_OK);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(store_assets_list(f->st, 0, asset_seen, &s, &err), MRD_OK);
+    assert_int_equal(s.n, 0);
+}
+
 /* What every backend must do: the record, object, paging, version,
  * delete, writer-scoped copy and status semantics of store.h. */
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -2186,7 +2398,8 @@ static void test_feeds(void **state)
         T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
         T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
-        T(test_concurrent_writers), T(test_insert_with_status),
+        T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
+        T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),
 
 int main(void)
 {
@@ -2196,7 +2409,6 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         BOTH_BACKENDS T(test_schema_version_and_wal),
         T(test_snapshot_into_a_region),
-        T(test_write_transaction),
         T(test_tokens),
         T(test_aggregates_follow_every_change),
         T(test_kill9_loses_nothing_acknowledged),
@@ -2204,8 +2416,6 @@ int main(void)
         T(test_group_commit_outcomes),
         T(test_alloc_failures),
         T(test_read_pin),
-        T(test_holds_and_ledger_queue),
-        T(test_feeds),
     };
     if (pg_init())
         return cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
