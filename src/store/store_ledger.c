@@ -83,6 +83,7 @@ struct pending_args {
     enum mrd_code (*recorded)(void *ctx, const struct store_ledger_item *it, int64_t leaf,
                               struct mrd_err *err);
     void *ctx;
+    int64_t from, to; /* recorded: the leaves [from, to) */
 };
 
 /* [leaf,] seq, date_added, body of an object version */
@@ -142,33 +143,35 @@ enum mrd_code store__ledger_pending(struct store *st, size_t limit,
                                                         struct mrd_err *err),
                                     void *ctx, struct mrd_err *err)
 {
-    struct pending_args a = {limit, cb, NULL, ctx};
+    struct pending_args a = {limit, cb, NULL, ctx, 0, 0};
 
     return st->ops->driver->read_tx(st, pending_op, &a, err); /* one snapshot for both */
 }
 
 static enum mrd_code recorded_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
+    struct pending_args *a = args;
     enum mrd_code rc;
 
     rc = tx_q(tx, "recorded leaves",
               "SELECT l.leaf, o.seq, o.date_added, o.body FROM object_leaves l"
-              " JOIN objects o ON o.seq = l.seq",
-              SQ_NOARGS, object_row, args, NULL, err);
+              " JOIN objects o ON o.seq = l.seq WHERE l.leaf >= ?1 AND l.leaf < ?2",
+              SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), object_row, args, NULL, err);
     if (rc == MRD_OK)
         rc = tx_q(tx, "recorded events",
-                  "SELECT leaf, ev, kind, time, hash FROM ledger_events WHERE leaf IS NOT NULL",
-                  SQ_NOARGS, event_row, args, NULL, err);
+                  "SELECT leaf, ev, kind, time, hash FROM ledger_events"
+                  " WHERE leaf >= ?1 AND leaf < ?2",
+                  SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), event_row, args, NULL, err);
     return rc;
 }
 
-enum mrd_code store__ledger_recorded(struct store *st,
+enum mrd_code store__ledger_recorded(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                      enum mrd_code (*cb)(void *ctx,
                                                          const struct store_ledger_item *it,
                                                          int64_t leaf, struct mrd_err *err),
                                      void *ctx, struct mrd_err *err)
 {
-    struct pending_args a = {0, NULL, cb, ctx};
+    struct pending_args a = {0, NULL, cb, ctx, from_leaf, to_leaf};
 
     return st->ops->driver->read_tx(st, recorded_op, &a, err); /* one snapshot for both */
 }
