@@ -99,6 +99,10 @@ class Cluster:
                     and _ppid(d) == pm]
         os.kill(pm, signal.SIGKILL)
         wait_for(lambda: not any(_alive(x) for x in [pm] + children), timeout=60)
+        # a dead postmaster nobody reaps (a zombie: no init in a container)
+        # still "exists" for the next start's postmaster.pid check
+        if os.path.exists(f"/proc/{pm}"):
+            (self.data / "postmaster.pid").unlink()
 
     def log(self):
         try:
