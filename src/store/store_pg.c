@@ -446,31 +446,62 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
     return pg_run_stream(c, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
+/* Runs step on a borrowed connection and releases it, or on success hands
+ * it to *keep (when not NULL). When step failed because the connection
+ * broke and retry is true, runs it once more on a fresh connection (the
+ * pool reconnects broken ones): for what cannot have changed anything. */
+static enum mrd_code on_conn(struct pg_store *s, bool retry,
+                             enum mrd_code (*step)(struct pg_conn *c, void *ctx,
+                                                   struct mrd_err *err),
+                             void *ctx, struct pg_conn **keep, struct mrd_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        struct pg_conn *c = NULL;
+        enum mrd_code rc = acquire(s, &c, err);
+        bool lost;
+
+        if (rc != MRD_OK)
+            return rc;
+        rc = step(c, ctx, err);
+        if (rc == MRD_OK && keep != NULL) {
+            *keep = c;
+            return MRD_OK;
+        }
+        lost = c->lost;
+        release(s, c); /* c belongs to the pool again */
+        if (rc == MRD_OK || !lost || !retry || attempt > 0)
+            return rc;
+    }
+}
+
+struct query_step {
+    const char *what, *sql;
+    const struct sq_arg *args;
+    size_t nargs;
+    pg_row_fn row;
+    void *ctx;
+    uint64_t *ret_n;
+};
+
+static enum mrd_code query_step(struct pg_conn *c, void *ctx, struct mrd_err *err)
+{
+    struct query_step *q = ctx;
+
+    return pg_run(c, q->what, q->sql, q->args, q->nargs, q->row, q->ctx, q->ret_n, err);
+}
+
 /* pg_run on a connection borrowed for this one statement. A read that
- * failed because the connection broke is run once more on a new one (the
- * pool's broken connections reconnect); a write is not: whether the server
+ * failed because the connection broke is run once more (its rows reach row
+ * only once the whole result arrived); a write is not: whether the server
  * committed it before the connection broke is unknown, and the caller
  * reports the error. */
 static enum mrd_code pg_query(struct pg_store *s, bool read, const char *what, const char *sql,
                               const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
                               uint64_t *ret_n, struct mrd_err *err)
 {
-    enum mrd_code rc;
-    bool lost;
+    struct query_step q = {what, sql, args, nargs, row, ctx, ret_n};
 
-    for (int attempt = 0;; attempt++) {
-        struct pg_conn *c = NULL;
-
-        rc = acquire(s, &c, err);
-        if (rc != MRD_OK)
-            return rc;
-        rc = pg_run(c, what, sql, args, nargs, row, ctx, ret_n, err);
-        lost = c->lost;
-        release(s, c);
-        if (rc != MRD_OK && lost && read && attempt == 0)
-            continue;
-        return rc;
-    }
+    return on_conn(s, read, query_step, &q, NULL, err);
 }
 
 /* Runs sql without parameters or results; it may hold several
@@ -821,36 +852,17 @@ struct tx_call {
     void *args;
 };
 
-/* BEGIN (and the write lock) on a borrowed connection, reconnecting and
- * starting over once when the connection turns out to be broken: nothing
- * of the transaction has run yet, so that is always safe. */
-static enum mrd_code tx_begin(struct pg_store *s, enum tx_mode mode, struct pg_conn **ret,
-                              struct mrd_err *err)
+static enum mrd_code begin_step(struct pg_conn *c, void *ctx, struct mrd_err *err)
 {
     static const char *const begin[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN",
                                         "BEGIN"};
-    enum mrd_code rc;
-    bool lost;
+    enum tx_mode mode = *(const enum tx_mode *)ctx;
+    enum mrd_code rc = pg_exec(c, "transaction", begin[mode], err);
 
-    for (int attempt = 0;; attempt++) {
-        struct pg_conn *c = NULL;
-
-        rc = acquire(s, &c, err);
-        if (rc != MRD_OK)
-            return rc;
-        rc = pg_exec(c, "transaction", begin[mode], err);
-        if (rc == MRD_OK && mode == TX_LOCKED)
-            rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
-                        SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
-        if (rc == MRD_OK) {
-            *ret = c;
-            return MRD_OK;
-        }
-        lost = c->lost;
-        release(s, c); /* c belongs to the pool again */
-        if (!lost || attempt > 0)
-            return rc;
-    }
+    if (rc == MRD_OK && mode == TX_LOCKED)
+        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
+                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
+    return rc;
 }
 
 static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call call,
@@ -859,7 +871,9 @@ static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call 
     struct pg_store *s = (struct pg_store *)stp;
     struct pg_conn *c = NULL;
     struct store_tx tx;
-    enum mrd_code rc = tx_begin(s, mode, &c, err);
+    /* BEGIN (and the write lock) once more on a fresh connection when the
+     * connection turns out to be broken: nothing of it ran yet */
+    enum mrd_code rc = on_conn(s, true, begin_step, &mode, &c, err);
 
     if (rc != MRD_OK)
         return rc;
