@@ -92,13 +92,24 @@ class Cluster:
     def postmaster_pid(self):
         return int((self.data / "postmaster.pid").read_text().split()[0])
 
+    def server_pids(self):
+        """The postmaster and every process it forked, live or not yet
+        reaped: they all run in the data directory (postgres chdirs there),
+        which also finds a backend forked just before the postmaster died."""
+        pids = []
+        for d in pathlib.Path("/proc").iterdir():
+            try:
+                if d.name.isdigit() and os.readlink(d / "cwd") == os.path.realpath(self.data):
+                    pids.append(int(d.name))
+            except OSError:  # gone meanwhile
+                continue
+        return pids
+
     def kill9_postmaster(self):
         """SIGKILL to the postmaster alone; waits until its children noticed and exited."""
         pm = self.postmaster_pid()
-        children = [int(d.name) for d in pathlib.Path("/proc").iterdir() if d.name.isdigit()
-                    and _ppid(d) == pm]
         os.kill(pm, signal.SIGKILL)
-        wait_for(lambda: not any(_alive(x) for x in [pm] + children), timeout=60)
+        wait_for(lambda: not any(_alive(x) for x in self.server_pids()), timeout=60)
         # a dead postmaster nobody reaps (a zombie: no init in a container)
         # still "exists" for the next start's postmaster.pid check
         if os.path.exists(f"/proc/{pm}"):
@@ -131,13 +142,6 @@ class Cluster:
         name = "m_" + uuid.uuid4().hex[:12]
         self.psql(f"CREATE DATABASE {name}")
         return f"postgresql://meridian@127.0.0.1:{self.port}/{name}"
-
-
-def _ppid(d):
-    try:
-        return int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
 
 
 def _alive(pid):

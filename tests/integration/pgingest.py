@@ -36,7 +36,7 @@ class Ingest:
         while not self._stop.is_set():
             objs = [indicator() for _ in range(self.batch)]
             try:
-                r = fe.post(self.cid, objs, timeout=20)
+                r = fe.post(self.cid, objs, timeout=90)
                 ok = r.status_code == 202 and r.json().get("success_count") == len(objs) \
                     and r.json().get("failure_count") == 0
                 status = r.status_code
