@@ -111,9 +111,10 @@ class Cluster:
         os.kill(pm, signal.SIGKILL)
         wait_for(lambda: not any(_alive(x) for x in self.server_pids()), timeout=60)
         # a dead postmaster nobody reaps (a zombie: no init in a container)
-        # still "exists" for the next start's postmaster.pid check
+        # still "exists" for the next start's lock file checks
         if os.path.exists(f"/proc/{pm}"):
-            (self.data / "postmaster.pid").unlink()
+            for lock in (self.data / "postmaster.pid", self.root / f".s.PGSQL.{self.port}.lock"):
+                lock.unlink(missing_ok=True)
 
     def log(self):
         try:
