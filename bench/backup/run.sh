@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Backup benchmark (bench/backup/README.md): a node holding N objects.
 #
-#   [SEED=DIR] [ROUNDS=3] bench/backup/run.sh BUILD_DIR [N] [SECONDS]
+#   [SEED=DIR] [ROUNDS=3] [MAX_RATE=128M] bench/backup/run.sh BUILD_DIR [N] [SECONDS]
 #
 # 1. seeds a data directory with N indicators (bench/taxii/gen.py +
 #    `meridian import`; SEED=DIR keeps and reuses it), signs a checkpoint;
 # 2. starts `meridian serve` (plain HTTP, --rate 0) and measures TAXII read
 #    throughput with wrk (GET objects?limit=100) for SECONDS alone, then
-#    for SECONDS while `meridian backup` runs back to back, ROUNDS times;
+#    for SECONDS while `meridian backup` runs back to back, ROUNDS times
+#    (with MAX_RATE, also while `backup --max-rate MAX_RATE` runs);
 #    prints each backup's wall and CPU time;
 # 3. stops the server and times what people use today on the stopped
 #    node: `sqlite3 .backup` of meridian.db and `cp -a` of the directory,
@@ -88,22 +89,30 @@ timeit() {
 # "during" with the "alone" right before it.
 echo "== TAXII reads (wrk -t2 -c16, GET objects limit=100, ${secs} s each, ${ROUNDS:=3} rounds)"
 : >"$out/backups.txt"
-for r in $(seq "$ROUNDS"); do
-  reads "round $r alone"
+# during(label, backup options...): reads while backups run back to back.
+during() {
+  local l=$1
+  shift
   (
     end=$(($(date +%s) + secs))
     while [ "$(date +%s)" -lt "$end" ]; do
-      timeit "backup while serving (round $r)" "$bin" backup --data "$data" \
+      timeit "backup $* while serving (round $r)" "$bin" backup --data "$data" "$@" \
         -o "$out/online.backup" >>"$out/backups.txt"
     done
   ) &
   bpid=$!
   sleep 0.2
-  reads "round $r during backups"
+  reads "round $r $l"
   wait $bpid
+}
+for r in $(seq "$ROUNDS"); do
+  reads "round $r alone"
+  during "during backups"
+  # MAX_RATE=128M: the same with `backup --max-rate`, right after
+  [ -z "${MAX_RATE:-}" ] || during "during --max-rate $MAX_RATE" --max-rate "$MAX_RATE"
 done
 cat "$out/backups.txt"
-ls -l "$out/online.backup" | awk '{printf "   backup file: %d bytes\n", $5}'
+echo "   backup file: $(stat -c %s "$out/online.backup") bytes"
 kill -TERM $pid
 wait $pid || true
 trap - EXIT

@@ -18,6 +18,7 @@
 #include "backup/backup_int.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/pace.h"
 #include "core/str.h"
 #include "core/tar.h"
 #include "core/timestamp.h"
@@ -34,7 +35,8 @@
 
 struct writer {
     int fd;
-    uint8_t *buf; /* BACKUP_IO_CHUNK bytes */
+    struct mrd_pace pace; /* backup_opts.max_rate */
+    uint8_t *buf;         /* BACKUP_IO_CHUNK bytes */
     struct backup_sha whole;
     uint64_t off;
     json_t *members; /* manifest entries */
@@ -111,6 +113,7 @@ static enum mrd_code w_bytes(struct writer *w, int fd, uint64_t from, uint64_t s
                        : mrd_err_set(err, MRD_E_IO, "backup: %s shrank while being copied", what);
             break;
         }
+        mrd_pace_add(&w->pace, (uint64_t)k);
         backup__sha_update(h, w->buf, (size_t)k);
         if (copy) {
             rc = w_raw(w, w->buf, (size_t)k, err);
@@ -167,7 +170,8 @@ static enum mrd_code w_file(struct writer *w, const char *name, const char *path
 static enum mrd_code w_store(struct writer *w, struct store *st, struct store_snapshot_info *si,
                              struct mrd_err *err)
 {
-    enum mrd_code rc = store_snapshot(st, w->fd, w->off + MRD_TAR_BLOCK, si, err);
+    enum mrd_code rc = store_snapshot(st, w->fd, w->off + MRD_TAR_BLOCK,
+                                      w->pace.rate > 0 ? &w->pace : NULL, si, err);
 
     if (rc != MRD_OK)
         return rc;
@@ -359,8 +363,8 @@ static enum mrd_code fsync_dir_of(const char *path, struct mrd_err *err)
     return MRD_OK;
 }
 
-enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_report *ret,
-                           struct mrd_err *err)
+enum mrd_code backup_write(const char *data_dir, const char *out, const struct backup_opts *opts,
+                           struct backup_report *ret, struct mrd_err *err)
 {
     char tmp[PATH_MAX], fed_tmp[PATH_MAX], path[PATH_MAX];
     struct writer w = {.fd = -1};
@@ -380,6 +384,7 @@ enum mrd_code backup_write(const char *data_dir, const char *out, struct backup_
 
     memset(ret, 0, sizeof(*ret));
     ret->max_leaf = -1;
+    mrd_pace_init(&w.pace, opts != NULL ? opts->max_rate : 0);
     mrd_buf_init(&ckpt_note, CKPT_MAX_NOTE);
     mrd_buf_init(&text, BACKUP_MAX_MANIFEST);
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", out) >= sizeof(tmp) ||

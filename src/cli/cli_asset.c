@@ -166,16 +166,6 @@ static enum mrd_code list_one(void *ctx, const struct store_asset *a, struct mrd
     return MRD_OK;
 }
 
-static bool parse_id(const char *s, int64_t *ret)
-{
-    uint64_t v;
-
-    if (mrd_str_to_u64(s, strlen(s), INT64_MAX, &v, NULL) != MRD_OK || v == 0)
-        return false;
-    *ret = (int64_t)v;
-    return true;
-}
-
 static int run(int argc, char **argv)
 {
     enum { O_DATA = 1, O_ORG, O_KIND, O_JSON };
@@ -230,7 +220,7 @@ static int run(int argc, char **argv)
     for (int i = optind; (strcmp(sub, "approve") == 0 || strcmp(sub, "remove") == 0) && i < argc;
          i++) {
         int64_t id;
-        if (!parse_id(argv[i], &id))
+        if (!cli_data_row_id(argv[i], &id))
             return cli_usage_error(&cli_verb_asset, "%s: '%s' is not a declaration id", sub,
                                    MRD_ESC(argv[i]));
     }
@@ -267,7 +257,7 @@ static int run(int argc, char **argv)
         for (int i = optind; i < argc; i++) {
             int64_t id = 0;
             struct store_asset was;
-            (void)parse_id(argv[i], &id);
+            (void)cli_data_row_id(argv[i], &id);
             if (notify_asset_set(&adm, id, org.key,
                                  approve ? STORE_ASSET_ACTIVE : STORE_ASSET_REMOVED, &was,
                                  &err) != MRD_OK) {

@@ -13,6 +13,7 @@
 #include "cli/cli_backup.h"
 #include "cli/cli_data.h"
 #include "cli/verbs.h"
+#include "core/pace.h"
 #include "core/str.h"
 
 #define VERB "backup"
@@ -38,13 +39,15 @@ void cli_backup_print(const char *verb, const char *what, const struct backup_re
 
 static int run(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_OUT };
+    enum { O_DATA = 1, O_OUT, O_RATE };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"output", required_argument, NULL, O_OUT},
+        {"max-rate", required_argument, NULL, O_RATE},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *out = NULL;
+    struct backup_opts bo = {0};
     struct backup_report r;
     struct mrd_err err = {0};
     int c;
@@ -65,13 +68,15 @@ static int run(int argc, char **argv)
             data = optarg;
         else if (c == O_OUT || c == 'o')
             out = optarg;
-        else
+        else if (c == O_RATE && mrd_pace_parse(optarg, &bo.max_rate, &err) != MRD_OK)
+            return cli_usage_error(&cli_verb_backup, "--max-rate: %s", err.msg);
+        else if (c != O_RATE)
             return cli_usage_error(&cli_verb_backup, "unknown option");
     }
     if (optind != argc || out == NULL)
         return cli_usage_error(&cli_verb_backup, "backup needs -o FILE");
     data = cli_data_dir(data);
-    if (backup_write(data, out, &r, &err) != MRD_OK) {
+    if (backup_write(data, out, &bo, &r, &err) != MRD_OK) {
         cli_errorf(VERB, "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
@@ -86,7 +91,7 @@ const struct cli_verb cli_verb_backup = {
     .name = "backup",
     .summary = "online backup of a node (store, federation, ledger, keys) into one file",
     .usage =
-        "usage: meridian backup [--data DIR] -o FILE\n"
+        "usage: meridian backup [--data DIR] [--max-rate RATE] -o FILE\n"
         "       meridian backup verify FILE\n"
         "\n"
         "Writes everything the node in DIR is into FILE, while 'meridian serve' keeps\n"
@@ -108,6 +113,10 @@ const struct cli_verb cli_verb_backup = {
         "stdout: the SHA-256 of FILE (record it with the backup). stderr: a summary.\n"
         "Restore with 'meridian restore FILE --data NEWDIR' (docs/operations.md).\n" CLI_DATA_HELP
         "  -o FILE      the backup file to write (replaced if it exists)\n"
+        "  --max-rate RATE  move at most RATE bytes per second (K, M, G: powers of\n"
+        "               1024; e.g. 64M), so that the node serving beside the backup keeps\n"
+        "               its speed: the store counts twice (copied, then read back for\n"
+        "               its SHA-256), everything else once. Default: no limit.\n"
         "Exit status: 0 written (verify: intact), 1 verify found it altered or\n"
         "truncated, 2 usage or I/O error.\n",
     .run = run,

@@ -156,16 +156,6 @@ static int add(struct admin *adm, const struct store_org *org, const char *email
     return ret;
 }
 
-static bool parse_id(const char *s, int64_t *ret)
-{
-    uint64_t u;
-
-    if (mrd_str_to_u64(s, strlen(s), INT64_MAX, &u, NULL) != MRD_OK || u == 0)
-        return false;
-    *ret = (int64_t)u;
-    return true;
-}
-
 static int run(int argc, char **argv)
 {
     enum { O_DATA = 1, O_ORG, O_EMAIL, O_WEBHOOK, O_KEY, O_SECRET, O_SCHEDULE, O_JSON };
@@ -239,7 +229,7 @@ static int run(int argc, char **argv)
     }
     for (int i = optind; strcmp(sub, "remove") == 0 && i < argc; i++) {
         int64_t id;
-        if (!parse_id(argv[i], &id))
+        if (!cli_data_row_id(argv[i], &id))
             return cli_usage_error(&cli_verb_contact, "remove: '%s' is not a contact id",
                                    MRD_ESC(argv[i]));
     }
@@ -261,7 +251,7 @@ static int run(int argc, char **argv)
         for (int i = optind; i < argc; i++) {
             int64_t id = 0;
             struct store_contact was;
-            (void)parse_id(argv[i], &id);
+            (void)cli_data_row_id(argv[i], &id);
             mrd_err_clear(&err);
             if (notify_contact_remove(&adm, id, org.key, &was, &err) != MRD_OK) {
                 cli_errorf("contact", "remove %lld: %s", (long long)id, err.msg);

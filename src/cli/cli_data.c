@@ -268,6 +268,16 @@ int cli_data_duration(const char *verb, const char *opt, const char *s, int64_t 
     return CLI_EXIT_OK;
 }
 
+bool cli_data_row_id(const char *s, int64_t *ret)
+{
+    uint64_t v;
+
+    if (mrd_str_to_u64(s, strlen(s), INT64_MAX, &v, NULL) != MRD_OK || v == 0)
+        return false;
+    *ret = (int64_t)v;
+    return true;
+}
+
 int cli_data_when(const char *verb, const char *opt, const char *s, int64_t *ret)
 {
     struct mrd_time t;

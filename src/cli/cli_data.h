@@ -93,6 +93,10 @@ int cli_data_when(const char *verb, const char *opt, const char *s, int64_t *ret
 /* A duration (90d, 12h, 30m, 45s, or plain seconds) in usec. */
 int cli_data_duration(const char *verb, const char *opt, const char *s, int64_t *ret);
 
+/* A row id given on the command line: a positive decimal integer that
+ * fits int64_t. False (nothing stored) when s is anything else. */
+bool cli_data_row_id(const char *s, int64_t *ret);
+
 /* Formats usec as a STIX millisecond timestamp, or "-" for STORE_TIME_NONE. */
 void cli_data_time(int64_t usec, char out[32]);
 

@@ -167,6 +167,13 @@ static enum mrd_code ingest_decide(const struct fed_trust *t, const json_t *obj,
     return MRD_OK;
 }
 
+/* Whether an object this node signs gets the selective-disclosure block
+ * too (privacy_may_minimise): only when minimisation could change it. */
+static bool wants_sd(const struct fed_trust *t, const json_t *obj)
+{
+    return t->privacy == NULL || privacy_may_minimise(t->privacy, obj);
+}
+
 enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
                                enum fed_ingest_origin origin, struct fed_ingest_result *ret,
                                struct mrd_err *err)
@@ -177,7 +184,8 @@ enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,
 
     rc = ingest_decide(t, obj, origin, &r, &sign, err);
     if (rc == MRD_OK && sign) {
-        rc = crypto_object_sd_sign(obj, t->node_key, err);
+        if (wants_sd(t, obj))
+            rc = crypto_object_sd_sign(obj, t->node_key, err);
         if (rc == MRD_OK)
             rc = crypto_object_sign(obj, t->node_key, err);
         r.signed_here = true;
@@ -241,10 +249,12 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
             goto out;
     }
     if (sign) {
-        /* Objects created here carry both signatures: the selective-
-         * disclosure block, so that outbound minimisation can withhold
-         * properties and receivers still verify the rest, and the
-         * whole-object block over everything (older nodes check that). */
+        /* Objects created here that the privacy policy could change on
+         * the way out carry both signatures: the selective-disclosure
+         * block, so that minimisation can withhold properties and
+         * receivers still verify the rest, and the whole-object block
+         * over everything (older nodes check that). The rest carry the
+         * whole-object block alone. */
         if (marked == NULL) {
             marked = json_deep_copy(obj);
             if (marked == NULL) {
@@ -252,9 +262,11 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
                 goto out;
             }
         }
-        rc = crypto_object_sd_sign(marked, t->node_key, err);
-        if (rc != MRD_OK)
-            goto out;
+        if (wants_sd(t, marked)) {
+            rc = crypto_object_sd_sign(marked, t->node_key, err);
+            if (rc != MRD_OK)
+                goto out;
+        }
         rc = crypto_object_sign_canon(marked, t->node_key, out, err);
         r.signed_here = true;
         r.verdict = CRYPTO_VALID;

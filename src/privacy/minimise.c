@@ -599,6 +599,34 @@ static bool custom_allowed(const struct privacy_policy *p, const char *name)
     return false;
 }
 
+bool privacy_may_minimise(const struct privacy_policy *p, const json_t *obj)
+{
+    const json_t *typev = json_object_get(obj, "type"), *val;
+    const char *type, *name;
+    bool sensor;
+
+    if (!json_is_string(typev))
+        return true;
+    type = json_string_value(typev);
+    sensor = strcmp(type, "sighting") == 0 || strcmp(type, "observed-data") == 0;
+    json_object_foreach(unconst(obj), name, val)
+    {
+        if (crypto_sd_is_fixed(name) || strcmp(name, "extensions") == 0)
+            continue;
+        if (strncmp(name, "x_", 2) == 0 && !custom_allowed(p, name))
+            return true;
+        if (sensor && mentions_internal(p, val, 0))
+            return true;
+        for (size_t i = 0; i < p->n_rules; i++) {
+            const struct privacy_rule *r = &p->rules[i];
+            if (strcmp(r->property, name) == 0 &&
+                (strcmp(r->type, "*") == 0 || strcmp(r->type, type) == 0))
+                return true;
+        }
+    }
+    return false;
+}
+
 enum mrd_code privacy_minimise(const struct privacy_policy *p, const struct privacy_scope *s,
                                json_t *obj, enum privacy_outcome *ret, struct mrd_err *err)
 {

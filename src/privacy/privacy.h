@@ -268,6 +268,15 @@ void privacy_policy_free(struct privacy_policy *p);
 /* True when (s, n), an address or prefix, lies inside an internal prefix. */
 bool privacy_policy_is_internal(const struct privacy_policy *p, const char *s, size_t n);
 
+/* True when minimisation could change obj for some reader under p (any
+ * scope): an x_ property not in forward_custom, a sighting's or
+ * observed-data's property that mentions an internal address, or a
+ * property a rule names for obj's type. Objects this node signs carry the
+ * selective-disclosure block only then (fed_ingest.c): the rest are sent
+ * whole, and a whole signature is all they need. An object signed without
+ * the block that a later policy would change is withheld, not leaked. */
+bool privacy_may_minimise(const struct privacy_policy *p, const json_t *obj);
+
 /* Minimises obj in place for scope s; *ret says what to do with it. Fails
  * only on MRD_E_NOMEM or obj not being a STIX object (MRD_E_INVAL). */
 enum mrd_code privacy_minimise(const struct privacy_policy *p, const struct privacy_scope *s,

@@ -1021,12 +1021,12 @@ const char *store_auth_refusal(const char *msg)
 
 /* ---- backups and the audit trail ---- */
 
-enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset,
+enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                              struct store_snapshot_info *ret, struct mrd_err *err)
 {
     if (st->ops->snapshot == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no snapshots", st->ops->name);
-    return st->ops->snapshot(st, fd, offset, ret, err);
+    return st->ops->snapshot(st, fd, offset, pace, ret, err);
 }
 
 enum mrd_code store_ledger_recorded(struct store *st, int64_t from_leaf, int64_t to_leaf,

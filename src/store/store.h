@@ -414,6 +414,8 @@ struct store_delivery_attempt;
 struct store_found;
 
 /* What a snapshot (store_snapshot) holds. */
+struct mrd_pace; /* core/pace.h */
+
 struct store_snapshot_info {
     int64_t max_leaf;   /* the highest ledger leaf the snapshot records; -1 when none */
     uint64_t objects;   /* object versions */
@@ -660,7 +662,7 @@ struct store_ops {
                                        struct store_org_change *ret, struct mrd_err *err);
 
     /* optional (NULL: MRD_E_UNSUPP): backups and the audit trail */
-    enum mrd_code (*snapshot)(struct store *st, int fd, uint64_t offset,
+    enum mrd_code (*snapshot)(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                               struct store_snapshot_info *ret, struct mrd_err *err);
     enum mrd_code (*ledger_recorded)(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                      enum mrd_code (*cb)(void *ctx,
@@ -1203,8 +1205,9 @@ enum mrd_code store_cert_principal(struct store *st, const char *cn, struct stor
  * is its end, ret->bytes long) while other threads and processes keep
  * reading and writing; fills ret as of the same moment. Written once,
  * straight into fd (a backup archive's member), never to a temporary
- * file; not fsynced (the caller syncs the file). */
-enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset,
+ * file; not fsynced (the caller syncs the file). pace (NULL: none) holds
+ * the copy under its rate, counting each page once. */
+enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                              struct store_snapshot_info *ret, struct mrd_err *err);
 
 /* Calls cb for every entry the store says the ledger records at a leaf in

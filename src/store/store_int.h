@@ -415,7 +415,7 @@ enum mrd_code sq__queue_event(struct sq_conn *c, const struct store_ledger_event
 
 /* Snapshots, the recorded ledger entries and the event list
  * (store_sqlite_ops.c). */
-enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset,
+enum mrd_code sq__snapshot(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                            struct store_snapshot_info *ret, struct mrd_err *err);
 
 /* Holds, object lookups and the ledger queue (store_sqlite_hold.c). */

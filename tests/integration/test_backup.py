@@ -432,3 +432,36 @@ def test_restore_refuses_database_side_files(small_backup, tmp_path):
     bad.write_bytes(raw[:off] + bytes(h) + raw[off + 512:])
     p = restore(n, bad, tmp_path / "r", check=False)
     assert p.returncode == 1 and "unexpected" in p.stderr, p.stderr
+
+
+def test_max_rate_holds_the_backup_under_its_rate(tmp_path, meridian_bin):
+    """--max-rate spreads the backup out so that the node serving beside it
+    keeps its speed: the store counts twice (copied, then read back for its
+    SHA-256), so the backup takes at least 2 x store / rate; the archive is
+    as good as an unpaced one."""
+    n = Node(meridian_bin, tmp_path / "a")
+    n.init()
+    coll = n.collection()
+    n.start()
+    try:
+        for k in range(10):
+            n.post_ok(coll, [indicator(tlp=TLP_CLEAR, value=f"10.4.{k}.{i}",
+                                       description="y" * 2000) for i in range(50)])
+        archive = tmp_path / "paced.backup"
+        t0 = time.monotonic()
+        p = n.cli("backup", "--data", n.data, "--max-rate", "1M", "-o", archive)
+        took = time.monotonic() - t0
+        store = [m for m in members(archive) if m[0] == "meridian.db"][0][3]
+        assert store > 1 << 20, store  # big enough for the bound to mean something
+        assert took >= 2 * store / (1 << 20), (took, store)
+        assert hashlib.sha256(open(archive, "rb").read()).hexdigest() == p.stdout.strip()
+        assert n.cli("backup", "verify", archive).returncode == 0
+        restore(n, archive, tmp_path / "b")
+        assert n.cli("ledger", "verify", "--data", tmp_path / "b").stdout.startswith("ok:")
+        for bad in ("0", "512K", "fast", "1T", "-5M"):
+            q = n.cli("backup", "--data", n.data, "--max-rate", bad, "-o",
+                      tmp_path / "x.backup", check=False)
+            assert q.returncode == 2 and "--max-rate" in q.stderr and bad in q.stderr, q.stderr
+            assert not (tmp_path / "x.backup").exists()
+    finally:
+        n.stop()

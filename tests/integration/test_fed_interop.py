@@ -200,8 +200,12 @@ def test_wrong_token_fails_cleanly_and_backs_off(fed):
         a.cli("peer", "add", "tp", "--data", a.data, "--url", tp.url, "--api-root", "main",
               "--collection", tp.coll, "--local-collection", fed.coll["A"], "--token", "wrong",
               "--direction", "pull", "--community", "europe")
-        p = fed.sync("A", check=False)
-        assert p.returncode == 1 and "HTTP 401" in p.stdout, p.stdout
+        # four failures: the peer backs off 2 x 2^3 = 16 s (with jitter), long
+        # enough that the next command still finds it backing off on a
+        # loaded machine (after one failure it is 2 s)
+        for _ in range(4):
+            p = fed.sync("A", check=False)
+            assert p.returncode == 1 and "HTTP 401" in p.stdout, p.stdout
         # the server's behaviour: a peer backing off is skipped
         p = a.cli("sync", "--data", a.data, "--respect-backoff")
         assert p.stdout == "", p.stdout

@@ -300,3 +300,27 @@ def test_internal_address_objects_never_leave(fed):
     p = fed.sync("B")
     assert "pulled=1" in p.stdout, p.stdout
     assert inside["id"] not in fed.ids("B")
+
+
+def test_only_what_a_policy_may_change_carries_the_disclosure_block(fed):
+    """The selective-disclosure block costs about 700 bytes and a second
+    signature per object: A gives it only to objects some reader's
+    minimisation could change (a rule for the type and property, an x_
+    property, a sighting naming an internal address). The rest carry the
+    whole-object signature alone, reach the partner unchanged and verify
+    there."""
+    a, b = setup_pair(fed, "pull")
+    plain = indicator(tlp=TLP_CLEAR, value="198.51.100.9")  # no rule names its properties
+    ruled, sig = sample_objects()  # description (org:B rule), x_ properties
+    fed.post("A", [plain, ruled, sig])
+    mine, _ = a.page_all(a.objects_path(fed.coll["A"], a.root))
+    assert SD_EXT not in by_id(mine, plain["id"])["extensions"]
+    assert SIG_EXT in by_id(mine, plain["id"])["extensions"]
+    for o in (ruled, sig):
+        assert {SD_EXT, SIG_EXT} <= set(by_id(mine, o["id"])["extensions"])
+    p = fed.sync("B")
+    assert "pulled=3" in p.stdout and "rejected=0" in p.stdout and "unverified=0" in p.stdout, \
+        p.stdout
+    got = fed.objects("B")
+    assert by_id(got, plain["id"]) == by_id(mine, plain["id"])  # sent whole, signature intact
+    assert by_id(got, ruled["id"])["extensions"][SD_EXT]["public_key"] == fed.pubkey("A")

@@ -265,6 +265,38 @@ static void test_bytes(void **state)
     privacy_policy_free(p);
 }
 
+/* Which objects a signing node gives the selective-disclosure block: only
+ * those some reader's minimisation could change. */
+static void test_may_minimise(void **state)
+{
+    struct privacy_policy *dflt = policy(NULL);
+    struct privacy_policy *ruled =
+        policy("{\"forward_custom\":[\"x_keep\"],\"rules\":[{\"scope\":\"org:p\","
+               "\"type\":\"indicator\",\"property\":\"name\",\"action\":\"drop\"}]}");
+    json_t *sighting = parse(sighting_text);
+    json_t *clean_sighting = parse("{\"type\":\"sighting\",\"id\":\"sighting--1\",\"count\":2,"
+                                   "\"description\":\"from 198.51.100.7\"}");
+    json_t *indicator = parse("{\"type\":\"indicator\",\"id\":\"indicator--1\","
+                              "\"name\":\"n\",\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\"}");
+    json_t *custom = parse("{\"type\":\"indicator\",\"id\":\"indicator--1\",\"x_keep\":1}");
+
+    (void)state;
+    /* defaults: internal addresses in a sighting, any x_ property */
+    assert_true(privacy_may_minimise(dflt, sighting));
+    assert_false(privacy_may_minimise(dflt, clean_sighting));
+    assert_false(privacy_may_minimise(dflt, indicator)); /* patterns are not sensor data */
+    assert_true(privacy_may_minimise(dflt, custom));
+    /* a rule for the type and property, whatever its scope; forward_custom */
+    assert_true(privacy_may_minimise(ruled, indicator));
+    assert_false(privacy_may_minimise(ruled, custom));
+    json_decref(sighting);
+    json_decref(clean_sighting);
+    json_decref(indicator);
+    json_decref(custom);
+    privacy_policy_free(dflt);
+    privacy_policy_free(ruled);
+}
+
 static void test_policy_errors(void **state)
 {
     static const char *const bad[][2] = {
@@ -307,7 +339,7 @@ int main(void)
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_declared_prefixes_and_custom),
         cmocka_unit_test(test_generalise),    cmocka_unit_test(test_pseudonymise_and_scopes),
         cmocka_unit_test(test_signatures),    cmocka_unit_test(test_bytes),
-        cmocka_unit_test(test_policy_errors),
+        cmocka_unit_test(test_policy_errors), cmocka_unit_test(test_may_minimise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

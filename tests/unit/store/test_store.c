@@ -337,7 +337,7 @@ static void test_snapshot_into_a_region(void **state)
     assert_true(fd >= 0);
     memset(head, 'X', sizeof(head));
     assert_int_equal(write(fd, head, sizeof(head)), (ssize_t)sizeof(head));
-    assert_int_equal(store_snapshot(f->st, fd, sizeof(head), &si, &err), MRD_OK);
+    assert_int_equal(store_snapshot(f->st, fd, sizeof(head), NULL, &si, &err), MRD_OK);
     assert_int_equal(fstat(fd, &sb), 0);
     assert_true(si.bytes > 0 && si.bytes % 512 == 0);
     assert_int_equal((uint64_t)sb.st_size, sizeof(head) + si.bytes);
