@@ -8,8 +8,9 @@ cron script would watch names, in the same run.
 usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS]]   (BUILD_DIR: a release
 build, e.g. build-dev; NAMES default 1000, ROUNDS default 5)
 
-Prints per round wall and CPU seconds (user + system) of the process, the
-queries it sent, the share of one core that one round per 60 s takes, the
+Each mode (one query at a time without and with the Hold-On window, and
+the default parallel round) runs ROUNDS rounds. Prints per round wall and
+CPU seconds (user + system) of the process, the queries it sent, the share of one core that one round per 60 s takes, the
 findings (the healthy lab must give none), and the load average.
 """
 import json
@@ -48,13 +49,20 @@ def main():
         print(f"{names} watched names, {queries} probe queries per round "
               f"(plus the delegation, DNSSEC and SOA queries)")
         findings = 0
-        for r in range(rounds):
-            p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", cfg,
-                                      "--baseline", base, "--json")
-            findings += len(p.stdout.splitlines())
-            print(f"meridian dns check   round {r + 1}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
-                  f"{100 * cpu / 60:5.2f}% of a core at one round per 60 s  {rss} MB RSS")
-        print(f"findings in {rounds} rounds of the healthy lab: {findings}")
+        # One query at a time without Hold-On (the sensor before parallel
+        # rounds and injection detection), one at a time with Hold-On's
+        # 50 ms, and the default (32 probe names at once, Hold-On 50 ms).
+        for mode, extra in (("sequential, --hold 0", ("--parallel", "1", "--hold", "0")),
+                            ("sequential, --hold 50", ("--parallel", "1")),
+                            ("default: --parallel 32 --hold 50", ())):
+            for r in range(rounds):
+                p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", cfg,
+                                          "--baseline", base, "--json", *extra)
+                findings += len(p.stdout.splitlines())
+                print(f"meridian dns check ({mode}) round {r + 1}: wall {wall:6.2f} s  "
+                      f"cpu {cpu:6.2f} s  {100 * cpu / 60:5.2f}% of a core at one round per "
+                      f"60 s  {rss} MB RSS", flush=True)
+        print(f"findings in {3 * rounds} rounds of the healthy lab: {findings}", flush=True)
         script = os.path.join(work, "drill.sh")
         with open(script, "w") as f:
             f.write("for n in " + " ".join(probes) + "; do\n"

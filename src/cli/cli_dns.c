@@ -24,6 +24,7 @@ static const char usage[] =
     "usage: meridian dns baseline --config FILE -o BASELINE [--timeout MS] [--retries N]\n"
     "       meridian dns check --config FILE --baseline BASELINE [--state FILE] [--json]\n"
     "                          [--stix FILE [--tlp LEVEL]] [--timeout MS] [--retries N]\n"
+    "                          [--hold MS] [--parallel N]\n"
     "\n"
     "The DNS-stability sensor: watches zones for delegation changes, forged answers,\n"
     "DNSSEC failures and outages (docs/dns.md).\n"
@@ -34,7 +35,9 @@ static const char usage[] =
     "   \"vantages\": [{\"name\": \"isp-1\", \"server\": \"IP[:PORT]\"}],\n"
     "   \"interval\": 60}\n"
     "  root defaults to the thirteen IANA root servers. Name servers found through\n"
-    "  referrals are asked on port 53.\n"
+    "  referrals are asked on port 53. trust_anchor: the root's DS or DNSKEY\n"
+    "  records (as Unbound's trust-anchor-file), checked each round against the\n"
+    "  root's keys.\n"
     "\n"
     "baseline  follows referrals from the root servers to each watched zone and\n"
     "          writes to BASELINE (JSON, for the operator to read and edit) what\n"
@@ -44,8 +47,8 @@ static const char usage[] =
     "check     runs one round and prints each finding, one per line:\n"
     "            kind|zone|name|vantage|cause|expected|observed|first_seen\n"
     "          or with --json one object per line: kind (delegation, divergence,\n"
-    "          dnssec, outage, outage-end), zone, name, vantage (a resolver's\n"
-    "          name, or authoritative), expected, observed, first_seen,\n"
+    "          injection, dnssec, outage, outage-end), zone, name, vantage (a\n"
+    "          resolver's name, or authoritative), expected, observed, first_seen,\n"
     "          last_seen, field, evidence, and for dnssec cause\n"
     "          (signature-expired, signature-not-yet-valid, ds-mismatch,\n"
     "          dnskey-missing, rrsig-missing, nsec-missing,\n"
@@ -61,6 +64,12 @@ static const char usage[] =
     "          address objects marked clear.\n"
     "\n"
     "--timeout MS (default 1500) and --retries N (default 2) bound each query.\n"
+    "--hold MS (default 50, 0 to 5000; 0 turns it off): after a resolver's first\n"
+    "answer, keep listening this long for more answers to the same query id:\n"
+    "two different ones mean one was injected on path (Hold-On). Each round\n"
+    "takes about MS longer per vantage query.\n"
+    "--parallel N (default 32, 1 to 256): zones, and a zone's probe names, checked\n"
+    "at once (each with its own queries in flight); 1 asks one query at a time.\n"
     "\n"
     "Exit status: 0 nothing found (baseline: written), 1 findings, 2 usage,\n"
     "configuration or I/O error.\n";
@@ -73,7 +82,8 @@ static int load_config(const char *path, struct dns_config **ret)
 
     mrd_buf_init(&b, CLI_DNS_MAX_CONFIG);
     if (cli_read_file(path, CLI_DNS_MAX_CONFIG, &b, &err) != MRD_OK ||
-        dns_config_parse(b.data, b.len, ret, &err) != MRD_OK) {
+        dns_config_parse(b.data, b.len, ret, &err) != MRD_OK ||
+        dns_anchor_load(*ret, &err) != MRD_OK) {
         cli_errorf("dns", "%s: %s", MRD_ESC(path), err.msg);
         rc = CLI_EXIT_USAGE;
     }
@@ -153,7 +163,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"baseline", required_argument, NULL, 'b'}, {"state", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'j'},           {"stix", required_argument, NULL, 's'},
         {"tlp", required_argument, NULL, 't'},      {"timeout", required_argument, NULL, 'T'},
-        {"retries", required_argument, NULL, 'r'},  {NULL, 0, NULL, 0}};
+        {"retries", required_argument, NULL, 'r'},  {"hold", required_argument, NULL, 'H'},
+        {"parallel", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0}};
     struct mrd_err err = {0};
     uint64_t v;
     int ch;
@@ -162,6 +173,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->tlp = POLICY_TLP_AMBER;
     o->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
     o->net.retries = DNS_NET_DEFAULT_RETRIES;
+    o->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
+    o->net.parallel = DNS_NET_DEFAULT_PARALLEL;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (ch) {
@@ -199,6 +212,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (mrd_str_to_u64(optarg, strlen(optarg), 10, &v, NULL) != MRD_OK)
                 return cli_usage_error(&cli_verb_dns, "--retries: 0 to 10");
             o->net.retries = (unsigned)v;
+            break;
+        case 'H':
+            if (mrd_str_to_u64(optarg, strlen(optarg), DNS_NET_MAX_HOLD_MS, &v, NULL) != MRD_OK)
+                return cli_usage_error(&cli_verb_dns, "--hold: milliseconds from 0 to %d",
+                                       DNS_NET_MAX_HOLD_MS);
+            o->net.hold_ms = (unsigned)v;
+            break;
+        case 'P':
+            if (mrd_str_to_u64(optarg, strlen(optarg), DNS_MAX_PARALLEL, &v, NULL) != MRD_OK ||
+                v == 0)
+                return cli_usage_error(&cli_verb_dns, "--parallel: 1 to %d", DNS_MAX_PARALLEL);
+            o->net.parallel = (unsigned)v;
             break;
         default:
             return cli_usage_error(&cli_verb_dns, "unknown option");

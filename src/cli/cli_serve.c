@@ -553,7 +553,9 @@ static int run(int argc, char **argv)
                                  .data_dir = data,
                                  .ledger = ledger,
                                  .sensor_status = rtr != NULL ? rtr_sensor_status : NULL,
-                                 .sensor_ctx = rtr};
+                                 .sensor_ctx = rtr,
+                                 .dns_status = dns_sensor != NULL ? sensor_dns_status : NULL,
+                                 .dns_ctx = dns_sensor};
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;

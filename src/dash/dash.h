@@ -42,6 +42,7 @@
 #define DASH_MAX_EDGES 200                   /* relationships an object page lists per direction */
 #define DASH_ROUTING_MAX 1000                /* routing alerts the Routing page lists */
 #define DASH_ROUTING_SCAN_MAX 20000          /* observed-data rows read per collection for it */
+#define DASH_DNS_MAX 1000                    /* DNS alerts the DNS page lists */
 
 /* Who reads: an org and its relation to this node. */
 struct dash_who {
@@ -91,6 +92,11 @@ struct dash_config {
      * may be absent) that the caller owns; called on the request's thread. */
     json_t *(*sensor_status)(void *ctx);
     void *sensor_ctx;
+    /* The DNS sensor's status for the DNS page, or NULL: {"zones": [watched
+     * zones], "vantages": [names], "interval": seconds, "last_round": time
+     * or null, "last_result": its log line}, owned by the caller. */
+    json_t *(*dns_status)(void *ctx);
+    void *dns_ctx;
 };
 
 enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct mrd_err *err);

@@ -385,7 +385,34 @@ static void get_routing(struct api_req *r)
     api_json(r, 200, out);
 }
 
+/* GET /api/v1/dns: the node's own org only (the sensor's zones and
+ * vantages are the node's business). */
+static void get_dns(struct api_req *r)
+{
+    struct dash *d = r->ctx;
+    struct dash_who who = who_of(r);
+    struct mrd_err err = {0};
+    json_t *out = NULL, *sensor = NULL;
+
+    if (who.relation != POLICY_REL_OWN) {
+        api_error(r, 403, "Forbidden", "the DNS page is for the node's own organisation");
+        return;
+    }
+    if (d->dns_status != NULL)
+        sensor = d->dns_status(d->dns_ctx);
+    if (dash__dns(d->st, &who, d->privacy, r->who.tok.org_name, sensor, &out, &err) != MRD_OK) {
+        json_decref(sensor);
+        api_internal(r, &err);
+        return;
+    }
+    (void)json_object_set_new(out, "sensor", sensor != NULL ? sensor : json_null());
+    api_json(r, 200, out);
+}
+
 static const struct api_route routes[] = {
+    {"GET", "dns", 0, 0, get_dns,
+     "the DNS sensor's alerts (own org only): watched zones with their state and last check, "
+     "alerts newest first with open ones marked, and the sensor's status"},
     {"GET", "routing", 0, 0, get_routing,
      "routing alerts of the BGP sensor the reader may read (hijack, leak, outage, rpki-invalid), "
      "newest first, and (own org) the sensor's status: VRP sources, BMP sessions"},
@@ -431,6 +458,8 @@ enum mrd_code dash_new(const struct dash_config *cfg, struct dash **ret, struct 
     d->ledger = cfg->ledger;
     d->sensor_status = cfg->sensor_status;
     d->sensor_ctx = cfg->sensor_ctx;
+    d->dns_status = cfg->dns_status;
+    d->dns_ctx = cfg->dns_ctx;
     *ret = d;
     return MRD_OK;
 }

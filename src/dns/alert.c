@@ -85,7 +85,8 @@ enum mrd_code dns_finding_stix(const json_t *finding, json_t *objects, json_t *s
         rc = mrd_alert_sco(objects, seen, "domain-name", "value",
                            json_stringn(name, strlen(name) - 1), refs, err);
     if (rc == MRD_OK && json_is_array(json_object_get(finding, "observed")) &&
-        strcmp(json_string_value(json_object_get(finding, "kind")), "divergence") == 0) {
+        (strcmp(json_string_value(json_object_get(finding, "kind")), "divergence") == 0 ||
+         strcmp(json_string_value(json_object_get(finding, "kind")), "injection") == 0)) {
         json_array_foreach(json_object_get(finding, "observed"), i, a)
         {
             uint8_t b[16];

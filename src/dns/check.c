@@ -12,13 +12,24 @@
  * Findings carry a key (kind, zone, name, vantage, cause, field) that
  * ties them to the state of the previous round.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "dns/dns_int.h"
 
 #define DNS_OUTAGE_SHARE_PCT 50 /* vantages failing a zone's SOA that make an outage */
+#define DNS_HOLDON_TTL_SLACK 1  /* hops an answer's IP TTL may differ from the reference */
+#define DNS_HOLDON_RTT_DIV 4    /* an answer in under 1/4 of the reference RTT is early */
+
+/* What a vantage's answers normally look like, learned each round from a
+ * query no censor targets (the root's NS set): the Hold-On reference. */
+struct vref {
+    int ip_ttl;       /* 0: unknown */
+    int64_t rtt_usec; /* 0: unknown */
+};
 
 static enum mrd_code nomem(struct mrd_err *err)
 {
@@ -52,7 +63,112 @@ struct round {
     const struct dns_config *cfg;
     const struct dns_transport *t;
     char zone[DNS_MAX_NAME_STR];
+    struct vref *ref; /* per vantage */
+    unsigned par;     /* workers this part of the round may run at once (>= 1) */
 };
+
+/* ---- parallel rounds: a bounded pool of threads over independent items
+ * (zones, then a zone's probe names). Each item adds its findings to a
+ * round of its own; they are put together in item order, so a round's
+ * findings do not depend on timing. ---- */
+
+typedef enum mrd_code (*pool_fn)(void *ctx, size_t i, struct round *r, struct mrd_err *err);
+
+struct pool {
+    const struct round *base;
+    pool_fn fn;
+    void *ctx;
+    size_t n, next;
+    unsigned sub; /* par of each item's round */
+    json_t **found;
+    pthread_mutex_t mu;
+    enum mrd_code rc; /* the first error */
+    struct mrd_err err;
+};
+
+static void *pool_worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        struct round local;
+        struct mrd_err err = {0};
+        enum mrd_code rc;
+        size_t i;
+        (void)pthread_mutex_lock(&p->mu);
+        i = p->rc == MRD_OK ? p->next++ : p->n;
+        (void)pthread_mutex_unlock(&p->mu);
+        if (i >= p->n)
+            return NULL;
+        local = *p->base;
+        local.par = p->sub;
+        local.found = json_array();
+        rc = local.found != NULL ? p->fn(p->ctx, i, &local, &err) : nomem(&err);
+        p->found[i] = local.found;
+        if (rc != MRD_OK) {
+            (void)pthread_mutex_lock(&p->mu);
+            if (p->rc == MRD_OK) {
+                p->rc = rc;
+                p->err = err;
+            }
+            (void)pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+/* Runs fn over items 0..n-1 with at most r->par of them at once (the
+ * threads share the rest of r's budget) and appends their findings to
+ * r->found in item order. */
+static enum mrd_code pool_run(struct round *r, size_t n, pool_fn fn, void *ctx, struct mrd_err *err)
+{
+    unsigned workers = r->par < 1 ? 1 : r->par;
+    struct pool p = {r, fn, ctx, n, 0, 1, NULL, PTHREAD_MUTEX_INITIALIZER, MRD_OK, {0}};
+    pthread_t *th = NULL;
+    size_t started = 0;
+    enum mrd_code rc = MRD_OK;
+
+    if (n == 0)
+        return MRD_OK;
+    if (workers > n)
+        workers = (unsigned)n;
+    p.sub = r->par / workers > 0 ? r->par / workers : 1;
+    p.found = mrd_calloc(n, sizeof(*p.found));
+    th = mrd_calloc(workers, sizeof(*th));
+    if (p.found == NULL || th == NULL) {
+        mrd_free(p.found);
+        mrd_free(th);
+        return nomem(err);
+    }
+    for (unsigned w = 1; w < workers; w++) {
+        if (pthread_create(&th[started], NULL, pool_worker, &p) != 0)
+            break; /* fewer workers: the items still all run */
+        started++;
+    }
+    (void)pool_worker(&p); /* this thread is a worker too */
+    for (size_t w = 0; w < started; w++)
+        (void)pthread_join(th[w], NULL);
+    rc = p.rc;
+    if (rc != MRD_OK)
+        *err = p.err;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == MRD_OK && p.found[i] != NULL && json_array_extend(r->found, p.found[i]) != 0)
+            rc = nomem(err);
+        json_decref(p.found[i]);
+    }
+    (void)pthread_mutex_destroy(&p.mu);
+    mrd_free(p.found);
+    mrd_free(th);
+    return rc;
+}
+
+#define DNS_MAX_KEY (3 * DNS_MAX_NAME_STR)
+
+/* What ties a finding to the same one of another round. */
+static void finding_key(const char *kind, const char *zone, const char *name, const char *vantage,
+                        const char *cause, const char *field, char out[DNS_MAX_KEY])
+{
+    (void)snprintf(out, DNS_MAX_KEY, "%s|%s|%s|%s|%s|%s", kind, zone, name, vantage,
+                   cause != NULL ? cause : "", field != NULL ? field : "");
+}
 
 /* Adds a finding; expected, observed and evidence are consumed (NULL:
  * JSON null / none). */
@@ -60,11 +176,10 @@ static enum mrd_code add(struct round *r, const char *kind, const char *name, co
                          const char *cause, const char *field, json_t *expected, json_t *observed,
                          json_t *evidence, struct mrd_err *err)
 {
-    char key[3 * DNS_MAX_NAME_STR];
+    char key[DNS_MAX_KEY];
     json_t *f;
 
-    (void)snprintf(key, sizeof(key), "%s|%s|%s|%s|%s|%s", kind, r->zone, name, vantage,
-                   cause != NULL ? cause : "", field != NULL ? field : "");
+    finding_key(kind, r->zone, name, vantage, cause, field, key);
     f = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "kind", kind, "zone", r->zone, "name",
                   name, "vantage", vantage, "expected", expected != NULL ? expected : json_null(),
                   "observed", observed != NULL ? observed : json_null(), "key", key);
@@ -200,25 +315,226 @@ static enum mrd_code check_dnssec_auth(struct round *r, const struct dns_name *z
             goto out;
     }
     rc = check_sigs(r, x.msg, server, err);
-    dns__xfer_release(&x);
+    dns_xfer_release(&x);
     if (rc == MRD_OK)
         rc = dns_ask(r->t, server, zone, DNS_T_SOA, DNS_Q_DO, &x, err);
     if (rc == MRD_OK && x.status == DNS_XFER_OK)
         rc = check_sigs(r, x.msg, server, err);
 out:
-    dns__xfer_release(&x);
+    dns_xfer_release(&x);
     return rc;
 }
 
-/* What a vantage gives for (name, type): divergence and DNSSEC findings;
- * *ret_failed when neither a plain nor a +CD query got an answer. */
+static bool ttl_off(const struct vref *ref, int ttl)
+{
+    return ref->ip_ttl > 0 && ttl > 0 && abs(ttl - ref->ip_ttl) > DNS_HOLDON_TTL_SLACK;
+}
+
+static bool early(const struct vref *ref, int64_t rtt)
+{
+    return ref->rtt_usec > 0 && rtt * DNS_HOLDON_RTT_DIV < ref->rtt_usec;
+}
+
+static bool in_set(const json_t *set, const json_t *v)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(set, i, e)
+    {
+        if (json_equal(e, (json_t *)(uintptr_t)v))
+            return true;
+    }
+    return false;
+}
+
+/* One answer as the injection rules compare it: {"rcode", "addrs",
+ * "answers", "ip_ttl", "rtt_ms"}. */
+static json_t *reply_view(const struct dns_msg *m, uint16_t type, int ttl, int64_t rtt,
+                          struct mrd_err *err)
+{
+    char rc[16];
+    json_t *addrs = json_array(), *v;
+    if (addrs == NULL || dns__answer_addrs(m, type, addrs, err) != MRD_OK) {
+        json_decref(addrs);
+        return NULL;
+    }
+    dns__set_sort(addrs);
+    v = json_pack("{s:s, s:o, s:I, s:f}", "rcode", dns_rcode_name(m->rcode, rc), "addrs", addrs,
+                  "answers", (json_int_t)m->count[DNS_SEC_ANSWER], "rtt_ms", (double)rtt / 1000.0);
+    if (v != NULL && ttl > 0 && json_object_set_new(v, "ip_ttl", json_integer(ttl)) != 0) {
+        json_decref(v);
+        v = NULL;
+    }
+    if (v == NULL)
+        (void)nomem(err);
+    return v;
+}
+
+static bool same_view(const json_t *a, const json_t *b)
+{
+    static const char *const m[] = {"rcode", "addrs", "answers"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!json_equal(json_object_get(a, m[i]), json_object_get(b, m[i])))
+            return false;
+    }
+    return true;
+}
+
+/* Applies the address rules to the addresses of view that expected
+ * lacks; appends rule names and evidence, and those addresses to obs
+ * (may be NULL). */
+static enum mrd_code judge_addrs(const json_t *view, const json_t *expected, json_t *rules,
+                                 json_t *bogons, json_t *prints, json_t *obs, bool *ret_unexpected,
+                                 struct mrd_err *err)
+{
+    size_t i;
+    json_t *a;
+    *ret_unexpected = false;
+    json_array_foreach(json_object_get(view, "addrs"), i, a)
+    {
+        const char *range, *fp;
+        if (expected == NULL || in_set(expected, a))
+            continue;
+        *ret_unexpected = true;
+        if (obs != NULL && dns__set_add(obs, json_string_value(a), err) != MRD_OK)
+            return MRD_E_NOMEM;
+        fp = dns_addr_fingerprint(json_string_value(a));
+        if (fp != NULL && (dns__set_add(rules, "censorship", err) != MRD_OK ||
+                           json_object_set_new(prints, json_string_value(a), json_string(fp)) != 0))
+            return nomem(err);
+        if (dns_addr_bogon(json_string_value(a), &range) &&
+            (dns__set_add(rules, "bogon", err) != MRD_OK ||
+             json_object_set_new(bogons, json_string_value(a), json_string(range)) != 0))
+            return nomem(err);
+    }
+    return MRD_OK;
+}
+
+/* The injection rules over every answer one query got (the first and
+ * the late ones, dns_net.h): more than one different answer (the one
+ * kept is the first whose IP TTL and timing fit the vantage's reference,
+ * Hold-On; the others are the forged ones), or one answer with addresses
+ * the zone does not give that are bogons, censorship fingerprints, or
+ * arrived with an IP TTL off the reference. *ret_taken: the answer the
+ * other detectors should judge, NULL when the only one was injected. */
+static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vantage *v,
+                                     const struct vref *ref, const char *ns, uint16_t type,
+                                     const json_t *expected, const struct dns_xfer *x,
+                                     const struct dns_msg **ret_taken, struct mrd_err *err)
+{
+    const struct dns_msg *msgs[1 + DNS_MAX_LATE];
+    int ttls[1 + DNS_MAX_LATE];
+    int64_t rtts[1 + DNS_MAX_LATE];
+    size_t n = 1, genuine = SIZE_MAX;
+    bool multiple = false, unexpected = false;
+    json_t *views = json_array(), *rules = json_array(), *bogons = json_object(),
+           *prints = json_object(), *obs = json_array();
+    enum mrd_code rc = MRD_OK;
+    char tn[16];
+
+    *ret_taken = x->msg;
+    msgs[0] = x->msg, ttls[0] = x->ip_ttl, rtts[0] = x->rtt_usec;
+    for (size_t i = 0; i < x->nlate && i < DNS_MAX_LATE; i++, n++)
+        msgs[n] = x->late[i].msg, ttls[n] = x->late[i].ip_ttl, rtts[n] = x->late[i].rtt_usec;
+    if (views == NULL || rules == NULL || bogons == NULL || prints == NULL || obs == NULL) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        json_t *view = reply_view(msgs[i], type, ttls[i], rtts[i], err);
+        if (view == NULL)
+            rc = MRD_E_NOMEM;
+        else if (json_array_append_new(views, view) != 0)
+            rc = nomem(err);
+    }
+    if (rc != MRD_OK)
+        goto out;
+    /* The answer to keep: the first that fits the reference and that the
+     * zone's servers agree with; else the first that fits; else the last
+     * (injectors answer first). */
+    for (int pass = 0; pass < 2 && genuine == SIZE_MAX; pass++) {
+        for (size_t i = 0; i < n && genuine == SIZE_MAX; i++) {
+            size_t k;
+            json_t *a;
+            bool agreed = expected != NULL;
+            json_array_foreach(json_object_get(json_array_get(views, i), "addrs"), k, a) agreed =
+                agreed && in_set(expected, a);
+            if ((pass == 1 || agreed) && !ttl_off(ref, ttls[i]) && !early(ref, rtts[i]))
+                genuine = i;
+        }
+    }
+    if (genuine == SIZE_MAX)
+        genuine = n - 1;
+    for (size_t i = 0; i < n; i++)
+        multiple = multiple || !same_view(json_array_get(views, i), json_array_get(views, genuine));
+    if (multiple) {
+        rc = dns__set_add(rules, "multiple-answers", err);
+        for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+            const json_t *view = json_array_get(views, i);
+            bool any;
+            if (same_view(view, json_array_get(views, genuine)))
+                continue;
+            if (ttl_off(ref, ttls[i]))
+                rc = dns__set_add(rules, "ip-ttl", err);
+            if (rc == MRD_OK && early(ref, rtts[i]))
+                rc = dns__set_add(rules, "early", err);
+            if (rc == MRD_OK)
+                rc = judge_addrs(view, expected, rules, bogons, prints, NULL, &any, err);
+            /* observed: what the forged answers said, addresses or RCODE */
+            if (rc == MRD_OK && json_array_size(json_object_get(view, "addrs")) == 0)
+                rc = dns__set_add(obs, json_string_value(json_object_get(view, "rcode")), err);
+            if (rc == MRD_OK && json_array_extend(obs, json_object_get(view, "addrs")) != 0)
+                rc = nomem(err);
+        }
+        *ret_taken = msgs[genuine];
+    } else {
+        const json_t *view = json_array_get(views, genuine);
+        rc = judge_addrs(view, expected, rules, bogons, prints, obs, &unexpected, err);
+        if (rc == MRD_OK && unexpected && ttl_off(ref, ttls[genuine]))
+            rc = dns__set_add(rules, "ip-ttl", err);
+        if (json_array_size(rules) == 0)
+            goto out; /* nothing marks it injected: divergence judges it */
+        *ret_taken = NULL;
+    }
+    if (rc != MRD_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        (void)json_object_set_new(json_array_get(views, i), "taken",
+                                  json_boolean(multiple && i == genuine));
+    dns__set_sort(rules);
+    dns__set_sort(obs);
+    {
+        json_t *ev =
+            json_pack("{s:s, s:s, s:O, s:O, s:{s:i, s:f}}", "server", v->server, "type",
+                      dns_type_name(type, tn), "rules", rules, "replies", views, "reference",
+                      "ip_ttl", ref->ip_ttl, "rtt_ms", (double)ref->rtt_usec / 1000.0);
+        if (ev != NULL && json_object_size(bogons) > 0)
+            (void)json_object_set(ev, "bogons", bogons);
+        if (ev != NULL && json_object_size(prints) > 0)
+            (void)json_object_set(ev, "fingerprints", prints);
+        rc = add(r, "injection", ns, v->name, NULL, dns_type_name(type, tn),
+                 expected != NULL ? json_deep_copy(expected) : NULL, json_incref(obs), ev, err);
+    }
+out:
+    json_decref(views);
+    json_decref(rules);
+    json_decref(bogons);
+    json_decref(prints);
+    json_decref(obs);
+    return rc;
+}
+
+/* What a vantage gives for (name, type): injection, divergence and DNSSEC
+ * findings; *ret_failed when neither a plain nor a +CD query got an
+ * answer. */
 static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_vantage *v,
-                                        const struct dns_name *name, uint16_t type,
-                                        const json_t *expected, bool *ret_failed,
+                                        const struct vref *ref, const struct dns_name *name,
+                                        uint16_t type, const json_t *expected, bool *ret_failed,
                                         struct mrd_err *err)
 {
     struct dns_xfer x = {0}, cd = {0};
     char ns[DNS_MAX_NAME_STR], st[64], tn[16];
+    const struct dns_msg *taken = NULL;
     enum mrd_code rc;
 
     *ret_failed = false;
@@ -245,7 +561,8 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
         }
         goto out;
     }
-    if (expected != NULL && x.msg->rcode == DNS_RCODE_NOERROR) {
+    rc = check_injection(r, v, ref, ns, type, expected, &x, &taken, err);
+    if (rc == MRD_OK && taken != NULL && expected != NULL && taken->rcode == DNS_RCODE_NOERROR) {
         json_t *got = json_array();
         size_t i;
         json_t *a;
@@ -254,27 +571,20 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
             rc = nomem(err);
             goto out;
         }
-        rc = dns__answer_addrs(x.msg, type, got, err);
+        rc = dns__answer_addrs(taken, type, got, err);
         dns__set_sort(got);
-        json_array_foreach(got, i, a)
-        {
-            bool known = false;
-            size_t k;
-            json_t *e;
-            json_array_foreach(expected, k, e) known = known || json_equal(a, e);
-            extra = extra || !known;
-        }
+        json_array_foreach(got, i, a) extra = extra || !in_set(expected, a);
         if (rc == MRD_OK && extra)
             rc = add(r, "divergence", ns, v->name, NULL, dns_type_name(type, tn),
                      json_deep_copy(expected), json_incref(got),
                      json_pack("{s:s, s:s, s:b}", "server", v->server, "type",
-                               dns_type_name(type, tn), "ad", (x.msg->flags & DNS_F_AD) != 0),
+                               dns_type_name(type, tn), "ad", (taken->flags & DNS_F_AD) != 0),
                      err);
         json_decref(got);
     }
 out:
-    dns__xfer_release(&x);
-    dns__xfer_release(&cd);
+    dns_xfer_release(&x);
+    dns_xfer_release(&cd);
     return rc;
 }
 
@@ -307,7 +617,7 @@ static enum mrd_code check_child_ns(struct round *r, const struct dns_name *zone
         rc = add(r, "delegation", r->zone, "authoritative", NULL, "child-ns", json_deep_copy(d->ns),
                  json_incref(child), json_pack("{s:s}", "server", server), err);
 out:
-    dns__xfer_release(&x);
+    dns_xfer_release(&x);
     json_decref(child);
     return rc;
 }
@@ -323,6 +633,45 @@ static const json_t *baseline_zone(const json_t *baseline, const char *zone)
             return z;
     }
     return NULL;
+}
+
+struct probe_ctx {
+    const struct dns_cfg_zone *z;
+    const json_t *bz;
+    const struct dns_deleg *d;
+    const char *ok_server;
+    const bool *failed; /* per vantage: failed the zone's SOA */
+};
+
+/* One probe name: what the zone's servers give now, then each vantage's
+ * A and AAAA (a pool_fn). */
+static enum mrd_code check_probe(void *ctx, size_t p, struct round *r, struct mrd_err *err)
+{
+    const struct probe_ctx *pc = ctx;
+    const struct dns_cfg_zone *z = pc->z;
+    char ps[DNS_MAX_NAME_STR];
+    json_t *expected = json_array();
+    bool ok = false, dummy;
+    enum mrd_code rc = MRD_OK;
+
+    if (expected == NULL)
+        return nomem(err);
+    dns_name_format(&z->probes[p], ps);
+    if (pc->bz != NULL)
+        (void)json_array_extend(expected, json_object_get(json_object_get(pc->bz, "probes"), ps));
+    if (pc->ok_server != NULL)
+        rc = dns__auth_addrs(r->t, pc->d, &z->probes[p], expected, &ok, err);
+    dns__set_sort(expected);
+    for (int ti = 0; ti < 2 && rc == MRD_OK; ti++) {
+        for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
+            if (pc->failed[v])
+                continue;
+            rc = check_vantage_name(r, &r->cfg->vantages[v], &r->ref[v], &z->probes[p],
+                                    ti == 0 ? DNS_T_A : DNS_T_AAAA, expected, &dummy, err);
+        }
+    }
+    json_decref(expected);
+    return rc;
 }
 
 static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, const json_t *bz,
@@ -386,7 +735,7 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
         }
         if (json_object_set_new(servers, d.next[i], json_string(xfer_status(&x, st))) != 0)
             rc = nomem(err);
-        dns__xfer_release(&x);
+        dns_xfer_release(&x);
     }
     if (rc != MRD_OK)
         goto out;
@@ -420,33 +769,13 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
         goto out;
     }
     for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
-        rc =
-            check_vantage_name(r, &r->cfg->vantages[v], &z->zone, DNS_T_SOA, NULL, &failed[v], err);
+        rc = check_vantage_name(r, &r->cfg->vantages[v], &r->ref[v], &z->zone, DNS_T_SOA, NULL,
+                                &failed[v], err);
         vfailed += failed[v];
     }
-    for (size_t p = 0; p < z->nprobes && rc == MRD_OK; p++) {
-        char ps[DNS_MAX_NAME_STR];
-        json_t *expected = json_array();
-        bool ok = false, dummy;
-        if (expected == NULL) {
-            rc = nomem(err);
-            break;
-        }
-        dns_name_format(&z->probes[p], ps);
-        if (bz != NULL)
-            (void)json_array_extend(expected, json_object_get(json_object_get(bz, "probes"), ps));
-        if (ok_server != NULL)
-            rc = dns__auth_addrs(r->t, &d, &z->probes[p], expected, &ok, err);
-        dns__set_sort(expected);
-        for (int ti = 0; ti < 2 && rc == MRD_OK; ti++) {
-            for (size_t v = 0; v < r->cfg->nvantages && rc == MRD_OK; v++) {
-                if (failed[v])
-                    continue;
-                rc = check_vantage_name(r, &r->cfg->vantages[v], &z->probes[p],
-                                        ti == 0 ? DNS_T_A : DNS_T_AAAA, expected, &dummy, err);
-            }
-        }
-        json_decref(expected);
+    if (rc == MRD_OK) {
+        struct probe_ctx pc = {z, bz, &d, ok_server, failed};
+        rc = pool_run(r, z->nprobes, check_probe, &pc, err);
     }
     if (rc == MRD_OK && vfailed > 0 &&
         vfailed * 100 >= r->cfg->nvantages * (size_t)DNS_OUTAGE_SHARE_PCT) {
@@ -467,6 +796,77 @@ out:
     json_decref(serials);
     dns__deleg_release(&d);
     return rc;
+}
+
+/* The root's DNSKEY set against the trust anchor: a key it names must be
+ * there, and the signatures over the set valid (asked of the first root
+ * server that answers; none answering is the zones' parent outage). */
+static enum mrd_code check_anchor(struct round *r, struct mrd_err *err)
+{
+    struct dns_name root;
+    struct dns_xfer x = {0};
+    enum mrd_code rc = MRD_OK;
+    const char *server = NULL;
+    json_t *expected = NULL, *observed = NULL;
+    bool matched = false;
+
+    (void)dns_name_parse(".", 1, &root, NULL);
+    (void)snprintf(r->zone, sizeof(r->zone), ".");
+    for (size_t i = 0; i < r->cfg->nroots && rc == MRD_OK && server == NULL; i++) {
+        dns_xfer_release(&x);
+        rc = dns_ask(r->t, r->cfg->roots[i], &root, DNS_T_DNSKEY, DNS_Q_DO, &x, err);
+        if (rc == MRD_OK && x.status == DNS_XFER_OK && x.msg->rcode == DNS_RCODE_NOERROR)
+            server = r->cfg->roots[i];
+    }
+    if (rc != MRD_OK || server == NULL)
+        goto out;
+    expected = json_array();
+    observed = json_array();
+    if (expected == NULL || observed == NULL) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
+        const struct dns_rr *rr = &x.msg->rr[k];
+        char s[32];
+        if (rr->section != DNS_SEC_ANSWER || rr->type != DNS_T_DNSKEY)
+            continue;
+        (void)snprintf(s, sizeof(s), "DNSKEY %u %u", rr->u.dnskey.key_tag, rr->u.dnskey.alg);
+        rc = dns__set_add(observed, s, err);
+        for (size_t a = 0; a < r->cfg->nanchors; a++)
+            matched = matched || dns_anchor_matches(&r->cfg->anchors[a], rr);
+    }
+    for (size_t a = 0; a < r->cfg->nanchors && rc == MRD_OK; a++) {
+        const struct dns_anchor *an = &r->cfg->anchors[a];
+        char s[32];
+        (void)snprintf(s, sizeof(s), "%s %u %u", an->type == DNS_T_DS ? "DS" : "DNSKEY",
+                       an->type == DNS_T_DS ? (unsigned)(an->rdata[0] << 8 | an->rdata[1])
+                                            : dns_key_tag(an->rdata, an->rdlen),
+                       an->rdata[an->type == DNS_T_DS ? 2 : 3]);
+        rc = dns__set_add(expected, s, err);
+    }
+    dns__set_sort(expected);
+    dns__set_sort(observed);
+    if (rc == MRD_OK && !matched)
+        rc = add(r, "dnssec", ".", "authoritative", "ds-mismatch", "trust-anchor",
+                 json_incref(expected), json_incref(observed),
+                 json_pack("{s:s, s:s}", "server", server, "trust_anchor", r->cfg->trust_anchor),
+                 err);
+    if (rc == MRD_OK)
+        rc = check_sigs(r, x.msg, server, err);
+out:
+    json_decref(expected);
+    json_decref(observed);
+    dns_xfer_release(&x);
+    return rc;
+}
+
+/* Zone i of the configuration (a pool_fn; ctx is the baseline). */
+static enum mrd_code check_zone_i(void *ctx, size_t i, struct round *r, struct mrd_err *err)
+{
+    char zs[DNS_MAX_NAME_STR];
+    dns_name_format(&r->cfg->zones[i].zone, zs);
+    return check_zone(r, &r->cfg->zones[i], baseline_zone(ctx, zs), err);
 }
 
 /* first_seen from the previous round, last_seen now; outages that were
@@ -518,7 +918,7 @@ static enum mrd_code carry_state(struct round *r, const json_t *state, json_t **
             goto out;
         }
     }
-    *ret_state = json_pack("{s:i, s:O}", "version", 1, "open", open);
+    *ret_state = json_pack("{s:i, s:s, s:O}", "version", 1, "round", now, "open", open);
     if (*ret_state == NULL)
         rc = nomem(err);
 out:
@@ -530,28 +930,49 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err)
 {
-    struct round r = {json_array(), t->now(t->ctx), cfg, t, ""};
+    struct round r = {json_array(),
+                      t->now(t->ctx),
+                      cfg,
+                      t,
+                      "",
+                      mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
+                      t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
     json_t *st = NULL;
     enum mrd_code rc = MRD_OK;
+    struct dns_name root;
 
-    if (r.found == NULL)
+    if (r.found == NULL || r.ref == NULL) {
+        json_decref(r.found);
+        mrd_free(r.ref);
         return nomem(err);
+    }
+    /* The Hold-On reference of each vantage: the root's NS set. */
+    (void)dns_name_parse(".", 1, &root, NULL);
+    for (size_t v = 0; v < cfg->nvantages && rc == MRD_OK; v++) {
+        struct dns_xfer x = {0};
+        rc = dns_ask(t, cfg->vantages[v].server, &root, DNS_T_NS, DNS_Q_RD, &x, err);
+        if (rc == MRD_OK && x.status == DNS_XFER_OK && x.nlate == 0) {
+            r.ref[v].ip_ttl = x.ip_ttl;
+            r.ref[v].rtt_usec = x.rtt_usec;
+        }
+        dns_xfer_release(&x);
+    }
     for (size_t i = 0; i < cfg->nzones && rc == MRD_OK; i++) {
         char zs[DNS_MAX_NAME_STR];
-        const json_t *bz;
         dns_name_format(&cfg->zones[i].zone, zs);
-        bz = baseline_zone(baseline, zs);
-        if (bz == NULL) {
+        if (baseline_zone(baseline, zs) == NULL)
             rc = mrd_err_set(err, MRD_E_INVAL,
                              "dns: %s is watched but not in the baseline (learn it again with "
                              "`meridian dns baseline`)",
                              zs);
-            break;
-        }
-        rc = check_zone(&r, &cfg->zones[i], bz, err);
     }
+    if (rc == MRD_OK && cfg->nanchors > 0)
+        rc = check_anchor(&r, err);
+    if (rc == MRD_OK)
+        rc = pool_run(&r, cfg->nzones, check_zone_i, (void *)(uintptr_t)baseline, err);
     if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
+    mrd_free(r.ref);
     if (rc != MRD_OK) {
         json_decref(r.found);
         return rc;
@@ -559,4 +980,38 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     *ret_findings = r.found;
     *ret_state = st;
     return MRD_OK;
+}
+
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
+                                    struct mrd_err *err)
+{
+    json_t *open = json_array(), *f;
+    size_t i;
+
+    if (open == NULL)
+        return nomem(err);
+    json_array_foreach(findings, i, f)
+    {
+        const char *kind = json_string_value(json_object_get(f, "kind"));
+        const char *last = json_string_value(json_object_get(f, "last_seen"));
+        const char *zone = json_string_value(json_object_get(f, "zone"));
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *vantage = json_string_value(json_object_get(f, "vantage"));
+        char key[DNS_MAX_KEY];
+        json_t *o;
+        if (kind == NULL || last == NULL || zone == NULL || name == NULL || vantage == NULL ||
+            strcmp(kind, "outage-end") == 0 || strcmp(last, round) < 0 ||
+            !json_is_string(json_object_get(f, "first_seen")))
+            continue; /* ended, or not seen since the last round: closed */
+        finding_key(kind, zone, name, vantage, json_string_value(json_object_get(f, "cause")),
+                    json_string_value(json_object_get(f, "field")), key);
+        o = json_deep_copy(f);
+        if (o == NULL || json_object_set_new(o, "key", json_string(key)) != 0 ||
+            json_array_append_new(open, o) != 0) {
+            json_decref(open);
+            return nomem(err);
+        }
+    }
+    *ret_state = json_pack("{s:i, s:s, s:o}", "version", 1, "round", round, "open", open);
+    return *ret_state != NULL ? MRD_OK : nomem(err);
 }

@@ -36,6 +36,7 @@ void dns_config_free(struct dns_config *cfg)
     mrd_free(cfg->zones);
     mrd_free(cfg->vantages);
     mrd_free(cfg->roots);
+    mrd_free(cfg->anchors);
     mrd_free(cfg);
 }
 

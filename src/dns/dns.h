@@ -223,11 +223,26 @@ enum dns_xfer_status {
     DNS_XFER_ERROR,   /* unreachable, refused connection, garbage */
 };
 
+#define DNS_MAX_LATE 4 /* further answers to one query kept (Hold-On) */
+
+/* An answer that arrived after the first one to the same query id and
+ * question, within the hold window (dns_net.h): one of the two was
+ * forged, or the path duplicates packets (RFC 5452 §9.1 alone cannot
+ * tell which one to keep). */
+struct dns_late {
+    struct dns_msg *msg; /* owned by the caller */
+    int64_t rtt_usec;    /* from the query to this answer */
+    int ip_ttl;          /* IPv4 TTL / IPv6 hop limit it arrived with, 0 unknown */
+};
+
 struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    bool tcp;         /* the answer came over TCP (the UDP one was truncated) */
+    int ip_ttl;   /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
+    bool tcp;     /* the answer came over TCP (the UDP one was truncated) */
+    size_t nlate; /* further answers to the same id and question, in arrival order */
+    struct dns_late late[DNS_MAX_LATE];
     char detail[128]; /* why not OK, for evidence */
 };
 
@@ -239,13 +254,38 @@ struct dns_transport {
                               struct dns_xfer *ret, struct mrd_err *err);
     void *ctx;
     int64_t (*now)(void *ctx); /* unix seconds: signature windows and findings */
+    /* exchanges that may run at once from different threads (at most
+     * DNS_MAX_PARALLEL); 0 or 1: one at a time, exchange need not be
+     * thread-safe. dns_check_round checks zones, and a zone's probe names,
+     * that many at a time. */
+    unsigned parallel;
 };
 
+#define DNS_MAX_PARALLEL 256
+
 /* Builds the query, sends it through t and checks that the answer's id
- * and question match. ret->msg is set only when status is DNS_XFER_OK. */
+ * and question match (late answers that do not are dropped). ret->msg is
+ * set only when status is DNS_XFER_OK; release with dns_xfer_release. */
 enum mrd_code dns_ask(const struct dns_transport *t, const char *server,
                       const struct dns_name *name, uint16_t type, unsigned qflags,
                       struct dns_xfer *ret, struct mrd_err *err);
+
+/* Frees the answers an exchange returned (msg and the late ones). */
+void dns_xfer_release(struct dns_xfer *x);
+
+/* ---- injection rules (pure; docs/dns.md, "Injection") ---- */
+
+/* True when addr ("192.0.2.1", "2001:db8::1") lies in a range that is
+ * never routed on the Internet (RFC 6890 special-purpose and reserved
+ * blocks: private, loopback, link-local, shared, documentation,
+ * benchmarking, multicast, reserved; IPv6 ULA, link-local, multicast,
+ * documentation, mapped). *ret_range names it ("10.0.0.0/8"). */
+bool dns_addr_bogon(const char *addr, const char **ret_range);
+
+/* The censorship fingerprint addr matches ("iran-10.10.34.34", ...), or
+ * NULL: block-page and sinkhole addresses known to be injected by
+ * national filters, documented with their sources in docs/dns.md. */
+const char *dns_addr_fingerprint(const char *addr);
 
 /* ---- configuration (docs/dns.md) ---- */
 
@@ -268,8 +308,22 @@ struct dns_cfg_vantage {
     char server[DNS_MAX_SERVER + 1];
 };
 
+#define DNS_MAX_ANCHORS 16                /* records in a trust-anchor file */
+#define DNS_MAX_ANCHOR_RDATA 1024         /* bytes of one anchor's RDATA */
+#define DNS_MAX_ANCHOR_FILE (1024 * 1024) /* bytes of a trust-anchor file */
+
+/* One DS or DNSKEY record of the trust anchor. */
+struct dns_anchor {
+    struct dns_name owner;
+    uint16_t type; /* DNS_T_DS or DNS_T_DNSKEY */
+    size_t rdlen;
+    uint8_t rdata[DNS_MAX_ANCHOR_RDATA];
+};
+
 struct dns_config {
     size_t nroots, nzones, nvantages;
+    size_t nanchors;            /* loaded by dns_anchor_parse; 0: none */
+    struct dns_anchor *anchors; /* DNS_MAX_ANCHORS of room */
     char (*roots)[DNS_MAX_SERVER + 1];
     char trust_anchor[DNS_CFG_MAX_PATH + 1]; /* "" when absent */
     struct dns_cfg_zone *zones;
@@ -286,6 +340,19 @@ struct dns_config {
 enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **ret_cfg,
                                struct mrd_err *err);
 void dns_config_free(struct dns_config *cfg);
+
+/* Loads the trust-anchor file's text (root.trust_anchor: DS or DNSKEY
+ * records in zone-file presentation form, as Unbound's trust-anchor-file)
+ * into cfg->anchors. Each round then checks that the root servers' DNSKEY
+ * set holds a key the anchor names (a DS digest or the key itself),
+ * and the validity of the signatures over it. MRD_E_PARSE naming the line
+ * for a bad record; MRD_E_TOOBIG past DNS_MAX_ANCHORS or
+ * DNS_MAX_ANCHOR_FILE. */
+enum mrd_code dns_anchor_parse(const char *text, size_t len, struct dns_config *cfg,
+                               struct mrd_err *err);
+
+/* True when dnskey (a DNSKEY record) is the key anchor a names. */
+bool dns_anchor_matches(const struct dns_anchor *a, const struct dns_rr *dnskey);
 
 /* Checks "IP", "IP:PORT" or "[IPv6]:PORT". */
 bool dns_server_valid(const char *s);
@@ -314,10 +381,21 @@ enum mrd_code dns_baseline_check(const json_t *baseline, struct mrd_err *err);
  * last_seen, evidence; cause for dnssec). state (may be NULL) is the
  * previous round's open findings (what this function returned as
  * *ret_state): first_seen is carried over, and an outage open before and
- * gone now is reported as outage-end. */
+ * gone now is reported as outage-end. The state's "round" member is the
+ * round's time, the last_seen of this round's findings. */
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err);
+
+/* The state dns_check_round would have returned after the round whose
+ * time ("round" of that state, an RFC 3339 string) is round, rebuilt from
+ * findings (their --json members, e.g. the extension of the stored STIX
+ * alerts' newest versions): the open ones are those seen in that round
+ * or later (last_seen at or after round: a round stores its alerts before
+ * its time) that are not outage-end. So the sensor in
+ * `serve` resumes after a restart without a state file. */
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
+                                    struct mrd_err *err);
 
 /* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
  * "ds-mismatch", ..., "other". */

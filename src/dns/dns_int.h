@@ -26,7 +26,6 @@ enum mrd_code dns__delegation(const struct dns_config *cfg, const struct dns_tra
                               const struct dns_name *zone, struct dns_deleg *d,
                               struct mrd_err *err);
 void dns__deleg_release(struct dns_deleg *d);
-void dns__xfer_release(struct dns_xfer *x);
 enum mrd_code dns__auth_addrs(const struct dns_transport *t, const struct dns_deleg *d,
                               const struct dns_name *name, json_t *ret_set, bool *ret_ok,
                               struct mrd_err *err);

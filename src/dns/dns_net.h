@@ -7,6 +7,8 @@
  * own (mrd_dnsnet) beside the pure mrd_dns. Each query gets a random id
  * (getrandom) written over the id the caller built; answers whose id,
  * source or question do not match are dropped, not taken (RFC 5452 §9.1).
+ * Each UDP answer carries the IP TTL / hop limit it arrived with, and
+ * recursive queries collect further answers for hold_ms (Hold-On).
  * Thread-safe: no shared state beyond the read-only options.
  */
 #ifndef MRD_DNS_NET_H
@@ -17,10 +19,16 @@
 #define DNS_NET_DEFAULT_TIMEOUT_MS 1500 /* per attempt */
 #define DNS_NET_DEFAULT_RETRIES 2       /* attempts after the first */
 #define DNS_NET_MAX_TIMEOUT_MS 60000
+#define DNS_NET_DEFAULT_HOLD_MS 50 /* listening on after a resolver's first answer */
+#define DNS_NET_MAX_HOLD_MS 5000
+#define DNS_NET_DEFAULT_PARALLEL 32 /* queries in flight at once in a round */
 
 struct dns_net {
     unsigned timeout_ms;
     unsigned retries;
+    unsigned hold_ms;  /* recursive (RD) queries: wait this long after the first answer
+                          for others to the same id (Hold-On); 0: take the first */
+    unsigned parallel; /* the transport's parallel (dns.h): 0 or 1 one at a time */
 };
 
 /* A transport over opts (borrowed; must outlive the transport). */
@@ -31,5 +39,9 @@ struct dns_transport dns_transport_net(const struct dns_net *opts);
 struct sockaddr_storage;
 enum mrd_code dns_net_addr(const char *server, struct sockaddr_storage *ret, unsigned *ret_len,
                            struct mrd_err *err);
+
+/* Reads cfg->trust_anchor (when set; at most DNS_MAX_ANCHOR_FILE bytes)
+ * into cfg->anchors with dns_anchor_parse; errors name the file. */
+enum mrd_code dns_anchor_load(struct dns_config *cfg, struct mrd_err *err);
 
 #endif

@@ -5,6 +5,12 @@
  * address and port; within those, the id and the question must match
  * too, and anything that fails to parse is dropped while we keep waiting
  * for the real answer until the attempt's deadline.
+ *
+ * Hold-On (Duan et al., 2012): an on-path injector answers before the
+ * real server, so a recursive query's socket stays open hold_ms after the
+ * first answer and every further, different answer to the same id and
+ * question is handed back too (dns_xfer.late), each with the IP TTL and
+ * the time it arrived with; check.c judges them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,10 +21,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/str.h"
 #include "dns/dns_net.h"
 
@@ -189,6 +197,67 @@ out:
     return st;
 }
 
+/* Receives one datagram into buf with the TTL (IPv4) or hop limit (IPv6)
+ * it arrived with in *ret_ttl (0 when the kernel did not say). */
+static ssize_t recv_ttl(int fd, uint8_t *buf, size_t cap, int *ret_ttl)
+{
+    union {
+        struct cmsghdr align;
+        uint8_t b[CMSG_SPACE(sizeof(int)) * 2];
+    } ctl;
+    struct iovec iov = {buf, cap};
+    struct msghdr mh;
+    ssize_t r;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.b;
+    mh.msg_controllen = sizeof(ctl.b);
+    *ret_ttl = 0;
+    r = recvmsg(fd, &mh, 0);
+    if (r < 0)
+        return r;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+        if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
+            memcpy(ret_ttl, CMSG_DATA(c), sizeof(int));
+    }
+    return r;
+}
+
+/* After the first answer to a recursive query: keeps listening for hold_ms
+ * for further answers to the same id and question (Hold-On); those that
+ * differ from every answer kept so far are returned in ret->late. */
+static void hold_on(int fd, const uint8_t *q, size_t len, unsigned hold_ms, int64_t t0,
+                    struct dns_xfer *ret)
+{
+    uint8_t buf[DNS_MAX_MSG];
+    int64_t deadline = mono_usec() + (int64_t)hold_ms * 1000;
+
+    while (ret->nlate < DNS_MAX_LATE && wait_fd(fd, POLLIN, deadline) > 0) {
+        struct dns_msg *m = NULL;
+        int ttl;
+        bool dup;
+        ssize_t r = recv_ttl(fd, buf, sizeof(buf), &ttl);
+        if (r < 0 || !answers(buf, (size_t)r, q, len, &m))
+            continue;
+        /* A byte-identical copy (a duplicated packet) is not a second answer. */
+        dup = m->len == ret->msg->len && memcmp(m->wire, ret->msg->wire, m->len) == 0;
+        for (size_t i = 0; i < ret->nlate && !dup; i++)
+            dup = m->len == ret->late[i].msg->len &&
+                  memcmp(m->wire, ret->late[i].msg->wire, m->len) == 0;
+        if (dup) {
+            dns_msg_free(m);
+            continue;
+        }
+        ret->late[ret->nlate].msg = m;
+        ret->late[ret->nlate].rtt_usec = mono_usec() - t0;
+        ret->late[ret->nlate].ip_ttl = ttl;
+        ret->nlate++;
+    }
+}
+
 static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *query, size_t len,
                                   struct dns_xfer *ret, struct mrd_err *err)
 {
@@ -197,7 +266,7 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
     unsigned salen;
     uint8_t q[DNS_MAX_NAME + 64], buf[DNS_MAX_MSG];
     int64_t t0;
-    int fd = -1;
+    int fd = -1, on = 1;
     enum mrd_code rc;
 
     memset(ret, 0, sizeof(*ret));
@@ -217,6 +286,11 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
         fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
             return mrd_err_sys(err, MRD_E_IO, errno, "dns: socket");
+        /* The TTL each answer arrives with: evidence for Hold-On. */
+        if (sa.ss_family == AF_INET)
+            (void)setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
+        else
+            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
         if (connect(fd, (const struct sockaddr *)&sa, salen) != 0 ||
             send(fd, q, len, 0) != (ssize_t)len) {
             ret->status = DNS_XFER_ERROR;
@@ -225,7 +299,8 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
             return MRD_OK;
         }
         while (wait_fd(fd, POLLIN, deadline) > 0) {
-            ssize_t r = recv(fd, buf, sizeof(buf), 0);
+            int ttl;
+            ssize_t r = recv_ttl(fd, buf, sizeof(buf), &ttl);
             if (r < 0) {
                 if (errno == ECONNREFUSED) {
                     /* ICMP port unreachable: nobody serves there. */
@@ -238,14 +313,18 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
             }
             if (!answers(buf, (size_t)r, q, len, &ret->msg))
                 continue; /* not ours: keep waiting for the real answer */
+            ret->rtt_usec = mono_usec() - t0;
             if (ret->msg->flags & DNS_F_TC) {
                 dns_msg_free(ret->msg);
                 ret->msg = NULL;
                 ret->status = tcp_exchange(&sa, salen, q, len, deadline, ret);
+                ret->rtt_usec = mono_usec() - t0;
             } else {
                 ret->status = DNS_XFER_OK;
+                ret->ip_ttl = ttl;
+                if (o->hold_ms > 0 && (q[2] & (DNS_F_RD >> 8)) != 0)
+                    hold_on(fd, q, len, o->hold_ms, t0, ret);
             }
-            ret->rtt_usec = mono_usec() - t0;
             (void)close(fd);
             return MRD_OK;
         }
@@ -264,6 +343,23 @@ static int64_t net_now(void *ctx)
 
 struct dns_transport dns_transport_net(const struct dns_net *opts)
 {
-    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now};
+    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel};
     return t;
+}
+
+enum mrd_code dns_anchor_load(struct dns_config *cfg, struct mrd_err *err)
+{
+    struct mrd_buf b;
+    enum mrd_code rc;
+
+    if (cfg->trust_anchor[0] == '\0')
+        return MRD_OK;
+    mrd_buf_init(&b, DNS_MAX_ANCHOR_FILE);
+    rc = mrd_buf_read_file(&b, cfg->trust_anchor, err);
+    if (rc == MRD_OK)
+        rc = dns_anchor_parse(b.data, b.len, cfg, err);
+    if (rc != MRD_OK)
+        mrd_err_prefix(err, "%s", cfg->trust_anchor);
+    mrd_buf_release(&b);
+    return rc;
 }

@@ -40,13 +40,29 @@ enum mrd_code dns_ask(const struct dns_transport *t, const char *server,
         ret->status = DNS_XFER_ERROR;
         (void)snprintf(ret->detail, sizeof(ret->detail), "answer to another question");
     }
+    /* Late answers to another question are dropped like a first one. */
+    {
+        size_t kept = 0;
+        for (size_t i = 0; i < ret->nlate && i < DNS_MAX_LATE; i++) {
+            const struct dns_msg *m = ret->late[i].msg;
+            if (ret->status == DNS_XFER_OK && m != NULL && m->qdcount == 1 &&
+                dns_name_eq(&m->qname, name) && m->qtype == type && (m->flags & DNS_F_QR) != 0)
+                ret->late[kept++] = ret->late[i];
+            else
+                dns_msg_free(ret->late[i].msg);
+        }
+        ret->nlate = kept;
+    }
     return MRD_OK;
 }
 
-void dns__xfer_release(struct dns_xfer *x)
+void dns_xfer_release(struct dns_xfer *x)
 {
     dns_msg_free(x->msg);
     x->msg = NULL;
+    for (size_t i = 0; i < x->nlate; i++)
+        dns_msg_free(x->late[i].msg);
+    x->nlate = 0;
 }
 
 /* "IP" on port 53 as a server string. */
@@ -251,7 +267,7 @@ static enum mrd_code iterate_addrs(const struct dns_config *cfg, const struct dn
                 rc = referral_read(x.msg, name, &step, err);
             referred = step.cut.len > 0;
             answered = answered || (x.msg->flags & DNS_F_AA) || x.msg->rcode == DNS_RCODE_NXDOMAIN;
-            dns__xfer_release(&x);
+            dns_xfer_release(&x);
         }
         if (rc == MRD_OK && referred && !answered && step.nnext == 0)
             rc = fill_unglued(cfg, t, &step, level + 1, err);
@@ -317,9 +333,9 @@ enum mrd_code dns__delegation(const struct dns_config *cfg, const struct dns_tra
             if (x.msg->rcode == DNS_RCODE_NOERROR)
                 rc = referral_read(x.msg, zone, &step, err);
             found = step.cut.len > 0;
-            dns__xfer_release(&x);
+            dns_xfer_release(&x);
         }
-        dns__xfer_release(&x);
+        dns_xfer_release(&x);
         if (rc == MRD_OK && !found) {
             rc = mrd_err_set(err, MRD_E_IO, "dns: %s: %s", zs,
                              answered == 0 ? "no server on the path from the root answered"
@@ -372,7 +388,7 @@ enum mrd_code dns__delegation(const struct dns_config *cfg, const struct dns_tra
         if (rc != MRD_OK)
             return rc;
         if (x.status != DNS_XFER_OK || x.msg->rcode != DNS_RCODE_NOERROR) {
-            dns__xfer_release(&x);
+            dns_xfer_release(&x);
             continue;
         }
         for (size_t k = 0; k < x.msg->nrr && rc == MRD_OK; k++) {
@@ -413,7 +429,7 @@ enum mrd_code dns__auth_addrs(const struct dns_transport *t, const struct dns_de
                 got = true;
                 rc = dns__answer_addrs(x.msg, types[ti], ret_set, err);
             }
-            dns__xfer_release(&x);
+            dns_xfer_release(&x);
         }
         ok = ok && got;
     }

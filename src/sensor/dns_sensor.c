@@ -4,6 +4,9 @@
  * One thread: a round (dns_check_round over the real transport), then the
  * findings as STIX alerts through a fresh importer into the collection,
  * then a wait of `interval` seconds that sensor_dns_stop cuts short.
+ * After each round its time goes into the store's metadata; at start the
+ * open findings are rebuilt from it and the alerts that round stored, so a
+ * restart neither raises them again as new nor forgets an outage's end.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/timestamp.h"
 #include "core/uuid.h"
 #include "dns/dns.h"
 #include "dns/dns_net.h"
@@ -37,6 +41,8 @@ struct sensor_dns {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, started;
+    char last_round[40];   /* under mu: the last round's time, "" before one */
+    char last_result[512]; /* under mu: its log line */
 };
 
 static void say(struct sensor_dns *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -45,12 +51,36 @@ static void say(struct sensor_dns *s, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
-    if (s->cb == NULL)
-        return;
     va_start(ap, fmt);
     (void)vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    s->cb(s->ctx, line);
+    (void)pthread_mutex_lock(&s->mu);
+    memcpy(s->last_result, line, sizeof(line));
+    (void)pthread_mutex_unlock(&s->mu);
+    if (s->cb != NULL)
+        s->cb(s->ctx, line);
+}
+
+json_t *sensor_dns_status(void *ctx)
+{
+    struct sensor_dns *s = ctx;
+    json_t *zones = json_array(), *vantages = json_array(), *out;
+
+    for (size_t i = 0; zones != NULL && i < s->cfg->nzones; i++) {
+        char z[DNS_MAX_NAME_STR];
+        dns_name_format(&s->cfg->zones[i].zone, z);
+        (void)json_array_append_new(zones, json_string(z));
+    }
+    for (size_t i = 0; vantages != NULL && i < s->cfg->nvantages; i++)
+        (void)json_array_append_new(vantages, json_string(s->cfg->vantages[i].name));
+    (void)pthread_mutex_lock(&s->mu);
+    out = json_pack("{s:o*, s:o*, s:i, s:o, s:o}", "zones", zones, "vantages", vantages, "interval",
+                    (int)s->cfg->interval, "last_round",
+                    s->last_round[0] != '\0' ? json_string(s->last_round) : json_null(),
+                    "last_result",
+                    s->last_result[0] != '\0' ? json_string(s->last_result) : json_null());
+    (void)pthread_mutex_unlock(&s->mu);
+    return out;
 }
 
 /* The findings as a marked bundle, imported into the collection. */
@@ -113,6 +143,79 @@ out:
     return rc;
 }
 
+#define DNS_META_ROUND "dns_sensor_round" /* store meta: the time of the last round */
+
+struct resume {
+    json_t *found; /* the DNS extension of each alert this node made */
+};
+
+static bool resume_visible(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    return row->source_peer == NULL; /* ours, not a peer's copy */
+}
+
+static enum mrd_code resume_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct resume *r = ctx;
+    json_t *o = NULL, *ext;
+
+    if (mrd_json_parse(row->body, row->body_len, NULL, &o, err) != MRD_OK)
+        return MRD_OK; /* not ours to judge here: the store holds it */
+    ext = json_object_get(json_object_get(o, "extensions"), DNS_STIX_EXT_ID);
+    if (json_is_object(ext) && json_is_string(json_object_get(o, "created_by_ref")) &&
+        strcmp(json_string_value(json_object_get(o, "created_by_ref")), DNS_STIX_IDENTITY_ID) ==
+            0 &&
+        json_array_append(r->found, ext) != 0) {
+        json_decref(o);
+        return mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    }
+    json_decref(o);
+    return MRD_OK;
+}
+
+/* The open findings of the last round before a restart, rebuilt from the
+ * alerts that round stored (their newest versions) and the round's time
+ * kept in the store's metadata: none when the sensor never ran here. */
+static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, struct mrd_err *err)
+{
+    char round[STORE_META_VAL_MAX + 1];
+    const char *types[] = {"observed-data"};
+    struct store_match m = {NULL, 0, types, 1, NULL, 0, STORE_VER_LAST, NULL, 0};
+    struct store_query q;
+    struct store_query_result res;
+    struct store_collection coll;
+    struct mrd_time t;
+    struct resume r = {json_array()};
+    enum mrd_code rc;
+
+    *ret_state = NULL;
+    if (r.found == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    rc = store_meta_get(s->st, DNS_META_ROUND, round, sizeof(round), err);
+    if (rc == MRD_E_NOTFOUND) {
+        json_decref(r.found);
+        return MRD_OK;
+    }
+    if (rc == MRD_OK && mrd_time_parse(round, strlen(round), &t, NULL) != MRD_OK)
+        rc = mrd_err_set(err, MRD_E_PARSE, "dns sensor: meta %s: not a time", DNS_META_ROUND);
+    if (rc == MRD_OK)
+        rc = store_collection_get(s->st, NULL, 0, s->collection, strlen(s->collection), &coll, err);
+    if (rc == MRD_OK) {
+        /* That round's alerts were added after it started. */
+        memset(&q, 0, sizeof(q));
+        q.collection = coll.key;
+        q.added_after = mrd_time_to_usec(&t) - 1;
+        q.match = &m;
+        q.want_body = true;
+        rc = store_objects_query(s->st, &q, resume_visible, resume_emit, &r, &res, err);
+    }
+    if (rc == MRD_OK)
+        rc = dns_state_from_alerts(r.found, round, ret_state, err);
+    json_decref(r.found);
+    return rc;
+}
+
 static void round_once(struct sensor_dns *s)
 {
     struct dns_transport t = dns_transport_net(&s->net);
@@ -126,11 +229,19 @@ static void round_once(struct sensor_dns *s)
     }
     json_decref(s->state);
     s->state = next;
-    if (json_array_size(found) > 0 && store_findings(s, found, &stored, &err) != MRD_OK)
+    if (json_array_size(found) > 0 && store_findings(s, found, &stored, &err) != MRD_OK) {
         say(s, "dns sensor: %zu findings not stored: %s", json_array_size(found), err.msg);
-    else
+    } else {
+        /* The round is over and its alerts stored: what a restart resumes from. */
+        const char *round = json_string_value(json_object_get(next, "round"));
+        if (round != NULL && store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
+            say(s, "dns sensor: round time not kept: %s", err.msg);
+        (void)pthread_mutex_lock(&s->mu);
+        (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round != NULL ? round : "");
+        (void)pthread_mutex_unlock(&s->mu);
         say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
             stored);
+    }
     json_decref(found);
 }
 
@@ -194,6 +305,8 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     s->ctx = ctx;
     s->net.timeout_ms = DNS_NET_DEFAULT_TIMEOUT_MS;
     s->net.retries = DNS_NET_DEFAULT_RETRIES;
+    s->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
+    s->net.parallel = DNS_NET_DEFAULT_PARALLEL;
     if (strlen(o->collection) >= sizeof(s->collection)) {
         rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
         goto out;
@@ -202,6 +315,8 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     rc = mrd_buf_read_file(&b, o->config_path, err);
     if (rc == MRD_OK)
         rc = dns_config_parse(b.data, b.len, &s->cfg, err);
+    if (rc == MRD_OK)
+        rc = dns_anchor_load(s->cfg, err);
     if (rc != MRD_OK) {
         mrd_err_prefix(err, "dns sensor: %s", o->config_path);
         goto out;
@@ -224,6 +339,11 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     rc = fed_trust_load(data_dir, &s->trust, err);
     if (rc != MRD_OK)
         goto out;
+    rc = resume_state(s, &s->state, err);
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "dns sensor: open findings of the last round");
+        goto out;
+    }
     if (pthread_create(&s->thread, NULL, sensor_main, s) != 0) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: cannot start its thread");
         goto out;

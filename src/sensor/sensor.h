@@ -104,4 +104,10 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
 /* Stops the thread after the round in progress. NULL-safe. */
 void sensor_dns_stop(struct sensor_dns *s);
 
+/* The sensor's status for the console's DNS page (dash.h dns_status; ctx
+ * is the struct sensor_dns): {"zones": [watched zones], "vantages":
+ * [names], "interval", "last_round": the last round's time or null,
+ * "last_result": its log line or null}. Thread-safe; the caller owns it. */
+json_t *sensor_dns_status(void *ctx);
+
 #endif

@@ -3,12 +3,14 @@
  * configuration, and the sensor's baseline and check rounds fed with
  * answers taken from the input.
  *
- * The first byte modulo 3 chooses: 0, the rest is one DNS message, whose
+ * The first byte modulo 4 chooses: 3, a trust-anchor file; 0, the rest is
+ * one DNS message, whose
  * names are formatted and whose DS and DNSKEY records are matched against
  * each other; 1, a configuration; 2, a stream of answers (2-byte length,
  * then a header and records, the question copied in from each query) that
  * a fake transport hands to a baseline and a check round of a fixed
- * configuration. Nothing may crash, leak or read outside the buffer; an
+ * configuration, some as late answers with their IP TTL and timing (the
+ * injection rules). Nothing may crash, leak or read outside the buffer; an
  * error must carry a message.
  */
 #include <stdint.h>
@@ -31,19 +33,21 @@ struct feed {
     size_t n;
 };
 
-static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *q, size_t qlen,
-                              struct dns_xfer *ret, struct mrd_err *err)
+/* The next answer of the stream for query q: 2-byte length (the top bit
+ * marks an answer that arrives late, after the previous one, Hold-On),
+ * then a header whose id bytes carry the IP TTL and the RTT in units of
+ * 100 us, then records. */
+static bool next_answer(struct feed *f, const uint8_t *q, size_t qlen, bool late,
+                        struct dns_msg **ret, int *ret_ttl, int64_t *ret_rtt)
 {
-    struct feed *f = ctx;
     uint8_t buf[DNS_MAX_MSG];
-    size_t len, qsec = qlen - 12, n;
+    size_t len, qsec, n;
+    bool ok;
 
-    (void)server;
-    memset(ret, 0, sizeof(*ret));
-    ret->status = DNS_XFER_TIMEOUT;
-    if (f->n < 2)
-        return MRD_OK;
-    len = (size_t)f->p[0] << 8 | f->p[1];
+    *ret = NULL;
+    if (f->n < 2 || ((f->p[0] & 0x80) != 0) != late)
+        return false;
+    len = (size_t)(f->p[0] & 0x7F) << 8 | f->p[1];
     f->p += 2;
     f->n -= 2;
     if (len > f->n)
@@ -51,7 +55,7 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *q, s
     if (len < 12) {
         f->p += len;
         f->n -= len;
-        return MRD_OK;
+        return false;
     }
     /* The query's question (and OPT: it is the end of the query), then the
      * fuzzer's records; counts come from the fuzzer's header. */
@@ -60,6 +64,8 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *q, s
     if (n > sizeof(buf))
         n = sizeof(buf);
     memcpy(buf, f->p, 12);
+    *ret_ttl = f->p[0];
+    *ret_rtt = (int64_t)f->p[1] * 100;
     buf[0] = q[0];
     buf[1] = q[1];
     buf[4] = 0;
@@ -68,9 +74,28 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *q, s
     memcpy(buf + 12 + qsec, f->p + 12, n - 12 - qsec);
     f->p += len;
     f->n -= len;
-    if (dns_msg_parse(buf, n, &ret->msg, NULL) == MRD_OK)
-        ret->status = DNS_XFER_OK;
+    ok = dns_msg_parse(buf, n, ret, NULL) == MRD_OK;
+    return ok;
+}
+
+static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *q, size_t qlen,
+                              struct dns_xfer *ret, struct mrd_err *err)
+{
+    struct feed *f = ctx;
+    struct dns_late *l;
+
+    (void)server;
     (void)err;
+    memset(ret, 0, sizeof(*ret));
+    ret->status = DNS_XFER_TIMEOUT;
+    if (!next_answer(f, q, qlen, false, &ret->msg, &ret->ip_ttl, &ret->rtt_usec))
+        return MRD_OK;
+    ret->status = DNS_XFER_OK;
+    for (l = &ret->late[0]; ret->nlate < DNS_MAX_LATE; l = &ret->late[ret->nlate]) {
+        if (!next_answer(f, q, qlen, true, &l->msg, &l->ip_ttl, &l->rtt_usec))
+            break;
+        ret->nlate++;
+    }
     return MRD_OK;
 }
 
@@ -88,7 +113,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
+    case 3: {
+        /* A trust-anchor file (zone-file presentation form). */
+        static struct dns_config *acfg;
+        static const char c[] = "{\"zones\": [{\"zone\": \"example.\"}]}";
+        if (acfg == NULL && dns_config_parse(c, strlen(c), &acfg, NULL) != MRD_OK)
+            abort();
+        acfg->nanchors = 0;
+        if (dns_anchor_parse((const char *)data + 1, size - 1, acfg, &err) != MRD_OK &&
+            err.msg[0] == '\0')
+            abort();
+        break;
+    }
     case 0: {
         struct dns_msg *m = NULL;
         char s[DNS_MAX_NAME_STR];
@@ -120,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static struct dns_config *cfg;
         static json_t *base;
         struct feed f = {data + 1, size - 1};
-        struct dns_transport t = {exchange, &f, now_fn};
+        struct dns_transport t = {exchange, &f, now_fn, 0};
         json_t *b = NULL, *found = NULL, *state = NULL, *objs, *seen, *x;
         size_t i;
         if (cfg == NULL && (dns_config_parse(fixed_cfg, strlen(fixed_cfg), &cfg, NULL) != MRD_OK ||

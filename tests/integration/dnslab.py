@@ -3,9 +3,13 @@
 Real Debian servers: NSD serves a signed private root (10.53.0.1), a signed
 TLD `tld.` (10.53.0.2), a signed watched zone `example.tld.` (10.53.0.3) and
 a hijacker's unsigned copy of it (10.53.0.4); Unbound validates with the
-private root's trust anchor and RFC 8914 Extended DNS Errors on (10.53.0.9),
+private root's trust anchor and RFC 8914 Extended DNS Errors on (10.53.0.9,
+and fd53::9 over IPv6; the root answers on fd53::1 too),
 and a second Unbound is steered to a forged answer with local-data
-(10.53.0.10). Keys are made by ldns-keygen and zones signed by
+(10.53.0.10). Lab.start_injector() adds an on-path injector: a python3 raw
+socket that sees every query to the validating Unbound and races it with a
+forged answer (same id and question, sent from the resolver's address with
+another IP TTL), as national DNS filters do. Keys are made by ldns-keygen and zones signed by
 ldns-signzone each time the lab starts; nothing is downloaded.
 
 Every server is a child process started here, bound to an address on the
@@ -24,8 +28,11 @@ import uuid
 
 ROOT, TLD, ZONE, HIJACK, VANTAGE, FORGER = ("10.53.0.1", "10.53.0.2", "10.53.0.3",
                                             "10.53.0.4", "10.53.0.9", "10.53.0.10")
+ROOT6, VANTAGE6 = "fd53::1", "fd53::9"  # the root and the validating Unbound over IPv6 too
 WWW = "192.0.2.80"
-FORGED = "203.0.113.66"
+FORGED = "45.33.32.66"   # a routed address, so the rule that fires is divergence
+INJECTED = "10.10.34.34"  # what the on-path injector answers: a censorship fingerprint
+INJECTED_TTL = 200        # the IP TTL it sends with (the lab's own packets have 64)
 TOOLS = ("ip", "nsd", "unbound", "ldns-keygen", "ldns-signzone", "ldns-key2ds")
 
 
@@ -66,6 +73,8 @@ class Lab:
             self.ns_run("ip", "link", "set", "lo", "up")
             for a in (ROOT, TLD, ZONE, HIJACK, VANTAGE, FORGER):
                 self.ns_run("ip", "addr", "add", a + "/32", "dev", "lo")
+            for a in (ROOT6, VANTAGE6):
+                self.ns_run("ip", "-6", "addr", "add", a + "/128", "dev", "lo", "nodad")
             for z in ("root", "tld", "example.tld", "other.tld"):
                 self._keygen(z)
             self.write_zones()
@@ -168,9 +177,10 @@ class Lab:
                 "zone": ("example.tld.", "example.tld.zone.signed"),
                 "hijack": ("example.tld.", "hijack.zone")}[name]
         conf = os.path.join(d, "nsd.conf")
+        also = f"\n    ip-address: {ROOT6}" if name == "root" else ""
         with open(conf, "w") as f:
             f.write(f"""server:
-    ip-address: {addr}
+    ip-address: {addr}{also}
     port: 53
     username: ""
     chroot: ""
@@ -203,9 +213,12 @@ zone:
             extra = (f'    local-zone: "www.example.tld." redirect\n'
                      f'    local-data: "www.example.tld. 60 IN A {FORGED}"\n')
         conf = os.path.join(d, "unbound.conf")
+        # The validating one answers over IPv6 too (it still asks upstream over IPv4).
+        v6 = (f"\n    interface: {VANTAGE6}\n    access-control: fd53::/16 allow\n"
+              "    do-ip6: yes\n    prefer-ip4: yes") if name == "vantage" else "\n    do-ip6: no"
         with open(conf, "w") as f:
             f.write(f"""server:
-    interface: {addr}
+    interface: {addr}{v6}
     port: 53
     do-daemonize: no
     username: ""
@@ -216,7 +229,6 @@ zone:
     logfile: "{d}/unbound.log"
     verbosity: 1
     access-control: 10.0.0.0/8 allow
-    do-ip6: no
     root-hints: "{self.work}/root.hints"
     trust-anchor-file: "{self.work}/root.ds"
     ede: yes
@@ -236,6 +248,20 @@ zone:
                                      "-c", conf], stdout=err, stderr=err)
         self.procs[name] = proc
         self._wait_udp(addr, ".", proc, log)
+
+    def start_injector(self, qname="www.example.tld.", answer=INJECTED, ttl=INJECTED_TTL):
+        """Forges an answer to every query for qname (A) sent to VANTAGE."""
+        log = os.path.join(self.work, "injector.log")
+        with open(log, "w") as err:
+            proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/bin/python3",
+                                     os.path.abspath(__file__), "inject", VANTAGE, qname,
+                                     answer, str(ttl)], stdout=subprocess.PIPE, stderr=err,
+                                    text=True)
+        self.procs["injector"] = proc
+        line = proc.stdout.readline()  # "ready" once both sockets are open
+        if line.strip() != "ready":
+            self.stop("injector")
+            raise RuntimeError("injector did not start: " + open(log).read()[-2000:])
 
     def stop(self, name):
         proc = self.procs.pop(name, None)
@@ -302,9 +328,43 @@ def capture_seeds(out):
                 f.write(b"\0" + bytes.fromhex(p.stdout.strip()))
 
 
+def _qname_wire(name):
+    return b"".join(bytes([len(x)]) + x.encode() for x in name.strip(".").split(".") if x) + b"\0"
+
+
+def inject(server, qname, answer, ttl):
+    """The on-path injector (run inside the lab's namespace, as root): a raw
+    socket sees each UDP query to server:53 for qname A and answers it at
+    once, from server:53, with answer and the IP TTL ttl. Runs until killed;
+    Lab.stop("injector") does."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # header included
+    want, target = _qname_wire(qname), socket.inet_aton(server)
+    print("ready", flush=True)
+    while True:
+        pkt = rx.recv(65535)
+        ihl = (pkt[0] & 15) * 4
+        src, dst = pkt[12:16], pkt[16:20]
+        sport, dport = struct.unpack(">HH", pkt[ihl:ihl + 4])
+        dns = pkt[ihl + 8:]
+        if dst != target or dport != 53 or len(dns) < 12 + len(want) + 4 or dns[2] & 0x80:
+            continue
+        qend = 12 + len(want)
+        if dns[12:qend].lower() != want or dns[qend:qend + 4] != b"\0\1\0\1":
+            continue
+        resp = (dns[:2] + b"\x81\x80\0\1\0\1\0\0\0\0" + dns[12:qend + 4] +
+                b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(answer))
+        udp = struct.pack(">HHHH", 53, sport, 8 + len(resp), 0) + resp
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, ttl, 17, 0, dst,
+                         src) + udp
+        tx.sendto(ip, (socket.inet_ntoa(src), 0))
+
+
 if __name__ == "__main__":
     import sys
     if len(sys.argv) == 3 and sys.argv[1] == "seeds":
         capture_seeds(sys.argv[2])
+    elif len(sys.argv) == 6 and sys.argv[1] == "inject":
+        inject(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
-        sys.exit("usage: dnslab.py seeds OUTDIR")
+        sys.exit("usage: dnslab.py seeds OUTDIR | inject SERVER QNAME ADDRESS TTL")

@@ -105,3 +105,48 @@ def test_sensor_inside_serve_stores_signed_alerts_that_peers_pull(fed, tmp_path)
     assert set(alert_objs(fed.objects("A"))) == set(at_a)
     fed.sync("B")
     assert set(alert_objs(fed.objects("B"))) == set(at_a)
+
+
+def test_sensor_resumes_open_findings_after_a_restart(fed, tmp_path):
+    """serve restarted while an outage is open: the rounds after the
+    restart update the same alert (same id and first_observed: not raised
+    again as new), and when the outage ends after the restart its end is
+    still stored, as outage-end of that alert."""
+    a = fed.node("A", start=False)
+    cfg, base, port = tmp_path / "sensor.json", tmp_path / "sensorbase.json", closed_port()
+
+    def watch(zone):
+        cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{port}"]},
+                                   "zones": [{"zone": zone}], "interval": 1}))
+
+    watch("gov.example.")
+    base.write_text(json.dumps({"zones": [
+        {"zone": z, "ns": ["ns1." + z], "ds": [], "glue": {}, "probes": {}}
+        for z in ("gov.example.", "mil.example.")]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+    a.start()
+    wait_for(lambda: len(alert_objs(fed.objects("A"))) == 1, timeout=60)
+    ((oid, before),) = alert_objs(fed.objects("A")).items()
+    a.stop()
+
+    def rounds():
+        return a.stderr().count("dns sensor: round done")
+
+    done = rounds()
+    a.start()
+    wait_for(lambda: rounds() >= done + 2, timeout=60)  # two rounds after the restart
+    after = alert_objs(fed.objects("A"))
+    assert set(after) == {oid}, "the open outage was raised again as a new alert"
+    assert after[oid]["first_observed"] == before["first_observed"]
+    assert after[oid]["extensions"][EXT]["kind"] == "outage"
+    a.stop()
+
+    # gov.example. is no longer failing (no longer watched): its outage ended.
+    watch("mil.example.")
+    a.start()
+    wait_for(lambda: alert_objs(fed.objects("A")).get(oid, {}).get("extensions", {})
+             .get(EXT, {}).get("kind") == "outage-end", timeout=60)
+    ended = alert_objs(fed.objects("A"))[oid]["extensions"][EXT]
+    assert ended["zone"] == "gov.example." and ended["first_seen"] == \
+        before["extensions"][EXT]["first_seen"]

@@ -110,6 +110,73 @@ def test_forged_answer_at_one_resolver(lab, meridian_bin, baseline, tmp_path):
         ("divergence", "isp-2", "www.example.tld.", [dnslab.FORGED], [dnslab.WWW])]
 
 
+def test_over_ipv6_root_and_vantage(lab, meridian_bin, baseline, tmp_path):
+    """The root server and the vantage asked over IPv6 ([v6]:port in the
+    configuration): the same baseline as over IPv4 and a quiet healthy lab."""
+    cfg = tmp_path / "v6.json"
+    cfg.write_text(json.dumps({
+        "root": {"servers": [f"[{dnslab.ROOT6}]:53"]},
+        "zones": [{"zone": "example.tld.", "probe_names": ["www.example.tld."]}],
+        "vantages": [{"name": "isp-v6", "server": f"[{dnslab.VANTAGE6}]:53"}]}))
+    base = tmp_path / "v6base.json"
+    p = meridian(lab, meridian_bin, "baseline", "--config", cfg, "-o", base)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(base.read_text())["zones"] == json.loads(baseline[1].read_text())["zones"]
+    # Quiet: had the IPv6 vantage not answered, its SOA failure would be an outage.
+    assert check(lab, meridian_bin, cfg, base) == []
+
+
+def test_trust_anchor_of_the_private_root(lab, meridian_bin, baseline, tmp_path):
+    """root.trust_anchor is checked against the root's DNSKEY set: the lab's
+    own anchor (every test above uses it) is quiet; one whose digest names
+    no key of the root is a dnssec finding at ".", and a file that is no
+    trust anchor is a configuration error."""
+    good = (tmp_path / "good.ds")
+    good.write_text(open(os.path.join(lab.work, "root.ds")).read())
+    wrong = tmp_path / "wrong.ds"
+    fields = good.read_text().split()
+    fields[-1] = fields[-1][:-4] + ("0000" if not fields[-1].endswith("0000") else "1111")
+    wrong.write_text(" ".join(fields) + "\n")
+    cfg = json.loads(baseline[0].read_text())
+    cfg["root"]["trust_anchor"] = str(wrong)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    found = check(lab, meridian_bin, tmp_path / "cfg.json", baseline[1])
+    assert [(f["kind"], f["zone"], f["cause"], f["field"], f["vantage"]) for f in found] == [
+        ("dnssec", ".", "ds-mismatch", "trust-anchor", "authoritative")]
+    assert found[0]["expected"] == ["DS " + fields[-4] + " " + fields[-3]]
+    bad = tmp_path / "bad.ds"
+    bad.write_text(". IN A 10.53.0.1\n")
+    cfg["root"]["trust_anchor"] = str(bad)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    p = meridian(lab, meridian_bin, "check", "--config", tmp_path / "cfg.json", "--baseline",
+                 baseline[1])
+    assert p.returncode == 2 and "line 1: expected DS or DNSKEY" in p.stderr, p.stderr
+
+
+@pytest.fixture
+def injector(lab):
+    lab.start_injector()
+    yield lab
+    lab.stop("injector")
+
+
+def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
+    # Hold-On: listen on 1 s after the first answer, so the resolver's real
+    # answer is heard beside the injected one however loaded the machine is.
+    found = check(injector, meridian_bin, *baseline, "--hold", "1000")
+    assert [(f["kind"], f["vantage"], f["name"], f["field"], f["observed"], f["expected"])
+            for f in found] == [("injection", "isp-1", "www.example.tld.", "A",
+                                 [dnslab.INJECTED], [dnslab.WWW])]
+    ev = found[0]["evidence"]
+    assert {"multiple-answers", "ip-ttl", "bogon", "censorship"} <= set(ev["rules"])
+    assert ev["fingerprints"] == {dnslab.INJECTED: "ooni.ir_4"}
+    assert ev["reference"]["ip_ttl"] == 64
+    forged = [r for r in ev["replies"] if r["addrs"] == [dnslab.INJECTED]]
+    real = [r for r in ev["replies"] if r["addrs"] == [dnslab.WWW]]
+    assert len(forged) == 1 and forged[0]["ip_ttl"] == dnslab.INJECTED_TTL
+    assert len(real) == 1 and real[0]["taken"] and real[0]["ip_ttl"] == 64
+
+
 def test_ds_mismatch_is_a_dnssec_failure(healthy, meridian_bin, baseline):
     healthy.tld_ds = "wrong"
     healthy.reload()

@@ -834,6 +834,65 @@ async function renderRouting() {
       alertTable(alerts.filter((a) => a.kind === k)))));
 }
 
+/* ---- DNS ------------------------------------------------------------------ */
+
+const DNS_KINDS = [["delegation", "Delegation changes"], ["injection", "Injected answers"],
+  ["divergence", "Diverging answers"], ["dnssec", "DNSSEC failures"], ["outage", "Outages"]];
+
+function short(v) {
+  if (v === undefined || v === null) return "\u2013";
+  return ut(typeof v === "string" ? v : JSON.stringify(v), 120);
+}
+
+function dnsTable(list) {
+  if (list.length === 0) return h("p", { class: "empty", text: "None." });
+  return h("table", { class: "results" }, h("thead", {}, h("tr", {}, ["TLP", "Alert", "Zone",
+    "Name", "Vantage", "Field / cause", "Expected", "Observed", "First seen", "Last seen",
+    "State"].map((c) => h("th", { text: c })))),
+  h("tbody", {}, list.map((a) => h("tr", {}, [tlp(a.tlp), objLink(a.id, a.kind),
+    ut(a.zone, 80), ut(a.name, 80), ut(a.vantage, 64), ut(a.cause || a.field || "\u2013", 40),
+    short(a.expected), short(a.observed), when(a.first_seen), when(a.last_seen),
+    a.open ? h("span", { class: "tag bad", text: "open" })
+      : h("span", { class: "tag good", text: a.ended ? "ended " + when(a.ended) : "closed" })]
+    .map((c) => h("td", {}, c))))));
+}
+
+async function renderDns() {
+  markNav("dns");
+  if (!own()) {
+    show(h("h1", { text: "DNS" }), h("p", { class: "empty",
+      text: "The DNS sensor's page is for this node's own organisation." }));
+    return;
+  }
+  show(h("h1", { text: "DNS" }), h("p", { class: "hint", text: "Loading\u2026" }));
+  const r = await api("GET", "dns");
+  const alerts = r.alerts || [], zones = r.zones || [], sensor = r.sensor;
+  const zoneRows = zones.map((z) => h("tr", {}, [ut(z.zone, 80),
+    z.state === "ok" ? h("span", { class: "tag good", text: "ok" })
+      : h("span", { class: "tag bad", text: z.open + " open: " + z.kinds.join(", ") }),
+    z.last_check ? when(z.last_check) : "never"].map((c) => h("td", {}, c))));
+  show(h("h1", { text: "DNS" }),
+    h("section", { class: "panel", id: "dns-sensor" }, h("h2", { text: "Sensor" }),
+      sensor ? h("p", {}, "Vantages: " + (sensor.vantages.join(", ") || "none") + "; every " +
+        sensor.interval + " s; last round: ", sensor.last_round ? when(sensor.last_round)
+        : "not yet", sensor.last_result ? h("span", { class: "hint" }, " \u2013 ",
+        ut(sensor.last_result, 200)) : null)
+        : h("p", { class: "empty", text: "No DNS sensor in this server: start serve with " +
+          "--dns-config, --dns-baseline and --dns-collection (docs/dns.md)." })),
+    h("section", { class: "panel", id: "dns-zones" }, h("h2", { text: "Watched zones" }),
+      zones.length === 0 ? h("p", { class: "empty", text: "No zone." })
+        : h("table", {}, h("thead", {}, h("tr", {}, ["Zone", "State", "Last check"]
+          .map((c) => h("th", { text: c })))), h("tbody", {}, zoneRows))),
+    h("section", { class: "panel", id: "dns-open" }, h("h2", { text: "Open findings (" +
+      alerts.filter((a) => a.open).length + ")" }), dnsTable(alerts.filter((a) => a.open))),
+    ...DNS_KINDS.map(([k, title]) => {
+      const list = alerts.filter((a) => (a.kind === "outage-end" ? "outage" : a.kind) === k);
+      return h("section", { class: "panel", id: "dns-" + k },
+        h("h2", { text: title + " (" + list.length + ")" }), dnsTable(list));
+    }),
+    r.more ? h("p", { class: "hint", text: "Only the newest alerts are shown." }) : null);
+}
+
 /* ---- early warning ------------------------------------------------------------ */
 
 /* The own org: every org's assets (pending claims first, with approve and
@@ -1006,6 +1065,7 @@ function route() {
       break;
     case "holds": renderHolds(params).catch(failure); break;
     case "routing": renderRouting().catch(failure); break;
+    case "dns": renderDns().catch(failure); break;
     case "notifications": renderEarlyWarning(params).catch(failure); break;
     default: show(h("h1", { text: "Not found" }), h("p", { text: "No such page." }));
   }

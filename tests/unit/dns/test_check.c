@@ -4,7 +4,9 @@
  * a root at 10.0.0.1 delegating example. to ns1.example. (10.0.0.2),
  * signed with the ldns-keygen key of test_wire.c, and a vantage resolver
  * at 10.0.0.9. Each test breaks one thing and expects exactly the
- * finding it should give, and none in the healthy world.
+ * finding it should give, and none in the healthy world. Every answer
+ * of the vantage arrives with IP TTL 64 after 2 ms unless the world says
+ * otherwise (the Hold-On reference).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <arpa/inet.h>
 
 #include "dns/dns.h"
 #include "msgbuild.h"
@@ -27,16 +31,21 @@ static const char key_hex[] =
 static const char ds2_hex[] = "6f8f2bf9358b4529160389434517fa3274a380b7286e3db82660a31081963c86";
 
 struct world {
-    bool hijack;     /* the root delegates to ns9.example. at 10.0.0.66 */
-    bool forged;     /* the vantage answers www with 203.0.113.66 */
-    bool bogus;      /* the vantage fails validation (EDE 7) unless CD */
-    bool auth_down;  /* 10.0.0.2 does not answer; the vantage SERVFAILs */
-    bool wrong_ds;   /* the parent's DS names another key */
-    bool child_ns;   /* the zone's server lists ns2.example. as its NS */
-    bool two;        /* the root adds ns2.example. (10.0.0.3), whose SOA serial is 8 */
-    bool unglued;    /* the root names ns.other. without glue; other.'s server (10.0.0.7)
-                        gives its address, 10.0.0.2 */
-    int64_t sig_exp; /* RRSIG expiration relative to NOW */
+    bool hijack;        /* the root delegates to ns9.example. at 10.0.0.66 */
+    bool forged;        /* the vantage answers www with 45.33.32.66 (a routed address) */
+    int forged_ttl;     /* the IP TTL that answer arrives with (0: like the reference, 64) */
+    const char *inject; /* an on-path injector answers www A with this address before
+                           the vantage (IP TTL 200, 0.1 ms); the real answer comes late */
+    bool inject_fits;   /* ... with the reference's IP TTL and timing instead */
+    const char *single; /* the vantage's only answer to www A is this address */
+    bool bogus;         /* the vantage fails validation (EDE 7) unless CD */
+    bool auth_down;     /* 10.0.0.2 does not answer; the vantage SERVFAILs */
+    bool wrong_ds;      /* the parent's DS names another key */
+    bool child_ns;      /* the zone's server lists ns2.example. as its NS */
+    bool two;           /* the root adds ns2.example. (10.0.0.3), whose SOA serial is 8 */
+    bool unglued;       /* the root names ns.other. without glue; other.'s server (10.0.0.7)
+                           gives its address, 10.0.0.2 */
+    int64_t sig_exp;    /* RRSIG expiration relative to NOW */
     unsigned queries;
 };
 
@@ -113,7 +122,7 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
     bool cd, rd;
 
     (void)ctx;
-    W.queries++;
+    __atomic_fetch_add(&W.queries, 1, __ATOMIC_RELAXED); /* the pool test runs in threads */
     assert_int_equal(dns_msg_parse(query, len, &q, NULL), MRD_OK);
     dns_name_format(&q->qname, qn);
     cd = (q->flags & DNS_F_CD) != 0;
@@ -173,6 +182,8 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         }
     } else if (strcmp(server, "10.0.0.9") == 0) {
         assert_true(rd);
+        ret->ip_ttl = 64;
+        ret->rtt_usec = 2000;
         mb_start(&m, q->id, flags | DNS_F_RA);
         mb_question(&m, qn, q->qtype);
         if (W.auth_down || (W.bogus && !cd)) {
@@ -183,8 +194,31 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         } else if (q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
             uint8_t a[4] = {192, 0, 2, 1};
             if (W.forged)
-                memcpy(a, "\xcb\x00\x71\x42", 4);
+                memcpy(a, "\x2d\x21\x20\x42", 4);
+            if (W.single != NULL)
+                assert_int_equal(inet_pton(AF_INET, W.single, a), 1);
+            if (W.forged && W.forged_ttl != 0)
+                ret->ip_ttl = W.forged_ttl;
             mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+            if (W.inject != NULL) {
+                /* The injector's answer is the first; the vantage's is late. */
+                struct mb f;
+                uint8_t fa[4];
+                assert_int_equal(inet_pton(AF_INET, W.inject, fa), 1);
+                mb_start(&f, q->id, flags | DNS_F_RA);
+                mb_question(&f, qn, q->qtype);
+                mb_rr(&f, 1, "www.example.", DNS_T_A, fa, 4);
+                mb_finish(&f);
+                mb_finish(&m);
+                ret->late[0].ip_ttl = ret->ip_ttl != 0 ? ret->ip_ttl : 64;
+                ret->late[0].rtt_usec = 2000;
+                assert_int_equal(dns_msg_parse(m.b, m.n, &ret->late[0].msg, err), MRD_OK);
+                ret->nlate = 1;
+                ret->ip_ttl = W.inject_fits ? 64 : 200;
+                ret->rtt_usec = W.inject_fits ? 1900 : 100;
+                dns_msg_free(q);
+                return dns_msg_parse(f.b, f.n, &ret->msg, err);
+            }
         }
     } else {
         ret->status = DNS_XFER_ERROR;
@@ -202,7 +236,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -336,7 +370,7 @@ static void test_forged_answer(void **state)
     assert_string_equal(json_string_value(json_object_get(f, "vantage")), "isp-1");
     assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
     assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
-                        "203.0.113.66");
+                        "45.33.32.66");
     assert_string_equal(json_string_value(json_array_get(json_object_get(f, "expected"), 0)),
                         "192.0.2.1");
     json_decref(found);
@@ -523,6 +557,272 @@ static void test_stix(void **state)
     json_decref(seen);
 }
 
+/* The rules of one injection finding, as "a,b,c". */
+static void rules_of(const json_t *f, char *out, size_t cap)
+{
+    size_t i, k = 0;
+    json_t *r;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(json_object_get(f, "evidence"), "rules"), i, r) k +=
+        (size_t)snprintf(out + k, cap - k, "%s%s", i > 0 ? "," : "", json_string_value(r));
+}
+
+/* One round that must give exactly one injection finding, and its rules. */
+static const json_t *one_injection(json_t **ret_found, char *rules, size_t cap)
+{
+    const json_t *f;
+    *ret_found = round_(NULL);
+    f = only(*ret_found, "injection");
+    rules_of(f, rules, cap);
+    return f;
+}
+
+static void test_injected_answer_racing_the_vantage(void **state)
+{
+    json_t *found, *replies;
+    const json_t *f;
+    char rules[128];
+
+    (void)state;
+    W.inject = "10.10.34.35";
+    /* One injection finding; the late real answer is taken, so no divergence. */
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(json_string_value(json_object_get(f, "vantage")), "isp-1");
+    assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
+    assert_string_equal(json_string_value(json_object_get(f, "field")), "A");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "10.10.34.35");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "expected"), 0)),
+                        "192.0.2.1");
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(f, "evidence"), "fingerprints"), "10.10.34.35")),
+        "ooni.ir_5");
+    replies = json_object_get(json_object_get(f, "evidence"), "replies");
+    assert_int_equal(json_array_size(replies), 2);
+    assert_false(json_is_true(json_object_get(json_array_get(replies, 0), "taken")));
+    assert_true(json_is_true(json_object_get(json_array_get(replies, 1), "taken")));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(replies, 0), "ip_ttl")),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(f, "evidence"), "reference"), "ip_ttl")),
+                     64);
+    json_decref(found);
+}
+
+static void test_second_answer_alone_is_enough(void **state)
+{
+    json_t *found;
+    const json_t *f;
+    char rules[128];
+
+    (void)state;
+    /* A forger that gets TTL and timing right still gives two answers;
+     * the one the zone's servers agree with is taken. */
+    W.inject = "45.33.32.66";
+    W.inject_fits = true;
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "multiple-answers");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "45.33.32.66");
+    json_decref(found);
+}
+
+static void test_bogon_and_ttl_rules(void **state)
+{
+    json_t *found;
+    const json_t *f;
+    char rules[128];
+
+    (void)state;
+    /* A lone bogon the zone does not give. */
+    W.single = "10.1.2.3";
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(f, "evidence"), "bogons"), "10.1.2.3")),
+                        "10.0.0.0/8");
+    json_decref(found);
+    /* A routed address with the reference's TTL is a divergence ... */
+    W.single = NULL;
+    W.forged = true;
+    found = round_(NULL);
+    (void)only(found, "divergence");
+    json_decref(found);
+    /* ... and with a TTL 20 hops off, an injection. */
+    W.forged_ttl = 44;
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "ip-ttl");
+    json_decref(found);
+}
+
+static void test_address_rules(void **state)
+{
+    const char *range = NULL;
+    (void)state;
+    assert_true(dns_addr_bogon("10.0.0.1", &range));
+    assert_string_equal(range, "10.0.0.0/8");
+    assert_true(dns_addr_bogon("100.127.255.255", &range));
+    assert_false(dns_addr_bogon("100.128.0.0", &range));
+    assert_true(dns_addr_bogon("172.31.0.1", NULL));
+    assert_false(dns_addr_bogon("172.32.0.1", NULL));
+    assert_true(dns_addr_bogon("198.19.255.1", NULL));
+    assert_false(dns_addr_bogon("198.20.0.1", NULL));
+    assert_true(dns_addr_bogon("255.255.255.255", NULL));
+    assert_false(dns_addr_bogon("8.8.8.8", NULL));
+    assert_true(dns_addr_bogon("::1", &range));
+    assert_string_equal(range, "outside 2000::/3");
+    assert_true(dns_addr_bogon("fe80::1", NULL));
+    assert_true(dns_addr_bogon("2001:db8::53", &range));
+    assert_string_equal(range, "2001:db8::/32");
+    assert_false(dns_addr_bogon("64:ff9b::c000:201", NULL)); /* DNS64 */
+    assert_false(dns_addr_bogon("2001:4860::8888", NULL));
+    assert_false(dns_addr_bogon("not an address", NULL));
+    assert_string_equal(dns_addr_fingerprint("10.10.34.34"), "ooni.ir_4");
+    assert_string_equal(dns_addr_fingerprint("8.7.198.45"), "ooni.cn_0");
+    assert_null(dns_addr_fingerprint("8.7.198.46"));
+}
+
+/* The findings as a restarted `serve` reads them back from its stored
+ * alerts: the extension members, without the key. */
+static json_t *as_stored(const json_t *found)
+{
+    json_t *out = json_array(), *f;
+    size_t i;
+    json_array_foreach(found, i, f)
+    {
+        json_t *c = json_deep_copy(f);
+        assert_int_equal(json_object_del(c, "key"), 0);
+        json_array_append_new(out, c);
+    }
+    return out;
+}
+
+static void test_state_rebuilt_from_alerts(void **state)
+{
+    json_t *found, *st = NULL, *stored, *again = NULL, *f;
+    const char *round;
+    size_t i;
+
+    (void)state;
+    W.auth_down = true;
+    found = round_(&st);
+    round = json_string_value(json_object_get(st, "round"));
+    assert_non_null(round);
+    /* Two outages, both open. */
+    assert_int_equal(json_array_size(found), 2);
+    stored = as_stored(found);
+    /* An alert of an older round is closed; so is an outage that ended. */
+    f = json_deep_copy(json_array_get(stored, 0));
+    json_object_set_new(f, "last_seen", json_string("2020-01-01T00:00:00.000Z"));
+    json_object_set_new(f, "vantage", json_string("isp-9"));
+    json_array_append_new(stored, f);
+    f = json_deep_copy(json_array_get(stored, 0));
+    json_object_set_new(f, "kind", json_string("outage-end"));
+    json_object_set_new(f, "vantage", json_string("isp-8"));
+    json_array_append_new(stored, f);
+    assert_int_equal(dns_state_from_alerts(stored, round, &again, NULL), MRD_OK);
+    assert_true(json_equal(json_object_get(again, "open"), json_object_get(st, "open")));
+    json_decref(found);
+    json_decref(st);
+    json_decref(stored);
+    /* The restarted round: both outages end (the closed ones do not). */
+    W.auth_down = false;
+    found = round_(&again);
+    json_array_foreach(found, i, f)
+    {
+        assert_string_equal(json_string_value(json_object_get(f, "kind")), "outage-end");
+        assert_string_not_equal(json_string_value(json_object_get(f, "vantage")), "isp-9");
+    }
+    assert_int_equal(json_array_size(found), 2);
+    json_decref(found);
+    json_decref(again);
+}
+
+static void test_parallel_round_equals_sequential(void **state)
+{
+    /* Twenty probe names (one forged at the vantage) over a transport that
+     * lets 8 exchanges run at once: the same findings, in the same order,
+     * as one query at a time. */
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8};
+    char cfg[2048];
+    size_t k;
+    struct dns_config *c = NULL;
+    json_t *base = NULL, *seq = NULL, *par = NULL, *st = NULL;
+    unsigned before;
+
+    (void)state;
+    k = (size_t)snprintf(cfg, sizeof(cfg),
+                         "{\"root\": {\"servers\": [\"10.0.0.1\"]}, \"zones\": [{\"zone\": "
+                         "\"example.\", \"probe_names\": [");
+    for (int i = 0; i < 19; i++)
+        k += (size_t)snprintf(cfg + k, sizeof(cfg) - k, "\"p%d.example.\", ", i);
+    (void)snprintf(cfg + k, sizeof(cfg) - k,
+                   "\"www.example.\"]}], \"vantages\": [{\"name\": \"isp-1\", \"server\": "
+                   "\"10.0.0.9\"}]}");
+    assert_int_equal(dns_config_parse(cfg, strlen(cfg), &c, NULL), MRD_OK);
+    assert_int_equal(dns_baseline_learn(c, &T, &base, NULL), MRD_OK);
+    W.forged = true;
+    assert_int_equal(dns_check_round(c, base, NULL, &T, &seq, &st, NULL), MRD_OK);
+    json_decref(st);
+    before = W.queries;
+    assert_int_equal(dns_check_round(c, base, NULL, &T8, &par, &st, NULL), MRD_OK);
+    json_decref(st);
+    assert_int_equal(json_array_size(seq), 1);
+    assert_true(json_equal(seq, par));
+    assert_true(W.queries - before > 40); /* every probe name asked: 20 x (A, AAAA) at least */
+    json_decref(seq);
+    json_decref(par);
+    json_decref(base);
+    dns_config_free(c);
+}
+
+static void test_trust_anchor(void **state)
+{
+    /* The DS of the test key (as ldns-key2ds writes it), the key itself
+     * over two lines in parentheses, and what must be refused. */
+    static const char ds_file[] =
+        "; the root of the lab\n"
+        "example.\t3600\tIN\tDS\t56399 13 2 "
+        "6F8F2BF9358B4529160389434517FA3274A380B7286E3DB82660A31081963C86\n";
+    static const char key_file[] =
+        "example. IN DNSKEY 257 3 13 ( SLu9HI7Xx0O93vzJWyj7gMs9nNkwqVaHauwdipvKE4YuW3bq4cg34c3N\n"
+        "   f0FFe6owhMNBtfPQzyK3oJUCL0BC8g== ) ; KSK\n";
+    struct dns_config *c = NULL;
+    struct mrd_err err = {0};
+    struct dns_msg *m = NULL;
+    struct mb b;
+    uint8_t k[128];
+    size_t kl = unhex(key_hex, k);
+
+    (void)state;
+    mb_start(&b, 1, DNS_F_QR);
+    mb_question(&b, "example.", DNS_T_DNSKEY);
+    mb_rr(&b, 1, "example.", DNS_T_DNSKEY, k, kl);
+    mb_finish(&b);
+    assert_int_equal(dns_msg_parse(b.b, b.n, &m, NULL), MRD_OK);
+    assert_int_equal(dns_config_parse(config, strlen(config), &c, NULL), MRD_OK);
+    assert_int_equal(dns_anchor_parse(ds_file, strlen(ds_file), c, &err), MRD_OK);
+    assert_int_equal(dns_anchor_parse(key_file, strlen(key_file), c, &err), MRD_OK);
+    assert_int_equal(c->nanchors, 2);
+    assert_true(dns_anchor_matches(&c->anchors[0], &m->rr[0]));
+    assert_true(dns_anchor_matches(&c->anchors[1], &m->rr[0]));
+    c->anchors[0].rdata[10] ^= 1; /* another digest */
+    assert_false(dns_anchor_matches(&c->anchors[0], &m->rr[0]));
+    c->anchors[1].rdata[10] ^= 1; /* another key */
+    assert_false(dns_anchor_matches(&c->anchors[1], &m->rr[0]));
+    assert_int_equal(dns_anchor_parse("example. IN A 192.0.2.1\n", 24, c, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "line 1: expected DS or DNSKEY"));
+    memset(&err, 0, sizeof(err)); /* an error keeps its first message */
+    assert_int_equal(dns_anchor_parse("\n. IN DS 1 13 2 ZZ\n", 19, c, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "line 2: bad DS digest"));
+    assert_int_equal(dns_anchor_parse(". IN DS ( 1 13 2 AA\n", 20, c, &err), MRD_E_PARSE);
+    assert_int_equal(dns_anchor_parse("; nothing\n", 10, c, &err), MRD_E_PARSE);
+    dns_msg_free(m);
+    dns_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +837,13 @@ int main(void)
         cmocka_unit_test_setup(test_zone_consistency, reset),
         cmocka_unit_test_setup(test_name_servers_without_glue, reset),
         cmocka_unit_test_setup(test_stix, reset),
+        cmocka_unit_test_setup(test_injected_answer_racing_the_vantage, reset),
+        cmocka_unit_test_setup(test_second_answer_alone_is_enough, reset),
+        cmocka_unit_test_setup(test_bogon_and_ttl_rules, reset),
+        cmocka_unit_test_setup(test_address_rules, reset),
+        cmocka_unit_test_setup(test_state_rebuilt_from_alerts, reset),
+        cmocka_unit_test_setup(test_parallel_round_equals_sequential, reset),
+        cmocka_unit_test_setup(test_trust_anchor, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
