@@ -213,9 +213,12 @@ struct bgp_bmp_msg {
     uint8_t down_reason;
     /* Statistics Report */
     uint32_t nstats;
-    /* Initiation: sysName (TLV 2); Termination: reason (TLV 1) */
+    /* Initiation: sysName (TLV 2), sysDescr (TLV 1); Termination: reason
+     * (TLV 1). Raw bytes from the router: escape before printing. */
     const char *sys_name;
     size_t sys_name_len;
+    const char *sys_descr;
+    size_t sys_descr_len;
     bool has_term_reason;
     uint16_t term_reason;
 };
@@ -512,6 +515,7 @@ json_t *bgp_rtr_feed_status_json(const struct bgp_rtr_feed_status *st, int64_t n
 /* ---- scanning: ROV verdicts per distinct (prefix, AS path) ---- */
 
 #define BGP_MAX_SCAN_ROUTES ((size_t)1 << 26) /* distinct (prefix, path) pairs kept */
+#define BGP_SCAN_ROV_CACHE ((size_t)1 << 21)  /* slots of the (prefix, origin) verdict cache */
 
 /* One distinct (prefix, path) and its verdict; path is borrowed. */
 struct bgp_rov_event {
@@ -525,8 +529,10 @@ struct bgp_rov_event {
 
 struct bgp_scan;
 
-/* vrps is borrowed, finished, and must outlive the scan. */
-enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, struct bgp_scan **ret_scan,
+/* vrps is borrowed, finished, and must outlive the scan. keep_all: record
+ * every distinct (prefix, path) with its verdict; else only the Invalid
+ * ones (the others are validated and forgotten). */
+enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, bool keep_all, struct bgp_scan **ret_scan,
                            struct mrd_err *err);
 void bgp_scan_free(struct bgp_scan *scan);
 
@@ -534,6 +540,11 @@ void bgp_scan_free(struct bgp_scan *scan);
  * it, or widens the first/last-seen times of an equal one. */
 enum mrd_code bgp_scan_route(struct bgp_scan *scan, const struct bgp_route *route,
                              struct mrd_err *err);
+
+/* Asks the memory for what bgp_scan_route(scan, route) will read first,
+ * so that work done in between (bgp_detect_route) hides the wait. Advice
+ * only: changes nothing. */
+void bgp_scan_prefetch(const struct bgp_scan *scan, const struct bgp_route *route);
 
 /* Calls fn for each distinct (prefix, path) in the order first seen. */
 void bgp_scan_each(struct bgp_scan *scan, void (*fn)(const struct bgp_rov_event *ev, void *ctx),
@@ -706,6 +717,11 @@ enum mrd_code bgp_detect_new(const struct bgp_config *cfg, const struct bgp_asre
                              const struct bgp_vrps *vrps, struct bgp_detect **ret_det,
                              struct mrd_err *err);
 void bgp_detect_free(struct bgp_detect *det);
+
+/* Asks the memory for the AS relationships of route's path, so that work
+ * done before bgp_detect_route(det, route) (bgp_scan_route) hides the wait.
+ * Advice only: changes nothing. */
+void bgp_detect_prefetch(const struct bgp_detect *det, const struct bgp_route *route);
 
 /* Feeds one route: RIB entries and announcements raise, update or replace
  * events; withdrawals end them; a peer leaving Established (STATE) withdraws

@@ -89,4 +89,8 @@ enum mrd_code bgp__update_decode(struct bgp_mrt *mrt, const uint8_t *msg, size_t
  * bgp_asrel_get of it does not wait for memory; NULL rel is a no-op. */
 void bgp__asrel_prefetch(const struct bgp_asrel *rel, uint32_t a, uint32_t b);
 
+/* bgp__asrel_prefetch for every link bgp_leak_check(rel, attrs) will look
+ * up. */
+void bgp__leak_prefetch(const struct bgp_asrel *rel, const struct bgp_attrs *attrs);
+
 #endif

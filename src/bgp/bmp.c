@@ -316,6 +316,9 @@ static enum mrd_code info_tlvs(const struct ctx *c, struct bgp__cur k, struct bg
         if (m->type == BGP_BMP_INITIATION && type == 2) {
             m->sys_name = (const char *)v;
             m->sys_name_len = len;
+        } else if (m->type == BGP_BMP_INITIATION && type == 1) {
+            m->sys_descr = (const char *)v;
+            m->sys_descr_len = len;
         } else if (m->type == BGP_BMP_TERMINATION && type == 1) {
             if (len != 2)
                 return bad(c, "termination reason is not 2 bytes", "RFC 7854 §4.5");

@@ -133,6 +133,19 @@ static bool otc_leak(const struct bgp_asrel *rel, const uint32_t *h, size_t n, u
     return false;
 }
 
+void bgp__leak_prefetch(const struct bgp_asrel *rel, const struct bgp_attrs *attrs)
+{
+    uint32_t h[MAX_HOPS];
+    size_t n;
+
+    if (rel == NULL || attrs == NULL)
+        return;
+    n = hops(&attrs->path, h);
+    for (size_t i = n; i-- > 1;)
+        if (h[i] != BREAK && h[i - 1] != BREAK)
+            bgp__asrel_prefetch(rel, h[i], h[i - 1]);
+}
+
 bool bgp_leak_check(const struct bgp_asrel *rel, const struct bgp_attrs *attrs,
                     struct bgp_leak *ret)
 {

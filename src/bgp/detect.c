@@ -562,6 +562,12 @@ static void peer_down(struct bgp_detect *d, const struct bgp_route *r)
     }
 }
 
+void bgp_detect_prefetch(const struct bgp_detect *d, const struct bgp_route *r)
+{
+    if (r->kind == BGP_ROUTE_RIB || r->kind == BGP_ROUTE_ANNOUNCE)
+        bgp__leak_prefetch(d->rel, r->attrs);
+}
+
 enum mrd_code bgp_detect_route(struct bgp_detect *d, const struct bgp_route *r, struct mrd_err *err)
 {
     uint8_t key[KEY_MAX] = {0};

@@ -6,6 +6,12 @@
  * shared pool of 32-bit words (per segment: type << 16 | count, then the
  * ASNs) and found again through an open-addressing hash table of record
  * indexes. Records are kept in the order first seen, so output is stable.
+ *
+ * The verdict depends on the prefix and the origin only, and a stream
+ * carries the same (prefix, origin) under many paths: verdicts are cached
+ * per (prefix, origin) in a second table, bounded by BGP_SCAN_ROV_CACHE
+ * (emptied when full). Unless every verdict is wanted (keep_all), only
+ * Invalid pairs are recorded: the others cost one cache probe each.
  */
 #include <string.h>
 
@@ -22,8 +28,19 @@ struct rec {
     uint8_t rov, reason;
 };
 
+/* One cached verdict; used is false in an empty slot. */
+struct verdict {
+    struct bgp_prefix prefix;
+    bool used, has_origin;
+    uint8_t rov, reason;
+    uint32_t origin;
+};
+
 struct bgp_scan {
     const struct bgp_vrps *vrps;
+    bool keep_all;
+    struct verdict *cache; /* open addressing, ncache slots (a power of two) */
+    size_t ncache, ncached;
     struct rec *recs;
     size_t nrecs, caprecs;
     uint32_t *pool;
@@ -92,13 +109,14 @@ static uint64_t hash_of(const struct bgp_prefix *pf, const uint32_t *w, size_t n
     return h ^ (h >> 32);
 }
 
-enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, struct bgp_scan **ret_scan,
+enum mrd_code bgp_scan_new(const struct bgp_vrps *vrps, bool keep_all, struct bgp_scan **ret_scan,
                            struct mrd_err *err)
 {
     struct bgp_scan *s = mrd_calloc(1, sizeof(*s));
     if (s == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
     s->vrps = vrps;
+    s->keep_all = keep_all;
     *ret_scan = s;
     return MRD_OK;
 }
@@ -110,7 +128,97 @@ void bgp_scan_free(struct bgp_scan *scan)
     mrd_free(scan->recs);
     mrd_free(scan->pool);
     mrd_free(scan->slots);
+    mrd_free(scan->cache);
     mrd_free(scan);
+}
+
+static uint64_t verdict_hash(const struct bgp_prefix *pf, bool has_origin, uint32_t origin)
+{
+    uint64_t a, b;
+    memcpy(&a, pf->addr.bytes, 8);
+    memcpy(&b, pf->addr.bytes + 8, 8);
+    return mix(mix(mix(BGP__FNV_INIT, a), b), (uint64_t)pf->len | (uint64_t)pf->addr.afi << 8 |
+                                                  (uint64_t)has_origin << 16 |
+                                                  (uint64_t)origin << 32);
+}
+
+/* Doubles the verdict cache up to BGP_SCAN_ROV_CACHE slots, then empties
+ * it instead (the verdicts are recomputed as needed). */
+static enum mrd_code grow_cache(struct bgp_scan *s, struct mrd_err *err)
+{
+    size_t n = s->ncache == 0 ? 4096 : s->ncache * 2;
+    struct verdict *c;
+
+    if (n > BGP_SCAN_ROV_CACHE) {
+        memset(s->cache, 0, s->ncache * sizeof(*s->cache));
+        s->ncached = 0;
+        return MRD_OK;
+    }
+    c = mrd_calloc(n, sizeof(*c));
+    if (c == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "scan: out of memory");
+    for (size_t i = 0; i < s->ncache; i++) {
+        const struct verdict *v = &s->cache[i];
+        size_t j;
+        if (!v->used)
+            continue;
+        for (j = verdict_hash(&v->prefix, v->has_origin, v->origin) & (n - 1); c[j].used;
+             j = (j + 1) & (n - 1))
+            ;
+        c[j] = *v;
+    }
+    mrd_free(s->cache);
+    s->cache = c;
+    s->ncache = n;
+    return MRD_OK;
+}
+
+void bgp_scan_prefetch(const struct bgp_scan *s, const struct bgp_route *r)
+{
+    uint32_t origin = 0;
+    bool has_origin;
+
+    if ((r->kind != BGP_ROUTE_RIB && r->kind != BGP_ROUTE_ANNOUNCE) || r->attrs == NULL ||
+        s->ncache == 0)
+        return;
+    has_origin = bgp_aspath_origin(&r->attrs->path, &origin);
+    __builtin_prefetch(&s->cache[verdict_hash(&r->prefix, has_origin, origin) & (s->ncache - 1)]);
+}
+
+/* bgp_rov_validate through the cache. */
+static enum mrd_code validate(struct bgp_scan *s, const struct bgp_route *r, enum bgp_rov *ret_rov,
+                              enum bgp_rov_reason *ret_reason, struct mrd_err *err)
+{
+    uint32_t origin = 0;
+    bool has_origin = bgp_aspath_origin(&r->attrs->path, &origin);
+    uint64_t h = verdict_hash(&r->prefix, has_origin, origin);
+    struct verdict *v;
+    size_t j;
+
+    if (s->ncache == 0 || (s->ncached + 1) * 2 > s->ncache) {
+        enum mrd_code rc = grow_cache(s, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    for (j = h & (s->ncache - 1); s->cache[j].used; j = (j + 1) & (s->ncache - 1)) {
+        v = &s->cache[j];
+        if (v->origin == origin && v->has_origin == has_origin &&
+            memcmp(&v->prefix, &r->prefix, sizeof(r->prefix)) == 0) {
+            *ret_rov = (enum bgp_rov)v->rov;
+            *ret_reason = (enum bgp_rov_reason)v->reason;
+            return MRD_OK;
+        }
+    }
+    *ret_rov = bgp_rov_validate(s->vrps, &r->prefix, &r->attrs->path, ret_reason);
+    v = &s->cache[j];
+    v->prefix = r->prefix;
+    v->used = true;
+    v->has_origin = has_origin;
+    v->origin = origin;
+    v->rov = (uint8_t)*ret_rov;
+    v->reason = (uint8_t)*ret_reason;
+    s->ncached++;
+    return MRD_OK;
 }
 
 static uint64_t slot_of(uint64_t hash, size_t index)
@@ -141,14 +249,19 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
     size_t n, j;
     uint64_t h;
     struct rec *rec;
+    enum bgp_rov rov;
     enum bgp_rov_reason reason;
+    enum mrd_code rc;
 
     if ((r->kind != BGP_ROUTE_RIB && r->kind != BGP_ROUTE_ANNOUNCE) || r->attrs == NULL)
         return MRD_OK;
+    rc = validate(s, r, &rov, &reason, err);
+    if (rc != MRD_OK || (!s->keep_all && rov != BGP_ROV_INVALID))
+        return rc;
     n = bgp__path_flatten(&r->attrs->path, s->scratch);
     h = hash_of(&r->prefix, s->scratch, n);
     if (s->nslots == 0 || (s->nrecs + 1) * 2 > s->nslots) {
-        enum mrd_code rc = grow_slots(s, err);
+        rc = grow_slots(s, err);
         if (rc != MRD_OK)
             return rc;
     }
@@ -187,7 +300,7 @@ enum mrd_code bgp_scan_route(struct bgp_scan *s, const struct bgp_route *r, stru
     rec->path_len = n;
     rec->peer_as = r->peer_as;
     rec->first_seen = rec->last_seen = r->time;
-    rec->rov = (uint8_t)bgp_rov_validate(s->vrps, &r->prefix, &r->attrs->path, &reason);
+    rec->rov = (uint8_t)rov;
     rec->reason = (uint8_t)reason;
     s->npool += n;
     s->nrecs++;

@@ -179,7 +179,7 @@ static enum mrd_code add_parsed(struct bgp_vrps *vrps, const char *prefix, size_
         v.expires = expires;
         rc = bgp_vrps_add(vrps, &v, now, err);
     }
-    if (rc != MRD_OK)
+    if (rc != MRD_OK && where != NULL)
         mrd_err_prefix(err, "%s", where);
     return rc;
 }
@@ -261,7 +261,6 @@ static enum mrd_code parse_csv(struct bgp_vrps *vrps, const char *buf, size_t le
         const char *s = buf + off, *f[6];
         size_t fl[6], nf;
         uint64_t asn, max_len, expires = 0;
-        char where[64];
         enum mrd_code rc;
 
         off += n + 1;
@@ -270,20 +269,25 @@ static enum mrd_code parse_csv(struct bgp_vrps *vrps, const char *buf, size_t le
             n--;
         if (n == 0 || (line == 1 && mrd_str_has_prefix(s, n, "ASN")))
             continue;
-        snprintf(where, sizeof(where), "vrp: line %zu", line);
         if (n > VRP_MAX_LINE)
-            return mrd_err_set(err, MRD_E_TOOBIG, "%s: longer than %d bytes", where, VRP_MAX_LINE);
+            return mrd_err_set(err, MRD_E_TOOBIG, "vrp: line %zu: longer than %d bytes", line,
+                               VRP_MAX_LINE);
         nf = split(s, n, f, fl, 6);
         if (nf < 3 || !asn_of(f[0], fl[0], &asn) ||
             mrd_str_to_u64(f[2], fl[2], 128, &max_len, NULL) != MRD_OK ||
             (nf >= 5 && fl[4] > 0 &&
              mrd_str_to_u64(f[4], fl[4], INT64_MAX, &expires, NULL) != MRD_OK))
             return mrd_err_set(err, MRD_E_PARSE,
-                               "%s: expected ASN,IP Prefix,Max Length[,Trust Anchor[,Expires]]",
-                               where);
-        rc = add_parsed(vrps, f[1], fl[1], asn, max_len, (int64_t)expires, now, where, err);
-        if (rc != MRD_OK)
+                               "vrp: line %zu: expected ASN,IP Prefix,Max Length[,Trust "
+                               "Anchor[,Expires]]",
+                               line);
+        /* The line number is formatted only for an error (half a million
+         * lines in a full set). */
+        rc = add_parsed(vrps, f[1], fl[1], asn, max_len, (int64_t)expires, now, NULL, err);
+        if (rc != MRD_OK) {
+            mrd_err_prefix(err, "vrp: line %zu", line);
             return rc;
+        }
     }
     return MRD_OK;
 }

@@ -415,9 +415,15 @@ struct scan_ctx {
 static int on_scan(const struct bgp_route *r, void *arg)
 {
     struct scan_ctx *c = arg;
-    c->rc = bgp_scan_route(c->scan, r, &c->err);
-    if (c->rc == MRD_OK && c->det != NULL)
+    /* Each side's memory reads are asked for first and happen while the
+     * other side works (both wait on cache misses in large tables). */
+    bgp_scan_prefetch(c->scan, r);
+    if (c->det != NULL) {
+        bgp_detect_prefetch(c->det, r);
         c->rc = bgp_detect_route(c->det, r, &c->err);
+    }
+    if (c->rc == MRD_OK)
+        c->rc = bgp_scan_route(c->scan, r, &c->err);
     return c->rc != MRD_OK;
 }
 
@@ -698,7 +704,7 @@ static int do_scan(int argc, char **argv)
             goto out;
         }
     }
-    if (bgp_scan_new(in.vrps, &c.scan, &err) != MRD_OK ||
+    if (bgp_scan_new(in.vrps, c.all, &c.scan, &err) != MRD_OK ||
         ((in.cfg != NULL || in.rel != NULL) &&
          bgp_detect_new(in.cfg, in.rel, in.vrps, &c.det, &err) != MRD_OK)) {
         cli_errorf("bgp", "%s", err.msg);

@@ -37,5 +37,7 @@ struct cli_sensor;
 int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *st,
                      struct cli_sensor **ret);
 void cli_sensor_stop(struct cli_sensor *s);
+/* The BMP listener's status for the console (sensor_bmp_status). */
+json_t *cli_sensor_status(struct cli_sensor *s);
 
 #endif

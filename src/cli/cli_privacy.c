@@ -1,13 +1,18 @@
-/* meridian privacy: the privacy tools (privacy/privacy.h). Today one
- * subcommand, pseudonymise, which maps addresses on stdin with Crypto-PAn;
- * the work lives in src/privacy/, this file reads, calls and prints. */
+/* meridian privacy: the privacy tools. pseudonymise maps addresses on
+ * stdin with Crypto-PAn (privacy/privacy.h); report prints the node's
+ * privacy statement (forget/forget.h). The work lives in those modules,
+ * this file reads, calls and prints. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_data.h"
 #include "cli/verbs.h"
 #include "core/buf.h"
+#include "core/str.h"
+#include "core/timestamp.h"
+#include "forget/forget.h"
 #include "privacy/privacy.h"
 
 #include <sodium.h>
@@ -144,20 +149,79 @@ static int pseudonymise(int argc, char **argv)
     return ret;
 }
 
+static int report(int argc, char **argv)
+{
+    const char *data = NULL;
+    bool as_json = false;
+    struct store *st = NULL;
+    struct mrd_err err = {0};
+    struct mrd_buf out;
+    json_t *doc = NULL;
+    int ret;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            as_json = true;
+        else
+            return cli_usage_error(&cli_verb_privacy, "report: unexpected argument '%s'",
+                                   MRD_ESC(argv[i]));
+    }
+    data = cli_data_dir(data);
+    ret = cli_data_open("privacy", data, &st);
+    if (ret != CLI_EXIT_OK)
+        return ret;
+    mrd_buf_init(&out, (size_t)16 << 20);
+    if (forget_report(st, data, mrd_time_now_usec(), &doc, &err) != MRD_OK) {
+        cli_errorf("privacy", "report: %s", err.msg);
+        ret = CLI_EXIT_FAIL;
+    } else if (as_json) {
+        if (cli_print_json(doc, JSON_INDENT(2)) != MRD_OK) {
+            cli_errorf("privacy", "report: out of memory");
+            ret = CLI_EXIT_USAGE;
+        }
+    } else if (forget_report_markdown(doc, &out, &err) != MRD_OK) {
+        cli_errorf("privacy", "report: %s", err.msg);
+        ret = CLI_EXIT_USAGE;
+    } else {
+        (void)fwrite(out.data, 1, out.len, stdout);
+    }
+    json_decref(doc);
+    mrd_buf_release(&out);
+    store_close(st);
+    return ret;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error(&cli_verb_privacy, "missing subcommand");
     if (strcmp(argv[1], "pseudonymise") == 0 || strcmp(argv[1], "pseudonymize") == 0)
         return pseudonymise(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0)
+        return report(argc - 1, argv + 1);
     return cli_usage_error(&cli_verb_privacy, "unknown subcommand '%s'", argv[1]);
 }
 
 const struct cli_verb cli_verb_privacy = {
     .name = "privacy",
-    .summary = "pseudonymise IP addresses (Crypto-PAn), both ways",
+    .summary = "pseudonymise IP addresses (Crypto-PAn); the node's privacy statement",
     .usage = "usage: meridian privacy pseudonymise --key-file FILE [--reverse]\n"
+             "       meridian privacy report [--json] [--data DIR]\n"
              "\n"
+             "report prints the node's privacy statement (Markdown; --json: the same as\n"
+             "a JSON document, docs/privacy.md): the categories of personal data it\n"
+             "holds (IP addresses, e-mail addresses and messages, accounts, URLs and\n"
+             "domains, network traffic, sightings, observed data, identities,\n"
+             "certificates, and indicators whose patterns name addresses or accounts),\n"
+             "how many object versions of each, the retention each gets from\n"
+             "DATA/retention.json ('meridian help retention'), who it is shared with\n"
+             "(partner orgs with read grants, peers) and the outbound privacy policy\n"
+             "(DATA/privacy-policy.json: its rules, pseudonymisation keys never shown,\n"
+             "and the defaults). Exit 1 when the retention or privacy-policy file is bad.\n"
+             "\n"
+             "pseudonymise:\n"
              "Reads IP addresses, one per line, on standard input and writes their\n"
              "Crypto-PAn pseudonyms, one per line, on standard output (line N answers\n"
              "line N). The mapping is prefix-preserving: two addresses that share their\n"
@@ -179,6 +243,6 @@ const struct cli_verb cli_verb_privacy = {
              "text is shown escaped); lines before it have been written.\n"
              "\n"
              "Exit status: 0 all lines mapped, 1 a bad key file or a bad line,\n"
-             "2 usage or I/O error. See docs/privacy.md.\n",
+             "2 usage or I/O error. See docs/privacy.md.\n" CLI_DATA_HELP,
     .run = run,
 };

@@ -34,6 +34,11 @@ void cli_sensor_stop(struct cli_sensor *s)
     mrd_free(s);
 }
 
+json_t *cli_sensor_status(struct cli_sensor *s)
+{
+    return sensor_bmp_status(s->bmp);
+}
+
 int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *st,
                      struct cli_sensor **ret)
 {

@@ -30,6 +30,7 @@
 #include "cli/verbs.h"
 #include "conf/conf.h"
 #include "dash/dash.h"
+#include "forget/forget.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/http.h"
@@ -124,8 +125,8 @@ static const char *serve_usage(void)
 static int run(int argc, char **argv);
 
 /* The routing sensor's VRP feed (--rtr): logged at each change; its status
- * is the console's Routing page's. BMP sessions come with the live sensor
- * ("bmp" stays null until then). */
+ * and the BMP listener's sessions (--bmp-listen) are the console's Routing
+ * page's. */
 static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
 {
     struct bgp_rtr_feed_status s;
@@ -139,12 +140,23 @@ static void on_rtr(struct bgp_rtr_feed *feed, void *ctx)
                 s.rtr.last_announced, s.rtr.last_withdrawn);
 }
 
-static json_t *rtr_sensor_status(void *ctx)
+struct sensor_status_ctx {
+    struct bgp_rtr_feed *rtr;  /* may be NULL */
+    struct cli_sensor *sensor; /* may be NULL */
+};
+
+static json_t *sensor_status(void *arg)
 {
+    struct sensor_status_ctx *c = arg;
     struct bgp_rtr_feed_status s;
-    bgp_rtr_feed_status(ctx, &s);
-    return json_pack("{s:[o], s:n}", "sources", bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)),
-                     "bmp");
+    json_t *sources = json_array(), *bmp = c->sensor != NULL ? cli_sensor_status(c->sensor) : NULL;
+
+    if (c->rtr != NULL) {
+        bgp_rtr_feed_status(c->rtr, &s);
+        (void)json_array_append_new(sources, bgp_rtr_feed_status_json(&s, (int64_t)time(NULL)));
+    }
+    return json_pack("{s:o, s:o}", "sources", sources != NULL ? sources : json_array(), "bmp",
+                     bmp != NULL ? bmp : json_null());
 }
 
 const struct cli_verb cli_verb_serve = {
@@ -368,6 +380,28 @@ static void on_feed_round(void *ctx, const struct feed_report *r)
     cli_feed_report(r, true);
 }
 
+static void on_retention_round(void *ctx, const struct forget_round *r)
+{
+    (void)ctx;
+    if (r->rc != MRD_OK)
+        mrd_log(MRD_LOG_WARN, "retention: %s", r->err->msg);
+    else if (r->r.expired > 0 || r->requests > 0)
+        mrd_log(MRD_LOG_INFO,
+                "retention: %zu version(s) expired, %zu erased, %zu kept under a "
+                "legal hold",
+                r->r.expired, r->r.erased, r->r.held);
+}
+
+static void on_erasure_request(void *ctx, const struct forget_applied *a)
+{
+    (void)ctx;
+    mrd_log(a->applied ? MRD_LOG_INFO : MRD_LOG_WARN,
+            "erasure request %s from %s: %s (%zu version(s) erased, %zu held, %zu not the "
+            "requester's)",
+            MRD_ESC(a->request), a->source[0] ? MRD_ESC(a->source) : "a local writer",
+            MRD_ESC(a->message), a->r.erased, a->r.held, a->refused);
+}
+
 static void on_sensor_round(void *ctx, const char *line)
 {
     (void)ctx;
@@ -417,6 +451,7 @@ static int run(int argc, char **argv)
     struct ops_app ops = {0}, mops = {0};
     struct cli_fed *fed = NULL;
     struct feed_runner *feeds = NULL;
+    struct forget_service *retention = NULL;
     struct sensor_dns *dns_sensor = NULL;
     struct ledger_service *ledger = NULL;
     struct notify_service *notify = NULL;
@@ -424,6 +459,7 @@ static int run(int argc, char **argv)
     struct notify_deliver_conf deliver;
     struct notify_opts notify_opts = {0};
     struct bgp_rtr_feed *rtr = NULL;
+    struct sensor_status_ctx status = {0};
     struct ckpt_signer signer;
     struct mrd_err err = {0};
     sigset_t set;
@@ -538,6 +574,12 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
+    if (forget_service_start(data, st, cli_fed_keyring(fed),
+                             (unsigned)conf_uint(&cf, CONF_RETENTION_INTERVAL), on_retention_round,
+                             on_erasure_request, NULL, &retention, &err) != MRD_OK) {
+        cli_errorf("serve", "%s", err.msg);
+        goto out;
+    }
     if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
         start_dns_sensor(&cf, data, st, &dns_sensor) != CLI_EXIT_OK)
         goto out;
@@ -552,10 +594,13 @@ static int run(int argc, char **argv)
                                  .keyring = cli_fed_keyring(fed),
                                  .data_dir = data,
                                  .ledger = ledger,
-                                 .sensor_status = rtr != NULL ? rtr_sensor_status : NULL,
-                                 .sensor_ctx = rtr,
+                                 .sensor_status =
+                                     rtr != NULL || sensor != NULL ? sensor_status : NULL,
+                                 .sensor_ctx = &status,
                                  .dns_status = dns_sensor != NULL ? sensor_dns_status : NULL,
                                  .dns_ctx = dns_sensor};
+        status.rtr = rtr;
+        status.sensor = sensor;
         if (dash_new(&dc, &dash, &err) != MRD_OK || dash_api_routes(dash, router, &err) != MRD_OK) {
             cli_errorf("serve", "console: %s", err.msg);
             goto out;
@@ -612,6 +657,7 @@ out:
     http_server_free(srv);
     sensor_dns_stop(dns_sensor);
     feed_runner_stop(feeds);
+    forget_service_stop(retention);
     cli_sensor_stop(sensor);
     bgp_rtr_feed_stop(rtr);
     cli_fed_stop(fed);

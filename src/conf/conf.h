@@ -117,6 +117,7 @@ enum conf_serve_key {
     CONF_DNS_COLLECTION,
     CONF_DNS_TLP,
     CONF_RTR,
+    CONF_RETENTION_INTERVAL,
     CONF_SERVE__COUNT
 };
 extern const struct conf_key conf_serve_keys[CONF_SERVE__COUNT];

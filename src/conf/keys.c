@@ -134,5 +134,9 @@ const struct conf_key conf_serve_keys[CONF_SERVE__COUNT] = {
         "routing sensor: keep the VRPs of this RTR\n"
         "cache (RFC 8210) current ('meridian help bgp');\n"
         "the console's Routing page shows its status"},
+    [CONF_RETENTION_INTERVAL] = {"retention-interval", CONF_UINT, "3600", 0, 604800, NULL, "SEC",
+        "retention: erase the versions DATA/retention.json\n"
+        "has expired every SEC seconds (0 = off;\n"
+        "'meridian help retention')"},
 };
 /* clang-format on */

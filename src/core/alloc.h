@@ -5,6 +5,12 @@
  * allocation from now fail (mrd_alloc_fail_after) to prove that every
  * MRD_E_NOMEM path cleans up. The counter is process-global and not
  * thread-safe: use it only from single-threaded unit tests.
+ *
+ * Blocks of MRD_ALLOC_LARGE bytes or more are mapped apart from the heap
+ * and advised to use transparent huge pages (madvise MADV_HUGEPAGE): large
+ * hash tables probed at random then cost far fewer page faults and TLB
+ * misses. The first such block fixes glibc's mmap threshold at that size
+ * (mallopt M_MMAP_THRESHOLD) for the process.
  */
 #ifndef MRD_CORE_ALLOC_H
 #define MRD_CORE_ALLOC_H
@@ -12,6 +18,8 @@
 #include <stddef.h>
 
 #include "core/err.h"
+
+#define MRD_ALLOC_LARGE ((size_t)4 * 1024 * 1024)
 
 void *mrd_malloc(size_t n);
 void *mrd_calloc(size_t count, size_t size);

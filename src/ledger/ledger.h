@@ -48,11 +48,12 @@ enum ledger_kind {
     LEDGER_KIND_HOLD_EXPORT = 5,
     LEDGER_KIND_ADMIN = 6,    /* hash = SHA-256 of an audit record (audit.h) */
     LEDGER_KIND_DELIVERY = 7, /* hash = SHA-256 of a delivery record (notify.h) */
-    LEDGER_KIND_MAX = 7,
+    LEDGER_KIND_ERASURE = 8,  /* hash = SHA-256 of an erasure record (forget.h) */
+    LEDGER_KIND_MAX = 8,
 };
 
 /* "object", "hold-create", "hold-renew", "hold-release", "hold-export",
- * "admin", "delivery"; NULL for anything else. */
+ * "admin", "delivery", "erasure"; NULL for anything else. */
 const char *ledger_kind_name(unsigned kind);
 
 struct ledger_entry {

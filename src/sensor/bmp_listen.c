@@ -40,7 +40,13 @@ struct peer_ref {
 
 struct session {
     int fd;
-    char name[64]; /* the router's address:port, for logs */
+    char name[64]; /* the router's address:port, for logs and the status */
+    /* For the status (sensor_bmp_status): what the Initiation said,
+     * printable ASCII only, and counts. */
+    char sys_name[SENSOR_BMP_MAX_SYS_NAME + 1];
+    char sys_descr[SENSOR_BMP_MAX_SYS_DESCR + 1];
+    int64_t connected_usec, last_msg_usec;
+    uint64_t messages, route_monitoring, peer_ups, peer_downs;
     uint8_t *buf;
     size_t used;
     uint64_t offset; /* stream offset of buf[0], for errors */
@@ -68,6 +74,10 @@ struct sensor_bmp {
     int64_t oldest_rx; /* receive time of the oldest unstored change, 0: none */
     struct mrd_err route_err;
     struct session *cur; /* the session whose message is being decoded */
+    /* Held by the thread while it changes the sessions, and by
+     * sensor_bmp_status (another thread) while it reads them. */
+    pthread_mutex_t lock;
+    bool lock_init;
 };
 
 /* ---- storing alerts ---- */
@@ -285,9 +295,47 @@ static void accept_one(struct sensor_bmp *sb)
         (void)close(fd);
         return;
     }
-    s->last_rx_usec = mrd_time_now_usec();
+    s->last_rx_usec = s->connected_usec = mrd_time_now_usec();
     sb->ns++;
     mrd_log(MRD_LOG_INFO, "bmp: router %s connected", s->name);
+}
+
+/* Copies a router's string for the status: printable ASCII, the rest as
+ * '?', cut at max bytes. */
+static void printable_copy(char *dst, size_t max, const char *src, size_t n)
+{
+    size_t k = n < max ? n : max;
+    for (size_t i = 0; i < k; i++)
+        dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+    dst[k] = '\0';
+}
+
+/* Counts the message just decoded for the status. */
+static void count_message(struct session *s)
+{
+    s->messages++;
+    s->last_msg_usec = s->last_rx_usec;
+    switch (s->msg.type) {
+    case BGP_BMP_ROUTE_MONITORING:
+        s->route_monitoring++;
+        break;
+    case BGP_BMP_PEER_UP:
+        s->peer_ups++;
+        break;
+    case BGP_BMP_PEER_DOWN:
+        s->peer_downs++;
+        break;
+    case BGP_BMP_INITIATION:
+        if (s->msg.sys_name_len > 0)
+            printable_copy(s->sys_name, SENSOR_BMP_MAX_SYS_NAME, s->msg.sys_name,
+                           s->msg.sys_name_len);
+        if (s->msg.sys_descr_len > 0)
+            printable_copy(s->sys_descr, SENSOR_BMP_MAX_SYS_DESCR, s->msg.sys_descr,
+                           s->msg.sys_descr_len);
+        break;
+    default:
+        break;
+    }
 }
 
 /* Reads what session i has sent and decodes every whole message. Returns
@@ -324,6 +372,7 @@ static bool read_session(struct sensor_bmp *sb, size_t i)
         }
         if (len == 0)
             break;
+        count_message(s);
         if (s->msg.type == BGP_BMP_INITIATION && s->msg.sys_name_len > 0) {
             char name[128];
             size_t k =
@@ -362,6 +411,7 @@ static void *sensor_main(void *arg)
             break;
         if (pf[1].revents != 0)
             break;
+        (void)pthread_mutex_lock(&sb->lock);
         /* Sessions from the last one down: closing one moves the last
          * one into its slot, which was already handled. */
         for (size_t i = n; i-- > 0;)
@@ -373,10 +423,13 @@ static void *sensor_main(void *arg)
                 close_session(sb, i, MRD_LOG_WARN, "silent past bmp-idle-timeout");
         if (pf[0].revents & POLLIN)
             accept_one(sb);
+        (void)pthread_mutex_unlock(&sb->lock);
         store_changes(sb);
     }
+    (void)pthread_mutex_lock(&sb->lock);
     while (sb->ns > 0)
         close_session(sb, sb->ns - 1, MRD_LOG_INFO, "the node stops");
+    (void)pthread_mutex_unlock(&sb->lock);
     mrd_free(pf);
     return NULL;
 }
@@ -431,6 +484,11 @@ enum mrd_code sensor_bmp_start(const struct sensor_bmp_config *c, struct sensor_
         rc = mrd_err_set(err, MRD_E_NOMEM, "bmp: out of memory");
         goto fail;
     }
+    if (pthread_mutex_init(&sb->lock, NULL) != 0) {
+        rc = mrd_err_set(err, MRD_E_INTERNAL, "bmp: cannot create its lock");
+        goto fail;
+    }
+    sb->lock_init = true;
     rc = bgp_detect_new(c->cfg, c->rel, c->vrps, &sb->det, err);
     if (rc == MRD_OK)
         rc = feed_importer_new(c->st, c->coll, c->org, c->trust, &io, &hooks, &sb->im, err);
@@ -477,6 +535,48 @@ void sensor_bmp_stop(struct sensor_bmp *sb)
     bgp_detect_free(sb->det);
     json_decref(sb->versions);
     json_decref(sb->stored);
+    if (sb->lock_init)
+        (void)pthread_mutex_destroy(&sb->lock);
     mrd_free(sb->s);
     mrd_free(sb);
+}
+
+static json_t *time_or_null(int64_t usec)
+{
+    char ts[MRD_TIME_STIX_MS_LEN + 1];
+    if (usec == 0)
+        return json_null();
+    mrd_time_format_stix_ms(usec - usec % 1000, ts);
+    return json_string(ts);
+}
+
+json_t *sensor_bmp_status(struct sensor_bmp *sb)
+{
+    json_t *sessions = json_array(), *out;
+    char listen[NI_MAXHOST + 16];
+    int64_t now = mrd_time_now_usec();
+    bool bad = sessions == NULL;
+
+    (void)pthread_mutex_lock(&sb->lock);
+    for (size_t i = 0; !bad && i < sb->ns; i++) {
+        const struct session *s = &sb->s[i];
+        json_t *j = json_pack(
+            "{s:s, s:s?, s:s?, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "router", s->name,
+            "sys_name", s->sys_name[0] != '\0' ? s->sys_name : NULL, "sys_descr",
+            s->sys_descr[0] != '\0' ? s->sys_descr : NULL, "connected",
+            time_or_null(s->connected_usec), "last_message", time_or_null(s->last_msg_usec),
+            "idle_seconds", (json_int_t)((now - s->last_rx_usec) / 1000000), "peers_up",
+            (json_int_t)s->npeers, "peer_ups", (json_int_t)s->peer_ups, "peer_downs",
+            (json_int_t)s->peer_downs, "messages", (json_int_t)s->messages, "route_monitoring",
+            (json_int_t)s->route_monitoring, "bytes", (json_int_t)(s->offset + s->used));
+        bad = j == NULL || json_array_append_new(sessions, j) != 0;
+    }
+    (void)pthread_mutex_unlock(&sb->lock);
+    (void)snprintf(listen, sizeof(listen), strchr(sb->c.host, ':') ? "[%s]:%u" : "%s:%u",
+                   sb->c.host, (unsigned)sb->port);
+    out = bad ? NULL
+              : json_pack("{s:s, s:I, s:O}", "listen", listen, "max_sessions",
+                          (json_int_t)sb->c.max_sessions, "sessions", sessions);
+    json_decref(sessions);
+    return out;
 }

@@ -73,6 +73,19 @@ uint16_t sensor_bmp_port(const struct sensor_bmp *s);
 /* Stops the thread, closes every session. NULL-safe. */
 void sensor_bmp_stop(struct sensor_bmp *s);
 
+#define SENSOR_BMP_MAX_SYS_NAME 255   /* bytes of a router's sysName kept for the status */
+#define SENSOR_BMP_MAX_SYS_DESCR 1023 /* bytes of its sysDescr kept */
+
+/* The listener's state for the console (docs/bgp.md, "Live sensor"):
+ * {"listen": "HOST:PORT", "max_sessions": N, "sessions": [{"router":
+ * "ADDR:PORT", "sys_name", "sys_descr" (from the Initiation message,
+ * printable ASCII, null when not sent), "connected", "last_message"
+ * (RFC 3339 or null), "idle_seconds", "peers_up" (peers up now),
+ * "peer_ups", "peer_downs", "messages", "route_monitoring", "bytes"
+ * (counts since the session opened)}]}. Open sessions only. Safe to call
+ * from any thread while the sensor runs; NULL when out of memory. */
+json_t *sensor_bmp_status(struct sensor_bmp *s);
+
 /* Marks routing-alert objects (bgp_event_stix, bgp_stix_definitions) for
  * sharing: each observed-data with tlp; the AS and address objects, the
  * sensor's identity and the extension definition, public routing facts

@@ -1108,6 +1108,30 @@ enum mrd_code store_objects_delete(struct store *st, int64_t collection, const c
                                    bool (*visible)(void *ctx, const struct store_row *row),
                                    void *ctx, size_t *ret_deleted, struct mrd_err *err);
 
+/* ---- erasure (retention, erasure requests: forget.h) ---- */
+
+#define STORE_ERASE_MAX 1024 /* versions in one store_objects_erase call */
+
+/* ret_held[i] = whether an active legal hold (not released, not expired)
+ * preserves version seqs[i] (store_row.seq). A backend without holds
+ * answers false for all. n <= STORE_ERASE_MAX. */
+enum mrd_code store_objects_held(struct store *st, const int64_t *seqs, size_t n, bool *ret_held,
+                                 struct mrd_err *err);
+
+/* Erases the object versions seqs[0..n) (n <= STORE_ERASE_MAX) and queues
+ * ev (may be NULL) for the ledger, in one committed transaction: each
+ * version is deleted from objects and from every index (the value index,
+ * the free-text and reference indexes, the aggregates), and its object's
+ * remaining versions get their first/last flags back. The ledger keeps the
+ * versions' leaves (hashes only), so it still verifies. A version under an
+ * active legal hold makes the whole call fail with MRD_E_PERM naming the
+ * hold (nothing erased, nothing queued): callers filter with
+ * store_objects_held first. Versions already gone are skipped;
+ * *ret_erased (may be NULL) counts the others. */
+enum mrd_code store_objects_erase(struct store *st, const int64_t *seqs, size_t n,
+                                  const struct store_ledger_event *ev, size_t *ret_erased,
+                                  struct mrd_err *err);
+
 /* Number of stored versions in a collection, or in every collection when
  * collection is 0 (all of them; admin/stats use, never shown to a reader
  * as is). */

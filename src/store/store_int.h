@@ -230,6 +230,10 @@ enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collectio
                                     size_t id_len, const struct store_match *match,
                                     bool (*visible)(void *ctx, const struct store_row *row),
                                     void *ctx, size_t *ret_deleted, struct mrd_err *err);
+/* Gives the versions of (collection, id) their first/last flags back
+ * after some were deleted, inside tx. */
+enum mrd_code store__refresh_ends(const struct store_tx *tx, int64_t collection, const char *id,
+                                  size_t id_len, struct mrd_err *err);
 /* store_objects_count over the backend's driver. */
 enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                    struct mrd_err *err);

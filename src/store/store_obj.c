@@ -1045,6 +1045,20 @@ out:
 
 /* ---- delete ---- */
 
+enum mrd_code store__refresh_ends(const struct store_tx *tx, int64_t collection, const char *id,
+                                  size_t id_len, struct mrd_err *err)
+{
+    return run(tx, "object delete",
+               "UPDATE objects SET"
+               " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
+               "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+               " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
+               "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
+               " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
+               " WHERE collection = ?1 AND stix_id = ?2",
+               SQ_ARGS(SQ_INT(collection), SQ_TEXT(id, id_len)), NULL, NULL, NULL, err);
+}
+
 struct doomed_ctx {
     const struct store_tx *tx;
     int64_t collection;
@@ -1133,15 +1147,7 @@ enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collectio
                  SQ_ARGS(SQ_INT(dc.seqs[i])), NULL, NULL, NULL, err);
     /* The surviving versions may have become the first or the last. */
     if (rc == MRD_OK && dc.n > 0)
-        rc = run(tx, "object delete",
-                 "UPDATE objects SET"
-                 " is_first = CASE WHEN version = (SELECT MIN(v.version) FROM objects v"
-                 "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
-                 " is_last = CASE WHEN version = (SELECT MAX(v.version) FROM objects v"
-                 "  WHERE v.collection = ?1 AND v.stix_id = ?2) THEN 1 ELSE 0 END,"
-                 " shadowed = 0, shadowed_first = 0" /* safe (look-ups) till an insert */
-                 " WHERE collection = ?1 AND stix_id = ?2",
-                 SQ_ARGS(SQ_INT(collection), SQ_TEXT(id, id_len)), NULL, NULL, NULL, err);
+        rc = store__refresh_ends(tx, collection, id, id_len, err);
     if (rc == MRD_OK)
         *ret_deleted = dc.n;
 out:

@@ -8,9 +8,9 @@
  * Both are written by the insert path in the same transaction as the
  * version (sq__index_text), and for older databases once by the backfill
  * of store_sqlite_values.c. The fields are read with SQLite's own JSON
- * functions from the canonical body. A deleted version's words are
- * removed with it (sq__unindex_text); its ref_index rows stay, like the
- * value index's: every search joins objects, and seqs are never reused.
+ * functions from the canonical body. A deleted version's words and
+ * references are removed with it (sq__unindex_text); every search joins
+ * objects anyway, and seqs are never reused.
  */
 #include "store/store_int.h"
 
@@ -66,10 +66,20 @@ enum mrd_code sq__index_text_after(struct sq_conn *c, int64_t after, struct mrd_
 
 enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err)
 {
+    enum mrd_code rc;
+
+    /* Its references go too (an erased version leaves nothing behind):
+     * every string of the body is a candidate ref, so each delete is a
+     * primary-key seek. */
+    rc = sq__run(c, "reference index",
+                 "DELETE FROM ref_index WHERE seq = ?1 AND ref IN (SELECT j.value FROM objects o,"
+                 " json_tree(CAST(o.body AS TEXT)) AS j WHERE o.seq = ?1 AND j.type = 'text')",
+                 SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);
+    if (rc != MRD_OK)
+        return rc;
     /* A contentless FTS5 table forgets a row only when told the values it
      * indexed: the same expressions over the same stored bytes. The words
-     * of a deleted (erased) version must not stay behind. Its ref_index
-     * rows name ids only, and every search joins objects. */
+     * of a deleted (erased) version must not stay behind. */
     return sq__run(
         c, "text index",
         "INSERT INTO text_index (text_index, rowid, name, description)"

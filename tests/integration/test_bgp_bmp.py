@@ -20,9 +20,11 @@ import subprocess
 import time
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from conftest import DATA
 from node import Node, wait_for
+from test_console_browser import browser, go, shots, signin  # noqa: F401 (fixtures)
 from test_fed_signatures import sig_of
 from test_ops import free_port
 
@@ -405,3 +407,90 @@ def test_live_alert_federates_signed(meridian_bin, tmp_path):
         assert at_b[0]["extensions"][EXT]["hijacker_as"] == 64666
     finally:
         fed.stop()
+
+
+# ---- the BMP sessions on the console's Routing page ----------------------
+
+def bmp_messages(stream):
+    """The messages of a BMP stream: (type, bytes) each."""
+    out, i = [], 0
+    while i < len(stream):
+        length = int.from_bytes(stream[i + 1:i + 5], "big")
+        out.append((stream[i + 5], stream[i:i + length]))
+        i += length
+    return out
+
+
+def initiation(sys_name, sys_descr):
+    """A BMP Initiation message (RFC 7854 §4.3) with sysDescr and sysName."""
+    tlvs = b"".join(t.to_bytes(2, "big") + len(v).to_bytes(2, "big") + v
+                    for t, v in ((1, sys_descr), (2, sys_name)))
+    return bytes([3]) + (6 + len(tlvs)).to_bytes(4, "big") + bytes([4]) + tlvs
+
+
+def sensor_status(n, token="admin"):
+    r = n.req("GET", "/api/v1/routing", token=token, accept="application/json")
+    assert r.status_code == 200, r.text
+    return r.json()["sensor"]
+
+
+def sessions_of(n):
+    return sensor_status(n)["bmp"]["sessions"]
+
+
+def test_sessions_on_the_console_api(sensor):
+    n, coll, port = sensor
+    n.org("px", "partner")
+    px = n.token("px")
+    st = sensor_status(n)
+    assert st["sources"] == [] and st["bmp"]["listen"] == f"127.0.0.1:{port}"
+    assert st["bmp"]["sessions"] == []
+    msgs = bmp_messages((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+    down = [i for i, (t, _) in enumerate(msgs) if t == 2][0]  # the Peer Down
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        router = "%s:%d" % s.getsockname()
+        s.sendall(b"".join(m for _, m in msgs[:down]))
+        wait_for(lambda: [x["messages"] for x in sessions_of(n)] == [down], 15)
+        (got,) = sessions_of(n)
+        assert got["router"] == router
+        assert got["sys_name"] == "GoBGP" and got["sys_descr"] == "3.10.0"  # the Initiation's
+        assert got["peers_up"] == 1 and got["peer_ups"] == 1 and got["peer_downs"] == 0
+        assert got["route_monitoring"] == sum(1 for t, _ in msgs[:down] if t == 0) == 4
+        assert got["bytes"] == sum(len(m) for _, m in msgs[:down])
+        assert got["connected"] <= got["last_message"] and got["idle_seconds"] >= 0
+        s.sendall(b"".join(m for _, m in msgs[down:]))
+        wait_for(lambda: [x["messages"] for x in sessions_of(n)] == [len(msgs)], 15)
+        (got,) = sessions_of(n)
+        assert got["peers_up"] == 0 and got["peer_ups"] == 1 and got["peer_downs"] == 1
+        # A second router whose names carry control characters: kept as '?'.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s2:
+            s2.sendall(initiation(b"r2\x1b[31m", b"line\nbreak\xff"))
+            wait_for(lambda: len(sessions_of(n)) == 2, 15)
+            other = [x for x in sessions_of(n) if x["router"] != router][0]
+            assert other["sys_name"] == "r2?[31m" and other["sys_descr"] == "line?break?"
+            assert other["messages"] == 1 and other["peers_up"] == 0
+            assert other["last_message"] is not None
+        # How the sensor is fed is the node's business: a partner sees none of it.
+        assert sensor_status(n, px) is None
+    # Closed sessions leave the list.
+    wait_for(lambda: sessions_of(n) == [], 15)
+
+
+def test_sessions_on_the_routing_page(sensor, browser, shots):  # noqa: F811 (fixtures)
+    n, coll, port = sensor
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        msgs = bmp_messages((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+        s.sendall(b"".join(m for t, m in msgs if t != 2))  # all but the Peer Down
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s2:
+            s2.sendall(initiation(b"<img src=x onerror=alert(1)>", b"edge-2 (lab)"))
+            wait_for(lambda: len(sessions_of(n)) == 2 and all(
+                x["last_message"] for x in sessions_of(n)), 15)
+            signin(browser, n, n.admin_token)
+            go(browser, n, "routing", "#bmp-sessions table")
+            text = browser.find_element(By.ID, "bmp-sessions").text
+            assert f"BMP sessions on 127.0.0.1:{port} (2 of at most" in text
+            assert "GoBGP" in text and "3.10.0" in text and "edge-2 (lab)" in text
+            # the router's name is text, never markup
+            assert "<img src=x onerror=alert(1)>" in text
+            assert not browser.find_elements(By.CSS_SELECTOR, "#bmp-sessions img")
+            browser.save_screenshot(str(shots / "routing-bmp.png"))

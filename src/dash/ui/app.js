@@ -802,8 +802,31 @@ function sensorPanel(sensor) {
       : h("table", {}, h("thead", {}, h("tr", {}, ["VRP source", "VRPs", "Serial",
         "Version / session", "Updated", "Age", "Refresh / retry / expire", "State"]
         .map((c) => h("th", { text: c })))), h("tbody", {}, rows)),
-    h("p", { class: "hint", text: sensor && sensor.bmp ? "BMP sessions: " +
-      sensor.bmp.length : "BMP sessions: none (no BMP listener in this server)." }));
+    bmpSessions(sensor && sensor.bmp));
+}
+
+// The BMP listener's open sessions: one row per router streaming to it.
+function bmpSessions(bmp) {
+  if (!bmp) {
+    return h("p", { class: "hint", id: "bmp-sessions", text: "BMP: no listener in this server " +
+      "(start serve with --bmp-listen HOST:PORT)." });
+  }
+  const sessions = bmp.sessions || [];
+  const head = "BMP sessions on " + bmp.listen + " (" + sessions.length + " of at most " +
+    bmp.max_sessions + ")";
+  if (sessions.length === 0) {
+    return h("div", { id: "bmp-sessions" }, h("h3", { text: head }),
+      h("p", { class: "empty", text: "No router is streaming BMP to this node now." }));
+  }
+  const rows = sessions.map((s) => h("tr", {}, [ut(s.router, 80),
+    ut(s.sys_name || "\u2013", 80), ut(s.sys_descr || "\u2013", 120), String(s.peers_up),
+    s.peer_ups + " / " + s.peer_downs, String(s.messages) + " (" + s.route_monitoring +
+    " routes)", when(s.connected) || "\u2013", when(s.last_message) || "never",
+    lag(s.idle_seconds)].map((c) => h("td", {}, c))));
+  return h("div", { id: "bmp-sessions" }, h("h3", { text: head }),
+    h("table", {}, h("thead", {}, h("tr", {}, ["Router", "sysName", "sysDescr", "Peers up",
+      "Peer Up / Down", "Messages", "Connected", "Last message", "Idle"]
+      .map((c) => h("th", { text: c })))), h("tbody", {}, rows)));
 }
 
 function alertTable(list) {

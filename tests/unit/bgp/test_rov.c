@@ -164,8 +164,91 @@ static void test_bad_vrps(void **state)
         assert_int_equal(bgp_vrps_new(&v, NULL), MRD_OK);
         assert_int_equal(bgp_vrps_parse(v, bad[i], strlen(bad[i]), 0, &err), MRD_E_PARSE);
         assert_true(strlen(err.msg) > 0);
+        if (i == 0) /* the line is named, even past the field checks */
+            assert_non_null(strstr(err.msg, "vrp: line 2: vrp: maxLength 23 outside"));
         bgp_vrps_free(v);
     }
+}
+
+/* ---- bgp_scan: cached verdicts, Invalid-only recording ---- */
+
+struct seen {
+    struct bgp_rov_event ev[64];
+    uint32_t origin[64];
+    size_t n;
+};
+
+static void keep(const struct bgp_rov_event *ev, void *ctx)
+{
+    struct seen *s = ctx;
+    assert_true(s->n < 64);
+    s->ev[s->n] = *ev;
+    assert_true(bgp_aspath_origin(ev->path, &s->origin[s->n]));
+    s->ev[s->n++].path = NULL; /* borrowed for the call only */
+}
+
+/* The same (prefix, origin) under many paths and peers, every verdict
+ * kind: with keep_all every distinct pair carries bgp_rov_validate's own
+ * verdict (the cache answers most of them); without, exactly the Invalid
+ * ones, in the same order with the same times and peers. */
+static void test_scan_cached_verdicts(void **state)
+{
+    static const char *const prefixes[] = {"192.0.2.0/24", "192.0.2.0/25", "203.0.113.0/24",
+                                           "198.51.100.0/24", "2001:db8:ab::/48"};
+    static const uint32_t origins[] = {64500, 64501, 64510, 0, 64999};
+    struct bgp_vrps *v = load(csv, 0);
+    struct seen all = {0}, inv = {0};
+    struct bgp_scan *sa = NULL, *si = NULL;
+    struct bgp_attrs attrs;
+    uint32_t t = 1000;
+    size_t k = 0;
+
+    (void)state;
+    assert_int_equal(bgp_scan_new(v, true, &sa, NULL), MRD_OK);
+    assert_int_equal(bgp_scan_new(v, false, &si, NULL), MRD_OK);
+    for (int round = 0; round < 3; round++) {
+        for (size_t p = 0; p < 5; p++) {
+            for (size_t o = 0; o < 5; o++) {
+                uint32_t hops[2] = {65000 + (uint32_t)(round % 2), origins[o]};
+                struct bgp_route r;
+                memset(&r, 0, sizeof(r));
+                memset(&attrs, 0, sizeof(attrs));
+                r.kind = BGP_ROUTE_ANNOUNCE;
+                r.time = t++;
+                r.peer_as = 65000 + (uint32_t)round;
+                r.prefix = pfx(prefixes[p]);
+                attrs.path = *seq(hops, 2, NULL, 0);
+                r.attrs = &attrs;
+                assert_int_equal(bgp_scan_route(sa, &r, NULL), MRD_OK);
+                assert_int_equal(bgp_scan_route(si, &r, NULL), MRD_OK);
+            }
+        }
+    }
+    bgp_scan_each(sa, keep, &all);
+    bgp_scan_each(si, keep, &inv);
+    assert_int_equal(all.n, 50); /* 5 prefixes x 5 origins x 2 first hops */
+    for (size_t i = 0; i < all.n; i++) {
+        enum bgp_rov_reason reason;
+        uint32_t hops[2] = {65000, all.origin[i]};
+        enum bgp_rov rov = bgp_rov_validate(v, &all.ev[i].prefix, seq(hops, 2, NULL, 0), &reason);
+        assert_int_equal(all.ev[i].rov, rov);
+        assert_int_equal(all.ev[i].reason, reason);
+        if (rov != BGP_ROV_INVALID)
+            continue;
+        assert_true(k < inv.n);
+        assert_memory_equal(&inv.ev[k].prefix, &all.ev[i].prefix, sizeof(struct bgp_prefix));
+        assert_int_equal(inv.origin[k], all.origin[i]);
+        assert_int_equal(inv.ev[k].first_seen, all.ev[i].first_seen);
+        assert_int_equal(inv.ev[k].last_seen, all.ev[i].last_seen);
+        assert_int_equal(inv.ev[k].peer_as, all.ev[i].peer_as);
+        assert_int_equal(inv.ev[k].reason, all.ev[i].reason);
+        k++;
+    }
+    assert_int_equal(k, inv.n);
+    assert_true(inv.n > 0 && inv.n < all.n);
+    bgp_scan_free(sa);
+    bgp_scan_free(si);
+    bgp_vrps_free(v);
 }
 
 int main(void)
@@ -176,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_expired_vrps_dropped),
         cmocka_unit_test(test_json_forms),
         cmocka_unit_test(test_bad_vrps),
+        cmocka_unit_test(test_scan_cached_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

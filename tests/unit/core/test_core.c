@@ -68,6 +68,42 @@ static void test_array_grow(void **state)
     mrd_free(a);
 }
 
+/* Blocks of MRD_ALLOC_LARGE bytes or more take another path (mapped,
+ * advised to use huge pages, copied by hand out of the heap): contents
+ * survive every move, from the heap up, within the mappings and back down,
+ * and calloc's are zero. */
+static void test_alloc_large(void **state)
+{
+    size_t small = 1024 * 1024, big = MRD_ALLOC_LARGE + 4096;
+    uint32_t *a = mrd_malloc(small), *z = mrd_calloc(big / 4, 4);
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(z);
+    for (size_t i = 0; i < big / 4; i += 997)
+        assert_int_equal(z[i], 0);
+    for (size_t i = 0; i < small / 4; i++)
+        a[i] = (uint32_t)i * 2654435761u;
+    a = mrd_realloc(a, big); /* heap to mapping */
+    assert_non_null(a);
+    for (size_t i = 0; i < small / 4; i++)
+        assert_int_equal(a[i], (uint32_t)i * 2654435761u);
+    for (size_t i = small / 4; i < big / 4; i++)
+        a[i] = (uint32_t)i;
+    a = mrd_realloc(a, 2 * big); /* mapping to mapping */
+    assert_non_null(a);
+    for (size_t i = small / 4; i < big / 4; i++)
+        assert_int_equal(a[i], (uint32_t)i);
+    a = mrd_realloc(a, small); /* back to the heap */
+    assert_non_null(a);
+    for (size_t i = 0; i < small / 4; i++)
+        assert_int_equal(a[i], (uint32_t)i * 2654435761u);
+    mrd_free(a);
+    mrd_free(z);
+    mrd_alloc_fail_after(0); /* failure injection applies to large blocks too */
+    assert_null(mrd_malloc(big));
+}
+
 static void test_buf_nomem(void **state)
 {
     struct mrd_buf b;
@@ -456,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_buf_nomem),
         cmocka_unit_test(test_array_grow),
+        cmocka_unit_test(test_alloc_large),
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_str_u64),
         cmocka_unit_test(test_utf8),
