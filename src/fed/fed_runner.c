@@ -7,10 +7,15 @@
  * running. A peer is due interval_ms after its last attempt, or after its
  * back-off when it failed. So a peer stuck in a 120 s timeout holds only
  * its own worker; every other peer keeps its rhythm.
+ *
+ * Several front-ends on one PostgreSQL database, each with the same peer:
+ * only the one leading "fed:PEER" (store_lead, an advisory lock) pulls and
+ * pushes it; another takes over when it dies (docs/store.md).
  */
 #include "fed/fed_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -86,6 +91,19 @@ static bool running(struct fed_runner *r, const char *name)
     return false;
 }
 
+/* Whether this process runs peer name's rounds (always, but for front-ends
+ * sharing a database; a store error counts as no). */
+static bool leads(struct fed_runner *r, const char *name)
+{
+    char role[FED_PEER_NAME_MAX + 8];
+    bool lead = false;
+
+    if (!store_shared(r->st))
+        return true;
+    (void)snprintf(role, sizeof(role), "fed:%s", name);
+    return store_lead(r->st, role, &lead, NULL) == MRD_OK && lead;
+}
+
 static enum mrd_code consider(void *ctx, const struct fed_peer *p, const struct fed_peer_state *s)
 {
     struct fed_runner *r = ctx;
@@ -101,6 +119,8 @@ static enum mrd_code consider(void *ctx, const struct fed_peer *p, const struct 
         return MRD_OK;
     if (now < s->next_attempt_usec)
         return MRD_OK; /* backing off */
+    if (!leads(r, p->name))
+        return MRD_OK; /* another front-end runs this peer */
     for (size_t i = 0; i < FED_MAX_PEERS; i++) {
         struct slot *sl = &r->slots[i];
         if (sl->used)

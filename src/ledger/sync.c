@@ -33,14 +33,9 @@ void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
     crypto_hash_sha256(ret->hash, body, len);
 }
 
-static enum mrd_code collect(void *ctx, const struct store_ledger_item *it, struct mrd_err *err)
+/* The ledger entry that records a queued or recorded item. */
+static void item_entry(const struct store_ledger_item *it, struct ledger_entry *e)
 {
-    struct batch *b = ctx;
-    struct ledger_entry *e = &b->entries[b->n];
-
-    (void)err;
-    if (b->n >= LEDGER_MAX_BATCH)
-        return MRD_OK;
     if (it->event) {
         memset(e, 0, sizeof(*e));
         e->kind = it->kind;
@@ -49,6 +44,16 @@ static enum mrd_code collect(void *ctx, const struct store_ledger_item *it, stru
     } else {
         ledger_object_entry(it->time_usec, it->body, it->body_len, e);
     }
+}
+
+static enum mrd_code collect(void *ctx, const struct store_ledger_item *it, struct mrd_err *err)
+{
+    struct batch *b = ctx;
+
+    (void)err;
+    if (b->n >= LEDGER_MAX_BATCH)
+        return MRD_OK;
+    item_entry(it, &b->entries[b->n]);
     b->marks[b->n].event = it->event;
     b->marks[b->n].key = it->key;
     b->n++;
@@ -118,8 +123,97 @@ static int64_t orphan_claim(struct orphans *o, const struct ledger_entry *e)
     return -1;
 }
 
+/* ---- several front-ends on one database ---- */
+
+/* The leaves recorded at [from, from + LEDGER_MAX_BATCH), by position. */
+struct follow {
+    uint64_t from;
+    struct ledger_entry entries[LEDGER_MAX_BATCH];
+    bool have[LEDGER_MAX_BATCH];
+};
+
+static enum mrd_code follow_one(void *ctx, const struct store_ledger_item *it, int64_t leaf,
+                                struct mrd_err *err)
+{
+    struct follow *f = ctx;
+
+    (void)err;
+    if (leaf < 0 || (uint64_t)leaf < f->from || (uint64_t)leaf - f->from >= LEDGER_MAX_BATCH)
+        return MRD_OK;
+    item_entry(it, &f->entries[leaf - (int64_t)f->from]);
+    f->have[leaf - (int64_t)f->from] = true;
+    return MRD_OK;
+}
+
+/* Appends the leaves the database records beyond this ledger's end: those
+ * another front-end (the one leading) appended to its copy and recorded.
+ * The same entries at the same positions give the same tree. */
+static enum mrd_code follow(struct ledger *log, struct store *st, uint64_t *ret_copied,
+                            struct mrd_err *err)
+{
+    struct follow *f = mrd_malloc(sizeof(*f));
+    int64_t max_leaf = -1;
+    enum mrd_code rc;
+
+    if (f == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "ledger sync: out of memory");
+    rc = store_ledger_max_leaf(st, &max_leaf, err);
+    while (rc == MRD_OK && max_leaf >= 0 && ledger_size(log) <= (uint64_t)max_leaf) {
+        uint64_t first = 0;
+        size_t n = 0;
+
+        f->from = ledger_size(log);
+        memset(f->have, 0, sizeof(f->have));
+        rc = store_ledger_recorded(st, (int64_t)f->from, (int64_t)f->from + LEDGER_MAX_BATCH,
+                                   follow_one, f, err);
+        while (rc == MRD_OK && n < LEDGER_MAX_BATCH && f->have[n])
+            n++;
+        if (rc == MRD_OK && n == 0)
+            rc = mrd_err_set(err, MRD_E_INVALID,
+                             "the database records ledger leaf %lld but not leaf %llu: "
+                             "nothing copied",
+                             (long long)max_leaf, (unsigned long long)f->from);
+        if (rc == MRD_OK)
+            rc = ledger_append(log, f->entries, n, &first, err);
+        if (rc == MRD_OK && first != f->from)
+            rc = mrd_err_set(err, MRD_E_INTERNAL, "ledger grew while copying leaves");
+        if (rc == MRD_OK)
+            *ret_copied += n;
+    }
+    mrd_free(f);
+    return rc;
+}
+
+static enum mrd_code sync_lead(struct ledger *log, struct store *st, uint64_t *ret_appended,
+                               struct mrd_err *err);
+
 enum mrd_code ledger_sync(struct ledger *log, struct store *st, uint64_t *ret_appended,
                           struct mrd_err *err)
+{
+    uint64_t copied = 0, appended = 0;
+    bool lead = true;
+    enum mrd_code rc = MRD_OK;
+
+    /* Front-ends sharing a database: one appends (the leader); the
+     * others copy its leaves, and so does a new leader before appending
+     * (docs/store.md). */
+    if (store_shared(st)) {
+        rc = store_lead(st, "ledger", &lead, err);
+        if (rc == MRD_OK)
+            rc = follow(log, st, &copied, err);
+        if (rc != MRD_OK)
+            mrd_err_prefix(err, "ledger sync");
+    }
+    if (rc == MRD_OK && lead)
+        rc = sync_lead(log, st, &appended, err);
+    if (ret_appended != NULL)
+        *ret_appended = copied + appended;
+    return rc;
+}
+
+/* Drains the queue: this process leads (or is alone). */
+static enum mrd_code sync_lead(struct ledger *log, struct store *st, uint64_t *ret_appended,
+                               struct mrd_err *err)
 {
     struct batch *b = mrd_malloc(sizeof(*b));
     struct ledger_entry *fresh = mrd_malloc(LEDGER_MAX_BATCH * sizeof(*fresh));
@@ -194,14 +288,7 @@ static enum mrd_code check_one(void *ctx, const struct store_ledger_item *it, in
 
     if (leaf < 0 || (uint64_t)leaf >= c->size)
         return behind(c->size, leaf, err);
-    if (it->event) {
-        memset(&want, 0, sizeof(want));
-        want.kind = it->kind;
-        want.time_ms = it->time_usec > 0 ? (uint64_t)it->time_usec / 1000 : 0;
-        memcpy(want.hash, it->hash, MERKLE_HASH_LEN);
-    } else {
-        ledger_object_entry(it->time_usec, it->body, it->body_len, &want);
-    }
+    item_entry(it, &want);
     rc = ledger_entry_get(c->log, (uint64_t)leaf, &have, err);
     if (rc != MRD_OK)
         return rc;
@@ -220,7 +307,12 @@ static enum mrd_code check_one(void *ctx, const struct store_ledger_item *it, in
 enum mrd_code ledger_store_behind(struct ledger *log, struct store *st, struct mrd_err *err)
 {
     int64_t max_leaf = -1;
-    enum mrd_code rc = store_ledger_max_leaf(st, &max_leaf, err);
+    enum mrd_code rc;
+
+    /* a front-end of several copies the leaves it lacks (ledger_sync) */
+    if (store_shared(st))
+        return MRD_OK;
+    rc = store_ledger_max_leaf(st, &max_leaf, err);
 
     if (rc == MRD_OK && max_leaf >= 0 && (uint64_t)max_leaf >= ledger_size(log))
         rc = behind(ledger_size(log), max_leaf, err);
@@ -238,7 +330,7 @@ enum mrd_code ledger_store_check(struct ledger *log, struct store *st, uint64_t 
     if (rc == MRD_OK && max_leaf >= 0 && (uint64_t)max_leaf >= c.size)
         rc = behind(c.size, max_leaf, err);
     if (rc == MRD_OK)
-        rc = store_ledger_recorded(st, check_one, &c, err);
+        rc = store_ledger_recorded(st, 0, INT64_MAX, check_one, &c, err);
     if (rc == MRD_OK && ret_checked != NULL)
         *ret_checked = c.checked;
     return rc;

@@ -36,7 +36,11 @@
 #define LEDGER_SYNC_MAX_ORPHANS ((uint64_t)4 * LEDGER_MAX_BATCH)
 
 /* Appends every queued entry to log and records its leaf in st.
- * *ret_appended (may be NULL) counts the leaves appended. */
+ * *ret_appended (may be NULL) counts the leaves appended. On a store that
+ * several processes share (store_shared), first copies the leaves the
+ * database records beyond log's end (another process appended them), and
+ * drains the queue only while this process leads the "ledger" role
+ * (store_lead); ret_appended counts the copied leaves too. */
 enum mrd_code ledger_sync(struct ledger *log, struct store *st, uint64_t *ret_appended,
                           struct mrd_err *err);
 

@@ -1029,7 +1029,7 @@ enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset, struct m
     return st->ops->snapshot(st, fd, offset, pace, ret, err);
 }
 
-enum mrd_code store_ledger_recorded(struct store *st,
+enum mrd_code store_ledger_recorded(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                     enum mrd_code (*cb)(void *ctx,
                                                         const struct store_ledger_item *it,
                                                         int64_t leaf, struct mrd_err *err),
@@ -1037,7 +1037,21 @@ enum mrd_code store_ledger_recorded(struct store *st,
 {
     if (st->ops->ledger_recorded == NULL)
         return mrd_err_set(err, MRD_E_UNSUPP, "store: %s has no ledger", st->ops->name);
-    return st->ops->ledger_recorded(st, cb, ctx, err);
+    return st->ops->ledger_recorded(st, from_leaf, to_leaf, cb, ctx, err);
+}
+
+enum mrd_code store_lead(struct store *st, const char *role, bool *ret_leader, struct mrd_err *err)
+{
+    if (st->ops->lead == NULL) {
+        *ret_leader = true;
+        return MRD_OK;
+    }
+    return st->ops->lead(st, role, ret_leader, err);
+}
+
+bool store_shared(const struct store *st)
+{
+    return st->ops->lead != NULL;
 }
 
 enum mrd_code store_ledger_events(struct store *st, int64_t since_usec,

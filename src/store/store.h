@@ -675,7 +675,7 @@ struct store_ops {
     /* optional (NULL: MRD_E_UNSUPP): backups and the audit trail */
     enum mrd_code (*snapshot)(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                               struct store_snapshot_info *ret, struct mrd_err *err);
-    enum mrd_code (*ledger_recorded)(struct store *st,
+    enum mrd_code (*ledger_recorded)(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                      enum mrd_code (*cb)(void *ctx,
                                                          const struct store_ledger_item *it,
                                                          int64_t leaf, struct mrd_err *err),
@@ -686,6 +686,9 @@ struct store_ops {
                                    void *ctx, struct mrd_err *err);
     enum mrd_code (*event_add)(struct store *st, const struct store_ledger_event *ev,
                                int64_t *ret_ev, struct mrd_err *err);
+    /* optional (NULL: this process always leads): store_lead */
+    enum mrd_code (*lead)(struct store *st, const char *role, bool *ret_leader,
+                          struct mrd_err *err);
 
     /* optional (NULL: MRD_E_UNSUPP): the conflicts of store_objects_insert */
     enum mrd_code (*conflict_list)(struct store *st, int64_t collection, int64_t id,
@@ -1257,15 +1260,31 @@ enum mrd_code store_cert_principal(struct store *st, const char *cn, struct stor
 enum mrd_code store_snapshot(struct store *st, int fd, uint64_t offset, struct mrd_pace *pace,
                              struct store_snapshot_info *ret, struct mrd_err *err);
 
-/* Calls cb for every entry the store says the ledger records, with its
- * leaf: object versions (event false, body and time = date_added) and
- * events (event true, hash), each once, objects first. For checking a
- * ledger against its store (ledger/sync.h). */
-enum mrd_code store_ledger_recorded(struct store *st,
+/* Calls cb for every entry the store says the ledger records at a leaf in
+ * [from_leaf, to_leaf), with its leaf: object versions (event false, body
+ * and time = date_added) and events (event true, hash), each once, objects
+ * first, in no particular order. For checking a ledger against its store,
+ * and for a front-end that does not lead to copy the leader's leaves
+ * (ledger/sync.h). */
+enum mrd_code store_ledger_recorded(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                     enum mrd_code (*cb)(void *ctx,
                                                         const struct store_ledger_item *it,
                                                         int64_t leaf, struct mrd_err *err),
                                     void *ctx, struct mrd_err *err);
+
+/* Leadership among the processes sharing one database (several `meridian
+ * serve` front-ends on PostgreSQL): *ret_leader is true when this process
+ * holds role (a name: "ledger", "fed:PEER") or has just taken it, false
+ * while another process holds it. Held until the process exits or its
+ * connection to the database breaks, so a role passes to another process
+ * within one call of its own after the holder dies. Call it before each
+ * round of the work the role guards. Stores with one process per database
+ * (SQLite) always lead. */
+enum mrd_code store_lead(struct store *st, const char *role, bool *ret_leader, struct mrd_err *err);
+
+/* Whether several processes may write st's database at once (then
+ * store_lead decides who does what only one may do). */
+bool store_shared(const struct store *st);
 
 /* Calls cb for every ledger event (hold and administrative actions)
  * queued at or after since_usec (STORE_TIME_NONE: all), in queue order. */

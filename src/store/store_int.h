@@ -452,7 +452,7 @@ enum mrd_code store__ledger_pending(struct store *st, size_t limit,
                                                         const struct store_ledger_item *it,
                                                         struct mrd_err *err),
                                     void *ctx, struct mrd_err *err);
-enum mrd_code store__ledger_recorded(struct store *st,
+enum mrd_code store__ledger_recorded(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                      enum mrd_code (*cb)(void *ctx,
                                                          const struct store_ledger_item *it,
                                                          int64_t leaf, struct mrd_err *err),

@@ -12,6 +12,9 @@
  */
 #include "store/store_int.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include <sodium.h>
 
 static enum mrd_code tx_q(const struct store_tx *tx, const char *what, const char *sql,
@@ -76,6 +79,7 @@ struct pending_args {
     enum mrd_code (*recorded)(void *ctx, const struct store_ledger_item *it, int64_t leaf,
                               struct mrd_err *err);
     void *ctx;
+    int64_t from, to; /* recorded: the leaves [from, to) */
 };
 
 /* [leaf,] seq, date_added, body of an object version */
@@ -135,33 +139,35 @@ enum mrd_code store__ledger_pending(struct store *st, size_t limit,
                                                         struct mrd_err *err),
                                     void *ctx, struct mrd_err *err)
 {
-    struct pending_args a = {limit, cb, NULL, ctx};
+    struct pending_args a = {limit, cb, NULL, ctx, 0, 0};
 
     return st->ops->driver->read_tx(st, pending_op, &a, err); /* one snapshot for both */
 }
 
 static enum mrd_code recorded_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
+    struct pending_args *a = args;
     enum mrd_code rc;
 
     rc = tx_q(tx, "recorded leaves",
               "SELECT l.leaf, o.seq, o.date_added, o.body FROM object_leaves l"
-              " JOIN objects o ON o.seq = l.seq",
-              SQ_NOARGS, object_row, args, NULL, err);
+              " JOIN objects o ON o.seq = l.seq WHERE l.leaf >= ?1 AND l.leaf < ?2",
+              SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), object_row, args, NULL, err);
     if (rc == MRD_OK)
         rc = tx_q(tx, "recorded events",
-                  "SELECT leaf, ev, kind, time, hash FROM ledger_events WHERE leaf IS NOT NULL",
-                  SQ_NOARGS, event_row, args, NULL, err);
+                  "SELECT leaf, ev, kind, time, hash FROM ledger_events"
+                  " WHERE leaf >= ?1 AND leaf < ?2",
+                  SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), event_row, args, NULL, err);
     return rc;
 }
 
-enum mrd_code store__ledger_recorded(struct store *st,
+enum mrd_code store__ledger_recorded(struct store *st, int64_t from_leaf, int64_t to_leaf,
                                      enum mrd_code (*cb)(void *ctx,
                                                          const struct store_ledger_item *it,
                                                          int64_t leaf, struct mrd_err *err),
                                      void *ctx, struct mrd_err *err)
 {
-    struct pending_args a = {0, NULL, cb, ctx};
+    struct pending_args a = {0, NULL, cb, ctx, from_leaf, to_leaf};
 
     return st->ops->driver->read_tx(st, recorded_op, &a, err); /* one snapshot for both */
 }
@@ -171,18 +177,57 @@ struct mark_args {
     size_t n;
 };
 
+/* Object leaves recorded by one statement (two parameters each). */
+#define MARK_ROWS 64
+
+/* Records the leaves of m[0..n) (object versions) with multi-row
+ * statements of 64, 32, ..., 1 rows: a few round trips for a batch (on
+ * PostgreSQL each statement is one, under the write lock), and a few
+ * distinct statement texts (SQLite's statement cache). */
+static enum mrd_code mark_objects(const struct store_tx *tx, const struct store_ledger_mark *m,
+                                  size_t n, struct mrd_err *err)
+{
+    static const char head[] = "INSERT INTO object_leaves (seq, leaf) VALUES ";
+    static const char tail[] = " ON CONFLICT (seq) DO UPDATE SET leaf = excluded.leaf";
+    char sql[sizeof(head) + MARK_ROWS * 20 + sizeof(tail)];
+    struct sq_arg args[2 * MARK_ROWS];
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t done = 0, k; rc == MRD_OK && done < n; done += k) {
+        size_t len = sizeof(head) - 1;
+
+        for (k = MARK_ROWS; k > n - done; k /= 2) {
+        }
+        memcpy(sql, head, len);
+        for (size_t j = 0; j < k; j++) {
+            len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s(?%zu, ?%zu)",
+                                    j > 0 ? ", " : "", 2 * j + 1, 2 * j + 2);
+            args[2 * j] = SQ_INT(m[done + j].key);
+            args[2 * j + 1] = SQ_INT(m[done + j].leaf);
+        }
+        (void)snprintf(sql + len, sizeof(sql) - len, "%s", tail);
+        rc = tx_q(tx, "ledger mark", sql, args, 2 * k, NULL, NULL, NULL, err);
+    }
+    return rc;
+}
+
 static enum mrd_code mark_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
     struct mark_args *a = args;
     enum mrd_code rc = MRD_OK;
 
-    for (size_t i = 0; i < a->n && rc == MRD_OK; i++)
-        rc =
-            tx_q(tx, "ledger mark",
-                 a->marks[i].event ? "UPDATE ledger_events SET leaf = ?2 WHERE ev = ?1"
-                                   : "INSERT INTO object_leaves (seq, leaf) VALUES (?1, ?2)"
-                                     " ON CONFLICT (seq) DO UPDATE SET leaf = excluded.leaf",
-                 SQ_ARGS(SQ_INT(a->marks[i].key), SQ_INT(a->marks[i].leaf)), NULL, NULL, NULL, err);
+    for (size_t i = 0, j; i < a->n && rc == MRD_OK; i = j) {
+        if (a->marks[i].event) {
+            rc = tx_q(tx, "ledger mark", "UPDATE ledger_events SET leaf = ?2 WHERE ev = ?1",
+                      SQ_ARGS(SQ_INT(a->marks[i].key), SQ_INT(a->marks[i].leaf)), NULL, NULL, NULL,
+                      err);
+            j = i + 1;
+            continue;
+        }
+        for (j = i; j < a->n && !a->marks[j].event; j++) {
+        }
+        rc = mark_objects(tx, &a->marks[i], j - i, err);
+    }
     return rc;
 }
 

@@ -26,6 +26,7 @@
 #include "store/store_int.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #define PG_ARGS_MAX 300  /* parameters of one statement (store_obj.c's widest query: 261) */
 #define PG_FETCH 256     /* rows per FETCH of a streamed statement */
 #define PG_DSN_MAX 1024  /* a connection string */
+#define PG_LEAD_MAX 64   /* roles one process may lead (store_lead): the ledger, one per peer */
 
 /* Postgres type oids (pg_type.h; stable across versions). */
 #define PG_OID_BOOL 16
@@ -54,6 +56,7 @@
 struct pg_conn {
     PGconn *db;
     unsigned cursors;     /* names the next streamed statement's cursor */
+    bool lost;            /* a statement failed as the connection broke: reconnect */
     struct pg_conn *next; /* free list */
 };
 
@@ -65,6 +68,12 @@ struct pg_store {
     struct pg_conn *free_conns;
     unsigned n_open;
     unsigned max_conn;
+    /* store_lead: a connection of its own holding one session advisory
+     * lock per role led; they go when it breaks or the process dies */
+    pthread_mutex_t lead_mu;
+    struct pg_conn *lead;
+    int64_t led[PG_LEAD_MAX];
+    size_t n_led;
 };
 
 /* Converts the current row of res (row); any code but MRD_OK stops the
@@ -142,6 +151,45 @@ static bool in_wtx(const struct pg_conn *c)
     return c != NULL && pg_wtx.c == c;
 }
 
+/* Whether c is still usable before a statement is sent on it: a server that
+ * went away (restart, failover, a backend terminated) left an EOF or a
+ * FATAL message on the socket, which libpq reads only when asked. */
+static bool conn_usable(struct pg_conn *c)
+{
+    struct pollfd p = {.fd = PQsocket(c->db), .events = POLLIN};
+
+    if (c->lost || PQstatus(c->db) != CONNECTION_OK || p.fd < 0)
+        return false;
+    if (poll(&p, 1, 0) > 0 && PQconsumeInput(c->db) == 0)
+        return false;
+    return PQstatus(c->db) == CONNECTION_OK;
+}
+
+/* Reconnects c with the pool's connection string: with several hosts and
+ * target_session_attrs=read-write, libpq finds the current primary (after
+ * a failover, the promoted standby). */
+static enum mrd_code conn_reset(struct pg_conn *c, struct mrd_err *err)
+{
+    char msg[200];
+
+    PQreset(c->db);
+    if (PQstatus(c->db) != CONNECTION_OK)
+        return mrd_err_set(err, MRD_E_IO, "store: cannot reconnect to PostgreSQL: %s",
+                           pq_msg(PQerrorMessage(c->db), msg, sizeof(msg)));
+    (void)PQsetNoticeProcessor(c->db, quiet, NULL);
+    c->lost = false;
+    c->cursors = 0;
+    return MRD_OK;
+}
+
+static void slot_free(struct pg_store *s)
+{
+    (void)pthread_mutex_lock(&s->mu);
+    s->n_open--;
+    (void)pthread_cond_signal(&s->cv);
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
 static enum mrd_code acquire(struct pg_store *s, struct pg_conn **ret, struct mrd_err *err)
 {
     struct pg_conn *c = NULL;
@@ -160,9 +208,16 @@ static enum mrd_code acquire(struct pg_store *s, struct pg_conn **ret, struct mr
         s->free_conns = c->next;
         (void)pthread_mutex_unlock(&s->mu);
         c->next = NULL;
-        /* a server restart (or failover) broke it: one reconnect attempt */
-        if (PQstatus(c->db) != CONNECTION_OK)
-            PQreset(c->db);
+        /* a server restart or a failover broke it: reconnect (once; the
+         * caller's error says so if the database is not back yet) */
+        if (!conn_usable(c)) {
+            rc = conn_reset(c, err);
+            if (rc != MRD_OK) {
+                conn_free(c);
+                slot_free(s);
+                return rc;
+            }
+        }
         *ret = c;
         return MRD_OK;
     }
@@ -170,10 +225,7 @@ static enum mrd_code acquire(struct pg_store *s, struct pg_conn **ret, struct mr
     (void)pthread_mutex_unlock(&s->mu);
     rc = conn_open(s->dsn, &c, err);
     if (rc != MRD_OK) {
-        (void)pthread_mutex_lock(&s->mu);
-        s->n_open--;
-        (void)pthread_cond_signal(&s->cv);
-        (void)pthread_mutex_unlock(&s->mu);
+        slot_free(s);
         return rc;
     }
     *ret = c;
@@ -193,7 +245,7 @@ static void release(struct pg_store *s, struct pg_conn *c)
         return;
     }
     /* never hand out a connection inside a transaction */
-    if (PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+    if (!c->lost && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->db, "ROLLBACK");
         PQclear(r);
     }
@@ -206,9 +258,23 @@ static void release(struct pg_store *s, struct pg_conn *c)
 
 /* ---- running a statement ---- */
 
+/* Whether a failure means the connection, not the statement, failed:
+ * libpq lost it, SQLSTATE class 08 (connection exception), 57P01..57P03
+ * (the server shut down, crashed or is starting), or 25006 (a read-only
+ * server: this one was demoted, the primary is elsewhere). */
+static bool conn_lost(struct pg_conn *c, const char *state)
+{
+    if (PQstatus(c->db) != CONNECTION_OK)
+        return true;
+    return state != NULL && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                             strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
+                             strcmp(state, "25006") == 0);
+}
+
 /* MRD_E_EXISTS for a unique or foreign-key violation (as SQLite's
  * constraint errors), MRD_E_TIMEOUT for a lock or serialization failure,
- * MRD_E_IO for a lost connection, MRD_E_DB otherwise. */
+ * MRD_E_IO for a lost connection (marked for a reconnect on its next use),
+ * MRD_E_DB otherwise. */
 static enum mrd_code pg_fail(struct pg_conn *c, const PGresult *res, const char *what,
                              struct mrd_err *err)
 {
@@ -221,9 +287,11 @@ static enum mrd_code pg_fail(struct pg_conn *c, const PGresult *res, const char 
     if (state != NULL &&
         (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
         return mrd_err_set(err, MRD_E_TIMEOUT, "store: %s: %s", what, pq_msg(m, msg, sizeof(msg)));
-    if (PQstatus(c->db) != CONNECTION_OK)
+    if (conn_lost(c, state)) {
+        c->lost = true;
         return mrd_err_set(err, MRD_E_IO, "store: %s: connection to PostgreSQL lost: %s", what,
                            pq_msg(m, msg, sizeof(msg)));
+    }
     return mrd_err_set(err, MRD_E_DB, "store: %s: %s", what, pq_msg(m, msg, sizeof(msg)));
 }
 
@@ -411,26 +479,71 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
 static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sql,
                              struct mrd_err *err);
 
-/* pg_run on a connection borrowed for this one statement. */
-static enum mrd_code pg_query(struct pg_store *s, const char *what, const char *sql,
-                              const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
-                              uint64_t *ret_n, struct mrd_err *err)
+/* Runs step on a borrowed connection and releases it, or on success hands
+ * it to *keep (when not NULL). When step failed because the connection
+ * broke and retry is true, runs it once more on a fresh connection (the
+ * pool reconnects broken ones): for what cannot have changed anything. */
+static enum mrd_code on_conn(struct pg_store *s, bool retry,
+                             enum mrd_code (*step)(struct pg_conn *c, void *ctx,
+                                                   struct mrd_err *err),
+                             void *ctx, struct pg_conn **keep, struct mrd_err *err)
 {
-    struct pg_conn *c = NULL;
-    enum mrd_code rc = acquire(s, &c, err);
+    for (int attempt = 0;; attempt++) {
+        struct pg_conn *c = NULL;
+        enum mrd_code rc = acquire(s, &c, err);
+        bool lost;
 
-    if (rc != MRD_OK)
-        return rc;
+        if (rc != MRD_OK)
+            return rc;
+        rc = step(c, ctx, err);
+        if (rc == MRD_OK && keep != NULL) {
+            *keep = c;
+            return MRD_OK;
+        }
+        lost = c->lost;
+        release(s, c); /* c belongs to the pool again */
+        if (rc == MRD_OK || !lost || !retry || attempt > 0)
+            return rc;
+    }
+}
+
+struct query_step {
+    const char *what, *sql;
+    const struct sq_arg *args;
+    size_t nargs;
+    pg_row_fn row;
+    void *ctx;
+    uint64_t *ret_n;
+};
+
+static enum mrd_code query_step(struct pg_conn *c, void *ctx, struct mrd_err *err)
+{
+    struct query_step *q = ctx;
+    enum mrd_code rc = MRD_OK;
+
     /* inside the thread's write transaction: a failure undoes this
      * statement only (release) */
     if (in_wtx(c))
-        rc = pg_exec(c, what, "BEGIN", err);
+        rc = pg_exec(c, q->what, "BEGIN", err);
     if (rc == MRD_OK)
-        rc = pg_run(c, what, sql, args, nargs, row, ctx, ret_n, err);
+        rc = pg_run(c, q->what, q->sql, q->args, q->nargs, q->row, q->ctx, q->ret_n, err);
     if (rc == MRD_OK && in_wtx(c))
-        rc = pg_exec(c, what, "COMMIT", err);
-    release(s, c);
+        rc = pg_exec(c, q->what, "COMMIT", err);
     return rc;
+}
+
+/* pg_run on a connection borrowed for this one statement. A read that
+ * failed because the connection broke is run once more (its rows reach row
+ * only once the whole result arrived); a write is not: whether the server
+ * committed it before the connection broke is unknown, and the caller
+ * reports the error. */
+static enum mrd_code pg_query(struct pg_store *s, bool read, const char *what, const char *sql,
+                              const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
+                              uint64_t *ret_n, struct mrd_err *err)
+{
+    struct query_step q = {what, sql, args, nargs, row, ctx, ret_n};
+
+    return on_conn(s, read, query_step, &q, NULL, err);
 }
 
 /* Runs sql without parameters or results; it may hold several
@@ -533,9 +646,9 @@ static enum mrd_code driver_query(struct store *st, bool read, const char *what,
 {
     struct rd_adapter a = {row, ctx};
 
-    (void)read; /* every statement sees the latest commit (READ COMMITTED) */
-    return pg_query((struct pg_store *)st, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a,
-                    ret_n, err);
+    /* every statement sees the latest commit (READ COMMITTED) */
+    return pg_query((struct pg_store *)st, read, what, sql, args, nargs,
+                    row != NULL ? rd_row : NULL, &a, ret_n, err);
 }
 
 /* store_obj.c's statements, on a connection inside a transaction. */
@@ -835,27 +948,45 @@ struct tx_call {
     void *args;
 };
 
-static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call call,
-                           struct mrd_err *err)
+static enum mrd_code begin_step(struct pg_conn *c, void *ctx, struct mrd_err *err)
 {
     static const char *const begin[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN",
                                         "BEGIN"};
+    enum tx_mode mode = *(const enum tx_mode *)ctx;
+    enum mrd_code rc = pg_exec(c, "transaction", begin[mode], err);
+
+    if (rc == MRD_OK && mode == TX_LOCKED)
+        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
+                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
+    return rc;
+}
+
+static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call call,
+                           struct mrd_err *err)
+{
     struct pg_store *s = (struct pg_store *)stp;
     struct pg_conn *c = NULL;
     struct store_tx tx;
-    enum mrd_code rc = acquire(s, &c, err);
+    /* BEGIN (and the write lock) once more on a fresh connection when the
+     * connection turns out to be broken: nothing of it ran yet */
+    enum mrd_code rc = on_conn(s, true, begin_step, &mode, &c, err);
 
     if (rc != MRD_OK)
         return rc;
     tx = (struct store_tx){&pg_txops, c};
-    rc = pg_exec(c, "transaction", begin[mode], err);
-    if (rc == MRD_OK && mode == TX_LOCKED)
-        rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
-                    SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);
-    if (rc == MRD_OK)
-        rc = call.op(&tx, call.args, err);
-    if (rc == MRD_OK && mode != TX_READ)
+    /* A connection lost inside the transaction: not committed, an error
+     * (the op's results may be half out: never run it twice). */
+    rc = call.op(&tx, call.args, err);
+    if (rc == MRD_OK && mode != TX_READ) {
         rc = pg_exec(c, "commit", "COMMIT", err);
+        /* lost while committing: the server may or may not have committed,
+         * and a retry could store twice. Say so; the client re-sends (a
+         * re-sent object version is a duplicate, stored once). */
+        if (rc != MRD_OK && c->lost)
+            rc = mrd_err_set(err, MRD_E_IO,
+                             "store: connection to PostgreSQL lost during COMMIT: whether the "
+                             "write was stored is unknown; send it again");
+    }
     release(s, c); /* rolls back unless committed */
     return rc;
 }
@@ -1067,6 +1198,62 @@ static enum mrd_code pg_write_end(struct store *stp, bool commit, struct mrd_err
     return rc;
 }
 
+/* ---- leadership among front-ends (store_lead) ---- */
+
+/* role's advisory lock key: FNV-1a of the name, in a namespace of ours */
+static int64_t lead_key(const char *role)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (const char *p = "meridian lead:"; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    for (const char *p = role; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return (int64_t)h;
+}
+
+static enum mrd_code pg_lead(struct store *stp, const char *role, bool *ret_leader,
+                             struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    int64_t key = lead_key(role), got = 0;
+    enum mrd_code rc = MRD_OK;
+
+    *ret_leader = false;
+    (void)pthread_mutex_lock(&s->lead_mu);
+    /* a broken connection took its locks with it: whatever this process
+     * led, another may lead now; start over */
+    if (s->lead != NULL && !conn_usable(s->lead)) {
+        conn_free(s->lead);
+        s->lead = NULL;
+        s->n_led = 0;
+    }
+    if (s->lead == NULL)
+        rc = conn_open(s->dsn, &s->lead, err);
+    for (size_t i = 0; rc == MRD_OK && i < s->n_led; i++)
+        if (s->led[i] == key) {
+            *ret_leader = true;
+            goto out;
+        }
+    if (rc == MRD_OK && s->n_led >= PG_LEAD_MAX)
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "store: more than %d roles to lead", PG_LEAD_MAX);
+    if (rc == MRD_OK)
+        rc = pg_run(s->lead, "lead", "SELECT pg_try_advisory_lock(?1)", SQ_ARGS(SQ_INT(key)),
+                    int_row, &got, NULL, err);
+    if (rc == MRD_OK && got != 0) {
+        s->led[s->n_led++] = key;
+        *ret_leader = true;
+    }
+    if (rc != MRD_OK && s->lead != NULL && s->lead->lost) {
+        conn_free(s->lead);
+        s->lead = NULL;
+        s->n_led = 0;
+    }
+out:
+    (void)pthread_mutex_unlock(&s->lead_mu);
+    return rc;
+}
+
 /* ---- open and close ---- */
 
 static void pg_close(struct store *stp)
@@ -1082,6 +1269,8 @@ static void pg_close(struct store *stp)
         s->free_conns = c->next;
         conn_free(c);
     }
+    conn_free(s->lead); /* ends what it led */
+    (void)pthread_mutex_destroy(&s->lead_mu);
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_cond_destroy(&s->cv);
     mrd_free(s);
@@ -1159,6 +1348,7 @@ static const struct store_ops pg_ops = {
     .delivery_items = store__delivery_items,
     .delivery_update = store__delivery_update,
     .delivery_attempts = store__delivery_attempts,
+    .lead = pg_lead,
 };
 
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,
@@ -1178,6 +1368,7 @@ enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts
     (void)mrd_strlcpy(s->dsn, dsn, sizeof(s->dsn));
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
     (void)pthread_mutex_init(&s->mu, NULL);
+    (void)pthread_mutex_init(&s->lead_mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
     rc = acquire(s, &c, err);
     if (rc == MRD_OK)

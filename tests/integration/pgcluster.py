@@ -7,6 +7,11 @@ to run as root), starts the server on 127.0.0.1 on a free port with its Unix
 socket in that directory, creates a database per call of `.database()` and
 stops the server (pg_ctl, bounded in time) when the module's tests are done.
 
+`Cluster.standby()` makes a streaming-replication standby of a running
+cluster (pg_basebackup -R) on a port of its own, `.promote()` turns it
+into the primary, `.stop(mode="immediate")` crashes a primary the way a lost
+machine would, and `.kill9_postmaster()` / `.restart()` test WAL recovery.
+
 `node_on_both_stores` is node.py's `node` fixture run twice, on SQLite and
 on a PostgreSQL cluster of its own: a test module imports it (in place of
 node.py's `node`) to run all its tests on both backends.
@@ -23,13 +28,14 @@ import pathlib
 import pwd
 import shutil
 import socket
+import signal
 import subprocess
 import tempfile
 import uuid
 
 import pytest
 
-from node import start_node
+from node import start_node, wait_for
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 
@@ -60,6 +66,10 @@ class Cluster:
         p = self._as_owner(PG_BIN / "initdb", "-D", self.data, "-U", "meridian", "-A", "trust",
                            "--no-sync", "-E", "UTF8", "--locale", "C.UTF-8")
         assert p.returncode == 0, p.stdout + p.stderr
+        return self.run()
+
+    def run(self):
+        """pg_ctl start of the data directory there (after start, standby or a crash)."""
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
                 " -c max_connections=200")
         p = self._as_owner(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.root / "log", "-w",
@@ -67,16 +77,66 @@ class Cluster:
         assert p.returncode == 0, p.stdout + p.stderr + self.log()
         return self
 
+    def standby(self):
+        """A new cluster streaming from this one (pg_basebackup -R), started."""
+        sb = Cluster()
+        p = sb._as_owner(PG_BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", self.port, "-U",
+                         "meridian", "-D", sb.data, "-R", "-X", "stream", "-c", "fast")
+        assert p.returncode == 0, p.stdout + p.stderr
+        return sb.run()
+
+    def synchronous(self):
+        """Every COMMIT waits until a standby has the WAL on disk (docs/store.md)."""
+        self.psql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        self.psql("SELECT pg_reload_conf()")
+        wait_for(lambda: self.psql("SELECT count(*) FROM pg_stat_replication"
+                                   " WHERE sync_state = 'sync'") == "1", timeout=60)
+
+    def promote(self):
+        p = self._as_owner(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-t", "60", "promote")
+        assert p.returncode == 0, p.stdout + p.stderr + self.log()
+
+    def postmaster_pid(self):
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def server_pids(self):
+        """The postmaster and every process it forked, live or not yet
+        reaped: they all run in the data directory (postgres chdirs there),
+        which also finds a backend forked just before the postmaster died."""
+        pids = []
+        for d in pathlib.Path("/proc").iterdir():
+            try:
+                if d.name.isdigit() and os.readlink(d / "cwd") == os.path.realpath(self.data):
+                    pids.append(int(d.name))
+            except OSError:  # gone meanwhile
+                continue
+        return pids
+
+    def kill9_postmaster(self):
+        """SIGKILL to the postmaster alone; waits until its children noticed and exited."""
+        pm = self.postmaster_pid()
+        os.kill(pm, signal.SIGKILL)
+        wait_for(lambda: not any(_alive(x) for x in self.server_pids()), timeout=60)
+        # a dead postmaster nobody reaps (a zombie: no init in a container)
+        # still "exists" for the next start's lock file checks
+        if os.path.exists(f"/proc/{pm}"):
+            for lock in (self.data / "postmaster.pid", self.root / f".s.PGSQL.{self.port}.lock"):
+                lock.unlink(missing_ok=True)
+
     def log(self):
         try:
             return (self.root / "log").read_text(errors="replace")
         except OSError:
             return ""
 
-    def stop(self):
-        self._as_owner(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60",
+    def stop(self, mode="fast", remove=True):
+        self._as_owner(PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "60",
                        "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def uri(self, db):
+        return f"postgresql://meridian@127.0.0.1:{self.port}/{db}"
 
     def psql(self, sql, db="postgres"):
         p = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
@@ -128,6 +188,14 @@ def init_args(args):
             and "--help" not in args and "-h" not in args:
         args += ["--store", session_database()]
     return args
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")

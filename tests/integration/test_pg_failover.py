@@ -1,0 +1,109 @@
+"""High availability on PostgreSQL (docs/store.md, "High availability"): a
+primary and a synchronous streaming-replication standby (Debian's
+PostgreSQL 15, both started here on 127.0.0.1), two `meridian serve`
+front-ends with a multi-host connection string
+(target_session_attrs=read-write). The primary is crashed (pg_ctl stop -m
+immediate) while both front-ends ingest, the standby is promoted, and the
+front-ends go on writing without being restarted or reconfigured; every
+object they acknowledged is on the promoted server."""
+import pytest
+
+from node import Node, TOKEN_RE, indicator, wait_for
+from pgcluster import Cluster
+from pgingest import Ingest, stored_ids
+from test_store_pg import second_front_end
+
+
+@pytest.fixture
+def pair():
+    primary = Cluster().start()
+    standby = None
+    try:
+        primary.psql("CREATE DATABASE failover")
+        standby = primary.standby()
+        primary.synchronous()
+        yield primary, standby
+    finally:
+        if standby is not None:
+            standby.stop()
+        primary.stop(mode="immediate")
+
+
+def test_front_ends_survive_a_failover_without_losing_an_acknowledged_write(
+        meridian_bin, pair, tmp_path):
+    primary, standby = pair
+    n = pg_node(meridian_bin, primary, standby, tmp_path)
+    cid = n.collection(root="api1", title="failover")
+    fe = second_front_end(meridian_bin, n, tmp_path)
+    n.start()
+    fe.start()
+    ing = None
+    try:
+        ing = writers = Ingest([n, fe, n, fe], cid)
+        ing.wait_acks(20)
+        # committed means on the standby's disk too (synchronous replication)
+        primary.stop(mode="immediate", remove=False)
+        before = ing.acks
+        # while no server takes writes, nothing is acknowledged
+        wait_for(lambda: ing.failures >= 4, timeout=60)
+        assert ing.acks <= before + 4  # at most the batches committed as it died
+        standby.promote()
+        # no restart of the front-ends: each writes again on the new primary
+        ing.wait_acks(40, timeout=120)
+        acked = ing.stop()
+        ing = None
+        # the front-ends stayed up; a write that failed got a TAXII error
+        assert n.proc.poll() is None and fe.proc.poll() is None
+        for x in (n, fe):
+            x.post_ok(cid, [indicator()])
+        assert writers.statuses <= {500}, writers.statuses
+        missing = acked - stored_ids(standby, "failover")
+        assert not missing, f"{len(missing)} acknowledged objects lost: {sorted(missing)[:3]}"
+        # both front-ends read on the new primary, and every acknowledged
+        # object is there
+        for x in (n, fe):
+            got, _ = x.page_all(f"/api1/collections/{cid}/manifest/", limit=500)
+            ids = {o["id"] for o in got}
+            assert acked <= ids, len(acked - ids)
+    finally:
+        if ing is not None:
+            ing.stop()
+        fe.stop()
+        n.stop()
+    assert "connection to PostgreSQL lost" in n.stderr() + fe.stderr() or \
+        "cannot reconnect to PostgreSQL" in n.stderr() + fe.stderr()
+
+
+def pg_node(meridian_bin, primary, standby, tmp_path):
+    dsn = (f"postgresql://meridian@127.0.0.1:{primary.port},127.0.0.1:{standby.port}/failover"
+           "?target_session_attrs=read-write&connect_timeout=5")
+    n = Node(meridian_bin, tmp_path / "node")
+    p = n.cli("init", "--data", n.data, "--org", "own", "--store", dsn)
+    n.admin_token = TOKEN_RE.search(p.stdout).group(0)
+    return n
+
+
+def test_an_idle_front_end_answers_its_first_request_after_a_failover(meridian_bin, pair,
+                                                                     tmp_path):
+    """The pool's connections all point at the crashed primary: the first
+    requests after the promotion find them broken before use and reconnect
+    to the new primary, instead of failing once per pooled connection."""
+    primary, standby = pair
+    n = pg_node(meridian_bin, primary, standby, tmp_path)
+    cid = n.collection(root="api1", title="idle")
+    n.start()
+    try:
+        first = [indicator() for _ in range(8)]
+        for o in first:  # several pooled connections in use
+            n.post_ok(cid, [o])
+        primary.stop(mode="immediate", remove=False)
+        standby.promote()
+        for _ in range(8):
+            r = n.post(cid, [indicator()])
+            assert r.status_code == 202, r.text
+            r = n.get(f"/api1/collections/{cid}/objects/{first[0]['id']}/")
+            assert r.status_code == 200, r.text
+        got, _ = n.page_all(f"/api1/collections/{cid}/manifest/", limit=3)
+        assert {o["id"] for o in first} <= {o["id"] for o in got}
+    finally:
+        n.stop()
