@@ -138,10 +138,9 @@ static uint64_t get_be64(const uint8_t *p)
 
 const char *ledger_kind_name(unsigned kind)
 {
-    static const char *const names[] = {NULL,         "object",       "hold-create",
-                                        "hold-renew", "hold-release", "hold-export",
-                                        "admin",      "delivery",     "erasure",
-                                        "access-audit"};
+    static const char *const names[] = {NULL,           "object",      "hold-create", "hold-renew",
+                                        "hold-release", "hold-export", "admin",       "delivery",
+                                        "erasure",      "access-audit"};
 
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : NULL;
 }
