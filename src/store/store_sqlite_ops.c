@@ -270,6 +270,7 @@ enum mrd_code sq__snapshot(struct store *stp, int fd, uint64_t offset, struct mr
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct sq_store *s = (struct sq_store *)stp;
     struct region r = {.fd = fd, .base = offset};
+    uint64_t paced = 0; /* pages counted against pace */
     struct sq_conn *c = NULL;
     sqlite3 *dst = NULL;
     sqlite3_backup *b = NULL;
@@ -323,9 +324,14 @@ enum mrd_code sq__snapshot(struct store *stp, int fd, uint64_t offset, struct mr
      * write. Unpaced, one step; paced, SNAPSHOT_STEP_PAGES at a time. */
     do {
         src = sqlite3_backup_step(b, pace != NULL ? SNAPSHOT_STEP_PAGES : -1);
-        if (pace != NULL && src == SQLITE_OK && sqlite3_backup_pagecount(b) > 0)
-            mrd_pace_add(pace, (uint64_t)SNAPSHOT_STEP_PAGES *
-                                   (ret->bytes / (uint64_t)sqlite3_backup_pagecount(b)));
+        if (pace != NULL && (src == SQLITE_OK || src == SQLITE_DONE) &&
+            sqlite3_backup_pagecount(b) > 0) {
+            /* the pages this step copied, the last (short) step included */
+            uint64_t done = (uint64_t)(sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b));
+            mrd_pace_add(pace,
+                         (done - paced) * (ret->bytes / (uint64_t)sqlite3_backup_pagecount(b)));
+            paced = done;
+        }
     } while (src == SQLITE_OK);
     (void)sqlite3_backup_finish(b);
     b = NULL;
