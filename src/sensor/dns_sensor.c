@@ -144,6 +144,7 @@ out:
 }
 
 #define DNS_META_ROUND "dns_sensor_round" /* store meta: the time of the last round */
+#define DNS_RESUME_WINDOW_USEC ((int64_t)3600 * 1000000) /* alerts looked at on a restart */
 
 struct resume {
     json_t *found; /* the DNS extension of each alert this node made */
@@ -202,10 +203,14 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
     if (rc == MRD_OK)
         rc = store_collection_get(s->st, NULL, 0, s->collection, strlen(s->collection), &coll, err);
     if (rc == MRD_OK) {
-        /* That round's alerts were added after it started. */
+        /* That round's alerts were added around its time: a round's time
+         * is kept later than the one before (dns_check_round), so it may be
+         * ahead of the clock by a little; alerts of older rounds that the
+         * window also finds are left out by their last_seen
+         * (dns_state_from_alerts). */
         memset(&q, 0, sizeof(q));
         q.collection = coll.key;
-        q.added_after = mrd_time_to_usec(&t) - 1;
+        q.added_after = mrd_time_to_usec(&t) - DNS_RESUME_WINDOW_USEC;
         q.match = &m;
         q.want_body = true;
         rc = store_objects_query(s->st, &q, resume_visible, resume_emit, &r, &res, err);
