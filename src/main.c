@@ -45,6 +45,7 @@ static const struct cli_verb *const verbs[] = {
     &cli_verb_retention,
     &cli_verb_search,
     &cli_verb_serve,
+    &cli_verb_store,
     &cli_verb_sync,
     &cli_verb_token,
     &cli_verb_validate,

@@ -36,6 +36,7 @@ extern const struct cli_verb cli_verb_search;
 extern const struct cli_verb cli_verb_restore;
 extern const struct cli_verb cli_verb_retention;
 extern const struct cli_verb cli_verb_serve;
+extern const struct cli_verb cli_verb_store;
 extern const struct cli_verb cli_verb_sync;
 extern const struct cli_verb cli_verb_token;
 extern const struct cli_verb cli_verb_validate;

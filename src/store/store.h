@@ -1940,4 +1940,50 @@ store_refs_to(struct store *st, const char *id, size_t len, unsigned roles, size
               enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
               void *ctx, bool *ret_more, struct mrd_err *err);
 
+/* ---- copying a node's database between backends (store_copy.c) ---- */
+
+/* Progress of store_copy: called when a table starts (done = 0) and about
+ * every STORE_PROGRESS_MS while its rows are copied. Must not call the
+ * store. */
+struct store_copy_progress {
+    const char *table;
+    unsigned table_no, tables; /* 1-based, of how many */
+    uint64_t done, total;      /* rows of this table */
+};
+
+/* What store_copy moved and checked: per table, the rows copied and the
+ * row-set digest (SHA-256 of each row's typed values, summed over the
+ * rows: independent of row order) found equal on both sides. */
+#define STORE_COPY_TABLES_MAX 32
+struct store_copy_report {
+    size_t ntables;
+    struct {
+        const char *name;
+        uint64_t rows;
+    } tables[STORE_COPY_TABLES_MAX];
+    uint64_t objects, ledger_leaves, ledger_events; /* object versions, their leaves, events */
+    int64_t max_leaf;                               /* the highest ledger leaf recorded; -1 none */
+    unsigned char ledger_digest[32];                /* of object_leaves + ledger_events rows */
+    uint64_t left_behind; /* rows of tables the target backend has no place for (SQLite's
+                           * access audit, which PostgreSQL does not have yet) */
+};
+
+/* Copies every row of the node's database at from into the empty database
+ * at to, each a data directory (SQLite: DIR/meridian.db, whatever
+ * DIR/store.dsn says; created in to) or a PostgreSQL URI (its schema
+ * created in to). One read snapshot of from and one write transaction of
+ * to: a failure leaves to as it was. Tables, in order: meta, orgs, tokens,
+ * API roots, collections, grants, object versions, statuses, conflicts,
+ * the value index, the ledger's leaves and event queue, sessions, holds,
+ * feeds, assets, notifications, contacts and deliveries; identity keys
+ * keep their values (PostgreSQL's sequences move past them); SQLite's
+ * free-text, reference and overview indexes are rebuilt from the copied
+ * versions. Before committing it reads every table back from to and
+ * compares its row count and digest with from's: MRD_E_INVALID naming
+ * the table on a difference. MRD_E_EXISTS when to holds orgs, roots,
+ * collections, objects or ledger events already. progress may be NULL. */
+enum mrd_code store_copy(const char *from, const char *to,
+                         void (*progress)(void *ctx, const struct store_copy_progress *p),
+                         void *progress_ctx, struct store_copy_report *ret, struct mrd_err *err);
+
 #endif
