@@ -423,6 +423,14 @@ enum mrd_code backup_write(const char *data_dir, const char *out, const struct b
     rc = store_open(data_dir, NULL, &st, err);
     if (rc != MRD_OK)
         goto out;
+    if (strcmp(store_backend(st), "sqlite") != 0) {
+        rc = mrd_err_set(err, MRD_E_UNSUPP,
+                         "backup: this node's database is on PostgreSQL: back it up with"
+                         " PostgreSQL's own tools (pg_basebackup with WAL archiving, or pg_dump),"
+                         " the data directory first (docs/store.md, \"Backups on"
+                         " PostgreSQL\")");
+        goto out;
+    }
     node_meta(st, ret);
     /* 1. The checkpoint first: it is signed only over leaves the store
      * had recorded, so the store copied after it covers it. */

@@ -110,6 +110,11 @@ const struct cli_verb cli_verb_backup = {
         "'verify' checks a backup without restoring it (every member's SHA-256, the\n"
         "seal, the archive's structure) and names what is wrong.\n"
         "\n"
+        "A node whose database is PostgreSQL (DIR/store.dsn) is refused: back it up\n"
+        "with PostgreSQL's tools, pg_dump or pg_basebackup with WAL archiving, after\n"
+        "copying DIR's files (docs/store.md, \"Backups on PostgreSQL\"), or take a\n"
+        "SQLite copy with 'meridian store copy' and back that up.\n"
+        "\n"
         "stdout: the SHA-256 of FILE (record it with the backup). stderr: a summary.\n"
         "Restore with 'meridian restore FILE --data NEWDIR' (docs/operations.md).\n" CLI_DATA_HELP
         "  -o FILE      the backup file to write (replaced if it exists)\n"

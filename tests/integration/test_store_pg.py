@@ -72,7 +72,9 @@ def test_admin_records_and_taxii_discovery_on_postgres(meridian_bin, pg_cluster,
     # ... what the backend does not have yet fails clearly, never as success
     p = n.cli("backup", "--data", n.data, "-o", n.data / "b.tar", check=False)
     assert p.returncode != 0
-    assert "postgres" in p.stderr and "snapshot" in p.stderr, p.stderr
+    assert "PostgreSQL" in p.stderr and "pg_basebackup" in p.stderr, p.stderr
+    assert "Backups on PostgreSQL" in p.stderr, p.stderr  # where the procedure is
+    assert not (n.data / "b.tar").exists() and not (n.data / "b.tar.partial").exists()
 
 
 def test_concurrent_writers_one_org_one_winner(meridian_bin, pg_cluster, tmp_path):
