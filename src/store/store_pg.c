@@ -890,9 +890,10 @@ static enum mrd_code pg_token_revoke(struct store *stp, const char *name_or_pref
                     SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), token_row, &found, &matches, err);
     }
     if (rc == MRD_OK && matches == 0 && n >= 4 && n <= STORE_TOKEN_PREFIX_LEN)
-        rc = pg_run(c, "token revoke",
-                    TOKEN_COLS "WHERE substr(t.prefix, 1, ?2) = ?1 FOR UPDATE OF t",
-                    SQ_ARGS(SQ_STR(name_or_prefix), SQ_INT(n)), token_row, &found, &matches, err);
+        rc =
+            pg_run(c, "token revoke",
+                   TOKEN_COLS "WHERE substr(t.prefix, 1, CAST(?2 AS INTEGER)) = ?1 FOR UPDATE OF t",
+                   SQ_ARGS(SQ_STR(name_or_prefix), SQ_INT(n)), token_row, &found, &matches, err);
     if (rc != MRD_OK)
         goto out;
     if (matches == 0) {

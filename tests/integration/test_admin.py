@@ -13,6 +13,7 @@ import pytest
 
 from conftest import run
 from node import as_sent
+from pgcluster import sqlite_only
 
 TOKEN_RE = re.compile(r"^mrd_[A-Za-z0-9_-]{43}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -77,6 +78,7 @@ def export_ids(meridian_bin, data, coll, *extra):
 
 # ---- init ----
 
+@sqlite_only  # reads the token hash from meridian.db
 def test_init_prints_token_once_and_stores_it_hashed(tmp_path, meridian_bin):
     data = tmp_path / "node"
     p = run(meridian_bin, "init", "--data", data, "--org", "cert-a")
@@ -103,6 +105,7 @@ def test_init_prints_token_once_and_stores_it_hashed(tmp_path, meridian_bin):
     con.close()
 
 
+@sqlite_only  # compares meridian.db's bytes
 def test_init_refuses_to_clobber(tmp_path, meridian_bin):
     data = tmp_path / "node"
     ok(run(meridian_bin, "init", "--data", data, "--org", "cert-a"))
@@ -479,6 +482,7 @@ def test_import_upstream_malformed_example(node, meridian_bin, data_dir):
     assert len(got) == 2
 
 
+@sqlite_only  # reads date_added from meridian.db
 def test_concurrent_imports_in_two_processes(node, meridian_bin, tmp_path):
     """Two `meridian import` processes write the same collection at once:
     both succeed (writers queue on the database lock) and nothing is lost."""
