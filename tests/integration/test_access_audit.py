@@ -18,7 +18,10 @@ import pytest
 
 from node import (TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED, TOKEN_RE,
                   indicator, wait_for)
+from pgcluster import pg_missing
 from test_fed_propagation import Fed
+
+pytestmark = pg_missing("access audit (store_reads_record/list/seal/prune)")
 
 LEVELS = {"clear": TLP_CLEAR, "green": TLP_GREEN, "amber": TLP_AMBER,
           "amber+strict": TLP_AMBER_STRICT, "red": TLP_RED}

@@ -14,6 +14,12 @@ import time
 import pytest
 
 from node import Node, TLP_CLEAR, indicator, wait_for
+from pgcluster import sqlite_only
+
+# `meridian backup` archives SQLite's online snapshot of meridian.db; a node
+# on PostgreSQL is backed up with PostgreSQL's tools and refused here
+# (test_store_pg.py, test_store_copy.py; docs/store.md "Backups on PostgreSQL")
+pytestmark = sqlite_only
 from test_fed_propagation import Fed
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -11,6 +11,9 @@ import uuid
 import pytest
 
 from node import TLP_AMBER, TLP_CLEAR, TLP_GREEN, TLP_RED, indicator, start_node
+from pgcluster import pg_no_overview
+
+pytestmark = pg_no_overview
 
 TLP_NAME = {TLP_CLEAR: "clear", TLP_GREEN: "green", TLP_AMBER: "amber", TLP_RED: "red"}
 ALL = {"match[version]": "all"}
