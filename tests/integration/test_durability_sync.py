@@ -12,6 +12,7 @@ import time
 import pytest
 
 from node import indicator, start_node
+from pgcluster import sqlite_only
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def records(log):
     return out
 
 
+@sqlite_only  # watches meridian.db's fsyncs (PostgreSQL: test_pg_durability.py)
 def test_a_post_is_synced_before_its_202(tmp_path, meridian_bin, shim, monkeypatch):
     log = tmp_path / "sync.log"
     monkeypatch.setenv("LD_PRELOAD", shim)
