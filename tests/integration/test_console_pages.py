@@ -18,6 +18,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from node import TLP_AMBER, TLP_GREEN, TLP_RED, indicator, start_node, wait_for
+from pgcluster import pg_missing, sqlite_only
+
+pytestmark = pg_missing("free-text search and references (store_text_search, store_refs_to)")
 from test_console_browser import browser, go, shots, signin, wait  # noqa: F401 (fixtures)
 from test_hold import leaves, tree_size, wait_ledgered
 
@@ -233,6 +236,7 @@ def test_cli_free_text_search(w):
     assert p.returncode == 2 and "512" in p.stderr
 
 
+@sqlite_only  # builds an old SQLite file
 def test_older_store_is_indexed_when_opened(tmp_path, meridian_bin):
     n = start_node(meridian_bin, tmp_path / "old")
     cid = n.collection()
@@ -380,6 +384,7 @@ def test_browser_partner_sees_no_hidden_edges(w, browser):  # noqa: F811
         no_trace(w, d.page_source)
 
 
+@sqlite_only  # reads meridian.db
 def test_deleted_version_leaves_no_words(tmp_path, meridian_bin):
     n = start_node(meridian_bin, tmp_path / "del")
     try:
