@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from node import TLP_AMBER, TLP_GREEN, TLP_RED, ew_objects, indicator, start_node, wait_for
+from pgcluster import sqlite_only
 
 
 def notes(n, org=None):
@@ -267,6 +268,7 @@ def test_cli_round_is_idempotent_and_survives_restarts(tmp_path, meridian_bin):
     assert n.cli("notify", "list", "--limit", "0", "--data", n.data, check=False).returncode == 2
 
 
+@sqlite_only  # breaks meridian.db's ledger_events with sqlite3
 def test_a_declaration_whose_audit_record_cannot_be_written_is_not_made(tmp_path, meridian_bin):
     import sqlite3
     from node import Node

@@ -11,6 +11,7 @@ import requests
 
 from conftest import run
 from node import Node, TLP_GREEN, indicator, wait_for
+from pgcluster import sqlite_only
 
 
 def sighting(of, **extra):
@@ -71,6 +72,7 @@ def rnode(tmp_path, meridian_bin):
     n.stop()
 
 
+@sqlite_only  # reads meridian.db with sqlite3
 def test_retention_erases_expired_keeps_held_and_unmatched(rnode):
     n = rnode
     kept_ind = ind("198.51.100.7", valid_until="2099-01-01T00:00:00Z")
