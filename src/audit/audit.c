@@ -56,11 +56,10 @@ enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, str
         if (rc != MRD_OK)
             return rc;
     }
-    len = store_read_item_put(b->items + b->items_len, sizeof(b->items) - b->items_len, row->id,
-                              row->id_len,
-                              row->version_usec == STORE_VERSION_NONE ? row->date_added
-                                                                      : row->version_usec,
-                              (int)row->policy.tlp);
+    len = store_read_item_put(
+        b->items + b->items_len, sizeof(b->items) - b->items_len, row->id, row->id_len,
+        row->version_usec == STORE_VERSION_NONE ? row->date_added : row->version_usec,
+        (int)row->policy.tlp);
     if (len == 0)
         return mrd_err_set(err, MRD_E_INVAL, "access audit: object id of %zu bytes", row->id_len);
     b->items_len += len;
@@ -73,7 +72,9 @@ static bool service_take(struct audit_batch *b, const struct store_read_who *who
 enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err)
 {
     struct store_read_batch g = {{b->org, b->token, audit_path_name(b->path), mrd_time_now_usec()},
-                                 b->items, b->items_len, b->n};
+                                 b->items,
+                                 b->items_len,
+                                 b->n};
     enum mrd_code rc;
 
     if (b->n == 0)

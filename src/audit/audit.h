@@ -37,8 +37,8 @@
 #include "store/store.h"
 
 #define AUDIT_DIGEST_TYPE "meridian-access-audit-digest"
-#define AUDIT_BATCH_MAX 1000    /* rows kept before a flush: one TAXII page */
-#define AUDIT_ITEMS_MAX 16384   /* bytes of packed rows kept before a flush */
+#define AUDIT_BATCH_MAX 1000  /* rows kept before a flush: one TAXII page */
+#define AUDIT_ITEMS_MAX 16384 /* bytes of packed rows kept before a flush */
 #define AUDIT_LINE_MAX (STORE_STIX_ID_MAX + STORE_NAME_MAX + STORE_READ_WHO_MAX + 128)
 #define AUDIT_DAY_USEC ((int64_t)86400 * 1000000)
 

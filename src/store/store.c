@@ -1232,8 +1232,8 @@ size_t store_read_item_next(const char *p, size_t len, struct store_read_row *r)
     }
     for (; i < len && p[i] >= '0' && p[i] <= '9' && digits < 19; i++, digits++)
         u = u * 10 + (uint64_t)(p[i] - '0');
-    if (digits == 0 || u > (uint64_t)INT64_MAX || i + 4 > len || p[i] != ' ' ||
-        p[i + 1] < '0' || p[i + 1] > '9' || p[i + 2] != ' ')
+    if (digits == 0 || u > (uint64_t)INT64_MAX || i + 4 > len || p[i] != ' ' || p[i + 1] < '0' ||
+        p[i + 1] > '9' || p[i + 2] != ' ')
         return 0;
     r->version_usec = neg ? -(int64_t)u : (int64_t)u;
     r->tlp = p[i + 1] - '0';

@@ -37,9 +37,8 @@ static enum mrd_code record_op(const struct store_tx *tx, void *args, struct mrd
                        "SELECT first + n - 1 FROM access_pages ORDER BY first DESC LIMIT 1",
                        SQ_NOARGS, store__i64_row, &last_page, NULL, err);
     if (rc == MRD_OK)
-        rc = store__tx_run(tx, "access audit",
-                           "SELECT COALESCE(MAX(last), 0) FROM access_digests", SQ_NOARGS,
-                           store__i64_row, &last_sealed, NULL, err);
+        rc = store__tx_run(tx, "access audit", "SELECT COALESCE(MAX(last), 0) FROM access_digests",
+                           SQ_NOARGS, store__i64_row, &last_sealed, NULL, err);
     next = (last_page > last_sealed ? last_page : last_sealed) + 1;
     for (size_t i = 0; i < a->nb && rc == MRD_OK; i++) {
         const struct store_read_batch *g = &a->b[i];
@@ -47,8 +46,8 @@ static enum mrd_code record_op(const struct store_tx *tx, void *args, struct mrd
                            "INSERT INTO access_pages (first, n, time, org, token, path, items)"
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                            SQ_ARGS(SQ_INT(next), SQ_INT(g->n), SQ_INT(g->who.time_usec),
-                                   SQ_STR(g->who.org), SQ_STR(g->who.token),
-                                   SQ_STR(g->who.path), SQ_TEXT(g->items, g->items_len)),
+                                   SQ_STR(g->who.org), SQ_STR(g->who.token), SQ_STR(g->who.path),
+                                   SQ_TEXT(g->items, g->items_len)),
                            NULL, NULL, NULL, err);
         next += (int64_t)g->n;
     }
@@ -155,8 +154,7 @@ enum mrd_code store__reads_list(struct store *st, const struct store_read_filter
             "SELECT first, n, time, org, token, path, items FROM access_pages"
             " WHERE first > ?1 AND first + n - 1 > ?2 AND (?3 = 0 OR first <= ?3)"
             " AND (?4 IS NULL OR org = ?4) AND time >= ?5 ORDER BY first LIMIT ?6",
-            SQ_ARGS(SQ_INT(after_page), SQ_INT(f->after_id), SQ_INT(f->through_id),
-                    SQ_STR(f->org),
+            SQ_ARGS(SQ_INT(after_page), SQ_INT(f->after_id), SQ_INT(f->through_id), SQ_STR(f->org),
                     SQ_INT(f->since_usec == STORE_TIME_NONE ? INT64_MIN : f->since_usec),
                     SQ_INT(LIST_PAGES_MAX)),
             list_page, &x, NULL, err);

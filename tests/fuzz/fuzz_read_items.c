@@ -29,8 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (used == 0)
             break;
         if (used > size - at || used > STORE_READ_ITEM_MAX || p[at + used - 1] != '\n' ||
-            r.object_id_len == 0 || r.object_id_len > STORE_STIX_ID_MAX || r.tlp < 0 ||
-            r.tlp > 9)
+            r.object_id_len == 0 || r.object_id_len > STORE_STIX_ID_MAX || r.tlp < 0 || r.tlp > 9)
             abort();
         for (size_t i = 0; i < r.object_id_len; i++)
             if ((unsigned char)r.object_id[i] <= ' ')

@@ -203,8 +203,10 @@ static void test_items(void **state)
     struct store_read_row r;
     size_t a, b;
     static const char *const bad[] = {
-        "", "\n", "12 3 x", " 3 x\n", "12 3  x\n", "12 x id\n", "12 3 a b\n",
-        "12 3 a\tb\n", "99999999999999999999 3 a\n", "12 3 \n", "-x 3 a\n", "12 33 a\n",
+        "",           "\n",          "12 3 x",
+        " 3 x\n",     "12 3  x\n",   "12 x id\n",
+        "12 3 a b\n", "12 3 a\tb\n", "99999999999999999999 3 a\n",
+        "12 3 \n",    "-x 3 a\n",    "12 33 a\n",
     };
 
     (void)state;
@@ -340,7 +342,8 @@ static void test_migrate_rows_to_pages(void **state)
     assert_int_equal(
         sqlite3_exec(
             db,
-            "CREATE TABLE access_reads (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+            "CREATE TABLE access_reads (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT "
+            "NULL,"
             " object_id TEXT NOT NULL, version INTEGER NOT NULL, tlp INTEGER NOT NULL,"
             " org TEXT NOT NULL, token TEXT NOT NULL, path TEXT NOT NULL);"
             "WITH RECURSIVE x(first, k, time, org, token, path, rest, item) AS ("
