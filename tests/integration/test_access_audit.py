@@ -86,6 +86,21 @@ def session(fed):
     return a, objs, a.token("P")
 
 
+def console_and_search(a, ids, p_tok, expect):
+    # 4. the console: an AMBER object's page and raw view, a GREEN page
+    for suffix in ("", "/raw"):
+        r = a.get(f"/api/v1/objects/{ids['amber']}{suffix}", token=p_tok, accept=None)
+        assert r.status_code == 200, r.text
+    expect("P", "console", ("amber", "amber"))
+    assert a.get(f"/api/v1/objects/{ids['green']}", token=p_tok, accept=None).status_code == 200
+    assert a.get(f"/api/v1/objects/{ids['red']}", token=p_tok,
+                 accept=None).status_code == 404  # denied
+    # 5. a search by the own org: the RED indicator's value
+    s = a.cli("search", "--data", a.data, "--json", "203.0.113.5")
+    assert ids["red"] in s.stdout
+    expect("own", "search", ("red",))
+
+
 def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
     a, objs, p_tok = session(fed)
     coll, path = fed.coll["A"], a.objects_path(fed.coll["A"], a.root)
@@ -122,18 +137,11 @@ def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
     assert r.status_code == 200, r.text
     assert len(r.text.splitlines()) == 4
     expect("P", "feed", ("amber", "amber+strict"))
-    # 4. the console: an AMBER object's page and raw view, a GREEN page
-    for suffix in ("", "/raw"):
-        r = a.get(f"/api/v1/objects/{ids['amber']}{suffix}", token=p_tok, accept=None)
-        assert r.status_code == 200, r.text
-    expect("P", "console", ("amber", "amber"))
-    assert a.get(f"/api/v1/objects/{ids['green']}", token=p_tok, accept=None).status_code == 200
-    assert a.get(f"/api/v1/objects/{ids['red']}", token=p_tok,
-                 accept=None).status_code == 404  # denied
-    # 5. a search by the own org: the RED indicator's value
-    s = a.cli("search", "--data", a.data, "--json", "203.0.113.5")
-    assert ids["red"] in s.stdout
-    expect("own", "search", ("red",))
+    # 4. and 5.: the console's object page and search need references and
+    # the value search, which the PostgreSQL backend has not yet
+    # (docs/store.md): run on SQLite, not with MERIDIAN_TEST_STORE=pg
+    if not on_pg():
+        console_and_search(a, ids, p_tok, expect)
     # 6. a pull by peer B (as its partner org B on A)
     p = fed.sync("B")
     assert "pulled=4" in p.stdout, p.stdout  # RED stays home
