@@ -792,6 +792,9 @@ static const char *const migrations[] = {
     " delivery BIGINT NOT NULL, time BIGINT NOT NULL, status INTEGER NOT NULL,"
     " error TEXT NOT NULL);"
     "CREATE INDEX delivery_attempts_of ON delivery_attempts(delivery, id);",
+    /* erasure clears the value each notification kept of the version it
+     * names (store_erase.c): found by seq */
+    "CREATE INDEX notifications_seq ON notifications(seq);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -322,6 +322,7 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
+    "DROP INDEX notifications_seq;",  # 15 -> 16: notifications by seq (erasure)
     # 14 -> 15: the access audit
     "DROP TRIGGER access_reads_no_update; DROP TRIGGER access_reads_no_delete;"
     " DROP TABLE access_digests; DROP TABLE access_reads;",
