@@ -447,6 +447,7 @@ static const char usage_scan[] =
     "                      [--threads N] [--at TIME] [--quiet]\n"
     "                      [--report COLLECTION [--data DIR]] [LOG...]\n"
     "       meridian match --private PEER [--offer NAME] [--data DIR]\n"
+    "                      [--reveal | --report [--org NAME] [--identity ID]]\n"
     "                      [--format F] [--threads N] [--quiet] LOG...\n"
     "\n"
     "Compiles the active indicators (not revoked, valid_from <= now < valid_until;\n"
@@ -522,6 +523,13 @@ static const char usage_private[] =
     "when the peer makes more than one. stdout: one JSON object per matched\n"
     "value, {\"file\",\"line\",\"field\",\"value\"}, at its first place;\n"
     "stderr: counts and timings. See docs/privacy.md.\n"
+    "--reveal asks an offer made with 'privacy offer --reveal' for the indicators\n"
+    "behind the matches (proved by the 64-byte OPRF outputs, which only a holder\n"
+    "of the value has); each line gets \"indicators\": the STIX indicators the peer's\n"
+    "policy lets this node read, minimised as for any read. --report also POSTs\n"
+    "one sighting per revealed indicator (count: the log fields holding its\n"
+    "values; where_sighted_refs: the identity of --org, default \"local\", or\n"
+    "--identity) to the peer's TAXII collection of 'peer add' (a write grant).\n"
     "\n"
     "Exit: 0 done (hits or not), 2 usage, unreadable input or bad indicators.\n";
 
