@@ -318,6 +318,11 @@ static int run(int argc, char **argv)
             goto out;
         }
     }
+    if (o.identity != NULL &&
+        (strncmp(o.identity, "identity--", 10) != 0 || strlen(o.identity) != 46)) {
+        rc = cli_usage_error(&cli_verb_match, "--identity: expected identity--<uuid>");
+        goto out;
+    }
     if (private_peer != NULL) {
         if (nind_files > 0 || collection != NULL || report_coll != NULL || o.follow ||
             optind >= argc) {
@@ -338,11 +343,6 @@ static int run(int argc, char **argv)
     }
     if (nind_files == 0 && data_dir == NULL) {
         rc = cli_usage_error(&cli_verb_match, "give --indicators FILE or --data DIR");
-        goto out;
-    }
-    if (o.identity != NULL &&
-        (strncmp(o.identity, "identity--", 10) != 0 || strlen(o.identity) != 46)) {
-        rc = cli_usage_error(&cli_verb_match, "--identity: expected identity--<uuid>");
         goto out;
     }
     if (report_coll != NULL && o.follow) {
