@@ -808,6 +808,9 @@ static const char *const migrations[] = {
     " RAISE EXCEPTION 'the access audit is append-only'; END IF; RETURN OLD; END $$;"
     "CREATE TRIGGER access_pages_guard BEFORE UPDATE OR DELETE ON access_pages"
     " FOR EACH ROW EXECUTE FUNCTION access_pages_guard();",
+    /* 7 -> 8: erasure clears the value each notification kept of the version it
+     * names (store_erase.c): found by seq */
+    "CREATE INDEX notifications_seq ON notifications(seq);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -391,6 +391,9 @@ static const char *const migrations[] = {
     "CREATE TRIGGER access_pages_no_delete BEFORE DELETE ON access_pages"
     " WHEN OLD.first + OLD.n - 1 > IFNULL((SELECT MAX(last) FROM access_digests), 0)"
     " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;",
+    /* 16 -> 17: erasure clears the value each notification kept of the
+     * version it names (store_erase.c): found by seq. */
+    "CREATE INDEX notifications_seq ON notifications(seq);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
