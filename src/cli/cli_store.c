@@ -71,11 +71,6 @@ static int cmd_copy(int argc, char **argv)
            ", highest leaf %" PRId64 "\n",
            rep.objects, rep.ledger_leaves, rep.ledger_events, rep.max_leaf);
     printf("ledger records digest %s\n", digest);
-    if (rep.left_behind > 0)
-        fprintf(stderr,
-                "meridian store: warning: %" PRIu64 " access-audit rows were not copied (the"
-                " PostgreSQL store has no access audit yet); keep the old meridian.db\n",
-                rep.left_behind);
     return CLI_EXIT_OK;
 }
 
@@ -96,7 +91,8 @@ const struct cli_verb cli_verb_store = {
              "copy moves everything a node keeps in its database -- orgs, tokens, API roots,\n"
              "collections, grants, every object version with its flags, statuses,\n"
              "conflicts, the value index, the ledger's object leaves and event queue, console\n"
-             "sessions, legal holds, feeds, assets, notifications, contacts and deliveries --\n"
+             "sessions, legal holds, feeds, assets, notifications, contacts, deliveries and\n"
+             "the access audit --\n"
              "from one store into a new, empty one: SQLite to PostgreSQL, or back. A DIR\n"
              "names the SQLite file DIR/meridian.db (whatever DIR/store.dsn says; created\n"
              "in --to); a postgresql:// URI (libpq: TLS, service files) names a database\n"

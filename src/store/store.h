@@ -1625,15 +1625,28 @@ struct store_read_digest {
     size_t record_len;
 };
 
-/* One group of reads: the stored versions seqs (n, at most
- * STORE_READS_MAX) read by who. */
+/* One group of reads: n object versions (at most STORE_READS_MAX) read by
+ * who, packed in items (items_len bytes) one after the other as
+ * store_read_item_put writes them. */
 struct store_read_batch {
     struct store_read_who who;
-    const int64_t *seqs;
+    const char *items;
+    size_t items_len;
     size_t n;
 };
-/* Records the groups b[0..nb): one row per seq (seqs no longer stored are
- * skipped), one statement per group, all in one committed transaction. */
+/* An item: "VERSION_USEC TLP OBJECT_ID\n" (decimal; a STIX id has no
+ * space or control character). */
+#define STORE_READ_ITEM_MAX (STORE_STIX_ID_MAX + 26)
+/* Appends an item to out (size bytes free); returns its length, 0 when it
+ * does not fit or id is empty or longer than STORE_STIX_ID_MAX. */
+size_t store_read_item_put(char *out, size_t size, const char *id, size_t id_len,
+                           int64_t version_usec, int tlp);
+/* Parses the item at p (len bytes left) into r's object_id,
+ * object_id_len, version_usec and tlp (object_id points into p); returns
+ * the bytes it took, 0 when malformed. */
+size_t store_read_item_next(const char *p, size_t len, struct store_read_row *r);
+/* Records the groups b[0..nb): rows numbered on from the last one, one
+ * statement per group, all in one committed transaction. */
 enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
                                  struct mrd_err *err);
 /* Calls cb for the rows f selects, in id order; *ret_more (may be NULL)
@@ -1964,8 +1977,6 @@ struct store_copy_report {
     uint64_t objects, ledger_leaves, ledger_events; /* object versions, their leaves, events */
     int64_t max_leaf;                               /* the highest ledger leaf recorded; -1 none */
     unsigned char ledger_digest[32];                /* of object_leaves + ledger_events rows */
-    uint64_t left_behind; /* rows of tables the target backend has no place for (SQLite's
-                           * access audit, which PostgreSQL does not have yet) */
 };
 
 /* Copies every row of the node's database at from into the empty database
@@ -1975,7 +1986,8 @@ struct store_copy_report {
  * to: a failure leaves to as it was. Tables, in order: meta, orgs, tokens,
  * API roots, collections, grants, object versions, statuses, conflicts,
  * the value index, the ledger's leaves and event queue, sessions, holds,
- * feeds, assets, notifications, contacts and deliveries; identity keys
+ * feeds, assets, notifications, contacts, deliveries and the access audit;
+ * identity keys
  * keep their values (PostgreSQL's sequences move past them); SQLite's
  * free-text, reference and overview indexes are rebuilt from the copied
  * versions. Before committing it reads every table back from to and
