@@ -12,6 +12,7 @@ keeps serving. The captured stream of such a lab
 (tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons.
 """
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -377,6 +378,121 @@ def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):
         assert len(alerts(n, coll)) == 1
     finally:
         for p in (bird, monitored):
+            if p is not None:
+                p.stop()
+
+
+# ---- FRR as the monitored router -------------------------------------------
+
+BGPD = "/usr/lib/frr/bgpd"  # Debian's frr keeps its daemons out of PATH
+VTYSH = shutil.which("vtysh") or "/usr/bin/vtysh"
+FRR_NAME = "frr-lab"
+
+
+class Frr:
+    """FRR's bgpd (Debian frr) with its BMP module, on 127.0.0.1 without
+    zebra (-Z) or the kernel, as root without dropping privileges (-S):
+    AS65001, passive towards its neighbour, streaming BMP (pre-policy
+    Adj-RIB-In, which FRR keeps only with soft-reconfiguration inbound) to
+    the sensor. Stopped by the test."""
+
+    def __init__(self, tmp_path, port, peer_port, bmp):
+        assert os.access(BGPD, os.X_OK), "FRR is missing: scripts/bootstrap installs Debian's frr"
+        self.vty = tmp_path / "frr-vty"
+        self.vty.mkdir()
+        conf = tmp_path / "bgpd.conf"
+        conf.write_text(f"""hostname {FRR_NAME}
+router bgp 65001
+ bgp router-id 10.0.0.1
+ no bgp ebgp-requires-policy
+ neighbor 127.0.0.1 remote-as 65002
+ neighbor 127.0.0.1 port {peer_port}
+ neighbor 127.0.0.1 passive
+ address-family ipv4 unicast
+  neighbor 127.0.0.1 soft-reconfiguration inbound
+ exit-address-family
+ address-family ipv6 unicast
+  neighbor 127.0.0.1 activate
+  neighbor 127.0.0.1 soft-reconfiguration inbound
+ exit-address-family
+ bmp targets meridian
+  bmp monitor ipv4 unicast pre-policy
+  bmp monitor ipv6 unicast pre-policy
+  bmp connect 127.0.0.1 port {bmp} min-retry 100 max-retry 1000
+ exit
+""")
+        self.log = open(tmp_path / "bgpd.log", "w")
+        self.proc = subprocess.Popen(
+            [BGPD, "-S", "-Z", "-l", "127.0.0.1", "-p", str(port), "-P", "0", "-M", "bmp",
+             "-f", str(conf), "-i", str(tmp_path / "bgpd.pid"), "--vty_socket", str(self.vty)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def vtysh(self, *commands):
+        args = [VTYSH, "--vty_socket", str(self.vty), "-d", "bgpd"]
+        for c in commands:
+            args += ["-c", c]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        return p.stdout if p.returncode == 0 else ""
+
+    def established(self):
+        text = self.vtysh("show bgp ipv4 unicast summary json")
+        try:
+            return json.loads(text)["peers"]["127.0.0.1"]["state"] == "Established"
+        except (ValueError, KeyError):
+            return False
+
+    def stop(self):
+        stop_daemon(self.proc, self.log)
+
+
+def test_frr_streams_bmp_like_gobgp(sensor, tmp_path):
+    """FRR reports its peer (GoBGP, AS65002): the session with FRR's sysName,
+    the Peer Up, the routes, the hijack alert with the path as AS65002 sent
+    it (FRR 8.4 prepends its own AS in BMP: bmp.c drops it), its end on
+    withdrawal, and the Peer Down."""
+    n, coll, bmp_port = sensor
+    pa, pb = free_port(), free_port()
+    frr = announcer = None
+    try:
+        frr = Frr(tmp_path, pa, pb, bmp_port)
+        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
+        wait_for(frr.established, 60, step=0.2)
+        wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+        (sess,) = sessions_of(n)
+        assert sess["sys_name"] == FRR_NAME, sess
+        assert sess["sys_descr"].startswith("FRRouting "), sess
+        assert sess["peer_ups"] == 1
+        # FRR 8.4 reports a Peer Down for its neighbour when the BMP session
+        # opens if the BGP session was not up yet: count from here
+        downs = sess["peer_downs"]
+        assert f"is {FRR_NAME}" in n.stderr()
+        rm = sess["route_monitoring"]
+        announcer.cli("global", "rib", "add", "-a", "ipv4", VICTIM, "origin", "igp",
+                      "nexthop", "192.0.2.1")
+        wait_for(lambda: sessions_of(n)[0]["route_monitoring"] > rm, 20, step=0.1)
+        assert alerts(n, coll) == {}  # the legitimate route raises nothing
+        announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
+                      "nexthop", "192.0.2.1")
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
+        (oid, a), = alerts(n, coll).items()
+        ext = a["extensions"][EXT]
+        assert ext["kind"] == "hijack" and ext["type"] == "S|0|-|-"
+        assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+        assert ext["peer_as"] == 65002 and ext["as_path"] == [65002, 64666]
+        assert ext["rov"] == "invalid" and ext["ended"] is None
+        assert sig_of(a) is not None
+        # withdrawn at AS65002: FRR reports the withdrawal, the alert ends
+        announcer.cli("global", "rib", "del", "-a", "ipv4", HIJACK)
+        wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+                 ALERT_BOUND_S, step=0.05)
+        assert len(versions(n, coll, oid)) == 2
+        # the BGP session goes down: FRR sends a Peer Down
+        announcer.stop()
+        wait_for(lambda: [(x["peers_up"], x["peer_downs"]) for x in sessions_of(n)]
+                 == [(0, downs + 1)], 60, step=0.2)
+        assert len(alerts(n, coll)) == 1
+    finally:
+        for p in (announcer, frr):
             if p is not None:
                 p.stop()
 
