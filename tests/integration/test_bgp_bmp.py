@@ -23,6 +23,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 
+import mrt_gen as g
 from conftest import DATA
 from node import Node, wait_for
 from test_console_browser import browser, go, shots, signin  # noqa: F401 (fixtures)
@@ -35,7 +36,7 @@ HIJACK = "203.0.113.128/25"
 ALERT_BOUND_S = 15  # from the UPDATE to the alert readable over TAXII
 
 
-def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
+def sensor_node(meridian_bin, tmp_path, *extra, victim=False, config=None, vrps_csv=None):
     work = tmp_path / "node"
     work.mkdir()
     n = Node(meridian_bin, work)
@@ -47,9 +48,9 @@ def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
         grants.append(("victim", True, False))
     coll = n.collection(alias="routing", grants=grants)
     cfg = tmp_path / "watch.json"
-    cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
+    cfg.write_text(json.dumps(config or {"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
     vrps = tmp_path / "vrps.csv"
-    vrps.write_text(f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
+    vrps.write_text(vrps_csv or f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
     n.extra_args = ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", coll,
                     "--bmp-config", str(cfg), "--bmp-vrps", str(vrps), "--bmp-tlp", "green",
                     *extra]
@@ -495,6 +496,124 @@ def test_frr_streams_bmp_like_gobgp(sensor, tmp_path):
         for p in (announcer, frr):
             if p is not None:
                 p.stop()
+
+
+# ---- every event, live: the detection scenario through real speakers -----
+
+# What AS65002 (a GoBGP, which prepends its AS) announces to the monitored
+# router, in steps, under mrt_gen's DETECT_CONFIG, DETECT_ASREL and
+# DETECT_VRPS; each step waits for the alert it must raise. (prefix, AS path
+# after 65002, or None to withdraw; the event it raises)
+LAB_BASELINE = [("203.0.113.0/24", "64501 64500"), ("2001:db8:ff00::/40", "65020 65010"),
+                *[(p, f"3356 {a}") for p, a in g.COUNTRY1 + g.COUNTRY2]]
+LAB_STEPS = [
+    ("203.0.113.0/24", "174 64666", ("hijack", "203.0.113.0/24", "E|0|-|-", 64666)),
+    ("203.0.113.0/24", "174 64666 64500", ("hijack", "203.0.113.0/24", "E|1|-|-", 64666)),
+    ("203.0.113.128/25", "174 64666", ("hijack", "203.0.113.128/25", "S|0|-|-", 64666)),
+    ("2001:db8:ff00:100::/56", "65020 65010",
+     ("hijack", "2001:db8:ff00:100::/56", "S|-|-|-", 65010)),
+    ("2001:db8:ff02::/48", "64777 65010", ("hijack", "2001:db8:ff02::/48", "S|1|-|-", 64777)),
+    ("192.0.2.0/24", "64888", ("hijack", "192.0.2.0/24", "Q|0|-|-", 64888)),
+    # 64520 learns it from its provider 174 and sends it to its provider 3356
+    ("10.50.0.0/16", "3356 64520 174 64510", ("leak", "10.50.0.0/16", None, 64520)),
+]
+# Ground truth at the end: (kind, prefix or group, type, culprit AS, ended).
+LAB_TRUTH = {
+    ("hijack", "203.0.113.0/24", "E|0|-|-", 64666, True),   # replaced by the E|1 route
+    ("hijack", "203.0.113.0/24", "E|1|-|-", 64666, True),   # replaced by the legitimate one
+    ("hijack", "203.0.113.128/25", "S|0|-|-", 64666, False),
+    ("hijack", "2001:db8:ff00:100::/56", "S|-|-|-", 65010, False),
+    ("hijack", "2001:db8:ff02::/48", "S|1|-|-", 64777, False),
+    ("hijack", "192.0.2.0/24", "Q|0|-|-", 64888, False),
+    ("leak", "10.50.0.0/16", None, 64520, False),
+    ("outage", "country-1", None, None, True),
+    ("outage-end", "country-1", None, None, False),
+}
+
+
+def event_key(ext):
+    culprit = ext.get("hijacker_as") or ext.get("leaker_as")
+    return (ext["kind"], ext.get("group") or ext["prefix"], ext.get("type"), culprit,
+            ext["ended"] is not None)
+
+
+def announce(speaker, prefix, path):
+    v6 = ":" in prefix
+    speaker.cli("global", "rib", "add", "-a", "ipv6" if v6 else "ipv4", prefix, "aspath", path,
+                "nexthop", "2001:db8::1" if v6 else "192.0.2.1")
+
+
+@pytest.mark.parametrize("router", ["gobgp", "frr"])
+def test_lab_raises_every_event_type(meridian_bin, tmp_path, router):
+    """Baseline routes, hijacks of every ARTEMIS type, a valley-free leak and
+    a country's withdrawal, announced by a real GoBGP to the monitored
+    router (GoBGP or FRR) that streams BMP to the sensor: the alerts are
+    exactly the ground truth above, their ROV verdicts those of the VRPs."""
+    asrel = tmp_path / "as-rel.txt"
+    asrel.write_text(g.DETECT_ASREL)
+    n, coll, bmp_port = sensor_node(meridian_bin, tmp_path, "--bmp-as-rel", str(asrel),
+                                    config=g.DETECT_CONFIG, vrps_csv=g.DETECT_VRPS)
+    pa, pb = free_port(), free_port()
+    monitored = announcer = None
+
+    def events():
+        return {event_key(a["extensions"][EXT]): a["extensions"][EXT]
+                for a in alerts(n, coll).values()}
+    try:
+        if router == "frr":
+            monitored = Frr(tmp_path, pa, pb, bmp_port)
+            up = monitored.established
+        else:
+            monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
+                                bmp=bmp_port)
+            up = monitored.established
+        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
+        wait_for(up, 60, step=0.2)
+        wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+        rm = sessions_of(n)[0]["route_monitoring"]
+        for prefix, path in LAB_BASELINE:
+            announce(announcer, prefix, path)
+        wait_for(lambda: sessions_of(n)[0]["route_monitoring"] >= rm + len(LAB_BASELINE), 30,
+                 step=0.1)
+        assert alerts(n, coll) == {}  # the baseline raises nothing
+        for prefix, path, (kind, pfx, typ, culprit) in LAB_STEPS:
+            announce(announcer, prefix, path)
+            wait_for(lambda: (kind, pfx, typ, culprit, False) in events(), ALERT_BOUND_S,
+                     step=0.1)
+        # the E|0 route was replaced by the E|1 one: ended
+        assert ("hijack", "203.0.113.0/24", "E|0|-|-", 64666, True) in events()
+        # the country-wide withdrawal, while country-2 stays
+        for prefix, _ in g.COUNTRY1:
+            announcer.cli("global", "rib", "del", "-a", "ipv4", prefix)
+        wait_for(lambda: any(k[0] == "outage" for k in events()), ALERT_BOUND_S, step=0.1)
+        for prefix, asn in g.COUNTRY1:
+            announce(announcer, prefix, f"3356 {asn}")
+        wait_for(lambda: any(k[0] == "outage-end" for k in events()), ALERT_BOUND_S, step=0.1)
+        # the legitimate route comes back: the forged-origin hijack ends
+        announce(announcer, "203.0.113.0/24", "64501 64500")
+        wait_for(lambda: ("hijack", "203.0.113.0/24", "E|1|-|-", 64666, True) in events(),
+                 ALERT_BOUND_S, step=0.1)
+        got = events()
+        assert set(got) == LAB_TRUTH, sorted(got, key=str)
+        # ROV of the same routes against the VRPs (docs/bgp.md), and paths as sent
+        by = {(k[1], k[2]): e for k, e in got.items() if k[0] == "hijack"}
+        assert by[("203.0.113.0/24", "E|0|-|-")]["rov"] == "invalid"
+        assert by[("203.0.113.0/24", "E|1|-|-")]["rov"] == "valid"  # forged origin
+        assert by[("203.0.113.0/24", "E|1|-|-")]["as_path"] == [65002, 174, 64666, 64500]
+        assert by[("2001:db8:ff00:100::/56", "S|-|-|-")]["rov"] == "invalid"
+        assert by[("2001:db8:ff02::/48", "S|1|-|-")]["rov"] == "valid"
+        assert by[("192.0.2.0/24", "Q|0|-|-")]["rov"] == "not-found"
+        leak = [e for k, e in got.items() if k[0] == "leak"][0]
+        assert (leak["learned_from"], leak["sent_to"]) == (174, 3356)
+        assert leak["as_path"] == [65002, 3356, 64520, 174, 64510]
+        outage = [e for k, e in got.items() if k[0] == "outage"][0]
+        assert outage["baseline"] == 3 and outage["visible"] == 0
+        assert all(e["peer_as"] in (65002, None) for e in got.values())
+    finally:
+        for p in (announcer, monitored):
+            if p is not None:
+                p.stop()
+        n.stop()
 
 
 def test_live_alert_federates_signed(meridian_bin, tmp_path):
