@@ -24,11 +24,17 @@ cache/rpki.lab.test/repo/ca/x.roa, and the certificate a TAL names in
 cachedir/ta/TALNAME/FILE (cache/ta/lab/lab.cer for lab.tal).
 """
 import base64
+import contextlib
 import datetime
 import hashlib
 import ipaddress
+import os
 import pathlib
+import pwd
+import shutil
+import subprocess
 import sys
+import tempfile
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -315,8 +321,9 @@ def path_of(cache, rsync_uri):
     return cache / rsync_uri[len("rsync://"):]
 
 
-def generate(out, now=None, days=3650):
-    """Writes OUTDIR/lab.tal and OUTDIR/cache/; returns the TAL's path."""
+def generate(out, now=None, days=3650, roas=None):
+    """Writes OUTDIR/lab.tal and OUTDIR/cache/ with roas (default ROAS);
+    returns the TAL's path."""
     out = pathlib.Path(out)
     now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0,
                                                                       tzinfo=None)
@@ -332,7 +339,7 @@ def generate(out, now=None, days=3650):
                                         (OID_RPKI_MANIFEST, CA_REPO + "ca.mft")],
                      crl_uri=TA_REPO + "ta.crl", issuer_uri=TA_URI)
     ca_files = {}
-    for name, asn, prefixes in ROAS:
+    for name, asn, prefixes in roas or ROAS:
         ca_files[name] = ee_object(OID_CT_ROA, name, roa_content(asn, prefixes), ca_key,
                                    CA_REPO, serials, start, end, [p for p, _ in prefixes])
     points = {
@@ -360,10 +367,47 @@ def generate(out, now=None, days=3650):
     return tal
 
 
-def expected_vrps():
+def expected_vrps(roas=None):
     """The VRPs rpki-client must find: (ASN, prefix, maxLength)."""
     return sorted((asn, p, m if m is not None else ipaddress.ip_network(p).prefixlen)
-                  for _, asn, prefixes in ROAS for p, m in prefixes)
+                  for _, asn, prefixes in roas or ROAS for p, m in prefixes)
+
+
+# ---- running rpki-client over it (the tests) -----------------------------
+
+RPKI_CLIENT = shutil.which("rpki-client") or "/usr/sbin/rpki-client"
+
+
+@contextlib.contextmanager
+def workdir():
+    """A directory for one repository and rpki-client's outputs, removed
+    after. Not under pytest's tmp_path: run as root, rpki-client switches to
+    the user _rpki-client, who cannot enter pytest's private base."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="meridian-rpki-"))
+    try:
+        os.chmod(d, 0o755)
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def rpki_client(work, *flags):
+    """Runs rpki-client offline (-n) over work/cache with work/lab.tal,
+    writing into work/out; returns (out, its stdout and stderr)."""
+    assert os.access(RPKI_CLIENT, os.X_OK), \
+        "rpki-client is missing: scripts/bootstrap installs Debian's rpki-client"
+    out = work / "out"
+    out.mkdir()
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("_rpki-client")
+        for d in (work / "cache", out):
+            for p in [d, *d.rglob("*")]:
+                os.chown(p, user.pw_uid, user.pw_gid)
+    p = subprocess.run([RPKI_CLIENT, "-n", "-s", "60", "-d", str(work / "cache"),
+                        "-t", str(work / "lab.tal"), *flags, str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return out, p.stdout + p.stderr
 
 
 if __name__ == "__main__":

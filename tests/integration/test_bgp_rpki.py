@@ -8,12 +8,9 @@ rpki-client's outputs of one such run are also kept in tests/data/bgp/rpki/
 so the scan is replayed without rpki-client."""
 import json
 import os
-import pathlib
-import pwd
 import re
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
@@ -22,7 +19,6 @@ import rpki_gen
 from conftest import DATA, run
 from node import wait_for
 
-RPKI_CLIENT = shutil.which("rpki-client") or "/usr/sbin/rpki-client"
 BIRD = shutil.which("bird") or "/usr/sbin/bird"
 BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
 NOW = 1700000000
@@ -81,39 +77,13 @@ def rib_file(path):
     return path
 
 
-def rpki_client(workdir, *flags):
-    """Runs rpki-client offline over workdir/cache with workdir/lab.tal,
-    writing into workdir/out. Run as root, rpki-client drops its privileges
-    to _rpki-client: the directories are made that user's."""
-    assert os.access(RPKI_CLIENT, os.X_OK), \
-        "rpki-client is missing: scripts/bootstrap installs Debian's rpki-client"
-    out = workdir / "out"
-    out.mkdir()
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("_rpki-client")
-        for d in (workdir / "cache", out):
-            for p in [d, *d.rglob("*")]:
-                os.chown(p, user.pw_uid, user.pw_gid)
-    p = subprocess.run([RPKI_CLIENT, "-n", "-s", "60", "-d", str(workdir / "cache"),
-                        "-t", str(workdir / "lab.tal"), *flags, str(out)],
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    return out, p.stdout + p.stderr
-
-
 @pytest.fixture(scope="module")
 def lab():
     """The generated repository and rpki-client's outputs (JSON, CSV, BIRD)."""
-    # Not under pytest's tmp_path: rpki-client's unprivileged user must
-    # reach it, and pytest's base directory is private to root.
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="meridian-rpki-"))
-    try:
-        os.chmod(workdir, 0o755)
-        rpki_gen.generate(workdir)
-        out, log = rpki_client(workdir, "-j", "-c", "-B")
-        yield workdir, out, log
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with rpki_gen.workdir() as work:
+        rpki_gen.generate(work)
+        out, log = rpki_gen.rpki_client(work, "-j", "-c", "-B")
+        yield work, out, log
 
 
 def test_rpki_client_validates_the_generated_repository(lab):
@@ -132,23 +102,19 @@ def test_rpki_client_validates_the_generated_repository(lab):
     assert all(r["expires"] > NOW for r in roas)
 
 
-def test_a_tampered_roa_is_refused_by_rpki_client(tmp_path):
+def test_a_tampered_roa_is_refused_by_rpki_client():
     """The repository is really checked: one ROA's bytes changed after the
     manifest was signed, and the CA's publication point fails as a whole
     (RFC 9286 §6.4): no VRP at all."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="meridian-rpki-"))
-    try:
-        os.chmod(workdir, 0o755)
-        rpki_gen.generate(workdir)
-        roa = workdir / "cache" / "rpki.lab.test" / "repo" / "ca" / "as64500.roa"
+    with rpki_gen.workdir() as work:
+        rpki_gen.generate(work)
+        roa = work / "cache" / "rpki.lab.test" / "repo" / "ca" / "as64500.roa"
         data = bytearray(roa.read_bytes())
         data[-1] ^= 1  # the last byte of the signature
         roa.write_bytes(bytes(data))
-        out, log = rpki_client(workdir, "-c")
+        out, log = rpki_gen.rpki_client(work, "-c")
         assert "ca.mft: bad message digest for as64500.roa" in log, log
         assert (out / "csv").read_text().splitlines()[1:] == []
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def scan(meridian_bin, vrps, rib, *extra):
