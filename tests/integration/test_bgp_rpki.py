@@ -18,6 +18,7 @@ import mrt_gen as g
 import rpki_gen
 from conftest import DATA, run
 from node import wait_for
+from test_bgp_bmp import stop_daemon
 
 BIRD = shutil.which("bird") or "/usr/sbin/bird"
 BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
@@ -225,14 +226,7 @@ def test_bird_roa_check_agrees(meridian_bin, tmp_path, lab):
             return [ln.split("ROV|", 1)[1].split("|") for ln in text.splitlines() if "ROV|" in ln]
         wait_for(lambda: len(verdicts()) >= len(ROUTES), 30, step=0.2)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        stderr.close()
+        stop_daemon(proc, stderr)
     bird = {(net, int(asn)): v for net, asn, v in verdicts()}
     assert len(bird) == len(ROUTES), bird
     ours = scan(meridian_bin, out / "json", rib_file(tmp_path / "lab.mrt"))
