@@ -9,7 +9,10 @@ name the victim prefix and the hijacker, stay one alert however many
 UPDATEs carry it, and end when the BGP session goes down (Peer Down). A
 client sending garbage is disconnected with a log line while the node
 keeps serving. The captured stream of such a lab
-(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons.
+(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons. FRR's
+bgpd (Debian frr, -M bmp) is monitored the same way, and a lab announces
+every hijack type, a leak and a country-wide withdrawal through GoBGP or
+FRR, with VRPs produced by rpki-client (rpki_gen.py).
 """
 import json
 import os
