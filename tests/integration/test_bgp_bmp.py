@@ -28,7 +28,7 @@ from selenium.webdriver.common.by import By
 
 import mrt_gen as g
 import rpki_gen
-from conftest import DATA
+from conftest import DATA, run
 from node import Node, wait_for
 from test_console_browser import browser, go, shots, signin  # noqa: F401 (fixtures)
 from test_fed_signatures import sig_of
@@ -641,6 +641,32 @@ def test_lab_raises_every_event_type(meridian_bin, tmp_path, router):
             if p is not None:
                 p.stop()
         n.stop()
+
+
+@pytest.mark.parametrize("router", ["gobgp", "frr"])
+def test_lab_capture_replayed_by_scan(meridian_bin, tmp_path, router):
+    """The same scenario's BMP stream, captured from the monitored GoBGP or
+    FRR (tests/integration/lab_capture.py), read by `meridian bgp scan`
+    without daemons: the same events, each ended by the final Peer Down but
+    the outage-end."""
+    cap = DATA / "bgp" / f"lab-events-{router}.bmp"
+    assert cap.is_file(), f"fixture missing: {cap}"
+    cfg, asrel, vrps = tmp_path / "c.json", tmp_path / "as-rel.txt", tmp_path / "vrps.csv"
+    cfg.write_text(json.dumps(g.DETECT_CONFIG))
+    asrel.write_text(g.DETECT_ASREL)
+    vrps.write_text(g.DETECT_VRPS)
+    p = run(meridian_bin, "bgp", "scan", "--vrps", vrps, "--config", cfg, "--as-rel", asrel,
+            "--json", cap)
+    assert p.returncode == 1, p.stderr  # events were found
+    got = {event_key(e)[:4]: e for e in map(json.loads, p.stdout.splitlines())
+           if e["kind"] != "rov"}
+    assert set(got) == {k[:4] for k in LAB_TRUTH}, sorted(got, key=str)
+    assert all(e["ended"] is not None for k, e in got.items() if k[0] != "outage-end")
+    assert got[("hijack", "203.0.113.0/24", "E|1|-|-", 64666)]["rov"] == "valid"
+    assert got[("hijack", "203.0.113.0/24", "E|1|-|-", 64666)]["as_path"] == \
+        [65002, 174, 64666, 64500]
+    assert got[("leak", "10.50.0.0/16", None, 64520)]["as_path"] == [65002, 3356, 64520, 174,
+                                                                      64510]
 
 
 def test_live_alert_federates_signed(meridian_bin, tmp_path):
