@@ -753,7 +753,9 @@ def test_sessions_on_the_console_api(sensor):
         # A second router whose names carry control characters: kept as '?'.
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s2:
             s2.sendall(initiation(b"r2\x1b[31m", b"line\nbreak\xff"))
-            wait_for(lambda: len(sessions_of(n)) == 2, 15)
+            # listed once accepted, named once its Initiation is read
+            wait_for(lambda: len(sessions_of(n)) == 2 and all(x["messages"] > 0
+                                                              for x in sessions_of(n)), 15)
             other = [x for x in sessions_of(n) if x["router"] != router][0]
             assert other["sys_name"] == "r2?[31m" and other["sys_descr"] == "line?break?"
             assert other["messages"] == 1 and other["peers_up"] == 0
