@@ -57,6 +57,49 @@ const char *dns_ede_cause(int ede)
     }
 }
 
+/* Unbound's why-bogus texts (validator/val_sigcrypt.c, val_utils.c,
+ * validator.c) by the phrase that names the cause; first match wins, so
+ * the more specific phrases come first. Lower case. */
+static const struct {
+    const char *phrase, *cause;
+} why_causes[] = {
+    {"signature expired", "signature-expired"},
+    {"expired", "signature-expired"},
+    {"before inception", "signature-not-yet-valid"},
+    {"not yet valid", "signature-not-yet-valid"},
+    {"ds hash mismatch", "ds-mismatch"},
+    {"mismatches key", "ds-mismatch"},
+    {"matches ds", "ds-mismatch"},
+    {"match ds", "ds-mismatch"},
+    {"a ds with", "ds-mismatch"},
+    {"unsupported", "unsupported-algorithm"},
+    {"not supported", "unsupported-algorithm"},
+    {"no supported", "unsupported-algorithm"},
+    {"no dnskey", "dnskey-missing"},
+    {"dnskey rrset missing", "dnskey-missing"},
+    {"dnskey lookup", "dnskey-missing"},
+    {"no signature", "rrsig-missing"},
+    {"no rrsig", "rrsig-missing"},
+    {"missing rrsig", "rrsig-missing"},
+    {"nsec", "nsec-missing"},
+    {"nonexistence", "nsec-missing"},
+};
+
+const char *dns_why_bogus_cause(const char *why)
+{
+    char low[DNS_MAX_WHY + 1];
+    size_t n = 0;
+
+    for (; why[n] != '\0' && n < DNS_MAX_WHY; n++)
+        low[n] = (char)(why[n] >= 'A' && why[n] <= 'Z' ? why[n] - 'A' + 'a' : why[n]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof(why_causes) / sizeof(why_causes[0]); i++) {
+        if (strstr(low, why_causes[i].phrase) != NULL)
+            return why_causes[i].cause;
+    }
+    return "other";
+}
+
 struct round {
     json_t *found; /* findings of this round */
     int64_t now;
@@ -588,6 +631,26 @@ out:
     return rc;
 }
 
+/* The zone's SOA through the in-process validator (when configured): a
+ * bogus verdict is a dnssec finding whose cause is the validator's
+ * why-bogus text. Asked only when a zone server answered, so that an
+ * outage is not also reported as a DNSSEC failure. */
+static enum mrd_code check_validator(struct round *r, const struct dns_name *zone,
+                                     struct mrd_err *err)
+{
+    struct dns_verdict vd = {0};
+    char rs[16];
+    enum mrd_code rc = r->t->validator->validate(r->t->validator->ctx, zone, DNS_T_SOA, &vd, err);
+
+    if (rc != MRD_OK || !vd.bogus)
+        return rc;
+    return add(r, "dnssec", r->zone, "validator", dns_why_bogus_cause(vd.why), NULL,
+               json_string("validated answer"), json_string("bogus"),
+               json_pack("{s:s, s:s, s:s, s:s}", "query", r->zone, "type", "SOA", "rcode",
+                         dns_rcode_name((uint16_t)vd.rcode, rs), "why_bogus", vd.why),
+               err);
+}
+
 /* The NS set the zone's own server gives against the parent's. */
 static enum mrd_code check_child_ns(struct round *r, const struct dns_name *zone,
                                     const struct dns_deleg *d, const char *server,
@@ -759,6 +822,11 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
             goto out;
     } else if (bz != NULL && json_array_size(json_object_get(bz, "ds")) > 0) {
         rc = check_dnssec_auth(r, &z->zone, &d, ok_server, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (ok_server != NULL && r->t->validator != NULL) {
+        rc = check_validator(r, &z->zone, err);
         if (rc != MRD_OK)
             goto out;
     }

@@ -259,9 +259,36 @@ struct dns_transport {
      * thread-safe. dns_check_round checks zones, and a zone's probe names,
      * that many at a time. */
     unsigned parallel;
+    /* validates in process when set (configuration "validator": true) */
+    const struct dns_validator *validator;
 };
 
 #define DNS_MAX_PARALLEL 256
+
+/* ---- in-process validation: a validating resolver's verdict ---- */
+
+#define DNS_MAX_WHY 512 /* bytes of a why-bogus text kept */
+
+struct dns_verdict {
+    bool answered;             /* the validator reached a verdict at all */
+    int rcode;                 /* of its answer */
+    bool secure, bogus;        /* both false: insecure or indeterminate */
+    char why[DNS_MAX_WHY + 1]; /* bogus: why (printable ASCII, truncated), else "" */
+};
+
+/* Resolves (name, type) from the configured root with the trust anchor and
+ * validates it (libunbound: dns_validator_unbound in dns_net.h; the unit
+ * tests answer from a canned world). Thread-safe. */
+struct dns_validator {
+    enum mrd_code (*validate)(void *ctx, const struct dns_name *name, uint16_t type,
+                              struct dns_verdict *ret, struct mrd_err *err);
+    void *ctx;
+};
+
+/* The finding's cause ("signature-expired", ..., "other") of a validator's
+ * why-bogus text (Unbound's wording; docs/dns.md). Pure; why may be any
+ * NUL-terminated string. */
+const char *dns_why_bogus_cause(const char *why);
 
 /* Builds the query, sends it through t and checks that the answer's id
  * and question match (late answers that do not are dropped). ret->msg is
@@ -289,11 +316,12 @@ const char *dns_addr_fingerprint(const char *addr);
 
 /* ---- configuration (docs/dns.md) ---- */
 
-#define DNS_CFG_MAX_SERVERS 64  /* root servers, vantages */
-#define DNS_CFG_MAX_ZONES 4096  /* watched zones */
-#define DNS_CFG_MAX_PROBES 4096 /* probe names per zone */
-#define DNS_CFG_MAX_VNAME 64    /* bytes of a vantage name */
-#define DNS_CFG_MAX_PATH 4096   /* bytes of the trust-anchor path */
+#define DNS_CFG_MAX_SERVERS 64            /* root servers, vantages */
+#define DNS_CFG_MAX_ZONES 4096            /* watched zones */
+#define DNS_CFG_MAX_PROBES 4096           /* probe names per zone */
+#define DNS_CFG_MAX_VNAME 64              /* bytes of a vantage name */
+#define DNS_CFG_MAX_PATH 4096             /* bytes of the trust-anchor path */
+#define DNS_MAX_EXPIRY_WARN (365 * 86400) /* expiry_warning, seconds */
 #define DNS_MIN_INTERVAL 1
 #define DNS_MAX_INTERVAL 86400
 
@@ -329,7 +357,8 @@ struct dns_config {
     struct dns_cfg_zone *zones;
     struct dns_cfg_vantage *vantages;
     unsigned interval;    /* seconds */
-    unsigned expiry_warn; /* seconds before RRSIG expiry that warn */
+    unsigned expiry_warn; /* seconds before RRSIG expiry that warn (expiry_warning); 0: never */
+    bool validate;        /* "validator": true: validate in process (struct dns_validator) */
 };
 
 /* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",

@@ -223,12 +223,12 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
 
 static void round_once(struct sensor_dns *s)
 {
-    struct dns_transport t = dns_transport_net(&s->net);
     struct mrd_err err = {0};
     json_t *found = NULL, *next = NULL;
     size_t stored = 0;
 
-    if (dns_check_round(s->cfg, s->baseline, s->state, &t, &found, &next, &err) != MRD_OK) {
+    if (dns_check_round_net(s->cfg, &s->net, s->baseline, s->state, &found, &next, &err) !=
+        MRD_OK) {
         say(s, "dns sensor: round failed: %s", err.msg);
         return;
     }

@@ -236,7 +236,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn, 0};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -745,7 +745,7 @@ static void test_parallel_round_equals_sequential(void **state)
     /* Twenty probe names (one forged at the vantage) over a transport that
      * lets 8 exchanges run at once: the same findings, in the same order,
      * as one query at a time. */
-    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8};
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL};
     char cfg[2048];
     size_t k;
     struct dns_config *c = NULL;
@@ -776,6 +776,89 @@ static void test_parallel_round_equals_sequential(void **state)
     json_decref(par);
     json_decref(base);
     dns_config_free(c);
+}
+
+/* The in-process validator's verdict, canned. */
+static struct dns_verdict VERDICT;
+static int validations;
+
+static enum mrd_code canned_validate(void *ctx, const struct dns_name *name, uint16_t type,
+                                     struct dns_verdict *ret, struct mrd_err *err)
+{
+    (void)ctx;
+    (void)name;
+    (void)err;
+    assert_int_equal(type, DNS_T_SOA);
+    validations++;
+    *ret = VERDICT;
+    return MRD_OK;
+}
+
+static void test_why_bogus_causes(void **state)
+{
+    /* Unbound 1.17's texts, as the lab gets them, and the fallback. */
+    static const char *const cases[][2] = {
+        {"validation failure <example.tld. SOA IN>: signature expired from 10.53.0.3 for key "
+         "example.tld. while building chain of trust",
+         "signature-expired"},
+        {"validation failure <example.tld. SOA IN>: signature before inception date from "
+         "10.53.0.3 for key example.tld. while building chain of trust",
+         "signature-not-yet-valid"},
+        {"validation failure <x. DNSKEY IN>: DS hash mismatches key", "ds-mismatch"},
+        {"validation failure <x. A IN>: no signatures from 10.53.0.3", "rrsig-missing"},
+        {"validation failure <x. DNSKEY IN>: no DNSKEY rrset", "dnskey-missing"},
+        {"validation failure <x. A IN>: algorithm 253 not supported", "unsupported-algorithm"},
+        {"validation failure <y.x. A IN>: no NSEC3 records", "nsec-missing"},
+        {"validation failure <x. A IN>: key for validation x. is marked as invalid", "other"},
+        {"", "other"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_string_equal(dns_why_bogus_cause(cases[i][0]), cases[i][1]);
+}
+
+static void test_validator_verdict(void **state)
+{
+    struct dns_validator v = {canned_validate, NULL};
+    struct dns_transport tv = T;
+    json_t *found = NULL, *next = NULL;
+    const json_t *f;
+    struct mrd_err err = {0};
+
+    (void)state;
+    tv.validator = &v;
+    validations = 0;
+    memset(&VERDICT, 0, sizeof(VERDICT));
+    VERDICT.answered = VERDICT.secure = true;
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tv, &found, &next, &err), MRD_OK);
+    assert_int_equal(json_array_size(found), 0); /* secure: quiet */
+    assert_int_equal(validations, 1);
+    json_decref(found);
+    json_decref(next);
+    VERDICT.secure = false;
+    VERDICT.bogus = true;
+    VERDICT.rcode = DNS_RCODE_SERVFAIL;
+    (void)snprintf(VERDICT.why, sizeof(VERDICT.why), "%s",
+                   "validation failure <example. SOA IN>: signature expired");
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tv, &found, &next, &err), MRD_OK);
+    f = only(found, "dnssec");
+    assert_string_equal(json_string_value(json_object_get(f, "vantage")), "validator");
+    assert_string_equal(json_string_value(json_object_get(f, "cause")), "signature-expired");
+    assert_string_equal(json_string_value(json_object_get(f, "observed")), "bogus");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(f, "evidence"), "why_bogus")),
+        VERDICT.why);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(f, "evidence"), "rcode")),
+                        "SERVFAIL");
+    json_decref(found);
+    json_decref(next);
+    /* The zone's servers silent: an outage, and the validator is not asked. */
+    validations = 0;
+    W.auth_down = true;
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tv, &found, &next, &err), MRD_OK);
+    assert_int_equal(validations, 0);
+    json_decref(found);
+    json_decref(next);
 }
 
 static void test_trust_anchor(void **state)
@@ -844,6 +927,8 @@ int main(void)
         cmocka_unit_test_setup(test_state_rebuilt_from_alerts, reset),
         cmocka_unit_test_setup(test_parallel_round_equals_sequential, reset),
         cmocka_unit_test_setup(test_trust_anchor, reset),
+        cmocka_unit_test(test_why_bogus_causes),
+        cmocka_unit_test_setup(test_validator_verdict, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
