@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/str.h"
 #include "dns/dns_int.h"
 
 #define DNS_OUTAGE_SHARE_PCT 50 /* vantages failing a zone's SOA that make an outage */
@@ -1060,14 +1061,22 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     return MRD_OK;
 }
 
-enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
-                                    struct mrd_err *err)
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, unsigned refresh,
+                                    json_t **ret_state, struct mrd_err *err)
 {
     json_t *open = json_array(), *f;
     size_t i;
+    struct mrd_time rt;
+    char oldest[40];
 
     if (open == NULL)
         return nomem(err);
+    if (mrd_time_parse(round, strlen(round), &rt, NULL) != MRD_OK) {
+        json_decref(open);
+        return mrd_err_set(err, MRD_E_PARSE, "dns: round %s: not a time", MRD_ESC(round));
+    }
+    /* last_seen is written as dns__time_str writes it: compared as text */
+    dns__time_str(mrd_time_to_usec(&rt) / 1000000 - (int64_t)refresh, oldest);
     json_array_foreach(findings, i, f)
     {
         const char *kind = json_string_value(json_object_get(f, "kind"));
@@ -1078,7 +1087,7 @@ enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, j
         char key[DNS_MAX_KEY];
         json_t *o;
         if (kind == NULL || last == NULL || zone == NULL || name == NULL || vantage == NULL ||
-            strcmp(kind, "outage-end") == 0 || strcmp(last, round) < 0 ||
+            strcmp(kind, "outage-end") == 0 || strcmp(last, oldest) < 0 ||
             !json_is_string(json_object_get(f, "first_seen")))
             continue; /* ended, or not seen since the last round: closed */
         finding_key(kind, zone, name, vantage, json_string_value(json_object_get(f, "cause")),
@@ -1092,4 +1101,94 @@ enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, j
     }
     *ret_state = json_pack("{s:i, s:s, s:o}", "version", 1, "round", round, "open", open);
     return *ret_state != NULL ? MRD_OK : nomem(err);
+}
+
+/* What a finding's stored versions must agree on: its state, not the
+ * timings of its evidence. */
+static json_t *finding_sig(const json_t *f)
+{
+    static const char *const members[] = {"kind",     "cause",    "field",
+                                          "expected", "observed", "ended"};
+    json_t *sig = json_object();
+
+    for (size_t i = 0; sig != NULL && i < sizeof(members) / sizeof(members[0]); i++) {
+        json_t *v = json_object_get(f, members[i]);
+        if (v != NULL && json_object_set(sig, members[i], v) != 0) {
+            json_decref(sig);
+            return NULL;
+        }
+    }
+    return sig;
+}
+
+enum mrd_code dns_findings_due(const json_t *found, const json_t *stored, int64_t now,
+                               unsigned refresh, json_t **ret_due, json_t **ret_stored,
+                               struct mrd_err *err)
+{
+    json_t *due = json_array(), *next = json_object(), *f;
+    size_t i;
+
+    if (due == NULL || next == NULL)
+        goto nomem;
+    json_array_foreach(found, i, f)
+    {
+        const char *key = json_string_value(json_object_get(f, "key"));
+        const json_t *was = key != NULL ? json_object_get(stored, key) : NULL;
+        json_t *sig = finding_sig(f);
+        int64_t at = json_integer_value(json_object_get(was, "at"));
+        bool is_due = was == NULL || !json_equal(json_object_get(was, "sig"), sig) ||
+                      now - at >= (int64_t)refresh || now < at;
+        if (sig == NULL)
+            goto nomem;
+        if (is_due && json_array_append(due, f) != 0) {
+            json_decref(sig);
+            goto nomem;
+        }
+        if (key == NULL) { /* not from dns_check_round: always due, never kept */
+            json_decref(sig);
+            continue;
+        }
+        if (json_object_set_new(next, key,
+                                is_due ? json_pack("{s:o, s:I}", "sig", sig, "at", (json_int_t)now)
+                                       : json_deep_copy(was)) != 0) {
+            if (!is_due)
+                json_decref(sig);
+            goto nomem;
+        }
+        if (!is_due)
+            json_decref(sig);
+    }
+    *ret_due = due;
+    *ret_stored = next;
+    return MRD_OK;
+nomem:
+    json_decref(due);
+    json_decref(next);
+    return nomem(err);
+}
+
+json_t *dns_findings_stored(const json_t *state)
+{
+    json_t *stored = json_object(), *f;
+    size_t i;
+
+    json_array_foreach(json_object_get(state, "open"), i, f)
+    {
+        const char *key = json_string_value(json_object_get(f, "key"));
+        const char *last = json_string_value(json_object_get(f, "last_seen"));
+        struct mrd_time t;
+        json_t *sig;
+        if (stored == NULL || key == NULL || last == NULL ||
+            mrd_time_parse(last, strlen(last), &t, NULL) != MRD_OK)
+            continue;
+        sig = finding_sig(f);
+        if (sig == NULL ||
+            json_object_set_new(stored, key,
+                                json_pack("{s:o, s:I}", "sig", sig, "at",
+                                          (json_int_t)(mrd_time_to_usec(&t) / 1000000))) != 0) {
+            json_decref(stored);
+            return NULL;
+        }
+    }
+    return stored;
 }

@@ -243,6 +243,7 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
     }
     cfg->interval = CFG_DEFAULT_INTERVAL;
     cfg->expiry_warn = CFG_DEFAULT_EXPIRY_WARN;
+    cfg->alert_refresh = DNS_DEFAULT_ALERT_REFRESH;
     if (!json_is_object(doc)) {
         rc = mrd_err_set(err, MRD_E_PARSE, "config: not a JSON object");
         goto out;
@@ -331,6 +332,15 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
                 goto out;
             }
             cfg->expiry_warn = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "alert_refresh") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > DNS_MAX_ALERT_REFRESH) {
+                rc =
+                    mrd_err_set(err, MRD_E_PARSE, "config: alert_refresh: not seconds from 1 to %d",
+                                DNS_MAX_ALERT_REFRESH);
+                goto out;
+            }
+            cfg->alert_refresh = (unsigned)json_integer_value(v);
         } else if (strcmp(key, "validator") == 0) {
             if (!json_is_boolean(v)) {
                 rc = mrd_err_set(err, MRD_E_PARSE, "config: validator: not true or false");

@@ -322,6 +322,8 @@ const char *dns_addr_fingerprint(const char *addr);
 #define DNS_CFG_MAX_VNAME 64              /* bytes of a vantage name */
 #define DNS_CFG_MAX_PATH 4096             /* bytes of the trust-anchor path */
 #define DNS_MAX_EXPIRY_WARN (365 * 86400) /* expiry_warning, seconds */
+#define DNS_DEFAULT_ALERT_REFRESH 3600    /* alert_refresh, seconds */
+#define DNS_MAX_ALERT_REFRESH (7 * 86400)
 #define DNS_MIN_INTERVAL 1
 #define DNS_MAX_INTERVAL 86400
 
@@ -356,9 +358,10 @@ struct dns_config {
     char trust_anchor[DNS_CFG_MAX_PATH + 1]; /* "" when absent */
     struct dns_cfg_zone *zones;
     struct dns_cfg_vantage *vantages;
-    unsigned interval;    /* seconds */
-    unsigned expiry_warn; /* seconds before RRSIG expiry that warn (expiry_warning); 0: never */
-    bool validate;        /* "validator": true: validate in process (struct dns_validator) */
+    unsigned interval;      /* seconds */
+    unsigned expiry_warn;   /* seconds before RRSIG expiry that warn (expiry_warning); 0: never */
+    bool validate;          /* "validator": true: validate in process (struct dns_validator) */
+    unsigned alert_refresh; /* serve: seconds between versions of an unchanged finding */
 };
 
 /* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",
@@ -421,10 +424,30 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
  * findings (their --json members, e.g. the extension of the stored STIX
  * alerts' newest versions): the open ones are those seen in that round
  * or later (last_seen at or after round: a round stores its alerts before
- * its time) that are not outage-end. So the sensor in
+ * its time), or within refresh seconds before it (a lasting finding that
+ * did not change is stored again only every refresh seconds,
+ * dns_findings_due), that are not outage-end. So the sensor in
  * `serve` resumes after a restart without a state file. */
-enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
-                                    struct mrd_err *err);
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, unsigned refresh,
+                                    json_t **ret_state, struct mrd_err *err);
+
+/* Which findings of a round need a new alert version (the sensor in
+ * serve): a new one, one whose state changed (kind, cause, field,
+ * expected, observed, ended: not its evidence's timings), and one whose
+ * last stored version is refresh seconds old or more at now (unix
+ * seconds, the round's time). stored maps each finding's key to what was
+ * last stored ({"sig": state, "at": seconds}) and is not changed;
+ * *ret_due gets the findings due (new references) and *ret_stored the map
+ * to keep once they are stored (the findings of this round only: a
+ * finding that is gone is forgotten). */
+enum mrd_code dns_findings_due(const json_t *found, const json_t *stored, int64_t now,
+                               unsigned refresh, json_t **ret_due, json_t **ret_stored,
+                               struct mrd_err *err);
+
+/* The stored map of dns_findings_due for the open findings of state (as
+ * dns_state_from_alerts rebuilds it: each last stored at its last_seen);
+ * NULL when out of memory. */
+json_t *dns_findings_stored(const json_t *state);
 
 /* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
  * "ds-mismatch", ..., "other". */

@@ -86,8 +86,10 @@ def test_sensor_inside_serve_stores_signed_alerts_that_peers_pull(fed, tmp_path)
     a = fed.node("A", start=False)
     fed.node("B")
     cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    # alert_refresh 1: the unchanged outage is stored again every round
     cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
-                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+                               "zones": [{"zone": "gov.example."}], "interval": 1,
+                               "alert_refresh": 1}))
     base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
                                            "ds": [], "glue": {}, "probes": {}}]}))
     a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
@@ -150,3 +152,28 @@ def test_sensor_resumes_open_findings_after_a_restart(fed, tmp_path):
     ended = alert_objs(fed.objects("A"))[oid]["extensions"][EXT]
     assert ended["zone"] == "gov.example." and ended["first_seen"] == \
         before["extensions"][EXT]["first_seen"]
+
+
+def test_lasting_finding_is_not_stored_every_round(fed, tmp_path):
+    """An outage that goes on unchanged is stored once, not once per round:
+    a new version only when it changes or alert_refresh (default an hour)
+    has passed since the last one."""
+    a = fed.node("A", start=False)
+    cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
+                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+    base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
+                                           "ds": [], "glue": {}, "probes": {}}]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+    a.start()
+
+    def rounds():
+        return a.stderr().count("dns sensor: round done")
+
+    wait_for(lambda: rounds() >= 4, timeout=60)
+    ((oid, alert),) = alert_objs(fed.objects("A")).items()
+    r = a.get(a.objects_path(fed.coll["A"], a.root) + oid + "/versions/")
+    assert r.status_code == 200, r.text
+    assert r.json()["versions"] == [alert["modified"]], r.json()
+    assert a.stderr().count("findings, 0 alerts stored") >= 3  # the rounds after the first

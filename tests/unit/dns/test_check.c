@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 
+#include "core/timestamp.h"
 #include "dns/dns.h"
 #include "msgbuild.h"
 
@@ -722,7 +723,7 @@ static void test_state_rebuilt_from_alerts(void **state)
     json_object_set_new(f, "kind", json_string("outage-end"));
     json_object_set_new(f, "vantage", json_string("isp-8"));
     json_array_append_new(stored, f);
-    assert_int_equal(dns_state_from_alerts(stored, round, &again, NULL), MRD_OK);
+    assert_int_equal(dns_state_from_alerts(stored, round, 3600, &again, NULL), MRD_OK);
     assert_true(json_equal(json_object_get(again, "open"), json_object_get(st, "open")));
     json_decref(found);
     json_decref(st);
@@ -861,6 +862,93 @@ static void test_validator_verdict(void **state)
     json_decref(next);
 }
 
+/* The sensor in serve stores a lasting finding again only when it changed
+ * or alert_refresh has passed; a restart takes its last version, however
+ * old within alert_refresh, as open. */
+static void test_findings_due(void **state)
+{
+    json_t *st = NULL, *found, *due = NULL, *stored = json_object(), *next = NULL, *f;
+    json_t *rebuilt = NULL;
+
+    (void)state;
+    W.auth_down = true; /* two outages: authoritative and isp-1 */
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 2);
+    /* first round: both new */
+    assert_int_equal(dns_findings_due(found, stored, NOW, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 2);
+    json_decref(due);
+    json_decref(stored);
+    stored = next;
+    /* a minute later, nothing changed: none due; the map keeps their time */
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 0);
+    assert_true(json_equal(next, stored));
+    json_decref(due);
+    json_decref(next);
+    /* the evidence's timings change: still none; the observed state: due
+     * (on a copy: the state holds the same findings) */
+    {
+        json_t *copy = json_deep_copy(found);
+        json_decref(found);
+        found = copy;
+    }
+    f = json_array_get(found, 0);
+    json_object_set_new(f, "evidence", json_pack("{s:i}", "rtt_ms", 12));
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 0);
+    json_decref(due);
+    json_decref(next);
+    json_object_set_new(f, "observed", json_string("timeout"));
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 1);
+    assert_ptr_equal(json_array_get(due, 0), f);
+    json_decref(due);
+    json_decref(next);
+    /* an hour after they were stored: both due again (last_seen refresh) */
+    assert_int_equal(dns_findings_due(found, stored, NOW + 3600, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 2);
+    json_decref(due);
+    json_decref(next);
+    /* a finding gone is forgotten */
+    f = json_array();
+    assert_int_equal(dns_findings_due(f, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    json_decref(f);
+    assert_int_equal(json_object_size(next), 0);
+    json_decref(due);
+    json_decref(next);
+    json_decref(stored);
+    /* dns_findings_stored: from a rebuilt state, not due until refresh */
+    stored = dns_findings_stored(st);
+    assert_non_null(stored);
+    assert_int_equal(json_object_size(stored), 2);
+    json_decref(found);
+    found = round_(&st);
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 0);
+    json_decref(due);
+    json_decref(next);
+    /* a restart 30 minutes after the last stored version: open with a
+     * refresh of an hour, closed with one of a minute */
+    {
+        char round[MRD_TIME_STIX_MS_LEN + 1];
+        const char *last =
+            json_string_value(json_object_get(json_array_get(found, 0), "last_seen"));
+        struct mrd_time t;
+        assert_int_equal(mrd_time_parse(last, strlen(last), &t, NULL), MRD_OK);
+        mrd_time_format_stix_ms(mrd_time_to_usec(&t) + (int64_t)1800 * 1000000, round);
+        assert_int_equal(dns_state_from_alerts(found, round, 3600, &rebuilt, NULL), MRD_OK);
+        assert_int_equal(json_array_size(json_object_get(rebuilt, "open")), 2);
+        json_decref(rebuilt);
+        assert_int_equal(dns_state_from_alerts(found, round, 60, &rebuilt, NULL), MRD_OK);
+        assert_int_equal(json_array_size(json_object_get(rebuilt, "open")), 0);
+        json_decref(rebuilt);
+    }
+    json_decref(stored);
+    json_decref(found);
+    json_decref(st);
+}
+
 static void test_trust_anchor(void **state)
 {
     /* The DS of the test key (as ldns-key2ds writes it), the key itself
@@ -929,6 +1017,7 @@ int main(void)
         cmocka_unit_test_setup(test_trust_anchor, reset),
         cmocka_unit_test(test_why_bogus_causes),
         cmocka_unit_test_setup(test_validator_verdict, reset),
+        cmocka_unit_test_setup(test_findings_due, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
