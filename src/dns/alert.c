@@ -15,15 +15,24 @@
 #include "core/uuid.h"
 #include "dns/dns.h"
 
+/* Version 1.1 of the extension-definition (version 1.0, of the same id,
+ * modified MRD_ALERT_DEFS_TIME, lacked injection, the validator vantage and
+ * the expires-soon and trust-anchor fields; its alerts read the same). */
+#define DNS_EXT_VERSION "1.1"
+#define DNS_EXT_MODIFIED "2026-12-07T14:00:00.000Z"
+
 static const char ext_schema[] =
-    "Meridian DNS alert, version 1.0. A property extension of observed-data. Members: kind "
-    "(delegation, divergence, dnssec, outage, outage-end); zone; name; vantage (a "
-    "resolver's name, or authoritative); expected; observed; first_seen, last_seen (RFC 3339); "
-    "ended (outage-end); cause (dnssec: signature-expired, signature-not-yet-valid, "
-    "ds-mismatch, dnskey-missing, rrsig-missing, nsec-missing, unsupported-algorithm, other); "
-    "field (delegation: ns, ds, glue; outage: parent, servers, vantage; divergence: the "
-    "record type); evidence (servers, RCODE, EDE, TTLs). Specified in docs/dns.md of "
-    "Meridian.";
+    "Meridian DNS alert, version 1.1. A property extension of observed-data. Members: kind "
+    "(delegation, divergence, injection, dnssec, outage, outage-end); zone; name; vantage (a "
+    "resolver's name, authoritative for the parent's and the zone's own servers asked "
+    "directly, or validator for the node's in-process validator); expected; observed; "
+    "first_seen, last_seen (RFC 3339); ended (outage-end); cause (dnssec: signature-expired, "
+    "signature-not-yet-valid, ds-mismatch, dnskey-missing, rrsig-missing, nsec-missing, "
+    "unsupported-algorithm, other); field (delegation: ns, ds, glue, soa-serial, child-ns; "
+    "outage: parent, servers, vantage; divergence and injection: the record type; dnssec: "
+    "expires-soon, trust-anchor); evidence (servers, RCODE, EDE, why_bogus, TTLs; injection: "
+    "rules, replies, reference). Version 1.0 lacked injection, validator, expires-soon and "
+    "trust-anchor; its alerts keep their meaning. Specified in docs/dns.md of Meridian.";
 
 static const struct mrd_alert_sensor sensor = {
     DNS_STIX_IDENTITY_ID,
@@ -31,9 +40,11 @@ static const struct mrd_alert_sensor sensor = {
     "The `meridian dns` sensor of a Meridian node",
     DNS_STIX_EXT_ID,
     "Meridian DNS alert",
-    "Delegation change, forged answer, DNSSEC failure and outage alerts of the Meridian DNS "
-    "sensor",
-    ext_schema};
+    "Delegation change, forged or injected answer, DNSSEC failure and outage alerts of the "
+    "Meridian DNS sensor",
+    ext_schema,
+    DNS_EXT_VERSION,
+    DNS_EXT_MODIFIED};
 
 enum mrd_code dns_stix_definitions(json_t *objects, struct mrd_err *err)
 {

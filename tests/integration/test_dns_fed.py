@@ -177,3 +177,34 @@ def test_lasting_finding_is_not_stored_every_round(fed, tmp_path):
     assert r.status_code == 200, r.text
     assert r.json()["versions"] == [alert["modified"]], r.json()
     assert a.stderr().count("findings, 0 alerts stored") >= 3  # the rounds after the first
+
+
+def test_extension_definition_versions_old_and_new_accepted(fed, tmp_path):
+    """The DNS alert extension-definition is at version 1.1 (its schema text
+    lists injection); a bundle made under version 1.0 (same id, older
+    modified) is still accepted beside it, and both alerts read the same."""
+    n = fed.node("A")
+    new = alerts(fed, "A", tmp_path, "green", "gov.example.")
+    (defn,) = [o for o in new["objects"] if o["id"] == EXT]
+    assert defn["version"] == "1.1" and "injection" in defn["schema"]
+    assert defn["modified"] > defn["created"]
+    old = json.loads(json.dumps(new))
+    for o in old["objects"]:
+        if o["id"] == EXT:
+            o.update(version="1.0", modified=o["created"],
+                     schema="Meridian DNS alert, version 1.0. A property extension of "
+                            "observed-data. Members: kind (delegation, divergence, dnssec, "
+                            "outage, outage-end); zone; name; vantage; expected; observed.")
+        elif o["type"] == "observed-data":
+            o["id"] = "observed-data--6f0c4f7e-1b52-5d0b-8c61-0d7b2f3a9e10"
+            o["extensions"][EXT]["zone"] = "old.example."
+    old_path = tmp_path / "old.json"
+    old_path.write_text(json.dumps(old))
+    p = n.cli("import", "--data", n.data, "--collection", fed.coll["A"], old_path, check=False)
+    assert p.returncode == 0, p.stderr
+    at_a = alert_objs(fed.objects("A"))
+    assert {o["extensions"][EXT]["zone"] for o in at_a.values()} == {"gov.example.",
+                                                                     "old.example."}
+    r = n.get(n.objects_path(fed.coll["A"], n.root) + EXT + "/versions/")
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["versions"]) == sorted([defn["created"], defn["modified"]])
