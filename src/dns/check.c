@@ -461,16 +461,35 @@ static enum mrd_code judge_addrs(const json_t *view, const json_t *expected, jso
  * the zone does not give that are bogons, censorship fingerprints, or
  * arrived with an IP TTL off the reference. *ret_taken: the answer the
  * other detectors should judge, NULL when the only one was injected. */
+/* True when the truncated UDP answer that sent the query to TCP names an
+ * address of type that the TCP answer does not: forged (a genuine
+ * truncated answer carries a part of the full one, or nothing). */
+static bool truncated_disagrees(const struct dns_xfer *x, uint16_t type)
+{
+    json_t *udp = json_array(), *tcp = json_array(), *a;
+    bool differs = false;
+    size_t i;
+
+    if (udp != NULL && tcp != NULL && x->truncated != NULL && x->msg != NULL &&
+        dns__answer_addrs(x->truncated, type, udp, NULL) == MRD_OK &&
+        dns__answer_addrs(x->msg, type, tcp, NULL) == MRD_OK) {
+        json_array_foreach(udp, i, a) differs = differs || !in_set(tcp, a);
+    }
+    json_decref(udp);
+    json_decref(tcp);
+    return differs;
+}
+
 static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vantage *v,
                                      const struct vref *ref, const char *ns, uint16_t type,
                                      const json_t *expected, const struct dns_xfer *x,
                                      const struct dns_msg **ret_taken, struct mrd_err *err)
 {
-    const struct dns_msg *msgs[1 + DNS_MAX_LATE];
-    int ttls[1 + DNS_MAX_LATE];
-    int64_t rtts[1 + DNS_MAX_LATE];
+    const struct dns_msg *msgs[2 + DNS_MAX_LATE];
+    int ttls[2 + DNS_MAX_LATE];
+    int64_t rtts[2 + DNS_MAX_LATE];
     size_t n = 1, genuine = SIZE_MAX;
-    bool multiple = false, unexpected = false;
+    bool multiple = false, unexpected = false, tc_forged = false;
     json_t *views = json_array(), *rules = json_array(), *bogons = json_object(),
            *prints = json_object(), *obs = json_array();
     enum mrd_code rc = MRD_OK;
@@ -480,6 +499,13 @@ static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vanta
     msgs[0] = x->msg, ttls[0] = x->ip_ttl, rtts[0] = x->rtt_usec;
     for (size_t i = 0; i < x->nlate && i < DNS_MAX_LATE; i++, n++)
         msgs[n] = x->late[i].msg, ttls[n] = x->late[i].ip_ttl, rtts[n] = x->late[i].rtt_usec;
+    /* Over TCP (the UDP answer was truncated): the truncated answer is one
+     * more reply when it names addresses the TCP answer does not. */
+    if (x->tcp && truncated_disagrees(x, type)) {
+        msgs[n] = x->truncated, ttls[n] = x->truncated_ttl, rtts[n] = x->truncated_rtt_usec;
+        n++;
+        tc_forged = true;
+    }
     if (views == NULL || rules == NULL || bogons == NULL || prints == NULL || obs == NULL) {
         rc = nomem(err);
         goto out;
@@ -513,6 +539,8 @@ static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vanta
         multiple = multiple || !same_view(json_array_get(views, i), json_array_get(views, genuine));
     if (multiple) {
         rc = dns__set_add(rules, "multiple-answers", err);
+        if (rc == MRD_OK && tc_forged)
+            rc = dns__set_add(rules, "tcp-disagrees", err);
         for (size_t i = 0; i < n && rc == MRD_OK; i++) {
             const json_t *view = json_array_get(views, i);
             bool any;

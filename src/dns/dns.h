@@ -239,8 +239,13 @@ struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    int ip_ttl;   /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
-    bool tcp;     /* the answer came over TCP (the UDP one was truncated) */
+    int ip_ttl; /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
+    bool tcp;   /* the answer came over TCP (the UDP one was truncated) */
+    /* tcp: the truncated UDP answer that sent us there (owned), with its IP
+     * TTL and time: a forged one may carry addresses the TCP answer lacks */
+    struct dns_msg *truncated;
+    int truncated_ttl;
+    int64_t truncated_rtt_usec;
     size_t nlate; /* further answers to the same id and question, in arrival order */
     struct dns_late late[DNS_MAX_LATE];
     char detail[128]; /* why not OK, for evidence */
@@ -461,6 +466,12 @@ const char *dns_ede_cause(int ede);
 
 /* Appends the identity (the sensor) and the extension-definition. */
 enum mrd_code dns_stix_definitions(json_t *objects, struct mrd_err *err);
+
+#define DNS_FINDING_ID_LEN 51 /* "observed-data--" and a UUID */
+
+/* The id of the observed-data dns_finding_stix makes of finding. */
+enum mrd_code dns_finding_id(const json_t *finding, char out[DNS_FINDING_ID_LEN + 1],
+                             struct mrd_err *err);
 
 /* Appends one finding (an element of dns_check_round's array) as an
  * observed-data under DNS_STIX_EXT_ID with the domain-name and address

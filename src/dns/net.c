@@ -315,7 +315,10 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
                 continue; /* not ours: keep waiting for the real answer */
             ret->rtt_usec = mono_usec() - t0;
             if (ret->msg->flags & DNS_F_TC) {
-                dns_msg_free(ret->msg);
+                /* kept: check.c compares it with the TCP answer */
+                ret->truncated = ret->msg;
+                ret->truncated_ttl = ttl;
+                ret->truncated_rtt_usec = ret->rtt_usec;
                 ret->msg = NULL;
                 ret->status = tcp_exchange(&sa, salen, q, len, deadline, ret);
                 ret->rtt_usec = mono_usec() - t0;

@@ -43,6 +43,7 @@ struct sensor_dns {
     pthread_cond_t cv;
     bool stop, started;
     char last_round[40];   /* under mu: the last round's time, "" before one */
+    json_t *open_ids;      /* under mu: alert ids of the open findings (the console) */
     char last_result[512]; /* under mu: its log line */
 };
 
@@ -80,6 +81,8 @@ json_t *sensor_dns_status(void *ctx)
                     s->last_round[0] != '\0' ? json_string(s->last_round) : json_null(),
                     "last_result",
                     s->last_result[0] != '\0' ? json_string(s->last_result) : json_null());
+    if (out != NULL && s->open_ids != NULL)
+        (void)json_object_set_new(out, "open", json_deep_copy(s->open_ids));
     (void)pthread_mutex_unlock(&s->mu);
     return out;
 }
@@ -226,6 +229,28 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
     return rc;
 }
 
+/* The alert ids of state's open findings, for sensor_dns_status (the
+ * console tells open alerts by them: an alert is not stored every round). */
+static void set_open_ids(struct sensor_dns *s, const json_t *state)
+{
+    json_t *ids = json_array(), *f;
+    size_t i;
+
+    json_array_foreach(json_object_get(state, "open"), i, f)
+    {
+        char id[DNS_FINDING_ID_LEN + 1];
+        if (ids != NULL && dns_finding_id(f, id, NULL) == MRD_OK &&
+            json_array_append_new(ids, json_string(id)) != 0) {
+            json_decref(ids);
+            ids = NULL;
+        }
+    }
+    (void)pthread_mutex_lock(&s->mu);
+    json_decref(s->open_ids);
+    s->open_ids = ids; /* NULL (out of memory): the console falls back on times */
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
 /* A round; of its findings, only those new, changed or due for a refresh
  * (alert_refresh) are stored as a new version (dns_findings_due). */
 static void round_once(struct sensor_dns *s)
@@ -260,6 +285,7 @@ static void round_once(struct sensor_dns *s)
     /* The round is over and its alerts stored: what a restart resumes from. */
     if (store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
         say(s, "dns sensor: round time not kept: %s", err.msg);
+    set_open_ids(s, next);
     (void)pthread_mutex_lock(&s->mu);
     (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round);
     (void)pthread_mutex_unlock(&s->mu);
@@ -308,6 +334,7 @@ void sensor_dns_stop(struct sensor_dns *s)
     json_decref(s->baseline);
     json_decref(s->state);
     json_decref(s->stored);
+    json_decref(s->open_ids);
     mrd_free(s);
 }
 
@@ -369,6 +396,8 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     rc = resume_state(s, &s->state, err);
     if (rc == MRD_OK && (s->stored = dns_findings_stored(s->state)) == NULL)
         rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    if (rc == MRD_OK && s->state != NULL)
+        set_open_ids(s, s->state);
     if (rc != MRD_OK) {
         mrd_err_prefix(err, "dns sensor: open findings of the last round");
         goto out;

@@ -305,3 +305,26 @@ def test_validator_needs_a_trust_anchor(lab, meridian_bin, baseline, tmp_path):
     p = meridian(lab, meridian_bin, "check", "--config", tmp_path / "c.json", "--baseline",
                  baseline[1])
     assert p.returncode == 2 and "validator: needs root.trust_anchor" in p.stderr, p.stderr
+
+
+@pytest.fixture
+def tc_injector(lab):
+    lab.start_injector(tc=True)
+    yield lab
+    lab.stop("injector")
+
+
+def test_injector_forging_a_truncated_answer(tc_injector, meridian_bin, baseline):
+    """An on-path injector whose forged answer has the TC bit: when it wins
+    the race the query goes to TCP (which it cannot forge here) and the
+    truncated answer names an address the TCP answer lacks (tcp-disagrees);
+    when the resolver wins, Hold-On hears the forged one late. Either way
+    exactly one injection finding names the forged address."""
+    found = check(tc_injector, meridian_bin, *baseline, "--hold", "1000")
+    assert [(f["kind"], f["vantage"], f["name"], f["field"], f["observed"], f["expected"])
+            for f in found] == [("injection", "isp-1", "www.example.tld.", "A",
+                                 [dnslab.INJECTED], [dnslab.WWW])]
+    rules = set(found[0]["evidence"]["rules"])
+    assert {"multiple-answers", "censorship"} <= rules
+    taken = [r for r in found[0]["evidence"]["replies"] if r["taken"]]
+    assert [r["addrs"] for r in taken] == [[dnslab.WWW]]

@@ -47,6 +47,8 @@ struct world {
     bool unglued;       /* the root names ns.other. without glue; other.'s server (10.0.0.7)
                            gives its address, 10.0.0.2 */
     int64_t sig_exp;    /* RRSIG expiration relative to NOW */
+    const char *tc;     /* the vantage's www A went to TCP after a truncated UDP answer
+                           naming this address ("" : naming none) */
     unsigned queries;
 };
 
@@ -201,6 +203,23 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
             if (W.forged && W.forged_ttl != 0)
                 ret->ip_ttl = W.forged_ttl;
             mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+            if (W.tc != NULL) {
+                /* The truncated UDP answer (kept) and the TCP one (this). */
+                struct mb t;
+                uint8_t ta[4];
+                mb_start(&t, q->id, flags | DNS_F_RA | DNS_F_TC);
+                mb_question(&t, qn, q->qtype);
+                if (W.tc[0] != '\0') {
+                    assert_int_equal(inet_pton(AF_INET, W.tc, ta), 1);
+                    mb_rr(&t, 1, "www.example.", DNS_T_A, ta, 4);
+                }
+                mb_finish(&t);
+                assert_int_equal(dns_msg_parse(t.b, t.n, &ret->truncated, err), MRD_OK);
+                ret->truncated_ttl = 200;
+                ret->truncated_rtt_usec = 100;
+                ret->tcp = true;
+                ret->ip_ttl = 0;
+            }
             if (W.inject != NULL) {
                 /* The injector's answer is the first; the vantage's is late. */
                 struct mb f;
@@ -965,6 +984,43 @@ static void test_findings_due(void **state)
     json_decref(st);
 }
 
+/* A truncated UDP answer sends the query to TCP; one that names an
+ * address the TCP answer lacks was forged (injection, tcp-disagrees); a
+ * genuine one (empty, or a part of the full answer) is quiet. */
+static void test_truncated_answer_disagreeing_with_tcp(void **state)
+{
+    json_t *found;
+    const json_t *f;
+
+    (void)state;
+    W.tc = "";
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    W.tc = "192.0.2.1";
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    W.tc = "10.10.34.34";
+    found = round_(NULL);
+    f = only(found, "injection");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "10.10.34.34");
+    {
+        const json_t *rules = json_object_get(json_object_get(f, "evidence"), "rules");
+        size_t i;
+        json_t *r;
+        bool tcp = false, multiple = false;
+        json_array_foreach(rules, i, r)
+        {
+            tcp = tcp || strcmp(json_string_value(r), "tcp-disagrees") == 0;
+            multiple = multiple || strcmp(json_string_value(r), "multiple-answers") == 0;
+        }
+        assert_true(tcp && multiple);
+    }
+    json_decref(found);
+}
+
 static void test_trust_anchor(void **state)
 {
     /* The DS of the test key (as ldns-key2ds writes it), the key itself
@@ -1034,6 +1090,7 @@ int main(void)
         cmocka_unit_test(test_why_bogus_causes),
         cmocka_unit_test_setup(test_validator_verdict, reset),
         cmocka_unit_test_setup(test_findings_due, reset),
+        cmocka_unit_test_setup(test_truncated_answer_disagreeing_with_tcp, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
