@@ -34,18 +34,6 @@ static json_t *alert_of(const json_t *o, const json_t *ext, const char *tlp, con
     return a;
 }
 
-static bool listed(const json_t *ids, const json_t *id)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v)
-    {
-        if (json_equal(v, (json_t *)(uintptr_t)id))
-            return true;
-    }
-    return false;
-}
-
 /* The zone's entry in zones (created with state "ok" when missing). */
 static json_t *zone_entry(json_t *zones, const char *zone)
 {
@@ -96,7 +84,7 @@ enum mrd_code dash__dns(struct store *st, const struct dash_who *who,
         const json_t *ids = json_object_get(sensor, "open");
         bool open =
             strcmp(kind, "outage-end") != 0 &&
-            (json_is_array(ids) ? listed(ids, json_object_get(a, "id"))
+            (json_is_array(ids) ? mrd_json_array_has(ids, json_object_get(a, "id"))
                                 : round[0] != '\0' && last != NULL && strcmp(last, round) >= 0);
         json_t *kinds;
         if (rc != MRD_OK)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/str.h"
 #include "dns/dns_int.h"
 
@@ -381,14 +382,7 @@ static bool early(const struct vref *ref, int64_t rtt)
 
 static bool in_set(const json_t *set, const json_t *v)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(set, i, e)
-    {
-        if (json_equal(e, (json_t *)(uintptr_t)v))
-            return true;
-    }
-    return false;
+    return mrd_json_array_has(set, v);
 }
 
 /* One answer as the injection rules compare it: {"rcode", "addrs",
