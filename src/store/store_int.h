@@ -244,6 +244,27 @@ enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collectio
  * after some were deleted, inside tx. */
 enum mrd_code store__refresh_ends(const struct store_tx *tx, int64_t collection, const char *id,
                                   size_t id_len, struct mrd_err *err);
+/* The searches, both backends over their driver (store_search.c):
+ * store_value_search and store_refs_to; store__found_query runs one
+ * backend's free-text statement (STORE_FOUND_COLS, then the role column;
+ * rows best first), handing the first limit visible rows to emit. */
+#define STORE_FOUND_COLS "SELECT " SQ_ROW_COLS ", o.body, o.collection"
+enum mrd_code store__value_search(struct store *st, const struct store_value *v, size_t limit,
+                                  bool (*visible)(void *ctx, int64_t collection,
+                                                  const struct store_row *row),
+                                  enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                        struct mrd_err *err),
+                                  void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code store__found_query(
+    struct store *st, const char *sql, const struct sq_arg *args, size_t nargs, size_t limit,
+    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err), void *ctx,
+    bool *ret_more, struct mrd_err *err);
+enum mrd_code
+store__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+               bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+               enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+               void *ctx, bool *ret_more, struct mrd_err *err);
 /* store_objects_count over the backend's driver. */
 enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                    struct mrd_err *err);
@@ -484,12 +505,6 @@ enum mrd_code store__sessions_drop_token(const struct store_tx *tx, const char *
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                                struct mrd_err *err);
 enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
-enum mrd_code sq__value_search(struct store *st, const struct store_value *v, size_t limit,
-                               bool (*visible)(void *ctx, int64_t collection,
-                                               const struct store_row *row),
-                               enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
-                                                     struct mrd_err *err),
-                               void *ctx, bool *ret_more, struct mrd_err *err);
 
 /* The text and reference indexes (store_sqlite_text.c): index every
  * version stored after seq `after`, inside the inserting transaction, once
@@ -504,11 +519,6 @@ sq__text_search(struct store *st, const char *fts, size_t limit,
                 bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
                 enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                 void *ctx, bool *ret_more, struct mrd_err *err);
-enum mrd_code
-sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
-            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
-            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
-            void *ctx, bool *ret_more, struct mrd_err *err);
 /* The overview's aggregates and the newest objects from peers
  * (store_sqlite_agg.c). */
 enum mrd_code sq__agg_query(struct store *st, const struct store_agg_query *q, struct mrd_err *err);
