@@ -117,6 +117,9 @@ struct store_driver {
                              enum mrd_code (*op)(const struct store_tx *tx, void *args,
                                                  struct mrd_err *err),
                              void *args, struct mrd_err *err);
+    /* dialect: SQL listing (as a subquery's rows) the integers of the JSON
+     * array "[1,2]" bound to ?1 (store_agg.c) */
+    const char *int_list;
 };
 
 /* One statement over st's driver (store_driver.query), and one inside tx
@@ -265,6 +268,15 @@ store__refs_to(struct store *st, const char *id, size_t len, unsigned roles, siz
                bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
                enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                void *ctx, bool *ret_more, struct mrd_err *err);
+/* The overview's aggregates (their counters kept by each backend's
+ * triggers), the newest objects from peers and the sent counters, both
+ * backends over their driver (store_agg.c). */
+enum mrd_code store__agg_query(struct store *st, const struct store_agg_query *q,
+                               struct mrd_err *err);
+enum mrd_code store__objects_newest(struct store *st, const struct store_newest *q,
+                                    struct mrd_err *err);
+enum mrd_code store__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                 int64_t at_usec, struct mrd_err *err);
 /* store_objects_count over the backend's driver. */
 enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                    struct mrd_err *err);
@@ -519,13 +531,6 @@ sq__text_search(struct store *st, const char *fts, size_t limit,
                 bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
                 enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                 void *ctx, bool *ret_more, struct mrd_err *err);
-/* The overview's aggregates and the newest objects from peers
- * (store_sqlite_agg.c). */
-enum mrd_code sq__agg_query(struct store *st, const struct store_agg_query *q, struct mrd_err *err);
-enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
-                                 struct mrd_err *err);
-enum mrd_code sq__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
-                              int64_t at_usec, struct mrd_err *err);
 /* The access audit (store_sqlite_reads.c). */
 enum mrd_code sq__reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
                                struct mrd_err *err);
