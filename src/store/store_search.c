@@ -121,6 +121,55 @@ static enum mrd_code exact(struct search *s, const uint8_t *key, size_t len,
                       SQ_ARGS(SQ_INT(s->q->kind), SQ_BLOB(key, len)), match, NULL, err);
 }
 
+/* The keys an exact look-up may find (the value, then each wider prefix
+ * or parent domain holding it), probed in one statement first: most are in
+ * no index row, and a look-up costs PostgreSQL several round trips. */
+#define PROBE_MAX 129 /* an IPv6 address: 129 prefix lengths */
+struct probe {
+    const uint8_t *key[PROBE_MAX];
+    size_t len[PROBE_MAX];
+    enum store_vmatch match[PROBE_MAX];
+    bool present[PROBE_MAX];
+    size_t n;
+};
+
+static enum mrd_code probe_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct probe *p = ctx;
+    size_t len = 0;
+    const char *k = r->blob(r, 0, &len);
+
+    (void)err;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->len[i] == len && memcmp(p->key[i], k, len) == 0)
+            p->present[i] = true;
+    return MRD_OK;
+}
+
+/* Looks up each probed key that is in the index, in order. */
+static enum mrd_code exact_all(struct search *s, struct probe *p, struct mrd_err *err)
+{
+    struct sq_arg args[PROBE_MAX + 1];
+    char sql[128 + PROBE_MAX * 6];
+    size_t o;
+    enum mrd_code rc = MRD_OK;
+
+    o = (size_t)snprintf(
+        sql, sizeof(sql),
+        "SELECT DISTINCT v.key FROM value_index v WHERE v.kind = ?1 AND v.key IN (");
+    args[0] = SQ_INT(s->q->kind);
+    for (size_t i = 0; i < p->n; i++) {
+        args[i + 1] = SQ_BLOB(p->key[i], p->len[i]);
+        o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s?%zu", i > 0 ? "," : "", i + 2);
+    }
+    (void)snprintf(sql + o, sizeof(sql) - o, ")");
+    rc = store__tx_run(s->tx, "search", sql, args, p->n + 1, probe_row, p, NULL, err);
+    for (size_t i = 0; i < p->n && rc == MRD_OK && !s->more; i++)
+        if (p->present[i])
+            rc = exact(s, p->key[i], p->len[i], p->match[i], err);
+    return rc;
+}
+
 /* Keys in [lo, hi] (inclusive) or [lo, hi) when hi_open. */
 static enum mrd_code range(struct search *s, const uint8_t *lo, size_t lon, const uint8_t *hi,
                            size_t hin, bool hi_open,
@@ -147,47 +196,56 @@ static enum mrd_code search_ip(struct search *s, struct mrd_err *err)
     const struct store_value *q = s->q;
     size_t alen = q->len - 1;
     unsigned plen = q->key[alen];
-    uint8_t key[17], hi[17];
-    enum mrd_code rc = MRD_OK;
+    uint8_t keys[PROBE_MAX][17], hi[17];
+    struct probe p = {.n = 0};
+    enum mrd_code rc;
 
     /* the searched value itself, then every shorter prefix holding it */
-    for (int l = (int)plen; l >= 0 && rc == MRD_OK && !s->more; l--) {
+    for (int l = (int)plen; l >= 0 && p.n < PROBE_MAX; l--) {
+        uint8_t *key = keys[p.n];
+
         memcpy(key, q->key, alen);
         for (size_t i = 0; i < alen; i++) {
             int keep = l - (int)i * 8;
             key[i] &= (uint8_t)(keep >= 8 ? 0xff : keep <= 0 ? 0 : 0xff << (8 - keep));
         }
         key[alen] = (uint8_t)l;
-        rc = exact(s, key, alen + 1, l == (int)plen ? STORE_VM_EXACT : STORE_VM_CONTAINS, err);
+        p.key[p.n] = key;
+        p.len[p.n] = alen + 1;
+        p.match[p.n++] = l == (int)plen ? STORE_VM_EXACT : STORE_VM_CONTAINS;
     }
+    rc = exact_all(s, &p, err);
     if (rc != MRD_OK || s->more || plen == alen * 8)
         return rc;
     /* addresses and ranges inside the searched range */
-    memcpy(key, q->key, alen);
-    key[alen] = 0;
+    memcpy(keys[0], q->key, alen);
+    keys[0][alen] = 0;
     memcpy(hi, q->key, alen);
     for (size_t i = 0; i < alen; i++) {
         int keep = (int)plen - (int)i * 8;
         hi[i] |= (uint8_t)(keep >= 8 ? 0 : keep <= 0 ? 0xff : 0xff >> keep);
     }
     hi[alen] = 0xff;
-    return range(s, key, alen + 1, hi, alen + 1, false, longer_prefix, err);
+    return range(s, keys[0], alen + 1, hi, alen + 1, false, longer_prefix, err);
 }
 
 static enum mrd_code search_domain(struct search *s, struct mrd_err *err)
 {
     const struct store_value *q = s->q;
     uint8_t lo[STORE_VALUE_KEY_MAX + 1], hi[STORE_VALUE_KEY_MAX + 1];
+    struct probe p = {.key = {q->key}, .len = {q->len}, .match = {STORE_VM_EXACT}, .n = 1};
     enum mrd_code rc;
 
-    rc = exact(s, q->key, q->len, STORE_VM_EXACT, err);
     /* parent domains: the reversed key cut at each '.' ("com.evil.a" ->
      * "com.evil"; the bare top-level label is no indicator anyone means) */
-    for (size_t i = q->len; rc == MRD_OK && !s->more && i-- > 0;) {
+    for (size_t i = q->len; p.n < PROBE_MAX && i-- > 0;) {
         if (q->key[i] != '.' || memchr(q->key, '.', i) == NULL)
             continue;
-        rc = exact(s, q->key, i, STORE_VM_CONTAINS, err);
+        p.key[p.n] = q->key;
+        p.len[p.n] = i;
+        p.match[p.n++] = STORE_VM_CONTAINS;
     }
+    rc = exact_all(s, &p, err);
     if (rc != MRD_OK || s->more || q->len + 1 > STORE_VALUE_KEY_MAX)
         return rc;
     /* subdomains: keys starting with "com.evil." */

@@ -208,20 +208,18 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Stores an object of type type whose "pattern" or "value" is text; tlp
- * RED marks the ones the test's reader may not see. given (may be NULL):
- * the values handed to the store with it (store_object_in.values), n of
- * them, instead of the ones the store would extract from the body. */
-static void put_given(struct fx *f, const char *type, const char *field, const char *text,
-                      enum policy_tlp tlp, const struct store_value *given, size_t n)
+/* Stores an object whose body is {"id":..,"type":type, fields}; tlp RED
+ * marks the ones the test's reader may not see. given (may be NULL): the
+ * values handed to the store with it (store_object_in.values), n of them,
+ * instead of the ones the store would extract from the body. */
+static void put_fields(struct fx *f, const char *type, const char *fields, enum policy_tlp tlp,
+                       const struct store_value *given, size_t n)
 {
-    char id[64], body[512];
+    char id[64], body[1024];
     struct store_object_in in;
 
     (void)snprintf(id, sizeof(id), "%s--00000000-0000-4000-8000-%012d", type, ++f->next);
-    (void)snprintf(body, sizeof(body),
-                   "{\"id\":\"%s\",\"type\":\"%s\",\"pattern_type\":\"stix\",\"%s\":\"%s\"}", id,
-                   type, field, text);
+    (void)snprintf(body, sizeof(body), "{\"id\":\"%s\",\"type\":\"%s\",%s}", id, type, fields);
     memset(&in, 0, sizeof(in));
     in.id = id;
     in.id_len = strlen(id);
@@ -238,6 +236,16 @@ static void put_given(struct fx *f, const char *type, const char *field, const c
     in.n_values = n;
     in.values_given = given != NULL;
     assert_int_equal(store_objects_insert(f->st, f->coll.key, &in, 1, NULL, NULL, NULL), MRD_OK);
+}
+
+/* An object of type type whose "pattern" or "value" (field) is text. */
+static void put_given(struct fx *f, const char *type, const char *field, const char *text,
+                      enum policy_tlp tlp, const struct store_value *given, size_t n)
+{
+    char fields[512];
+
+    (void)snprintf(fields, sizeof(fields), "\"pattern_type\":\"stix\",\"%s\":\"%s\"", field, text);
+    put_fields(f, type, fields, tlp, given, n);
 }
 
 static void put(struct fx *f, const char *type, const char *field, const char *text,
@@ -376,27 +384,9 @@ static void test_backfill(void **state)
     search(f, "198.51.100.9", 0, "1", false);
 }
 
-/* Stores an object whose body is {"id":..,"type":type, fields}. */
 static void put_body(struct fx *f, const char *type, const char *fields, enum policy_tlp tlp)
 {
-    char id[64], body[1024];
-    struct store_object_in in;
-
-    (void)snprintf(id, sizeof(id), "%s--00000000-0000-4000-8000-%012d", type, ++f->next);
-    (void)snprintf(body, sizeof(body), "{\"id\":\"%s\",\"type\":\"%s\",%s}", id, type, fields);
-    memset(&in, 0, sizeof(in));
-    in.id = id;
-    in.id_len = strlen(id);
-    in.type = type;
-    in.type_len = strlen(type);
-    in.spec_version = "2.1";
-    in.spec_version_len = 3;
-    in.created_usec = STORE_TIME_NONE;
-    in.modified_usec = STORE_TIME_NONE;
-    in.tlp = tlp;
-    in.body = body;
-    in.body_len = strlen(body);
-    assert_int_equal(store_objects_insert(f->st, f->coll.key, &in, 1, NULL, NULL, NULL), MRD_OK);
+    put_fields(f, type, fields, tlp, NULL, 0);
 }
 
 struct founds {
