@@ -147,7 +147,7 @@ def test_retention_by_age_and_collection(rnode):
     write_rules(n, [{"collection": "api1/intel", "type": "*", "days": 30}])
     assert "0 version(s) expired" in retention(n, "run").stderr
     # age the versions by 31 days
-    store_sql(n, "UPDATE objects SET date_added = date_added - 31 * 86400 * 1000000")
+    store_sql(n, "UPDATE objects SET date_added = date_added - CAST(31 AS BIGINT) * 86400000000")
     p = retention(n, "run")
     assert a["id"] in p.stdout and b["id"] not in p.stdout
     assert not present(n, n.coll, a["id"]) and present(n, other, b["id"])
