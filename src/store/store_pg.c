@@ -675,9 +675,27 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
  * 'simple' configuration lower-cases them (no stemming, no stop words).
  * mrd_json() reads a body as jsonb, NULL when jsonb refuses it (a \u0000
  * in a string): such a version is stored, without words or references. */
+/* Latin letters with diacritics, as FTS5's remove_diacritics folds them
+ * (any case: lower() leaves them alone under a "C" locale) */
+#define PG_FOLD(t)                                                                                 \
+    "translate(" t ", '"                                                                           \
+    "àáâãäåāăąÀÁÂÃÄÅĀĂĄçćĉċčÇ"                                             \
+    "ĆĈĊČďđĎĐèéêëēĕėęěÈÉÊËĒĔĖ"                                             \
+    "ĘĚĝğġģĜĞĠĢĥħĤĦìíîïĩīĭįıÌ"                                             \
+    "ÍÎÏĨĪĬĮİĵĴķĶĺļľŀłĹĻĽĿŁñń"                                             \
+    "ņňÑŃŅŇòóôõöøōŏőÒÓÔÕÖØŌŎŐ"                                             \
+    "ŕŗřŔŖŘśŝşšŚŜŞŠţťŧŢŤŦùúûü"                                             \
+    "ũūŭůűųÙÚÛÜŨŪŬŮŰŲŵŴýÿŷÝŸŶ"                                             \
+    "źżžŹŻŽ"                                                                                 \
+    "', '"                                                                                         \
+    "aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghh"                                 \
+    "hhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooo"                                 \
+    "rrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz"                                       \
+    "')"
 #define PG_WORDS(t)                                                                                \
-    "to_tsvector('simple', regexp_replace(coalesce(" t ", ''),"                                    \
-    " '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g'))"
+    "to_tsvector('simple', regexp_replace(" PG_FOLD(                                               \
+        "coalesce(" t ", '')") ","                                                                 \
+                               " '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g'))"
 #define PG_TEXT_OF(b)                                                                              \
     "nullif(trim(coalesce(" b "->>'description', '') || ' ' || coalesce(" b "->>'abstract', '')"   \
     " || ' ' || coalesce(" b "->>'content', '') || ' ' || coalesce(" b                             \
@@ -796,12 +814,13 @@ pg_text_search(struct store *st, const char *fts, size_t limit,
     if (!fts_to_tsquery(fts, q, sizeof(q)))
         return mrd_err_set(err, MRD_E_INVAL, "search: no word to look for");
     /* the role column reads 0; best ranked first, then the newest */
-    return store__found_query(st,
-                              STORE_FOUND_COLS
-                              ", 0 FROM text_index t JOIN objects o ON o.seq = t.seq,"
-                              " to_tsquery('simple', ?1) AS q WHERE t.words @@ q"
-                              " ORDER BY ts_rank(t.words, q) DESC, o.seq DESC",
-                              SQ_ARGS(SQ_STR(q)), limit, visible, emit, ctx, ret_more, err);
+    return store__found_query(
+        st,
+        STORE_FOUND_COLS
+        ", 0 FROM text_index t JOIN objects o ON o.seq = t.seq,"
+        " to_tsquery('simple', " PG_FOLD("?1") ") AS q WHERE t.words @@ q"
+                                               " ORDER BY ts_rank(t.words, q) DESC, o.seq DESC",
+        SQ_ARGS(SQ_STR(q)), limit, visible, emit, ctx, ret_more, err);
 }
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)

@@ -497,6 +497,8 @@ static void test_text_and_refs(void **state)
     text(f, "example.evil", 0, "", false); /* a word's parts in order */
     text(f, "blackk", 0, "", false);
     text(f, "wörm", 0, "7", false);
+    text(f, "unicode worm", 0, "7", false); /* letters with diacritics fold, any case */
+    text(f, "ÜNÏC", 0, "7", false);
     text(f, "beacons nowhere", 0, "", false);
     /* the limit counts visible hits, and more says there are others */
     more = false;
