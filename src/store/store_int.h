@@ -531,21 +531,28 @@ sq__text_search(struct store *st, const char *fts, size_t limit,
                 bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
                 enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                 void *ctx, bool *ret_more, struct mrd_err *err);
-/* The access audit (store_sqlite_reads.c). */
+/* The access audit, for both backends (store_reads.c); record_tx
+ * writes the groups inside tx (SQLite's sq__reads_record, in
+ * store_sqlite_ops.c, wraps it in a commit that does not wait for the
+ * disk). */
+enum mrd_code store__reads_record_tx(const struct store_tx *tx, const struct store_read_batch *b,
+                                     size_t nb, struct mrd_err *err);
+enum mrd_code store__reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                                  struct mrd_err *err);
 enum mrd_code sq__reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
                                struct mrd_err *err);
-enum mrd_code sq__reads_list(struct store *st, const struct store_read_filter *f,
-                             enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
-                                                 struct mrd_err *err),
-                             void *ctx, bool *ret_more, struct mrd_err *err);
-enum mrd_code sq__reads_seal(struct store *st, struct store_read_digest *d,
-                             const struct store_ledger_event *ev, struct mrd_err *err);
-enum mrd_code sq__reads_digests(struct store *st,
-                                enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+enum mrd_code store__reads_list(struct store *st, const struct store_read_filter *f,
+                                enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
                                                     struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__reads_prune(struct store *st, int64_t before_usec, int64_t now_usec,
-                              uint64_t *ret_rows, struct mrd_err *err);
+                                void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code store__reads_seal(struct store *st, struct store_read_digest *d,
+                                const struct store_ledger_event *ev, struct mrd_err *err);
+enum mrd_code store__reads_digests(struct store *st,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+enum mrd_code store__reads_prune(struct store *st, int64_t before_usec, int64_t now_usec,
+                                 uint64_t *ret_rows, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,
