@@ -117,6 +117,9 @@ struct store_driver {
                              enum mrd_code (*op)(const struct store_tx *tx, void *args,
                                                  struct mrd_err *err),
                              void *args, struct mrd_err *err);
+    /* dialect: SQL listing (as a subquery's rows) the integers of the JSON
+     * array "[1,2]" bound to ?1 (store_agg.c) */
+    const char *int_list;
 };
 
 /* One statement over st's driver (store_driver.query), and one inside tx
@@ -252,6 +255,36 @@ enum mrd_code store__objects_delete(const struct store_tx *tx, int64_t collectio
  * after some were deleted, inside tx. */
 enum mrd_code store__refresh_ends(const struct store_tx *tx, int64_t collection, const char *id,
                                   size_t id_len, struct mrd_err *err);
+/* The searches, both backends over their driver (store_search.c):
+ * store_value_search and store_refs_to; store__found_query runs one
+ * backend's free-text statement (STORE_FOUND_COLS, then the role column;
+ * rows best first), handing the first limit visible rows to emit. */
+#define STORE_FOUND_COLS "SELECT " SQ_ROW_COLS ", o.body, o.collection"
+enum mrd_code store__value_search(struct store *st, const struct store_value *v, size_t limit,
+                                  bool (*visible)(void *ctx, int64_t collection,
+                                                  const struct store_row *row),
+                                  enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
+                                                        struct mrd_err *err),
+                                  void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code store__found_query(
+    struct store *st, const char *sql, const struct sq_arg *args, size_t nargs, size_t limit,
+    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err), void *ctx,
+    bool *ret_more, struct mrd_err *err);
+enum mrd_code
+store__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
+               bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+               enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+               void *ctx, bool *ret_more, struct mrd_err *err);
+/* The overview's aggregates (their counters kept by each backend's
+ * triggers), the newest objects from peers and the sent counters, both
+ * backends over their driver (store_agg.c). */
+enum mrd_code store__agg_query(struct store *st, const struct store_agg_query *q,
+                               struct mrd_err *err);
+enum mrd_code store__objects_newest(struct store *st, const struct store_newest *q,
+                                    struct mrd_err *err);
+enum mrd_code store__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
+                                 int64_t at_usec, struct mrd_err *err);
 /* store_objects_count over the backend's driver. */
 enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_t *ret,
                                    struct mrd_err *err);
@@ -492,12 +525,6 @@ enum mrd_code store__sessions_drop_token(const struct store_tx *tx, const char *
 enum mrd_code sq__index_object(struct sq_conn *c, int64_t seq, const char *body, size_t len,
                                struct mrd_err *err);
 enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
-enum mrd_code sq__value_search(struct store *st, const struct store_value *v, size_t limit,
-                               bool (*visible)(void *ctx, int64_t collection,
-                                               const struct store_row *row),
-                               enum mrd_code (*emit)(void *ctx, const struct store_value_hit *h,
-                                                     struct mrd_err *err),
-                               void *ctx, bool *ret_more, struct mrd_err *err);
 
 /* The text and reference indexes (store_sqlite_text.c): index every
  * version stored after seq `after`, inside the inserting transaction, once
@@ -512,18 +539,6 @@ sq__text_search(struct store *st, const char *fts, size_t limit,
                 bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
                 enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                 void *ctx, bool *ret_more, struct mrd_err *err);
-enum mrd_code
-sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
-            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
-            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
-            void *ctx, bool *ret_more, struct mrd_err *err);
-/* The overview's aggregates and the newest objects from peers
- * (store_sqlite_agg.c). */
-enum mrd_code sq__agg_query(struct store *st, const struct store_agg_query *q, struct mrd_err *err);
-enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
-                                 struct mrd_err *err);
-enum mrd_code sq__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
-                              int64_t at_usec, struct mrd_err *err);
 /* The access audit, for both backends (store_reads.c); record_tx
  * writes the groups inside tx (SQLite's sq__reads_record, in
  * store_sqlite_ops.c, wraps it in a commit that does not wait for the

@@ -685,11 +685,169 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
                          ret_n, err);
 }
 
-/* No free-text index on PostgreSQL yet (the search operations answer
- * "not supported"): nothing to write. A request's rows go in multi-row
- * INSERTs: a statement is a round trip. */
-static const struct store_txops pg_txops = {tx_run, NULL, NULL, PG_BATCH_ROWS};
+/* ---- free text and references (store_search.c searches them) ----
+ *
+ * text_index holds one tsvector per version that has a name or descriptive
+ * text (SQLite's FTS5 columns: name; description, abstract, content,
+ * explanation), ref_index the ids a version points at, as on SQLite. Both
+ * are written by the insert path inside its transaction, for the versions
+ * stored after seq `after` (one statement each per request), and removed
+ * with an erased version. Words are split as FTS5's unicode61 splits them
+ * in ASCII: every ASCII byte but a letter or digit separates words (so
+ * PostgreSQL's parser never sees a host, e-mail or URL token), then the
+ * 'simple' configuration lower-cases them (no stemming, no stop words).
+ * mrd_json() reads a body as jsonb, NULL when jsonb refuses it (a \u0000
+ * in a string): such a version is stored, without words or references. */
+/* Latin letters with diacritics, as FTS5's remove_diacritics folds them
+ * (any case: lower() leaves them alone under a "C" locale) */
+#define PG_FOLD(t)                                                                                 \
+    "translate(" t ", '"                                                                           \
+    "àáâãäåāăąÀÁÂÃÄÅĀĂĄçćĉċčÇ"                                             \
+    "ĆĈĊČďđĎĐèéêëēĕėęěÈÉÊËĒĔĖ"                                             \
+    "ĘĚĝğġģĜĞĠĢĥħĤĦìíîïĩīĭįıÌ"                                             \
+    "ÍÎÏĨĪĬĮİĵĴķĶĺļľŀłĹĻĽĿŁñń"                                             \
+    "ņňÑŃŅŇòóôõöøōŏőÒÓÔÕÖØŌŎŐ"                                             \
+    "ŕŗřŔŖŘśŝşšŚŜŞŠţťŧŢŤŦùúûü"                                             \
+    "ũūŭůűųÙÚÛÜŨŪŬŮŰŲŵŴýÿŷÝŸŶ"                                             \
+    "źżžŹŻŽ"                                                                                 \
+    "', '"                                                                                         \
+    "aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghh"                                 \
+    "hhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooo"                                 \
+    "rrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz"                                       \
+    "')"
+#define PG_WORDS(t)                                                                                \
+    "to_tsvector('simple', regexp_replace(" PG_FOLD(                                               \
+        "coalesce(" t ", '')") ","                                                                 \
+                               " '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g'))"
+#define PG_TEXT_OF(b)                                                                              \
+    "nullif(trim(coalesce(" b "->>'description', '') || ' ' || coalesce(" b "->>'abstract', '')"   \
+    " || ' ' || coalesce(" b "->>'content', '') || ' ' || coalesce(" b                             \
+    "->>'explanation', '')), '')"
+#define PG_HAS(k) "position('\"" k "\"'::bytea in body) > 0 OR "
+#define PG_AFTER(after, tests)                                                                     \
+    "SELECT seq, mrd_json(body) AS b FROM objects WHERE seq > " after " AND (" tests "false)"
+/* clang-format off */
+#define PG_INDEX_WORDS(after)                                                                      \
+    "INSERT INTO text_index (seq, words) SELECT seq, setweight(" PG_WORDS("n") ", 'A') || "      \
+    PG_WORDS("d") " FROM (SELECT seq, b->>'name' AS n, " PG_TEXT_OF("b") " AS d FROM ("          \
+    PG_AFTER(after, PG_HAS("name") PG_HAS("description") PG_HAS("abstract") PG_HAS("content")     \
+             PG_HAS("explanation")) ") o) t WHERE n IS NOT NULL OR d IS NOT NULL"
+#define PG_REF(path, role)                                                                         \
+    " UNION ALL SELECT b->>'" path "', seq, " role " FROM o WHERE jsonb_typeof(b->'" path "')"    \
+    " = 'string'"
+#define PG_INDEX_REFS(after)                                                                       \
+    "WITH o AS (" PG_AFTER(after, PG_HAS("object_refs") PG_HAS("source_ref")                      \
+                           PG_HAS("sighting_of_ref")) ")"                                          \
+    " INSERT INTO ref_index (ref, seq, role) SELECT j #>> '{}', o.seq, 0 FROM o,"                  \
+    " jsonb_array_elements(CASE WHEN jsonb_typeof(o.b->'object_refs') = 'array'"                  \
+    " THEN o.b->'object_refs' END) AS j WHERE jsonb_typeof(j) = 'string'"                          \
+    PG_REF("source_ref", "1") PG_REF("target_ref", "2") PG_REF("sighting_of_ref", "3")            \
+    " ON CONFLICT DO NOTHING"
+/* clang-format on */
+
+static enum mrd_code tx_index_text_after(void *conn, int64_t after, struct mrd_err *err)
+{
+    enum mrd_code rc = pg_run(conn, "text index", PG_INDEX_WORDS("?1"), SQ_ARGS(SQ_INT(after)),
+                              NULL, NULL, NULL, err);
+
+    if (rc == MRD_OK)
+        rc = pg_run(conn, "reference index", PG_INDEX_REFS("?1"), SQ_ARGS(SQ_INT(after)), NULL,
+                    NULL, NULL, err);
+    return rc;
+}
+
+static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *err)
+{
+    enum mrd_code rc = pg_run(conn, "text index", "DELETE FROM text_index WHERE seq = ?1",
+                              SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);
+
+    if (rc == MRD_OK)
+        rc = pg_run(conn, "reference index", "DELETE FROM ref_index WHERE seq = ?1",
+                    SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);
+    return rc;
+}
+
+/* A request's rows go in multi-row INSERTs: a statement is a round trip. */
+static const struct store_txops pg_txops = {tx_run, tx_index_text_after, tx_unindex_text,
+                                            PG_BATCH_ROWS};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
+
+/* store_text_query's FTS5 query ("w1" "w2 w3"*: quoted phrases, a quote
+ * doubled, the last one a prefix) as a tsquery: each phrase's words, split
+ * as the index splits them, joined by <-> (followed by), the phrases by &,
+ * the last word :* (a prefix); each word quoted. False when it holds no
+ * word or does not fit. */
+static bool fts_to_tsquery(const char *fts, char *out, size_t size)
+{
+    size_t n = strlen(fts), o = 0, words = 0;
+    bool prefix = n > 0 && fts[n - 1] == '*';
+
+    if (prefix)
+        n--;
+    for (size_t i = 0; i < n;) {
+        size_t phrase_words = 0;
+
+        if (fts[i++] != '"')
+            continue; /* the space between phrases */
+        /* the phrase runs to the quote that is not doubled */
+        while (i < n && !(fts[i] == '"' && (i + 1 >= n || fts[i + 1] != '"'))) {
+            const char *join = phrase_words > 0 ? " <-> " : words > 0 ? " & " : "";
+            size_t start = i, len;
+
+            while (i < n && ((fts[i] | 0x20) < 'a' || (fts[i] | 0x20) > 'z') &&
+                   (fts[i] < '0' || fts[i] > '9') && (unsigned char)fts[i] < 0x80 &&
+                   !(fts[i] == '"' && (i + 1 >= n || fts[i + 1] != '"')))
+                i += fts[i] == '"' ? 2 : 1; /* a separator (a doubled quote too) */
+            start = i;
+            while (i < n && (((fts[i] | 0x20) >= 'a' && (fts[i] | 0x20) <= 'z') ||
+                             (fts[i] >= '0' && fts[i] <= '9') || (unsigned char)fts[i] >= 0x80))
+                i++;
+            len = i - start;
+            if (len == 0)
+                continue;
+            if (o + strlen(join) + len + 5 >= size)
+                return false;
+            memcpy(out + o, join, strlen(join));
+            o += strlen(join);
+            out[o++] = '\'';
+            for (size_t k = start; k < i; k++)
+                out[o++] = (char)(fts[k] >= 'A' && fts[k] <= 'Z' ? fts[k] | 0x20 : fts[k]);
+            out[o++] = '\'';
+            phrase_words++;
+            words++;
+        }
+        i++; /* the closing quote */
+    }
+    if (words == 0)
+        return false;
+    if (prefix) { /* room kept above */
+        out[o++] = ':';
+        out[o++] = '*';
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static enum mrd_code
+pg_text_search(struct store *st, const char *fts, size_t limit,
+               bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
+               enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
+               void *ctx, bool *ret_more, struct mrd_err *err)
+{
+    /* each byte at most 6 (a one-letter word: quotes and " & ") */
+    char q[STORE_TEXT_QUERY_MAX * 12 + 8];
+
+    if (!fts_to_tsquery(fts, q, sizeof(q)))
+        return mrd_err_set(err, MRD_E_INVAL, "search: no word to look for");
+    /* the role column reads 0; best ranked first, then the newest */
+    return store__found_query(
+        st,
+        STORE_FOUND_COLS
+        ", 0 FROM text_index t JOIN objects o ON o.seq = t.seq,"
+        " to_tsquery('simple', " PG_FOLD("?1") ") AS q WHERE t.words @@ q"
+                                               " ORDER BY ts_rank(t.words, q) DESC, o.seq DESC",
+        SQ_ARGS(SQ_STR(q)), limit, visible, emit, ctx, ret_more, err);
+}
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
@@ -836,6 +994,99 @@ static const char *const migrations[] = {
     /* 7 -> 8: erasure clears the value each notification kept of the version it
      * names (store_erase.c): found by seq */
     "CREATE INDEX notifications_seq ON notifications(seq);",
+    /* 8 -> 9: free text and references (store_text_search, store_refs_to;
+     * SQLite's schema 10): see "free text and references" above; the
+     * versions already stored are indexed here, once */
+    "CREATE FUNCTION mrd_json(b BYTEA) RETURNS JSONB LANGUAGE plpgsql IMMUTABLE AS"
+    " $$BEGIN RETURN convert_from(b, 'UTF8')::jsonb;"
+    " EXCEPTION WHEN others THEN RETURN NULL; END$$;"
+    "CREATE TABLE text_index (seq BIGINT PRIMARY KEY, words TSVECTOR NOT NULL);"
+    "CREATE INDEX text_index_words ON text_index USING GIN (words);"
+    "CREATE TABLE ref_index (ref TEXT COLLATE \"C\" NOT NULL, seq BIGINT NOT NULL,"
+    " role INTEGER NOT NULL, PRIMARY KEY (ref, seq, role));"
+    "CREATE INDEX ref_index_seq ON ref_index(seq);" PG_INDEX_WORDS("0") ";" PG_INDEX_REFS("0"),
+    /* 9 -> 10 and 10 -> 11: the overview's aggregates (store_agg_query;
+     * SQLite's schema 11): the same tables, kept by one trigger function
+     * with SQLite's rules (store_sqlite.c says what each counter holds);
+     * the versions already stored are counted in 10 -> 11, once */
+    "CREATE TABLE agg_keys (key BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " collection BIGINT NOT NULL, tlp INTEGER NOT NULL, local INTEGER NOT NULL,"
+    " creator_org BIGINT NOT NULL, community TEXT NOT NULL, recipients TEXT NOT NULL,"
+    " writer_only INTEGER NOT NULL, source_peer TEXT NOT NULL, UNIQUE (collection, tlp, local,"
+    " creator_org, community, recipients, writer_only, source_peer));"
+    "CREATE TABLE agg_objects (hour BIGINT NOT NULL, key BIGINT NOT NULL, type TEXT NOT NULL,"
+    " n BIGINT NOT NULL, PRIMARY KEY (hour, key, type));"
+    "CREATE TABLE agg_sightings (hour BIGINT NOT NULL, key BIGINT NOT NULL,"
+    " reporter TEXT NOT NULL, count BIGINT NOT NULL, n BIGINT NOT NULL,"
+    " PRIMARY KEY (hour, key, reporter));"
+    "CREATE TABLE agg_sighted (day BIGINT NOT NULL, indicator TEXT COLLATE \"C\" NOT NULL,"
+    " key BIGINT NOT NULL, count BIGINT NOT NULL, n BIGINT NOT NULL,"
+    " PRIMARY KEY (day, indicator, key));"
+    "CREATE INDEX agg_sighted_indicator ON agg_sighted(indicator, day);"
+    "CREATE TABLE agg_sent (hour BIGINT NOT NULL, key BIGINT NOT NULL, dest TEXT NOT NULL,"
+    " n BIGINT NOT NULL, PRIMARY KEY (hour, key, dest));"
+    "CREATE INDEX objects_from_peers ON objects(collection, type, date_added)"
+    " WHERE source_peer IS NOT NULL;"
+    /* a row's key, added when new */
+    "CREATE FUNCTION mrd_agg_key(o objects) RETURNS BIGINT LANGUAGE plpgsql AS $$"
+    " DECLARE k BIGINT; BEGIN"
+    " INSERT INTO agg_keys (collection, tlp, local, creator_org, community, recipients,"
+    " writer_only, source_peer) VALUES (o.collection, o.tlp, o.local, o.creator_org,"
+    " o.community, coalesce(o.recipients, ''), o.writer_only, coalesce(o.source_peer, ''))"
+    " ON CONFLICT DO NOTHING RETURNING key INTO k;"
+    " IF k IS NULL THEN SELECT a.key INTO k FROM agg_keys a WHERE (a.collection, a.tlp,"
+    " a.local, a.creator_org, a.community, a.recipients, a.writer_only, a.source_peer) ="
+    " (o.collection, o.tlp, o.local, o.creator_org, o.community, coalesce(o.recipients, ''),"
+    " o.writer_only, coalesce(o.source_peer, '')); END IF;"
+    " RETURN k; END$$;"
+    /* row o's share of agg_objects, added (sign 1) or taken away (-1) */
+    "CREATE FUNCTION mrd_agg_obj(o objects, sign INTEGER) RETURNS VOID LANGUAGE sql AS $$"
+    " INSERT INTO agg_objects (hour, key, type, n) VALUES (o.date_added / 3600000000,"
+    " mrd_agg_key(o), o.type, sign) ON CONFLICT (hour, key, type) DO UPDATE"
+    " SET n = agg_objects.n + excluded.n $$;",
+    /* 10 -> 11: the aggregates' sightings and triggers (one string of 9 -> 10
+     * would be longer than C17 compilers must take). A sighting's share:
+     * per hour of first_seen (date_added when absent or not a time) and
+     * reporter; per day and sighted object */
+    "CREATE FUNCTION mrd_agg_sight(o objects, sign INTEGER) RETURNS VOID LANGUAGE plpgsql AS $$"
+    " DECLARE b JSONB := mrd_json(o.body); h BIGINT; c BIGINT := 1; k BIGINT := mrd_agg_key(o);"
+    " rep TEXT; ind TEXT; BEGIN"
+    " BEGIN h := floor(extract(epoch FROM CAST(b->>'first_seen' AS TIMESTAMPTZ)));"
+    " EXCEPTION WHEN others THEN h := NULL; END;"
+    " h := coalesce(h, o.date_added / 1000000) / 3600;"
+    " IF jsonb_typeof(b->'count') = 'number' AND b->>'count' ~ '^-?[0-9]{1,18}$' THEN"
+    " c := greatest(CAST(b->>'count' AS BIGINT), 0); END IF;"
+    " rep := coalesce(b->>'created_by_ref', b->'where_sighted_refs'->>0, 'unknown');"
+    " ind := b->>'sighting_of_ref';"
+    " INSERT INTO agg_sightings (hour, key, reporter, count, n) VALUES (h, k, rep, sign * c,"
+    " sign) ON CONFLICT (hour, key, reporter) DO UPDATE SET count = agg_sightings.count"
+    " + excluded.count, n = agg_sightings.n + excluded.n;"
+    " IF ind IS NOT NULL THEN INSERT INTO agg_sighted (day, indicator, key, count, n)"
+    " VALUES (h / 24, ind, k, sign * c, sign) ON CONFLICT (day, indicator, key) DO UPDATE"
+    " SET count = agg_sighted.count + excluded.count, n = agg_sighted.n + excluded.n;"
+    " END IF; END$$;"
+    /* SQLite's triggers in one function: insert, delete, a copy becoming
+     * writer-only (another key), a sighting's version ceasing or becoming
+     * the newest (only the newest counts) */
+    "CREATE FUNCTION mrd_agg_trigger() RETURNS TRIGGER LANGUAGE plpgsql AS $$"
+    " DECLARE moved BOOLEAN; BEGIN"
+    " IF TG_OP = 'INSERT' THEN PERFORM mrd_agg_obj(NEW, 1);"
+    " IF NEW.type = 'sighting' AND NEW.is_last = 1 THEN PERFORM mrd_agg_sight(NEW, 1); END IF;"
+    " ELSIF TG_OP = 'DELETE' THEN PERFORM mrd_agg_obj(OLD, -1);"
+    " IF OLD.type = 'sighting' AND OLD.is_last = 1 THEN PERFORM mrd_agg_sight(OLD, -1); END IF;"
+    " ELSE moved := OLD.writer_only IS DISTINCT FROM NEW.writer_only;"
+    " IF moved THEN PERFORM mrd_agg_obj(OLD, -1); PERFORM mrd_agg_obj(NEW, 1); END IF;"
+    " IF OLD.type = 'sighting' AND OLD.is_last = 1 AND (moved OR NEW.is_last = 0) THEN"
+    " PERFORM mrd_agg_sight(OLD, -1); END IF;"
+    " IF NEW.type = 'sighting' AND NEW.is_last = 1 AND (moved OR OLD.is_last = 0) THEN"
+    " PERFORM mrd_agg_sight(NEW, 1); END IF; END IF;"
+    " RETURN NULL; END$$;"
+    "SELECT mrd_agg_obj(o, 1) FROM objects o;"
+    "SELECT mrd_agg_sight(o, 1) FROM objects o WHERE o.type = 'sighting' AND o.is_last = 1;"
+    "CREATE TRIGGER agg_change AFTER INSERT OR DELETE ON objects"
+    " FOR EACH ROW EXECUTE FUNCTION mrd_agg_trigger();"
+    "CREATE TRIGGER agg_update AFTER UPDATE OF writer_only, is_last ON objects"
+    " FOR EACH ROW EXECUTE FUNCTION mrd_agg_trigger();",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1054,7 +1305,9 @@ static enum mrd_code pg_read_tx(struct store *st,
     return in_tx(st, TX_READ, (struct tx_call){op, args}, err);
 }
 
-static const struct store_driver pg_driver = {driver_query, pg_write_tx, pg_read_tx};
+static const struct store_driver pg_driver = {
+    driver_query, pg_write_tx, pg_read_tx,
+    "SELECT CAST(value AS BIGINT) FROM jsonb_array_elements_text(CAST(?1 AS JSONB))"};
 
 struct insert_args {
     const struct store_ins_req *req;
@@ -1399,6 +1652,12 @@ static const struct store_ops pg_ops = {
     .delivery_update = store__delivery_update,
     .delivery_attempts = store__delivery_attempts,
     .lead = pg_lead,
+    .value_search = store__value_search,
+    .text_search = pg_text_search,
+    .refs_to = store__refs_to,
+    .agg_query = store__agg_query,
+    .objects_newest = store__objects_newest,
+    .sent_record = store__sent_record,
 };
 
 enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts,

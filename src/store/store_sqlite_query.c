@@ -140,7 +140,8 @@ static enum mrd_code driver_read_tx(struct store *st,
     return driver_tx(st, false, op, args, err);
 }
 
-const struct store_driver sq__driver = {driver_query, driver_write_tx, driver_read_tx};
+const struct store_driver sq__driver = {driver_query, driver_write_tx, driver_read_tx,
+                                        "SELECT value FROM json_each(?1)"};
 
 /* ---- store_obj.c's transaction operations ---- */
 

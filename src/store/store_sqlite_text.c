@@ -91,82 +91,16 @@ enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *e
 
 /* ---- search ---- */
 
-#define FOUND_COLS "SELECT " SQ_ROW_COLS ", o.body, o.collection"
-#define COL_COLL (SQ_ROW_BODY_COL + 1)
-#define COL_ROLE (SQ_ROW_BODY_COL + 2)
-
-struct found {
-    size_t limit, delivered;
-    bool more;
-    bool (*visible)(void *ctx, int64_t collection, const struct store_row *row);
-    enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err);
-    void *ctx;
-};
-
-/* Each row to visible, the first limit visible ones to emit; the first
- * visible one past the limit stops the statement (MRD_E_TOOBIG with more
- * set, which run() turns back into MRD_OK). */
-static enum mrd_code found_row(void *ctx, sqlite3_stmt *st, struct mrd_err *err)
-{
-    struct found *x = ctx;
-    struct store_row row;
-    int64_t recipients[STORE_RECIPIENTS_MAX];
-    int64_t coll = sqlite3_column_int64(st, COL_COLL);
-    struct store_found f;
-
-    sq__row_from_stmt(st, true, &row, recipients);
-    if (!x->visible(x->ctx, coll, &row))
-        return MRD_OK;
-    if (x->delivered == x->limit) {
-        x->more = true;
-        return MRD_E_TOOBIG;
-    }
-    f = (struct store_found){.row = &row,
-                             .collection = coll,
-                             .role = (enum store_ref_role)sqlite3_column_int(st, COL_ROLE)};
-    x->delivered++;
-    return x->emit(x->ctx, &f, err);
-}
-
-/* One statement, so one consistent read (the thread's pinned snapshot
- * when it has one). */
-static enum mrd_code run(struct sq_store *s, const char *sql, const struct sq_arg *args,
-                         size_t nargs, struct found *x, bool *ret_more, struct mrd_err *err)
-{
-    enum mrd_code rc = sq__query(s, true, "search", sql, args, nargs, found_row, x, NULL, err);
-
-    if (rc == MRD_E_TOOBIG && x->more)
-        rc = MRD_OK;
-    if (rc == MRD_OK && ret_more != NULL)
-        *ret_more = x->more;
-    return rc;
-}
-
 enum mrd_code
 sq__text_search(struct store *st, const char *fts, size_t limit,
                 bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
                 enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
                 void *ctx, bool *ret_more, struct mrd_err *err)
 {
-    struct found x = {.limit = limit, .visible = visible, .emit = emit, .ctx = ctx};
-
     /* the role column reads 0 */
-    return run((struct sq_store *)st,
-               FOUND_COLS ", 0 FROM text_index t JOIN objects o ON o.seq = t.rowid"
-                          " WHERE text_index MATCH ?1 ORDER BY t.rank, o.seq DESC",
-               SQ_ARGS(SQ_STR(fts)), &x, ret_more, err);
-}
-
-enum mrd_code
-sq__refs_to(struct store *st, const char *id, size_t len, unsigned roles, size_t limit,
-            bool (*visible)(void *ctx, int64_t collection, const struct store_row *row),
-            enum mrd_code (*emit)(void *ctx, const struct store_found *f, struct mrd_err *err),
-            void *ctx, bool *ret_more, struct mrd_err *err)
-{
-    struct found x = {.limit = limit, .visible = visible, .emit = emit, .ctx = ctx};
-
-    return run((struct sq_store *)st,
-               FOUND_COLS ", r.role FROM ref_index r JOIN objects o ON o.seq = r.seq"
-                          " WHERE r.ref = ?1 AND (?2 >> r.role) & 1 ORDER BY r.seq DESC",
-               SQ_ARGS(SQ_TEXT(id, len), SQ_INT(roles)), &x, ret_more, err);
+    return store__found_query(st,
+                              STORE_FOUND_COLS ", 0 FROM text_index t JOIN objects o"
+                                               " ON o.seq = t.rowid WHERE text_index MATCH ?1"
+                                               " ORDER BY t.rank, o.seq DESC",
+                              SQ_ARGS(SQ_STR(fts)), limit, visible, emit, ctx, ret_more, err);
 }

@@ -175,9 +175,25 @@ def pg_missing(op):
         on_pg(), reason=f"the PostgreSQL store has no {op} yet (MRD_E_UNSUPP)")
 
 
-# The console's landing page is the overview: every browser test signs in
-# through it (test_console_browser.signin waits for its figures).
-pg_no_overview = pg_missing("overview aggregates (store_agg_query), the console's landing page")
+def store_sql(node, sql, pg=None):
+    """Runs sql (pg instead, when given, on PostgreSQL) on node's store --
+    its SQLite file, or the PostgreSQL database its store.dsn names -- and
+    returns the rows, each value as text ('' for NULL)."""
+    dsn = node.data / "store.dsn"
+    if dsn.exists():
+        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                            dsn.read_text().strip(), "-c", pg or sql],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return [tuple(line.split("|")) for line in p.stdout.splitlines() if line]
+    import sqlite3
+    con = sqlite3.connect(node.data / "meridian.db")
+    try:
+        with con:
+            return [tuple("" if v is None else str(v) for v in r) for r in con.execute(sql)]
+    finally:
+        con.close()
+
 
 _session_cluster = None
 

@@ -137,11 +137,8 @@ def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
     assert r.status_code == 200, r.text
     assert len(r.text.splitlines()) == 4
     expect("P", "feed", ("amber", "amber+strict"))
-    # 4. and 5.: the console's object page and search need references and
-    # the value search, which the PostgreSQL backend has not yet
-    # (docs/store.md): run on SQLite, not with MERIDIAN_TEST_STORE=pg
-    if not on_pg():
-        console_and_search(a, ids, p_tok, expect)
+    # 4. and 5.: the console's object page and search (on either store)
+    console_and_search(a, ids, p_tok, expect)
     # 6. a pull by peer B (as its partner org B on A)
     p = fed.sync("B")
     assert "pulled=4" in p.stdout, p.stdout  # RED stays home

@@ -27,10 +27,6 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from node import TLP_AMBER, TLP_GREEN, TLP_RED, indicator, start_node
-from pgcluster import pg_no_overview
-
-pytestmark = pg_no_overview
-
 CHROMIUM = "/usr/bin/chromium"
 DRIVER = "/usr/bin/chromedriver"
 

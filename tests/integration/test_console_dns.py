@@ -11,7 +11,6 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from node import Node, wait_for
-from pgcluster import pg_no_overview
 from test_console_browser import browser, go, shots, signin, wait  # noqa: F401 (fixtures)
 from test_dns_fed import closed_port
 
@@ -70,7 +69,6 @@ def test_api_refuses_other_orgs(dw):
     assert "gov.example" not in r.text
 
 
-@pg_no_overview  # the browser signs in through the overview
 def test_dns_page(dw, browser, shots):  # noqa: F811 (fixtures)
     d, n = browser, dw["node"]
     signin(d, n, n.admin_token)

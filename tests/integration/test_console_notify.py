@@ -15,7 +15,6 @@ import requests
 from selenium.webdriver.common.by import By
 
 from node import TLP_GREEN, indicator, start_node, wait_for
-from pgcluster import pg_no_overview
 from test_console_browser import browser, go, shots, signin, wait  # noqa: F401 (fixtures)
 
 JSON = "application/json"
@@ -119,7 +118,6 @@ def test_own_org_approves_removes_and_filters(cw):
     assert api(cw, "GET", "notifications?org=nobody").status_code == 404
 
 
-@pg_no_overview  # the browser signs in through the overview
 def test_early_warning_page_in_the_browser(cw, browser, shots):  # noqa: F811
     d, n = browser, cw.n
     n.cli("asset", "add", "--org", "isp", "10.20.30.0/24", "--data", n.data)  # pending

@@ -4,16 +4,13 @@ server: for every org, the figures equal what that org reads through
 TAXII (no count from an object it may not read); they follow deletes, new
 versions of a sighting and writer-only copies; and the counters equal a
 recomputation from the stored rows after all of it."""
-import sqlite3
 import time
 import uuid
 
 import pytest
 
 from node import TLP_AMBER, TLP_CLEAR, TLP_GREEN, TLP_RED, indicator, start_node
-from pgcluster import pg_no_overview
-
-pytestmark = pg_no_overview
+from pgcluster import store_sql
 
 TLP_NAME = {TLP_CLEAR: "clear", TLP_GREEN: "green", TLP_AMBER: "amber", TLP_RED: "red"}
 ALL = {"match[version]": "all"}
@@ -231,23 +228,22 @@ def test_pushes_to_a_peer_count_as_sent(tmp_path, meridian_bin):
 
 def test_counters_equal_a_recount_of_the_rows(w):
     """Whatever happened above, the triggers left exactly what a recount from
-    the objects table gives."""
-    con = sqlite3.connect(w["node"].data / "meridian.db")
-    try:
-        got = dict(((h, k, t), c) for h, k, t, c in con.execute(
-            "SELECT hour, key, type, n FROM agg_objects WHERE n <> 0"))
-        want = dict(((h, k, t), c) for h, k, t, c in con.execute(
-            "SELECT o.date_added / 3600000000, k.key, o.type, COUNT(*) FROM objects o"
-            " JOIN agg_keys k ON k.collection = o.collection AND k.tlp = o.tlp"
-            " AND k.local = o.local AND k.creator_org = o.creator_org"
-            " AND k.community = o.community AND k.recipients = IFNULL(o.recipients, '')"
-            " AND k.writer_only = o.writer_only AND k.source_peer = IFNULL(o.source_peer, '')"
-            " GROUP BY 1, 2, 3"))
-        assert got == want and want
-        n_sight = con.execute("SELECT SUM(n), SUM(count) FROM agg_sightings").fetchone()
-        rows = con.execute("SELECT COUNT(*), SUM(json_extract(CAST(body AS TEXT), '$.count'))"
-                           " FROM objects WHERE type = 'sighting' AND is_last = 1").fetchone()
-        assert n_sight == rows
-        assert con.execute("SELECT COUNT(*) FROM objects WHERE writer_only = 1").fetchone()[0] == 1
-    finally:
-        con.close()
+    the objects table gives (on either store)."""
+    n = w["node"]
+    got = {(h, k, t): c for h, k, t, c in store_sql(
+        n, "SELECT hour, key, type, n FROM agg_objects WHERE n <> 0")}
+    want = {(h, k, t): c for h, k, t, c in store_sql(
+        n, "SELECT o.date_added / 3600000000, k.key, o.type, COUNT(*) FROM objects o"
+        " JOIN agg_keys k ON k.collection = o.collection AND k.tlp = o.tlp"
+        " AND k.local = o.local AND k.creator_org = o.creator_org"
+        " AND k.community = o.community AND k.recipients = COALESCE(o.recipients, '')"
+        " AND k.writer_only = o.writer_only AND k.source_peer = COALESCE(o.source_peer, '')"
+        " GROUP BY 1, 2, 3")}
+    assert got == want and want
+    n_sight = store_sql(n, "SELECT SUM(n), SUM(count) FROM agg_sightings")
+    rows = store_sql(n, "SELECT COUNT(*), SUM(json_extract(CAST(body AS TEXT), '$.count'))"
+                     " FROM objects WHERE type = 'sighting' AND is_last = 1",
+                     pg="SELECT COUNT(*), SUM(CAST(convert_from(body, 'UTF8')::jsonb->>'count'"
+                     " AS BIGINT)) FROM objects WHERE type = 'sighting' AND is_last = 1")
+    assert n_sight == rows
+    assert store_sql(n, "SELECT COUNT(*) FROM objects WHERE writer_only = 1") == [("1",)]

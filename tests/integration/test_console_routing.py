@@ -12,7 +12,6 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from node import TLP_RED, start_node, wait_for
-from pgcluster import pg_no_overview
 from test_bgp_detect import DET
 from test_bgp_rtr import Stayrtr, VRPS_A, VRPS_B, write_vrps
 from test_console_browser import browser, go, shots, signin, wait  # noqa: F401 (fixtures)
@@ -98,7 +97,6 @@ def test_sensor_follows_the_cache(rw):
     write_vrps(cache.file, VRPS_A)
 
 
-@pg_no_overview  # the browser signs in through the overview
 def test_routing_page(rw, browser, shots):  # noqa: F811 (fixtures)
     d, n = browser, rw["node"]
     signin(d, n, n.admin_token)

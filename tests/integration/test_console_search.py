@@ -10,10 +10,6 @@ import pytest
 import requests
 
 from node import TLP_AMBER, TLP_GREEN, TLP_RED, indicator, start_node
-from pgcluster import pg_missing
-
-pytestmark = pg_missing("value and free-text search (store_value_search, store_text_search)")
-
 
 def ind(pattern, tlp=TLP_GREEN, **kw):
     o = indicator(tlp=tlp, **kw)

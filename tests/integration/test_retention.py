@@ -3,7 +3,6 @@
 search by value and free text, the ledger, legal holds, and serve's own
 scheduled job."""
 import json
-import sqlite3
 import uuid
 
 import pytest
@@ -11,7 +10,7 @@ import requests
 
 from conftest import run
 from node import Node, TLP_GREEN, indicator, wait_for
-from pgcluster import sqlite_only
+from pgcluster import sqlite_only, store_sql
 
 
 def sighting(of, **extra):
@@ -57,8 +56,9 @@ def search(n, q):
     return r.text
 
 
-def db(n):
-    return sqlite3.connect(str(n.data / "meridian.db"))
+# the versions whose text holds the test's word, in each store's text index
+WORD_SQL = "SELECT COUNT(*) FROM text_index WHERE text_index MATCH 'zanzibarquux'"
+WORD_PG = "SELECT COUNT(*) FROM text_index WHERE words @@ to_tsquery('simple', 'zanzibarquux')"
 
 
 @pytest.fixture
@@ -83,9 +83,7 @@ def test_retention_erases_expired_keeps_held_and_unmatched(rnode):
     other = ind("198.51.100.8")  # no valid_until: the valid_until rule keeps it
     n.post_ok(n.coll, [kept_ind, old_ind, s_old, s_held, other])
     assert old_ind["id"] in search(n, "198.51.100.99")
-    with db(n) as c:
-        assert c.execute("SELECT COUNT(*) FROM text_index WHERE text_index MATCH"
-                         " 'zanzibarquux'").fetchone()[0] == 1
+    assert store_sql(n, WORD_SQL, pg=WORD_PG) == [("1",)]
     hold_id = hold(n, "create", "--case", "C-RET", "--authority", "A", "--reason", "R",
                    "--object", s_held["id"])
     write_rules(n, [{"collection": "api1/intel", "type": "sighting", "days": 0},
@@ -112,16 +110,14 @@ def test_retention_erases_expired_keeps_held_and_unmatched(rnode):
     assert present(n, n.coll, kept_ind["id"]) and present(n, n.coll, other["id"])
     assert old_ind["id"] not in search(n, "198.51.100.99")
     assert kept_ind["id"] in search(n, "198.51.100.7")
-    with db(n) as c:  # and nothing of them is left in any index
-        gone = c.execute("SELECT COUNT(*) FROM objects WHERE stix_id IN (?, ?)",
-                         (s_old["id"], old_ind["id"])).fetchone()[0]
-        assert gone == 0
-        assert c.execute("SELECT COUNT(*) FROM text_index WHERE text_index MATCH"
-                         " 'zanzibarquux'").fetchone()[0] == 0
-        assert c.execute("SELECT COUNT(*) FROM value_index v WHERE NOT EXISTS"
-                         " (SELECT 1 FROM objects o WHERE o.seq = v.seq)").fetchone()[0] == 0
-        assert c.execute("SELECT COUNT(*) FROM ref_index r WHERE NOT EXISTS"
-                         " (SELECT 1 FROM objects o WHERE o.seq = r.seq)").fetchone()[0] == 0
+    # and nothing of them is left in any index (ids are uuids: no quoting needed)
+    assert store_sql(n, "SELECT COUNT(*) FROM objects WHERE stix_id IN"
+                     f" ('{s_old['id']}', '{old_ind['id']}')") == [("0",)]
+    assert store_sql(n, WORD_SQL, pg=WORD_PG) == [("0",)]
+    assert store_sql(n, "SELECT COUNT(*) FROM value_index v WHERE NOT EXISTS"
+                     " (SELECT 1 FROM objects o WHERE o.seq = v.seq)") == [("0",)]
+    assert store_sql(n, "SELECT COUNT(*) FROM ref_index r WHERE NOT EXISTS"
+                     " (SELECT 1 FROM objects o WHERE o.seq = r.seq)") == [("0",)]
 
     # the ledger records the erasure and still verifies without the bytes
     def erasure_leaf():
@@ -151,8 +147,8 @@ def test_retention_by_age_and_collection(rnode):
     n.post_ok(other, [b])
     write_rules(n, [{"collection": "api1/intel", "type": "*", "days": 30}])
     assert "0 version(s) expired" in retention(n, "run").stderr
-    with db(n) as c:  # age the versions by 31 days
-        c.execute("UPDATE objects SET date_added = date_added - 31 * 86400 * 1000000")
+    # age the versions by 31 days
+    store_sql(n, "UPDATE objects SET date_added = date_added - CAST(31 AS BIGINT) * 86400000000")
     p = retention(n, "run")
     assert a["id"] in p.stdout and b["id"] not in p.stdout
     assert not present(n, n.coll, a["id"]) and present(n, other, b["id"])

@@ -1351,6 +1351,67 @@ static void test_aggregates_follow_every_change(void **state)
     assert_int_equal(a.count, 5);
 }
 
+static bool newest_vis(void *ctx, const struct store_row *row)
+{
+    (void)ctx;
+    return row->policy.tlp != POLICY_TLP_RED;
+}
+
+static enum mrd_code newest_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    char *got = ctx;
+    size_t o = strlen(got);
+
+    (void)err;
+    assert_non_null(row->source_peer);
+    (void)snprintf(got + o, 64 - o, "%s%d", o > 0 ? "," : "", atoi(row->id + row->id_len - 12));
+    return MRD_OK;
+}
+
+/* The newest versions received from peers, newest first, visible ones
+ * only, up to the limit; local ones never. */
+static void test_newest_from_peers(void **state)
+{
+    struct fx *f = *state;
+    struct obj o;
+    struct mrd_err err = {0};
+    char got[64] = "";
+    struct store_newest q = {.collection = f->coll.key,
+                             .type = "indicator",
+                             .added_after = 0,
+                             .limit = 2,
+                             .visible = newest_vis,
+                             .emit = newest_emit,
+                             .ctx = got};
+    static const struct {
+        int n;
+        const char *peer;
+        enum policy_tlp tlp;
+    } put[] = {{1, "peer-x", POLICY_TLP_GREEN},
+               {2, "peer-x", POLICY_TLP_GREEN},
+               {3, NULL, POLICY_TLP_GREEN},
+               {4, "peer-y", POLICY_TLP_GREEN},
+               {5, "peer-x", POLICY_TLP_RED}};
+
+    for (size_t i = 0; i < sizeof(put) / sizeof(put[0]); i++) {
+        make_obj(&o, "indicator", put[i].n, 2000000, put[i].tlp);
+        o.in.source_peer = put[i].peer;
+        o.in.source_peer_len = put[i].peer != NULL ? strlen(put[i].peer) : 0;
+        o.in.local = put[i].peer == NULL;
+        insert(f, &o, STORE_INS_ADDED, NULL);
+    }
+    make_obj(&o, "malware", 6, 2000000, POLICY_TLP_GREEN);
+    o.in.source_peer = "peer-x";
+    o.in.source_peer_len = 6;
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    assert_int_equal(store_objects_newest(f->st, &q, &err), MRD_OK);
+    assert_string_equal(got, "4,2");
+    got[0] = '\0';
+    q.limit = 10;
+    assert_int_equal(store_objects_newest(f->st, &q, &err), MRD_OK);
+    assert_string_equal(got, "4,2,1");
+}
+
 struct counting {
     struct sink *s;
     size_t calls;
@@ -2479,7 +2540,8 @@ static void test_notifications_and_deliveries(void **state)
         T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
         T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
-        T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),
+        T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),            \
+        T(test_aggregates_follow_every_change), T(test_newest_from_peers),
 
 int main(void)
 {
@@ -2490,7 +2552,6 @@ int main(void)
         BOTH_BACKENDS T(test_schema_version_and_wal),
         T(test_snapshot_into_a_region),
         T(test_tokens),
-        T(test_aggregates_follow_every_change),
         T(test_kill9_loses_nothing_acknowledged),
         T(test_migration_from_v1),
         T(test_group_commit_outcomes),

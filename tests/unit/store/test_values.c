@@ -1,7 +1,9 @@
 /* store: the value index. The pure half (parsing typed values, extracting
- * values from objects) and the search over a real SQLite file: exact,
- * CIDR containment both ways, domain suffix both ways, the caller's
- * visibility decision, and indexing of versions stored before the index. */
+ * values from objects) and the search over a real SQLite file -- or, under
+ * tests/unit/store/with_pg.py, a PostgreSQL database: exact, CIDR
+ * containment both ways, domain suffix both ways, the caller's visibility
+ * decision, free text and references, and (SQLite) indexing of versions
+ * stored before the index. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 
 #include "core/buf.h"
 #include "store/store.h"
+
+#include "pgtest.h"
 
 static void fmt(const char *typed, const char *want)
 {
@@ -183,7 +187,7 @@ static int setup(void **state)
     assert_non_null(f);
     (void)snprintf(f->dir, sizeof(f->dir), "/tmp/mrd-values-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(f->dir, &opts, &f->st, NULL), MRD_OK);
+    assert_int_equal(store_open(store_where(f->dir), &opts, &f->st, NULL), MRD_OK);
     assert_int_equal(store_api_root_put(f->st, &root, NULL, NULL), MRD_OK);
     (void)snprintf(f->coll.api_root, sizeof(f->coll.api_root), "europe");
     (void)snprintf(f->coll.title, sizeof(f->coll.title), "Indicators");
@@ -204,20 +208,18 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Stores an object of type type whose "pattern" or "value" is text; tlp
- * RED marks the ones the test's reader may not see. given (may be NULL):
- * the values handed to the store with it (store_object_in.values), n of
- * them, instead of the ones the store would extract from the body. */
-static void put_given(struct fx *f, const char *type, const char *field, const char *text,
-                      enum policy_tlp tlp, const struct store_value *given, size_t n)
+/* Stores an object whose body is {"id":..,"type":type, fields}; tlp RED
+ * marks the ones the test's reader may not see. given (may be NULL): the
+ * values handed to the store with it (store_object_in.values), n of them,
+ * instead of the ones the store would extract from the body. */
+static void put_fields(struct fx *f, const char *type, const char *fields, enum policy_tlp tlp,
+                       const struct store_value *given, size_t n)
 {
-    char id[64], body[512];
+    char id[64], body[1024];
     struct store_object_in in;
 
     (void)snprintf(id, sizeof(id), "%s--00000000-0000-4000-8000-%012d", type, ++f->next);
-    (void)snprintf(body, sizeof(body),
-                   "{\"id\":\"%s\",\"type\":\"%s\",\"pattern_type\":\"stix\",\"%s\":\"%s\"}", id,
-                   type, field, text);
+    (void)snprintf(body, sizeof(body), "{\"id\":\"%s\",\"type\":\"%s\",%s}", id, type, fields);
     memset(&in, 0, sizeof(in));
     in.id = id;
     in.id_len = strlen(id);
@@ -234,6 +236,16 @@ static void put_given(struct fx *f, const char *type, const char *field, const c
     in.n_values = n;
     in.values_given = given != NULL;
     assert_int_equal(store_objects_insert(f->st, f->coll.key, &in, 1, NULL, NULL, NULL), MRD_OK);
+}
+
+/* An object of type type whose "pattern" or "value" (field) is text. */
+static void put_given(struct fx *f, const char *type, const char *field, const char *text,
+                      enum policy_tlp tlp, const struct store_value *given, size_t n)
+{
+    char fields[512];
+
+    (void)snprintf(fields, sizeof(fields), "\"pattern_type\":\"stix\",\"%s\":\"%s\"", field, text);
+    put_fields(f, type, fields, tlp, given, n);
 }
 
 static void put(struct fx *f, const char *type, const char *field, const char *text,
@@ -372,6 +384,138 @@ static void test_backfill(void **state)
     search(f, "198.51.100.9", 0, "1", false);
 }
 
+static void put_body(struct fx *f, const char *type, const char *fields, enum policy_tlp tlp)
+{
+    put_fields(f, type, fields, tlp, NULL, 0);
+}
+
+struct founds {
+    int nums[32];
+    int roles[32];
+    int n;
+};
+
+static enum mrd_code found(void *ctx, const struct store_found *fd, struct mrd_err *err)
+{
+    struct founds *x = ctx;
+
+    (void)err;
+    assert_true(x->n < 32);
+    assert_non_null(fd->row->body);
+    assert_true(fd->row->id_len > 12);
+    x->roles[x->n] = (int)fd->role;
+    x->nums[x->n++] = atoi(fd->row->id + fd->row->id_len - 12);
+    return MRD_OK;
+}
+
+/* "1,4,7" (sorted) from what a text or reference search found. */
+static void founds_str(struct founds *x, char *got, size_t size)
+{
+    size_t o = 0;
+
+    got[0] = '\0';
+    for (int i = 0; i < x->n; i++)
+        for (int k = i + 1; k < x->n; k++)
+            if (x->nums[k] < x->nums[i]) {
+                int t = x->nums[i];
+                x->nums[i] = x->nums[k];
+                x->nums[k] = t;
+            }
+    for (int i = 0; i < x->n; i++)
+        o += (size_t)snprintf(got + o, size - o, "%s%d", i ? "," : "", x->nums[i]);
+}
+
+static void text(struct fx *f, const char *typed, size_t limit, const char *want, bool more)
+{
+    struct founds x = {0};
+    bool m = !more;
+    char got[256];
+
+    assert_int_equal(
+        store_text_search(f->st, typed, strlen(typed), limit, not_red, found, &x, &m, NULL),
+        MRD_OK);
+    founds_str(&x, got, sizeof(got));
+    if (strcmp(got, want) != 0)
+        fail_msg("text search \"%s\": found \"%s\", not \"%s\"", typed, got, want);
+    assert_int_equal(m, more);
+}
+
+static void refs(struct fx *f, const char *id, unsigned roles, const char *want)
+{
+    struct founds x = {0};
+    bool m = true;
+    char got[256];
+
+    assert_int_equal(store_refs_to(f->st, id, strlen(id), roles, 0, not_red, found, &x, &m, NULL),
+                     MRD_OK);
+    for (int i = 0; i < x.n; i++) /* the role each was found by is one asked for */
+        assert_true(roles & STORE_REF_BIT(x.roles[i]));
+    founds_str(&x, got, sizeof(got));
+    assert_string_equal(got, want);
+    assert_false(m);
+}
+
+#define MAL1 "malware--00000000-0000-4000-8000-000000000001"
+#define IND "indicator--00000000-0000-4000-8000-000000000099"
+
+/* Free text (name and descriptive text; whole words, the last one a
+ * prefix, each typed word's parts in order) and references by role, the
+ * same on both backends. */
+static void test_text_and_refs(void **state)
+{
+    struct fx *f = *state;
+    struct founds x = {0};
+    bool more;
+    unsigned all = STORE_REF_BIT(STORE_REF_CONTAINS) | STORE_REF_BIT(STORE_REF_SOURCE) |
+                   STORE_REF_BIT(STORE_REF_TARGET) | STORE_REF_BIT(STORE_REF_SIGHTING_OF);
+
+    put_body(f, "malware",
+             "\"name\":\"LockBit Black\",\"description\":\"Ransomware sent from evil.example\"",
+             POLICY_TLP_GREEN); /* 1 */
+    put_body(
+        f, "report",
+        "\"name\":\"Weekly\",\"description\":\"Cobalt Strike beacons\",\"object_refs\":[\"" MAL1
+        "\",\"" IND "\",7]",
+        POLICY_TLP_GREEN); /* 2 */
+    put_body(f, "relationship", "\"source_ref\":\"" IND "\",\"target_ref\":\"" MAL1 "\"",
+             POLICY_TLP_GREEN);                                                              /* 3 */
+    put_body(f, "sighting", "\"sighting_of_ref\":\"" IND "\"", POLICY_TLP_GREEN);            /* 4 */
+    put_body(f, "malware", "\"name\":\"LockBit Red\"", POLICY_TLP_RED);                      /* 5 */
+    put_body(f, "note", "\"abstract\":\"strike team\",\"content\":\"x\"", POLICY_TLP_GREEN); /* 6 */
+    put_body(f, "malware", "\"name\":\"Ünïcode Wörm\"", POLICY_TLP_GREEN);                   /* 7 */
+    put_body(f, "relationship", "\"source_ref\":\"" IND "\",\"target_ref\":\"" MAL1 "\"",
+             POLICY_TLP_RED); /* 8: not visible */
+
+    text(f, "lockbit", 0, "1", false);
+    text(f, "LOCKB", 0, "1", false); /* the last word a prefix, any case */
+    text(f, "lockbit bla", 0, "1", false);
+    text(f, "lock black", 0, "", false); /* only the last word is a prefix */
+    text(f, "cobalt strike", 0, "2", false);
+    text(f, "strike", 0, "2,6", false);
+    text(f, "evil.example", 0, "1", false);
+    text(f, "evil.exam", 0, "1", false);
+    text(f, "example.evil", 0, "", false); /* a word's parts in order */
+    text(f, "blackk", 0, "", false);
+    text(f, "wörm", 0, "7", false);
+    text(f, "unicode worm", 0, "7", false); /* letters with diacritics fold, any case */
+    text(f, "ÜNÏC", 0, "7", false);
+    text(f, "beacons nowhere", 0, "", false);
+    /* the limit counts visible hits, and more says there are others */
+    more = false;
+    assert_int_equal(store_text_search(f->st, "strike", 6, 1, not_red, found, &x, &more, NULL),
+                     MRD_OK);
+    assert_int_equal(x.n, 1);
+    assert_true(more);
+
+    refs(f, IND, all, "2,3,4");
+    refs(f, IND, STORE_REF_BIT(STORE_REF_SOURCE), "3");
+    refs(f, IND, STORE_REF_BIT(STORE_REF_SIGHTING_OF), "4");
+    refs(f, MAL1, all, "2,3");
+    refs(f, MAL1, STORE_REF_BIT(STORE_REF_TARGET), "3");
+    refs(f, MAL1, STORE_REF_BIT(STORE_REF_SOURCE), "");
+    refs(f, "7", all, ""); /* a number in object_refs is no reference */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,7 +524,17 @@ int main(void)
         cmocka_unit_test(test_text_query),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_given_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_and_refs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backfill, setup, teardown),
     };
+    /* PostgreSQL: the searches (the backfill is of SQLite files) */
+    const struct CMUnitTest on_pg[] = {
+        cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_given_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_and_refs, setup, teardown),
+    };
+
+    if (pg_init())
+        return cmocka_run_group_tests_name("values on PostgreSQL", on_pg, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
