@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli/cli.h"
 #include "cli/verbs.h"
 #include "core/buf.h"
@@ -80,6 +82,20 @@ static void print_text(const char *path, const struct stix_report *rep, const st
                rep->errors + rep->warnings - rep->nfindings, STIX_MAX_FINDINGS);
 }
 
+/* How many objects a regular file of this size may hold, for
+ * stix_stream_expect: STIX objects are rarely under this many bytes; a
+ * file of smaller ones only grows the tables as it goes, as a pipe does. */
+#define BYTES_PER_OBJECT_GUESS 384
+
+static size_t expected_objects(FILE *f)
+{
+    struct stat sb;
+
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
+        return 0;
+    return (size_t)sb.st_size / BYTES_PER_OBJECT_GUESS;
+}
+
 /* Reads path as a stream (core/jstream.h): each element of "objects" (or
  * of a top-level list) is parsed and checked on its own (stix_stream_*),
  * the other top-level members are kept in head; a document with no list
@@ -112,9 +128,12 @@ static enum mrd_code stream_file(FILE *f, const struct opts *o, struct stix_repo
         }
         if (ev.kind == MRD_JSTREAM_ITEM) {
             char msg[MRD_ERR_MSG_MAX + 64];
-            if (ss == NULL)
+            if (ss == NULL) {
                 rc = stix_stream_begin(o->flags, mrd_jstream_top(js) == MRD_JSTREAM_TOP_LIST, rep,
                                        &ss, err);
+                if (rc == MRD_OK)
+                    stix_stream_expect(ss, expected_objects(f));
+            }
             if (rc == MRD_OK && v != NULL) {
                 rc = stix_stream_object(ss, ev.index, v, err);
             } else if (rc == MRD_OK) {
