@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,18 +83,19 @@ static void print_text(const char *path, const struct stix_report *rep, const st
                rep->errors + rep->warnings - rep->nfindings, STIX_MAX_FINDINGS);
 }
 
-/* How many objects a regular file of this size may hold, for
- * stix_stream_expect: STIX objects are rarely under this many bytes; a
- * file of smaller ones only grows the tables as it goes, as a pipe does. */
-#define BYTES_PER_OBJECT_GUESS 384
+/* After this many objects, the rest of a regular file is guessed to hold
+ * objects of the same average size (plus a twentieth), and the
+ * cross-object tables are made that large at once (stix_stream_expect):
+ * a file of a few large objects never gets tables it does not need. */
+#define EXPECT_AFTER 1024
 
-static size_t expected_objects(FILE *f)
+static uint64_t file_size(FILE *f)
 {
     struct stat sb;
 
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
         return 0;
-    return (size_t)sb.st_size / BYTES_PER_OBJECT_GUESS;
+    return (uint64_t)sb.st_size;
 }
 
 /* Reads path as a stream (core/jstream.h): each element of "objects" (or
@@ -111,6 +113,7 @@ static enum mrd_code stream_file(FILE *f, const struct opts *o, struct stix_repo
     struct mrd_jstream *js = NULL;
     struct mrd_jstream_event ev;
     size_t n = 0;
+    uint64_t size = file_size(f);
     enum mrd_code rc;
 
     rc = mrd_jstream_open(&jo, mrd_jstream_read_file, f, &js, err);
@@ -128,12 +131,11 @@ static enum mrd_code stream_file(FILE *f, const struct opts *o, struct stix_repo
         }
         if (ev.kind == MRD_JSTREAM_ITEM) {
             char msg[MRD_ERR_MSG_MAX + 64];
-            if (ss == NULL) {
+            if (ss == NULL)
                 rc = stix_stream_begin(o->flags, mrd_jstream_top(js) == MRD_JSTREAM_TOP_LIST, rep,
                                        &ss, err);
-                if (rc == MRD_OK)
-                    stix_stream_expect(ss, expected_objects(f));
-            }
+            if (rc == MRD_OK && n == EXPECT_AFTER && size > ev.offset && ev.offset > 0)
+                stix_stream_expect(ss, (size_t)((double)size / (double)ev.offset * n * 1.05));
             if (rc == MRD_OK && v != NULL) {
                 rc = stix_stream_object(ss, ev.index, v, err);
             } else if (rc == MRD_OK) {
