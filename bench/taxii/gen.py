@@ -3,7 +3,8 @@
 (OUTDIR/part-NNN.json) for `meridian import`, and every 1000th id to
 IDS_FILE. The fast way to fill a collection with 1,000,000 objects.
 TLP=amber (environment) marks every indicator TLP:AMBER (the access
-audit's scenarios: every read of them is recorded); default: unmarked.
+audit's scenarios: every read of them is recorded), TLP=green TLP:GREEN
+(the same objects, never recorded: bench/audit); default: unmarked.
 
 usage: gen.py N OUTDIR IDS_FILE
 """
@@ -13,7 +14,8 @@ import sys
 import uuid
 
 n, outdir, ids_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-MARKINGS = {"amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"}
+MARKINGS = {"amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+            "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"}
 marks = [MARKINGS[os.environ["TLP"]]] if os.environ.get("TLP") else None
 PART = 100000
 os.makedirs(outdir, exist_ok=True)

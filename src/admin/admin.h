@@ -175,6 +175,37 @@ enum mrd_code admin_peer_remove(struct admin *a, const char *name, struct mrd_er
 enum mrd_code admin_peer_set_enabled(struct admin *a, const char *name, bool enabled,
                                      struct mrd_err *err);
 
+/* ---- rule files (admin_rules.c) ---- */
+
+/* A rule file of the data directory: a JSON object whose "rules" array is
+ * changed one rule at a time, each change checked by the parser the node
+ * reads the file with, written atomically and audited (object: its
+ * `object` name, action "add-rule" or "remove-rule"). */
+struct admin_rules_file {
+    const char *name;   /* in the data directory */
+    const char *object; /* the audit record's object */
+    size_t max_bytes;
+    size_t max_rules;
+    /* the whole candidate file: MRD_E_PARSE (or another code) naming the member */
+    enum mrd_code (*check)(struct store *st, const char *text, size_t len, struct mrd_err *err);
+    const char *secret; /* a rule member never shown nor recorded ("key"), or NULL */
+};
+extern const struct admin_rules_file admin_privacy_rules;   /* privacy-policy.json */
+extern const struct admin_rules_file admin_retention_rules; /* retention.json */
+
+/* The file as a JSON object with a "rules" array ({"rules": []} when
+ * absent); MRD_E_PARSE when it is not one. */
+enum mrd_code admin_rules_read(const char *dir, const struct admin_rules_file *f, json_t **ret,
+                               struct mrd_err *err);
+/* A copy of rules with the secret member of each rule replaced. */
+json_t *admin_rules_redacted(const struct admin_rules_file *f, const json_t *rules);
+/* Appends rule (checked with the whole file); uses a->data_dir. */
+enum mrd_code admin_rule_add(struct admin *a, const struct admin_rules_file *f, const json_t *rule,
+                             struct mrd_err *err);
+/* Removes rule n (1-based, as listed); MRD_E_NOTFOUND past the last. */
+enum mrd_code admin_rule_remove(struct admin *a, const struct admin_rules_file *f, size_t n,
+                                struct mrd_err *err);
+
 /* ---- the trail ---- */
 
 /* One audit trail entry: a ledger event (hold or administrative action). */

@@ -79,6 +79,12 @@ void api_internal(struct api_req *r, const struct mrd_err *err)
         api_header(r, "Retry-After", "1");
         return;
     }
+    if (err != NULL && err->code == MRD_E_UNAVAIL) { /* the database went away */
+        api_error(r, 503, "Service unavailable",
+                  "the database is unreachable; retry after the delay in Retry-After");
+        api_header(r, "Retry-After", "5");
+        return;
+    }
     api_error(r, 500, "Internal error", "the server could not complete the request");
 }
 

@@ -40,20 +40,30 @@ void audit_begin(struct audit_batch *b, struct store *st, enum audit_path path, 
     b->st = st;
     b->path = path;
     b->n = 0;
+    b->items_len = 0;
     (void)mrd_strlcpy(b->org, org != NULL && org[0] != '\0' ? org : "anonymous", sizeof(b->org));
     (void)mrd_strlcpy(b->token, token != NULL && token[0] != '\0' ? token : "-", sizeof(b->token));
 }
 
 enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, struct mrd_err *err)
 {
+    size_t len;
+
     if (!policy_read_audited(&row->policy))
         return MRD_OK;
-    if (b->n == AUDIT_BATCH_MAX) {
+    if (b->n == AUDIT_BATCH_MAX || sizeof(b->items) - b->items_len < STORE_READ_ITEM_MAX) {
         enum mrd_code rc = audit_flush(b, err);
         if (rc != MRD_OK)
             return rc;
     }
-    b->seqs[b->n++] = row->seq;
+    len = store_read_item_put(
+        b->items + b->items_len, sizeof(b->items) - b->items_len, row->id, row->id_len,
+        row->version_usec == STORE_VERSION_NONE ? row->date_added : row->version_usec,
+        (int)row->policy.tlp);
+    if (len == 0)
+        return mrd_err_set(err, MRD_E_INVAL, "access audit: object id of %zu bytes", row->id_len);
+    b->items_len += len;
+    b->n++;
     return MRD_OK;
 }
 
@@ -61,8 +71,10 @@ static bool service_take(struct audit_batch *b, const struct store_read_who *who
 
 enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err)
 {
-    struct store_read_batch g = {
-        {b->org, b->token, audit_path_name(b->path), mrd_time_now_usec()}, b->seqs, b->n};
+    struct store_read_batch g = {{b->org, b->token, audit_path_name(b->path), mrd_time_now_usec()},
+                                 b->items,
+                                 b->items_len,
+                                 b->n};
     enum mrd_code rc;
 
     if (b->n == 0)
@@ -71,14 +83,12 @@ enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err)
      * pages every AUDIT_FLUSH_MS); elsewhere written now */
     if (service_take(b, &g.who)) {
         b->n = 0;
+        b->items_len = 0;
         return MRD_OK;
     }
     rc = store_reads_record(b->st, &g, 1, err);
     b->n = 0;
-    if (rc == MRD_E_UNSUPP) {
-        mrd_err_clear(err);
-        return MRD_OK;
-    }
+    b->items_len = 0;
     if (rc != MRD_OK)
         mrd_err_prefix(err, "access audit");
     return rc;
@@ -429,7 +439,7 @@ struct queued {
     struct store_read_batch g;
     char org[STORE_NAME_MAX + 1];
     char token[STORE_READ_WHO_MAX + 1];
-    int64_t seqs[];
+    char items[];
 };
 
 struct audit_service {
@@ -454,14 +464,14 @@ static bool service_take(struct audit_batch *b, const struct store_read_who *who
 
     (void)pthread_mutex_lock(&g_mu);
     if (g_svc != NULL && g_svc->st == b->st && g_svc->queued_rows < AUDIT_QUEUE_MAX) {
-        q = mrd_malloc(sizeof(*q) + b->n * sizeof(q->seqs[0]));
+        q = mrd_malloc(sizeof(*q) + b->items_len);
         if (q != NULL) {
             q->next = NULL;
             (void)mrd_strlcpy(q->org, who->org, sizeof(q->org));
             (void)mrd_strlcpy(q->token, who->token, sizeof(q->token));
-            memcpy(q->seqs, b->seqs, b->n * sizeof(q->seqs[0]));
+            memcpy(q->items, b->items, b->items_len);
             q->g = (struct store_read_batch){
-                {q->org, q->token, who->path, who->time_usec}, q->seqs, b->n};
+                {q->org, q->token, who->path, who->time_usec}, q->items, b->items_len, b->n};
             (void)pthread_mutex_lock(&g_svc->mu);
             *g_svc->tail = q;
             g_svc->tail = &q->next;

@@ -7,9 +7,11 @@
  * policy_may_read(); right after a row that was actually sent, it calls
  * audit_note() with that row. audit_note() keeps the rows that
  * policy_read_audited() marks sensitive (TLP:AMBER and above) in a batch
- * and audit_flush() writes the batch as ONE store statement, so a page of
- * 1,000 objects costs one insert. Rows record time, STIX id, version,
- * TLP, org, token name (never its secret) and path.
+ * (its id, version and TLP packed in one text, store_read_item_put: no
+ * allocation, no lookup per object) and audit_flush() writes the batch as
+ * ONE stored row, so a page of 100 objects costs one insert. Rows record
+ * time, STIX id, version, TLP, org, token name (never its secret) and
+ * path.
  *
  * Tamper evidence: audit_seal() seals the rows not yet sealed by one
  * digest per UTC day they span (first..last row id, count, time span,
@@ -35,7 +37,8 @@
 #include "store/store.h"
 
 #define AUDIT_DIGEST_TYPE "meridian-access-audit-digest"
-#define AUDIT_BATCH_MAX 1000 /* rows kept before a flush: one TAXII page */
+#define AUDIT_BATCH_MAX 1000  /* rows kept before a flush: one TAXII page */
+#define AUDIT_ITEMS_MAX 16384 /* bytes of packed rows kept before a flush */
 #define AUDIT_LINE_MAX (STORE_STIX_ID_MAX + STORE_NAME_MAX + STORE_READ_WHO_MAX + 128)
 #define AUDIT_DAY_USEC ((int64_t)86400 * 1000000)
 
@@ -59,8 +62,9 @@ struct audit_batch {
     char org[STORE_NAME_MAX + 1];
     char token[STORE_READ_WHO_MAX + 1];
     enum audit_path path;
-    size_t n;
-    int64_t seqs[AUDIT_BATCH_MAX];
+    size_t n;         /* rows kept */
+    size_t items_len; /* bytes of items used */
+    char items[AUDIT_ITEMS_MAX];
 };
 
 /* Starts a batch for reads by org (NULL or "": "anonymous") with token
@@ -69,12 +73,12 @@ void audit_begin(struct audit_batch *b, struct store *st, enum audit_path path, 
                  const char *token);
 
 /* Notes that row was sent to the reader; kept when policy_read_audited()
- * says so. Flushes when the batch is full. */
+ * says so. Flushes when the batch is full (AUDIT_BATCH_MAX rows or no
+ * room for one more item). */
 enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, struct mrd_err *err);
 
-/* Writes the kept rows (one statement) and empties the batch. A store
- * without an access audit (MRD_E_UNSUPP: PostgreSQL today) records
- * nothing and is not an error. */
+/* Writes the kept rows (one stored row) and empties the batch; in serve,
+ * queues them for its audit thread (audit_service_start). */
 enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err);
 
 /* A row's canonical line, as digests hash it:

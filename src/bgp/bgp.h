@@ -729,6 +729,12 @@ void bgp_detect_prefetch(const struct bgp_detect *det, const struct bgp_route *r
 enum mrd_code bgp_detect_route(struct bgp_detect *det, const struct bgp_route *route,
                                struct mrd_err *err);
 
+/* Moves the clock to now without a route (a live sensor, each second):
+ * the last time step is evaluated when now is later, so that a group whose
+ * routes went away raises its outage (or its end) although nothing else
+ * arrives. Does nothing before the first route or when now is not later. */
+enum mrd_code bgp_detect_advance(struct bgp_detect *det, uint32_t now, struct mrd_err *err);
+
 /* Evaluates the last time step; call once after the last route. */
 void bgp_detect_finish(struct bgp_detect *det);
 

@@ -74,6 +74,10 @@ struct bgp__update_opts {
     uint64_t offset;             /* where the record or message starts, for errors */
     unsigned asn_size;           /* 2 or 4: AS_PATH encoding (RFC 6793) */
     bool addpath_v4, addpath_v6; /* RFC 7911 path identifiers per family */
+    /* Nonzero: an AS_PATH that starts with this ASN and then the route's
+     * peer AS loses its first ASN (the monitored router's own AS, which
+     * FRR's BMP prepends to the Adj-RIB-In routes it reports: bmp.c). */
+    uint32_t drop_first_as;
 };
 
 /* Decodes one BGP message (marker, length, type; RFC 4271 §4.1) at the

@@ -31,11 +31,12 @@ struct bmp_peer {
     uint8_t type;
     uint8_t distinguisher[8];
     struct bgp_addr addr;
-    bool up;         /* a Peer Up was seen: the capabilities below hold */
-    bool as4;        /* both OPENs carried the 4-octet AS capability */
-    bool addpath[2]; /* per family: path ids in what this peer sends us */
-    bool has_view;   /* a Route Monitoring was seen */
-    uint8_t view;    /* its L and O flags: the view consumers keep */
+    bool up;           /* a Peer Up was seen: the capabilities below hold */
+    bool as4;          /* both OPENs carried the 4-octet AS capability */
+    uint32_t local_as; /* the monitored router's AS, from the OPEN it sent */
+    bool addpath[2];   /* per family: path ids in what this peer sends us */
+    bool has_view;     /* a Route Monitoring was seen */
+    uint8_t view;      /* its L and O flags: the view consumers keep */
 };
 
 struct bgp_bmp {
@@ -193,6 +194,7 @@ static enum mrd_code find_peer(struct bgp_bmp *b, const struct ctx *c, const str
  * parameters in RFC 9072's extended form are understood. */
 struct open_caps {
     bool as4;
+    uint32_t as;        /* My Autonomous System, or the 4-octet AS capability's */
     uint8_t addpath[2]; /* 1 receive, 2 send, 3 both */
 };
 
@@ -203,8 +205,10 @@ static enum mrd_code parse_caps(const struct ctx *c, struct bgp__cur k, struct o
         const uint8_t *v;
         if (!bgp__get8(&k, &code) || !bgp__get8(&k, &len) || !bgp__take(&k, len, &v))
             return bad(c, "capability beyond its parameter", "RFC 5492 §4");
-        if (code == CAP_AS4 && len == 4)
+        if (code == CAP_AS4 && len == 4) {
             oc->as4 = true;
+            oc->as = bgp__be32(v);
+        }
         if (code == CAP_ADD_PATH) {
             if (len % 4 != 0)
                 return bad(c, "ADD-PATH capability length is not a multiple of 4", "RFC 7911 §4");
@@ -221,7 +225,7 @@ static enum mrd_code parse_caps(const struct ctx *c, struct bgp__cur k, struct o
 static enum mrd_code parse_open(const struct ctx *c, struct bgp__cur *k, struct open_caps *oc)
 {
     const uint8_t *p;
-    uint16_t mlen, plen;
+    uint16_t mlen, plen, my_as = 0;
     uint8_t type, version, optlen;
     struct bgp__cur m;
     bool ext = false;
@@ -236,7 +240,9 @@ static enum mrd_code parse_open(const struct ctx *c, struct bgp__cur *k, struct 
     m.p = p;
     m.left = (size_t)mlen - BGP_HDR_LEN;
     (void)bgp__get8(&m, &version);
-    (void)bgp__take(&m, 8, &p); /* my AS, hold time, BGP identifier */
+    (void)bgp__get16(&m, &my_as);
+    oc->as = my_as;
+    (void)bgp__take(&m, 6, &p); /* hold time, BGP identifier */
     (void)bgp__get8(&m, &optlen);
     plen = optlen;
     if (optlen == 255 && m.left >= 1 && m.p[0] == 255) {
@@ -293,6 +299,7 @@ static enum mrd_code peer_up(struct bgp_bmp *b, const struct ctx *c, struct bgp_
         return rc;
     pe->up = true;
     pe->as4 = sent.as4 && rcvd.as4;
+    pe->local_as = sent.as;
     /* Adj-RIB-In holds what the peer sent: path ids when it offered to
      * send (bit 2) and we to receive (bit 1); Adj-RIB-Out the reverse. */
     for (int f = 0; f < 2; f++)
@@ -400,6 +407,12 @@ enum mrd_code bgp_bmp_decode(struct bgp_bmp *b, const uint8_t *msg, size_t len, 
             o.asn_size = 2;
         o.addpath_v4 = pe->addpath[0];
         o.addpath_v6 = pe->addpath[1];
+        /* FRR (8.4 in Debian 12; fixed upstream by FRRouting/frr pull request
+         * 21815: its BMP reused the encoder of UPDATEs sent to peers)
+         * prepends its own AS to the eBGP Adj-RIB-In routes it reports,
+         * which would make the router look like a hop of every path. */
+        if (pe->up && !m->peer.adj_rib_out && pe->local_as != m->peer.as)
+            o.drop_first_as = pe->local_as;
         memset(&r, 0, sizeof(r));
         r.time = m->peer.time;
         r.time_usec = m->peer.time_usec;

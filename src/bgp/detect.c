@@ -603,6 +603,18 @@ enum mrd_code bgp_detect_route(struct bgp_detect *d, const struct bgp_route *r, 
     return announce(d, r, key, err);
 }
 
+enum mrd_code bgp_detect_advance(struct bgp_detect *d, uint32_t now, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    if (!d->started || now <= d->now)
+        return MRD_OK;
+    rc = evaluate(d, err);
+    if (rc == MRD_OK)
+        d->now = now;
+    return rc;
+}
+
 void bgp_detect_finish(struct bgp_detect *d)
 {
     if (d->started)

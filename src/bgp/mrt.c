@@ -40,6 +40,7 @@ struct ctx {
     bgp_route_fn fn;
     void *fn_ctx;
     bool stopped;
+    uint32_t drop_first_as; /* bgp__update_opts.drop_first_as */
 };
 
 static enum mrd_code bad(struct ctx *c, const char *what, const char *section)
@@ -485,6 +486,22 @@ static enum mrd_code rib(struct ctx *c, struct bgp__cur k, uint32_t time, uint8_
 /* One BGP message (RFC 4271 §4.1: marker, length, type) at the start of
  * k; an UPDATE's routes go to the callback, other types carry none. The
  * message may be shorter than k (trailing bytes are the caller's). */
+/* Removes path's first ASN when it is first_as followed by peer_as. A route
+ * an eBGP peer sent starts with that peer's AS (RFC 4271 §6.3): one that
+ * starts with the receiver's AS before it carries an AS the peer never
+ * sent. */
+static void drop_first_as(struct bgp_aspath *path, uint32_t first_as, uint32_t peer_as)
+{
+    if (path->nseg == 0 || path->seg[0].type != BGP_SEG_SEQUENCE || path->seg[0].count < 2 ||
+        path->asn[0] != first_as || path->asn[1] != peer_as)
+        return;
+    memmove(path->asn, path->asn + 1, (path->nasn - 1) * sizeof(path->asn[0]));
+    path->nasn--;
+    path->seg[0].count--;
+    for (size_t i = 1; i < path->nseg; i++)
+        path->seg[i].off--;
+}
+
 static enum mrd_code update(struct ctx *c, struct bgp__cur k, unsigned asn_size, bool addpath_v4,
                             bool addpath_v6, struct bgp_route *r)
 {
@@ -516,6 +533,8 @@ static enum mrd_code update(struct ctx *c, struct bgp__cur k, unsigned asn_size,
     rc = parse_attrs(c, at, asn_size, false, &mp);
     if (rc != MRD_OK)
         return rc;
+    if (c->drop_first_as != 0 && (c->mrt->attrs.has & BGP_HAS_ASPATH))
+        drop_first_as(&c->mrt->attrs.path, c->drop_first_as, r->peer_as);
     /* bgpdump's order: IPv4 withdrawals, IPv6 withdrawals, then the
      * announcements of each family. */
     r->kind = BGP_ROUTE_WITHDRAW;
@@ -537,8 +556,13 @@ enum mrd_code bgp__update_decode(struct bgp_mrt *mrt, const uint8_t *msg, size_t
                                  bgp_route_fn fn, void *fn_ctx, bool *ret_stopped,
                                  struct mrd_err *err)
 {
-    struct ctx c = {
-        .mrt = mrt, .unit = o->unit, .rec_off = o->offset, .err = err, .fn = fn, .fn_ctx = fn_ctx};
+    struct ctx c = {.mrt = mrt,
+                    .unit = o->unit,
+                    .rec_off = o->offset,
+                    .err = err,
+                    .fn = fn,
+                    .fn_ctx = fn_ctx,
+                    .drop_first_as = o->drop_first_as};
     struct bgp__cur k = {msg, len};
     enum mrd_code rc = update(&c, k, o->asn_size, o->addpath_v4, o->addpath_v6, r);
 

@@ -50,6 +50,7 @@ static const struct option long_opts[] = {
     {"report", required_argument, NULL, 'R'},
     {"private", required_argument, NULL, 'P'},
     {"offer", required_argument, NULL, 'O'},
+    {"reveal", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -107,13 +108,17 @@ out:
 
 /* --private PEER: the partner side of private matching (pmatch.h) with
  * the peer's URL and credential from the peer table. */
-static int run_private(const char *data_dir, const char *peer_name, const char *offer,
-                       const struct matchrun_opts *mo)
+static int run_private(const char *data_dir, const char *peer_name, const char *offer, bool reveal,
+                       bool report, const struct matchrun_opts *mo)
 {
     struct fed_state *fs = NULL;
     struct fed_peer peer;
     struct pmatch_client_opts o;
     struct pmatch_client_stats stats;
+    struct matchrun_sensor sensor;
+    char node_id[STORE_META_VAL_MAX + 1],
+        report_url[FED_URL_MAX + FED_ROOT_MAX + FED_COLL_MAX + 64];
+    struct store *st = NULL;
     struct mrd_err err = {0};
     int ret = CLI_EXIT_USAGE;
 
@@ -134,6 +139,31 @@ static int run_private(const char *data_dir, const char *peer_name, const char *
     o.threads = mo->threads;
     o.out = stdout;
     o.log = mo->quiet ? NULL : log_line;
+    o.reveal = reveal;
+    if (report) {
+        /* the peer's TAXII collection (peer add --api-root --collection),
+         * as a push would post to it; the identity as `match --report` makes it */
+        memset(&sensor, 0, sizeof(sensor));
+        sensor.name = mo->org != NULL ? mo->org : "local";
+        if (mo->identity != NULL)
+            mrd_strlcpy(sensor.identity, mo->identity, sizeof(sensor.identity));
+        else if (cli_data_open(VERB, cli_data_dir(data_dir), &st) != CLI_EXIT_OK ||
+                 store_meta_get(st, "node_id", node_id, sizeof(node_id), &err) != MRD_OK ||
+                 matchrun_sensor_identity(node_id, sensor.name, sensor.identity, &err) != MRD_OK) {
+            cli_errorf(VERB, "--report: %s", err.msg[0] != '\0' ? err.msg : "no node id");
+            goto out;
+        }
+        if (mrd_str_has_prefix(peer.api_root, strlen(peer.api_root), "http"))
+            (void)snprintf(
+                report_url, sizeof(report_url), "%s%scollections/%s/objects/", peer.api_root,
+                peer.api_root[strlen(peer.api_root) - 1] == '/' ? "" : "/", peer.collection);
+        else
+            (void)snprintf(report_url, sizeof(report_url), "%s/%s/collections/%s/objects/",
+                           peer.url, peer.api_root, peer.collection);
+        o.report_url = report_url;
+        o.identity = sensor.identity;
+        o.org = sensor.name;
+    }
     if (pmatch_client_run(&o, &stats, &err) != MRD_OK) {
         cli_errorf(VERB, "--private %s: %s", MRD_ESC(peer_name), err.msg);
         goto out;
@@ -142,6 +172,7 @@ static int run_private(const char *data_dir, const char *peer_name, const char *
 out:
     sodium_memzero(&peer, sizeof(peer));
     fed_state_close(fs);
+    store_close(st);
     return ret;
 }
 
@@ -171,6 +202,20 @@ static int run(int argc, char **argv)
     struct matchrun_result result;
     int rc = CLI_EXIT_USAGE, c;
     int64_t t0 = mrd_time_now_usec(), t1;
+    /* With --private, --report takes no COLLECTION: the sightings go to the peer. */
+    struct option opts[sizeof(long_opts) / sizeof(long_opts[0])];
+    bool reveal = false, private_report = false;
+
+    memcpy(opts, long_opts, sizeof(opts));
+    for (int k = 1; k < argc; k++)
+        if (strcmp(argv[k], "--") == 0)
+            break;
+        else if (strcmp(argv[k], "--private") == 0 || strncmp(argv[k], "--private=", 10) == 0)
+            for (size_t q = 0; opts[q].name != NULL; q++)
+                if (strcmp(opts[q].name, "report") == 0) {
+                    opts[q].has_arg = no_argument;
+                    opts[q].val = 'r';
+                }
 
     matchrun_set_init(&set);
     memset(&result, 0, sizeof(result));
@@ -187,8 +232,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:d:c:f:m:sH:S:I:o:Fj:a:qR:P:O:h", long_opts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "i:d:c:f:m:sH:S:I:o:Fj:a:qR:P:O:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             ind_files[nind_files++] = optarg;
@@ -259,6 +303,12 @@ static int run(int argc, char **argv)
         case 'O':
             offer = optarg;
             break;
+        case 'V':
+            reveal = true;
+            break;
+        case 'r':
+            private_report = true;
+            break;
         case 'h':
             fputs(usage(), stdout);
             rc = CLI_EXIT_OK;
@@ -267,6 +317,11 @@ static int run(int argc, char **argv)
             rc = cli_usage_error(&cli_verb_match, "unknown option");
             goto out;
         }
+    }
+    if (o.identity != NULL &&
+        (strncmp(o.identity, "identity--", 10) != 0 || strlen(o.identity) != 46)) {
+        rc = cli_usage_error(&cli_verb_match, "--identity: expected identity--<uuid>");
+        goto out;
     }
     if (private_peer != NULL) {
         if (nind_files > 0 || collection != NULL || report_coll != NULL || o.follow ||
@@ -279,20 +334,15 @@ static int run(int argc, char **argv)
         for (int k = optind; k < argc; k++)
             inputs[o.ninputs++] = argv[k];
         o.inputs = inputs;
-        rc = run_private(data_dir, private_peer, offer, &o);
+        rc = run_private(data_dir, private_peer, offer, reveal, private_report, &o);
         goto out;
     }
-    if (offer != NULL) {
-        rc = cli_usage_error(&cli_verb_match, "--offer needs --private PEER");
+    if (offer != NULL || reveal) {
+        rc = cli_usage_error(&cli_verb_match, "--offer and --reveal need --private PEER");
         goto out;
     }
     if (nind_files == 0 && data_dir == NULL) {
         rc = cli_usage_error(&cli_verb_match, "give --indicators FILE or --data DIR");
-        goto out;
-    }
-    if (o.identity != NULL &&
-        (strncmp(o.identity, "identity--", 10) != 0 || strlen(o.identity) != 46)) {
-        rc = cli_usage_error(&cli_verb_match, "--identity: expected identity--<uuid>");
         goto out;
     }
     if (report_coll != NULL && o.follow) {
@@ -397,6 +447,7 @@ static const char usage_scan[] =
     "                      [--threads N] [--at TIME] [--quiet]\n"
     "                      [--report COLLECTION [--data DIR]] [LOG...]\n"
     "       meridian match --private PEER [--offer NAME] [--data DIR]\n"
+    "                      [--reveal | --report [--org NAME] [--identity ID]]\n"
     "                      [--format F] [--threads N] [--quiet] LOG...\n"
     "\n"
     "Compiles the active indicators (not revoked, valid_from <= now < valid_until;\n"
@@ -472,6 +523,13 @@ static const char usage_private[] =
     "when the peer makes more than one. stdout: one JSON object per matched\n"
     "value, {\"file\",\"line\",\"field\",\"value\"}, at its first place;\n"
     "stderr: counts and timings. See docs/privacy.md.\n"
+    "--reveal asks an offer made with 'privacy offer --reveal' for the indicators\n"
+    "behind the matches (proved by the 64-byte OPRF outputs, which only a holder\n"
+    "of the value has); each line gets \"indicators\": the STIX indicators the peer's\n"
+    "policy lets this node read, minimised as for any read. --report also POSTs\n"
+    "one sighting per revealed indicator (count: the log fields holding its\n"
+    "values; where_sighted_refs: the identity of --org, default \"local\", or\n"
+    "--identity) to the peer's TAXII collection of 'peer add' (a write grant).\n"
     "\n"
     "Exit: 0 done (hits or not), 2 usage, unreadable input or bad indicators.\n";
 

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/cli_privacy_offer.h"
+#include "cli/cli_rules.h"
 #include "cli/verbs.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -208,6 +209,8 @@ static int run(int argc, char **argv)
         return cli_privacy_withdraw(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return report(argc - 1, argv + 1);
+    if (strcmp(argv[1], "policy") == 0)
+        return cli_privacy_policy(argc - 1, argv + 1);
     return cli_usage_error(&cli_verb_privacy, "unknown subcommand '%s'", argv[1]);
 }
 
@@ -218,9 +221,19 @@ const struct cli_verb cli_verb_privacy = {
     .usage = "usage: meridian privacy pseudonymise --key-file FILE [--reverse]\n"
              "       meridian privacy report [--json] [--data DIR]\n"
              "       meridian privacy offer NAME --collection ID [--to ORG]... [--budget N]\n"
-             "                              [--data DIR]\n"
+             "                              [--reveal] [--data DIR]\n"
              "       meridian privacy offers [--data DIR]\n"
              "       meridian privacy withdraw NAME [--data DIR]\n"
+             "       meridian privacy policy add --scope S --type T --property P\n"
+             "                               --action drop|generalise|pseudonymise\n"
+             "                               [--key-file F] [--data DIR]\n"
+             "       meridian privacy policy list [--json] [--data DIR]\n"
+             "       meridian privacy policy remove N [--data DIR]\n"
+             "\n"
+             "policy changes DATA/privacy-policy.json one rule at a time (scope: all,\n"
+             "export, community:ROOT, org:NAME, peer:NAME; N as list numbers them; keys\n"
+             "shown as (secret)), checked by serve's own parser (refused: exit 1, the\n"
+             "member named) and audited ('meridian audit'). Restart serve to apply.\n"
              "\n"
              "report prints the node's privacy statement (Markdown; --json: the same as\n"
              "a JSON document, docs/privacy.md): the categories of personal data it\n"
@@ -262,6 +275,7 @@ const struct cli_verb cli_verb_privacy = {
              "               org that may read the collection); own orgs always may\n"
              "  --budget N   values each org may check per UTC day (default 2000000);\n"
              "               a batch past it is refused with HTTP 429\n"
+             "  --reveal     partners may get the indicators behind their matches\n"
              "Running it again replaces the offer (same key). offers lists them;\n"
              "withdraw NAME removes one and discards its key. serve answers under\n"
              "/api/v1/private/ (docs/privacy.md, \"Private matching\").\n"

@@ -20,11 +20,9 @@
 int cli_privacy_offer(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"collection", required_argument, NULL, 'c'},
-        {"to", required_argument, NULL, 't'},
-        {"budget", required_argument, NULL, 'b'},
-        {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, 'd'}, {"collection", required_argument, NULL, 'c'},
+        {"to", required_argument, NULL, 't'},   {"budget", required_argument, NULL, 'b'},
+        {"reveal", no_argument, NULL, 'r'},     {NULL, 0, NULL, 0},
     };
     struct pmatch_offer o;
     const char *data = NULL, *coll = NULL;
@@ -49,6 +47,9 @@ int cli_privacy_offer(int argc, char **argv)
                 return cli_usage_error(&cli_verb_privacy, "--to: at most %d orgs of %zu bytes",
                                        PMATCH_MAX_TO, sizeof(o.to[0]) - 1);
             mrd_strlcpy(o.to[o.nto++], optarg, sizeof(o.to[0]));
+            break;
+        case 'r':
+            o.reveal = true;
             break;
         case 'b':
             if (mrd_str_to_u64(optarg, strlen(optarg), PMATCH_MAX_VALUES, &o.budget, NULL) !=
@@ -80,8 +81,9 @@ int cli_privacy_offer(int argc, char **argv)
         ret = CLI_EXIT_FAIL;
         goto out;
     }
-    printf("offer %s: collection %s, %" PRIu64 " values a day per org, to %s\n", o.name, c.id,
-           o.budget, o.nto == 0 ? "the orgs that may read the collection" : "the orgs named");
+    printf("offer %s: collection %s, %" PRIu64 " values a day per org, to %s%s\n", o.name, c.id,
+           o.budget, o.nto == 0 ? "the orgs that may read the collection" : "the orgs named",
+           o.reveal ? "; matched indicators revealed" : "");
 out:
     store_close(st);
     return ret;
@@ -108,8 +110,8 @@ int cli_privacy_offers(int argc, char **argv)
         ret = CLI_EXIT_FAIL;
     }
     for (size_t i = 0; i < n; i++) {
-        printf("%s\tcollection=%s\tbudget=%" PRIu64 "\tto=", all[i].name, all[i].collection,
-               all[i].budget);
+        printf("%s\tcollection=%s\tbudget=%" PRIu64 "\treveal=%s\tto=", all[i].name,
+               all[i].collection, all[i].budget, all[i].reveal ? "yes" : "no");
         for (size_t k = 0; k < all[i].nto; k++)
             printf("%s%s", k > 0 ? "," : "", MRD_ESC(all[i].to[k]));
         printf("%s\n", all[i].nto == 0 ? "(readers of the collection)" : "");

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "cli/cli_forget.h"
+#include "cli/cli_rules.h"
 #include "cli/verbs.h"
 #include "core/str.h"
 #include "core/timestamp.h"
@@ -139,6 +140,9 @@ static int run(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1, false);
     if (strcmp(argv[1], "show") == 0)
         return cmd_run(argc - 1, argv + 1, true);
+    if (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "list") == 0 ||
+        strcmp(argv[1], "remove") == 0)
+        return cli_retention_rules(argc - 1, argv + 1);
     return cli_usage_error(&cli_verb_retention, "unknown subcommand '%s'", MRD_ESC(argv[1]));
 }
 
@@ -148,6 +152,16 @@ const struct cli_verb cli_verb_retention = {
     .usage =
         "usage: meridian retention run [--dry-run] [--json] [--data DIR]\n"
         "       meridian retention show [--data DIR]\n"
+        "       meridian retention add --type T --days N [--collection ROOT/ALIAS|ID]\n"
+        "                              [--from added|valid_until] [--data DIR]\n"
+        "       meridian retention list [--json] [--data DIR]\n"
+        "       meridian retention remove N [--data DIR]\n"
+        "\n"
+        "add, list and remove change the rules one at a time: each change is checked\n"
+        "by the same parser as the file (and a named collection must exist), refused\n"
+        "with the member named (exit 1, nothing changed) or written atomically with an\n"
+        "audit record (object retention, 'meridian audit'). serve reads the file again\n"
+        "every round: no restart needed.\n"
         "\n"
         "Forgetting on schedule. DATA/retention.json says how long object versions\n"
         "are kept, per collection and per STIX type:\n"

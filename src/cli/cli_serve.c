@@ -583,8 +583,9 @@ static int run(int argc, char **argv)
         cli_errorf("serve", "feeds: %s", err.msg);
         goto out;
     }
-    if (pmatch_server_new(st, on_sensor_round, NULL, &pmatch, &err) != MRD_OK ||
-        pmatch_api_routes(pmatch, router, &err) != MRD_OK) {
+    if (pmatch_server_new(st, on_sensor_round, NULL, &pmatch, &err) == MRD_OK)
+        pmatch_server_set_privacy(pmatch, cli_fed_privacy(fed));
+    if (pmatch == NULL || pmatch_api_routes(pmatch, router, &err) != MRD_OK) {
         cli_errorf("serve", "private matching: %s", err.msg);
         goto out;
     }

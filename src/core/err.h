@@ -31,7 +31,8 @@
     X(MRD_E_CRYPTO, "cryptographic failure")                                                       \
     X(MRD_E_TIMEOUT, "timed out")                                                                  \
     X(MRD_E_INTERNAL, "internal error")                                                            \
-    X(MRD_E_INVALID, "invalid content")
+    X(MRD_E_INVALID, "invalid content")                                                            \
+    X(MRD_E_UNAVAIL, "unavailable")
 
 enum mrd_code {
 #define MRD_X_ENUM(code, name) code,

@@ -67,8 +67,9 @@ struct dash_obj {
     size_t best_len;
     int64_t best_version, best_added;
     enum policy_tlp best_tlp;
-    struct store_row best_row; /* its seq and policy columns, for the access audit */
-    bool any;                  /* false: no version the reader may read (or none at all) */
+    struct store_row best_row;           /* its id, version and policy, for the access audit */
+    char best_id[STORE_STIX_ID_MAX + 1]; /* best_row.id */
+    bool any; /* false: no version the reader may read (or none at all) */
 };
 /* Every readable version of id across the collections the reader may
  * read; x starts zeroed, dash__object_release frees it in any case. */

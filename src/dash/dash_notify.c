@@ -24,7 +24,8 @@
 /* A failure of the node, not of the line: the request fails (500). */
 static bool server_fault(enum mrd_code rc)
 {
-    return rc == MRD_E_NOMEM || rc == MRD_E_DB || rc == MRD_E_IO || rc == MRD_E_INTERNAL;
+    return rc == MRD_E_NOMEM || rc == MRD_E_DB || rc == MRD_E_IO || rc == MRD_E_INTERNAL ||
+           rc == MRD_E_UNAVAIL;
 }
 
 static bool is_own(const struct api_req *r)

@@ -53,6 +53,11 @@ static enum mrd_code obj_emit(void *ctx, const struct store_row *row, struct mrd
         memset(&x->best_row, 0, sizeof(x->best_row));
         x->best_row.seq = row->seq;
         x->best_row.policy.tlp = row->policy.tlp;
+        x->best_row.version_usec = row->version_usec;
+        x->best_row.date_added = row->date_added;
+        x->best_row.id_len = row->id_len < sizeof(x->best_id) ? row->id_len : 0;
+        memcpy(x->best_id, row->id, x->best_row.id_len);
+        x->best_row.id = x->best_id;
         x->any = true;
     }
     return MRD_OK;

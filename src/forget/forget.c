@@ -534,11 +534,56 @@ enum mrd_code forget__erase_object(struct forget__walk *w, const char *id, size_
     }
 }
 
-/* The seqs of the versions mentioning the value exactly (value index). */
+/* The seqs of the versions mentioning the value exactly (value index),
+ * and the ids of the objects they are versions of (ids: a set). */
 struct vhits {
     int64_t *seqs;
     size_t n, cap;
+    json_t *ids;
+    const char *value; /* for ref_hit */
 };
+
+static enum mrd_code add_seq(struct vhits *v, int64_t seq, struct mrd_err *err)
+{
+    if (v->n == v->cap) {
+        size_t ncap = v->cap == 0 ? 64 : v->cap * 2;
+        int64_t *p = mrd_realloc(v->seqs, ncap * sizeof(*p));
+
+        if (p == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
+        v->seqs = p;
+        v->cap = ncap;
+    }
+    v->seqs[v->n++] = seq;
+    return MRD_OK;
+}
+
+#define ALL_REFS                                                                                   \
+    (STORE_REF_BIT(STORE_REF_CONTAINS) | STORE_REF_BIT(STORE_REF_SOURCE) |                         \
+     STORE_REF_BIT(STORE_REF_TARGET) | STORE_REF_BIT(STORE_REF_SIGHTING_OF))
+
+/* Whether body holds v, ASCII letters compared without case. */
+static bool mentions(const char *body, size_t len, const char *v)
+{
+    size_t n = strlen(v);
+
+    for (size_t i = 0; n > 0 && i + n <= len; i++)
+        if (mrd_str_eq_nocase(body + i, n, v, n))
+            return true;
+    return false;
+}
+
+/* A version that refers to an erased object and copies the value into its
+ * own text (an early-warning notice, a sighting's description): a copy of
+ * the erased data, erased with it. */
+static enum mrd_code ref_hit(void *ctx, const struct store_found *f, struct mrd_err *err)
+{
+    struct vhits *v = ctx;
+
+    if (f->row->body == NULL || !mentions(f->row->body, f->row->body_len, v->value))
+        return MRD_OK;
+    return add_seq(v, f->row->seq, err);
+}
 
 static bool see_all(void *ctx, int64_t collection, const struct store_row *row)
 {
@@ -554,17 +599,46 @@ static enum mrd_code vhit(void *ctx, const struct store_value_hit *h, struct mrd
 
     if (h->match != STORE_VM_EXACT)
         return MRD_OK;
-    if (v->n == v->cap) {
-        size_t ncap = v->cap == 0 ? 64 : v->cap * 2;
-        int64_t *p = mrd_realloc(v->seqs, ncap * sizeof(*p));
-
-        if (p == NULL)
+    if (v->ids != NULL && h->row->id_len <= STORE_STIX_ID_MAX) {
+        char id[STORE_STIX_ID_MAX + 1];
+        memcpy(id, h->row->id, h->row->id_len);
+        id[h->row->id_len] = '\0';
+        if (json_object_set_new(v->ids, id, json_true()) != 0)
             return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
-        v->seqs = p;
-        v->cap = ncap;
     }
-    v->seqs[v->n++] = h->row->seq;
-    return MRD_OK;
+    return add_seq(v, h->row->seq, err);
+}
+
+static bool seen_before(const struct vhits *hits, size_t i);
+
+/* Erases the versions hits->seqs names (each once). */
+static enum mrd_code erase_hits(struct forget__walk *w, const struct vhits *hits,
+                                struct mrd_err *err)
+{
+    struct erase_ctx x = {.w = w};
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; i < hits->n && rc == MRD_OK; i++) {
+        struct store_find f = {.version_usec = STORE_TIME_NONE,
+                               .leaf = -1,
+                               .after_seq = hits->seqs[i] - 1,
+                               .limit = 1};
+
+        if (seen_before(hits, i))
+            continue;
+        x.full = false;
+        x.want_seq = hits->seqs[i];
+        rc = store_objects_find(w->st, &f, erase_row, &x, err);
+        if (rc == MRD_E_TOOBIG && x.full) {
+            mrd_err_clear(err);
+            rc = forget__flush(w, err);
+            if (rc == MRD_OK)
+                i--; /* again, into the empty batch */
+        }
+    }
+    if (rc == MRD_OK)
+        rc = forget__flush(w, err);
+    return rc;
 }
 
 /* Whether hits->seqs[i] came earlier in this answer (a version may hold
@@ -625,43 +699,43 @@ enum mrd_code forget_erase(struct store *st, const struct forget_erase_req *req,
          * search: erase them, and search again while more were left. */
         bool more = true;
 
+        hits.ids = json_object();
+        hits.value = req->value;
+        if (hits.ids == NULL)
+            rc = mrd_err_set(err, MRD_E_NOMEM, "out of memory");
         while (rc == MRD_OK && more) {
-            struct erase_ctx x = {.w = &w};
             size_t from = w.res.expired;
 
             hits.n = 0;
             rc = store_value_search(st, &val, STORE_SEARCH_MAX, see_all, vhit, &hits, &more, err);
-            for (size_t i = 0; i < hits.n && rc == MRD_OK; i++) {
-                struct store_find f = {.version_usec = STORE_TIME_NONE,
-                                       .leaf = -1,
-                                       .after_seq = hits.seqs[i] - 1,
-                                       .limit = 1};
-
-                if (seen_before(&hits, i))
-                    continue;
-                x.full = false;
-                x.want_seq = hits.seqs[i];
-                rc = store_objects_find(st, &f, erase_row, &x, err);
-                if (rc == MRD_E_TOOBIG && x.full) {
-                    mrd_err_clear(err);
-                    rc = forget__flush(&w, err);
-                    if (rc == MRD_OK)
-                        i--; /* again, into the empty batch */
-                }
-            }
             if (rc == MRD_OK)
-                rc = forget__flush(&w, err);
+                rc = erase_hits(&w, &hits, err);
             /* Only erased versions leave the index: held ones (or all, in a
              * dry run) come back, so search again only after erasing a
              * full answer's worth. */
             if (dry_run || w.res.expired - from < STORE_SEARCH_MAX / 2)
                 more = false;
         }
+        /* Then the versions that refer to an erased object and copy the
+         * value into their own text (early-warning notices about it). */
+        const char *id;
+        json_t *unused;
+        json_object_foreach(hits.ids, id, unused)
+        {
+            if (rc != MRD_OK)
+                break;
+            hits.n = 0;
+            rc = store_refs_to(st, id, strlen(id), ALL_REFS, STORE_SEARCH_MAX, see_all, ref_hit,
+                               &hits, NULL, err);
+            if (rc == MRD_OK)
+                rc = erase_hits(&w, &hits, err);
+        }
     }
     if (rc == MRD_OK && w.gone != NULL && json_array_size(w.gone) > 0)
         rc = forget__publish(st, pub, req, w.gone, now, err);
     forget__walk_release(&w);
     mrd_free(hits.seqs);
+    json_decref(hits.ids);
     if (rc == MRD_OK && w.res.expired == 0)
         rc = mrd_err_set(err, MRD_E_NOTFOUND, "nothing stored matches %s \"%s\"",
                          req->value != NULL ? "--value" : "--object",

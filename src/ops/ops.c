@@ -162,6 +162,11 @@ static bool may_scrape(struct ops_app *o, struct http_request *req, struct http_
         return false;
     case TAXII_AUTH_ERROR:
         resp->note = "metrics: token lookup failed";
+        if (err.code == MRD_E_UNAVAIL) { /* the database went away */
+            text(resp, 503, "text/plain; charset=utf-8", "database unreachable\n");
+            (void)http_response_header(resp, "Retry-After", "5");
+            return false;
+        }
         text(resp, 500, "text/plain; charset=utf-8", "internal error\n");
         return false;
     default:

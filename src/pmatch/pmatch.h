@@ -29,6 +29,16 @@
  *   POST private/{offer}/evaluate   n x 32-byte blinded elements in, n x
  *                                   32-byte evaluated elements out
  *                                   (octet-stream), 1 <= n <= PMATCH_BATCH_MAX
+ *   POST private/{offer}/reveal     offers made with reveal only (else 403):
+ *                                   n x 64-byte finalised OPRF outputs in
+ *                                   (octet-stream, 1 <= n <= PMATCH_REVEAL_MAX),
+ *                                   JSON out: {"objects": [the indicators
+ *                                   behind them], "unknown": outputs that
+ *                                   match no value}. Only the full output
+ *                                   proves the caller holds a value: the
+ *                                   published set has 16 of its 64 bytes.
+ *                                   Each indicator passes policy_may_read
+ *                                   for the caller and outbound minimisation.
  *
  * Threading: pmatch_server is shared by the API's threads (one mutex over
  * the published sets and the accounting). The client runs its own threads.
@@ -44,6 +54,7 @@
 #include "core/err.h"
 #include "match/match.h"
 
+#define PMATCH_ID_MAX 100              /* a STIX id kept by the reveal map */
 #define PMATCH_NAME_MAX 32             /* offer name: [A-Za-z0-9._-] */
 #define PMATCH_MAX_TO 32               /* orgs an offer names */
 #define PMATCH_MAX_OFFERS 16           /* offers on a node (they share one metadata value) */
@@ -56,6 +67,8 @@
 #define PMATCH_SET_TTL_S 60            /* a published set is recomputed when older */
 #define PMATCH_META_OFFERS "private_offers"
 #define PMATCH_SUITE "ristretto255-SHA512"
+#define PMATCH_FULL_LEN 64    /* a finalised OPRF output, as sent to reveal */
+#define PMATCH_REVEAL_MAX 256 /* outputs in one reveal request */
 
 struct store;
 
@@ -67,6 +80,7 @@ struct pmatch_offer {
     char to[PMATCH_MAX_TO][64]; /* org names allowed; none: any org that may read the collection */
     size_t nto;
     uint64_t budget; /* values per partner org per UTC day */
+    bool reveal;     /* partners may ask for the indicators behind their matches */
 };
 
 /* Adds or replaces an offer (the collection must exist: given as uuid or
@@ -78,12 +92,30 @@ enum mrd_code pmatch_offer_remove(struct store *st, const char *name, struct mrd
 enum mrd_code pmatch_offer_list(struct store *st, struct pmatch_offer *ret, size_t *ret_n,
                                 struct mrd_err *err);
 
+/* What reveal looks outputs up in: every (full output, indicator) pair of
+ * an offer, sorted by output. */
+struct pmatch_reveal_entry {
+    uint8_t out[PMATCH_FULL_LEN];
+    uint32_t ind; /* into ids */
+};
+struct pmatch_reveal_map {
+    struct pmatch_reveal_entry *e;
+    size_t n;
+    char (*ids)[PMATCH_ID_MAX + 1]; /* the indicators' STIX ids */
+    size_t nids;
+};
+void pmatch_reveal_map_release(struct pmatch_reveal_map *m);
+/* The indicator ids behind one full output: calls cb(ctx, id) for each. */
+size_t pmatch_reveal_lookup(const struct pmatch_reveal_map *m, const uint8_t out[PMATCH_FULL_LEN],
+                            void (*cb)(void *ctx, const char *id), void *ctx);
+
 /* The sorted, deduplicated published set of an offer: ret_n outputs of
  * PMATCH_OUTPUT_LEN bytes (mrd_free it), computed with `threads` threads.
- * ret_skipped counts values with no exact key (CIDR ranges). */
+ * ret_skipped counts values with no exact key (CIDR ranges). ret_map (may
+ * be NULL) gets the reveal map of the same values, in the same pass. */
 enum mrd_code pmatch_offer_publish(struct store *st, const struct pmatch_offer *o, unsigned threads,
                                    uint8_t **ret, size_t *ret_n, size_t *ret_skipped,
-                                   struct mrd_err *err);
+                                   struct pmatch_reveal_map *ret_map, struct mrd_err *err);
 
 /* ---- the wire (pmatch_wire.c, pure) ---- */
 
@@ -109,6 +141,10 @@ struct pmatch_server;
 enum mrd_code pmatch_server_new(struct store *st, void (*log)(void *ctx, const char *line),
                                 void *log_ctx, struct pmatch_server **ret, struct mrd_err *err);
 void pmatch_server_free(struct pmatch_server *s);
+/* The outbound minimisation revealed indicators get (borrowed; NULL: the
+ * defaults alone). */
+struct privacy_policy;
+void pmatch_server_set_privacy(struct pmatch_server *s, const struct privacy_policy *p);
 enum mrd_code pmatch_api_routes(struct pmatch_server *s, struct api_router *router,
                                 struct mrd_err *err);
 
@@ -123,13 +159,22 @@ struct pmatch_client_opts {
     const char **inputs;
     size_t ninputs;
     unsigned threads;
-    FILE *out;                                /* one line per matched value */
+    FILE *out; /* one line per matched value */
+    /* Reveal: asks the offer for the indicators behind the matches (it
+     * must offer it); each output line gets them ("indicators"). */
+    bool reveal;
+    /* Report (implies reveal): POSTs to this TAXII objects URL of the peer
+     * one sighting per revealed indicator (count: the log lines holding
+     * its values), where_sighted_refs the identity below (sent too). */
+    const char *report_url;
+    const char *identity;                     /* identity--UUID */
+    const char *org;                          /* the identity's name */
     void (*log)(void *ctx, const char *line); /* progress and diagnostics */
     void *log_ctx;
 };
 
 struct pmatch_client_stats {
-    uint64_t lines, values, keys, published, matched, batches;
+    uint64_t lines, values, keys, published, matched, batches, revealed, reported;
     double extract_s, oprf_s, total_s;
 };
 

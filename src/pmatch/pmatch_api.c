@@ -24,11 +24,14 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "pmatch/pmatch.h"
 #include "pmatch/pmatch_int.h"
+#include "privacy/privacy.h"
 #include "store/store.h"
 
 #define PMATCH_USE_META "private_use:" /* + offer ":" + org key: "DAY COUNT" */
@@ -38,8 +41,10 @@
 struct cached_set {
     char name[PMATCH_NAME_MAX + 1];
     char collection[64];
+    bool reveal;
     uint8_t *set;
     size_t n;
+    struct pmatch_reveal_map map; /* reveal offers only */
     int64_t at_usec;
 };
 
@@ -49,7 +54,13 @@ struct pmatch_server {
     struct cached_set cache[PMATCH_MAX_OFFERS];
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    const struct privacy_policy *privacy; /* outbound minimisation of revealed indicators */
 };
+
+void pmatch_server_set_privacy(struct pmatch_server *s, const struct privacy_policy *p)
+{
+    s->privacy = p;
+}
 
 enum mrd_code pmatch_server_new(struct store *st, void (*log)(void *ctx, const char *line),
                                 void *log_ctx, struct pmatch_server **ret, struct mrd_err *err)
@@ -70,8 +81,10 @@ void pmatch_server_free(struct pmatch_server *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < PMATCH_MAX_OFFERS; i++)
+    for (size_t i = 0; i < PMATCH_MAX_OFFERS; i++) {
         mrd_free(s->cache[i].set);
+        pmatch_reveal_map_release(&s->cache[i].map);
+    }
     (void)pthread_mutex_destroy(&s->mu);
     mrd_free(s);
 }
@@ -149,10 +162,11 @@ static json_t *offer_json(struct pmatch_server *s, const struct api_req *r,
     (void)pthread_mutex_lock(&s->mu);
     used = used_today(s, o->name, r->who.tok.org_key, key);
     (void)pthread_mutex_unlock(&s->mu);
-    return json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:I,s:I}", "offer", o->name, "suite", PMATCH_SUITE,
-                     "mode", 0, "output_bytes", PMATCH_OUTPUT_LEN, "batch_max", PMATCH_BATCH_MAX,
-                     "set_page", PMATCH_SET_PAGE, "budget_per_day", (json_int_t)o->budget,
-                     "used_today", (json_int_t)used);
+    return json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:b,s:i}", "offer", o->name, "suite",
+                     PMATCH_SUITE, "mode", 0, "output_bytes", PMATCH_OUTPUT_LEN, "batch_max",
+                     PMATCH_BATCH_MAX, "set_page", PMATCH_SET_PAGE, "budget_per_day",
+                     (json_int_t)o->budget, "used_today", (json_int_t)used, "reveal", o->reveal,
+                     "reveal_max", PMATCH_REVEAL_MAX);
 }
 
 /* GET private/ */
@@ -203,15 +217,19 @@ static enum mrd_code cached(struct pmatch_server *s, const struct pmatch_offer *
     if (c == NULL)
         c = free_slot != NULL ? free_slot : &s->cache[0];
     if (strcmp(c->name, o->name) == 0 && strcmp(c->collection, o->collection) == 0 &&
-        c->set != NULL && now - c->at_usec < (int64_t)PMATCH_SET_TTL_S * 1000000) {
+        c->reveal == o->reveal && c->set != NULL &&
+        now - c->at_usec < (int64_t)PMATCH_SET_TTL_S * 1000000) {
         *ret = c;
         return MRD_OK;
     }
     mrd_free(c->set);
+    pmatch_reveal_map_release(&c->map);
     memset(c, 0, sizeof(*c));
-    rc = pmatch_offer_publish(s->st, o, 2, &c->set, &c->n, &skipped, err);
+    rc = pmatch_offer_publish(s->st, o, 2, &c->set, &c->n, &skipped, o->reveal ? &c->map : NULL,
+                              err);
     if (rc != MRD_OK)
         return rc;
+    c->reveal = o->reveal;
     mrd_strlcpy(c->name, o->name, sizeof(c->name));
     mrd_strlcpy(c->collection, o->collection, sizeof(c->collection));
     c->at_usec = now;
@@ -356,6 +374,212 @@ out:
     mrd_free(out);
 }
 
+/* ---- reveal ---- */
+
+#define REVEAL_IDS_MAX (4 * PMATCH_REVEAL_MAX) /* indicators one reveal answers with */
+
+/* The distinct indicators behind the asked outputs, and which output each
+ * (output, indicator) pair came from. */
+struct reveal_ids {
+    const char *ids[REVEAL_IDS_MAX];
+    size_t n;
+    uint16_t pair_out[REVEAL_IDS_MAX], pair_id[REVEAL_IDS_MAX];
+    size_t npairs;
+    uint16_t cur; /* the output being looked up */
+    bool full;
+    struct mrd_arena *arena;
+};
+
+static void add_id(void *ctx, const char *id)
+{
+    struct reveal_ids *x = ctx;
+    size_t i = 0;
+    char *copy;
+
+    while (i < x->n && strcmp(x->ids[i], id) != 0)
+        i++;
+    if (x->npairs == REVEAL_IDS_MAX || (i == x->n && x->n == REVEAL_IDS_MAX)) {
+        x->full = true;
+        return;
+    }
+    if (i == x->n) {
+        copy = mrd_arena_alloc(x->arena, strlen(id) + 1);
+        if (copy == NULL) {
+            x->full = true;
+            return;
+        }
+        memcpy(copy, id, strlen(id) + 1);
+        x->ids[x->n++] = copy;
+    }
+    x->pair_out[x->npairs] = x->cur;
+    x->pair_id[x->npairs++] = (uint16_t)i;
+}
+
+/* Per asked output, the ids of the indicators shown for it. */
+static json_t *revealed_json(const struct reveal_ids *ids, size_t n, json_t *objects)
+{
+    json_t *per = json_array(), *shown = json_object(), *o;
+    size_t i;
+
+    json_array_foreach(objects, i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (id != NULL && shown != NULL)
+            (void)json_object_set_new(shown, id, json_true());
+    }
+    for (i = 0; per != NULL && i < n; i++) {
+        json_t *one = json_array();
+        for (size_t p = 0; one != NULL && p < ids->npairs; p++)
+            if (ids->pair_out[p] == i && json_object_get(shown, ids->ids[ids->pair_id[p]]) != NULL)
+                (void)json_array_append_new(one, json_string(ids->ids[ids->pair_id[p]]));
+        (void)json_array_append_new(per, one != NULL ? one : json_null());
+    }
+    json_decref(shown);
+    return per;
+}
+
+struct reveal_read {
+    struct pmatch_server *s;
+    const struct api_req *r;
+    struct policy_reader reader;
+    struct privacy_scope scope;
+    struct audit_batch *audit;
+    struct mrd_buf mine;
+    json_t *objects;
+};
+
+static bool reveal_visible(void *ctx, const struct store_row *row)
+{
+    const struct reveal_read *x = ctx;
+    return policy_may_read(&x->reader, &row->policy);
+}
+
+static enum mrd_code reveal_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
+{
+    struct reveal_read *x = ctx;
+    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
+    enum privacy_outcome po = PRIVACY_AS_IS;
+    const char *body = row->body;
+    size_t len = row->body_len;
+    json_t *o = NULL;
+    enum mrd_code rc;
+
+    if (x->r->who.tok.org_relation == POLICY_REL_PARTNER) {
+        if (x->s->privacy == NULL)
+            return MRD_OK; /* no policy to minimise with: nothing leaves unminimised */
+        x->mine.len = 0;
+        rc = privacy_minimise_bytes(x->s->privacy, &x->scope, row->body, row->body_len, &x->mine,
+                                    &po, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (po == PRIVACY_WITHHELD)
+            return MRD_OK;
+        body = x->mine.data;
+        len = x->mine.len;
+    }
+    rc = mrd_json_parse(body, len, &lim, &o, err);
+    if (rc == MRD_OK && json_array_append_new(x->objects, o) != 0)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "private: reveal");
+    if (rc == MRD_OK)
+        rc = audit_note(x->audit, row, err);
+    return rc;
+}
+
+/* POST private/{offer}/reveal */
+static void reveal(struct api_req *r)
+{
+    struct pmatch_server *s = r->ctx;
+    struct pmatch_offer o;
+    struct cached_set *c = NULL;
+    struct store_collection coll;
+    struct reveal_ids *ids = mrd_arena_alloc(r->http->arena, sizeof(*ids));
+    struct reveal_read *x = mrd_arena_alloc(r->http->arena, sizeof(*x));
+    struct store_match m = {
+        .types = (const char *const[]){"indicator"}, .n_types = 1, .versions = STORE_VER_LAST};
+    struct store_query q = {.added_after = STORE_TIME_NONE, .match = &m, .want_body = true};
+    struct store_query_result res;
+    const uint8_t *body = (const uint8_t *)r->http->body;
+    size_t n = r->http->body_len / PMATCH_FULL_LEN, unknown = 0;
+    bool can_read = false;
+    struct mrd_err err = {0};
+    enum mrd_code rc;
+
+    if (!find_offer(r, &o))
+        return;
+    if (!o.reveal) {
+        api_error(r, 403, "Reveal not offered",
+                  "this offer does not reveal its indicators ('meridian privacy offer --reveal')");
+        return;
+    }
+    if (r->http->body_len % PMATCH_FULL_LEN != 0 || n == 0 || n > PMATCH_REVEAL_MAX) {
+        char detail[160];
+        (void)snprintf(detail, sizeof(detail),
+                       "expected 1..%d finalised OPRF outputs of %d bytes; got %zu bytes",
+                       PMATCH_REVEAL_MAX, PMATCH_FULL_LEN, r->http->body_len);
+        api_error(r, 400, "Bad reveal", detail);
+        return;
+    }
+    if (ids == NULL || x == NULL) {
+        api_error(r, 503, "Busy", "out of memory");
+        return;
+    }
+    memset(ids, 0, sizeof(*ids));
+    memset(x, 0, sizeof(*x));
+    ids->arena = r->http->arena;
+    (void)pthread_mutex_lock(&s->mu);
+    rc = cached(s, &o, &c, &err);
+    for (size_t i = 0; rc == MRD_OK && i < n; i++)
+        if ((ids->cur = (uint16_t)i,
+             pmatch_reveal_lookup(&c->map, body + i * PMATCH_FULL_LEN, add_id, ids)) == 0)
+            unknown++;
+    (void)pthread_mutex_unlock(&s->mu);
+    if (rc != MRD_OK) {
+        api_internal(r, &err);
+        return;
+    }
+    if (ids->full) {
+        api_error(r, 413, "Too many indicators", "ask about fewer outputs at a time");
+        return;
+    }
+    x->s = s;
+    x->r = r;
+    x->objects = json_array();
+    x->audit = mrd_arena_alloc(r->http->arena, sizeof(*x->audit));
+    mrd_buf_init(&x->mine, STORE_OBJECT_MAX);
+    if (x->objects == NULL || x->audit == NULL) {
+        json_decref(x->objects);
+        api_error(r, 503, "Busy", "out of memory");
+        return;
+    }
+    rc = store_collection_get(s->st, NULL, 0, o.collection, strlen(o.collection), &coll, &err);
+    if (rc == MRD_OK)
+        rc = store_reader_for(s->st, r->who.tok.org_key, r->who.tok.org_relation, &coll, &x->reader,
+                              &can_read, &err);
+    x->scope = (struct privacy_scope){.org = r->who.tok.org_name, .community = coll.api_root};
+    audit_begin(x->audit, s->st, AUDIT_CONSOLE, r->who.tok.org_name, r->who.tok.name);
+    if (rc == MRD_OK && can_read && ids->n > 0) {
+        m.ids = ids->ids;
+        m.n_ids = ids->n;
+        q.collection = coll.key;
+        rc = store_objects_query(s->st, &q, reveal_visible, reveal_emit, x, &res, &err);
+    }
+    if (rc == MRD_OK)
+        rc = audit_flush(x->audit, &err);
+    mrd_buf_release(&x->mine);
+    if (rc != MRD_OK) {
+        json_decref(x->objects);
+        api_internal(r, &err);
+        return;
+    }
+    pmatch__say(s->log, s->log_ctx,
+                "private: offer %s: org %s asked to reveal %zu outputs: %zu indicators shown, "
+                "%zu outputs unknown",
+                o.name, r->who.tok.org_name, n, json_array_size(x->objects), unknown);
+    api_json(r, 200,
+             json_pack("{s:o,s:o,s:I}", "revealed", revealed_json(ids, n, x->objects), "objects",
+                       x->objects, "unknown", (json_int_t)unknown));
+}
+
 static const struct api_route routes[] = {
     {"GET", "private", 0, 0, list, "private matching: the offers the caller may use"},
     {"GET", "private/{offer}", 0, 0, info,
@@ -364,6 +588,8 @@ static const struct api_route routes[] = {
      "private matching: a page of the offer's published OPRF outputs (octet-stream)"},
     {"POST", "private/{offer}/evaluate", 0, 2 * PMATCH_BATCH_MAX *PMATCH_ELEMENT_LEN, evaluate,
      "private matching: blind evaluation of a batch of elements (octet-stream)"},
+    {"POST", "private/{offer}/reveal", 0, 2 * PMATCH_REVEAL_MAX *PMATCH_FULL_LEN, reveal,
+     "private matching: the indicators behind finalised outputs, when the offer reveals them"},
 };
 
 enum mrd_code pmatch_api_routes(struct pmatch_server *s, struct api_router *router,

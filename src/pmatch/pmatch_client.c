@@ -12,7 +12,11 @@
  *    fresh random blinds, POSTs the blinded elements, finalises the
  *    answer (privacy_oprf_finalize_batch), truncates the outputs and looks
  *    them up in the index.
- * 4. One JSON line per matched value, in the order they were first seen.
+ * 4. With reveal (or report), the full outputs of the matches go to the
+ *    offer's reveal route, which answers with the indicators behind them;
+ *    with report, one sighting per revealed indicator is POSTed to the
+ *    peer's TAXII collection, as any partner's objects are.
+ * 5. One JSON line per matched value, in the order they were first seen.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +37,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timestamp.h"
+#include "core/uuid.h"
 #include "fed/fed.h"
 #include "pmatch/pmatch.h"
 #include "pmatch/pmatch_int.h"
@@ -44,6 +49,8 @@
 #define CLIENT_MAX_URL 2048
 #define CLIENT_SHOW_MAX 256 /* bytes of a value kept to print it */
 #define CLIENT_INFO_MAX ((size_t)1 << 20)
+#define CLIENT_REVEAL_ANSWER_MAX ((size_t)64 << 20) /* one reveal answer */
+#define CLIENT_TAXII_MT "application/taxii+json;version=2.1"
 
 /* One distinct key: where it is, what to print. */
 struct entry {
@@ -51,6 +58,7 @@ struct entry {
     uint64_t show_off; /* into shows: the field value as written */
     uint64_t line;     /* 0-based */
     uint32_t file;
+    uint32_t seen; /* lines (fields) holding it */
     uint16_t key_len;
     uint16_t show_len;
     const char *field; /* static or reader-owned: copied into fields */
@@ -118,8 +126,10 @@ static void on_key(void *ctx, const char *key, size_t n)
     j = hash_bytes(key, n) & ks->mask;
     while (ks->slots[j] != 0) {
         e = &ks->e[ks->slots[j] - 1];
-        if (e->key_len == n && memcmp(ks->keys.data + e->key_off, key, n) == 0)
+        if (e->key_len == n && memcmp(ks->keys.data + e->key_off, key, n) == 0) {
+            e->seen += e->seen < UINT32_MAX;
             return; /* seen before: its first place stays */
+        }
         j = (j + 1) & ks->mask;
     }
     if (ks->n >= PMATCH_MAX_VALUES) {
@@ -135,6 +145,7 @@ static void on_key(void *ctx, const char *key, size_t n)
     e->show_off = ks->shows.len;
     e->show_len = (uint16_t)show;
     e->file = ks->file;
+    e->seen = 1;
     e->line = ks->line;
     e->field_off = (uint32_t)ks->fields.len;
     if (mrd_buf_append(&ks->keys, key, n, NULL) != MRD_OK ||
@@ -216,24 +227,24 @@ static enum mrd_code extract(const struct pmatch_client_opts *o, const struct ma
 
 /* ---- HTTP ---- */
 
-static enum mrd_code call(const struct pmatch_client_opts *o, const char *url, const void *body,
-                          size_t body_len, size_t max, struct fed_response *resp,
-                          struct mrd_err *err)
+static enum mrd_code call_as(const struct pmatch_client_opts *o, const char *url, const char *ctype,
+                             const char *accept, const void *body, size_t body_len, size_t max,
+                             struct fed_response *resp, struct mrd_err *err)
 {
     struct fed_get_req req = {.url = url,
                               .ca_file = o->ca_file,
                               .bearer = o->token,
-                              .accept = body != NULL ? "application/octet-stream" : NULL,
+                              .accept = accept,
                               .max_bytes = max,
                               .timeout_s = CLIENT_TIMEOUT_S,
                               .body = body,
                               .body_len = body_len,
-                              .content_type = "application/octet-stream"};
+                              .content_type = ctype};
     enum mrd_code rc;
 
     fed_get_response_init(resp, max);
     rc = fed_get(&req, resp, err);
-    if (rc == MRD_OK && resp->status != 200) {
+    if (rc == MRD_OK && resp->status / 100 != 2) {
         /* The API's error body: {"title", "detail"}; shown escaped. */
         struct mrd_json_limits lim = {.max_bytes = max, .max_depth = 4};
         json_t *e = NULL;
@@ -249,6 +260,15 @@ static enum mrd_code call(const struct pmatch_client_opts *o, const char *url, c
         json_decref(e);
     }
     return rc;
+}
+
+static enum mrd_code call(const struct pmatch_client_opts *o, const char *url, const void *body,
+                          size_t body_len, size_t max, struct fed_response *resp,
+                          struct mrd_err *err)
+{
+    return call_as(o, url, "application/octet-stream",
+                   body != NULL ? "application/octet-stream" : NULL, body, body_len, max, resp,
+                   err);
 }
 
 static enum mrd_code get_json(const struct pmatch_client_opts *o, const char *url, json_t **ret,
@@ -337,6 +357,7 @@ struct session {
     const struct match_index *set;
     const char *eval_url;
     uint8_t *matched;   /* per key */
+    uint8_t *full;      /* per key, PRIVACY_OPRF_OUTPUT_LEN bytes: with reveal only */
     atomic_size_t next; /* the next batch's first key */
     atomic_bool failed;
     atomic_uint_fast64_t batches;
@@ -400,8 +421,11 @@ static void *session_main(void *arg)
             break;
         for (size_t i = 0; i < n; i++) {
             uint32_t hit;
-            if (match_index_lookup_opaque(s->set, outs + 64 * i, PMATCH_OUTPUT_LEN, &hit, 1) > 0)
+            if (match_index_lookup_opaque(s->set, outs + 64 * i, PMATCH_OUTPUT_LEN, &hit, 1) > 0) {
                 s->matched[first + i] = 1;
+                if (s->full != NULL)
+                    memcpy(s->full + (first + i) * PMATCH_FULL_LEN, outs + 64 * i, PMATCH_FULL_LEN);
+            }
         }
         atomic_fetch_add(&s->batches, 1);
     }
@@ -418,8 +442,177 @@ out:
     return NULL;
 }
 
+/* ---- reveal and report ---- */
+
+/* Asks the offer for the indicators behind the matched keys, in requests
+ * of at most PMATCH_REVEAL_MAX outputs: per[i] gets the array of the
+ * indicator objects of key i (NULL: none shown). */
+static enum mrd_code reveal_all(const struct pmatch_client_opts *o, const char *offer_url,
+                                const struct keyset *ks, const uint8_t *matched,
+                                const uint8_t *full, json_t **per, uint64_t *ret_n,
+                                struct mrd_err *err)
+{
+    char url[CLIENT_MAX_URL];
+    uint8_t *body = mrd_malloc((size_t)PMATCH_REVEAL_MAX * PMATCH_FULL_LEN);
+    size_t *which = mrd_malloc(PMATCH_REVEAL_MAX * sizeof(*which));
+    json_t *seen = json_object();
+    enum mrd_code rc = MRD_OK;
+    size_t i = 0;
+
+    if (body == NULL || which == NULL || seen == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "private: reveal");
+        goto out;
+    }
+    (void)snprintf(url, sizeof(url), "%s/reveal", offer_url);
+    while (rc == MRD_OK && i < ks->n) {
+        struct mrd_json_limits lim = {.max_bytes = CLIENT_REVEAL_ANSWER_MAX, .max_depth = 64};
+        struct fed_response resp;
+        json_t *ans = NULL, *objs, *revealed, *byid = NULL, *ob;
+        size_t n = 0, k;
+
+        for (; i < ks->n && n < PMATCH_REVEAL_MAX; i++)
+            if (matched[i]) {
+                memcpy(body + n * PMATCH_FULL_LEN, full + i * PMATCH_FULL_LEN, PMATCH_FULL_LEN);
+                which[n++] = i;
+            }
+        if (n == 0)
+            break;
+        rc = call_as(o, url, "application/octet-stream", "application/json", body,
+                     n * PMATCH_FULL_LEN, CLIENT_REVEAL_ANSWER_MAX, &resp, err);
+        if (rc == MRD_OK)
+            rc = mrd_json_parse(resp.body.data, resp.body.len, &lim, &ans, err);
+        fed_get_response_release(&resp);
+        if (rc != MRD_OK)
+            break;
+        objs = json_object_get(ans, "objects");
+        revealed = json_object_get(ans, "revealed");
+        byid = json_object();
+        if (!json_is_array(objs) || !json_is_array(revealed) || json_array_size(revealed) != n ||
+            byid == NULL) {
+            rc = mrd_err_set(err, MRD_E_PARSE, "%s: malformed answer", url);
+            goto next;
+        }
+        json_array_foreach(objs, k, ob)
+        {
+            const char *id = json_string_value(json_object_get(ob, "id"));
+            if (id != NULL)
+                (void)json_object_set(byid, id, ob);
+        }
+        for (k = 0; k < n; k++) {
+            json_t *ids = json_array_get(revealed, k), *idv;
+            size_t m;
+            json_array_foreach(ids, m, idv)
+            {
+                const char *id = json_string_value(idv);
+                json_t *obj = id != NULL ? json_object_get(byid, id) : NULL;
+                if (obj == NULL)
+                    continue;
+                if (per[which[k]] == NULL)
+                    per[which[k]] = json_array();
+                (void)json_array_append(per[which[k]], obj);
+                if (json_object_get(seen, id) == NULL) {
+                    (void)json_object_set_new(seen, id, json_true());
+                    (*ret_n)++;
+                }
+            }
+        }
+    next:
+        json_decref(byid);
+        json_decref(ans);
+    }
+out:
+    json_decref(seen);
+    mrd_free(body);
+    mrd_free(which);
+    return rc;
+}
+
+/* One sighting per revealed indicator (count: the lines holding its
+ * values), with the reporting identity, POSTed to o->report_url. */
+static enum mrd_code report_all(const struct pmatch_client_opts *o, const struct keyset *ks,
+                                json_t *const *per, uint64_t *ret_n, struct mrd_err *err)
+{
+    char now[MRD_TIME_STIX_MS_LEN + 1], uuid[MRD_UUID_STR_LEN + 1], sid[MRD_UUID_STR_LEN + 16];
+    json_t *counts = json_object(), *objects = json_array(), *bundle = NULL, *v;
+    const char *ind;
+    char *text = NULL;
+    struct fed_response resp;
+    enum mrd_code rc = MRD_OK;
+
+    mrd_time_format_stix_ms(mrd_time_now_usec(), now);
+    if (counts == NULL || objects == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "private: report");
+        goto out;
+    }
+    for (size_t i = 0; i < ks->n; i++) {
+        json_t *ob;
+        size_t k;
+        json_array_foreach(per[i], k, ob)
+        {
+            const char *id = json_string_value(json_object_get(ob, "id"));
+            json_int_t c = json_integer_value(json_object_get(counts, id != NULL ? id : ""));
+            if (id != NULL)
+                (void)json_object_set_new(counts, id, json_integer(c + ks->e[i].seen));
+        }
+    }
+    if (json_object_size(counts) == 0)
+        goto out; /* nothing revealed: nothing to report */
+    /* The identity: fixed created/modified, so that reports after the first
+     * post the same bytes again (a duplicate, not a new version). */
+    (void)json_array_append_new(
+        objects,
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "identity", "spec_version", "2.1", "id",
+                  o->identity, "created", "2020-01-01T00:00:00.000Z", "modified",
+                  "2020-01-01T00:00:00.000Z", "name", o->org, "identity_class", "organization"));
+    json_object_foreach(counts, ind, v)
+    {
+        rc = mrd_uuid_v4(uuid, err);
+        if (rc != MRD_OK)
+            goto out;
+        (void)snprintf(sid, sizeof(sid), "sighting--%s", uuid);
+        (void)json_array_append_new(objects,
+                                    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:[s]}", "type",
+                                              "sighting", "spec_version", "2.1", "id", sid,
+                                              "created", now, "modified", now, "sighting_of_ref",
+                                              ind, "count", v, "where_sighted_refs", o->identity));
+    }
+    bundle = json_pack("{s:O}", "objects", objects);
+    text = bundle != NULL ? json_dumps(bundle, JSON_COMPACT) : NULL;
+    if (text == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "private: report");
+        goto out;
+    }
+    rc = call_as(o, o->report_url, CLIENT_TAXII_MT, CLIENT_TAXII_MT, text, strlen(text),
+                 CLIENT_INFO_MAX, &resp, err);
+    if (rc == MRD_OK) {
+        /* the status resource: every object must have been taken */
+        struct mrd_json_limits lim = {.max_bytes = CLIENT_INFO_MAX, .max_depth = 8};
+        json_t *status = NULL;
+        if (mrd_json_parse(resp.body.data, resp.body.len, &lim, &status, NULL) != MRD_OK ||
+            json_integer_value(json_object_get(status, "failure_count")) != 0 ||
+            json_integer_value(json_object_get(status, "success_count")) !=
+                (json_int_t)json_array_size(objects))
+            rc = mrd_err_set(err, MRD_E_IO, "%s: the peer did not take every sighting (status %s)",
+                             o->report_url,
+                             MRD_ESC(json_string_value(json_object_get(status, "id")) != NULL
+                                         ? json_string_value(json_object_get(status, "id"))
+                                         : "unreadable"));
+        json_decref(status);
+    }
+    fed_get_response_release(&resp);
+    if (rc == MRD_OK)
+        *ret_n = json_object_size(counts);
+out:
+    free(text);
+    json_decref(bundle);
+    json_decref(objects);
+    json_decref(counts);
+    return rc;
+}
+
 static enum mrd_code print_matches(const struct pmatch_client_opts *o, const struct keyset *ks,
-                                   const uint8_t *matched, uint64_t *ret_n, struct mrd_err *err)
+                                   const uint8_t *matched, json_t *const *per, uint64_t *ret_n,
+                                   struct mrd_err *err)
 {
     uint64_t n = 0;
 
@@ -436,6 +629,9 @@ static enum mrd_code print_matches(const struct pmatch_client_opts *o, const str
         j = json_pack("{s:s,s:I,s:s,s:s%}", "file", o->inputs[e->file], "line",
                       (json_int_t)e->line + 1, "field", ks->fields.data + e->field_off, "value",
                       ks->shows.data + e->show_off, (size_t)e->show_len);
+        if (j != NULL && per != NULL)
+            (void)json_object_set_new(j, "indicators",
+                                      per[i] != NULL ? json_incref(per[i]) : json_array());
         text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
         json_decref(j);
         if (text == NULL)
@@ -459,7 +655,7 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
     pthread_t tids[CLIENT_MAX_THREADS];
     bool started[CLIENT_MAX_THREADS] = {false};
     unsigned threads = o->threads == 0 ? 2 : o->threads;
-    json_t *info = NULL;
+    json_t *info = NULL, **per = NULL;
     const char *suite;
     int64_t t0 = mrd_time_now_usec(), t1, t2;
     size_t blen;
@@ -503,6 +699,13 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
                          offer_url, PMATCH_SUITE, PMATCH_OUTPUT_LEN, CLIENT_BATCH);
         goto out;
     }
+    if ((o->reveal || o->report_url != NULL) && !json_is_true(json_object_get(info, "reveal"))) {
+        rc = mrd_err_set(err, MRD_E_PERM,
+                         "offer %s does not reveal its indicators: --reveal and --report need "
+                         "an offer made with --reveal",
+                         offer);
+        goto out;
+    }
     rc = match_index_new(&set, err);
     if (rc == MRD_OK)
         rc = load_set(o, offer_url, set, &ret->published, err);
@@ -533,7 +736,12 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
     s.set = set;
     s.eval_url = eval_url;
     s.matched = mrd_calloc(ks.n + 1, 1);
-    if (s.matched == NULL) {
+    if (o->reveal || o->report_url != NULL) {
+        s.full = mrd_calloc(ks.n + 1, PMATCH_FULL_LEN);
+        per = mrd_calloc(ks.n + 1, sizeof(*per));
+    }
+    if (s.matched == NULL ||
+        ((o->reveal || o->report_url != NULL) && (s.full == NULL || per == NULL))) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "private: %zu values", ks.n);
         goto out;
     }
@@ -552,7 +760,16 @@ enum mrd_code pmatch_client_run(const struct pmatch_client_opts *o, struct pmatc
             *err = s.err;
         goto out;
     }
-    rc = print_matches(o, &ks, s.matched, &ret->matched, err);
+    if (o->reveal || o->report_url != NULL) {
+        rc = reveal_all(o, offer_url, &ks, s.matched, s.full, per, &ret->revealed, err);
+        if (rc == MRD_OK && o->report_url != NULL)
+            rc = report_all(o, &ks, per, &ret->reported, err);
+        if (rc != MRD_OK)
+            goto out;
+        pmatch__say(o->log, o->log_ctx, "%" PRIu64 " indicators revealed, %" PRIu64 " reported",
+                    ret->revealed, ret->reported);
+    }
+    rc = print_matches(o, &ks, s.matched, per, &ret->matched, err);
     ret->total_s = (double)(mrd_time_now_usec() - t0) / 1e6;
     pmatch__say(o->log, o->log_ctx,
                 "%" PRIu64 " of %zu values matched; %" PRIu64 " batches; OPRF %.2f s, total %.2f s",
@@ -562,6 +779,12 @@ out:
     match_index_free(set);
     match_index_free(empty);
     mrd_free(s.matched);
+    for (size_t i = 0; per != NULL && i < ks.n; i++)
+        json_decref(per[i]);
+    mrd_free(per);
+    if (s.full != NULL)
+        sodium_memzero(s.full, ks.n * PMATCH_FULL_LEN);
+    mrd_free(s.full);
     (void)pthread_mutex_destroy(&s.mu);
     mrd_free(ks.e);
     mrd_free(ks.slots);

@@ -101,7 +101,8 @@ enum mrd_code pmatch_offer_put(struct store *st, const struct pmatch_offer *o, s
             rc = mrd_err_set(err, MRD_E_INVAL, "private: --to %s is not UTF-8", o->to[i]);
             goto out;
         }
-    one = json_pack("{s:s,s:O,s:I}", "collection", c.id, "to", to, "budget", (json_int_t)o->budget);
+    one = json_pack("{s:s,s:O,s:I,s:b}", "collection", c.id, "to", to, "budget",
+                    (json_int_t)o->budget, "reveal", o->reveal);
     if (one == NULL || json_object_set_new(all, o->name, one) != 0) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "private: offer");
         goto out;
@@ -156,6 +157,7 @@ static bool offer_from_json(const char *name, json_t *v, struct pmatch_offer *o)
     mrd_strlcpy(o->name, name, sizeof(o->name));
     mrd_strlcpy(o->collection, coll, sizeof(o->collection));
     o->budget = (uint64_t)budget;
+    o->reveal = json_is_true(json_object_get(v, "reveal")); /* absent: off */
     json_array_foreach(to, i, e)
     {
         if (!json_is_string(e))
@@ -191,10 +193,15 @@ enum mrd_code pmatch_offer_list(struct store *st, struct pmatch_offer *ret, size
 
 /* ---- the published set ---- */
 
-/* Keys as [u16 length][bytes]..., in one buffer. */
+/* Keys as [u16 length][bytes]..., in one buffer; with a reveal map, the
+ * indicator of each key (inds) and the indicators' ids. */
 struct collect {
     struct mrd_buf keys;
     size_t nkeys, skipped;
+    bool want_map;
+    struct mrd_buf inds; /* uint32_t per key */
+    struct mrd_buf ids;  /* char[PMATCH_ID_MAX + 1] per indicator */
+    uint32_t nids;
     int64_t now;
     char scratch[MATCH_MAX_PATTERN], pscratch[MATCH_MAX_PATTERN];
 };
@@ -218,6 +225,10 @@ static enum mrd_code on_pair(void *ctx, enum match_type type, const char *v, siz
     rc = mrd_buf_append(&c->keys, &l16, sizeof(l16), err);
     if (rc == MRD_OK)
         rc = mrd_buf_append(&c->keys, key, len, err);
+    if (rc == MRD_OK && c->want_map) {
+        uint32_t ind = c->nids - 1; /* the indicator on_ind is reading */
+        rc = mrd_buf_append(&c->inds, &ind, sizeof(ind), err);
+    }
     c->nkeys += rc == MRD_OK;
     return rc;
 }
@@ -232,6 +243,16 @@ static enum mrd_code on_ind(void *ctx, const struct match_stix_ind *ind, struct 
         (ind->pattern_type != NULL &&
          !mrd_str_eq(ind->pattern_type, ind->pattern_type_len, "stix")))
         return MRD_OK;
+    if (c->want_map) {
+        char id[PMATCH_ID_MAX + 1] = {0};
+        if (ind->id == NULL || ind->id_len > PMATCH_ID_MAX)
+            return MRD_OK; /* no id to reveal: not a STIX indicator the store accepts */
+        memcpy(id, ind->id, ind->id_len);
+        rc = mrd_buf_append(&c->ids, id, sizeof(id), err);
+        if (rc != MRD_OK)
+            return rc;
+        c->nids++;
+    }
     rc = match_pattern_pairs(ind->pattern, ind->pattern_len, c->pscratch, on_pair, c, err);
     if (rc == MRD_E_UNSUPP || rc == MRD_E_PARSE) {
         mrd_err_clear(err);
@@ -256,6 +277,7 @@ struct eval_job {
     const size_t *offs;
     size_t from, to;
     uint8_t *out;
+    struct pmatch_reveal_entry *full; /* NULL: no reveal map */
     enum mrd_code rc;
     struct mrd_err err;
 };
@@ -270,6 +292,8 @@ static void *eval_main(void *arg)
         memcpy(&len, j->keys + j->offs[i], sizeof(len));
         j->rc = privacy_oprf_evaluate(j->sk, j->keys + j->offs[i] + 2, len, full, &j->err);
         memcpy(j->out + i * PMATCH_OUTPUT_LEN, full, PMATCH_OUTPUT_LEN);
+        if (j->full != NULL)
+            memcpy(j->full[i].out, full, PMATCH_FULL_LEN);
     }
     return NULL;
 }
@@ -279,11 +303,45 @@ static int cmp_out(const void *a, const void *b)
     return memcmp(a, b, PMATCH_OUTPUT_LEN);
 }
 
+static int cmp_entry(const void *a, const void *b)
+{
+    return memcmp(((const struct pmatch_reveal_entry *)a)->out,
+                  ((const struct pmatch_reveal_entry *)b)->out, PMATCH_FULL_LEN);
+}
+
+void pmatch_reveal_map_release(struct pmatch_reveal_map *m)
+{
+    if (m == NULL)
+        return;
+    if (m->e != NULL)
+        sodium_memzero(m->e, m->n * sizeof(*m->e));
+    mrd_free(m->e);
+    mrd_free(m->ids);
+    memset(m, 0, sizeof(*m));
+}
+
+size_t pmatch_reveal_lookup(const struct pmatch_reveal_map *m, const uint8_t out[PMATCH_FULL_LEN],
+                            void (*cb)(void *ctx, const char *id), void *ctx)
+{
+    size_t lo = 0, hi = m->n, found = 0;
+
+    while (lo < hi) { /* the first entry >= out */
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(m->e[mid].out, out, PMATCH_FULL_LEN) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < m->n && memcmp(m->e[lo].out, out, PMATCH_FULL_LEN) == 0; lo++, found++)
+        cb(ctx, m->ids[m->e[lo].ind]);
+    return found;
+}
+
 #define MAX_THREADS 64
 
 enum mrd_code pmatch_offer_publish(struct store *st, const struct pmatch_offer *o, unsigned threads,
                                    uint8_t **ret, size_t *ret_n, size_t *ret_skipped,
-                                   struct mrd_err *err)
+                                   struct pmatch_reveal_map *ret_map, struct mrd_err *err)
 {
     static const char *const types[] = {"indicator"};
     char key[STORE_META_KEY_MAX + 1];
@@ -297,12 +355,16 @@ enum mrd_code pmatch_offer_publish(struct store *st, const struct pmatch_offer *
     bool started[MAX_THREADS] = {false};
     size_t *offs = NULL, n = 0;
     uint8_t *out = NULL;
+    struct pmatch_reveal_entry *full = NULL;
     struct collect *c = mrd_calloc(1, sizeof(*c));
     enum mrd_code rc;
 
     if (c == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "private: publish");
     mrd_buf_init(&c->keys, (size_t)PMATCH_MAX_VALUES * (MATCH_KEY_MAX + 2));
+    mrd_buf_init(&c->inds, (size_t)PMATCH_MAX_VALUES * sizeof(uint32_t));
+    mrd_buf_init(&c->ids, (size_t)PMATCH_MAX_VALUES * (PMATCH_ID_MAX + 1));
+    c->want_map = ret_map != NULL;
     c->now = mrd_time_now_usec();
     (void)snprintf(key, sizeof(key), SEED_META "%s", o->name);
     rc = store_meta_key(st, key, seed, sizeof(seed), err);
@@ -318,7 +380,9 @@ enum mrd_code pmatch_offer_publish(struct store *st, const struct pmatch_offer *
         goto out;
     offs = mrd_calloc(c->nkeys + 1, sizeof(*offs));
     out = mrd_malloc((c->nkeys + 1) * PMATCH_OUTPUT_LEN);
-    if (offs == NULL || out == NULL) {
+    if (ret_map != NULL)
+        full = mrd_calloc(c->nkeys + 1, sizeof(*full));
+    if (offs == NULL || out == NULL || (ret_map != NULL && full == NULL)) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "private: %zu values", c->nkeys);
         goto out;
     }
@@ -338,7 +402,8 @@ enum mrd_code pmatch_offer_publish(struct store *st, const struct pmatch_offer *
                                     .offs = offs,
                                     .from = c->nkeys * t / threads,
                                     .to = c->nkeys * (t + 1) / threads,
-                                    .out = out};
+                                    .out = out,
+                                    .full = full};
         started[t] = t > 0 && pthread_create(&tids[t], NULL, eval_main, &jobs[t]) == 0;
     }
     for (unsigned t = 0; t < threads; t++)
@@ -361,6 +426,18 @@ enum mrd_code pmatch_offer_publish(struct store *st, const struct pmatch_offer *
         if (n == 0 || memcmp(out + (n - 1) * PMATCH_OUTPUT_LEN, out + i * PMATCH_OUTPUT_LEN,
                              PMATCH_OUTPUT_LEN) != 0)
             memmove(out + n++ * PMATCH_OUTPUT_LEN, out + i * PMATCH_OUTPUT_LEN, PMATCH_OUTPUT_LEN);
+    if (ret_map != NULL) {
+        for (size_t i = 0; i < c->nkeys; i++)
+            memcpy(&full[i].ind, (const uint8_t *)c->inds.data + i * sizeof(uint32_t),
+                   sizeof(uint32_t));
+        qsort(full, c->nkeys, sizeof(*full), cmp_entry);
+        ret_map->e = full;
+        ret_map->n = c->nkeys;
+        ret_map->ids = (char(*)[PMATCH_ID_MAX + 1]) c->ids.data; /* the buffer's own memory */
+        ret_map->nids = c->nids;
+        c->ids.data = NULL;
+        full = NULL;
+    }
     *ret = out;
     *ret_n = n;
     *ret_skipped = c->skipped;
@@ -371,7 +448,10 @@ out:
     if (c->keys.data != NULL)
         sodium_memzero(c->keys.data, c->keys.len);
     mrd_buf_release(&c->keys);
+    mrd_buf_release(&c->inds);
+    mrd_buf_release(&c->ids);
     mrd_free(c);
+    mrd_free(full);
     mrd_free(offs);
     mrd_free(out);
     return rc;

@@ -423,6 +423,9 @@ static void *sensor_main(void *arg)
                 close_session(sb, i, MRD_LOG_WARN, "silent past bmp-idle-timeout");
         if (pf[0].revents & POLLIN)
             accept_one(sb);
+        /* the clock moves without routes too: an outage is a silence */
+        tick_clock(sb);
+        (void)bgp_detect_advance(sb->det, sb->clock, NULL);
         (void)pthread_mutex_unlock(&sb->lock);
         store_changes(sb);
     }

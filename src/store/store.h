@@ -1625,15 +1625,28 @@ struct store_read_digest {
     size_t record_len;
 };
 
-/* One group of reads: the stored versions seqs (n, at most
- * STORE_READS_MAX) read by who. */
+/* One group of reads: n object versions (at most STORE_READS_MAX) read by
+ * who, packed in items (items_len bytes) one after the other as
+ * store_read_item_put writes them. */
 struct store_read_batch {
     struct store_read_who who;
-    const int64_t *seqs;
+    const char *items;
+    size_t items_len;
     size_t n;
 };
-/* Records the groups b[0..nb): one row per seq (seqs no longer stored are
- * skipped), one statement per group, all in one committed transaction. */
+/* An item: "VERSION_USEC TLP OBJECT_ID\n" (decimal; a STIX id has no
+ * space or control character). */
+#define STORE_READ_ITEM_MAX (STORE_STIX_ID_MAX + 26)
+/* Appends an item to out (size bytes free); returns its length, 0 when it
+ * does not fit or id is empty or longer than STORE_STIX_ID_MAX. */
+size_t store_read_item_put(char *out, size_t size, const char *id, size_t id_len,
+                           int64_t version_usec, int tlp);
+/* Parses the item at p (len bytes left) into r's object_id,
+ * object_id_len, version_usec and tlp (object_id points into p); returns
+ * the bytes it took, 0 when malformed. */
+size_t store_read_item_next(const char *p, size_t len, struct store_read_row *r);
+/* Records the groups b[0..nb): rows numbered on from the last one, one
+ * statement per group, all in one committed transaction. */
 enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
                                  struct mrd_err *err);
 /* Calls cb for the rows f selects, in id order; *ret_more (may be NULL)

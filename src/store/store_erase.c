@@ -6,8 +6,12 @@
  * A version is erased with everything derived from it: its value-index
  * rows (recomputed from its bytes, so each delete is a primary-key seek),
  * its free-text words and references (the backend's unindex_text, SQLite
- * only), its share of the aggregates (SQLite's delete triggers) and its
- * row. Its ledger leaf stays: the ledger holds hashes, never bytes.
+ * only), its share of the aggregates (SQLite's delete triggers), the
+ * copies of its values kept elsewhere (the value of each early-warning
+ * notification it raised, the bytes of the other copies recorded as
+ * conflicts with this version) and its row. Its ledger leaf stays: the
+ * ledger holds hashes, never bytes. The notification and conflict rows
+ * stay too, without the erased bytes, so their history still reads.
  */
 #include <string.h>
 
@@ -58,6 +62,7 @@ enum mrd_code store_objects_held(struct store *st, const int64_t *seqs, size_t n
 
 struct victim {
     int64_t collection;
+    int64_t version;
     char id[STORE_STIX_ID_MAX + 1];
     size_t id_len;
     char *body;
@@ -74,6 +79,7 @@ static enum mrd_code victim_row(void *ctx, const struct store_rowrd *r, struct m
     v->collection = r->i64(r, 0);
     id = r->text(r, 1, &id_len);
     body = r->blob(r, 2, &body_len);
+    v->version = r->i64(r, 3);
     if (id_len > STORE_STIX_ID_MAX)
         id_len = STORE_STIX_ID_MAX;
     memcpy(v->id, id, id_len);
@@ -113,13 +119,24 @@ static enum mrd_code erase_one(const struct store_tx *tx, int64_t seq, bool *ret
 
     *ret_done = false;
     rc = tx->ops->run(tx->conn, false, "erase",
-                      "SELECT collection, stix_id, body FROM objects WHERE seq = ?1",
+                      "SELECT collection, stix_id, body, version FROM objects WHERE seq = ?1",
                       SQ_ARGS(SQ_INT(seq)), victim_row, &v, NULL, err);
     if (rc != MRD_OK || !v.found)
         goto out;
     rc = store_values_of_object(v.body, v.body_len, unindex_value, &u, err);
     if (rc == MRD_OK && tx->ops->unindex_text != NULL)
         rc = tx->ops->unindex_text(tx->conn, seq, err);
+    if (rc == MRD_OK)
+        rc = tx->ops->run(tx->conn, false, "erase",
+                          "UPDATE notifications SET value = '' WHERE seq = ?1",
+                          SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);
+    if (rc == MRD_OK)
+        rc = tx->ops->run(tx->conn, false, "erase",
+                          "UPDATE conflicts SET other_body = NULL WHERE collection = ?1"
+                          " AND stix_id = ?2 AND version = ?3 AND other_seq IS NULL"
+                          " AND other_body IS NOT NULL",
+                          SQ_ARGS(SQ_INT(v.collection), SQ_TEXT(v.id, v.id_len), SQ_INT(v.version)),
+                          NULL, NULL, NULL, err);
     if (rc == MRD_OK)
         rc = tx->ops->run(tx->conn, false, "erase", "DELETE FROM objects WHERE seq = ?1",
                           SQ_ARGS(SQ_INT(seq)), NULL, NULL, NULL, err);

@@ -198,7 +198,15 @@ struct store_txops {
      * version's removal from it */
     enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
     enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
+    /* Where a statement is a round trip (PostgreSQL): a request's new
+     * versions are written this many per multi-row INSERT, and status
+     * details and value index rows in multi-row INSERTs too, statements
+     * of up to STORE_BATCH_PARAMS parameters (store_obj.c). 0: one
+     * statement per row (SQLite: a statement costs no round trip). */
+    unsigned batch_rows;
 };
+
+#define STORE_BATCH_PARAMS 1536 /* parameters of one multi-row statement */
 
 struct store_tx {
     const struct store_txops *ops;
@@ -516,21 +524,28 @@ enum mrd_code sq__objects_newest(struct store *st, const struct store_newest *q,
                                  struct mrd_err *err);
 enum mrd_code sq__sent_record(struct store *st, const char *dest, const int64_t *seqs, size_t n,
                               int64_t at_usec, struct mrd_err *err);
-/* The access audit (store_sqlite_reads.c). */
+/* The access audit, for both backends (store_reads.c); record_tx
+ * writes the groups inside tx (SQLite's sq__reads_record, in
+ * store_sqlite_ops.c, wraps it in a commit that does not wait for the
+ * disk). */
+enum mrd_code store__reads_record_tx(const struct store_tx *tx, const struct store_read_batch *b,
+                                     size_t nb, struct mrd_err *err);
+enum mrd_code store__reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
+                                  struct mrd_err *err);
 enum mrd_code sq__reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
                                struct mrd_err *err);
-enum mrd_code sq__reads_list(struct store *st, const struct store_read_filter *f,
-                             enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
-                                                 struct mrd_err *err),
-                             void *ctx, bool *ret_more, struct mrd_err *err);
-enum mrd_code sq__reads_seal(struct store *st, struct store_read_digest *d,
-                             const struct store_ledger_event *ev, struct mrd_err *err);
-enum mrd_code sq__reads_digests(struct store *st,
-                                enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+enum mrd_code store__reads_list(struct store *st, const struct store_read_filter *f,
+                                enum mrd_code (*cb)(void *ctx, const struct store_read_row *r,
                                                     struct mrd_err *err),
-                                void *ctx, struct mrd_err *err);
-enum mrd_code sq__reads_prune(struct store *st, int64_t before_usec, int64_t now_usec,
-                              uint64_t *ret_rows, struct mrd_err *err);
+                                void *ctx, bool *ret_more, struct mrd_err *err);
+enum mrd_code store__reads_seal(struct store *st, struct store_read_digest *d,
+                                const struct store_ledger_event *ev, struct mrd_err *err);
+enum mrd_code store__reads_digests(struct store *st,
+                                   enum mrd_code (*cb)(void *ctx, const struct store_read_digest *d,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+enum mrd_code store__reads_prune(struct store *st, int64_t before_usec, int64_t now_usec,
+                                 uint64_t *ret_rows, struct mrd_err *err);
 
 /* The object, status and count ops (store_sqlite_obj.c). */
 enum mrd_code sq__objects_insert(struct store *st, int64_t collection,

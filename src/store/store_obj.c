@@ -87,13 +87,13 @@ static struct sq_arg opt_text(const char *s, size_t n)
     return (struct sq_arg){.type = SQ_ARG_TEXT, .p = s, .len = s == NULL ? 0 : (int)n};
 }
 
-/* Recipients are kept as "1,5,9": few per object, read only with RED. */
+/* Recipients are kept as "1,5,9": few per object, read only with RED.
+ * Appended to b. */
 static enum mrd_code recipients_text(const struct store_object_in *o, struct mrd_buf *b,
                                      struct mrd_err *err)
 {
     enum mrd_code rc = MRD_OK;
 
-    mrd_buf_reset(b);
     for (size_t i = 0; i < o->n_recipients && rc == MRD_OK; i++)
         rc = mrd_buf_printf(b, err, "%s%" PRId64, i > 0 ? "," : "", o->recipients[i]);
     return rc;
@@ -478,6 +478,60 @@ enum mrd_code store__index_values(const struct store_tx *tx, int64_t seq, const 
     return store_values_of_object(body, len, put_value, &p, err);
 }
 
+/* The columns of a new version's row, in OBJ_INSERT's order. */
+#define OBJ_COLS 21
+#define OBJ_INSERT                                                                                 \
+    "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"                    \
+    " created, modified, version, revoked, tlp, local, creator_org, source_peer,"                  \
+    " community, recipients, body, is_first, is_last, twin, signer, writer_only) VALUES "
+struct obj_flags {
+    bool first, last, twin, writer_only;
+};
+
+static void object_args(int64_t collection, const char *root, const struct store_object_in *o,
+                        int64_t date_added, const char *rcpt, size_t rcpt_len, struct obj_flags f,
+                        struct sq_arg *a)
+{
+    const struct sq_arg v[OBJ_COLS] = {
+        SQ_INT(collection),
+        SQ_INT(date_added),
+        SQ_TEXT(o->id, o->id_len),
+        SQ_TEXT(o->type, o->type_len),
+        SQ_TEXT(o->spec_version, o->spec_version_len),
+        SQ_TIME(o->created_usec),
+        SQ_TIME(o->modified_usec),
+        SQ_INT(version_of(o)),
+        SQ_INT(o->revoked ? 1 : 0),
+        SQ_INT(o->tlp),
+        SQ_INT(o->local ? 1 : 0),
+        SQ_INT(o->creator_org),
+        opt_text(o->source_peer, o->source_peer_len),
+        o->community != NULL ? SQ_TEXT(o->community, o->community_len) : SQ_STR(root),
+        opt_text(o->n_recipients > 0 ? rcpt : NULL, rcpt_len),
+        SQ_BLOB(o->body, o->body_len),
+        SQ_INT(f.first ? 1 : 0),
+        SQ_INT(f.last ? 1 : 0),
+        SQ_INT(f.twin ? 1 : 0),
+        opt_text(o->signer, o->signer_len),
+        SQ_INT(f.writer_only ? 1 : 0),
+    };
+
+    memcpy(a, v, sizeof(v));
+}
+
+/* Appends "(?k, ?k+1, ...), (...)": rows tuples of cols parameters,
+ * numbered from ?1. */
+static enum mrd_code values_sql(struct mrd_buf *sql, size_t rows, size_t cols, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t r = 0; r < rows && rc == MRD_OK; r++)
+        for (size_t c = 0; c < cols && rc == MRD_OK; c++)
+            rc = mrd_buf_printf(sql, err, "%s?%zu%s", c == 0 ? (r == 0 ? "(" : ", (") : ", ",
+                                r * cols + c + 1, c + 1 == cols ? ")" : "");
+    return rc;
+}
+
 static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
                                 struct mrd_buf *rcpt, enum store_insert_outcome *ret_out,
@@ -495,6 +549,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
 
     *ret_out = STORE_INS_ADDED;
     *ret_date = 0;
+    mrd_buf_reset(rcpt);
     rc = recipients_text(o, rcpt, err);
     if (rc != MRD_OK)
         return rc;
@@ -563,23 +618,15 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     }
     twin = cp.n > 0;
 
-    rc = run(tx, "object insert",
-             "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"
-             " created, modified, version, revoked, tlp, local, creator_org, source_peer,"
-             " community, recipients, body, is_first, is_last, twin, signer, writer_only)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-             " ?16, ?17, ?18, ?19, ?20, ?21) RETURNING seq",
-             SQ_ARGS(SQ_INT(collection), SQ_INT(date_added), SQ_TEXT(o->id, o->id_len),
-                     SQ_TEXT(o->type, o->type_len), SQ_TEXT(o->spec_version, o->spec_version_len),
-                     SQ_TIME(o->created_usec), SQ_TIME(o->modified_usec), SQ_INT(version),
-                     SQ_INT(o->revoked ? 1 : 0), SQ_INT(o->tlp), SQ_INT(o->local ? 1 : 0),
-                     SQ_INT(o->creator_org), opt_text(o->source_peer, o->source_peer_len),
-                     o->community != NULL ? SQ_TEXT(o->community, o->community_len) : SQ_STR(root),
-                     opt_text(o->n_recipients > 0 ? rcpt->data : NULL, rcpt->len),
-                     SQ_BLOB(o->body, o->body_len), SQ_INT(first ? 1 : 0), SQ_INT(last ? 1 : 0),
-                     SQ_INT(twin ? 1 : 0), opt_text(o->signer, o->signer_len),
-                     SQ_INT(writer_only ? 1 : 0)),
-             seq_row, &seq, NULL, err);
+    {
+        struct sq_arg a[OBJ_COLS];
+        object_args(collection, root, o, date_added, rcpt->data, rcpt->len,
+                    (struct obj_flags){first, last, twin, writer_only}, a);
+        rc = run(tx, "object insert",
+                 OBJ_INSERT "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                            " ?16, ?17, ?18, ?19, ?20, ?21) RETURNING seq",
+                 a, OBJ_COLS, seq_row, &seq, NULL, err);
+    }
     if (rc != MRD_OK)
         return rc;
     *ret_out = writer_only ? STORE_INS_WRITER_ONLY
@@ -611,6 +658,314 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
         rc = store__index_values(tx, seq, o->body, o->body_len, err);
     }
     return rc; /* the text index follows, once per request (store__insert_req) */
+}
+
+/* ---- a request in few statements (store_txops.batch_rows) ----
+ *
+ * Where every statement is a round trip to a server (PostgreSQL), a
+ * request's versions of ids the collection does not hold yet -- nearly
+ * all of an ingest -- take no look-up each: one statement finds which ids
+ * of the request exist, and the new ones are written with multi-row
+ * INSERTs (their rows and value index rows). A version of an id that
+ * exists, or that the request holds twice, goes through insert_one, the
+ * batch written before it. Both run under the write lock, so "new" cannot
+ * change meanwhile, and the rows are those insert_one writes for a first
+ * version (first and last, no twin, not writer-only); date_added is
+ * handed out in request order either way. */
+
+#define BATCH_ROWS_MAX 64                               /* new versions per INSERT */
+#define BATCH_VALUES (STORE_BATCH_PARAMS / 4)           /* value index rows per INSERT */
+#define BATCH_IDS (STORE_BATCH_PARAMS - 1)              /* ids per existence look-up */
+#define BATCH_DETAILS (STORE_BATCH_PARAMS / 6)          /* status detail rows per INSERT */
+#define BATCH_SQL_MAX ((size_t)STORE_BATCH_PARAMS * 12) /* "?1536, " per parameter, and more */
+_Static_assert(BATCH_ROWS_MAX *OBJ_COLS <= STORE_BATCH_PARAMS, "a batch fits one statement");
+
+struct batch {
+    const struct store_tx *tx;
+    int64_t collection;
+    const char *root;
+    size_t n, max;
+    size_t idx[BATCH_ROWS_MAX]; /* into the request's objects */
+    int64_t date[BATCH_ROWS_MAX];
+    int64_t seq[BATCH_ROWS_MAX];
+    struct store_value *vals; /* value index rows waiting (BATCH_VALUES) */
+    int64_t *vseq;
+    size_t nv;
+    int64_t cur_seq; /* the version whose values are being collected */
+};
+
+static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
+{
+    struct mrd_buf sql;
+    struct sq_arg *a;
+    enum mrd_code rc;
+
+    if (b->nv == 0)
+        return MRD_OK;
+    a = mrd_calloc(b->nv * 4, sizeof(*a));
+    if (a == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t i = 0; i < b->nv; i++) {
+        a[4 * i] = SQ_INT(b->vals[i].kind);
+        a[4 * i + 1] = SQ_BLOB(b->vals[i].key, b->vals[i].len);
+        a[4 * i + 2] = SQ_INT(b->vseq[i]);
+        a[4 * i + 3] = SQ_INT(b->vals[i].how);
+    }
+    mrd_buf_init(&sql, BATCH_SQL_MAX);
+    rc = mrd_buf_puts(&sql, "INSERT INTO value_index (kind, key, seq, how) VALUES ", err);
+    if (rc == MRD_OK)
+        rc = values_sql(&sql, b->nv, 4, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(&sql, " ON CONFLICT DO NOTHING", err);
+    if (rc == MRD_OK)
+        rc = run(b->tx, "value index", sql.data, a, b->nv * 4, NULL, NULL, NULL, err);
+    mrd_buf_release(&sql);
+    mrd_free(a);
+    b->nv = 0;
+    return rc;
+}
+
+static enum mrd_code value_add(void *ctx, const struct store_value *v, struct mrd_err *err)
+{
+    struct batch *b = ctx;
+
+    b->vals[b->nv] = *v;
+    b->vseq[b->nv++] = b->cur_seq;
+    return b->nv == BATCH_VALUES ? values_flush(b, err) : MRD_OK;
+}
+
+static enum mrd_code batch_seq_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct batch *b = ctx;
+    int64_t date = r->i64(r, 1);
+    size_t lo = 0, hi = b->n;
+
+    /* dates are increasing along the batch: find this row's */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->date[mid] < date)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == b->n || b->date[lo] != date || b->seq[lo] != 0)
+        return mrd_err_set(err, MRD_E_INTERNAL, "object insert: unexpected row returned");
+    b->seq[lo] = r->i64(r, 0);
+    return MRD_OK;
+}
+
+/* Writes the batched versions and their value index rows. */
+static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
+                                 struct mrd_err *err)
+{
+    struct mrd_buf sql, rcpt;
+    size_t roff[BATCH_ROWS_MAX + 1];
+    struct sq_arg *a = NULL;
+    uint64_t got = 0;
+    enum mrd_code rc = MRD_OK;
+
+    if (b->n == 0)
+        return MRD_OK;
+    mrd_buf_init(&sql, BATCH_SQL_MAX);
+    mrd_buf_init(&rcpt, (size_t)BATCH_ROWS_MAX * STORE_RECIPIENTS_MAX * 21);
+    for (size_t k = 0; k < b->n && rc == MRD_OK; k++) { /* every row's recipients first: */
+        roff[k] = rcpt.len;                             /* rcpt.data moves as it grows */
+        rc = recipients_text(&q->objs[b->idx[k]], &rcpt, err);
+    }
+    roff[b->n] = rcpt.len;
+    a = rc == MRD_OK ? mrd_calloc(b->n * OBJ_COLS, sizeof(*a)) : NULL;
+    if (rc == MRD_OK && a == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t k = 0; k < b->n && rc == MRD_OK; k++) {
+        b->seq[k] = 0;
+        object_args(b->collection, b->root, &q->objs[b->idx[k]], b->date[k],
+                    rcpt.data != NULL ? rcpt.data + roff[k] : NULL, roff[k + 1] - roff[k],
+                    (struct obj_flags){true, true, false, false}, &a[k * OBJ_COLS]);
+    }
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(&sql, OBJ_INSERT, err);
+    if (rc == MRD_OK)
+        rc = values_sql(&sql, b->n, OBJ_COLS, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(&sql, " RETURNING seq, date_added", err);
+    if (rc == MRD_OK)
+        rc = run(b->tx, "object insert", sql.data, a, b->n * OBJ_COLS, batch_seq_row, b, &got, err);
+    if (rc == MRD_OK && got != b->n)
+        rc = mrd_err_set(err, MRD_E_INTERNAL, "object insert: %llu rows of %zu written",
+                         (unsigned long long)got, b->n);
+    /* the value index, written with the versions: search is never behind */
+    for (size_t k = 0; k < b->n && rc == MRD_OK; k++) {
+        const struct store_object_in *o = &q->objs[b->idx[k]];
+
+        b->cur_seq = b->seq[k];
+        if (o->values_given)
+            for (size_t i = 0; i < o->n_values && rc == MRD_OK; i++)
+                rc = value_add(b, &o->values[i], err);
+        else
+            rc = store_values_of_object(o->body, o->body_len, value_add, b, err);
+    }
+    if (rc == MRD_OK)
+        rc = values_flush(b, err);
+    mrd_free(a);
+    mrd_buf_release(&rcpt);
+    mrd_buf_release(&sql);
+    b->n = 0;
+    return rc;
+}
+
+/* A request position by id: sorted, they find the ids held twice and the
+ * position of an id the look-up returns. */
+struct id_pos {
+    const char *id;
+    size_t len, i;
+};
+
+static int id_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+
+    return c != 0 ? c : (an > bn) - (an < bn);
+}
+
+static int by_id(const void *x, const void *y)
+{
+    const struct id_pos *a = x, *b = y;
+
+    return id_cmp(a->id, a->len, b->id, b->len);
+}
+
+struct exists_ctx {
+    const struct id_pos *pos; /* sorted by id */
+    size_t n;
+    bool *fresh;
+};
+
+static enum mrd_code exists_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct exists_ctx *e = ctx;
+    size_t len, lo = 0, hi = e->n;
+    const char *id = r->text(r, 0, &len);
+
+    (void)err;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (id_cmp(e->pos[mid].id, e->pos[mid].len, id, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < e->n && id_cmp(e->pos[lo].id, e->pos[lo].len, id, len) == 0)
+        e->fresh[e->pos[lo].i] = false;
+    return MRD_OK;
+}
+
+#define EXISTS_SQL "SELECT DISTINCT stix_id FROM objects WHERE collection = ?1 AND stix_id IN ("
+
+/* fresh[i]: the request's version i is of an id the collection does not
+ * hold and the request holds once. */
+static enum mrd_code find_fresh(const struct store_tx *tx, const struct store_ins_req *q,
+                                bool *fresh, struct mrd_err *err)
+{
+    struct id_pos *pos = mrd_calloc(q->n, sizeof(*pos));
+    struct sq_arg *a = mrd_calloc(BATCH_IDS + 1, sizeof(*a));
+    struct exists_ctx e = {pos, q->n, fresh};
+    struct mrd_buf sql;
+    enum mrd_code rc = MRD_OK;
+
+    mrd_buf_init(&sql, BATCH_SQL_MAX);
+    if (pos == NULL || a == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t i = 0; i < q->n && rc == MRD_OK; i++) {
+        pos[i] = (struct id_pos){q->objs[i].id, q->objs[i].id_len, i};
+        fresh[i] = true;
+    }
+    if (rc == MRD_OK)
+        qsort(pos, q->n, sizeof(*pos), by_id);
+    for (size_t i = 1; i < q->n && rc == MRD_OK; i++)
+        if (by_id(&pos[i - 1], &pos[i]) == 0)
+            fresh[pos[i - 1].i] = fresh[pos[i].i] = false;
+    for (size_t i = 0; i < q->n && rc == MRD_OK;) {
+        size_t k = 0;
+
+        mrd_buf_reset(&sql);
+        rc = mrd_buf_puts(&sql, EXISTS_SQL, err);
+        a[0] = SQ_INT(q->collection);
+        for (; i < q->n && k < BATCH_IDS && rc == MRD_OK; i++)
+            if (fresh[i]) {
+                a[++k] = SQ_TEXT(q->objs[i].id, q->objs[i].id_len);
+                rc = mrd_buf_printf(&sql, err, "%s?%zu", k == 1 ? "" : ", ", k + 1);
+            }
+        if (rc == MRD_OK && k > 0)
+            rc = mrd_buf_putc(&sql, ')', err);
+        if (rc == MRD_OK && k > 0)
+            rc = run(tx, "object insert", sql.data, a, k + 1, exists_row, &e, NULL, err);
+    }
+    mrd_buf_release(&sql);
+    mrd_free(a);
+    mrd_free(pos);
+    return rc;
+}
+
+/* The request's versions, in order, with the batch (see above). */
+static enum mrd_code insert_batched(const struct store_tx *tx, const struct store_ins_req *q,
+                                    const char *root, int64_t *next, int64_t *last, bool *any,
+                                    struct mrd_buf *rcpt, struct mrd_err *err)
+{
+    struct batch *b = mrd_calloc(1, sizeof(*b));
+    bool *fresh = mrd_calloc(q->n > 0 ? q->n : 1, sizeof(*fresh));
+    enum mrd_code rc = MRD_OK;
+
+    if (b == NULL || fresh == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+    *b = (struct batch){.tx = tx, .collection = q->collection, .root = root};
+    b->max = tx->ops->batch_rows < BATCH_ROWS_MAX ? tx->ops->batch_rows : BATCH_ROWS_MAX;
+    b->vals = mrd_calloc(BATCH_VALUES, sizeof(*b->vals));
+    b->vseq = mrd_calloc(BATCH_VALUES, sizeof(*b->vseq));
+    if (b->vals == NULL || b->vseq == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+    rc = find_fresh(tx, q, fresh, err);
+    for (size_t i = 0; i < q->n && rc == MRD_OK; i++) {
+        enum store_insert_outcome out = STORE_INS_ADDED;
+        int64_t date = *next;
+
+        if (fresh[i]) {
+            b->idx[b->n] = i;
+            b->date[b->n++] = date;
+            if (b->n == b->max)
+                rc = batch_flush(b, q, err);
+        } else {
+            rc = batch_flush(b, q, err); /* insert_one sees every row before it */
+            if (rc == MRD_OK)
+                rc = insert_one(tx, q->collection, root, &q->objs[i], date, rcpt, &out, &date, err);
+            if (rc != MRD_OK)
+                mrd_err_prefix(err, "object %zu", i);
+        }
+        if (rc != MRD_OK)
+            break;
+        if (q->outcomes != NULL)
+            q->outcomes[i] = out;
+        if (q->dates != NULL)
+            q->dates[i] = date;
+        if (out == STORE_INS_ADDED || out == STORE_INS_REPLACED || out == STORE_INS_WRITER_ONLY) {
+            *last = *next;
+            (*next)++;
+            *any = true;
+        }
+    }
+    if (rc == MRD_OK)
+        rc = batch_flush(b, q, err);
+out:
+    if (b != NULL) {
+        mrd_free(b->vals);
+        mrd_free(b->vseq);
+    }
+    mrd_free(b);
+    mrd_free(fresh);
+    return rc;
 }
 
 struct coll_last {
@@ -652,7 +1007,12 @@ enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_in
      * that one's last_added and a clock at least as late. */
     now = mrd_time_now_usec();
     next = now > last ? now : last + 1;
-    for (size_t i = 0; i < q->n; i++) {
+    if (tx->ops->batch_rows > 0) {
+        rc = insert_batched(tx, q, cl.root, &next, &last, &any, rcpt, err);
+        if (rc != MRD_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < q->n && tx->ops->batch_rows == 0; i++) {
         enum store_insert_outcome out = STORE_INS_ADDED;
         bool added;
         int64_t date = 0;
@@ -1180,6 +1540,47 @@ enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_
 
 /* ---- status resources ---- */
 
+/* A status's details in multi-row INSERTs (store_txops.batch_rows). */
+static enum mrd_code details_batched(const struct store_tx *tx, const struct store_status *sts,
+                                     struct mrd_err *err)
+{
+    struct sq_arg *a = mrd_calloc(BATCH_DETAILS * 6, sizeof(*a));
+    struct mrd_buf sql;
+    enum mrd_code rc = MRD_OK;
+
+    if (a == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    mrd_buf_init(&sql, BATCH_SQL_MAX);
+    for (size_t i = 0; i < sts->n_details && rc == MRD_OK;) {
+        size_t k = 0;
+
+        for (; i < sts->n_details && k < BATCH_DETAILS; i++, k++) {
+            const struct store_status_detail *d = &sts->details[i];
+            const struct sq_arg v[6] = {
+                SQ_STR(sts->id),
+                SQ_INT(i),
+                SQ_INT(d->kind),
+                SQ_TEXT(d->id, strnlen(d->id, sizeof(d->id))),
+                SQ_INT(d->version_usec),
+                SQ_TEXT(d->message, strnlen(d->message, sizeof(d->message))),
+            };
+            memcpy(&a[k * 6], v, sizeof(v));
+        }
+        mrd_buf_reset(&sql);
+        rc = mrd_buf_puts(&sql,
+                          "INSERT INTO status_details (status_id, ord, kind, stix_id, version,"
+                          " message) VALUES ",
+                          err);
+        if (rc == MRD_OK)
+            rc = values_sql(&sql, k, 6, err);
+        if (rc == MRD_OK)
+            rc = run(tx, "status", sql.data, a, k * 6, NULL, NULL, NULL, err);
+    }
+    mrd_buf_release(&sql);
+    mrd_free(a);
+    return rc;
+}
+
 enum mrd_code store__status_write(const struct store_tx *tx, const struct store_status *sts,
                                   struct mrd_err *err)
 {
@@ -1199,6 +1600,8 @@ enum mrd_code store__status_write(const struct store_tx *tx, const struct store_
                          SQ_INT(sts->total_count), SQ_INT(sts->success_count),
                          SQ_INT(sts->failure_count), SQ_INT(sts->pending_count)),
                  NULL, NULL, NULL, err);
+    if (tx->ops->batch_rows > 0) /* few statements: multi-row INSERTs */
+        return rc == MRD_OK ? details_batched(tx, sts, err) : rc;
     for (size_t i = 0; i < sts->n_details && rc == MRD_OK; i++) {
         const struct store_status_detail *d = &sts->details[i];
 

@@ -39,8 +39,9 @@
 #include "core/str.h"
 #include "core/timestamp.h"
 
-#define PG_SQL_MAX 16384 /* a statement, after ?N -> $N */
-#define PG_ARGS_MAX 300  /* parameters of one statement (store_obj.c's widest query: 261) */
+#define PG_SQL_MAX 32768 /* a statement, after ?N -> $N (a multi-row INSERT: ~12 KiB) */
+#define PG_ARGS_MAX 1600 /* parameters of one statement (STORE_BATCH_PARAMS: 1536) */
+#define PG_BATCH_ROWS 64 /* new versions per multi-row INSERT (store_txops.batch_rows) */
 #define PG_FETCH 256     /* rows per FETCH of a streamed statement */
 #define PG_DSN_MAX 1024  /* a connection string */
 #define PG_LEAD_MAX 64   /* roles one process may lead (store_lead): the ledger, one per peer */
@@ -111,6 +112,25 @@ static const char *pq_msg(const char *m, char *buf, size_t size)
     return buf;
 }
 
+/* The session settings of every connection. jit off: a page's query
+ * streams through a cursor and stops after a page, but the planner costs
+ * the whole scan (a million rows: far above jit_above_cost) and compiles
+ * it with LLVM on every request, ~0.5 s of CPU per page (bench/pg). */
+static enum mrd_code conn_setup(struct pg_conn *c, struct mrd_err *err)
+{
+    PGresult *res;
+    char msg[200];
+    enum mrd_code rc = MRD_OK;
+
+    (void)PQsetNoticeProcessor(c->db, quiet, NULL);
+    res = PQexec(c->db, "SET jit = off");
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mrd_err_set(err, MRD_E_UNAVAIL, "store: cannot set up a PostgreSQL session: %s",
+                         pq_msg(PQerrorMessage(c->db), msg, sizeof(msg)));
+    PQclear(res);
+    return rc;
+}
+
 static enum mrd_code conn_open(const char *dsn, struct pg_conn **ret, struct mrd_err *err)
 {
     struct pg_conn *c = mrd_calloc(1, sizeof(*c));
@@ -124,12 +144,15 @@ static enum mrd_code conn_open(const char *dsn, struct pg_conn **ret, struct mrd
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     }
     if (PQstatus(c->db) != CONNECTION_OK) {
-        (void)mrd_err_set(err, MRD_E_IO, "store: cannot connect to PostgreSQL: %s",
+        (void)mrd_err_set(err, MRD_E_UNAVAIL, "store: cannot connect to PostgreSQL: %s",
                           pq_msg(PQerrorMessage(c->db), msg, sizeof(msg)));
         conn_free(c);
-        return err != NULL ? err->code : MRD_E_IO;
+        return err != NULL ? err->code : MRD_E_UNAVAIL;
     }
-    (void)PQsetNoticeProcessor(c->db, quiet, NULL);
+    if (conn_setup(c, err) != MRD_OK) {
+        conn_free(c);
+        return err != NULL ? err->code : MRD_E_UNAVAIL;
+    }
     *ret = c;
     return MRD_OK;
 }
@@ -174,12 +197,11 @@ static enum mrd_code conn_reset(struct pg_conn *c, struct mrd_err *err)
 
     PQreset(c->db);
     if (PQstatus(c->db) != CONNECTION_OK)
-        return mrd_err_set(err, MRD_E_IO, "store: cannot reconnect to PostgreSQL: %s",
+        return mrd_err_set(err, MRD_E_UNAVAIL, "store: cannot reconnect to PostgreSQL: %s",
                            pq_msg(PQerrorMessage(c->db), msg, sizeof(msg)));
-    (void)PQsetNoticeProcessor(c->db, quiet, NULL);
     c->lost = false;
     c->cursors = 0;
-    return MRD_OK;
+    return conn_setup(c, err);
 }
 
 static void slot_free(struct pg_store *s)
@@ -273,7 +295,8 @@ static bool conn_lost(struct pg_conn *c, const char *state)
 
 /* MRD_E_EXISTS for a unique or foreign-key violation (as SQLite's
  * constraint errors), MRD_E_TIMEOUT for a lock or serialization failure,
- * MRD_E_IO for a lost connection (marked for a reconnect on its next use),
+ * MRD_E_UNAVAIL for a lost connection (marked for a reconnect on its next
+ * use; HTTP answers 503 with Retry-After while the pool reconnects),
  * MRD_E_DB otherwise. */
 static enum mrd_code pg_fail(struct pg_conn *c, const PGresult *res, const char *what,
                              struct mrd_err *err)
@@ -289,7 +312,7 @@ static enum mrd_code pg_fail(struct pg_conn *c, const PGresult *res, const char 
         return mrd_err_set(err, MRD_E_TIMEOUT, "store: %s: %s", what, pq_msg(m, msg, sizeof(msg)));
     if (conn_lost(c, state)) {
         c->lost = true;
-        return mrd_err_set(err, MRD_E_IO, "store: %s: connection to PostgreSQL lost: %s", what,
+        return mrd_err_set(err, MRD_E_UNAVAIL, "store: %s: connection to PostgreSQL lost: %s", what,
                            pq_msg(m, msg, sizeof(msg)));
     }
     return mrd_err_set(err, MRD_E_DB, "store: %s: %s", what, pq_msg(m, msg, sizeof(msg)));
@@ -663,8 +686,10 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
 }
 
 /* No free-text index on PostgreSQL yet (the search operations answer
- * "not supported"): nothing to write. */
-static const struct store_txops pg_txops = {tx_run, NULL, NULL};
+ * "not supported"): nothing to write. A request's rows go in multi-row
+ * INSERTs: a statement is a round trip. */
+static const struct store_txops pg_txops = {tx_run, NULL, NULL, PG_BATCH_ROWS};
+_Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
 
 static enum mrd_code int_row(void *ctx, const PGresult *res, int row, struct mrd_err *err)
 {
@@ -792,6 +817,25 @@ static const char *const migrations[] = {
     " delivery BIGINT NOT NULL, time BIGINT NOT NULL, status INTEGER NOT NULL,"
     " error TEXT NOT NULL);"
     "CREATE INDEX delivery_attempts_of ON delivery_attempts(delivery, id);",
+    /* 6 -> 7: the access audit (store_reads.c; SQLite's schemas 15 and 16):
+     * one row per page read, the digests that seal runs of rows, and the
+     * guard that refuses updates and deletes of unsealed pages */
+    "CREATE TABLE access_pages (first BIGINT PRIMARY KEY, n BIGINT NOT NULL,"
+    " time BIGINT NOT NULL, org TEXT NOT NULL, token TEXT NOT NULL, path TEXT NOT NULL,"
+    " items TEXT NOT NULL);"
+    "CREATE TABLE access_digests (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " first BIGINT NOT NULL UNIQUE, last BIGINT NOT NULL, n BIGINT NOT NULL,"
+    " time_from BIGINT NOT NULL, time_to BIGINT NOT NULL, hash BYTEA NOT NULL,"
+    " ev BIGINT NOT NULL, pruned BIGINT);"
+    "CREATE FUNCTION access_pages_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF TG_OP = 'UPDATE' OR OLD.first + OLD.n - 1 >"
+    " COALESCE((SELECT MAX(last) FROM access_digests), 0) THEN"
+    " RAISE EXCEPTION 'the access audit is append-only'; END IF; RETURN OLD; END $$;"
+    "CREATE TRIGGER access_pages_guard BEFORE UPDATE OR DELETE ON access_pages"
+    " FOR EACH ROW EXECUTE FUNCTION access_pages_guard();",
+    /* 7 -> 8: erasure clears the value each notification kept of the version it
+     * names (store_erase.c): found by seq */
+    "CREATE INDEX notifications_seq ON notifications(seq);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -983,7 +1027,7 @@ static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call 
          * and a retry could store twice. Say so; the client re-sends (a
          * re-sent object version is a duplicate, stored once). */
         if (rc != MRD_OK && c->lost)
-            rc = mrd_err_set(err, MRD_E_IO,
+            rc = mrd_err_set(err, MRD_E_UNAVAIL,
                              "store: connection to PostgreSQL lost during COMMIT: whether the "
                              "write was stored is unknown; send it again");
     }
@@ -1330,6 +1374,11 @@ static const struct store_ops pg_ops = {
     .objects_find = store__objects_find,
     .write_begin = pg_write_begin,
     .write_end = pg_write_end,
+    .reads_record = store__reads_record,
+    .reads_list = store__reads_list,
+    .reads_seal = store__reads_seal,
+    .reads_digests = store__reads_digests,
+    .reads_prune = store__reads_prune,
     .feed_put = store__feed_put,
     .feed_list = store__feed_list,
     .feed_remove = store__feed_remove,

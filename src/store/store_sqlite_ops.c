@@ -350,3 +350,36 @@ out:
     sq__release(s, c); /* ends the read transaction */
     return rc;
 }
+
+/* The access audit's writes (store_reads.c's rows): every group in one
+ * transaction, committed without waiting for the disk (synchronous=NORMAL,
+ * this commit only): the rows survive a crash of the process (the commit
+ * is in the WAL) and are on disk with the next durable commit or
+ * checkpoint; only a power loss in between loses them (docs/privacy.md). */
+enum mrd_code sq__reads_record(struct store *stp, const struct store_read_batch *b, size_t nb,
+                               struct mrd_err *err)
+{
+    struct sq_store *s = (struct sq_store *)stp;
+    struct sq_conn *c = NULL;
+    enum mrd_code rc;
+
+    rc = sq__acquire(s, &c, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = sq__exec(c, "PRAGMA synchronous=NORMAL", err);
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "BEGIN IMMEDIATE", err);
+    if (rc == MRD_OK) {
+        struct store_tx tx = SQ_TX(c);
+        rc = store__reads_record_tx(&tx, b, nb, err);
+    }
+    if (rc == MRD_OK)
+        rc = sq__exec(c, "COMMIT", err);
+    if (rc != MRD_OK)
+        sq__rollback(c);
+    /* back to the pool's setting before the connection is reused */
+    if (sq__exec(c, "PRAGMA synchronous=FULL", NULL) != MRD_OK && rc == MRD_OK)
+        rc = mrd_err_set(err, MRD_E_DB, "access audit: cannot restore synchronous=FULL");
+    sq__release(s, c);
+    return rc;
+}

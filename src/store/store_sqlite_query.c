@@ -165,7 +165,7 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
     return sq__unindex_text(conn, seq, err);
 }
 
-const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text};
+const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text, 0};
 
 enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
                       const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,

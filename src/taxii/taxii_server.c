@@ -77,6 +77,14 @@ void taxii_internal(struct taxii_req *r, const struct mrd_err *err)
         (void)http_response_header(r->resp, "Retry-After", "1");
         return;
     }
+    /* the database went away (a restart, a failover): the store
+     * reconnects on the next request */
+    if (err != NULL && err->code == MRD_E_UNAVAIL) {
+        taxii_error(r, 503, "Service unavailable",
+                    "the database is unreachable; retry after the delay in Retry-After");
+        (void)http_response_header(r->resp, "Retry-After", "5");
+        return;
+    }
     taxii_error(r, 500, "Internal error", "the server could not complete the request");
 }
 

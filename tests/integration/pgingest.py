@@ -4,7 +4,7 @@ tests (test_pg_failover.py, test_pg_durability.py).
 `Ingest(front_ends, cid)` runs one writer thread per front-end, each posting
 small batches of new indicators over TAXII until `.stop()`. A batch counts
 as acknowledged only when the server answered 202 with every object a
-success; anything else (a 500 while the database is away, a refused or
+success; anything else (a 503 while the database is away, a refused or
 reset connection while a front-end is down) is counted as a failure and the
 writer goes on with new objects. `.acked` is the set of acknowledged ids:
 what must survive.

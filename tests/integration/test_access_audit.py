@@ -13,11 +13,13 @@ import collections
 import datetime
 import json
 import sqlite3
+import subprocess
 
 import pytest
 
 from node import (TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED, TOKEN_RE,
                   indicator, wait_for)
+from pgcluster import on_pg
 from test_fed_propagation import Fed
 
 LEVELS = {"clear": TLP_CLEAR, "green": TLP_GREEN, "amber": TLP_AMBER,
@@ -51,6 +53,25 @@ def settled(n, count, *args):
     return got
 
 
+def store_sql(n, sql):
+    """Runs sql on n's store -- the SQLite file, or with MERIDIAN_TEST_STORE=pg
+    the PostgreSQL database its store.dsn names (psql) -- as someone with
+    the database in hand would; returns the error ("" when none)."""
+    if on_pg():
+        dsn = (n.data / "store.dsn").read_text().strip()
+        p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", sql],
+                           capture_output=True, text=True, timeout=60)
+        return p.stderr if p.returncode != 0 else ""
+    db = sqlite3.connect(n.data / "meridian.db")
+    try:
+        db.executescript(sql)
+        return ""
+    except sqlite3.DatabaseError as e:
+        return str(e)
+    finally:
+        db.close()
+
+
 def session(fed):
     """A with one indicator per TLP level; B pulls from A; partner P reads
     A over TAXII; A pushes to C. Returns (a, objects by level, P's token)."""
@@ -63,6 +84,21 @@ def session(fed):
     fed.partner(a, "P")
     a.grant("P", fed.coll["A"], True, False)
     return a, objs, a.token("P")
+
+
+def console_and_search(a, ids, p_tok, expect):
+    # 4. the console: an AMBER object's page and raw view, a GREEN page
+    for suffix in ("", "/raw"):
+        r = a.get(f"/api/v1/objects/{ids['amber']}{suffix}", token=p_tok, accept=None)
+        assert r.status_code == 200, r.text
+    expect("P", "console", ("amber", "amber"))
+    assert a.get(f"/api/v1/objects/{ids['green']}", token=p_tok, accept=None).status_code == 200
+    assert a.get(f"/api/v1/objects/{ids['red']}", token=p_tok,
+                 accept=None).status_code == 404  # denied
+    # 5. a search by the own org: the RED indicator's value
+    s = a.cli("search", "--data", a.data, "--json", "203.0.113.5")
+    assert ids["red"] in s.stdout
+    expect("own", "search", ("red",))
 
 
 def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
@@ -101,18 +137,11 @@ def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
     assert r.status_code == 200, r.text
     assert len(r.text.splitlines()) == 4
     expect("P", "feed", ("amber", "amber+strict"))
-    # 4. the console: an AMBER object's page and raw view, a GREEN page
-    for suffix in ("", "/raw"):
-        r = a.get(f"/api/v1/objects/{ids['amber']}{suffix}", token=p_tok, accept=None)
-        assert r.status_code == 200, r.text
-    expect("P", "console", ("amber", "amber"))
-    assert a.get(f"/api/v1/objects/{ids['green']}", token=p_tok, accept=None).status_code == 200
-    assert a.get(f"/api/v1/objects/{ids['red']}", token=p_tok,
-                 accept=None).status_code == 404  # denied
-    # 5. a search by the own org: the RED indicator's value
-    s = a.cli("search", "--data", a.data, "--json", "203.0.113.5")
-    assert ids["red"] in s.stdout
-    expect("own", "search", ("red",))
+    # 4. and 5.: the console's object page and search need references and
+    # the value search, which the PostgreSQL backend has not yet
+    # (docs/store.md): run on SQLite, not with MERIDIAN_TEST_STORE=pg
+    if not on_pg():
+        console_and_search(a, ids, p_tok, expect)
     # 6. a pull by peer B (as its partner org B on A)
     p = fed.sync("B")
     assert "pulled=4" in p.stdout, p.stdout  # RED stays home
@@ -186,17 +215,17 @@ def test_digests_seal_verify_and_catch_tampering(fed):
     assert v.returncode == 0 and "3 reads not sealed yet" in v.stderr, v.stderr
     a.stop()
     assert a.cli("ledger", "verify", "--data", a.data).stdout.startswith("ok:")
-    db = sqlite3.connect(a.data / "meridian.db")
-    # the log is append-only: an update is refused
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("UPDATE access_reads SET org = 'nobody' WHERE id = ?", (rows[0]["id"],))
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("DELETE FROM access_reads WHERE id = (SELECT MAX(id) FROM access_reads)")
-    # someone with the file drops the guard and rewrites a sealed row
-    db.execute("DROP TRIGGER access_reads_no_update")
-    db.execute("UPDATE access_reads SET org = 'nobody' WHERE id = ?", (rows[0]["id"],))
-    db.commit()
-    db.close()
+    # the log is append-only: an update is refused, and a delete of a row
+    # no digest seals
+    first = rows[0]["id"]  # the first of its page: one stored row per page read
+    assert "append-only" in store_sql(
+        a, f"UPDATE access_pages SET org = 'nobody' WHERE first = {first}")
+    assert "append-only" in store_sql(
+        a, "DELETE FROM access_pages WHERE first = (SELECT MAX(first) FROM access_pages)")
+    # someone with the database drops the guard and rewrites a sealed row
+    drop = ("DROP TRIGGER access_pages_guard ON access_pages" if on_pg()
+            else "DROP TRIGGER access_pages_no_update")
+    assert store_sql(a, f"{drop}; UPDATE access_pages SET org = 'nobody' WHERE first = {first}") == ""
     v = a.cli("audit", "verify", "--data", a.data, check=False)
     assert v.returncode == 1, v.stdout + v.stderr
     assert "TAMPERED" in v.stdout and "a row was changed" in v.stdout

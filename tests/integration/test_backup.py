@@ -322,9 +322,12 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
-    # 14 -> 15: the access audit
-    "DROP TRIGGER access_reads_no_update; DROP TRIGGER access_reads_no_delete;"
-    " DROP TABLE access_digests; DROP TABLE access_reads;",
+    "DROP INDEX notifications_seq;",  # 16 -> 17: notifications by seq (erasure)
+    # 15 -> 16: the access audit, one row per page (access_reads, which it
+    # replaced, would be dropped again by the next undo: not re-created)
+    "DROP TRIGGER access_pages_no_update; DROP TRIGGER access_pages_no_delete;"
+    " DROP TABLE access_pages;",
+    "DROP TABLE access_digests;",  # 14 -> 15: the access audit
     "DROP TABLE delivery_attempts;",  # 13 -> 14: delivery attempts
     # 12 -> 13: early-warning delivery
     "DROP TABLE delivery_items; DROP TABLE deliveries; DROP TABLE contacts;",

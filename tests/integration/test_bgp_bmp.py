@@ -9,9 +9,13 @@ name the victim prefix and the hijacker, stay one alert however many
 UPDATEs carry it, and end when the BGP session goes down (Peer Down). A
 client sending garbage is disconnected with a log line while the node
 keeps serving. The captured stream of such a lab
-(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons.
+(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons. FRR's
+bgpd (Debian frr, -M bmp) is monitored the same way, and a lab announces
+every hijack type, a leak and a country-wide withdrawal through GoBGP or
+FRR, with VRPs produced by rpki-client (rpki_gen.py).
 """
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -22,7 +26,9 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import DATA
+import mrt_gen as g
+import rpki_gen
+from conftest import DATA, run
 from node import Node, wait_for
 from test_console_browser import browser, go, shots, signin  # noqa: F401 (fixtures)
 from test_fed_signatures import sig_of
@@ -34,7 +40,7 @@ HIJACK = "203.0.113.128/25"
 ALERT_BOUND_S = 15  # from the UPDATE to the alert readable over TAXII
 
 
-def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
+def sensor_node(meridian_bin, tmp_path, *extra, victim=False, config=None, vrps_csv=None):
     work = tmp_path / "node"
     work.mkdir()
     n = Node(meridian_bin, work)
@@ -46,9 +52,9 @@ def sensor_node(meridian_bin, tmp_path, *extra, victim=False):
         grants.append(("victim", True, False))
     coll = n.collection(alias="routing", grants=grants)
     cfg = tmp_path / "watch.json"
-    cfg.write_text(json.dumps({"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
+    cfg.write_text(json.dumps(config or {"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
     vrps = tmp_path / "vrps.csv"
-    vrps.write_text(f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
+    vrps.write_text(vrps_csv or f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
     n.extra_args = ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", coll,
                     "--bmp-config", str(cfg), "--bmp-vrps", str(vrps), "--bmp-tlp", "green",
                     *extra]
@@ -381,6 +387,288 @@ def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):
                 p.stop()
 
 
+# ---- FRR as the monitored router -------------------------------------------
+
+BGPD = "/usr/lib/frr/bgpd"  # Debian's frr keeps its daemons out of PATH
+VTYSH = shutil.which("vtysh") or "/usr/bin/vtysh"
+FRR_NAME = "frr-lab"
+
+
+class Frr:
+    """FRR's bgpd (Debian frr) with its BMP module, on 127.0.0.1 without
+    zebra (-Z) or the kernel, as root without dropping privileges (-S):
+    AS65001, passive towards its neighbour, streaming BMP (pre-policy
+    Adj-RIB-In, which FRR keeps only with soft-reconfiguration inbound) to
+    the sensor. Stopped by the test."""
+
+    def __init__(self, tmp_path, port, peer_port, bmp):
+        assert os.access(BGPD, os.X_OK), "FRR is missing: scripts/bootstrap installs Debian's frr"
+        self.vty = tmp_path / "frr-vty"
+        self.vty.mkdir()
+        conf = tmp_path / "bgpd.conf"
+        conf.write_text(f"""hostname {FRR_NAME}
+router bgp 65001
+ bgp router-id 10.0.0.1
+ no bgp ebgp-requires-policy
+ neighbor 127.0.0.1 remote-as 65002
+ neighbor 127.0.0.1 port {peer_port}
+ neighbor 127.0.0.1 passive
+ address-family ipv4 unicast
+  neighbor 127.0.0.1 soft-reconfiguration inbound
+ exit-address-family
+ address-family ipv6 unicast
+  neighbor 127.0.0.1 activate
+  neighbor 127.0.0.1 soft-reconfiguration inbound
+ exit-address-family
+ bmp targets meridian
+  bmp monitor ipv4 unicast pre-policy
+  bmp monitor ipv6 unicast pre-policy
+  bmp connect 127.0.0.1 port {bmp} min-retry 100 max-retry 1000
+ exit
+""")
+        self.log = open(tmp_path / "bgpd.log", "w")
+        self.proc = subprocess.Popen(
+            [BGPD, "-S", "-Z", "-l", "127.0.0.1", "-p", str(port), "-P", "0", "-M", "bmp",
+             "-f", str(conf), "-i", str(tmp_path / "bgpd.pid"), "--vty_socket", str(self.vty)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def vtysh(self, *commands):
+        args = [VTYSH, "--vty_socket", str(self.vty), "-d", "bgpd"]
+        for c in commands:
+            args += ["-c", c]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        return p.stdout if p.returncode == 0 else ""
+
+    def established(self):
+        text = self.vtysh("show bgp ipv4 unicast summary json")
+        try:
+            return json.loads(text)["peers"]["127.0.0.1"]["state"] == "Established"
+        except (ValueError, KeyError):
+            return False
+
+    def stop(self):
+        stop_daemon(self.proc, self.log)
+
+
+def test_frr_streams_bmp_like_gobgp(sensor, tmp_path):
+    """FRR reports its peer (GoBGP, AS65002): the session with FRR's sysName,
+    the Peer Up, the routes, the hijack alert with the path as AS65002 sent
+    it (FRR 8.4 prepends its own AS in BMP: bmp.c drops it), its end on
+    withdrawal, and the Peer Down."""
+    n, coll, bmp_port = sensor
+    pa, pb = free_port(), free_port()
+    frr = announcer = None
+    try:
+        frr = Frr(tmp_path, pa, pb, bmp_port)
+        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
+        wait_for(frr.established, 60, step=0.2)
+        wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+        (sess,) = sessions_of(n)
+        assert sess["sys_name"] == FRR_NAME, sess
+        assert sess["sys_descr"].startswith("FRRouting "), sess
+        assert sess["peer_ups"] == 1
+        # FRR 8.4 reports a Peer Down for its neighbour when the BMP session
+        # opens if the BGP session was not up yet: count from here
+        downs = sess["peer_downs"]
+        assert f"is {FRR_NAME}" in n.stderr()
+        rm = sess["route_monitoring"]
+        announcer.cli("global", "rib", "add", "-a", "ipv4", VICTIM, "origin", "igp",
+                      "nexthop", "192.0.2.1")
+        wait_for(lambda: sessions_of(n)[0]["route_monitoring"] > rm, 20, step=0.1)
+        assert alerts(n, coll) == {}  # the legitimate route raises nothing
+        announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
+                      "nexthop", "192.0.2.1")
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
+        (oid, a), = alerts(n, coll).items()
+        ext = a["extensions"][EXT]
+        assert ext["kind"] == "hijack" and ext["type"] == "S|0|-|-"
+        assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+        assert ext["peer_as"] == 65002 and ext["as_path"] == [65002, 64666]
+        assert ext["rov"] == "invalid" and ext["ended"] is None
+        assert sig_of(a) is not None
+        # withdrawn at AS65002: FRR reports the withdrawal, the alert ends
+        announcer.cli("global", "rib", "del", "-a", "ipv4", HIJACK)
+        wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+                 ALERT_BOUND_S, step=0.05)
+        assert len(versions(n, coll, oid)) == 2
+        # the BGP session goes down: FRR sends a Peer Down
+        announcer.stop()
+        wait_for(lambda: [(x["peers_up"], x["peer_downs"]) for x in sessions_of(n)]
+                 == [(0, downs + 1)], 60, step=0.2)
+        assert len(alerts(n, coll)) == 1
+    finally:
+        for p in (announcer, frr):
+            if p is not None:
+                p.stop()
+
+
+# ---- every event, live: the detection scenario through real speakers -----
+
+# What AS65002 (a GoBGP, which prepends its AS) announces to the monitored
+# router, in steps, under mrt_gen's DETECT_CONFIG, DETECT_ASREL and
+# DETECT_VRPS; each step waits for the alert it must raise. (prefix, AS path
+# after 65002, or None to withdraw; the event it raises)
+LAB_BASELINE = [("203.0.113.0/24", "64501 64500"), ("2001:db8:ff00::/40", "65020 65010"),
+                *[(p, f"3356 {a}") for p, a in g.COUNTRY1 + g.COUNTRY2]]
+LAB_STEPS = [
+    ("203.0.113.0/24", "174 64666", ("hijack", "203.0.113.0/24", "E|0|-|-", 64666)),
+    ("203.0.113.0/24", "174 64666 64500", ("hijack", "203.0.113.0/24", "E|1|-|-", 64666)),
+    ("203.0.113.128/25", "174 64666", ("hijack", "203.0.113.128/25", "S|0|-|-", 64666)),
+    ("2001:db8:ff00:100::/56", "65020 65010",
+     ("hijack", "2001:db8:ff00:100::/56", "S|-|-|-", 65010)),
+    ("2001:db8:ff02::/48", "64777 65010", ("hijack", "2001:db8:ff02::/48", "S|1|-|-", 64777)),
+    ("192.0.2.0/24", "64888", ("hijack", "192.0.2.0/24", "Q|0|-|-", 64888)),
+    # 64520 learns it from its provider 174 and sends it to its provider 3356
+    ("10.50.0.0/16", "3356 64520 174 64510", ("leak", "10.50.0.0/16", None, 64520)),
+]
+# Ground truth at the end: (kind, prefix or group, type, culprit AS, ended).
+LAB_TRUTH = {
+    ("hijack", "203.0.113.0/24", "E|0|-|-", 64666, True),   # replaced by the E|1 route
+    ("hijack", "203.0.113.0/24", "E|1|-|-", 64666, True),   # replaced by the legitimate one
+    ("hijack", "203.0.113.128/25", "S|0|-|-", 64666, False),
+    ("hijack", "2001:db8:ff00:100::/56", "S|-|-|-", 65010, False),
+    ("hijack", "2001:db8:ff02::/48", "S|1|-|-", 64777, False),
+    ("hijack", "192.0.2.0/24", "Q|0|-|-", 64888, False),
+    ("leak", "10.50.0.0/16", None, 64520, False),
+    ("outage", "country-1", None, None, True),
+    ("outage-end", "country-1", None, None, False),
+}
+
+
+# The ROAs behind mrt_gen.DETECT_VRPS, signed in a generated RPKI
+# repository (rpki_gen) and validated by rpki-client, whose CSV the sensor reads.
+LAB_ROAS = [("as64500.roa", 64500, [("203.0.113.0/24", 24)]),
+            ("as65010.roa", 65010, [("2001:db8:ff00::/40", 48)])]
+
+
+def rpki_client_vrps():
+    """rpki-client's CSV over LAB_ROAS: the VRPs of DETECT_VRPS, for real."""
+    with rpki_gen.workdir() as work:
+        rpki_gen.generate(work, roas=LAB_ROAS)
+        out, _ = rpki_gen.rpki_client(work, "-c")
+        text = (out / "csv").read_text()
+    got = sorted(tuple(ln.split(",")[:3]) for ln in text.splitlines()[1:])
+    want = sorted(tuple(ln.split(",")[:3]) for ln in g.DETECT_VRPS.splitlines()[1:])
+    assert got == want, text
+    return text
+
+
+def event_key(ext):
+    culprit = ext.get("hijacker_as") or ext.get("leaker_as")
+    return (ext["kind"], ext.get("group") or ext["prefix"], ext.get("type"), culprit,
+            ext["ended"] is not None)
+
+
+def announce(speaker, prefix, path):
+    v6 = ":" in prefix
+    speaker.cli("global", "rib", "add", "-a", "ipv6" if v6 else "ipv4", prefix, "aspath", path,
+                "nexthop", "2001:db8::1" if v6 else "192.0.2.1")
+
+
+@pytest.mark.parametrize("router", ["gobgp", "frr"])
+def test_lab_raises_every_event_type(meridian_bin, tmp_path, router):
+    """Baseline routes, hijacks of every ARTEMIS type, a valley-free leak and
+    a country's withdrawal, announced by a real GoBGP to the monitored
+    router (GoBGP or FRR) that streams BMP to the sensor: the alerts are
+    exactly the ground truth above, their ROV verdicts those of the VRPs
+    rpki-client produced from a generated RPKI repository."""
+    asrel = tmp_path / "as-rel.txt"
+    asrel.write_text(g.DETECT_ASREL)
+    n, coll, bmp_port = sensor_node(meridian_bin, tmp_path, "--bmp-as-rel", str(asrel),
+                                    config=g.DETECT_CONFIG, vrps_csv=rpki_client_vrps())
+    pa, pb = free_port(), free_port()
+    monitored = announcer = None
+
+    def events():
+        return {event_key(a["extensions"][EXT]): a["extensions"][EXT]
+                for a in alerts(n, coll).values()}
+    try:
+        if router == "frr":
+            monitored = Frr(tmp_path, pa, pb, bmp_port)
+            up = monitored.established
+        else:
+            monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
+                                bmp=bmp_port)
+            up = monitored.established
+        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
+        wait_for(up, 60, step=0.2)
+        wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+        rm = sessions_of(n)[0]["route_monitoring"]
+        for prefix, path in LAB_BASELINE:
+            announce(announcer, prefix, path)
+        wait_for(lambda: sessions_of(n)[0]["route_monitoring"] >= rm + len(LAB_BASELINE), 30,
+                 step=0.1)
+        assert alerts(n, coll) == {}  # the baseline raises nothing
+        for prefix, path, (kind, pfx, typ, culprit) in LAB_STEPS:
+            announce(announcer, prefix, path)
+            wait_for(lambda: (kind, pfx, typ, culprit, False) in events(), ALERT_BOUND_S,
+                     step=0.1)
+        # the E|0 route was replaced by the E|1 one: ended
+        assert ("hijack", "203.0.113.0/24", "E|0|-|-", 64666, True) in events()
+        # the country-wide withdrawal, while country-2 stays
+        for prefix, _ in g.COUNTRY1:
+            announcer.cli("global", "rib", "del", "-a", "ipv4", prefix)
+        wait_for(lambda: any(k[0] == "outage" for k in events()), ALERT_BOUND_S, step=0.1)
+        for prefix, asn in g.COUNTRY1:
+            announce(announcer, prefix, f"3356 {asn}")
+        wait_for(lambda: any(k[0] == "outage-end" for k in events()), ALERT_BOUND_S, step=0.1)
+        # the legitimate route comes back: the forged-origin hijack ends
+        announce(announcer, "203.0.113.0/24", "64501 64500")
+        wait_for(lambda: ("hijack", "203.0.113.0/24", "E|1|-|-", 64666, True) in events(),
+                 ALERT_BOUND_S, step=0.1)
+        got = events()
+        assert set(got) == LAB_TRUTH, sorted(got, key=str)
+        # ROV of the same routes against the VRPs (docs/bgp.md), and paths as sent
+        by = {(k[1], k[2]): e for k, e in got.items() if k[0] == "hijack"}
+        assert by[("203.0.113.0/24", "E|0|-|-")]["rov"] == "invalid"
+        assert by[("203.0.113.0/24", "E|1|-|-")]["rov"] == "valid"  # forged origin
+        assert by[("203.0.113.0/24", "E|1|-|-")]["as_path"] == [65002, 174, 64666, 64500]
+        assert by[("2001:db8:ff00:100::/56", "S|-|-|-")]["rov"] == "invalid"
+        assert by[("2001:db8:ff02::/48", "S|1|-|-")]["rov"] == "valid"
+        assert by[("192.0.2.0/24", "Q|0|-|-")]["rov"] == "not-found"
+        leak = [e for k, e in got.items() if k[0] == "leak"][0]
+        assert (leak["learned_from"], leak["sent_to"]) == (174, 3356)
+        assert leak["as_path"] == [65002, 3356, 64520, 174, 64510]
+        outage = [e for k, e in got.items() if k[0] == "outage"][0]
+        # three withdrawals (three UPDATEs) and the re-announcements may
+        # share seconds: the outage starts once fewer than half are visible
+        assert outage["baseline"] == 3 and outage["visible"] <= 1 and outage["lowest"] <= 1
+        end = [e for k, e in got.items() if k[0] == "outage-end"][0]
+        assert end["baseline"] == 3 and end["visible"] == 3
+        assert all(e["peer_as"] in (65002, None) for e in got.values())
+    finally:
+        for p in (announcer, monitored):
+            if p is not None:
+                p.stop()
+        n.stop()
+
+
+@pytest.mark.parametrize("router", ["gobgp", "frr"])
+def test_lab_capture_replayed_by_scan(meridian_bin, tmp_path, router):
+    """The same scenario's BMP stream, captured from the monitored GoBGP or
+    FRR (tests/integration/lab_capture.py), read by `meridian bgp scan`
+    without daemons: the same events, each ended by the final Peer Down but
+    the outage-end."""
+    cap = DATA / "bgp" / f"lab-events-{router}.bmp"
+    assert cap.is_file(), f"fixture missing: {cap}"
+    cfg, asrel, vrps = tmp_path / "c.json", tmp_path / "as-rel.txt", tmp_path / "vrps.csv"
+    cfg.write_text(json.dumps(g.DETECT_CONFIG))
+    asrel.write_text(g.DETECT_ASREL)
+    vrps.write_text(g.DETECT_VRPS)
+    p = run(meridian_bin, "bgp", "scan", "--vrps", vrps, "--config", cfg, "--as-rel", asrel,
+            "--json", cap)
+    assert p.returncode == 1, p.stderr  # events were found
+    got = {event_key(e)[:4]: e for e in map(json.loads, p.stdout.splitlines())
+           if e["kind"] != "rov"}
+    assert set(got) == {k[:4] for k in LAB_TRUTH}, sorted(got, key=str)
+    assert all(e["ended"] is not None for k, e in got.items() if k[0] != "outage-end")
+    assert got[("hijack", "203.0.113.0/24", "E|1|-|-", 64666)]["rov"] == "valid"
+    assert got[("hijack", "203.0.113.0/24", "E|1|-|-", 64666)]["as_path"] == \
+        [65002, 174, 64666, 64500]
+    assert got[("leak", "10.50.0.0/16", None, 64520)]["as_path"] == [65002, 3356, 64520, 174,
+                                                                      64510]
+
+
 def test_live_alert_federates_signed(meridian_bin, tmp_path):
     from test_fed_propagation import Fed
     fed = Fed(meridian_bin, tmp_path)
@@ -465,7 +753,9 @@ def test_sessions_on_the_console_api(sensor):
         # A second router whose names carry control characters: kept as '?'.
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s2:
             s2.sendall(initiation(b"r2\x1b[31m", b"line\nbreak\xff"))
-            wait_for(lambda: len(sessions_of(n)) == 2, 15)
+            # listed once accepted, named once its Initiation is read
+            wait_for(lambda: len(sessions_of(n)) == 2 and all(x["messages"] > 0
+                                                              for x in sessions_of(n)), 15)
             other = [x for x in sessions_of(n) if x["router"] != router][0]
             assert other["sys_name"] == "r2?[31m" and other["sys_descr"] == "line?break?"
             assert other["messages"] == 1 and other["peers_up"] == 0

@@ -50,6 +50,7 @@ def test_kill9_of_postgres_during_ingest_loses_nothing_acknowledged(meridian_bin
                                         lambda n: pg_cluster.kill9_postmaster(),
                                         lambda n: pg_cluster.run())
     assert n.proc.poll() is None
-    assert ing.statuses <= {500}, ing.statuses
+    # while the database was down: 503 with Retry-After, never a 500
+    assert ing.statuses <= {503}, ing.statuses
     assert "not properly shut down" in pg_cluster.log() or "recovery" in pg_cluster.log()
     assert_ledger_consistent(n, pg_cluster, db)

@@ -8,7 +8,7 @@ front-ends go on writing without being restarted or reconfigured; every
 object they acknowledged is on the promoted server."""
 import pytest
 
-from node import Node, TOKEN_RE, indicator, wait_for
+from node import Node, TOKEN_RE, assert_taxii_error, indicator, wait_for
 from pgcluster import Cluster
 from pgingest import Ingest, stored_ids
 from test_store_pg import second_front_end
@@ -56,7 +56,8 @@ def test_front_ends_survive_a_failover_without_losing_an_acknowledged_write(
         assert n.proc.poll() is None and fe.proc.poll() is None
         for x in (n, fe):
             x.post_ok(cid, [indicator()])
-        assert writers.statuses <= {500}, writers.statuses
+        # while no server took writes: 503 with Retry-After (the pool reconnects)
+        assert writers.statuses <= {503}, writers.statuses
         missing = acked - stored_ids(standby, "failover")
         assert not missing, f"{len(missing)} acknowledged objects lost: {sorted(missing)[:3]}"
         # both front-ends read on the new primary, and every acknowledged
@@ -107,3 +108,62 @@ def test_an_idle_front_end_answers_its_first_request_after_a_failover(meridian_b
         assert {o["id"] for o in first} <= {o["id"] for o in got}
     finally:
         n.stop()
+
+
+def test_a_lost_database_answers_503_with_retry_after_on_every_route_until_it_is_back(
+        meridian_bin, tmp_path):
+    """The database stops under a running front-end: every route that
+    needs it (reads, writes, the JSON API, the status resource) answers 503
+    with Retry-After and a TAXII error body, not 500; once the database is
+    back, the same requests succeed without restarting serve."""
+    c = Cluster().start()
+    n = None
+    try:
+        n = Node(meridian_bin, tmp_path / "node")
+        p = n.cli("init", "--data", n.data, "--org", "own", "--store", c.database())
+        n.admin_token = TOKEN_RE.search(p.stdout).group(0)
+        cid = n.collection(root="api1", title="lost")
+        n.start()
+        o = indicator()
+        st = n.post_ok(cid, [o])
+        objs = n.objects_path(cid)
+        taxii_routes = [
+            objs,
+            f"{objs}{o['id']}/",
+            f"{objs}{o['id']}/versions/",
+            f"/api1/collections/{cid}/manifest/",
+            f"/api1/collections/{cid}/",
+            "/api1/collections/",
+            f"/api1/status/{st['id']}/",
+        ]
+        for path in taxii_routes:  # all answer while the database is up
+            r = n.get(path)
+            assert r.status_code == 200, (path, r.status_code, r.text)
+        c.stop(remove=False)
+        for path in taxii_routes:
+            r = n.get(path)
+            e = assert_taxii_error(r, 503)
+            assert r.headers.get("Retry-After", "").isdigit(), (path, r.headers)
+            assert "database" in e.get("description", ""), e
+        r = n.post(cid, [indicator()])
+        assert_taxii_error(r, 503)
+        assert r.headers.get("Retry-After", "").isdigit(), r.headers
+        r = n.req("GET", "/api/v1/session", accept="application/json")
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert r.json().get("http_status") == 503 and r.headers.get("Retry-After"), r.text
+        assert n.proc.poll() is None  # serve stayed up
+        c.run()
+        # the same front-end, not restarted: reads and writes work again
+        o2 = indicator()
+        r = n.post(cid, [o2])
+        assert r.status_code == 202, r.text
+        for path in taxii_routes:
+            r = n.get(path)
+            assert r.status_code == 200, (path, r.status_code, r.text)
+        got, _ = n.page_all(f"/api1/collections/{cid}/manifest/")
+        assert {o["id"], o2["id"]} <= {x["id"] for x in got}
+        assert n.req("GET", "/api/v1/session", accept="application/json").status_code == 200
+    finally:
+        if n is not None:
+            n.stop()
+        c.stop()

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from node import TLP_RED, indicator, start_node, Node
+from node import TLP_AMBER, TLP_RED, indicator, start_node, Node
 
 OCTET = "application/octet-stream"
 
@@ -67,6 +67,24 @@ def nodes(tmp_path_factory, meridian_bin):
         b.cli("peer", "add", name, "--data", b.data, "--url", a.url, "--api-root", "api1",
               "--collection", coll, "--local-collection", local, "--token", token,
               "--direction", "pull")
+    # Reveal: an AMBER collection partnerb may read and write, offered with
+    # --reveal; one RED indicator in it partnerb may not read.
+    amber = a.collection(alias="amber")
+    a.grant("partnerb", amber, True, True)
+    a.post_ok(amber, [
+        ind(f"[ipv4-addr:value = '{OFFERED['ip']}']", tlp=TLP_AMBER, name="amber ip"),
+        ind(f"[domain-name:value = '{OFFERED['domain']}']", tlp=TLP_AMBER, name="amber dom"),
+        ind(f"[url:value = '{OFFERED['url']}']", tlp=TLP_RED, name="red url"),
+        ind("[ipv4-addr:value = '192.0.2.99']", tlp=TLP_AMBER, name="not in the logs"),
+    ])
+    a.cli("privacy", "offer", "open", "--collection", amber, "--to", "partnerb", "--reveal",
+          "--data", a.data)
+    a.cli("privacy", "offer", "closed", "--collection", amber, "--to", "partnerb",
+          "--data", a.data)
+    b.cli("peer", "add", "a-amber", "--data", b.data, "--url", a.url, "--api-root", "api1",
+          "--collection", amber, "--local-collection", local, "--token", tb,
+          "--direction", "pull")
+    a.amber = amber
     yield a, b, tb, to, coll
     a.stop()
 
@@ -164,6 +182,81 @@ def test_hostile_batches_get_400_with_the_limit(nodes):
         assert "element 1" in r.json()["detail"] and "ristretto255" in r.json()["detail"], r.text
     r = a.get("/api/v1/private/redlist/set?start=x", token=tb, accept="application/json")
     assert r.status_code == 400, r.text
+
+
+def amber_ids(a, name):
+    r = a.get(a.objects_path(a.amber) + "?match[type]=indicator")
+    assert r.status_code == 200, r.text
+    return {o["name"]: o["id"] for o in r.json()["objects"]}[name]
+
+
+def test_reveal_off_reveals_nothing(nodes, tmp_path):
+    a, b, tb, to, coll = nodes
+    p, hits = run_private(b, "a-amber", write_logs(tmp_path), "--offer", "closed", "--reveal")
+    assert p.returncode == 2 and "does not reveal" in p.stderr and hits == [], p.stderr
+    r = a.req("POST", "/api/v1/private/closed/reveal", token=tb, accept=None,
+              headers={"Content-Type": OCTET}, data=bytes(64))
+    assert r.status_code == 403 and "--reveal" in r.json()["detail"], r.text
+    # who may not use the offer does not learn that it exists
+    r = a.req("POST", "/api/v1/private/open/reveal", token=to, accept=None,
+              headers={"Content-Type": OCTET}, data=bytes(64))
+    assert r.status_code == 404, r.text
+    # without --reveal the matches come without indicators, as before
+    p, hits = run_private(b, "a-amber", write_logs(tmp_path), "--offer", "closed")
+    assert p.returncode == 0 and hits and all("indicators" not in h for h in hits), p.stdout
+
+
+def test_reveal_on_gives_exactly_the_matched_readable_indicators(nodes, tmp_path):
+    a, b, tb, to, coll = nodes
+    p, hits = run_private(b, "a-amber", write_logs(tmp_path), "--offer", "open", "--reveal")
+    assert p.returncode == 0, p.stderr
+    by_value = {h["value"]: [i["name"] for i in h["indicators"]] for h in hits}
+    # the RED url matched (it is in the set) but partnerb may not read it
+    assert by_value == {OFFERED["ip"]: ["amber ip"], "EVIL.example.": ["amber dom"],
+                        OFFERED["url"]: []}, p.stdout
+    ind_ip = [i for h in hits for i in h["indicators"] if i["name"] == "amber ip"][0]
+    assert ind_ip["id"] == amber_ids(a, "amber ip") and ind_ip["type"] == "indicator"
+    assert "2 indicators revealed" in p.stderr, p.stderr
+
+
+def test_reveal_needs_the_full_output_of_a_held_value(nodes):
+    a, b, tb, to, coll = nodes
+
+    def reveal(body):
+        return a.req("POST", "/api/v1/private/open/reveal", token=tb, accept=None,
+                     headers={"Content-Type": OCTET}, data=body)
+
+    r = a.get("/api/v1/private/open/set", token=tb, accept=None)
+    assert r.status_code == 200 and len(r.content) == 16 * 4, len(r.content)
+    published = [r.content[i:i + 16] for i in range(0, len(r.content), 16)]
+    # the published 16 bytes, padded or repeated, are not the 64-byte output
+    for guess in [p + bytes(48) for p in published] + [p * 4 for p in published] \
+            + [os.urandom(64)]:
+        got = reveal(guess)
+        assert got.status_code == 200, got.text
+        assert got.json() == {"objects": [], "revealed": [[]], "unknown": 1}, got.text
+    r = reveal(published[0])  # not a whole output
+    assert r.status_code == 400 and "64 bytes" in r.json()["detail"], r.text
+    r = reveal(bytes(64) * 257)
+    assert r.status_code == 400 and "1..256" in r.json()["detail"], r.text
+
+
+def test_report_sends_sightings_to_the_offering_node(nodes, tmp_path):
+    a, b, tb, to, coll = nodes
+    logs = write_logs(tmp_path)
+    p, hits = run_private(b, "a-amber", logs, "--offer", "open", "--report", "--org", "cert-b")
+    assert p.returncode == 0, p.stderr
+    assert "2 indicators revealed, 2 reported" in p.stderr, p.stderr
+    r = a.get(a.objects_path(a.amber) + "?match[type]=sighting")
+    assert r.status_code == 200, r.text
+    sightings = {s["sighting_of_ref"]: s for s in r.json()["objects"]}
+    ip, dom = amber_ids(a, "amber ip"), amber_ids(a, "amber dom")
+    assert set(sightings) == {ip, dom}, sightings
+    # the ip is on proxy.csv line 2 only; the domain on line 3 only
+    assert sightings[ip]["count"] == 1 and sightings[dom]["count"] == 1, sightings
+    ident = sightings[ip]["where_sighted_refs"][0]
+    r = a.get(a.objects_path(a.amber) + f"?match[id]={ident}")
+    assert r.status_code == 200 and r.json()["objects"][0]["name"] == "cert-b", r.text
 
 
 def test_offering_node_holds_no_partner_values(nodes, tmp_path):

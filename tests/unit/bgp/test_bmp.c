@@ -52,15 +52,15 @@ static void bmp_end(struct w *w, size_t start)
     w->b[start + 4] = (uint8_t)n;
 }
 
-/* An OPEN with AS4 (when as4) and ADD-PATH IPv4 unicast mode addpath
- * (0: none). */
-static void open_msg(struct w *w, bool as4, uint8_t addpath)
+/* An OPEN of AS asn with AS4 (when as4) and ADD-PATH IPv4 unicast mode
+ * addpath (0: none). */
+static void open_msg_as(struct w *w, uint16_t asn, bool as4, uint8_t addpath)
 {
     struct w caps = {0};
     if (as4) {
         u8(&caps, 65);
         u8(&caps, 4);
-        u32(&caps, 65009);
+        u32(&caps, asn);
     }
     if (addpath != 0) {
         u8(&caps, 69);
@@ -73,13 +73,18 @@ static void open_msg(struct w *w, bool as4, uint8_t addpath)
     u16(w, (uint16_t)(19 + 10 + 2 + caps.n));
     u8(w, 1);
     u8(w, 4);
-    u16(w, 65009);
+    u16(w, asn);
     u16(w, 90);
     u32(w, 0x0a000009);
     u8(w, (uint8_t)(2 + caps.n));
     u8(w, 2);
     u8(w, (uint8_t)caps.n);
     put(w, caps.b, caps.n);
+}
+
+static void open_msg(struct w *w, bool as4, uint8_t addpath)
+{
+    open_msg_as(w, 65009, as4, addpath);
 }
 
 static void peer_up(struct w *w, bool as4, uint8_t sent_ap, uint8_t rcvd_ap)
@@ -229,6 +234,60 @@ static void test_bird_capture(void **state)
     assert_true(a < wd && wd < down);
 }
 
+/* FRR 8.4 (Debian frr) monitoring AS65001 with GoBGP AS65002 as its
+ * neighbour: FRR's BMP prepends its own AS to the routes it reports
+ * (65001 65002 64666); the decoder drops it, so the paths are what AS65002
+ * sent, as GoBGP reports them. */
+static void test_frr_capture(void **state)
+{
+    struct w w;
+    struct got g;
+    struct mrd_err err = {0};
+    const char *a, *wd, *down;
+    (void)state;
+    read_fixture("frr-hijack.bmp", &w);
+    assert_true(w.n > 0 && w.b[0] == 3);
+    assert_int_equal(decode(&w, &g, &err), MRD_OK);
+    assert_non_null(strstr(g.lines, "|A|127.0.0.1|65002|203.0.113.0/24|65002|IGP|192.0.2.1|"));
+    assert_non_null(strstr(g.lines, "|A|127.0.0.1|65002|2001:db8:ff00::/40|65002|INCOMPLETE|"));
+    a = strstr(g.lines, "|A|127.0.0.1|65002|203.0.113.128/25|65002 64666|INCOMPLETE|");
+    wd = strstr(g.lines, "|W|127.0.0.1|65002|203.0.113.128/25\n");
+    assert_non_null(a);
+    assert_non_null(wd);
+    down = strstr(wd, "|STATE|127.0.0.1|65002|6|1\n");
+    assert_non_null(down);
+    assert_true(a < wd);
+    assert_null(strstr(g.lines, "65001"));
+}
+
+/* Only the monitored router's own AS right before the peer's is dropped:
+ * an eBGP peer (65009) of a router in AS64500 whose route's path starts
+ * with 64500 but then 64501 keeps it, and an iBGP peer keeps everything. */
+static void test_local_as_kept_unless_before_peer(void **state)
+{
+    struct w w = {0};
+    struct got g;
+    struct mrd_err err = {0};
+    size_t start = w.n;
+    uint8_t local[16] = {0};
+    (void)state;
+    bmp_head(&w, 3, 0);
+    put(&w, local, 16);
+    u16(&w, 179);
+    u16(&w, 40000);
+    open_msg_as(&w, 64500, true, 0); /* sent: the monitored router, AS64500 */
+    open_msg(&w, true, 0);           /* received: the peer, AS65009 */
+    bmp_end(&w, start);
+    route_mon(&w, 0, 4, 0);
+    assert_int_equal(decode(&w, &g, &err), MRD_OK);
+    assert_non_null(strstr(g.lines, "|A|192.0.2.9|65009|10.0.0.0/8|64500 64501|"));
+    memset(&w, 0, sizeof(w));
+    peer_up(&w, true, 0, 0); /* iBGP: both OPENs of AS65009 */
+    route_mon(&w, 0, 4, 0);
+    assert_int_equal(decode(&w, &g, &err), MRD_OK);
+    assert_non_null(strstr(g.lines, "|A|192.0.2.9|65009|10.0.0.0/8|64500 64501|"));
+}
+
 /* GoBGP peers negotiating ADD-PATH (RFC 7911) for IPv4: the monitored
  * speaker's Peer Up carries it in both OPENs, and the Route Monitoring
  * UPDATEs carry path identifiers, two paths of one prefix. Decoded without
@@ -376,6 +435,8 @@ int main(void)
         cmocka_unit_test(test_gobgp_capture),
         cmocka_unit_test(test_bird_capture),
         cmocka_unit_test(test_gobgp_addpath_capture),
+        cmocka_unit_test(test_frr_capture),
+        cmocka_unit_test(test_local_as_kept_unless_before_peer),
         cmocka_unit_test(test_addpath_and_as2),
         cmocka_unit_test(test_views),
         cmocka_unit_test(test_errors),

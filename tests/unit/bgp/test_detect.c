@@ -366,6 +366,50 @@ static void test_outage_needs_steady_controls(void **state)
     assert_int_equal(s.ev[1].visible, 2);
 }
 
+/* A live sensor's clock moves without routes: the outage of a group whose
+ * routes all went away, and then its end, are raised by the next second
+ * (bgp_detect_advance), not by the next route of anyone. */
+static void test_outage_without_a_later_route(void **state)
+{
+    static const char *const g1[] = {"10.30.0.0/16", "10.31.0.0/16"};
+    struct bgp_detect *d = NULL;
+    struct seen s = {0};
+
+    (void)state;
+    assert_int_equal(bgp_detect_new(cfg, NULL, NULL, &d, NULL), MRD_OK);
+    assert_int_equal(bgp_detect_advance(d, 5, NULL), MRD_OK); /* before any route: nothing */
+    for (int i = 0; i < 2; i++) {
+        PATH(65101, 65030);
+        feed(d, BGP_ROUTE_ANNOUNCE, 10, 1, g1[i]);
+        PATH(65101, 65040);
+        feed(d, BGP_ROUTE_ANNOUNCE, 10, 1, i == 0 ? "10.40.0.0/16" : "10.41.0.0/16");
+    }
+    feed(d, BGP_ROUTE_WITHDRAW, 20, 1, g1[0]);
+    feed(d, BGP_ROUTE_WITHDRAW, 20, 1, g1[1]);
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 0); /* second 20 is not over */
+    assert_int_equal(bgp_detect_advance(d, 20, NULL), MRD_OK);
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 0); /* still second 20 */
+    assert_int_equal(bgp_detect_advance(d, 21, NULL), MRD_OK);
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ev[0].kind, BGP_EV_OUTAGE);
+    assert_int_equal(s.ev[0].first_seen, 20);
+    assert_false(s.ev[0].ended);
+    for (int i = 0; i < 2; i++) {
+        PATH(65101, 65030);
+        feed(d, BGP_ROUTE_ANNOUNCE, 30, 1, g1[i]);
+    }
+    assert_int_equal(bgp_detect_advance(d, 31, NULL), MRD_OK);
+    bgp_detect_each_changed(d, collect, &s);
+    assert_int_equal(s.n, 3);
+    assert_true(s.ev[1].kind == BGP_EV_OUTAGE && s.ev[1].ended && s.ev[1].ended_at == 30);
+    assert_int_equal(s.ev[2].kind, BGP_EV_OUTAGE_END);
+    assert_int_equal(s.ev[2].first_seen, 30);
+    bgp_detect_free(d);
+}
+
 /* Every allocation failure comes back as MRD_E_NOMEM and leaks nothing
  * (LeakSanitizer checks the frees). */
 static void test_detect_out_of_memory(void **state)
@@ -462,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_events_update_and_end),
         cmocka_unit_test(test_changed_events),
         cmocka_unit_test(test_outage_needs_steady_controls),
+        cmocka_unit_test(test_outage_without_a_later_route),
         cmocka_unit_test(test_detect_out_of_memory),
         cmocka_unit_test(test_event_as_stix),
     };

@@ -766,6 +766,86 @@ static void test_versions(void **state)
 
 /* Pages of every size return every visible row exactly once, in order,
  * with `more` exact, while invisible rows sit between them. */
+/* One request of more versions than one multi-row INSERT takes (PostgreSQL
+ * writes new ids in batches, store_obj.c), mixing new ids, a newer version
+ * of a stored id, an id the request holds twice (two versions, and the
+ * same version twice) and a stored version sent again: the outcomes, the
+ * dates and the first/last flags are those of one insert at a time. */
+static void test_one_request_of_new_and_known_ids(void **state)
+{
+    enum { N = 150 };
+    struct fx *f = *state;
+    struct obj *o = calloc(N + 1, sizeof(*o));
+    struct store_object_in *in = calloc(N, sizeof(*in));
+    enum store_insert_outcome out[N];
+    int64_t dates[N], prev = 0;
+    struct store_query q = {.added_after = STORE_TIME_NONE};
+    struct store_match m = {0};
+    struct sink s = {.hide_version = -1};
+    const char *ids[2];
+    struct mrd_err err = {0};
+    uint64_t count = 0;
+    size_t added = 0;
+
+    assert_non_null(o);
+    assert_non_null(in);
+    make_obj(&o[N], "malware", 7, 2000000, POLICY_TLP_GREEN); /* stored before */
+    insert(f, &o[N], STORE_INS_ADDED, NULL);
+    for (int i = 0; i < N; i++)
+        make_obj(&o[i], "indicator", 100 + i, 5000000, POLICY_TLP_GREEN);
+    make_obj(&o[10], "malware", 7, 3000000, POLICY_TLP_GREEN);     /* newer than the stored one */
+    make_obj(&o[20], "indicator", 105, 5000000, POLICY_TLP_GREEN); /* as o[5]: a duplicate */
+    make_obj(&o[30], "indicator", 900, 1000000, POLICY_TLP_GREEN); /* one id, two versions */
+    make_obj(&o[99], "indicator", 900, 2000000, POLICY_TLP_GREEN);
+    make_obj(&o[120], "malware", 7, 2000000, POLICY_TLP_GREEN); /* the stored version again */
+    for (int i = 0; i < N; i++)
+        in[i] = o[i].in;
+    assert_int_equal(store_objects_insert(f->st, f->coll.key, in, N, out, dates, &err), MRD_OK);
+    for (int i = 0; i < N; i++) {
+        bool dup = i == 20 || i == 120;
+        assert_int_equal(out[i], dup ? STORE_INS_DUPLICATE : STORE_INS_ADDED);
+        if (!dup) { /* request order, strictly increasing */
+            assert_true(dates[i] > prev);
+            prev = dates[i];
+            added++;
+        }
+    }
+    assert_int_equal(dates[20], dates[5]); /* a duplicate answers its copy's date */
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, &err), MRD_OK);
+    assert_int_equal(count, added + 1);
+    /* first and last across the stored version and the request's */
+    q.match = &m;
+    ids[0] = o[N].id;
+    ids[1] = o[30].id;
+    m.ids = ids;
+    m.n_ids = 2;
+    query(f, &q, &s); /* last versions */
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], o[10].id);
+    assert_int_equal(s.versions[0], 3000000);
+    assert_int_equal(s.versions[1], 2000000);
+    m.versions = STORE_VER_FIRST;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.versions[0], 2000000);
+    assert_int_equal(s.versions[1], 1000000);
+    m.versions = STORE_VER_ALL;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 4);
+    /* every new id of the batch is there, once, at the date it was given */
+    m = (struct store_match){0};
+    ids[0] = o[149].id;
+    m.ids = ids;
+    m.n_ids = 1;
+    q.want_body = true;
+    query(f, &q, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.dates[0], dates[149]);
+    assert_string_equal(s.bodies[0], o[149].body);
+    free(in);
+    free(o);
+}
+
 static void test_paging(void **state)
 {
     struct fx *f = *state;
@@ -1759,9 +1839,9 @@ static void test_migration_from_v1(void **state)
                                   "DROP INDEX tokens_prev;"
                                   "DROP TABLE delivery_items; DROP TABLE deliveries;"
                                   "DROP TABLE contacts; DROP TABLE delivery_attempts;"
-                                  "DROP TRIGGER access_reads_no_update;"
-                                  "DROP TRIGGER access_reads_no_delete;"
-                                  "DROP TABLE access_digests; DROP TABLE access_reads;"
+                                  "DROP TRIGGER access_pages_no_update;"
+                                  "DROP TRIGGER access_pages_no_delete;"
+                                  "DROP TABLE access_digests; DROP TABLE access_pages;"
                                   "DROP TABLE notifications; DROP TABLE assets;"
                                   "ALTER TABLE tokens DROP COLUMN expires;"
                                   "ALTER TABLE tokens DROP COLUMN last_used;"
@@ -2393,8 +2473,8 @@ static void test_notifications_and_deliveries(void **state)
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define BOTH_BACKENDS                                                                              \
     T(test_orgs), T(test_collections), T(test_meta), T(test_insert_duplicate_and_body),            \
-        T(test_versions), T(test_paging), T(test_delete), T(test_paging_last_among_visible),       \
-        T(test_last_shortcut_follows_changes),                                                     \
+        T(test_one_request_of_new_and_known_ids), T(test_versions), T(test_paging),                \
+        T(test_delete), T(test_paging_last_among_visible), T(test_last_shortcut_follows_changes),  \
         T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
         T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \

@@ -1,0 +1,103 @@
+"""The rules of DATA/privacy-policy.json and DATA/retention.json changed
+through the CLI (issue 15, docs/privacy.md): `meridian privacy policy
+add|list|remove` and `meridian retention add|list|remove` go through the
+node's audited admin changes. Each change is checked by the parser serve
+reads the file with (a bad one is refused with the member named and changes
+nothing), has an audit record without the pseudonymisation key, and a
+running serve applies the retention rules at its next round."""
+import json
+import uuid
+
+import pytest
+
+from node import Node, wait_for
+
+KEY = "0123456789abcdef" * 4
+
+
+def cli(n, *args, check=True):
+    return n.cli(*args, "--data", n.data, check=check)
+
+
+def audit(n, obj):
+    lines = cli(n, "audit", "--json").stdout.splitlines()
+    return [r for r in map(json.loads, filter(None, lines)) if obj in json.dumps(r)]
+
+
+@pytest.fixture
+def node(tmp_path, meridian_bin):
+    n = Node(meridian_bin, tmp_path / "n", extra_args=["--retention-interval", "1"])
+    n.init(org="own")
+    n.coll = n.collection(alias="intel")
+    yield n
+    n.stop()
+
+
+def test_privacy_policy_rules_are_checked_written_and_audited(node):
+    n = node
+    cli(n, "privacy", "policy", "add", "--scope", "export", "--type", "*", "--property",
+        "description", "--action", "drop")
+    keyf = n.data / "community.key"
+    keyf.write_text(KEY + "\n")
+    cli(n, "privacy", "policy", "add", "--scope", "peer:north", "--type", "ipv4-addr",
+        "--property", "value", "--action", "pseudonymise", "--key-file", str(keyf))
+    doc = json.loads((n.data / "privacy-policy.json").read_text())
+    assert [r["scope"] for r in doc["rules"]] == ["export", "peer:north"]
+    assert doc["rules"][1]["key"] == KEY
+    # list shows the rules numbered, never the key
+    out = cli(n, "privacy", "policy", "list").stdout
+    assert out.startswith("1\t") and "\n2\t" in out and KEY not in out, out
+    listed = json.loads(cli(n, "privacy", "policy", "list", "--json").stdout)["rules"]
+    assert listed[1]["key"] == "(secret)"
+
+    # refused by serve's own parser: the member named, the file unchanged
+    before = (n.data / "privacy-policy.json").read_text()
+    p = cli(n, "privacy", "policy", "add", "--scope", "all", "--type", "indicator",
+            "--property", "name", "--action", "hide", check=False)
+    assert p.returncode == 1 and "rules[2].action" in p.stderr, p.stderr
+    p = cli(n, "privacy", "policy", "add", "--scope", "all", "--type", "indicator",
+            "--property", "id", "--action", "drop", check=False)
+    assert p.returncode == 1 and "rules[2]" in p.stderr, p.stderr
+    p = cli(n, "privacy", "policy", "remove", "7", check=False)
+    assert p.returncode == 1 and "no rule 7" in p.stderr, p.stderr
+    assert (n.data / "privacy-policy.json").read_text() == before
+
+    cli(n, "privacy", "policy", "remove", "1")
+    doc = json.loads((n.data / "privacy-policy.json").read_text())
+    assert [r["scope"] for r in doc["rules"]] == ["peer:north"]
+
+    recs = audit(n, "privacy-policy")
+    assert len(recs) == 3, recs  # two adds, one remove; the refused ones left none
+    assert KEY not in json.dumps(recs)
+    # serve starts with the file the verbs wrote
+    n.start()
+    assert n.get("/taxii2/").status_code == 200
+
+
+def test_retention_rules_through_the_cli_reach_a_running_serve(node):
+    n = node
+    n.start()
+    s = {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}",
+         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+         "sighting_of_ref": f"indicator--{uuid.uuid4()}"}
+    n.post_ok(n.coll, [s])
+
+    def present():
+        r = n.get(n.objects_path(n.coll) + f"?match[id]={s['id']}")
+        return r.status_code == 200 and r.json().get("objects")
+
+    assert present()
+    p = cli(n, "retention", "add", "--type", "sighting", "--days", "100000", check=False)
+    assert p.returncode == 1 and "rules[0].days" in p.stderr, p.stderr
+    p = cli(n, "retention", "add", "--collection", "api1/nosuch", "--type", "sighting",
+            "--days", "0", check=False)
+    assert p.returncode == 1 and "rules[0].collection" in p.stderr, p.stderr
+    assert not (n.data / "retention.json").exists()
+    assert present()
+
+    cli(n, "retention", "add", "--collection", "api1/intel", "--type", "sighting", "--days", "0")
+    assert "api1/intel" in cli(n, "retention", "list").stdout
+    wait_for(lambda: not present(), timeout=20, step=0.2)
+    assert len(audit(n, "retention.json rule 1")) == 1
+    cli(n, "retention", "remove", "1")
+    assert json.loads(cli(n, "retention", "list", "--json").stdout) == {"rules": []}
