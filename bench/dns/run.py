@@ -8,8 +8,9 @@ cron script would watch names, in the same run.
 usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS]]   (BUILD_DIR: a release
 build, e.g. build-dev; NAMES default 1000, ROUNDS default 5)
 
-Each mode (one query at a time without and with the Hold-On window, and
-the default parallel round) runs ROUNDS rounds. Prints per round wall and
+Each mode (one query at a time without and with the Hold-On window, the
+default parallel round, and that with the in-process validator) runs
+ROUNDS rounds. Prints per round wall and
 CPU seconds (user + system) of the process, the queries it sent, the share of one core that one round per 60 s takes, the
 findings (the healthy lab must give none), and the load average.
 """
@@ -44,6 +45,14 @@ def main():
                        "zones": [{"zone": "example.tld.", "probe_names": probes}],
                        "vantages": [{"name": "own", "server": dnslab.VANTAGE}]}, f)
         lab.ns_run(meridian, "dns", "baseline", "--config", cfg, "-o", base)
+        # the same with the in-process validator (libunbound, the lab's
+        # private root and trust anchor)
+        vcfg = os.path.join(work, "bench-validator.json")
+        with open(cfg) as f, open(vcfg, "w") as g:
+            c = json.load(f)
+            c["root"]["trust_anchor"] = os.path.join(work, "root.ds")
+            c["validator"] = True
+            json.dump(c, g)
         # per probe: A and AAAA from the zone's server and from the vantage
         queries = 4 * names
         print(f"{names} watched names, {queries} probe queries per round "
@@ -52,17 +61,20 @@ def main():
         # One query at a time without Hold-On (the sensor before parallel
         # rounds and injection detection), one at a time with Hold-On's
         # 50 ms, and the default (32 probe names at once, Hold-On 50 ms).
-        for mode, extra in (("sequential, --hold 0", ("--parallel", "1", "--hold", "0")),
-                            ("sequential, --hold 50", ("--parallel", "1")),
-                            ("default: --parallel 32 --hold 50", ())):
+        modes = (("sequential, --hold 0", cfg, ("--parallel", "1", "--hold", "0")),
+                 ("sequential, --hold 50", cfg, ("--parallel", "1")),
+                 ("default: --parallel 32 --hold 50", cfg, ()),
+                 ("default, \"validator\": true", vcfg, ()))
+        for mode, config, extra in modes:
             for r in range(rounds):
-                p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", cfg,
+                p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", config,
                                           "--baseline", base, "--json", *extra)
                 findings += len(p.stdout.splitlines())
                 print(f"meridian dns check ({mode}) round {r + 1}: wall {wall:6.2f} s  "
                       f"cpu {cpu:6.2f} s  {100 * cpu / 60:5.2f}% of a core at one round per "
                       f"60 s  {rss} MB RSS", flush=True)
-        print(f"findings in {3 * rounds} rounds of the healthy lab: {findings}", flush=True)
+        print(f"findings in {len(modes) * rounds} rounds of the healthy lab: {findings}",
+              flush=True)
         script = os.path.join(work, "drill.sh")
         with open(script, "w") as f:
             f.write("for n in " + " ".join(probes) + "; do\n"

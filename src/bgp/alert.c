@@ -36,7 +36,9 @@ static const struct mrd_alert_sensor sensor = {
     BGP_STIX_EXT_ID,
     "Meridian routing alert",
     "Hijack, route leak and outage alerts of the Meridian BGP sensor",
-    ext_schema};
+    ext_schema,
+    NULL,
+    NULL};
 
 enum mrd_code bgp_stix_definitions(json_t *objects, struct mrd_err *err)
 {

@@ -33,11 +33,18 @@ static const char usage[] =
     "  {\"root\": {\"servers\": [\"IP[:PORT]\", ...], \"trust_anchor\": \"FILE\"},\n"
     "   \"zones\": [{\"zone\": \"example.\", \"probe_names\": [\"www.example.\"]}],\n"
     "   \"vantages\": [{\"name\": \"isp-1\", \"server\": \"IP[:PORT]\"}],\n"
-    "   \"interval\": 60}\n"
+    "   \"interval\": 60, \"alert_refresh\": 3600, \"expiry_warning\": 259200,\n"
+    "   \"validator\": false}\n"
     "  root defaults to the thirteen IANA root servers. Name servers found through\n"
     "  referrals are asked on port 53. trust_anchor: the root's DS or DNSKEY\n"
     "  records (as Unbound's trust-anchor-file), checked each round against the\n"
-    "  root's keys.\n"
+    "  root's keys. interval and alert_refresh are for the sensor in serve (a\n"
+    "  lasting, unchanged finding is stored again after alert_refresh seconds).\n"
+    "  expiry_warning: seconds before a signature expires that warn\n"
+    "  (0: never). validator: true also validates each zone's SOA in process\n"
+    "  (libunbound, from root.servers with root.trust_anchor, which it needs):\n"
+    "  a bogus verdict is a dnssec finding at vantage \"validator\", its cause\n"
+    "  from Unbound's why-bogus text.\n"
     "\n"
     "baseline  follows referrals from the root servers to each watched zone and\n"
     "          writes to BASELINE (JSON, for the operator to read and edit) what\n"
@@ -48,12 +55,14 @@ static const char usage[] =
     "            kind|zone|name|vantage|cause|expected|observed|first_seen\n"
     "          or with --json one object per line: kind (delegation, divergence,\n"
     "          injection, dnssec, outage, outage-end), zone, name, vantage (a\n"
-    "          resolver's name, or authoritative), expected, observed, first_seen,\n"
+    "          resolver's name, authoritative, or validator), expected, observed,\n"
+    "          first_seen,\n"
     "          last_seen, field, evidence, and for dnssec cause\n"
     "          (signature-expired, signature-not-yet-valid, ds-mismatch,\n"
     "          dnskey-missing, rrsig-missing, nsec-missing,\n"
     "          unsupported-algorithm, other; other with field expires-soon is\n"
-    "          the early warning of signatures that expire within 3 days).\n"
+    "          the early warning of signatures that expire within\n"
+    "          expiry_warning, default 3 days).\n"
     "          --state FILE carries open findings from one round to the next\n"
     "          (created when missing): first_seen is kept, and an outage that\n"
     "          ended is reported once as outage-end.\n"
@@ -268,7 +277,6 @@ static int do_check(int argc, char **argv)
 {
     struct opts o;
     struct dns_config *cfg = NULL;
-    struct dns_transport t;
     struct mrd_err err = {0};
     json_t *base = NULL, *state = NULL, *found = NULL, *next = NULL, *stix = NULL, *seen = NULL, *f;
     size_t i;
@@ -289,8 +297,7 @@ static int do_check(int argc, char **argv)
         ret = load_json(o.state, &state, true);
     if (ret != CLI_EXIT_OK)
         goto out;
-    t = dns_transport_net(&o.net);
-    if (dns_check_round(cfg, base, state, &t, &found, &next, &err) != MRD_OK) {
+    if (dns_check_round_net(cfg, &o.net, base, state, &found, &next, &err) != MRD_OK) {
         cli_errorf("dns", "check: %s", err.msg);
         ret = CLI_EXIT_USAGE;
         goto out;

@@ -34,8 +34,10 @@ enum mrd_code mrd_alert_definitions(const struct mrd_alert_sensor *s, json_t *ob
                   json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type",
                             "extension-definition", "spec_version", "2.1", "id", s->ext_id,
                             "created_by_ref", s->identity_id, "created", MRD_ALERT_DEFS_TIME,
-                            "modified", MRD_ALERT_DEFS_TIME, "name", s->ext_name, "description",
-                            s->ext_description, "schema", s->ext_schema, "version", "1.0",
+                            "modified",
+                            s->ext_modified != NULL ? s->ext_modified : MRD_ALERT_DEFS_TIME, "name",
+                            s->ext_name, "description", s->ext_description, "schema", s->ext_schema,
+                            "version", s->ext_version != NULL ? s->ext_version : "1.0",
                             "extension_types", "property-extension"),
                   err);
 }

@@ -22,6 +22,10 @@
 struct mrd_alert_sensor {
     const char *identity_id, *identity_name, *identity_description;
     const char *ext_id, *ext_name, *ext_description, *ext_schema;
+    /* The extension-definition's version and modified: a new schema text is
+     * a new version of the same id (STIX 2.1 §3.6), so alerts made under an
+     * older one keep their meaning. NULL: "1.0", MRD_ALERT_DEFS_TIME. */
+    const char *ext_version, *ext_modified;
 };
 
 /* Appends the sensor's identity and extension-definition to objects. */

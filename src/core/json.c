@@ -518,3 +518,15 @@ enum mrd_code mrd_json_parse(const char *s, size_t n, const struct mrd_json_limi
     *ret = v;
     return MRD_OK;
 }
+
+bool mrd_json_array_has(const json_t *arr, const json_t *v)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        if (json_equal(e, (json_t *)(uintptr_t)v))
+            return true;
+    }
+    return false;
+}

@@ -88,4 +88,8 @@ enum mrd_code mrd_jcs_string(const char *s, size_t n, struct mrd_buf *out, struc
 /* Appends the ECMAScript Number::toString form of d (RFC 8785 §3.2.2.3). */
 enum mrd_code mrd_jcs_number(double d, struct mrd_buf *out, struct mrd_err *err);
 
+/* True when the array arr holds a value equal to v (json_equal); false
+ * when arr is not an array. */
+bool mrd_json_array_has(const json_t *arr, const json_t *v);
+
 #endif

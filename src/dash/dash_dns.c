@@ -77,10 +77,15 @@ enum mrd_code dash__dns(struct store *st, const struct dash_who *who,
     {
         const char *kind = json_string_value(json_object_get(a, "kind"));
         const char *last = json_string_value(json_object_get(a, "last_seen"));
-        /* Seen in the last round, or in the one being stored now (its
+        /* Open: one the running sensor lists as open (a lasting finding
+         * is not stored every round, docs/dns.md); without the sensor's
+         * list, seen in the last round or in the one being stored now (its
          * alerts go in before its time does): same-format RFC 3339. */
-        bool open = round[0] != '\0' && last != NULL && strcmp(last, round) >= 0 &&
-                    strcmp(kind, "outage-end") != 0;
+        const json_t *ids = json_object_get(sensor, "open");
+        bool open =
+            strcmp(kind, "outage-end") != 0 &&
+            (json_is_array(ids) ? mrd_json_array_has(ids, json_object_get(a, "id"))
+                                : round[0] != '\0' && last != NULL && strcmp(last, round) >= 0);
         json_t *kinds;
         if (rc != MRD_OK)
             break;

@@ -8,6 +8,7 @@
  * version (modified = last_seen) of the same object.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alert.h"
@@ -15,15 +16,24 @@
 #include "core/uuid.h"
 #include "dns/dns.h"
 
+/* Version 1.1 of the extension-definition (version 1.0, of the same id,
+ * modified MRD_ALERT_DEFS_TIME, lacked injection, the validator vantage and
+ * the expires-soon and trust-anchor fields; its alerts read the same). */
+#define DNS_EXT_VERSION "1.1"
+#define DNS_EXT_MODIFIED "2026-12-07T14:00:00.000Z"
+
 static const char ext_schema[] =
-    "Meridian DNS alert, version 1.0. A property extension of observed-data. Members: kind "
-    "(delegation, divergence, dnssec, outage, outage-end); zone; name; vantage (a "
-    "resolver's name, or authoritative); expected; observed; first_seen, last_seen (RFC 3339); "
-    "ended (outage-end); cause (dnssec: signature-expired, signature-not-yet-valid, "
-    "ds-mismatch, dnskey-missing, rrsig-missing, nsec-missing, unsupported-algorithm, other); "
-    "field (delegation: ns, ds, glue; outage: parent, servers, vantage; divergence: the "
-    "record type); evidence (servers, RCODE, EDE, TTLs). Specified in docs/dns.md of "
-    "Meridian.";
+    "Meridian DNS alert, version 1.1. A property extension of observed-data. Members: kind "
+    "(delegation, divergence, injection, dnssec, outage, outage-end); zone; name; vantage (a "
+    "resolver's name, authoritative for the parent's and the zone's own servers asked "
+    "directly, or validator for the node's in-process validator); expected; observed; "
+    "first_seen, last_seen (RFC 3339); ended (outage-end); cause (dnssec: signature-expired, "
+    "signature-not-yet-valid, ds-mismatch, dnskey-missing, rrsig-missing, nsec-missing, "
+    "unsupported-algorithm, other); field (delegation: ns, ds, glue, soa-serial, child-ns; "
+    "outage: parent, servers, vantage; divergence and injection: the record type; dnssec: "
+    "expires-soon, trust-anchor); evidence (servers, RCODE, EDE, why_bogus, TTLs; injection: "
+    "rules, replies, reference). Version 1.0 lacked injection, validator, expires-soon and "
+    "trust-anchor; its alerts keep their meaning. Specified in docs/dns.md of Meridian.";
 
 static const struct mrd_alert_sensor sensor = {
     DNS_STIX_IDENTITY_ID,
@@ -31,9 +41,11 @@ static const struct mrd_alert_sensor sensor = {
     "The `meridian dns` sensor of a Meridian node",
     DNS_STIX_EXT_ID,
     "Meridian DNS alert",
-    "Delegation change, forged answer, DNSSEC failure and outage alerts of the Meridian DNS "
-    "sensor",
-    ext_schema};
+    "Delegation change, forged or injected answer, DNSSEC failure and outage alerts of the "
+    "Meridian DNS sensor",
+    ext_schema,
+    DNS_EXT_VERSION,
+    DNS_EXT_MODIFIED};
 
 enum mrd_code dns_stix_definitions(json_t *objects, struct mrd_err *err)
 {
@@ -50,22 +62,41 @@ static int64_t usec_of(const json_t *f, const char *member, int64_t dflt)
     return mrd_time_to_usec(&t);
 }
 
+enum mrd_code dns_finding_id(const json_t *finding, char out[DNS_FINDING_ID_LEN + 1],
+                             struct mrd_err *err)
+{
+    char uuid[MRD_UUID_STR_LEN + 1];
+    const char *key = json_string_value(json_object_get(finding, "key"));
+    const char *first = json_string_value(json_object_get(finding, "first_seen"));
+    struct mrd_buf idname;
+    enum mrd_code rc;
+
+    if (key == NULL || first == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "alert: finding without key, first_seen");
+    mrd_buf_init(&idname, 4096);
+    rc = mrd_buf_printf(&idname, err, "%s|%s", key, first);
+    if (rc == MRD_OK)
+        rc = mrd_uuid_v5(DNS_STIX_ID_NS, idname.data, idname.len, uuid, err);
+    if (rc == MRD_OK)
+        (void)snprintf(out, DNS_FINDING_ID_LEN + 1, "observed-data--%s", uuid);
+    mrd_buf_release(&idname);
+    return rc;
+}
+
 enum mrd_code dns_finding_stix(const json_t *finding, json_t *objects, json_t *seen,
                                struct mrd_err *err)
 {
-    char uuid[MRD_UUID_STR_LEN + 1];
+    char id[DNS_FINDING_ID_LEN + 1];
     const char *key = json_string_value(json_object_get(finding, "key"));
     const char *zone = json_string_value(json_object_get(finding, "zone"));
     const char *name = json_string_value(json_object_get(finding, "name"));
     const char *first = json_string_value(json_object_get(finding, "first_seen"));
     json_t *refs = json_array(), *ext = NULL;
-    struct mrd_buf idname;
     enum mrd_code rc = MRD_OK;
     int64_t f_us, l_us;
     size_t i;
     json_t *a;
 
-    mrd_buf_init(&idname, 4096);
     if (key == NULL || zone == NULL || name == NULL || first == NULL) {
         rc = mrd_err_set(err, MRD_E_INVAL, "alert: finding without key, zone, name, first_seen");
         goto out;
@@ -74,9 +105,7 @@ enum mrd_code dns_finding_stix(const json_t *finding, json_t *objects, json_t *s
         rc = mrd_err_set(err, MRD_E_NOMEM, "alert: out of memory");
         goto out;
     }
-    rc = mrd_buf_printf(&idname, err, "%s|%s", key, first);
-    if (rc == MRD_OK)
-        rc = mrd_uuid_v5(DNS_STIX_ID_NS, idname.data, idname.len, uuid, err);
+    rc = dns_finding_id(finding, id, err);
     /* domain-name values carry no final dot (STIX 2.1 §6.3). */
     if (rc == MRD_OK && strcmp(zone, ".") != 0)
         rc = mrd_alert_sco(objects, seen, "domain-name", "value",
@@ -108,10 +137,10 @@ enum mrd_code dns_finding_stix(const json_t *finding, json_t *objects, json_t *s
     }
     f_us = usec_of(finding, "first_seen", 0);
     l_us = usec_of(finding, "ended", usec_of(finding, "last_seen", f_us));
-    rc = mrd_alert_observed(&sensor, objects, uuid, f_us, l_us, 1, refs, ext, err);
+    rc = mrd_alert_observed(&sensor, objects, id + strlen("observed-data--"), f_us, l_us, 1, refs,
+                            ext, err);
 out:
     json_decref(ext);
     json_decref(refs);
-    mrd_buf_release(&idname);
     return rc;
 }

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
+#include "core/str.h"
 #include "dns/dns_int.h"
 
 #define DNS_OUTAGE_SHARE_PCT 50 /* vantages failing a zone's SOA that make an outage */
@@ -55,6 +57,49 @@ const char *dns_ede_cause(int ede)
     default:
         return "other";
     }
+}
+
+/* Unbound's why-bogus texts (validator/val_sigcrypt.c, val_utils.c,
+ * validator.c) by the phrase that names the cause; first match wins, so
+ * the more specific phrases come first. Lower case. */
+static const struct {
+    const char *phrase, *cause;
+} why_causes[] = {
+    {"signature expired", "signature-expired"},
+    {"expired", "signature-expired"},
+    {"before inception", "signature-not-yet-valid"},
+    {"not yet valid", "signature-not-yet-valid"},
+    {"ds hash mismatch", "ds-mismatch"},
+    {"mismatches key", "ds-mismatch"},
+    {"matches ds", "ds-mismatch"},
+    {"match ds", "ds-mismatch"},
+    {"a ds with", "ds-mismatch"},
+    {"unsupported", "unsupported-algorithm"},
+    {"not supported", "unsupported-algorithm"},
+    {"no supported", "unsupported-algorithm"},
+    {"no dnskey", "dnskey-missing"},
+    {"dnskey rrset missing", "dnskey-missing"},
+    {"dnskey lookup", "dnskey-missing"},
+    {"no signature", "rrsig-missing"},
+    {"no rrsig", "rrsig-missing"},
+    {"missing rrsig", "rrsig-missing"},
+    {"nsec", "nsec-missing"},
+    {"nonexistence", "nsec-missing"},
+};
+
+const char *dns_why_bogus_cause(const char *why)
+{
+    char low[DNS_MAX_WHY + 1];
+    size_t n = 0;
+
+    for (; why[n] != '\0' && n < DNS_MAX_WHY; n++)
+        low[n] = (char)(why[n] >= 'A' && why[n] <= 'Z' ? why[n] - 'A' + 'a' : why[n]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof(why_causes) / sizeof(why_causes[0]); i++) {
+        if (strstr(low, why_causes[i].phrase) != NULL)
+            return why_causes[i].cause;
+    }
+    return "other";
 }
 
 struct round {
@@ -337,14 +382,7 @@ static bool early(const struct vref *ref, int64_t rtt)
 
 static bool in_set(const json_t *set, const json_t *v)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(set, i, e)
-    {
-        if (json_equal(e, (json_t *)(uintptr_t)v))
-            return true;
-    }
-    return false;
+    return mrd_json_array_has(set, v);
 }
 
 /* One answer as the injection rules compare it: {"rcode", "addrs",
@@ -417,16 +455,35 @@ static enum mrd_code judge_addrs(const json_t *view, const json_t *expected, jso
  * the zone does not give that are bogons, censorship fingerprints, or
  * arrived with an IP TTL off the reference. *ret_taken: the answer the
  * other detectors should judge, NULL when the only one was injected. */
+/* True when the truncated UDP answer that sent the query to TCP names an
+ * address of type that the TCP answer does not: forged (a genuine
+ * truncated answer carries a part of the full one, or nothing). */
+static bool truncated_disagrees(const struct dns_xfer *x, uint16_t type)
+{
+    json_t *udp = json_array(), *tcp = json_array(), *a;
+    bool differs = false;
+    size_t i;
+
+    if (udp != NULL && tcp != NULL && x->truncated != NULL && x->msg != NULL &&
+        dns__answer_addrs(x->truncated, type, udp, NULL) == MRD_OK &&
+        dns__answer_addrs(x->msg, type, tcp, NULL) == MRD_OK) {
+        json_array_foreach(udp, i, a) differs = differs || !in_set(tcp, a);
+    }
+    json_decref(udp);
+    json_decref(tcp);
+    return differs;
+}
+
 static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vantage *v,
                                      const struct vref *ref, const char *ns, uint16_t type,
                                      const json_t *expected, const struct dns_xfer *x,
                                      const struct dns_msg **ret_taken, struct mrd_err *err)
 {
-    const struct dns_msg *msgs[1 + DNS_MAX_LATE];
-    int ttls[1 + DNS_MAX_LATE];
-    int64_t rtts[1 + DNS_MAX_LATE];
+    const struct dns_msg *msgs[2 + DNS_MAX_LATE];
+    int ttls[2 + DNS_MAX_LATE];
+    int64_t rtts[2 + DNS_MAX_LATE];
     size_t n = 1, genuine = SIZE_MAX;
-    bool multiple = false, unexpected = false;
+    bool multiple = false, unexpected = false, tc_forged = false;
     json_t *views = json_array(), *rules = json_array(), *bogons = json_object(),
            *prints = json_object(), *obs = json_array();
     enum mrd_code rc = MRD_OK;
@@ -436,6 +493,13 @@ static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vanta
     msgs[0] = x->msg, ttls[0] = x->ip_ttl, rtts[0] = x->rtt_usec;
     for (size_t i = 0; i < x->nlate && i < DNS_MAX_LATE; i++, n++)
         msgs[n] = x->late[i].msg, ttls[n] = x->late[i].ip_ttl, rtts[n] = x->late[i].rtt_usec;
+    /* Over TCP (the UDP answer was truncated): the truncated answer is one
+     * more reply when it names addresses the TCP answer does not. */
+    if (x->tcp && truncated_disagrees(x, type)) {
+        msgs[n] = x->truncated, ttls[n] = x->truncated_ttl, rtts[n] = x->truncated_rtt_usec;
+        n++;
+        tc_forged = true;
+    }
     if (views == NULL || rules == NULL || bogons == NULL || prints == NULL || obs == NULL) {
         rc = nomem(err);
         goto out;
@@ -469,6 +533,8 @@ static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vanta
         multiple = multiple || !same_view(json_array_get(views, i), json_array_get(views, genuine));
     if (multiple) {
         rc = dns__set_add(rules, "multiple-answers", err);
+        if (rc == MRD_OK && tc_forged)
+            rc = dns__set_add(rules, "tcp-disagrees", err);
         for (size_t i = 0; i < n && rc == MRD_OK; i++) {
             const json_t *view = json_array_get(views, i);
             bool any;
@@ -586,6 +652,26 @@ out:
     dns_xfer_release(&x);
     dns_xfer_release(&cd);
     return rc;
+}
+
+/* The zone's SOA through the in-process validator (when configured): a
+ * bogus verdict is a dnssec finding whose cause is the validator's
+ * why-bogus text. Asked only when a zone server answered, so that an
+ * outage is not also reported as a DNSSEC failure. */
+static enum mrd_code check_validator(struct round *r, const struct dns_name *zone,
+                                     struct mrd_err *err)
+{
+    struct dns_verdict vd = {0};
+    char rs[16];
+    enum mrd_code rc = r->t->validator->validate(r->t->validator->ctx, zone, DNS_T_SOA, &vd, err);
+
+    if (rc != MRD_OK || !vd.bogus)
+        return rc;
+    return add(r, "dnssec", r->zone, "validator", dns_why_bogus_cause(vd.why), NULL,
+               json_string("validated answer"), json_string("bogus"),
+               json_pack("{s:s, s:s, s:s, s:s}", "query", r->zone, "type", "SOA", "rcode",
+                         dns_rcode_name((uint16_t)vd.rcode, rs), "why_bogus", vd.why),
+               err);
 }
 
 /* The NS set the zone's own server gives against the parent's. */
@@ -759,6 +845,11 @@ static enum mrd_code check_zone(struct round *r, const struct dns_cfg_zone *z, c
             goto out;
     } else if (bz != NULL && json_array_size(json_object_get(bz, "ds")) > 0) {
         rc = check_dnssec_auth(r, &z->zone, &d, ok_server, err);
+        if (rc != MRD_OK)
+            goto out;
+    }
+    if (ok_server != NULL && r->t->validator != NULL) {
+        rc = check_validator(r, &z->zone, err);
         if (rc != MRD_OK)
             goto out;
     }
@@ -992,14 +1083,22 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     return MRD_OK;
 }
 
-enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
-                                    struct mrd_err *err)
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, unsigned refresh,
+                                    json_t **ret_state, struct mrd_err *err)
 {
     json_t *open = json_array(), *f;
     size_t i;
+    struct mrd_time rt;
+    char oldest[40];
 
     if (open == NULL)
         return nomem(err);
+    if (mrd_time_parse(round, strlen(round), &rt, NULL) != MRD_OK) {
+        json_decref(open);
+        return mrd_err_set(err, MRD_E_PARSE, "dns: round %s: not a time", MRD_ESC(round));
+    }
+    /* last_seen is written as dns__time_str writes it: compared as text */
+    dns__time_str(mrd_time_to_usec(&rt) / 1000000 - (int64_t)refresh, oldest);
     json_array_foreach(findings, i, f)
     {
         const char *kind = json_string_value(json_object_get(f, "kind"));
@@ -1010,7 +1109,7 @@ enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, j
         char key[DNS_MAX_KEY];
         json_t *o;
         if (kind == NULL || last == NULL || zone == NULL || name == NULL || vantage == NULL ||
-            strcmp(kind, "outage-end") == 0 || strcmp(last, round) < 0 ||
+            strcmp(kind, "outage-end") == 0 || strcmp(last, oldest) < 0 ||
             !json_is_string(json_object_get(f, "first_seen")))
             continue; /* ended, or not seen since the last round: closed */
         finding_key(kind, zone, name, vantage, json_string_value(json_object_get(f, "cause")),
@@ -1024,4 +1123,94 @@ enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, j
     }
     *ret_state = json_pack("{s:i, s:s, s:o}", "version", 1, "round", round, "open", open);
     return *ret_state != NULL ? MRD_OK : nomem(err);
+}
+
+/* What a finding's stored versions must agree on: its state, not the
+ * timings of its evidence. */
+static json_t *finding_sig(const json_t *f)
+{
+    static const char *const members[] = {"kind",     "cause",    "field",
+                                          "expected", "observed", "ended"};
+    json_t *sig = json_object();
+
+    for (size_t i = 0; sig != NULL && i < sizeof(members) / sizeof(members[0]); i++) {
+        json_t *v = json_object_get(f, members[i]);
+        if (v != NULL && json_object_set(sig, members[i], v) != 0) {
+            json_decref(sig);
+            return NULL;
+        }
+    }
+    return sig;
+}
+
+enum mrd_code dns_findings_due(const json_t *found, const json_t *stored, int64_t now,
+                               unsigned refresh, json_t **ret_due, json_t **ret_stored,
+                               struct mrd_err *err)
+{
+    json_t *due = json_array(), *next = json_object(), *f;
+    size_t i;
+
+    if (due == NULL || next == NULL)
+        goto nomem;
+    json_array_foreach(found, i, f)
+    {
+        const char *key = json_string_value(json_object_get(f, "key"));
+        const json_t *was = key != NULL ? json_object_get(stored, key) : NULL;
+        json_t *sig = finding_sig(f);
+        int64_t at = json_integer_value(json_object_get(was, "at"));
+        bool is_due = was == NULL || !json_equal(json_object_get(was, "sig"), sig) ||
+                      now - at >= (int64_t)refresh || now < at;
+        if (sig == NULL)
+            goto nomem;
+        if (is_due && json_array_append(due, f) != 0) {
+            json_decref(sig);
+            goto nomem;
+        }
+        if (key == NULL) { /* not from dns_check_round: always due, never kept */
+            json_decref(sig);
+            continue;
+        }
+        if (json_object_set_new(next, key,
+                                is_due ? json_pack("{s:o, s:I}", "sig", sig, "at", (json_int_t)now)
+                                       : json_deep_copy(was)) != 0) {
+            if (!is_due)
+                json_decref(sig);
+            goto nomem;
+        }
+        if (!is_due)
+            json_decref(sig);
+    }
+    *ret_due = due;
+    *ret_stored = next;
+    return MRD_OK;
+nomem:
+    json_decref(due);
+    json_decref(next);
+    return nomem(err);
+}
+
+json_t *dns_findings_stored(const json_t *state)
+{
+    json_t *stored = json_object(), *f;
+    size_t i;
+
+    json_array_foreach(json_object_get(state, "open"), i, f)
+    {
+        const char *key = json_string_value(json_object_get(f, "key"));
+        const char *last = json_string_value(json_object_get(f, "last_seen"));
+        struct mrd_time t;
+        json_t *sig;
+        if (stored == NULL || key == NULL || last == NULL ||
+            mrd_time_parse(last, strlen(last), &t, NULL) != MRD_OK)
+            continue;
+        sig = finding_sig(f);
+        if (sig == NULL ||
+            json_object_set_new(stored, key,
+                                json_pack("{s:o, s:I}", "sig", sig, "at",
+                                          (json_int_t)(mrd_time_to_usec(&t) / 1000000))) != 0) {
+            json_decref(stored);
+            return NULL;
+        }
+    }
+    return stored;
 }

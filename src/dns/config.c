@@ -207,10 +207,11 @@ static enum mrd_code parse_vantage(json_t *j, size_t idx, struct dns_cfg_vantage
     if (!json_is_string(name) || json_string_length(name) == 0 ||
         json_string_length(name) > DNS_CFG_MAX_VNAME ||
         mrd_str_needs_escape(json_string_value(name), json_string_length(name)) ||
-        strcmp(json_string_value(name), "authoritative") == 0)
+        strcmp(json_string_value(name), "authoritative") == 0 ||
+        strcmp(json_string_value(name), "validator") == 0)
         return mrd_err_set(err, MRD_E_PARSE,
                            "config: vantages[%zu].name: not a name of 1 to %d printable bytes "
-                           "(\"authoritative\" is reserved)",
+                           "(\"authoritative\" and \"validator\" are reserved)",
                            idx, DNS_CFG_MAX_VNAME);
     if (!json_is_string(server) || !dns_server_valid(json_string_value(server)))
         return mrd_err_set(err, MRD_E_PARSE,
@@ -242,6 +243,7 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
     }
     cfg->interval = CFG_DEFAULT_INTERVAL;
     cfg->expiry_warn = CFG_DEFAULT_EXPIRY_WARN;
+    cfg->alert_refresh = DNS_DEFAULT_ALERT_REFRESH;
     if (!json_is_object(doc)) {
         rc = mrd_err_set(err, MRD_E_PARSE, "config: not a JSON object");
         goto out;
@@ -321,6 +323,30 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
                 goto out;
             }
             cfg->interval = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "expiry_warning") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > DNS_MAX_EXPIRY_WARN) {
+                rc = mrd_err_set(err, MRD_E_PARSE,
+                                 "config: expiry_warning: not seconds from 0 to %d",
+                                 DNS_MAX_EXPIRY_WARN);
+                goto out;
+            }
+            cfg->expiry_warn = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "alert_refresh") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > DNS_MAX_ALERT_REFRESH) {
+                rc =
+                    mrd_err_set(err, MRD_E_PARSE, "config: alert_refresh: not seconds from 1 to %d",
+                                DNS_MAX_ALERT_REFRESH);
+                goto out;
+            }
+            cfg->alert_refresh = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "validator") == 0) {
+            if (!json_is_boolean(v)) {
+                rc = mrd_err_set(err, MRD_E_PARSE, "config: validator: not true or false");
+                goto out;
+            }
+            cfg->validate = json_is_true(v);
         } else {
             char esc[80];
             rc = mrd_err_set(err, MRD_E_PARSE, "config: unknown member \"%s\"",
@@ -331,6 +357,11 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
     }
     if (cfg->nzones == 0) {
         rc = mrd_err_set(err, MRD_E_PARSE, "config: zones: missing");
+        goto out;
+    }
+    if (cfg->validate && cfg->trust_anchor[0] == '\0') {
+        rc = mrd_err_set(err, MRD_E_PARSE,
+                         "config: validator: needs root.trust_anchor (the keys to validate from)");
         goto out;
     }
     if (cfg->nroots == 0) {

@@ -239,8 +239,13 @@ struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    int ip_ttl;   /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
-    bool tcp;     /* the answer came over TCP (the UDP one was truncated) */
+    int ip_ttl; /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
+    bool tcp;   /* the answer came over TCP (the UDP one was truncated) */
+    /* tcp: the truncated UDP answer that sent us there (owned), with its IP
+     * TTL and time: a forged one may carry addresses the TCP answer lacks */
+    struct dns_msg *truncated;
+    int truncated_ttl;
+    int64_t truncated_rtt_usec;
     size_t nlate; /* further answers to the same id and question, in arrival order */
     struct dns_late late[DNS_MAX_LATE];
     char detail[128]; /* why not OK, for evidence */
@@ -259,9 +264,36 @@ struct dns_transport {
      * thread-safe. dns_check_round checks zones, and a zone's probe names,
      * that many at a time. */
     unsigned parallel;
+    /* validates in process when set (configuration "validator": true) */
+    const struct dns_validator *validator;
 };
 
 #define DNS_MAX_PARALLEL 256
+
+/* ---- in-process validation: a validating resolver's verdict ---- */
+
+#define DNS_MAX_WHY 512 /* bytes of a why-bogus text kept */
+
+struct dns_verdict {
+    bool answered;             /* the validator reached a verdict at all */
+    int rcode;                 /* of its answer */
+    bool secure, bogus;        /* both false: insecure or indeterminate */
+    char why[DNS_MAX_WHY + 1]; /* bogus: why (printable ASCII, truncated), else "" */
+};
+
+/* Resolves (name, type) from the configured root with the trust anchor and
+ * validates it (libunbound: dns_validator_unbound in dns_net.h; the unit
+ * tests answer from a canned world). Thread-safe. */
+struct dns_validator {
+    enum mrd_code (*validate)(void *ctx, const struct dns_name *name, uint16_t type,
+                              struct dns_verdict *ret, struct mrd_err *err);
+    void *ctx;
+};
+
+/* The finding's cause ("signature-expired", ..., "other") of a validator's
+ * why-bogus text (Unbound's wording; docs/dns.md). Pure; why may be any
+ * NUL-terminated string. */
+const char *dns_why_bogus_cause(const char *why);
 
 /* Builds the query, sends it through t and checks that the answer's id
  * and question match (late answers that do not are dropped). ret->msg is
@@ -289,11 +321,14 @@ const char *dns_addr_fingerprint(const char *addr);
 
 /* ---- configuration (docs/dns.md) ---- */
 
-#define DNS_CFG_MAX_SERVERS 64  /* root servers, vantages */
-#define DNS_CFG_MAX_ZONES 4096  /* watched zones */
-#define DNS_CFG_MAX_PROBES 4096 /* probe names per zone */
-#define DNS_CFG_MAX_VNAME 64    /* bytes of a vantage name */
-#define DNS_CFG_MAX_PATH 4096   /* bytes of the trust-anchor path */
+#define DNS_CFG_MAX_SERVERS 64            /* root servers, vantages */
+#define DNS_CFG_MAX_ZONES 4096            /* watched zones */
+#define DNS_CFG_MAX_PROBES 4096           /* probe names per zone */
+#define DNS_CFG_MAX_VNAME 64              /* bytes of a vantage name */
+#define DNS_CFG_MAX_PATH 4096             /* bytes of the trust-anchor path */
+#define DNS_MAX_EXPIRY_WARN (365 * 86400) /* expiry_warning, seconds */
+#define DNS_DEFAULT_ALERT_REFRESH 3600    /* alert_refresh, seconds */
+#define DNS_MAX_ALERT_REFRESH (7 * 86400)
 #define DNS_MIN_INTERVAL 1
 #define DNS_MAX_INTERVAL 86400
 
@@ -328,8 +363,10 @@ struct dns_config {
     char trust_anchor[DNS_CFG_MAX_PATH + 1]; /* "" when absent */
     struct dns_cfg_zone *zones;
     struct dns_cfg_vantage *vantages;
-    unsigned interval;    /* seconds */
-    unsigned expiry_warn; /* seconds before RRSIG expiry that warn */
+    unsigned interval;      /* seconds */
+    unsigned expiry_warn;   /* seconds before RRSIG expiry that warn (expiry_warning); 0: never */
+    bool validate;          /* "validator": true: validate in process (struct dns_validator) */
+    unsigned alert_refresh; /* serve: seconds between versions of an unchanged finding */
 };
 
 /* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",
@@ -392,10 +429,30 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
  * findings (their --json members, e.g. the extension of the stored STIX
  * alerts' newest versions): the open ones are those seen in that round
  * or later (last_seen at or after round: a round stores its alerts before
- * its time) that are not outage-end. So the sensor in
+ * its time), or within refresh seconds before it (a lasting finding that
+ * did not change is stored again only every refresh seconds,
+ * dns_findings_due), that are not outage-end. So the sensor in
  * `serve` resumes after a restart without a state file. */
-enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, json_t **ret_state,
-                                    struct mrd_err *err);
+enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, unsigned refresh,
+                                    json_t **ret_state, struct mrd_err *err);
+
+/* Which findings of a round need a new alert version (the sensor in
+ * serve): a new one, one whose state changed (kind, cause, field,
+ * expected, observed, ended: not its evidence's timings), and one whose
+ * last stored version is refresh seconds old or more at now (unix
+ * seconds, the round's time). stored maps each finding's key to what was
+ * last stored ({"sig": state, "at": seconds}) and is not changed;
+ * *ret_due gets the findings due (new references) and *ret_stored the map
+ * to keep once they are stored (the findings of this round only: a
+ * finding that is gone is forgotten). */
+enum mrd_code dns_findings_due(const json_t *found, const json_t *stored, int64_t now,
+                               unsigned refresh, json_t **ret_due, json_t **ret_stored,
+                               struct mrd_err *err);
+
+/* The stored map of dns_findings_due for the open findings of state (as
+ * dns_state_from_alerts rebuilds it: each last stored at its last_seen);
+ * NULL when out of memory. */
+json_t *dns_findings_stored(const json_t *state);
 
 /* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
  * "ds-mismatch", ..., "other". */
@@ -409,6 +466,12 @@ const char *dns_ede_cause(int ede);
 
 /* Appends the identity (the sensor) and the extension-definition. */
 enum mrd_code dns_stix_definitions(json_t *objects, struct mrd_err *err);
+
+#define DNS_FINDING_ID_LEN 51 /* "observed-data--" and a UUID */
+
+/* The id of the observed-data dns_finding_stix makes of finding. */
+enum mrd_code dns_finding_id(const json_t *finding, char out[DNS_FINDING_ID_LEN + 1],
+                             struct mrd_err *err);
 
 /* Appends one finding (an element of dns_check_round's array) as an
  * observed-data under DNS_STIX_EXT_ID with the domain-name and address

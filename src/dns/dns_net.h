@@ -44,4 +44,19 @@ enum mrd_code dns_net_addr(const char *server, struct sockaddr_storage *ret, uns
  * into cfg->anchors with dns_anchor_parse; errors name the file. */
 enum mrd_code dns_anchor_load(struct dns_config *cfg, struct mrd_err *err);
 
+/* The in-process validator (configuration "validator": true): libunbound
+ * iterating from cfg's root servers with cfg's trust anchor, with a cache
+ * of its own (make one per round). cfg is borrowed. Free with
+ * dns_validator_free. */
+enum mrd_code dns_validator_unbound(const struct dns_config *cfg, struct dns_validator *ret,
+                                    struct mrd_err *err);
+void dns_validator_free(struct dns_validator *v);
+
+/* One dns_check_round over the real transport (opts), with a fresh
+ * in-process validator when cfg->validate: what `meridian dns check` and
+ * the sensor in serve run. */
+enum mrd_code dns_check_round_net(const struct dns_config *cfg, const struct dns_net *opts,
+                                  const json_t *baseline, const json_t *state,
+                                  json_t **ret_findings, json_t **ret_state, struct mrd_err *err);
+
 #endif

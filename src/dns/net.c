@@ -315,7 +315,10 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
                 continue; /* not ours: keep waiting for the real answer */
             ret->rtt_usec = mono_usec() - t0;
             if (ret->msg->flags & DNS_F_TC) {
-                dns_msg_free(ret->msg);
+                /* kept: check.c compares it with the TCP answer */
+                ret->truncated = ret->msg;
+                ret->truncated_ttl = ttl;
+                ret->truncated_rtt_usec = ret->rtt_usec;
                 ret->msg = NULL;
                 ret->status = tcp_exchange(&sa, salen, q, len, deadline, ret);
                 ret->rtt_usec = mono_usec() - t0;
@@ -343,7 +346,7 @@ static int64_t net_now(void *ctx)
 
 struct dns_transport dns_transport_net(const struct dns_net *opts)
 {
-    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel};
+    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel, NULL};
     return t;
 }
 

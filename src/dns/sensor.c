@@ -60,6 +60,8 @@ void dns_xfer_release(struct dns_xfer *x)
 {
     dns_msg_free(x->msg);
     x->msg = NULL;
+    dns_msg_free(x->truncated);
+    x->truncated = NULL;
     for (size_t i = 0; i < x->nlate; i++)
         dns_msg_free(x->late[i].msg);
     x->nlate = 0;

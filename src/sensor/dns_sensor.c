@@ -32,6 +32,7 @@ struct sensor_dns {
     struct fed_trust *trust;
     struct dns_config *cfg;
     json_t *baseline, *state;
+    json_t *stored; /* dns_findings_due: what was last stored of each open finding */
     char collection[STORE_META_VAL_MAX + 1];
     enum policy_tlp tlp;
     struct dns_net net;
@@ -42,6 +43,7 @@ struct sensor_dns {
     pthread_cond_t cv;
     bool stop, started;
     char last_round[40];   /* under mu: the last round's time, "" before one */
+    json_t *open_ids;      /* under mu: alert ids of the open findings (the console) */
     char last_result[512]; /* under mu: its log line */
 };
 
@@ -79,6 +81,8 @@ json_t *sensor_dns_status(void *ctx)
                     s->last_round[0] != '\0' ? json_string(s->last_round) : json_null(),
                     "last_result",
                     s->last_result[0] != '\0' ? json_string(s->last_result) : json_null());
+    if (out != NULL && s->open_ids != NULL)
+        (void)json_object_set_new(out, "open", json_deep_copy(s->open_ids));
     (void)pthread_mutex_unlock(&s->mu);
     return out;
 }
@@ -144,7 +148,10 @@ out:
 }
 
 #define DNS_META_ROUND "dns_sensor_round" /* store meta: the time of the last round */
-#define DNS_RESUME_WINDOW_USEC ((int64_t)3600 * 1000000) /* alerts looked at on a restart */
+/* alerts looked at on a restart: added up to an hour before the last
+ * round, and before that up to alert_refresh (a lasting finding's last
+ * version may be that old) */
+#define DNS_RESUME_WINDOW_USEC ((int64_t)3600 * 1000000)
 
 struct resume {
     json_t *found; /* the DNS extension of each alert this node made */
@@ -210,43 +217,83 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
          * (dns_state_from_alerts). */
         memset(&q, 0, sizeof(q));
         q.collection = coll.key;
-        q.added_after = mrd_time_to_usec(&t) - DNS_RESUME_WINDOW_USEC;
+        q.added_after = mrd_time_to_usec(&t) - DNS_RESUME_WINDOW_USEC -
+                        (int64_t)s->cfg->alert_refresh * 1000000;
         q.match = &m;
         q.want_body = true;
         rc = store_objects_query(s->st, &q, resume_visible, resume_emit, &r, &res, err);
     }
     if (rc == MRD_OK)
-        rc = dns_state_from_alerts(r.found, round, ret_state, err);
+        rc = dns_state_from_alerts(r.found, round, s->cfg->alert_refresh, ret_state, err);
     json_decref(r.found);
     return rc;
 }
 
+/* The alert ids of state's open findings, for sensor_dns_status (the
+ * console tells open alerts by them: an alert is not stored every round). */
+static void set_open_ids(struct sensor_dns *s, const json_t *state)
+{
+    json_t *ids = json_array(), *f;
+    size_t i;
+
+    json_array_foreach(json_object_get(state, "open"), i, f)
+    {
+        char id[DNS_FINDING_ID_LEN + 1];
+        if (ids != NULL && dns_finding_id(f, id, NULL) == MRD_OK &&
+            json_array_append_new(ids, json_string(id)) != 0) {
+            json_decref(ids);
+            ids = NULL;
+        }
+    }
+    (void)pthread_mutex_lock(&s->mu);
+    json_decref(s->open_ids);
+    s->open_ids = ids; /* NULL (out of memory): the console falls back on times */
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
+/* A round; of its findings, only those new, changed or due for a refresh
+ * (alert_refresh) are stored as a new version (dns_findings_due). */
 static void round_once(struct sensor_dns *s)
 {
-    struct dns_transport t = dns_transport_net(&s->net);
     struct mrd_err err = {0};
-    json_t *found = NULL, *next = NULL;
+    json_t *found = NULL, *next = NULL, *due = NULL, *stored_next = NULL;
+    const char *round;
+    struct mrd_time rt;
     size_t stored = 0;
 
-    if (dns_check_round(s->cfg, s->baseline, s->state, &t, &found, &next, &err) != MRD_OK) {
+    if (dns_check_round_net(s->cfg, &s->net, s->baseline, s->state, &found, &next, &err) !=
+        MRD_OK) {
         say(s, "dns sensor: round failed: %s", err.msg);
         return;
     }
     json_decref(s->state);
     s->state = next;
-    if (json_array_size(found) > 0 && store_findings(s, found, &stored, &err) != MRD_OK) {
-        say(s, "dns sensor: %zu findings not stored: %s", json_array_size(found), err.msg);
-    } else {
-        /* The round is over and its alerts stored: what a restart resumes from. */
-        const char *round = json_string_value(json_object_get(next, "round"));
-        if (round != NULL && store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
-            say(s, "dns sensor: round time not kept: %s", err.msg);
-        (void)pthread_mutex_lock(&s->mu);
-        (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round != NULL ? round : "");
-        (void)pthread_mutex_unlock(&s->mu);
-        say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
-            stored);
+    round = json_string_value(json_object_get(next, "round"));
+    if (round == NULL || mrd_time_parse(round, strlen(round), &rt, NULL) != MRD_OK ||
+        dns_findings_due(found, s->stored, mrd_time_to_usec(&rt) / 1000000, s->cfg->alert_refresh,
+                         &due, &stored_next, &err) != MRD_OK) {
+        say(s, "dns sensor: round failed: %s", err.msg[0] != '\0' ? err.msg : "no round time");
+        goto out;
     }
+    if (json_array_size(due) > 0 && store_findings(s, due, &stored, &err) != MRD_OK) {
+        say(s, "dns sensor: %zu findings not stored: %s", json_array_size(due), err.msg);
+        goto out;
+    }
+    json_decref(s->stored);
+    s->stored = stored_next;
+    stored_next = NULL;
+    /* The round is over and its alerts stored: what a restart resumes from. */
+    if (store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
+        say(s, "dns sensor: round time not kept: %s", err.msg);
+    set_open_ids(s, next);
+    (void)pthread_mutex_lock(&s->mu);
+    (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round);
+    (void)pthread_mutex_unlock(&s->mu);
+    say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
+        stored);
+out:
+    json_decref(due);
+    json_decref(stored_next);
     json_decref(found);
 }
 
@@ -286,6 +333,8 @@ void sensor_dns_stop(struct sensor_dns *s)
     dns_config_free(s->cfg);
     json_decref(s->baseline);
     json_decref(s->state);
+    json_decref(s->stored);
+    json_decref(s->open_ids);
     mrd_free(s);
 }
 
@@ -345,6 +394,10 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     if (rc != MRD_OK)
         goto out;
     rc = resume_state(s, &s->state, err);
+    if (rc == MRD_OK && (s->stored = dns_findings_stored(s->state)) == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
+    if (rc == MRD_OK && s->state != NULL)
+        set_open_ids(s, s->state);
     if (rc != MRD_OK) {
         mrd_err_prefix(err, "dns sensor: open findings of the last round");
         goto out;

@@ -3,15 +3,17 @@
  * configuration, and the sensor's baseline and check rounds fed with
  * answers taken from the input.
  *
- * The first byte modulo 4 chooses: 3, a trust-anchor file; 0, the rest is
+ * The first byte modulo 4 chooses: 3, a trust-anchor file, also read as
+ * a validator's why-bogus text (dns_why_bogus_cause); 0, the rest is
  * one DNS message, whose
  * names are formatted and whose DS and DNSKEY records are matched against
  * each other; 1, a configuration; 2, a stream of answers (2-byte length,
  * then a header and records, the question copied in from each query) that
  * a fake transport hands to a baseline and a check round of a fixed
  * configuration, some as late answers with their IP TTL and timing (the
- * injection rules). Nothing may crash, leak or read outside the buffer; an
- * error must carry a message.
+ * injection rules), and to an in-process validator whose verdicts (bogus
+ * or not, and the why-bogus text) come from the stream too. Nothing may crash, leak or read outside
+ * the buffer; an error must carry a message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -105,6 +107,31 @@ static int64_t now_fn(void *ctx)
     return 0x68000000;
 }
 
+/* The validator's verdict from the stream: a flag byte (bit 0: bogus),
+ * then up to 64 bytes of why-bogus text. */
+static enum mrd_code fuzz_validate(void *ctx, const struct dns_name *name, uint16_t type,
+                                   struct dns_verdict *ret, struct mrd_err *err)
+{
+    struct feed *f = ctx;
+    size_t n;
+
+    (void)name;
+    (void)type;
+    (void)err;
+    memset(ret, 0, sizeof(*ret));
+    if (f->n == 0)
+        return MRD_OK;
+    ret->answered = true;
+    ret->bogus = (f->p[0] & 1) != 0;
+    ret->rcode = ret->bogus ? DNS_RCODE_SERVFAIL : DNS_RCODE_NOERROR;
+    n = f->n - 1 < 64 ? f->n - 1 : 64;
+    for (size_t i = 0; i < n; i++)
+        ret->why[i] = (char)(f->p[1 + i] >= 0x20 && f->p[1 + i] < 0x7f ? f->p[1 + i] : '?');
+    f->p += 1 + n;
+    f->n -= 1 + n;
+    return MRD_OK;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,6 +146,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static struct dns_config *acfg;
         static const char c[] = "{\"zones\": [{\"zone\": \"example.\"}]}";
         if (acfg == NULL && dns_config_parse(c, strlen(c), &acfg, NULL) != MRD_OK)
+            abort();
+        char why[DNS_MAX_WHY + 1];
+        size_t wn = size - 1 < DNS_MAX_WHY ? size - 1 : DNS_MAX_WHY;
+        memcpy(why, data + 1, wn);
+        why[wn] = '\0';
+        if (dns_why_bogus_cause(why) == NULL)
             abort();
         acfg->nanchors = 0;
         if (dns_anchor_parse((const char *)data + 1, size - 1, acfg, &err) != MRD_OK &&
@@ -157,7 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static struct dns_config *cfg;
         static json_t *base;
         struct feed f = {data + 1, size - 1};
-        struct dns_transport t = {exchange, &f, now_fn, 0};
+        struct dns_validator v = {fuzz_validate, &f};
+        struct dns_transport t = {exchange, &f, now_fn, 0, &v};
         json_t *b = NULL, *found = NULL, *state = NULL, *objs, *seen, *x;
         size_t i;
         if (cfg == NULL && (dns_config_parse(fixed_cfg, strlen(fixed_cfg), &cfg, NULL) != MRD_OK ||

@@ -249,13 +249,16 @@ zone:
         self.procs[name] = proc
         self._wait_udp(addr, ".", proc, log)
 
-    def start_injector(self, qname="www.example.tld.", answer=INJECTED, ttl=INJECTED_TTL):
-        """Forges an answer to every query for qname (A) sent to VANTAGE."""
+    def start_injector(self, qname="www.example.tld.", answer=INJECTED, ttl=INJECTED_TTL,
+                       tc=False):
+        """Forges an answer to every query for qname (A) sent to VANTAGE
+        (tc: with the TC bit set, so that the client asks again over TCP)."""
         log = os.path.join(self.work, "injector.log")
         with open(log, "w") as err:
             proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/bin/python3",
                                      os.path.abspath(__file__), "inject", VANTAGE, qname,
-                                     answer, str(ttl)], stdout=subprocess.PIPE, stderr=err,
+                                     answer, str(ttl)] + (["tc"] if tc else []),
+                                    stdout=subprocess.PIPE, stderr=err,
                                     text=True)
         self.procs["injector"] = proc
         line = proc.stdout.readline()  # "ready" once both sockets are open
@@ -332,11 +335,11 @@ def _qname_wire(name):
     return b"".join(bytes([len(x)]) + x.encode() for x in name.strip(".").split(".") if x) + b"\0"
 
 
-def inject(server, qname, answer, ttl):
+def inject(server, qname, answer, ttl, tc=False):
     """The on-path injector (run inside the lab's namespace, as root): a raw
     socket sees each UDP query to server:53 for qname A and answers it at
-    once, from server:53, with answer and the IP TTL ttl. Runs until killed;
-    Lab.stop("injector") does."""
+    once, from server:53, with answer and the IP TTL ttl (tc: and the TC
+    bit, truncated). Runs until killed; Lab.stop("injector") does."""
     rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
     tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # header included
     want, target = _qname_wire(qname), socket.inet_aton(server)
@@ -352,7 +355,8 @@ def inject(server, qname, answer, ttl):
         qend = 12 + len(want)
         if dns[12:qend].lower() != want or dns[qend:qend + 4] != b"\0\1\0\1":
             continue
-        resp = (dns[:2] + b"\x81\x80\0\1\0\1\0\0\0\0" + dns[12:qend + 4] +
+        resp = (dns[:2] + (b"\x83" if tc else b"\x81") + b"\x80\0\1\0\1\0\0\0\0" +
+                dns[12:qend + 4] +
                 b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(answer))
         udp = struct.pack(">HHHH", 53, sport, 8 + len(resp), 0) + resp
         ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, ttl, 17, 0, dst,
@@ -364,7 +368,8 @@ if __name__ == "__main__":
     import sys
     if len(sys.argv) == 3 and sys.argv[1] == "seeds":
         capture_seeds(sys.argv[2])
-    elif len(sys.argv) == 6 and sys.argv[1] == "inject":
-        inject(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif len(sys.argv) in (6, 7) and sys.argv[1] == "inject":
+        inject(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]),
+               tc=sys.argv[6:] == ["tc"])
     else:
-        sys.exit("usage: dnslab.py seeds OUTDIR | inject SERVER QNAME ADDRESS TTL")
+        sys.exit("usage: dnslab.py seeds OUTDIR | inject SERVER QNAME ADDRESS TTL [tc]")

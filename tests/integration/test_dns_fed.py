@@ -86,8 +86,10 @@ def test_sensor_inside_serve_stores_signed_alerts_that_peers_pull(fed, tmp_path)
     a = fed.node("A", start=False)
     fed.node("B")
     cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    # alert_refresh 1: the unchanged outage is stored again every round
     cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
-                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+                               "zones": [{"zone": "gov.example."}], "interval": 1,
+                               "alert_refresh": 1}))
     base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
                                            "ds": [], "glue": {}, "probes": {}}]}))
     a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
@@ -150,3 +152,59 @@ def test_sensor_resumes_open_findings_after_a_restart(fed, tmp_path):
     ended = alert_objs(fed.objects("A"))[oid]["extensions"][EXT]
     assert ended["zone"] == "gov.example." and ended["first_seen"] == \
         before["extensions"][EXT]["first_seen"]
+
+
+def test_lasting_finding_is_not_stored_every_round(fed, tmp_path):
+    """An outage that goes on unchanged is stored once, not once per round:
+    a new version only when it changes or alert_refresh (default an hour)
+    has passed since the last one."""
+    a = fed.node("A", start=False)
+    cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
+                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+    base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
+                                           "ds": [], "glue": {}, "probes": {}}]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+    a.start()
+
+    def rounds():
+        return a.stderr().count("dns sensor: round done")
+
+    wait_for(lambda: rounds() >= 4, timeout=60)
+    ((oid, alert),) = alert_objs(fed.objects("A")).items()
+    r = a.get(a.objects_path(fed.coll["A"], a.root) + oid + "/versions/")
+    assert r.status_code == 200, r.text
+    assert r.json()["versions"] == [alert["modified"]], r.json()
+    assert a.stderr().count("findings, 0 alerts stored") >= 3  # the rounds after the first
+
+
+def test_extension_definition_versions_old_and_new_accepted(fed, tmp_path):
+    """The DNS alert extension-definition is at version 1.1 (its schema text
+    lists injection); a bundle made under version 1.0 (same id, older
+    modified) is still accepted beside it, and both alerts read the same."""
+    n = fed.node("A")
+    new = alerts(fed, "A", tmp_path, "green", "gov.example.")
+    (defn,) = [o for o in new["objects"] if o["id"] == EXT]
+    assert defn["version"] == "1.1" and "injection" in defn["schema"]
+    assert defn["modified"] > defn["created"]
+    old = json.loads(json.dumps(new))
+    for o in old["objects"]:
+        if o["id"] == EXT:
+            o.update(version="1.0", modified=o["created"],
+                     schema="Meridian DNS alert, version 1.0. A property extension of "
+                            "observed-data. Members: kind (delegation, divergence, dnssec, "
+                            "outage, outage-end); zone; name; vantage; expected; observed.")
+        elif o["type"] == "observed-data":
+            o["id"] = "observed-data--6f0c4f7e-1b52-5d0b-8c61-0d7b2f3a9e10"
+            o["extensions"][EXT]["zone"] = "old.example."
+    old_path = tmp_path / "old.json"
+    old_path.write_text(json.dumps(old))
+    p = n.cli("import", "--data", n.data, "--collection", fed.coll["A"], old_path, check=False)
+    assert p.returncode == 0, p.stderr
+    at_a = alert_objs(fed.objects("A"))
+    assert {o["extensions"][EXT]["zone"] for o in at_a.values()} == {"gov.example.",
+                                                                     "old.example."}
+    r = n.get(n.objects_path(fed.coll["A"], n.root) + EXT + "/versions/")
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["versions"]) == sorted([defn["created"], defn["modified"]])

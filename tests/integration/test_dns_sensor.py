@@ -245,3 +245,86 @@ def test_bad_configuration_is_a_usage_error(lab, meridian_bin, tmp_path):
     p = meridian(lab, meridian_bin, "baseline", "--config", cfg, "-o", tmp_path / "b.json")
     assert p.returncode == 2
     assert "zones[0].probe_names[0]: not inside the zone" in p.stderr
+
+
+def with_config(baseline, tmp_path, **members):
+    cfg = json.loads(baseline[0].read_text())
+    cfg.update(members)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+# (inception, expiration) of the zone's signatures, DS at the TLD -> the
+# cause the in-process validator (libunbound) gives.
+BROKEN = {
+    "signature-expired": ((-10 * 86400, -86400), "right"),
+    # (beyond Unbound's clock-skew allowance, at most a day)
+    "signature-not-yet-valid": ((3 * 86400, 30 * 86400), "right"),
+    "ds-mismatch": ((-3600, 30 * 86400), "wrong"),
+}
+
+
+@pytest.mark.parametrize("cause", sorted(BROKEN))
+def test_validator_classifies_the_failure(healthy, meridian_bin, baseline, tmp_path, cause):
+    """"validator": true validates each zone's SOA with libunbound from the
+    private root and its trust anchor: a bogus verdict is a dnssec finding
+    at vantage "validator" whose cause comes from Unbound's why-bogus text."""
+    cfg = with_config(baseline, tmp_path, validator=True)
+    assert check(healthy, meridian_bin, cfg, baseline[1]) == []  # healthy: secure, quiet
+    healthy.zone_sig_offset, healthy.tld_ds = BROKEN[cause]
+    healthy.reload()
+    found = check(healthy, meridian_bin, cfg, baseline[1])
+    val = [f for f in found if f["vantage"] == "validator"]
+    assert [(f["kind"], f["zone"], f["name"], f["cause"]) for f in val] == [
+        ("dnssec", "example.tld.", "example.tld.", cause)], found
+    assert val[0]["observed"] == "bogus" and val[0]["evidence"]["why_bogus"], val
+    # The direct checks at the zone's servers agree on the cause.
+    assert cause in {f.get("cause") for f in found if f["vantage"] == "authoritative"}
+
+
+def test_signatures_close_to_expiry_warn(healthy, meridian_bin, baseline, tmp_path):
+    """Signatures expiring within expiry_warning (default 3 days) are an
+    early warning (cause other, field expires-soon); a shorter threshold
+    keeps the same zone quiet, and the healthy lab (30 days left) is quiet."""
+    healthy.zone_sig_offset = (-3600, 86400)  # a day left
+    healthy.reload()
+    found = check(healthy, meridian_bin, *baseline)
+    assert found and {(f["kind"], f["cause"], f["field"], f["vantage"]) for f in found} == {
+        ("dnssec", "other", "expires-soon", "authoritative")}, found
+    assert all(0 < f["evidence"]["seconds_left"] <= 86400 for f in found)
+    assert check(healthy, meridian_bin, with_config(baseline, tmp_path, expiry_warning=3600),
+                 baseline[1]) == []
+
+
+def test_validator_needs_a_trust_anchor(lab, meridian_bin, baseline, tmp_path):
+    cfg = json.loads(baseline[0].read_text())
+    del cfg["root"]["trust_anchor"]
+    cfg["validator"] = True
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    p = meridian(lab, meridian_bin, "check", "--config", tmp_path / "c.json", "--baseline",
+                 baseline[1])
+    assert p.returncode == 2 and "validator: needs root.trust_anchor" in p.stderr, p.stderr
+
+
+@pytest.fixture
+def tc_injector(lab):
+    lab.start_injector(tc=True)
+    yield lab
+    lab.stop("injector")
+
+
+def test_injector_forging_a_truncated_answer(tc_injector, meridian_bin, baseline):
+    """An on-path injector whose forged answer has the TC bit: when it wins
+    the race the query goes to TCP (which it cannot forge here) and the
+    truncated answer names an address the TCP answer lacks (tcp-disagrees);
+    when the resolver wins, Hold-On hears the forged one late. Either way
+    exactly one injection finding names the forged address."""
+    found = check(tc_injector, meridian_bin, *baseline, "--hold", "1000")
+    assert [(f["kind"], f["vantage"], f["name"], f["field"], f["observed"], f["expected"])
+            for f in found] == [("injection", "isp-1", "www.example.tld.", "A",
+                                 [dnslab.INJECTED], [dnslab.WWW])]
+    rules = set(found[0]["evidence"]["rules"])
+    assert {"multiple-answers", "censorship"} <= rules
+    taken = [r for r in found[0]["evidence"]["replies"] if r["taken"]]
+    assert [r["addrs"] for r in taken] == [[dnslab.WWW]]

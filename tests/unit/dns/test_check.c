@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 
+#include "core/timestamp.h"
 #include "dns/dns.h"
 #include "msgbuild.h"
 
@@ -46,6 +47,8 @@ struct world {
     bool unglued;       /* the root names ns.other. without glue; other.'s server (10.0.0.7)
                            gives its address, 10.0.0.2 */
     int64_t sig_exp;    /* RRSIG expiration relative to NOW */
+    const char *tc;     /* the vantage's www A went to TCP after a truncated UDP answer
+                           naming this address ("" : naming none) */
     unsigned queries;
 };
 
@@ -200,6 +203,23 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
             if (W.forged && W.forged_ttl != 0)
                 ret->ip_ttl = W.forged_ttl;
             mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+            if (W.tc != NULL) {
+                /* The truncated UDP answer (kept) and the TCP one (this). */
+                struct mb t;
+                uint8_t ta[4];
+                mb_start(&t, q->id, flags | DNS_F_RA | DNS_F_TC);
+                mb_question(&t, qn, q->qtype);
+                if (W.tc[0] != '\0') {
+                    assert_int_equal(inet_pton(AF_INET, W.tc, ta), 1);
+                    mb_rr(&t, 1, "www.example.", DNS_T_A, ta, 4);
+                }
+                mb_finish(&t);
+                assert_int_equal(dns_msg_parse(t.b, t.n, &ret->truncated, err), MRD_OK);
+                ret->truncated_ttl = 200;
+                ret->truncated_rtt_usec = 100;
+                ret->tcp = true;
+                ret->ip_ttl = 0;
+            }
             if (W.inject != NULL) {
                 /* The injector's answer is the first; the vantage's is late. */
                 struct mb f;
@@ -236,7 +256,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn, 0};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -552,6 +572,22 @@ static void test_stix(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "kind")), "divergence");
     assert_string_equal(json_string_value(json_object_get(o, "extension_type")),
                         "property-extension");
+    /* The extension-definition: version 1.1 of the same id, later than 1.0
+     * (created and modified 2026-12-07T00:00:00.000Z), listing injection. */
+    json_array_foreach(objs, i, o)
+    {
+        const char *t = json_string_value(json_object_get(o, "type"));
+        if (strcmp(t, "extension-definition") != 0)
+            continue;
+        assert_string_equal(json_string_value(json_object_get(o, "id")), DNS_STIX_EXT_ID);
+        assert_string_equal(json_string_value(json_object_get(o, "version")), "1.1");
+        assert_true(strcmp(json_string_value(json_object_get(o, "modified")),
+                           json_string_value(json_object_get(o, "created"))) > 0);
+        assert_non_null(strstr(json_string_value(json_object_get(o, "schema")), "injection"));
+        assert_non_null(strstr(json_string_value(json_object_get(o, "schema")), "validator"));
+        domains = 0;
+    }
+    assert_int_equal(domains, 0); /* one was there */
     json_decref(found);
     json_decref(objs);
     json_decref(seen);
@@ -722,7 +758,7 @@ static void test_state_rebuilt_from_alerts(void **state)
     json_object_set_new(f, "kind", json_string("outage-end"));
     json_object_set_new(f, "vantage", json_string("isp-8"));
     json_array_append_new(stored, f);
-    assert_int_equal(dns_state_from_alerts(stored, round, &again, NULL), MRD_OK);
+    assert_int_equal(dns_state_from_alerts(stored, round, 3600, &again, NULL), MRD_OK);
     assert_true(json_equal(json_object_get(again, "open"), json_object_get(st, "open")));
     json_decref(found);
     json_decref(st);
@@ -745,7 +781,7 @@ static void test_parallel_round_equals_sequential(void **state)
     /* Twenty probe names (one forged at the vantage) over a transport that
      * lets 8 exchanges run at once: the same findings, in the same order,
      * as one query at a time. */
-    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8};
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL};
     char cfg[2048];
     size_t k;
     struct dns_config *c = NULL;
@@ -776,6 +812,213 @@ static void test_parallel_round_equals_sequential(void **state)
     json_decref(par);
     json_decref(base);
     dns_config_free(c);
+}
+
+/* The in-process validator's verdict, canned. */
+static struct dns_verdict VERDICT;
+static int validations;
+
+static enum mrd_code canned_validate(void *ctx, const struct dns_name *name, uint16_t type,
+                                     struct dns_verdict *ret, struct mrd_err *err)
+{
+    (void)ctx;
+    (void)name;
+    (void)err;
+    assert_int_equal(type, DNS_T_SOA);
+    validations++;
+    *ret = VERDICT;
+    return MRD_OK;
+}
+
+static void test_why_bogus_causes(void **state)
+{
+    /* Unbound 1.17's texts, as the lab gets them, and the fallback. */
+    static const char *const cases[][2] = {
+        {"validation failure <example.tld. SOA IN>: signature expired from 10.53.0.3 for key "
+         "example.tld. while building chain of trust",
+         "signature-expired"},
+        {"validation failure <example.tld. SOA IN>: signature before inception date from "
+         "10.53.0.3 for key example.tld. while building chain of trust",
+         "signature-not-yet-valid"},
+        {"validation failure <x. DNSKEY IN>: DS hash mismatches key", "ds-mismatch"},
+        {"validation failure <x. A IN>: no signatures from 10.53.0.3", "rrsig-missing"},
+        {"validation failure <x. DNSKEY IN>: no DNSKEY rrset", "dnskey-missing"},
+        {"validation failure <x. A IN>: algorithm 253 not supported", "unsupported-algorithm"},
+        {"validation failure <y.x. A IN>: no NSEC3 records", "nsec-missing"},
+        {"validation failure <x. A IN>: key for validation x. is marked as invalid", "other"},
+        {"", "other"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_string_equal(dns_why_bogus_cause(cases[i][0]), cases[i][1]);
+}
+
+static void test_validator_verdict(void **state)
+{
+    struct dns_validator v = {canned_validate, NULL};
+    struct dns_transport tv = T;
+    json_t *found = NULL, *next = NULL;
+    const json_t *f;
+    struct mrd_err err = {0};
+
+    (void)state;
+    tv.validator = &v;
+    validations = 0;
+    memset(&VERDICT, 0, sizeof(VERDICT));
+    VERDICT.answered = VERDICT.secure = true;
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tv, &found, &next, &err), MRD_OK);
+    assert_int_equal(json_array_size(found), 0); /* secure: quiet */
+    assert_int_equal(validations, 1);
+    json_decref(found);
+    json_decref(next);
+    VERDICT.secure = false;
+    VERDICT.bogus = true;
+    VERDICT.rcode = DNS_RCODE_SERVFAIL;
+    (void)snprintf(VERDICT.why, sizeof(VERDICT.why), "%s",
+                   "validation failure <example. SOA IN>: signature expired");
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tv, &found, &next, &err), MRD_OK);
+    f = only(found, "dnssec");
+    assert_string_equal(json_string_value(json_object_get(f, "vantage")), "validator");
+    assert_string_equal(json_string_value(json_object_get(f, "cause")), "signature-expired");
+    assert_string_equal(json_string_value(json_object_get(f, "observed")), "bogus");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(f, "evidence"), "why_bogus")),
+        VERDICT.why);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(f, "evidence"), "rcode")),
+                        "SERVFAIL");
+    json_decref(found);
+    json_decref(next);
+    /* The zone's servers silent: an outage, and the validator is not asked. */
+    validations = 0;
+    W.auth_down = true;
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tv, &found, &next, &err), MRD_OK);
+    assert_int_equal(validations, 0);
+    json_decref(found);
+    json_decref(next);
+}
+
+/* The sensor in serve stores a lasting finding again only when it changed
+ * or alert_refresh has passed; a restart takes its last version, however
+ * old within alert_refresh, as open. */
+static void test_findings_due(void **state)
+{
+    json_t *st = NULL, *found, *due = NULL, *stored = json_object(), *next = NULL, *f;
+    json_t *rebuilt = NULL;
+
+    (void)state;
+    W.auth_down = true; /* two outages: authoritative and isp-1 */
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 2);
+    /* first round: both new */
+    assert_int_equal(dns_findings_due(found, stored, NOW, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 2);
+    json_decref(due);
+    json_decref(stored);
+    stored = next;
+    /* a minute later, nothing changed: none due; the map keeps their time */
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 0);
+    assert_true(json_equal(next, stored));
+    json_decref(due);
+    json_decref(next);
+    /* the evidence's timings change: still none; the observed state: due
+     * (on a copy: the state holds the same findings) */
+    {
+        json_t *copy = json_deep_copy(found);
+        json_decref(found);
+        found = copy;
+    }
+    f = json_array_get(found, 0);
+    json_object_set_new(f, "evidence", json_pack("{s:i}", "rtt_ms", 12));
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 0);
+    json_decref(due);
+    json_decref(next);
+    json_object_set_new(f, "observed", json_string("timeout"));
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 1);
+    assert_ptr_equal(json_array_get(due, 0), f);
+    json_decref(due);
+    json_decref(next);
+    /* an hour after they were stored: both due again (last_seen refresh) */
+    assert_int_equal(dns_findings_due(found, stored, NOW + 3600, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 2);
+    json_decref(due);
+    json_decref(next);
+    /* a finding gone is forgotten */
+    f = json_array();
+    assert_int_equal(dns_findings_due(f, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    json_decref(f);
+    assert_int_equal(json_object_size(next), 0);
+    json_decref(due);
+    json_decref(next);
+    json_decref(stored);
+    /* dns_findings_stored: from a rebuilt state, not due until refresh */
+    stored = dns_findings_stored(st);
+    assert_non_null(stored);
+    assert_int_equal(json_object_size(stored), 2);
+    json_decref(found);
+    found = round_(&st);
+    assert_int_equal(dns_findings_due(found, stored, NOW + 60, 3600, &due, &next, NULL), MRD_OK);
+    assert_int_equal(json_array_size(due), 0);
+    json_decref(due);
+    json_decref(next);
+    /* a restart 30 minutes after the last stored version: open with a
+     * refresh of an hour, closed with one of a minute */
+    {
+        char round[MRD_TIME_STIX_MS_LEN + 1];
+        const char *last =
+            json_string_value(json_object_get(json_array_get(found, 0), "last_seen"));
+        struct mrd_time t;
+        assert_int_equal(mrd_time_parse(last, strlen(last), &t, NULL), MRD_OK);
+        mrd_time_format_stix_ms(mrd_time_to_usec(&t) + (int64_t)1800 * 1000000, round);
+        assert_int_equal(dns_state_from_alerts(found, round, 3600, &rebuilt, NULL), MRD_OK);
+        assert_int_equal(json_array_size(json_object_get(rebuilt, "open")), 2);
+        json_decref(rebuilt);
+        assert_int_equal(dns_state_from_alerts(found, round, 60, &rebuilt, NULL), MRD_OK);
+        assert_int_equal(json_array_size(json_object_get(rebuilt, "open")), 0);
+        json_decref(rebuilt);
+    }
+    json_decref(stored);
+    json_decref(found);
+    json_decref(st);
+}
+
+/* A truncated UDP answer sends the query to TCP; one that names an
+ * address the TCP answer lacks was forged (injection, tcp-disagrees); a
+ * genuine one (empty, or a part of the full answer) is quiet. */
+static void test_truncated_answer_disagreeing_with_tcp(void **state)
+{
+    json_t *found;
+    const json_t *f;
+
+    (void)state;
+    W.tc = "";
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    W.tc = "192.0.2.1";
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    W.tc = "10.10.34.34";
+    found = round_(NULL);
+    f = only(found, "injection");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(f, "observed"), 0)),
+                        "10.10.34.34");
+    {
+        const json_t *rules = json_object_get(json_object_get(f, "evidence"), "rules");
+        size_t i;
+        json_t *r;
+        bool tcp = false, multiple = false;
+        json_array_foreach(rules, i, r)
+        {
+            tcp = tcp || strcmp(json_string_value(r), "tcp-disagrees") == 0;
+            multiple = multiple || strcmp(json_string_value(r), "multiple-answers") == 0;
+        }
+        assert_true(tcp && multiple);
+    }
+    json_decref(found);
 }
 
 static void test_trust_anchor(void **state)
@@ -844,6 +1087,10 @@ int main(void)
         cmocka_unit_test_setup(test_state_rebuilt_from_alerts, reset),
         cmocka_unit_test_setup(test_parallel_round_equals_sequential, reset),
         cmocka_unit_test_setup(test_trust_anchor, reset),
+        cmocka_unit_test(test_why_bogus_causes),
+        cmocka_unit_test_setup(test_validator_verdict, reset),
+        cmocka_unit_test_setup(test_findings_due, reset),
+        cmocka_unit_test_setup(test_truncated_answer_disagreeing_with_tcp, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,6 +51,24 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->roots[0], "198.41.0.4");
     assert_int_equal(cfg->interval, 60);
     assert_int_equal(cfg->nvantages, 0);
+    assert_int_equal(cfg->expiry_warn, 3 * 86400);
+    assert_int_equal(cfg->alert_refresh, 3600);
+    assert_false(cfg->validate);
+    dns_config_free(cfg);
+}
+
+static void test_validator_and_expiry_warning(void **state)
+{
+    const char *c =
+        "{\"zones\": [{\"zone\": \"example.\"}], \"expiry_warning\": 7200, \"alert_refresh\": 600,"
+        " \"validator\": true, \"root\": {\"trust_anchor\": \"root.key\"}}";
+    struct dns_config *cfg = NULL;
+
+    (void)state;
+    assert_int_equal(dns_config_parse(c, strlen(c), &cfg, NULL), MRD_OK);
+    assert_int_equal(cfg->expiry_warn, 7200);
+    assert_int_equal(cfg->alert_refresh, 600);
+    assert_true(cfg->validate);
     dns_config_free(cfg);
 }
 
@@ -79,6 +97,17 @@ static void test_errors(void **state)
            "\"server\": \"10.0.0.1\"}]}",
            MRD_E_PARSE, "vantages[0].name");
     expect("{\"zones\": [{\"zone\": \"a.\"}], \"interval\": 0}", MRD_E_PARSE, "interval");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"vantages\": [{\"name\": \"validator\", "
+           "\"server\": \"10.0.0.1\"}]}",
+           MRD_E_PARSE, "vantages[0].name");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"expiry_warning\": -1}", MRD_E_PARSE,
+           "expiry_warning: not seconds");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"alert_refresh\": 0}", MRD_E_PARSE,
+           "alert_refresh: not seconds");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"validator\": 1}", MRD_E_PARSE,
+           "validator: not true or false");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"validator\": true}", MRD_E_PARSE,
+           "validator: needs root.trust_anchor");
     expect("{\"zones\": [{\"zone\": \"a.\"}], \"bogus\": 1}", MRD_E_PARSE,
            "unknown member \"bogus\"");
     expect("{\"zones\": [", MRD_E_PARSE, "config");
@@ -100,9 +129,8 @@ static void test_server_syntax(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full),
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_full),          cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_validator_and_expiry_warning),
         cmocka_unit_test(test_server_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
