@@ -13,8 +13,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/verbs.h"
@@ -80,6 +83,21 @@ static void print_text(const char *path, const struct stix_report *rep, const st
                rep->errors + rep->warnings - rep->nfindings, STIX_MAX_FINDINGS);
 }
 
+/* After this many objects, the rest of a regular file is guessed to hold
+ * objects of the same average size (plus a twentieth), and the
+ * cross-object tables are made that large at once (stix_stream_expect):
+ * a file of a few large objects never gets tables it does not need. */
+#define EXPECT_AFTER 1024
+
+static uint64_t file_size(FILE *f)
+{
+    struct stat sb;
+
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0)
+        return 0;
+    return (uint64_t)sb.st_size;
+}
+
 /* Reads path as a stream (core/jstream.h): each element of "objects" (or
  * of a top-level list) is parsed and checked on its own (stix_stream_*),
  * the other top-level members are kept in head; a document with no list
@@ -95,6 +113,7 @@ static enum mrd_code stream_file(FILE *f, const struct opts *o, struct stix_repo
     struct mrd_jstream *js = NULL;
     struct mrd_jstream_event ev;
     size_t n = 0;
+    uint64_t size = file_size(f);
     enum mrd_code rc;
 
     rc = mrd_jstream_open(&jo, mrd_jstream_read_file, f, &js, err);
@@ -115,6 +134,8 @@ static enum mrd_code stream_file(FILE *f, const struct opts *o, struct stix_repo
             if (ss == NULL)
                 rc = stix_stream_begin(o->flags, mrd_jstream_top(js) == MRD_JSTREAM_TOP_LIST, rep,
                                        &ss, err);
+            if (rc == MRD_OK && n == EXPECT_AFTER && size > ev.offset && ev.offset > 0)
+                stix_stream_expect(ss, (size_t)((double)size / (double)ev.offset * n * 1.05));
             if (rc == MRD_OK && v != NULL) {
                 rc = stix_stream_object(ss, ev.index, v, err);
             } else if (rc == MRD_OK) {

@@ -49,6 +49,29 @@ bool stix__type_name_ok(const char *s, size_t n)
     return true;
 }
 
+/* Bit 1: a hex digit; bit 2: an upper-case one. */
+static const unsigned char hex_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3};
+
+/* The usual UUID in one pass with no branch on its digits (they are
+ * random: a branch per digit was most of an id's cost): true when its
+ * dashes are in place and the rest are hex digits, with *upper set. */
+static bool uuid_shape_ok(const unsigned char *u, bool *upper)
+{
+    unsigned ok = u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-';
+    unsigned all = 1, up = 0;
+
+    for (size_t i = 0; i < 36; i++) {
+        unsigned c = (i == 8 || i == 13 || i == 18 || i == 23) ? 1 : hex_class[u[i]];
+        all &= c;
+        up |= c;
+    }
+    *upper = (up & 2) != 0;
+    return ok && all != 0;
+}
+
 bool stix__id_parse(const char *s, size_t n, size_t *ret_tlen, int *ret_version, bool *ret_upper,
                     const char **why)
 {
@@ -71,18 +94,18 @@ bool stix__id_parse(const char *s, size_t n, size_t *ret_tlen, int *ret_version,
         *why = "the UUID part is not 36 characters (8-4-4-4-12 hex digits)";
         return false;
     }
-    for (size_t i = 0; i < 36; i++) {
-        unsigned char ch = (unsigned char)u[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (ch != '-') {
+    /* the usual shape at once; otherwise the first wrong character is named */
+    if (!uuid_shape_ok((const unsigned char *)u, &upper)) {
+        for (size_t i = 0; i < 36; i++) {
+            bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+            if (dash && u[i] != '-') {
                 *why = "the UUID part is not 8-4-4-4-12 hex digits";
                 return false;
             }
-        } else if (hexval(ch) < 0) {
-            *why = "the UUID part has a character that is not a hex digit";
-            return false;
-        } else if (ch >= 'A' && ch <= 'F') {
-            upper = true;
+            if (!dash && hexval(u[i]) < 0) {
+                *why = "the UUID part has a character that is not a hex digit";
+                return false;
+            }
         }
     }
     /* RFC 4122 §4.1.3: versions 1-5; §4.1.1: the variant bits are 10x. */

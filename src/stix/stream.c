@@ -212,19 +212,22 @@ static uint64_t *slot(uint64_t *tab, size_t mask, const struct summary *all, uin
     return &tab[i];
 }
 
-/* Room for one more summary; false (and the tables stay) when memory or
+/* Room for want summaries in all (at least double what there is, so
+ * growing stays amortised); false (and the tables stay) when memory or
  * STIX_STREAM_MAX_TRACKED says no. */
-static bool grow(struct stix_stream *s)
+static bool reserve(struct stix_stream *s, size_t want)
 {
     size_t ncap, tcap;
     struct summary *ns;
     uint64_t *ids, *uuids;
 
-    if (s->n < s->cap)
+    if (want <= s->cap)
         return true;
-    if (s->n >= STIX_STREAM_MAX_TRACKED)
+    if (s->cap >= STIX_STREAM_MAX_TRACKED)
         return false;
     ncap = s->cap == 0 ? 4096 : s->cap * 2;
+    if (ncap < want)
+        ncap = want;
     if (ncap > STIX_STREAM_MAX_TRACKED)
         ncap = STIX_STREAM_MAX_TRACKED;
     tcap = 16;
@@ -264,6 +267,19 @@ static bool grow(struct stix_stream *s)
     s->mask = tcap - 1;
     s->cap = ncap;
     return true;
+}
+
+/* Room for one more summary. */
+static bool grow(struct stix_stream *s)
+{
+    return reserve(s, s->n + 1);
+}
+
+void stix_stream_expect(struct stix_stream *s, size_t objects)
+{
+    if (objects > STIX_STREAM_EXPECT_MAX)
+        objects = STIX_STREAM_EXPECT_MAX;
+    (void)reserve(s, objects); /* a hint: without the room, grow() tries again */
 }
 
 /* An object's id, and the hashes its summary is found by. */

@@ -46,6 +46,9 @@ static void lines(const struct stix_report *rep, char *out, size_t n)
                                  rep->findings[i].path, rep->findings[i].msg);
 }
 
+/* The stix_stream_expect hint both_doc gives (0: none). */
+static size_t expect_hint;
+
 /* Both ways over bundle d (consumed); want and got: the findings' lines. */
 static void both_doc(json_t *d, char *want, char *got, size_t n)
 {
@@ -59,6 +62,8 @@ static void both_doc(json_t *d, char *want, char *got, size_t n)
     assert_int_equal(stix_validate_document(d, 0, &a, &err), MRD_OK);
     list = json_object_get(d, "objects");
     assert_int_equal(stix_stream_begin(0, false, &b, &s, &err), MRD_OK);
+    if (expect_hint > 0)
+        stix_stream_expect(s, expect_hint);
     for (size_t i = 0; i < json_array_size(list); i++)
         assert_int_equal(stix_stream_object(s, i, json_array_get(list, i), &err), MRD_OK);
     stix_stream_free(s);
@@ -154,9 +159,10 @@ static void test_empty_list_and_not_json(void **state)
     json_decref(head);
 }
 
-/* Past the first table sizes (4,096 objects, then 8,192): every object is
- * still found by its id and its UUID after the tables are rebuilt. */
-static void test_across_objects_after_the_tables_grow(void **state)
+/* Past the first table sizes (4,096 objects, then 8,192; or past the
+ * size expected, expect_hint): every object is still found by its id and its
+ * UUID after the tables are rebuilt. */
+static void across_grown(void)
 {
     enum { N = 9000 };
     static char want[65536], got[65536];
@@ -165,7 +171,6 @@ static void test_across_objects_after_the_tables_grow(void **state)
     json_t *list = json_object_get(d, "objects");
     char buf[1024], uuid[40];
 
-    (void)state;
     for (int i = 0; i < N; i++) {
         (void)snprintf(uuid, sizeof(uuid), "%08x-17d4-4cbf-938f-98ee46b3cd3f", (unsigned)i);
         (void)snprintf(buf, sizeof(buf), IND("%s", T0, T0, ""), uuid);
@@ -189,12 +194,35 @@ static void test_across_objects_after_the_tables_grow(void **state)
     assert_non_null(strstr(got, "[5000]"));
 }
 
+static void test_across_objects_after_the_tables_grow(void **state)
+{
+    (void)state;
+    expect_hint = 0;
+    across_grown();
+}
+
+/* A hint below the count (the tables made for 6,000 grow past it, keeping
+ * what they hold), above it, and past STIX_STREAM_EXPECT_MAX (capped):
+ * the same findings. */
+static void test_across_objects_with_an_expected_count(void **state)
+{
+    const size_t hints[] = {6000, 20000, STIX_STREAM_EXPECT_MAX * 4};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        expect_hint = hints[i];
+        across_grown();
+    }
+    expect_hint = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_findings_across_objects),
         cmocka_unit_test(test_empty_list_and_not_json),
         cmocka_unit_test(test_across_objects_after_the_tables_grow),
+        cmocka_unit_test(test_across_objects_with_an_expected_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
