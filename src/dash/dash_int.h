@@ -13,7 +13,7 @@ struct dash {
     struct http_app inner;         /* what /ui/ is in front of */
     const char *data_dir;          /* for holds' default location; may be NULL */
     struct ledger_service *ledger; /* for evidence exports; may be NULL */
-    const struct privacy_policy *privacy;
+    struct privacy_live *privacy;  /* a partner's request takes the policy in force */
     json_t *(*sensor_status)(void *ctx);
     void *sensor_ctx;
     json_t *(*dns_status)(void *ctx);

@@ -502,6 +502,7 @@ out:
 struct push_ctx {
     struct job *j;
     struct policy_reader reader;
+    struct privacy_policy *privacy; /* the policy in force for this push round */
     struct mrd_buf *env;
     size_t n;
     int64_t sent[FED_PUSH_BATCH]; /* the batch's versions, for the overview */
@@ -532,8 +533,7 @@ static enum mrd_code push_emit(void *ctx, const struct store_row *row, struct mr
         rc = mrd_buf_putc(x->env, ',', err);
     /* Minimised for this peer after the read decision (push_visible). */
     if (rc == MRD_OK)
-        rc = privacy_minimise_bytes(x->j->trust->privacy, &scope, row->body, row->body_len, x->env,
-                                    &po, err);
+        rc = privacy_minimise_bytes(x->privacy, &scope, row->body, row->body_len, x->env, &po, err);
     if (rc == MRD_OK && po == PRIVACY_WITHHELD) {
         x->env->len = before;
         x->env->data[before] = '\0';
@@ -642,6 +642,8 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     x.audit = mrd_malloc(sizeof(*x.audit));
     if (x.audit == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "access audit");
+    /* one policy for the whole round, even if it changes meanwhile */
+    x.privacy = privacy_live_get(j->trust->privacy);
     {
         char who[STORE_READ_WHO_MAX + 1];
         (void)snprintf(who, sizeof(who), "peer:%s", j->peer.name);
@@ -720,6 +722,7 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     fed__response_release(&resp);
     mrd_buf_release(&env);
     mrd_free(x.audit);
+    privacy_policy_free(x.privacy);
     return rc;
 }
 

@@ -101,3 +101,84 @@ def test_retention_rules_through_the_cli_reach_a_running_serve(node):
     assert len(audit(n, "retention.json rule 1")) == 1
     cli(n, "retention", "remove", "1")
     assert json.loads(cli(n, "retention", "list", "--json").stdout) == {"rules": []}
+
+
+# ---- hot reload: a running serve applies a new privacy policy -------------
+
+def indicator(name, **extra):
+    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": name, "description": f"{name}: seen at the victim's desk",
+            "pattern": "[domain-name:value = 'evil.example']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z", **extra}
+
+
+@pytest.fixture
+def shared(tmp_path, meridian_bin):
+    """A running node with a collection a partner and a constituent read."""
+    n = Node(meridian_bin, tmp_path / "n")
+    n.init(org="own")
+    n.coll = n.collection(alias="intel")
+    n.org("north", "partner")
+    n.org("city", "constituent")
+    n.partner = n.token("north")
+    n.constituent = n.token("city")
+    n.grant("north", n.coll, True, False)
+    n.grant("city", n.coll, True, False)
+    n.start()
+    yield n
+    n.stop()
+
+
+def partner_view(n):
+    r = n.get(n.objects_path(n.coll), token=n.partner)
+    assert r.status_code == 200, r.text
+    return {o["name"]: o for o in r.json().get("objects", [])}
+
+
+DROP_DESC = {"scope": "org:north", "type": "indicator", "property": "description",
+             "action": "drop"}
+
+
+def test_policy_change_applies_to_a_running_serve_at_the_next_read(shared):
+    n = shared
+    first = indicator("first")
+    n.post_ok(n.coll, [first])
+    assert "description" in partner_view(n)["first"]
+    # a rule added through the CLI while serve runs: the very next partner
+    # read is minimised by it. "first" was signed whole before the rule
+    # existed, so it cannot be minimised and verify: it is withheld.
+    cli(n, "privacy", "policy", "add", "--scope", "org:north", "--type", "indicator",
+        "--property", "description", "--action", "drop")
+    assert "first" not in partner_view(n)
+    # objects signed from now on get the selective-disclosure block the
+    # new policy needs (ingest reads the policy in force too): minimised
+    n.post_ok(n.coll, [indicator("second")])
+    got = partner_view(n)
+    assert set(got) == {"second"} and "description" not in got["second"], got
+    ext = got["second"]["extensions"]
+    sd = [v for v in ext.values() if isinstance(v, dict) and "digests" in v]
+    assert sd and "description" not in sd[0]["disclosures"], ext
+    # the own org still reads everything as stored
+    r = n.get(n.objects_path(n.coll))
+    assert {o["name"] for o in r.json()["objects"]} == {"first", "second"}
+    # removed: the next read is whole again
+    cli(n, "privacy", "policy", "remove", "1")
+    got = partner_view(n)
+    assert set(got) == {"first", "second"} and "description" in got["second"], got
+
+
+def test_a_bad_file_keeps_the_policy_in_force_and_is_logged(shared):
+    n = shared
+    n.post_ok(n.coll, [indicator("kept")])
+    cli(n, "privacy", "policy", "add", "--scope", "org:north", "--type", "indicator",
+        "--property", "description", "--action", "drop")
+    assert "kept" not in partner_view(n)
+    # an edit by hand that serve would refuse: the old policy stays in force
+    (n.data / "privacy-policy.json").write_text('{"rules": [{"scope": "all"')
+    assert "kept" not in partner_view(n)
+    wait_for(lambda: "privacy policy not reloaded" in n.stderr(), timeout=10, step=0.1)
+    # fixed: applied at the next read
+    (n.data / "privacy-policy.json").write_text('{"rules": []}')
+    assert "description" in partner_view(n)["kept"]
+
