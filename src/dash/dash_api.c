@@ -481,6 +481,8 @@ enum mrd_code dash_api_routes(struct dash *d, struct api_router *r, struct mrd_e
         rc = dash__holds_routes(d, r, err);
     if (rc == MRD_OK)
         rc = dash__notify_routes(d, r, err);
+    if (rc == MRD_OK)
+        rc = dash__rules_routes(d, r, err);
     return rc;
 }
 

@@ -182,3 +182,105 @@ def test_a_bad_file_keeps_the_policy_in_force_and_is_logged(shared):
     (n.data / "privacy-policy.json").write_text('{"rules": []}')
     assert "description" in partner_view(n)["kept"]
 
+
+# ---- the rule verbs on the admin API ---------------------------------------
+
+JSON_CT = {"Content-Type": "application/json"}
+
+
+def api(n, method, path, token="admin", body=None, raw=None):
+    kw = {"headers": JSON_CT} if body is not None or raw is not None else {}
+    if body is not None:
+        kw["data"] = json.dumps(body)
+    elif raw is not None:
+        kw["data"] = raw
+    return n.req(method, "/api/v1/" + path, token=token, accept="application/json", **kw)
+
+
+def test_privacy_policy_rules_over_the_admin_api(shared):
+    n = shared
+    n.post_ok(n.coll, [indicator("api")])
+    assert "api" in partner_view(n)
+    r = api(n, "GET", "privacy/policy")
+    assert r.status_code == 200 and r.json() == {"file": "privacy-policy.json", "rules": []}, r.text
+
+    # only the node's own org: everyone else gets 404 and changes nothing
+    for tok in (n.partner, n.constituent):
+        for method, path, body in (("GET", "privacy/policy", None),
+                                   ("POST", "privacy/policy", DROP_DESC),
+                                   ("DELETE", "privacy/policy/1", None)):
+            r = api(n, method, path, token=tok, body=body)
+            assert r.status_code == 404, (method, path, r.text)
+    assert not (n.data / "privacy-policy.json").exists()
+    assert api(n, "GET", "privacy/policy", token=None).status_code == 401
+
+    # bad input: 400 saying what, nothing written
+    r = api(n, "POST", "privacy/policy", body=dict(DROP_DESC, action="hide"))
+    assert r.status_code == 400 and "rules[0].action" in r.json()["detail"], r.text
+    r = api(n, "POST", "privacy/policy", body=dict(DROP_DESC, colour="red"))
+    assert r.status_code == 400 and "colour" in r.json()["detail"], r.text
+    r = api(n, "POST", "privacy/policy", body=dict(DROP_DESC, property="id"))
+    assert r.status_code == 400 and "rules[0]" in r.json()["detail"], r.text
+    r = api(n, "POST", "privacy/policy", body=[DROP_DESC])
+    assert r.status_code == 400 and "JSON object" in r.json()["detail"], r.text
+    r = api(n, "POST", "privacy/policy", raw="{not json")
+    assert r.status_code == 400, r.text
+    r = api(n, "POST", "privacy/policy", raw="x" * 5000)
+    assert r.status_code == 413, r.text
+    assert not (n.data / "privacy-policy.json").exists()
+    assert "api" in partner_view(n)
+
+    # added over HTTP: checked, written, and in force for the next read
+    r = api(n, "POST", "privacy/policy", body=DROP_DESC)
+    assert r.status_code == 201 and r.json()["rules"] == [DROP_DESC], r.text
+    assert "api" not in partner_view(n)  # signed whole before the rule: withheld
+    key_rule = {"scope": "peer:south", "type": "ipv4-addr", "property": "value",
+                "action": "pseudonymise", "key": KEY}
+    r = api(n, "POST", "privacy/policy", body=key_rule)
+    assert r.status_code == 201 and KEY not in r.text, r.text
+    assert r.json()["rules"][1]["key"] == "(secret)"
+    doc = json.loads((n.data / "privacy-policy.json").read_text())
+    assert doc["rules"] == [DROP_DESC, key_rule]
+    listed = cli(n, "privacy", "policy", "list", "--json").stdout
+    assert json.loads(listed)["rules"] == api(n, "GET", "privacy/policy").json()["rules"]
+
+    for bad in ("0", "x", "99999999999"):
+        r = api(n, "DELETE", "privacy/policy/" + bad)
+        assert r.status_code == 400 and "1..1024" in r.json()["detail"], (bad, r.text)
+    r = api(n, "DELETE", "privacy/policy/3")
+    assert r.status_code == 404 and "no rule 3" in r.json()["detail"], r.text
+    r = api(n, "DELETE", "privacy/policy/1")
+    assert r.status_code == 200 and [x["scope"] for x in r.json()["rules"]] == ["peer:south"]
+    assert "description" in partner_view(n)["api"]
+
+    # audited like every admin change: via http, the token's org, no key
+    recs = audit(n, "privacy-policy")
+    assert len(recs) == 3, recs
+    assert all('"via":"http"' in json.dumps(r, separators=(",", ":")) for r in recs), recs
+    assert KEY not in json.dumps(recs)
+
+
+def test_retention_rules_over_the_admin_api(shared):
+    n = shared
+    r = api(n, "GET", "retention")
+    assert r.status_code == 200 and r.json() == {"file": "retention.json", "rules": []}, r.text
+    rule = {"collection": "api1/intel", "type": "sighting", "days": 90}
+    assert api(n, "POST", "retention", token=n.partner, body=rule).status_code == 404
+    assert api(n, "POST", "retention", token=n.constituent, body=rule).status_code == 404
+    r = api(n, "POST", "retention", body=dict(rule, days=100000))
+    assert r.status_code == 400 and "rules[0].days" in r.json()["detail"], r.text
+    r = api(n, "POST", "retention", body=dict(rule, collection="api1/nosuch"))
+    assert r.status_code == 400 and "rules[0].collection" in r.json()["detail"], r.text
+    r = api(n, "POST", "retention", body={"days": 3})
+    assert r.status_code == 400 and "type" in r.json()["detail"], r.text
+    assert not (n.data / "retention.json").exists()
+    r = api(n, "POST", "retention", body=rule)
+    assert r.status_code == 201 and r.json()["rules"] == [rule], r.text
+    assert "api1/intel" in cli(n, "retention", "list").stdout
+    assert api(n, "DELETE", "retention/1", token=n.partner).status_code == 404
+    r = api(n, "DELETE", "retention/2")
+    assert r.status_code == 404, r.text
+    r = api(n, "DELETE", "retention/1")
+    assert r.status_code == 200 and r.json()["rules"] == [], r.text
+    recs = audit(n, "retention.json rule 1")
+    assert len(recs) == 2 and all("http" in json.dumps(x) for x in recs), recs
