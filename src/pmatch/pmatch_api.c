@@ -557,7 +557,7 @@ static void reveal(struct api_req *r)
         rc = store_reader_for(s->st, r->who.tok.org_key, r->who.tok.org_relation, &coll, &x->reader,
                               &can_read, &err);
     x->scope = (struct privacy_scope){.org = r->who.tok.org_name, .community = coll.api_root};
-    audit_begin(x->audit, s->st, AUDIT_CONSOLE, r->who.tok.org_name, r->who.tok.name);
+    audit_begin(x->audit, s->st, AUDIT_PRIVATE, r->who.tok.org_name, r->who.tok.name);
     if (rc == MRD_OK && can_read && ids->n > 0) {
         m.ids = ids->ids;
         m.n_ids = ids->n;

@@ -217,6 +217,16 @@ def test_reveal_on_gives_exactly_the_matched_readable_indicators(nodes, tmp_path
     ind_ip = [i for h in hits for i in h["indicators"] if i["name"] == "amber ip"][0]
     assert ind_ip["id"] == amber_ids(a, "amber ip") and ind_ip["type"] == "indicator"
     assert "2 indicators revealed" in p.stderr, p.stderr
+    # the access audit names the reveal as a path of its own, not the console's
+    rows = [json.loads(line) for line in a.cli(
+        "audit", "reads", "--path", "private", "--json", "--data", a.data).stdout.splitlines()]
+    shown = {r["object"] for r in rows if r["org"] == "partnerb"}
+    assert {amber_ids(a, "amber ip"), amber_ids(a, "amber dom")} <= shown, rows
+    assert all(r["path"] == "private" for r in rows), rows
+    console = a.cli("audit", "reads", "--path", "console", "--json", "--data", a.data).stdout
+    assert amber_ids(a, "amber ip") not in console, console
+    bad = a.cli("audit", "reads", "--path", "reveal", "--data", a.data, check=False)
+    assert bad.returncode == 2 and "not taxii" in bad.stderr, bad.stderr
 
 
 def test_reveal_needs_the_full_output_of_a_held_value(nodes):
