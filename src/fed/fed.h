@@ -347,6 +347,17 @@ void fed_get_response_release(struct fed_response *r);
 enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp,
                       struct mrd_err *err);
 
+/* The URL of peer p's collection objects endpoint (TAXII 2.1 §5.4),
+ * where a push posts: p->api_root found by discovery at p->url and
+ * resolved as a sync resolves it (an absolute URL, a path on the same
+ * server, or a path below p->url; never on another origin), then
+ * collections/COLLECTION/objects/ with p->collection percent-escaped.
+ * One discovery request (fed_global_init first); out holds at least
+ * FED_OBJECTS_URL_MAX bytes. */
+#define FED_OBJECTS_URL_MAX (FED_URL_MAX * 2)
+enum mrd_code fed_peer_objects_url(const struct fed_peer *p, char *out, size_t size,
+                                   struct mrd_err *err);
+
 /* ---- the background runner for `meridian serve` (fed_runner.c) ---- */
 
 struct fed_runner;

@@ -402,13 +402,10 @@ static enum mrd_code pull(struct job *j, struct fed_client *c, struct mrd_err *e
     json_t *doc = NULL;
     enum mrd_code rc;
     int cur = 0;
-    char *esc;
 
-    esc = curl_easy_escape(c->curl, j->peer.collection, 0);
-    if (esc == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "escape");
-    (void)snprintf(base, sizeof(base), "%scollections/%s/objects/", c->root_url, esc);
-    curl_free(esc);
+    rc = fed__objects_url(c, j->peer.collection, base, sizeof(base), err);
+    if (rc != MRD_OK)
+        return rc;
     f = mrd_calloc(2, sizeof(*f));
     if (f == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "pull");
@@ -612,13 +609,10 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     struct fed_response resp;
     struct push_ctx x = {.j = j, .env = &env};
     struct store_grant g = {0};
-    enum mrd_code rc = MRD_OK;
-    char *esc = curl_easy_escape(c->curl, j->peer.collection, 0);
+    enum mrd_code rc = fed__objects_url(c, j->peer.collection, url, sizeof(url), err);
 
-    if (esc == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "escape");
-    (void)snprintf(url, sizeof(url), "%scollections/%s/objects/", c->root_url, esc);
-    curl_free(esc);
+    if (rc != MRD_OK)
+        return rc;
     /* The peer reads as its partner org on this node (fed_peer_check_org
      * made sure there is one): its grant and relation decide, exactly as
      * for a TAXII pull by that org. */

@@ -269,6 +269,23 @@ def test_report_sends_sightings_to_the_offering_node(nodes, tmp_path):
     assert r.status_code == 200 and r.json()["objects"][0]["name"] == "cert-b", r.text
 
 
+def test_report_resolves_the_api_root_as_discovery_lists_it(nodes, tmp_path):
+    """A peer whose API root is the origin-relative path discovery lists
+    ("/api1/"): the report goes to the collection a sync would use (once
+    built by hand as URL + "/" + root, that was "//api1//collections")."""
+    a, b, tb, to, coll = nodes
+    b.cli("peer", "add", "a-rel", "--data", b.data, "--url", a.url + "/", "--api-root",
+          "/api1/", "--collection", a.amber, "--local-collection", b.collection(),
+          "--token", tb, "--direction", "pull")
+    p, hits = run_private(b, "a-rel", write_logs(tmp_path), "--offer", "open", "--report",
+                          "--org", "cert-rel")
+    assert p.returncode == 0, p.stderr
+    assert "2 indicators revealed, 2 reported" in p.stderr, p.stderr
+    r = a.get(a.objects_path(a.amber) + "?match[type]=identity")
+    assert r.status_code == 200, r.text
+    assert "cert-rel" in {o.get("name") for o in r.json()["objects"]}, r.text
+
+
 def test_offering_node_holds_no_partner_values(nodes, tmp_path):
     a, b, tb, to, coll = nodes
     p, _ = run_private(b, "a", write_logs(tmp_path), "--offer", "redlist")
