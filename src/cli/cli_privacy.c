@@ -216,8 +216,8 @@ static int run(int argc, char **argv)
 
 const struct cli_verb cli_verb_privacy = {
     .name = "privacy",
-    .summary = "pseudonymise IP addresses (Crypto-PAn); the node's privacy statement; "
-               "offer indicators for private matching",
+    .summary = "outbound privacy policy rules (policy add|list|remove); pseudonymise IP "
+               "addresses (Crypto-PAn); the privacy statement; private matching offers",
     .usage = "usage: meridian privacy pseudonymise --key-file FILE [--reverse]\n"
              "       meridian privacy report [--json] [--data DIR]\n"
              "       meridian privacy offer NAME --collection ID [--to ORG]... [--budget N]\n"

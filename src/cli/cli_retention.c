@@ -148,7 +148,8 @@ static int run(int argc, char **argv)
 
 const struct cli_verb cli_verb_retention = {
     .name = "retention",
-    .summary = "delete object versions past their retention (DATA/retention.json)",
+    .summary = "retention rules (add|list|remove); delete object versions past their "
+               "retention (DATA/retention.json)",
     .usage =
         "usage: meridian retention run [--dry-run] [--json] [--data DIR]\n"
         "       meridian retention show [--data DIR]\n"

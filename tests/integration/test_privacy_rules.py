@@ -284,3 +284,12 @@ def test_retention_rules_over_the_admin_api(shared):
     assert r.status_code == 200 and r.json()["rules"] == [], r.text
     recs = audit(n, "retention.json rule 1")
     assert len(recs) == 2 and all("http" in json.dumps(x) for x in recs), recs
+
+
+def test_help_summaries_name_the_rule_verbs(meridian_bin):
+    out = Node(meridian_bin, ".").cli("help").stdout
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("  ") and ln.split()}
+    assert "add|list|remove" in lines["privacy"], out
+    assert "add|list|remove" in lines["retention"], out
+    man = Node(meridian_bin, ".").cli("help", "--man", "retention").stdout
+    assert "add|list|remove" in man, man
