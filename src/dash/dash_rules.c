@@ -25,6 +25,15 @@
 
 #define RULE_BODY_MAX 4096 /* one rule: a key is 64 hex digits, names up to 250 bytes */
 
+/* The file a route changes: its path says (the routes below). */
+static const struct admin_rules_file *file_of(const struct api_req *r)
+{
+    static const char privacy[] = "/api/v1/privacy/";
+
+    return strncmp(r->http->path, privacy, sizeof(privacy) - 1) == 0 ? &admin_privacy_rules
+                                                                     : &admin_retention_rules;
+}
+
 /* {"file": NAME, "rules": [...]} with secrets replaced, or NULL after
  * answering the error. */
 static json_t *listing(struct api_req *r, const struct dash *d, const struct admin_rules_file *f)
@@ -61,9 +70,10 @@ static void admin_of(struct api_req *r, const struct dash *d, struct admin *ret)
 }
 
 /* GET privacy/policy, GET retention */
-static void get_rules(struct api_req *r, const struct admin_rules_file *f)
+static void get_rules(struct api_req *r)
 {
     const struct dash *d = r->ctx;
+    const struct admin_rules_file *f = file_of(r);
     json_t *out;
 
     if (!have_dir(r, d))
@@ -74,9 +84,10 @@ static void get_rules(struct api_req *r, const struct admin_rules_file *f)
 }
 
 /* POST privacy/policy, POST retention: the body is the rule to append. */
-static void post_rule(struct api_req *r, const struct admin_rules_file *f)
+static void post_rule(struct api_req *r)
 {
     const struct dash *d = r->ctx;
+    const struct admin_rules_file *f = file_of(r);
     struct admin a;
     struct mrd_err err = {0};
     json_t *rule = NULL, *out;
@@ -107,9 +118,10 @@ static void post_rule(struct api_req *r, const struct admin_rules_file *f)
 }
 
 /* DELETE privacy/policy/{n}, DELETE retention/{n}: n as listed, from 1. */
-static void delete_rule(struct api_req *r, const struct admin_rules_file *f)
+static void delete_rule(struct api_req *r)
 {
     const struct dash *d = r->ctx;
+    const struct admin_rules_file *f = file_of(r);
     const char *n = r->params[0];
     struct admin a;
     struct mrd_err err = {0};
@@ -141,47 +153,17 @@ static void delete_rule(struct api_req *r, const struct admin_rules_file *f)
         api_json(r, 200, out);
 }
 
-static void get_privacy(struct api_req *r)
-{
-    get_rules(r, &admin_privacy_rules);
-}
-
-static void post_privacy(struct api_req *r)
-{
-    post_rule(r, &admin_privacy_rules);
-}
-
-static void delete_privacy(struct api_req *r)
-{
-    delete_rule(r, &admin_privacy_rules);
-}
-
-static void get_retention(struct api_req *r)
-{
-    get_rules(r, &admin_retention_rules);
-}
-
-static void post_retention(struct api_req *r)
-{
-    post_rule(r, &admin_retention_rules);
-}
-
-static void delete_retention(struct api_req *r)
-{
-    delete_rule(r, &admin_retention_rules);
-}
-
 static const struct api_route routes[] = {
-    {"GET", "privacy/policy", API_F_OWN, 0, get_privacy,
+    {"GET", "privacy/policy", API_F_OWN, 0, get_rules,
      "the outbound privacy policy's rules, numbered from 1 (keys shown as \"(secret)\")"},
-    {"POST", "privacy/policy", API_F_OWN, RULE_BODY_MAX, post_privacy,
+    {"POST", "privacy/policy", API_F_OWN, RULE_BODY_MAX, post_rule,
      "add a privacy-policy rule, as `meridian privacy policy add` (checked, audited)"},
-    {"DELETE", "privacy/policy/{n}", API_F_OWN, 0, delete_privacy,
+    {"DELETE", "privacy/policy/{n}", API_F_OWN, 0, delete_rule,
      "remove privacy-policy rule n, as `meridian privacy policy remove`"},
-    {"GET", "retention", API_F_OWN, 0, get_retention, "the retention rules, numbered from 1"},
-    {"POST", "retention", API_F_OWN, RULE_BODY_MAX, post_retention,
+    {"GET", "retention", API_F_OWN, 0, get_rules, "the retention rules, numbered from 1"},
+    {"POST", "retention", API_F_OWN, RULE_BODY_MAX, post_rule,
      "add a retention rule, as `meridian retention add` (checked, audited)"},
-    {"DELETE", "retention/{n}", API_F_OWN, 0, delete_retention,
+    {"DELETE", "retention/{n}", API_F_OWN, 0, delete_rule,
      "remove retention rule n, as `meridian retention remove`"},
 };
 
