@@ -53,6 +53,21 @@ static json_t *listing(struct api_req *r, const struct dash *d, const struct adm
     return out;
 }
 
+/* The list after a change (or a GET) with status, or the error rc. */
+static void answer(struct api_req *r, const struct dash *d, const struct admin_rules_file *f,
+                   enum mrd_code rc, const struct mrd_err *err, unsigned status)
+{
+    json_t *out;
+
+    if (rc != MRD_OK) {
+        api_internal(r, err);
+        return;
+    }
+    out = listing(r, d, f);
+    if (out != NULL)
+        api_json(r, status, out);
+}
+
 static bool have_dir(struct api_req *r, const struct dash *d)
 {
     if (d->data_dir != NULL)
@@ -73,14 +88,9 @@ static void admin_of(struct api_req *r, const struct dash *d, struct admin *ret)
 static void get_rules(struct api_req *r)
 {
     const struct dash *d = r->ctx;
-    const struct admin_rules_file *f = file_of(r);
-    json_t *out;
 
-    if (!have_dir(r, d))
-        return;
-    out = listing(r, d, f);
-    if (out != NULL)
-        api_json(r, 200, out);
+    if (have_dir(r, d))
+        answer(r, d, file_of(r), MRD_OK, NULL, 200);
 }
 
 /* POST privacy/policy, POST retention: the body is the rule to append. */
@@ -90,7 +100,7 @@ static void post_rule(struct api_req *r)
     const struct admin_rules_file *f = file_of(r);
     struct admin a;
     struct mrd_err err = {0};
-    json_t *rule = NULL, *out;
+    json_t *rule = NULL;
     enum mrd_code rc;
 
     if (!have_dir(r, d) || !api_body_json(r, &rule))
@@ -108,13 +118,7 @@ static void post_rule(struct api_req *r)
         api_error(r, 400, "Bad rule", err.msg);
         return;
     }
-    if (rc != MRD_OK) {
-        api_internal(r, &err);
-        return;
-    }
-    out = listing(r, d, f);
-    if (out != NULL)
-        api_json(r, 201, out);
+    answer(r, d, f, rc, &err, 201);
 }
 
 /* DELETE privacy/policy/{n}, DELETE retention/{n}: n as listed, from 1. */
@@ -126,7 +130,6 @@ static void delete_rule(struct api_req *r)
     struct admin a;
     struct mrd_err err = {0};
     uint64_t v = 0;
-    json_t *out;
     enum mrd_code rc;
 
     if (!have_dir(r, d))
@@ -144,13 +147,7 @@ static void delete_rule(struct api_req *r)
         api_error(r, 404, "Not found", err.msg);
         return;
     }
-    if (rc != MRD_OK) {
-        api_internal(r, &err);
-        return;
-    }
-    out = listing(r, d, f);
-    if (out != NULL)
-        api_json(r, 200, out);
+    answer(r, d, f, rc, &err, 200);
 }
 
 static const struct api_route routes[] = {
