@@ -20,6 +20,7 @@ import pathlib
 import random
 import shutil
 import subprocess
+import time
 
 import netns
 
@@ -265,3 +266,63 @@ class Bird(Daemon):
         p = subprocess.run([BIRDC, "-s", str(self.ctl), "show", "protocols", protocol],
                            capture_output=True, text=True, timeout=20)
         return p.returncode == 0 and "Established" in p.stdout
+
+
+# ---- RFC 9234 Only-To-Customer, set by BIRD 2's BGP roles, then leaked ----
+
+OTC_PREFIX, OTC_OWN = "10.60.0.0/16", "10.61.0.0/16"
+# Only the leaker's link to its provider 3356 is known (and 3356 peers with
+# the monitored AS): the valley-free check cannot judge the route's first
+# link, the OTC attribute can.
+OTC_ASREL = "3356|64530|-1\n3356|65001|0\n"
+
+
+def bird_bgp(name, addr, asn, peer_addr, peer_as, role=None, imp="all", exp="all"):
+    """A BIRD 2 `protocol bgp` block, with a BGP role (RFC 9234) if role."""
+    return f"""
+protocol bgp {name} {{
+  local {addr} as {asn};
+  neighbor {peer_addr} as {peer_as};
+  {f"local role {role};" if role else ""}
+  connect retry time 1;
+  ipv4 {{ import {imp}; export {exp}; }};
+}}
+"""
+
+
+def otc_leak(lab, bmp, wait=True):
+    """AS64531 (BIRD 2, `local role provider`) announces OTC_PREFIX to its
+    customer AS64530 (BIRD 2, `local role customer`): the roles put
+    Only-To-Customer 64531 on the route (RFC 9234 §5). AS64530 leaks it,
+    with its own OTC_OWN, to its provider AS3356 (BIRD, over a session
+    without a role, as a misconfigured router has), which passes both to
+    the monitored GoBGP AS65001 streaming BMP to bmp = (address, port).
+    With wait, returns once both routes are in the monitored router's RIB.
+    Returns (the monitored GoBGP, the leaker's BIRD)."""
+    m_t, t_m = lab.link("monitored", "transit")
+    t_l, l_t = lab.link("transit", "leaker")
+    l_p, p_l = lab.link("leaker", "provider")
+    monitored = Gobgp(lab, "monitored", 65001, m_t, 3356, t_m, passive=True, bmp=bmp)
+    Bird(lab, "provider", p_l,
+         f"protocol static origin {{ ipv4; route {OTC_PREFIX} blackhole; }}\n"
+         + bird_bgp("customer", p_l, 64531, l_p, 64530, role="provider"))
+    leaker = Bird(lab, "leaker", l_p,
+                  f"protocol static origin {{ ipv4; route {OTC_OWN} blackhole; }}\n"
+                  + bird_bgp("up", l_p, 64530, p_l, 64531, role="customer", exp="none")
+                  + bird_bgp("leak", l_t, 64530, t_l, 3356, imp="none"))
+    Bird(lab, "transit", t_l,
+         bird_bgp("customer", t_l, 3356, l_t, 64530, exp="none")
+         + bird_bgp("peer", t_m, 3356, m_t, 65001, imp="none"))
+    if wait:
+        def rib():
+            return monitored.cli("global", "rib", "-a", "ipv4", check=False).stdout
+        _wait(lambda: OTC_PREFIX in rib() and OTC_OWN in rib(), 90)
+    return monitored, leaker
+
+
+def _wait(pred, timeout):
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise TimeoutError(f"lab condition not met within {timeout}s")
+        time.sleep(0.2)

@@ -463,23 +463,7 @@ def test_lab_raises_every_event_type(lab, meridian_bin, tmp_path, router):
 
 # ---- RFC 9234 Only-To-Customer, set by BIRD 2's BGP roles, leaked live ----
 
-OTC_PREFIX, OTC_OWN = "10.60.0.0/16", "10.61.0.0/16"
-# Only the leaker's link to its provider 3356 is known: the valley-free
-# check cannot judge the route's first link, the OTC attribute can.
-OTC_ASREL = "3356|64530|-1\n3356|65001|0\n"
-
-
-def bird_bgp(name, addr, asn, peer_addr, peer_as, role=None, imp="all", exp="all"):
-    """A BIRD 2 protocol bgp block (a BGP role per RFC 9234 if role)."""
-    return f"""
-protocol bgp {name} {{
-  local {addr} as {asn};
-  neighbor {peer_addr} as {peer_as};
-  {f"local role {role};" if role else ""}
-  connect retry time 1;
-  ipv4 {{ import {imp}; export {exp}; }};
-}}
-"""
+OTC_PREFIX, OTC_OWN = bgplab.OTC_PREFIX, bgplab.OTC_OWN
 
 
 def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
@@ -491,34 +475,15 @@ def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
     sensor reports an OTC leak by 64530 from the live stream; the leaker's
     own prefix, sent up the same way, raises nothing."""
     asrel = tmp_path / "as-rel.txt"
-    asrel.write_text(OTC_ASREL)
+    asrel.write_text(bgplab.OTC_ASREL)
     station, ns_addr = lab.uplink("monitored")
-    m_t, t_m = lab.link("monitored", "transit")
-    t_l, l_t = lab.link("transit", "leaker")
-    l_p, p_l = lab.link("leaker", "provider")
     n, coll, port = sensor_node(meridian_bin, tmp_path, "--bmp-as-rel", str(asrel),
                                 listen=station)
     lab.add(n)
-    monitored = bgplab.Gobgp(lab, "monitored", 65001, m_t, 3356, t_m, passive=True,
-                             bmp=(station, port))
-    bgplab.Bird(lab, "provider", p_l,
-                f"protocol static origin {{ ipv4; route {OTC_PREFIX} blackhole; }}\n"
-                + bird_bgp("customer", p_l, 64531, l_p, 64530, role="provider"))
-    leaker = bgplab.Bird(lab, "leaker", l_p,
-                         f"protocol static origin {{ ipv4; route {OTC_OWN} blackhole; }}\n"
-                         + bird_bgp("up", l_p, 64530, p_l, 64531, role="customer", exp="none")
-                         + bird_bgp("leak", l_t, 64530, t_l, 3356, imp="none"))
-    bgplab.Bird(lab, "transit", t_l,
-                bird_bgp("customer", t_l, 3356, l_t, 64530, exp="none")
-                + bird_bgp("peer", t_m, 3356, m_t, 65001, imp="none"))
-    wait_for(monitored.established, 60, step=0.2)
-    wait_for(lambda: leaker.established("up") and leaker.established("leak"), 60, step=0.2)
+    monitored, leaker = bgplab.otc_leak(lab, (station, port))
     # BIRD's own record: the route reached the leaker carrying OTC 64531
-    wait_for(lambda: OTC_PREFIX in leaker.cli("show", "route", OTC_PREFIX), 30, step=0.2)
     assert re.search(r"BGP\.otc: 64531\b", leaker.cli("show", "route", OTC_PREFIX, "all")), \
         leaker.cli("show", "route", OTC_PREFIX, "all")
-    wait_for(lambda: OTC_PREFIX in monitored.cli("global", "rib", "-a", "ipv4").stdout and
-             OTC_OWN in monitored.cli("global", "rib", "-a", "ipv4").stdout, 30, step=0.2)
     assert f"bmp: router {ns_addr}:" in n.stderr()
 
     def leaks():
@@ -531,6 +496,9 @@ def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
     assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
     assert leak["as_path"] == [3356, 64530, 64531] and leak["peer_as"] == 3356
     assert leak["ended"] is None
+    # both routes were read (the monitored router sent them before the
+    # leak's alert was stored, or after): the leaker's own raised nothing
+    wait_for(lambda: sum(x["route_monitoring"] for x in sessions_of(n)) >= 2, 15, step=0.1)
     assert all(a["extensions"][EXT]["prefix"] != OTC_OWN for a in alerts(n, coll).values())
     # the customer stops leaking: the route is withdrawn, the alert ends
     leaker.cli("disable", "leak")
@@ -561,6 +529,26 @@ def test_lab_capture_replayed_by_scan(meridian_bin, tmp_path, router):
         [65002, 174, 64666, 64500]
     assert got[("leak", "10.50.0.0/16", None, 64520)]["as_path"] == [65002, 3356, 64520, 174,
                                                                       64510]
+
+
+def test_otc_capture_replayed_by_scan(meridian_bin, tmp_path):
+    """The OTC lab's BMP stream (lab_capture.py otc), read by `meridian bgp
+    scan` without daemons: the one leak, found by the OTC attribute BIRD's
+    roles set, ended by the withdrawal; the leaker's own prefix is clean."""
+    cap = DATA / "bgp" / "lab-otc-bird.bmp"
+    assert cap.is_file(), f"fixture missing: {cap}"
+    cfg, asrel, vrps = tmp_path / "c.json", tmp_path / "as-rel.txt", tmp_path / "vrps.csv"
+    cfg.write_text(json.dumps({"prefixes": []}))
+    asrel.write_text(bgplab.OTC_ASREL)
+    vrps.write_text("ASN,IP Prefix,Max Length,Trust Anchor\n")
+    p = run(meridian_bin, "bgp", "scan", "--vrps", vrps, "--config", cfg, "--as-rel", asrel,
+            "--json", cap)
+    assert p.returncode == 1, p.stderr  # events were found
+    (leak,) = [json.loads(ln) for ln in p.stdout.splitlines()]
+    assert leak["kind"] == "leak" and leak["leak"] == "otc", leak
+    assert leak["prefix"] == OTC_PREFIX and leak["leaker_as"] == 64530
+    assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
+    assert leak["as_path"] == [3356, 64530, 64531] and leak["ended"] is not None
 
 
 def test_live_alert_federates_signed(meridian_bin, tmp_path):
