@@ -297,11 +297,14 @@ def otc_leak(lab, bmp, wait=True):
     with its own OTC_OWN, to its provider AS3356 (BIRD, over a session
     without a role, as a misconfigured router has), which passes both to
     the monitored GoBGP AS65001 streaming BMP to bmp = (address, port).
-    With wait, returns once both routes are in the monitored router's RIB.
-    Returns (the monitored GoBGP, the leaker's BIRD)."""
+    AS64530 leaks both to a second provider too, AS174 (BIRD, `local role
+    provider`), which applies RFC 9234 itself: BIRD's own verdict on the
+    leak. With wait, returns once both routes are in the monitored router's
+    RIB. Returns (the monitored GoBGP, the leaker's BIRD, AS174's BIRD)."""
     m_t, t_m = lab.link("monitored", "transit")
     t_l, l_t = lab.link("transit", "leaker")
     l_p, p_l = lab.link("leaker", "provider")
+    l_a, a_l = lab.link("leaker", "auditor")
     monitored = Gobgp(lab, "monitored", 65001, m_t, 3356, t_m, passive=True, bmp=bmp)
     Bird(lab, "provider", p_l,
          f"protocol static origin {{ ipv4; route {OTC_PREFIX} blackhole; }}\n"
@@ -309,7 +312,10 @@ def otc_leak(lab, bmp, wait=True):
     leaker = Bird(lab, "leaker", l_p,
                   f"protocol static origin {{ ipv4; route {OTC_OWN} blackhole; }}\n"
                   + bird_bgp("up", l_p, 64530, p_l, 64531, role="customer", exp="none")
-                  + bird_bgp("leak", l_t, 64530, t_l, 3356, imp="none"))
+                  + bird_bgp("leak", l_t, 64530, t_l, 3356, imp="none")
+                  + bird_bgp("leak2", l_a, 64530, a_l, 174, imp="none"))
+    auditor = Bird(lab, "auditor", a_l,
+                   bird_bgp("customer", a_l, 174, l_a, 64530, role="provider", exp="none"))
     Bird(lab, "transit", t_l,
          bird_bgp("customer", t_l, 3356, l_t, 64530, exp="none")
          + bird_bgp("peer", t_m, 3356, m_t, 65001, imp="none"))
@@ -317,7 +323,7 @@ def otc_leak(lab, bmp, wait=True):
         def rib():
             return monitored.cli("global", "rib", "-a", "ipv4", check=False).stdout
         _wait(lambda: OTC_PREFIX in rib() and OTC_OWN in rib(), 90)
-    return monitored, leaker
+    return monitored, leaker, auditor
 
 
 def _wait(pred, timeout):

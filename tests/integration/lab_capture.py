@@ -51,7 +51,7 @@ def events_scenario(lab, router, bmp):
 
 
 def otc_scenario(lab, bmp):
-    _, leaker = bgplab.otc_leak(lab, bmp)
+    _, leaker, _ = bgplab.otc_leak(lab, bmp)
     time.sleep(2)
     leaker.cli("disable", "leak")  # the customer stops leaking: withdrawn
     time.sleep(2.1)

@@ -472,18 +472,24 @@ def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
     Only-To-Customer = 64531 on the route (RFC 9234 §5). AS64530 leaks it to
     its provider AS3356 (a BIRD session without a role, as a misconfigured
     router has), which passes it to the monitored GoBGP streaming BMP. The
-    sensor reports an OTC leak by 64530 from the live stream; the leaker's
-    own prefix, sent up the same way, raises nothing."""
+    sensor reports an OTC leak by 64530 from the live stream, as BIRD itself
+    does where the leaker's other provider, AS174, has its role set; the
+    leaker's own prefix, sent up the same way, raises nothing."""
     asrel = tmp_path / "as-rel.txt"
     asrel.write_text(bgplab.OTC_ASREL)
     station, ns_addr = lab.uplink("monitored")
     n, coll, port = sensor_node(meridian_bin, tmp_path, "--bmp-as-rel", str(asrel),
                                 listen=station)
     lab.add(n)
-    monitored, leaker = bgplab.otc_leak(lab, (station, port))
+    monitored, leaker, auditor = bgplab.otc_leak(lab, (station, port))
     # BIRD's own record: the route reached the leaker carrying OTC 64531
     assert re.search(r"BGP\.otc: 64531\b", leaker.cli("show", "route", OTC_PREFIX, "all")), \
         leaker.cli("show", "route", OTC_PREFIX, "all")
+    # and BIRD's own verdict: AS174, a provider of the leaker with its role
+    # set, takes the leaker's own prefix but refuses the OTC route as a leak
+    wait_for(lambda: OTC_OWN in auditor.cli("show", "route", "protocol", "customer"), 30,
+             step=0.2)
+    assert OTC_PREFIX not in auditor.cli("show", "route", "all"), auditor.cli("show", "route")
     assert f"bmp: router {ns_addr}:" in n.stderr()
 
     def leaks():
