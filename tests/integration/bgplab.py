@@ -248,7 +248,8 @@ class Bird(Daemon):
     socket."""
 
     def __init__(self, lab, name, router_id, body):
-        assert os.access(BIRD, os.X_OK), "bird is missing: scripts/bootstrap installs Debian's bird2"
+        assert os.access(BIRD, os.X_OK), \
+            "bird is missing: scripts/bootstrap installs Debian's bird2"
         self.ctl = lab.work / f"{name}.ctl"
         conf = lab.work / f"{name}.conf"
         conf.write_text(f"router id {router_id};\nprotocol device {{ }}\n{body}")
