@@ -5,8 +5,9 @@ Unbound in a network namespace; needs root), side by side with the same
 queries made by Debian's `drill` (ldnsutils) in a shell loop, the way a
 cron script would watch names, in the same run.
 
-usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS]]   (BUILD_DIR: a release
-build, e.g. build-dev; NAMES default 1000, ROUNDS default 5)
+usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS [MODES]]]   (BUILD_DIR: a
+release build, e.g. build-dev; NAMES default 1000, ROUNDS default 5; MODES
+a comma-separated subset of seq0,seq50,default,validator, default all)
 
 Each mode (one query at a time without and with the Hold-On window, the
 default parallel round, and that with the in-process validator) runs
@@ -36,6 +37,7 @@ def main():
     meridian = os.path.abspath(os.path.join(sys.argv[1], "meridian"))
     names = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    only = sys.argv[4].split(",") if len(sys.argv) > 4 else None
     with tempfile.TemporaryDirectory() as work, dnslab.Lab(work, extra_names=names) as lab:
         probes = [f"n{i}.example.tld." for i in range(names)]
         cfg = os.path.join(work, "bench.json")
@@ -61,11 +63,16 @@ def main():
         # One query at a time without Hold-On (the sensor before parallel
         # rounds and injection detection), one at a time with Hold-On's
         # 50 ms, and the default (32 probe names at once, Hold-On 50 ms).
-        modes = (("sequential, --hold 0", cfg, ("--parallel", "1", "--hold", "0")),
-                 ("sequential, --hold 50", cfg, ("--parallel", "1")),
-                 ("default: --parallel 32 --hold 50", cfg, ()),
-                 ("default, \"validator\": true", vcfg, ()))
-        for mode, config, extra in modes:
+        modes = (("seq0", "sequential, --hold 0", cfg, ("--parallel", "1", "--hold", "0")),
+                 ("seq50", "sequential, --hold 50", cfg, ("--parallel", "1")),
+                 ("default", "default: --parallel 32 --hold 50", cfg, ()),
+                 ("validator", "default, \"validator\": true", vcfg, ()))
+        if only is not None:
+            unknown = set(only) - {m[0] for m in modes}
+            if unknown:
+                sys.exit(f"unknown modes: {', '.join(sorted(unknown))}")
+            modes = tuple(m for m in modes if m[0] in only)
+        for _, mode, config, extra in modes:
             for r in range(rounds):
                 p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", config,
                                           "--baseline", base, "--json", *extra)
