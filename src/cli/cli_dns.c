@@ -92,7 +92,7 @@ static int load_config(const char *path, struct dns_config **ret)
     mrd_buf_init(&b, CLI_DNS_MAX_CONFIG);
     if (cli_read_file(path, CLI_DNS_MAX_CONFIG, &b, &err) != MRD_OK ||
         dns_config_parse(b.data, b.len, ret, &err) != MRD_OK ||
-        dns_anchor_load(*ret, &err) != MRD_OK) {
+        dns_config_load_files(*ret, &err) != MRD_OK) {
         cli_errorf("dns", "%s: %s", MRD_ESC(path), err.msg);
         rc = CLI_EXIT_USAGE;
     }

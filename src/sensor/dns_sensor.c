@@ -370,7 +370,7 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     if (rc == MRD_OK)
         rc = dns_config_parse(b.data, b.len, &s->cfg, err);
     if (rc == MRD_OK)
-        rc = dns_anchor_load(s->cfg, err);
+        rc = dns_config_load_files(s->cfg, err);
     if (rc != MRD_OK) {
         mrd_err_prefix(err, "dns sensor: %s", o->config_path);
         goto out;

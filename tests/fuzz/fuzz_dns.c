@@ -191,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static json_t *base;
         struct feed f = {data + 1, size - 1};
         struct dns_validator v = {fuzz_validate, &f};
-        struct dns_transport t = {exchange, &f, now_fn, 0, &v};
+        struct dns_transport t = {exchange, &f, now_fn, 0, &v, NULL};
         json_t *b = NULL, *found = NULL, *state = NULL, *objs, *seen, *x;
         size_t i;
         if (cfg == NULL && (dns_config_parse(fixed_cfg, strlen(fixed_cfg), &cfg, NULL) != MRD_OK ||
