@@ -76,10 +76,16 @@ def main():
             for r in range(rounds):
                 p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", config,
                                           "--baseline", base, "--json", *extra)
-                findings += len(p.stdout.splitlines())
+                found = [json.loads(line) for line in p.stdout.splitlines()]
+                findings += len(found)
                 print(f"meridian dns check ({mode}) round {r + 1}: wall {wall:6.2f} s  "
                       f"cpu {cpu:6.2f} s  {100 * cpu / 60:5.2f}% of a core at one round per "
-                      f"60 s  {rss} MB RSS", flush=True)
+                      f"60 s  {rss} MB RSS  {len(found)} findings", flush=True)
+                # a false positive: say what it was
+                for f in found:
+                    print("  finding:", json.dumps({k: f.get(k) for k in (
+                        "kind", "name", "vantage", "cause", "field", "expected", "observed",
+                        "evidence")})[:600], flush=True)
         print(f"findings in {len(modes) * rounds} rounds of the healthy lab: {findings}",
               flush=True)
         script = os.path.join(work, "drill.sh")
