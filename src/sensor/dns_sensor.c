@@ -289,8 +289,8 @@ static void round_once(struct sensor_dns *s)
     (void)pthread_mutex_lock(&s->mu);
     (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round);
     (void)pthread_mutex_unlock(&s->mu);
-    say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
-        stored);
+    say(s, "dns sensor: round done, %zu findings, %zu alerts stored, %zu divergences excused",
+        json_array_size(found), stored, json_array_size(json_object_get(next, "excused")));
 out:
     json_decref(due);
     json_decref(stored_next);
