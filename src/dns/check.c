@@ -652,6 +652,14 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
     return MRD_OK;
 }
 
+/* RFC 8914 codes that say the resolver could not reach the zone's servers
+ * (22 No Reachable Authority, 23 Network Error): an outage, not a DNSSEC
+ * failure, whatever a +CD query gets later. */
+static bool ede_unreachable(int ede)
+{
+    return ede == 22 || ede == 23;
+}
+
 /* What a vantage gives for (name, type): injection, divergence and DNSSEC
  * findings; *ret_failed when neither a plain nor a +CD query got an
  * answer. */
@@ -668,6 +676,20 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
     *ret_failed = false;
     dns_name_format(name, ns);
     rc = dns_ask(r->t, v->server, name, type, DNS_Q_RD | DNS_Q_DO, &x, err);
+    if (rc == MRD_OK && x.status == DNS_XFER_OK && x.msg->rcode == DNS_RCODE_SERVFAIL &&
+        !ede_unreachable(x.msg->ede)) {
+        /* A validation failure repeats; a resolver's SERVFAIL because its
+         * own upstream query timed out (a loaded resolver) usually does not:
+         * asked once more, an answer now is taken instead. */
+        struct dns_xfer again = {0};
+        rc = dns_ask(r->t, v->server, name, type, DNS_Q_RD | DNS_Q_DO, &again, err);
+        if (rc == MRD_OK && again.status == DNS_XFER_OK && again.msg->rcode != DNS_RCODE_SERVFAIL) {
+            dns_xfer_release(&x);
+            x = again;
+        } else {
+            dns_xfer_release(&again);
+        }
+    }
     if (rc != MRD_OK)
         goto out;
     if (x.status != DNS_XFER_OK || x.msg->rcode == DNS_RCODE_SERVFAIL) {
@@ -675,7 +697,7 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
         if (rc != MRD_OK)
             goto out;
         if (x.status == DNS_XFER_OK && cd.status == DNS_XFER_OK &&
-            cd.msg->rcode == DNS_RCODE_NOERROR) {
+            cd.msg->rcode == DNS_RCODE_NOERROR && !ede_unreachable(x.msg->ede)) {
             json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "server", v->server, "query", ns, "type",
                                    dns_type_name(type, tn), "cd_rcode", "NOERROR");
             if (ev != NULL && x.msg->ede >= 0) {
