@@ -72,10 +72,12 @@ def main():
             if unknown:
                 sys.exit(f"unknown modes: {', '.join(sorted(unknown))}")
             modes = tuple(m for m in modes if m[0] in only)
-        for _, mode, config, extra in modes:
+        for key, mode, config, extra in modes:
+            state = os.path.join(work, f"state-{key}.json")  # rounds as the sensor runs them
             for r in range(rounds):
                 p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", config,
-                                          "--baseline", base, "--json", *extra)
+                                          "--baseline", base, "--state", state, "--json",
+                                          *extra)
                 found = [json.loads(line) for line in p.stdout.splitlines()]
                 findings += len(found)
                 print(f"meridian dns check ({mode}) round {r + 1}: wall {wall:6.2f} s  "

@@ -706,6 +706,12 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
             }
             rc = add(r, "dnssec", ns, v->name, dns_ede_cause(x.msg->ede), NULL,
                      json_string("validated answer"), json_string(xfer_status(&x, st)), ev, err);
+            /* No EDE: a resolver's own upstream timeout looks the same;
+             * reported when the next round sees it again (split_pending). */
+            if (rc == MRD_OK && x.msg->ede < 0 &&
+                json_object_set_new(json_array_get(r->found, json_array_size(r->found) - 1),
+                                    "unconfirmed", json_true()) != 0)
+                rc = nomem(err);
         } else {
             *ret_failed = true;
         }
@@ -1145,6 +1151,52 @@ static enum mrd_code split_excused(struct round *r, json_t **ret_excused, struct
     return MRD_OK;
 }
 
+static bool key_in(const json_t *list, const json_t *key)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(list, i, f) if (json_equal(json_object_get(f, "key"),
+                                                  (json_t *)(uintptr_t)key)) return true;
+    return false;
+}
+
+/* Findings marked "unconfirmed" (a vantage's SERVFAIL without EDE that a
+ * +CD query answers) are reported only when the previous round (state)
+ * had them open or pending; the others go to *ret_pending, carried to
+ * the next round in the state's "pending". Without a state (one round
+ * alone) there is no next round: they are reported at once. */
+static enum mrd_code split_pending(struct round *r, const json_t *state, json_t **ret_pending,
+                                   struct mrd_err *err)
+{
+    json_t *kept = json_array(), *pending = json_array(), *f;
+    size_t i;
+
+    if (kept == NULL || pending == NULL) {
+        json_decref(kept);
+        json_decref(pending);
+        return nomem(err);
+    }
+    json_array_foreach(r->found, i, f)
+    {
+        bool hold = false;
+        if (json_is_true(json_object_get(f, "unconfirmed"))) {
+            const json_t *key = json_object_get(f, "key");
+            (void)json_object_del(f, "unconfirmed");
+            hold = state != NULL && !key_in(json_object_get(state, "open"), key) &&
+                   !key_in(json_object_get(state, "pending"), key);
+        }
+        if (json_array_append(hold ? pending : kept, f) != 0) {
+            json_decref(kept);
+            json_decref(pending);
+            return nomem(err);
+        }
+    }
+    json_decref(r->found);
+    r->found = kept;
+    *ret_pending = pending;
+    return MRD_OK;
+}
+
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err)
@@ -1156,7 +1208,7 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                       "",
                       mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
                       t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
-    json_t *st = NULL, *excused = NULL;
+    json_t *st = NULL, *excused = NULL, *pending = NULL;
     enum mrd_code rc = MRD_OK;
     struct dns_name root;
 
@@ -1202,11 +1254,17 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     if (rc == MRD_OK)
         rc = split_excused(&r, &excused, err);
     if (rc == MRD_OK)
+        rc = split_pending(&r, state, &pending, err);
+    if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
     if (rc == MRD_OK && json_object_set_new(st, "excused", excused) != 0)
         rc = nomem(err);
     else if (rc != MRD_OK)
         json_decref(excused);
+    if (rc == MRD_OK && json_object_set_new(st, "pending", pending) != 0)
+        rc = nomem(err);
+    else if (rc != MRD_OK)
+        json_decref(pending);
     mrd_free(r.ref);
     if (rc != MRD_OK) {
         json_decref(st);

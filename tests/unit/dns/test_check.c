@@ -423,20 +423,39 @@ static void test_bogus_at_vantage(void **state)
  * would have got an answer; one that repeats is. */
 static void test_transient_servfail(void **state)
 {
-    json_t *found;
+    json_t *found, *st = NULL;
     const json_t *f;
 
     (void)state;
     W.flaky = 1;
-    found = round_(NULL);
+    found = round_(&st);
     assert_int_equal(json_array_size(found), 0);
     assert_int_equal(W.flaky, 0);
     json_decref(found);
+    /* Repeated, but without EDE: pending in the state, reported when the
+     * next round sees it again. */
     W.flaky = 2;
-    found = round_(NULL);
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(json_array_size(json_object_get(st, "pending")), 1);
+    json_decref(found);
+    W.flaky = 2;
+    found = round_(&st);
     f = only(found, "dnssec");
     assert_string_equal(json_string_value(json_object_get(f, "cause")), "other");
     assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
+    assert_null(json_object_get(f, "unconfirmed"));
+    json_decref(found);
+    /* gone in the round after: nothing, and nothing pending */
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(json_array_size(json_object_get(st, "pending")), 0);
+    json_decref(found);
+    json_decref(st);
+    /* one round alone (no state): reported at once */
+    W.flaky = 2;
+    found = round_(NULL);
+    (void)only(found, "dnssec");
     json_decref(found);
 }
 
