@@ -459,16 +459,89 @@ static enum mrd_code each_row(const PGresult *res, pg_row_fn row, void *ctx, uin
     return rc;
 }
 
+/* DECLAREs a cursor and FETCHes its first rows in one round trip
+ * (libpq's pipeline mode: both sent, then one sync); *ret gets the rows.
+ * A DECLARE that fails aborts the FETCH too; its error is the one
+ * returned. */
+static enum mrd_code declare_fetch(struct pg_conn *c, const char *what, const char *decl,
+                                   struct pg_stmt *p, int nargs, const char *fetch, PGresult **ret,
+                                   struct mrd_err *err)
+{
+    PGresult *res, *rows = NULL;
+    enum mrd_code rc = MRD_OK;
+    bool synced = false;
+    int nulls = 0;
+
+    if (PQenterPipelineMode(c->db) != 1)
+        return pg_fail(c, NULL, what, err);
+    if (PQsendQueryParams(c->db, decl, nargs, p->types, p->values, p->lengths, p->formats, 1) !=
+            1 ||
+        PQsendQueryParams(c->db, fetch, 0, NULL, NULL, NULL, NULL, 1) != 1 ||
+        PQpipelineSync(c->db) != 1) {
+        rc = pg_fail(c, NULL, what, err);
+        c->lost = true; /* what was sent is unknown: never reuse it as is */
+        return rc;
+    }
+    /* each statement's results end with a NULL; then the sync */
+    while (!synced) {
+        res = PQgetResult(c->db);
+        if (res == NULL) {
+            if (PQstatus(c->db) != CONNECTION_OK || ++nulls > 2)
+                break;
+            continue;
+        }
+        switch (PQresultStatus(res)) {
+        case PGRES_PIPELINE_SYNC:
+            synced = true;
+            PQclear(res);
+            break;
+        case PGRES_COMMAND_OK: /* the DECLARE */
+            PQclear(res);
+            break;
+        case PGRES_TUPLES_OK:
+            PQclear(rows);
+            rows = res;
+            break;
+        default: /* the first error is the DECLARE's (the FETCH: aborted) */
+            if (rc == MRD_OK)
+                rc = pg_fail(c, res, what, err);
+            PQclear(res);
+            break;
+        }
+    }
+    if (!synced) {
+        if (rc == MRD_OK)
+            rc = pg_fail(c, NULL, what, err);
+        c->lost = true;
+    } else if (PQexitPipelineMode(c->db) != 1) {
+        if (rc == MRD_OK)
+            rc = pg_fail(c, NULL, what, err);
+        c->lost = true;
+    }
+    if (rc == MRD_OK && rows == NULL)
+        rc = mrd_err_set(err, MRD_E_DB, "store: %s: no rows from the cursor", what);
+    if (rc != MRD_OK) {
+        PQclear(rows);
+        return rc;
+    }
+    *ret = rows;
+    return MRD_OK;
+}
+
 /* A streamed statement: a binary cursor inside the caller's transaction,
  * fetched PG_FETCH rows at a time, so a row function that stops early
- * (a full page) leaves the rest unread on the server. */
+ * (a full page) leaves the rest unread on the server. The cursor is not
+ * CLOSEd (a round trip) but ends with the transaction, which every caller
+ * ends right after (a read's ROLLBACK, a write's COMMIT, store_read_end),
+ * except a thread's write transaction (store_write_begin), which may run
+ * many: there it is closed. */
 static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_stmt *p, int nargs,
                                 pg_row_fn row, void *ctx, uint64_t *n, struct mrd_err *err)
 {
     char name[32], fetch[64], close[48];
     char *decl;
     size_t len = strlen(p->text) + 64;
-    PGresult *res;
+    PGresult *res = NULL;
     enum mrd_code rc = MRD_OK;
     int got;
 
@@ -477,25 +550,26 @@ static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_s
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     (void)snprintf(name, sizeof(name), "mrd_c%u", c->cursors++);
     (void)snprintf(decl, len, "DECLARE %s BINARY NO SCROLL CURSOR FOR %s", name, p->text);
-    res = PQexecParams(c->db, decl, nargs, p->types, p->values, p->lengths, p->formats, 1);
-    mrd_free(decl);
-    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = pg_fail(c, res, what, err);
-    PQclear(res);
-    if (rc != MRD_OK)
-        return rc;
     (void)snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", PG_FETCH, name);
-    do {
+    rc = declare_fetch(c, what, decl, p, nargs, fetch, &res, err);
+    mrd_free(decl);
+    if (rc != MRD_OK)
+        return rc; /* the transaction is aborted: the cursor goes with it */
+    for (;;) {
+        got = PQntuples(res);
+        rc = each_row(res, row, ctx, n, err);
+        PQclear(res);
+        if (rc != MRD_OK || got < PG_FETCH)
+            break;
         res = PQexec(c->db, fetch);
         if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
             rc = pg_fail(c, res, what, err);
             PQclear(res);
-            return rc; /* the transaction is aborted: the cursor goes with it */
+            return rc;
         }
-        got = PQntuples(res);
-        rc = each_row(res, row, ctx, n, err);
-        PQclear(res);
-    } while (rc == MRD_OK && got == PG_FETCH);
+    }
+    if (!in_wtx(c))
+        return rc;
     (void)snprintf(close, sizeof(close), "CLOSE %s", name);
     res = PQexec(c->db, close);
     if (rc == MRD_OK && (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK))
