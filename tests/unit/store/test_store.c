@@ -2234,7 +2234,7 @@ static void test_holds_and_ledger_queue(void **state)
 static void test_read_pin(void **state)
 {
     struct fx *f = *state;
-    struct obj o;
+    struct obj o, o2;
     struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
     struct sink sink = {0};
     struct store_collection c;
@@ -2266,11 +2266,16 @@ static void test_read_pin(void **state)
     memset(&sink, 0, sizeof(sink));
     (void)query(f, &q, &sink);
     assert_int_equal(sink.n, 1);
-    /* A second pin on the same thread reuses its connection and sees it. */
+    /* A second pin on the same thread reuses its connection and sees it,
+     * and what was committed after the first pin ended (on PostgreSQL the
+     * next BEGIN is sent at store_read_end: its snapshot must still be
+     * taken by the first read). */
+    make_obj(&o2, "indicator", 8, 6000000, POLICY_TLP_GREEN);
+    insert(f, &o2, STORE_INS_ADDED, NULL);
     assert_int_equal(store_read_begin(f->st, &err), MRD_OK);
     memset(&sink, 0, sizeof(sink));
     (void)query(f, &q, &sink);
-    assert_int_equal(sink.n, 1);
+    assert_int_equal(sink.n, 2);
     store_read_end(f->st);
 }
 
