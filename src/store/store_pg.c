@@ -1516,7 +1516,7 @@ static void run_group(void *ctx, struct store_ins_wait *head)
     struct mrd_buf rcpt;
     struct mrd_err err = {0};
     enum tx_mode mode = TX_LOCKED;
-    enum mrd_code rc = on_conn(s, true, begin_step, &mode, &c, &err);
+    enum mrd_code rc = on_conn(s, true, false, begin_step, &mode, &c, &err);
 
     mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
     tx = (struct store_tx){&pg_txops, c};
