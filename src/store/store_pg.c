@@ -27,6 +27,7 @@
 
 #include <inttypes.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,8 @@ struct pg_conn {
     PGconn *db;
     unsigned cursors;     /* names the next streamed statement's cursor */
     bool lost;            /* a statement failed as the connection broke: reconnect */
-    struct pg_conn *next; /* free list */
+    bool pending;         /* results of a statement sent without waiting (pin_end) */
+    struct pg_conn *next; /* free list; a store's list of pinned connections */
 };
 
 struct pg_store {
@@ -75,6 +77,10 @@ struct pg_store {
     struct pg_conn *lead;
     int64_t led[PG_LEAD_MAX];
     size_t n_led;
+    /* Pinned read snapshots (store_read_begin): one connection per thread
+     * that pinned, listed here to be closed with the store. */
+    uint64_t gen; /* unique per opened store in this process */
+    struct pg_conn *thread_conns;
     struct store_group ins; /* group commit of object inserts */
 };
 
@@ -175,6 +181,53 @@ static bool in_wtx(const struct pg_conn *c)
     return c != NULL && pg_wtx.c == c;
 }
 
+/* Pinned read snapshots (store_read_begin; "pinned read snapshots" below).
+ * Each thread that pins gets a connection of its own, opened once and kept
+ * until store_close, not taken from the pool: a pinned thread that also
+ * writes must never wait for a pool slot held by pinned readers. The slot
+ * names its store by a generation number, not a pointer, so a store closed
+ * and another opened at the same address never inherit a stale
+ * connection. */
+static _Atomic uint64_t pg_generation;
+
+struct pg_pin {
+    uint64_t gen;      /* store generation the connection belongs to; 0 none */
+    struct pg_conn *c; /* this thread's connection for that store */
+    bool active;       /* inside store_read_begin .. store_read_end */
+    bool used;         /* a read ran in this pin: its snapshot is taken */
+};
+static _Thread_local struct pg_pin pg_pin;
+
+/* Whether this thread's reads on s go to its pinned snapshot: pinned, and
+ * no write transaction of its own open (whose reads see its writes). */
+static bool pinned(const struct pg_store *s)
+{
+    return pg_pin.active && pg_pin.gen == s->gen && pg_wtx.s != s;
+}
+
+static bool is_pin_conn(const struct pg_store *s, const struct pg_conn *c)
+{
+    return pg_pin.gen == s->gen && c == pg_pin.c;
+}
+
+/* The transaction a pin reads in. PostgreSQL takes a REPEATABLE READ
+ * snapshot at the first statement after BEGIN, not at BEGIN: a connection
+ * left "idle in transaction" after BEGIN holds no snapshot and no lock, so
+ * it holds back neither VACUUM nor a writer. */
+#define PG_BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+/* Reads and drops the results of what pin_end sent without waiting. */
+static void pin_drain(struct pg_conn *c)
+{
+    PGresult *r;
+
+    if (!c->pending)
+        return;
+    while ((r = PQgetResult(c->db)) != NULL)
+        PQclear(r);
+    c->pending = false;
+}
+
 /* Whether c is still usable before a statement is sent on it: a server that
  * went away (restart, failover, a backend terminated) left an EOF or a
  * FATAL message on the socket, which libpq reads only when asked. */
@@ -201,6 +254,7 @@ static enum mrd_code conn_reset(struct pg_conn *c, struct mrd_err *err)
         return mrd_err_set(err, MRD_E_UNAVAIL, "store: cannot reconnect to PostgreSQL: %s",
                            pq_msg(PQerrorMessage(c->db), msg, sizeof(msg)));
     c->lost = false;
+    c->pending = false;
     c->cursors = 0;
     return conn_setup(c, err);
 }
@@ -265,6 +319,13 @@ static void release(struct pg_store *s, struct pg_conn *c)
             PQclear(PQexec(c->db, "RELEASE SAVEPOINT " PG_NESTED));
             pg_wtx.nested = false;
         }
+        return;
+    }
+    if (is_pin_conn(s, c)) { /* the thread's snapshot stays open until store_read_end */
+        /* a failed statement aborted it: the next read begins a new one
+         * (pin_conn), the caller has its error */
+        if (!c->lost && PQtransactionStatus(c->db) == PQTRANS_INERROR)
+            PQclear(PQexec(c->db, "ROLLBACK"));
         return;
     }
     /* never hand out a connection inside a transaction */
@@ -399,16 +460,89 @@ static enum mrd_code each_row(const PGresult *res, pg_row_fn row, void *ctx, uin
     return rc;
 }
 
+/* DECLAREs a cursor and FETCHes its first rows in one round trip
+ * (libpq's pipeline mode: both sent, then one sync); *ret gets the rows.
+ * A DECLARE that fails aborts the FETCH too; its error is the one
+ * returned. */
+static enum mrd_code declare_fetch(struct pg_conn *c, const char *what, const char *decl,
+                                   struct pg_stmt *p, int nargs, const char *fetch, PGresult **ret,
+                                   struct mrd_err *err)
+{
+    PGresult *res, *rows = NULL;
+    enum mrd_code rc = MRD_OK;
+    bool synced = false;
+    int nulls = 0;
+
+    if (PQenterPipelineMode(c->db) != 1)
+        return pg_fail(c, NULL, what, err);
+    if (PQsendQueryParams(c->db, decl, nargs, p->types, p->values, p->lengths, p->formats, 1) !=
+            1 ||
+        PQsendQueryParams(c->db, fetch, 0, NULL, NULL, NULL, NULL, 1) != 1 ||
+        PQpipelineSync(c->db) != 1) {
+        rc = pg_fail(c, NULL, what, err);
+        c->lost = true; /* what was sent is unknown: never reuse it as is */
+        return rc;
+    }
+    /* each statement's results end with a NULL; then the sync */
+    while (!synced) {
+        res = PQgetResult(c->db);
+        if (res == NULL) {
+            if (PQstatus(c->db) != CONNECTION_OK || ++nulls > 2)
+                break;
+            continue;
+        }
+        switch (PQresultStatus(res)) {
+        case PGRES_PIPELINE_SYNC:
+            synced = true;
+            PQclear(res);
+            break;
+        case PGRES_COMMAND_OK: /* the DECLARE */
+            PQclear(res);
+            break;
+        case PGRES_TUPLES_OK:
+            PQclear(rows);
+            rows = res;
+            break;
+        default: /* the first error is the DECLARE's (the FETCH: aborted) */
+            if (rc == MRD_OK)
+                rc = pg_fail(c, res, what, err);
+            PQclear(res);
+            break;
+        }
+    }
+    if (!synced) {
+        if (rc == MRD_OK)
+            rc = pg_fail(c, NULL, what, err);
+        c->lost = true;
+    } else if (PQexitPipelineMode(c->db) != 1) {
+        if (rc == MRD_OK)
+            rc = pg_fail(c, NULL, what, err);
+        c->lost = true;
+    }
+    if (rc == MRD_OK && rows == NULL)
+        rc = mrd_err_set(err, MRD_E_DB, "store: %s: no rows from the cursor", what);
+    if (rc != MRD_OK) {
+        PQclear(rows);
+        return rc;
+    }
+    *ret = rows;
+    return MRD_OK;
+}
+
 /* A streamed statement: a binary cursor inside the caller's transaction,
  * fetched PG_FETCH rows at a time, so a row function that stops early
- * (a full page) leaves the rest unread on the server. */
+ * (a full page) leaves the rest unread on the server. The cursor is not
+ * CLOSEd (a round trip) but ends with the transaction, which every caller
+ * ends right after (a read's ROLLBACK, a write's COMMIT, store_read_end),
+ * except a thread's write transaction (store_write_begin), which may run
+ * many: there it is closed. */
 static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_stmt *p, int nargs,
                                 pg_row_fn row, void *ctx, uint64_t *n, struct mrd_err *err)
 {
     char name[32], fetch[64], close[48];
     char *decl;
     size_t len = strlen(p->text) + 64;
-    PGresult *res;
+    PGresult *res = NULL;
     enum mrd_code rc = MRD_OK;
     int got;
 
@@ -417,25 +551,26 @@ static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_s
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     (void)snprintf(name, sizeof(name), "mrd_c%u", c->cursors++);
     (void)snprintf(decl, len, "DECLARE %s BINARY NO SCROLL CURSOR FOR %s", name, p->text);
-    res = PQexecParams(c->db, decl, nargs, p->types, p->values, p->lengths, p->formats, 1);
-    mrd_free(decl);
-    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = pg_fail(c, res, what, err);
-    PQclear(res);
-    if (rc != MRD_OK)
-        return rc;
     (void)snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", PG_FETCH, name);
-    do {
+    rc = declare_fetch(c, what, decl, p, nargs, fetch, &res, err);
+    mrd_free(decl);
+    if (rc != MRD_OK)
+        return rc; /* the transaction is aborted: the cursor goes with it */
+    for (;;) {
+        got = PQntuples(res);
+        rc = each_row(res, row, ctx, n, err);
+        PQclear(res);
+        if (rc != MRD_OK || got < PG_FETCH)
+            break;
         res = PQexec(c->db, fetch);
         if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
             rc = pg_fail(c, res, what, err);
             PQclear(res);
-            return rc; /* the transaction is aborted: the cursor goes with it */
+            return rc;
         }
-        got = PQntuples(res);
-        rc = each_row(res, row, ctx, n, err);
-        PQclear(res);
-    } while (rc == MRD_OK && got == PG_FETCH);
+    }
+    if (!in_wtx(c))
+        return rc;
     (void)snprintf(close, sizeof(close), "CLOSE %s", name);
     res = PQexec(c->db, close);
     if (rc == MRD_OK && (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK))
@@ -503,18 +638,21 @@ static enum mrd_code pg_run(struct pg_conn *c, const char *what, const char *sql
 static enum mrd_code pg_exec(struct pg_conn *c, const char *what, const char *sql,
                              struct mrd_err *err);
 
-/* Runs step on a borrowed connection and releases it, or on success hands
- * it to *keep (when not NULL). When step failed because the connection
- * broke and retry is true, runs it once more on a fresh connection (the
- * pool reconnects broken ones): for what cannot have changed anything. */
-static enum mrd_code on_conn(struct pg_store *s, bool retry,
+static enum mrd_code pin_conn(struct pg_store *s, struct pg_conn **ret, struct mrd_err *err);
+
+/* Runs step on a borrowed connection (read: the thread's pinned snapshot
+ * when it has one) and releases it, or on success hands it to *keep (when
+ * not NULL). When step failed because the connection broke and retry is
+ * true, runs it once more on a fresh connection (the pool, and pin_conn,
+ * reconnect broken ones): for what cannot have changed anything. */
+static enum mrd_code on_conn(struct pg_store *s, bool retry, bool read,
                              enum mrd_code (*step)(struct pg_conn *c, void *ctx,
                                                    struct mrd_err *err),
                              void *ctx, struct pg_conn **keep, struct mrd_err *err)
 {
     for (int attempt = 0;; attempt++) {
         struct pg_conn *c = NULL;
-        enum mrd_code rc = acquire(s, &c, err);
+        enum mrd_code rc = read && pinned(s) ? pin_conn(s, &c, err) : acquire(s, &c, err);
         bool lost;
 
         if (rc != MRD_OK)
@@ -567,7 +705,7 @@ static enum mrd_code pg_query(struct pg_store *s, bool read, const char *what, c
 {
     struct query_step q = {what, sql, args, nargs, row, ctx, ret_n};
 
-    return on_conn(s, read, query_step, &q, NULL, err);
+    return on_conn(s, read, read, query_step, &q, NULL, err);
 }
 
 /* Runs sql without parameters or results; it may hold several
@@ -1272,8 +1410,7 @@ struct tx_call {
 
 static enum mrd_code begin_step(struct pg_conn *c, void *ctx, struct mrd_err *err)
 {
-    static const char *const begin[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN",
-                                        "BEGIN"};
+    static const char *const begin[] = {PG_BEGIN_READ, "BEGIN", "BEGIN"};
     enum tx_mode mode = *(const enum tx_mode *)ctx;
     enum mrd_code rc = pg_exec(c, "transaction", begin[mode], err);
 
@@ -1303,10 +1440,20 @@ static enum mrd_code in_tx(struct store *stp, enum tx_mode mode, struct tx_call 
     struct pg_store *s = (struct pg_store *)stp;
     struct pg_conn *c = NULL;
     struct store_tx tx;
+    enum mrd_code rc;
+
+    if (mode == TX_READ && pinned(s)) { /* inside the thread's snapshot already */
+        rc = pin_conn(s, &c, err);
+        if (rc != MRD_OK)
+            return rc;
+        tx = (struct store_tx){&pg_txops, c};
+        rc = call.op(&tx, call.args, err);
+        release(s, c); /* the snapshot stays; an aborted one is rolled back */
+        return rc;
+    }
     /* BEGIN (and the write lock) once more on a fresh connection when the
      * connection turns out to be broken: nothing of it ran yet */
-    enum mrd_code rc = on_conn(s, true, begin_step, &mode, &c, err);
-
+    rc = on_conn(s, true, false, begin_step, &mode, &c, err);
     if (rc != MRD_OK)
         return rc;
     tx = (struct store_tx){&pg_txops, c};
@@ -1369,7 +1516,7 @@ static void run_group(void *ctx, struct store_ins_wait *head)
     struct mrd_buf rcpt;
     struct mrd_err err = {0};
     enum tx_mode mode = TX_LOCKED;
-    enum mrd_code rc = on_conn(s, true, begin_step, &mode, &c, &err);
+    enum mrd_code rc = on_conn(s, true, false, begin_step, &mode, &c, &err);
 
     mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
     tx = (struct store_tx){&pg_txops, c};
@@ -1529,6 +1676,80 @@ static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
     return in_tx(st, TX_WRITE, (struct tx_call){status_purge_op, &a}, err);
 }
 
+/* ---- pinned read snapshots (store_read_begin) ----
+ *
+ * The reads a thread makes between store_read_begin and store_read_end
+ * (driver_query with read set, in_tx's TX_READ) run on its own connection
+ * (pg_pin) inside one REPEATABLE READ READ ONLY transaction, so a TAXII
+ * page, its token, collection and grant look-ups and its look-ahead for
+ * `more` see one snapshot. Writes meanwhile take pooled connections as
+ * usual (a read-only snapshot holds no lock a writer waits for). It costs
+ * no round trip per request: store_read_end sends "ROLLBACK; BEGIN ..."
+ * without waiting for the answer, which the next pin reads (pin_drain);
+ * the snapshot is taken by the first read after store_read_begin. A pinned
+ * connection the server dropped is reconnected before its next read (a
+ * read after that sees a new snapshot: the one before is gone). */
+
+static enum mrd_code pin_conn(struct pg_store *s, struct pg_conn **ret, struct mrd_err *err)
+{
+    struct pg_conn *c = pg_pin.c;
+    enum mrd_code rc = MRD_OK;
+
+    pin_drain(c);
+    if (!conn_usable(c))
+        rc = conn_reset(c, err);
+    if (rc == MRD_OK && PQtransactionStatus(c->db) == PQTRANS_INERROR)
+        PQclear(PQexec(c->db, "ROLLBACK"));
+    if (rc == MRD_OK && PQtransactionStatus(c->db) != PQTRANS_INTRANS)
+        rc = pg_exec(c, "read snapshot", PG_BEGIN_READ, err);
+    if (rc != MRD_OK)
+        return rc;
+    pg_pin.used = true;
+    *ret = c;
+    return MRD_OK;
+}
+
+static enum mrd_code pg_read_begin(struct store *stp, struct mrd_err *err)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = NULL;
+    enum mrd_code rc;
+
+    if (pg_pin.active) /* nested or for another store: no pin, calls still work */
+        return MRD_OK;
+    if (pg_pin.gen != s->gen) {
+        rc = conn_open(s->dsn, &c, err);
+        if (rc != MRD_OK)
+            return rc;
+        (void)pthread_mutex_lock(&s->mu);
+        c->next = s->thread_conns;
+        s->thread_conns = c;
+        (void)pthread_mutex_unlock(&s->mu);
+        pg_pin = (struct pg_pin){.gen = s->gen, .c = c};
+    }
+    pg_pin.active = true;
+    pg_pin.used = false;
+    return MRD_OK;
+}
+
+static void pg_read_end(struct store *stp)
+{
+    struct pg_store *s = (struct pg_store *)stp;
+    struct pg_conn *c = pg_pin.c;
+
+    if (!pg_pin.active || pg_pin.gen != s->gen)
+        return;
+    pg_pin.active = false;
+    if (!pg_pin.used || c->lost)
+        return; /* no snapshot taken; or pin_conn reconnects first */
+    pin_drain(c);
+    /* the next pin's BEGIN too, answered while this thread does other work */
+    if (PQsendQuery(c->db, "ROLLBACK; " PG_BEGIN_READ) == 1)
+        c->pending = true;
+    else
+        c->lost = true;
+}
+
 /* ---- one write transaction per thread (store_write_begin) ---- */
 
 static enum mrd_code pg_write_begin(struct store *stp, struct mrd_err *err)
@@ -1642,6 +1863,12 @@ static void pg_close(struct store *stp)
         s->free_conns = c->next;
         conn_free(c);
     }
+    while ((c = s->thread_conns) != NULL) {
+        s->thread_conns = c->next;
+        conn_free(c);
+    }
+    if (pg_pin.gen == s->gen)
+        pg_pin = (struct pg_pin){0};
     conn_free(s->lead); /* ends what it led */
     store__group_destroy(&s->ins);
     (void)pthread_mutex_destroy(&s->lead_mu);
@@ -1704,6 +1931,8 @@ static const struct store_ops pg_ops = {
     .objects_find = store__objects_find,
     .write_begin = pg_write_begin,
     .write_end = pg_write_end,
+    .read_begin = pg_read_begin,
+    .read_end = pg_read_end,
     .reads_record = store__reads_record,
     .reads_list = store__reads_list,
     .reads_seal = store__reads_seal,
@@ -1750,6 +1979,7 @@ enum mrd_code store__pg_open(const char *dsn, const struct store_open_opts *opts
     if (s == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     s->base.ops = &pg_ops;
+    s->gen = atomic_fetch_add(&pg_generation, 1) + 1;
     (void)mrd_strlcpy(s->dsn, dsn, sizeof(s->dsn));
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
     (void)pthread_mutex_init(&s->mu, NULL);

@@ -2118,9 +2118,6 @@ static void test_insert_with_status(void **state)
     assert_int_equal(sink.n, 1);
 }
 
-/* A pinned read snapshot: reads on this thread see the database as of the
- * first read after store_read_begin, even after a committed write made by
- * this same thread; store_read_end lets the next read see it. */
 /* ---- holds and the ledger queue ---- */
 
 struct queue_sink {
@@ -2230,13 +2227,18 @@ static void test_holds_and_ledger_queue(void **state)
                      MRD_E_INVAL);
 }
 
+/* A pinned read snapshot: reads on this thread see the database as of the
+ * first read after store_read_begin, even after a committed write made by
+ * this same thread (an object, a grant: on other connections, which the
+ * pin must not block); store_read_end lets the next read see it. */
 static void test_read_pin(void **state)
 {
     struct fx *f = *state;
-    struct obj o;
+    struct obj o, o2;
     struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
     struct sink sink = {0};
     struct store_collection c;
+    struct store_grant gr;
     struct mrd_err err = {0};
 
     assert_int_equal(store_read_begin(f->st, &err), MRD_OK);
@@ -2245,23 +2247,97 @@ static void test_read_pin(void **state)
     assert_int_equal(sink.n, 0);
     assert_int_equal(
         store_collection_get(f->st, "europe", 6, f->coll.id, strlen(f->coll.id), &c, &err), MRD_OK);
+    assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &gr, &err), MRD_OK);
+    assert_false(gr.can_read);
     make_obj(&o, "indicator", 7, 5000000, POLICY_TLP_GREEN);
     insert(f, &o, STORE_INS_ADDED, NULL); /* another connection, committed */
+    assert_int_equal(store_grant_set(f->st, f->partner.key, f->coll.key,
+                                     (struct store_grant){true, false}, &err),
+                     MRD_OK);
     memset(&sink, 0, sizeof(sink));
     (void)query(f, &q, &sink);
     assert_int_equal(sink.n, 0); /* still the pinned snapshot */
+    assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &gr, &err), MRD_OK);
+    assert_false(gr.can_read);
     store_read_end(f->st);
+    assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &gr, &err), MRD_OK);
+    assert_true(gr.can_read);
     store_read_end(f->st); /* without a pin: no-op */
     memset(&sink, 0, sizeof(sink));
     (void)query(f, &q, &sink);
     assert_int_equal(sink.n, 1);
-    /* A second pin on the same thread reuses its connection and sees it. */
+    /* A second pin on the same thread reuses its connection and sees it,
+     * and what was committed after the first pin ended (on PostgreSQL the
+     * next BEGIN is sent at store_read_end: its snapshot must still be
+     * taken by the first read). */
+    make_obj(&o2, "indicator", 8, 6000000, POLICY_TLP_GREEN);
+    insert(f, &o2, STORE_INS_ADDED, NULL);
     assert_int_equal(store_read_begin(f->st, &err), MRD_OK);
     memset(&sink, 0, sizeof(sink));
     (void)query(f, &q, &sink);
-    assert_int_equal(sink.n, 1);
+    assert_int_equal(sink.n, 2);
     store_read_end(f->st);
 }
+
+#ifdef MRD_HAVE_PQ
+/* The one integer a statement on c answers; -1 on failure. */
+static long long pg_int(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long long v = -1;
+
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        v = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+/* PostgreSQL: between two pins the thread's connection waits "idle in
+ * transaction" (the next BEGIN sent ahead, no snapshot yet). Terminated
+ * there by the server (a restart, a failover, an operator), it is
+ * reconnected by the next pin's first read, which succeeds and sees what
+ * was committed meanwhile. */
+static void test_read_pin_reconnect(void **state)
+{
+    struct fx *f = *state;
+    struct obj o;
+    struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
+    struct sink sink = {0};
+    struct mrd_err err = {0};
+    PGconn *admin = PQconnectdb(pg_dsn);
+    char sql[200];
+    long long pid = -1;
+
+    assert_int_equal(PQstatus(admin), CONNECTION_OK);
+    assert_int_equal(store_read_begin(f->st, &err), MRD_OK);
+    (void)query(f, &q, &sink);
+    assert_int_equal(sink.n, 0);
+    store_read_end(f->st);
+    /* the pinned backend: the only one idle in a transaction (polled: the
+     * ROLLBACK and BEGIN were sent without waiting) */
+    for (int i = 0; i < 1000 && pid < 0; i++) {
+        pid = pg_int(admin, "SELECT max(pid) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND state = 'idle in transaction'"
+                            " HAVING count(*) = 1");
+        if (pid < 0)
+            (void)usleep(10000);
+    }
+    assert_true(pid > 0);
+    (void)snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)::int", pid);
+    assert_int_equal(pg_int(admin, sql), 1);
+    (void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld", pid);
+    for (int i = 0; i < 1000 && pg_int(admin, sql) != 0; i++)
+        (void)usleep(10000);
+    assert_int_equal(pg_int(admin, sql), 0);
+    make_obj(&o, "indicator", 7, 5000000, POLICY_TLP_GREEN);
+    insert(f, &o, STORE_INS_ADDED, NULL);
+    assert_int_equal(store_read_begin(f->st, &err), MRD_OK);
+    (void)query(f, &q, &sink); /* asserts MRD_OK */
+    assert_int_equal(sink.n, 1);
+    store_read_end(f->st);
+    PQfinish(admin);
+}
+#endif
 
 /* Scheduled feeds: create once, config and state replaced apart, the
  * remembered ids replaced whole, remove takes the ids with it. */
@@ -2541,7 +2617,7 @@ static void test_notifications_and_deliveries(void **state)
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
         T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
         T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),            \
-        T(test_aggregates_follow_every_change), T(test_newest_from_peers),                         \
+        T(test_aggregates_follow_every_change), T(test_newest_from_peers), T(test_read_pin),       \
         T(test_group_commit_outcomes),
 
 int main(void)
@@ -2556,9 +2632,18 @@ int main(void)
         T(test_kill9_loses_nothing_acknowledged),
         T(test_migration_from_v1),
         T(test_alloc_failures),
-        T(test_read_pin),
     };
+#ifdef MRD_HAVE_PQ
+    const struct CMUnitTest pg_only[] = {T(test_read_pin_reconnect)};
+
+    if (pg_init()) {
+        int failed = cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
+
+        return failed + cmocka_run_group_tests_name("PostgreSQL's own", pg_only, NULL, NULL);
+    }
+#else
     if (pg_init())
         return cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
+#endif
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
