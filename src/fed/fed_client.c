@@ -2,12 +2,11 @@
  * The TAXII 2.1 client over libcurl: requests, responses, discovery.
  *
  * Certificates are always verified (peer and host name): a peer's --ca
- * file pins the CA (or the self-signed certificate) it presents, otherwise
- * the system store applies. Redirects are not followed, and a discovery
- * answer naming an API root on another origin (scheme, host, port) is
- * refused, so a token is only ever sent to the origin the operator
- * configured. Every limit is named:
- * responses above FED_MAX_RESPONSE abort the transfer.
+ * file pins the CA (or the self-signed certificate) it presents, and then
+ * nothing else is trusted; otherwise the system store applies. Redirects
+ * are not followed, and a discovery answer naming an API root on another origin (scheme, host,
+ * port) is refused, so a token is only ever sent to the origin the operator configured. Every limit
+ * is named: responses above FED_MAX_RESPONSE abort the transfer.
  */
 #include "fed/fed_int.h"
 
@@ -98,8 +97,14 @@ static void transport_opts(CURL *k, const char *url, struct curl_slist *hdrs, co
     (void)curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
     (void)curl_easy_setopt(k, CURLOPT_SSL_VERIFYPEER, 1L);
     (void)curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (ca_file != NULL && ca_file[0] != '\0')
+    /* A pinned CA is the only trust: without CURLOPT_CAPATH = NULL, libcurl
+     * (GnuTLS) also trusts its built-in /etc/ssl/certs, and reads and parses
+     * every file there on each connection, which under load took longer
+     * than FED_CONNECT_TIMEOUT_S ("SSL connection timeout"). */
+    if (ca_file != NULL && ca_file[0] != '\0') {
         (void)curl_easy_setopt(k, CURLOPT_CAINFO, ca_file);
+        (void)curl_easy_setopt(k, CURLOPT_CAPATH, NULL);
+    }
     (void)curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, (long)FED_CONNECT_TIMEOUT_S);
     (void)curl_easy_setopt(k, CURLOPT_TIMEOUT, (long)timeout_s);
     (void)curl_easy_setopt(k, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when offered */

@@ -207,8 +207,10 @@ enum mrd_code http_request_on_done(struct http_request *req, void (*fn)(void *ar
                                    struct mrd_err *err);
 
 /* Takes n more bytes of the server-wide body budget for this request;
- * they are given back when the request ends. False, taking nothing, when
- * the budget cannot hold them now (answer 503 with Retry-After), with
+ * they are given back, with the body, when the handler returns (before
+ * the answer is sent, so a client that has it finds them free). False,
+ * taking nothing, when the budget cannot hold them now (answer 503 with
+ * Retry-After), with
  * *ret_never (may be NULL) set when it never could: n is more than the
  * whole budget less what this request already holds. Always true when the
  * budget is unlimited. */

@@ -227,6 +227,23 @@ enum mrd_code http_request_on_done(struct http_request *req, void (*fn)(void *ar
     return MRD_OK;
 }
 
+/* The handler has returned: the body and what it built from it are no
+ * longer needed. Both go back (buffer and budget share) before the answer
+ * is queued, so a client that has its answer finds the budget free: a POST
+ * sent the moment the previous one's 202 arrived must not get a 503 for a
+ * share the finished request would otherwise hold until its response was
+ * written out. */
+static void request_body_done(struct http_request_int *ri)
+{
+    if (ri->reserved > 0) {
+        atomic_fetch_sub(&ri->srv->inflight, ri->reserved);
+        ri->reserved = 0;
+    }
+    mrd_buf_release(&ri->body);
+    ri->req.body = NULL;
+    ri->req.body_len = 0;
+}
+
 static void request_free(struct http_request_int *ri)
 {
     if (ri == NULL)
@@ -472,6 +489,7 @@ static void *worker_main(void *arg)
             srv->jobs_tail = NULL;
         pthread_mutex_unlock(&srv->jobs_mu);
         srv->app->handle(srv->app->ctx, &ri->req, &ri->resp);
+        request_body_done(ri);
         atomic_store(&ri->handled, true);
         /* libmicrohttpd calls on_request again, which sends ri->resp */
         (void)MHD_resume_connection(ri->conn);
@@ -637,6 +655,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (offloaded(ri->req.method) && dispatch(ri))
         return MHD_YES;
     srv->app->handle(srv->app->ctx, &ri->req, &ri->resp);
+    request_body_done(ri);
     return send_response(ri, &ri->resp);
 }
 

@@ -163,6 +163,13 @@ def on_pg():
 sqlite_only = pytest.mark.skipif(
     on_pg(), reason="about the SQLite file store (MERIDIAN_TEST_STORE=pg)")
 
+# A mark for tests whose nodes never get the suite's store (`meridian demo`
+# runs its own `init`s): on PostgreSQL they would only run the SQLite pass's
+# test a second time, so they skip there.
+store_independent = pytest.mark.skipif(
+    on_pg(), reason="its nodes are SQLite whatever MERIDIAN_TEST_STORE says: "
+                    "the SQLite pass runs it")
+
 
 
 def pg_missing(op):

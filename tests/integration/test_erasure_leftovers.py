@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from node import TLP_GREEN, start_node, wait_for
+from pgcluster import sqlite_only
 
 VALUE = "jane.doe@mail.gov.example"
 KEPT = "someone.else@mail.gov.example"  # not erased: must still be there
@@ -47,6 +48,7 @@ def node(meridian_bin, tmp_path):
     n.stop()
 
 
+@sqlite_only  # greps a sqlite3 .dump of meridian.db
 def test_erased_value_is_gone_from_every_table(node):
     n = node
     n.org("ministry", "constituent")

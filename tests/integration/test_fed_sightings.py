@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from node import TLP_AMBER, TLP_GREEN, indicator, pids_with_cmdline, wait_for
+from pgcluster import store_independent
 from test_fed_propagation import Fed
 
 
@@ -125,6 +126,7 @@ def test_sightings_flow_back_and_roll_up(fed, tmp_path):
     assert r.status_code == 405
 
 
+@store_independent  # `meridian demo` makes its own SQLite nodes
 def test_demo_runs_and_stops_cleanly(meridian_bin, tmp_path):
     d = tmp_path / "demo"
     p = subprocess.Popen([meridian_bin, "demo", "--dir", str(d)], stdout=subprocess.PIPE,

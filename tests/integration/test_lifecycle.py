@@ -12,7 +12,7 @@ import time
 import pytest
 
 from node import Node, TLP_CLEAR, indicator, wait_for
-from pgcluster import pg_cluster  # noqa: F401 (fixture)
+from pgcluster import pg_cluster, sqlite_only  # noqa: F401 (fixture)
 from test_fed_propagation import Fed
 
 TAXII = "application/taxii+json;version=2.1"
@@ -124,6 +124,7 @@ def test_rotate_overlap_zero_ends_old_secret_now(n):
     assert status(n, old) == 401 and status(n, new) == 200
 
 
+@sqlite_only  # counts writes to meridian.db with sqlite3
 def test_token_list_shows_last_use_written_sparingly(n_sqlite):
     n = n_sqlite
     tok = partner(n)
@@ -302,6 +303,7 @@ def test_audit_since_filters(n):
     assert len(out) == 1 and "\"disable\"" in out[0]
 
 
+@sqlite_only  # breaks the audit table of meridian.db with sqlite3
 def test_a_change_whose_audit_record_cannot_be_written_is_not_made(meridian_bin, tmp_path):
     """A change and its audit record are one transaction: when the record
     cannot be written (here a trigger makes every insert into the ledger's

@@ -328,3 +328,22 @@ def test_body_memory_budget_gives_503(tmp_path, meridian_bin):
         assert n.post(cid, [indicator()]).status_code == 202
     finally:
         n.stop()
+
+
+def test_body_budget_is_free_once_the_answer_arrives(tmp_path, meridian_bin):
+    """A request's share of the body budget goes back when its handler
+    returns, before its answer is sent: a client that posts again the
+    moment it has its answer is never refused (503) for the share its
+    finished request held. (It was given back only once the answer had
+    been written out, so on a loaded machine the next POST, on a new
+    connection, could arrive first.)"""
+    n = start_node(meridian_bin, tmp_path / "mem", extra_args=["--max-body-memory", "8"])
+    try:
+        cid = n.collection()
+        whole = b'{"objects": [' + b" " * (600 * 1024) + b"]}"  # takes the whole budget
+        for _ in range(40):
+            assert_taxii_error(n.post(cid, whole), 422)
+            r = n.post(cid, [indicator()])
+            assert r.status_code == 202, r.text
+    finally:
+        n.stop()
