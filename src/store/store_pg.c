@@ -1087,6 +1087,9 @@ static const char *const migrations[] = {
     " FOR EACH ROW EXECUTE FUNCTION mrd_agg_trigger();"
     "CREATE TRIGGER agg_update AFTER UPDATE OF writer_only, is_last ON objects"
     " FOR EACH ROW EXECUTE FUNCTION mrd_agg_trigger();",
+    /* 11 -> 12: the access audit's pages packed in binary (SQLite's 17 ->
+     * 18, store_readpack.c); pages written before keep their text items */
+    "ALTER TABLE access_pages ADD COLUMN packed BYTEA;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
