@@ -4,7 +4,9 @@
  *
  * Tables (SQLite schema 16, PostgreSQL schema 8): access_pages (one row
  * per read: the audit rows first..first+n-1 of one group, their items
- * packed in one text, store_read_item_put; numbers are never handed out
+ * packed in binary in `packed` since SQLite 18 / PostgreSQL 12,
+ * store_readpack.c; pages written before hold text items in `items`,
+ * store_read_item_next, and `packed` NULL; numbers are never handed out
  * twice, even after a prune: the next is past both the last page and the
  * last digest) and access_digests (sealed runs of rows, each with the
  * ledger event that records it). Triggers refuse any UPDATE of a page and
