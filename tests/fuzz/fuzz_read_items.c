@@ -55,6 +55,8 @@ static void fuzz_packed(const uint8_t *data, size_t size)
     }
     if (n < ITEMS_MAX && got == 0 && store_read_unpack_count(data, size) != n)
         abort();
+    if (n == 0)
+        return;
     if (!store_read_unpack_init(&u, data, size) || !store_read_unpack_init(&again, pk.buf, pk.len))
         abort();
     for (size_t i = 0; i < n; i++) {
