@@ -802,8 +802,7 @@ static void sq_close(struct store *st)
     }
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_cond_destroy(&s->cv);
-    (void)pthread_mutex_destroy(&s->ins_mu);
-    (void)pthread_cond_destroy(&s->ins_cv);
+    store__group_destroy(&s->ins);
     mrd_free(s);
 }
 
@@ -1133,8 +1132,7 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
-    (void)pthread_mutex_init(&s->ins_mu, NULL);
-    (void)pthread_cond_init(&s->ins_cv, NULL);
+    store__group_init(&s->ins);
     if (!create && stat(s->path, &sb) != 0) {
         rc = mrd_err_sys(err, errno == ENOENT ? MRD_E_NOTFOUND : MRD_E_IO, errno,
                          "no database in %s (run 'meridian init')", dir);
