@@ -4,7 +4,7 @@
  *
  * Tables (SQLite schema 16, PostgreSQL schema 8): access_pages (one row
  * per read: the audit rows first..first+n-1 of one group, their items
- * packed in binary in `packed` since SQLite 18 / PostgreSQL 12,
+ * packed in binary in `packed` since SQLite 18 / PostgreSQL 13,
  * store_readpack.c; pages written before hold text items in `items`,
  * store_read_item_next, and `packed` NULL; numbers are never handed out
  * twice, even after a prune: the next is past both the last page and the
