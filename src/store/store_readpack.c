@@ -21,6 +21,7 @@
  */
 #include <string.h>
 
+#include "core/str.h"
 #include "store/store_int.h"
 
 #define PK_TYPE 0x01u
@@ -42,13 +43,11 @@ static bool id_bytes_ok(const char *p, size_t len)
     return len > 0;
 }
 
+/* A lowercase hex digit's value, else -1 (upper case would not come back
+ * as it was). */
 static int hex_val(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    return c >= 'A' && c <= 'F' ? -1 : mrd_hex_digit(c);
 }
 
 /* id is "TYPE--" + a lowercase UUID: its 16 bytes in out, the type's
