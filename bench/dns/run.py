@@ -5,8 +5,9 @@ Unbound in a network namespace; needs root), side by side with the same
 queries made by Debian's `drill` (ldnsutils) in a shell loop, the way a
 cron script would watch names, in the same run.
 
-usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS]]   (BUILD_DIR: a release
-build, e.g. build-dev; NAMES default 1000, ROUNDS default 5)
+usage: bench/dns/run.py BUILD_DIR [NAMES [ROUNDS [MODES]]]   (BUILD_DIR: a
+release build, e.g. build-dev; NAMES default 1000, ROUNDS default 5; MODES
+a comma-separated subset of seq0,seq50,default,validator, default all)
 
 Each mode (one query at a time without and with the Hold-On window, the
 default parallel round, and that with the in-process validator) runs
@@ -36,6 +37,7 @@ def main():
     meridian = os.path.abspath(os.path.join(sys.argv[1], "meridian"))
     names = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    only = sys.argv[4].split(",") if len(sys.argv) > 4 else None
     with tempfile.TemporaryDirectory() as work, dnslab.Lab(work, extra_names=names) as lab:
         probes = [f"n{i}.example.tld." for i in range(names)]
         cfg = os.path.join(work, "bench.json")
@@ -61,18 +63,31 @@ def main():
         # One query at a time without Hold-On (the sensor before parallel
         # rounds and injection detection), one at a time with Hold-On's
         # 50 ms, and the default (32 probe names at once, Hold-On 50 ms).
-        modes = (("sequential, --hold 0", cfg, ("--parallel", "1", "--hold", "0")),
-                 ("sequential, --hold 50", cfg, ("--parallel", "1")),
-                 ("default: --parallel 32 --hold 50", cfg, ()),
-                 ("default, \"validator\": true", vcfg, ()))
-        for mode, config, extra in modes:
+        modes = (("seq0", "sequential, --hold 0", cfg, ("--parallel", "1", "--hold", "0")),
+                 ("seq50", "sequential, --hold 50", cfg, ("--parallel", "1")),
+                 ("default", "default: --parallel 32 --hold 50", cfg, ()),
+                 ("validator", "default, \"validator\": true", vcfg, ()))
+        if only is not None:
+            unknown = set(only) - {m[0] for m in modes}
+            if unknown:
+                sys.exit(f"unknown modes: {', '.join(sorted(unknown))}")
+            modes = tuple(m for m in modes if m[0] in only)
+        for key, mode, config, extra in modes:
+            state = os.path.join(work, f"state-{key}.json")  # rounds as the sensor runs them
             for r in range(rounds):
                 p, wall, cpu, rss = timed(lab, meridian, "dns", "check", "--config", config,
-                                          "--baseline", base, "--json", *extra)
-                findings += len(p.stdout.splitlines())
+                                          "--baseline", base, "--state", state, "--json",
+                                          *extra)
+                found = [json.loads(line) for line in p.stdout.splitlines()]
+                findings += len(found)
                 print(f"meridian dns check ({mode}) round {r + 1}: wall {wall:6.2f} s  "
                       f"cpu {cpu:6.2f} s  {100 * cpu / 60:5.2f}% of a core at one round per "
-                      f"60 s  {rss} MB RSS", flush=True)
+                      f"60 s  {rss} MB RSS  {len(found)} findings", flush=True)
+                # a false positive: say what it was
+                for f in found:
+                    print("  finding:", json.dumps({k: f.get(k) for k in (
+                        "kind", "name", "vantage", "cause", "field", "expected", "observed",
+                        "evidence")})[:600], flush=True)
         print(f"findings in {len(modes) * rounds} rounds of the healthy lab: {findings}",
               flush=True)
         script = os.path.join(work, "drill.sh")

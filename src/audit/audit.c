@@ -28,8 +28,8 @@
 
 const char *audit_path_name(enum audit_path p)
 {
-    static const char *const names[] = {"taxii",  "export",    "feed",     "console",
-                                        "search", "sync-pull", "sync-push"};
+    static const char *const names[] = {"taxii",  "export",    "feed",      "console",
+                                        "search", "sync-pull", "sync-push", "private"};
 
     return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
 }

@@ -52,10 +52,11 @@ enum audit_path {
     AUDIT_SEARCH,
     AUDIT_SYNC_PULL,
     AUDIT_SYNC_PUSH,
+    AUDIT_PRIVATE, /* indicators revealed to a private-matching partner */
 };
 
 /* "taxii", "export", "feed", "console", "search", "sync-pull",
- * "sync-push"; "unknown" out of range. */
+ * "sync-push", "private"; "unknown" out of range. */
 const char *audit_path_name(enum audit_path p);
 
 struct audit_batch {

@@ -85,7 +85,8 @@ static bool time_opt(const char *name, const char *arg, int64_t *ret)
 
 struct reads_opts {
     bool json;
-    uint64_t n;
+    const char *path; /* --path: only the rows of that path; NULL: all */
+    uint64_t n;       /* rows seen (printed or not) */
     int64_t last;
 };
 
@@ -97,6 +98,8 @@ static enum mrd_code print_read(void *ctx, const struct store_read_row *r, struc
     (void)err;
     o->n++;
     o->last = r->id;
+    if (o->path != NULL && (r->path == NULL || strcmp(r->path, o->path) != 0))
+        return MRD_OK;
     mrd_time_format_taxii(r->time_usec, ts);
     mrd_time_format_taxii(r->version_usec, ver);
     if (o->json) {
@@ -118,13 +121,29 @@ static enum mrd_code print_read(void *ctx, const struct store_read_row *r, struc
     return MRD_OK;
 }
 
+/* True when name is one of the access audit's paths (audit_path_name). */
+static bool known_path(const char *name)
+{
+    for (int p = AUDIT_TAXII;; p++) {
+        const char *n = audit_path_name((enum audit_path)p);
+        if (strcmp(n, "unknown") == 0)
+            return false;
+        if (strcmp(n, name) == 0)
+            return true;
+    }
+}
+
 static int run_reads(int argc, char **argv)
 {
-    enum { O_DATA = 1, O_OBJECT, O_ORG, O_SINCE, O_JSON };
+    enum { O_DATA = 1, O_OBJECT, O_ORG, O_SINCE, O_JSON, O_PATH };
     static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA}, {"object", required_argument, NULL, O_OBJECT},
-        {"org", required_argument, NULL, O_ORG},   {"since", required_argument, NULL, O_SINCE},
-        {"json", no_argument, NULL, O_JSON},       {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, O_DATA},
+        {"object", required_argument, NULL, O_OBJECT},
+        {"org", required_argument, NULL, O_ORG},
+        {"since", required_argument, NULL, O_SINCE},
+        {"json", no_argument, NULL, O_JSON},
+        {"path", required_argument, NULL, O_PATH},
+        {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *since_arg = NULL;
     struct store_read_filter f = {.since_usec = STORE_TIME_NONE, .limit = STORE_READS_LIST_MAX};
@@ -146,11 +165,18 @@ static int run_reads(int argc, char **argv)
             since_arg = optarg;
         else if (c == O_JSON)
             o.json = true;
+        else if (c == O_PATH)
+            o.path = optarg;
         else
             return cli_usage_error(&cli_verb_audit, "unknown option");
     }
     if (optind != argc)
         return cli_usage_error(&cli_verb_audit, "unexpected argument '%s'", argv[optind]);
+    if (o.path != NULL && !known_path(o.path))
+        return cli_usage_error(&cli_verb_audit,
+                               "--path: '%s' is not taxii, export, feed, console, search, "
+                               "sync-pull, sync-push or private",
+                               MRD_ESC(o.path));
     if (f.object_id != NULL && strlen(f.object_id) > STORE_STIX_ID_MAX)
         return cli_usage_error(&cli_verb_audit, "--object: over %d bytes", STORE_STIX_ID_MAX);
     if (f.org != NULL && strlen(f.org) > STORE_NAME_MAX)
@@ -423,8 +449,8 @@ const struct cli_verb cli_verb_audit = {
     .name = "audit",
     .summary = "the audit trails: admin changes and preservation actions; reads of AMBER+ objects",
     .usage = "usage: meridian audit [--data DIR] [--since TIME] [--json]\n"
-             "       meridian audit reads [--object ID] [--org ORG] [--since TIME] [--json] "
-             "[--data DIR]\n"
+             "       meridian audit reads [--object ID] [--org ORG] [--path PATH]\n"
+             "                            [--since TIME] [--json] [--data DIR]\n"
              "       meridian audit seal [--data DIR]\n"
              "       meridian audit verify [--json] [--data DIR]\n"
              "       meridian audit prune [--days N | --config FILE] [--now TIME] [--data DIR]\n"
@@ -446,14 +472,17 @@ const struct cli_verb cli_verb_audit = {
              "leaves the node is recorded when it is sent: through TAXII (objects/, and\n"
              "'sync-pull' when a peer's sync pulls it), 'meridian export' and the feeds\n"
              "(export, feed), the console's object pages and raw view (console), search\n"
-             "results in the console and 'meridian search' (search), and federation pushes\n"
-             "(sync-push). A row: its number, time, object id, version, TLP, the reading\n"
+             "results in the console and 'meridian search' (search), federation pushes\n"
+             "(sync-push) and indicators revealed to a private-matching partner (private).\n"
+             "A row: its number, time, object id, version, TLP, the reading\n"
              "org, the token's name ('cli:USER' for the CLI, 'peer:NAME' for a push;\n"
              "never a secret) and the path. Denied and withheld reads, and reads at CLEAR or\n"
              "GREEN, are not recorded. A read that cannot be recorded is not served.\n"
              "  reads     lists the rows, oldest first: ID, TIME, OBJECT, VERSION, TLP, ORG,\n"
              "            TOKEN, PATH (--json: one object per line); --object ID and --org\n"
-             "            ORG select (both: both must hold), --since TIME the newer ones\n"
+             "            ORG select (both: both must hold), --since TIME the newer ones,\n"
+             "            --path PATH the rows of one path (taxii, export, feed, console,\n"
+             "            search, sync-pull, sync-push, private)\n"
              "  seal      seals every row not sealed yet: one digest per UTC day (rows\n"
              "            first..last, their count and the SHA-256 of their lines), each a\n"
              "            ledger leaf of kind access-audit. serve seals each day once it has\n"

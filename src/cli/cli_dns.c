@@ -34,7 +34,8 @@ static const char usage[] =
     "   \"zones\": [{\"zone\": \"example.\", \"probe_names\": [\"www.example.\"]}],\n"
     "   \"vantages\": [{\"name\": \"isp-1\", \"server\": \"IP[:PORT]\"}],\n"
     "   \"interval\": 60, \"alert_refresh\": 3600, \"expiry_warning\": 259200,\n"
-    "   \"validator\": false}\n"
+    "   \"validator\": false, \"excuses\": {\"asn_table\": \"FILE\", \"tls_ca\": \"FILE\",\n"
+    "   \"tls_port\": 443, \"tls_timeout_ms\": 2000}}\n"
     "  root defaults to the thirteen IANA root servers. Name servers found through\n"
     "  referrals are asked on port 53. trust_anchor: the root's DS or DNSKEY\n"
     "  records (as Unbound's trust-anchor-file), checked each round against the\n"
@@ -45,6 +46,12 @@ static const char usage[] =
     "  (libunbound, from root.servers with root.trust_anchor, which it needs):\n"
     "  a bogus verdict is a dnssec finding at vantage \"validator\", its cause\n"
     "  from Unbound's why-bogus text.\n"
+    "  excuses: a divergence is excused when every address the vantage gave\n"
+    "  beyond the authoritative ones shares an origin ASN with them in\n"
+    "  asn_table (CAIDA pfx2as: PREFIX<TAB>LENGTH<TAB>ASN per line), or else\n"
+    "  serves on tls_port a certificate valid for the probe name from a CA in\n"
+    "  tls_ca (PEM); excused ones are not reported but kept, with evidence,\n"
+    "  in the --state file's excused list.\n"
     "\n"
     "baseline  follows referrals from the root servers to each watched zone and\n"
     "          writes to BASELINE (JSON, for the operator to read and edit) what\n"
@@ -92,7 +99,7 @@ static int load_config(const char *path, struct dns_config **ret)
     mrd_buf_init(&b, CLI_DNS_MAX_CONFIG);
     if (cli_read_file(path, CLI_DNS_MAX_CONFIG, &b, &err) != MRD_OK ||
         dns_config_parse(b.data, b.len, ret, &err) != MRD_OK ||
-        dns_anchor_load(*ret, &err) != MRD_OK) {
+        dns_config_load_files(*ret, &err) != MRD_OK) {
         cli_errorf("dns", "%s: %s", MRD_ESC(path), err.msg);
         rc = CLI_EXIT_USAGE;
     }

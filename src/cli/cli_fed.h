@@ -35,9 +35,9 @@ const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f);
 /* The node key and the trusted keys, for other services that sign what
  * the node creates (early warning); NULL before cli_fed_new succeeded. */
 const struct fed_trust *cli_fed_trust(const struct cli_fed *f);
-/* The outbound privacy policy (privacy.h) loaded with the node's trust;
- * NULL before cli_fed_new succeeded. */
-const struct privacy_policy *cli_fed_privacy(const struct cli_fed *f);
+/* The outbound privacy policy (privacy.h) loaded with the node's trust,
+ * read again when its file changes; NULL before cli_fed_new succeeded. */
+struct privacy_live *cli_fed_privacy(const struct cli_fed *f);
 
 /* Stops the runner and frees everything; after the HTTP server is freed
  * and before the store is closed. NULL-safe. */

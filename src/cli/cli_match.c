@@ -116,8 +116,7 @@ static int run_private(const char *data_dir, const char *peer_name, const char *
     struct pmatch_client_opts o;
     struct pmatch_client_stats stats;
     struct matchrun_sensor sensor;
-    char node_id[STORE_META_VAL_MAX + 1],
-        report_url[FED_URL_MAX + FED_ROOT_MAX + FED_COLL_MAX + 64];
+    char node_id[STORE_META_VAL_MAX + 1], report_url[FED_OBJECTS_URL_MAX];
     struct store *st = NULL;
     struct mrd_err err = {0};
     int ret = CLI_EXIT_USAGE;
@@ -153,13 +152,10 @@ static int run_private(const char *data_dir, const char *peer_name, const char *
             cli_errorf(VERB, "--report: %s", err.msg[0] != '\0' ? err.msg : "no node id");
             goto out;
         }
-        if (mrd_str_has_prefix(peer.api_root, strlen(peer.api_root), "http"))
-            (void)snprintf(
-                report_url, sizeof(report_url), "%s%scollections/%s/objects/", peer.api_root,
-                peer.api_root[strlen(peer.api_root) - 1] == '/' ? "" : "/", peer.collection);
-        else
-            (void)snprintf(report_url, sizeof(report_url), "%s/%s/collections/%s/objects/",
-                           peer.url, peer.api_root, peer.collection);
+        if (fed_peer_objects_url(&peer, report_url, sizeof(report_url), &err) != MRD_OK) {
+            cli_errorf(VERB, "--report: peer %s: %s", MRD_ESC(peer_name), err.msg);
+            goto out;
+        }
         o.report_url = report_url;
         o.identity = sensor.identity;
         o.org = sensor.name;

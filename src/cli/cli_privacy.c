@@ -216,8 +216,8 @@ static int run(int argc, char **argv)
 
 const struct cli_verb cli_verb_privacy = {
     .name = "privacy",
-    .summary = "pseudonymise IP addresses (Crypto-PAn); the node's privacy statement; "
-               "offer indicators for private matching",
+    .summary = "outbound privacy policy rules (policy add|list|remove); pseudonymise IP "
+               "addresses (Crypto-PAn); the privacy statement; private matching offers",
     .usage = "usage: meridian privacy pseudonymise --key-file FILE [--reverse]\n"
              "       meridian privacy report [--json] [--data DIR]\n"
              "       meridian privacy offer NAME --collection ID [--to ORG]... [--budget N]\n"
@@ -233,7 +233,8 @@ const struct cli_verb cli_verb_privacy = {
              "policy changes DATA/privacy-policy.json one rule at a time (scope: all,\n"
              "export, community:ROOT, org:NAME, peer:NAME; N as list numbers them; keys\n"
              "shown as (secret)), checked by serve's own parser (refused: exit 1, the\n"
-             "member named) and audited ('meridian audit'). Restart serve to apply.\n"
+             "member named) and audited ('meridian audit'). serve applies it at its\n"
+             "next read, no restart. Admin API: /api/v1/privacy/policy (docs/api.md).\n"
              "\n"
              "report prints the node's privacy statement (Markdown; --json: the same as\n"
              "a JSON document, docs/privacy.md): the categories of personal data it\n"

@@ -148,7 +148,8 @@ static int run(int argc, char **argv)
 
 const struct cli_verb cli_verb_retention = {
     .name = "retention",
-    .summary = "delete object versions past their retention (DATA/retention.json)",
+    .summary = "retention rules (add|list|remove); delete object versions past their "
+               "retention (DATA/retention.json)",
     .usage =
         "usage: meridian retention run [--dry-run] [--json] [--data DIR]\n"
         "       meridian retention show [--data DIR]\n"
@@ -161,7 +162,8 @@ const struct cli_verb cli_verb_retention = {
         "by the same parser as the file (and a named collection must exist), refused\n"
         "with the member named (exit 1, nothing changed) or written atomically with an\n"
         "audit record (object retention, 'meridian audit'). serve reads the file again\n"
-        "every round: no restart needed.\n"
+        "every round: no restart needed. The admin API does the same: GET/POST\n"
+        "/api/v1/retention, DELETE /api/v1/retention/N.\n"
         "\n"
         "Forgetting on schedule. DATA/retention.json says how long object versions\n"
         "are kept, per collection and per STIX type:\n"

@@ -382,6 +382,14 @@ static void on_feed_round(void *ctx, const struct feed_report *r)
     cli_feed_report(r, true);
 }
 
+/* A changed privacy-policy.json that serve cannot use: the policy in
+ * force stays (fed_trust_load), and the operator hears why. */
+static void on_privacy_error(void *ctx, const struct mrd_err *err)
+{
+    (void)ctx;
+    mrd_log(MRD_LOG_WARN, "privacy policy not reloaded, keeping the one in force: %s", err->msg);
+}
+
 static void on_retention_round(void *ctx, const struct forget_round *r)
 {
     (void)ctx;
@@ -527,6 +535,7 @@ static int run(int argc, char **argv)
     if (cli_fed_new(data, &tc.ingest, &fed) != CLI_EXIT_OK)
         goto out;
     tc.privacy = cli_fed_privacy(fed);
+    privacy_live_on_error(tc.privacy, on_privacy_error, NULL);
     if (cli_data_signer("serve", st, data, &signer) != CLI_EXIT_OK)
         goto out;
     if (taxii_server_new(st, &tc, &ts, &err) != MRD_OK) {

@@ -234,7 +234,7 @@ const struct crypto_keyring *cli_fed_keyring(const struct cli_fed *f)
     return f != NULL && f->trust != NULL ? f->trust->keyring : NULL;
 }
 
-const struct privacy_policy *cli_fed_privacy(const struct cli_fed *f)
+struct privacy_live *cli_fed_privacy(const struct cli_fed *f)
 {
     return f != NULL && f->trust != NULL ? f->trust->privacy : NULL;
 }

@@ -88,8 +88,9 @@ struct dash_config {
     const char *data_dir;                 /* named in holds' records; may be NULL */
     struct ledger_service *ledger;        /* for evidence exports; NULL: none (503) */
     /* outbound minimisation (privacy.h) of the object pages partner users
-     * read; required, borrowed */
-    const struct privacy_policy *privacy;
+     * read; required, borrowed; each partner request takes the policy in
+     * force when it starts */
+    struct privacy_live *privacy;
     /* The routing sensor's status for the Routing page, or NULL: a JSON
      * object {"sources": [VRP sources], "bmp": [BMP sessions]} (members
      * may be absent) that the caller owns; called on the request's thread. */

@@ -16,14 +16,28 @@
 
 #define SEARCH_BODY_MAX (DASH_BULK_TEXT_MAX + 4096)
 
+static void drop_policy(void *p)
+{
+    privacy_policy_free(p);
+}
+
+/* A partner user's reader carries the privacy policy in force when the
+ * request started, held until the request is over: one policy for all it
+ * is shown, whatever changes meanwhile (privacy.h, privacy_live). */
 static struct dash_who who_of(const struct api_req *r)
 {
     const struct dash *d = r->ctx;
-    bool partner = r->who.tok.org_relation == POLICY_REL_PARTNER;
+    struct privacy_policy *p = NULL;
 
+    if (r->who.tok.org_relation == POLICY_REL_PARTNER) {
+        p = privacy_live_get(d->privacy);
+        /* a full arena: keep the reference (a small leak), never drop
+         * the policy while it is in use nor read without one */
+        (void)http_request_on_done(r->http, drop_policy, p, NULL);
+    }
     return (struct dash_who){.org_key = r->who.tok.org_key,
                              .relation = r->who.tok.org_relation,
-                             .privacy = partner ? d->privacy : NULL,
+                             .privacy = p,
                              .org_name = r->who.tok.org_name,
                              .token = r->who.tok.name};
 }
@@ -232,8 +246,8 @@ static struct privacy_scope scope_of(const struct api_req *r, const struct dash_
                                   .community = vc != NULL ? vc->coll.api_root : NULL};
 }
 
-static bool minimised_for(const struct dash *d, const struct api_req *r, const struct dash_obj *x,
-                          json_t *o, struct mrd_err *err, enum mrd_code *rc)
+static bool minimised_for(const struct api_req *r, const struct dash_obj *x, json_t *o,
+                          struct mrd_err *err, enum mrd_code *rc)
 {
     struct privacy_scope scope = scope_of(r, x->view, x->coll);
     enum privacy_outcome po = PRIVACY_AS_IS;
@@ -241,7 +255,9 @@ static bool minimised_for(const struct dash *d, const struct api_req *r, const s
     *rc = MRD_OK;
     if (r->who.tok.org_relation != POLICY_REL_PARTNER)
         return true;
-    *rc = privacy_minimise(d->privacy, &scope, o, &po, err);
+    if (x->view->privacy == NULL) /* never unminimised to a partner */
+        return false;
+    *rc = privacy_minimise(x->view->privacy, &scope, o, &po, err);
     return *rc == MRD_OK && po != PRIVACY_WITHHELD;
 }
 
@@ -280,7 +296,7 @@ static void get_object(struct api_req *r)
         api_internal(r, &err);
         goto out;
     }
-    if (!minimised_for(d, r, &x, o, &err, &rc)) {
+    if (!minimised_for(r, &x, o, &err, &rc)) {
         if (rc != MRD_OK)
             api_internal(r, &err);
         else
@@ -349,7 +365,9 @@ static void get_raw(struct api_req *r)
         struct privacy_scope scope = scope_of(r, &view, x.coll);
         enum privacy_outcome po = PRIVACY_AS_IS;
         mrd_buf_init(&mine, STORE_OBJECT_MAX);
-        rc = privacy_minimise_bytes(d->privacy, &scope, x.best, x.best_len, &mine, &po, &err);
+        rc = view.privacy == NULL ? mrd_err_set(&err, MRD_E_INTERNAL, "no privacy policy")
+                                  : privacy_minimise_bytes(view.privacy, &scope, x.best, x.best_len,
+                                                           &mine, &po, &err);
         x.any = po != PRIVACY_WITHHELD;
         use = mine.data;
         use_len = mine.len;
@@ -398,7 +416,7 @@ static void get_routing(struct api_req *r)
     struct mrd_err err = {0};
     json_t *out = NULL, *sensor = NULL;
 
-    if (dash__routing(d->st, &who, d->privacy, r->who.tok.org_name, &out, &err) != MRD_OK) {
+    if (dash__routing(d->st, &who, who.privacy, r->who.tok.org_name, &out, &err) != MRD_OK) {
         api_internal(r, &err);
         return;
     }
@@ -424,7 +442,7 @@ static void get_dns(struct api_req *r)
     }
     if (d->dns_status != NULL)
         sensor = d->dns_status(d->dns_ctx);
-    if (dash__dns(d->st, &who, d->privacy, r->who.tok.org_name, sensor, &out, &err) != MRD_OK) {
+    if (dash__dns(d->st, &who, who.privacy, r->who.tok.org_name, sensor, &out, &err) != MRD_OK) {
         json_decref(sensor);
         api_internal(r, &err);
         return;
@@ -463,6 +481,8 @@ enum mrd_code dash_api_routes(struct dash *d, struct api_router *r, struct mrd_e
         rc = dash__holds_routes(d, r, err);
     if (rc == MRD_OK)
         rc = dash__notify_routes(d, r, err);
+    if (rc == MRD_OK)
+        rc = dash__rules_routes(d, r, err);
     return rc;
 }
 

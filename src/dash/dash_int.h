@@ -13,7 +13,7 @@ struct dash {
     struct http_app inner;         /* what /ui/ is in front of */
     const char *data_dir;          /* for holds' default location; may be NULL */
     struct ledger_service *ledger; /* for evidence exports; may be NULL */
-    const struct privacy_policy *privacy;
+    struct privacy_live *privacy;  /* a partner's request takes the policy in force */
     json_t *(*sensor_status)(void *ctx);
     void *sensor_ctx;
     json_t *(*dns_status)(void *ctx);
@@ -24,6 +24,8 @@ struct dash {
 enum mrd_code dash__holds_routes(struct dash *d, struct api_router *r, struct mrd_err *err);
 /* The early-warning page's routes: assets and notifications (dash_notify.c). */
 enum mrd_code dash__notify_routes(struct dash *d, struct api_router *r, struct mrd_err *err);
+/* The rule files on the admin API: privacy policy and retention (dash_rules.c). */
+enum mrd_code dash__rules_routes(struct dash *d, struct api_router *r, struct mrd_err *err);
 
 /* The reader's view of the node: every collection with the policy reader
  * of the principal for it. */

@@ -590,6 +590,76 @@ out:
     return rc;
 }
 
+/* The excuses of a divergence (docs/dns.md, "Excuses"): for each address
+ * of got that expected lacks, its origin ASNs and those of the expected
+ * addresses (cfg->asn_table), then, when they share none, a TLS handshake
+ * with SNI name (r->t->tls). Adds evidence.excuses {address: {"asn",
+ * "tls", "excused"}}; *ret_excused when every such address is excused.
+ * Neither configured: nothing to do, not excused. */
+static enum mrd_code judge_excuses(struct round *r, const char *name, const json_t *expected,
+                                   const json_t *got, json_t *ev, bool *ret_excused,
+                                   struct mrd_err *err)
+{
+    uint32_t exp[DNS_MAX_SET * DNS_MAX_ORIGINS];
+    size_t nexp = 0, i;
+    const json_t *a;
+    json_t *all;
+
+    *ret_excused = false;
+    if (r->cfg->asn_table == NULL && r->t->tls == NULL)
+        return MRD_OK;
+    json_array_foreach(expected, i, a)
+    {
+        if (nexp + DNS_MAX_ORIGINS <= sizeof(exp) / sizeof(exp[0]))
+            nexp += dns_asn_lookup(r->cfg->asn_table, json_string_value(a), exp + nexp);
+    }
+    all = json_object();
+    if (all == NULL || json_object_set_new(ev, "excuses", all) != 0)
+        return nomem(err);
+    *ret_excused = true;
+    json_array_foreach(got, i, a)
+    {
+        uint32_t mine[DNS_MAX_ORIGINS];
+        size_t n;
+        struct dns_tls_result tls = {DNS_TLS_NOT_TRIED, ""};
+        const char *why;
+        json_t *asns = json_array(), *one;
+        enum mrd_code rc;
+
+        if (in_set(expected, a))
+            continue;
+        n = dns_asn_lookup(r->cfg->asn_table, json_string_value(a), mine);
+        why = dns_excuse_decide(mine, n, exp, nexp, DNS_TLS_NOT_TRIED);
+        if (why == NULL && r->t->tls != NULL) {
+            rc = r->t->tls->probe(r->t->tls->ctx, json_string_value(a), name, &tls, err);
+            if (rc != MRD_OK) {
+                json_decref(asns);
+                return rc;
+            }
+            why = dns_excuse_decide(mine, n, exp, nexp, tls.verdict);
+        }
+        for (size_t k = 0; k < n && asns != NULL; k++)
+            if (json_array_append_new(asns, json_integer(mine[k])) != 0)
+                json_decref(asns), asns = NULL;
+        one = asns == NULL ? NULL
+                           : json_pack("{s:o, s:s, s:s?}", "asn", asns, "tls",
+                                       tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
+                                       "excused", why);
+        if (one == NULL || json_object_set_new(all, json_string_value(a), one) != 0)
+            return nomem(err);
+        *ret_excused = *ret_excused && why != NULL;
+    }
+    return MRD_OK;
+}
+
+/* RFC 8914 codes that say the resolver could not reach the zone's servers
+ * (22 No Reachable Authority, 23 Network Error): an outage, not a DNSSEC
+ * failure, whatever a +CD query gets later. */
+static bool ede_unreachable(int ede)
+{
+    return ede == 22 || ede == 23;
+}
+
 /* What a vantage gives for (name, type): injection, divergence and DNSSEC
  * findings; *ret_failed when neither a plain nor a +CD query got an
  * answer. */
@@ -606,6 +676,20 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
     *ret_failed = false;
     dns_name_format(name, ns);
     rc = dns_ask(r->t, v->server, name, type, DNS_Q_RD | DNS_Q_DO, &x, err);
+    if (rc == MRD_OK && x.status == DNS_XFER_OK && x.msg->rcode == DNS_RCODE_SERVFAIL &&
+        !ede_unreachable(x.msg->ede)) {
+        /* A validation failure repeats; a resolver's SERVFAIL because its
+         * own upstream query timed out (a loaded resolver) usually does not:
+         * asked once more, an answer now is taken instead. */
+        struct dns_xfer again = {0};
+        rc = dns_ask(r->t, v->server, name, type, DNS_Q_RD | DNS_Q_DO, &again, err);
+        if (rc == MRD_OK && again.status == DNS_XFER_OK && again.msg->rcode != DNS_RCODE_SERVFAIL) {
+            dns_xfer_release(&x);
+            x = again;
+        } else {
+            dns_xfer_release(&again);
+        }
+    }
     if (rc != MRD_OK)
         goto out;
     if (x.status != DNS_XFER_OK || x.msg->rcode == DNS_RCODE_SERVFAIL) {
@@ -613,7 +697,7 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
         if (rc != MRD_OK)
             goto out;
         if (x.status == DNS_XFER_OK && cd.status == DNS_XFER_OK &&
-            cd.msg->rcode == DNS_RCODE_NOERROR) {
+            cd.msg->rcode == DNS_RCODE_NOERROR && !ede_unreachable(x.msg->ede)) {
             json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "server", v->server, "query", ns, "type",
                                    dns_type_name(type, tn), "cd_rcode", "NOERROR");
             if (ev != NULL && x.msg->ede >= 0) {
@@ -622,6 +706,12 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
             }
             rc = add(r, "dnssec", ns, v->name, dns_ede_cause(x.msg->ede), NULL,
                      json_string("validated answer"), json_string(xfer_status(&x, st)), ev, err);
+            /* No EDE: a resolver's own upstream timeout looks the same;
+             * reported when the next round sees it again (split_pending). */
+            if (rc == MRD_OK && x.msg->ede < 0 &&
+                json_object_set_new(json_array_get(r->found, json_array_size(r->found) - 1),
+                                    "unconfirmed", json_true()) != 0)
+                rc = nomem(err);
         } else {
             *ret_failed = true;
         }
@@ -640,12 +730,21 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
         rc = dns__answer_addrs(taken, type, got, err);
         dns__set_sort(got);
         json_array_foreach(got, i, a) extra = extra || !in_set(expected, a);
-        if (rc == MRD_OK && extra)
-            rc = add(r, "divergence", ns, v->name, NULL, dns_type_name(type, tn),
-                     json_deep_copy(expected), json_incref(got),
-                     json_pack("{s:s, s:s, s:b}", "server", v->server, "type",
-                               dns_type_name(type, tn), "ad", (taken->flags & DNS_F_AD) != 0),
-                     err);
+        if (rc == MRD_OK && extra) {
+            json_t *ev = json_pack("{s:s, s:s, s:b}", "server", v->server, "type",
+                                   dns_type_name(type, tn), "ad", (taken->flags & DNS_F_AD) != 0);
+            bool excused = false;
+            if (ev == NULL)
+                rc = nomem(err);
+            else
+                rc = judge_excuses(r, ns, expected, got, ev, &excused, err);
+            if (rc != MRD_OK)
+                json_decref(ev);
+            else
+                rc = add(r, excused ? "excused" : "divergence", ns, v->name, NULL,
+                         dns_type_name(type, tn), json_deep_copy(expected), json_incref(got), ev,
+                         err);
+        }
         json_decref(got);
     }
 out:
@@ -1017,6 +1116,87 @@ out:
     return rc;
 }
 
+/* Moves the divergences an excuse covered (kind "excused") out of the
+ * round's findings into *ret_excused, an array without their keys: they
+ * are recorded in the state, never reported nor carried as open. */
+static enum mrd_code split_excused(struct round *r, json_t **ret_excused, struct mrd_err *err)
+{
+    json_t *kept = json_array(), *excused = json_array(), *f;
+    size_t i;
+    char now[40];
+
+    dns__time_str(r->now, now);
+    if (kept == NULL || excused == NULL) {
+        json_decref(kept);
+        json_decref(excused);
+        return nomem(err);
+    }
+    json_array_foreach(r->found, i, f)
+    {
+        bool ex = strcmp(json_string_value(json_object_get(f, "kind")), "excused") == 0;
+        if (ex) {
+            (void)json_object_del(f, "key");
+            (void)json_object_set_new(f, "kind", json_string("divergence"));
+            (void)json_object_set_new(f, "seen", json_string(now));
+        }
+        if (json_array_append(ex ? excused : kept, f) != 0) {
+            json_decref(kept);
+            json_decref(excused);
+            return nomem(err);
+        }
+    }
+    json_decref(r->found);
+    r->found = kept;
+    *ret_excused = excused;
+    return MRD_OK;
+}
+
+static bool key_in(const json_t *list, const json_t *key)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(list, i, f) if (json_equal(json_object_get(f, "key"),
+                                                  (json_t *)(uintptr_t)key)) return true;
+    return false;
+}
+
+/* Findings marked "unconfirmed" (a vantage's SERVFAIL without EDE that a
+ * +CD query answers) are reported only when the previous round (state)
+ * had them open or pending; the others go to *ret_pending, carried to
+ * the next round in the state's "pending". Without a state (one round
+ * alone) there is no next round: they are reported at once. */
+static enum mrd_code split_pending(struct round *r, const json_t *state, json_t **ret_pending,
+                                   struct mrd_err *err)
+{
+    json_t *kept = json_array(), *pending = json_array(), *f;
+    size_t i;
+
+    if (kept == NULL || pending == NULL) {
+        json_decref(kept);
+        json_decref(pending);
+        return nomem(err);
+    }
+    json_array_foreach(r->found, i, f)
+    {
+        bool hold = false;
+        if (json_is_true(json_object_get(f, "unconfirmed"))) {
+            const json_t *key = json_object_get(f, "key");
+            (void)json_object_del(f, "unconfirmed");
+            hold = state != NULL && !key_in(json_object_get(state, "open"), key) &&
+                   !key_in(json_object_get(state, "pending"), key);
+        }
+        if (json_array_append(hold ? pending : kept, f) != 0) {
+            json_decref(kept);
+            json_decref(pending);
+            return nomem(err);
+        }
+    }
+    json_decref(r->found);
+    r->found = kept;
+    *ret_pending = pending;
+    return MRD_OK;
+}
+
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err)
@@ -1028,7 +1208,7 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                       "",
                       mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
                       t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
-    json_t *st = NULL;
+    json_t *st = NULL, *excused = NULL, *pending = NULL;
     enum mrd_code rc = MRD_OK;
     struct dns_name root;
 
@@ -1072,9 +1252,22 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     if (rc == MRD_OK)
         rc = pool_run(&r, cfg->nzones, check_zone_i, (void *)(uintptr_t)baseline, err);
     if (rc == MRD_OK)
+        rc = split_excused(&r, &excused, err);
+    if (rc == MRD_OK)
+        rc = split_pending(&r, state, &pending, err);
+    if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
+    if (rc == MRD_OK && json_object_set_new(st, "excused", excused) != 0)
+        rc = nomem(err);
+    else if (rc != MRD_OK)
+        json_decref(excused);
+    if (rc == MRD_OK && json_object_set_new(st, "pending", pending) != 0)
+        rc = nomem(err);
+    else if (rc != MRD_OK)
+        json_decref(pending);
     mrd_free(r.ref);
     if (rc != MRD_OK) {
+        json_decref(st);
         json_decref(r.found);
         return rc;
     }

@@ -37,6 +37,7 @@ void dns_config_free(struct dns_config *cfg)
     mrd_free(cfg->vantages);
     mrd_free(cfg->roots);
     mrd_free(cfg->anchors);
+    dns_asn_table_free(cfg->asn_table);
     mrd_free(cfg);
 }
 
@@ -128,6 +129,44 @@ static enum mrd_code parse_root(json_t *j, struct dns_config *cfg, struct mrd_er
             mrd_strlcpy(cfg->trust_anchor, json_string_value(v), sizeof(cfg->trust_anchor));
         } else {
             return mrd_err_set(err, MRD_E_PARSE, "config: root: unknown member");
+        }
+    }
+    return MRD_OK;
+}
+
+/* "excuses": {"asn_table": "FILE", "tls_ca": "FILE", "tls_port": 443,
+ * "tls_timeout_ms": 2000} (docs/dns.md, "Excuses"). */
+static enum mrd_code parse_excuses(json_t *j, struct dns_config *cfg, struct mrd_err *err)
+{
+    const char *key;
+    json_t *v;
+
+    if (!json_is_object(j))
+        return mrd_err_set(err, MRD_E_PARSE, "config: excuses: not an object");
+    json_object_foreach(j, key, v)
+    {
+        bool path = strcmp(key, "asn_table") == 0 || strcmp(key, "tls_ca") == 0;
+        if (path && (!json_is_string(v) || json_string_length(v) == 0 ||
+                     json_string_length(v) > DNS_CFG_MAX_PATH ||
+                     strlen(json_string_value(v)) != json_string_length(v)))
+            return mrd_err_set(err, MRD_E_PARSE, "config: excuses.%s: not a path", key);
+        if (strcmp(key, "asn_table") == 0) {
+            mrd_strlcpy(cfg->asn_table_path, json_string_value(v), sizeof(cfg->asn_table_path));
+        } else if (strcmp(key, "tls_ca") == 0) {
+            mrd_strlcpy(cfg->tls_ca, json_string_value(v), sizeof(cfg->tls_ca));
+        } else if (strcmp(key, "tls_port") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+                return mrd_err_set(err, MRD_E_PARSE, "config: excuses.tls_port: not 1 to 65535");
+            cfg->tls_port = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "tls_timeout_ms") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > DNS_MAX_TLS_TIMEOUT_MS)
+                return mrd_err_set(err, MRD_E_PARSE, "config: excuses.tls_timeout_ms: not 1 to %d",
+                                   DNS_MAX_TLS_TIMEOUT_MS);
+            cfg->tls_timeout_ms = (unsigned)json_integer_value(v);
+        } else {
+            return mrd_err_set(err, MRD_E_PARSE, "config: excuses: unknown member \"%s\"",
+                               MRD_ESC(key));
         }
     }
     return MRD_OK;
@@ -244,6 +283,8 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
     cfg->interval = CFG_DEFAULT_INTERVAL;
     cfg->expiry_warn = CFG_DEFAULT_EXPIRY_WARN;
     cfg->alert_refresh = DNS_DEFAULT_ALERT_REFRESH;
+    cfg->tls_port = DNS_DEFAULT_TLS_PORT;
+    cfg->tls_timeout_ms = DNS_DEFAULT_TLS_TIMEOUT_MS;
     if (!json_is_object(doc)) {
         rc = mrd_err_set(err, MRD_E_PARSE, "config: not a JSON object");
         goto out;
@@ -341,6 +382,8 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
                 goto out;
             }
             cfg->alert_refresh = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "excuses") == 0) {
+            rc = parse_excuses(v, cfg, err);
         } else if (strcmp(key, "validator") == 0) {
             if (!json_is_boolean(v)) {
                 rc = mrd_err_set(err, MRD_E_PARSE, "config: validator: not true or false");

@@ -266,6 +266,8 @@ struct dns_transport {
     unsigned parallel;
     /* validates in process when set (configuration "validator": true) */
     const struct dns_validator *validator;
+    /* the TLS excuse of diverging answers, when set ("excuses.tls_ca") */
+    const struct dns_tls_prober *tls;
 };
 
 #define DNS_MAX_PARALLEL 256
@@ -319,6 +321,67 @@ bool dns_addr_bogon(const char *addr, const char **ret_range);
  * national filters, documented with their sources in docs/dns.md. */
 const char *dns_addr_fingerprint(const char *addr);
 
+/* ---- excuses for diverging answers (pure; docs/dns.md, "Excuses") ---- */
+
+#define DNS_MAX_PFX2AS_FILE ((size_t)256 * 1024 * 1024) /* bytes of a prefix-to-ASN table */
+#define DNS_MAX_PFX2AS_ROWS 4000000                     /* prefixes in it */
+#define DNS_MAX_PFX2AS_LINE 512                         /* bytes of one of its lines */
+#define DNS_MAX_ORIGINS 8 /* origin ASNs kept per prefix (multi-origin, AS sets) */
+#define DNS_DEFAULT_TLS_PORT 443
+#define DNS_DEFAULT_TLS_TIMEOUT_MS 2000 /* connect and handshake of one TLS excuse */
+#define DNS_MAX_TLS_TIMEOUT_MS 30000
+
+/* A prefix-to-origin-ASN table: CAIDA's Routeviews pfx2as format, one
+ * "PREFIX<TAB>LENGTH<TAB>ASNS" per line (ASNS one ASN, "A_B" for several
+ * origins, "A,B" for an AS set), blank lines and '#' comments allowed;
+ * IPv4 and IPv6. Looked up by longest prefix. */
+struct dns_asn_table;
+
+/* Parses text (at most DNS_MAX_PFX2AS_FILE bytes). MRD_E_PARSE naming the
+ * line for a bad one; MRD_E_TOOBIG past DNS_MAX_PFX2AS_ROWS. */
+enum mrd_code dns_asn_table_parse(const char *text, size_t len, struct dns_asn_table **ret_table,
+                                  struct mrd_err *err);
+void dns_asn_table_free(struct dns_asn_table *table);
+
+/* The origin ASNs of the longest prefix holding addr ("192.0.2.1",
+ * "2001:db8::1") into out; their number (0: no prefix holds it, or addr
+ * is not an address). */
+size_t dns_asn_lookup(const struct dns_asn_table *table, const char *addr,
+                      uint32_t out[DNS_MAX_ORIGINS]);
+
+/* What a TLS handshake to a diverging address said. */
+enum dns_tls_verdict {
+    DNS_TLS_NOT_TRIED, /* no CA bundle configured, or the ASN rule excused it */
+    DNS_TLS_VALID,     /* handshake done, certificate valid for the name */
+    DNS_TLS_INVALID,   /* handshake done, certificate not valid for the name */
+    DNS_TLS_FAILED,    /* no connection or handshake within the timeout */
+};
+
+#define DNS_MAX_TLS_DETAIL 160
+
+struct dns_tls_result {
+    enum dns_tls_verdict verdict;
+    char detail[DNS_MAX_TLS_DETAIL]; /* why not valid, printable ASCII */
+};
+
+/* Handshakes with addr on the configured port with SNI name (the probe
+ * name without its final dot) and checks the certificate for name against
+ * the configured CA bundle (dns_tls_prober_new in dns_net.h; the unit
+ * tests answer from a table). Thread-safe; bounded concurrency. */
+struct dns_tls_prober {
+    enum mrd_code (*probe)(void *ctx, const char *addr, const char *name,
+                           struct dns_tls_result *ret, struct mrd_err *err);
+    void *ctx;
+};
+
+/* The documented rules (docs/dns.md, "Excuses") for one address a vantage
+ * gave that the authoritative answer lacks: "asn" when one of its origin
+ * ASNs (addr_asns) is an origin ASN of an expected address (exp_asns),
+ * else "tls" when the handshake gave a certificate valid for the name,
+ * else NULL (not excused). Pure. */
+const char *dns_excuse_decide(const uint32_t *addr_asns, size_t naddr, const uint32_t *exp_asns,
+                              size_t nexp, enum dns_tls_verdict tls);
+
 /* ---- configuration (docs/dns.md) ---- */
 
 #define DNS_CFG_MAX_SERVERS 64            /* root servers, vantages */
@@ -367,6 +430,14 @@ struct dns_config {
     unsigned expiry_warn;   /* seconds before RRSIG expiry that warn (expiry_warning); 0: never */
     bool validate;          /* "validator": true: validate in process (struct dns_validator) */
     unsigned alert_refresh; /* serve: seconds between versions of an unchanged finding */
+    /* "excuses" (docs/dns.md): the prefix-to-ASN table's path ("" none) and
+     * the table once loaded (dns_excuses_load); the CA bundle for the TLS
+     * rule ("" none), its port and timeout */
+    char asn_table_path[DNS_CFG_MAX_PATH + 1];
+    struct dns_asn_table *asn_table;
+    char tls_ca[DNS_CFG_MAX_PATH + 1];
+    unsigned tls_port;
+    unsigned tls_timeout_ms;
 };
 
 /* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",

@@ -52,8 +52,25 @@ enum mrd_code dns_validator_unbound(const struct dns_config *cfg, struct dns_val
                                     struct mrd_err *err);
 void dns_validator_free(struct dns_validator *v);
 
+#define DNS_TLS_MAX_CONCURRENT 4 /* TLS-excuse handshakes at once, per prober */
+
+/* The TLS excuse's prober (struct dns_tls_prober in dns.h) over GnuTLS:
+ * cfg->tls_ca (PEM; read now, MRD_E_IO naming it when it holds no
+ * certificate), cfg->tls_port and cfg->tls_timeout_ms (connect and
+ * handshake together). Free with dns_tls_prober_free. */
+enum mrd_code dns_tls_prober_new(const struct dns_config *cfg, struct dns_tls_prober *ret,
+                                 struct mrd_err *err);
+void dns_tls_prober_free(struct dns_tls_prober *p);
+
+/* Loads the files the configuration names: the trust anchor
+ * (dns_anchor_load) and the excuses' prefix-to-ASN table
+ * (cfg->asn_table_path, at most DNS_MAX_PFX2AS_FILE bytes, into
+ * cfg->asn_table); errors name the file. */
+enum mrd_code dns_config_load_files(struct dns_config *cfg, struct mrd_err *err);
+
 /* One dns_check_round over the real transport (opts), with a fresh
- * in-process validator when cfg->validate: what `meridian dns check` and
+ * in-process validator when cfg->validate and the TLS excuse's prober when
+ * cfg->tls_ca is set: what `meridian dns check` and
  * the sensor in serve run. */
 enum mrd_code dns_check_round_net(const struct dns_config *cfg, const struct dns_net *opts,
                                   const json_t *baseline, const json_t *state,

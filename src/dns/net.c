@@ -346,7 +346,8 @@ static int64_t net_now(void *ctx)
 
 struct dns_transport dns_transport_net(const struct dns_net *opts)
 {
-    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel, NULL};
+    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel, NULL,
+                              NULL};
     return t;
 }
 
@@ -363,6 +364,25 @@ enum mrd_code dns_anchor_load(struct dns_config *cfg, struct mrd_err *err)
         rc = dns_anchor_parse(b.data, b.len, cfg, err);
     if (rc != MRD_OK)
         mrd_err_prefix(err, "%s", cfg->trust_anchor);
+    mrd_buf_release(&b);
+    return rc;
+}
+
+enum mrd_code dns_config_load_files(struct dns_config *cfg, struct mrd_err *err)
+{
+    struct mrd_buf b;
+    enum mrd_code rc = dns_anchor_load(cfg, err);
+
+    if (rc != MRD_OK || cfg->asn_table_path[0] == '\0')
+        return rc;
+    dns_asn_table_free(cfg->asn_table);
+    cfg->asn_table = NULL;
+    mrd_buf_init(&b, DNS_MAX_PFX2AS_FILE);
+    rc = mrd_buf_read_file(&b, cfg->asn_table_path, err);
+    if (rc == MRD_OK)
+        rc = dns_asn_table_parse(b.data, b.len, &cfg->asn_table, err);
+    if (rc != MRD_OK)
+        mrd_err_prefix(err, "%s", cfg->asn_table_path);
     mrd_buf_release(&b);
     return rc;
 }

@@ -145,14 +145,20 @@ enum mrd_code dns_check_round_net(const struct dns_config *cfg, const struct dns
 {
     struct dns_transport t = dns_transport_net(opts);
     struct dns_validator v = {0};
+    struct dns_tls_prober tls = {0};
     enum mrd_code rc = MRD_OK;
 
     if (cfg->validate) {
         rc = dns_validator_unbound(cfg, &v, err);
         t.validator = &v;
     }
+    if (rc == MRD_OK && cfg->tls_ca[0] != '\0') {
+        rc = dns_tls_prober_new(cfg, &tls, err);
+        t.tls = &tls;
+    }
     if (rc == MRD_OK)
         rc = dns_check_round(cfg, baseline, state, &t, ret_findings, ret_state, err);
+    dns_tls_prober_free(&tls);
     dns_validator_free(&v);
     return rc;
 }

@@ -189,8 +189,13 @@ struct fed_trust {
     struct crypto_key *node_key; /* NULL when the data directory has none */
     struct crypto_keyring *keyring;
     /* How objects leave this node (privacy.h): DIR/PRIVACY_POLICY_FILE, or
-     * the safe defaults when there is none. Never NULL once loaded. */
-    struct privacy_policy *privacy;
+     * the safe defaults when there is none. Never NULL once loaded. The
+     * file is read again when it changed (checked at each
+     * privacy_live_get: a stat), so a running node applies a new policy
+     * at its next read; one that does not parse leaves the old in force
+     * (fed_trust_on_privacy_error hears of it). */
+    struct privacy_live *privacy;
+    struct fed_privacy_file *privacy_file; /* private to fed_ingest.c */
 };
 
 /* Loads DIR/FED_NODE_KEY_FILE (a missing file is not an error: no
@@ -198,6 +203,10 @@ struct fed_trust {
  * missing file means the defaults; a bad one fails with its error). */
 enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struct mrd_err *err);
 void fed_trust_free(struct fed_trust *t);
+/* Who hears of a changed policy file that could not be read or parsed
+ * (the node keeps the policy in force); cb may be NULL. */
+void fed_trust_on_privacy_error(struct fed_trust *t,
+                                void (*cb)(void *ctx, const struct mrd_err *err), void *ctx);
 
 /* Reads DIR/PRIVACY_POLICY_FILE into *ret (the defaults when absent). */
 enum mrd_code fed_privacy_load(const char *data_dir, struct privacy_policy **ret,
@@ -337,6 +346,17 @@ void fed_get_response_init(struct fed_response *r, size_t max_bytes);
 void fed_get_response_release(struct fed_response *r);
 enum mrd_code fed_get(const struct fed_get_req *req, struct fed_response *resp,
                       struct mrd_err *err);
+
+/* The URL of peer p's collection objects endpoint (TAXII 2.1 §5.4),
+ * where a push posts: p->api_root found by discovery at p->url and
+ * resolved as a sync resolves it (an absolute URL, a path on the same
+ * server, or a path below p->url; never on another origin), then
+ * collections/COLLECTION/objects/ with p->collection percent-escaped.
+ * One discovery request (fed_global_init first); out holds at least
+ * FED_OBJECTS_URL_MAX bytes. */
+#define FED_OBJECTS_URL_MAX (FED_URL_MAX * 2)
+enum mrd_code fed_peer_objects_url(const struct fed_peer *p, char *out, size_t size,
+                                   struct mrd_err *err);
 
 /* ---- the background runner for `meridian serve` (fed_runner.c) ---- */
 

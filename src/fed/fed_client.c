@@ -366,6 +366,34 @@ out:
     return rc;
 }
 
+enum mrd_code fed__objects_url(struct fed_client *c, const char *collection, char *out, size_t size,
+                               struct mrd_err *err)
+{
+    char *esc = curl_easy_escape(c->curl, collection, 0);
+    enum mrd_code rc = MRD_OK;
+
+    if (esc == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "escape");
+    if ((size_t)snprintf(out, size, "%scollections/%s/objects/", c->root_url, esc) >= size)
+        rc = mrd_err_set(err, MRD_E_TOOBIG, "%.200s: collection URL too long", c->root_url);
+    curl_free(esc);
+    return rc;
+}
+
+enum mrd_code fed_peer_objects_url(const struct fed_peer *p, char *out, size_t size,
+                                   struct mrd_err *err)
+{
+    struct fed_client *c = NULL;
+    enum mrd_code rc = fed__client_new(p, &c, err);
+
+    if (rc == MRD_OK)
+        rc = fed__discover(c, err);
+    if (rc == MRD_OK)
+        rc = fed__objects_url(c, p->collection, out, size, err);
+    fed__client_free(c);
+    return rc;
+}
+
 void fed_get_response_init(struct fed_response *r, size_t max_bytes)
 {
     memset(r, 0, sizeof(*r));

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
@@ -62,6 +63,86 @@ static enum mrd_code add_trusted(void *ctx, const char *name, const char *pubkey
     return crypto_keyring_add(ctx, pk, name, strlen(name), NULL);
 }
 
+/* What the policy file looked like when it was last read. The rule verbs
+ * rename a new file into place, so a change shows in the inode at least;
+ * an edit in place shows in the size or the times (nanoseconds). */
+struct fed_privacy_stamp {
+    int sys_errno; /* 0: the file exists */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+};
+
+struct fed_privacy_file {
+    char dir[PATH_MAX];
+    char path[PATH_MAX];
+    struct fed_privacy_stamp seen;
+};
+
+static struct fed_privacy_stamp privacy_stamp(const char *path)
+{
+    struct fed_privacy_stamp s = {0};
+    struct stat sb;
+
+    if (stat(path, &sb) != 0) {
+        s.sys_errno = errno != 0 ? errno : EIO;
+        return s;
+    }
+    s.dev = sb.st_dev;
+    s.ino = sb.st_ino;
+    s.size = sb.st_size;
+    s.mtime = sb.st_mtim;
+    s.ctime = sb.st_ctim;
+    return s;
+}
+
+static bool stamp_same(const struct fed_privacy_stamp *a, const struct fed_privacy_stamp *b)
+{
+    return a->sys_errno == b->sys_errno && a->dev == b->dev && a->ino == b->ino &&
+           a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+           a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* privacy_live's source: the file again when it changed since last read.
+ * The stamp is taken before the file is read, so a change racing the read
+ * is seen by the next get; a file that fails is reported once, not on
+ * every read, and the policy in force stays (privacy_live_get). */
+static enum mrd_code privacy_reload(void *ctx, struct privacy_policy **ret_new, struct mrd_err *err)
+{
+    struct fed_privacy_file *f = ctx;
+    struct fed_privacy_stamp now = privacy_stamp(f->path);
+
+    *ret_new = NULL;
+    if (stamp_same(&now, &f->seen))
+        return MRD_OK;
+    f->seen = now;
+    return fed_privacy_load(f->dir, ret_new, err);
+}
+
+static enum mrd_code privacy_open(const char *data_dir, struct fed_trust *t, struct mrd_err *err)
+{
+    struct privacy_policy *p = NULL;
+    struct privacy_live_source src = {.reload = privacy_reload};
+    struct fed_privacy_file *f = mrd_calloc(1, sizeof(*f));
+    enum mrd_code rc;
+
+    if (f == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "privacy policy: out of memory");
+    t->privacy_file = f;
+    if ((size_t)snprintf(f->dir, sizeof(f->dir), "%s", data_dir) >= sizeof(f->dir) ||
+        (size_t)snprintf(f->path, sizeof(f->path), "%s/%s", data_dir, PRIVACY_POLICY_FILE) >=
+            sizeof(f->path))
+        return mrd_err_set(err, MRD_E_INVAL, "%s: path too long", data_dir);
+    f->seen = privacy_stamp(f->path);
+    rc = fed_privacy_load(data_dir, &p, err);
+    src.ctx = f;
+    if (rc == MRD_OK)
+        rc = privacy_live_new(p, &src, &t->privacy, err);
+    return rc;
+}
+
 enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struct mrd_err *err)
 {
     char path[PATH_MAX];
@@ -86,7 +167,7 @@ enum mrd_code fed_trust_load(const char *data_dir, struct fed_trust **ret, struc
     }
     if (rc != MRD_OK)
         goto out;
-    rc = fed_privacy_load(data_dir, &t->privacy, err);
+    rc = privacy_open(data_dir, t, err);
     if (rc == MRD_OK)
         rc = fed_state_open(data_dir, &fs, err);
     if (rc == MRD_OK)
@@ -129,13 +210,21 @@ enum mrd_code fed_privacy_load(const char *data_dir, struct privacy_policy **ret
     return rc;
 }
 
+void fed_trust_on_privacy_error(struct fed_trust *t,
+                                void (*cb)(void *ctx, const struct mrd_err *err), void *ctx)
+{
+    if (t != NULL && t->privacy != NULL)
+        privacy_live_on_error(t->privacy, cb, ctx);
+}
+
 void fed_trust_free(struct fed_trust *t)
 {
     if (t == NULL)
         return;
     crypto_key_free(t->node_key);
     crypto_keyring_free(t->keyring);
-    privacy_policy_free(t->privacy);
+    privacy_live_free(t->privacy);
+    mrd_free(t->privacy_file);
     mrd_free(t);
 }
 
@@ -171,7 +260,15 @@ static enum mrd_code ingest_decide(const struct fed_trust *t, const json_t *obj,
  * too (privacy_may_minimise): only when minimisation could change it. */
 static bool wants_sd(const struct fed_trust *t, const json_t *obj)
 {
-    return t->privacy == NULL || privacy_may_minimise(t->privacy, obj);
+    struct privacy_policy *p;
+    bool yes;
+
+    if (t->privacy == NULL)
+        return true;
+    p = privacy_live_get(t->privacy); /* the policy in force now (hot reload) */
+    yes = privacy_may_minimise(p, obj);
+    privacy_policy_free(p);
+    return yes;
 }
 
 enum mrd_code fed_ingest_check(const struct fed_trust *t, json_t *obj,

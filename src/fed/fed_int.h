@@ -41,6 +41,11 @@ enum mrd_code fed__http(struct fed_client *c, const char *url, const char *body,
  * is it), resolved against the server's URL into c->root_url. */
 enum mrd_code fed__discover(struct fed_client *c, struct mrd_err *err);
 
+/* c->root_url (after fed__discover) + "collections/ID/objects/" with
+ * collection percent-escaped; MRD_E_TOOBIG when out is too small. */
+enum mrd_code fed__objects_url(struct fed_client *c, const char *collection, char *out, size_t size,
+                               struct mrd_err *err);
+
 /* Parses a response body as JSON (strict, bounded); MRD_E_PARSE names the
  * URL. Checks the status first: anything but want is MRD_E_IO with the
  * status and the TAXII error's title when there is one. */

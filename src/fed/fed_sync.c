@@ -402,13 +402,10 @@ static enum mrd_code pull(struct job *j, struct fed_client *c, struct mrd_err *e
     json_t *doc = NULL;
     enum mrd_code rc;
     int cur = 0;
-    char *esc;
 
-    esc = curl_easy_escape(c->curl, j->peer.collection, 0);
-    if (esc == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "escape");
-    (void)snprintf(base, sizeof(base), "%scollections/%s/objects/", c->root_url, esc);
-    curl_free(esc);
+    rc = fed__objects_url(c, j->peer.collection, base, sizeof(base), err);
+    if (rc != MRD_OK)
+        return rc;
     f = mrd_calloc(2, sizeof(*f));
     if (f == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "pull");
@@ -502,6 +499,7 @@ out:
 struct push_ctx {
     struct job *j;
     struct policy_reader reader;
+    struct privacy_policy *privacy; /* the policy in force for this push round */
     struct mrd_buf *env;
     size_t n;
     int64_t sent[FED_PUSH_BATCH]; /* the batch's versions, for the overview */
@@ -532,8 +530,7 @@ static enum mrd_code push_emit(void *ctx, const struct store_row *row, struct mr
         rc = mrd_buf_putc(x->env, ',', err);
     /* Minimised for this peer after the read decision (push_visible). */
     if (rc == MRD_OK)
-        rc = privacy_minimise_bytes(x->j->trust->privacy, &scope, row->body, row->body_len, x->env,
-                                    &po, err);
+        rc = privacy_minimise_bytes(x->privacy, &scope, row->body, row->body_len, x->env, &po, err);
     if (rc == MRD_OK && po == PRIVACY_WITHHELD) {
         x->env->len = before;
         x->env->data[before] = '\0';
@@ -612,13 +609,10 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     struct fed_response resp;
     struct push_ctx x = {.j = j, .env = &env};
     struct store_grant g = {0};
-    enum mrd_code rc = MRD_OK;
-    char *esc = curl_easy_escape(c->curl, j->peer.collection, 0);
+    enum mrd_code rc = fed__objects_url(c, j->peer.collection, url, sizeof(url), err);
 
-    if (esc == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "escape");
-    (void)snprintf(url, sizeof(url), "%scollections/%s/objects/", c->root_url, esc);
-    curl_free(esc);
+    if (rc != MRD_OK)
+        return rc;
     /* The peer reads as its partner org on this node (fed_peer_check_org
      * made sure there is one): its grant and relation decide, exactly as
      * for a TAXII pull by that org. */
@@ -642,6 +636,8 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     x.audit = mrd_malloc(sizeof(*x.audit));
     if (x.audit == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "access audit");
+    /* one policy for the whole round, even if it changes meanwhile */
+    x.privacy = privacy_live_get(j->trust->privacy);
     {
         char who[STORE_READ_WHO_MAX + 1];
         (void)snprintf(who, sizeof(who), "peer:%s", j->peer.name);
@@ -720,6 +716,7 @@ static enum mrd_code push(struct job *j, struct fed_client *c, struct mrd_err *e
     fed__response_release(&resp);
     mrd_buf_release(&env);
     mrd_free(x.audit);
+    privacy_policy_free(x.privacy);
     return rc;
 }
 

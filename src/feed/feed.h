@@ -277,8 +277,9 @@ struct api_router;
  * /api/v1/feeds/{format}/{collection}/{file} (docs/api.md): what
  * `meridian export --as-org` writes for the requesting token's org, with
  * a strong ETag, minimised as such an export is (privacy, borrowed: it
- * must outlive the server). Before the server starts. */
-enum mrd_code feed_api_routes(struct store *st, const struct privacy_policy *privacy,
+ * must outlive the server; each feed takes the policy in force when it
+ * starts). Before the server starts. */
+enum mrd_code feed_api_routes(struct store *st, struct privacy_live *privacy,
                               struct api_router *router, struct mrd_err *err);
 
 #endif

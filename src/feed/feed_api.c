@@ -178,6 +178,8 @@ static void feed_export(struct api_req *r)
     struct out o = {.body = &r->resp->body};
     struct interop_sink sink = {.write = collect, .ctx = &o};
     struct mrd_err err = {0};
+    struct privacy_policy *pol;
+    enum mrd_code rc;
     unsigned char h[crypto_hash_sha256_BYTES];
     char *etag;
     bool can_read = false;
@@ -218,8 +220,8 @@ static void feed_export(struct api_req *r)
         api_error(r, 404, "Not found", NULL);
         return;
     }
-    /* A feed leaves the node like an export for this org (privacy.h). */
-    flt.privacy = r->ctx;
+    /* A feed leaves the node like an export for this org (privacy.h),
+     * minimised by the policy in force when it starts (set below). */
     flt.scope = (struct privacy_scope){
         .community = c.api_root,
         .org = r->who.tok.org_relation == POLICY_REL_PARTNER ? r->who.tok.org_name : NULL,
@@ -234,7 +236,11 @@ static void feed_export(struct api_req *r)
     o.all = file == NULL && fmt == INTEROP_F_LIST; /* as `export --format list` on stdout */
     mrd_buf_reset(o.body);
     o.body->max = FEED_API_MAX_BODY;
-    if (interop_export(r->st, &c, fmt, &flt, may_read, &reader, &sink, &stats, &err) != MRD_OK) {
+    pol = privacy_live_get(r->ctx);
+    flt.privacy = pol;
+    rc = interop_export(r->st, &c, fmt, &flt, may_read, &reader, &sink, &stats, &err);
+    privacy_policy_free(pol);
+    if (rc != MRD_OK) {
         mrd_buf_reset(o.body);
         if (err.code == MRD_E_TOOBIG)
             api_error(r, 507, "Export too large", err.msg);
@@ -295,12 +301,11 @@ static const struct api_route routes[] = {
      "{uuid}.json), Suricata hash lists, per-kind lists"},
 };
 
-enum mrd_code feed_api_routes(struct store *st, const struct privacy_policy *privacy,
+enum mrd_code feed_api_routes(struct store *st, struct privacy_live *privacy,
                               struct api_router *router, struct mrd_err *err)
 {
     (void)st;
     if (privacy == NULL)
         return mrd_err_set(err, MRD_E_INVAL, "feeds: no privacy policy");
-    return api_router_add(router, routes, sizeof(routes) / sizeof(routes[0]),
-                          (void *)(uintptr_t)privacy, err);
+    return api_router_add(router, routes, sizeof(routes) / sizeof(routes[0]), privacy, err);
 }

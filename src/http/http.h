@@ -198,6 +198,14 @@ void http_server_free(struct http_server *srv);
  * another repeated header gives its first line. */
 const char *http_request_header(const struct http_request *req, const char *name);
 
+/* Calls fn(arg) once the request is over (its response sent or dropped),
+ * newest registration first, on whichever thread frees the request: for
+ * what a handler holds for the request's whole life (a reference to the
+ * privacy policy in force). MRD_E_NOMEM when the request's arena is full
+ * (fn is then not called: the caller keeps the duty). */
+enum mrd_code http_request_on_done(struct http_request *req, void (*fn)(void *arg), void *arg,
+                                   struct mrd_err *err);
+
 /* Takes n more bytes of the server-wide body budget for this request;
  * they are given back when the request ends. False, taking nothing, when
  * the budget cannot hold them now (answer 503 with Retry-After), with

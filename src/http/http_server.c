@@ -64,6 +64,13 @@ struct http_server {
 };
 
 /* One per request (libmicrohttpd's con_cls). */
+/* What http_request_on_done registered (in the request's arena). */
+struct http_done {
+    void (*fn)(void *arg);
+    void *arg;
+    struct http_done *next;
+};
+
 struct http_request_int {
     struct http_server *srv;
     struct MHD_Connection *conn;
@@ -86,6 +93,7 @@ struct http_request_int {
     struct http_response resp;         /* produced by a worker */
     struct http_request_int *next_job; /* in srv->jobs_head's queue */
     _Atomic bool handled;              /* resp is ready: send it when resumed */
+    struct http_done *done;            /* run by request_free, newest first */
 };
 
 void http_config_defaults(struct http_config *cfg)
@@ -202,10 +210,29 @@ static bool reserve(struct http_request_int *ri, size_t n)
     return true;
 }
 
+enum mrd_code http_request_on_done(struct http_request *req, void (*fn)(void *arg), void *arg,
+                                   struct mrd_err *err)
+{
+    struct http_done *d;
+
+    if (req->in == NULL)
+        return mrd_err_set(err, MRD_E_INVAL, "no request to wait for");
+    d = mrd_arena_alloc(req->arena, sizeof(*d));
+    if (d == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "request arena full");
+    d->fn = fn;
+    d->arg = arg;
+    d->next = req->in->done;
+    req->in->done = d;
+    return MRD_OK;
+}
+
 static void request_free(struct http_request_int *ri)
 {
     if (ri == NULL)
         return;
+    for (struct http_done *d = ri->done; d != NULL; d = d->next)
+        d->fn(d->arg);
     if (ri->reserved > 0)
         atomic_fetch_sub(&ri->srv->inflight, ri->reserved);
     mrd_buf_release(&ri->body);

@@ -141,10 +141,11 @@ struct pmatch_server;
 enum mrd_code pmatch_server_new(struct store *st, void (*log)(void *ctx, const char *line),
                                 void *log_ctx, struct pmatch_server **ret, struct mrd_err *err);
 void pmatch_server_free(struct pmatch_server *s);
-/* The outbound minimisation revealed indicators get (borrowed; NULL: the
- * defaults alone). */
-struct privacy_policy;
-void pmatch_server_set_privacy(struct pmatch_server *s, const struct privacy_policy *p);
+/* The outbound minimisation revealed indicators get (borrowed; NULL: none,
+ * and nothing is revealed to partners). Each reveal takes the policy in
+ * force at the time (privacy_live_get). */
+struct privacy_live;
+void pmatch_server_set_privacy(struct pmatch_server *s, struct privacy_live *p);
 enum mrd_code pmatch_api_routes(struct pmatch_server *s, struct api_router *router,
                                 struct mrd_err *err);
 

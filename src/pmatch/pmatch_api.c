@@ -54,10 +54,10 @@ struct pmatch_server {
     struct cached_set cache[PMATCH_MAX_OFFERS];
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
-    const struct privacy_policy *privacy; /* outbound minimisation of revealed indicators */
+    struct privacy_live *privacy; /* outbound minimisation of revealed indicators */
 };
 
-void pmatch_server_set_privacy(struct pmatch_server *s, const struct privacy_policy *p)
+void pmatch_server_set_privacy(struct pmatch_server *s, struct privacy_live *p)
 {
     s->privacy = p;
 }
@@ -443,6 +443,7 @@ struct reveal_read {
     const struct api_req *r;
     struct policy_reader reader;
     struct privacy_scope scope;
+    struct privacy_policy *privacy; /* in force for this reveal; NULL: none */
     struct audit_batch *audit;
     struct mrd_buf mine;
     json_t *objects;
@@ -465,11 +466,11 @@ static enum mrd_code reveal_emit(void *ctx, const struct store_row *row, struct 
     enum mrd_code rc;
 
     if (x->r->who.tok.org_relation == POLICY_REL_PARTNER) {
-        if (x->s->privacy == NULL)
+        if (x->privacy == NULL)
             return MRD_OK; /* no policy to minimise with: nothing leaves unminimised */
         x->mine.len = 0;
-        rc = privacy_minimise_bytes(x->s->privacy, &x->scope, row->body, row->body_len, &x->mine,
-                                    &po, err);
+        rc = privacy_minimise_bytes(x->privacy, &x->scope, row->body, row->body_len, &x->mine, &po,
+                                    err);
         if (rc != MRD_OK)
             return rc;
         if (po == PRIVACY_WITHHELD)
@@ -556,12 +557,14 @@ static void reveal(struct api_req *r)
         rc = store_reader_for(s->st, r->who.tok.org_key, r->who.tok.org_relation, &coll, &x->reader,
                               &can_read, &err);
     x->scope = (struct privacy_scope){.org = r->who.tok.org_name, .community = coll.api_root};
-    audit_begin(x->audit, s->st, AUDIT_CONSOLE, r->who.tok.org_name, r->who.tok.name);
+    audit_begin(x->audit, s->st, AUDIT_PRIVATE, r->who.tok.org_name, r->who.tok.name);
     if (rc == MRD_OK && can_read && ids->n > 0) {
         m.ids = ids->ids;
         m.n_ids = ids->n;
         q.collection = coll.key;
+        x->privacy = s->privacy != NULL ? privacy_live_get(s->privacy) : NULL;
         rc = store_objects_query(s->st, &q, reveal_visible, reveal_emit, x, &res, &err);
+        privacy_policy_free(x->privacy);
     }
     if (rc == MRD_OK)
         rc = audit_flush(x->audit, &err);

@@ -4,6 +4,7 @@
 #include "privacy/privacy.h"
 
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,6 +42,8 @@ struct privacy_policy {
     size_t n_custom;
     struct privacy_rule *rules;
     size_t n_rules;
+    /* references (privacy_live_get hands out more): freed at the last */
+    _Atomic size_t refs;
 };
 
 static const char *const default_internal[] = {"10.0.0.0/8",  "172.16.0.0/12",  "192.168.0.0/16",
@@ -105,9 +108,16 @@ bool privacy_policy_is_internal(const struct privacy_policy *p, const char *s, s
     return false;
 }
 
+struct privacy_policy *privacy_policy_ref(struct privacy_policy *p)
+{
+    if (p != NULL)
+        atomic_fetch_add(&p->refs, 1);
+    return p;
+}
+
 void privacy_policy_free(struct privacy_policy *p)
 {
-    if (p == NULL)
+    if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
     for (size_t i = 0; i < p->n_rules; i++) {
         mrd_free(p->rules[i].scope_name);
@@ -258,6 +268,7 @@ enum mrd_code privacy_policy_parse(const char *text, size_t len, struct privacy_
     p = mrd_calloc(1, sizeof(*p));
     if (p == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "privacy policy: out of memory");
+    atomic_init(&p->refs, 1);
     if (text == NULL) { /* the defaults */
         doc = json_object();
     } else {

@@ -263,7 +263,54 @@ struct privacy_policy;
  * names the member and index; MRD_E_TOOBIG past the limits above. */
 enum mrd_code privacy_policy_parse(const char *text, size_t len, struct privacy_policy **ret,
                                    struct mrd_err *err);
+/* A policy is reference-counted (a running node replaces its policy while
+ * readers still use the previous one, below): privacy_policy_ref takes one
+ * more reference and returns p; privacy_policy_free drops one and frees
+ * the policy at the last. Both are thread-safe; p may be NULL. */
+struct privacy_policy *privacy_policy_ref(struct privacy_policy *p);
 void privacy_policy_free(struct privacy_policy *p);
+
+/* ---- The policy in force in a running node (live.c) ----------------------
+ *
+ * `serve` keeps running while its policy changes (`meridian privacy policy
+ * add|remove`, the admin API, an edit of the file). A struct privacy_live
+ * holds the policy in force and replaces it whole: a read takes a
+ * reference with privacy_live_get() once, at its start, minimises
+ * everything it sends with that one policy and drops it with
+ * privacy_policy_free() at its end. A read therefore sees the old policy or
+ * the new one, never a mix, and a policy is freed only once no read holds
+ * it.
+ *
+ * Where the policy comes from is the source's business (I/O is not done
+ * here): on every get, source.reload is asked whether it changed and, if
+ * so, returns the new policy. A source that fails (a file that does not
+ * parse) leaves the policy in force as it was; the on_error callback
+ * (privacy_live_on_error) hears of it.
+ * Thread-safe: gets, sets and reloads are serialised by a mutex held for
+ * the reload check (a stat) and a reference count. */
+struct privacy_live;
+
+struct privacy_live_source {
+    /* *ret_new: the new policy (owned by the caller then) when the source
+     * changed since the last call, NULL when it did not */
+    enum mrd_code (*reload)(void *ctx, struct privacy_policy **ret_new, struct mrd_err *err);
+    void *ctx;
+};
+
+/* A holder of take (consumed, also on failure); src may be NULL (no
+ * reload: the policy changes only through privacy_live_set). */
+enum mrd_code privacy_live_new(struct privacy_policy *take, const struct privacy_live_source *src,
+                               struct privacy_live **ret, struct mrd_err *err);
+/* Frees the holder and drops its reference to the policy in force. */
+void privacy_live_free(struct privacy_live *l);
+/* Sets what is told of a reload that failed (on_error may be NULL). */
+void privacy_live_on_error(struct privacy_live *l,
+                           void (*on_error)(void *ctx, const struct mrd_err *err), void *ctx);
+/* The policy in force (after asking the source), as a new reference:
+ * privacy_policy_free() it when the read is done. Never NULL. */
+struct privacy_policy *privacy_live_get(struct privacy_live *l);
+/* Replaces the policy in force with take (consumed). */
+void privacy_live_set(struct privacy_live *l, struct privacy_policy *take);
 
 /* True when (s, n), an address or prefix, lies inside an internal prefix. */
 bool privacy_policy_is_internal(const struct privacy_policy *p, const char *s, size_t n);

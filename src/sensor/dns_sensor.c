@@ -289,8 +289,8 @@ static void round_once(struct sensor_dns *s)
     (void)pthread_mutex_lock(&s->mu);
     (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round);
     (void)pthread_mutex_unlock(&s->mu);
-    say(s, "dns sensor: round done, %zu findings, %zu alerts stored", json_array_size(found),
-        stored);
+    say(s, "dns sensor: round done, %zu findings, %zu alerts stored, %zu divergences excused",
+        json_array_size(found), stored, json_array_size(json_object_get(next, "excused")));
 out:
     json_decref(due);
     json_decref(stored_next);
@@ -370,7 +370,7 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     if (rc == MRD_OK)
         rc = dns_config_parse(b.data, b.len, &s->cfg, err);
     if (rc == MRD_OK)
-        rc = dns_anchor_load(s->cfg, err);
+        rc = dns_config_load_files(s->cfg, err);
     if (rc != MRD_OK) {
         mrd_err_prefix(err, "dns sensor: %s", o->config_path);
         goto out;

@@ -91,8 +91,9 @@ struct taxii_config {
     const char *description;    /* may be NULL */
     struct taxii_ingest ingest; /* required */
     /* Outbound minimisation (privacy.h) for partner and anonymous readers
-     * of objects; required, borrowed (it must outlive the server). */
-    const struct privacy_policy *privacy;
+     * of objects; required, borrowed (it must outlive the server). Each
+     * read takes the policy in force at its start (privacy_live_get). */
+    struct privacy_live *privacy;
 };
 
 /* Creates the TAXII application over an open store (borrowed; it must

@@ -24,7 +24,7 @@ struct taxii_server {
     char description[STORE_DESC_MAX + 1];
     _Atomic int64_t last_purge; /* usec of the last status purge */
     struct taxii_ingest ingest;
-    const struct privacy_policy *privacy;
+    struct privacy_live *privacy;
     struct ledger_service *ledger; /* NULL: no ledger routes */
 };
 

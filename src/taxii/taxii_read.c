@@ -395,6 +395,7 @@ struct rows_ctx {
     bool to_partner;
     /* who the objects leave the node to: minimised (privacy.h) */
     bool minimise;
+    struct privacy_policy *privacy; /* the policy in force, for this whole read */
     struct privacy_scope scope;
     int64_t sent[TAXII_MAX_PAGE];
     size_t n_sent;
@@ -452,8 +453,8 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
         x->r->path.route != TAXII_R_OBJECT) {
         struct mrd_buf scratch;
         mrd_buf_init(&scratch, STORE_OBJECT_MAX);
-        rc = privacy_minimise_bytes(x->r->ts->privacy, &x->scope, row->body, row->body_len,
-                                    &scratch, &po, err);
+        rc = privacy_minimise_bytes(x->privacy, &x->scope, row->body, row->body_len, &scratch, &po,
+                                    err);
         mrd_buf_release(&scratch);
         if (rc != MRD_OK || po == PRIVACY_WITHHELD)
             return rc;
@@ -471,8 +472,8 @@ static enum mrd_code row_emit(void *ctx, const struct store_row *row, struct mrd
         if (!x->minimise)
             rc = mrd_buf_append(b, row->body, row->body_len, err);
         else
-            rc = privacy_minimise_bytes(x->r->ts->privacy, &x->scope, row->body, row->body_len, b,
-                                        &po, err);
+            rc = privacy_minimise_bytes(x->privacy, &x->scope, row->body, row->body_len, b, &po,
+                                        err);
         if (rc == MRD_OK && po == PRIVACY_WITHHELD) {
             b->len = before; /* not sent: no comma either */
             if (b->data != NULL)
@@ -588,6 +589,8 @@ void taxii_get_rows(struct taxii_req *r)
     x.to_partner = !r->who.anonymous && r->who.tok.org_relation == POLICY_REL_PARTNER;
     x.minimise = r->who.anonymous || x.to_partner;
     q.want_body = rt == TAXII_R_OBJECTS || rt == TAXII_R_OBJECT || x.minimise;
+    if (x.minimise)
+        x.privacy = privacy_live_get(r->ts->privacy);
     x.scope = (struct privacy_scope){.community = c.c.api_root,
                                      .org = r->who.anonymous ? NULL : r->who.tok.org_name};
     x.audit = mrd_arena_alloc(r->http->arena, sizeof(*x.audit));
@@ -662,5 +665,6 @@ void taxii_get_rows(struct taxii_req *r)
         }
     }
 out:
+    privacy_policy_free(x.privacy);
     mrd_buf_release(&items);
 }

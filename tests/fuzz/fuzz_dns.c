@@ -4,7 +4,9 @@
  * answers taken from the input.
  *
  * The first byte modulo 4 chooses: 3, a trust-anchor file, also read as
- * a validator's why-bogus text (dns_why_bogus_cause); 0, the rest is
+ * a validator's why-bogus text (dns_why_bogus_cause) and as a
+ * prefix-to-ASN table (the divergence excuses: dns_asn_table_parse, then
+ * lookups and decisions); 0, the rest is
  * one DNS message, whose
  * names are formatted and whose DS and DNSKEY records are matched against
  * each other; 1, a configuration; 2, a stream of answers (2-byte length,
@@ -12,10 +14,13 @@
  * a fake transport hands to a baseline and a check round of a fixed
  * configuration, some as late answers with their IP TTL and timing (the
  * injection rules), and to an in-process validator whose verdicts (bogus
- * or not, and the why-bogus text) come from the stream too. Nothing may crash, leak or read outside
+ * or not, and the why-bogus text) come from the stream too; a fixed
+ * prefix-to-ASN table and a TLS prober that always fails make divergences
+ * go through the excuses. Nothing may crash, leak or read outside
  * the buffer; an error must carry a message.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +139,41 @@ static enum mrd_code fuzz_validate(void *ctx, const struct dns_name *name, uint1
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static enum mrd_code fuzz_tls(void *ctx, const char *addr, const char *name,
+                              struct dns_tls_result *ret, struct mrd_err *err)
+{
+    (void)ctx;
+    (void)err;
+    if (addr == NULL || name == NULL)
+        abort();
+    ret->verdict = DNS_TLS_INVALID;
+    (void)snprintf(ret->detail, sizeof(ret->detail), "certificate: fuzz");
+    return MRD_OK;
+}
+
+/* A table and its lookups: addresses from the input's own prefixes. */
+static void fuzz_pfx2as(const uint8_t *data, size_t size)
+{
+    static const char *const addrs[] = {"45.33.32.66", "192.0.2.1", "0.0.0.0", "255.255.255.255",
+                                        "2001:db8::1", "::",        "x"};
+    struct dns_asn_table *t = NULL;
+    struct mrd_err err = {0};
+    uint32_t a[DNS_MAX_ORIGINS], b[DNS_MAX_ORIGINS];
+
+    if (dns_asn_table_parse((const char *)data, size, &t, &err) != MRD_OK) {
+        if (err.msg[0] == '\0' || t != NULL)
+            abort();
+        return;
+    }
+    for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+        size_t n = dns_asn_lookup(t, addrs[i], a), m = dns_asn_lookup(t, addrs[0], b);
+        if (n > DNS_MAX_ORIGINS || m > DNS_MAX_ORIGINS)
+            abort();
+        (void)dns_excuse_decide(a, n, b, m, (enum dns_tls_verdict)(i % 4));
+    }
+    dns_asn_table_free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct mrd_err err = {0};
@@ -153,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         why[wn] = '\0';
         if (dns_why_bogus_cause(why) == NULL)
             abort();
+        fuzz_pfx2as(data + 1, size - 1);
         acfg->nanchors = 0;
         if (dns_anchor_parse((const char *)data + 1, size - 1, acfg, &err) != MRD_OK &&
             err.msg[0] == '\0')
@@ -191,11 +232,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static json_t *base;
         struct feed f = {data + 1, size - 1};
         struct dns_validator v = {fuzz_validate, &f};
-        struct dns_transport t = {exchange, &f, now_fn, 0, &v};
+        struct dns_tls_prober p = {fuzz_tls, NULL};
+        struct dns_transport t = {exchange, &f, now_fn, 0, &v, &p};
         json_t *b = NULL, *found = NULL, *state = NULL, *objs, *seen, *x;
         size_t i;
-        if (cfg == NULL && (dns_config_parse(fixed_cfg, strlen(fixed_cfg), &cfg, NULL) != MRD_OK ||
-                            (base = json_loads(fixed_base, 0, NULL)) == NULL))
+        static const char table[] = "0.0.0.0\t1\t64500\n128.0.0.0\t1\t64500_64501\n"
+                                    "45.33.32.0\t24\t63949\n::\t0\t64502\n";
+        if (cfg == NULL &&
+            (dns_config_parse(fixed_cfg, strlen(fixed_cfg), &cfg, NULL) != MRD_OK ||
+             (base = json_loads(fixed_base, 0, NULL)) == NULL ||
+             dns_asn_table_parse(table, strlen(table), &cfg->asn_table, NULL) != MRD_OK))
             abort();
         if (dns_baseline_learn(cfg, &t, &b, &err) == MRD_OK)
             json_decref(b);

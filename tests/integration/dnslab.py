@@ -34,7 +34,7 @@ WWW = "192.0.2.80"
 FORGED = "45.33.32.66"   # a routed address, so the rule that fires is divergence
 INJECTED = "10.10.34.34"  # what the on-path injector answers: a censorship fingerprint
 INJECTED_TTL = 200        # the IP TTL it sends with (the lab's own packets have 64)
-TOOLS = ("ip", "nsd", "unbound", "ldns-keygen", "ldns-signzone", "ldns-key2ds")
+TOOLS = ("ip", "nsd", "unbound", "ldns-keygen", "ldns-signzone", "ldns-key2ds", "openssl")
 
 
 def tools_missing():
@@ -261,6 +261,32 @@ zone:
         if line.strip() != "ready":
             self.stop("injector")
             raise RuntimeError("injector did not start: " + open(log).read()[-2000:])
+
+    def start_tls(self, addr, cert, key, port=443):
+        """A TLS server (`openssl s_server`) on addr:port serving cert: the
+        web server behind a diverging address, for the TLS excuse."""
+        if "tls" not in self.procs:
+            self.ns_run("ip", "addr", "replace", addr + "/32", "dev", "lo")
+        self.stop("tls")
+        log = os.path.join(self.work, "tls.log")
+        with open(log, "w") as err:
+            proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "openssl", "s_server",
+                                     "-accept", f"{addr}:{port}", "-cert", str(cert), "-key",
+                                     str(key), "-www", "-quiet"], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=err, text=True)
+        self.procs["tls"] = proc
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            p = self.ns_run("/usr/bin/python3", "-c",
+                            "import socket,sys; socket.create_connection((sys.argv[1], "
+                            "int(sys.argv[2])), 1).close()", addr, str(port), check=False)
+            if p.returncode == 0:
+                return
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop("tls")
+        raise RuntimeError("openssl s_server did not start: " + open(log).read()[-2000:])
 
     def stop(self, name):
         netns.stop(self.procs.pop(name, None))

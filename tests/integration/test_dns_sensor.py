@@ -11,6 +11,7 @@ The meridian binary runs inside the namespace (`ip netns exec`).
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -237,6 +238,87 @@ def test_findings_as_stix(lab, meridian_bin, baseline, tmp_path):
                                                                          "ipv4-addr")}
     assert values == {"example.tld", "www.example.tld", dnslab.FORGED}
     assert "key" not in ext
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *map(str, args)], cwd=cwd, check=True, capture_output=True,
+                   timeout=60)
+
+
+@pytest.fixture(scope="module")
+def test_ca(tmp_path_factory):
+    """A test CA and two certificates it signs: one for www.example.tld, one
+    for another name."""
+    d = tmp_path_factory.mktemp("ca")
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+             "-subj", "/CN=Meridian DNS lab CA", cwd=d)
+    for leaf, name in (("right", "www.example.tld"), ("wrong", "www.other.tld")):
+        (d / f"{leaf}.ext").write_text(f"subjectAltName=DNS:{name}\n")
+        _openssl("req", *ec, "-keyout", f"{leaf}.key", "-out", f"{leaf}.csr", "-subj",
+                 f"/CN={name}", cwd=d)
+        _openssl("x509", "-req", "-in", f"{leaf}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", f"{leaf}.ext", "-out",
+                 f"{leaf}.pem", cwd=d)
+    return d
+
+
+def excused_config(lab, tmp_path, excuses):
+    cfg = write_config(lab, tmp_path / "config.json",
+                       HONEST + [{"name": "isp-2", "server": dnslab.FORGER}])
+    c = json.loads(cfg.read_text())
+    c["excuses"] = excuses
+    cfg.write_text(json.dumps(c))
+    return cfg
+
+
+def test_divergence_excused_by_tls(lab, meridian_bin, baseline, test_ca, tmp_path):
+    """isp-2 answers www.example.tld. with another address (FORGED). A web
+    server there whose certificate the configured CA signed for the name
+    excuses it (recorded in the state, not reported); one with a
+    certificate for another name, or no server at all, does not."""
+    cfg = excused_config(lab, tmp_path, {"tls_ca": str(test_ca / "ca.pem"),
+                                         "tls_timeout_ms": 3000})
+    state = tmp_path / "state.json"
+    try:
+        lab.start_tls(dnslab.FORGED, test_ca / "right.pem", test_ca / "right.key")
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        ex = json.loads(state.read_text())["excused"]
+        assert [(e["kind"], e["vantage"], e["name"], e["observed"]) for e in ex] == [
+            ("divergence", "isp-2", "www.example.tld.", [dnslab.FORGED])]
+        why = ex[0]["evidence"]["excuses"][dnslab.FORGED]
+        assert why["excused"] == "tls" and why["tls"] == "certificate valid"
+
+        lab.start_tls(dnslab.FORGED, test_ca / "wrong.pem", test_ca / "wrong.key")
+        found = check(lab, meridian_bin, cfg, baseline[1], "--state", state)
+        assert [(f["kind"], f["vantage"], f["observed"]) for f in found] == [
+            ("divergence", "isp-2", [dnslab.FORGED])]
+        why = found[0]["evidence"]["excuses"][dnslab.FORGED]
+        assert why["excused"] is None and why["tls"].startswith("certificate:"), why
+        assert json.loads(state.read_text())["excused"] == []
+    finally:
+        lab.stop("tls")
+    found = check(lab, meridian_bin, cfg, baseline[1])
+    assert [(f["kind"], f["vantage"]) for f in found] == [("divergence", "isp-2")]
+    assert found[0]["evidence"]["excuses"][dnslab.FORGED]["tls"].startswith("connect")
+
+
+def test_divergence_excused_by_asn(lab, meridian_bin, baseline, tmp_path):
+    """A prefix-to-ASN table (CAIDA pfx2as format) in which the diverging
+    address and the authoritative one have the same origin excuses it;
+    another origin does not."""
+    table = tmp_path / "pfx2as.txt"
+    cfg = excused_config(lab, tmp_path, {"asn_table": str(table)})
+    table.write_text(f"# test table\n{dnslab.FORGED}\t32\t64500\n192.0.2.0\t24\t64500\n")
+    assert check(lab, meridian_bin, cfg, baseline[1]) == []
+    table.write_text(f"{dnslab.FORGED}\t32\t63949\n192.0.2.0\t24\t64500\n")
+    found = check(lab, meridian_bin, cfg, baseline[1])
+    assert [(f["kind"], f["vantage"]) for f in found] == [("divergence", "isp-2")]
+    why = found[0]["evidence"]["excuses"][dnslab.FORGED]
+    assert why == {"asn": [63949], "tls": "not tried", "excused": None}
+    table.write_text("45.33.32.0\t24\tAS1\n")
+    p = meridian(lab, meridian_bin, "check", "--config", cfg, "--baseline", baseline[1])
+    assert p.returncode == 2 and "pfx2as: line 1" in p.stderr, p.stderr
 
 
 def test_bad_configuration_is_a_usage_error(lab, meridian_bin, tmp_path):

@@ -217,6 +217,16 @@ def test_reveal_on_gives_exactly_the_matched_readable_indicators(nodes, tmp_path
     ind_ip = [i for h in hits for i in h["indicators"] if i["name"] == "amber ip"][0]
     assert ind_ip["id"] == amber_ids(a, "amber ip") and ind_ip["type"] == "indicator"
     assert "2 indicators revealed" in p.stderr, p.stderr
+    # the access audit names the reveal as a path of its own, not the console's
+    rows = [json.loads(line) for line in a.cli(
+        "audit", "reads", "--path", "private", "--json", "--data", a.data).stdout.splitlines()]
+    shown = {r["object"] for r in rows if r["org"] == "partnerb"}
+    assert {amber_ids(a, "amber ip"), amber_ids(a, "amber dom")} <= shown, rows
+    assert all(r["path"] == "private" for r in rows), rows
+    console = a.cli("audit", "reads", "--path", "console", "--json", "--data", a.data).stdout
+    assert amber_ids(a, "amber ip") not in console, console
+    bad = a.cli("audit", "reads", "--path", "reveal", "--data", a.data, check=False)
+    assert bad.returncode == 2 and "not taxii" in bad.stderr, bad.stderr
 
 
 def test_reveal_needs_the_full_output_of_a_held_value(nodes):
@@ -257,6 +267,23 @@ def test_report_sends_sightings_to_the_offering_node(nodes, tmp_path):
     ident = sightings[ip]["where_sighted_refs"][0]
     r = a.get(a.objects_path(a.amber) + f"?match[id]={ident}")
     assert r.status_code == 200 and r.json()["objects"][0]["name"] == "cert-b", r.text
+
+
+def test_report_resolves_the_api_root_as_discovery_lists_it(nodes, tmp_path):
+    """A peer whose API root is the origin-relative path discovery lists
+    ("/api1/"): the report goes to the collection a sync would use (once
+    built by hand as URL + "/" + root, that was "//api1//collections")."""
+    a, b, tb, to, coll = nodes
+    b.cli("peer", "add", "a-rel", "--data", b.data, "--url", a.url + "/", "--api-root",
+          "/api1/", "--collection", a.amber, "--local-collection", b.collection(),
+          "--token", tb, "--direction", "pull")
+    p, hits = run_private(b, "a-rel", write_logs(tmp_path), "--offer", "open", "--report",
+                          "--org", "cert-rel")
+    assert p.returncode == 0, p.stderr
+    assert "2 indicators revealed, 2 reported" in p.stderr, p.stderr
+    r = a.get(a.objects_path(a.amber) + "?match[type]=identity")
+    assert r.status_code == 200, r.text
+    assert "cert-rel" in {o.get("name") for o in r.json()["objects"]}, r.text
 
 
 def test_offering_node_holds_no_partner_values(nodes, tmp_path):

@@ -49,6 +49,7 @@ struct world {
     int64_t sig_exp;    /* RRSIG expiration relative to NOW */
     const char *tc;     /* the vantage's www A went to TCP after a truncated UDP answer
                            naming this address ("" : naming none) */
+    unsigned flaky;     /* the vantage SERVFAILs (no EDE) this many plain www A queries first */
     unsigned queries;
 };
 
@@ -189,7 +190,10 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         ret->rtt_usec = 2000;
         mb_start(&m, q->id, flags | DNS_F_RA);
         mb_question(&m, qn, q->qtype);
-        if (W.auth_down || (W.bogus && !cd)) {
+        if (W.flaky > 0 && !cd && q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
+            W.flaky--;
+            m.b[3] |= DNS_RCODE_SERVFAIL;
+        } else if (W.auth_down || (W.bogus && !cd)) {
             m.b[3] |= DNS_RCODE_SERVFAIL;
             mb_opt_ede(&m, W.auth_down ? 22 : 7, W.auth_down ? "no reachable authority" : "");
         } else if (q->qtype == DNS_T_SOA) {
@@ -256,7 +260,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL, NULL};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -411,6 +415,47 @@ static void test_bogus_at_vantage(void **state)
         assert_string_equal(json_string_value(json_object_get(f, "cause")), "signature-expired");
         assert_string_equal(json_string_value(json_object_get(f, "vantage")), "isp-1");
     }
+    json_decref(found);
+}
+
+/* A SERVFAIL that the next plain query does not repeat (a loaded resolver
+ * whose upstream query timed out) is no DNSSEC failure, though a +CD query
+ * would have got an answer; one that repeats is. */
+static void test_transient_servfail(void **state)
+{
+    json_t *found, *st = NULL;
+    const json_t *f;
+
+    (void)state;
+    W.flaky = 1;
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(W.flaky, 0);
+    json_decref(found);
+    /* Repeated, but without EDE: pending in the state, reported when the
+     * next round sees it again. */
+    W.flaky = 2;
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(json_array_size(json_object_get(st, "pending")), 1);
+    json_decref(found);
+    W.flaky = 2;
+    found = round_(&st);
+    f = only(found, "dnssec");
+    assert_string_equal(json_string_value(json_object_get(f, "cause")), "other");
+    assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
+    assert_null(json_object_get(f, "unconfirmed"));
+    json_decref(found);
+    /* gone in the round after: nothing, and nothing pending */
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(json_array_size(json_object_get(st, "pending")), 0);
+    json_decref(found);
+    json_decref(st);
+    /* one round alone (no state): reported at once */
+    W.flaky = 2;
+    found = round_(NULL);
+    (void)only(found, "dnssec");
     json_decref(found);
 }
 
@@ -781,7 +826,7 @@ static void test_parallel_round_equals_sequential(void **state)
     /* Twenty probe names (one forged at the vantage) over a transport that
      * lets 8 exchanges run at once: the same findings, in the same order,
      * as one query at a time. */
-    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL};
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL, NULL};
     char cfg[2048];
     size_t k;
     struct dns_config *c = NULL;
@@ -895,6 +940,158 @@ static void test_validator_verdict(void **state)
     assert_int_equal(validations, 0);
     json_decref(found);
     json_decref(next);
+}
+
+/* The prefix-to-ASN table (CAIDA pfx2as): longest prefix wins, several
+ * origins, IPv6, comments; bad lines name the line. */
+static void test_asn_table(void **state)
+{
+    static const char text[] = "# comment\n"
+                               "45.33.0.0\t16\t100\n"
+                               "45.33.32.0\t24\t63949\n"
+                               "192.0.2.0 24 64500_64501\r\n"
+                               "\n"
+                               "2001:db8::\t32\t64510,64511\n";
+    struct dns_asn_table *t = NULL;
+    uint32_t asn[DNS_MAX_ORIGINS];
+    struct mrd_err err = {0};
+    static const char *const bad[] = {"45.33.0.0\t16\n",
+                                      "45.33.0.1\t16\t100\n",
+                                      "45.33.0.0\t33\t100\n",
+                                      "45.33.0.0\t16\tAS100\n",
+                                      "45.33.0.0\t16\t100_\n",
+                                      "45.33.0.0\t16\t4294967296\n",
+                                      "x\ty\tz\n",
+                                      "45.33.0.0\t16\t1 2\n"};
+
+    (void)state;
+    assert_int_equal(dns_asn_table_parse(text, strlen(text), &t, &err), MRD_OK);
+    assert_int_equal(dns_asn_lookup(t, "45.33.32.66", asn), 1);
+    assert_int_equal(asn[0], 63949);
+    assert_int_equal(dns_asn_lookup(t, "45.33.200.1", asn), 1);
+    assert_int_equal(asn[0], 100);
+    assert_int_equal(dns_asn_lookup(t, "192.0.2.1", asn), 2);
+    assert_int_equal(asn[0], 64500);
+    assert_int_equal(asn[1], 64501);
+    assert_int_equal(dns_asn_lookup(t, "2001:db8:1::5", asn), 2);
+    assert_int_equal(asn[1], 64511);
+    assert_int_equal(dns_asn_lookup(t, "198.51.100.1", asn), 0);
+    assert_int_equal(dns_asn_lookup(t, "2001:db9::1", asn), 0);
+    assert_int_equal(dns_asn_lookup(t, "not an address", asn), 0);
+    assert_int_equal(dns_asn_lookup(NULL, "45.33.32.66", asn), 0);
+    dns_asn_table_free(t);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char buf[128];
+        int n = snprintf(buf, sizeof(buf), "# ok\n%s", bad[i]);
+        t = NULL;
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(dns_asn_table_parse(buf, (size_t)n, &t, &err), MRD_E_PARSE);
+        assert_non_null(strstr(err.msg, "line 2"));
+        assert_null(t);
+    }
+}
+
+static void test_excuse_decide(void **state)
+{
+    const uint32_t mine[] = {64501, 63949}, exp[] = {64500, 64501}, other[] = {100};
+
+    (void)state;
+    assert_string_equal(dns_excuse_decide(mine, 2, exp, 2, DNS_TLS_NOT_TRIED), "asn");
+    assert_string_equal(dns_excuse_decide(mine, 2, exp, 2, DNS_TLS_INVALID), "asn");
+    assert_null(dns_excuse_decide(other, 1, exp, 2, DNS_TLS_NOT_TRIED));
+    assert_null(dns_excuse_decide(other, 1, exp, 2, DNS_TLS_INVALID));
+    assert_null(dns_excuse_decide(other, 1, exp, 2, DNS_TLS_FAILED));
+    assert_string_equal(dns_excuse_decide(other, 1, exp, 2, DNS_TLS_VALID), "tls");
+    /* no ASN known on either side is no match */
+    assert_null(dns_excuse_decide(NULL, 0, NULL, 0, DNS_TLS_NOT_TRIED));
+    assert_string_equal(dns_excuse_decide(NULL, 0, NULL, 0, DNS_TLS_VALID), "tls");
+}
+
+static enum dns_tls_verdict TLS_VERDICT;
+static int tls_probes;
+static char tls_asked[128];
+
+static enum mrd_code canned_tls(void *ctx, const char *addr, const char *name,
+                                struct dns_tls_result *ret, struct mrd_err *err)
+{
+    (void)ctx;
+    (void)err;
+    tls_probes++;
+    (void)snprintf(tls_asked, sizeof(tls_asked), "%s %s", addr, name);
+    ret->verdict = TLS_VERDICT;
+    (void)snprintf(ret->detail, sizeof(ret->detail), "%s",
+                   TLS_VERDICT == DNS_TLS_VALID ? "certificate valid" : "certificate: bad name");
+    return MRD_OK;
+}
+
+/* A forged answer (45.33.32.66 for 192.0.2.1) excused by the ASN rule or
+ * the TLS rule is recorded in the state's "excused", not reported; a TLS
+ * failure leaves the divergence with the evidence of both rules. */
+static void test_divergence_excuses(void **state)
+{
+    static const char same[] = "45.33.32.0\t24\t64500\n192.0.2.0\t24\t64500\n";
+    static const char differ[] = "45.33.32.0\t24\t63949\n192.0.2.0\t24\t64500\n";
+    struct dns_tls_prober p = {canned_tls, NULL};
+    struct dns_transport tt = T;
+    json_t *found = NULL, *next = NULL, *ex;
+    const json_t *f, *e;
+    struct mrd_err err = {0};
+
+    (void)state;
+    W.forged = true;
+    tls_probes = 0;
+    assert_int_equal(dns_asn_table_parse(same, strlen(same), &CFG->asn_table, &err), MRD_OK);
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &T, &found, &next, &err), MRD_OK);
+    assert_int_equal(json_array_size(found), 0);
+    ex = json_object_get(next, "excused");
+    assert_int_equal(json_array_size(ex), 1);
+    e = json_object_get(
+        json_object_get(json_object_get(json_array_get(ex, 0), "evidence"), "excuses"),
+        "45.33.32.66");
+    assert_string_equal(json_string_value(json_object_get(e, "excused")), "asn");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(e, "asn"), 0)), 64500);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "vantage")),
+                        "isp-1");
+    json_decref(found);
+    json_decref(next);
+    dns_asn_table_free(CFG->asn_table);
+    CFG->asn_table = NULL;
+
+    /* another origin: the TLS rule decides */
+    assert_int_equal(dns_asn_table_parse(differ, strlen(differ), &CFG->asn_table, &err), MRD_OK);
+    tt.tls = &p;
+    TLS_VERDICT = DNS_TLS_VALID;
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tt, &found, &next, &err), MRD_OK);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(tls_probes, 1);
+    assert_string_equal(tls_asked, "45.33.32.66 www.example.");
+    e = json_object_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(next, "excused"), 0), "evidence"),
+            "excuses"),
+        "45.33.32.66");
+    assert_string_equal(json_string_value(json_object_get(e, "excused")), "tls");
+    json_decref(found);
+    json_decref(next);
+
+    TLS_VERDICT = DNS_TLS_INVALID;
+    assert_int_equal(dns_check_round(CFG, BASE, NULL, &tt, &found, &next, &err), MRD_OK);
+    f = only(found, "divergence");
+    e = json_object_get(json_object_get(json_object_get(f, "evidence"), "excuses"), "45.33.32.66");
+    assert_true(json_is_null(json_object_get(e, "excused")));
+    assert_string_equal(json_string_value(json_object_get(e, "tls")), "certificate: bad name");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(e, "asn"), 0)), 63949);
+    assert_int_equal(json_array_size(json_object_get(next, "excused")), 0);
+    json_decref(found);
+    json_decref(next);
+    dns_asn_table_free(CFG->asn_table);
+    CFG->asn_table = NULL;
+
+    /* neither rule configured: the divergence as before, no excuses member */
+    found = round_(NULL);
+    f = only(found, "divergence");
+    assert_null(json_object_get(json_object_get(f, "evidence"), "excuses"));
+    json_decref(found);
 }
 
 /* The sensor in serve stores a lasting finding again only when it changed
@@ -1091,6 +1288,10 @@ int main(void)
         cmocka_unit_test_setup(test_validator_verdict, reset),
         cmocka_unit_test_setup(test_findings_due, reset),
         cmocka_unit_test_setup(test_truncated_answer_disagreeing_with_tcp, reset),
+        cmocka_unit_test(test_asn_table),
+        cmocka_unit_test(test_excuse_decide),
+        cmocka_unit_test_setup(test_divergence_excuses, reset),
+        cmocka_unit_test_setup(test_transient_servfail, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -110,7 +110,42 @@ static void test_errors(void **state)
            "validator: needs root.trust_anchor");
     expect("{\"zones\": [{\"zone\": \"a.\"}], \"bogus\": 1}", MRD_E_PARSE,
            "unknown member \"bogus\"");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": []}", MRD_E_PARSE,
+           "excuses: not an object");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": {\"asn_table\": \"\"}}", MRD_E_PARSE,
+           "excuses.asn_table: not a path");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": {\"tls_ca\": 1}}", MRD_E_PARSE,
+           "excuses.tls_ca: not a path");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": {\"tls_port\": 0}}", MRD_E_PARSE,
+           "excuses.tls_port");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": {\"tls_timeout_ms\": 30001}}",
+           MRD_E_PARSE, "excuses.tls_timeout_ms");
+    expect("{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": {\"asn\": 1}}", MRD_E_PARSE,
+           "excuses: unknown member \"asn\"");
     expect("{\"zones\": [", MRD_E_PARSE, "config");
+}
+
+/* "excuses": the paths kept, the TLS port and timeout with their defaults. */
+static void test_excuses(void **state)
+{
+    const char *c = "{\"zones\": [{\"zone\": \"a.\"}], \"excuses\": {\"asn_table\": "
+                    "\"pfx2as.txt\", \"tls_ca\": \"ca.pem\", \"tls_port\": 8443}}";
+    const char *d = "{\"zones\": [{\"zone\": \"a.\"}]}";
+    struct dns_config *cfg = NULL;
+
+    (void)state;
+    assert_int_equal(dns_config_parse(c, strlen(c), &cfg, NULL), MRD_OK);
+    assert_string_equal(cfg->asn_table_path, "pfx2as.txt");
+    assert_null(cfg->asn_table); /* read by dns_config_load_files */
+    assert_string_equal(cfg->tls_ca, "ca.pem");
+    assert_int_equal(cfg->tls_port, 8443);
+    assert_int_equal(cfg->tls_timeout_ms, DNS_DEFAULT_TLS_TIMEOUT_MS);
+    dns_config_free(cfg);
+    assert_int_equal(dns_config_parse(d, strlen(d), &cfg, NULL), MRD_OK);
+    assert_string_equal(cfg->asn_table_path, "");
+    assert_string_equal(cfg->tls_ca, "");
+    assert_int_equal(cfg->tls_port, 443);
+    dns_config_free(cfg);
 }
 
 static void test_server_syntax(void **state)
@@ -131,7 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),          cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_validator_and_expiry_warning),
-        cmocka_unit_test(test_server_syntax),
+        cmocka_unit_test(test_server_syntax), cmocka_unit_test(test_excuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

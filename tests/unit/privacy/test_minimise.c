@@ -1,5 +1,6 @@
 /* Unit tests for privacy/'s outbound minimisation: the policy parser, the
  * safe defaults, each action, scopes, and signatures after minimisation. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,13 +334,148 @@ static void test_policy_errors(void **state)
     }
 }
 
+/* ---- privacy_live: the policy in force, replaced whole ---- */
+
+static const char *const drop_count =
+    "{\"rules\":[{\"scope\":\"all\",\"type\":\"sighting\",\"property\":\"count\","
+    "\"action\":\"drop\"}]}";
+
+/* Whether p drops a sighting's count (the defaults keep it). */
+static bool drops_count(const struct privacy_policy *p)
+{
+    struct privacy_scope s = {.org = "north"};
+    json_t *o = parse(sighting_text);
+    bool dropped;
+
+    (void)run(p, &s, o);
+    dropped = json_object_get(o, "count") == NULL;
+    json_decref(o);
+    return dropped;
+}
+
+struct fake_source {
+    const char *next; /* the policy text the next reload returns; NULL: unchanged */
+    bool fail;        /* the next reload fails */
+    int errors;
+};
+
+static enum mrd_code fake_reload(void *ctx, struct privacy_policy **ret_new, struct mrd_err *err)
+{
+    struct fake_source *f = ctx;
+
+    *ret_new = NULL;
+    if (f->fail) {
+        f->fail = false;
+        return mrd_err_set(err, MRD_E_PARSE, "privacy policy: rules[0]: bad");
+    }
+    if (f->next == NULL)
+        return MRD_OK;
+    *ret_new = policy(f->next);
+    f->next = NULL;
+    return MRD_OK;
+}
+
+static void count_error(void *ctx, const struct mrd_err *err)
+{
+    struct fake_source *f = ctx;
+
+    assert_non_null(strstr(err->msg, "rules[0]"));
+    f->errors++;
+}
+
+static void test_live_reload_is_whole_and_keeps_old_readers(void **state)
+{
+    struct fake_source f = {0};
+    struct privacy_live_source src = {.reload = fake_reload, .ctx = &f};
+    struct privacy_live *l = NULL;
+    struct privacy_policy *old, *cur;
+
+    (void)state;
+    assert_int_equal(privacy_live_new(policy(NULL), &src, &l, NULL), MRD_OK);
+    privacy_live_on_error(l, count_error, &f);
+    old = privacy_live_get(l);
+    assert_false(drops_count(old));
+    /* the source changed: the next get has the new policy ... */
+    f.next = drop_count;
+    cur = privacy_live_get(l);
+    assert_true(drops_count(cur));
+    /* ... while a read that started before keeps the old one, intact */
+    assert_false(drops_count(old));
+    privacy_policy_free(old);
+    privacy_policy_free(cur);
+    /* a source that fails leaves the policy in force and says so */
+    f.fail = true;
+    cur = privacy_live_get(l);
+    assert_int_equal(f.errors, 1);
+    assert_true(drops_count(cur));
+    privacy_policy_free(cur);
+    /* set replaces it too */
+    privacy_live_set(l, policy(NULL));
+    cur = privacy_live_get(l);
+    assert_false(drops_count(cur));
+    privacy_policy_free(cur);
+    privacy_live_free(l);
+    /* consumed even on failure: no leak when there is nothing to hold */
+    assert_int_equal(privacy_live_new(NULL, NULL, &l, NULL), MRD_E_INVAL);
+}
+
+struct reader_arg {
+    struct privacy_live *l;
+    bool mixed; /* a read saw two policies */
+};
+
+static void *reader(void *arg)
+{
+    struct reader_arg *a = arg;
+
+    for (int i = 0; i < 300; i++) {
+        struct privacy_policy *p = privacy_live_get(a->l);
+        bool d1 = drops_count(p), d2 = drops_count(p);
+        /* the policy a read holds does not change under it (nor is it
+         * freed: ASan) */
+        if (d1 != d2)
+            a->mixed = true;
+        privacy_policy_free(p);
+    }
+    return NULL;
+}
+
+/* Readers on other threads while the policy is replaced again and again:
+ * each read sees one whole policy, and nothing is freed under it (ASan). */
+static void test_live_replaced_under_concurrent_readers(void **state)
+{
+    struct privacy_live *l = NULL;
+    struct reader_arg a[2] = {{0}};
+    pthread_t t[2];
+
+    (void)state;
+    assert_int_equal(privacy_live_new(policy(NULL), NULL, &l, NULL), MRD_OK);
+    for (int i = 0; i < 2; i++) {
+        a[i].l = l;
+        assert_int_equal(pthread_create(&t[i], NULL, reader, &a[i]), 0);
+    }
+    for (int i = 0; i < 200; i++)
+        privacy_live_set(l, policy(i % 2 == 0 ? drop_count : NULL));
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_false(a[i].mixed);
+    }
+    privacy_live_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_declared_prefixes_and_custom),
-        cmocka_unit_test(test_generalise),    cmocka_unit_test(test_pseudonymise_and_scopes),
-        cmocka_unit_test(test_signatures),    cmocka_unit_test(test_bytes),
-        cmocka_unit_test(test_policy_errors), cmocka_unit_test(test_may_minimise),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_declared_prefixes_and_custom),
+        cmocka_unit_test(test_generalise),
+        cmocka_unit_test(test_pseudonymise_and_scopes),
+        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_policy_errors),
+        cmocka_unit_test(test_may_minimise),
+        cmocka_unit_test(test_live_reload_is_whole_and_keeps_old_readers),
+        cmocka_unit_test(test_live_replaced_under_concurrent_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
