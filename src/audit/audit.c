@@ -40,29 +40,26 @@ void audit_begin(struct audit_batch *b, struct store *st, enum audit_path path, 
     b->st = st;
     b->path = path;
     b->n = 0;
-    b->items_len = 0;
+    store_read_pack_init(&b->pk, b->items, sizeof(b->items));
     (void)mrd_strlcpy(b->org, org != NULL && org[0] != '\0' ? org : "anonymous", sizeof(b->org));
     (void)mrd_strlcpy(b->token, token != NULL && token[0] != '\0' ? token : "-", sizeof(b->token));
 }
 
 enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, struct mrd_err *err)
 {
-    size_t len;
-
     if (!policy_read_audited(&row->policy))
         return MRD_OK;
-    if (b->n == AUDIT_BATCH_MAX || sizeof(b->items) - b->items_len < STORE_READ_ITEM_MAX) {
+    if (b->n == AUDIT_BATCH_MAX || b->pk.size - b->pk.len < STORE_READ_PACKED_MAX) {
         enum mrd_code rc = audit_flush(b, err);
         if (rc != MRD_OK)
             return rc;
     }
-    len = store_read_item_put(
-        b->items + b->items_len, sizeof(b->items) - b->items_len, row->id, row->id_len,
-        row->version_usec == STORE_VERSION_NONE ? row->date_added : row->version_usec,
-        (int)row->policy.tlp);
-    if (len == 0)
-        return mrd_err_set(err, MRD_E_INVAL, "access audit: object id of %zu bytes", row->id_len);
-    b->items_len += len;
+    if (!store_read_pack_put(&b->pk, row->id, row->id_len,
+                             row->version_usec == STORE_VERSION_NONE ? row->date_added
+                                                                     : row->version_usec,
+                             (int)row->policy.tlp))
+        return mrd_err_set(err, MRD_E_INVAL, "access audit: object id of %zu bytes not recordable",
+                           row->id_len);
     b->n++;
     return MRD_OK;
 }
@@ -72,8 +69,8 @@ static bool service_take(struct audit_batch *b, const struct store_read_who *who
 enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err)
 {
     struct store_read_batch g = {{b->org, b->token, audit_path_name(b->path), mrd_time_now_usec()},
-                                 b->items,
-                                 b->items_len,
+                                 b->pk.buf,
+                                 b->pk.len,
                                  b->n};
     enum mrd_code rc;
 
@@ -83,12 +80,12 @@ enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err)
      * pages every AUDIT_FLUSH_MS); elsewhere written now */
     if (service_take(b, &g.who)) {
         b->n = 0;
-        b->items_len = 0;
+        store_read_pack_init(&b->pk, b->items, sizeof(b->items));
         return MRD_OK;
     }
     rc = store_reads_record(b->st, &g, 1, err);
     b->n = 0;
-    b->items_len = 0;
+    store_read_pack_init(&b->pk, b->items, sizeof(b->items));
     if (rc != MRD_OK)
         mrd_err_prefix(err, "access audit");
     return rc;
@@ -439,7 +436,7 @@ struct queued {
     struct store_read_batch g;
     char org[STORE_NAME_MAX + 1];
     char token[STORE_READ_WHO_MAX + 1];
-    char items[];
+    uint8_t items[];
 };
 
 struct audit_service {
@@ -464,14 +461,14 @@ static bool service_take(struct audit_batch *b, const struct store_read_who *who
 
     (void)pthread_mutex_lock(&g_mu);
     if (g_svc != NULL && g_svc->st == b->st && g_svc->queued_rows < AUDIT_QUEUE_MAX) {
-        q = mrd_malloc(sizeof(*q) + b->items_len);
+        q = mrd_malloc(sizeof(*q) + b->pk.len);
         if (q != NULL) {
             q->next = NULL;
             (void)mrd_strlcpy(q->org, who->org, sizeof(q->org));
             (void)mrd_strlcpy(q->token, who->token, sizeof(q->token));
-            memcpy(q->items, b->items, b->items_len);
+            memcpy(q->items, b->pk.buf, b->pk.len);
             q->g = (struct store_read_batch){
-                {q->org, q->token, who->path, who->time_usec}, q->items, b->items_len, b->n};
+                {q->org, q->token, who->path, who->time_usec}, q->items, b->pk.len, b->n};
             (void)pthread_mutex_lock(&g_svc->mu);
             *g_svc->tail = q;
             g_svc->tail = &q->next;

@@ -1184,42 +1184,6 @@ static bool read_who_ok(const struct store_read_who *w)
            w->path != NULL && w->path[0] != '\0' && strlen(w->path) <= STORE_READ_PATH_MAX;
 }
 
-/* v in decimal at out (at least 21 bytes free); returns its length. */
-static size_t put_i64(char *out, int64_t v)
-{
-    char tmp[24];
-    size_t n = 0, len = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        out[len++] = '-';
-    while (n > 0)
-        out[len++] = tmp[--n];
-    return len;
-}
-
-size_t store_read_item_put(char *out, size_t size, const char *id, size_t id_len,
-                           int64_t version_usec, int tlp)
-{
-    size_t len;
-
-    if (id_len == 0 || id_len > STORE_STIX_ID_MAX || tlp < 0 || tlp > 9 ||
-        size < STORE_READ_ITEM_MAX)
-        return 0;
-    len = put_i64(out, version_usec);
-    out[len++] = ' ';
-    out[len++] = (char)('0' + tlp);
-    out[len++] = ' ';
-    memcpy(out + len, id, id_len);
-    len += id_len;
-    out[len++] = '\n';
-    return len;
-}
-
 size_t store_read_item_next(const char *p, size_t len, struct store_read_row *r)
 {
     size_t i = 0, digits = 0, start;
@@ -1248,28 +1212,14 @@ size_t store_read_item_next(const char *p, size_t len, struct store_read_row *r)
     return i + 1;
 }
 
-/* The items in a batch: its lines. */
-static size_t items_count(const char *p, size_t len)
-{
-    size_t n = 0;
-    const char *end = p + len, *nl;
-
-    while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        n++;
-        p = nl + 1;
-    }
-    return n;
-}
-
 enum mrd_code store_reads_record(struct store *st, const struct store_read_batch *b, size_t nb,
                                  struct mrd_err *err)
 {
     for (size_t i = 0; i < nb; i++)
         if (!read_who_ok(&b[i].who) || b[i].n == 0 || b[i].n > STORE_READS_MAX ||
-            b[i].items == NULL || b[i].items_len == 0 ||
-            b[i].items_len > (size_t)STORE_READS_MAX * STORE_READ_ITEM_MAX ||
-            b[i].items[b[i].items_len - 1] != '\n' ||
-            items_count(b[i].items, b[i].items_len) != b[i].n)
+            b[i].packed == NULL ||
+            b[i].packed_len > (size_t)STORE_READS_MAX * STORE_READ_PACKED_MAX ||
+            store_read_unpack_count(b[i].packed, b[i].packed_len) != b[i].n)
             return mrd_err_set(err, MRD_E_INVAL, "store: bad access audit record");
     if (nb == 0)
         return MRD_OK;

@@ -1626,21 +1626,57 @@ struct store_read_digest {
 };
 
 /* One group of reads: n object versions (at most STORE_READS_MAX) read by
- * who, packed in items (items_len bytes) one after the other as
- * store_read_item_put writes them. */
+ * who, packed in packed[0..packed_len) by store_read_pack_put. */
 struct store_read_batch {
     struct store_read_who who;
-    const char *items;
-    size_t items_len;
+    const uint8_t *packed;
+    size_t packed_len;
     size_t n;
 };
-/* An item: "VERSION_USEC TLP OBJECT_ID\n" (decimal; a STIX id has no
- * space or control character). */
+/* Packed pages (store_readpack.c, schema 18): the versions of one read in
+ * binary, about 17 bytes an object: the UUID of a "TYPE--UUID" id in 16
+ * bytes, the type, version and TLP only when they change from the item
+ * before (another id is kept whole). */
+#define STORE_READ_PACK_FORMAT 1
+#define STORE_READ_PACKED_MAX (STORE_STIX_ID_MAX + 32) /* bytes one item takes at most */
+struct store_read_pack {
+    uint8_t *buf;
+    size_t size, len; /* buf's size and the bytes used */
+    size_t n;         /* items put */
+    size_t run_at;    /* the open run's op byte */
+    int64_t version;
+    int tlp;
+    size_t type_len;
+    char type[STORE_STIX_ID_MAX];
+};
+/* Starts an empty page in buf (size bytes). No allocation. */
+void store_read_pack_init(struct store_read_pack *pk, uint8_t *buf, size_t size);
+/* Appends an item; false (nothing written) when the id is empty, longer
+ * than STORE_STIX_ID_MAX or holds a byte <= ' ', the TLP is not 0..9, or
+ * fewer than STORE_READ_PACKED_MAX bytes are free. */
+bool store_read_pack_put(struct store_read_pack *pk, const char *id, size_t id_len,
+                         int64_t version_usec, int tlp);
+/* Reads a packed page back, item by item. */
+struct store_read_unpack {
+    const uint8_t *p;
+    size_t len, at;
+    unsigned run_left;
+    int64_t version;
+    int tlp;
+    size_t type_len;
+    char id[STORE_STIX_ID_MAX + 1];  /* "TYPE--" + the UUID of the item */
+    char raw[STORE_STIX_ID_MAX + 1]; /* an id kept whole */
+};
+/* false when p is not a packed page of this format. */
+bool store_read_unpack_init(struct store_read_unpack *u, const uint8_t *p, size_t len);
+/* The next item into r's object_id (pointing into u), object_id_len,
+ * version_usec and tlp: 1; 0 at the end; -1 when malformed. */
+int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r);
+/* The items in a packed page; 0 when malformed. */
+size_t store_read_unpack_count(const uint8_t *p, size_t len);
+/* A text item (pages written before schema 18): "VERSION_USEC TLP
+ * OBJECT_ID\n" (decimal; a STIX id has no space or control character). */
 #define STORE_READ_ITEM_MAX (STORE_STIX_ID_MAX + 26)
-/* Appends an item to out (size bytes free); returns its length, 0 when it
- * does not fit or id is empty or longer than STORE_STIX_ID_MAX. */
-size_t store_read_item_put(char *out, size_t size, const char *id, size_t id_len,
-                           int64_t version_usec, int tlp);
 /* Parses the item at p (len bytes left) into r's object_id,
  * object_id_len, version_usec and tlp (object_id points into p); returns
  * the bytes it took, 0 when malformed. */

@@ -81,7 +81,7 @@ static const struct copy_table tables[] = {
      " sent, error, ev",
      "iiiitiiiiiiiti", "id", ""},
     {"delivery_items", "delivery, notification", "ii", NULL, ""},
-    {"access_pages", "first, n, time, org, token, path, items", "iiitttt", NULL, ""},
+    {"access_pages", "first, n, time, org, token, path, items, packed", "iiittttb", NULL, ""},
     {"access_digests", "id, first, last, n, time_from, time_to, hash, ev, pruned", "iiiiiibii",
      "id", ""},
     {"delivery_attempts", "id, delivery, time, status, error", "iiiit", "id", ""},

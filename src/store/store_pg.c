@@ -1251,6 +1251,9 @@ static const char *const migrations[] = {
     " FOR EACH STATEMENT EXECUTE FUNCTION mrd_agg_insert();"
     "CREATE TRIGGER agg_delete AFTER DELETE ON objects"
     " FOR EACH ROW EXECUTE FUNCTION mrd_agg_trigger();",
+    /* 12 -> 13: the access audit's pages packed in binary (SQLite's 17 ->
+     * 18, store_readpack.c); pages written before keep their text items */
+    "ALTER TABLE access_pages ADD COLUMN packed BYTEA;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -4,7 +4,9 @@
  *
  * Tables (SQLite schema 16, PostgreSQL schema 8): access_pages (one row
  * per read: the audit rows first..first+n-1 of one group, their items
- * packed in one text, store_read_item_put; numbers are never handed out
+ * packed in binary in `packed` since SQLite 18 / PostgreSQL 13,
+ * store_readpack.c; pages written before hold text items in `items`,
+ * store_read_item_next, and `packed` NULL; numbers are never handed out
  * twice, even after a prune: the next is past both the last page and the
  * last digest) and access_digests (sealed runs of rows, each with the
  * ledger event that records it). Triggers refuse any UPDATE of a page and
@@ -43,11 +45,11 @@ static enum mrd_code record_op(const struct store_tx *tx, void *args, struct mrd
     for (size_t i = 0; i < a->nb && rc == MRD_OK; i++) {
         const struct store_read_batch *g = &a->b[i];
         rc = store__tx_run(tx, "access audit",
-                           "INSERT INTO access_pages (first, n, time, org, token, path, items)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           "INSERT INTO access_pages (first, n, time, org, token, path, items,"
+                           " packed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)",
                            SQ_ARGS(SQ_INT(next), SQ_INT(g->n), SQ_INT(g->who.time_usec),
                                    SQ_STR(g->who.org), SQ_STR(g->who.token), SQ_STR(g->who.path),
-                                   SQ_TEXT(g->items, g->items_len)),
+                                   SQ_BLOB(g->packed, g->packed_len)),
                            NULL, NULL, NULL, err);
         next += (int64_t)g->n;
     }
@@ -83,18 +85,40 @@ struct list_ctx {
     size_t seen, pages;
     int64_t last_first; /* the last page seen */
     bool more;
+    struct store_read_unpack u;
 };
 
-/* Expands one page into its rows. Stops the statement (MRD_E_EXISTS, with
- * more set) at the first row past the limit. */
+/* Hands row r (its number set) to the caller when f selects it. Stops the
+ * statement (MRD_E_EXISTS, with more set) at the first row past the
+ * limit. */
+static enum mrd_code list_row(struct list_ctx *x, const struct store_read_row *r,
+                              struct mrd_err *err)
+{
+    const struct store_read_filter *f = x->f;
+
+    if (r->id <= f->after_id || (f->through_id != 0 && r->id > f->through_id))
+        return MRD_OK;
+    if (f->object_id != NULL && (strlen(f->object_id) != r->object_id_len ||
+                                 memcmp(f->object_id, r->object_id, r->object_id_len) != 0))
+        return MRD_OK;
+    if (++x->seen > f->limit) {
+        x->more = true;
+        return MRD_E_EXISTS; /* stops the statement: not an error */
+    }
+    return x->cb(x->ctx, r, err);
+}
+
+/* Expands one page into its rows: packed (schema 18 on) or, written
+ * before, text items. */
 static enum mrd_code list_page(void *ctx, const struct store_rowrd *rd, struct mrd_err *err)
 {
     struct list_ctx *x = ctx;
-    const struct store_read_filter *f = x->f;
     struct store_read_row r;
-    int64_t first = rd->i64(rd, 0), n = rd->i64(rd, 1);
-    size_t len, at = 0, want_len = f->object_id != NULL ? strlen(f->object_id) : 0;
+    int64_t first = rd->i64(rd, 0), n = rd->i64(rd, 1), k = 0;
+    size_t len, at = 0;
     const char *items;
+    enum mrd_code rc = MRD_OK;
+    bool whole;
 
     x->pages++;
     x->last_first = first;
@@ -102,34 +126,39 @@ static enum mrd_code list_page(void *ctx, const struct store_rowrd *rd, struct m
     r.org = rd->text(rd, 3, &len);
     r.token = rd->text(rd, 4, &len);
     r.path = rd->text(rd, 5, &len);
-    items = rd->text(rd, 6, &len);
-    for (int64_t k = 0; k < n; k++) {
-        size_t used = store_read_item_next(items + at, len - at, &r);
-        enum mrd_code rc;
+    if (!rd->null(rd, 7)) {
+        const uint8_t *p = (const uint8_t *)rd->blob(rd, 7, &len);
+        int got = 0;
 
-        if (used == 0)
+        if (!store_read_unpack_init(&x->u, p, len))
             return mrd_err_set(err, MRD_E_INVALID,
-                               "access audit: row %" PRId64 " (page %" PRId64 ") is malformed",
-                               first + k, first);
-        at += used;
-        r.id = first + k;
-        if (r.id <= f->after_id || (f->through_id != 0 && r.id > f->through_id))
-            continue;
-        if (f->object_id != NULL &&
-            (want_len != r.object_id_len || memcmp(f->object_id, r.object_id, want_len) != 0))
-            continue;
-        if (++x->seen > f->limit) {
-            x->more = true;
-            return MRD_E_EXISTS; /* stops the statement: not an error */
+                               "access audit: page %" PRId64 " is not a packed page", first);
+        for (; k < n && rc == MRD_OK && (got = store_read_unpack_next(&x->u, &r)) == 1; k++) {
+            r.id = first + k;
+            rc = list_row(x, &r, err);
         }
-        rc = x->cb(x->ctx, &r, err);
         if (rc != MRD_OK)
             return rc;
+        whole = got >= 0 && k == n && store_read_unpack_next(&x->u, &r) == 0;
+    } else {
+        items = rd->text(rd, 6, &len);
+        for (; k < n && rc == MRD_OK; k++) {
+            size_t used = store_read_item_next(items + at, len - at, &r);
+            if (used == 0)
+                break;
+            at += used;
+            r.id = first + k;
+            rc = list_row(x, &r, err);
+        }
+        if (rc != MRD_OK)
+            return rc;
+        whole = k == n && at == len;
     }
-    if (at != len)
+    if (!whole)
         return mrd_err_set(err, MRD_E_INVALID,
-                           "access audit: page %" PRId64 " holds more than its %" PRId64 " rows",
-                           first, n);
+                           "access audit: page %" PRId64 " (rows %" PRId64 "..%" PRId64
+                           ") is malformed at row %" PRId64,
+                           first, first, first + n - 1, first + k);
     return MRD_OK;
 }
 
@@ -138,7 +167,7 @@ enum mrd_code store__reads_list(struct store *st, const struct store_read_filter
                                                     struct mrd_err *err),
                                 void *ctx, bool *ret_more, struct mrd_err *err)
 {
-    struct list_ctx x = {f, cb, ctx, 0, 0, 0, false};
+    struct list_ctx x = {.f = f, .cb = cb, .ctx = ctx};
     /* the page that holds the row after f->after_id starts at most
      * STORE_READS_MAX rows before it */
     int64_t after_page = f->after_id - STORE_READS_MAX;
@@ -151,7 +180,7 @@ enum mrd_code store__reads_list(struct store *st, const struct store_read_filter
         x.pages = 0;
         rc = st->ops->driver->query(
             st, true, "access audit",
-            "SELECT first, n, time, org, token, path, items FROM access_pages"
+            "SELECT first, n, time, org, token, path, items, packed FROM access_pages"
             " WHERE first > ?1 AND first + n - 1 > ?2 AND (?3 = 0 OR first <= ?3)"
             " AND (?4 IS NULL OR org = ?4) AND time >= ?5 ORDER BY first LIMIT ?6",
             SQ_ARGS(SQ_INT(after_page), SQ_INT(f->after_id), SQ_INT(f->through_id), SQ_STR(f->org),

@@ -328,6 +328,7 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
+    "ALTER TABLE access_pages DROP COLUMN packed;",  # 17 -> 18: packed audit pages
     "DROP INDEX notifications_seq;",  # 16 -> 17: notifications by seq (erasure)
     # 15 -> 16: the access audit, one row per page (access_reads, which it
     # replaced, would be dropped again by the next undo: not re-created)

@@ -113,6 +113,11 @@ def test_round_trip_sqlite_postgres_sqlite(filled, pg_cluster, tmp_path):
     p = copy(b, dsn, c.data)
     assert p.stdout.split("ledger records digest ")[1].split()[0] == digest
     assert not (c.data / "store.dsn").exists()
+    # the access audit's packed pages came through both copies: the
+    # admin's TAXII reads of the TLP:RED object (one by a, one by b) list
+    reads = c.cli("audit", "reads", "--data", c.data).stdout
+    assert reads.count(a.red["id"]) == 2, reads
+    assert a.green[0]["id"] not in reads
     assert answers(c, a.coll, a.partner) == before
     assert head(c) == head_a
     # SQLite's own indexes were rebuilt from the copied versions: the value

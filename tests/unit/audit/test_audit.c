@@ -196,12 +196,13 @@ static void test_access_audit(void **state)
     free(b);
 }
 
-/* The packed items: what put writes, next reads back; bad text refused. */
+/* The text items of pages written before schema 18: read back; bad text
+ * refused. */
 static void test_items(void **state)
 {
-    char buf[2 * STORE_READ_ITEM_MAX], id[STORE_STIX_ID_MAX + 2];
+    static const char good[] = "1733572678219837 3 indicator--1\n-5 0 x--y\n";
     struct store_read_row r;
-    size_t a, b;
+    size_t a;
     static const char *const bad[] = {
         "",           "\n",          "12 3 x",
         " 3 x\n",     "12 3  x\n",   "12 x id\n",
@@ -210,28 +211,135 @@ static void test_items(void **state)
     };
 
     (void)state;
-    a = store_read_item_put(buf, sizeof(buf), "indicator--1", 12, 1733572678219837, 3);
+    a = store_read_item_next(good, strlen(good), &r);
     assert_int_equal(a, strlen("1733572678219837 3 indicator--1\n"));
-    assert_memory_equal(buf, "1733572678219837 3 indicator--1\n", a);
-    b = store_read_item_put(buf + a, sizeof(buf) - a, "x--y", 4, -5, 0);
-    assert_int_not_equal(b, 0);
-    assert_int_equal(store_read_item_next(buf, a + b, &r), a);
     assert_int_equal(r.version_usec, 1733572678219837);
     assert_int_equal(r.tlp, 3);
     assert_int_equal(r.object_id_len, 12);
     assert_memory_equal(r.object_id, "indicator--1", 12);
-    assert_int_equal(store_read_item_next(buf + a, b, &r), b);
+    assert_int_equal(store_read_item_next(good + a, strlen(good) - a, &r), strlen(good) - a);
     assert_int_equal(r.version_usec, -5);
     assert_int_equal(r.tlp, 0);
-    /* limits: an empty or too long id, a TLP out of range, no room */
-    memset(id, 'a', sizeof(id));
-    assert_int_equal(store_read_item_put(buf, sizeof(buf), id, 0, 1, 1), 0);
-    assert_int_equal(store_read_item_put(buf, sizeof(buf), id, STORE_STIX_ID_MAX + 1, 1, 1), 0);
-    assert_int_not_equal(store_read_item_put(buf, sizeof(buf), id, STORE_STIX_ID_MAX, 1, 1), 0);
-    assert_int_equal(store_read_item_put(buf, sizeof(buf), "a", 1, 1, 10), 0);
-    assert_int_equal(store_read_item_put(buf, STORE_READ_ITEM_MAX - 1, "a", 1, 1, 1), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(store_read_item_next(bad[i], strlen(bad[i]), &r), 0);
+}
+
+struct item {
+    const char *id;
+    int64_t version;
+    int tlp;
+};
+
+/* items[0..n) packed into buf, then read back exactly; returns the
+ * page's length. */
+static size_t pack_round(const struct item *items, size_t n, uint8_t *buf, size_t size)
+{
+    struct store_read_pack *pk = malloc(sizeof(*pk));
+    struct store_read_unpack *u = malloc(sizeof(*u));
+    struct store_read_row r;
+    size_t len;
+
+    assert_non_null(pk);
+    assert_non_null(u);
+    store_read_pack_init(pk, buf, size);
+    for (size_t i = 0; i < n; i++)
+        assert_true(store_read_pack_put(pk, items[i].id, strlen(items[i].id), items[i].version,
+                                        items[i].tlp));
+    assert_int_equal(pk->n, n);
+    len = pk->len;
+    assert_int_equal(store_read_unpack_count(buf, len), n);
+    assert_true(store_read_unpack_init(u, buf, len));
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(store_read_unpack_next(u, &r), 1);
+        assert_int_equal(r.object_id_len, strlen(items[i].id));
+        assert_memory_equal(r.object_id, items[i].id, r.object_id_len);
+        assert_int_equal(r.version_usec, items[i].version);
+        assert_int_equal(r.tlp, items[i].tlp);
+    }
+    assert_int_equal(store_read_unpack_next(u, &r), 0);
+    free(pk);
+    free(u);
+    return len;
+}
+
+/* Packed pages: every id, version and TLP comes back exactly (UUID ids,
+ * ids kept whole, versions up and down, in us and ms, runs past 128
+ * items); a page of 100 like objects takes about 17 bytes an object;
+ * damaged pages are refused, never read past their end. */
+static void test_packed(void **state)
+{
+    static char ids[300][64];
+    static struct item many[300];
+    static uint8_t buf[300 * STORE_READ_PACKED_MAX];
+    struct store_read_pack pk;
+    struct store_read_unpack u;
+    struct store_read_row r;
+    char longid[STORE_STIX_ID_MAX + 2];
+    size_t len;
+    const struct item mixed[] = {
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 1733572678219837, 3},
+        {"indicator--ffffffff-ffff-4fff-bfff-ffffffffffff", 1733572678219837, 3},
+        {"malware--00000000-0000-4000-8000-000000000000", 1733572678000000, 3},
+        {"malware--00000000-0000-4000-8000-000000000001", 1733572679000000, 4},
+        {"indicator--0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", -5, 0}, /* upper case: whole */
+        {"x--y", INT64_MAX, 9},
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4", INT64_MIN, 9}, /* short: whole */
+        {"--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 0, 2},                 /* no type: whole */
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", INT64_MIN + 1000, 2},
+    };
+    static const uint8_t bad[][8] = {
+        {0},                     /* not this format */
+        {1, 0x20},               /* unknown flag */
+        {1, 0x06},               /* us and ms together */
+        {1, 0x80},               /* a run without a type or TLP */
+        {1, 0x08, 10},           /* TLP out of range */
+        {1, 0x18, 3, 0},         /* an empty whole id */
+        {1, 0x18, 3, 5, 'a'},    /* a whole id cut short */
+        {1, 0x18, 3, 2, 'a', 1}, /* a control character */
+    };
+
+    (void)state;
+    len = pack_round(mixed, sizeof(mixed) / sizeof(mixed[0]), buf, sizeof(buf));
+    assert_true(len < 320); /* as text items: 528 bytes */
+    /* 300 indicators of one version: one run op per 128 */
+    for (int i = 0; i < 300; i++) {
+        (void)snprintf(ids[i], sizeof(ids[i]), "indicator--%08x-0000-4000-8000-%012d", i * 7919, i);
+        many[i] = (struct item){ids[i], 1767225600000000, 3};
+    }
+    len = pack_round(many, 300, buf, sizeof(buf));
+    /* header, the first item (op, type, version in ms, TLP, UUID), 3 runs */
+    assert_int_equal(len, 1 + (1 + 1 + 9 + 6 + 1 + 16) + 3 + 299 * 16);
+    /* cut anywhere, a page parses only where a whole op ends */
+    for (size_t cut = 2; cut < len; cut++) {
+        size_t n = store_read_unpack_count(buf, cut), first = 1 + 34;
+        if (cut == first)
+            assert_int_equal(n, 1);
+        else if (cut == first + 1 + 128 * 16)
+            assert_int_equal(n, 129);
+        else if (cut == first + 2 * (1 + 128 * 16))
+            assert_int_equal(n, 257);
+        else
+            assert_int_equal(n, 0);
+    }
+    assert_true(pack_round(many, 100, buf, sizeof(buf)) <= 100 * 17);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(store_read_unpack_count(bad[i], sizeof(bad[i])), 0);
+    /* refused: an empty or too long id, a space, a TLP out of range, no room */
+    memset(longid, 'a', sizeof(longid));
+    store_read_pack_init(&pk, buf, sizeof(buf));
+    assert_false(store_read_pack_put(&pk, longid, 0, 1, 1));
+    assert_false(store_read_pack_put(&pk, longid, STORE_STIX_ID_MAX + 1, 1, 1));
+    assert_false(store_read_pack_put(&pk, "a b", 3, 1, 1));
+    assert_false(store_read_pack_put(&pk, "a", 1, 1, 10));
+    assert_int_equal(pk.len, 0);
+    assert_true(store_read_pack_put(&pk, longid, STORE_STIX_ID_MAX, 1, 1));
+    store_read_pack_init(&pk, buf, STORE_READ_PACKED_MAX - 1);
+    assert_false(store_read_pack_put(&pk, "a", 1, 1, 1));
+    /* an empty page holds no item */
+    assert_false(store_read_unpack_init(&u, buf, 0));
+    assert_int_equal(store_read_unpack_count((const uint8_t *)"\1", 1), 0);
+    assert_true(store_read_unpack_init(&u, (const uint8_t *)"\1", 1));
+    assert_int_equal(store_read_unpack_next(&u, &r), 0);
 }
 
 static enum mrd_code count_rows(void *ctx, const struct store_read_row *r, struct mrd_err *err)
@@ -307,13 +415,29 @@ static void test_pages(void **state)
     free(b);
 }
 
+/* Appends row r to the SQL in ctx as schema 15 stored it. */
+static enum mrd_code row_sql(void *ctx, const struct store_read_row *r, struct mrd_err *err)
+{
+    char *sql = ctx;
+    size_t at = strlen(sql);
+
+    (void)err;
+    (void)snprintf(sql + at, 4096 - at,
+                   "INSERT INTO access_reads VALUES (%lld, %lld, '%.*s', %lld, %d, '%s', '%s',"
+                   " '%s');",
+                   (long long)r->id, (long long)r->time_usec, (int)r->object_id_len, r->object_id,
+                   (long long)r->version_usec, r->tlp, r->org, r->token, r->path);
+    assert_true(strlen(sql) < 4000);
+    return MRD_OK;
+}
+
 /* A database of schema 15 (one row per object read) migrates to one row
  * per page: every row keeps its number and content, so its digests still
  * verify, and new rows are numbered on. */
 static void test_migrate_rows_to_pages(void **state)
 {
     struct fx *f = *state;
-    char ids[2][80], path[TEST_DIR_MAX + 32];
+    char ids[2][80], path[TEST_DIR_MAX + 32], undo[4096];
     struct audit_batch *b = malloc(sizeof(*b));
     struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
     struct store_read_filter all = {.since_usec = STORE_TIME_NONE, .limit = 100};
@@ -334,39 +458,31 @@ static void test_migrate_rows_to_pages(void **state)
         if (page == 0)
             assert_int_equal(audit_seal(f->st, INT64_MAX, NULL, &err), MRD_OK);
     }
+    /* back to schema 15 (18 -> 17 and 17 -> 16 undone first): the same
+     * rows, one each, as 15 stored them */
+    (void)snprintf(undo, sizeof(undo),
+                   "CREATE TABLE access_reads (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                   " time INTEGER NOT NULL, object_id TEXT NOT NULL, version INTEGER NOT NULL,"
+                   " tlp INTEGER NOT NULL, org TEXT NOT NULL, token TEXT NOT NULL,"
+                   " path TEXT NOT NULL);");
+    assert_int_equal(store_reads_list(f->st, &all, row_sql, undo, NULL, &err), MRD_OK);
     store_close(f->st);
     f->st = NULL;
-    /* back to schema 15 (17 -> 16 undone first): the same rows, one each, as
-     * 15 stored them */
     (void)snprintf(path, sizeof(path), "%s/meridian.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(
-            db,
-            "CREATE TABLE access_reads (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT "
-            "NULL,"
-            " object_id TEXT NOT NULL, version INTEGER NOT NULL, tlp INTEGER NOT NULL,"
-            " org TEXT NOT NULL, token TEXT NOT NULL, path TEXT NOT NULL);"
-            "WITH RECURSIVE x(first, k, time, org, token, path, rest, item) AS ("
-            " SELECT first, first - 1, time, org, token, path, items, NULL FROM access_pages"
-            " UNION ALL SELECT first, k + 1, time, org, token, path,"
-            " substr(rest, instr(rest, char(10)) + 1), substr(rest, 1, instr(rest, char(10)) - 1)"
-            " FROM x WHERE rest <> '')"
-            "INSERT INTO access_reads SELECT k, time, substr(item, instr(substr(item,"
-            " instr(item, ' ') + 1), ' ') + instr(item, ' ') + 1),"
-            " CAST(substr(item, 1, instr(item, ' ') - 1) AS INTEGER),"
-            " CAST(substr(item, instr(item, ' ') + 1, 1) AS INTEGER), org, token, path"
-            " FROM x WHERE item IS NOT NULL ORDER BY k;"
-            "DROP TRIGGER access_pages_no_update; DROP TRIGGER access_pages_no_delete;"
-            "DROP TABLE access_pages;"
-            "CREATE TRIGGER access_reads_no_update BEFORE UPDATE ON access_reads"
-            " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;"
-            "CREATE TRIGGER access_reads_no_delete BEFORE DELETE ON access_reads"
-            " WHEN OLD.id > IFNULL((SELECT MAX(last) FROM access_digests), 0)"
-            " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;"
-            "DROP INDEX notifications_seq;" /* 16 -> 17, undone too */
-            "UPDATE schema_version SET version = 15;",
-            NULL, NULL, NULL),
+        sqlite3_exec(db,
+                     "DROP TRIGGER access_pages_no_update; DROP TRIGGER access_pages_no_delete;"
+                     "DROP TABLE access_pages;"
+                     "CREATE TRIGGER access_reads_no_update BEFORE UPDATE ON access_reads"
+                     " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;"
+                     "CREATE TRIGGER access_reads_no_delete BEFORE DELETE ON access_reads"
+                     " WHEN OLD.id > IFNULL((SELECT MAX(last) FROM access_digests), 0)"
+                     " BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;"
+                     "DROP INDEX notifications_seq;" /* 16 -> 17, undone too */
+                     "UPDATE schema_version SET version = 15;",
+                     NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(f->dir, &opts, &f->st, &err), MRD_OK);
@@ -386,6 +502,19 @@ static void test_migrate_rows_to_pages(void **state)
     assert_int_equal(audit_flush(b, &err), MRD_OK);
     assert_int_equal(store_reads_list(f->st, &all, count_rows, &last, NULL, &err), MRD_OK);
     assert_int_equal(last, 6);
+    /* text pages (rows 1..4) and a packed one (5..6) list and seal alike */
+    memset(&rows, 0, sizeof(rows));
+    assert_int_equal(store_reads_list(f->st, &all, read_row, &rows, NULL, &err), MRD_OK);
+    assert_int_equal(rows.n, 6);
+    assert_string_equal(rows.ids[4], ids[0]);
+    assert_string_equal(rows.ids[5], ids[1]);
+    assert_int_equal(rows.tlp[5], POLICY_TLP_RED);
+    assert_int_equal(audit_seal(f->st, INT64_MAX, NULL, &err), MRD_OK);
+    assert_int_equal(audit_verify(f->st, NULL, NULL, &vr, &err), MRD_OK);
+    assert_int_equal(vr.digests, 2);
+    assert_int_equal(vr.ok, 2);
+    assert_int_equal(vr.bad, 0);
+    assert_int_equal(vr.unsealed, 0);
     free(b);
 }
 
@@ -394,6 +523,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_access_audit, setup, teardown),
         cmocka_unit_test(test_items),
+        cmocka_unit_test(test_packed),
         cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_rows_to_pages, setup, teardown),
     };

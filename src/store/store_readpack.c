@@ -1,0 +1,300 @@
+/*
+ * store_readpack.c: the access audit's packed pages (store.h, "packed
+ * pages"): the object versions of one read in a binary form about a
+ * quarter the size of the text items (bench/audit).
+ *
+ * A page is the format byte STORE_READ_PACK_FORMAT, then ops:
+ *   0x80 | k        k + 1 items, each a 16-byte UUID (the id is
+ *                   "TYPE--" + the UUID in lowercase hex, TYPE, version
+ *                   and TLP as the item before);
+ *   flags (< 0x20)  one item, the fields flags name first, in this order:
+ *     PK_TYPE    varint length + the type's bytes (kept for what follows)
+ *     PK_VER_US  zigzag varint: the version minus the one before, in us
+ *     PK_VER_MS  the same in milliseconds (when the difference is whole)
+ *     PK_TLP     one byte, 0..9
+ *     PK_RAW     varint length + the whole id (an id that is not
+ *                "TYPE--" + a lowercase UUID); else a 16-byte UUID.
+ * The version before the first item is 0; the first UUID item needs a
+ * type and every item a TLP set by an item before or itself. Ids and
+ * types are checked like the text items' ids: no byte <= ' ', at most
+ * STORE_STIX_ID_MAX bytes.
+ */
+#include <string.h>
+
+#include "core/str.h"
+#include "store/store_int.h"
+
+#define PK_TYPE 0x01u
+#define PK_VER_US 0x02u
+#define PK_VER_MS 0x04u
+#define PK_TLP 0x08u
+#define PK_RAW 0x10u
+#define PK_RUN 0x80u
+#define PK_RUN_MAX 128u /* items one run op covers */
+#define UUID_TEXT 36    /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+#define UUID_BYTES 16
+#define NO_RUN SIZE_MAX
+
+static bool id_bytes_ok(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)p[i] <= ' ')
+            return false;
+    return len > 0;
+}
+
+/* A lowercase hex digit's value, else -1 (upper case would not come back
+ * as it was). */
+static int hex_val(char c)
+{
+    return c >= 'A' && c <= 'F' ? -1 : mrd_hex_digit(c);
+}
+
+/* id is "TYPE--" + a lowercase UUID: its 16 bytes in out, the type's
+ * length in *ret_type_len. */
+static bool id_split(const char *id, size_t len, uint8_t out[UUID_BYTES], size_t *ret_type_len)
+{
+    const char *u;
+    size_t k = 0;
+
+    if (len < UUID_TEXT + 3 || id[len - UUID_TEXT - 1] != '-' || id[len - UUID_TEXT - 2] != '-')
+        return false;
+    u = id + len - UUID_TEXT;
+    for (size_t i = 0; i < UUID_TEXT; i++) {
+        int hi, lo;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (u[i] != '-')
+                return false;
+            continue;
+        }
+        hi = hex_val(u[i]);
+        lo = hex_val(u[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[k++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    *ret_type_len = len - UUID_TEXT - 2;
+    return true;
+}
+
+static size_t put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+void store_read_pack_init(struct store_read_pack *pk, uint8_t *buf, size_t size)
+{
+    pk->buf = buf;
+    pk->size = size;
+    pk->len = 0;
+    pk->n = 0;
+    pk->run_at = NO_RUN;
+    pk->version = 0;
+    pk->tlp = -1;
+    pk->type_len = 0;
+}
+
+bool store_read_pack_put(struct store_read_pack *pk, const char *id, size_t id_len,
+                         int64_t version_usec, int tlp)
+{
+    uint8_t uuid[UUID_BYTES], *op;
+    size_t type_len = 0, at;
+    bool uuid_form;
+    unsigned flags = 0;
+    uint64_t delta = (uint64_t)version_usec - (uint64_t)pk->version;
+    int64_t sdelta = (int64_t)delta;
+
+    if (id_len == 0 || id_len > STORE_STIX_ID_MAX || tlp < 0 || tlp > 9 ||
+        !id_bytes_ok(id, id_len) || pk->size < STORE_READ_PACKED_MAX ||
+        pk->size - pk->len < STORE_READ_PACKED_MAX)
+        return false;
+    if (pk->len == 0)
+        pk->buf[pk->len++] = STORE_READ_PACK_FORMAT;
+    uuid_form = id_split(id, id_len, uuid, &type_len);
+    if (uuid_form && (type_len != pk->type_len || memcmp(id, pk->type, type_len) != 0))
+        flags |= PK_TYPE;
+    if (delta != 0)
+        flags |= sdelta % 1000 == 0 ? PK_VER_MS : PK_VER_US;
+    if (tlp != pk->tlp)
+        flags |= PK_TLP;
+    if (!uuid_form)
+        flags |= PK_RAW;
+    if (flags == 0 && pk->run_at != NO_RUN && (pk->buf[pk->run_at] & 0x7fu) + 1 < PK_RUN_MAX) {
+        pk->buf[pk->run_at]++;
+    } else if (flags == 0) {
+        pk->run_at = pk->len;
+        pk->buf[pk->len++] = PK_RUN;
+    } else {
+        pk->run_at = NO_RUN;
+        op = pk->buf + pk->len++;
+        *op = (uint8_t)flags;
+        at = pk->len;
+        if (flags & PK_TYPE) {
+            at += put_varint(pk->buf + at, type_len);
+            memcpy(pk->buf + at, id, type_len);
+            at += type_len;
+            memcpy(pk->type, id, type_len);
+            pk->type_len = type_len;
+        }
+        if (flags & (PK_VER_US | PK_VER_MS)) {
+            int64_t d = (flags & PK_VER_MS) ? sdelta / 1000 : sdelta;
+            /* zigzag: small differences either way take few bytes */
+            at += put_varint(pk->buf + at, ((uint64_t)d << 1) ^ (d < 0 ? UINT64_MAX : 0));
+            pk->version = version_usec;
+        }
+        if (flags & PK_TLP) {
+            pk->buf[at++] = (uint8_t)tlp;
+            pk->tlp = tlp;
+        }
+        if (flags & PK_RAW) {
+            at += put_varint(pk->buf + at, id_len);
+            memcpy(pk->buf + at, id, id_len);
+            pk->len = at + id_len;
+            pk->n++;
+            return true;
+        }
+        pk->len = at;
+    }
+    memcpy(pk->buf + pk->len, uuid, UUID_BYTES);
+    pk->len += UUID_BYTES;
+    pk->n++;
+    return true;
+}
+
+bool store_read_unpack_init(struct store_read_unpack *u, const uint8_t *p, size_t len)
+{
+    u->p = p;
+    u->len = len;
+    u->at = 1;
+    u->run_left = 0;
+    u->version = 0;
+    u->tlp = -1;
+    u->type_len = 0;
+    return len > 0 && p[0] == STORE_READ_PACK_FORMAT;
+}
+
+static bool get_varint(struct store_read_unpack *u, uint64_t *ret)
+{
+    uint64_t v = 0;
+
+    for (unsigned shift = 0; shift < 64 && u->at < u->len; shift += 7) {
+        uint8_t b = u->p[u->at++];
+        if (shift == 63 && b > 1)
+            return false;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80) {
+            *ret = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A length-prefixed id or type of 1..max bytes, into out. */
+static bool get_name(struct store_read_unpack *u, char *out, size_t max, size_t *ret_len)
+{
+    uint64_t n;
+
+    if (!get_varint(u, &n) || n == 0 || n > max || n > u->len - u->at ||
+        !id_bytes_ok((const char *)u->p + u->at, (size_t)n))
+        return false;
+    memcpy(out, u->p + u->at, (size_t)n);
+    u->at += (size_t)n;
+    *ret_len = (size_t)n;
+    return true;
+}
+
+int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned flags = 0;
+    char *o;
+
+    if (u->run_left == 0) {
+        uint8_t op;
+        if (u->at >= u->len)
+            return 0;
+        op = u->p[u->at++];
+        if (op & PK_RUN) {
+            u->run_left = (op & 0x7fu) + 1;
+        } else {
+            flags = op;
+            if ((flags & ~(PK_TYPE | PK_VER_US | PK_VER_MS | PK_TLP | PK_RAW)) != 0 ||
+                (flags & PK_VER_US && flags & PK_VER_MS))
+                return -1;
+        }
+    }
+    if (flags & PK_TYPE) {
+        size_t n;
+        if (!get_name(u, u->id, STORE_STIX_ID_MAX - UUID_TEXT - 2, &n))
+            return -1;
+        u->type_len = n;
+        u->id[n] = '-';
+        u->id[n + 1] = '-';
+    }
+    if (flags & (PK_VER_US | PK_VER_MS)) {
+        uint64_t z, d;
+        if (!get_varint(u, &z))
+            return -1;
+        d = (z >> 1) ^ ((z & 1) ? UINT64_MAX : 0);
+        if (flags & PK_VER_MS) {
+            int64_t q = (int64_t)d;
+            if (q > INT64_MAX / 1000 || q < INT64_MIN / 1000)
+                return -1;
+            d = (uint64_t)(q * 1000);
+        }
+        u->version = (int64_t)((uint64_t)u->version + d);
+    }
+    if (flags & PK_TLP) {
+        if (u->at >= u->len || u->p[u->at] > 9)
+            return -1;
+        u->tlp = u->p[u->at++];
+    }
+    if (u->tlp < 0)
+        return -1;
+    r->version_usec = u->version;
+    r->tlp = u->tlp;
+    if (flags & PK_RAW) {
+        if (!get_name(u, u->raw, STORE_STIX_ID_MAX, &r->object_id_len))
+            return -1;
+        r->object_id = u->raw;
+        return 1;
+    }
+    if (u->type_len == 0 || u->len - u->at < UUID_BYTES)
+        return -1;
+    if (u->run_left > 0)
+        u->run_left--;
+    o = u->id + u->type_len + 2;
+    for (size_t i = 0; i < UUID_BYTES; i++) {
+        uint8_t b = u->p[u->at++];
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b >> 4];
+        *o++ = hex[b & 15];
+    }
+    r->object_id = u->id;
+    r->object_id_len = u->type_len + 2 + UUID_TEXT;
+    return 1;
+}
+
+size_t store_read_unpack_count(const uint8_t *p, size_t len)
+{
+    struct store_read_unpack u;
+    struct store_read_row r;
+    size_t n = 0;
+    int got;
+
+    if (!store_read_unpack_init(&u, p, len))
+        return 0;
+    while ((got = store_read_unpack_next(&u, &r)) == 1)
+        n++;
+    return got == 0 ? n : 0;
+}
