@@ -201,11 +201,10 @@ struct store_txops {
      * version's removal from it */
     enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
     enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
-    /* Where a statement is a round trip (PostgreSQL): a request's new
-     * versions are written this many per multi-row INSERT, and status
-     * details and value index rows in multi-row INSERTs too, statements
-     * of up to STORE_BATCH_PARAMS parameters (store_obj.c). 0: one
-     * statement per row (SQLite: a statement costs no round trip). */
+    /* A request's new versions are written this many per multi-row
+     * INSERT, and status details and value index rows in multi-row
+     * INSERTs too, statements of up to STORE_BATCH_PARAMS parameters
+     * (store_obj.c). 0: one statement per row. */
     unsigned batch_rows;
 };
 
