@@ -343,7 +343,20 @@ struct sq_store {
      * that pinned, listed here to be closed with the store. */
     uint64_t gen; /* unique per opened store in this process */
     struct sq_conn *thread_conns;
+    /* The WAL checkpoint, off the committing thread (store_sqlite_ckpt.c):
+     * a commit that leaves SQ_WAL_CKPT_FRAMES or more in the WAL wakes a
+     * thread with a connection of its own. */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_want, ckpt_stop, ckpt_broken;
 };
+
+/* The WAL hook of every connection of s (replaces SQLite's automatic
+ * checkpoint, which ran inside COMMIT on the committing thread). */
+void sq__ckpt_attach(struct sq_store *s, sqlite3 *db);
+/* Stops the checkpoint thread, if it runs (store close). */
+void sq__ckpt_stop(struct sq_store *s);
 
 /* Borrows a connection (opening one when the pool allows, waiting
  * otherwise) and gives it back. */
