@@ -867,6 +867,10 @@ function short(v) {
   return ut(typeof v === "string" ? v : JSON.stringify(v), 120);
 }
 
+/* The alert, zone, name, vantage and time columns hold words (names): a word
+ * there widens its column instead of breaking letter by letter. */
+const DNS_WORD_COLS = new Set([1, 2, 3, 4, 8, 9]);
+
 function dnsTable(list) {
   if (list.length === 0) return h("p", { class: "empty", text: "None." });
   return h("table", { class: "results" }, h("thead", {}, h("tr", {}, ["TLP", "Alert", "Zone",
@@ -877,7 +881,7 @@ function dnsTable(list) {
     short(a.expected), short(a.observed), when(a.first_seen), when(a.last_seen),
     a.open ? h("span", { class: "tag bad", text: "open" })
       : h("span", { class: "tag good", text: a.ended ? "ended " + when(a.ended) : "closed" })]
-    .map((c) => h("td", {}, c))))));
+    .map((c, i) => h("td", DNS_WORD_COLS.has(i) ? { class: "words" } : {}, c))))));
 }
 
 async function renderDns() {
