@@ -317,13 +317,35 @@ struct sq_conn {
 };
 
 /* One store_objects_insert call waiting for a group commit. */
-struct sq_ins_req {
+struct store_ins_wait {
     struct store_ins_req req;
     enum mrd_code rc;
     struct mrd_err err;
     bool done;
-    struct sq_ins_req *next;
+    struct store_ins_wait *next;
 };
+
+/* Group commit (store_group.c): concurrent inserts queue here; one of
+ * them (the leader) has the backend write the whole queue in one
+ * transaction, one commit. */
+struct store_group {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct store_ins_wait *head, *tail;
+    bool leader;
+};
+
+void store__group_init(struct store_group *g);
+void store__group_destroy(struct store_group *g);
+/* Queues q and returns when it is written: write(ctx, head) runs in the
+ * leader's thread for a list of requests and sets each one's rc and err
+ * (a request it could not commit gets the commit's error). */
+enum mrd_code store__group_insert(struct store_group *g, const struct store_ins_req *q,
+                                  void (*write)(void *ctx, struct store_ins_wait *head), void *ctx,
+                                  struct mrd_err *err);
+/* Without the group's COMMIT (rc not MRD_OK) nothing of it is stored:
+ * every request that had succeeded gets rc and err. */
+void store__group_failed(struct store_ins_wait *head, enum mrd_code rc, const struct mrd_err *err);
 
 struct sq_store {
     struct store base;
@@ -333,12 +355,7 @@ struct sq_store {
     struct sq_conn *free_conns;
     unsigned n_open;
     unsigned max_conn;
-    /* Group commit: concurrent inserts queue here; one of them (the
-     * leader) writes the whole queue in one transaction, one fsync. */
-    pthread_mutex_t ins_mu;
-    pthread_cond_t ins_cv;
-    struct sq_ins_req *ins_head, *ins_tail;
-    bool ins_leader;
+    struct store_group ins; /* group commit of object inserts */
     /* Pinned read snapshots (store_read_begin): one connection per thread
      * that pinned, listed here to be closed with the store. */
     uint64_t gen; /* unique per opened store in this process */

@@ -800,8 +800,7 @@ static void sq_close(struct store *st)
     }
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_cond_destroy(&s->cv);
-    (void)pthread_mutex_destroy(&s->ins_mu);
-    (void)pthread_cond_destroy(&s->ins_cv);
+    store__group_destroy(&s->ins);
     (void)pthread_mutex_destroy(&s->ckpt_mu);
     (void)pthread_cond_destroy(&s->ckpt_cv);
     mrd_free(s);
@@ -1133,8 +1132,7 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
-    (void)pthread_mutex_init(&s->ins_mu, NULL);
-    (void)pthread_cond_init(&s->ins_cv, NULL);
+    store__group_init(&s->ins);
     (void)pthread_mutex_init(&s->ckpt_mu, NULL);
     (void)pthread_cond_init(&s->ckpt_cv, NULL);
     if (!create && stat(s->path, &sb) != 0) {

@@ -18,8 +18,9 @@
 /* Writes a queue of requests in one transaction: each request in its own
  * savepoint, so one failing request (unknown collection, database error)
  * leaves the others whole; then one COMMIT, one fsync, for all. */
-static void run_group(struct sq_store *s, struct sq_ins_req *head)
+static void run_group(void *ctx, struct store_ins_wait *head)
 {
+    struct sq_store *s = ctx;
     struct sq_conn *c = NULL;
     struct store_tx tx;
     struct mrd_buf rcpt;
@@ -43,7 +44,7 @@ static void run_group(struct sq_store *s, struct sq_ins_req *head)
             rc = sq__exec(c, "COMMIT", &err);
         goto done;
     }
-    for (struct sq_ins_req *q = head; q != NULL && rc == MRD_OK; q = q->next) {
+    for (struct store_ins_wait *q = head; q != NULL && rc == MRD_OK; q = q->next) {
         q->rc = sq__exec(c, "SAVEPOINT ins", &q->err);
         if (q->rc == MRD_OK) {
             q->rc = store__insert_req(&tx, &q->req, &rcpt, &q->err);
@@ -55,14 +56,7 @@ static void run_group(struct sq_store *s, struct sq_ins_req *head)
     if (rc == MRD_OK)
         rc = sq__exec(c, "COMMIT", &err);
 done:
-    /* Without the COMMIT nothing of the group is stored: every request
-     * that had succeeded fails with the commit's error. */
-    for (struct sq_ins_req *q = head; q != NULL; q = q->next) {
-        if (rc != MRD_OK && q->rc == MRD_OK) {
-            q->rc = rc;
-            q->err = err;
-        }
-    }
+    store__group_failed(head, rc, &err);
     sq__release(s, c); /* rolls back unless committed */
     mrd_buf_release(&rcpt);
 }
@@ -83,48 +77,9 @@ enum mrd_code sq__objects_insert_status(struct store *stp, int64_t collection,
                                         struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct sq_ins_req req;
-    struct sq_ins_req *group;
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
 
-    memset(&req, 0, sizeof(req));
-    req.req.collection = collection;
-    req.req.objs = objs;
-    req.req.n = n;
-    req.req.outcomes = ret_outcomes;
-    req.req.dates = ret_date_added;
-    req.req.status = status;
-    req.rc = MRD_OK; /* run_group overwrites it with any failure */
-    /* Group commit: queue the request; whoever finds no leader becomes it,
-     * takes everything queued so far and writes it; the others wait for
-     * their request to be marked done. Durability per request is the
-     * same as alone (committed before returning), at one fsync per group. */
-    (void)pthread_mutex_lock(&s->ins_mu);
-    if (s->ins_tail != NULL)
-        s->ins_tail->next = &req;
-    else
-        s->ins_head = &req;
-    s->ins_tail = &req;
-    while (!req.done) {
-        if (s->ins_leader) {
-            (void)pthread_cond_wait(&s->ins_cv, &s->ins_mu);
-            continue;
-        }
-        s->ins_leader = true;
-        group = s->ins_head;
-        s->ins_head = NULL;
-        s->ins_tail = NULL;
-        (void)pthread_mutex_unlock(&s->ins_mu);
-        run_group(s, group);
-        (void)pthread_mutex_lock(&s->ins_mu);
-        for (struct sq_ins_req *q = group; q != NULL; q = q->next)
-            q->done = true;
-        s->ins_leader = false;
-        (void)pthread_cond_broadcast(&s->ins_cv);
-    }
-    (void)pthread_mutex_unlock(&s->ins_mu);
-    if (req.rc != MRD_OK)
-        return mrd_err_set(err, req.rc, "%s", req.err.msg);
-    return MRD_OK;
+    return store__group_insert(&s->ins, &req, run_group, s, err);
 }
 
 enum mrd_code sq__objects_query(struct store *stp, const struct store_query *q,

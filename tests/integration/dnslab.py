@@ -14,17 +14,18 @@ ldns-signzone each time the lab starts; nothing is downloaded.
 
 Every server is a child process started here, bound to an address on the
 namespace's loopback, waited for with a bounded poll and stopped by
-Lab.close(), which also deletes the namespace. Used as a context manager.
+Lab.close(), which also deletes the namespace (netns.py). Used as a
+context manager.
 """
 
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import time
-import uuid
+
+import netns
 
 ROOT, TLD, ZONE, HIJACK, VANTAGE, FORGER = ("10.53.0.1", "10.53.0.2", "10.53.0.3",
                                             "10.53.0.4", "10.53.0.9", "10.53.0.10")
@@ -55,7 +56,7 @@ SOA = "@ 3600 IN SOA ns.{z} hostmaster.{z} {serial} 3600 600 86400 60\n"
 class Lab:
     def __init__(self, work, extra_names=0):
         self.work = str(work)
-        self.ns = f"mrddns{uuid.uuid4().hex[:8]}"
+        self.netns = None
         self.procs = {}
         self.keys = {}
         self.serial = int(time.time())
@@ -66,11 +67,9 @@ class Lab:
 
     # ---- namespace -------------------------------------------------------
     def __enter__(self):
-        p = subprocess.run(["ip", "netns", "add", self.ns], capture_output=True, text=True)
-        if p.returncode != 0:
-            raise PermissionError(p.stderr.strip())
+        self.netns = netns.Netns("mrddns")
+        self.ns = self.netns.name
         try:
-            self.ns_run("ip", "link", "set", "lo", "up")
             for a in (ROOT, TLD, ZONE, HIJACK, VANTAGE, FORGER):
                 self.ns_run("ip", "addr", "add", a + "/32", "dev", "lo")
             for a in (ROOT6, VANTAGE6):
@@ -92,13 +91,13 @@ class Lab:
         self.close()
 
     def ns_run(self, *cmd, check=True, timeout=60):
-        return subprocess.run(["ip", "netns", "exec", self.ns, *cmd], capture_output=True,
-                              text=True, timeout=timeout, check=check)
+        return self.netns.run(*cmd, check=check, timeout=timeout)
 
     def close(self):
         for name in list(self.procs):
             self.stop(name)
-        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True, timeout=30)
+        if self.netns is not None:
+            self.netns.close()
 
     # ---- keys and zones --------------------------------------------------
     def _keygen(self, zone):
@@ -200,8 +199,7 @@ zone:
 """)
         log = os.path.join(d, "stderr")
         with open(log, "w") as err:
-            proc = subprocess.Popen(["ip", "netns", "exec", self.ns, _tool("nsd"), "-d", "-c",
-                                     conf], stdout=err, stderr=err)
+            proc = self.netns.popen([_tool("nsd"), "-d", "-c", conf], stdout=err, stderr=err)
         self.procs[name] = proc
         self._wait_udp(addr, zone[0], proc, log)
 
@@ -244,8 +242,8 @@ zone:
 """)
         log = os.path.join(d, "stderr")
         with open(log, "w") as err:
-            proc = subprocess.Popen(["ip", "netns", "exec", self.ns, _tool("unbound"), "-d",
-                                     "-c", conf], stdout=err, stderr=err)
+            proc = self.netns.popen([_tool("unbound"), "-d", "-c", conf], stdout=err,
+                                    stderr=err)
         self.procs[name] = proc
         self._wait_udp(addr, ".", proc, log)
 
@@ -255,11 +253,9 @@ zone:
         (tc: with the TC bit set, so that the client asks again over TCP)."""
         log = os.path.join(self.work, "injector.log")
         with open(log, "w") as err:
-            proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/bin/python3",
-                                     os.path.abspath(__file__), "inject", VANTAGE, qname,
-                                     answer, str(ttl)] + (["tc"] if tc else []),
-                                    stdout=subprocess.PIPE, stderr=err,
-                                    text=True)
+            proc = self.netns.popen(["/usr/bin/python3", os.path.abspath(__file__), "inject",
+                                     VANTAGE, qname, answer, str(ttl)] + (["tc"] if tc else []),
+                                    stdout=subprocess.PIPE, stderr=err, text=True)
         self.procs["injector"] = proc
         line = proc.stdout.readline()  # "ready" once both sockets are open
         if line.strip() != "ready":
@@ -267,15 +263,7 @@ zone:
             raise RuntimeError("injector did not start: " + open(log).read()[-2000:])
 
     def stop(self, name):
-        proc = self.procs.pop(name, None)
-        if proc is None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        netns.stop(self.procs.pop(name, None))
 
     def restart(self, *names):
         addrs = {"root": ROOT, "tld": TLD, "zone": ZONE, "hijack": HIJACK,

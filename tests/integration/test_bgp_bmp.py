@@ -1,38 +1,39 @@
 """The live routing sensor (issue 14): `meridian serve --bmp-listen`.
 
-A lab of real BGP speakers peering over 127.0.0.1: the monitored one, a
-GoBGP (Debian gobgpd, AS65001), streams BMP to meridian; its neighbour
-(AS65002: another GoBGP, or BIRD 2 so that two implementations talk)
-announces a prefix meridian watches, then a more-specific of it
-originated by AS64666. The alert must appear over TAXII within a bound,
-name the victim prefix and the hijacker, stay one alert however many
-UPDATEs carry it, and end when the BGP session goes down (Peer Down). A
-client sending garbage is disconnected with a log line while the node
-keeps serving. The captured stream of such a lab
-(tests/data/bgp/gobgp-hijack.bmp) is also replayed without daemons. FRR's
-bgpd (Debian frr, -M bmp) is monitored the same way, and a lab announces
-every hijack type, a leak and a country-wide withdrawal through GoBGP or
-FRR, with VRPs produced by rpki-client (rpki_gen.py).
+A lab of real BGP speakers, each in a network namespace the test creates
+(bgplab.py), peering over veth pairs: the monitored one, a GoBGP (Debian
+gobgpd, AS65001), streams BMP to meridian (in the root namespace, on the
+root end of the monitored router's uplink); its neighbour (AS65002:
+another GoBGP, or BIRD 2 so that two implementations talk) announces a
+prefix meridian watches, then a more-specific of it originated by
+AS64666. The alert must appear over TAXII within a bound, name the victim
+prefix and the hijacker, stay one alert however many UPDATEs carry it,
+and end when the BGP session goes down (Peer Down). A client sending
+garbage is disconnected with a log line while the node keeps serving. The
+captured stream of such a lab (tests/data/bgp/gobgp-hijack.bmp) is also
+replayed without daemons. FRR's bgpd (Debian frr, -M bmp) is monitored
+the same way; a lab announces every hijack type, a leak and a
+country-wide withdrawal through GoBGP or FRR, with VRPs produced by
+rpki-client (rpki_gen.py); and BIRD 2 routers with RFC 9234 roles set
+Only-To-Customer on a route that a customer then leaks to its provider.
+Without root (no namespaces) the live labs are skipped, saying so.
 """
 import json
-import os
-import pathlib
 import re
-import shutil
 import socket
-import subprocess
 import time
 
 import pytest
 from selenium.webdriver.common.by import By
 
+import bgplab
 import mrt_gen as g
+import netns
 import rpki_gen
 from conftest import DATA, run
 from node import Node, wait_for
 from test_console_browser import browser, go, shots, signin  # noqa: F401 (fixtures)
 from test_fed_signatures import sig_of
-from test_ops import free_port
 
 EXT = "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
 VICTIM = "203.0.113.0/24"
@@ -40,7 +41,8 @@ HIJACK = "203.0.113.128/25"
 ALERT_BOUND_S = 15  # from the UPDATE to the alert readable over TAXII
 
 
-def sensor_node(meridian_bin, tmp_path, *extra, victim=False, config=None, vrps_csv=None):
+def sensor_node(meridian_bin, tmp_path, *extra, victim=False, config=None, vrps_csv=None,
+                listen="127.0.0.1"):
     work = tmp_path / "node"
     work.mkdir()
     n = Node(meridian_bin, work)
@@ -55,11 +57,11 @@ def sensor_node(meridian_bin, tmp_path, *extra, victim=False, config=None, vrps_
     cfg.write_text(json.dumps(config or {"prefixes": [{"prefix": VICTIM, "origins": [65002]}]}))
     vrps = tmp_path / "vrps.csv"
     vrps.write_text(vrps_csv or f"ASN,IP Prefix,Max Length,Trust Anchor\nAS65002,{VICTIM},24,lab\n")
-    n.extra_args = ["--bmp-listen", "127.0.0.1:0", "--bmp-collection", coll,
+    n.extra_args = ["--bmp-listen", f"{listen}:0", "--bmp-collection", coll,
                     "--bmp-config", str(cfg), "--bmp-vrps", str(vrps), "--bmp-tlp", "green",
                     *extra]
     n.start()
-    m = re.search(r"routing sensor: BMP on 127\.0\.0\.1:(\d+)", n.stderr())
+    m = re.search(r"routing sensor: BMP on " + re.escape(listen) + r":(\d+)", n.stderr())
     assert m, n.stderr()
     return n, coll, int(m.group(1))
 
@@ -178,123 +180,59 @@ def test_session_limit_and_idle_timeout(meridian_bin, tmp_path):
         n.stop()
 
 
-# ---- the GoBGP lab --------------------------------------------------------
-
-GOBGPD = shutil.which("gobgpd")
-GOBGP = shutil.which("gobgp")
-BIRD = shutil.which("bird") or "/usr/sbin/bird"
-BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
-
-
-def stop_daemon(proc, log):
-    """SIGTERM, then SIGKILL after 10 s; closes its log."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    log.close()
-
-
-class Speaker:
-    """One gobgpd on 127.0.0.1 (BGP port, gRPC port), stopped by the test."""
-
-    def __init__(self, tmp_path, name, asn, port, peer_as, peer_port, passive=False, bmp=None):
-        assert GOBGPD and GOBGP, "gobgpd is missing: scripts/bootstrap installs Debian's gobgpd"
-        self.api = free_port()
-        self.conf = tmp_path / f"{name}.toml"
-        afis = "".join(f"""
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "{f}"
-""" for f in ("ipv4-unicast", "ipv6-unicast"))
-        text = f"""
-[global.config]
-  as = {asn}
-  router-id = "10.0.0.{asn % 250}"
-  port = {port}
-  local-address-list = ["127.0.0.1"]
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = {peer_as}
-  [neighbors.transport.config]
-    remote-port = {peer_port}
-    passive-mode = {"true" if passive else "false"}
-  [neighbors.timers.config]
-    connect-retry = 1
-{afis}"""
-        if bmp is not None:
-            text += f"""
-[[bmp-servers]]
-  [bmp-servers.config]
-    address = "127.0.0.1"
-    port = {bmp}
-    route-monitoring-policy = "pre-policy"
-"""
-        self.conf.write_text(text)
-        self.log = open(tmp_path / f"{name}.log", "w")
-        self.proc = subprocess.Popen(
-            [GOBGPD, "-f", str(self.conf), "-p", "--api-hosts", f"127.0.0.1:{self.api}",
-             "--pprof-disable"], stdout=self.log, stderr=subprocess.STDOUT)
-
-    def cli(self, *args, check=True):
-        p = subprocess.run([GOBGP, "-p", str(self.api), *args], capture_output=True, text=True,
-                           timeout=20)
-        if check:
-            assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return p
-
-    def established(self):
-        p = self.cli("neighbor", check=False)
-        return p.returncode == 0 and "Establ" in p.stdout
-
-    def stop(self):
-        stop_daemon(self.proc, self.log)
-
+# ---- the GoBGP lab ----------------------------------------------------------
 
 @pytest.fixture
-def lab(sensor, tmp_path):
-    n, coll, bmp_port = sensor
-    pa, pb = free_port(), free_port()
-    speakers = []
-    try:
-        monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
-                            bmp=bmp_port)
-        speakers.append(monitored)
-        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
-        speakers.append(announcer)
-        wait_for(monitored.established, 60, step=0.2)
-        wait_for(lambda: "is GoBGP" in n.stderr(), 30)
-        yield n, coll, monitored, announcer
-    finally:
-        for s in speakers:
-            s.stop()
+def lab(tmp_path):
+    """A routing lab (bgplab.py): routers in network namespaces made here,
+    all stopped and deleted at the end."""
+    why = netns.unavailable()
+    if why:
+        pytest.skip(why)
+    with bgplab.Lab(tmp_path / "lab") as routing_lab:
+        yield routing_lab
 
 
-def test_gobgp_hijack_alert_over_taxii(lab):
-    n, coll, monitored, announcer = lab
-    announcer.cli("global", "rib", "add", "-a", "ipv4", VICTIM, "origin", "igp",
-                  "nexthop", "192.0.2.1")
+def monitored_lab(lab, meridian_bin, tmp_path, router="gobgp", *extra, **sensor):
+    """The sensor in the root namespace, listening for BMP on the root end
+    of the monitored router's uplink; the monitored router (AS65001, GoBGP
+    or FRR) streaming BMP to it, and its neighbour AS65002, a GoBGP, over
+    a veth pair between their namespaces. Both routers and the node are
+    stopped when the lab closes."""
+    station, ns_addr = lab.uplink("monitored")
+    a, b = lab.link("monitored", "announcer")
+    n, coll, port = sensor_node(meridian_bin, tmp_path, *extra, listen=station, **sensor)
+    lab.add(n)
+    if router == "frr":
+        monitored = bgplab.Frr(lab, "monitored", 65001, a, 65002, b, bmp=(station, port))
+    else:
+        monitored = bgplab.Gobgp(lab, "monitored", 65001, a, 65002, b, passive=True,
+                                 bmp=(station, port))
+    monitored.ns_addr = ns_addr  # its end of the uplink: the BMP session's source
+    return n, coll, monitored, (a, b)
+
+
+def test_gobgp_hijack_alert_over_taxii(lab, meridian_bin, tmp_path):
+    n, coll, monitored, (a, b) = monitored_lab(lab, meridian_bin, tmp_path)
+    announcer = bgplab.Gobgp(lab, "announcer", 65002, b, 65001, a)
+    wait_for(monitored.established, 60, step=0.2)
+    wait_for(lambda: "is GoBGP" in n.stderr(), 30)
+    # from the monitored router's namespace, over its uplink
+    assert f"bmp: router {monitored.ns_addr}:" in n.stderr()
+    announcer.announce(VICTIM)
     wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 20)
     assert alerts(n, coll) == {}  # the legitimate route raises nothing
     t0 = time.monotonic()
-    announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
-                  "nexthop", "192.0.2.1")
+    announcer.announce(HIJACK, "64666")
     wait_for(lambda: len(alerts(n, coll)) > 0, ALERT_BOUND_S, step=0.05)
     latency = time.monotonic() - t0
     assert latency < ALERT_BOUND_S
     # the same hijack, announced again with other attributes: still one alert
     for med in (10, 20, 30):
-        announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
-                      "nexthop", "192.0.2.1", "med", str(med))
+        announcer.announce(HIJACK, "64666", "med", str(med))
     # a second hijack after them on the same BMP stream: once its alert is
     # there, the sensor has read the updates before it
-    announcer.cli("global", "rib", "add", "-a", "ipv4", "203.0.113.0/25", "aspath", "64777",
-                  "nexthop", "192.0.2.1")
+    announcer.announce("203.0.113.0/25", "64777")
     wait_for(lambda: len(alerts(n, coll)) == 2, ALERT_BOUND_S, step=0.05)
     got = alerts(n, coll)
     (oid, a), = [(i, o) for i, o in got.items() if o["extensions"][EXT]["prefix"] == HIJACK]
@@ -318,16 +256,10 @@ def test_gobgp_hijack_alert_over_taxii(lab):
     assert all(" INFO bmp:" in ln for ln in stored), stored
 
 
-class Bird:
-    """BIRD 2 (Debian bird2, no BMP of its own) as the announcing speaker:
-    the watched /24, and a static /25 with path 64666 to switch on."""
-
-    def __init__(self, tmp_path, port, peer_port):
-        self.ctl = tmp_path / "bird.ctl"
-        conf = tmp_path / "bird.conf"
-        conf.write_text(f"""
-router id 10.0.0.2;
-protocol device {{ }}
+def bird_announcer(lab, addr, peer_addr):
+    """BIRD 2 (Debian bird2, no BMP of its own) as the announcing speaker
+    AS65002: the watched /24, and a static /25 with path 64666 to switch on."""
+    return bgplab.Bird(lab, "announcer", addr, f"""
 protocol static legit {{ ipv4; route {VICTIM} blackhole; }}
 protocol static hijack {{
   ipv4;
@@ -335,171 +267,76 @@ protocol static hijack {{
   route {HIJACK} blackhole {{ bgp_path.prepend(64666); }};
 }}
 protocol bgp monitored {{
-  local 127.0.0.1 port {port} as 65002;
-  neighbor 127.0.0.1 port {peer_port} as 65001;
-  multihop;
+  local {addr} as 65002;
+  neighbor {peer_addr} as 65001;
   connect retry time 1;
   ipv4 {{ import none; export all; next hop address 192.0.2.1; }};
 }}
 """)
-        self.log = open(tmp_path / "bird.log", "w")
-        self.proc = subprocess.Popen([BIRD, "-f", "-c", str(conf), "-s", str(self.ctl),
-                                      "-P", str(tmp_path / "bird.pid")],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-
-    def cli(self, *args):
-        p = subprocess.run([BIRDC, "-s", str(self.ctl), *args], capture_output=True, text=True,
-                           timeout=20)
-        assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return p.stdout
-
-    def stop(self):
-        stop_daemon(self.proc, self.log)
 
 
-def test_bird_announces_gobgp_reports_hijack_ends(sensor, tmp_path):
-    assert shutil.which(BIRD) or pathlib.Path(BIRD).exists(), \
-        "bird is missing: scripts/bootstrap installs Debian's bird2"
-    n, coll, bmp_port = sensor
-    pa, pb = free_port(), free_port()
-    monitored = bird = None
-    try:
-        monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
-                            bmp=bmp_port)
-        bird = Bird(tmp_path, pb, pa)
-        wait_for(monitored.established, 60, step=0.2)
-        wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 30)
-        assert alerts(n, coll) == {}
-        bird.cli("enable", "hijack")
-        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
-        (oid, a), = alerts(n, coll).items()
-        ext = a["extensions"][EXT]
-        assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
-        assert ext["as_path"] == [65002, 64666] and ext["ended"] is None
-        # BIRD withdraws it: the alert ends (a new version, the same id)
-        bird.cli("disable", "hijack")
-        wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
-                 ALERT_BOUND_S, step=0.05)
-        assert len(alerts(n, coll)) == 1
-    finally:
-        for p in (bird, monitored):
-            if p is not None:
-                p.stop()
+def test_bird_announces_gobgp_reports_hijack_ends(lab, meridian_bin, tmp_path):
+    n, coll, monitored, (a, b) = monitored_lab(lab, meridian_bin, tmp_path)
+    bird = bird_announcer(lab, b, a)
+    wait_for(monitored.established, 60, step=0.2)
+    wait_for(lambda: VICTIM in monitored.cli("global", "rib", "-a", "ipv4").stdout, 30)
+    assert alerts(n, coll) == {}
+    bird.cli("enable", "hijack")
+    wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
+    (oid, alert), = alerts(n, coll).items()
+    ext = alert["extensions"][EXT]
+    assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+    assert ext["as_path"] == [65002, 64666] and ext["ended"] is None
+    # BIRD withdraws it: the alert ends (a new version, the same id)
+    bird.cli("disable", "hijack")
+    wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+             ALERT_BOUND_S, step=0.05)
+    assert len(alerts(n, coll)) == 1
 
 
 # ---- FRR as the monitored router -------------------------------------------
 
-BGPD = "/usr/lib/frr/bgpd"  # Debian's frr keeps its daemons out of PATH
-VTYSH = shutil.which("vtysh") or "/usr/bin/vtysh"
-FRR_NAME = "frr-lab"
-
-
-class Frr:
-    """FRR's bgpd (Debian frr) with its BMP module, on 127.0.0.1 without
-    zebra (-Z) or the kernel, as root without dropping privileges (-S):
-    AS65001, passive towards its neighbour, streaming BMP (pre-policy
-    Adj-RIB-In, which FRR keeps only with soft-reconfiguration inbound) to
-    the sensor. Stopped by the test."""
-
-    def __init__(self, tmp_path, port, peer_port, bmp):
-        assert os.access(BGPD, os.X_OK), "FRR is missing: scripts/bootstrap installs Debian's frr"
-        self.vty = tmp_path / "frr-vty"
-        self.vty.mkdir()
-        conf = tmp_path / "bgpd.conf"
-        conf.write_text(f"""hostname {FRR_NAME}
-router bgp 65001
- bgp router-id 10.0.0.1
- no bgp ebgp-requires-policy
- neighbor 127.0.0.1 remote-as 65002
- neighbor 127.0.0.1 port {peer_port}
- neighbor 127.0.0.1 passive
- address-family ipv4 unicast
-  neighbor 127.0.0.1 soft-reconfiguration inbound
- exit-address-family
- address-family ipv6 unicast
-  neighbor 127.0.0.1 activate
-  neighbor 127.0.0.1 soft-reconfiguration inbound
- exit-address-family
- bmp targets meridian
-  bmp monitor ipv4 unicast pre-policy
-  bmp monitor ipv6 unicast pre-policy
-  bmp connect 127.0.0.1 port {bmp} min-retry 100 max-retry 1000
- exit
-""")
-        self.log = open(tmp_path / "bgpd.log", "w")
-        self.proc = subprocess.Popen(
-            [BGPD, "-S", "-Z", "-l", "127.0.0.1", "-p", str(port), "-P", "0", "-M", "bmp",
-             "-f", str(conf), "-i", str(tmp_path / "bgpd.pid"), "--vty_socket", str(self.vty)],
-            stdout=self.log, stderr=subprocess.STDOUT)
-
-    def vtysh(self, *commands):
-        args = [VTYSH, "--vty_socket", str(self.vty), "-d", "bgpd"]
-        for c in commands:
-            args += ["-c", c]
-        p = subprocess.run(args, capture_output=True, text=True, timeout=20)
-        return p.stdout if p.returncode == 0 else ""
-
-    def established(self):
-        text = self.vtysh("show bgp ipv4 unicast summary json")
-        try:
-            return json.loads(text)["peers"]["127.0.0.1"]["state"] == "Established"
-        except (ValueError, KeyError):
-            return False
-
-    def stop(self):
-        stop_daemon(self.proc, self.log)
-
-
-def test_frr_streams_bmp_like_gobgp(sensor, tmp_path):
+def test_frr_streams_bmp_like_gobgp(lab, meridian_bin, tmp_path):
     """FRR reports its peer (GoBGP, AS65002): the session with FRR's sysName,
     the Peer Up, the routes, the hijack alert with the path as AS65002 sent
     it (FRR 8.4 prepends its own AS in BMP: bmp.c drops it), its end on
     withdrawal, and the Peer Down."""
-    n, coll, bmp_port = sensor
-    pa, pb = free_port(), free_port()
-    frr = announcer = None
-    try:
-        frr = Frr(tmp_path, pa, pb, bmp_port)
-        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
-        wait_for(frr.established, 60, step=0.2)
-        wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
-        (sess,) = sessions_of(n)
-        assert sess["sys_name"] == FRR_NAME, sess
-        assert sess["sys_descr"].startswith("FRRouting "), sess
-        assert sess["peer_ups"] == 1
-        # FRR 8.4 reports a Peer Down for its neighbour when the BMP session
-        # opens if the BGP session was not up yet: count from here
-        downs = sess["peer_downs"]
-        assert f"is {FRR_NAME}" in n.stderr()
-        rm = sess["route_monitoring"]
-        announcer.cli("global", "rib", "add", "-a", "ipv4", VICTIM, "origin", "igp",
-                      "nexthop", "192.0.2.1")
-        wait_for(lambda: sessions_of(n)[0]["route_monitoring"] > rm, 20, step=0.1)
-        assert alerts(n, coll) == {}  # the legitimate route raises nothing
-        announcer.cli("global", "rib", "add", "-a", "ipv4", HIJACK, "aspath", "64666",
-                      "nexthop", "192.0.2.1")
-        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
-        (oid, a), = alerts(n, coll).items()
-        ext = a["extensions"][EXT]
-        assert ext["kind"] == "hijack" and ext["type"] == "S|0|-|-"
-        assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
-        assert ext["peer_as"] == 65002 and ext["as_path"] == [65002, 64666]
-        assert ext["rov"] == "invalid" and ext["ended"] is None
-        assert sig_of(a) is not None
-        # withdrawn at AS65002: FRR reports the withdrawal, the alert ends
-        announcer.cli("global", "rib", "del", "-a", "ipv4", HIJACK)
-        wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
-                 ALERT_BOUND_S, step=0.05)
-        assert len(versions(n, coll, oid)) == 2
-        # the BGP session goes down: FRR sends a Peer Down
-        announcer.stop()
-        wait_for(lambda: [(x["peers_up"], x["peer_downs"]) for x in sessions_of(n)]
-                 == [(0, downs + 1)], 60, step=0.2)
-        assert len(alerts(n, coll)) == 1
-    finally:
-        for p in (announcer, frr):
-            if p is not None:
-                p.stop()
+    n, coll, frr, (a, b) = monitored_lab(lab, meridian_bin, tmp_path, router="frr")
+    announcer = bgplab.Gobgp(lab, "announcer", 65002, b, 65001, a)
+    wait_for(frr.established, 60, step=0.2)
+    wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+    (sess,) = sessions_of(n)
+    assert sess["sys_name"] == bgplab.FRR_NAME, sess
+    assert sess["router"].startswith(f"{frr.ns_addr}:"), sess  # from its namespace
+    assert sess["sys_descr"].startswith("FRRouting "), sess
+    assert sess["peer_ups"] == 1
+    # FRR 8.4 reports a Peer Down for its neighbour when the BMP session
+    # opens if the BGP session was not up yet: count from here
+    downs = sess["peer_downs"]
+    assert f"is {bgplab.FRR_NAME}" in n.stderr()
+    rm = sess["route_monitoring"]
+    announcer.announce(VICTIM)
+    wait_for(lambda: sessions_of(n)[0]["route_monitoring"] > rm, 20, step=0.1)
+    assert alerts(n, coll) == {}  # the legitimate route raises nothing
+    announcer.announce(HIJACK, "64666")
+    wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.05)
+    (oid, alert), = alerts(n, coll).items()
+    ext = alert["extensions"][EXT]
+    assert ext["kind"] == "hijack" and ext["type"] == "S|0|-|-"
+    assert ext["prefix"] == HIJACK and ext["hijacker_as"] == 64666
+    assert ext["peer_as"] == 65002 and ext["as_path"] == [65002, 64666]
+    assert ext["rov"] == "invalid" and ext["ended"] is None
+    assert sig_of(alert) is not None
+    # withdrawn at AS65002: FRR reports the withdrawal, the alert ends
+    announcer.withdraw(HIJACK)
+    wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+             ALERT_BOUND_S, step=0.05)
+    assert len(versions(n, coll, oid)) == 2
+    # the BGP session goes down: FRR sends a Peer Down
+    announcer.stop()
+    wait_for(lambda: [(x["peers_up"], x["peer_downs"]) for x in sessions_of(n)]
+             == [(0, downs + 1)], 60, step=0.2)
+    assert len(alerts(n, coll)) == 1
 
 
 # ---- every event, live: the detection scenario through real speakers -----
@@ -559,14 +396,8 @@ def event_key(ext):
             ext["ended"] is not None)
 
 
-def announce(speaker, prefix, path):
-    v6 = ":" in prefix
-    speaker.cli("global", "rib", "add", "-a", "ipv6" if v6 else "ipv4", prefix, "aspath", path,
-                "nexthop", "2001:db8::1" if v6 else "192.0.2.1")
-
-
 @pytest.mark.parametrize("router", ["gobgp", "frr"])
-def test_lab_raises_every_event_type(meridian_bin, tmp_path, router):
+def test_lab_raises_every_event_type(lab, meridian_bin, tmp_path, router):
     """Baseline routes, hijacks of every ARTEMIS type, a valley-free leak and
     a country's withdrawal, announced by a real GoBGP to the monitored
     router (GoBGP or FRR) that streams BMP to the sensor: the alerts are
@@ -574,73 +405,110 @@ def test_lab_raises_every_event_type(meridian_bin, tmp_path, router):
     rpki-client produced from a generated RPKI repository."""
     asrel = tmp_path / "as-rel.txt"
     asrel.write_text(g.DETECT_ASREL)
-    n, coll, bmp_port = sensor_node(meridian_bin, tmp_path, "--bmp-as-rel", str(asrel),
-                                    config=g.DETECT_CONFIG, vrps_csv=rpki_client_vrps())
-    pa, pb = free_port(), free_port()
-    monitored = announcer = None
+    n, coll, monitored, (a, b) = monitored_lab(lab, meridian_bin, tmp_path, router,
+                                               "--bmp-as-rel", str(asrel),
+                                               config=g.DETECT_CONFIG,
+                                               vrps_csv=rpki_client_vrps())
+    announcer = bgplab.Gobgp(lab, "announcer", 65002, b, 65001, a)
 
     def events():
-        return {event_key(a["extensions"][EXT]): a["extensions"][EXT]
-                for a in alerts(n, coll).values()}
-    try:
-        if router == "frr":
-            monitored = Frr(tmp_path, pa, pb, bmp_port)
-            up = monitored.established
-        else:
-            monitored = Speaker(tmp_path, "monitored", 65001, pa, 65002, pb, passive=True,
-                                bmp=bmp_port)
-            up = monitored.established
-        announcer = Speaker(tmp_path, "announcer", 65002, pb, 65001, pa)
-        wait_for(up, 60, step=0.2)
-        wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
-        rm = sessions_of(n)[0]["route_monitoring"]
-        for prefix, path in LAB_BASELINE:
-            announce(announcer, prefix, path)
-        wait_for(lambda: sessions_of(n)[0]["route_monitoring"] >= rm + len(LAB_BASELINE), 30,
+        return {event_key(x["extensions"][EXT]): x["extensions"][EXT]
+                for x in alerts(n, coll).values()}
+    wait_for(monitored.established, 60, step=0.2)
+    wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+    rm = sessions_of(n)[0]["route_monitoring"]
+    for prefix, path in LAB_BASELINE:
+        announcer.announce(prefix, path)
+    wait_for(lambda: sessions_of(n)[0]["route_monitoring"] >= rm + len(LAB_BASELINE), 30,
+             step=0.1)
+    assert alerts(n, coll) == {}  # the baseline raises nothing
+    for prefix, path, (kind, pfx, typ, culprit) in LAB_STEPS:
+        announcer.announce(prefix, path)
+        wait_for(lambda: (kind, pfx, typ, culprit, False) in events(), ALERT_BOUND_S,
                  step=0.1)
-        assert alerts(n, coll) == {}  # the baseline raises nothing
-        for prefix, path, (kind, pfx, typ, culprit) in LAB_STEPS:
-            announce(announcer, prefix, path)
-            wait_for(lambda: (kind, pfx, typ, culprit, False) in events(), ALERT_BOUND_S,
-                     step=0.1)
-        # the E|0 route was replaced by the E|1 one: ended
-        assert ("hijack", "203.0.113.0/24", "E|0|-|-", 64666, True) in events()
-        # the country-wide withdrawal, while country-2 stays
-        for prefix, _ in g.COUNTRY1:
-            announcer.cli("global", "rib", "del", "-a", "ipv4", prefix)
-        wait_for(lambda: any(k[0] == "outage" for k in events()), ALERT_BOUND_S, step=0.1)
-        for prefix, asn in g.COUNTRY1:
-            announce(announcer, prefix, f"3356 {asn}")
-        wait_for(lambda: any(k[0] == "outage-end" for k in events()), ALERT_BOUND_S, step=0.1)
-        # the legitimate route comes back: the forged-origin hijack ends
-        announce(announcer, "203.0.113.0/24", "64501 64500")
-        wait_for(lambda: ("hijack", "203.0.113.0/24", "E|1|-|-", 64666, True) in events(),
-                 ALERT_BOUND_S, step=0.1)
-        got = events()
-        assert set(got) == LAB_TRUTH, sorted(got, key=str)
-        # ROV of the same routes against the VRPs (docs/bgp.md), and paths as sent
-        by = {(k[1], k[2]): e for k, e in got.items() if k[0] == "hijack"}
-        assert by[("203.0.113.0/24", "E|0|-|-")]["rov"] == "invalid"
-        assert by[("203.0.113.0/24", "E|1|-|-")]["rov"] == "valid"  # forged origin
-        assert by[("203.0.113.0/24", "E|1|-|-")]["as_path"] == [65002, 174, 64666, 64500]
-        assert by[("2001:db8:ff00:100::/56", "S|-|-|-")]["rov"] == "invalid"
-        assert by[("2001:db8:ff02::/48", "S|1|-|-")]["rov"] == "valid"
-        assert by[("192.0.2.0/24", "Q|0|-|-")]["rov"] == "not-found"
-        leak = [e for k, e in got.items() if k[0] == "leak"][0]
-        assert (leak["learned_from"], leak["sent_to"]) == (174, 3356)
-        assert leak["as_path"] == [65002, 3356, 64520, 174, 64510]
-        outage = [e for k, e in got.items() if k[0] == "outage"][0]
-        # three withdrawals (three UPDATEs) and the re-announcements may
-        # share seconds: the outage starts once fewer than half are visible
-        assert outage["baseline"] == 3 and outage["visible"] <= 1 and outage["lowest"] <= 1
-        end = [e for k, e in got.items() if k[0] == "outage-end"][0]
-        assert end["baseline"] == 3 and end["visible"] == 3
-        assert all(e["peer_as"] in (65002, None) for e in got.values())
-    finally:
-        for p in (announcer, monitored):
-            if p is not None:
-                p.stop()
-        n.stop()
+    # the E|0 route was replaced by the E|1 one: ended
+    assert ("hijack", "203.0.113.0/24", "E|0|-|-", 64666, True) in events()
+    # the country-wide withdrawal, while country-2 stays
+    for prefix, _ in g.COUNTRY1:
+        announcer.withdraw(prefix)
+    wait_for(lambda: any(k[0] == "outage" for k in events()), ALERT_BOUND_S, step=0.1)
+    for prefix, asn in g.COUNTRY1:
+        announcer.announce(prefix, f"3356 {asn}")
+    wait_for(lambda: any(k[0] == "outage-end" for k in events()), ALERT_BOUND_S, step=0.1)
+    # the legitimate route comes back: the forged-origin hijack ends
+    announcer.announce("203.0.113.0/24", "64501 64500")
+    wait_for(lambda: ("hijack", "203.0.113.0/24", "E|1|-|-", 64666, True) in events(),
+             ALERT_BOUND_S, step=0.1)
+    got = events()
+    assert set(got) == LAB_TRUTH, sorted(got, key=str)
+    # ROV of the same routes against the VRPs (docs/bgp.md), and paths as sent
+    by = {(k[1], k[2]): e for k, e in got.items() if k[0] == "hijack"}
+    assert by[("203.0.113.0/24", "E|0|-|-")]["rov"] == "invalid"
+    assert by[("203.0.113.0/24", "E|1|-|-")]["rov"] == "valid"  # forged origin
+    assert by[("203.0.113.0/24", "E|1|-|-")]["as_path"] == [65002, 174, 64666, 64500]
+    assert by[("2001:db8:ff00:100::/56", "S|-|-|-")]["rov"] == "invalid"
+    assert by[("2001:db8:ff02::/48", "S|1|-|-")]["rov"] == "valid"
+    assert by[("192.0.2.0/24", "Q|0|-|-")]["rov"] == "not-found"
+    leak = [e for k, e in got.items() if k[0] == "leak"][0]
+    assert (leak["learned_from"], leak["sent_to"]) == (174, 3356)
+    assert leak["as_path"] == [65002, 3356, 64520, 174, 64510]
+    outage = [e for k, e in got.items() if k[0] == "outage"][0]
+    # three withdrawals (three UPDATEs) and the re-announcements may
+    # share seconds: the outage starts once fewer than half are visible
+    assert outage["baseline"] == 3 and outage["visible"] <= 1 and outage["lowest"] <= 1
+    end = [e for k, e in got.items() if k[0] == "outage-end"][0]
+    assert end["baseline"] == 3 and end["visible"] == 3
+    assert all(e["peer_as"] in (65002, None) for e in got.values())
+
+
+# ---- RFC 9234 Only-To-Customer, set by BIRD 2's BGP roles, leaked live ----
+
+OTC_PREFIX, OTC_OWN = bgplab.OTC_PREFIX, bgplab.OTC_OWN
+
+
+def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
+    """AS64531 (BIRD 2, `local role provider`) announces its prefix to its
+    customer AS64530 (BIRD 2, `local role customer`): the roles set
+    Only-To-Customer = 64531 on the route (RFC 9234 §5). AS64530 leaks it to
+    its provider AS3356 (a BIRD session without a role, as a misconfigured
+    router has), which passes it to the monitored GoBGP streaming BMP. The
+    sensor reports an OTC leak by 64530 from the live stream, as BIRD itself
+    does where the leaker's other provider, AS174, has its role set; the
+    leaker's own prefix, sent up the same way, raises nothing."""
+    asrel = tmp_path / "as-rel.txt"
+    asrel.write_text(bgplab.OTC_ASREL)
+    station, ns_addr = lab.uplink("monitored")
+    n, coll, port = sensor_node(meridian_bin, tmp_path, "--bmp-as-rel", str(asrel),
+                                listen=station)
+    lab.add(n)
+    monitored, leaker, auditor = bgplab.otc_leak(lab, (station, port))
+    # BIRD's own record: the route reached the leaker carrying OTC 64531
+    assert re.search(r"BGP\.otc: 64531\b", leaker.cli("show", "route", OTC_PREFIX, "all")), \
+        leaker.cli("show", "route", OTC_PREFIX, "all")
+    # and BIRD's own verdict: AS174, a provider of the leaker with its role
+    # set, takes the leaker's own prefix but refuses the OTC route as a leak
+    wait_for(lambda: OTC_OWN in auditor.cli("show", "route", "protocol", "customer"), 30,
+             step=0.2)
+    assert OTC_PREFIX not in auditor.cli("show", "route", "all"), auditor.cli("show", "route")
+    assert f"bmp: router {ns_addr}:" in n.stderr()
+
+    def leaks():
+        return [a["extensions"][EXT] for a in alerts(n, coll).values()
+                if a["extensions"][EXT]["kind"] == "leak"]
+    wait_for(leaks, ALERT_BOUND_S, step=0.1)
+    (leak,) = leaks()
+    assert leak["prefix"] == OTC_PREFIX and leak["leak"] == "otc", leak
+    assert leak["leaker_as"] == 64530
+    assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
+    assert leak["as_path"] == [3356, 64530, 64531] and leak["peer_as"] == 3356
+    assert leak["ended"] is None
+    # both routes were read (the monitored router sent them before the
+    # leak's alert was stored, or after): the leaker's own raised nothing
+    wait_for(lambda: sum(x["route_monitoring"] for x in sessions_of(n)) >= 2, 15, step=0.1)
+    assert all(a["extensions"][EXT]["prefix"] != OTC_OWN for a in alerts(n, coll).values())
+    # the customer stops leaking: the route is withdrawn, the alert ends
+    leaker.cli("disable", "leak")
+    wait_for(lambda: all(x["ended"] is not None for x in leaks()), ALERT_BOUND_S, step=0.1)
 
 
 @pytest.mark.parametrize("router", ["gobgp", "frr"])
@@ -667,6 +535,26 @@ def test_lab_capture_replayed_by_scan(meridian_bin, tmp_path, router):
         [65002, 174, 64666, 64500]
     assert got[("leak", "10.50.0.0/16", None, 64520)]["as_path"] == [65002, 3356, 64520, 174,
                                                                       64510]
+
+
+def test_otc_capture_replayed_by_scan(meridian_bin, tmp_path):
+    """The OTC lab's BMP stream (lab_capture.py otc), read by `meridian bgp
+    scan` without daemons: the one leak, found by the OTC attribute BIRD's
+    roles set, ended by the withdrawal; the leaker's own prefix is clean."""
+    cap = DATA / "bgp" / "lab-otc-bird.bmp"
+    assert cap.is_file(), f"fixture missing: {cap}"
+    cfg, asrel, vrps = tmp_path / "c.json", tmp_path / "as-rel.txt", tmp_path / "vrps.csv"
+    cfg.write_text(json.dumps({"prefixes": []}))
+    asrel.write_text(bgplab.OTC_ASREL)
+    vrps.write_text("ASN,IP Prefix,Max Length,Trust Anchor\n")
+    p = run(meridian_bin, "bgp", "scan", "--vrps", vrps, "--config", cfg, "--as-rel", asrel,
+            "--json", cap)
+    assert p.returncode == 1, p.stderr  # events were found
+    (leak,) = [json.loads(ln) for ln in p.stdout.splitlines()]
+    assert leak["kind"] == "leak" and leak["leak"] == "otc", leak
+    assert leak["prefix"] == OTC_PREFIX and leak["leaker_as"] == 64530
+    assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
+    assert leak["as_path"] == [3356, 64530, 64531] and leak["ended"] is not None
 
 
 def test_live_alert_federates_signed(meridian_bin, tmp_path):

@@ -9,19 +9,17 @@ so the scan is replayed without rpki-client."""
 import json
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
 import mrt_gen as g
+import netns
 import rpki_gen
+from bgplab import BIRD, BIRDC
 from conftest import DATA, run
 from node import wait_for
-from test_bgp_bmp import stop_daemon
 
-BIRD = shutil.which("bird") or "/usr/sbin/bird"
-BIRDC = shutil.which("birdc") or "/usr/sbin/birdc"
 NOW = 1700000000
 SEQ, SET = g.AS_SEQUENCE, g.AS_SET
 
@@ -226,7 +224,8 @@ def test_bird_roa_check_agrees(meridian_bin, tmp_path, lab):
             return [ln.split("ROV|", 1)[1].split("|") for ln in text.splitlines() if "ROV|" in ln]
         wait_for(lambda: len(verdicts()) >= len(ROUTES), 30, step=0.2)
     finally:
-        stop_daemon(proc, stderr)
+        netns.stop(proc)
+        stderr.close()
     bird = {(net, int(asn)): v for net, asn, v in verdicts()}
     assert len(bird) == len(ROUTES), bird
     ours = scan(meridian_bin, out / "json", rib_file(tmp_path / "lab.mrt"))

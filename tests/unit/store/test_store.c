@@ -2608,7 +2608,8 @@ static void test_notifications_and_deliveries(void **state)
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
         T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
         T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),            \
-        T(test_aggregates_follow_every_change), T(test_newest_from_peers),
+        T(test_aggregates_follow_every_change), T(test_newest_from_peers),                         \
+        T(test_group_commit_outcomes),
 
 int main(void)
 {
@@ -2622,7 +2623,6 @@ int main(void)
         T(test_kill9_loses_nothing_acknowledged),
         T(test_wal_checkpointed_while_open),
         T(test_migration_from_v1),
-        T(test_group_commit_outcomes),
         T(test_alloc_failures),
         T(test_read_pin),
     };
