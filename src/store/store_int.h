@@ -201,11 +201,10 @@ struct store_txops {
      * version's removal from it */
     enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
     enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
-    /* Where a statement is a round trip (PostgreSQL): a request's new
-     * versions are written this many per multi-row INSERT, and status
-     * details and value index rows in multi-row INSERTs too, statements
-     * of up to STORE_BATCH_PARAMS parameters (store_obj.c). 0: one
-     * statement per row (SQLite: a statement costs no round trip). */
+    /* A request's new versions are written this many per multi-row
+     * INSERT, and status details and value index rows in multi-row
+     * INSERTs too, statements of up to STORE_BATCH_PARAMS parameters
+     * (store_obj.c). 0: one statement per row. */
     unsigned batch_rows;
 };
 
@@ -361,7 +360,20 @@ struct sq_store {
      * that pinned, listed here to be closed with the store. */
     uint64_t gen; /* unique per opened store in this process */
     struct sq_conn *thread_conns;
+    /* The WAL checkpoint, off the committing thread (store_sqlite_ckpt.c):
+     * a commit that leaves SQ_WAL_CKPT_FRAMES or more in the WAL wakes a
+     * thread with a connection of its own. */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_want, ckpt_stop, ckpt_broken;
 };
+
+/* The WAL hook of every connection of s (replaces SQLite's automatic
+ * checkpoint, which ran inside COMMIT on the committing thread). */
+void sq__ckpt_attach(struct sq_store *s, sqlite3 *db);
+/* Stops the checkpoint thread, if it runs (store close). */
+void sq__ckpt_stop(struct sq_store *s);
 
 /* Borrows a connection (opening one when the pool allows, waiting
  * otherwise) and gives it back. */

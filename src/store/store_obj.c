@@ -519,17 +519,56 @@ static void object_args(int64_t collection, const char *root, const struct store
     memcpy(a, v, sizeof(v));
 }
 
+/* Appends ", ?k" (or "?k" when first): a parameter, without printf (a
+ * multi-row statement's text has up to 1,536 of them). */
+static enum mrd_code param_sql(struct mrd_buf *sql, size_t k, bool first, struct mrd_err *err)
+{
+    char t[24];
+    size_t i = sizeof(t);
+
+    do {
+        t[--i] = (char)('0' + k % 10);
+        k /= 10;
+    } while (k > 0);
+    t[--i] = '?';
+    if (!first) {
+        t[--i] = ' ';
+        t[--i] = ',';
+    }
+    return mrd_buf_append(sql, t + i, sizeof(t) - i, err);
+}
+
 /* Appends "(?k, ?k+1, ...), (...)": rows tuples of cols parameters,
  * numbered from ?1. */
 static enum mrd_code values_sql(struct mrd_buf *sql, size_t rows, size_t cols, struct mrd_err *err)
 {
     enum mrd_code rc = MRD_OK;
 
-    for (size_t r = 0; r < rows && rc == MRD_OK; r++)
+    for (size_t r = 0; r < rows && rc == MRD_OK; r++) {
+        rc = mrd_buf_puts(sql, r == 0 ? "(" : ", (", err);
         for (size_t c = 0; c < cols && rc == MRD_OK; c++)
-            rc = mrd_buf_printf(sql, err, "%s?%zu%s", c == 0 ? (r == 0 ? "(" : ", (") : ", ",
-                                r * cols + c + 1, c + 1 == cols ? ")" : "");
+            rc = param_sql(sql, r * cols + c + 1, c == 0, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_putc(sql, ')', err);
+    }
     return rc;
+}
+
+/* How many of n rows the next multi-row statement writes: max when n
+ * allows, else the largest power of four at most n. A statement's text is
+ * its key in the backend's cache of prepared statements (SQLite's
+ * sq__prepare): a few shapes are prepared once and reused, where a
+ * statement for each odd count was compiled for one use (its thousand
+ * parameters parsed and planned: a fifth of an import's storing thread). */
+static size_t chunk_rows(size_t n, size_t max)
+{
+    size_t k = 1;
+
+    if (n >= max)
+        return max;
+    while (k * 4 <= n)
+        k *= 4;
+    return k;
 }
 
 static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, const char *root,
@@ -698,7 +737,7 @@ static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
 {
     struct mrd_buf sql;
     struct sq_arg *a;
-    enum mrd_code rc;
+    enum mrd_code rc = MRD_OK;
 
     if (b->nv == 0)
         return MRD_OK;
@@ -712,13 +751,17 @@ static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
         a[4 * i + 3] = SQ_INT(b->vals[i].how);
     }
     mrd_buf_init(&sql, BATCH_SQL_MAX);
-    rc = mrd_buf_puts(&sql, "INSERT INTO value_index (kind, key, seq, how) VALUES ", err);
-    if (rc == MRD_OK)
-        rc = values_sql(&sql, b->nv, 4, err);
-    if (rc == MRD_OK)
-        rc = mrd_buf_puts(&sql, " ON CONFLICT DO NOTHING", err);
-    if (rc == MRD_OK)
-        rc = run(b->tx, "value index", sql.data, a, b->nv * 4, NULL, NULL, NULL, err);
+    for (size_t i = 0, k; i < b->nv && rc == MRD_OK; i += k) {
+        k = chunk_rows(b->nv - i, BATCH_VALUES);
+        mrd_buf_reset(&sql);
+        rc = mrd_buf_puts(&sql, "INSERT INTO value_index (kind, key, seq, how) VALUES ", err);
+        if (rc == MRD_OK)
+            rc = values_sql(&sql, k, 4, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(&sql, " ON CONFLICT DO NOTHING", err);
+        if (rc == MRD_OK)
+            rc = run(b->tx, "value index", sql.data, &a[4 * i], k * 4, NULL, NULL, NULL, err);
+    }
     mrd_buf_release(&sql);
     mrd_free(a);
     b->nv = 0;
@@ -782,14 +825,21 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
                     rcpt.data != NULL ? rcpt.data + roff[k] : NULL, roff[k + 1] - roff[k],
                     (struct obj_flags){true, true, false, false}, &a[k * OBJ_COLS]);
     }
-    if (rc == MRD_OK)
+    for (size_t i = 0, k; i < b->n && rc == MRD_OK; i += k) {
+        uint64_t n = 0;
+
+        k = chunk_rows(b->n - i, b->max);
+        mrd_buf_reset(&sql);
         rc = mrd_buf_puts(&sql, OBJ_INSERT, err);
-    if (rc == MRD_OK)
-        rc = values_sql(&sql, b->n, OBJ_COLS, err);
-    if (rc == MRD_OK)
-        rc = mrd_buf_puts(&sql, " RETURNING seq, date_added", err);
-    if (rc == MRD_OK)
-        rc = run(b->tx, "object insert", sql.data, a, b->n * OBJ_COLS, batch_seq_row, b, &got, err);
+        if (rc == MRD_OK)
+            rc = values_sql(&sql, k, OBJ_COLS, err);
+        if (rc == MRD_OK)
+            rc = mrd_buf_puts(&sql, " RETURNING seq, date_added", err);
+        if (rc == MRD_OK)
+            rc = run(b->tx, "object insert", sql.data, &a[i * OBJ_COLS], k * OBJ_COLS,
+                     batch_seq_row, b, &n, err);
+        got += n;
+    }
     if (rc == MRD_OK && got != b->n)
         rc = mrd_err_set(err, MRD_E_INTERNAL, "object insert: %llu rows of %zu written",
                          (unsigned long long)got, b->n);
@@ -867,13 +917,14 @@ static enum mrd_code find_fresh(const struct store_tx *tx, const struct store_in
                                 bool *fresh, struct mrd_err *err)
 {
     struct id_pos *pos = mrd_calloc(q->n, sizeof(*pos));
+    size_t *cand = mrd_calloc(q->n > 0 ? q->n : 1, sizeof(*cand)), nc = 0;
     struct sq_arg *a = mrd_calloc(BATCH_IDS + 1, sizeof(*a));
     struct exists_ctx e = {pos, q->n, fresh};
     struct mrd_buf sql;
     enum mrd_code rc = MRD_OK;
 
     mrd_buf_init(&sql, BATCH_SQL_MAX);
-    if (pos == NULL || a == NULL)
+    if (pos == NULL || cand == NULL || a == NULL)
         rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     for (size_t i = 0; i < q->n && rc == MRD_OK; i++) {
         pos[i] = (struct id_pos){q->objs[i].id, q->objs[i].id_len, i};
@@ -884,24 +935,28 @@ static enum mrd_code find_fresh(const struct store_tx *tx, const struct store_in
     for (size_t i = 1; i < q->n && rc == MRD_OK; i++)
         if (by_id(&pos[i - 1], &pos[i]) == 0)
             fresh[pos[i - 1].i] = fresh[pos[i].i] = false;
-    for (size_t i = 0; i < q->n && rc == MRD_OK;) {
-        size_t k = 0;
-
+    for (size_t i = 0; i < q->n && rc == MRD_OK; i++) /* the ids to look up */
+        if (fresh[i])
+            cand[nc++] = i;
+    for (size_t c = 0, k; c < nc && rc == MRD_OK; c += k) {
+        k = chunk_rows(nc - c, BATCH_IDS);
         mrd_buf_reset(&sql);
         rc = mrd_buf_puts(&sql, EXISTS_SQL, err);
         a[0] = SQ_INT(q->collection);
-        for (; i < q->n && k < BATCH_IDS && rc == MRD_OK; i++)
-            if (fresh[i]) {
-                a[++k] = SQ_TEXT(q->objs[i].id, q->objs[i].id_len);
-                rc = mrd_buf_printf(&sql, err, "%s?%zu", k == 1 ? "" : ", ", k + 1);
-            }
-        if (rc == MRD_OK && k > 0)
+        for (size_t j = 0; j < k && rc == MRD_OK; j++) {
+            const struct store_object_in *o = &q->objs[cand[c + j]];
+
+            a[j + 1] = SQ_TEXT(o->id, o->id_len);
+            rc = param_sql(&sql, j + 2, j == 0, err);
+        }
+        if (rc == MRD_OK)
             rc = mrd_buf_putc(&sql, ')', err);
-        if (rc == MRD_OK && k > 0)
+        if (rc == MRD_OK)
             rc = run(tx, "object insert", sql.data, a, k + 1, exists_row, &e, NULL, err);
     }
     mrd_buf_release(&sql);
     mrd_free(a);
+    mrd_free(cand);
     mrd_free(pos);
     return rc;
 }

@@ -578,7 +578,7 @@ static void sq_config(void)
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-static enum mrd_code conn_open(const char *path, bool create, struct sq_conn **ret,
+static enum mrd_code conn_open(struct sq_store *s, bool create, struct sq_conn **ret,
                                struct mrd_err *err)
 {
     struct sq_conn *c;
@@ -591,11 +591,12 @@ static enum mrd_code conn_open(const char *path, bool create, struct sq_conn **r
 
     if (c == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    src = sqlite3_open_v2(path, &c->db, flags, NULL);
+    src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
-        rc = sq__fail(c, src, path, err);
+        rc = sq__fail(c, src, s->path, err);
         goto out;
     }
+    sq__ckpt_attach(s, c->db);
     (void)sqlite3_extended_result_codes(c->db, 1);
     (void)sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
     /* FULL: a commit is on disk (WAL fsynced) before the call returns, the
@@ -660,7 +661,7 @@ enum mrd_code sq__acquire(struct sq_store *s, struct sq_conn **ret, struct mrd_e
     }
     s->n_open++; /* reserve the slot, open outside the lock */
     (void)pthread_mutex_unlock(&s->mu);
-    rc = conn_open(s->path, false, &c, err);
+    rc = conn_open(s, false, &c, err);
     if (rc != MRD_OK) {
         (void)pthread_mutex_lock(&s->mu);
         s->n_open--;
@@ -708,7 +709,7 @@ static enum mrd_code sq_read_begin(struct store *st, struct mrd_err *err)
     if (sq_pin.active) /* nested or for another store: no pin, calls still work */
         return MRD_OK;
     if (sq_pin.gen != s->gen) {
-        rc = conn_open(s->path, false, &c, err);
+        rc = conn_open(s, false, &c, err);
         /* Half the pool's page cache: one of these per server thread on
          * top of the pool, and RSS must stay bounded (SQ_PIN_CACHE_KIB). */
         if (rc == MRD_OK)
@@ -784,6 +785,7 @@ static void sq_close(struct store *st)
 
     if (sq_wtx.c != NULL && sq_wtx.gen == s->gen) /* closed inside a write: rolled back */
         (void)sq_write_end(st, false, NULL);
+    sq__ckpt_stop(s);
     while (s->thread_conns != NULL) {
         c = s->thread_conns;
         s->thread_conns = c->next;
@@ -803,6 +805,8 @@ static void sq_close(struct store *st)
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_cond_destroy(&s->cv);
     store__group_destroy(&s->ins);
+    (void)pthread_mutex_destroy(&s->ckpt_mu);
+    (void)pthread_cond_destroy(&s->ckpt_cv);
     mrd_free(s);
 }
 
@@ -1133,12 +1137,14 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
     store__group_init(&s->ins);
+    (void)pthread_mutex_init(&s->ckpt_mu, NULL);
+    (void)pthread_cond_init(&s->ckpt_cv, NULL);
     if (!create && stat(s->path, &sb) != 0) {
         rc = mrd_err_sys(err, errno == ENOENT ? MRD_E_NOTFOUND : MRD_E_IO, errno,
                          "no database in %s (run 'meridian init')", dir);
         goto out;
     }
-    rc = conn_open(s->path, create, &c, err);
+    rc = conn_open(s, create, &c, err);
     if (rc != MRD_OK)
         goto out;
     /* WAL is a property of the file: set once, it stays. Readers then never

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1865,6 +1866,72 @@ static void test_kill9_loses_nothing_acknowledged(void **state)
     assert_true(count <= (uint64_t)acked + 1); /* at most one committed, not yet acked */
 }
 
+/* SQLite's WAL is copied into the database by the store's checkpoint
+ * thread while the store stays open (store_sqlite_ckpt.c), not inside a
+ * COMMIT: after requests that put well over 1,000 pages in the WAL,
+ * meridian.db grows without a close. */
+static void test_wal_checkpointed_while_open(void **state)
+{
+    enum { PER = 32, REQS = 48, BODY = 4096 };
+    struct fx *f = *state;
+    struct obj *o = calloc(PER, sizeof(*o));
+    struct store_object_in *in = calloc(PER, sizeof(*in));
+    char *bodies = malloc((size_t)PER * BODY);
+    char db[TEST_DIR_MAX + 32];
+    struct stat sb;
+    off_t before;
+    struct mrd_err err = {0};
+    bool grew = false;
+
+    assert_non_null(o);
+    assert_non_null(in);
+    assert_non_null(bodies);
+    (void)snprintf(db, sizeof(db), "%s/%s", f->dir, STORE_SQLITE_FILE);
+    assert_int_equal(stat(db, &sb), 0);
+    before = sb.st_size;
+    for (int r = 0; r < REQS; r++) {
+        for (int k = 0; k < PER; k++) {
+            char *b = bodies + (size_t)k * BODY;
+            int len;
+
+            make_obj(&o[k], "indicator", r * PER + k, 2000000, POLICY_TLP_GREEN);
+            len = snprintf(b, BODY, "{\"description\":\"");
+            while (len < BODY - 200)
+                len += snprintf(b + len, (size_t)(BODY - len), "w%d ", len);
+            len +=
+                snprintf(b + len, (size_t)(BODY - len),
+                         "\",\"id\":\"%s\",\"modified\":2000000,\"type\":\"indicator\"}", o[k].id);
+            in[k] = o[k].in;
+            in[k].body = b;
+            in[k].body_len = (size_t)len;
+        }
+        assert_int_equal(store_objects_insert(f->st, f->coll.key, in, PER, NULL, NULL, &err),
+                         MRD_OK);
+    }
+    /* the thread runs beside the test: poll, bounded */
+    for (int i = 0; i < 3000 && !grew; i++) {
+        assert_int_equal(stat(db, &sb), 0);
+        grew = sb.st_size >= before + (off_t)PER * REQS * BODY / 2;
+        if (!grew)
+            (void)usleep(10000);
+    }
+    assert_true(grew);
+    { /* ... by a thread of the store's: this test starts none */
+        int tasks = 0;
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+
+        assert_non_null(d);
+        while ((e = readdir(d)) != NULL)
+            tasks += e->d_name[0] != '.';
+        (void)closedir(d);
+        assert_true(tasks >= 2);
+    }
+    free(bodies);
+    free(in);
+    free(o);
+}
+
 /* A schema-1 database (no first/last flags) is migrated on open, and the
  * flags it gets are right for objects stored before. */
 static void test_migration_from_v1(void **state)
@@ -2630,6 +2697,7 @@ int main(void)
         T(test_snapshot_into_a_region),
         T(test_tokens),
         T(test_kill9_loses_nothing_acknowledged),
+        T(test_wal_checkpointed_while_open),
         T(test_migration_from_v1),
         T(test_alloc_failures),
     };
