@@ -176,7 +176,18 @@ def test_metrics_follow_the_grammar_and_count_what_happened(ops_node, tmp_path):
     r = n.post(n.coll, [bad])
     assert r.status_code == 202 and r.json()["failure_count"] == 1
     assert n.get(f"/api1/collections/{n.coll}/objects/").status_code == 200
-    after = parse_exposition(scrape(n))
+    # a request is counted when its connection completes, which may be just
+    # after its client has the answer: the scrape is repeated until then
+    after = {}
+
+    def counted():
+        after.update(parse_exposition(scrape(n)))
+        route = "/{api_root}/collections/{id}/objects/"
+        return value(after, "meridian_http_requests_total", route=route,
+                     status="202") == posts0 + 2 and (value(
+            after, "meridian_http_request_duration_seconds",
+            "meridian_http_request_duration_seconds_count", route=route) or 0) >= posts0 + 3
+    wait_for(counted, timeout=10)
     assert value(after, "meridian_objects_ingested_total", origin="local") == ing0 + 3
     assert value(after, "meridian_objects_rejected_total", reason="invalid_stix") == rej0 + 1
     assert value(after, "meridian_http_requests_total",

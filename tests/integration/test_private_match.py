@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from node import TLP_AMBER, TLP_RED, indicator, start_node, Node
+from node import TLP_AMBER, TLP_RED, indicator, start_node, wait_for, Node
 
 OCTET = "application/octet-stream"
 
@@ -217,11 +217,17 @@ def test_reveal_on_gives_exactly_the_matched_readable_indicators(nodes, tmp_path
     ind_ip = [i for h in hits for i in h["indicators"] if i["name"] == "amber ip"][0]
     assert ind_ip["id"] == amber_ids(a, "amber ip") and ind_ip["type"] == "indicator"
     assert "2 indicators revealed" in p.stderr, p.stderr
-    # the access audit names the reveal as a path of its own, not the console's
-    rows = [json.loads(line) for line in a.cli(
-        "audit", "reads", "--path", "private", "--json", "--data", a.data).stdout.splitlines()]
-    shown = {r["object"] for r in rows if r["org"] == "partnerb"}
-    assert {amber_ids(a, "amber ip"), amber_ids(a, "amber dom")} <= shown, rows
+    # the access audit names the reveal as a path of its own, not the console's;
+    # serve writes what its threads queued every 200 ms, so the rows are polled for
+    want = {amber_ids(a, "amber ip"), amber_ids(a, "amber dom")}
+    rows = []
+
+    def revealed():
+        rows[:] = [json.loads(line) for line in a.cli(
+            "audit", "reads", "--path", "private", "--json", "--data",
+            a.data).stdout.splitlines()]
+        return want <= {r["object"] for r in rows if r["org"] == "partnerb"}
+    wait_for(revealed, timeout=20)
     assert all(r["path"] == "private" for r in rows), rows
     console = a.cli("audit", "reads", "--path", "console", "--json", "--data", a.data).stdout
     assert amber_ids(a, "amber ip") not in console, console
