@@ -90,10 +90,18 @@ typedef enum mrd_code (*pg_row_fn)(void *ctx, const PGresult *res, int row, stru
 
 /* ---- connections ---- */
 
-static void quiet(void *arg, const char *message)
+/* NOTICEs ("relation exists, skipping") are not errors. A FATAL that
+ * arrives while the connection is idle is the server saying why it is about
+ * to close it (a terminated backend, a shutdown): libpq hands it here, and
+ * the connection is marked lost so it is reconnected before its next use
+ * rather than failing that use. */
+static void on_notice(void *arg, const PGresult *res)
 {
-    (void)arg;
-    (void)message; /* NOTICEs ("relation exists, skipping") are not errors */
+    struct pg_conn *c = arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+    if (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        c->lost = true;
 }
 
 static void conn_free(struct pg_conn *c)
@@ -129,7 +137,7 @@ static enum mrd_code conn_setup(struct pg_conn *c, struct mrd_err *err)
     char msg[200];
     enum mrd_code rc = MRD_OK;
 
-    (void)PQsetNoticeProcessor(c->db, quiet, NULL);
+    (void)PQsetNoticeReceiver(c->db, on_notice, c);
     res = PQexec(c->db, "SET jit = off");
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
         rc = mrd_err_set(err, MRD_E_UNAVAIL, "store: cannot set up a PostgreSQL session: %s",
@@ -239,7 +247,8 @@ static bool conn_usable(struct pg_conn *c)
         return false;
     if (poll(&p, 1, 0) > 0 && PQconsumeInput(c->db) == 0)
         return false;
-    return PQstatus(c->db) == CONNECTION_OK;
+    (void)PQisBusy(c->db); /* parses what arrived: a FATAL notice marks c lost */
+    return !c->lost && PQstatus(c->db) == CONNECTION_OK;
 }
 
 /* Reconnects c with the pool's connection string: with several hosts and
