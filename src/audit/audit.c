@@ -34,6 +34,17 @@ const char *audit_path_name(enum audit_path p)
     return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
 }
 
+bool audit_path_known(const char *name)
+{
+    for (unsigned p = 0;; p++) {
+        const char *n = audit_path_name((enum audit_path)p);
+        if (strcmp(n, "unknown") == 0)
+            return false;
+        if (strcmp(n, name) == 0)
+            return true;
+    }
+}
+
 void audit_begin(struct audit_batch *b, struct store *st, enum audit_path path, const char *org,
                  const char *token)
 {

@@ -59,6 +59,9 @@ enum audit_path {
  * "sync-push", "private"; "unknown" out of range. */
 const char *audit_path_name(enum audit_path p);
 
+/* True when name is one of the names audit_path_name gives. */
+bool audit_path_known(const char *name);
+
 struct audit_batch {
     struct store *st;
     char org[STORE_NAME_MAX + 1];

@@ -121,18 +121,6 @@ static enum mrd_code print_read(void *ctx, const struct store_read_row *r, struc
     return MRD_OK;
 }
 
-/* True when name is one of the access audit's paths (audit_path_name). */
-static bool known_path(const char *name)
-{
-    for (int p = AUDIT_TAXII;; p++) {
-        const char *n = audit_path_name((enum audit_path)p);
-        if (strcmp(n, "unknown") == 0)
-            return false;
-        if (strcmp(n, name) == 0)
-            return true;
-    }
-}
-
 static int run_reads(int argc, char **argv)
 {
     enum { O_DATA = 1, O_OBJECT, O_ORG, O_SINCE, O_JSON, O_PATH };
@@ -172,7 +160,7 @@ static int run_reads(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(&cli_verb_audit, "unexpected argument '%s'", argv[optind]);
-    if (o.path != NULL && !known_path(o.path))
+    if (o.path != NULL && !audit_path_known(o.path))
         return cli_usage_error(&cli_verb_audit,
                                "--path: '%s' is not taxii, export, feed, console, search, "
                                "sync-pull, sync-push or private",

@@ -707,7 +707,7 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
             rc = add(r, "dnssec", ns, v->name, dns_ede_cause(x.msg->ede), NULL,
                      json_string("validated answer"), json_string(xfer_status(&x, st)), ev, err);
             /* No EDE: a resolver's own upstream timeout looks the same;
-             * reported when the next round sees it again (split_pending). */
+             * reported when the next round sees it again (is_held). */
             if (rc == MRD_OK && x.msg->ede < 0 &&
                 json_object_set_new(json_array_get(r->found, json_array_size(r->found) - 1),
                                     "unconfirmed", json_true()) != 0)
@@ -1116,85 +1116,73 @@ out:
     return rc;
 }
 
-/* Moves the divergences an excuse covered (kind "excused") out of the
- * round's findings into *ret_excused, an array without their keys: they
- * are recorded in the state, never reported nor carried as open. */
-static enum mrd_code split_excused(struct round *r, json_t **ret_excused, struct mrd_err *err)
+/* Moves the findings of r->found that aside(f) picks (it may edit them)
+ * to *ret_aside, a new array; the others stay in r->found, in order. */
+static enum mrd_code split_found(struct round *r, bool (*aside)(json_t *f, const void *ctx),
+                                 const void *ctx, json_t **ret_aside, struct mrd_err *err)
 {
-    json_t *kept = json_array(), *excused = json_array(), *f;
+    json_t *kept = json_array(), *set = json_array(), *f;
     size_t i;
-    char now[40];
 
-    dns__time_str(r->now, now);
-    if (kept == NULL || excused == NULL) {
+    if (kept == NULL || set == NULL) {
         json_decref(kept);
-        json_decref(excused);
+        json_decref(set);
         return nomem(err);
     }
     json_array_foreach(r->found, i, f)
     {
-        bool ex = strcmp(json_string_value(json_object_get(f, "kind")), "excused") == 0;
-        if (ex) {
-            (void)json_object_del(f, "key");
-            (void)json_object_set_new(f, "kind", json_string("divergence"));
-            (void)json_object_set_new(f, "seen", json_string(now));
-        }
-        if (json_array_append(ex ? excused : kept, f) != 0) {
+        if (json_array_append(aside(f, ctx) ? set : kept, f) != 0) {
             json_decref(kept);
-            json_decref(excused);
+            json_decref(set);
             return nomem(err);
         }
     }
     json_decref(r->found);
     r->found = kept;
-    *ret_excused = excused;
+    *ret_aside = set;
     return MRD_OK;
+}
+
+/* An excused divergence (kind "excused", as check_vantage marks them):
+ * recorded in the state as a divergence seen at now, without its key;
+ * never reported nor carried as open. */
+static bool is_excused(json_t *f, const void *now)
+{
+    if (strcmp(json_string_value(json_object_get(f, "kind")), "excused") != 0)
+        return false;
+    (void)json_object_del(f, "key");
+    (void)json_object_set_new(f, "kind", json_string("divergence"));
+    (void)json_object_set_new(f, "seen", json_string(now));
+    return true;
 }
 
 static bool key_in(const json_t *list, const json_t *key)
 {
     size_t i;
     const json_t *f;
-    json_array_foreach(list, i, f) if (json_equal(json_object_get(f, "key"),
-                                                  (json_t *)(uintptr_t)key)) return true;
+
+    json_array_foreach(list, i, f)
+    {
+        if (json_equal(json_object_get(f, "key"), key))
+            return true;
+    }
     return false;
 }
 
 /* Findings marked "unconfirmed" (a vantage's SERVFAIL without EDE that a
  * +CD query answers) are reported only when the previous round (state)
- * had them open or pending; the others go to *ret_pending, carried to
- * the next round in the state's "pending". Without a state (one round
- * alone) there is no next round: they are reported at once. */
-static enum mrd_code split_pending(struct round *r, const json_t *state, json_t **ret_pending,
-                                   struct mrd_err *err)
+ * had them open or pending; the others are held, carried to the next
+ * round in the state's "pending". Without a state (one round alone) there
+ * is no next round: they are reported at once. */
+static bool is_held(json_t *f, const void *state)
 {
-    json_t *kept = json_array(), *pending = json_array(), *f;
-    size_t i;
+    const json_t *key = json_object_get(f, "key");
 
-    if (kept == NULL || pending == NULL) {
-        json_decref(kept);
-        json_decref(pending);
-        return nomem(err);
-    }
-    json_array_foreach(r->found, i, f)
-    {
-        bool hold = false;
-        if (json_is_true(json_object_get(f, "unconfirmed"))) {
-            const json_t *key = json_object_get(f, "key");
-            (void)json_object_del(f, "unconfirmed");
-            hold = state != NULL && !key_in(json_object_get(state, "open"), key) &&
-                   !key_in(json_object_get(state, "pending"), key);
-        }
-        if (json_array_append(hold ? pending : kept, f) != 0) {
-            json_decref(kept);
-            json_decref(pending);
-            return nomem(err);
-        }
-    }
-    json_decref(r->found);
-    r->found = kept;
-    *ret_pending = pending;
-    return MRD_OK;
+    if (!json_is_true(json_object_get(f, "unconfirmed")))
+        return false;
+    (void)json_object_del(f, "unconfirmed");
+    return state != NULL && !key_in(json_object_get(state, "open"), key) &&
+           !key_in(json_object_get(state, "pending"), key);
 }
 
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
@@ -1209,6 +1197,7 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                       mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
                       t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
     json_t *st = NULL, *excused = NULL, *pending = NULL;
+    char now[40];
     enum mrd_code rc = MRD_OK;
     struct dns_name root;
 
@@ -1251,10 +1240,11 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
         rc = check_anchor(&r, err);
     if (rc == MRD_OK)
         rc = pool_run(&r, cfg->nzones, check_zone_i, (void *)(uintptr_t)baseline, err);
+    dns__time_str(r.now, now);
     if (rc == MRD_OK)
-        rc = split_excused(&r, &excused, err);
+        rc = split_found(&r, is_excused, now, &excused, err);
     if (rc == MRD_OK)
-        rc = split_pending(&r, state, &pending, err);
+        rc = split_found(&r, is_held, state, &pending, err);
     if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
     if (rc == MRD_OK && json_object_set_new(st, "excused", excused) != 0)
