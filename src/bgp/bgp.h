@@ -485,8 +485,9 @@ enum mrd_code bgp_rtr_fetch(const char *hostport, uint8_t version, int timeout_m
  * failure, retries after BGP_RTR_BACKOFF_MIN seconds, doubling up to the
  * retry interval (except after a failure that ended the session, such as a
  * cache restarted with a new session ID: the cache is up and a Reset Query
- * is expected to succeed, so that one is retried after the minimum); drops the VRPs when they
- * expire. on_update (may be NULL) runs in the thread after each new set, failure or expiry. */
+ * is expected to succeed, so that one is retried after the minimum);
+ * drops the VRPs when they expire. on_update (may be NULL) runs in the
+ * thread after each new set, failure or expiry. */
 struct bgp_rtr_feed;
 
 struct bgp_rtr_feed_status {
