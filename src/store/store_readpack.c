@@ -21,7 +21,6 @@
  */
 #include <string.h>
 
-#include "core/str.h"
 #include "store/store_int.h"
 
 #define PK_TYPE 0x01u
