@@ -102,14 +102,23 @@ const char *dns_why_bogus_cause(const char *why)
     return "other";
 }
 
+/* The TLS verdicts of earlier rounds (dns_tls_cache_get), shared by the
+ * round's threads. */
+struct tls_memo {
+    pthread_mutex_t mu;
+    json_t *cache; /* the state's "tls_cache" */
+    size_t hits;   /* verdicts this round took from it */
+};
+
 struct round {
     json_t *found; /* findings of this round */
     int64_t now;
     const struct dns_config *cfg;
     const struct dns_transport *t;
     char zone[DNS_MAX_NAME_STR];
-    struct vref *ref; /* per vantage */
-    unsigned par;     /* workers this part of the round may run at once (>= 1) */
+    struct vref *ref;     /* per vantage */
+    unsigned par;         /* workers this part of the round may run at once (>= 1) */
+    struct tls_memo *tls; /* NULL: no TLS excuse configured */
 };
 
 /* ---- parallel rounds: a bounded pool of threads over independent items
@@ -590,6 +599,35 @@ out:
     return rc;
 }
 
+/* The TLS verdict of (addr, name): from an earlier round when the cache
+ * holds a fresh one (cached gets the time it was made), else a handshake,
+ * whose verdict is then cached. */
+static enum mrd_code tls_verdict(struct round *r, const char *addr, const char *name,
+                                 struct dns_tls_result *ret, char cached[40], struct mrd_err *err)
+{
+    int64_t at = 0;
+    bool hit;
+    enum mrd_code rc;
+
+    (void)pthread_mutex_lock(&r->tls->mu);
+    hit = dns_tls_cache_get(r->tls->cache, addr, name, r->now, r->cfg->tls_cache_ttl,
+                            r->cfg->tls_cache_fail_ttl, ret, &at);
+    r->tls->hits += hit;
+    (void)pthread_mutex_unlock(&r->tls->mu);
+    if (hit) {
+        dns__time_str(at, cached);
+        return MRD_OK;
+    }
+    rc = r->t->tls->probe(r->t->tls->ctx, addr, name, ret, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)pthread_mutex_lock(&r->tls->mu);
+    rc = dns_tls_cache_put(r->tls->cache, addr, name, ret, r->now, r->cfg->tls_cache_ttl,
+                           r->cfg->tls_cache_fail_ttl, err);
+    (void)pthread_mutex_unlock(&r->tls->mu);
+    return rc;
+}
+
 /* The excuses of a divergence (docs/dns.md, "Excuses"): for each address
  * of got that expected lacks, its origin ASNs and those of the expected
  * addresses (cfg->asn_table), then, when they share none, a TLS handshake
@@ -622,6 +660,7 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         uint32_t mine[DNS_MAX_ORIGINS];
         size_t n;
         struct dns_tls_result tls = {DNS_TLS_NOT_TRIED, ""};
+        char cached[40] = "";
         const char *why;
         json_t *asns = json_array(), *one;
         enum mrd_code rc;
@@ -631,7 +670,7 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         n = dns_asn_lookup(r->cfg->asn_table, json_string_value(a), mine);
         why = dns_excuse_decide(mine, n, exp, nexp, DNS_TLS_NOT_TRIED);
         if (why == NULL && r->t->tls != NULL) {
-            rc = r->t->tls->probe(r->t->tls->ctx, json_string_value(a), name, &tls, err);
+            rc = tls_verdict(r, json_string_value(a), name, &tls, cached, err);
             if (rc != MRD_OK) {
                 json_decref(asns);
                 return rc;
@@ -641,10 +680,11 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         for (size_t k = 0; k < n && asns != NULL; k++)
             if (json_array_append_new(asns, json_integer(mine[k])) != 0)
                 json_decref(asns), asns = NULL;
-        one = asns == NULL ? NULL
-                           : json_pack("{s:o, s:s, s:s?}", "asn", asns, "tls",
-                                       tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
-                                       "excused", why);
+        one = asns == NULL
+                  ? NULL
+                  : json_pack("{s:o, s:s, s:s?, s:s*}", "asn", asns, "tls",
+                              tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
+                              "excused", why, "tls_cached", cached[0] != '\0' ? cached : NULL);
         if (one == NULL || json_object_set_new(all, json_string_value(a), one) != 0)
             return nomem(err);
         *ret_excused = *ret_excused && why != NULL;
@@ -1075,6 +1115,13 @@ static enum mrd_code carry_state(struct round *r, const json_t *state, json_t **
     json_array_foreach(r->found, i, f)
     {
         const char *first = now;
+        /* open before, or pending (a confirmed SERVFAIL: seen first then) */
+        json_array_foreach(json_object_get(state, "pending"), k, o)
+        {
+            if (json_equal(json_object_get(o, "key"), json_object_get(f, "key")) &&
+                json_is_string(json_object_get(o, "first_seen")))
+                first = json_string_value(json_object_get(o, "first_seen"));
+        }
         json_array_foreach(json_object_get(state, "open"), k, o)
         {
             if (json_equal(json_object_get(o, "key"), json_object_get(f, "key")) &&
@@ -1174,15 +1221,27 @@ static bool key_in(const json_t *list, const json_t *key)
  * had them open or pending; the others are held, carried to the next
  * round in the state's "pending". Without a state (one round alone) there
  * is no next round: they are reported at once. */
-static bool is_held(json_t *f, const void *state)
+struct held_ctx {
+    const json_t *state;
+    const char *now;
+};
+
+/* A held finding gets first_seen (now) and last_seen: carried in the
+ * state, it keeps first_seen when the next round confirms it. */
+static bool is_held(json_t *f, const void *ctx)
 {
+    const struct held_ctx *h = ctx;
     const json_t *key = json_object_get(f, "key");
 
     if (!json_is_true(json_object_get(f, "unconfirmed")))
         return false;
     (void)json_object_del(f, "unconfirmed");
-    return state != NULL && !key_in(json_object_get(state, "open"), key) &&
-           !key_in(json_object_get(state, "pending"), key);
+    if (h->state == NULL || key_in(json_object_get(h->state, "open"), key) ||
+        key_in(json_object_get(h->state, "pending"), key))
+        return false;
+    (void)json_object_set_new(f, "first_seen", json_string(h->now));
+    (void)json_object_set_new(f, "last_seen", json_string(h->now));
+    return true;
 }
 
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
@@ -1195,14 +1254,22 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                       t,
                       "",
                       mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
-                      t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
+                      t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel,
+                      NULL};
     json_t *st = NULL, *excused = NULL, *pending = NULL;
     char now[40];
     enum mrd_code rc = MRD_OK;
     struct dns_name root;
+    struct tls_memo memo = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
-    if (r.found == NULL || r.ref == NULL) {
+    if (t->tls != NULL) {
+        const json_t *was = json_object_get(state, "tls_cache");
+        memo.cache = json_is_object(was) ? json_deep_copy(was) : json_object();
+        r.tls = &memo;
+    }
+    if (r.found == NULL || r.ref == NULL || (t->tls != NULL && memo.cache == NULL)) {
         json_decref(r.found);
+        json_decref(memo.cache);
         mrd_free(r.ref);
         return nomem(err);
     }
@@ -1244,7 +1311,7 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     if (rc == MRD_OK)
         rc = split_found(&r, is_excused, now, &excused, err);
     if (rc == MRD_OK)
-        rc = split_found(&r, is_held, state, &pending, err);
+        rc = split_found(&r, is_held, &(struct held_ctx){state, now}, &pending, err);
     if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
     if (rc == MRD_OK && json_object_set_new(st, "excused", excused) != 0)
@@ -1255,6 +1322,12 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
         rc = nomem(err);
     else if (rc != MRD_OK)
         json_decref(pending);
+    if (rc == MRD_OK && memo.cache != NULL &&
+        (json_object_set(st, "tls_cache", memo.cache) != 0 ||
+         json_object_set_new(st, "tls_cached", json_integer((json_int_t)memo.hits)) != 0))
+        rc = nomem(err);
+    json_decref(memo.cache);
+    (void)pthread_mutex_destroy(&memo.mu);
     mrd_free(r.ref);
     if (rc != MRD_OK) {
         json_decref(st);
@@ -1396,4 +1469,79 @@ json_t *dns_findings_stored(const json_t *state)
         }
     }
     return stored;
+}
+
+enum mrd_code dns_pending_pack(const json_t *state, char *out, size_t size, size_t *ret_kept,
+                               struct mrd_err *err)
+{
+    json_t *list = json_array(), *f;
+    size_t i, kept = 0, used = 2; /* "[]" */
+
+    if (list == NULL || size < 3) {
+        json_decref(list);
+        return size < 3 ? mrd_err_set(err, MRD_E_TOOBIG, "dns: pending: no room") : nomem(err);
+    }
+    json_array_foreach(json_object_get(state, "pending"), i, f)
+    {
+        json_t *one = json_pack("[s?, s?]", json_string_value(json_object_get(f, "key")),
+                                json_string_value(json_object_get(f, "first_seen")));
+        size_t n = one != NULL ? json_dumpb(one, NULL, 0, JSON_COMPACT) : 0;
+        if (one == NULL || !json_is_string(json_array_get(one, 0)) ||
+            !json_is_string(json_array_get(one, 1))) {
+            json_decref(one);
+            continue; /* not one dns_check_round held */
+        }
+        if (used + n + (kept > 0) + 1 > size) { /* the rest waits one more round */
+            json_decref(one);
+            break;
+        }
+        if (json_array_append_new(list, one) != 0) {
+            json_decref(list);
+            return nomem(err);
+        }
+        used += n + (kept > 0);
+        kept++;
+    }
+    if (json_dumpb(list, out, size - 1, JSON_COMPACT) != used) {
+        json_decref(list);
+        return mrd_err_set(err, MRD_E_INTERNAL, "dns: pending: packed size");
+    }
+    out[used] = '\0';
+    json_decref(list);
+    if (ret_kept != NULL)
+        *ret_kept = kept;
+    return MRD_OK;
+}
+
+enum mrd_code dns_pending_unpack(json_t *state, const char *text, struct mrd_err *err)
+{
+    json_t *list = NULL, *pending = json_array(), *p;
+    size_t i;
+    enum mrd_code rc = mrd_json_parse(text, strlen(text), NULL, &list, err);
+
+    if (rc == MRD_OK && !json_is_array(list))
+        rc = mrd_err_set(err, MRD_E_PARSE, "dns: pending: not an array");
+    if (rc == MRD_OK && pending == NULL)
+        rc = nomem(err);
+    json_array_foreach(list, i, p)
+    {
+        const char *key = json_string_value(json_array_get(p, 0));
+        const char *first = json_string_value(json_array_get(p, 1));
+        struct mrd_time t;
+        if (rc != MRD_OK)
+            break;
+        if (json_array_size(p) != 2 || key == NULL || first == NULL ||
+            mrd_time_parse(first, strlen(first), &t, NULL) != MRD_OK) {
+            rc = mrd_err_set(err, MRD_E_PARSE, "dns: pending[%zu]: not [key, first_seen]", i);
+            break;
+        }
+        if (json_array_append_new(pending,
+                                  json_pack("{s:s, s:s}", "key", key, "first_seen", first)) != 0)
+            rc = nomem(err);
+    }
+    if (rc == MRD_OK && json_object_set(state, "pending", pending) != 0)
+        rc = nomem(err);
+    json_decref(pending);
+    json_decref(list);
+    return rc;
 }

@@ -330,6 +330,10 @@ const char *dns_addr_fingerprint(const char *addr);
 #define DNS_DEFAULT_TLS_PORT 443
 #define DNS_DEFAULT_TLS_TIMEOUT_MS 2000 /* connect and handshake of one TLS excuse */
 #define DNS_MAX_TLS_TIMEOUT_MS 30000
+#define DNS_TLS_CACHE_MAX 4096             /* (address, name) verdicts kept between rounds */
+#define DNS_DEFAULT_TLS_CACHE_TTL 3600     /* seconds a valid certificate's verdict is kept */
+#define DNS_DEFAULT_TLS_CACHE_FAIL_TTL 300 /* ... and any other verdict */
+#define DNS_MAX_TLS_CACHE_TTL 604800
 
 /* A prefix-to-origin-ASN table: CAIDA's Routeviews pfx2as format, one
  * "PREFIX<TAB>LENGTH<TAB>ASNS" per line (ASNS one ASN, "A_B" for several
@@ -381,6 +385,20 @@ struct dns_tls_prober {
  * else NULL (not excused). Pure. */
 const char *dns_excuse_decide(const uint32_t *addr_asns, size_t naddr, const uint32_t *exp_asns,
                               size_t nexp, enum dns_tls_verdict tls);
+
+/* The TLS verdicts of earlier rounds (docs/dns.md, "Excuses"): cache is
+ * a JSON object {"ADDR NAME": {"verdict": "valid" | "invalid" | "failed",
+ * "detail": ..., "at": unix seconds}} (the state's "tls_cache"). get: true
+ * with *ret and *ret_at when the verdict of (addr, name) is younger at now
+ * than ttl (valid) or fail_ttl (the others; 0: never kept). put: records
+ * one at now, drops the expired ones and, past DNS_TLS_CACHE_MAX, the
+ * oldest. Pure. */
+bool dns_tls_cache_get(const json_t *cache, const char *addr, const char *name, int64_t now,
+                       unsigned ttl, unsigned fail_ttl, struct dns_tls_result *ret,
+                       int64_t *ret_at);
+enum mrd_code dns_tls_cache_put(json_t *cache, const char *addr, const char *name,
+                                const struct dns_tls_result *res, int64_t now, unsigned ttl,
+                                unsigned fail_ttl, struct mrd_err *err);
 
 /* ---- configuration (docs/dns.md) ---- */
 
@@ -438,6 +456,7 @@ struct dns_config {
     char tls_ca[DNS_CFG_MAX_PATH + 1];
     unsigned tls_port;
     unsigned tls_timeout_ms;
+    unsigned tls_cache_ttl, tls_cache_fail_ttl; /* seconds verdicts are kept between rounds */
 };
 
 /* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",
@@ -524,6 +543,16 @@ enum mrd_code dns_findings_due(const json_t *found, const json_t *stored, int64_
  * dns_state_from_alerts rebuilds it: each last stored at its last_seen);
  * NULL when out of memory. */
 json_t *dns_findings_stored(const json_t *state);
+
+/* The pending findings of state (a vantage's SERVFAIL without EDE held
+ * for confirmation by the next round) as compact text for the sensor in
+ * serve to keep in the store's metadata: [[key, first_seen], ...], as
+ * many as fit in size bytes with the NUL (*ret_kept, may be NULL); the
+ * rest wait one round more after a restart. dns_pending_unpack sets
+ * state's "pending" from that text (MRD_E_PARSE when it is not). */
+enum mrd_code dns_pending_pack(const json_t *state, char *out, size_t size, size_t *ret_kept,
+                               struct mrd_err *err);
+enum mrd_code dns_pending_unpack(json_t *state, const char *text, struct mrd_err *err);
 
 /* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
  * "ds-mismatch", ..., "other". */
