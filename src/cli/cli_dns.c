@@ -302,6 +302,11 @@ static int do_check(int argc, char **argv)
     }
     if (ret == CLI_EXIT_OK && o.state != NULL)
         ret = load_json(o.state, &state, true);
+    /* A new state file: there will be a next round, so a SERVFAIL without
+     * EDE already waits for it (dns_check_round holds it when a state is
+     * given). */
+    if (ret == CLI_EXIT_OK && o.state != NULL && state == NULL && (state = json_object()) == NULL)
+        ret = CLI_EXIT_USAGE;
     if (ret != CLI_EXIT_OK)
         goto out;
     if (dns_check_round_net(cfg, &o.net, base, state, &found, &next, &err) != MRD_OK) {

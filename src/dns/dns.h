@@ -509,7 +509,12 @@ enum mrd_code dns_baseline_check(const json_t *baseline, struct mrd_err *err);
  * previous round's open findings (what this function returned as
  * *ret_state): first_seen is carried over, and an outage open before and
  * gone now is reported as outage-end. The state's "round" member is the
- * round's time, the last_seen of this round's findings. */
+ * round's time, the last_seen of this round's findings. Given a state
+ * (an empty object before the first round), a vantage's SERVFAIL without
+ * EDE is held in its "pending" (with first_seen) until the next round sees
+ * it again; NULL (one round alone) reports it at once. With t->tls, the
+ * state's "tls_cache" keeps the TLS verdicts (dns_tls_cache_get) and
+ * "tls_cached" counts those this round took from it. */
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err);

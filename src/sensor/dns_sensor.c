@@ -323,8 +323,12 @@ static void round_once(struct sensor_dns *s)
     (void)pthread_mutex_lock(&s->mu);
     (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round);
     (void)pthread_mutex_unlock(&s->mu);
-    say(s, "dns sensor: round done, %zu findings, %zu alerts stored, %zu divergences excused",
-        json_array_size(found), stored, json_array_size(json_object_get(next, "excused")));
+    say(s,
+        "dns sensor: round done, %zu findings, %zu alerts stored, %zu divergences excused, "
+        "%zu TLS verdicts cached, %zu pending",
+        json_array_size(found), stored, json_array_size(json_object_get(next, "excused")),
+        (size_t)json_integer_value(json_object_get(next, "tls_cached")),
+        json_array_size(json_object_get(next, "pending")));
 out:
     json_decref(due);
     json_decref(stored_next);
@@ -428,6 +432,10 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     if (rc != MRD_OK)
         goto out;
     rc = resume_state(s, &s->state, err);
+    /* never ran here: an empty state, so that the first round already
+     * holds a SERVFAIL without EDE for the next one to confirm */
+    if (rc == MRD_OK && s->state == NULL && (s->state = json_object()) == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
     if (rc == MRD_OK && (s->stored = dns_findings_stored(s->state)) == NULL)
         rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
     if (rc == MRD_OK && s->state != NULL)

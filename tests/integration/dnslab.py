@@ -64,6 +64,7 @@ class Lab:
         self.tld_ds = "right"          # or "wrong"
         self.zone_sig_offset = (-3600, 30 * 86400)  # inception, expiration from now
         self.extra_names = extra_names  # bench/dns: n0 .. nN-1.example.tld. A records
+        self.vantage_ede = True  # False: the validating Unbound sends no RFC 8914 EDE
 
     # ---- namespace -------------------------------------------------------
     def __enter__(self):
@@ -229,7 +230,7 @@ zone:
     access-control: 10.0.0.0/8 allow
     root-hints: "{self.work}/root.hints"
     trust-anchor-file: "{self.work}/root.ds"
-    ede: yes
+    ede: {"yes" if self.vantage_ede or name != "vantage" else "no"}
     val-log-level: 2
     qname-minimisation: no
     cache-max-ttl: 0
@@ -272,7 +273,8 @@ zone:
         with open(log, "w") as err:
             proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "openssl", "s_server",
                                      "-accept", f"{addr}:{port}", "-cert", str(cert), "-key",
-                                     str(key), "-www", "-quiet"], stdin=subprocess.DEVNULL,
+                                     str(key), "-www", "-quiet", "-state"],
+                                    stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=err, text=True)
         self.procs["tls"] = proc
         deadline = time.monotonic() + 20
@@ -287,6 +289,13 @@ zone:
             time.sleep(0.1)
         self.stop("tls")
         raise RuntimeError("openssl s_server did not start: " + open(log).read()[-2000:])
+
+    def tls_handshakes(self):
+        """How many TLS handshakes the server of start_tls began (its
+        `-state` trace, one "read client hello" each; a bare TCP connect,
+        as start_tls's own readiness check, is not one)."""
+        with open(os.path.join(self.work, "tls.log")) as f:
+            return f.read().count("SSL_accept:SSLv3/TLS read client hello")
 
     def stop(self, name):
         netns.stop(self.procs.pop(name, None))

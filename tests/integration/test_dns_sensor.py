@@ -72,6 +72,7 @@ def healthy(lab):
     yield lab
     lab.tld_delegates, lab.tld_ds = "honest", "right"
     lab.zone_sig_offset = (-3600, 30 * 86400)
+    lab.vantage_ede = True
     lab.reload()
 
 
@@ -204,6 +205,31 @@ def test_expired_signatures(healthy, meridian_bin, baseline):
     assert all(f["evidence"]["ede"] == 7 for f in vantage)
 
 
+def test_servfail_without_ede_waits_for_the_next_round(healthy, meridian_bin, baseline,
+                                                      tmp_path):
+    """Expired signatures at a validating resolver that sends no Extended
+    DNS Error: its SERVFAIL (answered with +cd) looks like an upstream
+    timeout, so with --state it waits in the state's pending for the next
+    round, which reports it with the first round's time as first_seen."""
+    state = tmp_path / "state.json"
+    healthy.vantage_ede = False
+    healthy.zone_sig_offset = (-10 * 86400, -86400)
+    healthy.reload()
+    first = check(healthy, meridian_bin, *baseline, "--state", state)
+    assert not [f for f in first if f["vantage"] == "isp-1"], first
+    assert [f for f in first if f["vantage"] == "authoritative"], first  # no wait at the source
+    s1 = json.loads(state.read_text())
+    held = s1["pending"]
+    assert held and all(p["kind"] == "dnssec" and p["vantage"] == "isp-1" and
+                        p["first_seen"] == s1["round"] for p in held), held
+    again = check(healthy, meridian_bin, *baseline, "--state", state)
+    confirmed = [f for f in again if f["kind"] == "dnssec" and f["vantage"] == "isp-1"]
+    assert confirmed, again
+    assert "ede" not in confirmed[0]["evidence"] and confirmed[0]["cause"] == "other"
+    assert {f["first_seen"] for f in confirmed} == {s1["round"]}
+    assert json.loads(state.read_text())["pending"] == []
+
+
 def test_outage_and_its_end(healthy, meridian_bin, baseline, tmp_path):
     state = tmp_path / "state.json"
     healthy.stop("zone")
@@ -289,6 +315,9 @@ def test_divergence_excused_by_tls(lab, meridian_bin, baseline, test_ca, tmp_pat
         why = ex[0]["evidence"]["excuses"][dnslab.FORGED]
         assert why["excused"] == "tls" and why["tls"] == "certificate valid"
 
+        # A new state: the one above keeps the valid verdict for an hour
+        # (excuses.tls_cache_ttl; test_tls_verdict_cached_between_rounds).
+        state = tmp_path / "state2.json"
         lab.start_tls(dnslab.FORGED, test_ca / "wrong.pem", test_ca / "wrong.key")
         found = check(lab, meridian_bin, cfg, baseline[1], "--state", state)
         assert [(f["kind"], f["vantage"], f["observed"]) for f in found] == [
@@ -301,6 +330,35 @@ def test_divergence_excused_by_tls(lab, meridian_bin, baseline, test_ca, tmp_pat
     found = check(lab, meridian_bin, cfg, baseline[1])
     assert [(f["kind"], f["vantage"]) for f in found] == [("divergence", "isp-2")]
     assert found[0]["evidence"]["excuses"][dnslab.FORGED]["tls"].startswith("connect")
+
+
+def test_tls_verdict_cached_between_rounds(lab, meridian_bin, baseline, test_ca, tmp_path):
+    """A lasting divergence costs one handshake, not one per round: the
+    round after takes the verdict from the state (evidence tls_cached,
+    counted in the state's tls_cached) and the TLS server sees no new
+    handshake; with excuses.tls_cache_ttl 0 every round asks again."""
+    cfg = excused_config(lab, tmp_path, {"tls_ca": str(test_ca / "ca.pem"),
+                                         "tls_timeout_ms": 3000})
+    state = tmp_path / "state.json"
+    try:
+        lab.start_tls(dnslab.FORGED, test_ca / "right.pem", test_ca / "right.key")
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        assert lab.tls_handshakes() == 1
+        s1 = json.loads(state.read_text())
+        assert s1["tls_cached"] == 0
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        s2 = json.loads(state.read_text())
+        assert s2["tls_cached"] == 1
+        why = s2["excused"][0]["evidence"]["excuses"][dnslab.FORGED]
+        assert why["excused"] == "tls" and why["tls_cached"] == s1["round"]
+        assert lab.tls_handshakes() == 1, "the second round made a handshake"
+        c = json.loads(cfg.read_text())
+        c["excuses"]["tls_cache_ttl"] = 0
+        cfg.write_text(json.dumps(c))
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        assert lab.tls_handshakes() == 2
+    finally:
+        lab.stop("tls")
 
 
 def test_divergence_excused_by_asn(lab, meridian_bin, baseline, tmp_path):
