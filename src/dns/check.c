@@ -483,10 +483,61 @@ static bool truncated_disagrees(const struct dns_xfer *x, uint16_t type)
     return differs;
 }
 
+const char *dns_tcp_rule(const json_t *forged, bool answered, bool reset, const json_t *tcp_addrs)
+{
+    size_t i;
+    const json_t *a;
+
+    if (!answered)
+        return reset ? "tcp-reset" : NULL;
+    json_array_foreach(tcp_addrs, i, a)
+    {
+        if (in_set(forged, a))
+            return "tcp-forged";
+    }
+    return NULL;
+}
+
+/* An answer judged injected over UDP: the same question over TCP, its
+ * answer (or why none) as evidence ev.tcp and its rule (dns_tcp_rule) in
+ * rules. Not asked when the answer already came over TCP. */
+static enum mrd_code ask_tcp(struct round *r, const struct dns_cfg_vantage *v,
+                             const struct dns_name *name, uint16_t type, const json_t *forged,
+                             json_t *rules, json_t *ev, struct mrd_err *err)
+{
+    struct dns_xfer tx = {0};
+    json_t *addrs = json_array(), *tcp = NULL;
+    const char *rule;
+    bool answered;
+    char rc_name[16];
+    enum mrd_code rc = addrs != NULL ? dns_ask(r->t, v->server, name, type,
+                                               DNS_Q_RD | DNS_Q_DO | DNS_Q_TCP, &tx, err)
+                                     : nomem(err);
+
+    answered = rc == MRD_OK && tx.status == DNS_XFER_OK;
+    if (answered)
+        rc = dns__answer_addrs(tx.msg, type, addrs, err);
+    if (rc == MRD_OK) {
+        rule = dns_tcp_rule(forged, answered, tx.reset, addrs);
+        tcp = answered ? json_pack("{s:O, s:s}", "addrs", addrs, "rcode",
+                                   dns_rcode_name(tx.msg->rcode, rc_name))
+                       : json_pack("{s:s, s:b}", "error", tx.detail, "reset", tx.reset);
+        if (tcp == NULL || json_object_set_new(ev, "tcp", tcp) != 0 ||
+            (rule != NULL && dns__set_add(rules, rule, err) != MRD_OK))
+            rc = nomem(err);
+        else
+            dns__set_sort(rules);
+    }
+    json_decref(addrs);
+    dns_xfer_release(&tx);
+    return rc;
+}
+
 static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vantage *v,
-                                     const struct vref *ref, const char *ns, uint16_t type,
-                                     const json_t *expected, const struct dns_xfer *x,
-                                     const struct dns_msg **ret_taken, struct mrd_err *err)
+                                     const struct vref *ref, const struct dns_name *name,
+                                     const char *ns, uint16_t type, const json_t *expected,
+                                     const struct dns_xfer *x, const struct dns_msg **ret_taken,
+                                     struct mrd_err *err)
 {
     const struct dns_msg *msgs[2 + DNS_MAX_LATE];
     int ttls[2 + DNS_MAX_LATE];
@@ -587,6 +638,12 @@ static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vanta
             (void)json_object_set(ev, "bogons", bogons);
         if (ev != NULL && json_object_size(prints) > 0)
             (void)json_object_set(ev, "fingerprints", prints);
+        if (ev != NULL && !x->tcp)
+            rc = ask_tcp(r, v, name, type, obs, json_object_get(ev, "rules"), ev, err);
+        if (rc != MRD_OK) {
+            json_decref(ev);
+            goto out;
+        }
         rc = add(r, "injection", ns, v->name, NULL, dns_type_name(type, tn),
                  expected != NULL ? json_deep_copy(expected) : NULL, json_incref(obs), ev, err);
     }
@@ -757,7 +814,7 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
         }
         goto out;
     }
-    rc = check_injection(r, v, ref, ns, type, expected, &x, &taken, err);
+    rc = check_injection(r, v, ref, name, ns, type, expected, &x, &taken, err);
     if (rc == MRD_OK && taken != NULL && expected != NULL && taken->rcode == DNS_RCODE_NOERROR) {
         json_t *got = json_array();
         size_t i;

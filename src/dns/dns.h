@@ -173,6 +173,7 @@ void dns_msg_free(struct dns_msg *msg);
 #define DNS_Q_CD 0x2u     /* checking disabled (RFC 4035 §3.2.2) */
 #define DNS_Q_DO 0x4u     /* EDNS0 DO bit: send DNSSEC records */
 #define DNS_Q_NOEDNS 0x8u /* no OPT record */
+#define DNS_Q_TCP 0x10u   /* over TCP only (dns_ask sets dns_xfer.want_tcp; not in the query) */
 
 /* Writes a query for (name, type, IN) with the given id into out (at least
  * DNS_MAX_NAME + 32 bytes): EDNS0 with DNS_UDP_SIZE unless DNS_Q_NOEDNS. */
@@ -239,8 +240,10 @@ struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    int ip_ttl; /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
-    bool tcp;   /* the answer came over TCP (the UDP one was truncated) */
+    int ip_ttl;    /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
+    bool tcp;      /* the answer came over TCP (the UDP one was truncated, or want_tcp) */
+    bool want_tcp; /* in: ask over TCP only (DNS_Q_TCP); the transport keeps it */
+    bool reset;    /* TCP: the connection was reset or closed after the query, before an answer */
     /* tcp: the truncated UDP answer that sent us there (owned), with its IP
      * TTL and time: a forged one may carry addresses the TCP answer lacks */
     struct dns_msg *truncated;
@@ -399,6 +402,15 @@ bool dns_tls_cache_get(const json_t *cache, const char *addr, const char *name, 
 enum mrd_code dns_tls_cache_put(json_t *cache, const char *addr, const char *name,
                                 const struct dns_tls_result *res, int64_t now, unsigned ttl,
                                 unsigned fail_ttl, struct mrd_err *err);
+
+/* The TCP rule of injection (docs/dns.md, "Injection"): when a UDP
+ * answer was judged injected, the same question is asked over TCP;
+ * "tcp-reset" when that connection was reset or closed after the query
+ * and before any answer (answered false, reset true), "tcp-forged" when
+ * the TCP answer carries an address of forged (what the injected UDP
+ * answers said), else NULL: a TCP answer that agrees with the zone is
+ * evidence only. Pure. */
+const char *dns_tcp_rule(const json_t *forged, bool answered, bool reset, const json_t *tcp_addrs);
 
 /* ---- configuration (docs/dns.md) ---- */
 

@@ -177,6 +177,9 @@ def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
     real = [r for r in ev["replies"] if r["addrs"] == [dnslab.WWW]]
     assert len(forged) == 1 and forged[0]["ip_ttl"] == dnslab.INJECTED_TTL
     assert len(real) == 1 and real[0]["taken"] and real[0]["ip_ttl"] == 64
+    # Asked again over TCP, which this injector does not forge: the real answer.
+    assert ev["tcp"] == {"addrs": [dnslab.WWW], "rcode": "NOERROR"}
+    assert not {"tcp-reset", "tcp-forged"} & set(ev["rules"])
 
 
 def test_ds_mismatch_is_a_dnssec_failure(healthy, meridian_bin, baseline):

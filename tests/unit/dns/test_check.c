@@ -51,6 +51,9 @@ struct world {
     const char *tc;     /* the vantage's www A went to TCP after a truncated UDP answer
                            naming this address ("" : naming none) */
     unsigned flaky;     /* the vantage SERVFAILs (no EDE) this many plain www A queries first */
+    int tcp_mode;       /* the vantage's www A over TCP (DNS_Q_TCP): 0 the zone's answer,
+                           1 reset before an answer, 2 the injected address (inject/single) */
+    unsigned tcp_asked; /* www A queries over TCP */
     unsigned queries;
 };
 
@@ -124,7 +127,7 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
     struct mb m;
     char qn[DNS_MAX_NAME_STR];
     uint16_t flags = DNS_F_QR;
-    bool cd, rd;
+    bool cd, rd, want_tcp = ret->want_tcp;
 
     (void)ctx;
     __atomic_fetch_add(&W.queries, 1, __ATOMIC_RELAXED); /* the pool test runs in threads */
@@ -191,7 +194,23 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         ret->rtt_usec = 2000;
         mb_start(&m, q->id, flags | DNS_F_RA);
         mb_question(&m, qn, q->qtype);
-        if (W.flaky > 0 && !cd && q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
+        if (want_tcp) {
+            uint8_t a[4] = {192, 0, 2, 1};
+            assert_true(q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0);
+            W.tcp_asked++;
+            if (W.tcp_mode == 1) {
+                ret->status = DNS_XFER_ERROR;
+                ret->reset = true;
+                (void)snprintf(ret->detail, sizeof(ret->detail), "tcp connection reset");
+                dns_msg_free(q);
+                return MRD_OK;
+            }
+            if (W.tcp_mode == 2)
+                assert_int_equal(inet_pton(AF_INET, W.inject ? W.inject : W.single, a), 1);
+            mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+            ret->tcp = true;
+            ret->ip_ttl = 0;
+        } else if (W.flaky > 0 && !cd && q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
             W.flaky--;
             m.b[3] |= DNS_RCODE_SERVFAIL;
         } else if (W.auth_down || (W.bogus && !cd)) {
@@ -748,6 +767,66 @@ static void test_injected_answer_racing_the_vantage(void **state)
                          json_object_get(json_object_get(f, "evidence"), "reference"), "ip_ttl")),
                      64);
     json_decref(found);
+}
+
+/* An answer judged injected over UDP is asked again over TCP: an answer
+ * that agrees with the zone is evidence (no rule), a reset before any
+ * answer is "tcp-reset", the forged address over TCP too "tcp-forged";
+ * no injection, no TCP query. */
+static void test_injection_asked_again_over_tcp(void **state)
+{
+    json_t *found, *tcp;
+    const json_t *f;
+    char rules[128];
+
+    (void)state;
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(W.tcp_asked, 0);
+    json_decref(found);
+    W.inject = "10.10.34.35";
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers");
+    assert_int_equal(W.tcp_asked, 1);
+    tcp = json_object_get(json_object_get(f, "evidence"), "tcp");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(tcp, "addrs"), 0)),
+                        "192.0.2.1");
+    assert_string_equal(json_string_value(json_object_get(tcp, "rcode")), "NOERROR");
+    json_decref(found);
+    W.tcp_mode = 1;
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers,tcp-reset");
+    tcp = json_object_get(json_object_get(f, "evidence"), "tcp");
+    assert_true(json_is_true(json_object_get(tcp, "reset")));
+    assert_string_equal(json_string_value(json_object_get(tcp, "error")), "tcp connection reset");
+    json_decref(found);
+    W.tcp_mode = 2;
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers,tcp-forged");
+    json_decref(found);
+    /* a lone injected answer (address rules) is asked over TCP too */
+    W.inject = NULL;
+    W.single = "10.1.2.3";
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,tcp-forged");
+    json_decref(found);
+}
+
+static void test_tcp_rule(void **state)
+{
+    json_t *forged = json_pack("[s]", "10.10.34.35"), *good = json_pack("[s]", "192.0.2.1"),
+           *none = json_array();
+
+    (void)state;
+    assert_null(dns_tcp_rule(forged, true, false, good));
+    assert_string_equal(dns_tcp_rule(forged, true, false, forged), "tcp-forged");
+    assert_string_equal(dns_tcp_rule(forged, false, true, none), "tcp-reset");
+    /* no answer without a reset (timeout, refused): no rule; an empty answer neither */
+    assert_null(dns_tcp_rule(forged, false, false, none));
+    assert_null(dns_tcp_rule(forged, true, false, none));
+    json_decref(forged);
+    json_decref(good);
+    json_decref(none);
 }
 
 static void test_second_answer_alone_is_enough(void **state)
@@ -1447,6 +1526,8 @@ int main(void)
         cmocka_unit_test(test_excuse_decide),
         cmocka_unit_test_setup(test_divergence_excuses, reset),
         cmocka_unit_test(test_tls_cache),
+        cmocka_unit_test_setup(test_injection_asked_again_over_tcp, reset),
+        cmocka_unit_test(test_tcp_rule),
         cmocka_unit_test_setup(test_tls_verdict_cached_between_rounds, reset),
         cmocka_unit_test_setup(test_transient_servfail, reset),
         cmocka_unit_test_setup(test_pending_survives_restart, reset),
