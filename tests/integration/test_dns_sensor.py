@@ -182,6 +182,24 @@ def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
     assert not {"tcp-reset", "tcp-forged"} & set(ev["rules"])
 
 
+@pytest.fixture
+def rst_injector(lab):
+    lab.start_injector(rst=True)
+    yield lab
+    lab.stop("injector")
+
+
+def test_injector_resetting_the_tcp_query(rst_injector, meridian_bin, baseline):
+    """The injector also resets the TCP connection on which the query is
+    asked again: the injection finding says so (tcp-reset)."""
+    found = check(rst_injector, meridian_bin, *baseline, "--hold", "1000")
+    assert [(f["kind"], f["vantage"], f["observed"]) for f in found] == [
+        ("injection", "isp-1", [dnslab.INJECTED])]
+    ev = found[0]["evidence"]
+    assert "tcp-reset" in ev["rules"] and "multiple-answers" in ev["rules"], ev
+    assert ev["tcp"]["reset"] is True, ev["tcp"]
+
+
 def test_ds_mismatch_is_a_dnssec_failure(healthy, meridian_bin, baseline):
     healthy.tld_ds = "wrong"
     healthy.reload()
