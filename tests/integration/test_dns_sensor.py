@@ -155,11 +155,16 @@ def test_trust_anchor_of_the_private_root(lab, meridian_bin, baseline, tmp_path)
     assert p.returncode == 2 and "line 1: expected DS or DNSKEY" in p.stderr, p.stderr
 
 
-@pytest.fixture
-def injector(lab):
-    lab.start_injector()
+def injecting(lab, **kw):
+    """The lab with its on-path injector running (dnslab.Lab.start_injector)."""
+    lab.start_injector(**kw)
     yield lab
     lab.stop("injector")
+
+
+@pytest.fixture
+def injector(lab):
+    yield from injecting(lab)
 
 
 def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
@@ -184,9 +189,7 @@ def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
 
 @pytest.fixture
 def rst_injector(lab):
-    lab.start_injector(rst=True)
-    yield lab
-    lab.stop("injector")
+    yield from injecting(lab, rst=True)
 
 
 def test_injector_resetting_the_tcp_query(rst_injector, meridian_bin, baseline):
@@ -470,9 +473,7 @@ def test_validator_needs_a_trust_anchor(lab, meridian_bin, baseline, tmp_path):
 
 @pytest.fixture
 def tc_injector(lab):
-    lab.start_injector(tc=True)
-    yield lab
-    lab.stop("injector")
+    yield from injecting(lab, tc=True)
 
 
 def test_injector_forging_a_truncated_answer(tc_injector, meridian_bin, baseline):

@@ -1210,6 +1210,17 @@ static void test_tls_cache(void **state)
     json_decref(c);
 }
 
+/* The excuses evidence of 45.33.32.66 in the first excused divergence of
+ * a round's state. */
+static const json_t *first_excuse(const json_t *st)
+{
+    return json_object_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(st, "excused"), 0), "evidence"),
+            "excuses"),
+        "45.33.32.66");
+}
+
 /* A forged answer (45.33.32.66 for 192.0.2.1) excused by the ASN rule or
  * the TLS rule is recorded in the state's "excused", not reported; a TLS
  * failure leaves the divergence with the evidence of both rules. */
@@ -1231,9 +1242,7 @@ static void test_divergence_excuses(void **state)
     assert_int_equal(json_array_size(found), 0);
     ex = json_object_get(next, "excused");
     assert_int_equal(json_array_size(ex), 1);
-    e = json_object_get(
-        json_object_get(json_object_get(json_array_get(ex, 0), "evidence"), "excuses"),
-        "45.33.32.66");
+    e = first_excuse(next);
     assert_string_equal(json_string_value(json_object_get(e, "excused")), "asn");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(e, "asn"), 0)), 64500);
     assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "vantage")),
@@ -1251,11 +1260,7 @@ static void test_divergence_excuses(void **state)
     assert_int_equal(json_array_size(found), 0);
     assert_int_equal(tls_probes, 1);
     assert_string_equal(tls_asked, "45.33.32.66 www.example.");
-    e = json_object_get(
-        json_object_get(
-            json_object_get(json_array_get(json_object_get(next, "excused"), 0), "evidence"),
-            "excuses"),
-        "45.33.32.66");
+    e = first_excuse(next);
     assert_string_equal(json_string_value(json_object_get(e, "excused")), "tls");
     json_decref(found);
     json_decref(next);
@@ -1302,11 +1307,7 @@ static void test_tls_verdict_cached_between_rounds(void **state)
     for (int round = 0; round < 3; round++) {
         assert_int_equal(dns_check_round(CFG, BASE, st, &tt, &found, &next, &err), MRD_OK);
         assert_int_equal(json_array_size(found), 0);
-        e = json_object_get(
-            json_object_get(
-                json_object_get(json_array_get(json_object_get(next, "excused"), 0), "evidence"),
-                "excuses"),
-            "45.33.32.66");
+        e = first_excuse(next);
         assert_string_equal(json_string_value(json_object_get(e, "excused")), "tls");
         assert_int_equal(tls_probes, 1);
         assert_int_equal(json_integer_value(json_object_get(next, "tls_cached")), round > 0);
