@@ -22,6 +22,8 @@ struct cli_sensor {
     struct store_org org;
     struct fed_trust *trust;
     struct sensor_bmp *bmp;
+    struct sensor_view *view;   /* for the DNS sensor of the node */
+    struct dns_routing routing; /* over view */
 };
 
 void cli_sensor_stop(struct cli_sensor *s)
@@ -29,6 +31,7 @@ void cli_sensor_stop(struct cli_sensor *s)
     if (s == NULL)
         return;
     sensor_bmp_stop(s->bmp);
+    sensor_view_free(s->view);
     fed_trust_free(s->trust);
     cli_bgp_inputs_release(&s->in);
     mrd_free(s);
@@ -37,6 +40,11 @@ void cli_sensor_stop(struct cli_sensor *s)
 json_t *cli_sensor_status(struct cli_sensor *s)
 {
     return sensor_bmp_status(s->bmp);
+}
+
+const struct dns_routing *cli_sensor_routing(struct cli_sensor *s)
+{
+    return s != NULL ? &s->routing : NULL;
 }
 
 int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *st,
@@ -70,7 +78,8 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
         cli_data_collection("serve", st, coll, &s->coll) != CLI_EXIT_OK ||
         cli_data_org("serve", st, NULL, &s->org) != CLI_EXIT_OK)
         goto out;
-    if (fed_trust_load(data_dir, &s->trust, &err) != MRD_OK) {
+    if (fed_trust_load(data_dir, &s->trust, &err) != MRD_OK ||
+        sensor_view_new(&s->view, &err) != MRD_OK) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
@@ -81,6 +90,8 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
     c.vrps = s->in.vrps;
     c.cfg = s->in.cfg;
     c.rel = s->in.rel;
+    c.view = s->view;
+    s->routing = sensor_view_routing(s->view);
     c.st = st;
     c.coll = &s->coll;
     c.org = &s->org;

@@ -420,10 +420,10 @@ static void on_sensor_round(void *ctx, const char *line)
 
 /* The DNS sensor, when dns-config is set (docs/dns.md). */
 static int start_dns_sensor(const struct conf *cf, const char *data, struct store *st,
-                            struct sensor_dns **ret)
+                            const struct dns_routing *routing, struct sensor_dns **ret)
 {
     struct sensor_dns_opts o = {conf_str(cf, CONF_DNS_CONFIG), conf_str(cf, CONF_DNS_BASELINE),
-                                conf_str(cf, CONF_DNS_COLLECTION), POLICY_TLP_AMBER};
+                                conf_str(cf, CONF_DNS_COLLECTION), POLICY_TLP_AMBER, routing};
     const char *tlp = conf_str(cf, CONF_DNS_TLP);
     struct mrd_err err = {0};
 
@@ -605,7 +605,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
-        start_dns_sensor(&cf, data, st, &dns_sensor) != CLI_EXIT_OK)
+        start_dns_sensor(&cf, data, st, cli_sensor_routing(sensor), &dns_sensor) != CLI_EXIT_OK)
         goto out;
     if (conf_str(&cf, CONF_RTR) != NULL &&
         bgp_rtr_feed_start(conf_str(&cf, CONF_RTR), 1, on_rtr, NULL, &rtr, &err) != MRD_OK) {

@@ -269,6 +269,10 @@ static void round_once(struct sensor_dns *s)
     json_decref(s->state);
     s->state = next;
     round = json_string_value(json_object_get(next, "round"));
+    if (dns_findings_correlate(found, s->baseline, s->net.routing, &err) != MRD_OK) {
+        say(s, "dns sensor: round failed: %s", err.msg);
+        goto out;
+    }
     if (round == NULL || mrd_time_parse(round, strlen(round), &rt, NULL) != MRD_OK ||
         dns_findings_due(found, s->stored, mrd_time_to_usec(&rt) / 1000000, s->cfg->alert_refresh,
                          &due, &stored_next, &err) != MRD_OK) {
@@ -361,6 +365,7 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     s->net.retries = DNS_NET_DEFAULT_RETRIES;
     s->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
     s->net.parallel = DNS_NET_DEFAULT_PARALLEL;
+    s->net.routing = o->routing;
     if (strlen(o->collection) >= sizeof(s->collection)) {
         rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
         goto out;

@@ -260,7 +260,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL, NULL};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL, NULL, NULL};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -826,7 +826,7 @@ static void test_parallel_round_equals_sequential(void **state)
     /* Twenty probe names (one forged at the vantage) over a transport that
      * lets 8 exchanges run at once: the same findings, in the same order,
      * as one query at a time. */
-    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL, NULL};
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL, NULL, NULL};
     char cfg[2048];
     size_t k;
     struct dns_config *c = NULL;
