@@ -767,7 +767,7 @@ json_t *bgp_aspath_json(const struct bgp_aspath *path);
 
 /* ---- routing view: what the routes seen say of an address ---- */
 
-#define BGP_RIB_MAX_ORIGINS 8                   /* distinct origin ASNs reported per prefix */
+#define BGP_RIB_MAX_ORIGINS 8                  /* distinct origin ASNs reported per prefix */
 #define BGP_RIB_MAX_PREFIXES ((size_t)1 << 24) /* prefixes one view keeps, withdrawn ones too */
 
 /* Every route of every peer by prefix (a live sensor feeds it beside its

@@ -649,11 +649,11 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         for (size_t k = 0; k < n && asns != NULL; k++)
             if (json_array_append_new(asns, json_integer(mine[k])) != 0)
                 json_decref(asns), asns = NULL;
-        one = asns == NULL ? NULL
-                           : json_pack("{s:o, s:s?, s:s, s:s?}", "asn", asns, "asn_source",
-                                       source, "tls",
-                                       tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
-                                       "excused", why);
+        one = asns == NULL
+                  ? NULL
+                  : json_pack("{s:o, s:s?, s:s, s:s?}", "asn", asns, "asn_source", source, "tls",
+                              tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
+                              "excused", why);
         if (one == NULL || json_object_set_new(all, json_string_value(a), one) != 0)
             return nomem(err);
         *ret_excused = *ret_excused && why != NULL;

@@ -402,8 +402,8 @@ struct dns_route_info {
      * was routed and is withdrawn now: lost visibility */
     bool withdrawn;
     char withdrawn_prefix[DNS_MAX_PREFIX_STR];
-    int64_t withdrawn_at;               /* unix seconds */
-    size_t withdrawn_norigins;          /* the origin of its last route */
+    int64_t withdrawn_at;      /* unix seconds */
+    size_t withdrawn_norigins; /* the origin of its last route */
     uint32_t withdrawn_origins[DNS_MAX_ORIGINS];
 };
 
