@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "bgp/bgp.h"
+#include "policy/policy.h"
 
 struct cli_bgp_inputs {
     struct bgp_vrps *vrps; /* finished; NULL when no file was given */
@@ -44,5 +45,7 @@ json_t *cli_sensor_status(struct cli_sensor *s);
 /* What the routing sensor knows, for the DNS sensor (sensor_view_routing);
  * NULL when s is NULL (no routing sensor). Lives as long as s. */
 const struct dns_routing *cli_sensor_routing(struct cli_sensor *s);
+/* The TLP the routing sensor marks its alerts with. */
+enum policy_tlp cli_sensor_tlp(const struct cli_sensor *s);
 
 #endif

@@ -24,6 +24,7 @@ struct cli_sensor {
     struct sensor_bmp *bmp;
     struct sensor_view *view;   /* for the DNS sensor of the node */
     struct dns_routing routing; /* over view */
+    enum policy_tlp tlp;        /* of the routing alerts */
 };
 
 void cli_sensor_stop(struct cli_sensor *s)
@@ -45,6 +46,11 @@ json_t *cli_sensor_status(struct cli_sensor *s)
 const struct dns_routing *cli_sensor_routing(struct cli_sensor *s)
 {
     return s != NULL ? &s->routing : NULL;
+}
+
+enum policy_tlp cli_sensor_tlp(const struct cli_sensor *s)
+{
+    return s->tlp;
 }
 
 int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *st,
@@ -102,6 +108,7 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
+    s->tlp = c.tlp;
     mrd_log(MRD_LOG_INFO,
             "routing sensor: BMP on %s%s%s:%u, %zu VRPs, %zu watched prefixes, %zu groups, "
             "%zu AS relationships; alerts to collection %s at TLP:%s",

@@ -420,10 +420,14 @@ static void on_sensor_round(void *ctx, const char *line)
 
 /* The DNS sensor, when dns-config is set (docs/dns.md). */
 static int start_dns_sensor(const struct conf *cf, const char *data, struct store *st,
-                            const struct dns_routing *routing, struct sensor_dns **ret)
+                            struct cli_sensor *routing, struct sensor_dns **ret)
 {
-    struct sensor_dns_opts o = {conf_str(cf, CONF_DNS_CONFIG), conf_str(cf, CONF_DNS_BASELINE),
-                                conf_str(cf, CONF_DNS_COLLECTION), POLICY_TLP_AMBER, routing};
+    struct sensor_dns_opts o = {conf_str(cf, CONF_DNS_CONFIG),
+                                conf_str(cf, CONF_DNS_BASELINE),
+                                conf_str(cf, CONF_DNS_COLLECTION),
+                                POLICY_TLP_AMBER,
+                                cli_sensor_routing(routing),
+                                routing != NULL ? cli_sensor_tlp(routing) : POLICY_TLP_CLEAR};
     const char *tlp = conf_str(cf, CONF_DNS_TLP);
     struct mrd_err err = {0};
 
@@ -438,6 +442,11 @@ static int start_dns_sensor(const struct conf *cf, const char *data, struct stor
         cli_errorf("serve", "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
+    if (routing != NULL && o.routing_tlp > o.tlp)
+        mrd_log(MRD_LOG_WARN,
+                "dns sensor: findings are not linked to routing alerts: their TLP:%s is stricter "
+                "than the DNS alerts' TLP:%s (docs/dns.md, \"With the routing sensor\")",
+                policy_tlp_name(o.routing_tlp), policy_tlp_name(o.tlp));
     return CLI_EXIT_OK;
 }
 
@@ -605,7 +614,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
-        start_dns_sensor(&cf, data, st, cli_sensor_routing(sensor), &dns_sensor) != CLI_EXIT_OK)
+        start_dns_sensor(&cf, data, st, sensor, &dns_sensor) != CLI_EXIT_OK)
         goto out;
     if (conf_str(&cf, CONF_RTR) != NULL &&
         bgp_rtr_feed_start(conf_str(&cf, CONF_RTR), 1, on_rtr, NULL, &rtr, &err) != MRD_OK) {

@@ -632,7 +632,7 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         if (in_set(expected, a))
             continue;
         n = dns_origins_of(r->t->routing, r->cfg->asn_table, json_string_value(a), mine, &source);
-        if (r->t->routing != NULL)
+        if (r->t->routing != NULL && r->t->routing->alerts != NULL)
             alerts = r->t->routing->alerts(r->t->routing->ctx, json_string_value(a));
         /* a hijacked prefix carries the victim's origin too: no ASN excuse */
         why = dns_excuse_decide(mine, json_array_size(alerts) > 0 ? 0 : n, exp, nexp,

@@ -72,9 +72,12 @@ static int collect_addrs(const json_t *v, json_t *addrs, int depth)
 /* Appends to related the alerts routing lists for addr that it lacks. */
 static int add_alerts(const struct dns_routing *routing, const char *addr, json_t *related)
 {
-    json_t *alerts = routing->alerts(routing->ctx, addr), *al;
+    json_t *alerts, *al;
     size_t i;
 
+    if (routing->alerts == NULL)
+        return 0;
+    alerts = routing->alerts(routing->ctx, addr);
     if (alerts == NULL)
         return -1;
     json_array_foreach(alerts, i, al)

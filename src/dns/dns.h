@@ -416,7 +416,9 @@ struct dns_routing {
     /* The routing alerts open now about addr: hijacks and leaks whose
      * prefix holds it, outages of a group that holds an origin ASN of it;
      * a JSON array of {"id", "kind", and "prefix" or "group"}, at most
-     * DNS_MAX_RELATED. NULL when out of memory. */
+     * DNS_MAX_RELATED. NULL when out of memory. May be NULL itself: no
+     * alert is linked (serve: the routing alerts' TLP is stricter than the
+     * DNS alerts'). */
     json_t *(*alerts)(void *ctx, const char *addr);
     void *ctx;
 };

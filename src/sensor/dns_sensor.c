@@ -36,6 +36,7 @@ struct sensor_dns {
     char collection[STORE_META_VAL_MAX + 1];
     enum policy_tlp tlp;
     struct dns_net net;
+    struct dns_routing routing; /* o->routing, alerts dropped when their TLP is stricter */
     void (*cb)(void *ctx, const char *line);
     void *ctx;
     pthread_t thread;
@@ -365,7 +366,14 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     s->net.retries = DNS_NET_DEFAULT_RETRIES;
     s->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
     s->net.parallel = DNS_NET_DEFAULT_PARALLEL;
-    s->net.routing = o->routing;
+    if (o->routing != NULL) {
+        /* A link names a routing alert (its kind and prefix) inside a DNS
+         * alert that readers of the DNS alert's level may pull. */
+        s->routing = *o->routing;
+        if (o->routing_tlp > o->tlp)
+            s->routing.alerts = NULL;
+        s->net.routing = &s->routing;
+    }
     if (strlen(o->collection) >= sizeof(s->collection)) {
         rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
         goto out;

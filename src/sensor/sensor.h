@@ -123,8 +123,10 @@ struct sensor_dns_opts {
     const char *collection;    /* id or alias of the collection for the alerts */
     enum policy_tlp tlp;
     /* the routing sensor of the node (sensor_view_routing), borrowed, may
-     * be NULL: the ASN excuse and the correlation of findings use it */
+     * be NULL: the ASN excuse and the correlation of findings use it; its
+     * alerts are linked only when routing_tlp is no stricter than tlp */
     const struct dns_routing *routing;
+    enum policy_tlp routing_tlp;
 };
 
 struct sensor_dns;

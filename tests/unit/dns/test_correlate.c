@@ -182,12 +182,33 @@ static void test_outage_with_routed_name_servers(void **state)
     json_decref(base);
 }
 
+/* Alerts withheld (their TLP is stricter than the DNS alerts'): no link,
+ * the visibility of the outage's name servers still. */
+static void test_alerts_withheld(void **state)
+{
+    const struct dns_routing quiet = {fake_lookup, NULL, NULL};
+    json_t *base = json_pack("{s:[{s:s, s:{s:[s]}}]}", "zones", "zone", "example.tld.", "glue",
+                             "ns1.example.tld.", "192.0.2.53");
+    json_t *found = json_array();
+
+    (void)state;
+    json_array_append_new(found, finding("divergence", json_pack("[s]", "203.0.113.200")));
+    json_array_append_new(found, finding("outage", json_null()));
+    assert_int_equal(dns_findings_correlate(found, base, &quiet, NULL), MRD_OK);
+    assert_null(json_object_get(json_array_get(found, 0), "related"));
+    assert_null(json_object_get(json_array_get(found, 1), "related"));
+    assert_int_equal(json_array_size(json_object_get(json_array_get(found, 1), "routing")), 1);
+    json_decref(found);
+    json_decref(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_origins_from_the_rib_then_pfx2as),
         cmocka_unit_test(test_findings_link_open_routing_alerts),
         cmocka_unit_test(test_outage_with_routed_name_servers),
+        cmocka_unit_test(test_alerts_withheld),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
