@@ -45,7 +45,7 @@ json_t *cli_sensor_status(struct cli_sensor *s)
 
 const struct dns_routing *cli_sensor_routing(struct cli_sensor *s)
 {
-    return s != NULL ? &s->routing : NULL;
+    return s != NULL && s->view != NULL ? &s->routing : NULL;
 }
 
 enum policy_tlp cli_sensor_tlp(const struct cli_sensor *s)
@@ -84,8 +84,9 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
         cli_data_collection("serve", st, coll, &s->coll) != CLI_EXIT_OK ||
         cli_data_org("serve", st, NULL, &s->org) != CLI_EXIT_OK)
         goto out;
+    /* the routing view only serves the DNS sensor: kept only with it */
     if (fed_trust_load(data_dir, &s->trust, &err) != MRD_OK ||
-        sensor_view_new(&s->view, &err) != MRD_OK) {
+        (conf_str(cf, CONF_DNS_CONFIG) != NULL && sensor_view_new(&s->view, &err) != MRD_OK)) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
@@ -97,7 +98,8 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
     c.cfg = s->in.cfg;
     c.rel = s->in.rel;
     c.view = s->view;
-    s->routing = sensor_view_routing(s->view);
+    if (s->view != NULL)
+        s->routing = sensor_view_routing(s->view);
     c.st = st;
     c.coll = &s->coll;
     c.org = &s->org;

@@ -91,6 +91,12 @@ static const char usage_tail[] =
     "alert is stored, signed, in bmp-collection at bmp-tlp, one STIX object per\n"
     "event, a new version when it changes (ends, more peers carry it).\n"
     "\n"
+    "DNS sensor (docs/dns.md, \"Inside meridian serve\"): with dns-config, a round\n"
+    "every interval; findings stored in dns-collection at dns-tlp. With the routing\n"
+    "sensor too, the ASN excuse takes origins from its routes, findings link the\n"
+    "open routing alerts over their addresses (unless bmp-tlp is stricter than\n"
+    "dns-tlp) and outages record their name servers' prefixes routed or withdrawn.\n"
+    "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
     "a second; each notification is logged, listed by `meridian notify list`, and\n"
@@ -442,7 +448,7 @@ static int start_dns_sensor(const struct conf *cf, const char *data, struct stor
         cli_errorf("serve", "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
-    if (routing != NULL && o.routing_tlp > o.tlp)
+    if (o.routing != NULL && o.routing_tlp > o.tlp)
         mrd_log(MRD_LOG_WARN,
                 "dns sensor: findings are not linked to routing alerts: their TLP:%s is stricter "
                 "than the DNS alerts' TLP:%s (docs/dns.md, \"With the routing sensor\")",
