@@ -84,7 +84,7 @@ for store in ${STORES:-sqlite pg1 pg2}; do
   /usr/bin/python3 "$taxii/load.py" "${urls[0]}" "$BASE" "$TOKEN" 0 "$IDS_FILE" "$out.mid" \
     >/dev/null
   mid=$(cat "$out.mid")
-  echo "== $store ($(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo ?), ${#urls[@]} front-end(s), added_after=$mid)"
+  echo "== $store ($bin, ${#urls[@]} front-end(s), added_after=$mid)"
   scenario "GET objects limit=100" get.lua "${BASE}?limit=100"
   scenario "GET object by id" get_id.lua ""
   scenario "GET manifest limit=100" get.lua "${BASE%objects/}manifest/?limit=100"
