@@ -25,58 +25,27 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 taxii=$root/bench/taxii
 bin=$(cd "$build" && pwd)/meridian
-pgbin=/usr/lib/postgresql/15/bin
 out=$root/bench/out/pg
 rm -rf "$out"
 mkdir -p "$out"
-hz=$(getconf CLK_TCK)
+# shellcheck source=bench/pg/lib.sh
+. "$here/lib.sh"
 
 # ---- the PostgreSQL cluster ----
 pgdir=$(mktemp -d "${TMPDIR:-/tmp}/meridian-bench-pg-XXXXXX")
-as_owner=()
-if [ "$(id -u)" = 0 ]; then
-  chown nobody "$pgdir"
-  as_owner=(runuser -u nobody --)
-fi
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-pg_stop() {
-  (cd "$pgdir" && "${as_owner[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w -t 60 stop \
-    >/dev/null 2>&1) || true
-  rm -rf "$pgdir"
-}
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   pg_stop
+  rm -rf "$pgdir"
 }
 trap cleanup EXIT
-(cd "$pgdir" && "${as_owner[@]}" "$pgbin/initdb" -D "$pgdir/data" -U meridian -A trust \
-  -E UTF8 --locale C.UTF-8 >/dev/null)
-(cd "$pgdir" && "${as_owner[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdir -c max_connections=200 \
-      -c shared_buffers=1GB -c max_wal_size=8GB \
-      ${PG_STATS:+-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all}" \
-  start >/dev/null)
-pm=$(head -1 "$pgdir/data/postmaster.pid")
-psql_() { psql -X -A -t -h 127.0.0.1 -p "$port" -U meridian -d "${2:-postgres}" -c "$1"; }
-
-cpu_ticks() { # utime + stime of a process and of its reaped children, in ticks
-  awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-pg_ticks() { # the postmaster, its reaped children and its live ones
-  local t
-  t=$(cpu_ticks "$pm")
-  for c in $(ps -o pid= --ppid "$pm"); do t=$((t + $(cpu_ticks "$c"))); done
-  echo "$t"
-}
-mer_ticks() {
-  local t=0
-  for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
-  echo "$t"
-}
-secs_of() { awk -v t="$1" -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }'; }
-load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+if [ -n "${PG_STATS:-}" ]; then
+  PG_OPTS="${PG_OPTS:-} -c shared_preload_libraries=pg_stat_statements"
+  PG_OPTS+=" -c pg_stat_statements.track=all"
+fi
+pg_start "$pgdir"
 
 start_serve() { # data dir, log: appends its pid to sp and its URL to urls
   rm -f "$1/ready"
