@@ -730,8 +730,28 @@ struct batch {
     struct store_value *vals; /* value index rows waiting (BATCH_VALUES) */
     int64_t *vseq;
     size_t nv;
-    int64_t cur_seq; /* the version whose values are being collected */
+    int64_t cur_seq;        /* the version whose values are being collected */
+    bool paused;            /* the backend's per-row aggregate count (store_txops.agg_pause) */
+    int64_t agg_lo, agg_hi; /* the batched versions not counted yet (0: none) */
 };
+
+/* Counts the batched versions written since the last call in the
+ * overview's aggregates and restarts the per-row count: before a version
+ * goes through insert_one, and at the end of the request. */
+static enum mrd_code batch_count(struct batch *b, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    if (!b->paused)
+        return MRD_OK;
+    if (b->agg_lo > 0)
+        rc = b->tx->ops->agg_count(b->tx->conn, b->agg_lo, b->agg_hi, err);
+    if (rc == MRD_OK)
+        rc = b->tx->ops->agg_pause(b->tx->conn, false, err);
+    b->paused = false;
+    b->agg_lo = b->agg_hi = 0;
+    return rc;
+}
 
 static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
 {
@@ -825,6 +845,10 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
                     rcpt.data != NULL ? rcpt.data + roff[k] : NULL, roff[k + 1] - roff[k],
                     (struct obj_flags){true, true, false, false}, &a[k * OBJ_COLS]);
     }
+    if (rc == MRD_OK && b->tx->ops->agg_pause != NULL && !b->paused) {
+        rc = b->tx->ops->agg_pause(b->tx->conn, true, err);
+        b->paused = rc == MRD_OK;
+    }
     for (size_t i = 0, k; i < b->n && rc == MRD_OK; i += k) {
         uint64_t n = 0;
 
@@ -843,6 +867,12 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
     if (rc == MRD_OK && got != b->n)
         rc = mrd_err_set(err, MRD_E_INTERNAL, "object insert: %llu rows of %zu written",
                          (unsigned long long)got, b->n);
+    for (size_t k = 0; k < b->n && rc == MRD_OK && b->paused; k++) {
+        if (b->agg_lo == 0 || b->seq[k] < b->agg_lo)
+            b->agg_lo = b->seq[k];
+        if (b->seq[k] > b->agg_hi)
+            b->agg_hi = b->seq[k];
+    }
     /* the value index, written with the versions: search is never behind */
     for (size_t k = 0; k < b->n && rc == MRD_OK; k++) {
         const struct store_object_in *o = &q->objs[b->idx[k]];
@@ -995,6 +1025,8 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
         } else {
             rc = batch_flush(b, q, err); /* insert_one sees every row before it */
             if (rc == MRD_OK)
+                rc = batch_count(b, err); /* and its triggers count it */
+            if (rc == MRD_OK)
                 rc = insert_one(tx, q->collection, root, &q->objs[i], date, rcpt, &out, &date, err);
             if (rc != MRD_OK)
                 mrd_err_prefix(err, "object %zu", i);
@@ -1013,6 +1045,8 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
     }
     if (rc == MRD_OK)
         rc = batch_flush(b, q, err);
+    if (rc == MRD_OK)
+        rc = batch_count(b, err);
 out:
     if (b != NULL) {
         mrd_free(b->vals);
