@@ -153,24 +153,26 @@ enum mrd_code sq__agg_pause(struct sq_conn *c, bool on, struct mrd_err *err)
                     err);
 }
 
-/* The keys in the order the rows first use them, as agg_insert adds them. */
-enum mrd_code sq__agg_count(struct sq_conn *c, int64_t lo, int64_t hi, struct mrd_err *err)
+#define AGG_KEY_PARAMS "(?1, ?2, ?3, ?4, ?5, IFNULL(?6, ''), ?7, IFNULL(?8, ''))"
+
+enum mrd_code sq__agg_count(struct sq_conn *c, const struct sq_arg *cols, int64_t hour, int64_t n,
+                            struct mrd_err *err)
 {
+    struct sq_arg a[STORE_AGG_COLS + 2];
     enum mrd_code rc;
 
-    rc =
-        sq__run(c, "aggregates",
-                "INSERT OR IGNORE INTO agg_keys " AGG_KEY_COLS
-                " SELECT " AGG_KEY_LIST("o") " FROM objects o WHERE o.seq BETWEEN ?1 AND ?2"
-                                             " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY MIN(o.seq)",
-                SQ_ARGS(SQ_INT(lo), SQ_INT(hi)), NULL, NULL, NULL, err);
+    memcpy(a, cols, STORE_AGG_COLS * sizeof(*a));
+    a[STORE_AGG_COLS] = SQ_INT(hour);
+    a[STORE_AGG_COLS + 1] = SQ_INT(n);
+    rc = sq__run(c, "aggregates",
+                 "INSERT OR IGNORE INTO agg_keys " AGG_KEY_COLS " VALUES " AGG_KEY_PARAMS, a, 8,
+                 NULL, NULL, NULL, err);
     if (rc == MRD_OK)
-        rc =
-            sq__run(c, "aggregates",
-                    "INSERT INTO agg_objects (hour, key, type, n) SELECT o.date_added / 3600000000,"
-                    " k.key, o.type, COUNT(*)" AGG_SUM_JOIN " WHERE o.seq BETWEEN ?1 AND ?2"
-                    " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET n = n + excluded.n",
-                    SQ_ARGS(SQ_INT(lo), SQ_INT(hi)), NULL, NULL, NULL, err);
+        rc = sq__run(c, "aggregates",
+                     "INSERT INTO agg_objects (hour, key, type, n) SELECT ?10, (SELECT key FROM"
+                     " agg_keys WHERE " AGG_KEY_COLS " = " AGG_KEY_PARAMS "), ?9, ?11 WHERE true"
+                     " ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                     a, STORE_AGG_COLS + 2, NULL, NULL, NULL, err);
     return rc;
 }
 

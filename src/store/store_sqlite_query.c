@@ -171,9 +171,10 @@ static enum mrd_code tx_agg_pause(void *conn, bool on, struct mrd_err *err)
     return sq__agg_pause(conn, on, err);
 }
 
-static enum mrd_code tx_agg_count(void *conn, int64_t lo, int64_t hi, struct mrd_err *err)
+static enum mrd_code tx_agg_count(void *conn, const struct sq_arg *cols, int64_t hour, int64_t n,
+                                  struct mrd_err *err)
 {
-    return sq__agg_count(conn, lo, hi, err);
+    return sq__agg_count(conn, cols, hour, n, err);
 }
 
 /* SQLite has no round trip per statement, but each statement still costs
