@@ -206,8 +206,19 @@ struct store_txops {
      * INSERTs too, statements of up to STORE_BATCH_PARAMS parameters
      * (store_obj.c). 0: one statement per row. */
     unsigned batch_rows;
+    /* optional (NULL: the backend counts every row as it is written): the
+     * overview's aggregates of batched versions, counted per batch.
+     * agg_pause(true) before a batch's INSERTs stops the per-row count,
+     * agg_count adds n versions of one group (cols: STORE_AGG_COLS values,
+     * the row's collection, tlp, local, creator_org, community, recipients,
+     * writer_only, source_peer and type; hour: date_added's hour) that the
+     * count missed, agg_pause(false) restarts it; inside one transaction. */
+    enum mrd_code (*agg_pause)(void *conn, bool on, struct mrd_err *err);
+    enum mrd_code (*agg_count)(void *conn, const struct sq_arg *cols, int64_t hour, int64_t n,
+                               struct mrd_err *err);
 };
 
+#define STORE_AGG_COLS 9
 #define STORE_BATCH_PARAMS 1536 /* parameters of one multi-row statement */
 
 struct store_tx {
@@ -560,6 +571,12 @@ enum mrd_code sq__index_backfill(struct sq_conn *c, struct mrd_err *err);
  * per request (the backfill calls it with 0); search (fts: a
  * store_text_query). */
 enum mrd_code sq__index_text_after(struct sq_conn *c, int64_t after, struct mrd_err *err);
+/* The overview's aggregates of a batch of new versions (store_sqlite.c;
+ * store_txops.agg_pause, agg_count): while paused (on, inside the writing
+ * transaction) the per-row trigger counts nothing. */
+enum mrd_code sq__agg_pause(struct sq_conn *c, bool on, struct mrd_err *err);
+enum mrd_code sq__agg_count(struct sq_conn *c, const struct sq_arg *cols, int64_t hour, int64_t n,
+                            struct mrd_err *err);
 /* Removes the words of version seq (still stored) from the text index,
  * inside the deleting transaction. */
 enum mrd_code sq__unindex_text(struct sq_conn *c, int64_t seq, struct mrd_err *err);

@@ -731,7 +731,81 @@ struct batch {
     int64_t *vseq;
     size_t nv;
     int64_t cur_seq; /* the version whose values are being collected */
+    bool paused;     /* the backend's per-row aggregate count (store_txops.agg_pause) */
 };
+
+/* Restarts the backend's per-row aggregate count: before a version goes
+ * through insert_one (its rows and triggers count it), and at the end of
+ * the request. */
+static enum mrd_code batch_unpause(struct batch *b, struct mrd_err *err)
+{
+    if (!b->paused)
+        return MRD_OK;
+    b->paused = false;
+    return b->tx->ops->agg_pause(b->tx->conn, false, err);
+}
+
+static size_t arg_len(const struct sq_arg *x)
+{
+    return x->len < 0 ? strlen(x->p) : (size_t)x->len;
+}
+
+/* Whether two arguments bind the same value (NULL text is NULL). */
+static bool same_arg(const struct sq_arg *x, const struct sq_arg *y)
+{
+    if (x->type != y->type || (x->type == SQ_ARG_INT && x->i != y->i))
+        return false;
+    if (x->type != SQ_ARG_TEXT && x->type != SQ_ARG_BLOB)
+        return true;
+    if (x->p == NULL || y->p == NULL)
+        return x->p == y->p;
+    return arg_len(x) == arg_len(y) && memcmp(x->p, y->p, arg_len(x)) == 0;
+}
+
+/* The overview's counts of the rows a (k rows of OBJ_COLS arguments):
+ * grouped here by the columns agg_objects counts by, in the order the rows
+ * first use them, one agg_count per group. */
+static enum mrd_code batch_agg(struct batch *b, const struct sq_arg *a, size_t k,
+                               struct mrd_err *err)
+{
+    /* collection, tlp, local, creator_org, community, recipients,
+     * writer_only, source_peer (store_txops.agg_count), then type */
+    static const unsigned char col[STORE_AGG_COLS] = {0, 9, 10, 11, 13, 14, 20, 12, 3};
+    size_t first[BATCH_ROWS_MAX]; /* each group's first row */
+    int64_t hour[BATCH_ROWS_MAX], n[BATCH_ROWS_MAX];
+    size_t ng = 0;
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t r = 0; r < k; r++) {
+        const struct sq_arg *row = &a[r * OBJ_COLS];
+        int64_t h = row[1].i / STORE_HOUR_USEC;
+        size_t i = 0;
+
+        for (; i < ng; i++) {
+            const struct sq_arg *g = &a[first[i] * OBJ_COLS];
+            size_t c = 0;
+
+            while (c < STORE_AGG_COLS && same_arg(&g[col[c]], &row[col[c]]))
+                c++;
+            if (c == STORE_AGG_COLS && hour[i] == h)
+                break;
+        }
+        if (i == ng) {
+            first[ng] = r;
+            hour[ng] = h;
+            n[ng++] = 0;
+        }
+        n[i]++;
+    }
+    for (size_t i = 0; i < ng && rc == MRD_OK; i++) {
+        struct sq_arg cols[STORE_AGG_COLS];
+
+        for (size_t c = 0; c < STORE_AGG_COLS; c++)
+            cols[c] = a[first[i] * OBJ_COLS + col[c]];
+        rc = b->tx->ops->agg_count(b->tx->conn, cols, hour[i], n[i], err);
+    }
+    return rc;
+}
 
 static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
 {
@@ -825,6 +899,10 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
                     rcpt.data != NULL ? rcpt.data + roff[k] : NULL, roff[k + 1] - roff[k],
                     (struct obj_flags){true, true, false, false}, &a[k * OBJ_COLS]);
     }
+    if (rc == MRD_OK && b->tx->ops->agg_pause != NULL && !b->paused) { /* batch_agg counts */
+        rc = b->tx->ops->agg_pause(b->tx->conn, true, err);
+        b->paused = rc == MRD_OK;
+    }
     for (size_t i = 0, k; i < b->n && rc == MRD_OK; i += k) {
         uint64_t n = 0;
 
@@ -843,6 +921,8 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
     if (rc == MRD_OK && got != b->n)
         rc = mrd_err_set(err, MRD_E_INTERNAL, "object insert: %llu rows of %zu written",
                          (unsigned long long)got, b->n);
+    if (rc == MRD_OK && b->paused)
+        rc = batch_agg(b, a, b->n, err);
     /* the value index, written with the versions: search is never behind */
     for (size_t k = 0; k < b->n && rc == MRD_OK; k++) {
         const struct store_object_in *o = &q->objs[b->idx[k]];
@@ -995,6 +1075,8 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
         } else {
             rc = batch_flush(b, q, err); /* insert_one sees every row before it */
             if (rc == MRD_OK)
+                rc = batch_unpause(b, err); /* and its triggers count it */
+            if (rc == MRD_OK)
                 rc = insert_one(tx, q->collection, root, &q->objs[i], date, rcpt, &out, &date, err);
             if (rc != MRD_OK)
                 mrd_err_prefix(err, "object %zu", i);
@@ -1013,6 +1095,8 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
     }
     if (rc == MRD_OK)
         rc = batch_flush(b, q, err);
+    if (rc == MRD_OK)
+        rc = batch_unpause(b, err);
 out:
     if (b != NULL) {
         mrd_free(b->vals);

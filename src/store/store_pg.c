@@ -1065,8 +1065,8 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
 }
 
 /* A request's rows go in multi-row INSERTs: a statement is a round trip. */
-static const struct store_txops pg_txops = {tx_run, tx_index_text_after, tx_unindex_text,
-                                            PG_BATCH_ROWS};
+static const struct store_txops pg_txops = {
+    tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
 
 /* store_text_query's FTS5 query ("w1" "w2 w3"*: quoted phrases, a quote

@@ -328,6 +328,10 @@ def test_restored_peer_resumes_from_its_cursor(meridian_bin, tmp_path):
 # Undo scripts of the migrations after the lifecycle one, newest first:
 # downgrade_lifecycle runs them before undoing the lifecycle columns.
 AFTER_LIFECYCLE = [
+    # 18 -> 19: the aggregate trigger paused for batches (the trigger put back
+    # here is dropped by the undo of 10 -> 11 below, which every caller runs)
+    "DROP TRIGGER agg_insert; DROP TABLE agg_paused;"
+    " CREATE TRIGGER agg_insert AFTER INSERT ON objects BEGIN SELECT 1; END;",
     "ALTER TABLE access_pages DROP COLUMN packed;",  # 17 -> 18: packed audit pages
     "DROP INDEX notifications_seq;",  # 16 -> 17: notifications by seq (erasure)
     # 15 -> 16: the access audit, one row per page (access_reads, which it
