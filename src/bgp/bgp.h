@@ -437,6 +437,7 @@ bool bgp_rtr_expire(struct bgp_rtr *rtr, int64_t now);
 struct bgp_rtr_status {
     uint8_t version;
     bool has_data, expired, waiting;
+    bool has_session; /* the next query is a Serial Query for this session */
     uint16_t session;
     uint32_t serial;
     size_t count;
@@ -482,8 +483,11 @@ enum mrd_code bgp_rtr_fetch(const char *hostport, uint8_t version, int timeout_m
 /* A thread that keeps a VRP set from one cache current: a Reset Query,
  * then Serial Queries on Serial Notify and every refresh interval; after a
  * failure, retries after BGP_RTR_BACKOFF_MIN seconds, doubling up to the
- * retry interval; drops the VRPs when they expire. on_update (may be NULL)
- * runs in the thread after each new set, failure or expiry. */
+ * retry interval (except after a failure that ended the session, such as a
+ * cache restarted with a new session ID: the cache is up and a Reset Query
+ * is expected to succeed, so that one is retried after the minimum);
+ * drops the VRPs when they expire. on_update (may be NULL) runs in the
+ * thread after each new set, failure or expiry. */
 struct bgp_rtr_feed;
 
 struct bgp_rtr_feed_status {

@@ -593,6 +593,7 @@ void bgp_rtr_status(const struct bgp_rtr *rtr, struct bgp_rtr_status *ret)
     ret->version = rtr->version;
     ret->has_data = rtr->has_data;
     ret->expired = rtr->expired;
+    ret->has_session = rtr->has_session;
     ret->waiting = rtr->state != ST_IDLE;
     ret->session = rtr->session;
     ret->serial = rtr->serial;

@@ -345,7 +345,7 @@ static void *feed_main(void *arg)
     while (!atomic_load(&f->stop)) {
         int64_t now = time(NULL);
         struct mrd_err err = {0};
-        bool updated = false, refresh_due;
+        bool updated = false, refresh_due, had_session;
         enum mrd_code rc;
         struct bgp_rtr_status st;
 
@@ -368,17 +368,28 @@ static void *feed_main(void *arg)
         refresh_due = f->client->fd >= 0 && next_refresh != 0 && now >= next_refresh;
         if (refresh_due)
             next_refresh = 0;
+        bgp_rtr_status(f->client->rtr, &st);
+        had_session = st.has_session;
         rc = run(f->client, RTR_FEED_TICK_MS * (f->client->fd < 0 ? 50 : 1), refresh_due, &updated,
                  &err);
         if (rc != MRD_OK) {
+            /* A failure that ended the session (the cache restarted with a
+             * new session ID, or told us to start afresh) came from a cache
+             * that is up: the Reset Query that follows is expected to work,
+             * so it is not made to wait for a doubled back-off. */
+            bool desync;
+            unsigned wait;
             bgp_rtr_status(f->client->rtr, &st);
+            desync = had_session && !st.has_session;
+            wait = desync ? BGP_RTR_BACKOFF_MIN : backoff;
             failures++;
-            next_try = time(NULL) + backoff;
-            f->backoff = backoff; /* written by this thread only; published under mu */
+            next_try = time(NULL) + wait;
+            f->backoff = wait; /* written by this thread only; published under mu */
             publish(f, NULL, false, failures, next_try, err.msg);
             if (f->on_update)
                 f->on_update(f, f->ctx);
-            backoff = backoff * 2 > st.retry ? st.retry : backoff * 2;
+            if (!desync)
+                backoff = backoff * 2 > st.retry ? st.retry : backoff * 2;
             continue;
         }
         if (updated) {

@@ -89,8 +89,12 @@ enum mrd_code notify_webhook_post(const char *url, const char *secret, const cha
     (void)curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_answer);
     (void)curl_easy_setopt(k, CURLOPT_WRITEDATA, &seen);
     (void)curl_easy_setopt(k, CURLOPT_USERAGENT, "meridian-notify");
-    if (ca_file != NULL)
+    if (ca_file != NULL) {
+        /* webhook-ca pins (docs/notify.md): without CAPATH unset, libcurl
+         * would also trust its built-in directory of system certificates */
         (void)curl_easy_setopt(k, CURLOPT_CAINFO, ca_file);
+        (void)curl_easy_setopt(k, CURLOPT_CAPATH, NULL);
+    }
     cc = curl_easy_perform(k);
     if (cc == CURLE_WRITE_ERROR && seen > WEBHOOK_ANSWER_MAX)
         cc = CURLE_OK; /* a long answer: the status is what counts */

@@ -303,6 +303,11 @@ def test_follow_keeps_last_vrps_and_retries_with_backoff(meridian_bin, tmp_path)
         try:
             assert wait_for(lambda: any(d["connected"] and roas_set(d) == as_set(VRPS_B)
                                         for d in f.docs()), timeout=120), (f.lines[-3:], f.err)
+            # The new cache's session ID differs: it ends our Serial Query with
+            # Corrupt Data (RFC 8210 §5.1). The cache is up, so the Reset Query
+            # follows after the minimum wait, not after a doubled back-off.
+            ended = [e for e in f.err if "Corrupt Data" in e]
+            assert ended and all("next attempt in 1 s" in e for e in ended), f.err
         finally:
             c2.stop()
     finally:

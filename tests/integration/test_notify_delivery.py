@@ -404,3 +404,54 @@ def test_a_daily_digest_groups_by_asset_and_an_unreachable_relay_loses_nothing(
     assert "10.50.1.1" in block and "10.50.1.2" in block
     bundle = json.loads(parts(mails[0][2])["application/stix+json"][0])
     assert len(bundle["objects"]) == 3
+
+
+def test_an_https_webhook_is_verified_against_the_pinned_ca(meridian_bin, relay, tmp_path):
+    """webhook-ca pins: a receiver whose certificate chains to it gets the
+    POST; one with any other certificate gets nothing and the delivery
+    fails naming the certificate."""
+    import ssl
+    good = Hooks()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(relay["cert"], relay["cert"].parent / "smtp-key.pem")
+    good.socket = ctx.wrap_socket(good.socket, server_side=True)
+    other_cert, other_key = make_cert(tmp_path)  # same name, another key: not the pinned CA
+    bad = Hooks()
+    ctx2 = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx2.load_cert_chain(other_cert, other_key)
+    bad.socket = ctx2.wrap_socket(bad.socket, server_side=True)
+    threads = [threading.Thread(target=h.serve_forever, daemon=True) for h in (good, bad)]
+    for t in threads:
+        t.start()
+    n = start_node(meridian_bin, tmp_path / "node",
+                   extra_args=[str(a) for a in deliver_args(relay, attempts=1)]
+                   + ["--webhook-ca", str(relay["cert"])])
+    try:
+        n.org("zeta", "constituent")
+        n.org("eta", "constituent")
+        shared = n.collection(grants=(("own", True, True), ("zeta", True, False),
+                                      ("eta", True, False)))
+        n.cli("asset", "add", "--org", "zeta", "10.80.0.0/16", "--data", n.data)
+        n.cli("asset", "add", "--org", "eta", "10.90.0.0/16", "--data", n.data)
+        n.cli("contact", "add", "--org", "zeta", "--webhook",
+              f"https://127.0.0.1:{good.server_address[1]}/tls", "--secret-file",
+              relay["secret"], "--data", n.data)
+        n.cli("contact", "add", "--org", "eta", "--webhook",
+              f"https://127.0.0.1:{bad.server_address[1]}/tls", "--secret-file",
+              relay["secret"], "--data", n.data)
+        ind_z = indicator(tlp=TLP_GREEN, value="10.80.1.1")
+        ind_e = indicator(tlp=TLP_GREEN, value="10.90.1.1")
+        n.post_ok(shared, [ind_z, ind_e])
+        wait_for(lambda: [d["status"] for d in deliveries(n, "--org", "zeta")] == ["sent"],
+                 timeout=30)
+        assert any(p[1] and any(o["id"] == ind_z["id"] for o in p[2]["objects"])
+                   for p in good.posts)
+        wait_for(lambda: deliveries(n, "--failed", "--org", "eta"), timeout=30)
+        d = deliveries(n, "--failed", "--org", "eta")[0]
+        assert "certificate" in d["error"].lower(), d
+        assert bad.posts == []
+    finally:
+        n.stop()
+        for h in (good, bad):
+            h.shutdown()
+            h.server_close()
