@@ -218,18 +218,19 @@ def test_latency_from_post_to_notification_is_about_a_second(fed):
     manifest) to its notification's time (taken when the router has read
     the version), so neither the test's own process starts (`notify list`)
     nor their scheduling on a loaded machine count. The POSTs follow each
-    other a few tenths of a second apart for 5 s: whatever its phase, a
-    router that looked only every N seconds (N < 5) leaves one of them
+    other a few tenths of a second apart for 6 s: whatever its phase, a
+    router that looked only every N seconds (N < 6) leaves one of them
     waiting nearly N seconds (N less the gap before it), so the bound fails
-    a router that looks every 3 s or less often (built with a 2.5 s tick,
-    which is a 2.5 s wait after each round, the worst was 2.9 to 3.3 s).
-    Ours waits 250 ms after each round; the worst seen on PostgreSQL under
-    ASan at load 20 was 1.4 s (a POST arriving during a round waits for it
-    and the next tick)."""
+    a router that looks every 3.5 s or less often (built with a 3.5 s tick,
+    a 3.5 s wait after each round, the worst was 4.7 s on SQLite and 5.0 s
+    on PostgreSQL).
+    Ours waits 250 ms after each round, but a POST arriving during a round
+    waits for its end too: the worst seen was 0.6 s on SQLite and 1.4 s on
+    PostgreSQL under ASan at load 20, 2.5 s or more on PostgreSQL at load 37."""
     n, shared, _ = fed
     sent = {}
     start = time.monotonic()
-    while time.monotonic() - start < 5.0:
+    while time.monotonic() - start < 6.0:
         v = f"10.20.99.{len(sent) + 1}"
         ind = indicator(tlp=TLP_GREEN, value=v)
         n.post_ok(shared, [ind])
@@ -247,7 +248,7 @@ def test_latency_from_post_to_notification_is_about_a_second(fed):
         latencies.append(server_time(note["time"]) - server_time(version["date_added"]))
     # the notification's time has milliseconds, date_added microseconds
     assert min(latencies) > -0.001, latencies
-    assert max(latencies) < 2.5, latencies
+    assert max(latencies) < 3.0, latencies
 
 
 def test_cli_round_is_idempotent_and_survives_restarts(tmp_path, meridian_bin):
