@@ -13,7 +13,9 @@
 # connections each) and the rates are summed. Prints, per phase, wall time
 # and the CPU seconds (user+sys) of meridian and of postgres, the load
 # average, and the database size. MERIDIAN_BENCH_CONNS (default 16) and
-# STORES (default "sqlite pg1 pg2") tune it.
+# STORES (default "sqlite pg1 pg2") tune it. PG_STATS=1 loads
+# pg_stat_statements (postgresql-contrib) and prints, after each PostgreSQL
+# scenario, the statements that took the most time in it.
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [N] [SECONDS]}
 n=${2:-100000}
@@ -53,7 +55,9 @@ trap cleanup EXIT
   -E UTF8 --locale C.UTF-8 >/dev/null)
 (cd "$pgdir" && "${as_owner[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -t 60 \
   -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdir -c max_connections=200 \
-      -c shared_buffers=1GB -c max_wal_size=8GB" start >/dev/null)
+      -c shared_buffers=1GB -c max_wal_size=8GB \
+      ${PG_STATS:+-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all}" \
+  start >/dev/null)
 pm=$(head -1 "$pgdir/data/postmaster.pid")
 psql_() { psql -X -A -t -h 127.0.0.1 -p "$port" -U meridian -d "${2:-postgres}" -c "$1"; }
 
@@ -95,6 +99,7 @@ run_store() { # sqlite | pg1 | pg2
   else
     db=bench_$kind
     psql_ "CREATE DATABASE $db" >/dev/null
+    [ -n "${PG_STATS:-}" ] && psql_ "CREATE EXTENSION pg_stat_statements" "$db" >/dev/null
     token=$("$bin" init --data "$d/data" --org bench \
       --store "postgresql://meridian@127.0.0.1:$port/$db" 2>/dev/null)
   fi
@@ -117,6 +122,7 @@ run_store() { # sqlite | pg1 | pg2
   bench() { # name, lua, path
     local name=$1 lua=$2 path=$3 k=${#urls[@]} total=0 w=() i
     [[ $name =~ ${ONLY:-.} ]] || return 0
+    [ -n "${PG_STATS:-}" ] && [ -n "$db" ] && psql_ "SELECT pg_stat_statements_reset()" "$db" >/dev/null
     m0=$(mer_ticks "${sp[@]}"); p0=$(pg_ticks)
     for i in $(seq 0 $((k - 1))); do
       wrk -t1 -c$((conns / k)) -d"${secs}s" --timeout 30s --latency -s "$taxii/$lua" "${urls[$i]}$path" \
@@ -131,6 +137,11 @@ run_store() { # sqlite | pg1 | pg2
       "$(secs_of $((m1 - m0)))" "$([ "$kind" = sqlite ] && echo - || secs_of $((p1 - p0)))" \
       "$(load_avg)"
     rm -f "$d"/wrk.[0-9]*
+    if [ -n "${PG_STATS:-}" ] && [ -n "$db" ]; then # the costliest statements, ms per call
+      psql_ "SELECT round(total_exec_time)::text || ' ms', calls,
+               round((total_exec_time / calls)::numeric, 2), left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+             FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12" "$db" | sed 's/^/      /'
+    fi
   }
   bench "GET objects limit=100" get.lua "${BASE}?limit=100"
   bench "GET object by id" get_id.lua ""

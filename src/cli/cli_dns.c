@@ -20,7 +20,7 @@
 #define CLI_DNS_MAX_CONFIG ((size_t)16 * 1024 * 1024) /* one --config file */
 #define CLI_DNS_MAX_STATE ((size_t)64 * 1024 * 1024)  /* one --state file */
 
-static const char usage[] =
+static const char usage_head[] =
     "usage: meridian dns baseline --config FILE -o BASELINE [--timeout MS] [--retries N]\n"
     "       meridian dns check --config FILE --baseline BASELINE [--state FILE] [--json]\n"
     "                          [--stix FILE [--tlp LEVEL]] [--timeout MS] [--retries N]\n"
@@ -51,8 +51,13 @@ static const char usage[] =
     "  asn_table (CAIDA pfx2as: PREFIX<TAB>LENGTH<TAB>ASN per line), or else\n"
     "  serves on tls_port a certificate valid for the probe name from a CA in\n"
     "  tls_ca (PEM); excused ones are not reported but kept, with evidence,\n"
-    "  in the --state file's excused list.\n"
-    "\n"
+    "  in the --state file's excused list. TLS verdicts are reused by later\n"
+    "  rounds (the --state file's tls_cache) for tls_cache_ttl seconds (default\n"
+    "  3600) when valid, tls_cache_fail_ttl (default 300) otherwise; 0: never.\n"
+    "\n";
+
+/* The rest (one literal would pass the 4095 bytes C17 promises). */
+static const char usage_tail[] =
     "baseline  follows referrals from the root servers to each watched zone and\n"
     "          writes to BASELINE (JSON, for the operator to read and edit) what\n"
     "          its parent publishes (NS set, DS set, glue, the parent's servers)\n"
@@ -72,7 +77,10 @@ static const char usage[] =
     "          expiry_warning, default 3 days).\n"
     "          --state FILE carries open findings from one round to the next\n"
     "          (created when missing): first_seen is kept, and an outage that\n"
-    "          ended is reported once as outage-end.\n"
+    "          ended is reported once as outage-end. A vantage's SERVFAIL\n"
+    "          without EDE that +cd answers waits in its pending list and is\n"
+    "          reported when the next round sees it again (without --state:\n"
+    "          at once).\n"
     "          --stix FILE also writes the findings as a STIX 2.1 bundle ('-':\n"
     "          to stdout, instead of the lines): observed-data under the\n"
     "          Meridian DNS alert extension, marked --tlp LEVEL (clear, green,\n"
@@ -302,6 +310,11 @@ static int do_check(int argc, char **argv)
     }
     if (ret == CLI_EXIT_OK && o.state != NULL)
         ret = load_json(o.state, &state, true);
+    /* A new state file: there will be a next round, so a SERVFAIL without
+     * EDE already waits for it (dns_check_round holds it when a state is
+     * given). */
+    if (ret == CLI_EXIT_OK && o.state != NULL && state == NULL && (state = json_object()) == NULL)
+        ret = CLI_EXIT_USAGE;
     if (ret != CLI_EXIT_OK)
         goto out;
     if (dns_check_round_net(cfg, &o.net, base, state, &found, &next, &err) != MRD_OK) {
@@ -366,9 +379,18 @@ static int run(int argc, char **argv)
     return cli_usage_error(&cli_verb_dns, "unknown subcommand (baseline, check)");
 }
 
+static const char *dns_usage(void)
+{
+    static char text[sizeof(usage_head) + sizeof(usage_tail)];
+
+    if (text[0] == '\0')
+        (void)snprintf(text, sizeof(text), "%s%s", usage_head, usage_tail);
+    return text;
+}
+
 const struct cli_verb cli_verb_dns = {
     .name = "dns",
     .summary = "watch zones for delegation changes, forged answers, DNSSEC failures, outages",
-    .usage = usage,
+    .usage_fn = dns_usage,
     .run = run,
 };

@@ -51,7 +51,7 @@ enum mrd_code mrd_str_to_u64(const char *s, size_t n, uint64_t max, uint64_t *re
         if (s[i] < '0' || s[i] > '9')
             return mrd_err_set(err, MRD_E_PARSE, "offset %zu: expected a digit", i);
         d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10)
+        if (d > max || v > (max - d) / 10) /* d > max: max - d would wrap */
             return mrd_err_set(err, MRD_E_TOOBIG, "number larger than %llu",
                                (unsigned long long)max);
         v = v * 10 + d;

@@ -102,14 +102,23 @@ const char *dns_why_bogus_cause(const char *why)
     return "other";
 }
 
+/* The TLS verdicts of earlier rounds (dns_tls_cache_get), shared by the
+ * round's threads. */
+struct tls_memo {
+    pthread_mutex_t mu;
+    json_t *cache; /* the state's "tls_cache" */
+    size_t hits;   /* verdicts this round took from it */
+};
+
 struct round {
     json_t *found; /* findings of this round */
     int64_t now;
     const struct dns_config *cfg;
     const struct dns_transport *t;
     char zone[DNS_MAX_NAME_STR];
-    struct vref *ref; /* per vantage */
-    unsigned par;     /* workers this part of the round may run at once (>= 1) */
+    struct vref *ref;     /* per vantage */
+    unsigned par;         /* workers this part of the round may run at once (>= 1) */
+    struct tls_memo *tls; /* NULL: no TLS excuse configured */
 };
 
 /* ---- parallel rounds: a bounded pool of threads over independent items
@@ -474,10 +483,61 @@ static bool truncated_disagrees(const struct dns_xfer *x, uint16_t type)
     return differs;
 }
 
+const char *dns_tcp_rule(const json_t *forged, bool answered, bool reset, const json_t *tcp_addrs)
+{
+    size_t i;
+    const json_t *a;
+
+    if (!answered)
+        return reset ? "tcp-reset" : NULL;
+    json_array_foreach(tcp_addrs, i, a)
+    {
+        if (in_set(forged, a))
+            return "tcp-forged";
+    }
+    return NULL;
+}
+
+/* An answer judged injected over UDP: the same question over TCP, its
+ * answer (or why none) as evidence ev.tcp and its rule (dns_tcp_rule) in
+ * rules. Not asked when the answer already came over TCP. */
+static enum mrd_code ask_tcp(struct round *r, const struct dns_cfg_vantage *v,
+                             const struct dns_name *name, uint16_t type, const json_t *forged,
+                             json_t *rules, json_t *ev, struct mrd_err *err)
+{
+    struct dns_xfer tx = {0};
+    json_t *addrs = json_array(), *tcp = NULL;
+    const char *rule;
+    bool answered;
+    char rc_name[16];
+    enum mrd_code rc = addrs != NULL ? dns_ask(r->t, v->server, name, type,
+                                               DNS_Q_RD | DNS_Q_DO | DNS_Q_TCP, &tx, err)
+                                     : nomem(err);
+
+    answered = rc == MRD_OK && tx.status == DNS_XFER_OK;
+    if (answered)
+        rc = dns__answer_addrs(tx.msg, type, addrs, err);
+    if (rc == MRD_OK) {
+        rule = dns_tcp_rule(forged, answered, tx.reset, addrs);
+        tcp = answered ? json_pack("{s:O, s:s}", "addrs", addrs, "rcode",
+                                   dns_rcode_name(tx.msg->rcode, rc_name))
+                       : json_pack("{s:s, s:b}", "error", tx.detail, "reset", tx.reset);
+        if (tcp == NULL || json_object_set_new(ev, "tcp", tcp) != 0 ||
+            (rule != NULL && dns__set_add(rules, rule, err) != MRD_OK))
+            rc = nomem(err);
+        else
+            dns__set_sort(rules);
+    }
+    json_decref(addrs);
+    dns_xfer_release(&tx);
+    return rc;
+}
+
 static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vantage *v,
-                                     const struct vref *ref, const char *ns, uint16_t type,
-                                     const json_t *expected, const struct dns_xfer *x,
-                                     const struct dns_msg **ret_taken, struct mrd_err *err)
+                                     const struct vref *ref, const struct dns_name *name,
+                                     const char *ns, uint16_t type, const json_t *expected,
+                                     const struct dns_xfer *x, const struct dns_msg **ret_taken,
+                                     struct mrd_err *err)
 {
     const struct dns_msg *msgs[2 + DNS_MAX_LATE];
     int ttls[2 + DNS_MAX_LATE];
@@ -578,6 +638,12 @@ static enum mrd_code check_injection(struct round *r, const struct dns_cfg_vanta
             (void)json_object_set(ev, "bogons", bogons);
         if (ev != NULL && json_object_size(prints) > 0)
             (void)json_object_set(ev, "fingerprints", prints);
+        if (ev != NULL && !x->tcp)
+            rc = ask_tcp(r, v, name, type, obs, json_object_get(ev, "rules"), ev, err);
+        if (rc != MRD_OK) {
+            json_decref(ev);
+            goto out;
+        }
         rc = add(r, "injection", ns, v->name, NULL, dns_type_name(type, tn),
                  expected != NULL ? json_deep_copy(expected) : NULL, json_incref(obs), ev, err);
     }
@@ -587,6 +653,35 @@ out:
     json_decref(bogons);
     json_decref(prints);
     json_decref(obs);
+    return rc;
+}
+
+/* The TLS verdict of (addr, name): from an earlier round when the cache
+ * holds a fresh one (cached gets the time it was made), else a handshake,
+ * whose verdict is then cached. */
+static enum mrd_code tls_verdict(struct round *r, const char *addr, const char *name,
+                                 struct dns_tls_result *ret, char cached[40], struct mrd_err *err)
+{
+    int64_t at = 0;
+    bool hit;
+    enum mrd_code rc;
+
+    (void)pthread_mutex_lock(&r->tls->mu);
+    hit = dns_tls_cache_get(r->tls->cache, addr, name, r->now, r->cfg->tls_cache_ttl,
+                            r->cfg->tls_cache_fail_ttl, ret, &at);
+    r->tls->hits += hit;
+    (void)pthread_mutex_unlock(&r->tls->mu);
+    if (hit) {
+        dns__time_str(at, cached);
+        return MRD_OK;
+    }
+    rc = r->t->tls->probe(r->t->tls->ctx, addr, name, ret, err);
+    if (rc != MRD_OK)
+        return rc;
+    (void)pthread_mutex_lock(&r->tls->mu);
+    rc = dns_tls_cache_put(r->tls->cache, addr, name, ret, r->now, r->cfg->tls_cache_ttl,
+                           r->cfg->tls_cache_fail_ttl, err);
+    (void)pthread_mutex_unlock(&r->tls->mu);
     return rc;
 }
 
@@ -622,6 +717,7 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         uint32_t mine[DNS_MAX_ORIGINS];
         size_t n;
         struct dns_tls_result tls = {DNS_TLS_NOT_TRIED, ""};
+        char cached[40] = "";
         const char *why;
         json_t *asns = json_array(), *one;
         enum mrd_code rc;
@@ -631,7 +727,7 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         n = dns_asn_lookup(r->cfg->asn_table, json_string_value(a), mine);
         why = dns_excuse_decide(mine, n, exp, nexp, DNS_TLS_NOT_TRIED);
         if (why == NULL && r->t->tls != NULL) {
-            rc = r->t->tls->probe(r->t->tls->ctx, json_string_value(a), name, &tls, err);
+            rc = tls_verdict(r, json_string_value(a), name, &tls, cached, err);
             if (rc != MRD_OK) {
                 json_decref(asns);
                 return rc;
@@ -641,10 +737,11 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         for (size_t k = 0; k < n && asns != NULL; k++)
             if (json_array_append_new(asns, json_integer(mine[k])) != 0)
                 json_decref(asns), asns = NULL;
-        one = asns == NULL ? NULL
-                           : json_pack("{s:o, s:s, s:s?}", "asn", asns, "tls",
-                                       tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
-                                       "excused", why);
+        one = asns == NULL
+                  ? NULL
+                  : json_pack("{s:o, s:s, s:s?, s:s*}", "asn", asns, "tls",
+                              tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
+                              "excused", why, "tls_cached", cached[0] != '\0' ? cached : NULL);
         if (one == NULL || json_object_set_new(all, json_string_value(a), one) != 0)
             return nomem(err);
         *ret_excused = *ret_excused && why != NULL;
@@ -717,7 +814,7 @@ static enum mrd_code check_vantage_name(struct round *r, const struct dns_cfg_va
         }
         goto out;
     }
-    rc = check_injection(r, v, ref, ns, type, expected, &x, &taken, err);
+    rc = check_injection(r, v, ref, name, ns, type, expected, &x, &taken, err);
     if (rc == MRD_OK && taken != NULL && expected != NULL && taken->rcode == DNS_RCODE_NOERROR) {
         json_t *got = json_array();
         size_t i;
@@ -1075,6 +1172,13 @@ static enum mrd_code carry_state(struct round *r, const json_t *state, json_t **
     json_array_foreach(r->found, i, f)
     {
         const char *first = now;
+        /* open before, or pending (a confirmed SERVFAIL: seen first then) */
+        json_array_foreach(json_object_get(state, "pending"), k, o)
+        {
+            if (json_equal(json_object_get(o, "key"), json_object_get(f, "key")) &&
+                json_is_string(json_object_get(o, "first_seen")))
+                first = json_string_value(json_object_get(o, "first_seen"));
+        }
         json_array_foreach(json_object_get(state, "open"), k, o)
         {
             if (json_equal(json_object_get(o, "key"), json_object_get(f, "key")) &&
@@ -1174,15 +1278,27 @@ static bool key_in(const json_t *list, const json_t *key)
  * had them open or pending; the others are held, carried to the next
  * round in the state's "pending". Without a state (one round alone) there
  * is no next round: they are reported at once. */
-static bool is_held(json_t *f, const void *state)
+struct held_ctx {
+    const json_t *state;
+    const char *now;
+};
+
+/* A held finding gets first_seen (now) and last_seen: carried in the
+ * state, it keeps first_seen when the next round confirms it. */
+static bool is_held(json_t *f, const void *ctx)
 {
+    const struct held_ctx *h = ctx;
     const json_t *key = json_object_get(f, "key");
 
     if (!json_is_true(json_object_get(f, "unconfirmed")))
         return false;
     (void)json_object_del(f, "unconfirmed");
-    return state != NULL && !key_in(json_object_get(state, "open"), key) &&
-           !key_in(json_object_get(state, "pending"), key);
+    if (h->state == NULL || key_in(json_object_get(h->state, "open"), key) ||
+        key_in(json_object_get(h->state, "pending"), key))
+        return false;
+    (void)json_object_set_new(f, "first_seen", json_string(h->now));
+    (void)json_object_set_new(f, "last_seen", json_string(h->now));
+    return true;
 }
 
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
@@ -1195,14 +1311,22 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
                       t,
                       "",
                       mrd_calloc(cfg->nvantages + 1, sizeof(struct vref)),
-                      t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel};
+                      t->parallel > DNS_MAX_PARALLEL ? DNS_MAX_PARALLEL : t->parallel,
+                      NULL};
     json_t *st = NULL, *excused = NULL, *pending = NULL;
     char now[40];
     enum mrd_code rc = MRD_OK;
     struct dns_name root;
+    struct tls_memo memo = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
-    if (r.found == NULL || r.ref == NULL) {
+    if (t->tls != NULL) {
+        const json_t *was = json_object_get(state, "tls_cache");
+        memo.cache = json_is_object(was) ? json_deep_copy(was) : json_object();
+        r.tls = &memo;
+    }
+    if (r.found == NULL || r.ref == NULL || (t->tls != NULL && memo.cache == NULL)) {
         json_decref(r.found);
+        json_decref(memo.cache);
         mrd_free(r.ref);
         return nomem(err);
     }
@@ -1244,7 +1368,7 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
     if (rc == MRD_OK)
         rc = split_found(&r, is_excused, now, &excused, err);
     if (rc == MRD_OK)
-        rc = split_found(&r, is_held, state, &pending, err);
+        rc = split_found(&r, is_held, &(struct held_ctx){state, now}, &pending, err);
     if (rc == MRD_OK)
         rc = carry_state(&r, state, &st, err);
     if (rc == MRD_OK && json_object_set_new(st, "excused", excused) != 0)
@@ -1255,6 +1379,12 @@ enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseli
         rc = nomem(err);
     else if (rc != MRD_OK)
         json_decref(pending);
+    if (rc == MRD_OK && memo.cache != NULL &&
+        (json_object_set(st, "tls_cache", memo.cache) != 0 ||
+         json_object_set_new(st, "tls_cached", json_integer((json_int_t)memo.hits)) != 0))
+        rc = nomem(err);
+    json_decref(memo.cache);
+    (void)pthread_mutex_destroy(&memo.mu);
     mrd_free(r.ref);
     if (rc != MRD_OK) {
         json_decref(st);
@@ -1396,4 +1526,79 @@ json_t *dns_findings_stored(const json_t *state)
         }
     }
     return stored;
+}
+
+enum mrd_code dns_pending_pack(const json_t *state, char *out, size_t size, size_t *ret_kept,
+                               struct mrd_err *err)
+{
+    json_t *list = json_array(), *f;
+    size_t i, kept = 0, used = 2; /* "[]" */
+
+    if (list == NULL || size < 3) {
+        json_decref(list);
+        return size < 3 ? mrd_err_set(err, MRD_E_TOOBIG, "dns: pending: no room") : nomem(err);
+    }
+    json_array_foreach(json_object_get(state, "pending"), i, f)
+    {
+        json_t *one = json_pack("[s?, s?]", json_string_value(json_object_get(f, "key")),
+                                json_string_value(json_object_get(f, "first_seen")));
+        size_t n = one != NULL ? json_dumpb(one, NULL, 0, JSON_COMPACT) : 0;
+        if (one == NULL || !json_is_string(json_array_get(one, 0)) ||
+            !json_is_string(json_array_get(one, 1))) {
+            json_decref(one);
+            continue; /* not one dns_check_round held */
+        }
+        if (used + n + (kept > 0) + 1 > size) { /* the rest waits one more round */
+            json_decref(one);
+            break;
+        }
+        if (json_array_append_new(list, one) != 0) {
+            json_decref(list);
+            return nomem(err);
+        }
+        used += n + (kept > 0);
+        kept++;
+    }
+    if (json_dumpb(list, out, size - 1, JSON_COMPACT) != used) {
+        json_decref(list);
+        return mrd_err_set(err, MRD_E_INTERNAL, "dns: pending: packed size");
+    }
+    out[used] = '\0';
+    json_decref(list);
+    if (ret_kept != NULL)
+        *ret_kept = kept;
+    return MRD_OK;
+}
+
+enum mrd_code dns_pending_unpack(json_t *state, const char *text, struct mrd_err *err)
+{
+    json_t *list = NULL, *pending = json_array(), *p;
+    size_t i;
+    enum mrd_code rc = mrd_json_parse(text, strlen(text), NULL, &list, err);
+
+    if (rc == MRD_OK && !json_is_array(list))
+        rc = mrd_err_set(err, MRD_E_PARSE, "dns: pending: not an array");
+    if (rc == MRD_OK && pending == NULL)
+        rc = nomem(err);
+    json_array_foreach(list, i, p)
+    {
+        const char *key = json_string_value(json_array_get(p, 0));
+        const char *first = json_string_value(json_array_get(p, 1));
+        struct mrd_time t;
+        if (rc != MRD_OK)
+            break;
+        if (json_array_size(p) != 2 || key == NULL || first == NULL ||
+            mrd_time_parse(first, strlen(first), &t, NULL) != MRD_OK) {
+            rc = mrd_err_set(err, MRD_E_PARSE, "dns: pending[%zu]: not [key, first_seen]", i);
+            break;
+        }
+        if (json_array_append_new(pending,
+                                  json_pack("{s:s, s:s}", "key", key, "first_seen", first)) != 0)
+            rc = nomem(err);
+    }
+    if (rc == MRD_OK && json_object_set(state, "pending", pending) != 0)
+        rc = nomem(err);
+    json_decref(pending);
+    json_decref(list);
+    return rc;
 }

@@ -135,7 +135,8 @@ static enum mrd_code parse_root(json_t *j, struct dns_config *cfg, struct mrd_er
 }
 
 /* "excuses": {"asn_table": "FILE", "tls_ca": "FILE", "tls_port": 443,
- * "tls_timeout_ms": 2000} (docs/dns.md, "Excuses"). */
+ * "tls_timeout_ms": 2000, "tls_cache_ttl": 3600, "tls_cache_fail_ttl": 300}
+ * (docs/dns.md, "Excuses"). */
 static enum mrd_code parse_excuses(json_t *j, struct dns_config *cfg, struct mrd_err *err)
 {
     const char *key;
@@ -164,6 +165,13 @@ static enum mrd_code parse_excuses(json_t *j, struct dns_config *cfg, struct mrd
                 return mrd_err_set(err, MRD_E_PARSE, "config: excuses.tls_timeout_ms: not 1 to %d",
                                    DNS_MAX_TLS_TIMEOUT_MS);
             cfg->tls_timeout_ms = (unsigned)json_integer_value(v);
+        } else if (strcmp(key, "tls_cache_ttl") == 0 || strcmp(key, "tls_cache_fail_ttl") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > DNS_MAX_TLS_CACHE_TTL)
+                return mrd_err_set(err, MRD_E_PARSE, "config: excuses.%s: not 0 to %d", key,
+                                   DNS_MAX_TLS_CACHE_TTL);
+            *(strcmp(key, "tls_cache_ttl") == 0 ? &cfg->tls_cache_ttl : &cfg->tls_cache_fail_ttl) =
+                (unsigned)json_integer_value(v);
         } else {
             return mrd_err_set(err, MRD_E_PARSE, "config: excuses: unknown member \"%s\"",
                                MRD_ESC(key));
@@ -285,6 +293,8 @@ enum mrd_code dns_config_parse(const char *buf, size_t len, struct dns_config **
     cfg->alert_refresh = DNS_DEFAULT_ALERT_REFRESH;
     cfg->tls_port = DNS_DEFAULT_TLS_PORT;
     cfg->tls_timeout_ms = DNS_DEFAULT_TLS_TIMEOUT_MS;
+    cfg->tls_cache_ttl = DNS_DEFAULT_TLS_CACHE_TTL;
+    cfg->tls_cache_fail_ttl = DNS_DEFAULT_TLS_CACHE_FAIL_TTL;
     if (!json_is_object(doc)) {
         rc = mrd_err_set(err, MRD_E_PARSE, "config: not a JSON object");
         goto out;

@@ -173,6 +173,7 @@ void dns_msg_free(struct dns_msg *msg);
 #define DNS_Q_CD 0x2u     /* checking disabled (RFC 4035 §3.2.2) */
 #define DNS_Q_DO 0x4u     /* EDNS0 DO bit: send DNSSEC records */
 #define DNS_Q_NOEDNS 0x8u /* no OPT record */
+#define DNS_Q_TCP 0x10u   /* over TCP only (dns_ask sets dns_xfer.want_tcp; not in the query) */
 
 /* Writes a query for (name, type, IN) with the given id into out (at least
  * DNS_MAX_NAME + 32 bytes): EDNS0 with DNS_UDP_SIZE unless DNS_Q_NOEDNS. */
@@ -239,8 +240,10 @@ struct dns_xfer {
     enum dns_xfer_status status;
     struct dns_msg *msg; /* status OK: owned by the caller */
     int64_t rtt_usec;
-    int ip_ttl; /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
-    bool tcp;   /* the answer came over TCP (the UDP one was truncated) */
+    int ip_ttl;    /* of msg's packet: IPv4 TTL / IPv6 hop limit, 0 unknown (TCP, tests) */
+    bool tcp;      /* the answer came over TCP (the UDP one was truncated, or want_tcp) */
+    bool want_tcp; /* in: ask over TCP only (DNS_Q_TCP); the transport keeps it */
+    bool reset;    /* TCP: the connection was reset or closed after the query, before an answer */
     /* tcp: the truncated UDP answer that sent us there (owned), with its IP
      * TTL and time: a forged one may carry addresses the TCP answer lacks */
     struct dns_msg *truncated;
@@ -330,6 +333,10 @@ const char *dns_addr_fingerprint(const char *addr);
 #define DNS_DEFAULT_TLS_PORT 443
 #define DNS_DEFAULT_TLS_TIMEOUT_MS 2000 /* connect and handshake of one TLS excuse */
 #define DNS_MAX_TLS_TIMEOUT_MS 30000
+#define DNS_TLS_CACHE_MAX 4096             /* (address, name) verdicts kept between rounds */
+#define DNS_DEFAULT_TLS_CACHE_TTL 3600     /* seconds a valid certificate's verdict is kept */
+#define DNS_DEFAULT_TLS_CACHE_FAIL_TTL 300 /* ... and any other verdict */
+#define DNS_MAX_TLS_CACHE_TTL 604800
 
 /* A prefix-to-origin-ASN table: CAIDA's Routeviews pfx2as format, one
  * "PREFIX<TAB>LENGTH<TAB>ASNS" per line (ASNS one ASN, "A_B" for several
@@ -381,6 +388,29 @@ struct dns_tls_prober {
  * else NULL (not excused). Pure. */
 const char *dns_excuse_decide(const uint32_t *addr_asns, size_t naddr, const uint32_t *exp_asns,
                               size_t nexp, enum dns_tls_verdict tls);
+
+/* The TLS verdicts of earlier rounds (docs/dns.md, "Excuses"): cache is
+ * a JSON object {"ADDR NAME": {"verdict": "valid" | "invalid" | "failed",
+ * "detail": ..., "at": unix seconds}} (the state's "tls_cache"). get: true
+ * with *ret and *ret_at when the verdict of (addr, name) is younger at now
+ * than ttl (valid) or fail_ttl (the others; 0: never kept). put: records
+ * one at now, drops the expired ones and, past DNS_TLS_CACHE_MAX, the
+ * oldest. Pure. */
+bool dns_tls_cache_get(const json_t *cache, const char *addr, const char *name, int64_t now,
+                       unsigned ttl, unsigned fail_ttl, struct dns_tls_result *ret,
+                       int64_t *ret_at);
+enum mrd_code dns_tls_cache_put(json_t *cache, const char *addr, const char *name,
+                                const struct dns_tls_result *res, int64_t now, unsigned ttl,
+                                unsigned fail_ttl, struct mrd_err *err);
+
+/* The TCP rule of injection (docs/dns.md, "Injection"): when a UDP
+ * answer was judged injected, the same question is asked over TCP;
+ * "tcp-reset" when that connection was reset or closed after the query
+ * and before any answer (answered false, reset true), "tcp-forged" when
+ * the TCP answer carries an address of forged (what the injected UDP
+ * answers said), else NULL: a TCP answer that agrees with the zone is
+ * evidence only. Pure. */
+const char *dns_tcp_rule(const json_t *forged, bool answered, bool reset, const json_t *tcp_addrs);
 
 /* ---- configuration (docs/dns.md) ---- */
 
@@ -438,6 +468,7 @@ struct dns_config {
     char tls_ca[DNS_CFG_MAX_PATH + 1];
     unsigned tls_port;
     unsigned tls_timeout_ms;
+    unsigned tls_cache_ttl, tls_cache_fail_ttl; /* seconds verdicts are kept between rounds */
 };
 
 /* Parses {"root": {"servers": [...], "trust_anchor": "F"}, "zones": [{"zone",
@@ -490,7 +521,12 @@ enum mrd_code dns_baseline_check(const json_t *baseline, struct mrd_err *err);
  * previous round's open findings (what this function returned as
  * *ret_state): first_seen is carried over, and an outage open before and
  * gone now is reported as outage-end. The state's "round" member is the
- * round's time, the last_seen of this round's findings. */
+ * round's time, the last_seen of this round's findings. Given a state
+ * (an empty object before the first round), a vantage's SERVFAIL without
+ * EDE is held in its "pending" (with first_seen) until the next round sees
+ * it again; NULL (one round alone) reports it at once. With t->tls, the
+ * state's "tls_cache" keeps the TLS verdicts (dns_tls_cache_get) and
+ * "tls_cached" counts those this round took from it. */
 enum mrd_code dns_check_round(const struct dns_config *cfg, const json_t *baseline,
                               const json_t *state, const struct dns_transport *t,
                               json_t **ret_findings, json_t **ret_state, struct mrd_err *err);
@@ -524,6 +560,16 @@ enum mrd_code dns_findings_due(const json_t *found, const json_t *stored, int64_
  * dns_state_from_alerts rebuilds it: each last stored at its last_seen);
  * NULL when out of memory. */
 json_t *dns_findings_stored(const json_t *state);
+
+/* The pending findings of state (a vantage's SERVFAIL without EDE held
+ * for confirmation by the next round) as compact text for the sensor in
+ * serve to keep in the store's metadata: [[key, first_seen], ...], as
+ * many as fit in size bytes with the NUL (*ret_kept, may be NULL); the
+ * rest wait one round more after a restart. dns_pending_unpack sets
+ * state's "pending" from that text (MRD_E_PARSE when it is not). */
+enum mrd_code dns_pending_pack(const json_t *state, char *out, size_t size, size_t *ret_kept,
+                               struct mrd_err *err);
+enum mrd_code dns_pending_unpack(json_t *state, const char *text, struct mrd_err *err);
 
 /* The DNSSEC cause of an RFC 8914 INFO-CODE: "signature-expired",
  * "ds-mismatch", ..., "other". */

@@ -205,3 +205,83 @@ const char *dns_excuse_decide(const uint32_t *addr_asns, size_t naddr, const uin
                 return "asn";
     return tls == DNS_TLS_VALID ? "tls" : NULL;
 }
+
+/* ---- TLS verdicts kept between rounds ---- */
+
+static const char *const TLS_VERDICT_NAMES[] = {"not tried", "valid", "invalid", "failed"};
+
+static bool tls_entry_fresh(const json_t *e, int64_t now, unsigned ttl, unsigned fail_ttl)
+{
+    const char *v = json_string_value(json_object_get(e, "verdict"));
+    int64_t at = json_integer_value(json_object_get(e, "at"));
+    unsigned keep = v != NULL && strcmp(v, "valid") == 0 ? ttl : fail_ttl;
+
+    return v != NULL && json_is_integer(json_object_get(e, "at")) && at <= now &&
+           now - at < (int64_t)keep;
+}
+
+bool dns_tls_cache_get(const json_t *cache, const char *addr, const char *name, int64_t now,
+                       unsigned ttl, unsigned fail_ttl, struct dns_tls_result *ret, int64_t *ret_at)
+{
+    char key[DNS_MAX_NAME_STR + 64];
+    const json_t *e;
+    const char *v, *detail;
+
+    (void)snprintf(key, sizeof(key), "%s %s", addr, name);
+    e = json_object_get(cache, key);
+    if (e == NULL || !tls_entry_fresh(e, now, ttl, fail_ttl))
+        return false;
+    v = json_string_value(json_object_get(e, "verdict"));
+    detail = json_string_value(json_object_get(e, "detail"));
+    for (size_t i = DNS_TLS_VALID; i <= DNS_TLS_FAILED; i++) {
+        if (strcmp(v, TLS_VERDICT_NAMES[i]) != 0)
+            continue;
+        ret->verdict = (enum dns_tls_verdict)i;
+        (void)snprintf(ret->detail, sizeof(ret->detail), "%s", detail != NULL ? detail : "");
+        for (size_t k = 0; ret->detail[k] != '\0'; k++) /* the state is a file: printable only */
+            if (ret->detail[k] < 0x20 || ret->detail[k] > 0x7e)
+                ret->detail[k] = '?';
+        *ret_at = json_integer_value(json_object_get(e, "at"));
+        return true;
+    }
+    return false;
+}
+
+enum mrd_code dns_tls_cache_put(json_t *cache, const char *addr, const char *name,
+                                const struct dns_tls_result *res, int64_t now, unsigned ttl,
+                                unsigned fail_ttl, struct mrd_err *err)
+{
+    char key[DNS_MAX_NAME_STR + 64];
+    const char *k, *oldest = NULL;
+    json_t *e, *tmp;
+    int64_t oldest_at = 0;
+
+    if (res->verdict == DNS_TLS_NOT_TRIED || res->verdict > DNS_TLS_FAILED)
+        return MRD_OK;
+    json_object_foreach_safe(cache, tmp, k, e)
+    {
+        if (!tls_entry_fresh(e, now, ttl, fail_ttl))
+            (void)json_object_del(cache, k);
+    }
+    if (json_object_size(cache) >= DNS_TLS_CACHE_MAX) {
+        json_object_foreach(cache, k, e)
+        {
+            int64_t at = json_integer_value(json_object_get(e, "at"));
+            if (oldest == NULL || at < oldest_at)
+                oldest = k, oldest_at = at;
+        }
+        if (oldest != NULL) {
+            char *victim = mrd_strdup(oldest);
+            if (victim == NULL)
+                return mrd_err_set(err, MRD_E_NOMEM, "dns: out of memory");
+            (void)json_object_del(cache, victim);
+            mrd_free(victim);
+        }
+    }
+    (void)snprintf(key, sizeof(key), "%s %s", addr, name);
+    if (json_object_set_new(cache, key,
+                            json_pack("{s:s, s:s, s:I}", "verdict", TLS_VERDICT_NAMES[res->verdict],
+                                      "detail", res->detail, "at", (json_int_t)now)) != 0)
+        return mrd_err_set(err, MRD_E_NOMEM, "dns: out of memory");
+    return MRD_OK;
+}

@@ -174,7 +174,10 @@ static enum dns_xfer_status tcp_exchange(const struct sockaddr_storage *sa, unsi
             }
             r = recv(fd, buf + got, want - got, 0);
             if (r <= 0) {
-                (void)snprintf(ret->detail, sizeof(ret->detail), "tcp connection closed");
+                /* after the query, before any answer: an on-path reset? */
+                ret->reset = phase == 0 && got == 0 && (r == 0 || errno == ECONNRESET);
+                (void)snprintf(ret->detail, sizeof(ret->detail), "tcp connection %s",
+                               r < 0 && errno == ECONNRESET ? "reset" : "closed");
                 goto out;
             }
             got += (size_t)r;
@@ -268,8 +271,10 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
     int64_t t0;
     int fd = -1, on = 1;
     enum mrd_code rc;
+    bool want_tcp = ret->want_tcp;
 
     memset(ret, 0, sizeof(*ret));
+    ret->want_tcp = want_tcp;
     if (len > sizeof(q) || len < 12)
         return mrd_err_set(err, MRD_E_INVAL, "dns: query of %zu bytes", len);
     rc = dns_net_addr(server, &sa, &salen, err);
@@ -281,6 +286,11 @@ static enum mrd_code net_exchange(void *ctx, const char *server, const uint8_t *
     ret->status = DNS_XFER_TIMEOUT;
     (void)snprintf(ret->detail, sizeof(ret->detail), "no answer");
     t0 = mono_usec();
+    if (want_tcp) { /* one attempt: a reset is the answer we look for */
+        ret->status = tcp_exchange(&sa, salen, q, len, t0 + (int64_t)o->timeout_ms * 1000, ret);
+        ret->rtt_usec = mono_usec() - t0;
+        return MRD_OK;
+    }
     for (unsigned attempt = 0; attempt <= o->retries; attempt++) {
         int64_t deadline = mono_usec() + (int64_t)o->timeout_ms * 1000;
         fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -27,6 +27,7 @@ enum mrd_code dns_ask(const struct dns_transport *t, const char *server,
     enum mrd_code rc;
 
     memset(ret, 0, sizeof(*ret));
+    ret->want_tcp = (qflags & DNS_Q_TCP) != 0;
     rc = dns_query_build(0, name, type, qflags, q, sizeof(q), &qlen, err);
     if (rc == MRD_OK)
         rc = t->exchange(t->ctx, server, q, qlen, ret, err);

@@ -148,6 +148,8 @@ out:
 }
 
 #define DNS_META_ROUND "dns_sensor_round" /* store meta: the time of the last round */
+/* store meta: that round's pending findings (dns_pending_pack) */
+#define DNS_META_PENDING "dns_sensor_pending"
 /* alerts looked at on a restart: added up to an hour before the last
  * round, and before that up to alert_refresh (a lasting finding's last
  * version may be that old) */
@@ -180,6 +182,22 @@ static enum mrd_code resume_emit(void *ctx, const struct store_row *row, struct 
     }
     json_decref(o);
     return MRD_OK;
+}
+
+/* The pending findings of the last round (held for confirmation by the
+ * next one), kept in the metadata beside its time. */
+static enum mrd_code resume_pending(struct sensor_dns *s, json_t *state, struct mrd_err *err)
+{
+    char text[STORE_META_VAL_MAX + 1];
+    enum mrd_code rc = store_meta_get(s->st, DNS_META_PENDING, text, sizeof(text), err);
+
+    if (rc == MRD_E_NOTFOUND)
+        return MRD_OK;
+    if (rc == MRD_OK)
+        rc = dns_pending_unpack(state, text, err);
+    if (rc != MRD_OK)
+        mrd_err_prefix(err, "meta %s", DNS_META_PENDING);
+    return rc;
 }
 
 /* The open findings of the last round before a restart, rebuilt from the
@@ -226,6 +244,8 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
     if (rc == MRD_OK)
         rc = dns_state_from_alerts(r.found, round, s->cfg->alert_refresh, ret_state, err);
     json_decref(r.found);
+    if (rc == MRD_OK)
+        rc = resume_pending(s, *ret_state, err);
     return rc;
 }
 
@@ -249,6 +269,18 @@ static void set_open_ids(struct sensor_dns *s, const json_t *state)
     json_decref(s->open_ids);
     s->open_ids = ids; /* NULL (out of memory): the console falls back on times */
     (void)pthread_mutex_unlock(&s->mu);
+}
+
+static enum mrd_code keep_pending(struct sensor_dns *s, const json_t *state, struct mrd_err *err)
+{
+    char text[STORE_META_VAL_MAX + 1];
+    size_t kept = 0;
+    enum mrd_code rc = dns_pending_pack(state, text, sizeof(text), &kept, err);
+
+    if (rc == MRD_OK && kept < json_array_size(json_object_get(state, "pending")))
+        say(s, "dns sensor: %zu of %zu pending findings kept for a restart (metadata full)", kept,
+            json_array_size(json_object_get(state, "pending")));
+    return rc == MRD_OK ? store_meta_set(s->st, DNS_META_PENDING, text, err) : rc;
 }
 
 /* A round; of its findings, only those new, changed or due for a refresh
@@ -282,15 +314,21 @@ static void round_once(struct sensor_dns *s)
     json_decref(s->stored);
     s->stored = stored_next;
     stored_next = NULL;
-    /* The round is over and its alerts stored: what a restart resumes from. */
-    if (store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
-        say(s, "dns sensor: round time not kept: %s", err.msg);
+    /* The round is over and its alerts stored: what a restart resumes from
+     * (its pending findings first: kept with the time of their round). */
+    if (keep_pending(s, next, &err) != MRD_OK ||
+        store_meta_set(s->st, DNS_META_ROUND, round, &err) != MRD_OK)
+        say(s, "dns sensor: round not kept: %s", err.msg);
     set_open_ids(s, next);
     (void)pthread_mutex_lock(&s->mu);
     (void)snprintf(s->last_round, sizeof(s->last_round), "%s", round);
     (void)pthread_mutex_unlock(&s->mu);
-    say(s, "dns sensor: round done, %zu findings, %zu alerts stored, %zu divergences excused",
-        json_array_size(found), stored, json_array_size(json_object_get(next, "excused")));
+    say(s,
+        "dns sensor: round done, %zu findings, %zu alerts stored, %zu divergences excused, "
+        "%zu TLS verdicts cached, %zu pending",
+        json_array_size(found), stored, json_array_size(json_object_get(next, "excused")),
+        (size_t)json_integer_value(json_object_get(next, "tls_cached")),
+        json_array_size(json_object_get(next, "pending")));
 out:
     json_decref(due);
     json_decref(stored_next);
@@ -394,6 +432,10 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     if (rc != MRD_OK)
         goto out;
     rc = resume_state(s, &s->state, err);
+    /* never ran here: an empty state, so that the first round already
+     * holds a SERVFAIL without EDE for the next one to confirm */
+    if (rc == MRD_OK && s->state == NULL && (s->state = json_object()) == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
     if (rc == MRD_OK && (s->stored = dns_findings_stored(s->state)) == NULL)
         rc = mrd_err_set(err, MRD_E_NOMEM, "dns sensor: out of memory");
     if (rc == MRD_OK && s->state != NULL)

@@ -139,6 +139,23 @@ static void render_path(const struct stix_ctx *c, char *out)
 static void add(struct stix_ctx *c, enum stix_severity sev, const char *rule, const char *section,
                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
+/* Room for one more kept finding (rep->nfindings < STIX_MAX_FINDINGS). */
+static bool room(struct stix_report *rep)
+{
+    if (rep->nfindings == rep->cap) {
+        size_t ncap = rep->cap == 0 ? 16 : rep->cap * 2;
+        struct stix_finding *nf;
+        if (ncap > STIX_MAX_FINDINGS)
+            ncap = STIX_MAX_FINDINGS;
+        nf = mrd_realloc(rep->findings, ncap * sizeof(*nf));
+        if (nf == NULL)
+            return false;
+        rep->findings = nf;
+        rep->cap = ncap;
+    }
+    return true;
+}
+
 static void add(struct stix_ctx *c, enum stix_severity sev, const char *rule, const char *section,
                 const char *fmt, va_list ap)
 {
@@ -152,18 +169,9 @@ static void add(struct stix_ctx *c, enum stix_severity sev, const char *rule, co
         rep->warnings++;
     if (rep->nfindings >= STIX_MAX_FINDINGS)
         return;
-    if (rep->nfindings == rep->cap) {
-        size_t ncap = rep->cap == 0 ? 16 : rep->cap * 2;
-        struct stix_finding *nf;
-        if (ncap > STIX_MAX_FINDINGS)
-            ncap = STIX_MAX_FINDINGS;
-        nf = mrd_realloc(rep->findings, ncap * sizeof(*nf));
-        if (nf == NULL) {
-            c->rc = MRD_E_NOMEM;
-            return;
-        }
-        rep->findings = nf;
-        rep->cap = ncap;
+    if (!room(rep)) {
+        c->rc = MRD_E_NOMEM;
+        return;
     }
     f = &rep->findings[rep->nfindings++];
     f->severity = sev;
@@ -220,6 +228,19 @@ void stix__warn_at(struct stix_ctx *c, const char *key, const char *rule, const 
     add(c, (c->flags & STIX_STRICT) ? STIX_ERROR : STIX_WARNING, rule, section, fmt, ap);
     va_end(ap);
     stix__pop(c);
+}
+
+enum mrd_code stix__report_take(struct stix_report *rep, const struct stix_finding *f, size_t n,
+                                size_t errors, size_t warnings, struct mrd_err *err)
+{
+    rep->errors += errors;
+    rep->warnings += warnings;
+    for (size_t i = 0; i < n && rep->nfindings < STIX_MAX_FINDINGS; i++) {
+        if (!room(rep))
+            return mrd_err_set(err, MRD_E_NOMEM, "stix: out of memory recording findings");
+        rep->findings[rep->nfindings++] = f[i];
+    }
+    return MRD_OK;
 }
 
 enum mrd_code stix_report_json(const struct stix_report *rep, json_t **ret, struct mrd_err *err)

@@ -41,6 +41,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -170,6 +171,24 @@ enum mrd_code stix_stream_not_json(struct stix_stream *s, size_t index, const ch
 enum mrd_code stix_stream_end(struct stix_report *rep, const json_t *head, size_t n, unsigned flags,
                               struct mrd_err *err);
 void stix_stream_free(struct stix_stream *s);
+
+/* An element of the streamed list as JSON text (at byte offset of the
+ * input), parsed and checked as by stix_stream_object; a text that is not
+ * JSON is a json-syntax error "not JSON (the object at byte N): why".
+ * With stix_stream_threads(s, n > 1) (before the first text), the texts are
+ * copied into batches of at most STIX_STREAM_BATCH_OBJECTS objects or
+ * STIX_STREAM_BATCH_BYTES bytes (two batches at a time at most) and parsed
+ * and checked on n threads while the caller reads on; their findings reach
+ * the report in input order, exactly as with one thread, as batches are
+ * settled, the last ones by stix_stream_flush (before stix_stream_end).
+ * Out of memory stops the run (MRD_E_NOMEM). */
+#define STIX_STREAM_MAX_THREADS 4
+#define STIX_STREAM_BATCH_OBJECTS ((size_t)4096)
+#define STIX_STREAM_BATCH_BYTES ((size_t)8 * 1024 * 1024)
+void stix_stream_threads(struct stix_stream *s, unsigned n);
+enum mrd_code stix_stream_text(struct stix_stream *s, size_t index, uint64_t offset,
+                               const char *text, size_t len, struct mrd_err *err);
+enum mrd_code stix_stream_flush(struct stix_stream *s, struct mrd_err *err);
 
 /* What kind of STIX object a type name denotes (STIX 2.1 §2.x, §3.1). */
 enum stix_class {

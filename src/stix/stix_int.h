@@ -79,6 +79,11 @@ void stix__ctx_init(struct stix_ctx *c, unsigned flags, struct stix_report *rep,
                     struct mrd_err *err);
 enum mrd_code stix__ctx_finish(struct stix_ctx *c);
 
+/* Adds n findings made on another report (the first of theirs kept) and
+ * their exact counts to rep, as if made on rep itself (stream.c). */
+enum mrd_code stix__report_take(struct stix_report *rep, const struct stix_finding *f, size_t n,
+                                size_t errors, size_t warnings, struct mrd_err *err);
+
 /* Path stack. Pushes past STIX_PATH_DEPTH are counted but not recorded. */
 static inline void stix__push_key(struct stix_ctx *c, const char *key)
 {

@@ -12,11 +12,25 @@
  * past STIX_STREAM_MAX_TRACKED objects the rules across objects stop
  * (said by a warning) so memory stays bounded. Two different ids with the
  * same 64-bit hash would be taken as one (about 3e-8 for a million ids).
+ *
+ * Objects given as text (stix_stream_text) may be checked on several
+ * threads: the reader copies them into a batch (at most
+ * STIX_STREAM_BATCH_OBJECTS objects or STIX_STREAM_BATCH_BYTES of text);
+ * a full batch goes to stix_stream_threads threads, which parse and check
+ * each object into their own report and compute its summary (struct pre),
+ * while the reader fills the other batch. Only two batches exist, so memory
+ * stays bounded. The rules across objects and the findings go into the
+ * report on the reader's thread, object by object in input order, when the
+ * batch is settled: the report is the one a single thread would give.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/jstream.h"
 #include "core/str.h"
 #include "core/timestamp.h"
 #include "stix/stix_int.h"
@@ -50,6 +64,11 @@ struct stix_stream {
     bool capped;
     char *types[MAX_TYPES];
     size_t ntypes;
+    /* stix_stream_text on threads: batch[fill] is being filled, the other
+     * one may be in the threads' hands */
+    unsigned threads;
+    struct batch *batch[2];
+    unsigned fill;
 };
 
 /* The index of the type name (t, n), remembered on first sight. */
@@ -174,10 +193,14 @@ enum mrd_code stix_stream_begin(unsigned flags, bool top_list, struct stix_repor
     return MRD_OK;
 }
 
+static void batch_free(struct batch *b);
+
 void stix_stream_free(struct stix_stream *s)
 {
     if (s == NULL)
         return;
+    batch_free(s->batch[0]);
+    batch_free(s->batch[1]);
     mrd_free(s->s);
     mrd_free(s->ids);
     mrd_free(s->uuids);
@@ -282,48 +305,72 @@ void stix_stream_expect(struct stix_stream *s, size_t objects)
     (void)reserve(s, objects); /* a hint: without the room, grow() tries again */
 }
 
-/* An object's id, and the hashes its summary is found by. */
-struct keys {
-    const char *id;
-    size_t n;
-    uint64_t idh, uuidh, typeh; /* uuidh 0: no UUID to check (an SCO, or no UUID) */
+/* The longest type name kept from an id for messages ('%.40s' shows at
+ * most 40 characters of it). */
+#define PRE_TYPE_MAX 64
+
+/* What the rules across objects need of one object, computed from it
+ * alone (so on any thread): its summary (but its type index and next),
+ * and the type and UUID of its id for messages. */
+struct pre {
+    bool has_id; /* an object with a non-empty "id" */
+    struct summary me;
+    size_t type_len;
+    char type[PRE_TYPE_MAX];
+    char uuid[36];
 };
 
-/* The keys of o, and a prefetch of their table slots: the tables are too
- * big for the cache on large files, and the checks of the object run while
- * the slots load. */
-static void keys_of(const struct stix_stream *s, const json_t *o, struct keys *k)
+/* The summary of o (uuidh 0: no UUID to check, an SCO or no UUID). */
+static void summarize(const json_t *o, struct pre *p)
 {
     const json_t *idv = json_object_get(o, "id");
+    const json_t *ver = json_object_get(o, "modified");
+    const char *id = json_string_value(idv), *t;
+    size_t n = json_string_length(idv);
+    struct summary *me = &p->me;
 
-    memset(k, 0, sizeof(*k));
-    k->id = json_string_value(idv);
-    k->n = json_string_length(idv);
-    if (k->id == NULL || k->n == 0)
+    p->has_id = false;
+    if (id == NULL || n == 0)
         return;
-    k->idh = hash_bytes(H0, k->id, k->n);
-    if (k->n >= 40 && k->id[k->n - 37] == '-' && k->id[k->n - 38] == '-' &&
-        stix_type_class(k->id, k->n - 38) != STIX_CLASS_SCO) {
-        k->uuidh = hash_bytes(H0, k->id + k->n - 36, 36) | 1;
-        k->typeh = hash_bytes(H0, k->id, k->n - 38);
+    p->has_id = true;
+    memset(me, 0, sizeof(*me));
+    me->idh = hash_bytes(H0, id, n);
+    me->next = NONE;
+    if (n >= 40 && id[n - 37] == '-' && id[n - 38] == '-' &&
+        stix_type_class(id, n - 38) != STIX_CLASS_SCO) {
+        me->uuidh = hash_bytes(H0, id + n - 36, 36) | 1;
+        me->typeh = hash_bytes(H0, id, n - 38);
+        p->type_len = n - 38 < PRE_TYPE_MAX ? n - 38 : PRE_TYPE_MAX;
+        memcpy(p->type, id, p->type_len);
+        memcpy(p->uuid, id + n - 36, 36);
     }
-    if (s->ids != NULL) {
-        __builtin_prefetch(&s->ids[(size_t)k->idh & s->mask]);
-        if (k->uuidh != 0)
-            __builtin_prefetch(&s->uuids[(size_t)k->uuidh & s->mask]);
-    }
+    me->content = value_hash(o);
+    me->has_v = time_of(ver != NULL ? ver : json_object_get(o, "created"), &me->vsec, &me->vnsec);
+    me->has_c = time_of(json_object_get(o, "created"), &me->csec, &me->cnsec);
+    me->revoked = json_is_true(json_object_get(o, "revoked"));
+    t = json_string_value(json_object_get(o, "type"));
+    me->sco = t != NULL && stix_type_class(t, strlen(t)) == STIX_CLASS_SCO;
 }
 
-/* check_versions and check_uuid_reuse of document.c, over summaries. */
-static void across(struct stix_ctx *c, struct stix_stream *s, const json_t *o, const struct keys *k,
-                   size_t i)
+/* A prefetch of the table slots of p: the tables are too big for the
+ * cache on large files, and other work runs while the slots load. */
+static void prefetch(const struct stix_stream *s, const struct pre *p)
 {
-    const char *id = k->id;
-    size_t n = k->n;
-    const json_t *ver = json_object_get(o, "modified");
+    if (s->ids == NULL || !p->has_id)
+        return;
+    __builtin_prefetch(&s->ids[(size_t)p->me.idh & s->mask]);
+    if (p->me.uuidh != 0)
+        __builtin_prefetch(&s->uuids[(size_t)p->me.uuidh & s->mask]);
+}
+
+/* check_versions and check_uuid_reuse of document.c, over summaries: the
+ * object [i] summarised in p against the ones before it. */
+static void across(struct stix_ctx *c, struct stix_stream *s, const struct pre *p, size_t i)
+{
     struct summary *me;
-    uint64_t *p;
-    if (id == NULL || n == 0)
+    uint64_t *slotp;
+
+    if (!p->has_id)
         return;
     if (!grow(s)) {
         if (!s->capped)
@@ -334,23 +381,13 @@ static void across(struct stix_ctx *c, struct stix_stream *s, const json_t *o, c
         return;
     }
     me = &s->s[s->n];
-    memset(me, 0, sizeof(*me));
-    me->idh = k->idh;
-    me->next = NONE;
-    me->content = value_hash(o);
-    me->has_v = time_of(ver != NULL ? ver : json_object_get(o, "created"), &me->vsec, &me->vnsec);
-    me->has_c = time_of(json_object_get(o, "created"), &me->csec, &me->cnsec);
-    me->revoked = json_is_true(json_object_get(o, "revoked"));
-    {
-        const char *t = json_string_value(json_object_get(o, "type"));
-        me->sco = t != NULL && stix_type_class(t, strlen(t)) == STIX_CLASS_SCO;
-    }
+    *me = p->me;
     /* versions of one id (§3.6) */
-    p = slot(s->ids, s->mask, s->s, me->idh, false);
-    if (*p == EMPTY) {
-        *p = entry(me->idh, s->n);
+    slotp = slot(s->ids, s->mask, s->s, me->idh, false);
+    if (*slotp == EMPTY) {
+        *slotp = entry(me->idh, s->n);
     } else {
-        for (uint32_t j = at(*p);; j = s->s[j].next) {
+        for (uint32_t j = at(*slotp);; j = s->s[j].next) {
             const struct summary *q = &s->s[j];
             int cmp;
             if (me->sco) {
@@ -387,29 +424,28 @@ static void across(struct stix_ctx *c, struct stix_stream *s, const json_t *o, c
         }
     }
     /* §2.9 / S4: one UUID, two types (SCOs left out, as in document.c) */
-    if (k->uuidh != 0) {
-        me->uuidh = k->uuidh;
-        me->typeh = k->typeh;
-        me->type = type_index(s, id, n - 38);
-        p = slot(s->uuids, s->mask, s->s, me->uuidh, true);
-        if (*p == EMPTY) {
-            *p = entry(me->uuidh, s->n);
+    if (me->uuidh != 0) {
+        me->type = type_index(s, p->type, p->type_len);
+        slotp = slot(s->uuids, s->mask, s->s, me->uuidh, true);
+        if (*slotp == EMPTY) {
+            *slotp = entry(me->uuidh, s->n);
         } else {
-            const struct summary *q = &s->s[at(*p)];
+            const struct summary *q = &s->s[at(*slotp)];
             if (q->typeh != me->typeh)
                 stix__warn_at(c, "id", "uuid-reused", SEC_ID,
                               "the UUID of this id is also used by '%.40s--%.36s' (object [%u]); "
                               "a UUID should not be reused across object types",
-                              q->type != NO_TYPE ? s->types[q->type] : "another type", id + n - 36,
-                              at(*p));
+                              q->type != NO_TYPE ? s->types[q->type] : "another type", p->uuid,
+                              at(*slotp));
         }
     }
     s->n++;
 }
 
-static void ctx_at(struct stix_ctx *c, struct stix_stream *s, size_t index, struct mrd_err *err)
+static void ctx_at(struct stix_ctx *c, const struct stix_stream *s, struct stix_report *rep,
+                   size_t index, struct mrd_err *err)
 {
-    stix__ctx_init(c, s->flags, s->rep, err);
+    stix__ctx_init(c, s->flags, rep, err);
     c->object = (long)index;
     if (!s->top_list)
         stix__push_key(c, "objects");
@@ -420,14 +456,15 @@ enum mrd_code stix_stream_object(struct stix_stream *s, size_t index, const json
                                  struct mrd_err *err)
 {
     struct stix_ctx c;
-    struct keys k;
+    struct pre p = {.has_id = false};
 
-    if (json_is_object(obj))
-        keys_of(s, obj, &k);
-    ctx_at(&c, s, index, err);
+    if (json_is_object(obj)) {
+        summarize(obj, &p);
+        prefetch(s, &p);
+    }
+    ctx_at(&c, s, s->rep, index, err);
     stix__check_object(&c, obj);
-    if (json_is_object(obj))
-        across(&c, s, obj, &k, index);
+    across(&c, s, &p, index);
     s->rep->objects++;
     return stix__ctx_finish(&c);
 }
@@ -437,8 +474,265 @@ enum mrd_code stix_stream_not_json(struct stix_stream *s, size_t index, const ch
 {
     struct stix_ctx c;
 
-    ctx_at(&c, s, index, err);
+    ctx_at(&c, s, s->rep, index, err);
     stix__error(&c, "json-syntax", "RFC 8259, RFC 7493 (I-JSON)", "%s", msg);
     s->rep->objects++;
     return stix__ctx_finish(&c);
+}
+
+/* ---- objects as text, on threads ---- */
+
+/* The finding of an element at byte offset that is not JSON (why). */
+static void not_json(struct stix_ctx *c, uint64_t offset, const char *why)
+{
+    stix__error(c, "json-syntax", "RFC 8259, RFC 7493 (I-JSON)",
+                "not JSON (the object at byte %llu): %s", (unsigned long long)offset, why);
+}
+
+struct item {
+    size_t index;
+    uint64_t offset;
+    size_t at, len;   /* its text in batch.text */
+    enum mrd_code rc; /* not MRD_OK: the run stops at this object (out of memory) */
+    unsigned worker;  /* whose report holds its findings ... */
+    size_t f0, nf;    /* ... from f0, nf of them (the kept ones) */
+    size_t nerr, nwarn;
+    struct pre pre;
+};
+
+struct batch;
+
+struct bworker {
+    struct batch *b;
+    unsigned w;
+};
+
+struct batch {
+    const struct stix_stream *s;
+    struct mrd_buf text;
+    struct item *items; /* STIX_STREAM_BATCH_OBJECTS of them */
+    size_t n;
+    atomic_size_t next; /* the next item a thread takes (CHUNK at a time) */
+    bool running;
+    /* Each thread's findings: the first STIX_MAX_FINDINGS it made in this
+     * batch. A finding it drops follows as many of its own in input order,
+     * so the report, which keeps the first STIX_MAX_FINDINGS, drops it too. */
+    struct stix_report reps[STIX_STREAM_MAX_THREADS];
+    struct bworker ws[STIX_STREAM_MAX_THREADS];
+    pthread_t tids[STIX_STREAM_MAX_THREADS];
+    bool started[STIX_STREAM_MAX_THREADS];
+};
+
+#define CHUNK 16 /* items a thread takes at once */
+
+static struct batch *batch_new(const struct stix_stream *s)
+{
+    struct batch *b = mrd_calloc(1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    b->items = mrd_calloc(STIX_STREAM_BATCH_OBJECTS, sizeof(*b->items));
+    if (b->items == NULL) {
+        mrd_free(b);
+        return NULL;
+    }
+    b->s = s;
+    mrd_buf_init(&b->text, STIX_STREAM_BATCH_BYTES + STIX_STREAM_MAX_OBJECT);
+    for (unsigned t = 0; t < STIX_STREAM_MAX_THREADS; t++)
+        stix_report_init(&b->reps[t]);
+    return b;
+}
+
+/* Parses and checks one object into the thread's report. */
+static void check_item(struct batch *b, unsigned w, struct item *it)
+{
+    struct stix_report *rep = &b->reps[w];
+    struct mrd_jstream_event ev = {.kind = MRD_JSTREAM_ITEM,
+                                   .text = b->text.data + it->at,
+                                   .len = it->len,
+                                   .index = it->index,
+                                   .offset = it->offset};
+    size_t f0 = rep->nfindings, e0 = rep->errors, w0 = rep->warnings;
+    struct mrd_err perr = {0}, err = {0};
+    struct stix_ctx c;
+    json_t *v = NULL;
+
+    it->pre.has_id = false;
+    it->worker = w;
+    if (mrd_jstream_parse(&ev, &v, &perr) != MRD_OK && perr.code == MRD_E_NOMEM) {
+        it->rc = MRD_E_NOMEM;
+        return;
+    }
+    ctx_at(&c, b->s, rep, it->index, &err);
+    if (v == NULL) {
+        not_json(&c, it->offset, perr.msg);
+    } else {
+        if (json_is_object(v))
+            summarize(v, &it->pre);
+        stix__check_object(&c, v);
+    }
+    it->rc = stix__ctx_finish(&c);
+    json_decref(v);
+    it->f0 = f0;
+    it->nf = rep->nfindings - f0;
+    it->nerr = rep->errors - e0;
+    it->nwarn = rep->warnings - w0;
+}
+
+static void *batch_worker(void *arg)
+{
+    struct bworker *bw = arg;
+    struct batch *b = bw->b;
+
+    for (;;) {
+        size_t i = atomic_fetch_add(&b->next, CHUNK);
+        size_t end = i + CHUNK < b->n ? i + CHUNK : b->n;
+        if (i >= b->n)
+            break;
+        for (; i < end; i++)
+            check_item(b, bw->w, &b->items[i]);
+    }
+    return NULL;
+}
+
+/* Hands the batch to the threads (all of it to this one when none can be
+ * started). */
+static void batch_start(struct stix_stream *s, struct batch *b)
+{
+    unsigned n = s->threads;
+    bool any = false;
+
+    if (n > b->n / CHUNK + 1)
+        n = (unsigned)(b->n / CHUNK + 1);
+    atomic_store(&b->next, 0);
+    for (unsigned t = 0; t < n; t++) {
+        stix_report_reset(&b->reps[t]);
+        b->ws[t] = (struct bworker){b, t};
+        b->started[t] = pthread_create(&b->tids[t], NULL, batch_worker, &b->ws[t]) == 0;
+        any = any || b->started[t];
+    }
+    if (!any)
+        (void)batch_worker(&b->ws[0]);
+    b->running = true;
+}
+
+static void batch_join(struct batch *b)
+{
+    for (unsigned t = 0; t < STIX_STREAM_MAX_THREADS; t++)
+        if (b->started[t]) {
+            (void)pthread_join(b->tids[t], NULL);
+            b->started[t] = false;
+        }
+}
+
+static void batch_free(struct batch *b)
+{
+    if (b == NULL)
+        return;
+    batch_join(b);
+    for (unsigned t = 0; t < STIX_STREAM_MAX_THREADS; t++)
+        stix_report_release(&b->reps[t]);
+    mrd_buf_release(&b->text);
+    mrd_free(b->items);
+    mrd_free(b);
+}
+
+/* How far ahead of the object being taken its table slots are prefetched. */
+#define PREFETCH_AHEAD 8
+
+/* Waits for the batch's threads and takes its objects in order: their
+ * findings, then the rules across objects. The batch is empty afterwards. */
+static enum mrd_code settle(struct stix_stream *s, struct batch *b, struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    if (b == NULL || !b->running)
+        return MRD_OK;
+    batch_join(b);
+    for (size_t i = 0; i < b->n && rc == MRD_OK; i++) {
+        const struct item *it = &b->items[i];
+        struct stix_ctx c;
+
+        if (i + PREFETCH_AHEAD < b->n)
+            prefetch(s, &b->items[i + PREFETCH_AHEAD].pre);
+        if (it->rc != MRD_OK) {
+            rc = mrd_err_set(err, it->rc, "stix: out of memory checking object [%zu]", it->index);
+            break;
+        }
+        rc = stix__report_take(s->rep, it->nf > 0 ? b->reps[it->worker].findings + it->f0 : NULL,
+                               it->nf, it->nerr, it->nwarn, err);
+        if (rc != MRD_OK)
+            break;
+        ctx_at(&c, s, s->rep, it->index, err);
+        across(&c, s, &it->pre, it->index);
+        s->rep->objects++;
+        rc = stix__ctx_finish(&c);
+    }
+    b->n = 0;
+    mrd_buf_reset(&b->text);
+    b->running = false;
+    return rc;
+}
+
+void stix_stream_threads(struct stix_stream *s, unsigned n)
+{
+    s->threads = n < 1 ? 1 : n > STIX_STREAM_MAX_THREADS ? STIX_STREAM_MAX_THREADS : n;
+}
+
+enum mrd_code stix_stream_text(struct stix_stream *s, size_t index, uint64_t offset,
+                               const char *text, size_t len, struct mrd_err *err)
+{
+    struct mrd_jstream_event ev = {
+        .kind = MRD_JSTREAM_ITEM, .text = text, .len = len, .index = index, .offset = offset};
+    struct batch *b;
+    struct item *it;
+    enum mrd_code rc;
+
+    if (s->threads <= 1) {
+        struct mrd_err perr = {0};
+        struct stix_ctx c;
+        json_t *v = NULL;
+        if (mrd_jstream_parse(&ev, &v, &perr) == MRD_OK) {
+            rc = stix_stream_object(s, index, v, err);
+            json_decref(v);
+            return rc;
+        }
+        if (perr.code == MRD_E_NOMEM)
+            return mrd_err_set(err, MRD_E_NOMEM, "%s", perr.msg);
+        ctx_at(&c, s, s->rep, index, err);
+        not_json(&c, offset, perr.msg);
+        s->rep->objects++;
+        return stix__ctx_finish(&c);
+    }
+    if (s->batch[s->fill] == NULL && (s->batch[s->fill] = batch_new(s)) == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "stix: out of memory");
+    b = s->batch[s->fill];
+    it = &b->items[b->n];
+    it->index = index;
+    it->offset = offset;
+    it->at = b->text.len;
+    it->len = len;
+    rc = mrd_buf_append(&b->text, text, len, err);
+    if (rc != MRD_OK)
+        return rc;
+    b->n++;
+    if (b->n < STIX_STREAM_BATCH_OBJECTS && b->text.len < STIX_STREAM_BATCH_BYTES)
+        return MRD_OK;
+    /* this batch to the threads, the one before it into the report */
+    batch_start(s, b);
+    s->fill ^= 1;
+    return settle(s, s->batch[s->fill], err);
+}
+
+enum mrd_code stix_stream_flush(struct stix_stream *s, struct mrd_err *err)
+{
+    struct batch *b = s->batch[s->fill];
+    enum mrd_code rc;
+
+    if (b != NULL && b->n > 0)
+        batch_start(s, b);
+    rc = settle(s, s->batch[s->fill ^ 1], err);
+    if (rc == MRD_OK)
+        rc = settle(s, b, err);
+    return rc;
 }

@@ -47,6 +47,9 @@
 #define PG_DSN_MAX 1024  /* a connection string */
 #define PG_LEAD_MAX 64   /* roles one process may lead (store_lead): the ledger, one per peer */
 
+#define PG_PREPARED_MAX 48 /* named (prepared) statements a connection keeps */
+#define PG_SEEN_MAX 64     /* statements a connection remembers having run once */
+
 /* Postgres type oids (pg_type.h; stable across versions). */
 #define PG_OID_BOOL 16
 #define PG_OID_BYTEA 17
@@ -55,12 +58,26 @@
 #define PG_OID_INT4 23
 #define PG_OID_TEXT 25
 
+/* A statement prepared on a connection (pg_prepared): the server keeps
+ * its parse and, after a few runs, a generic plan. */
+struct pg_prep {
+    char *text; /* NULL: a free slot */
+    Oid *types;
+    int nargs;
+    uint64_t hash, used; /* text and types; when last run (pg_conn.tick) */
+    unsigned id;         /* its name: mrd_s<id> */
+};
+
 struct pg_conn {
     PGconn *db;
     unsigned cursors;     /* names the next streamed statement's cursor */
     bool lost;            /* a statement failed as the connection broke: reconnect */
     bool pending;         /* results of a statement sent without waiting (pin_end) */
     struct pg_conn *next; /* free list; a store's list of pinned connections */
+    struct pg_prep prep[PG_PREPARED_MAX];
+    uint64_t seen[PG_SEEN_MAX]; /* hashes of statements run once, unprepared */
+    uint64_t tick;
+    unsigned prep_ids, seen_next;
 };
 
 struct pg_store {
@@ -104,10 +121,23 @@ static void on_notice(void *arg, const PGresult *res)
         c->lost = true;
 }
 
+/* Forgets the connection's prepared statements (the server's go with its
+ * session: a reset, a close). */
+static void prep_forget(struct pg_conn *c)
+{
+    for (size_t i = 0; i < PG_PREPARED_MAX; i++) {
+        mrd_free(c->prep[i].text);
+        mrd_free(c->prep[i].types);
+        c->prep[i] = (struct pg_prep){0};
+    }
+    memset(c->seen, 0, sizeof(c->seen));
+}
+
 static void conn_free(struct pg_conn *c)
 {
     if (c == NULL)
         return;
+    prep_forget(c);
     PQfinish(c->db);
     mrd_free(c);
 }
@@ -258,6 +288,7 @@ static enum mrd_code conn_reset(struct pg_conn *c, struct mrd_err *err)
 {
     char msg[200];
 
+    prep_forget(c);
     PQreset(c->db);
     if (PQstatus(c->db) != CONNECTION_OK)
         return mrd_err_set(err, MRD_E_UNAVAIL, "store: cannot reconnect to PostgreSQL: %s",
@@ -588,6 +619,102 @@ static enum mrd_code run_cursor(struct pg_conn *c, const char *what, struct pg_s
     return rc;
 }
 
+/* ---- prepared statements ----
+ *
+ * A statement a connection runs a second time is prepared (named) on it
+ * and run by name from then on: the server parses and analyses it once
+ * and, after five runs (plan_cache_mode = auto), keeps a generic plan
+ * unless it costs more than the custom ones. An ingest's multi-row
+ * INSERTs of a thousand parameters cost more to parse and plan than to
+ * run (bench/pg/README.md). A statement run once (most are run many
+ * times: the text is fixed, the values bound) is not prepared: that would
+ * cost a round trip more. Kept per connection, the PG_PREPARED_MAX used
+ * last; a statement is told apart by its text and parameter types (a NULL
+ * binds no type). The server forgets them with the session (conn_reset,
+ * conn_free); a DEALLOCATE or a Parse is not undone by a ROLLBACK. */
+
+static uint64_t prep_hash(const struct pg_stmt *p, int nargs)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+    for (const char *t = p->text; *t != '\0'; t++)
+        h = (h ^ (unsigned char)*t) * 0x100000001b3ULL;
+    for (int i = 0; i < nargs; i++)
+        h = (h ^ p->types[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static bool prep_same(const struct pg_prep *e, uint64_t h, const struct pg_stmt *p, int nargs)
+{
+    return e->text != NULL && e->hash == h && e->nargs == nargs &&
+           memcmp(e->types, p->types, (size_t)nargs * sizeof(Oid)) == 0 &&
+           strcmp(e->text, p->text) == 0;
+}
+
+/* The name p runs under on c, or "" when it is to run unprepared (its
+ * first run on c; out of memory). An error: the server refused to prepare
+ * it (what running it would have said). */
+static enum mrd_code prep_name(struct pg_conn *c, const char *what, const struct pg_stmt *p,
+                               int nargs, char *name, size_t size, struct mrd_err *err)
+{
+    uint64_t h = prep_hash(p, nargs);
+    struct pg_prep *e = &c->prep[0];
+    bool seen = false;
+    PGresult *res;
+    char sql[48];
+
+    name[0] = '\0';
+    c->tick++;
+    for (size_t i = 0; i < PG_PREPARED_MAX; i++) {
+        if (prep_same(&c->prep[i], h, p, nargs)) {
+            c->prep[i].used = c->tick;
+            (void)snprintf(name, size, "mrd_s%u", c->prep[i].id);
+            return MRD_OK;
+        }
+        if (c->prep[i].used < e->used)
+            e = &c->prep[i]; /* a free slot (used 0) or the least recently used */
+    }
+    for (size_t i = 0; i < PG_SEEN_MAX && !seen; i++)
+        seen = c->seen[i] == h;
+    if (!seen) {
+        c->seen[c->seen_next++ % PG_SEEN_MAX] = h;
+        return MRD_OK;
+    }
+    if (e->text != NULL) { /* evicted; should it fail, the name is never reused */
+        (void)snprintf(sql, sizeof(sql), "DEALLOCATE mrd_s%u", e->id);
+        PQclear(PQexec(c->db, sql));
+        mrd_free(e->text);
+        mrd_free(e->types);
+        *e = (struct pg_prep){0};
+    }
+    e->text = mrd_strdup(p->text);
+    e->types = mrd_malloc(nargs > 0 ? (size_t)nargs * sizeof(Oid) : 1);
+    if (e->text == NULL || e->types == NULL) {
+        mrd_free(e->text);
+        mrd_free(e->types);
+        *e = (struct pg_prep){0};
+        return MRD_OK;
+    }
+    memcpy(e->types, p->types, (size_t)nargs * sizeof(Oid));
+    e->nargs = nargs;
+    e->hash = h;
+    e->id = ++c->prep_ids;
+    (void)snprintf(name, size, "mrd_s%u", e->id);
+    res = PQprepare(c->db, name, p->text, nargs, p->types);
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        enum mrd_code rc = pg_fail(c, res, what, err);
+
+        PQclear(res);
+        mrd_free(e->text);
+        mrd_free(e->types);
+        *e = (struct pg_prep){0};
+        return rc;
+    }
+    PQclear(res);
+    e->used = c->tick;
+    return MRD_OK;
+}
+
 /* Runs sql on c (inside whatever transaction the caller holds) with args
  * bound to ?1.., calling row (may be NULL) for each result row (binary
  * format: read through col_i64 and the rowrd accessors). ret_n (may be
@@ -602,6 +729,7 @@ static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *w
     PGresult *res = NULL;
     ExecStatusType status;
     uint64_t n = 0;
+    char name[24];
     enum mrd_code rc;
 
     if (nargs > PG_ARGS_MAX)
@@ -619,7 +747,13 @@ static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *w
         rc = run_cursor(c, what, p, (int)nargs, row, ctx, &n, err);
         goto out;
     }
-    res = PQexecParams(c->db, p->text, (int)nargs, p->types, p->values, p->lengths, p->formats, 1);
+    rc = prep_name(c, what, p, (int)nargs, name, sizeof(name), err);
+    if (rc != MRD_OK)
+        goto out;
+    res = name[0] != '\0'
+              ? PQexecPrepared(c->db, name, (int)nargs, p->values, p->lengths, p->formats, 1)
+              : PQexecParams(c->db, p->text, (int)nargs, p->types, p->values, p->lengths,
+                             p->formats, 1);
     status = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK) {
         rc = each_row(res, row, ctx, &n, err);
@@ -863,27 +997,37 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
     "hhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooo"                                 \
     "rrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz"                                       \
     "')"
-/* translate() costs the text's length times the length of its list (some
- * 400 ms for a description of 100 kB): text in ASCII only (as many bytes as
- * characters), which has nothing to fold, skips it */
-#define PG_WORDS(t)                                                                                \
-    "to_tsvector('simple', regexp_replace(CASE WHEN octet_length(" t ") = length(" t ")"           \
-    " THEN " t " ELSE " PG_FOLD(                                                                   \
-        "coalesce(" t ", '')") " END,"                                                             \
+/* fold: PG_FOLD, or PG_FOLD_WIDE (the same words, cheaper) */
+#define PG_WORDS_BY(fold, t)                                                                       \
+    "to_tsvector('simple', regexp_replace(" fold(                                                  \
+        "coalesce(" t ", '')") ","                                                                 \
                                " '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g'))"
+#define PG_WORDS(t) PG_WORDS_BY(PG_FOLD, t)
+/* PG_FOLD where t has a character of more than one byte (translate()
+ * costs a scan of its list per character, a quarter of the words' CPU) */
+#define PG_FOLD_WIDE(t)                                                                            \
+    "CASE WHEN octet_length(" t ") = length(" t ") THEN " t " ELSE " PG_FOLD(t) " END"
 #define PG_TEXT_OF(b)                                                                              \
     "nullif(trim(coalesce(" b "->>'description', '') || ' ' || coalesce(" b "->>'abstract', '')"   \
     " || ' ' || coalesce(" b "->>'content', '') || ' ' || coalesce(" b                             \
     "->>'explanation', '')), '')"
 #define PG_HAS(k) "position('\"" k "\"'::bytea in body) > 0 OR "
-#define PG_AFTER(after, tests)                                                                     \
-    "SELECT seq, mrd_json(body) AS b FROM objects WHERE seq > " after " AND (" tests "false)"
 /* clang-format off */
-#define PG_INDEX_WORDS(after)                                                                      \
-    "INSERT INTO text_index (seq, words) SELECT seq, setweight(" PG_WORDS("n") ", 'A') || "      \
-    PG_WORDS("d") " FROM (SELECT seq, b->>'name' AS n, " PG_TEXT_OF("b") " AS d FROM ("          \
-    PG_AFTER(after, PG_HAS("name") PG_HAS("description") PG_HAS("abstract") PG_HAS("content")     \
-             PG_HAS("explanation")) ") o) t WHERE n IS NOT NULL OR d IS NOT NULL"
+#define PG_AFTER_BY(after, tests, fence)                                                           \
+    "SELECT seq, mrd_json(body) AS b FROM objects WHERE seq > " after " AND (" tests               \
+    "false)" fence
+#define PG_AFTER(after, tests) PG_AFTER_BY(after, tests, "")
+/* fold: see PG_WORDS_BY; fence: " OFFSET 0" keeps the planner from pulling
+ * the body's subquery up, which writes mrd_json(body) into each of the ten
+ * places b is read (the body parsed ten times: half the statement's CPU) */
+#define PG_INDEX_WORDS_BY(fold, after, fence)                                                      \
+    "INSERT INTO text_index (seq, words) SELECT seq, setweight(" PG_WORDS_BY(fold, "n") ", 'A')"  \
+    " || " PG_WORDS_BY(fold, "d") " FROM (SELECT seq, b->>'name' AS n, " PG_TEXT_OF("b") " AS d"  \
+    " FROM (" PG_AFTER_BY(after, PG_HAS("name") PG_HAS("description") PG_HAS("abstract")          \
+                          PG_HAS("content") PG_HAS("explanation"), fence) ") o) t"                 \
+    " WHERE n IS NOT NULL OR d IS NOT NULL"
+/* schema 8 -> 9 (its text is never edited) */
+#define PG_INDEX_WORDS(after) PG_INDEX_WORDS_BY(PG_FOLD, after, "")
 #define PG_REF(path, role)                                                                         \
     " UNION ALL SELECT b->>'" path "', seq, " role " FROM o WHERE jsonb_typeof(b->'" path "')"    \
     " = 'string'"
@@ -899,8 +1043,9 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
 
 static enum mrd_code tx_index_text_after(void *conn, int64_t after, struct mrd_err *err)
 {
-    enum mrd_code rc = pg_run(conn, "text index", PG_INDEX_WORDS("?1"), SQ_ARGS(SQ_INT(after)),
-                              NULL, NULL, NULL, err);
+    enum mrd_code rc =
+        pg_run(conn, "text index", PG_INDEX_WORDS_BY(PG_FOLD_WIDE, "?1", " OFFSET 0"),
+               SQ_ARGS(SQ_INT(after)), NULL, NULL, NULL, err);
 
     if (rc == MRD_OK)
         rc = pg_run(conn, "reference index", PG_INDEX_REFS("?1"), SQ_ARGS(SQ_INT(after)), NULL,

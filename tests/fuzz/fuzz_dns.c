@@ -137,6 +137,29 @@ static enum mrd_code fuzz_validate(void *ctx, const struct dns_name *name, uint1
     return MRD_OK;
 }
 
+/* A state file's parts read back: the sensor's pending text and the TLS
+ * verdict cache (an operator may edit the state file). */
+static void fuzz_state(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    json_t *st = json_object(), *cache;
+    struct dns_tls_result r;
+    int64_t at;
+
+    if (text == NULL || st == NULL)
+        abort();
+    memcpy(text, data, size);
+    text[size] = '\0';
+    (void)dns_pending_unpack(st, text, NULL);
+    cache = json_loadb((const char *)data, size, 0, NULL);
+    if (dns_tls_cache_get(cache, "192.0.2.1", "www.example.", 1000, 3600, 300, &r, &at) &&
+        (r.verdict < DNS_TLS_VALID || r.verdict > DNS_TLS_FAILED))
+        abort();
+    json_decref(cache);
+    json_decref(st);
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static enum mrd_code fuzz_tls(void *ctx, const char *addr, const char *name,
@@ -219,6 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 1: {
         struct dns_config *cfg = NULL;
+        fuzz_state(data + 1, size - 1);
         if (dns_config_parse((const char *)data + 1, size - 1, &cfg, &err) != MRD_OK) {
             if (err.msg[0] == '\0')
                 abort();
@@ -247,6 +271,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_decref(b);
         if (dns_check_round(cfg, base, NULL, &t, &found, &state, &err) != MRD_OK)
             return 0;
+        /* a second round from the first one's state (pending, tls_cache) */
+        if (dns_check_round(cfg, base, state, &t, &x, &b, &err) == MRD_OK) {
+            json_decref(x);
+            json_decref(b);
+        }
         objs = json_array();
         seen = json_object();
         json_array_foreach(found, i, x)(void) dns_finding_stix(x, objs, seen, NULL);

@@ -64,6 +64,7 @@ class Lab:
         self.tld_ds = "right"          # or "wrong"
         self.zone_sig_offset = (-3600, 30 * 86400)  # inception, expiration from now
         self.extra_names = extra_names  # bench/dns: n0 .. nN-1.example.tld. A records
+        self.vantage_ede = True  # False: the validating Unbound sends no RFC 8914 EDE
 
     # ---- namespace -------------------------------------------------------
     def __enter__(self):
@@ -229,7 +230,7 @@ zone:
     access-control: 10.0.0.0/8 allow
     root-hints: "{self.work}/root.hints"
     trust-anchor-file: "{self.work}/root.ds"
-    ede: yes
+    ede: {"yes" if self.vantage_ede or name != "vantage" else "no"}
     val-log-level: 2
     qname-minimisation: no
     cache-max-ttl: 0
@@ -248,13 +249,16 @@ zone:
         self._wait_udp(addr, ".", proc, log)
 
     def start_injector(self, qname="www.example.tld.", answer=INJECTED, ttl=INJECTED_TTL,
-                       tc=False):
+                       tc=False, rst=False):
         """Forges an answer to every query for qname (A) sent to VANTAGE
-        (tc: with the TC bit set, so that the client asks again over TCP)."""
+        (tc: with the TC bit set, so that the client asks again over TCP;
+        rst: and resets every TCP connection to VANTAGE:53 that sends a
+        query, from VANTAGE, before the resolver answers)."""
         log = os.path.join(self.work, "injector.log")
         with open(log, "w") as err:
             proc = self.netns.popen(["/usr/bin/python3", os.path.abspath(__file__), "inject",
-                                     VANTAGE, qname, answer, str(ttl)] + (["tc"] if tc else []),
+                                     VANTAGE, qname, answer, str(ttl)] + (["tc"] if tc else []) +
+                                    (["rst"] if rst else []),
                                     stdout=subprocess.PIPE, stderr=err, text=True)
         self.procs["injector"] = proc
         line = proc.stdout.readline()  # "ready" once both sockets are open
@@ -272,7 +276,8 @@ zone:
         with open(log, "w") as err:
             proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "openssl", "s_server",
                                      "-accept", f"{addr}:{port}", "-cert", str(cert), "-key",
-                                     str(key), "-www", "-quiet"], stdin=subprocess.DEVNULL,
+                                     str(key), "-www", "-quiet", "-state"],
+                                    stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=err, text=True)
         self.procs["tls"] = proc
         deadline = time.monotonic() + 20
@@ -287,6 +292,13 @@ zone:
             time.sleep(0.1)
         self.stop("tls")
         raise RuntimeError("openssl s_server did not start: " + open(log).read()[-2000:])
+
+    def tls_handshakes(self):
+        """How many TLS handshakes the server of start_tls began (its
+        `-state` trace, one "read client hello" each; a bare TCP connect,
+        as start_tls's own readiness check, is not one)."""
+        with open(os.path.join(self.work, "tls.log")) as f:
+            return f.read().count("SSL_accept:SSLv3/TLS read client hello")
 
     def stop(self, name):
         netns.stop(self.procs.pop(name, None))
@@ -349,16 +361,50 @@ def _qname_wire(name):
     return b"".join(bytes([len(x)]) + x.encode() for x in name.strip(".").split(".") if x) + b"\0"
 
 
-def inject(server, qname, answer, ttl, tc=False):
+def _csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack(f">{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def _reset(tx, pkt):
+    """Answers a TCP segment (with data) to the server by a RST from the
+    server, with the sequence number the client expects next."""
+    ihl = (pkt[0] & 15) * 4
+    src, dst = pkt[12:16], pkt[16:20]
+    sport, dport, _, ack = struct.unpack(">HHII", pkt[ihl:ihl + 12])
+    tcp = struct.pack(">HHIIBBHHH", dport, sport, ack, 0, 5 << 4, 0x04, 0, 0, 0)
+    tcp = tcp[:16] + struct.pack(">H", _csum(dst + src + struct.pack(">BBH", 0, 6, len(tcp)) +
+                                             tcp)) + tcp[18:]
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, dst, src) + tcp
+    tx.sendto(ip, (socket.inet_ntoa(src), 0))
+
+
+def inject(server, qname, answer, ttl, tc=False, rst=False):
     """The on-path injector (run inside the lab's namespace, as root): a raw
     socket sees each UDP query to server:53 for qname A and answers it at
     once, from server:53, with answer and the IP TTL ttl (tc: and the TC
     bit, truncated). Runs until killed; Lab.stop("injector") does."""
+    import select
     rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    rx_tcp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
     tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # header included
     want, target = _qname_wire(qname), socket.inet_aton(server)
     print("ready", flush=True)
     while True:
+        ready, _, _ = select.select([rx, rx_tcp], [], [])
+        if rx_tcp in ready:
+            pkt = rx_tcp.recv(65535)
+            ihl = (pkt[0] & 15) * 4
+            doff = (pkt[ihl + 12] >> 4) * 4 if len(pkt) > ihl + 12 else 0
+            if (rst and pkt[16:20] == target and len(pkt) >= ihl + 20 and
+                    struct.unpack(">H", pkt[ihl + 2:ihl + 4])[0] == 53 and
+                    len(pkt) > ihl + doff):
+                _reset(tx, pkt)
+        if rx not in ready:
+            continue
         pkt = rx.recv(65535)
         ihl = (pkt[0] & 15) * 4
         src, dst = pkt[12:16], pkt[16:20]
@@ -382,8 +428,8 @@ if __name__ == "__main__":
     import sys
     if len(sys.argv) == 3 and sys.argv[1] == "seeds":
         capture_seeds(sys.argv[2])
-    elif len(sys.argv) in (6, 7) and sys.argv[1] == "inject":
+    elif len(sys.argv) in (6, 7, 8) and sys.argv[1] == "inject":
         inject(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]),
-               tc=sys.argv[6:] == ["tc"])
+               tc="tc" in sys.argv[6:], rst="rst" in sys.argv[6:])
     else:
-        sys.exit("usage: dnslab.py seeds OUTDIR | inject SERVER QNAME ADDRESS TTL [tc]")
+        sys.exit("usage: dnslab.py seeds OUTDIR | inject SERVER QNAME ADDRESS TTL [tc] [rst]")

@@ -7,7 +7,11 @@ The finding is an outage of the parent side: the configured root is a UDP
 port on 127.0.0.1 that this test reserved and closed, so every query is
 refused at once and no network namespace is needed."""
 import json
+import random
 import socket
+import struct
+import threading
+import time
 
 import pytest
 
@@ -208,3 +212,134 @@ def test_extension_definition_versions_old_and_new_accepted(fed, tmp_path):
     r = n.get(n.objects_path(fed.coll["A"], n.root) + EXT + "/versions/")
     assert r.status_code == 200, r.text
     assert sorted(r.json()["versions"]) == sorted([defn["created"], defn["modified"]])
+
+
+def _name(n):
+    return b"".join(bytes([len(x)]) + x.encode() for x in n.strip(".").split(".") if x) + b"\0"
+
+
+def _rr(name, rtype, rdata):
+    return _name(name) + struct.pack(">HHIH", rtype, 1, 60, len(rdata)) + rdata
+
+
+class ScriptedDns:
+    """Two scripted DNS servers on a loopback block of their own, bound by
+    this test: a root at PARENT:port that delegates gov.example. to
+    ns1.gov.example. (glue ZONE), and is also the vantage resolver (RD
+    queries), and the zone's server at ZONE:53 (name servers found through
+    referrals are asked on port 53). The vantage answers "." NS, gives a
+    SERVFAIL without EDE to any other query, and NOERROR to it with CD: what
+    a validating resolver without EDE does for a broken zone, and what its
+    own upstream timeout looks like."""
+    ZONE_SOA = _name("ns1.gov.example.") + _name("hostmaster.gov.example.") + struct.pack(
+        ">IIIII", 1, 3600, 600, 86400, 60)
+
+    def __init__(self):
+        net = f"127.{random.randrange(100, 250)}.{random.randrange(1, 250)}"
+        self.parent, self.zone = net + ".1", net + ".2"
+        self.socks = []
+        for addr, port in ((self.parent, 0), (self.zone, 53)):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((addr, port))
+            s.settimeout(0.2)
+            self.socks.append(s)
+        self.port = self.socks[0].getsockname()[1]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _answer(self, role, q):
+        qid, flags = struct.unpack(">HH", q[:4])
+        end = 12
+        while q[end] != 0:
+            end += 1 + q[end]
+        qname = ".".join(q[i + 1:i + 1 + q[i]].decode() for i in self._labels(q, end)) + "."
+        qtype = struct.unpack(">H", q[end + 1:end + 3])[0]
+        question = q[12:end + 5]
+
+        def msg(rflags, an=(), ns=(), ar=()):
+            return (struct.pack(">HHHHHH", qid, rflags, 1, len(an), len(ns), len(ar)) + question +
+                    b"".join(an) + b"".join(ns) + b"".join(ar))
+        ns1 = _rr("gov.example.", 2, _name("ns1.gov.example."))
+        glue = _rr("ns1.gov.example.", 1, socket.inet_aton(self.zone))
+        if role == "parent" and flags & 0x0100:  # the vantage (RD)
+            if qname == "." and qtype == 2:
+                return msg(0x8180, an=[_rr(".", 2, _name("a.root."))])
+            return msg(0x8180 if flags & 0x0010 else 0x8182)  # CD: NOERROR, else SERVFAIL
+        if role == "parent":
+            return msg(0x8000, ns=[ns1], ar=[glue])  # the referral
+        if qtype == 6:
+            return msg(0x8400, an=[_rr("gov.example.", 6, self.ZONE_SOA)])
+        if qtype == 2:
+            return msg(0x8400, an=[ns1], ar=[glue])
+        return msg(0x8400, ns=[_rr("gov.example.", 6, self.ZONE_SOA)])
+
+    @staticmethod
+    def _labels(q, end):
+        i = 12
+        while i < end:
+            yield i
+            i += 1 + q[i]
+
+    def _serve(self):
+        while not self.stopped.is_set():
+            for role, s in zip(("parent", "zone"), self.socks):
+                try:
+                    q, peer = s.recvfrom(65535)
+                except (socket.timeout, BlockingIOError):
+                    continue
+                try:
+                    s.sendto(self._answer(role, q), peer)
+                except (IndexError, struct.error, UnicodeDecodeError):
+                    pass  # not a query this script answers
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(timeout=10)
+        for s in self.socks:
+            s.close()
+
+
+@pytest.fixture
+def scripted_dns():
+    d = ScriptedDns()
+    yield d
+    d.stop()
+
+
+def test_pending_servfail_survives_a_restart(fed, scripted_dns, tmp_path):
+    """A vantage's SERVFAIL without EDE waits for the next round; serve is
+    restarted between that round and the next: the round after the restart
+    still confirms it (the pending finding was kept in the store with its
+    first_seen) and stores the alert, first observed before the restart."""
+    d = scripted_dns
+    a = fed.node("A", start=False)
+    cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    # one round per start: interval an hour
+    cfg.write_text(json.dumps({"root": {"servers": [f"{d.parent}:{d.port}"]},
+                               "zones": [{"zone": "gov.example."}],
+                               "vantages": [{"name": "isp-1", "server": f"{d.parent}:{d.port}"}],
+                               "interval": 3600}))
+    base.write_text(json.dumps({"zones": [{"zone": "gov.example.", "ns": ["ns1.gov.example."],
+                                           "ds": [], "glue": {"ns1.gov.example.": [d.zone]},
+                                           "probes": {}}]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+
+    def rounds():
+        return a.stderr().count("dns sensor: round done")
+
+    a.start()
+    wait_for(lambda: rounds() == 1, timeout=60)
+    assert "0 findings, 0 alerts stored, 0 divergences excused, 0 TLS verdicts cached, " \
+           "1 pending" in a.stderr(), a.stderr()
+    assert alert_objs(fed.objects("A")) == {}
+    a.stop()
+    restarted = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    done = rounds()
+    a.start()
+    wait_for(lambda: rounds() == done + 1, timeout=60)  # the first round after the restart
+    found = [o["extensions"][EXT] for o in alert_objs(fed.objects("A")).values()]
+    assert [(f["kind"], f["vantage"], f["cause"]) for f in found] == [("dnssec", "isp-1",
+                                                                       "other")], found
+    assert found[0]["first_seen"] < restarted <= found[0]["last_seen"], found

@@ -72,6 +72,7 @@ def healthy(lab):
     yield lab
     lab.tld_delegates, lab.tld_ds = "honest", "right"
     lab.zone_sig_offset = (-3600, 30 * 86400)
+    lab.vantage_ede = True
     lab.reload()
 
 
@@ -154,11 +155,16 @@ def test_trust_anchor_of_the_private_root(lab, meridian_bin, baseline, tmp_path)
     assert p.returncode == 2 and "line 1: expected DS or DNSKEY" in p.stderr, p.stderr
 
 
-@pytest.fixture
-def injector(lab):
-    lab.start_injector()
+def injecting(lab, **kw):
+    """The lab with its on-path injector running (dnslab.Lab.start_injector)."""
+    lab.start_injector(**kw)
     yield lab
     lab.stop("injector")
+
+
+@pytest.fixture
+def injector(lab):
+    yield from injecting(lab)
 
 
 def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
@@ -176,6 +182,25 @@ def test_on_path_injector_racing_the_resolver(injector, meridian_bin, baseline):
     real = [r for r in ev["replies"] if r["addrs"] == [dnslab.WWW]]
     assert len(forged) == 1 and forged[0]["ip_ttl"] == dnslab.INJECTED_TTL
     assert len(real) == 1 and real[0]["taken"] and real[0]["ip_ttl"] == 64
+    # Asked again over TCP, which this injector does not forge: the real answer.
+    assert ev["tcp"] == {"addrs": [dnslab.WWW], "rcode": "NOERROR"}
+    assert not {"tcp-reset", "tcp-forged"} & set(ev["rules"])
+
+
+@pytest.fixture
+def rst_injector(lab):
+    yield from injecting(lab, rst=True)
+
+
+def test_injector_resetting_the_tcp_query(rst_injector, meridian_bin, baseline):
+    """The injector also resets the TCP connection on which the query is
+    asked again: the injection finding says so (tcp-reset)."""
+    found = check(rst_injector, meridian_bin, *baseline, "--hold", "1000")
+    assert [(f["kind"], f["vantage"], f["observed"]) for f in found] == [
+        ("injection", "isp-1", [dnslab.INJECTED])]
+    ev = found[0]["evidence"]
+    assert "tcp-reset" in ev["rules"] and "multiple-answers" in ev["rules"], ev
+    assert ev["tcp"]["reset"] is True, ev["tcp"]
 
 
 def test_ds_mismatch_is_a_dnssec_failure(healthy, meridian_bin, baseline):
@@ -202,6 +227,31 @@ def test_expired_signatures(healthy, meridian_bin, baseline):
     # Unbound says why (RFC 8914 code 7, Signature Expired).
     assert {f["cause"] for f in vantage} == {"signature-expired"}
     assert all(f["evidence"]["ede"] == 7 for f in vantage)
+
+
+def test_servfail_without_ede_waits_for_the_next_round(healthy, meridian_bin, baseline,
+                                                      tmp_path):
+    """Expired signatures at a validating resolver that sends no Extended
+    DNS Error: its SERVFAIL (answered with +cd) looks like an upstream
+    timeout, so with --state it waits in the state's pending for the next
+    round, which reports it with the first round's time as first_seen."""
+    state = tmp_path / "state.json"
+    healthy.vantage_ede = False
+    healthy.zone_sig_offset = (-10 * 86400, -86400)
+    healthy.reload()
+    first = check(healthy, meridian_bin, *baseline, "--state", state)
+    assert not [f for f in first if f["vantage"] == "isp-1"], first
+    assert [f for f in first if f["vantage"] == "authoritative"], first  # no wait at the source
+    s1 = json.loads(state.read_text())
+    held = s1["pending"]
+    assert held and all(p["kind"] == "dnssec" and p["vantage"] == "isp-1" and
+                        p["first_seen"] == s1["round"] for p in held), held
+    again = check(healthy, meridian_bin, *baseline, "--state", state)
+    confirmed = [f for f in again if f["kind"] == "dnssec" and f["vantage"] == "isp-1"]
+    assert confirmed, again
+    assert "ede" not in confirmed[0]["evidence"] and confirmed[0]["cause"] == "other"
+    assert {f["first_seen"] for f in confirmed} == {s1["round"]}
+    assert json.loads(state.read_text())["pending"] == []
 
 
 def test_outage_and_its_end(healthy, meridian_bin, baseline, tmp_path):
@@ -289,6 +339,9 @@ def test_divergence_excused_by_tls(lab, meridian_bin, baseline, test_ca, tmp_pat
         why = ex[0]["evidence"]["excuses"][dnslab.FORGED]
         assert why["excused"] == "tls" and why["tls"] == "certificate valid"
 
+        # A new state: the one above keeps the valid verdict for an hour
+        # (excuses.tls_cache_ttl; test_tls_verdict_cached_between_rounds).
+        state = tmp_path / "state2.json"
         lab.start_tls(dnslab.FORGED, test_ca / "wrong.pem", test_ca / "wrong.key")
         found = check(lab, meridian_bin, cfg, baseline[1], "--state", state)
         assert [(f["kind"], f["vantage"], f["observed"]) for f in found] == [
@@ -301,6 +354,35 @@ def test_divergence_excused_by_tls(lab, meridian_bin, baseline, test_ca, tmp_pat
     found = check(lab, meridian_bin, cfg, baseline[1])
     assert [(f["kind"], f["vantage"]) for f in found] == [("divergence", "isp-2")]
     assert found[0]["evidence"]["excuses"][dnslab.FORGED]["tls"].startswith("connect")
+
+
+def test_tls_verdict_cached_between_rounds(lab, meridian_bin, baseline, test_ca, tmp_path):
+    """A lasting divergence costs one handshake, not one per round: the
+    round after takes the verdict from the state (evidence tls_cached,
+    counted in the state's tls_cached) and the TLS server sees no new
+    handshake; with excuses.tls_cache_ttl 0 every round asks again."""
+    cfg = excused_config(lab, tmp_path, {"tls_ca": str(test_ca / "ca.pem"),
+                                         "tls_timeout_ms": 3000})
+    state = tmp_path / "state.json"
+    try:
+        lab.start_tls(dnslab.FORGED, test_ca / "right.pem", test_ca / "right.key")
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        assert lab.tls_handshakes() == 1
+        s1 = json.loads(state.read_text())
+        assert s1["tls_cached"] == 0
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        s2 = json.loads(state.read_text())
+        assert s2["tls_cached"] == 1
+        why = s2["excused"][0]["evidence"]["excuses"][dnslab.FORGED]
+        assert why["excused"] == "tls" and why["tls_cached"] == s1["round"]
+        assert lab.tls_handshakes() == 1, "the second round made a handshake"
+        c = json.loads(cfg.read_text())
+        c["excuses"]["tls_cache_ttl"] = 0
+        cfg.write_text(json.dumps(c))
+        assert check(lab, meridian_bin, cfg, baseline[1], "--state", state) == []
+        assert lab.tls_handshakes() == 2
+    finally:
+        lab.stop("tls")
 
 
 def test_divergence_excused_by_asn(lab, meridian_bin, baseline, tmp_path):
@@ -391,9 +473,7 @@ def test_validator_needs_a_trust_anchor(lab, meridian_bin, baseline, tmp_path):
 
 @pytest.fixture
 def tc_injector(lab):
-    lab.start_injector(tc=True)
-    yield lab
-    lab.stop("injector")
+    yield from injecting(lab, tc=True)
 
 
 def test_injector_forging_a_truncated_answer(tc_injector, meridian_bin, baseline):

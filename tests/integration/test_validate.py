@@ -254,3 +254,78 @@ def test_help(meridian_bin):
     p = run(meridian_bin, "help", "validate")
     assert p.returncode == 0
     assert "usage: meridian validate [--strict] [--json]" in p.stdout
+
+
+def _many(n):
+    """A bundle of n indicators spread over several batches of the threaded
+    validator (4,096 objects each), with findings of every kind in all of
+    them: bad objects, objects that are not JSON (at known byte offsets),
+    and rules across objects whose two ends sit in different batches."""
+    ind = {"type": "indicator", "spec_version": "2.1", "created": "2026-01-01T00:00:00.000Z",
+           "modified": "2026-01-01T00:00:00.000Z", "pattern_type": "stix",
+           "valid_from": "2026-01-01T00:00:00.000Z"}
+    parts = []
+    for i in range(n):
+        o = dict(ind, id=f"indicator--00000000-0000-4000-8000-{i:012d}",
+                 pattern=f"[ipv4-addr:value = '198.51.100.{i % 250 + 1}']")
+        if i % 997 == 5:
+            o["created"] = "2026-01-01T00:00:00Z"  # timestamp-precision... or format
+            del o["pattern_type"]
+        if i % 1499 == 7:
+            parts.append('{"type": "indicator", "id": }')  # not JSON
+            continue
+        if i % 2003 == 11:  # a second version, with other content, of an object far before
+            o["id"] = f"indicator--00000000-0000-4000-8000-{i - 4100:012d}" if i > 4100 else o["id"]
+            o["name"] = "changed"
+        if i % 3001 == 13:  # the UUID of an earlier indicator on a malware
+            o = {"type": "malware", "spec_version": "2.1", "is_family": False,
+                 "id": f"malware--00000000-0000-4000-8000-{i - 5000 if i > 5000 else i:012d}",
+                 "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z"}
+        parts.append(json.dumps(o))
+    return '{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", ' \
+        '"objects": [' + ",\n".join(parts) + "]}"
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--strict", "--json"]])
+def test_threads_give_the_same_findings_in_the_same_order(meridian_bin, tmp_path, fmt):
+    """--threads N checks objects on N threads: the findings (messages,
+    paths, byte offsets of objects that are not JSON, the rules across
+    objects in different batches), their order, the counts and the exit
+    code are those of one thread."""
+    f = tmp_path / "many.json"
+    f.write_text(_many(20000))
+    one = run(meridian_bin, "validate", "--threads", "1", *fmt, f, timeout=300)
+    assert one.returncode == 1, one.stdout[:2000] + one.stderr
+    text = f.read_text()
+    off = text.index('{"type": "indicator", "id": }')
+    assert f"not JSON (the object at byte {off})" in one.stdout
+    for rule in ("json-syntax", "required-property", "version-conflict", "uuid-reused"):
+        assert rule in one.stdout, rule
+    for n in ("2", "3", "4"):
+        many = run(meridian_bin, "validate", "--threads", n, *fmt, f, timeout=300)
+        assert many.returncode == one.returncode
+        assert many.stdout == one.stdout, n
+
+
+def test_threads_keep_the_first_findings_past_the_limit(meridian_bin, tmp_path):
+    """More findings than the report keeps (1,000), made on several threads:
+    the same first 1,000 are kept, the counts stay exact."""
+    objs = [{"type": "indicator", "spec_version": "2.0",
+             "id": f"indicator--00000000-0000-4000-8000-{i:012d}"} for i in range(9000)]
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(objs))
+    one = run(meridian_bin, "validate", "--json", "--threads", "1", f, timeout=300)
+    four = run(meridian_bin, "validate", "--json", "--threads", "4", f, timeout=300)
+    a, b = json.loads(one.stdout), json.loads(four.stdout)
+    assert a["truncated"] is True and len(a["findings"]) == 1000
+    assert a["errors"] > 9000 * 3
+    assert a == b
+
+
+def test_threads_option_is_checked(meridian_bin, data_dir):
+    good = data_dir / VALID[0]
+    for bad in ("0", "5", "x", "-1", ""):
+        p = run(meridian_bin, "validate", "--threads", bad, good)
+        assert p.returncode == 2, bad
+        assert "--threads" in p.stderr
+    assert run(meridian_bin, "validate", "--threads", "2", good).returncode == 0

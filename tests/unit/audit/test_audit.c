@@ -298,9 +298,21 @@ static void test_packed(void **state)
         {1, 0x18, 3, 2, 'a', 1}, /* a control character */
     };
 
+    /* almost "TYPE--UUID": each kept whole */
+    const struct item near[] = {
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4g", 1, 3}, /* last digit not hex */
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3C4d", 1, 3}, /* one upper-case digit */
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d_9e0f1a2b3c4d", 1, 3}, /* no dash at 23 */
+        {"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 1, 3}, /* a UUID again */
+    };
+
     (void)state;
     len = pack_round(mixed, sizeof(mixed) / sizeof(mixed[0]), buf, sizeof(buf));
     assert_true(len < 320); /* as text items: 528 bytes */
+    len = pack_round(near, sizeof(near) / sizeof(near[0]), buf, sizeof(buf));
+    /* header; 3 whole ids of 47 bytes (op, version and TLP the first time,
+     * length, id); the UUID item (op, type, UUID) */
+    assert_int_equal(len, 1 + (1 + 1 + 1 + 1 + 47) + 2 * (1 + 1 + 47) + (1 + 1 + 9 + 16));
     /* 300 indicators of one version: one run op per 128 */
     for (int i = 0; i < 300; i++) {
         (void)snprintf(ids[i], sizeof(ids[i]), "indicator--%08x-0000-4000-8000-%012d", i * 7919, i);
@@ -330,6 +342,9 @@ static void test_packed(void **state)
     assert_false(store_read_pack_put(&pk, longid, 0, 1, 1));
     assert_false(store_read_pack_put(&pk, longid, STORE_STIX_ID_MAX + 1, 1, 1));
     assert_false(store_read_pack_put(&pk, "a b", 3, 1, 1));
+    /* a space in the type of an id that is otherwise "TYPE--UUID" */
+    assert_false(
+        store_read_pack_put(&pk, "in dicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 48, 1, 1));
     assert_false(store_read_pack_put(&pk, "a", 1, 1, 10));
     assert_int_equal(pk.len, 0);
     assert_true(store_read_pack_put(&pk, longid, STORE_STIX_ID_MAX, 1, 1));

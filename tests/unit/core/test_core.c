@@ -143,6 +143,10 @@ static void test_str_u64(void **state)
     assert_int_equal(mrd_str_to_u64("12a", 3, 10000, &v, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_str_to_u64("", 0, 10000, &v, NULL), MRD_E_PARSE);
     assert_int_equal(mrd_str_to_u64("10001", 5, 10000, &v, NULL), MRD_E_TOOBIG);
+    /* a digit above a maximum under 9 (max - digit wrapped: "5" passed max 4) */
+    assert_int_equal(mrd_str_to_u64("5", 1, 4, &v, NULL), MRD_E_TOOBIG);
+    assert_int_equal(mrd_str_to_u64("4", 1, 4, &v, NULL), MRD_OK);
+    assert_int_equal(v, 4);
     assert_int_equal(mrd_str_to_u64("18446744073709551616", 20, UINT64_MAX, &v, NULL),
                      MRD_E_TOOBIG);
 }

@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 
+#include "core/alloc.h"
 #include "core/timestamp.h"
 #include "dns/dns.h"
 #include "msgbuild.h"
@@ -50,6 +51,9 @@ struct world {
     const char *tc;     /* the vantage's www A went to TCP after a truncated UDP answer
                            naming this address ("" : naming none) */
     unsigned flaky;     /* the vantage SERVFAILs (no EDE) this many plain www A queries first */
+    int tcp_mode;       /* the vantage's www A over TCP (DNS_Q_TCP): 0 the zone's answer,
+                           1 reset before an answer, 2 the injected address (inject/single) */
+    unsigned tcp_asked; /* www A queries over TCP */
     unsigned queries;
 };
 
@@ -123,7 +127,7 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
     struct mb m;
     char qn[DNS_MAX_NAME_STR];
     uint16_t flags = DNS_F_QR;
-    bool cd, rd;
+    bool cd, rd, want_tcp = ret->want_tcp;
 
     (void)ctx;
     __atomic_fetch_add(&W.queries, 1, __ATOMIC_RELAXED); /* the pool test runs in threads */
@@ -190,7 +194,23 @@ static enum mrd_code exchange(void *ctx, const char *server, const uint8_t *quer
         ret->rtt_usec = 2000;
         mb_start(&m, q->id, flags | DNS_F_RA);
         mb_question(&m, qn, q->qtype);
-        if (W.flaky > 0 && !cd && q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
+        if (want_tcp) {
+            uint8_t a[4] = {192, 0, 2, 1};
+            assert_true(q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0);
+            W.tcp_asked++;
+            if (W.tcp_mode == 1) {
+                ret->status = DNS_XFER_ERROR;
+                ret->reset = true;
+                (void)snprintf(ret->detail, sizeof(ret->detail), "tcp connection reset");
+                dns_msg_free(q);
+                return MRD_OK;
+            }
+            if (W.tcp_mode == 2)
+                assert_int_equal(inet_pton(AF_INET, W.inject ? W.inject : W.single, a), 1);
+            mb_rr(&m, 1, "www.example.", DNS_T_A, a, 4);
+            ret->tcp = true;
+            ret->ip_ttl = 0;
+        } else if (W.flaky > 0 && !cd && q->qtype == DNS_T_A && strcmp(qn, "www.example.") == 0) {
             W.flaky--;
             m.b[3] |= DNS_RCODE_SERVFAIL;
         } else if (W.auth_down || (W.bogus && !cd)) {
@@ -425,6 +445,7 @@ static void test_transient_servfail(void **state)
 {
     json_t *found, *st = NULL;
     const json_t *f;
+    char *first;
 
     (void)state;
     W.flaky = 1;
@@ -438,6 +459,10 @@ static void test_transient_servfail(void **state)
     found = round_(&st);
     assert_int_equal(json_array_size(found), 0);
     assert_int_equal(json_array_size(json_object_get(st, "pending")), 1);
+    first = mrd_strdup(json_string_value(json_object_get(st, "round")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(st, "pending"), 0), "first_seen")),
+                        first);
     json_decref(found);
     W.flaky = 2;
     found = round_(&st);
@@ -445,6 +470,10 @@ static void test_transient_servfail(void **state)
     assert_string_equal(json_string_value(json_object_get(f, "cause")), "other");
     assert_string_equal(json_string_value(json_object_get(f, "name")), "www.example.");
     assert_null(json_object_get(f, "unconfirmed"));
+    /* seen first in the round that held it, not when confirmed */
+    assert_string_equal(json_string_value(json_object_get(f, "first_seen")), first);
+    assert_string_not_equal(json_string_value(json_object_get(f, "last_seen")), first);
+    mrd_free(first);
     json_decref(found);
     /* gone in the round after: nothing, and nothing pending */
     found = round_(&st);
@@ -457,6 +486,54 @@ static void test_transient_servfail(void **state)
     found = round_(NULL);
     (void)only(found, "dnssec");
     json_decref(found);
+}
+
+/* serve restarted between the round that held a SERVFAIL without EDE and
+ * the one that confirms it: the pending findings kept in the metadata
+ * (dns_pending_pack) and the state rebuilt from the alerts plus them
+ * (dns_pending_unpack) still confirm it, with its first_seen. */
+static void test_pending_survives_restart(void **state)
+{
+    json_t *found, *st = NULL, *none = json_array(), *again = NULL;
+    char text[4096], small[40];
+    const char *first;
+    size_t kept = 9;
+
+    (void)state;
+    found = round_(&st); /* a healthy round: the state exists */
+    json_decref(found);
+    W.flaky = 2;
+    found = round_(&st);
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    assert_int_equal(dns_pending_pack(st, text, sizeof(text), &kept, NULL), MRD_OK);
+    assert_int_equal(kept, 1);
+    assert_non_null(strstr(text, "dnssec|example.|www.example.|isp-1|other|"));
+    /* past the room: kept out whole, still valid text */
+    assert_int_equal(dns_pending_pack(st, small, sizeof(small), &kept, NULL), MRD_OK);
+    assert_int_equal(kept, 0);
+    assert_string_equal(small, "[]");
+    first = json_string_value(json_object_get(st, "round"));
+    assert_int_equal(dns_state_from_alerts(none, first, 3600, &again, NULL), MRD_OK);
+    assert_int_equal(dns_pending_unpack(again, text, NULL), MRD_OK);
+    W.flaky = 2;
+    found = round_(&again);
+    assert_string_equal(json_string_value(json_object_get(only(found, "dnssec"), "first_seen")),
+                        first);
+    json_decref(found);
+    /* without the pending kept, the restarted round would hold it again */
+    json_decref(again);
+    again = NULL;
+    assert_int_equal(dns_state_from_alerts(none, first, 3600, &again, NULL), MRD_OK);
+    W.flaky = 2;
+    found = round_(&again);
+    assert_int_equal(json_array_size(found), 0);
+    json_decref(found);
+    assert_int_equal(dns_pending_unpack(again, "[[\"k\"]]", NULL), MRD_E_PARSE);
+    assert_int_equal(dns_pending_unpack(again, "{}", NULL), MRD_E_PARSE);
+    json_decref(again);
+    json_decref(none);
+    json_decref(st);
 }
 
 static void test_ds_mismatch(void **state)
@@ -690,6 +767,66 @@ static void test_injected_answer_racing_the_vantage(void **state)
                          json_object_get(json_object_get(f, "evidence"), "reference"), "ip_ttl")),
                      64);
     json_decref(found);
+}
+
+/* An answer judged injected over UDP is asked again over TCP: an answer
+ * that agrees with the zone is evidence (no rule), a reset before any
+ * answer is "tcp-reset", the forged address over TCP too "tcp-forged";
+ * no injection, no TCP query. */
+static void test_injection_asked_again_over_tcp(void **state)
+{
+    json_t *found, *tcp;
+    const json_t *f;
+    char rules[128];
+
+    (void)state;
+    found = round_(NULL);
+    assert_int_equal(json_array_size(found), 0);
+    assert_int_equal(W.tcp_asked, 0);
+    json_decref(found);
+    W.inject = "10.10.34.35";
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers");
+    assert_int_equal(W.tcp_asked, 1);
+    tcp = json_object_get(json_object_get(f, "evidence"), "tcp");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(tcp, "addrs"), 0)),
+                        "192.0.2.1");
+    assert_string_equal(json_string_value(json_object_get(tcp, "rcode")), "NOERROR");
+    json_decref(found);
+    W.tcp_mode = 1;
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers,tcp-reset");
+    tcp = json_object_get(json_object_get(f, "evidence"), "tcp");
+    assert_true(json_is_true(json_object_get(tcp, "reset")));
+    assert_string_equal(json_string_value(json_object_get(tcp, "error")), "tcp connection reset");
+    json_decref(found);
+    W.tcp_mode = 2;
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,censorship,early,ip-ttl,multiple-answers,tcp-forged");
+    json_decref(found);
+    /* a lone injected answer (address rules) is asked over TCP too */
+    W.inject = NULL;
+    W.single = "10.1.2.3";
+    f = one_injection(&found, rules, sizeof(rules));
+    assert_string_equal(rules, "bogon,tcp-forged");
+    json_decref(found);
+}
+
+static void test_tcp_rule(void **state)
+{
+    json_t *forged = json_pack("[s]", "10.10.34.35"), *good = json_pack("[s]", "192.0.2.1"),
+           *none = json_array();
+
+    (void)state;
+    assert_null(dns_tcp_rule(forged, true, false, good));
+    assert_string_equal(dns_tcp_rule(forged, true, false, forged), "tcp-forged");
+    assert_string_equal(dns_tcp_rule(forged, false, true, none), "tcp-reset");
+    /* no answer without a reset (timeout, refused): no rule; an empty answer neither */
+    assert_null(dns_tcp_rule(forged, false, false, none));
+    assert_null(dns_tcp_rule(forged, true, false, none));
+    json_decref(forged);
+    json_decref(good);
+    json_decref(none);
 }
 
 static void test_second_answer_alone_is_enough(void **state)
@@ -1024,6 +1161,66 @@ static enum mrd_code canned_tls(void *ctx, const char *addr, const char *name,
     return MRD_OK;
 }
 
+/* The verdict cache alone: a valid verdict lasts ttl, any other fail_ttl;
+ * a verdict from the future (clock set back) is not taken; past
+ * DNS_TLS_CACHE_MAX the oldest goes. */
+static void test_tls_cache(void **state)
+{
+    json_t *c = json_object();
+    struct dns_tls_result ok = {DNS_TLS_VALID, "certificate valid"},
+                          bad = {DNS_TLS_FAILED, "connect: refused"}, got;
+    int64_t at = 0;
+    char addr[32];
+
+    (void)state;
+    assert_false(dns_tls_cache_get(c, "192.0.2.7", "www.example.", 1000, 3600, 300, &got, &at));
+    assert_int_equal(dns_tls_cache_put(c, "192.0.2.7", "www.example.", &ok, 1000, 3600, 300, NULL),
+                     MRD_OK);
+    assert_int_equal(dns_tls_cache_put(c, "192.0.2.8", "www.example.", &bad, 1000, 3600, 300, NULL),
+                     MRD_OK);
+    assert_true(dns_tls_cache_get(c, "192.0.2.7", "www.example.", 4599, 3600, 300, &got, &at));
+    assert_int_equal(got.verdict, DNS_TLS_VALID);
+    assert_string_equal(got.detail, "certificate valid");
+    assert_int_equal(at, 1000);
+    assert_false(dns_tls_cache_get(c, "192.0.2.7", "www.example.", 4600, 3600, 300, &got, &at));
+    assert_false(dns_tls_cache_get(c, "192.0.2.7", "www.other.", 1001, 3600, 300, &got, &at));
+    assert_true(dns_tls_cache_get(c, "192.0.2.8", "www.example.", 1299, 3600, 300, &got, &at));
+    assert_int_equal(got.verdict, DNS_TLS_FAILED);
+    assert_string_equal(got.detail, "connect: refused");
+    assert_false(dns_tls_cache_get(c, "192.0.2.8", "www.example.", 1300, 3600, 300, &got, &at));
+    assert_false(dns_tls_cache_get(c, "192.0.2.7", "www.example.", 999, 3600, 300, &got, &at));
+    assert_false(dns_tls_cache_get(c, "192.0.2.7", "www.example.", 1000, 0, 0, &got, &at));
+    /* a put drops the expired ones; the cache is bounded */
+    assert_int_equal(dns_tls_cache_put(c, "192.0.2.9", "www.example.", &ok, 1300, 3600, 300, NULL),
+                     MRD_OK);
+    assert_int_equal(json_object_size(c), 2);
+    for (int i = 0; i < DNS_TLS_CACHE_MAX + 10; i++) {
+        (void)snprintf(addr, sizeof(addr), "10.%d.%d.1", i / 256, i % 256);
+        assert_int_equal(
+            dns_tls_cache_put(c, addr, "www.example.", &ok, 1400 + i, 86400, 300, NULL), MRD_OK);
+    }
+    assert_int_equal(json_object_size(c), DNS_TLS_CACHE_MAX);
+    assert_false(dns_tls_cache_get(c, "192.0.2.9", "www.example.", 9000, 86400, 300, &got, &at));
+    assert_false(dns_tls_cache_get(c, "10.0.9.1", "www.example.", 9000, 86400, 300, &got, &at));
+    assert_true(dns_tls_cache_get(c, "10.0.20.1", "www.example.", 9000, 86400, 300, &got, &at));
+    /* a state edited by hand: a bad entry is not taken */
+    json_object_set_new(c, "192.0.2.10 www.example.",
+                        json_pack("{s:s, s:s, s:i}", "verdict", "maybe", "detail", "", "at", 1400));
+    assert_false(dns_tls_cache_get(c, "192.0.2.10", "www.example.", 1500, 3600, 300, &got, &at));
+    json_decref(c);
+}
+
+/* The excuses evidence of 45.33.32.66 in the first excused divergence of
+ * a round's state. */
+static const json_t *first_excuse(const json_t *st)
+{
+    return json_object_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(st, "excused"), 0), "evidence"),
+            "excuses"),
+        "45.33.32.66");
+}
+
 /* A forged answer (45.33.32.66 for 192.0.2.1) excused by the ASN rule or
  * the TLS rule is recorded in the state's "excused", not reported; a TLS
  * failure leaves the divergence with the evidence of both rules. */
@@ -1045,9 +1242,7 @@ static void test_divergence_excuses(void **state)
     assert_int_equal(json_array_size(found), 0);
     ex = json_object_get(next, "excused");
     assert_int_equal(json_array_size(ex), 1);
-    e = json_object_get(
-        json_object_get(json_object_get(json_array_get(ex, 0), "evidence"), "excuses"),
-        "45.33.32.66");
+    e = first_excuse(next);
     assert_string_equal(json_string_value(json_object_get(e, "excused")), "asn");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(e, "asn"), 0)), 64500);
     assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "vantage")),
@@ -1065,11 +1260,7 @@ static void test_divergence_excuses(void **state)
     assert_int_equal(json_array_size(found), 0);
     assert_int_equal(tls_probes, 1);
     assert_string_equal(tls_asked, "45.33.32.66 www.example.");
-    e = json_object_get(
-        json_object_get(
-            json_object_get(json_array_get(json_object_get(next, "excused"), 0), "evidence"),
-            "excuses"),
-        "45.33.32.66");
+    e = first_excuse(next);
     assert_string_equal(json_string_value(json_object_get(e, "excused")), "tls");
     json_decref(found);
     json_decref(next);
@@ -1097,6 +1288,50 @@ static void test_divergence_excuses(void **state)
 /* The sensor in serve stores a lasting finding again only when it changed
  * or alert_refresh has passed; a restart takes its last version, however
  * old within alert_refresh, as open. */
+/* A lasting divergence asks for one handshake, not one per round: the
+ * next round takes the verdict from the state's cache (evidence
+ * tls_cached, the state's tls_cached count); once it expires, a new one. */
+static void test_tls_verdict_cached_between_rounds(void **state)
+{
+    struct dns_tls_prober p = {canned_tls, NULL};
+    struct dns_transport tt = T;
+    json_t *found = NULL, *st = NULL, *next = NULL;
+    const json_t *e;
+    struct mrd_err err = {0};
+
+    (void)state;
+    W.forged = true;
+    tls_probes = 0;
+    tt.tls = &p;
+    TLS_VERDICT = DNS_TLS_VALID;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(dns_check_round(CFG, BASE, st, &tt, &found, &next, &err), MRD_OK);
+        assert_int_equal(json_array_size(found), 0);
+        e = first_excuse(next);
+        assert_string_equal(json_string_value(json_object_get(e, "excused")), "tls");
+        assert_int_equal(tls_probes, 1);
+        assert_int_equal(json_integer_value(json_object_get(next, "tls_cached")), round > 0);
+        if (round > 0)
+            assert_non_null(json_string_value(json_object_get(e, "tls_cached")));
+        else
+            assert_null(json_object_get(e, "tls_cached"));
+        json_decref(found);
+        json_decref(st);
+        st = next;
+    }
+    /* the verdict an hour old: asked again */
+    json_integer_set(
+        json_object_get(
+            json_object_get(json_object_get(st, "tls_cache"), "45.33.32.66 www.example."), "at"),
+        NOW - 3600);
+    assert_int_equal(dns_check_round(CFG, BASE, st, &tt, &found, &next, &err), MRD_OK);
+    assert_int_equal(tls_probes, 2);
+    assert_int_equal(json_integer_value(json_object_get(next, "tls_cached")), 0);
+    json_decref(found);
+    json_decref(next);
+    json_decref(st);
+}
+
 static void test_findings_due(void **state)
 {
     json_t *st = NULL, *found, *due = NULL, *stored = json_object(), *next = NULL, *f;
@@ -1291,7 +1526,12 @@ int main(void)
         cmocka_unit_test(test_asn_table),
         cmocka_unit_test(test_excuse_decide),
         cmocka_unit_test_setup(test_divergence_excuses, reset),
+        cmocka_unit_test(test_tls_cache),
+        cmocka_unit_test_setup(test_injection_asked_again_over_tcp, reset),
+        cmocka_unit_test(test_tcp_rule),
+        cmocka_unit_test_setup(test_tls_verdict_cached_between_rounds, reset),
         cmocka_unit_test_setup(test_transient_servfail, reset),
+        cmocka_unit_test_setup(test_pending_survives_restart, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2404,6 +2404,40 @@ static void test_read_pin_reconnect(void **state)
     store_read_end(f->st);
     PQfinish(admin);
 }
+
+/* PostgreSQL: a statement a connection runs a second time is prepared on
+ * it and run by name. The server forgets its prepared statements with the
+ * session: after every backend of the store was terminated, the same
+ * statements run again on the reconnected connections (prepared anew),
+ * with the same answers. */
+static void test_prepared_reconnect(void **state)
+{
+    struct fx *f = *state;
+    struct store_grant before, after;
+    struct mrd_err err = {0};
+    PGconn *admin = PQconnectdb(pg_dsn);
+    const char *others = "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                         " current_database() AND pid <> pg_backend_pid()";
+    const char *kill = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE"
+                       " datname = current_database() AND pid <> pg_backend_pid()";
+
+    assert_int_equal(PQstatus(admin), CONNECTION_OK);
+    for (int i = 0; i < 8; i++) /* prepared by the second: run by name after */
+        assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &before, &err),
+                         MRD_OK);
+    assert_true(pg_int(admin, others) > 0);
+    assert_true(pg_int(admin, kill) > 0);
+    for (int i = 0; i < 1000 && pg_int(admin, others) != 0; i++)
+        (void)usleep(10000);
+    assert_int_equal(pg_int(admin, others), 0);
+    for (int i = 0; i < 8; i++) {
+        after = (struct store_grant){!before.can_read, !before.can_write};
+        assert_int_equal(store_grant_get(f->st, f->partner.key, f->coll.key, &after, &err), MRD_OK);
+        assert_int_equal(after.can_read, before.can_read);
+        assert_int_equal(after.can_write, before.can_write);
+    }
+    PQfinish(admin);
+}
 #endif
 
 /* Scheduled feeds: create once, config and state replaced apart, the
@@ -2702,7 +2736,7 @@ int main(void)
         T(test_alloc_failures),
     };
 #ifdef MRD_HAVE_PQ
-    const struct CMUnitTest pg_only[] = {T(test_read_pin_reconnect)};
+    const struct CMUnitTest pg_only[] = {T(test_read_pin_reconnect), T(test_prepared_reconnect)};
 
     if (pg_init()) {
         int failed = cmocka_run_group_tests_name("store on PostgreSQL", both, NULL, NULL);
