@@ -75,6 +75,21 @@ static enum mrd_code event_id(const struct bgp_event *ev, const json_t *j,
     return mrd_uuid_v5(BGP_STIX_ID_NS, name, (size_t)n, out, err);
 }
 
+enum mrd_code bgp_event_id(const struct bgp_event *ev, char out[BGP_EVENT_ID_LEN + 1],
+                           struct mrd_err *err)
+{
+    char uuid[MRD_UUID_STR_LEN + 1];
+    json_t *j = NULL;
+    enum mrd_code rc = bgp_event_json(ev, &j, err);
+
+    if (rc == MRD_OK)
+        rc = event_id(ev, j, uuid, err);
+    if (rc == MRD_OK)
+        (void)snprintf(out, BGP_EVENT_ID_LEN + 1, "observed-data--%s", uuid);
+    json_decref(j);
+    return rc;
+}
+
 enum mrd_code bgp_event_stix(const struct bgp_event *ev, json_t *objects, json_t *seen,
                              struct mrd_err *err)
 {

@@ -769,6 +769,50 @@ enum mrd_code bgp_event_json(const struct bgp_event *ev, json_t **ret_json, stru
 /* The AS path as JSON: ASNs in order, a set as a nested array. */
 json_t *bgp_aspath_json(const struct bgp_aspath *path);
 
+/* ---- routing view: what the routes seen say of an address ---- */
+
+#define BGP_RIB_MAX_ORIGINS 8                  /* distinct origin ASNs reported per prefix */
+#define BGP_RIB_MAX_PREFIXES ((size_t)1 << 24) /* prefixes one view keeps, withdrawn ones too */
+
+/* Every route of every peer by prefix (a live sensor feeds it beside its
+ * detector), for the longest-match lookups of other sensors: the DNS
+ * sensor's ASN excuse and its correlation with routing (docs/dns.md,
+ * "With the routing sensor"). A prefix whose last route is withdrawn is
+ * kept, withdrawn, with the time and the origin of that last route. */
+struct bgp_rib;
+
+enum mrd_code bgp_rib_new(struct bgp_rib **ret_rib, struct mrd_err *err);
+void bgp_rib_free(struct bgp_rib *rib);
+
+/* Feeds one route as bgp_detect_route does: a RIB entry or an
+ * announcement adds or replaces the route of (peer, prefix, path id); a
+ * withdrawal removes it; a peer leaving Established removes all its
+ * routes. MRD_E_TOOBIG past BGP_RIB_MAX_PREFIXES prefixes or
+ * BGP_MAX_TRACKED routes. */
+enum mrd_code bgp_rib_route(struct bgp_rib *rib, const struct bgp_route *route,
+                            struct mrd_err *err);
+
+/* Routes held now. */
+size_t bgp_rib_count(const struct bgp_rib *rib);
+
+struct bgp_rib_entry {
+    struct bgp_prefix prefix;
+    size_t routes;         /* routes (peer, path id) carrying it now; 0: withdrawn */
+    uint32_t since;        /* routes > 0: when it became routed */
+    uint32_t withdrawn_at; /* routes == 0: when its last route went */
+    size_t norigins;       /* routes > 0: the origins of its routes; else of its last one */
+    uint32_t origins[BGP_RIB_MAX_ORIGINS]; /* ascending, distinct */
+};
+
+/* The longest prefix holding addr, among those routed now when
+ * routed_only, else among every prefix ever routed (a withdrawn one
+ * included). False when there is none. */
+bool bgp_rib_lookup(const struct bgp_rib *rib, const struct bgp_addr *addr, bool routed_only,
+                    struct bgp_rib_entry *ret);
+
+/* True when a lies inside p (same family). */
+bool bgp_prefix_holds(const struct bgp_prefix *p, const struct bgp_addr *a);
+
 /* ---- alerts as STIX 2.1 (docs/bgp.md, "STIX alerts") ---- */
 
 #define BGP_STIX_EXT_ID "extension-definition--55216efd-e6c2-52d8-b102-8ec96c5da078"
@@ -789,5 +833,11 @@ enum mrd_code bgp_stix_definitions(json_t *objects, struct mrd_err *err);
  * caller adds the one it chose. */
 enum mrd_code bgp_event_stix(const struct bgp_event *ev, json_t *objects, json_t *seen,
                              struct mrd_err *err);
+
+#define BGP_EVENT_ID_LEN 51 /* "observed-data--" and a UUID */
+
+/* The id of the observed-data bgp_event_stix makes of ev. */
+enum mrd_code bgp_event_id(const struct bgp_event *ev, char out[BGP_EVENT_ID_LEN + 1],
+                           struct mrd_err *err);
 
 #endif

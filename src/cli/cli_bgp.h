@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "bgp/bgp.h"
+#include "policy/policy.h"
 
 struct cli_bgp_inputs {
     struct bgp_vrps *vrps; /* finished; NULL when no file was given */
@@ -28,6 +29,7 @@ void cli_bgp_inputs_release(struct cli_bgp_inputs *in);
 struct conf;
 struct store;
 struct cli_sensor;
+struct dns_routing;
 
 /* When bmp-listen is set in cf: loads bmp-vrps, bmp-config and bmp-as-rel,
  * resolves bmp-collection and the node's org, and starts the BMP listener
@@ -39,5 +41,11 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
 void cli_sensor_stop(struct cli_sensor *s);
 /* The BMP listener's status for the console (sensor_bmp_status). */
 json_t *cli_sensor_status(struct cli_sensor *s);
+
+/* What the routing sensor knows, for the DNS sensor (sensor_view_routing);
+ * NULL when s is NULL (no routing sensor). Lives as long as s. */
+const struct dns_routing *cli_sensor_routing(struct cli_sensor *s);
+/* The TLP the routing sensor marks its alerts with. */
+enum policy_tlp cli_sensor_tlp(const struct cli_sensor *s);
 
 #endif

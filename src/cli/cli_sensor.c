@@ -22,6 +22,9 @@ struct cli_sensor {
     struct store_org org;
     struct fed_trust *trust;
     struct sensor_bmp *bmp;
+    struct sensor_view *view;   /* for the DNS sensor of the node */
+    struct dns_routing routing; /* over view */
+    enum policy_tlp tlp;        /* of the routing alerts */
 };
 
 void cli_sensor_stop(struct cli_sensor *s)
@@ -29,6 +32,7 @@ void cli_sensor_stop(struct cli_sensor *s)
     if (s == NULL)
         return;
     sensor_bmp_stop(s->bmp);
+    sensor_view_free(s->view);
     fed_trust_free(s->trust);
     cli_bgp_inputs_release(&s->in);
     mrd_free(s);
@@ -37,6 +41,16 @@ void cli_sensor_stop(struct cli_sensor *s)
 json_t *cli_sensor_status(struct cli_sensor *s)
 {
     return sensor_bmp_status(s->bmp);
+}
+
+const struct dns_routing *cli_sensor_routing(struct cli_sensor *s)
+{
+    return s != NULL && s->view != NULL ? &s->routing : NULL;
+}
+
+enum policy_tlp cli_sensor_tlp(const struct cli_sensor *s)
+{
+    return s->tlp;
 }
 
 int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *st,
@@ -70,7 +84,9 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
         cli_data_collection("serve", st, coll, &s->coll) != CLI_EXIT_OK ||
         cli_data_org("serve", st, NULL, &s->org) != CLI_EXIT_OK)
         goto out;
-    if (fed_trust_load(data_dir, &s->trust, &err) != MRD_OK) {
+    /* the routing view only serves the DNS sensor: kept only with it */
+    if (fed_trust_load(data_dir, &s->trust, &err) != MRD_OK ||
+        (conf_str(cf, CONF_DNS_CONFIG) != NULL && sensor_view_new(&s->view, &err) != MRD_OK)) {
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
@@ -81,6 +97,9 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
     c.vrps = s->in.vrps;
     c.cfg = s->in.cfg;
     c.rel = s->in.rel;
+    c.view = s->view;
+    if (s->view != NULL)
+        s->routing = sensor_view_routing(s->view);
     c.st = st;
     c.coll = &s->coll;
     c.org = &s->org;
@@ -91,6 +110,7 @@ int cli_sensor_start(const struct conf *cf, const char *data_dir, struct store *
         cli_errorf("serve", "%s", err.msg);
         goto out;
     }
+    s->tlp = c.tlp;
     mrd_log(MRD_LOG_INFO,
             "routing sensor: BMP on %s%s%s:%u, %zu VRPs, %zu watched prefixes, %zu groups, "
             "%zu AS relationships; alerts to collection %s at TLP:%s",

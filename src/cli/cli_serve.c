@@ -91,6 +91,12 @@ static const char usage_tail[] =
     "alert is stored, signed, in bmp-collection at bmp-tlp, one STIX object per\n"
     "event, a new version when it changes (ends, more peers carry it).\n"
     "\n"
+    "DNS sensor (docs/dns.md, \"Inside meridian serve\"): with dns-config, a round\n"
+    "every interval; findings stored in dns-collection at dns-tlp. With the routing\n"
+    "sensor too, the ASN excuse takes origins from its routes, findings link the\n"
+    "open routing alerts over their addresses (unless bmp-tlp is stricter than\n"
+    "dns-tlp) and outages record their name servers' prefixes routed or withdrawn.\n"
+    "\n"
     "Constituency early warning (docs/notify.md): every stored object version is\n"
     "routed through the assets constituents declared (meridian asset) within about\n"
     "a second; each notification is logged, listed by `meridian notify list`, and\n"
@@ -420,10 +426,14 @@ static void on_sensor_round(void *ctx, const char *line)
 
 /* The DNS sensor, when dns-config is set (docs/dns.md). */
 static int start_dns_sensor(const struct conf *cf, const char *data, struct store *st,
-                            struct sensor_dns **ret)
+                            struct cli_sensor *routing, struct sensor_dns **ret)
 {
-    struct sensor_dns_opts o = {conf_str(cf, CONF_DNS_CONFIG), conf_str(cf, CONF_DNS_BASELINE),
-                                conf_str(cf, CONF_DNS_COLLECTION), POLICY_TLP_AMBER};
+    struct sensor_dns_opts o = {conf_str(cf, CONF_DNS_CONFIG),
+                                conf_str(cf, CONF_DNS_BASELINE),
+                                conf_str(cf, CONF_DNS_COLLECTION),
+                                POLICY_TLP_AMBER,
+                                cli_sensor_routing(routing),
+                                routing != NULL ? cli_sensor_tlp(routing) : POLICY_TLP_CLEAR};
     const char *tlp = conf_str(cf, CONF_DNS_TLP);
     struct mrd_err err = {0};
 
@@ -438,6 +448,11 @@ static int start_dns_sensor(const struct conf *cf, const char *data, struct stor
         cli_errorf("serve", "%s", err.msg);
         return CLI_EXIT_USAGE;
     }
+    if (o.routing != NULL && o.routing_tlp > o.tlp)
+        mrd_log(MRD_LOG_WARN,
+                "dns sensor: findings are not linked to routing alerts: their TLP:%s is stricter "
+                "than the DNS alerts' TLP:%s (docs/dns.md, \"With the routing sensor\")",
+                policy_tlp_name(o.routing_tlp), policy_tlp_name(o.tlp));
     return CLI_EXIT_OK;
 }
 
@@ -605,7 +620,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     if (cli_sensor_start(&cf, data, st, &sensor) != CLI_EXIT_OK ||
-        start_dns_sensor(&cf, data, st, &dns_sensor) != CLI_EXIT_OK)
+        start_dns_sensor(&cf, data, st, sensor, &dns_sensor) != CLI_EXIT_OK)
         goto out;
     if (conf_str(&cf, CONF_RTR) != NULL &&
         bgp_rtr_feed_start(conf_str(&cf, CONF_RTR), 1, on_rtr, NULL, &rtr, &err) != MRD_OK) {

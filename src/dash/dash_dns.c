@@ -17,9 +17,9 @@
 
 static json_t *alert_of(const json_t *o, const json_t *ext, const char *tlp, const char *coll)
 {
-    static const char *const keys[] = {"kind",       "zone",      "name",     "vantage",
-                                       "field",      "cause",     "expected", "observed",
-                                       "first_seen", "last_seen", "ended",    "evidence"};
+    static const char *const keys[] = {"kind",  "zone",     "name",     "vantage",    "field",
+                                       "cause", "expected", "observed", "first_seen", "last_seen",
+                                       "ended", "evidence", "related",  "routing"};
     json_t *a;
 
     if (!json_is_string(json_object_get(ext, "kind")) ||

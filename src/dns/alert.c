@@ -16,14 +16,16 @@
 #include "core/uuid.h"
 #include "dns/dns.h"
 
-/* Version 1.1 of the extension-definition (version 1.0, of the same id,
- * modified MRD_ALERT_DEFS_TIME, lacked injection, the validator vantage and
- * the expires-soon and trust-anchor fields; its alerts read the same). */
-#define DNS_EXT_VERSION "1.1"
-#define DNS_EXT_MODIFIED "2026-12-07T14:00:00.000Z"
+/* Version 1.2 of the extension-definition (version 1.1, modified
+ * 2026-12-07T14:00:00.000Z, lacked related and routing; version 1.0, of
+ * the same id, modified MRD_ALERT_DEFS_TIME, also lacked injection, the
+ * validator vantage and the expires-soon and trust-anchor fields; their
+ * alerts read the same). */
+#define DNS_EXT_VERSION "1.2"
+#define DNS_EXT_MODIFIED "2026-12-07T21:00:00.000Z"
 
 static const char ext_schema[] =
-    "Meridian DNS alert, version 1.1. A property extension of observed-data. Members: kind "
+    "Meridian DNS alert, version 1.2. A property extension of observed-data. Members: kind "
     "(delegation, divergence, injection, dnssec, outage, outage-end); zone; name; vantage (a "
     "resolver's name, authoritative for the parent's and the zone's own servers asked "
     "directly, or validator for the node's in-process validator); expected; observed; "
@@ -32,8 +34,12 @@ static const char ext_schema[] =
     "unsupported-algorithm, other); field (delegation: ns, ds, glue, soa-serial, child-ns; "
     "outage: parent, servers, vantage; divergence and injection: the record type; dnssec: "
     "expires-soon, trust-anchor); evidence (servers, RCODE, EDE, why_bogus, TTLs; injection: "
-    "rules, replies, reference). Version 1.0 lacked injection, validator, expires-soon and "
-    "trust-anchor; its alerts keep their meaning. Specified in docs/dns.md of Meridian.";
+    "rules, replies, reference; excuses with asn_source rib or pfx2as); related (the routing "
+    "alerts of the node's BGP sensor open over the finding's addresses: id, kind, prefix or "
+    "group, address); routing (outage, outage-end: per name server address its prefix routed "
+    "or withdrawn, withdrawn_at, origins). Version 1.1 lacked related and routing; 1.0 also "
+    "injection, validator, expires-soon and trust-anchor; their alerts keep their meaning. "
+    "Specified in docs/dns.md of Meridian.";
 
 static const struct mrd_alert_sensor sensor = {
     DNS_STIX_IDENTITY_ID,

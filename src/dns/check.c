@@ -687,10 +687,12 @@ static enum mrd_code tls_verdict(struct round *r, const char *addr, const char *
 
 /* The excuses of a divergence (docs/dns.md, "Excuses"): for each address
  * of got that expected lacks, its origin ASNs and those of the expected
- * addresses (cfg->asn_table), then, when they share none, a TLS handshake
- * with SNI name (r->t->tls). Adds evidence.excuses {address: {"asn",
- * "tls", "excused"}}; *ret_excused when every such address is excused.
- * Neither configured: nothing to do, not excused. */
+ * addresses (the routing sensor's routes, r->t->routing, then
+ * cfg->asn_table: dns_origins_of), then, when they share none, a TLS
+ * handshake with SNI name (r->t->tls). An address under an open routing
+ * alert is never excused by its ASN. Adds evidence.excuses {address:
+ * {"asn", "asn_source", "tls", "excused"}}; *ret_excused when every such
+ * address is excused. None configured: nothing to do, not excused. */
 static enum mrd_code judge_excuses(struct round *r, const char *name, const json_t *expected,
                                    const json_t *got, json_t *ev, bool *ret_excused,
                                    struct mrd_err *err)
@@ -701,12 +703,13 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
     json_t *all;
 
     *ret_excused = false;
-    if (r->cfg->asn_table == NULL && r->t->tls == NULL)
+    if (r->cfg->asn_table == NULL && r->t->tls == NULL && r->t->routing == NULL)
         return MRD_OK;
     json_array_foreach(expected, i, a)
     {
         if (nexp + DNS_MAX_ORIGINS <= sizeof(exp) / sizeof(exp[0]))
-            nexp += dns_asn_lookup(r->cfg->asn_table, json_string_value(a), exp + nexp);
+            nexp += dns_origins_of(r->t->routing, r->cfg->asn_table, json_string_value(a),
+                                   exp + nexp, NULL);
     }
     all = json_object();
     if (all == NULL || json_object_set_new(ev, "excuses", all) != 0)
@@ -718,29 +721,34 @@ static enum mrd_code judge_excuses(struct round *r, const char *name, const json
         size_t n;
         struct dns_tls_result tls = {DNS_TLS_NOT_TRIED, ""};
         char cached[40] = "";
-        const char *why;
-        json_t *asns = json_array(), *one;
+        const char *why, *source = NULL;
+        json_t *asns = json_array(), *one, *alerts = NULL;
         enum mrd_code rc;
 
         if (in_set(expected, a))
             continue;
-        n = dns_asn_lookup(r->cfg->asn_table, json_string_value(a), mine);
-        why = dns_excuse_decide(mine, n, exp, nexp, DNS_TLS_NOT_TRIED);
+        n = dns_origins_of(r->t->routing, r->cfg->asn_table, json_string_value(a), mine, &source);
+        if (r->t->routing != NULL && r->t->routing->alerts != NULL)
+            alerts = r->t->routing->alerts(r->t->routing->ctx, json_string_value(a));
+        /* a hijacked prefix carries the victim's origin too: no ASN excuse */
+        why = dns_excuse_decide(mine, json_array_size(alerts) > 0 ? 0 : n, exp, nexp,
+                                DNS_TLS_NOT_TRIED);
+        json_decref(alerts);
         if (why == NULL && r->t->tls != NULL) {
             rc = tls_verdict(r, json_string_value(a), name, &tls, cached, err);
             if (rc != MRD_OK) {
                 json_decref(asns);
                 return rc;
             }
-            why = dns_excuse_decide(mine, n, exp, nexp, tls.verdict);
+            why = dns_excuse_decide(mine, 0, exp, nexp, tls.verdict);
         }
         for (size_t k = 0; k < n && asns != NULL; k++)
             if (json_array_append_new(asns, json_integer(mine[k])) != 0)
                 json_decref(asns), asns = NULL;
         one = asns == NULL
                   ? NULL
-                  : json_pack("{s:o, s:s, s:s?, s:s*}", "asn", asns, "tls",
-                              tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
+                  : json_pack("{s:o, s:s?, s:s, s:s?, s:s*}", "asn", asns, "asn_source", source,
+                              "tls", tls.verdict == DNS_TLS_NOT_TRIED ? "not tried" : tls.detail,
                               "excused", why, "tls_cached", cached[0] != '\0' ? cached : NULL);
         if (one == NULL || json_object_set_new(all, json_string_value(a), one) != 0)
             return nomem(err);
@@ -1438,12 +1446,12 @@ enum mrd_code dns_state_from_alerts(const json_t *findings, const char *round, u
     return *ret_state != NULL ? MRD_OK : nomem(err);
 }
 
-/* What a finding's stored versions must agree on: its state, not the
- * timings of its evidence. */
+/* What a finding's stored versions must agree on: its state (the routing
+ * alerts it is linked to included), not the timings of its evidence. */
 static json_t *finding_sig(const json_t *f)
 {
-    static const char *const members[] = {"kind",     "cause",    "field",
-                                          "expected", "observed", "ended"};
+    static const char *const members[] = {"kind",     "cause", "field",  "expected",
+                                          "observed", "ended", "related"};
     json_t *sig = json_object();
 
     for (size_t i = 0; sig != NULL && i < sizeof(members) / sizeof(members[0]); i++) {

@@ -271,6 +271,9 @@ struct dns_transport {
     const struct dns_validator *validator;
     /* the TLS excuse of diverging answers, when set ("excuses.tls_ca") */
     const struct dns_tls_prober *tls;
+    /* the routing sensor of the same node, when set (serve): the ASN
+     * excuse takes origins from its routes before the pfx2as table */
+    const struct dns_routing *routing;
 };
 
 #define DNS_MAX_PARALLEL 256
@@ -411,6 +414,64 @@ enum mrd_code dns_tls_cache_put(json_t *cache, const char *addr, const char *nam
  * answers said), else NULL: a TCP answer that agrees with the zone is
  * evidence only. Pure. */
 const char *dns_tcp_rule(const json_t *forged, bool answered, bool reset, const json_t *tcp_addrs);
+
+/* ---- the routing sensor of the same node (docs/dns.md, "With the routing
+ * sensor") ---- */
+
+#define DNS_MAX_PREFIX_STR 48 /* "ffff:...:ffff/128" and its NUL */
+#define DNS_MAX_RELATED 16    /* routing alerts linked to one finding */
+
+/* What the routes seen say of one address. */
+struct dns_route_info {
+    bool routed;                     /* a prefix holding it is routed now */
+    char prefix[DNS_MAX_PREFIX_STR]; /* routed: the longest such prefix */
+    size_t routes;                   /* routed: routes (peer, path id) carrying it */
+    size_t norigins;                 /* routed: its origin ASNs */
+    uint32_t origins[DNS_MAX_ORIGINS];
+    /* a prefix holding it, longer than prefix (or any, when not routed),
+     * was routed and is withdrawn now: lost visibility */
+    bool withdrawn;
+    char withdrawn_prefix[DNS_MAX_PREFIX_STR];
+    int64_t withdrawn_at;      /* unix seconds */
+    size_t withdrawn_norigins; /* the origin of its last route */
+    uint32_t withdrawn_origins[DNS_MAX_ORIGINS];
+};
+
+/* The node's routing sensor as the DNS sensor sees it (serve wires it:
+ * sensor/); the unit tests answer from a table. Thread-safe. */
+struct dns_routing {
+    /* What the routes seen say of addr ("192.0.2.1", "2001:db8::1");
+     * false when no route ever held it or addr is no address. */
+    bool (*lookup)(void *ctx, const char *addr, struct dns_route_info *ret);
+    /* The routing alerts open now about addr: hijacks and leaks whose
+     * prefix holds it, outages of a group that holds an origin ASN of it;
+     * a JSON array of {"id", "kind", and "prefix" or "group"}, at most
+     * DNS_MAX_RELATED. NULL when out of memory. May be NULL itself: no
+     * alert is linked (serve: the routing alerts' TLP is stricter than the
+     * DNS alerts'). */
+    json_t *(*alerts)(void *ctx, const char *addr);
+    void *ctx;
+};
+
+/* The origin ASNs of addr for the ASN excuse: from routing's routes
+ * (*ret_source "rib") when it has a route holding addr, else from table
+ * ("pfx2as"); 0 and *ret_source NULL when neither knows it. Either may be
+ * NULL. */
+size_t dns_origins_of(const struct dns_routing *routing, const struct dns_asn_table *table,
+                      const char *addr, uint32_t out[DNS_MAX_ORIGINS], const char **ret_source);
+
+/* Links a round's findings (dns_check_round's array, changed in place) to
+ * what routing knows (docs/dns.md, "With the routing sensor"):
+ * - divergence, injection and delegation: every address of "observed"
+ *   under an open routing alert adds {"id", "kind", "prefix"|"group",
+ *   "address"} to the finding's "related" array (each alert once);
+ * - outage and outage-end: "routing" gets, per name server address of the
+ *   zone (the baseline's glue), its visibility {"address", "routed",
+ *   "prefix", "origins", "withdrawn", "withdrawn_prefix", "withdrawn_at"},
+ *   and "related" the open routing alerts about those addresses.
+ * A finding with nothing to link gets no member. routing NULL: nothing. */
+enum mrd_code dns_findings_correlate(json_t *findings, const json_t *baseline,
+                                     const struct dns_routing *routing, struct mrd_err *err);
 
 /* ---- configuration (docs/dns.md) ---- */
 

@@ -29,6 +29,7 @@ struct dns_net {
     unsigned hold_ms;  /* recursive (RD) queries: wait this long after the first answer
                           for others to the same id (Hold-On); 0: take the first */
     unsigned parallel; /* the transport's parallel (dns.h): 0 or 1 one at a time */
+    const struct dns_routing *routing; /* the transport's routing (dns.h), may be NULL */
 };
 
 /* A transport over opts (borrowed; must outlive the transport). */

@@ -356,8 +356,8 @@ static int64_t net_now(void *ctx)
 
 struct dns_transport dns_transport_net(const struct dns_net *opts)
 {
-    struct dns_transport t = {net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel, NULL,
-                              NULL};
+    struct dns_transport t = {
+        net_exchange, (void *)(uintptr_t)opts, net_now, opts->parallel, NULL, NULL, opts->routing};
     return t;
 }
 

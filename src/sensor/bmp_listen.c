@@ -93,6 +93,8 @@ struct batch {
 static void on_changed(const struct bgp_event *ev, void *arg)
 {
     struct batch *b = arg;
+    if (b->sb->c.view != NULL)
+        sensor_view_event(b->sb->c.view, ev);
     if (b->rc == MRD_OK)
         b->rc = bgp_event_stix(ev, b->objects, b->seen, &b->err);
     b->alerts++;
@@ -225,7 +227,8 @@ static int on_route(const struct bgp_route *r, void *arg)
         return 0; /* one RIB per peer: the view it reported first */
     t.time = sb->clock;
     t.time_usec = 0;
-    if (bgp_detect_route(sb->det, &t, &sb->route_err) != MRD_OK)
+    if (bgp_detect_route(sb->det, &t, &sb->route_err) != MRD_OK ||
+        (sb->c.view != NULL && sensor_view_route(sb->c.view, &t, &sb->route_err) != MRD_OK))
         return 1;
     if (sb->oldest_rx == 0)
         sb->oldest_rx = s->last_rx_usec;
@@ -258,6 +261,8 @@ static void close_session(struct sensor_bmp *sb, size_t i, enum mrd_log_level lv
         r.old_state = 6;
         r.new_state = 1;
         (void)bgp_detect_route(sb->det, &r, NULL);
+        if (sb->c.view != NULL)
+            (void)sensor_view_route(sb->c.view, &r, NULL);
     }
     (void)close(s->fd);
     mrd_free(s->buf);

@@ -36,6 +36,7 @@ struct sensor_dns {
     char collection[STORE_META_VAL_MAX + 1];
     enum policy_tlp tlp;
     struct dns_net net;
+    struct dns_routing routing; /* o->routing, alerts dropped when their TLP is stricter */
     void (*cb)(void *ctx, const char *line);
     void *ctx;
     pthread_t thread;
@@ -301,6 +302,10 @@ static void round_once(struct sensor_dns *s)
     json_decref(s->state);
     s->state = next;
     round = json_string_value(json_object_get(next, "round"));
+    if (dns_findings_correlate(found, s->baseline, s->net.routing, &err) != MRD_OK) {
+        say(s, "dns sensor: round failed: %s", err.msg);
+        goto out;
+    }
     if (round == NULL || mrd_time_parse(round, strlen(round), &rt, NULL) != MRD_OK ||
         dns_findings_due(found, s->stored, mrd_time_to_usec(&rt) / 1000000, s->cfg->alert_refresh,
                          &due, &stored_next, &err) != MRD_OK) {
@@ -399,6 +404,14 @@ enum mrd_code sensor_dns_start(const char *data_dir, struct store *st,
     s->net.retries = DNS_NET_DEFAULT_RETRIES;
     s->net.hold_ms = DNS_NET_DEFAULT_HOLD_MS;
     s->net.parallel = DNS_NET_DEFAULT_PARALLEL;
+    if (o->routing != NULL) {
+        /* A link names a routing alert (its kind and prefix) inside a DNS
+         * alert that readers of the DNS alert's level may pull. */
+        s->routing = *o->routing;
+        if (o->routing_tlp > o->tlp)
+            s->routing.alerts = NULL;
+        s->net.routing = &s->routing;
+    }
     if (strlen(o->collection) >= sizeof(s->collection)) {
         rc = mrd_err_set(err, MRD_E_INVAL, "dns sensor: collection name too long");
         goto out;

@@ -34,6 +34,7 @@
 
 #include "bgp/bgp.h"
 #include "core/err.h"
+#include "dns/dns.h"
 #include "fed/fed.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -42,6 +43,25 @@
  * whole message always fits behind a partly read one. */
 #define SENSOR_BMP_SESSION_BUF (2 * (size_t)BGP_BMP_MAX_MSG)
 #define SENSOR_BMP_TICK_MS 200 /* wake-up period: idle checks, stop */
+
+/* What the routing sensor knows, for the DNS sensor of the same node
+ * (docs/dns.md, "With the routing sensor"): every route of every BMP
+ * session (bgp_rib) and the routing alerts open now. The BMP thread feeds
+ * it; any thread reads it through sensor_view_routing. Thread-safe. */
+struct sensor_view;
+
+enum mrd_code sensor_view_new(struct sensor_view **ret, struct mrd_err *err);
+void sensor_view_free(struct sensor_view *v);
+
+/* Feeds one route (bgp_rib_route). */
+enum mrd_code sensor_view_route(struct sensor_view *v, const struct bgp_route *r,
+                                struct mrd_err *err);
+
+/* Records an alert that appeared or changed: open, or ended (forgotten). */
+void sensor_view_event(struct sensor_view *v, const struct bgp_event *ev);
+
+/* The view as the DNS sensor's struct dns_routing (its ctx is v). */
+struct dns_routing sensor_view_routing(struct sensor_view *v);
 
 struct sensor_bmp_config {
     const char *host; /* numeric address to listen on */
@@ -52,6 +72,8 @@ struct sensor_bmp_config {
     const struct bgp_vrps *vrps;
     const struct bgp_config *cfg;
     const struct bgp_asrel *rel;
+    /* Fed with every route and alert when set (borrowed, may be NULL). */
+    struct sensor_view *view;
     /* Where alerts go, borrowed; trust signs them (may be NULL). */
     struct store *st;
     const struct store_collection *coll;
@@ -100,6 +122,11 @@ struct sensor_dns_opts {
     const char *baseline_path; /* what `meridian dns baseline` wrote */
     const char *collection;    /* id or alias of the collection for the alerts */
     enum policy_tlp tlp;
+    /* the routing sensor of the node (sensor_view_routing), borrowed, may
+     * be NULL: the ASN excuse and the correlation of findings use it; its
+     * alerts are linked only when routing_tlp is no stricter than tlp */
+    const struct dns_routing *routing;
+    enum policy_tlp routing_tlp;
 };
 
 struct sensor_dns;

@@ -5,7 +5,10 @@
  * the listener in `meridian serve` feeds it: framed message by message,
  * every route formatted as a bgpdump line and handed to the
  * hijack/leak/outage detector under a fixed configuration, whose changed
- * events are reported and ended ones forgotten after each message. The input is
+ * events are reported and ended ones forgotten after each message, and to
+ * the routing view (bgp_rib) the DNS sensor reads: after each announced
+ * route, the longest routed prefix holding its first address must be at
+ * least as long as its prefix. The input is
  * also decoded in two pieces split at its first byte, as a TCP stream
  * arrives, which must give the same result. Nothing may crash, leak or
  * read outside the buffer; an error must carry a message; a framed
@@ -27,6 +30,7 @@ static struct bgp_config *cfg;
 struct ctx {
     struct mrd_buf out;
     struct bgp_detect *det;
+    struct bgp_rib *rib;
     size_t routes;
 };
 
@@ -38,6 +42,13 @@ static int on_route(const struct bgp_route *r, void *arg)
     if (bgp_route_format_bgpdump(r, &c->out, NULL) != MRD_OK)
         abort(); /* every decoded route must format */
     (void)bgp_detect_route(c->det, r, NULL);
+    if (bgp_rib_route(c->rib, r, NULL) == MRD_OK &&
+        (r->kind == BGP_ROUTE_RIB || r->kind == BGP_ROUTE_ANNOUNCE) && r->attrs != NULL) {
+        struct bgp_rib_entry e;
+        if (!bgp_rib_lookup(c->rib, &r->prefix.addr, true, &e) || e.prefix.len < r->prefix.len ||
+            e.routes == 0 || !bgp_prefix_holds(&e.prefix, &r->prefix.addr))
+            abort();
+    }
     c->routes++;
     return 0;
 }
@@ -45,8 +56,9 @@ static int on_route(const struct bgp_route *r, void *arg)
 static void on_event(const struct bgp_event *ev, void *arg)
 {
     json_t *j = NULL;
+    char id[BGP_EVENT_ID_LEN + 1];
     (void)arg;
-    if (bgp_event_json(ev, &j, NULL) != MRD_OK)
+    if (bgp_event_json(ev, &j, NULL) != MRD_OK || bgp_event_id(ev, id, NULL) != MRD_OK)
         abort();
     json_decref(j);
 }
@@ -61,7 +73,9 @@ static size_t run(const uint8_t *in, size_t size, size_t cut)
     size_t off = 0, avail = cut < size ? cut : size, ret = (size_t)-1;
 
     mrd_buf_init(&c.out, 1 << 20);
-    if (bgp_bmp_new(&b, NULL) != MRD_OK || bgp_detect_new(cfg, NULL, NULL, &c.det, NULL) != MRD_OK)
+    if (bgp_bmp_new(&b, NULL) != MRD_OK ||
+        bgp_detect_new(cfg, NULL, NULL, &c.det, NULL) != MRD_OK ||
+        bgp_rib_new(&c.rib, NULL) != MRD_OK)
         abort();
     for (;;) {
         size_t n;
@@ -94,6 +108,7 @@ out:
     bgp_detect_finish(c.det);
     bgp_detect_each(c.det, on_event, NULL);
     bgp_detect_free(c.det);
+    bgp_rib_free(c.rib);
     bgp_bmp_free(b);
     mrd_buf_release(&c.out);
     return ret;

@@ -257,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct feed f = {data + 1, size - 1};
         struct dns_validator v = {fuzz_validate, &f};
         struct dns_tls_prober p = {fuzz_tls, NULL};
-        struct dns_transport t = {exchange, &f, now_fn, 0, &v, &p};
+        struct dns_transport t = {exchange, &f, now_fn, 0, &v, &p, NULL};
         json_t *b = NULL, *found = NULL, *state = NULL, *objs, *seen, *x;
         size_t i;
         static const char table[] = "0.0.0.0\t1\t64500\n128.0.0.0\t1\t64500_64501\n"

@@ -17,7 +17,6 @@ SIGKILL, bounded) and deletes every namespace, whatever happened.
 import json
 import os
 import pathlib
-import random
 import shutil
 import subprocess
 import time
@@ -49,13 +48,7 @@ class Lab:
         self.links = 0
         # the root namespace's ends: a /30 of 198.18.0.0/16 that no interface
         # here has, drawn at random so that labs can run side by side
-        used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True,
-                              timeout=30).stdout
-        while True:
-            self.up_net = (random.randrange(256), 4 * random.randrange(64))
-            if not any(f"inet 198.18.{self.up_net[0]}.{self.up_net[1] + i}/" in used
-                       for i in range(4)):
-                break
+        self.up_net = netns.free_net30()
 
     def __enter__(self):
         return self

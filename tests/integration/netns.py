@@ -9,6 +9,7 @@ with that reason. Used by the DNS lab (dnslab.py) and the routing labs
 (bgplab.py).
 """
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -65,6 +66,18 @@ class Netns:
     def close(self):
         """Deletes the namespace (its interfaces go with it); idempotent."""
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=30)
+
+
+def free_net30():
+    """(third, fourth): a /30 198.18.third.fourth of 198.18.0.0/16 that no
+    interface of the root namespace has, drawn at random so that labs can
+    run side by side; its .fourth+1 and .fourth+2 are the veth ends."""
+    used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True,
+                          timeout=30).stdout
+    while True:
+        net = (random.randrange(256), 4 * random.randrange(64))
+        if not any(f"inet 198.18.{net[0]}.{net[1] + i}/" in used for i in range(4)):
+            return net
 
 
 def _ip(ns, *args):

@@ -118,6 +118,10 @@ class Node:
         self.admin_token = None
         self.stderr_path = self.data / "stderr"
         self.starts = 0
+        # serve's command prefix (e.g. `ip netns exec NS`: a node inside a
+        # test's network namespace) and its TAXII/HTTP listening address
+        self.exec_prefix = []
+        self.listen = "127.0.0.1:0"
 
     # ---- the admin verbs -------------------------------------------------
     def cli(self, *args, check=True, input_text=None):
@@ -178,8 +182,8 @@ class Node:
             ready.unlink()
         self.starts += 1
         log = open(self.stderr_path, "a")
-        args = [self.bin, "serve", "--data", str(self.data), "--listen", "127.0.0.1:0",
-                "--ready-file", str(ready)] + self.extra_args
+        args = [*self.exec_prefix, self.bin, "serve", "--data", str(self.data), "--listen",
+                self.listen, "--ready-file", str(ready)] + self.extra_args
         if self.http:
             args.append("--http")
         self.proc = subprocess.Popen(args, stderr=log, stdout=subprocess.DEVNULL)

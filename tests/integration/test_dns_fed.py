@@ -184,13 +184,14 @@ def test_lasting_finding_is_not_stored_every_round(fed, tmp_path):
 
 
 def test_extension_definition_versions_old_and_new_accepted(fed, tmp_path):
-    """The DNS alert extension-definition is at version 1.1 (its schema text
-    lists injection); a bundle made under version 1.0 (same id, older
+    """The DNS alert extension-definition is at version 1.2 (its schema text
+    lists injection and the links to routing alerts); a bundle made under version 1.0 (same id, older
     modified) is still accepted beside it, and both alerts read the same."""
     n = fed.node("A")
     new = alerts(fed, "A", tmp_path, "green", "gov.example.")
     (defn,) = [o for o in new["objects"] if o["id"] == EXT]
-    assert defn["version"] == "1.1" and "injection" in defn["schema"]
+    assert defn["version"] == "1.2" and "injection" in defn["schema"]
+    assert "related" in defn["schema"]
     assert defn["modified"] > defn["created"]
     old = json.loads(json.dumps(new))
     for o in old["objects"]:

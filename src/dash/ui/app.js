@@ -869,16 +869,32 @@ function short(v) {
 
 /* The alert, zone, name, vantage and time columns hold words (names): a word
  * there widens its column instead of breaking letter by letter. */
-const DNS_WORD_COLS = new Set([1, 2, 3, 4, 8, 9]);
+const DNS_WORD_COLS = new Set([1, 2, 3, 4, 9, 10]);
+
+/* What the node's routing sensor says of a finding (docs/dns.md, "With the
+ * routing sensor"): links to the routing alerts its addresses fall under,
+ * and for an outage the visibility of the name servers' prefixes. */
+function dnsRouting(a) {
+  const rows = (a.related || []).map((r) => h("div", { class: "dns-related" },
+    objLink(r.id, r.kind + " " + (r.prefix || r.group || "")), " (", ut(r.address, 64), ")"));
+  for (const v of a.routing || []) {
+    const state = v.withdrawn ? v.withdrawn_prefix + " withdrawn " + (v.withdrawn_at || "")
+      : v.routed ? v.prefix + " routed" : "no route seen";
+    rows.push(h("div", { class: "dns-visibility" }, ut(v.address, 64), ": ",
+      h("span", { class: "tag " + (v.withdrawn ? "bad" : v.routed ? "good" : "warn"),
+        text: state })));
+  }
+  return rows.length ? h("div", {}, rows) : "\u2013";
+}
 
 function dnsTable(list) {
   if (list.length === 0) return h("p", { class: "empty", text: "None." });
   return h("table", { class: "results" }, h("thead", {}, h("tr", {}, ["TLP", "Alert", "Zone",
-    "Name", "Vantage", "Field / cause", "Expected", "Observed", "First seen", "Last seen",
-    "State"].map((c) => h("th", { text: c })))),
+    "Name", "Vantage", "Field / cause", "Expected", "Observed", "Routing", "First seen",
+    "Last seen", "State"].map((c) => h("th", { text: c })))),
   h("tbody", {}, list.map((a) => h("tr", {}, [tlp(a.tlp), objLink(a.id, a.kind),
     ut(a.zone, 80), ut(a.name, 80), ut(a.vantage, 64), ut(a.cause || a.field || "\u2013", 40),
-    short(a.expected), short(a.observed), when(a.first_seen), when(a.last_seen),
+    short(a.expected), short(a.observed), dnsRouting(a), when(a.first_seen), when(a.last_seen),
     a.open ? h("span", { class: "tag bad", text: "open" })
       : h("span", { class: "tag good", text: a.ended ? "ended " + when(a.ended) : "closed" })]
     .map((c, i) => h("td", DNS_WORD_COLS.has(i) ? { class: "words" } : {}, c))))));

@@ -280,7 +280,7 @@ static int64_t now_fn(void *ctx)
     return NOW;
 }
 
-static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL, NULL};
+static const struct dns_transport T = {exchange, NULL, now_fn, 0, NULL, NULL, NULL};
 
 static const char config[] = "{\"root\": {\"servers\": [\"10.0.0.1\"]},"
                              " \"zones\": [{\"zone\": \"example.\", \"probe_names\": "
@@ -694,19 +694,21 @@ static void test_stix(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "kind")), "divergence");
     assert_string_equal(json_string_value(json_object_get(o, "extension_type")),
                         "property-extension");
-    /* The extension-definition: version 1.1 of the same id, later than 1.0
-     * (created and modified 2026-12-07T00:00:00.000Z), listing injection. */
+    /* The extension-definition: version 1.2 of the same id, later than 1.0
+     * (created and modified 2026-12-07T00:00:00.000Z), listing injection
+     * and the links to routing alerts. */
     json_array_foreach(objs, i, o)
     {
         const char *t = json_string_value(json_object_get(o, "type"));
         if (strcmp(t, "extension-definition") != 0)
             continue;
         assert_string_equal(json_string_value(json_object_get(o, "id")), DNS_STIX_EXT_ID);
-        assert_string_equal(json_string_value(json_object_get(o, "version")), "1.1");
+        assert_string_equal(json_string_value(json_object_get(o, "version")), "1.2");
         assert_true(strcmp(json_string_value(json_object_get(o, "modified")),
                            json_string_value(json_object_get(o, "created"))) > 0);
         assert_non_null(strstr(json_string_value(json_object_get(o, "schema")), "injection"));
         assert_non_null(strstr(json_string_value(json_object_get(o, "schema")), "validator"));
+        assert_non_null(strstr(json_string_value(json_object_get(o, "schema")), "related"));
         domains = 0;
     }
     assert_int_equal(domains, 0); /* one was there */
@@ -963,7 +965,7 @@ static void test_parallel_round_equals_sequential(void **state)
     /* Twenty probe names (one forged at the vantage) over a transport that
      * lets 8 exchanges run at once: the same findings, in the same order,
      * as one query at a time. */
-    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL, NULL};
+    static const struct dns_transport T8 = {exchange, NULL, now_fn, 8, NULL, NULL, NULL};
     char cfg[2048];
     size_t k;
     struct dns_config *c = NULL;
