@@ -485,6 +485,9 @@ static void test_text_and_refs(void **state)
     put_body(f, "malware", "\"name\":\"Ünïcode Wörm\"", POLICY_TLP_GREEN);                   /* 7 */
     put_body(f, "relationship", "\"source_ref\":\"" IND "\",\"target_ref\":\"" MAL1 "\"",
              POLICY_TLP_RED); /* 8: not visible */
+    /* a name in ASCII only, its description not: each is folded as it needs */
+    put_body(f, "malware", "\"name\":\"Plain Name\",\"description\":\"Déjà Vu\"",
+             POLICY_TLP_GREEN); /* 9 */
 
     text(f, "lockbit", 0, "1", false);
     text(f, "LOCKB", 0, "1", false); /* the last word a prefix, any case */
@@ -499,6 +502,8 @@ static void test_text_and_refs(void **state)
     text(f, "wörm", 0, "7", false);
     text(f, "unicode worm", 0, "7", false); /* letters with diacritics fold, any case */
     text(f, "ÜNÏC", 0, "7", false);
+    text(f, "deja vu", 0, "9", false);
+    text(f, "plain name", 0, "9", false);
     text(f, "beacons nowhere", 0, "", false);
     /* the limit counts visible hits, and more says there are others */
     more = false;
