@@ -146,10 +146,14 @@ class Cluster:
         assert p.returncode == 0, p.stderr
         return p.stdout.strip()
 
-    def database(self):
-        """A new empty database; returns its libpq URI."""
+    def database(self, socket=False):
+        """A new empty database; returns its libpq URI (socket: through the
+        Unix socket, which a process in a network namespace the test made
+        still reaches, where 127.0.0.1 is the namespace's own)."""
         name = "m_" + uuid.uuid4().hex[:12]
         self.psql(f"CREATE DATABASE {name}")
+        if socket:
+            return f"postgresql://meridian@/{name}?host={self.root}&port={self.port}"
         return f"postgresql://meridian@127.0.0.1:{self.port}/{name}"
 
 
@@ -205,12 +209,12 @@ def store_sql(node, sql, pg=None):
 _session_cluster = None
 
 
-def session_database():
+def session_database(socket=False):
     """A new database of the session's cluster (started at first use)."""
     global _session_cluster
     if _session_cluster is None:
         _session_cluster = Cluster().start()
-    return _session_cluster.database()
+    return _session_cluster.database(socket)
 
 
 def stop_session_cluster():

@@ -24,6 +24,7 @@ import dnslab
 import netns
 from mrt_gen import AS_SEQUENCE, attrs, bgp_update, nlri
 from node import Node, wait_for
+from pgcluster import on_pg, session_database
 
 pytestmark = pytest.mark.skipif(bool(netns.unavailable()) or bool(dnslab.tools_missing()),
                                 reason=f"{netns.unavailable() or ''} needs "
@@ -70,7 +71,9 @@ def node(lab, meridian_bin, tmp_path):
     def start(watch, dns_extra=None, bmp_tlp="green", dns_tlp="green"):
         n = Node(meridian_bin, tmp_path / "node")
         (tmp_path / "node").mkdir()
-        n.init()
+        # serve runs in the lab's namespace: on PostgreSQL it reaches the
+        # session's cluster through its Unix socket
+        n.init(store=session_database(socket=True) if on_pg() else None)
         n.routing, n.dns = n.collection(alias="routing"), n.collection(alias="dns")
         cfg, wfile = tmp_path / "dns.json", tmp_path / "watch.json"
         cfg.write_text(json.dumps(config(lab, **(dns_extra or {}))))

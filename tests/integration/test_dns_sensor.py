@@ -397,7 +397,7 @@ def test_divergence_excused_by_asn(lab, meridian_bin, baseline, tmp_path):
     found = check(lab, meridian_bin, cfg, baseline[1])
     assert [(f["kind"], f["vantage"]) for f in found] == [("divergence", "isp-2")]
     why = found[0]["evidence"]["excuses"][dnslab.FORGED]
-    assert why == {"asn": [63949], "tls": "not tried", "excused": None}
+    assert why == {"asn": [63949], "asn_source": "pfx2as", "tls": "not tried", "excused": None}
     table.write_text("45.33.32.0\t24\tAS1\n")
     p = meridian(lab, meridian_bin, "check", "--config", cfg, "--baseline", baseline[1])
     assert p.returncode == 2 and "pfx2as: line 1" in p.stderr, p.stderr
