@@ -732,7 +732,8 @@ static int do_scan(int argc, char **argv)
         ret = CLI_EXIT_USAGE;
         goto out;
     }
-    qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
+    if (c.nout > 1) /* c.out is NULL when nothing was found */
+        qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
     lines = stix_path == NULL || strcmp(stix_path, "-") != 0; /* else the bundle is the output */
     for (size_t i = 0; lines && i < c.nout; i++)
         printf("%s\n", c.out[i].text);
