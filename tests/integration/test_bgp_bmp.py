@@ -614,6 +614,30 @@ def sessions_of(n):
     return sensor_status(n)["bmp"]["sessions"]
 
 
+def test_termination_ends_the_session_and_its_alerts(sensor):
+    """A router ends its BMP session with a Termination message (RFC 7854
+    §4.5) and closes it: the sensor logs it, and the routes of the peers
+    the session reported go with it, so the open hijack ends."""
+    n, coll, port = sensor
+    msgs = bmp_messages((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+    rms = [i for i, (t, _) in enumerate(msgs) if t == 0]
+    upto = rms[2]  # the hijack's announcement; not its withdrawal, no Peer Down
+    reason = (1).to_bytes(2, "big") + (2).to_bytes(2, "big") + (0).to_bytes(2, "big")
+    term = bytes([3]) + (6 + len(reason)).to_bytes(4, "big") + bytes([5]) + reason
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"".join(m for _, m in msgs[:upto + 1]))
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S)
+        (oid, a), = alerts(n, coll).items()
+        assert a["extensions"][EXT]["prefix"] == HIJACK
+        assert a["extensions"][EXT]["ended"] is None
+        s.sendall(term)
+        wait_for(lambda: "terminates the session" in n.stderr(), 10)
+    wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+             ALERT_BOUND_S)
+    line = [ln for ln in n.stderr().splitlines() if "terminates the session" in ln][0]
+    assert "bmp: router 127.0.0.1:" in line, line
+
+
 def test_sessions_on_the_console_api(sensor):
     n, coll, port = sensor
     n.org("px", "partner")
