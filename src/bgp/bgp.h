@@ -573,6 +573,7 @@ struct bgp_cfg_prefix {
     struct bgp_prefix prefix;
     uint8_t max_len;
     bool any_neighbor;
+    bool no_export; /* "policies": ["no-export"]: announced with NO_EXPORT */
     size_t norigins, nneighbors;
     uint32_t *origins, *neighbors; /* sorted */
 };
@@ -638,18 +639,25 @@ enum bgp_rel bgp_asrel_get(const struct bgp_asrel *rel, uint32_t a, uint32_t b);
  * prefix E (exact configured prefix), S (more specific) or Q (squatting: a
  * configured prefix nobody may originate); path 0 (illegal origin), 1
  * (legal origin, illegal first hop: a forged-origin hijack that ROV calls
- * Valid) or '-'; data plane and policy always '-' here. */
+ * Valid) or '-'; data plane always '-' here; policy L (a no-export
+ * violation: the entry's "policies" hold "no-export" and the path, prepends
+ * removed, has more than BGP_NO_EXPORT_MAX_HOPS ASes, as ARTEMIS judges it)
+ * or '-'. */
+#define BGP_NO_EXPORT_MAX_HOPS 3
 struct bgp_hijack {
-    char type[8]; /* e.g. "S|0|-|-" */
+    char type[8]; /* e.g. "S|0|-|-", "E|-|-|L" */
     bool has_hijacker;
-    uint32_t hijacker_as; /* type 0, Q and S|-: the origin; type 1: the forged first hop */
+    /* type 0, Q and S|-: the origin; type 1: the forged first hop; E|-|-|L:
+     * the first hop, which exported the no-export route */
+    uint32_t hijacker_as;
     const struct bgp_cfg_prefix *matched;
 };
 
 /* Classifies an announced (p, path). False when it is no hijack: the
- * prefix is not configured, or origin and first hop are legal and p is no
- * longer than the entry's max_length. A path ending in an AS_SET has no
- * origin (RFC 6811 §2), which is never legal: type 0, no hijacker. */
+ * prefix is not configured, or origin and first hop are legal, p is no
+ * longer than the entry's max_length and no policy is violated. A path
+ * ending in an AS_SET has no origin (RFC 6811 §2), which is never legal:
+ * type 0, no hijacker. */
 bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *p,
                          const struct bgp_aspath *path, struct bgp_hijack *ret);
 

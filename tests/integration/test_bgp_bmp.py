@@ -15,7 +15,8 @@ replayed without daemons. FRR's bgpd (Debian frr, -M bmp) is monitored
 the same way; a lab announces every hijack type, a leak and a
 country-wide withdrawal through GoBGP or FRR, with VRPs produced by
 rpki-client (rpki_gen.py); and BIRD 2 routers with RFC 9234 roles set
-Only-To-Customer on a route that a customer then leaks to its provider.
+Only-To-Customer on a route that a customer then leaks to its provider;
+a no-export violation (ARTEMIS's policy dimension) is raised live too.
 Without root (no namespaces) the live labs are skipped, saying so.
 """
 import json
@@ -459,6 +460,37 @@ def test_lab_raises_every_event_type(lab, meridian_bin, tmp_path, router):
     end = [e for k, e in got.items() if k[0] == "outage-end"][0]
     assert end["baseline"] == 3 and end["visible"] == 3
     assert all(e["peer_as"] in (65002, None) for e in got.values())
+
+
+def test_lab_no_export_violation_live(lab, meridian_bin, tmp_path):
+    """ARTEMIS's policy dimension live: AS64700 announces 10.70.0.0/16 with
+    NO_EXPORT to its neighbour AS64701 (`"policies": ["no-export"]`). The
+    route as AS64701's own customer session would carry it (3 ASes as the
+    monitored router sees it) raises nothing; once it went one AS further
+    (4 ASes) the sensor raises E|-|-|L naming AS64701, with the peer and the
+    BMP router as evidence, and ends it on the withdrawal."""
+    pfx = "10.70.0.0/16"
+    cfg = {"prefixes": [{"prefix": pfx, "origins": [64700], "neighbors": [64701],
+                         "policies": ["no-export"]}]}
+    n, coll, monitored, (a, b) = monitored_lab(lab, meridian_bin, tmp_path, config=cfg)
+    announcer = bgplab.Gobgp(lab, "announcer", 65002, b, 65001, a)
+    wait_for(monitored.established, 60, step=0.2)
+    wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+    rm = sessions_of(n)[0]["route_monitoring"]
+    # (without the community itself: GoBGP would keep a NO_EXPORT route)
+    announcer.announce(pfx, "64701 64700")
+    wait_for(lambda: sessions_of(n)[0]["route_monitoring"] > rm, 20, step=0.1)
+    assert alerts(n, coll) == {}
+    announcer.announce(pfx, "174 64701 64700")
+    wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.1)
+    (oid, alert), = alerts(n, coll).items()
+    ext = alert["extensions"][EXT]
+    assert ext["type"] == "E|-|-|L" and ext["hijacker_as"] == 64701, ext
+    assert ext["as_path"] == [65002, 174, 64701, 64700] and ext["peer_as"] == 65002
+    assert ext["peer"] == b and ext["collector"].startswith(f"{monitored.ns_addr}:"), ext
+    announcer.withdraw(pfx)
+    wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+             ALERT_BOUND_S, step=0.1)
 
 
 # ---- RFC 9234 Only-To-Customer, set by BIRD 2's BGP roles, leaked live ----
