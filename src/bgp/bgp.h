@@ -154,6 +154,9 @@ enum mrd_code bgp_aspath_format(const struct bgp_aspath *path, struct mrd_buf *o
 enum mrd_code bgp_prefix_format(const struct bgp_prefix *p, struct mrd_buf *out,
                                 struct mrd_err *err);
 
+/* Appends "192.0.2.1" or "2001:db8::1". */
+enum mrd_code bgp_addr_format(const struct bgp_addr *a, struct mrd_buf *out, struct mrd_err *err);
+
 /* Parses "192.0.2.0/24" or "2001:db8::/32" (host bits must be zero). */
 enum mrd_code bgp_prefix_parse(const char *s, size_t n, struct bgp_prefix *ret_prefix,
                                struct mrd_err *err);
@@ -671,6 +674,7 @@ struct bgp_leak {
     uint32_t leaker_as; /* the AS that exported the route wrongly */
     uint32_t from_as;   /* the AS it learned the route from */
     uint32_t to_as;     /* the provider or peer it sent it to */
+    uint32_t otc;       /* BGP_LEAK_OTC: the AS in the route's OTC attribute */
 };
 
 /* Checks the path of attrs for a valley (Gao-Rexford: after the route has
@@ -698,6 +702,9 @@ struct bgp_event {
     struct bgp_prefix prefix;      /* hijack, leak */
     const struct bgp_aspath *path; /* hijack, leak: the path first seen; else NULL */
     uint32_t peer_as;              /* hijack, leak: the first peer that carried it */
+    struct bgp_addr peer_ip;       /* hijack, leak: that peer's address */
+    const char
+        *collector; /* hijack, leak: where that route was seen (bgp_detect_source), or NULL */
     uint32_t first_seen, last_seen;
     bool ended; /* withdrawn or replaced everywhere (hijack, leak); recovered (outage) */
     uint32_t ended_at;
@@ -729,6 +736,13 @@ enum mrd_code bgp_detect_new(const struct bgp_config *cfg, const struct bgp_asre
                              const struct bgp_vrps *vrps, struct bgp_detect **ret_det,
                              struct mrd_err *err);
 void bgp_detect_free(struct bgp_detect *det);
+
+/* Names where the next routes come from (an input file, a BMP router),
+ * kept as the collector of the events they open: at most
+ * BGP_COLLECTOR_MAX bytes, each byte outside printable ASCII and '|' as
+ * '?'. NULL or "" names nothing. */
+#define BGP_COLLECTOR_MAX 63
+void bgp_detect_source(struct bgp_detect *det, const char *name);
 
 /* Asks the memory for the AS relationships of route's path, so that work
  * done before bgp_detect_route(det, route) (bgp_scan_route) hides the wait.

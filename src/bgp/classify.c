@@ -146,6 +146,7 @@ static bool otc_leak(const struct bgp_asrel *rel, const uint32_t *h, size_t n, u
         r = bgp_asrel_get(rel, h[i], h[i - 1]);
         if (r == BGP_REL_TO_PROVIDER || r == BGP_REL_TO_PEER) {
             ret->reason = BGP_LEAK_OTC;
+            ret->otc = otc;
             ret->leaker_as = h[i];
             ret->from_as = h[i + 1];
             ret->to_as = h[i - 1];

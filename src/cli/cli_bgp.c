@@ -713,7 +713,16 @@ static int do_scan(int argc, char **argv)
         goto out;
     }
     sort_by_time(argv + optind, argc - optind);
-    ret = each_route(argv + optind, argc - optind, on_scan, &c, &c.rc);
+    /* one file at a time, so that each event names the file it came from */
+    for (int i = optind; i < argc; i++) {
+        if (c.det != NULL) {
+            const char *base = strrchr(argv[i], '/');
+            bgp_detect_source(c.det, base != NULL ? base + 1 : argv[i]);
+        }
+        ret = each_route(argv + i, 1, on_scan, &c, &c.rc);
+        if (ret != CLI_EXIT_OK)
+            break;
+    }
     if (c.rc != MRD_OK) {
         cli_errorf("bgp", "%s", c.err.msg);
         ret = CLI_EXIT_USAGE;

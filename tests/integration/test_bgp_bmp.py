@@ -533,6 +533,9 @@ def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
     assert leak["leaker_as"] == 64530
     assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
     assert leak["as_path"] == [3356, 64530, 64531] and leak["peer_as"] == 3356
+    assert leak["otc"] == 64531  # the OTC attribute BIRD's roles set, as evidence
+    assert leak["peer"] == "198.19.0.2", leak  # AS3356's end of its link to the monitored
+    assert leak["collector"].startswith(f"{ns_addr}:"), leak  # the BMP router
     assert leak["ended"] is None
     # both routes were read (the monitored router sent them before the
     # leak's alert was stored, or after): the leaker's own raised nothing
@@ -587,6 +590,8 @@ def test_otc_capture_replayed_by_scan(meridian_bin, tmp_path):
     assert leak["prefix"] == OTC_PREFIX and leak["leaker_as"] == 64530
     assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
     assert leak["as_path"] == [3356, 64530, 64531] and leak["ended"] is not None
+    assert leak["otc"] == 64531 and leak["peer"] == "198.19.0.2", leak  # the transit's end
+    assert leak["collector"] == "lab-otc-bird.bmp", leak
 
 
 def test_live_alert_federates_signed(meridian_bin, tmp_path):

@@ -157,6 +157,22 @@ def test_stix_bundle_validates(meridian_bin, tmp_path):
     bundle = json.loads(p.stdout)
     alerts = [o for o in bundle["objects"] if o["type"] == "observed-data"]
     assert len(alerts) == len(g.DETECT_TRUTH)
+    (defn,) = [o for o in bundle["objects"] if o["type"] == "extension-definition"]
+    assert defn["version"] == "1.1" and "otc (the AS" in defn["schema"], defn
+    ext = [o["extensions"][defn["id"]] for o in alerts]
+    # the evidence names the peer by address and the OTC attribute's AS
+    (otc,) = [e for e in ext if e["kind"] == "leak" and e["leak"] == "otc"]
+    assert otc["otc"] == 64531 and otc["peer"] == g.DETECT_PEERS[3][0], otc
+    assert otc["peer_as"] == g.DETECT_PEERS[3][1]
+    assert all(e["otc"] is None for e in ext if e["kind"] == "leak" and e["leak"] != "otc")
+    assert all(e["peer"] in {ip for ip, _ in g.DETECT_PEERS} for e in ext
+               if e["kind"] in ("hijack", "leak"))
+    # and the collector: the input file its first route came from
+    assert otc["collector"] == "updates.mrt"
+    assert {e["collector"] for e in ext if e["kind"] in ("hijack", "leak")} <= \
+        {"rib.mrt", "updates.mrt"}
+    assert all(e["collector"] is None and e["peer"] is None for e in ext
+               if e["kind"].startswith("outage"))
     f = tmp_path / "alerts.json"
     f.write_text(p.stdout)
     v = run(meridian_bin, "validate", f)
