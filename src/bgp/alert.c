@@ -19,15 +19,25 @@
 #include "core/timestamp.h"
 #include "core/uuid.h"
 
+/* Version 1.1 of the extension-definition (version 1.0, of the same id,
+ * modified MRD_ALERT_DEFS_TIME, lacked peer, collector and otc; its alerts
+ * read the same). */
+#define BGP_EXT_VERSION "1.1"
+#define BGP_EXT_MODIFIED "2026-12-08T00:30:00.000Z"
+
 static const char ext_schema[] =
-    "Meridian routing alert, version 1.0. A property extension of observed-data. "
+    "Meridian routing alert, version 1.1. A property extension of observed-data. "
     "Members: kind (hijack, leak, outage, outage-end); prefix, as_path (ASNs, a set as a "
-    "nested array), peer_as, origin_as, peers (routes carrying it at once) for hijack and "
-    "leak; first_seen, last_seen, ended (RFC 3339 or null); hijack: type (ARTEMIS "
-    "Prefix|Path|Data|Policy, e.g. S|0|-|-), hijacker_as, matched_prefix, rov, reason; "
-    "leak: leaker_as, leak (valley or otc), learned_from, sent_to; outage, outage-end: "
-    "group, visible, baseline, lowest, visible_v4, visible_v6, peers_v4, peers_v6. "
-    "Specified in docs/bgp.md of Meridian.";
+    "nested array), peer_as, peer (that peer's address), collector (where that route was "
+    "seen: the input file, or the BMP router's address:port), origin_as, peers (routes "
+    "carrying it at once) for hijack and leak; first_seen, last_seen, ended (RFC 3339 or "
+    "null); "
+    "hijack: type (ARTEMIS Prefix|Path|Data|Policy, e.g. S|0|-|-, E|-|-|L), hijacker_as, "
+    "matched_prefix, rov, reason; leak: leaker_as, leak (valley or otc), learned_from, "
+    "sent_to, otc (the AS in the route's Only-to-Customer attribute, RFC 9234, or null); "
+    "outage, outage-end: group, visible, baseline, lowest, visible_v4, visible_v6, "
+    "peers_v4, peers_v6. Version 1.0 lacked peer, collector and otc. Specified in docs/bgp.md of "
+    "Meridian.";
 
 static const struct mrd_alert_sensor sensor = {
     BGP_STIX_IDENTITY_ID,
@@ -37,8 +47,8 @@ static const struct mrd_alert_sensor sensor = {
     "Meridian routing alert",
     "Hijack, route leak and outage alerts of the Meridian BGP sensor",
     ext_schema,
-    NULL,
-    NULL};
+    BGP_EXT_VERSION,
+    BGP_EXT_MODIFIED};
 
 enum mrd_code bgp_stix_definitions(json_t *objects, struct mrd_err *err)
 {

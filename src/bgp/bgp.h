@@ -154,6 +154,9 @@ enum mrd_code bgp_aspath_format(const struct bgp_aspath *path, struct mrd_buf *o
 enum mrd_code bgp_prefix_format(const struct bgp_prefix *p, struct mrd_buf *out,
                                 struct mrd_err *err);
 
+/* Appends "192.0.2.1" or "2001:db8::1". */
+enum mrd_code bgp_addr_format(const struct bgp_addr *a, struct mrd_buf *out, struct mrd_err *err);
+
 /* Parses "192.0.2.0/24" or "2001:db8::/32" (host bits must be zero). */
 enum mrd_code bgp_prefix_parse(const char *s, size_t n, struct bgp_prefix *ret_prefix,
                                struct mrd_err *err);
@@ -573,6 +576,7 @@ struct bgp_cfg_prefix {
     struct bgp_prefix prefix;
     uint8_t max_len;
     bool any_neighbor;
+    bool no_export; /* "policies": ["no-export"]: announced with NO_EXPORT */
     size_t norigins, nneighbors;
     uint32_t *origins, *neighbors; /* sorted */
 };
@@ -638,18 +642,25 @@ enum bgp_rel bgp_asrel_get(const struct bgp_asrel *rel, uint32_t a, uint32_t b);
  * prefix E (exact configured prefix), S (more specific) or Q (squatting: a
  * configured prefix nobody may originate); path 0 (illegal origin), 1
  * (legal origin, illegal first hop: a forged-origin hijack that ROV calls
- * Valid) or '-'; data plane and policy always '-' here. */
+ * Valid) or '-'; data plane always '-' here; policy L (a no-export
+ * violation: the entry's "policies" hold "no-export" and the path, prepends
+ * removed, has more than BGP_NO_EXPORT_MAX_HOPS ASes, as ARTEMIS judges it)
+ * or '-'. */
+#define BGP_NO_EXPORT_MAX_HOPS 3
 struct bgp_hijack {
-    char type[8]; /* e.g. "S|0|-|-" */
+    char type[8]; /* e.g. "S|0|-|-", "E|-|-|L" */
     bool has_hijacker;
-    uint32_t hijacker_as; /* type 0, Q and S|-: the origin; type 1: the forged first hop */
+    /* type 0, Q and S|-: the origin; type 1: the forged first hop; E|-|-|L:
+     * the first hop, which exported the no-export route */
+    uint32_t hijacker_as;
     const struct bgp_cfg_prefix *matched;
 };
 
 /* Classifies an announced (p, path). False when it is no hijack: the
- * prefix is not configured, or origin and first hop are legal and p is no
- * longer than the entry's max_length. A path ending in an AS_SET has no
- * origin (RFC 6811 §2), which is never legal: type 0, no hijacker. */
+ * prefix is not configured, or origin and first hop are legal, p is no
+ * longer than the entry's max_length and no policy is violated. A path
+ * ending in an AS_SET has no origin (RFC 6811 §2), which is never legal:
+ * type 0, no hijacker. */
 bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *p,
                          const struct bgp_aspath *path, struct bgp_hijack *ret);
 
@@ -663,6 +674,7 @@ struct bgp_leak {
     uint32_t leaker_as; /* the AS that exported the route wrongly */
     uint32_t from_as;   /* the AS it learned the route from */
     uint32_t to_as;     /* the provider or peer it sent it to */
+    uint32_t otc;       /* BGP_LEAK_OTC: the AS in the route's OTC attribute */
 };
 
 /* Checks the path of attrs for a valley (Gao-Rexford: after the route has
@@ -690,6 +702,9 @@ struct bgp_event {
     struct bgp_prefix prefix;      /* hijack, leak */
     const struct bgp_aspath *path; /* hijack, leak: the path first seen; else NULL */
     uint32_t peer_as;              /* hijack, leak: the first peer that carried it */
+    struct bgp_addr peer_ip;       /* hijack, leak: that peer's address */
+    const char
+        *collector; /* hijack, leak: where that route was seen (bgp_detect_source), or NULL */
     uint32_t first_seen, last_seen;
     bool ended; /* withdrawn or replaced everywhere (hijack, leak); recovered (outage) */
     uint32_t ended_at;
@@ -721,6 +736,13 @@ enum mrd_code bgp_detect_new(const struct bgp_config *cfg, const struct bgp_asre
                              const struct bgp_vrps *vrps, struct bgp_detect **ret_det,
                              struct mrd_err *err);
 void bgp_detect_free(struct bgp_detect *det);
+
+/* Names where the next routes come from (an input file, a BMP router),
+ * kept as the collector of the events they open: at most
+ * BGP_COLLECTOR_MAX bytes, each byte outside printable ASCII and '|' as
+ * '?'. NULL or "" names nothing. */
+#define BGP_COLLECTOR_MAX 63
+void bgp_detect_source(struct bgp_detect *det, const char *name);
 
 /* Asks the memory for the AS relationships of route's path, so that work
  * done before bgp_detect_route(det, route) (bgp_scan_route) hides the wait.

@@ -59,21 +59,15 @@ static void set_type(struct bgp_hijack *h, char prefix_dim, char path_dim)
     memcpy(h->type + 3, "|-|-", 5);
 }
 
-bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *p,
-                         const struct bgp_aspath *path, struct bgp_hijack *ret)
+/* The prefix and path dimensions of a route of configured entry m. */
+static bool prefix_path(const struct bgp_cfg_prefix *m, const struct bgp_prefix *p,
+                        const struct bgp_aspath *path, const uint32_t *h, size_t n,
+                        struct bgp_hijack *ret)
 {
-    uint32_t h[MAX_HOPS];
-    const struct bgp_cfg_prefix *m = bgp_config_match(cfg, p);
-    char pdim;
+    char pdim = p->len == m->prefix.len ? 'E' : 'S';
     uint32_t origin;
     bool has_origin;
-    size_t n;
 
-    if (m == NULL)
-        return false;
-    memset(ret, 0, sizeof(*ret));
-    ret->matched = m;
-    pdim = p->len == m->prefix.len ? 'E' : 'S';
     has_origin = bgp_aspath_origin(path, &origin);
     ret->has_hijacker = has_origin;
     ret->hijacker_as = has_origin ? origin : 0;
@@ -88,7 +82,6 @@ bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *
     /* The origin is legal: its first hop (the AS that claims a link to
      * it) must be a configured neighbour, unless any is allowed or the
      * peer is the origin itself. */
-    n = hops(path, h);
     if (!m->any_neighbor && n >= 2 && h[n - 2] != BREAK &&
         !listed(m->neighbors, m->nneighbors, h[n - 2])) {
         set_type(ret, pdim, '1');
@@ -100,6 +93,35 @@ bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *
         return true;
     }
     return false;
+}
+
+bool bgp_hijack_classify(const struct bgp_config *cfg, const struct bgp_prefix *p,
+                         const struct bgp_aspath *path, struct bgp_hijack *ret)
+{
+    uint32_t h[MAX_HOPS];
+    const struct bgp_cfg_prefix *m = bgp_config_match(cfg, p);
+    bool policy;
+    size_t n;
+
+    if (m == NULL)
+        return false;
+    memset(ret, 0, sizeof(*ret));
+    ret->matched = m;
+    n = hops(path, h);
+    /* ARTEMIS's policy dimension: the owner announces the prefix with
+     * NO_EXPORT, so its neighbour may not pass it on; a path this long
+     * (prepends removed, no set at its end) shows the neighbour did. */
+    policy = m->no_export && n > BGP_NO_EXPORT_MAX_HOPS && h[n - 1] != BREAK && h[n - 2] != BREAK;
+    if (!prefix_path(m, p, path, h, n, ret)) {
+        if (!policy)
+            return false;
+        set_type(ret, p->len == m->prefix.len ? 'E' : 'S', '-');
+        ret->has_hijacker = true;
+        ret->hijacker_as = h[n - 2];
+    }
+    if (policy)
+        ret->type[6] = 'L';
+    return true;
 }
 
 /* RFC 9234 §5: once a route carries OTC, no AS after the one that set it
@@ -124,6 +146,7 @@ static bool otc_leak(const struct bgp_asrel *rel, const uint32_t *h, size_t n, u
         r = bgp_asrel_get(rel, h[i], h[i - 1]);
         if (r == BGP_REL_TO_PROVIDER || r == BGP_REL_TO_PEER) {
             ret->reason = BGP_LEAK_OTC;
+            ret->otc = otc;
             ret->leaker_as = h[i];
             ret->from_as = h[i + 1];
             ret->to_as = h[i - 1];

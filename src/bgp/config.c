@@ -103,6 +103,29 @@ static enum mrd_code asn_list(json_t *j, const char *where, uint32_t **ret, size
     return MRD_OK;
 }
 
+/* "policies": what the owner's announcements of the prefix ask of its
+ * neighbours (ARTEMIS's policy dimension). Known: "no-export". */
+static enum mrd_code policies(json_t *v, size_t idx, struct bgp_cfg_prefix *ret,
+                              struct mrd_err *err)
+{
+    size_t i;
+    json_t *p;
+
+    if (!json_is_array(v))
+        return mrd_err_set(err, MRD_E_PARSE, "config: prefixes[%zu].policies: not an array", idx);
+    json_array_foreach(v, i, p)
+    {
+        if (json_is_string(p) && strcmp(json_string_value(p), "no-export") == 0)
+            ret->no_export = true;
+        else
+            return mrd_err_set(err, MRD_E_PARSE,
+                               "config: prefixes[%zu].policies[%zu]: not a known policy "
+                               "(no-export)",
+                               idx, i);
+    }
+    return MRD_OK;
+}
+
 static enum mrd_code parse_prefix(json_t *e, size_t idx, struct bgp_cfg_prefix *ret,
                                   struct mrd_err *err)
 {
@@ -138,6 +161,10 @@ static enum mrd_code parse_prefix(json_t *e, size_t idx, struct bgp_cfg_prefix *
             if (rc != MRD_OK)
                 return rc;
             ret->any_neighbor = is_null;
+        } else if (strcmp(key, "policies") == 0) {
+            rc = policies(v, idx, ret, err);
+            if (rc != MRD_OK)
+                return rc;
         } else if (strcmp(key, "max_length") == 0) {
             if (!json_is_integer(v))
                 return mrd_err_set(err, MRD_E_PARSE,
@@ -147,7 +174,7 @@ static enum mrd_code parse_prefix(json_t *e, size_t idx, struct bgp_cfg_prefix *
         } else {
             return mrd_err_set(err, MRD_E_PARSE,
                                "config: prefixes[%zu]: unknown member \"%s\" (prefix, origins, "
-                               "neighbors, max_length)",
+                               "neighbors, max_length, policies)",
                                idx, MRD_ESC(key));
         }
     }

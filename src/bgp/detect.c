@@ -44,7 +44,8 @@ struct tab {
 };
 
 struct evrec {
-    struct bgp_event ev; /* path and group pointers filled when handed out */
+    struct bgp_event ev; /* path, group and collector pointers filled when handed out */
+    char collector[BGP_COLLECTOR_MAX + 1];
     size_t path_off, path_len;
     size_t active;
     int group;
@@ -73,6 +74,7 @@ struct bgp_detect {
     size_t npeers[2];
     uint32_t now;
     bool started, dirty;
+    char source[BGP_COLLECTOR_MAX + 1]; /* bgp_detect_source */
     uint32_t scratch[BGP__FLAT_MAX];
     struct bgp_aspath path; /* handed to bgp_detect_each's callback */
 };
@@ -293,6 +295,8 @@ static enum mrd_code touch(struct bgp_detect *d, const struct bgp_route *r,
     d->npool += n;
     e->ev.prefix = r->prefix;
     e->ev.peer_as = r->peer_as;
+    e->ev.peer_ip = r->peer_ip;
+    memcpy(e->collector, d->source, sizeof(e->collector));
     d->evkeys.e[k].v[0] = idx;
     *ret = idx;
     return MRD_OK;
@@ -629,7 +633,18 @@ static int cmp_first_seen(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
-/* Hands event e to fn with its path and group filled in. */
+void bgp_detect_source(struct bgp_detect *d, const char *name)
+{
+    size_t i = 0;
+
+    for (; name != NULL && name[i] != '\0' && i < BGP_COLLECTOR_MAX; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        d->source[i] = ch < 0x20 || ch >= 0x7f || ch == '|' ? '?' : (char)ch;
+    }
+    d->source[i] = '\0';
+}
+
+/* Hands event e to fn with its path, group and collector filled in. */
 static void hand_out(struct bgp_detect *d, const struct evrec *e,
                      void (*fn)(const struct bgp_event *ev, void *ctx), void *ctx)
 {
@@ -641,6 +656,7 @@ static void hand_out(struct bgp_detect *d, const struct evrec *e,
                             &d->path);
         ev.path = &d->path;
     }
+    ev.collector = e->collector[0] != '\0' ? e->collector : NULL;
     if (e->group >= 0) {
         ev.group = d->cfg->groups[e->group].name;
         ev.group_asns = d->cfg->groups[e->group].asns;
@@ -753,6 +769,21 @@ static json_t *time_json(uint32_t t)
     return json_string(s);
 }
 
+/* The peer's address, or null when the route did not say (afi 0). */
+static json_t *addr_json(const struct bgp_addr *a)
+{
+    struct mrd_buf b;
+    json_t *j = NULL;
+
+    if (a->afi != BGP_AFI_IPV4 && a->afi != BGP_AFI_IPV6)
+        return json_null();
+    mrd_buf_init(&b, 64);
+    if (bgp_addr_format(a, &b, NULL) == MRD_OK)
+        j = json_stringn(b.data, b.len);
+    mrd_buf_release(&b);
+    return j;
+}
+
 static json_t *prefix_json(const struct bgp_prefix *p)
 {
     struct mrd_buf b;
@@ -776,6 +807,9 @@ enum mrd_code bgp_event_json(const struct bgp_event *ev, json_t **ret_json, stru
         SET("prefix", routed ? prefix_json(&ev->prefix) : json_null());
         SET("as_path", routed ? bgp_aspath_json(ev->path) : json_null());
         SET("peer_as", routed ? json_integer(ev->peer_as) : json_null());
+        SET("peer", routed ? addr_json(&ev->peer_ip) : json_null());
+        SET("collector",
+            routed && ev->collector != NULL ? json_string(ev->collector) : json_null());
         SET("first_seen", time_json(ev->first_seen));
         SET("last_seen", time_json(ev->last_seen));
         SET("ended", ev->ended ? time_json(ev->ended_at) : json_null());
@@ -799,6 +833,7 @@ enum mrd_code bgp_event_json(const struct bgp_event *ev, json_t **ret_json, stru
         SET("leak", json_string(bgp_leak_reason_name(ev->leak.reason)));
         SET("learned_from", json_integer(ev->leak.from_as));
         SET("sent_to", json_integer(ev->leak.to_as));
+        SET("otc", ev->leak.reason == BGP_LEAK_OTC ? json_integer(ev->leak.otc) : json_null());
     } else if (!bad) {
         SET("group", json_string(ev->group != NULL ? ev->group : ""));
         SET("visible", json_integer((json_int_t)ev->visible));

@@ -20,6 +20,11 @@ static enum mrd_code put_addr(const struct bgp_addr *a, struct mrd_buf *out, str
     return mrd_buf_puts(out, s, err);
 }
 
+enum mrd_code bgp_addr_format(const struct bgp_addr *a, struct mrd_buf *out, struct mrd_err *err)
+{
+    return put_addr(a, out, err);
+}
+
 enum mrd_code bgp_prefix_format(const struct bgp_prefix *p, struct mrd_buf *out,
                                 struct mrd_err *err)
 {

@@ -214,6 +214,7 @@ static enum mrd_code parse_attrs(struct ctx *c, struct bgp__cur k, unsigned asn_
                                  struct mp *mp)
 {
     struct bgp_attrs *a = &c->mrt->attrs;
+    uint32_t seen[256 / 32] = {0}; /* attribute types met so far */
     bool has_as4 = false, has_as4_agg = false;
     uint32_t as4_agg_as = 0;
     uint8_t as4_agg_addr[4] = {0};
@@ -244,6 +245,15 @@ static enum mrd_code parse_attrs(struct ctx *c, struct bgp__cur k, unsigned asn_
         }
         if (!bgp__take(&k, len, &p))
             return bad(c, "path attribute beyond the attribute block", "RFC 4271 §4.3");
+        /* Any order is fine (RFC 4271 §5); a repeated attribute is not
+         * (RFC 7606 §3(g)): a second MP_REACH_NLRI or MP_UNREACH_NLRI makes
+         * the UPDATE malformed, any other repeat is discarded. */
+        if (seen[type / 32] & (1u << (type % 32))) {
+            if (type == ATTR_MP_REACH || type == ATTR_MP_UNREACH)
+                return bad(c, "MP_REACH_NLRI or MP_UNREACH_NLRI more than once", "RFC 7606 §3(g)");
+            continue;
+        }
+        seen[type / 32] |= 1u << (type % 32);
         v.p = p;
         v.left = len;
         switch (type) {

@@ -73,10 +73,12 @@ static const char usage[] =
     "                        \"neighbors\": [65020], \"max_length\": 48}],\n"
     "           \"groups\": {\"country-1\": [65030, 65031]}}\n"
     "        (no origins: nobody may originate it; neighbors absent or null: any\n"
-    "        first hop; max_length defaults to the prefix length).\n"
+    "        first hop; max_length defaults to the prefix length; \"policies\":\n"
+    "        [\"no-export\"] when you announce it with NO_EXPORT).\n"
     "          hijack|prefix|as_path|peer_as|first|last|type|hijacker_as|ended\n"
     "        type is ARTEMIS's Prefix|Path|Data|Policy: E exact, S sub-prefix,\n"
-    "        Q squatting; 0 illegal origin, 1 illegal first hop, - neither.\n"
+    "        Q squatting; 0 illegal origin, 1 illegal first hop, - neither;\n"
+    "        L no-export violation (a path of more than 3 ASes), - none.\n"
     "        A group's outage: its prefixes visible to more than half of the\n"
     "        peers fall below half their peak while the other groups hold:\n"
     "          outage|group|first|last|visible|baseline|ended\n"
@@ -711,7 +713,16 @@ static int do_scan(int argc, char **argv)
         goto out;
     }
     sort_by_time(argv + optind, argc - optind);
-    ret = each_route(argv + optind, argc - optind, on_scan, &c, &c.rc);
+    /* one file at a time, so that each event names the file it came from */
+    for (int i = optind; i < argc; i++) {
+        if (c.det != NULL) {
+            const char *base = strrchr(argv[i], '/');
+            bgp_detect_source(c.det, base != NULL ? base + 1 : argv[i]);
+        }
+        ret = each_route(argv + i, 1, on_scan, &c, &c.rc);
+        if (ret != CLI_EXIT_OK)
+            break;
+    }
     if (c.rc != MRD_OK) {
         cli_errorf("bgp", "%s", c.err.msg);
         ret = CLI_EXIT_USAGE;
@@ -732,7 +743,8 @@ static int do_scan(int argc, char **argv)
         ret = CLI_EXIT_USAGE;
         goto out;
     }
-    qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
+    if (c.nout > 1) /* c.out is NULL when nothing was found */
+        qsort(c.out, c.nout, sizeof(*c.out), cmp_out_line);
     lines = stix_path == NULL || strcmp(stix_path, "-") != 0; /* else the bundle is the output */
     for (size_t i = 0; lines && i < c.nout; i++)
         printf("%s\n", c.out[i].text);

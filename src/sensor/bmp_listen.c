@@ -362,6 +362,7 @@ static bool read_session(struct sensor_bmp *sb, size_t i)
     s->last_rx_usec = mrd_time_now_usec();
     tick_clock(sb);
     sb->cur = s;
+    bgp_detect_source(sb->det, s->name); /* the events it opens name this router */
     for (;;) {
         size_t len;
         if (bgp_bmp_frame(s->buf + off, s->used - off, s->offset + off, &len, &err) != MRD_OK ||

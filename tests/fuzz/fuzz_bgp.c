@@ -23,7 +23,9 @@ static const char fixed_vrps[] = "ASN,IP Prefix,Max Length,Trust Anchor\n"
 static const char fixed_cfg[] =
     "{\"prefixes\": [{\"prefix\": \"10.0.0.0/8\", \"origins\": [64500], \"neighbors\": [3356]},"
     " {\"prefix\": \"2001:db8::/32\", \"origins\": [64510], \"max_length\": 48},"
-    " {\"prefix\": \"192.0.2.0/24\"}], \"groups\": {\"a\": [64500], \"b\": [64501]}}";
+    " {\"prefix\": \"192.0.2.0/24\"},"
+    " {\"prefix\": \"198.18.0.0/15\", \"origins\": [64500], \"policies\": [\"no-export\"]}],"
+    " \"groups\": {\"a\": [64500], \"b\": [64501]}}";
 static const char fixed_rel[] = "3356|64500|-1\n3356|174|0\n174|64501|-1\n";
 
 static struct bgp_vrps *vrps;

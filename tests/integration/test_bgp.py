@@ -85,6 +85,60 @@ def test_decode_rejects_corrupt_gzip(meridian_bin, tmp_path):
     assert "gzip" in p.stderr, p.stderr
 
 
+def _update_2byte(path_attrs):
+    """A BGP4MP MESSAGE (2-byte session) announcing 10.0.0.0/8."""
+    head = g.bgp4mp_head(65001, 65000, "198.51.100.1", "198.51.100.254", False)
+    return g.record(g.T0, g.BGP4MP, g.MESSAGE, head + g.bgp_update(
+        path_attrs=path_attrs, announced=g.nlri("10.0.0.0/8")))
+
+
+def test_decode_attributes_in_any_order(meridian_bin, tmp_path):
+    """RFC 4271 §5: a receiver takes path attributes in any order. The same
+    attributes ascending, shuffled (as bgpdump -m prints both), and with
+    AS4_AGGREGATOR before AGGREGATOR (on which bgpdump 1.6.2 aborts) decode
+    to the same line; a repeated attribute counts once, the first (RFC 7606
+    §3(g)), and a repeated MP_UNREACH_NLRI is a clear error."""
+    a = {
+        "o": g.attr(0x40, 1, b"\x00"),
+        "p": g.attr(0x40, 2, g.aspath_value([(g.AS_SEQUENCE, [65001, 23456, 64500])], 2)),
+        "nh": g.attr(0x40, 3, g.ip_bytes("198.51.100.1")),
+        "med": g.attr(0x80, 4, struct.pack("!I", 7)),
+        "agg": g.attr(0xC0, 7, struct.pack("!H", 23456) + g.ip_bytes("192.0.2.9")),
+        "com": g.attr(0xC0, 8, struct.pack("!I", g.comm(65001, 1))),
+        "as4": g.attr(0xC0, 17, g.aspath_value([(g.AS_SEQUENCE, [4200000009, 64500])], 4)),
+        "as4agg": g.attr(0xC0, 18, struct.pack("!I", 4200000009) + g.ip_bytes("192.0.2.9")),
+        "otc": g.attr(0xC0, 35, struct.pack("!I", 64531)),
+    }
+    files = {}
+    for name, order in (("ascending", "o p nh med agg com as4 as4agg otc"),
+                        ("shuffled", "otc com as4 med nh agg as4agg p o"),
+                        ("as4agg-first", "as4agg otc com as4 med nh agg p o"),
+                        ("repeated", "o p nh med agg com as4 as4agg otc med p as4 o")):
+        files[name] = tmp_path / f"{name}.mrt"
+        files[name].write_bytes(_update_2byte(b"".join(a[k] for k in order.split())))
+    expected = bgpdump(files["ascending"])
+    assert expected == ("BGP4MP|1700000000|A|198.51.100.1|65001|10.0.0.0/8|"
+                        "65001 4200000009 64500|IGP|198.51.100.1|0|7|65001:1|NAG|"
+                        "4200000009 192.0.2.9|\n")
+    assert bgpdump(files["shuffled"]) == expected
+    for name in files:
+        p = run(meridian_bin, "bgp", "decode", files[name])
+        assert p.returncode == 0, (name, p.stderr)
+        assert p.stdout == expected, name
+    # the first AS_PATH counts: a second one naming another origin is ignored
+    twice = tmp_path / "twice.mrt"
+    other = g.attr(0x40, 2, g.aspath_value([(g.AS_SEQUENCE, [65001, 64999])], 2))
+    twice.write_bytes(_update_2byte(a["o"] + a["p"] + other + a["nh"]))
+    p = run(meridian_bin, "bgp", "decode", twice)
+    assert p.returncode == 0 and "|65001 23456 64500|IGP|" in p.stdout, p.stdout + p.stderr
+    unreach = g.attr(0x80, 15, g.mp_unreach_v6(["2001:db8::/32"]))
+    bad = tmp_path / "unreach-twice.mrt"
+    bad.write_bytes(_update_2byte(a["o"] + a["p"] + a["nh"] + unreach + unreach))
+    p = run(meridian_bin, "bgp", "decode", bad)
+    assert p.returncode == 2 and p.stdout == ""
+    assert "offset 0" in p.stderr and "more than once (RFC 7606 §3(g))" in p.stderr, p.stderr
+
+
 # ---- route-origin validation ----
 
 NOW = g.T0

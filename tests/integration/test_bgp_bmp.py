@@ -15,7 +15,8 @@ replayed without daemons. FRR's bgpd (Debian frr, -M bmp) is monitored
 the same way; a lab announces every hijack type, a leak and a
 country-wide withdrawal through GoBGP or FRR, with VRPs produced by
 rpki-client (rpki_gen.py); and BIRD 2 routers with RFC 9234 roles set
-Only-To-Customer on a route that a customer then leaks to its provider.
+Only-To-Customer on a route that a customer then leaks to its provider;
+a no-export violation (ARTEMIS's policy dimension) is raised live too.
 Without root (no namespaces) the live labs are skipped, saying so.
 """
 import json
@@ -461,6 +462,37 @@ def test_lab_raises_every_event_type(lab, meridian_bin, tmp_path, router):
     assert all(e["peer_as"] in (65002, None) for e in got.values())
 
 
+def test_lab_no_export_violation_live(lab, meridian_bin, tmp_path):
+    """ARTEMIS's policy dimension live: AS64700 announces 10.70.0.0/16 with
+    NO_EXPORT to its neighbour AS64701 (`"policies": ["no-export"]`). The
+    route as AS64701's own customer session would carry it (3 ASes as the
+    monitored router sees it) raises nothing; once it went one AS further
+    (4 ASes) the sensor raises E|-|-|L naming AS64701, with the peer and the
+    BMP router as evidence, and ends it on the withdrawal."""
+    pfx = "10.70.0.0/16"
+    cfg = {"prefixes": [{"prefix": pfx, "origins": [64700], "neighbors": [64701],
+                         "policies": ["no-export"]}]}
+    n, coll, monitored, (a, b) = monitored_lab(lab, meridian_bin, tmp_path, config=cfg)
+    announcer = bgplab.Gobgp(lab, "announcer", 65002, b, 65001, a)
+    wait_for(monitored.established, 60, step=0.2)
+    wait_for(lambda: [x["peers_up"] for x in sessions_of(n)] == [1], 30, step=0.2)
+    rm = sessions_of(n)[0]["route_monitoring"]
+    # (without the community itself: GoBGP would keep a NO_EXPORT route)
+    announcer.announce(pfx, "64701 64700")
+    wait_for(lambda: sessions_of(n)[0]["route_monitoring"] > rm, 20, step=0.1)
+    assert alerts(n, coll) == {}
+    announcer.announce(pfx, "174 64701 64700")
+    wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S, step=0.1)
+    (oid, alert), = alerts(n, coll).items()
+    ext = alert["extensions"][EXT]
+    assert ext["type"] == "E|-|-|L" and ext["hijacker_as"] == 64701, ext
+    assert ext["as_path"] == [65002, 174, 64701, 64700] and ext["peer_as"] == 65002
+    assert ext["peer"] == b and ext["collector"].startswith(f"{monitored.ns_addr}:"), ext
+    announcer.withdraw(pfx)
+    wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+             ALERT_BOUND_S, step=0.1)
+
+
 # ---- RFC 9234 Only-To-Customer, set by BIRD 2's BGP roles, leaked live ----
 
 OTC_PREFIX, OTC_OWN = bgplab.OTC_PREFIX, bgplab.OTC_OWN
@@ -501,6 +533,9 @@ def test_bird_roles_otc_leak_live(lab, meridian_bin, tmp_path):
     assert leak["leaker_as"] == 64530
     assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
     assert leak["as_path"] == [3356, 64530, 64531] and leak["peer_as"] == 3356
+    assert leak["otc"] == 64531  # the OTC attribute BIRD's roles set, as evidence
+    assert leak["peer"] == "198.19.0.2", leak  # AS3356's end of its link to the monitored
+    assert leak["collector"].startswith(f"{ns_addr}:"), leak  # the BMP router
     assert leak["ended"] is None
     # both routes were read (the monitored router sent them before the
     # leak's alert was stored, or after): the leaker's own raised nothing
@@ -555,6 +590,8 @@ def test_otc_capture_replayed_by_scan(meridian_bin, tmp_path):
     assert leak["prefix"] == OTC_PREFIX and leak["leaker_as"] == 64530
     assert (leak["learned_from"], leak["sent_to"]) == (64531, 3356)
     assert leak["as_path"] == [3356, 64530, 64531] and leak["ended"] is not None
+    assert leak["otc"] == 64531 and leak["peer"] == "198.19.0.2", leak  # the transit's end
+    assert leak["collector"] == "lab-otc-bird.bmp", leak
 
 
 def test_live_alert_federates_signed(meridian_bin, tmp_path):
@@ -612,6 +649,30 @@ def sensor_status(n, token="admin"):
 
 def sessions_of(n):
     return sensor_status(n)["bmp"]["sessions"]
+
+
+def test_termination_ends_the_session_and_its_alerts(sensor):
+    """A router ends its BMP session with a Termination message (RFC 7854
+    §4.5) and closes it: the sensor logs it, and the routes of the peers
+    the session reported go with it, so the open hijack ends."""
+    n, coll, port = sensor
+    msgs = bmp_messages((DATA / "bgp" / "gobgp-hijack.bmp").read_bytes())
+    rms = [i for i, (t, _) in enumerate(msgs) if t == 0]
+    upto = rms[2]  # the hijack's announcement; not its withdrawal, no Peer Down
+    reason = (1).to_bytes(2, "big") + (2).to_bytes(2, "big") + (0).to_bytes(2, "big")
+    term = bytes([3]) + (6 + len(reason)).to_bytes(4, "big") + bytes([5]) + reason
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"".join(m for _, m in msgs[:upto + 1]))
+        wait_for(lambda: len(alerts(n, coll)) == 1, ALERT_BOUND_S)
+        (oid, a), = alerts(n, coll).items()
+        assert a["extensions"][EXT]["prefix"] == HIJACK
+        assert a["extensions"][EXT]["ended"] is None
+        s.sendall(term)
+        wait_for(lambda: "terminates the session" in n.stderr(), 10)
+    wait_for(lambda: alerts(n, coll)[oid]["extensions"][EXT]["ended"] is not None,
+             ALERT_BOUND_S)
+    line = [ln for ln in n.stderr().splitlines() if "terminates the session" in ln][0]
+    assert "bmp: router 127.0.0.1:" in line, line
 
 
 def test_sessions_on_the_console_api(sensor):

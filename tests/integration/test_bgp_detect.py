@@ -96,6 +96,33 @@ def test_text_lines(meridian_bin):
     assert f"outage-end|country-1|{g.T0 + 200}|3|3" in lines
 
 
+def test_no_export_policy_violation(meridian_bin, tmp_path):
+    """ARTEMIS's policy dimension: 198.18.0.0/16 is announced by AS64700
+    with NO_EXPORT to its neighbour AS64701 (`"policies": ["no-export"]`).
+    Seen from the neighbour (2 ASes) or one AS further (3) it raises
+    nothing; past that the neighbour passed it on: E|-|-|L naming AS64701,
+    ended by the withdrawal. Without the policy the same routes are clean."""
+    pfx = "198.18.0.0/16"
+    cfg = tmp_path / "config.json"
+    upd = tmp_path / "updates.mrt"
+    p1, p2, p3 = g.DETECT_PEERS[:3]
+    upd.write_bytes(g._update4(p1, g.T0, [p1[1], 64701, 64700], [pfx])
+                    + g._update4(p2, g.T0 + 1, [p2[1], 64701, 64701, 64700], [pfx])
+                    + g._update4(p3, g.T0 + 2, [p3[1], 174, 64701, 64700], [pfx])
+                    + g._update4(p3, g.T0 + 9, [], [], withdraw=[pfx]))
+    entry = {"prefix": pfx, "origins": [64700], "neighbors": [64701]}
+    cfg.write_text(json.dumps({"prefixes": [dict(entry, policies=["no-export"])]}))
+    p, lines = scan(meridian_bin, upd, config=cfg, as_rel=None)
+    assert p.returncode == 1, p.stderr
+    (e,) = [x for x in lines if x["kind"] == "hijack"]
+    assert e["type"] == "E|-|-|L" and e["hijacker_as"] == 64701, e
+    assert e["as_path"] == [p3[1], 174, 64701, 64700] and e["peer_as"] == p3[1]
+    assert e["first_seen"] == iso(g.T0 + 2) and e["ended"] == iso(g.T0 + 9)
+    cfg.write_text(json.dumps({"prefixes": [entry]}))
+    _, lines = scan(meridian_bin, upd, config=cfg, as_rel=None)
+    assert not [x for x in lines if x["kind"] == "hijack"], lines
+
+
 def test_bad_config_names_member(meridian_bin, tmp_path):
     cfg = tmp_path / "config.json"
     cfg.write_text('{"prefixes": [{"prefix": "203.0.113.0/24", "origins": [64500, -1]}]}')
@@ -130,6 +157,22 @@ def test_stix_bundle_validates(meridian_bin, tmp_path):
     bundle = json.loads(p.stdout)
     alerts = [o for o in bundle["objects"] if o["type"] == "observed-data"]
     assert len(alerts) == len(g.DETECT_TRUTH)
+    (defn,) = [o for o in bundle["objects"] if o["type"] == "extension-definition"]
+    assert defn["version"] == "1.1" and "otc (the AS" in defn["schema"], defn
+    ext = [o["extensions"][defn["id"]] for o in alerts]
+    # the evidence names the peer by address and the OTC attribute's AS
+    (otc,) = [e for e in ext if e["kind"] == "leak" and e["leak"] == "otc"]
+    assert otc["otc"] == 64531 and otc["peer"] == g.DETECT_PEERS[3][0], otc
+    assert otc["peer_as"] == g.DETECT_PEERS[3][1]
+    assert all(e["otc"] is None for e in ext if e["kind"] == "leak" and e["leak"] != "otc")
+    assert all(e["peer"] in {ip for ip, _ in g.DETECT_PEERS} for e in ext
+               if e["kind"] in ("hijack", "leak"))
+    # and the collector: the input file its first route came from
+    assert otc["collector"] == "updates.mrt"
+    assert {e["collector"] for e in ext if e["kind"] in ("hijack", "leak")} <= \
+        {"rib.mrt", "updates.mrt"}
+    assert all(e["collector"] is None and e["peer"] is None for e in ext
+               if e["kind"].startswith("outage"))
     f = tmp_path / "alerts.json"
     f.write_text(p.stdout)
     v = run(meridian_bin, "validate", f)

@@ -369,6 +369,65 @@ static void test_views(void **state)
     bgp_bmp_free(b);
 }
 
+/* An Initiation or Termination message (RFC 7854 §4.3, §4.5): TLVs of
+ * (type, bytes). */
+static void info_msg(struct w *w, uint8_t type, const uint16_t *types, const char *const *vals,
+                     const size_t *lens, size_t n)
+{
+    size_t start = w->n;
+    u8(w, 3);
+    u32(w, 0);
+    u8(w, type);
+    for (size_t i = 0; i < n; i++) {
+        u16(w, types[i]);
+        u16(w, (uint16_t)lens[i]);
+        put(w, vals[i], lens[i]);
+    }
+    bmp_end(w, start);
+}
+
+static void test_initiation_and_termination(void **state)
+{
+    /* Initiation: sysDescr (1), sysName (2), a free string (0) ignored;
+     * Termination: a string (0) and the reason (1, two bytes: 1 is
+     * "unspecified", RFC 7854 §4.5). */
+    static const uint16_t it[] = {0, 1, 2}, tt[] = {0, 1};
+    static const char *const iv[] = {"hello", "BIRD 9", "edge-1"};
+    static const char *const tv[] = {"bye", "\x00\x01"};
+    static const size_t il[] = {5, 6, 6}, tl[] = {3, 2}, bad_l[] = {3, 3};
+    static const char *const bad_v[] = {"bye", "\x00\x01\x02"};
+    struct w w = {0};
+    struct bgp_bmp *b = NULL;
+    struct bgp_bmp_msg m;
+    struct mrd_err err = {0};
+    size_t a;
+
+    (void)state;
+    info_msg(&w, BGP_BMP_INITIATION, it, iv, il, 3);
+    a = w.n;
+    info_msg(&w, BGP_BMP_TERMINATION, tt, tv, tl, 2);
+    assert_int_equal(bgp_bmp_new(&b, NULL), MRD_OK);
+    assert_int_equal(bgp_bmp_decode(b, w.b, a, 0, &m, on_route, NULL, NULL), MRD_OK);
+    assert_int_equal(m.type, BGP_BMP_INITIATION);
+    assert_false(m.has_peer);
+    assert_true(m.sys_name_len == 6 && memcmp(m.sys_name, "edge-1", 6) == 0);
+    assert_true(m.sys_descr_len == 6 && memcmp(m.sys_descr, "BIRD 9", 6) == 0);
+    assert_int_equal(bgp_bmp_decode(b, w.b + a, w.n - a, a, &m, on_route, NULL, NULL), MRD_OK);
+    assert_int_equal(m.type, BGP_BMP_TERMINATION);
+    assert_true(m.has_term_reason);
+    assert_int_equal(m.term_reason, 1);
+    /* a reason of three bytes, then a TLV running past the message */
+    w.n = a;
+    info_msg(&w, BGP_BMP_TERMINATION, tt, bad_v, bad_l, 2);
+    assert_int_equal(bgp_bmp_decode(b, w.b + a, w.n - a, a, &m, on_route, NULL, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "termination reason is not 2 bytes (RFC 7854 §4.5)"));
+    w.b[w.n - 5] = 9; /* the reason TLV's length: 0x0903 bytes */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(bgp_bmp_decode(b, w.b + a, w.n - a, a, &m, on_route, NULL, &err), MRD_E_PARSE);
+    assert_non_null(strstr(err.msg, "information TLV beyond the message (RFC 7854 §4.4)"));
+    bgp_bmp_free(b);
+}
+
 static void expect_error(const struct w *w, enum mrd_code code, const char *msg)
 {
     struct got g;
@@ -439,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_local_as_kept_unless_before_peer),
         cmocka_unit_test(test_addpath_and_as2),
         cmocka_unit_test(test_views),
+        cmocka_unit_test(test_initiation_and_termination),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

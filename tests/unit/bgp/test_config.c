@@ -25,7 +25,7 @@ static const char good[] =
     " {\"prefix\": \"2001:db8:ff00::/40\", \"origins\": [65010, 65011, 65010],"
     "  \"neighbors\": [65020], \"max_length\": 48},"
     " {\"prefix\": \"203.0.113.0/24\", \"origins\": [64500], \"neighbors\": null},"
-    " {\"prefix\": \"203.0.113.128/25\", \"origins\": [64501]},"
+    " {\"prefix\": \"203.0.113.128/25\", \"origins\": [64501], \"policies\": [\"no-export\"]},"
     " {\"prefix\": \"192.0.2.0/24\"}],"
     " \"groups\": {\"country-1\": [65030, 65031], \"country-2\": [65040]}}";
 
@@ -48,10 +48,12 @@ static void test_config_parses_and_matches(void **state)
     assert_int_equal(m->origins[0], 64501);
     assert_true(m->any_neighbor);     /* absent */
     assert_int_equal(m->max_len, 25); /* defaults to the prefix length */
+    assert_true(m->no_export);
     p = pfx("203.0.113.0/25");
     m = bgp_config_match(cfg, &p);
     assert_int_equal(m->prefix.len, 24);
     assert_true(m->any_neighbor); /* null */
+    assert_false(m->no_export);   /* no policies */
     p = pfx("2001:db8:ffff::/48");
     m = bgp_config_match(cfg, &p);
     assert_non_null(m);
@@ -98,6 +100,11 @@ static void test_config_errors_name_the_member(void **state)
     expect_error("{\"prefixes\": [{\"prefix\": \"10.0.0.0/8\", \"origin\": [1]}]}", MRD_E_PARSE,
                  "unknown member \"origin\"");
     expect_error("{\"prefixes\": [{\"origins\": [1]}]}", MRD_E_PARSE, "prefixes[0]: no \"prefix\"");
+    expect_error("{\"prefixes\": [{\"prefix\": \"10.0.0.0/8\", \"policies\": \"no-export\"}]}",
+                 MRD_E_PARSE, "prefixes[0].policies: not an array");
+    expect_error("{\"prefixes\": [{\"prefix\": \"10.0.0.0/8\", \"policies\": [\"no-export\", "
+                 "\"no-advertise\"]}]}",
+                 MRD_E_PARSE, "prefixes[0].policies[1]: not a known policy (no-export)");
     expect_error("{\"prefixes\": [{\"prefix\": \"10.0.0.0/8\"}, {\"prefix\": \"10.0.0.0/8\"}]}",
                  MRD_E_PARSE, "10.0.0.0/8 is listed twice");
     expect_error("{\"prefixes\": [{\"prefix\": \"10.0.0.0/8\", \"origins\": [4294967296]}]}",

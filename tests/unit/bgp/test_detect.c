@@ -16,7 +16,10 @@ static const char cfg_text[] =
     "{\"prefixes\": ["
     " {\"prefix\": \"203.0.113.0/24\", \"origins\": [64500], \"neighbors\": [64501]},"
     " {\"prefix\": \"2001:db8:ff00::/40\", \"origins\": [65010], \"max_length\": 48},"
-    " {\"prefix\": \"192.0.2.0/24\"}],"
+    " {\"prefix\": \"192.0.2.0/24\"},"
+    " {\"prefix\": \"198.18.0.0/16\", \"origins\": [64700], \"neighbors\": [64701],"
+    "  \"max_length\": 20, \"policies\": [\"no-export\"]},"
+    " {\"prefix\": \"198.19.0.0/16\", \"policies\": [\"no-export\"]}],"
     " \"groups\": {\"g1\": [65030], \"g2\": [65040]}}";
 
 static const char rel_text[] = "174|64510|-1\n174|64520|-1\n3356|64520|-1\n3356|64530|-1\n"
@@ -116,6 +119,46 @@ static void test_hijack_types(void **state)
     mkpath(&A, (uint32_t[]){65001, 174}, 2, set, 2); /* AS_SET origin is never legal */
     assert_string_equal(classify("203.0.113.0/24", &h), "E|0|-|-");
     assert_false(h.has_hijacker);
+}
+
+static void test_hijack_policy_no_export(void **state)
+{
+    /* ARTEMIS's policy dimension: the owner announces 198.18.0.0/16 with
+     * NO_EXPORT to its neighbour 64701; a path of more than 3 ASes
+     * (prepends removed) shows the route went past it. */
+    struct bgp_hijack h;
+    uint32_t set[] = {64700, 64666};
+
+    (void)state;
+    PATH(64701, 64700); /* the neighbour's own session */
+    assert_null(classify("198.18.0.0/16", &h));
+    PATH(65001, 64701, 64700); /* 3 ASes: not judged, as ARTEMIS */
+    assert_null(classify("198.18.0.0/16", &h));
+    PATH(65001, 65001, 174, 64701, 64701, 64700); /* 4 with prepends: still 4 */
+    assert_string_equal(classify("198.18.0.0/16", &h), "E|-|-|L");
+    PATH(65001, 174, 3356, 64701, 64700); /* legal origin and hop, exported on */
+    assert_string_equal(classify("198.18.0.0/16", &h), "E|-|-|L");
+    assert_true(h.has_hijacker);
+    assert_int_equal(h.hijacker_as, 64701); /* who passed the no-export route on */
+    assert_string_equal(classify("198.18.0.0/20", &h), "S|-|-|L");
+    assert_int_equal(h.hijacker_as, 64701);
+    assert_string_equal(classify("198.18.0.0/21", &h), "S|-|-|L"); /* past max_length too */
+    PATH(65001, 174, 3356, 64666);
+    assert_string_equal(classify("198.18.0.0/16", &h), "E|0|-|L");
+    assert_int_equal(h.hijacker_as, 64666); /* the path's culprit comes first */
+    PATH(65001, 174, 3356, 64666, 64700);
+    assert_string_equal(classify("198.18.0.0/16", &h), "E|1|-|L");
+    assert_int_equal(h.hijacker_as, 64666);
+    PATH(65001, 174, 3356, 64888);
+    assert_string_equal(classify("198.19.0.0/16", &h), "Q|0|-|L");
+    PATH(65001, 174, 64888);
+    assert_string_equal(classify("198.19.0.0/16", &h), "Q|0|-|-");
+    /* an AS_SET at the end: no first hop to blame for the policy */
+    mkpath(&A, (uint32_t[]){65001, 174, 3356, 64701}, 4, set, 2);
+    assert_string_equal(classify("198.18.0.0/16", &h), "E|0|-|-");
+    /* without the policy nothing changes (203.0.113.0/24 has none) */
+    PATH(65001, 174, 3356, 64501, 64500);
+    assert_null(classify("203.0.113.0/24", &h));
 }
 
 static bool leak(struct bgp_leak *l)
@@ -502,6 +545,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hijack_types),
+        cmocka_unit_test(test_hijack_policy_no_export),
         cmocka_unit_test(test_leaks),
         cmocka_unit_test(test_events_update_and_end),
         cmocka_unit_test(test_changed_events),

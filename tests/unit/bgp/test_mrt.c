@@ -150,6 +150,68 @@ static void test_as_size_confusion_is_an_error(void **state)
     assert_non_null(strstr(err.msg, "RFC 6793"));
 }
 
+static void test_attributes_in_any_order(void **state)
+{
+    /* RFC 4271 §5: AS4_PATH before AS_PATH and ORIGIN last decode as the
+     * ascending order does. */
+    struct w in = {0}, out = {0}, op = {0}, rec = {0}, rec2 = {0};
+    struct got g1 = {0}, g2 = {0};
+    const uint16_t p2[] = {65001, 23456, 64500};
+    const uint32_t p4[] = {4200000009u, 64500};
+
+    (void)state;
+    origin_and_path(&in, p2, 3);
+    as4_path(&in, p4, 2);
+    origin_and_path(&op, p2, 3);
+    as4_path(&out, p4, 2);
+    put(&out, op.b + 4, op.n - 4); /* AS_PATH after AS4_PATH */
+    put(&out, op.b, 4);            /* ORIGIN last */
+    update_record(&rec, 1, &in);
+    update_record(&rec2, 1, &out);
+    assert_int_equal(decode(&rec, &g1, NULL), MRD_OK);
+    assert_int_equal(decode(&rec2, &g2, NULL), MRD_OK);
+    assert_int_equal(g1.n, 1);
+    assert_int_equal(g2.n, 1);
+    assert_string_equal(g1.line[0], g2.line[0]);
+    assert_non_null(strstr(g2.line[0], "|65001 4200000009 64500|IGP|"));
+}
+
+static void test_repeated_attributes(void **state)
+{
+    /* RFC 7606 §3(g): a repeated attribute counts once (the first); a
+     * repeated MP_UNREACH_NLRI makes the UPDATE malformed. */
+    struct w a = {0}, again = {0}, rec = {0};
+    struct got g = {0};
+    struct mrd_err err = {0};
+    const uint16_t first[] = {65001, 64500}, other[] = {65001, 64999};
+
+    (void)state;
+    origin_and_path(&a, first, 2);
+    origin_and_path(&again, other, 2);
+    put(&a, again.b, again.n);
+    update_record(&rec, 1, &a);
+    assert_int_equal(decode(&rec, &g, NULL), MRD_OK);
+    assert_int_equal(g.n, 1);
+    assert_non_null(strstr(g.line[0], "|65001 64500|IGP|"));
+
+    memset(&a, 0, sizeof(a));
+    memset(&rec, 0, sizeof(rec));
+    memset(&g, 0, sizeof(g));
+    origin_and_path(&a, first, 2);
+    for (int i = 0; i < 2; i++) { /* MP_UNREACH_NLRI, IPv6 unicast, no prefix */
+        u8(&a, 0x80);
+        u8(&a, 15);
+        u8(&a, 3);
+        u16(&a, 2);
+        u8(&a, 1);
+    }
+    update_record(&rec, 1, &a);
+    assert_int_equal(decode(&rec, &g, &err), MRD_E_PARSE);
+    assert_int_equal(g.n, 0);
+    assert_non_null(strstr(err.msg, "offset 1000"));
+    assert_non_null(strstr(err.msg, "more than once (RFC 7606 §3(g))"));
+}
+
 static void test_truncated_everywhere(void **state)
 {
     /* Every prefix of a good record fails cleanly (or, when empty, is empty). */
@@ -225,6 +287,8 @@ int main(void)
         cmocka_unit_test(test_as4_path_merge),
         cmocka_unit_test(test_as4_path_longer_is_ignored),
         cmocka_unit_test(test_as_size_confusion_is_an_error),
+        cmocka_unit_test(test_attributes_in_any_order),
+        cmocka_unit_test(test_repeated_attributes),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_bad_origin),
         cmocka_unit_test(test_unknown_records_skipped),
