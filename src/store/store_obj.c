@@ -319,6 +319,61 @@ static enum mrd_code sees_object(const struct store_tx *tx, int64_t collection,
     return rc;
 }
 
+/* The rows of o's object that version `version` of o would break the
+ * history of (STIX 2.1 §3.2, §3.6): another `created`, a revoked version
+ * older than this one, or (o revoked) a version newer than it. Among the
+ * genuine rows and the writer's own writer-only ones: a writer whose
+ * object is hidden keeps a history of its own, exactly as if the object
+ * were new to the node, so what it is told never depends on rows it may
+ * not read. *ret_seq is a breaking row (0: none); *ret_seen says whether
+ * the writer sees (or wrote) one of them, then refusing tells it nothing. */
+struct history_ctx {
+    const struct store_object_in *o;
+    int64_t seq;
+    bool seen;
+};
+
+static enum mrd_code history_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct history_ctx *h = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    bool sees;
+
+    (void)err;
+    store__row_from(r, false, &row, recipients);
+    sees = writer_sees(h->o, &row);
+    if (h->seq == 0 || sees)
+        h->seq = row.seq;
+    h->seen = sees;
+    return sees ? STOP_CODE : MRD_OK; /* decided: stop */
+}
+
+static enum mrd_code history_breaks(const struct store_tx *tx, int64_t collection,
+                                    const struct store_object_in *o, int64_t version,
+                                    int64_t *ret_seq, bool *ret_seen, struct mrd_err *err)
+{
+    bool created = o->created_usec != STORE_TIME_NONE;
+    struct history_ctx h = {o, 0, false};
+    enum mrd_code rc;
+
+    rc = run(tx, "object insert",
+             "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+             " WHERE o.collection = ?1 AND o.stix_id = ?2"
+             " AND (o.writer_only = 0 OR (?7 <> 0 AND o.creator_org = ?7))"
+             " AND ((o.revoked <> 0 AND o.version < ?3) OR (?5 <> 0 AND o.version > ?3)"
+             " OR (?6 <> 0 AND o.created IS DISTINCT FROM ?4))",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version),
+                     SQ_INT(created ? o->created_usec : 0), SQ_INT(o->revoked ? 1 : 0),
+                     SQ_INT(created ? 1 : 0), SQ_INT(o->creator_org)),
+             history_row, &h, NULL, err);
+    if (rc == STOP_CODE && h.seen)
+        rc = MRD_OK;
+    *ret_seq = h.seq;
+    *ret_seen = h.seen;
+    return rc;
+}
+
 /* Records a copy of o that is not genuine: refused (its bytes kept here,
  * once per distinct bytes) or stored as writer-only row other_seq. */
 static enum mrd_code conflict_add(const struct store_tx *tx, int64_t collection,
@@ -584,6 +639,8 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     size_t kept_len = 0;
     enum store_conflict_reason reason = 0;
     bool first, last, any = false, outranks = false, writer_only = false, twin;
+    bool history_seen = false;
+    int64_t history_at = 0;
     enum mrd_code rc;
 
     *ret_out = STORE_INS_ADDED;
@@ -637,16 +694,39 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
             kept_seq = cp.other_seq;
         }
     }
+    /* One object, one history (STIX 2.1 §3.2, §3.6): its `created` never
+     * changes and revoking it is final. A copy that outranks the stored
+     * rows replaces their history instead. Asked also of a copy refused
+     * for another reason: one hidden from its writer becomes the writer's
+     * own, and the writer's own history must answer as it would for an
+     * object new to the node. */
+    if (!outranks && any) {
+        rc = history_breaks(tx, collection, o, version, &history_at, &history_seen, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (reason == 0 && history_at != 0) {
+            reason = STORE_CONFLICT_HISTORY;
+            kept_seq = history_at;
+        }
+    }
     if (reason != 0) {
         /* refuse only what the writer could tell anyway: that the object
-         * is signed (it reads a genuine row), or that this copy differs
-         * (it reads that copy) */
-        bool sees = reason == STORE_CONFLICT_COPY && cp.other_seen;
+         * is signed (it reads a genuine row), that this
+         * copy differs (it reads that copy), or that it breaks a history it
+         * reads (its own writer-only rows included) */
+        bool sees = (reason == STORE_CONFLICT_COPY && cp.other_seen) ||
+                    (reason == STORE_CONFLICT_HISTORY && history_seen);
         if (reason == STORE_CONFLICT_SIGNER)
             rc = sees_object(tx, collection, o, &sees, err);
+        if (rc == MRD_OK && !sees && history_seen) {
+            reason = STORE_CONFLICT_HISTORY; /* its own history, as for a new object */
+            kept_seq = history_at;
+            sees = true;
+        }
         if (rc == MRD_OK && sees) {
-            *ret_out =
-                reason == STORE_CONFLICT_SIGNER ? STORE_INS_NOT_SIGNER : STORE_INS_OTHER_COPY;
+            *ret_out = reason == STORE_CONFLICT_SIGNER    ? STORE_INS_NOT_SIGNER
+                       : reason == STORE_CONFLICT_HISTORY ? STORE_INS_HISTORY
+                                                          : STORE_INS_OTHER_COPY;
             rc = conflict_add(tx, collection, o, version, reason, STORE_CONFLICT_REJECTED, kept_seq,
                               kept, kept_len, 0, err);
             return rc;
