@@ -29,6 +29,8 @@ static const char usage[] =
     "  other-signer  a version of a signed object not signed by the object's key\n"
     "                (STIX 2.1 §3.6: only the creator makes new versions)\n"
     "  other-copy    a copy of a stored version with other bytes\n"
+    "  other-creator a constituent's version of an object another org created here\n"
+    "                (its versions would be signed with this node's key)\n"
     "  history       a version after the object's revocation, a revocation older\n"
     "                than a stored version, or one with another 'created'\n"
     "                (STIX 2.1 §3.2, §3.6: revoking is final, created never changes)\n"
@@ -66,6 +68,7 @@ static const char *reason_name(enum store_conflict_reason r)
 {
     return r == STORE_CONFLICT_SIGNER    ? "other-signer"
            : r == STORE_CONFLICT_HISTORY ? "history"
+           : r == STORE_CONFLICT_CREATOR ? "other-creator"
                                          : "other-copy";
 }
 

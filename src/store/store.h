@@ -196,6 +196,12 @@ struct store_object_in {
     const struct store_value *values;
     size_t n_values;
     bool values_given;
+    /* A writer that shares the node's key with other orgs (a constituent
+     * posting: what it writes is signed here, as the own org's is): it
+     * makes versions only of objects it created on this node; another's
+     * is not genuine (STORE_INS_NOT_CREATOR, STIX 2.1 §3.6), else the
+     * node would sign its rewrite of anyone's intelligence. */
+    bool creator_only;
 };
 #define STORE_SIGNER_MAX 64
 
@@ -217,6 +223,8 @@ enum store_insert_outcome {
     STORE_INS_HISTORY = 6,     /* refused: a version after the object's revocation, a
                                 * revoked one before a stored later version, or one with
                                 * another `created` (conflict recorded) */
+    STORE_INS_NOT_CREATOR = 7, /* refused: o->creator_only and the object was not created
+                                * on this node by o->creator_org (conflict recorded) */
 };
 
 /* A copy of a row's policy_object that owns its strings, for deciding a
@@ -464,6 +472,8 @@ enum store_conflict_reason {
     STORE_CONFLICT_COPY = 2,    /* a different copy of a stored version */
     STORE_CONFLICT_HISTORY = 3, /* a version that breaks the object's history: after its
                                  * revocation, or with another `created` (STIX 2.1 §3.2) */
+    STORE_CONFLICT_CREATOR = 4, /* a version by a writer that versions only what it created
+                                 * (store_object_in.creator_org) of another's object */
 };
 enum store_conflict_action {
     STORE_CONFLICT_REJECTED = 1,    /* refused; its bytes are kept here (body) */

@@ -251,6 +251,7 @@ struct signer_ctx {
     int64_t *seq;
     char *key;
     size_t *len;
+    int64_t *local_creator;
 };
 
 static enum mrd_code signer_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -263,22 +264,28 @@ static enum mrd_code signer_row(void *ctx, const struct store_rowrd *r, struct m
         store__copy_col(r, 1, sc->key, STORE_SIGNER_MAX + 1);
         *sc->len = strlen(sc->key);
     }
+    *sc->local_creator = r->i64(r, 3) != 0 ? r->i64(r, 2) : 0;
     return MRD_OK;
 }
 
+/* ... and *ret_local_creator: the org that wrote the oldest of those rows
+ * when it was created on this node (policy_origin_local), else 0. */
 static enum mrd_code object_signer(const struct store_tx *tx, int64_t collection,
                                    const struct store_object_in *o, bool *ret_any, int64_t *ret_seq,
-                                   char *key, size_t *ret_len, struct mrd_err *err)
+                                   char *key, size_t *ret_len, int64_t *ret_local_creator,
+                                   struct mrd_err *err)
 {
-    struct signer_ctx sc = {ret_seq, key, ret_len};
+    struct signer_ctx sc = {ret_seq, key, ret_len, ret_local_creator};
     uint64_t n = 0;
     enum mrd_code rc;
 
     *ret_len = 0;
+    *ret_local_creator = 0;
     key[0] = '\0';
     rc = run(tx, "object insert",
-             "SELECT seq, signer FROM objects INDEXED BY objects_version"
-             " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 LIMIT 1",
+             "SELECT seq, signer, creator_org, local FROM objects INDEXED BY objects_version"
+             " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0"
+             " ORDER BY version, seq LIMIT 1",
              SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), signer_row, &sc, &n, err);
     *ret_any = rc == MRD_OK && n > 0;
     return rc;
@@ -640,7 +647,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     enum store_conflict_reason reason = 0;
     bool first, last, any = false, outranks = false, writer_only = false, twin;
     bool history_seen = false;
-    int64_t history_at = 0;
+    int64_t creator = 0, history_at = 0;
     enum mrd_code rc;
 
     *ret_out = STORE_INS_ADDED;
@@ -680,10 +687,15 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
      * version has one content (STIX 2.1 §3.6; store.h). SCOs are not
      * versioned and every node may make the same one. */
     if (nver > 0 && version != STORE_VERSION_NONE) {
-        rc = object_signer(tx, collection, o, &any, &kept_seq, kept, &kept_len, err);
+        rc = object_signer(tx, collection, o, &any, &kept_seq, kept, &kept_len, &creator, err);
         if (rc != MRD_OK)
             return rc;
-        if (any && !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
+        /* A writer that shares the node's key with others (a constituent:
+         * its objects are signed here) versions only what it created. */
+        if (any && o->creator_only && (creator == 0 || creator != o->creator_org))
+            reason = STORE_CONFLICT_CREATOR;
+        else if (any &&
+                 !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
             if (signer_rank(o, o->signer, o->signer_len) >
                 signer_rank(o, kept_len > 0 ? kept : NULL, kept_len))
                 outranks = true;
@@ -711,12 +723,12 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     }
     if (reason != 0) {
         /* refuse only what the writer could tell anyway: that the object
-         * is signed (it reads a genuine row), that this
+         * is signed or not its own (it reads a genuine row), that this
          * copy differs (it reads that copy), or that it breaks a history it
          * reads (its own writer-only rows included) */
         bool sees = (reason == STORE_CONFLICT_COPY && cp.other_seen) ||
                     (reason == STORE_CONFLICT_HISTORY && history_seen);
-        if (reason == STORE_CONFLICT_SIGNER)
+        if (reason == STORE_CONFLICT_SIGNER || reason == STORE_CONFLICT_CREATOR)
             rc = sees_object(tx, collection, o, &sees, err);
         if (rc == MRD_OK && !sees && history_seen) {
             reason = STORE_CONFLICT_HISTORY; /* its own history, as for a new object */
@@ -726,6 +738,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
         if (rc == MRD_OK && sees) {
             *ret_out = reason == STORE_CONFLICT_SIGNER    ? STORE_INS_NOT_SIGNER
                        : reason == STORE_CONFLICT_HISTORY ? STORE_INS_HISTORY
+                       : reason == STORE_CONFLICT_CREATOR ? STORE_INS_NOT_CREATOR
                                                           : STORE_INS_OTHER_COPY;
             rc = conflict_add(tx, collection, o, version, reason, STORE_CONFLICT_REJECTED, kept_seq,
                               kept, kept_len, 0, err);

@@ -162,6 +162,9 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     in->signer_trusted = ing->trusted;
     in->signer_ctx = ing->ctx;
+    /* constituents' objects are signed with the node's key, as the own
+     * org's: the key cannot tell them apart, the store's creator can */
+    in->creator_only = who->tok.org_relation == POLICY_REL_CONSTITUENT;
     return MRD_OK;
 }
 
@@ -188,6 +191,9 @@ static void post_finish(void *ctx, const enum store_insert_outcome *out, size_t 
         else if (out[v] == STORE_INS_OTHER_COPY)
             why = "not stored: a different copy of this version (id and modified) is stored "
                   "(STIX 2.1 §3.6)";
+        else if (out[v] == STORE_INS_NOT_CREATOR)
+            why = "not stored: only the organisation that created this object on this node "
+                  "makes its versions (STIX 2.1 §3.6)";
         else if (out[v] == STORE_INS_HISTORY)
             why = "not stored: it breaks this object's history: a version after its "
                   "revocation, a revocation older than a stored version, or another "

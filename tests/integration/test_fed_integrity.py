@@ -324,6 +324,58 @@ def test_partner_cannot_version_a_signed_object(fed):
     assert len(conflicts(fed, "A")) == 1
 
 
+def test_constituent_versions_only_what_it_created(fed):
+    """A constituent's objects are signed with the node's key, as the own
+    org's are, so the key cannot say who made a version: the store's creator
+    does. A constituent makes versions only of objects it created here; the
+    own org (the node's operator) may version any. Otherwise the node would
+    sign a constituent's rewrite (or revocation) of anyone's intelligence,
+    and its peers would take it as genuine."""
+    a = fed.node("A")
+    toks = {}
+    for org, rel in (("C", "constituent"), ("D", "constituent"), ("P", "partner")):
+        a.org(org, rel)
+        toks[org] = a.token(org)
+        a.grant(org, fed.coll["A"], True, True)
+    own = indicator(TLP_GREEN, value="10.17.6.1")
+    fed.post("A", [own])
+    [signed] = one(fed, "A", own["id"])
+    forged = newer(signed, revoked=True)
+    why = failure(a.post(fed.coll["A"], [forged], token=toks["C"], root="europe"))
+    assert "only the organisation that created this object" in why, why
+    for tok in ("admin", toks["C"], toks["P"]):
+        assert one(fed, "A", own["id"], token=tok) == [signed], tok
+    # its own objects, yes; another constituent's or a partner's, no
+    mine = indicator(TLP_GREEN, value="10.17.6.2")
+    a.post_ok(fed.coll["A"], [mine], token=toks["C"], root="europe")
+    a.post_ok(fed.coll["A"], [newer(mine)], token=toks["C"], root="europe")
+    assert "only the organisation that created" in failure(a.post(
+        fed.coll["A"], [dict(newer(mine), modified="2026-10-01T00:00:00.000Z", name="D's")],
+        token=toks["D"], root="europe"))
+    theirs = indicator(TLP_GREEN, value="10.17.6.3")
+    a.post_ok(fed.coll["A"], [theirs], token=toks["P"], root="europe")
+    assert "only the organisation that created" in failure(a.post(
+        fed.coll["A"], [newer(theirs)], token=toks["C"], root="europe"))
+    # the own org may version a constituent's object
+    a.post_ok(fed.coll["A"], [dict(newer(mine), modified="2026-10-01T00:00:00.000Z")],
+              root="europe")
+    [cur] = one(fed, "A", mine["id"])
+    assert cur["modified"] == "2026-10-01T00:00:00.000Z" and sig_of(cur) is not None
+    # an object it may not read: its copy is its own, current for nobody else
+    red = indicator(TLP_RED, value="10.17.6.4")
+    fed.post("A", [red])
+    [red_signed] = one(fed, "A", red["id"])
+    a.post_ok(fed.coll["A"], [newer(red_signed, object_marking_refs=[TLP_GREEN])],
+              token=toks["C"], root="europe")
+    assert one(fed, "A", red["id"]) == [red_signed]
+    assert [o["modified"] for o in one(fed, "A", red["id"], token=toks["D"])] == []
+    ks = conflicts(fed, "A")
+    assert sorted((k["object_id"], k["reason"], k["action"]) for k in ks) == sorted([
+        (own["id"], "other-creator", "rejected"), (mine["id"], "other-creator", "rejected"),
+        (theirs["id"], "other-creator", "rejected"),
+        (red["id"], "other-creator", "writer-only")]), ks
+
+
 def failure(r):
     """The one failure message of a POST's status."""
     st = r.json()
