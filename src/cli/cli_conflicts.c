@@ -2,9 +2,10 @@
  * meridian conflicts: the copies of object versions this node does not hold
  * as genuine (store.h, store_objects_insert; docs/federation.md, "Who may
  * version an object"): versions not signed by the key that signs the
- * object, different copies of a stored version, and stored copies a
- * genuinely signed one outranked later. The listing and the JSON come from
- * the store; this file only formats them.
+ * object, different copies of a stored version, versions that break the
+ * object's history (after its revocation, another created), and stored
+ * copies a genuinely signed one outranked later. The listing and the JSON
+ * come from the store; this file only formats them.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +29,11 @@ static const char usage[] =
     "  other-signer  a version of a signed object not signed by the object's key\n"
     "                (STIX 2.1 §3.6: only the creator makes new versions)\n"
     "  other-copy    a copy of a stored version with other bytes\n"
+    "  other-creator a constituent's version of an object another org created here\n"
+    "                (its versions would be signed with this node's key)\n"
+    "  history       a version after the object's revocation, a revocation older\n"
+    "                than a stored version, or one with another 'created'\n"
+    "                (STIX 2.1 §3.2, §3.6: revoking is final, created never changes)\n"
     "and what the node did with it:\n"
     "  rejected      refused; its bytes are kept for you (--show N)\n"
     "  writer-only   stored as the writer's own copy, read by nobody else\n"
@@ -60,7 +66,10 @@ struct lister {
 
 static const char *reason_name(enum store_conflict_reason r)
 {
-    return r == STORE_CONFLICT_SIGNER ? "other-signer" : "other-copy";
+    return r == STORE_CONFLICT_SIGNER    ? "other-signer"
+           : r == STORE_CONFLICT_HISTORY ? "history"
+           : r == STORE_CONFLICT_CREATOR ? "other-creator"
+                                         : "other-copy";
 }
 
 static const char *action_name(enum store_conflict_action a)

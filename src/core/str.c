@@ -243,6 +243,19 @@ enum mrd_code mrd_buf_escape(struct mrd_buf *b, const char *s, size_t n, struct 
     return rc;
 }
 
+size_t mrd_str_char_len(const char *s, size_t n, bool *ret_control)
+{
+    char piece[ESC_PIECE];
+    size_t i = 0, k;
+
+    *ret_control = false;
+    if (n == 0)
+        return 0;
+    k = esc_piece((const unsigned char *)s, n, &i, piece);
+    *ret_control = k != i || memcmp(piece, s, i) != 0;
+    return i;
+}
+
 bool mrd_str_needs_escape(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -80,6 +80,13 @@ enum mrd_code mrd_buf_escape(struct mrd_buf *b, const char *s, size_t n, struct 
 /* True when (s, n) has something mrd_str_escape would change. */
 bool mrd_str_needs_escape(const char *s, size_t n);
 
+/* The length of the character at s (n bytes left, n > 0; 0 when n is 0):
+ * its UTF-8 sequence, or 1 for ASCII and for a byte that does not start a
+ * well-formed sequence. *ret_control says whether mrd_str_escape would
+ * escape it (C0, DEL, C1, a bidi or line-separator character, a bad byte):
+ * what a writer whose format has no escape must replace. */
+size_t mrd_str_char_len(const char *s, size_t n, bool *ret_control);
+
 /* The escaped form of the NUL-terminated s (or of n bytes at s), at most
  * MRD_ESC_SIZE - 1 bytes, in a compound literal that lives until the end of
  * the enclosing block: printf("%s\n", MRD_ESC(name)). */

@@ -263,7 +263,10 @@ static enum mrd_code put_content(struct mrd_buf *b, const char *s, size_t n, boo
 }
 
 /* Free text (a name) inside msg:"..." or a tab-separated field: control
- * characters and the format's own delimiters become spaces. */
+ * characters (C0, DEL, C1, bidi and line separators, bytes that are not
+ * UTF-8: mrd_str_char_len) and the format's own delimiters become spaces,
+ * so a name from outside can drive neither a terminal nor the format. A
+ * character cut by max is not UTF-8 any more: a space too. */
 static enum mrd_code put_text(struct mrd_buf *b, const char *s, size_t n, const char *bad,
                               size_t max, struct mrd_err *err)
 {
@@ -272,25 +275,27 @@ static enum mrd_code put_text(struct mrd_buf *b, const char *s, size_t n, const 
 
     if (n > max)
         n = max;
-    while (clean < n && (unsigned char)s[clean] >= 0x20 && s[clean] != 0x7f &&
+    while (clean < n && (unsigned char)s[clean] >= 0x20 && (unsigned char)s[clean] < 0x7f &&
            strchr(bad, s[clean]) == NULL)
         clean++;
-    if (clean == n) /* nothing to replace: one append */
+    if (clean == n) /* plain ASCII, nothing to replace: one append */
         return mrd_buf_append(b, s, n, err);
-    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        rc =
-            mrd_buf_putc(b, (c < 0x20 || c == 0x7f || strchr(bad, c) != NULL) ? ' ' : (char)c, err);
+    for (size_t i = 0; i < n && rc == MRD_OK;) {
+        bool ctl;
+        size_t k = mrd_str_char_len(s + i, n - i, &ctl);
+        if (ctl || (k == 1 && strchr(bad, s[i]) != NULL))
+            rc = mrd_buf_putc(b, ' ', err);
+        else
+            rc = mrd_buf_append(b, s + i, k, err);
+        i += k;
     }
     return rc;
 }
 
+/* Control characters as mrd_str_escape sees them (C1 and bidi included). */
 static bool has_ctl(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return true;
-    return false;
+    return mrd_str_needs_escape(s, n);
 }
 
 /* An address or CIDR in normal form (host bits cleared, no zone), for
@@ -1084,29 +1089,37 @@ static enum mrd_code ipset_end(struct interop_writer *w, struct mrd_err *err)
 
 /* ---- CSV ---- */
 
-/* RFC 4180 field; a leading =,+,-,@ gets a ' so spreadsheets do not run it. */
+/* RFC 4180 field; a leading =,+,-,@ gets a ' so spreadsheets do not run it.
+ * Control characters (mrd_str_char_len: C0 with CR and LF, DEL, C1, bidi
+ * and line separators, bytes that are not UTF-8) become spaces: a CSV goes
+ * to a terminal as often as to a spreadsheet, and has no escape for them. */
 static enum mrd_code csv_field(struct mrd_buf *b, const char *s, size_t n, bool last,
                                struct mrd_err *err)
 {
-    bool quote = false;
+    bool quote = false, formula = n > 0 && strchr("=+-@", s[0]) != NULL && s[0] != '\0';
     enum mrd_code rc = MRD_OK;
 
     for (size_t i = 0; i < n; i++)
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+        if (s[i] == ',' || s[i] == '"')
             quote = true;
-    if (!quote && (n == 0 || strchr("=+-@", s[0]) == NULL)) { /* as it is: one append */
+    if (!quote && !formula && !mrd_str_needs_escape(s, n)) { /* as it is: one append */
         rc = mrd_buf_append(b, s, n, err);
         return rc == MRD_OK ? mrd_buf_putc(b, last ? '\n' : ',', err) : rc;
     }
     if (quote)
         rc = mrd_buf_putc(b, '"', err);
-    if (rc == MRD_OK && n > 0 && strchr("=+-@", s[0]) != NULL)
+    if (rc == MRD_OK && formula)
         rc = mrd_buf_putc(b, '\'', err);
-    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
-        if (s[i] == '"')
-            rc = mrd_buf_putc(b, '"', err);
-        if (rc == MRD_OK)
-            rc = mrd_buf_putc(b, s[i], err);
+    for (size_t i = 0; i < n && rc == MRD_OK;) {
+        bool ctl;
+        size_t k = mrd_str_char_len(s + i, n - i, &ctl);
+        if (ctl)
+            rc = mrd_buf_putc(b, ' ', err);
+        else if (s[i] == '"')
+            rc = mrd_buf_append(b, "\"\"", 2, err);
+        else
+            rc = mrd_buf_append(b, s + i, k, err);
+        i += k;
     }
     if (rc == MRD_OK && quote)
         rc = mrd_buf_putc(b, '"', err);

@@ -158,12 +158,18 @@ out:
 
 struct resume {
     json_t *found; /* the DNS extension of each alert this node made */
+    int64_t own;   /* the own org's key: the sensor stores as it (store_findings) */
 };
 
+/* Ours: stored by the sensor, as the own org, not a peer's copy nor an
+ * object a constituent or partner posted with the sensor's identity and
+ * extension (its findings would become the sensor's, and their ends be
+ * published under the node's signature). */
 static bool resume_visible(void *ctx, const struct store_row *row)
 {
-    (void)ctx;
-    return row->source_peer == NULL; /* ours, not a peer's copy */
+    const struct resume *r = ctx;
+
+    return row->source_peer == NULL && r->own != 0 && row->policy.creator_org == r->own;
 }
 
 static enum mrd_code resume_emit(void *ctx, const struct store_row *row, struct mrd_err *err)
@@ -213,7 +219,9 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
     struct store_query_result res;
     struct store_collection coll;
     struct mrd_time t;
-    struct resume r = {json_array()};
+    struct resume r = {json_array(), 0};
+    struct store_org org;
+    char own[STORE_META_VAL_MAX + 1];
     enum mrd_code rc;
 
     *ret_state = NULL;
@@ -228,6 +236,12 @@ static enum mrd_code resume_state(struct sensor_dns *s, json_t **ret_state, stru
         rc = mrd_err_set(err, MRD_E_PARSE, "dns sensor: meta %s: not a time", DNS_META_ROUND);
     if (rc == MRD_OK)
         rc = store_collection_get(s->st, NULL, 0, s->collection, strlen(s->collection), &coll, err);
+    if (rc == MRD_OK)
+        rc = store_meta_get(s->st, "own_org", own, sizeof(own), err);
+    if (rc == MRD_OK)
+        rc = store_org_get(s->st, own, 0, &org, err);
+    if (rc == MRD_OK)
+        r.own = org.key;
     if (rc == MRD_OK) {
         /* That round's alerts were added around its time: a round's time
          * is kept later than the one before (dns_check_round), so it may be

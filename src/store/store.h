@@ -196,6 +196,12 @@ struct store_object_in {
     const struct store_value *values;
     size_t n_values;
     bool values_given;
+    /* A writer that shares the node's key with other orgs (a constituent
+     * posting: what it writes is signed here, as the own org's is): it
+     * makes versions only of objects it created on this node; another's
+     * is not genuine (STORE_INS_NOT_CREATOR, STIX 2.1 §3.6), else the
+     * node would sign its rewrite of anyone's intelligence. */
+    bool creator_only;
 };
 #define STORE_SIGNER_MAX 64
 
@@ -214,6 +220,11 @@ enum store_insert_outcome {
                                 * one's (or it is unsigned) (conflict recorded) */
     STORE_INS_OTHER_COPY = 5,  /* refused: a different copy of this version is stored
                                 * (conflict recorded) */
+    STORE_INS_HISTORY = 6,     /* refused: a version after the object's revocation, a
+                                * revoked one before a stored later version, or one with
+                                * another `created` (conflict recorded) */
+    STORE_INS_NOT_CREATOR = 7, /* refused: o->creator_only and the object was not created
+                                * on this node by o->creator_org (conflict recorded) */
 };
 
 /* A copy of a row's policy_object that owns its strings, for deciding a
@@ -457,8 +468,12 @@ struct store_event_row {
 /* A copy of an object version this node does not hold as genuine
  * (store_objects_insert), as store_conflict_list reports it. */
 enum store_conflict_reason {
-    STORE_CONFLICT_SIGNER = 1, /* a version not signed by the key that signs the object */
-    STORE_CONFLICT_COPY = 2,   /* a different copy of a stored version */
+    STORE_CONFLICT_SIGNER = 1,  /* a version not signed by the key that signs the object */
+    STORE_CONFLICT_COPY = 2,    /* a different copy of a stored version */
+    STORE_CONFLICT_HISTORY = 3, /* a version that breaks the object's history: after its
+                                 * revocation, or with another `created` (STIX 2.1 §3.2) */
+    STORE_CONFLICT_CREATOR = 4, /* a version by a writer that versions only what it created
+                                 * (store_object_in.creator_org) of another's object */
 };
 enum store_conflict_action {
     STORE_CONFLICT_REJECTED = 1,    /* refused; its bytes are kept here (body) */
@@ -1042,9 +1057,15 @@ enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collec
  * rows by the other (or no) signer become writer-only
  * (STORE_INS_REPLACED): a genuinely signed copy served late replaces the
  * forgery served first. Any other (not signed by that key, or a different
- * copy of a version that key signed) is not genuine: refused
+ * copy of a version that key signed) is not genuine, and neither is a
+ * version that breaks the history of the genuine rows (STIX 2.1 §3.2,
+ * §3.6: `created` never changes; revoking is final, so no version follows
+ * a revoked one, and a revoked version older than a stored one is refused
+ * too; the first stored wins): refused
  * (STORE_INS_NOT_SIGNER, STORE_INS_OTHER_COPY) when the writer may read a
- * genuine row of the object, else stored as a writer-only copy
+ * genuine row of the object (STORE_INS_HISTORY: a row whose history it
+ * breaks, its own writer-only rows included, so a writer whose object is
+ * hidden keeps a history of its own), else stored as a writer-only copy
  * (STORE_INS_WRITER_ONLY; policy_object.writer_only: only its writer reads
  * it, so refusing tells the writer nothing it could not read). Each such
  * copy is recorded as a conflict (store_conflict_list); a refused one with

@@ -251,6 +251,7 @@ struct signer_ctx {
     int64_t *seq;
     char *key;
     size_t *len;
+    int64_t *local_creator;
 };
 
 static enum mrd_code signer_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -263,22 +264,28 @@ static enum mrd_code signer_row(void *ctx, const struct store_rowrd *r, struct m
         store__copy_col(r, 1, sc->key, STORE_SIGNER_MAX + 1);
         *sc->len = strlen(sc->key);
     }
+    *sc->local_creator = r->i64(r, 3) != 0 ? r->i64(r, 2) : 0;
     return MRD_OK;
 }
 
+/* ... and *ret_local_creator: the org that wrote the oldest of those rows
+ * when it was created on this node (policy_origin_local), else 0. */
 static enum mrd_code object_signer(const struct store_tx *tx, int64_t collection,
                                    const struct store_object_in *o, bool *ret_any, int64_t *ret_seq,
-                                   char *key, size_t *ret_len, struct mrd_err *err)
+                                   char *key, size_t *ret_len, int64_t *ret_local_creator,
+                                   struct mrd_err *err)
 {
-    struct signer_ctx sc = {ret_seq, key, ret_len};
+    struct signer_ctx sc = {ret_seq, key, ret_len, ret_local_creator};
     uint64_t n = 0;
     enum mrd_code rc;
 
     *ret_len = 0;
+    *ret_local_creator = 0;
     key[0] = '\0';
     rc = run(tx, "object insert",
-             "SELECT seq, signer FROM objects INDEXED BY objects_version"
-             " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0 LIMIT 1",
+             "SELECT seq, signer, creator_org, local FROM objects INDEXED BY objects_version"
+             " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0"
+             " ORDER BY version, seq LIMIT 1",
              SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), signer_row, &sc, &n, err);
     *ret_any = rc == MRD_OK && n > 0;
     return rc;
@@ -316,6 +323,61 @@ static enum mrd_code sees_object(const struct store_tx *tx, int64_t collection,
     if (rc == STOP_CODE && sc.sees)
         rc = MRD_OK;
     *ret = rc == MRD_OK && sc.sees;
+    return rc;
+}
+
+/* The rows of o's object that version `version` of o would break the
+ * history of (STIX 2.1 §3.2, §3.6): another `created`, a revoked version
+ * older than this one, or (o revoked) a version newer than it. Among the
+ * genuine rows and the writer's own writer-only ones: a writer whose
+ * object is hidden keeps a history of its own, exactly as if the object
+ * were new to the node, so what it is told never depends on rows it may
+ * not read. *ret_seq is a breaking row (0: none); *ret_seen says whether
+ * the writer sees (or wrote) one of them, then refusing tells it nothing. */
+struct history_ctx {
+    const struct store_object_in *o;
+    int64_t seq;
+    bool seen;
+};
+
+static enum mrd_code history_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct history_ctx *h = ctx;
+    struct store_row row;
+    int64_t recipients[STORE_RECIPIENTS_MAX];
+    bool sees;
+
+    (void)err;
+    store__row_from(r, false, &row, recipients);
+    sees = writer_sees(h->o, &row);
+    if (h->seq == 0 || sees)
+        h->seq = row.seq;
+    h->seen = sees;
+    return sees ? STOP_CODE : MRD_OK; /* decided: stop */
+}
+
+static enum mrd_code history_breaks(const struct store_tx *tx, int64_t collection,
+                                    const struct store_object_in *o, int64_t version,
+                                    int64_t *ret_seq, bool *ret_seen, struct mrd_err *err)
+{
+    bool created = o->created_usec != STORE_TIME_NONE;
+    struct history_ctx h = {o, 0, false};
+    enum mrd_code rc;
+
+    rc = run(tx, "object insert",
+             "SELECT " ROW_COLS " FROM objects o INDEXED BY objects_version"
+             " WHERE o.collection = ?1 AND o.stix_id = ?2"
+             " AND (o.writer_only = 0 OR (?7 <> 0 AND o.creator_org = ?7))"
+             " AND ((o.revoked <> 0 AND o.version < ?3) OR (?5 <> 0 AND o.version > ?3)"
+             " OR (?6 <> 0 AND o.created IS DISTINCT FROM ?4))",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version),
+                     SQ_INT(created ? o->created_usec : 0), SQ_INT(o->revoked ? 1 : 0),
+                     SQ_INT(created ? 1 : 0), SQ_INT(o->creator_org)),
+             history_row, &h, NULL, err);
+    if (rc == STOP_CODE && h.seen)
+        rc = MRD_OK;
+    *ret_seq = h.seq;
+    *ret_seen = h.seen;
     return rc;
 }
 
@@ -584,6 +646,8 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     size_t kept_len = 0;
     enum store_conflict_reason reason = 0;
     bool first, last, any = false, outranks = false, writer_only = false, twin;
+    bool history_seen = false;
+    int64_t creator = 0, history_at = 0;
     enum mrd_code rc;
 
     *ret_out = STORE_INS_ADDED;
@@ -623,10 +687,15 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
      * version has one content (STIX 2.1 §3.6; store.h). SCOs are not
      * versioned and every node may make the same one. */
     if (nver > 0 && version != STORE_VERSION_NONE) {
-        rc = object_signer(tx, collection, o, &any, &kept_seq, kept, &kept_len, err);
+        rc = object_signer(tx, collection, o, &any, &kept_seq, kept, &kept_len, &creator, err);
         if (rc != MRD_OK)
             return rc;
-        if (any && !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
+        /* A writer that shares the node's key with others (a constituent:
+         * its objects are signed here) versions only what it created. */
+        if (any && o->creator_only && (creator == 0 || creator != o->creator_org))
+            reason = STORE_CONFLICT_CREATOR;
+        else if (any &&
+                 !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
             if (signer_rank(o, o->signer, o->signer_len) >
                 signer_rank(o, kept_len > 0 ? kept : NULL, kept_len))
                 outranks = true;
@@ -637,16 +706,40 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
             kept_seq = cp.other_seq;
         }
     }
+    /* One object, one history (STIX 2.1 §3.2, §3.6): its `created` never
+     * changes and revoking it is final. A copy that outranks the stored
+     * rows replaces their history instead. Asked also of a copy refused
+     * for another reason: one hidden from its writer becomes the writer's
+     * own, and the writer's own history must answer as it would for an
+     * object new to the node. */
+    if (!outranks && any) {
+        rc = history_breaks(tx, collection, o, version, &history_at, &history_seen, err);
+        if (rc != MRD_OK)
+            return rc;
+        if (reason == 0 && history_at != 0) {
+            reason = STORE_CONFLICT_HISTORY;
+            kept_seq = history_at;
+        }
+    }
     if (reason != 0) {
         /* refuse only what the writer could tell anyway: that the object
-         * is signed (it reads a genuine row), or that this copy differs
-         * (it reads that copy) */
-        bool sees = reason == STORE_CONFLICT_COPY && cp.other_seen;
-        if (reason == STORE_CONFLICT_SIGNER)
+         * is signed or not its own (it reads a genuine row), that this
+         * copy differs (it reads that copy), or that it breaks a history it
+         * reads (its own writer-only rows included) */
+        bool sees = (reason == STORE_CONFLICT_COPY && cp.other_seen) ||
+                    (reason == STORE_CONFLICT_HISTORY && history_seen);
+        if (reason == STORE_CONFLICT_SIGNER || reason == STORE_CONFLICT_CREATOR)
             rc = sees_object(tx, collection, o, &sees, err);
+        if (rc == MRD_OK && !sees && history_seen) {
+            reason = STORE_CONFLICT_HISTORY; /* its own history, as for a new object */
+            kept_seq = history_at;
+            sees = true;
+        }
         if (rc == MRD_OK && sees) {
-            *ret_out =
-                reason == STORE_CONFLICT_SIGNER ? STORE_INS_NOT_SIGNER : STORE_INS_OTHER_COPY;
+            *ret_out = reason == STORE_CONFLICT_SIGNER    ? STORE_INS_NOT_SIGNER
+                       : reason == STORE_CONFLICT_HISTORY ? STORE_INS_HISTORY
+                       : reason == STORE_CONFLICT_CREATOR ? STORE_INS_NOT_CREATOR
+                                                          : STORE_INS_OTHER_COPY;
             rc = conflict_add(tx, collection, o, version, reason, STORE_CONFLICT_REJECTED, kept_seq,
                               kept, kept_len, 0, err);
             return rc;

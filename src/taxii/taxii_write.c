@@ -162,11 +162,15 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     }
     in->signer_trusted = ing->trusted;
     in->signer_ctx = ing->ctx;
+    /* constituents' objects are signed with the node's key, as the own
+     * org's: the key cannot tell them apart, the store's creator can */
+    in->creator_only = who->tok.org_relation == POLICY_REL_CONSTITUENT;
     return MRD_OK;
 }
 
 /* The status of what the store refused (store_objects_insert: a version
- * not signed by the object's signer, another copy of a stored version).
+ * not signed by the object's signer, another copy of a stored version, a
+ * version that breaks the object's history).
  * The store refuses only what the poster may read, so saying why tells it
  * nothing new. vi[v] is the status detail of the v-th stored object. */
 struct post_finish {
@@ -187,6 +191,13 @@ static void post_finish(void *ctx, const enum store_insert_outcome *out, size_t 
         else if (out[v] == STORE_INS_OTHER_COPY)
             why = "not stored: a different copy of this version (id and modified) is stored "
                   "(STIX 2.1 §3.6)";
+        else if (out[v] == STORE_INS_NOT_CREATOR)
+            why = "not stored: only the organisation that created this object on this node "
+                  "makes its versions (STIX 2.1 §3.6)";
+        else if (out[v] == STORE_INS_HISTORY)
+            why = "not stored: it breaks this object's history: a version after its "
+                  "revocation, a revocation older than a stored version, or another "
+                  "'created' (STIX 2.1 §3.2, §3.6)";
         else
             continue;
         if (d->kind == STORE_ST_SUCCESS) {

@@ -12,6 +12,7 @@ import socket
 import struct
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -156,6 +157,51 @@ def test_sensor_resumes_open_findings_after_a_restart(fed, tmp_path):
     ended = alert_objs(fed.objects("A"))[oid]["extensions"][EXT]
     assert ended["zone"] == "gov.example." and ended["first_seen"] == \
         before["extensions"][EXT]["first_seen"]
+
+
+def test_restart_resumes_only_the_sensors_own_alerts(fed, tmp_path):
+    """A constituent that may write to the sensor's collection posts an
+    alert in the sensor's form (its identity, its extension, an open
+    outage of a zone the sensor does not watch). After a restart the sensor
+    resumes its own findings only: it neither adopts the posted one nor
+    publishes an end for it under the node's signature."""
+    a = fed.node("A", start=False)
+    a.org("C", "constituent")
+    ctok = a.token("C")
+    a.grant("C", fed.coll["A"], True, True)
+    cfg, base = tmp_path / "sensor.json", tmp_path / "sensorbase.json"
+    cfg.write_text(json.dumps({"root": {"servers": [f"127.0.0.1:{closed_port()}"]},
+                               "zones": [{"zone": "gov.example."}], "interval": 1}))
+    base.write_text(json.dumps({"zones": [
+        {"zone": z, "ns": ["ns1." + z], "ds": [], "glue": {}, "probes": {}}
+        for z in ("gov.example.", "victim.example.")]}))
+    a.extra_args += ["--dns-config", str(cfg), "--dns-baseline", str(base), "--dns-collection",
+                     fed.coll["A"], "--dns-tlp", "green"]
+    a.start()
+    wait_for(lambda: len(alert_objs(fed.objects("A"))) == 1, timeout=60)
+    (real,) = alert_objs(fed.objects("A")).values()
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    ext = dict(real["extensions"][EXT], zone="victim.example.", name="victim.example.",
+               first_seen=now, last_seen=now, observed="posted by a constituent")
+    dom = {"type": "domain-name", "spec_version": "2.1",
+           "id": "domain-name--" + str(uuid.uuid4()), "value": "victim.example"}
+    posted = {"type": "observed-data", "spec_version": "2.1",
+              "id": "observed-data--" + str(uuid.uuid4()), "created": now, "modified": now,
+              "created_by_ref": real["created_by_ref"], "first_observed": now,
+              "last_observed": now, "number_observed": 1, "object_refs": [dom["id"]],
+              "extensions": {EXT: ext}}
+    a.post_ok(fed.coll["A"], [dom, posted], token=ctok, root=a.root)
+    a.stop()
+
+    def rounds():
+        return a.stderr().count("dns sensor: round done")
+
+    done = rounds()
+    a.start()
+    wait_for(lambda: rounds() >= done + 3, timeout=60)
+    victim = {oid for oid, o in alert_objs(fed.objects("A")).items()
+              if o["extensions"][EXT]["zone"] == "victim.example."}
+    assert victim == {posted["id"]}, "the sensor took a posted alert for its own"
 
 
 def test_lasting_finding_is_not_stored_every_round(fed, tmp_path):

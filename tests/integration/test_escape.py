@@ -237,3 +237,33 @@ def test_server_log_escapes_request_paths(meridian_bin, tmp_path):
     log = n.stderr_path.read_bytes()
     assert raw_controls(log) == [], log[-2000:]
     assert b"pwned" in log, log[-2000:]
+
+
+def test_export_value_formats_carry_no_controls(meridian_bin, tmp_path):
+    """A name or label from outside reaches a CSV, Suricata, Snort or Zeek
+    export (stdout: a terminal as often as a file) with every control as a
+    space: C1 CSI and NEL, bidi overrides and line separators included, not
+    only C0. A URL holding them is not written by the line formats."""
+    n = Node(meridian_bin, tmp_path / "node")
+    n.data.mkdir()
+    n.init()
+    coll = n.collection()
+    csi = "\u009b31m\u2028"
+    named = indicator(value="192.0.2.77", name="start" + HOSTILE + csi + "end",
+                      labels=["lab" + HOSTILE + csi + "el"])
+    url = indicator(name="u")
+    url["pattern"] = "[url:value = 'http://evil.example/" + csi + "\u202ex']"
+    f = tmp_path / "in.json"
+    f.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                             "objects": [named, url]}))
+    n.cli("import", "--data", n.data, "--collection", coll, f)
+    for fmt, shown in (("csv", b"lab"), ("suricata", b"start"), ("snort", b"start"),
+                       ("zeek", b"start")):
+        p = run_raw(meridian_bin, "export", "--data", n.data, "--collection", coll,
+                    "--format", fmt)
+        assert p.returncode == 0, p.stderr
+        assert b"192.0.2.77" in p.stdout, (fmt, p.stdout)
+        line = next(x for x in p.stdout.splitlines() if b"192.0.2.77" in x)
+        assert shown in line and b"gnp.exe" in line, (fmt, line)  # the text is there ...
+        assert raw_controls(p.stdout) == [], (fmt, p.stdout)  # ... with no control in it
+        assert raw_controls(p.stderr) == [], (fmt, p.stderr)

@@ -324,6 +324,132 @@ def test_partner_cannot_version_a_signed_object(fed):
     assert len(conflicts(fed, "A")) == 1
 
 
+def test_constituent_versions_only_what_it_created(fed):
+    """A constituent's objects are signed with the node's key, as the own
+    org's are, so the key cannot say who made a version: the store's creator
+    does. A constituent makes versions only of objects it created here; the
+    own org (the node's operator) may version any. Otherwise the node would
+    sign a constituent's rewrite (or revocation) of anyone's intelligence,
+    and its peers would take it as genuine."""
+    a = fed.node("A")
+    toks = {}
+    for org, rel in (("C", "constituent"), ("D", "constituent"), ("P", "partner")):
+        a.org(org, rel)
+        toks[org] = a.token(org)
+        a.grant(org, fed.coll["A"], True, True)
+    own = indicator(TLP_GREEN, value="10.17.6.1")
+    fed.post("A", [own])
+    [signed] = one(fed, "A", own["id"])
+    forged = newer(signed, revoked=True)
+    why = failure(a.post(fed.coll["A"], [forged], token=toks["C"], root="europe"))
+    assert "only the organisation that created this object" in why, why
+    for tok in ("admin", toks["C"], toks["P"]):
+        assert one(fed, "A", own["id"], token=tok) == [signed], tok
+    # its own objects, yes; another constituent's or a partner's, no
+    mine = indicator(TLP_GREEN, value="10.17.6.2")
+    a.post_ok(fed.coll["A"], [mine], token=toks["C"], root="europe")
+    a.post_ok(fed.coll["A"], [newer(mine)], token=toks["C"], root="europe")
+    assert "only the organisation that created" in failure(a.post(
+        fed.coll["A"], [dict(newer(mine), modified="2026-10-01T00:00:00.000Z", name="D's")],
+        token=toks["D"], root="europe"))
+    theirs = indicator(TLP_GREEN, value="10.17.6.3")
+    a.post_ok(fed.coll["A"], [theirs], token=toks["P"], root="europe")
+    assert "only the organisation that created" in failure(a.post(
+        fed.coll["A"], [newer(theirs)], token=toks["C"], root="europe"))
+    # the own org may version a constituent's object
+    a.post_ok(fed.coll["A"], [dict(newer(mine), modified="2026-10-01T00:00:00.000Z")],
+              root="europe")
+    [cur] = one(fed, "A", mine["id"])
+    assert cur["modified"] == "2026-10-01T00:00:00.000Z" and sig_of(cur) is not None
+    # an object it may not read: its copy is its own, current for nobody else
+    red = indicator(TLP_RED, value="10.17.6.4")
+    fed.post("A", [red])
+    [red_signed] = one(fed, "A", red["id"])
+    a.post_ok(fed.coll["A"], [newer(red_signed, object_marking_refs=[TLP_GREEN])],
+              token=toks["C"], root="europe")
+    assert one(fed, "A", red["id"]) == [red_signed]
+    assert [o["modified"] for o in one(fed, "A", red["id"], token=toks["D"])] == []
+    ks = conflicts(fed, "A")
+    assert sorted((k["object_id"], k["reason"], k["action"]) for k in ks) == sorted([
+        (own["id"], "other-creator", "rejected"), (mine["id"], "other-creator", "rejected"),
+        (theirs["id"], "other-creator", "rejected"),
+        (red["id"], "other-creator", "writer-only")]), ks
+
+
+def failure(r):
+    """The one failure message of a POST's status."""
+    st = r.json()
+    assert r.status_code == 202 and st["success_count"] == 0, st
+    [f] = st["failures"]
+    return f["message"]
+
+
+def test_revoking_is_final_and_created_never_changes(fed):
+    """STIX 2.1 §3.2, §3.6: no version follows a revoked one, and created
+    never changes. A writer (partner P, unsigned; the node itself, signed)
+    that breaks its own object's history is refused and recorded; a writer
+    that may not read the object learns nothing (its copy is its own)."""
+    a = fed.node("A")
+    a.org("P", "partner")
+    ptok = a.token("P")
+    a.grant("P", fed.coll["A"], True, True)
+    a.org("W", "partner")
+    wtok = a.token("W")
+    a.grant("W", fed.coll["A"], False, True)
+    v1 = indicator(TLP_GREEN, value="10.17.5.1")
+    revoked = dict(v1, modified="2026-05-01T00:00:00.000Z", revoked=True)
+    a.post_ok(fed.coll["A"], [v1, revoked], token=ptok, root="europe")
+    after = dict(v1, modified="2026-06-01T00:00:00.000Z", name="back from the dead")
+    why = failure(a.post(fed.coll["A"], [after], token=ptok, root="europe"))
+    assert "breaks this object's history" in why, why
+    moved = dict(v1, created="2026-01-02T00:00:00.000Z", modified="2026-04-01T00:00:00.000Z")
+    assert "breaks this object's history" in \
+        failure(a.post(fed.coll["A"], [moved], token=ptok, root="europe"))
+    # an older version arriving late is history, not a break
+    older = dict(v1, modified="2026-03-01T00:00:00.000Z", name="older")
+    a.post_ok(fed.coll["A"], [older], token=ptok, root="europe")
+    # a write-only org may not read the object: its copy is stored as its
+    # own (a refusal would tell it the object exists), current for nobody else
+    a.post_ok(fed.coll["A"], [dict(after, name="W's copy")], token=wtok, root="europe")
+    # ... and its own history is kept as for an object new to the node: what
+    # W is told never depends on the rows it may not read
+    w_moved = dict(after, created="2026-01-03T00:00:00.000Z", modified="2026-08-01T00:00:00.000Z")
+    assert "breaks this object's history" in \
+        failure(a.post(fed.coll["A"], [w_moved], token=wtok, root="europe"))
+    fresh = indicator(TLP_GREEN, value="10.17.5.9")
+    a.post_ok(fed.coll["A"], [fresh], token=wtok, root="europe")
+    assert "breaks this object's history" in failure(a.post(
+        fed.coll["A"], [dict(fresh, created=w_moved["created"], modified=w_moved["modified"])],
+        token=wtok, root="europe"))
+    for tok in ("admin", ptok):
+        [cur] = one(fed, "A", v1["id"], token=tok)
+        assert cur["revoked"] is True and cur["modified"] == revoked["modified"], tok
+        got = one(fed, "A", v1["id"], token=tok, params={"match[version]": "all"})
+        assert sorted(o["modified"] for o in got) == [v1["modified"], older["modified"],
+                                                      revoked["modified"]], tok
+    # a revocation older than a stored version is refused too (first stored wins)
+    v2 = indicator(TLP_GREEN, value="10.17.5.2")
+    v3 = dict(v2, modified="2026-07-01T00:00:00.000Z")
+    a.post_ok(fed.coll["A"], [v2, v3], token=ptok, root="europe")
+    late = dict(v2, modified="2026-06-01T00:00:00.000Z", revoked=True)
+    assert "breaks this object's history" in \
+        failure(a.post(fed.coll["A"], [late], token=ptok, root="europe"))
+    assert [o["modified"] for o in one(fed, "A", v2["id"])] == [v3["modified"]]
+    # the node's own signed object: its own later version after revoking
+    own = indicator(TLP_GREEN, value="10.17.5.3")
+    fed.post("A", [own, dict(own, modified="2026-05-01T00:00:00.000Z", revoked=True)])
+    r = a.post(fed.coll["A"], [dict(own, modified="2026-06-01T00:00:00.000Z")], root="europe")
+    assert "breaks this object's history" in failure(r)
+    [cur] = one(fed, "A", own["id"])
+    assert cur["revoked"] is True and sig_of(cur) is not None
+    ks = conflicts(fed, "A")
+    assert sorted((k["object_id"], k["reason"], k["action"]) for k in ks) == sorted([
+        (v1["id"], "history", "rejected"), (v1["id"], "history", "rejected"),
+        (v1["id"], "history", "writer-only"), (v1["id"], "history", "rejected"),
+        (fresh["id"], "history", "rejected"), (v2["id"], "history", "rejected"),
+        (own["id"], "history", "rejected")]), ks
+
+
 def forger(fed, name):
     """Node `name` whose partner F posts what it is given, unsigned: a
     hostile peer serving forgeries of other nodes' objects."""

@@ -224,6 +224,38 @@ static void test_escape(void **state)
     mrd_buf_release(&b);
 }
 
+/* mrd_str_char_len: one character at a time, controls as escape sees them. */
+static void test_char_len(void **state)
+{
+    static const struct {
+        const char *s;
+        size_t n, len;
+        bool ctl;
+    } cases[] = {
+        {"a", 1, 1, false},
+        {"\x1b[", 2, 1, true},         /* ESC */
+        {"\x7f", 1, 1, true},          /* DEL */
+        {"\xc3\xa9x", 3, 2, false},    /* e acute: a character, not a control */
+        {"\xc2\x9b!", 3, 2, true},     /* C1 CSI */
+        {"\xc2\x85", 2, 2, true},      /* NEL */
+        {"\xe2\x80\xae", 3, 3, true},  /* RIGHT-TO-LEFT OVERRIDE */
+        {"\xe2\x80\xa8", 3, 3, true},  /* LINE SEPARATOR */
+        {"\xe2\x82\xac", 3, 3, false}, /* euro sign */
+        {"\xff", 1, 1, true},          /* not UTF-8 */
+        {"\xe2\x80", 2, 1, true},      /* a sequence cut short: one bad byte */
+        {"\xf0\x9f\x98\x80", 4, 4, false},
+    };
+    bool ctl = true;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(mrd_str_char_len(cases[i].s, cases[i].n, &ctl), cases[i].len);
+        assert_int_equal(ctl, cases[i].ctl);
+    }
+    assert_int_equal(mrd_str_char_len("", 0, &ctl), 0);
+    assert_false(ctl);
+}
+
 static void test_time_parse(void **state)
 {
     struct mrd_time t, u;
@@ -501,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_str_u64),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_char_len),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_json_strict),
         cmocka_unit_test(test_json_fast_reader),
