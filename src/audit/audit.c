@@ -135,7 +135,9 @@ static enum mrd_code seal_row(void *ctx, const struct store_read_row *r, struct 
 
     if (x->full || x->stopped)
         return MRD_OK; /* read again by the next chunk, or left for a later seal */
-    if (r->time_usec >= x->until) {
+    /* by the stored row's time: its rows are sealed together (a merged
+     * row's pages have times of their own) */
+    if (r->stored_usec >= x->until) {
         x->stopped = true;
         return MRD_OK;
     }
@@ -492,6 +494,136 @@ static bool service_take(struct audit_batch *b, const struct store_read_who *who
     return taken; /* else written by the caller (a full queue pushes back) */
 }
 
+/* ---- merging pages: one stored row a round and reader ---- */
+
+/* A merged row being made. */
+struct merging {
+    struct store_read_batch g; /* who: the first page's strings; time: the latest page's */
+    struct mrd_buf buf;
+    int64_t prev; /* the time of the page put last */
+    int64_t day;
+    size_t seq;
+};
+
+static int64_t utc_day(int64_t usec)
+{
+    return usec / AUDIT_DAY_USEC - (usec % AUDIT_DAY_USEC < 0 ? 1 : 0);
+}
+
+static uint64_t who_hash(const struct store_read_who *w, int64_t day)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)day; /* FNV-1a */
+    const char *parts[3] = {w->org, w->token, w->path};
+
+    for (int i = 0; i < 3; i++) {
+        for (const char *c = parts[i]; *c != '\0'; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL; /* a separator no name holds */
+    }
+    return h;
+}
+
+static bool who_same(const struct store_read_who *a, const struct store_read_who *b)
+{
+    return strcmp(a->org, b->org) == 0 && strcmp(a->token, b->token) == 0 &&
+           strcmp(a->path, b->path) == 0;
+}
+
+static int merging_order(const void *a, const void *b)
+{
+    const struct merging *x = a, *y = b;
+
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+enum mrd_code audit_write_pages(struct store *st, const struct store_read_batch *pages, size_t n,
+                                struct mrd_err *err)
+{
+    struct merging *m = NULL;
+    struct store_read_batch *gs = NULL;
+    size_t *open = NULL, slots = 1, nm = 0;
+    bool days = false;
+    enum mrd_code rc = MRD_OK;
+
+    if (n == 0)
+        return MRD_OK;
+    while (slots < 2 * n)
+        slots *= 2;
+    /* at most one merged row per page; open[h]: 1 + the merged row still
+     * taking pages of the reader (and day) hashed to h */
+    m = mrd_calloc(n, sizeof(*m));
+    open = mrd_calloc(slots, sizeof(*open));
+    gs = mrd_calloc(n, sizeof(*gs));
+    if (m == NULL || open == NULL || gs == NULL) {
+        rc = mrd_err_set(err, MRD_E_NOMEM, "access audit: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        const struct store_read_batch *p = &pages[i];
+        int64_t day = utc_day(p->who.time_usec);
+        size_t h = (size_t)(who_hash(&p->who, day) & (slots - 1));
+        struct merging *o = NULL;
+
+        for (; open[h] != 0; h = (h + 1) & (slots - 1)) {
+            struct merging *c = &m[open[h] - 1];
+            if (c->day == day && who_same(&c->g.who, &p->who)) {
+                o = c;
+                break;
+            }
+        }
+        if (o != NULL && o->g.n + p->n <= STORE_READS_MAX) {
+            rc = store_read_merge_put(&o->buf, &o->prev, p->packed, p->packed_len, p->who.time_usec,
+                                      err);
+            if (rc == MRD_E_TOOBIG) {
+                mrd_err_clear(err);
+                rc = MRD_OK;
+            } else if (rc == MRD_OK) {
+                o->g.n += p->n;
+                if (p->who.time_usec > o->g.who.time_usec)
+                    o->g.who.time_usec = p->who.time_usec;
+                continue;
+            } else {
+                break;
+            }
+        }
+        /* a new merged row for this reader (the full one, if any, is
+         * left as it is: its slot now names the new one) */
+        o = &m[nm];
+        o->g.who = p->who;
+        o->g.n = p->n;
+        o->day = day;
+        o->seq = nm;
+        mrd_buf_init(&o->buf, STORE_READ_MERGED_MAX);
+        rc = store_read_merge_put(&o->buf, &o->prev, p->packed, p->packed_len, p->who.time_usec,
+                                  err);
+        nm++;
+        open[h] = nm;
+        if (nm > 1 && day != m[0].day)
+            days = true;
+    }
+    if (rc != MRD_OK)
+        goto out;
+    /* a round that spans a UTC midnight: the earlier day's rows first, so
+     * that the day's digest takes them all */
+    if (days)
+        qsort(m, nm, sizeof(*m), merging_order);
+    for (size_t i = 0; i < nm; i++) {
+        gs[i] = m[i].g;
+        gs[i].packed = (const uint8_t *)m[i].buf.data;
+        gs[i].packed_len = m[i].buf.len;
+    }
+    rc = store_reads_record(st, gs, nm, err);
+out:
+    for (size_t i = 0; m != NULL && i < nm; i++)
+        mrd_buf_release(&m[i].buf);
+    mrd_free(m);
+    mrd_free(open);
+    mrd_free(gs);
+    return rc;
+}
+
 /* Writes what is queued: one transaction; on failure it stays queued. */
 static void service_write(struct audit_service *s)
 {
@@ -514,7 +646,7 @@ static void service_write(struct audit_service *s)
     if (gs != NULL) {
         for (q = list; q != NULL; q = q->next)
             gs[i++] = q->g;
-        if (store_reads_record(s->st, gs, n, &err) == MRD_OK) {
+        if (audit_write_pages(s->st, gs, n, &err) == MRD_OK) {
             mrd_free(gs);
             while (list != NULL) {
                 q = list->next;

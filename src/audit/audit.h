@@ -10,7 +10,9 @@
  * (its id, version and TLP packed in binary, store_read_pack_put: about
  * 17 bytes an object, no allocation, no lookup per object) and
  * audit_flush() writes the batch as ONE stored row, so a page of 100
- * objects costs one insert of about 1.7 KB. Rows record
+ * objects costs one insert of about 1.7 KB; serve's audit thread merges
+ * the pages of each reader it writes in one round into one stored row
+ * (audit_write_pages). Rows record
  * time, STIX id, version, TLP, org, token name (never its secret) and
  * path.
  *
@@ -86,6 +88,18 @@ enum mrd_code audit_note(struct audit_batch *b, const struct store_row *row, str
  * queues them for its audit thread (audit_service_start). */
 enum mrd_code audit_flush(struct audit_batch *b, struct mrd_err *err);
 
+/* Writes pages[0..n) (each one page as audit_flush makes it: packed,
+ * read at its who.time_usec) in one transaction, MERGED: one stored row
+ * for all the pages of one reader (org, token, path) and UTC day, each
+ * page keeping its time (store.h, "merged pages"); a row is split past
+ * STORE_READS_MAX rows or STORE_READ_MERGED_MAX bytes. Rows are numbered
+ * reader by reader, in the order each reader's first page came (a round
+ * that spans a UTC midnight: the earlier day first). What serve's audit
+ * thread does every AUDIT_FLUSH_MS: a few inserts a round instead of one
+ * a page. */
+enum mrd_code audit_write_pages(struct store *st, const struct store_read_batch *pages, size_t n,
+                                struct mrd_err *err);
+
 /* A row's canonical line, as digests hash it:
  * "ID\tTIME_USEC\tOBJECT_ID\tVERSION_USEC\tTLP\tORG\tTOKEN\tPATH\n".
  * Returns its length (0 when it does not fit). */
@@ -96,8 +110,9 @@ struct audit_seal_report {
     uint64_t rows;    /* sealed by this call */
 };
 
-/* Seals the rows not yet sealed up to the first one recorded at or after
- * until_usec (INT64_MAX: all of them): one digest per UTC day they span.
+/* Seals the rows not yet sealed up to the first stored row whose time
+ * (its latest page's, stored_usec) is at or after until_usec (INT64_MAX:
+ * all of them): one digest per UTC day they span.
  * serve seals the days that ended (one digest per day); `meridian audit
  * seal` everything up to now (the rest of today then gets a digest of
  * its own). */
@@ -136,9 +151,10 @@ enum mrd_code audit_prune(struct store *st, unsigned days, int64_t now_usec, uin
 #define AUDIT_SEAL_INTERVAL_S 3600
 /* While it runs, audit_flush() on its store queues the page instead of
  * writing it, and the thread writes everything queued every
- * AUDIT_FLUSH_MS in ONE transaction: a busy server makes a few commits
- * a second for its audit, not one per request (each commit would cost
- * every reader its page cache). The rows of a read answered in the last
+ * AUDIT_FLUSH_MS in ONE transaction (audit_write_pages: one stored row
+ * per reader): a busy server makes a few commits a second for its
+ * audit, not one per request (each commit would cost every reader its
+ * page cache). The rows of a read answered in the last
  * AUDIT_FLUSH_MS are lost if the process dies before the write; past
  * AUDIT_QUEUE_MAX queued rows, flushes write themselves again. */
 #define AUDIT_FLUSH_MS 200

@@ -7,8 +7,10 @@
  * admin_rule_add / admin_rule_remove (admin.h, "rule files"), so the same
  * parser checks a change, the same atomic write puts it in place and the
  * same audit record (via "http", the token and its org) is made in the
- * same transaction. serve applies a new privacy policy at the next read
- * (fed.h, struct fed_trust) and new retention rules at its next round.
+ * same transaction. serve applies a privacy policy changed here at the
+ * next read (privacy_live_recheck; one changed by the CLI or by hand
+ * within PRIVACY_LIVE_CHECK_MS) and new retention rules at its next
+ * round.
  *
  * A rule is the JSON object the file holds (privacy: scope, type,
  * property, action, key; retention: collection, type, days, from): the
@@ -51,6 +53,14 @@ static json_t *listing(struct api_req *r, const struct dash *d, const struct adm
     if (out == NULL)
         api_internal(r, NULL);
     return out;
+}
+
+/* A privacy policy changed here is in force for the next read (not
+ * only after serve's next look at the file, PRIVACY_LIVE_CHECK_MS). */
+static void changed(const struct dash *d, const struct admin_rules_file *f, enum mrd_code rc)
+{
+    if (rc == MRD_OK && f == &admin_privacy_rules && d->privacy != NULL)
+        privacy_live_recheck(d->privacy);
 }
 
 /* The list after a change (or a GET) with status, or the error rc. */
@@ -118,6 +128,7 @@ static void post_rule(struct api_req *r)
         api_error(r, 400, "Bad rule", err.msg);
         return;
     }
+    changed(d, f, rc);
     answer(r, d, f, rc, &err, 201);
 }
 
@@ -147,6 +158,7 @@ static void delete_rule(struct api_req *r)
         api_error(r, 404, "Not found", err.msg);
         return;
     }
+    changed(d, f, rc);
     answer(r, d, f, rc, &err, 200);
 }
 

@@ -124,7 +124,7 @@ static enum mrd_code privacy_reload(void *ctx, struct privacy_policy **ret_new, 
 static enum mrd_code privacy_open(const char *data_dir, struct fed_trust *t, struct mrd_err *err)
 {
     struct privacy_policy *p = NULL;
-    struct privacy_live_source src = {.reload = privacy_reload};
+    struct privacy_live_source src = {.reload = privacy_reload, .check_ms = PRIVACY_LIVE_CHECK_MS};
     struct fed_privacy_file *f = mrd_calloc(1, sizeof(*f));
     enum mrd_code rc;
 

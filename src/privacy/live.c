@@ -1,12 +1,18 @@
 /*
  * The policy in force in a running node (privacy.h, "live.c"): one
- * pointer, replaced whole under a mutex, handed out as references. The
- * mutex is held while the source checks for a change (a stat of the file
- * in serve) so that two readers never parse the same new file twice, and
+ * pointer, replaced whole under a mutex, handed out as references. Taking
+ * the reference and reading the pointer happen together under the mutex,
  * so that a reader can never get a policy that another thread is about to
- * drop: taking the reference and reading the pointer happen together.
+ * drop. The source is asked for a change (a stat of the file in serve) at
+ * most once every src.check_ms: the get that finds the check due claims it
+ * with a compare-and-swap on an atomic time, so one thread asks while the
+ * others only take their reference (no system call, the mutex held for an
+ * increment); it asks under the mutex, so that two readers never parse the
+ * same new file twice.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "privacy/privacy.h"
@@ -17,7 +23,32 @@ struct privacy_live {
     struct privacy_live_source src;
     void (*on_error)(void *ctx, const struct mrd_err *err);
     void *err_ctx;
+    _Atomic int64_t next_check_ms; /* CLOCK_MONOTONIC: the source is asked next then */
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True when this get is the one to ask the source (it is due, and no
+ * other thread took it first). */
+static bool check_due(struct privacy_live *l)
+{
+    int64_t due, now;
+
+    if (l->src.reload == NULL)
+        return false;
+    if (l->src.check_ms == 0)
+        return true;
+    due = atomic_load_explicit(&l->next_check_ms, memory_order_relaxed);
+    now = mono_ms();
+    return now >= due &&
+           atomic_compare_exchange_strong(&l->next_check_ms, &due, now + (int64_t)l->src.check_ms);
+}
 
 enum mrd_code privacy_live_new(struct privacy_policy *take, const struct privacy_live_source *src,
                                struct privacy_live **ret, struct mrd_err *err)
@@ -39,6 +70,7 @@ enum mrd_code privacy_live_new(struct privacy_policy *take, const struct privacy
     l->cur = take;
     if (src != NULL)
         l->src = *src;
+    atomic_init(&l->next_check_ms, 0); /* the first get asks */
     *ret = l;
     return MRD_OK;
 }
@@ -64,9 +96,10 @@ void privacy_live_on_error(struct privacy_live *l,
 struct privacy_policy *privacy_live_get(struct privacy_live *l)
 {
     struct privacy_policy *p, *old = NULL;
+    bool ask = check_due(l);
 
     (void)pthread_mutex_lock(&l->mu);
-    if (l->src.reload != NULL) {
+    if (ask) {
         struct privacy_policy *fresh = NULL;
         struct mrd_err err = {0};
 
@@ -95,4 +128,9 @@ void privacy_live_set(struct privacy_live *l, struct privacy_policy *take)
     l->cur = take;
     (void)pthread_mutex_unlock(&l->mu);
     privacy_policy_free(old);
+}
+
+void privacy_live_recheck(struct privacy_live *l)
+{
+    atomic_store(&l->next_check_ms, 0);
 }

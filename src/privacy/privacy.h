@@ -282,12 +282,13 @@ void privacy_policy_free(struct privacy_policy *p);
  * it.
  *
  * Where the policy comes from is the source's business (I/O is not done
- * here): on every get, source.reload is asked whether it changed and, if
- * so, returns the new policy. A source that fails (a file that does not
- * parse) leaves the policy in force as it was; the on_error callback
- * (privacy_live_on_error) hears of it.
+ * here): a get asks source.reload whether it changed (at most once every
+ * source.check_ms, by one get; privacy_live_recheck makes the next get
+ * ask) and, if so, takes the new policy. A source that fails (a file that
+ * does not parse) leaves the policy in force as it was; the on_error
+ * callback (privacy_live_on_error) hears of it.
  * Thread-safe: gets, sets and reloads are serialised by a mutex held for
- * the reload check (a stat) and a reference count. */
+ * a reference count, and for the reload check when one is due. */
 struct privacy_live;
 
 struct privacy_live_source {
@@ -295,7 +296,14 @@ struct privacy_live_source {
      * changed since the last call, NULL when it did not */
     enum mrd_code (*reload)(void *ctx, struct privacy_policy **ret_new, struct mrd_err *err);
     void *ctx;
+    /* reload is asked at most once in this many milliseconds (0: on
+     * every get); serve's file: PRIVACY_LIVE_CHECK_MS */
+    unsigned check_ms;
 };
+/* How often serve looks at DATA/privacy-policy.json for a change (one
+ * stat): a change made by hand or by `meridian privacy policy` is in force
+ * within this; one made over the admin API from the next read on. */
+#define PRIVACY_LIVE_CHECK_MS 1000
 
 /* A holder of take (consumed, also on failure); src may be NULL (no
  * reload: the policy changes only through privacy_live_set). */
@@ -311,6 +319,9 @@ void privacy_live_on_error(struct privacy_live *l,
 struct privacy_policy *privacy_live_get(struct privacy_live *l);
 /* Replaces the policy in force with take (consumed). */
 void privacy_live_set(struct privacy_live *l, struct privacy_policy *take);
+/* Makes the next get ask the source, whatever the time (after this
+ * process changed the file itself). */
+void privacy_live_recheck(struct privacy_live *l);
 
 /* True when (s, n), an address or prefix, lies inside an internal prefix. */
 bool privacy_policy_is_internal(const struct privacy_policy *p, const char *s, size_t n);

@@ -1615,6 +1615,10 @@ struct store_read_who {
 struct store_read_row {
     int64_t id; /* ascending in the order rows were recorded */
     int64_t time_usec;
+    /* the time of the stored row that holds it: the latest of its rows
+     * (a merged row holds several pages, each with its own time); the
+     * rows of one stored row are sealed, and pruned, together */
+    int64_t stored_usec;
     const char *object_id;
     size_t object_id_len;
     int64_t version_usec; /* the version's modified (created; date_added for SCOs) */
@@ -1677,10 +1681,33 @@ void store_read_pack_init(struct store_read_pack *pk, uint8_t *buf, size_t size)
  * fewer than STORE_READ_PACKED_MAX bytes are free. */
 bool store_read_pack_put(struct store_read_pack *pk, const char *id, size_t id_len,
                          int64_t version_usec, int tlp);
-/* Reads a packed page back, item by item. */
+/* Merged pages (format 2, schema 20): the pages of one reader (org,
+ * token, path) that serve's audit thread writes in one round, in ONE
+ * stored row (audit.h, audit_write_pages): the format byte
+ * STORE_READ_MERGED_FORMAT, then for each page a zigzag varint of its
+ * time minus the time of the page before (the first: minus 0), a varint
+ * of its length (at least 1), and the page as store_read_pack_put made it
+ * without its format byte. A few bytes a page more than its items, and one
+ * insert a round and reader instead of one a page. */
+#define STORE_READ_MERGED_FORMAT 2
+#define STORE_READ_MERGED_MAX (256 * 1024) /* bytes of one merged row: split past it */
+struct mrd_buf;
+/* Appends page (len bytes, a packed page of STORE_READ_PACK_FORMAT) read
+ * at time_usec to the merged row in out (grown up to out->max, at most
+ * STORE_READ_MERGED_MAX; an empty out gets the format byte first);
+ * *prev_usec is the time of the page before (0 before the first) and
+ * becomes time_usec. MRD_E_TOOBIG when it does not fit, MRD_E_INVAL when
+ * page is not a packed page with an item: out unchanged then. */
+enum mrd_code store_read_merge_put(struct mrd_buf *out, int64_t *prev_usec, const uint8_t *page,
+                                   size_t len, int64_t time_usec, struct mrd_err *err);
+/* Reads a packed page (or a merged row) back, item by item. */
 struct store_read_unpack {
     const uint8_t *p;
-    size_t len, at;
+    size_t len, at;  /* len: the end of the page being read */
+    size_t total;    /* the bytes of the whole value */
+    bool merged;     /* STORE_READ_MERGED_FORMAT: pages with their times */
+    int64_t time;    /* merged: the time of the page being read */
+    bool count_only; /* store_read_unpack_count: UUID ids checked, not spelled */
     unsigned run_left;
     int64_t version;
     int tlp;
@@ -1688,10 +1715,12 @@ struct store_read_unpack {
     char id[STORE_STIX_ID_MAX + 1];  /* "TYPE--" + the UUID of the item */
     char raw[STORE_STIX_ID_MAX + 1]; /* an id kept whole */
 };
-/* false when p is not a packed page of this format. */
+/* false when p is neither a packed page nor a merged row. */
 bool store_read_unpack_init(struct store_read_unpack *u, const uint8_t *p, size_t len);
 /* The next item into r's object_id (pointing into u), object_id_len,
- * version_usec and tlp: 1; 0 at the end; -1 when malformed. */
+ * version_usec and tlp, and in a merged row its page's time_usec (a
+ * packed page leaves r->time_usec alone: the stored row's time is its
+ * items'): 1; 0 at the end; -1 when malformed. */
 int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r);
 /* The items in a packed page; 0 when malformed. */
 size_t store_read_unpack_count(const uint8_t *p, size_t len);

@@ -1412,6 +1412,11 @@ static const char *const migrations[] = {
     /* 12 -> 13: the access audit's pages packed in binary (SQLite's 17 ->
      * 18, store_readpack.c); pages written before keep their text items */
     "ALTER TABLE access_pages ADD COLUMN packed BYTEA;",
+    /* 13 -> 14: no table changes (SQLite's 19 -> 20): packed may now hold
+     * a merged row (store.h, "merged pages"), which a Meridian of schema 13
+     * cannot read: the version keeps it away. */
+    ("COMMENT ON COLUMN access_pages.packed IS"
+     " 'store_readpack.c: format 1 (one page) or 2 (merged pages, schema 14)'"),
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -18,9 +18,16 @@
  * type and every item a TLP set by an item before or itself. Ids and
  * types are checked like the text items' ids: no byte <= ' ', at most
  * STORE_STIX_ID_MAX bytes.
+ *
+ * A merged row (schema 20: STORE_READ_MERGED_FORMAT, store.h) is such
+ * pages one after the other, each behind its time (a zigzag varint, the
+ * difference from the page before) and length (a varint): a page is
+ * copied in whole, never decoded, and decoding starts each page afresh
+ * (version 0, no type, no TLP), as the page was written.
  */
 #include <string.h>
 
+#include "core/buf.h"
 #include "store/store_int.h"
 
 #define PK_TYPE 0x01u
@@ -174,13 +181,17 @@ bool store_read_pack_put(struct store_read_pack *pk, const char *id, size_t id_l
 bool store_read_unpack_init(struct store_read_unpack *u, const uint8_t *p, size_t len)
 {
     u->p = p;
-    u->len = len;
+    u->total = len;
     u->at = 1;
     u->run_left = 0;
     u->version = 0;
     u->tlp = -1;
     u->type_len = 0;
-    return len > 0 && p[0] == STORE_READ_PACK_FORMAT;
+    u->time = 0;
+    u->count_only = false;
+    u->merged = len > 0 && p[0] == STORE_READ_MERGED_FORMAT;
+    u->len = u->merged ? 1 : len; /* merged: no page entered yet */
+    return len > 0 && (p[0] == STORE_READ_PACK_FORMAT || u->merged);
 }
 
 static bool get_varint(struct store_read_unpack *u, uint64_t *ret)
@@ -214,6 +225,23 @@ static bool get_name(struct store_read_unpack *u, char *out, size_t max, size_t 
     return true;
 }
 
+/* Merged: enters the page at u->at (its time and length), as a page of
+ * its own: version, TLP and type start again. */
+static bool next_page(struct store_read_unpack *u)
+{
+    uint64_t z, n;
+
+    u->len = u->total; /* the header may be read up to the end */
+    if (!get_varint(u, &z) || !get_varint(u, &n) || n == 0 || n > u->total - u->at)
+        return false;
+    u->time = (int64_t)((uint64_t)u->time + ((z >> 1) ^ ((z & 1) ? UINT64_MAX : 0)));
+    u->len = u->at + (size_t)n;
+    u->version = 0;
+    u->tlp = -1;
+    u->type_len = 0;
+    return true;
+}
+
 int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r)
 {
     static const char hex[] = "0123456789abcdef";
@@ -222,8 +250,12 @@ int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r
 
     if (u->run_left == 0) {
         uint8_t op;
-        if (u->at >= u->len)
-            return 0;
+        if (u->at >= u->len) {
+            if (!u->merged || u->at >= u->total)
+                return 0;
+            if (!next_page(u))
+                return -1;
+        }
         op = u->p[u->at++];
         if (op & PK_RUN) {
             u->run_left = (op & 0x7fu) + 1;
@@ -264,6 +296,8 @@ int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r
         return -1;
     r->version_usec = u->version;
     r->tlp = u->tlp;
+    if (u->merged)
+        r->time_usec = u->time;
     if (flags & PK_RAW) {
         if (!get_name(u, u->raw, STORE_STIX_ID_MAX, &r->object_id_len))
             return -1;
@@ -274,6 +308,12 @@ int store_read_unpack_next(struct store_read_unpack *u, struct store_read_row *r
         return -1;
     if (u->run_left > 0)
         u->run_left--;
+    if (u->count_only) { /* any 16 bytes are a UUID: nothing to check */
+        u->at += UUID_BYTES;
+        r->object_id = NULL;
+        r->object_id_len = 0;
+        return 1;
+    }
     o = u->id + u->type_len + 2;
     for (size_t i = 0; i < UUID_BYTES; i++) {
         uint8_t b = u->p[u->at++];
@@ -296,7 +336,35 @@ size_t store_read_unpack_count(const uint8_t *p, size_t len)
 
     if (!store_read_unpack_init(&u, p, len))
         return 0;
+    u.count_only = true; /* checked as when read, not spelled */
     while ((got = store_read_unpack_next(&u, &r)) == 1)
         n++;
     return got == 0 ? n : 0;
+}
+
+enum mrd_code store_read_merge_put(struct mrd_buf *out, int64_t *prev_usec, const uint8_t *page,
+                                   size_t len, int64_t time_usec, struct mrd_err *err)
+{
+    uint8_t head[1 + 2 * 10]; /* the format byte, two varints */
+    int64_t d = (int64_t)((uint64_t)time_usec - (uint64_t)*prev_usec);
+    size_t h = 0, was = out->len;
+    enum mrd_code rc;
+
+    if (len < 2 || page[0] != STORE_READ_PACK_FORMAT)
+        return mrd_err_set(err, MRD_E_INVAL, "access audit: not a packed page");
+    if (out->len == 0)
+        head[h++] = STORE_READ_MERGED_FORMAT;
+    h += put_varint(head + h, ((uint64_t)d << 1) ^ (d < 0 ? UINT64_MAX : 0));
+    h += put_varint(head + h, len - 1);
+    if (out->len + h + len - 1 > out->max || out->len + h + len - 1 > STORE_READ_MERGED_MAX)
+        return mrd_err_set(err, MRD_E_TOOBIG, "access audit: merged row full");
+    rc = mrd_buf_append(out, head, h, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_append(out, page + 1, len - 1, err);
+    if (rc != MRD_OK) {
+        out->len = was;
+        return rc;
+    }
+    *prev_usec = time_usec;
+    return MRD_OK;
 }

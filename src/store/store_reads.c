@@ -12,8 +12,11 @@
  * ledger event that records it). Triggers refuse any UPDATE of a page and
  * any DELETE of a page no digest seals: the only way rows leave is
  * store_reads_prune, a whole sealed run at a time. A digest never ends
- * inside a page (the rows of a page share their time and are written
- * together). Two writers that number a page alike (PostgreSQL front-ends)
+ * inside a stored row: a page's rows share their time, and a merged row
+ * (schema 20: the pages of one reader in one round of serve's audit
+ * thread, each with its time, store_readpack.c) holds one UTC day only and
+ * is sealed whole by its time column, the latest of its pages' (rows
+ * carry it as stored_usec). Two writers that number a page alike (PostgreSQL front-ends)
  * collide on the primary key: the later one numbers again (record).
  */
 #include <inttypes.h>
@@ -98,6 +101,10 @@ static enum mrd_code list_row(struct list_ctx *x, const struct store_read_row *r
 
     if (r->id <= f->after_id || (f->through_id != 0 && r->id > f->through_id))
         return MRD_OK;
+    /* a merged row's time column is its latest page's: the SQL selects
+     * the stored rows, this the rows of the pages read since */
+    if (f->since_usec != STORE_TIME_NONE && r->time_usec < f->since_usec)
+        return MRD_OK;
     if (f->object_id != NULL && (strlen(f->object_id) != r->object_id_len ||
                                  memcmp(f->object_id, r->object_id, r->object_id_len) != 0))
         return MRD_OK;
@@ -108,8 +115,9 @@ static enum mrd_code list_row(struct list_ctx *x, const struct store_read_row *r
     return x->cb(x->ctx, r, err);
 }
 
-/* Expands one page into its rows: packed (schema 18 on) or, written
- * before, text items. */
+/* Expands one stored row into its rows: packed (schema 18 on), merged
+ * (schema 20 on: each page with its time) or, written before, text
+ * items. */
 static enum mrd_code list_page(void *ctx, const struct store_rowrd *rd, struct mrd_err *err)
 {
     struct list_ctx *x = ctx;
@@ -123,6 +131,7 @@ static enum mrd_code list_page(void *ctx, const struct store_rowrd *rd, struct m
     x->pages++;
     x->last_first = first;
     r.time_usec = rd->i64(rd, 2);
+    r.stored_usec = r.time_usec;
     r.org = rd->text(rd, 3, &len);
     r.token = rd->text(rd, 4, &len);
     r.path = rd->text(rd, 5, &len);

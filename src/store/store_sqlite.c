@@ -436,6 +436,11 @@ static const char *const migrations[] = {
     "DROP TRIGGER agg_insert;"
     "CREATE TRIGGER agg_insert AFTER INSERT ON objects WHEN NOT EXISTS (SELECT 1 FROM agg_paused)"
     " BEGIN " AGG_KEY_ADD("NEW") AGG_OBJ("NEW", "", "true") "END;",
+    /* 19 -> 20: no table changes. access_pages.packed may now hold a merged
+     * row (store.h, "merged pages": several pages of one reader, each with
+     * its time; the time column is the latest page's), which a Meridian of
+     * schema 19 cannot read: the version keeps it away. */
+    "-- access_pages.packed: format 1 (one page) or 2 (merged pages)",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -10,6 +10,10 @@
  *   packed again by store_read_pack_put, read back the same (so the
  *   writer and the reader agree on every page the reader takes), and
  *   store_read_unpack_count agrees with the item-by-item reading;
+ * - merged (first byte STORE_READ_MERGED_FORMAT: several packed pages,
+ *   each with its time): every item as above; the items read, packed
+ *   again page by page (a page: a run of items of one time) and merged by
+ *   store_read_merge_put, read back the same, times included;
  * - text: an item taken is never longer than what is left nor than
  *   STORE_READ_ITEM_MAX, ends in a newline, has such an id and a TLP
  *   digit, and is spelled as "%lld %d %s\n" would spell it unless it
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 #define ITEMS_MAX 512 /* items of one input checked by re-packing */
@@ -70,6 +75,57 @@ static void fuzz_packed(const uint8_t *data, size_t size)
         abort();
 }
 
+static uint8_t page[ITEMS_MAX * STORE_READ_PACKED_MAX];
+
+/* Closes the page being packed into out (when it holds an item). */
+static void merge_page(struct mrd_buf *out, int64_t *prev, int64_t t)
+{
+    if (pk.n > 0 && store_read_merge_put(out, prev, pk.buf, pk.len, t, NULL) != MRD_OK)
+        abort();
+    store_read_pack_init(&pk, page, sizeof(page));
+}
+
+static void fuzz_merged(const uint8_t *data, size_t size)
+{
+    struct store_read_row r, r2;
+    struct mrd_buf out;
+    int64_t prev = 0, t = 0;
+    size_t n = 0;
+    int got;
+
+    if (!store_read_unpack_init(&u, data, size))
+        abort();
+    mrd_buf_init(&out, ITEMS_MAX * STORE_READ_PACKED_MAX + ITEMS_MAX * 32);
+    store_read_pack_init(&pk, page, sizeof(page));
+    while (n < ITEMS_MAX && (got = store_read_unpack_next(&u, &r)) == 1) {
+        check_id(&r);
+        if (n > 0 && r.time_usec != t)
+            merge_page(&out, &prev, t);
+        t = r.time_usec;
+        if (!store_read_pack_put(&pk, r.object_id, r.object_id_len, r.version_usec, r.tlp))
+            abort();
+        n++;
+    }
+    merge_page(&out, &prev, t);
+    if (n < ITEMS_MAX && got == 0 && store_read_unpack_count(data, size) != n)
+        abort();
+    if (n > 0) {
+        if (!store_read_unpack_init(&u, data, size) ||
+            !store_read_unpack_init(&again, (const uint8_t *)out.data, out.len))
+            abort();
+        for (size_t i = 0; i < n; i++) {
+            if (store_read_unpack_next(&u, &r) != 1 || store_read_unpack_next(&again, &r2) != 1 ||
+                r.time_usec != r2.time_usec || r.version_usec != r2.version_usec ||
+                r.tlp != r2.tlp || r.object_id_len != r2.object_id_len ||
+                memcmp(r.object_id, r2.object_id, r.object_id_len) != 0)
+                abort();
+        }
+        if (store_read_unpack_next(&again, &r2) != 0)
+            abort();
+    }
+    mrd_buf_release(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
@@ -78,6 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size > 0 && data[0] == STORE_READ_PACK_FORMAT) {
         fuzz_packed(data, size);
+        return 0;
+    }
+    if (size > 0 && data[0] == STORE_READ_MERGED_FORMAT) {
+        fuzz_merged(data, size);
         return 0;
     }
     while (at < size) {

@@ -169,6 +169,60 @@ def test_audit_lists_every_amber_plus_read_and_nothing_else(fed):
     assert all(len(line.split("\t")) == 8 for line in text)
 
 
+def stored_pages(n):
+    """The n column of access_pages, in row order (SQLite file or psql)."""
+    sql = "SELECT n FROM access_pages ORDER BY first"
+    if on_pg():
+        dsn = (n.data / "store.dsn").read_text().strip()
+        p = subprocess.run(["psql", "-X", "-q", "-At", "-d", dsn, "-c", sql],
+                           capture_output=True, text=True, timeout=60, check=True)
+        return [int(x) for x in p.stdout.split()]
+    db = sqlite3.connect(n.data / "meridian.db")
+    try:
+        return [r[0] for r in db.execute(sql)]
+    finally:
+        db.close()
+
+
+def test_concurrent_pages_are_stored_merged_and_each_read_listed_once(fed):
+    """serve's audit thread stores the pages of one reader that a round
+    (200 ms) brings in one row (audit_write_pages): 16 page reads at once
+    by two readers take fewer rows than pages, and every read is listed
+    exactly once, sealed and verified."""
+    import concurrent.futures
+    a, objs, p_tok = session(fed)
+    path = a.objects_path(fed.coll["A"], a.root)
+    ids = {lvl: o["id"] for lvl, o in objs.items()}
+    readers = [None] * 8 + [p_tok] * 8  # None: the own org's admin token
+
+    def read(tok):
+        r = a.get(path, token="admin" if tok is None else tok)
+        assert r.status_code == 200, r.text
+        return len(r.json()["objects"])
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        assert sorted(pool.map(read, readers)) == [4] * 8 + [5] * 8
+    expected = collections.Counter()
+    for lvl in SENSITIVE:
+        expected[(ids[lvl], "own")] += 8
+    for lvl in ("amber", "amber+strict"):
+        expected[(ids[lvl], "P")] += 8
+    got = settled(a, sum(expected.values()))
+    assert collections.Counter((r["object"], r["org"]) for r in got) == expected
+    assert [r["id"] for r in got] == list(range(got[0]["id"], got[0]["id"] + len(got)))
+    # each page whole: a page's rows are one after the other, same time
+    pages = collections.defaultdict(list)
+    for r in got:
+        pages[(r["org"], r["time"])].append(r["object"])
+    assert all(len(v) % (3 if o == "own" else 2) == 0 for (o, _), v in pages.items()), pages
+    rows = stored_pages(a)
+    assert sum(rows) == 40 and len(rows) < 16, rows  # merged: fewer rows than pages
+    s = a.cli("audit", "seal", "--data", a.data)
+    assert "sealed 40 reads in 1 digest" in s.stdout, s.stdout
+    v = a.cli("audit", "verify", "--json", "--data", a.data)
+    assert [json.loads(line)["status"] for line in v.stdout.splitlines()] == ["ok"]
+
+
 def test_push_to_a_peer_is_audited(fed):
     a = fed.node("A")
     c = fed.node("C")

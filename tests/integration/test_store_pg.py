@@ -36,7 +36,7 @@ def test_init_records_the_database_and_keeps_no_sqlite_file(meridian_bin, pg_clu
     assert pg_cluster.psql("SELECT name, relation FROM orgs", db) == "own|0"
     assert pg_cluster.psql("SELECT name, length(hash) FROM tokens", db) == "admin|32"
     assert pg_cluster.psql("SELECT value FROM meta WHERE key = 'own_org'", db) == "own"
-    assert pg_cluster.psql("SELECT version FROM schema_version", db) == "13"
+    assert pg_cluster.psql("SELECT version FROM schema_version", db) == "14"
 
 
 def test_admin_records_and_taxii_discovery_on_postgres(meridian_bin, pg_cluster, tmp_path):

@@ -430,6 +430,272 @@ static void test_pages(void **state)
     free(b);
 }
 
+/* ---- merged rows: serve's rounds (audit_write_pages) ---- */
+
+#define MIDNIGHT ((int64_t)20000 * AUDIT_DAY_USEC) /* 2024-10-04T00:00:00Z */
+#define MS 1000
+
+/* One page of a round: its reader, time and items (ids numbered first..). */
+struct mpage {
+    const char *org, *token, *path;
+    int64_t t;
+    int first, n;
+};
+
+/* The id of item i: a UUID id, or (raw) one kept whole of 120 bytes. */
+static void item_id(char *out, size_t size, int i, bool raw)
+{
+    if (raw)
+        (void)snprintf(out, size, "x-raw--%0113d", i);
+    else
+        (void)snprintf(out, size, "indicator--%08x-0000-4000-8000-%012d", (unsigned)i * 7919u, i);
+}
+
+/* Writes pages p[0..n) in one round; raw: ids kept whole. */
+static void write_round(struct fx *f, const struct mpage *p, size_t n, bool raw)
+{
+    struct store_read_batch *g = calloc(n, sizeof(*g));
+    struct store_read_pack *pk = calloc(n, sizeof(*pk));
+    uint8_t **bufs = calloc(n, sizeof(*bufs));
+    struct mrd_err err = {0};
+    char id[STORE_STIX_ID_MAX + 1];
+
+    assert_non_null(g);
+    assert_non_null(pk);
+    assert_non_null(bufs);
+    for (size_t i = 0; i < n; i++) {
+        size_t size = (size_t)p[i].n * STORE_READ_PACKED_MAX + STORE_READ_PACKED_MAX;
+        bufs[i] = malloc(size);
+        assert_non_null(bufs[i]);
+        store_read_pack_init(&pk[i], bufs[i], size);
+        for (int k = 0; k < p[i].n; k++) {
+            item_id(id, sizeof(id), p[i].first + k, raw);
+            assert_true(store_read_pack_put(&pk[i], id, strlen(id), 2000000 + k, 3 + k % 2));
+        }
+        g[i] = (struct store_read_batch){
+            {p[i].org, p[i].token, p[i].path, p[i].t}, pk[i].buf, pk[i].len, (size_t)p[i].n};
+    }
+    assert_int_equal(audit_write_pages(f->st, g, n, &err), MRD_OK);
+    for (size_t i = 0; i < n; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(pk);
+    free(g);
+}
+
+/* What a listing saw, row by row (up to 16 checked one by one). */
+struct seen {
+    size_t n;
+    int64_t last_id;
+    struct {
+        char id[80], org[16], path[16];
+        int64_t t, version;
+        int tlp;
+    } r[16];
+};
+
+static enum mrd_code see_row(void *ctx, const struct store_read_row *r, struct mrd_err *err)
+{
+    struct seen *x = ctx;
+
+    (void)err;
+    assert_true(r->id > x->last_id);
+    assert_true(r->time_usec <= r->stored_usec);
+    x->last_id = r->id;
+    if (x->n < 16) {
+        (void)snprintf(x->r[x->n].id, sizeof(x->r[0].id), "%.*s", (int)r->object_id_len,
+                       r->object_id);
+        (void)snprintf(x->r[x->n].org, sizeof(x->r[0].org), "%s", r->org);
+        (void)snprintf(x->r[x->n].path, sizeof(x->r[0].path), "%s", r->path);
+        x->r[x->n].t = r->time_usec;
+        x->r[x->n].version = r->version_usec;
+        x->r[x->n].tlp = r->tlp;
+    }
+    x->n++;
+    return MRD_OK;
+}
+
+/* Every row f selects, over as many listings as it takes. */
+static void see_all(struct fx *f, struct store_read_filter fl, struct seen *x)
+{
+    struct mrd_err err = {0};
+    bool more = true;
+
+    memset(x, 0, sizeof(*x));
+    fl.limit = STORE_READS_LIST_MAX;
+    while (more) {
+        fl.after_id = x->last_id;
+        assert_int_equal(store_reads_list(f->st, &fl, see_row, x, &more, &err), MRD_OK);
+    }
+}
+
+/* The stored rows (access_pages) and their n, as "n,n,...". */
+static void stored_rows(struct fx *f, char *out, size_t size)
+{
+    char path[TEST_DIR_MAX + 32];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+
+    out[0] = '\0';
+    (void)snprintf(path, sizeof(path), "%s/meridian.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT n FROM access_pages ORDER BY first", -1, &q, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        size_t at = strlen(out);
+        (void)snprintf(out + at, size - at, "%s%d", at > 0 ? "," : "", sqlite3_column_int(q, 0));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* A round's pages are stored one row per reader (org, token, path) and
+ * UTC day, each page keeping its time; every read comes back once, in its
+ * reader's order; since, seal, verify and prune keep a stored row whole;
+ * a row is split past STORE_READS_MAX rows and STORE_READ_MERGED_MAX
+ * bytes. Fails if merging loses, reorders or duplicates a read. */
+static void test_merged_pages(void **state)
+{
+    struct fx *f = *state;
+    /* around a UTC midnight; B's last page comes after A's of the next day */
+    const struct mpage round[] = {
+        {"cert-a", "tok-a", "taxii", MIDNIGHT - 300 * MS, 0, 3},
+        {"cert-b", "tok-b", "taxii", MIDNIGHT - 250 * MS, 3, 2},
+        {"cert-a", "tok-a", "taxii", MIDNIGHT - 200 * MS, 5, 2},
+        {"cert-a", "tok-a", "export", MIDNIGHT - 150 * MS, 7, 1},
+        {"cert-a", "tok-a", "taxii", MIDNIGHT + 100 * MS, 8, 2},
+        {"cert-b", "tok-b", "taxii", MIDNIGHT - 100 * MS, 10, 1},
+    };
+    /* rows in id order: A's day (items 0-2, 5-6), B's, A's export, A's next day */
+    const int want_item[] = {0, 1, 2, 5, 6, 3, 4, 10, 7, 8, 9};
+    const int want_page[] = {0, 0, 0, 2, 2, 1, 1, 5, 3, 4, 4};
+    struct mpage big[11];
+    struct store_read_filter all = {.since_usec = STORE_TIME_NONE};
+    struct audit_seal_report sr;
+    struct audit_verify_report vr;
+    struct seen *x = calloc(1, sizeof(*x));
+    struct mrd_err err = {0};
+    char id[80], rows[256];
+    uint64_t pruned = 0;
+
+    assert_non_null(x);
+    write_round(f, round, 6, false);
+    stored_rows(f, rows, sizeof(rows));
+    assert_string_equal(rows, "5,3,1,2");
+    see_all(f, all, x);
+    assert_int_equal(x->n, 11);
+    for (int i = 0; i < 11; i++) {
+        const struct mpage *p = &round[want_page[i]];
+        item_id(id, sizeof(id), want_item[i], false);
+        assert_string_equal(x->r[i].id, id);
+        assert_int_equal(x->r[i].t, p->t);
+        assert_string_equal(x->r[i].org, p->org);
+        assert_string_equal(x->r[i].path, p->path);
+        assert_int_equal(x->r[i].version, 2000000 + (want_item[i] - p->first));
+        assert_int_equal(x->r[i].tlp, 3 + (want_item[i] - p->first) % 2);
+    }
+    /* since: the rows of the pages read since, inside merged rows too */
+    all.since_usec = MIDNIGHT - 200 * MS;
+    see_all(f, all, x);
+    assert_int_equal(x->n, 6);
+    item_id(id, sizeof(id), 5, false);
+    assert_string_equal(x->r[0].id, id);
+    all.since_usec = STORE_TIME_NONE;
+    all.org = "cert-b";
+    see_all(f, all, x);
+    assert_int_equal(x->n, 3);
+    all.org = NULL;
+    /* sealing stops before a stored row whose latest page is at or after
+     * the cut, even when its first pages are before it */
+    assert_int_equal(audit_seal(f->st, MIDNIGHT - 175 * MS, &sr, &err), MRD_OK);
+    assert_int_equal(sr.digests, 1);
+    assert_int_equal(sr.rows, 5);
+    assert_int_equal(audit_seal(f->st, MIDNIGHT, &sr, &err), MRD_OK);
+    assert_int_equal(sr.rows, 4);
+    assert_int_equal(audit_seal(f->st, INT64_MAX, &sr, &err), MRD_OK);
+    assert_int_equal(sr.rows, 2);
+    assert_int_equal(audit_verify(f->st, NULL, NULL, &vr, &err), MRD_OK);
+    assert_int_equal(vr.ok, 3);
+    assert_int_equal(vr.bad, 0);
+    /* retention of the day before midnight: whole stored rows go */
+    assert_int_equal(audit_prune(f->st, 1, MIDNIGHT + AUDIT_DAY_USEC, &pruned, &err), MRD_OK);
+    assert_int_equal(pruned, 9);
+    assert_int_equal(audit_verify(f->st, NULL, NULL, &vr, &err), MRD_OK);
+    assert_int_equal(vr.pruned, 2);
+    assert_int_equal(vr.ok, 1);
+    assert_int_equal(vr.bad, 0);
+    see_all(f, all, x);
+    assert_int_equal(x->n, 2);
+    /* 11 pages of 1,000 reads by one reader: split at STORE_READS_MAX */
+    for (int i = 0; i < 11; i++)
+        big[i] =
+            (struct mpage){"cert-c", "tok-c", "feed", MIDNIGHT + (1000 + i) * MS, i * 1000, 1000};
+    write_round(f, big, 11, false);
+    stored_rows(f, rows, sizeof(rows));
+    assert_string_equal(rows, "2,10000,1000");
+    all.org = "cert-c";
+    see_all(f, all, x);
+    assert_int_equal(x->n, 11000);
+    /* ids kept whole (about 122 bytes an item): split at STORE_READ_MERGED_MAX */
+    for (int i = 0; i < 3; i++)
+        big[i] =
+            (struct mpage){"cert-d", "tok-d", "feed", MIDNIGHT + (2000 + i) * MS, i * 1000, 1000};
+    write_round(f, big, 3, true);
+    stored_rows(f, rows, sizeof(rows));
+    assert_string_equal(rows, "2,10000,1000,2000,1000");
+    all.org = "cert-d";
+    see_all(f, all, x);
+    assert_int_equal(x->n, 3000);
+    assert_int_equal(audit_seal(f->st, INT64_MAX, &sr, &err), MRD_OK);
+    assert_int_equal(audit_verify(f->st, NULL, NULL, &vr, &err), MRD_OK);
+    assert_int_equal(vr.bad, 0);
+    assert_int_equal(vr.unsealed, 0);
+    free(x);
+}
+
+/* serve's thread merges what readers flush: every read listed once. */
+static void test_service_merges(void **state)
+{
+    struct fx *f = *state;
+    char ids[4][80], rows[256];
+    struct audit_batch *b = malloc(sizeof(*b));
+    struct store_query q = {.collection = f->coll.key, .added_after = STORE_TIME_NONE};
+    struct store_read_filter all = {.since_usec = STORE_TIME_NONE};
+    struct audit_service *svc = NULL;
+    struct seen *x = calloc(1, sizeof(*x));
+    struct mrd_err err = {0};
+    const char *orgs[3] = {"cert-b", "cert-c", "cert-b"};
+    size_t stored = 0;
+
+    assert_non_null(b);
+    assert_non_null(x);
+    for (int i = 0; i < 4; i++)
+        insert(f, i + 1, POLICY_TLP_AMBER, ids[i]);
+    assert_int_equal(audit_service_start(f->st, 365, &svc, &err), MRD_OK);
+    for (int page = 0; page < 30; page++) { /* 30 pages of 4 reads */
+        audit_begin(b, f->st, AUDIT_TAXII, orgs[page % 3], "tok");
+        assert_int_equal(store_objects_query(f->st, &q, NULL, audit_emit, b, NULL, &err), MRD_OK);
+        assert_int_equal(audit_flush(b, &err), MRD_OK);
+    }
+    audit_service_stop(svc);
+    see_all(f, all, x);
+    assert_int_equal(x->n, 120);
+    for (size_t i = 0; i < 16; i++)
+        assert_string_equal(x->r[i].id, ids[i % 4]); /* each page whole, in order */
+    all.org = "cert-c";
+    see_all(f, all, x);
+    assert_int_equal(x->n, 40);
+    /* fewer stored rows than pages: two readers a round, the thread's
+     * rounds 200 ms apart, the 30 flushes a few ms */
+    stored_rows(f, rows, sizeof(rows));
+    for (const char *c = rows; *c != '\0'; c++)
+        stored += *c == ',';
+    assert_true(stored + 1 < 30);
+    free(x);
+    free(b);
+}
+
 /* Appends row r to the SQL in ctx as schema 15 stored it. */
 static enum mrd_code row_sql(void *ctx, const struct store_read_row *r, struct mrd_err *err)
 {
@@ -473,7 +739,8 @@ static void test_migrate_rows_to_pages(void **state)
         if (page == 0)
             assert_int_equal(audit_seal(f->st, INT64_MAX, NULL, &err), MRD_OK);
     }
-    /* back to schema 15 (19 -> 18, 18 -> 17 and 17 -> 16 undone first): the same
+    /* back to schema 15 (20 -> 19 changed no table; 19 -> 18, 18 -> 17 and
+     * 17 -> 16 undone first): the same
      * rows, one each, as 15 stored them */
     (void)snprintf(undo, sizeof(undo),
                    "CREATE TABLE access_reads (id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -544,6 +811,8 @@ int main(void)
         cmocka_unit_test(test_packed),
         cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_rows_to_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_merges, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

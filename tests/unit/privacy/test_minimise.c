@@ -357,6 +357,7 @@ struct fake_source {
     const char *next; /* the policy text the next reload returns; NULL: unchanged */
     bool fail;        /* the next reload fails */
     int errors;
+    int asked; /* reloads asked for */
 };
 
 static enum mrd_code fake_reload(void *ctx, struct privacy_policy **ret_new, struct mrd_err *err)
@@ -364,6 +365,7 @@ static enum mrd_code fake_reload(void *ctx, struct privacy_policy **ret_new, str
     struct fake_source *f = ctx;
 
     *ret_new = NULL;
+    f->asked++;
     if (f->fail) {
         f->fail = false;
         return mrd_err_set(err, MRD_E_PARSE, "privacy policy: rules[0]: bad");
@@ -417,6 +419,41 @@ static void test_live_reload_is_whole_and_keeps_old_readers(void **state)
     privacy_live_free(l);
     /* consumed even on failure: no leak when there is nothing to hold */
     assert_int_equal(privacy_live_new(NULL, NULL, &l, NULL), MRD_E_INVAL);
+}
+
+/* With check_ms, the source is asked by the first get and then not again
+ * within the interval (reads cost no stat); privacy_live_recheck makes
+ * the next get ask. */
+static void test_live_checks_at_most_once_an_interval(void **state)
+{
+    struct fake_source f = {0};
+    struct privacy_live_source src = {.reload = fake_reload, .ctx = &f, .check_ms = 3600000};
+    struct privacy_live *l = NULL;
+    struct privacy_policy *cur;
+
+    (void)state;
+    assert_int_equal(privacy_live_new(policy(NULL), &src, &l, NULL), MRD_OK);
+    cur = privacy_live_get(l);
+    assert_int_equal(f.asked, 1);
+    privacy_policy_free(cur);
+    /* changed, but the interval has not passed: not asked, old policy */
+    f.next = drop_count;
+    for (int i = 0; i < 100; i++) {
+        cur = privacy_live_get(l);
+        assert_false(drops_count(cur));
+        privacy_policy_free(cur);
+    }
+    assert_int_equal(f.asked, 1);
+    /* told: the next get asks, and has the new policy */
+    privacy_live_recheck(l);
+    cur = privacy_live_get(l);
+    assert_int_equal(f.asked, 2);
+    assert_true(drops_count(cur));
+    privacy_policy_free(cur);
+    cur = privacy_live_get(l);
+    assert_int_equal(f.asked, 2);
+    privacy_policy_free(cur);
+    privacy_live_free(l);
 }
 
 struct reader_arg {
@@ -475,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_may_minimise),
         cmocka_unit_test(test_live_reload_is_whole_and_keeps_old_readers),
+        cmocka_unit_test(test_live_checks_at_most_once_an_interval),
         cmocka_unit_test(test_live_replaced_under_concurrent_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

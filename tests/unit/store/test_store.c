@@ -1955,6 +1955,7 @@ static void test_migration_from_v1(void **state)
     (void)snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_SQLITE_FILE);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  /* 19 -> 20 changed no table */
                                   "DROP TABLE agg_paused;" /* 18 -> 19 */
                                   "DROP TRIGGER agg_insert; DROP TRIGGER agg_insert_sighting;"
                                   "DROP TRIGGER agg_delete; DROP TRIGGER agg_delete_sighting;"
