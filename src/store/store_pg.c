@@ -1187,6 +1187,10 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
 static const struct store_txops pg_txops = {
     tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL, PG_ARRAY_ROWS};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
+/* store_obj.c writes a batch once its bodies pass 16 MB: at most that and
+ * one more object's (STORE_OBJECT_MAX), with an 8-byte header each */
+_Static_assert((size_t)PG_ARRAY_MAX >= 2 * STORE_OBJECT_MAX + 8 * PG_ARRAY_ROWS,
+               "a batch's bodies fit one array parameter");
 
 /* store_text_query's FTS5 query ("w1" "w2 w3"*: quoted phrases, a quote
  * doubled, the last one a prefix) as a tsquery: each phrase's words, split
