@@ -106,11 +106,11 @@ run_one() { # store build
   m1=$(cpu_ticks "$sp"); p1=$(pg_ticks); t1=$(date +%s.%N)
   proc_ticks >"$d/t1"
   n0=$((envs * size))
-  printf '   POSTs: wall %.2f s, cpu meridian %s s, postgres %s s; per object: meridian %.1f us, postgres %.1f us; load %s\n' \
+  printf '   POSTs: wall %.2f s, cpu meridian %s s, postgres %s s; per object: meridian %.1f us, postgres %s us; load %s\n' \
     "$(echo "$t1 - $t0" | bc)" "$(secs_of $((m1 - m0)))" \
     "$([ -n "$db" ] && secs_of $((p1 - p0)) || echo -)" \
     "$(echo "($m1 - $m0) * 1000000 / $hz / $n0" | bc -l)" \
-    "$(echo "($p1 - $p0) * 1000000 / $hz / $n0" | bc -l)" "$(load_avg)"
+    "$([ -n "$db" ] && printf %.1f "$(echo "($p1 - $p0) * 1000000 / $hz / $n0" | bc -l)" || echo -)" "$(load_avg)"
   if [ -n "$db" ]; then
     echo "   busiest PostgreSQL processes during the POSTs (CPU s):"
     busiest "$d/t0" "$d/t1"
