@@ -103,7 +103,7 @@ try:
             kinds = count(c.log()[mark:])
             total = sum(kinds.values())
             print(f"{total} statements for one envelope of {n} objects ({total / n:.1f} per object)")
-            for k, v in kinds.most_common(15):
+            for k, v in kinds.most_common(40):
                 print(f"{v:6d}  {k}")
     finally:
         node.stop()

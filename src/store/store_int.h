@@ -216,6 +216,12 @@ struct store_txops {
     enum mrd_code (*agg_pause)(void *conn, bool on, struct mrd_err *err);
     enum mrd_code (*agg_count)(void *conn, const struct sq_arg *cols, int64_t hour, int64_t n,
                                struct mrd_err *err);
+    /* optional (0: VALUES lists of batch_rows): the backend binds a column
+     * of many rows as one SQ_ARRAY parameter, so a request's new versions,
+     * their value index rows, its status details and its existence look-up
+     * are one statement of fixed text each, of up to this many rows
+     * (PostgreSQL: INSERT ... SELECT FROM unnest(...), = ANY(...)) */
+    unsigned array_rows;
 };
 
 #define STORE_AGG_COLS 9
@@ -411,18 +417,25 @@ enum mrd_code sq__exec(struct sq_conn *c, const char *sql, struct mrd_err *err);
 
 /* One parameter of sq__run, bound to ?1, ?2... in order. Text and blobs
  * are borrowed for the call. */
-enum sq_arg_type { SQ_ARG_NULL, SQ_ARG_INT, SQ_ARG_TEXT, SQ_ARG_BLOB };
+enum sq_arg_type { SQ_ARG_NULL, SQ_ARG_INT, SQ_ARG_TEXT, SQ_ARG_BLOB, SQ_ARG_ARRAY };
 struct sq_arg {
     enum sq_arg_type type;
-    int64_t i;
-    const void *p;
-    int len; /* bytes; -1: NUL-terminated text */
+    int64_t i;             /* an integer; an array: the distance between its elements */
+    const void *p;         /* text, a blob; an array: its first element (a struct sq_arg) */
+    int len;               /* bytes; -1: NUL-terminated text; an array: its elements */
+    enum sq_arg_type elem; /* an array's elements (each that type or SQ_NUL) */
 };
 #define SQ_NUL ((struct sq_arg){.type = SQ_ARG_NULL})
 #define SQ_INT(v) ((struct sq_arg){.type = SQ_ARG_INT, .i = (int64_t)(v)})
 #define SQ_STR(s) ((struct sq_arg){.type = SQ_ARG_TEXT, .p = (s), .len = -1})
 #define SQ_TEXT(s, n) ((struct sq_arg){.type = SQ_ARG_TEXT, .p = (s), .len = (int)(n)})
 #define SQ_BLOB(b, n) ((struct sq_arg){.type = SQ_ARG_BLOB, .p = (b), .len = (int)(n)})
+/* One parameter holding n values of type t (SQ_ARG_INT, _TEXT, _BLOB; an
+ * element may be SQ_NUL) found at first[0], first[stride], ...: a column of
+ * a multi-row statement (store_txops.array_rows; PostgreSQL only). */
+#define SQ_ARRAY(t, first, n, stride)                                                              \
+    ((struct sq_arg){                                                                              \
+        .type = SQ_ARG_ARRAY, .elem = (t), .p = (first), .len = (int)(n), .i = (int64_t)(stride)})
 /* A time column: NULL for STORE_TIME_NONE. */
 #define SQ_TIME(v) ((v) == STORE_TIME_NONE ? SQ_NUL : SQ_INT(v))
 /* The (args, nargs) pair of sq__run from a list of SQ_* values. */

@@ -17,6 +17,8 @@
 
 #include <sodium.h>
 
+#include "core/alloc.h"
+
 static enum mrd_code tx_q(const struct store_tx *tx, const char *what, const char *sql,
                           const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
                           uint64_t *ret_n, struct mrd_err *err)
@@ -180,6 +182,36 @@ struct mark_args {
 /* Object leaves recorded by one statement (two parameters each). */
 #define MARK_ROWS 64
 
+/* Object leaves recorded by one statement of two array parameters
+ * (store_txops.array_rows). */
+#define MARK_ARRAY_ROWS 4096
+
+/* Records the leaves of m[0..n) (object versions) in statements of
+ * MARK_ARRAY_ROWS rows, each column one array parameter. */
+static enum mrd_code mark_arrays(const struct store_tx *tx, const struct store_ledger_mark *m,
+                                 size_t n, struct mrd_err *err)
+{
+    struct sq_arg *a = mrd_calloc(2 * (n < MARK_ARRAY_ROWS ? n : MARK_ARRAY_ROWS), sizeof(*a));
+    enum mrd_code rc = MRD_OK;
+
+    if (a == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t done = 0, k; rc == MRD_OK && done < n; done += k) {
+        k = n - done < MARK_ARRAY_ROWS ? n - done : MARK_ARRAY_ROWS;
+        for (size_t j = 0; j < k; j++) {
+            a[2 * j] = SQ_INT(m[done + j].key);
+            a[2 * j + 1] = SQ_INT(m[done + j].leaf);
+        }
+        rc = tx_q(tx, "ledger mark",
+                  "INSERT INTO object_leaves (seq, leaf) SELECT * FROM unnest(?1::bigint[],"
+                  " ?2::bigint[]) ON CONFLICT (seq) DO UPDATE SET leaf = excluded.leaf",
+                  SQ_ARGS(SQ_ARRAY(SQ_ARG_INT, &a[0], k, 2), SQ_ARRAY(SQ_ARG_INT, &a[1], k, 2)),
+                  NULL, NULL, NULL, err);
+    }
+    mrd_free(a);
+    return rc;
+}
+
 /* Records the leaves of m[0..n) (object versions) with multi-row
  * statements of 64, 32, ..., 1 rows: a few round trips for a batch (on
  * PostgreSQL each statement is one, under the write lock), and a few
@@ -193,6 +225,8 @@ static enum mrd_code mark_objects(const struct store_tx *tx, const struct store_
     struct sq_arg args[2 * MARK_ROWS];
     enum mrd_code rc = MRD_OK;
 
+    if (tx->ops->array_rows > 0) /* one statement: two array parameters */
+        return mark_arrays(tx, m, n, err);
     for (size_t done = 0, k; rc == MRD_OK && done < n; done += k) {
         size_t len = sizeof(head) - 1;
 

@@ -542,10 +542,22 @@ enum mrd_code store__index_values(const struct store_tx *tx, int64_t seq, const 
 
 /* The columns of a new version's row, in OBJ_INSERT's order. */
 #define OBJ_COLS 21
-#define OBJ_INSERT                                                                                 \
+#define OBJ_INTO                                                                                   \
     "INSERT INTO objects (collection, date_added, stix_id, type, spec_version,"                    \
     " created, modified, version, revoked, tlp, local, creator_org, source_peer,"                  \
-    " community, recipients, body, is_first, is_last, twin, signer, writer_only) VALUES "
+    " community, recipients, body, is_first, is_last, twin, signer, writer_only)"
+#define OBJ_INSERT OBJ_INTO " VALUES "
+/* the same, one array per column (store_txops.array_rows) */
+#define OBJ_INSERT_ARRAYS                                                                          \
+    OBJ_INTO " SELECT * FROM unnest(?1::bigint[], ?2::bigint[], ?3::text[], ?4::text[],"           \
+             " ?5::text[], ?6::bigint[], ?7::bigint[], ?8::bigint[], ?9::bigint[], ?10::bigint[]," \
+             " ?11::bigint[], ?12::bigint[], ?13::text[], ?14::text[], ?15::text[], ?16::bytea[]," \
+             " ?17::bigint[], ?18::bigint[], ?19::bigint[], ?20::text[], ?21::bigint[])"
+static const enum sq_arg_type obj_types[OBJ_COLS] = {
+    SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_TEXT, SQ_ARG_TEXT, SQ_ARG_TEXT, SQ_ARG_INT,  SQ_ARG_INT,
+    SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_TEXT, SQ_ARG_TEXT,
+    SQ_ARG_TEXT, SQ_ARG_BLOB, SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_INT,  SQ_ARG_TEXT, SQ_ARG_INT,
+};
 struct obj_flags {
     bool first, last, twin, writer_only;
 };
@@ -631,6 +643,26 @@ static size_t chunk_rows(size_t n, size_t max)
     while (k * 4 <= n)
         k *= 4;
     return k;
+}
+
+/* Runs sql, whose parameters are lead (nlead of them) then one array per
+ * column of the rows x cols arguments at a (row after row), the column's
+ * elements of types[column] (store_txops.array_rows). */
+#define ARRAY_ARGS_MAX (OBJ_COLS + 1)
+static enum mrd_code run_arrays(const struct store_tx *tx, const char *what, const char *sql,
+                                const struct sq_arg *lead, size_t nlead, const struct sq_arg *a,
+                                size_t rows, const enum sq_arg_type *types, size_t cols,
+                                store_row_fn row, void *ctx, uint64_t *ret_n, struct mrd_err *err)
+{
+    struct sq_arg args[ARRAY_ARGS_MAX];
+
+    if (nlead + cols > ARRAY_ARGS_MAX)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: too many columns", what);
+    for (size_t i = 0; i < nlead; i++)
+        args[i] = lead[i];
+    for (size_t c = 0; c < cols; c++)
+        args[nlead + c] = SQ_ARRAY(types[c], &a[c], rows, cols);
+    return run(tx, what, sql, args, nlead + cols, row, ctx, ret_n, err);
 }
 
 static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, const char *root,
@@ -811,18 +843,29 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
 #define BATCH_DETAILS (STORE_BATCH_PARAMS / 6)          /* status detail rows per INSERT */
 #define BATCH_SQL_MAX ((size_t)STORE_BATCH_PARAMS * 12) /* "?1536, " per parameter, and more */
 _Static_assert(BATCH_ROWS_MAX *OBJ_COLS <= STORE_BATCH_PARAMS, "a batch fits one statement");
+/* With array parameters (store_txops.array_rows): rows per statement, at
+ * most (new versions, status details; value index rows: 4 per version)
+ * and the bodies of one statement's versions, at most (the batch is
+ * written when the next would pass it) */
+#define BATCH_ARRAY_ROWS 1024
+#define BATCH_ARRAY_VALUES (4 * BATCH_ARRAY_ROWS)
+#define BATCH_ARRAY_BYTES ((size_t)16 << 20)
+#define BATCH_CAP BATCH_ARRAY_ROWS /* BATCH_ROWS_MAX or array_rows */
+_Static_assert(BATCH_ROWS_MAX <= BATCH_CAP, "a batch of either kind fits");
 
 struct batch {
     const struct store_tx *tx;
     int64_t collection;
     const char *root;
     size_t n, max;
-    size_t idx[BATCH_ROWS_MAX]; /* into the request's objects */
-    int64_t date[BATCH_ROWS_MAX];
-    int64_t seq[BATCH_ROWS_MAX];
-    struct store_value *vals; /* value index rows waiting (BATCH_VALUES) */
+    bool arrays;           /* one array parameter per column (store_txops.array_rows) */
+    size_t bytes;          /* the batched versions' bodies */
+    size_t idx[BATCH_CAP]; /* into the request's objects */
+    int64_t date[BATCH_CAP];
+    int64_t seq[BATCH_CAP];
+    struct store_value *vals; /* value index rows waiting (vmax) */
     int64_t *vseq;
-    size_t nv;
+    size_t nv, vmax;
     int64_t cur_seq; /* the version whose values are being collected */
     bool paused;     /* the backend's per-row aggregate count (store_txops.agg_pause) */
 };
@@ -858,8 +901,8 @@ static bool same_arg(const struct sq_arg *x, const struct sq_arg *y)
 /* The overview's counts of the rows a (k rows of OBJ_COLS arguments):
  * grouped here by the columns agg_objects counts by, in the order the rows
  * first use them, one agg_count per group. */
-static enum mrd_code batch_agg(struct batch *b, const struct sq_arg *a, size_t k,
-                               struct mrd_err *err)
+static enum mrd_code batch_agg_rows(struct batch *b, const struct sq_arg *a, size_t k,
+                                    struct mrd_err *err)
 {
     /* collection, tlp, local, creator_org, community, recipients,
      * writer_only, source_peer (store_txops.agg_count), then type */
@@ -900,6 +943,18 @@ static enum mrd_code batch_agg(struct batch *b, const struct sq_arg *a, size_t k
     return rc;
 }
 
+/* batch_agg_rows, BATCH_ROWS_MAX rows at a time (its groups' arrays) */
+static enum mrd_code batch_agg(struct batch *b, const struct sq_arg *a, size_t k,
+                               struct mrd_err *err)
+{
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; i < k && rc == MRD_OK; i += BATCH_ROWS_MAX)
+        rc = batch_agg_rows(b, &a[i * OBJ_COLS], k - i < BATCH_ROWS_MAX ? k - i : BATCH_ROWS_MAX,
+                            err);
+    return rc;
+}
+
 static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
 {
     struct mrd_buf sql;
@@ -916,6 +971,18 @@ static enum mrd_code values_flush(struct batch *b, struct mrd_err *err)
         a[4 * i + 1] = SQ_BLOB(b->vals[i].key, b->vals[i].len);
         a[4 * i + 2] = SQ_INT(b->vseq[i]);
         a[4 * i + 3] = SQ_INT(b->vals[i].how);
+    }
+    if (b->arrays) {
+        static const enum sq_arg_type t[4] = {SQ_ARG_INT, SQ_ARG_BLOB, SQ_ARG_INT, SQ_ARG_INT};
+
+        rc = run_arrays(b->tx, "value index",
+                        "INSERT INTO value_index (kind, key, seq, how) SELECT * FROM"
+                        " unnest(?1::bigint[], ?2::bytea[], ?3::bigint[], ?4::bigint[])"
+                        " ON CONFLICT DO NOTHING",
+                        NULL, 0, a, b->nv, t, 4, NULL, NULL, NULL, err);
+        mrd_free(a);
+        b->nv = 0;
+        return rc;
     }
     mrd_buf_init(&sql, BATCH_SQL_MAX);
     for (size_t i = 0, k; i < b->nv && rc == MRD_OK; i += k) {
@@ -941,7 +1008,7 @@ static enum mrd_code value_add(void *ctx, const struct store_value *v, struct mr
 
     b->vals[b->nv] = *v;
     b->vseq[b->nv++] = b->cur_seq;
-    return b->nv == BATCH_VALUES ? values_flush(b, err) : MRD_OK;
+    return b->nv == b->vmax ? values_flush(b, err) : MRD_OK;
 }
 
 static enum mrd_code batch_seq_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -969,7 +1036,7 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
                                  struct mrd_err *err)
 {
     struct mrd_buf sql, rcpt;
-    size_t roff[BATCH_ROWS_MAX + 1];
+    size_t roff[BATCH_CAP + 1];
     struct sq_arg *a = NULL;
     uint64_t got = 0;
     enum mrd_code rc = MRD_OK;
@@ -977,7 +1044,7 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
     if (b->n == 0)
         return MRD_OK;
     mrd_buf_init(&sql, BATCH_SQL_MAX);
-    mrd_buf_init(&rcpt, (size_t)BATCH_ROWS_MAX * STORE_RECIPIENTS_MAX * 21);
+    mrd_buf_init(&rcpt, (size_t)BATCH_CAP * STORE_RECIPIENTS_MAX * 21);
     for (size_t k = 0; k < b->n && rc == MRD_OK; k++) { /* every row's recipients first: */
         roff[k] = rcpt.len;                             /* rcpt.data moves as it grows */
         rc = recipients_text(&q->objs[b->idx[k]], &rcpt, err);
@@ -996,7 +1063,11 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
         rc = b->tx->ops->agg_pause(b->tx->conn, true, err);
         b->paused = rc == MRD_OK;
     }
-    for (size_t i = 0, k; i < b->n && rc == MRD_OK; i += k) {
+    if (rc == MRD_OK && b->arrays) {
+        rc = run_arrays(b->tx, "object insert", OBJ_INSERT_ARRAYS " RETURNING seq, date_added",
+                        NULL, 0, a, b->n, obj_types, OBJ_COLS, batch_seq_row, b, &got, err);
+    }
+    for (size_t i = 0, k; i < b->n && rc == MRD_OK && !b->arrays; i += k) {
         uint64_t n = 0;
 
         k = chunk_rows(b->n - i, b->max);
@@ -1033,6 +1104,7 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
     mrd_buf_release(&rcpt);
     mrd_buf_release(&sql);
     b->n = 0;
+    b->bytes = 0;
     return rc;
 }
 
@@ -1111,7 +1183,21 @@ static enum mrd_code find_fresh(const struct store_tx *tx, const struct store_in
     for (size_t i = 0; i < q->n && rc == MRD_OK; i++) /* the ids to look up */
         if (fresh[i])
             cand[nc++] = i;
-    for (size_t c = 0, k; c < nc && rc == MRD_OK; c += k) {
+    for (size_t c = 0, k; c < nc && rc == MRD_OK && tx->ops->array_rows > 0; c += k) {
+        const struct sq_arg coll = SQ_INT(q->collection);
+        static const enum sq_arg_type text = SQ_ARG_TEXT;
+
+        k = nc - c < BATCH_IDS ? nc - c : BATCH_IDS;
+        for (size_t j = 0; j < k; j++)
+            a[j] = SQ_TEXT(q->objs[cand[c + j]].id, q->objs[cand[c + j]].id_len);
+        /* one index probe per id (the planner's estimate for an array
+         * parameter is a few rows: a nested loop on objects_version) */
+        rc = run_arrays(tx, "object insert",
+                        "SELECT DISTINCT o.stix_id FROM unnest(?2::text[]) AS i(id)"
+                        " JOIN objects o ON o.collection = ?1 AND o.stix_id = i.id",
+                        &coll, 1, a, k, &text, 1, exists_row, &e, NULL, err);
+    }
+    for (size_t c = 0, k; c < nc && rc == MRD_OK && tx->ops->array_rows == 0; c += k) {
         k = chunk_rows(nc - c, BATCH_IDS);
         mrd_buf_reset(&sql);
         rc = mrd_buf_puts(&sql, EXISTS_SQL, err);
@@ -1148,9 +1234,16 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
         goto out;
     }
     *b = (struct batch){.tx = tx, .collection = q->collection, .root = root};
-    b->max = tx->ops->batch_rows < BATCH_ROWS_MAX ? tx->ops->batch_rows : BATCH_ROWS_MAX;
-    b->vals = mrd_calloc(BATCH_VALUES, sizeof(*b->vals));
-    b->vseq = mrd_calloc(BATCH_VALUES, sizeof(*b->vseq));
+    b->arrays = tx->ops->array_rows > 0;
+    if (b->arrays) {
+        b->max = tx->ops->array_rows < BATCH_ARRAY_ROWS ? tx->ops->array_rows : BATCH_ARRAY_ROWS;
+        b->vmax = BATCH_ARRAY_VALUES;
+    } else {
+        b->max = tx->ops->batch_rows < BATCH_ROWS_MAX ? tx->ops->batch_rows : BATCH_ROWS_MAX;
+        b->vmax = BATCH_VALUES;
+    }
+    b->vals = mrd_calloc(b->vmax, sizeof(*b->vals));
+    b->vseq = mrd_calloc(b->vmax, sizeof(*b->vseq));
     if (b->vals == NULL || b->vseq == NULL) {
         rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
         goto out;
@@ -1161,7 +1254,13 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
         int64_t date = *next;
 
         if (fresh[i]) {
+            /* an array statement's bodies stay below BATCH_ARRAY_BYTES */
+            if (b->arrays && b->n > 0 && b->bytes + q->objs[i].body_len > BATCH_ARRAY_BYTES)
+                rc = batch_flush(b, q, err);
+            if (rc != MRD_OK)
+                break;
             b->idx[b->n] = i;
+            b->bytes += q->objs[i].body_len;
             b->date[b->n++] = date;
             if (b->n == b->max)
                 rc = batch_flush(b, q, err);
@@ -1776,7 +1875,12 @@ enum mrd_code store__objects_count(struct store *st, int64_t collection, uint64_
 static enum mrd_code details_batched(const struct store_tx *tx, const struct store_status *sts,
                                      struct mrd_err *err)
 {
-    struct sq_arg *a = mrd_calloc(BATCH_DETAILS * 6, sizeof(*a));
+    /* status_id, ord, kind, stix_id, version, message */
+    static const enum sq_arg_type t[6] = {SQ_ARG_TEXT, SQ_ARG_INT, SQ_ARG_INT,
+                                          SQ_ARG_TEXT, SQ_ARG_INT, SQ_ARG_TEXT};
+    bool arrays = tx->ops->array_rows > 0;
+    size_t per = arrays ? BATCH_ARRAY_ROWS : BATCH_DETAILS; /* rows per statement */
+    struct sq_arg *a = mrd_calloc(per * 6, sizeof(*a));
     struct mrd_buf sql;
     enum mrd_code rc = MRD_OK;
 
@@ -1786,7 +1890,7 @@ static enum mrd_code details_batched(const struct store_tx *tx, const struct sto
     for (size_t i = 0; i < sts->n_details && rc == MRD_OK;) {
         size_t k = 0;
 
-        for (; i < sts->n_details && k < BATCH_DETAILS; i++, k++) {
+        for (; i < sts->n_details && k < per; i++, k++) {
             const struct store_status_detail *d = &sts->details[i];
             const struct sq_arg v[6] = {
                 SQ_STR(sts->id),
@@ -1797,6 +1901,14 @@ static enum mrd_code details_batched(const struct store_tx *tx, const struct sto
                 SQ_TEXT(d->message, strnlen(d->message, sizeof(d->message))),
             };
             memcpy(&a[k * 6], v, sizeof(v));
+        }
+        if (arrays) {
+            rc = run_arrays(tx, "status",
+                            "INSERT INTO status_details (status_id, ord, kind, stix_id, version,"
+                            " message) SELECT * FROM unnest(?1::text[], ?2::bigint[],"
+                            " ?3::bigint[], ?4::text[], ?5::bigint[], ?6::text[])",
+                            NULL, 0, a, k, t, 6, NULL, NULL, NULL, err);
+            continue;
         }
         mrd_buf_reset(&sql);
         rc = mrd_buf_puts(&sql,

@@ -40,12 +40,15 @@
 #include "core/str.h"
 #include "core/timestamp.h"
 
-#define PG_SQL_MAX 32768 /* a statement, after ?N -> $N (a multi-row INSERT: ~12 KiB) */
-#define PG_ARGS_MAX 1600 /* parameters of one statement (STORE_BATCH_PARAMS: 1536) */
-#define PG_BATCH_ROWS 64 /* new versions per multi-row INSERT (store_txops.batch_rows) */
-#define PG_FETCH 256     /* rows per FETCH of a streamed statement */
-#define PG_DSN_MAX 1024  /* a connection string */
-#define PG_LEAD_MAX 64   /* roles one process may lead (store_lead): the ledger, one per peer */
+#define PG_SQL_MAX 32768   /* a statement, after ?N -> $N (a multi-row INSERT: ~12 KiB) */
+#define PG_ARGS_MAX 1600   /* parameters of one statement (STORE_BATCH_PARAMS: 1536) */
+#define PG_BATCH_ROWS 64   /* new versions per multi-row INSERT (store_txops.batch_rows) */
+#define PG_ARRAY_ROWS 1024 /* rows per statement of array parameters (store_txops.array_rows) */
+#define PG_ARRAYS_MAX 32   /* array parameters of one statement */
+#define PG_ARRAY_MAX (256 << 20) /* bytes of one array parameter (a column of 1,024 bodies) */
+#define PG_FETCH 256             /* rows per FETCH of a streamed statement */
+#define PG_DSN_MAX 1024          /* a connection string */
+#define PG_LEAD_MAX 64 /* roles one process may lead (store_lead): the ledger, one per peer */
 
 #define PG_PREPARED_MAX 48 /* named (prepared) statements a connection keeps */
 #define PG_SEEN_MAX 64     /* statements a connection remembers having run once */
@@ -57,6 +60,9 @@
 #define PG_OID_INT2 21
 #define PG_OID_INT4 23
 #define PG_OID_TEXT 25
+#define PG_OID_BYTEA_ARRAY 1001
+#define PG_OID_TEXT_ARRAY 1009
+#define PG_OID_INT8_ARRAY 1016
 
 /* A statement prepared on a connection (pg_prepared): the server keeps
  * its parse and, after a few runs, a generic plan. */
@@ -454,12 +460,116 @@ struct pg_stmt {
     const char *values[PG_ARGS_MAX];
     int lengths[PG_ARGS_MAX], formats[PG_ARGS_MAX];
     Oid types[PG_ARGS_MAX];
+    char *arrays[PG_ARRAYS_MAX]; /* the array parameters' bytes (stmt_free) */
+    int n_arrays;
 };
 
-static enum mrd_code stmt_bind(struct pg_stmt *p, const struct sq_arg *args, size_t nargs)
+static void stmt_free(struct pg_stmt *p)
 {
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->n_arrays; i++)
+        mrd_free(p->arrays[i]);
+    mrd_free(p);
+}
+
+static char *put_u32(char *w, uint32_t v)
+{
+    w[0] = (char)(v >> 24);
+    w[1] = (char)(v >> 16);
+    w[2] = (char)(v >> 8);
+    w[3] = (char)v;
+    return w + 4;
+}
+
+/* An SQ_ARRAY parameter in PostgreSQL's binary array format (array_recv:
+ * dimensions, a has-nulls flag, the element type, the dimension's size and
+ * lower bound, then each element's length, -1 for NULL, and bytes). */
+static enum mrd_code array_bind(struct pg_stmt *p, size_t i, const struct sq_arg *a,
+                                const char *what, struct mrd_err *err)
+{
+    const struct sq_arg *e = a->p;
+    size_t n = a->len > 0 ? (size_t)a->len : 0, stride = (size_t)a->i, size = 20;
+    bool nulls = false;
+    Oid elem, type;
+    char *buf, *w;
+
+    switch (a->elem) {
+    case SQ_ARG_INT:
+        elem = PG_OID_INT8;
+        type = PG_OID_INT8_ARRAY;
+        break;
+    case SQ_ARG_TEXT:
+        elem = PG_OID_TEXT;
+        type = PG_OID_TEXT_ARRAY;
+        break;
+    case SQ_ARG_BLOB:
+        elem = PG_OID_BYTEA;
+        type = PG_OID_BYTEA_ARRAY;
+        break;
+    default:
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: an array of no element type", what);
+    }
+    if (p->n_arrays == PG_ARRAYS_MAX)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d array parameters", what,
+                           PG_ARRAYS_MAX);
+    for (size_t k = 0; k < n; k++) {
+        const struct sq_arg *x = &e[k * stride];
+        bool null = x->type == SQ_ARG_NULL || (x->type != SQ_ARG_INT && x->p == NULL);
+
+        if (!null && x->type != a->elem)
+            return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: an array of mixed types", what);
+        nulls = nulls || null;
+        size += 4 + (null                    ? 0
+                     : x->type == SQ_ARG_INT ? 8
+                     : x->len >= 0           ? (size_t)x->len
+                                             : strlen(x->p));
+        if (size > PG_ARRAY_MAX)
+            return mrd_err_set(err, MRD_E_TOOBIG,
+                               "store: %s: an array parameter of more than %d bytes", what,
+                               PG_ARRAY_MAX);
+    }
+    buf = mrd_malloc(size);
+    if (buf == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    p->arrays[p->n_arrays++] = buf;
+    w = put_u32(buf, n > 0 ? 1 : 0); /* dimensions: none for an empty array */
+    w = put_u32(w, nulls ? 1 : 0);
+    w = put_u32(w, elem);
+    if (n > 0) {
+        w = put_u32(w, (uint32_t)n);
+        w = put_u32(w, 1); /* lower bound */
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct sq_arg *x = &e[k * stride];
+        size_t len;
+
+        if (x->type == SQ_ARG_NULL || (x->type != SQ_ARG_INT && x->p == NULL)) {
+            w = put_u32(w, UINT32_MAX); /* -1: NULL */
+        } else if (x->type == SQ_ARG_INT) {
+            w = put_u32(w, 8);
+            w = put_u32(w, (uint32_t)((uint64_t)x->i >> 32));
+            w = put_u32(w, (uint32_t)(uint64_t)x->i);
+        } else {
+            len = x->len >= 0 ? (size_t)x->len : strlen(x->p);
+            w = put_u32(w, (uint32_t)len);
+            memcpy(w, x->p, len);
+            w += len;
+        }
+    }
+    p->values[i] = buf;
+    p->lengths[i] = (int)(w - buf);
+    p->types[i] = type;
+    return MRD_OK;
+}
+
+static enum mrd_code stmt_bind(struct pg_stmt *p, const struct sq_arg *args, size_t nargs,
+                               const char *what, struct mrd_err *err)
+{
+    p->n_arrays = 0;
     for (size_t i = 0; i < nargs; i++) {
         const struct sq_arg *a = &args[i];
+        enum mrd_code rc;
 
         p->values[i] = NULL;
         p->lengths[i] = 0;
@@ -481,6 +591,11 @@ static enum mrd_code stmt_bind(struct pg_stmt *p, const struct sq_arg *args, siz
                 break; /* NULL text binds SQL NULL, as in SQLite */
             p->values[i] = a->p;
             p->lengths[i] = a->len >= 0 ? a->len : (int)strlen(a->p);
+            break;
+        case SQ_ARG_ARRAY:
+            rc = array_bind(p, i, a, what, err);
+            if (rc != MRD_OK)
+                return rc;
             break;
         }
     }
@@ -738,9 +853,10 @@ static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *w
     p = mrd_malloc(sizeof(*p));
     if (p == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    p->n_arrays = 0;
     rc = pg_sql(sql, p->text, sizeof(p->text), err);
     if (rc == MRD_OK)
-        rc = stmt_bind(p, args, nargs);
+        rc = stmt_bind(p, args, nargs, what, err);
     if (rc != MRD_OK)
         goto out;
     if (stream && row != NULL && PQtransactionStatus(c->db) == PQTRANS_INTRANS) {
@@ -765,7 +881,7 @@ static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *w
     }
     PQclear(res);
 out:
-    mrd_free(p);
+    stmt_free(p);
     if (rc == MRD_OK && ret_n != NULL)
         *ret_n = n;
     return rc;
@@ -1031,8 +1147,10 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
 #define PG_REF(path, role)                                                                         \
     " UNION ALL SELECT b->>'" path "', seq, " role " FROM o WHERE jsonb_typeof(b->'" path "')"    \
     " = 'string'"
-#define PG_INDEX_REFS(after)                                                                       \
-    "WITH o AS (" PG_AFTER(after, PG_HAS("object_refs") PG_HAS("source_ref")                      \
+#define PG_INDEX_REFS(after) "WITH " PG_INDEX_REFS_WITH(after)
+/* PG_INDEX_REFS after its WITH, to follow another common table expression */
+#define PG_INDEX_REFS_WITH(after)                                                                  \
+    "o AS (" PG_AFTER(after, PG_HAS("object_refs") PG_HAS("source_ref")                           \
                            PG_HAS("sighting_of_ref")) ")"                                          \
     " INSERT INTO ref_index (ref, seq, role) SELECT j #>> '{}', o.seq, 0 FROM o,"                  \
     " jsonb_array_elements(CASE WHEN jsonb_typeof(o.b->'object_refs') = 'array'"                  \
@@ -1041,16 +1159,15 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
     " ON CONFLICT DO NOTHING"
 /* clang-format on */
 
+/* Both indexes in one statement (one round trip): the words' INSERT is a
+ * common table expression, which PostgreSQL runs to completion whether or
+ * not the statement reads it. */
 static enum mrd_code tx_index_text_after(void *conn, int64_t after, struct mrd_err *err)
 {
-    enum mrd_code rc =
-        pg_run(conn, "text index", PG_INDEX_WORDS_BY(PG_FOLD_WIDE, "?1", " OFFSET 0"),
-               SQ_ARGS(SQ_INT(after)), NULL, NULL, NULL, err);
-
-    if (rc == MRD_OK)
-        rc = pg_run(conn, "reference index", PG_INDEX_REFS("?1"), SQ_ARGS(SQ_INT(after)), NULL,
-                    NULL, NULL, err);
-    return rc;
+    return pg_run(conn, "text and reference index",
+                  "WITH w AS (" PG_INDEX_WORDS_BY(PG_FOLD_WIDE, "?1",
+                                                  " OFFSET 0") "), " PG_INDEX_REFS_WITH("?1"),
+                  SQ_ARGS(SQ_INT(after)), NULL, NULL, NULL, err);
 }
 
 static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *err)
@@ -1064,10 +1181,16 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
     return rc;
 }
 
-/* A request's rows go in multi-row INSERTs: a statement is a round trip. */
+/* A request's rows go in few statements, each a round trip: one array
+ * parameter per column (INSERT ... SELECT FROM unnest), so one statement
+ * text per table, prepared once per connection, whatever the row count. */
 static const struct store_txops pg_txops = {
-    tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL};
+    tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL, PG_ARRAY_ROWS};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
+/* store_obj.c writes a batch once its bodies pass 16 MB: at most that and
+ * one more object's (STORE_OBJECT_MAX), with an 8-byte header each */
+_Static_assert((size_t)PG_ARRAY_MAX >= 2 * STORE_OBJECT_MAX + 8 * PG_ARRAY_ROWS,
+               "a batch's bodies fit one array parameter");
 
 /* store_text_query's FTS5 query ("w1" "w2 w3"*: quoted phrases, a quote
  * doubled, the last one a prefix) as a tsquery: each phrase's words, split
@@ -1578,8 +1701,23 @@ static enum mrd_code begin_step(struct pg_conn *c, void *ctx, struct mrd_err *er
 {
     static const char *const begin[] = {PG_BEGIN_READ, "BEGIN", "BEGIN"};
     enum tx_mode mode = *(const enum tx_mode *)ctx;
-    enum mrd_code rc = pg_exec(c, "transaction", begin[mode], err);
+    enum mrd_code rc;
 
+    if (mode == TX_LOCKED && !in_wtx(c)) { /* both in one message: one round trip */
+        char sql[80];
+        PGresult *res;
+
+        (void)snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
+                       (long long)PG_WRITE_LOCK);
+        res = PQexec(c->db, sql);
+
+        rc = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK
+                 ? MRD_OK
+                 : pg_fail(c, res, "write lock", err);
+        PQclear(res);
+        return rc;
+    }
+    rc = pg_exec(c, "transaction", begin[mode], err);
     if (rc == MRD_OK && mode == TX_LOCKED)
         rc = pg_run(c, "write lock", "SELECT pg_advisory_xact_lock(?1)",
                     SQ_ARGS(SQ_INT(PG_WRITE_LOCK)), NULL, NULL, NULL, err);

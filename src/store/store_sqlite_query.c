@@ -32,6 +32,9 @@ static enum mrd_code bind_args(struct sq_conn *c, sqlite3_stmt *st, const struct
         case SQ_ARG_BLOB:
             src = sqlite3_bind_blob(st, col, a->p, a->len, SQLITE_STATIC);
             break;
+        case SQ_ARG_ARRAY: /* PostgreSQL's (sq__txops has no array_rows) */
+            return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: an array parameter on SQLite",
+                               what);
         }
     }
     if (src != SQLITE_OK)
@@ -181,8 +184,8 @@ static enum mrd_code tx_agg_count(void *conn, const struct sq_arg *cols, int64_t
  * its own VDBE program run, bindings and B-tree descents: a request's new
  * versions go in multi-row INSERTs here too (store_obj.c), with one
  * existence look-up per 1,535 ids instead of one per version. */
-const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text,
-                                      64,     tx_agg_pause,        tx_agg_count};
+const struct store_txops sq__txops = {
+    tx_run, tx_index_text_after, tx_unindex_text, 64, tx_agg_pause, tx_agg_count, 0};
 
 enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
                       const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,

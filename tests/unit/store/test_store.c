@@ -847,6 +847,65 @@ static void test_one_request_of_new_and_known_ids(void **state)
     free(o);
 }
 
+/* A request larger than one multi-row statement (PostgreSQL: 1,024 rows of
+ * array parameters; SQLite: 64 rows), with a known id in the middle that
+ * goes through the general path: every version stored once, date_added in
+ * request order, and seq in the same order (the ledger queue and paging
+ * rely on both). */
+static void test_large_request_keeps_order(void **state)
+{
+    enum { N = 2600, KNOWN = 1300 };
+    struct fx *f = *state;
+    struct obj *o = calloc(N, sizeof(*o));
+    struct store_object_in *in = calloc(N, sizeof(*in));
+    enum store_insert_outcome *out = calloc(N, sizeof(*out));
+    int64_t *dates = calloc(N, sizeof(*dates));
+    static const int probe[] = {0, 1023, 1024, 1299, 1300, 1301, 2047, 2048, N - 1};
+    const char *ids[sizeof(probe) / sizeof(probe[0])];
+    struct store_query q = {.added_after = STORE_TIME_NONE};
+    struct store_match m = {.versions = STORE_VER_ALL};
+    struct sink s = {.hide_version = -1};
+    struct mrd_err err = {0};
+    uint64_t count = 0;
+
+    assert_non_null(o);
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_non_null(dates);
+    for (int i = 0; i < N; i++)
+        make_obj(&o[i], "indicator", 20000 + i, 5000000, POLICY_TLP_GREEN);
+    make_obj(&o[KNOWN], "indicator", 20000 + KNOWN - 1, 6000000, POLICY_TLP_GREEN);
+    for (int i = 0; i < N; i++)
+        in[i] = o[i].in;
+    assert_int_equal(store_objects_insert(f->st, f->coll.key, in, N, out, dates, &err), MRD_OK);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(out[i], STORE_INS_ADDED);
+        if (i > 0)
+            assert_true(dates[i] > dates[i - 1]);
+    }
+    assert_int_equal(store_objects_count(f->st, f->coll.key, &count, &err), MRD_OK);
+    assert_int_equal(count, N);
+    for (size_t k = 0; k < sizeof(probe) / sizeof(probe[0]); k++)
+        ids[k] = o[probe[k]].id;
+    m.ids = ids;
+    m.n_ids = sizeof(probe) / sizeof(probe[0]);
+    q.match = &m;
+    query(f, &q, &s); /* in date_added order: the probes' order (two share an id) */
+    assert_int_equal(s.n, sizeof(probe) / sizeof(probe[0]));
+    for (size_t k = 0; k < s.n; k++) {
+        assert_string_equal(s.ids[k], o[probe[k]].id);
+        assert_int_equal(s.dates[k], dates[probe[k]]);
+        if (k > 0)
+            assert_true(s.seqs[k] > s.seqs[k - 1]);
+    }
+    assert_int_equal(s.versions[3], 5000000); /* o[1299], then its newer version */
+    assert_int_equal(s.versions[4], 6000000);
+    free(dates);
+    free(out);
+    free(in);
+    free(o);
+}
+
 static void test_paging(void **state)
 {
     struct fx *f = *state;
@@ -2713,8 +2772,9 @@ static void test_notifications_and_deliveries(void **state)
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define BOTH_BACKENDS                                                                              \
     T(test_orgs), T(test_collections), T(test_meta), T(test_insert_duplicate_and_body),            \
-        T(test_one_request_of_new_and_known_ids), T(test_versions), T(test_paging),                \
-        T(test_delete), T(test_paging_last_among_visible), T(test_last_shortcut_follows_changes),  \
+        T(test_one_request_of_new_and_known_ids), T(test_large_request_keeps_order),               \
+        T(test_versions), T(test_paging), T(test_delete), T(test_paging_last_among_visible),       \
+        T(test_last_shortcut_follows_changes),                                                     \
         T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
         T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
