@@ -992,18 +992,20 @@ static enum mrd_code exists_row(void *ctx, const struct store_rowrd *r, struct m
 /* Which of the ids ?2.. (each once) the collection ?1 holds: one index
  * look-up per id, whatever the statistics say. The shape is the plan: a
  * scalar subquery with a LIMIT is neither pulled up nor turned into a
- * join, so PostgreSQL runs it for each row of the VALUES list (a SubPlan)
- * and the only cheap way to answer it is objects_version, both of whose
- * leading columns it binds. "stix_id IN (?2, ...)" left the choice to the
- * planner: on a young table (no ANALYZE yet, the collection's selectivity
- * guessed) it read the whole collection through objects_added and
- * filtered the ids, a second per look-up at 100,000 objects and more with
- * every object added (bench/pg/README.md). SQLite runs the same per-row
- * look-up through the index it is told. */
+ * join, so PostgreSQL runs it for each row of the VALUES list (a SubPlan),
+ * and objects_version, both of whose leading columns it binds, answers it
+ * cheapest; the ORDER BY (the index's own order) settles the tie an empty
+ * table leaves with objects_type, which a plan kept for a prepared
+ * statement (store_pg.c) would keep scanning as the collection grows.
+ * "stix_id IN (?2, ...)" left the choice to the planner: on a young table
+ * (no ANALYZE yet, the collection's selectivity guessed) it read the whole
+ * collection for each look-up, a second at 100,000 objects
+ * (bench/pg/README.md). SQLite runs the same look-ups through the index it
+ * is told. */
 #define EXISTS_HEAD "SELECT v.column1 FROM (VALUES "
 #define EXISTS_TAIL                                                                                \
-    ") v WHERE (SELECT 1 FROM objects o INDEXED BY objects_version"                                \
-    " WHERE o.collection = ?1 AND o.stix_id = v.column1 LIMIT 1) = 1"
+    ") v WHERE (SELECT 1 FROM objects o INDEXED BY objects_version WHERE o.collection = ?1"        \
+    " AND o.stix_id = v.column1 ORDER BY o.version LIMIT 1) = 1"
 
 /* fresh[i]: the request's version i is of an id the collection does not
  * hold and the request holds once. */
