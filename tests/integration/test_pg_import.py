@@ -70,6 +70,19 @@ def test_importing_twice_adds_nothing_and_never_scans_the_collection(meridian_bi
     assert pg_cluster.psql(f"SELECT count(*) FROM objects WHERE stix_id = '{extra['id']}'",
                            db) == "1"
     assert pg_cluster.psql("SELECT count(*) FROM objects", db) == str(N + 1)
+    # none of these imports wrote PG_ANALYZE_STEP versions: still never analyzed
+    assert pg_cluster.psql("SELECT reltuples < 0 FROM pg_class WHERE relname = 'objects'",
+                           db) == "t"
+
+    # an import that does (1,200 new versions) analyzes the table it has
+    # more than doubled, autovacuum or not
+    more = [indicator(value=f"10.9.{i >> 8}.{i & 255}") for i in range(1200)]
+    f.write_text(json.dumps({"type": "bundle", "id": "bundle--8f1c2a9e-2b1d-4c3e-9f4a-5b6c7d8e9f02",
+                             "objects": more}))
+    p = n.cli("import", "--data", n.data, "--collection", "api1/ioc", f)
+    assert "1200 objects: 1200 added" in p.stderr + p.stdout, p.stderr
+    assert int(float(pg_cluster.psql(
+        "SELECT reltuples FROM pg_class WHERE relname = 'objects'", db))) >= N + 1000
 
 
 def test_posts_on_a_growing_collection_keep_looking_ids_up(meridian_bin, pg_cluster, tmp_path):
