@@ -1710,25 +1710,25 @@ static void run_group(void *ctx, struct store_ins_wait *head)
  *
  * The planner picks a statement's plan by the table's statistics, which
  * autovacuum's ANALYZE gathers once a tenth of a table has changed, within
- * a minute (autovacuum_naptime). A young objects table has none yet: an
- * import of 100,000 objects runs its first minute without, and the
- * statements that read the versions after a seq (the free-text and
- * reference indexes, the ledger) guess that a third of the table is in a
- * range that holds a request's few rows, and read it whole (sequential
- * scans) at every write. So the store looks itself: every PG_ANALYZE_STEP
- * versions this process writes, once they are committed, it analyzes
- * objects when the table has grown to twice the pages the last ANALYZE
- * (or VACUUM) saw, and to 16 pages at least (128 KiB, a few hundred
- * versions): a sample of at most 30,000 rows whatever the size, each time
- * the table doubles. The size is the server's own, exact at once (the
- * activity counts of pg_stat lag by a second). A new plan for every
- * statement on objects follows (prepared ones too: the server replans
- * them when the statistics change). Never a failure: a role that does not
- * own the table is warned and skipped by the server. */
+ * a minute (autovacuum_naptime) -- or never, where autovacuum is off or
+ * behind. A young objects table has none: the statements that read the
+ * versions after a seq (the free-text and reference indexes, the ledger)
+ * then guess that a third of the table is in a range that holds a
+ * request's few rows, and a plan made so (kept by a prepared statement)
+ * reads the table whole at every write. Once there are statistics, even
+ * old ones, the planner finds the range's true end in the index and reads
+ * only it. So the store looks itself: every PG_ANALYZE_STEP versions this
+ * process writes, once they are committed, it analyzes objects when the
+ * table has no statistics at all (one catalog query; the ANALYZE of a
+ * table of a few thousand rows takes milliseconds). What changes later is
+ * autovacuum's. A new plan for every statement on objects follows
+ * (prepared ones too: the server replans them when the statistics
+ * change). Never a failure: a role that does not own the table is warned
+ * and skipped by the server. */
 #define PG_ANALYZE_STEP 1000
 #define PG_ANALYZE_SQL                                                                             \
-    "DO $$BEGIN IF (SELECT pg_relation_size(c.oid) >= 2 * (c.relpages + 8)"                        \
-    " * current_setting('block_size')::bigint FROM pg_class c"                                     \
+    "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stats s JOIN pg_class c"                           \
+    " ON c.relname = s.tablename AND c.relnamespace::regnamespace::name = s.schemaname"            \
     " WHERE c.oid = 'objects'::regclass) THEN ANALYZE objects; END IF; END$$"
 
 /* n versions written (committed or about to be, in this thread's write
