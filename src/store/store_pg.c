@@ -105,6 +105,10 @@ struct pg_store {
     uint64_t gen; /* unique per opened store in this process */
     struct pg_conn *thread_conns;
     struct store_group ins; /* group commit of object inserts */
+    /* object versions this process wrote, and whether the statistics of
+     * objects are due for a look (young_written) */
+    atomic_uint_fast64_t written;
+    atomic_bool analyze_due;
 };
 
 /* Converts the current row of res (row); any code but MRD_OK stops the
@@ -1845,6 +1849,56 @@ static void run_group(void *ctx, struct store_ins_wait *head)
     mrd_buf_release(&rcpt);
 }
 
+/* ---- the statistics of a young objects table ----
+ *
+ * The planner picks a statement's plan by the table's statistics, which
+ * autovacuum's ANALYZE gathers once a tenth of a table has changed, within
+ * a minute (autovacuum_naptime) -- or never, where autovacuum is off or
+ * behind. A young objects table has none: the statements that read the
+ * versions after a seq (the free-text and reference indexes, the ledger)
+ * then guess that a third of the table is in a range that holds a
+ * request's few rows, and a plan made so (kept by a prepared statement)
+ * reads the table whole at every write. Once there are statistics, even
+ * old ones, the planner finds the range's true end in the index and reads
+ * only it. So the store looks itself: every PG_ANALYZE_STEP versions this
+ * process writes, once they are committed, it analyzes objects when the
+ * table has no statistics at all (one catalog query; the ANALYZE of a
+ * table of a few thousand rows takes milliseconds). What changes later is
+ * autovacuum's. A new plan for every statement on objects follows
+ * (prepared ones too: the server replans them when the statistics
+ * change). Never a failure: a role that does not own the table is warned
+ * and skipped by the server. */
+#define PG_ANALYZE_STEP 1000
+#define PG_ANALYZE_SQL                                                                             \
+    "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stats s JOIN pg_class c"                           \
+    " ON c.relname = s.tablename AND c.relnamespace::regnamespace::name = s.schemaname"            \
+    " WHERE c.oid = 'objects'::regclass) THEN ANALYZE objects; END IF; END$$"
+
+/* n versions written (committed or about to be, in this thread's write
+ * transaction). */
+static void young_written(struct pg_store *s, size_t n)
+{
+    uint_fast64_t before = atomic_fetch_add(&s->written, n);
+
+    if (before / PG_ANALYZE_STEP != (before + n) / PG_ANALYZE_STEP)
+        atomic_store(&s->analyze_due, true);
+}
+
+/* The look at the statistics when it is due, outside any write
+ * transaction of this thread's (its connection is not to be borrowed). */
+static void young_analyze(struct pg_store *s)
+{
+    struct pg_conn *c = NULL;
+    struct mrd_err err = {0};
+
+    if (pg_wtx.s == s || !atomic_exchange(&s->analyze_due, false))
+        return;
+    if (acquire(s, &c, &err) != MRD_OK)
+        return;
+    (void)pg_exec(c, "statistics", PG_ANALYZE_SQL, &err);
+    release(s, c);
+}
+
 static enum mrd_code
 pg_objects_insert_status(struct store *st, int64_t collection, const struct store_object_in *objs,
                          size_t n, enum store_insert_outcome *ret_outcomes, int64_t *ret_date_added,
@@ -1853,13 +1907,19 @@ pg_objects_insert_status(struct store *st, int64_t collection, const struct stor
     struct pg_store *s = (struct pg_store *)st;
     struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
     struct insert_args a = {&req};
+    enum mrd_code rc;
 
     /* inside this thread's write transaction (store_write_begin): in it,
      * never in another thread's group (that one would wait for the write
      * lock this thread holds) */
     if (pg_wtx.s == s)
-        return in_tx(st, TX_LOCKED, (struct tx_call){insert_op, &a}, err);
-    return store__group_insert(&s->ins, &req, run_group, s, err);
+        rc = in_tx(st, TX_LOCKED, (struct tx_call){insert_op, &a}, err);
+    else
+        rc = store__group_insert(&s->ins, &req, run_group, s, err);
+    if (rc == MRD_OK)
+        young_written(s, n);
+    young_analyze(s); /* committed (not inside this thread's write transaction) */
+    return rc;
 }
 
 static enum mrd_code pg_objects_insert(struct store *st, int64_t collection,
@@ -2093,6 +2153,8 @@ static enum mrd_code pg_write_end(struct store *stp, bool commit, struct mrd_err
     if (commit)
         rc = pg_exec(c, "commit", "COMMIT", err);
     release(s, c); /* rolls back what was not committed */
+    if (rc == MRD_OK && commit)
+        young_analyze(s);
     return rc;
 }
 
