@@ -298,12 +298,12 @@ static enum mrd_code copy_table(struct copy *c, size_t ti, struct mrd_err *err)
     memset(&c->d, 0, sizeof(c->d));
     /* meta is merged (a new store has some keys already): upserts */
     c->load = c->dst->ops->load_begin != NULL && strcmp(t->name, "meta") != 0;
-    if (c->load) {
+    if (c->load)
         rc = c->dst->ops->load_begin(c->dst->conn, t->name, t->name, t->cols, c->ncols, err);
-        if (rc != MRD_OK)
-            return rc;
-    }
-    rc = walk(c->src, t->name, select, copy_row, c, err);
+    if (rc == MRD_OK)
+        rc = walk(c->src, t->name, select, copy_row, c, err);
+    else
+        c->load = false; /* not begun: nothing to end */
     if (c->load) {
         uint64_t stored = 0;
         /* abandoned after a failure: a failed send learns the server's
