@@ -256,7 +256,7 @@ def test_source_backend_terminated_mid_walk(filled, big_pg, pg_cluster, tmp_path
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         pid = active_backend(pg_cluster, db, "SELECT seq, collection, date_added%")
-        time.sleep(0.2)
+        time.sleep(0.05)  # some rows in (the walk takes seconds)
         pg_cluster.psql(f"SELECT pg_terminate_backend({pid})", db)
         out, err = p.communicate(timeout=120)
     finally:
