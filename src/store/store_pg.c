@@ -1107,6 +1107,8 @@ static enum mrd_code load_flush(struct pg_load *l, struct mrd_err *err)
     return MRD_OK;
 }
 
+static enum mrd_code tx_load_end(void *conn, bool ok, uint64_t *ret_n, struct mrd_err *err);
+
 /* The column types come from the table itself (a SELECT of no rows):
  * binary COPY takes each integer in its column's width. */
 static enum mrd_code tx_load_begin(void *conn, const char *what, const char *table,
@@ -1148,7 +1150,12 @@ static enum mrd_code tx_load_begin(void *conn, const char *what, const char *tab
     l->what = what;
     l->ncols = ncols;
     mrd_buf_init(&l->buf, INT32_MAX); /* PQputCopyData's length is an int */
-    return mrd_buf_append(&l->buf, pg_copy_header, sizeof(pg_copy_header), err);
+    rc = mrd_buf_append(&l->buf, pg_copy_header, sizeof(pg_copy_header), err);
+    if (rc != MRD_OK) { /* the caller ends no load that did not begin */
+        struct mrd_err ignored = {0};
+        (void)tx_load_end(conn, false, NULL, &ignored);
+    }
+    return rc;
 }
 
 /* One field: an integer in the column's width, or text and bytes as
