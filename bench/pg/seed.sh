@@ -14,11 +14,10 @@
 # (DIR/pg1, DIR/pg1/store.dsn) starts as a `meridian store copy` of the
 # fresh SQLite node (same org, token, collection); DIR/pg2, the second
 # front-end, is a copy of its directory (keys and ledger) after the import.
-# (`store copy` of the loaded SQLite node would do, but it inserts one row
-# per round trip: ~130 objects/s.) DIR/token, DIR/coll and
-# DIR/ids (every 1000th id) are what reads.sh needs. An existing
-# DIR/gen (gen.py's output) is reused. Prints the wall time and CPU seconds
-# of each step and the database sizes.
+# (`store copy` of the loaded SQLite node would do too: bench/pg/copy.sh.)
+# DIR/token, DIR/coll and DIR/ids (every 1000th id) are what reads.sh
+# needs. An existing DIR/gen (gen.py's output) is reused. Prints the wall
+# time and CPU seconds of each step and the database sizes.
 #
 # Keep DIR on a disk (/var/tmp), not on a tmpfs: a million objects are
 # ~1.5 GB in each store.

@@ -5,8 +5,12 @@
  * Both backends hold the same tables with the same columns (store_pg.c's
  * schema is SQLite's in PostgreSQL's types), so one description per table
  * -- its columns and how each is read and bound -- copies it either way
- * through the drivers (store_int.h): a SELECT streamed from the source's
- * read snapshot, one INSERT per row into the target's write transaction.
+ * through the drivers (store_int.h): a SELECT walked row by row from the
+ * source's read snapshot (PostgreSQL: single-row mode, so memory does not
+ * grow with the table), each row bound into the target's write
+ * transaction: PostgreSQL loads a table with one COPY FROM STDIN in binary,
+ * sent in chunks without a round trip per row; SQLite inserts each row
+ * with its prepared INSERT.
  * Nothing is committed until every table has been read back from the
  * target and found equal to the source: same row count and same row-set
  * digest (each row's typed values hashed with SHA-256, the hashes summed
@@ -109,6 +113,7 @@ struct copy {
     const struct copy_table *t;
     size_t ncols;
     char insert[COPY_SQL_MAX];
+    bool load; /* the target takes the table as a bulk load */
     struct digest d;
     struct store_copy_report *rep;
 };
@@ -194,8 +199,11 @@ static enum mrd_code copy_row(void *ctx, const struct store_rowrd *r, struct mrd
             args[col] = SQ_TEXT(p, len);
         }
     }
-    rc = c->dst->ops->run(c->dst->conn, false, c->t->name, c->insert, args, c->ncols, NULL, NULL,
-                          NULL, err);
+    if (c->load)
+        rc = c->dst->ops->load_row(c->dst->conn, args, c->ncols, err);
+    else
+        rc = c->dst->ops->run(c->dst->conn, false, c->t->name, c->insert, args, c->ncols, NULL,
+                              NULL, NULL, err);
     c->p.done++;
     tick(c, false);
     return rc;
@@ -208,6 +216,14 @@ static enum mrd_code digest_row(void *ctx, const struct store_rowrd *r, struct m
     (void)err;
     hash_row(c->t, r, &c->d);
     return MRD_OK;
+}
+
+/* Every row of sql on tx, one at a time where the backend can (the row
+ * functions here run no statement on tx). */
+static enum mrd_code walk(const struct store_tx *tx, const char *what, const char *sql,
+                          store_row_fn row, void *ctx, struct mrd_err *err)
+{
+    return store__tx_walk(tx, what, sql, SQ_NOARGS, row, ctx, NULL, err);
 }
 
 static enum mrd_code count_rows(const struct store_tx *tx, const char *what, const char *sql,
@@ -280,9 +296,33 @@ static enum mrd_code copy_table(struct copy *c, size_t ti, struct mrd_err *err)
                                         (uint64_t)total};
     tick(c, true);
     memset(&c->d, 0, sizeof(c->d));
-    rc = c->src->ops->run(c->src->conn, true, t->name, select, SQ_NOARGS, copy_row, c, NULL, err);
-    if (rc != MRD_OK)
+    /* meta is merged (a new store has some keys already): upserts */
+    c->load = c->dst->ops->load_begin != NULL && strcmp(t->name, "meta") != 0;
+    if (c->load)
+        rc = c->dst->ops->load_begin(c->dst->conn, t->name, t->name, t->cols, c->ncols, err);
+    if (rc == MRD_OK)
+        rc = walk(c->src, t->name, select, copy_row, c, err);
+    else
+        c->load = false; /* not begun: nothing to end */
+    if (c->load) {
+        uint64_t stored = 0;
+        /* abandoned after a failure: a failed send learns the server's
+         * reason here */
+        enum mrd_code end = c->dst->ops->load_end(c->dst->conn, rc == MRD_OK, &stored, err);
+
+        if (rc == MRD_OK && end == MRD_OK && stored != c->d.rows)
+            end = mrd_err_set(err, MRD_E_DB, "the target stored %" PRIu64 " of %" PRIu64 " rows",
+                              stored, c->d.rows);
+        if (end != MRD_OK)
+            rc = end;
+    }
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err,
+                       "store copy: %s: after %" PRIu64 " of %" PRId64 " rows (nothing was"
+                       " committed)",
+                       t->name, c->p.done, total);
         return rc;
+    }
     tick(c, true);
     src = c->d;
     if (c->to_pg && t->ident != NULL) {
@@ -315,9 +355,11 @@ static enum mrd_code check_table(struct copy *c, size_t ti, struct digest *src, 
     c->t = t;
     (void)snprintf(select, sizeof(select), "SELECT %s FROM %s%s", t->cols, t->name, t->where);
     memset(&c->d, 0, sizeof(c->d));
-    rc = c->dst->ops->run(c->dst->conn, true, t->name, select, SQ_NOARGS, digest_row, c, NULL, err);
-    if (rc != MRD_OK)
+    rc = walk(c->dst, t->name, select, digest_row, c, err);
+    if (rc != MRD_OK) {
+        mrd_err_prefix(err, "store copy: %s: reading it back (nothing was committed)", t->name);
         return rc;
+    }
     if (c->d.rows != src->rows || memcmp(c->d.lane, src->lane, sizeof(src->lane)) != 0)
         return mrd_err_set(err, MRD_E_INVALID,
                            "store copy: %s differs after the copy (%" PRIu64 " rows read, %" PRIu64

@@ -130,6 +130,12 @@ enum mrd_code store__q(struct store *st, bool read, const char *what, const char
 enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const char *sql,
                             const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
                             uint64_t *ret_n, struct mrd_err *err);
+/* A statement inside tx whose every row is wanted and whose row function
+ * runs no statement on tx: store_txops.walk where the backend has one (one
+ * row in memory at a time), else streamed. */
+enum mrd_code store__tx_walk(const struct store_tx *tx, const char *what, const char *sql,
+                             const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                             uint64_t *ret_n, struct mrd_err *err);
 
 /* The operations of store.h on the administrative records, written once
  * for both backends over their driver (store_rows.c). A check-then-write
@@ -222,6 +228,29 @@ struct store_txops {
      * are one statement of fixed text each, of up to this many rows
      * (PostgreSQL: INSERT ... SELECT FROM unnest(...), = ANY(...)) */
     unsigned array_rows;
+    /* optional (NULL: run with stream): a statement whose every row is
+     * wanted (a whole table, store_copy), the rows handed to row as they
+     * arrive, one at a time, so that memory does not grow with the result
+     * (PostgreSQL: single-row mode). row must not run statements on conn;
+     * a code other than MRD_OK from it stops the statement (cancelled on
+     * the server) and is returned. An error after some rows were handed
+     * on (a backend terminated mid-walk) is returned as such: the caller
+     * undoes what it did with them. */
+    enum mrd_code (*walk)(void *conn, const char *what, const char *sql, const struct sq_arg *args,
+                          size_t nargs, store_row_fn row, void *ctx, uint64_t *ret_n,
+                          struct mrd_err *err);
+    /* optional (NULL: one INSERT per row): rows loaded into one table in
+     * bulk inside the transaction (PostgreSQL: COPY FROM STDIN in binary,
+     * sent in chunks without waiting for the server). load_begin names the
+     * table and its column list (ncols columns); load_row takes one row's
+     * values (SQ_* arguments, ncols of them); load_end ends the load
+     * (ok false: abandoned, the transaction is to be rolled back) and
+     * says how many rows the server stored. Nothing else runs on conn
+     * between load_begin and load_end. */
+    enum mrd_code (*load_begin)(void *conn, const char *what, const char *table, const char *cols,
+                                size_t ncols, struct mrd_err *err);
+    enum mrd_code (*load_row)(void *conn, const struct sq_arg *vals, size_t n, struct mrd_err *err);
+    enum mrd_code (*load_end)(void *conn, bool ok, uint64_t *ret_n, struct mrd_err *err);
 };
 
 #define STORE_AGG_COLS 9

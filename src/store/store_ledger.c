@@ -146,20 +146,23 @@ enum mrd_code store__ledger_pending(struct store *st, size_t limit,
     return st->ops->driver->read_tx(st, pending_op, &a, err); /* one snapshot for both */
 }
 
+/* Walked a row at a time (store__tx_walk): a range may be the whole
+ * ledger (ledger_store_check, after a restore), bodies included; the
+ * callbacks read and write the ledger's files, never the store. */
 static enum mrd_code recorded_op(const struct store_tx *tx, void *args, struct mrd_err *err)
 {
     struct pending_args *a = args;
     enum mrd_code rc;
 
-    rc = tx_q(tx, "recorded leaves",
-              "SELECT l.leaf, o.seq, o.date_added, o.body FROM object_leaves l"
-              " JOIN objects o ON o.seq = l.seq WHERE l.leaf >= ?1 AND l.leaf < ?2",
-              SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), object_row, args, NULL, err);
+    rc = store__tx_walk(tx, "recorded leaves",
+                        "SELECT l.leaf, o.seq, o.date_added, o.body FROM object_leaves l"
+                        " JOIN objects o ON o.seq = l.seq WHERE l.leaf >= ?1 AND l.leaf < ?2",
+                        SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), object_row, args, NULL, err);
     if (rc == MRD_OK)
-        rc = tx_q(tx, "recorded events",
-                  "SELECT leaf, ev, kind, time, hash FROM ledger_events"
-                  " WHERE leaf >= ?1 AND leaf < ?2",
-                  SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), event_row, args, NULL, err);
+        rc = store__tx_walk(tx, "recorded events",
+                            "SELECT leaf, ev, kind, time, hash FROM ledger_events"
+                            " WHERE leaf >= ?1 AND leaf < ?2",
+                            SQ_ARGS(SQ_INT(a->from), SQ_INT(a->to)), event_row, args, NULL, err);
     return rc;
 }
 

@@ -1087,6 +1087,313 @@ static enum mrd_code tx_run(void *conn, bool stream, const char *what, const cha
                          ret_n, err);
 }
 
+/* ---- walks and bulk loads (store_copy.c) ---- */
+
+#define PG_COPY_CHUNK (1u << 20) /* bytes of COPY data gathered before each send */
+#define PG_LOAD_COLS 32          /* columns of one bulk load */
+#define PG_CANCEL_MSG 256        /* PQcancel's error text */
+
+/* Stops the statement running on c (PQcancel: a request on a connection
+ * of its own). Should it arrive after the statement ended, the server
+ * ignores it: the connection is idle or reading the next command. */
+static void pg_cancel(struct pg_conn *c)
+{
+    PGcancel *k = PQgetCancel(c->db);
+    char buf[PG_CANCEL_MSG];
+
+    if (k != NULL) {
+        (void)PQcancel(k, buf, (int)sizeof(buf));
+        PQfreeCancel(k);
+    }
+}
+
+/* store_txops.walk: sql in single-row mode. Each row is a result of its
+ * own, freed before the next is read, so the client holds one row (and
+ * libpq's input buffer) however large the result. A row function that
+ * stops the walk has the statement cancelled, then the rows already on
+ * the way are read and dropped. */
+static enum mrd_code pg_walk(struct pg_conn *c, const char *what, const char *sql,
+                             const struct sq_arg *args, size_t nargs, pg_row_fn row, void *ctx,
+                             uint64_t *ret_n, struct mrd_err *err)
+{
+    struct pg_stmt *p;
+    PGresult *res;
+    uint64_t n = 0;
+    bool stopped = false, ended = false;
+    enum mrd_code rc;
+
+    if (nargs > PG_ARGS_MAX)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d parameters", what,
+                           PG_ARGS_MAX);
+    p = mrd_malloc(sizeof(*p));
+    if (p == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    p->n_arrays = 0;
+    rc = pg_sql(sql, p->text, sizeof(p->text), err);
+    if (rc == MRD_OK)
+        rc = stmt_bind(p, args, nargs, what, err);
+    if (rc != MRD_OK)
+        goto out;
+    if (PQsendQueryParams(c->db, p->text, (int)nargs, p->types, p->values, p->lengths, p->formats,
+                          1) != 1) {
+        rc = pg_fail(c, NULL, what, err);
+        goto out;
+    }
+    if (PQsetSingleRowMode(c->db) != 1) { /* cannot happen right after the send */
+        rc = mrd_err_set(err, MRD_E_DB, "store: %s: single-row mode refused", what);
+        pg_cancel(c);
+        stopped = true;
+    }
+    while ((res = PQgetResult(c->db)) != NULL) {
+        switch (PQresultStatus(res)) {
+        case PGRES_SINGLE_TUPLE:
+            n++;
+            if (!stopped && row != NULL)
+                rc = row(ctx, res, 0, err);
+            if (rc != MRD_OK && !stopped) {
+                pg_cancel(c);
+                stopped = true;
+            }
+            break;
+        case PGRES_TUPLES_OK: /* the end: no row of its own */
+            ended = true;
+            break;
+        case PGRES_COMMAND_OK: {
+            const char *t = PQcmdTuples(res);
+            n = t[0] != '\0' ? strtoull(t, NULL, 10) : 0;
+            ended = true;
+            break;
+        }
+        default: /* the statement failed, after n rows (or was cancelled) */
+            if (rc == MRD_OK)
+                rc = pg_fail(c, res, what, err);
+            break;
+        }
+        PQclear(res);
+    }
+    if (rc == MRD_OK && !ended) /* no end and no error: the connection went */
+        rc = pg_fail(c, NULL, what, err);
+out:
+    stmt_free(p);
+    if (rc == MRD_OK && ret_n != NULL)
+        *ret_n = n;
+    return rc;
+}
+
+static enum mrd_code tx_walk(void *conn, const char *what, const char *sql,
+                             const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                             uint64_t *ret_n, struct mrd_err *err)
+{
+    struct rd_adapter a = {row, ctx};
+
+    return pg_walk(conn, what, sql, args, nargs, row != NULL ? rd_row : NULL, &a, ret_n, err);
+}
+
+/* A bulk load in progress (one per thread: a load holds its connection
+ * from load_begin to load_end). The data is COPY's binary format: a
+ * header, per row the field count then each field as a length (-1: NULL)
+ * and the bytes (integers big-endian in the column's own width), a
+ * trailer. */
+struct pg_load {
+    struct pg_conn *c;
+    const char *what;
+    size_t ncols;
+    Oid types[PG_LOAD_COLS];
+    struct mrd_buf buf;
+    bool failed; /* a send failed: the server's own error is awaited */
+};
+
+static _Thread_local struct pg_load pg_load;
+
+/* the signature, then flags and header extension length (0) */
+static const unsigned char pg_copy_header[19] = {'P', 'G',  'C',  'O',  'P',
+                                                 'Y', '\n', 0xff, '\r', '\n'};
+
+static void put_be(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+/* Sends what is gathered (blocking until libpq has passed it on). A
+ * failure is usually the server having refused the data already (a
+ * constraint) or gone: load_end reads why. */
+static enum mrd_code load_flush(struct pg_load *l, struct mrd_err *err)
+{
+    if (l->buf.len > 0 && PQputCopyData(l->c->db, l->buf.data, (int)l->buf.len) != 1) {
+        l->failed = true;
+        return pg_fail(l->c, NULL, l->what, err);
+    }
+    mrd_buf_reset(&l->buf);
+    return MRD_OK;
+}
+
+static enum mrd_code tx_load_end(void *conn, bool ok, uint64_t *ret_n, struct mrd_err *err);
+
+/* The column types come from the table itself (a SELECT of no rows):
+ * binary COPY takes each integer in its column's width. */
+static enum mrd_code tx_load_begin(void *conn, const char *what, const char *table,
+                                   const char *cols, size_t ncols, struct mrd_err *err)
+{
+    struct pg_conn *c = conn;
+    struct pg_load *l = &pg_load;
+    char sql[PG_SQL_MAX];
+    PGresult *res;
+    enum mrd_code rc = MRD_OK;
+
+    if (l->c != NULL)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: a load is already running", what);
+    if (ncols == 0 || ncols > PG_LOAD_COLS)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: %zu columns (at most %d)", what, ncols,
+                           PG_LOAD_COLS);
+    if ((size_t)snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", cols, table) >= sizeof(sql))
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: %s: column list too long", what);
+    res = PQexecParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 1);
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = pg_fail(c, res, what, err);
+    else if ((size_t)PQnfields(res) != ncols)
+        rc = mrd_err_set(err, MRD_E_INTERNAL, "store: %s: %d columns, not %zu", what,
+                         PQnfields(res), ncols);
+    for (size_t i = 0; rc == MRD_OK && i < ncols; i++)
+        l->types[i] = PQftype(res, (int)i);
+    PQclear(res);
+    if (rc != MRD_OK)
+        return rc;
+    (void)snprintf(sql, sizeof(sql), "COPY %s (%s) FROM STDIN (FORMAT binary)", table, cols);
+    res = PQexec(c->db, sql);
+    if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = pg_fail(c, res, what, err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    l->c = c;
+    l->what = what;
+    l->ncols = ncols;
+    mrd_buf_init(&l->buf, INT32_MAX); /* PQputCopyData's length is an int */
+    rc = mrd_buf_append(&l->buf, pg_copy_header, sizeof(pg_copy_header), err);
+    if (rc != MRD_OK) { /* the caller ends no load that did not begin */
+        struct mrd_err ignored = {0};
+        (void)tx_load_end(conn, false, NULL, &ignored);
+    }
+    return rc;
+}
+
+/* One field: an integer in the column's width, or text and bytes as
+ * they are. */
+static enum mrd_code load_field(struct pg_load *l, size_t col, const struct sq_arg *a,
+                                struct mrd_err *err)
+{
+    unsigned char hd[4 + 8];
+    size_t len;
+    int width = 0;
+    enum mrd_code rc;
+
+    if (a->type == SQ_ARG_NULL || (a->type != SQ_ARG_INT && a->p == NULL)) {
+        put_be(hd, UINT32_MAX, 4);
+        return mrd_buf_append(&l->buf, hd, 4, err);
+    }
+    if (a->type == SQ_ARG_INT) {
+        switch (l->types[col]) {
+        case PG_OID_INT8:
+            width = 8;
+            break;
+        case PG_OID_INT4:
+            width = a->i >= INT32_MIN && a->i <= INT32_MAX ? 4 : -1;
+            break;
+        case PG_OID_INT2:
+            width = a->i >= INT16_MIN && a->i <= INT16_MAX ? 2 : -1;
+            break;
+        case PG_OID_BOOL:
+            width = a->i == 0 || a->i == 1 ? 1 : -1;
+            break;
+        default:
+            break;
+        }
+        if (width <= 0)
+            return mrd_err_set(err, MRD_E_INVALID,
+                               "store: %s: column %zu: the integer %" PRId64
+                               " does not fit its type (oid %u)",
+                               l->what, col + 1, a->i, (unsigned)l->types[col]);
+        put_be(hd, (uint64_t)width, 4);
+        put_be(hd + 4, (uint64_t)a->i, width);
+        return mrd_buf_append(&l->buf, hd, 4 + (size_t)width, err);
+    }
+    if (l->types[col] != (a->type == SQ_ARG_TEXT ? PG_OID_TEXT : PG_OID_BYTEA))
+        return mrd_err_set(err, MRD_E_INVALID, "store: %s: column %zu: %s for a column of oid %u",
+                           l->what, col + 1, a->type == SQ_ARG_TEXT ? "text" : "bytes",
+                           (unsigned)l->types[col]);
+    len = a->len >= 0 ? (size_t)a->len : strlen(a->p);
+    if (len > (size_t)INT32_MAX - PG_COPY_CHUNK)
+        return mrd_err_set(err, MRD_E_TOOBIG, "store: %s: column %zu: %zu bytes", l->what, col + 1,
+                           len);
+    put_be(hd, len, 4);
+    rc = mrd_buf_append(&l->buf, hd, 4, err);
+    return rc == MRD_OK ? mrd_buf_append(&l->buf, a->p, len, err) : rc;
+}
+
+static enum mrd_code tx_load_row(void *conn, const struct sq_arg *vals, size_t n,
+                                 struct mrd_err *err)
+{
+    struct pg_load *l = &pg_load;
+    unsigned char hd[2];
+    enum mrd_code rc;
+
+    if (l->c != conn || n != l->ncols)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: a row for no load (%zu values)", n);
+    put_be(hd, n, 2);
+    rc = mrd_buf_append(&l->buf, hd, 2, err);
+    for (size_t i = 0; i < n && rc == MRD_OK; i++)
+        rc = load_field(l, i, &vals[i], err);
+    if (rc == MRD_OK && l->buf.len >= PG_COPY_CHUNK)
+        rc = load_flush(l, err);
+    return rc;
+}
+
+/* The trailer, the end of the data, then the server's verdict (the rows
+ * stored, or why none were: a constraint, a lost connection). Abandoned
+ * (ok false): the COPY fails on purpose, its rows with it. */
+static enum mrd_code tx_load_end(void *conn, bool ok, uint64_t *ret_n, struct mrd_err *err)
+{
+    struct pg_load *l = &pg_load;
+    struct pg_conn *c = conn;
+    PGresult *res;
+    enum mrd_code rc = MRD_OK;
+    uint64_t n = 0;
+
+    if (l->c != conn)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: the end of no load");
+    if (ok) {
+        rc = mrd_buf_append(&l->buf, "\377\377", 2, err);
+        if (rc == MRD_OK)
+            rc = load_flush(l, err);
+    }
+    if (PQputCopyEnd(c->db, ok && rc == MRD_OK ? NULL : "abandoned by the client") != 1 &&
+        rc == MRD_OK)
+        rc = pg_fail(c, NULL, l->what, err);
+    while ((res = PQgetResult(c->db)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            const char *t = PQcmdTuples(res);
+            n = t[0] != '\0' ? strtoull(t, NULL, 10) : 0;
+        } else if (PQresultStatus(res) == PGRES_COPY_IN) { /* still open: the end was refused */
+            PQclear(res);
+            if (rc == MRD_OK)
+                rc = pg_fail(c, NULL, l->what, err);
+            c->lost = true;
+            break;
+        } else if ((rc == MRD_OK && ok) || l->failed) { /* abandoned: its own error */
+            rc = pg_fail(c, res, l->what, err);
+            l->failed = false;
+        }
+        PQclear(res);
+    }
+    mrd_buf_release(&l->buf);
+    *l = (struct pg_load){0};
+    if (rc == MRD_OK && ret_n != NULL)
+        *ret_n = n;
+    return rc;
+}
+
 /* ---- free text and references (store_search.c searches them) ----
  *
  * text_index holds one tsvector per version that has a name or descriptive
@@ -1189,7 +1496,8 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
  * parameter per column (INSERT ... SELECT FROM unnest), so one statement
  * text per table, prepared once per connection, whatever the row count. */
 static const struct store_txops pg_txops = {
-    tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL, PG_ARRAY_ROWS};
+    tx_run,  tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL, PG_ARRAY_ROWS,
+    tx_walk, tx_load_begin,       tx_load_row,     tx_load_end};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
 /* store_obj.c writes a batch once its bodies pass 16 MB: at most that and
  * one more object's (STORE_OBJECT_MAX), with an 8-byte header each */

@@ -110,6 +110,15 @@ enum mrd_code store__tx_run(const struct store_tx *tx, const char *what, const c
     return tx->ops->run(tx->conn, false, what, sql, args, nargs, row, ctx, ret_n, err);
 }
 
+enum mrd_code store__tx_walk(const struct store_tx *tx, const char *what, const char *sql,
+                             const struct sq_arg *args, size_t nargs, store_row_fn row, void *ctx,
+                             uint64_t *ret_n, struct mrd_err *err)
+{
+    if (tx->ops->walk != NULL)
+        return tx->ops->walk(tx->conn, what, sql, args, nargs, row, ctx, ret_n, err);
+    return tx->ops->run(tx->conn, true, what, sql, args, nargs, row, ctx, ret_n, err);
+}
+
 static enum mrd_code org_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     (void)err;

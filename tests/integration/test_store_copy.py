@@ -5,8 +5,11 @@ that holds data is refused; keys go on where they stopped. And the backup
 of a node on PostgreSQL (docs/store.md, "Backups on PostgreSQL"): its files,
 then pg_dump; restored, it answers as before."""
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -160,6 +163,146 @@ def test_refuses_a_target_holding_data(filled, pg_cluster, tmp_path):
 def test_usage_errors(filled, args, needle):
     p = filled.cli("store", *args, check=False)
     assert p.returncode == 2 and needle in p.stderr, p.stderr
+
+
+BIG_ROWS, BIG_BODY = 300, 512 * 1024  # 150 MiB of bodies
+
+
+@pytest.fixture(scope="module")
+def big_pg(filled, pg_cluster):
+    """filled's node on PostgreSQL with BIG_ROWS more versions of
+    BIG_BODY bytes each (stored compressed: a pad of one letter)."""
+    dsn = pg_cluster.database()
+    copy(filled, filled.data, dsn)
+    db = dsn.rsplit("/", 1)[1]
+    pg_cluster.psql(
+        "INSERT INTO objects (collection, date_added, stix_id, type, spec_version, created,"
+        " modified, version, revoked, tlp, local, creator_org, source_peer, community,"
+        " recipients, body)"
+        " SELECT o.collection, m.d + g, 'indicator--' || u, o.type, o.spec_version, o.created,"
+        " o.modified, o.version, o.revoked, o.tlp, o.local, o.creator_org, o.source_peer,"
+        " o.community, o.recipients, convert_to('{\"type\":\"indicator\",\"id\":\"indicator--'"
+        " || u || '\",\"name\":\"big' || g || '\",\"x_pad\":\"'"
+        f" || repeat('a', {BIG_BODY}) || '\"}}', 'UTF8')"
+        " FROM (SELECT * FROM objects ORDER BY seq LIMIT 1) o,"
+        " (SELECT max(date_added) AS d FROM objects) m,"
+        f" (SELECT g, gen_random_uuid()::text AS u FROM generate_series(1, {BIG_ROWS}) g) s", db)
+    assert pg_cluster.psql("SELECT count(*) FROM objects", db) == str(BIG_ROWS + 9)
+    return dsn
+
+
+def copy_measured(bin_, frm, to):
+    """store copy, its peak RSS from wait4 (ASan's quarantine of freed
+    blocks kept small: it would hold every freed row)."""
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4"
+    p = subprocess.Popen([bin_, "store", "copy", "--from", frm, "--to", str(to)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out = p.stdout.read().decode()
+    err = p.stderr.read().decode()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    p.stdout.close()
+    p.stderr.close()
+    assert "Sanitizer" not in err, err
+    return p.returncode, out, err, ru.ru_maxrss
+
+
+@pytest.fixture(scope="module")
+def big_sqlite(filled, big_pg, tmp_path_factory):
+    """big_pg copied to a SQLite file: the data directory, the copy's
+    stdout and its peak RSS (KiB)."""
+    d = tmp_path_factory.mktemp("big-sqlite")
+    rc, out, err, rss = copy_measured(filled.bin, big_pg, d)
+    assert rc == 0, err
+    return d, out, rss
+
+
+def test_walk_holds_one_row_at_a_time(big_sqlite):
+    """PostgreSQL -> SQLite: 150 MiB of bodies walked in single-row mode,
+    so the copy's memory does not grow with the table (fetched 256 rows at
+    a time through a cursor, it held 128 MiB of bodies at once)."""
+    d, out, rss = big_sqlite
+    assert f"objects {BIG_ROWS + 9}," in out, out
+    db = sqlite3.connect(d / "meridian.db")
+    try:
+        n, size = db.execute("SELECT count(*), sum(length(body)) FROM objects").fetchone()
+    finally:
+        db.close()
+    assert n == BIG_ROWS + 9 and size > BIG_ROWS * BIG_BODY
+    assert rss < 100 * 1024, f"peak RSS {rss} KiB"  # 64 MiB; 188 MiB through the cursor
+
+
+def active_backend(pg_cluster, db, like, timeout=60):
+    """The pid of the backend of database db running a statement like
+    `like`, waited for."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        pid = pg_cluster.psql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            f" AND state = 'active' AND query LIKE '{like}' LIMIT 1", db)
+        if pid:
+            return pid
+        time.sleep(0.01)
+    raise AssertionError(f"no backend ran {like}")
+
+
+def test_source_backend_terminated_mid_walk(filled, big_pg, pg_cluster, tmp_path):
+    """The source's backend terminated while the copy walks objects: a
+    clear error naming the table and how far it got, and the SQLite
+    target holds nothing (its one transaction was rolled back)."""
+    db = big_pg.rsplit("/", 1)[1]
+    p = subprocess.Popen([filled.bin, "store", "copy", "--from", big_pg, "--to", tmp_path],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pid = active_backend(pg_cluster, db, "SELECT seq, collection, date_added%")
+        time.sleep(0.05)  # some rows in (the walk takes seconds)
+        pg_cluster.psql(f"SELECT pg_terminate_backend({pid})", db)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 2, (out, err)
+    assert "Sanitizer" not in err, err
+    m = re.search(r"store copy: objects: after (\d+) of (\d+) rows \(nothing was committed\)"
+                  r": store: objects: connection to PostgreSQL lost: (.*)", err)
+    assert m, err
+    assert int(m.group(1)) < int(m.group(2)) == BIG_ROWS + 9
+    assert "terminating connection" in m.group(3) or "closed" in m.group(3), err
+    db3 = sqlite3.connect(tmp_path / "meridian.db")
+    try:
+        assert db3.execute("SELECT count(*) FROM objects").fetchone()[0] == 0
+        assert db3.execute("SELECT count(*) FROM orgs").fetchone()[0] == 0
+    finally:
+        db3.close()
+    # nothing half-done: the same target takes the whole copy afterwards
+    rc, out, err, _ = copy_measured(filled.bin, big_pg, tmp_path)
+    assert rc == 0 and f"objects {BIG_ROWS + 9}," in out, err
+
+
+def test_target_backend_terminated_mid_load(filled, big_sqlite, pg_cluster):
+    """SQLite -> PostgreSQL: the target's backend terminated during the
+    COPY of objects: a clear error, and the database holds nothing."""
+    src = big_sqlite[0]
+    dsn = pg_cluster.database()
+    db = dsn.rsplit("/", 1)[1]
+    p = subprocess.Popen([filled.bin, "store", "copy", "--from", src, "--to", dsn],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pid = active_backend(pg_cluster, db, "COPY objects %")
+        pg_cluster.psql(f"SELECT pg_terminate_backend({pid})", db)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 2, (out, err)
+    assert "Sanitizer" not in err, err
+    assert re.search(rf"store copy: objects: after \d+ of {BIG_ROWS + 9} rows \(nothing was"
+                     r" committed\): store: objects: connection to PostgreSQL lost", err), err
+    for t in ("orgs", "objects", "ledger_events"):
+        assert pg_cluster.psql(f"SELECT count(*) FROM {t}", db) == "0"
 
 
 def test_pg_node_restored_from_pg_dump_and_older_files(meridian_bin, pg_cluster, tmp_path):
