@@ -147,6 +147,11 @@ enum mrd_code store__token_create(struct store *st, int64_t org_key, const char 
                                   struct store_token *ret, struct mrd_err *err);
 enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t len,
                                   struct store_token *ret, struct mrd_err *err);
+enum mrd_code store__token_access(struct store *st, const char *secret, size_t len,
+                                  const char *api_root, size_t root_len, const char *id_or_alias,
+                                  size_t id_len, struct store_token *ret_tok,
+                                  struct store_collection *ret_coll, bool *ret_found,
+                                  struct store_grant *ret_grant, struct mrd_err *err);
 enum mrd_code store__token_list(struct store *st,
                                 enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
                                 void *ctx, struct mrd_err *err);

@@ -2050,6 +2050,7 @@ static const struct store_ops pg_ops = {
     .org_list = store__org_list,
     .token_create = store__token_create,
     .token_lookup = store__token_lookup,
+    .token_access = store__token_access,
     .token_revoke = pg_token_revoke,
     .token_rotate = store__token_rotate,
     .org_state = store__org_state,
