@@ -221,6 +221,11 @@ struct store_txops {
     enum mrd_code (*agg_pause)(void *conn, bool on, struct mrd_err *err);
     enum mrd_code (*agg_count)(void *conn, const struct sq_arg *cols, int64_t hour, int64_t n,
                                struct mrd_err *err);
+    /* 0: a query's rows stream from one statement (run with stream set).
+     * Else object queries run as plain statements of at most this many
+     * rows each (LIMIT), a page and its look-ahead in one when it fits
+     * (store_obj.c, query_paged). */
+    unsigned page_rows;
 };
 
 #define STORE_AGG_COLS 9

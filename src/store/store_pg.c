@@ -50,6 +50,10 @@
 #define PG_PREPARED_MAX 48 /* named (prepared) statements a connection keeps */
 #define PG_SEEN_MAX 64     /* statements a connection remembers having run once */
 
+/* rows of one object query's statement (store_txops.page_rows): a TAXII
+ * page of the most (1,000) and its look-ahead fit in one */
+#define PG_PAGE_ROWS 1024
+
 /* Postgres type oids (pg_type.h; stable across versions). */
 #define PG_OID_BOOL 16
 #define PG_OID_BYTEA 17
@@ -1064,9 +1068,10 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
     return rc;
 }
 
-/* A request's rows go in multi-row INSERTs: a statement is a round trip. */
+/* A request's rows go in multi-row INSERTs: a statement is a round trip.
+ * Object queries: plain statements of PG_PAGE_ROWS rows at most. */
 static const struct store_txops pg_txops = {
-    tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL};
+    tx_run, tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL, PG_PAGE_ROWS};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
 
 /* store_text_query's FTS5 query ("w1" "w2 w3"*: quoted phrases, a quote

@@ -182,7 +182,8 @@ static enum mrd_code tx_agg_count(void *conn, const struct sq_arg *cols, int64_t
  * versions go in multi-row INSERTs here too (store_obj.c), with one
  * existence look-up per 1,535 ids instead of one per version. */
 const struct store_txops sq__txops = {tx_run, tx_index_text_after, tx_unindex_text,
-                                      64,     tx_agg_pause,        tx_agg_count};
+                                      64,     tx_agg_pause,        tx_agg_count,
+                                      0 /* a query's rows stream from its statement */};
 
 enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
                       const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,
