@@ -327,6 +327,37 @@ enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t le
     return st->ops->token_lookup(st, secret, len, ret, err);
 }
 
+enum mrd_code store_token_access(struct store *st, const char *secret, size_t len,
+                                 const char *api_root, size_t root_len, const char *id_or_alias,
+                                 size_t id_len, struct store_token *ret_tok,
+                                 struct store_collection *ret_coll, bool *ret_found,
+                                 struct store_grant *ret_grant, struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    *ret_found = false;
+    /* a name store_collection_get would not look up: the token alone */
+    if (st->ops->token_access == NULL || id_len == 0 || id_len > STORE_ALIAS_MAX || root_len == 0 ||
+        root_len > STORE_NAME_MAX) {
+        rc = store_token_lookup(st, secret, len, ret_tok, err);
+        if (rc != MRD_OK)
+            return rc;
+        rc = store_collection_get(st, api_root, root_len, id_or_alias, id_len, ret_coll, err);
+        if (rc == MRD_OK)
+            rc = store_grant_get(st, ret_tok->org_key, ret_coll->key, ret_grant, err);
+        if (rc == MRD_E_NOTFOUND || rc == MRD_E_INVAL) {
+            mrd_err_clear(err);
+            return MRD_OK;
+        }
+        *ret_found = rc == MRD_OK;
+        return rc;
+    }
+    if (secret == NULL || len != STORE_TOKEN_LEN)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
+    return st->ops->token_access(st, secret, len, api_root, root_len, id_or_alias, id_len, ret_tok,
+                                 ret_coll, ret_found, ret_grant, err);
+}
+
 enum mrd_code store_token_revoke(struct store *st, const char *name_or_prefix,
                                  struct store_token *ret, struct mrd_err *err)
 {

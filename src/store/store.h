@@ -573,6 +573,13 @@ struct store_ops {
                                struct store_grant g, struct mrd_err *err);
     enum mrd_code (*grant_get)(struct store *st, int64_t org_key, int64_t collection,
                                struct store_grant *ret, struct mrd_err *err);
+    /* optional (NULL: token_lookup, collection_get and grant_get, one
+     * after the other): store_token_access */
+    enum mrd_code (*token_access)(struct store *st, const char *secret, size_t len,
+                                  const char *api_root, size_t root_len, const char *id_or_alias,
+                                  size_t id_len, struct store_token *ret_tok,
+                                  struct store_collection *ret_coll, bool *ret_found,
+                                  struct store_grant *ret_grant, struct mrd_err *err);
 
     enum mrd_code (*objects_insert)(struct store *st, int64_t collection,
                                     const struct store_object_in *objs, size_t n,
@@ -849,7 +856,7 @@ void store_close(struct store *st);
 
 /* Pins one read snapshot to the calling thread until store_read_end: the
  * read-only calls this thread makes in between (org_get, token_lookup,
- * api_root_get, collection_get/list, grant_get, objects_query,
+ * token_access, api_root_get, collection_get/list, grant_get, objects_query,
  * status_get) share one read transaction on a connection kept for this
  * thread, instead of borrowing a pooled connection and opening a
  * transaction each (one request, one snapshot: what a TAXII GET wants).
@@ -962,6 +969,19 @@ enum mrd_code store_token_create(struct store *st, int64_t org_key, const char *
  * token's use at most once per STORE_TOKEN_USE_USEC. */
 enum mrd_code store_token_lookup(struct store *st, const char *secret, size_t len,
                                  struct store_token *ret, struct mrd_err *err);
+/* store_token_lookup, then store_collection_get(api_root, id_or_alias) and
+ * store_grant_get of the token's org on that collection, in one look-up (one
+ * statement: a TAXII request's authorisation is one round trip on
+ * PostgreSQL, docs/store.md). Nothing is cached: every call reads the
+ * current rows. A refused token is store_token_lookup's error (MRD_E_AUTH
+ * and its STORE_AUTH_* reason); else *ret_found says whether the collection
+ * exists, and when it does ret_coll and ret_grant are filled (no grant row:
+ * both false). */
+enum mrd_code store_token_access(struct store *st, const char *secret, size_t len,
+                                 const char *api_root, size_t root_len, const char *id_or_alias,
+                                 size_t id_len, struct store_token *ret_tok,
+                                 struct store_collection *ret_coll, bool *ret_found,
+                                 struct store_grant *ret_grant, struct mrd_err *err);
 /* Revokes the token with that name, else the token itself (the whole
  * secret, e.g. a leaked one), else the only token whose public prefix
  * starts with it (4..STORE_TOKEN_PREFIX_LEN chars): MRD_E_NOTFOUND,

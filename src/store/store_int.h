@@ -153,6 +153,11 @@ enum mrd_code store__token_create(struct store *st, int64_t org_key, const char 
                                   struct store_token *ret, struct mrd_err *err);
 enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t len,
                                   struct store_token *ret, struct mrd_err *err);
+enum mrd_code store__token_access(struct store *st, const char *secret, size_t len,
+                                  const char *api_root, size_t root_len, const char *id_or_alias,
+                                  size_t id_len, struct store_token *ret_tok,
+                                  struct store_collection *ret_coll, bool *ret_found,
+                                  struct store_grant *ret_grant, struct mrd_err *err);
 enum mrd_code store__token_list(struct store *st,
                                 enum mrd_code (*cb)(void *ctx, const struct store_token *tok),
                                 void *ctx, struct mrd_err *err);
@@ -251,6 +256,11 @@ struct store_txops {
                                 size_t ncols, struct mrd_err *err);
     enum mrd_code (*load_row)(void *conn, const struct sq_arg *vals, size_t n, struct mrd_err *err);
     enum mrd_code (*load_end)(void *conn, bool ok, uint64_t *ret_n, struct mrd_err *err);
+    /* 0: a query's rows stream from one statement (run with stream set).
+     * Else object queries run as plain statements of at most this many
+     * rows each (LIMIT), a page and its look-ahead in one when it fits
+     * (store_obj.c, query_paged). */
+    unsigned page_rows;
 };
 
 #define STORE_AGG_COLS 9

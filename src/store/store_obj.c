@@ -1631,6 +1631,10 @@ struct query_ctx {
     void *ctx;
     struct store_query_result res;
     bool stop;
+    /* rows the statement returned so far, and the last one's place
+     * (query_paged resumes after it) */
+    size_t scanned;
+    int64_t scan_date_added, scan_seq;
 };
 
 static enum mrd_code query_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
@@ -1642,6 +1646,9 @@ static enum mrd_code query_row(void *ctx, const struct store_rowrd *r, struct mr
     enum mrd_code rc;
 
     store__row_from(r, false, &row, recipients);
+    qc->scanned++;
+    qc->scan_date_added = row.date_added;
+    qc->scan_seq = row.seq;
     if (!qc->visible(qc->ctx, &row))
         return MRD_OK;
     rc = row_selected(qc->tx, r, qc->q->collection, qc->match, true, &row, qc->visible, qc->ctx,
@@ -1666,6 +1673,81 @@ static enum mrd_code query_row(void *ctx, const struct store_rowrd *r, struct mr
     qc->res.last_seq = row.seq;
     qc->res.delivered++;
     return MRD_OK;
+}
+
+/* The query of q over match (the ids readable_ids left), walking index,
+ * resuming after (after_date_added, after_seq) when has_cursor, at most
+ * limit rows (0: all), into s. */
+static enum mrd_code query_sql(struct stmt *s, const struct store_query *q,
+                               const struct store_match *match, const char *index, bool has_cursor,
+                               int64_t after_date_added, int64_t after_seq, size_t limit,
+                               struct mrd_err *err)
+{
+    enum mrd_code rc;
+
+    mrd_buf_reset(&s->sql);
+    s->nargs = 0;
+    arg_add(s, SQ_INT(q->collection));
+    rc = mrd_buf_printf(
+        &s->sql, err, "SELECT " ROW_COLS "%s FROM objects o INDEXED BY %s WHERE o.collection = ?1",
+        q->want_body ? ", o.body" : "", index);
+    if (rc == MRD_OK && q->added_after != STORE_TIME_NONE) {
+        rc = mrd_buf_printf(&s->sql, err, " AND o.date_added > ?%zu", s->nargs + 1);
+        arg_add(s, SQ_INT(q->added_after));
+    }
+    /* Written so the (collection, date_added) index serves it as a range. */
+    if (rc == MRD_OK && has_cursor) {
+        rc = mrd_buf_printf(&s->sql, err,
+                            " AND o.date_added >= ?%zu AND NOT (o.date_added = ?%zu AND"
+                            " o.seq <= ?%zu)",
+                            s->nargs + 1, s->nargs + 1, s->nargs + 2);
+        arg_add(s, SQ_INT(after_date_added));
+        arg_add(s, SQ_INT(after_seq));
+    }
+    if (rc == MRD_OK)
+        rc = sql_match(s, match, true, err);
+    if (rc == MRD_OK)
+        rc = mrd_buf_puts(&s->sql, " ORDER BY o.date_added, o.seq", err);
+    /* a literal: the text (and a prepared statement's plan) knows it */
+    if (rc == MRD_OK && limit > 0)
+        rc = mrd_buf_printf(&s->sql, err, " LIMIT %zu", limit);
+    return rc;
+}
+
+/* store__objects_query on a backend that reads a statement's rows in
+ * batches (store_txops.page_rows, PostgreSQL): not a cursor but plain
+ * statements of at most page_rows rows each. The first asks for a page
+ * and its look-ahead (limit + 1); when the rows it returned all ran
+ * through without filling the page (rows the reader may not read, versions
+ * not selected), the next resumes after the last row scanned: the order
+ * (date_added, seq) is total, and every statement runs in the caller's
+ * transaction, one snapshot. A page that fits is one statement, which the
+ * backend can prepare (a cursor cannot be). */
+static enum mrd_code query_paged(const struct store_tx *tx, struct query_ctx *qc, struct stmt *s,
+                                 const char *index, struct mrd_err *err)
+{
+    const struct store_query *q = qc->q;
+    size_t max = tx->ops->page_rows;
+    size_t batch = q->limit > 0 && q->limit < max ? q->limit + 1 : max;
+    bool has_cursor = q->has_cursor;
+    int64_t after_date_added = q->after_date_added, after_seq = q->after_seq;
+    enum mrd_code rc;
+
+    for (;;) {
+        rc = query_sql(s, q, qc->match, index, has_cursor, after_date_added, after_seq, batch, err);
+        if (rc != MRD_OK)
+            return rc;
+        qc->scanned = 0;
+        rc = run(tx, "object query", s->sql.data, s->args, s->nargs, query_row, qc, NULL, err);
+        if (rc == STOP_CODE && qc->stop)
+            return MRD_OK;
+        if (rc != MRD_OK || qc->scanned < batch)
+            return rc; /* the whole result was read */
+        has_cursor = true;
+        after_date_added = qc->scan_date_added;
+        after_seq = qc->scan_seq;
+        batch = max;
+    }
 }
 
 enum mrd_code store__objects_query(const struct store_tx *tx, const struct store_query *q,
@@ -1720,32 +1802,16 @@ enum mrd_code store__objects_query(const struct store_tx *tx, const struct store
         index = "objects_type";
     else
         index = "objects_added";
-    arg_add(s, SQ_INT(q->collection));
-    rc = mrd_buf_printf(
-        &s->sql, err, "SELECT " ROW_COLS "%s FROM objects o INDEXED BY %s WHERE o.collection = ?1",
-        q->want_body ? ", o.body" : "", index);
-    if (rc == MRD_OK && q->added_after != STORE_TIME_NONE) {
-        rc = mrd_buf_printf(&s->sql, err, " AND o.date_added > ?%zu", s->nargs + 1);
-        arg_add(s, SQ_INT(q->added_after));
+    if (tx->ops->page_rows > 0) {
+        rc = query_paged(tx, qc, s, index, err);
+    } else {
+        rc = query_sql(s, q, qc->match, index, q->has_cursor, q->after_date_added, q->after_seq, 0,
+                       err);
+        if (rc == MRD_OK)
+            rc = scan(tx, "object query", s->sql.data, s->args, s->nargs, query_row, qc, err);
+        if (rc == STOP_CODE && qc->stop)
+            rc = MRD_OK;
     }
-    /* Written so the (collection, date_added) index serves it as a range. */
-    if (rc == MRD_OK && q->has_cursor) {
-        rc = mrd_buf_printf(&s->sql, err,
-                            " AND o.date_added >= ?%zu AND NOT (o.date_added = ?%zu AND"
-                            " o.seq <= ?%zu)",
-                            s->nargs + 1, s->nargs + 1, s->nargs + 2);
-        arg_add(s, SQ_INT(q->after_date_added));
-        arg_add(s, SQ_INT(q->after_seq));
-    }
-    if (rc == MRD_OK)
-        rc = sql_match(s, qc->match, true, err);
-    if (rc == MRD_OK)
-        rc = mrd_buf_puts(&s->sql, " ORDER BY o.date_added, o.seq", err);
-    if (rc != MRD_OK)
-        goto out;
-    rc = scan(tx, "object query", s->sql.data, s->args, s->nargs, query_row, qc, err);
-    if (rc == STOP_CODE && qc->stop)
-        rc = MRD_OK;
     if (rc != MRD_OK)
         goto out;
 done:

@@ -53,6 +53,10 @@
 #define PG_PREPARED_MAX 48 /* named (prepared) statements a connection keeps */
 #define PG_SEEN_MAX 64     /* statements a connection remembers having run once */
 
+/* rows of one object query's statement (store_txops.page_rows): a TAXII
+ * page of the most (1,000) and its look-ahead fit in one */
+#define PG_PAGE_ROWS 1024
+
 /* Postgres type oids (pg_type.h; stable across versions). */
 #define PG_OID_BOOL 16
 #define PG_OID_BYTEA 17
@@ -1494,10 +1498,21 @@ static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *er
 
 /* A request's rows go in few statements, each a round trip: one array
  * parameter per column (INSERT ... SELECT FROM unnest), so one statement
- * text per table, prepared once per connection, whatever the row count. */
+ * text per table, prepared once per connection, whatever the row count.
+ * Object queries: plain statements of PG_PAGE_ROWS rows at most. Whole
+ * tables: walked in single-row mode, loaded by COPY. */
 static const struct store_txops pg_txops = {
-    tx_run,  tx_index_text_after, tx_unindex_text, PG_BATCH_ROWS, NULL, NULL, PG_ARRAY_ROWS,
-    tx_walk, tx_load_begin,       tx_load_row,     tx_load_end};
+    .run = tx_run,
+    .index_text_after = tx_index_text_after,
+    .unindex_text = tx_unindex_text,
+    .batch_rows = PG_BATCH_ROWS,
+    .array_rows = PG_ARRAY_ROWS,
+    .walk = tx_walk,
+    .load_begin = tx_load_begin,
+    .load_row = tx_load_row,
+    .load_end = tx_load_end,
+    .page_rows = PG_PAGE_ROWS,
+};
 _Static_assert(STORE_BATCH_PARAMS <= PG_ARGS_MAX, "a multi-row statement's parameters fit");
 /* store_obj.c writes a batch once its bodies pass 16 MB: at most that and
  * one more object's (STORE_OBJECT_MAX), with an 8-byte header each */
@@ -2563,6 +2578,7 @@ static const struct store_ops pg_ops = {
     .org_list = store__org_list,
     .token_create = store__token_create,
     .token_lookup = store__token_lookup,
+    .token_access = store__token_access,
     .token_revoke = pg_token_revoke,
     .token_rotate = store__token_rotate,
     .org_state = store__org_state,

@@ -276,6 +276,27 @@ static void note_use(struct store *st, const struct store_token *t, int64_t now)
                    NULL, NULL, NULL);
 }
 
+/* Whether token t (n rows found) may be used now: MRD_E_AUTH with the
+ * reason otherwise. Notes its use. */
+static enum mrd_code token_usable(struct store *st, const struct store_token *t, uint64_t n,
+                                  int64_t now, struct mrd_err *err)
+{
+    if (n == 0)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
+    /* The reasons are for the operator's log (store.h); a client gets
+     * one answer whatever the reason. */
+    if (t->revoked_usec != STORE_TIME_NONE)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
+    if (t->via_prev && (t->prev_expires_usec == STORE_TIME_NONE || t->prev_expires_usec <= now))
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
+    if (t->expires_usec != STORE_TIME_NONE && t->expires_usec <= now)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
+    if (t->org_disabled)
+        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
+    note_use(st, t, now);
+    return MRD_OK;
+}
+
 enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t len,
                                   struct store_token *ret, struct mrd_err *err)
 {
@@ -292,20 +313,114 @@ enum mrd_code store__token_lookup(struct store *st, const char *secret, size_t l
                   SQ_ARGS(SQ_BLOB(hash, sizeof(hash))), lookup_row, &t, &n, err);
     if (rc != MRD_OK)
         return rc;
-    if (n == 0)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_UNKNOWN);
-    /* The reasons are for the operator's log (store.h); a client gets
-     * one answer whatever the reason. */
-    if (t.revoked_usec != STORE_TIME_NONE)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_REVOKED);
-    if (t.via_prev && (t.prev_expires_usec == STORE_TIME_NONE || t.prev_expires_usec <= now))
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
-    if (t.expires_usec != STORE_TIME_NONE && t.expires_usec <= now)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_EXPIRED);
-    if (t.org_disabled)
-        return mrd_err_set(err, MRD_E_AUTH, STORE_AUTH_DISABLED);
-    note_use(st, &t, now);
-    *ret = t;
+    rc = token_usable(st, &t, n, now, err);
+    if (rc == MRD_OK)
+        *ret = t;
+    return rc;
+}
+
+/* A row of rowrd r, its columns from base on (store__coll_from reads a
+ * collection's columns at 0..). */
+struct rowrd_at {
+    struct store_rowrd r; /* first: what the conversions get */
+    const struct store_rowrd *in;
+    int base;
+};
+
+static int64_t at_i64(const struct store_rowrd *r, int col)
+{
+    const struct rowrd_at *a = (const struct rowrd_at *)r;
+
+    return a->in->i64(a->in, a->base + col);
+}
+
+static bool at_null(const struct store_rowrd *r, int col)
+{
+    const struct rowrd_at *a = (const struct rowrd_at *)r;
+
+    return a->in->null(a->in, a->base + col);
+}
+
+static const char *at_text(const struct store_rowrd *r, int col, size_t *ret_len)
+{
+    const struct rowrd_at *a = (const struct rowrd_at *)r;
+
+    return a->in->text(a->in, a->base + col, ret_len);
+}
+
+static const char *at_blob(const struct store_rowrd *r, int col, size_t *ret_len)
+{
+    const struct rowrd_at *a = (const struct rowrd_at *)r;
+
+    return a->in->blob(a->in, a->base + col, ret_len);
+}
+
+/* store__token_access's row: the token (SQ_TOKEN_NCOLS columns and the
+ * flag of lookup_row), the collection (STORE_COLL_COLS' 8, all NULL when
+ * there is none) and the grant (2, NULL when there is no row). */
+#define ACCESS_COLL_COL (SQ_TOKEN_NCOLS + 1)
+#define ACCESS_GRANT_COL (ACCESS_COLL_COL + 8)
+
+struct access_ctx {
+    struct store_token *tok;
+    struct store_collection *coll;
+    bool found;
+    struct store_grant *grant;
+};
+
+static enum mrd_code access_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct access_ctx *a = ctx;
+    struct rowrd_at at = {
+        {r->stmt, r->res, r->row, at_i64, at_null, at_text, at_blob}, r, ACCESS_COLL_COL};
+
+    (void)lookup_row(a->tok, r, err);
+    a->found = !r->null(r, ACCESS_COLL_COL);
+    if (a->found)
+        store__coll_from(&at.r, a->coll);
+    a->grant->can_read = r->i64(r, ACCESS_GRANT_COL) != 0;
+    a->grant->can_write = r->i64(r, ACCESS_GRANT_COL + 1) != 0;
+    return MRD_OK;
+}
+
+enum mrd_code store__token_access(struct store *st, const char *secret, size_t len,
+                                  const char *api_root, size_t root_len, const char *id_or_alias,
+                                  size_t id_len, struct store_token *ret_tok,
+                                  struct store_collection *ret_coll, bool *ret_found,
+                                  struct store_grant *ret_grant, struct mrd_err *err)
+{
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+    struct store_token t;
+    struct store_grant g = {false, false};
+    struct access_ctx a = {&t, ret_coll, false, &g};
+    int64_t now = mrd_time_now_usec();
+    uint64_t n = 0;
+    enum mrd_code rc;
+
+    *ret_found = false;
+    store__token_hash(secret, len, hash);
+    /* the token as store__token_lookup finds it; the collection as
+     * store__collection_get (within api_root, by id or alias); the grant
+     * as store__grant_get, for the token's org */
+    rc = store__q(st, true, "token and collection",
+                  "SELECT " SQ_TOKEN_COLS ", CASE WHEN t.hash = ?1 THEN 1 ELSE 0 END,"
+                  " c.key, c.id, c.api_root, c.title, c.description, c.alias, c.default_tlp,"
+                  " c.public_read, g.can_read, g.can_write"
+                  " FROM tokens t JOIN orgs o ON o.key = t.org"
+                  " LEFT JOIN collections c ON c.api_root = ?2 AND (c.id = ?3 OR c.alias = ?3)"
+                  " LEFT JOIN grants g ON g.org = t.org AND g.collection = c.key"
+                  " WHERE t.hash = ?1 OR t.prev_hash = ?1",
+                  SQ_ARGS(SQ_BLOB(hash, sizeof(hash)), SQ_TEXT(api_root, root_len),
+                          SQ_TEXT(id_or_alias, id_len)),
+                  access_row, &a, &n, err);
+    if (rc != MRD_OK)
+        return rc;
+    rc = token_usable(st, &t, n, now, err);
+    if (rc != MRD_OK)
+        return rc;
+    *ret_tok = t;
+    *ret_found = a.found;
+    *ret_grant = a.found ? g : (struct store_grant){false, false};
     return MRD_OK;
 }
 

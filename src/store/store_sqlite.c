@@ -1083,6 +1083,7 @@ static const struct store_ops sq_ops = {
     .org_state = store__org_state,
     .org_revoke_access = store__org_revoke_access,
     .token_lookup = store__token_lookup,
+    .token_access = store__token_access,
     .token_revoke = sq_token_revoke,
     .token_list = store__token_list,
     .api_root_put = store__api_root_put,

@@ -183,20 +183,18 @@ static enum mrd_code tx_agg_count(void *conn, const struct sq_arg *cols, int64_t
 /* SQLite has no round trip per statement, but each statement still costs
  * its own VDBE program run, bindings and B-tree descents: a request's new
  * versions go in multi-row INSERTs here too (store_obj.c), with one
- * existence look-up per 1,535 ids instead of one per version. No walk (a
- * statement steps one row at a time anyway) and no bulk load (a prepared
- * INSERT per row costs no round trip). */
-const struct store_txops sq__txops = {tx_run,
-                                      tx_index_text_after,
-                                      tx_unindex_text,
-                                      64,
-                                      tx_agg_pause,
-                                      tx_agg_count,
-                                      0,
-                                      NULL,
-                                      NULL,
-                                      NULL,
-                                      NULL};
+ * existence look-up per 1,535 ids instead of one per version. No array
+ * parameters, no walk (a statement steps one row at a time anyway), no bulk
+ * load (a prepared INSERT per row costs no round trip), and a query's rows
+ * stream from its statement (page_rows 0). */
+const struct store_txops sq__txops = {
+    .run = tx_run,
+    .index_text_after = tx_index_text_after,
+    .unindex_text = tx_unindex_text,
+    .batch_rows = 64,
+    .agg_pause = tx_agg_pause,
+    .agg_count = tx_agg_count,
+};
 
 enum mrd_code sq__run(struct sq_conn *c, const char *what, const char *sql,
                       const struct sq_arg *args, size_t nargs, sq_row_fn row, void *ctx,

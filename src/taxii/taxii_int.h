@@ -56,6 +56,15 @@ struct taxii_path {
     const char *object_id;
 };
 
+/* The collection a request's path names, read with its token in one
+ * look-up (store_token_access; taxii_coll_load uses it). */
+struct taxii_coll_pre {
+    bool loaded; /* else taxii_coll_load looks the collection up itself */
+    bool found;
+    struct store_collection c;
+    struct store_grant g;
+};
+
 /* One request being handled. */
 struct taxii_req {
     struct taxii_server *ts;
@@ -63,6 +72,7 @@ struct taxii_req {
     struct http_response *resp;
     struct taxii_path path;
     struct taxii_principal who;
+    struct taxii_coll_pre pre;
 };
 
 /* ---- taxii_media.c: content negotiation (TAXII §1.6.8, §3.1) ---- */

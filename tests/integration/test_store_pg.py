@@ -5,6 +5,7 @@ database, objects over TAXII on one or two front-ends, and the clear error
 of what is not there yet."""
 import concurrent.futures
 import json
+import re
 import shutil
 import stat
 import subprocess
@@ -216,6 +217,62 @@ def test_paging_across_front_ends_skips_and_repeats_nothing(meridian_bin, pg_clu
     finally:
         fe.stop()
         n.stop()
+
+
+def _statements_of_lookup_backends(log):
+    """The statements (one line each) logged by the backends that ran a
+    TAXII request's look-up of token, collection and grant."""
+    lines = []
+    for line in log.splitlines():
+        m = re.search(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*): (.*)", line)
+        if m:
+            lines.append((m.group(1), m.group(2)))
+    pids = {pid for pid, sql in lines if "LEFT JOIN collections c" in sql}
+    return [sql for pid, sql in lines if pid in pids]
+
+
+def test_a_get_is_one_look_up_and_one_page_statement(meridian_bin, pg_cluster, tmp_path):
+    """A TAXII GET on PostgreSQL reads its token, collection and grant in
+    one statement and a page that fits in one more: no cursor, no look-up
+    of its own for the collection or the grant (docs/store.md, "Pinned read
+    snapshots"). Counted in the server's statement log, on the backends of
+    the requests' pinned connections."""
+    n, dsn = pg_node(meridian_bin, pg_cluster, tmp_path)
+    db = dsn.rsplit("/", 1)[1]
+    cid = n.collection(root="api1", title="reads")
+    objs = [indicator() for _ in range(5)]
+    pg_cluster.psql(f"ALTER DATABASE {db} SET log_statement = 'all'")
+    n.start()
+    try:
+        n.post_ok(cid, objs)
+        path = n.objects_path(cid)
+        reqs = [(path, {"limit": "3"}), (path + objs[2]["id"] + "/", None),
+                (path.replace("/objects/", "/manifest/"), {"limit": "10"})]
+        for p, params in reqs * 3:  # each statement prepared on its connection
+            assert n.get(p, params=params).status_code == 200
+        mark = len(pg_cluster.log())
+        got = []
+        for p, params in reqs:
+            r = n.get(p, params=params)
+            assert r.status_code == 200, r.text
+            got.append(r.json())
+        assert [len(g.get("objects", [])) for g in got] == [3, 1, 5]
+        assert got[0]["more"] is True and got[2]["more"] is False
+        sql = _statements_of_lookup_backends(pg_cluster.log()[mark:])
+        # the snapshot's BEGIN and ROLLBACK (sent without waiting), a new
+        # connection's settings
+        kinds = [s for s in sql if not s.startswith(("ROLLBACK", "BEGIN", "SET "))]
+        looked = [s for s in kinds if "LEFT JOIN collections c" in s]
+        pages = [s for s in kinds if "FROM objects o" in s and " LIMIT " in s]
+        assert len(looked) == 3, kinds
+        assert not [s for s in kinds if "DECLARE" in s or s.startswith("FETCH")], kinds
+        assert not [s for s in kinds if "FROM grants" in s or "FROM collections" in s], kinds
+        assert len(pages) == 3, kinds
+        # the one more: which ids of the object's the reader may read
+        assert len(kinds) == 7, kinds
+    finally:
+        n.stop()
+        pg_cluster.psql(f"ALTER DATABASE {db} RESET log_statement")
 
 
 def test_a_console_session_is_valid_on_every_front_end(meridian_bin, pg_cluster, tmp_path):

@@ -2767,6 +2767,117 @@ static void test_notifications_and_deliveries(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* store_token_access answers as store_token_lookup, store_collection_get
+ * and store_grant_get one after the other would: the token's refusals and
+ * their reasons, the collection by id or alias within its API root, the
+ * grant of the token's org on it (none: both false), an unknown root or
+ * collection as not found. */
+static void test_token_access(void **state)
+{
+    struct fx *f = *state;
+    char secret[STORE_TOKEN_LEN + 1], old[STORE_TOKEN_LEN + 1];
+    struct store_collection c = {0}, got, want;
+    struct store_token tok;
+    struct store_grant g = {true, true};
+    struct store_org_change ch;
+    struct mrd_err err = {0};
+    bool found = true;
+
+    (void)snprintf(c.api_root, sizeof(c.api_root), "europe");
+    (void)snprintf(c.title, sizeof(c.title), "Reports");
+    (void)snprintf(c.description, sizeof(c.description), "what partners report");
+    (void)snprintf(c.alias, sizeof(c.alias), "reports");
+    c.default_tlp = POLICY_TLP_AMBER;
+    c.public_read = true;
+    assert_int_equal(store_collection_create(f->st, &c, &err), MRD_OK);
+    assert_int_equal(store_grant_set(f->st, f->partner.key, f->coll.key,
+                                     (struct store_grant){true, false}, &err),
+                     MRD_OK);
+    assert_int_equal(store_token_create(f->st, f->partner.key, "feed", secret, NULL, &err), MRD_OK);
+
+    /* by id: the collection as store_collection_get reads it, the grant */
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, f->coll.id,
+                                        strlen(f->coll.id), &tok, &got, &found, &g, &err),
+                     MRD_OK);
+    assert_string_equal(tok.name, "feed");
+    assert_int_equal(tok.org_key, f->partner.key);
+    assert_int_equal(tok.org_relation, POLICY_REL_PARTNER);
+    assert_false(tok.via_prev);
+    assert_true(found);
+    assert_int_equal(
+        store_collection_get(f->st, "europe", 6, f->coll.id, strlen(f->coll.id), &want, &err),
+        MRD_OK);
+    assert_memory_equal(&got, &want, sizeof(got));
+    assert_true(g.can_read);
+    assert_false(g.can_write);
+    /* by alias; no grant row there: neither */
+    g = (struct store_grant){true, true};
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_OK);
+    assert_true(found);
+    assert_int_equal(got.key, c.key);
+    assert_string_equal(got.description, "what partners report");
+    assert_int_equal(got.default_tlp, POLICY_TLP_AMBER);
+    assert_true(got.public_read);
+    assert_false(g.can_read);
+    assert_false(g.can_write);
+    /* the alias in another root, an unknown id, an over-long one: the
+     * token is good, the collection not found */
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "asia", 4, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_OK);
+    assert_false(found);
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, "nothing", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_OK);
+    assert_false(found);
+    {
+        char longid[STORE_ALIAS_MAX + 8];
+        memset(longid, 'a', sizeof(longid));
+        assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, longid,
+                                            sizeof(longid), &tok, &got, &found, &g, &err),
+                         MRD_OK);
+        assert_false(found);
+        assert_string_equal(tok.name, "feed");
+    }
+    /* a rotation's overlap: the old secret too, marked */
+    memcpy(old, secret, sizeof(old));
+    assert_int_equal(store_token_rotate(f->st, "feed", 3600000000LL, secret, NULL, &err), MRD_OK);
+    assert_int_equal(store_token_access(f->st, old, STORE_TOKEN_LEN, "europe", 6, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_OK);
+    assert_true(tok.via_prev);
+    assert_true(found);
+    /* refusals, with store_token_lookup's reasons (err: the first message
+     * stays, so cleared before each) */
+    old[20] = old[20] == 'A' ? 'B' : 'A';
+    mrd_err_clear(&err);
+    assert_int_equal(store_token_access(f->st, old, STORE_TOKEN_LEN, "europe", 6, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_E_AUTH);
+    assert_string_equal(err.msg, STORE_AUTH_UNKNOWN);
+    assert_int_equal(store_token_access(f->st, secret, 10, "europe", 6, "reports", 7, &tok, &got,
+                                        &found, &g, &err),
+                     MRD_E_AUTH);
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_OK);
+    assert_int_equal(store_org_disable(f->st, "cert-b", &ch, &err), MRD_OK);
+    mrd_err_clear(&err);
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_E_AUTH);
+    assert_string_equal(err.msg, STORE_AUTH_DISABLED);
+    assert_int_equal(store_org_enable(f->st, "cert-b", &ch, &err), MRD_OK);
+    assert_int_equal(store_token_revoke(f->st, "feed", NULL, &err), MRD_OK);
+    mrd_err_clear(&err);
+    assert_int_equal(store_token_access(f->st, secret, STORE_TOKEN_LEN, "europe", 6, "reports", 7,
+                                        &tok, &got, &found, &g, &err),
+                     MRD_E_AUTH);
+    assert_string_equal(err.msg, STORE_AUTH_REVOKED);
+}
+
 /* What every backend must do: the record, object, paging, version,
  * delete, writer-scoped copy and status semantics of store.h. */
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -2781,7 +2892,7 @@ static void test_notifications_and_deliveries(void **state)
         T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
         T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),            \
         T(test_aggregates_follow_every_change), T(test_newest_from_peers), T(test_read_pin),       \
-        T(test_group_commit_outcomes),
+        T(test_group_commit_outcomes), T(test_token_access),
 
 int main(void)
 {
