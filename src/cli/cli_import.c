@@ -28,11 +28,6 @@
 
 #define IMPORT_MAX_RECIPIENTS FEED_IMPORT_MAX_RECIPIENTS /* --recipient options */
 #define IMPORT_MAX_LABELS FEED_IMPORT_MAX_LABELS
-/* The page cache of the connection that stores the batches
- * (store_open_opts.write_cache_mib): the indexes keyed by random ids and
- * values of a few million objects stay in memory, and the import still
- * keeps within its 256 MB (bench/interop/README.md). */
-#define IMPORT_WRITE_CACHE_MIB 128
 
 /* The importer's messages and progress, on stderr (escaped). */
 struct cli_hooks {
@@ -112,8 +107,7 @@ static int run(int argc, char **argv)
     size_t n_rcpt = 0;
     struct feed_importer *im = NULL;
     struct feed_counts total = {0};
-    struct mrd_err ferr = {0}, serr = {0};
-    struct store_open_opts sopts;
+    struct mrd_err ferr = {0};
     struct feed_list_opts lo;
     struct feed_import_opts io;
     struct cli_hooks h;
@@ -231,13 +225,7 @@ static int run(int argc, char **argv)
         mrd_time_format_stix_ms(now - now % ((int64_t)86400 * 1000000), lo.valid_from);
     }
     io.repair = repair;
-    cli_data_open_opts(&sopts);
-    sopts.write_cache_mib = IMPORT_WRITE_CACHE_MIB;
-    ret = CLI_EXIT_OK;
-    if (store_open(cli_data_dir(data), &sopts, &st, &serr) != MRD_OK) {
-        cli_errorf("import", "%s", serr.msg);
-        ret = CLI_EXIT_USAGE;
-    }
+    ret = cli_data_open("import", cli_data_dir(data), &st);
     if (ret == CLI_EXIT_OK)
         ret = cli_data_collection("import", st, coll_arg, &coll);
     if (ret == CLI_EXIT_OK)

@@ -176,9 +176,6 @@ enum mrd_code store_open(const char *where, const struct store_open_opts *opts, 
     n = strlen(where);
     if (n > STORE_PATH_MAX - sizeof(STORE_SQLITE_FILE) - 1)
         return mrd_err_set(err, MRD_E_TOOBIG, "store: data directory path too long");
-    if (opts != NULL && opts->write_cache_mib > STORE_WRITE_CACHE_MAX_MIB)
-        return mrd_err_set(err, MRD_E_INVAL, "store: a write cache of %u MiB (at most %d)",
-                           opts->write_cache_mib, STORE_WRITE_CACHE_MAX_MIB);
     /* sodium_init is idempotent and thread-safe; tokens and uuids need it. */
     if (sodium_init() < 0)
         return mrd_err_set(err, MRD_E_CRYPTO, "store: libsodium failed to initialise");

@@ -810,17 +810,7 @@ struct store_open_opts {
      * connection string (URI or key=value), recorded in DIR/STORE_DSN_FILE
      * for every later store_open of DIR. NULL: SQLite in DIR. */
     const char *dsn;
-    /* SQLite: the page cache, in MiB, of the connection that writes object
-     * versions (store_objects_insert), instead of the default
-     * (STORE_CACHE_MIB). For a bulk import: the indexes keyed by random
-     * UUIDs and values take a page each per row, and with the default
-     * nearly every one is read back from the file. Allocated as it fills,
-     * at most STORE_WRITE_CACHE_MAX_MIB. 0: the default. PostgreSQL: no
-     * effect (the server's shared_buffers). */
-    unsigned write_cache_mib;
 };
-#define STORE_CACHE_MIB 8
-#define STORE_WRITE_CACHE_MAX_MIB 1024
 /* The file of a data directory that names its PostgreSQL database: one
  * line, a libpq connection string of at most STORE_DSN_MAX bytes (mode
  * 0600: it may hold a password; a service name or ~/.pgpass avoids that). */

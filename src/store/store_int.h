@@ -324,8 +324,7 @@ struct sq_conn {
     sqlite3 *db;
     struct sq_conn *next; /* free list */
     struct sq_stmt_slot cache[SQ_STMT_CACHE];
-    unsigned clock;   /* next slot to evict */
-    bool write_cache; /* its cache_size is sq_store.write_cache_mib */
+    unsigned clock; /* next slot to evict */
 };
 
 /* One store_objects_insert call waiting for a group commit. */
@@ -367,8 +366,7 @@ struct sq_store {
     struct sq_conn *free_conns;
     unsigned n_open;
     unsigned max_conn;
-    unsigned write_cache_mib; /* store_open_opts.write_cache_mib; 0: none */
-    struct store_group ins;   /* group commit of object inserts */
+    struct store_group ins; /* group commit of object inserts */
     /* Pinned read snapshots (store_read_begin): one connection per thread
      * that pinned, listed here to be closed with the store. */
     uint64_t gen; /* unique per opened store in this process */

@@ -451,7 +451,7 @@ int store_schema_version(void)
  * the interior B-tree pages of a few million objects, so a lookup reads
  * only leaf pages from the OS; small enough that a server's pool stays
  * within its memory budget (it grows only as pages are used). */
-#define SQ_CACHE_KIB "-8192"     /* STORE_CACHE_MIB */
+#define SQ_CACHE_KIB "-8192"
 #define SQ_PIN_CACHE_KIB "-4096" /* per-thread read connections (store_read_begin) */
 
 enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_err *err)
@@ -1172,7 +1172,6 @@ enum mrd_code store__sqlite_open(const char *dir, const struct store_open_opts *
     s->gen = atomic_fetch_add(&sq_generation, 1) + 1;
     (void)snprintf(s->path, sizeof(s->path), "%s/%s", dir, STORE_SQLITE_FILE);
     s->max_conn = opts != NULL && opts->max_conn > 0 ? opts->max_conn : STORE_DEFAULT_CONNS;
-    s->write_cache_mib = opts != NULL ? opts->write_cache_mib : 0;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
     store__group_init(&s->ins);

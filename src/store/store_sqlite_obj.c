@@ -10,24 +10,10 @@
  */
 #include "store/store_int.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
-
-/* The writing connection's page cache (store_open_opts.write_cache_mib),
- * set once per connection. Only grows as pages are used. */
-static enum mrd_code write_cache(const struct sq_store *s, struct sq_conn *c, struct mrd_err *err)
-{
-    char sql[64];
-
-    if (s->write_cache_mib == 0 || c->write_cache)
-        return MRD_OK;
-    (void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", s->write_cache_mib * 1024u);
-    c->write_cache = true;
-    return sq__exec(c, sql, err);
-}
 
 /* Writes a queue of requests in one transaction: each request in its own
  * savepoint, so one failing request (unknown collection, database error)
@@ -44,8 +30,6 @@ static void run_group(void *ctx, struct store_ins_wait *head)
     mrd_buf_init(&rcpt, (size_t)STORE_RECIPIENTS_MAX * 21);
     rc = sq__acquire(s, &c, &err);
     tx = SQ_TX(c);
-    if (rc == MRD_OK)
-        rc = write_cache(s, c, &err);
     if (rc == MRD_OK)
         rc = sq__exec(c, "BEGIN IMMEDIATE", &err);
     if (rc == MRD_OK && head->next == NULL) {

@@ -201,39 +201,6 @@ static void test_open_errors(void **state)
     rm_rf(dir);
 }
 
-/* A bulk writer's page cache (store_open_opts.write_cache_mib): bounded,
- * and what goes through it is stored and read back as ever. */
-static void test_write_cache(void **state)
-{
-    struct fx *f = *state;
-    struct store_open_opts opts = {.write_cache_mib = STORE_WRITE_CACHE_MAX_MIB + 1};
-    struct store *st = NULL;
-    struct obj o[3];
-    enum store_insert_outcome out[3];
-    struct store_object_in in[3];
-    struct mrd_err err = {0};
-    uint64_t n = 0;
-
-    assert_int_equal(store_open(store_where(f->dir), &opts, &st, &err), MRD_E_INVAL);
-    assert_non_null(strstr(err.msg, "at most 1024"));
-    assert_null(st);
-    mrd_err_clear(&err);
-    opts.write_cache_mib = 64;
-    assert_int_equal(store_open(store_where(f->dir), &opts, &st, &err), MRD_OK);
-    for (int i = 0; i < 3; i++) {
-        make_obj(&o[i], "indicator", 900 + i, 2000000, POLICY_TLP_GREEN);
-        in[i] = o[i].in;
-    }
-    assert_int_equal(store_objects_insert(st, f->coll.key, in, 3, out, NULL, &err), MRD_OK);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(out[i], STORE_INS_ADDED);
-    assert_int_equal(store_objects_count(st, f->coll.key, &n, &err), MRD_OK);
-    assert_int_equal(n, 3);
-    store_close(st);
-    assert_int_equal(store_objects_count(f->st, f->coll.key, &n, &err), MRD_OK);
-    assert_int_equal(n, 3);
-}
-
 static void test_schema_version_and_wal(void **state)
 {
     struct fx *f = *state;
@@ -2744,10 +2711,9 @@ static void test_notifications_and_deliveries(void **state)
  * delete, writer-scoped copy and status semantics of store.h. */
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define BOTH_BACKENDS                                                                              \
-    T(test_orgs), T(test_collections), T(test_meta), T(test_write_cache),                          \
-        T(test_insert_duplicate_and_body), T(test_one_request_of_new_and_known_ids),               \
-        T(test_versions), T(test_paging), T(test_delete), T(test_paging_last_among_visible),       \
-        T(test_last_shortcut_follows_changes),                                                     \
+    T(test_orgs), T(test_collections), T(test_meta), T(test_insert_duplicate_and_body),            \
+        T(test_one_request_of_new_and_known_ids), T(test_versions), T(test_paging),                \
+        T(test_delete), T(test_paging_last_among_visible), T(test_last_shortcut_follows_changes),  \
         T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
         T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
         T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
