@@ -73,7 +73,8 @@ struct feed_importer {
     struct feed_import_opts opts;
     struct feed_import_hooks hooks;
     struct stix_report rep;
-    json_t *hold; /* objects made here (lists, repairs) the pending batch's rows point into */
+    json_t *hold;  /* objects made here (lists, repairs) the pending batch's rows point into */
+    json_t *spent; /* a stored batch's objects, freed by the next group's preparing threads */
     size_t repairs, fixable; /* objects repaired; invalid ones --repair would fix */
     uint64_t at;             /* byte offset of the streamed object, or NO_OFFSET */
     /* the pending batch: canonical bytes and the rows pointing into them */
@@ -172,8 +173,17 @@ static enum mrd_code store_batch(struct feed_importer *im, struct feed_counts *c
     }
     im->n = 0;
     im->pending = 0;
-    if (im->hold != NULL)
-        (void)json_array_clear(im->hold);
+    if (im->hold != NULL) {
+        /* Freeing the batch's objects (a tree each: a fifteenth of the
+         * storing thread) is left to the next group's preparing threads
+         * (drain), unless no group came since the last batch. */
+        json_t *t = im->spent;
+
+        if (json_array_size(t) > 0)
+            (void)json_array_clear(t);
+        im->spent = im->hold;
+        im->hold = t;
+    }
     return rc;
 }
 
@@ -477,7 +487,8 @@ struct group {
     struct prep *q;
     size_t n;
     atomic_size_t next;
-    atomic_bool stop; /* storing the batch before failed */
+    atomic_bool stop;        /* storing the batch before failed */
+    _Atomic(json_t *) spent; /* objects of a stored batch: the first thread frees them */
 };
 
 struct worker {
@@ -492,6 +503,7 @@ static void *worker_main(void *arg)
     struct group *g = w->g;
     struct stix_report rep;
 
+    json_decref(atomic_exchange(&g->spent, NULL));
     stix_report_init(&rep);
     w->rc = MRD_OK;
     while (w->rc == MRD_OK && !atomic_load(&g->stop)) {
@@ -534,6 +546,7 @@ static enum mrd_code drain(struct feed_importer *im, struct feed_counts *cnt, st
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = cpus > 1 ? (size_t)cpus : 1;
     uint64_t at = im->at;
+    json_t *spent = NULL;
     enum mrd_code rc = MRD_OK;
 
     if (im->nq == 0)
@@ -542,8 +555,17 @@ static enum mrd_code drain(struct feed_importer *im, struct feed_counts *cnt, st
         nthreads = PREP_THREADS;
     if (nthreads > im->nq / PREP_PER_THREAD + 1)
         nthreads = im->nq / PREP_PER_THREAD + 1;
+    if (json_array_size(im->spent) > 0) { /* the batch stored before: its objects go */
+        spent = json_array();
+        if (spent != NULL) {
+            json_t *t = im->spent;
+            im->spent = spent;
+            spent = t;
+        }
+    }
     atomic_init(&g.next, 0);
     atomic_init(&g.stop, false);
+    atomic_init(&g.spent, spent);
     for (size_t t = 0; t < nthreads; t++) {
         w[t] = (struct worker){.g = &g, .rc = MRD_OK};
         if (t > 0)
@@ -1320,7 +1342,10 @@ enum mrd_code feed_importer_new(struct store *st, const struct store_collection 
         im->hooks = *hooks;
     im->at = NO_OFFSET;
     im->hold = json_array();
-    if (im->hold == NULL) {
+    im->spent = json_array();
+    if (im->hold == NULL || im->spent == NULL) {
+        json_decref(im->hold);
+        json_decref(im->spent);
         mrd_free(im);
         return mrd_err_set(err, MRD_E_NOMEM, "out of memory");
     }
@@ -1368,6 +1393,7 @@ void feed_importer_free(struct feed_importer *im)
     mrd_buf_release(&im->solo.vals);
     stix_report_release(&im->rep);
     json_decref(im->hold);
+    json_decref(im->spent);
     mrd_free(im);
 }
 

@@ -47,6 +47,9 @@ struct merkle_array {
 /* Fills src so that it reads from arr (borrowed; must outlive src). */
 void merkle_array_source(const struct merkle_array *arr, struct merkle_source *src);
 
+/* SHA-256 of data (len may be 0): what the ledger hashes with. */
+void merkle_sha256(const void *data, size_t len, uint8_t ret[MERKLE_HASH_LEN]);
+
 /* H(0x00 || data): the leaf hash of an entry (RFC 9162 §2.1.1). */
 void merkle_hash_leaf(const uint8_t *data, size_t len, uint8_t ret[MERKLE_HASH_LEN]);
 

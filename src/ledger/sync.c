@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "core/alloc.h"
+#include "ledger/merkle.h"
 #include "ledger/sync.h"
 
 /* One batch being prepared. */
@@ -30,7 +29,7 @@ void ledger_object_entry(int64_t date_added_usec, const void *body, size_t len,
     memset(ret, 0, sizeof(*ret));
     ret->kind = LEDGER_KIND_OBJECT;
     ret->time_ms = date_added_usec > 0 ? (uint64_t)date_added_usec / 1000 : 0;
-    crypto_hash_sha256(ret->hash, body, len);
+    merkle_sha256(body, len, ret->hash);
 }
 
 /* The ledger entry that records a queued or recorded item. */
