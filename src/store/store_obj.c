@@ -1206,11 +1206,15 @@ static enum mrd_code find_fresh(const struct store_tx *tx, const struct store_in
         k = nc - c < BATCH_IDS ? nc - c : BATCH_IDS;
         for (size_t j = 0; j < k; j++)
             a[j] = SQ_TEXT(q->objs[cand[c + j]].id, q->objs[cand[c + j]].id_len);
-        /* one index probe per id (the planner's estimate for an array
-         * parameter is a few rows: a nested loop on objects_version) */
+        /* one index probe per id whatever the statistics: the scalar
+         * subquery of EXISTS_TAIL (a join of the array with objects was
+         * planned as a scan of the whole collection on a table with no
+         * statistics yet) */
         rc = run_arrays(tx, "object insert",
-                        "SELECT DISTINCT o.stix_id FROM unnest(?2::text[]) AS i(id)"
-                        " JOIN objects o ON o.collection = ?1 AND o.stix_id = i.id",
+                        "SELECT i.id FROM unnest(?2::text[]) AS i(id)"
+                        " WHERE (SELECT 1 FROM objects o INDEXED BY objects_version"
+                        " WHERE o.collection = ?1 AND o.stix_id = i.id"
+                        " ORDER BY o.version LIMIT 1) = 1",
                         &coll, 1, a, k, &text, 1, exists_row, &e, NULL, err);
     }
     for (size_t c = 0, k; c < nc && rc == MRD_OK && tx->ops->array_rows == 0; c += k) {
