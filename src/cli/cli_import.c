@@ -256,9 +256,9 @@ static int run(int argc, char **argv)
     if (argc - optind > 1)
         fprintf(stderr,
                 "meridian import: total: %zu object%s: %zu added, %zu already present, %zu "
-                "invalid\n",
+                "invalid, %zu conflicts\n",
                 total.objects, total.objects == 1 ? "" : "s", total.added, total.duplicates,
-                total.invalid);
+                total.invalid, total.conflicts);
     feed_importer_repairs(im, &repairs, &fixable);
     if (fixable > 0)
         fprintf(stderr,

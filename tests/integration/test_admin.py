@@ -283,13 +283,19 @@ def test_import_testdata_and_export_round_trip(node, meridian_bin, data_dir, tmp
     p = run(meridian_bin, "import", "--data", d, "--collection", c, *files, timeout=300)
     assert p.returncode in (0, 1), p.stderr
     assert p.stdout == ""
-    m = re.search(r"total: (\d+) objects?: (\d+) added, (\d+) already present, (\d+) invalid",
-                  p.stderr)
+    m = re.search(r"total: (\d+) objects?: (\d+) added, (\d+) already present, (\d+) invalid, "
+                  r"(\d+) conflicts", p.stderr)
     assert m, p.stderr
-    total, added, dup, invalid = map(int, m.groups())
-    assert total == added + dup + invalid
+    total, added, dup, invalid, conflicts = map(int, m.groups())
+    assert total == added + dup + invalid + conflicts
     assert added > 250
-    assert (p.returncode == 1) == (invalid > 0)
+    assert (p.returncode == 1) == (invalid + conflicts > 0)
+    # three objects of the OASIS examples reuse an id of another example with another
+    # `created`: a version never changes it (STIX 2.1 section 3.6), so they are refused
+    assert conflicts == 3, p.stderr
+    refused = ok(run(meridian_bin, "conflicts", "--data", d))
+    assert refused.count("\thistory\t") == 3, refused
+    assert "indicator--33fe3b22-0201-47cf-85d0-97c02164528d" in refused
     # every file gets its own summary line
     for f in files:
         assert f"{f}:" in p.stderr
