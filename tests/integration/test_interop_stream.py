@@ -11,6 +11,7 @@ import pytest
 
 from node import start_node
 from pgcluster import sqlite_only, store_sql
+import peakrss
 
 BUNDLE_ID = "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"
 RSS_LIMIT_KIB = 256 * 1024
@@ -147,22 +148,22 @@ def test_repair_on_the_stream(node, tmp_path):
 
 def measured(cmd, tmp_path, timeout):
     """Runs cmd; returns its exit code, stdout, stderr and its own peak RSS in
-    KiB (os.wait4: this child's, not the largest child of the session)."""
+    KiB (peakrss.py)."""
     env = dict(os.environ)
     # under AddressSanitizer, freed memory waits in a 256 MB quarantine by
     # default: that is the sanitizer's memory, not the program's
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=16"
     with open(tmp_path / "out", "wb") as out, open(tmp_path / "err", "wb") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(peakrss.wrap(cmd, tmp_path / "rss"), stdout=out, stderr=err,
+                                env=env)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait(timeout)
         finally:
             if proc.returncode is None:
                 proc.kill()
                 proc.wait(timeout)
     return (proc.returncode, (tmp_path / "out").read_text(), (tmp_path / "err").read_text(),
-            usage.ru_maxrss)
+            peakrss.read(tmp_path / "rss"))
 
 
 def test_bundle_larger_than_the_memory_bound(node, tmp_path, meridian_bin):

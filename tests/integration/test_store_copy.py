@@ -10,11 +10,13 @@ import shutil
 import sqlite3
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from node import TLP_GREEN, TLP_RED, Node, TOKEN_RE, indicator, stix_now
 from pgcluster import pg_cluster  # noqa: F401 (fixture)
+import peakrss
 
 
 def head(n):
@@ -192,20 +194,16 @@ def big_pg(filled, pg_cluster):
 
 
 def copy_measured(bin_, frm, to):
-    """store copy, its peak RSS from wait4 (ASan's quarantine of freed
+    """store copy, its peak RSS (peakrss.py; ASan's quarantine of freed
     blocks kept small: it would hold every freed row)."""
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4"
-    p = subprocess.Popen([bin_, "store", "copy", "--from", frm, "--to", str(to)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out = p.stdout.read().decode()
-    err = p.stderr.read().decode()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    p.stdout.close()
-    p.stderr.close()
+    report = Path(str(to) + ".rss")
+    p = subprocess.run(peakrss.wrap([bin_, "store", "copy", "--from", frm, "--to", str(to)],
+                                    report), capture_output=True, env=env, timeout=600)
+    out, err = p.stdout.decode(), p.stderr.decode()
     assert "Sanitizer" not in err, err
-    return p.returncode, out, err, ru.ru_maxrss
+    return p.returncode, out, err, peakrss.read(report)
 
 
 @pytest.fixture(scope="module")
