@@ -795,12 +795,16 @@ json_t *bgp_aspath_json(const struct bgp_aspath *path);
 
 #define BGP_RIB_MAX_ORIGINS 8                  /* distinct origin ASNs reported per prefix */
 #define BGP_RIB_MAX_PREFIXES ((size_t)1 << 24) /* prefixes one view keeps, withdrawn ones too */
+#define BGP_RIB_WITHDRAWN_KEEP (30u * 86400u)  /* seconds a withdrawn prefix is remembered */
+#define BGP_RIB_PRUNE_MIN ((size_t)4096)       /* no sweep of withdrawn prefixes below this */
 
 /* Every route of every peer by prefix (a live sensor feeds it beside its
  * detector), for the longest-match lookups of other sensors: the DNS
  * sensor's ASN excuse and its correlation with routing (docs/dns.md,
  * "With the routing sensor"). A prefix whose last route is withdrawn is
- * kept, withdrawn, with the time and the origin of that last route. */
+ * kept, withdrawn, with the time and the origin of that last route, for
+ * BGP_RIB_WITHDRAWN_KEEP seconds (by the routes' own times): older ones
+ * are dropped when the view has doubled since the last sweep. */
 struct bgp_rib;
 
 enum mrd_code bgp_rib_new(struct bgp_rib **ret_rib, struct mrd_err *err);
@@ -809,8 +813,8 @@ void bgp_rib_free(struct bgp_rib *rib);
 /* Feeds one route as bgp_detect_route does: a RIB entry or an
  * announcement adds or replaces the route of (peer, prefix, path id); a
  * withdrawal removes it; a peer leaving Established removes all its
- * routes. MRD_E_TOOBIG past BGP_RIB_MAX_PREFIXES prefixes or
- * BGP_MAX_TRACKED routes. */
+ * routes. MRD_E_TOOBIG past BGP_RIB_MAX_PREFIXES prefixes (routed or
+ * withdrawn within BGP_RIB_WITHDRAWN_KEEP) or BGP_MAX_TRACKED routes. */
 enum mrd_code bgp_rib_route(struct bgp_rib *rib, const struct bgp_route *route,
                             struct mrd_err *err);
 

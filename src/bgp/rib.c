@@ -3,11 +3,15 @@
  * peer, by prefix, for longest-match lookups of an address: its origin
  * ASNs and whether the prefix holding it is routed now or was withdrawn.
  *
- * Two chained hash tables over index arrays: prefixes (never removed: a
- * prefix whose last route goes stays, withdrawn, with the time and the
- * origin of that last route) and routes ((peer, prefix, path id) -> the
- * route's origin; removed ones go on a free list). The routes of one
- * prefix are linked through pnext, so its origins are read without a scan.
+ * Two chained hash tables over index arrays: prefixes (a prefix whose last
+ * route goes stays, withdrawn, with the time and the origin of that last
+ * route, for BGP_RIB_WITHDRAWN_KEEP seconds) and routes ((peer, prefix,
+ * path id) -> the route's origin; removed ones go on a free list). The
+ * routes of one prefix are linked through pnext, so its origins are read
+ * without a scan. Prefixes withdrawn longer than that are dropped when the
+ * prefix array has doubled since the last such sweep (prune), so years of
+ * churn cost the prefixes routed now plus the recent withdrawals, not
+ * every prefix ever seen.
  */
 #include <string.h>
 
@@ -49,6 +53,7 @@ struct bgp_rib {
     size_t nrbucket;
     uint32_t free_r; /* first free route slot */
     size_t live;     /* routes held now */
+    size_t prune_at; /* sweep withdrawn prefixes when np reaches this */
 };
 
 enum mrd_code bgp_rib_new(struct bgp_rib **ret_rib, struct mrd_err *err)
@@ -57,6 +62,7 @@ enum mrd_code bgp_rib_new(struct bgp_rib **ret_rib, struct mrd_err *err)
     if (rib == NULL)
         return mrd_err_set(err, MRD_E_NOMEM, "rib: out of memory");
     rib->free_r = NIL;
+    rib->prune_at = BGP_RIB_PRUNE_MIN;
     *ret_rib = rib;
     return MRD_OK;
 }
@@ -166,8 +172,46 @@ static uint32_t pfx_find(const struct bgp_rib *rib, const struct bgp_prefix *p)
     return NIL;
 }
 
-static enum mrd_code pfx_add(struct bgp_rib *rib, const struct bgp_prefix *p, uint32_t *ret,
-                             struct mrd_err *err)
+/* Drops the prefixes withdrawn BGP_RIB_WITHDRAWN_KEEP seconds or more
+ * before now: the kept ones move down, their routes follow them and the
+ * prefix chains are rebuilt in the same buckets. The next sweep comes when
+ * the array has doubled again, so the cost per added prefix is constant. */
+static void prune(struct bgp_rib *rib, uint32_t now)
+{
+    uint32_t *map;
+    size_t n = 0;
+
+    rib->prune_at = rib->np * 2 > BGP_RIB_PRUNE_MIN ? rib->np * 2 : BGP_RIB_PRUNE_MIN;
+    if (now < BGP_RIB_WITHDRAWN_KEEP || (map = mrd_malloc(rib->np * sizeof(*map))) == NULL)
+        return; /* out of memory: keep them, nothing is lost */
+    for (size_t i = 0; i < rib->np; i++) {
+        const struct rpfx *x = &rib->p[i];
+        if (x->nroutes == 0 && x->gone_at <= now - BGP_RIB_WITHDRAWN_KEEP) {
+            map[i] = NIL;
+            continue;
+        }
+        map[i] = (uint32_t)n;
+        rib->p[n++] = *x;
+    }
+    if (n < rib->np) {
+        for (size_t k = 0; k < rib->nr; k++)
+            if (rib->r[k].pfx != NIL)
+                rib->r[k].pfx = map[rib->r[k].pfx];
+        rib->np = n;
+        for (size_t b = 0; b < rib->npbucket; b++)
+            rib->pbucket[b] = NIL;
+        for (size_t i = 0; i < n; i++) {
+            size_t slot = prefix_hash(&rib->p[i].prefix) & (rib->npbucket - 1);
+            rib->p[i].hnext = rib->pbucket[slot];
+            rib->pbucket[slot] = (uint32_t)i;
+        }
+        rib->prune_at = n * 2 > BGP_RIB_PRUNE_MIN ? n * 2 : BGP_RIB_PRUNE_MIN;
+    }
+    mrd_free(map);
+}
+
+static enum mrd_code pfx_add(struct bgp_rib *rib, const struct bgp_prefix *p, uint32_t now,
+                             uint32_t *ret, struct mrd_err *err)
 {
     size_t slot;
     enum mrd_code rc;
@@ -175,6 +219,8 @@ static enum mrd_code pfx_add(struct bgp_rib *rib, const struct bgp_prefix *p, ui
     *ret = pfx_find(rib, p);
     if (*ret != NIL)
         return MRD_OK;
+    if (rib->np >= rib->prune_at || rib->np >= BGP_RIB_MAX_PREFIXES)
+        prune(rib, now);
     if (rib->np >= BGP_RIB_MAX_PREFIXES)
         return mrd_err_set(err, MRD_E_TOOBIG, "rib: more than %zu prefixes",
                            (size_t)BGP_RIB_MAX_PREFIXES);
@@ -261,7 +307,7 @@ static enum mrd_code announce(struct bgp_rib *rib, const struct bgp_route *r, st
     uint32_t pfx, i;
     struct rroute *x;
     size_t slot;
-    enum mrd_code rc = pfx_add(rib, &r->prefix, &pfx, err);
+    enum mrd_code rc = pfx_add(rib, &r->prefix, r->time, &pfx, err);
 
     if (rc != MRD_OK)
         return rc;

@@ -1,6 +1,7 @@
 /* Unit tests for bgp/rib.c, the routing view: longest match over the
  * routes of every peer, origins, replacement, withdrawal (kept as
- * withdrawn with its time and last origin), peer down, ADD-PATH, IPv6,
+ * withdrawn with its time and last origin, forgotten after
+ * BGP_RIB_WITHDRAWN_KEEP), peer down, ADD-PATH, IPv6,
  * AS_SET origins, and bgp_prefix_holds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,6 +223,58 @@ static void test_many_prefixes_rehash(void **state)
     bgp_rib_free(rib);
 }
 
+/* A prefix withdrawn BGP_RIB_WITHDRAWN_KEEP seconds ago is dropped at the
+ * next sweep (when the view has doubled); one withdrawn since stays, and
+ * every routed prefix keeps its routes across the move (their prefix
+ * indices are rewritten: withdrawal and peer down still find them). */
+static void test_old_withdrawals_are_forgotten(void **state)
+{
+    const uint32_t t0 = 1700000000u, later = t0 + BGP_RIB_WITHDRAWN_KEEP + 100;
+    struct bgp_rib *rib;
+    struct bgp_rib_entry e;
+    struct bgp_addr old = addr("192.0.2.1"), recent = addr("198.51.100.1"),
+                    kept = addr("203.0.113.1");
+    char s[64];
+
+    (void)state;
+    assert_int_equal(bgp_rib_new(&rib, NULL), MRD_OK);
+    feed(rib, BGP_ROUTE_ANNOUNCE, 1, "192.0.2.0/24", 0, 64500, t0);
+    feed(rib, BGP_ROUTE_WITHDRAW, 1, "192.0.2.0/24", 0, 0, t0 + 10);
+    feed(rib, BGP_ROUTE_ANNOUNCE, 1, "198.51.100.0/24", 0, 64501, t0);
+    feed(rib, BGP_ROUTE_WITHDRAW, 1, "198.51.100.0/24", 0, 0, t0 + BGP_RIB_WITHDRAWN_KEEP);
+    feed(rib, BGP_ROUTE_ANNOUNCE, 1, "203.0.113.0/24", 0, 64502, t0);
+    assert_true(bgp_rib_lookup(rib, &old, false, &e)); /* not yet swept */
+    for (unsigned i = 0; i < 2 * BGP_RIB_PRUNE_MIN; i++) {
+        char p[32];
+        (void)snprintf(p, sizeof(p), "10.%u.%u.0/24", i / 256, i % 256);
+        feed(rib, BGP_ROUTE_ANNOUNCE, 2 + i % 2, p, 0, 64000 + i, later);
+    }
+    assert_false(bgp_rib_lookup(rib, &old, false, &e));
+    assert_true(bgp_rib_lookup(rib, &recent, false, &e));
+    assert_string_equal(fmt(&e.prefix, s), "198.51.100.0/24");
+    assert_int_equal(e.routes, 0);
+    assert_int_equal(e.withdrawn_at, t0 + BGP_RIB_WITHDRAWN_KEEP);
+    assert_int_equal(e.origins[0], 64501);
+    assert_true(bgp_rib_lookup(rib, &kept, true, &e));
+    assert_int_equal(e.routes, 1);
+    assert_int_equal(e.origins[0], 64502);
+    for (unsigned i = 0; i < 2 * BGP_RIB_PRUNE_MIN; i += 41) {
+        char a[32];
+        (void)snprintf(a, sizeof(a), "10.%u.%u.9", i / 256, i % 256);
+        struct bgp_addr x = addr(a);
+        assert_true(bgp_rib_lookup(rib, &x, true, &e));
+        assert_int_equal(e.origins[0], 64000 + i);
+    }
+    /* the moved prefixes' routes are still found and dropped */
+    feed(rib, BGP_ROUTE_WITHDRAW, 1, "203.0.113.0/24", 0, 0, later + 1);
+    assert_false(bgp_rib_lookup(rib, &kept, true, &e));
+    assert_true(bgp_rib_lookup(rib, &kept, false, &e));
+    assert_int_equal(e.withdrawn_at, later + 1);
+    feed(rib, BGP_ROUTE_STATE, 3, NULL, 0, 0, later + 2);
+    assert_int_equal(bgp_rib_count(rib), BGP_RIB_PRUNE_MIN);
+    bgp_rib_free(rib);
+}
+
 static void test_prefix_holds(void **state)
 {
     struct bgp_prefix p = pfx("203.0.113.128/25"), all = pfx("0.0.0.0/0"),
@@ -245,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_withdrawn_prefixes_are_kept),
         cmocka_unit_test(test_peer_down_addpath_ipv6_as_set),
         cmocka_unit_test(test_many_prefixes_rehash),
+        cmocka_unit_test(test_old_withdrawals_are_forgotten),
         cmocka_unit_test(test_prefix_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
