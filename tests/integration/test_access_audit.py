@@ -311,3 +311,58 @@ def test_retention_deletes_sealed_rows_and_keeps_digests(fed):
     assert len(reads(a)) == 2
     bad = a.cli("audit", "prune", "--days", "0", "--data", a.data, check=False)
     assert bad.returncode == 2 and "1..36500" in bad.stderr
+
+
+def test_many_pages_each_read_listed_once_also_after_erasure(fed):
+    """Pages of 100 read at once by two readers, objects of one version
+    (packed as runs, past the 128 one run covers) and of a version each:
+    every read is listed exactly once, numbered without gaps, with its
+    version and TLP; erasing an object read leaves its reads listed as they
+    were (the audit keeps who read what when the data is gone), and the
+    lot seals and verifies."""
+    import concurrent.futures
+    a = fed.node("A")
+    coll = fed.coll["A"]
+    path = a.objects_path(coll, a.root)
+    same = [indicator(tlp=TLP_AMBER, value=f"10.1.{i // 250}.{i % 250}") for i in range(200)]
+    own = [indicator(tlp=TLP_AMBER, value=f"10.2.0.{i}",
+                     modified=f"2026-01-02T00:00:{i // 10:02d}.{i % 10:03d}Z")
+           for i in range(100)]
+    fed.post("A", same + own)
+    fed.partner(a, "P")
+    a.grant("P", coll, True, False)
+    p_tok = a.token("P")
+    version = {o["id"]: o["modified"][:-1] for o in same + own}
+    readers = ["admin"] * 12 + [p_tok] * 4
+
+    def read(tok):
+        items, pages = a.page_all(path, token=tok, limit=100)
+        return len(items), pages
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        assert list(pool.map(read, readers)) == [(300, 3)] * 16
+    expected = collections.Counter()
+    for i in version:
+        expected[(i, "own")] += 12
+        expected[(i, "P")] += 4
+    got = settled(a, 300 * 16)
+    assert collections.Counter((r["object"], r["org"]) for r in got) == expected
+    assert [r["id"] for r in got] == list(range(got[0]["id"], got[0]["id"] + len(got)))
+    assert all(r["version"].startswith(version[r["object"]]) and r["tlp"] == "amber"
+               for r in got)
+    # erase one object of each kind: their reads stay, as they were read
+    gone = [same[150]["id"], own[37]["id"]]
+    for i in gone:
+        e = a.cli("erase", "--object", i, "--reason", "test", "--data", a.data)
+        assert i in e.stdout, e.stdout + e.stderr
+        assert a.get(f"{path}{i}/").status_code == 404  # gone: nothing sent, nothing recorded
+    for i in gone:
+        rows = reads(a, "--object", i)
+        assert collections.Counter(r["org"] for r in rows) == {"own": 12, "P": 4}, rows
+        assert all(r["version"].startswith(version[i]) and r["tlp"] == "amber" for r in rows)
+    assert len(reads(a, "--org", "P")) == 300 * 4
+    assert len(reads(a)) == 300 * 16
+    s = a.cli("audit", "seal", "--data", a.data)
+    assert f"sealed {300 * 16} reads in 1 digest" in s.stdout, s.stdout
+    v = a.cli("audit", "verify", "--json", "--data", a.data)
+    assert [json.loads(line)["status"] for line in v.stdout.splitlines()] == ["ok"]

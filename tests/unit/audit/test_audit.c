@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "audit/audit.h"
+#include "core/buf.h"
 #include "core/timestamp.h"
 #include "store/store.h"
 
@@ -355,6 +356,82 @@ static void test_packed(void **state)
     assert_int_equal(store_read_unpack_count((const uint8_t *)"\1", 1), 0);
     assert_true(store_read_unpack_init(&u, (const uint8_t *)"\1", 1));
     assert_int_equal(store_read_unpack_next(&u, &r), 0);
+}
+
+/* store_read_unpack_count takes the rest of a run at once (serve counts
+ * every merged row it writes): it must count what reading item by item
+ * counts, runs past 128 items included, and refuse what that refuses:
+ * a merged row cut anywhere but at a page's end, a run that reaches past
+ * its page's end (into the next page), a run without a type. */
+static void test_count_runs(void **state)
+{
+    static char ids[300][64];
+    static uint8_t page[300 * STORE_READ_PACKED_MAX];
+    struct store_read_pack pk;
+    struct store_read_unpack u;
+    struct store_read_row r;
+    struct mrd_buf m;
+    int64_t prev = 0;
+    size_t ends[3], n = 0;
+    uint8_t *p;
+    int got;
+
+    (void)state;
+    for (int i = 0; i < 300; i++)
+        (void)snprintf(ids[i], sizeof(ids[i]), "indicator--%08x-0000-4000-8000-%012d",
+                       (unsigned)i * 7919u, i);
+    mrd_buf_init(&m, STORE_READ_MERGED_MAX);
+    for (int k = 0; k < 3; k++) {
+        store_read_pack_init(&pk, page, sizeof(page));
+        for (int i = 0; i < 300; i++)
+            assert_true(store_read_pack_put(&pk, ids[i], strlen(ids[i]), 1767225600000000, 3));
+        assert_int_equal(store_read_merge_put(&m, &prev, pk.buf, pk.len, 1000 + k, NULL), MRD_OK);
+        ends[k] = m.len;
+    }
+    p = (uint8_t *)m.data;
+    assert_int_equal(store_read_unpack_count(p, m.len), 900);
+    assert_true(store_read_unpack_init(&u, p, m.len));
+    while ((got = store_read_unpack_next(&u, &r)) == 1)
+        n++;
+    assert_int_equal(got, 0);
+    assert_int_equal(n, 900);
+    for (size_t cut = 1; cut < m.len; cut++) {
+        size_t want = cut == ends[0] ? 300 : cut == ends[1] ? 600 : 0;
+        assert_int_equal(store_read_unpack_count(p, cut), want);
+    }
+    /* the first page said 16 bytes shorter (its length: the varint after
+     * the format byte and the page's time): its last run now reaches past
+     * its end, into the second page */
+    {
+        size_t at = 1, len_at;
+        uint64_t len = 0;
+        unsigned shift = 0;
+        while (p[at] & 0x80) /* the time */
+            at++;
+        at++;
+        len_at = at;
+        do
+            len |= (uint64_t)(p[at] & 0x7f) << shift, shift += 7;
+        while (p[at++] & 0x80);
+        assert_int_equal(at - len_at, 2); /* 4,8xx bytes: two varint bytes */
+        len -= 16;
+        p[len_at] = (uint8_t)(0x80 | (len & 0x7f));
+        p[len_at + 1] = (uint8_t)(len >> 7);
+        assert_int_equal(store_read_unpack_count(p, m.len), 0);
+        len += 16;
+        p[len_at] = (uint8_t)(0x80 | (len & 0x7f));
+        p[len_at + 1] = (uint8_t)(len >> 7);
+        assert_int_equal(store_read_unpack_count(p, m.len), 900);
+    }
+    mrd_buf_release(&m);
+    /* a run with no type (and no TLP) before it: refused, not counted */
+    assert_int_equal(store_read_unpack_count((const uint8_t *)"\1\x85", 2), 0);
+    {
+        /* a TLP set by an id kept whole ("a"), then a run of 2 UUIDs */
+        static const uint8_t notype[6 + 32] = {1, 0x18, 3, 1, 'a', 0x81};
+        assert_int_equal(store_read_unpack_count(notype, 5), 1);
+        assert_int_equal(store_read_unpack_count(notype, sizeof(notype)), 0);
+    }
 }
 
 static enum mrd_code count_rows(void *ctx, const struct store_read_row *r, struct mrd_err *err)
@@ -809,6 +886,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_access_audit, setup, teardown),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_packed),
+        cmocka_unit_test(test_count_runs),
         cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_rows_to_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merged_pages, setup, teardown),
