@@ -1710,8 +1710,11 @@ static enum mrd_code query_sql(struct stmt *s, const struct store_query *q,
     }
     if (rc == MRD_OK)
         rc = sql_match(s, match, true, err);
+    /* date_added is unique in a collection (the objects_added index), so
+     * it orders alone: (date_added, seq) would cost PostgreSQL a sort of
+     * every page on seq (an incremental sort above the index scan). */
     if (rc == MRD_OK)
-        rc = mrd_buf_puts(&s->sql, " ORDER BY o.date_added, o.seq", err);
+        rc = mrd_buf_puts(&s->sql, " ORDER BY o.date_added", err);
     /* a literal: the text (and a prepared statement's plan) knows it */
     if (rc == MRD_OK && limit > 0)
         rc = mrd_buf_printf(&s->sql, err, " LIMIT %zu", limit);
