@@ -8,7 +8,8 @@
 #   bench/pg/reads.sh BUILD_DIR SECS SEED_DIR
 #
 # STORES (default "sqlite pg1 pg2") picks the stores, ONLY=regex the
-# scenarios. With two front-ends wrk runs against both at once, half the
+# scenarios; PG_SOCKET=1 connects the front-ends through the cluster's Unix
+# socket instead of 127.0.0.1. With two front-ends wrk runs against both at once, half the
 # connections each, and the rates are added. The seed's cluster
 # (SEED_DIR/pg) is started for the run and stopped at the end.
 set -euo pipefail
@@ -36,7 +37,11 @@ export TOKEN=$token BASE=/bench/collections/$coll/objects/ IDS_FILE=$seed/ids
 case " ${STORES:-sqlite pg1 pg2} " in *" pg"*)
   pg_start "$seed/pg"
   for fe in pg1 pg2; do
-    echo "postgresql://meridian@127.0.0.1:$port/bench" >"$seed/$fe/store.dsn"
+    if [ -n "${PG_SOCKET:-}" ]; then # the cluster's Unix socket, not TCP
+      echo "postgresql://meridian@/bench?host=$seed/pg&port=$port" >"$seed/$fe/store.dsn"
+    else
+      echo "postgresql://meridian@127.0.0.1:$port/bench" >"$seed/$fe/store.dsn"
+    fi
   done
   ;;
 esac
@@ -63,9 +68,12 @@ scenario() { # name, lua, path (after the URL)
   for i in "${w[@]}"; do wait "$i" || true; done
   m1=$(mer_ticks "${sp[@]}"); p1=$(pg_ticks)
   total=$(cat "$out".wrk.[0-9]* | awk '/Requests\/sec/ {s += $2} END {printf "%.0f", s}')
-  printf '   %-24s %7s req/s  p99 %8s  cpu meridian %5s s  postgres %5s s  load %s\n' \
+  reqs=$(cat "$out".wrk.[0-9]* | awk '/requests in/ {s += $1} END {print s + 0}')
+  printf '   %-24s %7s req/s  p99 %8s  cpu meridian %5s s  postgres %5s s  %s ms/req  load %s\n' \
     "$name" "$total" "$(awk '$1=="99%" {print $2}' "$out.wrk.0")" "$(secs_of $((m1 - m0)))" \
-    "$([ -z "${pm:-}" ] && echo - || secs_of $((p1 - p0)))" "$(load_avg)"
+    "$([ -z "${pm:-}" ] && echo - || secs_of $((p1 - p0)))" \
+    "$(awk -v t=$((m1 - m0 + p1 - p0)) -v n="$reqs" -v hz="$hz" \
+      'BEGIN { if (n > 0) printf "%.3f", 1000 * t / hz / n; else printf "-" }')" "$(load_avg)"
   if [ -s "$out.wrk.err.0" ]; then sort "$out.wrk.err.0" | uniq -c | head -3; fi
   rm -f "$out".wrk.*
 }

@@ -1154,7 +1154,8 @@ enum mrd_code store_objects_insert_status(struct store *st, int64_t collection,
  * the older rows whose policy columns differ from theirs: usually one);
  * an id none of which the reader may read is dropped before the scan, so
  * asking for an object hidden from the reader costs the same whatever the
- * number of its versions (docs/taxii.md). */
+ * number of its versions (docs/taxii.md). For the last versions alone the
+ * scan itself reads only those rows, and there is no look-up before it. */
 enum mrd_code store_objects_query(struct store *st, const struct store_query *q,
                                   bool (*visible)(void *ctx, const struct store_row *row),
                                   enum mrd_code (*emit)(void *ctx, const struct store_row *row,

@@ -2371,8 +2371,9 @@ static enum mrd_code pg_status_purge(struct store *st, int64_t older_than_usec,
  * page, its token, collection and grant look-ups and its look-ahead for
  * `more` see one snapshot. Writes meanwhile take pooled connections as
  * usual (a read-only snapshot holds no lock a writer waits for). It costs
- * no round trip per request: store_read_end sends "ROLLBACK; BEGIN ..."
- * without waiting for the answer, which the next pin reads (pin_drain);
+ * no round trip per request: store_read_end sends "ROLLBACK AND CHAIN"
+ * (the snapshot ends, a transaction like it begins) without waiting for
+ * the answer, which the next pin reads (pin_drain);
  * the snapshot is taken by the first read after store_read_begin. A pinned
  * connection the server dropped is reconnected before its next read (a
  * read after that sees a new snapshot: the one before is gone). */
@@ -2430,8 +2431,13 @@ static void pg_read_end(struct store *stp)
     if (!pg_pin.used || c->lost)
         return; /* no snapshot taken; or pin_conn reconnects first */
     pin_drain(c);
-    /* the next pin's BEGIN too, answered while this thread does other work */
-    if (PQsendQuery(c->db, "ROLLBACK; " PG_BEGIN_READ) == 1)
+    /* the next pin's BEGIN too, answered while this thread does other work:
+     * ROLLBACK AND CHAIN ends the snapshot and begins a transaction like it
+     * (REPEATABLE READ READ ONLY, its snapshot taken by its first read) in
+     * one statement */
+    if (PQsendQuery(c->db, PQtransactionStatus(c->db) == PQTRANS_INTRANS
+                               ? "ROLLBACK AND CHAIN"
+                               : "ROLLBACK; " PG_BEGIN_READ) == 1)
         c->pending = true;
     else
         c->lost = true;
