@@ -165,6 +165,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     /* constituents' objects are signed with the node's key, as the own
      * org's: the key cannot tell them apart, the store's creator can */
     in->creator_only = who->tok.org_relation == POLICY_REL_CONSTITUENT;
+    in->versions_any = who->tok.org_relation == POLICY_REL_OWN; /* the node's operator */
     return MRD_OK;
 }
 
