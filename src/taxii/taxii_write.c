@@ -488,7 +488,7 @@ out:
 
 static bool delete_visible(void *ctx, const struct store_row *row)
 {
-    return policy_may_read(ctx, &row->policy);
+    return policy_may_delete(ctx, &row->policy);
 }
 
 void taxii_delete_object(struct taxii_req *r)
@@ -533,7 +533,9 @@ void taxii_delete_object(struct taxii_req *r)
     if (f.raw_version == NULL)
         m.versions = STORE_VER_ALL; /* no match[version]: the whole object */
     /* Only versions the requester can see are deleted, so DELETE cannot be
-     * used to probe for (or destroy) objects above its TLP. */
+     * used to probe for (or destroy) objects above its TLP; and only its
+     * own org's, unless it is the own org (policy_may_delete): a partner
+     * deleting another's object gets the 404 of an absent one. */
     if (store_objects_delete(r->ts->st, c.c.key, r->path.object_id, strlen(r->path.object_id), &m,
                              delete_visible, &c.reader, &deleted, &err) != MRD_OK) {
         /* A legal hold (docs/ledger.md): name it, nothing more. Only a
