@@ -205,8 +205,9 @@ struct store_object_in {
     /* The own org (the node's operator) writing: it may version any
      * object. Else a new version of an object whose genuine rows are all
      * unsigned, itself unsigned, is genuine only from the writer that
-     * stored the first of the object's genuine rows here (the same creator_org;
-     * both 0: the same source_peer), else STORE_INS_NOT_CREATOR (STIX 2.1
+     * stored the first of the object's genuine rows here (the same creator_org,
+     * or the same source_peer: a peer's pulls and its partner org's POSTs
+     * are one writer), else STORE_INS_NOT_CREATOR (STIX 2.1
      * §3.6: only the creator versions an object; unsigned, the store's
      * record of the first writer is all that tells who that is). */
     bool versions_any;

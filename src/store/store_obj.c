@@ -295,8 +295,8 @@ static enum mrd_code object_signer(const struct store_tx *tx, int64_t collection
 }
 
 /* Whether o's writer is the one that stored the first of the genuine rows
- * of (collection, id), in insert order: the same org; with no org on either
- * side (a pull peer without one), the same source peer. */
+ * of (collection, id), in insert order: the same org or the same source
+ * peer (below). */
 struct writer_ctx {
     const struct store_object_in *o;
     bool same;
@@ -311,12 +311,16 @@ static enum mrd_code writer_row(void *ctx, const struct store_rowrd *r, struct m
     const char *peer = r->null(r, 1) ? NULL : r->text(r, 1, &pn);
 
     (void)err;
-    if (org != 0 || o->creator_org != 0)
-        wc->same = org == o->creator_org;
-    else if (peer == NULL || o->source_peer == NULL)
-        wc->same = peer == NULL && o->source_peer == NULL;
-    else
+    /* The same org, or the same peer: a peer's pulls and the POSTs of the
+     * partner org of its name (source_peer is the org's name) are one
+     * writer, also when the pulls were stored before that org existed
+     * (creator_org 0). Neither on both sides: a writer of no name. */
+    if (org != 0 && org == o->creator_org)
+        wc->same = true;
+    else if (peer != NULL && o->source_peer != NULL)
         wc->same = pn == o->source_peer_len && memcmp(peer, o->source_peer, pn) == 0;
+    else
+        wc->same = org == 0 && o->creator_org == 0 && peer == NULL && o->source_peer == NULL;
     return MRD_OK;
 }
 

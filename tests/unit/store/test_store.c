@@ -1297,8 +1297,13 @@ static void test_unsigned_versions_by_the_first_writer(void **state)
     peer2.in.source_peer = "peer-a";
     insert(f, &peer2, STORE_INS_ADDED, NULL);
     make_obj(&peer2, "malware", 96, 4000000, POLICY_TLP_GREEN);
-    peer2.in.creator_org = 2; /* an org is not a peer without one */
+    peer2.in.creator_org = 2; /* another org (and no peer) */
     insert(f, &peer2, STORE_INS_NOT_CREATOR, NULL);
+    peer2.in.source_peer = "peer-a"; /* the partner org of the peer's name, created since */
+    peer2.in.source_peer_len = 6;
+    insert(f, &peer2, STORE_INS_ADDED, NULL);
+    make_obj(&peer2, "malware", 96, 5000000, POLICY_TLP_GREEN);
+    peer2.in.creator_org = 2;
     peer2.in.versions_any = true; /* the own org versions anything */
     insert(f, &peer2, STORE_INS_ADDED, NULL);
     /* a writer that re-posted a version it could not read (its own copy)
