@@ -65,8 +65,11 @@ void api_error(struct api_req *r, unsigned status, const char *title, const char
 {
     json_t *e = json_pack("{s:s,s:i}", "title", title, "http_status", (int)status);
 
+    /* whole characters of a message that may end in a value cut at its
+     * limit (taxii_error): JSON takes no broken UTF-8 */
     if (e != NULL && detail != NULL && detail[0] != '\0')
-        (void)json_object_set_new(e, "detail", json_string(detail));
+        (void)json_object_set_new(e, "detail",
+                                  json_stringn(detail, mrd_utf8_check(detail, strlen(detail))));
     api_json(r, status, e);
 }
 

@@ -460,6 +460,7 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
     row->creator_org = im->org->key;
     /* signed with the node's key like the own org's: its own only (store.h) */
     row->creator_only = im->org->relation == POLICY_REL_CONSTITUENT;
+    row->versions_any = im->org->relation == POLICY_REL_OWN;
     row->recipients = im->opts.n_recipients > 0 ? im->opts.recipients : NULL;
     row->n_recipients = im->opts.n_recipients;
     row->body = im->bodies[im->n].data;

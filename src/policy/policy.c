@@ -95,6 +95,13 @@ bool policy_may_read(const struct policy_reader *r, const struct policy_object *
     return false; /* an out-of-range level denies */
 }
 
+bool policy_may_delete(const struct policy_reader *r, const struct policy_object *o)
+{
+    if (!policy_may_read(r, o) || r->anonymous || r->org_id <= 0)
+        return false;
+    return r->relation == POLICY_REL_OWN || (o->creator_org > 0 && o->creator_org == r->org_id);
+}
+
 bool policy_origin_local(enum policy_relation writer, bool from_peer)
 {
     if (from_peer)

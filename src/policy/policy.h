@@ -111,6 +111,13 @@ struct policy_object {
  * r and o may not be NULL. */
 bool policy_may_read(const struct policy_reader *r, const struct policy_object *o);
 
+/* THE delete decision (TAXII DELETE, docs/taxii.md "Deleting objects"):
+ * r may delete o only when it may read it, and o is its own (written by
+ * r's org: creator_org) or r is the own org, which may delete anything.
+ * A partner or constituent never deletes what another org wrote here (its
+ * DELETE answers as for an absent object). r and o may not be NULL. */
+bool policy_may_delete(const struct policy_reader *r, const struct policy_object *o);
+
 /* Whether a read of o that policy_may_read allowed is recorded by the
  * access audit (audit/audit.h): TLP:AMBER, AMBER+STRICT and RED. Asked
  * right after the read decision, by the same paths, with the same row;

@@ -202,6 +202,15 @@ struct store_object_in {
      * is not genuine (STORE_INS_NOT_CREATOR, STIX 2.1 §3.6), else the
      * node would sign its rewrite of anyone's intelligence. */
     bool creator_only;
+    /* The own org (the node's operator) writing: it may version any
+     * object. Else a new version of an object whose genuine rows are all
+     * unsigned, itself unsigned, is genuine only from the writer that
+     * stored the first of the object's genuine rows here (the same creator_org,
+     * or the same source_peer: a peer's pulls and its partner org's POSTs
+     * are one writer), else STORE_INS_NOT_CREATOR (STIX 2.1
+     * §3.6: only the creator versions an object; unsigned, the store's
+     * record of the first writer is all that tells who that is). */
+    bool versions_any;
 };
 #define STORE_SIGNER_MAX 64
 
@@ -224,7 +233,9 @@ enum store_insert_outcome {
                                 * revoked one before a stored later version, or one with
                                 * another `created` (conflict recorded) */
     STORE_INS_NOT_CREATOR = 7, /* refused: o->creator_only and the object was not created
-                                * on this node by o->creator_org (conflict recorded) */
+                                * on this node by o->creator_org, or an unsigned version of
+                                * an unsigned object another writer stored first
+                                * (o->versions_any) (conflict recorded) */
 };
 
 /* A copy of a row's policy_object that owns its strings, for deciding a
@@ -473,7 +484,9 @@ enum store_conflict_reason {
     STORE_CONFLICT_HISTORY = 3, /* a version that breaks the object's history: after its
                                  * revocation, or with another `created` (STIX 2.1 §3.2) */
     STORE_CONFLICT_CREATOR = 4, /* a version by a writer that versions only what it created
-                                 * (store_object_in.creator_org) of another's object */
+                                 * (store_object_in.creator_org) of another's object, or an
+                                 * unsigned version of an unsigned object by another writer
+                                 * than the first (store_object_in.versions_any) */
 };
 enum store_conflict_action {
     STORE_CONFLICT_REJECTED = 1,    /* refused; its bytes are kept here (body) */
@@ -1072,8 +1085,10 @@ enum mrd_code store_grant_list(struct store *st, int64_t org_key, int64_t collec
  * version (SCOs keep the rule above): the rows of an object that this node
  * holds as genuine are all signed by one key, or all unsigned. A new
  * version or copy by that key (or, when they are unsigned, another
- * unsigned one) is added. One whose signer outranks it (unsigned < unknown
- * key < key signer_trusted says this node trusts) is added and the stored
+ * unsigned one: a new version only from the writer that stored the
+ * object first, or the own org, store_object_in.versions_any) is added.
+ * One whose signer outranks it (unsigned < unknown key < key
+ * signer_trusted says this node trusts) is added and the stored
  * rows by the other (or no) signer become writer-only
  * (STORE_INS_REPLACED): a genuinely signed copy served late replaces the
  * forgery served first. Any other (not signed by that key, or a different

@@ -182,6 +182,7 @@ static int signer_rank(const struct store_object_in *o, const char *key, size_t 
 /* What the stored copies of (collection, id, version) say about o. */
 struct copies {
     size_t n;          /* rows of this version, writer-only ones included */
+    size_t genuine;    /* ... not writer-only */
     bool dup;          /* one has o's bytes and the writer sees it (or wrote it) */
     int64_t dup_date;  /* its date_added */
     bool seen;         /* the writer sees (or wrote) one of them */
@@ -214,6 +215,8 @@ static enum mrd_code scan_row(void *ctx, const struct store_rowrd *r, struct mrd
     same = row.body_len == o->body_len && memcmp(row.body, o->body, o->body_len) == 0;
     sees = writer_sees(o, &row);
     ret->n++;
+    if (!row.policy.writer_only)
+        ret->genuine++;
     if (sees && !ret->seen)
         ret->seen_date = row.date_added;
     ret->seen = ret->seen || sees;
@@ -291,29 +294,85 @@ static enum mrd_code object_signer(const struct store_tx *tx, int64_t collection
     return rc;
 }
 
+/* Whether o's writer is the one that stored the first of the genuine rows
+ * of (collection, id), in insert order: the same org or the same source
+ * peer (below). */
+struct writer_ctx {
+    const struct store_object_in *o;
+    bool same;
+};
+
+static enum mrd_code writer_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct writer_ctx *wc = ctx;
+    const struct store_object_in *o = wc->o;
+    int64_t org = r->i64(r, 0);
+    size_t pn = 0;
+    const char *peer = r->null(r, 1) ? NULL : r->text(r, 1, &pn);
+
+    (void)err;
+    /* The same org, or the same peer: a peer's pulls and the POSTs of the
+     * partner org of its name (source_peer is the org's name) are one
+     * writer, also when the pulls were stored before that org existed
+     * (creator_org 0). Neither on both sides: a writer of no name. */
+    if (org != 0 && org == o->creator_org)
+        wc->same = true;
+    else if (peer != NULL && o->source_peer != NULL)
+        wc->same = pn == o->source_peer_len && memcmp(peer, o->source_peer, pn) == 0;
+    else
+        wc->same = org == 0 && o->creator_org == 0 && peer == NULL && o->source_peer == NULL;
+    return MRD_OK;
+}
+
+static enum mrd_code first_writer_is(const struct store_tx *tx, int64_t collection,
+                                     const struct store_object_in *o, bool *ret,
+                                     struct mrd_err *err)
+{
+    struct writer_ctx wc = {o, false};
+    enum mrd_code rc;
+
+    rc = run(tx, "object insert",
+             "SELECT creator_org, source_peer FROM objects INDEXED BY objects_version"
+             " WHERE collection = ?1 AND stix_id = ?2 AND writer_only = 0"
+             " ORDER BY seq LIMIT 1",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len)), writer_row, &wc, NULL, err);
+    *ret = rc == MRD_OK && wc.same;
+    return rc;
+}
+
 struct sees_ctx {
     const struct store_object_in *o;
+    bool others; /* only rows another org wrote count */
     bool sees;
 };
 
 static enum mrd_code sees_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
 {
     struct sees_ctx *sc = ctx;
+    const struct store_object_in *o = sc->o;
     struct store_row row;
     int64_t recipients[STORE_RECIPIENTS_MAX];
 
     (void)err;
     store__row_from(r, false, &row, recipients);
-    sc->sees = writer_sees(sc->o, &row);
+    if (sc->others && o->creator_org != 0 && row.policy.creator_org == o->creator_org)
+        return MRD_OK;
+    sc->sees = sc->others ? o->writer_sees == NULL || o->writer_sees(o->writer_ctx, &row)
+                          : writer_sees(o, &row);
     return sc->sees ? STOP_CODE : MRD_OK; /* decided: stop */
 }
 
 /* Whether the writer of o may read (or wrote) a genuine row of the object:
- * then refusing its copy tells it nothing it could not read. */
+ * then refusing its copy tells it nothing it could not read. With others,
+ * only a row another org wrote that the writer may read counts: a refusal
+ * that says another org stored the object first must not rest on the
+ * writer's own copy of a version (it may have re-posted one it could not
+ * read, a writer-scoped copy). */
 static enum mrd_code sees_object(const struct store_tx *tx, int64_t collection,
-                                 const struct store_object_in *o, bool *ret, struct mrd_err *err)
+                                 const struct store_object_in *o, bool others, bool *ret,
+                                 struct mrd_err *err)
 {
-    struct sees_ctx sc = {o, false};
+    struct sees_ctx sc = {o, others, false};
     enum mrd_code rc;
 
     rc = run(tx, "object insert",
@@ -678,7 +737,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     size_t kept_len = 0;
     enum store_conflict_reason reason = 0;
     bool first, last, any = false, outranks = false, writer_only = false, twin;
-    bool history_seen = false;
+    bool history_seen = false, same_writer = false, first_writer = false;
     int64_t creator = 0, history_at = 0;
     enum mrd_code rc;
 
@@ -720,11 +779,24 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
      * versioned and every node may make the same one. */
     if (nver > 0 && version != STORE_VERSION_NONE) {
         rc = object_signer(tx, collection, o, &any, &kept_seq, kept, &kept_len, &creator, err);
+        /* unsigned rows and an unsigned version that is no copy of a
+         * stored one: is its writer the first? (another look-up, here only) */
+        if (rc == MRD_OK && any && kept_len == 0 && o->signer == NULL && !o->versions_any &&
+            !o->creator_only && cp.genuine == 0) {
+            rc = first_writer_is(tx, collection, o, &same_writer, err);
+            first_writer = !same_writer;
+        }
         if (rc != MRD_OK)
             return rc;
         /* A writer that shares the node's key with others (a constituent:
          * its objects are signed here) versions only what it created. */
         if (any && o->creator_only && (creator == 0 || creator != o->creator_org))
+            reason = STORE_CONFLICT_CREATOR;
+        /* Unsigned, nothing but the store's record says who created an
+         * object: the writer that stored it first. Another's new version
+         * (a revocation too) is not genuine; a copy of a stored version is
+         * a re-post (the copy rule below), and the own org versions any. */
+        else if (first_writer)
             reason = STORE_CONFLICT_CREATOR;
         else if (any &&
                  !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
@@ -761,7 +833,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
         bool sees = (reason == STORE_CONFLICT_COPY && cp.other_seen) ||
                     (reason == STORE_CONFLICT_HISTORY && history_seen);
         if (reason == STORE_CONFLICT_SIGNER || reason == STORE_CONFLICT_CREATOR)
-            rc = sees_object(tx, collection, o, &sees, err);
+            rc = sees_object(tx, collection, o, first_writer, &sees, err);
         if (rc == MRD_OK && !sees && history_seen) {
             reason = STORE_CONFLICT_HISTORY; /* its own history, as for a new object */
             kept_seq = history_at;

@@ -56,8 +56,13 @@ void taxii_error(struct taxii_req *r, unsigned status, const char *title, const 
     (void)snprintf(code, sizeof(code), "%u", status);
     if (e != NULL) {
         (void)json_object_set_new(e, "title", json_string(title));
+        /* A message may end in a value cut at its limit ("'%.64s'", the
+         * 256-byte message slot) in the middle of a character: JSON takes
+         * no broken UTF-8, so keep the whole characters, not no message. */
         if (description != NULL && description[0] != '\0')
-            (void)json_object_set_new(e, "description", json_string(description));
+            (void)json_object_set_new(
+                e, "description",
+                json_stringn(description, mrd_utf8_check(description, strlen(description))));
         (void)json_object_set_new(e, "http_status", json_string(code));
     }
     taxii_json(r, status, e);

@@ -165,6 +165,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
     /* constituents' objects are signed with the node's key, as the own
      * org's: the key cannot tell them apart, the store's creator can */
     in->creator_only = who->tok.org_relation == POLICY_REL_CONSTITUENT;
+    in->versions_any = who->tok.org_relation == POLICY_REL_OWN; /* the node's operator */
     return MRD_OK;
 }
 
@@ -487,7 +488,7 @@ out:
 
 static bool delete_visible(void *ctx, const struct store_row *row)
 {
-    return policy_may_read(ctx, &row->policy);
+    return policy_may_delete(ctx, &row->policy);
 }
 
 void taxii_delete_object(struct taxii_req *r)
@@ -532,7 +533,9 @@ void taxii_delete_object(struct taxii_req *r)
     if (f.raw_version == NULL)
         m.versions = STORE_VER_ALL; /* no match[version]: the whole object */
     /* Only versions the requester can see are deleted, so DELETE cannot be
-     * used to probe for (or destroy) objects above its TLP. */
+     * used to probe for (or destroy) objects above its TLP; and only its
+     * own org's, unless it is the own org (policy_may_delete): a partner
+     * deleting another's object gets the 404 of an absent one. */
     if (store_objects_delete(r->ts->st, c.c.key, r->path.object_id, strlen(r->path.object_id), &m,
                              delete_visible, &c.reader, &deleted, &err) != MRD_OK) {
         /* A legal hold (docs/ledger.md): name it, nothing more. Only a

@@ -409,7 +409,9 @@ def test_revoking_is_final_and_created_never_changes(fed):
     older = dict(v1, modified="2026-03-01T00:00:00.000Z", name="older")
     a.post_ok(fed.coll["A"], [older], token=ptok, root="europe")
     # a write-only org may not read the object: its copy is stored as its
-    # own (a refusal would tell it the object exists), current for nobody else
+    # own (a refusal would tell it the object exists), current for nobody
+    # else; recorded as other-creator (P stored the object first), which
+    # is checked before the history
     a.post_ok(fed.coll["A"], [dict(after, name="W's copy")], token=wtok, root="europe")
     # ... and its own history is kept as for an object new to the node: what
     # W is told never depends on the rows it may not read
@@ -445,7 +447,7 @@ def test_revoking_is_final_and_created_never_changes(fed):
     ks = conflicts(fed, "A")
     assert sorted((k["object_id"], k["reason"], k["action"]) for k in ks) == sorted([
         (v1["id"], "history", "rejected"), (v1["id"], "history", "rejected"),
-        (v1["id"], "history", "writer-only"), (v1["id"], "history", "rejected"),
+        (v1["id"], "other-creator", "writer-only"), (v1["id"], "history", "rejected"),
         (fresh["id"], "history", "rejected"), (v2["id"], "history", "rejected"),
         (own["id"], "history", "rejected")]), ks
 
@@ -517,6 +519,88 @@ def test_unsigned_copies_of_one_version_first_stays(fed):
     [k] = conflicts(fed, "C")
     assert (k["reason"], k["action"], k["other"]["source_peer"]) == \
         ("other-copy", "rejected", "S2")
+
+
+# ---- unsigned objects: the writer that stored it first versions it ----------
+
+def test_only_the_first_writer_versions_an_unsigned_object(fed):
+    """STIX 2.1 §3.6: only the creator versions an object. A partner's
+    object is stored unsigned, so no key says who created it: the store's
+    record of the org that stored it first does. Another partner's newer
+    version (a revocation too) is refused when it may read the object, and
+    stored as its own copy when it may not (a refusal would tell it the
+    object exists); the first writer versions on, the own org versions
+    anything. (Until session 9 Q's revocation became current for everyone.)"""
+    a = fed.node("A")
+    toks = {}
+    for org, read in (("P", True), ("Q", True), ("W", False)):
+        a.org(org, "partner")
+        toks[org] = a.token(org)
+        a.grant(org, fed.coll["A"], read, True)
+    v1 = indicator(TLP_GREEN, value="10.17.7.1")
+    a.post_ok(fed.coll["A"], [v1], token=toks["P"], root="europe")
+    [got] = one(fed, "A", v1["id"])
+    assert sig_of(got) is None and got["modified"] == v1["modified"]
+    forged = [dict(v1, modified="2026-02-01T00:00:00.000Z", name="Q's"),
+              dict(v1, modified="2026-03-01T00:00:00.000Z", revoked=True)]
+    for f in forged:
+        why = failure(a.post(fed.coll["A"], [f], token=toks["Q"], root="europe"))
+        assert "only the organisation that created" in why, why
+    # re-posting the same bytes of a stored version is no forgery
+    a.post_ok(fed.coll["A"], [v1], token=toks["Q"], root="europe")
+    p2 = dict(v1, modified="2026-04-01T00:00:00.000Z", name="P's second")
+    a.post_ok(fed.coll["A"], [p2], token=toks["P"], root="europe")
+    # W may not read the object: its version is its own, current for nobody else
+    a.post_ok(fed.coll["A"], [dict(v1, modified="2026-05-01T00:00:00.000Z", revoked=True)],
+              token=toks["W"], root="europe")
+    for tok in ("admin", toks["P"], toks["Q"]):
+        [cur] = one(fed, "A", v1["id"], token=tok)
+        assert cur["modified"] == p2["modified"] and "revoked" not in cur, tok
+        got = one(fed, "A", v1["id"], token=tok, params={"match[version]": "all"})
+        assert sorted(o["modified"] for o in got) == [v1["modified"], p2["modified"]], tok
+    ks = conflicts(fed, "A")
+    assert sorted((k["reason"], k["action"], k["other"]["org"]) for k in ks) == sorted([
+        ("other-creator", "rejected", "Q"), ("other-creator", "rejected", "Q"),
+        ("other-creator", "writer-only", "W")]), ks
+    assert {k["object_id"] for k in ks} == {v1["id"]}
+    # the own org may version it (signed here: its key outranks no signature)
+    mine = dict(v1, modified="2026-06-01T00:00:00.000Z", name="own")
+    a.post_ok(fed.coll["A"], [mine], root="europe")
+    [cur] = one(fed, "A", v1["id"], token=toks["Q"])
+    assert cur["modified"] == mine["modified"] and sig_of(cur) is not None
+
+
+def test_relayed_unsigned_object_is_versioned_by_the_first_path(fed):
+    """Unsigned objects relayed by a peer: the writer that stored the object
+    first here is that peer (the node cannot know who made it upstream). A
+    hostile peer H serving a newer version (a revocation) of an unsigned
+    object C first received from A is refused (a conflict, reason
+    other-creator); A's later versions keep arriving."""
+    a = fed.node("A")
+    a.org("P", "partner")
+    ptok = a.token("P")
+    a.grant("P", fed.coll["A"], True, True)
+    serve = forger(fed, "H")
+    fed.node("C")
+    v1 = indicator(TLP_GREEN, value="10.17.8.1")
+    a.post_ok(fed.coll["A"], [v1], token=ptok, root="europe")
+    serve([dict(v1, modified="2026-02-01T00:00:00.000Z", revoked=True)])
+    fed.link("A", "C")
+    fed.link("H", "C")
+    fed.sync("C", peer="A")
+    p = fed.sync("C", peer="H")
+    assert "conflicts=1" in p.stdout, p.stdout
+    [cur] = one(fed, "C", v1["id"])
+    assert cur["modified"] == v1["modified"] and "revoked" not in cur and sig_of(cur) is None
+    v2 = dict(v1, modified="2026-03-01T00:00:00.000Z", name="P's second")
+    a.post_ok(fed.coll["A"], [v2], token=ptok, root="europe")
+    p = fed.sync("C", peer="A")
+    assert "conflicts=0" in p.stdout and "pulled=1" in p.stdout, p.stdout
+    [cur] = one(fed, "C", v1["id"])
+    assert cur["modified"] == v2["modified"]
+    [k] = conflicts(fed, "C")
+    assert (k["object_id"], k["reason"], k["action"], k["other"]["source_peer"]) == \
+        (v1["id"], "other-creator", "rejected", "H")
 
 
 # ---- item 6: a signature block under a look-alike key ------------------------

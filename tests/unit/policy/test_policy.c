@@ -226,6 +226,45 @@ static void test_red(void **state)
     assert_false(policy_may_read(&a_pub, &o));
 }
 
+/* ---- DELETE ---- */
+
+/* A reader deletes only what it may read and its org wrote; the own org
+ * anything it may read; an unknown writer (0) is nobody's. */
+static void test_may_delete(void **state)
+{
+    struct policy_reader own = reader(OWN, POLICY_REL_OWN, true, "europe");
+    struct policy_reader con = reader(CONST, POLICY_REL_CONSTITUENT, true, "europe");
+    struct policy_reader par = reader(PART, POLICY_REL_PARTNER, true, "europe");
+    struct policy_reader par2 = reader(PART2, POLICY_REL_PARTNER, true, "europe");
+    struct policy_reader a_pub = anon(true);
+    struct policy_object by_par = object(POLICY_TLP_GREEN, false, PART, "europe");
+    struct policy_object by_own = object(POLICY_TLP_CLEAR, true, OWN, "europe");
+    struct policy_object by_con = object(POLICY_TLP_GREEN, true, CONST, "europe");
+    struct policy_object nobody = object(POLICY_TLP_CLEAR, false, 0, "europe");
+    struct policy_object red = object(POLICY_TLP_RED, true, CONST, "europe");
+
+    (void)state;
+    assert_true(policy_may_delete(&par, &by_par));
+    assert_false(policy_may_delete(&par2, &by_par)); /* reads it, did not write it */
+    assert_true(policy_may_read(&par2, &by_par));
+    assert_false(policy_may_delete(&par, &by_own));
+    assert_false(policy_may_delete(&con, &by_own));
+    assert_false(policy_may_delete(&par, &by_con));
+    assert_true(policy_may_delete(&con, &by_con));
+    assert_true(policy_may_delete(&own, &by_par));
+    assert_true(policy_may_delete(&own, &by_con));
+    assert_false(policy_may_delete(&par, &nobody));
+    assert_true(policy_may_delete(&own, &nobody));
+    assert_false(policy_may_delete(&a_pub, &by_own)); /* reads CLEAR, deletes nothing */
+    assert_false(policy_may_delete(&a_pub, &nobody));
+    /* what it may not read, not even the own org */
+    assert_false(policy_may_delete(&own, &red));
+    assert_true(policy_may_delete(&con, &red));
+    by_par.writer_only = true;
+    assert_true(policy_may_delete(&par, &by_par));
+    assert_false(policy_may_delete(&own, &by_par));
+}
+
 /* ---- properties ---- */
 
 /* Whatever the reader and object, a more restrictive level never allows
@@ -504,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_amber_partner_own_object),
         cmocka_unit_test(test_amber_strict),
         cmocka_unit_test(test_red),
+        cmocka_unit_test(test_may_delete),
         cmocka_unit_test(test_monotonic),
         cmocka_unit_test(test_out_of_range_denies),
         cmocka_unit_test(test_marking_ids),

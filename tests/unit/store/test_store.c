@@ -655,6 +655,7 @@ static void test_versions(void **state)
     make_obj(&v[1], "malware", 7, 3000000, POLICY_TLP_GREEN);
     make_obj(&v[0], "malware", 7, 2000000, POLICY_TLP_GREEN);
     v[0].in.creator_org = 5;
+    v[0].in.versions_any = true; /* the own org: it versions org 1's unsigned object */
     make_obj(&v[2], "malware", 7, 4000000, POLICY_TLP_RED);
     make_obj(&other, "indicator", 8, 2000000, POLICY_TLP_GREEN);
     insert(f, &v[1], STORE_INS_ADDED, NULL); /* versions arrive out of order */
@@ -1250,6 +1251,75 @@ static void test_only_the_signer_versions(void **state)
     insert(f, &genuine, STORE_INS_OTHER_COPY, NULL);
     assert_int_equal(store_conflict_list(f->st, 0, 0, count_conflict, &n, &err), MRD_OK);
     assert_int_equal(n, 4); /* refused, writer-only, demoted, refused */
+}
+
+/* An unsigned object's versions come from the writer that stored it first
+ * (the same org; with no org, the same source peer), or the own org
+ * (versions_any); a copy of a stored version is not a new version. */
+static void test_unsigned_versions_by_the_first_writer(void **state)
+{
+    struct fx *f = *state;
+    struct obj v1, v2, peer1, peer2;
+    struct mrd_err err = {0};
+    size_t n = 0;
+
+    make_obj(&v1, "malware", 95, 2000000, POLICY_TLP_GREEN);
+    v1.in.creator_org = 3;
+    insert(f, &v1, STORE_INS_ADDED, NULL);
+    make_obj(&v2, "malware", 95, 3000000, POLICY_TLP_GREEN);
+    v2.in.creator_org = 4; /* another partner, who reads it: refused */
+    v2.in.revoked = true;
+    insert(f, &v2, STORE_INS_NOT_CREATOR, NULL);
+    v2.in.writer_sees = sees_nothing; /* one who may not: its own copy */
+    insert(f, &v2, STORE_INS_WRITER_ONLY, NULL);
+    v2.in.writer_sees = NULL;
+    make_obj(&peer1, "malware", 95, 2000000, POLICY_TLP_GREEN); /* v1's bytes: a re-post */
+    peer1.in.creator_org = 4;
+    insert(f, &peer1, STORE_INS_DUPLICATE, NULL);
+    v2.in.creator_org = 3; /* the first writer */
+    (void)snprintf(v2.body, sizeof(v2.body), "{\"id\":\"%s\",\"by\":3}", v2.id);
+    v2.in.body_len = strlen(v2.body);
+    insert(f, &v2, STORE_INS_ADDED, NULL);
+    make_obj(&v2, "malware", 95, 4000000, POLICY_TLP_GREEN);
+    v2.in.versions_any = true;
+    insert(f, &v2, STORE_INS_HISTORY, NULL); /* after the revocation, even for the own org */
+    /* no org: told apart by the source peer */
+    make_obj(&peer1, "malware", 96, 2000000, POLICY_TLP_GREEN);
+    peer1.in.creator_org = 0;
+    peer1.in.source_peer = "peer-a";
+    peer1.in.source_peer_len = 6;
+    insert(f, &peer1, STORE_INS_ADDED, NULL);
+    make_obj(&peer2, "malware", 96, 3000000, POLICY_TLP_GREEN);
+    peer2.in.creator_org = 0;
+    peer2.in.source_peer = "peer-b";
+    peer2.in.source_peer_len = 6;
+    insert(f, &peer2, STORE_INS_NOT_CREATOR, NULL);
+    peer2.in.source_peer = "peer-a";
+    insert(f, &peer2, STORE_INS_ADDED, NULL);
+    make_obj(&peer2, "malware", 96, 4000000, POLICY_TLP_GREEN);
+    peer2.in.creator_org = 2; /* another org (and no peer) */
+    insert(f, &peer2, STORE_INS_NOT_CREATOR, NULL);
+    peer2.in.source_peer = "peer-a"; /* the partner org of the peer's name, created since */
+    peer2.in.source_peer_len = 6;
+    insert(f, &peer2, STORE_INS_ADDED, NULL);
+    make_obj(&peer2, "malware", 96, 5000000, POLICY_TLP_GREEN);
+    peer2.in.creator_org = 2;
+    peer2.in.versions_any = true; /* the own org versions anything */
+    insert(f, &peer2, STORE_INS_ADDED, NULL);
+    /* a writer that re-posted a version it could not read (its own copy)
+     * is told nothing of the first writer: its next version is its own */
+    make_obj(&v1, "malware", 97, 2000000, POLICY_TLP_AMBER);
+    v1.in.creator_org = 3;
+    insert(f, &v1, STORE_INS_ADDED, NULL);
+    v1.in.creator_org = 4;
+    v1.in.writer_sees = sees_nothing;
+    insert(f, &v1, STORE_INS_ADDED, NULL); /* a writer-scoped copy */
+    make_obj(&v2, "malware", 97, 3000000, POLICY_TLP_AMBER);
+    v2.in.creator_org = 4;
+    v2.in.writer_sees = sees_nothing;
+    insert(f, &v2, STORE_INS_WRITER_ONLY, NULL);
+    assert_int_equal(store_conflict_list(f->st, 0, 0, count_conflict, &n, &err), MRD_OK);
+    assert_int_equal(n, 6); /* refused, writer-only, history, refused, refused, writer-only */
 }
 
 /* The overview's aggregates (store_agg_query): sums over the keys a
@@ -2887,12 +2957,13 @@ static void test_token_access(void **state)
         T(test_versions), T(test_paging), T(test_delete), T(test_paging_last_among_visible),       \
         T(test_last_shortcut_follows_changes),                                                     \
         T(test_hidden_object_cost_is_independent_of_versions), T(test_only_the_signer_versions),   \
-        T(test_first_shortcut_follows_changes), T(test_delete_last_among_visible),                 \
-        T(test_writer_scoped_copies), T(test_policy_columns), T(test_status),                      \
-        T(test_concurrent_writers), T(test_insert_with_status), T(test_holds_and_ledger_queue),    \
-        T(test_feeds), T(test_notifications_and_deliveries), T(test_write_transaction),            \
-        T(test_aggregates_follow_every_change), T(test_newest_from_peers), T(test_read_pin),       \
-        T(test_group_commit_outcomes), T(test_token_access),
+        T(test_unsigned_versions_by_the_first_writer), T(test_first_shortcut_follows_changes),     \
+        T(test_delete_last_among_visible), T(test_writer_scoped_copies), T(test_policy_columns),   \
+        T(test_status), T(test_concurrent_writers), T(test_insert_with_status),                    \
+        T(test_holds_and_ledger_queue), T(test_feeds), T(test_notifications_and_deliveries),       \
+        T(test_write_transaction), T(test_aggregates_follow_every_change),                         \
+        T(test_newest_from_peers), T(test_read_pin), T(test_group_commit_outcomes),                \
+        T(test_token_access),
 
 int main(void)
 {
