@@ -240,10 +240,11 @@ enum mrd_code crypto_project_identity(json_t **ret, struct mrd_err *err);
 bool crypto_sd_is_fixed(const char *name);
 
 /* Adds (or replaces) the selective-disclosure block of obj, signed with k,
- * with a 16-byte salt per property derived from k's secret (keyed
- * BLAKE2b of the id, version, name and value): unpredictable without the
- * key, and the same bytes when the same version is signed again, as
- * Ed25519 itself is deterministic. Any whole-object block is
+ * with a 16-byte salt per property derived from k's secret (BLAKE2b of the
+ * id, version, name and value, keyed with a subkey of the secret seed:
+ * crypto_kdf, id 1, context "mrdsdslt"): unpredictable without the key,
+ * and the same bytes when the same version is signed again, as Ed25519
+ * itself is deterministic. Any whole-object block is
  * removed (it would no longer match): call crypto_object_sign() or
  * crypto_object_sign_canon() afterwards to sign the whole object too,
  * which is what a node does for the objects it creates. obj is unchanged
