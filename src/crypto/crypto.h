@@ -260,6 +260,14 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
 enum mrd_code crypto_object_sd_withhold(json_t *obj, const char *name, const char *how,
                                         struct mrd_err *err);
 
+/* Whether two objects (JSON texts of at most CRYPTO_SIGN_MAX_BYTES) say the
+ * same once both Meridian blocks (whole-object and selective-disclosure)
+ * are set aside: the content as received, whatever signed it and whether
+ * it got the selective-disclosure block. The caller has verified both and
+ * knows they have one signer (store_object_in.same_content). False when
+ * either is not a JSON object. */
+bool crypto_object_same_content(const char *a, size_t a_len, const char *b, size_t b_len);
+
 /* Whether obj carries a selective-disclosure block / a whole-object block. */
 bool crypto_object_has_sd(const json_t *obj);
 bool crypto_object_has_sig(const json_t *obj);

@@ -258,6 +258,25 @@ static void drop_blocks(json_t *obj)
         (void)json_object_del(obj, "extensions");
 }
 
+bool crypto_object_same_content(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    json_t *x = NULL, *y = NULL;
+    bool same = false;
+
+    if (a_len > CRYPTO_SIGN_MAX_BYTES || b_len > CRYPTO_SIGN_MAX_BYTES)
+        return false;
+    x = json_loadb(a, a_len, JSON_REJECT_DUPLICATES, NULL);
+    y = x != NULL ? json_loadb(b, b_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (json_is_object(x) && json_is_object(y)) {
+        drop_blocks(x);
+        drop_blocks(y);
+        same = json_equal(x, y) != 0;
+    }
+    json_decref(x);
+    json_decref(y);
+    return same;
+}
+
 enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, struct mrd_err *err)
 {
     struct sd_prop *props = NULL;

@@ -379,6 +379,58 @@ static void test_salt_derivation(void **state)
     crypto_key_free(k);
 }
 
+static char *text_of(const json_t *obj)
+{
+    char *t = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+
+    assert_non_null(t);
+    return t;
+}
+
+/* Two copies of one version by one signer are the same content whatever
+ * Meridian blocks they carry; any other difference is another copy. */
+static void test_same_content(void **state)
+{
+    struct crypto_key *k = key_n(10);
+    json_t *both = signed_sighting(k), *whole = parse(sighting_text), *plain = parse(sighting_text);
+    json_t *other = signed_sighting(k), *bare = parse("{\"type\":\"x\"}");
+    char *a, *b, *c, *d, *e;
+
+    (void)state;
+    assert_int_equal(crypto_object_sign(whole, k, NULL), MRD_OK); /* no SD block */
+    assert_int_equal(json_object_set_new(other, "count", json_integer(4)), 0);
+    a = text_of(both);
+    b = text_of(whole);
+    c = text_of(plain);
+    d = text_of(other);
+    e = text_of(bare);
+    assert_true(crypto_object_same_content(a, strlen(a), b, strlen(b)));
+    assert_true(crypto_object_same_content(b, strlen(b), a, strlen(a)));
+    assert_true(crypto_object_same_content(a, strlen(a), c, strlen(c)));
+    /* another value, fewer properties, not an object, not JSON */
+    assert_false(crypto_object_same_content(a, strlen(a), d, strlen(d)));
+    assert_false(crypto_object_same_content(a, strlen(a), e, strlen(e)));
+    assert_false(crypto_object_same_content(a, strlen(a), "[1]", 3));
+    assert_false(crypto_object_same_content(a, strlen(a), "{\"type\":", 8));
+    /* the other extensions still count: only the two Meridian blocks go */
+    json_object_del(json_object_get(plain, "extensions"),
+                    "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e");
+    free(c);
+    c = text_of(plain);
+    assert_false(crypto_object_same_content(a, strlen(a), c, strlen(c)));
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    free(e);
+    json_decref(both);
+    json_decref(whole);
+    json_decref(plain);
+    json_decref(other);
+    json_decref(bare);
+    crypto_key_free(k);
+}
+
 static void test_sd_extension_definition(void **state)
 {
     json_t *def = NULL;
@@ -408,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_withhold_refuses),
         cmocka_unit_test(test_salts),
         cmocka_unit_test(test_salt_derivation),
+        cmocka_unit_test(test_same_content),
         cmocka_unit_test(test_sd_extension_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
