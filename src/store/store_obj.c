@@ -391,6 +391,9 @@ static enum mrd_code history_breaks(const struct store_tx *tx, int64_t collectio
  * what its orgs create, with the selective-disclosure block or without as
  * the privacy policy in force says: refused again, the same copy is not a
  * new conflict). */
+/* The newest such records compared (each costs two parses); a copy like
+ * an older one is recorded once more, nothing worse. */
+#define KNOWN_REFUSED_MAX 16
 struct known_ctx {
     const struct store_object_in *o;
     bool known;
@@ -422,9 +425,11 @@ static enum mrd_code rejected_known(const struct store_tx *tx, int64_t collectio
         return MRD_OK; /* the unique index keeps the same bytes once */
     rc = run(tx, "conflict",
              "SELECT other_body, other_signer FROM conflicts WHERE collection = ?1"
-             " AND stix_id = ?2 AND version = ?3 AND other_seq IS NULL ORDER BY id",
-             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version)), known_row, &k,
-             NULL, err);
+             " AND stix_id = ?2 AND version = ?3 AND other_seq IS NULL"
+             " AND other_signer IS NOT DISTINCT FROM ?4 ORDER BY id DESC LIMIT ?5",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version),
+                     opt_text(o->signer, o->signer_len), SQ_INT(KNOWN_REFUSED_MAX)),
+             known_row, &k, NULL, err);
     if (rc == STOP_CODE && k.known)
         rc = MRD_OK;
     *ret = rc == MRD_OK && k.known;
