@@ -198,6 +198,7 @@ int cli_fed_new(const char *data_dir, struct taxii_ingest *ret_ingest, struct cl
     f->global = true;
     ret_ingest->canon = ingest_canon;
     ret_ingest->trusted = ingest_trusted;
+    ret_ingest->same_content = fed_same_content;
     ret_ingest->ctx = f;
     *ret = f;
     return CLI_EXIT_OK;

@@ -240,10 +240,11 @@ enum mrd_code crypto_project_identity(json_t **ret, struct mrd_err *err);
 bool crypto_sd_is_fixed(const char *name);
 
 /* Adds (or replaces) the selective-disclosure block of obj, signed with k,
- * with a 16-byte salt per property derived from k's secret (keyed
- * BLAKE2b of the id, version, name and value): unpredictable without the
- * key, and the same bytes when the same version is signed again, as
- * Ed25519 itself is deterministic. Any whole-object block is
+ * with a 16-byte salt per property derived from k's secret (BLAKE2b of the
+ * id, version, name and value, keyed with a subkey of the secret seed:
+ * crypto_kdf, id 1, context "mrdsdslt"): unpredictable without the key,
+ * and the same bytes when the same version is signed again, as Ed25519
+ * itself is deterministic. Any whole-object block is
  * removed (it would no longer match): call crypto_object_sign() or
  * crypto_object_sign_canon() afterwards to sign the whole object too,
  * which is what a node does for the objects it creates. obj is unchanged
@@ -258,6 +259,14 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
  * selective-disclosure block or name is never withheld. */
 enum mrd_code crypto_object_sd_withhold(json_t *obj, const char *name, const char *how,
                                         struct mrd_err *err);
+
+/* Whether two objects (JSON texts of at most CRYPTO_SIGN_MAX_BYTES) say the
+ * same once both Meridian blocks (whole-object and selective-disclosure)
+ * are set aside: the content as received, whatever signed it and whether
+ * it got the selective-disclosure block. The caller has verified both and
+ * knows they have one signer (store_object_in.same_content). False when
+ * either is not a JSON object. */
+bool crypto_object_same_content(const char *a, size_t a_len, const char *b, size_t b_len);
 
 /* Whether obj carries a selective-disclosure block / a whole-object block. */
 bool crypto_object_has_sd(const json_t *obj);

@@ -89,17 +89,30 @@ static enum mrd_code prop_digest(const uint8_t salt[CRYPTO_SD_SALT_LEN], const c
     return rc;
 }
 
-/* The salt of one property: BLAKE2b-128 keyed with the signer's secret
- * seed over a domain tag and the RFC 8785 forms of the object's id and
- * version and the property's name and value. Unpredictable to anyone
- * without the key (so a withheld value cannot be guessed from its digest),
- * different for every object and property, and the same when the same
- * node signs the same object version again: signing stays deterministic,
- * as the ingest path needs (a re-imported object is "already present",
- * not a different copy of its version). */
-static enum mrd_code derive_salt(const struct crypto_key *k, const json_t *obj, const char *name,
-                                 const json_t *value, uint8_t ret[CRYPTO_SD_SALT_LEN],
-                                 struct mrd_err *err)
+/* The key the salts are derived with: a subkey of the signer's secret seed
+ * (libsodium's crypto_kdf: BLAKE2b keyed with the seed, subkey id 1,
+ * context "mrdsdslt"), so the Ed25519 seed itself keys nothing but
+ * Ed25519. */
+#define SD_SALT_KDF_ID 1
+static const char sd_salt_kdf_ctx[crypto_kdf_CONTEXTBYTES + 1] = "mrdsdslt";
+
+static void salt_key(const struct crypto_key *k, uint8_t ret[crypto_kdf_KEYBYTES])
+{
+    (void)crypto_kdf_derive_from_key(ret, crypto_kdf_KEYBYTES, SD_SALT_KDF_ID, sd_salt_kdf_ctx,
+                                     k->sk); /* sk = seed || pk: the first 32 bytes */
+}
+
+/* The salt of one property: BLAKE2b-128 keyed with the salt key (above)
+ * over a domain tag and the RFC 8785 forms of the object's id and version
+ * and the property's name and value. Unpredictable to anyone without the
+ * key (so a withheld value cannot be guessed from its digest), different
+ * for every object and property, and the same when the same node signs
+ * the same object version again: signing stays deterministic, as the
+ * ingest path needs (a re-imported object is "already present", not a
+ * different copy of its version). */
+static enum mrd_code derive_salt(const uint8_t key[crypto_kdf_KEYBYTES], const json_t *obj,
+                                 const char *name, const json_t *value,
+                                 uint8_t ret[CRYPTO_SD_SALT_LEN], struct mrd_err *err)
 {
     static const char tag[] = "meridian/sd-salt/1";
     const json_t *parts[3] = {json_object_get(obj, "id"), json_object_get(obj, "modified"), value};
@@ -117,8 +130,8 @@ static enum mrd_code derive_salt(const struct crypto_key *k, const json_t *obj, 
     if (rc == MRD_OK)
         rc = mrd_jcs_write(parts[2], &b, err);
     if (rc == MRD_OK)
-        crypto_generichash(ret, CRYPTO_SD_SALT_LEN, (const unsigned char *)b.data, b.len, k->sk,
-                           CRYPTO_SEED_LEN);
+        crypto_generichash(ret, CRYPTO_SD_SALT_LEN, (const unsigned char *)b.data, b.len, key,
+                           crypto_kdf_KEYBYTES);
     mrd_buf_release(&b);
     return rc;
 }
@@ -245,6 +258,25 @@ static void drop_blocks(json_t *obj)
         (void)json_object_del(obj, "extensions");
 }
 
+bool crypto_object_same_content(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    json_t *x = NULL, *y = NULL;
+    bool same = false;
+
+    if (a_len > CRYPTO_SIGN_MAX_BYTES || b_len > CRYPTO_SIGN_MAX_BYTES)
+        return false;
+    x = json_loadb(a, a_len, JSON_REJECT_DUPLICATES, NULL);
+    y = x != NULL ? json_loadb(b, b_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (json_is_object(x) && json_is_object(y)) {
+        drop_blocks(x);
+        drop_blocks(y);
+        same = json_equal(x, y) != 0;
+    }
+    json_decref(x);
+    json_decref(y);
+    return same;
+}
+
 enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, struct mrd_err *err)
 {
     struct sd_prop *props = NULL;
@@ -252,7 +284,7 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
     char **hexes = NULL;
     json_t *work = NULL, *block = NULL, *digests = NULL, *disc = NULL, *exts;
     struct mrd_buf payload;
-    uint8_t sig[CRYPTO_SIG_LEN];
+    uint8_t sig[CRYPTO_SIG_LEN], skey[crypto_kdf_KEYBYTES];
     char sig64[SD_SIG_B64_LEN + 1], pktext[CRYPTO_PUBKEY_TEXT_LEN + 1];
     enum mrd_code rc;
 
@@ -278,6 +310,7 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
     rc = sd_props(work, &props, &n, err);
     if (rc != MRD_OK)
         goto out;
+    salt_key(k, skey);
     hexes = mrd_calloc(n + 1, sizeof(*hexes));
     digests = json_array();
     disc = json_object();
@@ -289,7 +322,7 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
         uint8_t salt[CRYPTO_SD_SALT_LEN], d[CRYPTO_SD_DIGEST_LEN];
         char salt64[SD_SALT_B64_LEN + 1];
 
-        rc = derive_salt(k, work, props[i].name, props[i].value, salt, err);
+        rc = derive_salt(skey, work, props[i].name, props[i].value, salt, err);
         if (rc == MRD_OK)
             rc = prop_digest(salt, props[i].name, props[i].value, d, err);
         if (rc != MRD_OK)
@@ -346,6 +379,7 @@ enum mrd_code crypto_object_sd_sign(json_t *obj, const struct crypto_key *k, str
      * them all; `extensions` may have been absent from work only when obj
      * had none either. */
 out:
+    sodium_memzero(skey, sizeof(skey));
     for (size_t i = 0; hexes != NULL && i < n; i++)
         mrd_free(hexes[i]);
     mrd_free(hexes);

@@ -264,6 +264,15 @@ enum mrd_code fed_ingest_canon(const struct fed_trust *t, const json_t *obj,
  * NULL): whether the keyring holds the key "ed25519:<base64>". */
 bool fed_trust_knows(void *ctx, const char *key, size_t len);
 
+/* store_object_in.same_content: whether two copies of one version by one
+ * signer say the same without their Meridian signature blocks
+ * (crypto_object_same_content). The node signs an object it creates when
+ * it stores it, with the selective-disclosure block only when the privacy
+ * policy in force could change it (privacy_may_minimise), so the same
+ * object imported or posted again after a policy change is signed with
+ * other bytes: it is the same copy, "already present", not a conflict. */
+bool fed_same_content(const char *stored, size_t stored_len, const char *body, size_t body_len);
+
 /* The verification status of a stored object's bytes, for exports and the
  * dashboard: "valid", "unknown signer", "unsigned" or "invalid". */
 const char *fed_verification_of(const struct fed_trust *t, const json_t *obj);

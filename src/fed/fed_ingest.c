@@ -387,6 +387,11 @@ bool fed_trust_knows(void *ctx, const char *key, size_t len)
            crypto_keyring_find(t->keyring, pk) != NULL;
 }
 
+bool fed_same_content(const char *stored, size_t stored_len, const char *body, size_t body_len)
+{
+    return crypto_object_same_content(stored, stored_len, body, body_len);
+}
+
 const char *fed_verification_of(const struct fed_trust *t, const json_t *obj)
 {
     struct crypto_verify_result vr;

@@ -286,6 +286,7 @@ static enum mrd_code store_page(struct job *j, json_t *objs, struct mrd_err *err
             in->signer_len = strlen(po[i].signer);
         }
         in->signer_trusted = fed_trust_knows;
+        in->same_content = fed_same_content;
         in->signer_ctx = (void *)(uintptr_t)j->trust;
         if (j->has_org) { /* else nobody reads as the peer: it sees every copy */
             in->writer_sees = pull_writer_sees;

@@ -475,6 +475,7 @@ static enum mrd_code take(struct feed_importer *im, struct prep *p, struct feed_
         row->signer_len = strlen(p->ir.signer);
     }
     row->signer_trusted = fed_trust_knows;
+    row->same_content = fed_same_content;
     row->signer_ctx = (void *)(uintptr_t)im->trust;
     im->n++;
     return MRD_OK;

@@ -149,6 +149,7 @@ static enum mrd_code publish_one(struct store *st, struct forget_publish *pub, i
                                       .signer = ir.signer,
                                       .signer_len = strlen(ir.signer),
                                       .signer_trusted = fed_trust_knows,
+                                      .same_content = fed_same_content,
                                       .signer_ctx = (void *)(uintptr_t)pub->trust};
         rc = store_objects_insert(st, coll, &in, 1, NULL, NULL, err);
     }

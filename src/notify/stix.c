@@ -105,6 +105,7 @@ static enum mrd_code slot_fill(struct notify__stix *s, int64_t org, json_t *obj,
         slot->in.signer_len = strlen(slot->signer);
     }
     slot->in.signer_trusted = fed_trust_knows;
+    slot->in.same_content = fed_same_content;
     slot->in.signer_ctx = (void *)(uintptr_t)s->trust;
     return MRD_OK;
 }

@@ -190,6 +190,15 @@ struct store_object_in {
     size_t signer_len;
     bool (*signer_trusted)(void *signer_ctx, const char *key, size_t len);
     void *signer_ctx;
+    /* Whether a stored copy of this version by the same signer (or both
+     * unsigned) with other bytes says the same as body: then this one is
+     * a duplicate (STORE_INS_DUPLICATE), not another copy. NULL: only the
+     * same bytes are. Writers set fed_same_content: the two compared
+     * without their Meridian signature blocks, so that an object this
+     * node signs again with or without the selective-disclosure block (the
+     * privacy policy in force decides) is "already present". Called on
+     * the thread that commits the insert. */
+    bool (*same_content)(const char *stored, size_t stored_len, const char *body, size_t body_len);
     /* The values body mentions (store_values_of_json of the same object),
      * when the caller extracted them already (off the store's thread);
      * values_given false: the store extracts them from body. */

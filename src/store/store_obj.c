@@ -187,7 +187,7 @@ struct copies {
     int64_t dup_date;  /* its date_added */
     bool seen;         /* the writer sees (or wrote) one of them */
     int64_t seen_date; /* the first such one's date_added */
-    int64_t other_seq; /* a genuine copy by o's signer with other bytes; 0 none */
+    int64_t other_seq; /* a genuine copy by o's signer with other content; 0 none */
     bool other_seen;   /* the writer sees (or wrote) that copy */
 };
 
@@ -213,6 +213,10 @@ static enum mrd_code scan_row(void *ctx, const struct store_rowrd *r, struct mrd
     (void)err;
     store__row_from(r, true, &row, recipients);
     same = row.body_len == o->body_len && memcmp(row.body, o->body, o->body_len) == 0;
+    /* other bytes by the same signer: the same content signed another way
+     * (store_object_in.same_content) is the same copy */
+    if (!same && o->same_content != NULL && same_signer(key, kn, o->signer, o->signer_len))
+        same = o->same_content(row.body, row.body_len, o->body, o->body_len);
     sees = writer_sees(o, &row);
     ret->n++;
     if (!row.policy.writer_only)
@@ -440,8 +444,60 @@ static enum mrd_code history_breaks(const struct store_tx *tx, int64_t collectio
     return rc;
 }
 
+/* Whether a refused copy of o's version with o's content is recorded
+ * already: by o's signer (or both unsigned), its bytes the same or, by
+ * o->same_content, the same content signed another way (the node signs
+ * what its orgs create, with the selective-disclosure block or without as
+ * the privacy policy in force says: refused again, the same copy is not a
+ * new conflict). */
+/* The newest such records compared (each costs two parses); a copy like
+ * an older one is recorded once more, nothing worse. */
+#define KNOWN_REFUSED_MAX 16
+struct known_ctx {
+    const struct store_object_in *o;
+    bool known;
+};
+
+static enum mrd_code known_row(void *ctx, const struct store_rowrd *r, struct mrd_err *err)
+{
+    struct known_ctx *k = ctx;
+    size_t bn = 0, kn = 0;
+    const char *body = r->null(r, 0) ? NULL : r->blob(r, 0, &bn);
+    const char *key = r->null(r, 1) ? NULL : r->text(r, 1, &kn);
+
+    (void)err;
+    if (body == NULL || !same_signer(key, kn, k->o->signer, k->o->signer_len))
+        return MRD_OK;
+    k->known = k->o->same_content(body, bn, k->o->body, k->o->body_len);
+    return k->known ? STOP_CODE : MRD_OK;
+}
+
+static enum mrd_code rejected_known(const struct store_tx *tx, int64_t collection,
+                                    const struct store_object_in *o, int64_t version, bool *ret,
+                                    struct mrd_err *err)
+{
+    struct known_ctx k = {o, false};
+    enum mrd_code rc;
+
+    *ret = false;
+    if (o->same_content == NULL)
+        return MRD_OK; /* the unique index keeps the same bytes once */
+    rc = run(tx, "conflict",
+             "SELECT other_body, other_signer FROM conflicts WHERE collection = ?1"
+             " AND stix_id = ?2 AND version = ?3 AND other_seq IS NULL"
+             " AND other_signer IS NOT DISTINCT FROM ?4 ORDER BY id DESC LIMIT ?5",
+             SQ_ARGS(SQ_INT(collection), SQ_TEXT(o->id, o->id_len), SQ_INT(version),
+                     opt_text(o->signer, o->signer_len), SQ_INT(KNOWN_REFUSED_MAX)),
+             known_row, &k, NULL, err);
+    if (rc == STOP_CODE && k.known)
+        rc = MRD_OK;
+    *ret = rc == MRD_OK && k.known;
+    return rc;
+}
+
 /* Records a copy of o that is not genuine: refused (its bytes kept here,
- * once per distinct bytes) or stored as writer-only row other_seq. */
+ * once per distinct content: rejected_known) or stored as writer-only row
+ * other_seq. */
 static enum mrd_code conflict_add(const struct store_tx *tx, int64_t collection,
                                   const struct store_object_in *o, int64_t version,
                                   enum store_conflict_reason reason,
@@ -450,10 +506,15 @@ static enum mrd_code conflict_add(const struct store_tx *tx, int64_t collection,
                                   struct mrd_err *err)
 {
     unsigned char hash[crypto_hash_sha256_BYTES];
-    bool rejected = action == STORE_CONFLICT_REJECTED;
+    bool rejected = action == STORE_CONFLICT_REJECTED, known = false;
+    enum mrd_code rc;
 
-    if (rejected)
+    if (rejected) {
+        rc = rejected_known(tx, collection, o, version, &known, err);
+        if (rc != MRD_OK || known)
+            return rc;
         (void)crypto_hash_sha256(hash, (const unsigned char *)o->body, o->body_len);
+    }
     return run(tx, "conflict",
                "INSERT INTO conflicts (time, collection, stix_id, version, reason,"
                " action, kept_seq, kept_signer, other_seq, other_signer, other_org,"

@@ -82,6 +82,9 @@ struct taxii_ingest {
                            size_t size, struct mrd_err *err);
     /* whether this node trusts a signer's key (store_object_in.signer_trusted) */
     bool (*trusted)(void *ctx, const char *key, size_t len);
+    /* whether two copies by one signer say the same (store_object_in.same_content);
+     * may be NULL: only the same bytes do */
+    bool (*same_content)(const char *stored, size_t stored_len, const char *body, size_t body_len);
     void *ctx;
 };
 

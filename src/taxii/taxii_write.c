@@ -161,6 +161,7 @@ static enum mrd_code check_item(const json_t *obj, size_t i, const struct taxii_
         in->signer_len = strlen(it->ingested.signer);
     }
     in->signer_trusted = ing->trusted;
+    in->same_content = ing->same_content;
     in->signer_ctx = ing->ctx;
     /* constituents' objects are signed with the node's key, as the own
      * org's: the key cannot tell them apart, the store's creator can */

@@ -9,7 +9,9 @@
  * report" it checks that a verdict's counts add up, and that a verdict of
  * valid never comes with a property that differs from the signed one in
  * shape 1 and 2 (an accepted edit must be a withholding or a declared
- * transformation).
+ * transformation). Every input, whatever the shape, is also compared with
+ * the signed object by the duplicate rule's crypto_object_same_content:
+ * no crash, and the same answer both ways round.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,6 +85,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup();
     if (size < 1)
         return 0;
+    {
+        char *bt = json_dumps(base, JSON_COMPACT);
+        const char *d = (const char *)data + 1;
+
+        if (bt == NULL)
+            abort();
+        if (crypto_object_same_content(d, size - 1, bt, strlen(bt)) !=
+            crypto_object_same_content(bt, strlen(bt), d, size - 1))
+            abort();
+        free(bt);
+    }
     if (mrd_json_parse((const char *)data + 1, size - 1, &lim, &in, NULL) != MRD_OK)
         return 0;
     if (data[0] == 0) {

@@ -3,7 +3,8 @@ samples of MITRE ATT&CK's published bundles (tests/data/attack/) that the
 validator rejects for empty lists, empty references, `modified` before
 `created` and times to the second. Without --repair the rejection says
 --repair would fix it; with it every change is reported and the objects
-are stored; re-importing adds nothing."""
+are stored; re-importing adds nothing, also after a privacy policy change
+that makes the node sign them without the selective-disclosure block."""
 import json
 import os
 import re
@@ -13,6 +14,12 @@ import pytest
 from conftest import data_file
 from node import TLP_GREEN, start_node
 
+SD_EXT = "extension-definition--4f705837-f7b6-5dc4-b420-b1b7f7e1b3c4"
+# Shared by the releases with the same version but other content (the
+# domains each release lists): a release's copy after another's is a
+# conflict, not stored.
+SHARED = {"identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5",
+          "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168"}
 SAMPLES = ["attack/ics-attack-11.1-sample.json", "attack/ics-attack-18.1-sample.json",
            "attack/mobile-attack-10.0-sample.json"]
 
@@ -34,6 +41,18 @@ def file_conflicts(stderr):
     """The conflicts of every file's summary line (not the total line's)."""
     return sum(int(n) for n in re.findall(r"^meridian import: (?!total:).*, (\d+) conflicts$",
                                           stderr, re.M))
+
+
+def file_lines(stderr):
+    """Each file's summary: (objects, added, already present, invalid, conflicts)."""
+    return [tuple(map(int, m)) for m in re.findall(
+        r"^meridian import: (?!total:).*: (\d+) objects?: (\d+) added, (\d+) already present, "
+        r"(\d+) invalid, (\d+) conflicts$", stderr, re.M)]
+
+
+def conflicts_of(node, coll):
+    out = node.cli("conflicts", "--data", node.data, "--collection", coll, "--json").stdout
+    return [(k["n"], k["object_id"], k["reason"]) for k in json.loads(out)["conflicts"]]
 
 
 def test_attack_bundles_are_rejected_with_a_hint_then_repaired(node):
@@ -64,12 +83,19 @@ def test_attack_bundles_are_rejected_with_a_hint_then_repaired(node):
     m = re.search(rf"total: {total} objects: (\d+) added, (\d+) already present, 0 invalid",
                   p.stderr)
     assert m, p.stderr
+    # the ICS 18.1 release's marking definition, the Mobile release's
+    # identity and marking definition
+    assert [c for *_, c in file_lines(p.stderr)] == [0, 1, 2], p.stderr
+    refused = conflicts_of(node, fixed)
+    assert {i for _, i, _ in refused} == SHARED and \
+        {r for *_, r in refused} == {"other-copy"}, refused
     def instant(t):  # "…:00Z" and "…:00.000Z" are one version
         return t.rstrip("Z").split(".")[0] + "." + (t.rstrip("Z").split(".") + [""])[1].ljust(6, "0")
 
     distinct = {(o["id"], instant(max(o["created"], o.get("modified", o["created"]))))
                 for f in files for o in json.loads(f.read_text())["objects"]}
     assert int(m.group(1)) == len(distinct)
+    added_fixed = len(distinct)
     assert len(re.findall(r"object \d+ \S+ repaired \(\d+ changes?\)", p.stderr)) == invalid
     # an export leaves the node: x_ properties go only where the privacy
     # policy forwards them (docs/privacy.md); this node forwards ATT&CK's
@@ -109,13 +135,23 @@ def test_attack_bundles_are_rejected_with_a_hint_then_repaired(node):
     assert len(lines) == added
     plain_objs = stored(node, plain)
     assert all(got[k] == v for k, v in plain_objs.items() if seen[k] == 1)
-    # repairing is deterministic: importing again adds nothing
+    # Stored under the default policy (x_ properties stay home), the
+    # objects carry the selective-disclosure block; under the policy in
+    # force now nothing of them would change, and the node signs them
+    # without it (a fresh collection shows it).
+    assert all(SD_EXT in o["extensions"] for o in got.values() if o["type"] != "marking-definition")
+    fresh = node.collection()
+    node.cli("import", "--data", node.data, "--collection", fresh, "--repair", str(files[0]))
+    assert not any(SD_EXT in o.get("extensions", {}) for o in stored(node, fresh).values())
+    # repairing is deterministic and the node's own signature blocks are
+    # not the content: importing again adds nothing. The copies of SHARED
+    # that differ are refused again, as the same conflicts (none recorded
+    # twice).
     p = node.cli("import", "--data", node.data, "--collection", fixed, "--repair", *files,
                  check=False)
-    # The releases carry some (id, version)s with other bytes (the shared
-    # marking definition, repaired differently per release): each such copy
-    # is a conflict ('meridian conflicts'), not stored, and makes the exit 1.
-    conflicts = file_conflicts(p.stderr)
-    assert p.returncode == (1 if conflicts else 0), p.stderr
-    assert (f"total: {total} objects: 0 added, {total - conflicts} already present, 0 invalid"
-            in p.stderr), p.stderr
+    assert p.returncode == 1, p.stderr
+    assert file_lines(p.stderr) == [(10, 0, 10, 0, 0), (7, 0, 6, 0, 1), (6, 0, 4, 0, 2)], p.stderr
+    assert (f"total: {total} objects: 0 added, {added_fixed} already present, 0 invalid, "
+            f"{conflicts} conflicts" in p.stderr), p.stderr
+    assert conflicts_of(node, fixed) == refused
+    assert stored(node, fixed) == got

@@ -9,7 +9,9 @@ property changed or re-added in transit is rejected at B and never stored.
 """
 import http.server
 import json
+import shutil
 import threading
+import time
 import urllib.request
 import uuid
 
@@ -324,6 +326,77 @@ def test_only_what_a_policy_may_change_carries_the_disclosure_block(fed):
     got = fed.objects("B")
     assert by_id(got, plain["id"]) == by_id(mine, plain["id"])  # sent whole, signature intact
     assert by_id(got, ruled["id"])["extensions"][SD_EXT]["public_key"] == fed.pubkey("A")
+
+
+def test_posting_again_after_a_policy_change_is_already_present(fed):
+    """A signs what its own org posts, with the disclosure block only when
+    the policy in force could change the object: posted again after the
+    policy changed, the same object is signed without it. It is the copy
+    already stored (the same content as received), not a conflict; a copy
+    that says something else still is one."""
+    a, _ = setup_pair(fed, "pull")
+    ind, _ = sample_objects()  # description (org:B rule), x_analyst
+    path = a.objects_path(fed.coll["A"], a.root)
+    assert fed.post("A", [ind])["success_count"] == 1
+    first = by_id(a.page_all(path)[0], ind["id"])
+    assert {SD_EXT, SIG_EXT} <= set(first["extensions"])
+    # now no reader's minimisation could change an indicator
+    (a.data / "privacy-policy.json").write_text(json.dumps({"forward_custom": ["x_analyst"]}))
+    deadline = time.monotonic() + 20
+    while True:  # in force within a second (docs/privacy.md): a new object shows it
+        probe = indicator(tlp=TLP_CLEAR, value="198.51.100.4", description="d", x_analyst="j")
+        fed.post("A", [probe])
+        if SD_EXT not in by_id(a.page_all(path)[0], probe["id"])["extensions"]:
+            break
+        assert time.monotonic() < deadline, "the new privacy policy never came into force"
+        time.sleep(0.5)
+    st = fed.post("A", [ind])  # failure_count 0
+    assert st["success_count"] == 1, st
+    assert by_id(a.page_all(path)[0], ind["id"]) == first  # the stored copy, unchanged
+    versions = a.get(f"{path}{ind['id']}/versions/").json()["versions"]
+    assert versions == [ind["modified"]], versions
+    refused = json.loads(a.cli("conflicts", "--data", a.data, "--json").stdout)["conflicts"]
+    assert refused == [], refused
+    # a different copy of the version is still refused, and kept as a conflict
+    other = dict(ind, description="another description")
+    r = a.post(fed.coll["A"], [other], root=a.root)
+    assert r.status_code == 202 and r.json()["failure_count"] == 1, r.text
+    assert "different copy" in r.json()["failures"][0]["message"], r.text
+    refused = json.loads(a.cli("conflicts", "--data", a.data, "--json").stdout)["conflicts"]
+    assert [(k["object_id"], k["reason"]) for k in refused] == [(ind["id"], "other-copy")], refused
+    assert by_id(a.page_all(path)[0], ind["id"]) == first
+
+
+def test_pulling_a_copy_signed_again_is_already_present(fed):
+    """One object signed twice by one key, with the disclosure block and
+    without (A and A2 share A's key; A's policy could change the object
+    for some reader, A2's could not), both sent to B whole: B pulls it
+    from both and holds one copy, with no conflict."""
+    a = fed.node("A", start=False)
+    (a.data / "privacy-policy.json").write_text(json.dumps({"rules": [
+        {"scope": "org:C", "type": "indicator", "property": "description", "action": "drop"}]}))
+    fed.pubkey("A")
+    a.start()
+    a2 = fed.node("A2", start=False)
+    shutil.copy(a.data / "node.key", a2.data / "node.key")
+    a2.start()
+    b = fed.node("B")
+    fed.link("A", "B", "pull")
+    fed.link("A2", "B", "pull", pubkey=False)  # the same key: A's entry names it
+    ind = indicator(tlp=TLP_CLEAR, value="198.51.100.5", description="seen at the border")
+    fed.post("A", [ind])
+    fed.post("A2", [ind])
+    one = by_id(fed.objects("A"), ind["id"])
+    two = by_id(fed.objects("A2"), ind["id"])
+    assert SD_EXT in one["extensions"] and SD_EXT not in two["extensions"]
+    assert one["extensions"][SIG_EXT]["public_key"] == two["extensions"][SIG_EXT]["public_key"]
+    for peer, counts in (("A", "pulled=1 duplicates=0"), ("A2", "pulled=0 duplicates=1")):
+        p = fed.sync("B", peer=peer)
+        assert f"{counts} rejected=0 conflicts=0 " in p.stdout, p.stdout + p.stderr
+    got = by_id(fed.objects("B"), ind["id"])
+    assert got == one  # the copy pulled first stays
+    refused = json.loads(b.cli("conflicts", "--data", b.data, "--json").stdout)["conflicts"]
+    assert refused == [], refused
 
 
 VALUE_FORMATS = ("csv", "zeek", "nft", "ipset", "snort", "list")

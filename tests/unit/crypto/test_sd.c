@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "core/json.h"
 #include "core/uuid.h"
@@ -342,6 +343,94 @@ static void test_salts(void **state)
     crypto_key_free(k2);
 }
 
+/* The salt is what docs/privacy.md says: BLAKE2b-128 keyed with a subkey
+ * of the seed (crypto_kdf, id 1, context "mrdsdslt"), never with the
+ * Ed25519 seed itself, over the tag, the id, the version and the
+ * property. */
+static void test_salt_derivation(void **state)
+{
+    static const char msg[] = "meridian/sd-salt/1\0"
+                              "\"sighting--6b0c6e2c-1f1a-4b57-9f3a-3c4c4f6b7e11\""
+                              "\"2026-03-01T10:00:00.000Z\"\"count\"3";
+    uint8_t seed[CRYPTO_SEED_LEN], sub[crypto_kdf_KEYBYTES], want[CRYPTO_SD_SALT_LEN];
+    uint8_t raw[CRYPTO_SD_SALT_LEN];
+    char want64[64], raw64[64];
+    struct crypto_key *k = key_n(9);
+    json_t *obj = signed_sighting(k);
+    const char *got =
+        json_string_value(json_object_get(json_object_get(sd_block(obj), "disclosures"), "count"));
+
+    (void)state;
+    memset(seed, 9, sizeof(seed));
+    assert_int_equal(crypto_kdf_derive_from_key(sub, sizeof(sub), 1, "mrdsdslt", seed), 0);
+    assert_int_equal(crypto_generichash(want, sizeof(want), (const unsigned char *)msg,
+                                        sizeof(msg) - 1, sub, sizeof(sub)),
+                     0);
+    sodium_bin2base64(want64, sizeof(want64), want, sizeof(want), sodium_base64_VARIANT_ORIGINAL);
+    assert_non_null(got);
+    assert_string_equal(got, want64);
+    /* and not the seed used as the BLAKE2b key */
+    assert_int_equal(crypto_generichash(raw, sizeof(raw), (const unsigned char *)msg,
+                                        sizeof(msg) - 1, seed, sizeof(seed)),
+                     0);
+    sodium_bin2base64(raw64, sizeof(raw64), raw, sizeof(raw), sodium_base64_VARIANT_ORIGINAL);
+    assert_string_not_equal(got, raw64);
+    json_decref(obj);
+    crypto_key_free(k);
+}
+
+static char *text_of(const json_t *obj)
+{
+    char *t = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+
+    assert_non_null(t);
+    return t;
+}
+
+/* Two copies of one version by one signer are the same content whatever
+ * Meridian blocks they carry; any other difference is another copy. */
+static void test_same_content(void **state)
+{
+    struct crypto_key *k = key_n(10);
+    json_t *both = signed_sighting(k), *whole = parse(sighting_text), *plain = parse(sighting_text);
+    json_t *other = signed_sighting(k), *bare = parse("{\"type\":\"x\"}");
+    char *a, *b, *c, *d, *e;
+
+    (void)state;
+    assert_int_equal(crypto_object_sign(whole, k, NULL), MRD_OK); /* no SD block */
+    assert_int_equal(json_object_set_new(other, "count", json_integer(4)), 0);
+    a = text_of(both);
+    b = text_of(whole);
+    c = text_of(plain);
+    d = text_of(other);
+    e = text_of(bare);
+    assert_true(crypto_object_same_content(a, strlen(a), b, strlen(b)));
+    assert_true(crypto_object_same_content(b, strlen(b), a, strlen(a)));
+    assert_true(crypto_object_same_content(a, strlen(a), c, strlen(c)));
+    /* another value, fewer properties, not an object, not JSON */
+    assert_false(crypto_object_same_content(a, strlen(a), d, strlen(d)));
+    assert_false(crypto_object_same_content(a, strlen(a), e, strlen(e)));
+    assert_false(crypto_object_same_content(a, strlen(a), "[1]", 3));
+    assert_false(crypto_object_same_content(a, strlen(a), "{\"type\":", 8));
+    /* the other extensions still count: only the two Meridian blocks go */
+    json_object_del(json_object_get(plain, "extensions"),
+                    "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e");
+    free(c);
+    c = text_of(plain);
+    assert_false(crypto_object_same_content(a, strlen(a), c, strlen(c)));
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    free(e);
+    json_decref(both);
+    json_decref(whole);
+    json_decref(plain);
+    json_decref(other);
+    json_decref(bare);
+    crypto_key_free(k);
+}
+
 static void test_sd_extension_definition(void **state)
 {
     json_t *def = NULL;
@@ -370,6 +459,8 @@ int main(void)
         cmocka_unit_test(test_malformed_block),
         cmocka_unit_test(test_withhold_refuses),
         cmocka_unit_test(test_salts),
+        cmocka_unit_test(test_salt_derivation),
+        cmocka_unit_test(test_same_content),
         cmocka_unit_test(test_sd_extension_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1194,6 +1194,24 @@ static enum mrd_code count_conflict(void *ctx, const struct store_conflict *k, s
     return MRD_OK;
 }
 
+/* store_object_in.same_content for test_only_the_signer_versions: the
+ * stored genuine copy and {"other":1} say the same. */
+static bool same_as_other(const char *stored, size_t stored_len, const char *body, size_t body_len)
+{
+    (void)stored;
+    (void)stored_len;
+    return body_len == strlen("{\"other\":1}") && memcmp(body, "{\"other\":1}", body_len) == 0;
+}
+
+/* ... and: both are {"other":1...} */
+static bool both_other(const char *stored, size_t stored_len, const char *body, size_t body_len)
+{
+    const char *p = "{\"other\":1";
+
+    return stored_len >= strlen(p) && body_len >= strlen(p) && memcmp(stored, p, strlen(p)) == 0 &&
+           memcmp(body, p, strlen(p)) == 0;
+}
+
 /* Only the key that signs an object makes its versions; a copy by a
  * signer that outranks the stored one's replaces it (issue 17 items 2, 3). */
 static void test_only_the_signer_versions(void **state)
@@ -1251,6 +1269,33 @@ static void test_only_the_signer_versions(void **state)
     insert(f, &genuine, STORE_INS_OTHER_COPY, NULL);
     assert_int_equal(store_conflict_list(f->st, 0, 0, count_conflict, &n, &err), MRD_OK);
     assert_int_equal(n, 4); /* refused, writer-only, demoted, refused */
+    /* refused again with the content of the recorded refused copy
+     * (same_content says so): not recorded twice; without the hook, the
+     * other bytes are */
+    (void)snprintf(genuine.body, sizeof(genuine.body), "{\"other\":1,\"block\":2}");
+    genuine.in.body_len = strlen(genuine.body);
+    genuine.in.same_content = both_other;
+    insert(f, &genuine, STORE_INS_OTHER_COPY, NULL);
+    n = 0;
+    assert_int_equal(store_conflict_list(f->st, 0, 0, count_conflict, &n, &err), MRD_OK);
+    assert_int_equal(n, 4);
+    genuine.in.same_content = NULL;
+    insert(f, &genuine, STORE_INS_OTHER_COPY, NULL);
+    n = 0;
+    assert_int_equal(store_conflict_list(f->st, 0, 0, count_conflict, &n, &err), MRD_OK);
+    assert_int_equal(n, 5);
+    /* the same content signed another way (same_content says so): the
+     * copy stored, a no-op; asked only of the same signer's copies */
+    (void)snprintf(genuine.body, sizeof(genuine.body), "{\"other\":1}");
+    genuine.in.body_len = strlen(genuine.body);
+    genuine.in.same_content = same_as_other;
+    insert(f, &genuine, STORE_INS_DUPLICATE, NULL);
+    genuine.in.signer = "ed25519:BBBB";
+    genuine.in.signer_len = strlen(genuine.in.signer);
+    insert(f, &genuine, STORE_INS_NOT_SIGNER, NULL);
+    admin_query(f, &q, &s);
+    assert_int_equal(s.n, 2);
+    assert_non_null(strstr(s.bodies[1], "\"modified\":2000000")); /* the first copy stays */
 }
 
 /* An unsigned object's versions come from the writer that stored it first
