@@ -610,6 +610,33 @@ static enum mrd_code stmt_bind(struct pg_stmt *p, const struct sq_arg *args, siz
     return MRD_OK;
 }
 
+/* A statement set up to run: sql in PostgreSQL's form (pg_sql) and args
+ * bound (stmt_bind), on the heap; *ret NULL on error. stmt_free frees it. */
+static enum mrd_code stmt_new(const char *sql, const struct sq_arg *args, size_t nargs,
+                              const char *what, struct pg_stmt **ret, struct mrd_err *err)
+{
+    struct pg_stmt *p;
+    enum mrd_code rc;
+
+    *ret = NULL;
+    if (nargs > PG_ARGS_MAX)
+        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d parameters", what,
+                           PG_ARGS_MAX);
+    p = mrd_malloc(sizeof(*p));
+    if (p == NULL)
+        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    p->n_arrays = 0;
+    rc = pg_sql(sql, p->text, sizeof(p->text), err);
+    if (rc == MRD_OK)
+        rc = stmt_bind(p, args, nargs, what, err);
+    if (rc != MRD_OK) {
+        stmt_free(p);
+        return rc;
+    }
+    *ret = p;
+    return MRD_OK;
+}
+
 /* Calls row for each row of a result: MRD_OK or row's code. */
 static enum mrd_code each_row(const PGresult *res, pg_row_fn row, void *ctx, uint64_t *n,
                               struct mrd_err *err)
@@ -855,18 +882,9 @@ static enum mrd_code pg_run_stream(struct pg_conn *c, bool stream, const char *w
     char name[24];
     enum mrd_code rc;
 
-    if (nargs > PG_ARGS_MAX)
-        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d parameters", what,
-                           PG_ARGS_MAX);
-    p = mrd_malloc(sizeof(*p));
-    if (p == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    p->n_arrays = 0;
-    rc = pg_sql(sql, p->text, sizeof(p->text), err);
-    if (rc == MRD_OK)
-        rc = stmt_bind(p, args, nargs, what, err);
+    rc = stmt_new(sql, args, nargs, what, &p, err);
     if (rc != MRD_OK)
-        goto out;
+        return rc;
     if (stream && row != NULL && PQtransactionStatus(c->db) == PQTRANS_INTRANS) {
         rc = run_cursor(c, what, p, (int)nargs, row, ctx, &n, err);
         goto out;
@@ -1126,18 +1144,9 @@ static enum mrd_code pg_walk(struct pg_conn *c, const char *what, const char *sq
     bool stopped = false, ended = false;
     enum mrd_code rc;
 
-    if (nargs > PG_ARGS_MAX)
-        return mrd_err_set(err, MRD_E_INTERNAL, "store: %s: more than %d parameters", what,
-                           PG_ARGS_MAX);
-    p = mrd_malloc(sizeof(*p));
-    if (p == NULL)
-        return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
-    p->n_arrays = 0;
-    rc = pg_sql(sql, p->text, sizeof(p->text), err);
-    if (rc == MRD_OK)
-        rc = stmt_bind(p, args, nargs, what, err);
+    rc = stmt_new(sql, args, nargs, what, &p, err);
     if (rc != MRD_OK)
-        goto out;
+        return rc;
     if (PQsendQueryParams(c->db, p->text, (int)nargs, p->types, p->values, p->lengths, p->formats,
                           1) != 1) {
         rc = pg_fail(c, NULL, what, err);
