@@ -1412,9 +1412,10 @@ static enum mrd_code tx_load_end(void *conn, bool ok, uint64_t *ret_n, struct mr
  * text_index holds one tsvector per version that has a name or descriptive
  * text (SQLite's FTS5 columns: name; description, abstract, content,
  * explanation), ref_index the ids a version points at, as on SQLite. Both
- * are written by the insert path inside its transaction, for the versions
- * stored after seq `after` (one statement each per request), and removed
- * with an erased version. Words are split as FTS5's unicode61 splits them
+ * are written by the insert path inside its transaction, from words and
+ * references meridian computed (tx_index_text_rows, below), by `store copy`
+ * with the SQL statements here for the versions stored after seq `after`,
+ * and removed with an erased version. Words are split as FTS5's unicode61 splits them
  * in ASCII: every ASCII byte but a letter or digit separates words (so
  * PostgreSQL's parser never sees a host, e-mail or URL token), then the
  * 'simple' configuration lower-cases them (no stemming, no stop words).
@@ -1422,21 +1423,7 @@ static enum mrd_code tx_load_end(void *conn, bool ok, uint64_t *ret_n, struct mr
  * in a string): such a version is stored, without words or references. */
 /* Latin letters with diacritics, as FTS5's remove_diacritics folds them
  * (any case: lower() leaves them alone under a "C" locale) */
-#define PG_FOLD(t)                                                                                 \
-    "translate(" t ", '"                                                                           \
-    "àáâãäåāăąÀÁÂÃÄÅĀĂĄçćĉċčÇ"                                             \
-    "ĆĈĊČďđĎĐèéêëēĕėęěÈÉÊËĒĔĖ"                                             \
-    "ĘĚĝğġģĜĞĠĢĥħĤĦìíîïĩīĭįıÌ"                                             \
-    "ÍÎÏĨĪĬĮİĵĴķĶĺļľŀłĹĻĽĿŁñń"                                             \
-    "ņňÑŃŅŇòóôõöøōŏőÒÓÔÕÖØŌŎŐ"                                             \
-    "ŕŗřŔŖŘśŝşšŚŜŞŠţťŧŢŤŦùúûü"                                             \
-    "ũūŭůűųÙÚÛÜŨŪŬŮŰŲŵŴýÿŷÝŸŶ"                                             \
-    "źżžŹŻŽ"                                                                                 \
-    "', '"                                                                                         \
-    "aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghh"                                 \
-    "hhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooo"                                 \
-    "rrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz"                                       \
-    "')"
+#define PG_FOLD(t) "translate(" t ", '" STORE_FOLD_FROM "', '" STORE_FOLD_TO "')"
 /* fold: PG_FOLD, or PG_FOLD_WIDE (the same words, cheaper) */
 #define PG_WORDS_BY(fold, t)                                                                       \
     "to_tsvector('simple', regexp_replace(" fold(                                                  \
@@ -1494,6 +1481,201 @@ static enum mrd_code tx_index_text_after(void *conn, int64_t after, struct mrd_e
                   SQ_ARGS(SQ_INT(after)), NULL, NULL, NULL, err);
 }
 
+/* A request's text and reference index rows, computed by meridian
+ * (store_text_of_object: the words PG_INDEX_WORDS_BY and the references
+ * PG_INDEX_REFS_WITH compute from the same body) on the request's own
+ * thread before it queues for the write lock (pg_text_pre), and sent as
+ * arrays under it: PostgreSQL parses no JSON and splits no text, only
+ * to_tsvector's own pass over words already split and folded. Written
+ * every PG_TEXT_ROWS versions or PG_TEXT_REFS references or PG_TEXT_BYTES
+ * of text. */
+#define PG_TEXT_ROWS PG_ARRAY_ROWS
+#define PG_TEXT_REFS (8 * PG_ARRAY_ROWS)
+#define PG_TEXT_BYTES ((size_t)32 << 20)
+#define PG_TEXT_INSERT                                                                             \
+    "WITH w AS (INSERT INTO text_index (seq, words) SELECT s, setweight(to_tsvector('simple', n)," \
+    " 'A') || to_tsvector('simple', d) FROM unnest(?1::bigint[], ?2::text[], ?3::text[])"          \
+    " AS t(s, n, d)) INSERT INTO ref_index (ref, seq, role) SELECT * FROM"                         \
+    " unnest(?4::text[], ?5::bigint[], ?6::bigint[]) ON CONFLICT DO NOTHING"
+
+struct pg_text_ent { /* one entry of store_text_of_object, its text in pg_text_pre.text */
+    enum store_text_kind kind;
+    int role;
+    size_t off, len;
+};
+
+/* A request's entries, object after object (store_ins_req.text). */
+struct pg_text_pre {
+    struct mrd_buf text;
+    struct pg_text_ent *ent;
+    size_t nent, cap;
+    size_t *first; /* the request's object i: entries first[i] .. first[i + 1] */
+};
+
+static enum mrd_code pre_entry(void *ctx, enum store_text_kind kind, int role, const char *s,
+                               size_t n, struct mrd_err *err)
+{
+    struct pg_text_pre *p = ctx;
+    size_t off = p->text.len;
+    enum mrd_code rc = mrd_buf_append(&p->text, s, n, err);
+
+    if (rc != MRD_OK)
+        return rc;
+    if (p->nent == p->cap) {
+        size_t cap = p->cap > 0 ? 2 * p->cap : 64;
+        struct pg_text_ent *e = mrd_realloc(p->ent, cap * sizeof(*e));
+
+        if (e == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+        p->ent = e;
+        p->cap = cap;
+    }
+    p->ent[p->nent++] = (struct pg_text_ent){kind, role, off, n};
+    return MRD_OK;
+}
+
+static void text_pre_free(struct pg_text_pre *p)
+{
+    mrd_buf_release(&p->text);
+    mrd_free(p->ent);
+    mrd_free(p->first);
+    *p = (struct pg_text_pre){0};
+}
+
+/* The entries of objs[0..n), outside the write lock. */
+static enum mrd_code text_pre(struct pg_text_pre *p, const struct store_object_in *objs, size_t n,
+                              struct mrd_err *err)
+{
+    size_t bytes = 0;
+    enum mrd_code rc = MRD_OK;
+
+    for (size_t i = 0; i < n; i++)
+        bytes += objs[i].body_len;
+    /* an object's entries are parts of its body, no longer (twice that:
+     * room for three spaces in a small body's text) */
+    mrd_buf_init(&p->text, 2 * bytes + 64);
+    p->first = mrd_calloc(n + 1, sizeof(*p->first));
+    if (p->first == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t i = 0; i < n && rc == MRD_OK; i++) {
+        p->first[i] = p->nent;
+        rc = store_text_of_object(objs[i].body, objs[i].body_len, pre_entry, p, err);
+    }
+    if (rc == MRD_OK)
+        p->first[n] = p->nent;
+    return rc;
+}
+
+struct pg_text_word { /* a text_index row: its two texts */
+    int64_t seq;
+    const struct pg_text_ent *n, *d;
+};
+struct pg_text_ref { /* a ref_index row */
+    int64_t seq;
+    const struct pg_text_ent *e;
+};
+struct pg_text {
+    struct pg_conn *conn;
+    const struct pg_text_pre *pre;
+    struct pg_text_word *word; /* PG_TEXT_ROWS */
+    struct pg_text_ref *ref;   /* PG_TEXT_REFS */
+    size_t nw, nr, bytes;
+};
+
+/* An entry's text as a parameter: never NULL (SQL NULL), '' as coalesce()
+ * gave for a field the object lacks. */
+static struct sq_arg ent_text(const struct pg_text *t, const struct pg_text_ent *e)
+{
+    if (e == NULL || e->len == 0)
+        return SQ_TEXT("", 0);
+    return SQ_TEXT(t->pre->text.data + e->off, e->len);
+}
+
+static enum mrd_code text_flush(struct pg_text *t, struct mrd_err *err)
+{
+    struct sq_arg *w = NULL, *r = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    if (t->nw == 0 && t->nr == 0)
+        return MRD_OK;
+    w = mrd_calloc(3 * t->nw + 1, sizeof(*w));
+    r = mrd_calloc(3 * t->nr + 1, sizeof(*r));
+    if (w == NULL || r == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t i = 0; i < t->nw && rc == MRD_OK; i++) {
+        w[3 * i] = SQ_INT(t->word[i].seq);
+        w[3 * i + 1] = ent_text(t, t->word[i].n);
+        w[3 * i + 2] = ent_text(t, t->word[i].d);
+    }
+    for (size_t i = 0; i < t->nr && rc == MRD_OK; i++) {
+        r[3 * i] = ent_text(t, t->ref[i].e);
+        r[3 * i + 1] = SQ_INT(t->ref[i].seq);
+        r[3 * i + 2] = SQ_INT(t->ref[i].e->role);
+    }
+    if (rc == MRD_OK)
+        rc = pg_run(
+            t->conn, "text and reference index", PG_TEXT_INSERT,
+            SQ_ARGS(SQ_ARRAY(SQ_ARG_INT, &w[0], t->nw, 3), SQ_ARRAY(SQ_ARG_TEXT, &w[1], t->nw, 3),
+                    SQ_ARRAY(SQ_ARG_TEXT, &w[2], t->nw, 3), SQ_ARRAY(SQ_ARG_TEXT, &r[0], t->nr, 3),
+                    SQ_ARRAY(SQ_ARG_INT, &r[1], t->nr, 3), SQ_ARRAY(SQ_ARG_INT, &r[2], t->nr, 3)),
+            NULL, NULL, NULL, err);
+    mrd_free(w);
+    mrd_free(r);
+    t->nw = t->nr = t->bytes = 0;
+    return rc;
+}
+
+/* store_txops.index_text_rows: the entries text_pre computed, for the
+ * versions stored (seqs[i] != 0) */
+static enum mrd_code tx_index_text_rows(void *conn, const struct store_ins_req *q,
+                                        const int64_t *seqs, struct mrd_err *err)
+{
+    struct pg_text t = {.conn = conn, .pre = q->text};
+    struct pg_text_pre here = {0};
+    enum mrd_code rc = MRD_OK;
+
+    if (t.pre == NULL) { /* a request not made by pg_objects_insert_status */
+        rc = text_pre(&here, q->objs, q->n, err);
+        t.pre = &here;
+    }
+    t.word = mrd_calloc(PG_TEXT_ROWS, sizeof(*t.word));
+    t.ref = mrd_calloc(PG_TEXT_REFS, sizeof(*t.ref));
+    if (t.word == NULL || t.ref == NULL)
+        rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
+    for (size_t i = 0; i < q->n && rc == MRD_OK; i++) {
+        bool row = false;
+
+        if (seqs[i] == 0)
+            continue;
+        if (t.nw == PG_TEXT_ROWS || t.bytes >= PG_TEXT_BYTES)
+            rc = text_flush(&t, err);
+        for (size_t k = t.pre->first[i]; k < t.pre->first[i + 1] && rc == MRD_OK; k++) {
+            const struct pg_text_ent *e = &t.pre->ent[k];
+
+            t.bytes += e->len;
+            if (e->kind == STORE_TEXT_REF) {
+                if (t.nr == PG_TEXT_REFS) /* more references than a statement takes */
+                    rc = text_flush(&t, err);
+                t.ref[t.nr++] = (struct pg_text_ref){seqs[i], e};
+                continue;
+            }
+            if (!row)
+                t.word[t.nw++] = (struct pg_text_word){seqs[i], NULL, NULL};
+            row = true;
+            if (e->kind == STORE_TEXT_NAME)
+                t.word[t.nw - 1].n = e;
+            else
+                t.word[t.nw - 1].d = e;
+        }
+    }
+    if (rc == MRD_OK)
+        rc = text_flush(&t, err);
+    mrd_free(t.word);
+    mrd_free(t.ref);
+    text_pre_free(&here);
+    return rc;
+}
+
 static enum mrd_code tx_unindex_text(void *conn, int64_t seq, struct mrd_err *err)
 {
     enum mrd_code rc = pg_run(conn, "text index", "DELETE FROM text_index WHERE seq = ?1",
@@ -1514,6 +1696,7 @@ static const struct store_txops pg_txops = {
     .run = tx_run,
     .index_text_after = tx_index_text_after,
     .unindex_text = tx_unindex_text,
+    .index_text_rows = tx_index_text_rows,
     .batch_rows = PG_BATCH_ROWS,
     .array_rows = PG_ARRAY_ROWS,
     .walk = tx_walk,
@@ -2237,17 +2420,21 @@ pg_objects_insert_status(struct store *st, int64_t collection, const struct stor
                          const struct store_status *status, struct mrd_err *err)
 {
     struct pg_store *s = (struct pg_store *)st;
-    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
+    struct pg_text_pre text = {0};
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status, &text};
     struct insert_args a = {&req};
     enum mrd_code rc;
 
+    /* the text index's words, on this thread: not under the write lock */
+    rc = text_pre(&text, objs, n, err);
     /* inside this thread's write transaction (store_write_begin): in it,
      * never in another thread's group (that one would wait for the write
      * lock this thread holds) */
-    if (pg_wtx.s == s)
+    if (rc == MRD_OK && pg_wtx.s == s)
         rc = in_tx(st, TX_LOCKED, (struct tx_call){insert_op, &a}, err);
-    else
+    else if (rc == MRD_OK)
         rc = store__group_insert(&s->ins, &req, run_group, s, err);
+    text_pre_free(&text);
     if (rc == MRD_OK)
         young_written(s, n);
     young_analyze(s); /* committed (not inside this thread's write transaction) */
