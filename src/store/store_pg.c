@@ -2059,6 +2059,13 @@ static const char *const migrations[] = {
      * cannot read: the version keeps it away. */
     ("COMMENT ON COLUMN access_pages.packed IS"
      " 'store_readpack.c: format 1 (one page) or 2 (merged pages, schema 14)'"),
+    /* 14 -> 15 (PostgreSQL only): objects without the foreign key on
+     * collections, a check per inserted row (an index probe and a queued
+     * trigger event each, docs/store.md "Few statements per request"): the
+     * insert reads its collection's row under the write lock before it
+     * writes a version (store_obj.c, store__insert_req: "collection: not
+     * found"), and collections are never deleted */
+    "ALTER TABLE objects DROP CONSTRAINT IF EXISTS objects_collection_fkey;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
