@@ -113,6 +113,7 @@ struct pg_store {
      * objects are due for a look (young_written) */
     atomic_uint_fast64_t written;
     atomic_bool analyze_due;
+    atomic_bool stats_seen; /* objects had statistics: no more looks */
 };
 
 /* Converts the current row of res (row); any code but MRD_OK stops the
@@ -2377,7 +2378,8 @@ static void run_group(void *ctx, struct store_ins_wait *head)
  * autovacuum's ANALYZE gathers once a tenth of a table has changed, within
  * a minute (autovacuum_naptime) -- or never, where autovacuum is off or
  * behind. A young objects table has none: the statements that read the
- * versions after a seq (the free-text and reference indexes, the ledger)
+ * versions after a seq (the ledger, the background readers, `store copy`'s
+ * text index)
  * then guess that a third of the table is in a range that holds a
  * request's few rows, and a plan made so (kept by a prepared statement)
  * reads the table whole at every write. Once there are statistics, even
@@ -2385,39 +2387,53 @@ static void run_group(void *ctx, struct store_ins_wait *head)
  * only it. So the store looks itself: every PG_ANALYZE_STEP versions this
  * process writes, once they are committed, it analyzes objects when the
  * table has no statistics at all (one catalog query; the ANALYZE of a
- * table of a few thousand rows takes milliseconds). What changes later is
+ * table of a few thousand rows takes milliseconds), until it has seen
+ * some (young_analyze). What changes later is
  * autovacuum's. A new plan for every statement on objects follows
  * (prepared ones too: the server replans them when the statistics
  * change). Never a failure: a role that does not own the table is warned
  * and skipped by the server. */
 #define PG_ANALYZE_STEP 1000
-#define PG_ANALYZE_SQL                                                                             \
-    "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stats s JOIN pg_class c"                           \
+#define PG_STATS_SQL                                                                               \
+    "SELECT count(*) FROM (SELECT 1 FROM pg_stats s JOIN pg_class c"                               \
     " ON c.relname = s.tablename AND c.relnamespace::regnamespace::name = s.schemaname"            \
-    " WHERE c.oid = 'objects'::regclass) THEN ANALYZE objects; END IF; END$$"
+    " WHERE c.oid = 'objects'::regclass LIMIT 1) AS x"
 
 /* n versions written (committed or about to be, in this thread's write
  * transaction). */
 static void young_written(struct pg_store *s, size_t n)
 {
-    uint_fast64_t before = atomic_fetch_add(&s->written, n);
+    uint_fast64_t before;
 
+    if (atomic_load(&s->stats_seen))
+        return;
+    before = atomic_fetch_add(&s->written, n);
     if (before / PG_ANALYZE_STEP != (before + n) / PG_ANALYZE_STEP)
         atomic_store(&s->analyze_due, true);
 }
 
 /* The look at the statistics when it is due, outside any write
- * transaction of this thread's (its connection is not to be borrowed). */
+ * transaction of this thread's (its connection is not to be borrowed).
+ * Once it has found statistics this process looks no more: they do not go
+ * away, and the look (pg_stats, a view over every column's statistics)
+ * cost 15-20 ms of the server's time per 1,000 versions ingested
+ * (bench/pg/README.md). */
 static void young_analyze(struct pg_store *s)
 {
     struct pg_conn *c = NULL;
     struct mrd_err err = {0};
+    int64_t have = 0;
 
     if (pg_wtx.s == s || !atomic_exchange(&s->analyze_due, false))
         return;
     if (acquire(s, &c, &err) != MRD_OK)
         return;
-    (void)pg_exec(c, "statistics", PG_ANALYZE_SQL, &err);
+    if (pg_run(c, "statistics", PG_STATS_SQL, SQ_NOARGS, int_row, &have, NULL, &err) == MRD_OK) {
+        if (have > 0)
+            atomic_store(&s->stats_seen, true);
+        else
+            (void)pg_exec(c, "statistics", "ANALYZE objects", &err);
+    }
     release(s, c);
 }
 
