@@ -139,6 +139,14 @@ struct store_driver {
     /* dialect: SQL listing (as a subquery's rows) the integers of the JSON
      * array "[1,2]" bound to ?1 (store_agg.c) */
     const char *int_list;
+    /* optional (NULL: write_tx): a write transaction of rows that no object
+     * write reads, orders or waits for (the ledger's marks, by its one
+     * leader): PostgreSQL runs it without the write lock, so ingest does
+     * not wait for it */
+    enum mrd_code (*rows_tx)(struct store *st,
+                             enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                 struct mrd_err *err),
+                             void *args, struct mrd_err *err);
 };
 
 /* One statement over st's driver (store_driver.query), and one inside tx

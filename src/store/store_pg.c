@@ -2315,9 +2315,23 @@ static enum mrd_code pg_read_tx(struct store *st,
     return in_tx(st, TX_READ, (struct tx_call){op, args}, err);
 }
 
+/* store_driver.rows_tx: a plain transaction, without the write lock (the
+ * ledger's marks: object_leaves rows and ledger_events' leaf, written by
+ * the one ledger leader; no object write reads them, and the versions the
+ * ledger lacks are still those above object_leaves' highest seq, since
+ * versions are committed in seq order under the write lock whatever the
+ * marks do) */
+static enum mrd_code pg_rows_tx(struct store *st,
+                                enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                    struct mrd_err *err),
+                                void *args, struct mrd_err *err)
+{
+    return in_tx(st, TX_WRITE, (struct tx_call){op, args}, err);
+}
+
 static const struct store_driver pg_driver = {
     driver_query, pg_write_tx, pg_read_tx,
-    "SELECT CAST(value AS BIGINT) FROM jsonb_array_elements_text(CAST(?1 AS JSONB))"};
+    "SELECT CAST(value AS BIGINT) FROM jsonb_array_elements_text(CAST(?1 AS JSONB))", pg_rows_tx};
 
 struct insert_args {
     const struct store_ins_req *req;
