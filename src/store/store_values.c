@@ -594,6 +594,20 @@ static bool has_key(const char *body, size_t len, const char *quoted)
     return memmem(body, len, quoted, strlen(quoted)) != NULL;
 }
 
+/* The SQL statements' byte tests: a body that may have words, references */
+static bool words_keys(const char *body, size_t len)
+{
+    return has_key(body, len, "\"name\"") || has_key(body, len, "\"description\"") ||
+           has_key(body, len, "\"abstract\"") || has_key(body, len, "\"content\"") ||
+           has_key(body, len, "\"explanation\"");
+}
+
+static bool refs_keys(const char *body, size_t len)
+{
+    return has_key(body, len, "\"object_refs\"") || has_key(body, len, "\"source_ref\"") ||
+           has_key(body, len, "\"sighting_of_ref\"");
+}
+
 /* The statement's words part: only bodies that hold one of the fields'
  * names (its byte test), the name, then the text: coalesce(description,
  * '') || ' ' || ... trimmed of spaces, none when blank. */
@@ -608,9 +622,7 @@ static enum mrd_code text_words(const char *body, size_t len, const json_t *o, s
     bool some;
     enum mrd_code rc;
 
-    if (!has_key(body, len, "\"name\"") && !has_key(body, len, "\"description\"") &&
-        !has_key(body, len, "\"abstract\"") && !has_key(body, len, "\"content\"") &&
-        !has_key(body, len, "\"explanation\""))
+    if (!words_keys(body, len))
         return MRD_OK;
     mrd_buf_reset(raw);
     rc = field_text(json_object_get(o, "name"), raw, &some, err);
@@ -656,8 +668,7 @@ static enum mrd_code text_refs(const char *body, size_t len, const json_t *o,
     size_t i;
     enum mrd_code rc = MRD_OK;
 
-    if (!has_key(body, len, "\"object_refs\"") && !has_key(body, len, "\"source_ref\"") &&
-        !has_key(body, len, "\"sighting_of_ref\""))
+    if (!refs_keys(body, len))
         return MRD_OK;
     if (json_is_array(refs)) {
         json_array_foreach(refs, i, x)
@@ -687,6 +698,9 @@ enum mrd_code store_text_of_object(const char *body, size_t len,
     enum mrd_code rc = MRD_OK;
 
     (void)pthread_once(&fold_once, fold_init);
+    /* most SCOs have neither: no parse */
+    if (!words_keys(body, len) && !refs_keys(body, len))
+        return MRD_OK;
     /* PostgreSQL's jsonb refuses what jansson refuses (a \u0000): such a
      * version has no words and no references on either side */
     if (mrd_json_parse(body, len, &lim, &o, NULL) != MRD_OK)
