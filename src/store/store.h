@@ -1495,6 +1495,29 @@ enum mrd_code store_values_of_json(const struct json_t *o,
 struct mrd_buf;
 enum mrd_code store_values_append(const struct json_t *o, struct mrd_buf *out, struct mrd_err *err);
 
+/* What PostgreSQL's free-text and reference indexes hold of a stored
+ * object (store_text_of_object): the words of its name (STORE_TEXT_NAME,
+ * when it has a non-null name, even an empty one), of its descriptive text
+ * (STORE_TEXT_WORDS: description, abstract, content and explanation joined
+ * by spaces, when that is not blank), each at most once and in that order,
+ * then each id it points at (STORE_TEXT_REF; role 0 an element of
+ * object_refs, 1 source_ref, 2 target_ref, 3 sighting_of_ref). */
+enum store_text_kind { STORE_TEXT_NAME, STORE_TEXT_WORDS, STORE_TEXT_REF };
+
+/* Calls cb with the text and reference index entries of the stored object
+ * (canonical JSON, body/len), computed as store_pg.c's SQL computed them
+ * (the same words, so the same search): a field's text is the string or,
+ * for another JSON value, its canonical text; Latin letters with
+ * diacritics fold to ASCII (STORE_FOLD_FROM, store_int.h), and every run of
+ * ASCII bytes other than letters and digits becomes one space (PostgreSQL's
+ * to_tsvector('simple') then lower-cases the words). Unparseable bodies
+ * give nothing. Pure. */
+enum mrd_code store_text_of_object(const char *body, size_t len,
+                                   enum mrd_code (*cb)(void *ctx, enum store_text_kind kind,
+                                                       int role, const char *s, size_t n,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err);
+
 /* One stored version mentioning the searched value. */
 struct store_value_hit {
     const struct store_row *row; /* body set */

@@ -18,6 +18,25 @@
 
 #include "store/store.h"
 
+/* Latin letters with diacritics and the ASCII letters they fold to, as
+ * FTS5's remove_diacritics folds them: one character of STORE_FOLD_FROM
+ * (each two bytes of UTF-8, U+00C0..U+017E) to the byte of STORE_FOLD_TO at
+ * the same place. PostgreSQL's text index (store_pg.c, PG_FOLD: translate())
+ * and the words meridian computes for it (store_text_of_object) use both. */
+#define STORE_FOLD_FROM                                                                            \
+    "àáâãäåāăąÀÁÂÃÄÅĀĂĄçćĉċčÇ"                                             \
+    "ĆĈĊČďđĎĐèéêëēĕėęěÈÉÊËĒĔĖ"                                             \
+    "ĘĚĝğġģĜĞĠĢĥħĤĦìíîïĩīĭįıÌ"                                             \
+    "ÍÎÏĨĪĬĮİĵĴķĶĺļľŀłĹĻĽĿŁñń"                                             \
+    "ņňÑŃŅŇòóôõöøōŏőÒÓÔÕÖØŌŎŐ"                                             \
+    "ŕŗřŔŖŘśŝşšŚŜŞŠţťŧŢŤŦùúûü"                                             \
+    "ũūŭůűųÙÚÛÜŨŪŬŮŰŲŵŴýÿŷÝŸŶ"                                             \
+    "źżžŹŻŽ"
+#define STORE_FOLD_TO                                                                              \
+    "aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghh"                                 \
+    "hhiiiiiiiiiiiiiiiiiijjkkllllllllllnnnnnnnnoooooooooooooooooo"                                 \
+    "rrrrrrssssssssttttttuuuuuuuuuuuuuuuuuuuuwwyyyyyyzzzzzz"
+
 /* ---- backend-independent helpers (store.c) ---- */
 
 /* A name is 1..max chars of [A-Za-z0-9._-], not starting with '.'. */
@@ -120,6 +139,14 @@ struct store_driver {
     /* dialect: SQL listing (as a subquery's rows) the integers of the JSON
      * array "[1,2]" bound to ?1 (store_agg.c) */
     const char *int_list;
+    /* optional (NULL: write_tx): a write transaction of rows that no object
+     * write reads, orders or waits for (the ledger's marks, by its one
+     * leader): PostgreSQL runs it without the write lock, so ingest does
+     * not wait for it */
+    enum mrd_code (*rows_tx)(struct store *st,
+                             enum mrd_code (*op)(const struct store_tx *tx, void *args,
+                                                 struct mrd_err *err),
+                             void *args, struct mrd_err *err);
 };
 
 /* One statement over st's driver (store_driver.query), and one inside tx
@@ -200,6 +227,7 @@ enum mrd_code store__meta_set(struct store *st, const char *key, const char *val
 
 /* What a backend gives the object operations: statements on one
  * connection, inside the transaction the backend opened for the call. */
+struct store_ins_req;
 struct store_txops {
     /* Runs one statement (as store_driver.query, on conn). stream: the
      * rows may be many and row may stop the statement early (returning a
@@ -212,6 +240,12 @@ struct store_txops {
      * version's removal from it */
     enum mrd_code (*index_text_after)(void *conn, int64_t after, struct mrd_err *err);
     enum mrd_code (*unindex_text)(void *conn, int64_t seq, struct mrd_err *err);
+    /* optional (NULL: index_text_after): the same for request q's new
+     * versions (seqs[i]: the seq of q's object i, 0 when not stored), from
+     * words meridian computed before the write lock (q->text:
+     * store_text_of_object) rather than by the database */
+    enum mrd_code (*index_text_rows)(void *conn, const struct store_ins_req *q, const int64_t *seqs,
+                                     struct mrd_err *err);
     /* A request's new versions are written this many per multi-row
      * INSERT, and status details and value index rows in multi-row
      * INSERTs too, statements of up to STORE_BATCH_PARAMS parameters
@@ -279,6 +313,7 @@ struct store_ins_req {
     enum store_insert_outcome *outcomes; /* may be NULL */
     int64_t *dates;                      /* may be NULL */
     const struct store_status *status;   /* written in the same transaction; may be NULL */
+    const void *text; /* the backend's text index entries of objs (index_text_rows), or NULL */
 };
 
 /* Fills row from the SQ_ROW_COLS columns (+ the body at SQ_ROW_BODY_COL

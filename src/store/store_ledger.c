@@ -273,6 +273,10 @@ enum mrd_code store__ledger_mark(struct store *st, const struct store_ledger_mar
 {
     struct mark_args a = {marks, n};
 
+    /* without PostgreSQL's write lock: ingest never waits for the marks
+     * (store_driver.rows_tx) */
+    if (st->ops->driver->rows_tx != NULL)
+        return st->ops->driver->rows_tx(st, mark_op, &a, err);
     return st->ops->driver->write_tx(st, mark_op, &a, err);
 }
 

@@ -168,7 +168,7 @@ struct notif_args {
 static enum mrd_code insert_stix(const struct store_tx *tx, struct store_notification *n,
                                  struct mrd_err *err)
 {
-    struct store_ins_req req = {n->stix_collection, n->stix, 1, &n->stix_outcome, NULL, NULL};
+    struct store_ins_req req = {n->stix_collection, n->stix, 1, &n->stix_outcome, NULL, NULL, NULL};
     struct mrd_buf rcpt;
     enum mrd_code rc;
 

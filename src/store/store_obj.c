@@ -788,7 +788,7 @@ static enum mrd_code run_arrays(const struct store_tx *tx, const char *what, con
 static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, const char *root,
                                 const struct store_object_in *o, int64_t date_added,
                                 struct mrd_buf *rcpt, enum store_insert_outcome *ret_out,
-                                int64_t *ret_date, struct mrd_err *err)
+                                int64_t *ret_date, int64_t *ret_seq, struct mrd_err *err)
 {
     int64_t version = version_of(o);
     int64_t span[3] = {0}; /* versions stored, oldest, newest */
@@ -804,6 +804,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
 
     *ret_out = STORE_INS_ADDED;
     *ret_date = 0;
+    *ret_seq = 0;
     mrd_buf_reset(rcpt);
     rc = recipients_text(o, rcpt, err);
     if (rc != MRD_OK)
@@ -930,6 +931,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
                : outranks  ? STORE_INS_REPLACED
                            : STORE_INS_ADDED;
     *ret_date = date_added;
+    *ret_seq = seq;
     if (rc == MRD_OK && nver > 0 && last)
         rc = clear_flag(tx, collection, o, version, true, err);
     if (rc == MRD_OK && nver > 0 && first)
@@ -1000,6 +1002,7 @@ struct batch {
     int64_t *vseq;
     size_t nv, vmax;
     int64_t cur_seq; /* the version whose values are being collected */
+    int64_t *seqs;   /* the request's: each stored version's seq (NULL: not kept) */
     bool paused;     /* the backend's per-row aggregate count (store_txops.agg_pause) */
 };
 
@@ -1218,6 +1221,8 @@ static enum mrd_code batch_flush(struct batch *b, const struct store_ins_req *q,
     if (rc == MRD_OK && got != b->n)
         rc = mrd_err_set(err, MRD_E_INTERNAL, "object insert: %llu rows of %zu written",
                          (unsigned long long)got, b->n);
+    for (size_t k = 0; k < b->n && rc == MRD_OK && b->seqs != NULL; k++)
+        b->seqs[b->idx[k]] = b->seq[k];
     if (rc == MRD_OK && b->paused)
         rc = batch_agg(b, a, b->n, err);
     /* the value index, written with the versions: search is never behind */
@@ -1380,7 +1385,7 @@ static enum mrd_code find_fresh(const struct store_tx *tx, const struct store_in
 /* The request's versions, in order, with the batch (see above). */
 static enum mrd_code insert_batched(const struct store_tx *tx, const struct store_ins_req *q,
                                     const char *root, int64_t *next, int64_t *last, bool *any,
-                                    struct mrd_buf *rcpt, struct mrd_err *err)
+                                    struct mrd_buf *rcpt, int64_t *seqs, struct mrd_err *err)
 {
     struct batch *b = mrd_calloc(1, sizeof(*b));
     bool *fresh = mrd_calloc(q->n > 0 ? q->n : 1, sizeof(*fresh));
@@ -1390,7 +1395,7 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
         rc = mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
         goto out;
     }
-    *b = (struct batch){.tx = tx, .collection = q->collection, .root = root};
+    *b = (struct batch){.tx = tx, .collection = q->collection, .root = root, .seqs = seqs};
     b->arrays = tx->ops->array_rows > 0;
     if (b->arrays) {
         b->max = tx->ops->array_rows < BATCH_ARRAY_ROWS ? tx->ops->array_rows : BATCH_ARRAY_ROWS;
@@ -1408,7 +1413,7 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
     rc = find_fresh(tx, q, fresh, err);
     for (size_t i = 0; i < q->n && rc == MRD_OK; i++) {
         enum store_insert_outcome out = STORE_INS_ADDED;
-        int64_t date = *next;
+        int64_t date = *next, seq = 0;
 
         if (fresh[i]) {
             /* an array statement's bodies stay below BATCH_ARRAY_BYTES */
@@ -1426,7 +1431,10 @@ static enum mrd_code insert_batched(const struct store_tx *tx, const struct stor
             if (rc == MRD_OK)
                 rc = batch_unpause(b, err); /* and its triggers count it */
             if (rc == MRD_OK)
-                rc = insert_one(tx, q->collection, root, &q->objs[i], date, rcpt, &out, &date, err);
+                rc = insert_one(tx, q->collection, root, &q->objs[i], date, rcpt, &out, &date, &seq,
+                                err);
+            if (rc == MRD_OK && seqs != NULL)
+                seqs[i] = seq;
             if (rc != MRD_OK)
                 mrd_err_prefix(err, "object %zu", i);
         }
@@ -1478,7 +1486,7 @@ enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_in
 {
     struct coll_last cl;
     uint64_t found = 0;
-    int64_t last, next, now;
+    int64_t last, next, now, *seqs = NULL;
     bool any = false;
     enum mrd_code rc;
 
@@ -1495,21 +1503,26 @@ enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_in
      * that one's last_added and a clock at least as late. */
     now = mrd_time_now_usec();
     next = now > last ? now : last + 1;
-    if (tx->ops->batch_rows > 0) {
-        rc = insert_batched(tx, q, cl.root, &next, &last, &any, rcpt, err);
-        if (rc != MRD_OK)
-            return rc;
+    if (tx->ops->index_text_rows != NULL && q->n > 0) {
+        seqs = mrd_calloc(q->n, sizeof(*seqs));
+        if (seqs == NULL)
+            return mrd_err_set(err, MRD_E_NOMEM, "store: out of memory");
     }
-    for (size_t i = 0; i < q->n && tx->ops->batch_rows == 0; i++) {
+    if (tx->ops->batch_rows > 0)
+        rc = insert_batched(tx, q, cl.root, &next, &last, &any, rcpt, seqs, err);
+    for (size_t i = 0; i < q->n && rc == MRD_OK && tx->ops->batch_rows == 0; i++) {
         enum store_insert_outcome out = STORE_INS_ADDED;
         bool added;
-        int64_t date = 0;
+        int64_t date = 0, seq = 0;
 
-        rc = insert_one(tx, q->collection, cl.root, &q->objs[i], next, rcpt, &out, &date, err);
+        rc =
+            insert_one(tx, q->collection, cl.root, &q->objs[i], next, rcpt, &out, &date, &seq, err);
         if (rc != MRD_OK) {
             mrd_err_prefix(err, "object %zu", i);
-            return rc;
+            break;
         }
+        if (seqs != NULL)
+            seqs[i] = seq;
         added = out == STORE_INS_ADDED || out == STORE_INS_REPLACED || out == STORE_INS_WRITER_ONLY;
         if (q->outcomes != NULL)
             q->outcomes[i] = out;
@@ -1521,8 +1534,11 @@ enum mrd_code store__insert_req(const struct store_tx *tx, const struct store_in
             any = true;
         }
     }
-    if (any && tx->ops->index_text_after != NULL)
+    if (rc == MRD_OK && any && seqs != NULL)
+        rc = tx->ops->index_text_rows(tx->conn, q, seqs, err);
+    else if (rc == MRD_OK && any && tx->ops->index_text_after != NULL)
         rc = tx->ops->index_text_after(tx->conn, cl.max_seq, err);
+    mrd_free(seqs);
     if (rc != MRD_OK)
         return rc;
     if (any) {

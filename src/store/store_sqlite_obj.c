@@ -77,7 +77,7 @@ enum mrd_code sq__objects_insert_status(struct store *stp, int64_t collection,
                                         struct mrd_err *err)
 {
     struct sq_store *s = (struct sq_store *)stp;
-    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status};
+    struct store_ins_req req = {collection, objs, n, ret_outcomes, ret_date_added, status, NULL};
 
     return store__group_insert(&s->ins, &req, run_group, s, err);
 }

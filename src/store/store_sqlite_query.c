@@ -144,7 +144,7 @@ static enum mrd_code driver_read_tx(struct store *st,
 }
 
 const struct store_driver sq__driver = {driver_query, driver_write_tx, driver_read_tx,
-                                        "SELECT value FROM json_each(?1)"};
+                                        "SELECT value FROM json_each(?1)", NULL};
 
 /* ---- store_obj.c's transaction operations ---- */
 

@@ -27,6 +27,7 @@
 #include "core/str.h"
 #include "match/match.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define PATTERN_SCRATCH MATCH_MAX_PATTERN
 
@@ -508,4 +509,215 @@ enum mrd_code store_text_query(const char *q, size_t n, char *out, size_t size, 
     out[len] = '\0';
     *ret_len = len;
     return MRD_OK;
+}
+
+/* ---- the free-text and reference index entries of a stored body ---- */
+
+#define FOLD_FIRST 0xC0 /* STORE_FOLD_FROM's characters: U+00C0..U+017F */
+#define FOLD_END 0x180
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+static char fold_map[FOLD_END - FOLD_FIRST]; /* '\0': not folded */
+
+static void fold_init(void)
+{
+    static const char from[] = STORE_FOLD_FROM, to[] = STORE_FOLD_TO;
+    size_t i = 0;
+
+    for (size_t k = 0; to[k] != '\0' && from[i] != '\0' && from[i + 1] != '\0'; k++, i += 2) {
+        unsigned cp = ((unsigned)(unsigned char)from[i] & 0x1f) << 6 |
+                      ((unsigned)(unsigned char)from[i + 1] & 0x3f);
+
+        if (cp >= FOLD_FIRST && cp < FOLD_END)
+            fold_map[cp - FOLD_FIRST] = to[k];
+    }
+}
+
+/* PostgreSQL's regexp class [\x01-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f] */
+static bool word_sep(unsigned char c)
+{
+    return c != 0 && c < 0x80 && !word_byte(c);
+}
+
+/* Appends s folded and split: as regexp_replace(translate(s, FROM, TO),
+ * '[...]+', ' ', 'g') in store_pg.c's SQL. Never longer than s. */
+static enum mrd_code words_append(struct mrd_buf *out, const char *s, size_t n, struct mrd_err *err)
+{
+    enum mrd_code rc = n > 0 ? mrd_buf_reserve(out, n, err) : MRD_OK;
+    char *w;
+    bool sep = false;
+
+    if (rc != MRD_OK || n == 0)
+        return rc;
+    w = out->data + out->len;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (word_sep(c)) {
+            if (!sep)
+                *w++ = ' ';
+            sep = true;
+            i++;
+            continue;
+        }
+        sep = false;
+        if (c >= 0xC3 && c <= 0xC5 && i + 1 < n && ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
+            unsigned cp = ((unsigned)c & 0x1f) << 6 | ((unsigned)(unsigned char)s[i + 1] & 0x3f);
+
+            if (cp >= FOLD_FIRST && cp < FOLD_END && fold_map[cp - FOLD_FIRST] != '\0') {
+                *w++ = fold_map[cp - FOLD_FIRST];
+                i += 2;
+                continue;
+            }
+        }
+        *w++ = (char)c;
+        i++;
+    }
+    out->len = (size_t)(w - out->data);
+    return MRD_OK;
+}
+
+/* The text ->> gives of a member: the string, or another value's
+ * canonical text; false for JSON null. */
+static enum mrd_code field_text(const json_t *v, struct mrd_buf *out, bool *ret_some,
+                                struct mrd_err *err)
+{
+    *ret_some = v != NULL && !json_is_null(v);
+    if (!*ret_some)
+        return MRD_OK;
+    if (json_is_string(v))
+        return mrd_buf_append(out, json_string_value(v), json_string_length(v), err);
+    return mrd_jcs_write(v, out, err);
+}
+
+static bool has_key(const char *body, size_t len, const char *quoted)
+{
+    return memmem(body, len, quoted, strlen(quoted)) != NULL;
+}
+
+/* The SQL statements' byte tests: a body that may have words, references */
+static bool words_keys(const char *body, size_t len)
+{
+    return has_key(body, len, "\"name\"") || has_key(body, len, "\"description\"") ||
+           has_key(body, len, "\"abstract\"") || has_key(body, len, "\"content\"") ||
+           has_key(body, len, "\"explanation\"");
+}
+
+static bool refs_keys(const char *body, size_t len)
+{
+    return has_key(body, len, "\"object_refs\"") || has_key(body, len, "\"source_ref\"") ||
+           has_key(body, len, "\"sighting_of_ref\"");
+}
+
+/* The statement's words part: only bodies that hold one of the fields'
+ * names (its byte test), the name, then the text: coalesce(description,
+ * '') || ' ' || ... trimmed of spaces, none when blank. */
+static enum mrd_code text_words(const char *body, size_t len, const json_t *o, struct mrd_buf *raw,
+                                struct mrd_buf *words,
+                                enum mrd_code (*cb)(void *ctx, enum store_text_kind kind, int role,
+                                                    const char *s, size_t n, struct mrd_err *err),
+                                void *ctx, struct mrd_err *err)
+{
+    static const char *const text_keys[] = {"description", "abstract", "content", "explanation"};
+    size_t start, end;
+    bool some;
+    enum mrd_code rc;
+
+    if (!words_keys(body, len))
+        return MRD_OK;
+    mrd_buf_reset(raw);
+    rc = field_text(json_object_get(o, "name"), raw, &some, err);
+    if (rc == MRD_OK && some) {
+        mrd_buf_reset(words);
+        rc = words_append(words, raw->data != NULL ? raw->data : "", raw->len, err);
+        if (rc == MRD_OK)
+            rc = cb(ctx, STORE_TEXT_NAME, 0, words->data != NULL ? words->data : "", words->len,
+                    err);
+    }
+    mrd_buf_reset(raw);
+    for (size_t k = 0; k < sizeof(text_keys) / sizeof(text_keys[0]) && rc == MRD_OK; k++) {
+        if (k > 0)
+            rc = mrd_buf_putc(raw, ' ', err);
+        if (rc == MRD_OK)
+            rc = field_text(json_object_get(o, text_keys[k]), raw, &some, err);
+    }
+    if (rc != MRD_OK)
+        return rc;
+    for (start = 0; start < raw->len && raw->data[start] == ' ';)
+        start++;
+    for (end = raw->len; end > start && raw->data[end - 1] == ' ';)
+        end--;
+    if (end == start)
+        return MRD_OK;
+    mrd_buf_reset(words);
+    rc = words_append(words, raw->data + start, end - start, err);
+    if (rc == MRD_OK)
+        rc = cb(ctx, STORE_TEXT_WORDS, 0, words->data, words->len, err);
+    return rc;
+}
+
+/* The statement's references part: only bodies that hold one of
+ * "object_refs", "source_ref", "sighting_of_ref" (its byte test), then
+ * each string of object_refs (an array) and of the three single refs. */
+static enum mrd_code text_refs(const char *body, size_t len, const json_t *o,
+                               enum mrd_code (*cb)(void *ctx, enum store_text_kind kind, int role,
+                                                   const char *s, size_t n, struct mrd_err *err),
+                               void *ctx, struct mrd_err *err)
+{
+    static const char *const single[] = {"source_ref", "target_ref", "sighting_of_ref"};
+    const json_t *refs = json_object_get(o, "object_refs"), *x;
+    size_t i;
+    enum mrd_code rc = MRD_OK;
+
+    if (!refs_keys(body, len))
+        return MRD_OK;
+    if (json_is_array(refs)) {
+        json_array_foreach(refs, i, x)
+        {
+            if (rc == MRD_OK && json_is_string(x))
+                rc = cb(ctx, STORE_TEXT_REF, 0, json_string_value(x), json_string_length(x), err);
+        }
+    }
+    for (size_t k = 0; k < sizeof(single) / sizeof(single[0]) && rc == MRD_OK; k++) {
+        x = json_object_get(o, single[k]);
+        if (json_is_string(x))
+            rc = cb(ctx, STORE_TEXT_REF, (int)k + 1, json_string_value(x), json_string_length(x),
+                    err);
+    }
+    return rc;
+}
+
+enum mrd_code store_text_of_object(const char *body, size_t len,
+                                   enum mrd_code (*cb)(void *ctx, enum store_text_kind kind,
+                                                       int role, const char *s, size_t n,
+                                                       struct mrd_err *err),
+                                   void *ctx, struct mrd_err *err)
+{
+    struct mrd_json_limits lim = {.max_bytes = STORE_OBJECT_MAX, .max_depth = 64};
+    struct mrd_buf raw, words;
+    json_t *o = NULL;
+    enum mrd_code rc = MRD_OK;
+
+    (void)pthread_once(&fold_once, fold_init);
+    /* most SCOs have neither: no parse */
+    if (!words_keys(body, len) && !refs_keys(body, len))
+        return MRD_OK;
+    /* PostgreSQL's jsonb refuses what jansson refuses (a \u0000): such a
+     * version has no words and no references on either side */
+    if (mrd_json_parse(body, len, &lim, &o, NULL) != MRD_OK)
+        return MRD_OK;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return MRD_OK;
+    }
+    /* a field's canonical text is within the body's size; the four text
+     * fields and their three spaces too */
+    mrd_buf_init(&raw, (size_t)STORE_OBJECT_MAX + 8);
+    mrd_buf_init(&words, (size_t)STORE_OBJECT_MAX + 8);
+    rc = text_words(body, len, o, &raw, &words, cb, ctx, err);
+    if (rc == MRD_OK)
+        rc = text_refs(body, len, o, cb, ctx, err);
+    mrd_buf_release(&raw);
+    mrd_buf_release(&words);
+    json_decref(o);
+    return rc;
 }

@@ -9,7 +9,9 @@
  * STORE_VALUES_MAX values, each well-formed the same way. The free-text
  * query (store_text_query, what search runs through FTS5) is always a
  * list of quoted phrases -- quotes inside doubled -- separated by single
- * spaces and ending in '*': nothing the user typed can be FTS5 syntax. */
+ * spaces and ending in '*': nothing the user typed can be FTS5 syntax.
+ * The free-text and reference entries of an object (store_text_of_object,
+ * on every PostgreSQL insert) are well-formed (text_each). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,28 @@ static enum mrd_code each(void *ctx, const struct store_value *v, struct mrd_err
     check(v);
     if (++*n > STORE_VALUES_MAX)
         abort();
+    return MRD_OK;
+}
+
+/* store_text_of_object's entries: words never hold an ASCII separator
+ * twice in a row nor any byte but letters, digits, ' ' and non-ASCII;
+ * never longer than the body */
+static enum mrd_code text_each(void *ctx, enum store_text_kind kind, int role, const char *s,
+                               size_t n, struct mrd_err *err)
+{
+    (void)ctx;
+    (void)err;
+    if (kind > STORE_TEXT_REF || role < 0 || role > 3 || n > STORE_OBJECT_MAX)
+        abort();
+    for (size_t i = 0; i < n && kind != STORE_TEXT_REF; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x80 && c != ' ' && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
+            !(c >= '0' && c <= '9'))
+            abort();
+        if (c == ' ' && i > 0 && s[i - 1] == ' ')
+            abort();
+    }
     return MRD_OK;
 }
 
@@ -88,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     (void)store_values_of_object((const char *)data, size, each, &n, NULL);
+    (void)store_text_of_object((const char *)data, size, text_each, NULL, NULL);
     if (store_text_query((const char *)data, size, fts, sizeof(fts), &fts_len, NULL) == MRD_OK)
         check_fts(fts, fts_len);
     return 0;

@@ -37,7 +37,10 @@ def test_init_records_the_database_and_keeps_no_sqlite_file(meridian_bin, pg_clu
     assert pg_cluster.psql("SELECT name, relation FROM orgs", db) == "own|0"
     assert pg_cluster.psql("SELECT name, length(hash) FROM tokens", db) == "admin|32"
     assert pg_cluster.psql("SELECT value FROM meta WHERE key = 'own_org'", db) == "own"
-    assert pg_cluster.psql("SELECT version FROM schema_version", db) == "14"
+    assert pg_cluster.psql("SELECT version FROM schema_version", db) == "15"
+    # no foreign key on objects (schema 15): the insert checks the collection
+    assert pg_cluster.psql("SELECT count(*) FROM pg_constraint WHERE conrelid ="
+                           " 'objects'::regclass AND contype = 'f'", db) == "0"
 
 
 def test_admin_records_and_taxii_discovery_on_postgres(meridian_bin, pg_cluster, tmp_path):

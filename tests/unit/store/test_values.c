@@ -521,12 +521,68 @@ static void test_text_and_refs(void **state)
     refs(f, "7", all, ""); /* a number in object_refs is no reference */
 }
 
+/* store_text_of_object: what PostgreSQL's text and reference indexes get */
+struct text_out {
+    char got[1024];
+    size_t len;
+};
+
+static enum mrd_code text_cb(void *ctx, enum store_text_kind kind, int role, const char *s,
+                             size_t n, struct mrd_err *err)
+{
+    struct text_out *t = ctx;
+    int w = snprintf(t->got + t->len, sizeof(t->got) - t->len, "%s%c%d[%.*s]",
+                     t->len > 0 ? " " : "", "NWR"[kind], role, (int)n, s);
+
+    (void)err;
+    assert_true(w > 0 && (size_t)w < sizeof(t->got) - t->len);
+    t->len += (size_t)w;
+    return MRD_OK;
+}
+
+static void text_of(const char *body, const char *want)
+{
+    struct text_out t = {.len = 0};
+
+    assert_int_equal(store_text_of_object(body, strlen(body), text_cb, &t, NULL), MRD_OK);
+    assert_string_equal(t.got, want);
+}
+
+static void test_text_of_object(void **state)
+{
+    (void)state;
+    /* split on every run of ASCII but letters and digits; Latin letters
+     * with diacritics folded, other characters kept; the four text fields
+     * joined by spaces */
+    text_of("{\"description\":\"Mail bad@evil.example, v1.5!\",\"name\":\"D\u00e9j\u00e0"
+            " VU\u2013x\"}",
+            "N0[Deja VU\xe2\x80\x93x] W0[Mail bad evil example v1 5 ]");
+    text_of("{\"abstract\":\"a\",\"content\":\"\u0141\u00f3d\u017a \u00df\"}",
+            "W0[a lodz \xc3\x9f]");
+    /* an empty name is a row without words; a blank text is none */
+    text_of("{\"name\":\"\",\"description\":\"  \"}", "N0[]");
+    text_of("{\"name\":null,\"type\":\"x\"}", "");
+    /* another JSON value: its canonical text */
+    text_of("{\"name\":{\"b\":[1,true],\"a\":\"Z\"}}", "N0[ a Z b 1 true ]");
+    /* references: strings of object_refs, then the single ones by role */
+    text_of("{\"object_refs\":[\"x--1\",7,\"x--2\"],\"sighting_of_ref\":\"x--3\"}",
+            "R0[x--1] R0[x--2] R3[x--3]");
+    text_of("{\"source_ref\":\"x--1\",\"target_ref\":\"x--2\"}", "R1[x--1] R2[x--2]");
+    /* SQL's byte test: a target_ref alone is not looked at */
+    text_of("{\"target_ref\":\"x--2\"}", "");
+    /* what jsonb would refuse gives nothing */
+    text_of("{\"name\":\"a\\u0000b\"}", "");
+    text_of("[\"name\"]", "");
+    text_of("{\"name\":", "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_extract),
         cmocka_unit_test(test_text_query),
+        cmocka_unit_test(test_text_of_object),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_given_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_and_refs, setup, teardown),
