@@ -8,7 +8,8 @@ Runs COMMAND and samples /proc/PID/task/*/{stat,syscall} N times a second
 and, when it is in a system call, which one. At the end, per thread (the
 main thread first, then by CPU time): its CPU time (user + sys, from its
 last sample), its samples by state, and its blocked samples by system call
-(fsync, fdatasync, pread64, pwrite64, futex: waiting for another thread).
+(fsync, fdatasync, pread64, pwrite64, futex: waiting for another thread),
+and how long it was runnable but waited for a CPU (schedstat).
 An off-CPU profile of the command, next to `perf record`'s on-CPU one.
 """
 import collections
@@ -36,6 +37,7 @@ def main():
     states = collections.defaultdict(collections.Counter)
     calls = collections.defaultdict(collections.Counter)
     cpu = {}
+    waited = {}  # seconds runnable but waiting for a CPU (schedstat)
     names = {}
     n = 0
     while True:
@@ -55,6 +57,8 @@ def main():
                     st = f.read()
                 with open(base + "syscall") as f:
                     sc = f.read().split()
+                with open(base + "schedstat") as f:
+                    sched = f.read().split()
             except OSError:
                 continue
             comm = st[st.index("(") + 1:st.rindex(")")]
@@ -63,6 +67,7 @@ def main():
             key = int(tid)
             names[key] = comm
             cpu[key] = (int(rest[11]) / tick, int(rest[12]) / tick)
+            waited[key] = int(sched[1]) / 1e9 if len(sched) > 1 else 0.0
             states[key][state] += 1
             if state != "R" and sc and sc[0] not in ("running", "-1"):
                 nr = int(sc[0])
@@ -89,9 +94,10 @@ def main():
         tot = sum(states[k].values())
         st = ", ".join("%s %.0f%%" % (x, 100.0 * c / tot) for x, c in states[k].most_common())
         sc = ", ".join("%s %.0f%%" % (x, 100.0 * c / tot) for x, c in calls[k].most_common(6))
-        print("  %-6s %-16s cpu %6.2f s (%.2f user + %.2f sys), alive %.1f s: %s; blocked in: %s"
-              % ("main" if k == p.pid else k, names[k], u + s, u, s, tot / (n / wall), st, sc),
-              file=sys.stderr)
+        print("  %-6s %-16s cpu %6.2f s (%.2f user + %.2f sys), waited for a CPU %.1f s,"
+              " alive %.1f s: %s; blocked in: %s"
+              % ("main" if k == p.pid else k, names[k], u + s, u, s, waited[k], tot / (n / wall),
+                 st, sc), file=sys.stderr)
     if other[2]:
         print("  %d more threads: cpu %.2f s (%.2f user + %.2f sys)"
               % (other[2], other[0] + other[1], other[0], other[1]), file=sys.stderr)
