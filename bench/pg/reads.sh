@@ -7,9 +7,10 @@
 #
 #   bench/pg/reads.sh BUILD_DIR SECS SEED_DIR
 #
-# STORES (default "sqlite pg1 pg2") picks the stores, ONLY=regex the
-# scenarios; PG_SOCKET=1 connects the front-ends through the cluster's Unix
-# socket instead of 127.0.0.1. With two front-ends wrk runs against both at once, half the
+# STORES (default "sqlite pg1 pg2"; "pg1 pg2" for a seed without a SQLite
+# node, seed.sh VIA=pg) picks the stores, ONLY=regex the scenarios;
+# PG_SOCKET=1 connects the front-ends through the cluster's Unix socket
+# instead of 127.0.0.1. With two front-ends wrk runs against both at once, half the
 # connections each, and the rates are added. The seed's cluster
 # (SEED_DIR/pg) is started for the run and stopped at the end.
 set -euo pipefail
@@ -31,10 +32,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+stores=${STORES:-sqlite pg1 pg2}
+[ -n "${STORES:-}" ] || [ -d "$seed/sqlite" ] || stores="pg1 pg2"
 token=$(cat "$seed/token")
 coll=$(cat "$seed/coll")
 export TOKEN=$token BASE=/bench/collections/$coll/objects/ IDS_FILE=$seed/ids
-case " ${STORES:-sqlite pg1 pg2} " in *" pg"*)
+case " $stores " in *" pg"*)
   pg_start "$seed/pg"
   for fe in pg1 pg2; do
     if [ -n "${PG_SOCKET:-}" ]; then # the cluster's Unix socket, not TCP
@@ -79,7 +82,7 @@ scenario() { # name, lua, path (after the URL)
 }
 
 out=$seed/reads
-for store in ${STORES:-sqlite pg1 pg2}; do
+for store in $stores; do
   urls=()
   sp=()
   case $store in

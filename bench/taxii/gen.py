@@ -5,6 +5,9 @@ IDS_FILE. The fast way to fill a collection with 1,000,000 objects.
 TLP=amber (environment) marks every indicator TLP:AMBER (the access
 audit's scenarios: every read of them is recorded), TLP=green TLP:GREEN
 (the same objects, never recorded: bench/audit); default: unmarked.
+Each part is written as part-NNN.json.tmp and renamed when complete, and
+IDS_FILE is rewritten after each part (the ids of the parts so far), so a
+reader may take the parts as they come (bench/pg/seed.sh) or stop early.
 
 usage: gen.py N OUTDIR IDS_FILE
 """
@@ -20,8 +23,16 @@ marks = [MARKINGS[os.environ["TLP"]]] if os.environ.get("TLP") else None
 PART = 100000
 os.makedirs(outdir, exist_ok=True)
 ids = []
+
+def write_ids():
+    with open(ids_file + ".tmp", "w") as f:
+        f.write("\n".join(ids) + "\n")
+    os.replace(ids_file + ".tmp", ids_file)
+
+
 for p in range(0, n, PART):
-    with open(os.path.join(outdir, f"part-{p // PART:03d}.json"), "w") as f:
+    part = os.path.join(outdir, f"part-{p // PART:03d}.json")
+    with open(part + ".tmp", "w") as f:
         f.write('{"objects":[')
         for i in range(p, min(n, p + PART)):
             oid = f"indicator--{uuid.uuid4()}"
@@ -37,5 +48,5 @@ for p in range(0, n, PART):
                 o["object_marking_refs"] = marks
             f.write(("," if i > p else "") + json.dumps(o))
         f.write("]}")
-with open(ids_file, "w") as f:
-    f.write("\n".join(ids) + "\n")
+    write_ids()
+    os.replace(part + ".tmp", part)
