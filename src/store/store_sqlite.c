@@ -458,6 +458,12 @@ int store_schema_version(void)
  * within its memory budget (it grows only as pages are used). */
 #define SQ_CACHE_KIB "-8192"
 #define SQ_PIN_CACHE_KIB "-4096" /* per-thread read connections (store_read_begin) */
+/* Per-thread read connections also map the database file: a page their
+ * cache lacks is a pointer into the mapping, not a pread into a copy. Every
+ * commit by another connection (the access audit's, every 200 ms) empties
+ * their page caches; with the mapping, filling them again costs no system
+ * call. File pages are shared with the OS's cache, not private memory. */
+#define SQ_PIN_MMAP_BYTES "268435456"
 
 enum mrd_code sq__fail(struct sq_conn *c, int rc, const char *what, struct mrd_err *err)
 {
@@ -756,7 +762,9 @@ static enum mrd_code sq_read_begin(struct store *st, struct mrd_err *err)
         /* Half the pool's page cache: one of these per server thread on
          * top of the pool, and RSS must stay bounded (SQ_PIN_CACHE_KIB). */
         if (rc == MRD_OK)
-            rc = sq__exec(c, "PRAGMA cache_size=" SQ_PIN_CACHE_KIB, err);
+            rc = sq__exec(
+                c, "PRAGMA cache_size=" SQ_PIN_CACHE_KIB "; PRAGMA mmap_size=" SQ_PIN_MMAP_BYTES,
+                err);
         if (rc != MRD_OK) {
             conn_free(c);
             return rc;
