@@ -153,24 +153,17 @@ static void *control(void *arg)
 {
     struct fed_runner *r = arg;
     struct timespec tick = {.tv_sec = 0, .tv_nsec = RUNNER_TICK_MS * 1000000L};
-    struct fed_state *fs = NULL;
 
-    /* The table stays open between ticks (each read sees what `meridian
-     * peer` changed since); opening it every tick cost a schema parse and,
-     * as its last connection, the WAL's checkpoint and removal, ten times a
-     * second. A table we cannot read now (locked, being migrated) is closed
-     * and opened again at the next tick; errors never stop the runner. */
     while (!atomic_load(&r->stop)) {
+        struct fed_state *fs = NULL;
         reap(r, false);
-        if (fs == NULL && fed_state_open(r->data_dir, &fs, NULL) != MRD_OK)
-            fs = NULL;
-        if (fs != NULL && fed_peer_list(fs, consider, r, NULL) != MRD_OK) {
-            fed_state_close(fs);
-            fs = NULL;
-        }
+        /* A table we cannot read now (locked, being migrated) is retried
+         * at the next tick; errors never stop the runner. */
+        if (fed_state_open(r->data_dir, &fs, NULL) == MRD_OK)
+            (void)fed_peer_list(fs, consider, r, NULL);
+        fed_state_close(fs);
         (void)nanosleep(&tick, NULL);
     }
-    fed_state_close(fs);
     reap(r, true);
     return NULL;
 }
