@@ -798,7 +798,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
     size_t kept_len = 0;
     enum store_conflict_reason reason = 0;
     bool first, last, any = false, outranks = false, writer_only = false, twin;
-    bool history_seen = false, same_writer = false, first_writer = false;
+    bool history_seen = false, same_writer = false, other_writer = false;
     int64_t creator = 0, history_at = 0;
     enum mrd_code rc;
 
@@ -846,7 +846,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
         if (rc == MRD_OK && any && kept_len == 0 && o->signer == NULL && !o->versions_any &&
             !o->creator_only && cp.genuine == 0) {
             rc = first_writer_is(tx, collection, o, &same_writer, err);
-            first_writer = !same_writer;
+            other_writer = !same_writer; /* not the writer that stored it first */
         }
         if (rc != MRD_OK)
             return rc;
@@ -858,7 +858,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
          * object: the writer that stored it first. Another's new version
          * (a revocation too) is not genuine; a copy of a stored version is
          * a re-post (the copy rule below), and the own org versions any. */
-        else if (first_writer)
+        else if (other_writer)
             reason = STORE_CONFLICT_CREATOR;
         else if (any &&
                  !same_signer(kept_len > 0 ? kept : NULL, kept_len, o->signer, o->signer_len)) {
@@ -895,7 +895,7 @@ static enum mrd_code insert_one(const struct store_tx *tx, int64_t collection, c
         bool sees = (reason == STORE_CONFLICT_COPY && cp.other_seen) ||
                     (reason == STORE_CONFLICT_HISTORY && history_seen);
         if (reason == STORE_CONFLICT_SIGNER || reason == STORE_CONFLICT_CREATOR)
-            rc = sees_object(tx, collection, o, first_writer, &sees, err);
+            rc = sees_object(tx, collection, o, other_writer, &sees, err);
         if (rc == MRD_OK && !sees && history_seen) {
             reason = STORE_CONFLICT_HISTORY; /* its own history, as for a new object */
             kept_seq = history_at;
