@@ -19,24 +19,10 @@
 #include "core/buf.h"
 #include "store/store.h"
 
+#include "../bench.h"
+
 #define PAGE 100
 #define ROUND 120 /* pages merged into one row (of at most 256 KiB) */
-
-static double cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)rng;
-}
 
 static char ids[PAGE][64];
 static uint8_t pages[ROUND][PAGE * STORE_READ_PACKED_MAX];
@@ -53,7 +39,7 @@ static void run(const char *what, size_t n_pages, int versions)
     mrd_buf_init(&out, STORE_READ_MERGED_MAX);
     for (size_t done = 0; done < n_pages; done += ROUND) {
         int64_t prev = 0;
-        t0 = cpu();
+        t0 = bench_cpu();
         for (size_t p = 0; p < ROUND; p++) {
             store_read_pack_init(&pk, pages[p], sizeof(pages[p]));
             for (size_t i = 0; i < PAGE; i++)
@@ -62,9 +48,9 @@ static void run(const char *what, size_t n_pages, int versions)
                     abort();
             lens[p] = pk.len;
         }
-        t_pack += cpu() - t0;
+        t_pack += bench_cpu() - t0;
         bytes += lens[0] * ROUND;
-        t0 = cpu();
+        t0 = bench_cpu();
         out.len = 0;
         for (size_t p = 0; p < ROUND; p++)
             if (store_read_merge_put(&out, &prev, pages[p], lens[p], 1767225600000000 + (int64_t)p,
@@ -76,10 +62,10 @@ static void run(const char *what, size_t n_pages, int versions)
                 prev = 0;
                 p--;
             }
-        t_merge += cpu() - t0;
-        t0 = cpu();
+        t_merge += bench_cpu() - t0;
+        t0 = bench_cpu();
         counted += store_read_unpack_count((const uint8_t *)out.data, out.len);
-        t_count += cpu() - t0;
+        t_count += bench_cpu() - t0;
     }
     if (counted != n_pages * PAGE) {
         fprintf(stderr, "bench_pack: counted %zu, packed %zu\n", counted, n_pages * PAGE);
@@ -100,9 +86,9 @@ int main(int argc, char **argv)
         return 2;
     }
     for (size_t i = 0; i < PAGE; i++)
-        (void)snprintf(ids[i], sizeof(ids[i]), "indicator--%08x-%04x-4%03x-%04x-%08x%04x", rnd(),
-                       rnd() & 0xffff, rnd() & 0xfff, 0x8000 | (rnd() & 0x3fff), rnd(),
-                       rnd() & 0xffff);
+        (void)snprintf(ids[i], sizeof(ids[i]), "indicator--%08x-%04x-4%03x-%04x-%08x%04x",
+                       bench_rnd(), bench_rnd() & 0xffff, bench_rnd() & 0xfff,
+                       0x8000 | (bench_rnd() & 0x3fff), bench_rnd(), bench_rnd() & 0xffff);
     run("one version (gen.py)", n_pages, 0);
     run("a version per object", n_pages, 1);
     return 0;

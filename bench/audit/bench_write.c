@@ -17,14 +17,9 @@
 #include "core/timestamp.h"
 #include "store/store.h"
 
-#define PAGE 100
+#include "../bench.h"
 
-static double cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define PAGE 100
 
 static long long file_size(const char *dir, const char *name)
 {
@@ -74,7 +69,7 @@ int main(int argc, char **argv)
     if (g == NULL)
         return 1;
     before = file_size(argv[1], "meridian.db") + file_size(argv[1], "meridian.db-wal");
-    t0 = cpu();
+    t0 = bench_cpu();
     for (size_t r = 0; r < rounds; r++) {
         int64_t now = mrd_time_now_usec();
         for (size_t i = 0; i < pages; i++)
@@ -85,7 +80,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    used = cpu() - t0;
+    used = bench_cpu() - t0;
     store_close(st);
     printf("%zu rounds of %zu pages: %.2f us CPU a page of 100, %.1f ns a read; "
            "%.1f bytes a read on disk\n",

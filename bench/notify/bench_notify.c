@@ -10,27 +10,13 @@
 
 #include "notify/notify.h"
 
+#include "../bench.h"
+
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)rng;
 }
 
 static enum mrd_code count(void *ctx, const struct notify_hit *h, struct mrd_err *err)
@@ -74,10 +60,12 @@ int main(int argc, char **argv)
      * another org's (an ISP's customer) */
     for (size_t i = 0; i < prefixes; i++) {
         char t[64];
-        unsigned len4 = 16 + rnd() % 9;
-        uint32_t addr = ((10u + rnd() % 90) << 24 | (rnd() & 0xffffffu)) & (~0u << (32 - len4));
+        unsigned len4 = 16 + bench_rnd() % 9;
+        uint32_t addr =
+            ((10u + bench_rnd() % 90) << 24 | (bench_rnd() & 0xffffffu)) & (~0u << (32 - len4));
         if (i % 5 == 4)
-            snprintf(t, sizeof(t), "2001:%x:%x::/48", 0xd00 + rnd() % 256, rnd() % 65536);
+            snprintf(t, sizeof(t), "2001:%x:%x::/48", 0xd00 + bench_rnd() % 256,
+                     bench_rnd() % 65536);
         else
             snprintf(t, sizeof(t), "%u.%u.%u.%u/%u", addr >> 24, addr >> 16 & 255, addr >> 8 & 255,
                      addr & 255, len4);
@@ -105,8 +93,8 @@ int main(int argc, char **argv)
      * constituent */
     for (size_t i = 0; i < objects; i++) {
         char b[512];
-        int k = (int)(rnd() % 8), m;
-        uint32_t ip = rnd();
+        int k = (int)(bench_rnd() % 8), m;
+        uint32_t ip = bench_rnd();
         switch (k) {
         case 0:
         case 1:
@@ -115,7 +103,7 @@ int main(int argc, char **argv)
                          "%08x-0000-4000-8000-%012zx\",\"pattern_type\":\"stix\",\"pattern\":"
                          "\"[ipv4-addr:value = '%u.%u.%u.%u']\",\"valid_from\":"
                          "\"2026-12-01T00:00:00Z\"}",
-                         rnd(), i, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+                         bench_rnd(), i, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
             break;
         case 2:
             m = snprintf(b, sizeof(b),
@@ -123,14 +111,15 @@ int main(int argc, char **argv)
                          "%08x-0000-4000-8000-%012zx\",\"pattern_type\":\"stix\",\"pattern\":"
                          "\"[domain-name:value = 'x%u.org%u-%u.%s']\",\"valid_from\":"
                          "\"2026-12-01T00:00:00Z\"}",
-                         rnd(), i, rnd() % 100, rnd() % (unsigned)orgs,
-                         rnd() % (unsigned)(domains * 2), rnd() % 2 ? "example" : "evil.test");
+                         bench_rnd(), i, bench_rnd() % 100, bench_rnd() % (unsigned)orgs,
+                         bench_rnd() % (unsigned)(domains * 2),
+                         bench_rnd() % 2 ? "example" : "evil.test");
             break;
         case 3:
             m = snprintf(b, sizeof(b),
                          "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--"
                          "%08x-0000-5000-8000-%012zx\",\"value\":\"%u.%u.%u.%u\"}",
-                         rnd(), i, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+                         bench_rnd(), i, ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
             break;
         case 4:
             m = snprintf(b, sizeof(b),
@@ -138,8 +127,8 @@ int main(int argc, char **argv)
                          "%08x-0000-4000-8000-%012zx\",\"pattern_type\":\"stix\",\"pattern\":"
                          "\"[url:value = 'http://h%u.org%u-%u.example/p']\",\"valid_from\":"
                          "\"2026-12-01T00:00:00Z\"}",
-                         rnd(), i, rnd() % 100, rnd() % (unsigned)orgs,
-                         rnd() % (unsigned)(domains * 2));
+                         bench_rnd(), i, bench_rnd() % 100, bench_rnd() % (unsigned)orgs,
+                         bench_rnd() % (unsigned)(domains * 2));
             break;
         case 5:
             m = snprintf(b, sizeof(b),
@@ -147,21 +136,23 @@ int main(int argc, char **argv)
                          "%08x-0000-4000-8000-%012zx\",\"pattern_type\":\"stix\",\"pattern\":"
                          "\"[ipv6-addr:value = '2001:%x:%x::%x']\",\"valid_from\":"
                          "\"2026-12-01T00:00:00Z\"}",
-                         rnd(), i, 0xd00 + rnd() % 512, rnd() % 65536, rnd() % 65536);
+                         bench_rnd(), i, 0xd00 + bench_rnd() % 512, bench_rnd() % 65536,
+                         bench_rnd() % 65536);
             break;
         case 6:
             m = snprintf(b, sizeof(b),
                          "{\"type\":\"file\",\"spec_version\":\"2.1\",\"id\":\"file--"
                          "%08x-0000-5000-8000-%012zx\",\"hashes\":{\"SHA-256\":\"%08x%08x%08x%08x"
                          "%08x%08x%08x%08x\"}}",
-                         rnd(), i, rnd(), rnd(), rnd(), rnd(), rnd(), rnd(), rnd(), rnd());
+                         bench_rnd(), i, bench_rnd(), bench_rnd(), bench_rnd(), bench_rnd(),
+                         bench_rnd(), bench_rnd(), bench_rnd(), bench_rnd());
             break;
         default:
             m = snprintf(b, sizeof(b),
                          "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--"
                          "%08x-0000-4000-8000-%012zx\",\"sighting_of_ref\":\"indicator--"
                          "%08x-0000-4000-8000-000000000000\",\"count\":1}",
-                         rnd(), i, rnd());
+                         bench_rnd(), i, bench_rnd());
             break;
         }
         obj[i] = strdup(b);
@@ -178,7 +169,7 @@ int main(int argc, char **argv)
     free(a);
 
     t0 = now();
-    c0 = cpu();
+    c0 = bench_cpu();
     for (size_t i = 0; i < objects; i++) {
         size_t before = hits;
         if (notify_route_object(ix, obj[i], len[i], count, &hits, &err) != MRD_OK) {
@@ -188,7 +179,7 @@ int main(int argc, char **argv)
         routed_hit += hits > before;
     }
     route_wall = now() - t0;
-    route_cpu = cpu() - c0;
+    route_cpu = bench_cpu() - c0;
     getrusage(RUSAGE_SELF, &ru);
     printf("assets %zu (%zu orgs, %zu prefixes, %zu domains), index built in %.3f s\n", n, orgs,
            prefixes, domains, build);

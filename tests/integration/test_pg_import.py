@@ -5,8 +5,9 @@ that no ANALYZE has seen (issue #16: it read the whole collection for each
 look-up there, a second per call at 100,000 objects)."""
 import json
 
-from node import Node, TOKEN_RE, indicator, wait_for
+from node import indicator, wait_for
 from pgcluster import pg_cluster  # noqa: F401 (fixture)
+from test_store_pg import pg_node
 
 N = 900  # fewer than store_pg.c writes before it looks at the statistics (PG_ANALYZE_STEP)
 
@@ -29,11 +30,8 @@ def objects_reads(pg, db):
 
 def test_importing_twice_adds_nothing_and_never_scans_the_collection(meridian_bin, pg_cluster,
                                                                      tmp_path):
-    dsn = pg_cluster.database()
+    n, dsn = pg_node(meridian_bin, pg_cluster, tmp_path)
     db = dsn.rsplit("/", 1)[1]
-    n = Node(meridian_bin, tmp_path / "node")
-    n.admin_token = TOKEN_RE.search(
-        n.cli("init", "--data", n.data, "--org", "own", "--store", dsn).stdout).group(0)
     n.collection(root="api1", title="imported", alias="ioc")
     # a young table, kept young: autovacuum's ANALYZE would hide a plan that
     # only statistics save

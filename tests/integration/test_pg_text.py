@@ -8,8 +8,9 @@ the statement the schema migration uses), and every row is compared."""
 import json
 import uuid
 
-from node import Node, TOKEN_RE, indicator
+from node import indicator
 from pgcluster import pg_cluster  # noqa: F401 (fixture)
+from test_store_pg import pg_node
 
 T = "2026-01-01T00:00:00.000Z"
 
@@ -47,11 +48,8 @@ def rows(pg, db, sql):
 
 def test_words_and_references_computed_by_meridian_are_the_sql_ones(meridian_bin, pg_cluster,
                                                                      tmp_path):
-    dsn = pg_cluster.database()
+    n, dsn = pg_node(meridian_bin, pg_cluster, tmp_path)
     db = dsn.rsplit("/", 1)[1]
-    n = Node(meridian_bin, tmp_path / "node")
-    n.admin_token = TOKEN_RE.search(
-        n.cli("init", "--data", n.data, "--org", "own", "--store", dsn).stdout).group(0)
     n.collection(root="api1", title="text", alias="t")
     objs = objects()
     f = tmp_path / "bundle.json"
